@@ -1,0 +1,65 @@
+/**
+ * The server side of the benchmark, run by bench/run.ts as a child process (forked, with an
+ * IPC channel) so the load generator and the servers do not share one event loop.
+ *
+ * Usage (by run.ts only): `node bench/server-process.ts <target,target,…> <max seconds>`.
+ * Starts the targets, sends `{ type: 'ready', urls: { name: url } }` to the parent, and exits
+ * when the parent sends `{ type: 'stop' }`, when the parent goes away (IPC disconnect), on
+ * SIGTERM/SIGINT, or after `max seconds` at the latest. Answers `{ type: 'probe' }` with its CPU
+ * time and event-loop utilisation. It exits through `process.exit()`, so
+ * `node --cpu-prof` writes its profile.
+ *
+ * @module
+ */
+import { type Running, selectTargets } from './targets.ts';
+
+const [names = '', maxSeconds = '300'] = process.argv.slice(2);
+const running: Running[] = [];
+let exiting = false;
+
+async function exit(code: number): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  await Promise.race([
+    Promise.allSettled(running.map((server) => server.close())),
+    new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+  ]);
+  process.exit(code);
+}
+
+if (typeof process.send !== 'function') {
+  console.error('bench/server-process.ts is started by bench/run.ts (it needs an IPC channel)');
+  process.exit(2);
+}
+
+// Never outlive the run: the parent's hard limit plus a margin.
+setTimeout(() => {
+  console.error('bench server process: lifetime exceeded, exiting');
+  void exit(1);
+}, Number(maxSeconds) * 1000).unref();
+process.once('disconnect', () => void exit(0));
+process.once('SIGTERM', () => void exit(0));
+process.once('SIGINT', () => void exit(0));
+process.on('message', (message: { type?: string }) => {
+  if (message?.type === 'stop') void exit(0);
+  // A probe, taken before and after each measurement: CPU time (user + system µs, all threads)
+  // and event-loop utilisation, so the parent can compute CPU per request and saturation.
+  if (message?.type === 'probe') {
+    const { user, system } = process.cpuUsage();
+    process.send!({ type: 'probe', cpu: user + system, elu: performance.eventLoopUtilization() });
+  }
+});
+
+try {
+  const urls: Record<string, string> = {};
+  for (const target of selectTargets(names.split(',').filter(Boolean))) {
+    const server = await target.start();
+    running.push(server);
+    urls[target.name] = server.url;
+  }
+  process.send({ type: 'ready', urls });
+} catch (error) {
+  console.error('bench server process:', error);
+  process.send({ type: 'failed', message: String(error) });
+  void exit(1);
+}

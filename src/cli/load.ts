@@ -1,0 +1,88 @@
+/**
+ * Loading the app named on the command line: `import()` of a .ts or .js file, then one of
+ * its exports, checked to be an app.
+ *
+ * @module
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { type App, toApp } from '../gateway.ts';
+
+/**
+ * The module or export named on the command line cannot be served: no such file, no such
+ * export, or an export that is not an app. The CLI prints the one-line message, exit 2.
+ */
+export class LoadError extends Error {
+  override name = 'LoadError';
+}
+
+/**
+ * The module threw (or failed to compile) while being imported; `cause` is its error. The CLI
+ * prints it with its stack, exit 1.
+ */
+export class ModuleError extends Error {
+  override name = 'ModuleError';
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
+
+/**
+ * Imports `modulePath` (resolved against `cwd`; Node runs `.ts` files by type stripping) and
+ * answers its export `exportName` as an {@link App}: an app function as is, an object with
+ * `respond()` bound to it, a promise of either awaited first.
+ *
+ * @throws LoadError when the file does not exist, has no such export, or the export is not an
+ *   app (`undefined`, a string, an object without `respond`…).
+ * @throws ModuleError when importing the module throws.
+ */
+export async function loadApp(modulePath: string, exportName: string, cwd: string = process.cwd()): Promise<App> {
+  const file = resolve(cwd, modulePath);
+  let isFile = false;
+  try {
+    isFile = statSync(file).isFile();
+  } catch {
+    // absent: reported below
+  }
+  if (!isFile) throw new LoadError(`cannot find module '${modulePath}' (no file ${file})`);
+  let namespace: Record<string, unknown>;
+  try {
+    namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ModuleError(`error while loading '${modulePath}'`, { cause: error });
+  }
+  if (!Object.hasOwn(namespace, exportName)) {
+    const names = Object.keys(namespace);
+    const known = names.length === 0 ? 'it has no exports' : `its exports: ${names.join(', ')}`;
+    throw new LoadError(`module '${modulePath}' has no export '${exportName}' (${known})`);
+  }
+  let value = namespace[exportName];
+  if (isThenable(value)) {
+    try {
+      value = await value;
+    } catch (error) {
+      throw new ModuleError(`export '${exportName}' of '${modulePath}' is a promise that rejected`, { cause: error });
+    }
+  }
+  try {
+    return toApp(value as App);
+  } catch {
+    const kind =
+      value === null || value === undefined
+        ? String(value)
+        : Array.isArray(value)
+          ? 'an array'
+          : typeof value === 'object'
+            ? 'an object without respond()'
+            : `a ${typeof value}`;
+    throw new LoadError(
+      `export '${exportName}' of '${modulePath}' is not an app (a function or an object with respond()): got ${kind}`,
+    );
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The `tsgi` command: {@link run} parses the command line and runs the command, answering the
+ * exit code. src/cli/main.ts is the executable that calls it.
+ *
+ * Exit codes: 0 for help, version, or a server stopped by SIGINT/SIGTERM; 1 for a runtime
+ * failure (the address cannot be bound, the module threw while loading); 2 for bad
+ * arguments (usage on stderr), a missing module or export, or an export that is not an app
+ * (one line on stderr).
+ *
+ * @module
+ */
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import { SERVE_USAGE, USAGE, UsageError, parseCommandLine } from './args.ts';
+import { type CliIO, processIO } from './io.ts';
+import { LoadError, ModuleError } from './load.ts';
+import { serveInProcess } from './serve.ts';
+import { runPrimary } from './workers.ts';
+
+/** The version of this package, from its package.json (two levels up in src/ and dist/). */
+export function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** The first line of an error's message, for one-line reports. */
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n', 1)[0]!;
+}
+
+/**
+ * Runs `tsgi` with `argv` (the arguments after the script, `process.argv.slice(2)`) and
+ * answers the exit code; resolves only once a server has stopped.
+ */
+export async function run(argv: readonly string[], io: CliIO = processIO, env = process.env): Promise<number> {
+  try {
+    const command = parseCommandLine(argv, env);
+    switch (command.command) {
+      case 'help':
+        io.stdout.write(command.topic === 'serve' ? SERVE_USAGE : USAGE);
+        return 0;
+      case 'version':
+        io.stdout.write(`${version()}\n`);
+        return 0;
+      case 'serve': {
+        const { workers } = command;
+        if (workers !== undefined && cluster.isPrimary) return await runPrimary({ ...command, workers }, io);
+        return await serveInProcess(command, io);
+      }
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`tsgi: ${error.message}\n\n${error.topic === 'serve' ? SERVE_USAGE : USAGE}`);
+      return 2;
+    }
+    if (error instanceof LoadError) {
+      io.stderr.write(`tsgi: ${firstLine(error)}\n`);
+      return 2;
+    }
+    if (error instanceof ModuleError) {
+      const cause = error.cause;
+      io.stderr.write(`tsgi: ${error.message}:\n${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
+      return 1;
+    }
+    io.stderr.write(`tsgi: ${firstLine(error)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * A live, case-insensitive view of the request headers held in an environ (WebOb's
+ * `EnvironHeaders`).
+ *
+ * @module
+ */
+import { type Environ, assertHeader } from '../gateway.ts';
+
+/**
+ * The environ key of a header name: `Content-Type` → `CONTENT_TYPE`, `Content-Length` →
+ * `CONTENT_LENGTH`, anything else `HTTP_` + upper case with `-` as `_` (CGI, RFC 3875 §4.1.18).
+ */
+export function environKey(name: string): string {
+  const upper = name.toUpperCase().replaceAll('-', '_');
+  return upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH' ? upper : `HTTP_${upper}`;
+}
+
+/** The header name of an environ key (`HTTP_X_REAL_IP` → `X-Real-Ip`), or `null` for other keys. */
+export function headerName(key: string): string | null {
+  let base: string;
+  if (key === 'CONTENT_TYPE' || key === 'CONTENT_LENGTH') base = key;
+  else if (key.startsWith('HTTP_')) base = key.slice(5);
+  else return null;
+  return base
+    .toLowerCase()
+    .split('_')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('-');
+}
+
+/**
+ * Request headers read from and written to an environ. Reads see what middleware changed;
+ * writes change what the app below sees. Repeated headers arrive joined into one value
+ * (`, `, or `; ` for Cookie), as the server put them in the environ.
+ *
+ * Header names with `_` never reach the environ (servers drop them), so `get('X_Forwarded_For')`
+ * finds nothing rather than `X-Forwarded-For`.
+ */
+export class EnvironHeaders implements Iterable<[string, string]> {
+  /** The environ this view reads and writes. */
+  readonly environ: Environ;
+
+  constructor(environ: Environ) {
+    this.environ = environ;
+  }
+
+  /** The value of `name`, or `null`. */
+  get(name: string): string | null {
+    if (name.includes('_')) return null;
+    const value = this.environ[environKey(name)];
+    return typeof value === 'string' ? value : null;
+  }
+
+  /** True when `name` is present. */
+  has(name: string): boolean {
+    return this.get(name) !== null;
+  }
+
+  /**
+   * Sets (or with `null`, deletes) a header in the environ.
+   *
+   * @throws TypeError for an invalid name (including one with `_`) or a value with CR/LF/NUL.
+   */
+  set(name: string, value: string | null): void {
+    if (value === null) {
+      this.delete(name);
+      return;
+    }
+    assertHeader(name, value);
+    if (name.includes('_')) throw new TypeError(`header names with "_" cannot be stored in an environ: ${name}`);
+    this.environ[environKey(name)] = value;
+  }
+
+  /** Removes `name`. */
+  delete(name: string): void {
+    if (!name.includes('_')) delete this.environ[environKey(name)];
+  }
+
+  /**
+   * The names present, as `Title-Case`. Stray `HTTP_CONTENT_TYPE` / `HTTP_CONTENT_LENGTH` keys
+   * (some servers add them) are skipped, as Werkzeug does: those headers live in
+   * `CONTENT_TYPE` / `CONTENT_LENGTH`.
+   */
+  keys(): string[] {
+    const out: string[] = [];
+    for (const key of Object.keys(this.environ)) {
+      if (key === 'HTTP_CONTENT_TYPE' || key === 'HTTP_CONTENT_LENGTH') continue;
+      const name = headerName(key);
+      if (name !== null && typeof this.environ[key] === 'string') out.push(name);
+    }
+    return out;
+  }
+
+  /** `[name, value]` pairs. */
+  *entries(): IterableIterator<[string, string]> {
+    for (const name of this.keys()) yield [name, this.get(name)!];
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+
+  /** A record of lower-cased names to values. */
+  toJSON(): Record<string, string> {
+    const out: Record<string, string> = Object.create(null);
+    for (const [name, value] of this.entries()) out[name.toLowerCase()] = value;
+    return out;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * An ordered, multi-valued, case-insensitive list of header fields (Werkzeug's `Headers`,
+ * WebOb's `ResponseHeaders`). Names keep the case they were given; lookups ignore case.
+ *
+ * @module
+ */
+import { assertHeader } from '../gateway.ts';
+
+/** What a `Headers` can be built from: pairs, a record, or another `Headers`. */
+export type HeadersInit =
+  | Iterable<readonly [string, string]>
+  | Record<string, string | readonly string[] | undefined>
+  | Headers;
+
+/**
+ * Response header fields as `[name, value]` pairs in order.
+ *
+ * Every mutator validates its input (a token name, a value without CR/LF/NUL) and throws a
+ * `TypeError` otherwise, so a header can never smuggle a second line (RFC 9110 §5.5).
+ * `get` answers the first value, as Werkzeug does; `getAll` answers every value, so several
+ * `Set-Cookie` lines stay several.
+ *
+ * @example
+ * ```ts
+ * const h = new Headers({ 'Content-Type': 'text/plain' });
+ * h.add('Set-Cookie', 'a=1');
+ * h.add('Set-Cookie', 'b=2');
+ * h.getAll('set-cookie'); // ['a=1', 'b=2']
+ * ```
+ */
+export class Headers implements Iterable<[string, string]> {
+  /** The pairs, in order; the same array is handed to `startResponse`. Do not mutate. */
+  readonly list: Array<[string, string]>;
+
+  constructor(init?: HeadersInit) {
+    this.list = [];
+    if (init === undefined || init === null) return;
+    if (init instanceof Headers) {
+      for (const [name, value] of init.list) this.list.push([name, value]);
+    } else if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') {
+      for (const pair of init as Iterable<readonly [string, string]>) this.add(pair[0], pair[1]);
+    } else {
+      for (const [name, value] of Object.entries(init)) {
+        if (value === undefined) continue;
+        if (typeof value === 'string') this.add(name, value);
+        else for (const v of value) this.add(name, v);
+      }
+    }
+  }
+
+  /** The first value of `name`, or `null`. */
+  get(name: string): string | null {
+    const lower = name.toLowerCase();
+    for (const [key, value] of this.list) if (key.toLowerCase() === lower) return value;
+    return null;
+  }
+
+  /** Every value of `name`, in order (empty when absent). */
+  getAll(name: string): string[] {
+    const lower = name.toLowerCase();
+    const out: string[] = [];
+    for (const [key, value] of this.list) if (key.toLowerCase() === lower) out.push(value);
+    return out;
+  }
+
+  /** True when at least one `name` field is present. */
+  has(name: string): boolean {
+    return this.get(name) !== null;
+  }
+
+  /**
+   * Replaces every `name` field with one field (kept at the first one's position).
+   * `null` or `undefined` deletes the field.
+   *
+   * @throws TypeError for an invalid name or a value with CR/LF/NUL.
+   */
+  set(name: string, value: string | number | null | undefined): this {
+    if (value === null || value === undefined) {
+      this.delete(name);
+      return this;
+    }
+    const text = String(value);
+    assertHeader(name, text);
+    const lower = name.toLowerCase();
+    let index = -1;
+    for (let i = 0; i < this.list.length; i++) {
+      if (this.list[i]![0].toLowerCase() !== lower) continue;
+      if (index === -1) {
+        index = i;
+        this.list[i] = [name, text];
+      } else {
+        this.list.splice(i--, 1);
+      }
+    }
+    if (index === -1) this.list.push([name, text]);
+    return this;
+  }
+
+  /**
+   * Appends a field, keeping the ones already there (`Set-Cookie`, `Vary`, `Link`…).
+   *
+   * @throws TypeError for an invalid name or a value with CR/LF/NUL.
+   */
+  add(name: string, value: string | number): this {
+    const text = String(value);
+    assertHeader(name, text);
+    this.list.push([name, text]);
+    return this;
+  }
+
+  /** Same as {@link Headers.add}, under the Fetch API's name. */
+  append(name: string, value: string | number): this {
+    return this.add(name, value);
+  }
+
+  /** Removes every `name` field; answers how many were removed. */
+  delete(name: string): number {
+    const lower = name.toLowerCase();
+    let removed = 0;
+    for (let i = this.list.length - 1; i >= 0; i--) {
+      if (this.list[i]![0].toLowerCase() === lower) {
+        this.list.splice(i, 1);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Removes every field. */
+  clear(): void {
+    this.list.length = 0;
+  }
+
+  /** The number of fields (a repeated name counts each time). */
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** The distinct names, in first-seen order, in the case first given. */
+  keys(): string[] {
+    const seen = new Set<string>();
+    const out: string[] = [];
+    for (const [name] of this.list) {
+      const lower = name.toLowerCase();
+      if (!seen.has(lower)) {
+        seen.add(lower);
+        out.push(name);
+      }
+    }
+    return out;
+  }
+
+  /** The pairs, in order. */
+  entries(): IterableIterator<[string, string]> {
+    return this.list[Symbol.iterator]();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.list[Symbol.iterator]();
+  }
+
+  /** A copy of the pairs, for `startResponse`. */
+  toList(): Array<[string, string]> {
+    return this.list.map(([name, value]) => [name, value]);
+  }
+
+  /** The fields as a record; repeated names are joined with `, ` (Set-Cookie with `\n`). */
+  toJSON(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, value] of this.list) {
+      const key = name.toLowerCase();
+      const sep = key === 'set-cookie' ? '\n' : ', ';
+      out[key] = key in out ? out[key] + sep + value : value;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * An ordered map from keys to several values, for query strings and forms (WebOb's and
+ * Werkzeug's `MultiDict`).
+ *
+ * @module
+ */
+import { HTTPBadRequest } from '../exceptions.ts';
+
+/**
+ * Keys with one or more values each, in the order they were added.
+ *
+ * `get(key)` answers the **first** value, as Werkzeug's `MultiDict` does (WebOb answers the
+ * last): with `?tag=a&tag=b`, `get('tag')` is `'a'`. Use `getAll` for every value and
+ * `getOne` when exactly one is required.
+ *
+ * @example
+ * ```ts
+ * const q = MultiDict.fromQueryString('a=1&b=2&a=3');
+ * q.get('a');      // '1'
+ * q.getAll('a');   // ['1', '3']
+ * q.getOne('b');   // '2'; throws HTTPBadRequest for 'a' (two values) or 'c' (none)
+ * ```
+ */
+export class MultiDict<V = string> implements Iterable<[string, V]> {
+  readonly #items: Array<[string, V]> = [];
+
+  constructor(init?: Iterable<readonly [string, V]> | Record<string, V | readonly V[]>) {
+    if (!init) return;
+    if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') {
+      for (const [key, value] of init as Iterable<readonly [string, V]>) this.add(key, value);
+    } else {
+      for (const [key, value] of Object.entries(init as Record<string, V | readonly V[]>)) {
+        if (Array.isArray(value)) for (const v of value) this.add(key, v);
+        else this.add(key, value as V);
+      }
+    }
+  }
+
+  /**
+   * Parses an `application/x-www-form-urlencoded` string (a query string, without `?`).
+   * `+` is a space; a malformed `%` escape is kept as written and invalid UTF-8 becomes
+   * U+FFFD (WHATWG URL), so parsing never throws. `a=&b` gives `a: ''` and `b: ''`.
+   */
+  static fromQueryString(qs: string): MultiDict<string> {
+    const out = new MultiDict<string>();
+    if (qs.length === 0) return out;
+    for (const [key, value] of new URLSearchParams(qs)) out.add(key, value);
+    return out;
+  }
+
+  /** The first value of `key`, or `undefined`. */
+  get(key: string): V | undefined;
+  /** The first value of `key`, or `fallback`. */
+  get<D>(key: string, fallback: D): V | D;
+  get(key: string, fallback?: unknown): unknown {
+    for (const [k, v] of this.#items) if (k === key) return v;
+    return fallback;
+  }
+
+  /** Every value of `key`, in order (empty when absent). */
+  getAll(key: string): V[] {
+    const out: V[] = [];
+    for (const [k, v] of this.#items) if (k === key) out.push(v);
+    return out;
+  }
+
+  /**
+   * The one value of `key` (WebOb's `getone`).
+   *
+   * @throws HTTPBadRequest (400) when `key` has no value or several, naming the key.
+   */
+  getOne(key: string): V {
+    const all = this.getAll(key);
+    if (all.length === 1) return all[0]!;
+    throw new HTTPBadRequest(
+      all.length === 0 ? `Missing parameter: ${key}` : `Parameter ${key} was given ${all.length} times`,
+    );
+  }
+
+  /** True when `key` has at least one value. */
+  has(key: string): boolean {
+    for (const [k] of this.#items) if (k === key) return true;
+    return false;
+  }
+
+  /** Appends a value to `key`. */
+  add(key: string, value: V): this {
+    this.#items.push([key, value]);
+    return this;
+  }
+
+  /**
+   * Replaces every value of `key` with `value`, at the position of the first one (Werkzeug's
+   * `d[key] = value`); appended when `key` is new.
+   */
+  set(key: string, value: V): this {
+    const first = this.#items.findIndex(([k]) => k === key);
+    if (first === -1) {
+      this.#items.push([key, value]);
+      return this;
+    }
+    this.delete(key);
+    this.#items.splice(first, 0, [key, value]);
+    return this;
+  }
+
+  /** Removes every value of `key`; answers how many were removed. */
+  delete(key: string): number {
+    let removed = 0;
+    for (let i = this.#items.length - 1; i >= 0; i--) {
+      if (this.#items[i]![0] === key) {
+        this.#items.splice(i, 1);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** The number of key/value pairs (a repeated key counts each time). */
+  get size(): number {
+    return this.#items.length;
+  }
+
+  /** The distinct keys in first-seen order. */
+  keys(): string[] {
+    return [...new Set(this.#items.map(([k]) => k))];
+  }
+
+  /** Every value, in order. */
+  values(): V[] {
+    return this.#items.map(([, v]) => v);
+  }
+
+  /** The pairs, in order. */
+  entries(): IterableIterator<[string, V]> {
+    return this.#items[Symbol.iterator]();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, V]> {
+    return this.#items[Symbol.iterator]();
+  }
+
+  /** A record of the first value per key. */
+  toObject(): Record<string, V> {
+    const out: Record<string, V> = Object.create(null);
+    for (const [k, v] of this.#items) if (!(k in out)) out[k] = v;
+    return out;
+  }
+
+  /** A record of every value per key. */
+  toJSON(): Record<string, V[]> {
+    const out: Record<string, V[]> = Object.create(null);
+    for (const [k, v] of this.#items) (out[k] ??= []).push(v);
+    return out;
+  }
+
+  /** `a=1&a=2` form, URL-encoded (string values only). */
+  toString(): string {
+    const params = new URLSearchParams();
+    for (const [k, v] of this.#items) params.append(k, String(v));
+    return params.toString();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Form parsing limits: their defaults, per-call overrides, and the errors they raise.
+ *
+ * @module
+ */
+import { HTTPContentTooLarge } from '../exceptions.ts';
+
+/**
+ * Limits on a form body, every one decided while the body streams: the first byte or part
+ * past a limit stops the parse with 413 Content Too Large, whose detail names the limit
+ * (`"maxFileSize exceeded: …"`). Nothing is ever silently truncated.
+ *
+ * Sizes are in **bytes**; counts are whole numbers; `Infinity` switches a limit off.
+ * Defaults follow Werkzeug where it has one (`max_form_memory_size` = 500 000 bytes per text
+ * field, `max_form_parts` = 1000) and are otherwise chosen so one request cannot exhaust a
+ * server: see {@link DEFAULT_FORM_LIMITS}.
+ */
+export interface FormLimits {
+  /** Whole request body, as received. Default 100 MiB (104 857 600). */
+  maxBodySize: number;
+  /**
+   * One text field's value (multipart: the raw bytes of the part; urlencoded: the
+   * percent-encoded bytes of the value, and separately of the name). Default 500 000, as
+   * Werkzeug's `max_form_memory_size`.
+   */
+  maxFieldSize: number;
+  /** One uploaded file's content. Default 100 MiB (104 857 600). */
+  maxFileSize: number;
+  /** Parts of a multipart body (fields + files), or pairs of a urlencoded one. Default 1000, as Werkzeug's `max_form_parts`. */
+  maxParts: number;
+  /** Text fields. Default 1000. */
+  maxFields: number;
+  /** Uploaded files. Default 100. */
+  maxFiles: number;
+  /**
+   * The header block of one multipart part, CRLFs included. Default 8192. busboy refuses
+   * headers over 16 KiB on its own (answered as 400 malformed), so larger values act as 16 KiB.
+   */
+  maxPartHeaderSize: number;
+}
+
+/** The default {@link FormLimits}. Frozen; spread it to derive your own. */
+export const DEFAULT_FORM_LIMITS: Readonly<FormLimits> = Object.freeze({
+  maxBodySize: 100 * 1024 * 1024,
+  maxFieldSize: 500_000,
+  maxFileSize: 100 * 1024 * 1024,
+  maxParts: 1000,
+  maxFields: 1000,
+  maxFiles: 100,
+  maxPartHeaderSize: 8192,
+});
+
+/** The name of one limit, as used in error details. */
+export type FormLimitName = keyof FormLimits;
+
+/**
+ * Merges per-call overrides over the defaults. An `undefined` override keeps the default.
+ *
+ * @throws TypeError when a limit is not a non-negative number (NaN, negative, a string).
+ */
+export function resolveLimits(overrides: Partial<FormLimits> = {}): FormLimits {
+  const limits: FormLimits = { ...DEFAULT_FORM_LIMITS };
+  for (const key of Object.keys(DEFAULT_FORM_LIMITS) as FormLimitName[]) {
+    const value = overrides[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+      throw new TypeError(`${key} must be a non-negative number of bytes or items, got ${String(value)}`);
+    }
+    limits[key] = value;
+  }
+  return limits;
+}
+
+/** The 413 for `limit`, with a detail such as `"maxFiles exceeded: the form has more than 3 files"`. */
+export function limitExceeded(limit: FormLimitName, what: string): InstanceType<typeof HTTPContentTooLarge> {
+  return new HTTPContentTooLarge(`${limit} exceeded: ${what}`);
+}
+
+/** Quotes a client-supplied name for an error detail, shortened and without control characters. */
+export function quoteName(name: string | undefined): string {
+  if (name === undefined) return '(unnamed)';
+  // eslint-disable-next-line no-control-regex
+  const clean = name.replace(/[\u0000-\u001f\u007f]/g, '?');
+  return `'${clean.length > 100 ? `${clean.slice(0, 100)}…` : clean}'`;
+}

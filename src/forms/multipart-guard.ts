@@ -1,0 +1,260 @@
+/**
+ * A byte-level watcher over a `multipart/form-data` body that enforces the per-part limits
+ * while the body streams, before busboy sees the bytes.
+ *
+ * Why it exists: busboy's own limits truncate silently (a field past `fieldSize` is cut and
+ * reported only when the part ends, with the rest of the part read and thrown away), it has no
+ * option for the size of a part's headers (a fixed 16 KiB), and its `partsLimit` event also
+ * fires on a form with exactly that many parts. This watcher finds the part delimiters the
+ * way busboy does (`CRLF--boundary`, with a CRLF assumed before the first one), counts each
+ * part's header and content bytes, and classifies parts the way busboy does (a file has a
+ * `filename`/`filename*` parameter or type `application/octet-stream`), so the first byte past
+ * a limit raises 413 at once. busboy does the parsing; its limits, set just past ours, remain
+ * as a backstop (see `multipart.ts`).
+ *
+ * @module
+ */
+import { Buffer } from 'node:buffer';
+import contentDisposition from 'content-disposition';
+import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
+
+const PREAMBLE = 0;
+const AFTER_DELIMITER = 1;
+const HEADER = 2;
+const BODY = 3;
+const DISCARD = 4;
+const END = 5;
+
+const CR = 13;
+const LF = 10;
+const DASH = 45;
+
+/** How busboy will treat a part. `other` parts (no usable Content-Disposition) are skipped by busboy. */
+export type PartKind = 'field' | 'file' | 'other';
+
+/** What the watcher learnt from a part's headers. */
+export interface PartHeadInfo {
+  kind: PartKind;
+  /** The `name` parameter, if any. */
+  name: string | undefined;
+  /** The `filename` (or decoded `filename*`) parameter, if any. */
+  filename: string | undefined;
+}
+
+/** Tracks the structure of one multipart body; {@link MultipartGuard.push} throws 413 past a limit. */
+export class MultipartGuard {
+  readonly #needle: Buffer;
+  readonly #limits: FormLimits;
+  #state = PREAMBLE;
+  /** Bytes held back from the previous chunk (a possible partial delimiter, or too few bytes to decide). */
+  #carry: Buffer = Buffer.from('\r\n');
+  #parts = 0;
+  #fields = 0;
+  #files = 0;
+  #headerBytes = 0;
+  #headerChunks: Buffer[] = [];
+  /** Progress through CRLF CRLF; starts at 2 as the delimiter's own CRLF ends the "previous line". */
+  #crlf = 2;
+  #part: PartHeadInfo = { kind: 'other', name: undefined, filename: undefined };
+  #bodyBytes = 0;
+
+  /** @param boundary - the `boundary` parameter of the Content-Type. */
+  constructor(boundary: string, limits: FormLimits) {
+    this.#needle = Buffer.from(`\r\n--${boundary}`, 'latin1');
+    this.#limits = limits;
+  }
+
+  /** True once the closing delimiter has been seen. */
+  get complete(): boolean {
+    return this.#state === END;
+  }
+
+  /**
+   * Accounts for the next chunk of the body.
+   *
+   * @throws HTTPContentTooLarge (413) naming `maxParts`, `maxFields`, `maxFiles`,
+   *   `maxPartHeaderSize`, `maxFieldSize` or `maxFileSize` as soon as the chunk goes past it.
+   */
+  push(chunk: Uint8Array): void {
+    if (this.#state === END) return;
+    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const buf = this.#carry.length > 0 ? Buffer.concat([this.#carry, view]) : view;
+    this.#carry = Buffer.alloc(0);
+    let pos = 0;
+    while (pos < buf.length) {
+      switch (this.#state) {
+        case AFTER_DELIMITER:
+          if (buf.length - pos < 2) {
+            this.#carry = Buffer.from(buf.subarray(pos));
+            return;
+          }
+          pos = this.#afterDelimiter(buf[pos]!, buf[pos + 1]!, pos);
+          break;
+        case HEADER:
+          pos = this.#header(buf, pos);
+          break;
+        case END:
+          return;
+        default: {
+          const found = buf.indexOf(this.#needle, pos);
+          if (found !== -1) {
+            this.#content(found - pos);
+            pos = found + this.#needle.length;
+            this.#state = AFTER_DELIMITER;
+            break;
+          }
+          const safe = Math.max(pos, buf.length - (this.#needle.length - 1));
+          this.#content(safe - pos);
+          this.#carry = Buffer.from(buf.subarray(safe));
+          return;
+        }
+      }
+    }
+  }
+
+  /** After `CRLF--boundary`: `--` closes the body, CRLF opens a part, anything else is ignored data (as busboy does). */
+  #afterDelimiter(b0: number, b1: number, pos: number): number {
+    if (b0 === DASH && b1 === DASH) {
+      this.#state = END;
+      return pos + 2;
+    }
+    if (b0 === CR && b1 === LF) {
+      this.#parts++;
+      if (this.#parts > this.#limits.maxParts) {
+        throw limitExceeded('maxParts', `the form has more than ${this.#limits.maxParts} parts`);
+      }
+      this.#state = HEADER;
+      this.#headerBytes = 0;
+      this.#headerChunks = [];
+      this.#crlf = 2;
+      return pos + 2;
+    }
+    this.#state = DISCARD;
+    return b0 === DASH || b0 === CR ? pos + 1 : pos;
+  }
+
+  #header(buf: Buffer, start: number): number {
+    const max = this.#limits.maxPartHeaderSize;
+    for (let pos = start; pos < buf.length; pos++) {
+      if (++this.#headerBytes > max) {
+        throw limitExceeded('maxPartHeaderSize', `the headers of part ${this.#parts} are larger than ${max} bytes`);
+      }
+      const byte = buf[pos]!;
+      if (byte === CR) this.#crlf = this.#crlf === 2 ? 3 : 1;
+      else if (byte === LF && (this.#crlf === 1 || this.#crlf === 3)) this.#crlf++;
+      else this.#crlf = 0;
+      if (this.#crlf === 4) {
+        this.#headerChunks.push(buf.subarray(start, pos + 1));
+        this.#startBody(Buffer.concat(this.#headerChunks).toString('latin1'));
+        this.#headerChunks = [];
+        return pos + 1;
+      }
+    }
+    this.#headerChunks.push(Buffer.from(buf.subarray(start)));
+    return buf.length;
+  }
+
+  #startBody(headerText: string): void {
+    const part = classifyPart(headerText);
+    const limits = this.#limits;
+    if (part.kind === 'file' && ++this.#files > limits.maxFiles) {
+      throw limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`);
+    }
+    if (part.kind === 'field' && ++this.#fields > limits.maxFields) {
+      throw limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`);
+    }
+    this.#part = part;
+    this.#bodyBytes = 0;
+    this.#state = BODY;
+  }
+
+  #content(n: number): void {
+    if (this.#state !== BODY || n === 0) return;
+    this.#bodyBytes += n;
+    const part = this.#part;
+    if (part.kind === 'file') {
+      const max = this.#limits.maxFileSize;
+      if (this.#bodyBytes > max) {
+        throw limitExceeded('maxFileSize', `file ${quoteName(part.filename ?? part.name)} is larger than ${max} bytes`);
+      }
+    } else {
+      const max = this.#limits.maxFieldSize;
+      if (this.#bodyBytes > max) {
+        const what = part.kind === 'field' ? `field ${quoteName(part.name)}` : `part ${this.#parts}`;
+        throw limitExceeded('maxFieldSize', `${what} is larger than ${max} bytes`);
+      }
+    }
+  }
+}
+
+/**
+ * Reads a part's header block (latin1 text, CRLF-separated, ending in a blank line) the way
+ * busboy will: a part is a file when its `Content-Disposition: form-data` has a `filename` or
+ * `filename*` parameter or its type is `application/octet-stream`; `other` when the
+ * disposition is missing or not `form-data`. Parameter values are decoded as UTF-8.
+ */
+export function classifyPart(headerText: string): PartHeadInfo {
+  const headers = new Map<string, string>();
+  let last = '';
+  for (const line of headerText.split('\r\n')) {
+    if (line === '') continue;
+    if ((line[0] === ' ' || line[0] === '\t') && last) {
+      headers.set(last, `${headers.get(last)!} ${line.trim()}`);
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    last = line.slice(0, colon).trim().toLowerCase();
+    if (!headers.has(last)) headers.set(last, line.slice(colon + 1).trim());
+  }
+  const disposition = headers.get('content-disposition');
+  if (disposition === undefined) return { kind: 'other', name: undefined, filename: undefined };
+  const { type, params } = parseDisposition(disposition);
+  if (type !== 'form-data') return { kind: 'other', name: undefined, filename: undefined };
+  const name = params.name;
+  const filename = params.filename;
+  const mediaType = (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const isFile = filename !== undefined || params.extendedFilename || mediaType === 'application/octet-stream';
+  return { kind: isFile ? 'file' : 'field', name, filename };
+}
+
+interface DispositionParams {
+  name?: string;
+  filename?: string;
+  extendedFilename?: boolean;
+}
+
+function parseDisposition(value: string): { type: string; params: DispositionParams } {
+  try {
+    const parsed = contentDisposition.parse(value);
+    const p = parsed.parameters;
+    const extended = p['filename*'] !== undefined;
+    return {
+      type: parsed.type,
+      params: {
+        name: p.name === undefined ? undefined : fromLatin1(p.name),
+        filename: p.filename === undefined ? undefined : extended ? p.filename : fromLatin1(p.filename),
+        extendedFilename: extended,
+      },
+    };
+  } catch {
+    // Lenient fallback for what content-disposition refuses (duplicate or odd parameters).
+    const type = value.split(';')[0]!.trim().toLowerCase();
+    const name = /;\s*name\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(value);
+    const filename = /;\s*filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]+))/i.exec(value);
+    return {
+      type,
+      params: {
+        name: name ? fromLatin1(name[1] ?? name[2]!) : undefined,
+        filename: filename ? fromLatin1(filename[1] ?? filename[2]!) : undefined,
+        extendedFilename: /;\s*filename\*\s*=/i.test(value),
+      },
+    };
+  }
+}
+
+/** Header text was read as latin1; parameter values are UTF-8 bytes (busboy's `defParamCharset: 'utf8'`). */
+function fromLatin1(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\u0000-\u007f]/.test(text) ? Buffer.from(text, 'latin1').toString('utf8') : text;
+}

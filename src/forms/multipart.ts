@@ -1,0 +1,197 @@
+/**
+ * Streaming `multipart/form-data` parsing (RFC 7578) over busboy, with every limit decided
+ * while the body streams.
+ *
+ * @module
+ */
+import busboy from 'busboy';
+import type { Readable } from 'node:stream';
+import { HTTPBadRequest, HTTPException } from '../exceptions.ts';
+import type { MultiDict } from '../datastructures/multidict.ts';
+import { parseMediaType } from '../http/media-type.ts';
+import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
+import { MultipartGuard } from './multipart-guard.ts';
+import { type FileUpload, type SpoolDir, UploadWriter } from './upload.ts';
+
+/** A valid RFC 2046 §5.1.1 boundary: 1–70 `bchars`, not ending in a space. */
+const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
+
+/** Where parsed parts go, and how files are stored. */
+export interface MultipartTarget {
+  fields: MultiDict<string>;
+  files: MultiDict<FileUpload>;
+  spool: SpoolDir;
+  /** Bytes a file may reach before it is spooled to disk. */
+  spoolThreshold: number;
+}
+
+/**
+ * Parses a `multipart/form-data` body into `target`, reading `input` chunk by chunk and
+ * writing each to busboy only after the previous one was taken (backpressure: a slow disk
+ * slows the reading). Fields and files are keyed by their `name` (`''` when a part has none).
+ * A completely empty body is an empty form.
+ *
+ * On any failure it stops reading `input` (without closing it: the server still has to answer),
+ * destroys busboy and any open file stream, and closes the temporary files it opened; the
+ * caller removes them (`SpoolDir.cleanup`).
+ *
+ * @throws HTTPContentTooLarge (413) past a limit, naming it; HTTPBadRequest (400) for a
+ *   missing or invalid boundary, a malformed or truncated body, or a body that breaks off.
+ *   Errors writing temporary files propagate as they are.
+ */
+export async function parseMultipart(
+  input: AsyncIterable<Uint8Array>,
+  contentType: string,
+  limits: FormLimits,
+  target: MultipartTarget,
+): Promise<void> {
+  const boundary = parseMediaType(contentType).parameters.boundary;
+  if (boundary === undefined) throw new HTTPBadRequest('multipart/form-data without a boundary parameter');
+  if (!BOUNDARY.test(boundary)) throw new HTTPBadRequest('invalid multipart boundary');
+  const guard = new MultipartGuard(boundary, limits);
+
+  let failure: unknown;
+  let rejectFailed!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
+  failed.catch(() => {});
+  let bb: busboy.Busboy | undefined;
+  const tasks: Promise<void>[] = [];
+  /** Uploads in body order (file tasks finish in any order). */
+  const uploads: Array<FileUpload | undefined> = [];
+
+  const fail = (error: unknown): void => {
+    if (failure !== undefined) return;
+    failure = error ?? new Error('form parsing failed');
+    rejectFailed(failure);
+    bb?.destroy();
+  };
+  /** Waits for `promise` unless the parse fails first; a late rejection of `promise` is ignored. */
+  const guarded = <T>(promise: Promise<T>): Promise<T> => {
+    promise.catch(() => {});
+    return Promise.race([promise, failed]);
+  };
+
+  const open = (): busboy.Busboy => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        defParamCharset: 'utf8',
+        preservePath: true,
+        // Backstops, set just past our own limits (busboy fires when a size is *reached*).
+        limits: {
+          fieldSize: limits.maxFieldSize + 1,
+          fieldNameSize: Infinity,
+          fileSize: limits.maxFileSize + 1,
+          fields: limits.maxFields,
+          files: limits.maxFiles,
+        },
+      });
+    } catch (error) {
+      throw new HTTPBadRequest('malformed multipart/form-data Content-Type', { cause: error });
+    }
+    parser.on('error', (error) => fail(malformed(error)));
+    parser.on('fieldsLimit', () => fail(limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`)));
+    parser.on('filesLimit', () => fail(limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`)));
+    parser.on('field', (name: string | undefined, value, info) => {
+      if (info.valueTruncated) {
+        fail(limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${limits.maxFieldSize} bytes`));
+      } else if (failure === undefined) {
+        target.fields.add(name ?? '', value);
+      }
+    });
+    parser.on('file', (name: string | undefined, stream, info) => {
+      const slot = uploads.length;
+      uploads.push(undefined);
+      tasks.push(
+        receiveFile(name ?? '', stream, info).then((upload) => {
+          uploads[slot] = upload;
+        }, fail),
+      );
+    });
+    return parser;
+  };
+
+  const receiveFile = async (fieldName: string, stream: Readable, info: busboy.FileInfo): Promise<FileUpload | undefined> => {
+    const filename = info.filename ?? '';
+    stream.on('error', () => {}); // surfaced through the iterator below, or moot after a failure
+    stream.on('limit', () => {
+      fail(limitExceeded('maxFileSize', `file ${quoteName(filename || fieldName)} is larger than ${limits.maxFileSize} bytes`));
+    });
+    const writer = new UploadWriter(target.spoolThreshold, target.spool);
+    const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+    try {
+      for (;;) {
+        let step: IteratorResult<Uint8Array>;
+        try {
+          step = await chunks.next();
+        } catch (error) {
+          throw malformed(error);
+        }
+        if (step.done) break;
+        if (failure !== undefined) return undefined;
+        await writer.write(step.value);
+      }
+      if (failure !== undefined) return undefined;
+      return await writer.finish({ fieldName, filename, contentType: info.mimeType });
+    } finally {
+      await writer.abort(); // a no-op after finish(); otherwise frees memory and closes the file
+    }
+  };
+
+  const iterator = input[Symbol.asyncIterator]();
+  let received = 0;
+  try {
+    for (;;) {
+      let step: IteratorResult<Uint8Array>;
+      try {
+        step = await guarded(iterator.next());
+      } catch (error) {
+        if (failure !== undefined) throw failure;
+        throw new HTTPBadRequest('The request body could not be read completely.', { cause: error });
+      }
+      if (step.done) break;
+      const chunk = step.value;
+      if (chunk.byteLength === 0) continue;
+      received += chunk.byteLength;
+      if (received > limits.maxBodySize) {
+        throw limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
+      }
+      guard.push(chunk);
+      bb ??= open();
+      await guarded(write(bb, chunk));
+    }
+    if (bb === undefined) return; // an empty body: an empty form
+    await guarded(end(bb));
+    await guarded(Promise.all(tasks));
+    if (failure !== undefined) throw failure;
+    for (const upload of uploads) if (upload) target.files.add(upload.fieldName, upload);
+  } catch (error) {
+    fail(error);
+    await Promise.allSettled(tasks);
+    throw failure;
+  }
+}
+
+function write(stream: busboy.Busboy, chunk: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(chunk, (error) => (error ? reject(malformed(error)) : resolve()));
+  });
+}
+
+function end(stream: busboy.Busboy): Promise<void> {
+  return new Promise((resolve) => {
+    stream.once('close', resolve);
+    stream.end();
+  });
+}
+
+/** busboy's errors as 400s with a short reason; HTTP errors pass through. */
+function malformed(error: unknown): HTTPException {
+  if (error instanceof HTTPException) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const reason = /end of form/i.test(message)
+    ? 'unexpected end of the body (truncated, or no closing boundary)'
+    : message.charAt(0).toLowerCase() + message.slice(1);
+  return new HTTPBadRequest(`Malformed multipart body: ${reason}`, { cause: error });
+}

@@ -1,0 +1,116 @@
+/**
+ * `parseForm`: a streamed form body into fields and files, for `Request.form()`.
+ *
+ * @module
+ */
+import type { Environ } from '../gateway.ts';
+import { MultiDict } from '../datastructures/multidict.ts';
+import { parseMediaType } from '../http/media-type.ts';
+import { type FormLimits, limitExceeded, resolveLimits } from './limits.ts';
+import { parseMultipart } from './multipart.ts';
+import { parseUrlencoded } from './urlencoded.ts';
+import { DEFAULT_SPOOL_THRESHOLD, type FileUpload, SpoolDir } from './upload.ts';
+
+/** Options of {@link parseForm}: any {@link FormLimits} to override, and storage settings. */
+export interface ParseFormOptions extends Partial<FormLimits> {
+  /** Files larger than this many bytes are spooled to a temporary file; default 512 000 (500 KiB). */
+  spoolThreshold?: number;
+  /** The folder for temporary files; default `os.tmpdir()`. */
+  tmpDir?: string;
+  /** The declared `Content-Length` in bytes, if any: a body declared past `maxBodySize` is refused before reading. */
+  contentLength?: number | null;
+}
+
+/**
+ * A parsed form: text fields and uploaded files, each in a {@link MultiDict} in body order
+ * (`get` answers the first value, as Werkzeug; WebOb answers the last). Spooled files live
+ * until {@link ParsedForm.cleanup}; `await using form = await parseForm(…)` cleans up at the
+ * end of the block.
+ */
+export class ParsedForm implements AsyncDisposable {
+  /** Text fields. */
+  readonly fields: MultiDict<string>;
+  /** Uploaded files, by field name. */
+  readonly files: MultiDict<FileUpload>;
+  readonly #spool: SpoolDir;
+
+  constructor(fields: MultiDict<string>, files: MultiDict<FileUpload>, spool: SpoolDir) {
+    this.fields = fields;
+    this.files = files;
+    this.#spool = spool;
+  }
+
+  /** Removes the temporary files of spooled uploads. Idempotent; in-memory uploads stay readable. */
+  cleanup(): Promise<void> {
+    return this.#spool.cleanup();
+  }
+
+  /** The same as {@link ParsedForm.cleanup}, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.cleanup();
+  }
+}
+
+/**
+ * Parses a form body as it streams: `application/x-www-form-urlencoded` (see
+ * `parseUrlencoded`) or `multipart/form-data` (via busboy, see `parseMultipart`). Any other
+ * content type, or none, answers an empty form without reading the input (Werkzeug).
+ *
+ * Every limit of {@link FormLimits} is decided while reading: the first chunk past one stops
+ * the parse. On failure, temporary files already written are removed, and `input` is left
+ * unread rather than closed (closing a Node request destroys its socket, and the server still
+ * has to send the 413/400).
+ *
+ * @param input - the body, e.g. `environ['tsgi.input']`.
+ * @param contentType - the `Content-Type` header, e.g. `environ.CONTENT_TYPE`.
+ * @throws HTTPContentTooLarge (413) past a limit, the detail naming it
+ *   (`"maxFileSize exceeded: file 'a.bin' is larger than 1048576 bytes"`); HTTPBadRequest (400)
+ *   for malformed multipart (missing or invalid boundary, bad part headers, truncated body, no
+ *   closing boundary) or a body that breaks off; TypeError for an invalid option.
+ */
+export async function parseForm(
+  input: AsyncIterable<Uint8Array>,
+  contentType: string | null | undefined,
+  options: ParseFormOptions = {},
+): Promise<ParsedForm> {
+  const limits = resolveLimits(options);
+  const spoolThreshold = options.spoolThreshold ?? DEFAULT_SPOOL_THRESHOLD;
+  if (!(spoolThreshold >= 0)) throw new TypeError(`spoolThreshold must be a non-negative number, got ${spoolThreshold}`);
+  const spool = new SpoolDir(options.tmpDir);
+  const form = new ParsedForm(new MultiDict<string>(), new MultiDict<FileUpload>(), spool);
+  const type = parseMediaType(contentType).type;
+  if (type !== 'multipart/form-data' && type !== 'application/x-www-form-urlencoded') return form;
+  if (options.contentLength != null && options.contentLength > limits.maxBodySize) {
+    throw limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
+  }
+  try {
+    if (type === 'application/x-www-form-urlencoded') await parseUrlencoded(input, limits, form.fields);
+    else await parseMultipart(input, contentType!, limits, { fields: form.fields, files: form.files, spool, spoolThreshold });
+  } catch (error) {
+    await spool.cleanup();
+    throw error;
+  }
+  return form;
+}
+
+/** The environ key where {@link formFromEnviron} keeps the parse (a promise of {@link ParsedForm}). */
+export const FORM_ENVIRON_KEY = 'tsgi.form';
+
+/**
+ * Parses the form of a request once: the first call reads `tsgi.input` with `CONTENT_TYPE` and
+ * `CONTENT_LENGTH` and stores the promise under `environ['tsgi.form']`; later calls (the app
+ * below a middleware that already read the form) get the same form, or the same error. The
+ * body cannot be read again afterwards, as in Werkzeug. Call `cleanup()` on the form when the
+ * request ends.
+ *
+ * @throws as {@link parseForm}.
+ */
+export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}): Promise<ParsedForm> {
+  const existing = environ[FORM_ENVIRON_KEY];
+  if (existing instanceof Promise) return existing as Promise<ParsedForm>;
+  const declared = environ.CONTENT_LENGTH;
+  const contentLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : null;
+  const parsed = parseForm(environ['tsgi.input'], environ.CONTENT_TYPE, { contentLength, ...options });
+  environ[FORM_ENVIRON_KEY] = parsed;
+  return parsed;
+}

@@ -1,0 +1,243 @@
+/**
+ * Uploaded files: held in memory when small, spooled to a temporary file when large
+ * (Werkzeug's `FileStorage` over a `SpooledTemporaryFile`).
+ *
+ * @module
+ */
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { concatBytes } from '../gateway.ts';
+
+/**
+ * Files at most this many **bytes** stay in memory; a larger one is written to a temporary
+ * file as it streams. 500 KiB (512 000), the size at which Werkzeug's default stream factory
+ * switches from memory to a temporary file.
+ */
+export const DEFAULT_SPOOL_THRESHOLD = 500 * 1024;
+
+/**
+ * The last path segment of a client's filename, made safe to use as a file name: everything up
+ * to the last `/` or `\` is dropped, control characters are removed, surrounding whitespace is
+ * trimmed, and `.`/`..` become `''`. Non-ASCII letters are kept. An empty answer means "make
+ * up a name". (Werkzeug keeps the client's name on `FileStorage.filename` and offers
+ * `secure_filename`; this is a lighter cousin that keeps Unicode.) It does not guard against
+ * Windows device names such as `CON`; prefer names you generate when that matters.
+ */
+export function safeFilename(filename: string): string {
+  const base = filename.slice(Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\')) + 1);
+  // eslint-disable-next-line no-control-regex
+  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  return clean === '.' || clean === '..' ? '' : clean;
+}
+
+/**
+ * One temporary directory per parsed form (`mkdtemp` under `os.tmpdir()` or a given folder),
+ * created on the first spooled file and removed whole by {@link SpoolDir.cleanup}.
+ */
+export class SpoolDir {
+  readonly #parent: string;
+  #dir: Promise<string> | null = null;
+  #count = 0;
+  #removed = false;
+
+  /** @param parent - where the directory is made; default `os.tmpdir()`. */
+  constructor(parent: string = tmpdir()) {
+    this.#parent = parent;
+  }
+
+  /** True once {@link SpoolDir.cleanup} has run. */
+  get removed(): boolean {
+    return this.#removed;
+  }
+
+  /** A fresh file path inside the directory (made on first use). */
+  async newPath(): Promise<string> {
+    if (this.#removed) throw new Error('the upload spool directory was already cleaned up');
+    this.#dir ??= mkdtemp(join(this.#parent, 'tsgi-upload-'));
+    return join(await this.#dir, `upload-${++this.#count}`);
+  }
+
+  /** Removes the directory and every file in it. Idempotent; never throws for a missing directory. */
+  async cleanup(): Promise<void> {
+    this.#removed = true;
+    const dir = this.#dir;
+    this.#dir = null;
+    if (dir === null) return;
+    let path: string;
+    try {
+      path = await dir;
+    } catch {
+      return;
+    }
+    await rm(path, { recursive: true, force: true });
+  }
+}
+
+/** What an upload knows about itself. */
+export interface FileUploadInit {
+  fieldName: string;
+  filename: string;
+  contentType: string;
+  size: number;
+  /** The content, when held in memory. */
+  data?: Uint8Array;
+  /** The temporary file, when spooled. */
+  path?: string;
+  spool?: SpoolDir;
+}
+
+/**
+ * A file from a `multipart/form-data` body (Werkzeug's `FileStorage`). Small files are held in
+ * memory; larger ones live in a temporary file that {@link ParsedForm.cleanup} removes, after
+ * which reading a spooled upload throws. Every reader can be called any number of times.
+ */
+export class FileUpload {
+  /** The form field the file came in. */
+  readonly fieldName: string;
+  /**
+   * The filename exactly as the client sent it (may hold a path, or be `''` when the part had
+   * none). Never use it as a path as is: see {@link FileUpload.safeFilename}.
+   */
+  readonly filename: string;
+  /**
+   * The part's media type, `type/subtype` lower-cased without parameters; `text/plain` when
+   * the part had no `Content-Type` (RFC 7578 §4.4).
+   */
+  readonly contentType: string;
+  /** Content size in bytes. */
+  readonly size: number;
+  readonly #data: Uint8Array | undefined;
+  readonly #path: string | undefined;
+  readonly #spool: SpoolDir | undefined;
+
+  constructor(init: FileUploadInit) {
+    this.fieldName = init.fieldName;
+    this.filename = init.filename;
+    this.contentType = init.contentType;
+    this.size = init.size;
+    this.#data = init.data;
+    this.#path = init.path;
+    this.#spool = init.spool;
+  }
+
+  /** {@link safeFilename} of the client's filename: its last segment, without control characters. */
+  get safeFilename(): string {
+    return safeFilename(this.filename);
+  }
+
+  /** True when the content is held in memory, false when spooled to a temporary file. */
+  get inMemory(): boolean {
+    return this.#data !== undefined;
+  }
+
+  /** The temporary file holding a spooled upload, or `undefined` for an in-memory one. */
+  get path(): string | undefined {
+    return this.#path;
+  }
+
+  /**
+   * The content as a stream of chunks; each call starts from the beginning.
+   *
+   * @throws Error (when iterated) for a spooled upload after cleanup.
+   */
+  stream(): AsyncIterable<Uint8Array> {
+    const data = this.#data;
+    const path = this.#checkedPath.bind(this);
+    return {
+      async *[Symbol.asyncIterator]() {
+        if (data !== undefined) {
+          if (data.byteLength > 0) yield data;
+          return;
+        }
+        for await (const chunk of createReadStream(path())) yield chunk as Uint8Array;
+      },
+    };
+  }
+
+  /** The whole content. @throws Error for a spooled upload after cleanup. */
+  async bytes(): Promise<Uint8Array> {
+    if (this.#data !== undefined) return this.#data;
+    return readFile(this.#checkedPath());
+  }
+
+  /** The content decoded as `charset` (default UTF-8; malformed bytes become U+FFFD). */
+  async text(charset = 'utf-8'): Promise<string> {
+    return new TextDecoder(charset).decode(await this.bytes());
+  }
+
+  /**
+   * Writes the content to `path` (created or replaced). The temporary file, if any, stays
+   * where it is until cleanup, so the upload can still be read.
+   */
+  async saveTo(path: string): Promise<void> {
+    if (this.#data !== undefined) await writeFile(path, this.#data);
+    else await copyFile(this.#checkedPath(), path);
+  }
+
+  #checkedPath(): string {
+    if (this.#spool?.removed) throw new Error(`upload ${JSON.stringify(this.filename)} was cleaned up`);
+    return this.#path!;
+  }
+}
+
+/**
+ * Collects one file's chunks: in memory up to `threshold` bytes, then into a new file of
+ * `spool`. Call {@link UploadWriter.write} for every chunk (awaiting each, which is the
+ * backpressure), then {@link UploadWriter.finish}; {@link UploadWriter.abort} on failure.
+ */
+export class UploadWriter {
+  readonly #threshold: number;
+  readonly #spool: SpoolDir;
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  #handle: FileHandle | null = null;
+  #path: string | undefined;
+
+  constructor(threshold: number, spool: SpoolDir) {
+    this.#threshold = threshold;
+    this.#spool = spool;
+  }
+
+  /** Bytes written so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    this.#size += chunk.byteLength;
+    if (this.#handle === null && this.#size <= this.#threshold) {
+      this.#chunks.push(chunk);
+      return;
+    }
+    if (this.#handle === null) {
+      this.#path = await this.#spool.newPath();
+      this.#handle = await open(this.#path, 'wx', 0o600);
+      const buffered = this.#chunks;
+      this.#chunks = [];
+      for (const piece of buffered) await this.#handle.write(piece);
+    }
+    await this.#handle.write(chunk);
+  }
+
+  /** Closes the temporary file, if any, and answers the upload. */
+  async finish(info: Omit<FileUploadInit, 'size' | 'data' | 'path' | 'spool'>): Promise<FileUpload> {
+    if (this.#handle !== null) {
+      await this.#handle.close();
+      this.#handle = null;
+      return new FileUpload({ ...info, size: this.#size, path: this.#path!, spool: this.#spool });
+    }
+    const data = concatBytes(this.#chunks, this.#size);
+    this.#chunks = [];
+    return new FileUpload({ ...info, size: this.#size, data });
+  }
+
+  /** Releases the memory and closes the temporary file; the spool's cleanup removes it. */
+  async abort(): Promise<void> {
+    this.#chunks = [];
+    const handle = this.#handle;
+    this.#handle = null;
+    if (handle !== null) await handle.close().catch(() => {});
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Streaming `application/x-www-form-urlencoded` parsing with limits.
+ *
+ * @module
+ */
+import { Buffer } from 'node:buffer';
+import { HTTPBadRequest } from '../exceptions.ts';
+import type { MultiDict } from '../datastructures/multidict.ts';
+import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
+
+const AMP = 0x26;
+const EQUALS = 0x3d;
+
+/**
+ * Parses an `application/x-www-form-urlencoded` body into `fields`, pair by pair as the bytes
+ * arrive, so no more than one pair (at most twice `maxFieldSize` bytes) is ever held.
+ *
+ * Decoding is the WHATWG URL Standard's (as `URLSearchParams` and `MultiDict.fromQueryString`):
+ * `+` is a space, escapes are UTF-8, a malformed escape is kept as written, invalid UTF-8
+ * becomes U+FFFD, empty pairs (`a&&b`) are skipped, `a` alone is `a: ''`. A `charset`
+ * parameter is ignored (the standard's form encoding is UTF-8 only).
+ *
+ * Limits: each pair counts as one part (`maxParts`) and one field (`maxFields`); `maxFieldSize`
+ * bounds the percent-encoded bytes of a name and, separately, of a value; `maxBodySize` the
+ * whole body. Reading stops at the first byte past a limit; `input` is not closed.
+ *
+ * @throws HTTPContentTooLarge (413) past a limit, naming it; HTTPBadRequest (400) when the
+ *   body breaks off.
+ */
+export async function parseUrlencoded(
+  input: AsyncIterable<Uint8Array>,
+  limits: FormLimits,
+  fields: MultiDict<string>,
+): Promise<void> {
+  const parser = new PairSplitter(limits, fields);
+  let received = 0;
+  const iterator = input[Symbol.asyncIterator]();
+  for (;;) {
+    let step: IteratorResult<Uint8Array>;
+    try {
+      step = await iterator.next();
+    } catch (error) {
+      throw new HTTPBadRequest('The request body could not be read completely.', { cause: error });
+    }
+    if (step.done) break;
+    received += step.value.byteLength;
+    if (received > limits.maxBodySize) {
+      throw limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
+    }
+    parser.push(step.value);
+  }
+  parser.endPair();
+}
+
+/** Splits a byte stream at `&`, counting each pair's name and value bytes as they arrive. */
+class PairSplitter {
+  readonly #limits: FormLimits;
+  readonly #fields: MultiDict<string>;
+  #pieces: Buffer[] = [];
+  #nameBytes = 0;
+  #valueBytes = 0;
+  #sawEquals = false;
+  #pairs = 0;
+
+  constructor(limits: FormLimits, fields: MultiDict<string>) {
+    this.#limits = limits;
+    this.#fields = fields;
+  }
+
+  push(chunk: Uint8Array): void {
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let start = 0;
+    while (start < buf.length) {
+      const amp = buf.indexOf(AMP, start);
+      const end = amp === -1 ? buf.length : amp;
+      this.#take(buf, start, end);
+      if (amp === -1) return;
+      this.endPair();
+      start = amp + 1;
+    }
+  }
+
+  #take(buf: Buffer, start: number, end: number): void {
+    if (start === end) return;
+    if (this.#sawEquals) {
+      this.#valueBytes += end - start;
+    } else {
+      const eq = buf.indexOf(EQUALS, start);
+      if (eq !== -1 && eq < end) {
+        this.#sawEquals = true;
+        this.#nameBytes += eq - start;
+        this.#valueBytes += end - eq - 1;
+      } else {
+        this.#nameBytes += end - start;
+      }
+    }
+    const max = this.#limits.maxFieldSize;
+    if (this.#nameBytes > max) throw limitExceeded('maxFieldSize', `a field name is larger than ${max} bytes`);
+    this.#pieces.push(buf.subarray(start, end));
+    if (this.#valueBytes > max) {
+      const text = Buffer.concat(this.#pieces).toString('utf8');
+      const name = decodePair(text.slice(0, text.indexOf('=')))[0]?.[0] ?? '';
+      throw limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${max} bytes`);
+    }
+  }
+
+  /** Ends the current pair (at `&` or the end of the body) and adds it to the fields. */
+  endPair(): void {
+    const pieces = this.#pieces;
+    this.#pieces = [];
+    this.#nameBytes = 0;
+    this.#valueBytes = 0;
+    this.#sawEquals = false;
+    if (pieces.length === 0) return;
+    const limits = this.#limits;
+    this.#pairs++;
+    if (this.#pairs > limits.maxParts) throw limitExceeded('maxParts', `the form has more than ${limits.maxParts} parts`);
+    if (this.#pairs > limits.maxFields) throw limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`);
+    const text = Buffer.concat(pieces).toString('utf8');
+    for (const [name, value] of decodePair(text)) this.#fields.add(name, value);
+  }
+}
+
+/** Decodes one `name=value` pair; the leading `&` stops `URLSearchParams` from eating a leading `?`. */
+function decodePair(text: string): Array<[string, string]> {
+  return [...new URLSearchParams(`&${text}`)];
+}

@@ -1,0 +1,101 @@
+/**
+ * The pieces `Authorization` and `WWW-Authenticate` share (RFC 9110 §11.2): token68 and
+ * auth-param lists, read from a {@link Cursor} and written back. Internal: not part of the
+ * public API.
+ *
+ * @module
+ */
+import { type Cursor, isTokenValue, quoteString } from './syntax.ts';
+
+/** token68 (RFC 9110 §11.2): base64-ish characters, then optional `=` padding. */
+export const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+const TOKEN68_CHAR = /[A-Za-z0-9\-._~+/]/;
+
+/**
+ * Reads a token68 that fills the rest of a list element (followed by OWS and a comma or the
+ * end, the comma left unread), or consumes nothing and answers `null`.
+ */
+export function readToken68(c: Cursor): string | null {
+  const start = c.pos;
+  while (!c.done && TOKEN68_CHAR.test(c.text[c.pos]!)) c.pos++;
+  if (c.pos === start) return null;
+  while (c.peek() === 0x3d) c.pos++;
+  const end = c.pos;
+  c.ows();
+  if (c.done || c.peek() === 0x2c) return c.text.slice(start, end);
+  c.pos = start;
+  return null;
+}
+
+/** True when an auth-param (`token BWS "="`) starts at the cursor; consumes nothing. */
+export function atAuthParam(c: Cursor): boolean {
+  const start = c.pos;
+  const name = c.token();
+  c.ows();
+  const yes = name !== null && c.peek() === 0x3d;
+  c.pos = start;
+  return yes;
+}
+
+/**
+ * Reads one auth-param `name BWS "=" BWS ( token / quoted-string )` into `params` (name
+ * lower-cased). Answers false, having consumed an unknown amount, when it is malformed or
+ * its name is already there (RFC 9110 §11.2: each name occurs once).
+ */
+export function readAuthParam(c: Cursor, params: Record<string, string>): boolean {
+  const name = c.token()?.toLowerCase();
+  c.ows();
+  if (name === undefined || !c.eat('=')) return false;
+  c.ows();
+  const value = c.tokenOrQuoted();
+  if (value === null || Object.hasOwn(params, name)) return false;
+  params[name] = value;
+  return true;
+}
+
+/** Parameter names always sent as tokens when they are one (RFC 7616 §3.3, Digest). */
+const TOKEN_FORM = new Set(['algorithm', 'stale']);
+
+/**
+ * Formats auth-params as `name="value", …`: values are quoted-strings, except `algorithm`
+ * and `stale` when they are tokens (Digest requires it).
+ *
+ * @throws TypeError for a name that is not a token or a value with control characters.
+ */
+export function formatAuthParams(params: Readonly<Record<string, string>>): string {
+  return Object.entries(params)
+    .map(([name, value]) => {
+      if (!isTokenValue(name)) throw new TypeError(`invalid auth-param name ${JSON.stringify(name)}`);
+      const token = TOKEN_FORM.has(name.toLowerCase()) && isTokenValue(value);
+      return `${name}=${token ? value : quoteString(value)}`;
+    })
+    .join(', ');
+}
+
+/**
+ * Formats `scheme`, `scheme token68` or `scheme name="value", …` (the shape both
+ * `Authorization` credentials and `WWW-Authenticate` challenges have).
+ *
+ * @throws TypeError for a scheme that is not a token, an invalid token68, both token68 and
+ *   params, or params {@link formatAuthParams} refuses.
+ */
+export function formatAuthValue(
+  scheme: string,
+  token68: string | null,
+  params: Readonly<Record<string, string>>,
+): string {
+  if (!isTokenValue(scheme)) throw new TypeError(`invalid auth-scheme ${JSON.stringify(scheme)}`);
+  const hasParams = Object.keys(params).length > 0;
+  if (token68 !== null) {
+    if (hasParams) throw new TypeError('credentials take a token68 or auth-params, not both');
+    if (!TOKEN68.test(token68)) throw new TypeError(`invalid token68 ${JSON.stringify(token68)}`);
+    return `${scheme} ${token68}`;
+  }
+  return hasParams ? `${scheme} ${formatAuthParams(params)}` : scheme;
+}
+
+/** A fresh parameter record without a prototype, so `__proto__` is an ordinary name. */
+export function paramRecord(): Record<string, string> {
+  return Object.create(null) as Record<string, string>;
+}

@@ -1,0 +1,165 @@
+/**
+ * Conditional requests (RFC 9110 §13): one pure function that evaluates the precondition
+ * headers in the order of precedence of §13.2.2 and says what to send, and the list of
+ * headers a 304 drops.
+ *
+ * ```ts
+ * const result = evaluatePreconditions(
+ *   { method: 'GET', ifNoneMatch: '"v1"', range: 'bytes=0-99' },
+ *   { status: 200, etag: '"v1"', lastModified: new Date() },
+ * );
+ * // { outcome: 'not-modified', status: 304, range: false, decidedBy: 'if-none-match' }
+ * ```
+ *
+ * @module
+ */
+import { httpSeconds, parseHttpDate } from './dates.ts';
+import { ETagSet } from './etag.ts';
+import { evaluateIfRange } from './range.ts';
+
+/** The request side: the method and the raw precondition headers (absent: `null`/omitted). */
+export interface PreconditionRequest {
+  /** The request method, case-sensitive (`GET`, `HEAD`, `PUT`, …). */
+  method: string;
+  ifMatch?: string | null;
+  ifNoneMatch?: string | null;
+  ifModifiedSince?: string | null;
+  ifUnmodifiedSince?: string | null;
+  ifRange?: string | null;
+  range?: string | null;
+}
+
+/** The response side: what would be sent without the preconditions. */
+export interface PreconditionResource {
+  /** The status without preconditions; default 200. */
+  status?: number;
+  /** The representation's current `ETag` value (`"x"` or `W/"x"`), if it has one. */
+  etag?: string | null;
+  /** Its `Last-Modified`, as a `Date` or a header value, if known. */
+  lastModified?: Date | string | null;
+  /**
+   * Whether a current representation exists (what `*` matches); default true. Pass false
+   * for e.g. a PUT that would create the resource.
+   */
+  exists?: boolean;
+}
+
+/** What to do: send the response as planned, a 304, or a 412. */
+export type PreconditionOutcome = 'proceed' | 'not-modified' | 'precondition-failed';
+
+/** The answer of {@link evaluatePreconditions}. */
+export interface PreconditionResult {
+  readonly outcome: PreconditionOutcome;
+  /** The status to send: the planned one, 304 or 412. */
+  readonly status: number;
+  /**
+   * True when the `Range` header should be evaluated (with `parseRange`): the outcome is
+   * `proceed`, the method is GET, the status 200, a `Range` was sent and `If-Range` (if any)
+   * holds. False means: ignore `Range`, send the whole representation.
+   */
+  readonly range: boolean;
+  /** The header that decided a 304 or 412. */
+  readonly decidedBy?: 'if-match' | 'if-unmodified-since' | 'if-none-match' | 'if-modified-since';
+}
+
+/** Methods that select no representation, whose preconditions are ignored (§13.2.1). */
+const IGNORING_METHODS = new Set(['CONNECT', 'OPTIONS', 'TRACE']);
+
+/**
+ * Evaluates preconditions in RFC 9110 §13.2.2 order:
+ *
+ * 1. `If-Match` (strong comparison; `*` matches when the representation exists); false → 412.
+ * 2. Else `If-Unmodified-Since` (ignored when not a single valid HTTP-date or when
+ *    `lastModified` is unknown); modified since → 412.
+ * 3. `If-None-Match` (weak comparison; `*` matches when it exists); a match → 304 for GET
+ *    and HEAD, 412 for other methods.
+ * 4. Else, for GET and HEAD, `If-Modified-Since` (ignored like step 2); not modified → 304.
+ * 5. For GET on a 200, `Range` applies unless `If-Range` fails (see `evaluateIfRange`).
+ *
+ * All preconditions are ignored (outcome `proceed`) when the planned status is neither 2xx
+ * nor 412, and for CONNECT, OPTIONS and TRACE (§13.2.1). A present but unparsable `If-Match`
+ * matches nothing (→ 412); an unparsable `If-None-Match` matches nothing (→ proceed). Dates
+ * compare at one-second resolution. Never throws.
+ */
+export function evaluatePreconditions(
+  request: PreconditionRequest,
+  resource: PreconditionResource = {},
+): PreconditionResult {
+  const status = resource.status ?? 200;
+  const method = request.method;
+  const proceed = (range: boolean): PreconditionResult => ({ outcome: 'proceed', status, range });
+  if (IGNORING_METHODS.has(method) || !((status >= 200 && status < 300) || status === 412)) {
+    return proceed(false);
+  }
+  const exists = resource.exists ?? true;
+  const etag = exists ? (resource.etag ?? null) : null;
+  const lastModified = exists ? toDate(resource.lastModified) : null;
+  const getOrHead = method === 'GET' || method === 'HEAD';
+
+  const ifMatch = new ETagSet(request.ifMatch);
+  if (ifMatch.present) {
+    const holds = ifMatch.any ? exists : etag !== null && ifMatch.contains(etag);
+    if (!holds) return failed('if-match');
+  } else {
+    const since = parseHttpDate(request.ifUnmodifiedSince);
+    if (since && lastModified && httpSeconds(lastModified) > httpSeconds(since)) {
+      return failed('if-unmodified-since');
+    }
+  }
+
+  const ifNoneMatch = new ETagSet(request.ifNoneMatch);
+  if (ifNoneMatch.present) {
+    const matches = ifNoneMatch.any ? exists : etag !== null && ifNoneMatch.contains(etag, { weak: true });
+    if (matches) return getOrHead ? notModified('if-none-match') : failed('if-none-match');
+  } else if (getOrHead) {
+    const since = parseHttpDate(request.ifModifiedSince);
+    if (since && lastModified && httpSeconds(lastModified) <= httpSeconds(since)) {
+      return notModified('if-modified-since');
+    }
+  }
+
+  const wantsRange = typeof request.range === 'string' && request.range.trim() !== '';
+  if (method !== 'GET' || status !== 200 || !wantsRange) return proceed(false);
+  return proceed(evaluateIfRange(request.ifRange, { etag, lastModified }));
+}
+
+function failed(decidedBy: PreconditionResult['decidedBy']): PreconditionResult {
+  return { outcome: 'precondition-failed', status: 412, range: false, decidedBy };
+}
+
+function notModified(decidedBy: PreconditionResult['decidedBy']): PreconditionResult {
+  return { outcome: 'not-modified', status: 304, range: false, decidedBy };
+}
+
+function toDate(value: Date | string | null | undefined): Date | null {
+  if (value == null) return null;
+  const date = typeof value === 'string' ? parseHttpDate(value) : value;
+  return date && !Number.isNaN(date.getTime()) ? date : null;
+}
+
+/**
+ * Representation headers a 304 does not carry (RFC 9110 §15.4.5: it sends only what helps a
+ * cache update; `ETag`, `Last-Modified`, `Cache-Control`, `Expires`, `Vary`,
+ * `Content-Location` and `Date` stay). Werkzeug's list (minus `Last-Modified`, which RFC 9110
+ * finds useful to caches) plus `Content-Disposition` and `Transfer-Encoding`, lower-case.
+ */
+export const NOT_MODIFIED_DROPPED_HEADERS: ReadonlySet<string> = new Set([
+  'allow',
+  'content-disposition',
+  'content-encoding',
+  'content-language',
+  'content-length',
+  'content-md5',
+  'content-range',
+  'content-type',
+  'transfer-encoding',
+]);
+
+/** The headers of a 304 made from a planned response's headers (order kept). */
+export function notModifiedHeaders(headers: Iterable<readonly [string, string]>): Array<[string, string]> {
+  const kept: Array<[string, string]> = [];
+  for (const [name, value] of headers) {
+    if (!NOT_MODIFIED_DROPPED_HEADERS.has(name.toLowerCase())) kept.push([name, value]);
+  }
+  return kept;
+}

@@ -1,0 +1,86 @@
+/**
+ * Cookie headers (RFC 6265bis) over the `cookie` package.
+ *
+ * @module
+ */
+import { parse, serialize } from 'cookie';
+
+/** Attributes of a `Set-Cookie` line (RFC 6265bis §4.1). */
+export interface CookieOptions {
+  /** Lifetime in **seconds** (`Max-Age`); also sets `Expires` to now + maxAge unless given. */
+  maxAge?: number;
+  /** Absolute expiry (`Expires`). */
+  expires?: Date;
+  /** `Path`; default `'/'` (as WebOb and Werkzeug). Pass `null` to leave it out. */
+  path?: string | null;
+  /** `Domain`; default none (host-only cookie). */
+  domain?: string;
+  /** `Secure`: only sent over HTTPS. Default false. */
+  secure?: boolean;
+  /** `HttpOnly`: hidden from scripts. Default false. */
+  httpOnly?: boolean;
+  /** `SameSite`: `'strict'`, `'lax'` or `'none'` (browsers need `secure` with `'none'`). */
+  sameSite?: 'strict' | 'lax' | 'none' | 'Strict' | 'Lax' | 'None';
+  /** `Partitioned` (CHIPS): keyed to the top-level site. Default false. */
+  partitioned?: boolean;
+  /** `Priority`: `'low'`, `'medium'` or `'high'` (Chromium extension). */
+  priority?: 'low' | 'medium' | 'high';
+  /** How the value is encoded; default `encodeURIComponent` (decoded again by `req.cookies`). */
+  encode?: (value: string) => string;
+}
+
+/**
+ * Builds one `Set-Cookie` value.
+ *
+ * @throws TypeError for a name that is not a token, or a path/domain/encoded value with
+ *   characters a cookie cannot carry (from `cookie`), or a non-finite `maxAge`.
+ */
+export function serializeSetCookie(name: string, value: string, options: CookieOptions = {}): string {
+  const { maxAge, path = '/', sameSite, encode, ...rest } = options;
+  let expires = options.expires;
+  if (maxAge !== undefined) {
+    if (!Number.isFinite(maxAge)) throw new TypeError(`maxAge must be a finite number of seconds`);
+    expires ??= new Date(Date.now() + Math.floor(maxAge) * 1000);
+  }
+  return serialize(name, value, {
+    ...rest,
+    ...(encode ? { encode } : {}),
+    ...(maxAge !== undefined ? { maxAge: Math.floor(maxAge) } : {}),
+    ...(expires ? { expires } : {}),
+    ...(path !== null ? { path } : {}),
+    ...(sameSite ? { sameSite: sameSite.toLowerCase() as 'strict' | 'lax' | 'none' } : {}),
+  });
+}
+
+/**
+ * Parses a `Cookie` request header into a null-prototype record. Never throws.
+ *
+ * - The first of two same-named cookies wins (RFC 6265bis §5.7.3: the more specific path is
+ *   sent first).
+ * - A value in double quotes (`a="x y"`, RFC 6265 §4.1.1 allows them) is unquoted, and
+ *   backslash escapes inside it are undone, including Python's octal ones (`\054` → `,`),
+ *   as Werkzeug and `http.cookies` do.
+ * - Values are then percent-decoded as UTF-8 where that succeeds and kept as sent where it
+ *   does not (`%zz` stays `%zz`).
+ * - `=` after the first one belongs to the value (`a=b=c` → `b=c`); a pair with no `=` is
+ *   skipped; `a=` gives `''`.
+ */
+export function parseCookieHeader(header: string | null | undefined): Record<string, string> {
+  if (!header) return Object.create(null);
+  return parse(header, { decode: decodeCookieValue }) as Record<string, string>;
+}
+
+function decodeCookieValue(raw: string): string {
+  let value = raw;
+  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+    value = value.slice(1, -1).replace(/\\([0-3][0-7]{2}|[\s\S])/g, (_, escaped: string) =>
+      escaped.length === 3 ? String.fromCharCode(parseInt(escaped, 8)) : escaped,
+    );
+  }
+  if (!value.includes('%')) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * Entity tags (RFC 9110 §8.8.3): parsing and formatting `"x"` / `W/"x"`, the strong and
+ * weak comparison functions, the `If-Match` / `If-None-Match` lists as {@link ETagSet}, and
+ * helpers that make tags from a body or a file's size and mtime.
+ *
+ * Parsing is lenient and never throws. Besides the RFC syntax it accepts, as Werkzeug does,
+ * an unquoted tag (`abc` means `"abc"`, `W/abc` means `W/"abc"`: some proxies strip quotes)
+ * and a lower-case `w/`. A list member that is neither (an unterminated quote, a space or a
+ * control character inside the quotes, junk after the tag) is dropped; the rest is kept.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+
+/** A parsed entity tag. */
+export interface EntityTag {
+  /** The opaque tag, without quotes or `W/`. */
+  readonly tag: string;
+  /** True for a weak tag (`W/"…"`). */
+  readonly weak: boolean;
+}
+
+/** etagc (RFC 9110 §8.8.3): `!`, `#`-`~`, obs-text. */
+function isEtagc(code: number): boolean {
+  return code === 0x21 || (code >= 0x23 && code <= 0x7e) || (code >= 0x80 && code <= 0xff);
+}
+
+/** Reads one entity tag at `pos`; answers it and the index after it, or null. */
+function readTag(text: string, pos: number): { tag: EntityTag; end: number } | null {
+  let weak = false;
+  if ((text[pos] === 'W' || text[pos] === 'w') && text[pos + 1] === '/') {
+    weak = true;
+    pos += 2;
+  }
+  let start = pos;
+  let end: number;
+  if (text[pos] === '"') {
+    start = pos + 1;
+    end = start;
+    while (end < text.length && isEtagc(text.charCodeAt(end))) end++;
+    if (text[end] !== '"') return null;
+    return { tag: { tag: text.slice(start, end), weak }, end: end + 1 };
+  }
+  end = pos;
+  while (end < text.length && isEtagc(text.charCodeAt(end)) && text[end] !== ',') end++;
+  if (end === start) return null;
+  return { tag: { tag: text.slice(start, end), weak }, end };
+}
+
+function skipOws(text: string, pos: number): number {
+  while (text[pos] === ' ' || text[pos] === '\t') pos++;
+  return pos;
+}
+
+/**
+ * Parses one entity tag, e.g. an `ETag` or `If-Range` value (surrounding whitespace
+ * ignored). Answers `null` for anything else, including a list or `*`.
+ */
+export function parseETag(value: string | null | undefined): EntityTag | null {
+  if (typeof value !== 'string') return null;
+  const start = skipOws(value, 0);
+  if (value[start] === '*') return null;
+  const read = readTag(value, start);
+  if (read === null || skipOws(value, read.end) !== value.length) return null;
+  return read.tag;
+}
+
+/**
+ * Formats an entity tag: `"tag"`, or `W/"tag"` when weak. A `tag` given as a string that is
+ * already quoted (`"x"` or `W/"x"`) is returned normalized.
+ *
+ * @throws TypeError when the opaque tag holds a character outside etagc (`"`, space, a
+ *   control character or one above U+00FF).
+ */
+export function formatETag(tag: string | EntityTag, weak = false): string {
+  let entity: EntityTag;
+  if (typeof tag === 'string') {
+    const quoted = /^(?:W\/)?".*"$/s.test(tag) ? parseETag(tag) : null;
+    entity = quoted ?? { tag, weak };
+    if (quoted && weak) entity = { tag: quoted.tag, weak: true };
+  } else {
+    entity = tag;
+  }
+  for (let i = 0; i < entity.tag.length; i++) {
+    if (!isEtagc(entity.tag.charCodeAt(i))) {
+      throw new TypeError(`invalid entity tag ${JSON.stringify(entity.tag)}`);
+    }
+  }
+  return `${entity.weak ? 'W/' : ''}"${entity.tag}"`;
+}
+
+function toTag(etag: string | EntityTag): EntityTag | null {
+  return typeof etag === 'string' ? parseETag(etag) : etag;
+}
+
+/**
+ * Strong comparison (RFC 9110 §8.8.3.2): both tags strong and their opaque tags equal.
+ * Strings are parsed first; an unparsable one compares unequal.
+ */
+export function strongCompare(a: string | EntityTag, b: string | EntityTag): boolean {
+  const x = toTag(a);
+  const y = toTag(b);
+  return x !== null && y !== null && !x.weak && !y.weak && x.tag === y.tag;
+}
+
+/**
+ * Weak comparison (RFC 9110 §8.8.3.2): opaque tags equal, whether weak or not.
+ * Strings are parsed first; an unparsable one compares unequal.
+ */
+export function weakCompare(a: string | EntityTag, b: string | EntityTag): boolean {
+  const x = toTag(a);
+  const y = toTag(b);
+  return x !== null && y !== null && x.tag === y.tag;
+}
+
+/**
+ * The value of `If-Match` or `If-None-Match` (RFC 9110 §13.1.1, §13.1.2): `*` or a list of
+ * entity tags. A list that also holds `*` counts as `*` (as Werkzeug does).
+ */
+export class ETagSet {
+  /** The header value as received, or `null` when it was not sent. */
+  readonly value: string | null;
+  /**
+   * True when the header was sent with anything but whitespace. Note that a present header
+   * can have no usable tag (`If-Match: ,` or garbage): it then contains nothing, so
+   * `If-Match` fails, as a client that sent a condition would expect.
+   */
+  readonly present: boolean;
+  /** True for `*`. */
+  readonly any: boolean;
+  /** The tags, in header order (empty for `*`). */
+  readonly tags: readonly EntityTag[];
+
+  /** @param value - the raw header value, or `null`/`undefined` when it was not sent. */
+  constructor(value?: string | null) {
+    this.value = typeof value === 'string' ? value : null;
+    this.present = this.value !== null && this.value.trim() !== '';
+    const tags: EntityTag[] = [];
+    let any = false;
+    const text = this.value ?? '';
+    let pos = 0;
+    while (pos < text.length) {
+      pos = skipOws(text, pos);
+      if (text[pos] === ',') {
+        pos++;
+        continue;
+      }
+      if (pos >= text.length) break;
+      if (text[pos] === '*') {
+        const after = skipOws(text, pos + 1);
+        if (after >= text.length || text[after] === ',') {
+          any = true;
+          pos = after;
+          continue;
+        }
+      }
+      const read = readTag(text, pos);
+      const after = read ? skipOws(text, read.end) : pos;
+      if (read && (after >= text.length || text[after] === ',')) {
+        tags.push(read.tag);
+        pos = after;
+      } else {
+        pos = skipMember(text, pos);
+      }
+    }
+    this.any = any;
+    this.tags = Object.freeze(any ? [] : tags);
+  }
+
+  /**
+   * True when `etag` is in the set: `*` contains everything (also `null`, meaning "a
+   * representation without a tag"); otherwise `null`/`undefined` or an unparsable string is
+   * not contained. Compares strongly by default (`If-Match`); `{ weak: true }` compares weakly
+   * (`If-None-Match`).
+   */
+  contains(etag: string | EntityTag | null | undefined, options: { weak?: boolean } = {}): boolean {
+    if (this.any) return true;
+    if (etag == null) return false;
+    const compare = options.weak ? weakCompare : strongCompare;
+    return this.tags.some((tag) => compare(tag, etag));
+  }
+
+  /** `*`, or the tags formatted and joined with `, ` (`''` when none). */
+  toString(): string {
+    return this.any ? '*' : this.tags.map((tag) => formatETag(tag)).join(', ');
+  }
+}
+
+/**
+ * Skips a bad list member: past its quoted part when it starts with one (etagc has no `"`,
+ * so the next quote closes it), then to just past the next comma, or the end.
+ */
+function skipMember(text: string, pos: number): number {
+  if ((text[pos] === 'W' || text[pos] === 'w') && text[pos + 1] === '/') pos += 2;
+  if (text[pos] === '"') {
+    const close = text.indexOf('"', pos + 1);
+    if (close === -1) return text.length;
+    pos = close + 1;
+  }
+  const comma = text.indexOf(',', pos);
+  return comma === -1 ? text.length : comma + 1;
+}
+
+/**
+ * A strong entity tag for a body: the base64url digest of its bytes (strings as UTF-8),
+ * quoted, e.g. `"qUqP5cyxm6YcTAhz05Hph5gvu9M"`. Synchronous (node:crypto).
+ *
+ * @param algorithm - `sha1` (default, 27 characters: this detects changes, it is not a
+ *   security boundary) or `sha256`.
+ */
+export function strongEtag(
+  body: Uint8Array | string | Iterable<Uint8Array>,
+  algorithm: 'sha1' | 'sha256' = 'sha1',
+): string {
+  const hash = createHash(algorithm);
+  if (typeof body === 'string' || body instanceof Uint8Array) hash.update(body);
+  else for (const chunk of body) hash.update(chunk);
+  return `"${hash.digest('base64url')}"`;
+}
+
+/**
+ * A weak entity tag from a file's size (bytes) and modification time (ms since the epoch),
+ * as static file servers make them: `W/"<size hex>-<mtime hex>"`.
+ */
+export function statEtag(stat: { size: number; mtimeMs: number }): string {
+  return `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+}

@@ -1,0 +1,30 @@
+/**
+ * URL path quoting and unquoting, as WebOb's `url_quote` with `PATH_SAFE`.
+ *
+ * @module
+ */
+
+const PATH_SAFE = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+const REQUOTE: Record<string, string> = {
+  '%2F': '/', '%24': '$', '%26': '&', '%2B': '+', '%2C': ',', '%3B': ';', '%3D': '=', '%3A': ':', '%40': '@',
+};
+
+/**
+ * Percent-encodes a decoded path for use in a URL: UTF-8 bytes outside RFC 3986 `pchar` and
+ * `/` are escaped (so `%` becomes `%25`, a space `%20`, `é` `%C3%A9`); `/` and sub-delims stay.
+ * Lone surrogates become U+FFFD first, so it never throws.
+ */
+export function quotePath(path: string): string {
+  if (PATH_SAFE.test(path)) return path;
+  return encodeURIComponent(path.toWellFormed()).replace(/%(?:2F|24|26|2B|2C|3B|3D|3A|40)/g, (m) => REQUOTE[m]!);
+}
+
+/**
+ * Percent-decodes a URL path as UTF-8 (RFC 3986 §2.1). `%2F` becomes `/`, as in every CGI
+ * server; the raw form stays in `REQUEST_URI`.
+ *
+ * @throws URIError for a malformed escape (`%zz`, a lone `%`) or bytes that are not UTF-8.
+ */
+export function unquotePath(path: string): string {
+  return path.includes('%') ? decodeURIComponent(path) : path;
+}

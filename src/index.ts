@@ -1,0 +1,21 @@
+/**
+ * tsgi — the TypeScript gateway interface, with WebOb/Werkzeug-style wrappers.
+ *
+ * Every public name is exported from here.
+ *
+ * @module
+ */
+export * from './gateway.ts';
+export * from './datastructures/headers.ts';
+export * from './datastructures/multidict.ts';
+export * from './datastructures/environ-headers.ts';
+export * from './http/media-type.ts';
+export * from './http/charset.ts';
+export * from './http/cookies.ts';
+export * from './http/url.ts';
+export * from './exceptions.ts';
+export * from './response.ts';
+export * from './request.ts';
+export * from './input.ts';
+export * from './errors-stream.ts';
+export * from './adapters/node.ts';

@@ -1,0 +1,198 @@
+/**
+ * One line per request, in Apache's access log formats: Paste's `TransLogger`, morgan.
+ *
+ * @module
+ */
+import { type App, type AppLike, type Environ, type StartResponse, toApp } from '../gateway.ts';
+import { quotePath } from '../http/url.ts';
+import { wrapBody } from './call-app.ts';
+
+/** What is known about a request when its log line is written. */
+export interface AccessLogEntry {
+  /** The environ (as the app left it). */
+  environ: Environ;
+  /** The client address (`REMOTE_ADDR`), or `null`. */
+  remoteAddr: string | null;
+  /** The authenticated user (`REMOTE_USER`, set by auth middleware below), or `null`. */
+  remoteUser: string | null;
+  /** When the request reached this middleware. */
+  time: Date;
+  /** `GET`, `POST`, … */
+  method: string;
+  /** The request-target as received: `/path?q` (`REQUEST_URI`). */
+  url: string;
+  /** `HTTP/1.1`, … */
+  protocol: string;
+  /** `GET /path?q HTTP/1.1`. */
+  requestLine: string;
+  /** The status code sent; 500 when the app failed before starting the response. */
+  status: number;
+  /** Body bytes handed to the server (counted, not read from Content-Length). */
+  bytes: number;
+  /** The `Referer` header, or `null`. */
+  referer: string | null;
+  /** The `User-Agent` header, or `null`. */
+  userAgent: string | null;
+  /** Milliseconds from the request reaching this middleware to the end of the body. */
+  duration: number;
+  /** How the response ended: `end` (whole body), `close` (the client went away), `error`. */
+  outcome: 'end' | 'close' | 'error';
+  /** The error when `outcome` is `error`. */
+  error?: unknown;
+}
+
+/** Built-in formats; see {@link accessLog}. */
+export type AccessLogFormat = 'combined' | 'common' | 'dev' | 'tiny';
+
+/** Options of {@link accessLog}. */
+export interface AccessLogOptions {
+  /** Where lines go (each ends with `\n`); default `process.stdout`. */
+  stream?: { write(line: string): unknown };
+  /** A built-in format or a function building the line (without `\n`); default `combined`. */
+  format?: AccessLogFormat | ((entry: AccessLogEntry) => string);
+}
+
+/**
+ * Writes one line per request to `stream`, once the response is over: when the body ends,
+ * when the client goes away (the server calls the body's `return()`), or when the app fails.
+ *
+ * Formats (Apache's `mod_log_config` and morgan's):
+ * - `common`: `%h %l %u %t "%r" %>s %b` —
+ *   `127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /a.gif HTTP/1.0" 200 2326`
+ * - `combined` (default): `common` + ` "%{Referer}i" "%{User-agent}i"`
+ * - `dev`: `GET /a.gif 200 3.250 ms - 2326`
+ * - `tiny`: `GET /a.gif 200 2326 - 3.250 ms`
+ * - a function `(entry) => string` for anything else (`entry.duration` is in ms).
+ *
+ * The byte count is what the body actually yielded (`-` when 0 in the Apache formats, as
+ * Apache's `%b`); the time is local time when the request arrived; quoted fields escape `"`,
+ * `\` and control characters as Apache does, so a hostile header cannot forge a log line.
+ *
+ * @example
+ * ```ts
+ * export const app = accessLog(site);                          // combined, to stdout
+ * const logged = accessLog(site, { stream: fs.createWriteStream('access.log', { flags: 'a' }) });
+ * const json = accessLog(site, { format: (e) => JSON.stringify({ path: e.url, ms: e.duration }) });
+ * ```
+ */
+export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
+  const inner = toApp(app);
+  const stream = options.stream ?? process.stdout;
+  const format = options.format ?? 'combined';
+  const build = typeof format === 'function' ? format : Object.hasOwn(FORMATS, format) ? FORMATS[format] : undefined;
+  if (typeof build !== 'function') throw new TypeError(`accessLog: unknown format ${JSON.stringify(format)}`);
+
+  return async (environ, startResponse) => {
+    const time = new Date();
+    const started = performance.now();
+    const method = String(environ.REQUEST_METHOD);
+    const url = typeof environ.REQUEST_URI === 'string' ? environ.REQUEST_URI : requestUrl(environ);
+    let status = 0;
+    let bytes = 0;
+    let chunks = 0;
+    let logged = false;
+    const log = (outcome: AccessLogEntry['outcome'], error?: unknown): void => {
+      if (logged) return;
+      logged = true;
+      const entry: AccessLogEntry = {
+        environ,
+        remoteAddr: stringOrNull(environ.REMOTE_ADDR),
+        remoteUser: stringOrNull(environ.REMOTE_USER),
+        time,
+        method,
+        url,
+        protocol: String(environ.SERVER_PROTOCOL),
+        requestLine: `${method} ${url} ${environ.SERVER_PROTOCOL}`,
+        status: status || 500,
+        bytes,
+        referer: stringOrNull(environ.HTTP_REFERER),
+        userAgent: stringOrNull(environ.HTTP_USER_AGENT),
+        duration: performance.now() - started,
+        outcome,
+      };
+      if (outcome === 'error') entry.error = error;
+      try {
+        stream.write(`${build(entry)}\n`);
+      } catch (failure) {
+        try {
+          environ['tsgi.errors'].write(`[tsgi] accessLog: could not write the log line: ${String(failure)}\n`);
+        } catch {
+          // Nowhere left to report to.
+        }
+      }
+    };
+    const start: StartResponse = (s, headers, error) => {
+      startResponse(s, headers, error);
+      status = Number.parseInt(String(s).slice(0, 3), 10) || 0;
+    };
+    try {
+      const body = wrapBody(await inner(environ, start), {
+        chunk(chunk) {
+          chunks++;
+          if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
+        },
+        end: () => log('end'),
+        close: () => log('close'),
+        error: (error) => {
+          // Failing before the first chunk, the response is still a 500 from the server.
+          if (chunks === 0) status = 0;
+          log('error', error);
+        },
+      });
+      return body;
+    } catch (error) {
+      if (!logged) {
+        status = 0;
+        log('error', error);
+      }
+      throw error;
+    }
+  };
+}
+
+function stringOrNull(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+function requestUrl(environ: Environ): string {
+  const qs = environ.QUERY_STRING;
+  return quotePath(`${environ.SCRIPT_NAME ?? ''}${environ.PATH_INFO ?? ''}`) + (qs ? `?${qs}` : '');
+}
+
+/** Escapes a field as Apache does: `"` and `\` with a backslash, control bytes as `\xhh`. */
+export function escapeLogField(value: string): string {
+  return value.replace(/["\\\x00-\x1f\x7f]/g, (c) =>
+    c === '"' ? '\\"' : c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** Apache's `%t` time, in local time: `10/Oct/2000:13:55:36 -0700` (without the brackets). */
+export function formatLogTime(date: Date): string {
+  const offset = -date.getTimezoneOffset();
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return (
+    `${pad(date.getDate())}/${MONTHS[date.getMonth()]}/${date.getFullYear()}:` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ` +
+    `${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`
+  );
+}
+
+const dash = (value: string | null) => (value === null ? '-' : escapeLogField(value));
+
+function common(e: AccessLogEntry): string {
+  return (
+    `${dash(e.remoteAddr)} - ${dash(e.remoteUser)} [${formatLogTime(e.time)}] ` +
+    `"${escapeLogField(e.requestLine)}" ${e.status} ${e.bytes === 0 ? '-' : e.bytes}`
+  );
+}
+
+const FORMATS: Record<string, (entry: AccessLogEntry) => string> = {
+  common,
+  combined: (e) => `${common(e)} "${dash(e.referer)}" "${dash(e.userAgent)}"`,
+  dev: (e) => `${escapeLogField(e.method)} ${escapeLogField(e.url)} ${e.status} ${e.duration.toFixed(3)} ms - ${e.bytes}`,
+  tiny: (e) => `${escapeLogField(e.method)} ${escapeLogField(e.url)} ${e.status} ${e.bytes} - ${e.duration.toFixed(3)} ms`,
+};

@@ -1,0 +1,79 @@
+/**
+ * Trying apps in turn until one answers: Paste's `Cascade`, `Rack::Cascade`.
+ *
+ * @module
+ */
+import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
+import { HTTPException } from '../exceptions.ts';
+import { Request } from '../request.ts';
+import { writeLog } from './errors.ts';
+import { formatError } from '../errors-stream.ts';
+import { callApp } from './call-app.ts';
+
+/** Options of {@link cascade}. */
+export interface CascadeOptions {
+  /** Status codes that mean "try the next app"; default `[404, 405]` (as `Rack::Cascade`). */
+  catch?: Iterable<number>;
+  /**
+   * Largest request body buffered for replaying, in bytes; default unlimited (as
+   * `Request.bytes()`). A larger body answers 413 Content Too Large before any app runs.
+   */
+  limit?: number;
+}
+
+/**
+ * Tries `apps` in order and answers the first answer whose status is not in `catch`; when
+ * every app answers a caught status, the last app's answer is sent as it is.
+ *
+ * The request body is read once (with `Request.bytes()`, so the environ keeps a replayable
+ * `tsgi.input`) and every app reads the same bytes. Every app gets the environ itself
+ * (docs/spec.md §8), put back as it was before each new try, so what a skipped app changed
+ * (`SCRIPT_NAME` after a `mount`, keys it added) does not leak into the next, while what the
+ * answering app changes stays visible to the layers above. The body of a
+ * skipped answer is closed unread (its iterator's `return()` runs, so `finally` blocks
+ * clean up). What an app throws propagates: put `errors()` outside the cascade.
+ *
+ * @example
+ * ```ts
+ * // Static files first, the application when no file matches.
+ * export const app = cascade([directoryApp('public'), site], { catch: [404, 405] });
+ * ```
+ * @throws TypeError when `apps` is empty or holds something that is not an app.
+ */
+export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): App {
+  const list = [...apps].map((app) => toApp(app));
+  if (list.length === 0) throw new TypeError('cascade() needs at least one app');
+  const caught = new Set(options.catch ?? [404, 405]);
+  const limit = options.limit;
+  const last = list[list.length - 1]!;
+  if (list.length === 1) return last;
+  return async (environ, startResponse) => {
+    try {
+      await new Request(environ).bytes(limit === undefined ? undefined : { limit });
+    } catch (error) {
+      if (error instanceof HTTPException) return error.getResponse(environ).respond(environ, startResponse);
+      throw error;
+    }
+    const line = `${environ.REQUEST_METHOD} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`;
+    const onCloseError = (error: unknown) => writeLog(undefined, environ, formatError(`${line} (cascade, closing a skipped body)`, error));
+    const saved = { ...environ };
+    for (let i = 0; i < list.length - 1; i++) {
+      if (i > 0) restore(environ, saved);
+      const started = await callApp(list[i]!, environ, onCloseError);
+      const code = Number.parseInt(String(started.status).slice(0, 3), 10);
+      if (!caught.has(code)) {
+        startResponse(started.status, started.headers);
+        return started.body;
+      }
+      started.close();
+    }
+    restore(environ, saved);
+    return last(environ, startResponse);
+  };
+}
+
+/** Puts the environ back as it was before an app changed it (keys added are removed). */
+function restore(environ: Environ, saved: Environ): void {
+  for (const key of Object.keys(environ)) if (!Object.hasOwn(saved, key)) delete environ[key];
+  Object.assign(environ, saved);
+}

@@ -1,0 +1,159 @@
+/**
+ * Turning uncaught errors into a logged 500: Werkzeug's `InternalServerError` handling,
+ * Paste's `ErrorMiddleware`, with an opt-in debug page like Werkzeug's debugger (no console).
+ *
+ * @module
+ */
+import { type App, type AppLike, type Environ, type ErrorStream, assertHeader, describe, parseStatus, toApp } from '../gateway.ts';
+import { HTTPException, HTTPInternalServerError } from '../exceptions.ts';
+import { formatError, stderrErrors } from '../errors-stream.ts';
+import { quotePath } from '../http/url.ts';
+import { Request } from '../request.ts';
+import { type StartedApp, callApp, wrapBody } from './call-app.ts';
+import { debugResponse } from './traceback.ts';
+
+/** Where a middleware writes log lines: a `{ write(line) }` stream or a function. */
+export type LogTarget = ErrorStream | ((line: string) => void);
+
+/** Options of {@link errors}. */
+export interface ErrorsOptions {
+  /** Where errors are logged; default `environ['tsgi.errors']` (standard error under `serve`). */
+  log?: LogTarget;
+  /**
+   * Called with each error and the request, after logging (e.g. to notify an error tracker).
+   * Not awaited; what it throws or rejects with is logged and goes no further.
+   */
+  onError?: (error: unknown, req: Request) => unknown;
+  /**
+   * Answer with a traceback page (source lines, request headers, environ) instead of the
+   * plain 500. Default `false`; never turn it on in production.
+   */
+  debug?: boolean;
+}
+
+/**
+ * Catches what the app throws or rejects with, while it is called and while its body is
+ * iterated, so a bug never reaches the client as anything but a clean failure.
+ *
+ * - **Before the headers are out** (the app failed, or had called `startResponse` but not
+ *   produced a first body chunk): the status is held until that first chunk, so the answer
+ *   can still change into a 500 whose body is negotiated on `Accept` (plain text, HTML or
+ *   JSON, never the error's text). An invalid status line, header or first chunk from the
+ *   app counts as an error too.
+ * - **After the headers are out**: the error is logged and re-thrown from the body, so the
+ *   server aborts the connection: a truncated body never looks complete.
+ *
+ * Each error is logged once, as `[tsgi] METHOD URL STATUS: stack`, to `options.log` or
+ * `environ['tsgi.errors']`, then `options.onError(error, req)` runs. An `HTTPException`
+ * thrown by the app (`abort(404)`) is not an error: it answers its own response, unlogged,
+ * as `Request.application` does.
+ *
+ * @example
+ * ```ts
+ * export const app = errors(site, {
+ *   onError: (error, req) => tracker.capture(error, { url: req.url }),
+ *   debug: process.env.NODE_ENV === 'development',
+ * });
+ * ```
+ */
+export function errors(app: AppLike, options: ErrorsOptions = {}): App {
+  const inner = toApp(app);
+  return async (environ, startResponse) => {
+    const scriptName = environ.SCRIPT_NAME;
+    const pathInfo = environ.PATH_INFO;
+    const report = (error: unknown, status: string): void => {
+      const line = `${requestTarget(environ, scriptName, pathInfo)} ${status}`;
+      writeLog(options.log, environ, formatError(line, error));
+      const hook = options.onError;
+      if (!hook) return;
+      const hookFailed = (failure: unknown) => writeLog(options.log, environ, formatError(`${line} (onError hook failed)`, failure));
+      try {
+        const result = hook(error, new Request(environ));
+        if (result instanceof Promise) result.catch(hookFailed);
+      } catch (failure) {
+        hookFailed(failure);
+      }
+    };
+    const onCloseError = (error: unknown) => report(error, '(while closing the body)');
+
+    let started: StartedApp | undefined;
+    try {
+      started = await callApp(inner, environ, onCloseError);
+      checkStart(started);
+    } catch (error) {
+      started?.close();
+      if (error instanceof HTTPException) {
+        try {
+          return error.getResponse(environ).respond(environ, startResponse);
+        } catch (failure) {
+          return answer500(failure);
+        }
+      }
+      return answer500(error);
+    }
+    startResponse(started.status, started.headers);
+    if (Array.isArray(started.body)) return started.body;
+    const status = `${started.status.slice(0, 3)} (failed after the response started; the connection is aborted)`;
+    return wrapBody(started.body, { error: (error) => report(error, status), closeError: onCloseError });
+
+    async function answer500(error: unknown) {
+      report(error, '500');
+      let res;
+      if (options.debug) {
+        try {
+          res = await debugResponse(error, environ);
+        } catch (failure) {
+          report(failure, '500 (while rendering the debug page)');
+        }
+      }
+      res ??= new HTTPInternalServerError().getResponse(environ);
+      return res.respond(environ, startResponse);
+    }
+  };
+}
+
+/** Validates what the app gave `startResponse`, so the server never has to refuse it. */
+function checkStart(started: StartedApp): void {
+  parseStatus(started.status);
+  if (!Array.isArray(started.headers)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
+  for (const pair of started.headers) {
+    if (!Array.isArray(pair)) throw new TypeError(`invalid header pair (${describe(pair)})`);
+    assertHeader(pair[0], pair[1]);
+  }
+  if (Array.isArray(started.body)) {
+    for (const chunk of started.body as unknown[]) {
+      if (!(chunk instanceof Uint8Array)) throw new TypeError(`body chunk is not a Uint8Array (${describe(chunk)})`);
+    }
+  }
+}
+
+/** `GET http://host/path?q` for log lines, control characters escaped. */
+export function requestTarget(environ: Environ, scriptName = environ.SCRIPT_NAME, pathInfo = environ.PATH_INFO): string {
+  let url: string;
+  try {
+    const raw = environ.REQUEST_URI;
+    const req = new Request(environ);
+    if (typeof raw === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) url = raw;
+    else if (typeof raw === 'string' && raw.startsWith('/')) url = req.hostUrl + raw;
+    else url = req.hostUrl + quotePath(`${scriptName ?? ''}${pathInfo ?? ''}`) + (environ.QUERY_STRING ? `?${environ.QUERY_STRING}` : '');
+  } catch {
+    url = String(environ.REQUEST_URI ?? environ.PATH_INFO);
+  }
+  return escapeControls(`${environ.REQUEST_METHOD} ${url}`);
+}
+
+/** Replaces control characters with `\xNN`, so a hostile value cannot forge log lines. */
+export function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+/** Writes a line to `target`, else to the environ's error stream; falls back to stderr. */
+export function writeLog(target: LogTarget | undefined, environ: Environ, line: string): void {
+  try {
+    if (typeof target === 'function') target(line);
+    else if (target) target.write(line);
+    else (environ['tsgi.errors'] ?? stderrErrors).write(line);
+  } catch {
+    stderrErrors.write(line);
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The server side of the `lint` middleware: what a valid environ looks like, and the
+ * `LintError` every rule throws.
+ *
+ * @module
+ */
+import { type Environ, type ErrorStream, describe, isAsyncIterable, isToken } from '../gateway.ts';
+import { BufferedInput } from '../input.ts';
+
+/**
+ * A breach of the gateway interface found by `lint()`. The message starts with `lint:` and
+ * names the rule, then the offending value in parentheses.
+ */
+export class LintError extends Error {
+  override name = 'LintError';
+  /** The rule broken, e.g. `status must be '<3 digits> <reason>'`. */
+  readonly rule: string;
+
+  constructor(rule: string, detail?: string) {
+    super(`lint: ${rule}${detail === undefined ? '' : ` (${detail})`}`);
+    this.rule = rule;
+  }
+}
+
+/** Throws a {@link LintError}. */
+export function fail(rule: string, detail?: string): never {
+  throw new LintError(rule, detail);
+}
+
+const REQUIRED = ['REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO', 'QUERY_STRING', 'SERVER_NAME', 'SERVER_PORT', 'SERVER_PROTOCOL'] as const;
+const OPTIONAL = ['CONTENT_TYPE', 'CONTENT_LENGTH', 'REMOTE_ADDR', 'REMOTE_PORT', 'REMOTE_USER', 'REQUEST_URI', 'AUTH_TYPE'] as const;
+const FLAGS = ['tsgi.multithread', 'tsgi.multiprocess', 'tsgi.run_once'] as const;
+
+/**
+ * Checks an environ against docs/spec.md (the server's side of the interface).
+ *
+ * @throws LintError naming the first rule broken.
+ */
+export function checkEnviron(environ: Environ): void {
+  if (environ === null || typeof environ !== 'object' || Array.isArray(environ)) {
+    fail('the environ must be a plain object', `got ${describe(environ)}`);
+  }
+  for (const key of REQUIRED) {
+    if (typeof environ[key] !== 'string') fail(`environ.${key} must be a string`, `got ${describe(environ[key])}`);
+  }
+  for (const key of OPTIONAL) {
+    const value = environ[key];
+    if (value !== undefined && typeof value !== 'string') fail(`environ.${key} must be a string when present`, `got ${describe(value)}`);
+  }
+  if (!isToken(environ.REQUEST_METHOD)) fail('REQUEST_METHOD must be a token (RFC 9110 §9.1)', JSON.stringify(environ.REQUEST_METHOD));
+  const script = environ.SCRIPT_NAME;
+  if (script !== '' && (!script.startsWith('/') || script.endsWith('/'))) {
+    fail("SCRIPT_NAME must be '' or start with '/' and not end with '/'", JSON.stringify(script));
+  }
+  const path = environ.PATH_INFO;
+  const asterisk = path === '*' && environ.REQUEST_METHOD === 'OPTIONS' && script === '';
+  if (path !== '' && !path.startsWith('/') && !asterisk) fail("PATH_INFO must be '' or start with '/'", JSON.stringify(path));
+  if (!/^\d{1,5}$/.test(environ.SERVER_PORT)) fail('SERVER_PORT must be a decimal port number', JSON.stringify(environ.SERVER_PORT));
+  if (!/^HTTP\/\d(?:\.\d)?$/.test(environ.SERVER_PROTOCOL)) fail("SERVER_PROTOCOL must be 'HTTP/<major>.<minor>'", JSON.stringify(environ.SERVER_PROTOCOL));
+  const length = environ.CONTENT_LENGTH;
+  if (length !== undefined && length !== '' && !/^\d+$/.test(length)) fail('CONTENT_LENGTH must be decimal digits', JSON.stringify(length));
+  for (const key of ['HTTP_CONTENT_TYPE', 'HTTP_CONTENT_LENGTH']) {
+    if (key in environ) fail(`${key} must not be set: the header lives in ${key.slice(5)}`);
+  }
+  for (const key of Object.keys(environ)) {
+    if (key.startsWith('HTTP_') && typeof environ[key] !== 'string') fail('HTTP_* values must be strings', `${key} is ${describe(environ[key])}`);
+  }
+  const version = environ['tsgi.version'];
+  if (!Array.isArray(version) || version.length !== 2 || !version.every((n) => Number.isInteger(n))) {
+    fail('tsgi.version must be [major, minor]', `got ${describe(version)}`);
+  }
+  const scheme = environ['tsgi.url_scheme'];
+  if (scheme !== 'http' && scheme !== 'https') fail("tsgi.url_scheme must be 'http' or 'https'", JSON.stringify(scheme));
+  if (!isAsyncIterable(environ['tsgi.input'])) fail('tsgi.input must be an async iterable of Uint8Array', `got ${describe(environ['tsgi.input'])}`);
+  const errors = environ['tsgi.errors'] as { write?: unknown } | undefined;
+  if (!errors || typeof errors.write !== 'function') fail('tsgi.errors must have a write(message) method');
+  for (const key of FLAGS) {
+    if (typeof environ[key] !== 'boolean') fail(`${key} must be a boolean`, `got ${describe(environ[key])}`);
+  }
+  const signal = environ['tsgi.signal'];
+  if (signal !== undefined && !(signal instanceof AbortSignal)) fail('tsgi.signal must be an AbortSignal when present', `got ${describe(signal)}`);
+}
+
+/** Replaces a live `tsgi.input` with one that checks its chunks, and `tsgi.errors` likewise. */
+export function wrapInput(environ: Environ): void {
+  const input = environ['tsgi.input'];
+  if (!(input instanceof BufferedInput) && !(input as { lintChecked?: boolean }).lintChecked) {
+    environ['tsgi.input'] = {
+      lintChecked: true,
+      async *[Symbol.asyncIterator]() {
+        for await (const chunk of input as AsyncIterable<unknown>) {
+          if (!(chunk instanceof Uint8Array)) fail('tsgi.input chunks must be Uint8Array', `got ${describe(chunk)}`);
+          yield chunk;
+        }
+      },
+    } as AsyncIterable<Uint8Array>;
+  }
+  const errors = environ['tsgi.errors'];
+  if (!(errors as { lintChecked?: boolean }).lintChecked) {
+    environ['tsgi.errors'] = {
+      lintChecked: true,
+      write(message: string) {
+        if (typeof message !== 'string') fail('tsgi.errors.write() takes a string', `got ${describe(message)}`);
+        errors.write(message);
+      },
+    } as ErrorStream;
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The app side of the `lint` middleware: what `startResponse` may be given and what the body
+ * may yield (docs/spec.md §4–6).
+ *
+ * @module
+ */
+import { type Body, type BodyIterator, HOP_BY_HOP, describe, isAsyncIterable, isIterable, isToken } from '../gateway.ts';
+import { fail } from './lint-environ.ts';
+
+/** RFC 9110 §5.5 field-value characters, as docs/spec.md §5 restricts them. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** docs/spec.md §5: three digits (first 1-9), a space, a reason free of controls but HTAB. */
+const STATUS = /^[1-9]\d\d [^\x00-\x08\x0a-\x1f\x7f]*$/;
+
+/** What lint knows of one response. */
+export interface ResponseState {
+  /** The status code given to startResponse; 0 before. */
+  status: number;
+  /** Content-Length as given, or null. */
+  length: number | null;
+  started: boolean;
+  /** A chunk was produced. */
+  chunked: boolean;
+}
+
+/** Checks a `startResponse` call and records its status and Content-Length in `state`. */
+export function checkStart(status: unknown, headers: unknown, state: ResponseState): void {
+  if (typeof status !== 'string' || !STATUS.test(status)) {
+    fail("status must be '<3 digits> <reason>'", `got ${JSON.stringify(status) ?? describe(status)}`);
+  }
+  const code = Number(status.slice(0, 3));
+  if (code < 200) fail('apps must not send 1xx statuses: informational responses are not part of TSGI 1.0', status);
+  if (!Array.isArray(headers)) fail('headers must be an array of [name, value] pairs', `got ${describe(headers)}`);
+  let length: number | null = null;
+  let types = 0;
+  for (const pair of headers as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
+      fail('each header must be a [name, value] pair of strings', `got ${describe(pair)}`);
+    }
+    const [name, value] = pair as [string, string];
+    if (!isToken(name)) fail('header names must be tokens (RFC 9110 §5.6.2)', `got ${JSON.stringify(name)}`);
+    if (/[\r\n\0]/.test(value)) fail('header values must not contain CR, LF or NUL (RFC 9110 §5.5)', `${name}: ${JSON.stringify(value)}`);
+    if (!FIELD_VALUE.test(value)) {
+      fail('header values must be HTAB, SP, visible ASCII or U+0080-U+00FF (encode other text first, RFC 8187)', `${name}: ${JSON.stringify(value)}`);
+    }
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) && !(lower === 'connection' && value.trim().toLowerCase() === 'close')) {
+      fail("hop-by-hop headers are the server's business (RFC 9110 §7.6.1); only 'Connection: close' may be asked for", `got ${name}`);
+    }
+    if (lower === 'status') fail('there is no Status header: the status goes to startResponse');
+    if (lower === 'content-length') {
+      if (length !== null) fail('Content-Length must appear at most once');
+      if (!/^\d{1,15}$/.test(value)) fail('Content-Length must be decimal digits', `got ${JSON.stringify(value)}`);
+      length = Number(value);
+    } else if (lower === 'content-type') {
+      types++;
+      if (types > 1) fail('Content-Type must appear at most once');
+    }
+  }
+  if (code === 204 && length !== null) fail('no Content-Length in a 204 response (RFC 9110 §8.6)', status);
+  if ((code === 204 || code === 304) && types > 0) fail('no Content-Type in a 204 or 304 response: there is no content', status);
+  state.status = code;
+  state.length = length;
+}
+
+/** Checks what the app returned is a body. */
+export function checkBodyType(body: unknown): asserts body is Body {
+  if (typeof body === 'string') fail('the body must be an iterable of Uint8Array, not a string');
+  if (body instanceof Uint8Array || body instanceof ArrayBuffer) {
+    fail('the body must be an iterable of Uint8Array chunks, not bare bytes (wrap them: [bytes])');
+  }
+  if (!isAsyncIterable(body) && !isIterable(body)) {
+    fail('the body must be an iterable or async iterable of Uint8Array', `got ${describe(body)}`);
+  }
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The body with every chunk checked; sync when the app's was. `settle` runs once, when the
+ * body is finished, closed or failed.
+ */
+export function wrapChecked(body: Body, state: ResponseState, head: boolean, settle: () => void): Body {
+  const sync = !isAsyncIterable(body);
+  const iterator: BodyIterator = sync ? (body as Iterable<Uint8Array>)[Symbol.iterator]() : (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  let sent = 0;
+  let finished = false;
+  let pending = false;
+  const onStep = (step: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> => {
+    if (finished) return DONE;
+    if (step.done) {
+      finished = true;
+      settle();
+      if (!state.started) fail('startResponse must be called before the body ends');
+      if (state.length !== null && !head && state.status !== 304 && sent !== state.length) {
+        fail('Content-Length must equal the body bytes sent', `declared ${state.length}, sent ${sent}`);
+      }
+      return DONE;
+    }
+    const chunk: unknown = step.value;
+    if (!state.started) fail('startResponse must be called before the first body chunk');
+    if (!(chunk instanceof Uint8Array)) fail('body chunks must be Uint8Array', `got ${describe(chunk)}`);
+    state.chunked = true;
+    sent += chunk.byteLength;
+    if (chunk.byteLength > 0 && (head || state.status === 204 || state.status === 304)) {
+      fail('no body bytes in a 204 or 304 response or to a HEAD request', head ? 'HEAD request' : `status ${state.status}`);
+    }
+    if (state.length !== null && !head && sent > state.length) {
+      fail('Content-Length must equal the body bytes sent', `declared ${state.length}, sent more`);
+    }
+    return step;
+  };
+  const onError = (error: unknown): never => {
+    finished = true;
+    settle();
+    throw error;
+  };
+  const close = (): IteratorReturnResult<undefined> | Promise<IteratorReturnResult<undefined>> => {
+    if (finished) return sync ? DONE : Promise.resolve(DONE);
+    finished = true;
+    settle();
+    const result: unknown = iterator.return?.();
+    if (result instanceof Promise) return result.then(() => DONE);
+    return sync ? DONE : Promise.resolve(DONE);
+  };
+  if (sync) {
+    const it: IterableIterator<Uint8Array> = {
+      next(): IteratorResult<Uint8Array> {
+        if (finished) return DONE;
+        let step: IteratorResult<Uint8Array>;
+        try {
+          step = (iterator as Iterator<Uint8Array>).next();
+        } catch (error) {
+          return onError(error);
+        }
+        return onStep(step);
+      },
+      return: close as () => IteratorReturnResult<undefined>,
+      [Symbol.iterator]() {
+        return this;
+      },
+    };
+    return it;
+  }
+  const it: AsyncIterableIterator<Uint8Array> = {
+    async next(): Promise<IteratorResult<Uint8Array>> {
+      if (pending) fail('next() must not be called again before the previous next() settled');
+      if (finished) return DONE;
+      pending = true;
+      let step: IteratorResult<Uint8Array>;
+      try {
+        step = await iterator.next();
+      } catch (error) {
+        return onError(error);
+      } finally {
+        pending = false;
+      }
+      return onStep(step);
+    },
+    return: async () => close(),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return it;
+}

@@ -1,0 +1,105 @@
+/**
+ * The gateway validator: `wsgiref.validate`, `Rack::Lint`. Wrap an app with `lint()` in
+ * tests (or in development) and every breach of docs/spec.md, by the server or by the app,
+ * throws a {@link LintError} naming the rule.
+ *
+ * @module
+ */
+import { type App, type AppLike, type Body, type Environ, type ErrorStream, type StartResponse, toApp } from '../gateway.ts';
+import { checkEnviron, fail, wrapInput } from './lint-environ.ts';
+import { type ResponseState, checkBodyType, checkStart, wrapChecked } from './lint-response.ts';
+
+export { LintError, checkEnviron } from './lint-environ.ts';
+
+/** An app wrapped by {@link lint}, which also tracks the bodies it handed out. */
+export interface LintedApp extends App {
+  /** How many bodies this app returned that were neither finished nor closed yet. */
+  readonly openBodies: number;
+  /**
+   * Throws a `LintError` when a body this app returned was abandoned: not iterated to the
+   * end and not closed with `return()`. Call it once the requests are over (in a test,
+   * after reading the responses); it forgets the bodies it reports.
+   */
+  assertClosed(): void;
+}
+
+/**
+ * Wraps an app and checks both sides of the gateway interface, like `wsgiref.validate`:
+ *
+ * - **the environ** the server passes: the CGI keys are strings of the right shape
+ *   (`SCRIPT_NAME` `''` or `/x` without a trailing slash, `PATH_INFO` `''` or `/…`, a numeric
+ *   `SERVER_PORT`, `CONTENT_LENGTH` digits), the `tsgi.*` keys are present with their types,
+ *   no `HTTP_CONTENT_TYPE`/`HTTP_CONTENT_LENGTH`; `tsgi.input` chunks are `Uint8Array` and
+ *   `tsgi.errors.write()` gets strings;
+ * - **`startResponse`** (docs/spec.md §4–5): called once (again only with an error, and never
+ *   after the body started without one), status `'<3 digits> <reason>'` and not 1xx,
+ *   headers an array of `[name, value]` string pairs with token names and values of HTAB,
+ *   SP, visible ASCII or U+0080–U+00FF (so no CR/LF/NUL), no hop-by-hop field but
+ *   `Connection: close`, no `Status` field, at most one Content-Length (digits) and
+ *   Content-Type, no Content-Length in a 204 and no Content-Type in a 204 or 304;
+ * - **the body**: an iterable or async iterable (not a string, not bare bytes), chunks are
+ *   `Uint8Array`, produced only after `startResponse`, none with bytes for 204/304 or a
+ *   HEAD request, as many bytes as Content-Length says; `next()` is not called again before
+ *   the previous one settled; the body is iterated to the end or closed with `return()`
+ *   (see {@link LintedApp.assertClosed}; a body garbage-collected while open is reported to
+ *   `tsgi.errors`).
+ *
+ * Each breach throws a {@link LintError} (`lint: status must be '<3 digits> <reason>' (got
+ * "200")`) where it happens: from the app call, from `startResponse`, or from the body's
+ * `next()`, so the server turns it into a 500 or an aborted response and logs it.
+ *
+ * @example
+ * ```ts
+ * const app = lint(mount({ '/blog': lint(blog) }));
+ * const server = await serve(app, { port: 0 });
+ * // … requests …
+ * app.assertClosed();
+ * ```
+ */
+export function lint(app: AppLike): LintedApp {
+  const inner = toApp(app);
+  const open = new Map<number, string>();
+  let nextId = 0;
+  const registry = new FinalizationRegistry<{ id: number; errors: ErrorStream }>(({ id, errors }) => {
+    const what = open.get(id);
+    if (what === undefined) return;
+    open.delete(id);
+    try {
+      errors.write(`[tsgi] lint: the body must be iterated to the end or closed with return() (abandoned: ${what})\n`);
+    } catch {
+      // The stream is gone.
+    }
+  });
+
+  const linted = (async (environ: Environ, startResponse: StartResponse): Promise<Body> => {
+    checkEnviron(environ);
+    if (typeof startResponse !== 'function') fail('the server must pass startResponse as a function');
+    wrapInput(environ);
+    const method = environ.REQUEST_METHOD;
+    const what = `${method} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`;
+    const state: ResponseState = { status: 0, length: null, started: false, chunked: false };
+    const start: StartResponse = (status, headers, error) => {
+      if (state.chunked && error === undefined) fail('startResponse must not be called again once the body started');
+      if (state.started && error === undefined) fail('startResponse must be called once (a second call needs the error argument)');
+      checkStart(status, headers, state);
+      state.started = true;
+      startResponse(status, headers, error);
+    };
+    const body = await inner(environ, start);
+    checkBodyType(body);
+    const id = nextId++;
+    open.set(id, what);
+    const wrapper = wrapChecked(body, state, method === 'HEAD', () => open.delete(id));
+    registry.register(wrapper, { id, errors: environ['tsgi.errors'] });
+    return wrapper;
+  }) as unknown as LintedApp & { openBodies: number };
+
+  Object.defineProperty(linted, 'openBodies', { get: () => open.size });
+  linted.assertClosed = () => {
+    if (open.size === 0) return;
+    const list = [...open.values()].join(', ');
+    open.clear();
+    fail('the body must be iterated to the end or closed with return()', `abandoned: ${list}`);
+  };
+  return linted;
+}

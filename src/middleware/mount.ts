@@ -1,0 +1,185 @@
+/**
+ * Dispatching by URL prefix and host: Paste/WebOb's `URLMap`, Werkzeug's
+ * `DispatcherMiddleware`.
+ *
+ * @module
+ */
+import { type App, type AppLike, toApp } from '../gateway.ts';
+import { HTTPNotFound, HTTPPermanentRedirect } from '../exceptions.ts';
+import { quotePath } from '../http/url.ts';
+import { Request, splitHost } from '../request.ts';
+
+/** The apps to mount: `{ prefix: app }`, or `[prefix, app]` pairs (a `Map` works). */
+export type MountMap = Record<string, AppLike> | Iterable<readonly [string, AppLike]>;
+
+/** Options of {@link mount}. */
+export interface MountOptions {
+  /** The app answering when no prefix matches; default a negotiated 404 `HTTPNotFound`. */
+  notFound?: AppLike;
+  /**
+   * Redirect paths with repeated slashes or `.`/`..` segments to their clean form (308)
+   * before dispatching; default `true`. Turn it off only for an app that needs such paths
+   * as they are (a proxy taking `/fetch/https://…`): matching then uses the raw path.
+   */
+  cleanPaths?: boolean;
+}
+
+interface Entry {
+  /** Lower-cased host name without a trailing dot, or `null` for any host. */
+  host: string | null;
+  /** The port the host key names, or `null` for any port. */
+  port: number | null;
+  /** The prefix: `''` for the root, else `/a/b` (no trailing slash). */
+  path: string;
+  app: App;
+}
+
+const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
+
+/**
+ * Mounts apps at URL prefixes (and optionally on hosts) and sends each request to the one
+ * that matches, like Paste's `URLMap`. The matched prefix moves from the end of `PATH_INFO`
+ * to the end of `SCRIPT_NAME`, so the mounted app sees only its own path and still builds
+ * correct URLs with `req.applicationUrl` and `req.relativeUrl()`.
+ *
+ * Keys are decoded paths, or URLs naming a host:
+ * - `'/'` (or `''`) mounts the root; trailing and repeated slashes in keys are ignored, so
+ *   `'/blog/'` is `'/blog'`.
+ * - `'http://api.example.com/'` matches requests whose Host is `api.example.com`, on any
+ *   port; `'http://api.example.com:8080/v1'` only port 8080, where a request without a port
+ *   is on its scheme's default (80 or 443), so `'http://x:80/'` matches `Host: x`. The
+ *   scheme of a key is not compared (as in URLMap).
+ *
+ * Matching: host keys are tried before plain ones, and the longest prefix wins within each
+ * group. A prefix matches only whole segments: `/blog` matches `/blog` and `/blog/x`, never
+ * `/blogger`. A path with repeated slashes or `.`/`..` segments is answered with a 308
+ * redirect to its clean form (RFC 3986 §5.2.4, as Go's `ServeMux` does), query kept, so
+ * `/public/../admin` can never reach the app at `/public` (nor `//admin` the root app)
+ * while the app at `/admin` expects its own checks; a dispatched request keeps
+ * `SCRIPT_NAME + PATH_INFO` unchanged (docs/spec.md §9). `options.cleanPaths: false`
+ * turns this off.
+ *
+ * `/blog` requested without a trailing slash reaches the app at `/blog` with `PATH_INFO`
+ * `''` (as in URLMap): an app that serves relative links should then redirect to
+ * `req.applicationUrl + '/'`. No match answers 404 (or `options.notFound`). Mounts nest:
+ * a `mount()` inside a `mount()` sees the path below the outer prefix.
+ *
+ * @example
+ * ```ts
+ * export const app = mount({
+ *   '/': home,
+ *   '/blog': blog,                       // /blog, /blog/2024/hello …
+ *   '/api': mount({ '/v1': v1, '/v2': v2 }),
+ *   'http://admin.example.com/': admin,  // any path on that host
+ * });
+ * ```
+ * @throws TypeError for a key that is neither a path nor an `http(s)://` URL, a host key
+ *   with an invalid port, two keys that mean the same mount, or a value that is not an app.
+ */
+export function mount(map: MountMap, options: MountOptions = {}): App {
+  const pairs: Iterable<readonly [string, AppLike]> =
+    typeof (map as Iterable<unknown>)[Symbol.iterator] === 'function'
+      ? (map as Iterable<readonly [string, AppLike]>)
+      : Object.entries(map as Record<string, AppLike>);
+  const entries: Entry[] = [];
+  const seen = new Set<string>();
+  for (const [key, value] of pairs) {
+    const entry = parseKey(key);
+    const id = `${entry.host ?? ''}:${entry.port ?? ''}${entry.path}`;
+    if (seen.has(id)) throw new TypeError(`mount: two keys mean the same mount point: ${JSON.stringify(key)}`);
+    seen.add(id);
+    try {
+      entry.app = toApp(value);
+    } catch {
+      throw new TypeError(`mount: the value for ${JSON.stringify(key)} is not an app`);
+    }
+    entries.push(entry);
+  }
+  entries.sort((a, b) => (a.host === null ? 1 : 0) - (b.host === null ? 1 : 0) || b.path.length - a.path.length);
+  const hasHosts = entries.some((entry) => entry.host !== null);
+  const notFound = options.notFound === undefined ? undefined : toApp(options.notFound);
+  const clean = options.cleanPaths !== false;
+
+  return (environ, startResponse) => {
+    const path = environ.PATH_INFO ?? '';
+    if (clean) {
+      const cleaned = cleanPath(path);
+      if (cleaned !== path) {
+        const qs = environ.QUERY_STRING;
+        const location = quotePath(`${environ.SCRIPT_NAME ?? ''}${cleaned}`) + (qs ? `?${qs}` : '');
+        return new HTTPPermanentRedirect(location).respond(environ, startResponse);
+      }
+    }
+    let hostname = '';
+    let port = 0;
+    if (hasHosts) {
+      const req = new Request(environ);
+      hostname = normalizeHost(req.hostname);
+      port = req.port;
+    }
+    for (const entry of entries) {
+      if (entry.host !== null && (entry.host !== hostname || (entry.port !== null && entry.port !== port))) continue;
+      const prefix = entry.path;
+      if (prefix === '' || path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47)) {
+        environ.SCRIPT_NAME = (environ.SCRIPT_NAME ?? '') + prefix;
+        environ.PATH_INFO = path.slice(prefix.length);
+        return entry.app(environ, startResponse);
+      }
+    }
+    if (notFound) return notFound(environ, startResponse);
+    return new HTTPNotFound().respond(environ, startResponse);
+  };
+}
+
+function parseKey(key: string): Entry {
+  if (typeof key !== 'string') throw new TypeError('mount: keys must be strings');
+  let host: string | null = null;
+  let port: number | null = null;
+  let path = key;
+  const match = HOST_KEY.exec(key);
+  if (match) {
+    const authority = match[2]!.toLowerCase();
+    const [name, parsedPort] = splitHost(authority);
+    const hasPort = name.length !== authority.length;
+    if (name === '' || (hasPort && parsedPort === null) || /[\s@?#]/.test(authority)) {
+      throw new TypeError(`mount: invalid host in key ${JSON.stringify(key)}`);
+    }
+    host = normalizeHost(name);
+    port = hasPort ? parsedPort : null;
+    path = match[3]!;
+  }
+  if (path !== '' && !path.startsWith('/')) {
+    throw new TypeError(`mount: keys must start with "/" or "http://" / "https://" (got ${JSON.stringify(key)})`);
+  }
+  path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
+  return { host, port, path, app: undefined as unknown as App };
+}
+
+function normalizeHost(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)/;
+
+/**
+ * Collapses repeated slashes and resolves `.` and `..` segments of an absolute path
+ * (RFC 3986 §5.2.4), keeping a trailing slash; `..` never climbs above the root. Paths that
+ * do not start with `/` (`''`, `*`) are returned as they are.
+ */
+export function cleanPath(path: string): string {
+  if (path.charCodeAt(0) !== 47 || !UNCLEAN.test(path)) return path;
+  const segments = path.split('/');
+  const out: string[] = [];
+  const last = segments.length - 1;
+  for (let i = 1; i <= last; i++) {
+    const segment = segments[i]!;
+    if (segment === '..') out.pop();
+    else if (segment !== '' && segment !== '.') {
+      out.push(segment);
+      continue;
+    }
+    if (i === last) out.push('');
+  }
+  return `/${out.join('/')}`;
+}

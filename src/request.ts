@@ -1,0 +1,729 @@
+/**
+ * The `Request` wrapper: a live view over an environ, and `Request.application`.
+ *
+ * @module
+ */
+import {
+  type App,
+  type AppLike,
+  type Body,
+  type Environ,
+  type StartResponse,
+  TSGI_VERSION,
+  assertHeader,
+  closeBody,
+  concatBytes,
+  openBody,
+  toApp,
+} from './gateway.ts';
+import { EnvironHeaders, environKey } from './datastructures/environ-headers.ts';
+import { MultiDict } from './datastructures/multidict.ts';
+import { HTTPBadRequest, HTTPException, HTTPUnsupportedMediaType } from './exceptions.ts';
+import { BufferedInput, readInput } from './input.ts';
+import { parseCookieHeader } from './http/cookies.ts';
+import { decodeText, encodeText } from './http/charset.ts';
+import { formatMediaType, parseMediaType } from './http/media-type.ts';
+import { quotePath, unquotePath } from './http/url.ts';
+import { Response } from './response.ts';
+import { stderrErrors } from './errors-stream.ts';
+
+/** Options of the body readers. */
+export interface ReadOptions {
+  /** Maximum body size in **bytes**; default unlimited. Past it: 413 Content Too Large. */
+  limit?: number;
+}
+
+/** Options of {@link Request.blank}. */
+export interface BlankOptions {
+  /** Request method; default `GET`. */
+  method?: string;
+  /**
+   * Request headers (`Content-Type` and `Content-Length` go to their CGI keys; a repeated name
+   * is joined with `, `, or `; ` for Cookie; names with `_` are dropped, as servers do).
+   */
+  headers?: Record<string, string> | Iterable<readonly [string, string]>;
+  /** Body bytes or text (UTF-8); sets `CONTENT_LENGTH`. */
+  body?: string | Uint8Array;
+  /** A JSON body: serialised, with `Content-Type: application/json`. */
+  json?: unknown;
+  /** A form body: `application/x-www-form-urlencoded`. */
+  form?: Record<string, string | string[]> | Iterable<readonly [string, string]>;
+  /**
+   * Where the app is mounted: `https://example.com/app` sets the scheme, host and port, and
+   * `SCRIPT_NAME` `/app`; the path given to `blank` is then relative to it.
+   */
+  baseUrl?: string;
+  /** Extra environ keys, applied last. */
+  environ?: Partial<Environ>;
+}
+
+/**
+ * What a `Request.application` handler may return: a `Response`, an `HTTPException`, a string
+ * (sent as `200 text/plain; charset=utf-8`), or another gateway app (a function or an object
+ * with `respond`) that then answers the same environ. Anything else (`undefined` from a
+ * forgotten `return`…) is a `TypeError` at run time.
+ */
+export type HandlerResult = Response | HTTPException | string | AppLike;
+
+/** A `Request.application` handler. */
+export type Handler = (req: Request) => HandlerResult | Promise<HandlerResult>;
+
+const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443 };
+
+/** The input of a request whose environ has none: an empty body. */
+const EMPTY_INPUT = new BufferedInput(new Uint8Array(0));
+
+/** `Request.query`: a MultiDict that reports each change, to write `QUERY_STRING` back. */
+class EnvironQuery extends MultiDict<string> {
+  onChange: ((queryString: string) => void) | undefined;
+
+  override add(key: string, value: string): this {
+    super.add(key, value);
+    this.onChange?.(this.toString());
+    return this;
+  }
+
+  override set(key: string, value: string): this {
+    super.set(key, value);
+    this.onChange?.(this.toString());
+    return this;
+  }
+
+  override delete(key: string): number {
+    const removed = super.delete(key);
+    if (removed > 0) this.onChange?.(this.toString());
+    return removed;
+  }
+}
+
+/**
+ * A request: a thin, live view over a TSGI environ (WebOb's `Request`). Every attribute reads
+ * the environ when asked and every setter writes it, so middleware and apps sharing the
+ * environ always agree.
+ *
+ * @example
+ * ```ts
+ * const req = Request.blank('/search?q=tsgi', { baseUrl: 'https://example.com/app' });
+ * req.scriptName;     // '/app'
+ * req.pathInfo;       // '/search'
+ * req.query.get('q'); // 'tsgi'
+ * req.url;            // 'https://example.com/app/search?q=tsgi'
+ * ```
+ */
+export class Request {
+  /** The environ this request reads and writes. */
+  readonly environ: Environ;
+  #headers: EnvironHeaders | undefined;
+  #queryCache: [string, MultiDict<string>] | undefined;
+  #cookieCache: [string, Readonly<Record<string, string>>] | undefined;
+
+  constructor(environ: Environ) {
+    this.environ = environ;
+  }
+
+  // ---- method and URL ----
+
+  /** The request method, e.g. `GET` (`REQUEST_METHOD`). */
+  get method(): string {
+    return this.environ.REQUEST_METHOD;
+  }
+  set method(value: string) {
+    this.environ.REQUEST_METHOD = value;
+  }
+
+  /** `http` or `https` (`tsgi.url_scheme`). */
+  get scheme(): string {
+    return this.environ['tsgi.url_scheme'];
+  }
+  set scheme(value: string) {
+    this.environ['tsgi.url_scheme'] = value;
+  }
+
+  /**
+   * The host and port the client asked for: the `Host` header as sent (`example.com:8080`),
+   * else `SERVER_NAME` (an IPv6 address put in brackets, as Werkzeug does), with `:SERVER_PORT`
+   * unless it is the scheme's default. Setting it sets the `Host` header.
+   */
+  get host(): string {
+    const header = this.environ.HTTP_HOST;
+    if (typeof header === 'string' && header !== '') return header;
+    const port = this.environ.SERVER_PORT;
+    let name = this.environ.SERVER_NAME ?? '';
+    if (name.includes(':') && !name.startsWith('[')) name = `[${name}]`;
+    return port && Number(port) !== DEFAULT_PORTS[this.scheme] ? `${name}:${port}` : name;
+  }
+  set host(value: string) {
+    this.environ.HTTP_HOST = value;
+  }
+
+  /** The host without its port: `example.com`, or `[::1]` with IPv6 brackets kept. */
+  get hostname(): string {
+    return splitHost(this.host)[0];
+  }
+
+  /**
+   * The port as a number: from the `Host` header, else the scheme's default (80/443) when
+   * the header has none; from `SERVER_PORT` when there is no Host header.
+   */
+  get port(): number {
+    const header = this.environ.HTTP_HOST;
+    if (typeof header !== 'string' || header === '') {
+      const port = Number(this.environ.SERVER_PORT);
+      return Number.isInteger(port) && port > 0 ? port : (DEFAULT_PORTS[this.scheme] ?? 80);
+    }
+    return splitHost(header)[1] ?? DEFAULT_PORTS[this.scheme] ?? 80;
+  }
+
+  /** The mount point, percent-decoded: `''` or `/app` (`SCRIPT_NAME`). */
+  get scriptName(): string {
+    return this.environ.SCRIPT_NAME;
+  }
+  set scriptName(value: string) {
+    this.environ.SCRIPT_NAME = value;
+  }
+
+  /** The path below the mount point, percent-decoded: `''` or `/a/b` (`PATH_INFO`). */
+  get pathInfo(): string {
+    return this.environ.PATH_INFO;
+  }
+  set pathInfo(value: string) {
+    this.environ.PATH_INFO = value;
+  }
+
+  /** The raw query string without `?` (`QUERY_STRING`). */
+  get queryString(): string {
+    return this.environ.QUERY_STRING ?? '';
+  }
+  set queryString(value: string) {
+    this.environ.QUERY_STRING = value;
+  }
+
+  /**
+   * The query string parsed into a {@link MultiDict} (first value wins in `get`); malformed
+   * escapes are kept as written, never thrown. A live view like WebOb's `GET`: it is re-parsed
+   * when `QUERY_STRING` changes, and `add`/`set`/`delete` on it rewrite `QUERY_STRING`
+   * (re-encoded, so `%20` may come back as `+`).
+   */
+  get query(): MultiDict<string> {
+    const qs = this.queryString;
+    if (this.#queryCache?.[0] !== qs) {
+      const query = new EnvironQuery(MultiDict.fromQueryString(qs));
+      query.onChange = (text) => {
+        this.environ.QUERY_STRING = text;
+        this.#queryCache = [text, query];
+      };
+      this.#queryCache = [qs, query];
+    }
+    return this.#queryCache[1];
+  }
+
+  /** `scheme://host[:port]`, the port left out when it is the scheme's default. */
+  get hostUrl(): string {
+    const scheme = this.scheme;
+    const port = this.port;
+    return port === DEFAULT_PORTS[scheme] ? `${scheme}://${this.hostname}` : `${scheme}://${this.hostname}:${port}`;
+  }
+
+  /** The URL of the mount point: `hostUrl` + quoted `SCRIPT_NAME` (WebOb `application_url`). */
+  get applicationUrl(): string {
+    return this.hostUrl + quotePath(this.scriptName);
+  }
+
+  /** The quoted path: `SCRIPT_NAME` + `PATH_INFO`, without the query (WebOb `path`). */
+  get path(): string {
+    return quotePath(this.scriptName + this.pathInfo);
+  }
+
+  /** The quoted path and the query: `/app/search?q=1` (WebOb `path_qs`). */
+  get pathQs(): string {
+    const qs = this.queryString;
+    return qs ? `${this.path}?${qs}` : this.path;
+  }
+
+  /** The URL without the query: `hostUrl` + `path` (WebOb `path_url`). */
+  get pathUrl(): string {
+    return this.hostUrl + this.path;
+  }
+
+  /** The full URL the client asked for, reconstructed: `hostUrl` + `pathQs`. */
+  get url(): string {
+    return this.hostUrl + this.pathQs;
+  }
+
+  /**
+   * Resolves `other` against this request's URL (WebOb `relative_url`): against `pathUrl`, or
+   * with `toApplication`, against `applicationUrl` + `/`, so links stay inside the mount point.
+   * The result is normalised by the WHATWG URL parser (dot segments resolved).
+   *
+   * @throws TypeError when `other` cannot be resolved into a URL (`http://[`).
+   */
+  relativeUrl(other: string, toApplication = false): string {
+    let base = toApplication ? this.applicationUrl : this.pathUrl;
+    if (toApplication && !base.endsWith('/')) base += '/';
+    return new URL(other, base).href;
+  }
+
+  /** The next segment of `PATH_INFO` without moving it (`/a/b` → `a`), or `null` when empty. */
+  pathInfoPeek(): string | null {
+    const path = this.pathInfo;
+    if (!path) return null;
+    const rest = path.replace(/^\/+/, '');
+    const slash = rest.indexOf('/');
+    return slash === -1 ? rest : rest.slice(0, slash);
+  }
+
+  /**
+   * Moves the next segment of `PATH_INFO` to the end of `SCRIPT_NAME` and returns it
+   * (WebOb `path_info_pop`): `'' + '/a/b'` → `'/a' + '/b'`, answering `a`. Leading slashes
+   * move with the segment (`'//a'` → `SCRIPT_NAME` + `'//a'`). Returns `null` when `PATH_INFO` is
+   * empty, or without moving anything when `pattern.test(segment)` is false (anchor the
+   * pattern, `/^\d+$/`, to match the whole segment).
+   */
+  pathInfoPop(pattern?: RegExp): string | null {
+    const path = this.pathInfo;
+    if (!path) return null;
+    const slashes = /^\/*/.exec(path)![0];
+    const rest = path.slice(slashes.length);
+    const end = rest.indexOf('/');
+    const segment = end === -1 ? rest : rest.slice(0, end);
+    if (pattern) {
+      pattern.lastIndex = 0;
+      if (!pattern.test(segment)) return null;
+    }
+    this.scriptName += slashes + segment;
+    this.pathInfo = end === -1 ? '' : rest.slice(end);
+    return segment;
+  }
+
+  // ---- headers ----
+
+  /** The request headers: a live, case-insensitive view over the `HTTP_*` keys. */
+  get headers(): EnvironHeaders {
+    return (this.#headers ??= new EnvironHeaders(this.environ));
+  }
+
+  /**
+   * The media type of the body without parameters, lower-cased (`text/html`), or `''` (never
+   * throws, even on a malformed header). Setting a value without parameters keeps the current
+   * ones (the charset…), as WebOb does; `''` or `null` removes `CONTENT_TYPE`.
+   *
+   * @throws TypeError when set to something that is not a media type.
+   */
+  get contentType(): string {
+    return parseMediaType(this.environ.CONTENT_TYPE).type;
+  }
+  set contentType(value: string | null) {
+    if (value === null || value === '') {
+      delete this.environ.CONTENT_TYPE;
+      return;
+    }
+    const next = parseMediaType(value);
+    const params = Object.keys(next.parameters).length ? next.parameters : parseMediaType(this.environ.CONTENT_TYPE).parameters;
+    this.environ.CONTENT_TYPE = formatMediaType(next.type, params);
+  }
+
+  /**
+   * The `charset` parameter of Content-Type, lower-cased; `utf-8` when absent (WebOb's
+   * default). Setting it rewrites `CONTENT_TYPE`, keeping the type.
+   */
+  get charset(): string {
+    return parseMediaType(this.environ.CONTENT_TYPE).parameters.charset?.toLowerCase() ?? 'utf-8';
+  }
+  set charset(value: string) {
+    const current = parseMediaType(this.environ.CONTENT_TYPE);
+    this.environ.CONTENT_TYPE = formatMediaType(current.type || 'text/plain', { ...current.parameters, charset: value });
+  }
+
+  /**
+   * `Content-Length` in bytes, or `null` when absent or malformed. Setting `null` removes it.
+   *
+   * @throws TypeError when set to anything but a non-negative safe integer or `null`.
+   */
+  get contentLength(): number | null {
+    const value = this.environ.CONTENT_LENGTH;
+    if (typeof value !== 'string' || !/^\d{1,15}$/.test(value)) return null;
+    return Number(value);
+  }
+  set contentLength(value: number | null) {
+    if (value !== null && !(Number.isSafeInteger(value) && value >= 0)) {
+      throw new TypeError(`invalid Content-Length: ${value}`);
+    }
+    if (value === null) delete this.environ.CONTENT_LENGTH;
+    else this.environ.CONTENT_LENGTH = String(value);
+  }
+
+  /**
+   * The cookies of the `Cookie` header, by name (first one wins), unquoted and percent-decoded
+   * where that works (see `parseCookieHeader`). A malformed header gives what could be parsed,
+   * never a throw. The record is frozen and re-parsed when the header changes: to change what
+   * the app below sees, set `headers.set('Cookie', …)`.
+   */
+  get cookies(): Readonly<Record<string, string>> {
+    const header = (this.environ.HTTP_COOKIE as string | undefined) ?? '';
+    if (this.#cookieCache?.[0] !== header) this.#cookieCache = [header, Object.freeze(parseCookieHeader(header))];
+    return this.#cookieCache[1];
+  }
+
+  /** `User-Agent`, or `null`. */
+  get userAgent(): string | null {
+    return this.headers.get('user-agent');
+  }
+
+  /** `Referer`, or `null`. */
+  get referer(): string | null {
+    return this.headers.get('referer');
+  }
+
+  /** The client address (`REMOTE_ADDR`), or `null`. */
+  get remoteAddr(): string | null {
+    return (this.environ.REMOTE_ADDR as string | undefined) ?? null;
+  }
+  set remoteAddr(value: string | null) {
+    if (value === null) delete this.environ.REMOTE_ADDR;
+    else this.environ.REMOTE_ADDR = value;
+  }
+
+  /** The authenticated user (`REMOTE_USER`, set by auth middleware), or `null`. */
+  get remoteUser(): string | null {
+    return (this.environ.REMOTE_USER as string | undefined) ?? null;
+  }
+  set remoteUser(value: string | null) {
+    if (value === null) delete this.environ.REMOTE_USER;
+    else this.environ.REMOTE_USER = value;
+  }
+
+  /** The abort signal of the request: aborted when the client goes away. */
+  get signal(): AbortSignal | undefined {
+    return this.environ['tsgi.signal'];
+  }
+
+  // ---- body ----
+
+  /**
+   * The body as a stream of chunks (`tsgi.input`), not buffered. A live server input can be
+   * read once; after `bytes()` (or `text()`, `json()`, `form()`) it is replayable. An environ
+   * without `tsgi.input` reads as an empty body (Werkzeug's rule).
+   */
+  stream(): AsyncIterable<Uint8Array> {
+    return this.environ['tsgi.input'] ?? EMPTY_INPUT;
+  }
+
+  /**
+   * Reads the body whole and leaves a replayable copy in `tsgi.input`, so the next reader
+   * sees the same bytes.
+   *
+   * @throws HTTPContentTooLarge (413) past `options.limit`, decided while streaming;
+   *   HTTPBadRequest (400) when the body breaks off.
+   */
+  async bytes(options?: ReadOptions): Promise<Uint8Array> {
+    const input = this.stream();
+    if (input instanceof BufferedInput && options?.limit === undefined) return input.bytes;
+    const bytes = await readInput(input, options?.limit, this.contentLength);
+    if (!(input instanceof BufferedInput)) this.environ['tsgi.input'] = new BufferedInput(bytes);
+    return bytes;
+  }
+
+  /**
+   * The body decoded with {@link Request.charset}; malformed bytes become U+FFFD (Werkzeug).
+   *
+   * @throws HTTPUnsupportedMediaType (415) for a charset no decoder knows, and as `bytes()`.
+   */
+  async text(options?: ReadOptions): Promise<string> {
+    const bytes = await this.bytes(options);
+    try {
+      return decodeText(bytes, this.charset);
+    } catch {
+      throw new HTTPUnsupportedMediaType(`Unsupported charset: ${this.charset}`);
+    }
+  }
+
+  /**
+   * The body parsed as JSON (UTF-8 per RFC 8259).
+   *
+   * @throws HTTPBadRequest (400) for an empty body, invalid UTF-8 or invalid JSON, and as `bytes()`.
+   */
+  async json<T = unknown>(options?: ReadOptions): Promise<T> {
+    const bytes = await this.bytes(options);
+    let text: string;
+    try {
+      text = decodeText(bytes, 'utf-8', true);
+    } catch {
+      throw new HTTPBadRequest('The JSON body is not valid UTF-8.');
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new HTTPBadRequest(`The body is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * The form fields of an `application/x-www-form-urlencoded` body, in a {@link MultiDict};
+   * an empty one for other content types (Werkzeug). Multipart forms come with the forms issue.
+   *
+   * @throws HTTPUnsupportedMediaType (415) for `multipart/form-data` for now, and as `text()`.
+   */
+  async form(options?: ReadOptions): Promise<MultiDict<string>> {
+    const type = this.contentType;
+    if (type === 'application/x-www-form-urlencoded') {
+      return MultiDict.fromQueryString(await this.text(options));
+    }
+    if (type === 'multipart/form-data') throw new HTTPUnsupportedMediaType('multipart/form-data is not supported yet');
+    return new MultiDict<string>();
+  }
+
+  // ---- running apps ----
+
+  /**
+   * Runs a gateway app on this request and returns its answer as a {@link Response}
+   * (WebOb `get_response`). The body is not buffered: a streamed body stays streamed.
+   * Errors thrown by the app propagate.
+   */
+  async getResponse(app: AppLike): Promise<Response> {
+    return callApplication(this.environ, toApp(app));
+  }
+
+  /**
+   * Builds a request with a complete environ, for tests and for calling apps in-process
+   * (WebOb `Request.blank`).
+   *
+   * @param pathOrUrl - a path with an optional query (`/a?b=1`, percent-encoded as in a
+   *   request line), or an absolute URL whose scheme, host and port fill the environ (a
+   *   default port is left out of `Host`). A `#fragment` is dropped, as clients never send it.
+   * @throws URIError for a path with a malformed percent-escape; TypeError for an invalid
+   *   URL, header name or header value (CR/LF).
+   */
+  static blank(pathOrUrl: string, options: BlankOptions = {}): Request {
+    return new Request(blankEnviron(pathOrUrl, options));
+  }
+
+  /**
+   * Turns a handler `(req) => Response` into a gateway app (WebOb's `wsgify`, Werkzeug's
+   * `Request.application`). The handler may return a `Response`, an `HTTPException`, a string
+   * (sent as `text/plain`), another app, or a promise (or thenable) of one; a thrown or
+   * rejected `HTTPException` becomes its response (negotiated by the request's `Accept`), any
+   * other error propagates to the server or the error middleware. A HEAD request gets the
+   * headers without the body. Errors thrown by a returned app propagate, as in WebOb's `wsgify`.
+   *
+   * @example
+   * ```ts
+   * export const app = Request.application(async (req) => {
+   *   if (req.method !== 'GET') throw new HTTPMethodNotAllowed(['GET']);
+   *   return new Response(`Hello ${req.query.get('name') ?? 'world'}`);
+   * });
+   * ```
+   */
+  static application(handler: Handler): App {
+    return (environ, startResponse) => {
+      const req = new Request(environ);
+      let result: HandlerResult | Promise<HandlerResult>;
+      try {
+        result = handler(req);
+      } catch (error) {
+        if (error instanceof HTTPException) return error.getResponse(req).respond(environ, startResponse);
+        throw error;
+      }
+      if (isPromiseLike(result)) {
+        return Promise.resolve(result).then(
+          (value) => respondWith(value, req, startResponse),
+          (error: unknown) => {
+            if (error instanceof HTTPException) return error.getResponse(req).respond(environ, startResponse);
+            throw error;
+          },
+        );
+      }
+      return respondWith(result, req, startResponse);
+    };
+  }
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function respondWith(result: HandlerResult, req: Request, startResponse: StartResponse): Body | Promise<Body> {
+  if (result instanceof Response) return result.respond(req.environ, startResponse);
+  if (typeof result === 'string') return new Response(result).respond(req.environ, startResponse);
+  if (result instanceof HTTPException) return result.getResponse(req).respond(req.environ, startResponse);
+  if (typeof result === 'function') return result(req.environ, startResponse);
+  if (result && typeof result === 'object' && typeof result.respond === 'function') {
+    return result.respond(req.environ, startResponse);
+  }
+  throw new TypeError(
+    `Request.application handler returned ${result === null ? 'null' : typeof result}: expected a Response, HTTPException, string or app`,
+  );
+}
+
+/**
+ * Splits `host[:port]` into the name and the port number (`null` when absent or not a valid
+ * port). IPv6 literals keep their brackets.
+ */
+export function splitHost(host: string): [string, number | null] {
+  let name = host;
+  let portText = '';
+  if (host.startsWith('[')) {
+    const close = host.indexOf(']');
+    if (close !== -1) {
+      name = host.slice(0, close + 1);
+      if (host.charCodeAt(close + 1) === 58) portText = host.slice(close + 2);
+    }
+  } else {
+    const colon = host.lastIndexOf(':');
+    if (colon !== -1) {
+      name = host.slice(0, colon);
+      portText = host.slice(colon + 1);
+    }
+  }
+  const port = /^\d{1,5}$/.test(portText) ? Number(portText) : null;
+  return [name, port !== null && port <= 65535 ? port : null];
+}
+
+/**
+ * Calls an app and wraps its answer in a `Response` without buffering the body: waits for
+ * the first chunk (so a lazy `startResponse` has run), then streams the rest.
+ */
+async function callApplication(environ: Environ, app: App): Promise<Response> {
+  let status: string | undefined;
+  let headers: Array<[string, string]> = [];
+  const startResponse: StartResponse = (s, h, error) => {
+    if (status !== undefined && error === undefined) throw new TypeError('startResponse called twice without an error');
+    status = s;
+    headers = h;
+  };
+  const body = await app(environ, startResponse);
+  if (Array.isArray(body) && status !== undefined) {
+    return buildResponse(status, headers, body as Uint8Array[]);
+  }
+  const iterator = openBody(body);
+  let first: IteratorResult<Uint8Array>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    closeBody(iterator);
+    throw error;
+  }
+  if (status === undefined) {
+    closeBody(iterator);
+    throw new TypeError('the app returned without calling startResponse');
+  }
+  if (first.done) return buildResponse(status, headers, []);
+  const rest: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]() {
+      let sentFirst = false;
+      return {
+        async next() {
+          if (!sentFirst) {
+            sentFirst = true;
+            return first;
+          }
+          return iterator.next();
+        },
+        async return() {
+          closeBody(iterator);
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+  return buildResponse(status, headers, rest);
+}
+
+/**
+ * Wraps what an app started into a `Response`. The app's own `Content-Length` is kept as sent
+ * (a HEAD answer declares the length of a body it does not send); without one, an array body
+ * gets its computed length and a stream gets none.
+ */
+function buildResponse(status: string, headers: Array<[string, string]>, body: Uint8Array[] | AsyncIterable<Uint8Array>): Response {
+  const res = new Response(null, { status, headers, contentType: null });
+  let length: string | null = null;
+  for (const [name, value] of headers) {
+    if (name.toLowerCase() === 'content-length') {
+      length = value;
+      break;
+    }
+  }
+  if (Array.isArray(body)) {
+    for (const chunk of body) {
+      if (!(chunk instanceof Uint8Array)) throw new TypeError('the app returned a body chunk that is not a Uint8Array');
+    }
+    res.body = concatBytes(body);
+  } else {
+    res.body = body;
+  }
+  if (length !== null) res.headers.set('Content-Length', length);
+  return res;
+}
+
+function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ {
+  let scheme = 'http';
+  let hostname = 'localhost';
+  let port = '';
+  let scriptName = '';
+  if (options.baseUrl) {
+    const base = new URL(options.baseUrl);
+    scheme = base.protocol.slice(0, -1);
+    hostname = base.hostname;
+    port = base.port;
+    scriptName = unquotePath(base.pathname.replace(/\/+$/, ''));
+  }
+  let target = pathOrUrl;
+  const hash = target.indexOf('#');
+  if (hash !== -1) target = target.slice(0, hash);
+  const absolute = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(target);
+  if (absolute) {
+    const url = new URL(target);
+    scheme = url.protocol.slice(0, -1);
+    hostname = url.hostname;
+    port = url.port;
+    target = url.pathname + url.search;
+  }
+  const q = target.indexOf('?');
+  const rawPath = q === -1 ? target : target.slice(0, q);
+  const query = q === -1 ? '' : target.slice(q + 1);
+  const serverPort = port || String(DEFAULT_PORTS[scheme] ?? 80);
+  const environ: Environ = {
+    REQUEST_METHOD: (options.method ?? 'GET').toUpperCase(),
+    SCRIPT_NAME: scriptName,
+    PATH_INFO: unquotePath(rawPath),
+    QUERY_STRING: query,
+    REQUEST_URI: quotePath(scriptName) + (rawPath || '') + (query ? `?${query}` : ''),
+    SERVER_NAME: hostname.replace(/^\[|\]$/g, ''),
+    SERVER_PORT: serverPort,
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    REMOTE_ADDR: '127.0.0.1',
+    HTTP_HOST: port ? `${hostname}:${port}` : hostname,
+    'tsgi.version': TSGI_VERSION,
+    'tsgi.url_scheme': scheme,
+    'tsgi.input': new BufferedInput(new Uint8Array(0)),
+    'tsgi.errors': stderrErrors,
+    'tsgi.multithread': false,
+    'tsgi.multiprocess': false,
+    'tsgi.run_once': false,
+  };
+  if (options.headers) {
+    const pairs = Symbol.iterator in options.headers ? options.headers : Object.entries(options.headers);
+    for (const [name, value] of pairs as Iterable<readonly [string, string]>) {
+      assertHeader(name, value);
+      if (name.includes('_')) continue;
+      const key = environKey(name);
+      const existing = environ[key];
+      environ[key] = typeof existing === 'string' && key !== 'HTTP_HOST' ? `${existing}${key === 'HTTP_COOKIE' ? '; ' : ', '}${value}` : value;
+    }
+  }
+  let body: Uint8Array | undefined;
+  if (options.json !== undefined) {
+    body = encodeText(JSON.stringify(options.json));
+    environ.CONTENT_TYPE ??= 'application/json';
+  } else if (options.form !== undefined) {
+    body = encodeText(new MultiDict(options.form as Record<string, string | string[]>).toString());
+    environ.CONTENT_TYPE ??= 'application/x-www-form-urlencoded';
+  } else if (options.body !== undefined) {
+    body = typeof options.body === 'string' ? encodeText(options.body) : options.body;
+  }
+  if (body !== undefined) {
+    environ['tsgi.input'] = new BufferedInput(body);
+    environ.CONTENT_LENGTH = String(body.byteLength);
+  }
+  if (options.environ) Object.assign(environ, options.environ);
+  return environ;
+}

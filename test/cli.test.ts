@@ -1,0 +1,377 @@
+/**
+ * The `tsgi` CLI, run as a child process with the project's Node (vitest runs under it):
+ * `node --conditions=tsgi-source src/cli/main.ts …`, as `npm start` does.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+interface Cli {
+  readonly child: ChildProcess;
+  /** Everything written to stdout / stderr so far. */
+  readonly out: { stdout: string; stderr: string };
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const running: Cli[] = [];
+
+/** Starts the CLI in its own process group, so afterEach can kill it and any workers. */
+function cli(args: string[], env: Record<string, string | undefined> = {}): Cli {
+  const child = spawn(process.execPath, ['--conditions=tsgi-source', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: undefined, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const out = { stdout: '', stderr: '' };
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => (out.stdout += text));
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (out.stderr += text));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  const handle = { child, out, exited };
+  running.push(handle);
+  return handle;
+}
+
+afterEach(async () => {
+  for (const { child, exited } of running.splice(0)) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+      await exited;
+    } else {
+      // The primary is gone; make sure no worker of its group outlives it.
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // no process left in the group
+      }
+    }
+  }
+});
+
+/** Waits for `Serving on http://…` on stdout and answers the URL; fails if the CLI exits first. */
+async function servingUrl(run: Cli, timeout = 15_000): Promise<string> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const match = /^Serving on (http:\/\/\S+)\n/m.exec(run.out.stdout);
+    if (match) return match[1]!;
+    if (run.child.exitCode !== null || run.child.signalCode !== null) {
+      throw new Error(`the CLI exited before serving: ${run.out.stderr}`);
+    }
+    if (Date.now() > deadline) throw new Error(`no "Serving on" line; stderr: ${run.out.stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** One GET on a fresh connection; fails after `timeout` ms without an answer. */
+function get(url: string, headers: Record<string, string> = {}, timeout = 10_000): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers, agent: false, timeout }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in ${timeout} ms`)));
+    req.on('error', reject);
+  });
+}
+
+/** Whether a process with this id exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let fixtures: string;
+
+beforeAll(() => {
+  fixtures = mkdtempSync(join(tmpdir(), 'tsgi-cli-'));
+  // Raw apps without imports, so they load from any folder.
+  writeFileSync(
+    join(fixtures, 'pid.mjs'),
+    `export const app = (environ, start) => {
+  if (environ.PATH_INFO === '/crash') process.exit(3);
+  start('200 OK', [['Content-Type', 'application/json']]);
+  return [new TextEncoder().encode(JSON.stringify({ pid: process.pid, multiprocess: environ['tsgi.multiprocess'] }))];
+};
+export default app;
+`,
+  );
+  writeFileSync(join(fixtures, 'not-app.mjs'), 'export const app = 42;\nexport const other = { respond: 1 };\n');
+  writeFileSync(join(fixtures, 'throws.mjs'), "throw new Error('broken on purpose');\n");
+  writeFileSync(
+    join(fixtures, 'promise.mjs'),
+    `export const app = Promise.resolve((environ, start) => {
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode('from a promise')];
+});
+`,
+  );
+});
+
+afterAll(() => {
+  rmSync(fixtures, { recursive: true, force: true });
+});
+
+describe('tsgi serve', () => {
+  it('serves examples/demo.ts:app, prints the bound URL, and exits 0 on SIGTERM', async () => {
+    const run = cli(['serve', 'examples/demo.ts:app', '--port', '0']);
+    const url = await servingUrl(run);
+    expect(run.out.stdout).toMatch(/^Serving on http:\/\/127\.0\.0\.1:\d+\n$/);
+    expect(Number(new URL(url).port)).toBeGreaterThan(0);
+
+    const time = await get(`${url}/time/app/`);
+    expect(time.status).toBe(200);
+    expect(Math.abs(Date.parse(time.body) - Date.now())).toBeLessThan(60_000);
+    expect((await get(`${url}/time/app/`, { Host: 'localhost' })).status).toBe(404);
+    const env = await get(`${url}/env/`);
+    expect(env.status).toBe(200);
+    expect(env.body.split('\n')).toContain('SCRIPT_NAME: /env');
+    expect(env.body.split('\n')).toContain('tsgi.multiprocess: false');
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stderr).toBe('');
+  });
+
+  it('exits 0 on SIGINT too', async () => {
+    const run = cli(['serve', 'examples/demo.ts:app', '--port', '0']);
+    const url = await servingUrl(run);
+    expect((await get(`${url}/`)).status).toBe(200);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('serves the export `app` when the target has no :export', async () => {
+    const run = cli(['serve', 'examples/time-application.ts', '--port', '0']);
+    const url = await servingUrl(run);
+    expect((await get(`${url}/`)).status).toBe(200);
+  });
+
+  it('serves another named export, and awaits an exported promise', async () => {
+    const named = cli(['serve', `${join(fixtures, 'pid.mjs')}:default`, '--port', '0']);
+    const promised = cli(['serve', join(fixtures, 'promise.mjs'), '--port', '0']);
+    const pid = await get(`${await servingUrl(named)}/`);
+    expect(JSON.parse(pid.body)).toEqual({ pid: named.child.pid, multiprocess: false });
+    expect((await get(`${await servingUrl(promised)}/`)).body).toBe('from a promise');
+  });
+
+  it('takes the port from $PORT when --port is absent, and --port over $PORT', async () => {
+    const fromEnv = cli(['serve', 'examples/demo.ts:app'], { PORT: '0' });
+    const url = await servingUrl(fromEnv);
+    expect(new URL(url).port).not.toBe('8000');
+    expect((await get(`${url}/`)).status).toBe(200);
+
+    const fromFlag = cli(['serve', 'examples/demo.ts:app', '--port', '0'], { PORT: 'not-a-port' });
+    expect((await get(`${await servingUrl(fromFlag)}/`)).status).toBe(200);
+  });
+
+  it('binds --host', async () => {
+    const run = cli(['serve', 'examples/demo.ts:app', '--host', 'localhost', '-p', '0']);
+    const url = await servingUrl(run);
+    expect(url).toMatch(/^http:\/\/(127\.0\.0\.1|\[::1\]):\d+$/);
+    expect((await get(`${url}/`)).status).toBe(200);
+  });
+});
+
+describe('tsgi serve errors', () => {
+  /** Runs the CLI to its end. */
+  async function finish(args: string[], env: Record<string, string> = {}) {
+    const run = cli(args, env);
+    const { code } = await run.exited;
+    return { code, stdout: run.out.stdout, stderr: run.out.stderr };
+  }
+
+  it('a missing module: one line on stderr, exit 2', async () => {
+    const result = await finish(['serve', 'examples/nope.ts:app', '--port', '0']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^tsgi: cannot find module 'examples\/nope\.ts' \([^\n]*\)\n$/);
+    expect(result.stdout).toBe('');
+  });
+
+  it('a missing export: one line on stderr naming the exports, exit 2', async () => {
+    const result = await finish(['serve', 'examples/demo.ts:nope', '--port', '0']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^tsgi: module 'examples\/demo\.ts' has no export 'nope' \(its exports: [^\n]*app[^\n]*\)\n$/);
+  });
+
+  it('an export that is not an app: one line, exit 2', async () => {
+    const names = ['app', 'other'];
+    const results = await Promise.all(names.map((name) => finish(['serve', `${join(fixtures, 'not-app.mjs')}:${name}`, '--port', '0'])));
+    for (const [i, result] of results.entries()) {
+      const name = names[i]!;
+      expect(result.code, name).toBe(2);
+      expect(result.stderr, name).toMatch(new RegExp(`^tsgi: export '${name}' of '[^']+' is not an app[^\\n]*\\n$`));
+    }
+  });
+
+  it('a module that throws while loading: its error on stderr, exit 1', async () => {
+    const result = await finish(['serve', join(fixtures, 'throws.mjs'), '--port', '0']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^tsgi: error while loading '[^']+throws\.mjs':\n/);
+    expect(result.stderr).toContain('broken on purpose');
+  });
+
+  it('an address in use: exit 1 with the reason', async () => {
+    const first = cli(['serve', 'examples/demo.ts:app', '--port', '0']);
+    const port = new URL(await servingUrl(first)).port;
+    const result = await finish(['serve', 'examples/demo.ts:app', '--port', port]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^tsgi: .*EADDRINUSE.*\n$/);
+  });
+
+  it('bad arguments: usage on stderr, exit 2', async () => {
+    const cases = [
+      [],
+      ['frobnicate'],
+      ['--nope'],
+      ['serve'],
+      ['serve', 'a.ts', 'b.ts'],
+      ['serve', 'examples/demo.ts', '--port', 'abc'],
+      ['serve', 'examples/demo.ts', '--port', '70000'],
+      ['serve', 'examples/demo.ts', '--port'],
+      ['serve', 'examples/demo.ts', '--bogus'],
+      ['serve', 'examples/demo.ts', '--workers', '0'],
+      ['serve', 'examples/demo.ts', '--host', ''],
+      ['serve', ':app'],
+    ];
+    const results = await Promise.all(cases.map((args) => finish(args)));
+    results.forEach((result, i) => {
+      const label = JSON.stringify(cases[i]);
+      expect(result.code, label).toBe(2);
+      expect(result.stderr, label).toMatch(/^tsgi: [^\n]+\n\nUsage: tsgi /);
+      expect(result.stdout, label).toBe('');
+    });
+  });
+
+  it('an invalid $PORT without --port: usage, exit 2', async () => {
+    const result = await finish(['serve', 'examples/demo.ts'], { PORT: 'eighty' });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^tsgi: invalid \$PORT 'eighty'/);
+  });
+});
+
+describe('tsgi --help and --version', () => {
+  async function finish(args: string[]) {
+    const run = cli(args);
+    const { code } = await run.exited;
+    return { code, stdout: run.out.stdout, stderr: run.out.stderr };
+  }
+
+  it('--help prints the usage on stdout, exit 0', async () => {
+    for (const result of await Promise.all([['--help'], ['-h'], ['help']].map((args) => finish(args)))) {
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: tsgi <command>/);
+      expect(result.stdout).toContain('serve <module>[:<export>]');
+    }
+  });
+
+  it('serve --help prints the options of serve, exit 0', async () => {
+    const result = await finish(['serve', '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: tsgi serve /);
+    for (const option of ['--host', '--port', '--workers', '$PORT']) expect(result.stdout).toContain(option);
+  });
+
+  it('--version prints the package version, exit 0', async () => {
+    const result = await finish(['--version']);
+    expect(result).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+  });
+});
+
+describe('tsgi serve --workers', () => {
+  /** GETs `/` on fresh connections until `count` different worker pids have answered. */
+  async function workerPids(url: string, count: number): Promise<Set<number>> {
+    const pids = new Set<number>();
+    const deadline = Date.now() + 15_000;
+    while (pids.size < count) {
+      if (Date.now() > deadline) throw new Error(`only saw workers ${[...pids].join(', ')}`);
+      const reply = JSON.parse((await get(`${url}/`)).body) as { pid: number; multiprocess: boolean };
+      expect(reply.multiprocess).toBe(true);
+      pids.add(reply.pid);
+    }
+    return pids;
+  }
+
+  it('--workers 2: both workers answer (tsgi.multiprocess true), SIGTERM stops them all', async () => {
+    const run = cli(['serve', join(fixtures, 'pid.mjs'), '--port', '0', '--workers', '2']);
+    const url = await servingUrl(run);
+    expect(run.out.stdout).toMatch(/^Serving on http:\/\/127\.0\.0\.1:\d+\n$/);
+    const pids = await workerPids(url, 2);
+    expect(pids.has(run.child.pid!)).toBe(false);
+    for (const pid of pids) expect(alive(pid)).toBe(true);
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    for (const pid of pids) expect(alive(pid), `worker ${pid}`).toBe(false);
+    expect(run.out.stdout.match(/Serving on/g)).toHaveLength(1);
+  });
+
+  it('the demo runs under workers', async () => {
+    const run = cli(['serve', 'examples/demo.ts:app', '--port', '0', '-w', '2']);
+    const url = await servingUrl(run);
+    expect((await get(`${url}/time/app/`)).status).toBe(200);
+    expect((await get(`${url}/env/`)).body.split('\n')).toContain('tsgi.multiprocess: true');
+    run.child.kill('SIGINT');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('replaces a worker that dies', { timeout: 45_000 }, async () => {
+    const run = cli(['serve', join(fixtures, 'pid.mjs'), '--port', '0', '--workers', '1']);
+    const url = await servingUrl(run);
+    const [first] = await workerPids(url, 1);
+    await expect(get(`${url}/crash`)).rejects.toThrow();
+    let second: number | undefined;
+    const deadline = Date.now() + 15_000;
+    while (second === undefined) {
+      if (Date.now() > deadline) throw new Error(`no new worker; stderr: ${run.out.stderr}`);
+      try {
+        // Refused while no worker listens; the timeout keeps one stuck connection during the
+        // restart from stalling the poll.
+        second = (JSON.parse((await get(`${url}/`, {}, 1_000)).body) as { pid: number }).pid;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    expect(second).not.toBe(first);
+    expect(alive(first!)).toBe(false);
+    expect(run.out.stderr).toMatch(new RegExp(`^tsgi: worker ${first} died \\(exit code 3\\); starting a new one\\n`));
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(alive(second)).toBe(false);
+  });
+
+  it('a missing export under workers: the same one line, exit 2', async () => {
+    const run = cli(['serve', 'examples/demo.ts:nope', '--port', '0', '--workers', '3']);
+    const { code } = await run.exited;
+    expect(code).toBe(2);
+    expect(run.out.stderr).toMatch(/^tsgi: module 'examples\/demo\.ts' has no export 'nope' [^\n]*\n$/);
+    expect(run.out.stdout).toBe('');
+  });
+
+  it('a missing module under workers: one line, exit 2, no worker started', async () => {
+    const run = cli(['serve', 'examples/nope.ts', '--workers', '2']);
+    const { code } = await run.exited;
+    expect(code).toBe(2);
+    expect(run.out.stderr).toMatch(/^tsgi: cannot find module 'examples\/nope\.ts' [^\n]*\n$/);
+  });
+});

@@ -1,0 +1,355 @@
+import { describe, expect, it } from 'vitest';
+import { EnvironHeaders, HTTPBadRequest, Headers, MultiDict, Request, environKey, headerName } from 'tsgi';
+
+describe('MultiDict', () => {
+  it('builds from pairs, a record with arrays, and another MultiDict', () => {
+    const fromPairs = new MultiDict([
+      ['a', '1'],
+      ['b', '2'],
+      ['a', '3'],
+    ]);
+    expect([...fromPairs]).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+      ['a', '3'],
+    ]);
+    const fromRecord = new MultiDict({ a: ['1', '3'], b: '2' });
+    expect(fromRecord.getAll('a')).toEqual(['1', '3']);
+    expect(fromRecord.get('b')).toBe('2');
+    const copy = new MultiDict(fromPairs);
+    copy.add('c', '4');
+    expect(copy.size).toBe(4);
+    expect(fromPairs.size).toBe(3);
+    expect(new MultiDict().size).toBe(0);
+  });
+
+  it('get answers the FIRST value (Werkzeug), or the fallback', () => {
+    const d = MultiDict.fromQueryString('tag=a&tag=b');
+    expect(d.get('tag')).toBe('a');
+    expect(d.get('missing')).toBeUndefined();
+    expect(d.get('missing', 'dflt')).toBe('dflt');
+    expect(d.get('tag', 'dflt')).toBe('a');
+  });
+
+  it('getAll answers every value in order, [] when absent', () => {
+    const d = MultiDict.fromQueryString('x=1&y=2&x=3&x=4');
+    expect(d.getAll('x')).toEqual(['1', '3', '4']);
+    expect(d.getAll('z')).toEqual([]);
+  });
+
+  it('getOne answers a single value and throws 400 for none or several', () => {
+    const d = MultiDict.fromQueryString('a=1&b=2&b=3');
+    expect(d.getOne('a')).toBe('1');
+    expect(() => d.getOne('b')).toThrow(HTTPBadRequest);
+    expect(() => d.getOne('b')).toThrow(/b was given 2 times/);
+    let error: unknown;
+    try {
+      d.getOne('c');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(HTTPBadRequest);
+    expect((error as InstanceType<typeof HTTPBadRequest>).code).toBe(400);
+    expect((error as Error).message).toMatch(/Missing parameter: c/);
+  });
+
+  it('has, add, set (keeps the first position), delete', () => {
+    const d = new MultiDict<string>();
+    expect(d.has('a')).toBe(false);
+    d.add('a', '1').add('b', '2').add('a', '3');
+    expect(d.has('a')).toBe(true);
+    d.set('a', 'x');
+    expect([...d]).toEqual([
+      ['a', 'x'],
+      ['b', '2'],
+    ]);
+    d.set('c', 'new');
+    expect(d.keys()).toEqual(['a', 'b', 'c']);
+    expect(d.delete('a')).toBe(1);
+    expect(d.delete('a')).toBe(0);
+    expect(d.keys()).toEqual(['b', 'c']);
+  });
+
+  it('keys are distinct in first-seen order; values and entries keep every pair', () => {
+    const d = MultiDict.fromQueryString('b=1&a=2&b=3');
+    expect(d.keys()).toEqual(['b', 'a']);
+    expect(d.values()).toEqual(['1', '2', '3']);
+    expect([...d.entries()]).toEqual([
+      ['b', '1'],
+      ['a', '2'],
+      ['b', '3'],
+    ]);
+    expect(d.size).toBe(3);
+  });
+
+  it('toObject keeps the first value, toJSON every value, both null-prototype', () => {
+    const d = MultiDict.fromQueryString('a=1&a=2&__proto__=x&constructor=y');
+    const obj = d.toObject();
+    expect(obj.a).toBe('1');
+    expect(Object.getPrototypeOf(obj)).toBeNull();
+    expect(obj['__proto__']).toBe('x');
+    expect(obj.constructor).toBe('y');
+    expect(d.toJSON().a).toEqual(['1', '2']);
+    const json = JSON.parse(JSON.stringify(d)) as Record<string, string[]>;
+    expect(Object.keys(json)).toEqual(['a', '__proto__', 'constructor']);
+    expect(json.a).toEqual(['1', '2']);
+    expect(Object.getOwnPropertyDescriptor(json, '__proto__')?.value).toEqual(['x']);
+  });
+
+  it('toString URL-encodes and round-trips through fromQueryString', () => {
+    const d = new MultiDict([
+      ['q', 'a b&c=d'],
+      ['é', '€'],
+      ['q', ''],
+    ]);
+    const text = d.toString();
+    expect(text).toBe('q=a+b%26c%3Dd&%C3%A9=%E2%82%AC&q=');
+    expect([...MultiDict.fromQueryString(text)]).toEqual([...d]);
+  });
+
+  describe('fromQueryString', () => {
+    it('handles empty and repeated keys: a=&b&a=2', () => {
+      const d = MultiDict.fromQueryString('a=&b&a=2');
+      expect(d.getAll('a')).toEqual(['', '2']);
+      expect(d.get('b')).toBe('');
+      expect(d.has('b')).toBe(true);
+      expect(d.keys()).toEqual(['a', 'b']);
+    });
+
+    it('is empty for an empty string and skips empty pairs', () => {
+      expect(MultiDict.fromQueryString('').size).toBe(0);
+      expect([...MultiDict.fromQueryString('&&a=1&&')]).toEqual([['a', '1']]);
+    });
+
+    it('decodes + as space and percent-escapes as UTF-8', () => {
+      const d = MultiDict.fromQueryString('q=a+b%20c&name=caf%C3%A9&plus=%2B');
+      expect(d.get('q')).toBe('a b c');
+      expect(d.get('name')).toBe('café');
+      expect(d.get('plus')).toBe('+');
+    });
+
+    it('never throws: malformed escapes stay as written, bad UTF-8 becomes U+FFFD', () => {
+      const d = MultiDict.fromQueryString('a=%zz&b=100%&c=%FF&d=%E2%82');
+      expect(d.get('a')).toBe('%zz');
+      expect(d.get('b')).toBe('100%');
+      expect(d.get('c')).toBe('\uFFFD');
+      expect(d.get('d')).toBe('\uFFFD');
+    });
+
+    it('keeps = inside values and splits on the first one only', () => {
+      expect(MultiDict.fromQueryString('a=b=c').get('a')).toBe('b=c');
+      expect(MultiDict.fromQueryString('=x').get('')).toBe('x');
+    });
+  });
+});
+
+describe('Headers', () => {
+  it('builds from pairs, a record (arrays = repeated fields, undefined skipped) and Headers', () => {
+    const a = new Headers([
+      ['Content-Type', 'text/plain'],
+      ['Set-Cookie', 'a=1'],
+    ]);
+    expect(a.list).toEqual([
+      ['Content-Type', 'text/plain'],
+      ['Set-Cookie', 'a=1'],
+    ]);
+    const b = new Headers({ 'X-A': '1', 'Set-Cookie': ['a=1', 'b=2'], 'X-Skip': undefined });
+    expect(b.getAll('set-cookie')).toEqual(['a=1', 'b=2']);
+    expect(b.has('x-skip')).toBe(false);
+    const c = new Headers(b);
+    c.add('X-B', '2');
+    expect(c.size).toBe(4);
+    expect(b.size).toBe(3);
+    expect(new Headers(new Map([['X-M', 'v']])).get('x-m')).toBe('v');
+    expect(new Headers().size).toBe(0);
+  });
+
+  it('lookups ignore case; names keep the case given', () => {
+    const h = new Headers([['X-Request-ID', 'abc']]);
+    expect(h.get('x-request-id')).toBe('abc');
+    expect(h.get('X-REQUEST-ID')).toBe('abc');
+    expect(h.has('X-Request-Id')).toBe(true);
+    expect(h.keys()).toEqual(['X-Request-ID']);
+    expect(h.get('missing')).toBeNull();
+    expect(h.getAll('missing')).toEqual([]);
+  });
+
+  it('get answers the first value; getAll every value, in order', () => {
+    const h = new Headers();
+    h.add('Vary', 'Accept').add('vary', 'Cookie').append('VARY', 'Origin');
+    expect(h.get('Vary')).toBe('Accept');
+    expect(h.getAll('vary')).toEqual(['Accept', 'Cookie', 'Origin']);
+    expect(h.size).toBe(3);
+    expect(h.keys()).toEqual(['Vary']);
+  });
+
+  it('set replaces every field at the first position; null/undefined delete', () => {
+    const h = new Headers([
+      ['A', '1'],
+      ['B', '2'],
+      ['a', '3'],
+      ['C', '4'],
+    ]);
+    h.set('A', 'x');
+    expect(h.list).toEqual([
+      ['A', 'x'],
+      ['B', '2'],
+      ['C', '4'],
+    ]);
+    h.set('Content-Length', 42);
+    expect(h.get('content-length')).toBe('42');
+    h.set('b', null);
+    h.set('c', undefined);
+    expect(h.list).toEqual([
+      ['A', 'x'],
+      ['Content-Length', '42'],
+    ]);
+  });
+
+  it('delete answers how many fields went; clear empties', () => {
+    const h = new Headers([
+      ['Set-Cookie', 'a=1'],
+      ['X', '1'],
+      ['set-cookie', 'b=2'],
+    ]);
+    expect(h.delete('SET-COOKIE')).toBe(2);
+    expect(h.delete('set-cookie')).toBe(0);
+    expect(h.list).toEqual([['X', '1']]);
+    h.clear();
+    expect(h.size).toBe(0);
+  });
+
+  it.each([
+    ['value with CR/LF', 'X-A', 'a\r\nSet-Cookie: evil=1'],
+    ['value with LF', 'X-A', 'a\nb'],
+    ['value with CR', 'X-A', 'a\rb'],
+    ['value with NUL', 'X-A', 'a\0b'],
+    ['name with a space', 'X A', 'v'],
+    ['name with a colon', 'X:A', 'v'],
+    ['name with CR/LF', 'X\r\nA', 'v'],
+    ['empty name', '', 'v'],
+  ])('refuses a %s in set, add, append and the constructor', (_label, name, value) => {
+    const h = new Headers();
+    expect(() => h.set(name, value)).toThrow(TypeError);
+    expect(() => h.add(name, value)).toThrow(TypeError);
+    expect(() => h.append(name, value)).toThrow(TypeError);
+    expect(() => new Headers([[name, value]])).toThrow(TypeError);
+    expect(() => new Headers({ [name]: value })).toThrow(TypeError);
+    expect(h.size).toBe(0);
+  });
+
+  it('allows an empty value and a tab inside a value', () => {
+    const h = new Headers([
+      ['X-Empty', ''],
+      ['X-Tab', 'a\tb'],
+    ]);
+    expect(h.get('x-empty')).toBe('');
+    expect(h.get('x-tab')).toBe('a\tb');
+  });
+
+  it('iterates pairs; toList copies; toJSON joins (Set-Cookie with newlines)', () => {
+    const h = new Headers([
+      ['Set-Cookie', 'a=1'],
+      ['Vary', 'Accept'],
+      ['Set-Cookie', 'b=2'],
+      ['vary', 'Cookie'],
+    ]);
+    expect([...h]).toEqual(h.list);
+    expect([...h.entries()]).toEqual(h.list);
+    const copy = h.toList();
+    copy[0]![1] = 'changed';
+    copy.push(['X', 'y']);
+    expect(h.get('set-cookie')).toBe('a=1');
+    expect(h.size).toBe(4);
+    expect(h.toJSON()).toEqual({ 'set-cookie': 'a=1\nb=2', vary: 'Accept, Cookie' });
+  });
+});
+
+describe('EnvironHeaders', () => {
+  function environ(): Request['environ'] {
+    return Request.blank('/', {
+      headers: { 'X-Forwarded-For': '10.0.0.1', 'Content-Type': 'text/plain', Accept: 'text/html' },
+      body: 'hi',
+    }).environ;
+  }
+
+  it('maps names to CGI keys and back', () => {
+    expect(environKey('Content-Type')).toBe('CONTENT_TYPE');
+    expect(environKey('content-length')).toBe('CONTENT_LENGTH');
+    expect(environKey('X-Forwarded-For')).toBe('HTTP_X_FORWARDED_FOR');
+    expect(environKey('accept')).toBe('HTTP_ACCEPT');
+    expect(headerName('HTTP_X_REAL_IP')).toBe('X-Real-Ip');
+    expect(headerName('CONTENT_TYPE')).toBe('Content-Type');
+    expect(headerName('CONTENT_LENGTH')).toBe('Content-Length');
+    expect(headerName('SERVER_NAME')).toBeNull();
+    expect(headerName('tsgi.input')).toBeNull();
+  });
+
+  it('reads case-insensitively, including Content-Type and Content-Length', () => {
+    const h = new EnvironHeaders(environ());
+    expect(h.get('x-forwarded-for')).toBe('10.0.0.1');
+    expect(h.get('X-FORWARDED-FOR')).toBe('10.0.0.1');
+    expect(h.get('content-type')).toBe('text/plain');
+    expect(h.get('Content-Length')).toBe('2');
+    expect(h.has('accept')).toBe(true);
+    expect(h.get('missing')).toBeNull();
+    expect(h.has('missing')).toBe(false);
+  });
+
+  it('never finds a name with "_" (so X_Forwarded_For cannot pose as X-Forwarded-For)', () => {
+    const env = environ();
+    const h = new EnvironHeaders(env);
+    expect(h.get('X_Forwarded_For')).toBeNull();
+    expect(h.has('x_forwarded_for')).toBe(false);
+    expect(h.get('Content_Type')).toBeNull();
+    h.delete('X_Forwarded_For');
+    expect(env.HTTP_X_FORWARDED_FOR).toBe('10.0.0.1');
+    expect(() => h.set('X_Real_Ip', '1.2.3.4')).toThrow(TypeError);
+    expect(env.HTTP_X_REAL_IP).toBeUndefined();
+  });
+
+  it('is live: writes go to the environ, environ changes are seen', () => {
+    const env = environ();
+    const h = new EnvironHeaders(env);
+    h.set('X-Custom', 'v1');
+    expect(env.HTTP_X_CUSTOM).toBe('v1');
+    h.set('Content-Type', 'application/json');
+    expect(env.CONTENT_TYPE).toBe('application/json');
+    env.HTTP_X_CUSTOM = 'v2';
+    expect(h.get('x-custom')).toBe('v2');
+    h.set('x-custom', null);
+    expect('HTTP_X_CUSTOM' in env).toBe(false);
+    h.delete('Accept');
+    expect(env.HTTP_ACCEPT).toBeUndefined();
+  });
+
+  it('refuses CR/LF in values and invalid names', () => {
+    const env = environ();
+    const h = new EnvironHeaders(env);
+    expect(() => h.set('X-A', 'a\r\nb')).toThrow(TypeError);
+    expect(() => h.set('X A', 'v')).toThrow(TypeError);
+    expect(env.HTTP_X_A).toBeUndefined();
+  });
+
+  it('lists the headers, skipping non-header and non-string keys and stray HTTP_CONTENT_*', () => {
+    const env = environ();
+    env.HTTP_CONTENT_TYPE = 'x/stray';
+    env.HTTP_CONTENT_LENGTH = '99';
+    env.HTTP_NOT_A_STRING = 42;
+    const h = new EnvironHeaders(env);
+    const keys = h.keys();
+    expect(keys).toContain('X-Forwarded-For');
+    expect(keys).toContain('Content-Type');
+    expect(keys).toContain('Content-Length');
+    expect(keys).toContain('Host');
+    expect(keys.filter((k) => k === 'Content-Type')).toHaveLength(1);
+    expect(keys.filter((k) => k === 'Content-Length')).toHaveLength(1);
+    expect(keys).not.toContain('Not-A-String');
+    expect(keys).not.toContain('Server-Name');
+    const record = Object.fromEntries(h);
+    expect(record['Content-Type']).toBe('text/plain');
+    expect(record['Content-Length']).toBe('2');
+    expect(h.toJSON()['x-forwarded-for']).toBe('10.0.0.1');
+    expect([...h.entries()]).toEqual([...h]);
+  });
+});

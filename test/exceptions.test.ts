@@ -1,0 +1,394 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Body,
+  type Environ,
+  HTTPBadRequest,
+  HTTPClientError,
+  HTTPException,
+  HTTPForbidden,
+  HTTPFound,
+  HTTPInternalServerError,
+  HTTPMethodNotAllowed,
+  HTTPMovedPermanently,
+  HTTPNotFound,
+  HTTPNotImplemented,
+  HTTPNotModified,
+  HTTPPermanentRedirect,
+  HTTPRedirection,
+  HTTPSeeOther,
+  HTTPServerError,
+  HTTPServiceUnavailable,
+  HTTPTemporaryRedirect,
+  HTTPUnauthorized,
+  Request,
+  Response,
+  type StartResponse,
+  abort,
+  absoluteLocation,
+  escapeHtml,
+  reasonPhrase,
+  redirect,
+  statusExceptions,
+} from 'tsgi';
+
+const dec = new TextDecoder();
+
+const REDIRECTS = [
+  [301, HTTPMovedPermanently],
+  [302, HTTPFound],
+  [303, HTTPSeeOther],
+  [307, HTTPTemporaryRedirect],
+  [308, HTTPPermanentRedirect],
+] as const;
+
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a throw');
+}
+
+async function serveApp(app: (environ: Environ, start: StartResponse) => Body, environ: Environ) {
+  let status = '';
+  let headers: Array<[string, string]> = [];
+  const body = app(environ, (s, h) => {
+    status = s;
+    headers = h;
+  });
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  return { status, headers, text: chunks.map((c) => dec.decode(c)).join('') };
+}
+
+describe('HTTPException basics', () => {
+  it('is an Error with code, title, description, detail, name and message', () => {
+    const error = new HTTPNotFound('No user 7');
+    expect(error).toBeInstanceOf(Error);
+    expect(error).toBeInstanceOf(HTTPException);
+    expect(error).toBeInstanceOf(HTTPClientError);
+    expect(error.code).toBe(404);
+    expect(error.title).toBe('Not Found');
+    expect(error.status).toBe('404 Not Found');
+    expect(error.detail).toBe('No user 7');
+    expect(error.description).toMatch(/not found/i);
+    expect(error.name).toBe('HTTPNotFound');
+    expect(error.message).toBe('No user 7');
+    expect(new HTTPNotFound().message).toBe('404 Not Found');
+    expect(new HTTPNotFound().detail).toBeUndefined();
+    expect(HTTPNotFound.code).toBe(404);
+    expect(new HTTPInternalServerError()).toBeInstanceOf(HTTPServerError);
+    expect(new HTTPFound('/x')).toBeInstanceOf(HTTPRedirection);
+    expect(new HTTPFound('/x')).not.toBeInstanceOf(HTTPClientError);
+  });
+
+  it('keeps the cause and extra headers', () => {
+    const cause = new Error('db down');
+    const error = new HTTPServiceUnavailable('later', { cause, headers: { 'Retry-After': '120' } });
+    expect(error.cause).toBe(cause);
+    expect(error.getResponse().headers.get('retry-after')).toBe('120');
+    expect(error.getResponse().statusCode).toBe(503);
+  });
+
+  it('can be thrown and caught by class', () => {
+    const error = caught(() => {
+      throw new HTTPForbidden();
+    });
+    expect(error).toBeInstanceOf(HTTPForbidden);
+    expect((error as HTTPException).code).toBe(403);
+  });
+
+  it('escapeHtml escapes & < > " \'', () => {
+    expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe(
+      '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;',
+    );
+  });
+});
+
+describe('HTTPException body negotiation', () => {
+  const withAccept = (accept?: string) =>
+    Request.blank('/', accept === undefined ? {} : { headers: { Accept: accept } });
+
+  it('is text/plain without a request, without Accept, and for */*', () => {
+    for (const res of [
+      new HTTPNotFound('gone <b>').getResponse(),
+      new HTTPNotFound('gone <b>').getResponse(withAccept()),
+      new HTTPNotFound('gone <b>').getResponse(withAccept('*/*')),
+    ]) {
+      expect(res.statusCode).toBe(404);
+      expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expect(res.text).toContain('404 Not Found');
+      expect(res.text).toContain('gone <b>');
+      expect(res.contentLength).toBe(res.bytes.byteLength);
+    }
+  });
+
+  it('is HTML with every user string escaped when the client prefers HTML', () => {
+    const accept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const res = new HTTPBadRequest('<script>alert("x")</script> & more').getResponse(withAccept(accept));
+    expect(res.statusCode).toBe(400);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.text).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more');
+    expect(res.text).not.toContain('<script>');
+    expect(res.text).toContain('<title>400 Bad Request</title>');
+    expect(res.text).toContain('<h1>Bad Request</h1>');
+  });
+
+  it('is JSON when the client asks for JSON', () => {
+    const res = new HTTPNotFound('No user 7').getResponse(withAccept('application/json'));
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.json).toEqual({ code: 404, title: 'Not Found', message: 'No user 7' });
+    const noDetail = new HTTPNotFound().getResponse(withAccept('application/json')).json as { message: string };
+    expect(noDetail.message).toBe(new HTTPNotFound().description);
+  });
+
+  it('follows q-values and falls back to text/plain for types it cannot make', () => {
+    expect(new HTTPNotFound().getResponse(withAccept('text/html;q=0.5, application/json')).contentType).toBe(
+      'application/json',
+    );
+    expect(new HTTPNotFound().getResponse(withAccept('text/html, text/plain;q=0.1')).contentType).toBe('text/html');
+    expect(new HTTPNotFound().getResponse(withAccept('image/png')).contentType).toBe('text/plain');
+    expect(new HTTPNotFound().getResponse(withAccept('text/html;q=0')).contentType).toBe('text/plain');
+    expect(new HTTPNotFound().getResponse(withAccept(';;;,,garbage/')).contentType).toBe('text/plain');
+  });
+
+  it('takes a Request or a bare environ', () => {
+    const req = withAccept('text/html');
+    expect(new HTTPNotFound().getResponse(req.environ).contentType).toBe('text/html');
+    expect(new HTTPNotFound().getResponse(req).contentType).toBe('text/html');
+  });
+
+  it('a user body wins over the generated one, whatever the Accept', () => {
+    const error = new HTTPForbidden('ignored', { body: '<p>custom</p>', contentType: 'text/html' });
+    const res = error.getResponse(withAccept('application/json'));
+    expect(res.statusCode).toBe(403);
+    expect(res.text).toBe('<p>custom</p>');
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const plain = new HTTPForbidden(undefined, { body: 'just text' }).getResponse(withAccept('text/html'));
+    expect(plain.contentType).toBe('text/plain');
+    expect(plain.text).toBe('just text');
+    const bytes = new HTTPForbidden(undefined, { body: new Uint8Array([1, 2]), contentType: 'application/octet-stream' });
+    expect([...bytes.getResponse().bytes]).toEqual([1, 2]);
+  });
+
+  it('each getResponse builds a fresh Response', () => {
+    const error = new HTTPNotFound();
+    const a = error.getResponse();
+    a.headers.set('X-Changed', '1');
+    expect(error.getResponse().headers.has('x-changed')).toBe(false);
+    expect(error.headers.has('x-changed')).toBe(false);
+  });
+});
+
+describe('HTTPException as an app', () => {
+  it('respond() serves the negotiated response', async () => {
+    const env = Request.blank('/', { headers: { Accept: 'application/json' } }).environ;
+    const { status, headers, text } = await serveApp((e, s) => new HTTPNotImplemented('nope').respond(e, s), env);
+    expect(status).toBe('501 Not Implemented');
+    expect(headers).toContainEqual(['Content-Type', 'application/json']);
+    expect(JSON.parse(text)).toMatchObject({ code: 501, message: 'nope' });
+  });
+
+  it('toApp() runs through getResponse, and HEAD gets no body', async () => {
+    const app = new HTTPUnauthorized('login', { headers: { 'WWW-Authenticate': 'Bearer' } }).toApp();
+    const res = await Request.blank('/').getResponse(app);
+    expect(res.statusCode).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Bearer');
+    const head = await serveApp(app, Request.blank('/', { method: 'HEAD' }).environ);
+    expect(head.status).toBe('401 Unauthorized');
+    expect(head.text).toBe('');
+  });
+});
+
+describe('redirects', () => {
+  it.each(REDIRECTS)('%i needs a Location and refuses CR/LF/NUL', (code, Cls) => {
+    const redirect = new Cls('/next');
+    expect(redirect.code).toBe(code);
+    expect(redirect.location).toBe('/next');
+    const res = redirect.getResponse(Request.blank('/here'));
+    expect(res.statusCode).toBe(code);
+    expect(res.headers.get('location')).toBe('http://localhost/next');
+    for (const bad of ['', '/a\r\nSet-Cookie: x=1', '/a\nb', '/a\rb', '/a\0b', undefined, 42]) {
+      expect(() => new Cls(bad as string), JSON.stringify(bad)).toThrow(TypeError);
+    }
+  });
+
+  it('makes a relative Location absolute against the request URL (SCRIPT_NAME included)', () => {
+    const req = Request.blank('/dir/page?x=1', { baseUrl: 'https://example.com:8443/app' });
+    const loc = (target: string) => new HTTPFound(target).getResponse(req).headers.get('location');
+    expect(loc('next')).toBe('https://example.com:8443/app/dir/next');
+    expect(loc('../up')).toBe('https://example.com:8443/app/up');
+    expect(loc('/root')).toBe('https://example.com:8443/root');
+    expect(loc('?page=2')).toBe('https://example.com:8443/app/dir/page?page=2');
+    expect(loc('#top')).toBe('https://example.com:8443/app/dir/page#top');
+    expect(loc('http://other.test/x')).toBe('http://other.test/x');
+  });
+
+  it('keeps the Location relative without a request', () => {
+    expect(new HTTPFound('next').getResponse().headers.get('location')).toBe('next');
+  });
+
+  it('quotes the request path when building the base', () => {
+    const req = Request.blank('/caf%C3%A9/what%3F/page');
+    expect(new HTTPFound('next').getResponse(req).headers.get('location')).toBe('http://localhost/caf%C3%A9/what%3F/next');
+  });
+
+  it('uses SERVER_NAME and SERVER_PORT (IPv6 bracketed) without a Host header', () => {
+    const req = Request.blank('http://[::1]:8080/a/b');
+    delete req.environ.HTTP_HOST;
+    expect(absoluteLocation('c', req.environ)).toBe('http://[::1]:8080/a/c');
+    const https = Request.blank('https://example.com/a');
+    delete https.environ.HTTP_HOST;
+    expect(absoluteLocation('/x', https.environ)).toBe('https://example.com/x');
+  });
+
+  it('percent-encodes spaces, controls and non-ASCII so the header is ASCII', () => {
+    expect(absoluteLocation('/café here', undefined)).toBe('/caf%C3%A9%20here');
+    expect(absoluteLocation('/q?x=a b', Request.blank('/').environ)).toBe('http://localhost/q?x=a%20b');
+    expect(absoluteLocation('https://example.com/é', undefined)).toBe('https://example.com/%C3%A9');
+    const res = new HTTPFound('/ünïcode').getResponse(Request.blank('/'));
+    expect(res.headers.get('location')).toMatch(/^[\x21-\x7e]+$/);
+  });
+
+  describe('cannot become an open redirect', () => {
+    const targets = [
+      '//evil.com',
+      '//evil.com/path',
+      '///evil.com',
+      '/\\evil.com',
+      '\\\\evil.com',
+      '\\/evil.com',
+      '/\t/evil.com',
+      ' //evil.com',
+      '\t//evil.com',
+      '/\u000b/evil.com',
+    ];
+
+    it.each(targets)('%j stays on this host', (target) => {
+      const req = Request.blank('/from', { baseUrl: 'https://good.test/app' });
+      const location = new HTTPFound(target).getResponse(req).headers.get('location')!;
+      expect(new URL(location).host).toBe('good.test');
+      expect(location).not.toContain('\\');
+    });
+
+    it.each(targets)('%j stays a path even when left relative', (target) => {
+      const location = absoluteLocation(target, undefined);
+      expect(new URL(location, 'https://good.test/app/from').host).toBe('good.test');
+    });
+  });
+
+  it('redirect() and abort() build redirects', () => {
+    const see = redirect('/done');
+    expect(see).toBeInstanceOf(HTTPSeeOther);
+    expect(see.code).toBe(303);
+    expect(redirect('/x', 301)).toBeInstanceOf(HTTPMovedPermanently);
+    expect(redirect('/x', 308).code).toBe(308);
+    expect(() => redirect('/x', 200 as 301)).toThrow(TypeError);
+    expect(() => redirect('/x', 404 as 301)).toThrow(TypeError);
+    expect(() => redirect('/x', 304 as 301)).toThrow(TypeError);
+    expect(() => redirect('')).toThrow(TypeError);
+    const thrown = caught(() => abort(302, '/login'));
+    expect(thrown).toBeInstanceOf(HTTPFound);
+    expect((thrown as InstanceType<typeof HTTPFound>).location).toBe('/login');
+    expect(() => abort(301)).toThrow(TypeError);
+  });
+
+  it('304 Not Modified has no body, Content-Type or Content-Length', async () => {
+    const error = new HTTPNotModified(undefined, { headers: { ETag: '"abc"' } });
+    const res = error.getResponse(Request.blank('/', { headers: { Accept: 'text/html' } }));
+    expect(res.statusCode).toBe(304);
+    expect(res.headers.get('etag')).toBe('"abc"');
+    expect(res.headers.has('content-type')).toBe(false);
+    expect(res.headers.has('content-length')).toBe(false);
+    expect(res.bytes.byteLength).toBe(0);
+    expect(res.headers.has('location')).toBe(false);
+  });
+});
+
+describe('405 Method Not Allowed', () => {
+  it('carries Allow, upper-cased', () => {
+    const error = new HTTPMethodNotAllowed(['get', 'HEAD', 'post'], 'Only reads');
+    expect(error.allow).toEqual(['GET', 'HEAD', 'POST']);
+    expect(error.code).toBe(405);
+    expect(error.detail).toBe('Only reads');
+    const res = error.getResponse(Request.blank('/', { method: 'DELETE' }));
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
+    expect(res.text).toContain('Only reads');
+  });
+
+  it('takes any iterable and an empty list (no method allowed, RFC 9110 §10.2.1)', () => {
+    expect(new HTTPMethodNotAllowed(new Set(['PUT'])).headers.get('allow')).toBe('PUT');
+    expect(new HTTPMethodNotAllowed().getResponse().headers.get('allow')).toBe('');
+  });
+
+  it('refuses a method that would break the header', () => {
+    expect(() => new HTTPMethodNotAllowed(['GET\r\nX-Evil: 1'])).toThrow(TypeError);
+  });
+
+  it('abort(405) builds one without Allow methods', () => {
+    const error = caught(() => abort(405, 'no')) as HTTPMethodNotAllowed;
+    expect(error).toBeInstanceOf(HTTPMethodNotAllowed);
+    expect(error.allow).toEqual([]);
+    expect(error.detail).toBe('no');
+  });
+});
+
+describe('abort', () => {
+  it('throws the class of the status with the detail and options', () => {
+    const error = caught(() => abort(404, 'No user', { headers: { 'X-A': '1' } })) as HTTPException;
+    expect(error).toBeInstanceOf(HTTPNotFound);
+    expect(error.detail).toBe('No user');
+    expect(error.headers.get('x-a')).toBe('1');
+    expect(caught(() => abort(503))).toBeInstanceOf(HTTPServiceUnavailable);
+  });
+
+  it('refuses statuses with no class', () => {
+    for (const code of [200, 204, 306, 419, 509, 600, 99]) {
+      const error = caught(() => abort(code));
+      expect(error, String(code)).toBeInstanceOf(TypeError);
+      expect(error).not.toBeInstanceOf(HTTPException);
+    }
+  });
+});
+
+describe('statusExceptions', () => {
+  const expected = [
+    300, 301, 302, 303, 304, 305, 307, 308,
+    400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418,
+    421, 422, 423, 424, 425, 426, 428, 429, 431, 451,
+    500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+  ];
+
+  it('covers 300-308, the registered 400-431, 451 and 500-511', () => {
+    expect([...statusExceptions.keys()].sort((a, b) => a - b)).toEqual(expected);
+  });
+
+  it.each(expected)('%i: a class with that code, its reason and the right base', (code) => {
+    const Cls = statusExceptions.get(code)!;
+    expect(Cls.code).toBe(code);
+    expect(Cls.name).toMatch(/^HTTP[A-Z]/);
+    let instance: HTTPException;
+    if (Cls.prototype instanceof HTTPRedirection) instance = new (Cls as unknown as typeof HTTPFound)('/to');
+    else if (code === 405) instance = new HTTPMethodNotAllowed(['GET']);
+    else instance = new (Cls as unknown as typeof HTTPNotFound)('detail');
+    expect(instance.code).toBe(code);
+    expect(instance.title).toBe(reasonPhrase(code));
+    expect(instance.name).toBe(Cls.name);
+    expect(instance.description.length).toBeGreaterThan(0);
+    if (code >= 500) expect(instance).toBeInstanceOf(HTTPServerError);
+    else if (code >= 400) expect(instance).toBeInstanceOf(HTTPClientError);
+    const res = instance.getResponse(Request.blank('/'));
+    expect(res).toBeInstanceOf(Response);
+    expect(res.statusCode).toBe(code);
+    expect(res.status).toBe(`${code} ${reasonPhrase(code)}`);
+    if (instance instanceof HTTPRedirection) expect(res.headers.get('location')).toBe('http://localhost/to');
+    expect(caught(() => (code >= 300 && code < 400 && code !== 304 ? abort(code, '/to') : abort(code)))).toBeInstanceOf(Cls);
+  });
+
+  it('uses the RFC 9110 names', () => {
+    expect(new (statusExceptions.get(413) as unknown as typeof HTTPNotFound)().title).toBe('Content Too Large');
+    expect(new (statusExceptions.get(422) as unknown as typeof HTTPNotFound)().status).toBe('422 Unprocessable Content');
+  });
+});

@@ -1,0 +1,117 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+// Not re-exported from 'tsgi' yet (src/index.ts is wired separately).
+import { encodeMultipart, encodeUrlencoded, parseForm, type FileSpec } from '../src/forms/index.ts';
+
+const dec = new TextDecoder();
+
+/** Splits `body` at the given cut points (fractions of its length), to exercise chunk edges. */
+async function* split(body: Uint8Array, cuts: number[]): AsyncGenerator<Uint8Array> {
+  const points = [...new Set(cuts.map((c) => Math.floor(c * body.length)))].sort((a, b) => a - b);
+  let last = 0;
+  for (const p of [...points, body.length]) {
+    if (p > last) yield body.slice(last, p);
+    last = Math.max(last, p);
+  }
+}
+
+describe('encodeMultipart', () => {
+  it('writes the RFC 7578 layout with a random boundary', () => {
+    const a = encodeMultipart({ x: '1' }, { f: { filename: 'a.txt', content: 'hi' } });
+    const b = encodeMultipart({ x: '1' });
+    const boundary = /boundary=(.+)$/.exec(a.contentType)![1]!;
+    expect(a.contentType.startsWith('multipart/form-data; boundary=tsgi-')).toBe(true);
+    expect(boundary).not.toBe(/boundary=(.+)$/.exec(b.contentType)![1]);
+    expect(dec.decode(a.body)).toBe(
+      `--${boundary}\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhi\r\n` +
+        `--${boundary}--\r\n`,
+    );
+  });
+
+  it('escapes quotes and backslashes, percent-encodes control characters', () => {
+    const { body } = encodeMultipart({ 'a"b\\c\r\nd': 'v' }, {}, { boundary: 'B' });
+    expect(dec.decode(body)).toContain('name="a\\"b\\\\c%0D%0Ad"');
+  });
+
+  it('refuses a given boundary that occurs in the content', () => {
+    expect(() => encodeMultipart({ a: 'x--B' }, {}, { boundary: 'B' })).toThrow(TypeError);
+  });
+
+  it('defaults a file type from its extension', async () => {
+    const { body, contentType } = encodeMultipart({}, { a: { filename: 'p.png', content: '' }, b: { filename: 'noext', content: '' } });
+    const form = await parseForm(split(body, []), contentType);
+    expect(form.files.getOne('a').contentType).toBe('image/png');
+    expect(form.files.getOne('b').contentType).toBe('application/octet-stream');
+  });
+});
+
+describe('encodeUrlencoded', () => {
+  it('encodes like a browser form', () => {
+    const { body, contentType } = encodeUrlencoded({ q: 'a b&c', tag: ['x', 'é'] });
+    expect(contentType).toBe('application/x-www-form-urlencoded');
+    expect(dec.decode(body)).toBe('q=a+b%26c&tag=x&tag=%C3%A9');
+  });
+});
+
+// Any Unicode text (no lone surrogates); names and filenames without control characters,
+// which the encoder percent-encodes as browsers do.
+const text = fc.string({ unit: 'binary', maxLength: 40 });
+// eslint-disable-next-line no-control-regex
+const name = text.filter((s) => !/[\u0000-\u001f\u007f]/.test(s));
+const bytes = fc.uint8Array({ maxLength: 300 });
+// A part with an empty filename is a file only when typed application/octet-stream (as
+// browsers send an empty file input); otherwise busboy, like RFC 7578, sees a text field.
+const fileSpec = fc
+  .record({
+    filename: name,
+    content: fc.oneof(text, bytes),
+    contentType: fc.option(fc.constantFrom('text/plain', 'application/octet-stream', 'image/png'), { nil: undefined }),
+  })
+  .filter((spec) => spec.filename !== '' || spec.contentType === undefined || spec.contentType === 'application/octet-stream');
+const cuts = fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 });
+
+describe('encode → parse round trip (property)', () => {
+  it('multipart: fields and small files come back as sent, in order, whatever the chunking', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(name, text), { maxLength: 8 }),
+        fc.array(fc.tuple(name, fileSpec), { maxLength: 4 }),
+        cuts,
+        async (fields, files, cutPoints) => {
+          const { body, contentType } = encodeMultipart(fields, files);
+          const form = await parseForm(split(body, cutPoints), contentType, { spoolThreshold: 100 });
+          try {
+            expect([...form.fields]).toEqual(fields);
+            expect(form.files.size).toBe(files.length);
+            const got = [...form.files];
+            for (let i = 0; i < files.length; i++) {
+              const [key, spec] = files[i] as [string, FileSpec];
+              const [gotKey, upload] = got[i]!;
+              expect(gotKey).toBe(key);
+              expect(upload.filename).toBe(spec.filename);
+              const expected = typeof spec.content === 'string' ? new TextEncoder().encode(spec.content) : spec.content;
+              expect(upload.size).toBe(expected.length);
+              expect([...(await upload.bytes())]).toEqual([...expected]);
+              if (spec.contentType) expect(upload.contentType).toBe(spec.contentType);
+            }
+          } finally {
+            await form.cleanup();
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('urlencoded: fields come back as sent, in order, whatever the chunking', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(text, text), { maxLength: 10 }), cuts, async (fields, cutPoints) => {
+        const { body, contentType } = encodeUrlencoded(fields);
+        const form = await parseForm(split(body, cutPoints), contentType);
+        expect([...form.fields]).toEqual(fields);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,0 +1,131 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, HTTPException, serve } from 'tsgi';
+// Not re-exported from 'tsgi' yet (src/index.ts is wired separately).
+import { encodeMultipart, parseForm } from '../src/forms/index.ts';
+
+let dir: string;
+let server: Awaited<ReturnType<typeof serve>>;
+const seenPaths: string[] = [];
+
+/** A raw gateway app: parses the form and answers a JSON summary of it. */
+const app: App = async (environ, start) => {
+  try {
+    const form = await parseForm(environ['tsgi.input'], environ.CONTENT_TYPE, {
+      tmpDir: dir,
+      maxFileSize: 1024 * 1024,
+      contentLength: environ.CONTENT_LENGTH ? Number(environ.CONTENT_LENGTH) : null,
+    });
+    try {
+      const files = [];
+      for (const [key, file] of form.files) {
+        if (file.path) seenPaths.push(file.path);
+        const bytes = await file.bytes();
+        let sum = 0;
+        for (const b of bytes) sum = (sum + b) % 65521;
+        files.push({ key, filename: file.filename, contentType: file.contentType, size: file.size, inMemory: file.inMemory, sum });
+      }
+      start('200 OK', [['Content-Type', 'application/json']]);
+      return [new TextEncoder().encode(JSON.stringify({ fields: [...form.fields], files }))];
+    } finally {
+      await form.cleanup();
+    }
+  } catch (error) {
+    if (error instanceof HTTPException) return error.respond(environ, start);
+    throw error;
+  }
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'tsgi-forms-server-'));
+  server = await serve(app, { port: 0 });
+});
+afterAll(async () => {
+  // After a 413 the rest of the upload stays unread and the node adapter keeps that
+  // connection open (see the report on src/adapters/node.ts); don't wait 10 s for it.
+  await server.close({ timeout: 500 });
+  await rm(dir, { recursive: true, force: true });
+});
+
+const checksum = (bytes: Uint8Array) => {
+  let sum = 0;
+  for (const b of bytes) sum = (sum + b) % 65521;
+  return sum;
+};
+
+describe('parseForm over a real socket', () => {
+  it('parses a FormData body sent by fetch, spooling the big file, then cleans up', async () => {
+    const big = new Uint8Array(700 * 1024).map((_, i) => (i * 7) % 256);
+    const fd = new FormData();
+    fd.append('title', 'Grüße');
+    fd.append('tag', 'a');
+    fd.append('tag', 'b');
+    fd.append('doc', new Blob(['hello'], { type: 'text/plain' }), 'hello.txt');
+    fd.append('big', new Blob([big]), 'big.bin');
+    const res = await fetch(server.url, { method: 'POST', body: fd });
+    expect(res.status).toBe(200);
+    const json = (await res.json()) as { fields: unknown; files: unknown };
+    expect(json.fields).toEqual([['title', 'Grüße'], ['tag', 'a'], ['tag', 'b']]);
+    expect(json.files).toEqual([
+      { key: 'doc', filename: 'hello.txt', contentType: 'text/plain', size: 5, inMemory: true, sum: checksum(new TextEncoder().encode('hello')) },
+      { key: 'big', filename: 'big.bin', contentType: 'application/octet-stream', size: big.length, inMemory: false, sum: checksum(big) },
+    ]);
+    expect(seenPaths.length).toBeGreaterThan(0);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('parses a hand-built multipart body', async () => {
+    const { body, contentType } = encodeMultipart({ 'ключ': 'значение' }, { f: { filename: 'notes.md', content: '# hi' } });
+    const res = await fetch(server.url, { method: 'POST', body, headers: { 'Content-Type': contentType } });
+    expect(res.status).toBe(200);
+    const json = (await res.json()) as { fields: unknown; files: unknown };
+    expect(json.fields).toEqual([['ключ', 'значение']]);
+    expect(json.files).toMatchObject([{ key: 'f', filename: 'notes.md', contentType: 'text/markdown', size: 4 }]);
+  });
+
+  it('answers 413 naming the limit for an oversized upload, and removes its temporary file', async () => {
+    const { body, contentType } = encodeMultipart({}, { f: { filename: 'huge.bin', content: new Uint8Array(3 * 1024 * 1024) } });
+    const res = await fetch(server.url, { method: 'POST', body, headers: { 'Content-Type': contentType } });
+    expect(res.status).toBe(413);
+    expect(await res.text()).toContain("maxFileSize exceeded: file 'huge.bin' is larger than 1048576 bytes");
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('answers 400 for a truncated multipart body', async () => {
+    const { body, contentType } = encodeMultipart({ a: '1' });
+    const res = await fetch(server.url, { method: 'POST', body: body.subarray(0, body.length - 10), headers: { 'Content-Type': contentType } });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toMatch(/Malformed multipart body/);
+  });
+
+  it('stops reading a chunked upload that never ends', async () => {
+    const { contentType } = encodeMultipart();
+    const boundary = contentType.split('boundary=')[1]!;
+    const url = new URL(server.url);
+    let sent = 0;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: '/', headers: { 'Content-Type': contentType } });
+      req.on('response', (res) => {
+        res.resume();
+        req.destroy();
+        resolve(res.statusCode!);
+      });
+      req.on('error', (error) => (sent > 0 ? undefined : reject(error)));
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="f"; filename="endless.bin"\r\n\r\n`);
+      const chunk = new Uint8Array(64 * 1024);
+      const pump = () => {
+        while (!req.destroyed && sent < 64 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+      };
+      pump();
+    });
+    expect(status).toBe(413);
+    expect(sent).toBeLessThan(16 * 1024 * 1024);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});

@@ -1,0 +1,338 @@
+/**
+ * Content negotiation (src/http/accept.ts): RFC 9110 §12.5 specificity and weights, the
+ * malformed-header rule, identity rules for Accept-Encoding, RFC 4647 language matching,
+ * and properties (never throws; ordering invariants; agreement with `negotiator`).
+ */
+import fc from 'fast-check';
+import Negotiator from 'negotiator';
+import { describe, expect, it } from 'vitest';
+import { Accept, AcceptCharset, AcceptEncoding, AcceptLanguage } from '../src/http/accept.ts';
+
+describe('Accept', () => {
+  it('absent: everything acceptable at q=1, in offer order', () => {
+    for (const header of [undefined, null]) {
+      const accept = new Accept(header);
+      expect(accept.present).toBe(false);
+      expect(accept.malformed).toBe(false);
+      expect(accept.quality('image/png')).toBe(1);
+      expect(accept.acceptableOffers(['b/b', 'a/a'])).toEqual(['b/b', 'a/a']);
+      expect(accept.bestMatch(['text/html', 'application/json'])).toBe('text/html');
+      expect(accept.toString()).toBe('');
+    }
+  });
+
+  it('empty or only commas: treated as absent', () => {
+    for (const header of ['', '  ', ' , ,']) {
+      const accept = new Accept(header);
+      expect(accept.present).toBe(false);
+      expect(accept.malformed).toBe(false);
+      expect(accept.quality('x/y')).toBe(1);
+    }
+  });
+
+  it('RFC 9110 §12.5.1: the most specific range decides', () => {
+    const accept = new Accept('text/*;q=0.3, text/plain;q=0.7, text/plain;format=flowed, text/plain;format=fixed;q=0.4, */*;q=0.5');
+    expect(accept.quality('text/plain;format=flowed')).toBe(1);
+    expect(accept.quality('text/plain')).toBe(0.7);
+    expect(accept.quality('text/html')).toBe(0.3);
+    expect(accept.quality('image/jpeg')).toBe(0.5);
+    expect(accept.quality('text/plain;format=fixed')).toBe(0.4);
+    expect(accept.quality('text/html;level=3')).toBe(0.3);
+  });
+
+  it('the example of the brief: text/html;q=0.5, text/*;q=0.9', () => {
+    const accept = new Accept('text/html;q=0.5, text/*;q=0.9');
+    expect(accept.quality('text/html')).toBe(0.5);
+    expect(accept.quality('text/plain')).toBe(0.9);
+    expect(accept.bestMatch(['text/html', 'text/plain'])).toBe('text/plain');
+    expect(accept.quality('application/json')).toBe(0);
+  });
+
+  it('q=0 excludes, even under a wildcard', () => {
+    const accept = new Accept('*/*, application/xml;q=0');
+    expect(accept.acceptableOffers(['application/xml', 'application/json'])).toEqual(['application/json']);
+    expect(accept.bestMatch(['application/xml'])).toBeNull();
+    expect(accept.bestMatch(['application/xml'], 'fallback')).toBe('fallback');
+  });
+
+  it('orders by quality, then specificity, then offer order (not header order)', () => {
+    expect(new Accept('text/html, application/json').acceptableOffers(['application/json', 'text/html'])).toEqual([
+      'application/json',
+      'text/html',
+    ]);
+    expect(new Accept('*/*, text/html').acceptableOffers(['image/png', 'text/html'])).toEqual(['text/html', 'image/png']);
+    expect(new Accept('text/*;q=0.5, */*;q=0.5, text/html;q=0.5').acceptableOffers(['a/b', 'text/x', 'text/html'])).toEqual(
+      ['text/html', 'text/x', 'a/b'],
+    );
+  });
+
+  it('case-insensitive types and parameter values; parameters must all match', () => {
+    const accept = new Accept('TEXT/HTML;Level=1');
+    expect(accept.quality('text/html;level=1')).toBe(1);
+    expect(accept.quality('text/html;LEVEL=1')).toBe(1);
+    expect(accept.quality('text/html')).toBe(0);
+    expect(accept.quality('text/html;level=2')).toBe(0);
+    expect(new Accept('text/html;a=1;b=2').quality('text/html;a=1')).toBe(0);
+    expect(new Accept('text/html;a="1"').quality('text/html; a=1')).toBe(1);
+  });
+
+  it('duplicate ranges (two header lines joined) resolve to the higher weight', () => {
+    const joined = ['text/html;q=0.1', 'text/html;q=0.8'].join(', ');
+    expect(new Accept(joined).quality('text/html')).toBe(0.8);
+  });
+
+  it('parameters after q are accept-ext and ignored for matching', () => {
+    const accept = new Accept('text/html;q=0.5;level=1');
+    expect(accept.quality('text/html')).toBe(0.5);
+    expect(accept.ranges[0]!.params).toEqual({});
+  });
+
+  it('offers that are not media types match nothing when the header is present', () => {
+    expect(new Accept('*/*').quality('json')).toBe(0);
+    expect(new Accept(undefined).quality('json')).toBe(1);
+  });
+
+  it('exposes ranges in header order and a canonical toString', () => {
+    const accept = new Accept(' text/HTML ;Q=0.50 ,, application/json;charset="utf-8" , text/x;a="b c";q=0');
+    expect(accept.ranges).toEqual([
+      { value: 'text/html', q: 0.5, params: {} },
+      { value: 'application/json', q: 1, params: { charset: 'utf-8' } },
+      { value: 'text/x', q: 0, params: { a: 'b c' } },
+    ]);
+    expect(accept.toString()).toBe('text/html;q=0.5, application/json;charset=utf-8, text/x;a="b c";q=0');
+    expect(new Accept(accept.toString()).ranges).toEqual(accept.ranges);
+  });
+
+  it.each([
+    ['text', 'no subtype'],
+    ['*/html', 'wildcard type with a subtype'],
+    ['text/html;q=2', 'q above 1'],
+    ['text/html;q=1.5', 'q above 1'],
+    ['text/html;q=0.1234', 'four decimals'],
+    ['text/html;q=-0.5', 'negative q'],
+    ['text/html;q=abc', 'q not a number'],
+    ['text/html;q="0.5"', 'quoted q'],
+    ['text/html;q=', 'empty q'],
+    ['text/html;level', 'parameter without value'],
+    ['text/html;a="unterminated', 'unterminated quote'],
+    ['text/html junk', 'stray token'],
+    ['text/html;a = 1', 'whitespace around ='],
+    ['text/h\u00e9ml', 'non-ASCII'],
+    ['text/html\u0000', 'NUL'],
+    ['text/html, @/x', 'one bad element among good ones'],
+  ])('malformed %j (%s) is treated as absent', (header) => {
+    const accept = new Accept(header);
+    expect(accept.malformed).toBe(true);
+    expect(accept.present).toBe(false);
+    expect(accept.ranges).toEqual([]);
+    expect(accept.quality('text/html')).toBe(1);
+    expect(accept.bestMatch(['application/json', 'text/html'])).toBe('application/json');
+    expect(accept.toString()).toBe('');
+  });
+
+  it('accepts valid edge forms: q=1.000, q=0., OWS around ;, empty params, quoted-pairs', () => {
+    for (const header of ['text/html;q=1.000', 'text/html;q=0.', 'text/html ; q=0.5', 'text/html;;q=1', 'text/html;a="x\\"y"']) {
+      expect(new Accept(header).malformed, header).toBe(false);
+    }
+    expect(new Accept('text/html;q=0.').quality('text/html')).toBe(0);
+  });
+
+  it('an overlong hostile header stays linear and never throws', () => {
+    const header = `${'text/html;q=0.5, '.repeat(5_000)}*/*;q=0.1`;
+    const accept = new Accept(header);
+    expect(accept.present).toBe(true);
+    expect(accept.quality('text/html')).toBe(0.5);
+    const quoted = new Accept(`text/html;a="${'\\'.repeat(100_001)}`);
+    expect(quoted.malformed).toBe(true);
+  });
+});
+
+describe('AcceptCharset', () => {
+  it('matches case-insensitively, * for the rest, q=0 excludes', () => {
+    const accept = new AcceptCharset('iso-8859-5, unicode-1-1;q=0.8, *;q=0.1, latin1;q=0');
+    expect(accept.quality('ISO-8859-5')).toBe(1);
+    expect(accept.quality('unicode-1-1')).toBe(0.8);
+    expect(accept.quality('utf-8')).toBe(0.1);
+    expect(accept.quality('latin1')).toBe(0);
+    expect(accept.acceptableOffers(['utf-8', 'latin1', 'iso-8859-5'])).toEqual(['iso-8859-5', 'utf-8']);
+  });
+
+  it('absent or empty: everything acceptable; malformed: treated as absent', () => {
+    expect(new AcceptCharset(undefined).quality('x')).toBe(1);
+    expect(new AcceptCharset('').quality('x')).toBe(1);
+    const bad = new AcceptCharset('utf-8;q=x');
+    expect(bad.malformed).toBe(true);
+    expect(bad.quality('latin1')).toBe(1);
+    expect(new AcceptCharset('utf 8').malformed).toBe(true);
+  });
+});
+
+describe('AcceptEncoding', () => {
+  it('absent: identity only (negotiator/nginx practice), present=false', () => {
+    const accept = new AcceptEncoding(undefined);
+    expect(accept.present).toBe(false);
+    expect(accept.acceptableOffers(['br', 'gzip', 'identity'])).toEqual(['identity']);
+    expect(accept.bestMatch(['br', 'gzip'])).toBeNull();
+  });
+
+  it('empty: identity only (RFC 9110 §12.5.3), present=true', () => {
+    const accept = new AcceptEncoding('');
+    expect(accept.present).toBe(true);
+    expect(accept.acceptableOffers(['gzip', 'identity'])).toEqual(['identity']);
+  });
+
+  it('malformed: like absent', () => {
+    const accept = new AcceptEncoding('gzip;q=5');
+    expect(accept.malformed).toBe(true);
+    expect(accept.acceptableOffers(['gzip', 'identity'])).toEqual(['identity']);
+  });
+
+  it('identity is acceptable unless excluded, ranked after equally weighted listed codings', () => {
+    expect(new AcceptEncoding('gzip').acceptableOffers(['identity', 'gzip'])).toEqual(['gzip', 'identity']);
+    expect(new AcceptEncoding('gzip;q=0.5, br').quality('identity')).toBe(0.5);
+    expect(new AcceptEncoding('gzip;q=0').quality('identity')).toBe(1);
+    expect(new AcceptEncoding('identity;q=0').quality('identity')).toBe(0);
+    expect(new AcceptEncoding('*;q=0').acceptableOffers(['identity', 'gzip'])).toEqual([]);
+    expect(new AcceptEncoding('*;q=0, identity;q=0.2').acceptableOffers(['identity', 'gzip'])).toEqual(['identity']);
+    expect(new AcceptEncoding('*').quality('identity')).toBe(1);
+  });
+
+  it('* matches unlisted codings; the specific entry wins', () => {
+    const accept = new AcceptEncoding('br;q=0, *;q=0.5, gzip');
+    expect(accept.acceptableOffers(['br', 'zstd', 'gzip'])).toEqual(['gzip', 'zstd']);
+  });
+
+  it('x-gzip is gzip, codings are case-insensitive', () => {
+    expect(new AcceptEncoding('x-gzip').quality('gzip')).toBe(1);
+    expect(new AcceptEncoding('GZIP;q=0.3').quality('x-gzip')).toBe(0.3);
+    expect(new AcceptEncoding('x-compress').quality('compress')).toBe(1);
+  });
+});
+
+describe('AcceptLanguage', () => {
+  it('RFC 4647 basic filtering: a range matches itself and longer tags', () => {
+    const accept = new AcceptLanguage('en');
+    expect(accept.acceptableOffers(['en-US', 'en', 'fr', 'eng'])).toEqual(['en-US', 'en']);
+    expect(new AcceptLanguage('zh-Hant').quality('zh-Hant-TW')).toBe(1);
+    expect(new AcceptLanguage('zh-Hant').quality('zh-Hans')).toBe(0);
+  });
+
+  it('the longest matching range decides', () => {
+    const accept = new AcceptLanguage('en;q=0.4, en-US;q=0.9, *;q=0.1');
+    expect(accept.quality('en-US-x-twain')).toBe(0.9);
+    expect(accept.quality('en-GB')).toBe(0.4);
+    expect(accept.quality('de')).toBe(0.1);
+  });
+
+  it('a range also accepts a shorter offer it starts with, less specifically', () => {
+    const accept = new AcceptLanguage('de-DE, *;q=0.1');
+    expect(accept.quality('de')).toBe(1);
+    expect(accept.acceptableOffers(['en', 'de', 'de-AT'])).toEqual(['de', 'en', 'de-AT']);
+    expect(new AcceptLanguage('de-DE;q=0.5, de;q=0.2').quality('de')).toBe(0.2);
+    expect(new AcceptLanguage('de-DE-1996').quality('de-DE')).toBe(1);
+  });
+
+  it('case-insensitive; q=0 excludes', () => {
+    const accept = new AcceptLanguage('EN-us, fr;q=0');
+    expect(accept.quality('en-US')).toBe(1);
+    expect(accept.quality('fr-CA')).toBe(0);
+  });
+
+  it.each(['en_US', 'toolonglang', 'en-', '-en', 'en--us', 'en-*', 'en;q=1.1', '12'])('malformed %j → absent', (header) => {
+    const accept = new AcceptLanguage(header);
+    expect(accept.malformed).toBe(true);
+    expect(accept.quality('fr')).toBe(1);
+  });
+
+  it('a typical browser header', () => {
+    const accept = new AcceptLanguage('fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5');
+    expect(accept.bestMatch(['en', 'de', 'fr'])).toBe('fr');
+    expect(accept.acceptableOffers(['it', 'de', 'en-GB'])).toEqual(['en-GB', 'de', 'it']);
+  });
+});
+
+describe('properties', () => {
+  const classes = [Accept, AcceptCharset, AcceptEncoding, AcceptLanguage];
+
+  it('never throws on arbitrary strings; answers stay in range', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), fc.array(fc.string({ maxLength: 20 }), { maxLength: 5 }), (header, offers) => {
+        for (const Class of classes) {
+          const accept = new Class(header);
+          for (const offer of offers) {
+            const q = accept.quality(offer);
+            expect(q >= 0 && q <= 1).toBe(true);
+          }
+          const acceptable = accept.acceptableOffers(offers);
+          expect(acceptable.every((o) => offers.includes(o))).toBe(true);
+          expect(typeof accept.toString()).toBe('string');
+          expect(accept.present && accept.malformed).toBe(false);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  const mediaType = fc.constantFrom('text/html', 'text/plain', 'application/json', 'image/png', 'application/xml');
+  const mediaRange = fc.oneof(mediaType, fc.constantFrom('text/*', 'application/*', '*/*'));
+  const qvalue = fc.constantFrom('0', '0.1', '0.5', '0.9', '1', '0.25', '1.0');
+  const element = (range: fc.Arbitrary<string>) =>
+    fc.tuple(range, fc.option(qvalue, { nil: undefined })).map(([r, q]) => (q === undefined ? r : `${r};q=${q}`));
+  const header = (range: fc.Arbitrary<string>) => fc.array(element(range), { minLength: 1, maxLength: 6 }).map((l) => l.join(', '));
+
+  it('acceptableOffers is sorted by quality, and holds exactly the offers with quality > 0', () => {
+    fc.assert(
+      fc.property(header(mediaRange), fc.uniqueArray(mediaType, { maxLength: 5 }), (h, offers) => {
+        const accept = new Accept(h);
+        const acceptable = accept.acceptableOffers(offers);
+        expect(new Set(acceptable)).toEqual(new Set(offers.filter((o) => accept.quality(o) > 0)));
+        for (let i = 1; i < acceptable.length; i++) {
+          expect(accept.quality(acceptable[i - 1]!)).toBeGreaterThanOrEqual(accept.quality(acceptable[i]!));
+        }
+        expect(accept.bestMatch(offers)).toBe(acceptable[0] ?? null);
+      }),
+    );
+  });
+
+  it('toString round-trips the parsed ranges', () => {
+    fc.assert(
+      fc.property(header(mediaRange), (h) => {
+        const accept = new Accept(h);
+        expect(new Accept(accept.toString()).ranges).toEqual(accept.ranges);
+      }),
+    );
+  });
+
+  it('agrees with negotiator on which offers are acceptable (media types, charsets, encodings)', () => {
+    fc.assert(
+      fc.property(header(mediaRange), fc.uniqueArray(mediaType, { maxLength: 5 }), (h, offers) => {
+        const expected = new Negotiator({ headers: { accept: h } }).mediaTypes(offers);
+        expect(new Set(new Accept(h).acceptableOffers(offers))).toEqual(new Set(expected));
+      }),
+    );
+    const charset = fc.constantFrom('utf-8', 'iso-8859-1', 'utf-16', 'UTF-8');
+    fc.assert(
+      fc.property(header(fc.oneof(charset, fc.constant('*'))), fc.uniqueArray(charset, { maxLength: 4 }), (h, offers) => {
+        const expected = new Negotiator({ headers: { 'accept-charset': h } }).charsets(offers);
+        expect(new Set(new AcceptCharset(h).acceptableOffers(offers))).toEqual(new Set(expected));
+      }),
+    );
+    const coding = fc.constantFrom('gzip', 'br', 'deflate', 'identity', 'zstd');
+    fc.assert(
+      fc.property(header(fc.oneof(coding, fc.constant('*'))), fc.uniqueArray(coding, { maxLength: 5 }), (h, offers) => {
+        const expected = new Negotiator({ headers: { 'accept-encoding': h } }).encodings(offers);
+        expect(new Set(new AcceptEncoding(h).acceptableOffers(offers))).toEqual(new Set(expected));
+      }),
+    );
+  });
+
+  it('accepts every language offer negotiator accepts (two-subtag tags)', () => {
+    const tag = fc.constantFrom('en', 'en-US', 'en-GB', 'fr', 'fr-CA', 'de');
+    fc.assert(
+      fc.property(header(fc.oneof(tag, fc.constant('*'))), fc.uniqueArray(tag, { maxLength: 5 }), (h, offers) => {
+        const expected = new Negotiator({ headers: { 'accept-language': h } }).languages(offers);
+        expect(new Set(new AcceptLanguage(h).acceptableOffers(offers))).toEqual(new Set(expected));
+      }),
+    );
+  });
+});

@@ -1,0 +1,196 @@
+/**
+ * Entity tags (src/http/etag.ts): parsing and formatting, RFC 9110 §8.8.3.2 comparison,
+ * If-Match / If-None-Match sets with `*`, lenient parsing of hostile values, body hashes.
+ */
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  ETagSet,
+  formatETag,
+  parseETag,
+  statEtag,
+  strongCompare,
+  strongEtag,
+  weakCompare,
+} from '../src/http/etag.ts';
+
+describe('parseETag / formatETag', () => {
+  it('parses strong and weak tags', () => {
+    expect(parseETag('"xyzzy"')).toEqual({ tag: 'xyzzy', weak: false });
+    expect(parseETag('W/"xyzzy"')).toEqual({ tag: 'xyzzy', weak: true });
+    expect(parseETag('  ""  ')).toEqual({ tag: '', weak: false });
+    expect(parseETag('"a,b"')).toEqual({ tag: 'a,b', weak: false });
+    expect(parseETag('"\u00e9"')).toEqual({ tag: '\u00e9', weak: false });
+  });
+
+  it('leniently accepts unquoted tags and a lower-case w/', () => {
+    expect(parseETag('abc')).toEqual({ tag: 'abc', weak: false });
+    expect(parseETag('W/abc')).toEqual({ tag: 'abc', weak: true });
+    expect(parseETag('w/"abc"')).toEqual({ tag: 'abc', weak: true });
+  });
+
+  it.each([
+    [null],
+    [undefined],
+    [''],
+    ['"unterminated'],
+    ['"a" "b"'],
+    ['"a", "b"'],
+    ['"sp ace"'],
+    ['"tab\there"'],
+    ['"nul\u0000"'],
+    ['"a"b'],
+    ['*'],
+    ['W/'],
+    ['"\u0100"'],
+  ])('answers null for %j', (value) => {
+    expect(parseETag(value)).toBeNull();
+  });
+
+  it('formats tags, normalizing already quoted strings', () => {
+    expect(formatETag('abc')).toBe('"abc"');
+    expect(formatETag('abc', true)).toBe('W/"abc"');
+    expect(formatETag({ tag: 'x', weak: true })).toBe('W/"x"');
+    expect(formatETag('"abc"')).toBe('"abc"');
+    expect(formatETag('W/"abc"')).toBe('W/"abc"');
+    expect(formatETag('"abc"', true)).toBe('W/"abc"');
+    expect(formatETag('')).toBe('""');
+  });
+
+  it.each(['a"b', 'sp ace', 'line\nfeed', '\u0100', '"a"b"'])('refuses to format %j', (tag) => {
+    expect(() => formatETag(tag)).toThrow(TypeError);
+  });
+
+  it('round-trips any etagc string', () => {
+    const etagc = fc.integer({ min: 0x21, max: 0xff }).filter((c) => c !== 0x22 && c !== 0x7f).map((c) => String.fromCharCode(c));
+    fc.assert(
+      fc.property(fc.array(etagc, { maxLength: 30 }).map((a) => a.join('')), fc.boolean(), (tag, weak) => {
+        expect(parseETag(formatETag({ tag, weak }))).toEqual({ tag, weak });
+        expect(new ETagSet(`${formatETag({ tag, weak })}, "z"`).tags[0]).toEqual({ tag, weak });
+      }),
+    );
+  });
+
+  it('never throws on arbitrary input', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 100 }), (value) => {
+        const tag = parseETag(value);
+        if (tag) expect(parseETag(formatETag(tag))).toEqual(tag);
+        const set = new ETagSet(value);
+        expect(() => set.toString()).not.toThrow();
+        expect(set.contains('"x"')).toBe(set.any || set.tags.some((t) => t.tag === 'x' && !t.weak));
+      }),
+    );
+  });
+});
+
+describe('comparison (RFC 9110 §8.8.3.2 table)', () => {
+  it.each([
+    ['W/"1"', 'W/"1"', false, true],
+    ['W/"1"', 'W/"2"', false, false],
+    ['W/"1"', '"1"', false, true],
+    ['"1"', '"1"', true, true],
+  ])('%s vs %s: strong %s, weak %s', (a, b, strong, weak) => {
+    expect(strongCompare(a, b)).toBe(strong);
+    expect(weakCompare(a, b)).toBe(weak);
+    expect(strongCompare(b, a)).toBe(strong);
+    expect(weakCompare(b, a)).toBe(weak);
+  });
+
+  it('unparsable strings compare unequal', () => {
+    expect(weakCompare('"a', '"a')).toBe(false);
+    expect(strongCompare('', '')).toBe(false);
+  });
+});
+
+describe('ETagSet', () => {
+  it('absent and empty', () => {
+    for (const value of [undefined, null, '', '   ']) {
+      const set = new ETagSet(value);
+      expect(set.present).toBe(false);
+      expect(set.any).toBe(false);
+      expect(set.contains('"a"')).toBe(false);
+    }
+  });
+
+  it('* contains everything, also a representation without tag', () => {
+    const set = new ETagSet(' * ');
+    expect(set.any).toBe(true);
+    expect(set.contains('"x"')).toBe(true);
+    expect(set.contains(null)).toBe(true);
+    expect(set.toString()).toBe('*');
+    expect(new ETagSet('"a", *').any).toBe(true);
+  });
+
+  it('contains compares strongly by default, weakly on request', () => {
+    const set = new ETagSet('"a", W/"b" ,"c,d"');
+    expect(set.tags).toEqual([
+      { tag: 'a', weak: false },
+      { tag: 'b', weak: true },
+      { tag: 'c,d', weak: false },
+    ]);
+    expect(set.contains('"a"')).toBe(true);
+    expect(set.contains('W/"a"')).toBe(false);
+    expect(set.contains('W/"a"', { weak: true })).toBe(true);
+    expect(set.contains('"b"')).toBe(false);
+    expect(set.contains('"b"', { weak: true })).toBe(true);
+    expect(set.contains({ tag: 'c,d', weak: false })).toBe(true);
+    expect(set.contains(null)).toBe(false);
+    expect(set.contains(undefined, { weak: true })).toBe(false);
+    expect(set.toString()).toBe('"a", W/"b", "c,d"');
+  });
+
+  it('drops malformed members and keeps the rest', () => {
+    const set = new ETagSet('"ok", "bad space", junk"x, "two" "tags", , "last"');
+    expect(set.tags.map((t) => t.tag)).toEqual(['ok', 'last']);
+    expect(new ETagSet('"a", "unterminated').tags).toEqual([{ tag: 'a', weak: false }]);
+  });
+
+  it('accepts unquoted members (quotes stripped by a proxy)', () => {
+    const set = new ETagSet('abc, W/def');
+    expect(set.contains('"abc"')).toBe(true);
+    expect(set.contains('"def"', { weak: true })).toBe(true);
+  });
+
+  it('a present header with no usable tag contains nothing', () => {
+    const set = new ETagSet(' , ,');
+    expect(set.present).toBe(true);
+    expect(set.tags).toEqual([]);
+    expect(set.contains('"a"')).toBe(false);
+  });
+
+  it('duplicate header lines joined with ", " form one set', () => {
+    const set = new ETagSet(['"a"', 'W/"b"'].join(', '));
+    expect(set.tags).toHaveLength(2);
+  });
+
+  it('hostile overlong values parse in linear time', () => {
+    const set = new ETagSet(`${'W/'.repeat(50_000)}"x", ${'"'.repeat(50_001)}`);
+    expect(set.tags).toEqual([]);
+    expect(new ETagSet(`${'"a", '.repeat(20_000)}"b"`).tags).toHaveLength(20_001);
+  });
+});
+
+describe('strongEtag / statEtag', () => {
+  it('hashes bytes, strings and chunk lists alike', () => {
+    const expected = `"${createHash('sha1').update('hello world').digest('base64url')}"`;
+    const bytes = new TextEncoder().encode('hello world');
+    expect(strongEtag('hello world')).toBe(expected);
+    expect(strongEtag(bytes)).toBe(expected);
+    expect(strongEtag([bytes.subarray(0, 3), bytes.subarray(3)])).toBe(expected);
+    expect(parseETag(expected)).toEqual({ tag: expected.slice(1, -1), weak: false });
+  });
+
+  it('sha256 on request; different bodies differ', () => {
+    const tag = strongEtag('x', 'sha256');
+    expect(tag).toBe(`"${createHash('sha256').update('x').digest('base64url')}"`);
+    expect(strongEtag('a')).not.toBe(strongEtag('b'));
+  });
+
+  it('statEtag is weak and changes with size or mtime', () => {
+    expect(statEtag({ size: 255, mtimeMs: 4096.7 })).toBe('W/"ff-1000"');
+    expect(parseETag(statEtag({ size: 1, mtimeMs: 2 }))?.weak).toBe(true);
+    expect(statEtag({ size: 1, mtimeMs: 2 })).not.toBe(statEtag({ size: 1, mtimeMs: 3 }));
+  });
+});

@@ -1,0 +1,266 @@
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { type App, type AppLike, Request, Response, serve } from 'tsgi';
+import { type AccessLogEntry, type AccessLogOptions, accessLog, escapeLogField, formatLogTime } from '../src/middleware/access-log.ts';
+import { errors } from '../src/middleware/errors.ts';
+import { lint } from '../src/middleware/lint.ts';
+import { mount } from '../src/middleware/mount.ts';
+
+const enc = new TextEncoder();
+
+/** A stream collecting lines, with a way to wait for the next one. */
+function collector() {
+  const lines: string[] = [];
+  let waiters: Array<() => void> = [];
+  return {
+    lines,
+    write(line: string) {
+      lines.push(line);
+      for (const w of waiters) w();
+      waiters = [];
+    },
+    async waitFor(count: number) {
+      while (lines.length < count) await new Promise<void>((r) => waiters.push(r));
+    },
+  };
+}
+
+async function withServer(app: AppLike, fn: (url: string, port: number) => Promise<void>): Promise<void> {
+  const server = await serve(app, { port: 0, errors: { write: () => {} } });
+  try {
+    await fn(server.url, server.port);
+  } finally {
+    await server.close();
+  }
+}
+
+function logged(app: App, options: AccessLogOptions = {}) {
+  const out = collector();
+  return { out, app: lint(accessLog(lint(app), { stream: out, ...options })) };
+}
+
+const TIME = String.raw`\[\d{2}/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]`;
+
+describe('accessLog', () => {
+  it('writes Apache combined lines by default (socket)', async () => {
+    const { out, app } = logged(Request.application(() => new Response('hello')));
+    await withServer(app, async (url) => {
+      await (await fetch(`${url}/a/b?q=1&r=%20`, { headers: { referer: 'http://ref.example/', 'user-agent': 'probe/1.0' } })).text();
+      await out.waitFor(1);
+    });
+    expect(out.lines).toHaveLength(1);
+    expect(out.lines[0]).toMatch(new RegExp(`^127\\.0\\.0\\.1 - - ${TIME} "GET /a/b\\?q=1&r=%20 HTTP/1\\.1" 200 5 "http://ref\\.example/" "probe/1\\.0"\\n$`));
+  });
+
+  it('writes the common format, with - for an empty body and for missing fields', async () => {
+    const { out, app } = logged(Request.application(() => new Response(null, { status: 201 })), { format: 'common' });
+    await withServer(app, async (url) => {
+      await (await fetch(`${url}/empty`, { method: 'POST' })).text();
+      await out.waitFor(1);
+    });
+    expect(out.lines[0]).toMatch(new RegExp(`^127\\.0\\.0\\.1 - - ${TIME} "POST /empty HTTP/1\\.1" 201 -\\n$`));
+  });
+
+  it('counts the bytes the body yielded, not Content-Length', async () => {
+    const streaming = Request.application(
+      () =>
+        new Response(
+          (async function* () {
+            yield enc.encode('12345');
+            yield enc.encode('678');
+            yield enc.encode('');
+          })(),
+        ),
+    );
+    const { out, app } = logged(streaming, { format: 'tiny' });
+    await withServer(app, async (url, port) => {
+      expect(await (await fetch(url)).text()).toBe('12345678');
+      // HEAD: Content-Length says 5, nothing is sent.
+      await new Promise<void>((resolve, reject) => {
+        http
+          .request({ host: '127.0.0.1', port, method: 'HEAD', path: '/head' }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          })
+          .on('error', reject)
+          .end();
+      });
+      await out.waitFor(2);
+    });
+    expect(out.lines[0]).toMatch(/^GET \/ 200 8 - \d+\.\d{3} ms\n$/);
+    expect(out.lines[1]).toMatch(/^HEAD \/head 200 0 - /);
+  });
+
+  it('logs REMOTE_USER set by the app below, and the request line as received (before mount)', async () => {
+    const inner: App = (environ, start) => {
+      environ.REMOTE_USER = 'alice';
+      return new Response('ok').respond(environ, start);
+    };
+    const out = collector();
+    const app = lint(accessLog(mount({ '/admin': inner }), { stream: out, format: 'common' }));
+    await withServer(app, async (url) => {
+      await (await fetch(`${url}/admin/users?page=2`)).text();
+      await out.waitFor(1);
+    });
+    expect(out.lines[0]).toContain(' - alice [');
+    expect(out.lines[0]).toContain('"GET /admin/users?page=2 HTTP/1.1" 200 2');
+  });
+
+  it('escapes quotes, backslashes and control characters in logged fields (hostile headers)', async () => {
+    const { out, app } = logged(Request.application(() => new Response('x')));
+    await withServer(app, async (url) => {
+      await (await fetch(`${url}/q"uote`, { headers: { 'user-agent': 'evil" "injected\\', referer: 'a\tb' } })).text();
+      await out.waitFor(1);
+    });
+    expect(out.lines[0]).toContain('"GET /q%22uote HTTP/1.1"');
+    expect(out.lines[0]).toMatch(/"a\\x09b" "evil\\" \\"injected\\\\"\n$/);
+    // In-process, where a raw environ can hold anything.
+    const out2 = collector();
+    const environ = Request.blank('/').environ;
+    environ.HTTP_USER_AGENT = 'x\n127.0.0.1 - - [forged]';
+    environ.REMOTE_USER = 'bob"';
+    const res = await new Request(environ).getResponse(accessLog(new Response('y'), { stream: out2 }));
+    await res.readBody();
+    expect(out2.lines).toHaveLength(1);
+    expect(out2.lines[0]!.split('\n')).toHaveLength(2);
+    expect(out2.lines[0]).toContain('"x\\x0a127.0.0.1 - - [forged]"');
+    expect(out2.lines[0]).toContain(' - bob\\" [');
+  });
+
+  it('logs once when the client goes away mid-body', async () => {
+    const entries: AccessLogEntry[] = [];
+    const out = collector();
+    const endless = Request.application(
+      () =>
+        new Response(
+          (async function* () {
+            for (;;) {
+              yield enc.encode('tick\n');
+              await new Promise((r) => setTimeout(r, 5));
+            }
+          })(),
+        ),
+    );
+    const app = accessLog(endless, { stream: out, format: (e) => (entries.push(e), `${e.outcome} ${e.status} ${e.bytes}`) });
+    await withServer(app, async (url) => {
+      const controller = new AbortController();
+      const res = await fetch(url, { signal: controller.signal });
+      const reader = res.body!.getReader();
+      await reader.read();
+      controller.abort();
+      await out.waitFor(1);
+    });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.outcome).toBe('close');
+    expect(entries[0]!.status).toBe(200);
+    expect(entries[0]!.bytes).toBeGreaterThanOrEqual(5);
+    expect(entries[0]!.bytes % 5).toBe(0);
+  });
+
+  it('logs a failed body once, with the status that reached the client', async () => {
+    const entries: AccessLogEntry[] = [];
+    const format = (e: AccessLogEntry) => (entries.push(e), 'line');
+    const failing = (afterChunk: boolean): App => (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        if (afterChunk) {
+          yield enc.encode('part');
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error('body failed');
+      })();
+    };
+    const out = collector();
+    await withServer(accessLog(failing(true), { stream: out, format }), async (url) => {
+      await expect((await fetch(url)).text()).rejects.toThrow();
+      await out.waitFor(1);
+    });
+    await withServer(accessLog(failing(false), { stream: out, format }), async (url) => {
+      expect((await fetch(url)).status).toBe(500);
+      await out.waitFor(2);
+    });
+    await withServer(
+      accessLog(() => {
+        throw new Error('app failed');
+      }, { stream: out, format }),
+      async (url) => {
+        expect((await fetch(url)).status).toBe(500);
+        await out.waitFor(3);
+      },
+    );
+    expect(entries.map((e) => [e.outcome, e.status, e.bytes, (e.error as Error).message])).toEqual([
+      ['error', 200, 4, 'body failed'],
+      ['error', 500, 0, 'body failed'],
+      ['error', 500, 0, 'app failed'],
+    ]);
+  });
+
+  it('sees the 500 of errors() placed inside it', async () => {
+    const out = collector();
+    const app = accessLog(errors(() => {
+      throw new Error('x');
+    }, { log: () => {} }), { stream: out, format: 'common' });
+    await withServer(app, async (url) => {
+      await (await fetch(url)).text();
+      await out.waitFor(1);
+    });
+    expect(out.lines[0]).toMatch(/" 500 \d+\n$/);
+  });
+
+  it('exposes the entry to custom formats, with the duration in ms', async () => {
+    const entries: AccessLogEntry[] = [];
+    const slow = Request.application(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      return new Response('slow');
+    });
+    const out = collector();
+    const app = accessLog(slow, { stream: out, format: (e) => (entries.push(e), JSON.stringify({ url: e.url, ms: e.duration })) });
+    await withServer(app, async (url) => {
+      await (await fetch(`${url}/s?x=1`, { headers: { 'user-agent': 'ua' } })).text();
+      await out.waitFor(1);
+    });
+    const entry = entries[0]!;
+    expect(entry).toMatchObject({ method: 'GET', url: '/s?x=1', protocol: 'HTTP/1.1', status: 200, bytes: 4, userAgent: 'ua', referer: null, remoteAddr: '127.0.0.1', remoteUser: null, outcome: 'end' });
+    expect(entry.requestLine).toBe('GET /s?x=1 HTTP/1.1');
+    expect(entry.duration).toBeGreaterThanOrEqual(15);
+    expect(entry.time).toBeInstanceOf(Date);
+    expect(JSON.parse(out.lines[0]!)).toMatchObject({ url: '/s?x=1' });
+  });
+
+  it('has a dev format with the duration', async () => {
+    const out = collector();
+    const res = await Request.blank('/d?x').getResponse(accessLog(new Response('abc', { status: 404 }), { stream: out, format: 'dev' }));
+    await res.readBody();
+    expect(out.lines[0]).toMatch(/^GET \/d\?x 404 \d+\.\d{3} ms - 3\n$/);
+  });
+
+  it('survives a stream that throws, and refuses unknown formats', async () => {
+    const errorsSeen: string[] = [];
+    const environ = Request.blank('/').environ;
+    environ['tsgi.errors'] = { write: (m) => void errorsSeen.push(m) };
+    const broken = { write: () => { throw new Error('disk full'); } };
+    const res = await new Request(environ).getResponse(accessLog(new Response('ok'), { stream: broken }));
+    await res.readBody();
+    expect(res.text).toBe('ok');
+    expect(errorsSeen.join('')).toContain('disk full');
+    expect(() => accessLog(new Response('x'), { format: 'apache' as never })).toThrow(/unknown format/);
+    expect(() => accessLog(new Response('x'), { format: 'toString' as never })).toThrow(/unknown format/);
+  });
+});
+
+describe('formatLogTime / escapeLogField', () => {
+  it('formats local time as Apache %t', () => {
+    const date = new Date(2000, 9, 10, 13, 55, 36);
+    const offset = -date.getTimezoneOffset();
+    const sign = offset < 0 ? '-' : '+';
+    const hh = String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0');
+    const mm = String(Math.abs(offset) % 60).padStart(2, '0');
+    expect(formatLogTime(date)).toBe(`10/Oct/2000:13:55:36 ${sign}${hh}${mm}`);
+    expect(formatLogTime(new Date(1999, 0, 2, 3, 4, 5))).toMatch(/^02\/Jan\/1999:03:04:05 [+-]\d{4}$/);
+  });
+
+  it('escapes like Apache', () => {
+    expect(escapeLogField('a"b\\c\x01\x7f')).toBe('a\\"b\\\\c\\x01\\x7f');
+    expect(escapeLogField('plain é')).toBe('plain é');
+  });
+});

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { type App, type AppLike, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, serve } from 'tsgi';
+import { cascade } from '../src/middleware/cascade.ts';
+import { errors } from '../src/middleware/errors.ts';
+import { lint } from '../src/middleware/lint.ts';
+import { mount } from '../src/middleware/mount.ts';
+
+const enc = new TextEncoder();
+
+async function withServer(app: AppLike, fn: (url: string) => Promise<void>): Promise<void> {
+  const server = await serve(app, { port: 0 });
+  try {
+    await fn(server.url);
+  } finally {
+    await server.close();
+  }
+}
+
+/** Answers `status` with the request body echoed, recording that it ran. */
+function recorder(name: string, status: number, calls: string[]): App {
+  return Request.application(async (req) => {
+    const body = await req.text();
+    calls.push(`${name}:${body}`);
+    return new Response(`${name} got ${body}`, { status });
+  });
+}
+
+describe('cascade', () => {
+  it('answers with the first app whose status is not caught (socket)', async () => {
+    const calls: string[] = [];
+    const app = lint(cascade([lint(recorder('a', 404, calls)), lint(recorder('b', 200, calls)), lint(recorder('c', 200, calls))]));
+    await withServer(app, async (url) => {
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('b got ');
+    });
+    expect(calls).toEqual(['a:', 'b:']);
+    app.assertClosed();
+  });
+
+  it('passes the same streamed request body to every app it tries', async () => {
+    const calls: string[] = [];
+    const app = cascade([recorder('a', 404, calls), recorder('b', 405, calls), recorder('c', 201, calls)]);
+    await withServer(app, async (url) => {
+      const body = 'x'.repeat(100_000);
+      const res = await fetch(url, {
+        method: 'POST',
+        body: new ReadableStream({
+          start(controller) {
+            controller.enqueue(enc.encode(body.slice(0, 50_000)));
+            controller.enqueue(enc.encode(body.slice(50_000)));
+            controller.close();
+          },
+        }),
+        duplex: 'half',
+      } as RequestInit);
+      expect(res.status).toBe(201);
+      expect(await res.text()).toBe(`c got ${body}`);
+    });
+    expect(calls.map((c) => c.length)).toEqual([100_002, 100_002, 100_002]);
+  });
+
+  it('sends the last answer when every app answers a caught status', async () => {
+    const calls: string[] = [];
+    const app = cascade([recorder('a', 404, calls), recorder('b', 404, calls)]);
+    await withServer(app, async (url) => {
+      const res = await fetch(url);
+      expect(res.status).toBe(404);
+      expect(await res.text()).toBe('b got ');
+    });
+  });
+
+  it('catches 404 and 405 by default, and what options.catch says otherwise', async () => {
+    const notAllowed = new HTTPMethodNotAllowed(['GET']);
+    const fallback = new Response('fallback');
+    expect((await Request.blank('/').getResponse(cascade([notAllowed, fallback]))).text).toBe('fallback');
+    expect((await Request.blank('/').getResponse(cascade([notAllowed, fallback], { catch: [404] }))).statusCode).toBe(405);
+    const forbidden = new Response('no', { status: 403 });
+    expect((await Request.blank('/').getResponse(cascade([forbidden, fallback], { catch: [403] }))).text).toBe('fallback');
+  });
+
+  it('closes the bodies of skipped answers (their finally blocks run)', async () => {
+    const closed: string[] = [];
+    const streaming404 = (name: string): App => (_environ, start) => {
+      start('404 Not Found', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        try {
+          yield enc.encode('not here');
+          yield enc.encode('never read');
+        } finally {
+          closed.push(name);
+        }
+      })();
+    };
+    const inner = [lint(streaming404('a')), lint(streaming404('b'))] as const;
+    const app = lint(cascade([inner[0], inner[1], new Response('found')]));
+    await withServer(app, async (url) => {
+      expect(await (await fetch(url)).text()).toBe('found');
+    });
+    expect(closed).toEqual(['a', 'b']);
+    inner[0].assertClosed();
+    inner[1].assertClosed();
+    app.assertClosed();
+  });
+
+  it('puts the environ back between tries, and keeps what the answering app changed', async () => {
+    const seen: Array<[string, string, unknown]> = [];
+    const spy = (name: string, status: number): App => (environ, start) => {
+      seen.push([name, `${environ.SCRIPT_NAME}|${environ.PATH_INFO}`, environ['test.mark']]);
+      environ['test.mark'] = name;
+      return new Response(name, { status }).respond(environ, start);
+    };
+    const app = cascade([mount({ '/docs': spy('docs', 404) }), spy('site', 404), spy('last', 200)]);
+    const req = Request.blank('/docs/page');
+    const res = await req.getResponse(app);
+    expect(res.text).toBe('last');
+    expect(seen).toEqual([
+      ['docs', '/docs|/page', undefined],
+      ['site', '|/docs/page', undefined],
+      ['last', '|/docs/page', undefined],
+    ]);
+    expect(req.environ['test.mark']).toBe('last');
+    const middle = Request.blank('/x');
+    await middle.getResponse(cascade([spy('a', 404), spy('b', 200), spy('c', 200)]));
+    expect(middle.environ['test.mark']).toBe('b');
+  });
+
+  it('supports apps that call startResponse lazily', async () => {
+    const lazy404: App = (_environ, start) =>
+      (function* () {
+        start('404 Not Found', []);
+      })();
+    const lazy200: App = (_environ, start) =>
+      (async function* () {
+        start('200 OK', [['Content-Type', 'text/plain']]);
+        yield enc.encode('lazy');
+      })();
+    await withServer(lint(cascade([lint(lazy404), lint(lazy200)])), async (url) => {
+      expect(await (await fetch(url)).text()).toBe('lazy');
+    });
+  });
+
+  it('refuses a body over options.limit with 413 before calling any app', async () => {
+    const calls: string[] = [];
+    const app = cascade([recorder('a', 404, calls), recorder('b', 200, calls)], { limit: 10 });
+    await withServer(app, async (url) => {
+      const res = await fetch(url, { method: 'POST', body: 'x'.repeat(11) });
+      expect(res.status).toBe(413);
+      const ok = await fetch(url, { method: 'POST', body: 'x'.repeat(10) });
+      expect(await ok.text()).toBe('b got xxxxxxxxxx');
+    });
+    expect(calls).toEqual(['a:xxxxxxxxxx', 'b:xxxxxxxxxx']);
+  });
+
+  it('lets errors of an app propagate (to errors())', async () => {
+    const broken: App = () => {
+      throw new Error('cascade member failed');
+    };
+    const log: string[] = [];
+    const app = errors(cascade([broken, new Response('never')]), { log: (l) => void log.push(l) });
+    await withServer(app, async (url) => {
+      expect((await fetch(url)).status).toBe(500);
+    });
+    expect(log.join('')).toContain('cascade member failed');
+  });
+
+  it('answers the only app directly, and refuses an empty list', async () => {
+    const only = new HTTPNotFound();
+    expect((await Request.blank('/').getResponse(cascade([only]))).statusCode).toBe(404);
+    expect(() => cascade([])).toThrow(/at least one app/);
+    expect(() => cascade([42 as never])).toThrow(TypeError);
+  });
+});

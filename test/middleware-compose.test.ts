@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { type App, type AppLike, HTTPForbidden, Request, Response, serve } from 'tsgi';
+import { compose, defineMiddleware } from '../src/middleware/compose.ts';
+import { lint } from '../src/middleware/lint.ts';
+
+async function withServer(app: AppLike, fn: (url: string) => Promise<void>): Promise<void> {
+  const server = await serve(app, { port: 0 });
+  try {
+    await fn(server.url);
+  } finally {
+    await server.close();
+  }
+}
+
+const hello = Request.application((req) => new Response(`hello ${req.pathInfo}`));
+
+describe('defineMiddleware', () => {
+  const stamp = defineMiddleware<{ name?: string }>(async (req, app, options) => {
+    if (req.headers.get('x-block') === 'yes') throw new HTTPForbidden('blocked by stamp');
+    const res = await req.getResponse(app);
+    res.headers.set('X-Served-By', options.name ?? 'default');
+    return res;
+  });
+
+  it('wraps an app: the handler goes down the chain and changes the response (socket)', async () => {
+    const app = lint(stamp(lint(hello), { name: 'tsgi' }));
+    await withServer(app, async (url) => {
+      const res = await fetch(`${url}/x`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-served-by')).toBe('tsgi');
+      expect(await res.text()).toBe('hello /x');
+    });
+    app.assertClosed();
+  });
+
+  it('passes {} when no options are given', async () => {
+    const res = await Request.blank('/y').getResponse(stamp(hello));
+    expect(res.headers.get('x-served-by')).toBe('default');
+  });
+
+  it('turns a thrown HTTPException into its response, without calling the app', async () => {
+    let called = false;
+    const app = stamp((environ, start) => {
+      called = true;
+      return hello(environ, start);
+    });
+    await withServer(app, async (url) => {
+      const res = await fetch(url, { headers: { 'x-block': 'yes', accept: 'application/json' } });
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ code: 403, message: 'blocked by stamp' });
+    });
+    expect(called).toBe(false);
+  });
+
+  it('lets the handler answer a string, and rewrite a streamed body', async () => {
+    const shout = defineMiddleware(async (req, app) => {
+      if (req.pathInfo === '/short') return 'short-circuit';
+      const res = await req.getResponse(app);
+      await res.readBody();
+      res.text = res.text.toUpperCase();
+      return res;
+    });
+    const streaming: App = (_environ, start) => {
+      start('200 OK', [['Content-Type', 'text/plain; charset=utf-8']]);
+      return (async function* () {
+        yield new TextEncoder().encode('a');
+        yield new TextEncoder().encode('b');
+      })();
+    };
+    const app = lint(shout(lint(streaming)));
+    await withServer(app, async (url) => {
+      expect(await (await fetch(`${url}/long`)).text()).toBe('AB');
+      expect(await (await fetch(`${url}/short`)).text()).toBe('short-circuit');
+    });
+  });
+
+  it('lets a middleware read the body and the app read it again', async () => {
+    const peek = defineMiddleware(async (req, app) => {
+      const data = await req.json<{ n: number }>();
+      req.headers.set('X-Peeked', String(data.n));
+      return req.getResponse(app);
+    });
+    const app = peek(
+      Request.application(async (req) => `${req.headers.get('x-peeked')}:${(await req.json<{ n: number }>()).n}`),
+    );
+    await withServer(app, async (url) => {
+      const res = await fetch(url, { method: 'POST', body: JSON.stringify({ n: 7 }), headers: { 'content-type': 'application/json' } });
+      expect(await res.text()).toBe('7:7');
+    });
+  });
+
+  it('lets errors of the handler propagate (500 from the server)', async () => {
+    const broken = defineMiddleware(() => {
+      throw new Error('handler bug');
+    });
+    const logged: string[] = [];
+    const server = await serve(broken(hello), { port: 0, errors: { write: (m) => void logged.push(m) } });
+    try {
+      expect((await fetch(server.url)).status).toBe(500);
+      expect(logged.join('')).toContain('handler bug');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('compose', () => {
+  function tracer(name: string, log: string[]) {
+    return defineMiddleware(async (req, app) => {
+      log.push(`${name}>`);
+      const res = await req.getResponse(app);
+      log.push(`<${name}`);
+      return res;
+    });
+  }
+
+  it('applies layers in reading order: the first is the outermost', async () => {
+    const log: string[] = [];
+    const app: App = (environ, start) => {
+      log.push('app');
+      return hello(environ, start);
+    };
+    const stack = compose(tracer('a', log), tracer('b', log), (inner) => tracer('c', log)(inner));
+    await withServer(lint(stack(lint(app))), async (url) => {
+      expect(await (await fetch(`${url}/z`)).text()).toBe('hello /z');
+    });
+    expect(log).toEqual(['a>', 'b>', 'c>', 'app', '<c', '<b', '<a']);
+  });
+
+  it('answers the app itself without layers, and accepts AppLike objects', async () => {
+    const res = new Response('plain');
+    const app = compose()(res);
+    expect(await (await Request.blank('/').getResponse(app)).text).toBe('plain');
+  });
+
+  it('refuses layers that are not functions or that do not answer an app', () => {
+    expect(() => compose('nope' as never)).toThrow(TypeError);
+    expect(() => compose((() => undefined) as never)(hello)).toThrow(/did not return an app/);
+  });
+});

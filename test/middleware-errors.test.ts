@@ -1,0 +1,359 @@
+import http from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, type AppLike, HTTPNotFound, Request, abort, serve } from 'tsgi';
+import { errors, type ErrorsOptions } from '../src/middleware/errors.ts';
+import { lint } from '../src/middleware/lint.ts';
+import { parseStack, renderTraceback } from '../src/middleware/traceback.ts';
+
+const enc = new TextEncoder();
+
+async function withServer(app: AppLike, fn: (url: string, port: number, log: string[]) => Promise<void>): Promise<void> {
+  const log: string[] = [];
+  const server = await serve(app, { port: 0, errors: { write: (m) => void log.push(m) } });
+  try {
+    await fn(server.url, server.port, log);
+  } finally {
+    await server.close();
+  }
+}
+
+/** The app wrapped the way the project tests it: lint on both sides of errors(). */
+function guarded(app: App, options?: ErrorsOptions): App {
+  return lint(errors(lint(app), options));
+}
+
+function boomApp(): App {
+  return () => {
+    throw new Error('secret internals: db password');
+  };
+}
+
+/** Waits until `predicate` holds (for logs written after the response is out). */
+async function until(predicate: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !predicate(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(predicate()).toBe(true);
+}
+
+describe('errors: before the headers are out', () => {
+  it('turns a throw into a negotiated 500 without internals, and logs method, URL, status, stack', async () => {
+    await withServer(guarded(boomApp()), async (url, port, log) => {
+      const plain = await fetch(`${url}/p?q=1`);
+      expect(plain.status).toBe(500);
+      expect(plain.headers.get('content-type')).toMatch(/^text\/plain/);
+      const text = await plain.text();
+      expect(text).toContain('500 Internal Server Error');
+      expect(text).not.toContain('secret');
+
+      const html = await fetch(`${url}/h`, { headers: { accept: 'text/html' } });
+      expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await html.text()).not.toContain('secret');
+
+      const json = await fetch(`${url}/j`, { headers: { accept: 'application/json' } });
+      expect(await json.json()).toMatchObject({ code: 500, title: 'Internal Server Error' });
+
+      const all = log.join('');
+      expect(all).toContain(`GET http://127.0.0.1:${port}/p?q=1 500: Error: secret internals: db password`);
+      expect(all).toMatch(/\n\s+at /);
+      expect(log).toHaveLength(3);
+    });
+  });
+
+  it('catches rejections, and throws from the first body step after startResponse', async () => {
+    const rejecting: App = async () => {
+      await Promise.resolve();
+      throw new TypeError('rejected');
+    };
+    const lateThrow: App = (_environ, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (function* () {
+        throw new RangeError('first step failed');
+      })();
+    };
+    const lazyThrow: App = () =>
+      (async function* (): AsyncGenerator<Uint8Array> {
+        throw new Error('lazy failure');
+      })();
+    for (const [app, message] of [
+      [rejecting, 'TypeError: rejected'],
+      [lateThrow, 'RangeError: first step failed'],
+      [lazyThrow, 'Error: lazy failure'],
+    ] as const) {
+      await withServer(guarded(app), async (url, port, log) => {
+        // The negotiated JSON body proves errors() answered, not the server's fallback.
+        const res = await fetch(url, { headers: { accept: 'application/json' } });
+        expect(res.status).toBe(500);
+        const text = await res.text();
+        expect(JSON.parse(text)).toMatchObject({ code: 500 });
+        expect(text).not.toContain('failed');
+        expect(log.join('')).toContain(`GET http://127.0.0.1:${port}/ 500: ${message}`);
+      });
+    }
+  });
+
+  it('treats an invalid status, header or chunk from the app as an error (500, logged)', async () => {
+    const bad: Record<string, App> = {
+      status: (_e, start) => (start('OK', []), []),
+      header: (_e, start) => (start('200 OK', [['X-Evil', 'a\r\nSet-Cookie: x=1']]), []),
+      name: (_e, start) => (start('200 OK', [['Bad Name', 'v']]), []),
+      chunk: (_e, start) => (start('200 OK', []), ['text' as unknown as Uint8Array]),
+      body: (_e, start) => (start('200 OK', []), 'text' as never),
+      never: () => [],
+    };
+    for (const [what, app] of Object.entries(bad)) {
+      await withServer(errors(app), async (url, _port, log) => {
+        const res = await fetch(url);
+        expect(res.status, what).toBe(500);
+        expect(res.headers.get('set-cookie'), what).toBeNull();
+        expect(log.join(''), what).toContain('500: TypeError');
+      });
+    }
+  });
+
+  it('answers an HTTPException thrown by a raw app with its own response, unlogged', async () => {
+    const app: App = (environ) => {
+      if (environ.PATH_INFO === '/abort') abort(409, 'conflict here');
+      throw new HTTPNotFound('no such thing');
+    };
+    await withServer(guarded(app), async (url, _port, log) => {
+      const res = await fetch(`${url}/x`, { headers: { accept: 'application/json' } });
+      expect(res.status).toBe(404);
+      expect(await res.json()).toMatchObject({ message: 'no such thing' });
+      expect((await fetch(`${url}/abort`)).status).toBe(409);
+      expect(log).toEqual([]);
+    });
+  });
+
+  it('sends no body for HEAD', async () => {
+    await withServer(guarded(boomApp()), async (_url, port) => {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        http.request({ host: '127.0.0.1', port, method: 'HEAD', path: '/' }, resolve).on('error', reject).end();
+      });
+      expect(res.statusCode).toBe(500);
+      res.resume();
+    });
+  });
+
+  it('closes the body of an answer it replaces', async () => {
+    let closed = false;
+    const app: App = (_e, start) => {
+      start('200 OK', [['X-Bad', 'a\nb']]);
+      return (function* () {
+        try {
+          yield enc.encode('never sent');
+        } finally {
+          closed = true;
+        }
+      })();
+    };
+    const res = await Request.blank('/').getResponse(errors(app, { log: () => {} }));
+    expect(res.statusCode).toBe(500);
+    expect(closed).toBe(true);
+  });
+});
+
+describe('errors: after the headers are out', () => {
+  it('logs the error and aborts the connection, never a clean end', async () => {
+    const app: App = (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield enc.encode('partial ');
+        await new Promise((r) => setTimeout(r, 10));
+        throw new Error('mid-stream failure');
+      })();
+    };
+    await withServer(guarded(app), async (url, port, log) => {
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      await expect(res.text()).rejects.toThrow();
+      await until(() => log.join('').includes('mid-stream failure'));
+      const all = log.join('');
+      expect(all).toContain(`GET http://127.0.0.1:${port}/ 200 (failed after the response started; the connection is aborted): Error: mid-stream failure`);
+    });
+  });
+
+  it('runs the body finally blocks when the client goes away (no error logged)', async () => {
+    let cleaned = false;
+    const app: App = (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        try {
+          for (;;) {
+            yield enc.encode('tick\n');
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        } finally {
+          cleaned = true;
+        }
+      })();
+    };
+    const seen: unknown[] = [];
+    await withServer(errors(app, { onError: (e) => void seen.push(e) }), async (url) => {
+      const controller = new AbortController();
+      const res = await fetch(url, { signal: controller.signal });
+      const reader = res.body!.getReader();
+      await reader.read();
+      controller.abort();
+      await until(() => cleaned);
+    });
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('errors: log target and onError', () => {
+  it('writes to options.log (a stream or a function) instead of tsgi.errors', async () => {
+    const lines: string[] = [];
+    const written: string[] = [];
+    await withServer(errors(boomApp(), { log: (line) => void lines.push(line) }), async (url, _port, log) => {
+      await fetch(url);
+      expect(lines.join('')).toContain('secret internals');
+      expect(log).toEqual([]);
+    });
+    await withServer(errors(boomApp(), { log: { write: (line) => void written.push(line) } }), async (url) => {
+      await fetch(url);
+      expect(written.join('')).toContain('secret internals');
+    });
+  });
+
+  it('calls onError with the error and the request; its own failures are logged, never sent', async () => {
+    const calls: Array<[unknown, string]> = [];
+    const options: ErrorsOptions = {
+      onError(error, req) {
+        calls.push([error, req.url]);
+        throw new Error('tracker is down');
+      },
+    };
+    await withServer(guarded(boomApp(), options), async (url, _port, log) => {
+      const res = await fetch(`${url}/x?y=1`);
+      expect(res.status).toBe(500);
+      expect(calls).toHaveLength(1);
+      expect((calls[0]![0] as Error).message).toBe('secret internals: db password');
+      expect(calls[0]![1]).toBe(`${url}/x?y=1`);
+      expect(log.join('')).toContain('(onError hook failed): Error: tracker is down');
+    });
+    await withServer(errors(boomApp(), { onError: async () => Promise.reject(new Error('async tracker down')) }), async (url, _port, log) => {
+      expect((await fetch(url)).status).toBe(500);
+      await until(() => log.join('').includes('async tracker down'));
+    });
+  });
+
+  it('escapes control characters of the request in log lines', async () => {
+    const lines: string[] = [];
+    const environ = Request.blank('/x').environ;
+    environ.REQUEST_URI = '/x\n[tsgi] forged line';
+    const res = await new Request(environ).getResponse(errors(boomApp(), { log: (l) => void lines.push(l) }));
+    expect(res.statusCode).toBe(500);
+    expect(lines.join('')).toContain('/x\\x0a[tsgi] forged line');
+    expect(lines.join('').split('\n')[0]).not.toMatch(/^\[tsgi\] forged/);
+  });
+});
+
+describe('errors: debug page', () => {
+  let dir: string;
+  let file: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'tsgi-debug-'));
+    file = path.join(dir, 'handler.js');
+    await writeFile(file, ['// line 1', 'function handler() {', '  const s = "<script>alert(1)</script> & more";', '  throw new Error(s);', '}', ''].join('\n'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function crafted(): Error {
+    const error = new Error('<img src=x onerror=alert(1)>');
+    error.stack = `Error: <img src=x onerror=alert(1)>\n    at handler (${pathToFileURL(file).href}:4:9)\n    at node:internal/process/task_queues:95:5`;
+    return error;
+  }
+
+  it('renders an HTML traceback with escaped source lines, the request line, headers and environ', async () => {
+    const app = errors(() => {
+      throw crafted();
+    }, { debug: true, log: () => {} });
+    const req = Request.blank('/path?q=<b>', { headers: { accept: 'text/html', 'x-probe': '"><svg>' } });
+    const res = await req.getResponse(app);
+    expect(res.statusCode).toBe(500);
+    expect(res.contentType).toBe('text/html');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const html = res.text;
+    // The source line around the frame, escaped.
+    expect(html).toContain('const s = &quot;&lt;script&gt;alert(1)&lt;/script&gt; &amp; more&quot;;');
+    expect(html).toContain('function handler() {');
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('<svg>');
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('GET /path?q=&lt;b&gt; HTTP/1.1');
+    expect(html).toContain('&quot;&gt;&lt;svg&gt;');
+    for (const key of ['REQUEST_METHOD', 'PATH_INFO', 'tsgi.url_scheme', 'tsgi.input', 'HTTP_X_PROBE']) {
+      expect(html).toContain(`<th>${key}</th>`);
+    }
+    expect(html).toContain(escape(file));
+    expect(html).toContain('node:internal/process/task_queues');
+    // Self-contained: no external resources, no script.
+    expect(html).not.toMatch(/<(script|link|img)\b/i);
+    expect(html).not.toMatch(/<[^>]*\s(src|href)=/i);
+  });
+
+  it('shows a real stack with the lines of this test file, and the cause chain', async () => {
+    const app = errors(() => {
+      throw new Error('outer <wrap>', { cause: new Error('inner cause') });
+    }, { debug: true, log: () => {} });
+    const res = await Request.blank('/', { headers: { accept: 'text/html' } }).getResponse(app);
+    const html = res.text;
+    expect(html).toContain(escape("throw new Error('outer <wrap>', { cause: new Error('inner cause') });"));
+    expect(html).toContain('class="current"');
+    expect(html).toContain('Caused by');
+    expect(html).toContain('inner cause');
+  });
+
+  it('answers the stack as plain text for curl (*/*) and as JSON when asked', async () => {
+    const app = errors(() => {
+      throw crafted();
+    }, { debug: true, log: () => {} });
+    const text = (await Request.blank('/t', { headers: { accept: '*/*' } }).getResponse(app)).text;
+    expect(text).toContain('GET /t HTTP/1.1');
+    expect(text).toContain(`at handler (${pathToFileURL(file).href}:4:9)`);
+    const json = (await Request.blank('/j', { headers: { accept: 'application/json' } }).getResponse(app)).json as { error: { message: string; stack: string } };
+    expect(json.error.message).toBe('<img src=x onerror=alert(1)>');
+    expect(json.error.stack).toContain('handler');
+  });
+
+  it('serves the debug page over a socket, and never without debug: true', async () => {
+    await withServer(guarded(boomApp(), { debug: true }), async (url) => {
+      const res = await fetch(url, { headers: { accept: 'text/html' } });
+      expect(res.status).toBe(500);
+      expect(await res.text()).toContain('secret internals: db password');
+    });
+    await withServer(guarded(boomApp()), async (url) => {
+      const res = await fetch(url, { headers: { accept: 'text/html' } });
+      expect(await res.text()).not.toContain('secret');
+    });
+  });
+
+  it('renders non-Error throws', async () => {
+    const html = await renderTraceback('just a <string>', Request.blank('/').environ);
+    expect(html).toContain('just a &lt;string&gt;');
+  });
+
+  it('parses V8 frames', () => {
+    const frames = parseStack(
+      'Error: x\n    at fn (file:///a/b.ts:3:4)\n    at /c/d.js:5:6\n    at async Promise.all (index 0)\n    at new Foo (node:internal/x:1:2)\n    at async file:///e.js:7:8',
+    );
+    expect(frames).toEqual([
+      { fn: 'fn', location: 'file:///a/b.ts', file: '/a/b.ts', line: 3, column: 4 },
+      { fn: null, location: '/c/d.js', file: '/c/d.js', line: 5, column: 6 },
+      { fn: 'async Promise.all', location: 'index 0', file: null, line: 0, column: 0 },
+      { fn: 'new Foo', location: 'node:internal/x', file: null, line: 1, column: 2 },
+      { fn: 'async', location: 'file:///e.js', file: '/e.js', line: 7, column: 8 },
+    ]);
+  });
+});
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}

@@ -1,0 +1,299 @@
+import { describe, expect, it } from 'vitest';
+import { type App, type Environ, HTTPNotModified, Request, Response, serve } from 'tsgi';
+import { LintError, checkEnviron, lint } from '../src/middleware/lint.ts';
+
+const enc = new TextEncoder();
+
+/** Runs `app` under lint in-process and reads the whole body. */
+async function run(app: App, req: Request = Request.blank('/')): Promise<Response> {
+  const res = await req.getResponse(lint(app));
+  await res.readBody();
+  return res;
+}
+
+function starting(status: string, headers: Array<[string, string]>, body: Uint8Array[] = []): App {
+  return (_environ, start) => {
+    start(status, headers);
+    return body;
+  };
+}
+
+describe('lint: a valid exchange passes', () => {
+  it('over a real socket, with the real server environ, streamed and whole bodies', async () => {
+    const app = lint(
+      Request.application(async (req) => {
+        if (req.pathInfo === '/stream') {
+          return new Response(
+            (async function* () {
+              yield enc.encode('a');
+              yield enc.encode('b');
+            })(),
+          );
+        }
+        if (req.pathInfo === '/304') return new HTTPNotModified();
+        return new Response(`echo ${await req.text()}`);
+      }),
+    );
+    const log: string[] = [];
+    const server = await serve(app, { port: 0, errors: { write: (m) => void log.push(m) } });
+    try {
+      expect(await (await fetch(`${server.url}/stream`)).text()).toBe('ab');
+      expect(await (await fetch(`${server.url}/x`, { method: 'POST', body: 'hi' })).text()).toBe('echo hi');
+      expect((await fetch(`${server.url}/x`, { method: 'HEAD' })).status).toBe(200);
+      expect((await fetch(`${server.url}/304`)).status).toBe(304);
+    } finally {
+      await server.close();
+    }
+    expect(log).toEqual([]);
+    expect(app.openBodies).toBe(0);
+    app.assertClosed();
+  });
+
+  it('in-process with Request.blank, lazy startResponse and a second call with an error', async () => {
+    const app: App = (_environ, start) =>
+      (function* () {
+        start('200 OK', [['Content-Type', 'text/plain']]);
+        start('500 Internal Server Error', [['Content-Type', 'text/plain']], new Error('changed my mind'));
+        yield enc.encode('x');
+      })();
+    expect((await run(app)).statusCode).toBe(500);
+  });
+});
+
+describe('lint: the environ (server side)', () => {
+  const cases: Array<[string, (e: Environ) => void, RegExp]> = [
+    ['SCRIPT_NAME trailing slash', (e) => (e.SCRIPT_NAME = '/app/'), /lint: SCRIPT_NAME must be '' or start with '\/'/],
+    ['SCRIPT_NAME relative', (e) => (e.SCRIPT_NAME = 'app'), /SCRIPT_NAME must be/],
+    ['PATH_INFO relative', (e) => (e.PATH_INFO = 'x'), /lint: PATH_INFO must be '' or start with '\/'/],
+    ['missing QUERY_STRING', (e) => delete (e as Partial<Environ>).QUERY_STRING, /environ\.QUERY_STRING must be a string/],
+    ['numeric SERVER_PORT', (e) => (e.SERVER_PORT = 80 as never), /environ\.SERVER_PORT must be a string/],
+    ['bad SERVER_PORT', (e) => (e.SERVER_PORT = 'http'), /SERVER_PORT must be a decimal port number/],
+    ['bad method', (e) => (e.REQUEST_METHOD = 'GE T'), /REQUEST_METHOD must be a token/],
+    ['bad protocol', (e) => (e.SERVER_PROTOCOL = 'HTTP/one'), /SERVER_PROTOCOL must be/],
+    ['bad CONTENT_LENGTH', (e) => (e.CONTENT_LENGTH = '-1'), /CONTENT_LENGTH must be decimal digits/],
+    ['CONTENT_TYPE type', (e) => (e.CONTENT_TYPE = 5 as never), /CONTENT_TYPE must be a string when present/],
+    ['HTTP_CONTENT_TYPE', (e) => (e.HTTP_CONTENT_TYPE = 'text/plain'), /HTTP_CONTENT_TYPE must not be set/],
+    ['HTTP_CONTENT_LENGTH', (e) => (e.HTTP_CONTENT_LENGTH = '3'), /HTTP_CONTENT_LENGTH must not be set/],
+    ['HTTP_* not string', (e) => (e.HTTP_X_A = ['a']), /HTTP_\* values must be strings/],
+    ['tsgi.version', (e) => delete (e as Partial<Environ>)['tsgi.version'], /tsgi\.version must be/],
+    ['url scheme', (e) => (e['tsgi.url_scheme'] = 'ftp'), /tsgi\.url_scheme must be/],
+    ['input', (e) => (e['tsgi.input'] = 'body' as never), /tsgi\.input must be an async iterable/],
+    ['errors', (e) => (e['tsgi.errors'] = {} as never), /tsgi\.errors must have a write/],
+    ['multithread', (e) => (e['tsgi.multithread'] = 'yes' as never), /tsgi\.multithread must be a boolean/],
+    ['signal', (e) => (e['tsgi.signal'] = {} as never), /tsgi\.signal must be an AbortSignal/],
+  ];
+  it.each(cases)('%s', async (_name, breakIt, message) => {
+    const environ = Request.blank('/a').environ;
+    breakIt(environ);
+    let called = false;
+    const app: App = (env, start) => {
+      called = true;
+      return new Response('x').respond(env, start);
+    };
+    await expect(run(app, new Request(environ))).rejects.toThrow(message);
+    expect(called).toBe(false);
+  });
+
+  it('accepts OPTIONS * and an empty CONTENT_LENGTH', () => {
+    const environ = Request.blank('/', { method: 'OPTIONS' }).environ;
+    environ.PATH_INFO = '*';
+    environ.CONTENT_LENGTH = '';
+    expect(() => checkEnviron(environ)).not.toThrow();
+  });
+
+  it('checks tsgi.input chunks and tsgi.errors.write() arguments', async () => {
+    const environ = Request.blank('/').environ;
+    environ['tsgi.input'] = (async function* () {
+      yield 'text' as unknown as Uint8Array;
+    })();
+    const reader: App = async (env, start) => {
+      for await (const chunk of env['tsgi.input']) void chunk;
+      return new Response('read').respond(env, start);
+    };
+    await expect(run(reader, new Request(environ))).rejects.toThrow(/tsgi\.input chunks must be Uint8Array/);
+    const writer: App = (env, start) => {
+      env['tsgi.errors'].write(42 as never);
+      return new Response('x').respond(env, start);
+    };
+    await expect(run(writer)).rejects.toThrow(/tsgi\.errors\.write\(\) takes a string/);
+  });
+});
+
+describe('lint: startResponse', () => {
+  const cases: Array<[string, App, RegExp]> = [
+    ['status without reason', starting('200', []), /lint: status must be '<3 digits> <reason>' \(got "200"\)/],
+    ['status words first', starting('OK 200', []), /status must be/],
+    ['status four digits', starting('2000 OK', []), /status must be/],
+    ['status zero', starting('099 Odd', []), /status must be/],
+    ['1xx status', starting('103 Early Hints', []), /apps must not send 1xx statuses/],
+    ['status number', starting(200 as never, []), /status must be/],
+    ['status with LF', starting('200 OK\nX: y', []), /status must be/],
+    ['headers object', starting('200 OK', { 'content-type': 'x' } as never), /headers must be an array/],
+    ['header pair', starting('200 OK', [['X-A']] as never), /each header must be a \[name, value\] pair of strings/],
+    ['header number', starting('200 OK', [['X-A', 1]] as never), /pair of strings/],
+    ['header name', starting('200 OK', [['Bad Name', 'v']]), /header names must be tokens/],
+    ['header CRLF', starting('200 OK', [['X-A', 'v\r\nSet-Cookie: a=b']]), /header values must not contain CR, LF or NUL/],
+    ['header NUL', starting('200 OK', [['X-A', 'v\0']]), /must not contain CR, LF or NUL/],
+    ['header control', starting('200 OK', [['X-A', 'v\x1b[31m']]), /header values must be HTAB, SP, visible ASCII or U\+0080-U\+00FF/],
+    ['header wide char', starting('200 OK', [['X-A', 'snow ☃']]), /visible ASCII or U\+0080-U\+00FF/],
+    ['hop-by-hop', starting('200 OK', [['Transfer-Encoding', 'chunked']]), /hop-by-hop headers are the server's business/],
+    ['connection keep-alive', starting('200 OK', [['Connection', 'keep-alive']]), /hop-by-hop/],
+    ['upgrade', starting('200 OK', [['Upgrade', 'websocket']]), /hop-by-hop/],
+    ['Status header', starting('200 OK', [['Status', '404']]), /there is no Status header/],
+    ['two lengths', starting('200 OK', [['Content-Length', '1'], ['content-length', '1']], [enc.encode('x')]), /Content-Length must appear at most once/],
+    ['bad length', starting('200 OK', [['Content-Length', '1.0']]), /Content-Length must be decimal digits/],
+    ['two types', starting('200 OK', [['Content-Type', 'a/b'], ['Content-Type', 'c/d']]), /Content-Type must appear at most once/],
+    ['204 length', starting('204 No Content', [['Content-Length', '0']]), /no Content-Length in a 204 response/],
+    ['204 type', starting('204 No Content', [['Content-Type', 'text/plain']]), /no Content-Type in a 204 or 304 response/],
+    ['304 type', starting('304 Not Modified', [['Content-Type', 'text/plain']]), /no Content-Type in a 204 or 304 response/],
+    [
+      'called twice',
+      (_e, start) => {
+        start('200 OK', []);
+        start('404 Not Found', []);
+        return [];
+      },
+      /startResponse must be called once \(a second call needs the error argument\)/,
+    ],
+    [
+      'called again after the body started',
+      (_e, start) =>
+        (function* () {
+          start('200 OK', []);
+          yield enc.encode('a');
+          start('200 OK', []);
+        })(),
+      /startResponse must not be called again once the body started/,
+    ],
+  ];
+  it.each(cases)('%s', async (_name, app, message) => {
+    await expect(run(app)).rejects.toThrow(message);
+  });
+
+  it('throws a LintError that names the rule', async () => {
+    const error = await run(starting('abc', [])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LintError);
+    expect((error as LintError).rule).toBe("status must be '<3 digits> <reason>'");
+    expect((error as LintError).message).toMatch(/^lint: /);
+  });
+});
+
+describe('lint: the body', () => {
+  const cases: Array<[string, App, RegExp, Request?]> = [
+    ['string body', (_e, s) => (s('200 OK', []), 'text' as never), /the body must be an iterable of Uint8Array, not a string/],
+    ['bare bytes', (_e, s) => (s('200 OK', []), enc.encode('x') as never), /not bare bytes \(wrap them: \[bytes\]\)/],
+    ['null body', (_e, s) => (s('200 OK', []), null as never), /the body must be an iterable or async iterable/],
+    ['string chunk', starting('200 OK', [], ['text' as never]), /body chunks must be Uint8Array \(got string\)/],
+    ['number chunk', starting('200 OK', [], [[1, 2] as never]), /body chunks must be Uint8Array \(got Array\)/],
+    [
+      'chunk before startResponse',
+      (_e, start) =>
+        (function* () {
+          yield enc.encode('early');
+          start('200 OK', []);
+        })(),
+      /startResponse must be called before the first body chunk/,
+    ],
+    ['no startResponse', () => [], /startResponse must be called before the body ends/],
+    ['bytes for 204', starting('204 No Content', [], [enc.encode('x')]), /no body bytes in a 204 or 304 response or to a HEAD request \(status 204\)/],
+    ['bytes for 304', starting('304 Not Modified', [], [enc.encode('x')]), /no body bytes .* \(status 304\)/],
+    ['bytes for HEAD', starting('200 OK', [['Content-Length', '1']], [enc.encode('x')]), /no body bytes .* \(HEAD request\)/, Request.blank('/', { method: 'HEAD' })],
+    ['length too small', starting('200 OK', [['Content-Length', '1']], [enc.encode('xy')]), /Content-Length must equal the body bytes sent \(declared 1, sent more\)/],
+    ['length too large', starting('200 OK', [['Content-Length', '5']], [enc.encode('xy')]), /Content-Length must equal the body bytes sent \(declared 5, sent 2\)/],
+  ];
+  it.each(cases)('%s', async (_name, app, message, req) => {
+    await expect(run(app, req)).rejects.toThrow(message);
+  });
+
+  it('allows what docs/spec.md allows: an empty reason, Latin-1 values, Connection: close, 304 with a length', async () => {
+    expect((await run(starting('204 ', []))).statusCode).toBe(204);
+    expect((await run(starting('299 Custom\tThing', [['X-Latin', 'caf\xe9\tok'], ['Connection', 'Close']]))).statusCode).toBe(299);
+    expect((await run(starting('304 Not Modified', [['Content-Length', '10'], ['ETag', '"x"']]))).statusCode).toBe(304);
+  });
+
+  it('allows a HEAD answer with the Content-Length of the GET and no body', async () => {
+    const res = await run(starting('200 OK', [['Content-Length', '5']]), Request.blank('/', { method: 'HEAD' }));
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('finds a consumer that calls next() before the previous one settled', async () => {
+    const app = lint((_e, start) => {
+      start('200 OK', []);
+      return (async function* () {
+        yield enc.encode('a');
+        yield enc.encode('b');
+      })();
+    });
+    const body = (await app(Request.blank('/').environ, () => {})) as AsyncIterable<Uint8Array>;
+    const it = body[Symbol.asyncIterator]();
+    const first = it.next();
+    await expect(it.next()).rejects.toThrow(/next\(\) must not be called again before the previous next\(\) settled/);
+    await first;
+    await it.return!();
+    app.assertClosed();
+  });
+
+  it('finds abandoned bodies, and counts closed and finished ones as done', async () => {
+    const app = lint((_e, start) => {
+      start('200 OK', []);
+      return [enc.encode('a'), enc.encode('b')];
+    });
+    const environ = () => Request.blank('/path').environ;
+    // Finished.
+    for (const _ of (await app(environ(), () => {})) as Iterable<Uint8Array>) void _;
+    // Closed early.
+    const closed = ((await app(environ(), () => {})) as Iterable<Uint8Array>)[Symbol.iterator]();
+    closed.next();
+    closed.return!();
+    expect(app.openBodies).toBe(0);
+    expect(() => app.assertClosed()).not.toThrow();
+    // Abandoned after one chunk.
+    const abandoned = ((await app(environ(), () => {})) as Iterable<Uint8Array>)[Symbol.iterator]();
+    abandoned.next();
+    expect(app.openBodies).toBe(1);
+    expect(() => app.assertClosed()).toThrow(/lint: the body must be iterated to the end or closed with return\(\) \(abandoned: GET \/path\)/);
+    expect(app.openBodies).toBe(0);
+  });
+
+  it('passes errors of the app through untouched', async () => {
+    const boom = new Error('app error');
+    await expect(
+      run(() => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+  });
+});
+
+describe('lint over a real socket', () => {
+  it('turns a violation into a 500 (before the body) and logs the rule', async () => {
+    const log: string[] = [];
+    const server = await serve(lint(starting('200', [])), { port: 0, errors: { write: (m) => void log.push(m) } });
+    try {
+      expect((await fetch(server.url)).status).toBe(500);
+      expect(log.join('')).toContain("LintError: lint: status must be '<3 digits> <reason>'");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('aborts the response when the body breaks a rule after the headers are out', async () => {
+    const log: string[] = [];
+    const app = lint((_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield enc.encode('fine');
+        await new Promise((r) => setTimeout(r, 5));
+        yield 'not bytes' as unknown as Uint8Array;
+      })();
+    });
+    const server = await serve(app, { port: 0, errors: { write: (m) => void log.push(m) } });
+    try {
+      const res = await fetch(server.url);
+      await expect(res.text()).rejects.toThrow();
+      expect(log.join('')).toContain('lint: body chunks must be Uint8Array');
+    } finally {
+      await server.close();
+    }
+  });
+});

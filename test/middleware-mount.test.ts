@@ -1,0 +1,250 @@
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { type App, type AppLike, HTTPFound, HTTPGone, Request, Response, serve } from 'tsgi';
+import { cleanPath, mount } from '../src/middleware/mount.ts';
+import { lint } from '../src/middleware/lint.ts';
+
+/** An app that answers where it is mounted and what it sees. */
+function where(name: string): App {
+  return lint(
+    Request.application((req) =>
+      Response.json({ name, script: req.scriptName, path: req.pathInfo, appUrl: req.applicationUrl, url: req.url }),
+    ),
+  );
+}
+
+async function withServer(app: AppLike, fn: (url: string, port: number) => Promise<void>): Promise<void> {
+  const server = await serve(app, { port: 0 });
+  try {
+    await fn(server.url, server.port);
+  } finally {
+    await server.close();
+  }
+}
+
+/** A raw request: the path goes out exactly as written (no client-side normalisation). */
+function raw(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function seen(port: number, path: string, headers?: Record<string, string>) {
+  const res = await raw(port, path, headers);
+  return { status: res.status, ...(res.status === 200 ? JSON.parse(res.body) : {}) };
+}
+
+describe('mount', () => {
+  const app = lint(
+    mount({
+      '/': where('root'),
+      '/blog': where('blog'),
+      '/blog/admin/': where('blog-admin'),
+      '/café': where('cafe'),
+    }),
+  );
+
+  it('sends each request to the longest matching prefix, moving it to SCRIPT_NAME', async () => {
+    await withServer(app, async (_url, port) => {
+      expect(await seen(port, '/')).toMatchObject({ name: 'root', script: '', path: '/' });
+      expect(await seen(port, '/blog/2024/hi?x=1')).toMatchObject({
+        name: 'blog',
+        script: '/blog',
+        path: '/2024/hi',
+        appUrl: `http://127.0.0.1:${port}/blog`,
+        url: `http://127.0.0.1:${port}/blog/2024/hi?x=1`,
+      });
+      expect(await seen(port, '/blog/admin/users')).toMatchObject({ name: 'blog-admin', script: '/blog/admin', path: '/users' });
+      expect(await seen(port, '/blog/administrator')).toMatchObject({ name: 'blog', path: '/administrator' });
+    });
+  });
+
+  it('matches whole segments only, and /blog without a slash gives PATH_INFO ""', async () => {
+    await withServer(app, async (_url, port) => {
+      expect(await seen(port, '/blogger')).toMatchObject({ name: 'root', script: '', path: '/blogger' });
+      expect(await seen(port, '/blog')).toMatchObject({ name: 'blog', script: '/blog', path: '' });
+      expect(await seen(port, '/blog/')).toMatchObject({ name: 'blog', script: '/blog', path: '/' });
+    });
+  });
+
+  it('matches decoded paths and keeps URLs quoted', async () => {
+    await withServer(app, async (_url, port) => {
+      expect(await seen(port, '/caf%C3%A9/menu')).toMatchObject({
+        name: 'cafe',
+        script: '/café',
+        path: '/menu',
+        appUrl: `http://127.0.0.1:${port}/caf%C3%A9`,
+      });
+      // %2F decodes to a slash, as in every CGI server.
+      expect(await seen(port, '/blog%2Fx')).toMatchObject({ name: 'blog', path: '/x' });
+      expect(await seen(port, '/%62log/x')).toMatchObject({ name: 'blog', path: '/x' });
+    });
+  });
+
+  it('redirects paths with dot segments or repeated slashes to their clean form (hostile paths)', async () => {
+    const calls: string[] = [];
+    const spy = (inner: App): App => (environ, start) => {
+      calls.push(environ.PATH_INFO);
+      return inner(environ, start);
+    };
+    const guarded = lint(mount({ '/': spy(where('root')), '/public': spy(where('public')), '/admin': where('admin') }));
+    await withServer(guarded, async (url, port) => {
+      const cases: Array<[string, string]> = [
+        ['/public/../admin/x', '/admin/x'],
+        ['/public/%2e%2e/admin', '/admin'],
+        ['/public/..%2Fadmin', '/admin'],
+        ['//admin', '/admin'],
+        ['/./admin/?q=1', '/admin/?q=1'],
+        ['/public//x//', '/public/x/'],
+        ['/../../..', '/'],
+        ['/admin/../public/caf%C3%A9/.', '/public/caf%C3%A9/'],
+      ];
+      for (const [path, clean] of cases) {
+        const res = await raw(port, path);
+        expect(res.status, path).toBe(308);
+        expect(res.headers.location, path).toBe(`${url}${clean}`);
+      }
+      // Following the redirect reaches the right app.
+      expect(await seen(port, '/admin/x')).toMatchObject({ name: 'admin', path: '/x' });
+      // Names that merely contain dots are not dot segments.
+      expect(await seen(port, '/public/..hidden/.x')).toMatchObject({ name: 'public', path: '/..hidden/.x' });
+    });
+    expect(calls).toEqual(['/..hidden/.x']);
+  });
+
+  it('keeps the outer SCRIPT_NAME in the clean redirect, and can be turned off', async () => {
+    const inner = mount({ '/a': where('a') });
+    const res = await Request.blank('/x//y?z=1', { baseUrl: 'https://example.com/site' }).getResponse(inner);
+    expect(res.statusCode).toBe(308);
+    expect(res.headers.get('location')).toBe('https://example.com/site/x/y?z=1');
+    const raw = mount({ '/fetch': where('fetch') }, { cleanPaths: false });
+    const passed = await Request.blank('/fetch/https://example.com/./x').getResponse(raw);
+    await passed.readBody();
+    expect(passed.json).toMatchObject({ name: 'fetch', path: '/https://example.com/./x' });
+  });
+
+  it('answers a negotiated 404 when nothing matches', async () => {
+    const only = lint(mount({ '/blog': where('blog') }));
+    await withServer(only, async (url) => {
+      const json = await fetch(`${url}/nope`, { headers: { accept: 'application/json' } });
+      expect(json.status).toBe(404);
+      expect(await json.json()).toMatchObject({ code: 404 });
+      const html = await fetch(`${url}/<script>`, { headers: { accept: 'text/html' } });
+      expect(html.status).toBe(404);
+      expect(html.headers.get('content-type')).toMatch(/^text\/html/);
+      const text = await fetch(`${url}/blogger`);
+      expect(text.status).toBe(404);
+      expect(text.headers.get('content-type')).toMatch(/^text\/plain/);
+    });
+  });
+
+  it('uses options.notFound when given', async () => {
+    const only = mount({ '/a': where('a') }, { notFound: new HTTPGone('gone for good') });
+    const res = await Request.blank('/b').getResponse(only);
+    expect(res.statusCode).toBe(410);
+  });
+
+  it('dispatches on host keys first, any port unless the key names one', async () => {
+    const hosts = lint(
+      mount({
+        '/': where('root'),
+        '/v1': where('plain-v1'),
+        'http://api.example.com/': where('api'),
+        'https://API.example.com/v1/': where('api-v1'),
+        'http://admin.example.com:8080/': where('admin-8080'),
+        'http://static.example.com:80': where('static-80'),
+      }),
+    );
+    await withServer(hosts, async (_url, port) => {
+      expect(await seen(port, '/x', { host: 'api.example.com' })).toMatchObject({ name: 'api', script: '', path: '/x' });
+      expect(await seen(port, '/x', { host: 'API.Example.COM.:9999' })).toMatchObject({ name: 'api' });
+      expect(await seen(port, '/v1/users', { host: 'api.example.com' })).toMatchObject({ name: 'api-v1', script: '/v1', path: '/users' });
+      expect(await seen(port, '/v1/users', { host: 'other.example.com' })).toMatchObject({ name: 'plain-v1' });
+      expect(await seen(port, '/', { host: 'admin.example.com:8080' })).toMatchObject({ name: 'admin-8080' });
+      expect(await seen(port, '/', { host: 'admin.example.com' })).toMatchObject({ name: 'root' });
+      // No port in Host means the scheme's default, so the :80 key matches.
+      expect(await seen(port, '/', { host: 'static.example.com' })).toMatchObject({ name: 'static-80' });
+      expect(await seen(port, '/', { host: 'static.example.com:80' })).toMatchObject({ name: 'static-80' });
+      expect(await seen(port, '/', { host: 'static.example.com:81' })).toMatchObject({ name: 'root' });
+      // Look-alike hosts do not match.
+      expect(await seen(port, '/', { host: 'api.example.com.evil.test' })).toMatchObject({ name: 'root' });
+      expect(await seen(port, '/', { host: 'evilapi.example.com' })).toMatchObject({ name: 'root' });
+    });
+  });
+
+  it('nests: the inner mount sees the path below the outer prefix', async () => {
+    const nested = lint(mount({ '/api': lint(mount({ '/v1': where('v1'), '/v2/': where('v2') })), '/': where('root') }));
+    await withServer(nested, async (_url, port) => {
+      expect(await seen(port, '/api/v1/users/7')).toMatchObject({ name: 'v1', script: '/api/v1', path: '/users/7' });
+      expect(await seen(port, '/api/v2')).toMatchObject({ name: 'v2', script: '/api/v2', path: '' });
+      expect((await raw(port, '/api/v3')).status).toBe(404);
+    });
+  });
+
+  it('keeps a SCRIPT_NAME set outside (baseUrl) and adds to it', async () => {
+    const res = await Request.blank('/blog/post', { baseUrl: 'https://example.com/site' }).getResponse(app);
+    await res.readBody();
+    expect(res.json).toMatchObject({ script: '/site/blog', path: '/post', appUrl: 'https://example.com/site/blog' });
+  });
+
+  it('lets a mounted app build correct redirects with applicationUrl', async () => {
+    const blog = Request.application((req) => {
+      if (req.pathInfo === '') return new HTTPFound(`${req.applicationUrl}/`);
+      return new HTTPFound(req.relativeUrl('login', true));
+    });
+    await withServer(mount({ '/blog': blog }), async (url) => {
+      const bare = await fetch(`${url}/blog`, { redirect: 'manual' });
+      expect(bare.headers.get('location')).toBe(`${url}/blog/`);
+      const deep = await fetch(`${url}/blog/a/b`, { redirect: 'manual' });
+      expect(deep.headers.get('location')).toBe(`${url}/blog/login`);
+    });
+  });
+
+  it('takes AppLike values and Map / pair lists', async () => {
+    const fixed = mount(
+      new Map<string, AppLike>([
+        ['/r', new Response('a response')],
+        ['/gone', new HTTPGone()],
+      ]),
+    );
+    expect((await Request.blank('/r').getResponse(fixed)).text).toBe('a response');
+    expect((await Request.blank('/gone/x').getResponse(fixed)).statusCode).toBe(410);
+  });
+
+  it('normalises keys and refuses bad ones', () => {
+    expect(() => mount({ '/blog': where('a'), '/blog/': where('b') })).toThrow(/same mount point/);
+    expect(() => mount({ '/': where('a'), '': where('b') })).toThrow(/same mount point/);
+    expect(() => mount({ blog: where('a') })).toThrow(/must start with/);
+    expect(() => mount({ 'ftp://x/': where('a') })).toThrow(/must start with/);
+    expect(() => mount({ 'http:///x': where('a') })).toThrow(/invalid host/);
+    expect(() => mount({ 'http://x:abc/': where('a') })).toThrow(/invalid host/);
+    expect(() => mount({ 'http://user@x/': where('a') })).toThrow(/invalid host/);
+    expect(() => mount({ '/a': 42 as never })).toThrow(/not an app/);
+    expect(() => mount({ '//a//b//': where('a'), '/a/b': where('b') })).toThrow(/same mount point/);
+  });
+});
+
+describe('cleanPath', () => {
+  it.each([
+    ['', ''],
+    ['/', '/'],
+    ['/a/b', '/a/b'],
+    ['/a//b', '/a/b'],
+    ['/a/./b/', '/a/b/'],
+    ['/a/b/..', '/a/'],
+    ['/a/b/../', '/a/'],
+    ['/..', '/'],
+    ['/../..//x', '/x'],
+    ['/.hidden/..dots', '/.hidden/..dots'],
+    ['*', '*'],
+  ])('%j → %j', (input, output) => {
+    expect(cleanPath(input)).toBe(output);
+  });
+});

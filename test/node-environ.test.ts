@@ -1,0 +1,432 @@
+/**
+ * The environ built by the Node adapter, over real sockets: CGI keys, HTTP_* headers, tsgi.*
+ * keys, request-target validation (400 without calling the app), streaming tsgi.input,
+ * tsgi.signal, and toNodeHandler on a plain http.Server (with an Express-like baseUrl).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { type App, type Environ, Request, Response, toNodeHandler } from 'tsgi';
+import { bytes, deferred, parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
+
+/** An app answering the environ's string/number/boolean values as JSON, plus a few tsgi facts. */
+const dumpApp: App = (environ, startResponse) => {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(environ)) {
+    if (key === 'tsgi.signal') continue;
+    if (typeof value === 'string' || typeof value === 'boolean' || Array.isArray(value)) out[key] = value;
+  }
+  const signal = environ['tsgi.signal'];
+  out.signal = signal instanceof AbortSignal ? (signal.aborted ? 'aborted' : 'live') : String(signal);
+  out.errorsWrite = typeof environ['tsgi.errors'].write;
+  out.inputAsync = typeof environ['tsgi.input'][Symbol.asyncIterator];
+  startResponse('200 OK', [['Content-Type', 'application/json']]);
+  return [bytes(JSON.stringify(out))];
+};
+
+/** Sends raw bytes and answers the environ dump (throws unless the answer is 200). */
+async function rawEnviron(port: number, head: string): Promise<Record<string, unknown>> {
+  const { raw } = await rawExchange(port, head);
+  const res = parseRaw(raw);
+  expect(res.status, raw).toBe(200);
+  return JSON.parse(Buffer.from(res.rest, 'latin1').toString('utf8')) as Record<string, unknown>;
+}
+
+describe('environ: CGI keys', () => {
+  it('has every CGI key for a GET, with PATH_INFO decoded and the query and URI raw', async () => {
+    const server = await start(dumpApp);
+    const socket = net.connect(server.port, '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    const clientPort = socket.localPort;
+    const chunks: Buffer[] = [];
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    const closed = new Promise((r) => socket.once('close', r));
+    socket.write(rawGet('/caf%C3%A9/a%2Fb%20c?x=1&y=%20&z=%zz&caf%C3%A9'));
+    await closed;
+    const env = JSON.parse(Buffer.from(parseRaw(Buffer.concat(chunks).toString('latin1')).rest, 'latin1').toString()) as Record<
+      string,
+      unknown
+    >;
+    expect(env).toMatchObject({
+      REQUEST_METHOD: 'GET',
+      SCRIPT_NAME: '',
+      PATH_INFO: '/café/a/b c',
+      QUERY_STRING: 'x=1&y=%20&z=%zz&caf%C3%A9',
+      REQUEST_URI: '/caf%C3%A9/a%2Fb%20c?x=1&y=%20&z=%zz&caf%C3%A9',
+      SERVER_NAME: '127.0.0.1',
+      SERVER_PORT: String(server.port),
+      SERVER_PROTOCOL: 'HTTP/1.1',
+      REMOTE_ADDR: '127.0.0.1',
+      REMOTE_PORT: String(clientPort),
+      HTTP_HOST: '127.0.0.1',
+      HTTP_CONNECTION: 'close',
+      'tsgi.version': [1, 0],
+      'tsgi.url_scheme': 'http',
+      'tsgi.multithread': false,
+      'tsgi.multiprocess': false,
+      'tsgi.run_once': false,
+      signal: 'live',
+      errorsWrite: 'function',
+      inputAsync: 'function',
+    });
+    expect(env).not.toHaveProperty('CONTENT_TYPE');
+    expect(env).not.toHaveProperty('CONTENT_LENGTH');
+  });
+
+  it('has CONTENT_TYPE and CONTENT_LENGTH (not HTTP_ keys) for a POST via http.request', async () => {
+    const server = await start(dumpApp);
+    const res = await request(`${server.url}/submit?a=b`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain; charset=utf-8', 'X-Trace': 'abc' },
+      body: 'hello',
+    });
+    expect(res.status).toBe(200);
+    const env = JSON.parse(res.body.toString()) as Record<string, unknown>;
+    expect(env).toMatchObject({
+      REQUEST_METHOD: 'POST',
+      PATH_INFO: '/submit',
+      QUERY_STRING: 'a=b',
+      CONTENT_TYPE: 'text/plain; charset=utf-8',
+      CONTENT_LENGTH: '5',
+      HTTP_X_TRACE: 'abc',
+      HTTP_HOST: `127.0.0.1:${server.port}`,
+    });
+    expect(env).not.toHaveProperty('HTTP_CONTENT_TYPE');
+    expect(env).not.toHaveProperty('HTTP_CONTENT_LENGTH');
+  });
+
+  it('reports HTTP/1.0 as SERVER_PROTOCOL and keeps the query empty when absent', async () => {
+    const server = await start(dumpApp);
+    const env = await rawEnviron(server.port, 'GET /x HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(env.SERVER_PROTOCOL).toBe('HTTP/1.0');
+    expect(env.QUERY_STRING).toBe('');
+    expect(env.PATH_INFO).toBe('/x');
+  });
+
+  it('works with fetch', async () => {
+    const server = await start(dumpApp);
+    const res = await fetch(`${server.url}/f%C3%BCr?q=%C3%BC`, { headers: { 'X-Thing': 'v' } });
+    const env = (await res.json()) as Record<string, unknown>;
+    expect(env.PATH_INFO).toBe('/für');
+    expect(env.QUERY_STRING).toBe('q=%C3%BC');
+    expect(env.HTTP_X_THING).toBe('v');
+  });
+
+  it('takes the host of an absolute-form request-target', async () => {
+    const server = await start(dumpApp);
+    const env = await rawEnviron(
+      server.port,
+      'GET http://example.com:8080/p%20q?x=1 HTTP/1.1\r\nHost: example.com:8080\r\nConnection: close\r\n\r\n',
+    );
+    expect(env).toMatchObject({ HTTP_HOST: 'example.com:8080', PATH_INFO: '/p q', QUERY_STRING: 'x=1' });
+  });
+});
+
+describe('environ: HTTP_* keys', () => {
+  it('joins repeated fields with ", " and Cookie with "; "', async () => {
+    const server = await start(dumpApp);
+    const env = await rawEnviron(
+      server.port,
+      rawGet('/', 'Accept: text/html\r\nAccept: application/json\r\nCookie: a=1\r\nCookie: b=2\r\nX-Many: 1\r\nx-many: 2\r\nX-MANY: 3\r\n'),
+    );
+    expect(env.HTTP_ACCEPT).toBe('text/html, application/json');
+    expect(env.HTTP_COOKIE).toBe('a=1; b=2');
+    expect(env.HTTP_X_MANY).toBe('1, 2, 3');
+  });
+
+  it('drops header names containing "_" so they cannot pose as dashed ones', async () => {
+    const server = await start(dumpApp);
+    const env = await rawEnviron(server.port, rawGet('/', 'X_Forwarded_For: 6.6.6.6\r\nX-Real_IP: 6.6.6.6\r\n'));
+    expect(env).not.toHaveProperty('HTTP_X_FORWARDED_FOR');
+    expect(env).not.toHaveProperty('HTTP_X_REAL_IP');
+    const both = await rawEnviron(
+      server.port,
+      rawGet('/', 'X_Forwarded_For: 6.6.6.6\r\nX-Forwarded-For: 1.2.3.4\r\nx_forwarded_for: 7.7.7.7\r\n'),
+    );
+    expect(both.HTTP_X_FORWARDED_FOR).toBe('1.2.3.4');
+  });
+
+  it('maps each header name to its own key', async () => {
+    const server = await start(dumpApp);
+    const env = await rawEnviron(server.port, rawGet('/', 'accept-language: fr\r\nX-A-B-C: 1\r\nDNT: 1\r\n'));
+    expect(env).toMatchObject({ HTTP_ACCEPT_LANGUAGE: 'fr', HTTP_X_A_B_C: '1', HTTP_DNT: '1' });
+  });
+});
+
+describe('bad request-targets and Host answer 400 without calling the app', () => {
+  const paths = [
+    '/%zz',
+    '/a%',
+    '/a%2',
+    '/%C3',
+    '/%C3/x',
+    '/%C0%AF',
+    '/%FF',
+    '/%E2%82',
+    '/%ED%A0%80',
+    '/%F4%90%80%80',
+  ];
+  for (const path of paths) {
+    it(`rejects ${path}`, async () => {
+      let calls = 0;
+      const server = await start((environ, startResponse) => {
+        calls++;
+        return dumpApp(environ, startResponse);
+      });
+      const { raw } = await rawExchange(server.port, rawGet(path));
+      const res = parseRaw(raw);
+      expect(res.status).toBe(400);
+      expect(res.rest).toMatch(/^Bad Request/);
+      expect(calls).toBe(0);
+    });
+  }
+
+  it('still decodes valid escapes after rejecting bad ones', async () => {
+    const server = await start(dumpApp);
+    const env = await rawEnviron(server.port, rawGet('/%E2%82%AC%2525'));
+    expect(env.PATH_INFO).toBe('/€%25');
+  });
+
+  const hosts = ['exa mple.com', 'a/b', 'user@host', 'host:80:90', '[::1', 'a\tb', 'h\u00e9'];
+  for (const host of hosts) {
+    it(`rejects Host: ${JSON.stringify(host)}`, async () => {
+      let calls = 0;
+      const server = await start(() => {
+        calls++;
+        return [];
+      });
+      const { raw } = await rawExchange(
+        server.port,
+        Buffer.from(`GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`, 'latin1'),
+      );
+      expect(parseRaw(raw).status).toBe(400);
+      expect(calls).toBe(0);
+    });
+  }
+
+  it('accepts bracketed IPv6 hosts and ports', async () => {
+    const server = await start(dumpApp);
+    const env = await rawEnviron(server.port, 'GET / HTTP/1.1\r\nHost: [::1]:8080\r\nConnection: close\r\n\r\n');
+    expect(env.HTTP_HOST).toBe('[::1]:8080');
+  });
+
+  it('rejects several Host headers', async () => {
+    let calls = 0;
+    const server = await start(() => {
+      calls++;
+      return [];
+    });
+    const { raw } = await rawExchange(
+      server.port,
+      'GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n',
+    );
+    expect(parseRaw(raw).status).toBe(400);
+    expect(calls).toBe(0);
+  });
+
+  it('closes the connection after a 400 and keeps serving others', async () => {
+    const server = await start(dumpApp);
+    const { raw, clean } = await rawExchange(server.port, 'GET /%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(parseRaw(raw).header('connection')).toBe('close');
+    expect(clean).toBe(true);
+    expect((await request(`${server.url}/fine`)).status).toBe(200);
+  });
+});
+
+describe('tsgi.input', () => {
+  it('streams a large POST body to the app chunk by chunk, before the client has sent it all', async () => {
+    const total = 4 * 1024 * 1024;
+    const half = total / 2;
+    const called = deferred();
+    const sizes: number[] = [];
+    const server = await start(async (environ, startResponse) => {
+      called.resolve();
+      const hash = createHash('sha256');
+      let received = 0;
+      for await (const chunk of environ['tsgi.input']) {
+        sizes.push(chunk.byteLength);
+        hash.update(chunk);
+        received += chunk.byteLength;
+      }
+      startResponse('200 OK', []);
+      return [bytes(`${received} ${hash.digest('hex')}`)];
+    });
+    const payload = randomBytes(total);
+    const expectedSum = createHash('sha256').update(payload).digest('hex');
+
+    const result = new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        `${server.url}/upload`,
+        { method: 'POST', agent: false, headers: { 'Content-Length': String(total) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+      req.write(payload.subarray(0, half));
+      // The rest is sent only once the app runs: a pre-buffering server would never call it.
+      void called.promise.then(() => req.end(payload.subarray(half)));
+    });
+    expect(await result).toBe(`${total} ${expectedSum}`);
+    expect(sizes.length).toBeGreaterThan(1);
+    expect(Math.max(...sizes)).toBeLessThan(total);
+  });
+
+  it('is read by Request.text() in Request.application', async () => {
+    const server = await start(Request.application(async (req) => new Response(`got ${await req.text()}`)));
+    const res = await fetch(`${server.url}/`, { method: 'POST', body: 'héllo' });
+    expect(await res.text()).toBe('got héllo');
+  });
+});
+
+describe('tsgi.signal', () => {
+  it('aborts when the client goes away before the answer', async () => {
+    const aborted = deferred<unknown>();
+    const entered = deferred();
+    const server = await start((environ) => {
+      const signal = environ['tsgi.signal']!;
+      entered.resolve();
+      return new Promise((_, reject) => {
+        signal.addEventListener('abort', () => {
+          aborted.resolve(signal.reason);
+          reject(signal.reason as Error);
+        });
+      });
+    });
+    const req = http.request(`${server.url}/wait`, { agent: false });
+    req.on('error', () => {});
+    req.end();
+    await entered.promise;
+    req.destroy();
+    expect(await aborted.promise).toBeInstanceOf(Error);
+  });
+
+  it('does not abort after a complete response', async () => {
+    let signal: AbortSignal | undefined;
+    const server = await start((environ, startResponse) => {
+      signal = environ['tsgi.signal'];
+      startResponse('200 OK', []);
+      return [bytes('done')];
+    });
+    const res = await request(`${server.url}/`);
+    expect(res.body.toString()).toBe('done');
+    await server.close();
+    expect(signal?.aborted).toBe(false);
+  });
+
+  it('can be replaced by middleware', async () => {
+    const mine = new AbortController().signal;
+    let seen: AbortSignal | undefined;
+    const server = await start((environ, startResponse) => {
+      environ['tsgi.signal'] = mine;
+      seen = environ['tsgi.signal'];
+      startResponse('200 OK', []);
+      return [];
+    });
+    await request(server.url);
+    expect(seen).toBe(mine);
+  });
+});
+
+describe('toNodeHandler', () => {
+  async function listen(handler: http.RequestListener): Promise<{ url: string; server: http.Server }> {
+    const server = http.createServer(handler);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    return { url: `http://127.0.0.1:${port}`, server };
+  }
+  async function stop(server: http.Server): Promise<void> {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+
+  it('runs an app on a plain http.createServer, SERVER_NAME/PORT from the socket', async () => {
+    const { url, server } = await listen(toNodeHandler(dumpApp));
+    try {
+      const res = await request(`${url}/a%20b?c`);
+      const env = JSON.parse(res.body.toString()) as Record<string, unknown>;
+      expect(env).toMatchObject({
+        PATH_INFO: '/a b',
+        QUERY_STRING: 'c',
+        SCRIPT_NAME: '',
+        SERVER_NAME: '127.0.0.1',
+        SERVER_PORT: String((server.address() as AddressInfo).port),
+      });
+    } finally {
+      await stop(server);
+    }
+  });
+
+  it('answers 400 itself for a malformed path', async () => {
+    let calls = 0;
+    const { server } = await listen(
+      toNodeHandler(() => {
+        calls++;
+        return [];
+      }),
+    );
+    try {
+      const { raw } = await rawExchange((server.address() as AddressInfo).port, rawGet('/%C0%AF'));
+      expect(parseRaw(raw).status).toBe(400);
+      expect(calls).toBe(0);
+    } finally {
+      await stop(server);
+    }
+  });
+
+  it('turns an Express-like req.baseUrl into SCRIPT_NAME', async () => {
+    const handler = toNodeHandler(dumpApp);
+    const { url, server } = await listen((req, res) => {
+      // What Express's app.use('/mo%20unt', handler) leaves on the request.
+      const mount = '/mo%20unt';
+      const r = req as http.IncomingMessage & { baseUrl?: string; originalUrl?: string };
+      if (r.url!.startsWith(mount)) {
+        r.originalUrl = r.url;
+        r.baseUrl = mount;
+        r.url = r.url!.slice(mount.length) || '/';
+      }
+      handler(req, res);
+    });
+    try {
+      const env = JSON.parse((await request(`${url}/mo%20unt/x%20y?q=1`)).body.toString()) as Record<string, unknown>;
+      expect(env).toMatchObject({
+        SCRIPT_NAME: '/mo unt',
+        PATH_INFO: '/x y',
+        QUERY_STRING: 'q=1',
+        REQUEST_URI: '/mo%20unt/x%20y?q=1',
+      });
+      const plain = JSON.parse((await request(`${url}/other`)).body.toString()) as Record<string, unknown>;
+      expect(plain).toMatchObject({ SCRIPT_NAME: '', PATH_INFO: '/other' });
+    } finally {
+      await stop(server);
+    }
+  });
+
+  it('passes options (errors, serverName, serverPort, multiprocess) into the environ', async () => {
+    const lines: string[] = [];
+    let seen: Environ | undefined;
+    const { url, server } = await listen(
+      toNodeHandler(
+        (environ, startResponse) => {
+          seen = environ;
+          environ['tsgi.errors'].write('note\n');
+          startResponse('200 OK', []);
+          return [];
+        },
+        { errors: { write: (m) => void lines.push(m) }, serverName: 'example.org', serverPort: 443, multiprocess: true },
+      ),
+    );
+    try {
+      await request(url);
+      expect(seen).toMatchObject({ SERVER_NAME: 'example.org', SERVER_PORT: '443', 'tsgi.multiprocess': true });
+      expect(lines).toEqual(['note\n']);
+    } finally {
+      await stop(server);
+    }
+  });
+});

@@ -1,0 +1,421 @@
+/**
+ * App errors in the Node adapter, over real sockets: before the headers → 500 and a log line
+ * naming the request; after them → logged and the connection cut; invalid status/headers and
+ * chunks → app errors, never sent; startResponse protocol errors.
+ */
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { type App, HTTPNotFound, Request } from 'tsgi';
+import { bytes, dechunk, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
+
+/** Expects a plain 500 answer and a log entry naming the request line and `pattern`. */
+async function expect500(app: App, pattern: RegExp, path = '/p?q=1'): Promise<string> {
+  const server = await start(app);
+  const { raw } = await rawExchange(server.port, rawGet(path));
+  const res = parseRaw(raw);
+  expect(res.statusLine).toBe('HTTP/1.1 500 Internal Server Error');
+  expect(res.header('content-length')).toBe(String(Buffer.byteLength(res.rest)));
+  expect(res.rest).toBe('Internal Server Error\n');
+  await until(() => server.log.messages.length > 0);
+  expect(server.log.text).toContain(`[tsgi] GET ${path} HTTP/1.1: `);
+  expect(server.log.text).toMatch(pattern);
+  return raw;
+}
+
+/**
+ * Expects the response to be cut: the client never sees a clean end. Over a raw socket the
+ * server sent either nothing (the error came before Node flushed the head) or a chunked head
+ * and a truncated body; node:http and fetch both see an error.
+ */
+async function expectCut(app: App, { partial = false } = {}): Promise<{ raw: string; log: string }> {
+  const server = await start(app);
+  const { raw } = await rawExchange(server.port, rawGet('/cut'));
+  if (partial || raw !== '') {
+    const res = parseRaw(raw);
+    expect(res.status).toBe(200);
+    expect(res.header('transfer-encoding')).toBe('chunked');
+    expect(() => dechunk(res.rest)).toThrow(/truncated/);
+  }
+  // node:http sees an error on the response or the request, never 'end'.
+  const outcome = await new Promise<string>((resolve) => {
+    http
+      .get(`${server.url}/cut`, { agent: false }, (r) => {
+        r.on('data', () => {});
+        r.on('end', () => resolve('end'));
+        r.on('error', (e) => resolve(`error ${e.message}`));
+      })
+      .on('error', (e) => resolve(`request error ${e.message}`));
+  });
+  expect(outcome).not.toBe('end');
+  // fetch rejects, at the latest while reading the body.
+  await expect(fetch(`${server.url}/cut`).then((r) => r.text())).rejects.toThrow();
+  await until(() => server.log.messages.length >= 3);
+  expect(server.log.text).toContain('GET /cut');
+  return { raw, log: server.log.text };
+}
+
+const ok = (startResponse: Parameters<App>[1]) => startResponse('200 OK', [['Content-Type', 'text/plain']]);
+
+describe('errors before the headers → 500, logged with the request line', () => {
+  it('a sync throw before startResponse', async () => {
+    await expect500(() => {
+      throw new Error('sync boom');
+    }, /Error: sync boom/);
+  });
+
+  it('a sync throw after startResponse', async () => {
+    await expect500((_e, startResponse) => {
+      ok(startResponse);
+      throw new Error('after start');
+    }, /after start/);
+  });
+
+  it('a rejected promise', async () => {
+    await expect500(async () => {
+      await sleep(1);
+      throw new Error('async boom');
+    }, /async boom/);
+  });
+
+  it('a non-Error thrown value', async () => {
+    await expect500(() => {
+      throw 'just a string';
+    }, /just a string/);
+  });
+
+  it('a generator throwing on its first step', async () => {
+    await expect500(
+      (_e, startResponse) =>
+        (function* () {
+          ok(startResponse);
+          throw new Error('gen first');
+        })(),
+      /gen first/,
+    );
+  });
+
+  it('an async generator rejecting on its first step', async () => {
+    await expect500(
+      (_e, startResponse) =>
+        (async function* () {
+          ok(startResponse);
+          await sleep(1);
+          throw new Error('agen first');
+        })(),
+      /agen first/,
+    );
+  });
+
+  it('a generator throwing on its second step (nothing sent yet)', async () => {
+    await expect500(
+      (_e, startResponse) =>
+        (function* () {
+          ok(startResponse);
+          yield bytes('one');
+          throw new Error('gen second');
+        })(),
+      /gen second/,
+    );
+  });
+
+  it('an error thrown by Request.application handler (not an HTTPException)', async () => {
+    await expect500(
+      Request.application(() => {
+        throw new RangeError('handler broke');
+      }),
+      /RangeError: handler broke/,
+    );
+  });
+
+  it('but an HTTPException from Request.application is its response', async () => {
+    const server = await start(
+      Request.application(() => {
+        throw new HTTPNotFound('nothing here');
+      }),
+    );
+    const res = await request(`${server.url}/x`);
+    expect(res.status).toBe(404);
+    expect(server.log.text).toBe('');
+  });
+
+  it('returning a non-iterable body (a string, null, undefined, a number)', async () => {
+    for (const body of ['text', null, undefined, 42]) {
+      await expect500((_e, startResponse) => {
+        ok(startResponse);
+        return body as never;
+      }, /invalid body/);
+    }
+  });
+
+  it('a non-Uint8Array chunk in an array body', async () => {
+    await expect500((_e, startResponse) => {
+      ok(startResponse);
+      return ['a string' as unknown as Uint8Array];
+    }, /not a Uint8Array \(string\)/);
+  });
+
+  it('a non-Uint8Array first chunk from a generator', async () => {
+    await expect500(
+      (_e, startResponse) =>
+        (function* () {
+          ok(startResponse);
+          yield 'a string' as unknown as Uint8Array;
+        })(),
+      /not a Uint8Array/,
+    );
+  });
+
+  it('a non-Uint8Array second chunk from a generator (nothing sent yet)', async () => {
+    await expect500(
+      (_e, startResponse) =>
+        (function* () {
+          ok(startResponse);
+          yield bytes('fine');
+          yield 7 as unknown as Uint8Array;
+        })(),
+      /not a Uint8Array \(number\)/,
+    );
+  });
+});
+
+describe('startResponse protocol', () => {
+  it('a body without startResponse → 500 (array, empty array, generator)', async () => {
+    await expect500(() => [bytes('x')], /without calling startResponse/);
+    await expect500(() => [], /without calling startResponse/);
+    await expect500(
+      () =>
+        (function* () {
+          yield bytes('x');
+        })(),
+      /without calling startResponse/,
+    );
+  });
+
+  it('a second call without an error throws in the app → 500', async () => {
+    await expect500((_e, startResponse) => {
+      ok(startResponse);
+      startResponse('201 Created', []);
+      return [];
+    }, /twice/);
+  });
+
+  it('a second call with an error before the headers replaces status and headers', async () => {
+    const server = await start((_e, startResponse) => {
+      startResponse('200 OK', [['X-First', '1']]);
+      startResponse('503 Service Unavailable', [['X-Second', '2']], new Error('replaced'));
+      return [bytes('sorry')];
+    });
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.statusLine).toBe('HTTP/1.1 503 Service Unavailable');
+    expect(res.header('x-second')).toBe('2');
+    expect(res.header('x-first')).toBeUndefined();
+    expect(res.rest).toBe('sorry');
+    expect(server.log.text).toBe('');
+  });
+
+  it('a call with an error from inside a generator before anything was sent replaces the status', async () => {
+    const server = await start((_e, startResponse) =>
+      (function* () {
+        startResponse('200 OK', []);
+        try {
+          throw new Error('inner');
+        } catch (error) {
+          startResponse('500 Oops', [['X-Err', '1']], error);
+        }
+        yield bytes('handled');
+      })(),
+    );
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.statusLine).toBe('HTTP/1.1 500 Oops');
+    expect(res.header('x-err')).toBe('1');
+    expect(res.rest).toBe('handled');
+  });
+
+  it('a call with an error after the headers rethrows it → connection cut, logged', async () => {
+    let rethrown: unknown;
+    const { log } = await expectCut((_e, startResponse) =>
+      (function* () {
+        ok(startResponse);
+        yield bytes('part one');
+        yield bytes('part two');
+        const error = new Error('late failure');
+        try {
+          startResponse('500 Oops', [], error);
+        } catch (e) {
+          rethrown = e;
+          throw e;
+        }
+        yield bytes('never');
+      })(),
+    );
+    expect(rethrown).toBeInstanceOf(Error);
+    expect((rethrown as Error).message).toBe('late failure');
+    expect(log).toContain('late failure');
+  });
+
+  it('headers that are not an array → 500', async () => {
+    await expect500((_e, startResponse) => {
+      startResponse('200 OK', { 'X-A': '1' } as never);
+      return [];
+    }, /array/);
+  });
+});
+
+describe('invalid status and headers are app errors, never sent', () => {
+  for (const status of ['abc', '99 X', '200 OK\r\nX-Injected: y', '200OK', '2000 OK', '200 OK\n', '', '099 Low']) {
+    it(`status ${JSON.stringify(status)}`, async () => {
+      const raw = await expect500((_e, startResponse) => {
+        startResponse(status, []);
+        return [bytes('body')];
+      }, /invalid status/);
+      expect(raw).not.toContain('X-Injected');
+      expect(raw).not.toContain('body');
+    });
+  }
+
+  it('a non-string status', async () => {
+    await expect500((_e, startResponse) => {
+      startResponse(200 as never, []);
+      return [];
+    }, /invalid status/);
+  });
+
+  const headers: Array<[string, unknown]> = [
+    ['X-Bad', 'a\r\nX-Injected: 1'],
+    ['X-Bad', 'a\nX-Injected: 1'],
+    ['X-Bad', 'nul\0byte'],
+    ['X-Bad', 42],
+    ['X-Bad', undefined],
+    ['Bad Name', 'v'],
+    ['X-Injected: 1\r\nX', 'v'],
+    ['X:y', 'v'],
+    ['', 'v'],
+    ['Na\u00efve', 'v'],
+  ];
+  for (const [name, value] of headers) {
+    it(`header ${JSON.stringify(name)}: ${JSON.stringify(value)}`, async () => {
+      const raw = await expect500((_e, startResponse) => {
+        startResponse('200 OK', [['X-Good', 'ok'], [name, value as string]]);
+        return [bytes('body')];
+      }, /header|Invalid character|HTTP token|invalid/i);
+      expect(raw).not.toContain('X-Injected');
+      expect(raw).not.toContain('X-Good');
+    });
+  }
+
+  it('an invalid header from a lazy startResponse in a stream', async () => {
+    const raw = await expect500(
+      (_e, startResponse) =>
+        (async function* () {
+          startResponse('200 OK', [['X-Bad', 'a\r\nb']]);
+          yield bytes('one');
+          yield bytes('two');
+        })(),
+      /X-Bad|Invalid character/,
+    );
+    expect(raw).not.toContain('one');
+  });
+
+  it('a header pair that is not a pair', async () => {
+    await expect500((_e, startResponse) => {
+      startResponse('200 OK', ['X-Flat' as never]);
+      return [];
+    }, /header/i);
+  });
+});
+
+describe('errors after the headers → logged, connection cut', () => {
+  it('a sync generator throwing half-way', async () => {
+    const { log } = await expectCut((_e, startResponse) =>
+      (function* () {
+        ok(startResponse);
+        yield bytes('a'.repeat(1000));
+        yield bytes('b'.repeat(1000));
+        throw new Error('half-way');
+      })(),
+    );
+    expect(log).toMatch(/GET \/cut HTTP\/1\.1: Error: half-way/);
+  });
+
+  it('an async generator rejecting half-way, after bytes reached the client', async () => {
+    const { log } = await expectCut(
+      (_e, startResponse) =>
+        (async function* () {
+          ok(startResponse);
+          yield bytes('a');
+          await sleep(1);
+          yield bytes('b');
+          await sleep(5);
+          throw new Error('async half-way');
+        })(),
+      { partial: true },
+    );
+    expect(log).toContain('async half-way');
+  });
+
+  it('a string chunk half-way', async () => {
+    const { log } = await expectCut(
+      (_e, startResponse) =>
+        (async function* () {
+          ok(startResponse);
+          yield bytes('a');
+          yield bytes('b');
+          await sleep(5);
+          yield 'c' as unknown as Uint8Array;
+        })(),
+      { partial: true },
+    );
+    expect(log).toMatch(/not a Uint8Array \(string\)/);
+  });
+
+  it('an HTTP/1.0 client (close-delimited body) sees a reset, not a clean end', async () => {
+    const server = await start((_e, startResponse) => {
+      ok(startResponse);
+      return (async function* () {
+        yield bytes('a');
+        await sleep(5);
+        yield bytes('b');
+        await sleep(5);
+        throw new Error('http/1.0 half-way');
+      })();
+    });
+    const result = await rawExchange(server.port, 'GET /old HTTP/1.0\r\nHost: x\r\n\r\n');
+    expect(result.clean).toBe(false);
+    expect((result.error as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+    await until(() => server.log.text.includes('http/1.0 half-way'));
+    expect(server.log.text).toContain('GET /old HTTP/1.0');
+  });
+
+  it('an HTTP/1.0 client gets a complete close-delimited stream cleanly', async () => {
+    const server = await start((_e, startResponse) => {
+      ok(startResponse);
+      return (async function* () {
+        yield bytes('a');
+        await sleep(2);
+        yield bytes('b');
+      })();
+    });
+    const result = await rawExchange(server.port, 'GET / HTTP/1.0\r\n\r\n');
+    expect(result.clean).toBe(true);
+    const res = parseRaw(result.raw);
+    expect(res.header('connection')).toBe('close');
+    expect(res.rest).toBe('ab');
+  });
+
+  it('a finally block still runs after the error', async () => {
+    let finalized = 0;
+    await expectCut((_e, startResponse) =>
+      (function* () {
+        try {
+          ok(startResponse);
+          yield bytes('a');
+          yield bytes('b');
+          throw new Error('x');
+        } finally {
+          finalized++;
+        }
+      })(),
+    );
+    expect(finalized).toBe(3);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * Shared helpers for the end-to-end tests of the Node adapter (test/node-*.test.ts):
+ * servers that are closed after each test, an error log to capture `tsgi.errors`, and raw
+ * clients over `node:net` and `node:http`.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { afterEach } from 'vitest';
+import { type AppLike, type ServeOptions, type ServerHandle, serve } from 'tsgi';
+
+const running: ServerHandle[] = [];
+
+afterEach(async () => {
+  const handles = running.splice(0);
+  await Promise.all(handles.map((handle) => handle.close({ timeout: 100 })));
+});
+
+/** A captured `tsgi.errors` stream. */
+export interface ErrorLog {
+  write(message: string): void;
+  readonly messages: string[];
+  readonly text: string;
+}
+
+export function errorLog(): ErrorLog {
+  const messages: string[] = [];
+  return {
+    messages,
+    write(message: string) {
+      messages.push(message);
+    },
+    get text() {
+      return messages.join('');
+    },
+  };
+}
+
+/** Starts `serve(app, { port: 0 })` with a captured error log; closed after the test. */
+export async function start(app: AppLike, options: ServeOptions = {}): Promise<ServerHandle & { log: ErrorLog }> {
+  const log = errorLog();
+  const handle = await serve(app, { port: 0, errors: log, ...options });
+  running.push(handle);
+  return { ...handle, close: handle.close.bind(handle), log };
+}
+
+export const encoder = new TextEncoder();
+export const bytes = (text: string): Uint8Array => encoder.encode(text);
+
+/** What a raw exchange received. */
+export interface RawResult {
+  /** Everything the server sent, as latin1 text. */
+  raw: string;
+  /** True when the server ended the connection cleanly (FIN), false when it was reset. */
+  clean: boolean;
+  /** The socket error, if any (ECONNRESET…). */
+  error?: Error;
+}
+
+/**
+ * Writes `request` to a fresh connection and collects everything until the server closes it.
+ * Requests should carry `Connection: close` (or be HTTP/1.0) so the server ends the exchange.
+ */
+export function rawExchange(port: number, request: string | Uint8Array): Promise<RawResult> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect(port, '127.0.0.1');
+    let error: Error | undefined;
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (err) => {
+      error = err;
+    });
+    socket.on('close', () => {
+      resolve({ raw: Buffer.concat(chunks).toString('latin1'), clean: error === undefined, error });
+    });
+    socket.write(request);
+  });
+}
+
+/** A parsed raw HTTP/1.1 response (one, from the start of `raw`). */
+export interface RawResponse {
+  statusLine: string;
+  status: number;
+  /** Header fields in order, names as sent. */
+  headers: Array<[string, string]>;
+  /** The first value of a header (case-insensitive), or undefined. */
+  header(name: string): string | undefined;
+  /** Everything after the blank line (still chunk-encoded if chunked). */
+  rest: string;
+}
+
+export function parseRaw(raw: string): RawResponse {
+  const end = raw.indexOf('\r\n\r\n');
+  if (end === -1) throw new Error(`no complete head in ${JSON.stringify(raw.slice(0, 200))}`);
+  const lines = raw.slice(0, end).split('\r\n');
+  const statusLine = lines[0]!;
+  const headers = lines.slice(1).map((line): [string, string] => {
+    const colon = line.indexOf(':');
+    return [line.slice(0, colon), line.slice(colon + 1).trim()];
+  });
+  return {
+    statusLine,
+    status: Number(statusLine.split(' ')[1]),
+    headers,
+    header: (name) => headers.find(([key]) => key.toLowerCase() === name.toLowerCase())?.[1],
+    rest: raw.slice(end + 4),
+  };
+}
+
+/**
+ * Decodes a complete chunked body; throws when the terminating zero-size chunk is missing
+ * (a truncated body).
+ */
+export function dechunk(rest: string): string {
+  let out = '';
+  let at = 0;
+  for (;;) {
+    const eol = rest.indexOf('\r\n', at);
+    if (eol === -1) throw new Error('truncated chunked body');
+    const size = parseInt(rest.slice(at, eol), 16);
+    if (Number.isNaN(size)) throw new Error('bad chunk size');
+    if (size === 0) return out;
+    const data = rest.slice(eol + 2, eol + 2 + size);
+    if (data.length < size || rest.slice(eol + 2 + size, eol + 4 + size) !== '\r\n') {
+      throw new Error('truncated chunked body');
+    }
+    out += data;
+    at = eol + 4 + size;
+  }
+}
+
+/** A GET (or other) request line with `Connection: close`. */
+export function rawGet(path: string, extra = '', method = 'GET'): string {
+  return `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n${extra}\r\n`;
+}
+
+/** The result of {@link request}. */
+export interface ClientResponse {
+  status: number;
+  statusMessage: string;
+  headers: http.IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: Buffer;
+}
+
+/** One request with `http.request` (no agent, so no pooled connections survive the test). */
+export function request(
+  url: string,
+  options: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string | Uint8Array } = {},
+): Promise<ClientResponse> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        resolve({
+          status: res.statusCode!,
+          statusMessage: res.statusMessage!,
+          headers: res.headers,
+          rawHeaders: res.rawHeaders,
+          body: Buffer.concat(chunks),
+        });
+      });
+    });
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** A promise with its resolver, for gates between the app and the test. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `predicate` every 5 ms until it holds (the test timeout bounds the wait). */
+export async function until(predicate: () => boolean): Promise<void> {
+  while (!predicate()) await sleep(5);
+}

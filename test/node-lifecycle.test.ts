@@ -1,0 +1,524 @@
+/**
+ * The Node adapter under slow and vanishing clients, over real sockets: backpressure (a paused
+ * reader stops the body iterator), client hang-up (return() runs, finally blocks run,
+ * tsgi.signal aborts), graceful close(), and the server outliving crashing requests.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { type App, type Body, Request, Response, serve } from 'tsgi';
+import { bytes, deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
+
+const CHUNK = new Uint8Array(64 * 1024).fill(120);
+const TOTAL_CHUNKS = 1024; // 64 MiB: far more than the kernel buffers of a paused connection
+
+/** Waits until `read()` has not changed for `quiet` ms (the producer is blocked). */
+async function settle(read: () => number, quiet = 100): Promise<number> {
+  let last = read();
+  let stableSince = Date.now();
+  for (;;) {
+    await sleep(10);
+    const now = read();
+    if (now !== last) {
+      last = now;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= quiet) {
+      return now;
+    }
+  }
+}
+
+/** Connects, sends a GET, and does not read until `resume()`; then collects everything. */
+function pausedClient(port: number, path = '/') {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.pause();
+  socket.write(rawGet(path));
+  let received = 0;
+  let head = '';
+  const done = new Promise<number>((resolve, reject) => {
+    socket.on('error', reject);
+    socket.on('end', () => resolve(received));
+  });
+  return {
+    socket,
+    done,
+    head: () => head,
+    resume() {
+      socket.on('data', (chunk: Buffer) => {
+        if (head === '' || !head.includes('\r\n\r\n')) head += chunk.toString('latin1', 0, Math.min(chunk.length, 512));
+        received += chunk.length;
+      });
+      socket.resume();
+    },
+  };
+}
+
+describe('backpressure: a paused reader pauses the body iterator', () => {
+  const producers: Array<[string, (count: () => void) => Body]> = [
+    [
+      'sync generator',
+      (count) =>
+        (function* () {
+          for (let i = 0; i < TOTAL_CHUNKS; i++) {
+            count();
+            yield CHUNK;
+          }
+        })(),
+    ],
+    [
+      'async generator',
+      (count) =>
+        (async function* () {
+          for (let i = 0; i < TOTAL_CHUNKS; i++) {
+            count();
+            yield CHUNK;
+          }
+        })(),
+    ],
+  ];
+  for (const [kind, producer] of producers) {
+    it(`${kind}: production stops while the client does not read, then everything arrives`, async () => {
+      let produced = 0;
+      const server = await start((_environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+        return producer(() => produced++);
+      });
+      const client = pausedClient(server.port);
+      await until(() => produced > 0);
+      const whilePaused = await settle(() => produced);
+      // Bounded by the socket buffers, well below the whole body.
+      expect(whilePaused).toBeLessThan(TOTAL_CHUNKS / 4);
+      client.resume();
+      const received = await client.done;
+      expect(produced).toBe(TOTAL_CHUNKS);
+      expect(client.head()).toContain('Transfer-Encoding: chunked');
+      const headLength = client.head().indexOf('\r\n\r\n') + 4;
+      const framing = received - headLength - TOTAL_CHUNKS * CHUNK.byteLength;
+      // Chunk-size lines ("10000\r\n" + "\r\n") per chunk plus the final "0\r\n\r\n".
+      expect(framing).toBe(TOTAL_CHUNKS * 9 + 5);
+      expect(server.log.text).toBe('');
+    });
+  }
+
+  it('node:http client pausing its response also pauses production', async () => {
+    let produced = 0;
+    const server = await start((_environ, startResponse) => {
+      startResponse('200 OK', []);
+      return (function* () {
+        for (let i = 0; i < TOTAL_CHUNKS; i++) {
+          produced++;
+          yield CHUNK;
+        }
+      })();
+    });
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.get(server.url, { agent: false }, resolve).on('error', reject);
+    });
+    res.pause();
+    const whilePaused = await settle(() => produced);
+    expect(whilePaused).toBeLessThan(TOTAL_CHUNKS / 4);
+    let received = 0;
+    res.on('data', (c: Buffer) => (received += c.length));
+    res.resume();
+    await new Promise((r) => res.once('end', r));
+    expect(received).toBe(TOTAL_CHUNKS * CHUNK.byteLength);
+  });
+});
+
+describe('client hang-up', () => {
+  it('runs a sync generator finally block and aborts tsgi.signal', async () => {
+    const finalized = deferred<string>();
+    let signal: AbortSignal | undefined;
+    const server = await start((environ, startResponse) => {
+      signal = environ['tsgi.signal'];
+      startResponse('200 OK', []);
+      return (function* () {
+        try {
+          for (;;) yield CHUNK;
+        } finally {
+          finalized.resolve('sync finally');
+        }
+      })();
+    });
+    await new Promise<void>((resolve) => {
+      const req = http.get(server.url, { agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => {});
+    });
+    expect(await finalized.promise).toBe('sync finally');
+    await until(() => signal!.aborted);
+    expect(server.log.text).toBe('');
+  });
+
+  it('runs an async generator finally block while it waits between chunks', async () => {
+    const finalized = deferred<string>();
+    const server = await start((_environ, startResponse) => {
+      startResponse('200 OK', []);
+      return (async function* () {
+        try {
+          for (;;) {
+            yield bytes('tick\n');
+            await sleep(5);
+          }
+        } finally {
+          await sleep(1);
+          finalized.resolve('async finally');
+        }
+      })();
+    });
+    const req = http.get(server.url, { agent: false }, (res) => {
+      res.once('data', () => req.destroy());
+    });
+    req.on('error', () => {});
+    expect(await finalized.promise).toBe('async finally');
+  });
+
+  it('runs finally when the generator is blocked by backpressure', async () => {
+    const finalized = deferred();
+    let produced = 0;
+    const server = await start((_environ, startResponse) => {
+      startResponse('200 OK', []);
+      return (function* () {
+        try {
+          for (;;) {
+            produced++;
+            yield CHUNK;
+          }
+        } finally {
+          finalized.resolve();
+        }
+      })();
+    });
+    const client = pausedClient(server.port);
+    client.done.catch(() => {});
+    await until(() => produced > 0);
+    await settle(() => produced);
+    client.socket.destroy();
+    await finalized.promise;
+  });
+
+  it('calls return() of a custom iterator that is waiting for its next chunk', async () => {
+    const returned = deferred();
+    const waiting = deferred();
+    const server = await start((_environ, startResponse) => {
+      startResponse('200 OK', []);
+      let step = 0;
+      let wake: ((r: IteratorResult<Uint8Array>) => void) | undefined;
+      const iterator: AsyncIterator<Uint8Array> & AsyncIterable<Uint8Array> = {
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+        next() {
+          step++;
+          if (step <= 2) return Promise.resolve({ done: false, value: bytes(`event ${step}\n`) });
+          waiting.resolve();
+          // An event source with nothing to say: only return() wakes it.
+          return new Promise((r) => (wake = r));
+        },
+        return() {
+          returned.resolve();
+          wake?.({ done: true, value: undefined });
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      };
+      return iterator;
+    });
+    const req = http.get(server.url, { agent: false });
+    req.on('error', () => {});
+    await waiting.promise;
+    req.destroy();
+    await returned.promise;
+  });
+
+  it('closes the body when the client left while the app was still working', async () => {
+    const left = deferred();
+    const returned = deferred();
+    let nextCalls = 0;
+    const server = await start(async (environ, startResponse) => {
+      await new Promise((r) => environ['tsgi.signal']!.addEventListener('abort', r));
+      left.resolve();
+      startResponse('200 OK', []);
+      const body: Iterable<Uint8Array> & Iterator<Uint8Array> = {
+        [Symbol.iterator]() {
+          return this;
+        },
+        next() {
+          nextCalls++;
+          return { done: false, value: CHUNK };
+        },
+        return() {
+          returned.resolve();
+          return { done: true, value: undefined };
+        },
+      };
+      return body;
+    });
+    const req = http.get(server.url, { agent: false });
+    req.on('error', () => {});
+    await sleep(20);
+    req.destroy();
+    await left.promise;
+    await returned.promise;
+    await sleep(20);
+    expect(nextCalls).toBeLessThan(3);
+  });
+
+  it('aborts tsgi.signal seen through Request.signal', async () => {
+    const aborted = deferred();
+    const started = deferred();
+    const server = await start(
+      Request.application(async (req) => {
+        started.resolve();
+        await new Promise<void>((resolve) => req.signal!.addEventListener('abort', () => resolve()));
+        aborted.resolve();
+        return new Response('too late');
+      }),
+    );
+    const req = http.get(server.url, { agent: false });
+    req.on('error', () => {});
+    await started.promise;
+    req.destroy();
+    await aborted.promise;
+  });
+
+  it('does not log a hang-up as an error', async () => {
+    const finalized = deferred();
+    const server = await start((_environ, startResponse) => {
+      startResponse('200 OK', []);
+      return (async function* () {
+        try {
+          for (;;) {
+            yield CHUNK;
+            await sleep(1);
+          }
+        } finally {
+          finalized.resolve();
+        }
+      })();
+    });
+    const req = http.get(server.url, { agent: false }, (res) => res.once('data', () => req.destroy()));
+    req.on('error', () => {});
+    await finalized.promise;
+    await sleep(20);
+    expect(server.log.text).toBe('');
+  });
+});
+
+describe('graceful close()', () => {
+  it('lets in-flight requests finish, refuses new connections, then resolves', async () => {
+    const gate = deferred();
+    const entered = deferred();
+    const handle = await serve(
+      async (_environ, startResponse) => {
+        entered.resolve();
+        await gate.promise;
+        startResponse('200 OK', []);
+        return [bytes('finished')];
+      },
+      { port: 0 },
+    );
+    // fetch keeps its connection alive: close() must not wait for its idle timeout.
+    const inFlight = fetch(handle.url).then(async (r) => [r.status, await r.text(), r.headers.get('connection')] as const);
+    await entered.promise;
+    let closed = false;
+    const closing = handle.close().then(() => (closed = true));
+    await sleep(20);
+    expect(closed).toBe(false);
+    await expect(
+      new Promise((resolve, reject) => {
+        const s = net.connect(handle.port, '127.0.0.1');
+        s.on('connect', () => {
+          s.destroy();
+          resolve('connected');
+        });
+        s.on('error', reject);
+      }),
+    ).rejects.toThrow(/ECONNREFUSED/);
+    gate.resolve();
+    // Answers started after close() tell the client the connection is going away.
+    expect(await inFlight).toEqual([200, 'finished', 'close']);
+    await closing;
+    expect(handle.server.listening).toBe(false);
+  });
+
+  it('closes idle keep-alive connections at once', async () => {
+    const handle = await serve((_e, startResponse) => {
+      startResponse('200 OK', []);
+      return [bytes('x')];
+    }, { port: 0 });
+    const agent = new http.Agent({ keepAlive: true });
+    await new Promise<void>((resolve, reject) => {
+      http.get(handle.url, { agent }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      }).on('error', reject);
+    });
+    const t0 = Date.now();
+    await handle.close({ timeout: 30_000 });
+    // Without closing idle connections this would wait for the keep-alive timeout.
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    agent.destroy();
+  });
+
+  it('closes a keep-alive connection once its in-flight stream ends', async () => {
+    const gate = deferred();
+    // Long keep-alive and close timeouts: only closing the connection as it goes idle ends this test in time.
+    const handle = await serve(
+      (_e, startResponse) => {
+        startResponse('200 OK', []);
+        return (async function* () {
+          yield bytes('head out;');
+          await gate.promise;
+          yield bytes('done');
+        })();
+      },
+      { port: 0, server: { keepAliveTimeout: 120_000 } },
+    );
+    const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 120_000 });
+    try {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        http.get(handle.url, { agent }, resolve).on('error', reject);
+      });
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      await until(() => text.length > 0);
+      const closing = handle.close({ timeout: 120_000 });
+      gate.resolve();
+      await new Promise((r) => res.once('end', r));
+      expect(text).toBe('head out;done');
+      await closing;
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('cuts the remaining connections after the timeout', async () => {
+    const finalized = deferred();
+    const handle = await serve((_e, startResponse) => {
+      startResponse('200 OK', []);
+      return (async function* () {
+        try {
+          for (;;) {
+            yield bytes('.');
+            await sleep(5);
+          }
+        } finally {
+          finalized.resolve();
+        }
+      })();
+    }, { port: 0, errors: { write() {} } });
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.get(handle.url, { agent: false }, resolve).on('error', reject);
+    });
+    res.on('data', () => {});
+    const ended = new Promise<string>((resolve) => {
+      res.on('end', () => resolve('end'));
+      res.on('error', () => resolve('error'));
+      res.on('aborted', () => resolve('error'));
+    });
+    await handle.close({ timeout: 50 });
+    expect(await ended).toBe('error');
+    await finalized.promise;
+  });
+
+  it('is idempotent', async () => {
+    const handle = await serve(() => [], { port: 0 });
+    const a = handle.close();
+    const b = handle.close();
+    await Promise.all([a, b]);
+    expect(handle.server.listening).toBe(false);
+  });
+});
+
+describe('the server outlives any one request', () => {
+  const crashy: App = (environ, startResponse) => {
+    switch (environ.PATH_INFO) {
+      case '/sync':
+        throw new Error('sync crash');
+      case '/async':
+        return Promise.reject(new Error('async crash'));
+      case '/mid':
+        startResponse('200 OK', []);
+        return (async function* () {
+          yield bytes('a');
+          await sleep(2);
+          yield bytes('b');
+          throw new Error('mid crash');
+        })();
+      case '/finally':
+        startResponse('200 OK', []);
+        return (function* () {
+          try {
+            yield bytes('a');
+            yield bytes('b');
+          } finally {
+            // eslint-disable-next-line no-unsafe-finally
+            throw new Error('finally crash');
+          }
+        })();
+      case '/badreturn':
+        startResponse('200 OK', []);
+        return {
+          [Symbol.iterator]() {
+            return {
+              next: () => ({ done: false, value: CHUNK }),
+              return: () => {
+                throw new Error('return() crash');
+              },
+            };
+          },
+        };
+      default:
+        startResponse('200 OK', []);
+        return [bytes('alive')];
+    }
+  };
+
+  it('keeps serving on this and another server after crashes', async () => {
+    const a = await start(crashy);
+    const b = await start(crashy);
+    for (const path of ['/sync', '/async', '/mid', '/finally']) {
+      const { raw } = await rawExchange(a.port, rawGet(path));
+      expect(raw === '' || parseRaw(raw).status >= 200).toBe(true);
+    }
+    // A hang-up whose return() throws is logged, not fatal.
+    await new Promise<void>((resolve) => {
+      const req = http.get(`${a.url}/badreturn`, { agent: false }, (res) => res.once('data', () => {
+        req.destroy();
+        resolve();
+      }));
+      req.on('error', () => {});
+    });
+    await until(() => a.log.text.includes('return() crash'));
+    for (const server of [a, b]) {
+      const res = await request(`${server.url}/ok`);
+      expect(res.body.toString()).toBe('alive');
+    }
+    expect(a.log.text).toContain('sync crash');
+    expect(a.log.text).toContain('async crash');
+    expect(a.log.text).toContain('mid crash');
+    expect(a.log.text).toContain('finally crash');
+  });
+
+  it('survives many concurrent requests that crash and hang up', async () => {
+    const server = await start(crashy);
+    const paths = ['/sync', '/async', '/mid', '/ok', '/finally'];
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        fetch(`${server.url}${paths[i % paths.length]}`)
+          .then((r) => r.text())
+          .then(
+            (text) => text,
+            () => 'failed',
+          ),
+      ),
+    );
+    expect(results.filter((t) => t === 'alive')).toHaveLength(10);
+    expect((await request(`${server.url}/ok`)).body.toString()).toBe('alive');
+  });
+});

@@ -1,0 +1,510 @@
+/**
+ * How the Node adapter sends what the app answers, over real sockets: when headers go out,
+ * Content-Length vs chunked, lazy startResponse, HEAD/204/304, hop-by-hop fields, and an
+ * app-declared Content-Length that does not match the body.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { type App, type Body, Request, Response } from 'tsgi';
+import {
+  bytes,
+  dechunk,
+  deferred,
+  parseRaw,
+  rawExchange,
+  rawGet,
+  request,
+  sleep,
+  start,
+  until,
+} from './node-helpers.ts';
+
+/** A raw app answering `body` (an array or a generator factory) with `headers`. */
+function rawApp(body: () => Body, status = '200 OK', headers: Array<[string, string]> = []): App {
+  return (_environ, startResponse) => {
+    startResponse(status, headers);
+    return body();
+  };
+}
+
+describe('framing: Content-Length or chunked', () => {
+  it('gives a single-chunk array body a Content-Length', async () => {
+    const server = await start(rawApp(() => [bytes('hello')], '200 OK', [['Content-Type', 'text/plain']]));
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.statusLine).toBe('HTTP/1.1 200 OK');
+    expect(res.header('content-length')).toBe('5');
+    expect(res.header('transfer-encoding')).toBeUndefined();
+    expect(res.header('content-type')).toBe('text/plain');
+    expect(res.rest).toBe('hello');
+  });
+
+  it('gives a several-chunk array body the summed Content-Length', async () => {
+    const server = await start(rawApp(() => [bytes('ab'), bytes(''), bytes('cde')]));
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.header('content-length')).toBe('5');
+    expect(res.rest).toBe('abcde');
+  });
+
+  it('gives an empty body Content-Length: 0 (headers sent at the end)', async () => {
+    const server = await start(rawApp(() => []));
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.header('content-length')).toBe('0');
+    expect(res.rest).toBe('');
+  });
+
+  it('gives a generator yielding one chunk a Content-Length', async () => {
+    const server = await start(
+      rawApp(function* () {
+        yield bytes('only');
+      }),
+    );
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.header('content-length')).toBe('4');
+    expect(res.rest).toBe('only');
+  });
+
+  it('gives an async generator yielding one chunk a Content-Length', async () => {
+    const server = await start(
+      rawApp(async function* () {
+        await sleep(1);
+        yield bytes('only');
+      }),
+    );
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.header('content-length')).toBe('4');
+    expect(res.rest).toBe('only');
+  });
+
+  it('sends a generator of several chunks chunked', async () => {
+    const server = await start(
+      rawApp(function* () {
+        yield bytes('one,');
+        yield bytes('two,');
+        yield bytes('three');
+      }),
+    );
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.header('transfer-encoding')).toBe('chunked');
+    expect(res.header('content-length')).toBeUndefined();
+    expect(dechunk(res.rest)).toBe('one,two,three');
+  });
+
+  it('sends a slow async generator chunked', async () => {
+    const server = await start(
+      rawApp(async function* () {
+        for (let i = 0; i < 5; i++) {
+          await sleep(2);
+          yield bytes(`${i}`);
+        }
+      }),
+    );
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.header('transfer-encoding')).toBe('chunked');
+    expect(dechunk(res.rest)).toBe('01234');
+  });
+
+  it('keeps an app-declared Content-Length on a stream (no chunking)', async () => {
+    const server = await start(
+      rawApp(
+        function* () {
+          yield bytes('abc');
+          yield bytes('def');
+        },
+        '200 OK',
+        [['Content-Length', '6']],
+      ),
+    );
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.header('content-length')).toBe('6');
+    expect(res.header('transfer-encoding')).toBeUndefined();
+    expect(res.rest).toBe('abcdef');
+  });
+
+  it('keeps repeated headers (Set-Cookie) separate and in order', async () => {
+    const app = Request.application(() => {
+      const res = new Response('x');
+      res.setCookie('a', '1');
+      res.setCookie('b', '2');
+      return res;
+    });
+    const server = await start(app);
+    const res = await request(server.url);
+    const cookies = res.headers['set-cookie'] ?? [];
+    expect(cookies).toHaveLength(2);
+    expect(cookies[0]).toMatch(/^a=1(;|$)/);
+    expect(cookies[1]).toMatch(/^b=2(;|$)/);
+  });
+
+  it('serves a streamed Response body from Request.application', async () => {
+    const app = Request.application(
+      () =>
+        new Response(
+          (async function* () {
+            yield bytes('s1 ');
+            await sleep(1);
+            yield bytes('s2');
+          })(),
+        ),
+    );
+    const server = await start(app);
+    const res = await fetch(server.url);
+    expect(res.headers.get('transfer-encoding')).toBe('chunked');
+    expect(await res.text()).toBe('s1 s2');
+  });
+});
+
+describe('when headers go out', () => {
+  it('holds the headers until the first body chunk exists', async () => {
+    const gate = deferred();
+    const reached = deferred();
+    const server = await start((_environ, startResponse) => {
+      startResponse('200 OK', [['X-Early', 'no']]);
+      return (async function* () {
+        reached.resolve();
+        await gate.promise;
+        yield bytes('a');
+        yield bytes('b');
+      })();
+    });
+    const received: Buffer[] = [];
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('data', (c: Buffer) => received.push(c));
+    const closed = new Promise((r) => socket.once('close', r));
+    socket.write(rawGet('/'));
+    await reached.promise;
+    await sleep(50);
+    expect(Buffer.concat(received).length).toBe(0);
+    gate.resolve();
+    await closed;
+    const res = parseRaw(Buffer.concat(received).toString('latin1'));
+    expect(res.header('x-early')).toBe('no');
+    expect(dechunk(res.rest)).toBe('ab');
+  });
+
+  it('sends the headers with the first chunk while later ones are pending', async () => {
+    const gate = deferred();
+    const server = await start((_environ, startResponse) => {
+      startResponse('200 OK', []);
+      return (async function* () {
+        yield bytes('first');
+        await gate.promise;
+        yield bytes('second');
+      })();
+    });
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.get(server.url, { agent: false }, resolve).on('error', reject);
+    });
+    expect(res.statusCode).toBe(200);
+    const first = await new Promise<Buffer>((r) => res.once('data', r));
+    expect(first.toString()).toBe('first');
+    gate.resolve();
+    const rest: Buffer[] = [];
+    res.on('data', (c: Buffer) => rest.push(c));
+    await new Promise((r) => res.once('end', r));
+    expect(Buffer.concat(rest).toString()).toBe('second');
+  });
+});
+
+describe('lazy startResponse', () => {
+  it('works inside a sync generator', async () => {
+    const app: App = (_environ, startResponse) =>
+      (function* () {
+        startResponse('201 Created', [['X-Lazy', '1']]);
+        yield bytes('made');
+      })();
+    const server = await start(app);
+    const res = await request(server.url);
+    expect(res.status).toBe(201);
+    expect(res.headers['x-lazy']).toBe('1');
+    expect(res.body.toString()).toBe('made');
+  });
+
+  it('works inside an async generator after an await, with several chunks', async () => {
+    const app: App = (_environ, startResponse) =>
+      (async function* () {
+        await sleep(2);
+        startResponse('202 Accepted', []);
+        yield bytes('a');
+        yield bytes('b');
+      })();
+    const server = await start(app);
+    const res = await request(server.url);
+    expect(res.status).toBe(202);
+    expect(res.body.toString()).toBe('ab');
+  });
+
+  it('works for an empty generator body', async () => {
+    // eslint-disable-next-line require-yield
+    const app: App = (_environ, startResponse) =>
+      (function* () {
+        startResponse('200 OK', [['X-Empty', 'yes']]);
+      })();
+    const server = await start(app);
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.status).toBe(200);
+    expect(res.header('x-empty')).toBe('yes');
+    expect(res.header('content-length')).toBe('0');
+  });
+
+  it('works when the app returns a promise of a body', async () => {
+    const server = await start(async (_environ, startResponse) => {
+      await sleep(1);
+      startResponse('200 OK', []);
+      return [bytes('later')];
+    });
+    expect((await request(server.url)).body.toString()).toBe('later');
+  });
+});
+
+describe('HEAD and bodiless statuses', () => {
+  it('answers HEAD with the GET headers and no body (Request.application)', async () => {
+    const server = await start(Request.application(() => new Response('hello')));
+    const { raw } = await rawExchange(server.port, rawGet('/', '', 'HEAD'));
+    const res = parseRaw(raw);
+    expect(res.status).toBe(200);
+    expect(res.header('content-length')).toBe('5');
+    expect(res.header('content-type')).toBe('text/plain; charset=utf-8');
+    expect(res.rest).toBe('');
+  });
+
+  it('answers HEAD to a raw app returning a body: headers, Content-Length, no body', async () => {
+    const server = await start(rawApp(() => [bytes('abc'), bytes('de')]));
+    const res = parseRaw((await rawExchange(server.port, rawGet('/', '', 'HEAD'))).raw);
+    expect(res.header('content-length')).toBe('5');
+    expect(res.rest).toBe('');
+  });
+
+  it('answers HEAD to a streaming app with headers only and closes the stream', async () => {
+    let closed = false;
+    const server = await start(
+      rawApp(function* () {
+        try {
+          for (;;) yield bytes('x'.repeat(100));
+        } finally {
+          closed = true;
+        }
+      }),
+    );
+    const res = parseRaw((await rawExchange(server.port, rawGet('/', '', 'HEAD'))).raw);
+    expect(res.status).toBe(200);
+    expect(res.rest).toBe('');
+    await until(() => closed);
+  });
+
+  it('keeps the connection usable after HEAD (keep-alive)', async () => {
+    const server = await start(rawApp(() => [bytes('body')]));
+    const socket = net.connect(server.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (c: Buffer) => received.push(c));
+    const closed = new Promise((r) => socket.once('close', r));
+    socket.write('HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await closed;
+    const raw = Buffer.concat(received).toString('latin1');
+    expect(raw.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
+    expect(raw.endsWith('\r\n\r\nbody')).toBe(true);
+  });
+
+  for (const status of ['204 No Content', '304 Not Modified']) {
+    it(`sends ${status} without a body or Content-Length`, async () => {
+      const server = await start(rawApp(() => [], status, [['ETag', '"x"']]));
+      const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+      expect(res.statusLine).toBe(`HTTP/1.1 ${status}`);
+      expect(res.header('etag')).toBe('"x"');
+      expect(res.header('content-length')).toBeUndefined();
+      expect(res.header('transfer-encoding')).toBeUndefined();
+      expect(res.rest).toBe('');
+    });
+
+    it(`drops a body the app gives a ${status}`, async () => {
+      const server = await start(
+        rawApp(
+          function* () {
+            yield bytes('nope');
+            yield bytes('nope');
+          },
+          status,
+        ),
+      );
+      const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+      expect(res.status).toBe(Number(status.slice(0, 3)));
+      expect(res.header('transfer-encoding')).toBeUndefined();
+      expect(res.rest).toBe('');
+    });
+  }
+
+  it('keeps the keep-alive connection in sync after a 204 with a body attempt', async () => {
+    const server = await start((environ, startResponse) => {
+      if (environ.PATH_INFO === '/empty') {
+        startResponse('204 No Content', []);
+        return [bytes('ignored')];
+      }
+      startResponse('200 OK', []);
+      return [bytes('second')];
+    });
+    const socket = net.connect(server.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (c: Buffer) => received.push(c));
+    const closed = new Promise((r) => socket.once('close', r));
+    socket.write('GET /empty HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await closed;
+    const raw = Buffer.concat(received).toString('latin1');
+    expect(raw.startsWith('HTTP/1.1 204 No Content\r\n')).toBe(true);
+    expect(raw).not.toContain('ignored');
+    expect(raw.endsWith('\r\n\r\nsecond')).toBe(true);
+  });
+});
+
+describe('hop-by-hop headers from the app', () => {
+  it('drops them all', async () => {
+    const server = await start(
+      rawApp(
+        function* () {
+          yield bytes('a');
+          yield bytes('b');
+        },
+        '200 OK',
+        [
+          ['Transfer-Encoding', 'gzip'],
+          ['Keep-Alive', 'timeout=99'],
+          ['Upgrade', 'h2c'],
+          ['TE', 'trailers'],
+          ['Trailer', 'X-Sum'],
+          ['Proxy-Connection', 'keep-alive'],
+          ['Proxy-Authenticate', 'Basic'],
+          ['Proxy-Authorization', 'Basic eA=='],
+          ['X-Kept', 'yes'],
+        ],
+      ),
+    );
+    const { raw } = await rawExchange(server.port, rawGet('/'));
+    const res = parseRaw(raw);
+    const names = res.headers.map(([name]) => name.toLowerCase());
+    for (const hop of ['keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization']) {
+      expect(names).not.toContain(hop);
+    }
+    expect(res.headers.filter(([name]) => name.toLowerCase() === 'transfer-encoding')).toEqual([
+      ['Transfer-Encoding', 'chunked'],
+    ]);
+    expect(res.header('x-kept')).toBe('yes');
+    expect(dechunk(res.rest)).toBe('ab');
+  });
+
+  it('honours Connection: close from the app (the server closes the connection)', async () => {
+    const server = await start(rawApp(() => [bytes('bye')], '200 OK', [['Connection', 'close']]));
+    const socket = net.connect(server.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (c: Buffer) => received.push(c));
+    const closed = new Promise((r) => socket.once('close', r));
+    // Two pipelined keep-alive requests: only the first is answered.
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await closed;
+    const raw = Buffer.concat(received).toString('latin1');
+    expect(raw.match(/HTTP\/1\.1/g)).toHaveLength(1);
+    const res = parseRaw(raw);
+    expect(res.header('connection')).toBe('close');
+    expect(res.rest).toBe('bye');
+  });
+
+  it('drops Connection: keep-alive from the app (the server decides)', async () => {
+    const server = await start(rawApp(() => [bytes('x')], '200 OK', [['Connection', 'keep-alive, X-Foo']]));
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.headers.filter(([name]) => name.toLowerCase() === 'connection')).toEqual([['Connection', 'close']]);
+  });
+});
+
+describe('app-declared Content-Length that does not match the body', () => {
+  it('answers 500 (never sends) when an array body is shorter than declared', async () => {
+    const server = await start(rawApp(() => [bytes('short')], '200 OK', [['Content-Length', '10']]));
+    const { raw } = await rawExchange(server.port, rawGet('/'));
+    const res = parseRaw(raw);
+    expect(res.status).toBe(500);
+    expect(raw).not.toContain('short');
+    expect(server.log.text).toMatch(/Content-Length/);
+  });
+
+  it('answers 500 (never sends) when an array body is longer than declared', async () => {
+    const server = await start(rawApp(() => [bytes('toolong')], '200 OK', [['Content-Length', '3']]));
+    const { raw } = await rawExchange(server.port, rawGet('/'));
+    expect(parseRaw(raw).status).toBe(500);
+    expect(raw).not.toContain('too');
+  });
+
+  for (const value of ['abc', '-1', '1.5', '5, 5', '', ' 5']) {
+    it(`answers 500 for Content-Length ${JSON.stringify(value)}`, async () => {
+      const server = await start(rawApp(() => [bytes('hello')], '200 OK', [['Content-Length', value]]));
+      const { raw } = await rawExchange(server.port, rawGet('/'));
+      expect(parseRaw(raw).status).toBe(500);
+      expect(raw).not.toContain('hello');
+    });
+  }
+
+  it('cuts the connection when a stream is shorter than declared', async () => {
+    const server = await start(
+      rawApp(
+        function* () {
+          yield bytes('abc');
+          yield bytes('def');
+        },
+        '200 OK',
+        [['Content-Length', '100']],
+      ),
+    );
+    const { raw } = await rawExchange(server.port, rawGet('/'));
+    // Either nothing left, or a head promising 100 bytes followed by fewer: never a full answer.
+    if (raw !== '') {
+      const res = parseRaw(raw);
+      expect(res.header('content-length')).toBe('100');
+      expect(res.rest.length).toBeLessThan(100);
+    }
+    await until(() => server.log.text.length > 0);
+    expect(server.log.text).toMatch(/GET \/ HTTP\/1\.1: /);
+    // And fetch sees an error, not a clean short body.
+    await expect(fetch(server.url).then((r) => r.text())).rejects.toThrow();
+  });
+
+  it('cuts the connection when a stream is longer than declared', async () => {
+    const server = await start(
+      rawApp(
+        function* () {
+          yield bytes('abc');
+          yield bytes('def');
+          yield bytes('ghi');
+        },
+        '200 OK',
+        [['Content-Length', '4']],
+      ),
+    );
+    const socket = net.connect(server.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (c: Buffer) => received.push(c));
+    socket.on('error', () => {});
+    const closed = new Promise((r) => socket.once('close', r));
+    // Keep-alive, then a second request: extra bytes must never be taken as the next response.
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await closed;
+    const raw = Buffer.concat(received).toString('latin1');
+    expect(raw).not.toContain('ghi');
+    expect(raw.match(/HTTP\/1\.1 200/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    await until(() => server.log.text.length > 0);
+  });
+
+  it('accepts a HEAD answer with the GET Content-Length and no body', async () => {
+    const server = await start((environ, startResponse) => {
+      startResponse('200 OK', [['Content-Length', '42']]);
+      return environ.REQUEST_METHOD === 'HEAD' ? [] : [bytes('x'.repeat(42))];
+    });
+    const res = parseRaw((await rawExchange(server.port, rawGet('/', '', 'HEAD'))).raw);
+    expect(res.status).toBe(200);
+    expect(res.header('content-length')).toBe('42');
+    expect(server.log.text).toBe('');
+  });
+
+  it('accepts a 304 carrying the representation Content-Length', async () => {
+    const server = await start(rawApp(() => [], '304 Not Modified', [['Content-Length', '42']]));
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.status).toBe(304);
+    expect(res.rest).toBe('');
+    expect(server.log.text).toBe('');
+  });
+});

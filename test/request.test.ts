@@ -1,0 +1,805 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BufferedInput,
+  type Environ,
+  HTTPBadRequest,
+  HTTPContentTooLarge,
+  HTTPException,
+  HTTPUnsupportedMediaType,
+  MultiDict,
+  Request,
+  TSGI_VERSION,
+  splitHost,
+} from 'tsgi';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** A minimal hand-made environ (no Host header unless given). */
+function makeEnviron(extra: Partial<Environ> = {}): Environ {
+  return {
+    REQUEST_METHOD: 'GET',
+    SCRIPT_NAME: '',
+    PATH_INFO: '/',
+    QUERY_STRING: '',
+    SERVER_NAME: 'server.example',
+    SERVER_PORT: '80',
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    'tsgi.version': TSGI_VERSION,
+    'tsgi.url_scheme': 'http',
+    'tsgi.input': new BufferedInput(new Uint8Array(0)),
+    'tsgi.errors': { write() {} },
+    'tsgi.multithread': false,
+    'tsgi.multiprocess': false,
+    'tsgi.run_once': false,
+    ...extra,
+  };
+}
+
+/** A one-shot async input, like a live server's, counting the chunks pulled. */
+function liveInput(chunks: string[], options: { failAfter?: number } = {}) {
+  const state = { pulled: 0, finished: false };
+  const input: AsyncIterable<Uint8Array> = {
+    async *[Symbol.asyncIterator]() {
+      try {
+        for (const chunk of chunks) {
+          if (options.failAfter !== undefined && state.pulled >= options.failAfter) throw new Error('connection reset');
+          state.pulled++;
+          yield enc.encode(chunk);
+        }
+      } finally {
+        state.finished = true;
+      }
+    },
+  };
+  return { input, state };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('Request: method and URL parts', () => {
+  it('method and scheme read and write the environ', () => {
+    const req = Request.blank('/');
+    expect(req.method).toBe('GET');
+    expect(req.scheme).toBe('http');
+    req.method = 'POST';
+    req.scheme = 'https';
+    expect(req.environ.REQUEST_METHOD).toBe('POST');
+    expect(req.environ['tsgi.url_scheme']).toBe('https');
+    req.environ.REQUEST_METHOD = 'DELETE';
+    expect(req.method).toBe('DELETE');
+  });
+
+  it('host is the Host header as sent; hostname strips the port; port is a number', () => {
+    const req = new Request(makeEnviron({ HTTP_HOST: 'example.com:8080' }));
+    expect(req.host).toBe('example.com:8080');
+    expect(req.hostname).toBe('example.com');
+    expect(req.port).toBe(8080);
+    expect(req.hostUrl).toBe('http://example.com:8080');
+  });
+
+  it('IPv6 hosts keep their brackets: [::1]:8080 → [::1], 8080', () => {
+    const req = new Request(makeEnviron({ HTTP_HOST: '[::1]:8080' }));
+    expect(req.host).toBe('[::1]:8080');
+    expect(req.hostname).toBe('[::1]');
+    expect(req.port).toBe(8080);
+    expect(req.url).toBe('http://[::1]:8080/');
+    const noPort = new Request(makeEnviron({ HTTP_HOST: '[2001:db8::1]' }));
+    expect(noPort.hostname).toBe('[2001:db8::1]');
+    expect(noPort.port).toBe(80);
+    expect(noPort.hostUrl).toBe('http://[2001:db8::1]');
+  });
+
+  it('without a Host header, uses SERVER_NAME and SERVER_PORT', () => {
+    const req = new Request(makeEnviron({ SERVER_NAME: 'srv', SERVER_PORT: '8000' }));
+    expect(req.host).toBe('srv:8000');
+    expect(req.hostname).toBe('srv');
+    expect(req.port).toBe(8000);
+    expect(req.url).toBe('http://srv:8000/');
+    const empty = new Request(makeEnviron({ HTTP_HOST: '', SERVER_NAME: 'srv', SERVER_PORT: '8000' }));
+    expect(empty.host).toBe('srv:8000');
+  });
+
+  it('without a Host header, drops the default port of the scheme', () => {
+    expect(new Request(makeEnviron({ SERVER_PORT: '80' })).host).toBe('server.example');
+    const https = new Request(makeEnviron({ SERVER_PORT: '443', 'tsgi.url_scheme': 'https' }));
+    expect(https.host).toBe('server.example');
+    expect(https.port).toBe(443);
+    expect(https.url).toBe('https://server.example/');
+    const odd = new Request(makeEnviron({ SERVER_PORT: '443' }));
+    expect(odd.host).toBe('server.example:443');
+    expect(odd.url).toBe('http://server.example:443/');
+  });
+
+  it('without a Host header, brackets an IPv6 SERVER_NAME', () => {
+    const req = new Request(makeEnviron({ SERVER_NAME: '::1', SERVER_PORT: '8080' }));
+    expect(req.host).toBe('[::1]:8080');
+    expect(req.hostname).toBe('[::1]');
+    expect(req.port).toBe(8080);
+    expect(req.hostUrl).toBe('http://[::1]:8080');
+    const blank = Request.blank('http://[::1]:9000/x');
+    delete blank.environ.HTTP_HOST;
+    expect(blank.url).toBe('http://[::1]:9000/x');
+  });
+
+  it('the port falls back to the scheme default when the Host has none or a bad one', () => {
+    expect(new Request(makeEnviron({ HTTP_HOST: 'example.com' })).port).toBe(80);
+    expect(new Request(makeEnviron({ HTTP_HOST: 'example.com', 'tsgi.url_scheme': 'https' })).port).toBe(443);
+    for (const host of ['example.com:abc', 'example.com:', 'example.com:99999', 'example.com:-1']) {
+      const req = new Request(makeEnviron({ HTTP_HOST: host }));
+      expect(req.port, host).toBe(80);
+      expect(req.hostname, host).toBe('example.com');
+      expect(req.hostUrl, host).toBe('http://example.com');
+    }
+    expect(new Request(makeEnviron({ SERVER_PORT: 'junk' })).port).toBe(80);
+  });
+
+  it('URLs drop :80 for http and :443 for https, and keep them otherwise', () => {
+    expect(new Request(makeEnviron({ HTTP_HOST: 'example.com:80' })).url).toBe('http://example.com/');
+    expect(new Request(makeEnviron({ HTTP_HOST: 'example.com:443', 'tsgi.url_scheme': 'https' })).url).toBe(
+      'https://example.com/',
+    );
+    expect(new Request(makeEnviron({ HTTP_HOST: 'example.com:443' })).url).toBe('http://example.com:443/');
+    expect(new Request(makeEnviron({ HTTP_HOST: 'example.com:80', 'tsgi.url_scheme': 'https' })).url).toBe(
+      'https://example.com:80/',
+    );
+    // `host` itself stays as the client sent it.
+    expect(new Request(makeEnviron({ HTTP_HOST: 'example.com:80' })).host).toBe('example.com:80');
+  });
+
+  it('host setter writes the Host header; the URL follows', () => {
+    const req = Request.blank('/x');
+    req.host = 'other.test:81';
+    expect(req.environ.HTTP_HOST).toBe('other.test:81');
+    expect(req.url).toBe('http://other.test:81/x');
+    req.environ.HTTP_HOST = 'third.test';
+    expect(req.hostname).toBe('third.test');
+  });
+
+  it('splitHost parses names, ports and IPv6 literals', () => {
+    expect(splitHost('example.com')).toEqual(['example.com', null]);
+    expect(splitHost('example.com:8080')).toEqual(['example.com', 8080]);
+    expect(splitHost('[::1]')).toEqual(['[::1]', null]);
+    expect(splitHost('[::1]:443')).toEqual(['[::1]', 443]);
+    expect(splitHost('[::1]x')).toEqual(['[::1]', null]);
+    expect(splitHost('example.com:65536')).toEqual(['example.com', null]);
+    expect(splitHost('example.com:0')).toEqual(['example.com', 0]);
+  });
+
+  it('scriptName, pathInfo and queryString read and write the environ', () => {
+    const req = Request.blank('/a?x=1', { baseUrl: 'http://h/app' });
+    expect([req.scriptName, req.pathInfo, req.queryString]).toEqual(['/app', '/a', 'x=1']);
+    req.scriptName = '/other';
+    req.pathInfo = '/b';
+    req.queryString = 'y=2';
+    expect(req.environ.SCRIPT_NAME).toBe('/other');
+    expect(req.environ.PATH_INFO).toBe('/b');
+    expect(req.environ.QUERY_STRING).toBe('y=2');
+    expect(req.url).toBe('http://h/other/b?y=2');
+    const bare = new Request(makeEnviron());
+    delete (bare.environ as Partial<Environ>).QUERY_STRING;
+    expect(bare.queryString).toBe('');
+  });
+
+  it('path, pathQs, pathUrl, url and applicationUrl', () => {
+    const req = Request.blank('/search?q=tsgi&page=2', { baseUrl: 'https://example.com:8443/app' });
+    expect(req.hostUrl).toBe('https://example.com:8443');
+    expect(req.applicationUrl).toBe('https://example.com:8443/app');
+    expect(req.path).toBe('/app/search');
+    expect(req.pathQs).toBe('/app/search?q=tsgi&page=2');
+    expect(req.pathUrl).toBe('https://example.com:8443/app/search');
+    expect(req.url).toBe('https://example.com:8443/app/search?q=tsgi&page=2');
+    const noQuery = Request.blank('/a');
+    expect(noQuery.pathQs).toBe('/a');
+    expect(noQuery.url).toBe('http://localhost/a');
+    expect(noQuery.applicationUrl).toBe('http://localhost');
+  });
+
+  it('%2F in the request path is decoded in PATH_INFO, and comes back as /', () => {
+    const req = Request.blank('/files/a%2Fb');
+    expect(req.pathInfo).toBe('/files/a/b');
+    expect(req.environ.REQUEST_URI).toBe('/files/a%2Fb');
+    expect(req.path).toBe('/files/a/b');
+  });
+
+  it('UTF-8 and reserved characters in paths are quoted in path, url and applicationUrl', () => {
+    const req = Request.blank('/caf%C3%A9/a%20b/100%25/q%3F/h%23', { baseUrl: 'http://h/my%20app/%E2%82%AC' });
+    expect(req.scriptName).toBe('/my app/€');
+    expect(req.pathInfo).toBe('/café/a b/100%/q?/h#');
+    expect(req.applicationUrl).toBe('http://h/my%20app/%E2%82%AC');
+    expect(req.path).toBe('/my%20app/%E2%82%AC/caf%C3%A9/a%20b/100%25/q%3F/h%23');
+    expect(req.url).toBe(`http://h${req.path}`);
+  });
+
+  it('keeps RFC 3986 sub-delims, ":" and "@" unquoted in paths', () => {
+    const req = new Request(makeEnviron({ HTTP_HOST: 'h', PATH_INFO: "/a;b=c,d:e@f!$&'()*+~._-" }));
+    expect(req.path).toBe("/a;b=c,d:e@f!$&'()*+~._-");
+  });
+
+  it('quotes a lone surrogate as U+FFFD instead of throwing', () => {
+    const req = new Request(makeEnviron({ HTTP_HOST: 'h', PATH_INFO: '/x\uD800' }));
+    expect(req.path).toBe('/x%EF%BF%BD');
+  });
+
+  it('query parses empty and repeated keys: a=&b&a=2', () => {
+    const req = Request.blank('/?a=&b&a=2');
+    expect(req.query).toBeInstanceOf(MultiDict);
+    expect(req.query.getAll('a')).toEqual(['', '2']);
+    expect(req.query.get('a')).toBe('');
+    expect(req.query.get('b')).toBe('');
+    expect(req.query.has('c')).toBe(false);
+  });
+
+  it('query never throws on malformed escapes', () => {
+    const req = Request.blank('/?a=%zz&b=%FF');
+    expect(req.query.get('a')).toBe('%zz');
+    expect(req.query.get('b')).toBe('\uFFFD');
+  });
+
+  it('query is live: re-parsed after QUERY_STRING changes, written back when changed', () => {
+    const req = Request.blank('/?a=1');
+    const first = req.query;
+    expect(req.query).toBe(first);
+    req.environ.QUERY_STRING = 'a=2';
+    expect(req.query.get('a')).toBe('2');
+    req.query.add('b', 'x y');
+    expect(req.environ.QUERY_STRING).toBe('a=2&b=x+y');
+    req.query.set('a', '3');
+    expect(req.queryString).toBe('a=3&b=x+y');
+    req.query.delete('b');
+    expect(req.queryString).toBe('a=3');
+    expect(new Request(req.environ).query.get('a')).toBe('3');
+    expect(req.url).toBe('http://localhost/?a=3');
+  });
+
+  describe('relativeUrl', () => {
+    const req = Request.blank('/dir/page?x=1', { baseUrl: 'http://example.com/app' });
+
+    it('resolves against pathUrl by default', () => {
+      expect(req.relativeUrl('other')).toBe('http://example.com/app/dir/other');
+      expect(req.relativeUrl('../up')).toBe('http://example.com/app/up');
+      expect(req.relativeUrl('/root')).toBe('http://example.com/root');
+      expect(req.relativeUrl('?y=2')).toBe('http://example.com/app/dir/page?y=2');
+      expect(req.relativeUrl('https://elsewhere.test/z')).toBe('https://elsewhere.test/z');
+    });
+
+    it('resolves against applicationUrl + "/" with toApplication', () => {
+      expect(req.relativeUrl('other', true)).toBe('http://example.com/app/other');
+      expect(req.relativeUrl('a/b', true)).toBe('http://example.com/app/a/b');
+      expect(Request.blank('/x/y').relativeUrl('z', true)).toBe('http://localhost/z');
+      expect(Request.blank('/x', { baseUrl: 'http://h/app/' }).relativeUrl('z', true)).toBe('http://h/app/z');
+    });
+  });
+
+  describe('pathInfoPeek and pathInfoPop', () => {
+    it('peek answers the next segment without moving it', () => {
+      const req = Request.blank('/a/b');
+      expect(req.pathInfoPeek()).toBe('a');
+      expect(req.pathInfo).toBe('/a/b');
+      expect(Request.blank('//x//y').pathInfoPeek()).toBe('x');
+      expect(Request.blank('/').pathInfoPeek()).toBe('');
+      const empty = Request.blank('/');
+      empty.pathInfo = '';
+      expect(empty.pathInfoPeek()).toBeNull();
+    });
+
+    it('pop moves one segment from PATH_INFO to SCRIPT_NAME', () => {
+      const req = Request.blank('/a/b/c');
+      expect(req.pathInfoPop()).toBe('a');
+      expect([req.scriptName, req.pathInfo]).toEqual(['/a', '/b/c']);
+      expect(req.pathInfoPop()).toBe('b');
+      expect(req.pathInfoPop()).toBe('c');
+      expect([req.scriptName, req.pathInfo]).toEqual(['/a/b/c', '']);
+      expect(req.pathInfoPop()).toBeNull();
+      expect(req.environ.SCRIPT_NAME).toBe('/a/b/c');
+      expect(req.url).toBe('http://localhost/a/b/c');
+    });
+
+    it('pop moves multiple slashes along with the segment', () => {
+      const req = Request.blank('//a//b/');
+      expect(req.pathInfoPop()).toBe('a');
+      expect([req.scriptName, req.pathInfo]).toEqual(['//a', '//b/']);
+      expect(req.pathInfoPop()).toBe('b');
+      expect([req.scriptName, req.pathInfo]).toEqual(['//a//b', '/']);
+      expect(req.pathInfoPop()).toBe('');
+      expect([req.scriptName, req.pathInfo]).toEqual(['//a//b/', '']);
+    });
+
+    it('pop with a pattern moves only a matching segment', () => {
+      const req = Request.blank('/123/abc');
+      expect(req.pathInfoPop(/^\d+$/)).toBe('123');
+      expect(req.pathInfoPop(/^\d+$/)).toBeNull();
+      expect([req.scriptName, req.pathInfo]).toEqual(['/123', '/abc']);
+      const global = /^[a-z]+$/g;
+      const twice = Request.blank('/ab/cd');
+      expect(twice.pathInfoPop(global)).toBe('ab');
+      expect(twice.pathInfoPop(global)).toBe('cd');
+    });
+  });
+});
+
+describe('Request: headers', () => {
+  it('headers is a case-insensitive live view', () => {
+    const req = Request.blank('/', { headers: { 'X-Token': 'abc' } });
+    expect(req.headers.get('x-token')).toBe('abc');
+    expect(req.headers.get('X-TOKEN')).toBe('abc');
+    expect(req.headers).toBe(req.headers);
+    req.headers.set('X-Added', '1');
+    expect(req.environ.HTTP_X_ADDED).toBe('1');
+    req.environ.HTTP_X_TOKEN = 'changed';
+    expect(req.headers.get('x-token')).toBe('changed');
+    expect(new Request(req.environ).headers.get('x-added')).toBe('1');
+  });
+
+  it('headers with "_" in the name are not found', () => {
+    const req = Request.blank('/', { headers: { 'X-Forwarded-For': '1.2.3.4' } });
+    expect(req.headers.get('X_Forwarded_For')).toBeNull();
+    expect(req.headers.get('x-forwarded-for')).toBe('1.2.3.4');
+  });
+
+  it('contentType drops parameters and lower-cases; charset reads the parameter', () => {
+    const req = Request.blank('/', { headers: { 'Content-Type': 'Text/HTML; Charset="ISO-8859-1"' } });
+    expect(req.contentType).toBe('text/html');
+    expect(req.charset).toBe('iso-8859-1');
+  });
+
+  it('charset defaults to utf-8 without a charset parameter or Content-Type', () => {
+    expect(Request.blank('/', { headers: { 'Content-Type': 'text/plain' } }).charset).toBe('utf-8');
+    const none = Request.blank('/');
+    expect(none.contentType).toBe('');
+    expect(none.charset).toBe('utf-8');
+  });
+
+  it('a malformed Content-Type never throws', () => {
+    const cases: Array<[string, string, string]> = [
+      ['text/html; charset', 'text/html', 'utf-8'],
+      ['text/plain; charset=latin1; junk', 'text/plain', 'latin1'],
+      ['text/plain;;charset=koi8-r', 'text/plain', 'koi8-r'],
+      ['garbage', 'garbage', 'utf-8'],
+      [';;;', '', 'utf-8'],
+      ['text/plain; charset="unterminated', 'text/plain', 'utf-8'],
+      ['TEXT/PLAIN ; a=b c', 'text/plain', 'utf-8'],
+    ];
+    for (const [header, type, charset] of cases) {
+      const req = Request.blank('/', { headers: { 'Content-Type': header } });
+      expect(req.contentType, header).toBe(type);
+      expect(req.charset, header).toBe(charset);
+    }
+  });
+
+  it('contentType setter keeps the parameters; charset setter keeps the type', () => {
+    const req = Request.blank('/', { headers: { 'Content-Type': 'text/plain; charset=latin1' } });
+    req.contentType = 'text/csv';
+    expect(req.environ.CONTENT_TYPE).toBe('text/csv; charset=latin1');
+    req.contentType = 'application/json; x=1';
+    expect(req.environ.CONTENT_TYPE).toBe('application/json; x=1');
+    req.charset = 'utf-16';
+    expect(req.environ.CONTENT_TYPE).toBe('application/json; charset=utf-16; x=1');
+    expect(req.contentType).toBe('application/json');
+    req.contentType = null;
+    expect('CONTENT_TYPE' in req.environ).toBe(false);
+    req.charset = 'utf-8';
+    expect(req.environ.CONTENT_TYPE).toBe('text/plain; charset=utf-8');
+    req.contentType = '';
+    expect(req.environ.CONTENT_TYPE).toBeUndefined();
+    expect(() => {
+      req.contentType = 'not a type';
+    }).toThrow(TypeError);
+  });
+
+  it('contentLength parses digits only; the setter validates and writes through', () => {
+    const req = Request.blank('/', { body: 'hello' });
+    expect(req.contentLength).toBe(5);
+    for (const bad of ['', 'abc', '-1', ' 5', '5 ', '1e3', '0x10', '1.5']) {
+      req.environ.CONTENT_LENGTH = bad;
+      expect(req.contentLength, JSON.stringify(bad)).toBeNull();
+    }
+    req.contentLength = 0;
+    expect(req.environ.CONTENT_LENGTH).toBe('0');
+    req.contentLength = null;
+    expect('CONTENT_LENGTH' in req.environ).toBe(false);
+    expect(req.contentLength).toBeNull();
+    expect(() => {
+      req.contentLength = -1;
+    }).toThrow(TypeError);
+    expect(() => {
+      req.contentLength = 1.5;
+    }).toThrow(TypeError);
+    expect(() => {
+      req.contentLength = Number.NaN;
+    }).toThrow(TypeError);
+  });
+
+  describe('cookies', () => {
+    const cookies = (header: string) => Request.blank('/', { headers: { Cookie: header } }).cookies;
+
+    it('parses plain cookies, and is empty without a Cookie header', () => {
+      expect({ ...cookies('a=1; b=2') }).toEqual({ a: '1', b: '2' });
+      expect(Object.keys(Request.blank('/').cookies)).toEqual([]);
+    });
+
+    it('unquotes quoted values and undoes escapes inside them', () => {
+      expect(cookies('a="hello world"').a).toBe('hello world');
+      expect(cookies('a="x\\"y"').a).toBe('x"y');
+      expect(cookies('a="a\\054b\\073c"').a).toBe('a,b;c');
+      expect(cookies('a=""').a).toBe('');
+      expect(cookies('a="').a).toBe('"');
+      expect(cookies('a=x"y"').a).toBe('x"y"');
+    });
+
+    it('percent-decodes, keeping malformed escapes as sent', () => {
+      expect(cookies('a=caf%C3%A9; b=%zz; c=100%; d=%FF').a).toBe('café');
+      const odd = cookies('b=%zz; c=100%; d=%FF');
+      expect(odd.b).toBe('%zz');
+      expect(odd.c).toBe('100%');
+      expect(odd.d).toBe('%FF');
+    });
+
+    it('first of duplicates wins; = stays in the value; empty values are kept', () => {
+      const c = cookies('a=first; a=second; b=x=y==; e=; f');
+      expect(c.a).toBe('first');
+      expect(c.b).toBe('x=y==');
+      expect(c.e).toBe('');
+      expect('f' in c).toBe(false);
+    });
+
+    it('survives junk: stray separators, spaces, names without values', () => {
+      const c = cookies(';; ; junk ;  a = 1 ;b=2;;');
+      expect(c.a).toBe('1');
+      expect(c.b).toBe('2');
+      expect('junk' in c).toBe(false);
+    });
+
+    it('cannot be polluted through __proto__', () => {
+      const c = cookies('__proto__=x; constructor=y');
+      expect(c['__proto__']).toBe('x');
+      expect(({} as Record<string, unknown>).x).toBeUndefined();
+    });
+
+    it('follows the Cookie header live, and is frozen', () => {
+      const req = Request.blank('/', { headers: { Cookie: 'a=1' } });
+      const first = req.cookies;
+      expect(req.cookies).toBe(first);
+      expect(Object.isFrozen(first)).toBe(true);
+      req.headers.set('Cookie', 'a=2');
+      expect(req.cookies.a).toBe('2');
+    });
+
+    it('joins several Cookie headers from Request.blank with "; "', () => {
+      const req = Request.blank('/', {
+        headers: [
+          ['Cookie', 'a=1'],
+          ['Cookie', 'b=2'],
+        ],
+      });
+      expect(req.environ.HTTP_COOKIE).toBe('a=1; b=2');
+      expect({ ...req.cookies }).toEqual({ a: '1', b: '2' });
+    });
+  });
+
+  it('userAgent, referer, remoteAddr, remoteUser and signal', () => {
+    const controller = new AbortController();
+    const req = Request.blank('/', {
+      headers: { 'User-Agent': 'curl/8', Referer: 'http://ref.test/' },
+      environ: { 'tsgi.signal': controller.signal },
+    });
+    expect(req.userAgent).toBe('curl/8');
+    expect(req.referer).toBe('http://ref.test/');
+    expect(req.remoteAddr).toBe('127.0.0.1');
+    expect(req.remoteUser).toBeNull();
+    expect(req.signal).toBe(controller.signal);
+    req.remoteAddr = '10.0.0.9';
+    req.remoteUser = 'alice';
+    expect(req.environ.REMOTE_ADDR).toBe('10.0.0.9');
+    expect(req.environ.REMOTE_USER).toBe('alice');
+    req.remoteAddr = null;
+    req.remoteUser = null;
+    expect('REMOTE_ADDR' in req.environ).toBe(false);
+    expect('REMOTE_USER' in req.environ).toBe(false);
+    const bare = new Request(makeEnviron());
+    expect(bare.userAgent).toBeNull();
+    expect(bare.referer).toBeNull();
+    expect(bare.remoteAddr).toBeNull();
+    expect(bare.signal).toBeUndefined();
+  });
+
+  it('keeps the environ it wraps', () => {
+    const environ = makeEnviron();
+    expect(new Request(environ).environ).toBe(environ);
+  });
+});
+
+describe('Request: body', () => {
+  it('stream() yields the input chunks unbuffered', async () => {
+    const { input, state } = liveInput(['ab', 'cd']);
+    const req = new Request(makeEnviron({ 'tsgi.input': input }));
+    const iterator = req.stream()[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(dec.decode(first.value)).toBe('ab');
+    expect(state.pulled).toBe(1);
+  });
+
+  it('bytes() reads the body; twice gives the same bytes', async () => {
+    const { input, state } = liveInput(['hel', 'lo']);
+    const req = new Request(makeEnviron({ 'tsgi.input': input }));
+    const a = await req.bytes();
+    const b = await req.bytes();
+    expect(dec.decode(a)).toBe('hello');
+    expect(b).toEqual(a);
+    expect(state.pulled).toBe(2);
+  });
+
+  it('after reading, the next reader over the same environ gets the same bytes', async () => {
+    const { input } = liveInput(['{"a":', '1}']);
+    const environ = makeEnviron({ 'tsgi.input': input, CONTENT_TYPE: 'application/json' });
+    expect(await new Request(environ).json()).toEqual({ a: 1 });
+    expect(environ['tsgi.input']).toBeInstanceOf(BufferedInput);
+    const next = new Request(environ);
+    expect(await next.text()).toBe('{"a":1}');
+    const chunks: string[] = [];
+    for await (const chunk of next.stream()) chunks.push(dec.decode(chunk));
+    expect(chunks.join('')).toBe('{"a":1}');
+    for await (const chunk of environ['tsgi.input']) chunks.push(dec.decode(chunk));
+    expect(chunks.join('')).toBe('{"a":1}{"a":1}');
+  });
+
+  it('an environ without tsgi.input reads as an empty body', async () => {
+    const environ = makeEnviron();
+    delete (environ as Partial<Environ>)['tsgi.input'];
+    const req = new Request(environ);
+    expect((await req.bytes()).byteLength).toBe(0);
+    expect(await req.text()).toBe('');
+  });
+
+  it('limit: a declared Content-Length over it is refused (413) before reading', async () => {
+    const { input, state } = liveInput(['x'.repeat(10)]);
+    const req = new Request(makeEnviron({ 'tsgi.input': input, CONTENT_LENGTH: '10' }));
+    const error = await rejection(req.bytes({ limit: 5 }));
+    expect(error).toBeInstanceOf(HTTPContentTooLarge);
+    expect((error as HTTPException).code).toBe(413);
+    expect(state.pulled).toBe(0);
+  });
+
+  it('limit: an async input with no length is refused (413) while streaming', async () => {
+    const { input, state } = liveInput(['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee']);
+    const req = new Request(makeEnviron({ 'tsgi.input': input }));
+    const error = await rejection(req.bytes({ limit: 10 }));
+    expect(error).toBeInstanceOf(HTTPContentTooLarge);
+    expect((error as Error).message).toMatch(/10 bytes/);
+    expect(state.pulled).toBe(3);
+    expect(state.finished).toBe(true);
+  });
+
+  it('limit: a body of exactly the limit is accepted; text/json/form take it too', async () => {
+    const req = Request.blank('/', { body: 'abcde' });
+    expect(dec.decode(await req.bytes({ limit: 5 }))).toBe('abcde');
+    await expect(req.bytes({ limit: 4 })).rejects.toBeInstanceOf(HTTPContentTooLarge);
+    await expect(req.text({ limit: 4 })).rejects.toBeInstanceOf(HTTPContentTooLarge);
+    await expect(Request.blank('/', { json: [1, 2, 3] }).json({ limit: 3 })).rejects.toBeInstanceOf(HTTPContentTooLarge);
+    await expect(Request.blank('/', { form: { a: 'long value' } }).form({ limit: 3 })).rejects.toBeInstanceOf(
+      HTTPContentTooLarge,
+    );
+  });
+
+  it('a body that breaks off answers 400', async () => {
+    const { input } = liveInput(['ab', 'cd', 'ef'], { failAfter: 1 });
+    const req = new Request(makeEnviron({ 'tsgi.input': input }));
+    const error = await rejection(req.bytes());
+    expect(error).toBeInstanceOf(HTTPBadRequest);
+    expect((error as Error).cause).toBeInstanceOf(Error);
+  });
+
+  it('text() decodes with the charset; malformed bytes become U+FFFD', async () => {
+    const latin = Request.blank('/', {
+      body: new Uint8Array([0x63, 0x61, 0x66, 0xe9]),
+      headers: { 'Content-Type': 'text/plain; charset=ISO-8859-1' },
+    });
+    expect(await latin.text()).toBe('café');
+    const utf8 = Request.blank('/', { body: 'café €' });
+    expect(await utf8.text()).toBe('café €');
+    const broken = Request.blank('/', { body: new Uint8Array([0x61, 0xff, 0x62]) });
+    expect(await broken.text()).toBe('a\uFFFDb');
+  });
+
+  it('text() answers 415 for a charset no decoder knows', async () => {
+    const req = Request.blank('/', { body: 'x', headers: { 'Content-Type': 'text/plain; charset=klingon' } });
+    await expect(req.text()).rejects.toBeInstanceOf(HTTPUnsupportedMediaType);
+  });
+
+  it('json() parses; bad, empty or non-UTF-8 JSON answers 400', async () => {
+    expect(await Request.blank('/', { json: { a: [1, 'é'] } }).json()).toEqual({ a: [1, 'é'] });
+    expect(await Request.blank('/', { body: '\uFEFF{"bom":true}' }).json()).toEqual({ bom: true });
+    for (const body of ['{bad', '', '{"a":1}}', new Uint8Array([0x22, 0xff, 0x22])]) {
+      const error = await rejection(Request.blank('/', { body }).json());
+      expect(error, String(body)).toBeInstanceOf(HTTPBadRequest);
+      expect((error as HTTPException).code).toBe(400);
+    }
+  });
+
+  it('form() parses urlencoded bodies into a MultiDict', async () => {
+    const req = Request.blank('/', {
+      method: 'POST',
+      body: 'a=1&b=x+y&a=2&c=caf%C3%A9&d=&e',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF-8' },
+    });
+    const form = await req.form();
+    expect(form).toBeInstanceOf(MultiDict);
+    expect(form.getAll('a')).toEqual(['1', '2']);
+    expect(form.get('b')).toBe('x y');
+    expect(form.get('c')).toBe('café');
+    expect(form.get('d')).toBe('');
+    expect(form.get('e')).toBe('');
+    expect(await req.text()).toBe('a=1&b=x+y&a=2&c=caf%C3%A9&d=&e');
+  });
+
+  it('form() is empty for other content types, 415 for multipart and unknown charsets', async () => {
+    expect((await Request.blank('/', { json: { a: 1 } }).form()).size).toBe(0);
+    expect((await Request.blank('/', { body: 'a=1' }).form()).size).toBe(0);
+    const multipart = Request.blank('/', { body: '--x--', headers: { 'Content-Type': 'multipart/form-data; boundary=x' } });
+    await expect(multipart.form()).rejects.toBeInstanceOf(HTTPUnsupportedMediaType);
+    const odd = Request.blank('/', {
+      body: 'a=1',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded; charset=klingon' },
+    });
+    await expect(odd.form()).rejects.toBeInstanceOf(HTTPUnsupportedMediaType);
+  });
+});
+
+describe('Request.blank', () => {
+  it('builds a complete environ from a path', () => {
+    const env = Request.blank('/a/b?x=1').environ;
+    expect(env).toMatchObject({
+      REQUEST_METHOD: 'GET',
+      SCRIPT_NAME: '',
+      PATH_INFO: '/a/b',
+      QUERY_STRING: 'x=1',
+      REQUEST_URI: '/a/b?x=1',
+      SERVER_NAME: 'localhost',
+      SERVER_PORT: '80',
+      SERVER_PROTOCOL: 'HTTP/1.1',
+      HTTP_HOST: 'localhost',
+      REMOTE_ADDR: '127.0.0.1',
+      'tsgi.url_scheme': 'http',
+      'tsgi.multithread': false,
+      'tsgi.multiprocess': false,
+      'tsgi.run_once': false,
+    });
+    expect(env['tsgi.version']).toEqual(TSGI_VERSION);
+    expect(env['tsgi.input']).toBeInstanceOf(BufferedInput);
+    expect(typeof env['tsgi.errors'].write).toBe('function');
+    expect(env.CONTENT_LENGTH).toBeUndefined();
+    expect(env.CONTENT_TYPE).toBeUndefined();
+  });
+
+  it('takes scheme, host and port from an absolute URL', () => {
+    const req = Request.blank('https://example.com:8443/p?q=1');
+    expect(req.scheme).toBe('https');
+    expect(req.environ.SERVER_NAME).toBe('example.com');
+    expect(req.environ.SERVER_PORT).toBe('8443');
+    expect(req.host).toBe('example.com:8443');
+    expect(req.url).toBe('https://example.com:8443/p?q=1');
+  });
+
+  it('leaves default ports out of Host', () => {
+    const https = Request.blank('https://example.com/x');
+    expect(https.environ.SERVER_PORT).toBe('443');
+    expect(https.host).toBe('example.com');
+    expect(https.url).toBe('https://example.com/x');
+    const explicit = Request.blank('http://example.com:80/x');
+    expect(explicit.host).toBe('example.com');
+    expect(explicit.environ.SERVER_PORT).toBe('80');
+    const https80 = Request.blank('https://example.com:80/x');
+    expect(https80.url).toBe('https://example.com:80/x');
+  });
+
+  it('takes an IPv6 URL', () => {
+    const req = Request.blank('http://[::1]:8080/x');
+    expect(req.hostname).toBe('[::1]');
+    expect(req.port).toBe(8080);
+    expect(req.environ.SERVER_NAME).toBe('::1');
+    expect(req.url).toBe('http://[::1]:8080/x');
+  });
+
+  it('decodes the path of an absolute URL, keeping %2F raw in REQUEST_URI', () => {
+    const req = Request.blank('http://h/caf%C3%A9/a%2Fb?x=%20');
+    expect(req.pathInfo).toBe('/café/a/b');
+    expect(req.queryString).toBe('x=%20');
+    expect(req.environ.REQUEST_URI).toBe('/caf%C3%A9/a%2Fb?x=%20');
+  });
+
+  it('baseUrl sets scheme, host and SCRIPT_NAME; the path is below it', () => {
+    const req = Request.blank('/search?q=tsgi', { baseUrl: 'https://example.com/app' });
+    expect(req.scriptName).toBe('/app');
+    expect(req.pathInfo).toBe('/search');
+    expect(req.query.get('q')).toBe('tsgi');
+    expect(req.url).toBe('https://example.com/app/search?q=tsgi');
+    expect(req.environ.REQUEST_URI).toBe('/app/search?q=tsgi');
+    const slash = Request.blank('/x', { baseUrl: 'http://h:8080/app/' });
+    expect(slash.scriptName).toBe('/app');
+    expect(slash.url).toBe('http://h:8080/app/x');
+    expect(Request.blank('/x', { baseUrl: 'http://h/' }).scriptName).toBe('');
+  });
+
+  it('drops a #fragment, as clients do', () => {
+    expect(Request.blank('/a?b=1#frag').url).toBe('http://localhost/a?b=1');
+    expect(Request.blank('/a#frag').pathInfo).toBe('/a');
+    expect(Request.blank('http://h/a#frag').pathInfo).toBe('/a');
+  });
+
+  it('throws URIError for a malformed escape and TypeError for a bad URL', () => {
+    expect(() => Request.blank('/%zz')).toThrow(URIError);
+    expect(() => Request.blank('/%C3')).toThrow(URIError);
+    expect(() => Request.blank('http://[bad/')).toThrow(TypeError);
+  });
+
+  it('upper-cases the method', () => {
+    expect(Request.blank('/', { method: 'post' }).method).toBe('POST');
+  });
+
+  it('puts headers in the environ: Content-Type → CONTENT_TYPE, repeats joined, "_" dropped', () => {
+    const env = Request.blank('/', {
+      headers: [
+        ['Content-Type', 'text/csv'],
+        ['Content-Length', '3'],
+        ['Accept', 'text/html'],
+        ['accept', 'application/json'],
+        ['X_Bad', 'dropped'],
+        ['Host', 'custom.test:81'],
+      ],
+    }).environ;
+    expect(env.CONTENT_TYPE).toBe('text/csv');
+    expect(env.CONTENT_LENGTH).toBe('3');
+    expect(env.HTTP_CONTENT_TYPE).toBeUndefined();
+    expect(env.HTTP_ACCEPT).toBe('text/html, application/json');
+    expect(env.HTTP_X_BAD).toBeUndefined();
+    expect(env.HTTP_HOST).toBe('custom.test:81');
+    expect(new Request(env).url).toBe('http://custom.test:81/');
+  });
+
+  it('refuses header names and values that could smuggle lines', () => {
+    expect(() => Request.blank('/', { headers: { 'X-A': 'a\r\nX-B: b' } })).toThrow(TypeError);
+    expect(() => Request.blank('/', { headers: { 'X A': 'v' } })).toThrow(TypeError);
+  });
+
+  it('body as text or bytes sets CONTENT_LENGTH', async () => {
+    const text = Request.blank('/', { method: 'POST', body: 'é' });
+    expect(text.contentLength).toBe(2);
+    expect(await text.text()).toBe('é');
+    const bytes = Request.blank('/', { body: new Uint8Array([1, 2, 3]) });
+    expect(bytes.contentLength).toBe(3);
+    expect([...(await bytes.bytes())]).toEqual([1, 2, 3]);
+  });
+
+  it('json and form set a body and a content type unless one is given', async () => {
+    const json = Request.blank('/', { json: { a: 1 } });
+    expect(json.contentType).toBe('application/json');
+    expect(json.contentLength).toBe(7);
+    expect(await json.json()).toEqual({ a: 1 });
+    const custom = Request.blank('/', { json: [1], headers: { 'Content-Type': 'application/vnd.api+json' } });
+    expect(custom.contentType).toBe('application/vnd.api+json');
+    const form = Request.blank('/', { form: { a: ['1', '2'], b: 'x y' } });
+    expect(form.contentType).toBe('application/x-www-form-urlencoded');
+    expect(await form.text()).toBe('a=1&a=2&b=x+y');
+    expect((await form.form()).getAll('a')).toEqual(['1', '2']);
+    const pairs = Request.blank('/', {
+      form: [
+        ['k', 'v'],
+        ['k', 'w'],
+      ],
+    });
+    expect((await pairs.form()).getAll('k')).toEqual(['v', 'w']);
+  });
+
+  it('applies extra environ keys last', () => {
+    const req = Request.blank('/', { environ: { REMOTE_ADDR: '10.1.1.1', 'myapp.user': 'bob' } });
+    expect(req.remoteAddr).toBe('10.1.1.1');
+    expect(req.environ['myapp.user']).toBe('bob');
+  });
+});

@@ -1,0 +1,475 @@
+import { describe, expect, it } from 'vitest';
+import { type Body, Headers, Request, Response, type StartResponse, reasonPhrase } from 'tsgi';
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+/** Calls `res.respond` and collects what startResponse got and the body. */
+async function serve(res: Response, method = 'GET') {
+  const calls: Array<[string, Array<[string, string]>]> = [];
+  const start: StartResponse = (status, headers) => {
+    calls.push([status, headers.map(([n, v]) => [n, v] as [string, string])]);
+  };
+  const body: Body = res.respond(Request.blank('/', { method }).environ, start);
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  return { calls, text: chunks.map((c) => dec.decode(c)).join(''), chunks };
+}
+
+function parseSetCookie(line: string): Record<string, string | true> {
+  const out: Record<string, string | true> = {};
+  for (const part of line.split('; ').slice(1)) {
+    const eq = part.indexOf('=');
+    if (eq === -1) out[part] = true;
+    else out[part.slice(0, eq)] = part.slice(eq + 1);
+  }
+  return out;
+}
+
+describe('Response: construction and status', () => {
+  it('defaults to 200 OK, text/plain; charset=utf-8, empty body', () => {
+    const res = new Response();
+    expect(res.statusCode).toBe(200);
+    expect(res.status).toBe('200 OK');
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    expect(res.contentType).toBe('text/plain');
+    expect(res.charset).toBe('utf-8');
+    expect(res.bytes.byteLength).toBe(0);
+    expect(res.contentLength).toBe(0);
+    expect(res.isStreamed).toBe(false);
+    expect(res.toString()).toBe('<Response 200 OK text/plain 0 bytes>');
+  });
+
+  it('takes status as a number or a line', () => {
+    expect(new Response('', { status: 404 }).status).toBe('404 Not Found');
+    expect(new Response('', { status: '418 Short And Stout' }).status).toBe('418 Short And Stout');
+    expect(new Response('', { status: '503' }).status).toBe('503 Service Unavailable');
+  });
+
+  it('statusCode setter sets the standard reason', () => {
+    const res = new Response();
+    res.statusCode = 404;
+    expect(res.status).toBe('404 Not Found');
+    res.statusCode = 201;
+    expect(res.status).toBe('201 Created');
+  });
+
+  it('status setter keeps a custom reason and accepts a number', () => {
+    const res = new Response();
+    res.status = '299 All Good Here';
+    expect(res.statusCode).toBe(299);
+    expect(res.status).toBe('299 All Good Here');
+    res.status = 302;
+    expect(res.status).toBe('302 Found');
+    res.status = '404 ';
+    expect(res.status).toBe('404 Not Found');
+  });
+
+  it('gives an unknown code the generic phrase of its class', () => {
+    expect(reasonPhrase(299)).toBe('Success');
+    expect(reasonPhrase(199)).toBe('Continue');
+    expect(reasonPhrase(399)).toBe('Multiple Choices');
+    expect(reasonPhrase(499)).toBe('Unknown Client Error');
+    expect(reasonPhrase(599)).toBe('Unknown Server Error');
+    expect(new Response('', { status: 499 }).status).toBe('499 Unknown Client Error');
+    expect(reasonPhrase(404)).toBe('Not Found');
+    expect(reasonPhrase(413)).toBe('Content Too Large');
+    expect(reasonPhrase(422)).toBe('Unprocessable Content');
+    expect(reasonPhrase(509)).toBe('Bandwidth Limit Exceeded');
+  });
+
+  it.each([
+    ['NaN', Number.NaN],
+    ['a fraction', 200.5],
+    ['a code below 100', 99],
+    ['a code above 599', 600],
+    ['an empty line', ''],
+    ['words', 'OK'],
+    ['two digits', '20 OK'],
+    ['four digits', '2000 OK'],
+    ['a reason with CR/LF', '200 OK\r\nX-Evil: 1'],
+    ['a reason with NUL', '200 O\0K'],
+    ['a reason glued to the code', '200OK'],
+  ])('refuses %s as a status', (_label, value) => {
+    expect(() => new Response('', { status: value })).toThrow(TypeError);
+    const res = new Response();
+    expect(() => {
+      res.status = value;
+    }).toThrow(TypeError);
+    if (typeof value === 'number') {
+      expect(() => {
+        res.statusCode = value;
+      }).toThrow(TypeError);
+    }
+    expect(res.status).toBe('200 OK');
+  });
+});
+
+describe('Response: headers', () => {
+  it('are ordered, multi-valued and case-insensitive', () => {
+    const res = new Response('x', { headers: [['X-A', '1']] });
+    res.headers.add('Vary', 'Accept');
+    res.headers.add('vary', 'Cookie');
+    expect(res.headers.getAll('VARY')).toEqual(['Accept', 'Cookie']);
+    expect(res.headers.get('x-a')).toBe('1');
+    expect(res.headers).toBeInstanceOf(Headers);
+    expect(res.headers.list.map(([n]) => n)).toEqual(['X-A', 'Content-Type', 'Content-Length', 'Vary', 'vary']);
+  });
+
+  it('refuse CR/LF in names and values', () => {
+    const res = new Response();
+    expect(() => res.headers.set('X-A', 'a\r\nSet-Cookie: x=1')).toThrow(TypeError);
+    expect(() => res.headers.add('X-A\n', 'v')).toThrow(TypeError);
+    expect(() => new Response('', { headers: { 'X-A': 'a\nb' } })).toThrow(TypeError);
+    expect(res.headers.has('x-a')).toBe(false);
+  });
+
+  it('a Content-Type in init.headers is kept when contentType is not given', () => {
+    const res = new Response('{}', { headers: { 'Content-Type': 'application/json' } });
+    expect(res.headers.getAll('content-type')).toEqual(['application/json']);
+    expect(res.charset).toBeNull();
+  });
+
+  it('contentType: null sends no Content-Type', () => {
+    const res = new Response('x', { contentType: null });
+    expect(res.headers.has('content-type')).toBe(false);
+    expect(res.contentType).toBeNull();
+    expect(res.charset).toBeNull();
+    expect(res.text).toBe('x');
+  });
+});
+
+describe('Response: contentType and charset', () => {
+  it('text types get the default charset; JSON and binary types get none', () => {
+    expect(new Response('', { contentType: 'text/html' }).headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(new Response('', { contentType: 'application/xml' }).charset).toBe('utf-8');
+    expect(new Response('', { contentType: 'image/svg+xml' }).charset).toBe('utf-8');
+    expect(new Response('', { contentType: 'application/json' }).headers.get('content-type')).toBe('application/json');
+    expect(new Response('', { contentType: 'image/png' }).charset).toBeNull();
+  });
+
+  it('init.charset applies, also with parameters in contentType', () => {
+    expect(new Response('', { contentType: 'text/html', charset: 'iso-8859-1' }).headers.get('content-type')).toBe(
+      'text/html; charset=iso-8859-1',
+    );
+    expect(new Response('', { contentType: 'text/html; level=1', charset: 'utf-16le' }).headers.get('content-type')).toBe(
+      'text/html; charset=utf-16le; level=1',
+    );
+    expect(new Response('', { contentType: 'text/plain; charset=ascii' }).charset).toBe('ascii');
+    const fromHeaders = new Response('', { headers: { 'Content-Type': 'text/csv' }, charset: 'latin1' });
+    expect(fromHeaders.headers.get('content-type')).toBe('text/csv; charset=latin1');
+  });
+
+  it('setting contentType keeps the charset for text types', () => {
+    const res = new Response('', { charset: 'iso-8859-1' });
+    res.contentType = 'text/html';
+    expect(res.headers.get('content-type')).toBe('text/html; charset=iso-8859-1');
+    res.contentType = 'text/csv; charset=utf-16le';
+    expect(res.charset).toBe('utf-16le');
+    res.contentType = 'application/json';
+    expect(res.headers.get('content-type')).toBe('application/json');
+    res.contentType = 'text/plain';
+    expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    res.contentType = null;
+    expect(res.headers.has('content-type')).toBe(false);
+    expect(() => {
+      res.contentType = 'not a media type';
+    }).toThrow(TypeError);
+  });
+
+  it('setting charset keeps the type and other parameters', () => {
+    const res = new Response('', { contentType: 'text/html; level=1' });
+    res.charset = 'ISO-8859-1';
+    expect(res.contentType).toBe('text/html');
+    expect(res.charset).toBe('iso-8859-1');
+    expect(res.headers.get('content-type')).toBe('text/html; charset=ISO-8859-1; level=1');
+    res.charset = null;
+    expect(res.headers.get('content-type')).toBe('text/html; level=1');
+    const bare = new Response('', { contentType: null });
+    bare.charset = null;
+    expect(bare.headers.has('content-type')).toBe(false);
+    bare.charset = 'utf-8';
+    expect(bare.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+  });
+
+  it('getters never throw on a malformed Content-Type', () => {
+    const res = new Response('x', { headers: { 'Content-Type': 'text/plain; charset' } });
+    expect(res.contentType).toBe('text/plain');
+    expect(res.charset).toBeNull();
+    expect(res.text).toBe('x');
+    res.headers.set('Content-Type', 'text/plain; junk; charset=latin1');
+    expect(res.charset).toBe('latin1');
+  });
+});
+
+describe('Response: body', () => {
+  it('a string is encoded with the charset and sets Content-Length in bytes', () => {
+    const res = new Response('héllo €');
+    expect(res.bytes).toEqual(enc.encode('héllo €'));
+    expect(res.contentLength).toBe(10);
+    const latin = new Response('café', { charset: 'iso-8859-1' });
+    expect([...latin.bytes]).toEqual([0x63, 0x61, 0x66, 0xe9]);
+    expect(latin.text).toBe('café');
+    expect(latin.contentLength).toBe(4);
+  });
+
+  it('refuses text the charset cannot encode, instead of corrupting it', () => {
+    expect(() => new Response('€', { charset: 'iso-8859-1' })).toThrow(RangeError);
+    expect(() => new Response('é', { charset: 'us-ascii' })).toThrow(RangeError);
+    expect(() => new Response('x', { charset: 'klingon' })).toThrow(RangeError);
+    const res = new Response('', { charset: 'latin1' });
+    expect(() => {
+      res.text = '€';
+    }).toThrow(RangeError);
+  });
+
+  it('takes bytes, an ArrayBuffer, another typed array, null and undefined', () => {
+    expect([...new Response(new Uint8Array([1, 2])).bytes]).toEqual([1, 2]);
+    expect([...new Response(new Uint8Array([1, 2, 3]).buffer).bytes]).toEqual([1, 2, 3]);
+    const view = new Uint16Array([0x0201]);
+    const fromView = new Response(view);
+    expect(fromView.bytes.byteLength).toBe(2);
+    expect(fromView.isStreamed).toBe(false);
+    const sub = new Response(new Uint8Array([9, 8, 7, 6]).subarray(1, 3));
+    expect([...sub.bytes]).toEqual([8, 7]);
+    expect(new Response(null).contentLength).toBe(0);
+    expect(new Response(undefined).bytes.byteLength).toBe(0);
+    expect(() => new Response(42 as unknown as string)).toThrow(TypeError);
+  });
+
+  it('body, bytes and text get and set', () => {
+    const res = new Response('a');
+    res.text = 'héllo';
+    expect(res.contentLength).toBe(6);
+    expect(res.body).toEqual(enc.encode('héllo'));
+    res.bytes = new Uint8Array([0x68, 0x69]);
+    expect(res.text).toBe('hi');
+    expect(res.contentLength).toBe(2);
+    res.body = 'x';
+    expect(res.bytes).toEqual(enc.encode('x'));
+    res.body = null;
+    expect(res.contentLength).toBe(0);
+  });
+
+  it('json get and set; Response.json()', () => {
+    const res = new Response();
+    res.json = { a: [1, 'é'] };
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(res.json).toEqual({ a: [1, 'é'] });
+    expect(res.contentLength).toBe(res.bytes.byteLength);
+    const problem = new Response('', { contentType: 'application/problem+json' });
+    problem.json = { title: 'x' };
+    expect(problem.contentType).toBe('application/problem+json');
+    expect(() => new Response('not json').json).toThrow(SyntaxError);
+    const made = Response.json({ ok: true }, { status: 201 });
+    expect(made.status).toBe('201 Created');
+    expect(made.headers.get('content-type')).toBe('application/json');
+    expect(made.text).toBe('{"ok":true}');
+    expect(Response.json([1], { contentType: undefined }).contentType).toBe('application/json');
+    expect(Response.json([1], { contentType: 'application/vnd.x+json' }).contentType).toBe('application/vnd.x+json');
+  });
+
+  it('a streamed body: no Content-Length, bytes throws until readBody()', async () => {
+    async function* gen() {
+      yield enc.encode('ab');
+      yield enc.encode('cd');
+    }
+    const res = new Response(gen());
+    expect(res.isStreamed).toBe(true);
+    expect(res.contentLength).toBeNull();
+    expect(res.headers.has('content-length')).toBe(false);
+    expect(() => res.bytes).toThrow(TypeError);
+    expect(() => res.text).toThrow(/readBody/);
+    expect(res.toString()).toBe('<Response 200 OK text/plain streamed>');
+    const bytes = await res.readBody();
+    expect(dec.decode(bytes)).toBe('abcd');
+    expect(res.isStreamed).toBe(false);
+    expect(res.contentLength).toBe(4);
+    expect(res.text).toBe('abcd');
+    expect(await res.readBody()).toBe(bytes);
+  });
+
+  it('a sync iterable body streams too, and setting bytes ends streaming', async () => {
+    const res = new Response([enc.encode('x'), enc.encode('y')]);
+    expect(res.isStreamed).toBe(true);
+    expect(dec.decode(await res.readBody())).toBe('xy');
+    const again = new Response([enc.encode('x')]);
+    again.body = 'done';
+    expect(again.isStreamed).toBe(false);
+    expect(again.text).toBe('done');
+  });
+
+  it('readBody refuses chunks that are not bytes', async () => {
+    const res = new Response(['text' as unknown as Uint8Array]);
+    await expect(res.readBody()).rejects.toThrow(TypeError);
+  });
+
+  it('contentLength get and set', () => {
+    const res = new Response('abc');
+    expect(res.contentLength).toBe(3);
+    res.contentLength = 10;
+    expect(res.headers.get('content-length')).toBe('10');
+    res.contentLength = null;
+    expect(res.headers.has('content-length')).toBe(false);
+    expect(res.contentLength).toBeNull();
+    res.headers.set('Content-Length', 'abc');
+    expect(res.contentLength).toBeNull();
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => {
+        res.contentLength = bad;
+      }).toThrow(TypeError);
+    }
+  });
+});
+
+describe('Response: cookies', () => {
+  it('setCookie with no options: encoded value, Path=/', () => {
+    const res = new Response();
+    res.setCookie('name', 'a b;c');
+    expect(res.headers.get('set-cookie')).toBe('name=a%20b%3Bc; Path=/');
+    expect(Request.blank('/', { headers: { Cookie: 'name=a%20b%3Bc' } }).cookies.name).toBe('a b;c');
+  });
+
+  it('setCookie with every attribute', () => {
+    const before = Date.now();
+    const res = new Response().setCookie('sid', 'xyz', {
+      maxAge: 3600,
+      path: '/app',
+      domain: 'example.com',
+      secure: true,
+      httpOnly: true,
+      sameSite: 'Strict',
+      partitioned: true,
+      priority: 'high',
+    });
+    const line = res.headers.get('set-cookie')!;
+    expect(line.startsWith('sid=xyz; ')).toBe(true);
+    const attrs = parseSetCookie(line);
+    expect(attrs['Max-Age']).toBe('3600');
+    expect(attrs.Path).toBe('/app');
+    expect(attrs.Domain).toBe('example.com');
+    expect(attrs.Secure).toBe(true);
+    expect(attrs.HttpOnly).toBe(true);
+    expect(attrs.SameSite).toBe('Strict');
+    expect(attrs.Partitioned).toBe(true);
+    expect(attrs.Priority).toBe('High');
+    const expires = Date.parse(attrs.Expires as string);
+    expect(expires).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 + 3600_000 - 1000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + 3600_000 + 1000);
+  });
+
+  it('maxAge also sets Expires; an explicit expires wins; path: null leaves Path out', () => {
+    const expires = new Date('2030-01-02T03:04:05Z');
+    const line = new Response().setCookie('a', '1', { maxAge: 60, expires, path: null }).headers.get('set-cookie')!;
+    const attrs = parseSetCookie(line);
+    expect(attrs['Max-Age']).toBe('60');
+    expect(attrs.Expires).toBe('Wed, 02 Jan 2030 03:04:05 GMT');
+    expect(attrs.Path).toBeUndefined();
+    expect(parseSetCookie(new Response().setCookie('b', '2', { expires }).headers.get('set-cookie')!)['Max-Age']).toBeUndefined();
+  });
+
+  it('sameSite in any case, and a custom encoder', () => {
+    for (const [given, sent] of [
+      ['lax', 'Lax'],
+      ['None', 'None'],
+      ['strict', 'Strict'],
+    ] as const) {
+      const line = new Response().setCookie('a', '1', { sameSite: given, secure: true }).headers.get('set-cookie')!;
+      expect(parseSetCookie(line).SameSite).toBe(sent);
+    }
+    const raw = new Response().setCookie('a', 'x:y', { encode: (v) => v }).headers.get('set-cookie');
+    expect(raw).toBe('a=x:y; Path=/');
+  });
+
+  it('several cookies give several Set-Cookie lines, sent as such', async () => {
+    const res = new Response('ok').setCookie('a', '1').setCookie('b', '2').setCookie('a', '3', { path: '/x' });
+    expect(res.headers.getAll('Set-Cookie')).toEqual(['a=1; Path=/', 'b=2; Path=/', 'a=3; Path=/x']);
+    const { calls } = await serve(res);
+    expect(calls[0]![1].filter(([n]) => n.toLowerCase() === 'set-cookie')).toHaveLength(3);
+  });
+
+  it('deleteCookie sends an empty value with Max-Age=0 and an Expires in the past', () => {
+    const res = new Response().deleteCookie('sid', { path: '/app', domain: 'example.com' });
+    const line = res.headers.get('set-cookie')!;
+    expect(line.startsWith('sid=; ')).toBe(true);
+    const attrs = parseSetCookie(line);
+    expect(attrs['Max-Age']).toBe('0');
+    expect(attrs.Expires).toBe('Thu, 01 Jan 1970 00:00:00 GMT');
+    expect(attrs.Path).toBe('/app');
+    expect(attrs.Domain).toBe('example.com');
+  });
+
+  it('refuses invalid names, attributes and a non-finite maxAge', () => {
+    const res = new Response();
+    expect(() => res.setCookie('bad name', 'v')).toThrow(TypeError);
+    expect(() => res.setCookie('a;b', 'v')).toThrow(TypeError);
+    expect(() => res.setCookie('a', 'v', { domain: 'evil.com; Secure' })).toThrow(TypeError);
+    expect(() => res.setCookie('a', 'v', { path: '/x;Domain=evil' })).toThrow(TypeError);
+    expect(() => res.setCookie('a', 'v', { maxAge: Number.POSITIVE_INFINITY })).toThrow(TypeError);
+    expect(() => res.setCookie('a', 'v', { encode: () => 'a\r\nb' })).toThrow(TypeError);
+    expect(res.headers.has('set-cookie')).toBe(false);
+  });
+});
+
+describe('Response as an app', () => {
+  it('respond() starts the response and returns the body', async () => {
+    const res = new Response('hello', { status: 201, headers: { 'X-A': '1' } });
+    const { calls, text } = await serve(res);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]![0]).toBe('201 Created');
+    expect(calls[0]![1]).toEqual([
+      ['X-A', '1'],
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Content-Length', '5'],
+    ]);
+    expect(text).toBe('hello');
+  });
+
+  it('an empty body is an empty iterable', async () => {
+    const { chunks } = await serve(new Response(''));
+    expect(chunks).toHaveLength(0);
+  });
+
+  it('HEAD gets the headers (Content-Length kept) and no body', async () => {
+    const { calls, chunks } = await serve(new Response('hello'), 'HEAD');
+    expect(calls[0]![1]).toContainEqual(['Content-Length', '5']);
+    expect(chunks).toHaveLength(0);
+  });
+
+  it('HEAD closes a streamed body unread', async () => {
+    let started = false;
+    let closed = false;
+    async function* gen() {
+      started = true;
+      try {
+        yield enc.encode('x');
+      } finally {
+        closed = true;
+      }
+    }
+    const iterator = gen();
+    const { chunks } = await serve(new Response(iterator), 'HEAD');
+    expect(chunks).toHaveLength(0);
+    expect(started).toBe(false);
+    expect((await iterator.next()).done).toBe(true);
+    expect(closed).toBe(false);
+  });
+
+  it('streams a streamed body', async () => {
+    async function* gen() {
+      yield enc.encode('a');
+      yield enc.encode('b');
+    }
+    const { chunks, text } = await serve(new Response(gen()));
+    expect(chunks).toHaveLength(2);
+    expect(text).toBe('ab');
+  });
+
+  it('toApp() and getResponse() run it as an app', async () => {
+    const res = new Response('via app', { status: 202 });
+    const copy = await Request.blank('/').getResponse(res.toApp());
+    expect(copy.status).toBe('202 Accepted');
+    expect(copy.text).toBe('via app');
+    expect(copy.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+  });
+});
