@@ -109,6 +109,14 @@ beforeAll(() => {
     join(fixtures, 'pid.mjs'),
     `export const app = (environ, start) => {
   if (environ.PATH_INFO === '/crash') process.exit(3);
+  if (environ.PATH_INFO === '/slow') {
+    process.stdout.write('received /slow\\n');
+    return (async function* () {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      yield new TextEncoder().encode('slow done');
+    })();
+  }
   start('200 OK', [['Content-Type', 'application/json']]);
   return [new TextEncoder().encode(JSON.stringify({ pid: process.pid, multiprocess: environ['tsgi.multiprocess'] }))];
 };
@@ -150,6 +158,20 @@ describe('tsgi serve', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.out.stderr).toBe('');
+  });
+
+  it('lets a request in flight finish after SIGTERM', async () => {
+    const run = cli(['serve', join(fixtures, 'pid.mjs'), '--port', '0']);
+    const url = await servingUrl(run);
+    const reply = get(`${url}/slow`);
+    const deadline = Date.now() + 10_000;
+    while (!run.out.stdout.includes('received /slow\n')) {
+      if (Date.now() > deadline) throw new Error('the request never arrived');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    run.child.kill('SIGTERM');
+    expect(await reply).toEqual({ status: 200, body: 'slow done' });
+    expect(await run.exited).toEqual({ code: 0, signal: null });
   });
 
   it('exits 0 on SIGINT too', async () => {

@@ -55,7 +55,12 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
   try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new ModuleError(`error while loading '${modulePath}'`, { cause: error });
+    const code = (error as { code?: unknown } | null)?.code;
+    const hint =
+      code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(file)
+        ? ' (this Node cannot run .ts files: use Node >= 22.18, or pass --experimental-strip-types)'
+        : '';
+    throw new ModuleError(`error while loading '${modulePath}'${hint}`, { cause: error });
   }
   if (!Object.hasOwn(namespace, exportName)) {
     const names = Object.keys(namespace);
