@@ -38,6 +38,8 @@ import { BASELINE, DEFAULT_TARGETS, HELLO, type Running, TARGETS, selectTargets 
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TARGET_RATIO = 0.95;
+/** Above this many CPUs used by other processes, the run is flagged as disturbed. */
+const OTHERS_LIMIT = 0.1;
 
 interface Settings {
   rounds: number;
@@ -235,10 +237,30 @@ interface Sample {
   p99: number;
   /** Errors, timeouts and non-2xx answers. */
   problems: number;
+  /**
+   * CPU used by every other process during the measurement, in CPUs (0.5 = half a core):
+   * machine busy time (`os.cpus()`) minus this process and the server process.
+   */
+  others: number;
+}
+
+/** Busy time of the whole machine so far, in microseconds (`os.cpus()` counts milliseconds). */
+function machineBusy(): number {
+  let ms = 0;
+  for (const { times } of os.cpus()) ms += times.user + times.nice + times.sys + times.irq;
+  return ms * 1000;
+}
+
+function ownCpu(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }
 
 async function load(url: string, seconds: number, settings: Settings, servers: Servers): Promise<Sample> {
   const before = await servers.probe?.();
+  const busyBefore = machineBusy();
+  const ownBefore = ownCpu();
+  const started = performance.now();
   current = autocannon({
     url,
     connections: settings.connections,
@@ -248,7 +270,11 @@ async function load(url: string, seconds: number, settings: Settings, servers: S
   });
   const result: Result = await current;
   current = undefined;
+  const elapsed = (performance.now() - started) * 1000;
+  const ownDelta = ownCpu() - ownBefore;
+  const busyDelta = machineBusy() - busyBefore;
   const after = await servers.probe?.();
+  const serverDelta = before && after ? after.cpu - before.cpu : 0;
   const completed = result.requests.total;
   let cpuPerRequest: number | undefined;
   let elu: number | undefined;
@@ -265,6 +291,7 @@ async function load(url: string, seconds: number, settings: Settings, servers: S
     p50: result.latency.p50,
     p99: result.latency.p99,
     problems: result.errors + result.timeouts + result.non2xx,
+    others: Math.max(0, (busyDelta - ownDelta - serverDelta) / elapsed),
   };
 }
 
@@ -336,7 +363,8 @@ async function main(): Promise<number> {
       const order = names.map((_, i) => names[(i + round) % names.length]!);
       for (const name of order) samples.get(name)!.push(await load(servers.urls[name]!, settings.duration, settings, servers));
       const cells = names.map((name) => cell(samples.get(name)![round]!).padStart(col));
-      console.log(`${String(round + 1).padStart(5)}  ${cells.join('  ')}   order: ${order.join(' → ')}`);
+      const others = Math.max(...names.map((name) => samples.get(name)![round]!.others));
+      console.log(`${String(round + 1).padStart(5)}  ${cells.join('  ')}   others ≤ ${others.toFixed(2)} CPU; order: ${order.join(' → ')}`);
     }
 
     const baseline = samples.get(BASELINE);
@@ -377,9 +405,12 @@ async function main(): Promise<number> {
       if (baseCpu !== undefined && rawCpu !== undefined) line += `, ${(baseCpu / rawCpu).toFixed(3)} by server CPU per request`;
       console.log(`${line} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'} by requests/second)`);
     }
-    if (os.loadavg()[0]! > cpus.length) {
-      console.log(`warning: the load average exceeded the CPU count, so other processes competed for the CPUs;
-         requests/second are unreliable (server CPU per request is less affected). Re-run on a quiet machine.`);
+    const all = [...samples.values()].flat();
+    const meanOthers = all.reduce((a, s) => a + s.others, 0) / all.length;
+    console.log(`other processes used ${meanOthers.toFixed(2)} CPU on average (max ${Math.max(...all.map((s) => s.others)).toFixed(2)}) during the measurements`);
+    if (meanOthers > OTHERS_LIMIT) {
+      console.log(`warning: other processes competed for the CPUs (more than ${OTHERS_LIMIT} CPU on average), so
+         requests/second are unreliable (server CPU per request less so). Re-run on a quiet machine.`);
     }
     if (failures > 0) console.log(`warning: ${failures} errors/timeouts/non-2xx responses; the figures are suspect`);
     return 0;

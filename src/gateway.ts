@@ -207,27 +207,45 @@ export type BodyIterator = Iterator<Uint8Array> | AsyncIterator<Uint8Array>;
 /**
  * Opens a body for iteration: async iterables first, then sync ones.
  *
- * @throws TypeError when `body` is neither (a string, `null`, a plain object…).
+ * @throws TypeError when `body` is neither (a string, `null`, a plain object…) or its
+ *   iterator method does not answer an object; whatever that method throws.
  */
 export function openBody(body: Body): BodyIterator {
-  if (isAsyncIterable(body)) return body[Symbol.asyncIterator]();
-  if (isIterable(body) && typeof body !== 'string') return body[Symbol.iterator]();
-  throw new TypeError(
-    `app returned an invalid body (${describe(body)}): expected an iterable of Uint8Array`,
-  );
+  let iterator: unknown;
+  if (isAsyncIterable(body)) iterator = body[Symbol.asyncIterator]();
+  else if (isIterable(body) && typeof body !== 'string') iterator = body[Symbol.iterator]();
+  else {
+    throw new TypeError(
+      `app returned an invalid body (${describe(body)}): expected an iterable of Uint8Array`,
+    );
+  }
+  if (iterator === null || (typeof iterator !== 'object' && typeof iterator !== 'function')) {
+    throw new TypeError(`the body's iterator is not an object (${describe(iterator)})`);
+  }
+  return iterator as BodyIterator;
 }
 
 /**
- * Closes a body iterator early (PEP 3333 `close()`): calls `return()` if it has one and
- * swallows what it throws or rejects with, reporting that to `onError`.
+ * Closes a body iterator early (PEP 3333 `close()`): calls `return()` if it has one. Never
+ * throws: what `return()` throws or rejects with is passed to `onError`.
  */
 export function closeBody(iterator: BodyIterator, onError?: (error: unknown) => void): void {
-  if (typeof iterator.return !== 'function') return;
   try {
+    if (typeof iterator.return !== 'function') return;
     const result = iterator.return() as unknown;
-    if (result instanceof Promise) result.catch((error) => onError?.(error));
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      (result as PromiseLike<unknown>).then(undefined, (error: unknown) => report(onError, error));
+    }
   } catch (error) {
+    report(onError, error);
+  }
+}
+
+function report(onError: ((error: unknown) => void) | undefined, error: unknown): void {
+  try {
     onError?.(error);
+  } catch {
+    // A failing error reporter must not turn cleanup into a crash.
   }
 }
 

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-// Not re-exported from 'tsgi' yet (src/index.ts is wired separately).
-import { encodeMultipart, encodeUrlencoded, parseForm, type FileSpec } from '../src/forms/index.ts';
+import { encodeMultipart, encodeUrlencoded, parseForm, type FileSpec } from 'tsgi';
 
 const dec = new TextDecoder();
 

@@ -3,9 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HTTPContentTooLarge, HTTPException } from 'tsgi';
-// Not re-exported from 'tsgi' yet (src/index.ts is wired separately).
-import { DEFAULT_FORM_LIMITS, encodeMultipart, parseForm, type ParseFormOptions } from '../src/forms/index.ts';
+import {
+  DEFAULT_FORM_LIMITS,
+  encodeMultipart,
+  HTTPContentTooLarge,
+  HTTPException,
+  parseForm,
+  type ParseFormOptions,
+} from 'tsgi';
 
 const enc = new TextEncoder();
 const BOUNDARY = 'limit-test-boundary';

@@ -3,9 +3,16 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HTTPBadRequest, HTTPException, Request } from 'tsgi';
-// Not re-exported from 'tsgi' yet (src/index.ts is wired separately).
-import { encodeMultipart, encodeUrlencoded, formFromEnviron, parseForm, safeFilename } from '../src/forms/index.ts';
+import {
+  encodeMultipart,
+  encodeUrlencoded,
+  formFromEnviron,
+  HTTPBadRequest,
+  HTTPException,
+  parseForm,
+  Request,
+  safeFilename,
+} from 'tsgi';
 
 const enc = new TextEncoder();
 

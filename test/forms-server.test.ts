@@ -3,9 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, HTTPException, serve } from 'tsgi';
-// Not re-exported from 'tsgi' yet (src/index.ts is wired separately).
-import { encodeMultipart, parseForm } from '../src/forms/index.ts';
+import { type App, encodeMultipart, HTTPException, parseForm, serve } from 'tsgi';
 
 let dir: string;
 let server: Awaited<ReturnType<typeof serve>>;

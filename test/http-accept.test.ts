@@ -1,12 +1,13 @@
 /**
- * Content negotiation (src/http/accept.ts): RFC 9110 §12.5 specificity and weights, the
- * malformed-header rule, identity rules for Accept-Encoding, RFC 4647 language matching,
- * and properties (never throws; ordering invariants; agreement with `negotiator`).
+ * Content negotiation (src/http/accept.ts): RFC 9110 §12.5 specificity and weights as
+ * `negotiator` applies them, the malformed-header rule, identity rules for Accept-Encoding,
+ * language matching, and properties (never throws; `quality` agrees with the order
+ * `negotiator` gives; the same answers as `negotiator` on well-formed headers).
  */
 import fc from 'fast-check';
 import Negotiator from 'negotiator';
 import { describe, expect, it } from 'vitest';
-import { Accept, AcceptCharset, AcceptEncoding, AcceptLanguage } from '../src/http/accept.ts';
+import { Accept, AcceptCharset, AcceptEncoding, AcceptLanguage } from 'tsgi';
 
 describe('Accept', () => {
   it('absent: everything acceptable at q=1, in offer order', () => {
@@ -55,11 +56,13 @@ describe('Accept', () => {
     expect(accept.bestMatch(['application/xml'], 'fallback')).toBe('fallback');
   });
 
-  it('orders by quality, then specificity, then offer order (not header order)', () => {
+  it('orders by quality, then specificity, then header position, then offer order (negotiator)', () => {
     expect(new Accept('text/html, application/json').acceptableOffers(['application/json', 'text/html'])).toEqual([
-      'application/json',
       'text/html',
+      'application/json',
     ]);
+    expect(new Accept('*/*').acceptableOffers(['b/b', 'a/a'])).toEqual(['b/b', 'a/a']);
+    expect(new Accept('text/*, */*').bestMatch(['image/png', 'text/x', 'text/y'])).toBe('text/x');
     expect(new Accept('*/*, text/html').acceptableOffers(['image/png', 'text/html'])).toEqual(['text/html', 'image/png']);
     expect(new Accept('text/*;q=0.5, */*;q=0.5, text/html;q=0.5').acceptableOffers(['a/b', 'text/x', 'text/html'])).toEqual(
       ['text/html', 'text/x', 'a/b'],
@@ -210,26 +213,34 @@ describe('AcceptEncoding', () => {
 });
 
 describe('AcceptLanguage', () => {
-  it('RFC 4647 basic filtering: a range matches itself and longer tags', () => {
+  it('a range matches itself, and tags whose primary subtag it is (the exact tag first)', () => {
     const accept = new AcceptLanguage('en');
-    expect(accept.acceptableOffers(['en-US', 'en', 'fr', 'eng'])).toEqual(['en-US', 'en']);
-    expect(new AcceptLanguage('zh-Hant').quality('zh-Hant-TW')).toBe(1);
-    expect(new AcceptLanguage('zh-Hant').quality('zh-Hans')).toBe(0);
+    expect(accept.acceptableOffers(['en-US', 'en', 'fr', 'eng'])).toEqual(['en', 'en-US']);
+    expect(new AcceptLanguage('zh-Hant').quality('zh-Hant')).toBe(1);
+    expect(new AcceptLanguage('zh').quality('zh-Hant-TW')).toBe(1);
   });
 
-  it('the longest matching range decides', () => {
+  it('only the primary subtag is compared (negotiator): zh-Hant does not accept zh-Hant-TW', () => {
+    expect(new AcceptLanguage('zh-Hant').quality('zh-Hant-TW')).toBe(0);
+    expect(new AcceptLanguage('zh-Hant').quality('zh-Hans')).toBe(0);
+    expect(new AcceptLanguage('de-DE-1996').quality('de-DE')).toBe(0);
+    expect(new AcceptLanguage('de-DE-1996').quality('de')).toBe(1);
+  });
+
+  it('the most specific matching range decides', () => {
     const accept = new AcceptLanguage('en;q=0.4, en-US;q=0.9, *;q=0.1');
-    expect(accept.quality('en-US-x-twain')).toBe(0.9);
+    expect(accept.quality('en-US')).toBe(0.9);
+    expect(accept.quality('en-US-x-twain')).toBe(0.4);
     expect(accept.quality('en-GB')).toBe(0.4);
     expect(accept.quality('de')).toBe(0.1);
+    expect(accept.acceptableOffers(['de', 'en-GB', 'en-US'])).toEqual(['en-US', 'en-GB', 'de']);
   });
 
-  it('a range also accepts a shorter offer it starts with, less specifically', () => {
+  it('a range also accepts the bare language of its tag, less specifically', () => {
     const accept = new AcceptLanguage('de-DE, *;q=0.1');
     expect(accept.quality('de')).toBe(1);
     expect(accept.acceptableOffers(['en', 'de', 'de-AT'])).toEqual(['de', 'en', 'de-AT']);
     expect(new AcceptLanguage('de-DE;q=0.5, de;q=0.2').quality('de')).toBe(0.2);
-    expect(new AcceptLanguage('de-DE-1996').quality('de-DE')).toBe(1);
   });
 
   it('case-insensitive; q=0 excludes', () => {
@@ -294,6 +305,49 @@ describe('properties', () => {
     );
   });
 
+  /** quality(o) > 0 exactly for the offers negotiator accepts, and its order never contradicts quality. */
+  function agreesWithQuality(accept: { quality(o: string): number; acceptableOffers(o: readonly string[]): string[] }, offers: string[]) {
+    const acceptable = accept.acceptableOffers(offers);
+    expect([...acceptable].sort()).toEqual(offers.filter((o) => accept.quality(o) > 0).sort());
+    for (let i = 1; i < acceptable.length; i++) {
+      expect(accept.quality(acceptable[i - 1]!)).toBeGreaterThanOrEqual(accept.quality(acceptable[i]!));
+    }
+  }
+
+  it('quality agrees with negotiator for media ranges with parameters', () => {
+    const withParams = fc.tuple(mediaRange, fc.constantFrom('', ';level=1', ';level=2', ';a=*', ';level=1;a=x', ';LEVEL="1"')).map(([r, p]) => r + p);
+    const offer = fc.tuple(mediaType, fc.constantFrom('', ';level=1', '; level=2', ';a=x;level=1', ';a=y')).map(([t, p]) => t + p);
+    fc.assert(
+      fc.property(header(withParams), fc.array(offer, { maxLength: 6 }), (h, offers) => {
+        agreesWithQuality(new Accept(h), offers);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('quality agrees with negotiator for languages, charsets and encodings', () => {
+    const tag = fc.constantFrom('en', 'en-US', 'en-GB', 'EN-us', 'fr', 'fr-CA', 'de', 'de-DE-1996', 'zh-Hant', 'zh-Hant-TW', 'zh', '*');
+    fc.assert(
+      fc.property(header(tag), fc.array(tag, { maxLength: 6 }), (h, offers) => {
+        agreesWithQuality(new AcceptLanguage(h), offers);
+      }),
+      { numRuns: 300 },
+    );
+    const charset = fc.constantFrom('utf-8', 'UTF-8', 'iso-8859-1', 'utf-16', '*');
+    fc.assert(
+      fc.property(header(charset), fc.array(charset, { maxLength: 5 }), (h, offers) => {
+        agreesWithQuality(new AcceptCharset(h), offers);
+      }),
+    );
+    const coding = fc.constantFrom('gzip', 'x-gzip', 'br', 'deflate', 'identity', 'IDENTITY', 'zstd', '*');
+    fc.assert(
+      fc.property(fc.oneof(header(coding), fc.constant('')), fc.array(coding, { maxLength: 6 }), (h, offers) => {
+        agreesWithQuality(new AcceptEncoding(h), offers);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('toString round-trips the parsed ranges', () => {
     fc.assert(
       fc.property(header(mediaRange), (h) => {
@@ -303,36 +357,38 @@ describe('properties', () => {
     );
   });
 
-  it('agrees with negotiator on which offers are acceptable (media types, charsets, encodings)', () => {
+  it('answers exactly what negotiator answers on well-formed headers (order included)', () => {
     fc.assert(
       fc.property(header(mediaRange), fc.uniqueArray(mediaType, { maxLength: 5 }), (h, offers) => {
         const expected = new Negotiator({ headers: { accept: h } }).mediaTypes(offers);
-        expect(new Set(new Accept(h).acceptableOffers(offers))).toEqual(new Set(expected));
+        expect(new Accept(h).acceptableOffers(offers)).toEqual(expected);
       }),
     );
     const charset = fc.constantFrom('utf-8', 'iso-8859-1', 'utf-16', 'UTF-8');
     fc.assert(
       fc.property(header(fc.oneof(charset, fc.constant('*'))), fc.uniqueArray(charset, { maxLength: 4 }), (h, offers) => {
         const expected = new Negotiator({ headers: { 'accept-charset': h } }).charsets(offers);
-        expect(new Set(new AcceptCharset(h).acceptableOffers(offers))).toEqual(new Set(expected));
+        expect(new AcceptCharset(h).acceptableOffers(offers)).toEqual(expected);
       }),
     );
     const coding = fc.constantFrom('gzip', 'br', 'deflate', 'identity', 'zstd');
     fc.assert(
       fc.property(header(fc.oneof(coding, fc.constant('*'))), fc.uniqueArray(coding, { maxLength: 5 }), (h, offers) => {
         const expected = new Negotiator({ headers: { 'accept-encoding': h } }).encodings(offers);
-        expect(new Set(new AcceptEncoding(h).acceptableOffers(offers))).toEqual(new Set(expected));
+        expect(new AcceptEncoding(h).acceptableOffers(offers)).toEqual(expected);
+      }),
+    );
+    const tag = fc.constantFrom('en', 'en-US', 'en-GB', 'fr', 'fr-CA', 'de', 'zh-Hant-TW');
+    fc.assert(
+      fc.property(header(fc.oneof(tag, fc.constant('*'))), fc.uniqueArray(tag, { maxLength: 5 }), (h, offers) => {
+        const expected = new Negotiator({ headers: { 'accept-language': h } }).languages(offers);
+        expect(new AcceptLanguage(h).acceptableOffers(offers)).toEqual(expected);
       }),
     );
   });
 
-  it('accepts every language offer negotiator accepts (two-subtag tags)', () => {
-    const tag = fc.constantFrom('en', 'en-US', 'en-GB', 'fr', 'fr-CA', 'de');
-    fc.assert(
-      fc.property(header(fc.oneof(tag, fc.constant('*'))), fc.uniqueArray(tag, { maxLength: 5 }), (h, offers) => {
-        const expected = new Negotiator({ headers: { 'accept-language': h } }).languages(offers);
-        expect(new Set(new AcceptLanguage(h).acceptableOffers(offers))).toEqual(new Set(expected));
-      }),
-    );
+  it('x-gzip offers keep their place: equal codings are answered in offer order', () => {
+    expect(new AcceptEncoding('*').acceptableOffers(['gzip', 'br', 'x-gzip'])).toEqual(['gzip', 'br', 'x-gzip']);
+    expect(new AcceptEncoding('x-gzip, br;q=0.5').acceptableOffers(['br', 'x-gzip', 'gzip'])).toEqual(['x-gzip', 'gzip', 'br']);
   });
 });

@@ -10,9 +10,11 @@ import {
   basicAuthorization,
   bearerAuthorization,
   formatAuthorization,
+  formatChallenge,
+  formatWwwAuthenticate,
   parseAuthorization,
-} from '../src/http/authorization.ts';
-import { formatChallenge, formatWwwAuthenticate, parseWwwAuthenticate } from '../src/http/www-authenticate.ts';
+  parseWwwAuthenticate,
+} from 'tsgi';
 
 const b64 = (s: string, encoding: BufferEncoding = 'utf8') => Buffer.from(s, encoding).toString('base64');
 

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CacheControl } from '../src/http/cache-control.ts';
+import { CacheControl } from 'tsgi';
 
 describe('parsing', () => {
   it('absent: every field off', () => {

@@ -14,7 +14,7 @@ import {
   parseHttpDate,
   parseRetryAfter,
   retryAfterSeconds,
-} from '../src/http/dates.ts';
+} from 'tsgi';
 
 const EXAMPLE = Date.UTC(1994, 10, 6, 8, 49, 37);
 

@@ -13,7 +13,7 @@ import {
   strongCompare,
   strongEtag,
   weakCompare,
-} from '../src/http/etag.ts';
+} from 'tsgi';
 
 describe('parseETag / formatETag', () => {
   it('parses strong and weak tags', () => {

@@ -4,15 +4,16 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readBody } from '../src/gateway.ts';
-import { MultipartByteranges, sliceBody } from '../src/http/range-body.ts';
 import {
   type ByteRange,
   evaluateIfRange,
   formatContentRange,
+  MultipartByteranges,
   parseContentRange,
   parseRange,
-} from '../src/http/range.ts';
+  readBody,
+  sliceBody,
+} from 'tsgi';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const bytesOf = (s: string) => new TextEncoder().encode(s);

@@ -183,6 +183,31 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
     });
   }
 
+  for (const line of ['GET * HTTP/1.1', 'GET http://user@host/ HTTP/1.1', 'GET http://a b/ HTTP/1.1']) {
+    it(`rejects the request-target of ${JSON.stringify(line)}`, async () => {
+      let calls = 0;
+      const server = await start(() => {
+        calls++;
+        return [];
+      });
+      const { raw } = await rawExchange(server.port, `${line}\r\nHost: h\r\nConnection: close\r\n\r\n`);
+      expect(parseRaw(raw).status).toBe(400);
+      expect(calls).toBe(0);
+    });
+  }
+
+  it('accepts OPTIONS * (asterisk-form) with PATH_INFO "*"', async () => {
+    const server = await start(dumpApp);
+    const env = await rawEnviron(server.port, 'OPTIONS * HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    expect(env).toMatchObject({ REQUEST_METHOD: 'OPTIONS', PATH_INFO: '*', REQUEST_URI: '*', QUERY_STRING: '' });
+  });
+
+  it('gives an absolute-form target without a path PATH_INFO "/"', async () => {
+    const server = await start(dumpApp);
+    const env = await rawEnviron(server.port, 'GET http://h.example?x=1 HTTP/1.1\r\nHost: h.example\r\nConnection: close\r\n\r\n');
+    expect(env).toMatchObject({ PATH_INFO: '/', QUERY_STRING: 'x=1', HTTP_HOST: 'h.example' });
+  });
+
   it('still decodes valid escapes after rejecting bad ones', async () => {
     const server = await start(dumpApp);
     const env = await rawEnviron(server.port, rawGet('/%E2%82%AC%2525'));
@@ -275,6 +300,24 @@ describe('tsgi.input', () => {
     expect(await result).toBe(`${total} ${expectedSum}`);
     expect(sizes.length).toBeGreaterThan(1);
     expect(Math.max(...sizes)).toBeLessThan(total);
+  });
+
+  it('may be left unread: the answer goes out and the connection stays usable', async () => {
+    const server = await start((environ, startResponse) => {
+      startResponse('200 OK', []);
+      return [bytes(`${environ.REQUEST_METHOD} ${environ.PATH_INFO}`)];
+    });
+    const socket = net.connect(server.port, '127.0.0.1');
+    const received: Buffer[] = [];
+    socket.on('data', (c: Buffer) => received.push(c));
+    const closed = new Promise((r) => socket.once('close', r));
+    const body = 'x'.repeat(100_000);
+    socket.write(`POST /first HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    socket.write('GET /second HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    await closed;
+    const raw = Buffer.concat(received).toString('latin1');
+    expect(raw).toContain('POST /first');
+    expect(raw.endsWith('GET /second')).toBe(true);
   });
 
   it('is read by Request.text() in Request.application', async () => {

@@ -457,7 +457,6 @@ describe('the server outlives any one request', () => {
             yield bytes('a');
             yield bytes('b');
           } finally {
-            // eslint-disable-next-line no-unsafe-finally
             throw new Error('finally crash');
           }
         })();
@@ -503,6 +502,62 @@ describe('the server outlives any one request', () => {
     expect(a.log.text).toContain('async crash');
     expect(a.log.text).toContain('mid crash');
     expect(a.log.text).toContain('finally crash');
+  });
+
+  it('survives hostile bodies and thrown values (500, logged, still serving)', async () => {
+    const hostile: Record<string, App> = {
+      // A thrown value that cannot even be turned into a string.
+      '/null-proto': () => {
+        throw Object.create(null);
+      },
+      // A thenable whose then() throws.
+      '/bad-then': () =>
+        ({
+          then() {
+            throw new Error('then() crash');
+          },
+        }) as never,
+      // An iterable whose iterator is not an object.
+      '/no-iterator': (_e, startResponse) => {
+        startResponse('200 OK', []);
+        return { [Symbol.iterator]: () => undefined } as never;
+      },
+      // An iterator whose next() answers garbage and whose return is a throwing getter.
+      '/bad-next': (_e, startResponse) => {
+        startResponse('200 OK', []);
+        return {
+          [Symbol.iterator]: () => ({
+            next: () => undefined,
+            get return(): never {
+              throw new Error('return getter crash');
+            },
+          }),
+        } as never;
+      },
+      // A Symbol.asyncIterator getter that throws.
+      '/bad-getter': (_e, startResponse) => {
+        startResponse('200 OK', []);
+        return {
+          get [Symbol.asyncIterator](): never {
+            throw new Error('getter crash');
+          },
+        } as never;
+      },
+    };
+    const server = await start((environ, startResponse) => {
+      const app = hostile[environ.PATH_INFO];
+      if (app) return app(environ, startResponse);
+      startResponse('200 OK', []);
+      return [bytes('alive')];
+    });
+    for (const path of Object.keys(hostile)) {
+      const { raw } = await rawExchange(server.port, rawGet(path));
+      expect(parseRaw(raw).status, path).toBe(500);
+      expect(server.log.text).toContain(`GET ${path} HTTP/1.1`);
+    }
+    expect(server.log.text).toContain('then() crash');
+    expect(server.log.text).toContain('getter crash');
+    expect((await request(`${server.url}/ok`)).body.toString()).toBe('alive');
   });
 
   it('survives many concurrent requests that crash and hang up', async () => {

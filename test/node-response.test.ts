@@ -235,7 +235,6 @@ describe('lazy startResponse', () => {
   });
 
   it('works for an empty generator body', async () => {
-    // eslint-disable-next-line require-yield
     const app: App = (_environ, startResponse) =>
       (function* () {
         startResponse('200 OK', [['X-Empty', 'yes']]);
@@ -332,6 +331,20 @@ describe('HEAD and bodiless statuses', () => {
       expect(res.rest).toBe('');
     });
   }
+
+  it('drops an app-declared Content-Length from a 204', async () => {
+    const server = await start(rawApp(() => [], '204 No Content', [['Content-Length', '0']]));
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.status).toBe(204);
+    expect(res.header('content-length')).toBeUndefined();
+  });
+
+  it('treats an informational status as an app error', async () => {
+    const server = await start(rawApp(() => [], '100 Continue'));
+    const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(res.status).toBe(500);
+    expect(server.log.text).toContain('invalid final status');
+  });
 
   it('keeps the keep-alive connection in sync after a 204 with a body attempt', async () => {
     const server = await start((environ, startResponse) => {

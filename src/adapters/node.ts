@@ -38,7 +38,10 @@ export interface NodeEnvironOptions {
   multiprocess?: boolean;
 }
 
-/** Options of {@link serve}. */
+/**
+ * Options of {@link serve}. `serverName` defaults to `host` there; `errors` is where app
+ * errors are logged (pass `{ write }` to capture them).
+ */
 export interface ServeOptions extends NodeEnvironOptions {
   /** Address to bind; default `127.0.0.1`. */
   host?: string;
@@ -59,9 +62,11 @@ export interface ServerHandle {
   /** `http://host:port`, with IPv6 addresses in brackets. */
   readonly url: string;
   /**
-   * Stops accepting connections, lets requests in flight finish, closes idle keep-alive
-   * connections, and resolves when the server is closed. After `timeout` milliseconds
-   * (default 10 000) the remaining connections are cut.
+   * Stops accepting connections, lets requests in flight finish, and resolves when the server
+   * is closed. Idle keep-alive connections are closed at once, busy ones as soon as their
+   * response ends, and answers started meanwhile carry `Connection: close`. After `timeout`
+   * milliseconds (default 10 000) the remaining connections are cut. Calling it again answers
+   * the same promise.
    */
   close(options?: { timeout?: number }): Promise<void>;
 }
@@ -281,6 +286,7 @@ class Exchange {
             throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
           }
           declared = Number(value);
+          if (code === 204) continue; // RFC 9110 §8.6: never on a 204
         } else if (HOP_BY_HOP.has(lower)) {
           if (lower === 'connection' && hasCloseOption(value)) res.shouldKeepAlive = false;
           continue;
@@ -320,10 +326,14 @@ class Exchange {
       return;
     }
     if (isThenable<Body>(body)) {
-      body.then(
-        (value) => this.send(value),
-        (error: unknown) => this.fail(error),
-      );
+      try {
+        body.then(
+          (value) => this.send(value),
+          (error: unknown) => this.fail(error),
+        );
+      } catch (error) {
+        this.fail(error);
+      }
     } else {
       this.send(body);
     }
@@ -444,7 +454,7 @@ class Exchange {
           return;
         }
         chunk = checkChunk(step.value);
-        if (!res.write(chunk) && false) {
+        if (!res.write(chunk)) {
           await drain();
           if (closed) return;
         }

@@ -1,20 +1,26 @@
 /**
- * The engine shared by the Accept-* classes of `accept.ts`: parsing (RFC 9110 §12.4.2,
- * §12.5) and ordering.
+ * The engine shared by the Accept-* classes of `accept.ts`: validation (RFC 9110 §12.4.2,
+ * §12.5), `quality(offer)`, and the hand-over to `negotiator` for matching and ordering.
  *
- * **Malformed headers.** A header is malformed when any non-empty list element breaks the
- * RFC 9110 grammar: a range that is not `type/subtype`, `type/*` or `*\/*` (Accept), a
- * token (Accept-Charset / -Encoding) or an RFC 4647 language-range (`en`, `zh-Hant-TW`, `*`);
- * a parameter that is not `token=token` or `token="quoted"`; a weight that is not a qvalue
- * (`0` to `1`, at most three decimals, unquoted); or stray characters. A malformed header is
- * treated exactly as an absent one (as WebOb does) and `malformed` says so. Empty list elements
- * (`a, , b`) and OWS around `;` are allowed (RFC 9110 §5.6.1.2 / §5.6.6). An empty
- * `Accept`, `Accept-Charset` or `Accept-Language` is treated as absent too (as Werkzeug does).
+ * **Who does what.** `negotiator` decides which offers are acceptable and in which order
+ * (`acceptableOffers`, `bestMatch`): its rules are the ones Express, Koa and Fastify users
+ * already get. This module does only what `negotiator` cannot:
  *
- * **Why not `negotiator` directly.** It cannot answer an offer's quality, cannot say whether
- * a header is malformed, breaks ties by header position instead of offer order, and only
- * compares the primary language subtag. This module keeps its matching rules (specificity,
- * duplicates resolved to the higher weight) and is tested against it as an oracle.
+ * - **Validation.** `negotiator` reads anything and never says a header was garbage. Here a
+ *   header is malformed when any non-empty list element breaks the RFC 9110 grammar: a range
+ *   that is not `type/subtype`, `type/*` or `*\/*` (Accept), a token (Accept-Charset /
+ *   -Encoding) or an RFC 4647 language-range (`en`, `zh-Hant-TW`, `*`); a parameter that is
+ *   not `token=token` or `token="quoted"`; a weight that is not a qvalue (`0` to `1`, at most
+ *   three decimals, unquoted); or stray characters. A malformed header is treated exactly as
+ *   an absent one (as WebOb does) and `malformed` says so. Empty list elements (`a, , b`) and
+ *   OWS around `;` are allowed (RFC 9110 §5.6.1.2 / §5.6.6). An empty `Accept`,
+ *   `Accept-Charset` or `Accept-Language` is treated as absent too (as Werkzeug does).
+ *   A well-formed header is handed to `negotiator` in canonical form (see `toString()`), so
+ *   parameters after the weight (RFC 7231 `accept-ext`) never take part in matching.
+ * - **`present`**, **`malformed`**, **`ranges`**: what was sent.
+ * - **`quality(offer)`**: the weight of one offer, computed with `negotiator`'s own matching
+ *   rules (re-stated in each subclass), so that `quality(o) > 0` exactly when `o` is in
+ *   `acceptableOffers`, which is sorted by non-increasing quality (tested as a property).
  *
  * @module
  */
@@ -36,19 +42,11 @@ export type AcceptKind = 'media' | 'charset' | 'encoding' | 'language';
 const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
 const LANGUAGE_RANGE = /^(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$/;
 
-/** A match of one range against one offer: its weight and specificity (higher wins). */
-export interface AcceptMatch {
-  q: number;
-  s: number;
-}
-
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
-
-const NO_MATCH: AcceptMatch = { q: 0, s: -Infinity };
 
 /**
  * The shared engine of `Accept`, `AcceptCharset`, `AcceptEncoding` and `AcceptLanguage`;
- * subclasses say how a range matches an offer. Not constructed directly.
+ * subclasses say how `negotiator` matches a range against an offer. Not constructed directly.
  */
 export abstract class AcceptHeader {
   /** The header value as received, or `null` when it was not sent. */
@@ -69,41 +67,61 @@ export abstract class AcceptHeader {
     this.ranges = Object.freeze(this.present ? ranges! : []);
   }
 
-  /** Specificity of `range` for `offer`, or -Infinity when it does not match. */
+  /**
+   * `negotiator`'s specificity of `range` for `offer` (higher is more specific), or -1 when the
+   * range does not match the offer.
+   */
   protected abstract specificity(range: AcceptRange, offer: string): number;
 
-  /** The match used when no range applies (an absent header accepts everything). */
-  protected fallback(_offer: string): AcceptMatch {
-    return this.present ? NO_MATCH : { q: 1, s: 0 };
+  /** Asks `negotiator` to order `offers` against `header` (the canonical header text). */
+  protected abstract negotiate(header: string, offers: readonly string[]): string[];
+
+  /** The weight of an offer no range matches: 1 when the header is absent, else 0. */
+  protected unmatched(_offer: string): number {
+    return this.present ? 0 : 1;
   }
 
-  private match(offer: string): AcceptMatch {
-    let best = NO_MATCH;
-    for (const range of this.ranges) {
-      const s = this.specificity(range, offer);
-      if (s > best.s || (s === best.s && s !== -Infinity && range.q > best.q)) best = { q: range.q, s };
-    }
-    return best === NO_MATCH ? this.fallback(offer) : best;
+  /** The acceptable offers when no usable header was sent: all of them, in the order given. */
+  protected absentOffers(offers: readonly string[]): string[] {
+    return [...offers];
   }
 
   /**
    * The weight the client gives `offer`, 0 to 1: that of the most specific matching range
-   * (RFC 9110 §12.4.2, §12.5); 0 when nothing matches or the match has `q=0`.
+   * (ties: the higher weight), by `negotiator`'s rules; 0 when nothing matches or the match has
+   * `q=0`; 1 for anything when the header is absent or malformed (Accept-Encoding: see there).
    */
   quality(offer: string): number {
-    return this.match(offer).q;
+    let bestS = -1;
+    let bestQ = 0;
+    for (const range of this.ranges) {
+      const s = this.specificity(range, offer);
+      if (s > bestS || (s === bestS && s >= 0 && range.q > bestQ)) {
+        bestS = s;
+        bestQ = range.q;
+      }
+    }
+    return bestS >= 0 ? bestQ : this.unmatched(offer);
   }
 
   /**
-   * The acceptable offers (quality above 0), best first: by quality, then by the specificity
-   * of the range that matched, then in the order given.
+   * The acceptable offers (quality above 0), best first, as `negotiator` orders them: by
+   * quality; then by the specificity of the range that matched; then by the position of that
+   * range in the header (earlier first); then in the order given. Without a usable header,
+   * every offer in the order given (Accept-Encoding: `identity` only).
    */
   acceptableOffers(offers: readonly string[]): string[] {
-    return offers
-      .map((offer, index) => ({ offer, index, ...this.match(offer) }))
-      .filter((m) => m.q > 0)
-      .sort((a, b) => b.q - a.q || b.s - a.s || a.index - b.index)
-      .map((m) => m.offer);
+    if (!this.present) return this.absentOffers(offers);
+    try {
+      return this.negotiate(this.toString(), offers);
+    } catch {
+      // negotiator never throws on a validated header; stay safe all the same.
+      return offers
+        .map((offer, index) => ({ offer, index, q: this.quality(offer) }))
+        .filter((m) => m.q > 0)
+        .sort((a, b) => b.q - a.q || a.index - b.index)
+        .map((m) => m.offer);
+    }
   }
 
   /** The best acceptable offer, else `defaultValue` (`null` when not given). */
@@ -123,6 +141,26 @@ export abstract class AcceptHeader {
       })
       .join(', ');
   }
+}
+
+/**
+ * Runs `negotiate` on offers rewritten by `canonical` (e.g. `x-gzip` → `gzip`) and answers the
+ * original offers in the order it chose. Equal rewritten offers get equal priorities and are
+ * ordered by position, so the k-th one answered is the k-th one given.
+ */
+export function negotiateCanonical(
+  offers: readonly string[],
+  canonical: (offer: string) => string,
+  negotiate: (offers: string[]) => string[],
+): string[] {
+  const rewritten = offers.map(canonical);
+  const positions = new Map<string, number[]>();
+  rewritten.forEach((value, index) => {
+    const list = positions.get(value);
+    if (list) list.push(index);
+    else positions.set(value, [index]);
+  });
+  return negotiate(rewritten).map((value) => offers[positions.get(value)!.shift()!]!);
 }
 
 /** Parses a header into ranges, or `null` when malformed (see the module notes). */
@@ -170,4 +208,3 @@ function parseRanges(header: string, kind: AcceptKind): AcceptRange[] | null {
   }
   return ranges;
 }
-

@@ -1,7 +1,9 @@
 /**
  * Proactive content negotiation (RFC 9110 §12.5): `Accept`, `Accept-Charset`,
  * `Accept-Encoding` and `Accept-Language`, one class each, built from the raw header value
- * (`null`/`undefined` when the header was not sent). Nothing here throws on bad input.
+ * (`null`/`undefined` when the header was not sent). Matching and ordering are `negotiator`'s;
+ * validation, `present` and `quality(offer)` are ours (see `accept-header.ts`). Nothing here
+ * throws on bad input.
  *
  * ```ts
  * const accept = new Accept('text/html;q=0.5, text/*;q=0.9, application/json');
@@ -10,63 +12,101 @@
  * accept.acceptableOffers(['text/html', 'image/png']); // ['text/html']
  * ```
  *
- * Every class answers `quality(offer)`, `acceptableOffers(offers)` (best first: quality,
- * then specificity of the matching range, then offer order), `bestMatch(offers, default?)`,
- * `present`, `malformed`, `ranges` and `toString()`; see {@link AcceptHeader} and the notes
- * on malformed headers in `accept-header.ts`.
+ * Every class answers `quality(offer)`, `acceptableOffers(offers)`, `bestMatch(offers,
+ * default?)`, `present`, `malformed`, `ranges` and `toString()`; see {@link AcceptHeader}.
+ *
+ * **Order of `acceptableOffers`** (`negotiator`'s rules): higher quality first; then the
+ * more specific matching range (see each class); then the range that comes first in the
+ * header; then the offer that comes first in the list given. So with `Accept: text/html,
+ * application/json` both are q=1 and equally specific, and `text/html` wins because the client
+ * listed it first, whatever the order of the offers.
  *
  * @module
  */
-import { type AcceptMatch, type AcceptRange, AcceptHeader } from './accept-header.ts';
-import { parseMediaType, type MediaType } from './media-type.ts';
+import Negotiator from 'negotiator';
+import { type AcceptRange, AcceptHeader, negotiateCanonical } from './accept-header.ts';
+import { parseMediaType } from './media-type.ts';
 
 export { AcceptHeader, type AcceptRange } from './accept-header.ts';
 
+function negotiator(name: string, header: string): Negotiator {
+  return new Negotiator({ headers: { [name]: header } });
+}
+
+/** Trims OWS and lower-cases what precedes the first `;`, as `negotiator` reads an offer. */
+function offerType(offer: string): string {
+  const semi = offer.indexOf(';');
+  return (semi === -1 ? offer : offer.slice(0, semi)).replace(/^[ \t]+|[ \t]+$/g, '').toLowerCase();
+}
+
+interface ParsedOffer {
+  type: string;
+  subtype: string;
+  params: Record<string, string>;
+}
+
 /**
  * `Accept` (RFC 9110 §12.5.1): media ranges such as `text/html`, `text/*`, `*\/*`, with
- * parameters. `type/subtype` beats `type/*` beats `*\/*`; a range with parameters matches
- * only offers that carry the same parameters (values compared case-insensitively) and beats
- * the same range without them. Offers are media types (`text/html; level=1`); an offer that
- * is not `type/subtype` matches nothing (but is acceptable when the header is absent).
+ * parameters. Offers are media types (`text/html; level=1`).
+ *
+ * Specificity (`negotiator`): an exact type counts 4, an exact subtype 2, and parameters 1;
+ * a range with parameters matches only offers whose parameters have the same values
+ * (case-insensitively; a range parameter `*` matches any value). So `text/html;level=1` beats
+ * `text/html` beats `text/*` beats `*\/*`. An offer that is not `type/subtype` matches nothing
+ * (but is acceptable, like every offer, when the header is absent).
  */
 export class Accept extends AcceptHeader {
-  #offer = '';
-  #parsed: MediaType = parseMediaType('');
+  #offer: string | null = null;
+  #parsed: ParsedOffer | null = null;
 
   /** @param value - the raw `Accept` header, or `null`/`undefined` when not sent. */
   constructor(value?: string | null) {
     super(value, 'media');
   }
 
-  protected specificity(range: AcceptRange, offer: string): number {
+  /** The offer as `negotiator` reads it, or `null` when it is not `type/subtype`. */
+  #parse(offer: string): ParsedOffer | null {
     if (offer !== this.#offer) {
       this.#offer = offer;
-      this.#parsed = parseMediaType(offer);
+      const full = offerType(offer);
+      const slash = full.indexOf('/');
+      const params = parseMediaType(offer).parameters;
+      delete params.q;
+      this.#parsed = slash === -1 ? null : { type: full.slice(0, slash), subtype: full.slice(slash + 1), params };
     }
-    const { type: full, parameters } = this.#parsed;
-    const slash = full.indexOf('/');
-    if (slash === -1) return -Infinity;
-    const [type, subtype] = range.value.split('/') as [string, string];
-    let base = 0;
-    if (type !== '*') {
-      if (type !== full.slice(0, slash)) return -Infinity;
-      base = 1;
-      if (subtype !== '*') {
-        if (subtype !== full.slice(slash + 1)) return -Infinity;
-        base = 2;
-      }
-    }
+    return this.#parsed;
+  }
+
+  protected specificity(range: AcceptRange, offer: string): number {
+    const p = this.#parse(offer);
+    if (p === null) return -1;
+    const slash = range.value.indexOf('/');
+    const type = range.value.slice(0, slash);
+    const subtype = range.value.slice(slash + 1);
+    let s = 0;
+    if (type === p.type) s |= 4;
+    else if (type !== '*') return -1;
+    if (subtype === p.subtype) s |= 2;
+    else if (subtype !== '*') return -1;
     const names = Object.keys(range.params);
-    for (const name of names) {
-      if (range.params[name]!.toLowerCase() !== parameters[name]?.toLowerCase()) return -Infinity;
+    if (names.length > 0) {
+      for (const name of names) {
+        const want = range.params[name]!;
+        if (want !== '*' && want.toLowerCase() !== (p.params[name] ?? '').toLowerCase()) return -1;
+      }
+      s |= 1;
     }
-    return base * 1000 + names.length;
+    return s;
+  }
+
+  protected negotiate(header: string, offers: readonly string[]): string[] {
+    return negotiator('accept', header).mediaTypes(offers);
   }
 }
 
 /**
- * `Accept-Charset` (RFC 9110 §12.5.2): charset names compared case-insensitively; `*`
- * matches any charset not listed more specifically.
+ * `Accept-Charset` (RFC 9110 §12.5.2): charset names compared case-insensitively (an exact
+ * name counts 1); `*` matches any charset (0).
  */
 export class AcceptCharset extends AcceptHeader {
   /** @param value - the raw `Accept-Charset` header, or `null`/`undefined` when not sent. */
@@ -75,8 +115,12 @@ export class AcceptCharset extends AcceptHeader {
   }
 
   protected specificity(range: AcceptRange, offer: string): number {
-    if (range.value === '*') return 0;
-    return range.value.toLowerCase() === offer.toLowerCase() ? 1 : -Infinity;
+    if (range.value.toLowerCase() === offer.toLowerCase()) return 1;
+    return range.value === '*' ? 0 : -1;
+  }
+
+  protected negotiate(header: string, offers: readonly string[]): string[] {
+    return negotiator('accept-charset', header).charsets(offers);
   }
 }
 
@@ -84,18 +128,18 @@ export class AcceptCharset extends AcceptHeader {
 const CODING_ALIASES: Record<string, string> = { 'x-gzip': 'gzip', 'x-compress': 'compress' };
 
 function coding(name: string): string {
-  const lower = name.toLowerCase();
-  return CODING_ALIASES[lower] ?? lower;
+  return CODING_ALIASES[name.toLowerCase()] ?? name;
 }
 
 /**
- * `Accept-Encoding` (RFC 9110 §12.5.3): content codings compared case-insensitively, with
- * `x-gzip`/`x-compress` equal to `gzip`/`compress`; `*` matches any coding not listed.
+ * `Accept-Encoding` (RFC 9110 §12.5.3): content codings compared case-insensitively (an exact
+ * name counts 1), with `x-gzip`/`x-compress` equal to `gzip`/`compress`; `*` matches any
+ * coding (0).
  *
  * `identity` (no coding) is acceptable unless excluded by `identity;q=0`, or by `*;q=0`
- * without a more specific `identity` entry; when the header does not mention it, its quality
- * is the lowest non-zero weight in the header (1 if none) and it ranks after an explicitly
- * listed coding of equal weight (as `negotiator` does).
+ * without a more specific `identity` entry; when the header does not mention it (nor `*`), its
+ * quality is the lowest non-zero weight in the header (1 if none) and it ranks after the
+ * listed codings of equal weight (`negotiator`'s rule).
  *
  * An empty header means identity only (RFC 9110 §12.5.3). **An absent or malformed header
  * also means identity only**: RFC 9110 would allow any coding, but compressing for a client
@@ -109,26 +153,39 @@ export class AcceptEncoding extends AcceptHeader {
   }
 
   protected specificity(range: AcceptRange, offer: string): number {
-    if (range.value === '*') return 0;
-    return coding(range.value) === coding(offer) ? 1 : -Infinity;
+    if (coding(range.value).toLowerCase() === coding(offer).toLowerCase()) return 1;
+    return range.value === '*' ? 0 : -1;
   }
 
-  protected override fallback(offer: string): AcceptMatch {
-    if (coding(offer) !== 'identity') return { q: 0, s: -Infinity };
+  protected override unmatched(offer: string): number {
+    if (coding(offer).toLowerCase() !== 'identity') return 0;
     let q = 1;
     for (const range of this.ranges) if (range.q > 0 && range.q < q) q = range.q;
-    return { q, s: -1 };
+    return q;
+  }
+
+  protected override absentOffers(offers: readonly string[]): string[] {
+    return this.negotiate('', offers);
+  }
+
+  protected negotiate(_header: string, offers: readonly string[]): string[] {
+    const canonical = this.ranges.map((r) => (r.q === 1 ? coding(r.value) : `${coding(r.value)};q=${r.q}`)).join(', ');
+    return negotiateCanonical(offers, coding, (list) => negotiator('accept-encoding', canonical).encodings(list));
   }
 }
 
 /**
- * `Accept-Language` (RFC 9110 §12.5.4) with RFC 4647 §3.3.1 basic filtering: a range
- * matches a tag equal to it or starting with it followed by `-` (`en` matches `en-US`;
- * longer ranges are more specific), compared case-insensitively; `*` matches any tag.
+ * `Accept-Language` (RFC 9110 §12.5.4), matched as `negotiator` does, case-insensitively:
  *
- * Like `negotiator` and Werkzeug, a range also matches an offer that is a prefix of it
- * (`de-DE` accepts the offer `de`), less specifically than any basic-filtering match but more
- * than `*`: clients rarely list the bare language, and servers rarely offer every region.
+ * - a range equal to the offer counts 4 (`en-US` ↔ `en-US`);
+ * - a range whose primary subtag is the whole offer counts 2 (`de-DE` accepts `de`: clients
+ *   rarely list the bare language);
+ * - a range that is the offer's primary subtag counts 1 (`en` accepts `en-US`, RFC 4647 basic
+ *   filtering);
+ * - `*` counts 0.
+ *
+ * Only the primary subtag is compared: `zh-Hant` does **not** accept `zh-Hant-TW`, and
+ * `de-DE-1996` does not accept `de-DE`. Offer the tags clients send, or the bare language.
  */
 export class AcceptLanguage extends AcceptHeader {
   /** @param value - the raw `Accept-Language` header, or `null`/`undefined` when not sent. */
@@ -137,12 +194,20 @@ export class AcceptLanguage extends AcceptHeader {
   }
 
   protected specificity(range: AcceptRange, offer: string): number {
-    if (range.value === '*') return 0;
+    const full = offerType(offer);
+    if (full === '') return -1;
+    const hyphen = full.indexOf('-');
+    const prefix = hyphen === -1 ? full : full.slice(0, hyphen);
     const r = range.value.toLowerCase();
-    const o = offer.toLowerCase();
-    const rangeTags = r.split('-').length;
-    if (o === r || o.startsWith(`${r}-`)) return 1000 + rangeTags;
-    if (r.startsWith(`${o}-`)) return Math.max(1, 500 - (rangeTags - o.split('-').length));
-    return -Infinity;
+    const rHyphen = r.indexOf('-');
+    const rPrefix = rHyphen === -1 ? r : r.slice(0, rHyphen);
+    if (r === full) return 4;
+    if (rPrefix === full) return 2;
+    if (r === prefix) return 1;
+    return r === '*' ? 0 : -1;
+  }
+
+  protected negotiate(header: string, offers: readonly string[]): string[] {
+    return negotiator('accept-language', header).languages(offers);
   }
 }

@@ -25,7 +25,10 @@ export interface AccessLogEntry {
   protocol: string;
   /** `GET /path?q HTTP/1.1`. */
   requestLine: string;
-  /** The status code sent; 500 when the app failed before starting the response. */
+  /**
+   * The status code sent; 500 when the app failed before the response started (the server
+   * answers 500), 0 when the client went away before a status was chosen.
+   */
   status: number;
   /** Body bytes handed to the server (counted, not read from Content-Length). */
   bytes: number;
@@ -103,7 +106,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         url,
         protocol: String(environ.SERVER_PROTOCOL),
         requestLine: `${method} ${url} ${environ.SERVER_PROTOCOL}`,
-        status: status || 500,
+        status: status || (outcome === 'close' ? 0 : 500),
         bytes,
         referer: stringOrNull(environ.HTTP_REFERER),
         userAgent: stringOrNull(environ.HTTP_USER_AGENT),

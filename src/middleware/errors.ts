@@ -9,6 +9,7 @@ import { HTTPException, HTTPInternalServerError } from '../exceptions.ts';
 import { formatError, stderrErrors } from '../errors-stream.ts';
 import { quotePath } from '../http/url.ts';
 import { Request } from '../request.ts';
+import type { Response } from '../response.ts';
 import { type StartedApp, callApp, wrapBody } from './call-app.ts';
 import { debugResponse } from './traceback.ts';
 
@@ -98,7 +99,7 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
 
     async function answer500(error: unknown) {
       report(error, '500');
-      let res;
+      let res: Response | undefined;
       if (options.debug) {
         try {
           res = await debugResponse(error, environ);

@@ -1,0 +1,293 @@
+/**
+ * A signed, expiring login cookie: Paste's `auth_tkt`, with HMAC-SHA256 and key rotation.
+ *
+ * @module
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
+import type { Headers } from '../datastructures/headers.ts';
+import { parseCookieHeader, serializeSetCookie } from '../http/cookies.ts';
+import { setRemoteUser } from './auth-util.ts';
+
+/** The environ key holding the verified {@link Ticket} of the request. */
+export const AUTH_TICKET_KEY = 'tsgi.auth_ticket';
+
+/** Options of {@link AuthTickets} and {@link authTicket}. */
+export interface AuthTicketOptions {
+  /** The signing key: at least 32 bytes (e.g. `crypto.randomBytes(32).toString('base64url')`). */
+  secret?: string | Uint8Array;
+  /**
+   * Several keys, for rotation: tickets are signed with the first and accepted when signed
+   * with any. To rotate, put the new key first and drop the old one after `maxAge`.
+   * Give `secret` or `secrets`.
+   */
+  secrets?: ReadonlyArray<string | Uint8Array>;
+  /** The cookie's name; default `'auth_tkt'`. */
+  cookieName?: string;
+  /** How long a ticket is valid, in seconds; default 86400 (one day). */
+  maxAge?: number;
+  /** `Secure` cookie attribute (HTTPS only); default false. Set it true in production. */
+  secure?: boolean;
+  /** `SameSite` cookie attribute; default `'lax'`. */
+  sameSite?: 'strict' | 'lax' | 'none';
+  /** `Path` cookie attribute; default `'/'`. */
+  path?: string;
+  /** `Domain` cookie attribute; default none (this host only). */
+  domain?: string;
+  /** The clock, in milliseconds since the epoch; default `Date.now` (tests pass their own). */
+  now?: () => number;
+}
+
+/** What a ticket says: who logged in, when, until when, and any data the app added. */
+export interface Ticket {
+  /** The user name (becomes `REMOTE_USER`). */
+  readonly user: string;
+  /** When the ticket was issued, in seconds since the epoch. */
+  readonly issued: number;
+  /** When it stops being valid, in seconds since the epoch. */
+  readonly expires: number;
+  /** The JSON value given to `remember` (roles, a session id…); absent when none. */
+  readonly data?: unknown;
+}
+
+/** Options of {@link AuthTickets.remember}. */
+export interface RememberOptions {
+  /** A JSON-serialisable value stored (signed, not encrypted: readable by the client). */
+  data?: unknown;
+  /** This ticket's lifetime in seconds; default the `maxAge` option. */
+  maxAge?: number;
+  /**
+   * True (the default): the cookie lives as long as the ticket (`Max-Age`). False: a
+   * session cookie, dropped when the browser closes (the ticket still expires).
+   */
+  persistent?: boolean;
+}
+
+/** Where `remember`/`forget` add their `Set-Cookie`: a `Response`, an `HTTPException`, or `Headers`. */
+export type CookieTarget = Headers | { readonly headers: Headers };
+
+/** Cookie values longer than this are refused unread (browsers keep about 4096 bytes per cookie). */
+const MAX_TICKET_LENGTH = 4096;
+/** How far in the future an issue time may be (clock skew between processes), in seconds. */
+const ALLOWED_SKEW = 60;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Issues and checks login tickets: a cookie `base64url(JSON payload) "." base64url(HMAC)`,
+ * the HMAC-SHA256 over the cookie name and the payload. Create one per app (module scope),
+ * wrap the app with `middleware`, and call `remember`/`forget` from the login and logout
+ * handlers.
+ *
+ * A ticket is signed, not encrypted: the client can read the user name and `data`, but not
+ * change them. A tampered, expired, truncated or otherwise malformed cookie, or one signed
+ * with a key no longer listed, means "not logged in", never an error.
+ *
+ * @example
+ * ```ts
+ * import { AuthTickets, HTTPSeeOther, Request, Response } from 'tsgi';
+ *
+ * const tickets = new AuthTickets({ secret: process.env.TICKET_SECRET!, secure: true, maxAge: 8 * 3600 });
+ *
+ * const site = Request.application(async (req) => {
+ *   if (req.path === '/login' && req.method === 'POST') {
+ *     const form = await req.form();
+ *     const user = form.get('user') ?? '';
+ *     if (!(await checkPassword(user, form.get('password') ?? ''))) return new Response('No', { status: 403 });
+ *     const res = new HTTPSeeOther('/');
+ *     tickets.remember(res, user, { data: { roles: ['editor'] } });
+ *     return res;
+ *   }
+ *   if (req.path === '/logout') return tickets.forget(new HTTPSeeOther('/'));
+ *   return new Response(req.remoteUser ? `Hello ${req.remoteUser}` : 'Please log in');
+ * });
+ *
+ * export const app = tickets.middleware(site);
+ * ```
+ */
+export class AuthTickets {
+  /** The cookie's name. */
+  readonly cookieName: string;
+  /** The default ticket lifetime, in seconds. */
+  readonly maxAge: number;
+  readonly #keys: Buffer[];
+  readonly #cookie: { path: string; domain?: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none'; httpOnly: true };
+  readonly #now: () => number;
+
+  /**
+   * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
+   *   bytes, the cookie name is not a token, or `maxAge` is not a positive number.
+   */
+  constructor(options: AuthTicketOptions) {
+    const secrets = options.secrets ?? (options.secret !== undefined ? [options.secret] : []);
+    if (secrets.length === 0) throw new TypeError('AuthTickets needs a secret (or a list of secrets)');
+    this.#keys = secrets.map((secret) => {
+      const key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+      if (key.byteLength < 32) throw new TypeError('an auth ticket secret must be at least 32 bytes long');
+      return key;
+    });
+    this.cookieName = options.cookieName ?? 'auth_tkt';
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(this.cookieName)) {
+      throw new TypeError(`invalid cookie name: ${JSON.stringify(this.cookieName)}`);
+    }
+    this.maxAge = options.maxAge ?? 86400;
+    if (!(this.maxAge > 0) || !Number.isFinite(this.maxAge)) throw new TypeError('maxAge must be a positive number of seconds');
+    this.#cookie = {
+      path: options.path ?? '/',
+      ...(options.domain !== undefined ? { domain: options.domain } : {}),
+      secure: options.secure ?? false,
+      sameSite: options.sameSite ?? 'lax',
+      httpOnly: true,
+    };
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * Wraps `app`: a request with a valid ticket gets `REMOTE_USER` (the user), `AUTH_TYPE`
+   * (`cookie`, as Paste's auth_tkt) and `environ['tsgi.auth_ticket']` (the {@link Ticket});
+   * any other request goes through untouched (anonymous). It never refuses a request: guard
+   * pages in the app (`if (!req.remoteUser) throw new HTTPSeeOther('/login')`).
+   */
+  middleware(app: AppLike): App {
+    const inner = toApp(app);
+    return (environ, startResponse) => {
+      const ticket = this.read(environ);
+      if (ticket !== null) {
+        setRemoteUser(environ, ticket.user, 'cookie');
+        environ[AUTH_TICKET_KEY] = ticket;
+      }
+      return inner(environ, startResponse);
+    };
+  }
+
+  /** The valid ticket in the request's cookie (a `Request` or an environ), or `null`. */
+  read(req: { environ: Environ } | Environ): Ticket | null {
+    const environ = 'environ' in req && typeof req.environ === 'object' ? (req.environ as Environ) : (req as Environ);
+    const header = environ.HTTP_COOKIE;
+    if (typeof header !== 'string' || !header.includes(this.cookieName)) return null;
+    return this.verify(parseCookieHeader(header)[this.cookieName]);
+  }
+
+  /**
+   * Checks a cookie value: signed with one of the keys, well-formed, issued no later than a
+   * minute from now and not yet expired. Never throws.
+   *
+   * @returns the ticket, or `null` for anything else.
+   */
+  verify(value: string | null | undefined): Ticket | null {
+    if (typeof value !== 'string' || value.length > MAX_TICKET_LENGTH) return null;
+    const dot = value.indexOf('.');
+    if (dot === -1) return null;
+    const payload = value.slice(0, dot);
+    const signature = value.slice(dot + 1);
+    if (!BASE64URL.test(payload) || !BASE64URL.test(signature)) return null;
+    const given = Buffer.from(signature, 'base64url');
+    if (given.byteLength !== 32) return null;
+    let valid = false;
+    for (const key of this.#keys) if (timingSafeEqual(this.#sign(key, payload), given)) valid = true;
+    if (!valid) return null;
+    let fields: unknown;
+    try {
+      fields = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    } catch {
+      return null;
+    }
+    const ticket = toTicket(fields);
+    if (ticket === null) return null;
+    const now = this.#now() / 1000;
+    if (now >= ticket.expires || ticket.issued > now + ALLOWED_SKEW) return null;
+    return ticket;
+  }
+
+  /**
+   * Makes a signed cookie value for `user`, valid `options.maxAge` seconds from now.
+   *
+   * @throws TypeError for an empty user name or `data` that JSON cannot carry; RangeError
+   *   when the ticket would be longer than 4096 characters.
+   */
+  sign(user: string, options: Omit<RememberOptions, 'persistent'> = {}): { value: string; ticket: Ticket } {
+    if (typeof user !== 'string' || user === '') throw new TypeError('a ticket needs a non-empty user name');
+    const lifetime = options.maxAge ?? this.maxAge;
+    if (!(lifetime > 0) || !Number.isFinite(lifetime)) throw new TypeError('maxAge must be a positive number of seconds');
+    const issued = Math.floor(this.#now() / 1000);
+    const ticket: Ticket = { user, issued, expires: issued + Math.floor(lifetime), ...(options.data !== undefined ? { data: options.data } : {}) };
+    const json = JSON.stringify({ u: ticket.user, i: ticket.issued, e: ticket.expires, ...(options.data !== undefined ? { d: options.data } : {}) });
+    if (json === undefined) throw new TypeError('ticket data must be JSON-serialisable');
+    const payload = Buffer.from(json, 'utf8').toString('base64url');
+    const value = `${payload}.${this.#sign(this.#keys[0]!, payload).toString('base64url')}`;
+    if (value.length > MAX_TICKET_LENGTH) throw new RangeError(`the ticket is ${value.length} characters, over ${MAX_TICKET_LENGTH}: store less data`);
+    return { value, ticket };
+  }
+
+  /**
+   * Logs `user` in: adds a `Set-Cookie` with a fresh ticket to `target` (a `Response`, an
+   * `HTTPException` such as the redirect after a login, or `Headers`). The cookie is
+   * `HttpOnly`, with the `Secure`, `SameSite`, `Path` and `Domain` of the options.
+   *
+   * @returns the new ticket.
+   * @throws as {@link sign} does.
+   */
+  remember(target: CookieTarget, user: string, options: RememberOptions = {}): Ticket {
+    const { value, ticket } = this.sign(user, options);
+    const lifetime = ticket.expires - ticket.issued;
+    const persistent = options.persistent ?? true;
+    headersOf(target).add(
+      'Set-Cookie',
+      serializeSetCookie(this.cookieName, value, {
+        ...this.#cookie,
+        ...(persistent ? { maxAge: lifetime, expires: new Date(ticket.expires * 1000) } : {}),
+      }),
+    );
+    return ticket;
+  }
+
+  /**
+   * Logs out: adds a `Set-Cookie` that deletes the ticket cookie (empty, `Max-Age=0`).
+   * The old ticket stays valid until it expires if someone kept a copy: keep `maxAge` short,
+   * or keep a server-side session id in `data` and check it.
+   *
+   * @returns `target`, for chaining.
+   */
+  forget<T extends CookieTarget>(target: T): T {
+    headersOf(target).add(
+      'Set-Cookie',
+      serializeSetCookie(this.cookieName, '', { ...this.#cookie, maxAge: 0, expires: new Date(0) }),
+    );
+    return target;
+  }
+
+  #sign(key: Buffer, payload: string): Buffer {
+    return createHmac('sha256', key).update(`tsgi.auth_ticket\n${this.cookieName}\n${payload}`).digest();
+  }
+}
+
+/**
+ * Wraps `app` with `new AuthTickets(options).middleware(app)`: requests carrying a valid
+ * ticket cookie get `REMOTE_USER`, `AUTH_TYPE: cookie` and `environ['tsgi.auth_ticket']`.
+ * Build the same `AuthTickets` (same options) where the app logs users in and out, or use
+ * the class directly to share one instance.
+ *
+ * @example
+ * ```ts
+ * const options = { secret: process.env.TICKET_SECRET!, secure: true };
+ * export const tickets = new AuthTickets(options); // tickets.remember(res, 'bob') at login
+ * export const app = authTicket(site, options);
+ * ```
+ *
+ * @throws TypeError as the {@link AuthTickets} constructor does.
+ */
+export function authTicket(app: AppLike, options: AuthTicketOptions): App {
+  return new AuthTickets(options).middleware(app);
+}
+
+function headersOf(target: CookieTarget): Headers {
+  return 'headers' in target && typeof target.headers === 'object' && target.headers !== null
+    ? (target as { headers: Headers }).headers
+    : (target as Headers);
+}
+
+function toTicket(fields: unknown): Ticket | null {
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return null;
+  const { u, i, e, d } = fields as { u?: unknown; i?: unknown; e?: unknown; d?: unknown };
+  if (typeof u !== 'string' || u === '' || !Number.isSafeInteger(i) || !Number.isSafeInteger(e)) return null;
+  return { user: u, issued: i as number, expires: e as number, ...(d !== undefined ? { data: d } : {}) };
+}

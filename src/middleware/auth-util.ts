@@ -1,0 +1,67 @@
+/**
+ * Helpers shared by the auth middleware: comparing secrets in constant time, checking
+ * passwords against a fixed table, and recording the authenticated user in the environ.
+ *
+ * ```ts
+ * import { safeCompare, staticUsers } from 'tsgi';
+ *
+ * safeCompare(given, expected);                   // true/false, time independent of content
+ * basicAuth(app, { realm: 'Staff', verify: staticUsers({ admin: process.env.ADMIN_PASSWORD! }) });
+ * ```
+ *
+ * @module
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Environ } from '../gateway.ts';
+
+/**
+ * Compares two secrets (passwords, tokens, API keys) in time that depends neither on where
+ * they differ nor on their lengths: both are hashed with SHA-256 first and the digests are
+ * compared with `crypto.timingSafeEqual` (the hash makes equal-length inputs out of any, so
+ * the length of the expected secret does not leak either). Strings are compared as UTF-8.
+ *
+ * @returns true when `a` and `b` are equal byte for byte.
+ */
+export function safeCompare(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  const x = createHash('sha256').update(a).digest();
+  const y = createHash('sha256').update(b).digest();
+  // The digests are equal iff the inputs are (collisions aside); compare the inputs' lengths
+  // too, without branching on them first.
+  return timingSafeEqual(x, y) && byteLength(a) === byteLength(b);
+}
+
+function byteLength(value: string | Uint8Array): number {
+  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.byteLength;
+}
+
+/**
+ * A `verify` function for {@link basicAuth} from a fixed table `{ user: password }`: the
+ * password is compared with {@link safeCompare}, and an unknown user costs the same
+ * comparison as a known one (against a dummy), so response times do not tell which user
+ * names exist. Answers the user name on success, `false` otherwise.
+ *
+ * Meant for demos, admin back doors and tests; real user stores keep password hashes
+ * (scrypt, argon2) and check them in their own `verify`.
+ */
+export function staticUsers(users: Readonly<Record<string, string>>): (username: string, password: string) => string | false {
+  const table = new Map(Object.entries(users));
+  return (username, password) => {
+    const expected = table.get(username);
+    const ok = safeCompare(password, expected ?? '\u0000unknown user\u0000');
+    return expected !== undefined && ok ? username : false;
+  };
+}
+
+/** The environ key holding the value an auth middleware's `verify` returned (any type). */
+export const AUTH_USER_KEY = 'tsgi.auth.user';
+
+/**
+ * Records an authenticated user: `REMOTE_USER` (CGI, RFC 3875 §4.1.11), `AUTH_TYPE` (§4.1.1:
+ * `Basic`, `Bearer`, `cookie`) and, when given, the full user value under
+ * `environ['tsgi.auth.user']`.
+ */
+export function setRemoteUser(environ: Environ, name: string | null, authType: string, user?: unknown): void {
+  if (name !== null) environ.REMOTE_USER = name;
+  environ.AUTH_TYPE = authType;
+  if (user !== undefined) environ[AUTH_USER_KEY] = user;
+}

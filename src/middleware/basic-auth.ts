@@ -1,0 +1,80 @@
+/**
+ * HTTP Basic authentication (RFC 7617) as a middleware.
+ *
+ * @module
+ */
+import { type App, type AppLike, toApp } from '../gateway.ts';
+import { HTTPUnauthorized } from '../exceptions.ts';
+import { parseAuthorization } from '../http/authorization.ts';
+import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
+import { Request } from '../request.ts';
+import { setRemoteUser } from './auth-util.ts';
+
+/**
+ * Checks one pair of credentials. Answer `true` (the user is `username`), a non-empty string
+ * (the user name to record instead, e.g. a canonical id), or `false`/`null`/`undefined`/`''`
+ * to refuse. May be async. What it throws propagates (a 500 under the `errors` middleware).
+ * Compare secrets with `safeCompare`, or build it with `staticUsers`.
+ */
+export type BasicVerify = (
+  username: string,
+  password: string,
+  req: Request,
+) => boolean | string | null | undefined | Promise<boolean | string | null | undefined>;
+
+/** Options of {@link basicAuth}. */
+export interface BasicAuthOptions {
+  /** Names the protection space in the challenge (browsers show it); default `'Restricted'`. */
+  realm?: string;
+  /** Checks the credentials; see {@link BasicVerify}. */
+  verify: BasicVerify;
+}
+
+/**
+ * Requires HTTP Basic credentials (RFC 7617) for every request to `app`.
+ *
+ * - Valid credentials: `REMOTE_USER` is set to the user name (or the string `verify`
+ *   answered) and `AUTH_TYPE` to `Basic`, then `app` is called.
+ * - No `Authorization`, another scheme, a malformed Basic value, or refused credentials: a
+ *   401 whose body is negotiated like every `HTTPException`, with
+ *   `WWW-Authenticate: Basic realm="…", charset="UTF-8"` (RFC 7617 §2.1: credentials are
+ *   read as UTF-8, or ISO-8859-1 from old clients; see `parseAuthorization`). `app` is not
+ *   called.
+ *
+ * Basic credentials travel in clear text: serve it over HTTPS only.
+ *
+ * @example
+ * ```ts
+ * import { basicAuth, safeCompare } from 'tsgi';
+ *
+ * const admin = basicAuth(adminApp, {
+ *   realm: 'Admin',
+ *   verify: (user, password) => user === 'admin' && safeCompare(password, process.env.ADMIN_PASSWORD!),
+ * });
+ * ```
+ *
+ * @throws TypeError (at once) when `realm` holds a control character or a character above
+ *   U+00FF, which a challenge cannot carry.
+ */
+export function basicAuth(app: AppLike, options: BasicAuthOptions): App {
+  const inner = toApp(app);
+  const verify = options.verify;
+  if (typeof verify !== 'function') throw new TypeError('basicAuth needs a verify(username, password, req) function');
+  const challenge = formatWwwAuthenticate({
+    scheme: 'Basic',
+    params: { realm: options.realm ?? 'Restricted', charset: 'UTF-8' },
+  });
+  return async (environ, startResponse) => {
+    const credentials = parseAuthorization(environ.HTTP_AUTHORIZATION as string | undefined);
+    if (credentials?.scheme === 'basic' && credentials.username !== undefined) {
+      const req = new Request(environ);
+      const answer = await verify(credentials.username, credentials.password ?? '', req);
+      if (answer === true || (typeof answer === 'string' && answer !== '')) {
+        setRemoteUser(environ, answer === true ? credentials.username : answer, 'Basic');
+        return inner(environ, startResponse);
+      }
+    }
+    const denied = new HTTPUnauthorized(undefined, { headers: { 'WWW-Authenticate': challenge } });
+    return denied.respond(environ, startResponse);
+  };
+}

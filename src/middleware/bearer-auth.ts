@@ -1,0 +1,152 @@
+/**
+ * OAuth 2.0 Bearer tokens (RFC 6750) as a middleware: the resource server's side.
+ *
+ * @module
+ */
+import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
+import { HTTPBadRequest, HTTPUnauthorized } from '../exceptions.ts';
+import { MultiDict } from '../datastructures/multidict.ts';
+import { parseAuthorization } from '../http/authorization.ts';
+import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
+import { Request } from '../request.ts';
+import { setRemoteUser } from './auth-util.ts';
+
+/** Checks a token: answers the user it belongs to, or `null`/`undefined`/`false` when invalid. */
+export type BearerVerify<User> = (
+  token: string,
+  req: Request,
+) => User | null | undefined | false | Promise<User | null | undefined | false>;
+
+/** Options of {@link bearerAuth}. */
+export interface BearerAuthOptions<User> {
+  /**
+   * Checks the access token (compare stored secrets with `safeCompare`, or verify a signed
+   * token). May be async; what it throws propagates (a 500 under the `errors` middleware).
+   */
+  verify: BearerVerify<User>;
+  /** The `realm` of the challenge; default `'Restricted'`. */
+  realm?: string;
+  /** A `scope` to announce in the challenge (RFC 6750 §3), space-separated; default none. */
+  scope?: string;
+  /**
+   * The `REMOTE_USER` for a user: default the user itself when `verify` answers a string,
+   * else `String(user.id ?? user.name)` when one of those is a string or number, else no
+   * `REMOTE_USER` (the user is still at `environ['tsgi.auth.user']`).
+   */
+  userName?: (user: User) => string;
+  /**
+   * Also accept the token as an `access_token` query parameter (RFC 6750 §2.3). Default
+   * false: the RFC advises against it, as URLs end up in logs and `Referer` headers.
+   */
+  allowQuery?: boolean;
+}
+
+/**
+ * Requires an OAuth 2.0 Bearer token (RFC 6750) for every request to `app`.
+ *
+ * - `Authorization: Bearer <token>` and `verify` answers a user: `AUTH_TYPE` is `Bearer`,
+ *   `environ['tsgi.auth.user']` the user, `REMOTE_USER` its name (see `userName`); `app` is
+ *   called.
+ * - No credentials, or another scheme (`Basic …`): 401 with `WWW-Authenticate: Bearer
+ *   realm="…"` and no error code (RFC 6750 §3.1).
+ * - A malformed request, i.e. a `Bearer` value that is not one token68 (`Bearer a b`,
+ *   `Bearer` alone, two `Authorization` lines), a token sent both in the header and the query,
+ *   or two `access_token` parameters: 400 with `error="invalid_request"`.
+ * - A token `verify` refuses: 401 with `error="invalid_token"`.
+ *
+ * Every refusal carries the `WWW-Authenticate` challenge (with `error_description`) and a
+ * body negotiated like every `HTTPException`; `app` is not called.
+ *
+ * @example
+ * ```ts
+ * import { bearerAuth } from 'tsgi';
+ *
+ * const api = bearerAuth(apiApp, {
+ *   realm: 'api',
+ *   verify: async (token) => await db.users.byToken(token), // the user, or null
+ *   userName: (user) => user.login,
+ * });
+ * ```
+ *
+ * @throws TypeError (at once) when `verify` is missing, or `realm`/`scope` cannot be put in
+ *   a challenge (a control character or a character above U+00FF).
+ */
+export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>): App {
+  const inner = toApp(app);
+  const { verify, userName, allowQuery = false } = options;
+  if (typeof verify !== 'function') throw new TypeError('bearerAuth needs a verify(token, req) function');
+  const base: Record<string, string> = { realm: options.realm ?? 'Restricted' };
+  if (options.scope !== undefined) base.scope = options.scope;
+  const plain = formatWwwAuthenticate({ scheme: 'Bearer', params: base });
+  const challenge = (error: string, description: string) =>
+    formatWwwAuthenticate({ scheme: 'Bearer', params: { ...base, error, error_description: description } });
+  const invalidRequest = (description: string) =>
+    new HTTPBadRequest(description, { headers: { 'WWW-Authenticate': challenge('invalid_request', description) } });
+
+  return async (environ, startResponse) => {
+    const found = findToken(environ, allowQuery);
+    let refusal;
+    if (found.kind === 'none') {
+      refusal = new HTTPUnauthorized(undefined, { headers: { 'WWW-Authenticate': plain } });
+    } else if (found.kind === 'malformed') {
+      refusal = invalidRequest(found.reason);
+    } else {
+      const req = new Request(environ);
+      const user = await verify(found.token, req);
+      if (user !== null && user !== undefined && user !== false) {
+        setRemoteUser(environ, nameOf(user, userName), 'Bearer', user);
+        return inner(environ, startResponse);
+      }
+      const description = 'The access token is invalid, expired or revoked.';
+      refusal = new HTTPUnauthorized(description, {
+        headers: { 'WWW-Authenticate': challenge('invalid_token', description) },
+      });
+    }
+    return refusal.respond(environ, startResponse);
+  };
+}
+
+type Found = { kind: 'none' } | { kind: 'malformed'; reason: string } | { kind: 'token'; token: string };
+
+/** Where the request carries its token (RFC 6750 §2.1, §2.3), or why it is malformed. */
+function findToken(environ: Environ, allowQuery: boolean): Found {
+  const header = environ.HTTP_AUTHORIZATION;
+  let fromHeader: string | null = null;
+  if (typeof header === 'string' && header.trim() !== '') {
+    const parsed = parseAuthorization(header);
+    if (parsed === null) {
+      // Any other scheme, even garbled, is "no Bearer credentials"; a garbled Bearer is not.
+      if (/(^|[\s,])bearer(\s|,|$)/i.test(header)) {
+        return { kind: 'malformed', reason: 'The Authorization header is not "Bearer <token>".' };
+      }
+      return { kind: 'none' };
+    }
+    if (parsed.scheme !== 'bearer') return { kind: 'none' };
+    fromHeader = parsed.token ?? null;
+  }
+  let fromQuery: string | null = null;
+  if (allowQuery && environ.QUERY_STRING.includes('access_token')) {
+    const values = MultiDict.fromQueryString(environ.QUERY_STRING).getAll('access_token');
+    if (values.length > 1) return { kind: 'malformed', reason: 'The access_token parameter is repeated.' };
+    fromQuery = values[0] ?? null;
+  }
+  if (fromHeader !== null && fromQuery !== null) {
+    return { kind: 'malformed', reason: 'The access token was sent in more than one way.' };
+  }
+  const token = fromHeader ?? fromQuery;
+  if (token === null) return { kind: 'none' };
+  if (token === '') return { kind: 'malformed', reason: 'The access token is empty.' };
+  return { kind: 'token', token };
+}
+
+function nameOf<User>(user: User, userName: ((user: User) => string) | undefined): string | null {
+  if (userName) return userName(user);
+  if (typeof user === 'string') return user;
+  if (typeof user === 'object' && user !== null) {
+    const record = user as { id?: unknown; name?: unknown };
+    for (const value of [record.id, record.name]) {
+      if (typeof value === 'string' || typeof value === 'number') return String(value);
+    }
+  }
+  return null;
+}

@@ -1,0 +1,239 @@
+/**
+ * Response compression: gzip, deflate and Brotli with node:zlib, negotiated by
+ * `Accept-Encoding`, streamed with a flush after every chunk.
+ *
+ * @module
+ */
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import compressible from 'compressible';
+import vary from 'vary';
+import { type App, type AppLike, type Body, type Environ, concatBytes, toApp } from '../gateway.ts';
+import { Headers } from '../datastructures/headers.ts';
+import { AcceptEncoding } from '../http/accept.ts';
+import { callApp } from './call-app.ts';
+
+/** A content coding {@link compress} can apply. */
+export type Coding = 'br' | 'gzip' | 'deflate';
+
+/** Options of {@link compress}. */
+export interface CompressOptions {
+  /**
+   * The codings offered, most preferred first: when the client weighs several equally, the
+   * first wins. Default `['br', 'gzip', 'deflate']`.
+   */
+  encodings?: readonly Coding[];
+  /**
+   * Bodies smaller than this many bytes are sent as they are; default 1024. Applies when the
+   * size is known (`Content-Length`, or a body already in memory); a stream of unknown size is
+   * always compressed.
+   */
+  threshold?: number;
+  /** gzip/deflate level, 0 (none) to 9 (best), or -1 for zlib's default (6). Default -1. */
+  level?: number;
+  /** Brotli quality, 0 to 11. Default 4: on-the-fly, 11 costs far more CPU than it saves. */
+  brotliQuality?: number;
+  /**
+   * Decides from the `Content-Type` whether a response is worth compressing. Default: the
+   * `compressible` package (mime-db's flag, plus `text/*`, `+json`, `+text`, `+xml`), so
+   * images, video, archives and unknown types are left alone.
+   */
+  filter?: (contentType: string, environ: Environ) => boolean;
+}
+
+const DEFAULT_ENCODINGS: readonly Coding[] = ['br', 'gzip', 'deflate'];
+/** Large enough that zlib never waits for us to read before finishing a flush. */
+const OUTPUT_BUFFER = 2 ** 30;
+
+const oneShot = {
+  br: promisify(zlib.brotliCompress),
+  gzip: promisify(zlib.gzip),
+  deflate: promisify(zlib.deflate),
+};
+
+/**
+ * Compresses responses for clients that ask for it (RFC 9110 §8.4.1, §12.5.3).
+ *
+ * The coding is the one the client's `Accept-Encoding` weighs highest among `encodings`,
+ * ties going to the earlier in `encodings` (so `br` before `gzip` before `deflate`); nothing is
+ * compressed when the header is absent or malformed (curl and old clients), when
+ * `identity` is weighed higher, or when no offered coding is acceptable.
+ *
+ * A response passes through untouched when it is informational, 204, 304, 206 or carries
+ * `Content-Range`; when it has a `Content-Encoding` already (other than `identity`); when its
+ * `Cache-Control` has `no-transform` (RFC 9111 §5.2.2.6); or when it has no `Content-Type` or
+ * `filter` refuses it. Otherwise `Vary: Accept-Encoding` is added (through `vary`), even if
+ * this response ends up uncompressed: for HEAD, a body smaller than `threshold`, or a client
+ * that did not ask. When compressing, `Content-Encoding` is set; `Content-Length` and
+ * `Accept-Ranges` are dropped (byte ranges would address the identity bytes, as nginx does);
+ * a strong `ETag` becomes weak (`W/`), since the bytes differ but the meaning does not.
+ *
+ * A body already in memory (an array, e.g. from a `Response`) is compressed in one go and
+ * sent with a `Content-Length`. A streamed body is compressed chunk by chunk: each chunk the
+ * app yields is flushed (`Z_SYNC_FLUSH`, `BROTLI_OPERATION_FLUSH`) and sent before the next is
+ * asked for, so server-sent events and long polls arrive one by one, and the app is never
+ * read faster than the client takes the output (backpressure). An error from the app's body
+ * or from zlib propagates, so the server aborts the connection instead of ending the body
+ * cleanly; when the client leaves, the app's body is closed (`return()`).
+ *
+ * @example
+ * ```ts
+ * import { compress } from 'tsgi';
+ *
+ * export const app = compress(site);                                  // br, gzip, deflate
+ * export const api = compress(apiApp, { encodings: ['gzip'], threshold: 256 });
+ * ```
+ *
+ * @throws TypeError (at once) for an unknown coding in `encodings`, or a `threshold`,
+ *   `level` or `brotliQuality` out of range.
+ */
+export function compress(app: AppLike, options: CompressOptions = {}): App {
+  const inner = toApp(app);
+  const encodings = [...(options.encodings ?? DEFAULT_ENCODINGS)];
+  for (const coding of encodings) {
+    if (!Object.hasOwn(oneShot, coding)) throw new TypeError(`compress: unknown coding ${JSON.stringify(coding)}`);
+  }
+  const threshold = options.threshold ?? 1024;
+  if (!(threshold >= 0)) throw new TypeError('compress: threshold must be a number of bytes >= 0');
+  const level = options.level ?? zlib.constants.Z_DEFAULT_COMPRESSION;
+  if (!Number.isInteger(level) || level < -1 || level > 9) throw new TypeError('compress: level must be an integer from -1 to 9');
+  const quality = options.brotliQuality ?? 4;
+  if (!Number.isInteger(quality) || quality < 0 || quality > 11) {
+    throw new TypeError('compress: brotliQuality must be an integer from 0 to 11');
+  }
+  const filter = options.filter ?? ((type: string) => compressible(type) === true);
+  const settings: Settings = { level, quality };
+
+  return async (environ, startResponse) => {
+    const started = await callApp(inner, environ);
+    const headers = new Headers(started.headers);
+    const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
+    const decision = decide(environ, started.status, headers, known, { encodings, threshold, filter });
+    if (decision.vary) headers.set('Vary', vary.append(headers.getAll('vary').join(', '), 'Accept-Encoding'));
+    if (decision.coding === null) {
+      startResponse(started.status, decision.vary ? headers.toList() : started.headers);
+      return started.body;
+    }
+    const coding = decision.coding;
+    headers.delete('content-length');
+    headers.delete('content-encoding');
+    headers.delete('accept-ranges');
+    headers.set('Content-Encoding', coding);
+    const etag = headers.get('etag')?.trim();
+    if (etag && !etag.startsWith('W/')) headers.set('ETag', `W/${etag}`);
+    if (known !== null) {
+      const input = concatBytes(known);
+      const output = await oneShot[coding](input, zlibOptions(coding, settings, input.byteLength));
+      startResponse(started.status, headers.toList());
+      return [output];
+    }
+    startResponse(started.status, headers.toList());
+    return compressStream(started.body, coding, settings);
+  };
+}
+
+interface Settings {
+  level: number;
+  quality: number;
+}
+
+interface Decision {
+  /** The coding to apply, or null. */
+  coding: Coding | null;
+  /** Whether to add `Vary: Accept-Encoding`. */
+  vary: boolean;
+}
+
+const NONE: Decision = { coding: null, vary: false };
+
+function decide(
+  environ: Environ,
+  status: string,
+  headers: Headers,
+  known: Uint8Array[] | null,
+  options: { encodings: Coding[]; threshold: number; filter: (type: string, environ: Environ) => boolean },
+): Decision {
+  const code = Number(status.slice(0, 3));
+  if (!(code >= 200) || code === 204 || code === 304 || code === 206 || headers.has('content-range')) return NONE;
+  const encoding = headers.getAll('content-encoding').join(',').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') return NONE;
+  if (/(?:^|,)\s*no-transform\s*(?:,|$)/i.test(headers.getAll('cache-control').join(','))) return NONE;
+  const type = headers.get('content-type');
+  if (type === null || !options.filter(type, environ)) return NONE;
+  if (environ.REQUEST_METHOD === 'HEAD') return { coding: null, vary: true };
+  const declared = headers.get('content-length');
+  let size: number | null = declared !== null && /^\d+$/.test(declared.trim()) ? Number(declared) : null;
+  if (size === null && known !== null) size = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  if (size !== null && size < options.threshold) return { coding: null, vary: true };
+  return { coding: negotiate(environ.HTTP_ACCEPT_ENCODING as string | undefined, options.encodings), vary: true };
+}
+
+/**
+ * The offered coding the client weighs highest (ties: the first offered), or null when the
+ * header is absent or malformed, identity is weighed higher, or none is acceptable.
+ */
+function negotiate(header: string | undefined, encodings: Coding[]): Coding | null {
+  const accept = new AcceptEncoding(header);
+  if (!accept.present) return null;
+  let best: Coding | null = null;
+  let bestQ = 0;
+  for (const coding of encodings) {
+    const q = accept.quality(coding);
+    if (q > bestQ) {
+      best = coding;
+      bestQ = q;
+    }
+  }
+  return best !== null && accept.quality('identity') <= bestQ ? best : null;
+}
+
+function zlibOptions(coding: Coding, settings: Settings, size?: number): zlib.ZlibOptions | zlib.BrotliOptions {
+  if (coding !== 'br') return { level: settings.level };
+  const params: Record<number, number> = { [zlib.constants.BROTLI_PARAM_QUALITY]: settings.quality };
+  if (size !== undefined) params[zlib.constants.BROTLI_PARAM_SIZE_HINT] = size;
+  return { params };
+}
+
+function createCompressor(coding: Coding, settings: Settings): zlib.Gzip | zlib.Deflate | zlib.BrotliCompress {
+  const options = { ...zlibOptions(coding, settings), readableHighWaterMark: OUTPUT_BUFFER };
+  if (coding === 'br') return zlib.createBrotliCompress(options);
+  return coding === 'gzip' ? zlib.createGzip(options) : zlib.createDeflate(options);
+}
+
+/**
+ * Compresses `body` chunk by chunk: each input chunk is written, flushed, and its output
+ * yielded before the next chunk is pulled. Closing this generator early closes `body` (the
+ * `for await` does) and frees the compressor.
+ */
+async function* compressStream(body: Body, coding: Coding, settings: Settings): AsyncGenerator<Uint8Array, void, undefined> {
+  const z = createCompressor(coding, settings);
+  const flushKind = coding === 'br' ? zlib.constants.BROTLI_OPERATION_FLUSH : zlib.constants.Z_SYNC_FLUSH;
+  let failure: unknown;
+  z.on('error', (error) => {
+    failure ??= error;
+  });
+  const step = (chunk: Uint8Array) =>
+    new Promise<Buffer | null>((resolve, reject) => {
+      const onError = (error: unknown) => reject(error);
+      z.once('error', onError);
+      z.write(chunk);
+      z.flush(flushKind, () => {
+        z.off('error', onError);
+        if (failure !== undefined) reject(failure);
+        else resolve(z.read() as Buffer | null);
+      });
+    });
+  try {
+    for await (const chunk of body) {
+      if (!(chunk instanceof Uint8Array)) throw new TypeError(`body chunk is not a Uint8Array (${typeof chunk})`);
+      if (chunk.byteLength === 0) continue;
+      const output = await step(chunk);
+      if (output !== null && output.byteLength > 0) yield output;
+    }
+    z.end();
+    for await (const output of z as AsyncIterable<Buffer>) yield output;
+    if (failure !== undefined) throw failure;
+  } finally {
+    z.destroy();
+  }
+}

@@ -1,0 +1,260 @@
+/**
+ * Trusting the headers a reverse proxy adds: Werkzeug's `ProxyFix`, plus RFC 7239
+ * `Forwarded`.
+ *
+ * @module
+ */
+import { isIP } from 'node:net';
+import proxyAddr from 'proxy-addr';
+import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
+import { Cursor } from '../http/syntax.ts';
+import { splitHost } from '../request.ts';
+
+/** The environ key holding the values {@link proxyFix} replaced. */
+export const PROXY_FIX_ORIG_KEY = 'tsgi.proxy_fix.orig';
+
+/** Options of {@link proxyFix}: how many proxies to trust for each header (default 0 = none). */
+export interface ProxyFixOptions {
+  /** Hops of `X-Forwarded-For` to trust → `REMOTE_ADDR` (and `REMOTE_PORT`). */
+  xFor?: number;
+  /** Hops of `X-Forwarded-Proto` → `tsgi.url_scheme`. */
+  xProto?: number;
+  /** Hops of `X-Forwarded-Host` → `HTTP_HOST`, `SERVER_NAME`, `SERVER_PORT`. */
+  xHost?: number;
+  /** Hops of `X-Forwarded-Port` → the port of `HTTP_HOST`, `SERVER_PORT`. */
+  xPort?: number;
+  /** Hops of `X-Forwarded-Prefix` → prepended to `SCRIPT_NAME`. */
+  xPrefix?: number;
+  /** Hops of RFC 7239 `Forwarded` → `for=`, `proto=`, `host=` as above. */
+  forwarded?: number;
+  /**
+   * Rewrite only when the direct peer (`REMOTE_ADDR`) is one of these proxies: addresses,
+   * CIDR ranges or the names `loopback`, `linklocal`, `uniquelocal` (as `proxy-addr`), or a
+   * function `(addr, i) => boolean`. Default: any peer (the hop counts alone decide).
+   */
+  trust?: string | readonly string[] | ((addr: string, i: number) => boolean);
+}
+
+/** The values {@link proxyFix} may replace, as they were (`undefined` when absent). */
+export interface ProxyFixOrig {
+  REMOTE_ADDR: string | undefined;
+  REMOTE_PORT: string | undefined;
+  'tsgi.url_scheme': string;
+  HTTP_HOST: string | undefined;
+  SERVER_NAME: string;
+  SERVER_PORT: string;
+  SCRIPT_NAME: string;
+}
+
+/**
+ * Makes the environ describe the client's request instead of the proxy's, from the headers
+ * trusted proxies add (Werkzeug `ProxyFix`). **Nothing is trusted unless configured**: every
+ * hop count defaults to 0, unlike Werkzeug's `x_for=1, x_proto=1`, so adding the middleware
+ * without options changes nothing. Set each count to the number of proxies in front of the
+ * app that set that header.
+ *
+ * Each proxy appends to the list it received, so with `n` trusted proxies the value to use is
+ * the `n`-th from the right; the ones further left came from the client and are ignored. A
+ * header with fewer values than trusted hops is ignored as a whole (something is off), and so
+ * is a value that does not parse (an address that is not IPv4/IPv6, a scheme, host, port or
+ * path prefix with invalid characters, a malformed `Forwarded`).
+ *
+ * - `X-Forwarded-For` / `Forwarded: for=` → `REMOTE_ADDR` (`REMOTE_PORT` when a port is
+ *   given, as in `for="[2001:db8::1]:4711"`; removed otherwise). Obfuscated or `unknown`
+ *   nodes are ignored.
+ * - `X-Forwarded-Proto` / `proto=` → `tsgi.url_scheme` (lower-cased).
+ * - `X-Forwarded-Host` / `host=` → `HTTP_HOST` and `SERVER_NAME`; `SERVER_PORT` becomes its
+ *   port, or the scheme's default (80/443) when it has none (Werkzeug leaves `SERVER_PORT`).
+ * - `X-Forwarded-Port` → replaces the port of `HTTP_HOST` and `SERVER_PORT`.
+ * - `X-Forwarded-Prefix` → percent-decoded, trailing slashes dropped, prepended to
+ *   `SCRIPT_NAME`, so `req.applicationUrl` and redirects include the proxy's mount path.
+ *
+ * `Forwarded` and `X-Forwarded-*` are alternatives; when both are configured, a value from
+ * `Forwarded` wins over its `X-Forwarded-*` counterpart. The original values are kept in
+ * `environ['tsgi.proxy_fix.orig']` ({@link ProxyFixOrig}).
+ *
+ * @example
+ * ```ts
+ * import { proxyFix } from 'tsgi';
+ *
+ * // Behind one nginx that sets X-Forwarded-For, -Proto and -Host:
+ * export const app = proxyFix(site, { xFor: 1, xProto: 1, xHost: 1, trust: 'loopback' });
+ * ```
+ *
+ * @throws TypeError (at once) for a hop count that is not a non-negative integer, or an
+ *   invalid `trust` address (from `proxy-addr`).
+ */
+export function proxyFix(app: AppLike, options: ProxyFixOptions = {}): App {
+  const inner = toApp(app);
+  const hops = {
+    xFor: count(options.xFor, 'xFor'),
+    xProto: count(options.xProto, 'xProto'),
+    xHost: count(options.xHost, 'xHost'),
+    xPort: count(options.xPort, 'xPort'),
+    xPrefix: count(options.xPrefix, 'xPrefix'),
+    forwarded: count(options.forwarded, 'forwarded'),
+  };
+  const trust = options.trust;
+  const trusted =
+    trust === undefined ? null : typeof trust === 'function' ? trust : proxyAddr.compile(trust as string | string[]);
+  return (environ, startResponse) => {
+    const orig: ProxyFixOrig = {
+      REMOTE_ADDR: environ.REMOTE_ADDR,
+      REMOTE_PORT: environ.REMOTE_PORT,
+      'tsgi.url_scheme': environ['tsgi.url_scheme'],
+      HTTP_HOST: environ.HTTP_HOST as string | undefined,
+      SERVER_NAME: environ.SERVER_NAME,
+      SERVER_PORT: environ.SERVER_PORT,
+      SCRIPT_NAME: environ.SCRIPT_NAME,
+    };
+    environ[PROXY_FIX_ORIG_KEY] = orig;
+    if (trusted === null || (orig.REMOTE_ADDR !== undefined && trusted(orig.REMOTE_ADDR, 0))) {
+      rewrite(environ, hops);
+    }
+    return inner(environ, startResponse);
+  };
+}
+
+function count(value: number | undefined, name: string): number {
+  if (value === undefined) return 0;
+  if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`proxyFix: ${name} must be a non-negative integer`);
+  return value;
+}
+
+type Hops = Record<'xFor' | 'xProto' | 'xHost' | 'xPort' | 'xPrefix' | 'forwarded', number>;
+
+function rewrite(environ: Environ, hops: Hops): void {
+  const header = (name: string) => environ[`HTTP_${name}`] as string | undefined;
+  let node = parseNode(fromRight(header('X_FORWARDED_FOR'), hops.xFor));
+  let proto = parseProto(fromRight(header('X_FORWARDED_PROTO'), hops.xProto));
+  let host = parseHostValue(fromRight(header('X_FORWARDED_HOST'), hops.xHost));
+  const port = parsePort(fromRight(header('X_FORWARDED_PORT'), hops.xPort));
+  const prefix = parsePrefix(fromRight(header('X_FORWARDED_PREFIX'), hops.xPrefix));
+  if (hops.forwarded > 0) {
+    const elements = parseForwarded(header('FORWARDED'));
+    const element = elements && elements.length >= hops.forwarded ? elements[elements.length - hops.forwarded]! : null;
+    if (element) {
+      if (element.for !== undefined) node = parseNode(element.for) ?? node;
+      if (element.proto !== undefined) proto = parseProto(element.proto) ?? proto;
+      if (element.host !== undefined) host = parseHostValue(element.host) ?? host;
+    }
+  }
+  if (node) {
+    environ.REMOTE_ADDR = node.address;
+    if (node.port !== null) environ.REMOTE_PORT = node.port;
+    else delete environ.REMOTE_PORT;
+  }
+  if (proto) environ['tsgi.url_scheme'] = proto;
+  if (host) {
+    const [name, hostPort] = splitHost(host);
+    environ.HTTP_HOST = host;
+    environ.SERVER_NAME = name;
+    const scheme = environ['tsgi.url_scheme'];
+    if (hostPort !== null) environ.SERVER_PORT = String(hostPort);
+    else if (scheme === 'https' || scheme === 'http') environ.SERVER_PORT = scheme === 'https' ? '443' : '80';
+  }
+  if (port) {
+    const current = environ.HTTP_HOST;
+    if (typeof current === 'string' && current !== '') environ.HTTP_HOST = `${splitHost(current)[0]}:${port}`;
+    environ.SERVER_PORT = port;
+  }
+  if (prefix) environ.SCRIPT_NAME = prefix + environ.SCRIPT_NAME;
+}
+
+/**
+ * The `hops`-th value from the right of a comma-separated header, trimmed; `null` when
+ * `hops` is 0, the header is absent, or it has fewer values than `hops`.
+ */
+function fromRight(value: string | undefined, hops: number): string | null {
+  if (hops === 0 || typeof value !== 'string') return null;
+  const values = value.split(',');
+  if (values.length < hops) return null;
+  const picked = values[values.length - hops]!.trim();
+  return picked === '' ? null : picked;
+}
+
+/** An IP address with an optional port: `1.2.3.4`, `1.2.3.4:80`, `::1`, `[::1]`, `[::1]:80`. */
+function parseNode(value: string | null): { address: string; port: string | null } | null {
+  if (value === null) return null;
+  if (isIP(value)) return { address: value, port: null };
+  let m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(value);
+  if (m && isIP(m[1]!) === 6) return { address: m[1]!, port: validPort(m[2]) };
+  m = /^([\d.]+):(\d{1,5})$/.exec(value);
+  if (m && isIP(m[1]!) === 4) return { address: m[1]!, port: validPort(m[2]) };
+  return null;
+}
+
+function validPort(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  const n = Number(text);
+  return n > 0 && n <= 65535 ? String(n) : null;
+}
+
+function parseProto(value: string | null): string | null {
+  return value !== null && /^[A-Za-z][A-Za-z0-9+.-]*$/.test(value) ? value.toLowerCase() : null;
+}
+
+/** `host[:port]` as in a `Host` header: a reg-name, IPv4 or bracketed IPv6, optional port. */
+function parseHostValue(value: string | null): string | null {
+  if (value === null || !/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+;=]+)(?::\d{1,5})?$/.test(value)) return null;
+  const colon = value.lastIndexOf(':');
+  if (colon > value.lastIndexOf(']') && validPort(value.slice(colon + 1)) === null) return null;
+  return value;
+}
+
+function parsePort(value: string | null): string | null {
+  return value !== null && /^\d{1,5}$/.test(value) ? validPort(value) : null;
+}
+
+function parsePrefix(value: string | null): string | null {
+  if (value === null || !value.startsWith('/')) return null;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    return null;
+  }
+  if (/[\x00-\x1f\x7f]/.test(decoded)) return null;
+  decoded = decoded.replace(/\/+$/, '');
+  return decoded === '' ? null : decoded;
+}
+
+/**
+ * Parses an RFC 7239 `Forwarded` value into its elements, left to right, each a record of
+ * its parameters (names lower-cased, quoted-strings unquoted): `for=192.0.2.60;proto=http,
+ * for="[2001:db8::1]:4711"` → `[{ for: '192.0.2.60', proto: 'http' }, { for:
+ * '[2001:db8::1]:4711' }]`. Whitespace around `,` and `;` is allowed; empty elements are
+ * skipped.
+ *
+ * @returns the elements, or `null` when the value is absent or malformed anywhere: a
+ *   parameter without `=value`, an unterminated quoted-string, a parameter repeated within an
+ *   element (§4), stray characters. Never throws.
+ */
+export function parseForwarded(value: string | null | undefined): Array<Record<string, string>> | null {
+  if (typeof value !== 'string') return null;
+  const c = new Cursor(value);
+  const elements: Array<Record<string, string>> = [];
+  let element: Record<string, string> = Object.create(null);
+  c.ows();
+  while (!c.done) {
+    const name = c.token();
+    if (name !== null) {
+      if (!c.eat('=')) return null;
+      const key = name.toLowerCase();
+      const text = c.tokenOrQuoted();
+      if (text === null || key in element) return null;
+      element[key] = text;
+    }
+    c.ows();
+    if (c.done) break;
+    if (c.eat(',')) {
+      if (Object.keys(element).length > 0) elements.push(element); // empty elements don't count (RFC 9110 §5.6.1.2)
+      element = Object.create(null);
+    } else if (!c.eat(';')) {
+      return null;
+    }
+    c.ows();
+  }
+  if (Object.keys(element).length > 0) elements.push(element);
+  return elements;
+}
