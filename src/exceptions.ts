@@ -4,10 +4,13 @@
  *
  * @module
  */
-import Negotiator from 'negotiator';
 import type { Body, Environ, StartResponse } from './gateway.ts';
 import { Headers, type HeadersInit } from './datastructures/headers.ts';
 import { Response, type ResponseBody, reasonPhrase } from './response.ts';
+import { Accept } from './http/accept.ts';
+import { formatRetryAfter } from './http/dates.ts';
+import { formatContentRange } from './http/range.ts';
+import { type Challenge, formatWwwAuthenticate } from './http/www-authenticate.ts';
 import { quotePath } from './http/url.ts';
 
 /** Options shared by every HTTP exception. */
@@ -20,6 +23,25 @@ export interface HTTPExceptionOptions {
   contentType?: string;
   /** The underlying error, kept as `error.cause`. */
   cause?: unknown;
+  /**
+   * Challenges sent as `WWW-Authenticate` (RFC 9110 §11.6.1), for a 401: objects
+   * (`{ scheme: 'Basic', params: { realm: 'Staff' } }`, formatted with
+   * `formatWwwAuthenticate`) or a ready header value. Throws `TypeError` when a challenge
+   * cannot be formatted.
+   */
+  wwwAuthenticate?: Challenge | readonly Challenge[] | string;
+  /**
+   * `Retry-After` (RFC 9110 §10.2.3), for a 429 or 503 (or a 3xx): a delay in whole
+   * **seconds**, or the `Date` to retry at. Throws `RangeError` for a negative or fractional
+   * number.
+   */
+  retryAfter?: number | Date;
+  /**
+   * The representation's complete length in **bytes**, for a 416: sends
+   * `Content-Range: bytes *\/length` (RFC 9110 §15.5.17). Throws `RangeError` for a negative or
+   * fractional number.
+   */
+  length?: number;
 }
 
 /** Something an exception can read the request from: a `Request`, or an environ. */
@@ -40,15 +62,13 @@ export function escapeHtml(text: string): string {
 
 const BODY_TYPES = ['text/plain', 'text/html', 'application/json'];
 
-/** Picks the error body type from `Accept`: plain text, HTML or JSON; plain text when unsure. */
+/**
+ * Picks the error body type from `Accept` (see {@link Accept}): plain text, HTML or JSON;
+ * plain text without a header, with a malformed one, or when none of the three is acceptable.
+ */
 function negotiateBodyType(environ: Environ | undefined): string {
   const accept = environ?.HTTP_ACCEPT;
-  if (typeof accept !== 'string' || accept === '') return 'text/plain';
-  try {
-    return new Negotiator({ headers: { accept } }).mediaType(BODY_TYPES) ?? 'text/plain';
-  } catch {
-    return 'text/plain';
-  }
+  return new Accept(typeof accept === 'string' ? accept : null).bestMatch(BODY_TYPES, 'text/plain');
 }
 
 function environOf(req: RequestLike | undefined): Environ | undefined {
@@ -101,6 +121,12 @@ export class HTTPException extends Error {
     this.description = ctor.description;
     this.detail = detail;
     this.headers = new Headers(options.headers);
+    if (options.wwwAuthenticate !== undefined) {
+      const value = options.wwwAuthenticate;
+      this.headers.set('WWW-Authenticate', typeof value === 'string' ? value : formatWwwAuthenticate(value));
+    }
+    if (options.retryAfter !== undefined) this.headers.set('Retry-After', formatRetryAfter(options.retryAfter));
+    if (options.length !== undefined) this.headers.set('Content-Range', formatContentRange(null, options.length));
     this.body = options.body;
     this.contentType = options.contentType;
   }
@@ -265,7 +291,7 @@ export class HTTPNotModified extends HTTPException {
 // ---- 4xx ----
 /** 400 Bad Request (RFC 9110 §15.5.1). */
 export const HTTPBadRequest = define(HTTPClientError, 400, 'HTTPBadRequest', 'The browser (or proxy) sent a request that this server could not understand.');
-/** 401 Unauthorized (RFC 9110 §15.5.2); set `WWW-Authenticate` through `headers`. */
+/** 401 Unauthorized (RFC 9110 §15.5.2); give the challenges with the `wwwAuthenticate` option. */
 export const HTTPUnauthorized = define(HTTPClientError, 401, 'HTTPUnauthorized', 'The server could not verify that you are authorized to access this resource.');
 /** 402 Payment Required (RFC 9110 §15.5.3). */
 export const HTTPPaymentRequired = define(HTTPClientError, 402, 'HTTPPaymentRequired', 'Access requires payment.');
@@ -293,7 +319,7 @@ export const HTTPContentTooLarge = define(HTTPClientError, 413, 'HTTPContentTooL
 export const HTTPURITooLong = define(HTTPClientError, 414, 'HTTPURITooLong', 'The request URL is longer than the server will process.');
 /** 415 Unsupported Media Type (RFC 9110 §15.5.16). */
 export const HTTPUnsupportedMediaType = define(HTTPClientError, 415, 'HTTPUnsupportedMediaType', 'The request body is in a format the server does not support.');
-/** 416 Range Not Satisfiable (RFC 9110 §15.5.17); set `Content-Range: bytes *\/length` through `headers`. */
+/** 416 Range Not Satisfiable (RFC 9110 §15.5.17); the `length` option sends `Content-Range: bytes *\/length`. */
 export const HTTPRangeNotSatisfiable = define(HTTPClientError, 416, 'HTTPRangeNotSatisfiable', 'The requested range cannot be served.');
 /** 417 Expectation Failed (RFC 9110 §15.5.18). */
 export const HTTPExpectationFailed = define(HTTPClientError, 417, 'HTTPExpectationFailed', 'The server cannot meet the Expect header of the request.');
@@ -313,7 +339,7 @@ export const HTTPTooEarly = define(HTTPClientError, 425, 'HTTPTooEarly', 'The se
 export const HTTPUpgradeRequired = define(HTTPClientError, 426, 'HTTPUpgradeRequired', 'The client must switch to another protocol.');
 /** 428 Precondition Required (RFC 6585). */
 export const HTTPPreconditionRequired = define(HTTPClientError, 428, 'HTTPPreconditionRequired', 'This request must be conditional.');
-/** 429 Too Many Requests (RFC 6585); set `Retry-After` through `headers`. */
+/** 429 Too Many Requests (RFC 6585); the `retryAfter` option sends `Retry-After`. */
 export const HTTPTooManyRequests = define(HTTPClientError, 429, 'HTTPTooManyRequests', 'Too many requests were sent in a given amount of time.');
 /** 431 Request Header Fields Too Large (RFC 6585). */
 export const HTTPRequestHeaderFieldsTooLarge = define(HTTPClientError, 431, 'HTTPRequestHeaderFieldsTooLarge', 'The request header fields are too large.');
@@ -342,7 +368,7 @@ export const HTTPInternalServerError = define(HTTPServerError, 500, 'HTTPInterna
 export const HTTPNotImplemented = define(HTTPServerError, 501, 'HTTPNotImplemented', 'The server does not support the action requested.');
 /** 502 Bad Gateway (RFC 9110 §15.6.3). */
 export const HTTPBadGateway = define(HTTPServerError, 502, 'HTTPBadGateway', 'The upstream server sent an invalid response.');
-/** 503 Service Unavailable (RFC 9110 §15.6.4); set `Retry-After` through `headers`. */
+/** 503 Service Unavailable (RFC 9110 §15.6.4); the `retryAfter` option sends `Retry-After`. */
 export const HTTPServiceUnavailable = define(HTTPServerError, 503, 'HTTPServiceUnavailable', 'The server is temporarily unable to handle the request.');
 /** 504 Gateway Timeout (RFC 9110 §15.6.5). */
 export const HTTPGatewayTimeout = define(HTTPServerError, 504, 'HTTPGatewayTimeout', 'The upstream server did not answer in time.');

@@ -33,30 +33,6 @@ export interface ReadOptions {
   limit?: number;
 }
 
-/** Options of {@link Request.blank}. */
-export interface BlankOptions {
-  /** Request method; default `GET`. */
-  method?: string;
-  /**
-   * Request headers (`Content-Type` and `Content-Length` go to their CGI keys; a repeated name
-   * is joined with `, `, or `; ` for Cookie; names with `_` are dropped, as servers do).
-   */
-  headers?: Record<string, string> | Iterable<readonly [string, string]>;
-  /** Body bytes or text (UTF-8); sets `CONTENT_LENGTH`. */
-  body?: string | Uint8Array;
-  /** A JSON body: serialised, with `Content-Type: application/json`. */
-  json?: unknown;
-  /** A form body: `application/x-www-form-urlencoded`. */
-  form?: Record<string, string | string[]> | Iterable<readonly [string, string]>;
-  /**
-   * Where the app is mounted: `https://example.com/app` sets the scheme, host and port, and
-   * `SCRIPT_NAME` `/app`; the path given to `blank` is then relative to it.
-   */
-  baseUrl?: string;
-  /** Extra environ keys, applied last. */
-  environ?: Partial<Environ>;
-}
-
 /**
  * What a `Request.application` handler may return: a `Response`, an `HTTPException`, a string
  * (sent as `200 text/plain; charset=utf-8`), or another gateway app (a function or an object
@@ -652,78 +628,4 @@ function buildResponse(status: string, headers: Array<[string, string]>, body: U
   }
   if (length !== null) res.headers.set('Content-Length', length);
   return res;
-}
-
-function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ {
-  let scheme = 'http';
-  let hostname = 'localhost';
-  let port = '';
-  let scriptName = '';
-  if (options.baseUrl) {
-    const base = new URL(options.baseUrl);
-    scheme = base.protocol.slice(0, -1);
-    hostname = base.hostname;
-    port = base.port;
-    scriptName = unquotePath(base.pathname.replace(/\/+$/, ''));
-  }
-  let target = pathOrUrl;
-  const hash = target.indexOf('#');
-  if (hash !== -1) target = target.slice(0, hash);
-  const absolute = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(target);
-  if (absolute) {
-    const url = new URL(target);
-    scheme = url.protocol.slice(0, -1);
-    hostname = url.hostname;
-    port = url.port;
-    target = url.pathname + url.search;
-  }
-  const q = target.indexOf('?');
-  const rawPath = q === -1 ? target : target.slice(0, q);
-  const query = q === -1 ? '' : target.slice(q + 1);
-  const serverPort = port || String(DEFAULT_PORTS[scheme] ?? 80);
-  const environ: Environ = {
-    REQUEST_METHOD: (options.method ?? 'GET').toUpperCase(),
-    SCRIPT_NAME: scriptName,
-    PATH_INFO: unquotePath(rawPath),
-    QUERY_STRING: query,
-    REQUEST_URI: quotePath(scriptName) + (rawPath || '') + (query ? `?${query}` : ''),
-    SERVER_NAME: hostname.replace(/^\[|\]$/g, ''),
-    SERVER_PORT: serverPort,
-    SERVER_PROTOCOL: 'HTTP/1.1',
-    REMOTE_ADDR: '127.0.0.1',
-    HTTP_HOST: port ? `${hostname}:${port}` : hostname,
-    'tsgi.version': TSGI_VERSION,
-    'tsgi.url_scheme': scheme,
-    'tsgi.input': new BufferedInput(new Uint8Array(0)),
-    'tsgi.errors': stderrErrors,
-    'tsgi.multithread': false,
-    'tsgi.multiprocess': false,
-    'tsgi.run_once': false,
-  };
-  if (options.headers) {
-    const pairs = Symbol.iterator in options.headers ? options.headers : Object.entries(options.headers);
-    for (const [name, value] of pairs as Iterable<readonly [string, string]>) {
-      assertHeader(name, value);
-      if (name.includes('_')) continue;
-      const key = environKey(name);
-      const existing = environ[key];
-      environ[key] = typeof existing === 'string' && key !== 'HTTP_HOST' ? `${existing}${key === 'HTTP_COOKIE' ? '; ' : ', '}${value}` : value;
-    }
-  }
-  let body: Uint8Array | undefined;
-  if (options.json !== undefined) {
-    body = encodeText(JSON.stringify(options.json));
-    environ.CONTENT_TYPE ??= 'application/json';
-  } else if (options.form !== undefined) {
-    body = encodeText(new MultiDict(options.form as Record<string, string | string[]>).toString());
-    environ.CONTENT_TYPE ??= 'application/x-www-form-urlencoded';
-  } else if (options.body !== undefined) {
-    body = typeof options.body === 'string' ? encodeText(options.body) : options.body;
-  }
-  if (body !== undefined) {
-    environ['tsgi.input'] = new BufferedInput(body);
-    environ.CONTENT_LENGTH = String(body.byteLength);
-  }
-  if (options.environ) Object.assign(environ, options.environ);
-  return environ;
 }

@@ -216,8 +216,7 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings): 
     new Promise<Buffer | null>((resolve, reject) => {
       const onError = (error: unknown) => reject(error);
       z.once('error', onError);
-      z.write(chunk);
-      z.flush(flushKind, () => {
+      z.write(chunk, () => {
         z.off('error', onError);
         if (failure !== undefined) reject(failure);
         else resolve(z.read() as Buffer | null);

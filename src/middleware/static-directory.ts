@@ -1,0 +1,174 @@
+/**
+ * Serving a directory tree: safe path joining, index files, trailing-slash redirects and an
+ * optional HTML listing (Paste's `StaticURLParser`, Werkzeug's `SharedDataMiddleware`).
+ *
+ * @module
+ */
+import { readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { type App, type Body, type Environ, type StartResponse } from '../gateway.ts';
+import { HTTPForbidden, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, escapeHtml } from '../exceptions.ts';
+import { quotePath } from '../http/url.ts';
+import { Request } from '../request.ts';
+import { Response } from '../response.ts';
+import { joinBelow, realBelow, safeSegments } from './safe-path.ts';
+import { type FileOptions, serveFile } from './static-file.ts';
+
+/** Options of {@link directoryApp}. */
+export interface DirectoryOptions extends FileOptions {
+  /**
+   * The file served for a directory URL (ending in `/`), or several tried in order; `false`
+   * for none. Default `'index.html'`.
+   */
+  index?: string | readonly string[] | false;
+  /** Render an HTML listing for a directory without an index file; default false (404). */
+  listing?: boolean;
+  /**
+   * Serve files reached through symlinks that point outside the root; default false (such
+   * paths answer 404). Symlinks that stay inside the root are always followed.
+   */
+  followSymlinks?: boolean;
+  /**
+   * Paths with a segment starting with `.` (`.env`, `.git/config`): `'ignore'` (default)
+   * answers 404 as if absent, `'deny'` answers 403, `'allow'` serves them.
+   */
+  dotfiles?: 'ignore' | 'deny' | 'allow';
+}
+
+/**
+ * An app serving the files under `root`: the request's `PATH_INFO` names a file below it
+ * (mount it with `mount({ '/static': directoryApp('public') })`). Each file is served as
+ * `fileApp` serves one: GET/HEAD only (else 405), content type, `ETag` and `Last-Modified`,
+ * 304/412, byte ranges, streamed from disk.
+ *
+ * Paths are joined safely (see `safeSegments`): a path with a `..` segment (sent as `..`,
+ * `%2e%2e` or `..%2f`), a backslash (`%5c`), a NUL (`%00`) or a drive letter answers **404**,
+ * exactly as a file that does not exist, so probing learns nothing; so does a path whose
+ * real location (symlinks resolved) is outside the root, unless `followSymlinks`, and a
+ * dotfile unless `dotfiles` says otherwise. A file the process may not read answers 403.
+ *
+ * A directory requested without its trailing slash answers **301** to the same URL with
+ * the slash, built from the request's application URL (`SCRIPT_NAME`), so it works when
+ * mounted, query string kept. With the slash, the first existing `index` file is served, else
+ * the listing when `listing` is on (names HTML-escaped and percent-encoded in links,
+ * directories first, then by name), else 404. A file requested with a trailing slash is 404.
+ *
+ * @example
+ * ```ts
+ * import { directoryApp, mount } from 'tsgi';
+ *
+ * export const app = mount({
+ *   '/': site,
+ *   '/static': directoryApp('examples/public', { maxAge: 3600 }),
+ *   '/files': directoryApp('/srv/files', { index: false, listing: true }),
+ * });
+ * ```
+ */
+export function directoryApp(root: string, options: DirectoryOptions = {}): App {
+  const base = path.resolve(root);
+  const indexes = options.index === false ? [] : typeof options.index === 'string' ? [options.index] : [...(options.index ?? ['index.html'])];
+  const dotfiles = options.dotfiles ?? 'ignore';
+  let realRoot: string | null = null;
+  const resolveRoot = async () => (realRoot ??= await realpath(base).catch(() => null));
+
+  return async (environ, startResponse) => {
+    const method = environ.REQUEST_METHOD;
+    if (method !== 'GET' && method !== 'HEAD') return new HTTPMethodNotAllowed(['GET', 'HEAD']).respond(environ, startResponse);
+    const notFound = () => new HTTPNotFound().respond(environ, startResponse);
+    const pathInfo = environ.PATH_INFO;
+    const segments = safeSegments(pathInfo);
+    if (segments === null) return notFound();
+    if (dotfiles !== 'allow' && segments.some((s) => s.startsWith('.'))) {
+      return dotfiles === 'deny' ? new HTTPForbidden().respond(environ, startResponse) : notFound();
+    }
+    const target = joinBelow(base, segments);
+    const realBase = await resolveRoot();
+    if (target === null || realBase === null) return notFound();
+    const located = await locate(realBase, target, options.followSymlinks ?? false);
+    if (located === null) return notFound();
+    if (!located.directory) {
+      return pathInfo.endsWith('/') ? notFound() : serveFile(environ, startResponse, located.path, options);
+    }
+    if (!pathInfo.endsWith('/')) return redirectToSlash(environ, startResponse);
+    for (const name of indexes) {
+      const index = await locate(realBase, path.join(located.path, name), options.followSymlinks ?? false);
+      if (index !== null && !index.directory) return serveFile(environ, startResponse, index.path, options);
+    }
+    if (!options.listing) return notFound();
+    const html = await renderListing(located.path, realBase, environ, {
+      dotfiles,
+      followSymlinks: options.followSymlinks ?? false,
+      parent: segments.length > 0,
+    });
+    return new Response(html, { contentType: 'text/html' }).respond(environ, startResponse);
+  };
+}
+
+/**
+ * Finds what `target` is: its path to serve (the real one when symlinks must stay inside)
+ * and whether it is a directory; `null` when missing or refused.
+ */
+async function locate(realRoot: string, target: string, followSymlinks: boolean): Promise<{ path: string; directory: boolean } | null> {
+  let file = target;
+  if (!followSymlinks) {
+    const real = await realBelow(realRoot, target);
+    if (real === null) return null;
+    file = real;
+  }
+  try {
+    const info = await stat(file);
+    return { path: file, directory: info.isDirectory() };
+  } catch {
+    return null;
+  }
+}
+
+function redirectToSlash(environ: Environ, startResponse: StartResponse): Body {
+  const req = new Request(environ);
+  const query = req.queryString;
+  const location = `${req.applicationUrl}${quotePath(req.pathInfo)}/${query ? `?${query}` : ''}`;
+  return new HTTPMovedPermanently(location).respond(environ, startResponse);
+}
+
+interface Entry {
+  name: string;
+  directory: boolean;
+}
+
+/** The HTML listing of `directory`: directories first, then files, each group by name. */
+async function renderListing(
+  directory: string,
+  realRoot: string,
+  environ: Environ,
+  options: { dotfiles: 'ignore' | 'deny' | 'allow'; followSymlinks: boolean; parent: boolean },
+): Promise<string> {
+  const entries: Entry[] = [];
+  for (const dirent of await readdir(directory, { withFileTypes: true })) {
+    if (options.dotfiles !== 'allow' && dirent.name.startsWith('.')) continue;
+    let isDirectory = dirent.isDirectory();
+    if (dirent.isSymbolicLink()) {
+      const full = path.join(directory, dirent.name);
+      const real = options.followSymlinks ? full : await realBelow(realRoot, full);
+      if (real === null) continue;
+      try {
+        isDirectory = (await stat(real)).isDirectory();
+      } catch {
+        continue; // a broken link
+      }
+    } else if (!dirent.isFile() && !isDirectory) {
+      continue; // sockets, FIFOs, devices
+    }
+    entries.push({ name: dirent.name, directory: isDirectory });
+  }
+  entries.sort((a, b) => Number(b.directory) - Number(a.directory) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const shown = escapeHtml(`${environ.SCRIPT_NAME}${environ.PATH_INFO}`);
+  const parent = options.parent ? ['<li><a href="../">../</a></li>'] : [];
+  const items = entries.map(({ name, directory: dir }) => {
+    const suffix = dir ? '/' : '';
+    return `<li><a href="./${escapeHtml(encodeURIComponent(name))}${suffix}">${escapeHtml(name)}${suffix}</a></li>`;
+  });
+  return (
+    `<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Index of ${shown}</title></head>\n` +
+    `<body>\n<h1>Index of ${shown}</h1>\n<ul>\n${[...parent, ...items].join('\n')}\n</ul>\n</body>\n</html>\n`
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * The end of a request: the temporary files of a parsed form (`environ['tsgi.form']`) are
+ * removed once the response body has been sent or closed.
+ *
+ * A server cannot be asked to do it (a gateway app only returns a body), so the first
+ * `Request.application` or `Request.getResponse` to see an environ takes charge of it: when
+ * its body iteration ends, fails or is closed early (`return()`), the form is cleaned up. Apps
+ * called below it (through `getResponse` or middleware) leave the cleanup to it, so uploads
+ * stay readable until the outermost response is done.
+ *
+ * @module
+ */
+import { type Body, type BodyIterator, type Environ, openBody } from './gateway.ts';
+import { FORM_ENVIRON_KEY, type ParsedForm } from './forms/index.ts';
+
+/** The environ key marking that someone takes charge of the cleanup. */
+const OWNER_KEY = 'tsgi.cleanup_owner';
+
+/**
+ * Takes charge of the cleanup of `environ` when nobody has: answers true for the first caller,
+ * false while an owner's response is under way.
+ */
+export function claimCleanup(environ: Environ): boolean {
+  if (environ[OWNER_KEY]) return false;
+  environ[OWNER_KEY] = true;
+  return true;
+}
+
+/** Gives the charge back without cleaning up (nothing was parsed). */
+export function releaseCleanup(environ: Environ): void {
+  delete environ[OWNER_KEY];
+}
+
+/** True when a form parse has started on `environ`, so there may be files to remove. */
+export function hasForm(environ: Environ): boolean {
+  return environ[FORM_ENVIRON_KEY] instanceof Promise;
+}
+
+/**
+ * Removes the temporary files of the form parsed on `environ`, if any (a failed parse has
+ * already removed its own). Idempotent; never rejects.
+ */
+export async function cleanupEnviron(environ: Environ): Promise<void> {
+  const form = environ[FORM_ENVIRON_KEY];
+  if (!(form instanceof Promise)) return;
+  try {
+    await (await (form as Promise<ParsedForm>)).cleanup();
+  } catch {
+    // a failed parse cleaned up after itself; a failed removal is not the client's problem
+  }
+}
+
+/** Cleans `environ` up and releases the charge. */
+export async function finishRequest(environ: Environ): Promise<void> {
+  await cleanupEnviron(environ);
+  releaseCleanup(environ);
+}
+
+/**
+ * `body`, which runs `finish` (once, awaited) when its iteration ends, throws, or is closed
+ * with `return()`, even when it is closed before its first chunk. The last `next()` (or the
+ * `return()`) resolves only after `finish`, so a server ends the response after the cleanup.
+ */
+export function afterBody(body: Body, finish: () => Promise<void>): AsyncIterable<Uint8Array> {
+  let inner: BodyIterator | undefined;
+  let finished: Promise<void> | undefined;
+  const done = () => (finished ??= finish());
+  const iterator: AsyncIterableIterator<Uint8Array> = {
+    async next() {
+      if (finished) return { done: true, value: undefined };
+      try {
+        inner ??= openBody(body);
+        const step = await inner.next();
+        if (step.done) await done();
+        return step;
+      } catch (error) {
+        await done();
+        throw error;
+      }
+    },
+    async return() {
+      try {
+        if (!finished) {
+          inner ??= openBody(body);
+          await inner.return?.();
+        }
+      } catch {
+        // closing is best effort, as closeBody
+      } finally {
+        await done();
+      }
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}
+
+/**
+ * What an owner does with the body it answers: when a form was parsed, wraps the body so the
+ * form is cleaned up after it (see {@link afterBody}); otherwise releases the charge and
+ * answers the body unchanged.
+ */
+export function endWithBody(body: Body, environ: Environ): Body {
+  if (!hasForm(environ)) {
+    releaseCleanup(environ);
+    return body;
+  }
+  return afterBody(body, () => finishRequest(environ));
+}

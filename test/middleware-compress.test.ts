@@ -1,0 +1,320 @@
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { type App, type Body, Request, Response, readBody } from 'tsgi';
+import { compress } from '../src/middleware/compress.ts';
+import { lint } from '../src/middleware/lint.ts';
+import { deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
+
+const enc = new TextEncoder();
+const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(200); // 9000 bytes
+
+function decode(coding: string | undefined, body: Buffer): string {
+  if (coding === 'gzip') return zlib.gunzipSync(body).toString();
+  if (coding === 'br') return zlib.brotliDecompressSync(body).toString();
+  if (coding === 'deflate') return zlib.inflateSync(body).toString();
+  return body.toString();
+}
+
+/** An app answering `body` with the given headers (a Response, so the body is in memory). */
+function answer(body: string | Uint8Array, headers: Record<string, string> = {}, status = 200): App {
+  return Request.application(() => new Response(body, { status, headers, contentType: headers['Content-Type'] ?? 'text/plain' }));
+}
+
+/** An app streaming `chunks` (unknown length). */
+function streaming(chunks: string[], headers: Array<[string, string]> = [['Content-Type', 'text/plain']]): App {
+  return (_environ, startResponse) => {
+    startResponse('200 OK', headers);
+    return (async function* () {
+      for (const chunk of chunks) yield enc.encode(chunk);
+    })();
+  };
+}
+
+describe('compress: negotiation', () => {
+  it('compresses an in-memory body with the coding asked for, with Vary and an exact Content-Length', async () => {
+    const server = await start(lint(compress(answer(TEXT))));
+    for (const [accept, coding] of [
+      ['gzip', 'gzip'],
+      ['br', 'br'],
+      ['deflate', 'deflate'],
+      ['gzip, deflate, br', 'br'],
+      ['deflate, gzip', 'gzip'],
+      ['*', 'br'],
+      ['gzip;q=1, br;q=0.5', 'gzip'],
+      ['x-gzip', 'gzip'],
+      ['BR;q=0.9, deflate;q=0.2', 'br'],
+    ] as const) {
+      const res = await request(server.url, { headers: { 'accept-encoding': accept } });
+      expect(res.headers['content-encoding'], accept).toBe(coding);
+      expect(res.headers.vary, accept).toBe('Accept-Encoding');
+      expect(res.headers['content-length'], accept).toBe(String(res.body.length));
+      expect(res.body.length, accept).toBeLessThan(TEXT.length / 10);
+      expect(decode(coding, res.body), accept).toBe(TEXT);
+    }
+  });
+
+  it('sends identity (still with Vary) when the client does not ask, prefers identity, or refuses all', async () => {
+    const server = await start(compress(answer(TEXT)));
+    for (const accept of [undefined, '', 'identity', 'gzip;q=0.5, identity', 'br;q=0, gzip;q=0, deflate;q=0', 'compress', 'gzip;q=2', 'gzip;;;==']) {
+      const headers: Record<string, string> = accept === undefined ? {} : { 'accept-encoding': accept };
+      const res = await request(server.url, { headers });
+      expect(res.headers['content-encoding'], String(accept)).toBeUndefined();
+      expect(res.headers.vary, String(accept)).toBe('Accept-Encoding');
+      expect(res.body.toString(), String(accept)).toBe(TEXT);
+    }
+  });
+
+  it('offers only the configured encodings, in their order of preference', async () => {
+    const server = await start(compress(answer(TEXT), { encodings: ['deflate', 'gzip'] }));
+    const both = await request(server.url, { headers: { 'accept-encoding': 'br, gzip, deflate' } });
+    expect(both.headers['content-encoding']).toBe('deflate');
+    const onlyBr = await request(server.url, { headers: { 'accept-encoding': 'br' } });
+    expect(onlyBr.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('applies level and brotliQuality, and refuses bad options at once', async () => {
+    const stored = await start(compress(answer(TEXT), { level: 0 }));
+    const res = await request(stored.url, { headers: { 'accept-encoding': 'gzip' } });
+    expect(res.body.length).toBeGreaterThan(TEXT.length); // level 0: stored blocks
+    expect(decode('gzip', res.body)).toBe(TEXT);
+    expect(() => compress(answer(''), { level: 10 })).toThrow(TypeError);
+    expect(() => compress(answer(''), { brotliQuality: 12 })).toThrow(TypeError);
+    expect(() => compress(answer(''), { encodings: ['zstd' as 'br'] })).toThrow(TypeError);
+    expect(() => compress(answer(''), { threshold: -1 })).toThrow(TypeError);
+  });
+});
+
+describe('compress: what it leaves alone', () => {
+  const gzip = { 'accept-encoding': 'gzip, br' };
+
+  it('skips small bodies (threshold) but still adds Vary', async () => {
+    const server = await start(compress(answer('x'.repeat(1023))));
+    const res = await request(server.url, { headers: gzip });
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.headers.vary).toBe('Accept-Encoding');
+    const exact = await start(compress(answer('x'.repeat(1024))));
+    expect((await request(exact.url, { headers: gzip })).headers['content-encoding']).toBe('br');
+    const custom = await start(compress(answer('x'.repeat(100)), { threshold: 50 }));
+    expect((await request(custom.url, { headers: gzip })).headers['content-encoding']).toBe('br');
+  });
+
+  it('skips by Content-Length even for a stream, but compresses a small stream of unknown size', async () => {
+    const declared = await start(compress(streaming(['abc', 'def'], [['Content-Type', 'text/plain'], ['Content-Length', '6']])));
+    const a = await request(declared.url, { headers: gzip });
+    expect([a.headers['content-encoding'], a.body.toString()]).toEqual([undefined, 'abcdef']);
+    const unknown = await start(compress(streaming(['abc', 'def'])));
+    const b = await request(unknown.url, { headers: gzip });
+    expect(b.headers['content-encoding']).toBe('br');
+    expect(b.headers['transfer-encoding']).toBe('chunked');
+    expect(decode('br', b.body)).toBe('abcdef');
+  });
+
+  it('skips non-compressible types, responses without a type, and honours filter', async () => {
+    const png = await start(compress(answer(randomBytes(5000), { 'Content-Type': 'image/png' })));
+    const res = await request(png.url, { headers: gzip });
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.headers.vary).toBeUndefined();
+    const untyped = await start(
+      compress((_e, startResponse) => {
+        startResponse('200 OK', []);
+        return [enc.encode(TEXT)];
+      }),
+    );
+    expect((await request(untyped.url, { headers: gzip })).headers['content-encoding']).toBeUndefined();
+    for (const type of ['application/json', 'image/svg+xml', 'text/event-stream', 'application/vnd.api+json', 'text/x-custom']) {
+      const server = await start(compress(answer(TEXT, { 'Content-Type': type })));
+      expect((await request(server.url, { headers: gzip })).headers['content-encoding'], type).toBe('br');
+    }
+    const filtered = await start(compress(answer(TEXT), { filter: (type) => type.startsWith('application/') }));
+    expect((await request(filtered.url, { headers: gzip })).headers['content-encoding']).toBeUndefined();
+  });
+
+  it('leaves encoded, no-transform, partial, 204/304 responses and HEAD uncompressed', async () => {
+    const encoded = zlib.gzipSync(TEXT);
+    const cases: Array<[string, App, string | undefined]> = [
+      ['encoded', answer(encoded, { 'Content-Encoding': 'gzip' }), undefined],
+      ['no-transform', answer(TEXT, { 'Cache-Control': 'public, no-transform' }), undefined],
+      ['206', answer(TEXT.slice(0, 2000), { 'Content-Range': `bytes 0-1999/${TEXT.length}` }, 206), undefined],
+      ['content-range', answer(TEXT, { 'Content-Range': `bytes 0-${TEXT.length - 1}/${TEXT.length}` }), undefined],
+      ['204', answer('', {}, 204), undefined],
+      ['304', answer('', { ETag: '"x"' }, 304), undefined],
+    ];
+    for (const [name, app, vary] of cases) {
+      const server = await start(compress(app));
+      const res = await request(server.url, { headers: gzip });
+      expect(res.headers['content-encoding'], name).toBe(name === 'encoded' ? 'gzip' : undefined);
+      expect(res.headers.vary, name).toBe(vary);
+      if (name === 'encoded') expect(zlib.gunzipSync(res.body).toString()).toBe(TEXT);
+      if (name === 'no-transform') expect(res.body.toString()).toBe(TEXT);
+    }
+    const server = await start(compress(answer(TEXT)));
+    const head = await request(server.url, { method: 'HEAD', headers: gzip });
+    expect(head.headers['content-encoding']).toBeUndefined();
+    expect(head.headers['content-length']).toBe(String(TEXT.length));
+    expect(head.headers.vary).toBe('Accept-Encoding');
+  });
+
+  it('merges Vary, weakens a strong ETag, keeps a weak one, drops Accept-Ranges', async () => {
+    const strong = await start(compress(answer(TEXT, { ETag: '"abc"', Vary: 'Cookie', 'Accept-Ranges': 'bytes' })));
+    const a = await request(strong.url, { headers: gzip });
+    expect(a.headers.etag).toBe('W/"abc"');
+    expect(a.headers.vary).toBe('Cookie, Accept-Encoding');
+    expect(a.headers['accept-ranges']).toBeUndefined();
+    const weak = await start(compress(answer(TEXT, { ETag: 'W/"abc"', Vary: '*' })));
+    const b = await request(weak.url, { headers: gzip });
+    expect(b.headers.etag).toBe('W/"abc"');
+    expect(b.headers.vary).toBe('*');
+    const already = await start(compress(answer(TEXT, { Vary: 'accept-encoding' })));
+    expect((await request(already.url, { headers: gzip })).headers.vary).toBe('accept-encoding');
+    const plain = await start(compress(answer(TEXT, { ETag: '"abc"', 'Accept-Ranges': 'bytes' })));
+    const c = await request(plain.url);
+    expect([c.headers.etag, c.headers['accept-ranges']]).toEqual(['"abc"', 'bytes']);
+  });
+});
+
+describe('compress: streaming', () => {
+  for (const coding of ['gzip', 'br', 'deflate'] as const) {
+    it(`delivers server-sent events one by one (${coding}, flushed per chunk)`, async () => {
+      const next = deferred();
+      let produced = 0;
+      const sse: App = (_environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'text/event-stream'], ['Cache-Control', 'no-cache']]);
+        return (async function* () {
+          produced = 1;
+          yield enc.encode('data: first\n\n');
+          await next.promise; // the client must see the first event before this one exists
+          produced = 2;
+          yield enc.encode('data: second\n\n');
+        })();
+      };
+      const server = await start(compress(sse));
+      const events: string[] = [];
+      const done = new Promise<void>((resolve, reject) => {
+        const req = http.get(server.url, { agent: false, headers: { 'accept-encoding': coding } }, (res) => {
+          expect(res.headers['content-encoding']).toBe(coding);
+          const decoder =
+            coding === 'gzip' ? zlib.createGunzip() : coding === 'br' ? zlib.createBrotliDecompress() : zlib.createInflate();
+          res.pipe(decoder);
+          let text = '';
+          decoder.on('data', (chunk: Buffer) => {
+            text += chunk.toString();
+            let end: number;
+            while ((end = text.indexOf('\n\n')) !== -1) {
+              events.push(text.slice(0, end));
+              text = text.slice(end + 2);
+              if (events.length === 1) {
+                expect(produced).toBe(1);
+                next.resolve();
+              }
+            }
+          });
+          decoder.on('end', () => resolve());
+          decoder.on('error', reject);
+        });
+        req.on('error', reject);
+      });
+      await done;
+      expect(events).toEqual(['data: first', 'data: second']);
+    });
+  }
+
+  it('does not read the app faster than its consumer (backpressure)', async () => {
+    let produced = 0;
+    const endless: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'application/octet-stream; x=1'], ['Content-Length', '999999999']]);
+      return (function* () {
+        for (;;) {
+          produced++;
+          yield randomBytes(16 * 1024);
+        }
+      })();
+    };
+    const environ = Request.blank('/', { headers: { 'accept-encoding': 'gzip' } }).environ;
+    const app = compress(endless, { filter: () => true });
+    const body = (await app(environ, () => {})) as AsyncIterable<Uint8Array>;
+    const iterator = body[Symbol.asyncIterator]();
+    for (let i = 0; i < 3; i++) expect((await iterator.next()).done).toBe(false);
+    await sleep(20);
+    expect(produced).toBeLessThanOrEqual(4);
+    await iterator.return!();
+  });
+
+  it('closes the app body when the client goes away mid-stream', async () => {
+    let closed = false;
+    let produced = 0;
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        try {
+          for (;;) {
+            produced++;
+            yield enc.encode(`line ${produced}\n`.repeat(100));
+            await sleep(2);
+          }
+        } finally {
+          closed = true;
+        }
+      })();
+    };
+    const server = await start(compress(app));
+    await new Promise<void>((resolve) => {
+      const req = http.get(server.url, { agent: false, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => {});
+    });
+    await until(() => closed);
+    expect(closed).toBe(true);
+  });
+
+  it('aborts the connection when the app body fails after the headers', async () => {
+    const failing: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield enc.encode(TEXT);
+        await sleep(5);
+        throw new Error('boom in the middle');
+      })();
+    };
+    const server = await start(compress(failing));
+    const result = await rawExchange(server.port, rawGet('/', 'Accept-Encoding: gzip\r\n'));
+    const res = parseRaw(result.raw);
+    expect(res.status).toBe(200);
+    expect(res.header('content-encoding')).toBe('gzip');
+    // the chunked body never gets its terminating zero-size chunk
+    expect(res.rest.endsWith('0\r\n\r\n')).toBe(false);
+    await until(() => server.log.text.includes('boom in the middle'));
+  });
+
+  it('keeps a sync streamed body working and compresses it to the same bytes', async () => {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (function* () {
+        for (let i = 0; i < 50; i++) yield enc.encode(`${i} ${TEXT.slice(0, 500)}\n`);
+      })();
+    };
+    const expected = Array.from({ length: 50 }, (_, i) => `${i} ${TEXT.slice(0, 500)}\n`).join('');
+    const server = await start(lint(compress(lint(app))));
+    for (const coding of ['gzip', 'br', 'deflate']) {
+      const res = await request(server.url, { headers: { 'accept-encoding': coding } });
+      expect(decode(res.headers['content-encoding'], res.body), coding).toBe(expected);
+    }
+    // In-process, skipping empty chunks
+    const withEmpty: App = (_e, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield new Uint8Array(0);
+        yield enc.encode('a');
+        yield new Uint8Array(0);
+      })();
+    };
+    const environ = Request.blank('/', { headers: { 'accept-encoding': 'gzip' } }).environ;
+    const body: Body = await compress(withEmpty)(environ, () => {});
+    expect(zlib.gunzipSync(await readBody(body)).toString()).toBe('a');
+  });
+});

@@ -1,0 +1,372 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, Request, readBody } from 'tsgi';
+import { directoryApp, fileApp } from '../src/middleware/static.ts';
+import { safeSegments } from '../src/middleware/safe-path.ts';
+import { lint } from '../src/middleware/lint.ts';
+import { dechunk, parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
+
+let dir: string;
+let root: string;
+let big: Buffer;
+const SECRET = 'TOP-SECRET-OUTSIDE-THE-ROOT';
+const HELLO = 'hello, static world\n';
+const MTIME = new Date('2024-03-01T12:00:00Z');
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'tsgi-static-'));
+  root = path.join(dir, 'public');
+  mkdirSync(path.join(root, 'sub', 'deeper'), { recursive: true });
+  mkdirSync(path.join(root, 'empty'));
+  mkdirSync(path.join(root, 'listed'));
+  mkdirSync(path.join(dir, 'public-evil')); // a sibling whose name starts like the root
+  writeFileSync(path.join(dir, 'secret.txt'), SECRET);
+  writeFileSync(path.join(dir, 'public-evil', 'secret.txt'), SECRET);
+  writeFileSync(path.join(root, 'index.html'), '<h1>home</h1>');
+  writeFileSync(path.join(root, 'hello.txt'), HELLO);
+  writeFileSync(path.join(root, 'style.css'), 'body { color: red }');
+  writeFileSync(path.join(root, 'data.unknownext'), 'xx');
+  writeFileSync(path.join(root, 'empty.txt'), '');
+  writeFileSync(path.join(root, '.env'), 'PASSWORD=1');
+  writeFileSync(path.join(root, 'sub', 'a.txt'), 'A');
+  writeFileSync(path.join(root, 'sub', 'index.html'), '<p>sub index</p>');
+  big = randomBytes(300_000);
+  writeFileSync(path.join(root, 'big.bin'), big);
+  utimesSync(path.join(root, 'hello.txt'), MTIME, MTIME);
+  // listing material
+  for (const name of ['b.txt', 'a.txt', '<script>x.txt', 'sp ace&.txt', '.hidden']) writeFileSync(path.join(root, 'listed', name), name);
+  mkdirSync(path.join(root, 'listed', 'zdir'));
+  mkdirSync(path.join(root, 'listed', 'adir'));
+  // symlinks: one inside, two pointing out
+  symlinkSync(path.join(root, 'hello.txt'), path.join(root, 'inlink.txt'));
+  symlinkSync(path.join(dir, 'secret.txt'), path.join(root, 'outlink.txt'));
+  symlinkSync(dir, path.join(root, 'outdir'));
+  symlinkSync(path.join(dir, 'secret.txt'), path.join(root, 'listed', 'zz-outlink.txt'));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Mounts `app` at /static by hand (SCRIPT_NAME gets the prefix), as mount() would. */
+function mounted(app: App): App {
+  return (environ, startResponse) => {
+    const pathInfo = environ.PATH_INFO;
+    if (pathInfo === '/static' || pathInfo.startsWith('/static/')) {
+      environ.SCRIPT_NAME += '/static';
+      environ.PATH_INFO = pathInfo.slice('/static'.length);
+    }
+    return app(environ, startResponse);
+  };
+}
+
+async function raw(port: number, target: string, extra = '', method = 'GET') {
+  const result = await rawExchange(port, rawGet(target, extra, method));
+  return parseRaw(result.raw);
+}
+
+describe('directoryApp over a socket', () => {
+  it('serves a file with type, length, validators and Accept-Ranges', async () => {
+    const server = await start(lint(directoryApp(root)));
+    const res = await request(`${server.url}/hello.txt`);
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe(HELLO);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.headers['content-length']).toBe(String(HELLO.length));
+    expect(res.headers.etag).toMatch(/^W\/"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(res.headers['last-modified']).toBe(MTIME.toUTCString());
+    expect(res.headers['accept-ranges']).toBe('bytes');
+    expect(res.headers['cache-control']).toBeUndefined();
+    const css = await request(`${server.url}/style.css`);
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    const unknown = await request(`${server.url}/data.unknownext`);
+    expect(unknown.headers['content-type']).toBe('application/octet-stream');
+    const empty = await request(`${server.url}/empty.txt`);
+    expect([empty.status, empty.body.length, empty.headers['content-length']]).toEqual([200, 0, '0']);
+  });
+
+  it('answers HEAD with the headers only, and 405 with Allow for other methods', async () => {
+    const server = await start(lint(directoryApp(root)));
+    const head = await request(`${server.url}/big.bin`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBe(String(big.length));
+    expect(head.body.length).toBe(0);
+    for (const method of ['POST', 'PUT', 'DELETE', 'OPTIONS']) {
+      const res = await request(`${server.url}/hello.txt`, { method });
+      expect(res.status).toBe(405);
+      expect(res.headers.allow).toBe('GET, HEAD');
+    }
+  });
+
+  it('streams a large file from disk intact, in reads of at most 64 KiB', async () => {
+    const server = await start(lint(directoryApp(root)));
+    const res = await request(`${server.url}/big.bin`);
+    expect(res.status).toBe(200);
+    expect(Buffer.compare(res.body, big)).toBe(0);
+    // In-process: the body is a stream of bounded chunks, not the file in one piece.
+    const chunks: Uint8Array[] = [];
+    const environ = Request.blank('/big.bin').environ;
+    const body = await directoryApp(root)(environ, () => {});
+    for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
+    expect(chunks.length).toBeGreaterThan(4);
+    expect(Math.max(...chunks.map((c) => c.byteLength))).toBeLessThanOrEqual(64 * 1024);
+    expect(Buffer.compare(Buffer.concat(chunks), big)).toBe(0);
+  });
+
+  it('answers conditional requests: 304 for If-None-Match / If-Modified-Since, 412 for If-Match', async () => {
+    const server = await start(lint(directoryApp(root, { maxAge: 60 })));
+    const first = await request(`${server.url}/hello.txt`);
+    const etag = first.headers.etag!;
+    expect(first.headers['cache-control']).toBe('public, max-age=60');
+    const byTag = await request(`${server.url}/hello.txt`, { headers: { 'if-none-match': `"other", ${etag}` } });
+    expect(byTag.status).toBe(304);
+    expect(byTag.body.length).toBe(0);
+    expect(byTag.headers.etag).toBe(etag);
+    expect(byTag.headers['cache-control']).toBe('public, max-age=60');
+    expect(byTag.headers['content-type']).toBeUndefined();
+    const byDate = await request(`${server.url}/hello.txt`, { headers: { 'if-modified-since': MTIME.toUTCString() } });
+    expect(byDate.status).toBe(304);
+    const older = await request(`${server.url}/hello.txt`, { headers: { 'if-modified-since': new Date(MTIME.getTime() - 5000).toUTCString() } });
+    expect(older.status).toBe(200);
+    const failed = await request(`${server.url}/hello.txt`, { headers: { 'if-match': '"something-else"' } });
+    expect(failed.status).toBe(412);
+    const unmodified = await request(`${server.url}/hello.txt`, { headers: { 'if-unmodified-since': new Date(MTIME.getTime() - 5000).toUTCString() } });
+    expect(unmodified.status).toBe(412);
+    const garbage = await request(`${server.url}/hello.txt`, { headers: { 'if-none-match': 'W/"unterminated', 'if-modified-since': 'yesterday' } });
+    expect(garbage.status).toBe(200);
+  });
+
+  it('serves byte ranges: one, suffix, several (multipart), unsatisfiable, ignored', async () => {
+    const server = await start(lint(directoryApp(root)));
+    const one = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=0-4' } });
+    expect(one.status).toBe(206);
+    expect(one.headers['content-range']).toBe(`bytes 0-4/${HELLO.length}`);
+    expect(one.body.toString()).toBe('hello');
+    const suffix = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=-6' } });
+    expect(suffix.body.toString()).toBe(HELLO.slice(-6));
+    // across a 64 KiB read boundary of a large file
+    const across = await request(`${server.url}/big.bin`, { headers: { range: 'bytes=65530-65545' } });
+    expect(Buffer.compare(across.body, big.subarray(65530, 65546))).toBe(0);
+    const several = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=0-4,7-12' } });
+    expect(several.status).toBe(206);
+    const type = several.headers['content-type']!;
+    const boundary = /boundary=(\S+)/.exec(type)![1]!;
+    expect(type).toMatch(/^multipart\/byteranges; boundary=/);
+    expect(several.headers['content-length']).toBe(String(several.body.length));
+    const text = several.body.toString();
+    expect(text).toContain(`--${boundary}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Range: bytes 0-4/${HELLO.length}\r\n\r\nhello`);
+    expect(text).toContain(`Content-Range: bytes 7-12/${HELLO.length}\r\n\r\n${HELLO.slice(7, 13)}`);
+    expect(text.endsWith(`--${boundary}--\r\n`)).toBe(true);
+    const unsatisfiable = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=1000-2000' } });
+    expect(unsatisfiable.status).toBe(416);
+    expect(unsatisfiable.headers['content-range']).toBe(`bytes */${HELLO.length}`);
+    const malformed = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=5-1' } });
+    expect([malformed.status, malformed.body.toString()]).toEqual([200, HELLO]);
+    const otherUnit = await request(`${server.url}/hello.txt`, { headers: { range: 'lines=1-2' } });
+    expect(otherUnit.status).toBe(200);
+    // If-Range: a date equal to Last-Modified honours the range; a (weak) tag never does.
+    const byDate = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=0-4', 'if-range': MTIME.toUTCString() } });
+    expect(byDate.status).toBe(206);
+    const stale = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=0-4', 'if-range': '"old"' } });
+    expect([stale.status, stale.body.toString()]).toEqual([200, HELLO]);
+    // HEAD ignores Range.
+    const head = await request(`${server.url}/hello.txt`, { method: 'HEAD', headers: { range: 'bytes=0-4' } });
+    expect([head.status, head.headers['content-length']]).toEqual([200, String(HELLO.length)]);
+  });
+
+  it('redirects a directory without its slash (301, query kept, mount prefix kept) and serves its index', async () => {
+    const server = await start(lint(mounted(directoryApp(root))));
+    const res = await request(`${server.url}/static/sub?x=1&y=%20`);
+    expect(res.status).toBe(301);
+    expect(res.headers.location).toBe(`${server.url}/static/sub/?x=1&y=%20`);
+    const top = await request(`${server.url}/static`);
+    expect([top.status, top.headers.location]).toEqual([301, `${server.url}/static/`]);
+    const index = await request(`${server.url}/static/sub/`);
+    expect([index.status, index.body.toString()]).toEqual([200, '<p>sub index</p>']);
+    expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
+    const home = await request(`${server.url}/static/`);
+    expect(home.body.toString()).toBe('<h1>home</h1>');
+    // no index, no listing
+    const empty = await request(`${server.url}/static/empty/`);
+    expect(empty.status).toBe(404);
+    // a file with a trailing slash
+    const slash = await request(`${server.url}/static/hello.txt/`);
+    expect(slash.status).toBe(404);
+    // a custom index list, and index: false
+    const custom = await start(directoryApp(root, { index: ['missing.html', 'a.txt'] }));
+    expect((await request(`${custom.url}/sub/`)).body.toString()).toBe('A');
+    const none = await start(directoryApp(root, { index: false }));
+    expect((await request(`${none.url}/sub/`)).status).toBe(404);
+  });
+
+  it('renders an escaped, sorted listing when asked (directories first, no dotfiles, no escaping links)', async () => {
+    const server = await start(lint(mounted(directoryApp(root, { listing: true }))));
+    const res = await request(`${server.url}/static/listed/`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    const html = res.body.toString();
+    expect(html).toContain('<title>Index of /static/listed/</title>');
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('<a href="./%3Cscript%3Ex.txt">&lt;script&gt;x.txt</a>');
+    expect(html).toContain('<a href="./sp%20ace%26.txt">sp ace&amp;.txt</a>');
+    expect(html).not.toContain('.hidden');
+    expect(html).not.toContain('zz-outlink'); // points out of the root
+    const names = [...html.matchAll(/<a href="[^"]*">([^<]*)<\/a>/g)].map((m) => m[1]);
+    expect(names).toEqual(['../', 'adir/', 'zdir/', '&lt;script&gt;x.txt', 'a.txt', 'b.txt', 'sp ace&amp;.txt']);
+    const top = await request(`${server.url}/static/empty/`);
+    expect(top.body.toString()).toContain('<a href="../">../</a>');
+    const rootListing = await start(directoryApp(path.join(root, 'listed'), { listing: true }));
+    expect((await request(`${rootListing.url}/`)).body.toString()).not.toContain('../');
+  });
+
+  it('never serves anything outside the root, whatever the request-target (raw sockets)', async () => {
+    const server = await start(directoryApp(root));
+    const attempts = [
+      '/../secret.txt',
+      '/%2e%2e/secret.txt',
+      '/%2E%2E/secret.txt',
+      '/..%2fsecret.txt',
+      '/sub/..%2f..%2fsecret.txt',
+      '/sub/%2e%2e/%2e%2e/secret.txt',
+      '/.%2e/secret.txt',
+      '/..%5csecret.txt',
+      '/%5c..%5csecret.txt',
+      '/sub%5c..%5c..%5csecret.txt',
+      '/hello.txt%00.png',
+      '/%00',
+      '/C:/Windows/win.ini',
+      '/c:%5cwindows',
+      `/${encodeURIComponent(path.join(dir, 'secret.txt'))}`,
+      `//${dir.slice(1)}/secret.txt`,
+      '/../public-evil/secret.txt',
+      '/outlink.txt',
+      '/outdir/secret.txt',
+    ];
+    for (const target of attempts) {
+      const res = await raw(server.port, target);
+      expect(res.status, target).toBe(404);
+      expect(res.rest, target).not.toContain(SECRET);
+    }
+    // a literal backslash or a dot-dot the server refuses before the app: never a 200
+    for (const target of ['/..\\secret.txt', '/sub/../../secret.txt']) {
+      const res = await raw(server.port, target);
+      expect([400, 404], target).toContain(res.status);
+      expect(res.rest, target).not.toContain(SECRET);
+    }
+    // what stays inside is fine
+    expect((await raw(server.port, '/sub/..%2fhello.txt')).status).toBe(404);
+    expect((await raw(server.port, '/./hello.txt')).status).toBe(200);
+    expect((await raw(server.port, '//hello.txt')).status).toBe(200);
+    expect((await raw(server.port, '/inlink.txt')).status).toBe(200);
+    // out through a link and back in: the real path is inside, so it is served
+    expect((await raw(server.port, '/outdir/public/hello.txt')).status).toBe(200);
+  });
+
+  it('follows symlinks out of the root only when followSymlinks is set', async () => {
+    const server = await start(directoryApp(root, { followSymlinks: true }));
+    const res = await raw(server.port, '/outlink.txt');
+    expect([res.status, res.rest]).toEqual([200, SECRET]);
+    // still no `..`
+    expect((await raw(server.port, '/%2e%2e/secret.txt')).status).toBe(404);
+  });
+
+  it('hides dotfiles by default, denies or allows them on request', async () => {
+    const hidden = await start(directoryApp(root));
+    expect((await raw(hidden.port, '/.env')).status).toBe(404);
+    expect((await raw(hidden.port, '/%2eenv')).status).toBe(404);
+    const denied = await start(directoryApp(root, { dotfiles: 'deny' }));
+    expect((await raw(denied.port, '/.env')).status).toBe(403);
+    const allowed = await start(directoryApp(root, { dotfiles: 'allow' }));
+    const res = await raw(allowed.port, '/.env');
+    expect([res.status, res.rest]).toEqual([200, 'PASSWORD=1']);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('answers 403 for a file the process may not read', async () => {
+    const file = path.join(root, 'locked.txt');
+    writeFileSync(file, 'locked');
+    chmodSync(file, 0o000);
+    try {
+      const server = await start(directoryApp(root));
+      expect((await raw(server.port, '/locked.txt')).status).toBe(403);
+    } finally {
+      chmodSync(file, 0o644);
+    }
+  });
+
+  it('answers 404 when the root does not exist', async () => {
+    const server = await start(directoryApp(path.join(dir, 'nope')));
+    expect((await raw(server.port, '/hello.txt')).status).toBe(404);
+  });
+
+  it('closes the file when a body is dropped unread or half-read (no descriptor leak)', async () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const app = directoryApp(root);
+    const before = fds();
+    for (let i = 0; i < 20; i++) {
+      const body = (await app(Request.blank('/big.bin').environ, () => {})) as AsyncIterable<Uint8Array>;
+      const iterator = body[Symbol.asyncIterator]();
+      if (i % 2) await iterator.next();
+      await iterator.return!();
+    }
+    expect(fds()).toBeLessThanOrEqual(before);
+    // a client that leaves mid-download
+    const server = await start(app);
+    await new Promise<void>((resolve) => {
+      import('node:http').then(({ default: http }) => {
+        const req = http.get(`${server.url}/big.bin`, { agent: false }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', () => {});
+      });
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fds()).toBeLessThanOrEqual(before + 1);
+  });
+});
+
+describe('fileApp', () => {
+  it('serves one file for any path, with a download name when asked', async () => {
+    const server = await start(fileApp(path.join(root, 'hello.txt'), { download: 'grüße.txt', headers: { 'X-Content-Type-Options': 'nosniff' } }));
+    const res = await request(`${server.url}/any/where?q=1`);
+    expect(res.status).toBe(200);
+    expect(res.body.toString()).toBe(HELLO);
+    expect(res.headers['content-disposition']).toBe(`attachment; filename="gr??e.txt"; filename*=UTF-8''gr%C3%BC%C3%9Fe.txt`);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('answers 404 for a missing file or a directory, and takes a contentType', async () => {
+    expect((await request(`${(await start(fileApp(path.join(root, 'missing.txt')))).url}/`)).status).toBe(404);
+    expect((await request(`${(await start(fileApp(root))).url}/`)).status).toBe(404);
+    const typed = await start(fileApp(path.join(root, 'data.unknownext'), { contentType: 'application/x-custom' }));
+    expect((await request(`${typed.url}/`)).headers['content-type']).toBe('application/x-custom');
+  });
+
+  it('keeps a chunked body intact over a raw HTTP/1.1 exchange', async () => {
+    const server = await start(fileApp(path.join(root, 'big.bin')));
+    const result = await rawExchange(server.port, rawGet('/'));
+    const res = parseRaw(result.raw);
+    expect(res.status).toBe(200);
+    const body = res.header('transfer-encoding') === 'chunked' ? dechunk(res.rest) : res.rest;
+    expect(Buffer.compare(Buffer.from(body, 'latin1'), big)).toBe(0);
+  });
+});
+
+describe('safeSegments', () => {
+  it('splits clean paths and refuses escaping ones', () => {
+    expect(safeSegments('/a/./b//c/')).toEqual(['a', 'b', 'c']);
+    expect(safeSegments('')).toEqual([]);
+    for (const bad of ['/..', '/a/../b', '/a\\b', '/a\0', '/C:', '/c:/x', '/a/D:x']) expect(safeSegments(bad), bad).toBeNull();
+    expect(safeSegments('/a..b/..c/c..')).toEqual(['a..b', '..c', 'c..']);
+  });
+
+  it('is what the app uses: a body read in-process equals the file', async () => {
+    const body = await fileApp(path.join(root, 'hello.txt'))(Request.blank('/').environ, () => {});
+    expect(Buffer.from(await readBody(body)).toString()).toBe(HELLO);
+  });
+});
