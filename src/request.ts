@@ -9,29 +9,45 @@ import {
   type Body,
   type Environ,
   type StartResponse,
-  TSGI_VERSION,
-  assertHeader,
   closeBody,
   concatBytes,
   openBody,
   toApp,
 } from './gateway.ts';
-import { EnvironHeaders, environKey } from './datastructures/environ-headers.ts';
+import { EnvironHeaders } from './datastructures/environ-headers.ts';
 import { MultiDict } from './datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPException, HTTPUnsupportedMediaType } from './exceptions.ts';
 import { BufferedInput, readInput } from './input.ts';
 import { parseCookieHeader } from './http/cookies.ts';
-import { decodeText, encodeText } from './http/charset.ts';
+import { decodeText } from './http/charset.ts';
 import { formatMediaType, parseMediaType } from './http/media-type.ts';
-import { quotePath, unquotePath } from './http/url.ts';
+import { quotePath } from './http/url.ts';
+import { Accept, AcceptCharset, AcceptEncoding, AcceptLanguage } from './http/accept.ts';
+import { type Authorization, parseAuthorization } from './http/authorization.ts';
+import { CacheControl } from './http/cache-control.ts';
+import { formatHttpDate, parseHttpDate } from './http/dates.ts';
+import { type EntityTag, ETagSet, parseETag } from './http/etag.ts';
+import { type RangeOptions, type RangeResult, parseRange } from './http/range.ts';
+import { type FileUpload, type ParseFormOptions, type ParsedForm, formFromEnviron } from './forms/index.ts';
+import { type BlankOptions, blankEnviron } from './request-blank.ts';
+import { claimCleanup, cleanupEnviron, endWithBody, finishRequest, hasForm, releaseCleanup } from './request-cleanup.ts';
 import { Response } from './response.ts';
-import { stderrErrors } from './errors-stream.ts';
+
+export type { BlankOptions } from './request-blank.ts';
 
 /** Options of the body readers. */
 export interface ReadOptions {
   /** Maximum body size in **bytes**; default unlimited. Past it: 413 Content Too Large. */
   limit?: number;
 }
+
+/**
+ * Options of the form readers (`form()`, `files()`, `params()`, `parseForm()`): the limits of
+ * `FormLimits` (bytes and counts; see `DEFAULT_FORM_LIMITS`), `spoolThreshold`, `tmpDir`, and
+ * `limit` as another name for `maxBodySize`. They apply to the first read of a request's form
+ * only: the parse is done once and shared.
+ */
+export type FormOptions = ParseFormOptions & ReadOptions;
 
 /**
  * What a `Request.application` handler may return: a `Response`, an `HTTPException`, a string
@@ -92,6 +108,7 @@ export class Request {
   #headers: EnvironHeaders | undefined;
   #queryCache: [string, MultiDict<string>] | undefined;
   #cookieCache: [string, Readonly<Record<string, string>>] | undefined;
+  #parsed = new Map<string, [unknown, unknown]>();
 
   constructor(environ: Environ) {
     this.environ = environ;
@@ -373,6 +390,175 @@ export class Request {
     return this.environ['tsgi.signal'];
   }
 
+  // ---- negotiation, conditional requests, caching, credentials (issue 3) ----
+
+  /** Parses `environ[key]` with `parse`, re-using the last answer while the value is unchanged. */
+  #cached<T>(key: string, parse: (raw: string | null) => T): T {
+    const value = this.environ[key];
+    const raw = typeof value === 'string' ? value : null;
+    const hit = this.#parsed.get(key);
+    if (hit !== undefined && hit[0] === raw) return hit[1] as T;
+    const parsed = parse(raw);
+    this.#parsed.set(key, [raw, parsed]);
+    return parsed;
+  }
+
+  #setHeader(key: string, value: string | null): void {
+    if (value === null) delete this.environ[key];
+    else this.environ[key] = value;
+  }
+
+  /**
+   * `Accept` (RFC 9110 §12.5.1) as an {@link Accept}: `bestMatch(offers, default?)`,
+   * `acceptableOffers(offers)`, `quality(offer)`, `present`. A malformed header reads as
+   * absent (everything acceptable); never throws. Set the raw header, or `null` to remove it.
+   *
+   * @example
+   * ```ts
+   * const type = req.accept.bestMatch(['text/html', 'application/json'], 'text/html');
+   * ```
+   */
+  get accept(): Accept {
+    return this.#cached('HTTP_ACCEPT', (raw) => new Accept(raw));
+  }
+  set accept(value: string | null) {
+    this.#setHeader('HTTP_ACCEPT', value);
+  }
+
+  /** `Accept-Language` (RFC 9110 §12.5.4) as an {@link AcceptLanguage}; as {@link Request.accept}. */
+  get acceptLanguage(): AcceptLanguage {
+    return this.#cached('HTTP_ACCEPT_LANGUAGE', (raw) => new AcceptLanguage(raw));
+  }
+  set acceptLanguage(value: string | null) {
+    this.#setHeader('HTTP_ACCEPT_LANGUAGE', value);
+  }
+
+  /**
+   * `Accept-Encoding` (RFC 9110 §12.5.3) as an {@link AcceptEncoding}; as {@link Request.accept},
+   * except that an absent or malformed header accepts `identity` only (no compression).
+   */
+  get acceptEncoding(): AcceptEncoding {
+    return this.#cached('HTTP_ACCEPT_ENCODING', (raw) => new AcceptEncoding(raw));
+  }
+  set acceptEncoding(value: string | null) {
+    this.#setHeader('HTTP_ACCEPT_ENCODING', value);
+  }
+
+  /** `Accept-Charset` (RFC 9110 §12.5.2) as an {@link AcceptCharset}; as {@link Request.accept}. */
+  get acceptCharset(): AcceptCharset {
+    return this.#cached('HTTP_ACCEPT_CHARSET', (raw) => new AcceptCharset(raw));
+  }
+  set acceptCharset(value: string | null) {
+    this.#setHeader('HTTP_ACCEPT_CHARSET', value);
+  }
+
+  /**
+   * `If-Match` (RFC 9110 §13.1.1) as an {@link ETagSet}: `present`, `any` (`*`), `tags`,
+   * `contains(etag)` (strong comparison). Never throws; unusable members are dropped. Set the
+   * raw header or `null`.
+   */
+  get ifMatch(): ETagSet {
+    return this.#cached('HTTP_IF_MATCH', (raw) => new ETagSet(raw));
+  }
+  set ifMatch(value: string | null) {
+    this.#setHeader('HTTP_IF_MATCH', value);
+  }
+
+  /**
+   * `If-None-Match` (RFC 9110 §13.1.2) as an {@link ETagSet}; compare with
+   * `contains(etag, { weak: true })`, as the RFC asks for this header.
+   */
+  get ifNoneMatch(): ETagSet {
+    return this.#cached('HTTP_IF_NONE_MATCH', (raw) => new ETagSet(raw));
+  }
+  set ifNoneMatch(value: string | null) {
+    this.#setHeader('HTTP_IF_NONE_MATCH', value);
+  }
+
+  /**
+   * `If-Modified-Since` (RFC 9110 §13.1.3) as a `Date`, or `null` when absent or not a valid
+   * HTTP-date. Set a `Date`, milliseconds since the epoch, or `null`.
+   *
+   * @throws RangeError when set to an invalid date.
+   */
+  get ifModifiedSince(): Date | null {
+    return this.#cached('HTTP_IF_MODIFIED_SINCE', (raw) => parseHttpDate(raw));
+  }
+  set ifModifiedSince(value: Date | number | null) {
+    this.#setHeader('HTTP_IF_MODIFIED_SINCE', value === null ? null : formatHttpDate(value));
+  }
+
+  /** `If-Unmodified-Since` (RFC 9110 §13.1.4), as {@link Request.ifModifiedSince}. */
+  get ifUnmodifiedSince(): Date | null {
+    return this.#cached('HTTP_IF_UNMODIFIED_SINCE', (raw) => parseHttpDate(raw));
+  }
+  set ifUnmodifiedSince(value: Date | number | null) {
+    this.#setHeader('HTTP_IF_UNMODIFIED_SINCE', value === null ? null : formatHttpDate(value));
+  }
+
+  /**
+   * `If-Range` (RFC 9110 §13.1.5): an entity tag (`{ tag, weak }`), a `Date`, or `null` when
+   * absent or neither. A present but unusable `If-Range` makes a conditional response send the
+   * whole representation (see `evaluateIfRange`). Set the raw header or `null`.
+   */
+  get ifRange(): EntityTag | Date | null {
+    return this.#cached('HTTP_IF_RANGE', (raw) => parseETag(raw) ?? parseHttpDate(raw));
+  }
+  set ifRange(value: string | null) {
+    this.#setHeader('HTTP_IF_RANGE', value);
+  }
+
+  /**
+   * The raw `Range` header (RFC 9110 §14.2), or `null`. Its meaning depends on the length of
+   * what is served: see {@link Request.rangeFor}. Set the raw header or `null`.
+   */
+  get range(): string | null {
+    const value = this.environ.HTTP_RANGE;
+    return typeof value === 'string' ? value : null;
+  }
+  set range(value: string | null) {
+    this.#setHeader('HTTP_RANGE', value);
+  }
+
+  /**
+   * The `Range` header evaluated for a representation of `length` bytes (WebOb's
+   * `range.range_for_length`), with `range-parser` (see `parseRange`): `satisfiable` with the
+   * ranges (coalesced), `unsatisfiable` (answer 416), or `ignored` with the reason (serve the
+   * whole). `If-Range` is not considered here; conditional responses do it for you.
+   *
+   * @throws RangeError when `length` is not a non-negative integer.
+   */
+  rangeFor(length: number, options?: RangeOptions): RangeResult {
+    return parseRange(this.range, length, options);
+  }
+
+  /**
+   * `Cache-Control` (RFC 9111 §5.2) as a live {@link CacheControl} (`maxAge`, `noCache`,
+   * `noStore`, `maxStale`, `onlyIfCached`, …): setting a field rewrites `HTTP_CACHE_CONTROL`,
+   * so the app below sees it. Malformed directives are dropped, never thrown.
+   */
+  get cacheControl(): CacheControl {
+    return this.#cached('HTTP_CACHE_CONTROL', (raw) => {
+      const control: CacheControl = new CacheControl(raw, (value) => {
+        this.#setHeader('HTTP_CACHE_CONTROL', value === '' ? null : value);
+        this.#parsed.set('HTTP_CACHE_CONTROL', [value === '' ? null : value, control]);
+      });
+      return control;
+    });
+  }
+
+  /**
+   * `Authorization` (RFC 9110 §11.6.2) parsed: `scheme` (lower-cased), `token68` or `params`;
+   * Basic decoded to `username` and `password`, Bearer to `token`. `null` when absent or
+   * malformed, never a throw. Set the raw header (`basicAuthorization(user, password)`) or `null`.
+   */
+  get authorization(): Authorization | null {
+    return this.#cached('HTTP_AUTHORIZATION', (raw) => parseAuthorization(raw));
+  }
+  set authorization(value: string | null) {
+    this.#setHeader('HTTP_AUTHORIZATION', value);
+  }
+
   // ---- body ----
 
   /**
@@ -434,18 +620,80 @@ export class Request {
   }
 
   /**
-   * The form fields of an `application/x-www-form-urlencoded` body, in a {@link MultiDict};
-   * an empty one for other content types (Werkzeug). Multipart forms come with the forms issue.
+   * Parses the form body once, as it streams (see `formFromEnviron`): fields and uploaded
+   * files of `application/x-www-form-urlencoded` or `multipart/form-data`; an empty form for
+   * other content types, without reading the body (Werkzeug). Later calls, here or in an app
+   * below sharing the environ, get the same form. The body cannot be read again afterwards
+   * unless it was buffered first (`await req.bytes()`).
    *
-   * @throws HTTPUnsupportedMediaType (415) for `multipart/form-data` for now, and as `text()`.
+   * Uploads larger than `spoolThreshold` live in temporary files, removed when the request
+   * ends: when the response body of the outermost `Request.application` (or
+   * `Request.getResponse`) has been sent or closed, or by {@link Request.cleanup}.
+   *
+   * @throws HTTPContentTooLarge (413) past a limit, the detail naming it (`"maxFileSize
+   *   exceeded: …"`); HTTPBadRequest (400) for malformed multipart or a body that breaks off;
+   *   HTTPUnsupportedMediaType (415) for a urlencoded body declared in a charset other than
+   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard).
    */
-  async form(options?: ReadOptions): Promise<MultiDict<string>> {
-    const type = this.contentType;
-    if (type === 'application/x-www-form-urlencoded') {
-      return MultiDict.fromQueryString(await this.text(options));
+  parseForm(options: FormOptions = {}): Promise<ParsedForm> {
+    const media = parseMediaType(this.environ.CONTENT_TYPE);
+    const charset = media.parameters.charset?.toLowerCase();
+    if (media.type === 'application/x-www-form-urlencoded' && charset !== undefined && charset !== 'utf-8' && charset !== 'us-ascii') {
+      return Promise.reject(new HTTPUnsupportedMediaType(`Urlencoded forms must be UTF-8, not ${charset}.`));
     }
-    if (type === 'multipart/form-data') throw new HTTPUnsupportedMediaType('multipart/form-data is not supported yet');
-    return new MultiDict<string>();
+    const { limit, ...rest } = options;
+    return formFromEnviron(this.environ, { ...rest, maxBodySize: options.maxBodySize ?? limit });
+  }
+
+  /**
+   * The text fields of the form body in a {@link MultiDict} (body order; `get` answers the
+   * first value, as Werkzeug's `request.form` — WebOb's `POST` answers the last). Files are in
+   * {@link Request.files}. See {@link Request.parseForm} for the rules, limits and errors.
+   *
+   * @example
+   * ```ts
+   * const form = await req.form({ maxFieldSize: 10_000 });
+   * form.get('title');     // first value or undefined
+   * form.getOne('title');  // exactly one, else 400
+   * ```
+   */
+  async form(options?: FormOptions): Promise<MultiDict<string>> {
+    return (await this.parseForm(options)).fields;
+  }
+
+  /**
+   * The uploaded files of a `multipart/form-data` body, by field name, as {@link FileUpload}s
+   * (`filename`, `contentType`, `size`, `stream()`, `bytes()`, `text()`, `saveTo(path)`);
+   * empty for other bodies. See {@link Request.parseForm}.
+   */
+  async files(options?: FormOptions): Promise<MultiDict<FileUpload>> {
+    return (await this.parseForm(options)).files;
+  }
+
+  /**
+   * The query and the form fields combined, in a new {@link MultiDict}: query values first,
+   * then form values (WebOb's `params`, Werkzeug's `values`). A method so the body is read
+   * only when asked: `await req.params()`. As in Werkzeug, GET and HEAD requests give the
+   * query only, without reading a body. Files are not included.
+   *
+   * @throws as {@link Request.parseForm}.
+   */
+  async params(options?: FormOptions): Promise<MultiDict<string>> {
+    const params = new MultiDict<string>(this.query);
+    const method = this.method;
+    if (method !== 'GET' && method !== 'HEAD') {
+      for (const [key, value] of await this.form(options)) params.add(key, value);
+    }
+    return params;
+  }
+
+  /**
+   * Removes the temporary files of this request's uploads now (they cannot be read after).
+   * Idempotent. `Request.application` and `Request.getResponse` call it when the response
+   * body is done; call it yourself when you parse forms outside them.
+   */
+  cleanup(): Promise<void> {
+    return cleanupEnviron(this.environ);
   }
 
   // ---- running apps ----
@@ -454,9 +702,30 @@ export class Request {
    * Runs a gateway app on this request and returns its answer as a {@link Response}
    * (WebOb `get_response`). The body is not buffered: a streamed body stays streamed.
    * Errors thrown by the app propagate.
+   *
+   * Called outside any `Request.application` (in a test, a script), it takes charge of the
+   * request's end: uploads the app parsed are cleaned up once the response body is read to
+   * its end or closed, or at once when the body came back in memory.
    */
   async getResponse(app: AppLike): Promise<Response> {
-    return callApplication(this.environ, toApp(app));
+    const environ = this.environ;
+    const owner = claimCleanup(environ);
+    let res: Response;
+    try {
+      res = await callApplication(environ, toApp(app));
+    } catch (error) {
+      if (owner) await finishRequest(environ);
+      throw error;
+    }
+    if (!owner) return res;
+    if (!res.isStreamed) await finishRequest(environ);
+    else if (!hasForm(environ)) releaseCleanup(environ);
+    else {
+      const length = res.headers.get('content-length');
+      res.body = endWithBody(res.body as Body, environ) as AsyncIterable<Uint8Array>;
+      if (length !== null) res.headers.set('Content-Length', length);
+    }
+    return res;
   }
 
   /**
@@ -466,6 +735,18 @@ export class Request {
    * @param pathOrUrl - a path with an optional query (`/a?b=1`, percent-encoded as in a
    *   request line), or an absolute URL whose scheme, host and port fill the environ (a
    *   default port is left out of `Host`). A `#fragment` is dropped, as clients never send it.
+   * @param options - method, headers, and a body: `body` (raw), `json`, `form` (urlencoded),
+   *   or `files` with `form` (multipart); see {@link BlankOptions}.
+   *
+   * @example
+   * ```ts
+   * const req = Request.blank('/upload', {
+   *   method: 'POST',
+   *   form: { title: 'Report' },
+   *   files: { doc: { filename: 'r.txt', content: 'hello', contentType: 'text/plain' } },
+   * });
+   * (await req.files()).get('doc')?.size; // 5
+   * ```
    * @throws URIError for a path with a malformed percent-escape; TypeError for an invalid
    *   URL, header name or header value (CR/LF).
    */
@@ -481,6 +762,10 @@ export class Request {
    * other error propagates to the server or the error middleware. A HEAD request gets the
    * headers without the body. Errors thrown by a returned app propagate, as in WebOb's `wsgify`.
    *
+   * The outermost `Request.application` on an environ also ends the request: when the
+   * handler parsed a form, the temporary files of its uploads are removed once the response
+   * body has been sent, has failed, or was closed (and before an error propagates).
+   *
    * @example
    * ```ts
    * export const app = Request.application(async (req) => {
@@ -492,28 +777,38 @@ export class Request {
   static application(handler: Handler): App {
     return (environ, startResponse) => {
       const req = new Request(environ);
-      let result: HandlerResult | Promise<HandlerResult>;
+      const owner = claimCleanup(environ);
+      const fail = (error: unknown): Promise<never> => {
+        if (owner && hasForm(environ)) return finishRequest(environ).then(() => Promise.reject(error));
+        if (owner) releaseCleanup(environ);
+        throw error;
+      };
+      const end = (body: Body | Promise<Body>): Body | Promise<Body> => {
+        if (!owner) return body;
+        if (isPromiseLike(body)) return Promise.resolve(body).then((value) => endWithBody(value, environ), fail);
+        return endWithBody(body, environ);
+      };
+      const serve = (result: HandlerResult): Body | Promise<Body> => {
+        try {
+          return end(respondWith(result, req, startResponse));
+        } catch (error) {
+          return fail(error);
+        }
+      };
+      const serveError = (error: unknown): Body | Promise<Body> => (error instanceof HTTPException ? serve(error) : fail(error));
+      let result: HandlerResult | PromiseLike<HandlerResult>;
       try {
         result = handler(req);
       } catch (error) {
-        if (error instanceof HTTPException) return error.getResponse(req).respond(environ, startResponse);
-        throw error;
+        return serveError(error);
       }
-      if (isPromiseLike(result)) {
-        return Promise.resolve(result).then(
-          (value) => respondWith(value, req, startResponse),
-          (error: unknown) => {
-            if (error instanceof HTTPException) return error.getResponse(req).respond(environ, startResponse);
-            throw error;
-          },
-        );
-      }
-      return respondWith(result, req, startResponse);
+      if (isPromiseLike(result)) return Promise.resolve(result).then(serve, serveError);
+      return serve(result);
     };
   }
 }
 
-function isPromiseLike(value: unknown): value is PromiseLike<HandlerResult> {
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 

@@ -215,7 +215,15 @@ describe('compress: streaming', () => {
         });
         req.on('error', reject);
       });
-      await done;
+      let timer: NodeJS.Timeout | undefined;
+      const stuck = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the first event did not arrive alone (got ${events.length} events): buffered?`)), 4000);
+      });
+      try {
+        await Promise.race([done, stuck]);
+      } finally {
+        clearTimeout(timer);
+      }
       expect(events).toEqual(['data: first', 'data: second']);
     });
   }

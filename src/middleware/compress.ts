@@ -216,7 +216,8 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings): 
     new Promise<Buffer | null>((resolve, reject) => {
       const onError = (error: unknown) => reject(error);
       z.once('error', onError);
-      z.write(chunk, () => {
+      z.write(chunk);
+      z.flush(flushKind, () => {
         z.off('error', onError);
         if (failure !== undefined) reject(failure);
         else resolve(z.read() as Buffer | null);
