@@ -99,14 +99,16 @@ export function afterBody(body: Body, finish: () => Promise<void>): AsyncIterabl
 }
 
 /**
- * What an owner does with the body it answers: when a form was parsed, wraps the body so the
- * form is cleaned up after it (see {@link afterBody}); otherwise releases the charge and
- * answers the body unchanged.
+ * What an owner does with the body it answers. Without a parsed form: releases the charge and
+ * answers the body unchanged. With one: an array body is complete, so the form is cleaned up
+ * at once and the array answered (a promise of it); a streamed body is wrapped so the form is
+ * cleaned up after it (see {@link afterBody}).
  */
-export function endWithBody(body: Body, environ: Environ): Body {
+export function endWithBody(body: Body, environ: Environ): Body | Promise<Body> {
   if (!hasForm(environ)) {
     releaseCleanup(environ);
     return body;
   }
+  if (Array.isArray(body)) return finishRequest(environ).then(() => body);
   return afterBody(body, () => finishRequest(environ));
 }

@@ -30,7 +30,7 @@ import { type EntityTag, ETagSet, parseETag } from './http/etag.ts';
 import { type RangeOptions, type RangeResult, parseRange } from './http/range.ts';
 import { type FileUpload, type ParseFormOptions, type ParsedForm, formFromEnviron } from './forms/index.ts';
 import { type BlankOptions, blankEnviron } from './request-blank.ts';
-import { claimCleanup, cleanupEnviron, endWithBody, finishRequest, hasForm, releaseCleanup } from './request-cleanup.ts';
+import { afterBody, claimCleanup, cleanupEnviron, endWithBody, finishRequest, hasForm, releaseCleanup } from './request-cleanup.ts';
 import { Response } from './response.ts';
 
 export type { BlankOptions } from './request-blank.ts';
@@ -722,7 +722,7 @@ export class Request {
     else if (!hasForm(environ)) releaseCleanup(environ);
     else {
       const length = res.headers.get('content-length');
-      res.body = endWithBody(res.body as Body, environ) as AsyncIterable<Uint8Array>;
+      res.body = afterBody(res.body as Body, () => finishRequest(environ));
       if (length !== null) res.headers.set('Content-Length', length);
     }
     return res;
@@ -763,8 +763,9 @@ export class Request {
    * headers without the body. Errors thrown by a returned app propagate, as in WebOb's `wsgify`.
    *
    * The outermost `Request.application` on an environ also ends the request: when the
-   * handler parsed a form, the temporary files of its uploads are removed once the response
-   * body has been sent, has failed, or was closed (and before an error propagates).
+   * handler parsed a form, the temporary files of its uploads are removed before a body held
+   * in memory is returned, after a streamed body has been sent, has failed or was closed, and
+   * before an error propagates.
    *
    * @example
    * ```ts

@@ -69,7 +69,7 @@ export type HttpDateInit = Date | number | string;
 export interface ContentDispositionValue {
   /** `attachment`, `inline`, …, lower-cased. */
   type: string;
-  /** Parameters such as `filename`; `filename*` is decoded into `filename` (RFC 8187). */
+  /** Parameters such as `filename`, names lower-cased; a `filename*` (RFC 8187) is decoded into `filename`. */
   parameters: Record<string, string>;
 }
 
@@ -173,7 +173,9 @@ export class Response {
 
   /**
    * @param body - see {@link ResponseBody}; strings are encoded with the charset.
-   * @param init - status, headers, content type and charset.
+   * @param init - status, headers, content type and charset. A streamed body keeps a
+   *   `Content-Length` given in `headers` (what lets a conditional response serve ranges of
+   *   it); a body in memory always gets its own length.
    * @throws TypeError for an invalid status, header or content type; RangeError for a string
    *   body in a charset it cannot be encoded in.
    */
@@ -198,7 +200,9 @@ export class Response {
       this.charset = init.charset;
     }
     this.#bytes = EMPTY;
+    const declared = this.headers.get('content-length');
     this.body = body;
+    if (this.#stream !== null && declared !== null) this.headers.set('Content-Length', declared);
     this.conditionalResponse = init?.conditionalResponse ?? false;
   }
 
@@ -613,7 +617,9 @@ export class Response {
 
   /**
    * `Content-Disposition` (RFC 6266) parsed by `content-disposition`: `{ type, parameters }`,
-   * or `null` when absent. Set a header value or `null`; {@link Response.attachment} builds one.
+   * or `null` when absent or without a type. An RFC 8187 `filename*` is decoded into `filename`
+   * (and also kept as sent under `filename*`). Set a header value or `null`;
+   * {@link Response.attachment} builds one.
    */
   get contentDisposition(): ContentDispositionValue | null {
     const value = this.headers.get('content-disposition');

@@ -3,7 +3,11 @@ import http from 'node:http';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, type Body, Request, Response, readBody } from 'tsgi';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { compress } from '../src/middleware/compress.ts';
+import { directoryApp } from '../src/middleware/static.ts';
 import { lint } from '../src/middleware/lint.ts';
 import { deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
 
@@ -249,6 +253,35 @@ describe('compress: streaming', () => {
     await iterator.return!();
   });
 
+  it('does not outrun a client that stops reading (backpressure over a socket)', async () => {
+    let produced = 0;
+    const chunk = randomBytes(1024 * 1024);
+    const endless: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (function* () {
+        for (;;) {
+          produced++;
+          yield chunk;
+        }
+      })();
+    };
+    const server = await start(compress(endless, { level: 0 })); // stored blocks: cheap, so only backpressure can slow it
+    const socket = await new Promise<import('node:net').Socket>((resolve) => {
+      import('node:net').then(({ default: net }) => {
+        const s = net.connect(server.port, '127.0.0.1', () => resolve(s));
+        s.write(rawGet('/', 'Accept-Encoding: gzip\r\n'));
+        s.pause(); // read nothing
+      });
+    });
+    await until(() => produced > 2);
+    await sleep(500);
+    const settled = produced;
+    socket.destroy();
+    // 1 MiB each: the socket buffers hold a few MiB, so a dozen or so; unbounded production
+    // (zlib level 0 runs at well over 100 MiB/s) would reach hundreds in 500 ms.
+    expect(settled).toBeLessThan(40);
+  });
+
   it('closes the app body when the client goes away mid-stream', async () => {
     let closed = false;
     let produced = 0;
@@ -324,5 +357,27 @@ describe('compress: streaming', () => {
     const environ = Request.blank('/', { headers: { 'accept-encoding': 'gzip' } }).environ;
     const body: Body = await compress(withEmpty)(environ, () => {});
     expect(zlib.gunzipSync(await readBody(body)).toString()).toBe('a');
+  });
+});
+
+describe('compress over static files', () => {
+  it('streams a compressed file, revalidates with the weakened ETag, and leaves ranges alone', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tsgi-compress-'));
+    try {
+      const text = Array.from({ length: 20_000 }, (_, i) => `line ${i}\n`).join(''); // ~150 KB: several 64 KiB reads
+      writeFileSync(path.join(dir, 'log.txt'), text);
+      const server = await start(lint(compress(directoryApp(dir))));
+      const res = await request(`${server.url}/log.txt`, { headers: { 'accept-encoding': 'gzip' } });
+      expect(res.headers['content-encoding']).toBe('gzip');
+      expect(res.headers['content-length']).toBeUndefined();
+      expect(res.headers['accept-ranges']).toBeUndefined();
+      expect(zlib.gunzipSync(res.body).toString()).toBe(text);
+      const again = await request(`${server.url}/log.txt`, { headers: { 'accept-encoding': 'gzip', 'if-none-match': res.headers.etag! } });
+      expect(again.status).toBe(304);
+      const range = await request(`${server.url}/log.txt`, { headers: { 'accept-encoding': 'gzip', range: 'bytes=0-5' } });
+      expect([range.status, range.headers['content-encoding'], range.body.toString()]).toEqual([206, undefined, 'line 0']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

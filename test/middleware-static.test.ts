@@ -296,6 +296,20 @@ describe('directoryApp over a socket', () => {
     }
   });
 
+  it('refuses a FIFO instead of waiting for a writer', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const fifo = path.join(root, 'pipe.txt');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      const server = await start(directoryApp(root));
+      expect((await raw(server.port, '/pipe.txt')).status).toBe(404);
+      const direct = await start(fileApp(fifo));
+      expect((await raw(direct.port, '/')).status).toBe(404);
+    } finally {
+      rmSync(fifo);
+    }
+  });
+
   it('answers 404 when the root does not exist', async () => {
     const server = await start(directoryApp(path.join(dir, 'nope')));
     expect((await raw(server.port, '/hello.txt')).status).toBe(404);

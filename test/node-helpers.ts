@@ -182,3 +182,57 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 export async function until(predicate: () => boolean): Promise<void> {
   while (!predicate()) await sleep(5);
 }
+
+/** What {@link upload} saw. */
+export interface UploadResult {
+  /** Everything the server sent, as latin1 text. */
+  raw: string;
+  /** Body bytes written to the socket before it closed. */
+  sent: number;
+  /** True when the server sent its FIN (the client saw 'end'). */
+  ended: boolean;
+  /** The socket error, if any (EPIPE, ECONNRESET…). */
+  error?: Error;
+}
+
+/**
+ * A raw client uploading `size` bytes with `Content-Length`, writing with backpressure and
+ * reading whatever the server sends, until the connection closes. With `halfOpen` it keeps
+ * sending after the server's FIN (as curl does) instead of closing at once. `request` is the
+ * request line and headers, without the blank line.
+ */
+export function upload(
+  port: number,
+  size: number,
+  { request = 'POST /upload HTTP/1.1\r\nHost: 127.0.0.1', halfOpen = false } = {},
+): { response: Promise<string>; closed: Promise<UploadResult> } {
+  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: halfOpen });
+  const chunks: Buffer[] = [];
+  let sent = 0;
+  let ended = false;
+  let error: Error | undefined;
+  const chunk = new Uint8Array(64 * 1024).fill(97);
+  const response = deferred<string>();
+  socket.on('data', (data: Buffer) => {
+    chunks.push(data);
+    const text = Buffer.concat(chunks).toString('latin1');
+    const end = text.indexOf('\r\n\r\n');
+    const length = /\r\ncontent-length: *(\d+)/i.exec(text);
+    if (end !== -1 && length && text.length >= end + 4 + Number(length[1])) response.resolve(text);
+  });
+  socket.on('end', () => (ended = true));
+  socket.on('error', (err) => (error = err));
+  const closed = new Promise<UploadResult>((resolve) => {
+    socket.on('close', () => resolve({ raw: Buffer.concat(chunks).toString('latin1'), sent, ended, error }));
+  });
+  socket.write(`${request}\r\nContent-Length: ${size}\r\n\r\n`);
+  const pump = () => {
+    while (sent < size && socket.writable) {
+      const piece = chunk.subarray(0, Math.min(chunk.byteLength, size - sent));
+      sent += piece.byteLength;
+      if (!socket.write(piece)) return void socket.once('drain', pump);
+    }
+  };
+  pump();
+  return { response: response.promise, closed };
+}

@@ -210,8 +210,10 @@ export class AuthTickets {
     if (!(lifetime > 0) || !Number.isFinite(lifetime)) throw new TypeError('maxAge must be a positive number of seconds');
     const issued = Math.floor(this.#now() / 1000);
     const ticket: Ticket = { user, issued, expires: issued + Math.floor(lifetime), ...(options.data !== undefined ? { data: options.data } : {}) };
+    if (options.data !== undefined && JSON.stringify(options.data) === undefined) {
+      throw new TypeError('ticket data must be JSON-serialisable');
+    }
     const json = JSON.stringify({ u: ticket.user, i: ticket.issued, e: ticket.expires, ...(options.data !== undefined ? { d: options.data } : {}) });
-    if (json === undefined) throw new TypeError('ticket data must be JSON-serialisable');
     const payload = Buffer.from(json, 'utf8').toString('base64url');
     const value = `${payload}.${this.#sign(this.#keys[0]!, payload).toString('base64url')}`;
     if (value.length > MAX_TICKET_LENGTH) throw new RangeError(`the ticket is ${value.length} characters, over ${MAX_TICKET_LENGTH}: store less data`);

@@ -117,7 +117,7 @@ function findToken(environ: Environ, allowQuery: boolean): Found {
     if (parsed === null) {
       // Any other scheme, even garbled, is "no Bearer credentials"; a garbled Bearer is not.
       if (/(^|[\s,])bearer(\s|,|$)/i.test(header)) {
-        return { kind: 'malformed', reason: 'The Authorization header is not "Bearer <token>".' };
+        return { kind: 'malformed', reason: 'The Authorization header is not Bearer followed by one token.' };
       }
       return { kind: 'none' };
     }

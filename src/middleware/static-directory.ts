@@ -117,6 +117,7 @@ async function locate(realRoot: string, target: string, followSymlinks: boolean)
   }
   try {
     const info = await stat(file);
+    if (!info.isDirectory() && !info.isFile()) return null; // FIFOs, sockets, devices
     return { path: file, directory: info.isDirectory() };
   } catch {
     return null;

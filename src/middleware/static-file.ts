@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import contentDisposition from 'content-disposition';
@@ -41,6 +42,12 @@ export interface FileOptions {
 /** Read size per chunk, in bytes. */
 const CHUNK_SIZE = 64 * 1024;
 const ALLOW = ['GET', 'HEAD'];
+/**
+ * Open flags: non-blocking, so a FIFO in the tree cannot hang the request (and a libuv
+ * thread) waiting for a writer; it is then refused as not a regular file. Plain files ignore
+ * the flag. Windows has no `O_NONBLOCK` (nor FIFOs in the file system).
+ */
+const OPEN_FLAGS = constants.O_NONBLOCK === undefined ? 'r' : constants.O_RDONLY | constants.O_NONBLOCK;
 /** Errors of `open` meaning "no such file here" (answered 404). */
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP', 'ERR_INVALID_ARG_VALUE']);
 
@@ -60,7 +67,8 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP',
  *   positions the range needs, never read whole into memory; the handle is closed when the
  *   body ends or the client goes away. A file that shrinks while being sent makes the body
  *   fail, so the server aborts the connection rather than send a short body.
- * - A missing file, or a directory, → 404; a file the process may not read → 403.
+ * - A missing file, a directory or anything else that is not a regular file (a FIFO, a
+ *   device) → 404; a file the process may not read → 403.
  *
  * @example
  * ```ts
@@ -89,7 +97,7 @@ export async function serveFile(environ: Environ, startResponse: StartResponse, 
   if (method !== 'GET' && method !== 'HEAD') return new HTTPMethodNotAllowed(ALLOW).respond(environ, startResponse);
   let handle: FileHandle;
   try {
-    handle = await open(file, 'r');
+    handle = await open(file, OPEN_FLAGS);
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
     if (MISSING.has(code)) return new HTTPNotFound().respond(environ, startResponse);

@@ -1,0 +1,146 @@
+/**
+ * Building the environ of a Node request (`IncomingMessage` → {@link Environ}).
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { type Environ, type ErrorStream, TSGI_VERSION } from '../gateway.ts';
+import { stderrErrors } from '../errors-stream.ts';
+
+/** Options of {@link createEnviron} and `toNodeHandler`. */
+export interface NodeEnvironOptions {
+  /** `SERVER_NAME`; default the socket's local address. */
+  serverName?: string;
+  /** `SERVER_PORT`; default the socket's local port. */
+  serverPort?: number | string;
+  /** `tsgi.errors`; default standard error. */
+  errors?: ErrorStream;
+  /** `tsgi.multiprocess`; default false (true under `tsgi serve --workers`). */
+  multiprocess?: boolean;
+}
+
+/** Thrown by {@link createEnviron} for a request the app must not see; answered with 400. */
+export class BadRequestError extends Error {
+  override name = 'BadRequestError';
+}
+
+const KEY_CACHE = new Map<string, string>();
+const KEY_CACHE_MAX = 512;
+
+/** `Accept-Language` → `HTTP_ACCEPT_LANGUAGE`; `''` for names with `_` (dropped, as nginx does). */
+function headerKey(name: string): string {
+  let key = KEY_CACHE.get(name);
+  if (key !== undefined) return key;
+  if (name.includes('_')) key = '';
+  else {
+    const upper = name.toUpperCase().replaceAll('-', '_');
+    key = upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH' ? upper : `HTTP_${upper}`;
+  }
+  if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
+  return key;
+}
+
+const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[[0-9A-Fa-f:.]+(?:%[A-Za-z0-9\-._~%]+)?\])(?::\d*)?$/;
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
+
+/**
+ * Builds the environ of a Node request (see docs/spec.md for every key).
+ *
+ * `PATH_INFO` is the path percent-decoded as UTF-8; `QUERY_STRING` and `REQUEST_URI` are raw;
+ * one `HTTP_*` key per header with repeated headers joined by `, ` (`; ` for Cookie, RFC 9110
+ * §5.3, RFC 6265 §5.4) and header names containing `_` dropped (as nginx and gunicorn do).
+ * An absolute-form target (`GET http://host/path`) supplies `HTTP_HOST` (RFC 9112 §3.2.2).
+ * `tsgi.input` is the request stream itself (never buffered); `tsgi.signal` is created on first
+ * use and aborts when the client goes away before the response is complete.
+ *
+ * @param res - the response, so `tsgi.signal` can tell a hang-up from a finished exchange;
+ *   without it the signal aborts when the request stream closes before it was read whole.
+ * @throws BadRequestError for a request-target that is not origin-form, absolute-form, or `*`
+ *   with OPTIONS (RFC 9112 §3.2); a malformed percent-escape or invalid UTF-8 in the path; an
+ *   invalid Host; several Host headers (RFC 9112 §3.2).
+ */
+export function createEnviron(req: IncomingMessage, res?: ServerResponse, options: NodeEnvironOptions = {}): Environ {
+  const socket = req.socket;
+  const method = req.method ?? 'GET';
+  const target = req.url ?? '/';
+  let pathAndQuery = target;
+  let authority: string | undefined;
+  if (target.charCodeAt(0) !== 47 /* / */) {
+    const match = target === '*' ? null : ABSOLUTE_FORM.exec(target);
+    if (match) {
+      authority = match[1];
+      pathAndQuery = target.slice(match[0].length);
+      if (pathAndQuery.charCodeAt(0) !== 47) pathAndQuery = `/${pathAndQuery}`;
+    } else if (target !== '*' || method !== 'OPTIONS') {
+      throw new BadRequestError('invalid request-target');
+    }
+  }
+  const q = pathAndQuery.indexOf('?');
+  const rawPath = q === -1 ? pathAndQuery : pathAndQuery.slice(0, q);
+  let pathInfo = rawPath;
+  if (rawPath.includes('%')) {
+    try {
+      // Throws URIError for a malformed escape and for invalid UTF-8 (overlong forms,
+      // surrogates, stray continuation bytes), as RFC 3629 requires.
+      pathInfo = decodeURIComponent(rawPath);
+    } catch {
+      throw new BadRequestError('malformed percent-escape or invalid UTF-8 in the path');
+    }
+  }
+  const environ: Environ = {
+    REQUEST_METHOD: method,
+    SCRIPT_NAME: '',
+    PATH_INFO: pathInfo,
+    QUERY_STRING: q === -1 ? '' : pathAndQuery.slice(q + 1),
+    REQUEST_URI: target,
+    SERVER_NAME: options.serverName ?? socket.localAddress ?? 'localhost',
+    SERVER_PORT: String(options.serverPort ?? socket.localPort ?? ''),
+    SERVER_PROTOCOL: req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`,
+    REMOTE_ADDR: socket.remoteAddress,
+    REMOTE_PORT: socket.remotePort === undefined ? undefined : String(socket.remotePort),
+    'tsgi.version': TSGI_VERSION,
+    'tsgi.url_scheme': (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+    'tsgi.input': req,
+    'tsgi.errors': options.errors ?? stderrErrors,
+    'tsgi.multithread': false,
+    'tsgi.multiprocess': options.multiprocess ?? false,
+    'tsgi.run_once': false,
+    get 'tsgi.signal'(): AbortSignal {
+      const signal = abortSignalFor(req, res);
+      Object.defineProperty(this, 'tsgi.signal', { value: signal, writable: true, enumerable: true, configurable: true });
+      return signal;
+    },
+    set 'tsgi.signal'(value: AbortSignal) {
+      Object.defineProperty(this, 'tsgi.signal', { value, writable: true, enumerable: true, configurable: true });
+    },
+  };
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = headerKey(raw[i]!);
+    if (key === '') continue;
+    const value = raw[i + 1]!;
+    const existing = environ[key] as string | undefined;
+    if (existing === undefined) environ[key] = value;
+    else if (key === 'HTTP_HOST') throw new BadRequestError('several Host headers');
+    else environ[key] = existing + (key === 'HTTP_COOKIE' ? '; ' : ', ') + value;
+  }
+  if (authority !== undefined) environ.HTTP_HOST = authority;
+  const host = environ.HTTP_HOST as string | undefined;
+  if (host !== undefined && !VALID_HOST.test(host)) throw new BadRequestError('invalid Host header');
+  return environ;
+}
+
+/** The signal of `tsgi.signal`: aborted when the exchange ends before the response finished. */
+function abortSignalFor(req: IncomingMessage, res: ServerResponse | undefined): AbortSignal {
+  const controller = new AbortController();
+  const target = res ?? req;
+  const gone = () => !(res ? res.writableFinished : req.complete);
+  const abort = () => {
+    if (gone()) controller.abort(new Error('client disconnected'));
+  };
+  // `req.socket` is null once an app has destroyed the request stream.
+  if (target.destroyed || (req.socket as Socket | null)?.destroyed) abort();
+  else target.once('close', abort);
+  return controller.signal;
+}

@@ -1,0 +1,173 @@
+/**
+ * One request/response exchange of the Node adapter: running the app, the state of
+ * `startResponse`, sending an in-memory body, and answering app errors.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type App, type Body, type Environ, type StartResponse, describe } from '../gateway.ts';
+import { formatError, stderrErrors } from '../errors-stream.ts';
+import { sendHead } from './head.ts';
+import { prepareUnreadBody } from './linger.ts';
+import { isThenable, pump } from './pump.ts';
+
+/** State shared by the handler of one server and its `close()`. */
+export interface ServerState {
+  /** Set by `close()`: responses then carry `Connection: close`. */
+  closing: boolean;
+}
+
+/** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
+export interface ExpressRequest {
+  baseUrl?: unknown;
+  originalUrl?: string;
+}
+
+const INTERNAL_ERROR = Buffer.from('Internal Server Error\n');
+
+/**
+ * One request/response exchange: the state of `startResponse` and sending the body.
+ *
+ * Array bodies take a fast path (no listeners, one `writeHead` and `end`); other bodies are
+ * pumped with backpressure (see `pump`), and their iterator is closed (`return()`) when the
+ * client leaves.
+ */
+export class Exchange {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly environ: Environ;
+  readonly state: ServerState | undefined;
+  status: string | undefined = undefined;
+  headers: Array<[string, string]> | undefined = undefined;
+  /** True once `writeHead` succeeded: from then on an error can only cut the connection. */
+  headersSent = false;
+  /** True when the response must carry no body (HEAD, 204, 304). */
+  noBody = false;
+  /** True when the body ends only when the connection does (an HTTP/1.0 client, no length). */
+  closeDelimited = false;
+  /** True while the request declared a body whose reading has not been checked at head time. */
+  bodyPending: boolean;
+
+  constructor(req: IncomingMessage, res: ServerResponse, environ: Environ, state: ServerState | undefined) {
+    this.req = req;
+    this.res = res;
+    this.environ = environ;
+    this.state = state;
+    // RFC 9112 §6.3: a request has a body only with Content-Length (not 0) or Transfer-Encoding.
+    const length = environ.CONTENT_LENGTH;
+    this.bodyPending = length === undefined ? environ.HTTP_TRANSFER_ENCODING !== undefined : length !== '0';
+  }
+
+  /** PEP 3333 `start_response`: records the status and headers; they are checked at sending. */
+  startResponse: StartResponse = (status, headers, error) => {
+    if (error !== undefined) {
+      if (this.headersSent) throw error;
+    } else if (this.status !== undefined) {
+      throw new TypeError('startResponse was called twice without an error');
+    }
+    if (!Array.isArray(headers)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
+    this.status = status;
+    this.headers = headers;
+  };
+
+  /**
+   * Before the head goes out: a request body still arriving may keep the connection from
+   * being reused (see `prepareUnreadBody`). Checked once per exchange.
+   */
+  checkUnreadBody(): void {
+    this.bodyPending = false;
+    if (!this.req.complete) prepareUnreadBody(this.req, this.res);
+  }
+
+  /** Runs the app and sends its answer. */
+  run(app: App): void {
+    let body: Body | Promise<Body>;
+    try {
+      body = app(this.environ, this.startResponse);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (isThenable<Body>(body)) {
+      try {
+        body.then(
+          (value) => this.send(value),
+          (error: unknown) => this.fail(error),
+        );
+      } catch (error) {
+        this.fail(error);
+      }
+    } else {
+      this.send(body);
+    }
+  }
+
+  /** Sends the body the app answered: arrays on the fast path, anything else pumped. */
+  send(body: Body): void {
+    if (Array.isArray(body) && this.status !== undefined) {
+      try {
+        this.sendArray(body as unknown[]);
+      } catch (error) {
+        this.fail(error);
+      }
+      return;
+    }
+    void pump(this, body);
+  }
+
+  /** Fast path: an array body is already in memory, so its length is known. */
+  sendArray(chunks: unknown[]): void {
+    let length = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      const chunk = chunks[i];
+      if (!(chunk instanceof Uint8Array)) throw new TypeError(`body chunk is not a Uint8Array (${describe(chunk)})`);
+      length += chunk.byteLength;
+    }
+    const res = this.res;
+    if (res.destroyed) return; // the client left while the app was working
+    sendHead(this, length);
+    if (chunks.length === 1) res.end(chunks[0]);
+    else {
+      for (let i = 0; i < chunks.length; i++) res.write(chunks[i] as Uint8Array);
+      res.end();
+    }
+  }
+
+  /** Writes an error to `tsgi.errors` with the request line. */
+  log(error: unknown): void {
+    const req = this.req;
+    const target = (req as ExpressRequest).originalUrl ?? req.url;
+    const line = `${req.method} ${target} HTTP/${req.httpVersion}`;
+    try {
+      (this.environ['tsgi.errors'] ?? stderrErrors).write(formatError(line, error));
+    } catch {
+      stderrErrors.write(formatError(line, error));
+    }
+  }
+
+  /** An app error: logged; a 500 before the headers are out; after, the connection is cut. */
+  fail(error: unknown): void {
+    this.log(error);
+    const res = this.res;
+    if (res.destroyed) return;
+    if (this.headersSent || res.headersSent) {
+      // A close-delimited body would end cleanly on FIN: reset, so the cut shows as an error.
+      const socket = res.socket;
+      if (this.closeDelimited && socket) socket.resetAndDestroy();
+      else res.destroy();
+      return;
+    }
+    try {
+      res.strictContentLength = false;
+      if (this.bodyPending) this.checkUnreadBody();
+      res.writeHead(500, 'Internal Server Error', [
+        'Content-Type', 'text/plain; charset=utf-8',
+        'Content-Length', String(INTERNAL_ERROR.byteLength),
+      ]);
+      this.headersSent = true;
+      res.end(INTERNAL_ERROR);
+    } catch {
+      res.destroy();
+    }
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The `(req, res)` handler that runs a gateway app on a Node request: builds the environ,
+ * answers a request the app must not see, and hands the rest to an {@link Exchange}.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AppLike, type Environ, toApp } from '../gateway.ts';
+import { formatError, stderrErrors } from '../errors-stream.ts';
+import { BadRequestError, type NodeEnvironOptions, createEnviron } from './environ.ts';
+import { Exchange, type ExpressRequest, type ServerState } from './exchange.ts';
+import { prepareUnreadBody } from './linger.ts';
+
+/** A short plain-text answer that closes the connection (for requests the app never sees). */
+function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, reason: string, text: string): void {
+  const body = Buffer.from(text);
+  if (!req.complete) prepareUnreadBody(req, res);
+  res.writeHead(code, reason, [
+    'Content-Type', 'text/plain; charset=utf-8',
+    'Content-Length', String(body.byteLength),
+    'Connection', 'close',
+  ]);
+  res.end(body);
+}
+
+/** Express's mount path becomes SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
+function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): void {
+  try {
+    environ.SCRIPT_NAME = decodeURIComponent(baseUrl);
+  } catch {
+    throw new BadRequestError('malformed percent-escape or invalid UTF-8 in the path');
+  }
+  const original = (req as ExpressRequest).originalUrl;
+  if (typeof original === 'string') environ.REQUEST_URI = original;
+}
+
+/**
+ * The handler behind {@link toNodeHandler} and `serve`; `state` is the server's (its
+ * `closing` flag), absent for a handler mounted on someone else's server.
+ */
+export function createHandler(
+  app: AppLike,
+  options: NodeEnvironOptions,
+  state: ServerState | undefined,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  const callable = toApp(app);
+  return (req, res) => {
+    let environ: Environ;
+    try {
+      environ = createEnviron(req, res, options);
+      const baseUrl = (req as ExpressRequest).baseUrl;
+      if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
+    } catch (error) {
+      if (error instanceof BadRequestError) plainAnswer(req, res, 400, 'Bad Request', `Bad Request: ${error.message}\n`);
+      else {
+        (options.errors ?? stderrErrors).write(formatError(`${req.method} ${req.url} HTTP/${req.httpVersion}`, error));
+        plainAnswer(req, res, 500, 'Internal Server Error', 'Internal Server Error\n');
+      }
+      return;
+    }
+    new Exchange(req, res, environ, state).run(callable);
+  };
+}
+
+/**
+ * A `(req, res)` handler that runs a gateway app: for `http.createServer`, `https`, or
+ * Express/Connect (`app.use('/tsgi', toNodeHandler(tsgiApp))`, where Express's mount path
+ * `req.baseUrl` becomes `SCRIPT_NAME` and `req.originalUrl` the `REQUEST_URI`).
+ *
+ * A bad request-target (malformed path escape, invalid UTF-8, invalid or repeated Host) is
+ * answered 400 without calling the app. App errors are logged to `tsgi.errors` with the
+ * request line; before the headers they answer 500, after them the connection is cut so the
+ * client never takes a truncated body for a whole one. See `serve` for the rest.
+ */
+export function toNodeHandler(app: AppLike, options: NodeEnvironOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  return createHandler(app, options, undefined);
+}

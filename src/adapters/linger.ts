@@ -1,0 +1,84 @@
+/**
+ * Request bodies the app left unread: deciding whether the connection can stay open, and the
+ * bounded "lingering close" that lets the client read the response before the socket goes.
+ *
+ * When an app answers before the request body has arrived whole (a 413 from a form limit, an
+ * app that never reads a POST, one that broke out of `tsgi.input`), Node stops reading the
+ * socket once the request stream is paused or destroyed: the client can no longer finish
+ * sending, and the connection stays open, neither closed nor reusable, until a timeout. Closing
+ * the socket at once is no better: a close with unread input sends a TCP reset, which may
+ * destroy the response before the client reads it. So, like Apache's lingering close and Go's
+ * `closeWriteAndWait`, the server marks such a response `Connection: close`, sends it and its
+ * FIN, discards further input for a short grace period, then destroys the socket.
+ *
+ * A small declared body the app never touched is left to Node, which drains it itself and
+ * keeps the connection (Go drains up to 256 KiB the same way).
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** Largest declared body (bytes) an app may leave untouched on a connection that stays open. */
+export const DRAIN_LIMIT = 256 * 1024;
+/** How long (ms) a closing connection keeps discarding the unread body after the response. */
+export const LINGER_TIME = 2000;
+/** How many bytes (of the unread body) a closing connection discards before it is cut. */
+export const LINGER_BYTES = 4 * 1024 * 1024;
+
+/** The Node internals used here; each is optional, so a change in Node only costs the linger. */
+interface RequestInternals {
+  /** True once the request stream has been read from (Node then does not drain it). */
+  _consuming?: boolean;
+  /** True once Node drains the body into the void (`_dump()`), the parser dropping it. */
+  _dumped?: boolean;
+  /** Makes the parser drop the rest of the body and keeps the socket flowing. */
+  _dump?: () => void;
+}
+
+/**
+ * Called before the head of a response goes out while the request body is still arriving
+ * (`!req.complete`). Marks the response `Connection: close` unless Node will drain the body
+ * itself (the app never touched the stream and it declared at most {@link DRAIN_LIMIT}
+ * bytes), and arranges {@link lingerIfUnread} for when the response has been sent.
+ */
+export function prepareUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  const touched =
+    req.destroyed || req.readableFlowing !== null || (req as RequestInternals)._consuming === true;
+  if (touched || !(Number(req.headers['content-length']) <= DRAIN_LIMIT)) res.shouldKeepAlive = false;
+  // `req.socket` is null once the app has destroyed the request stream.
+  const socket = res.socket ?? (req.socket as Socket | null);
+  if (socket) res.once('finish', () => lingerIfUnread(req, socket));
+}
+
+/**
+ * After a response has been sent: if its request body is still arriving and Node will not
+ * drain it on a connection that stays open, ends the connection gracefully. Our side is
+ * closed (FIN after the response), the rest of the body is read and dropped, and the socket is
+ * destroyed once the body is complete, the client closes, more than {@link LINGER_BYTES}
+ * bytes arrived, or {@link LINGER_TIME} ms passed.
+ */
+export function lingerIfUnread(req: IncomingMessage, socket: Socket): void {
+  if (req.complete || socket.destroyed) return;
+  const internals = req as RequestInternals;
+  const closing = socket.writableEnded; // Node ended it after a `Connection: close` response
+  if (!closing && internals._dumped === true) return; // a small untouched body: Node drains it
+  // Node's destroySoon() destroys the socket once its FIN is out: wait for the client instead.
+  socket.removeListener('finish', socket.destroy);
+  if (!closing) socket.end();
+  // The parser must drop the body: a paused or destroyed request stream would stop the socket.
+  if (internals._dumped !== true) {
+    if (typeof internals._dump === 'function') internals._dump();
+    else req.resume();
+  }
+  const timer = setTimeout(() => socket.destroy(), LINGER_TIME);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  let left = LINGER_BYTES;
+  // Node's own listener has parsed the chunk (so `req.complete` is up to date) when this runs.
+  socket.on('data', (chunk: Buffer) => {
+    left -= chunk.byteLength;
+    if (req.complete || left < 0) socket.destroy();
+  });
+  socket.resume();
+}

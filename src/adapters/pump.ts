@@ -1,0 +1,137 @@
+/**
+ * Sending a streamed body with backpressure, and closing its iterator when the client leaves.
+ *
+ * @module
+ */
+import { type Body, type BodyIterator, closeBody, describe, openBody } from '../gateway.ts';
+import type { Exchange } from './exchange.ts';
+import { sendHead } from './head.ts';
+
+type Step = IteratorResult<Uint8Array>;
+
+/**
+ * Sends a streamed body with backpressure: the next chunk is asked for only once the last
+ * one was accepted. The headers wait for the first chunk; a body that ends at its second
+ * step is sent with Content-Length. When the client leaves, the iterator's `return()` is
+ * called at once (even while a `next()` is pending) and nothing more is asked of it.
+ * Errors go to `exchange.fail()`; this never rejects.
+ */
+export async function pump(exchange: Exchange, body: Body): Promise<void> {
+  let iterator: BodyIterator;
+  try {
+    iterator = openBody(body);
+  } catch (error) {
+    exchange.fail(error);
+    return;
+  }
+  const res = exchange.res;
+  const onError = (error: unknown) => exchange.log(error);
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    closeBody(iterator, onError);
+  };
+  if (res.destroyed) {
+    release();
+    return;
+  }
+  let closed = false;
+  let wake: (() => void) | undefined;
+  const onDrain = () => {
+    const resolve = wake;
+    wake = undefined;
+    resolve?.();
+  };
+  const onClose = () => {
+    if (res.writableFinished) return;
+    closed = true;
+    res.off('drain', onDrain);
+    release();
+    onDrain();
+  };
+  const drain = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      res.once('drain', onDrain);
+    });
+  res.once('close', onClose);
+  let finished = false;
+  try {
+    let step = await (iterator.next() as Step | Promise<Step>);
+    if (closed) return;
+    if (step.done) {
+      sendHead(exchange, 0);
+      res.end();
+      finished = true;
+      return;
+    }
+    let chunk = checkChunk(step.value);
+    const pending = iterator.next() as Step | Promise<Step>;
+    const second = isThenable<Step>(pending) ? await raceImmediate(pending) : pending;
+    if (closed) return;
+    if (second !== undefined) {
+      if (second.done) {
+        sendHead(exchange, chunk.byteLength);
+        res.end(chunk);
+        finished = true;
+        return;
+      }
+      checkChunk(second.value); // a bad chunk still in hand answers 500, not a cut
+    }
+    sendHead(exchange, undefined);
+    if (exchange.noBody) {
+      res.end();
+      return;
+    }
+    if (!res.write(chunk)) await drain();
+    if (closed) return;
+    step = second ?? (await pending);
+    for (;;) {
+      if (closed) return;
+      if (step.done) {
+        res.end();
+        finished = true;
+        return;
+      }
+      chunk = checkChunk(step.value);
+      if (!res.write(chunk)) {
+        await drain();
+        if (closed) return;
+      }
+      step = await (iterator.next() as Step | Promise<Step>);
+    }
+  } catch (error) {
+    exchange.fail(error);
+  } finally {
+    res.off('close', onClose);
+    if (!finished) release();
+  }
+}
+
+/** True for a promise or any other thenable. */
+export function isThenable<T>(value: unknown): value is PromiseLike<T> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function';
+}
+
+function checkChunk(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  throw new TypeError(`body chunk is not a Uint8Array (${describe(chunk)})`);
+}
+
+/** Resolves with the step if it settles before the next turn of the event loop, else `undefined`. */
+function raceImmediate<T>(promise: PromiseLike<T>): Promise<T | undefined> {
+  return new Promise<T | undefined>((resolve, reject) => {
+    const timer = setImmediate(() => resolve(undefined));
+    promise.then(
+      (value) => {
+        clearImmediate(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearImmediate(timer);
+        reject(error);
+      },
+    );
+  });
+}

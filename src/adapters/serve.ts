@@ -1,0 +1,111 @@
+/**
+ * `serve()`: a `node:http` server running a gateway app, with a graceful `close()`.
+ *
+ * @module
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AppLike } from '../gateway.ts';
+import type { NodeEnvironOptions } from './environ.ts';
+import type { ServerState } from './exchange.ts';
+import { createHandler } from './handler.ts';
+
+/**
+ * Options of {@link serve}. `serverName` defaults to `host` there; `errors` is where app
+ * errors are logged (pass `{ write }` to capture them).
+ */
+export interface ServeOptions extends NodeEnvironOptions {
+  /** Address to bind; default `127.0.0.1`. */
+  host?: string;
+  /** Port to bind; default `8000`; `0` picks a free port. */
+  port?: number;
+  /** Options passed to `http.createServer` (timeouts, `maxHeaderSize`, …). */
+  server?: http.ServerOptions;
+}
+
+/** A running server, as answered by {@link serve}. */
+export interface ServerHandle {
+  /** The underlying `http.Server`. */
+  readonly server: http.Server;
+  /** The bound address, e.g. `127.0.0.1` or `::1`. */
+  readonly host: string;
+  /** The bound port (the real one when `port: 0` was asked). */
+  readonly port: number;
+  /** `http://host:port`, with IPv6 addresses in brackets. */
+  readonly url: string;
+  /**
+   * Stops accepting connections, lets requests in flight finish, and resolves when the server
+   * is closed. Idle keep-alive connections are closed at once, busy ones as soon as their
+   * response ends, and answers started meanwhile carry `Connection: close`. After `timeout`
+   * milliseconds (default 10 000) the remaining connections are cut. Calling it again answers
+   * the same promise.
+   */
+  close(options?: { timeout?: number }): Promise<void>;
+}
+
+/**
+ * Serves a gateway app with `node:http`.
+ *
+ * Responses: the headers go out with the first body chunk (or at the end of an empty body);
+ * a body known whole (an array, or a stream that ends after one chunk) gets `Content-Length`,
+ * other streams go chunked, with backpressure (the next chunk is asked for only once the
+ * socket took the last). HEAD, 204 and 304 answers carry no body. Hop-by-hop fields from the
+ * app are dropped (`Connection: close` is honoured). An app-declared `Content-Length` must
+ * match the body: a mismatch known before sending answers 500, one found while streaming cuts
+ * the connection. When the client leaves, the body iterator's `return()` runs and
+ * `tsgi.signal` aborts. A response sent before the request body was read whole closes the
+ * connection gracefully (the rest of the body is discarded for up to 2 s / 4 MiB), unless the
+ * app never touched a small body (at most 256 KiB), which Node drains, keeping the connection.
+ *
+ * @example
+ * ```ts
+ * const server = await serve(app, { host: '127.0.0.1', port: 8000 });
+ * console.log(`Serving on ${server.url}`);
+ * process.once('SIGINT', () => server.close());
+ * ```
+ *
+ * @returns once listening: the bound address and a graceful `close()`.
+ * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`).
+ */
+export async function serve(app: AppLike, options: ServeOptions = {}): Promise<ServerHandle> {
+  const host = options.host ?? '127.0.0.1';
+  const state: ServerState = { closing: false };
+  const server = http.createServer(options.server ?? {});
+  server.on(
+    'request',
+    createHandler(app, { ...options, serverName: options.serverName ?? host }, state),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8000, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.address.includes(':') ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  return {
+    server,
+    host: address.address,
+    port: address.port,
+    url: `http://${urlHost}:${address.port}`,
+    close({ timeout = 10_000 } = {}) {
+      closing ??= new Promise<void>((resolve) => {
+        state.closing = true;
+        const timer = setTimeout(() => server.closeAllConnections(), timeout);
+        // Keep-alive connections become idle as their last response ends: close them then.
+        const sweep = setInterval(() => server.closeIdleConnections(), 25);
+        timer.unref();
+        sweep.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          clearInterval(sweep);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,185 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { type App, HTTPSeeOther, Headers, Request, Response } from 'tsgi';
+import { AuthTickets, authTicket } from '../src/middleware/auth-ticket.ts';
+import { lint } from '../src/middleware/lint.ts';
+import { request, start } from './node-helpers.ts';
+
+const SECRET = 'a-long-enough-secret-for-tests-0123456789';
+const OLD_SECRET = 'the-previous-secret-that-is-being-retired-42';
+
+/** An app reporting the ticket middleware's verdict. */
+const whoami: App = Request.application((req) =>
+  Response.json({
+    user: req.remoteUser,
+    type: req.environ.AUTH_TYPE ?? null,
+    ticket: req.environ['tsgi.auth_ticket'] ?? null,
+  }),
+);
+
+function cookieValue(setCookie: string): string {
+  return /^[^=]+=([^;]*)/.exec(setCookie)![1]!;
+}
+
+async function whoIs(url: string, cookie?: string) {
+  const res = await request(url, { headers: cookie === undefined ? {} : { cookie } });
+  return JSON.parse(res.body.toString()) as { user: string | null; type: string | null; ticket: Record<string, unknown> | null };
+}
+
+describe('AuthTickets', () => {
+  it('remembers a user in a signed, HttpOnly cookie that the middleware then reads', async () => {
+    const tickets = new AuthTickets({ secret: SECRET, maxAge: 3600 });
+    const res = new Response('logged in');
+    const ticket = tickets.remember(res, 'bob', { data: { roles: ['editor'] } });
+    expect(ticket).toMatchObject({ user: 'bob', data: { roles: ['editor'] } });
+    expect(ticket.expires - ticket.issued).toBe(3600);
+    const setCookie = res.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^auth_tkt=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; Max-Age=3600; Path=\/; Expires=.+; HttpOnly; SameSite=Lax$/);
+    const server = await start(lint(tickets.middleware(whoami)));
+    const seen = await whoIs(server.url, `other=1; auth_tkt=${cookieValue(setCookie)}`);
+    expect(seen.user).toBe('bob');
+    expect(seen.type).toBe('cookie');
+    expect(seen.ticket).toMatchObject({ user: 'bob', issued: ticket.issued, expires: ticket.expires, data: { roles: ['editor'] } });
+    expect(await whoIs(server.url)).toEqual({ user: null, type: null, ticket: null });
+  });
+
+  it('treats tampered, truncated, foreign and malformed cookies as "not logged in", never an error', async () => {
+    const tickets = new AuthTickets({ secret: SECRET });
+    const { value } = tickets.sign('bob');
+    const [payload, signature] = value.split('.') as [string, string];
+    const forged = Buffer.from(JSON.stringify({ u: 'admin', i: 1, e: 9_999_999_999 })).toString('base64url');
+    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+    const bad = [
+      `${forged}.${signature}`,
+      `${flip(payload, 3)}.${signature}`,
+      `${payload}.${flip(signature, 10)}`,
+      `${payload}.${signature.slice(0, -2)}`,
+      `${payload}.`,
+      `.${signature}`,
+      payload,
+      `${payload}.${signature}.extra`,
+      `${payload}=.${signature}`,
+      new AuthTickets({ secret: 'x'.repeat(40) }).sign('bob').value,
+      new AuthTickets({ secret: SECRET, cookieName: 'other' }).sign('bob').value,
+      'x'.repeat(5000),
+      '%%%',
+      '""',
+    ];
+    const server = await start(tickets.middleware(whoami));
+    for (const cookie of bad) {
+      const res = await request(server.url, { headers: { cookie: `auth_tkt=${cookie}` } });
+      expect(res.status, cookie).toBe(200);
+      expect(JSON.parse(res.body.toString()).user, cookie).toBeNull();
+      expect(tickets.verify(cookie), cookie).toBeNull();
+    }
+    expect(tickets.verify(value)?.user).toBe('bob');
+  });
+
+  it('refuses a well-signed payload of the wrong shape', () => {
+    const tickets = new AuthTickets({ secret: SECRET });
+    const sign = (fields: unknown) => {
+      const payload = Buffer.from(JSON.stringify(fields)).toString('base64url');
+      const mac = createHmac('sha256', SECRET).update(`tsgi.auth_ticket\nauth_tkt\n${payload}`).digest('base64url');
+      return `${payload}.${mac}`;
+    };
+    const now = Math.floor(Date.now() / 1000);
+    expect(tickets.verify(sign({ u: 'bob', i: now, e: now + 60 }))?.user).toBe('bob'); // the construction is right
+    for (const fields of [null, [], 'bob', { u: '', i: now, e: now + 60 }, { u: 5, i: now, e: now + 60 }, { u: 'bob', i: '1', e: now + 60 }, { u: 'bob', i: now, e: 1.5 }, { u: 'bob', i: now }]) {
+      expect(tickets.verify(sign(fields)), JSON.stringify(fields)).toBeNull();
+    }
+  });
+
+  it('expires tickets, and refuses ones issued in the future', () => {
+    let now = Date.UTC(2030, 0, 1);
+    const tickets = new AuthTickets({ secret: SECRET, maxAge: 60, now: () => now });
+    const { value } = tickets.sign('bob');
+    now += 59_000;
+    expect(tickets.verify(value)?.user).toBe('bob');
+    now += 1_000;
+    expect(tickets.verify(value)).toBeNull();
+    const short = tickets.sign('bob', { maxAge: 5 }).value;
+    now += 4_000;
+    expect(tickets.verify(short)).not.toBeNull();
+    now += 1_000;
+    expect(tickets.verify(short)).toBeNull();
+    const future = new AuthTickets({ secret: SECRET, now: () => now + 120_000 }).sign('bob').value;
+    expect(tickets.verify(future)).toBeNull();
+    const skewed = new AuthTickets({ secret: SECRET, now: () => now + 30_000 }).sign('bob').value;
+    expect(tickets.verify(skewed)?.user).toBe('bob');
+  });
+
+  it('rotates keys: signs with the first secret, accepts any listed one', () => {
+    const old = new AuthTickets({ secret: OLD_SECRET });
+    const rotating = new AuthTickets({ secrets: [SECRET, OLD_SECRET] });
+    const fresh = new AuthTickets({ secret: SECRET });
+    const oldTicket = old.sign('bob').value;
+    expect(rotating.verify(oldTicket)?.user).toBe('bob');
+    expect(fresh.verify(oldTicket)).toBeNull();
+    const newTicket = rotating.sign('carol').value;
+    expect(fresh.verify(newTicket)?.user).toBe('carol');
+    expect(old.verify(newTicket)).toBeNull();
+  });
+
+  it('forgets (deletes the cookie) and works with Headers, exceptions and session cookies', () => {
+    const tickets = new AuthTickets({ secret: SECRET, cookieName: 'login', secure: true, sameSite: 'strict', path: '/app', domain: 'example.com' });
+    const redirect = tickets.forget(new HTTPSeeOther('/'));
+    expect(redirect).toBeInstanceOf(HTTPSeeOther);
+    expect(redirect.headers.get('set-cookie')).toBe(
+      'login=; Max-Age=0; Domain=example.com; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict',
+    );
+    const headers = new Headers();
+    tickets.remember(headers, 'bob', { persistent: false });
+    const line = headers.get('set-cookie')!;
+    expect(line).not.toMatch(/Max-Age|Expires/);
+    expect(line).toMatch(/; Secure; SameSite=Strict$/);
+    expect(tickets.verify(cookieValue(line))?.user).toBe('bob');
+  });
+
+  it('refuses bad configuration and bad tickets to sign', () => {
+    expect(() => new AuthTickets({})).toThrow(TypeError);
+    expect(() => new AuthTickets({ secret: 'short' })).toThrow(TypeError);
+    expect(() => new AuthTickets({ secrets: [SECRET, 'short'] })).toThrow(TypeError);
+    expect(() => new AuthTickets({ secret: SECRET, cookieName: 'bad name' })).toThrow(TypeError);
+    expect(() => new AuthTickets({ secret: SECRET, maxAge: 0 })).toThrow(TypeError);
+    const tickets = new AuthTickets({ secret: SECRET });
+    expect(() => tickets.sign('')).toThrow(TypeError);
+    expect(() => tickets.sign('bob', { data: 'x'.repeat(5000) })).toThrow(RangeError);
+    expect(() => tickets.sign('bob', { data: () => 1 })).toThrow(TypeError);
+  });
+});
+
+describe('authTicket over a socket: a login flow', () => {
+  it('logs in with a redirect that sets the cookie, recognises it, and logs out', async () => {
+    const options = { secret: SECRET, maxAge: 600 };
+    const tickets = new AuthTickets(options);
+    const site = Request.application(async (req) => {
+      if (req.pathInfo === '/login' && req.method === 'POST') {
+        const form = await req.form();
+        if (form.get('password') !== 'letmein') return new Response('no', { status: 403 });
+        const res = new HTTPSeeOther('/');
+        tickets.remember(res, form.get('user') ?? '');
+        return res;
+      }
+      if (req.pathInfo === '/logout') return tickets.forget(new HTTPSeeOther('/'));
+      return new Response(req.remoteUser ? `Hello ${req.remoteUser}` : 'Hello stranger');
+    });
+    const server = await start(lint(authTicket(site, options)));
+    const login = await request(`${server.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'user=bob&password=letmein',
+    });
+    expect(login.status).toBe(303);
+    const cookie = `auth_tkt=${cookieValue(login.headers['set-cookie']![0]!)}`;
+    expect((await request(server.url, { headers: { cookie } })).body.toString()).toBe('Hello bob');
+    expect((await request(server.url)).body.toString()).toBe('Hello stranger');
+    const logout = await request(`${server.url}/logout`, { headers: { cookie } });
+    expect(logout.headers['set-cookie']![0]).toMatch(/^auth_tkt=; Max-Age=0;/);
+    const refused = await request(`${server.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'user=bob&password=guess',
+    });
+    expect([refused.status, refused.headers['set-cookie']]).toEqual([403, undefined]);
+  });
+});

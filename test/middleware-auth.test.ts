@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { type App, type Environ, Request, Response } from 'tsgi';
+import { basicAuth } from '../src/middleware/basic-auth.ts';
+import { bearerAuth } from '../src/middleware/bearer-auth.ts';
+import { safeCompare, staticUsers } from '../src/middleware/auth-util.ts';
+import { lint } from '../src/middleware/lint.ts';
+import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
+
+/** An app reporting who the auth middleware said the user is. */
+function whoami(calls: Environ[] = []): App {
+  return Request.application((req) => {
+    calls.push(req.environ);
+    return Response.json({
+      user: req.environ.REMOTE_USER ?? null,
+      type: req.environ.AUTH_TYPE ?? null,
+      full: req.environ['tsgi.auth.user'] ?? null,
+    });
+  });
+}
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
+
+describe('basicAuth', () => {
+  const verify = staticUsers({ admin: 's3cret', 'jürgen': 'pässword', colon: 'a:b:c' });
+
+  it('challenges a request without credentials (401, RFC 7617 challenge) and does not call the app', async () => {
+    const calls: Environ[] = [];
+    const server = await start(lint(basicAuth(whoami(calls), { realm: 'Admin area', verify })));
+    const res = await request(server.url);
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe('Basic realm="Admin area", charset="UTF-8"');
+    expect(calls).toHaveLength(0);
+    const json = await request(server.url, { headers: { accept: 'application/json' } });
+    expect(JSON.parse(json.body.toString())).toMatchObject({ code: 401 });
+  });
+
+  it('lets valid credentials through with REMOTE_USER and AUTH_TYPE', async () => {
+    const server = await start(lint(basicAuth(whoami(), { realm: 'Admin', verify })));
+    for (const [user, password] of [['admin', 's3cret'], ['jürgen', 'pässword'], ['colon', 'a:b:c']] as const) {
+      const res = await request(server.url, { headers: { authorization: basic(user, password) } });
+      expect(res.status, user).toBe(200);
+      expect(JSON.parse(res.body.toString())).toEqual({ user, type: 'Basic', full: null });
+    }
+  });
+
+  it('refuses wrong, unknown and malformed credentials with the same 401', async () => {
+    const server = await start(basicAuth(whoami(), { verify }));
+    const attempts = [
+      basic('admin', 'wrong'),
+      basic('admin', 's3cret '),
+      basic('nobody', 's3cret'),
+      basic('', ''),
+      'Basic',
+      'Basic !!!notbase64',
+      `Basic ${Buffer.from('no-colon').toString('base64')}`,
+      `Basic ${Buffer.from('admin:s3cret\u0000').toString('base64')}`,
+      'Bearer abc',
+      `Digest username="admin"`,
+      `${basic('admin', 's3cret')}, ${basic('admin', 's3cret')}`,
+    ];
+    for (const authorization of attempts) {
+      const res = await request(server.url, { headers: { authorization } });
+      expect(res.status, authorization).toBe(401);
+      expect(res.headers['www-authenticate'], authorization).toBe('Basic realm="Restricted", charset="UTF-8"');
+    }
+  });
+
+  it('takes the user name verify answers, passes the request, and awaits it', async () => {
+    const seen: string[] = [];
+    const server = await start(
+      basicAuth(whoami(), {
+        realm: 'x',
+        verify: async (user, password, req) => {
+          seen.push(`${user}/${password}/${req.path}`);
+          await new Promise((r) => setTimeout(r, 1));
+          return password === 'ok' ? `user:${user.toUpperCase()}` : null;
+        },
+      }),
+    );
+    const res = await request(`${server.url}/some/path`, { headers: { authorization: basic('bob', 'ok') } });
+    expect(JSON.parse(res.body.toString()).user).toBe('user:BOB');
+    expect(seen).toEqual(['bob/ok//some/path']);
+    expect((await request(server.url, { headers: { authorization: basic('bob', 'no') } })).status).toBe(401);
+  });
+
+  it('lets an error thrown by verify propagate (500), and checks the realm at once', async () => {
+    const server = await start(basicAuth(whoami(), { verify: () => { throw new Error('db down'); } }));
+    const res = await request(server.url, { headers: { authorization: basic('a', 'b') } });
+    expect(res.status).toBe(500);
+    expect(res.body.toString()).not.toContain('db down');
+    expect(() => basicAuth(whoami(), { realm: 'bad\r\nrealm', verify })).toThrow(TypeError);
+    expect(() => basicAuth(whoami(), {} as never)).toThrow(TypeError);
+  });
+});
+
+describe('safeCompare and staticUsers', () => {
+  it('compares by content, whatever the lengths', () => {
+    expect(safeCompare('abc', 'abc')).toBe(true);
+    expect(safeCompare('abc', 'abd')).toBe(false);
+    expect(safeCompare('abc', 'abcd')).toBe(false);
+    expect(safeCompare('', '')).toBe(true);
+    expect(safeCompare('', 'a')).toBe(false);
+    expect(safeCompare('é', new TextEncoder().encode('é'))).toBe(true);
+    expect(safeCompare(new Uint8Array([1, 2]), new Uint8Array([1, 2, 0]))).toBe(false);
+  });
+
+  it('checks a fixed user table', () => {
+    const verify = staticUsers({ admin: 'pw' });
+    expect(verify('admin', 'pw')).toBe('admin');
+    expect(verify('admin', 'PW')).toBe(false);
+    expect(verify('root', 'pw')).toBe(false);
+    expect(verify('__proto__', '')).toBe(false);
+    expect(verify('constructor', '')).toBe(false);
+  });
+});
+
+describe('bearerAuth', () => {
+  const users = new Map([['tok-alice', { id: 7, login: 'alice' }]]);
+  const verify = (token: string) => users.get(token) ?? null;
+
+  it('challenges without an error code when no credentials (or another scheme) are sent', async () => {
+    const calls: Environ[] = [];
+    const server = await start(lint(bearerAuth(whoami(calls), { realm: 'api', verify })));
+    for (const headers of [{}, { authorization: basic('a', 'b') }, { authorization: 'Digest x=1' }, { authorization: '' }]) {
+      const res = await request(server.url, { headers });
+      expect(res.status, JSON.stringify(headers)).toBe(401);
+      expect(res.headers['www-authenticate'], JSON.stringify(headers)).toBe('Bearer realm="api"');
+    }
+    expect(calls).toHaveLength(0);
+  });
+
+  it('answers 400 invalid_request for a malformed Bearer value', async () => {
+    const server = await start(bearerAuth(whoami(), { realm: 'api', verify }));
+    for (const authorization of ['Bearer', 'Bearer a b', 'Bearer tok-alice, Bearer tok-alice', 'Bearer "quoted"', 'Bearer a=b, c=d', 'Basic x, Bearer y']) {
+      const res = await request(server.url, { headers: { authorization } });
+      expect(res.status, authorization).toBe(400);
+      expect(res.headers['www-authenticate'], authorization).toMatch(/^Bearer realm="api", error="invalid_request", error_description="[^"]+"$/);
+    }
+  });
+
+  it('answers 400 for two Authorization lines (raw socket)', async () => {
+    const server = await start(bearerAuth(whoami(), { verify }));
+    const result = await rawExchange(server.port, rawGet('/', 'Authorization: Bearer tok-alice\r\nAuthorization: Bearer other\r\n'));
+    const res = parseRaw(result.raw);
+    expect(res.status).toBe(400); // the server joins the lines with ", ": not one token
+    expect(res.header('www-authenticate')).toContain('error="invalid_request"');
+  });
+
+  it('answers 401 invalid_token for a token verify refuses', async () => {
+    const server = await start(bearerAuth(whoami(), { realm: 'api', scope: 'read write', verify }));
+    const res = await request(server.url, { headers: { authorization: 'Bearer tok-mallory' } });
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toBe(
+      'Bearer realm="api", scope="read write", error="invalid_token", error_description="The access token is invalid, expired or revoked."',
+    );
+  });
+
+  it('lets a valid token through with the user in the environ', async () => {
+    const server = await start(lint(bearerAuth(whoami(), { verify })));
+    const res = await request(server.url, { headers: { authorization: 'Bearer tok-alice' } });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({ user: '7', type: 'Bearer', full: { id: 7, login: 'alice' } });
+    const named = await start(bearerAuth(whoami(), { verify, userName: (u) => u.login }));
+    const again = await request(named.url, { headers: { authorization: 'bearer tok-alice' } });
+    expect(JSON.parse(again.body.toString()).user).toBe('alice');
+    const strings = await start(bearerAuth(whoami(), { verify: async (t) => (t === 'x' ? 'service-a' : null) }));
+    expect(JSON.parse((await request(strings.url, { headers: { authorization: 'Bearer x' } })).body.toString()).user).toBe('service-a');
+  });
+
+  it('accepts access_token in the query only when allowed, and only one way at a time', async () => {
+    const strict = await start(bearerAuth(whoami(), { verify }));
+    expect((await request(`${strict.url}/?access_token=tok-alice`)).status).toBe(401);
+    const lax = await start(bearerAuth(whoami(), { verify, allowQuery: true }));
+    expect((await request(`${lax.url}/?access_token=tok-alice`)).status).toBe(200);
+    expect((await request(`${lax.url}/?access_token=nope`)).status).toBe(401);
+    const both = await request(`${lax.url}/?access_token=tok-alice`, { headers: { authorization: 'Bearer tok-alice' } });
+    expect(both.status).toBe(400);
+    expect((await request(`${lax.url}/?access_token=tok-alice&access_token=tok-alice`)).status).toBe(400);
+    expect((await request(`${lax.url}/?access_token=`)).status).toBe(400);
+  });
+});
