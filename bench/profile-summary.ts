@@ -5,8 +5,9 @@
  *
  * Usage: `node bench/profile-summary.ts <profile.cpuprofile | folder> [--top N]`
  *
- * Percentages are of the busy samples (everything but `(idle)`); with one target profiled at a
- * time (`--targets tsgi-raw`) they say what one request costs, and where.
+ * Percentages are of the busy samples (everything but `(idle)`), milliseconds are absolute; with
+ * one target profiled at a time (`--targets tsgi-raw`), divide by the requests served to compare
+ * targets per request.
  *
  * @module
  */
@@ -107,7 +108,8 @@ for (const file of files) {
       inclusive.set(key, (inclusive.get(key) ?? 0) + dt);
     }
   });
-  const share = (us: number): string => `${((us / busy) * 100).toFixed(1).padStart(5)}%`;
+  const share = (us: number): string =>
+    `${((us / busy) * 100).toFixed(1).padStart(5)}% ${(us / 1000).toFixed(0).padStart(6)} ms`;
   const rows = (map: Map<string, number>, n: number): string =>
     [...map]
       .sort((a, b) => b[1] - a[1])

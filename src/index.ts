@@ -29,3 +29,4 @@ export * from './request.ts';
 export * from './input.ts';
 export * from './errors-stream.ts';
 export * from './adapters/node.ts';
+export * from './middleware/index.ts';

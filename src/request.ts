@@ -3,17 +3,7 @@
  *
  * @module
  */
-import {
-  type App,
-  type AppLike,
-  type Body,
-  type Environ,
-  type StartResponse,
-  closeBody,
-  concatBytes,
-  openBody,
-  toApp,
-} from './gateway.ts';
+import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from './gateway.ts';
 import { EnvironHeaders } from './datastructures/environ-headers.ts';
 import { MultiDict } from './datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPException, HTTPUnsupportedMediaType } from './exceptions.ts';
@@ -32,6 +22,8 @@ import { type FileUpload, type ParseFormOptions, type ParsedForm, formFromEnviro
 import { type BlankOptions, blankEnviron } from './request-blank.ts';
 import { afterBody, claimCleanup, cleanupEnviron, endWithBody, finishRequest, hasForm, releaseCleanup } from './request-cleanup.ts';
 import { Response } from './response.ts';
+import { type DefinedMiddleware, type MiddlewareHandler, defineMiddleware } from './middleware/compose.ts';
+import { callApplication } from './request-call.ts';
 
 export type { BlankOptions } from './request-blank.ts';
 
@@ -755,6 +747,26 @@ export class Request {
   }
 
   /**
+   * Turns `fn(req, app, options)` into a middleware `(app, options?) => App` (WebOb's
+   * `wsgify.middleware`). The handler calls `req.getResponse(app)` to go down the chain and
+   * returns a Response (or an HTTPException, a string, an app), as with
+   * {@link Request.application}. Same as `defineMiddleware`.
+   *
+   * @example
+   * ```ts
+   * const poweredBy = Request.middleware<{ name: string }>(async (req, app, { name }) => {
+   *   const res = await req.getResponse(app);
+   *   res.headers.set('X-Powered-By', name);
+   *   return res;
+   * });
+   * const wrapped = poweredBy(site, { name: 'tsgi' });
+   * ```
+   */
+  static middleware<Options extends object = {}>(fn: MiddlewareHandler<Options>): DefinedMiddleware<Options> {
+    return defineMiddleware(fn);
+  }
+
+  /**
    * Turns a handler `(req) => Response` into a gateway app (WebOb's `wsgify`, Werkzeug's
    * `Request.application`). The handler may return a `Response`, an `HTTPException`, a string
    * (sent as `text/plain`), another app, or a promise (or thenable) of one; a thrown or
@@ -848,80 +860,4 @@ export function splitHost(host: string): [string, number | null] {
   }
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : null;
   return [name, port !== null && port <= 65535 ? port : null];
-}
-
-/**
- * Calls an app and wraps its answer in a `Response` without buffering the body: waits for
- * the first chunk (so a lazy `startResponse` has run), then streams the rest.
- */
-async function callApplication(environ: Environ, app: App): Promise<Response> {
-  let status: string | undefined;
-  let headers: Array<[string, string]> = [];
-  const startResponse: StartResponse = (s, h, error) => {
-    if (status !== undefined && error === undefined) throw new TypeError('startResponse called twice without an error');
-    status = s;
-    headers = h;
-  };
-  const body = await app(environ, startResponse);
-  if (Array.isArray(body) && status !== undefined) {
-    return buildResponse(status, headers, body as Uint8Array[]);
-  }
-  const iterator = openBody(body);
-  let first: IteratorResult<Uint8Array>;
-  try {
-    first = await iterator.next();
-  } catch (error) {
-    closeBody(iterator);
-    throw error;
-  }
-  if (status === undefined) {
-    closeBody(iterator);
-    throw new TypeError('the app returned without calling startResponse');
-  }
-  if (first.done) return buildResponse(status, headers, []);
-  const rest: AsyncIterable<Uint8Array> = {
-    [Symbol.asyncIterator]() {
-      let sentFirst = false;
-      return {
-        async next() {
-          if (!sentFirst) {
-            sentFirst = true;
-            return first;
-          }
-          return iterator.next();
-        },
-        async return() {
-          closeBody(iterator);
-          return { done: true, value: undefined };
-        },
-      };
-    },
-  };
-  return buildResponse(status, headers, rest);
-}
-
-/**
- * Wraps what an app started into a `Response`. The app's own `Content-Length` is kept as sent
- * (a HEAD answer declares the length of a body it does not send); without one, an array body
- * gets its computed length and a stream gets none.
- */
-function buildResponse(status: string, headers: Array<[string, string]>, body: Uint8Array[] | AsyncIterable<Uint8Array>): Response {
-  const res = new Response(null, { status, headers, contentType: null });
-  let length: string | null = null;
-  for (const [name, value] of headers) {
-    if (name.toLowerCase() === 'content-length') {
-      length = value;
-      break;
-    }
-  }
-  if (Array.isArray(body)) {
-    for (const chunk of body) {
-      if (!(chunk instanceof Uint8Array)) throw new TypeError('the app returned a body chunk that is not a Uint8Array');
-    }
-    res.body = concatBytes(body);
-  } else {
-    res.body = body;
-  }
-  if (length !== null) res.headers.set('Content-Length', length);
-  return res;
 }

@@ -239,7 +239,8 @@ describe('ranges', () => {
 
 describe('request getters over a socket', () => {
   it('parse well-formed headers', async () => {
-    const res = await fetch(url('/negotiate'), {
+    // node:http, not fetch: fetch sends its own Accept-Encoding.
+    const res = await request(url('/negotiate'), {
       headers: {
         Accept: 'text/html;q=0.2, application/json',
         'Accept-Language': 'de-DE',
@@ -249,7 +250,7 @@ describe('request getters over a socket', () => {
         Range: 'bytes=0-9',
       },
     });
-    expect(await res.json()).toEqual({
+    expect(JSON.parse(res.body.toString())).toEqual({
       type: 'application/json',
       language: 'de',
       encoding: 'gzip',

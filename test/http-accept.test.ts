@@ -267,19 +267,23 @@ describe('properties', () => {
 
   it('never throws on arbitrary strings; answers stay in range', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 200 }), fc.array(fc.string({ maxLength: 20 }), { maxLength: 5 }), (header, offers) => {
-        for (const Class of classes) {
-          const accept = new Class(header);
-          for (const offer of offers) {
-            const q = accept.quality(offer);
-            expect(q >= 0 && q <= 1).toBe(true);
+      fc.property(
+        fc.string({ maxLength: 200 }),
+        fc.array(fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('__proto__', 'constructor', 'x-gzip', '*')), { maxLength: 5 }),
+        (header, offers) => {
+          for (const Class of classes) {
+            const accept = new Class(header);
+            for (const offer of offers) {
+              const q = accept.quality(offer);
+              expect(q >= 0 && q <= 1).toBe(true);
+            }
+            const acceptable = accept.acceptableOffers(offers);
+            expect(acceptable.every((o) => offers.includes(o))).toBe(true);
+            expect(typeof accept.toString()).toBe('string');
+            expect(accept.present && accept.malformed).toBe(false);
           }
-          const acceptable = accept.acceptableOffers(offers);
-          expect(acceptable.every((o) => offers.includes(o))).toBe(true);
-          expect(typeof accept.toString()).toBe('string');
-          expect(accept.present && accept.malformed).toBe(false);
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -385,6 +389,15 @@ describe('properties', () => {
         expect(new AcceptLanguage(h).acceptableOffers(offers)).toEqual(expected);
       }),
     );
+  });
+
+  it('offers named like Object.prototype members are plain strings (regression)', () => {
+    for (const offer of ['__proto__', 'constructor', 'toString']) {
+      expect(new AcceptEncoding('').quality(offer)).toBe(0);
+      expect(new AcceptEncoding('*').acceptableOffers([offer])).toEqual([offer]);
+      expect(new Accept('*/*').quality(offer)).toBe(0);
+      expect(new AcceptLanguage('*').acceptableOffers([offer])).toEqual([offer]);
+    }
   });
 
   it('x-gzip offers keep their place: equal codings are answered in offer order', () => {

@@ -198,13 +198,14 @@ export interface UploadResult {
 /**
  * A raw client uploading `size` bytes with `Content-Length`, writing with backpressure and
  * reading whatever the server sends, until the connection closes. With `halfOpen` it keeps
- * sending after the server's FIN (as curl does) instead of closing at once. `request` is the
+ * sending after the server's FIN (as curl does) instead of closing at once; with
+ * `afterAnswer` it sends the body only once the whole answer has arrived. `request` is the
  * request line and headers, without the blank line.
  */
 export function upload(
   port: number,
   size: number,
-  { request = 'POST /upload HTTP/1.1\r\nHost: 127.0.0.1', halfOpen = false } = {},
+  { request = 'POST /upload HTTP/1.1\r\nHost: 127.0.0.1', halfOpen = false, afterAnswer = false } = {},
 ): { response: Promise<string>; closed: Promise<UploadResult> } {
   const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: halfOpen });
   const chunks: Buffer[] = [];
@@ -233,6 +234,7 @@ export function upload(
       if (!socket.write(piece)) return void socket.once('drain', pump);
     }
   };
-  pump();
+  if (afterAnswer) void response.promise.then(pump);
+  else pump();
   return { response: response.promise, closed };
 }

@@ -125,10 +125,13 @@ export class AcceptCharset extends AcceptHeader {
 }
 
 /** Content-coding aliases recipients treat as equivalent (RFC 9110 §8.4.1.1, §8.4.1.3). */
-const CODING_ALIASES: Record<string, string> = { 'x-gzip': 'gzip', 'x-compress': 'compress' };
+const CODING_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['x-gzip', 'gzip'],
+  ['x-compress', 'compress'],
+]);
 
 function coding(name: string): string {
-  return CODING_ALIASES[name.toLowerCase()] ?? name;
+  return CODING_ALIASES.get(name.toLowerCase()) ?? name;
 }
 
 /**
