@@ -1,115 +1,176 @@
 /**
- * The demo: the four chapter-10 apps under one server, behind a prefix dispatcher.
+ * The demo: the chapter-10 apps, an upload form, static files and a password-protected page
+ * under one server, mounted with `mount()` and wrapped in the classic middleware stack.
  *
- * | Path              | App                            |
- * | ----------------- | ------------------------------ |
- * | `/`               | an HTML index linking the rest |
- * | `/env/`           | examples/environ.ts            |
- * | `/time/raw/`      | examples/time-raw.ts           |
- * | `/time/request/`  | examples/time-request.ts       |
- * | `/time/app/`      | examples/time-application.ts   |
+ * | Path              | App                                                     |
+ * | ----------------- | ------------------------------------------------------- |
+ * | `/`               | an HTML index linking the rest                          |
+ * | `/env/`           | examples/environ.ts                                     |
+ * | `/time/raw/`      | examples/time-raw.ts                                    |
+ * | `/time/request/`  | examples/time-request.ts                                |
+ * | `/time/app/`      | examples/time-application.ts                            |
+ * | `/upload/`        | examples/upload.ts (a file upload form)                 |
+ * | `/static/`        | examples/public, served by `directoryApp`               |
+ * | `/admin/`         | a page behind `basicAuth`, showing `REMOTE_USER`        |
+ * | `/boom/`          | an app that throws, to show the `errors` middleware     |
  *
- * The dispatcher ({@link dispatch}) is written here, in a few lines, to show what mounting
- * means in TSGI: for a request under a prefix it moves the prefix from the front of
- * `PATH_INFO` to the end of `SCRIPT_NAME` and calls the mounted app, so
- * `GET /time/app/` reaches the time app with `SCRIPT_NAME` `/time/app` and `PATH_INFO` `/`.
- * Prefixes match whole path segments only (`/env` matches `/env` and `/env/x`, never
- * `/envelope`); the longest prefix wins; a path no prefix matches goes to the index app,
- * which answers 404 for anything but `/`.
+ * The stack, outermost first: `accessLog` (Apache combined format, on stdout) → `errors`
+ * (an uncaught error becomes a plain 500, logged with its stack to `tsgi.errors`, which is
+ * stderr under the CLI) → `compress` (gzip, deflate or br when the client asks) → `mount`.
  *
- * A path equal to a prefix, such as `/time/app` without the trailing slash, would give the
- * mounted app an empty `PATH_INFO`; the dispatcher answers it with a `308 Permanent Redirect`
- * to the same URL with the slash added (query kept; 308 keeps the method, so a POST is
- * redirected as a POST). The index does the same when the demo itself is mounted and called
- * without the slash. Index links are built from `req.applicationUrl`, so they stay right when
- * the demo is mounted below another prefix.
+ * `mount()` moves the matched prefix from `PATH_INFO` to `SCRIPT_NAME`, so `GET /time/app/`
+ * reaches the time app with `SCRIPT_NAME` `/time/app` and `PATH_INFO` `/`. A prefix requested
+ * without its trailing slash (`/time/app`) would reach the app with an empty `PATH_INFO`;
+ * {@link addSlash} answers it with a `308 Permanent Redirect` to the URL with the slash (query
+ * kept; 308 keeps the method). Index links are built from `req.applicationUrl`, so they stay
+ * right when the demo itself is mounted below another prefix.
+ *
+ * The `/admin` user is `admin`; its password is `$TSGI_DEMO_PASSWORD`, or a random one
+ * generated when this module is loaded. A line on stdout says which, before `Serving on …`.
+ * Under `tsgi serve --workers N` each worker loads the module, so set `$TSGI_DEMO_PASSWORD`
+ * to have one password for all of them.
  *
  * ```sh
  * npm start     # node --conditions=tsgi-source src/cli/main.ts serve examples/demo.ts:app
  * curl http://127.0.0.1:8000/time/app/                          # the time
  * curl -H 'Host: localhost' http://127.0.0.1:8000/time/app/     # 404 Not Found
  * curl -X POST http://127.0.0.1:8000/time/app/                  # 501 Not Implemented
+ * curl -r 0-4 http://127.0.0.1:8000/static/hello.txt            # 206: Hello
+ * curl -u admin:PASSWORD http://127.0.0.1:8000/admin/           # Hello, admin
  * ```
  *
  * @module
  */
+import { randomBytes } from 'node:crypto';
+import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import {
   type App,
   HTTPMethodNotAllowed,
   HTTPNotFound,
   HTTPPermanentRedirect,
-  type HTTPRedirection,
   Request,
   Response,
+  accessLog,
+  basicAuth,
+  compress,
+  directoryApp,
+  errors,
   escapeHtml,
+  mount,
+  staticUsers,
 } from 'tsgi';
 import { app as environApp } from './environ.ts';
 import { app as timeRawApp } from './time-raw.ts';
 import { app as timeRequestApp } from './time-request.ts';
 import { app as timeApplicationApp } from './time-application.ts';
+import { app as uploadApp } from './upload.ts';
 
-/** A mount point: a prefix (`/time/app`: starts with `/`, no trailing `/`), its app, a title. */
-export interface Mount {
-  readonly prefix: string;
-  readonly app: App;
-  readonly title: string;
-}
+/** The folder served at `/static`: examples/public. */
+export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
 
-const MOUNTS: readonly Mount[] = [
-  { prefix: '/env', app: environApp, title: 'The environ dump (raw interface)' },
-  { prefix: '/time/raw', app: timeRawApp, title: 'The time, raw interface' },
-  { prefix: '/time/request', app: timeRequestApp, title: 'The time, with Request and Response' },
-  { prefix: '/time/app', app: timeApplicationApp, title: 'The time, with Request.application' },
-];
+/** The user name of the `/admin` page. */
+export const ADMIN_USER = 'admin';
 
-/** Answers a 308 to the request's URL with a `/` added to the path, keeping the query. */
-function addSlash(req: Request): HTTPRedirection {
-  const query = req.queryString;
-  return new HTTPPermanentRedirect(`${req.pathUrl}/${query ? `?${query}` : ''}`);
+/** Options of {@link createDemo}. */
+export interface DemoOptions {
+  /** The password of {@link ADMIN_USER} on `/admin`. */
+  password: string;
+  /** Where the access log goes, one combined-format line per request; default stdout. */
+  log?: { write(line: string): unknown };
 }
 
 /**
- * A prefix dispatcher: calls the app of the longest mount whose prefix is the start of
- * `PATH_INFO` on a segment boundary, after moving that prefix to the end of `SCRIPT_NAME`;
- * answers 308 to add the slash when `PATH_INFO` equals a prefix; calls `fallback` otherwise.
+ * Wraps `app` so that a request for its mount point without the trailing slash (an empty
+ * `PATH_INFO`) answers `308` to the same URL with `/` added, query kept.
  */
-export function dispatch(mounts: readonly Mount[], fallback: App): App {
-  const sorted = [...mounts].sort((a, b) => b.prefix.length - a.prefix.length);
+export function addSlash(app: App): App {
   return (environ, startResponse) => {
-    const path = environ.PATH_INFO;
-    for (const { prefix, app } of sorted) {
-      if (path === prefix) {
-        const req = new Request(environ);
-        return addSlash(req).getResponse(req).respond(environ, startResponse);
-      }
-      if (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 47 /* / */) {
-        environ.SCRIPT_NAME += prefix;
-        environ.PATH_INFO = path.slice(prefix.length);
-        return app(environ, startResponse);
-      }
-    }
-    return fallback(environ, startResponse);
+    if (environ.PATH_INFO !== '') return app(environ, startResponse);
+    const req = new Request(environ);
+    const query = req.queryString;
+    return new HTTPPermanentRedirect(`${req.pathUrl}/${query ? `?${query}` : ''}`).respond(environ, startResponse);
   };
 }
 
-/** The HTML index at `/`: one link per mount, built from `req.applicationUrl`. */
-const index = Request.application((req) => {
-  if (req.pathInfo === '') return addSlash(req);
+/** The `/admin` page: who `basicAuth` let in (`REMOTE_USER`) and how (`AUTH_TYPE`). */
+const adminPage = Request.application((req) => {
   if (req.pathInfo !== '/') return new HTTPNotFound();
-  if (req.method !== 'GET' && req.method !== 'HEAD') throw new HTTPMethodNotAllowed(['GET', 'HEAD']);
-  const base = req.applicationUrl;
-  const items = MOUNTS.map(
-    ({ prefix, title }) =>
-      `<li><a href="${escapeHtml(`${base}${prefix}/`)}">${escapeHtml(prefix)}/</a> — ${escapeHtml(title)}</li>`,
+  const user = escapeHtml(req.remoteUser ?? '(nobody)');
+  const authType = escapeHtml(String(req.environ.AUTH_TYPE ?? ''));
+  return page(
+    'Admin',
+    `<p>Hello, <strong>${user}</strong>. You are <code>REMOTE_USER</code>, authenticated by ` +
+      `<code>${authType}</code> authentication.</p>`,
   );
-  const html =
-    '<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>tsgi demo</title></head>\n' +
-    '<body>\n<h1>tsgi demo</h1>\n<p>The four WSGI listings of <cite>Foundations of Python Network ' +
-    'Programming</cite>, chapter 10, in TypeScript.</p>\n<ul>\n' +
-    items.join('\n') +
-    '\n</ul>\n</body>\n</html>\n';
-  return new Response(html, { contentType: 'text/html' });
 });
 
-/** The demo app: the four examples mounted under their prefixes, and the index at `/`. */
-export const app: App = dispatch(MOUNTS, index);
+/** Throws on every request: the `errors` middleware answers 500 and logs the stack. */
+const boom: App = () => {
+  throw new Error('boom: a deliberate failure, to show the errors middleware');
+};
+
+/** An HTML page with a title and a body fragment (already escaped). */
+function page(title: string, body: string): Response {
+  return new Response(
+    `<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n` +
+      `<body>\n<h1>${escapeHtml(title)}</h1>\n${body}\n</body>\n</html>\n`,
+    { contentType: 'text/html' },
+  );
+}
+
+/**
+ * Builds the demo app: the routes of the table above, mounted and wrapped in `accessLog` →
+ * `errors` → `compress`. The exported {@link app} is `createDemo` with the password from
+ * `$TSGI_DEMO_PASSWORD` (or a generated one) and the access log on stdout.
+ */
+export function createDemo(options: DemoOptions): App {
+  const routes: ReadonlyArray<readonly [prefix: string, app: App, title: string]> = [
+    ['/env', environApp, 'The environ dump (raw interface)'],
+    ['/time/raw', timeRawApp, 'The time, raw interface'],
+    ['/time/request', timeRequestApp, 'The time, with Request and Response'],
+    ['/time/app', timeApplicationApp, 'The time, with Request.application'],
+    ['/upload', uploadApp, 'Upload files (multipart forms)'],
+    ['/static', directoryApp(PUBLIC_DIR), 'Static files: ETag, 304, byte ranges'],
+    [
+      '/admin',
+      basicAuth(adminPage, { realm: 'tsgi demo admin', verify: staticUsers({ [ADMIN_USER]: options.password }) }),
+      `A page behind HTTP Basic authentication (user ${ADMIN_USER})`,
+    ],
+    ['/boom', boom, 'An uncaught error: a 500, logged'],
+  ];
+
+  const index = Request.application((req) => {
+    if (req.pathInfo !== '/') return new HTTPNotFound();
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HTTPMethodNotAllowed(['GET', 'HEAD']);
+    const base = req.applicationUrl;
+    const items = routes.map(
+      ([prefix, , title]) =>
+        `<li><a href="${escapeHtml(`${base}${prefix}/`)}">${escapeHtml(prefix)}/</a> — ${escapeHtml(title)}</li>`,
+    );
+    return page(
+      'tsgi demo',
+      '<p>The four WSGI listings of <cite>Foundations of Python Network Programming</cite>, chapter 10, ' +
+        'in TypeScript, and a tour of the toolkit: forms and uploads, static files with conditional and ' +
+        'range requests, Basic authentication and error handling. Every response goes through ' +
+        '<code>accessLog</code>, <code>errors</code> and <code>compress</code>.</p>\n<ul>\n' +
+        items.join('\n') +
+        '\n</ul>',
+    );
+  });
+
+  const site = mount([['/', addSlash(index)], ...routes.map(([prefix, app]) => [prefix, addSlash(app)] as const)]);
+  return accessLog(errors(compress(site)), { stream: options.log ?? process.stdout, format: 'combined' });
+}
+
+const chosen = process.env.TSGI_DEMO_PASSWORD;
+const password = chosen || randomBytes(12).toString('base64url');
+console.log(
+  chosen
+    ? `Admin: user ${ADMIN_USER}, password from $TSGI_DEMO_PASSWORD`
+    : `Admin: user ${ADMIN_USER}, password ${password}` +
+        (cluster.isWorker ? ` (worker ${process.pid} only: set $TSGI_DEMO_PASSWORD to share one)` : ''),
+);
+
+/** The demo app served by `npm start`: {@link createDemo} with the password printed above. */
+export const app: App = createDemo({ password });

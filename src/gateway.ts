@@ -77,7 +77,12 @@ export interface Environ {
   'tsgi.input': AsyncIterable<Uint8Array>;
   /** Where apps and middleware log errors. */
   'tsgi.errors': ErrorStream;
-  /** True when the server may run several requests of this process at once. */
+  /**
+   * True when the same app may be invoked at the same time from several threads that share
+   * memory (PEP 3333 `wsgi.multithread`). The Node adapter runs every request on one thread:
+   * false. Requests still interleave at each `await`, so per-request state belongs in the
+   * environ or local variables, never in module-level variables.
+   */
   'tsgi.multithread': boolean;
   /** True when the app may run in several processes. */
   'tsgi.multiprocess': boolean;
@@ -151,7 +156,8 @@ export function parseStatus(status: string): ParsedStatus {
 
 const CONTROL_CHARS = /[\x00-\x08\x0a-\x1f\x7f]/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[\x00\r\n]/;
+/** Anything but HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5 field-value); what Node refuses too. */
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** True when `name` is an RFC 9110 §5.6.2 token, as a field name must be. */
 export function isToken(name: string): boolean {
@@ -159,8 +165,11 @@ export function isToken(name: string): boolean {
 }
 
 /**
- * Checks one header field for the gateway rules: the name is a token and the value has no
- * CR, LF or NUL (RFC 9110 §5.5).
+ * Checks one header field for the gateway rules: the name is a token (RFC 9110 §5.6.2) and the
+ * value is made of field-value characters only (RFC 9110 §5.5): HTAB, SP, visible ASCII and
+ * obs-text (U+0080–U+00FF, sent as one byte each). CR, LF, NUL, other control characters and
+ * anything above U+00FF (`€`, emoji: percent- or RFC 8187-encode those) are refused, as Node's
+ * `writeHead` refuses them.
  *
  * @throws TypeError naming the field when either rule is broken.
  */

@@ -31,8 +31,10 @@ export class BufferedInput implements AsyncIterable<Uint8Array> {
  * @param limit - maximum body size in bytes (default unlimited); checked against
  *   `declaredLength` first, then chunk by chunk while reading, so an oversized body is refused
  *   without being buffered.
- * @throws HTTPContentTooLarge (413) past the limit; HTTPBadRequest (400) when the client
- *   goes away or the stream fails mid-body.
+ * @throws HTTPContentTooLarge (413) past the limit; HTTPBadRequest (400) when the client goes
+ *   away or the stream breaks off mid-body (see {@link isInputError}), the stream error as its
+ *   `cause`; an HTTPException the input itself throws, unchanged; any other error (a bug in an
+ *   input wrapper, a TypeError) unchanged, so it is logged and answered 500.
  */
 export async function readInput(
   input: AsyncIterable<Uint8Array>,
@@ -53,10 +55,36 @@ export async function readInput(
       chunks.push(chunk);
     }
   } catch (error) {
-    if (error instanceof HTTPContentTooLarge) throw error;
-    throw new HTTPBadRequest('The request body could not be read completely.', { cause: error });
+    if (isInputError(error)) {
+      throw new HTTPBadRequest('The request body could not be read completely.', { cause: error });
+    }
+    throw error;
   }
   return concatBytes(chunks, total);
+}
+
+/** Error codes of a request stream that broke off: the client's doing, not the app's. */
+const INPUT_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET', // Node's 'aborted' request, a reset socket
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ERR_STREAM_PREMATURE_CLOSE', // the stream closed before its end
+  'ABORT_ERR', // an AbortSignal fired
+]);
+
+/**
+ * True for an error that says the request body stream broke off: Node's `aborted` request
+ * (code `ECONNRESET`), a socket error (`ECONNABORTED`, `EPIPE`, `ETIMEDOUT`), a stream closed
+ * before its end (`ERR_STREAM_PREMATURE_CLOSE`), an HTTP parse error in the body (`HPE_*`), or
+ * an abort (`AbortError`, `TimeoutError`). Programming errors (a TypeError in an input
+ * wrapper) and anything else are not.
+ */
+export function isInputError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && (INPUT_ERROR_CODES.has(code) || code.startsWith('HPE_'))) return true;
+  return error.name === 'AbortError' || error.name === 'TimeoutError' || error.message === 'aborted';
 }
 
 function tooLarge(limit: number): InstanceType<typeof HTTPContentTooLarge> {

@@ -141,10 +141,15 @@ afterAll(() => {
 
 describe('tsgi serve', () => {
   it('serves examples/demo.ts:app, prints the bound URL, and exits 0 on SIGTERM', async () => {
-    const run = cli(['serve', 'examples/demo.ts:app', '--port', '0']);
+    const run = cli(['serve', 'examples/demo.ts:app', '--port', '0'], { TSGI_DEMO_PASSWORD: undefined });
     const url = await servingUrl(run);
-    expect(run.out.stdout).toMatch(/^Serving on http:\/\/127\.0\.0\.1:\d+\n$/);
+    // The demo prints its generated admin password while loading, before the server listens.
+    const printed = /^Admin: user admin, password (\S+)\nServing on http:\/\/127\.0\.0\.1:\d+\n$/.exec(run.out.stdout);
+    expect(printed, run.out.stdout).not.toBeNull();
     expect(Number(new URL(url).port)).toBeGreaterThan(0);
+    const authorization = `Basic ${Buffer.from(`admin:${printed![1]}`).toString('base64')}`;
+    expect((await get(`${url}/admin/`, { Authorization: authorization })).status).toBe(200);
+    expect((await get(`${url}/admin/`)).status).toBe(401);
 
     const time = await get(`${url}/time/app/`);
     expect(time.status).toBe(200);
@@ -158,6 +163,9 @@ describe('tsgi serve', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.out.stderr).toBe('');
+    // The access log, on stdout: one combined-format line per request.
+    expect(run.out.stdout).toMatch(/^127\.0\.0\.1 - admin \[[^\]]+\] "GET \/admin\/ HTTP\/1\.1" 200 \d+ "-" "-"$/m);
+    expect(run.out.stdout).toMatch(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/env\/ HTTP\/1\.1" 200 \d+ "-" "-"$/m);
   });
 
   it('lets a request in flight finish after SIGTERM', async () => {
@@ -347,10 +355,13 @@ describe('tsgi serve --workers', () => {
     expect(run.out.stdout.match(/Serving on/g)).toHaveLength(1);
   });
 
-  it('the demo runs under workers', async () => {
-    const run = cli(['serve', 'examples/demo.ts:app', '--port', '0', '-w', '2']);
+  it('the demo runs under workers, sharing $TSGI_DEMO_PASSWORD', async () => {
+    const run = cli(['serve', 'examples/demo.ts:app', '--port', '0', '-w', '2'], { TSGI_DEMO_PASSWORD: 'shared secret' });
     const url = await servingUrl(run);
     expect((await get(`${url}/time/app/`)).status).toBe(200);
+    const authorization = `Basic ${Buffer.from('admin:shared secret').toString('base64')}`;
+    for (let i = 0; i < 4; i++) expect((await get(`${url}/admin/`, { Authorization: authorization })).status).toBe(200);
+    expect(run.out.stdout).toContain('Admin: user admin, password from $TSGI_DEMO_PASSWORD\n');
     expect((await get(`${url}/env/`)).body.split('\n')).toContain('tsgi.multiprocess: true');
     run.child.kill('SIGINT');
     expect(await run.exited).toEqual({ code: 0, signal: null });
@@ -387,7 +398,8 @@ describe('tsgi serve --workers', () => {
     const { code } = await run.exited;
     expect(code).toBe(2);
     expect(run.out.stderr).toMatch(/^tsgi: module 'examples\/demo\.ts' has no export 'nope' [^\n]*\n$/);
-    expect(run.out.stdout).toBe('');
+    // The worker printed the demo's admin line while loading it; the server never started.
+    expect(run.out.stdout).not.toContain('Serving on');
   });
 
   it('a missing module under workers: one line, exit 2, no worker started', async () => {

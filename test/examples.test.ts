@@ -1,18 +1,27 @@
 /**
- * Runs every file in examples/: the four chapter-10 apps and the demo that mounts them.
+ * Runs every file in examples/: the four chapter-10 apps, the upload form (more in
+ * test/upload-example.test.ts) and the demo that mounts them behind its middleware stack.
  * The time apps and the demo go over a real socket (their Host check wants 127.0.0.1).
  */
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, type ServerHandle, Request, serve } from 'tsgi';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type App, type ServerHandle, Request, type Response, serve } from 'tsgi';
 import * as demo from '../examples/demo.ts';
 import * as environ from '../examples/environ.ts';
 import * as timeApplication from '../examples/time-application.ts';
 import * as timeRaw from '../examples/time-raw.ts';
 import * as timeRequest from '../examples/time-request.ts';
+import * as upload from '../examples/upload.ts';
+
+// Runs before the imports: the exported demo app takes its admin password from here.
+const ENV_PASSWORD = vi.hoisted(() => {
+  process.env.TSGI_DEMO_PASSWORD = 'from-the-environment';
+  return 'from-the-environment';
+});
 
 const EXAMPLES: Record<string, { app: App }> = {
   'demo.ts': demo,
@@ -20,12 +29,15 @@ const EXAMPLES: Record<string, { app: App }> = {
   'time-application.ts': timeApplication,
   'time-raw.ts': timeRaw,
   'time-request.ts': timeRequest,
+  'upload.ts': upload,
 };
 
 interface Reply {
   status: number;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** The body bytes as received (still compressed when Content-Encoding says so). */
+  raw: Buffer;
 }
 
 /** One request with node:http, so the Host header (or its absence) is ours to choose. */
@@ -41,9 +53,10 @@ function request(
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-        );
+        res.on('end', () => {
+          const raw = Buffer.concat(chunks);
+          resolve({ status: res.statusCode!, headers: res.headers, body: raw.toString('utf8'), raw });
+        });
         res.on('error', reject);
       },
     );
@@ -85,6 +98,7 @@ describe('examples/', () => {
   it.each(Object.keys(EXAMPLES))('%s exports an app that answers GET / without a server error', async (name) => {
     const { app } = EXAMPLES[name]!;
     expect(typeof app).toBe('function');
+    // The exported demo logs to stdout; this test runs it once as it is.
     const server = await serve(app, { port: 0 });
     try {
       const reply = await request(server.url, '/');
@@ -206,10 +220,45 @@ describe('examples/time-application.ts', () => {
   });
 });
 
+
+/** A demo with a known password, its access log and error log captured. */
+async function startDemo(): Promise<{ server: ServerHandle; accessLines: string[]; errorLog: string[] }> {
+  const accessLines: string[] = [];
+  const errorLog: string[] = [];
+  const app = demo.createDemo({ password: PASSWORD, log: { write: (line: string) => accessLines.push(line) } });
+  const server = await serve(app, { port: 0, errors: { write: (text: string) => void errorLog.push(text) } });
+  return { server, accessLines, errorLog };
+}
+
+const PASSWORD = 'correct horse';
+
+/** `Authorization: Basic …` for a user and password. */
+function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+/**
+ * Polls until `find` answers something. The access log line is written when the server has
+ * finished the body, which may be just after the client has read it all.
+ */
+async function eventually<T>(find: () => T | undefined): Promise<T> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error('not found in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const ROUTES = ['/env/', '/time/raw/', '/time/request/', '/time/app/', '/upload/', '/static/', '/admin/', '/boom/'];
+
 describe('examples/demo.ts over a socket', () => {
   let server: ServerHandle;
+  let accessLines: string[];
+  let errorLog: string[];
   beforeAll(async () => {
-    server = await serve(demo.app, { port: 0 });
+    ({ server, accessLines, errorLog } = await startDemo());
   });
   afterAll(() => server.close());
 
@@ -246,7 +295,7 @@ describe('examples/demo.ts over a socket', () => {
     expect(lines).toContain('REQUEST_URI: /env/a/b?c=d');
   });
 
-  it.each(['/env', '/time/raw', '/time/request', '/time/app'])('redirects %s to add the slash (308, query kept)', async (path) => {
+  it.each(ROUTES.map((route) => route.slice(0, -1)))('redirects %s to add the slash (308, query kept)', async (path) => {
     const reply = await request(server.url, `${path}?x=1`);
     expect(reply.status).toBe(308);
     expect(reply.headers.location).toBe(`${server.url}${path}/?x=1`);
@@ -256,19 +305,17 @@ describe('examples/demo.ts over a socket', () => {
   });
 
   it('matches prefixes on segment boundaries only', async () => {
-    for (const path of ['/envelope', '/time/apple/', '/time', '/time/', '/timer/app/', '/nothing']) {
+    for (const path of ['/envelope', '/time/apple/', '/time', '/time/', '/timer/app/', '/nothing', '/statics/', '/administrator']) {
       const reply = await request(server.url, path);
       expect(reply.status, path).toBe(404);
     }
   });
 
-  it('serves an HTML index at / linking every mount with absolute URLs', async () => {
+  it('serves an HTML index at / linking every route with absolute URLs', async () => {
     const reply = await request(server.url, '/');
     expect(reply.status).toBe(200);
     expect(reply.headers['content-type']).toBe('text/html; charset=utf-8');
-    for (const prefix of ['/env/', '/time/raw/', '/time/request/', '/time/app/']) {
-      expect(reply.body).toContain(`<a href="${server.url}${prefix}">`);
-    }
+    for (const route of ROUTES) expect(reply.body).toContain(`<a href="${server.url}${route}">`);
   });
 
   it('answers 405 with Allow for a POST to the index', async () => {
@@ -276,60 +323,230 @@ describe('examples/demo.ts over a socket', () => {
     expect(reply.status).toBe(405);
     expect(reply.headers.allow).toMatch(/GET/);
   });
+
+  describe('/static: examples/public by directoryApp', () => {
+    const file = (name: string) => readFileSync(new URL(`../examples/public/${name}`, import.meta.url), 'utf8');
+
+    it('serves index.html for /static/ and each file with its content type', async () => {
+      const index = await request(server.url, '/static/');
+      expect(index.status).toBe(200);
+      expect(index.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(index.body).toBe(file('index.html'));
+      const types = { 'hello.txt': 'text/plain; charset=utf-8', 'style.css': 'text/css; charset=utf-8', 'logo.svg': 'image/svg+xml' };
+      for (const [name, type] of Object.entries(types)) {
+        const reply = await request(server.url, `/static/${name}`);
+        expect(reply.status, name).toBe(200);
+        expect(reply.headers['content-type'], name).toBe(type);
+        expect(reply.body, name).toBe(file(name));
+        expect(reply.headers['last-modified'], name).toBeDefined();
+      }
+    });
+
+    it('answers 304 without a body when If-None-Match has the ETag', async () => {
+      const first = await request(server.url, '/static/hello.txt');
+      const etag = first.headers.etag!;
+      expect(etag).toMatch(/^(W\/)?"[^"]+"$/);
+      const again = await request(server.url, '/static/hello.txt', { headers: { 'If-None-Match': etag } });
+      expect(again.status).toBe(304);
+      expect(again.body).toBe('');
+      expect(again.headers.etag).toBe(etag);
+      const other = await request(server.url, '/static/hello.txt', { headers: { 'If-None-Match': '"something-else"' } });
+      expect(other.status).toBe(200);
+    });
+
+    it('answers a byte range with 206 and Content-Range', async () => {
+      const size = Buffer.byteLength(file('hello.txt'));
+      const reply = await request(server.url, '/static/hello.txt', { headers: { Range: 'bytes=0-4' } });
+      expect(reply.status).toBe(206);
+      expect(reply.body).toBe('Hello');
+      expect(reply.headers['content-range']).toBe(`bytes 0-4/${size}`);
+      const unsatisfiable = await request(server.url, '/static/hello.txt', { headers: { Range: `bytes=${size + 10}-` } });
+      expect(unsatisfiable.status).toBe(416);
+      expect(unsatisfiable.headers['content-range']).toBe(`bytes */${size}`);
+    });
+
+    it('never serves a file outside examples/public', async () => {
+      const secret = '"name": "tsgi"'; // from package.json, two folders up
+      const cleaned: Array<[string, string]> = [
+        ['/static/../package.json', '/package.json'],
+        ['/static/..%2f..%2fpackage.json', '/package.json'],
+        ['/static/%2e%2e/%2e%2e/package.json', '/package.json'],
+        ['/static/%2fetc%2fpasswd', '/static/etc/passwd'],
+      ];
+      for (const [path, target] of cleaned) {
+        const reply = await request(server.url, path);
+        // mount cleans the path first: a 308 to its clean form, which answers 404.
+        expect(reply.status, path).toBe(308);
+        expect(new URL(reply.headers.location!).pathname, path).toBe(target);
+        expect((await request(server.url, target)).status, target).toBe(404);
+      }
+      for (const path of ['/static/..%5c..%5cpackage.json', '/static/%5c..%5cpackage.json', '/static/.hidden', '/static/missing.txt']) {
+        const reply = await request(server.url, path);
+        expect(reply.status, path).toBe(404);
+        expect(reply.body, path).not.toContain(secret);
+      }
+    });
+
+    it('answers 405 for a POST', async () => {
+      const reply = await request(server.url, '/static/hello.txt', { method: 'POST' });
+      expect(reply.status).toBe(405);
+      expect(reply.headers.allow).toBe('GET, HEAD');
+    });
+  });
+
+  describe('/admin: basicAuth', () => {
+    it('answers 401 with a Basic challenge without credentials, or with wrong ones', async () => {
+      for (const headers of [{} as Record<string, string>, { Authorization: basic('admin', 'wrong') }, { Authorization: basic('root', PASSWORD) }, { Authorization: 'Bearer x' }]) {
+        const reply = await request(server.url, '/admin/', { headers });
+        expect(reply.status, JSON.stringify(headers)).toBe(401);
+        expect(reply.headers['www-authenticate']).toBe('Basic realm="tsgi demo admin", charset="UTF-8"');
+        expect(reply.body).not.toContain('Hello');
+      }
+    });
+
+    it('answers 200 with the page showing REMOTE_USER, and logs the user', async () => {
+      const reply = await request(server.url, '/admin/?who', { headers: { Authorization: basic('admin', PASSWORD) } });
+      expect(reply.status).toBe(200);
+      expect(reply.headers['content-type']).toBe('text/html; charset=utf-8');
+      expect(reply.body).toContain('Hello, <strong>admin</strong>');
+      expect(reply.body).toContain('<code>Basic</code>');
+      const line = await eventually(() => accessLines.find((l) => l.includes('"GET /admin/?who ')));
+      expect(line).toMatch(/^127\.0\.0\.1 - admin \[/);
+    });
+  });
+
+  describe('compression', () => {
+    it('gzips the index for Accept-Encoding: gzip, with Vary', async () => {
+      const reply = await request(server.url, '/', { headers: { 'Accept-Encoding': 'gzip' } });
+      expect(reply.status).toBe(200);
+      expect(reply.headers['content-encoding']).toBe('gzip');
+      expect(reply.headers.vary).toMatch(/Accept-Encoding/i);
+      const html = gunzipSync(reply.raw).toString('utf8');
+      expect(html).toContain('<h1>tsgi demo</h1>');
+      expect(Buffer.byteLength(html)).toBeGreaterThan(reply.raw.length);
+    });
+
+    it('sends the index as it is without Accept-Encoding, still with Vary', async () => {
+      const reply = await request(server.url, '/');
+      expect(reply.headers['content-encoding']).toBeUndefined();
+      expect(reply.headers.vary).toMatch(/Accept-Encoding/i);
+      expect(reply.body).toContain('<h1>tsgi demo</h1>');
+    });
+
+    it('picks br when the client prefers it', async () => {
+      const reply = await request(server.url, '/', { headers: { 'Accept-Encoding': 'gzip;q=0.5, br' } });
+      expect(reply.headers['content-encoding']).toBe('br');
+      expect(brotliDecompressSync(reply.raw).toString('utf8')).toContain('<h1>tsgi demo</h1>');
+    });
+  });
+
+  it('writes one combined-format access log line per request', async () => {
+    const reply = await request(server.url, '/time/app/?x=1', {
+      headers: { Referer: 'http://example.com/from', 'User-Agent': 'demo-test/1.0' },
+    });
+    const line = await eventually(() => accessLines.find((l) => l.includes('"demo-test/1.0"')));
+    expect(line).toMatch(
+      /^127\.0\.0\.1 - - \[\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\] "GET \/time\/app\/\?x=1 HTTP\/1\.1" 200 (\d+) "http:\/\/example\.com\/from" "demo-test\/1\.0"\n$/,
+    );
+    expect(Number(/" 200 (\d+) "/.exec(line)![1])).toBe(reply.raw.length);
+  });
+
+  it('round-trips an upload at /upload/', async () => {
+    const form = await request(server.url, '/upload/');
+    expect(form.status).toBe(200);
+    expect(form.body).toContain('action="/upload/"');
+    const fd = new FormData();
+    fd.append('note', 'from the demo test');
+    fd.append('files', new Blob(['hello, upload'], { type: 'text/plain' }), 'hello.txt');
+    fd.append('files', new Blob([new Uint8Array(2048)], { type: 'application/octet-stream' }), 'zeros.bin');
+    const res = await fetch(`${server.url}/upload/`, { method: 'POST', body: fd });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('<h1>Received 2 files</h1>');
+    expect(html).toContain('<p>Note: from the demo test</p>');
+    expect(html).toContain('<tr><td>hello.txt</td><td>text/plain</td><td>13</td></tr>');
+    expect(html).toContain('<tr><td>zeros.bin</td><td>application/octet-stream</td><td>2048</td></tr>');
+  });
+
+  it('answers an uncaught error with a plain 500 and logs it with its stack', async () => {
+    const reply = await request(server.url, '/boom/', { headers: { Accept: 'text/plain' } });
+    expect(reply.status).toBe(500);
+    expect(reply.body).toMatch(/^500 Internal Server Error/);
+    expect(reply.body).not.toContain('deliberate');
+    const logged = await eventually(() => errorLog.find((text) => text.includes('/boom/')));
+    expect(logged).toMatch(new RegExp(`^\\[tsgi\\] GET ${server.url}/boom/ 500: Error: boom: a deliberate failure`));
+    expect(logged).toMatch(/\n {4}at /);
+    const json = await request(server.url, '/boom/', { headers: { Accept: 'application/json' } });
+    expect(JSON.parse(json.body)).toMatchObject({ code: 500 });
+    const line = await eventually(() => accessLines.find((l) => l.includes('"GET /boom/ ')));
+    expect(line).toContain('" 500 ');
+  });
+});
+
+describe('examples/demo.ts exported app', () => {
+  it('takes the admin password from $TSGI_DEMO_PASSWORD', async () => {
+    const ok = Request.blank('/admin/', { headers: { Authorization: basic(demo.ADMIN_USER, ENV_PASSWORD) } });
+    expect((await ok.getResponse(demo.app)).statusCode).toBe(200);
+    const refused = Request.blank('/admin/', { headers: { Authorization: basic(demo.ADMIN_USER, PASSWORD) } });
+    expect((await refused.getResponse(demo.app)).statusCode).toBe(401);
+  });
 });
 
 describe('examples/demo.ts mounted below another prefix', () => {
+  const app = demo.createDemo({ password: PASSWORD, log: { write: () => {} } });
+  /** The demo's answer, its body buffered (the middleware stack streams it). */
+  async function get(req: Request): Promise<Response> {
+    const res = await req.getResponse(app);
+    await res.readBody();
+    return res;
+  }
+
   it('builds index links from applicationUrl', async () => {
-    const res = await Request.blank('/', { baseUrl: 'https://example.com/demo' }).getResponse(demo.app);
+    const res = await get(Request.blank('/', { baseUrl: 'https://example.com/demo' }));
     expect(res.statusCode).toBe(200);
     expect(res.text).toContain('<a href="https://example.com/demo/time/app/">');
-    expect(res.text).toContain('<a href="https://example.com/demo/env/">');
+    expect(res.text).toContain('<a href="https://example.com/demo/static/">');
   });
 
   it('redirects the mount point without its slash to the index', async () => {
-    const res = await Request.blank('', { baseUrl: 'https://example.com/demo' }).getResponse(demo.app);
+    const res = await get(Request.blank('', { baseUrl: 'https://example.com/demo' }));
     expect(res.statusCode).toBe(308);
     expect(res.headers.get('Location')).toBe('https://example.com/demo/');
   });
 
   it('keeps the outer SCRIPT_NAME when mounting an app', async () => {
-    const res = await Request.blank('/env/x', { baseUrl: 'https://example.com/demo' }).getResponse(demo.app);
+    const res = await get(Request.blank('/env/x', { baseUrl: 'https://example.com/demo' }));
     expect(res.text.split('\n')).toContain('SCRIPT_NAME: /demo/env');
     expect(res.text.split('\n')).toContain('PATH_INFO: /x');
   });
 
+  it('keeps the prefix in the upload form action', async () => {
+    const res = await get(Request.blank('/upload/', { baseUrl: 'https://example.com/demo' }));
+    expect(res.text).toContain('action="/demo/upload/"');
+  });
+
   it('HTML-escapes the links (the host comes from the client)', async () => {
-    const res = await Request.blank('/', { headers: { Host: "a'b&c" } }).getResponse(demo.app);
+    const res = await get(Request.blank('/', { headers: { Host: "a'b&c" } }));
     expect(res.text).toContain('href="http://a&#39;b&amp;c/env/"');
     expect(res.text).not.toContain("a'b");
   });
 });
 
-describe('dispatch() of examples/demo.ts', () => {
+describe('addSlash() of examples/demo.ts', () => {
   const echo: App = (environ, start) => {
     start('200 OK', [['Content-Type', 'text/plain']]);
     return [new TextEncoder().encode(`${environ.SCRIPT_NAME}|${environ.PATH_INFO}`)];
   };
-  const fallback: App = (environ, start) => {
-    start('404 Not Found', [['Content-Type', 'text/plain']]);
-    return [new TextEncoder().encode(`fallback ${environ.SCRIPT_NAME}|${environ.PATH_INFO}`)];
-  };
-  const app = demo.dispatch(
-    [
-      { prefix: '/a', app: echo, title: 'a' },
-      { prefix: '/a/b', app: echo, title: 'a/b' },
-    ],
-    fallback,
-  );
+  const app = demo.addSlash(echo);
 
-  it('prefers the longest prefix', async () => {
-    expect((await Request.blank('/a/b/c').getResponse(app)).text).toBe('/a/b|/c');
-    expect((await Request.blank('/a/bc').getResponse(app)).text).toBe('/a|/bc');
-    expect((await Request.blank('/a/').getResponse(app)).text).toBe('/a|/');
+  it('passes requests with a path through untouched', async () => {
+    expect((await Request.blank('/x', { baseUrl: 'http://h/m' }).getResponse(app)).text).toBe('/m|/x');
+    expect((await Request.blank('/', { baseUrl: 'http://h/m' }).getResponse(app)).text).toBe('/m|/');
   });
 
-  it('leaves the environ alone for the fallback', async () => {
-    expect((await Request.blank('/ab').getResponse(app)).text).toBe('fallback |/ab');
-    expect((await Request.blank('/').getResponse(app)).text).toBe('fallback |/');
+  it('answers 308 to the URL with a slash for an empty PATH_INFO, query kept', async () => {
+    const res = await Request.blank('?a=1&b', { baseUrl: 'http://h/m%20n' }).getResponse(app);
+    expect(res.statusCode).toBe(308);
+    expect(res.headers.get('Location')).toBe('http://h/m%20n/?a=1&b');
   });
 });

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { type App, HTTPNotFound, Request } from 'tsgi';
+import { type App, HTTPNotFound, Headers, Request, assertHeader } from 'tsgi';
 import { bytes, dechunk, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
 
 /** Expects a plain 500 answer and a log entry naming the request line and `pattern`. */
@@ -299,6 +299,41 @@ describe('invalid status and headers are app errors, never sent', () => {
         return [bytes('body')];
       }, /header|Invalid character|HTTP token|invalid/i);
       expect(raw).not.toContain('X-Injected');
+      expect(raw).not.toContain('X-Good');
+    });
+  }
+
+  it('a header value with a character Node refuses (\\x01, €) is refused by assertHeader first', () => {
+    // Every code point up to U+02FF, and a few beyond: assertHeader and Node agree.
+    const samples = [...Array.from({ length: 0x300 }, (_, i) => i), 0x20ac, 0xfffd, 0x1f600];
+    for (const code of samples) {
+      const value = `a${String.fromCodePoint(code)}b`;
+      let nodeRefuses = false;
+      try {
+        http.validateHeaderValue('X-Test', value);
+      } catch {
+        nodeRefuses = true;
+      }
+      let gatewayRefuses = false;
+      try {
+        assertHeader('X-Test', value);
+      } catch (error) {
+        expect(error).toBeInstanceOf(TypeError);
+        gatewayRefuses = true;
+      }
+      expect([code.toString(16), gatewayRefuses]).toEqual([code.toString(16), nodeRefuses]);
+    }
+    expect(() => new Headers([['X-Price', '5 €']])).toThrow(TypeError);
+    expect(() => new Headers().set('X-Ctl', 'a\x01')).toThrow(TypeError);
+    expect(new Headers([['X-Latin', 'caf\u00e9\tx']]).get('X-Latin')).toBe('caf\u00e9\tx');
+  });
+
+  for (const value of ['a\x01b', 'a\x7fb', '5 \u20ac']) {
+    it(`header value ${JSON.stringify(value)} from the app answers 500 without sending it`, async () => {
+      const raw = await expect500((_e, startResponse) => {
+        startResponse('200 OK', [['X-Good', 'ok'], ['X-Bad', value]]);
+        return [bytes('body')];
+      }, /X-Bad|Invalid character/);
       expect(raw).not.toContain('X-Good');
     });
   }

@@ -221,7 +221,14 @@ export function upload(
     const length = /\r\ncontent-length: *(\d+)/i.exec(text);
     if (end !== -1 && length && text.length >= end + 4 + Number(length[1])) response.resolve(text);
   });
-  socket.on('end', () => (ended = true));
+  // A half-open client closes its side once it has sent everything and the server has ended.
+  const finish = () => {
+    if (ended && sent >= size) socket.end();
+  };
+  socket.on('end', () => {
+    ended = true;
+    finish();
+  });
   socket.on('error', (err) => (error = err));
   const closed = new Promise<UploadResult>((resolve) => {
     socket.on('close', () => resolve({ raw: Buffer.concat(chunks).toString('latin1'), sent, ended, error }));
@@ -233,6 +240,7 @@ export function upload(
       sent += piece.byteLength;
       if (!socket.write(piece)) return void socket.once('drain', pump);
     }
+    finish();
   };
   if (afterAnswer) void response.promise.then(pump);
   else pump();

@@ -43,7 +43,7 @@ function liveInput(chunks: string[], options: { failAfter?: number } = {}) {
     async *[Symbol.asyncIterator]() {
       try {
         for (const chunk of chunks) {
-          if (options.failAfter !== undefined && state.pulled >= options.failAfter) throw new Error('connection reset');
+          if (options.failAfter !== undefined && state.pulled >= options.failAfter) throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' }); // as Node's request stream
           state.pulled++;
           yield enc.encode(chunk);
         }

@@ -7,9 +7,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import Negotiator from 'negotiator';
 import { type Environ, describe } from '../gateway.ts';
 import { EnvironHeaders } from '../datastructures/environ-headers.ts';
+import { Accept } from '../http/accept.ts';
 import { escapeHtml } from '../exceptions.ts';
 import { Response } from '../response.ts';
 
@@ -239,15 +239,12 @@ export async function debugResponse(error: unknown, environ: Environ): Promise<R
     'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
     'X-Content-Type-Options': 'nosniff',
   };
-  let type = 'text/plain';
+  // A malformed or absent Accept counts as absent: plain text, the first offer.
   const accept = environ.HTTP_ACCEPT;
-  if (typeof accept === 'string' && accept !== '') {
-    try {
-      type = new Negotiator({ headers: { accept } }).mediaType(['text/plain', 'text/html', 'application/json']) ?? 'text/plain';
-    } catch {
-      type = 'text/plain';
-    }
-  }
+  const type = new Accept(typeof accept === 'string' ? accept : null).bestMatch(
+    ['text/plain', 'text/html', 'application/json'],
+    'text/plain',
+  );
   if (type === 'text/html') {
     return new Response(await renderTraceback(error, environ), { status: 500, headers, contentType: 'text/html' });
   }

@@ -1,0 +1,153 @@
+/**
+ * Header converters for the wrappers' attributes (see `descriptors.ts`): each turns the raw
+ * header text into the value an attribute answers (never throwing: a malformed header reads
+ * as absent) and a value set back into header text (throwing on an invalid value).
+ *
+ * @module
+ */
+import { parse as parseContentDisposition } from 'content-disposition';
+import type { Converter } from './descriptors.ts';
+import { type MediaType, parseMediaType } from './http/media-type.ts';
+import { type RetryAfter, formatDeltaSeconds, formatHttpDate, formatRetryAfter, parseDeltaSeconds, parseHttpDate, parseRetryAfter } from './http/dates.ts';
+import { type EntityTag, formatETag, parseETag } from './http/etag.ts';
+import { type ByteRange, type ContentRange, formatContentRange, parseContentRange } from './http/range.ts';
+import { type Challenge, formatWwwAuthenticate, parseWwwAuthenticate } from './http/www-authenticate.ts';
+
+/**
+ * An instant for a date header: a `Date`, a number of **milliseconds** since the epoch (as
+ * `Date.now()` or `stat.mtimeMs` give), or an HTTP-date string.
+ */
+export type HttpDateInit = Date | number | string;
+
+/** The disposition type and parameters of `Content-Disposition` (RFC 6266), names lower-cased. */
+export interface ContentDispositionValue {
+  /** `attachment`, `inline`, …, lower-cased. */
+  type: string;
+  /** Parameters such as `filename`, names lower-cased; a `filename*` (RFC 8187) is decoded into `filename`. */
+  parameters: Record<string, string>;
+}
+
+/** The raw text as is; `null` when absent. */
+export const text: Converter<string | null> = {
+  parse: (raw) => raw,
+  format: (value) => value,
+};
+
+/** Parsed by `parse` (often into a header object: `Accept`, `ETagSet`…), set as raw text. */
+export function parsed<T>(parse: (raw: string | null) => T): Converter<T, string | null> {
+  return { parse, format: text.format };
+}
+
+/**
+ * A date, as `parseHttpDate` reads it (`null` when absent or not an HTTP-date); set a
+ * {@link HttpDateInit}, sent to the second.
+ *
+ * @throws RangeError for an invalid date; TypeError for a string that is not an HTTP-date.
+ */
+export const httpDate: Converter<Date | null, HttpDateInit | null> = {
+  parse: (raw) => parseHttpDate(raw),
+  format: (value) => (value === null ? null : formatHttpDate(toDate(value))),
+};
+
+function toDate(value: HttpDateInit): Date {
+  if (typeof value !== 'string') return new Date(value);
+  const date = parseHttpDate(value);
+  if (date === null) throw new TypeError(`not an HTTP-date: ${JSON.stringify(value)}`);
+  return date;
+}
+
+/** Whole **seconds** (RFC 9111 §1.2.2); `null` when absent or invalid. @throws RangeError for a negative or fractional number. */
+export const deltaSeconds: Converter<number | null> = {
+  parse: (raw) => parseDeltaSeconds(raw),
+  format: (value) => (value === null ? null : formatDeltaSeconds(value)),
+};
+
+/** `Retry-After` (RFC 9110 §10.2.3): `{ seconds }` or `{ date }`; set seconds or a Date. */
+export const retryAfter: Converter<RetryAfter | null, number | Date | null> = {
+  parse: (raw) => parseRetryAfter(raw),
+  format: (value) => (value === null ? null : formatRetryAfter(value)),
+};
+
+/**
+ * A byte count (`Content-Length`): digits matching `pattern`, else `null`.
+ *
+ * @throws TypeError when set to anything but a non-negative safe integer or `null`.
+ */
+export function byteCount(pattern: RegExp): Converter<number | null> {
+  return {
+    parse: (raw) => (raw !== null && pattern.test(raw) ? Number(raw) : null),
+    format(value) {
+      if (value !== null && !(Number.isSafeInteger(value) && value >= 0)) {
+        throw new TypeError(`invalid Content-Length: ${value}`);
+      }
+      return value === null ? null : String(value);
+    },
+  };
+}
+
+/** An entity tag (`{ tag, weak }`); set an opaque or quoted tag, `{ tag, weak }` or `{ value, weak }`. */
+export const etag: Converter<EntityTag | null, string | EntityTag | { value: string; weak?: boolean } | null> = {
+  parse: (raw) => parseETag(raw),
+  format(value) {
+    if (value === null) return null;
+    if (typeof value === 'string' || 'tag' in value) return formatETag(value);
+    return formatETag({ tag: value.value, weak: value.weak ?? false });
+  },
+};
+
+/** A comma-separated list, trimmed, empty elements dropped; set a value, a list or `null`. */
+export const list: Converter<string[], string | Iterable<string> | null> = {
+  parse(raw) {
+    const out: string[] = [];
+    for (const item of raw?.split(',') ?? []) {
+      const value = item.trim();
+      if (value !== '') out.push(value);
+    }
+    return out;
+  },
+  format: (value) => (value === null || typeof value === 'string' ? value : [...value].join(', ')),
+};
+
+/** `Content-Range` (RFC 9110 §14.4); set a header value or `{ range, size }`. */
+export const contentRange: Converter<ContentRange | null, string | { range: ByteRange | null; size: number | null } | null> = {
+  parse: (raw) => parseContentRange(raw),
+  format: (value) => (value === null || typeof value === 'string' ? value : formatContentRange(value.range, value.size)),
+};
+
+/** `Content-Disposition` (RFC 6266) by `content-disposition`; `null` when absent, malformed or without a type. */
+export const contentDisposition: Converter<ContentDispositionValue | null, string | null> = {
+  parse(raw) {
+    if (raw === null) return null;
+    try {
+      const value = parseContentDisposition(raw);
+      return value.type === '' ? null : { type: value.type, parameters: { ...value.parameters } };
+    } catch {
+      return null;
+    }
+  },
+  format: text.format,
+};
+
+/** `WWW-Authenticate` (RFC 9110 §11.6.1) challenges; set challenges or a header value. */
+export const wwwAuthenticate: Converter<Challenge[] | null, Challenge | readonly Challenge[] | string | null> = {
+  parse: (raw) => parseWwwAuthenticate(raw),
+  format: (value) => (value === null || typeof value === 'string' ? value : formatWwwAuthenticate(value)),
+};
+
+const mediaTypes = new Map<string, MediaType>();
+
+/**
+ * `parseMediaType(raw)`, frozen and remembered (a few hundred distinct values at most), since
+ * a response reads its `Content-Type` several times. Never throws.
+ */
+export function mediaTypeOf(raw: string | null | undefined): Readonly<MediaType> {
+  const key = raw ?? '';
+  let value = mediaTypes.get(key);
+  if (value === undefined) {
+    const { type, parameters } = parseMediaType(key);
+    value = Object.freeze({ type, parameters: Object.freeze(parameters) });
+    if (mediaTypes.size >= 256) mediaTypes.clear();
+    mediaTypes.set(key, value);
+  }
+  return value;
+}

@@ -1,0 +1,122 @@
+/**
+ * readInput: which errors while reading a body become 400 (the client's stream broke off) and
+ * which pass through unchanged (bugs, HTTP exceptions); limits; a real client hanging up.
+ */
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import {
+  BufferedInput,
+  HTTPBadRequest,
+  HTTPContentTooLarge,
+  HTTPForbidden,
+  Request,
+  isInputError,
+  readInput,
+} from 'tsgi';
+import { bytes, deferred, start } from './node-helpers.ts';
+
+/** An input that yields `chunks`, then throws `error`. */
+function failing(error: unknown, chunks = ['ab']): AsyncIterable<Uint8Array> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (const chunk of chunks) yield bytes(chunk);
+      throw error;
+    },
+  };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });
+
+describe('readInput: errors while reading', () => {
+  const streamErrors: Array<[string, Error]> = [
+    ["Node's aborted request (ECONNRESET)", withCode('aborted', 'ECONNRESET')],
+    ['a premature close', withCode('Premature close', 'ERR_STREAM_PREMATURE_CLOSE')],
+    ['a broken pipe', withCode('write EPIPE', 'EPIPE')],
+    ['a body the HTTP parser refused', withCode('Parse Error: Invalid character in chunk size', 'HPE_INVALID_CHUNK_SIZE')],
+    ['an AbortError', new DOMException('This operation was aborted', 'AbortError')],
+    ['a TimeoutError', new DOMException('timed out', 'TimeoutError')],
+    ["an 'aborted' error without a code", new Error('aborted')],
+  ];
+  for (const [what, error] of streamErrors) {
+    it(`${what} becomes 400 with the stream error as its cause`, async () => {
+      expect(isInputError(error)).toBe(true);
+      const thrown = await rejection(readInput(failing(error)));
+      expect(thrown).toBeInstanceOf(HTTPBadRequest);
+      expect((thrown as Error).cause).toBe(error);
+    });
+  }
+
+  const otherErrors: Array<[string, unknown]> = [
+    ['a TypeError from a buggy input wrapper', new TypeError("Cannot read properties of undefined (reading 'x')")],
+    ['a RangeError', new RangeError('Invalid array length')],
+    ['an error of the backing store', new Error('database unavailable')],
+    ['a thrown non-error', 'boom'],
+    ['an error with an unrelated code', withCode('no such file', 'ENOENT')],
+  ];
+  for (const [what, error] of otherErrors) {
+    it(`${what} passes through unchanged`, async () => {
+      expect(isInputError(error)).toBe(false);
+      expect(await rejection(readInput(failing(error)))).toBe(error);
+    });
+  }
+
+  it('an HTTPException thrown by the input passes through unchanged', async () => {
+    const forbidden = new HTTPForbidden('no uploads here');
+    expect(await rejection(readInput(failing(forbidden)))).toBe(forbidden);
+  });
+
+  it('the limit answers 413 while reading, and before reading for a declared length', async () => {
+    expect(await rejection(readInput(failing(new Error('unused'), ['abc', 'def']), 5))).toBeInstanceOf(HTTPContentTooLarge);
+    let pulled = false;
+    const untouched: AsyncIterable<Uint8Array> = {
+      async *[Symbol.asyncIterator]() {
+        pulled = true;
+        yield bytes('x');
+      },
+    };
+    expect(await rejection(readInput(untouched, 5, 6))).toBeInstanceOf(HTTPContentTooLarge);
+    expect(pulled).toBe(false);
+    expect(await readInput(new BufferedInput(bytes('abc')), 3)).toEqual(bytes('abc'));
+  });
+});
+
+describe('readInput over a real socket', () => {
+  it('a client that hangs up mid-body: Request.bytes() rejects with 400, caused by the reset', async () => {
+    const outcome = deferred<unknown>();
+    const reading = deferred();
+    const server = await start(
+      Request.application(async (req) => {
+        reading.resolve();
+        try {
+          await req.bytes();
+          outcome.resolve('read');
+        } catch (error) {
+          outcome.resolve(error);
+          throw error;
+        }
+        throw new Error('unreachable');
+      }),
+    );
+    const req = http.request(`${server.url}/up`, {
+      method: 'POST',
+      agent: false,
+      headers: { 'Content-Length': '100000' },
+    });
+    req.on('error', () => {});
+    req.write('x'.repeat(1000));
+    await reading.promise;
+    req.destroy();
+    const error = await outcome.promise;
+    expect(error).toBeInstanceOf(HTTPBadRequest);
+    expect(isInputError((error as Error).cause)).toBe(true);
+  });
+});
