@@ -4,28 +4,58 @@
  * tsgi.signal aborts), graceful close(), and the server outliving crashing requests.
  */
 import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type Body, Request, Response, serve } from 'tsgi';
 import { bytes, deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
 
 const CHUNK = new Uint8Array(64 * 1024).fill(120);
-const TOTAL_CHUNKS = 1024; // 64 MiB: far more than the kernel buffers of a paused connection
+const MiB = 1024 * 1024;
 
-/** Waits until `read()` has not changed for `quiet` ms (the producer is blocked). */
-async function settle(read: () => number, quiet = 100): Promise<number> {
+/** The largest value of a Linux `tcp_wmem`/`tcp_rmem` triple (the autotuning limit), in bytes. */
+function kernelLimit(name: string, fallback: number): number {
+  try {
+    const max = Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8').trim().split(/\s+/).at(-1));
+    return Number.isFinite(max) && max > 0 ? max : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * How many chunks a connection whose reader is paused can absorb, at most: the largest kernel
+ * send and receive buffers (autotuning limits), Node's stream buffers on both ends (16 KiB
+ * high-water marks, a chunk in flight) with a generous 1 MiB for them, and one chunk per step
+ * the pump is ahead. A producer that ignores backpressure goes far past this.
+ */
+const PAUSED_CAPACITY = Math.ceil(
+  (kernelLimit('tcp_wmem', 4 * MiB) + kernelLimit('tcp_rmem', 6 * MiB) + MiB) / CHUNK.byteLength,
+) + 2;
+/** Far more than a paused connection absorbs, so that a missing backpressure shows. */
+const TOTAL_CHUNKS = Math.max(1024, 2 * PAUSED_CAPACITY);
+
+/**
+ * Waits until the producer has stalled: `read()` unchanged over at least 10 polls and 200 ms
+ * (a loaded machine may delay one poll, not ten). Throws after `timeout` ms of steady change.
+ */
+async function settle(read: () => number, timeout = 15_000): Promise<number> {
+  const deadline = Date.now() + timeout;
   let last = read();
   let stableSince = Date.now();
-  for (;;) {
+  let stablePolls = 0;
+  while (Date.now() < deadline) {
     await sleep(10);
     const now = read();
     if (now !== last) {
       last = now;
       stableSince = Date.now();
-    } else if (Date.now() - stableSince >= quiet) {
+      stablePolls = 0;
+    } else if (++stablePolls >= 10 && Date.now() - stableSince >= 200) {
       return now;
     }
   }
+  throw new Error(`the producer did not stall within ${timeout} ms (${last} chunks produced)`);
 }
 
 /** Connects, sends a GET, and does not read until `resume()`; then collects everything. */
@@ -87,7 +117,7 @@ describe('backpressure: a paused reader pauses the body iterator', () => {
       await until(() => produced > 0);
       const whilePaused = await settle(() => produced);
       // Bounded by the socket buffers, well below the whole body.
-      expect(whilePaused).toBeLessThan(TOTAL_CHUNKS / 4);
+      expect(whilePaused).toBeLessThanOrEqual(PAUSED_CAPACITY);
       client.resume();
       const received = await client.done;
       expect(produced).toBe(TOTAL_CHUNKS);
@@ -97,7 +127,7 @@ describe('backpressure: a paused reader pauses the body iterator', () => {
       // Chunk-size lines ("10000\r\n" + "\r\n") per chunk plus the final "0\r\n\r\n".
       expect(framing).toBe(TOTAL_CHUNKS * 9 + 5);
       expect(server.log.text).toBe('');
-    });
+    }, 60_000);
   }
 
   it('node:http client pausing its response also pauses production', async () => {
@@ -116,13 +146,13 @@ describe('backpressure: a paused reader pauses the body iterator', () => {
     });
     res.pause();
     const whilePaused = await settle(() => produced);
-    expect(whilePaused).toBeLessThan(TOTAL_CHUNKS / 4);
+    expect(whilePaused).toBeLessThanOrEqual(PAUSED_CAPACITY);
     let received = 0;
     res.on('data', (c: Buffer) => (received += c.length));
     res.resume();
     await new Promise((r) => res.once('end', r));
     expect(received).toBe(TOTAL_CHUNKS * CHUNK.byteLength);
-  });
+  }, 60_000);
 });
 
 describe('client hang-up', () => {
@@ -235,11 +265,14 @@ describe('client hang-up', () => {
   });
 
   it('closes the body when the client left while the app was still working', async () => {
+    const entered = deferred();
     const left = deferred();
     const returned = deferred();
     let nextCalls = 0;
     const server = await start(async (environ, startResponse) => {
-      await new Promise((r) => environ['tsgi.signal']!.addEventListener('abort', r));
+      const signal = environ['tsgi.signal']!;
+      entered.resolve();
+      await new Promise((r) => signal.addEventListener('abort', r));
       left.resolve();
       startResponse('200 OK', []);
       const body: Iterable<Uint8Array> & Iterator<Uint8Array> = {
@@ -259,7 +292,7 @@ describe('client hang-up', () => {
     });
     const req = http.get(server.url, { agent: false });
     req.on('error', () => {});
-    await sleep(20);
+    await entered.promise;
     req.destroy();
     await left.promise;
     await returned.promise;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Environ, type ErrorStream, TSGI_VERSION } from '../gateway.ts';
 import { stderrErrors } from '../errors-stream.ts';
@@ -106,15 +106,11 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
     'tsgi.multithread': false,
     'tsgi.multiprocess': options.multiprocess ?? false,
     'tsgi.run_once': false,
-    get 'tsgi.signal'(): AbortSignal {
-      const signal = abortSignalFor(req, res);
-      Object.defineProperty(this, 'tsgi.signal', { value: signal, writable: true, enumerable: true, configurable: true });
-      return signal;
-    },
-    set 'tsgi.signal'(value: AbortSignal) {
-      Object.defineProperty(this, 'tsgi.signal', { value, writable: true, enumerable: true, configurable: true });
-    },
   };
+  // A shared accessor (an accessor written in the literal would cost more than the rest of
+  // the environ together); it finds the exchange under a symbol key.
+  (environ as unknown as Record<symbol, unknown>)[EXCHANGE] = res ?? req;
+  Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const key = headerKey(raw[i]!);
@@ -130,6 +126,25 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   if (host !== undefined && !VALID_HOST.test(host)) throw new BadRequestError('invalid Host header');
   return environ;
 }
+
+/** Where the environ keeps its response (or, without one, its request) for `tsgi.signal`. */
+const EXCHANGE = Symbol('tsgi.node.exchange');
+
+/** `tsgi.signal`: created on first read, then an ordinary data property; writable. */
+const SIGNAL_PROPERTY: PropertyDescriptor = {
+  get(this: Environ): AbortSignal {
+    const source = (this as unknown as Record<symbol, unknown>)[EXCHANGE] as IncomingMessage | ServerResponse;
+    const signal =
+      source instanceof ServerResponse ? abortSignalFor(source.req, source) : abortSignalFor(source as IncomingMessage, undefined);
+    Object.defineProperty(this, 'tsgi.signal', { value: signal, writable: true, enumerable: true, configurable: true });
+    return signal;
+  },
+  set(this: Environ, value: AbortSignal) {
+    Object.defineProperty(this, 'tsgi.signal', { value, writable: true, enumerable: true, configurable: true });
+  },
+  enumerable: true,
+  configurable: true,
+};
 
 /** The signal of `tsgi.signal`: aborted when the exchange ends before the response finished. */
 function abortSignalFor(req: IncomingMessage, res: ServerResponse | undefined): AbortSignal {

@@ -12,7 +12,8 @@
  * FIN, discards further input for a short grace period, then destroys the socket.
  *
  * A small declared body the app never touched is left to Node, which drains it itself and
- * keeps the connection (Go drains up to 256 KiB the same way).
+ * keeps the connection (Go's net/http also keeps a connection whose unread body is at most
+ * 256 KiB). A chunked body of unknown length is not small.
  *
  * @module
  */
@@ -39,8 +40,8 @@ interface RequestInternals {
 /**
  * Called before the head of a response goes out while the request body is still arriving
  * (`!req.complete`). Marks the response `Connection: close` unless Node will drain the body
- * itself (the app never touched the stream and it declared at most {@link DRAIN_LIMIT}
- * bytes), and arranges {@link lingerIfUnread} for when the response has been sent.
+ * itself (the app never touched the stream and its `Content-Length` is at most
+ * {@link DRAIN_LIMIT} bytes), and arranges {@link lingerIfUnread} for when the response has been sent.
  */
 export function prepareUnreadBody(req: IncomingMessage, res: ServerResponse): void {
   const touched =
