@@ -48,10 +48,12 @@ export type Members<Self, Shape> = {
  * Installs members on a prototype as a class body would: methods writable, everything
  * non-enumerable and configurable.
  */
-export function defineMembers<Self extends object>(prototype: Self, members: Members<Self, object>): void {
-  for (const [name, member] of Object.entries(members) as Array<[string, unknown]>) {
-    const descriptor: PropertyDescriptor =
-      typeof member === 'function' ? { value: member, writable: true } : { get: (member as Accessor<Self, unknown>).get, set: (member as Accessor<Self, unknown>).set };
+export function defineMembers<Self extends object>(
+  prototype: Self,
+  members: Readonly<Record<string, Accessor<Self, unknown, never> | ((this: Self, ...args: never[]) => unknown)>>,
+): void {
+  for (const [name, member] of Object.entries(members)) {
+    const descriptor: PropertyDescriptor = typeof member === 'function' ? { value: member, writable: true } : { get: member.get, set: member.set };
     Object.defineProperty(prototype, name, { ...descriptor, enumerable: false, configurable: true });
   }
 }
@@ -63,21 +65,35 @@ export function readOnly<Self, Get>(accessor: Accessor<Self, Get, never>): Acces
 
 // ---- parse cache ----
 
-/** The key of a wrapper's parse cache: raw header value and parsed object, by source key. */
+/** The key of the method answering a wrapper's parse cache (see {@link ParseCache}). */
 export const PARSED: unique symbol = Symbol('tsgi.parsed');
 
-/** A wrapper with a parse cache (a field `[PARSED] = undefined`, filled on first use). */
+/** Raw header value and parsed object, by attribute (each cached attribute has a slot). */
+export type ParsedValues = Array<readonly [string | null, unknown] | undefined>;
+
+/**
+ * A wrapper with a parse cache, answered by a method so the cache itself can stay private:
+ * `#parsed: ParsedValues | undefined; [PARSED]() { return (this.#parsed ??= []); }`.
+ * Wrappers that parse nothing allocate nothing, and `console.log(req)` shows no cache.
+ */
 export interface ParseCache {
-  [PARSED]: Map<string, [string | null, unknown]> | undefined;
+  [PARSED](): ParsedValues;
 }
 
-/** `parse(raw)`, re-using the last answer for `key` while `raw` is unchanged. */
-export function cachedParse<T>(self: ParseCache, key: string, raw: string | null, parse: (raw: string | null) => T): T {
-  const cache = (self[PARSED] ??= new Map());
-  const hit = cache.get(key);
-  if (hit !== undefined && hit[0] === raw) return hit[1] as T;
-  const value = parse(raw);
-  cache.set(key, [raw, value]);
+const MISS: unique symbol = Symbol('miss');
+
+/** The number of cache slots handed out (one per cached attribute of any wrapper). */
+let slots = 0;
+
+/** The value remembered in `slot` when it was parsed from the same `raw` text, else `MISS`. */
+function recall(self: ParseCache, slot: number, raw: string | null): unknown {
+  const hit = self[PARSED]()[slot];
+  return hit !== undefined && hit[0] === raw ? hit[1] : MISS;
+}
+
+/** Remembers `value` as parsed from `raw` in `slot`, and answers it. */
+function remember<T>(self: ParseCache, slot: number, raw: string | null, value: T): T {
+  self[PARSED]()[slot] = [raw, value];
   return value;
 }
 
@@ -85,8 +101,6 @@ export function cachedParse<T>(self: ParseCache, key: string, raw: string | null
 
 /** Where an attribute's raw text lives: `null` when absent; writing `null` removes it. */
 export interface Source<Self> {
-  /** The cache key of the source (the environ key, the lower-cased header name). */
-  readonly key: string;
   read(self: Self): string | null;
   write(self: Self, raw: string | null): void;
 }
@@ -94,7 +108,6 @@ export interface Source<Self> {
 /** An environ key (a request header's `HTTP_*` key, `CONTENT_LENGTH`, `REMOTE_USER`…): non-strings read as absent. */
 export function fromEnviron(key: string): Source<{ readonly environ: Environ }> {
   return {
-    key,
     read(self) {
       const value = self.environ[key];
       return typeof value === 'string' ? value : null;
@@ -115,11 +128,10 @@ export function fromHeaders(name: string, options: { all?: boolean } = {}): Sour
   const key = name.toLowerCase();
   const all = options.all ?? false;
   return {
-    key,
     read(self) {
       if (!all) return self.headers.get(key);
       const lines = self.headers.getAll(key);
-      return lines.length === 0 ? null : lines.join(', ');
+      return lines.length < 2 ? (lines[0] ?? null) : lines.join(', ');
     },
     write(self, raw) {
       self.headers.set(name, raw);
@@ -150,10 +162,13 @@ export function field<Self, Get, Set>(source: Source<Self>, converter: Converter
 }
 
 /** As {@link field}, the parsed value kept while the raw text is unchanged (the same object is answered). */
-export function cachedField<Self extends ParseCache, Get, Set>(source: Source<Self>, converter: Converter<Get, Set>): Accessor<Self, Get, Set> {
+export function cachedField<Self, Get, Set>(source: Source<Self>, converter: Converter<Get, Set>): Accessor<Self & ParseCache, Get, Set> {
+  const slot = slots++;
   return {
     get() {
-      return cachedParse(this, source.key, source.read(this), converter.parse);
+      const raw = source.read(this);
+      const hit = recall(this, slot, raw);
+      return hit === MISS ? remember(this, slot, raw, converter.parse(raw)) : (hit as Get);
     },
     set(value) {
       source.write(this, converter.format(value));
@@ -167,19 +182,21 @@ export function cachedField<Self extends ParseCache, Get, Set>(source: Source<Se
  * keeps it cached (WebOb's `cache_control`, `GET`): `res.cacheControl.maxAge = 60` rewrites
  * the header and the next read answers the same object.
  */
-export function liveField<Self extends ParseCache, T>(
+export function liveField<Self, T>(
   source: Source<Self>,
   create: (raw: string | null, commit: (raw: string | null) => void) => T,
-): Accessor<Self, T, never> {
+): Accessor<Self & ParseCache, T, never> {
+  const slot = slots++;
   return {
     get() {
-      return cachedParse(this, source.key, source.read(this), (raw) => {
-        const value = create(raw, (next) => {
-          source.write(this, next);
-          this[PARSED]!.set(source.key, [next, value]);
-        });
-        return value;
+      const raw = source.read(this);
+      const hit = recall(this, slot, raw);
+      if (hit !== MISS) return hit as T;
+      const value: T = create(raw, (next) => {
+        source.write(this, next);
+        remember(this, slot, next, value);
       });
+      return remember(this, slot, raw, value);
     },
   };
 }

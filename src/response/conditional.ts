@@ -6,13 +6,13 @@
  *
  * @module
  */
-import { type Body, type Environ, type StartResponse, closeBody, openBody } from './gateway.ts';
-import { Headers } from './datastructures/headers.ts';
-import { HTTPPreconditionFailed, HTTPRangeNotSatisfiable } from './exceptions.ts';
-import { evaluatePreconditions, notModifiedHeaders } from './http/conditional.ts';
-import { formatContentRange, parseRange } from './http/range.ts';
-import { MultipartByteranges, sliceBody } from './http/range-body.ts';
-import type { Response } from './response.ts';
+import { type Body, type Environ, type StartResponse, closeBody, openBody } from '../gateway.ts';
+import { Headers } from '../datastructures/headers.ts';
+import { HTTPPreconditionFailed, HTTPRangeNotSatisfiable } from '../exceptions.ts';
+import { evaluatePreconditions, notModifiedHeaders } from '../http/conditional.ts';
+import { formatContentRange, parseRange } from '../http/range.ts';
+import { MultipartByteranges, sliceBody } from '../http/range-body.ts';
+import type { Response } from '../response.ts';
 
 /**
  * Closes a body that will not be sent: a generator's `return()` runs its `finally`, a Node

@@ -4,15 +4,14 @@
  *
  * @module
  */
-import { type Environ, TSGI_VERSION, assertHeader } from './gateway.ts';
-import { environKey } from './datastructures/environ-headers.ts';
-import { BufferedInput } from './input.ts';
-import { encodeText } from './http/charset.ts';
-import { quotePath, unquotePath } from './http/url.ts';
-import { type FormFieldsInit, type FormFilesInit, encodeMultipart, encodeUrlencoded } from './forms/index.ts';
-import { stderrErrors } from './errors-stream.ts';
-
-const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443, ws: 80, wss: 443 };
+import { type Environ, TSGI_VERSION, assertHeader } from '../gateway.ts';
+import { environKey } from '../datastructures/environ-headers.ts';
+import { BufferedInput } from '../input.ts';
+import { encodeText } from '../http/charset.ts';
+import { quotePath, unquotePath } from '../http/url.ts';
+import { type FormFieldsInit, type FormFilesInit, encodeMultipart, encodeUrlencoded } from '../forms/index.ts';
+import { stderrErrors } from '../errors-stream.ts';
+import { DEFAULT_PORTS } from './host.ts';
 
 /** Options of {@link Request.blank}. */
 export interface BlankOptions {

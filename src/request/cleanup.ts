@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { type Body, type BodyIterator, type Environ, openBody } from './gateway.ts';
-import { FORM_ENVIRON_KEY, type ParsedForm } from './forms/index.ts';
+import { type Body, type BodyIterator, type Environ, openBody } from '../gateway.ts';
+import { FORM_ENVIRON_KEY, type ParsedForm } from '../forms/index.ts';
 
 /** The environ key marking that someone takes charge of the cleanup. */
 const OWNER_KEY = 'tsgi.cleanup_owner';

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { type App, type Environ, type StartResponse, closeBody, concatBytes, openBody } from './gateway.ts';
-import { Response } from './response.ts';
+import { type App, type Environ, type StartResponse, closeBody, concatBytes, openBody } from '../gateway.ts';
+import { Response } from '../response.ts';
 
 /**
  * Calls an app and wraps its answer in a `Response` without buffering the body: waits for

@@ -1,0 +1,160 @@
+/**
+ * `HTTPException`, the base of every HTTP error and redirect, and `defineException`, which
+ * declares a status class in one line.
+ *
+ * @module
+ */
+import type { Body, Environ, StartResponse } from '../gateway.ts';
+import { Headers, type HeadersInit } from '../datastructures/headers.ts';
+import { Response, type ResponseBody } from '../response.ts';
+import { reasonPhrase } from '../response/status.ts';
+import { formatRetryAfter } from '../http/dates.ts';
+import { formatContentRange } from '../http/range.ts';
+import { type Challenge, formatWwwAuthenticate } from '../http/www-authenticate.ts';
+import { errorBody, negotiateBodyType } from './body.ts';
+
+/** Options shared by every HTTP exception. */
+export interface HTTPExceptionOptions {
+  /** Extra response headers. */
+  headers?: HeadersInit;
+  /** A body that replaces the generated one (the user's body wins). */
+  body?: ResponseBody;
+  /** Content-Type for `body`; default `text/plain`. */
+  contentType?: string;
+  /** The underlying error, kept as `error.cause`. */
+  cause?: unknown;
+  /**
+   * Challenges sent as `WWW-Authenticate` (RFC 9110 §11.6.1), for a 401: objects
+   * (`{ scheme: 'Basic', params: { realm: 'Staff' } }`, formatted with
+   * `formatWwwAuthenticate`) or a ready header value. Throws `TypeError` when a challenge
+   * cannot be formatted.
+   */
+  wwwAuthenticate?: Challenge | readonly Challenge[] | string;
+  /**
+   * `Retry-After` (RFC 9110 §10.2.3), for a 429 or 503 (or a 3xx): a delay in whole
+   * **seconds**, or the `Date` to retry at. Throws `RangeError` for a negative or fractional
+   * number.
+   */
+  retryAfter?: number | Date;
+  /**
+   * The representation's complete length in **bytes**, for a 416: sends
+   * `Content-Range: bytes *\/length` (RFC 9110 §15.5.17). Throws `RangeError` for a negative or
+   * fractional number.
+   */
+  length?: number;
+}
+
+/** Something an exception can read the request from: a `Request`, or an environ. */
+export type RequestLike = { environ: Environ } | Environ;
+
+/** The environ of a {@link RequestLike}, or `undefined`. */
+export function environOf(req: RequestLike | undefined): Environ | undefined {
+  if (!req) return undefined;
+  return 'environ' in req && typeof req.environ === 'object' ? (req.environ as Environ) : (req as Environ);
+}
+
+/**
+ * The base of every HTTP error and redirect. Subclasses fix `code`; `detail` is the message
+ * for this occurrence, shown below the standard `description`.
+ *
+ * The response body is chosen from the request's `Accept` (RFC 9110 §12.5.1): HTML with every
+ * user string escaped, JSON `{ code, title, message }`, or plain text (the default). A body
+ * given in the options is used as is.
+ *
+ * @example
+ * ```ts
+ * throw new HTTPNotFound(`No user ${id}`);
+ * // or
+ * abort(404, `No user ${id}`);
+ * ```
+ */
+export class HTTPException extends Error {
+  /** The status code of this class. */
+  static readonly code: number = 500;
+  /** The explanation shown in every body of this class. */
+  static readonly description: string = 'The server could not complete the request.';
+
+  /** The status code. */
+  readonly code: number;
+  /** The reason phrase, e.g. `Not Found`. */
+  readonly title: string;
+  /** The class's standard explanation. */
+  readonly description: string;
+  /** The message for this occurrence, if any (escaped in HTML). */
+  readonly detail: string | undefined;
+  /** Headers sent with the error response. */
+  readonly headers: Headers;
+  /** The body set by the user, which replaces the generated one. */
+  body: ResponseBody;
+  /** Content-Type of the user's `body`. */
+  contentType: string | undefined;
+
+  constructor(detail?: string, options: HTTPExceptionOptions = {}) {
+    const ctor = new.target as typeof HTTPException;
+    super(detail ?? `${ctor.code} ${reasonPhrase(ctor.code)}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = ctor.name;
+    this.code = ctor.code;
+    this.title = reasonPhrase(ctor.code);
+    this.description = ctor.description;
+    this.detail = detail;
+    this.headers = new Headers(options.headers);
+    if (options.wwwAuthenticate !== undefined) {
+      const value = options.wwwAuthenticate;
+      this.headers.set('WWW-Authenticate', typeof value === 'string' ? value : formatWwwAuthenticate(value));
+    }
+    if (options.retryAfter !== undefined) this.headers.set('Retry-After', formatRetryAfter(options.retryAfter));
+    if (options.length !== undefined) this.headers.set('Content-Range', formatContentRange(null, options.length));
+    this.body = options.body;
+    this.contentType = options.contentType;
+  }
+
+  /** The status line, e.g. `"404 Not Found"`. */
+  get status(): string {
+    return `${this.code} ${this.title}`;
+  }
+
+  /**
+   * Builds the error response for a request (for `Accept` negotiation and, for redirects, to
+   * make `Location` absolute). Without a request, the body is plain text.
+   */
+  getResponse(req?: RequestLike): Response {
+    const headers = new Headers(this.headers);
+    if (this.body !== undefined) {
+      return new Response(this.body, { status: this.status, headers, contentType: this.contentType ?? 'text/plain' });
+    }
+    const type = negotiateBodyType(environOf(req));
+    return new Response(errorBody(this, type), { status: this.status, headers, contentType: type });
+  }
+
+  /** Serves the error as a gateway app. */
+  respond(environ: Environ, startResponse: StartResponse): Body {
+    return this.getResponse(environ).respond(environ, startResponse);
+  }
+
+  /** This exception as an {@link App} function. */
+  toApp(): (environ: Environ, startResponse: StartResponse) => Body {
+    return (environ, startResponse) => this.respond(environ, startResponse);
+  }
+}
+
+/** An exception class and its status code (the values of `statusExceptions`). */
+export type ExceptionClass<T extends HTTPException> = { new (...args: never[]): T; readonly code: number };
+
+/**
+ * A subclass of `base` for one status: its `code`, its class `name` and its standard
+ * `description` (WebOb's table of exception classes, declared one per line).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function defineException<B extends { new (...args: any[]): HTTPException; readonly code: number }>(
+  base: B,
+  code: number,
+  name: string,
+  description: string,
+): B {
+  const cls = class extends (base as unknown as typeof HTTPException) {
+    static override readonly code = code;
+    static override readonly description = description;
+  };
+  Object.defineProperty(cls, 'name', { value: name });
+  return cls as unknown as B;
+}

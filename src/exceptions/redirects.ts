@@ -1,0 +1,100 @@
+/**
+ * 3xx: `HTTPRedirection` (a `Location` made safe and absolute when served), its status
+ * classes, and `HTTPNotModified`.
+ *
+ * @module
+ */
+import type { Environ } from '../gateway.ts';
+import { Headers } from '../datastructures/headers.ts';
+import { Response } from '../response.ts';
+import { quotePath } from '../http/url.ts';
+import { HTTPException, type HTTPExceptionOptions, type RequestLike, defineException, environOf } from './base.ts';
+
+/** Base of 3xx redirects: `Location` is required. */
+export class HTTPRedirection extends HTTPException {
+  static override readonly code: number = 302;
+  static override readonly description: string = 'The resource is found elsewhere.';
+  /** The target as given (made absolute against the request URL when served). */
+  readonly location: string;
+
+  /**
+   * @param location - the target URL, absolute or relative to the request URL.
+   * @throws TypeError when `location` is empty or contains CR, LF or NUL.
+   */
+  constructor(location: string, detail?: string, options?: HTTPExceptionOptions) {
+    super(detail, options);
+    if (typeof location !== 'string' || location === '' || /[\r\n\x00]/.test(location)) {
+      throw new TypeError(`invalid redirect location: ${JSON.stringify(location)}`);
+    }
+    this.location = location;
+  }
+
+  override getResponse(req?: RequestLike): Response {
+    const res = super.getResponse(req);
+    res.headers.set('Location', absoluteLocation(this.location, environOf(req)));
+    return res;
+  }
+}
+
+/**
+ * Makes a redirect target safe and absolute against the request URL (RFC 9110 §10.2.2 allows
+ * relative ones; absolute ones are safest with old clients).
+ *
+ * - Spaces, control characters and non-ASCII are percent-encoded (UTF-8), so the header is
+ *   plain ASCII (Werkzeug's `iri_to_uri`) and no URL parser can silently drop them.
+ * - In a relative target, `\` becomes `%5C` and a leading `//` becomes `/%2F`, so
+ *   `//evil.com`, `\\evil.com`, `/\evil.com` or `/<TAB>/evil.com` stay paths on this host
+ *   instead of becoming another host (WebOb's fix for CVE-2024-42353, extended to the
+ *   WHATWG URL parser's backslash and tab rules).
+ * - With an environ, a relative target is resolved against `scheme://host` + the quoted
+ *   `SCRIPT_NAME` + `PATH_INFO`; without one (or when that URL cannot be built) it is
+ *   returned relative. An absolute target (`https:…`) is kept as given, encoded as above.
+ */
+export function absoluteLocation(location: string, environ: Environ | undefined): string {
+  let target = location.toWellFormed().replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c));
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target)) return target;
+  target = target.replaceAll('\\', '%5C');
+  if (target.startsWith('//')) target = `/%2F${target.slice(2)}`;
+  if (!environ) return target;
+  const scheme = (environ['tsgi.url_scheme'] as string | undefined) || 'http';
+  let host = environ.HTTP_HOST as string | undefined;
+  if (!host) {
+    const name = String(environ.SERVER_NAME ?? '');
+    const port = String(environ.SERVER_PORT ?? '');
+    host = name.includes(':') && !name.startsWith('[') ? `[${name}]` : name;
+    if (port && port !== (scheme === 'https' ? '443' : '80')) host += `:${port}`;
+  }
+  try {
+    const base = new URL(`${scheme}://${host}${quotePath(`${environ.SCRIPT_NAME ?? ''}${environ.PATH_INFO ?? ''}`)}`);
+    return new URL(target, base).href;
+  } catch {
+    return target;
+  }
+}
+
+/** 300 Multiple Choices (RFC 9110 §15.4.1). */
+export const HTTPMultipleChoices = defineException(HTTPRedirection, 300, 'HTTPMultipleChoices', 'The resource has several representations; one is suggested.');
+/** 301 Moved Permanently (RFC 9110 §15.4.2). */
+export const HTTPMovedPermanently = defineException(HTTPRedirection, 301, 'HTTPMovedPermanently', 'The resource has moved permanently.');
+/** 302 Found (RFC 9110 §15.4.3). */
+export const HTTPFound = defineException(HTTPRedirection, 302, 'HTTPFound', 'The resource was found elsewhere.');
+/** 303 See Other (RFC 9110 §15.4.4): the usual answer to a successful form POST. */
+export const HTTPSeeOther = defineException(HTTPRedirection, 303, 'HTTPSeeOther', 'The answer is at another URL.');
+/** 305 Use Proxy (deprecated, RFC 9110 §15.4.6). */
+export const HTTPUseProxy = defineException(HTTPRedirection, 305, 'HTTPUseProxy', 'The resource must be accessed through a proxy.');
+/** 307 Temporary Redirect (RFC 9110 §15.4.8): the method and body are kept. */
+export const HTTPTemporaryRedirect = defineException(HTTPRedirection, 307, 'HTTPTemporaryRedirect', 'The resource is temporarily at another URL.');
+/** 308 Permanent Redirect (RFC 9110 §15.4.9): the method and body are kept. */
+export const HTTPPermanentRedirect = defineException(HTTPRedirection, 308, 'HTTPPermanentRedirect', 'The resource has moved permanently; repeat the request there.');
+
+/** 304 Not Modified (RFC 9110 §15.4.5): no body, no Location. */
+export class HTTPNotModified extends HTTPException {
+  static override readonly code: number = 304;
+  static override readonly description: string = 'The resource has not been modified.';
+  /** The 304 response: the exception's headers (ETag, Cache-Control…), no body; the request is not needed. */
+  override getResponse(_req?: RequestLike): Response {
+    const res = new Response(null, { status: 304, headers: new Headers(this.headers), contentType: null });
+    res.headers.delete('content-length');
+    return res;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Running apps with a `Request`: `req.getResponse(app)` (WebOb's `get_response`) and the
+ * engine of `Request.application` (WebOb's `wsgify`), both in charge of the request's end.
+ *
+ * @module
+ */
+import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../gateway.ts';
+import type { Members } from '../descriptors.ts';
+import { HTTPException } from '../exceptions.ts';
+import { Response } from '../response.ts';
+import type { Request } from '../request.ts';
+import { callApplication } from './call.ts';
+import { afterBody, claimCleanup, endWithBody, finishRequest, hasForm, releaseCleanup } from './cleanup.ts';
+
+/**
+ * What a `Request.application` handler may return: a `Response`, an `HTTPException`, a string
+ * (sent as `200 text/plain; charset=utf-8`), or another gateway app (a function or an object
+ * with `respond`) that then answers the same environ. Anything else (`undefined` from a
+ * forgotten `return`…) is a `TypeError` at run time.
+ */
+export type HandlerResult = Response | HTTPException | string | AppLike;
+
+/** A `Request.application` handler. */
+export type Handler = (req: Request) => HandlerResult | Promise<HandlerResult>;
+
+/** Running a gateway app on a {@link Request}. */
+export interface RequestApplication {
+  /**
+   * Runs a gateway app on this request and returns its answer as a {@link Response}
+   * (WebOb `get_response`). The body is not buffered: a streamed body stays streamed.
+   * Errors thrown by the app propagate.
+   *
+   * Called outside any `Request.application` (in a test, a script), it takes charge of the
+   * request's end: uploads the app parsed are cleaned up once the response body is read to
+   * its end or closed, or at once when the body came back in memory.
+   */
+  getResponse(app: AppLike): Promise<Response>;
+}
+
+export const applicationMembers: Members<Request, RequestApplication> = {
+  async getResponse(app) {
+    const environ = this.environ;
+    const owner = claimCleanup(environ);
+    let res: Response;
+    try {
+      res = await callApplication(environ, toApp(app));
+    } catch (error) {
+      if (owner) await finishRequest(environ);
+      throw error;
+    }
+    if (!owner) return res;
+    if (!res.isStreamed) await finishRequest(environ);
+    else if (!hasForm(environ)) releaseCleanup(environ);
+    else {
+      const length = res.headers.get('content-length');
+      res.body = afterBody(res.body as Body, () => finishRequest(environ));
+      if (length !== null) res.headers.set('Content-Length', length);
+    }
+    return res;
+  },
+};
+
+/**
+ * The gateway app of `Request.application(handler)` (see there), wrapping each environ with
+ * `wrap` (`new Request(environ)`).
+ */
+export function handlerApp(handler: Handler, wrap: (environ: Environ) => Request): App {
+  return (environ, startResponse) => {
+    const req = wrap(environ);
+    const owner = claimCleanup(environ);
+    const fail = (error: unknown): Promise<never> => {
+      if (owner && hasForm(environ)) return finishRequest(environ).then(() => Promise.reject(error));
+      if (owner) releaseCleanup(environ);
+      throw error;
+    };
+    const end = (body: Body | Promise<Body>): Body | Promise<Body> => {
+      if (!owner) return body;
+      if (isPromiseLike(body)) return Promise.resolve(body).then((value) => endWithBody(value, environ), fail);
+      return endWithBody(body, environ);
+    };
+    const serve = (result: HandlerResult): Body | Promise<Body> => {
+      try {
+        return end(respondWith(result, req, startResponse));
+      } catch (error) {
+        return fail(error);
+      }
+    };
+    const serveError = (error: unknown): Body | Promise<Body> => (error instanceof HTTPException ? serve(error) : fail(error));
+    let result: HandlerResult | PromiseLike<HandlerResult>;
+    try {
+      result = handler(req);
+    } catch (error) {
+      return serveError(error);
+    }
+    if (isPromiseLike(result)) return Promise.resolve(result).then(serve, serveError);
+    return serve(result);
+  };
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
+}
+
+function respondWith(result: HandlerResult, req: Request, startResponse: StartResponse): Body | Promise<Body> {
+  if (result instanceof Response) return result.respond(req.environ, startResponse);
+  if (typeof result === 'string') return new Response(result).respond(req.environ, startResponse);
+  if (result instanceof HTTPException) return result.getResponse(req).respond(req.environ, startResponse);
+  if (typeof result === 'function') return result(req.environ, startResponse);
+  if (result && typeof result === 'object' && typeof result.respond === 'function') {
+    return result.respond(req.environ, startResponse);
+  }
+  throw new TypeError(
+    `Request.application handler returned ${result === null ? 'null' : typeof result}: expected a Response, HTTPException, string or app`,
+  );
+}

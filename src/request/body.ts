@@ -1,0 +1,182 @@
+/**
+ * Reading the body of a `Request`: as a stream, bytes, text, JSON, or a parsed form. Reading
+ * it whole leaves a replayable copy in the environ, so the next reader sees the same bytes.
+ *
+ * @module
+ */
+import { MultiDict } from '../datastructures/multidict.ts';
+import type { Members } from '../descriptors.ts';
+import { mediaTypeOf } from '../converters.ts';
+import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions.ts';
+import { BufferedInput, readInput } from '../input.ts';
+import { decodeText } from '../http/charset.ts';
+import { type FileUpload, type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/index.ts';
+import type { Request } from '../request.ts';
+import { cleanupEnviron } from './cleanup.ts';
+
+/** Options of the body readers. */
+export interface ReadOptions {
+  /** Maximum body size in **bytes**; default unlimited. Past it: 413 Content Too Large. */
+  limit?: number;
+}
+
+/**
+ * Options of the form readers (`form()`, `files()`, `params()`, `parseForm()`): the limits of
+ * `FormLimits` (bytes and counts; see `DEFAULT_FORM_LIMITS`), `spoolThreshold`, `tmpDir`, and
+ * `limit` as another name for `maxBodySize`. They apply to the first read of a request's form
+ * only: the parse is done once and shared.
+ */
+export type FormOptions = ParseFormOptions & ReadOptions;
+
+/** The body readers of a {@link Request}. */
+export interface RequestBody {
+  /**
+   * The body as a stream of chunks (`tsgi.input`), not buffered. A live server input can be
+   * read once; after `bytes()` (or `text()`, `json()`, `form()`) it is replayable. An environ
+   * without `tsgi.input` reads as an empty body (Werkzeug's rule).
+   */
+  stream(): AsyncIterable<Uint8Array>;
+
+  /**
+   * Reads the body whole and leaves a replayable copy in `tsgi.input`, so the next reader
+   * sees the same bytes.
+   *
+   * @throws HTTPContentTooLarge (413) past `options.limit`, decided while streaming;
+   *   HTTPBadRequest (400) when the body breaks off.
+   */
+  bytes(options?: ReadOptions): Promise<Uint8Array>;
+
+  /**
+   * The body decoded with {@link Request.charset}; malformed bytes become U+FFFD (Werkzeug).
+   *
+   * @throws HTTPUnsupportedMediaType (415) for a charset no decoder knows, and as `bytes()`.
+   */
+  text(options?: ReadOptions): Promise<string>;
+
+  /**
+   * The body parsed as JSON (UTF-8 per RFC 8259).
+   *
+   * @throws HTTPBadRequest (400) for an empty body, invalid UTF-8 or invalid JSON, and as `bytes()`.
+   */
+  json<T = unknown>(options?: ReadOptions): Promise<T>;
+
+  /**
+   * Parses the form body once, as it streams (see `formFromEnviron`): fields and uploaded
+   * files of `application/x-www-form-urlencoded` or `multipart/form-data`; an empty form for
+   * other content types, without reading the body (Werkzeug). Later calls, here or in an app
+   * below sharing the environ, get the same form. The body cannot be read again afterwards
+   * unless it was buffered first (`await req.bytes()`).
+   *
+   * Uploads larger than `spoolThreshold` live in temporary files, removed when the request
+   * ends: when the response body of the outermost `Request.application` (or
+   * `Request.getResponse`) has been sent or closed, or by {@link Request.cleanup}.
+   *
+   * @throws HTTPContentTooLarge (413) past a limit, the detail naming it (`"maxFileSize
+   *   exceeded: …"`); HTTPBadRequest (400) for malformed multipart or a body that breaks off;
+   *   HTTPUnsupportedMediaType (415) for a urlencoded body declared in a charset other than
+   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard).
+   */
+  parseForm(options?: FormOptions): Promise<ParsedForm>;
+
+  /**
+   * The text fields of the form body in a {@link MultiDict} (body order; `get` answers the
+   * first value, as Werkzeug's `request.form` — WebOb's `POST` answers the last). Files are in
+   * {@link Request.files}. See {@link Request.parseForm} for the rules, limits and errors.
+   *
+   * @example
+   * ```ts
+   * const form = await req.form({ maxFieldSize: 10_000 });
+   * form.get('title');     // first value or undefined
+   * form.getOne('title');  // exactly one, else 400
+   * ```
+   */
+  form(options?: FormOptions): Promise<MultiDict<string>>;
+
+  /**
+   * The uploaded files of a `multipart/form-data` body, by field name, as {@link FileUpload}s
+   * (`filename`, `contentType`, `size`, `stream()`, `bytes()`, `text()`, `saveTo(path)`);
+   * empty for other bodies. See {@link Request.parseForm}.
+   */
+  files(options?: FormOptions): Promise<MultiDict<FileUpload>>;
+
+  /**
+   * The query and the form fields combined, in a new {@link MultiDict}: query values first,
+   * then form values (WebOb's `params`, Werkzeug's `values`). A method so the body is read
+   * only when asked: `await req.params()`. As in Werkzeug, GET and HEAD requests give the
+   * query only, without reading a body. Files are not included.
+   *
+   * @throws as {@link Request.parseForm}.
+   */
+  params(options?: FormOptions): Promise<MultiDict<string>>;
+
+  /**
+   * Removes the temporary files of this request's uploads now (they cannot be read after).
+   * Idempotent. `Request.application` and `Request.getResponse` call it when the response
+   * body is done; call it yourself when you parse forms outside them.
+   */
+  cleanup(): Promise<void>;
+}
+
+/** The input of a request whose environ has none: an empty body. */
+const EMPTY_INPUT = new BufferedInput(new Uint8Array(0));
+
+export const bodyMembers: Members<Request, RequestBody> = {
+  stream() {
+    return this.environ['tsgi.input'] ?? EMPTY_INPUT;
+  },
+  async bytes(options) {
+    const input = this.stream();
+    if (input instanceof BufferedInput && options?.limit === undefined) return input.bytes;
+    const bytes = await readInput(input, options?.limit, this.contentLength);
+    if (!(input instanceof BufferedInput)) this.environ['tsgi.input'] = new BufferedInput(bytes);
+    return bytes;
+  },
+  async text(options) {
+    const bytes = await this.bytes(options);
+    try {
+      return decodeText(bytes, this.charset);
+    } catch {
+      throw new HTTPUnsupportedMediaType(`Unsupported charset: ${this.charset}`);
+    }
+  },
+  async json(options) {
+    const bytes = await this.bytes(options);
+    let text: string;
+    try {
+      text = decodeText(bytes, 'utf-8', true);
+    } catch {
+      throw new HTTPBadRequest('The JSON body is not valid UTF-8.');
+    }
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new HTTPBadRequest(`The body is not valid JSON: ${(error as Error).message}`);
+    }
+  },
+  parseForm(options = {}) {
+    const media = mediaTypeOf(this.environ.CONTENT_TYPE);
+    const charset = media.parameters.charset?.toLowerCase();
+    if (media.type === 'application/x-www-form-urlencoded' && charset !== undefined && charset !== 'utf-8' && charset !== 'us-ascii') {
+      return Promise.reject(new HTTPUnsupportedMediaType(`Urlencoded forms must be UTF-8, not ${charset}.`));
+    }
+    const { limit, ...rest } = options;
+    return formFromEnviron(this.environ, { ...rest, maxBodySize: options.maxBodySize ?? limit });
+  },
+  async form(options) {
+    return (await this.parseForm(options)).fields;
+  },
+  async files(options) {
+    return (await this.parseForm(options)).files;
+  },
+  async params(options) {
+    const params = new MultiDict<string>(this.query);
+    const method = this.method;
+    if (method !== 'GET' && method !== 'HEAD') {
+      for (const [key, value] of await this.form(options)) params.add(key, value);
+    }
+    return params;
+  },
+  cleanup() {
+    return cleanupEnviron(this.environ);
+  },
+};

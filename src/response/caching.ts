@@ -1,0 +1,78 @@
+/**
+ * Caching headers of a `Response`: `Cache-Control`, `Expires` by `cacheExpires`, `Vary`.
+ *
+ * @module
+ */
+import vary from 'vary';
+import { list } from '../converters.ts';
+import { type Members, field, fromHeaders, liveField } from '../descriptors.ts';
+import { CacheControl } from '../http/cache-control.ts';
+import { formatHttpDate } from '../http/dates.ts';
+import type { Response } from '../response.ts';
+
+/** Caching headers of a {@link Response}. */
+export interface ResponseCaching {
+  /**
+   * `Cache-Control` (RFC 9111 §5.2) as a live {@link CacheControl}: setting a field rewrites
+   * the header (`res.cacheControl.maxAge = 60`, `res.cacheControl.noStore = true`), and the
+   * object is re-parsed when the header is changed by other means. Removing every directive
+   * removes the header. Never throws on a malformed header (bad directives are dropped).
+   */
+  get cacheControl(): CacheControl;
+
+  /**
+   * Makes the response cacheable for `seconds` (WebOb's `cache_expires`): `max-age=seconds`
+   * (dropping `no-cache` and `no-store`; other directives stay) and `Expires` that many seconds
+   * from now. `0` means do not cache: `Cache-Control: no-cache, no-store, must-revalidate,
+   * max-age=0` (other directives stay), `Expires` in the past (1970) and `Pragma: no-cache` for
+   * HTTP/1.0 caches.
+   *
+   * @throws RangeError unless `seconds` is a non-negative integer.
+   */
+  cacheExpires(seconds: number): this;
+
+  /** `Vary` (RFC 9110 §12.5.5) as a list of field names (`*` included as is); set a list or `null`. */
+  get vary(): string[];
+  set vary(value: Iterable<string> | null);
+
+  /**
+   * Adds field names to `Vary` with the `vary` package: once each, case-insensitively, and
+   * not at all when `Vary: *` is already there.
+   *
+   * @throws TypeError for a field name that is not a token.
+   */
+  addVary(...fields: string[]): this;
+}
+
+const EXPIRED = 'Thu, 01 Jan 1970 00:00:00 GMT';
+
+export const cachingMembers: Members<Response, ResponseCaching> = {
+  cacheControl: liveField(fromHeaders('Cache-Control', { all: true }), (raw, commit) => new CacheControl(raw, (value) => commit(value || null))),
+  cacheExpires(seconds) {
+    if (!Number.isSafeInteger(seconds) || seconds < 0) {
+      throw new RangeError(`cacheExpires() takes whole seconds >= 0, got ${seconds}`);
+    }
+    const cc = this.cacheControl;
+    if (seconds === 0) {
+      cc.noCache = true;
+      cc.noStore = true;
+      cc.mustRevalidate = true;
+      cc.maxAge = 0;
+      this.headers.set('Expires', EXPIRED);
+      this.headers.set('Pragma', 'no-cache');
+    } else {
+      cc.noCache = false;
+      cc.noStore = false;
+      cc.maxAge = seconds;
+      this.headers.set('Expires', formatHttpDate(Date.now() + seconds * 1000));
+      this.headers.delete('pragma');
+    }
+    return this;
+  },
+  vary: field(fromHeaders('Vary', { all: true }), list),
+  addVary(...fields) {
+    const next = vary.append(this.headers.getAll('vary').join(', '), fields);
+    if (next !== '') this.headers.set('Vary', next);
+    return this;
+  },
+};

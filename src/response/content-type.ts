@@ -1,0 +1,103 @@
+/**
+ * The `Content-Type` and `Content-Length` attributes of a `Response`.
+ *
+ * @module
+ */
+import type { Headers } from '../datastructures/headers.ts';
+import { byteCount, mediaTypeOf } from '../converters.ts';
+import { type Members, field, fromHeaders } from '../descriptors.ts';
+import { formatMediaType, isTextType } from '../http/media-type.ts';
+import type { Response, ResponseInit } from '../response.ts';
+
+/** `Content-Type` and `Content-Length` of a {@link Response}. */
+export interface ResponseContentType {
+  /**
+   * The media type without parameters (`"text/html"`), or `null` when there is no
+   * Content-Type. Setting a text type (see `isTextType`) without a charset keeps the current
+   * charset, or adds `utf-8`; other types (JSON, images…) get no charset. Parameters given in
+   * the new value are kept; `null` removes the header.
+   *
+   * @throws TypeError for a value that is not a media type (`content-type` rejects it).
+   */
+  get contentType(): string | null;
+  set contentType(value: string | null);
+
+  /**
+   * The `charset` parameter of Content-Type (lower-cased), or `null` (also for a malformed
+   * header). Setting rewrites the header, keeping the type (`text/plain` when there was none);
+   * `null` removes the parameter. The body bytes are not re-encoded.
+   */
+  get charset(): string | null;
+  set charset(value: string | null);
+
+  /**
+   * `Content-Length` in bytes, or `null` when absent or not a number.
+   *
+   * @throws TypeError when set to anything but a non-negative safe integer or `null`.
+   */
+  get contentLength(): number | null;
+  set contentLength(value: number | null);
+}
+
+export const contentTypeMembers: Members<Response, ResponseContentType> = {
+  contentType: {
+    get() {
+      const header = this.headers.get('content-type');
+      return header === null ? null : mediaTypeOf(header).type;
+    },
+    set(value: string | null) {
+      if (value === null) {
+        this.headers.delete('content-type');
+        return;
+      }
+      const next = mediaTypeOf(value);
+      const parameters = { ...next.parameters };
+      if (isTextType(next.type) && parameters.charset === undefined) {
+        parameters.charset = mediaTypeOf(this.headers.get('content-type')).parameters.charset ?? 'utf-8';
+      }
+      this.headers.set('Content-Type', formatMediaType(next.type, parameters));
+    },
+  },
+  charset: {
+    get() {
+      const header = this.headers.get('content-type');
+      return header === null ? null : (mediaTypeOf(header).parameters.charset?.toLowerCase() ?? null);
+    },
+    set(value: string | null) {
+      const header = this.headers.get('content-type');
+      if (value === null && header === null) return;
+      const current = mediaTypeOf(header);
+      const parameters = { ...current.parameters };
+      if (value === null) delete parameters.charset;
+      else parameters.charset = value;
+      this.headers.set('Content-Type', formatMediaType(current.type || 'text/plain', parameters));
+    },
+  },
+  contentLength: field(fromHeaders('Content-Length'), byteCount(/^\d+$/)),
+};
+
+/** What `new Response()` sends without a content type: text, UTF-8. */
+const DEFAULT_CONTENT_TYPE = 'text/plain; charset=utf-8';
+
+/**
+ * Sets the `Content-Type` of a new response from `init` (see `ResponseInit`): `contentType`
+ * (default `text/plain` unless `headers` has one; `null` for none) with `charset`, a text
+ * type getting `utf-8` by default.
+ *
+ * @throws TypeError for a value that is not a media type.
+ */
+export function initContentType(res: Response, headers: Headers, init: ResponseInit | undefined): void {
+  const type = init?.contentType;
+  const charset = init?.charset;
+  if (type === null || (type === undefined && headers.has('content-type'))) {
+    if (charset) res.charset = charset;
+  } else if (type === undefined && charset === undefined) {
+    headers.set('Content-Type', DEFAULT_CONTENT_TYPE);
+  } else {
+    const media = mediaTypeOf(type ?? 'text/plain');
+    const parameters = { ...media.parameters };
+    const value = charset ?? parameters.charset ?? (isTextType(media.type) ? 'utf-8' : undefined);
+    if (value !== undefined) parameters.charset = value;
+    headers.set('Content-Type', formatMediaType(media.type, parameters));
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Setting and deleting cookies on a `Response` (`Set-Cookie`, RFC 6265bis).
+ *
+ * @module
+ */
+import type { Members } from '../descriptors.ts';
+import { type CookieOptions, serializeSetCookie } from '../http/cookies.ts';
+import type { Response } from '../response.ts';
+
+/** `Set-Cookie` lines of a {@link Response}. */
+export interface ResponseCookies {
+  /**
+   * Adds a `Set-Cookie` line (several calls give several lines).
+   *
+   * @param name - cookie name (a token).
+   * @param value - cookie value, encoded with `encodeURIComponent` unless `options.encode`.
+   * @param options - attributes, see {@link CookieOptions}; `path` defaults to `'/'`, and
+   *   `maxAge` (seconds) also sets `Expires`.
+   * @throws TypeError for an invalid name or attribute (from `cookie`).
+   */
+  setCookie(name: string, value: string, options?: CookieOptions): this;
+
+  /**
+   * Tells the client to drop a cookie: an empty value with `Max-Age=0` and an `Expires` in
+   * the past. Pass the same `path` and `domain` the cookie was set with.
+   */
+  deleteCookie(name: string, options?: Omit<CookieOptions, 'maxAge' | 'expires'>): this;
+}
+
+export const cookieMembers: Members<Response, ResponseCookies> = {
+  setCookie(name, value, options) {
+    this.headers.add('Set-Cookie', serializeSetCookie(name, value, options));
+    return this;
+  },
+  deleteCookie(name, options = {}) {
+    return this.setCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) });
+  },
+};

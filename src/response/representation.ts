@@ -1,0 +1,101 @@
+/**
+ * Representation and routing headers of a `Response`: `Allow`, `Content-Language`,
+ * `Content-Range`, `Accept-Ranges`, `Content-Disposition`, `Location`, `WWW-Authenticate`.
+ *
+ * @module
+ */
+import { create as createContentDisposition } from 'content-disposition';
+import { type ContentDispositionValue, contentDisposition, contentRange, list, text, wwwAuthenticate } from '../converters.ts';
+import { type Members, field, fromHeaders } from '../descriptors.ts';
+import type { ByteRange, ContentRange } from '../http/range.ts';
+import type { Challenge } from '../http/www-authenticate.ts';
+import type { Response } from '../response.ts';
+
+/** Representation and routing headers of a {@link Response}. */
+export interface ResponseRepresentation {
+  /** `Allow` (RFC 9110 §10.2.1) as a list of methods; set a list or `null`. */
+  get allow(): string[];
+  set allow(value: Iterable<string> | null);
+
+  /** `Content-Language` (RFC 9110 §8.5) as a list of language tags; set a tag, a list or `null`. */
+  get contentLanguage(): string[];
+  set contentLanguage(value: string | Iterable<string> | null);
+
+  /**
+   * `Content-Range` (RFC 9110 §14.4) parsed, or `null` when absent or malformed. Set a header
+   * value, `{ range, size }` (`range: null` for `bytes *\/size`; `size: null` for an unknown
+   * length), or `null`. Conditional responses set it for you.
+   *
+   * @throws RangeError for an impossible range (see `formatContentRange`).
+   */
+  get contentRange(): ContentRange | null;
+  set contentRange(value: string | { range: ByteRange | null; size: number | null } | null);
+
+  /**
+   * `Accept-Ranges` (RFC 9110 §14.3), e.g. `bytes` or `none`, or `null`. A conditional
+   * response sends `bytes` by itself when it can serve ranges; `none` turns that off.
+   */
+  get acceptRanges(): string | null;
+  set acceptRanges(value: string | null);
+
+  /**
+   * `Content-Disposition` (RFC 6266) parsed by `content-disposition`: `{ type, parameters }`,
+   * or `null` when absent or without a type. An RFC 8187 `filename*` is decoded into `filename`
+   * (and also kept as sent under `filename*`). Set a header value or `null`;
+   * {@link Response.attachment} builds one.
+   */
+  get contentDisposition(): ContentDispositionValue | null;
+  set contentDisposition(value: string | null);
+
+  /**
+   * Sets `Content-Disposition: attachment` (Express's `res.attachment`), with the filename
+   * when given, encoded by `content-disposition`: quoted, plus `filename*` (RFC 8187) with an
+   * ASCII fallback when it is not plain ASCII. `options.type` gives another disposition type
+   * (`inline` shows the file in the browser, still naming it for "save as").
+   *
+   * @example
+   * ```ts
+   * res.attachment('résumé.pdf');
+   * // Content-Disposition: attachment; filename="r?sum?.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf
+   * ```
+   */
+  attachment(filename?: string, options?: { type?: string }): this;
+
+  /**
+   * `Location` (RFC 9110 §10.2.2), as set, or `null`. Relative values are sent as they are;
+   * to redirect, prefer `redirect()`/`HTTPFound`, which make them absolute and safe.
+   *
+   * @throws TypeError when set to a value with CR, LF or NUL.
+   */
+  get location(): string | null;
+  set location(value: string | null);
+
+  /**
+   * `WWW-Authenticate` (RFC 9110 §11.6.1) parsed into challenges, or `null` when absent or
+   * malformed. Set a challenge, a list of them (formatted with `formatWwwAuthenticate`), a
+   * header value, or `null`.
+   *
+   * @example
+   * ```ts
+   * res.statusCode = 401;
+   * res.wwwAuthenticate = { scheme: 'Basic', params: { realm: 'Staff', charset: 'UTF-8' } };
+   * ```
+   * @throws TypeError for a challenge that cannot be formatted.
+   */
+  get wwwAuthenticate(): Challenge[] | null;
+  set wwwAuthenticate(value: Challenge | readonly Challenge[] | string | null);
+}
+
+export const representationMembers: Members<Response, ResponseRepresentation> = {
+  allow: field(fromHeaders('Allow', { all: true }), list),
+  contentLanguage: field(fromHeaders('Content-Language', { all: true }), list),
+  contentRange: field(fromHeaders('Content-Range'), contentRange),
+  acceptRanges: field(fromHeaders('Accept-Ranges'), text),
+  contentDisposition: field(fromHeaders('Content-Disposition'), contentDisposition),
+  attachment(filename, options = {}) {
+    this.headers.set('Content-Disposition', createContentDisposition(filename, { type: options.type ?? 'attachment' }));
+    return this;
+  },
+  location: field(fromHeaders('Location'), text),
+  wwwAuthenticate: field(fromHeaders('WWW-Authenticate', { all: true }), wwwAuthenticate),
+};

@@ -1,0 +1,50 @@
+/**
+ * Status codes and reason phrases of a `Response` (RFC 9110 §15).
+ *
+ * @module
+ */
+import statuses from 'statuses';
+
+/** Reason phrases for codes `statuses` does not know, by class (WebOb's generic reasons). */
+const GENERIC_REASONS: Record<number, string> = {
+  1: 'Continue',
+  2: 'Success',
+  3: 'Multiple Choices',
+  4: 'Unknown Client Error',
+  5: 'Unknown Server Error',
+};
+
+/** RFC 9110 §15 renamed these; `statuses` still has the RFC 7231 phrases. */
+const RFC9110_REASONS: Record<number, string> = {
+  413: 'Content Too Large',
+  422: 'Unprocessable Content',
+};
+
+/**
+ * The reason phrase of `code` (RFC 9110 §15: its own names for 413 and 422, else `statuses`),
+ * or the generic phrase of its class for an unregistered code (WebOb's rule).
+ */
+export function reasonPhrase(code: number): string {
+  return RFC9110_REASONS[code] ?? statuses.message[code] ?? GENERIC_REASONS[Math.floor(code / 100)] ?? 'Unknown';
+}
+
+/**
+ * Parses a status given as a number or a status line.
+ *
+ * @throws TypeError unless it is an integer 100–599, or a line `"<code> <reason>"` with such
+ *   a code and a reason free of control characters.
+ */
+export function toStatus(status: number | string): { code: number; reason: string } {
+  if (typeof status === 'number') {
+    if (Number.isInteger(status) && status >= 100 && status <= 599) {
+      return { code: status, reason: reasonPhrase(status) };
+    }
+  } else if (typeof status === 'string') {
+    const match = /^([1-5]\d\d)(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/.exec(status.trim());
+    if (match) {
+      const code = Number(match[1]);
+      return { code, reason: match[2] || reasonPhrase(code) };
+    }
+  }
+  throw new TypeError(`invalid HTTP status: ${JSON.stringify(status)}`);
+}
