@@ -16,7 +16,6 @@ const ENCODABLE: Record<string, BufferEncoding> = {
 /** The highest code unit each single-byte charset can hold. */
 const MAX_CODE: Record<string, number> = { 'us-ascii': 0x7f, ascii: 0x7f, 'iso-8859-1': 0xff, latin1: 0xff };
 
-const encoder = new TextEncoder();
 
 /**
  * Encodes `text` in `charset` (`utf-8` when null; labels are case-insensitive). UTF-8, ASCII,
@@ -28,7 +27,12 @@ const encoder = new TextEncoder();
  */
 export function encodeText(text: string, charset: string | null = 'utf-8'): Uint8Array {
   const label = (charset ?? 'utf-8').toLowerCase();
-  if (label === 'utf-8' || label === 'utf8') return encoder.encode(text);
+  // Buffer.from is several times faster than TextEncoder for short strings (it may share
+  // Node's 8 KiB pool, so callers must use the view, never its whole `.buffer`).
+  if (label === 'utf-8' || label === 'utf8') {
+    const buffer = Buffer.from(text, 'utf8');
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  }
   const encoding = ENCODABLE[label];
   if (!encoding) throw new RangeError(`cannot encode text as charset ${JSON.stringify(charset)}`);
   const max = MAX_CODE[label];

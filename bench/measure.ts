@@ -1,0 +1,89 @@
+/**
+ * One measurement: autocannon against one target for a few seconds, with the server's CPU time,
+ * its event-loop utilisation, and the CPU other processes took meanwhile.
+ *
+ * @module
+ */
+import os from 'node:os';
+import autocannon, { type Instance, type Result } from 'autocannon';
+import type { Settings } from './options.ts';
+import type { Servers } from './servers.ts';
+
+let current: Instance | undefined;
+
+/** One measurement of one target. */
+export interface Sample {
+  /** Completed requests per second (wall clock). */
+  rps: number;
+  /** Server CPU microseconds per completed request (child mode only). */
+  cpuPerRequest: number | undefined;
+  /** Share of the time the server's event loop was busy, 0–1 (child mode only). */
+  elu: number | undefined;
+  /** Median and 99th-percentile latency, ms. */
+  p50: number;
+  p99: number;
+  /** Errors, timeouts and non-2xx answers. */
+  problems: number;
+  /**
+   * CPU used by every other process during the measurement, in CPUs (0.5 = half a core):
+   * machine busy time (`os.cpus()`) minus this process and the server process.
+   */
+  others: number;
+}
+
+/** Busy time of the whole machine so far, in microseconds (`os.cpus()` counts milliseconds). */
+function machineBusy(): number {
+  let ms = 0;
+  for (const { times } of os.cpus()) ms += times.user + times.nice + times.sys + times.irq;
+  return ms * 1000;
+}
+
+function ownCpu(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** Loads `url` for `seconds` and answers what was measured. */
+export async function load(url: string, seconds: number, settings: Settings, servers: Servers): Promise<Sample> {
+  const before = await servers.probe?.();
+  const busyBefore = machineBusy();
+  const ownBefore = ownCpu();
+  const started = performance.now();
+  current = autocannon({
+    url,
+    connections: settings.connections,
+    pipelining: settings.pipelining,
+    duration: seconds,
+    timeout: 5,
+  });
+  const result: Result = await current;
+  current = undefined;
+  const elapsed = (performance.now() - started) * 1000;
+  const ownDelta = ownCpu() - ownBefore;
+  const busyDelta = machineBusy() - busyBefore;
+  const after = await servers.probe?.();
+  const serverDelta = before && after ? after.cpu - before.cpu : 0;
+  const completed = result.requests.total;
+  let cpuPerRequest: number | undefined;
+  let elu: number | undefined;
+  if (before && after && completed > 0) {
+    cpuPerRequest = (after.cpu - before.cpu) / completed;
+    const active = after.elu.active - before.elu.active;
+    const idle = after.elu.idle - before.elu.idle;
+    elu = active + idle > 0 ? active / (active + idle) : undefined;
+  }
+  return {
+    rps: result.duration > 0 ? completed / result.duration : 0,
+    cpuPerRequest,
+    elu,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    problems: result.errors + result.timeouts + result.non2xx,
+    others: Math.max(0, (busyDelta - ownDelta - serverDelta) / elapsed),
+  };
+}
+
+/** Stops the measurement under way, if any (its result still arrives). */
+export function stopLoad(): void {
+  current?.stop();
+}

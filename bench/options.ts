@@ -1,0 +1,100 @@
+/**
+ * The options of bench/run.ts: flags, their environment variables, and their defaults (see the
+ * table in docs/performance.md).
+ *
+ * @module
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { DEFAULT_TARGETS, TARGETS } from './targets.ts';
+
+/** One run's settings. */
+export interface Settings {
+  rounds: number;
+  duration: number;
+  warmup: number;
+  connections: number;
+  pipelining: number;
+  targets: string[];
+  mode: 'child' | 'inprocess';
+  profile: string | undefined;
+  pin: boolean;
+  retries: number;
+}
+
+/** The `--help` text. */
+export const USAGE = `Usage: npm run bench -- [--rounds N] [--duration S] [--warmup S] [--connections N]
+                       [--pipelining N] [--targets ${DEFAULT_TARGETS.join(',')}]
+                       [--mode child|inprocess] [--retries N] [--pin] [--profile] [--profile-dir DIR] [--quick]
+Known targets:
+${TARGETS.map((t) => `  ${t.name.padEnd(12)} ${t.label}`).join('\n')}`;
+
+/**
+ * Reads the settings from the command line and the environment (a flag wins).
+ *
+ * @throws Error naming the option for a value out of range or an impossible combination.
+ */
+export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      pipelining: { type: 'string' },
+      targets: { type: 'string' },
+      mode: { type: 'string' },
+      profile: { type: 'boolean' },
+      'profile-dir': { type: 'string' },
+      pin: { type: 'boolean' },
+      retries: { type: 'string' },
+      quick: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const quick = values.quick === true;
+  const number = (flag: string | undefined, envValue: string | undefined, fallback: number, min: number, max: number, name: string): number => {
+    const text = flag ?? envValue;
+    if (text === undefined || text === '') return fallback;
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < min || value > max) {
+      throw new Error(`--${name} must be a number from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    }
+    return value;
+  };
+  const mode = values.mode ?? env.BENCH_MODE ?? 'child';
+  if (mode !== 'child' && mode !== 'inprocess') throw new Error(`--mode must be child or inprocess, got ${JSON.stringify(mode)}`);
+  const profileEnv = env.BENCH_PROFILE;
+  let profile: string | undefined;
+  if (values.profile || values['profile-dir'] !== undefined || (profileEnv !== undefined && profileEnv !== '' && profileEnv !== '0')) {
+    profile = path.resolve(
+      values['profile-dir'] ?? (profileEnv && profileEnv !== '1' ? profileEnv : path.join(os.tmpdir(), `tsgi-bench-profile-${Date.now()}`)),
+    );
+    if (mode !== 'child') throw new Error('--profile needs --mode child (it profiles the server process)');
+  }
+  if ((values.pin || env.BENCH_PIN === '1') && (mode !== 'child' || os.platform() !== 'linux')) {
+    throw new Error('--pin needs --mode child on Linux (it uses taskset)');
+  }
+  return {
+    rounds: Math.round(number(values.rounds, env.BENCH_ROUNDS, quick ? 2 : 10, 1, 50, 'rounds')),
+    duration: number(values.duration, env.BENCH_DURATION, quick ? 1 : 2, 0.5, 60, 'duration'),
+    warmup: number(values.warmup, env.BENCH_WARMUP, quick ? 1 : 2, 0, 60, 'warmup'),
+    connections: Math.round(number(values.connections, env.BENCH_CONNECTIONS, 10, 1, 1000, 'connections')),
+    pipelining: Math.round(number(values.pipelining, env.BENCH_PIPELINING, 1, 1, 100, 'pipelining')),
+    targets: (values.targets ?? env.BENCH_TARGETS ?? DEFAULT_TARGETS.join(','))
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+    mode,
+    profile,
+    pin: values.pin === true || env.BENCH_PIN === '1',
+    retries: Math.round(number(values.retries, env.BENCH_RETRIES, 6, 0, 100, 'retries')),
+  };
+}
