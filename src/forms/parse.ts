@@ -58,8 +58,8 @@ export class ParsedForm implements AsyncDisposable {
  *
  * Every limit of {@link FormLimits} is decided while reading: the first chunk past one stops
  * the parse. On failure, temporary files already written are removed, and `input` is left
- * unread rather than closed (closing a Node request destroys its socket, and the server still
- * has to send the 413/400).
+ * unread rather than closed: the server still has to send the 413/400, and the Node adapter
+ * then drains or closes the connection itself (see docs/server.md, "Unread request bodies").
  *
  * @param input - the body, e.g. `environ['tsgi.input']`.
  * @param contentType - the `Content-Type` header, e.g. `environ.CONTENT_TYPE`.
