@@ -1,10 +1,20 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { type App, type AppLike, Request, Response, serve } from 'tsgi';
-import { type AccessLogEntry, type AccessLogOptions, accessLog, escapeLogField, formatLogTime } from '../src/middleware/access-log.ts';
-import { errors } from '../src/middleware/errors.ts';
-import { lint } from '../src/middleware/lint.ts';
-import { mount } from '../src/middleware/mount.ts';
+import {
+  accessLog,
+  type AccessLogEntry,
+  type AccessLogOptions,
+  type App,
+  type AppLike,
+  errors,
+  escapeLogField,
+  formatLogTime,
+  lint,
+  mount,
+  Request,
+  Response,
+  serve,
+} from 'tsgi';
 
 const enc = new TextEncoder();
 

@@ -1,8 +1,15 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { type App, HTTPSeeOther, Headers, Request, Response } from 'tsgi';
-import { AuthTickets, authTicket } from '../src/middleware/auth-ticket.ts';
-import { lint } from '../src/middleware/lint.ts';
+import {
+  type App,
+  authTicket,
+  AuthTickets,
+  Headers,
+  HTTPSeeOther,
+  lint,
+  Request,
+  Response,
+} from 'tsgi';
 import { request, start } from './node-helpers.ts';
 
 const SECRET = 'a-long-enough-secret-for-tests-0123456789';

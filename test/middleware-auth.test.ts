@@ -1,9 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, Request, Response } from 'tsgi';
-import { basicAuth } from '../src/middleware/basic-auth.ts';
-import { bearerAuth } from '../src/middleware/bearer-auth.ts';
-import { safeCompare, staticUsers } from '../src/middleware/auth-util.ts';
-import { lint } from '../src/middleware/lint.ts';
+import {
+  type App,
+  basicAuth,
+  bearerAuth,
+  type Environ,
+  lint,
+  Request,
+  Response,
+  safeCompare,
+  staticUsers,
+} from 'tsgi';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
 /** An app reporting who the auth middleware said the user is. */

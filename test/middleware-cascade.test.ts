@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { type App, type AppLike, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, serve } from 'tsgi';
-import { cascade } from '../src/middleware/cascade.ts';
-import { errors } from '../src/middleware/errors.ts';
-import { lint } from '../src/middleware/lint.ts';
-import { mount } from '../src/middleware/mount.ts';
+import {
+  type App,
+  type AppLike,
+  cascade,
+  errors,
+  HTTPMethodNotAllowed,
+  HTTPNotFound,
+  lint,
+  mount,
+  Request,
+  Response,
+  serve,
+} from 'tsgi';
 
 const enc = new TextEncoder();
 

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { type App, type AppLike, HTTPForbidden, Request, Response, serve } from 'tsgi';
-import { compose, defineMiddleware } from '../src/middleware/compose.ts';
-import { lint } from '../src/middleware/lint.ts';
+import {
+  type App,
+  type AppLike,
+  compose,
+  defineMiddleware,
+  HTTPForbidden,
+  lint,
+  Request,
+  Response,
+  serve,
+} from 'tsgi';
 
 async function withServer(app: AppLike, fn: (url: string) => Promise<void>): Promise<void> {
   const server = await serve(app, { port: 0 });

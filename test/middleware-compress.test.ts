@@ -2,13 +2,19 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { type App, type Body, Request, Response, readBody } from 'tsgi';
+import {
+  type App,
+  type Body,
+  compress,
+  directoryApp,
+  lint,
+  readBody,
+  Request,
+  Response,
+} from 'tsgi';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { compress } from '../src/middleware/compress.ts';
-import { directoryApp } from '../src/middleware/static.ts';
-import { lint } from '../src/middleware/lint.ts';
 import { deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
 
 const enc = new TextEncoder();

@@ -4,10 +4,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, type AppLike, HTTPNotFound, Request, abort, serve } from 'tsgi';
-import { errors, type ErrorsOptions } from '../src/middleware/errors.ts';
-import { lint } from '../src/middleware/lint.ts';
-import { parseStack, renderTraceback } from '../src/middleware/traceback.ts';
+import {
+  abort,
+  type App,
+  type AppLike,
+  errors,
+  type ErrorsOptions,
+  HTTPNotFound,
+  lint,
+  parseStack,
+  renderTraceback,
+  Request,
+  serve,
+} from 'tsgi';
 
 const enc = new TextEncoder();
 

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, HTTPNotModified, Request, Response, serve } from 'tsgi';
-import { LintError, checkEnviron, lint } from '../src/middleware/lint.ts';
+import {
+  type App,
+  checkEnviron,
+  type Environ,
+  HTTPNotModified,
+  lint,
+  LintError,
+  Request,
+  Response,
+  serve,
+} from 'tsgi';
 
 const enc = new TextEncoder();
 

@@ -1,8 +1,17 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { type App, type AppLike, HTTPFound, HTTPGone, Request, Response, serve } from 'tsgi';
-import { cleanPath, mount } from '../src/middleware/mount.ts';
-import { lint } from '../src/middleware/lint.ts';
+import {
+  type App,
+  type AppLike,
+  cleanPath,
+  HTTPFound,
+  HTTPGone,
+  lint,
+  mount,
+  Request,
+  Response,
+  serve,
+} from 'tsgi';
 
 /** An app that answers where it is mounted and what it sees. */
 function where(name: string): App {

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { type App, Request, Response } from 'tsgi';
-import { type ProxyFixOptions, parseForwarded, proxyFix } from '../src/middleware/proxy-fix.ts';
-import { lint } from '../src/middleware/lint.ts';
+import {
+  type App,
+  lint,
+  parseForwarded,
+  proxyFix,
+  type ProxyFixOptions,
+  Request,
+  Response,
+} from 'tsgi';
 import { parseRaw, rawExchange, start } from './node-helpers.ts';
 
 /** What the app below sees. */

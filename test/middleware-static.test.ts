@@ -3,10 +3,15 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, ut
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, Request, readBody } from 'tsgi';
-import { directoryApp, fileApp } from '../src/middleware/static.ts';
-import { safeSegments } from '../src/middleware/safe-path.ts';
-import { lint } from '../src/middleware/lint.ts';
+import {
+  type App,
+  directoryApp,
+  fileApp,
+  lint,
+  readBody,
+  Request,
+  safeSegments,
+} from 'tsgi';
 import { dechunk, parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
 let dir: string;
