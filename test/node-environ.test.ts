@@ -473,3 +473,34 @@ describe('toNodeHandler', () => {
     }
   });
 });
+
+describe('header count limit', () => {
+  const requestWith = (fields: number): string => {
+    let head = 'GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n';
+    for (let i = 2; i < fields; i++) head += `X-Field-${i}: ${i}\r\n`;
+    return `${head}\r\n`;
+  };
+
+  it('answers 431 past maxHeaders (default 100) without calling the app', async () => {
+    let calls = 0;
+    const server = await start((environ, startResponse) => {
+      calls++;
+      return dumpApp(environ, startResponse);
+    });
+    const ok = parseRaw((await rawExchange(server.port, requestWith(100))).raw);
+    expect(ok.status).toBe(200);
+    expect(calls).toBe(1);
+    const tooMany = parseRaw((await rawExchange(server.port, requestWith(101))).raw);
+    expect(tooMany.status).toBe(431);
+    expect(tooMany.rest).toMatch(/^Request Header Fields Too Large: more than 100 header fields/);
+    expect(calls).toBe(1);
+  });
+
+  it('takes the limit from the maxHeaders option, above Node’s own count', async () => {
+    const small = await start(dumpApp, { maxHeaders: 5 });
+    expect(parseRaw((await rawExchange(small.port, requestWith(5))).raw).status).toBe(200);
+    expect(parseRaw((await rawExchange(small.port, requestWith(6))).raw).status).toBe(431);
+    const large = await start(dumpApp, { maxHeaders: 2500, server: { maxHeaderSize: 256 * 1024 } });
+    expect(parseRaw((await rawExchange(large.port, requestWith(2400))).raw).status).toBe(200);
+  });
+});

@@ -18,11 +18,30 @@ export interface NodeEnvironOptions {
   errors?: ErrorStream;
   /** `tsgi.multiprocess`; default false (true under `tsgi serve --workers`). */
   multiprocess?: boolean;
+  /**
+   * Most request header fields accepted; more answer `431 Request Header Fields Too Large`
+   * without calling the app. Default 100 (gunicorn's `limit_request_fields`). Node's own
+   * `maxHeadersCount` (2000) silently drops fields past it, so this limit must stay below it.
+   */
+  maxHeaders?: number;
 }
 
-/** Thrown by {@link createEnviron} for a request the app must not see; answered with 400. */
+/** The default of {@link NodeEnvironOptions.maxHeaders}. */
+export const DEFAULT_MAX_HEADERS = 100;
+
+/**
+ * Thrown by {@link createEnviron} for a request the app must not see; answered with `status`
+ * (400 Bad Request, or 431 for too many header fields) and the message as the reason.
+ */
 export class BadRequestError extends Error {
   override name = 'BadRequestError';
+  /** The status to answer: 400 or 431. */
+  readonly status: 400 | 431;
+
+  constructor(message: string, status: 400 | 431 = 400) {
+    super(message);
+    this.status = status;
+  }
 }
 
 const KEY_CACHE = new Map<string, string>();
@@ -112,6 +131,9 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   (environ as unknown as Record<symbol, unknown>)[EXCHANGE] = res ?? req;
   Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   const raw = req.rawHeaders;
+  if (raw.length > 2 * (options.maxHeaders ?? DEFAULT_MAX_HEADERS)) {
+    throw new BadRequestError(`more than ${options.maxHeaders ?? DEFAULT_MAX_HEADERS} header fields`, 431);
+  }
   for (let i = 0; i < raw.length; i += 2) {
     const key = headerKey(raw[i]!);
     if (key === '') continue;

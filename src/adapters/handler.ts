@@ -51,8 +51,10 @@ export function createHandler(
       const baseUrl = (req as ExpressRequest).baseUrl;
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
     } catch (error) {
-      if (error instanceof BadRequestError) plainAnswer(req, res, 400, 'Bad Request', `Bad Request: ${error.message}\n`);
-      else {
+      if (error instanceof BadRequestError) {
+        const reason = error.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
+        plainAnswer(req, res, error.status, reason, `${reason}: ${error.message}\n`);
+      } else {
         (options.errors ?? stderrErrors).write(formatError(`${req.method} ${req.url} HTTP/${req.httpVersion}`, error));
         plainAnswer(req, res, 500, 'Internal Server Error', 'Internal Server Error\n');
       }

@@ -9,6 +9,7 @@ import type { AppLike } from '../gateway.ts';
 import type { NodeEnvironOptions } from './environ.ts';
 import type { ServerState } from './exchange.ts';
 import { createHandler } from './handler.ts';
+import { DEFAULT_MAX_HEADERS } from './environ.ts';
 
 /**
  * Options of {@link serve}. `serverName` defaults to `host` there; `errors` is where app
@@ -71,6 +72,9 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   const host = options.host ?? '127.0.0.1';
   const state: ServerState = { closing: false };
   const server = http.createServer(options.server ?? {});
+  // Node drops fields past maxHeadersCount silently; keep one more than our limit so the
+  // handler sees the excess and answers 431 (see NodeEnvironOptions.maxHeaders).
+  server.maxHeadersCount = (options.maxHeaders ?? DEFAULT_MAX_HEADERS) + 1;
   server.on(
     'request',
     createHandler(app, { ...options, serverName: options.serverName ?? host }, state),
