@@ -10,6 +10,7 @@ import { formatError, stderrErrors } from '../errors-stream.ts';
 import { BadRequestError, type NodeEnvironOptions, createEnviron } from './environ.ts';
 import { Exchange, type ExpressRequest, type ServerState } from './exchange.ts';
 import { prepareUnreadBody } from './linger.ts';
+import { continueOnRead } from './continue.ts';
 
 /** A short plain-text answer that closes the connection (for requests the app never sees). */
 function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, reason: string, text: string): void {
@@ -36,18 +37,22 @@ function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): 
 
 /**
  * The handler behind {@link toNodeHandler} and `serve`; `state` is the server's (its
- * `closing` flag), absent for a handler mounted on someone else's server.
+ * `closing` flag), absent for a handler mounted on someone else's server. `expectContinue`
+ * marks the handler of Node's `checkContinue` event: `100 Continue` is then sent when the app
+ * first reads `tsgi.input`.
  */
 export function createHandler(
   app: AppLike,
   options: NodeEnvironOptions,
   state: ServerState | undefined,
+  expectContinue = false,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const callable = toApp(app);
   return (req, res) => {
     let environ: Environ;
     try {
       environ = createEnviron(req, res, options);
+      if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res);
       const baseUrl = (req as ExpressRequest).baseUrl;
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
     } catch (error) {

@@ -75,10 +75,11 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   // Node drops fields past maxHeadersCount silently; keep one more than our limit so the
   // handler sees the excess and answers 431 (see NodeEnvironOptions.maxHeaders).
   server.maxHeadersCount = (options.maxHeaders ?? DEFAULT_MAX_HEADERS) + 1;
-  server.on(
-    'request',
-    createHandler(app, { ...options, serverName: options.serverName ?? host }, state),
-  );
+  const handlerOptions = { ...options, serverName: options.serverName ?? host };
+  server.on('request', createHandler(app, handlerOptions, state));
+  // With a 'checkContinue' listener Node no longer answers `100 Continue` by itself: the
+  // handler sends it when the app first reads the body.
+  server.on('checkContinue', createHandler(app, handlerOptions, state, true));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 8000, host, () => {

@@ -1,0 +1,27 @@
+/**
+ * `Expect: 100-continue` (RFC 9110 §10.1.1): the interim `100 Continue` goes out only when the
+ * app starts reading the body, so a request the app refuses at once (401, 413) is answered
+ * before the client uploads anything. Werkzeug and gunicorn behave the same way.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/**
+ * The request body as `tsgi.input`, sending `100 Continue` on the first read (unless the final
+ * response has already started). Until then the connection is marked to close after the
+ * response: a client told nothing may never send the body it announced.
+ */
+export function continueOnRead(req: IncomingMessage, res: ServerResponse): AsyncIterable<Uint8Array> {
+  const keepAlive = res.shouldKeepAlive;
+  res.shouldKeepAlive = false;
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      if (!res.headersSent && !res.writableEnded) {
+        res.writeContinue();
+        res.shouldKeepAlive = keepAlive;
+      }
+      return req[Symbol.asyncIterator]();
+    },
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * `Expect: 100-continue` (RFC 9110 §10.1.1): serve() sends `100 Continue` only when the app
+ * starts reading the body, so a request refused at once is answered before any upload.
+ */
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { type App, Request, Response } from 'tsgi';
+import { start } from './node-helpers.ts';
+
+interface Outcome {
+  continued: boolean;
+  status: number;
+  body: string;
+  bodySent: boolean;
+}
+
+/** Sends a POST with `Expect: 100-continue`, writing the body only on `100 Continue`. */
+function postExpecting(port: number, body: string): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    let continued = false;
+    let bodySent = false;
+    const req = http.request({
+      host: '127.0.0.1',
+      port,
+      method: 'POST',
+      path: '/',
+      headers: { Expect: '100-continue', 'Content-Length': Buffer.byteLength(body), 'Content-Type': 'text/plain' },
+    });
+    req.on('continue', () => {
+      continued = true;
+      bodySent = true;
+      req.end(body);
+    });
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        resolve({ continued, status: res.statusCode!, body: Buffer.concat(chunks).toString(), bodySent });
+        if (!bodySent) req.destroy();
+      });
+    });
+    req.on('error', (error) => {
+      if (!continued) return; // the server may close after answering without reading
+      reject(error);
+    });
+    req.flushHeaders();
+  });
+}
+
+describe('Expect: 100-continue', () => {
+  it('sends 100 Continue when the app reads the body, and the app gets the body', async () => {
+    const echo = Request.application(async (req) => new Response(`got ${await req.text()}`));
+    const server = await start(echo);
+    const outcome = await postExpecting(server.port, 'hello');
+    expect(outcome).toEqual({ continued: true, status: 200, body: 'got hello', bodySent: true });
+  });
+
+  it('answers a refusal without 100 Continue, so the client never uploads', async () => {
+    let calls = 0;
+    const refuse: App = (_environ, startResponse) => {
+      calls++;
+      startResponse('413 Content Too Large', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode('too large')];
+    };
+    const server = await start(refuse);
+    const outcome = await postExpecting(server.port, 'x'.repeat(100_000));
+    expect(outcome).toEqual({ continued: false, status: 413, body: 'too large', bodySent: false });
+    expect(calls).toBe(1);
+    // The connection the client never finished does not hold up a graceful close.
+    const started = Date.now();
+    await server.close();
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+});
