@@ -234,6 +234,15 @@ export function openBody(body: Body): BodyIterator {
   return iterator as BodyIterator;
 }
 
+/** True for a promise or any other thenable (an object or function with a `then` method, Promises/A+ §1.1). */
+export function isThenable<T = unknown>(value: unknown): value is PromiseLike<T> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<T>).then === 'function'
+  );
+}
+
 /**
  * Closes a body iterator early (PEP 3333 `close()`): calls `return()` if it has one. Never
  * throws: what `return()` throws or rejects with is passed to `onError`.
@@ -242,9 +251,7 @@ export function closeBody(iterator: BodyIterator, onError?: (error: unknown) => 
   try {
     if (typeof iterator.return !== 'function') return;
     const result = iterator.return() as unknown;
-    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-      (result as PromiseLike<unknown>).then(undefined, (error: unknown) => report(onError, error));
-    }
+    if (isThenable(result)) result.then(undefined, (error: unknown) => report(onError, error));
   } catch (error) {
     report(onError, error);
   }

@@ -13,6 +13,7 @@ import {
   Request,
   safeFilename,
 } from 'tsgi';
+import { rejection as rejectionOf } from './helpers.ts';
 
 const enc = new TextEncoder();
 
@@ -22,14 +23,11 @@ async function* chunked(body: Uint8Array | string, size = 1024): AsyncGenerator<
   for (let i = 0; i < bytes.length; i += size) yield bytes.slice(i, i + size);
 }
 
+/** The HTTPException a promise rejects with. */
 async function rejection(promise: Promise<unknown>): Promise<HTTPException> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(HTTPException);
-    return error as HTTPException;
-  }
-  throw new Error('expected a rejection');
+  const error = await rejectionOf(promise);
+  expect(error).toBeInstanceOf(HTTPException);
+  return error as HTTPException;
 }
 
 let dir: string;

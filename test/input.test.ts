@@ -14,6 +14,7 @@ import {
   readInput,
 } from 'tsgi';
 import { bytes, deferred, start } from './node-helpers.ts';
+import { rejection } from './helpers.ts';
 
 /** An input that yields `chunks`, then throws `error`. */
 function failing(error: unknown, chunks = ['ab']): AsyncIterable<Uint8Array> {
@@ -23,15 +24,6 @@ function failing(error: unknown, chunks = ['ab']): AsyncIterable<Uint8Array> {
       throw error;
     },
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 const withCode = (message: string, code: string) => Object.assign(new Error(message), { code });

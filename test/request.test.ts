@@ -11,6 +11,7 @@ import {
   TSGI_VERSION,
   splitHost,
 } from 'tsgi';
+import { rejection } from './helpers.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -53,15 +54,6 @@ function liveInput(chunks: string[], options: { failAfter?: number } = {}) {
     },
   };
   return { input, state };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('Request: method and URL parts', () => {

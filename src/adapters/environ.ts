@@ -6,6 +6,7 @@
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Environ, type ErrorStream, TSGI_VERSION } from '../gateway.ts';
+import { environKey } from '../datastructures/environ-headers.ts';
 import { stderrErrors } from '../errors-stream.ts';
 
 /** Options of {@link createEnviron} and `toNodeHandler`. */
@@ -47,15 +48,14 @@ export class BadRequestError extends Error {
 const KEY_CACHE = new Map<string, string>();
 const KEY_CACHE_MAX = 512;
 
-/** `Accept-Language` → `HTTP_ACCEPT_LANGUAGE`; `''` for names with `_` (dropped, as nginx does). */
+/**
+ * `Accept-Language` → `HTTP_ACCEPT_LANGUAGE` ({@link environKey}, cached); `''` for names with
+ * `_` (dropped, as nginx does).
+ */
 function headerKey(name: string): string {
   let key = KEY_CACHE.get(name);
   if (key !== undefined) return key;
-  if (name.includes('_')) key = '';
-  else {
-    const upper = name.toUpperCase().replaceAll('-', '_');
-    key = upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH' ? upper : `HTTP_${upper}`;
-  }
+  key = name.includes('_') ? '' : environKey(name);
   if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
   return key;
 }

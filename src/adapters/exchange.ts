@@ -5,11 +5,11 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type App, type Body, type Environ, type StartResponse, describe } from '../gateway.ts';
+import { type App, type Body, type Environ, type StartResponse, describe, isThenable } from '../gateway.ts';
 import { formatError, stderrErrors } from '../errors-stream.ts';
 import { sendHead } from './head.ts';
 import { prepareUnreadBody } from './linger.ts';
-import { isThenable, pump } from './pump.ts';
+import { pump } from './pump.ts';
 
 /** State shared by the handler of one server and its `close()`. */
 export interface ServerState {

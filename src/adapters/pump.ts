@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Body, type BodyIterator, closeBody, describe, openBody } from '../gateway.ts';
+import { type Body, type BodyIterator, closeBody, describe, isThenable, openBody } from '../gateway.ts';
 import type { Exchange } from './exchange.ts';
 import { sendHead } from './head.ts';
 
@@ -107,11 +107,6 @@ export async function pump(exchange: Exchange, body: Body): Promise<void> {
     res.off('close', onClose);
     if (!finished) release();
   }
-}
-
-/** True for a promise or any other thenable. */
-export function isThenable<T>(value: unknown): value is PromiseLike<T> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<T>).then === 'function';
 }
 
 function checkChunk(chunk: unknown): Uint8Array {

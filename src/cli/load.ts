@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type App, toApp } from '../gateway.ts';
+import { type App, isThenable, toApp } from '../gateway.ts';
 
 /**
  * The module or export named on the command line cannot be served: no such file, no such
@@ -23,14 +23,6 @@ export class LoadError extends Error {
  */
 export class ModuleError extends Error {
   override name = 'ModuleError';
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    (typeof value === 'object' || typeof value === 'function') &&
-    value !== null &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  );
 }
 
 /**

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../gateway.ts';
+import { type App, type AppLike, type Body, type Environ, type StartResponse, isThenable, toApp } from '../gateway.ts';
 import type { Members } from '../descriptors.ts';
 import { HTTPException } from '../exceptions.ts';
 import { Response } from '../response.ts';
@@ -75,7 +75,7 @@ export function handlerApp(handler: Handler, wrap: (environ: Environ) => Request
     };
     const end = (body: Body | Promise<Body>): Body | Promise<Body> => {
       if (!owner) return body;
-      if (isPromiseLike(body)) return Promise.resolve(body).then((value) => endWithBody(value, environ), fail);
+      if (isThenable(body)) return Promise.resolve(body).then((value) => endWithBody(value, environ), fail);
       return endWithBody(body, environ);
     };
     const serve = (result: HandlerResult): Body | Promise<Body> => {
@@ -92,13 +92,9 @@ export function handlerApp(handler: Handler, wrap: (environ: Environ) => Request
     } catch (error) {
       return serveError(error);
     }
-    if (isPromiseLike(result)) return Promise.resolve(result).then(serve, serveError);
+    if (isThenable(result)) return Promise.resolve(result).then(serve, serveError);
     return serve(result);
   };
-}
-
-function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
 }
 
 function respondWith(result: HandlerResult, req: Request, startResponse: StartResponse): Body | Promise<Body> {
