@@ -154,6 +154,48 @@ describe('framing: Content-Length or chunked', () => {
   });
 });
 
+describe('body bytes on the wire', () => {
+  /** `size` bytes cycling through all 256 values, so every byte (NUL, 0x80–0xFF) is covered. */
+  const binary = (size: number, offset = 0): Uint8Array => {
+    const whole = new Uint8Array(size + offset + 3);
+    for (let i = 0; i < whole.length; i++) whole[i] = (i * 7 + 3) % 256;
+    return whole.subarray(offset, offset + size); // a view into a larger buffer
+  };
+
+  // Small single chunks take a different write path from large ones (see adapters/end.ts).
+  for (const size of [1, 255, 256, 4095, 4096, 4097, 70_000]) {
+    it(`sends a ${size}-byte binary chunk byte for byte, as an array and as a stream`, async () => {
+      const body = binary(size, 5);
+      const server = await start((environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+        if (environ.PATH_INFO === '/array') return [body];
+        return (function* () {
+          yield body;
+        })();
+      });
+      for (const path of ['/array', '/stream']) {
+        const res = await request(`${server.url}${path}`);
+        expect(res.headers['content-length']).toBe(String(size));
+        expect(Buffer.compare(res.body, Buffer.from(body))).toBe(0);
+      }
+      const head = await request(`${server.url}/array`, { method: 'HEAD' });
+      expect(head.headers['content-length']).toBe(String(size));
+      expect(head.body.byteLength).toBe(0);
+    });
+  }
+
+  it('keeps a small body exact when the app declared its Content-Length', async () => {
+    const body = binary(300);
+    const server = await start((_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Length', '300']]);
+      return [Buffer.from(body)];
+    });
+    const res = await request(server.url);
+    expect(res.headers['content-length']).toBe('300');
+    expect(Buffer.compare(res.body, Buffer.from(body))).toBe(0);
+  });
+});
+
 describe('when headers go out', () => {
   it('holds the headers until the first body chunk exists', async () => {
     const gate = deferred();

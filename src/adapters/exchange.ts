@@ -10,6 +10,7 @@ import { formatError, stderrErrors } from '../errors-stream.ts';
 import { sendHead } from './head.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { pump } from './pump.ts';
+import { endWith } from './end.ts';
 
 /** State shared by the handler of one server and its `close()`. */
 export interface ServerState {
@@ -126,7 +127,7 @@ export class Exchange {
     const res = this.res;
     if (res.destroyed) return; // the client left while the app was working
     sendHead(this, length);
-    if (chunks.length === 1) res.end(chunks[0]);
+    if (chunks.length === 1) endWith(res, chunks[0] as Uint8Array);
     else {
       for (let i = 0; i < chunks.length; i++) res.write(chunks[i] as Uint8Array);
       res.end();

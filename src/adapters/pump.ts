@@ -6,6 +6,7 @@
 import { type Body, type BodyIterator, closeBody, describe, isThenable, openBody } from '../gateway.ts';
 import type { Exchange } from './exchange.ts';
 import { sendHead } from './head.ts';
+import { endWith } from './end.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -73,7 +74,7 @@ export async function pump(exchange: Exchange, body: Body): Promise<void> {
     if (second !== undefined) {
       if (second.done) {
         sendHead(exchange, chunk.byteLength);
-        res.end(chunk);
+        endWith(res, chunk);
         finished = true;
         return;
       }

@@ -1,0 +1,30 @@
+/**
+ * Ending a response with its whole body in one chunk, on the cheapest path Node offers.
+ *
+ * @module
+ */
+import type { ServerResponse } from 'node:http';
+
+/**
+ * Largest body (bytes) sent as a latin1 string by {@link endWith}. Measured with the project's
+ * benchmark on Node 24: below about 4 KiB one string write beats a two-buffer `writev`; from
+ * 16 KiB up the extra copy costs more than it saves.
+ */
+export const STRING_WRITE_LIMIT = 4096;
+
+/**
+ * Ends `res` with `chunk` as its whole body, right after `writeHead`.
+ *
+ * Node joins the head and the first body chunk into one socket write only when the chunk is a
+ * string; a `Uint8Array` goes out through a two-part `writev`, which costs several
+ * microseconds per response. A small chunk is therefore handed over as a latin1 string: latin1
+ * maps every byte to one character and back, so the bytes on the wire are exactly the chunk's.
+ */
+export function endWith(res: ServerResponse, chunk: Uint8Array): void {
+  if (chunk.byteLength > STRING_WRITE_LIMIT) {
+    res.end(chunk);
+    return;
+  }
+  const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  res.end(bytes.toString('latin1'), 'latin1');
+}
