@@ -6,6 +6,11 @@
  */
 import { assertHeader } from '../gateway.ts';
 
+/** True when field name `name` is `lower` (already lower-case) ignoring case; lengths first, no copy. */
+function sameName(name: string, lower: string): boolean {
+  return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
+}
+
 /** What a `Headers` can be built from: pairs, a record, or another `Headers`. */
 export type HeadersInit =
   | Iterable<readonly [string, string]>
@@ -51,7 +56,11 @@ export class Headers implements Iterable<[string, string]> {
   /** The first value of `name`, or `null`. */
   get(name: string): string | null {
     const lower = name.toLowerCase();
-    for (const [key, value] of this.list) if (key.toLowerCase() === lower) return value;
+    const list = this.list;
+    for (let i = 0; i < list.length; i++) {
+      const pair = list[i]!;
+      if (sameName(pair[0], lower)) return pair[1];
+    }
     return null;
   }
 
@@ -59,7 +68,7 @@ export class Headers implements Iterable<[string, string]> {
   getAll(name: string): string[] {
     const lower = name.toLowerCase();
     const out: string[] = [];
-    for (const [key, value] of this.list) if (key.toLowerCase() === lower) out.push(value);
+    for (const [key, value] of this.list) if (sameName(key, lower)) out.push(value);
     return out;
   }
 
@@ -84,7 +93,7 @@ export class Headers implements Iterable<[string, string]> {
     const lower = name.toLowerCase();
     let index = -1;
     for (let i = 0; i < this.list.length; i++) {
-      if (this.list[i]![0].toLowerCase() !== lower) continue;
+      if (!sameName(this.list[i]![0], lower)) continue;
       if (index === -1) {
         index = i;
         this.list[i] = [name, text];
@@ -118,7 +127,7 @@ export class Headers implements Iterable<[string, string]> {
     const lower = name.toLowerCase();
     let removed = 0;
     for (let i = this.list.length - 1; i >= 0; i--) {
-      if (this.list[i]![0].toLowerCase() === lower) {
+      if (sameName(this.list[i]![0], lower)) {
         this.list.splice(i, 1);
         removed++;
       }
