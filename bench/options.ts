@@ -7,7 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_TARGETS, TARGETS } from './targets.ts';
+import { DEFAULT_TARGETS, TARGET_GROUPS, TARGETS } from './targets.ts';
 
 /** One run's settings. */
 export interface Settings {
@@ -27,8 +27,11 @@ export interface Settings {
 export const USAGE = `Usage: npm run bench -- [--rounds N] [--duration S] [--warmup S] [--connections N]
                        [--pipelining N] [--targets ${DEFAULT_TARGETS.join(',')}]
                        [--mode child|inprocess] [--retries N] [--pin] [--profile] [--profile-dir DIR] [--quick]
-Known targets:
-${TARGETS.map((t) => `  ${t.name.padEnd(12)} ${t.label}`).join('\n')}`;
+Known targets (--targets takes names and groups, comma-separated; [opt-in] targets run only when named):
+${TARGETS.map((t) => `  ${t.name.padEnd(12)} ${t.label}${t.default === false ? ' [opt-in]' : ''}`).join('\n')}
+Target groups:
+${Object.entries(TARGET_GROUPS).map(([name, members]) => `  ${name.padEnd(12)} ${members.join(',')}`).join('\n')}
+Compare tsgi with the frameworks: npm run bench -- --targets frameworks`;
 
 /**
  * Reads the settings from the command line and the environment (a flag wins).

@@ -1,28 +1,23 @@
 /**
- * The servers the benchmark compares: every one answers `GET /` with `200`,
- * `Content-Type: text/plain` and the 13 bytes `Hello, World!`, on 127.0.0.1 and a free port.
+ * The servers the benchmark compares: every one answers `GET /` with `200`, a `text/plain`
+ * Content-Type and the 13 bytes `Hello, World!`, on 127.0.0.1 and a free port.
  *
- * This list is the extension point. To add a framework (Express, Koa, Hono, h3, …), install it
- * as a dev dependency and append one entry; a framework that gives a Node `(req, res)` handler
- * needs only {@link listen}:
+ * Two kinds of target:
+ * - the default set — `node` (the baseline), `tsgi-raw`, `tsgi-app` — measured by a plain
+ *   `npm run bench`;
+ * - opt-in targets (`default: false`): `node-length`, and the frameworks tsgi is compared with —
+ *   `express` (Express 5), `koa` (Koa 3), `hono` (Hono 4 on `@hono/node-server` 2) and `h3`
+ *   (h3 2). Each is written the way its own documentation answers a text hello-world, with the
+ *   framework's defaults left on. `--targets frameworks` (a {@link TARGET_GROUPS group}) runs
+ *   them with the default set: `npm run bench -- --targets frameworks`.
  *
- * ```ts
- * // import express from 'express';
- * { name: 'express', label: 'Express 5, app.get("/")',
- *   start: () => {
- *     const app = express();
- *     app.get('/', (_req, res) => { res.type('text/plain').send('Hello, World!'); });
- *     return listen(app);
- *   } },
- * // Koa:  listen(new Koa().use((ctx) => { ctx.body = 'Hello, World!'; }).callback())
- * // Hono: listen(getRequestListener(new Hono().get('/', (c) => c.text('Hello, World!')).fetch))
- * //       (getRequestListener from '@hono/node-server')
- * // h3:   listen(toNodeHandler(new H3().get('/', () => 'Hello, World!')))  (from 'h3')
- * ```
- *
- * Then `npm run bench -- --targets=node,tsgi-raw,express` measures it against the baseline.
- * Keep the answer the same (status, Content-Type, body) so the figures stay comparable; the
- * runner checks status and body of every target before it measures.
+ * This list is the extension point. To add a framework, install it as a dev dependency and
+ * append one entry with `default: false`; a framework that gives a Node `(req, res)` handler
+ * needs only {@link listen}. Import the framework inside `start()` (as the entries below do), so
+ * a run that does not select it never loads it; add its name to a group if it belongs there.
+ * Keep the answer the same (status, Content-Type, body) so the figures stay comparable: the
+ * runner checks status and body of every target before it measures, and
+ * test/bench-targets.test.ts checks all three for every entry.
  *
  * @module
  */
@@ -97,7 +92,7 @@ export const TARGETS: readonly Target[] = [
     // with writeHead() before end(), so Node sends the 13 bytes chunked; tsgi sends
     // Content-Length. This variant puts the same bytes on the wire as tsgi-raw.
     name: 'node-length',
-    label: 'raw node:http handler with Content-Length (opt-in)',
+    label: 'raw node:http handler with Content-Length',
     default: false,
     start: () =>
       listen((_req, res) => {
@@ -130,20 +125,92 @@ export const TARGETS: readonly Target[] = [
       return { url: `${server.url}/`, close: () => server.close({ timeout: 0 }) };
     },
   },
+  // The frameworks. Each is imported when its target starts, so runs without them (the default)
+  // load none of their code. Content-Type is whatever the framework sets for text: all four add
+  // `charset=utf-8`.
+  {
+    // Express also sends its defaults: a weak ETag (a hash of the body) and X-Powered-By.
+    name: 'express',
+    label: 'Express 5, app.get("/") + res.type("text/plain").send()',
+    default: false,
+    start: async () => {
+      const { default: express } = await import('express');
+      const app = express();
+      app.get('/', (_req, res) => {
+        res.type('text/plain').send(HELLO);
+      });
+      return listen(app);
+    },
+  },
+  {
+    // Koa has no router of its own: the middleware answers every path, like tsgi-raw.
+    name: 'koa',
+    label: 'Koa 3, app.use((ctx) => { ctx.body = "..." })',
+    default: false,
+    start: async () => {
+      const { default: Koa } = await import('koa');
+      const app = new Koa();
+      app.use((ctx) => {
+        ctx.body = HELLO;
+      });
+      return listen(app.callback());
+    },
+  },
+  {
+    // getRequestListener() is what @hono/node-server's serve() installs. By default it replaces
+    // the global Request/Response with its lighter versions; no other target uses those globals.
+    name: 'hono',
+    label: 'Hono 4, app.get("/", (c) => c.text()) on @hono/node-server 2',
+    default: false,
+    start: async () => {
+      const [{ Hono }, { getRequestListener }] = await Promise.all([import('hono'), import('@hono/node-server')]);
+      const app = new Hono().get('/', (c) => c.text(HELLO));
+      return listen(getRequestListener(app.fetch));
+    },
+  },
+  {
+    // toNodeHandler() from 'h3/node' is the handler h3's own serve() (through srvx) installs.
+    name: 'h3',
+    label: 'h3 2, new H3().get("/", () => "...") via toNodeHandler (h3/node)',
+    default: false,
+    start: async () => {
+      const [{ H3 }, { toNodeHandler }] = await Promise.all([import('h3'), import('h3/node')]);
+      const app = new H3().get('/', () => HELLO);
+      return listen(toNodeHandler(app));
+    },
+  },
 ];
+
+/**
+ * Named groups of targets, accepted wherever a target name is (`--targets frameworks`,
+ * `BENCH_TARGETS=frameworks`), alone or mixed with names (`--targets frameworks,node-length`).
+ *
+ * - `frameworks`: the default set plus every framework tsgi is compared with — `node`,
+ *   `tsgi-raw`, `tsgi-app`, `express`, `koa`, `hono`, `h3`. With the default settings a run takes
+ *   about 3.5 minutes (7 targets × (2.5 s warm-up + 10 rounds × 2.5 s), plus start-up).
+ */
+export const TARGET_GROUPS: Readonly<Record<string, readonly string[]>> = {
+  frameworks: [BASELINE, 'tsgi-raw', 'tsgi-app', 'express', 'koa', 'hono', 'h3'],
+};
 
 /** The names measured when `--targets` is not given. */
 export const DEFAULT_TARGETS: readonly string[] = TARGETS.filter((t) => t.default !== false).map((t) => t.name);
 
 /**
- * Picks targets by name, keeping the order asked for.
+ * Picks targets by name, keeping the order asked for. A {@link TARGET_GROUPS group} name stands
+ * for its members, in the group's order; a target named twice (directly or through a group) is
+ * measured once, at its first place.
  *
- * @throws Error naming the unknown ones and listing the known ones.
+ * @throws Error naming the unknown ones and listing the known targets and groups.
  */
 export function selectTargets(names: readonly string[]): Target[] {
-  const unknown = names.filter((name) => !TARGETS.some((t) => t.name === name));
+  const expanded = names.flatMap((name) => (Object.hasOwn(TARGET_GROUPS, name) ? TARGET_GROUPS[name]! : [name]));
+  const unknown = expanded.filter((name) => !TARGETS.some((t) => t.name === name));
   if (unknown.length > 0) {
-    throw new Error(`unknown target(s): ${unknown.join(', ')}; known: ${TARGETS.map((t) => t.name).join(', ')}`);
+    throw new Error(
+      `unknown target(s): ${unknown.join(', ')}; known: ${TARGETS.map((t) => t.name).join(', ')}; ` +
+        `groups: ${Object.keys(TARGET_GROUPS).join(', ')}`,
+    );
   }
-  return names.map((name) => TARGETS.find((t) => t.name === name)!);
+  return [...new Set(expanded)].map((name) => TARGETS.find((t) => t.name === name)!);
 }
