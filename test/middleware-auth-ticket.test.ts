@@ -91,7 +91,8 @@ describe('AuthTickets', () => {
     };
     const now = Math.floor(Date.now() / 1000);
     expect(tickets.verify(sign({ u: 'bob', i: now, e: now + 60 }))?.user).toBe('bob'); // the construction is right
-    for (const fields of [null, [], 'bob', { u: '', i: now, e: now + 60 }, { u: 5, i: now, e: now + 60 }, { u: 'bob', i: '1', e: now + 60 }, { u: 'bob', i: now, e: 1.5 }, { u: 'bob', i: now }]) {
+    expect(tickets.verify(sign({ u: 'bob', i: now, e: now + 60, s: 1 }))?.session).toBe(true);
+    for (const fields of [null, [], 'bob', { u: '', i: now, e: now + 60 }, { u: 5, i: now, e: now + 60 }, { u: 'bob', i: '1', e: now + 60 }, { u: 'bob', i: now, e: 1.5 }, { u: 'bob', i: now }, { u: 'bob', i: now, e: now + 60, s: true }, { u: 'bob', i: now, e: now + 60, s: 0 }]) {
       expect(tickets.verify(sign(fields)), JSON.stringify(fields)).toBeNull();
     }
   });
@@ -188,5 +189,115 @@ describe('authTicket over a socket: a login flow', () => {
       body: 'user=bob&password=guess',
     });
     expect([refused.status, refused.headers['set-cookie']]).toEqual([403, undefined]);
+  });
+});
+
+describe('AuthTickets reissueTime: sliding expiry', () => {
+  const T0 = Date.UTC(2030, 0, 1);
+
+  /** A clock the test moves, tickets with sliding expiry, and a server for them. */
+  async function sliding(options: { reissueTime?: number; maxAge?: number } = {}, app: App = whoami) {
+    const clock = { now: T0 };
+    const tickets = new AuthTickets({ secret: SECRET, maxAge: 600, reissueTime: 60, now: () => clock.now, ...options });
+    const server = await start(lint(tickets.middleware(app)));
+    const get = async (cookie: string, path = '/') => {
+      const res = await request(`${server.url}${path}`, { headers: { cookie: `auth_tkt=${cookie}` } });
+      const lines = res.headers['set-cookie'] ?? [];
+      return { res, lines, fresh: lines.length === 1 ? cookieValue(lines[0]!) : null };
+    };
+    return { clock, tickets, get };
+  }
+
+  it('reissues an older ticket over a socket: same user and data, new times; an idle user still times out', async () => {
+    const { clock, tickets, get } = await sliding();
+    const first = tickets.sign('bob', { data: { roles: ['editor'] } }).value;
+    clock.now = T0 + 60_000; // exactly reissueTime old: not yet
+    expect((await get(first)).lines).toEqual([]);
+    clock.now = T0 + 61_000;
+    const { res, lines, fresh } = await get(first);
+    expect(JSON.parse(res.body.toString()).user).toBe('bob');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^auth_tkt=[^;]+; Max-Age=600; Path=\/; Expires=Tue, 01 Jan 2030 00:11:01 GMT; HttpOnly; SameSite=Lax$/);
+    expect(tickets.verify(fresh)).toEqual({ user: 'bob', issued: T0 / 1000 + 61, expires: T0 / 1000 + 661, data: { roles: ['editor'] } });
+    clock.now = T0 + 601_000; // the first ticket has expired, the reissued one slid on
+    const late = await get(first);
+    expect([JSON.parse(late.res.body.toString()).user, late.lines]).toEqual([null, []]);
+    const active = await get(fresh!);
+    expect(JSON.parse(active.res.body.toString()).user).toBe('bob');
+    expect(tickets.verify(active.fresh)?.issued).toBe(T0 / 1000 + 601);
+    clock.now = T0 + 601_000 + 600_000; // idle for the whole lifetime
+    const idle = await get(active.fresh!);
+    expect([JSON.parse(idle.res.body.toString()).user, idle.lines]).toEqual([null, []]);
+  });
+
+  it("keeps the ticket's own lifetime and a session cookie a session cookie", async () => {
+    const { clock, tickets, get } = await sliding();
+    const short = tickets.sign('bob', { maxAge: 120 }).value;
+    const session = tickets.sign('carol', { persistent: false }).value;
+    expect(tickets.verify(session)?.session).toBe(true);
+    clock.now = T0 + 100_000;
+    const a = await get(short);
+    expect(a.lines[0]).toMatch(/; Max-Age=120;/);
+    expect(tickets.verify(a.fresh)).toMatchObject({ user: 'bob', expires: T0 / 1000 + 220 });
+    const b = await get(session);
+    expect(b.lines[0]).not.toMatch(/Max-Age|Expires/);
+    expect(tickets.verify(b.fresh)).toEqual({ user: 'carol', issued: T0 / 1000 + 100, expires: T0 / 1000 + 700, session: true });
+  });
+
+  it('never reissues when the response sets or deletes the ticket cookie itself, or may be stored by a shared cache', async () => {
+    const site = Request.application((req) => {
+      const res = new Response('ok');
+      const tickets = new AuthTickets({ secret: SECRET, now: () => T0 + 61_000 });
+      if (req.pathInfo === '/login') tickets.remember(res, 'alice');
+      if (req.pathInfo === '/logout') tickets.forget(res);
+      if (req.pathInfo === '/theme') res.setCookie('theme', 'dark');
+      if (req.pathInfo === '/lookalike') res.headers.add('Set-Cookie', 'auth_tkt_2=x');
+      if (req.pathInfo === '/public') res.headers.set('Cache-Control', 'public, max-age=60');
+      if (req.pathInfo === '/shared') res.headers.add('Cache-Control', 'max-age=60').add('Cache-Control', 's-maxage=60');
+      if (req.pathInfo === '/private') res.headers.set('Cache-Control', 'private, max-age=60');
+      return res;
+    });
+    const { clock, tickets, get } = await sliding({}, site);
+    const bob = tickets.sign('bob').value;
+    clock.now = T0 + 61_000;
+    const login = await get(bob, '/login');
+    expect(login.lines).toHaveLength(1);
+    expect(tickets.verify(login.fresh)?.user).toBe('alice');
+    expect((await get(bob, '/logout')).lines).toEqual([expect.stringMatching(/^auth_tkt=; Max-Age=0;/)]);
+    for (const path of ['/public', '/shared']) expect((await get(bob, path)).lines, path).toEqual([]);
+    for (const [path, count] of [['/theme', 2], ['/lookalike', 2], ['/private', 1]] as const) {
+      const { lines } = await get(bob, path);
+      expect(lines, path).toHaveLength(count);
+      expect(tickets.verify(cookieValue(lines.at(-1)!))?.user, path).toBe('bob');
+    }
+  });
+
+  it('never reissues an invalid ticket, and is off by default', async () => {
+    const { clock, tickets, get } = await sliding();
+    const { value } = tickets.sign('bob');
+    const [payload, signature] = value.split('.') as [string, string];
+    clock.now = T0 + 120_000;
+    for (const cookie of [`${payload}.${signature.slice(0, -2)}AA`, new AuthTickets({ secret: OLD_SECRET, now: () => T0 }).sign('bob').value, 'garbage']) {
+      expect((await get(cookie)).lines, cookie).toEqual([]);
+    }
+    expect((await get(value)).lines).toHaveLength(1);
+    const plain = new AuthTickets({ secret: SECRET, maxAge: 600, now: () => T0 + 500_000 });
+    expect(plain.reissueTime).toBeUndefined();
+    const server = await start(plain.middleware(whoami));
+    const res = await request(server.url, { headers: { cookie: `auth_tkt=${value}` } });
+    expect([JSON.parse(res.body.toString()).user, res.headers['set-cookie']]).toEqual(['bob', undefined]);
+  });
+
+  it('reissueTime 0 reissues once the ticket is a second old; bad values are refused', async () => {
+    const { clock, tickets, get } = await sliding({ reissueTime: 0 });
+    const { value } = tickets.sign('bob');
+    clock.now = T0 + 999;
+    expect((await get(value)).lines).toEqual([]);
+    clock.now = T0 + 1_000;
+    expect((await get(value)).lines).toHaveLength(1);
+    for (const reissueTime of [-1, 600, 601, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => new AuthTickets({ secret: SECRET, maxAge: 600, reissueTime }), String(reissueTime)).toThrow(TypeError);
+    }
+    expect(() => new AuthTickets({ secret: SECRET, reissueTime: 3600 })).not.toThrow(); // below the default day
   });
 });

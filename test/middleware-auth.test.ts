@@ -4,6 +4,8 @@ import {
   basicAuth,
   bearerAuth,
   type Environ,
+  HTTPForbidden,
+  insufficientScope,
   lint,
   Request,
   Response,
@@ -183,5 +185,55 @@ describe('bearerAuth', () => {
     expect(both.status).toBe(400);
     expect((await request(`${lax.url}/?access_token=tok-alice&access_token=tok-alice`)).status).toBe(400);
     expect((await request(`${lax.url}/?access_token=`)).status).toBe(400);
+  });
+});
+
+describe('insufficientScope (RFC 6750 §3.1)', () => {
+  it('is a 403 HTTPForbidden with an insufficient_scope challenge', () => {
+    const refusal = insufficientScope('read write', { realm: 'api', description: 'Writing needs the write scope.' });
+    expect(refusal).toBeInstanceOf(HTTPForbidden);
+    expect(refusal.code).toBe(403);
+    expect(refusal.headers.get('www-authenticate')).toBe(
+      'Bearer realm="api", error="insufficient_scope", scope="read write", error_description="Writing needs the write scope."',
+    );
+    expect(refusal.detail).toBe('Writing needs the write scope.');
+    const plain = insufficientScope(['read', 'admin:users']);
+    expect(plain.headers.get('www-authenticate')).toBe('Bearer realm="Restricted", error="insufficient_scope", scope="read admin:users"');
+    expect(plain.detail).toContain('read admin:users');
+    // every scope-token character, the edges of %x21 / %x23-5B / %x5D-7E included
+    expect(insufficientScope('!#[]~ a').headers.get('www-authenticate')).toContain('scope="!#[]~ a"');
+  });
+
+  it('refuses scopes and descriptions RFC 6750 does not allow, when called', () => {
+    const badScopes: Array<string | string[]> = ['', ' ', 'a  b', ' a', 'a ', 'a"b', 'a\\b', 'a\tb', 'café', 'a\u007f', [], ['a b'], ['a', ''], ['"']];
+    for (const scope of badScopes) expect(() => insufficientScope(scope), JSON.stringify(scope)).toThrow(TypeError);
+    for (const description of ['say "no"', 'back\\slash', 'line\nbreak', 'naïve']) {
+      expect(() => insufficientScope('read', { description }), description).toThrow(TypeError);
+    }
+    expect(() => insufficientScope('read', { realm: 'bad\r\nrealm' })).toThrow(TypeError);
+    expect(() => bearerAuth(whoami(), { scope: 'a\\b', verify: () => null })).toThrow(TypeError);
+    expect(() => bearerAuth(whoami(), { scope: [], verify: () => null })).toThrow(TypeError);
+  });
+
+  it('lets the app below bearerAuth refuse a token without the scope, over a socket', async () => {
+    const tokens = new Map([
+      ['tok-reader', { login: 'rita', scopes: ['read'] }],
+      ['tok-writer', { login: 'walt', scopes: ['read', 'write'] }],
+    ]);
+    const app = Request.application((req) => {
+      const user = req.environ['tsgi.auth.user'] as { login: string; scopes: string[] };
+      if (req.method === 'POST' && !user.scopes.includes('write')) throw insufficientScope('write', { realm: 'api' });
+      return Response.json({ hello: user.login });
+    });
+    const server = await start(lint(bearerAuth(app, { realm: 'api', scope: ['read', 'write'], verify: (t) => tokens.get(t) ?? null })));
+    const refused = await request(server.url, { method: 'POST', headers: { authorization: 'Bearer tok-reader', accept: 'application/json' } });
+    expect(refused.status).toBe(403);
+    expect(refused.headers['www-authenticate']).toBe('Bearer realm="api", error="insufficient_scope", scope="write"');
+    expect(JSON.parse(refused.body.toString())).toMatchObject({ code: 403 });
+    const allowed = await request(server.url, { method: 'POST', headers: { authorization: 'Bearer tok-writer' } });
+    expect([allowed.status, JSON.parse(allowed.body.toString())]).toEqual([200, { hello: 'walt' }]);
+    expect((await request(server.url, { headers: { authorization: 'Bearer tok-reader' } })).status).toBe(200);
+    const anonymous = await request(server.url, { method: 'POST' });
+    expect([anonymous.status, anonymous.headers['www-authenticate']]).toEqual([401, 'Bearer realm="api", scope="read write"']);
   });
 });

@@ -6,6 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
 import type { Headers } from '../datastructures/headers.ts';
+import { CacheControl } from '../http/cache-control.ts';
 import { parseCookieHeader, serializeSetCookie } from '../http/cookies.ts';
 import { setRemoteUser } from './auth-util.ts';
 
@@ -26,6 +27,16 @@ export interface AuthTicketOptions {
   cookieName?: string;
   /** How long a ticket is valid, in seconds; default 86400 (one day). */
   maxAge?: number;
+  /**
+   * Sliding expiry, in seconds; default none (off): a ticket then expires `maxAge` after the
+   * login, however active the user. When set, a valid ticket presented more than
+   * `reissueTime` seconds after it was issued is replaced: the middleware adds a fresh
+   * ticket cookie (same user, `data`, lifetime and persistence; issued now) to the response.
+   * An active user stays logged in, one idle for the ticket's lifetime is logged out.
+   * `0` reissues on every request (once the ticket is a second old); a tenth of `maxAge`
+   * is a good choice (Pyramid's `reissue_time` and `timeout`). Must be below `maxAge`.
+   */
+  reissueTime?: number;
   /** `Secure` cookie attribute (HTTPS only); default false. Set it true in production. */
   secure?: boolean;
   /** `SameSite` cookie attribute; default `'lax'`. */
@@ -48,6 +59,11 @@ export interface Ticket {
   readonly expires: number;
   /** The JSON value given to `remember` (roles, a session id…); absent when none. */
   readonly data?: unknown;
+  /**
+   * True when remembered with `persistent: false` (a browser-session cookie), so a reissued
+   * cookie stays one; absent otherwise.
+   */
+  readonly session?: true;
 }
 
 /** Options of {@link AuthTickets.remember}. */
@@ -58,7 +74,8 @@ export interface RememberOptions {
   maxAge?: number;
   /**
    * True (the default): the cookie lives as long as the ticket (`Max-Age`). False: a
-   * session cookie, dropped when the browser closes (the ticket still expires).
+   * session cookie, dropped when the browser closes (the ticket still expires); the ticket
+   * records it (`session: true`) so that a reissue keeps it a session cookie.
    */
   persistent?: boolean;
 }
@@ -109,13 +126,16 @@ export class AuthTickets {
   readonly cookieName: string;
   /** The default ticket lifetime, in seconds. */
   readonly maxAge: number;
+  /** The `reissueTime` option, in seconds, or `undefined` when tickets are not reissued. */
+  readonly reissueTime: number | undefined;
   readonly #keys: Buffer[];
   readonly #cookie: { path: string; domain?: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none'; httpOnly: true };
   readonly #now: () => number;
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
-   *   bytes, the cookie name is not a token, or `maxAge` is not a positive number.
+   *   bytes, the cookie name is not a token, `maxAge` is not a positive number, or
+   *   `reissueTime` is not a number from 0 to below `maxAge`.
    */
   constructor(options: AuthTicketOptions) {
     const secrets = options.secrets ?? (options.secret !== undefined ? [options.secret] : []);
@@ -131,6 +151,10 @@ export class AuthTickets {
     }
     this.maxAge = options.maxAge ?? 86400;
     if (!(this.maxAge > 0) || !Number.isFinite(this.maxAge)) throw new TypeError('maxAge must be a positive number of seconds');
+    this.reissueTime = options.reissueTime;
+    if (this.reissueTime !== undefined && !(this.reissueTime >= 0 && this.reissueTime < this.maxAge)) {
+      throw new TypeError('reissueTime must be a number of seconds from 0 to below maxAge');
+    }
     this.#cookie = {
       path: options.path ?? '/',
       ...(options.domain !== undefined ? { domain: options.domain } : {}),
@@ -146,16 +170,24 @@ export class AuthTickets {
    * (`cookie`, as Paste's auth_tkt) and `environ['tsgi.auth_ticket']` (the {@link Ticket});
    * any other request goes through untouched (anonymous). It never refuses a request: guard
    * pages in the app (`if (!req.remoteUser) throw new HTTPSeeOther('/login')`).
+   *
+   * With `reissueTime`, a valid ticket older than that gets a fresh ticket cookie added to
+   * the response, as its headers pass (the body is not touched), except on a response
+   * that sets or deletes the ticket cookie itself (the app logged someone in or out), and
+   * on one a shared cache may store (`Cache-Control: public` or `s-maxage`), where the
+   * cookie could be served to others; the next request reissues instead.
    */
   middleware(app: AppLike): App {
     const inner = toApp(app);
     return (environ, startResponse) => {
       const ticket = this.read(environ);
-      if (ticket !== null) {
-        setRemoteUser(environ, ticket.user, 'cookie');
-        environ[AUTH_TICKET_KEY] = ticket;
+      if (ticket === null) return inner(environ, startResponse);
+      setRemoteUser(environ, ticket.user, 'cookie');
+      environ[AUTH_TICKET_KEY] = ticket;
+      if (this.reissueTime === undefined || this.#seconds() - ticket.issued <= this.reissueTime) {
+        return inner(environ, startResponse);
       }
-      return inner(environ, startResponse);
+      return inner(environ, (status, headers, error) => startResponse(status, this.#reissue(ticket, headers), error));
     };
   }
 
@@ -199,21 +231,35 @@ export class AuthTickets {
   }
 
   /**
-   * Makes a signed cookie value for `user`, valid `options.maxAge` seconds from now.
+   * Makes a signed cookie value for `user`, valid `options.maxAge` seconds from now
+   * (`persistent: false` is recorded in the ticket, see {@link Ticket.session}).
    *
    * @throws TypeError for an empty user name or `data` that JSON cannot carry; RangeError
    *   when the ticket would be longer than 4096 characters.
    */
-  sign(user: string, options: Omit<RememberOptions, 'persistent'> = {}): { value: string; ticket: Ticket } {
+  sign(user: string, options: RememberOptions = {}): { value: string; ticket: Ticket } {
     if (typeof user !== 'string' || user === '') throw new TypeError('a ticket needs a non-empty user name');
     const lifetime = options.maxAge ?? this.maxAge;
     if (!(lifetime > 0) || !Number.isFinite(lifetime)) throw new TypeError('maxAge must be a positive number of seconds');
-    const issued = Math.floor(this.#now() / 1000);
-    const ticket: Ticket = { user, issued, expires: issued + Math.floor(lifetime), ...(options.data !== undefined ? { data: options.data } : {}) };
+    const issued = this.#seconds();
+    const session = options.persistent === false;
+    const ticket: Ticket = {
+      user,
+      issued,
+      expires: issued + Math.floor(lifetime),
+      ...(options.data !== undefined ? { data: options.data } : {}),
+      ...(session ? { session } : {}),
+    };
     if (options.data !== undefined && JSON.stringify(options.data) === undefined) {
       throw new TypeError('ticket data must be JSON-serialisable');
     }
-    const json = JSON.stringify({ u: ticket.user, i: ticket.issued, e: ticket.expires, ...(options.data !== undefined ? { d: options.data } : {}) });
+    const json = JSON.stringify({
+      u: ticket.user,
+      i: ticket.issued,
+      e: ticket.expires,
+      ...(options.data !== undefined ? { d: options.data } : {}),
+      ...(session ? { s: 1 } : {}),
+    });
     const payload = Buffer.from(json, 'utf8').toString('base64url');
     const value = `${payload}.${this.#sign(this.#keys[0]!, payload).toString('base64url')}`;
     if (value.length > MAX_TICKET_LENGTH) throw new RangeError(`the ticket is ${value.length} characters, over ${MAX_TICKET_LENGTH}: store less data`);
@@ -230,15 +276,7 @@ export class AuthTickets {
    */
   remember(target: CookieTarget, user: string, options: RememberOptions = {}): Ticket {
     const { value, ticket } = this.sign(user, options);
-    const lifetime = ticket.expires - ticket.issued;
-    const persistent = options.persistent ?? true;
-    headersOf(target).add(
-      'Set-Cookie',
-      serializeSetCookie(this.cookieName, value, {
-        ...this.#cookie,
-        ...(persistent ? { maxAge: lifetime, expires: new Date(ticket.expires * 1000) } : {}),
-      }),
-    );
+    headersOf(target).add('Set-Cookie', this.#setCookie(value, ticket));
     return ticket;
   }
 
@@ -255,6 +293,38 @@ export class AuthTickets {
       serializeSetCookie(this.cookieName, '', { ...this.#cookie, maxAge: 0, expires: new Date(0) }),
     );
     return target;
+  }
+
+  /** The `Set-Cookie` value carrying `value`: `Max-Age`/`Expires` unless a session ticket. */
+  #setCookie(value: string, ticket: Ticket): string {
+    const lifetime = { maxAge: ticket.expires - ticket.issued, expires: new Date(ticket.expires * 1000) };
+    return serializeSetCookie(this.cookieName, value, { ...this.#cookie, ...(ticket.session ? {} : lifetime) });
+  }
+
+  /**
+   * `headers` plus a fresh ticket's `Set-Cookie`, or `headers` as they are when they set
+   * the ticket cookie themselves or allow a shared cache to store the response.
+   */
+  #reissue(ticket: Ticket, headers: Array<[string, string]>): Array<[string, string]> {
+    const cacheControl: string[] = [];
+    for (const [name, value] of headers) {
+      const lower = name.toLowerCase();
+      if (lower === 'set-cookie' && value.slice(0, value.indexOf('=')).trim() === this.cookieName) return headers;
+      if (lower === 'cache-control') cacheControl.push(value);
+    }
+    const cache = new CacheControl(cacheControl.join(', '));
+    if (cache.has('public') || cache.has('s-maxage')) return headers;
+    const { value, ticket: fresh } = this.sign(ticket.user, {
+      maxAge: ticket.expires - ticket.issued,
+      persistent: !ticket.session,
+      ...(ticket.data !== undefined ? { data: ticket.data } : {}),
+    });
+    return [...headers, ['Set-Cookie', this.#setCookie(value, fresh)]];
+  }
+
+  /** The clock, in whole seconds since the epoch. */
+  #seconds(): number {
+    return Math.floor(this.#now() / 1000);
   }
 
   #sign(key: Buffer, payload: string): Buffer {
@@ -289,7 +359,8 @@ function headersOf(target: CookieTarget): Headers {
 
 function toTicket(fields: unknown): Ticket | null {
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return null;
-  const { u, i, e, d } = fields as { u?: unknown; i?: unknown; e?: unknown; d?: unknown };
+  const { u, i, e, d, s } = fields as { u?: unknown; i?: unknown; e?: unknown; d?: unknown; s?: unknown };
   if (typeof u !== 'string' || u === '' || !Number.isSafeInteger(i) || !Number.isSafeInteger(e)) return null;
-  return { user: u, issued: i as number, expires: e as number, ...(d !== undefined ? { data: d } : {}) };
+  if (s !== undefined && s !== 1) return null;
+  return { user: u, issued: i as number, expires: e as number, ...(d !== undefined ? { data: d } : {}), ...(s === 1 ? { session: true } : {}) };
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
-import { HTTPBadRequest, HTTPUnauthorized } from '../exceptions.ts';
+import { HTTPBadRequest, HTTPForbidden, HTTPUnauthorized } from '../exceptions.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
@@ -26,8 +26,11 @@ export interface BearerAuthOptions<User> {
   verify: BearerVerify<User>;
   /** The `realm` of the challenge; default `'Restricted'`. */
   realm?: string;
-  /** A `scope` to announce in the challenge (RFC 6750 §3), space-separated; default none. */
-  scope?: string;
+  /**
+   * A `scope` to announce in the challenge (RFC 6750 §3): space-separated, or a list of
+   * scope-tokens; default none.
+   */
+  scope?: string | readonly string[];
   /**
    * The `REMOTE_USER` for a user: default the user itself when `verify` answers a string,
    * else `String(user.id ?? user.name)` when one of those is a string or number, else no
@@ -55,7 +58,8 @@ export interface BearerAuthOptions<User> {
  * - A token `verify` refuses: 401 with `error="invalid_token"`.
  *
  * Every refusal carries the `WWW-Authenticate` challenge (with `error_description`) and a
- * body negotiated like every `HTTPException`; `app` is not called.
+ * body negotiated like every `HTTPException`; `app` is not called. A token that is valid but
+ * lacks a scope is the app's to refuse: see {@link insufficientScope}.
  *
  * @example
  * ```ts
@@ -68,15 +72,16 @@ export interface BearerAuthOptions<User> {
  * });
  * ```
  *
- * @throws TypeError (at once) when `verify` is missing, or `realm`/`scope` cannot be put in
- *   a challenge (a control character or a character above U+00FF).
+ * @throws TypeError (at once) when `verify` is missing, `realm` cannot be put in a
+ *   challenge (a control character or a character above U+00FF), or `scope` is not a valid
+ *   RFC 6750 scope (see {@link insufficientScope}).
  */
 export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>): App {
   const inner = toApp(app);
   const { verify, userName, allowQuery = false } = options;
   if (typeof verify !== 'function') throw new TypeError('bearerAuth needs a verify(token, req) function');
   const base: Record<string, string> = { realm: options.realm ?? 'Restricted' };
-  if (options.scope !== undefined) base.scope = options.scope;
+  if (options.scope !== undefined) base.scope = formatScope(options.scope);
   const plain = formatWwwAuthenticate({ scheme: 'Bearer', params: base });
   const challenge = (error: string, description: string) =>
     formatWwwAuthenticate({ scheme: 'Bearer', params: { ...base, error, error_description: description } });
@@ -104,6 +109,83 @@ export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>)
     }
     return refusal.respond(environ, startResponse);
   };
+}
+
+/** Options of {@link insufficientScope}. */
+export interface InsufficientScopeOptions {
+  /** The `realm` of the challenge; default `'Restricted'`, as `bearerAuth`'s. */
+  realm?: string;
+  /**
+   * A human-readable `error_description` for the challenge (RFC 6750 §3: printable ASCII
+   * without `"` and `\`), also used as the body's detail; default none in the challenge.
+   */
+  description?: string;
+}
+
+/** scope-token (RFC 6750 §3): `%x21 / %x23-5B / %x5D-7E`, i.e. printable ASCII but `"` and `\`. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+/** error-description characters (RFC 6750 §3): `%x20-21 / %x23-5B / %x5D-7E`. */
+const ERROR_DESCRIPTION = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
+
+/**
+ * The refusal of a request whose (valid) token lacks a scope, RFC 6750 §3.1
+ * `insufficient_scope`: a 403 `HTTPForbidden` with
+ * `WWW-Authenticate: Bearer realm="…", error="insufficient_scope", scope="a b"` (plus
+ * `error_description` when given) and a body negotiated like every `HTTPException`.
+ * Throw it (or return it) from the app below {@link bearerAuth}, which keeps the user
+ * `verify` answered, scopes included, at `environ['tsgi.auth.user']`.
+ *
+ * @param scope - the scope the request needs: space-separated (`'read write'`) or a list of
+ *   scope-tokens (`['read', 'write']`).
+ * @example
+ * ```ts
+ * import { bearerAuth, insufficientScope, Request, Response } from 'tsgi';
+ *
+ * const app = Request.application((req) => {
+ *   const user = req.environ['tsgi.auth.user'] as { login: string; scopes: string[] };
+ *   if (req.method !== 'GET' && !user.scopes.includes('write')) {
+ *     throw insufficientScope('write', { realm: 'api', description: 'Writing needs the write scope.' });
+ *   }
+ *   return Response.json({ hello: user.login });
+ * });
+ * export const api = bearerAuth(app, { realm: 'api', verify: (token) => db.tokens.userFor(token) });
+ * ```
+ *
+ * @throws TypeError (when called) for an empty scope, a scope-token with characters outside
+ *   `%x21 / %x23-5B / %x5D-7E` (space, `"`, `\`, control or non-ASCII characters; in a string,
+ *   tokens are separated by single spaces), a description outside printable ASCII or with
+ *   `"` or `\`, or a realm that cannot be put in a challenge.
+ */
+export function insufficientScope(
+  scope: string | readonly string[],
+  options: InsufficientScopeOptions = {},
+): InstanceType<typeof HTTPForbidden> {
+  const { description } = options;
+  const params: Record<string, string> = { realm: options.realm ?? 'Restricted', error: 'insufficient_scope', scope: formatScope(scope) };
+  if (description !== undefined) {
+    if (typeof description !== 'string' || !ERROR_DESCRIPTION.test(description)) {
+      throw new TypeError(`invalid error_description ${JSON.stringify(description)}: printable ASCII without " or \\ only`);
+    }
+    params.error_description = description;
+  }
+  const detail = description ?? `The access token does not grant the scope this request needs (${params.scope}).`;
+  return new HTTPForbidden(detail, { wwwAuthenticate: { scheme: 'Bearer', params } });
+}
+
+/**
+ * The value of a `scope` attribute (RFC 6750 §3): scope-tokens joined by single spaces.
+ *
+ * @throws TypeError for no token, or a token outside `%x21 / %x23-5B / %x5D-7E`.
+ */
+function formatScope(scope: string | readonly string[]): string {
+  const tokens = typeof scope === 'string' ? scope.split(' ') : scope;
+  if (!Array.isArray(tokens) || tokens.length === 0) throw new TypeError('a scope needs at least one scope-token');
+  for (const token of tokens) {
+    if (typeof token !== 'string' || !SCOPE_TOKEN.test(token)) {
+      throw new TypeError(`invalid scope-token ${JSON.stringify(token)} (RFC 6750 §3: %x21 / %x23-5B / %x5D-7E)`);
+    }
+  }
+  return tokens.join(' ');
 }
 
 type Found = { kind: 'none' } | { kind: 'malformed'; reason: string } | { kind: 'token'; token: string };

@@ -14,7 +14,7 @@ export { type AccessLogEntry, type AccessLogFormat, type AccessLogOptions, acces
 export { type BodyHooks, type StartedApp, callApp, wrapBody } from './call-app.ts';
 export { AUTH_USER_KEY, safeCompare, setRemoteUser, staticUsers } from './auth-util.ts';
 export { type BasicAuthOptions, type BasicVerify, basicAuth } from './basic-auth.ts';
-export { type BearerAuthOptions, type BearerVerify, bearerAuth } from './bearer-auth.ts';
+export { type BearerAuthOptions, type BearerVerify, type InsufficientScopeOptions, bearerAuth, insufficientScope } from './bearer-auth.ts';
 export { AUTH_TICKET_KEY, type AuthTicketOptions, AuthTickets, type CookieTarget, type RememberOptions, type Ticket, authTicket } from './auth-ticket.ts';
 export { PROXY_FIX_ORIG_KEY, type ProxyFixOptions, type ProxyFixOrig, parseForwarded, proxyFix } from './proxy-fix.ts';
 export { type Coding, type CompressOptions, compress } from './compress.ts';
