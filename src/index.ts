@@ -6,7 +6,7 @@
  * @module
  */
 export * from './gateway.ts';
-export * from './datastructures/headers.ts';
+export { Headers, type HeadersInit } from './datastructures/headers.ts';
 export * from './datastructures/multidict.ts';
 export * from './datastructures/environ-headers.ts';
 export * from './http/media-type.ts';

@@ -7,7 +7,7 @@
  * @module
  */
 import { type Body, isAsyncIterable, isIterable } from './gateway.ts';
-import { Headers, type HeadersInit } from './datastructures/headers.ts';
+import { Headers, type HeadersInit, replaceField } from './datastructures/headers.ts';
 import { encodeText } from './http/charset.ts';
 import { PARSED, type ParseCache, type ParsedValues, defineMembers } from './descriptors.ts';
 import { toStatus } from './response/status.ts';
@@ -78,7 +78,8 @@ export class Response implements ParseCache {
   /** Header fields, in order; `Set-Cookie` and other repeated fields stay separate. */
   readonly headers: Headers;
   #code: number;
-  #reason: string;
+  /** The status line, built when the status is set (it is read on every serve). */
+  #status: string;
   #bytes: Uint8Array = EMPTY;
   #stream: Body | null = null;
   #parsed: ParsedValues | undefined;
@@ -94,11 +95,11 @@ export class Response implements ParseCache {
   constructor(body?: ResponseBody, init?: ResponseInit) {
     if (init?.status === undefined) {
       this.#code = 200;
-      this.#reason = 'OK';
+      this.#status = '200 OK';
     } else {
       const { code, reason } = toStatus(init.status);
       this.#code = code;
-      this.#reason = reason;
+      this.#status = `${code} ${reason}`;
     }
     const headers = (this.headers = new Headers(init?.headers));
     initContentType(this, headers, init);
@@ -133,7 +134,7 @@ export class Response implements ParseCache {
   set statusCode(code: number) {
     const parsed = toStatus(code);
     this.#code = parsed.code;
-    this.#reason = parsed.reason;
+    this.#status = `${parsed.code} ${parsed.reason}`;
   }
 
   /**
@@ -143,12 +144,12 @@ export class Response implements ParseCache {
    * @throws TypeError for anything else.
    */
   get status(): string {
-    return `${this.#code} ${this.#reason}`;
+    return this.#status;
   }
   set status(value: string | number) {
     const parsed = toStatus(value);
     this.#code = parsed.code;
-    this.#reason = parsed.reason;
+    this.#status = `${parsed.code} ${parsed.reason}`;
   }
 
   /**
@@ -181,7 +182,7 @@ export class Response implements ParseCache {
 
   #setBytes(bytes: Uint8Array): void {
     this.#bytes = bytes;
-    this.headers.set('Content-Length', String(bytes.byteLength));
+    replaceField(this.headers.list, 'Content-Length', String(bytes.byteLength));
   }
 
   /** True when the body is an iterable streamed as it is produced, not bytes in memory. */

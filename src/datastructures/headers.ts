@@ -11,6 +11,25 @@ function sameName(name: string, lower: string): boolean {
   return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
 }
 
+/**
+ * @internal `Headers.set` without the checks, for fields the toolkit builds itself from
+ * known-valid parts (a byte count, a constant): replaces every `name` field in `list` with one.
+ */
+export function replaceField(list: Array<[string, string]>, name: string, value: string): void {
+  const lower = name.toLowerCase();
+  let index = -1;
+  for (let i = 0; i < list.length; i++) {
+    if (!sameName(list[i]![0], lower)) continue;
+    if (index === -1) {
+      index = i;
+      list[i] = [name, value];
+    } else {
+      list.splice(i--, 1);
+    }
+  }
+  if (index === -1) list.push([name, value]);
+}
+
 /** What a `Headers` can be built from: pairs, a record, or another `Headers`. */
 export type HeadersInit =
   | Iterable<readonly [string, string]>
@@ -90,18 +109,7 @@ export class Headers implements Iterable<[string, string]> {
     }
     const text = String(value);
     assertHeader(name, text);
-    const lower = name.toLowerCase();
-    let index = -1;
-    for (let i = 0; i < this.list.length; i++) {
-      if (!sameName(this.list[i]![0], lower)) continue;
-      if (index === -1) {
-        index = i;
-        this.list[i] = [name, text];
-      } else {
-        this.list.splice(i--, 1);
-      }
-    }
-    if (index === -1) this.list.push([name, text]);
+    replaceField(this.list, name, text);
     return this;
   }
 

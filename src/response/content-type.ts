@@ -7,6 +7,7 @@ import type { Headers } from '../datastructures/headers.ts';
 import { byteCount, mediaTypeOf } from '../converters.ts';
 import { type Members, field, fromHeaders } from '../descriptors.ts';
 import { formatMediaType, isTextType } from '../http/media-type.ts';
+import { replaceField } from '../datastructures/headers.ts';
 import type { Response, ResponseInit } from '../response.ts';
 
 /** `Content-Type` and `Content-Length` of a {@link Response}. */
@@ -61,6 +62,7 @@ export const contentTypeMembers: Members<Response, ResponseContentType> = {
   charset: {
     get() {
       const header = this.headers.get('content-type');
+      if (header === DEFAULT_CONTENT_TYPE) return 'utf-8';
       return header === null ? null : (mediaTypeOf(header).parameters.charset?.toLowerCase() ?? null);
     },
     set(value: string | null) {
@@ -92,7 +94,7 @@ export function initContentType(res: Response, headers: Headers, init: ResponseI
   if (type === null || (type === undefined && headers.has('content-type'))) {
     if (charset) res.charset = charset;
   } else if (type === undefined && charset === undefined) {
-    headers.set('Content-Type', DEFAULT_CONTENT_TYPE);
+    replaceField(headers.list, 'Content-Type', DEFAULT_CONTENT_TYPE);
   } else {
     const media = mediaTypeOf(type ?? 'text/plain');
     const parameters = { ...media.parameters };
