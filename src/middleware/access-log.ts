@@ -5,7 +5,7 @@
  */
 import { type App, type AppLike, type Environ, type StartResponse, toApp } from '../gateway.ts';
 import { quotePath } from '../http/url.ts';
-import { wrapBody } from './call-app.ts';
+import { wrapBody } from '../body-watch.ts';
 
 /** What is known about a request when its log line is written. */
 export interface AccessLogEntry {

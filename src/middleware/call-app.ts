@@ -1,6 +1,6 @@
 /**
- * Two steps shared by the middleware: calling an app until its status is known
- * ({@link callApp}), and watching a body as it is consumed ({@link wrapBody}).
+ * Calling an app until its status is known ({@link callApp}), the first step of middleware
+ * that decides on the status and headers (watching the body afterwards is `../body-watch.ts`).
  *
  * @module
  */
@@ -98,94 +98,4 @@ function replayFirst(first: Uint8Array, iterator: BodyIterator, sync: boolean, o
     ? { next: step as () => IteratorResult<Uint8Array>, return: () => (close(), DONE), [Symbol.iterator]() { return this; } }
     : { next: async () => step(), return: async () => (close(), DONE), [Symbol.asyncIterator]() { return this; } };
   return { body: it as Body, close };
-}
-
-/** What {@link wrapBody} reports; each hook must not throw. */
-export interface BodyHooks {
-  /** Each chunk, before it is handed on. */
-  chunk?(chunk: Uint8Array): void;
-  /** The body ended normally. */
-  end?(): void;
-  /** The consumer stopped early and called `return()` (e.g. the client went away). */
-  close?(): void;
-  /** The body threw; the error is re-thrown to the consumer after this hook. */
-  error?(error: unknown): void;
-  /** The app's `return()` threw while being closed. */
-  closeError?(error: unknown): void;
-}
-
-/**
- * Wraps a body so `hooks` see it being consumed. Exactly one of `end`, `close` and `error`
- * is called, once. A sync body stays sync (so servers can still send a one-chunk body with
- * Content-Length), an async one stays async.
- *
- * @throws TypeError when `body` is not an iterable (see `openBody`).
- */
-export function wrapBody(body: Body, hooks: BodyHooks): Body {
-  const iterator = openBody(body);
-  const sync = !isAsyncIterable(body);
-  let open = true;
-  const onStep = (step: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> => {
-    if (!open) return DONE;
-    if (step.done) {
-      open = false;
-      hooks.end?.();
-      return DONE;
-    }
-    hooks.chunk?.(step.value);
-    return step;
-  };
-  const onError = (error: unknown): never => {
-    if (open) {
-      open = false;
-      hooks.error?.(error);
-    }
-    throw error;
-  };
-  const close = (): IteratorReturnResult<undefined> => {
-    if (open) {
-      open = false;
-      hooks.close?.();
-      closeBody(iterator, hooks.closeError);
-    }
-    return DONE;
-  };
-  if (sync) {
-    const it = {
-      next(): IteratorResult<Uint8Array> {
-        if (!open) return DONE;
-        let step: IteratorResult<Uint8Array>;
-        try {
-          step = (iterator as Iterator<Uint8Array>).next();
-        } catch (error) {
-          return onError(error);
-        }
-        return onStep(step);
-      },
-      return: close,
-      [Symbol.iterator]() {
-        return this;
-      },
-    };
-    return it;
-  }
-  const it = {
-    async next(): Promise<IteratorResult<Uint8Array>> {
-      if (!open) return DONE;
-      let step: IteratorResult<Uint8Array>;
-      try {
-        step = await iterator.next();
-      } catch (error) {
-        return onError(error);
-      }
-      return onStep(step);
-    },
-    async return(): Promise<IteratorResult<Uint8Array>> {
-      return close();
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-  return it;
 }

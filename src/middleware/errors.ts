@@ -10,7 +10,8 @@ import { formatError, stderrErrors } from '../errors-stream.ts';
 import { quotePath } from '../http/url.ts';
 import { Request } from '../request.ts';
 import type { Response } from '../response.ts';
-import { type StartedApp, callApp, wrapBody } from './call-app.ts';
+import { type StartedApp, callApp } from './call-app.ts';
+import { wrapBody } from '../body-watch.ts';
 import { debugResponse } from './traceback.ts';
 
 /** Where a middleware writes log lines: a `{ write(line) }` stream or a function. */

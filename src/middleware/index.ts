@@ -11,7 +11,8 @@ export { type StackFrame, debugResponse, parseStack, renderTraceback } from './t
 export { type CascadeOptions, cascade } from './cascade.ts';
 export { type LintedApp, LintError, checkEnviron, lint } from './lint.ts';
 export { type AccessLogEntry, type AccessLogFormat, type AccessLogOptions, accessLog, escapeLogField, formatLogTime } from './access-log.ts';
-export { type BodyHooks, type StartedApp, callApp, wrapBody } from './call-app.ts';
+export { type StartedApp, callApp } from './call-app.ts';
+export { type BodyHooks, type WrapBodyOptions, wrapBody } from '../body-watch.ts';
 export { AUTH_USER_KEY, safeCompare, setRemoteUser, staticUsers } from './auth-util.ts';
 export { type BasicAuthOptions, type BasicVerify, basicAuth } from './basic-auth.ts';
 export { type BearerAuthOptions, type BearerVerify, type InsufficientScopeOptions, bearerAuth, insufficientScope } from './bearer-auth.ts';

@@ -10,6 +10,7 @@ import path from 'node:path';
 import contentDisposition from 'content-disposition';
 import mime from 'mime-types';
 import { type App, type Body, type Environ, type StartResponse } from '../gateway.ts';
+import { wrapBody } from '../body-watch.ts';
 import { Headers, type HeadersInit } from '../datastructures/headers.ts';
 import {
   HTTPForbidden,
@@ -136,7 +137,7 @@ export async function serveFile(environ: Environ, startResponse: StartResponse, 
       return error.respond(environ, startResponse);
     }
     let status = '200 OK';
-    let body: () => AsyncIterator<Uint8Array>;
+    let body: () => AsyncIterable<Uint8Array>;
     if (range?.kind === 'satisfiable' && range.ranges.length === 1) {
       const { start, end } = range.ranges[0]!;
       status = '206 Partial Content';
@@ -155,7 +156,10 @@ export async function serveFile(environ: Environ, startResponse: StartResponse, 
     startResponse(status, headers.list);
     if (method === 'HEAD' || size === 0) return [];
     handed = true;
-    return closingBody(handle, body());
+    // The file is closed when the body ends, fails or is closed early (also before its first
+    // chunk, when a generator's `finally` would not run); the consumer hears of it after.
+    const closeFile = () => handle.close();
+    return wrapBody(body(), { end: closeFile, error: closeFile, close: (returned) => returned.then(closeFile) });
   } finally {
     if (!handed) await handle.close();
   }
@@ -200,41 +204,4 @@ async function* readRange(handle: FileHandle, start: number, end: number): Async
     position += bytesRead;
     yield bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
   }
-}
-
-/**
- * A body over `iterator` that closes the file when it ends, fails, or is closed early, also
- * when closed before its first chunk (a generator's `finally` would not run then).
- */
-function closingBody(handle: FileHandle, iterator: AsyncIterator<Uint8Array>): AsyncIterableIterator<Uint8Array> {
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await handle.close();
-  };
-  return {
-    async next() {
-      if (closed) return { done: true, value: undefined };
-      try {
-        const step = await iterator.next();
-        if (step.done) await close();
-        return step;
-      } catch (error) {
-        await close();
-        throw error;
-      }
-    },
-    async return() {
-      try {
-        await iterator.return?.();
-      } finally {
-        await close();
-      }
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }

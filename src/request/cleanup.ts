@@ -10,7 +10,8 @@
  *
  * @module
  */
-import { type Body, type BodyIterator, type Environ, openBody } from '../gateway.ts';
+import { type Body, type Environ } from '../gateway.ts';
+import { wrapBody } from '../body-watch.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm } from '../forms/index.ts';
 
 /** The environ key marking that someone takes charge of the cleanup. */
@@ -58,45 +59,14 @@ export async function finishRequest(environ: Environ): Promise<void> {
 }
 
 /**
- * `body`, which runs `finish` (once, awaited) when its iteration ends, throws, or is closed
- * with `return()`, even when it is closed before its first chunk. The last `next()` (or the
- * `return()`) resolves only after `finish`, so a server ends the response after the cleanup.
+ * `body`, always async, which runs `finish` (once, awaited) when its iteration ends, throws,
+ * or is closed with `return()` (after the body's own `return()` settled; what that throws is
+ * ignored, as `closeBody` would), even when it is closed before its first chunk. The last
+ * `next()` (or the `return()`) resolves only after `finish`, so a server ends the response
+ * after the cleanup. `finish` must not reject.
  */
 export function afterBody(body: Body, finish: () => Promise<void>): AsyncIterable<Uint8Array> {
-  let inner: BodyIterator | undefined;
-  let finished: Promise<void> | undefined;
-  const done = () => (finished ??= finish());
-  const iterator: AsyncIterableIterator<Uint8Array> = {
-    async next() {
-      if (finished) return { done: true, value: undefined };
-      try {
-        inner ??= openBody(body);
-        const step = await inner.next();
-        if (step.done) await done();
-        return step;
-      } catch (error) {
-        await done();
-        throw error;
-      }
-    },
-    async return() {
-      try {
-        if (!finished) {
-          inner ??= openBody(body);
-          await inner.return?.();
-        }
-      } catch {
-        // closing is best effort, as closeBody
-      } finally {
-        await done();
-      }
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+  return wrapBody(body, { end: finish, error: finish, close: (returned) => returned.then(finish) }, { async: true });
 }
 
 /**

@@ -1,0 +1,160 @@
+/**
+ * Watching a body as it is consumed ({@link wrapBody}): hooks see each chunk and how the
+ * iteration finished (it ended, was closed early, or failed), and the finish can be held back
+ * until a hook's own work is done (closing a file, removing temporary uploads).
+ *
+ * @module
+ */
+import { type Body, type BodyIterator, isAsyncIterable, isThenable, openBody } from './gateway.ts';
+
+/**
+ * What {@link wrapBody} reports. Exactly one of `end`, `close` and `error` is called, once.
+ *
+ * `end`, `close` and `error` may return a promise: the consumer learns of the finish (the last
+ * `next()` answers done or throws, `return()` answers) only once it has settled. A hook that
+ * returns nothing adds no wait. A hook that throws, or whose promise rejects, hands that error
+ * to the consumer instead (as a `finally` block would). On a sync body a promise cannot be
+ * waited for (see `options.async` of {@link wrapBody}); its rejection then goes to `closeError`.
+ */
+export interface BodyHooks {
+  /** Each chunk, before it is handed on. A throw reaches the consumer; the body stays open. */
+  chunk?(chunk: Uint8Array): void;
+  /** The body ended normally. */
+  end?(): void | PromiseLike<void>;
+  /**
+   * The consumer stopped early with `return()` (e.g. the client went away). Called at once,
+   * just after the body's own `return()` was called; `returned` settles once that has (it never
+   * rejects: failures go to `closeError`), for work that must wait for the app, as in
+   * `close: (returned) => returned.then(removeFiles)`.
+   */
+  close?(returned: Promise<void>): void | PromiseLike<void>;
+  /** The body threw (or could not be opened); the error is re-thrown to the consumer after this hook. */
+  error?(error: unknown): void | PromiseLike<void>;
+  /**
+   * A failure the consumer cannot be told of: the body's own `return()` threw or rejected while
+   * being closed, or a hook's promise rejected on a sync body. Must not throw.
+   */
+  closeError?(error: unknown): void;
+}
+
+/** Options of {@link wrapBody}. */
+export interface WrapBodyOptions {
+  /**
+   * Answer an async iterable even for a sync body, so the hooks' promises are waited for;
+   * default false (a sync body stays sync).
+   */
+  async?: boolean;
+}
+
+type Done = IteratorReturnResult<undefined>;
+type Step = IteratorResult<Uint8Array>;
+
+const DONE: Done = Object.freeze({ done: true, value: undefined });
+const RETURNED: Promise<void> = Promise.resolve();
+
+/**
+ * Wraps a body so `hooks` see it being consumed (see {@link BodyHooks}). The body is opened
+ * at the first `next()` or `return()`; a `return()` before any `next()` still calls the body's
+ * own `return()` (a stream is cancelled, a file closed). Once finished the wrapper answers done
+ * and asks nothing more of the body; a chunk that arrives after an early close is dropped.
+ *
+ * A sync body stays sync (so servers can still send a one-chunk body with Content-Length),
+ * an async one stays async; `options.async` makes a sync body async.
+ *
+ * Nothing is thrown here: a value that is not an iterable makes the first `next()` throw
+ * `TypeError` (see `openBody`), which the `error` hook sees.
+ */
+export function wrapBody(body: Body, hooks: BodyHooks, options: WrapBodyOptions & { async: true }): AsyncIterable<Uint8Array>;
+export function wrapBody(body: Body, hooks: BodyHooks, options?: WrapBodyOptions): Body;
+export function wrapBody(body: Body, hooks: BodyHooks, options: WrapBodyOptions = {}): Body {
+  const sync = !options.async && !isAsyncIterable(body);
+  let iterator: BodyIterator | undefined;
+  let open = true;
+  const lost = (error: unknown) => {
+    try {
+      hooks.closeError?.(error);
+    } catch {
+      // A failing reporter must not turn the cleanup into a crash.
+    }
+  };
+  /** `then` once `pending` (what a hook returned) has settled; at once when it is no promise. */
+  const after = <T>(pending: void | PromiseLike<void>, then: () => T): T | Promise<T> => {
+    if (!isThenable(pending)) return then();
+    if (!sync) return Promise.resolve(pending).then(then);
+    Promise.resolve(pending).then(undefined, lost);
+    return then();
+  };
+  const onStep = (step: Step): Step | Promise<Step> => {
+    if (!open) return DONE;
+    if (step.done) {
+      open = false;
+      return after(hooks.end?.(), () => DONE);
+    }
+    hooks.chunk?.(step.value);
+    return step;
+  };
+  const onError = (error: unknown): Promise<never> => {
+    if (!open) throw error;
+    open = false;
+    return after(hooks.error?.(error), () => {
+      throw error;
+    });
+  };
+  /** Calls the body's own `return()`; settles when it has, never rejects. */
+  const returnBody = (): Promise<void> => {
+    let result: unknown;
+    try {
+      iterator ??= openBody(body);
+      if (typeof iterator.return !== 'function') return RETURNED;
+      result = iterator.return();
+    } catch (error) {
+      lost(error);
+      return RETURNED;
+    }
+    return isThenable(result) ? Promise.resolve(result).then(() => undefined, lost) : RETURNED;
+  };
+  const close = (): Done | Promise<Done> => {
+    if (!open) return DONE;
+    open = false;
+    const returned = returnBody();
+    return after(hooks.close?.(returned), () => DONE);
+  };
+  if (sync) {
+    const it: IterableIterator<Uint8Array> = {
+      next(): Step {
+        if (!open) return DONE;
+        let step: Step;
+        try {
+          step = ((iterator ??= openBody(body)) as Iterator<Uint8Array>).next();
+        } catch (error) {
+          return onError(error) as never;
+        }
+        return onStep(step) as Step;
+      },
+      return: close as () => Done,
+      [Symbol.iterator]() {
+        return this;
+      },
+    };
+    return it;
+  }
+  const it: AsyncIterableIterator<Uint8Array> = {
+    async next(): Promise<Step> {
+      if (!open) return DONE;
+      let step: Step;
+      try {
+        step = await (iterator ??= openBody(body)).next();
+      } catch (error) {
+        return onError(error);
+      }
+      return onStep(step);
+    },
+    async return(): Promise<Done> {
+      return close();
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+  return it;
+}
