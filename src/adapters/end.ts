@@ -25,6 +25,19 @@ export function endWith(res: ServerResponse, chunk: Uint8Array): void {
     res.end(chunk);
     return;
   }
-  const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  res.end(bytes.toString('latin1'), 'latin1');
+  res.end(latin1(chunk), 'latin1');
+}
+
+/**
+ * Node's `Buffer.prototype.latin1Slice` (what `buffer.toString('latin1')` calls) works on any
+ * `Uint8Array` and saves wrapping the chunk in a `Buffer` first; it is not documented, so the
+ * documented path stays as the fallback.
+ */
+const latin1Slice = (Buffer.prototype as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string })
+  .latin1Slice;
+
+/** The chunk's bytes as a latin1 string (one character per byte). */
+function latin1(chunk: Uint8Array): string {
+  if (latin1Slice !== undefined) return latin1Slice.call(chunk, 0, chunk.byteLength);
+  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
 }

@@ -68,33 +68,53 @@ export function handlerApp(handler: Handler, wrap: (environ: Environ) => Request
   return (environ, startResponse) => {
     const req = wrap(environ);
     const owner = claimCleanup(environ);
-    const fail = (error: unknown): Promise<never> => {
-      if (owner && hasForm(environ)) return finishRequest(environ).then(() => Promise.reject(error));
-      if (owner) releaseCleanup(environ);
-      throw error;
-    };
-    const end = (body: Body | Promise<Body>): Body | Promise<Body> => {
-      if (!owner) return body;
-      if (isThenable(body)) return Promise.resolve(body).then((value) => endWithBody(value, environ), fail);
-      return endWithBody(body, environ);
-    };
-    const serve = (result: HandlerResult): Body | Promise<Body> => {
-      try {
-        return end(respondWith(result, req, startResponse));
-      } catch (error) {
-        return fail(error);
-      }
-    };
-    const serveError = (error: unknown): Body | Promise<Body> => (error instanceof HTTPException ? serve(error) : fail(error));
     let result: HandlerResult | PromiseLike<HandlerResult>;
     try {
       result = handler(req);
     } catch (error) {
-      return serveError(error);
+      return serveError(error, req, owner, startResponse);
     }
-    if (isThenable(result)) return Promise.resolve(result).then(serve, serveError);
-    return serve(result);
+    if (isThenable(result)) {
+      return Promise.resolve(result).then(
+        (value) => serve(value, req, owner, startResponse),
+        (error: unknown) => serveError(error, req, owner, startResponse),
+      );
+    }
+    return serve(result, req, owner, startResponse);
   };
+}
+
+// The steps of `handlerApp`, written as plain functions so the synchronous path allocates no
+// closures. `owner` is true when this app has charge of the request's cleanup (see cleanup.ts).
+
+/** Answers with what the handler returned. */
+function serve(result: HandlerResult, req: Request, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
+  try {
+    const body = respondWith(result, req, startResponse);
+    if (!owner) return body;
+    const environ = req.environ;
+    if (isThenable(body)) {
+      return Promise.resolve(body).then(
+        (value) => endWithBody(value, environ),
+        (error: unknown) => fail(error, environ, owner),
+      );
+    }
+    return endWithBody(body, environ);
+  } catch (error) {
+    return fail(error, req.environ, owner);
+  }
+}
+
+/** A thrown `HTTPException` is the answer; anything else propagates. */
+function serveError(error: unknown, req: Request, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
+  return error instanceof HTTPException ? serve(error, req, owner, startResponse) : fail(error, req.environ, owner);
+}
+
+/** Propagates `error`, after removing the uploads the handler parsed. */
+function fail(error: unknown, environ: Environ, owner: boolean): Promise<never> {
+  if (owner && hasForm(environ)) return finishRequest(environ).then(() => Promise.reject(error));
+  if (owner) releaseCleanup(environ);
+  throw error;
 }
 
 function respondWith(result: HandlerResult, req: Request, startResponse: StartResponse): Body | Promise<Body> {
