@@ -58,6 +58,21 @@ describe('Request.getResponse on raw apps', () => {
     expect(res.bytes.byteLength).toBe(0);
   });
 
+  it('gives a bodiless answer no computed Content-Length (HEAD, 204, 304)', async () => {
+    const empty: App = (environ, start) => {
+      start(environ.PATH_INFO === '/304' ? '304 Not Modified' : environ.PATH_INFO === '/204' ? '204 No Content' : '200 OK', [
+        ['ETag', '"v1"'],
+      ]);
+      return [];
+    };
+    for (const [path, method] of [['/', 'HEAD'], ['/204', 'GET'], ['/304', 'GET']] as const) {
+      const res = await Request.blank(path, { method }).getResponse(empty);
+      expect(res.headers.has('content-length'), `${method} ${path}`).toBe(false);
+    }
+    // An ordinary empty 200 to a GET does have a length: zero.
+    expect((await Request.blank('/').getResponse(empty)).contentLength).toBe(0);
+  });
+
   it('keeps a custom reason phrase and adds no Content-Type of its own', async () => {
     const app: App = (_environ, start) => {
       start('299 Quite Fine', []);

@@ -9,7 +9,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FileUpload, HTTPMethodNotAllowed, Request, Response, serve } from 'tsgi';
+import { type FileUpload, HTTPMethodNotAllowed, Request, Response, defineMiddleware, serve } from 'tsgi';
 import { parseRaw, rawExchange, request } from './node-helpers.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -150,6 +150,28 @@ describe('conditional GET and PUT', () => {
     const res = await request(url('/doc'), { method: 'DELETE' });
     expect(res.status).toBe(405);
     expect(res.headers.allow).toBe('GET, HEAD, PUT');
+  });
+});
+
+describe('through a middleware that returns req.getResponse(app)', () => {
+  // `defineMiddleware` rebuilds the answer as a Response: a 304 or a HEAD must not gain a
+  // Content-Length of 0 on the way (RFC 9110 §8.6), which would contradict the 200's length.
+  const passThrough = defineMiddleware((req, inner) => req.getResponse(inner));
+
+  it('keeps a 304 and a HEAD without a made-up Content-Length', async () => {
+    const wrapped = await serve(passThrough(app), { port: 0 });
+    try {
+      const notModified = await request(`${wrapped.url}/doc`, { headers: { 'If-None-Match': '"v1"' } });
+      expect(notModified.status).toBe(304);
+      expect(notModified.headers['content-length']).toBeUndefined();
+      const head = await request(`${wrapped.url}/stream`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers['content-length']).not.toBe('0');
+      const whole = await request(`${wrapped.url}/doc`);
+      expect(whole.headers['content-length']).toBe('26');
+    } finally {
+      await wrapped.close();
+    }
   });
 });
 

@@ -21,8 +21,10 @@ export interface NodeEnvironOptions {
   multiprocess?: boolean;
   /**
    * Most request header fields accepted; more answer `431 Request Header Fields Too Large`
-   * without calling the app. Default 100 (gunicorn's `limit_request_fields`). Node's own
-   * `maxHeadersCount` (2000) silently drops fields past it, so this limit must stay below it.
+   * without calling the app. Default 100 (gunicorn's `limit_request_fields`). Keep it below the
+   * server's own `maxHeadersCount` (Node's default 2000): past that count Node 24 answers 431
+   * itself, and older Node versions drop the extra fields silently. `serve` sets
+   * `maxHeadersCount` to one above this limit.
    */
   maxHeaders?: number;
 }

@@ -72,8 +72,9 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   const host = options.host ?? '127.0.0.1';
   const state: ServerState = { closing: false };
   const server = http.createServer(options.server ?? {});
-  // Node drops fields past maxHeadersCount silently; keep one more than our limit so the
-  // handler sees the excess and answers 431 (see NodeEnvironOptions.maxHeaders).
+  // Past maxHeadersCount Node answers 431 itself (Node 24) or drops fields silently (older
+  // versions): keep one more than our limit so the handler sees the excess and answers 431
+  // (see NodeEnvironOptions.maxHeaders).
   server.maxHeadersCount = (options.maxHeaders ?? DEFAULT_MAX_HEADERS) + 1;
   const handlerOptions = { ...options, serverName: options.serverName ?? host };
   server.on('request', createHandler(app, handlerOptions, state));

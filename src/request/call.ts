@@ -21,7 +21,7 @@ export async function callApplication(environ: Environ, app: App): Promise<Respo
   };
   const body = await app(environ, startResponse);
   if (Array.isArray(body) && status !== undefined) {
-    return buildResponse(status, headers, body as Uint8Array[]);
+    return buildResponse(environ, status, headers, body as Uint8Array[]);
   }
   const iterator = openBody(body);
   let first: IteratorResult<Uint8Array>;
@@ -35,7 +35,7 @@ export async function callApplication(environ: Environ, app: App): Promise<Respo
     closeBody(iterator);
     throw new TypeError('the app returned without calling startResponse');
   }
-  if (first.done) return buildResponse(status, headers, []);
+  if (first.done) return buildResponse(environ, status, headers, []);
   const rest: AsyncIterable<Uint8Array> = {
     [Symbol.asyncIterator]() {
       let sentFirst = false;
@@ -54,15 +54,22 @@ export async function callApplication(environ: Environ, app: App): Promise<Respo
       };
     },
   };
-  return buildResponse(status, headers, rest);
+  return buildResponse(environ, status, headers, rest);
 }
 
 /**
  * Wraps what an app started into a `Response`. The app's own `Content-Length` is kept as sent
  * (a HEAD answer declares the length of a body it does not send); without one, an array body
- * gets its computed length and a stream gets none.
+ * gets its computed length and a stream gets none. An answer that carries no body by
+ * definition (to HEAD, or 1xx/204/304, RFC 9110 §8.6) gets no computed length: its empty body
+ * says nothing about the representation's length.
  */
-function buildResponse(status: string, headers: Array<[string, string]>, body: Uint8Array[] | AsyncIterable<Uint8Array>): Response {
+function buildResponse(
+  environ: Environ,
+  status: string,
+  headers: Array<[string, string]>,
+  body: Uint8Array[] | AsyncIterable<Uint8Array>,
+): Response {
   const res = new Response(null, { status, headers, contentType: null });
   let length: string | null = null;
   for (const [name, value] of headers) {
@@ -80,5 +87,11 @@ function buildResponse(status: string, headers: Array<[string, string]>, body: U
     res.body = body;
   }
   if (length !== null) res.headers.set('Content-Length', length);
+  else if (environ.REQUEST_METHOD === 'HEAD' || isBodiless(res.statusCode)) res.headers.delete('content-length');
   return res;
+}
+
+/** Statuses whose responses never carry content (RFC 9110 §15.2, §15.3.5, §15.4.5). */
+function isBodiless(code: number): boolean {
+  return code < 200 || code === 204 || code === 304;
 }
