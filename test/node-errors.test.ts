@@ -4,9 +4,10 @@
  * chunks → app errors, never sent; startResponse protocol errors.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, HTTPNotFound, Headers, Request, assertHeader } from 'tsgi';
-import { bytes, dechunk, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
+import { bytes, dechunk, deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
 
 /** Expects a plain 500 answer and a log entry naming the request line and `pattern`. */
 async function expect500(app: App, pattern: RegExp, path = '/p?q=1'): Promise<string> {
@@ -452,5 +453,52 @@ describe('errors after the headers → logged, connection cut', () => {
       })(),
     );
     expect(finalized).toBe(3);
+  });
+});
+
+// Found by test/node-soak.test.ts: the server asks for the second step of a stream before the
+// head goes out; when the exchange ended without taking it, a failure of that step was lost.
+describe('a failure of the step asked for ahead is logged even when the exchange ended first', () => {
+  it('the client left while the first chunk was draining', async () => {
+    let thrown = 0;
+    const server = await start((environ, startResponse) => {
+      const signal = environ['tsgi.signal'] as AbortSignal;
+      ok(startResponse);
+      return (async function* () {
+        yield new Uint8Array(16 * 1024 * 1024); // more than the socket takes: the server waits for 'drain'
+        if (!signal.aborted) await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+        thrown++;
+        throw new Error('failed after the client left');
+      })();
+    });
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      socket.once('data', () => socket.destroy());
+      socket.on('close', () => resolve());
+      socket.write(rawGet('/left'));
+    });
+    await until(() => thrown === 1);
+    await until(() => server.log.messages.length > 0);
+    expect(server.log.messages).toHaveLength(1);
+    expect(server.log.text).toContain('[tsgi] GET /left HTTP/1.1: Error: failed after the client left');
+  });
+
+  it('a HEAD answer was complete', async () => {
+    const answered = deferred();
+    const server = await start((_e, startResponse) => {
+      ok(startResponse);
+      return (async function* () {
+        yield bytes('a');
+        await answered.promise;
+        throw new Error('failed after the HEAD answer');
+      })();
+    });
+    const res = parseRaw((await rawExchange(server.port, rawGet('/head', '', 'HEAD'))).raw);
+    expect(res.status).toBe(200);
+    expect(res.rest).toBe('');
+    answered.resolve();
+    await until(() => server.log.messages.length > 0);
+    expect(server.log.messages).toHaveLength(1);
+    expect(server.log.text).toContain('[tsgi] HEAD /head HTTP/1.1: Error: failed after the HEAD answer');
   });
 });

@@ -246,3 +246,16 @@ export function upload(
   else pump();
   return { response: response.promise, closed };
 }
+
+/**
+ * Polls `predicate` every 5 ms for at most `timeout` ms; answers whether it came to hold, so a
+ * test can assert on it instead of hanging until its own timeout.
+ */
+export async function within(predicate: () => boolean, timeout: number): Promise<boolean> {
+  const deadline = Date.now() + timeout;
+  while (!predicate()) {
+    if (Date.now() >= deadline) return false;
+    await sleep(5);
+  }
+  return true;
+}

@@ -15,7 +15,9 @@ type Step = IteratorResult<Uint8Array>;
  * one was accepted. The headers wait for the first chunk; a body that ends at its second
  * step is sent with Content-Length. When the client leaves, the iterator's `return()` is
  * called at once (even while a `next()` is pending) and nothing more is asked of it.
- * Errors go to `exchange.fail()`; this never rejects.
+ * Errors go to `exchange.fail()`; this never rejects. The second step is asked for before the
+ * head goes out; when the exchange ends without taking it (the client left, a HEAD answer
+ * ended), a failure of that step is still logged, as one while streaming would be.
  */
 export async function pump(exchange: Exchange, body: Body): Promise<void> {
   let iterator: BodyIterator;
@@ -58,6 +60,8 @@ export async function pump(exchange: Exchange, body: Body): Promise<void> {
     });
   res.once('close', onClose);
   let finished = false;
+  /** The second step, asked for ahead and not yet taken: its failure must still be logged. */
+  let untaken: PromiseLike<Step> | undefined;
   try {
     let step = await (iterator.next() as Step | Promise<Step>);
     if (closed) return;
@@ -69,7 +73,11 @@ export async function pump(exchange: Exchange, body: Body): Promise<void> {
     }
     let chunk = checkChunk(step.value);
     const pending = iterator.next() as Step | Promise<Step>;
-    const second = isThenable<Step>(pending) ? await raceImmediate(pending) : pending;
+    let second: Step | undefined;
+    if (isThenable<Step>(pending)) {
+      second = await raceImmediate(pending);
+      if (second === undefined) untaken = pending;
+    } else second = pending;
     if (closed) return;
     if (second !== undefined) {
       if (second.done) {
@@ -87,6 +95,7 @@ export async function pump(exchange: Exchange, body: Body): Promise<void> {
     }
     if (!res.write(chunk)) await drain();
     if (closed) return;
+    untaken = undefined;
     step = second ?? (await pending);
     for (;;) {
       if (closed) return;
@@ -107,6 +116,7 @@ export async function pump(exchange: Exchange, body: Body): Promise<void> {
   } finally {
     res.off('close', onClose);
     if (!finished) release();
+    untaken?.then(undefined, onError);
   }
 }
 
