@@ -6,8 +6,9 @@
  *
  * The parts live beside this file, one concept each: `environ.ts` (the environ of a request),
  * `handler.ts` (the `(req, res)` handler), `exchange.ts` (`startResponse`, app errors),
- * `head.ts` (status line, headers, framing), `pump.ts` (streamed bodies with backpressure),
- * `linger.ts` (unread request bodies and the lingering close), `serve.ts` (`serve`, `close`).
+ * `head.ts` (status line, headers, framing), `end.ts` (a whole small body in one socket write),
+ * `pump.ts` (streamed bodies with backpressure), `linger.ts` (unread request bodies and the
+ * lingering close), `continue.ts` (`Expect: 100-continue`), `serve.ts` (`serve`, `close`).
  *
  * @module
  */
