@@ -67,7 +67,7 @@ export async function load(url: string, seconds: number, settings: Settings, ser
   let cpuPerRequest: number | undefined;
   let elu: number | undefined;
   if (before && after && completed > 0) {
-    cpuPerRequest = (after.cpu - before.cpu) / completed;
+    cpuPerRequest = serverDelta / completed;
     const active = after.elu.active - before.elu.active;
     const idle = after.elu.idle - before.elu.idle;
     elu = active + idle > 0 ? active / (active + idle) : undefined;

@@ -11,17 +11,18 @@
  *
  * @module
  */
-import { type Running, selectTargets } from './targets.ts';
+import { startTargets } from './targets.ts';
 
 const [names = '', maxSeconds = '300'] = process.argv.slice(2);
-const running: Running[] = [];
+/** Closes the started targets; set once they all are. */
+let closeTargets: (() => Promise<void>) | undefined;
 let exiting = false;
 
 async function exit(code: number): Promise<void> {
   if (exiting) return;
   exiting = true;
   await Promise.race([
-    Promise.allSettled(running.map((server) => server.close())),
+    closeTargets?.(),
     new Promise((resolve) => setTimeout(resolve, 2000).unref()),
   ]);
   process.exit(code);
@@ -51,12 +52,8 @@ process.on('message', (message: { type?: string }) => {
 });
 
 try {
-  const urls: Record<string, string> = {};
-  for (const target of selectTargets(names.split(',').filter(Boolean))) {
-    const server = await target.start();
-    running.push(server);
-    urls[target.name] = server.url;
-  }
+  const { urls, close } = await startTargets(names.split(',').filter(Boolean));
+  closeTargets = close;
   process.send({ type: 'ready', urls });
 } catch (error) {
   console.error('bench server process:', error);

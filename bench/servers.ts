@@ -8,7 +8,7 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from './options.ts';
-import { HELLO, type Running, selectTargets } from './targets.ts';
+import { HELLO, startTargets } from './targets.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -84,19 +84,8 @@ export function startChild(settings: Settings, maxSeconds: number): Promise<Serv
 
 /** Starts every target in this process (the load generator shares their event loop). */
 export async function startInProcess(settings: Settings): Promise<Servers> {
-  const running: Running[] = [];
-  const urls: Record<string, string> = {};
-  try {
-    for (const target of selectTargets(settings.targets)) {
-      const server = await target.start();
-      running.push(server);
-      urls[target.name] = server.url;
-    }
-  } catch (error) {
-    await Promise.allSettled(running.map((server) => server.close()));
-    throw error;
-  }
-  return { urls, stop: async () => void (await Promise.allSettled(running.map((server) => server.close()))) };
+  const { urls, close } = await startTargets(settings.targets);
+  return { urls, stop: close };
 }
 
 /** One request per target: the same status and body, or the figures would compare nothing. */

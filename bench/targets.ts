@@ -214,3 +214,34 @@ export function selectTargets(names: readonly string[]): Target[] {
   }
   return [...new Set(expanded)].map((name) => TARGETS.find((t) => t.name === name)!);
 }
+
+/** The servers {@link startTargets} started. */
+export interface StartedTargets {
+  /** Each target's URL by name, in the order started. */
+  urls: Record<string, string>;
+  /** Closes every server; resolves when all are closed (a failing close is ignored). */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the targets `names` select (see {@link selectTargets}), one after the other.
+ *
+ * @throws what `selectTargets` or a target's `start` throws (rejects), after closing the
+ *   servers already started.
+ */
+export async function startTargets(names: readonly string[]): Promise<StartedTargets> {
+  const running: Running[] = [];
+  const urls: Record<string, string> = {};
+  const close = async () => void (await Promise.allSettled(running.map((server) => server.close())));
+  try {
+    for (const target of selectTargets(names)) {
+      const server = await target.start();
+      running.push(server);
+      urls[target.name] = server.url;
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { urls, close };
+}

@@ -50,7 +50,6 @@ import {
   HTTPNotFound,
   HTTPPermanentRedirect,
   Request,
-  Response,
   accessLog,
   basicAuth,
   compress,
@@ -64,7 +63,7 @@ import { app as environApp } from './environ.ts';
 import { app as timeRawApp } from './time-raw.ts';
 import { app as timeRequestApp } from './time-request.ts';
 import { app as timeApplicationApp } from './time-application.ts';
-import { app as uploadApp } from './upload.ts';
+import { page, app as uploadApp } from './upload.ts';
 
 /** The folder served at `/static`: examples/public. */
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -109,15 +108,6 @@ const adminPage = Request.application((req) => {
 const boom: App = () => {
   throw new Error('boom: a deliberate failure, to show the errors middleware');
 };
-
-/** An HTML page with a title and a body fragment (already escaped). */
-function page(title: string, body: string): Response {
-  return new Response(
-    `<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n` +
-      `<body>\n<h1>${escapeHtml(title)}</h1>\n${body}\n</body>\n</html>\n`,
-    { contentType: 'text/html' },
-  );
-}
 
 /**
  * Builds the demo app: the routes of the table above, mounted and wrapped in `accessLog` →

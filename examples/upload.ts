@@ -34,7 +34,12 @@ export const limits: FormOptions = Object.freeze({
   maxFieldSize: 10_000,
 });
 
-function page(title: string, body: string): Response {
+/**
+ * An HTML page (`text/html; charset=utf-8`) with `title` as its title and heading (escaped)
+ * and `body`, an HTML fragment inserted as it is (escape what it holds). Also used by
+ * examples/demo.ts.
+ */
+export function page(title: string, body: string): Response {
   return new Response(
     `<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>\n` +
       `<body>\n<h1>${escapeHtml(title)}</h1>\n${body}\n</body>\n</html>\n`,

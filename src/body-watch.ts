@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Body, type BodyIterator, isAsyncIterable, isThenable, openBody } from './gateway.ts';
+import { type Body, type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } from './gateway.ts';
 
 /**
  * What {@link wrapBody} reports. Exactly one of `end`, `close` and `error` is called, once.
@@ -102,16 +102,13 @@ export function wrapBody(body: Body, hooks: BodyHooks, options: WrapBodyOptions 
   };
   /** Calls the body's own `return()`; settles when it has, never rejects. */
   const returnBody = (): Promise<void> => {
-    let result: unknown;
     try {
       iterator ??= openBody(body);
-      if (typeof iterator.return !== 'function') return RETURNED;
-      result = iterator.return();
     } catch (error) {
       lost(error);
       return RETURNED;
     }
-    return isThenable(result) ? Promise.resolve(result).then(() => undefined, lost) : RETURNED;
+    return closeBody(iterator, lost);
   };
   const close = (): Done | Promise<Done> => {
     if (!open) return DONE;
@@ -157,4 +154,17 @@ export function wrapBody(body: Body, hooks: BodyHooks, options: WrapBodyOptions 
     },
   };
   return it;
+}
+
+/**
+ * `body`, always async, which runs `finish` (once, awaited) however its iteration finishes:
+ * it ends, throws, or is closed with `return()` (then after the body's own `return()` has
+ * settled; what that throws is ignored, as `closeBody` would), even when it is closed before
+ * its first chunk. The last `next()` (or the `return()`) resolves only after `finish`, so a
+ * server ends the response after the work is done (removing temporary uploads, closing a
+ * file). A rejection of `finish` reaches the consumer instead, as a `finally` block's would.
+ * Built on {@link wrapBody} with `async: true`.
+ */
+export function afterBody(body: Body, finish: () => Promise<void>): AsyncIterable<Uint8Array> {
+  return wrapBody(body, { end: finish, error: finish, close: (returned) => returned.then(finish) }, { async: true });
 }

@@ -7,6 +7,7 @@
  */
 import { parse as parseContentDisposition } from 'content-disposition';
 import type { Converter } from './descriptors.ts';
+import { CacheControl } from './http/cache-control.ts';
 import { type MediaType, parseMediaType } from './http/media-type.ts';
 import { type RetryAfter, formatDeltaSeconds, formatHttpDate, formatRetryAfter, parseDeltaSeconds, parseHttpDate, parseRetryAfter } from './http/dates.ts';
 import { type EntityTag, formatETag, parseETag } from './http/etag.ts';
@@ -133,6 +134,15 @@ export const wwwAuthenticate: Converter<Challenge[] | null, Challenge | readonly
   parse: (raw) => parseWwwAuthenticate(raw),
   format: (value) => (value === null || typeof value === 'string' ? value : formatWwwAuthenticate(value)),
 };
+
+/**
+ * The `create` of a `liveField` for `Cache-Control` (RFC 9111 §5.2), on requests and
+ * responses: a live {@link CacheControl} over `raw` (`null` when absent) whose changes are
+ * committed as the new header value, `null` (the header removed) when no directive is left.
+ */
+export function liveCacheControl(raw: string | null, commit: (raw: string | null) => void): CacheControl {
+  return new CacheControl(raw, (value) => commit(value || null));
+}
 
 const mediaTypes = new Map<string, MediaType>();
 

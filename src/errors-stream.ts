@@ -1,5 +1,6 @@
 /**
- * The default `tsgi.errors` stream, and the format servers use to log app errors.
+ * The default `tsgi.errors` stream, and the format and fallback servers and middleware use to
+ * log errors.
  *
  * @module
  */
@@ -28,10 +29,24 @@ function describeError(error: unknown): string {
     if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
     return String(error);
   } catch {
-    try {
-      return `[unprintable ${error === null ? 'null' : typeof error}]`;
-    } catch {
-      return '[unprintable value]';
-    }
+    return `[unprintable ${error === null ? 'null' : typeof error}]`;
+  }
+}
+
+/** Where log lines go: a `{ write(line) }` stream, or a function called with each line. */
+export type LogTarget = ErrorStream | ((line: string) => void);
+
+/**
+ * Logs an error as {@link formatError} formats it (`[tsgi] <requestLine>: <stack>\n`) to
+ * `target`, by default standard error. Never throws: when the target throws, the line goes to
+ * standard error instead, so a broken log stream cannot turn error handling into a crash.
+ */
+export function logError(target: LogTarget | undefined, requestLine: string, error: unknown): void {
+  const line = formatError(requestLine, error);
+  try {
+    if (typeof target === 'function') target(line);
+    else (target ?? stderrErrors).write(line);
+  } catch {
+    stderrErrors.write(line);
   }
 }

@@ -234,6 +234,15 @@ export function openBody(body: Body): BodyIterator {
   return iterator as BodyIterator;
 }
 
+/**
+ * True for the statuses whose responses never carry content: 1xx, 204 No Content and 304 Not
+ * Modified (RFC 9110 §6.4.1). Their body is empty whatever the app gives, and a
+ * `Content-Length` computed from that empty body would be wrong.
+ */
+export function isBodilessStatus(code: number): boolean {
+  return code < 200 || code === 204 || code === 304;
+}
+
 /** True for a promise or any other thenable (an object or function with a `then` method, Promises/A+ §1.1). */
 export function isThenable<T = unknown>(value: unknown): value is PromiseLike<T> {
   return (
@@ -243,18 +252,27 @@ export function isThenable<T = unknown>(value: unknown): value is PromiseLike<T>
   );
 }
 
+const CLOSED: Promise<void> = Promise.resolve();
+const NOTHING = () => undefined;
+
 /**
  * Closes a body iterator early (PEP 3333 `close()`): calls `return()` if it has one. Never
- * throws: what `return()` throws or rejects with is passed to `onError`.
+ * throws: what `return()` throws or rejects with is passed to `onError` (a throwing `onError`
+ * is ignored).
+ *
+ * @returns a promise that settles once `return()` has finished (at once for a sync iterator
+ *   or one without `return()`, else when its promise settles); it never rejects, so callers
+ *   that need not wait may ignore it.
  */
-export function closeBody(iterator: BodyIterator, onError?: (error: unknown) => void): void {
+export function closeBody(iterator: BodyIterator, onError?: (error: unknown) => void): Promise<void> {
   try {
-    if (typeof iterator.return !== 'function') return;
+    if (typeof iterator.return !== 'function') return CLOSED;
     const result = iterator.return() as unknown;
-    if (isThenable(result)) result.then(undefined, (error: unknown) => report(onError, error));
+    if (isThenable(result)) return Promise.resolve(result).then(NOTHING, (error: unknown) => report(onError, error));
   } catch (error) {
     report(onError, error);
   }
+  return CLOSED;
 }
 
 function report(onError: ((error: unknown) => void) | undefined, error: unknown): void {
@@ -268,16 +286,13 @@ function report(onError: ((error: unknown) => void) | undefined, error: unknown)
 /**
  * Reads a whole body into one `Uint8Array` (for tests and small bodies).
  *
- * @throws TypeError when a chunk is not a `Uint8Array`.
+ * @throws TypeError when a chunk is not a `Uint8Array` (see {@link checkChunk}).
  */
 export async function readBody(body: Body): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
-    if (!(chunk instanceof Uint8Array)) {
-      throw new TypeError(`body chunk is not a Uint8Array (${describe(chunk)})`);
-    }
-    chunks.push(chunk);
+    chunks.push(checkChunk(chunk));
     total += chunk.byteLength;
   }
   return concatBytes(chunks, total);
@@ -302,4 +317,16 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (typeof value !== 'object') return typeof value;
   return (value as object).constructor?.name ?? 'object';
+}
+
+/**
+ * Checks one body chunk from an app: bodies are iterables of `Uint8Array` (a `Buffer` is one),
+ * never strings or other values (PEP 3333 requires bytes too).
+ *
+ * @returns the chunk itself.
+ * @throws TypeError `body chunk is not a Uint8Array (<type>)` for anything else.
+ */
+export function checkChunk(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  throw new TypeError(`body chunk is not a Uint8Array (${describe(chunk)})`);
 }

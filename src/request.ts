@@ -128,7 +128,7 @@ export class Request implements ParseCache {
    * ```
    */
   static application(handler: Handler): App {
-    return handlerApp(handler, (environ) => new Request(environ));
+    return handlerApp(handler);
   }
 }
 

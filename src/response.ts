@@ -77,9 +77,9 @@ export interface Response
 export class Response implements ParseCache {
   /** Header fields, in order; `Set-Cookie` and other repeated fields stay separate. */
   readonly headers: Headers;
-  #code: number;
+  #code = 200;
   /** The status line, built when the status is set (it is read on every serve). */
-  #status: string;
+  #status = '200 OK';
   #bytes: Uint8Array = EMPTY;
   #stream: Body | null = null;
   #parsed: ParsedValues | undefined;
@@ -93,14 +93,7 @@ export class Response implements ParseCache {
    *   body in a charset it cannot be encoded in.
    */
   constructor(body?: ResponseBody, init?: ResponseInit) {
-    if (init?.status === undefined) {
-      this.#code = 200;
-      this.#status = '200 OK';
-    } else {
-      const { code, reason } = toStatus(init.status);
-      this.#code = code;
-      this.#status = `${code} ${reason}`;
-    }
+    if (init?.status !== undefined) this.#setStatus(init.status);
     const headers = (this.headers = new Headers(init?.headers));
     initContentType(this, headers, init);
     const declared = init?.headers === undefined ? null : headers.get('content-length');
@@ -132,9 +125,7 @@ export class Response implements ParseCache {
     return this.#code;
   }
   set statusCode(code: number) {
-    const parsed = toStatus(code);
-    this.#code = parsed.code;
-    this.#status = `${parsed.code} ${parsed.reason}`;
+    this.#setStatus(code);
   }
 
   /**
@@ -147,9 +138,13 @@ export class Response implements ParseCache {
     return this.#status;
   }
   set status(value: string | number) {
-    const parsed = toStatus(value);
-    this.#code = parsed.code;
-    this.#status = `${parsed.code} ${parsed.reason}`;
+    this.#setStatus(value);
+  }
+
+  #setStatus(value: string | number): void {
+    const { code, line } = toStatus(value);
+    this.#code = code;
+    this.#status = line;
   }
 
   /**

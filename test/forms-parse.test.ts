@@ -257,6 +257,14 @@ describe('parseForm: urlencoded', () => {
     const form = await parseForm(chunked(''), 'application/x-www-form-urlencoded');
     expect(form.fields.size).toBe(0);
   });
+
+  it('answers 415 for a charset other than UTF-8 or US-ASCII', async () => {
+    const error = await rejectionOf(parseForm(chunked('a=%E9'), 'application/x-www-form-urlencoded; charset=latin1'));
+    expect(error).toBeInstanceOf(HTTPException);
+    expect((error as HTTPException).code).toBe(415);
+    const ascii = await parseForm(chunked('a=b'), 'application/x-www-form-urlencoded; charset=US-ASCII');
+    expect(ascii.fields.get('a')).toBe('b');
+  });
 });
 
 describe('formFromEnviron', () => {

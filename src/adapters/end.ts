@@ -1,5 +1,6 @@
 /**
- * Ending a response with its whole body in one chunk, on the cheapest path Node offers.
+ * Ending a response with its whole body in one chunk, on the cheapest path Node offers; the
+ * short plain-text answers the server makes itself.
  *
  * @module
  */
@@ -40,4 +41,18 @@ const latin1Slice = (Buffer.prototype as { latin1Slice?: (this: Uint8Array, star
 function latin1(chunk: Uint8Array): string {
   if (latin1Slice !== undefined) return latin1Slice.call(chunk, 0, chunk.byteLength);
   return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
+}
+
+/**
+ * Sends a short answer the server makes itself (a 400 before the app, a 500 for an app error):
+ * `text/plain; charset=utf-8` with its `Content-Length`, plus `Connection: close` when `close`
+ * is set. The caller deals with an unread request body first (see `prepareUnreadBody`).
+ *
+ * @throws whatever `writeHead` throws (nothing has been written then).
+ */
+export function endPlain(res: ServerResponse, code: number, reason: string, body: Uint8Array, close: boolean): void {
+  const headers = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.byteLength)];
+  if (close) headers.push('Connection', 'close');
+  res.writeHead(code, reason, headers);
+  endWith(res, body);
 }

@@ -6,8 +6,9 @@
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Environ, type ErrorStream, TSGI_VERSION } from '../gateway.ts';
-import { environKey } from '../datastructures/environ-headers.ts';
+import { environKey, joinFieldValues } from '../datastructures/environ-headers.ts';
 import { stderrErrors } from '../errors-stream.ts';
+import { unquotePath } from '../http/url.ts';
 
 /** Options of {@link createEnviron} and `toNodeHandler`. */
 export interface NodeEnvironOptions {
@@ -44,6 +45,21 @@ export class BadRequestError extends Error {
   constructor(message: string, status: 400 | 431 = 400) {
     super(message);
     this.status = status;
+  }
+}
+
+/**
+ * A raw URL path (or Express mount path) percent-decoded as UTF-8 ({@link unquotePath}: a
+ * path without `%` is returned as it is).
+ *
+ * @throws BadRequestError for a malformed escape or invalid UTF-8 (overlong forms, surrogates,
+ *   stray continuation bytes), as RFC 3629 requires.
+ */
+export function decodePath(raw: string): string {
+  try {
+    return unquotePath(raw);
+  } catch {
+    throw new BadRequestError('malformed percent-escape or invalid UTF-8 in the path');
   }
 }
 
@@ -98,21 +114,10 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
     }
   }
   const q = pathAndQuery.indexOf('?');
-  const rawPath = q === -1 ? pathAndQuery : pathAndQuery.slice(0, q);
-  let pathInfo = rawPath;
-  if (rawPath.includes('%')) {
-    try {
-      // Throws URIError for a malformed escape and for invalid UTF-8 (overlong forms,
-      // surrogates, stray continuation bytes), as RFC 3629 requires.
-      pathInfo = decodeURIComponent(rawPath);
-    } catch {
-      throw new BadRequestError('malformed percent-escape or invalid UTF-8 in the path');
-    }
-  }
   const environ: Environ = {
     REQUEST_METHOD: method,
     SCRIPT_NAME: '',
-    PATH_INFO: pathInfo,
+    PATH_INFO: decodePath(q === -1 ? pathAndQuery : pathAndQuery.slice(0, q)),
     QUERY_STRING: q === -1 ? '' : pathAndQuery.slice(q + 1),
     REQUEST_URI: target,
     SERVER_NAME: options.serverName ?? socket.localAddress ?? 'localhost',
@@ -133,9 +138,8 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   (environ as unknown as Record<symbol, unknown>)[EXCHANGE] = res ?? req;
   Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   const raw = req.rawHeaders;
-  if (raw.length > 2 * (options.maxHeaders ?? DEFAULT_MAX_HEADERS)) {
-    throw new BadRequestError(`more than ${options.maxHeaders ?? DEFAULT_MAX_HEADERS} header fields`, 431);
-  }
+  const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
+  if (raw.length > 2 * maxHeaders) throw new BadRequestError(`more than ${maxHeaders} header fields`, 431);
   for (let i = 0; i < raw.length; i += 2) {
     const key = headerKey(raw[i]!);
     if (key === '') continue;
@@ -143,7 +147,7 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
     const existing = environ[key] as string | undefined;
     if (existing === undefined) environ[key] = value;
     else if (key === 'HTTP_HOST') throw new BadRequestError('several Host headers');
-    else environ[key] = existing + (key === 'HTTP_COOKIE' ? '; ' : ', ') + value;
+    else environ[key] = joinFieldValues(key, existing, value);
   }
   if (authority !== undefined) environ.HTTP_HOST = authority;
   const host = environ.HTTP_HOST as string | undefined;

@@ -5,12 +5,12 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type App, type Body, type Environ, type StartResponse, describe, isThenable } from '../gateway.ts';
-import { formatError, stderrErrors } from '../errors-stream.ts';
+import { type App, type Body, type Environ, type StartResponse, checkChunk, isThenable } from '../gateway.ts';
+import { logError } from '../errors-stream.ts';
 import { sendHead } from './head.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { pump } from './pump.ts';
-import { endWith } from './end.ts';
+import { endPlain, endWith } from './end.ts';
 
 /** State shared by the handler of one server and its `close()`. */
 export interface ServerState {
@@ -22,6 +22,11 @@ export interface ServerState {
 export interface ExpressRequest {
   baseUrl?: unknown;
   originalUrl?: string;
+}
+
+/** The request line for log lines, `GET /path HTTP/1.1`, with Express's `originalUrl` when mounted. */
+export function requestLine(req: IncomingMessage): string {
+  return `${req.method} ${(req as ExpressRequest).originalUrl ?? req.url} HTTP/${req.httpVersion}`;
 }
 
 const INTERNAL_ERROR = Buffer.from('Internal Server Error\n');
@@ -40,8 +45,6 @@ export class Exchange {
   readonly state: ServerState | undefined;
   status: string | undefined = undefined;
   headers: Array<[string, string]> | undefined = undefined;
-  /** True once `writeHead` succeeded: from then on an error can only cut the connection. */
-  headersSent = false;
   /** True when the response must carry no body (HEAD, 204, 304). */
   noBody = false;
   /** True when the body ends only when the connection does (an HTTP/1.0 client, no length). */
@@ -62,7 +65,7 @@ export class Exchange {
   /** PEP 3333 `start_response`: records the status and headers; they are checked at sending. */
   startResponse: StartResponse = (status, headers, error) => {
     if (error !== undefined) {
-      if (this.headersSent) throw error;
+      if (this.res.headersSent) throw error;
     } else if (this.status !== undefined) {
       throw new TypeError('startResponse was called twice without an error');
     }
@@ -73,9 +76,11 @@ export class Exchange {
 
   /**
    * Before the head goes out: a request body still arriving may keep the connection from
-   * being reused (see `prepareUnreadBody`). Checked once per exchange.
+   * being reused (see `prepareUnreadBody`). Checked once per exchange, and only when the
+   * request declared a body.
    */
   checkUnreadBody(): void {
+    if (!this.bodyPending) return;
     this.bodyPending = false;
     if (!this.req.complete) prepareUnreadBody(this.req, this.res);
   }
@@ -119,11 +124,7 @@ export class Exchange {
   /** Fast path: an array body is already in memory, so its length is known. */
   sendArray(chunks: unknown[]): void {
     let length = 0;
-    for (let i = 0; i < chunks.length; i++) {
-      const chunk = chunks[i];
-      if (!(chunk instanceof Uint8Array)) throw new TypeError(`body chunk is not a Uint8Array (${describe(chunk)})`);
-      length += chunk.byteLength;
-    }
+    for (let i = 0; i < chunks.length; i++) length += checkChunk(chunks[i]).byteLength;
     const res = this.res;
     if (res.destroyed) return; // the client left while the app was working
     sendHead(this, length);
@@ -134,16 +135,9 @@ export class Exchange {
     }
   }
 
-  /** Writes an error to `tsgi.errors` with the request line. */
+  /** Writes an error to `tsgi.errors` with the request line (standard error if that throws). */
   log(error: unknown): void {
-    const req = this.req;
-    const target = (req as ExpressRequest).originalUrl ?? req.url;
-    const line = `${req.method} ${target} HTTP/${req.httpVersion}`;
-    try {
-      (this.environ['tsgi.errors'] ?? stderrErrors).write(formatError(line, error));
-    } catch {
-      stderrErrors.write(formatError(line, error));
-    }
+    logError(this.environ['tsgi.errors'], requestLine(this.req), error);
   }
 
   /** An app error: logged; a 500 before the headers are out; after, the connection is cut. */
@@ -151,7 +145,7 @@ export class Exchange {
     this.log(error);
     const res = this.res;
     if (res.destroyed) return;
-    if (this.headersSent || res.headersSent) {
+    if (res.headersSent) {
       // A close-delimited body would end cleanly on FIN: reset, so the cut shows as an error.
       const socket = res.socket;
       if (this.closeDelimited && socket) socket.resetAndDestroy();
@@ -160,13 +154,8 @@ export class Exchange {
     }
     try {
       res.strictContentLength = false;
-      if (this.bodyPending) this.checkUnreadBody();
-      res.writeHead(500, 'Internal Server Error', [
-        'Content-Type', 'text/plain; charset=utf-8',
-        'Content-Length', String(INTERNAL_ERROR.byteLength),
-      ]);
-      this.headersSent = true;
-      res.end(INTERNAL_ERROR);
+      this.checkUnreadBody();
+      endPlain(res, 500, 'Internal Server Error', INTERNAL_ERROR, false);
     } catch {
       res.destroy();
     }

@@ -6,31 +6,22 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AppLike, type Environ, toApp } from '../gateway.ts';
-import { formatError, stderrErrors } from '../errors-stream.ts';
-import { BadRequestError, type NodeEnvironOptions, createEnviron } from './environ.ts';
-import { Exchange, type ExpressRequest, type ServerState } from './exchange.ts';
+import { logError } from '../errors-stream.ts';
+import { BadRequestError, type NodeEnvironOptions, createEnviron, decodePath } from './environ.ts';
+import { Exchange, type ExpressRequest, type ServerState, requestLine } from './exchange.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { continueOnRead } from './continue.ts';
+import { endPlain } from './end.ts';
 
 /** A short plain-text answer that closes the connection (for requests the app never sees). */
 function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, reason: string, text: string): void {
-  const body = Buffer.from(text);
   if (!req.complete) prepareUnreadBody(req, res);
-  res.writeHead(code, reason, [
-    'Content-Type', 'text/plain; charset=utf-8',
-    'Content-Length', String(body.byteLength),
-    'Connection', 'close',
-  ]);
-  res.end(body);
+  endPlain(res, code, reason, Buffer.from(text), true);
 }
 
 /** Express's mount path becomes SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
 function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): void {
-  try {
-    environ.SCRIPT_NAME = decodeURIComponent(baseUrl);
-  } catch {
-    throw new BadRequestError('malformed percent-escape or invalid UTF-8 in the path');
-  }
+  environ.SCRIPT_NAME = decodePath(baseUrl);
   const original = (req as ExpressRequest).originalUrl;
   if (typeof original === 'string') environ.REQUEST_URI = original;
 }
@@ -60,7 +51,7 @@ export function createHandler(
         const reason = error.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
         plainAnswer(req, res, error.status, reason, `${reason}: ${error.message}\n`);
       } else {
-        (options.errors ?? stderrErrors).write(formatError(`${req.method} ${req.url} HTTP/${req.httpVersion}`, error));
+        logError(options.errors, requestLine(req), error);
         plainAnswer(req, res, 500, 'Internal Server Error', 'Internal Server Error\n');
       }
       return;

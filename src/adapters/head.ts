@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { HOP_BY_HOP, describe, parseStatus } from '../gateway.ts';
+import { HOP_BY_HOP, describe, isBodilessStatus, parseStatus } from '../gateway.ts';
 import type { Exchange } from './exchange.ts';
 
 const DIGITS = /^\d+$/;
@@ -62,7 +62,7 @@ export function sendHead(exchange: Exchange, length: number | undefined): void {
     flat.push(name, value);
   }
   const head = exchange.environ.REQUEST_METHOD === 'HEAD';
-  const bodiless = code === 204 || code === 304;
+  const bodiless = isBodilessStatus(code);
   exchange.noBody = head || bodiless;
   if (length !== undefined && !bodiless) {
     if (declared === -1) {
@@ -73,10 +73,9 @@ export function sendHead(exchange: Exchange, length: number | undefined): void {
     }
   }
   if (exchange.state?.closing) res.shouldKeepAlive = false;
-  if (exchange.bodyPending) exchange.checkUnreadBody();
+  exchange.checkUnreadBody();
   // Throws for invalid names and values before anything is written.
   res.writeHead(code, reason, flat);
-  exchange.headersSent = true;
   if (length === undefined) {
     // A stream must match the length it declared: Node throws on the write or end that breaks it.
     if (declared !== -1) res.strictContentLength = true;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type Body, type BodyIterator, closeBody, describe, isThenable, openBody } from '../gateway.ts';
+import { type Body, type BodyIterator, checkChunk, closeBody, isThenable, openBody } from '../gateway.ts';
 import type { Exchange } from './exchange.ts';
 import { sendHead } from './head.ts';
 import { endWith } from './end.ts';
@@ -118,11 +118,6 @@ export async function pump(exchange: Exchange, body: Body): Promise<void> {
     if (!finished) release();
     untaken?.then(undefined, onError);
   }
-}
-
-function checkChunk(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
-  throw new TypeError(`body chunk is not a Uint8Array (${describe(chunk)})`);
 }
 
 /** Resolves with the step if it settles before the next turn of the event loop, else `undefined`. */

@@ -15,6 +15,15 @@ export function environKey(name: string): string {
   return upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH' ? upper : `HTTP_${upper}`;
 }
 
+/**
+ * Joins the value of a repeated request header onto the one already stored under environ key
+ * `key`: with `; ` for `HTTP_COOKIE` (RFC 6265 §5.4: one Cookie field), with `, ` for every other
+ * field (RFC 9110 §5.3). Host must never be joined: callers refuse or replace a repeated Host.
+ */
+export function joinFieldValues(key: string, existing: string, value: string): string {
+  return existing + (key === 'HTTP_COOKIE' ? '; ' : ', ') + value;
+}
+
 /** The header name of an environ key (`HTTP_X_REAL_IP` → `X-Real-Ip`), or `null` for other keys. */
 export function headerName(key: string): string | null {
   let base: string;

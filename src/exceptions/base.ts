@@ -8,9 +8,8 @@ import type { Body, Environ, StartResponse } from '../gateway.ts';
 import { Headers, type HeadersInit } from '../datastructures/headers.ts';
 import { Response, type ResponseBody } from '../response.ts';
 import { reasonPhrase } from '../response/status.ts';
-import { formatRetryAfter } from '../http/dates.ts';
-import { formatContentRange } from '../http/range.ts';
-import { type Challenge, formatWwwAuthenticate } from '../http/www-authenticate.ts';
+import { contentRange, retryAfter, wwwAuthenticate } from '../converters.ts';
+import type { Challenge } from '../http/www-authenticate.ts';
 import { errorBody, negotiateBodyType } from './body.ts';
 
 /** Options shared by every HTTP exception. */
@@ -98,12 +97,9 @@ export class HTTPException extends Error {
     this.description = ctor.description;
     this.detail = detail;
     this.headers = new Headers(options.headers);
-    if (options.wwwAuthenticate !== undefined) {
-      const value = options.wwwAuthenticate;
-      this.headers.set('WWW-Authenticate', typeof value === 'string' ? value : formatWwwAuthenticate(value));
-    }
-    if (options.retryAfter !== undefined) this.headers.set('Retry-After', formatRetryAfter(options.retryAfter));
-    if (options.length !== undefined) this.headers.set('Content-Range', formatContentRange(null, options.length));
+    if (options.wwwAuthenticate !== undefined) this.headers.set('WWW-Authenticate', wwwAuthenticate.format(options.wwwAuthenticate));
+    if (options.retryAfter !== undefined) this.headers.set('Retry-After', retryAfter.format(options.retryAfter));
+    if (options.length !== undefined) this.headers.set('Content-Range', contentRange.format({ range: null, size: options.length }));
     this.body = options.body;
     this.contentType = options.contentType;
   }
@@ -118,12 +114,12 @@ export class HTTPException extends Error {
    * make `Location` absolute). Without a request, the body is plain text.
    */
   getResponse(req?: RequestLike): Response {
-    const headers = new Headers(this.headers);
+    // Response copies the fields: this exception's own headers stay as they are.
     if (this.body !== undefined) {
-      return new Response(this.body, { status: this.status, headers, contentType: this.contentType ?? 'text/plain' });
+      return new Response(this.body, { status: this.status, headers: this.headers, contentType: this.contentType ?? 'text/plain' });
     }
     const type = negotiateBodyType(environOf(req));
-    return new Response(errorBody(this, type), { status: this.status, headers, contentType: type });
+    return new Response(errorBody(this, type), { status: this.status, headers: this.headers, contentType: type });
   }
 
   /** Serves the error as a gateway app. */

@@ -5,9 +5,9 @@
  * @module
  */
 import type { Environ } from '../gateway.ts';
-import { Headers } from '../datastructures/headers.ts';
 import { Response } from '../response.ts';
 import { quotePath } from '../http/url.ts';
+import { hostOf } from '../request/host.ts';
 import { HTTPException, type HTTPExceptionOptions, type RequestLike, defineException, environOf } from './base.ts';
 
 /** Base of 3xx redirects: `Location` is required. */
@@ -46,8 +46,9 @@ export class HTTPRedirection extends HTTPException {
  *   `//evil.com`, `\\evil.com`, `/\evil.com` or `/<TAB>/evil.com` stay paths on this host
  *   instead of becoming another host (WebOb's fix for CVE-2024-42353, extended to the
  *   WHATWG URL parser's backslash and tab rules).
- * - With an environ, a relative target is resolved against `scheme://host` + the quoted
- *   `SCRIPT_NAME` + `PATH_INFO`; without one (or when that URL cannot be built) it is
+ * - With an environ, a relative target is resolved against `scheme://host` (the host as
+ *   `Request.host` reads it; scheme `http` when unset) + the quoted `SCRIPT_NAME` +
+ *   `PATH_INFO`; without one (or when that URL cannot be built) it is
  *   returned relative. An absolute target (`https:…`) is kept as given, encoded as above.
  */
 export function absoluteLocation(location: string, environ: Environ | undefined): string {
@@ -56,16 +57,9 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
   target = target.replaceAll('\\', '%5C');
   if (target.startsWith('//')) target = `/%2F${target.slice(2)}`;
   if (!environ) return target;
-  const scheme = (environ['tsgi.url_scheme'] as string | undefined) || 'http';
-  let host = environ.HTTP_HOST as string | undefined;
-  if (!host) {
-    const name = String(environ.SERVER_NAME ?? '');
-    const port = String(environ.SERVER_PORT ?? '');
-    host = name.includes(':') && !name.startsWith('[') ? `[${name}]` : name;
-    if (port && port !== (scheme === 'https' ? '443' : '80')) host += `:${port}`;
-  }
+  const scheme = environ['tsgi.url_scheme'] || 'http';
   try {
-    const base = new URL(`${scheme}://${host}${quotePath(`${environ.SCRIPT_NAME ?? ''}${environ.PATH_INFO ?? ''}`)}`);
+    const base = new URL(`${scheme}://${hostOf(environ)}${quotePath(`${environ.SCRIPT_NAME ?? ''}${environ.PATH_INFO ?? ''}`)}`);
     return new URL(target, base).href;
   } catch {
     return target;
@@ -93,7 +87,7 @@ export class HTTPNotModified extends HTTPException {
   static override readonly description: string = 'The resource has not been modified.';
   /** The 304 response: the exception's headers (ETag, Cache-Control…), no body; the request is not needed. */
   override getResponse(_req?: RequestLike): Response {
-    const res = new Response(null, { status: 304, headers: new Headers(this.headers), contentType: null });
+    const res = new Response(null, { status: 304, headers: this.headers, contentType: null });
     res.headers.delete('content-length');
     return res;
   }

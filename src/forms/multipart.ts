@@ -8,7 +8,6 @@ import busboy from 'busboy';
 import type { Readable } from 'node:stream';
 import { HTTPBadRequest, HTTPException } from '../exceptions.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
-import { parseMediaType } from '../http/media-type.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 import { MultipartGuard } from './multipart-guard.ts';
 import { type FileUpload, type SpoolDir, UploadWriter } from './upload.ts';
@@ -31,6 +30,9 @@ export interface MultipartTarget {
  * slows the reading). Fields and files are keyed by their `name` (`''` when a part has none).
  * A completely empty body is an empty form.
  *
+ * @param contentType - the `Content-Type` header, given to busboy as is.
+ * @param boundary - its `boundary` parameter, as the caller parsed it (`parseMediaType`).
+ *
  * On any failure it stops reading `input` (without closing it: the server still has to answer),
  * destroys busboy and any open file stream, and closes the temporary files it opened; the
  * caller removes them (`SpoolDir.cleanup`).
@@ -42,10 +44,10 @@ export interface MultipartTarget {
 export async function parseMultipart(
   input: AsyncIterable<Uint8Array>,
   contentType: string,
+  boundary: string | undefined,
   limits: FormLimits,
   target: MultipartTarget,
 ): Promise<void> {
-  const boundary = parseMediaType(contentType).parameters.boundary;
   if (boundary === undefined) throw new HTTPBadRequest('multipart/form-data without a boundary parameter');
   if (!BOUNDARY.test(boundary)) throw new HTTPBadRequest('invalid multipart boundary');
   const guard = new MultipartGuard(boundary, limits);

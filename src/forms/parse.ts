@@ -5,6 +5,7 @@
  */
 import type { Environ } from '../gateway.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
+import { HTTPUnsupportedMediaType } from '../exceptions.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { type FormLimits, limitExceeded, resolveLimits } from './limits.ts';
 import { parseMultipart } from './multipart.ts';
@@ -54,7 +55,9 @@ export class ParsedForm implements AsyncDisposable {
 /**
  * Parses a form body as it streams: `application/x-www-form-urlencoded` (see
  * `parseUrlencoded`) or `multipart/form-data` (via busboy, see `parseMultipart`). Any other
- * content type, or none, answers an empty form without reading the input (Werkzeug).
+ * content type, or none, answers an empty form without reading the input (Werkzeug). A
+ * urlencoded body is UTF-8 (WHATWG URL Standard): one declared in another `charset` than
+ * `utf-8` or `us-ascii` is refused before reading.
  *
  * Every limit of {@link FormLimits} is decided while reading: the first chunk past one stops
  * the parse. On failure, temporary files already written are removed, and `input` is left
@@ -66,26 +69,33 @@ export class ParsedForm implements AsyncDisposable {
  * @throws HTTPContentTooLarge (413) past a limit, the detail naming it
  *   (`"maxFileSize exceeded: file 'a.bin' is larger than 1048576 bytes"`); HTTPBadRequest (400)
  *   for malformed multipart (missing or invalid boundary, bad part headers, truncated body, no
- *   closing boundary) or a body that breaks off; TypeError for an invalid option.
+ *   closing boundary) or a body that breaks off; HTTPUnsupportedMediaType (415) for a
+ *   urlencoded body in another charset; TypeError for an invalid option.
  */
 export async function parseForm(
   input: AsyncIterable<Uint8Array>,
   contentType: string | null | undefined,
   options: ParseFormOptions = {},
 ): Promise<ParsedForm> {
+  const { type, parameters } = parseMediaType(contentType);
+  if (type === 'application/x-www-form-urlencoded') {
+    const charset = parameters.charset?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'us-ascii') {
+      throw new HTTPUnsupportedMediaType(`Urlencoded forms must be UTF-8, not ${charset}.`);
+    }
+  }
   const limits = resolveLimits(options);
   const spoolThreshold = options.spoolThreshold ?? DEFAULT_SPOOL_THRESHOLD;
   if (!(spoolThreshold >= 0)) throw new TypeError(`spoolThreshold must be a non-negative number, got ${spoolThreshold}`);
   const spool = new SpoolDir(options.tmpDir);
   const form = new ParsedForm(new MultiDict<string>(), new MultiDict<FileUpload>(), spool);
-  const type = parseMediaType(contentType).type;
   if (type !== 'multipart/form-data' && type !== 'application/x-www-form-urlencoded') return form;
   if (options.contentLength != null && options.contentLength > limits.maxBodySize) {
     throw limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
   }
   try {
     if (type === 'application/x-www-form-urlencoded') await parseUrlencoded(input, limits, form.fields);
-    else await parseMultipart(input, contentType!, limits, { fields: form.fields, files: form.files, spool, spoolThreshold });
+    else await parseMultipart(input, contentType!, parameters.boundary, limits, { fields: form.fields, files: form.files, spool, spoolThreshold });
   } catch (error) {
     await spool.cleanup();
     throw error;

@@ -17,8 +17,8 @@ const EQUALS = 0x3d;
  *
  * Decoding is the WHATWG URL Standard's (as `URLSearchParams` and `MultiDict.fromQueryString`):
  * `+` is a space, escapes are UTF-8, a malformed escape is kept as written, invalid UTF-8
- * becomes U+FFFD, empty pairs (`a&&b`) are skipped, `a` alone is `a: ''`. A `charset`
- * parameter is ignored (the standard's form encoding is UTF-8 only).
+ * becomes U+FFFD, empty pairs (`a&&b`) are skipped, `a` alone is `a: ''`. The body is taken
+ * as UTF-8, the standard's only form encoding (`parseForm` refuses another declared charset).
  *
  * Limits: each pair counts as one part (`maxParts`) and one field (`maxFields`); `maxFieldSize`
  * bounds the percent-encoded bytes of a name and, separately, of a value; `maxBodySize` the

@@ -24,6 +24,7 @@
  *
  * @module
  */
+import Negotiator from 'negotiator';
 import { Cursor, tokenOrQuoted } from './syntax.ts';
 
 /** One element of an Accept-* header, in header order. */
@@ -44,6 +45,16 @@ const LANGUAGE_RANGE = /^(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$/;
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
+/** The request header `negotiator` reads for each kind. */
+const HEADER_NAMES: Readonly<Record<AcceptKind, string>> = {
+  media: 'accept',
+  charset: 'accept-charset',
+  encoding: 'accept-encoding',
+  language: 'accept-language',
+};
+
+const same = (value: string): string => value;
+
 /**
  * The shared engine of `Accept`, `AcceptCharset`, `AcceptEncoding` and `AcceptLanguage`;
  * subclasses say how `negotiator` matches a range against an offer. Not constructed directly.
@@ -57,6 +68,8 @@ export abstract class AcceptHeader {
   readonly malformed: boolean;
   /** The parsed elements in header order (empty when absent or malformed). */
   readonly ranges: readonly AcceptRange[];
+  readonly #kind: AcceptKind;
+  #negotiator: Negotiator | undefined;
 
   protected constructor(value: string | null | undefined, kind: AcceptKind) {
     this.value = typeof value === 'string' ? value : null;
@@ -65,6 +78,7 @@ export abstract class AcceptHeader {
     const empty = ranges !== null && ranges.length === 0;
     this.present = ranges !== null && !(empty && kind !== 'encoding') && this.value !== null;
     this.ranges = Object.freeze(this.present ? ranges! : []);
+    this.#kind = kind;
   }
 
   /**
@@ -73,8 +87,24 @@ export abstract class AcceptHeader {
    */
   protected abstract specificity(range: AcceptRange, offer: string): number;
 
-  /** Asks `negotiator` to order `offers` against `header` (the canonical header text). */
-  protected abstract negotiate(header: string, offers: readonly string[]): string[];
+  /** Asks {@link AcceptHeader.negotiator} to order `offers`. */
+  protected abstract negotiate(offers: readonly string[]): string[];
+
+  /** A range value as handed to `negotiator`; as is unless a subclass resolves aliases. */
+  protected canonical(value: string): string {
+    return value;
+  }
+
+  /**
+   * A `negotiator` reading the header in canonical form (the ranges, each value through
+   * {@link AcceptHeader.canonical}; `''` when absent or malformed), built on first use: the
+   * header never changes.
+   */
+  protected get negotiator(): Negotiator {
+    return (this.#negotiator ??= new Negotiator({
+      headers: { [HEADER_NAMES[this.#kind]]: formatRanges(this.ranges, (value) => this.canonical(value)) },
+    }));
+  }
 
   /** The weight of an offer no range matches: 1 when the header is absent, else 0. */
   protected unmatched(_offer: string): number {
@@ -111,17 +141,7 @@ export abstract class AcceptHeader {
    * every offer in the order given (Accept-Encoding: `identity` only).
    */
   acceptableOffers(offers: readonly string[]): string[] {
-    if (!this.present) return this.absentOffers(offers);
-    try {
-      return this.negotiate(this.toString(), offers);
-    } catch {
-      // negotiator never throws on a validated header; stay safe all the same.
-      return offers
-        .map((offer, index) => ({ offer, index, q: this.quality(offer) }))
-        .filter((m) => m.q > 0)
-        .sort((a, b) => b.q - a.q || a.index - b.index)
-        .map((m) => m.offer);
-    }
+    return this.present ? this.negotiate(offers) : this.absentOffers(offers);
   }
 
   /** The best acceptable offer, else `defaultValue` (`null` when not given). */
@@ -133,14 +153,19 @@ export abstract class AcceptHeader {
 
   /** The header in canonical form (`''` when absent or malformed). */
   toString(): string {
-    return this.ranges
-      .map((r) => {
-        let out = r.value;
-        for (const [k, v] of Object.entries(r.params)) out += `;${k}=${tokenOrQuoted(v)}`;
-        return r.q === 1 ? out : `${out};q=${r.q}`;
-      })
-      .join(', ');
+    return formatRanges(this.ranges, same);
   }
+}
+
+/** Ranges as header text, each value through `value`: `a;p=v;q=0.5, b`. */
+function formatRanges(ranges: readonly AcceptRange[], value: (value: string) => string): string {
+  return ranges
+    .map((r) => {
+      let out = value(r.value);
+      for (const [k, v] of Object.entries(r.params)) out += `;${k}=${tokenOrQuoted(v)}`;
+      return r.q === 1 ? out : `${out};q=${r.q}`;
+    })
+    .join(', ');
 }
 
 /**

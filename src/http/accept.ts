@@ -23,15 +23,10 @@
  *
  * @module
  */
-import Negotiator from 'negotiator';
 import { type AcceptRange, AcceptHeader, negotiateCanonical } from './accept-header.ts';
 import { parseMediaType } from './media-type.ts';
 
 export { AcceptHeader, type AcceptRange } from './accept-header.ts';
-
-function negotiator(name: string, header: string): Negotiator {
-  return new Negotiator({ headers: { [name]: header } });
-}
 
 /** Trims OWS and lower-cases what precedes the first `;`, as `negotiator` reads an offer. */
 function offerType(offer: string): string {
@@ -99,8 +94,8 @@ export class Accept extends AcceptHeader {
     return s;
   }
 
-  protected negotiate(header: string, offers: readonly string[]): string[] {
-    return negotiator('accept', header).mediaTypes(offers);
+  protected negotiate(offers: readonly string[]): string[] {
+    return this.negotiator.mediaTypes(offers);
   }
 }
 
@@ -119,8 +114,8 @@ export class AcceptCharset extends AcceptHeader {
     return range.value === '*' ? 0 : -1;
   }
 
-  protected negotiate(header: string, offers: readonly string[]): string[] {
-    return negotiator('accept-charset', header).charsets(offers);
+  protected negotiate(offers: readonly string[]): string[] {
+    return this.negotiator.charsets(offers);
   }
 }
 
@@ -130,8 +125,10 @@ const CODING_ALIASES: ReadonlyMap<string, string> = new Map([
   ['x-compress', 'compress'],
 ]);
 
+/** The coding `name` stands for, lower-cased, aliases resolved (`X-GZIP` → `gzip`). */
 function coding(name: string): string {
-  return CODING_ALIASES.get(name.toLowerCase()) ?? name;
+  const lower = name.toLowerCase();
+  return CODING_ALIASES.get(lower) ?? lower;
 }
 
 /**
@@ -156,24 +153,27 @@ export class AcceptEncoding extends AcceptHeader {
   }
 
   protected specificity(range: AcceptRange, offer: string): number {
-    if (coding(range.value).toLowerCase() === coding(offer).toLowerCase()) return 1;
+    if (coding(range.value) === coding(offer)) return 1;
     return range.value === '*' ? 0 : -1;
   }
 
   protected override unmatched(offer: string): number {
-    if (coding(offer).toLowerCase() !== 'identity') return 0;
+    if (coding(offer) !== 'identity') return 0;
     let q = 1;
     for (const range of this.ranges) if (range.q > 0 && range.q < q) q = range.q;
     return q;
   }
 
   protected override absentOffers(offers: readonly string[]): string[] {
-    return this.negotiate('', offers);
+    return this.negotiate(offers); // no ranges: negotiator reads an empty header
   }
 
-  protected negotiate(_header: string, offers: readonly string[]): string[] {
-    const canonical = this.ranges.map((r) => (r.q === 1 ? coding(r.value) : `${coding(r.value)};q=${r.q}`)).join(', ');
-    return negotiateCanonical(offers, coding, (list) => negotiator('accept-encoding', canonical).encodings(list));
+  protected override canonical(value: string): string {
+    return coding(value);
+  }
+
+  protected negotiate(offers: readonly string[]): string[] {
+    return negotiateCanonical(offers, coding, (list) => this.negotiator.encodings(list));
   }
 }
 
@@ -191,16 +191,26 @@ export class AcceptEncoding extends AcceptHeader {
  * `de-DE-1996` does not accept `de-DE`. Offer the tags clients send, or the bare language.
  */
 export class AcceptLanguage extends AcceptHeader {
+  #offer = '';
+  #full = '';
+  #prefix = '';
+
   /** @param value - the raw `Accept-Language` header, or `null`/`undefined` when not sent. */
   constructor(value?: string | null) {
     super(value, 'language');
   }
 
   protected specificity(range: AcceptRange, offer: string): number {
-    const full = offerType(offer);
+    if (offer !== this.#offer) {
+      const full = offerType(offer);
+      const hyphen = full.indexOf('-');
+      this.#offer = offer;
+      this.#full = full;
+      this.#prefix = hyphen === -1 ? full : full.slice(0, hyphen);
+    }
+    const full = this.#full;
+    const prefix = this.#prefix;
     if (full === '') return -1;
-    const hyphen = full.indexOf('-');
-    const prefix = hyphen === -1 ? full : full.slice(0, hyphen);
     const r = range.value.toLowerCase();
     const rHyphen = r.indexOf('-');
     const rPrefix = rHyphen === -1 ? r : r.slice(0, rHyphen);
@@ -210,7 +220,7 @@ export class AcceptLanguage extends AcceptHeader {
     return r === '*' ? 0 : -1;
   }
 
-  protected negotiate(header: string, offers: readonly string[]): string[] {
-    return negotiator('accept-language', header).languages(offers);
+  protected negotiate(offers: readonly string[]): string[] {
+    return this.negotiator.languages(offers);
   }
 }

@@ -15,15 +15,11 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import type { Body } from '../gateway.ts';
+import { type Body, checkChunk } from '../gateway.ts';
 import { type ByteRange, formatContentRange } from './range.ts';
 import { tokenOrQuoted } from './syntax.ts';
 
 const encoder = new TextEncoder();
-
-function chunkError(chunk: unknown): TypeError {
-  return new TypeError(`body chunk is not a Uint8Array (${typeof chunk})`);
-}
 
 /**
  * Streams the bytes `range.start` to `range.end` (inclusive) of `body`: chunks before the
@@ -38,7 +34,7 @@ function chunkError(chunk: unknown): TypeError {
 export async function* sliceBody(body: Body, range: ByteRange): AsyncGenerator<Uint8Array, void, undefined> {
   let pos = 0;
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
-    if (!(chunk instanceof Uint8Array)) throw chunkError(chunk);
+    checkChunk(chunk);
     const next = pos + chunk.byteLength;
     if (next > range.start) {
       const from = Math.max(0, range.start - pos);
@@ -144,7 +140,7 @@ export class MultipartByteranges {
         }
         let count = 0;
         for await (const chunk of source(range) as AsyncIterable<Uint8Array>) {
-          if (!(chunk instanceof Uint8Array)) throw chunkError(chunk);
+          checkChunk(chunk);
           count += chunk.byteLength;
           if (count > range.end - range.start + 1) throw new Error('range reader yielded too many bytes');
           yield chunk;
@@ -169,7 +165,7 @@ export class MultipartByteranges {
     let pos = 0;
     if (sorted.length > 0) {
       for await (const chunk of body as AsyncIterable<Uint8Array>) {
-        if (!(chunk instanceof Uint8Array)) throw chunkError(chunk);
+        checkChunk(chunk);
         const next = pos + chunk.byteLength;
         while (index < sorted.length && sorted[index]!.start < next) {
           const range = sorted[index]!;

@@ -144,10 +144,9 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       });
       return body;
     } catch (error) {
-      if (!logged) {
-        status = 0;
-        log('error', error);
-      }
+      // Only the app can throw here (wrapBody never does), before any hook could log.
+      status = 0;
+      log('error', error);
       throw error;
     }
   };

@@ -4,8 +4,9 @@
  * @module
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
+import { type App, type AppLike, isToken, toApp } from '../gateway.ts';
 import type { Headers } from '../datastructures/headers.ts';
+import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { parseCookieHeader, serializeSetCookie } from '../http/cookies.ts';
 import { setRemoteUser } from './auth-util.ts';
@@ -146,7 +147,7 @@ export class AuthTickets {
       return key;
     });
     this.cookieName = options.cookieName ?? 'auth_tkt';
-    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(this.cookieName)) {
+    if (!isToken(this.cookieName)) {
       throw new TypeError(`invalid cookie name: ${JSON.stringify(this.cookieName)}`);
     }
     this.maxAge = options.maxAge ?? 86400;
@@ -192,8 +193,8 @@ export class AuthTickets {
   }
 
   /** The valid ticket in the request's cookie (a `Request` or an environ), or `null`. */
-  read(req: { environ: Environ } | Environ): Ticket | null {
-    const environ = 'environ' in req && typeof req.environ === 'object' ? (req.environ as Environ) : (req as Environ);
+  read(req: RequestLike): Ticket | null {
+    const environ = environOf(req)!;
     const header = environ.HTTP_COOKIE;
     if (typeof header !== 'string' || !header.includes(this.cookieName)) return null;
     return this.verify(parseCookieHeader(header)[this.cookieName]);

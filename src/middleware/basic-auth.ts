@@ -74,7 +74,7 @@ export function basicAuth(app: AppLike, options: BasicAuthOptions): App {
         return inner(environ, startResponse);
       }
     }
-    const denied = new HTTPUnauthorized(undefined, { headers: { 'WWW-Authenticate': challenge } });
+    const denied = new HTTPUnauthorized(undefined, { wwwAuthenticate: challenge });
     return denied.respond(environ, startResponse);
   };
 }

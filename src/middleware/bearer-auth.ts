@@ -86,13 +86,13 @@ export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>)
   const challenge = (error: string, description: string) =>
     formatWwwAuthenticate({ scheme: 'Bearer', params: { ...base, error, error_description: description } });
   const invalidRequest = (description: string) =>
-    new HTTPBadRequest(description, { headers: { 'WWW-Authenticate': challenge('invalid_request', description) } });
+    new HTTPBadRequest(description, { wwwAuthenticate: challenge('invalid_request', description) });
 
   return async (environ, startResponse) => {
     const found = findToken(environ, allowQuery);
     let refusal;
     if (found.kind === 'none') {
-      refusal = new HTTPUnauthorized(undefined, { headers: { 'WWW-Authenticate': plain } });
+      refusal = new HTTPUnauthorized(undefined, { wwwAuthenticate: plain });
     } else if (found.kind === 'malformed') {
       refusal = invalidRequest(found.reason);
     } else {
@@ -103,9 +103,7 @@ export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>)
         return inner(environ, startResponse);
       }
       const description = 'The access token is invalid, expired or revoked.';
-      refusal = new HTTPUnauthorized(description, {
-        headers: { 'WWW-Authenticate': challenge('invalid_token', description) },
-      });
+      refusal = new HTTPUnauthorized(description, { wwwAuthenticate: challenge('invalid_token', description) });
     }
     return refusal.respond(environ, startResponse);
   };

@@ -6,8 +6,7 @@
 import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
 import { HTTPException } from '../exceptions.ts';
 import { Request } from '../request.ts';
-import { writeLog } from './errors.ts';
-import { formatError } from '../errors-stream.ts';
+import { logError } from '../errors-stream.ts';
 import { callApp } from './call-app.ts';
 
 /** Options of {@link cascade}. */
@@ -55,7 +54,7 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
       throw error;
     }
     const line = `${environ.REQUEST_METHOD} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`;
-    const onCloseError = (error: unknown) => writeLog(undefined, environ, formatError(`${line} (cascade, closing a skipped body)`, error));
+    const onCloseError = (error: unknown) => logError(environ['tsgi.errors'], `${line} (cascade, closing a skipped body)`, error);
     const saved = { ...environ };
     for (let i = 0; i < list.length - 1; i++) {
       if (i > 0) restore(environ, saved);

@@ -8,9 +8,10 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import compressible from 'compressible';
 import vary from 'vary';
-import { type App, type AppLike, type Body, type Environ, concatBytes, toApp } from '../gateway.ts';
+import { type App, type AppLike, type Body, type Environ, checkChunk, concatBytes, isBodilessStatus, toApp } from '../gateway.ts';
 import { Headers } from '../datastructures/headers.ts';
 import { AcceptEncoding } from '../http/accept.ts';
+import { CacheControl } from '../http/cache-control.ts';
 import { callApp } from './call-app.ts';
 
 /** A content coding {@link compress} can apply. */
@@ -103,15 +104,16 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
   }
   const filter = options.filter ?? ((type: string) => compressible(type) === true);
   const settings: Settings = { level, quality };
+  const choice: Choice = { encodings, threshold, filter };
 
   return async (environ, startResponse) => {
     const started = await callApp(inner, environ);
     const headers = new Headers(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
-    const decision = decide(environ, started.status, headers, known, { encodings, threshold, filter });
+    const decision = decide(environ, started.status, headers, known, choice);
     if (decision.vary) headers.set('Vary', vary.append(headers.getAll('vary').join(', '), 'Accept-Encoding'));
     if (decision.coding === null) {
-      startResponse(started.status, decision.vary ? headers.toList() : started.headers);
+      startResponse(started.status, decision.vary ? headers.list : started.headers);
       return started.body;
     }
     const coding = decision.coding;
@@ -122,12 +124,12 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     const etag = headers.get('etag')?.trim();
     if (etag && !etag.startsWith('W/')) headers.set('ETag', `W/${etag}`);
     if (known !== null) {
-      const input = concatBytes(known);
+      const input = concatBytes(known, decision.knownSize);
       const output = await oneShot[coding](input, zlibOptions(coding, settings, input.byteLength));
-      startResponse(started.status, headers.toList());
+      startResponse(started.status, headers.list);
       return [output];
     }
-    startResponse(started.status, headers.toList());
+    startResponse(started.status, headers.list);
     return compressStream(started.body, coding, settings);
   };
 }
@@ -137,11 +139,20 @@ interface Settings {
   quality: number;
 }
 
+/** What {@link decide} weighs a response against: the options of {@link compress}, checked. */
+interface Choice {
+  encodings: Coding[];
+  threshold: number;
+  filter: (type: string, environ: Environ) => boolean;
+}
+
 interface Decision {
   /** The coding to apply, or null. */
   coding: Coding | null;
   /** Whether to add `Vary: Accept-Encoding`. */
   vary: boolean;
+  /** The summed length in bytes of the body's chunks in memory, when they were counted (no valid `Content-Length`). */
+  knownSize?: number;
 }
 
 const NONE: Decision = { coding: null, vary: false };
@@ -151,21 +162,23 @@ function decide(
   status: string,
   headers: Headers,
   known: Uint8Array[] | null,
-  options: { encodings: Coding[]; threshold: number; filter: (type: string, environ: Environ) => boolean },
+  options: Choice,
 ): Decision {
   const code = Number(status.slice(0, 3));
-  if (!(code >= 200) || code === 204 || code === 304 || code === 206 || headers.has('content-range')) return NONE;
+  if (!(code >= 200) || isBodilessStatus(code) || code === 206 || headers.has('content-range')) return NONE;
   const encoding = headers.getAll('content-encoding').join(',').trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity') return NONE;
-  if (/(?:^|,)\s*no-transform\s*(?:,|$)/i.test(headers.getAll('cache-control').join(','))) return NONE;
+  const cacheControl = headers.getAll('cache-control');
+  if (cacheControl.length > 0 && new CacheControl(cacheControl.join(', ')).noTransform) return NONE;
   const type = headers.get('content-type');
   if (type === null || !options.filter(type, environ)) return NONE;
   if (environ.REQUEST_METHOD === 'HEAD') return { coding: null, vary: true };
   const declared = headers.get('content-length');
   let size: number | null = declared !== null && /^\d+$/.test(declared.trim()) ? Number(declared) : null;
-  if (size === null && known !== null) size = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  let knownSize: number | undefined;
+  if (size === null && known !== null) size = knownSize = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
   if (size !== null && size < options.threshold) return { coding: null, vary: true };
-  return { coding: negotiate(environ.HTTP_ACCEPT_ENCODING as string | undefined, options.encodings), vary: true };
+  return { coding: negotiate(environ.HTTP_ACCEPT_ENCODING as string | undefined, options.encodings), vary: true, knownSize };
 }
 
 /**
@@ -225,7 +238,7 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings): 
     });
   try {
     for await (const chunk of body) {
-      if (!(chunk instanceof Uint8Array)) throw new TypeError(`body chunk is not a Uint8Array (${typeof chunk})`);
+      checkChunk(chunk);
       if (chunk.byteLength === 0) continue;
       const output = await step(chunk);
       if (output !== null && output.byteLength > 0) yield output;

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { type App, type AppLike, type Environ, type ErrorStream, assertHeader, describe, parseStatus, toApp } from '../gateway.ts';
+import { type App, type AppLike, type Environ, assertHeader, checkChunk, describe, parseStatus, toApp } from '../gateway.ts';
 import { HTTPException, HTTPInternalServerError } from '../exceptions.ts';
-import { formatError, stderrErrors } from '../errors-stream.ts';
+import { type LogTarget, logError } from '../errors-stream.ts';
 import { quotePath } from '../http/url.ts';
 import { Request } from '../request.ts';
 import type { Response } from '../response.ts';
@@ -14,8 +14,7 @@ import { type StartedApp, callApp } from './call-app.ts';
 import { wrapBody } from '../body-watch.ts';
 import { debugResponse } from './traceback.ts';
 
-/** Where a middleware writes log lines: a `{ write(line) }` stream or a function. */
-export type LogTarget = ErrorStream | ((line: string) => void);
+/** Where a middleware writes log lines (defined with the error stream; re-exported here). */
 
 /** Options of {@link errors}. */
 export interface ErrorsOptions {
@@ -65,10 +64,11 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     const pathInfo = environ.PATH_INFO;
     const report = (error: unknown, status: string): void => {
       const line = `${requestTarget(environ, scriptName, pathInfo)} ${status}`;
-      writeLog(options.log, environ, formatError(line, error));
+      const target = options.log ?? environ['tsgi.errors'];
+      logError(target, line, error);
       const hook = options.onError;
       if (!hook) return;
-      const hookFailed = (failure: unknown) => writeLog(options.log, environ, formatError(`${line} (onError hook failed)`, failure));
+      const hookFailed = (failure: unknown) => logError(target, `${line} (onError hook failed)`, failure);
       try {
         const result = hook(error, new Request(environ));
         if (result instanceof Promise) result.catch(hookFailed);
@@ -123,9 +123,7 @@ function checkStart(started: StartedApp): void {
     assertHeader(pair[0], pair[1]);
   }
   if (Array.isArray(started.body)) {
-    for (const chunk of started.body as unknown[]) {
-      if (!(chunk instanceof Uint8Array)) throw new TypeError(`body chunk is not a Uint8Array (${describe(chunk)})`);
-    }
+    for (const chunk of started.body as unknown[]) checkChunk(chunk);
   }
 }
 
@@ -147,15 +145,4 @@ export function requestTarget(environ: Environ, scriptName = environ.SCRIPT_NAME
 /** Replaces control characters with `\xNN`, so a hostile value cannot forge log lines. */
 export function escapeControls(text: string): string {
   return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
-
-/** Writes a line to `target`, else to the environ's error stream; falls back to stderr. */
-export function writeLog(target: LogTarget | undefined, environ: Environ, line: string): void {
-  try {
-    if (typeof target === 'function') target(line);
-    else if (target) target.write(line);
-    else (environ['tsgi.errors'] ?? stderrErrors).write(line);
-  } catch {
-    stderrErrors.write(line);
-  }
 }

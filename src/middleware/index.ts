@@ -6,7 +6,7 @@
  */
 export { type AppWrapper, type DefinedMiddleware, type MiddlewareHandler, compose, defineMiddleware } from './compose.ts';
 export { type MountMap, type MountOptions, cleanPath, mount } from './mount.ts';
-export { type ErrorsOptions, type LogTarget, errors } from './errors.ts';
+export { type ErrorsOptions, errors } from './errors.ts';
 export { type StackFrame, debugResponse, parseStack, renderTraceback } from './traceback.ts';
 export { type CascadeOptions, cascade } from './cascade.ts';
 export { type LintedApp, LintError, checkEnviron, lint } from './lint.ts';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Body, type BodyIterator, HOP_BY_HOP, describe, isAsyncIterable, isIterable, isToken } from '../gateway.ts';
+import { type Body, type BodyIterator, HOP_BY_HOP, describe, isAsyncIterable, isBodilessStatus, isIterable, isToken } from '../gateway.ts';
 import { fail } from './lint-environ.ts';
 
 /** RFC 9110 §5.5 field-value characters, as docs/spec.md §5 restricts them. */
@@ -102,7 +102,7 @@ export function wrapChecked(body: Body, state: ResponseState, head: boolean, set
     if (!(chunk instanceof Uint8Array)) fail('body chunks must be Uint8Array', `got ${describe(chunk)}`);
     state.chunked = true;
     sent += chunk.byteLength;
-    if (chunk.byteLength > 0 && (head || state.status === 204 || state.status === 304)) {
+    if (chunk.byteLength > 0 && (head || isBodilessStatus(state.status))) {
       fail('no body bytes in a 204 or 304 response or to a HEAD request', head ? 'HEAD request' : `status ${state.status}`);
     }
     if (state.length !== null && !head && sent > state.length) {

@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import proxyAddr from 'proxy-addr';
 import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
 import { Cursor } from '../http/syntax.ts';
+import { unquotePath } from '../http/url.ts';
 import { splitHost } from '../request.ts';
 
 /** The environ key holding the values {@link proxyFix} replaced. */
@@ -210,7 +211,7 @@ function parsePrefix(value: string | null): string | null {
   if (value === null || !value.startsWith('/')) return null;
   let decoded: string;
   try {
-    decoded = decodeURIComponent(value);
+    decoded = unquotePath(value);
   } catch {
     return null;
   }

@@ -8,11 +8,10 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type App, type Body, type Environ, type StartResponse } from '../gateway.ts';
 import { HTTPForbidden, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, escapeHtml } from '../exceptions.ts';
-import { quotePath } from '../http/url.ts';
 import { Request } from '../request.ts';
 import { Response } from '../response.ts';
 import { joinBelow, realBelow, safeSegments } from './safe-path.ts';
-import { type FileOptions, serveFile } from './static-file.ts';
+import { ALLOW, type FileOptions, fixedHeaders, sendFile } from './static-file.ts';
 
 /** Options of {@link directoryApp}. */
 export interface DirectoryOptions extends FileOptions {
@@ -48,8 +47,8 @@ export interface DirectoryOptions extends FileOptions {
  * dotfile unless `dotfiles` says otherwise. A file the process may not read answers 403.
  *
  * A directory requested without its trailing slash answers **301** to the same URL with
- * the slash, built from the request's application URL (`SCRIPT_NAME`), so it works when
- * mounted, query string kept. With the slash, the first existing `index` file is served, else
+ * the slash, built from the request's URL (`req.pathUrl`, `SCRIPT_NAME` included), so it
+ * works when mounted, query string kept. With the slash, the first existing `index` file is served, else
  * the listing when `listing` is on (names HTML-escaped and percent-encoded in links,
  * directories first, then by name), else 404. A file requested with a trailing slash is 404.
  *
@@ -63,17 +62,21 @@ export interface DirectoryOptions extends FileOptions {
  *   '/files': directoryApp('/srv/files', { index: false, listing: true }),
  * });
  * ```
+ *
+ * @throws TypeError (at once) when `options` hold a header, content type or download name
+ *   that cannot be sent (they are validated once, not per request).
  */
 export function directoryApp(root: string, options: DirectoryOptions = {}): App {
   const base = path.resolve(root);
   const indexes = options.index === false ? [] : typeof options.index === 'string' ? [options.index] : [...(options.index ?? ['index.html'])];
   const dotfiles = options.dotfiles ?? 'ignore';
+  const fixed = fixedHeaders(options);
   let realRoot: string | null = null;
   const resolveRoot = async () => (realRoot ??= await realpath(base).catch(() => null));
 
   return async (environ, startResponse) => {
     const method = environ.REQUEST_METHOD;
-    if (method !== 'GET' && method !== 'HEAD') return new HTTPMethodNotAllowed(['GET', 'HEAD']).respond(environ, startResponse);
+    if (method !== 'GET' && method !== 'HEAD') return new HTTPMethodNotAllowed(ALLOW).respond(environ, startResponse);
     const notFound = () => new HTTPNotFound().respond(environ, startResponse);
     const pathInfo = environ.PATH_INFO;
     const segments = safeSegments(pathInfo);
@@ -87,12 +90,12 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     const located = await locate(realBase, target, options.followSymlinks ?? false);
     if (located === null) return notFound();
     if (!located.directory) {
-      return pathInfo.endsWith('/') ? notFound() : serveFile(environ, startResponse, located.path, options);
+      return pathInfo.endsWith('/') ? notFound() : sendFile(environ, startResponse, located.path, fixed);
     }
     if (!pathInfo.endsWith('/')) return redirectToSlash(environ, startResponse);
     for (const name of indexes) {
       const index = await locate(realBase, path.join(located.path, name), options.followSymlinks ?? false);
-      if (index !== null && !index.directory) return serveFile(environ, startResponse, index.path, options);
+      if (index !== null && !index.directory) return sendFile(environ, startResponse, index.path, fixed);
     }
     if (!options.listing) return notFound();
     const html = await renderListing(located.path, realBase, environ, {
@@ -127,7 +130,7 @@ async function locate(realRoot: string, target: string, followSymlinks: boolean)
 function redirectToSlash(environ: Environ, startResponse: StartResponse): Body {
   const req = new Request(environ);
   const query = req.queryString;
-  const location = `${req.applicationUrl}${quotePath(req.pathInfo)}/${query ? `?${query}` : ''}`;
+  const location = `${req.pathUrl}/${query ? `?${query}` : ''}`;
   return new HTTPMovedPermanently(location).respond(environ, startResponse);
 }
 

@@ -10,20 +10,12 @@ import path from 'node:path';
 import contentDisposition from 'content-disposition';
 import mime from 'mime-types';
 import { type App, type Body, type Environ, type StartResponse } from '../gateway.ts';
-import { wrapBody } from '../body-watch.ts';
+import { afterBody } from '../body-watch.ts';
 import { Headers, type HeadersInit } from '../datastructures/headers.ts';
-import {
-  HTTPForbidden,
-  HTTPMethodNotAllowed,
-  HTTPNotFound,
-  HTTPPreconditionFailed,
-  HTTPRangeNotSatisfiable,
-} from '../exceptions.ts';
-import { evaluatePreconditions, notModifiedHeaders } from '../http/conditional.ts';
+import { HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions.ts';
 import { formatHttpDate } from '../http/dates.ts';
 import { statEtag } from '../http/etag.ts';
-import { formatContentRange, parseRange } from '../http/range.ts';
-import { MultipartByteranges } from '../http/range-body.ts';
+import { servePlanned } from '../response/conditional.ts';
 
 /** Options of {@link fileApp} (and of each file `directoryApp` serves). */
 export interface FileOptions {
@@ -42,7 +34,8 @@ export interface FileOptions {
 
 /** Read size per chunk, in bytes. */
 const CHUNK_SIZE = 64 * 1024;
-const ALLOW = ['GET', 'HEAD'];
+/** @internal The methods a file (or a directory of them) answers; others get 405 with this `Allow`. */
+export const ALLOW: readonly string[] = ['GET', 'HEAD'];
 /**
  * Open flags: non-blocking, so a FIFO in the tree cannot hang the request (and a libuv
  * thread) waiting for a writer; it is then refused as not a regular file. Plain files ignore
@@ -51,6 +44,7 @@ const ALLOW = ['GET', 'HEAD'];
 const OPEN_FLAGS = constants.O_NONBLOCK === undefined ? 'r' : constants.O_RDONLY | constants.O_NONBLOCK;
 /** Errors of `open` meaning "no such file here" (answered 404). */
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP', 'ERR_INVALID_ARG_VALUE']);
+const EMPTY = new Uint8Array(0);
 
 /**
  * An app serving the file at `file` for any request path, as WebOb's `FileApp`.
@@ -80,20 +74,87 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP',
  *   '/report.pdf': fileApp('/srv/reports/latest.pdf', { download: 'report.pdf' }),
  * });
  * ```
+ *
+ * @throws TypeError (at once) when `options` hold a header, content type or download name
+ *   that cannot be sent (they are validated once, not per request).
  */
 export function fileApp(file: string, options: FileOptions = {}): App {
   const resolved = path.resolve(file);
-  return (environ, startResponse) => serveFile(environ, startResponse, resolved, options);
+  const fixed = fixedHeaders(options, resolved);
+  return (environ, startResponse) => sendFile(environ, startResponse, resolved, fixed);
 }
 
 /**
  * Serves the file at `file` (an absolute path) for this request, with everything
  * {@link fileApp} does. For building static-file apps; `fileApp` is the usual entry point.
  *
- * @throws (rejects with) unexpected file-system errors (EIO, EMFILE…), for the `errors`
- *   middleware to log; "no such file" and "permission denied" are answered 404 and 403.
+ * @throws (rejects with) TypeError when `options` hold a header, content type or download
+ *   name that cannot be sent; unexpected file-system errors (EIO, EMFILE…), for the `errors`
+ *   middleware to log. "No such file" and "permission denied" are answered 404 and 403.
  */
 export async function serveFile(environ: Environ, startResponse: StartResponse, file: string, options: FileOptions = {}): Promise<Body> {
+  return sendFile(environ, startResponse, file, fixedHeaders(options, file));
+}
+
+/**
+ * @internal The fields of a file's 200 that do not depend on its size and date, validated
+ * once: see {@link fixedHeaders}.
+ */
+export interface FixedHeaders {
+  /** In order: Content-Type (when fixed), Accept-Ranges, Cache-Control, Content-Disposition (when fixed), then `options.headers`. */
+  readonly headers: Headers;
+  /** The Content-Type comes from each file's name (no `contentType` option, no file up front). */
+  readonly typeByName: boolean;
+  /** `download: true` without a file up front: Content-Disposition names each file. */
+  readonly dispositionByName: boolean;
+}
+
+/**
+ * @internal The representation headers (RFC 9110 §8) of `options` that are the same for
+ * every request: computed once by `fileApp` (which passes its `file`, so the content type and
+ * download name are fixed too) and `directoryApp` (without: those follow each file's name).
+ *
+ * @throws TypeError for a header, content type or download name that cannot be sent.
+ */
+export function fixedHeaders(options: FileOptions, file?: string): FixedHeaders {
+  const headers = new Headers();
+  const typeByName = options.contentType === undefined && file === undefined;
+  if (!typeByName) headers.set('Content-Type', options.contentType ?? typeOf(file!));
+  headers.set('Accept-Ranges', 'bytes');
+  if (options.maxAge !== undefined) headers.set('Cache-Control', `public, max-age=${Math.max(0, Math.floor(options.maxAge))}`);
+  const dispositionByName = options.download === true && file === undefined;
+  if (options.download && !dispositionByName) headers.set('Content-Disposition', disposition(options.download, file!));
+  if (options.headers) for (const [name, value] of new Headers(options.headers).list) headers.add(name, value);
+  return { headers, typeByName, dispositionByName };
+}
+
+/** The Content-Type of a file by its name (`mime-types`, `charset=utf-8` for text), else `application/octet-stream`. */
+function typeOf(file: string): string {
+  return mime.contentType(path.extname(file)) || 'application/octet-stream';
+}
+
+/** `Content-Disposition: attachment` with the name asked for, or the file's own. */
+function disposition(download: true | string, file: string): string {
+  return contentDisposition.create(typeof download === 'string' ? download : path.basename(file));
+}
+
+/** The headers of a 200 for the file: {@link fixedHeaders} plus what depends on the file. */
+function fileHeaders(fixed: FixedHeaders, file: string, stat: { size: number; mtimeMs: number; mtime: Date }): Headers {
+  const headers = new Headers(fixed.headers);
+  if (fixed.typeByName) headers.set('Content-Type', typeOf(file));
+  if (fixed.dispositionByName) headers.set('Content-Disposition', disposition(true, file));
+  headers.set('Content-Length', stat.size);
+  headers.set('ETag', statEtag(stat));
+  headers.set('Last-Modified', formatHttpDate(stat.mtime));
+  return headers;
+}
+
+/**
+ * @internal {@link serveFile} with the fixed headers computed up front. The file is opened
+ * and stat'ed here; preconditions and ranges are `servePlanned`'s, reading each range with
+ * positional reads.
+ */
+export async function sendFile(environ: Environ, startResponse: StartResponse, file: string, fixed: FixedHeaders): Promise<Body> {
   const method = environ.REQUEST_METHOD;
   if (method !== 'GET' && method !== 'HEAD') return new HTTPMethodNotAllowed(ALLOW).respond(environ, startResponse);
   let handle: FileHandle;
@@ -110,82 +171,29 @@ export async function serveFile(environ: Environ, startResponse: StartResponse, 
     const stat = await handle.stat();
     if (!stat.isFile()) return new HTTPNotFound().respond(environ, startResponse);
     const size = stat.size;
-    const headers = fileHeaders(file, stat, options);
-    const etag = headers.get('etag');
-    const precondition = evaluatePreconditions(
+    const body = servePlanned(
       {
-        method,
-        ifMatch: header(environ, 'IF_MATCH'),
-        ifNoneMatch: header(environ, 'IF_NONE_MATCH'),
-        ifModifiedSince: header(environ, 'IF_MODIFIED_SINCE'),
-        ifUnmodifiedSince: header(environ, 'IF_UNMODIFIED_SINCE'),
-        ifRange: header(environ, 'IF_RANGE'),
-        range: header(environ, 'RANGE'),
+        statusCode: 200,
+        status: '200 OK',
+        headers: fileHeaders(fixed, file, stat),
+        // Both readers are lazy: nothing is read unless the answer sends file bytes.
+        body: size === 0 ? EMPTY : readRange(handle, 0, size - 1),
+        length: size,
+        readRange: (range) => readRange(handle, range.start, range.end),
       },
-      { etag, lastModified: stat.mtime },
+      environ,
+      startResponse,
     );
-    if (precondition.outcome === 'not-modified') {
-      startResponse('304 Not Modified', notModifiedHeaders(headers.list));
-      return [];
-    }
-    if (precondition.outcome === 'precondition-failed') {
-      return new HTTPPreconditionFailed().respond(environ, startResponse);
-    }
-    const range = precondition.range ? parseRange(header(environ, 'RANGE'), size) : null;
-    if (range?.kind === 'unsatisfiable') {
-      const error = new HTTPRangeNotSatisfiable(undefined, { headers: { 'Content-Range': formatContentRange(null, size) } });
-      return error.respond(environ, startResponse);
-    }
-    let status = '200 OK';
-    let body: () => AsyncIterable<Uint8Array>;
-    if (range?.kind === 'satisfiable' && range.ranges.length === 1) {
-      const { start, end } = range.ranges[0]!;
-      status = '206 Partial Content';
-      headers.set('Content-Range', formatContentRange({ start, end }, size));
-      headers.set('Content-Length', end - start + 1);
-      body = () => readRange(handle, start, end);
-    } else if (range?.kind === 'satisfiable') {
-      status = '206 Partial Content';
-      const parts = new MultipartByteranges(range.ranges, { size, contentType: headers.get('content-type') });
-      headers.set('Content-Type', parts.contentType);
-      headers.set('Content-Length', parts.length);
-      body = () => parts.stream((r) => readRange(handle, r.start, r.end));
-    } else {
-      body = () => readRange(handle, 0, size - 1);
-    }
-    startResponse(status, headers.list);
-    if (method === 'HEAD' || size === 0) return [];
+    // An array holds none of the file's bytes (HEAD, 304, 412, 416, an empty file): the
+    // file is closed now, below.
+    if (Array.isArray(body)) return body;
     handed = true;
     // The file is closed when the body ends, fails or is closed early (also before its first
     // chunk, when a generator's `finally` would not run); the consumer hears of it after.
-    const closeFile = () => handle.close();
-    return wrapBody(body(), { end: closeFile, error: closeFile, close: (returned) => returned.then(closeFile) });
+    return afterBody(body, () => handle.close());
   } finally {
     if (!handed) await handle.close();
   }
-}
-
-function header(environ: Environ, name: string): string | undefined {
-  const value = environ[`HTTP_${name}`];
-  return typeof value === 'string' ? value : undefined;
-}
-
-/** The representation headers of a file (RFC 9110 §8). */
-function fileHeaders(file: string, stat: { size: number; mtimeMs: number; mtime: Date }, options: FileOptions): Headers {
-  const headers = new Headers();
-  const type = options.contentType ?? (mime.contentType(path.extname(file)) || 'application/octet-stream');
-  headers.set('Content-Type', type);
-  headers.set('Content-Length', stat.size);
-  headers.set('ETag', statEtag(stat));
-  headers.set('Last-Modified', formatHttpDate(stat.mtime));
-  headers.set('Accept-Ranges', 'bytes');
-  if (options.maxAge !== undefined) headers.set('Cache-Control', `public, max-age=${Math.max(0, Math.floor(options.maxAge))}`);
-  if (options.download) {
-    const name = typeof options.download === 'string' ? options.download : path.basename(file);
-    headers.set('Content-Disposition', contentDisposition.create(name));
-  }
-  if (options.headers) for (const [name, value] of new Headers(options.headers).list) headers.add(name, value);
-  return headers;
 }
 
 /**

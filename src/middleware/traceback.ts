@@ -9,8 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type Environ, describe } from '../gateway.ts';
 import { EnvironHeaders } from '../datastructures/environ-headers.ts';
-import { Accept } from '../http/accept.ts';
-import { escapeHtml } from '../exceptions.ts';
+import { escapeHtml, negotiateBodyType } from '../exceptions/body.ts';
 import { Response } from '../response.ts';
 
 /** One frame of a V8 stack trace. */
@@ -239,12 +238,8 @@ export async function debugResponse(error: unknown, environ: Environ): Promise<R
     'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
     'X-Content-Type-Options': 'nosniff',
   };
-  // A malformed or absent Accept counts as absent: plain text, the first offer.
-  const accept = environ.HTTP_ACCEPT;
-  const type = new Accept(typeof accept === 'string' ? accept : null).bestMatch(
-    ['text/plain', 'text/html', 'application/json'],
-    'text/plain',
-  );
+  // As every error body: a malformed or absent Accept counts as absent, plain text.
+  const type = negotiateBodyType(environ);
   if (type === 'text/html') {
     return new Response(await renderTraceback(error, environ), { status: 500, headers, contentType: 'text/html' });
   }

@@ -8,9 +8,13 @@ import { type App, type AppLike, type Body, type Environ, type StartResponse, is
 import type { Members } from '../descriptors.ts';
 import { HTTPException } from '../exceptions.ts';
 import { Response } from '../response.ts';
-import type { Request } from '../request.ts';
+// A cycle (request.ts imports this module), safe as middleware/compose.ts's: `Request` is used
+// only when an app runs, and only request.ts loads this module (loaded first, request.ts would
+// read `applicationMembers` before it is set).
+import { Request } from '../request.ts';
 import { callApplication } from './call.ts';
-import { afterBody, claimCleanup, endWithBody, finishRequest, hasForm, releaseCleanup } from './cleanup.ts';
+import { claimCleanup, endWithBody, finishRequest, hasForm, releaseCleanup } from './cleanup.ts';
+import { setBodyKeepingLength } from './stream-body.ts';
 
 /**
  * What a `Request.application` handler may return: a `Response`, an `HTTPException`, a string
@@ -45,28 +49,24 @@ export const applicationMembers: Members<Request, RequestApplication> = {
     try {
       res = await callApplication(environ, toApp(app));
     } catch (error) {
-      if (owner) await finishRequest(environ);
-      throw error;
+      return fail(error, environ, owner);
     }
     if (!owner) return res;
-    if (!res.isStreamed) await finishRequest(environ);
-    else if (!hasForm(environ)) releaseCleanup(environ);
-    else {
-      const length = res.headers.get('content-length');
-      res.body = afterBody(res.body as Body, () => finishRequest(environ));
-      if (length !== null) res.headers.set('Content-Length', length);
+    if (!res.isStreamed) {
+      await finishRequest(environ);
+    } else {
+      const body = res.body as Body;
+      const ended = await endWithBody(body, environ);
+      if (ended !== body) setBodyKeepingLength(res, ended);
     }
     return res;
   },
 };
 
-/**
- * The gateway app of `Request.application(handler)` (see there), wrapping each environ with
- * `wrap` (`new Request(environ)`).
- */
-export function handlerApp(handler: Handler, wrap: (environ: Environ) => Request): App {
+/** The gateway app of `Request.application(handler)` (see there). */
+export function handlerApp(handler: Handler): App {
   return (environ, startResponse) => {
-    const req = wrap(environ);
+    const req = new Request(environ);
     const owner = claimCleanup(environ);
     let result: HandlerResult | PromiseLike<HandlerResult>;
     try {

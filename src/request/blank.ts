@@ -5,7 +5,7 @@
  * @module
  */
 import { type Environ, TSGI_VERSION, assertHeader } from '../gateway.ts';
-import { environKey } from '../datastructures/environ-headers.ts';
+import { environKey, joinFieldValues } from '../datastructures/environ-headers.ts';
 import { BufferedInput } from '../input.ts';
 import { encodeText } from '../http/charset.ts';
 import { quotePath, unquotePath } from '../http/url.ts';
@@ -114,7 +114,7 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
       if (name.includes('_')) continue;
       const key = environKey(name);
       const existing = environ[key];
-      environ[key] = typeof existing === 'string' && key !== 'HTTP_HOST' ? `${existing}${key === 'HTTP_COOKIE' ? '; ' : ', '}${value}` : value;
+      environ[key] = typeof existing === 'string' && key !== 'HTTP_HOST' ? joinFieldValues(key, existing, value) : value;
     }
   }
   let body: Uint8Array | undefined;

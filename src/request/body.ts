@@ -6,7 +6,6 @@
  */
 import { MultiDict } from '../datastructures/multidict.ts';
 import type { Members } from '../descriptors.ts';
-import { mediaTypeOf } from '../converters.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions.ts';
 import { BufferedInput, readInput } from '../input.ts';
 import { decodeText } from '../http/charset.ts';
@@ -126,7 +125,6 @@ export const bodyMembers: Members<Request, RequestBody> = {
   },
   async bytes(options) {
     const input = this.stream();
-    if (input instanceof BufferedInput && options?.limit === undefined) return input.bytes;
     const bytes = await readInput(input, options?.limit, this.contentLength);
     if (!(input instanceof BufferedInput)) this.environ['tsgi.input'] = new BufferedInput(bytes);
     return bytes;
@@ -154,11 +152,6 @@ export const bodyMembers: Members<Request, RequestBody> = {
     }
   },
   parseForm(options = {}) {
-    const media = mediaTypeOf(this.environ.CONTENT_TYPE);
-    const charset = media.parameters.charset?.toLowerCase();
-    if (media.type === 'application/x-www-form-urlencoded' && charset !== undefined && charset !== 'utf-8' && charset !== 'us-ascii') {
-      return Promise.reject(new HTTPUnsupportedMediaType(`Urlencoded forms must be UTF-8, not ${charset}.`));
-    }
     const { limit, ...rest } = options;
     return formFromEnviron(this.environ, { ...rest, maxBodySize: options.maxBodySize ?? limit });
   },

@@ -11,7 +11,7 @@
  * @module
  */
 import { type Body, type Environ } from '../gateway.ts';
-import { wrapBody } from '../body-watch.ts';
+import { afterBody } from '../body-watch.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm } from '../forms/index.ts';
 
 /** The environ key marking that someone takes charge of the cleanup. */
@@ -58,16 +58,9 @@ export async function finishRequest(environ: Environ): Promise<void> {
   releaseCleanup(environ);
 }
 
-/**
- * `body`, always async, which runs `finish` (once, awaited) when its iteration ends, throws,
- * or is closed with `return()` (after the body's own `return()` settled; what that throws is
- * ignored, as `closeBody` would), even when it is closed before its first chunk. The last
- * `next()` (or the `return()`) resolves only after `finish`, so a server ends the response
- * after the cleanup. `finish` must not reject.
- */
-export function afterBody(body: Body, finish: () => Promise<void>): AsyncIterable<Uint8Array> {
-  return wrapBody(body, { end: finish, error: finish, close: (returned) => returned.then(finish) }, { async: true });
-}
+// `afterBody` (run a finish once the body is done, however it ends) lives in body-watch.ts;
+// re-exported here for the request modules that take it from this one.
+export { afterBody };
 
 /**
  * What an owner does with the body it answers. Without a parsed form: releases the charge and

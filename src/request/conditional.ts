@@ -5,11 +5,11 @@
  *
  * @module
  */
-import { httpDate, parsed, text } from '../converters.ts';
+import { httpDate, liveCacheControl, parsed, text } from '../converters.ts';
 import { type Members, cachedField, field, fromEnviron, liveField } from '../descriptors.ts';
 import { Accept, AcceptCharset, AcceptEncoding, AcceptLanguage } from '../http/accept.ts';
 import { type Authorization, parseAuthorization } from '../http/authorization.ts';
-import { CacheControl } from '../http/cache-control.ts';
+import type { CacheControl } from '../http/cache-control.ts';
 import { parseHttpDate } from '../http/dates.ts';
 import { type EntityTag, ETagSet, parseETag } from '../http/etag.ts';
 import { type RangeOptions, type RangeResult, parseRange } from '../http/range.ts';
@@ -130,6 +130,6 @@ export const conditionMembers: Members<Request, RequestConditions> = {
   rangeFor(length, options) {
     return parseRange(this.range, length, options);
   },
-  cacheControl: liveField(fromEnviron('HTTP_CACHE_CONTROL'), (raw, commit) => new CacheControl(raw, (value) => commit(value || null))),
+  cacheControl: liveField(fromEnviron('HTTP_CACHE_CONTROL'), liveCacheControl),
   authorization: header('HTTP_AUTHORIZATION', parseAuthorization),
 };

@@ -8,7 +8,7 @@ import { MultiDict } from '../datastructures/multidict.ts';
 import { type Members, fromEnviron, liveField } from '../descriptors.ts';
 import { quotePath } from '../http/url.ts';
 import type { Request } from '../request.ts';
-import { DEFAULT_PORTS, splitHost } from './host.ts';
+import { DEFAULT_PORTS, hostOf, splitHost } from './host.ts';
 
 /** URL parts of a {@link Request}, read from and written to its environ. */
 export interface RequestUrl {
@@ -122,12 +122,7 @@ export const urlMembers: Members<Request, RequestUrl> = {
   },
   host: {
     get() {
-      const header = this.environ.HTTP_HOST;
-      if (typeof header === 'string' && header !== '') return header;
-      const port = this.environ.SERVER_PORT;
-      let name = this.environ.SERVER_NAME ?? '';
-      if (name.includes(':') && !name.startsWith('[')) name = `[${name}]`;
-      return port && Number(port) !== DEFAULT_PORTS[this.scheme] ? `${name}:${port}` : name;
+      return hostOf(this.environ);
     },
     set(value: string) {
       this.environ.HTTP_HOST = value;
@@ -173,7 +168,7 @@ export const urlMembers: Members<Request, RequestUrl> = {
     },
   },
   query: liveField(fromEnviron('QUERY_STRING'), (raw, commit) => {
-    const query = new EnvironQuery(MultiDict.fromQueryString(raw ?? ''));
+    const query = new EnvironQuery(new URLSearchParams(raw ?? ''));
     query.onChange = commit;
     return query;
   }),

@@ -4,9 +4,9 @@
  * @module
  */
 import vary from 'vary';
-import { list } from '../converters.ts';
+import { list, liveCacheControl } from '../converters.ts';
 import { type Members, field, fromHeaders, liveField } from '../descriptors.ts';
-import { CacheControl } from '../http/cache-control.ts';
+import type { CacheControl } from '../http/cache-control.ts';
 import { formatHttpDate } from '../http/dates.ts';
 import type { Response } from '../response.ts';
 
@@ -47,7 +47,7 @@ export interface ResponseCaching {
 const EXPIRED = 'Thu, 01 Jan 1970 00:00:00 GMT';
 
 export const cachingMembers: Members<Response, ResponseCaching> = {
-  cacheControl: liveField(fromHeaders('Cache-Control', { all: true }), (raw, commit) => new CacheControl(raw, (value) => commit(value || null))),
+  cacheControl: liveField(fromHeaders('Cache-Control', { all: true }), liveCacheControl),
   cacheExpires(seconds) {
     if (!Number.isSafeInteger(seconds) || seconds < 0) {
       throw new RangeError(`cacheExpires() takes whole seconds >= 0, got ${seconds}`);

@@ -10,7 +10,7 @@ import { type Body, type Environ, type StartResponse, closeBody, openBody } from
 import { Headers } from '../datastructures/headers.ts';
 import { HTTPPreconditionFailed, HTTPRangeNotSatisfiable } from '../exceptions.ts';
 import { evaluatePreconditions, notModifiedHeaders } from '../http/conditional.ts';
-import { formatContentRange, parseRange } from '../http/range.ts';
+import { type ByteRange, formatContentRange, parseRange } from '../http/range.ts';
 import { MultipartByteranges, sliceBody } from '../http/range-body.ts';
 import type { Response } from '../response.ts';
 
@@ -62,28 +62,70 @@ function header(environ: Environ, key: string): string | null {
 }
 
 /**
- * Serves `res` with preconditions and ranges evaluated, in this order:
+ * A response as planned before preconditions and ranges are looked at: what
+ * {@link servePlanned} serves.
+ */
+export interface PlannedResponse {
+  /** The planned status code, e.g. `200`. */
+  readonly statusCode: number;
+  /** The planned status line, e.g. `'200 OK'`, sent when the plan goes ahead. */
+  readonly status: string;
+  /**
+   * The planned header fields, holding the `ETag` and `Last-Modified` the preconditions are
+   * compared with. Never changed: a copy is made when fields must be added.
+   */
+  readonly headers: Headers;
+  /** The body: bytes in memory, or a stream (closed unread when it is not sent). */
+  readonly body: Uint8Array | Body;
+  /** The body's complete length in bytes; `null` when unknown, which turns ranges off. */
+  readonly length: number | null;
+  /**
+   * Reads bytes `range.start` to `range.end` (inclusive) of the body, e.g. with positional
+   * reads of a file (see `MultipartByteranges.stream`). When given, a 206 is sent from it and
+   * the planned `body` is closed unread; default: the ranges are cut from `body`.
+   */
+  readonly readRange?: (range: ByteRange) => Body;
+}
+
+/**
+ * Serves `res` with preconditions and ranges evaluated: {@link servePlanned} with the
+ * response's status, headers and body, its length being that of the bytes in memory or, for
+ * a stream, its `Content-Length` (none: no ranges).
+ */
+export function serveConditional(res: Response, environ: Environ, startResponse: StartResponse): Body {
+  const body = res.body;
+  const length = res.isStreamed ? res.contentLength : (body as Uint8Array).byteLength;
+  return servePlanned({ statusCode: res.statusCode, status: res.status, headers: res.headers, body, length }, environ, startResponse);
+}
+
+/**
+ * Serves `plan` with preconditions and ranges evaluated, in this order:
  *
  * 1. `evaluatePreconditions` (If-Match, If-Unmodified-Since, If-None-Match,
- *    If-Modified-Since) against the response's `ETag` and `Last-Modified`, for a 2xx status:
+ *    If-Modified-Since) against the planned `ETag` and `Last-Modified`, for a 2xx status:
  *    **304** with the headers `notModifiedHeaders` keeps and no body, or **412** (an
  *    `HTTPPreconditionFailed` body, negotiated by `Accept`). The planned body is closed unread.
- * 2. A 200 to GET or HEAD whose length is known (a body in memory, or a stream with
- *    `Content-Length`) gets `Accept-Ranges: bytes`, unless the response set `Accept-Ranges`
- *    itself; `Accept-Ranges: none` turns ranges off.
+ * 2. A 200 to GET or HEAD whose length is known gets `Accept-Ranges: bytes`, unless the plan
+ *    has `Accept-Ranges` already; `Accept-Ranges: none` turns ranges off.
  * 3. For GET, when `If-Range` (if any) holds, `Range` is evaluated with `parseRange`: one range
  *    → **206** with `Content-Range` and the slice; several → **206** `multipart/byteranges`
  *    (overlapping ranges coalesced, exact `Content-Length`); none satisfiable → **416** with
  *    `Content-Range: bytes *\/length`; an ignored header (bad syntax, another unit, over 100
- *    ranges) → the whole 200.
- * 4. HEAD gets the headers of what GET would get, without a body.
+ *    ranges) → the whole 200. The slices come from `plan.readRange` when given, else from the
+ *    body.
+ * 4. HEAD gets the headers of what GET would get, without a body (the planned one is closed
+ *    unread).
  *
- * A streamed body shorter than its `Content-Length` makes the sliced body throw, so the server
- * aborts the connection instead of ending it cleanly.
+ * Every answer that sends none of the planned bytes (304, 412, 416, HEAD, an empty body in
+ * memory) is an array, so a caller knows nothing will read its source.
+ * A streamed body shorter than its length makes the sliced body throw, so the server aborts
+ * the connection instead of ending it cleanly.
+ *
+ * @throws what `startResponse` throws.
  */
-export function serveConditional(res: Response, environ: Environ, startResponse: StartResponse): Body {
+export function servePlanned(plan: PlannedResponse, environ: Environ, startResponse: StartResponse): Body {
   const method = environ.REQUEST_METHOD;
-  const status = res.statusCode;
+  const { statusCode: status, headers: planned, body, length, readRange } = plan;
   const result = evaluatePreconditions(
     {
       method,
@@ -94,59 +136,59 @@ export function serveConditional(res: Response, environ: Environ, startResponse:
       ifRange: header(environ, 'HTTP_IF_RANGE'),
       range: header(environ, 'HTTP_RANGE'),
     },
-    { status, etag: res.headers.get('etag'), lastModified: res.headers.get('last-modified') },
+    { status, etag: planned.get('etag'), lastModified: planned.get('last-modified') },
   );
-  const body = res.body;
   if (result.outcome === 'not-modified') {
     discardBody(body);
-    startResponse('304 Not Modified', notModifiedHeaders(res.headers.list));
+    startResponse('304 Not Modified', notModifiedHeaders(planned.list));
     return [];
   }
   if (result.outcome === 'precondition-failed') {
     discardBody(body);
-    return new HTTPPreconditionFailed().getResponse(environ).respond(environ, startResponse);
+    return new HTTPPreconditionFailed().respond(environ, startResponse);
   }
 
   const head = method === 'HEAD';
-  const length = res.isStreamed ? res.contentLength : (body as Uint8Array).byteLength;
-  const acceptRanges = res.headers.get('accept-ranges');
+  const streamed = !(body instanceof Uint8Array);
+  const acceptRanges = planned.get('accept-ranges');
   const rangeable = status === 200 && length !== null && (method === 'GET' || head) && acceptRanges?.trim().toLowerCase() !== 'none';
-  const headers = new Headers(res.headers);
-  if (rangeable && acceptRanges === null) headers.set('Accept-Ranges', 'bytes');
+  let headers = planned;
+  if (rangeable && acceptRanges === null) headers = new Headers(planned).set('Accept-Ranges', 'bytes');
 
   if (rangeable && result.range) {
     const wanted = parseRange(header(environ, 'HTTP_RANGE'), length);
     if (wanted.kind === 'unsatisfiable') {
       discardBody(body);
-      return new HTTPRangeNotSatisfiable(undefined, { length }).getResponse(environ).respond(environ, startResponse);
+      return new HTTPRangeNotSatisfiable(undefined, { length }).respond(environ, startResponse);
     }
     if (wanted.kind === 'satisfiable') {
       const ranges = wanted.ranges;
+      if (headers === planned) headers = new Headers(planned);
+      if (readRange) discardBody(body);
       let partial: Body;
       if (ranges.length === 1) {
         const range = ranges[0]!;
         headers.set('Content-Range', formatContentRange(range, length));
         headers.set('Content-Length', range.end - range.start + 1);
-        partial = res.isStreamed
-          ? closing(sliceBody(body as Body, range), body as Body)
-          : [(body as Uint8Array).subarray(range.start, range.end + 1)];
+        if (readRange) partial = readRange(range);
+        else partial = streamed ? closing(sliceBody(body, range), body) : [body.subarray(range.start, range.end + 1)];
       } else {
-        const parts = new MultipartByteranges(ranges, { size: length, contentType: res.headers.get('content-type') });
+        const parts = new MultipartByteranges(ranges, { size: length, contentType: planned.get('content-type') });
         headers.set('Content-Type', parts.contentType);
         headers.set('Content-Length', parts.length);
-        partial = res.isStreamed ? closing(parts.stream(body as Body), body as Body) : parts.stream(body as Uint8Array);
+        if (readRange) partial = parts.stream(readRange);
+        else partial = streamed ? closing(parts.stream(body), body) : parts.stream(body);
       }
       startResponse('206 Partial Content', headers.list);
       return partial;
     }
   }
 
-  startResponse(res.status, headers.list);
+  startResponse(plan.status, headers.list);
   if (head) {
     discardBody(body);
     return [];
   }
-  if (res.isStreamed) return body as Body;
-  const bytes = body as Uint8Array;
-  return bytes.byteLength === 0 ? [] : [bytes];
+  if (streamed) return body;
+  return body.byteLength === 0 ? [] : [body];
 }

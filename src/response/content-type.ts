@@ -3,11 +3,11 @@
  *
  * @module
  */
-import type { Headers } from '../datastructures/headers.ts';
+import { type Headers, replaceField } from '../datastructures/headers.ts';
+import { assertHeader } from '../gateway.ts';
 import { byteCount, mediaTypeOf } from '../converters.ts';
 import { type Members, field, fromHeaders } from '../descriptors.ts';
 import { formatMediaType, isTextType } from '../http/media-type.ts';
-import { replaceField } from '../datastructures/headers.ts';
 import type { Response, ResponseInit } from '../response.ts';
 
 /** `Content-Type` and `Content-Length` of a {@link Response}. */
@@ -96,10 +96,36 @@ export function initContentType(res: Response, headers: Headers, init: ResponseI
   } else if (type === undefined && charset === undefined) {
     replaceField(headers.list, 'Content-Type', DEFAULT_CONTENT_TYPE);
   } else {
-    const media = mediaTypeOf(type ?? 'text/plain');
-    const parameters = { ...media.parameters };
-    const value = charset ?? parameters.charset ?? (isTextType(media.type) ? 'utf-8' : undefined);
-    if (value !== undefined) parameters.charset = value;
-    headers.set('Content-Type', formatMediaType(media.type, parameters));
+    replaceField(headers.list, 'Content-Type', initialContentType(type ?? 'text/plain', charset));
   }
+}
+
+/**
+ * The Content-Type values `initContentType` built, by type then charset (`undefined` when
+ * none was given): a few distinct pairs per app, and formatting one is most of the cost of a
+ * new response. Only valid values are kept; cleared when it holds 256.
+ */
+const initialTypes = new Map<string, Map<string | undefined, string>>();
+let initialCount = 0;
+
+/** The Content-Type of `type` with `charset` (text types default to `utf-8`), checked. */
+function initialContentType(type: string, charset: string | undefined): string {
+  let byCharset = initialTypes.get(type);
+  const known = byCharset?.get(charset);
+  if (known !== undefined) return known;
+  const media = mediaTypeOf(type);
+  const parameters = { ...media.parameters };
+  const value = charset ?? parameters.charset ?? (isTextType(media.type) ? 'utf-8' : undefined);
+  if (value !== undefined) parameters.charset = value;
+  const header = formatMediaType(media.type, parameters);
+  assertHeader('Content-Type', header);
+  if (initialCount >= 256) {
+    initialTypes.clear();
+    initialCount = 0;
+    byCharset = undefined;
+  }
+  if (byCharset === undefined) initialTypes.set(type, (byCharset = new Map()));
+  byCharset.set(charset, header);
+  initialCount++;
+  return header;
 }

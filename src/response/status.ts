@@ -4,6 +4,7 @@
  * @module
  */
 import statuses from 'statuses';
+import { parseStatus } from '../gateway.ts';
 
 /** Reason phrases for codes `statuses` does not know, by class (WebOb's generic reasons). */
 const GENERIC_REASONS: Record<number, string> = {
@@ -29,22 +30,25 @@ export function reasonPhrase(code: number): string {
 }
 
 /**
- * Parses a status given as a number or a status line.
+ * Parses a status given as a number or a status line (trimmed, then read by `parseStatus`),
+ * into its code and the status line to send: `"<code> <reason>"`, with the standard reason
+ * phrase when none was given.
  *
  * @throws TypeError unless it is an integer 100–599, or a line `"<code> <reason>"` with such
  *   a code and a reason free of control characters.
  */
-export function toStatus(status: number | string): { code: number; reason: string } {
+export function toStatus(status: number | string): { code: number; line: string } {
+  let code = 0;
+  let reason = '';
   if (typeof status === 'number') {
-    if (Number.isInteger(status) && status >= 100 && status <= 599) {
-      return { code: status, reason: reasonPhrase(status) };
-    }
+    if (Number.isInteger(status)) code = status;
   } else if (typeof status === 'string') {
-    const match = /^([1-5]\d\d)(?: ([^\x00-\x08\x0a-\x1f\x7f]*))?$/.exec(status.trim());
-    if (match) {
-      const code = Number(match[1]);
-      return { code, reason: match[2] || reasonPhrase(code) };
+    try {
+      ({ code, reason } = parseStatus(status.trim()));
+    } catch {
+      // reported below, with the value as given
     }
   }
-  throw new TypeError(`invalid HTTP status: ${JSON.stringify(status)}`);
+  if (code < 100 || code > 599) throw new TypeError(`invalid HTTP status: ${JSON.stringify(status)}`);
+  return { code, line: `${code} ${reason || reasonPhrase(code)}` };
 }
