@@ -214,21 +214,29 @@ export function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Arr
 export type BodyIterator = Iterator<Uint8Array> | AsyncIterator<Uint8Array>;
 
 /**
- * Opens a body for iteration: async iterables first, then sync ones.
+ * Opens a body for iteration: async iterables first, then sync ones. The iterator of a Node
+ * stream (anything with a `destroy()` method, such as `fs.createReadStream`) destroys the
+ * stream when it is closed early, even before its first chunk: Node's own stream iterator does
+ * nothing on a `return()` that comes before the first `next()`, which would leave a file
+ * descriptor open.
  *
  * @throws TypeError when `body` is neither (a string, `null`, a plain object…) or its
  *   iterator method does not answer an object; whatever that method throws.
  */
 export function openBody(body: Body): BodyIterator {
   let iterator: unknown;
-  if (isAsyncIterable(body)) iterator = body[Symbol.asyncIterator]();
-  else if (isIterable(body) && typeof body !== 'string') iterator = body[Symbol.iterator]();
+  if (isAsyncIterable(body)) {
+    iterator = body[Symbol.asyncIterator]();
+    if (typeof (body as Partial<Destroyable>).destroy === 'function' && isObject(iterator)) {
+      iterator = destroyOnReturn(iterator as AsyncIterator<Uint8Array>, body as unknown as Destroyable);
+    }
+  } else if (isIterable(body) && typeof body !== 'string') iterator = body[Symbol.iterator]();
   else {
     throw new TypeError(
       `app returned an invalid body (${describe(body)}): expected an iterable of Uint8Array`,
     );
   }
-  if (iterator === null || (typeof iterator !== 'object' && typeof iterator !== 'function')) {
+  if (!isObject(iterator)) {
     throw new TypeError(`the body's iterator is not an object (${describe(iterator)})`);
   }
   return iterator as BodyIterator;
@@ -241,6 +249,37 @@ export function openBody(body: Body): BodyIterator {
  */
 export function isBodilessStatus(code: number): boolean {
   return code < 200 || code === 204 || code === 304;
+}
+
+/** A Node stream, as far as closing it goes. */
+interface Destroyable {
+  destroy(error?: Error): unknown;
+}
+
+function isObject(value: unknown): boolean {
+  return value !== null && (typeof value === 'object' || typeof value === 'function');
+}
+
+/**
+ * The stream's iterator, whose `return()` destroys the stream first (so a `next()` still
+ * waiting for data settles) and then closes the iterator. A `next()` that fails once the
+ * stream is being destroyed (Node's "Premature close") answers done: the close was ours, not
+ * an error of the app.
+ */
+function destroyOnReturn(iterator: AsyncIterator<Uint8Array>, stream: Destroyable): AsyncIterator<Uint8Array> {
+  let closing = false;
+  const ended = (error: unknown): IteratorResult<Uint8Array> => {
+    if (closing) return { done: true, value: undefined };
+    throw error;
+  };
+  return {
+    next: () => iterator.next().then(undefined, ended),
+    async return(value?: unknown) {
+      closing = true;
+      stream.destroy();
+      return (await iterator.return?.(value)) ?? { done: true, value: undefined };
+    },
+  };
 }
 
 /** True for a promise or any other thenable (an object or function with a `then` method, Promises/A+ §1.1). */

@@ -20,16 +20,10 @@ import type { Response } from '../response.ts';
  */
 export function discardBody(body: Body | Uint8Array): void {
   if (body instanceof Uint8Array || Array.isArray(body)) return;
-  const direct = body as { return?: () => unknown };
   try {
-    if (typeof direct.return === 'function') {
-      const result = direct.return();
-      if (result instanceof Promise) result.catch(() => {});
-      return;
-    }
-    closeBody(openBody(body));
+    closeBody(openBody(body)); // a generator is its own iterator; a Node stream is destroyed
   } catch {
-    // closing is best effort
+    // not an iterable: nothing to close
   }
 }
 
