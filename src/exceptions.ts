@@ -11,7 +11,7 @@
  * @module
  */
 export { type HTTPExceptionOptions, type RequestLike, HTTPException } from './exceptions/base.ts';
-export { escapeHtml } from './exceptions/body.ts';
+export { escapeHtml } from './response/error-body.ts';
 export * from './exceptions/redirects.ts';
 export * from './exceptions/client-errors.ts';
 export * from './exceptions/server-errors.ts';

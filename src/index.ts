@@ -5,8 +5,12 @@
  *
  * @module
  */
-export * from './gateway.ts';
-export { Headers, type HeadersInit } from './datastructures/headers.ts';
+export * from './gateway/types.ts';
+export * from './gateway/status.ts';
+export * from './gateway/fields.ts';
+export * from './gateway/body.ts';
+export * from './gateway/compose.ts';
+export { HeaderList, type HeaderListInit } from './http/header-list.ts';
 export * from './datastructures/multidict.ts';
 export * from './datastructures/environ-headers.ts';
 export * from './http/media-type.ts';
@@ -24,9 +28,9 @@ export * from './http/authorization.ts';
 export * from './http/www-authenticate.ts';
 export * from './forms/index.ts';
 export * from './exceptions.ts';
-export * from './response.ts';
-export * from './request.ts';
-export * from './input.ts';
-export * from './errors-stream.ts';
-export * from './adapters/node.ts';
+export * from './response/response.ts';
+export * from './request/request.ts';
+export * from './request/input.ts';
+export * from './gateway/log.ts';
+export * from './adapters/node/index.ts';
 export * from './middleware/index.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnvironHeaders, HTTPBadRequest, Headers, MultiDict, Request, environKey, headerName } from 'tsgi';
+import { EnvironHeaders, HTTPBadRequest, HeaderList, MultiDict, Request, environKey, headerName } from 'tsgi';
 
 describe('MultiDict', () => {
   it('builds from pairs, a record with arrays, and another MultiDict', () => {
@@ -143,9 +143,9 @@ describe('MultiDict', () => {
   });
 });
 
-describe('Headers', () => {
-  it('builds from pairs, a record (arrays = repeated fields, undefined skipped) and Headers', () => {
-    const a = new Headers([
+describe('HeaderList', () => {
+  it('builds from pairs, a record (arrays = repeated fields, undefined skipped) and HeaderList', () => {
+    const a = new HeaderList([
       ['Content-Type', 'text/plain'],
       ['Set-Cookie', 'a=1'],
     ]);
@@ -153,19 +153,19 @@ describe('Headers', () => {
       ['Content-Type', 'text/plain'],
       ['Set-Cookie', 'a=1'],
     ]);
-    const b = new Headers({ 'X-A': '1', 'Set-Cookie': ['a=1', 'b=2'], 'X-Skip': undefined });
+    const b = new HeaderList({ 'X-A': '1', 'Set-Cookie': ['a=1', 'b=2'], 'X-Skip': undefined });
     expect(b.getAll('set-cookie')).toEqual(['a=1', 'b=2']);
     expect(b.has('x-skip')).toBe(false);
-    const c = new Headers(b);
+    const c = new HeaderList(b);
     c.add('X-B', '2');
     expect(c.size).toBe(4);
     expect(b.size).toBe(3);
-    expect(new Headers(new Map([['X-M', 'v']])).get('x-m')).toBe('v');
-    expect(new Headers().size).toBe(0);
+    expect(new HeaderList(new Map([['X-M', 'v']])).get('x-m')).toBe('v');
+    expect(new HeaderList().size).toBe(0);
   });
 
   it('lookups ignore case; names keep the case given', () => {
-    const h = new Headers([['X-Request-ID', 'abc']]);
+    const h = new HeaderList([['X-Request-ID', 'abc']]);
     expect(h.get('x-request-id')).toBe('abc');
     expect(h.get('X-REQUEST-ID')).toBe('abc');
     expect(h.has('X-Request-Id')).toBe(true);
@@ -175,7 +175,7 @@ describe('Headers', () => {
   });
 
   it('get answers the first value; getAll every value, in order', () => {
-    const h = new Headers();
+    const h = new HeaderList();
     h.add('Vary', 'Accept').add('vary', 'Cookie').append('VARY', 'Origin');
     expect(h.get('Vary')).toBe('Accept');
     expect(h.getAll('vary')).toEqual(['Accept', 'Cookie', 'Origin']);
@@ -184,7 +184,7 @@ describe('Headers', () => {
   });
 
   it('set replaces every field at the first position; null/undefined delete', () => {
-    const h = new Headers([
+    const h = new HeaderList([
       ['A', '1'],
       ['B', '2'],
       ['a', '3'],
@@ -207,7 +207,7 @@ describe('Headers', () => {
   });
 
   it('delete answers how many fields went; clear empties', () => {
-    const h = new Headers([
+    const h = new HeaderList([
       ['Set-Cookie', 'a=1'],
       ['X', '1'],
       ['set-cookie', 'b=2'],
@@ -229,17 +229,17 @@ describe('Headers', () => {
     ['name with CR/LF', 'X\r\nA', 'v'],
     ['empty name', '', 'v'],
   ])('refuses a %s in set, add, append and the constructor', (_label, name, value) => {
-    const h = new Headers();
+    const h = new HeaderList();
     expect(() => h.set(name, value)).toThrow(TypeError);
     expect(() => h.add(name, value)).toThrow(TypeError);
     expect(() => h.append(name, value)).toThrow(TypeError);
-    expect(() => new Headers([[name, value]])).toThrow(TypeError);
-    expect(() => new Headers({ [name]: value })).toThrow(TypeError);
+    expect(() => new HeaderList([[name, value]])).toThrow(TypeError);
+    expect(() => new HeaderList({ [name]: value })).toThrow(TypeError);
     expect(h.size).toBe(0);
   });
 
   it('allows an empty value and a tab inside a value', () => {
-    const h = new Headers([
+    const h = new HeaderList([
       ['X-Empty', ''],
       ['X-Tab', 'a\tb'],
     ]);
@@ -248,7 +248,7 @@ describe('Headers', () => {
   });
 
   it('iterates pairs; toList copies; toJSON joins (Set-Cookie with newlines)', () => {
-    const h = new Headers([
+    const h = new HeaderList([
       ['Set-Cookie', 'a=1'],
       ['Vary', 'Accept'],
       ['Set-Cookie', 'b=2'],

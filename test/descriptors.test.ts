@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { type Environ, Headers, Request, Response } from 'tsgi';
+import { type Environ, HeaderList, Request, Response } from 'tsgi';
 import {
   type Members,
   PARSED,
@@ -13,8 +13,8 @@ import {
   fromHeaders,
   liveField,
   readOnly,
-} from '../src/descriptors.ts';
-import { byteCount, etag, httpDate, list, mediaTypeOf, parsed, text } from '../src/converters.ts';
+} from '../src/http/descriptors.ts';
+import { byteCount, etag, httpDate, list, mediaTypeOf, parsed, text } from '../src/http/converters.ts';
 
 /** A toy wrapper over an environ, with the attributes installed as Request's are. */
 interface ToyFields {
@@ -134,7 +134,7 @@ describe('field, cachedField, liveField over an environ', () => {
 });
 
 describe('fromHeaders', () => {
-  const holder = (list: Array<[string, string]>) => ({ headers: new Headers(list) });
+  const holder = (list: Array<[string, string]>) => ({ headers: new HeaderList(list) });
 
   it('reads the first field, or every field joined with `all`', () => {
     const h = holder([

@@ -6,28 +6,28 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ETagSet,
-  formatETag,
-  parseETag,
+  EtagSet,
+  formatEtag,
+  parseEtag,
   statEtag,
   strongCompare,
   strongEtag,
   weakCompare,
 } from 'tsgi';
 
-describe('parseETag / formatETag', () => {
+describe('parseEtag / formatEtag', () => {
   it('parses strong and weak tags', () => {
-    expect(parseETag('"xyzzy"')).toEqual({ tag: 'xyzzy', weak: false });
-    expect(parseETag('W/"xyzzy"')).toEqual({ tag: 'xyzzy', weak: true });
-    expect(parseETag('  ""  ')).toEqual({ tag: '', weak: false });
-    expect(parseETag('"a,b"')).toEqual({ tag: 'a,b', weak: false });
-    expect(parseETag('"\u00e9"')).toEqual({ tag: '\u00e9', weak: false });
+    expect(parseEtag('"xyzzy"')).toEqual({ tag: 'xyzzy', weak: false });
+    expect(parseEtag('W/"xyzzy"')).toEqual({ tag: 'xyzzy', weak: true });
+    expect(parseEtag('  ""  ')).toEqual({ tag: '', weak: false });
+    expect(parseEtag('"a,b"')).toEqual({ tag: 'a,b', weak: false });
+    expect(parseEtag('"\u00e9"')).toEqual({ tag: '\u00e9', weak: false });
   });
 
   it('leniently accepts unquoted tags and a lower-case w/', () => {
-    expect(parseETag('abc')).toEqual({ tag: 'abc', weak: false });
-    expect(parseETag('W/abc')).toEqual({ tag: 'abc', weak: true });
-    expect(parseETag('w/"abc"')).toEqual({ tag: 'abc', weak: true });
+    expect(parseEtag('abc')).toEqual({ tag: 'abc', weak: false });
+    expect(parseEtag('W/abc')).toEqual({ tag: 'abc', weak: true });
+    expect(parseEtag('w/"abc"')).toEqual({ tag: 'abc', weak: true });
   });
 
   it.each([
@@ -45,29 +45,29 @@ describe('parseETag / formatETag', () => {
     ['W/'],
     ['"\u0100"'],
   ])('answers null for %j', (value) => {
-    expect(parseETag(value)).toBeNull();
+    expect(parseEtag(value)).toBeNull();
   });
 
   it('formats tags, normalizing already quoted strings', () => {
-    expect(formatETag('abc')).toBe('"abc"');
-    expect(formatETag('abc', true)).toBe('W/"abc"');
-    expect(formatETag({ tag: 'x', weak: true })).toBe('W/"x"');
-    expect(formatETag('"abc"')).toBe('"abc"');
-    expect(formatETag('W/"abc"')).toBe('W/"abc"');
-    expect(formatETag('"abc"', true)).toBe('W/"abc"');
-    expect(formatETag('')).toBe('""');
+    expect(formatEtag('abc')).toBe('"abc"');
+    expect(formatEtag('abc', true)).toBe('W/"abc"');
+    expect(formatEtag({ tag: 'x', weak: true })).toBe('W/"x"');
+    expect(formatEtag('"abc"')).toBe('"abc"');
+    expect(formatEtag('W/"abc"')).toBe('W/"abc"');
+    expect(formatEtag('"abc"', true)).toBe('W/"abc"');
+    expect(formatEtag('')).toBe('""');
   });
 
   it.each(['a"b', 'sp ace', 'line\nfeed', '\u0100', '"a"b"'])('refuses to format %j', (tag) => {
-    expect(() => formatETag(tag)).toThrow(TypeError);
+    expect(() => formatEtag(tag)).toThrow(TypeError);
   });
 
   it('round-trips any etagc string', () => {
     const etagc = fc.integer({ min: 0x21, max: 0xff }).filter((c) => c !== 0x22 && c !== 0x7f).map((c) => String.fromCharCode(c));
     fc.assert(
       fc.property(fc.array(etagc, { maxLength: 30 }).map((a) => a.join('')), fc.boolean(), (tag, weak) => {
-        expect(parseETag(formatETag({ tag, weak }))).toEqual({ tag, weak });
-        expect(new ETagSet(`${formatETag({ tag, weak })}, "z"`).tags[0]).toEqual({ tag, weak });
+        expect(parseEtag(formatEtag({ tag, weak }))).toEqual({ tag, weak });
+        expect(new EtagSet(`${formatEtag({ tag, weak })}, "z"`).tags[0]).toEqual({ tag, weak });
       }),
     );
   });
@@ -75,9 +75,9 @@ describe('parseETag / formatETag', () => {
   it('never throws on arbitrary input', () => {
     fc.assert(
       fc.property(fc.string({ maxLength: 100 }), (value) => {
-        const tag = parseETag(value);
-        if (tag) expect(parseETag(formatETag(tag))).toEqual(tag);
-        const set = new ETagSet(value);
+        const tag = parseEtag(value);
+        if (tag) expect(parseEtag(formatEtag(tag))).toEqual(tag);
+        const set = new EtagSet(value);
         expect(() => set.toString()).not.toThrow();
         expect(set.contains('"x"')).toBe(set.any || set.tags.some((t) => t.tag === 'x' && !t.weak));
       }),
@@ -104,10 +104,10 @@ describe('comparison (RFC 9110 §8.8.3.2 table)', () => {
   });
 });
 
-describe('ETagSet', () => {
+describe('EtagSet', () => {
   it('absent and empty', () => {
     for (const value of [undefined, null, '', '   ']) {
-      const set = new ETagSet(value);
+      const set = new EtagSet(value);
       expect(set.present).toBe(false);
       expect(set.any).toBe(false);
       expect(set.contains('"a"')).toBe(false);
@@ -115,16 +115,16 @@ describe('ETagSet', () => {
   });
 
   it('* contains everything, also a representation without tag', () => {
-    const set = new ETagSet(' * ');
+    const set = new EtagSet(' * ');
     expect(set.any).toBe(true);
     expect(set.contains('"x"')).toBe(true);
     expect(set.contains(null)).toBe(true);
     expect(set.toString()).toBe('*');
-    expect(new ETagSet('"a", *').any).toBe(true);
+    expect(new EtagSet('"a", *').any).toBe(true);
   });
 
   it('contains compares strongly by default, weakly on request', () => {
-    const set = new ETagSet('"a", W/"b" ,"c,d"');
+    const set = new EtagSet('"a", W/"b" ,"c,d"');
     expect(set.tags).toEqual([
       { tag: 'a', weak: false },
       { tag: 'b', weak: true },
@@ -142,33 +142,33 @@ describe('ETagSet', () => {
   });
 
   it('drops malformed members and keeps the rest', () => {
-    const set = new ETagSet('"ok", "bad space", junk"x, "two" "tags", , "last"');
+    const set = new EtagSet('"ok", "bad space", junk"x, "two" "tags", , "last"');
     expect(set.tags.map((t) => t.tag)).toEqual(['ok', 'last']);
-    expect(new ETagSet('"a", "unterminated').tags).toEqual([{ tag: 'a', weak: false }]);
+    expect(new EtagSet('"a", "unterminated').tags).toEqual([{ tag: 'a', weak: false }]);
   });
 
   it('accepts unquoted members (quotes stripped by a proxy)', () => {
-    const set = new ETagSet('abc, W/def');
+    const set = new EtagSet('abc, W/def');
     expect(set.contains('"abc"')).toBe(true);
     expect(set.contains('"def"', { weak: true })).toBe(true);
   });
 
   it('a present header with no usable tag contains nothing', () => {
-    const set = new ETagSet(' , ,');
+    const set = new EtagSet(' , ,');
     expect(set.present).toBe(true);
     expect(set.tags).toEqual([]);
     expect(set.contains('"a"')).toBe(false);
   });
 
   it('duplicate header lines joined with ", " form one set', () => {
-    const set = new ETagSet(['"a"', 'W/"b"'].join(', '));
+    const set = new EtagSet(['"a"', 'W/"b"'].join(', '));
     expect(set.tags).toHaveLength(2);
   });
 
   it('hostile overlong values parse in linear time', () => {
-    const set = new ETagSet(`${'W/'.repeat(50_000)}"x", ${'"'.repeat(50_001)}`);
+    const set = new EtagSet(`${'W/'.repeat(50_000)}"x", ${'"'.repeat(50_001)}`);
     expect(set.tags).toEqual([]);
-    expect(new ETagSet(`${'"a", '.repeat(20_000)}"b"`).tags).toHaveLength(20_001);
+    expect(new EtagSet(`${'"a", '.repeat(20_000)}"b"`).tags).toHaveLength(20_001);
   });
 });
 
@@ -179,7 +179,7 @@ describe('strongEtag / statEtag', () => {
     expect(strongEtag('hello world')).toBe(expected);
     expect(strongEtag(bytes)).toBe(expected);
     expect(strongEtag([bytes.subarray(0, 3), bytes.subarray(3)])).toBe(expected);
-    expect(parseETag(expected)).toEqual({ tag: expected.slice(1, -1), weak: false });
+    expect(parseEtag(expected)).toEqual({ tag: expected.slice(1, -1), weak: false });
   });
 
   it('sha256 on request; different bodies differ', () => {
@@ -190,7 +190,7 @@ describe('strongEtag / statEtag', () => {
 
   it('statEtag is weak and changes with size or mtime', () => {
     expect(statEtag({ size: 255, mtimeMs: 4096.7 })).toBe('W/"ff-1000"');
-    expect(parseETag(statEtag({ size: 1, mtimeMs: 2 }))?.weak).toBe(true);
+    expect(parseEtag(statEtag({ size: 1, mtimeMs: 2 }))?.weak).toBe(true);
     expect(statEtag({ size: 1, mtimeMs: 2 })).not.toBe(statEtag({ size: 1, mtimeMs: 3 }));
   });
 });

@@ -4,7 +4,7 @@ import {
   type App,
   authTicket,
   AuthTickets,
-  Headers,
+  HeaderList,
   HTTPSeeOther,
   lint,
   Request,
@@ -128,14 +128,14 @@ describe('AuthTickets', () => {
     expect(old.verify(newTicket)).toBeNull();
   });
 
-  it('forgets (deletes the cookie) and works with Headers, exceptions and session cookies', () => {
+  it('forgets (deletes the cookie) and works with HeaderList, exceptions and session cookies', () => {
     const tickets = new AuthTickets({ secret: SECRET, cookieName: 'login', secure: true, sameSite: 'strict', path: '/app', domain: 'example.com' });
     const redirect = tickets.forget(new HTTPSeeOther('/'));
     expect(redirect).toBeInstanceOf(HTTPSeeOther);
     expect(redirect.headers.get('set-cookie')).toBe(
       'login=; Max-Age=0; Domain=example.com; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; Secure; SameSite=Strict',
     );
-    const headers = new Headers();
+    const headers = new HeaderList();
     tickets.remember(headers, 'bob', { persistent: false });
     const line = headers.get('set-cookie')!;
     expect(line).not.toMatch(/Max-Age|Expires/);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Accept,
   basicAuthorization,
-  ETagSet,
+  EtagSet,
   FileUpload,
   HTTPBadRequest,
   HTTPContentTooLarge,
@@ -144,7 +144,7 @@ describe('negotiation getters', () => {
 describe('conditional and range getters', () => {
   it('If-Match / If-None-Match as ETag sets, with * and weak comparison', () => {
     const req = Request.blank('/', { headers: { 'If-Match': '"a", W/"b"', 'If-None-Match': '*' } });
-    expect(req.ifMatch).toBeInstanceOf(ETagSet);
+    expect(req.ifMatch).toBeInstanceOf(EtagSet);
     expect(req.ifMatch.contains('"a"')).toBe(true);
     expect(req.ifMatch.contains('W/"b"')).toBe(false);
     expect(req.ifMatch.tags.map((t) => t.tag)).toEqual(['a', 'b']);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Body, Headers, Request, Response, type StartResponse, reasonPhrase } from 'tsgi';
+import { type Body, HeaderList, Request, Response, type StartResponse, reasonPhrase } from 'tsgi';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -112,7 +112,7 @@ describe('Response: headers', () => {
     res.headers.add('vary', 'Cookie');
     expect(res.headers.getAll('VARY')).toEqual(['Accept', 'Cookie']);
     expect(res.headers.get('x-a')).toBe('1');
-    expect(res.headers).toBeInstanceOf(Headers);
+    expect(res.headers).toBeInstanceOf(HeaderList);
     expect(res.headers.list.map(([n]) => n)).toEqual(['X-A', 'Content-Type', 'Content-Length', 'Vary', 'vary']);
   });
 

@@ -7,7 +7,8 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type App, isThenable, toApp } from '../gateway.ts';
+import { type App, toApp } from '../gateway/types.ts';
+import { isThenable } from '../gateway/body.ts';
 
 /**
  * The module or export named on the command line cannot be served: no such file, no such

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type Environ, assertHeader } from '../gateway.ts';
+import { type Environ } from '../gateway/types.ts';
+import { assertHeader } from '../gateway/fields.ts';
 
 /**
  * The environ key of a header name: `Content-Type` → `CONTENT_TYPE`, `Content-Length` →

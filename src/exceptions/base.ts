@@ -4,18 +4,18 @@
  *
  * @module
  */
-import type { Body, Environ, StartResponse } from '../gateway.ts';
-import { Headers, type HeadersInit } from '../datastructures/headers.ts';
-import { Response, type ResponseBody } from '../response.ts';
+import type { Body, Environ, StartResponse } from '../gateway/types.ts';
+import { HeaderList, type HeaderListInit } from '../http/header-list.ts';
+import { Response, type ResponseBody } from '../response/response.ts';
 import { reasonPhrase } from '../response/status.ts';
-import { contentRange, retryAfter, wwwAuthenticate } from '../converters.ts';
+import { contentRange, retryAfter, wwwAuthenticate } from '../http/converters.ts';
 import type { Challenge } from '../http/www-authenticate.ts';
-import { errorBody, negotiateBodyType } from './body.ts';
+import { errorBody, negotiateBodyType } from '../response/error-body.ts';
 
 /** Options shared by every HTTP exception. */
 export interface HTTPExceptionOptions {
   /** Extra response headers. */
-  headers?: HeadersInit;
+  headers?: HeaderListInit;
   /** A body that replaces the generated one (the user's body wins). */
   body?: ResponseBody;
   /** Content-Type for `body`; default `text/plain`. */
@@ -81,8 +81,8 @@ export class HTTPException extends Error {
   readonly description: string;
   /** The message for this occurrence, if any (escaped in HTML). */
   readonly detail: string | undefined;
-  /** Headers sent with the error response. */
-  readonly headers: Headers;
+  /** Header fields sent with the error response. */
+  readonly headers: HeaderList;
   /** The body set by the user, which replaces the generated one. */
   body: ResponseBody;
   /** Content-Type of the user's `body`. */
@@ -96,7 +96,7 @@ export class HTTPException extends Error {
     this.title = reasonPhrase(ctor.code);
     this.description = ctor.description;
     this.detail = detail;
-    this.headers = new Headers(options.headers);
+    this.headers = new HeaderList(options.headers);
     if (options.wwwAuthenticate !== undefined) this.headers.set('WWW-Authenticate', wwwAuthenticate.format(options.wwwAuthenticate));
     if (options.retryAfter !== undefined) this.headers.set('Retry-After', retryAfter.format(options.retryAfter));
     if (options.length !== undefined) this.headers.set('Content-Range', contentRange.format({ range: null, size: options.length }));

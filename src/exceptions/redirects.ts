@@ -4,10 +4,10 @@
  *
  * @module
  */
-import type { Environ } from '../gateway.ts';
-import { Response } from '../response.ts';
+import type { Environ } from '../gateway/types.ts';
+import { Response } from '../response/response.ts';
 import { quotePath } from '../http/url.ts';
-import { hostOf } from '../request/host.ts';
+import { hostOf } from '../http/host.ts';
 import { HTTPException, type HTTPExceptionOptions, type RequestLike, defineException, environOf } from './base.ts';
 
 /** Base of 3xx redirects: `Location` is required. */

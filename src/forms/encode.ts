@@ -6,7 +6,7 @@
 import { Buffer } from 'node:buffer';
 import mime from 'mime-types';
 import { MultiDict } from '../datastructures/multidict.ts';
-import { concatBytes } from '../gateway.ts';
+import { concatBytes } from '../gateway/body.ts';
 
 /** A file to put in a multipart body. */
 export interface FileSpec {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { Environ } from '../gateway.ts';
+import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPUnsupportedMediaType } from '../exceptions.ts';
 import { parseMediaType } from '../http/media-type.ts';

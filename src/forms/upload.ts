@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { concatBytes } from '../gateway.ts';
+import { concatBytes } from '../gateway/body.ts';
 
 /**
  * Files at most this many **bytes** stay in memory; a larger one is written to a temporary

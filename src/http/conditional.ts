@@ -14,7 +14,7 @@
  * @module
  */
 import { httpSeconds, parseHttpDate } from './dates.ts';
-import { ETagSet } from './etag.ts';
+import { EtagSet } from './etag.ts';
 import { evaluateIfRange } from './range.ts';
 
 /** The request side: the method and the raw precondition headers (absent: `null`/omitted). */
@@ -96,7 +96,7 @@ export function evaluatePreconditions(
   const lastModified = exists ? toDate(resource.lastModified) : null;
   const getOrHead = method === 'GET' || method === 'HEAD';
 
-  const ifMatch = new ETagSet(request.ifMatch);
+  const ifMatch = new EtagSet(request.ifMatch);
   if (ifMatch.present) {
     const holds = ifMatch.any ? exists : etag !== null && ifMatch.contains(etag);
     if (!holds) return failed('if-match');
@@ -107,7 +107,7 @@ export function evaluatePreconditions(
     }
   }
 
-  const ifNoneMatch = new ETagSet(request.ifNoneMatch);
+  const ifNoneMatch = new EtagSet(request.ifNoneMatch);
   if (ifNoneMatch.present) {
     const matches = ifNoneMatch.any ? exists : etag !== null && ifNoneMatch.contains(etag, { weak: true });
     if (matches) return getOrHead ? notModified('if-none-match') : failed('if-none-match');

@@ -1,6 +1,6 @@
 /**
  * Entity tags (RFC 9110 §8.8.3): parsing and formatting `"x"` / `W/"x"`, the strong and
- * weak comparison functions, the `If-Match` / `If-None-Match` lists as {@link ETagSet}, and
+ * weak comparison functions, the `If-Match` / `If-None-Match` lists as {@link EtagSet}, and
  * helpers that make tags from a body or a file's size and mtime.
  *
  * Parsing is lenient and never throws. Besides the RFC syntax it accepts, as Werkzeug does,
@@ -56,7 +56,7 @@ function skipOws(text: string, pos: number): number {
  * Parses one entity tag, e.g. an `ETag` or `If-Range` value (surrounding whitespace
  * ignored). Answers `null` for anything else, including a list or `*`.
  */
-export function parseETag(value: string | null | undefined): EntityTag | null {
+export function parseEtag(value: string | null | undefined): EntityTag | null {
   if (typeof value !== 'string') return null;
   const start = skipOws(value, 0);
   if (value[start] === '*') return null;
@@ -72,10 +72,10 @@ export function parseETag(value: string | null | undefined): EntityTag | null {
  * @throws TypeError when the opaque tag holds a character outside etagc (`"`, space, a
  *   control character or one above U+00FF).
  */
-export function formatETag(tag: string | EntityTag, weak = false): string {
+export function formatEtag(tag: string | EntityTag, weak = false): string {
   let entity: EntityTag;
   if (typeof tag === 'string') {
-    const quoted = /^(?:W\/)?".*"$/s.test(tag) ? parseETag(tag) : null;
+    const quoted = /^(?:W\/)?".*"$/s.test(tag) ? parseEtag(tag) : null;
     entity = quoted ?? { tag, weak };
     if (quoted && weak) entity = { tag: quoted.tag, weak: true };
   } else {
@@ -90,7 +90,7 @@ export function formatETag(tag: string | EntityTag, weak = false): string {
 }
 
 function toTag(etag: string | EntityTag): EntityTag | null {
-  return typeof etag === 'string' ? parseETag(etag) : etag;
+  return typeof etag === 'string' ? parseEtag(etag) : etag;
 }
 
 /**
@@ -117,7 +117,7 @@ export function weakCompare(a: string | EntityTag, b: string | EntityTag): boole
  * The value of `If-Match` or `If-None-Match` (RFC 9110 §13.1.1, §13.1.2): `*` or a list of
  * entity tags. A list that also holds `*` counts as `*` (as Werkzeug does).
  */
-export class ETagSet {
+export class EtagSet {
   /** The header value as received, or `null` when it was not sent. */
   readonly value: string | null;
   /**
@@ -182,7 +182,7 @@ export class ETagSet {
 
   /** `*`, or the tags formatted and joined with `, ` (`''` when none). */
   toString(): string {
-    return this.any ? '*' : this.tags.map((tag) => formatETag(tag)).join(', ');
+    return this.any ? '*' : this.tags.map((tag) => formatEtag(tag)).join(', ');
   }
 }
 

@@ -15,7 +15,8 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { type Body, checkChunk } from '../gateway.ts';
+import { type Body } from '../gateway/types.ts';
+import { checkChunk } from '../gateway/body.ts';
 import { type ByteRange, formatContentRange } from './range.ts';
 import { tokenOrQuoted } from './syntax.ts';
 

@@ -12,7 +12,7 @@
  */
 import rangeParser from 'range-parser';
 import { parseHttpDate, httpSeconds } from './dates.ts';
-import { parseETag, strongCompare } from './etag.ts';
+import { parseEtag, strongCompare } from './etag.ts';
 import { isTokenValue } from './syntax.ts';
 
 /** An inclusive byte range: `end` is the last byte's offset, as in `Content-Range`. */
@@ -177,7 +177,7 @@ export function evaluateIfRange(
   if (typeof ifRange !== 'string' || ifRange.trim() === '') return true;
   const text = ifRange.trim();
   if (text.startsWith('"') || text.startsWith('W/')) {
-    const tag = parseETag(text);
+    const tag = parseEtag(text);
     return tag !== null && current.etag != null && strongCompare(tag, current.etag);
   }
   const date = parseHttpDate(text);

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { type App, type AppLike, type Environ, type StartResponse, toApp } from '../gateway.ts';
+import { type App, type AppLike, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
 import { quotePath } from '../http/url.ts';
-import { wrapBody } from '../body-watch.ts';
+import { wrapBody } from '../gateway/body-watch.ts';
 
 /** What is known about a request when its log line is written. */
 export interface AccessLogEntry {

@@ -4,8 +4,9 @@
  * @module
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type App, type AppLike, isToken, toApp } from '../gateway.ts';
-import type { Headers } from '../datastructures/headers.ts';
+import { type App, type AppLike, toApp } from '../gateway/types.ts';
+import { isToken } from '../gateway/fields.ts';
+import type { HeaderList } from '../http/header-list.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { parseCookieHeader, serializeSetCookie } from '../http/cookies.ts';
@@ -81,8 +82,8 @@ export interface RememberOptions {
   persistent?: boolean;
 }
 
-/** Where `remember`/`forget` add their `Set-Cookie`: a `Response`, an `HTTPException`, or `Headers`. */
-export type CookieTarget = Headers | { readonly headers: Headers };
+/** Where `remember`/`forget` add their `Set-Cookie`: a `Response`, an `HTTPException`, or `HeaderList`. */
+export type CookieTarget = HeaderList | { readonly headers: HeaderList };
 
 /** Cookie values longer than this are refused unread (browsers keep about 4096 bytes per cookie). */
 const MAX_TICKET_LENGTH = 4096;
@@ -269,7 +270,7 @@ export class AuthTickets {
 
   /**
    * Logs `user` in: adds a `Set-Cookie` with a fresh ticket to `target` (a `Response`, an
-   * `HTTPException` such as the redirect after a login, or `Headers`). The cookie is
+   * `HTTPException` such as the redirect after a login, or `HeaderList`). The cookie is
    * `HttpOnly`, with the `Secure`, `SameSite`, `Path` and `Domain` of the options.
    *
    * @returns the new ticket.
@@ -352,10 +353,10 @@ export function authTicket(app: AppLike, options: AuthTicketOptions): App {
   return new AuthTickets(options).middleware(app);
 }
 
-function headersOf(target: CookieTarget): Headers {
+function headersOf(target: CookieTarget): HeaderList {
   return 'headers' in target && typeof target.headers === 'object' && target.headers !== null
-    ? (target as { headers: Headers }).headers
-    : (target as Headers);
+    ? (target as { headers: HeaderList }).headers
+    : (target as HeaderList);
 }
 
 function toTicket(fields: unknown): Ticket | null {

@@ -12,7 +12,7 @@
  * @module
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Environ } from '../gateway.ts';
+import type { Environ } from '../gateway/types.ts';
 
 /**
  * Compares two secrets (passwords, tokens, API keys) in time that depends neither on where

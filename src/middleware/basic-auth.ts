@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { type App, type AppLike, toApp } from '../gateway.ts';
+import { type App, type AppLike, toApp } from '../gateway/types.ts';
 import { HTTPUnauthorized } from '../exceptions.ts';
 import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
-import { Request } from '../request.ts';
+import { Request } from '../request/request.ts';
 import { setRemoteUser } from './auth-util.ts';
 
 /**

@@ -3,12 +3,12 @@
  *
  * @module
  */
-import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
+import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPForbidden, HTTPUnauthorized } from '../exceptions.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
-import { Request } from '../request.ts';
+import { Request } from '../request/request.ts';
 import { setRemoteUser } from './auth-util.ts';
 
 /** Checks a token: answers the user it belongs to, or `null`/`undefined`/`false` when invalid. */

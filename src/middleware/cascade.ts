@@ -3,11 +3,11 @@
  *
  * @module
  */
-import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
+import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { HTTPException } from '../exceptions.ts';
-import { Request } from '../request.ts';
-import { logError } from '../errors-stream.ts';
-import { callApp } from './call-app.ts';
+import { Request } from '../request/request.ts';
+import { logError } from '../gateway/log.ts';
+import { callApp } from '../gateway/call-app.ts';
 
 /** Options of {@link cascade}. */
 export interface CascadeOptions {

@@ -8,11 +8,13 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import compressible from 'compressible';
 import vary from 'vary';
-import { type App, type AppLike, type Body, type Environ, checkChunk, concatBytes, isBodilessStatus, toApp } from '../gateway.ts';
-import { Headers } from '../datastructures/headers.ts';
+import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
+import { checkChunk, concatBytes } from '../gateway/body.ts';
+import { isBodilessStatus } from '../gateway/status.ts';
+import { HeaderList } from '../http/header-list.ts';
 import { AcceptEncoding } from '../http/accept.ts';
 import { CacheControl } from '../http/cache-control.ts';
-import { callApp } from './call-app.ts';
+import { callApp } from '../gateway/call-app.ts';
 
 /** A content coding {@link compress} can apply. */
 export type Coding = 'br' | 'gzip' | 'deflate';
@@ -108,7 +110,7 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
 
   return async (environ, startResponse) => {
     const started = await callApp(inner, environ);
-    const headers = new Headers(started.headers);
+    const headers = new HeaderList(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
     const decision = decide(environ, started.status, headers, known, choice);
     if (decision.vary) headers.set('Vary', vary.append(headers.getAll('vary').join(', '), 'Accept-Encoding'));
@@ -160,7 +162,7 @@ const NONE: Decision = { coding: null, vary: false };
 function decide(
   environ: Environ,
   status: string,
-  headers: Headers,
+  headers: HeaderList,
   known: Uint8Array[] | null,
   options: Choice,
 ): Decision {

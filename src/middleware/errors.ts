@@ -4,14 +4,17 @@
  *
  * @module
  */
-import { type App, type AppLike, type Environ, assertHeader, checkChunk, describe, parseStatus, toApp } from '../gateway.ts';
+import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
+import { assertHeader } from '../gateway/fields.ts';
+import { checkChunk, describe } from '../gateway/body.ts';
+import { parseStatus } from '../gateway/status.ts';
 import { HTTPException, HTTPInternalServerError } from '../exceptions.ts';
-import { type LogTarget, logError } from '../errors-stream.ts';
+import { type LogTarget, logError } from '../gateway/log.ts';
 import { quotePath } from '../http/url.ts';
-import { Request } from '../request.ts';
-import type { Response } from '../response.ts';
-import { type StartedApp, callApp } from './call-app.ts';
-import { wrapBody } from '../body-watch.ts';
+import { Request } from '../request/request.ts';
+import type { Response } from '../response/response.ts';
+import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { wrapBody } from '../gateway/body-watch.ts';
 import { debugResponse } from './traceback.ts';
 
 /** Where a middleware writes log lines (defined with the error stream; re-exported here). */

@@ -4,15 +4,16 @@
  *
  * @module
  */
-export { type AppWrapper, type DefinedMiddleware, type MiddlewareHandler, compose, defineMiddleware } from './compose.ts';
+export { type AppWrapper, compose } from '../gateway/compose.ts';
+export { type DefinedMiddleware, type MiddlewareHandler, defineMiddleware } from '../request/middleware.ts';
 export { type MountMap, type MountOptions, cleanPath, mount } from './mount.ts';
 export { type ErrorsOptions, errors } from './errors.ts';
 export { type StackFrame, debugResponse, parseStack, renderTraceback } from './traceback.ts';
 export { type CascadeOptions, cascade } from './cascade.ts';
 export { type LintedApp, LintError, checkEnviron, lint } from './lint.ts';
 export { type AccessLogEntry, type AccessLogFormat, type AccessLogOptions, accessLog, escapeLogField, formatLogTime } from './access-log.ts';
-export { type StartedApp, callApp } from './call-app.ts';
-export { type BodyHooks, type WrapBodyOptions, wrapBody } from '../body-watch.ts';
+export { type StartedApp, callApp } from '../gateway/call-app.ts';
+export { type BodyHooks, type WrapBodyOptions, wrapBody } from '../gateway/body-watch.ts';
 export { AUTH_USER_KEY, safeCompare, setRemoteUser, staticUsers } from './auth-util.ts';
 export { type BasicAuthOptions, type BasicVerify, basicAuth } from './basic-auth.ts';
 export { type BearerAuthOptions, type BearerVerify, type InsufficientScopeOptions, bearerAuth, insufficientScope } from './bearer-auth.ts';

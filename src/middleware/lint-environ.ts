@@ -4,8 +4,10 @@
  *
  * @module
  */
-import { type Environ, type ErrorStream, describe, isAsyncIterable, isToken } from '../gateway.ts';
-import { BufferedInput } from '../input.ts';
+import { type Environ, type ErrorStream } from '../gateway/types.ts';
+import { describe, isAsyncIterable } from '../gateway/body.ts';
+import { isToken } from '../gateway/fields.ts';
+import { BufferedInput } from '../request/input.ts';
 
 /**
  * A breach of the gateway interface found by `lint()`. The message starts with `lint:` and

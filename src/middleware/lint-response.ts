@@ -4,7 +4,10 @@
  *
  * @module
  */
-import { type Body, type BodyIterator, HOP_BY_HOP, describe, isAsyncIterable, isBodilessStatus, isIterable, isToken } from '../gateway.ts';
+import { type Body } from '../gateway/types.ts';
+import { type BodyIterator, describe, isAsyncIterable, isIterable } from '../gateway/body.ts';
+import { HOP_BY_HOP, isToken } from '../gateway/fields.ts';
+import { isBodilessStatus } from '../gateway/status.ts';
 import { fail } from './lint-environ.ts';
 
 /** RFC 9110 §5.5 field-value characters, as docs/spec.md §5 restricts them. */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type App, type AppLike, type Body, type Environ, type ErrorStream, type StartResponse, toApp } from '../gateway.ts';
+import { type App, type AppLike, type Body, type Environ, type ErrorStream, type StartResponse, toApp } from '../gateway/types.ts';
 import { checkEnviron, fail, wrapInput } from './lint-environ.ts';
 import { type ResponseState, checkBodyType, checkStart, wrapChecked } from './lint-response.ts';
 

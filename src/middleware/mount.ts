@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { type App, type AppLike, toApp } from '../gateway.ts';
+import { type App, type AppLike, toApp } from '../gateway/types.ts';
 import { HTTPNotFound, HTTPPermanentRedirect } from '../exceptions.ts';
 import { quotePath } from '../http/url.ts';
-import { Request, splitHost } from '../request.ts';
+import { Request, splitHost } from '../request/request.ts';
 
 /** The apps to mount: `{ prefix: app }`, or `[prefix, app]` pairs (a `Map` works). */
 export type MountMap = Record<string, AppLike> | Iterable<readonly [string, AppLike]>;

@@ -6,10 +6,10 @@
  */
 import { isIP } from 'node:net';
 import proxyAddr from 'proxy-addr';
-import { type App, type AppLike, type Environ, toApp } from '../gateway.ts';
+import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { Cursor } from '../http/syntax.ts';
 import { unquotePath } from '../http/url.ts';
-import { splitHost } from '../request.ts';
+import { splitHost } from '../request/request.ts';
 
 /** The environ key holding the values {@link proxyFix} replaced. */
 export const PROXY_FIX_ORIG_KEY = 'tsgi.proxy_fix.orig';

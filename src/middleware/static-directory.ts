@@ -6,10 +6,10 @@
  */
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { type App, type Body, type Environ, type StartResponse } from '../gateway.ts';
+import { type App, type Body, type Environ, type StartResponse } from '../gateway/types.ts';
 import { HTTPForbidden, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, escapeHtml } from '../exceptions.ts';
-import { Request } from '../request.ts';
-import { Response } from '../response.ts';
+import { Request } from '../request/request.ts';
+import { Response } from '../response/response.ts';
 import { joinBelow, realBelow, safeSegments } from './safe-path.ts';
 import { ALLOW, type FileOptions, fixedHeaders, sendFile } from './static-file.ts';
 

@@ -9,9 +9,9 @@ import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
 import contentDisposition from 'content-disposition';
 import mime from 'mime-types';
-import { type App, type Body, type Environ, type StartResponse } from '../gateway.ts';
-import { afterBody } from '../body-watch.ts';
-import { Headers, type HeadersInit } from '../datastructures/headers.ts';
+import { type App, type Body, type Environ, type StartResponse } from '../gateway/types.ts';
+import { afterBody } from '../gateway/body-watch.ts';
+import { HeaderList, type HeaderListInit } from '../http/header-list.ts';
 import { HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions.ts';
 import { formatHttpDate } from '../http/dates.ts';
 import { statEtag } from '../http/etag.ts';
@@ -24,7 +24,7 @@ export interface FileOptions {
   /** The `Content-Type`; default from the file name by `mime-types` (with `charset=utf-8` for text), else `application/octet-stream`. */
   contentType?: string;
   /** Extra response headers, e.g. `{ 'X-Content-Type-Options': 'nosniff' }`. */
-  headers?: HeadersInit;
+  headers?: HeaderListInit;
   /**
    * Send `Content-Disposition: attachment` (browsers save instead of showing): `true` with
    * the file's own name, or a string with another name (non-ASCII names get RFC 6266 `filename*`).
@@ -102,7 +102,7 @@ export async function serveFile(environ: Environ, startResponse: StartResponse, 
  */
 export interface FixedHeaders {
   /** In order: Content-Type (when fixed), Accept-Ranges, Cache-Control, Content-Disposition (when fixed), then `options.headers`. */
-  readonly headers: Headers;
+  readonly headers: HeaderList;
   /** The Content-Type comes from each file's name (no `contentType` option, no file up front). */
   readonly typeByName: boolean;
   /** `download: true` without a file up front: Content-Disposition names each file. */
@@ -117,14 +117,14 @@ export interface FixedHeaders {
  * @throws TypeError for a header, content type or download name that cannot be sent.
  */
 export function fixedHeaders(options: FileOptions, file?: string): FixedHeaders {
-  const headers = new Headers();
+  const headers = new HeaderList();
   const typeByName = options.contentType === undefined && file === undefined;
   if (!typeByName) headers.set('Content-Type', options.contentType ?? typeOf(file!));
   headers.set('Accept-Ranges', 'bytes');
   if (options.maxAge !== undefined) headers.set('Cache-Control', `public, max-age=${Math.max(0, Math.floor(options.maxAge))}`);
   const dispositionByName = options.download === true && file === undefined;
   if (options.download && !dispositionByName) headers.set('Content-Disposition', disposition(options.download, file!));
-  if (options.headers) for (const [name, value] of new Headers(options.headers).list) headers.add(name, value);
+  if (options.headers) for (const [name, value] of new HeaderList(options.headers).list) headers.add(name, value);
   return { headers, typeByName, dispositionByName };
 }
 
@@ -139,8 +139,8 @@ function disposition(download: true | string, file: string): string {
 }
 
 /** The headers of a 200 for the file: {@link fixedHeaders} plus what depends on the file. */
-function fileHeaders(fixed: FixedHeaders, file: string, stat: { size: number; mtimeMs: number; mtime: Date }): Headers {
-  const headers = new Headers(fixed.headers);
+function fileHeaders(fixed: FixedHeaders, file: string, stat: { size: number; mtimeMs: number; mtime: Date }): HeaderList {
+  const headers = new HeaderList(fixed.headers);
   if (fixed.typeByName) headers.set('Content-Type', typeOf(file));
   if (fixed.dispositionByName) headers.set('Content-Disposition', disposition(true, file));
   headers.set('Content-Length', stat.size);

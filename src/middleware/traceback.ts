@@ -7,10 +7,11 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type Environ, describe } from '../gateway.ts';
+import { type Environ } from '../gateway/types.ts';
+import { describe } from '../gateway/body.ts';
 import { EnvironHeaders } from '../datastructures/environ-headers.ts';
-import { escapeHtml, negotiateBodyType } from '../exceptions/body.ts';
-import { Response } from '../response.ts';
+import { escapeHtml, negotiateBodyType } from '../response/error-body.ts';
+import { Response } from '../response/response.ts';
 
 /** One frame of a V8 stack trace. */
 export interface StackFrame {

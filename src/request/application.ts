@@ -4,14 +4,15 @@
  *
  * @module
  */
-import { type App, type AppLike, type Body, type Environ, type StartResponse, isThenable, toApp } from '../gateway.ts';
-import type { Members } from '../descriptors.ts';
+import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
+import { isThenable } from '../gateway/body.ts';
+import type { Members } from '../http/descriptors.ts';
 import { HTTPException } from '../exceptions.ts';
-import { Response } from '../response.ts';
+import { Response } from '../response/response.ts';
 // A cycle (request.ts imports this module), safe as middleware/compose.ts's: `Request` is used
 // only when an app runs, and only request.ts loads this module (loaded first, request.ts would
 // read `applicationMembers` before it is set).
-import { Request } from '../request.ts';
+import { Request } from './request.ts';
 import { callApplication } from './call.ts';
 import { claimCleanup, endWithBody, finishRequest, hasForm, releaseCleanup } from './cleanup.ts';
 import { setBodyKeepingLength } from './stream-body.ts';

@@ -4,14 +4,15 @@
  *
  * @module
  */
-import { type Environ, TSGI_VERSION, assertHeader } from '../gateway.ts';
+import { type Environ, TSGI_VERSION } from '../gateway/types.ts';
+import { assertHeader } from '../gateway/fields.ts';
 import { environKey, joinFieldValues } from '../datastructures/environ-headers.ts';
-import { BufferedInput } from '../input.ts';
+import { BufferedInput } from './input.ts';
 import { encodeText } from '../http/charset.ts';
 import { quotePath, unquotePath } from '../http/url.ts';
 import { type FormFieldsInit, type FormFilesInit, encodeMultipart, encodeUrlencoded } from '../forms/index.ts';
-import { stderrErrors } from '../errors-stream.ts';
-import { DEFAULT_PORTS } from './host.ts';
+import { stderrErrors } from '../gateway/log.ts';
+import { DEFAULT_PORTS } from '../http/host.ts';
 
 /** Options of {@link Request.blank}. */
 export interface BlankOptions {

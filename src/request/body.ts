@@ -5,12 +5,12 @@
  * @module
  */
 import { MultiDict } from '../datastructures/multidict.ts';
-import type { Members } from '../descriptors.ts';
+import type { Members } from '../http/descriptors.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions.ts';
-import { BufferedInput, readInput } from '../input.ts';
+import { BufferedInput, readInput } from './input.ts';
 import { decodeText } from '../http/charset.ts';
 import { type FileUpload, type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/index.ts';
-import type { Request } from '../request.ts';
+import type { Request } from './request.ts';
 import { cleanupEnviron } from './cleanup.ts';
 
 /** Options of the body readers. */

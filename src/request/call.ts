@@ -4,9 +4,11 @@
  *
  * @module
  */
-import { type App, type Body, type Environ, checkChunk, concatBytes, isBodilessStatus } from '../gateway.ts';
-import { callApp } from '../middleware/call-app.ts';
-import { Response } from '../response.ts';
+import { type App, type Body, type Environ } from '../gateway/types.ts';
+import { checkChunk, concatBytes } from '../gateway/body.ts';
+import { isBodilessStatus } from '../gateway/status.ts';
+import { callApp } from '../gateway/call-app.ts';
+import { Response } from '../response/response.ts';
 import { setBodyKeepingLength } from './stream-body.ts';
 
 /**

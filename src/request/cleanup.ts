@@ -10,8 +10,8 @@
  *
  * @module
  */
-import { type Body, type Environ } from '../gateway.ts';
-import { afterBody } from '../body-watch.ts';
+import { type Body, type Environ } from '../gateway/types.ts';
+import { afterBody } from '../gateway/body-watch.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm } from '../forms/index.ts';
 
 /** The environ key marking that someone takes charge of the cleanup. */

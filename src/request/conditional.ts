@@ -5,15 +5,15 @@
  *
  * @module
  */
-import { httpDate, liveCacheControl, parsed, text } from '../converters.ts';
-import { type Members, cachedField, field, fromEnviron, liveField } from '../descriptors.ts';
+import { httpDate, liveCacheControl, parsed, text } from '../http/converters.ts';
+import { type Members, cachedField, field, fromEnviron, liveField } from '../http/descriptors.ts';
 import { Accept, AcceptCharset, AcceptEncoding, AcceptLanguage } from '../http/accept.ts';
 import { type Authorization, parseAuthorization } from '../http/authorization.ts';
 import type { CacheControl } from '../http/cache-control.ts';
 import { parseHttpDate } from '../http/dates.ts';
-import { type EntityTag, ETagSet, parseETag } from '../http/etag.ts';
+import { type EntityTag, EtagSet, parseEtag } from '../http/etag.ts';
 import { type RangeOptions, type RangeResult, parseRange } from '../http/range.ts';
-import type { Request } from '../request.ts';
+import type { Request } from './request.ts';
 
 /** Negotiation, conditional, caching and credential headers of a {@link Request}. */
 export interface RequestConditions {
@@ -46,18 +46,18 @@ export interface RequestConditions {
   set acceptCharset(value: string | null);
 
   /**
-   * `If-Match` (RFC 9110 §13.1.1) as an {@link ETagSet}: `present`, `any` (`*`), `tags`,
+   * `If-Match` (RFC 9110 §13.1.1) as an {@link EtagSet}: `present`, `any` (`*`), `tags`,
    * `contains(etag)` (strong comparison). Never throws; unusable members are dropped. Set the
    * raw header or `null`.
    */
-  get ifMatch(): ETagSet;
+  get ifMatch(): EtagSet;
   set ifMatch(value: string | null);
 
   /**
-   * `If-None-Match` (RFC 9110 §13.1.2) as an {@link ETagSet}; compare with
+   * `If-None-Match` (RFC 9110 §13.1.2) as an {@link EtagSet}; compare with
    * `contains(etag, { weak: true })`, as the RFC asks for this header.
    */
-  get ifNoneMatch(): ETagSet;
+  get ifNoneMatch(): EtagSet;
   set ifNoneMatch(value: string | null);
 
   /**
@@ -121,11 +121,11 @@ export const conditionMembers: Members<Request, RequestConditions> = {
   acceptLanguage: header('HTTP_ACCEPT_LANGUAGE', (raw) => new AcceptLanguage(raw)),
   acceptEncoding: header('HTTP_ACCEPT_ENCODING', (raw) => new AcceptEncoding(raw)),
   acceptCharset: header('HTTP_ACCEPT_CHARSET', (raw) => new AcceptCharset(raw)),
-  ifMatch: header('HTTP_IF_MATCH', (raw) => new ETagSet(raw)),
-  ifNoneMatch: header('HTTP_IF_NONE_MATCH', (raw) => new ETagSet(raw)),
+  ifMatch: header('HTTP_IF_MATCH', (raw) => new EtagSet(raw)),
+  ifNoneMatch: header('HTTP_IF_NONE_MATCH', (raw) => new EtagSet(raw)),
   ifModifiedSince: cachedField(fromEnviron('HTTP_IF_MODIFIED_SINCE'), httpDate),
   ifUnmodifiedSince: cachedField(fromEnviron('HTTP_IF_UNMODIFIED_SINCE'), httpDate),
-  ifRange: header('HTTP_IF_RANGE', (raw) => parseETag(raw) ?? parseHttpDate(raw)),
+  ifRange: header('HTTP_IF_RANGE', (raw) => parseEtag(raw) ?? parseHttpDate(raw)),
   range: field(fromEnviron('HTTP_RANGE'), text),
   rangeFor(length, options) {
     return parseRange(this.range, length, options);

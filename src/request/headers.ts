@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { byteCount, mediaTypeOf, parsed, text } from '../converters.ts';
-import { type Members, cachedField, field, fromEnviron, readOnly } from '../descriptors.ts';
+import { byteCount, mediaTypeOf, parsed, text } from '../http/converters.ts';
+import { type Members, cachedField, field, fromEnviron, readOnly } from '../http/descriptors.ts';
 import { parseCookieHeader } from '../http/cookies.ts';
 import { formatMediaType } from '../http/media-type.ts';
-import type { Request } from '../request.ts';
+import type { Request } from './request.ts';
 
 /** Entity and client headers of a {@link Request}, read from and written to its environ. */
 export interface RequestHeaderFields {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Response, ResponseBody } from '../response.ts';
+import type { Response, ResponseBody } from '../response/response.ts';
 
 /**
  * Sets `res.body` to `body` and puts back the `Content-Length` declared: the setter removes

@@ -5,10 +5,10 @@
  * @module
  */
 import { MultiDict } from '../datastructures/multidict.ts';
-import { type Members, fromEnviron, liveField } from '../descriptors.ts';
+import { type Members, fromEnviron, liveField } from '../http/descriptors.ts';
 import { quotePath } from '../http/url.ts';
-import type { Request } from '../request.ts';
-import { DEFAULT_PORTS, hostOf, splitHost } from './host.ts';
+import type { Request } from './request.ts';
+import { DEFAULT_PORTS, hostOf, splitHost } from '../http/host.ts';
 
 /** URL parts of a {@link Request}, read from and written to its environ. */
 export interface RequestUrl {

@@ -3,10 +3,11 @@
  *
  * @module
  */
-import { type Body, readBody } from '../gateway.ts';
+import { type Body } from '../gateway/types.ts';
+import { readBody } from '../gateway/body.ts';
 import { decodeText } from '../http/charset.ts';
-import type { Members } from '../descriptors.ts';
-import type { Response } from '../response.ts';
+import type { Members } from '../http/descriptors.ts';
+import type { Response } from './response.ts';
 
 /** Views of a {@link Response}'s body held in memory. */
 export interface ResponseBodyViews {

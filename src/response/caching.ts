@@ -4,11 +4,11 @@
  * @module
  */
 import vary from 'vary';
-import { list, liveCacheControl } from '../converters.ts';
-import { type Members, field, fromHeaders, liveField } from '../descriptors.ts';
+import { list, liveCacheControl } from '../http/converters.ts';
+import { type Members, field, fromHeaders, liveField } from '../http/descriptors.ts';
 import type { CacheControl } from '../http/cache-control.ts';
 import { formatHttpDate } from '../http/dates.ts';
-import type { Response } from '../response.ts';
+import type { Response } from './response.ts';
 
 /** Caching headers of a {@link Response}. */
 export interface ResponseCaching {

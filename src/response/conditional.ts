@@ -6,13 +6,14 @@
  *
  * @module
  */
-import { type Body, type Environ, type StartResponse, closeBody, openBody } from '../gateway.ts';
-import { Headers } from '../datastructures/headers.ts';
+import { type Body, type Environ, type StartResponse } from '../gateway/types.ts';
+import { closeBody, openBody } from '../gateway/body.ts';
+import { HeaderList } from '../http/header-list.ts';
 import { HTTPPreconditionFailed, HTTPRangeNotSatisfiable } from '../exceptions.ts';
 import { evaluatePreconditions, notModifiedHeaders } from '../http/conditional.ts';
 import { type ByteRange, formatContentRange, parseRange } from '../http/range.ts';
 import { MultipartByteranges, sliceBody } from '../http/range-body.ts';
-import type { Response } from '../response.ts';
+import type { Response } from './response.ts';
 
 /**
  * Closes a body that will not be sent: a generator's `return()` runs its `finally`, a Node
@@ -68,7 +69,7 @@ export interface PlannedResponse {
    * The planned header fields, holding the `ETag` and `Last-Modified` the preconditions are
    * compared with. Never changed: a copy is made when fields must be added.
    */
-  readonly headers: Headers;
+  readonly headers: HeaderList;
   /** The body: bytes in memory, or a stream (closed unread when it is not sent). */
   readonly body: Uint8Array | Body;
   /** The body's complete length in bytes; `null` when unknown, which turns ranges off. */
@@ -147,7 +148,7 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
   const acceptRanges = planned.get('accept-ranges');
   const rangeable = status === 200 && length !== null && (method === 'GET' || head) && acceptRanges?.trim().toLowerCase() !== 'none';
   let headers = planned;
-  if (rangeable && acceptRanges === null) headers = new Headers(planned).set('Accept-Ranges', 'bytes');
+  if (rangeable && acceptRanges === null) headers = new HeaderList(planned).set('Accept-Ranges', 'bytes');
 
   if (rangeable && result.range) {
     const wanted = parseRange(header(environ, 'HTTP_RANGE'), length);
@@ -157,7 +158,7 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
     }
     if (wanted.kind === 'satisfiable') {
       const ranges = wanted.ranges;
-      if (headers === planned) headers = new Headers(planned);
+      if (headers === planned) headers = new HeaderList(planned);
       if (readRange) discardBody(body);
       let partial: Body;
       if (ranges.length === 1) {

@@ -3,12 +3,12 @@
  *
  * @module
  */
-import { type Headers, replaceField } from '../datastructures/headers.ts';
-import { assertHeader } from '../gateway.ts';
-import { byteCount, mediaTypeOf } from '../converters.ts';
-import { type Members, field, fromHeaders } from '../descriptors.ts';
+import { type HeaderList, replaceField } from '../http/header-list.ts';
+import { assertHeader } from '../gateway/fields.ts';
+import { byteCount, mediaTypeOf } from '../http/converters.ts';
+import { type Members, field, fromHeaders } from '../http/descriptors.ts';
 import { formatMediaType, isTextType } from '../http/media-type.ts';
-import type { Response, ResponseInit } from '../response.ts';
+import type { Response, ResponseInit } from './response.ts';
 
 /** `Content-Type` and `Content-Length` of a {@link Response}. */
 export interface ResponseContentType {
@@ -88,7 +88,7 @@ const DEFAULT_CONTENT_TYPE = 'text/plain; charset=utf-8';
  *
  * @throws TypeError for a value that is not a media type.
  */
-export function initContentType(res: Response, headers: Headers, init: ResponseInit | undefined): void {
+export function initContentType(res: Response, headers: HeaderList, init: ResponseInit | undefined): void {
   const type = init?.contentType;
   const charset = init?.charset;
   if (type === null || (type === undefined && headers.has('content-type'))) {

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import type { Members } from '../descriptors.ts';
+import type { Members } from '../http/descriptors.ts';
 import { type CookieOptions, serializeSetCookie } from '../http/cookies.ts';
-import type { Response } from '../response.ts';
+import type { Response } from './response.ts';
 
 /** `Set-Cookie` lines of a {@link Response}. */
 export interface ResponseCookies {

@@ -5,11 +5,11 @@
  * @module
  */
 import { create as createContentDisposition } from 'content-disposition';
-import { type ContentDispositionValue, contentDisposition, contentRange, list, text, wwwAuthenticate } from '../converters.ts';
-import { type Members, field, fromHeaders } from '../descriptors.ts';
+import { type ContentDispositionValue, contentDisposition, contentRange, list, text, wwwAuthenticate } from '../http/converters.ts';
+import { type Members, field, fromHeaders } from '../http/descriptors.ts';
 import type { ByteRange, ContentRange } from '../http/range.ts';
 import type { Challenge } from '../http/www-authenticate.ts';
-import type { Response } from '../response.ts';
+import type { Response } from './response.ts';
 
 /** Representation and routing headers of a {@link Response}. */
 export interface ResponseRepresentation {

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import type { Body, Environ, StartResponse } from '../gateway.ts';
-import type { Members } from '../descriptors.ts';
-import type { Response } from '../response.ts';
+import type { Body, Environ, StartResponse } from '../gateway/types.ts';
+import type { Members } from '../http/descriptors.ts';
+import type { Response } from './response.ts';
 import { discardBody, serveConditional } from './conditional.ts';
 
 /** A {@link Response} as a gateway app. */

@@ -4,7 +4,7 @@
  * @module
  */
 import statuses from 'statuses';
-import { parseStatus } from '../gateway.ts';
+import { parseStatus } from '../gateway/status.ts';
 
 /** Reason phrases for codes `statuses` does not know, by class (WebOb's generic reasons). */
 const GENERIC_REASONS: Record<number, string> = {

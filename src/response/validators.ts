@@ -4,11 +4,11 @@
  *
  * @module
  */
-import { type HttpDateInit, deltaSeconds, etag, httpDate, retryAfter } from '../converters.ts';
-import { type Members, field, fromHeaders } from '../descriptors.ts';
+import { type HttpDateInit, deltaSeconds, etag, httpDate, retryAfter } from '../http/converters.ts';
+import { type Members, field, fromHeaders } from '../http/descriptors.ts';
 import type { RetryAfter } from '../http/dates.ts';
 import { type EntityTag, strongEtag } from '../http/etag.ts';
-import type { Response } from '../response.ts';
+import type { Response } from './response.ts';
 
 /** Validator and date headers of a {@link Response}. */
 export interface ResponseValidators {

@@ -6,21 +6,22 @@
  *
  * @module
  */
-import { type Body, isAsyncIterable, isIterable } from './gateway.ts';
-import { Headers, type HeadersInit, replaceField } from './datastructures/headers.ts';
-import { encodeText } from './http/charset.ts';
-import { PARSED, type ParseCache, type ParsedValues, defineMembers } from './descriptors.ts';
-import { toStatus } from './response/status.ts';
-import { type ResponseContentType, contentTypeMembers, initContentType } from './response/content-type.ts';
-import { type ResponseBodyViews, bodyMembers } from './response/body.ts';
-import { type ResponseValidators, validatorMembers } from './response/validators.ts';
-import { type ResponseCaching, cachingMembers } from './response/caching.ts';
-import { type ResponseRepresentation, representationMembers } from './response/representation.ts';
-import { type ResponseCookies, cookieMembers } from './response/cookies.ts';
-import { type ResponseServing, servingMembers } from './response/serve.ts';
+import { type Body } from '../gateway/types.ts';
+import { isAsyncIterable, isIterable } from '../gateway/body.ts';
+import { HeaderList, type HeaderListInit, replaceField } from '../http/header-list.ts';
+import { encodeText } from '../http/charset.ts';
+import { PARSED, type ParseCache, type ParsedValues, defineMembers } from '../http/descriptors.ts';
+import { toStatus } from './status.ts';
+import { type ResponseContentType, contentTypeMembers, initContentType } from './content-type.ts';
+import { type ResponseBodyViews, bodyMembers } from './body.ts';
+import { type ResponseValidators, validatorMembers } from './validators.ts';
+import { type ResponseCaching, cachingMembers } from './caching.ts';
+import { type ResponseRepresentation, representationMembers } from './representation.ts';
+import { type ResponseCookies, cookieMembers } from './cookies.ts';
+import { type ResponseServing, servingMembers } from './serve.ts';
 
-export { reasonPhrase } from './response/status.ts';
-export type { ContentDispositionValue, HttpDateInit } from './converters.ts';
+export { reasonPhrase } from './status.ts';
+export type { ContentDispositionValue, HttpDateInit } from '../http/converters.ts';
 
 /**
  * What a response body can be set to: text (encoded with the response charset), bytes (a
@@ -43,7 +44,7 @@ export interface ResponseInit {
   /** A status code (`404`) or line (`'404 Not Found'`); default `200`. */
   status?: number | string;
   /** Initial header fields. */
-  headers?: HeadersInit;
+  headers?: HeaderListInit;
   /**
    * Media type; default `text/plain` unless `headers` has a Content-Type. Text types get
    * `charset` (default `utf-8`). `null` sends no Content-Type at all.
@@ -76,7 +77,7 @@ export interface Response
  */
 export class Response implements ParseCache {
   /** Header fields, in order; `Set-Cookie` and other repeated fields stay separate. */
-  readonly headers: Headers;
+  readonly headers: HeaderList;
   #code = 200;
   /** The status line, built when the status is set (it is read on every serve). */
   #status = '200 OK';
@@ -94,7 +95,7 @@ export class Response implements ParseCache {
    */
   constructor(body?: ResponseBody, init?: ResponseInit) {
     if (init?.status !== undefined) this.#setStatus(init.status);
-    const headers = (this.headers = new Headers(init?.headers));
+    const headers = (this.headers = new HeaderList(init?.headers));
     initContentType(this, headers, init);
     const declared = init?.headers === undefined ? null : headers.get('content-length');
     this.body = body;

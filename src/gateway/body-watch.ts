@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type Body, type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } from './gateway.ts';
+import { type Body } from './types.ts';
+import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } from './body.ts';
 
 /**
  * What {@link wrapBody} reports. Exactly one of `end`, `close` and `error` is called, once.

@@ -5,8 +5,9 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type App, type Body, type Environ, type StartResponse, checkChunk, isThenable } from '../gateway.ts';
-import { logError } from '../errors-stream.ts';
+import { type App, type Body, type Environ, type StartResponse } from '../../gateway/types.ts';
+import { checkChunk, isThenable } from '../../gateway/body.ts';
+import { logError } from '../../gateway/log.ts';
 import { sendHead } from './head.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { pump } from './pump.ts';

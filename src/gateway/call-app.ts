@@ -4,16 +4,8 @@
  *
  * @module
  */
-import {
-  type App,
-  type Body,
-  type BodyIterator,
-  type Environ,
-  type StartResponse,
-  closeBody,
-  isAsyncIterable,
-  openBody,
-} from '../gateway.ts';
+import { type App, type Body, type Environ, type StartResponse } from './types.ts';
+import { type BodyIterator, closeBody, isAsyncIterable, openBody } from './body.ts';
 
 /** An app's answer once its status is known: the first chunk has been produced, none sent. */
 export interface StartedApp {

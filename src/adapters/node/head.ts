@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { HOP_BY_HOP, describe, isBodilessStatus, parseStatus } from '../gateway.ts';
+import { HOP_BY_HOP } from '../../gateway/fields.ts';
+import { describe } from '../../gateway/body.ts';
+import { isBodilessStatus, parseStatus } from '../../gateway/status.ts';
 import type { Exchange } from './exchange.ts';
 
 const DIGITS = /^\d+$/;

@@ -5,8 +5,8 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type AppLike, type Environ, toApp } from '../gateway.ts';
-import { logError } from '../errors-stream.ts';
+import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
+import { logError } from '../../gateway/log.ts';
 import { BadRequestError, type NodeEnvironOptions, createEnviron, decodePath } from './environ.ts';
 import { Exchange, type ExpressRequest, type ServerState, requestLine } from './exchange.ts';
 import { prepareUnreadBody } from './linger.ts';

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Environ } from '../gateway.ts';
+import type { Environ } from '../gateway/types.ts';
 import { Accept } from '../http/accept.ts';
 
 const HTML_ESCAPES: Record<string, string> = {

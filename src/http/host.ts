@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Environ } from '../gateway.ts';
+import type { Environ } from '../gateway/types.ts';
 
 /** The default port of each URL scheme. */
 export const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https: 443, ws: 80, wss: 443 };

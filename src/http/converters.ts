@@ -7,12 +7,12 @@
  */
 import { parse as parseContentDisposition } from 'content-disposition';
 import type { Converter } from './descriptors.ts';
-import { CacheControl } from './http/cache-control.ts';
-import { type MediaType, parseMediaType } from './http/media-type.ts';
-import { type RetryAfter, formatDeltaSeconds, formatHttpDate, formatRetryAfter, parseDeltaSeconds, parseHttpDate, parseRetryAfter } from './http/dates.ts';
-import { type EntityTag, formatETag, parseETag } from './http/etag.ts';
-import { type ByteRange, type ContentRange, formatContentRange, parseContentRange } from './http/range.ts';
-import { type Challenge, formatWwwAuthenticate, parseWwwAuthenticate } from './http/www-authenticate.ts';
+import { CacheControl } from './cache-control.ts';
+import { type MediaType, parseMediaType } from './media-type.ts';
+import { type RetryAfter, formatDeltaSeconds, formatHttpDate, formatRetryAfter, parseDeltaSeconds, parseHttpDate, parseRetryAfter } from './dates.ts';
+import { type EntityTag, formatEtag, parseEtag } from './etag.ts';
+import { type ByteRange, type ContentRange, formatContentRange, parseContentRange } from './range.ts';
+import { type Challenge, formatWwwAuthenticate, parseWwwAuthenticate } from './www-authenticate.ts';
 
 /**
  * An instant for a date header: a `Date`, a number of **milliseconds** since the epoch (as
@@ -34,7 +34,7 @@ export const text: Converter<string | null> = {
   format: (value) => value,
 };
 
-/** Parsed by `parse` (often into a header object: `Accept`, `ETagSet`…), set as raw text. */
+/** Parsed by `parse` (often into a header object: `Accept`, `EtagSet`…), set as raw text. */
 export function parsed<T>(parse: (raw: string | null) => T): Converter<T, string | null> {
   return { parse, format: text.format };
 }
@@ -88,11 +88,11 @@ export function byteCount(pattern: RegExp): Converter<number | null> {
 
 /** An entity tag (`{ tag, weak }`); set an opaque or quoted tag, `{ tag, weak }` or `{ value, weak }`. */
 export const etag: Converter<EntityTag | null, string | EntityTag | { value: string; weak?: boolean } | null> = {
-  parse: (raw) => parseETag(raw),
+  parse: (raw) => parseEtag(raw),
   format(value) {
     if (value === null) return null;
-    if (typeof value === 'string' || 'tag' in value) return formatETag(value);
-    return formatETag({ tag: value.value, weak: value.weak ?? false });
+    if (typeof value === 'string' || 'tag' in value) return formatEtag(value);
+    return formatEtag({ tag: value.value, weak: value.weak ?? false });
   },
 };
 

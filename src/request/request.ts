@@ -7,21 +7,21 @@
  *
  * @module
  */
-import type { App, Environ } from './gateway.ts';
-import { EnvironHeaders } from './datastructures/environ-headers.ts';
-import { PARSED, type ParseCache, type ParsedValues, defineMembers } from './descriptors.ts';
-import { type DefinedMiddleware, type MiddlewareHandler, defineMiddleware } from './middleware/compose.ts';
-import { type RequestUrl, urlMembers } from './request/url.ts';
-import { type RequestHeaderFields, headerFieldMembers } from './request/headers.ts';
-import { type RequestConditions, conditionMembers } from './request/conditional.ts';
-import { type RequestBody, bodyMembers } from './request/body.ts';
-import { type Handler, type RequestApplication, applicationMembers, handlerApp } from './request/application.ts';
-import { type BlankOptions, blankEnviron } from './request/blank.ts';
+import type { App, Environ } from '../gateway/types.ts';
+import { EnvironHeaders } from '../datastructures/environ-headers.ts';
+import { PARSED, type ParseCache, type ParsedValues, defineMembers } from '../http/descriptors.ts';
+import { type DefinedMiddleware, type MiddlewareHandler, defineMiddleware } from './middleware.ts';
+import { type RequestUrl, urlMembers } from './url.ts';
+import { type RequestHeaderFields, headerFieldMembers } from './headers.ts';
+import { type RequestConditions, conditionMembers } from './conditional.ts';
+import { type RequestBody, bodyMembers } from './body.ts';
+import { type Handler, type RequestApplication, applicationMembers, handlerApp } from './application.ts';
+import { type BlankOptions, blankEnviron } from './blank.ts';
 
-export { splitHost } from './request/host.ts';
-export type { FormOptions, ReadOptions } from './request/body.ts';
-export type { Handler, HandlerResult } from './request/application.ts';
-export type { BlankOptions } from './request/blank.ts';
+export { splitHost } from '../http/host.ts';
+export type { FormOptions, ReadOptions } from './body.ts';
+export type { Handler, HandlerResult } from './application.ts';
+export type { BlankOptions } from './blank.ts';
 
 // The attributes declared in request/*.ts, merged into the class (installed below).
 export interface Request extends RequestUrl, RequestHeaderFields, RequestConditions, RequestBody, RequestApplication {}

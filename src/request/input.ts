@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { concatBytes } from './gateway.ts';
-import { HTTPBadRequest, HTTPContentTooLarge } from './exceptions.ts';
+import { concatBytes } from '../gateway/body.ts';
+import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions.ts';
 
 /**
  * A request body held in memory that can be iterated any number of times. `Request.bytes()`

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { type Body, type BodyIterator, checkChunk, closeBody, isThenable, openBody } from '../gateway.ts';
+import { type Body } from '../../gateway/types.ts';
+import { type BodyIterator, checkChunk, closeBody, isThenable, openBody } from '../../gateway/body.ts';
 import type { Exchange } from './exchange.ts';
 import { sendHead } from './head.ts';
 import { endWith } from './end.ts';

@@ -5,10 +5,10 @@
  */
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { type Environ, type ErrorStream, TSGI_VERSION } from '../gateway.ts';
-import { environKey, joinFieldValues } from '../datastructures/environ-headers.ts';
-import { stderrErrors } from '../errors-stream.ts';
-import { unquotePath } from '../http/url.ts';
+import { type Environ, type ErrorStream, TSGI_VERSION } from '../../gateway/types.ts';
+import { environKey, joinFieldValues } from '../../datastructures/environ-headers.ts';
+import { stderrErrors } from '../../gateway/log.ts';
+import { unquotePath } from '../../http/url.ts';
 
 /** Options of {@link createEnviron} and `toNodeHandler`. */
 export interface NodeEnvironOptions {

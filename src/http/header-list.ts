@@ -1,10 +1,11 @@
 /**
  * An ordered, multi-valued, case-insensitive list of header fields (Werkzeug's `Headers`,
- * WebOb's `ResponseHeaders`). Names keep the case they were given; lookups ignore case.
+ * WebOb's `ResponseHeaders`), named `HeaderList` so it never shadows the fetch `Headers`
+ * global. Names keep the case they were given; lookups ignore case.
  *
  * @module
  */
-import { assertHeader } from '../gateway.ts';
+import { assertHeader } from '../gateway/fields.ts';
 
 /** True when field name `name` is `lower` (already lower-case) ignoring case; lengths first, no copy. */
 function sameName(name: string, lower: string): boolean {
@@ -12,7 +13,7 @@ function sameName(name: string, lower: string): boolean {
 }
 
 /**
- * @internal `Headers.set` without the checks, for fields the toolkit builds itself from
+ * @internal `HeaderList.set` without the checks, for fields the toolkit builds itself from
  * known-valid parts (a byte count, a constant): replaces every `name` field in `list` with one.
  */
 export function replaceField(list: Array<[string, string]>, name: string, value: string): void {
@@ -30,11 +31,11 @@ export function replaceField(list: Array<[string, string]>, name: string, value:
   if (index === -1) list.push([name, value]);
 }
 
-/** What a `Headers` can be built from: pairs, a record, or another `Headers`. */
-export type HeadersInit =
+/** What a `HeaderList` can be built from: pairs, a record, or another `HeaderList`. */
+export type HeaderListInit =
   | Iterable<readonly [string, string]>
   | Record<string, string | readonly string[] | undefined>
-  | Headers;
+  | HeaderList;
 
 /**
  * Response header fields as `[name, value]` pairs in order.
@@ -46,20 +47,20 @@ export type HeadersInit =
  *
  * @example
  * ```ts
- * const h = new Headers({ 'Content-Type': 'text/plain' });
+ * const h = new HeaderList({ 'Content-Type': 'text/plain' });
  * h.add('Set-Cookie', 'a=1');
  * h.add('Set-Cookie', 'b=2');
  * h.getAll('set-cookie'); // ['a=1', 'b=2']
  * ```
  */
-export class Headers implements Iterable<[string, string]> {
+export class HeaderList implements Iterable<[string, string]> {
   /** The pairs, in order; the same array is handed to `startResponse`. Do not mutate. */
   readonly list: Array<[string, string]>;
 
-  constructor(init?: HeadersInit) {
+  constructor(init?: HeaderListInit) {
     this.list = [];
     if (init === undefined || init === null) return;
-    if (init instanceof Headers) {
+    if (init instanceof HeaderList) {
       for (const [name, value] of init.list) this.list.push([name, value]);
     } else if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') {
       for (const pair of init as Iterable<readonly [string, string]>) this.add(pair[0], pair[1]);
@@ -125,7 +126,7 @@ export class Headers implements Iterable<[string, string]> {
     return this;
   }
 
-  /** Same as {@link Headers.add}, under the Fetch API's name. */
+  /** Same as {@link HeaderList.add}, under the Fetch API's name. */
   append(name: string, value: string | number): this {
     return this.add(name, value);
   }

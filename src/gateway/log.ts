@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ErrorStream } from './gateway.ts';
+import type { ErrorStream } from './types.ts';
 
 /** A `tsgi.errors` stream that writes to the process's standard error. */
 export const stderrErrors: ErrorStream = Object.freeze({

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AppLike } from '../gateway.ts';
+import type { AppLike } from '../../gateway/types.ts';
 import type { NodeEnvironOptions } from './environ.ts';
 import type { ServerState } from './exchange.ts';
 import { createHandler } from './handler.ts';

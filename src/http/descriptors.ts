@@ -24,8 +24,8 @@
  *
  * @module
  */
-import type { Environ } from './gateway.ts';
-import type { Headers } from './datastructures/headers.ts';
+import type { Environ } from '../gateway/types.ts';
+import type { HeaderList } from './header-list.ts';
 
 /** A getter and, for a writable attribute, a setter, called with the wrapper as `this`. */
 export interface Accessor<Self, Get, Set = Get> {
@@ -124,7 +124,7 @@ export function fromEnviron(key: string): Source<{ readonly environ: Environ }> 
  * (comma-separated lists such as `Vary`, RFC 9110 §5.3). Writing replaces every field with
  * one, under `name` as given.
  */
-export function fromHeaders(name: string, options: { all?: boolean } = {}): Source<{ readonly headers: Headers }> {
+export function fromHeaders(name: string, options: { all?: boolean } = {}): Source<{ readonly headers: HeaderList }> {
   const key = name.toLowerCase();
   const all = options.all ?? false;
   return {

@@ -1,0 +1,170 @@
+/**
+ * Body iteration helpers every server and middleware needs: opening a body, closing it early
+ * (PEP 3333 `close()`), reading it whole, checking its chunks.
+ *
+ * @module
+ */
+import type { Body } from './types.ts';
+
+/** True when `value` is an iterable (sync) body. */
+export function isIterable(value: unknown): value is Iterable<Uint8Array> {
+  return value != null && typeof (value as Iterable<unknown>)[Symbol.iterator] === 'function';
+}
+
+/** True when `value` is an async iterable. */
+export function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Array> {
+  return (
+    value != null && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function'
+  );
+}
+
+/** A sync or async iterator over body chunks. */
+export type BodyIterator = Iterator<Uint8Array> | AsyncIterator<Uint8Array>;
+
+/**
+ * Opens a body for iteration: async iterables first, then sync ones. The iterator of a Node
+ * stream (anything with a `destroy()` method, such as `fs.createReadStream`) destroys the
+ * stream when it is closed early, even before its first chunk: Node's own stream iterator does
+ * nothing on a `return()` that comes before the first `next()`, which would leave a file
+ * descriptor open.
+ *
+ * @throws TypeError when `body` is neither (a string, `null`, a plain object…) or its
+ *   iterator method does not answer an object; whatever that method throws.
+ */
+export function openBody(body: Body): BodyIterator {
+  let iterator: unknown;
+  if (isAsyncIterable(body)) {
+    iterator = body[Symbol.asyncIterator]();
+    if (typeof (body as Partial<Destroyable>).destroy === 'function' && isObject(iterator)) {
+      iterator = destroyOnReturn(iterator as AsyncIterator<Uint8Array>, body as unknown as Destroyable);
+    }
+  } else if (isIterable(body) && typeof body !== 'string') iterator = body[Symbol.iterator]();
+  else {
+    throw new TypeError(
+      `app returned an invalid body (${describe(body)}): expected an iterable of Uint8Array`,
+    );
+  }
+  if (!isObject(iterator)) {
+    throw new TypeError(`the body's iterator is not an object (${describe(iterator)})`);
+  }
+  return iterator as BodyIterator;
+}
+
+/** A Node stream, as far as closing it goes. */
+interface Destroyable {
+  destroy(error?: Error): unknown;
+}
+
+function isObject(value: unknown): boolean {
+  return value !== null && (typeof value === 'object' || typeof value === 'function');
+}
+
+/**
+ * The stream's iterator, whose `return()` destroys the stream first (so a `next()` still
+ * waiting for data settles) and then closes the iterator. A `next()` that fails once the
+ * stream is being destroyed (Node's "Premature close") answers done: the close was ours, not
+ * an error of the app.
+ */
+function destroyOnReturn(iterator: AsyncIterator<Uint8Array>, stream: Destroyable): AsyncIterator<Uint8Array> {
+  let closing = false;
+  const ended = (error: unknown): IteratorResult<Uint8Array> => {
+    if (closing) return { done: true, value: undefined };
+    throw error;
+  };
+  return {
+    next: () => iterator.next().then(undefined, ended),
+    async return(value?: unknown) {
+      closing = true;
+      stream.destroy();
+      return (await iterator.return?.(value)) ?? { done: true, value: undefined };
+    },
+  };
+}
+
+/** True for a promise or any other thenable (an object or function with a `then` method, Promises/A+ §1.1). */
+export function isThenable<T = unknown>(value: unknown): value is PromiseLike<T> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as PromiseLike<T>).then === 'function'
+  );
+}
+
+const CLOSED: Promise<void> = Promise.resolve();
+const NOTHING = () => undefined;
+
+/**
+ * Closes a body iterator early (PEP 3333 `close()`): calls `return()` if it has one. Never
+ * throws: what `return()` throws or rejects with is passed to `onError` (a throwing `onError`
+ * is ignored).
+ *
+ * @returns a promise that settles once `return()` has finished (at once for a sync iterator
+ *   or one without `return()`, else when its promise settles); it never rejects, so callers
+ *   that need not wait may ignore it.
+ */
+export function closeBody(iterator: BodyIterator, onError?: (error: unknown) => void): Promise<void> {
+  try {
+    if (typeof iterator.return !== 'function') return CLOSED;
+    const result = iterator.return() as unknown;
+    if (isThenable(result)) return Promise.resolve(result).then(NOTHING, (error: unknown) => report(onError, error));
+  } catch (error) {
+    report(onError, error);
+  }
+  return CLOSED;
+}
+
+function report(onError: ((error: unknown) => void) | undefined, error: unknown): void {
+  try {
+    onError?.(error);
+  } catch {
+    // A failing error reporter must not turn cleanup into a crash.
+  }
+}
+
+/**
+ * Reads a whole body into one `Uint8Array` (for tests and small bodies).
+ *
+ * @throws TypeError when a chunk is not a `Uint8Array` (see {@link checkChunk}).
+ */
+export async function readBody(body: Body): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    chunks.push(checkChunk(chunk));
+    total += chunk.byteLength;
+  }
+  return concatBytes(chunks, total);
+}
+
+/** Concatenates byte chunks; `total` is their summed length when known. */
+export function concatBytes(chunks: Uint8Array[], total?: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  let length = total ?? 0;
+  if (total === undefined) for (const chunk of chunks) length += chunk.byteLength;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+/** A short description of a value's type, for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value !== 'object') return typeof value;
+  return (value as object).constructor?.name ?? 'object';
+}
+
+/**
+ * Checks one body chunk from an app: bodies are iterables of `Uint8Array` (a `Buffer` is one),
+ * never strings or other values (PEP 3333 requires bytes too).
+ *
+ * @returns the chunk itself.
+ * @throws TypeError `body chunk is not a Uint8Array (<type>)` for anything else.
+ */
+export function checkChunk(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  throw new TypeError(`body chunk is not a Uint8Array (${describe(chunk)})`);
+}

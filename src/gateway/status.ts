@@ -1,0 +1,47 @@
+/**
+ * Status lines (RFC 9112 §4): parsing `"404 Not Found"`, and the statuses that carry no content.
+ *
+ * @module
+ */
+
+/** A parsed status line. */
+export interface ParsedStatus {
+  /** The status code, 100–999. */
+  code: number;
+  /** The reason phrase (may be empty). */
+  reason: string;
+}
+
+/**
+ * Parses `"404 Not Found"` into `{ code: 404, reason: 'Not Found' }`.
+ *
+ * @throws TypeError when the status is not three digits optionally followed by a space and a
+ *   reason phrase free of control characters (RFC 9112 §4 `status-line`).
+ */
+export function parseStatus(status: string): ParsedStatus {
+  if (typeof status === 'string' && status.length >= 3) {
+    const a = status.charCodeAt(0) - 48;
+    const b = status.charCodeAt(1) - 48;
+    const c = status.charCodeAt(2) - 48;
+    if (a >= 1 && a <= 9 && b >= 0 && b <= 9 && c >= 0 && c <= 9) {
+      if (status.length === 3) return { code: a * 100 + b * 10 + c, reason: '' };
+      if (status.charCodeAt(3) === 32) {
+        const reason = status.slice(4);
+        if (!CONTROL_CHARS.test(reason)) return { code: a * 100 + b * 10 + c, reason };
+      }
+    }
+  }
+  throw new TypeError(`invalid status line: ${JSON.stringify(status)}`);
+}
+
+const CONTROL_CHARS = /[\x00-\x08\x0a-\x1f\x7f]/;
+
+/**
+ * True for the statuses whose responses never carry content: 1xx, 204 No Content and 304 Not
+ * Modified (RFC 9110 §6.4.1). Their body is empty whatever the app gives, and a
+ * `Content-Length` computed from that empty body would be wrong.
+ */
+export function isBodilessStatus(code: number): boolean {
+  return code < 200 || code === 204 || code === 304;
+}
+

@@ -1,0 +1,124 @@
+/**
+ * The TSGI gateway interface: the types of docs/spec.md (the calling convention between
+ * servers and applications). It follows PEP 3333 (WSGI) with JavaScript's iteration protocols
+ * in place of Python's.
+ *
+ * @module
+ */
+
+/**
+ * The response body an app returns: any sync or async iterable of byte chunks.
+ *
+ * Arrays of `Uint8Array` (`[bytes]`) are the cheapest bodies; generators stream. The server
+ * iterates to the end, or calls the iterator's `return()` when the client goes away, so a
+ * generator's `finally` block always runs (PEP 3333's `close()`).
+ */
+export type Body = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/**
+ * Called by the app to begin the response (PEP 3333 `start_response`).
+ *
+ * @param status - `"<3 digits> <reason phrase>"`, e.g. `"404 Not Found"`.
+ * @param headers - response header fields as `[name, value]` pairs, in order; names are
+ *   tokens, values contain no CR/LF; hop-by-hop fields are the server's business.
+ * @param error - set only when calling again to replace the status after an error; if the
+ *   headers have already been sent, the server re-throws `error` instead.
+ */
+export type StartResponse = (
+  status: string,
+  headers: Array<[string, string]>,
+  error?: unknown,
+) => void;
+
+/** The error stream of `environ['tsgi.errors']` (PEP 3333 `wsgi.errors`). */
+export interface ErrorStream {
+  /** Writes text to the log; a message should end with a newline. */
+  write(message: string): void;
+}
+
+/**
+ * The per-request environment: a plain mutable object with the CGI/WSGI keys (see
+ * docs/spec.md for each). Middleware and apps add keys under their own prefix.
+ */
+export interface Environ {
+  /** `GET`, `POST`, … as sent (RFC 9110 §9). */
+  REQUEST_METHOD: string;
+  /** The URL path the request was routed by, percent-decoded; `''` or starts with `/`. */
+  SCRIPT_NAME: string;
+  /** The rest of the URL path, percent-decoded as UTF-8; `''` or starts with `/`. */
+  PATH_INFO: string;
+  /** The raw query string, without `?`; `''` when absent. */
+  QUERY_STRING: string;
+  /** The raw request-target as it appeared on the request line (path and query, encoded). */
+  REQUEST_URI?: string;
+  /** The `Content-Type` header, if any. */
+  CONTENT_TYPE?: string;
+  /** The `Content-Length` header (decimal bytes), if any. */
+  CONTENT_LENGTH?: string;
+  /** The server's host name or address. */
+  SERVER_NAME: string;
+  /** The server's port, as a decimal string. */
+  SERVER_PORT: string;
+  /** `HTTP/1.1`, `HTTP/1.0`, … */
+  SERVER_PROTOCOL: string;
+  /** The client's address (the TCP peer), if known. */
+  REMOTE_ADDR?: string;
+  /** The client's port, as a decimal string, if known. */
+  REMOTE_PORT?: string;
+  /** The authenticated user, set by auth middleware. */
+  REMOTE_USER?: string;
+  /** Interface version, `[1, 0]`. */
+  'tsgi.version': readonly [number, number];
+  /** `http` or `https`. */
+  'tsgi.url_scheme': string;
+  /** The request body as a stream of byte chunks; read it once (see `Request.bytes()`). */
+  'tsgi.input': AsyncIterable<Uint8Array>;
+  /** Where apps and middleware log errors. */
+  'tsgi.errors': ErrorStream;
+  /**
+   * True when the same app may be invoked at the same time from several threads that share
+   * memory (PEP 3333 `wsgi.multithread`). The Node adapter runs every request on one thread:
+   * false. Requests still interleave at each `await`, so per-request state belongs in the
+   * environ or local variables, never in module-level variables.
+   */
+  'tsgi.multithread': boolean;
+  /** True when the app may run in several processes. */
+  'tsgi.multiprocess': boolean;
+  /** True when the app will be called once only in this process (CGI). */
+  'tsgi.run_once': boolean;
+  /** Aborted when the client goes away before the response is complete. */
+  'tsgi.signal'?: AbortSignal;
+  /** One `HTTP_*` key per request header, and any key added by middleware. */
+  [key: string]: unknown;
+}
+
+/**
+ * A gateway application: takes the environ and `startResponse`, returns the body.
+ * May return a promise of the body; may call `startResponse` lazily, during iteration.
+ */
+export type App = (environ: Environ, startResponse: StartResponse) => Body | Promise<Body>;
+
+/** A middleware: wraps an app and returns an app (`(app, options) => App`). */
+export type Middleware<Options = void> = Options extends void
+  ? (app: App) => App
+  : (app: App, options: Options) => App;
+
+/**
+ * Anything that can serve as an app: an {@link App} function, or an object with a
+ * `respond(environ, startResponse)` method such as a `Response` or an `HTTPException`
+ * (WebOb's callable responses).
+ */
+export type AppLike = App | { respond: App };
+
+/** Turns an {@link AppLike} into an {@link App} (binding `respond` when given an object). */
+export function toApp(app: AppLike): App {
+  if (typeof app === 'function') return app;
+  if (app !== null && typeof app === 'object' && typeof app.respond === 'function') {
+    return app.respond.bind(app);
+  }
+  throw new TypeError('expected a gateway app: a function or an object with respond()');
+}
+
+/** The `tsgi.version` this package implements. */
+export const TSGI_VERSION: readonly [number, number] = Object.freeze([1, 0] as [number, number]);
+
