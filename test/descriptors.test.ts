@@ -2,27 +2,54 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { type Environ, HeaderList, Request, Response } from 'tsgi';
 import {
-  type Members,
   PARSED,
   type ParseCache,
   type ParsedValues,
   cachedField,
-  defineMembers,
   field,
   fromEnviron,
   fromHeaders,
+  installParts,
   liveField,
-  readOnly,
 } from '../src/http/descriptors.ts';
 import { byteCount, etag, httpDate, list, mediaTypeOf, parsed, text } from '../src/http/converters.ts';
 
-/** A toy wrapper over an environ, with the attributes installed as Request's are. */
-interface ToyFields {
-  get agent(): string | null;
-  since: Date | null;
-  get tags(): string[];
-  get counter(): { raw: string | null; bump(): void };
-  shout(suffix: string): string;
+const AGENT = field(fromEnviron('HTTP_USER_AGENT'), text);
+const SINCE = cachedField(fromEnviron('HTTP_IF_MODIFIED_SINCE'), httpDate);
+const TAGS = cachedField(
+  fromEnviron('HTTP_X_TAGS'),
+  parsed((raw) => list.parse(raw)),
+);
+const COUNTER = liveField(fromEnviron('HTTP_X_COUNT'), (raw, commit) => ({
+  raw,
+  bump() {
+    this.raw = String(Number(this.raw ?? 0) + 1);
+    commit(this.raw);
+  },
+}));
+
+/** A part declaring a toy wrapper's attributes, as Request's parts do. */
+abstract class ToyFields implements ParseCache {
+  declare readonly environ: Environ;
+  abstract [PARSED](): ParsedValues;
+  get agent(): string | null {
+    return AGENT.get(this);
+  }
+  get since(): Date | null {
+    return SINCE.get(this);
+  }
+  set since(value: Date | null) {
+    SINCE.set(this, value);
+  }
+  get tags(): string[] {
+    return TAGS.get(this);
+  }
+  get counter(): { raw: string | null; bump(): void } {
+    return COUNTER.get(this);
+  }
+  shout(suffix: string): string {
+    return `${this.agent ?? ''}${suffix}`.toUpperCase();
+  }
 }
 interface Toy extends ToyFields {}
 class Toy implements ParseCache {
@@ -35,54 +62,45 @@ class Toy implements ParseCache {
     return (this.#parsed ??= []);
   }
 }
-const toyMembers: Members<Toy, ToyFields> = {
-  agent: readOnly(field(fromEnviron('HTTP_USER_AGENT'), text)),
-  since: cachedField(fromEnviron('HTTP_IF_MODIFIED_SINCE'), httpDate),
-  tags: cachedField(
-    fromEnviron('HTTP_X_TAGS'),
-    parsed((raw) => list.parse(raw)),
-  ),
-  counter: liveField(fromEnviron('HTTP_X_COUNT'), (raw, commit) => ({
-    raw,
-    bump() {
-      this.raw = String(Number(this.raw ?? 0) + 1);
-      commit(this.raw);
-    },
-  })),
-  shout(suffix) {
-    return `${this.agent ?? ''}${suffix}`.toUpperCase();
-  },
-};
-defineMembers(Toy.prototype, toyMembers);
+installParts(Toy, [ToyFields]);
 
 function toy(extra: Record<string, string> = {}): Toy {
   return new Toy({ ...Request.blank('/').environ, ...extra });
 }
 
-describe('defineMembers', () => {
-  it('installs accessors and methods on the prototype like a class body: non-enumerable, configurable', () => {
+describe('installParts', () => {
+  it('installs accessors and methods on the prototype like a class body: non-enumerable', () => {
     const agent = Object.getOwnPropertyDescriptor(Toy.prototype, 'agent')!;
     expect(typeof agent.get).toBe('function');
     expect(agent.set).toBeUndefined();
     expect(agent.enumerable).toBe(false);
-    expect(agent.configurable).toBe(true);
     const shout = Object.getOwnPropertyDescriptor(Toy.prototype, 'shout')!;
-    expect(shout.value).toBe(toyMembers.shout);
-    expect(shout).toMatchObject({ writable: true, enumerable: false, configurable: true });
+    expect(shout.value).toBe(ToyFields.prototype.shout);
+    expect(shout).toMatchObject({ writable: true, enumerable: false });
     expect(toy({ HTTP_USER_AGENT: 'curl' }).shout('!')).toBe('CURL!');
+    expect(Object.hasOwn(Toy.prototype, 'constructor') && Toy.prototype.constructor).toBe(Toy);
   });
 
   it('adds no own property to instances, so nothing shadows the accessors', () => {
     const t = toy();
     expect(Object.keys(t)).toEqual(['environ']);
-    for (const name of Object.keys(toyMembers)) expect(Object.hasOwn(t, name)).toBe(false);
+    for (const name of Object.getOwnPropertyNames(ToyFields.prototype)) expect(Object.hasOwn(t, name)).toBe(false);
   });
 
-  it('readOnly drops the setter: assigning throws in strict code', () => {
+  it('a getter without a setter: assigning throws in strict code', () => {
     const t = toy();
     expect(() => {
       (t as { agent: string | null }).agent = 'x';
     }).toThrow(TypeError);
+  });
+
+  it('refuses a member defined twice', () => {
+    class Twice {
+      shout(): string {
+        return '';
+      }
+    }
+    expect(() => installParts(Twice, [ToyFields])).toThrow(/Twice\.shout is defined twice/);
   });
 });
 

@@ -1,25 +1,27 @@
 /**
- * Declaring a wrapper's attributes once, as accessors on its prototype (WebOb's
- * `descriptors.py`): an attribute is a {@link Source} (an environ key, a response header)
- * read through a converter (see `converters.ts`), so forty header attributes cost forty short
- * table lines instead of forty getter/setter pairs.
+ * Declaring a wrapper's attributes once (WebOb's `descriptors.py`): an attribute is a
+ * {@link Source} (an environ key, a response header) read through a converter (see
+ * `converters.ts`), declared in one table line; the class accessor that carries its TSDoc
+ * calls it, so "go to definition" reaches the accessor and the compiler checks the setter.
  *
- * A wrapper declares the attributes of a concern as an interface carrying their TSDoc, merged
- * into the class (`interface Request extends RequestUrl {}`), and installs a table of
- * {@link Members} implementing it with {@link defineMembers}. Accessors and methods live on
- * the prototype, once, like those of a class body: no closure or property per instance.
+ * A wrapper declares the attributes of a concern as an abstract class in its own file, merged
+ * into the wrapper's type (`interface Response extends ResponseValidators {}`) and installed on
+ * its prototype with {@link installParts}. Accessors and methods live on the prototype, once,
+ * like those of a class body: no closure or property per instance.
  *
  * @example
  * ```ts
- * export interface ResponseDates {
+ * const LAST_MODIFIED = field(fromHeaders('Last-Modified'), httpDate);
+ *
+ * export abstract class ResponseDates {
+ *   declare readonly headers: HeaderList;
  *   /** `Last-Modified` as a Date, or `null`. *\/
- *   get lastModified(): Date | null;
- *   set lastModified(value: HttpDateInit | null);
+ *   get lastModified(): Date | null { return LAST_MODIFIED.get(this); }
+ *   set lastModified(value: HttpDateInit | null) { LAST_MODIFIED.set(this, value); }
  * }
- * export const dateMembers: Members<Response, ResponseDates> = {
- *   lastModified: field(fromHeaders('Last-Modified'), httpDate),
- * };
- * defineMembers(Response.prototype, dateMembers);
+ * // response.ts
+ * export interface Response extends ResponseDates {}
+ * installParts(Response, [ResponseDates]);
  * ```
  *
  * @module
@@ -27,40 +29,41 @@
 import type { Environ } from '../gateway/types.ts';
 import type { HeaderList } from './header-list.ts';
 
-/** A getter and, for a writable attribute, a setter, called with the wrapper as `this`. */
-export interface Accessor<Self, Get, Set = Get> {
-  get(this: Self): Get;
-  set?(this: Self, value: Set): void;
+/**
+ * A wrapper attribute's behaviour, declared once in a table line and called from the class
+ * accessor that documents it (`get etag() { return ETAG.get(this); }`), so "go to definition"
+ * lands on the accessor and the compiler checks the setter's type against the converter's.
+ */
+export interface Attribute<Self, Get, Set = Get> {
+  get(self: Self): Get;
+  set(self: Self, value: Set): void;
 }
 
-/**
- * The implementation of the interface `Shape` for `Self`: one entry per member, a function
- * for a method, an {@link Accessor} for an attribute (its getter checked against the
- * attribute's type; setter types are not checked, TypeScript cannot read them from `Shape`).
- */
-export type Members<Self, Shape> = {
-  readonly [K in keyof Shape]-?: [Shape[K]] extends [(...args: infer A) => infer R]
-    ? (this: Self, ...args: A) => R
-    : Accessor<Self, Shape[K], never>;
-};
+/** The constructor of a wrapper part or of the wrapper itself (see {@link installParts}). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyClass = abstract new (...args: any[]) => object;
 
 /**
- * Installs members on a prototype as a class body would: methods writable, everything
- * non-enumerable and configurable.
+ * Installs the members of each part class on `target`'s prototype, as if written in its class
+ * body (accessors and methods, non-enumerable; `constructor` skipped). A wrapper declares the
+ * attributes of one concern as an abstract class in its own file (`ResponseValidators`) and
+ * merges it into the wrapper's type with `interface Response extends ResponseValidators {}`.
+ * Parts use no `super` and no private `#fields`: they see the wrapper through `this` only.
+ *
+ * @throws TypeError when two parts, or a part and the target, define the same member.
  */
-export function defineMembers<Self extends object>(
-  prototype: Self,
-  members: Readonly<Record<string, Accessor<Self, unknown, never> | ((this: Self, ...args: never[]) => unknown)>>,
-): void {
-  for (const [name, member] of Object.entries(members)) {
-    const descriptor: PropertyDescriptor = typeof member === 'function' ? { value: member, writable: true } : { get: member.get, set: member.set };
-    Object.defineProperty(prototype, name, { ...descriptor, enumerable: false, configurable: true });
+export function installParts(target: AnyClass, parts: readonly AnyClass[]): void {
+  const prototype = target.prototype as object;
+  for (const part of parts) {
+    for (const name of Reflect.ownKeys(part.prototype as object)) {
+      if (name === 'constructor') continue;
+      if (Object.prototype.hasOwnProperty.call(prototype, name)) {
+        throw new TypeError(`${target.name}.${String(name)} is defined twice (${part.name})`);
+      }
+      const descriptor = Object.getOwnPropertyDescriptor(part.prototype, name)!;
+      Object.defineProperty(prototype, name, { ...descriptor, enumerable: false });
+    }
   }
-}
-
-/** The same attribute without its setter (assigning it then throws in strict code). */
-export function readOnly<Self, Get>(accessor: Accessor<Self, Get, never>): Accessor<Self, Get, never> {
-  return { get: accessor.get };
 }
 
 // ---- parse cache ----
@@ -150,28 +153,28 @@ export interface Converter<Get, Set = Get> {
 }
 
 /** An attribute reading and writing `source` through `converter`, parsed on every read. */
-export function field<Self, Get, Set>(source: Source<Self>, converter: Converter<Get, Set>): Accessor<Self, Get, Set> {
+export function field<Self, Get, Set>(source: Source<Self>, converter: Converter<Get, Set>): Attribute<Self, Get, Set> {
   return {
-    get() {
-      return converter.parse(source.read(this));
+    get(self) {
+      return converter.parse(source.read(self));
     },
-    set(value) {
-      source.write(this, converter.format(value));
+    set(self, value) {
+      source.write(self, converter.format(value));
     },
   };
 }
 
 /** As {@link field}, the parsed value kept while the raw text is unchanged (the same object is answered). */
-export function cachedField<Self, Get, Set>(source: Source<Self>, converter: Converter<Get, Set>): Accessor<Self & ParseCache, Get, Set> {
+export function cachedField<Self, Get, Set>(source: Source<Self>, converter: Converter<Get, Set>): Attribute<Self & ParseCache, Get, Set> {
   const slot = slots++;
   return {
-    get() {
-      const raw = source.read(this);
-      const hit = recall(this, slot, raw);
-      return hit === MISS ? remember(this, slot, raw, converter.parse(raw)) : (hit as Get);
+    get(self) {
+      const raw = source.read(self);
+      const hit = recall(self, slot, raw);
+      return hit === MISS ? remember(self, slot, raw, converter.parse(raw)) : (hit as Get);
     },
-    set(value) {
-      source.write(this, converter.format(value));
+    set(self, value) {
+      source.write(self, converter.format(value));
     },
   };
 }
@@ -185,18 +188,56 @@ export function cachedField<Self, Get, Set>(source: Source<Self>, converter: Con
 export function liveField<Self, T>(
   source: Source<Self>,
   create: (raw: string | null, commit: (raw: string | null) => void) => T,
-): Accessor<Self & ParseCache, T, never> {
+): { get(self: Self & ParseCache): T } {
   const slot = slots++;
   return {
-    get() {
-      const raw = source.read(this);
-      const hit = recall(this, slot, raw);
+    get(self) {
+      const raw = source.read(self);
+      const hit = recall(self, slot, raw);
       if (hit !== MISS) return hit as T;
       const value: T = create(raw, (next) => {
-        source.write(this, next);
-        remember(this, slot, next, value);
+        source.write(self, next);
+        remember(self, slot, next, value);
       });
-      return remember(this, slot, raw, value);
+      return remember(self, slot, raw, value);
     },
+  };
+}
+
+// ---- transitional: the table form, until every part is a class (see installParts) ----
+
+/** @deprecated transitional. A getter and, for a writable attribute, a setter, called with the wrapper as `this`. */
+export interface Accessor<Self, Get, Set = Get> {
+  get(this: Self): Get;
+  set?(this: Self, value: Set): void;
+}
+
+/** @deprecated transitional: the implementation of the interface `Shape` for `Self`. */
+export type Members<Self, Shape> = {
+  readonly [K in keyof Shape]-?: [Shape[K]] extends [(...args: infer A) => infer R]
+    ? (this: Self, ...args: A) => R
+    : Accessor<Self, Shape[K], never>;
+};
+
+/** @deprecated transitional: installs a table of members on a prototype. */
+export function defineMembers<Self extends object>(
+  prototype: Self,
+  members: Readonly<Record<string, Accessor<Self, unknown, never> | ((this: Self, ...args: never[]) => unknown)>>,
+): void {
+  for (const [name, member] of Object.entries(members)) {
+    const descriptor: PropertyDescriptor = typeof member === 'function' ? { value: member, writable: true } : { get: member.get, set: member.set };
+    Object.defineProperty(prototype, name, { ...descriptor, enumerable: false, configurable: true });
+  }
+}
+
+/** @deprecated transitional: an {@link Attribute} as a table accessor. */
+export function legacy<Self, Get, Set>(attribute: { get(self: Self): Get; set?(self: Self, value: Set): void }, readOnly = false): Accessor<Self, Get, never> {
+  return {
+    get(this: Self) {
+      return attribute.get(this);
+    },
+    set: readOnly || !attribute.set ? undefined : function (this: Self, value: Set) {
+      attribute.set!(this, value);
+    } as (this: Self, value: never) => void,
   };
 }

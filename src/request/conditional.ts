@@ -6,7 +6,7 @@
  * @module
  */
 import { httpDate, liveCacheControl, parsed, text } from '../http/converters.ts';
-import { type Members, cachedField, field, fromEnviron, liveField } from '../http/descriptors.ts';
+import { type Members, legacy, cachedField, field, fromEnviron, liveField } from '../http/descriptors.ts';
 import { Accept, AcceptCharset, AcceptEncoding, AcceptLanguage } from '../http/accept.ts';
 import { type Authorization, parseAuthorization } from '../http/authorization.ts';
 import type { CacheControl } from '../http/cache-control.ts';
@@ -114,7 +114,7 @@ export interface RequestConditions {
 }
 
 /** A request header parsed by `parse`, cached while unchanged, set as raw text. */
-const header = <T>(key: string, parse: (raw: string | null) => T) => cachedField(fromEnviron(key), parsed(parse));
+const header = <T>(key: string, parse: (raw: string | null) => T) => legacy(cachedField(fromEnviron(key), parsed(parse)));
 
 export const conditionMembers: Members<Request, RequestConditions> = {
   accept: header('HTTP_ACCEPT', (raw) => new Accept(raw)),
@@ -123,13 +123,13 @@ export const conditionMembers: Members<Request, RequestConditions> = {
   acceptCharset: header('HTTP_ACCEPT_CHARSET', (raw) => new AcceptCharset(raw)),
   ifMatch: header('HTTP_IF_MATCH', (raw) => new EtagSet(raw)),
   ifNoneMatch: header('HTTP_IF_NONE_MATCH', (raw) => new EtagSet(raw)),
-  ifModifiedSince: cachedField(fromEnviron('HTTP_IF_MODIFIED_SINCE'), httpDate),
-  ifUnmodifiedSince: cachedField(fromEnviron('HTTP_IF_UNMODIFIED_SINCE'), httpDate),
+  ifModifiedSince: legacy(cachedField(fromEnviron('HTTP_IF_MODIFIED_SINCE'), httpDate)),
+  ifUnmodifiedSince: legacy(cachedField(fromEnviron('HTTP_IF_UNMODIFIED_SINCE'), httpDate)),
   ifRange: header('HTTP_IF_RANGE', (raw) => parseEtag(raw) ?? parseHttpDate(raw)),
-  range: field(fromEnviron('HTTP_RANGE'), text),
+  range: legacy(field(fromEnviron('HTTP_RANGE'), text)),
   rangeFor(length, options) {
     return parseRange(this.range, length, options);
   },
-  cacheControl: liveField(fromEnviron('HTTP_CACHE_CONTROL'), liveCacheControl),
+  cacheControl: legacy(liveField(fromEnviron('HTTP_CACHE_CONTROL'), liveCacheControl)),
   authorization: header('HTTP_AUTHORIZATION', parseAuthorization),
 };

@@ -5,7 +5,7 @@
  * @module
  */
 import { byteCount, mediaTypeOf, parsed, text } from '../http/converters.ts';
-import { type Members, cachedField, field, fromEnviron, readOnly } from '../http/descriptors.ts';
+import { type Members, legacy, cachedField, field, fromEnviron } from '../http/descriptors.ts';
 import { parseCookieHeader } from '../http/cookies.ts';
 import { formatMediaType } from '../http/media-type.ts';
 import type { Request } from './request.ts';
@@ -83,12 +83,12 @@ export const headerFieldMembers: Members<Request, RequestHeaderFields> = {
       this.environ.CONTENT_TYPE = formatMediaType(current.type || 'text/plain', { ...current.parameters, charset: value });
     },
   },
-  contentLength: field(fromEnviron('CONTENT_LENGTH'), byteCount(/^\d{1,15}$/)),
-  cookies: readOnly(cachedField(fromEnviron('HTTP_COOKIE'), parsed((raw) => Object.freeze(parseCookieHeader(raw ?? ''))))),
-  userAgent: readOnly(field(fromEnviron('HTTP_USER_AGENT'), text)),
-  referer: readOnly(field(fromEnviron('HTTP_REFERER'), text)),
-  remoteAddr: field(fromEnviron('REMOTE_ADDR'), text),
-  remoteUser: field(fromEnviron('REMOTE_USER'), text),
+  contentLength: legacy(field(fromEnviron('CONTENT_LENGTH'), byteCount(/^\d{1,15}$/))),
+  cookies: legacy(cachedField(fromEnviron('HTTP_COOKIE'), parsed((raw) => Object.freeze(parseCookieHeader(raw ?? '')))), true),
+  userAgent: legacy(field(fromEnviron('HTTP_USER_AGENT'), text), true),
+  referer: legacy(field(fromEnviron('HTTP_REFERER'), text), true),
+  remoteAddr: legacy(field(fromEnviron('REMOTE_ADDR'), text)),
+  remoteUser: legacy(field(fromEnviron('REMOTE_USER'), text)),
   signal: {
     get() {
       return this.environ['tsgi.signal'];

@@ -5,7 +5,7 @@
  * @module
  */
 import { MultiDict } from '../datastructures/multidict.ts';
-import { type Members, fromEnviron, liveField } from '../http/descriptors.ts';
+import { type Members, legacy, fromEnviron, liveField } from '../http/descriptors.ts';
 import { quotePath } from '../http/url.ts';
 import type { Request } from './request.ts';
 import { DEFAULT_PORTS, hostOf, splitHost } from '../http/host.ts';
@@ -167,11 +167,11 @@ export const urlMembers: Members<Request, RequestUrl> = {
       this.environ.QUERY_STRING = value;
     },
   },
-  query: liveField(fromEnviron('QUERY_STRING'), (raw, commit) => {
+  query: legacy(liveField(fromEnviron('QUERY_STRING'), (raw, commit) => {
     const query = new EnvironQuery(new URLSearchParams(raw ?? ''));
     query.onChange = commit;
     return query;
-  }),
+  }), true),
   hostUrl: {
     get() {
       const scheme = this.scheme;

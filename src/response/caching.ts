@@ -5,7 +5,7 @@
  */
 import vary from 'vary';
 import { list, liveCacheControl } from '../http/converters.ts';
-import { type Members, field, fromHeaders, liveField } from '../http/descriptors.ts';
+import { type Members, legacy, field, fromHeaders, liveField } from '../http/descriptors.ts';
 import type { CacheControl } from '../http/cache-control.ts';
 import { formatHttpDate } from '../http/dates.ts';
 import type { Response } from './response.ts';
@@ -47,7 +47,7 @@ export interface ResponseCaching {
 const EXPIRED = 'Thu, 01 Jan 1970 00:00:00 GMT';
 
 export const cachingMembers: Members<Response, ResponseCaching> = {
-  cacheControl: liveField(fromHeaders('Cache-Control', { all: true }), liveCacheControl),
+  cacheControl: legacy(liveField(fromHeaders('Cache-Control', { all: true }), liveCacheControl)),
   cacheExpires(seconds) {
     if (!Number.isSafeInteger(seconds) || seconds < 0) {
       throw new RangeError(`cacheExpires() takes whole seconds >= 0, got ${seconds}`);
@@ -69,7 +69,7 @@ export const cachingMembers: Members<Response, ResponseCaching> = {
     }
     return this;
   },
-  vary: field(fromHeaders('Vary', { all: true }), list),
+  vary: legacy(field(fromHeaders('Vary', { all: true }), list)),
   addVary(...fields) {
     const next = vary.append(this.headers.getAll('vary').join(', '), fields);
     if (next !== '') this.headers.set('Vary', next);

@@ -6,7 +6,7 @@
 import { type HeaderList, replaceField } from '../http/header-list.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { byteCount, mediaTypeOf } from '../http/converters.ts';
-import { type Members, field, fromHeaders } from '../http/descriptors.ts';
+import { type Members, legacy, field, fromHeaders } from '../http/descriptors.ts';
 import { formatMediaType, isTextType } from '../http/media-type.ts';
 import type { Response, ResponseInit } from './response.ts';
 
@@ -75,7 +75,7 @@ export const contentTypeMembers: Members<Response, ResponseContentType> = {
       this.headers.set('Content-Type', formatMediaType(current.type || 'text/plain', parameters));
     },
   },
-  contentLength: field(fromHeaders('Content-Length'), byteCount(/^\d+$/)),
+  contentLength: legacy(field(fromHeaders('Content-Length'), byteCount(/^\d+$/))),
 };
 
 /** What `new Response()` sends without a content type: text, UTF-8. */

@@ -6,7 +6,7 @@
  */
 import { create as createContentDisposition } from 'content-disposition';
 import { type ContentDispositionValue, contentDisposition, contentRange, list, text, wwwAuthenticate } from '../http/converters.ts';
-import { type Members, field, fromHeaders } from '../http/descriptors.ts';
+import { type Members, legacy, field, fromHeaders } from '../http/descriptors.ts';
 import type { ByteRange, ContentRange } from '../http/range.ts';
 import type { Challenge } from '../http/www-authenticate.ts';
 import type { Response } from './response.ts';
@@ -87,15 +87,15 @@ export interface ResponseRepresentation {
 }
 
 export const representationMembers: Members<Response, ResponseRepresentation> = {
-  allow: field(fromHeaders('Allow', { all: true }), list),
-  contentLanguage: field(fromHeaders('Content-Language', { all: true }), list),
-  contentRange: field(fromHeaders('Content-Range'), contentRange),
-  acceptRanges: field(fromHeaders('Accept-Ranges'), text),
-  contentDisposition: field(fromHeaders('Content-Disposition'), contentDisposition),
+  allow: legacy(field(fromHeaders('Allow', { all: true }), list)),
+  contentLanguage: legacy(field(fromHeaders('Content-Language', { all: true }), list)),
+  contentRange: legacy(field(fromHeaders('Content-Range'), contentRange)),
+  acceptRanges: legacy(field(fromHeaders('Accept-Ranges'), text)),
+  contentDisposition: legacy(field(fromHeaders('Content-Disposition'), contentDisposition)),
   attachment(filename, options = {}) {
     this.headers.set('Content-Disposition', createContentDisposition(filename, { type: options.type ?? 'attachment' }));
     return this;
   },
-  location: field(fromHeaders('Location'), text),
-  wwwAuthenticate: field(fromHeaders('WWW-Authenticate', { all: true }), wwwAuthenticate),
+  location: legacy(field(fromHeaders('Location'), text)),
+  wwwAuthenticate: legacy(field(fromHeaders('WWW-Authenticate', { all: true }), wwwAuthenticate)),
 };

@@ -10,11 +10,11 @@ import { type Body } from '../gateway/types.ts';
 import { isAsyncIterable, isIterable } from '../gateway/body.ts';
 import { HeaderList, type HeaderListInit, replaceField } from '../http/header-list.ts';
 import { encodeText } from '../http/charset.ts';
-import { PARSED, type ParseCache, type ParsedValues, defineMembers } from '../http/descriptors.ts';
+import { PARSED, type ParseCache, type ParsedValues, defineMembers, installParts } from '../http/descriptors.ts';
 import { toStatus } from './status.ts';
 import { type ResponseContentType, contentTypeMembers, initContentType } from './content-type.ts';
 import { type ResponseBodyViews, bodyMembers } from './body.ts';
-import { type ResponseValidators, validatorMembers } from './validators.ts';
+import { ResponseValidators } from './validators.ts';
 import { type ResponseCaching, cachingMembers } from './caching.ts';
 import { type ResponseRepresentation, representationMembers } from './representation.ts';
 import { type ResponseCookies, cookieMembers } from './cookies.ts';
@@ -195,7 +195,6 @@ export class Response implements ParseCache {
 for (const members of [
   contentTypeMembers,
   bodyMembers,
-  validatorMembers,
   cachingMembers,
   representationMembers,
   cookieMembers,
@@ -203,3 +202,4 @@ for (const members of [
 ]) {
   defineMembers(Response.prototype, members);
 }
+installParts(Response, [ResponseValidators]);

@@ -5,13 +5,24 @@
  * @module
  */
 import { type HttpDateInit, deltaSeconds, etag, httpDate, retryAfter } from '../http/converters.ts';
-import { type Members, field, fromHeaders } from '../http/descriptors.ts';
+import { field, fromHeaders } from '../http/descriptors.ts';
+import type { HeaderList } from '../http/header-list.ts';
 import type { RetryAfter } from '../http/dates.ts';
 import { type EntityTag, strongEtag } from '../http/etag.ts';
-import type { Response } from './response.ts';
 
-/** Validator and date headers of a {@link Response}. */
-export interface ResponseValidators {
+const ETAG = field(fromHeaders('ETag'), etag);
+const LAST_MODIFIED = field(fromHeaders('Last-Modified'), httpDate);
+const DATE = field(fromHeaders('Date'), httpDate);
+const EXPIRES = field(fromHeaders('Expires'), httpDate);
+const AGE = field(fromHeaders('Age'), deltaSeconds);
+const RETRY_AFTER = field(fromHeaders('Retry-After'), retryAfter);
+
+/** Validator and date headers of a `Response` (installed on it; see `descriptors.ts`). */
+export abstract class ResponseValidators {
+  declare readonly headers: HeaderList;
+  declare readonly body: unknown;
+  declare readonly isStreamed: boolean;
+
   /**
    * The entity tag (`ETag`, RFC 9110 §8.8.3) as `{ tag, weak }`, the tag without its quotes,
    * or `null` when absent or malformed. Set it to an opaque tag (`'abc'`, quoted for you), a
@@ -21,8 +32,12 @@ export interface ResponseValidators {
    * @throws TypeError when the tag holds a character an entity tag cannot (`"`, a space, a
    *   control character, one above U+00FF).
    */
-  get etag(): EntityTag | null;
-  set etag(value: string | EntityTag | { value: string; weak?: boolean } | null);
+  get etag(): EntityTag | null {
+    return ETAG.get(this);
+  }
+  set etag(value: string | EntityTag | { value: string; weak?: boolean } | null) {
+    ETAG.set(this, value);
+  }
 
   /**
    * Sets a strong `ETag` from a hash of the body in memory (`strongEtag`: SHA-1, base64url),
@@ -31,7 +46,13 @@ export interface ResponseValidators {
    * @throws TypeError when the body is streamed: `await res.readBody()` first, or set `etag`
    *   from something cheaper (a version, `statEtag`).
    */
-  addEtag(options?: { overwrite?: boolean; weak?: boolean }): this;
+  addEtag(options: { overwrite?: boolean; weak?: boolean } = {}): this {
+    if (this.isStreamed) throw new TypeError('cannot hash a streamed body: await res.readBody() first, or set res.etag');
+    if (!options.overwrite && this.headers.has('etag')) return this;
+    const tag = strongEtag(this.body as Uint8Array);
+    this.headers.set('ETag', options.weak ? `W/${tag}` : tag);
+    return this;
+  }
 
   /**
    * `Last-Modified` (RFC 9110 §8.8.2) as a `Date`, or `null` when absent or not an HTTP-date.
@@ -40,27 +61,43 @@ export interface ResponseValidators {
    *
    * @throws RangeError for an invalid date; TypeError for a string that is not an HTTP-date.
    */
-  get lastModified(): Date | null;
-  set lastModified(value: HttpDateInit | null);
+  get lastModified(): Date | null {
+    return LAST_MODIFIED.get(this);
+  }
+  set lastModified(value: HttpDateInit | null) {
+    LAST_MODIFIED.set(this, value);
+  }
 
-  /** `Date` (RFC 9110 §6.6.1), as {@link Response.lastModified}. The server adds one when absent. */
-  get date(): Date | null;
-  set date(value: HttpDateInit | null);
+  /** `Date` (RFC 9110 §6.6.1), as `lastModified`. The server adds one when absent. */
+  get date(): Date | null {
+    return DATE.get(this);
+  }
+  set date(value: HttpDateInit | null) {
+    DATE.set(this, value);
+  }
 
   /**
-   * `Expires` (RFC 9111 §5.3), as {@link Response.lastModified}. An invalid value such as `0`
-   * reads as `null` (caches take it as "already expired"). See also {@link Response.cacheExpires}.
+   * `Expires` (RFC 9111 §5.3), as `lastModified`. An invalid value such as `0` reads as `null`
+   * (caches take it as "already expired"). See also `cacheExpires`.
    */
-  get expires(): Date | null;
-  set expires(value: HttpDateInit | null);
+  get expires(): Date | null {
+    return EXPIRES.get(this);
+  }
+  set expires(value: HttpDateInit | null) {
+    EXPIRES.set(this, value);
+  }
 
   /**
    * `Age` (RFC 9111 §5.1) in whole **seconds**, or `null` when absent or invalid.
    *
    * @throws RangeError when set to a negative or fractional number.
    */
-  get age(): number | null;
-  set age(value: number | null);
+  get age(): number | null {
+    return AGE.get(this);
+  }
+  set age(value: number | null) {
+    AGE.set(this, value);
+  }
 
   /**
    * `Retry-After` (RFC 9110 §10.2.3): `{ seconds }` or `{ date }`, or `null`. Set a number of
@@ -68,22 +105,10 @@ export interface ResponseValidators {
    *
    * @throws RangeError for a negative or fractional number, or an invalid date.
    */
-  get retryAfter(): RetryAfter | null;
-  set retryAfter(value: number | Date | null);
+  get retryAfter(): RetryAfter | null {
+    return RETRY_AFTER.get(this);
+  }
+  set retryAfter(value: number | Date | null) {
+    RETRY_AFTER.set(this, value);
+  }
 }
-
-export const validatorMembers: Members<Response, ResponseValidators> = {
-  etag: field(fromHeaders('ETag'), etag),
-  addEtag(options = {}) {
-    if (this.isStreamed) throw new TypeError('cannot hash a streamed body: await res.readBody() first, or set res.etag');
-    if (!options.overwrite && this.headers.has('etag')) return this;
-    const tag = strongEtag(this.body as Uint8Array);
-    this.headers.set('ETag', options.weak ? `W/${tag}` : tag);
-    return this;
-  },
-  lastModified: field(fromHeaders('Last-Modified'), httpDate),
-  date: field(fromHeaders('Date'), httpDate),
-  expires: field(fromHeaders('Expires'), httpDate),
-  age: field(fromHeaders('Age'), deltaSeconds),
-  retryAfter: field(fromHeaders('Retry-After'), retryAfter),
-};
