@@ -29,6 +29,8 @@ export * from './http/www-authenticate.ts';
 export * from './forms/index.ts';
 export * from './exceptions.ts';
 export * from './response/response.ts';
+export { reasonPhrase } from './response/status.ts';
+export type { ContentDispositionValue, HttpDateInit } from './http/converters.ts';
 export * from './request/request.ts';
 export * from './request/input.ts';
 export * from './gateway/log.ts';

@@ -149,7 +149,7 @@ describe('examples/environ.ts', () => {
       },
     });
     const res = await req.getResponse(environ.app);
-    const lines = res.text.split('\n');
+    const lines = (await res.text()).split('\n');
     expect(lines).toContain('x.ctrl: "a\\tb\\nc"');
     expect(lines).toContain('x.fn: [Function handler]');
     expect(lines).toContain('x.null: null');
@@ -497,15 +497,15 @@ describe('examples/demo.ts mounted below another prefix', () => {
   /** The demo's answer, its body buffered (the middleware stack streams it). */
   async function get(req: Request): Promise<Response> {
     const res = await req.getResponse(app);
-    await res.readBody();
+    await res.bytes();
     return res;
   }
 
   it('builds index links from applicationUrl', async () => {
     const res = await get(Request.blank('/', { baseUrl: 'https://example.com/demo' }));
     expect(res.statusCode).toBe(200);
-    expect(res.text).toContain('<a href="https://example.com/demo/time/app/">');
-    expect(res.text).toContain('<a href="https://example.com/demo/static/">');
+    expect((await res.text())).toContain('<a href="https://example.com/demo/time/app/">');
+    expect((await res.text())).toContain('<a href="https://example.com/demo/static/">');
   });
 
   it('redirects the mount point without its slash to the index', async () => {
@@ -516,19 +516,19 @@ describe('examples/demo.ts mounted below another prefix', () => {
 
   it('keeps the outer SCRIPT_NAME when mounting an app', async () => {
     const res = await get(Request.blank('/env/x', { baseUrl: 'https://example.com/demo' }));
-    expect(res.text.split('\n')).toContain('SCRIPT_NAME: /demo/env');
-    expect(res.text.split('\n')).toContain('PATH_INFO: /x');
+    expect((await res.text()).split('\n')).toContain('SCRIPT_NAME: /demo/env');
+    expect((await res.text()).split('\n')).toContain('PATH_INFO: /x');
   });
 
   it('keeps the prefix in the upload form action', async () => {
     const res = await get(Request.blank('/upload/', { baseUrl: 'https://example.com/demo' }));
-    expect(res.text).toContain('action="/demo/upload/"');
+    expect((await res.text())).toContain('action="/demo/upload/"');
   });
 
   it('HTML-escapes the links (the host comes from the client)', async () => {
     const res = await get(Request.blank('/', { headers: { Host: "a'b&c" } }));
-    expect(res.text).toContain('href="http://a&#39;b&amp;c/env/"');
-    expect(res.text).not.toContain("a'b");
+    expect((await res.text())).toContain('href="http://a&#39;b&amp;c/env/"');
+    expect((await res.text())).not.toContain("a'b");
   });
 });
 
@@ -540,8 +540,8 @@ describe('addSlash() of examples/demo.ts', () => {
   const app = demo.addSlash(echo);
 
   it('passes requests with a path through untouched', async () => {
-    expect((await Request.blank('/x', { baseUrl: 'http://h/m' }).getResponse(app)).text).toBe('/m|/x');
-    expect((await Request.blank('/', { baseUrl: 'http://h/m' }).getResponse(app)).text).toBe('/m|/');
+    expect((await (await Request.blank('/x', { baseUrl: 'http://h/m' }).getResponse(app)).text())).toBe('/m|/x');
+    expect((await (await Request.blank('/', { baseUrl: 'http://h/m' }).getResponse(app)).text())).toBe('/m|/');
   });
 
   it('answers 308 to the URL with a slash for an empty PATH_INFO, query kept', async () => {

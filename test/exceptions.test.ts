@@ -83,7 +83,7 @@ describe('HTTPException basics', () => {
     expect(new HTTPFound('/x')).not.toBeInstanceOf(HTTPClientError);
   });
 
-  it('keeps the cause and extra headers', () => {
+  it('keeps the cause and extra headers', async () => {
     const cause = new Error('db down');
     const error = new HTTPServiceUnavailable('later', { cause, headers: { 'Retry-After': '120' } });
     expect(error.cause).toBe(cause);
@@ -91,7 +91,7 @@ describe('HTTPException basics', () => {
     expect(error.getResponse().statusCode).toBe(503);
   });
 
-  it('can be thrown and caught by class', () => {
+  it('can be thrown and caught by class', async () => {
     const error = caught(() => {
       throw new HTTPForbidden();
     });
@@ -99,7 +99,7 @@ describe('HTTPException basics', () => {
     expect((error as HTTPException).code).toBe(403);
   });
 
-  it('escapeHtml escapes & < > " \'', () => {
+  it('escapeHtml escapes & < > " \'', async () => {
     expect(escapeHtml(`<a href="x" title='y'>&amp;</a>`)).toBe(
       '&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;',
     );
@@ -110,7 +110,7 @@ describe('HTTPException body negotiation', () => {
   const withAccept = (accept?: string) =>
     Request.blank('/', accept === undefined ? {} : { headers: { Accept: accept } });
 
-  it('is text/plain without a request, without Accept, and for */*', () => {
+  it('is text/plain without a request, without Accept, and for */*', async () => {
     for (const res of [
       new HTTPNotFound('gone <b>').getResponse(),
       new HTTPNotFound('gone <b>').getResponse(withAccept()),
@@ -118,32 +118,32 @@ describe('HTTPException body negotiation', () => {
     ]) {
       expect(res.statusCode).toBe(404);
       expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
-      expect(res.text).toContain('404 Not Found');
-      expect(res.text).toContain('gone <b>');
-      expect(res.contentLength).toBe(res.bytes.byteLength);
+      expect((await res.text())).toContain('404 Not Found');
+      expect((await res.text())).toContain('gone <b>');
+      expect(res.contentLength).toBe((await res.bytes()).byteLength);
     }
   });
 
-  it('is HTML with every user string escaped when the client prefers HTML', () => {
+  it('is HTML with every user string escaped when the client prefers HTML', async () => {
     const accept = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
     const res = new HTTPBadRequest('<script>alert("x")</script> & more').getResponse(withAccept(accept));
     expect(res.statusCode).toBe(400);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(res.text).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more');
-    expect(res.text).not.toContain('<script>');
-    expect(res.text).toContain('<title>400 Bad Request</title>');
-    expect(res.text).toContain('<h1>Bad Request</h1>');
+    expect((await res.text())).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more');
+    expect((await res.text())).not.toContain('<script>');
+    expect((await res.text())).toContain('<title>400 Bad Request</title>');
+    expect((await res.text())).toContain('<h1>Bad Request</h1>');
   });
 
-  it('is JSON when the client asks for JSON', () => {
+  it('is JSON when the client asks for JSON', async () => {
     const res = new HTTPNotFound('No user 7').getResponse(withAccept('application/json'));
     expect(res.headers.get('content-type')).toBe('application/json');
-    expect(res.json).toEqual({ code: 404, title: 'Not Found', message: 'No user 7' });
-    const noDetail = new HTTPNotFound().getResponse(withAccept('application/json')).json as { message: string };
+    expect((await res.json())).toEqual({ code: 404, title: 'Not Found', message: 'No user 7' });
+    const noDetail = (await new HTTPNotFound().getResponse(withAccept('application/json')).json()) as { message: string };
     expect(noDetail.message).toBe(new HTTPNotFound().description);
   });
 
-  it('follows q-values and falls back to text/plain for types it cannot make', () => {
+  it('follows q-values and falls back to text/plain for types it cannot make', async () => {
     expect(new HTTPNotFound().getResponse(withAccept('text/html;q=0.5, application/json')).contentType).toBe(
       'application/json',
     );
@@ -153,23 +153,23 @@ describe('HTTPException body negotiation', () => {
     expect(new HTTPNotFound().getResponse(withAccept(';;;,,garbage/')).contentType).toBe('text/plain');
   });
 
-  it('takes a Request or a bare environ', () => {
+  it('takes a Request or a bare environ', async () => {
     const req = withAccept('text/html');
     expect(new HTTPNotFound().getResponse(req.environ).contentType).toBe('text/html');
     expect(new HTTPNotFound().getResponse(req).contentType).toBe('text/html');
   });
 
-  it('a user body wins over the generated one, whatever the Accept', () => {
+  it('a user body wins over the generated one, whatever the Accept', async () => {
     const error = new HTTPForbidden('ignored', { body: '<p>custom</p>', contentType: 'text/html' });
     const res = error.getResponse(withAccept('application/json'));
     expect(res.statusCode).toBe(403);
-    expect(res.text).toBe('<p>custom</p>');
+    expect((await res.text())).toBe('<p>custom</p>');
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const plain = new HTTPForbidden(undefined, { body: 'just text' }).getResponse(withAccept('text/html'));
     expect(plain.contentType).toBe('text/plain');
-    expect(plain.text).toBe('just text');
+    expect((await plain.text())).toBe('just text');
     const bytes = new HTTPForbidden(undefined, { body: new Uint8Array([1, 2]), contentType: 'application/octet-stream' });
-    expect([...bytes.getResponse().bytes]).toEqual([1, 2]);
+    expect([...(await bytes.getResponse().bytes())]).toEqual([1, 2]);
   });
 
   it('each getResponse builds a fresh Response', () => {
@@ -301,13 +301,13 @@ describe('redirects', () => {
     expect(res.headers.get('etag')).toBe('"abc"');
     expect(res.headers.has('content-type')).toBe(false);
     expect(res.headers.has('content-length')).toBe(false);
-    expect(res.bytes.byteLength).toBe(0);
+    expect((await res.bytes()).byteLength).toBe(0);
     expect(res.headers.has('location')).toBe(false);
   });
 });
 
 describe('405 Method Not Allowed', () => {
-  it('carries Allow, upper-cased', () => {
+  it('carries Allow, upper-cased', async () => {
     const error = new HTTPMethodNotAllowed(['get', 'HEAD', 'post'], 'Only reads');
     expect(error.allow).toEqual(['GET', 'HEAD', 'POST']);
     expect(error.code).toBe(405);
@@ -315,7 +315,7 @@ describe('405 Method Not Allowed', () => {
     const res = error.getResponse(Request.blank('/', { method: 'DELETE' }));
     expect(res.statusCode).toBe(405);
     expect(res.headers.get('allow')).toBe('GET, HEAD, POST');
-    expect(res.text).toContain('Only reads');
+    expect((await res.text())).toContain('Only reads');
   });
 
   it('takes any iterable and an empty list (no method allowed, RFC 9110 §10.2.1)', () => {

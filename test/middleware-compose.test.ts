@@ -64,8 +64,7 @@ describe('defineMiddleware', () => {
     const shout = defineMiddleware(async (req, app) => {
       if (req.pathInfo === '/short') return 'short-circuit';
       const res = await req.getResponse(app);
-      await res.readBody();
-      res.text = res.text.toUpperCase();
+      res.body = (await res.text()).toUpperCase();
       return res;
     });
     const streaming: App = (_environ, start) => {
@@ -138,7 +137,7 @@ describe('compose', () => {
   it('answers the app itself without layers, and accepts AppLike objects', async () => {
     const res = new Response('plain');
     const app = compose()(res);
-    expect(await (await Request.blank('/').getResponse(app)).text).toBe('plain');
+    expect(await (await (await Request.blank('/').getResponse(app)).text())).toBe('plain');
   });
 
   it('refuses layers that are not functions or that do not answer an app', () => {

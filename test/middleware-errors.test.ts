@@ -288,7 +288,7 @@ describe('errors: debug page', () => {
     expect(res.contentType).toBe('text/html');
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(res.headers.get('cache-control')).toBe('no-store');
-    const html = res.text;
+    const html = (await res.text());
     // The source line around the frame, escaped.
     expect(html).toContain('const s = &quot;&lt;script&gt;alert(1)&lt;/script&gt; &amp; more&quot;;');
     expect(html).toContain('function handler() {');
@@ -313,7 +313,7 @@ describe('errors: debug page', () => {
       throw new Error('outer <wrap>', { cause: new Error('inner cause') });
     }, { debug: true, log: () => {} });
     const res = await Request.blank('/', { headers: { accept: 'text/html' } }).getResponse(app);
-    const html = res.text;
+    const html = (await res.text());
     expect(html).toContain(escape("throw new Error('outer <wrap>', { cause: new Error('inner cause') });"));
     expect(html).toContain('class="current"');
     expect(html).toContain('Caused by');
@@ -324,10 +324,10 @@ describe('errors: debug page', () => {
     const app = errors(() => {
       throw crafted();
     }, { debug: true, log: () => {} });
-    const text = (await Request.blank('/t', { headers: { accept: '*/*' } }).getResponse(app)).text;
+    const text = (await (await Request.blank('/t', { headers: { accept: '*/*' } }).getResponse(app)).text());
     expect(text).toContain('GET /t HTTP/1.1');
     expect(text).toContain(`at handler (${pathToFileURL(file).href}:4:9)`);
-    const json = (await Request.blank('/j', { headers: { accept: 'application/json' } }).getResponse(app)).json as { error: { message: string; stack: string } };
+    const json = (await (await Request.blank('/j', { headers: { accept: 'application/json' } }).getResponse(app)).json()) as { error: { message: string; stack: string } };
     expect(json.error.message).toBe('<img src=x onerror=alert(1)>');
     expect(json.error.stack).toContain('handler');
   });

@@ -16,7 +16,7 @@ const enc = new TextEncoder();
 /** Runs `app` under lint in-process and reads the whole body. */
 async function run(app: App, req: Request = Request.blank('/')): Promise<Response> {
   const res = await req.getResponse(lint(app));
-  await res.readBody();
+  await res.bytes();
   return res;
 }
 

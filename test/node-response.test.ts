@@ -374,6 +374,26 @@ describe('HEAD and bodiless statuses', () => {
     });
   }
 
+  it('sends a Response built as, or turned into, a 204 or 304 without Content-Type or Content-Length', async () => {
+    const server = await start(
+      Request.application((req) => {
+        if (req.pathInfo === '/built') return new Response(null, { status: 204 });
+        const res = new Response('');
+        res.statusCode = 304;
+        res.etag = 'v1';
+        return res;
+      }),
+    );
+    for (const [path, status] of [['/built', 204], ['/turned', 304]] as const) {
+      const res = parseRaw((await rawExchange(server.port, rawGet(path))).raw);
+      expect(res.status, path).toBe(status);
+      expect(res.header('content-type'), path).toBeUndefined();
+      expect(res.header('content-length'), path).toBeUndefined();
+      expect(res.rest, path).toBe('');
+    }
+    expect(server.log.text).toBe('');
+  });
+
   it('drops an app-declared Content-Length from a 204', async () => {
     const server = await start(rawApp(() => [], '204 No Content', [['Content-Length', '0']]));
     const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);

@@ -372,7 +372,7 @@ describe('temporary files end with the request', () => {
       return new Response(`${file.size}`);
     });
     const res = await spooled().getResponse(app);
-    expect(res.text).toBe('4096');
+    expect((await res.text())).toBe('4096');
     expect(path && existsSync(path)).toBe(false);
   });
 
@@ -385,9 +385,9 @@ describe('temporary files end with the request', () => {
     });
     const req = spooled();
     const res = await req.getResponse(app);
-    expect(res.isStreamed).toBe(true);
+    expect(res.isStreamed()).toBe(true);
     expect(existsSync(path!)).toBe(true);
-    expect((await res.readBody()).byteLength).toBe(4096);
+    expect((await res.bytes()).byteLength).toBe(4096);
     expect(existsSync(path!)).toBe(false);
     expect(req.environ['tsgi.cleanup_owner']).toBeFalsy();
   });
@@ -427,13 +427,13 @@ describe('temporary files end with the request', () => {
     });
     const outer = Request.application(async (req) => {
       const res = await req.getResponse(inner);
-      await res.readBody();
+      await res.bytes();
       const file = (await req.files()).get('f') as FileUpload;
       readAfterInner = `${(await file.bytes()).byteLength}`;
-      return new Response(`${res.text}:${readAfterInner}`);
+      return new Response(`${(await res.text())}:${readAfterInner}`);
     });
     const res = await spooled().getResponse(outer);
-    expect(res.text).toBe('inner:4096');
+    expect((await res.text())).toBe('inner:4096');
     expect(existsSync(innerPath!)).toBe(false);
     expect(await readdir(dir)).toEqual([]);
   });

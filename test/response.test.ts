@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { type Body, HeaderList, Request, Response, type StartResponse, reasonPhrase } from 'tsgi';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { type Body, HeaderList, Request, Response, type StartResponse, lint, reasonPhrase } from 'tsgi';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -27,16 +27,16 @@ function parseSetCookie(line: string): Record<string, string | true> {
 }
 
 describe('Response: construction and status', () => {
-  it('defaults to 200 OK, text/plain; charset=utf-8, empty body', () => {
+  it('defaults to 200 OK, text/plain; charset=utf-8, empty body', async () => {
     const res = new Response();
     expect(res.statusCode).toBe(200);
     expect(res.status).toBe('200 OK');
     expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
     expect(res.contentType).toBe('text/plain');
     expect(res.charset).toBe('utf-8');
-    expect(res.bytes.byteLength).toBe(0);
+    expect((await res.bytes()).byteLength).toBe(0);
     expect(res.contentLength).toBe(0);
-    expect(res.isStreamed).toBe(false);
+    expect(res.isStreamed()).toBe(false);
     expect(res.toString()).toBe('<Response 200 OK text/plain 0 bytes>');
   });
 
@@ -106,7 +106,7 @@ describe('Response: construction and status', () => {
 });
 
 describe('Response: headers', () => {
-  it('are ordered, multi-valued and case-insensitive', () => {
+  it('are ordered, multi-valued and case-insensitive', async () => {
     const res = new Response('x', { headers: [['X-A', '1']] });
     res.headers.add('Vary', 'Accept');
     res.headers.add('vary', 'Cookie');
@@ -116,7 +116,7 @@ describe('Response: headers', () => {
     expect(res.headers.list.map(([n]) => n)).toEqual(['X-A', 'Content-Type', 'Content-Length', 'Vary', 'vary']);
   });
 
-  it('refuse CR/LF in names and values', () => {
+  it('refuse CR/LF in names and values', async () => {
     const res = new Response();
     expect(() => res.headers.set('X-A', 'a\r\nSet-Cookie: x=1')).toThrow(TypeError);
     expect(() => res.headers.add('X-A\n', 'v')).toThrow(TypeError);
@@ -124,23 +124,23 @@ describe('Response: headers', () => {
     expect(res.headers.has('x-a')).toBe(false);
   });
 
-  it('a Content-Type in init.headers is kept when contentType is not given', () => {
+  it('a Content-Type in init.headers is kept when contentType is not given', async () => {
     const res = new Response('{}', { headers: { 'Content-Type': 'application/json' } });
     expect(res.headers.getAll('content-type')).toEqual(['application/json']);
     expect(res.charset).toBeNull();
   });
 
-  it('contentType: null sends no Content-Type', () => {
+  it('contentType: null sends no Content-Type', async () => {
     const res = new Response('x', { contentType: null });
     expect(res.headers.has('content-type')).toBe(false);
     expect(res.contentType).toBeNull();
     expect(res.charset).toBeNull();
-    expect(res.text).toBe('x');
+    expect((await res.text())).toBe('x');
   });
 });
 
 describe('Response: contentType and charset', () => {
-  it('text types get the default charset; JSON and binary types get none', () => {
+  it('text types get the default charset; JSON and binary types get none', async () => {
     expect(new Response('', { contentType: 'text/html' }).headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(new Response('', { contentType: 'application/xml' }).charset).toBe('utf-8');
     expect(new Response('', { contentType: 'image/svg+xml' }).charset).toBe('utf-8');
@@ -148,7 +148,7 @@ describe('Response: contentType and charset', () => {
     expect(new Response('', { contentType: 'image/png' }).charset).toBeNull();
   });
 
-  it('init.charset applies, also with parameters in contentType', () => {
+  it('init.charset applies, also with parameters in contentType', async () => {
     expect(new Response('', { contentType: 'text/html', charset: 'iso-8859-1' }).headers.get('content-type')).toBe(
       'text/html; charset=iso-8859-1',
     );
@@ -160,7 +160,7 @@ describe('Response: contentType and charset', () => {
     expect(fromHeaders.headers.get('content-type')).toBe('text/csv; charset=latin1');
   });
 
-  it('setting contentType keeps the charset for text types', () => {
+  it('setting contentType keeps the charset for text types', async () => {
     const res = new Response('', { charset: 'iso-8859-1' });
     res.contentType = 'text/html';
     expect(res.headers.get('content-type')).toBe('text/html; charset=iso-8859-1');
@@ -177,7 +177,7 @@ describe('Response: contentType and charset', () => {
     }).toThrow(TypeError);
   });
 
-  it('setting charset keeps the type and other parameters', () => {
+  it('setting charset keeps the type and other parameters', async () => {
     const res = new Response('', { contentType: 'text/html; level=1' });
     res.charset = 'ISO-8859-1';
     expect(res.contentType).toBe('text/html');
@@ -192,116 +192,113 @@ describe('Response: contentType and charset', () => {
     expect(bare.headers.get('content-type')).toBe('text/plain; charset=utf-8');
   });
 
-  it('getters never throw on a malformed Content-Type', () => {
+  it('getters never throw on a malformed Content-Type', async () => {
     const res = new Response('x', { headers: { 'Content-Type': 'text/plain; charset' } });
     expect(res.contentType).toBe('text/plain');
     expect(res.charset).toBeNull();
-    expect(res.text).toBe('x');
+    expect((await res.text())).toBe('x');
     res.headers.set('Content-Type', 'text/plain; junk; charset=latin1');
     expect(res.charset).toBe('latin1');
   });
 });
 
 describe('Response: body', () => {
-  it('a string is encoded with the charset and sets Content-Length in bytes', () => {
+  it('a string is encoded with the charset and sets Content-Length in bytes', async () => {
     const res = new Response('héllo €');
-    expect(res.bytes).toEqual(enc.encode('héllo €'));
+    expect((await res.bytes())).toEqual(enc.encode('héllo €'));
     expect(res.contentLength).toBe(10);
     const latin = new Response('café', { charset: 'iso-8859-1' });
-    expect([...latin.bytes]).toEqual([0x63, 0x61, 0x66, 0xe9]);
-    expect(latin.text).toBe('café');
+    expect([...(await latin.bytes())]).toEqual([0x63, 0x61, 0x66, 0xe9]);
+    expect((await latin.text())).toBe('café');
     expect(latin.contentLength).toBe(4);
   });
 
-  it('refuses text the charset cannot encode, instead of corrupting it', () => {
+  it('refuses text the charset cannot encode, instead of corrupting it', async () => {
     expect(() => new Response('€', { charset: 'iso-8859-1' })).toThrow(RangeError);
     expect(() => new Response('é', { charset: 'us-ascii' })).toThrow(RangeError);
     expect(() => new Response('x', { charset: 'klingon' })).toThrow(RangeError);
     const res = new Response('', { charset: 'latin1' });
     expect(() => {
-      res.text = '€';
+      res.body = '€';
     }).toThrow(RangeError);
   });
 
-  it('takes bytes, an ArrayBuffer, another typed array, null and undefined', () => {
-    expect([...new Response(new Uint8Array([1, 2])).bytes]).toEqual([1, 2]);
-    expect([...new Response(new Uint8Array([1, 2, 3]).buffer).bytes]).toEqual([1, 2, 3]);
+  it('takes bytes, an ArrayBuffer, another typed array, null and undefined', async () => {
+    expect([...(await new Response(new Uint8Array([1, 2])).bytes())]).toEqual([1, 2]);
+    expect([...(await new Response(new Uint8Array([1, 2, 3]).buffer).bytes())]).toEqual([1, 2, 3]);
     const view = new Uint16Array([0x0201]);
     const fromView = new Response(view);
-    expect(fromView.bytes.byteLength).toBe(2);
-    expect(fromView.isStreamed).toBe(false);
+    expect((await fromView.bytes()).byteLength).toBe(2);
+    expect(fromView.isStreamed()).toBe(false);
     const sub = new Response(new Uint8Array([9, 8, 7, 6]).subarray(1, 3));
-    expect([...sub.bytes]).toEqual([8, 7]);
+    expect([...(await sub.bytes())]).toEqual([8, 7]);
     expect(new Response(null).contentLength).toBe(0);
-    expect(new Response(undefined).bytes.byteLength).toBe(0);
+    expect((await new Response(undefined).bytes()).byteLength).toBe(0);
     expect(() => new Response(42 as unknown as string)).toThrow(TypeError);
   });
 
-  it('body, bytes and text get and set', () => {
+  it('body set as text or bytes; bytes() and text() read it', async () => {
     const res = new Response('a');
-    res.text = 'héllo';
+    res.body = 'héllo';
     expect(res.contentLength).toBe(6);
     expect(res.body).toEqual(enc.encode('héllo'));
-    res.bytes = new Uint8Array([0x68, 0x69]);
-    expect(res.text).toBe('hi');
+    res.body = new Uint8Array([0x68, 0x69]);
+    expect((await res.text())).toBe('hi');
     expect(res.contentLength).toBe(2);
     res.body = 'x';
-    expect(res.bytes).toEqual(enc.encode('x'));
+    expect((await res.bytes())).toEqual(enc.encode('x'));
     res.body = null;
     expect(res.contentLength).toBe(0);
   });
 
-  it('json get and set; Response.json()', () => {
-    const res = new Response();
-    res.json = { a: [1, 'é'] };
+  it('json() reads; Response.json() builds', async () => {
+    const res = Response.json({ a: [1, 'é'] });
     expect(res.headers.get('content-type')).toBe('application/json');
-    expect(res.json).toEqual({ a: [1, 'é'] });
-    expect(res.contentLength).toBe(res.bytes.byteLength);
-    const problem = new Response('', { contentType: 'application/problem+json' });
-    problem.json = { title: 'x' };
+    expect(await res.json()).toEqual({ a: [1, 'é'] });
+    expect(res.contentLength).toBe((await res.bytes()).byteLength);
+    const problem = Response.json({ title: 'x' }, { contentType: 'application/problem+json' });
     expect(problem.contentType).toBe('application/problem+json');
-    expect(() => new Response('not json').json).toThrow(SyntaxError);
+    expect(await problem.json<{ title: string }>()).toEqual({ title: 'x' });
+    await expect(new Response('not json').json()).rejects.toThrow(SyntaxError);
     const made = Response.json({ ok: true }, { status: 201 });
     expect(made.status).toBe('201 Created');
     expect(made.headers.get('content-type')).toBe('application/json');
-    expect(made.text).toBe('{"ok":true}');
+    expect((await made.text())).toBe('{"ok":true}');
     expect(Response.json([1], { contentType: undefined }).contentType).toBe('application/json');
     expect(Response.json([1], { contentType: 'application/vnd.x+json' }).contentType).toBe('application/vnd.x+json');
   });
 
-  it('a streamed body: no Content-Length, bytes throws until readBody()', async () => {
+  it('a streamed body: no Content-Length until bytes() buffers it', async () => {
     async function* gen() {
       yield enc.encode('ab');
       yield enc.encode('cd');
     }
     const res = new Response(gen());
-    expect(res.isStreamed).toBe(true);
+    expect(res.isStreamed()).toBe(true);
     expect(res.contentLength).toBeNull();
     expect(res.headers.has('content-length')).toBe(false);
-    expect(() => res.bytes).toThrow(TypeError);
-    expect(() => res.text).toThrow(/readBody/);
     expect(res.toString()).toBe('<Response 200 OK text/plain streamed>');
-    const bytes = await res.readBody();
+    const bytes = await res.bytes();
     expect(dec.decode(bytes)).toBe('abcd');
-    expect(res.isStreamed).toBe(false);
+    expect(res.isStreamed()).toBe(false);
     expect(res.contentLength).toBe(4);
-    expect(res.text).toBe('abcd');
-    expect(await res.readBody()).toBe(bytes);
+    expect((await res.text())).toBe('abcd');
+    expect(await res.bytes()).toBe(bytes);
   });
 
   it('a sync iterable body streams too, and setting bytes ends streaming', async () => {
     const res = new Response([enc.encode('x'), enc.encode('y')]);
-    expect(res.isStreamed).toBe(true);
-    expect(dec.decode(await res.readBody())).toBe('xy');
+    expect(res.isStreamed()).toBe(true);
+    expect(dec.decode(await res.bytes())).toBe('xy');
     const again = new Response([enc.encode('x')]);
     again.body = 'done';
-    expect(again.isStreamed).toBe(false);
-    expect(again.text).toBe('done');
+    expect(again.isStreamed()).toBe(false);
+    expect((await again.text())).toBe('done');
   });
 
   it('readBody refuses chunks that are not bytes', async () => {
     const res = new Response(['text' as unknown as Uint8Array]);
-    await expect(res.readBody()).rejects.toThrow(TypeError);
+    await expect(res.bytes()).rejects.toThrow(TypeError);
   });
 
   it('contentLength get and set', () => {
@@ -469,7 +466,180 @@ describe('Response as an app', () => {
     const res = new Response('via app', { status: 202 });
     const copy = await Request.blank('/').getResponse(res.toApp());
     expect(copy.status).toBe('202 Accepted');
-    expect(copy.text).toBe('via app');
+    expect((await copy.text())).toBe('via app');
     expect(copy.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+  });
+});
+
+describe('Response: one body API', () => {
+  it('isStreamed() narrows body to the stream', async () => {
+    const res = new Response([enc.encode('a')]);
+    if (res.isStreamed()) {
+      expectTypeOf(res.body).toEqualTypeOf<Body>();
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) chunks.push(chunk);
+      expect(chunks).toHaveLength(1);
+    } else {
+      expect.unreachable('an iterable body is streamed');
+    }
+    expectTypeOf(new Response('x').body).toEqualTypeOf<Uint8Array | Body>();
+  });
+
+  it('bytes(), text() and json() read a stream once and keep it for the next read', async () => {
+    let opened = 0;
+    const res = new Response(
+      (async function* () {
+        opened++;
+        yield enc.encode('{"a":');
+        yield enc.encode('[1,"é"]}');
+      })(),
+      { contentType: 'application/json' },
+    );
+    expect(await res.json()).toEqual({ a: [1, 'é'] });
+    expect(await res.text()).toBe('{"a":[1,"é"]}');
+    expect((await res.bytes()).byteLength).toBe(14);
+    expect(res.contentLength).toBe(14);
+    expect(opened).toBe(1);
+  });
+
+  it('a stream that fails rejects the read', async () => {
+    const res = new Response(
+      (async function* () {
+        yield enc.encode('a');
+        throw new Error('upstream died');
+      })(),
+    );
+    await expect(res.text()).rejects.toThrow('upstream died');
+  });
+});
+
+describe('Response: statuses without content', () => {
+  it('204 and 304 are built without Content-Type or Content-Length', () => {
+    for (const status of [204, 304, '204 No Content']) {
+      const res = new Response(null, { status });
+      expect(res.headers.has('content-type'), String(status)).toBe(false);
+      expect(res.headers.has('content-length'), String(status)).toBe(false);
+    }
+    expect(new Response(null, { status: 304, headers: { 'Content-Length': '1234' } }).contentLength).toBe(1234);
+  });
+
+  it('a response turned into a 204 or 304 after it was built is sent without them; lint agrees', async () => {
+    for (const code of [204, 304]) {
+      const res = new Response('');
+      res.statusCode = code;
+      const out = await serve(res);
+      const names = out.calls[0]![1].map(([name]) => name.toLowerCase());
+      expect(names, String(code)).not.toContain('content-type');
+      expect(names, String(code)).not.toContain('content-length');
+      const linted = await Request.blank('/').getResponse(lint(res.toApp()));
+      expect(linted.statusCode).toBe(code);
+    }
+  });
+
+  it('a 304 keeps the Content-Length it was given; a 204 never sends one (RFC 9110 §8.6)', async () => {
+    const notModified = new Response(null, { status: 304, headers: { 'Content-Length': '1234', ETag: '"v1"' } });
+    expect((await serve(notModified)).calls[0]![1]).toEqual([
+      ['ETag', '"v1"'],
+      ['Content-Length', '1234'],
+    ]);
+    const noContent = new Response(null, { status: 204, headers: { 'Content-Length': '5' } });
+    expect((await serve(noContent)).calls[0]![1]).toEqual([]);
+  });
+
+  it('closes a streamed body it does not send', async () => {
+    let closed = false;
+    const body: Iterable<Uint8Array> = {
+      [Symbol.iterator]: () => ({
+        next: () => ({ done: false, value: enc.encode('x') }),
+        return: () => {
+          closed = true;
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+    const res = new Response(body, { status: 204 });
+    const out = await serve(res);
+    expect(out.text).toBe('');
+    expect(closed).toBe(true);
+  });
+});
+
+describe('Response: fetch conversions', () => {
+  it('toFetch() keeps status, reason, every Set-Cookie and the body', async () => {
+    const res = new Response('hello', { status: '201 Made', contentType: 'text/html' });
+    res.setCookie('a', '1');
+    res.setCookie('b', '2');
+    const fetched = res.toFetch();
+    expect(fetched).toBeInstanceOf(globalThis.Response);
+    expect([fetched.status, fetched.statusText]).toEqual([201, 'Made']);
+    expect(fetched.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(fetched.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    expect(await fetched.text()).toBe('hello');
+  });
+
+  it('toFetch() streams chunk by chunk, and a cancel closes the body', async () => {
+    let produced = 0;
+    let closed = false;
+    const res = new Response(
+      (async function* () {
+        try {
+          for (;;) {
+            produced++;
+            yield enc.encode(`${produced}\n`);
+          }
+        } finally {
+          closed = true;
+        }
+      })(),
+    );
+    const reader = res.toFetch().body!.getReader();
+    expect(dec.decode((await reader.read()).value)).toBe('1\n');
+    expect(dec.decode((await reader.read()).value)).toBe('2\n');
+    expect(produced).toBeLessThanOrEqual(3);
+    await reader.cancel();
+    expect(closed).toBe(true);
+  });
+
+  it('toFetch() gives a 204 or 304 a null body', () => {
+    expect(new Response(null, { status: 204 }).toFetch().body).toBeNull();
+    expect(new Response([enc.encode('x')], { status: 304 }).toFetch().body).toBeNull();
+  });
+
+  it('fromFetch() streams the fetch body and keeps every field', async () => {
+    const headers = new globalThis.Headers([['Content-Type', 'application/json']]);
+    headers.append('Set-Cookie', 'a=1');
+    headers.append('Set-Cookie', 'b=2');
+    const source = new globalThis.Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(enc.encode('{"ok":'));
+          controller.enqueue(enc.encode('true}'));
+          controller.close();
+        },
+      }),
+      { status: 202, statusText: 'Queued', headers },
+    );
+    const res = Response.fromFetch(source);
+    expect(res.status).toBe('202 Queued');
+    expect(res.isStreamed()).toBe(true);
+    expect(res.headers.getAll('set-cookie')).toEqual(['a=1', 'b=2']);
+    expect(res.contentType).toBe('application/json');
+    expect(await res.json()).toEqual({ ok: true });
+  });
+
+  it('fromFetch() builds the subclass it is called on, and refuses a used body', async () => {
+    class Page extends Response {}
+    const page = Page.fromFetch(new globalThis.Response('x'));
+    expect(page).toBeInstanceOf(Page);
+    expectTypeOf(page).toEqualTypeOf<Page>();
+    const used = new globalThis.Response('y');
+    await used.text();
+    expect(() => Response.fromFetch(used)).toThrow(TypeError);
+  });
+
+  it('round-trips through fetch and back', async () => {
+    const back = Response.fromFetch(Response.json({ n: 1 }, { status: 201 }).toFetch());
+    expect(back.statusCode).toBe(201);
+    expect(await back.json()).toEqual({ n: 1 });
   });
 });

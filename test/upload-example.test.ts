@@ -46,7 +46,7 @@ describe('examples/upload.ts', () => {
   it('keeps the mount prefix in the form action (mounted at /upload in the demo)', async () => {
     const req = Request.blank('/', { baseUrl: 'http://localhost/upload' });
     const res = await req.getResponse(app);
-    expect(res.text).toContain('action="/upload/"');
+    expect((await res.text())).toContain('action="/upload/"');
   });
 
   it('answers 405 with Allow for other methods, 404 for other paths', async () => {

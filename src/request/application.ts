@@ -53,7 +53,7 @@ export const applicationMembers: Members<Request, RequestApplication> = {
       return fail(error, environ, owner);
     }
     if (!owner) return res;
-    if (!res.isStreamed) {
+    if (!res.isStreamed()) {
       await finishRequest(environ);
     } else {
       const body = res.body as Body;

@@ -1,81 +1,68 @@
 /**
- * The body of a `Response` as bytes, text or JSON, and buffering a streamed one.
+ * Reading a `Response`'s body whole, the same calls as on a `Request` and a fetch `Response`:
+ * `await res.bytes()`, `await res.text()`, `await res.json()`.
  *
  * @module
  */
-import { type Body } from '../gateway/types.ts';
+import type { Body } from '../gateway/types.ts';
 import { readBody } from '../gateway/body.ts';
 import { decodeText } from '../http/charset.ts';
-import type { Members } from '../http/descriptors.ts';
-import type { Response } from './response.ts';
 
-/** Views of a {@link Response}'s body held in memory. */
-export interface ResponseBodyViews {
+/**
+ * What a response body can be set to: text (encoded with the response charset), bytes (a
+ * `Uint8Array`, an `ArrayBuffer`, or any other typed array / `DataView`, taken as its bytes),
+ * or a sync/async iterable of `Uint8Array` chunks that is streamed as it is produced. `null`
+ * and `undefined` mean an empty body.
+ */
+export type ResponseBody =
+  | string
+  | Uint8Array
+  | ArrayBuffer
+  | ArrayBufferView
+  | Iterable<Uint8Array>
+  | AsyncIterable<Uint8Array>
+  | null
+  | undefined;
+
+/** Whole-body readers of a `Response` (installed on it; see `descriptors.ts`). */
+export abstract class ResponseBodyReaders {
+  abstract get body(): Uint8Array | Body;
+  abstract set body(value: ResponseBody);
+  abstract isStreamed(): boolean;
+  abstract get charset(): string | null;
+  abstract set charset(value: string | null);
+
   /**
-   * The body bytes.
+   * The whole body as bytes. A streamed body is read to its end first and then kept in
+   * memory (the body becomes those bytes, with their `Content-Length`), so it can be read
+   * again, as fetch's `bytes()` but repeatable; a body in memory answers at once.
    *
-   * @throws TypeError when the body is streamed: `await res.readBody()` first.
+   * @throws (rejects with) what the stream throws; TypeError for a chunk that is not a
+   *   `Uint8Array`.
    */
-  get bytes(): Uint8Array;
-  set bytes(value: Uint8Array);
-
-  /**
-   * The body decoded with the charset (`utf-8` when none); malformed bytes become U+FFFD.
-   * Same stream rule as `bytes`.
-   *
-   * @throws RangeError for a charset no decoder knows.
-   */
-  get text(): string;
-  set text(value: string);
-
-  /**
-   * The body parsed as JSON (throws `SyntaxError` when it is not). Setting serialises the
-   * value and sets Content-Type to `application/json` unless it is already a JSON type.
-   */
-  get json(): unknown;
-  set json(value: unknown);
-
-  /**
-   * Reads a streamed body into memory (the body becomes those bytes, with Content-Length) and
-   * returns it; returns the bytes at once when the body is already in memory.
-   */
-  readBody(): Promise<Uint8Array>;
-}
-
-export const bodyMembers: Members<Response, ResponseBodyViews> = {
-  bytes: {
-    get() {
-      if (this.isStreamed) throw new TypeError('the response body is a stream: await res.readBody() to buffer it');
-      return this.body as Uint8Array;
-    },
-    set(value: Uint8Array) {
-      this.body = value;
-    },
-  },
-  text: {
-    get() {
-      return decodeText(this.bytes, this.charset);
-    },
-    set(value: string) {
-      this.body = value;
-    },
-  },
-  json: {
-    get() {
-      return JSON.parse(this.text);
-    },
-    set(value: unknown) {
-      const type = this.contentType;
-      if (type === null || !(type === 'application/json' || type.endsWith('+json'))) {
-        this.headers.set('Content-Type', 'application/json');
-      }
-      this.body = JSON.stringify(value);
-    },
-  },
-  async readBody() {
-    if (!this.isStreamed) return this.body as Uint8Array;
+  async bytes(): Promise<Uint8Array> {
+    if (!this.isStreamed()) return this.body as Uint8Array;
     const bytes = await readBody(this.body as Body);
     this.body = bytes;
     return bytes;
-  },
-};
+  }
+
+  /**
+   * The whole body decoded with the response's charset (`utf-8` when none); malformed bytes
+   * become U+FFFD. Buffers a streamed body as {@link ResponseBodyReaders.bytes} does.
+   *
+   * @throws RangeError for a charset no decoder knows.
+   */
+  async text(): Promise<string> {
+    return decodeText(await this.bytes(), this.charset);
+  }
+
+  /**
+   * The whole body parsed as JSON (as {@link ResponseBodyReaders.text}, then `JSON.parse`).
+   *
+   * @throws SyntaxError when the body is not JSON.
+   */
+  async json<T = unknown>(): Promise<T> {
+    return JSON.parse(await this.text()) as T;
+  }
+}

@@ -5,20 +5,29 @@
  */
 import vary from 'vary';
 import { list, liveCacheControl } from '../http/converters.ts';
-import { type Members, legacy, field, fromHeaders, liveField } from '../http/descriptors.ts';
+import { PARSED, type ParseCache, type ParsedValues, field, fromHeaders, liveField } from '../http/descriptors.ts';
+import type { HeaderList } from '../http/header-list.ts';
 import type { CacheControl } from '../http/cache-control.ts';
 import { formatHttpDate } from '../http/dates.ts';
-import type { Response } from './response.ts';
 
-/** Caching headers of a {@link Response}. */
-export interface ResponseCaching {
+const CACHE_CONTROL = liveField(fromHeaders('Cache-Control', { all: true }), liveCacheControl);
+const VARY = field(fromHeaders('Vary', { all: true }), list);
+const EXPIRED = 'Thu, 01 Jan 1970 00:00:00 GMT';
+
+/** Caching headers of a `Response` (installed on it; see `descriptors.ts`). */
+export abstract class ResponseCaching implements ParseCache {
+  declare readonly headers: HeaderList;
+  abstract [PARSED](): ParsedValues;
+
   /**
    * `Cache-Control` (RFC 9111 §5.2) as a live {@link CacheControl}: setting a field rewrites
    * the header (`res.cacheControl.maxAge = 60`, `res.cacheControl.noStore = true`), and the
    * object is re-parsed when the header is changed by other means. Removing every directive
    * removes the header. Never throws on a malformed header (bad directives are dropped).
    */
-  get cacheControl(): CacheControl;
+  get cacheControl(): CacheControl {
+    return CACHE_CONTROL.get(this);
+  }
 
   /**
    * Makes the response cacheable for `seconds` (WebOb's `cache_expires`): `max-age=seconds`
@@ -29,26 +38,7 @@ export interface ResponseCaching {
    *
    * @throws RangeError unless `seconds` is a non-negative integer.
    */
-  cacheExpires(seconds: number): this;
-
-  /** `Vary` (RFC 9110 §12.5.5) as a list of field names (`*` included as is); set a list or `null`. */
-  get vary(): string[];
-  set vary(value: Iterable<string> | null);
-
-  /**
-   * Adds field names to `Vary` with the `vary` package: once each, case-insensitively, and
-   * not at all when `Vary: *` is already there.
-   *
-   * @throws TypeError for a field name that is not a token.
-   */
-  addVary(...fields: string[]): this;
-}
-
-const EXPIRED = 'Thu, 01 Jan 1970 00:00:00 GMT';
-
-export const cachingMembers: Members<Response, ResponseCaching> = {
-  cacheControl: legacy(liveField(fromHeaders('Cache-Control', { all: true }), liveCacheControl)),
-  cacheExpires(seconds) {
+  cacheExpires(seconds: number): this {
     if (!Number.isSafeInteger(seconds) || seconds < 0) {
       throw new RangeError(`cacheExpires() takes whole seconds >= 0, got ${seconds}`);
     }
@@ -68,11 +58,25 @@ export const cachingMembers: Members<Response, ResponseCaching> = {
       this.headers.delete('pragma');
     }
     return this;
-  },
-  vary: legacy(field(fromHeaders('Vary', { all: true }), list)),
-  addVary(...fields) {
+  }
+
+  /** `Vary` (RFC 9110 §12.5.5) as a list of field names (`*` included as is); set a list or `null`. */
+  get vary(): string[] {
+    return VARY.get(this);
+  }
+  set vary(value: Iterable<string> | null) {
+    VARY.set(this, value);
+  }
+
+  /**
+   * Adds field names to `Vary` with the `vary` package: once each, case-insensitively, and
+   * not at all when `Vary: *` is already there.
+   *
+   * @throws TypeError for a field name that is not a token.
+   */
+  addVary(...fields: string[]): this {
     const next = vary.append(this.headers.getAll('vary').join(', '), fields);
     if (next !== '') this.headers.set('Vary', next);
     return this;
-  },
-};
+  }
+}

@@ -13,7 +13,6 @@ import { HTTPPreconditionFailed, HTTPRangeNotSatisfiable } from '../exceptions.t
 import { evaluatePreconditions, notModifiedHeaders } from '../http/conditional.ts';
 import { type ByteRange, formatContentRange, parseRange } from '../http/range.ts';
 import { MultipartByteranges, sliceBody } from '../http/range-body.ts';
-import type { Response } from './response.ts';
 
 /**
  * Closes a body that will not be sent: a generator's `return()` runs its `finally`, a Node
@@ -80,17 +79,6 @@ export interface PlannedResponse {
    * the planned `body` is closed unread; default: the ranges are cut from `body`.
    */
   readonly readRange?: (range: ByteRange) => Body;
-}
-
-/**
- * Serves `res` with preconditions and ranges evaluated: {@link servePlanned} with the
- * response's status, headers and body, its length being that of the bytes in memory or, for
- * a stream, its `Content-Length` (none: no ranges).
- */
-export function serveConditional(res: Response, environ: Environ, startResponse: StartResponse): Body {
-  const body = res.body;
-  const length = res.isStreamed ? res.contentLength : (body as Uint8Array).byteLength;
-  return servePlanned({ statusCode: res.statusCode, status: res.status, headers: res.headers, body, length }, environ, startResponse);
 }
 
 /**

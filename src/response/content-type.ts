@@ -6,12 +6,15 @@
 import { type HeaderList, replaceField } from '../http/header-list.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { byteCount, mediaTypeOf } from '../http/converters.ts';
-import { type Members, legacy, field, fromHeaders } from '../http/descriptors.ts';
+import { field, fromHeaders } from '../http/descriptors.ts';
 import { formatMediaType, isTextType } from '../http/media-type.ts';
-import type { Response, ResponseInit } from './response.ts';
 
-/** `Content-Type` and `Content-Length` of a {@link Response}. */
-export interface ResponseContentType {
+const CONTENT_LENGTH = field(fromHeaders('Content-Length'), byteCount(/^\d+$/));
+
+/** `Content-Type` and `Content-Length` of a `Response` (installed on it; see `descriptors.ts`). */
+export abstract class ResponseContentType {
+  declare readonly headers: HeaderList;
+
   /**
    * The media type without parameters (`"text/html"`), or `null` when there is no
    * Content-Type. Setting a text type (see `isTextType`) without a charset keeps the current
@@ -20,78 +23,85 @@ export interface ResponseContentType {
    *
    * @throws TypeError for a value that is not a media type (`content-type` rejects it).
    */
-  get contentType(): string | null;
-  set contentType(value: string | null);
+  get contentType(): string | null {
+    const header = this.headers.get('content-type');
+    return header === null ? null : mediaTypeOf(header).type;
+  }
+  set contentType(value: string | null) {
+    if (value === null) {
+      this.headers.delete('content-type');
+      return;
+    }
+    const next = mediaTypeOf(value);
+    const parameters = { ...next.parameters };
+    if (isTextType(next.type) && parameters.charset === undefined) {
+      parameters.charset = mediaTypeOf(this.headers.get('content-type')).parameters.charset ?? 'utf-8';
+    }
+    this.headers.set('Content-Type', formatMediaType(next.type, parameters));
+  }
 
   /**
    * The `charset` parameter of Content-Type (lower-cased), or `null` (also for a malformed
    * header). Setting rewrites the header, keeping the type (`text/plain` when there was none);
    * `null` removes the parameter. The body bytes are not re-encoded.
    */
-  get charset(): string | null;
-  set charset(value: string | null);
+  get charset(): string | null {
+    const header = this.headers.get('content-type');
+    if (header === DEFAULT_CONTENT_TYPE) return 'utf-8';
+    return header === null ? null : (mediaTypeOf(header).parameters.charset?.toLowerCase() ?? null);
+  }
+  set charset(value: string | null) {
+    const header = this.headers.get('content-type');
+    if (value === null && header === null) return;
+    const current = mediaTypeOf(header);
+    const parameters = { ...current.parameters };
+    if (value === null) delete parameters.charset;
+    else parameters.charset = value;
+    this.headers.set('Content-Type', formatMediaType(current.type || 'text/plain', parameters));
+  }
 
   /**
    * `Content-Length` in bytes, or `null` when absent or not a number.
    *
    * @throws TypeError when set to anything but a non-negative safe integer or `null`.
    */
-  get contentLength(): number | null;
-  set contentLength(value: number | null);
+  get contentLength(): number | null {
+    return CONTENT_LENGTH.get(this);
+  }
+  set contentLength(value: number | null) {
+    CONTENT_LENGTH.set(this, value);
+  }
 }
 
-export const contentTypeMembers: Members<Response, ResponseContentType> = {
-  contentType: {
-    get() {
-      const header = this.headers.get('content-type');
-      return header === null ? null : mediaTypeOf(header).type;
-    },
-    set(value: string | null) {
-      if (value === null) {
-        this.headers.delete('content-type');
-        return;
-      }
-      const next = mediaTypeOf(value);
-      const parameters = { ...next.parameters };
-      if (isTextType(next.type) && parameters.charset === undefined) {
-        parameters.charset = mediaTypeOf(this.headers.get('content-type')).parameters.charset ?? 'utf-8';
-      }
-      this.headers.set('Content-Type', formatMediaType(next.type, parameters));
-    },
-  },
-  charset: {
-    get() {
-      const header = this.headers.get('content-type');
-      if (header === DEFAULT_CONTENT_TYPE) return 'utf-8';
-      return header === null ? null : (mediaTypeOf(header).parameters.charset?.toLowerCase() ?? null);
-    },
-    set(value: string | null) {
-      const header = this.headers.get('content-type');
-      if (value === null && header === null) return;
-      const current = mediaTypeOf(header);
-      const parameters = { ...current.parameters };
-      if (value === null) delete parameters.charset;
-      else parameters.charset = value;
-      this.headers.set('Content-Type', formatMediaType(current.type || 'text/plain', parameters));
-    },
-  },
-  contentLength: legacy(field(fromHeaders('Content-Length'), byteCount(/^\d+$/))),
-};
+/** The content type options of `new Response(body, init)` (see `ResponseInit`). */
+export interface ContentTypeInit {
+  /**
+   * Media type; default `text/plain` unless `headers` has a Content-Type (and none for a
+   * 1xx, 204 or 304 status). Text types get `charset` (default `utf-8`). `null` sends no
+   * Content-Type at all.
+   */
+  contentType?: string | null;
+  /** Charset for text types; default `utf-8`. */
+  charset?: string;
+}
 
 /** What `new Response()` sends without a content type: text, UTF-8. */
 const DEFAULT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 
 /**
  * Sets the `Content-Type` of a new response from `init` (see `ResponseInit`): `contentType`
- * (default `text/plain` unless `headers` has one; `null` for none) with `charset`, a text
- * type getting `utf-8` by default.
+ * (default `text/plain` unless `headers` has one or the status carries no content; `null` for
+ * none) with `charset`, a text type getting `utf-8` by default. With `contentType: null` the
+ * charset sets no header.
  *
+ * @param bodiless - the status is 1xx, 204 or 304 (RFC 9110 §6.4.1): no default type.
  * @throws TypeError for a value that is not a media type.
  */
-export function initContentType(res: Response, headers: HeaderList, init: ResponseInit | undefined): void {
+export function initContentType(res: ResponseContentType, headers: HeaderList, init: ContentTypeInit | undefined, bodiless: boolean): void {
   const type = init?.contentType;
   const charset = init?.charset;
-  if (type === null || (type === undefined && headers.has('content-type'))) {
+  if (type === null || (type === undefined && bodiless)) return;
+  if (type === undefined && headers.has('content-type')) {
     if (charset) res.charset = charset;
   } else if (type === undefined && charset === undefined) {
     replaceField(headers.list, 'Content-Type', DEFAULT_CONTENT_TYPE);

@@ -3,12 +3,13 @@
  *
  * @module
  */
-import type { Members } from '../http/descriptors.ts';
+import type { HeaderList } from '../http/header-list.ts';
 import { type CookieOptions, serializeSetCookie } from '../http/cookies.ts';
-import type { Response } from './response.ts';
 
-/** `Set-Cookie` lines of a {@link Response}. */
-export interface ResponseCookies {
+/** `Set-Cookie` lines of a `Response` (installed on it; see `descriptors.ts`). */
+export abstract class ResponseCookies {
+  declare readonly headers: HeaderList;
+
   /**
    * Adds a `Set-Cookie` line (several calls give several lines).
    *
@@ -18,21 +19,16 @@ export interface ResponseCookies {
    *   `maxAge` (seconds) also sets `Expires`.
    * @throws TypeError for an invalid name or attribute (from `cookie`).
    */
-  setCookie(name: string, value: string, options?: CookieOptions): this;
+  setCookie(name: string, value: string, options?: CookieOptions): this {
+    this.headers.add('Set-Cookie', serializeSetCookie(name, value, options));
+    return this;
+  }
 
   /**
    * Tells the client to drop a cookie: an empty value with `Max-Age=0` and an `Expires` in
    * the past. Pass the same `path` and `domain` the cookie was set with.
    */
-  deleteCookie(name: string, options?: Omit<CookieOptions, 'maxAge' | 'expires'>): this;
-}
-
-export const cookieMembers: Members<Response, ResponseCookies> = {
-  setCookie(name, value, options) {
-    this.headers.add('Set-Cookie', serializeSetCookie(name, value, options));
-    return this;
-  },
-  deleteCookie(name, options = {}) {
+  deleteCookie(name: string, options: Omit<CookieOptions, 'maxAge' | 'expires'> = {}): this {
     return this.setCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) });
-  },
-};
+  }
+}

@@ -6,20 +6,38 @@
  */
 import { create as createContentDisposition } from 'content-disposition';
 import { type ContentDispositionValue, contentDisposition, contentRange, list, text, wwwAuthenticate } from '../http/converters.ts';
-import { type Members, legacy, field, fromHeaders } from '../http/descriptors.ts';
+import { field, fromHeaders } from '../http/descriptors.ts';
+import type { HeaderList } from '../http/header-list.ts';
 import type { ByteRange, ContentRange } from '../http/range.ts';
 import type { Challenge } from '../http/www-authenticate.ts';
-import type { Response } from './response.ts';
 
-/** Representation and routing headers of a {@link Response}. */
-export interface ResponseRepresentation {
+const ALLOW = field(fromHeaders('Allow', { all: true }), list);
+const CONTENT_LANGUAGE = field(fromHeaders('Content-Language', { all: true }), list);
+const CONTENT_RANGE = field(fromHeaders('Content-Range'), contentRange);
+const ACCEPT_RANGES = field(fromHeaders('Accept-Ranges'), text);
+const CONTENT_DISPOSITION = field(fromHeaders('Content-Disposition'), contentDisposition);
+const LOCATION = field(fromHeaders('Location'), text);
+const WWW_AUTHENTICATE = field(fromHeaders('WWW-Authenticate', { all: true }), wwwAuthenticate);
+
+/** Representation and routing headers of a `Response` (installed on it; see `descriptors.ts`). */
+export abstract class ResponseRepresentation {
+  declare readonly headers: HeaderList;
+
   /** `Allow` (RFC 9110 §10.2.1) as a list of methods; set a list or `null`. */
-  get allow(): string[];
-  set allow(value: Iterable<string> | null);
+  get allow(): string[] {
+    return ALLOW.get(this);
+  }
+  set allow(value: Iterable<string> | null) {
+    ALLOW.set(this, value);
+  }
 
   /** `Content-Language` (RFC 9110 §8.5) as a list of language tags; set a tag, a list or `null`. */
-  get contentLanguage(): string[];
-  set contentLanguage(value: string | Iterable<string> | null);
+  get contentLanguage(): string[] {
+    return CONTENT_LANGUAGE.get(this);
+  }
+  set contentLanguage(value: string | Iterable<string> | null) {
+    CONTENT_LANGUAGE.set(this, value);
+  }
 
   /**
    * `Content-Range` (RFC 9110 §14.4) parsed, or `null` when absent or malformed. Set a header
@@ -28,24 +46,36 @@ export interface ResponseRepresentation {
    *
    * @throws RangeError for an impossible range (see `formatContentRange`).
    */
-  get contentRange(): ContentRange | null;
-  set contentRange(value: string | { range: ByteRange | null; size: number | null } | null);
+  get contentRange(): ContentRange | null {
+    return CONTENT_RANGE.get(this);
+  }
+  set contentRange(value: string | { range: ByteRange | null; size: number | null } | null) {
+    CONTENT_RANGE.set(this, value);
+  }
 
   /**
    * `Accept-Ranges` (RFC 9110 §14.3), e.g. `bytes` or `none`, or `null`. A conditional
    * response sends `bytes` by itself when it can serve ranges; `none` turns that off.
    */
-  get acceptRanges(): string | null;
-  set acceptRanges(value: string | null);
+  get acceptRanges(): string | null {
+    return ACCEPT_RANGES.get(this);
+  }
+  set acceptRanges(value: string | null) {
+    ACCEPT_RANGES.set(this, value);
+  }
 
   /**
    * `Content-Disposition` (RFC 6266) parsed by `content-disposition`: `{ type, parameters }`,
    * or `null` when absent or without a type. An RFC 8187 `filename*` is decoded into `filename`
    * (and also kept as sent under `filename*`). Set a header value or `null`;
-   * {@link Response.attachment} builds one.
+   * `attachment()` builds one.
    */
-  get contentDisposition(): ContentDispositionValue | null;
-  set contentDisposition(value: string | null);
+  get contentDisposition(): ContentDispositionValue | null {
+    return CONTENT_DISPOSITION.get(this);
+  }
+  set contentDisposition(value: string | null) {
+    CONTENT_DISPOSITION.set(this, value);
+  }
 
   /**
    * Sets `Content-Disposition: attachment` (Express's `res.attachment`), with the filename
@@ -59,7 +89,10 @@ export interface ResponseRepresentation {
    * // Content-Disposition: attachment; filename="r?sum?.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf
    * ```
    */
-  attachment(filename?: string, options?: { type?: string }): this;
+  attachment(filename?: string, options: { type?: string } = {}): this {
+    this.headers.set('Content-Disposition', createContentDisposition(filename, { type: options.type ?? 'attachment' }));
+    return this;
+  }
 
   /**
    * `Location` (RFC 9110 §10.2.2), as set, or `null`. Relative values are sent as they are;
@@ -67,8 +100,12 @@ export interface ResponseRepresentation {
    *
    * @throws TypeError when set to a value with CR, LF or NUL.
    */
-  get location(): string | null;
-  set location(value: string | null);
+  get location(): string | null {
+    return LOCATION.get(this);
+  }
+  set location(value: string | null) {
+    LOCATION.set(this, value);
+  }
 
   /**
    * `WWW-Authenticate` (RFC 9110 §11.6.1) parsed into challenges, or `null` when absent or
@@ -82,20 +119,10 @@ export interface ResponseRepresentation {
    * ```
    * @throws TypeError for a challenge that cannot be formatted.
    */
-  get wwwAuthenticate(): Challenge[] | null;
-  set wwwAuthenticate(value: Challenge | readonly Challenge[] | string | null);
+  get wwwAuthenticate(): Challenge[] | null {
+    return WWW_AUTHENTICATE.get(this);
+  }
+  set wwwAuthenticate(value: Challenge | readonly Challenge[] | string | null) {
+    WWW_AUTHENTICATE.set(this, value);
+  }
 }
-
-export const representationMembers: Members<Response, ResponseRepresentation> = {
-  allow: legacy(field(fromHeaders('Allow', { all: true }), list)),
-  contentLanguage: legacy(field(fromHeaders('Content-Language', { all: true }), list)),
-  contentRange: legacy(field(fromHeaders('Content-Range'), contentRange)),
-  acceptRanges: legacy(field(fromHeaders('Accept-Ranges'), text)),
-  contentDisposition: legacy(field(fromHeaders('Content-Disposition'), contentDisposition)),
-  attachment(filename, options = {}) {
-    this.headers.set('Content-Disposition', createContentDisposition(filename, { type: options.type ?? 'attachment' }));
-    return this;
-  },
-  location: legacy(field(fromHeaders('Location'), text)),
-  wwwAuthenticate: legacy(field(fromHeaders('WWW-Authenticate', { all: true }), wwwAuthenticate)),
-};

@@ -2,56 +2,35 @@
  * The `Response` wrapper: status, headers and body, usable as a gateway app.
  *
  * The class holds the state (status, headers, body); its other attributes are declared by
- * concern in `response/*.ts` and installed on its prototype (see `descriptors.ts`).
+ * concern in `response/*.ts` as part classes installed on its prototype (see
+ * `http/descriptors.ts`).
  *
  * @module
  */
-import { type Body } from '../gateway/types.ts';
+import type { Body } from '../gateway/types.ts';
 import { isAsyncIterable, isIterable } from '../gateway/body.ts';
+import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList, type HeaderListInit, replaceField } from '../http/header-list.ts';
 import { encodeText } from '../http/charset.ts';
-import { PARSED, type ParseCache, type ParsedValues, defineMembers, installParts } from '../http/descriptors.ts';
+import { PARSED, type ParseCache, type ParsedValues, installParts } from '../http/descriptors.ts';
 import { toStatus } from './status.ts';
-import { type ResponseContentType, contentTypeMembers, initContentType } from './content-type.ts';
-import { type ResponseBodyViews, bodyMembers } from './body.ts';
+import { type ContentTypeInit, ResponseContentType, initContentType } from './content-type.ts';
+import { ResponseBodyReaders, type ResponseBody } from './body.ts';
+
+export type { ResponseBody } from './body.ts';
 import { ResponseValidators } from './validators.ts';
-import { type ResponseCaching, cachingMembers } from './caching.ts';
-import { type ResponseRepresentation, representationMembers } from './representation.ts';
-import { type ResponseCookies, cookieMembers } from './cookies.ts';
-import { type ResponseServing, servingMembers } from './serve.ts';
-
-export { reasonPhrase } from './status.ts';
-export type { ContentDispositionValue, HttpDateInit } from '../http/converters.ts';
-
-/**
- * What a response body can be set to: text (encoded with the response charset), bytes (a
- * `Uint8Array`, an `ArrayBuffer`, or any other typed array / `DataView`, taken as its bytes),
- * or a sync/async iterable of `Uint8Array` chunks that is streamed as it is produced. `null`
- * and `undefined` mean an empty body.
- */
-export type ResponseBody =
-  | string
-  | Uint8Array
-  | ArrayBuffer
-  | ArrayBufferView
-  | Iterable<Uint8Array>
-  | AsyncIterable<Uint8Array>
-  | null
-  | undefined;
+import { ResponseCaching } from './caching.ts';
+import { ResponseRepresentation } from './representation.ts';
+import { ResponseCookies } from './cookies.ts';
+import { ResponseServing } from './serve.ts';
+import { ResponseFetch, fromFetchResponse } from './fetch.ts';
 
 /** Options of `new Response(body, init)`. */
-export interface ResponseInit {
+export interface ResponseInit extends ContentTypeInit {
   /** A status code (`404`) or line (`'404 Not Found'`); default `200`. */
   status?: number | string;
   /** Initial header fields. */
   headers?: HeaderListInit;
-  /**
-   * Media type; default `text/plain` unless `headers` has a Content-Type. Text types get
-   * `charset` (default `utf-8`). `null` sends no Content-Type at all.
-   */
-  contentType?: string | null;
-  /** Charset for text types; default `utf-8`. */
-  charset?: string;
   /** Sets {@link Response.conditionalResponse}; default `false`. */
   conditionalResponse?: boolean;
 }
@@ -60,12 +39,25 @@ const EMPTY = new Uint8Array(0);
 
 // The attributes declared in response/*.ts, merged into the class (installed below).
 export interface Response
-  extends ResponseContentType, ResponseBodyViews, ResponseValidators, ResponseCaching, ResponseRepresentation, ResponseCookies, ResponseServing {}
+  extends ResponseContentType,
+    ResponseBodyReaders,
+    ResponseValidators,
+    ResponseCaching,
+    ResponseRepresentation,
+    ResponseCookies,
+    ResponseServing,
+    ResponseFetch {}
 
 /**
  * An HTTP response: a status, ordered multi-valued headers, and a body held in memory or
  * streamed. Modelled on WebOb's `Response`; a response is itself a gateway app through
- * {@link Response.respond}.
+ * {@link Response.respond}. Its body reads like a fetch `Response`'s and a `Request`'s:
+ * `await res.text()`, `await res.json()`, `await res.bytes()`.
+ *
+ * A response whose status carries no content (1xx, 204 No Content, 304 Not Modified, RFC
+ * 9110 §6.4.1) is built and sent without `Content-Type` and without a computed
+ * `Content-Length` (a 304 keeps a length it was given, as §8.6 allows), as `lint` and the
+ * server expect.
  *
  * @example
  * ```ts
@@ -89,17 +81,18 @@ export class Response implements ParseCache {
    * @param body - see {@link ResponseBody}; strings are encoded with the charset.
    * @param init - status, headers, content type and charset. A streamed body keeps a
    *   `Content-Length` given in `headers` (what lets a conditional response serve ranges of
-   *   it); a body in memory always gets its own length.
+   *   it); a body in memory always gets its own length, except under a status that carries
+   *   no content.
    * @throws TypeError for an invalid status, header or content type; RangeError for a string
    *   body in a charset it cannot be encoded in.
    */
   constructor(body?: ResponseBody, init?: ResponseInit) {
     if (init?.status !== undefined) this.#setStatus(init.status);
     const headers = (this.headers = new HeaderList(init?.headers));
-    initContentType(this, headers, init);
+    initContentType(this, headers, init, isBodilessStatus(this.#code));
     const declared = init?.headers === undefined ? null : headers.get('content-length');
     this.body = body;
-    if (this.#stream !== null && declared !== null) headers.set('Content-Length', declared);
+    if (declared !== null && (this.#stream !== null || isBodilessStatus(this.#code))) headers.set('Content-Length', declared);
     this.conditionalResponse = init?.conditionalResponse ?? false;
   }
 
@@ -116,9 +109,25 @@ export class Response implements ParseCache {
   /**
    * A JSON response: `JSON.stringify(value)` as a UTF-8 body, with `application/json` (no
    * charset, RFC 8259 §11) unless `init.contentType` says otherwise.
+   *
+   * @throws TypeError from `JSON.stringify` (a BigInt, a cycle).
    */
-  static json(value: unknown, init?: ResponseInit): Response {
-    return new Response(JSON.stringify(value), { ...init, contentType: init?.contentType ?? 'application/json' });
+  static json<R extends Response>(this: new (body?: ResponseBody, init?: ResponseInit) => R, value: unknown, init?: ResponseInit): R {
+    return new this(JSON.stringify(value), { ...init, contentType: init?.contentType ?? 'application/json' });
+  }
+
+  /**
+   * A response from a fetch `Response` (WHATWG Fetch, as `fetch()`, Hono or a worker answer):
+   * its status and reason, every header field (several `Set-Cookie` lines stay several), and
+   * its body streamed, not buffered (its `Content-Length` kept). A body already read
+   * (`bodyUsed`) throws. Note that `fetch()` decodes a compressed body while keeping the
+   * `Content-Encoding` and `Content-Length` of the encoded one: delete those two fields from a
+   * `fetch()` answer with `Content-Encoding` before sending it on.
+   *
+   * @throws TypeError when the fetch response's body was already used.
+   */
+  static fromFetch<R extends Response>(this: new (body?: ResponseBody, init?: ResponseInit) => R, response: globalThis.Response): R {
+    return fromFetchResponse(this, response);
   }
 
   /** The status code, e.g. `404`. Setting it also sets the standard reason phrase. */
@@ -149,10 +158,10 @@ export class Response implements ParseCache {
   }
 
   /**
-   * The body: a `Uint8Array` when held in memory, else the iterable being streamed. Setting a
-   * string encodes it with the charset; setting bytes sets Content-Length; setting an iterable
-   * removes Content-Length and streams it. See also {@link Response.bytes},
-   * {@link Response.text}, {@link Response.json}.
+   * The body: a `Uint8Array` when held in memory, else the iterable being streamed (see
+   * {@link Response.isStreamed}, which narrows it). Setting a string encodes it with the
+   * charset; setting bytes sets Content-Length; setting an iterable removes Content-Length and
+   * streams it. To read it whatever it is, `await res.bytes()`, `text()` or `json()`.
    *
    * @throws RangeError when set to a string the charset cannot encode (`€` in ISO-8859-1);
    *   TypeError for a value that is none of {@link ResponseBody}.
@@ -178,11 +187,20 @@ export class Response implements ParseCache {
 
   #setBytes(bytes: Uint8Array): void {
     this.#bytes = bytes;
-    replaceField(this.headers.list, 'Content-Length', String(bytes.byteLength));
+    if (bytes.byteLength === 0 && isBodilessStatus(this.#code)) this.headers.delete('content-length');
+    else replaceField(this.headers.list, 'Content-Length', String(bytes.byteLength));
   }
 
-  /** True when the body is an iterable streamed as it is produced, not bytes in memory. */
-  get isStreamed(): boolean {
+  /**
+   * True when the body is an iterable streamed as it is produced, not bytes in memory
+   * (Werkzeug's `is_streamed`). Narrows {@link Response.body} to the stream.
+   *
+   * @example
+   * ```ts
+   * if (res.isStreamed()) res.body = gzip(res.body); // res.body: Body here
+   * ```
+   */
+  isStreamed(): this is StreamedResponse {
     return this.#stream !== null;
   }
 
@@ -192,14 +210,19 @@ export class Response implements ParseCache {
   }
 }
 
-for (const members of [
-  contentTypeMembers,
-  bodyMembers,
-  cachingMembers,
-  representationMembers,
-  cookieMembers,
-  servingMembers,
-]) {
-  defineMembers(Response.prototype, members);
+/** A {@link Response} whose body is a stream: what `res.isStreamed()` narrows to. */
+export interface StreamedResponse extends Response {
+  get body(): Body;
+  set body(value: ResponseBody);
 }
-installParts(Response, [ResponseValidators]);
+
+installParts(Response, [
+  ResponseContentType,
+  ResponseBodyReaders,
+  ResponseValidators,
+  ResponseCaching,
+  ResponseRepresentation,
+  ResponseCookies,
+  ResponseServing,
+  ResponseFetch,
+]);

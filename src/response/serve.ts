@@ -3,46 +3,77 @@
  *
  * @module
  */
-import type { Body, Environ, StartResponse } from '../gateway/types.ts';
-import type { Members } from '../http/descriptors.ts';
-import type { Response } from './response.ts';
-import { discardBody, serveConditional } from './conditional.ts';
+import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
+import { isBodilessStatus } from '../gateway/status.ts';
+import type { HeaderList } from '../http/header-list.ts';
+import { discardBody, servePlanned } from './conditional.ts';
 
-/** A {@link Response} as a gateway app. */
-export interface ResponseServing {
+/** A `Response` as a gateway app (installed on it; see `descriptors.ts`). */
+export abstract class ResponseServing {
+  declare readonly headers: HeaderList;
+  declare conditionalResponse: boolean;
+  abstract get status(): string;
+  abstract get statusCode(): number;
+  abstract get body(): Uint8Array | Body;
+  abstract isStreamed(): boolean;
+  abstract get contentLength(): number | null;
+  abstract set contentLength(value: number | null);
+  abstract get contentType(): string | null;
+  abstract set contentType(value: string | null);
+
   /**
    * Serves this response as a gateway app (WebOb's `response(environ, start_response)`):
    * starts the response with this status and headers, and returns the body. A HEAD request
-   * gets the headers and an empty body (a streamed body is closed unread). With
-   * {@link Response.conditionalResponse}, preconditions and ranges are evaluated first (see
-   * `serveConditional`). The response itself is not changed.
+   * gets the headers and an empty body (a streamed body is closed unread). A status that
+   * carries no content (1xx, 204, 304) is sent without `Content-Type`, and without a
+   * `Content-Length` unless a 304 was given one that is not its empty body's (RFC 9110 §8.6),
+   * its body closed unread. With `conditionalResponse`, preconditions and ranges are
+   * evaluated first (docs/conditional.md). The response itself is not changed.
    */
-  respond(environ: Environ, startResponse: StartResponse): Body;
-
-  /** This response as an {@link App} function. */
-  toApp(): (environ: Environ, startResponse: StartResponse) => Body;
-
-  /** A short description for logs: `<Response 200 OK text/plain 5 bytes>`. */
-  toString(): string;
-}
-
-export const servingMembers: Members<Response, ResponseServing> = {
-  respond(environ, startResponse) {
-    if (this.conditionalResponse) return serveConditional(this, environ, startResponse);
-    startResponse(this.status, this.headers.list);
+  respond(environ: Environ, startResponse: StartResponse): Body {
     const body = this.body;
-    if (environ.REQUEST_METHOD === 'HEAD') {
-      if (this.isStreamed) discardBody(body);
+    const streamed = this.isStreamed();
+    if (this.conditionalResponse) {
+      const length = streamed ? this.contentLength : (body as Uint8Array).byteLength;
+      return servePlanned({ statusCode: this.statusCode, status: this.status, headers: this.headers, body, length }, environ, startResponse);
+    }
+    const code = this.statusCode;
+    if (isBodilessStatus(code)) {
+      startResponse(this.status, bodilessFields(this.headers.list, code, streamed ? -1 : (body as Uint8Array).byteLength));
+      if (streamed) discardBody(body);
       return [];
     }
-    if (this.isStreamed) return body as Body;
+    startResponse(this.status, this.headers.list);
+    if (environ.REQUEST_METHOD === 'HEAD') {
+      if (streamed) discardBody(body);
+      return [];
+    }
+    if (streamed) return body as Body;
     return (body as Uint8Array).byteLength === 0 ? [] : [body as Uint8Array];
-  },
-  toApp() {
+  }
+
+  /** This response as an {@link App} function. */
+  toApp(): App {
     return (environ, startResponse) => this.respond(environ, startResponse);
-  },
-  toString() {
-    const size = this.isStreamed ? 'streamed' : `${(this.body as Uint8Array).byteLength} bytes`;
+  }
+
+  /** A short description for logs: `<Response 200 OK text/plain 5 bytes>`. */
+  toString(): string {
+    const size = this.isStreamed() ? 'streamed' : `${(this.body as Uint8Array).byteLength} bytes`;
     return `<Response ${this.status} ${this.contentType ?? '-'} ${size}>`;
-  },
-};
+  }
+}
+
+/**
+ * The fields of a response whose status carries no content: no `Content-Type`; no
+ * `Content-Length` on 1xx and 204 (RFC 9110 §8.6: never), nor on a 304 when it is the length
+ * of the empty body in memory (`bytes`; -1 for a stream).
+ */
+function bodilessFields(fields: Array<[string, string]>, code: number, bytes: number): Array<[string, string]> {
+  return fields.filter(([name, value]) => {
+    const lower = name.toLowerCase();
+    if (lower === 'content-type') return false;
+    if (lower !== 'content-length') return true;
+    return code === 304 && value !== String(bytes);
+  });
+}

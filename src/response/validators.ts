@@ -20,8 +20,8 @@ const RETRY_AFTER = field(fromHeaders('Retry-After'), retryAfter);
 /** Validator and date headers of a `Response` (installed on it; see `descriptors.ts`). */
 export abstract class ResponseValidators {
   declare readonly headers: HeaderList;
-  declare readonly body: unknown;
-  declare readonly isStreamed: boolean;
+  abstract get body(): unknown;
+  abstract isStreamed(): boolean;
 
   /**
    * The entity tag (`ETag`, RFC 9110 §8.8.3) as `{ tag, weak }`, the tag without its quotes,
@@ -43,11 +43,11 @@ export abstract class ResponseValidators {
    * Sets a strong `ETag` from a hash of the body in memory (`strongEtag`: SHA-1, base64url),
    * as Werkzeug's `add_etag`. Keeps an existing `ETag` unless `overwrite`; `weak` marks it weak.
    *
-   * @throws TypeError when the body is streamed: `await res.readBody()` first, or set `etag`
+   * @throws TypeError when the body is streamed: `await res.bytes()` first, or set `etag`
    *   from something cheaper (a version, `statEtag`).
    */
   addEtag(options: { overwrite?: boolean; weak?: boolean } = {}): this {
-    if (this.isStreamed) throw new TypeError('cannot hash a streamed body: await res.readBody() first, or set res.etag');
+    if (this.isStreamed()) throw new TypeError('cannot hash a streamed body: await res.bytes() first, or set res.etag');
     if (!options.overwrite && this.headers.has('etag')) return this;
     const tag = strongEtag(this.body as Uint8Array);
     this.headers.set('ETag', options.weak ? `W/${tag}` : tag);

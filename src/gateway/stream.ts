@@ -1,0 +1,55 @@
+/**
+ * Bodies between the gateway interface and WHATWG streams: a gateway body as a pull-based
+ * `ReadableStream` (for fetch `Response`s), and a `ReadableStream` as a gateway body.
+ *
+ * @module
+ */
+import type { Body } from './types.ts';
+import { checkChunk, closeBody, openBody } from './body.ts';
+
+/**
+ * A gateway body as a `ReadableStream<Uint8Array>` that pulls one chunk each time the
+ * consumer asks (no queue beyond one chunk: backpressure is the consumer's pace). Cancelling
+ * the stream (a client that goes away) calls the body iterator's `return()`, so a
+ * generator's `finally` runs; a chunk that is not a `Uint8Array` errors the stream.
+ *
+ * @param onCloseError - told what the iterator's `return()` throws on cancel.
+ */
+export function toReadableStream(body: Body, onCloseError?: (error: unknown) => void): ReadableStream<Uint8Array> {
+  const iterator = openBody(body);
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const step = await iterator.next();
+        if (step.done) controller.close();
+        else controller.enqueue(checkChunk(step.value));
+      },
+      cancel() {
+        return closeBody(iterator, onCloseError);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * A `ReadableStream` (a fetch body) as a gateway body: an async iterable reading it chunk by
+ * chunk. Closing the iteration early (`return()`) cancels the stream; iterate it once.
+ */
+export async function* fromReadableStream(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  const reader = stream.getReader();
+  let done = false;
+  try {
+    for (;;) {
+      const step = await reader.read();
+      if (step.done) {
+        done = true;
+        return;
+      }
+      yield step.value;
+    }
+  } finally {
+    if (!done) await reader.cancel().catch(() => undefined);
+    reader.releaseLock();
+  }
+}

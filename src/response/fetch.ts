@@ -1,0 +1,68 @@
+/**
+ * Converting between a `Response` and a fetch (WHATWG) `Response`: `Response.fromFetch()`
+ * and `res.toFetch()`.
+ *
+ * @module
+ */
+import type { Body } from '../gateway/types.ts';
+import { HOP_BY_HOP } from '../gateway/fields.ts';
+import { fromReadableStream, toReadableStream } from '../gateway/stream.ts';
+import type { HeaderList, HeaderListInit } from '../http/header-list.ts';
+import type { ResponseBody } from './body.ts';
+
+/** Statuses a fetch `Response` must have no body for (WHATWG Fetch "null body status"). */
+const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+
+/** Conversion of a `Response` to a fetch `Response` (installed on it; see `descriptors.ts`). */
+export abstract class ResponseFetch {
+  declare readonly headers: HeaderList;
+  abstract get status(): string;
+  abstract get statusCode(): number;
+  abstract get body(): Uint8Array | Body;
+  abstract isStreamed(): boolean;
+
+  /**
+   * This response as a fetch `Response` (for Bun, Deno, workers, or a framework's `fetch`
+   * handler): the status and reason phrase, every header field in order (several
+   * `Set-Cookie` lines stay several), and the body: bytes in memory as they are, a stream as
+   * a pull-based `ReadableStream` whose cancel closes the body iterator. A status that may
+   * carry no content (204, 205, 304) gets a `null` body, its stream closed. Hop-by-hop fields
+   * are left out.
+   *
+   * @throws RangeError for a status fetch cannot represent (below 200 or above 599);
+   *   TypeError for a header value fetch refuses.
+   */
+  toFetch(): globalThis.Response {
+    const headers = new globalThis.Headers();
+    for (const [name, value] of this.headers.list) {
+      if (!HOP_BY_HOP.has(name.toLowerCase())) headers.append(name, value);
+    }
+    const code = this.statusCode;
+    const reason = this.status.slice(4);
+    let body: Uint8Array | ReadableStream<Uint8Array> | null;
+    if (NULL_BODY.has(code)) {
+      body = null;
+      if (this.isStreamed()) void toReadableStream(this.body as Body).cancel();
+    } else {
+      body = this.isStreamed() ? toReadableStream(this.body as Body) : (this.body as Uint8Array);
+    }
+    return new globalThis.Response(body, { status: code, statusText: reason, headers });
+  }
+}
+
+/** The constructor of a `Response` or of a subclass (see `Response.fromFetch`). */
+type ResponseClass<R> = new (body?: ResponseBody, init?: { status?: number | string; headers?: HeaderListInit; contentType?: string | null }) => R;
+
+/** `Response.fromFetch(response)` for the class `Class` (see there). */
+export function fromFetchResponse<R>(Class: ResponseClass<R>, response: globalThis.Response): R {
+  if (response.bodyUsed) throw new TypeError('the fetch response body was already read');
+  const fields: Array<[string, string]> = [];
+  for (const [name, value] of response.headers) {
+    if (name === 'set-cookie' || HOP_BY_HOP.has(name)) continue;
+    fields.push([name, value]);
+  }
+  for (const cookie of response.headers.getSetCookie()) fields.push(['set-cookie', cookie]);
+  const status = response.statusText ? `${response.status} ${response.statusText}` : response.status;
+  const body = response.body === null ? null : fromReadableStream(response.body);
+  return new Class(body, { status, headers: fields, contentType: null });
+}
