@@ -237,6 +237,26 @@ describe('HTTPException body negotiation', () => {
     expect([...bytes.getResponse().bytes]).toEqual([1, 2]);
   });
 
+  it('a generated body sends Vary: Accept, added once to the Vary given', () => {
+    const req = withAccept('text/html');
+    expect(new HTTPNotFound().getResponse(req).headers.get('vary')).toBe('Accept');
+    expect(new HTTPNotFound().getResponse().headers.get('vary')).toBe('Accept');
+    expect(new HTTPFound('/x').getResponse(req).headers.get('vary')).toBe('Accept');
+    const vary = (given: string) => new HTTPNotFound(undefined, { headers: { Vary: given } }).getResponse(req).headers.getAll('vary');
+    expect(vary('Cookie')).toEqual(['Cookie, Accept']);
+    expect(vary('cookie, accept')).toEqual(['cookie, accept']);
+    expect(vary('*')).toEqual(['*']);
+    const error = new HTTPNotFound(undefined, { headers: { Vary: 'Cookie' } });
+    error.getResponse(req);
+    expect(error.headers.get('vary')).toBe('Cookie');
+  });
+
+  it('a user body and a 304 send no Vary', () => {
+    const req = withAccept('text/html');
+    expect(new HTTPForbidden(undefined, { body: 'mine' }).getResponse(req).headers.has('vary')).toBe(false);
+    expect(new HTTPNotModified().getResponse(req).headers.has('vary')).toBe(false);
+  });
+
   it('each getResponse builds a fresh Response', () => {
     const error = new HTTPNotFound();
     const a = error.getResponse();
@@ -252,6 +272,7 @@ describe('HTTPException as an app', () => {
     const { status, headers, text } = await serveApp((e, s) => new HTTPNotImplemented('nope').respond(e, s), env);
     expect(status).toBe('501 Not Implemented');
     expect(headers).toContainEqual(['Content-Type', 'application/json']);
+    expect(headers).toContainEqual(['Vary', 'Accept']);
     expect(JSON.parse(text)).toMatchObject({ code: 501, message: 'nope' });
   });
 

@@ -60,8 +60,8 @@ export function environOf(req: RequestLike | undefined): Environ | undefined {
  * own name.
  *
  * The response body is chosen from the request's `Accept` (RFC 9110 §12.5.1): HTML with every
- * user string escaped, JSON `{ code, title, message }`, or plain text (the default). A body
- * given in the options is used as is.
+ * user string escaped, JSON `{ code, title, message }`, or plain text (the default), sent with
+ * `Vary: Accept` (RFC 9110 §12.5.5). A body given in the options is used as is, without `Vary`.
  *
  * @example
  * ```ts
@@ -119,7 +119,8 @@ export class HTTPException extends Error {
 
   /**
    * Builds the error response for a request (for `Accept` negotiation and, for redirects, to
-   * make `Location` absolute). Without a request, the body is plain text.
+   * make `Location` absolute). Without a request, the body is plain text. A generated body
+   * adds `Accept` to the exception's `Vary` (once, and not past `Vary: *`).
    */
   getResponse(req?: RequestLike): Response {
     // Response copies the fields: this exception's own headers stay as they are.
@@ -127,7 +128,7 @@ export class HTTPException extends Error {
       return new Response(this.body, { status: this.status, headers: this.headers, contentType: this.contentType ?? 'text/plain' });
     }
     const type = negotiateBodyType(environOf(req));
-    return new Response(errorBody(this, type), { status: this.status, headers: this.headers, contentType: type });
+    return new Response(errorBody(this, type), { status: this.status, headers: this.headers, contentType: type }).addVary('Accept');
   }
 
   /** Serves the error as a gateway app. */
