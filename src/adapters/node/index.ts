@@ -12,6 +12,6 @@
  *
  * @module
  */
-export { BadRequestError, DEFAULT_MAX_HEADERS, type NodeEnvironOptions, createEnviron } from './environ.ts';
+export { DEFAULT_MAX_HEADERS, type NodeEnvironOptions, createEnviron } from './environ.ts';
 export { toNodeHandler } from './handler.ts';
 export { type ServeOptions, type ServerHandle, serve } from './serve.ts';
