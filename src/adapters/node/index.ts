@@ -6,7 +6,8 @@
  *
  * The parts live beside this file, one concept each: `environ.ts` (the environ of a request),
  * `handler.ts` (the `(req, res)` handler), `exchange.ts` (`startResponse`, app errors),
- * `head.ts` (status line, headers, framing), `end.ts` (a whole small body in one socket write),
+ * `state.ts` (what `head.ts` and `pump.ts` use of an exchange), `head.ts` (status line,
+ * headers, framing), `end.ts` (a whole small body in one socket write),
  * `pump.ts` (streamed bodies with backpressure), `linger.ts` (unread request bodies and the
  * lingering close), `continue.ts` (`Expect: 100-continue`), `serve.ts` (`serve`, `close`).
  *
