@@ -4,6 +4,7 @@
  * @module
  */
 import { HTTPException, type HTTPExceptionOptions } from './base.ts';
+import { PRECONDITION_FAILED, RANGE_NOT_SATISFIABLE } from '../response/conditional.ts';
 
 /** Base of 4xx errors. */
 export class HTTPClientError extends HTTPException {
@@ -92,10 +93,10 @@ export class HTTPLengthRequired extends HTTPClientError {
   static override readonly description: string = 'The request must carry a Content-Length.';
 }
 
-/** 412 Precondition Failed (RFC 9110 §15.5.13). */
+/** 412 Precondition Failed (RFC 9110 §15.5.13); a conditional `Response` answers with the same body. */
 export class HTTPPreconditionFailed extends HTTPClientError {
   declare readonly code: 412; static override readonly code = 412;
-  static override readonly description: string = 'A precondition of the request did not hold.';
+  static override readonly description: string = PRECONDITION_FAILED;
 }
 
 /** 413 Content Too Large (RFC 9110 §15.5.14). */
@@ -116,10 +117,13 @@ export class HTTPUnsupportedMediaType extends HTTPClientError {
   static override readonly description: string = 'The request body is in a format the server does not support.';
 }
 
-/** 416 Range Not Satisfiable (RFC 9110 §15.5.17); the `length` option sends `Content-Range: bytes *\/length`. */
+/**
+ * 416 Range Not Satisfiable (RFC 9110 §15.5.17); the `length` option sends
+ * `Content-Range: bytes *\/length`. A conditional `Response` answers with the same body.
+ */
 export class HTTPRangeNotSatisfiable extends HTTPClientError {
   declare readonly code: 416; static override readonly code = 416;
-  static override readonly description: string = 'The requested range cannot be served.';
+  static override readonly description: string = RANGE_NOT_SATISFIABLE;
 }
 
 /** 417 Expectation Failed (RFC 9110 §15.5.18). */
