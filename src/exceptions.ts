@@ -2,8 +2,8 @@
  * HTTP exceptions: one class per registered 3xx/4xx/5xx status. Each can be thrown (from a
  * `Request.application` handler), returned, or served as a gateway app.
  *
- * - `exceptions/base.ts`: `HTTPException`, its options, `defineException`;
- * - `exceptions/body.ts`: the negotiated body (plain text, HTML, JSON), `escapeHtml`;
+ * - `exceptions/base.ts`: `HTTPException` and its options;
+ * - `response/error-body.ts`: the negotiated body (plain text, HTML, JSON), `escapeHtml`;
  * - `exceptions/redirects.ts`: `HTTPRedirection`, `absoluteLocation`, the 3xx classes;
  * - `exceptions/client-errors.ts`, `exceptions/server-errors.ts`: the 4xx and 5xx classes;
  * - `exceptions/abort.ts`: `statusExceptions`, `abort`, `redirect`.

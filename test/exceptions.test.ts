@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type Body,
   type Environ,
@@ -7,6 +7,8 @@ import {
   HTTPException,
   HTTPForbidden,
   HTTPFound,
+  HTTPGone,
+  HTTPImATeapot,
   HTTPInternalServerError,
   HTTPMethodNotAllowed,
   HTTPMovedPermanently,
@@ -106,6 +108,69 @@ describe('HTTPException basics', () => {
   });
 });
 
+describe('status classes', () => {
+  it('are types: a variable can hold one, and another status does not fit', () => {
+    const error: HTTPNotFound = new HTTPNotFound('No user 7');
+    expectTypeOf(error.code).toEqualTypeOf<404>();
+    expectTypeOf<typeof HTTPNotFound.code>().toEqualTypeOf<404>();
+    expectTypeOf(new HTTPMethodNotAllowed().code).toEqualTypeOf<405>();
+    expectTypeOf(new HTTPFound('/x').code).toEqualTypeOf<302>();
+    expectTypeOf(new HTTPNotModified().code).toEqualTypeOf<304>();
+    expectTypeOf(new HTTPServiceUnavailable().code).toEqualTypeOf<503>();
+    expectTypeOf<HTTPGone>().not.toExtend<HTTPNotFound>();
+    expectTypeOf<HTTPNotFound>().toExtend<HTTPClientError>();
+    expect(error.code).toBe(404);
+    expect(HTTPNotFound.code).toBe(404);
+    expect(new HTTPGone().code).toBe(410);
+  });
+
+  it('instanceof narrows to the class, with its literal code', () => {
+    const seen: number[] = [];
+    for (const thrown of [caught(() => abort(404)), caught(() => abort(410)), caught(() => abort(500))]) {
+      if (thrown instanceof HTTPNotFound) {
+        expectTypeOf(thrown).toEqualTypeOf<HTTPNotFound>();
+        expectTypeOf(thrown.code).toEqualTypeOf<404>();
+        seen.push(thrown.code);
+      } else if (thrown instanceof HTTPClientError) {
+        expectTypeOf(thrown.code).toEqualTypeOf<number>();
+        seen.push(-thrown.code);
+      } else if (thrown instanceof HTTPInternalServerError) {
+        expectTypeOf(thrown.code).toEqualTypeOf<500>();
+        seen.push(thrown.code);
+      }
+    }
+    expect(seen).toEqual([404, -410, 500]);
+  });
+
+  it('can be subclassed: the subclass keeps code and description and has its own name', async () => {
+    class UserNotFound extends HTTPNotFound {}
+    const error = new UserNotFound('No user 7');
+    expectTypeOf(error.code).toEqualTypeOf<404>();
+    expect(error).toBeInstanceOf(HTTPNotFound);
+    expect(error).toBeInstanceOf(HTTPClientError);
+    expect(error.name).toBe('UserNotFound');
+    expect(String(error)).toBe('UserNotFound: No user 7');
+    expect(error.code).toBe(404);
+    expect(UserNotFound.code).toBe(404);
+    expect(error.description).toBe(new HTTPNotFound().description);
+    const res = error.getResponse(Request.blank('/', { headers: { Accept: 'application/json' } }));
+    expect(res.statusCode).toBe(404);
+    expect(await res.json()).toEqual({ code: 404, title: 'Not Found', message: 'No user 7' });
+    expect(statusExceptions.get(404)).toBe(HTTPNotFound);
+    expect(caught(() => abort(404))).not.toBeInstanceOf(UserNotFound);
+  });
+
+  it('a subclass may give its own description', async () => {
+    class Teapot extends HTTPImATeapot {
+      static override readonly description = 'Short and stout.';
+    }
+    const error = new Teapot();
+    expect(error.description).toBe('Short and stout.');
+    expect(new HTTPImATeapot().description).not.toBe('Short and stout.');
+    expect(await error.getResponse().text()).toBe("418 I'm a Teapot\n\nShort and stout.\n");
+  });
+});
+
 describe('HTTPException body negotiation', () => {
   const withAccept = (accept?: string) =>
     Request.blank('/', accept === undefined ? {} : { headers: { Accept: accept } });
@@ -172,6 +237,26 @@ describe('HTTPException body negotiation', () => {
     expect([...(await bytes.getResponse().bytes())]).toEqual([1, 2]);
   });
 
+  it('a generated body sends Vary: Accept, added once to the Vary given', () => {
+    const req = withAccept('text/html');
+    expect(new HTTPNotFound().getResponse(req).headers.get('vary')).toBe('Accept');
+    expect(new HTTPNotFound().getResponse().headers.get('vary')).toBe('Accept');
+    expect(new HTTPFound('/x').getResponse(req).headers.get('vary')).toBe('Accept');
+    const vary = (given: string) => new HTTPNotFound(undefined, { headers: { Vary: given } }).getResponse(req).headers.getAll('vary');
+    expect(vary('Cookie')).toEqual(['Cookie, Accept']);
+    expect(vary('cookie, accept')).toEqual(['cookie, accept']);
+    expect(vary('*')).toEqual(['*']);
+    const error = new HTTPNotFound(undefined, { headers: { Vary: 'Cookie' } });
+    error.getResponse(req);
+    expect(error.headers.get('vary')).toBe('Cookie');
+  });
+
+  it('a user body and a 304 send no Vary', () => {
+    const req = withAccept('text/html');
+    expect(new HTTPForbidden(undefined, { body: 'mine' }).getResponse(req).headers.has('vary')).toBe(false);
+    expect(new HTTPNotModified().getResponse(req).headers.has('vary')).toBe(false);
+  });
+
   it('each getResponse builds a fresh Response', () => {
     const error = new HTTPNotFound();
     const a = error.getResponse();
@@ -187,6 +272,7 @@ describe('HTTPException as an app', () => {
     const { status, headers, text } = await serveApp((e, s) => new HTTPNotImplemented('nope').respond(e, s), env);
     expect(status).toBe('501 Not Implemented');
     expect(headers).toContainEqual(['Content-Type', 'application/json']);
+    expect(headers).toContainEqual(['Vary', 'Accept']);
     expect(JSON.parse(text)).toMatchObject({ code: 501, message: 'nope' });
   });
 
@@ -290,7 +376,7 @@ describe('redirects', () => {
     expect(() => redirect('')).toThrow(TypeError);
     const thrown = caught(() => abort(302, '/login'));
     expect(thrown).toBeInstanceOf(HTTPFound);
-    expect((thrown as InstanceType<typeof HTTPFound>).location).toBe('/login');
+    expect((thrown as HTTPFound).location).toBe('/login');
     expect(() => abort(301)).toThrow(TypeError);
   });
 

@@ -53,6 +53,7 @@ describe('errors: before the headers are out', () => {
       const plain = await fetch(`${url}/p?q=1`);
       expect(plain.status).toBe(500);
       expect(plain.headers.get('content-type')).toMatch(/^text\/plain/);
+      expect(plain.headers.get('vary')).toBe('Accept');
       const text = await plain.text();
       expect(text).toContain('500 Internal Server Error');
       expect(text).not.toContain('secret');
@@ -288,7 +289,8 @@ describe('errors: debug page', () => {
     expect(res.contentType).toBe('text/html');
     expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
     expect(res.headers.get('cache-control')).toBe('no-store');
-    const html = (await res.text());
+    expect(res.headers.getAll('vary')).toEqual(['Accept']);
+    const html = await res.text();
     // The source line around the frame, escaped.
     expect(html).toContain('const s = &quot;&lt;script&gt;alert(1)&lt;/script&gt; &amp; more&quot;;');
     expect(html).toContain('function handler() {');
@@ -324,7 +326,9 @@ describe('errors: debug page', () => {
     const app = errors(() => {
       throw crafted();
     }, { debug: true, log: () => {} });
-    const text = (await (await Request.blank('/t', { headers: { accept: '*/*' } }).getResponse(app)).text());
+    const plain = await Request.blank('/t', { headers: { accept: '*/*' } }).getResponse(app);
+    expect(plain.headers.get('vary')).toBe('Accept');
+    const text = await plain.text();
     expect(text).toContain('GET /t HTTP/1.1');
     expect(text).toContain(`at handler (${pathToFileURL(file).href}:4:9)`);
     const json = (await (await Request.blank('/j', { headers: { accept: 'application/json' } }).getResponse(app)).json()) as { error: { message: string; stack: string } };

@@ -144,6 +144,7 @@ describe('mount', () => {
     await withServer(only, async (url) => {
       const json = await fetch(`${url}/nope`, { headers: { accept: 'application/json' } });
       expect(json.status).toBe(404);
+      expect(json.headers.get('vary')).toBe('Accept');
       expect(await json.json()).toMatchObject({ code: 404 });
       const html = await fetch(`${url}/<script>`, { headers: { accept: 'text/html' } });
       expect(html.status).toBe(404);

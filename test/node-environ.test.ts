@@ -8,7 +8,16 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, Request, Response, toNodeHandler } from 'tsgi';
+import {
+  type App,
+  type Environ,
+  HTTPBadRequest,
+  HTTPRequestHeaderFieldsTooLarge,
+  Request,
+  Response,
+  createEnviron,
+  toNodeHandler,
+} from 'tsgi';
 import { bytes, deferred, parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
 /** An app answering the environ's string/number/boolean values as JSON, plus a few tsgi facts. */
@@ -249,6 +258,46 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
     );
     expect(parseRaw(raw).status).toBe(400);
     expect(calls).toBe(0);
+  });
+
+  it('createEnviron throws HTTPBadRequest, or HTTPRequestHeaderFieldsTooLarge past maxHeaders', async () => {
+    const thrown: unknown[] = [];
+    const server = http.createServer((req, res) => {
+      try {
+        createEnviron(req, res, { maxHeaders: 3 });
+        thrown.push(null);
+      } catch (error) {
+        thrown.push(error);
+      }
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      await rawExchange(port, 'GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n');
+      await rawExchange(port, 'GET /%zz HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n');
+      await rawExchange(port, 'GET / HTTP/1.1\r\nHost: a.example\r\nA: 1\r\nB: 2\r\nConnection: close\r\n\r\n');
+      await rawExchange(port, 'GET / HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    const [host, path, fields, fine] = thrown;
+    expect(host).toBeInstanceOf(HTTPBadRequest);
+    expect((host as HTTPBadRequest).detail).toBe('several Host headers');
+    expect(path).toBeInstanceOf(HTTPBadRequest);
+    expect((path as HTTPBadRequest).detail).toMatch(/malformed percent-escape/);
+    expect(fields).toBeInstanceOf(HTTPRequestHeaderFieldsTooLarge);
+    expect((fields as HTTPRequestHeaderFieldsTooLarge).code).toBe(431);
+    expect((fields as HTTPRequestHeaderFieldsTooLarge).detail).toBe('more than 3 header fields');
+    expect(fine).toBeNull();
+  });
+
+  it('answers a bad request with the exception status and detail as plain text', async () => {
+    const server = await start(dumpApp);
+    const answer = parseRaw((await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n')).raw);
+    expect(answer.status).toBe(400);
+    expect(answer.header('content-type')).toBe('text/plain; charset=utf-8');
+    expect(answer.rest).toBe('Bad Request: several Host headers\n');
   });
 
   it('closes the connection after a 400 and keeps serving others', async () => {

@@ -12,6 +12,7 @@ import {
   HTTPException,
   HTTPMethodNotAllowed,
   HTTPNotFound,
+  HTTPPreconditionFailed,
   HTTPRangeNotSatisfiable,
   HTTPServiceUnavailable,
   HTTPTooManyRequests,
@@ -324,6 +325,35 @@ describe('conditional responses (in-process)', () => {
     const out = await serveIt(resource(), { headers: { Range: 'bytes=50-60' } });
     expect(out.status).toBe('416 Range Not Satisfiable');
     expect(out.get('content-range')).toBe('bytes */20');
+  });
+
+  it('412 and 416 are the negotiated answers of HTTPPreconditionFailed and HTTPRangeNotSatisfiable, with Vary: Accept', async () => {
+    for (const accept of [undefined, 'text/html', 'application/json']) {
+      for (const method of ['GET', 'HEAD']) {
+        const headers: Record<string, string> = accept === undefined ? {} : { Accept: accept };
+        const req = Request.blank('/', { method, headers });
+        const failed = await serveIt(resource(), { method, headers: { ...headers, 'If-Match': '"v0"' } });
+        const expected = await serveIt(new HTTPPreconditionFailed().getResponse(req), { method, headers });
+        expect(failed.status).toBe('412 Precondition Failed');
+        expect(failed.get('vary')).toBe('Accept');
+        expect({ ...failed, get: null }).toEqual({ ...expected, get: null });
+        if (method === 'HEAD') continue;
+        const unsatisfiable = await serveIt(resource(), { headers: { ...headers, Range: 'bytes=50-60' } });
+        const wanted = await serveIt(new HTTPRangeNotSatisfiable(undefined, { length: 20 }).getResponse(req), { headers });
+        expect(unsatisfiable.status).toBe('416 Range Not Satisfiable');
+        expect(unsatisfiable.headers.slice(0, 1)).toEqual([['Content-Range', 'bytes */20']]);
+        expect(unsatisfiable.get('vary')).toBe('Accept');
+        expect({ ...unsatisfiable, get: null }).toEqual({ ...wanted, get: null });
+      }
+    }
+    const json = await serveIt(resource(), { headers: { Accept: 'application/json', Range: 'bytes=50-60' } });
+    expect(json.headers).toEqual([
+      ['Content-Range', 'bytes */20'],
+      ['Content-Type', 'application/json'],
+      ['Content-Length', String(json.bytes.byteLength)],
+      ['Vary', 'Accept'],
+    ]);
+    expect(JSON.parse(json.text)).toEqual({ code: 416, title: 'Range Not Satisfiable', message: 'The requested range cannot be served.' });
   });
 
   it('If-Range: a current strong ETag or date honours Range; a stale one sends the whole', async () => {

@@ -1,6 +1,5 @@
 /**
- * `HTTPException`, the base of every HTTP error and redirect, and `defineException`, which
- * declares a status class in one line.
+ * `HTTPException`, the base of every HTTP error and redirect.
  *
  * @module
  */
@@ -53,12 +52,16 @@ export function environOf(req: RequestLike | undefined): Environ | undefined {
 }
 
 /**
- * The base of every HTTP error and redirect. Subclasses fix `code`; `detail` is the message
- * for this occurrence, shown below the standard `description`.
+ * The base of every HTTP error and redirect. Each status class fixes `code` (a literal type:
+ * `HTTPNotFound`'s is `404`, on the class and on its instances) and `description`; `detail` is
+ * the message for this occurrence, shown below the standard `description`. An instance's
+ * `name` is the name of the class it was made with, so a subclass of a status class
+ * (`class UserNotFound extends HTTPNotFound {}`) keeps the code and description and gets its
+ * own name.
  *
  * The response body is chosen from the request's `Accept` (RFC 9110 §12.5.1): HTML with every
- * user string escaped, JSON `{ code, title, message }`, or plain text (the default). A body
- * given in the options is used as is.
+ * user string escaped, JSON `{ code, title, message }`, or plain text (the default), sent with
+ * `Vary: Accept` (RFC 9110 §12.5.5). A body given in the options is used as is, without `Vary`.
  *
  * @example
  * ```ts
@@ -88,6 +91,11 @@ export class HTTPException extends Error {
   /** Content-Type of the user's `body`. */
   contentType: string | undefined;
 
+  /**
+   * @param detail - the message for this occurrence (also the error's `message`; default the
+   *   status line).
+   * @throws TypeError or RangeError for an option that cannot be sent (see {@link HTTPExceptionOptions}).
+   */
   constructor(detail?: string, options: HTTPExceptionOptions = {}) {
     const ctor = new.target as typeof HTTPException;
     super(detail ?? `${ctor.code} ${reasonPhrase(ctor.code)}`, options.cause === undefined ? undefined : { cause: options.cause });
@@ -111,7 +119,8 @@ export class HTTPException extends Error {
 
   /**
    * Builds the error response for a request (for `Accept` negotiation and, for redirects, to
-   * make `Location` absolute). Without a request, the body is plain text.
+   * make `Location` absolute). Without a request, the body is plain text. A generated body
+   * adds `Accept` to the exception's `Vary` (once, and not past `Vary: *`).
    */
   getResponse(req?: RequestLike): Response {
     // Response copies the fields: this exception's own headers stay as they are.
@@ -119,7 +128,7 @@ export class HTTPException extends Error {
       return new Response(this.body, { status: this.status, headers: this.headers, contentType: this.contentType ?? 'text/plain' });
     }
     const type = negotiateBodyType(environOf(req));
-    return new Response(errorBody(this, type), { status: this.status, headers: this.headers, contentType: type });
+    return new Response(errorBody(this, type), { status: this.status, headers: this.headers, contentType: type }).addVary('Accept');
   }
 
   /** Serves the error as a gateway app. */
@@ -135,22 +144,3 @@ export class HTTPException extends Error {
 
 /** An exception class and its status code (the values of `statusExceptions`). */
 export type ExceptionClass<T extends HTTPException> = { new (...args: never[]): T; readonly code: number };
-
-/**
- * A subclass of `base` for one status: its `code`, its class `name` and its standard
- * `description` (WebOb's table of exception classes, declared one per line).
- */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function defineException<B extends { new (...args: any[]): HTTPException; readonly code: number }>(
-  base: B,
-  code: number,
-  name: string,
-  description: string,
-): B {
-  const cls = class extends (base as unknown as typeof HTTPException) {
-    static override readonly code = code;
-    static override readonly description = description;
-  };
-  Object.defineProperty(cls, 'name', { value: name });
-  return cls as unknown as B;
-}

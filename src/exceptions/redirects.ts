@@ -8,7 +8,7 @@ import type { Environ } from '../gateway/types.ts';
 import { Response } from '../response/response.ts';
 import { quotePath } from '../http/url.ts';
 import { hostOf } from '../http/host.ts';
-import { HTTPException, type HTTPExceptionOptions, type RequestLike, defineException, environOf } from './base.ts';
+import { HTTPException, type HTTPExceptionOptions, type RequestLike, environOf } from './base.ts';
 
 /** Base of 3xx redirects: `Location` is required. */
 export class HTTPRedirection extends HTTPException {
@@ -67,23 +67,32 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
 }
 
 /** 300 Multiple Choices (RFC 9110 §15.4.1). */
-export const HTTPMultipleChoices = defineException(HTTPRedirection, 300, 'HTTPMultipleChoices', 'The resource has several representations; one is suggested.');
+export class HTTPMultipleChoices extends HTTPRedirection {
+  declare readonly code: 300; static override readonly code = 300;
+  static override readonly description: string = 'The resource has several representations; one is suggested.';
+}
+
 /** 301 Moved Permanently (RFC 9110 §15.4.2). */
-export const HTTPMovedPermanently = defineException(HTTPRedirection, 301, 'HTTPMovedPermanently', 'The resource has moved permanently.');
+export class HTTPMovedPermanently extends HTTPRedirection {
+  declare readonly code: 301; static override readonly code = 301;
+  static override readonly description: string = 'The resource has moved permanently.';
+}
+
 /** 302 Found (RFC 9110 §15.4.3). */
-export const HTTPFound = defineException(HTTPRedirection, 302, 'HTTPFound', 'The resource was found elsewhere.');
+export class HTTPFound extends HTTPRedirection {
+  declare readonly code: 302; static override readonly code = 302;
+  static override readonly description: string = 'The resource was found elsewhere.';
+}
+
 /** 303 See Other (RFC 9110 §15.4.4): the usual answer to a successful form POST. */
-export const HTTPSeeOther = defineException(HTTPRedirection, 303, 'HTTPSeeOther', 'The answer is at another URL.');
-/** 305 Use Proxy (deprecated, RFC 9110 §15.4.6). */
-export const HTTPUseProxy = defineException(HTTPRedirection, 305, 'HTTPUseProxy', 'The resource must be accessed through a proxy.');
-/** 307 Temporary Redirect (RFC 9110 §15.4.8): the method and body are kept. */
-export const HTTPTemporaryRedirect = defineException(HTTPRedirection, 307, 'HTTPTemporaryRedirect', 'The resource is temporarily at another URL.');
-/** 308 Permanent Redirect (RFC 9110 §15.4.9): the method and body are kept. */
-export const HTTPPermanentRedirect = defineException(HTTPRedirection, 308, 'HTTPPermanentRedirect', 'The resource has moved permanently; repeat the request there.');
+export class HTTPSeeOther extends HTTPRedirection {
+  declare readonly code: 303; static override readonly code = 303;
+  static override readonly description: string = 'The answer is at another URL.';
+}
 
 /** 304 Not Modified (RFC 9110 §15.4.5): no body, no Location. */
 export class HTTPNotModified extends HTTPException {
-  static override readonly code: number = 304;
+  declare readonly code: 304; static override readonly code = 304;
   static override readonly description: string = 'The resource has not been modified.';
   /** The 304 response: the exception's headers (ETag, Cache-Control…), no body; the request is not needed. */
   override getResponse(_req?: RequestLike): Response {
@@ -91,4 +100,22 @@ export class HTTPNotModified extends HTTPException {
     res.headers.delete('content-length');
     return res;
   }
+}
+
+/** 305 Use Proxy (deprecated, RFC 9110 §15.4.6). */
+export class HTTPUseProxy extends HTTPRedirection {
+  declare readonly code: 305; static override readonly code = 305;
+  static override readonly description: string = 'The resource must be accessed through a proxy.';
+}
+
+/** 307 Temporary Redirect (RFC 9110 §15.4.8): the method and body are kept. */
+export class HTTPTemporaryRedirect extends HTTPRedirection {
+  declare readonly code: 307; static override readonly code = 307;
+  static override readonly description: string = 'The resource is temporarily at another URL.';
+}
+
+/** 308 Permanent Redirect (RFC 9110 §15.4.9): the method and body are kept. */
+export class HTTPPermanentRedirect extends HTTPRedirection {
+  declare readonly code: 308; static override readonly code = 308;
+  static override readonly description: string = 'The resource has moved permanently; repeat the request there.';
 }

@@ -42,8 +42,8 @@ export interface ErrorsOptions {
  * - **Before the headers are out** (the app failed, or had called `startResponse` but not
  *   produced a first body chunk): the status is held until that first chunk, so the answer
  *   can still change into a 500 whose body is negotiated on `Accept` (plain text, HTML or
- *   JSON, never the error's text). An invalid status line, header or first chunk from the
- *   app counts as an error too.
+ *   JSON, never the error's text; sent with `Vary: Accept`). An invalid status line, header
+ *   or first chunk from the app counts as an error too.
  * - **After the headers are out**: the error is logged and re-thrown from the body, so the
  *   server aborts the connection: a truncated body never looks complete.
  *

@@ -14,7 +14,10 @@ export type MountMap = Record<string, AppLike> | Iterable<readonly [string, AppL
 
 /** Options of {@link mount}. */
 export interface MountOptions {
-  /** The app answering when no prefix matches; default a negotiated 404 `HTTPNotFound`. */
+  /**
+   * The app answering when no prefix matches; default a 404 `HTTPNotFound`, its body negotiated
+   * on `Accept` and sent with `Vary: Accept`.
+   */
   notFound?: AppLike;
   /**
    * Redirect paths with repeated slashes or `.`/`..` segments to their clean form (308)

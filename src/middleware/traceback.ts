@@ -230,14 +230,16 @@ export async function renderTraceback(error: unknown, environ: Environ): Promise
 /**
  * The 500 response of debug mode, negotiated on `Accept` like every error body: the HTML
  * page of {@link renderTraceback}, the stack as plain text (the default, for curl), or JSON
- * `{ code, title, error: { name, message, stack } }`. Sent with `Cache-Control: no-store` and
- * a Content-Security-Policy that forbids scripts and external resources.
+ * `{ code, title, error: { name, message, stack } }`. Sent with `Vary: Accept` (RFC 9110
+ * §12.5.5), `Cache-Control: no-store` and a Content-Security-Policy that forbids scripts and
+ * external resources.
  */
 export async function debugResponse(error: unknown, environ: Environ): Promise<Response> {
   const headers = {
     'Cache-Control': 'no-store',
     'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'",
     'X-Content-Type-Options': 'nosniff',
+    Vary: 'Accept',
   };
   // As every error body: a malformed or absent Accept counts as absent, plain text.
   const type = negotiateBodyType(environ);

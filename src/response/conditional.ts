@@ -9,10 +9,16 @@
 import { type Body, type Environ, type StartResponse } from '../gateway/types.ts';
 import { closeBody, openBody } from '../gateway/body.ts';
 import { HeaderList } from '../http/header-list.ts';
-import { HTTPPreconditionFailed, HTTPRangeNotSatisfiable } from '../exceptions.ts';
 import { evaluatePreconditions, notModifiedHeaders } from '../http/conditional.ts';
 import { type ByteRange, formatContentRange, parseRange } from '../http/range.ts';
 import { MultipartByteranges, sliceBody } from '../http/range-body.ts';
+import { serveErrorBody } from './error-body.ts';
+
+/** The description of the 412 answer (and of `HTTPPreconditionFailed`). */
+export const PRECONDITION_FAILED = 'A precondition of the request did not hold.';
+
+/** The description of the 416 answer (and of `HTTPRangeNotSatisfiable`). */
+export const RANGE_NOT_SATISFIABLE = 'The requested range cannot be served.';
 
 /**
  * Closes a body that will not be sent: a generator's `return()` runs its `finally`, a Node
@@ -86,14 +92,16 @@ export interface PlannedResponse {
  *
  * 1. `evaluatePreconditions` (If-Match, If-Unmodified-Since, If-None-Match,
  *    If-Modified-Since) against the planned `ETag` and `Last-Modified`, for a 2xx status:
- *    **304** with the headers `notModifiedHeaders` keeps and no body, or **412** (an
- *    `HTTPPreconditionFailed` body, negotiated by `Accept`). The planned body is closed unread.
+ *    **304** with the headers `notModifiedHeaders` keeps and no body, or **412** (the body of
+ *    an `HTTPPreconditionFailed`, negotiated by `Accept`, with `Vary: Accept`). The planned
+ *    body is closed unread.
  * 2. A 200 to GET or HEAD whose length is known gets `Accept-Ranges: bytes`, unless the plan
  *    has `Accept-Ranges` already; `Accept-Ranges: none` turns ranges off.
  * 3. For GET, when `If-Range` (if any) holds, `Range` is evaluated with `parseRange`: one range
  *    → **206** with `Content-Range` and the slice; several → **206** `multipart/byteranges`
  *    (overlapping ranges coalesced, exact `Content-Length`); none satisfiable → **416** with
- *    `Content-Range: bytes *\/length`; an ignored header (bad syntax, another unit, over 100
+ *    `Content-Range: bytes *\/length` (the body of an `HTTPRangeNotSatisfiable`, negotiated,
+ *    with `Vary: Accept`); an ignored header (bad syntax, another unit, over 100
  *    ranges) → the whole 200. The slices come from `plan.readRange` when given, else from the
  *    body.
  * 4. HEAD gets the headers of what GET would get, without a body (the planned one is closed
@@ -128,7 +136,7 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
   }
   if (result.outcome === 'precondition-failed') {
     discardBody(body);
-    return new HTTPPreconditionFailed().respond(environ, startResponse);
+    return serveErrorBody(412, PRECONDITION_FAILED, [], environ, startResponse);
   }
 
   const head = method === 'HEAD';
@@ -142,7 +150,7 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
     const wanted = parseRange(header(environ, 'HTTP_RANGE'), length);
     if (wanted.kind === 'unsatisfiable') {
       discardBody(body);
-      return new HTTPRangeNotSatisfiable(undefined, { length }).respond(environ, startResponse);
+      return serveErrorBody(416, RANGE_NOT_SATISFIABLE, [['Content-Range', formatContentRange(null, length)]], environ, startResponse);
     }
     if (wanted.kind === 'satisfiable') {
       const ranges = wanted.ranges;

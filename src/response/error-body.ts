@@ -1,11 +1,16 @@
 /**
  * The generated body of an HTTP exception: plain text, HTML or JSON, chosen by the request's
- * `Accept` (RFC 9110 §12.5.1), with every user string escaped in HTML.
+ * `Accept` (RFC 9110 §12.5.1), with every user string escaped in HTML. Shared by the exception
+ * classes and by the answers `response/` makes itself (412, 416), which cannot use the
+ * classes (they are built on `Response`).
  *
  * @module
  */
-import type { Environ } from '../gateway/types.ts';
+import type { Body, Environ, StartResponse } from '../gateway/types.ts';
 import { Accept } from '../http/accept.ts';
+import { encodeText } from '../http/charset.ts';
+import { formatMediaType, isTextType } from '../http/media-type.ts';
+import { reasonPhrase } from './status.ts';
 
 const HTML_ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -59,4 +64,32 @@ export function errorBody(error: ErrorDescription, type: string): string {
     );
   }
   return `${error.status}\n\n${error.description}\n${message ? `\n${message}\n` : ''}`;
+}
+
+/**
+ * Serves the generated error body of status `code` through `startResponse`, without a
+ * `Response`: the status line with its standard reason phrase, then `fields`, then
+ * `Content-Type` (UTF-8 for the text types), `Content-Length` and `Vary: Accept` — the bytes
+ * and fields, in that order, of `HTTPException.getResponse` for an exception of that status
+ * and `description` without a detail. A HEAD request gets an empty body.
+ *
+ * @param fields - header fields sent first (e.g. the `Content-Range` of a 416).
+ * @returns the body: one chunk, or none for HEAD.
+ * @throws what `startResponse` throws.
+ */
+export function serveErrorBody(
+  code: number,
+  description: string,
+  fields: Array<[string, string]>,
+  environ: Environ,
+  startResponse: StartResponse,
+): Body {
+  const title = reasonPhrase(code);
+  const status = `${code} ${title}`;
+  const type = negotiateBodyType(environ);
+  const bytes = encodeText(errorBody({ code, title, status, description, detail: undefined }, type));
+  const contentType = formatMediaType(type, isTextType(type) ? { charset: 'utf-8' } : {});
+  fields.push(['Content-Type', contentType], ['Content-Length', String(bytes.byteLength)], ['Vary', 'Accept']);
+  startResponse(status, fields);
+  return environ.REQUEST_METHOD === 'HEAD' ? [] : [bytes];
 }

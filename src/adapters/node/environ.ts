@@ -9,6 +9,7 @@ import { type Environ, type ErrorStream, TSGI_VERSION } from '../../gateway/type
 import { environKey, joinFieldValues } from '../../datastructures/environ-headers.ts';
 import { stderrErrors } from '../../gateway/log.ts';
 import { unquotePath } from '../../http/url.ts';
+import { HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge } from '../../exceptions/client-errors.ts';
 
 /** Options of {@link createEnviron} and `toNodeHandler`. */
 export interface NodeEnvironOptions {
@@ -22,7 +23,7 @@ export interface NodeEnvironOptions {
   multiprocess?: boolean;
   /**
    * Most request header fields accepted; more answer `431 Request Header Fields Too Large`
-   * without calling the app. Default 100 (gunicorn's `limit_request_fields`). Keep it below the
+   * without calling the app ({@link createEnviron} throws `HTTPRequestHeaderFieldsTooLarge`). Default 100 (gunicorn's `limit_request_fields`). Keep it below the
    * server's own `maxHeadersCount` (Node's default 2000): past that count Node 24 answers 431
    * itself, and older Node versions drop the extra fields silently. `serve` sets
    * `maxHeadersCount` to one above this limit.
@@ -34,32 +35,17 @@ export interface NodeEnvironOptions {
 export const DEFAULT_MAX_HEADERS = 100;
 
 /**
- * Thrown by {@link createEnviron} for a request the app must not see; answered with `status`
- * (400 Bad Request, or 431 for too many header fields) and the message as the reason.
- */
-export class BadRequestError extends Error {
-  override name = 'BadRequestError';
-  /** The status to answer: 400 or 431. */
-  readonly status: 400 | 431;
-
-  constructor(message: string, status: 400 | 431 = 400) {
-    super(message);
-    this.status = status;
-  }
-}
-
-/**
  * A raw URL path (or Express mount path) percent-decoded as UTF-8 ({@link unquotePath}: a
  * path without `%` is returned as it is).
  *
- * @throws BadRequestError for a malformed escape or invalid UTF-8 (overlong forms, surrogates,
+ * @throws HTTPBadRequest for a malformed escape or invalid UTF-8 (overlong forms, surrogates,
  *   stray continuation bytes), as RFC 3629 requires.
  */
 export function decodePath(raw: string): string {
   try {
     return unquotePath(raw);
   } catch {
-    throw new BadRequestError('malformed percent-escape or invalid UTF-8 in the path');
+    throw new HTTPBadRequest('malformed percent-escape or invalid UTF-8 in the path');
   }
 }
 
@@ -93,9 +79,12 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
  *
  * @param res - the response, so `tsgi.signal` can tell a hang-up from a finished exchange;
  *   without it the signal aborts when the request stream closes before it was read whole.
- * @throws BadRequestError for a request-target that is not origin-form, absolute-form, or `*`
- *   with OPTIONS (RFC 9112 §3.2); a malformed percent-escape or invalid UTF-8 in the path; an
- *   invalid Host; several Host headers (RFC 9112 §3.2).
+ * @throws HTTPBadRequest (its `detail` says why) for a request-target that is not
+ *   origin-form, absolute-form, or `*` with OPTIONS (RFC 9112 §3.2); a malformed
+ *   percent-escape or invalid UTF-8 in the path; an invalid Host; several Host headers
+ *   (RFC 9112 §3.2). `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
+ *   fields than `options.maxHeaders`. The app must not see such a request: `toNodeHandler`
+ *   and `serve` answer it with the exception's status and `detail` as plain text.
  */
 export function createEnviron(req: IncomingMessage, res?: ServerResponse, options: NodeEnvironOptions = {}): Environ {
   const socket = req.socket;
@@ -110,7 +99,7 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
       pathAndQuery = target.slice(match[0].length);
       if (pathAndQuery.charCodeAt(0) !== 47) pathAndQuery = `/${pathAndQuery}`;
     } else if (target !== '*' || method !== 'OPTIONS') {
-      throw new BadRequestError('invalid request-target');
+      throw new HTTPBadRequest('invalid request-target');
     }
   }
   const q = pathAndQuery.indexOf('?');
@@ -139,19 +128,19 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   const raw = req.rawHeaders;
   const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
-  if (raw.length > 2 * maxHeaders) throw new BadRequestError(`more than ${maxHeaders} header fields`, 431);
+  if (raw.length > 2 * maxHeaders) throw new HTTPRequestHeaderFieldsTooLarge(`more than ${maxHeaders} header fields`);
   for (let i = 0; i < raw.length; i += 2) {
     const key = headerKey(raw[i]!);
     if (key === '') continue;
     const value = raw[i + 1]!;
     const existing = environ[key] as string | undefined;
     if (existing === undefined) environ[key] = value;
-    else if (key === 'HTTP_HOST') throw new BadRequestError('several Host headers');
+    else if (key === 'HTTP_HOST') throw new HTTPBadRequest('several Host headers');
     else environ[key] = joinFieldValues(key, existing, value);
   }
   if (authority !== undefined) environ.HTTP_HOST = authority;
   const host = environ.HTTP_HOST as string | undefined;
-  if (host !== undefined && !VALID_HOST.test(host)) throw new BadRequestError('invalid Host header');
+  if (host !== undefined && !VALID_HOST.test(host)) throw new HTTPBadRequest('invalid Host header');
   return environ;
 }
 

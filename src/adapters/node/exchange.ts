@@ -12,12 +12,7 @@ import { sendHead } from './head.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { pump } from './pump.ts';
 import { endPlain, endWith } from './end.ts';
-
-/** State shared by the handler of one server and its `close()`. */
-export interface ServerState {
-  /** Set by `close()`: responses then carry `Connection: close`. */
-  closing: boolean;
-}
+import type { ExchangeState, ServerState } from './state.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
@@ -39,7 +34,7 @@ const INTERNAL_ERROR = Buffer.from('Internal Server Error\n');
  * pumped with backpressure (see `pump`), and their iterator is closed (`return()`) when the
  * client leaves.
  */
-export class Exchange {
+export class Exchange implements ExchangeState {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly environ: Environ;

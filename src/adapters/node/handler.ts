@@ -7,8 +7,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
 import { logError } from '../../gateway/log.ts';
-import { BadRequestError, type NodeEnvironOptions, createEnviron, decodePath } from './environ.ts';
-import { Exchange, type ExpressRequest, type ServerState, requestLine } from './exchange.ts';
+import { HTTPClientError } from '../../exceptions/client-errors.ts';
+import { type NodeEnvironOptions, createEnviron, decodePath } from './environ.ts';
+import { Exchange, type ExpressRequest, requestLine } from './exchange.ts';
+import type { ServerState } from './state.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { continueOnRead } from './continue.ts';
 import { endPlain } from './end.ts';
@@ -47,9 +49,9 @@ export function createHandler(
       const baseUrl = (req as ExpressRequest).baseUrl;
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
     } catch (error) {
-      if (error instanceof BadRequestError) {
-        const reason = error.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
-        plainAnswer(req, res, error.status, reason, `${reason}: ${error.message}\n`);
+      if (error instanceof HTTPClientError) {
+        // HTTPBadRequest or HTTPRequestHeaderFieldsTooLarge from createEnviron or decodePath.
+        plainAnswer(req, res, error.code, error.title, `${error.title}: ${error.message}\n`);
       } else {
         logError(options.errors, requestLine(req), error);
         plainAnswer(req, res, 500, 'Internal Server Error', 'Internal Server Error\n');

@@ -8,7 +8,7 @@
 import { HOP_BY_HOP } from '../../gateway/fields.ts';
 import { describe } from '../../gateway/body.ts';
 import { isBodilessStatus, parseStatus } from '../../gateway/status.ts';
-import type { Exchange } from './exchange.ts';
+import type { ExchangeState } from './state.ts';
 
 const DIGITS = /^\d+$/;
 
@@ -27,7 +27,7 @@ function hasCloseOption(value: string): boolean {
  * @throws TypeError for anything the app got wrong (no startResponse, invalid status or
  *   header, bad or mismatched Content-Length); nothing has been written then.
  */
-export function sendHead(exchange: Exchange, length: number | undefined): void {
+export function sendHead(exchange: ExchangeState, length: number | undefined): void {
   const status = exchange.status;
   const headers = exchange.headers;
   if (status === undefined || headers === undefined) {

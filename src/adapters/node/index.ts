@@ -6,12 +6,13 @@
  *
  * The parts live beside this file, one concept each: `environ.ts` (the environ of a request),
  * `handler.ts` (the `(req, res)` handler), `exchange.ts` (`startResponse`, app errors),
- * `head.ts` (status line, headers, framing), `end.ts` (a whole small body in one socket write),
+ * `state.ts` (what `head.ts` and `pump.ts` use of an exchange), `head.ts` (status line,
+ * headers, framing), `end.ts` (a whole small body in one socket write),
  * `pump.ts` (streamed bodies with backpressure), `linger.ts` (unread request bodies and the
  * lingering close), `continue.ts` (`Expect: 100-continue`), `serve.ts` (`serve`, `close`).
  *
  * @module
  */
-export { BadRequestError, DEFAULT_MAX_HEADERS, type NodeEnvironOptions, createEnviron } from './environ.ts';
+export { DEFAULT_MAX_HEADERS, type NodeEnvironOptions, createEnviron } from './environ.ts';
 export { toNodeHandler } from './handler.ts';
 export { type ServeOptions, type ServerHandle, serve } from './serve.ts';

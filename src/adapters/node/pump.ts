@@ -5,7 +5,7 @@
  */
 import { type Body } from '../../gateway/types.ts';
 import { type BodyIterator, checkChunk, closeBody, isThenable, openBody } from '../../gateway/body.ts';
-import type { Exchange } from './exchange.ts';
+import type { ExchangeState } from './state.ts';
 import { sendHead } from './head.ts';
 import { endWith } from './end.ts';
 
@@ -20,7 +20,7 @@ type Step = IteratorResult<Uint8Array>;
  * head goes out; when the exchange ends without taking it (the client left, a HEAD answer
  * ended), a failure of that step is still logged, as one while streaming would be.
  */
-export async function pump(exchange: Exchange, body: Body): Promise<void> {
+export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   let iterator: BodyIterator;
   try {
     iterator = openBody(body);

@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppLike } from '../../gateway/types.ts';
 import type { NodeEnvironOptions } from './environ.ts';
-import type { ServerState } from './exchange.ts';
+import type { ServerState } from './state.ts';
 import { createHandler } from './handler.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
 

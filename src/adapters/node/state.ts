@@ -1,0 +1,38 @@
+/**
+ * The state of one exchange that sending a response reads and sets, as an interface of its own:
+ * `head.ts` and `pump.ts` work on it without importing `exchange.ts`, which imports them.
+ *
+ * @module
+ */
+import type { ServerResponse } from 'node:http';
+import type { Environ } from '../../gateway/types.ts';
+
+/** State shared by the handler of one server and its `close()`. */
+export interface ServerState {
+  /** Set by `close()`: responses then carry `Connection: close`. */
+  closing: boolean;
+}
+
+/** What `sendHead` and `pump` use of an exchange; implemented by `Exchange`. */
+export interface ExchangeState {
+  /** The Node response being written. */
+  readonly res: ServerResponse;
+  /** The request's environ (`REQUEST_METHOD` decides HEAD; `tsgi.errors` gets log lines). */
+  readonly environ: Environ;
+  /** The server's state (its `closing` flag), absent for a handler on someone else's server. */
+  readonly state: ServerState | undefined;
+  /** The status line given to `startResponse`, `undefined` before it is called. */
+  readonly status: string | undefined;
+  /** The header fields given to `startResponse`, `undefined` before it is called. */
+  readonly headers: Array<[string, string]> | undefined;
+  /** Set by `sendHead`: the response must carry no body (HEAD, 204, 304). */
+  noBody: boolean;
+  /** Set by `sendHead`: the body ends only when the connection does (HTTP/1.0, no length). */
+  closeDelimited: boolean;
+  /** Deals with a request body still arriving, once, before the head goes out. */
+  checkUnreadBody(): void;
+  /** Writes an error to `tsgi.errors` with the request line. */
+  log(error: unknown): void;
+  /** An app error: logged; a 500 before the headers are out; after, the connection is cut. */
+  fail(error: unknown): void;
+}
