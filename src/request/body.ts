@@ -13,19 +13,24 @@ import { type FileUpload, type ParseFormOptions, type ParsedForm, formFromEnviro
 import type { Request } from './request.ts';
 import { cleanupEnviron } from './cleanup.ts';
 
-/** Options of the body readers. */
+/** Options of the body readers `bytes()`, `text()` and `json()`. */
 export interface ReadOptions {
-  /** Maximum body size in **bytes**; default unlimited. Past it: 413 Content Too Large. */
-  limit?: number;
+  /**
+   * Maximum body size in **bytes**; default unlimited (`Infinity`). A larger declared
+   * `Content-Length` is refused before reading, a longer body as soon as it passes the limit:
+   * 413 Content Too Large. The form readers take the same option, with a default of 100 MiB
+   * (`DEFAULT_FORM_LIMITS.maxBodySize`).
+   */
+  maxBodySize?: number;
 }
 
 /**
  * Options of the form readers (`form()`, `files()`, `params()`, `parseForm()`): the limits of
- * `FormLimits` (bytes and counts; see `DEFAULT_FORM_LIMITS`), `spoolThreshold`, `tmpDir`, and
- * `limit` as another name for `maxBodySize`. They apply to the first read of a request's form
- * only: the parse is done once and shared.
+ * `FormLimits` (bytes and counts, `maxBodySize` among them; see `DEFAULT_FORM_LIMITS`),
+ * `spoolThreshold` and `tmpDir`. They apply to the first read of a request's form only: the
+ * parse is done once and shared.
  */
-export type FormOptions = ParseFormOptions & ReadOptions;
+export type FormOptions = Omit<ParseFormOptions, 'contentLength'>;
 
 /** The body readers of a {@link Request}. */
 export interface RequestBody {
@@ -40,8 +45,9 @@ export interface RequestBody {
    * Reads the body whole and leaves a replayable copy in `tsgi.input`, so the next reader
    * sees the same bytes.
    *
-   * @throws HTTPContentTooLarge (413) past `options.limit`, decided while streaming;
-   *   HTTPBadRequest (400) when the body breaks off.
+   * @throws HTTPContentTooLarge (413) past `options.maxBodySize`, decided while streaming;
+   *   HTTPBadRequest (400) when the body breaks off; TypeError for the former option name
+   *   `limit`.
    */
   bytes(options?: ReadOptions): Promise<Uint8Array>;
 
@@ -73,7 +79,8 @@ export interface RequestBody {
    * @throws HTTPContentTooLarge (413) past a limit, the detail naming it (`"maxFileSize
    *   exceeded: …"`); HTTPBadRequest (400) for malformed multipart or a body that breaks off;
    *   HTTPUnsupportedMediaType (415) for a urlencoded body declared in a charset other than
-   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard).
+   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard); TypeError for an invalid limit
+   *   or the former option name `limit`.
    */
   parseForm(options?: FormOptions): Promise<ParsedForm>;
 
@@ -125,7 +132,8 @@ export const bodyMembers: Members<Request, RequestBody> = {
   },
   async bytes(options) {
     const input = this.stream();
-    const bytes = await readInput(input, options?.limit, this.contentLength);
+    refuseFormerLimit(options);
+    const bytes = await readInput(input, options?.maxBodySize, this.contentLength);
     if (!(input instanceof BufferedInput)) this.environ['tsgi.input'] = new BufferedInput(bytes);
     return bytes;
   },
@@ -151,9 +159,9 @@ export const bodyMembers: Members<Request, RequestBody> = {
       throw new HTTPBadRequest(`The body is not valid JSON: ${(error as Error).message}`);
     }
   },
-  parseForm(options = {}) {
-    const { limit, ...rest } = options;
-    return formFromEnviron(this.environ, { ...rest, maxBodySize: options.maxBodySize ?? limit });
+  async parseForm(options = {}) {
+    refuseFormerLimit(options);
+    return formFromEnviron(this.environ, options);
   },
   async form(options) {
     return (await this.parseForm(options)).fields;
@@ -173,3 +181,15 @@ export const bodyMembers: Members<Request, RequestBody> = {
     return cleanupEnviron(this.environ);
   },
 };
+
+/**
+ * Refuses the former name of `maxBodySize`, `limit`, rather than ignore it: ignored, it would
+ * lift the limit in silence (a JavaScript caller gets no type error).
+ *
+ * @throws TypeError when `options` has a `limit`.
+ */
+function refuseFormerLimit(options: ReadOptions | undefined): void {
+  if (options !== undefined && 'limit' in options) {
+    throw new TypeError('the body size option is `maxBodySize` (bytes); `limit` is no longer read');
+  }
+}
