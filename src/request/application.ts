@@ -6,12 +6,11 @@
  */
 import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
-import type { Members } from '../http/descriptors.ts';
 import { HTTPException } from '../exceptions.ts';
 import { Response } from '../response/response.ts';
 // A cycle (request.ts imports this module), safe as middleware/compose.ts's: `Request` is used
 // only when an app runs, and only request.ts loads this module (loaded first, request.ts would
-// read `applicationMembers` before it is set).
+// read `RequestApplication` before it is set).
 import { Request } from './request.ts';
 import { callApplication } from './call.ts';
 import { claimCleanup, endWithBody, finishRequest, hasForm, releaseCleanup } from './cleanup.ts';
@@ -28,8 +27,10 @@ export type HandlerResult = Response | HTTPException | string | AppLike;
 /** A `Request.application` handler. */
 export type Handler = (req: Request) => HandlerResult | Promise<HandlerResult>;
 
-/** Running a gateway app on a {@link Request}. */
-export interface RequestApplication {
+/** Running a gateway app on a `Request` (installed on it; see `descriptors.ts`). */
+export abstract class RequestApplication {
+  declare readonly environ: Environ;
+
   /**
    * Runs a gateway app on this request and returns its answer as a {@link Response}
    * (WebOb `get_response`). The body is not buffered: a streamed body stays streamed.
@@ -39,11 +40,7 @@ export interface RequestApplication {
    * request's end: uploads the app parsed are cleaned up once the response body is read to
    * its end or closed, or at once when the body came back in memory.
    */
-  getResponse(app: AppLike): Promise<Response>;
-}
-
-export const applicationMembers: Members<Request, RequestApplication> = {
-  async getResponse(app) {
+  async getResponse(app: AppLike): Promise<Response> {
     const environ = this.environ;
     const owner = claimCleanup(environ);
     let res: Response;
@@ -61,8 +58,8 @@ export const applicationMembers: Members<Request, RequestApplication> = {
       if (ended !== body) setBodyKeepingLength(res, ended);
     }
     return res;
-  },
-};
+  }
+}
 
 /** The gateway app of `Request.application(handler)` (see there). */
 export function handlerApp(handler: Handler): App {

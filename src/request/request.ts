@@ -9,13 +9,13 @@
  */
 import type { App, Environ } from '../gateway/types.ts';
 import { EnvironHeaders } from '../datastructures/environ-headers.ts';
-import { PARSED, type ParseCache, type ParsedValues, defineMembers } from '../http/descriptors.ts';
+import { PARSED, type ParseCache, type ParsedValues, installParts } from '../http/descriptors.ts';
 import { type DefinedMiddleware, type MiddlewareHandler, defineMiddleware } from './middleware.ts';
-import { type RequestUrl, urlMembers } from './url.ts';
-import { type RequestHeaderFields, headerFieldMembers } from './headers.ts';
-import { type RequestConditions, conditionMembers } from './conditional.ts';
-import { type RequestBody, bodyMembers } from './body.ts';
-import { type Handler, type RequestApplication, applicationMembers, handlerApp } from './application.ts';
+import { RequestUrl } from './url.ts';
+import { RequestHeaderFields } from './headers.ts';
+import { RequestConditions } from './conditional.ts';
+import { RequestBody } from './body.ts';
+import { type Handler, RequestApplication, handlerApp } from './application.ts';
 import { type BlankOptions, blankEnviron } from './blank.ts';
 
 export { splitHost } from '../http/host.ts';
@@ -132,6 +132,4 @@ export class Request implements ParseCache {
   }
 }
 
-for (const members of [urlMembers, headerFieldMembers, conditionMembers, bodyMembers, applicationMembers]) {
-  defineMembers(Request.prototype, members);
-}
+installParts(Request, [RequestUrl, RequestHeaderFields, RequestConditions, RequestBody, RequestApplication]);
