@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type App,
   HTTPFound,
@@ -7,6 +7,7 @@ import {
   HTTPUnauthorized,
   Request,
   Response,
+  defineMiddleware,
 } from 'tsgi';
 
 const enc = new TextEncoder();
@@ -355,5 +356,113 @@ describe('Request.application', () => {
     expect((await res.text())).toBe('42');
     expect(seen?.environ).toBe(outer.environ);
     expect(await outer.json()).toEqual({ n: 41 });
+  });
+});
+
+describe('Request subclasses', () => {
+  /** An app's own request: attributes read from the environ, as a session middleware would set it. */
+  class AppRequest extends Request {
+    get user(): string | null {
+      const user = this.environ['myapp.user'];
+      return typeof user === 'string' ? user : null;
+    }
+
+    override get pathInfo(): string {
+      return super.pathInfo.toLowerCase();
+    }
+  }
+
+  it('application builds the subclass for each call, typed as it', async () => {
+    const seen: Request[] = [];
+    const app = AppRequest.application((req) => {
+      expectTypeOf(req).toEqualTypeOf<AppRequest>();
+      seen.push(req);
+      return new Response(null, { status: 204, headers: { 'X-User': req.user ?? '-', 'X-Path': req.pathInfo } });
+    });
+    const res = await Request.blank('/A/B', { environ: { 'myapp.user': 'ann' } }).getResponse(app);
+    expect(res.statusCode).toBe(204);
+    expect(res.headers.get('x-user')).toBe('ann');
+    expect(res.headers.get('x-path')).toBe('/a/b');
+    await Request.blank('/').getResponse(app);
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toBeInstanceOf(AppRequest);
+    expect(seen[0]).not.toBe(seen[1]);
+  });
+
+  it('application on Request itself still builds a plain Request', async () => {
+    let seen: Request | undefined;
+    const app = Request.application((req) => {
+      expectTypeOf(req).toEqualTypeOf<Request>();
+      seen = req;
+      return new Response(null, { status: 204 });
+    });
+    await AppRequest.blank('/').getResponse(app);
+    expect(seen).toBeInstanceOf(Request);
+    expect(seen).not.toBeInstanceOf(AppRequest);
+  });
+
+  it('blank builds the subclass, with every option applied', async () => {
+    const req = AppRequest.blank('/Upload', { method: 'POST', json: { a: 1 }, environ: { 'myapp.user': 'bob' } });
+    expectTypeOf(req).toEqualTypeOf<AppRequest>();
+    expect(req).toBeInstanceOf(AppRequest);
+    expect([req.method, req.pathInfo, req.user]).toEqual(['POST', '/upload', 'bob']);
+    expect(await req.json()).toEqual({ a: 1 });
+  });
+
+  it('middleware gives its function the subclass; the app below gets its own class', async () => {
+    const calls: string[] = [];
+    const requireUser = AppRequest.middleware(async (req, app, { realm }: { realm: string }) => {
+      expectTypeOf(req).toEqualTypeOf<AppRequest>();
+      calls.push(`middleware ${req.constructor.name} ${req.user}`);
+      if (req.user === null) throw new HTTPUnauthorized(`Log in to ${realm}.`);
+      const res = await req.getResponse(app);
+      res.headers.set('X-Realm', realm);
+      return res;
+    });
+    const inner = Request.application((req) => {
+      calls.push(`app ${req.constructor.name}`);
+      return new Response(null, { status: 204 });
+    });
+    const app = requireUser(inner, { realm: 'admin' });
+    const ok = await Request.blank('/', { environ: { 'myapp.user': 'ann' } }).getResponse(app);
+    expect([ok.statusCode, ok.headers.get('x-realm')]).toEqual([204, 'admin']);
+    const refused = await Request.blank('/').getResponse(app);
+    expect(refused.statusCode).toBe(401);
+    expect(calls).toEqual(['middleware AppRequest ann', 'app Request', 'middleware AppRequest null']);
+  });
+
+  it('middleware takes both type arguments on a subclass', async () => {
+    const stamp = AppRequest.middleware<{ header: string }, AppRequest>(async (req, app, { header }) => {
+      const res = await req.getResponse(app);
+      res.headers.set(header, req.user ?? '-');
+      return res;
+    });
+    const app = stamp(Request.application(() => new Response(null, { status: 204 })), { header: 'X-User' });
+    const res = await Request.blank('/', { environ: { 'myapp.user': 'cy' } }).getResponse(app);
+    expect(res.headers.get('x-user')).toBe('cy');
+  });
+
+  it('defineMiddleware is Request.middleware: a plain Request, even inside a subclass app', async () => {
+    let seen: Request | undefined;
+    const peek = defineMiddleware((req, app) => {
+      expectTypeOf(req).toEqualTypeOf<Request>();
+      seen = req;
+      return req.getResponse(app);
+    });
+    const app = peek(AppRequest.application(() => new Response(null, { status: 204 })));
+    await AppRequest.blank('/').getResponse(app);
+    expect(seen).toBeInstanceOf(Request);
+    expect(seen).not.toBeInstanceOf(AppRequest);
+  });
+
+  it('getResponse, body reads and HTTP exceptions work on a subclass instance', async () => {
+    const echo = Request.application(async (req) => new Response(null, { status: 200, headers: { 'X-Sum': String((await req.json<number[]>()).reduce((a, b) => a + b)) } }));
+    const req = AppRequest.blank('/', { method: 'POST', json: [1, 2, 3], headers: { Accept: 'application/json' } });
+    const res = await req.getResponse(echo);
+    expect(res.headers.get('x-sum')).toBe('6');
+    expect(await req.json()).toEqual([1, 2, 3]);
+    const missing = await req.getResponse(AppRequest.application((r) => new HTTPNotFound(`No ${r.pathInfo}`)));
+    expect(missing.statusCode).toBe(404);
+    expect(missing.contentType).toBe('application/json');
   });
 });

@@ -28,7 +28,7 @@ const REQUEST_TIMEOUT = 3000;
 /** Streamed answers: this many chunks of 4 KiB, chunk i filled with the letter i mod 26. */
 const STREAM_CHUNKS = 32;
 const CHUNK_SIZE = 4096;
-/** `req.bytes({ limit })` of the upload route, in bytes. */
+/** `req.bytes({ maxBodySize })` of the upload route, in bytes. */
 const UPLOAD_LIMIT = 16 * 1024;
 /** A held stream or an aborted slow app waits this long (ms) for its signal; the client leaves long before. */
 const HOLD_MS = 5000;
@@ -177,7 +177,7 @@ const app = mount({
   '/reject': rejectBefore,
   '/guarded': errors(mount({ '/throw-before': throwBefore, '/throw-after': throwAfter, '/stream': streamApp })),
   '/slow': slowApp,
-  '/upload': Request.application(async (req) => `got ${(await req.bytes({ limit: UPLOAD_LIMIT })).byteLength}`),
+  '/upload': Request.application(async (req) => `got ${(await req.bytes({ maxBodySize: UPLOAD_LIMIT })).byteLength}`),
   '/ignore': ignoreBody,
 });
 

@@ -289,13 +289,13 @@ describe('forms', () => {
     expect(get.environ['tsgi.form']).toBeUndefined();
   });
 
-  it('limits: 413 naming the limit, option `limit` = maxBodySize; 400 for malformed multipart', async () => {
+  it('limits: 413 naming the limit, the same maxBodySize as bytes(); 400 for malformed multipart', async () => {
     const tooBig = Request.blank('/', { method: 'POST', files: { f: { filename: 'a.bin', content: big(5000) } } });
     const error = await tooBig.files({ maxFileSize: 1000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HTTPContentTooLarge);
     expect((error as Error).message).toMatch(/^maxFileSize exceeded/);
     const body = Request.blank('/', { method: 'POST', form: { a: 'x'.repeat(100) } });
-    await expect(body.form({ limit: 10 })).rejects.toThrow(/maxBodySize exceeded/);
+    await expect(body.form({ maxBodySize: 10 })).rejects.toThrow(/maxBodySize exceeded/);
     const fields = Request.blank('/', { method: 'POST', form: { a: '1', b: '2', c: '3' } });
     await expect(fields.form({ maxFields: 2 })).rejects.toThrow(/maxFields exceeded/);
     const broken = Request.blank('/', {

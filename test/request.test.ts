@@ -550,34 +550,43 @@ describe('Request: body', () => {
     expect(await req.text()).toBe('');
   });
 
-  it('limit: a declared Content-Length over it is refused (413) before reading', async () => {
+  it('maxBodySize: a declared Content-Length over it is refused (413) before reading', async () => {
     const { input, state } = liveInput(['x'.repeat(10)]);
     const req = new Request(makeEnviron({ 'tsgi.input': input, CONTENT_LENGTH: '10' }));
-    const error = await rejection(req.bytes({ limit: 5 }));
+    const error = await rejection(req.bytes({ maxBodySize: 5 }));
     expect(error).toBeInstanceOf(HTTPContentTooLarge);
     expect((error as HTTPException).code).toBe(413);
     expect(state.pulled).toBe(0);
   });
 
-  it('limit: an async input with no length is refused (413) while streaming', async () => {
+  it('maxBodySize: an async input with no length is refused (413) while streaming', async () => {
     const { input, state } = liveInput(['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee']);
     const req = new Request(makeEnviron({ 'tsgi.input': input }));
-    const error = await rejection(req.bytes({ limit: 10 }));
+    const error = await rejection(req.bytes({ maxBodySize: 10 }));
     expect(error).toBeInstanceOf(HTTPContentTooLarge);
     expect((error as Error).message).toMatch(/10 bytes/);
     expect(state.pulled).toBe(3);
     expect(state.finished).toBe(true);
   });
 
-  it('limit: a body of exactly the limit is accepted; text/json/form take it too', async () => {
+  it('maxBodySize: a body of exactly the limit is accepted; text/json/form take it too', async () => {
     const req = Request.blank('/', { body: 'abcde' });
-    expect(dec.decode(await req.bytes({ limit: 5 }))).toBe('abcde');
-    await expect(req.bytes({ limit: 4 })).rejects.toBeInstanceOf(HTTPContentTooLarge);
-    await expect(req.text({ limit: 4 })).rejects.toBeInstanceOf(HTTPContentTooLarge);
-    await expect(Request.blank('/', { json: [1, 2, 3] }).json({ limit: 3 })).rejects.toBeInstanceOf(HTTPContentTooLarge);
-    await expect(Request.blank('/', { form: { a: 'long value' } }).form({ limit: 3 })).rejects.toBeInstanceOf(
+    expect(dec.decode(await req.bytes({ maxBodySize: 5 }))).toBe('abcde');
+    await expect(req.bytes({ maxBodySize: 4 })).rejects.toBeInstanceOf(HTTPContentTooLarge);
+    await expect(req.text({ maxBodySize: 4 })).rejects.toBeInstanceOf(HTTPContentTooLarge);
+    await expect(Request.blank('/', { json: [1, 2, 3] }).json({ maxBodySize: 3 })).rejects.toBeInstanceOf(HTTPContentTooLarge);
+    await expect(Request.blank('/', { form: { a: 'long value' } }).form({ maxBodySize: 3 })).rejects.toBeInstanceOf(
       HTTPContentTooLarge,
     );
+  });
+
+  it('refuses the former option name `limit` rather than reading without a limit', async () => {
+    const req = Request.blank('/', { method: 'POST', form: { a: 'long value' } });
+    const former = { limit: 3 } as unknown as { maxBodySize?: number };
+    await expect(req.bytes(former)).rejects.toThrow(TypeError);
+    await expect(req.json(former)).rejects.toThrow(/maxBodySize/);
+    await expect(req.form(former)).rejects.toThrow(/maxBodySize/);
+    expect((await req.form()).get('a')).toBe('long value');
   });
 
   it('a body that breaks off answers 400', async () => {

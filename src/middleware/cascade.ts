@@ -48,7 +48,7 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
   if (list.length === 1) return last;
   return async (environ, startResponse) => {
     try {
-      await new Request(environ).bytes(limit === undefined ? undefined : { limit });
+      await new Request(environ).bytes(limit === undefined ? undefined : { maxBodySize: limit });
     } catch (error) {
       if (error instanceof HTTPException) return error.getResponse(environ).respond(environ, startResponse);
       throw error;

@@ -1,18 +1,17 @@
 /**
  * Running apps with a `Request`: `req.getResponse(app)` (WebOb's `get_response`) and the
- * engine of `Request.application` (WebOb's `wsgify`), both in charge of the request's end.
+ * engines of `Request.application` (WebOb's `wsgify`) and `Request.middleware` (WebOb's
+ * `wsgify.middleware`), both in charge of the request's end.
+ *
+ * The engines take the request class as a parameter (`Request` or a subclass, which they
+ * build for each call), so this module needs no import of `request.ts`.
  *
  * @module
  */
 import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
-import type { Members } from '../http/descriptors.ts';
 import { HTTPException } from '../exceptions.ts';
 import { Response } from '../response/response.ts';
-// A cycle (request.ts imports this module), safe as middleware/compose.ts's: `Request` is used
-// only when an app runs, and only request.ts loads this module (loaded first, request.ts would
-// read `applicationMembers` before it is set).
-import { Request } from './request.ts';
 import { callApplication } from './call.ts';
 import { claimCleanup, endWithBody, finishRequest, hasForm, releaseCleanup } from './cleanup.ts';
 import { setBodyKeepingLength } from './stream-body.ts';
@@ -25,11 +24,28 @@ import { setBodyKeepingLength } from './stream-body.ts';
  */
 export type HandlerResult = Response | HTTPException | string | AppLike;
 
-/** A `Request.application` handler. */
-export type Handler = (req: Request) => HandlerResult | Promise<HandlerResult>;
+/**
+ * A middleware built by `Request.middleware` (or `defineMiddleware`): `(app, options?) => App`.
+ * The options argument is required only when `Options` has required keys; when left out, the
+ * handler gets `{}`.
+ */
+export type DefinedMiddleware<Options> = (
+  app: AppLike,
+  ...options: {} extends Options ? [options?: Options] : [options: Options]
+) => App;
 
-/** Running a gateway app on a {@link Request}. */
-export interface RequestApplication {
+/** A class of request wrappers, built on an environ: `Request` or a subclass of it. */
+type RequestClass<R> = new (environ: Environ) => R;
+
+/** What the engines need of a request: its environ. */
+interface EnvironView {
+  readonly environ: Environ;
+}
+
+/** Running a gateway app on a `Request` (installed on it; see `descriptors.ts`). */
+export abstract class RequestApplication {
+  declare readonly environ: Environ;
+
   /**
    * Runs a gateway app on this request and returns its answer as a {@link Response}
    * (WebOb `get_response`). The body is not buffered: a streamed body stays streamed.
@@ -39,11 +55,7 @@ export interface RequestApplication {
    * request's end: uploads the app parsed are cleaned up once the response body is read to
    * its end or closed, or at once when the body came back in memory.
    */
-  getResponse(app: AppLike): Promise<Response>;
-}
-
-export const applicationMembers: Members<Request, RequestApplication> = {
-  async getResponse(app) {
+  async getResponse(app: AppLike): Promise<Response> {
     const environ = this.environ;
     const owner = claimCleanup(environ);
     let res: Response;
@@ -61,13 +73,19 @@ export const applicationMembers: Members<Request, RequestApplication> = {
       if (ended !== body) setBodyKeepingLength(res, ended);
     }
     return res;
-  },
-};
+  }
+}
 
-/** The gateway app of `Request.application(handler)` (see there). */
-export function handlerApp(handler: Handler): App {
+/**
+ * The gateway app of `Request.application(handler)` (see there): builds a `RequestClass` on
+ * each environ and answers what `handler` returns.
+ */
+export function handlerApp<R extends EnvironView>(
+  RequestClass: RequestClass<R>,
+  handler: (req: R) => HandlerResult | PromiseLike<HandlerResult>,
+): App {
   return (environ, startResponse) => {
-    const req = new Request(environ);
+    const req = new RequestClass(environ);
     const owner = claimCleanup(environ);
     let result: HandlerResult | PromiseLike<HandlerResult>;
     try {
@@ -85,11 +103,26 @@ export function handlerApp(handler: Handler): App {
   };
 }
 
+/**
+ * The middleware of `Request.middleware(fn)` (see there): `(app, options?) =>` the
+ * {@link handlerApp} of `RequestClass` calling `fn(req, app, options)`.
+ */
+export function handlerMiddleware<R extends EnvironView, Options>(
+  RequestClass: RequestClass<R>,
+  fn: (req: R, app: App, options: Options) => HandlerResult | PromiseLike<HandlerResult>,
+): DefinedMiddleware<Options> {
+  return ((app: AppLike, options?: Options): App => {
+    const inner = toApp(app);
+    const opts = (options ?? {}) as Options;
+    return handlerApp(RequestClass, (req) => fn(req, inner, opts));
+  }) as DefinedMiddleware<Options>;
+}
+
 // The steps of `handlerApp`, written as plain functions so the synchronous path allocates no
 // closures. `owner` is true when this app has charge of the request's cleanup (see cleanup.ts).
 
 /** Answers with what the handler returned. */
-function serve(result: HandlerResult, req: Request, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
+function serve(result: HandlerResult, req: EnvironView, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
   try {
     const body = respondWith(result, req, startResponse);
     if (!owner) return body;
@@ -107,7 +140,7 @@ function serve(result: HandlerResult, req: Request, owner: boolean, startRespons
 }
 
 /** A thrown `HTTPException` is the answer; anything else propagates. */
-function serveError(error: unknown, req: Request, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
+function serveError(error: unknown, req: EnvironView, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
   return error instanceof HTTPException ? serve(error, req, owner, startResponse) : fail(error, req.environ, owner);
 }
 
@@ -118,7 +151,7 @@ function fail(error: unknown, environ: Environ, owner: boolean): Promise<never> 
   throw error;
 }
 
-function respondWith(result: HandlerResult, req: Request, startResponse: StartResponse): Body | Promise<Body> {
+function respondWith(result: HandlerResult, req: EnvironView, startResponse: StartResponse): Body | Promise<Body> {
   if (result instanceof Response) return result.respond(req.environ, startResponse);
   if (typeof result === 'string') return new Response(result).respond(req.environ, startResponse);
   if (result instanceof HTTPException) return result.getResponse(req).respond(req.environ, startResponse);

@@ -4,60 +4,107 @@
  *
  * @module
  */
+import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
-import type { Members } from '../http/descriptors.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions.ts';
 import { BufferedInput, readInput } from './input.ts';
 import { decodeText } from '../http/charset.ts';
 import { type FileUpload, type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/index.ts';
-import type { Request } from './request.ts';
 import { cleanupEnviron } from './cleanup.ts';
 
-/** Options of the body readers. */
+/** Options of the body readers `bytes()`, `text()` and `json()`. */
 export interface ReadOptions {
-  /** Maximum body size in **bytes**; default unlimited. Past it: 413 Content Too Large. */
-  limit?: number;
+  /**
+   * Maximum body size in **bytes**; default unlimited (`Infinity`). A larger declared
+   * `Content-Length` is refused before reading, a longer body as soon as it passes the limit:
+   * 413 Content Too Large. The form readers take the same option, with a default of 100 MiB
+   * (`DEFAULT_FORM_LIMITS.maxBodySize`).
+   */
+  maxBodySize?: number;
 }
 
 /**
  * Options of the form readers (`form()`, `files()`, `params()`, `parseForm()`): the limits of
- * `FormLimits` (bytes and counts; see `DEFAULT_FORM_LIMITS`), `spoolThreshold`, `tmpDir`, and
- * `limit` as another name for `maxBodySize`. They apply to the first read of a request's form
- * only: the parse is done once and shared.
+ * `FormLimits` (bytes and counts, `maxBodySize` among them; see `DEFAULT_FORM_LIMITS`),
+ * `spoolThreshold` and `tmpDir`. They apply to the first read of a request's form only: the
+ * parse is done once and shared.
  */
-export type FormOptions = ParseFormOptions & ReadOptions;
+export type FormOptions = Omit<ParseFormOptions, 'contentLength'>;
 
-/** The body readers of a {@link Request}. */
-export interface RequestBody {
+/** The input of a request whose environ has none: an empty body. */
+const EMPTY_INPUT = new BufferedInput(new Uint8Array(0));
+
+/**
+ * The body readers of a `Request` (installed on it; see `descriptors.ts`). The model of body
+ * reading in tsgi: asynchronous methods, `await req.text()`.
+ */
+export abstract class RequestBody {
+  declare readonly environ: Environ;
+  // from the other parts of Request
+  declare readonly query: MultiDict<string>;
+  declare method: string;
+  declare charset: string;
+  declare contentLength: number | null;
+
   /**
    * The body as a stream of chunks (`tsgi.input`), not buffered. A live server input can be
    * read once; after `bytes()` (or `text()`, `json()`, `form()`) it is replayable. An environ
    * without `tsgi.input` reads as an empty body (Werkzeug's rule).
    */
-  stream(): AsyncIterable<Uint8Array>;
+  stream(): AsyncIterable<Uint8Array> {
+    return this.environ['tsgi.input'] ?? EMPTY_INPUT;
+  }
 
   /**
    * Reads the body whole and leaves a replayable copy in `tsgi.input`, so the next reader
    * sees the same bytes.
    *
-   * @throws HTTPContentTooLarge (413) past `options.limit`, decided while streaming;
-   *   HTTPBadRequest (400) when the body breaks off.
+   * @throws HTTPContentTooLarge (413) past `options.maxBodySize`, decided while streaming;
+   *   HTTPBadRequest (400) when the body breaks off; TypeError for the former option name
+   *   `limit`.
    */
-  bytes(options?: ReadOptions): Promise<Uint8Array>;
+  async bytes(options?: ReadOptions): Promise<Uint8Array> {
+    const input = this.stream();
+    refuseFormerLimit(options);
+    const bytes = await readInput(input, options?.maxBodySize, this.contentLength);
+    if (!(input instanceof BufferedInput)) this.environ['tsgi.input'] = new BufferedInput(bytes);
+    return bytes;
+  }
 
   /**
-   * The body decoded with {@link Request.charset}; malformed bytes become U+FFFD (Werkzeug).
+   * The body decoded with `charset` (the `Content-Type` parameter, default UTF-8); malformed
+   * bytes become U+FFFD (Werkzeug).
    *
    * @throws HTTPUnsupportedMediaType (415) for a charset no decoder knows, and as `bytes()`.
    */
-  text(options?: ReadOptions): Promise<string>;
+  async text(options?: ReadOptions): Promise<string> {
+    const bytes = await this.bytes(options);
+    try {
+      return decodeText(bytes, this.charset);
+    } catch {
+      throw new HTTPUnsupportedMediaType(`Unsupported charset: ${this.charset}`);
+    }
+  }
 
   /**
    * The body parsed as JSON (UTF-8 per RFC 8259).
    *
    * @throws HTTPBadRequest (400) for an empty body, invalid UTF-8 or invalid JSON, and as `bytes()`.
    */
-  json<T = unknown>(options?: ReadOptions): Promise<T>;
+  async json<T = unknown>(options?: ReadOptions): Promise<T> {
+    const bytes = await this.bytes(options);
+    let text: string;
+    try {
+      text = decodeText(bytes, 'utf-8', true);
+    } catch {
+      throw new HTTPBadRequest('The JSON body is not valid UTF-8.');
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new HTTPBadRequest(`The body is not valid JSON: ${(error as Error).message}`);
+    }
+  }
 
   /**
    * Parses the form body once, as it streams (see `formFromEnviron`): fields and uploaded
@@ -68,19 +115,23 @@ export interface RequestBody {
    *
    * Uploads larger than `spoolThreshold` live in temporary files, removed when the request
    * ends: when the response body of the outermost `Request.application` (or
-   * `Request.getResponse`) has been sent or closed, or by {@link Request.cleanup}.
+   * `Request.getResponse`) has been sent or closed, or by {@link RequestBody.cleanup}.
    *
    * @throws HTTPContentTooLarge (413) past a limit, the detail naming it (`"maxFileSize
    *   exceeded: …"`); HTTPBadRequest (400) for malformed multipart or a body that breaks off;
    *   HTTPUnsupportedMediaType (415) for a urlencoded body declared in a charset other than
-   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard).
+   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard); TypeError for an invalid limit
+   *   or the former option name `limit`.
    */
-  parseForm(options?: FormOptions): Promise<ParsedForm>;
+  async parseForm(options: FormOptions = {}): Promise<ParsedForm> {
+    refuseFormerLimit(options);
+    return formFromEnviron(this.environ, options);
+  }
 
   /**
    * The text fields of the form body in a {@link MultiDict} (body order; `get` answers the
    * first value, as Werkzeug's `request.form` — WebOb's `POST` answers the last). Files are in
-   * {@link Request.files}. See {@link Request.parseForm} for the rules, limits and errors.
+   * {@link RequestBody.files}. See {@link RequestBody.parseForm} for the rules, limits and errors.
    *
    * @example
    * ```ts
@@ -89,14 +140,18 @@ export interface RequestBody {
    * form.getOne('title');  // exactly one, else 400
    * ```
    */
-  form(options?: FormOptions): Promise<MultiDict<string>>;
+  async form(options?: FormOptions): Promise<MultiDict<string>> {
+    return (await this.parseForm(options)).fields;
+  }
 
   /**
    * The uploaded files of a `multipart/form-data` body, by field name, as {@link FileUpload}s
    * (`filename`, `contentType`, `size`, `stream()`, `bytes()`, `text()`, `saveTo(path)`);
-   * empty for other bodies. See {@link Request.parseForm}.
+   * empty for other bodies. See {@link RequestBody.parseForm}.
    */
-  files(options?: FormOptions): Promise<MultiDict<FileUpload>>;
+  async files(options?: FormOptions): Promise<MultiDict<FileUpload>> {
+    return (await this.parseForm(options)).files;
+  }
 
   /**
    * The query and the form fields combined, in a new {@link MultiDict}: query values first,
@@ -104,72 +159,35 @@ export interface RequestBody {
    * only when asked: `await req.params()`. As in Werkzeug, GET and HEAD requests give the
    * query only, without reading a body. Files are not included.
    *
-   * @throws as {@link Request.parseForm}.
+   * @throws as {@link RequestBody.parseForm}.
    */
-  params(options?: FormOptions): Promise<MultiDict<string>>;
-
-  /**
-   * Removes the temporary files of this request's uploads now (they cannot be read after).
-   * Idempotent. `Request.application` and `Request.getResponse` call it when the response
-   * body is done; call it yourself when you parse forms outside them.
-   */
-  cleanup(): Promise<void>;
-}
-
-/** The input of a request whose environ has none: an empty body. */
-const EMPTY_INPUT = new BufferedInput(new Uint8Array(0));
-
-export const bodyMembers: Members<Request, RequestBody> = {
-  stream() {
-    return this.environ['tsgi.input'] ?? EMPTY_INPUT;
-  },
-  async bytes(options) {
-    const input = this.stream();
-    const bytes = await readInput(input, options?.limit, this.contentLength);
-    if (!(input instanceof BufferedInput)) this.environ['tsgi.input'] = new BufferedInput(bytes);
-    return bytes;
-  },
-  async text(options) {
-    const bytes = await this.bytes(options);
-    try {
-      return decodeText(bytes, this.charset);
-    } catch {
-      throw new HTTPUnsupportedMediaType(`Unsupported charset: ${this.charset}`);
-    }
-  },
-  async json(options) {
-    const bytes = await this.bytes(options);
-    let text: string;
-    try {
-      text = decodeText(bytes, 'utf-8', true);
-    } catch {
-      throw new HTTPBadRequest('The JSON body is not valid UTF-8.');
-    }
-    try {
-      return JSON.parse(text);
-    } catch (error) {
-      throw new HTTPBadRequest(`The body is not valid JSON: ${(error as Error).message}`);
-    }
-  },
-  parseForm(options = {}) {
-    const { limit, ...rest } = options;
-    return formFromEnviron(this.environ, { ...rest, maxBodySize: options.maxBodySize ?? limit });
-  },
-  async form(options) {
-    return (await this.parseForm(options)).fields;
-  },
-  async files(options) {
-    return (await this.parseForm(options)).files;
-  },
-  async params(options) {
+  async params(options?: FormOptions): Promise<MultiDict<string>> {
     const params = new MultiDict<string>(this.query);
     const method = this.method;
     if (method !== 'GET' && method !== 'HEAD') {
       for (const [key, value] of await this.form(options)) params.add(key, value);
     }
     return params;
-  },
-  cleanup() {
+  }
+
+  /**
+   * Removes the temporary files of this request's uploads now (they cannot be read after).
+   * Idempotent. `Request.application` and `Request.getResponse` call it when the response
+   * body is done; call it yourself when you parse forms outside them.
+   */
+  cleanup(): Promise<void> {
     return cleanupEnviron(this.environ);
-  },
-};
+  }
+}
+
+/**
+ * Refuses the former name of `maxBodySize`, `limit`, rather than ignore it: ignored, it would
+ * lift the limit in silence (a JavaScript caller gets no type error).
+ *
+ * @throws TypeError when `options` has a `limit`.
+ */
+function refuseFormerLimit(options: ReadOptions | undefined): void {
+  if (options !== undefined && 'limit' in options) {
+    throw new TypeError('the body size option is `maxBodySize` (bytes); `limit` is no longer read');
+  }
+}

@@ -6,17 +6,39 @@
  * @module
  */
 import { httpDate, liveCacheControl, parsed, text } from '../http/converters.ts';
-import { type Members, legacy, cachedField, field, fromEnviron, liveField } from '../http/descriptors.ts';
+import { PARSED, type ParsedValues, cachedField, field, fromEnviron, liveField } from '../http/descriptors.ts';
+import type { Environ } from '../gateway/types.ts';
 import { Accept, AcceptCharset, AcceptEncoding, AcceptLanguage } from '../http/accept.ts';
 import { type Authorization, parseAuthorization } from '../http/authorization.ts';
 import type { CacheControl } from '../http/cache-control.ts';
 import { parseHttpDate } from '../http/dates.ts';
 import { type EntityTag, EtagSet, parseEtag } from '../http/etag.ts';
 import { type RangeOptions, type RangeResult, parseRange } from '../http/range.ts';
-import type { Request } from './request.ts';
 
-/** Negotiation, conditional, caching and credential headers of a {@link Request}. */
-export interface RequestConditions {
+/** A request header parsed by `parse`, cached while unchanged, set as raw text. */
+const header = <T>(key: string, parse: (raw: string | null) => T) => cachedField(fromEnviron(key), parsed(parse));
+
+const ACCEPT = header('HTTP_ACCEPT', (raw) => new Accept(raw));
+const ACCEPT_LANGUAGE = header('HTTP_ACCEPT_LANGUAGE', (raw) => new AcceptLanguage(raw));
+const ACCEPT_ENCODING = header('HTTP_ACCEPT_ENCODING', (raw) => new AcceptEncoding(raw));
+const ACCEPT_CHARSET = header('HTTP_ACCEPT_CHARSET', (raw) => new AcceptCharset(raw));
+const IF_MATCH = header('HTTP_IF_MATCH', (raw) => new EtagSet(raw));
+const IF_NONE_MATCH = header('HTTP_IF_NONE_MATCH', (raw) => new EtagSet(raw));
+const IF_MODIFIED_SINCE = cachedField(fromEnviron('HTTP_IF_MODIFIED_SINCE'), httpDate);
+const IF_UNMODIFIED_SINCE = cachedField(fromEnviron('HTTP_IF_UNMODIFIED_SINCE'), httpDate);
+const IF_RANGE = header('HTTP_IF_RANGE', (raw) => parseEtag(raw) ?? parseHttpDate(raw));
+const RANGE = field(fromEnviron('HTTP_RANGE'), text);
+const CACHE_CONTROL = liveField(fromEnviron('HTTP_CACHE_CONTROL'), liveCacheControl);
+const AUTHORIZATION = header('HTTP_AUTHORIZATION', parseAuthorization);
+
+/**
+ * Negotiation, conditional, caching and credential headers of a `Request` (installed on it;
+ * see `descriptors.ts`).
+ */
+export abstract class RequestConditions {
+  declare readonly environ: Environ;
+  abstract [PARSED](): ParsedValues;
+
   /**
    * `Accept` (RFC 9110 §12.5.1) as an {@link Accept}: `bestMatch(offers, default?)`,
    * `acceptableOffers(offers)`, `quality(offer)`, `present`. A malformed header reads as
@@ -27,38 +49,63 @@ export interface RequestConditions {
    * const type = req.accept.bestMatch(['text/html', 'application/json'], 'text/html');
    * ```
    */
-  get accept(): Accept;
-  set accept(value: string | null);
+  get accept(): Accept {
+    return ACCEPT.get(this);
+  }
+  set accept(value: string | null) {
+    ACCEPT.set(this, value);
+  }
 
-  /** `Accept-Language` (RFC 9110 §12.5.4) as an {@link AcceptLanguage}; as {@link Request.accept}. */
-  get acceptLanguage(): AcceptLanguage;
-  set acceptLanguage(value: string | null);
+  /** `Accept-Language` (RFC 9110 §12.5.4) as an {@link AcceptLanguage}; as {@link RequestConditions.accept}. */
+  get acceptLanguage(): AcceptLanguage {
+    return ACCEPT_LANGUAGE.get(this);
+  }
+  set acceptLanguage(value: string | null) {
+    ACCEPT_LANGUAGE.set(this, value);
+  }
 
   /**
-   * `Accept-Encoding` (RFC 9110 §12.5.3) as an {@link AcceptEncoding}; as {@link Request.accept},
-   * except that an absent or malformed header accepts `identity` only (no compression).
+   * `Accept-Encoding` (RFC 9110 §12.5.3) as an {@link AcceptEncoding}; as
+   * {@link RequestConditions.accept}, except that an absent or malformed header accepts
+   * `identity` only (no compression).
    */
-  get acceptEncoding(): AcceptEncoding;
-  set acceptEncoding(value: string | null);
+  get acceptEncoding(): AcceptEncoding {
+    return ACCEPT_ENCODING.get(this);
+  }
+  set acceptEncoding(value: string | null) {
+    ACCEPT_ENCODING.set(this, value);
+  }
 
-  /** `Accept-Charset` (RFC 9110 §12.5.2) as an {@link AcceptCharset}; as {@link Request.accept}. */
-  get acceptCharset(): AcceptCharset;
-  set acceptCharset(value: string | null);
+  /** `Accept-Charset` (RFC 9110 §12.5.2) as an {@link AcceptCharset}; as {@link RequestConditions.accept}. */
+  get acceptCharset(): AcceptCharset {
+    return ACCEPT_CHARSET.get(this);
+  }
+  set acceptCharset(value: string | null) {
+    ACCEPT_CHARSET.set(this, value);
+  }
 
   /**
    * `If-Match` (RFC 9110 §13.1.1) as an {@link EtagSet}: `present`, `any` (`*`), `tags`,
    * `contains(etag)` (strong comparison). Never throws; unusable members are dropped. Set the
    * raw header or `null`.
    */
-  get ifMatch(): EtagSet;
-  set ifMatch(value: string | null);
+  get ifMatch(): EtagSet {
+    return IF_MATCH.get(this);
+  }
+  set ifMatch(value: string | null) {
+    IF_MATCH.set(this, value);
+  }
 
   /**
    * `If-None-Match` (RFC 9110 §13.1.2) as an {@link EtagSet}; compare with
    * `contains(etag, { weak: true })`, as the RFC asks for this header.
    */
-  get ifNoneMatch(): EtagSet;
-  set ifNoneMatch(value: string | null);
+  get ifNoneMatch(): EtagSet {
+    return IF_NONE_MATCH.get(this);
+  }
+  set ifNoneMatch(value: string | null) {
+    IF_NONE_MATCH.set(this, value);
+  }
 
   /**
    * `If-Modified-Since` (RFC 9110 §13.1.3) as a `Date`, or `null` when absent or not a valid
@@ -66,26 +113,43 @@ export interface RequestConditions {
    *
    * @throws RangeError when set to an invalid date.
    */
-  get ifModifiedSince(): Date | null;
-  set ifModifiedSince(value: Date | number | null);
+  get ifModifiedSince(): Date | null {
+    return IF_MODIFIED_SINCE.get(this);
+  }
+  set ifModifiedSince(value: Date | number | null) {
+    IF_MODIFIED_SINCE.set(this, value);
+  }
 
-  /** `If-Unmodified-Since` (RFC 9110 §13.1.4), as {@link Request.ifModifiedSince}. */
-  get ifUnmodifiedSince(): Date | null;
-  set ifUnmodifiedSince(value: Date | number | null);
+  /** `If-Unmodified-Since` (RFC 9110 §13.1.4), as {@link RequestConditions.ifModifiedSince}. */
+  get ifUnmodifiedSince(): Date | null {
+    return IF_UNMODIFIED_SINCE.get(this);
+  }
+  set ifUnmodifiedSince(value: Date | number | null) {
+    IF_UNMODIFIED_SINCE.set(this, value);
+  }
 
   /**
    * `If-Range` (RFC 9110 §13.1.5): an entity tag (`{ tag, weak }`), a `Date`, or `null` when
    * absent or neither. A present but unusable `If-Range` makes a conditional response send the
    * whole representation (see `evaluateIfRange`). Set the raw header or `null`.
    */
-  get ifRange(): EntityTag | Date | null;
-  set ifRange(value: string | null);
+  get ifRange(): EntityTag | Date | null {
+    return IF_RANGE.get(this);
+  }
+  set ifRange(value: string | null) {
+    IF_RANGE.set(this, value);
+  }
 
   /**
    * The raw `Range` header (RFC 9110 §14.2), or `null`. Its meaning depends on the length of
-   * what is served: see {@link Request.rangeFor}. Set the raw header or `null`.
+   * what is served: see {@link RequestConditions.rangeFor}. Set the raw header or `null`.
    */
-  range: string | null;
+  get range(): string | null {
+    return RANGE.get(this);
+  }
+  set range(value: string | null) {
+    RANGE.set(this, value);
+  }
 
   /**
    * The `Range` header evaluated for a representation of `length` bytes (WebOb's
@@ -95,41 +159,28 @@ export interface RequestConditions {
    *
    * @throws RangeError when `length` is not a non-negative integer.
    */
-  rangeFor(length: number, options?: RangeOptions): RangeResult;
+  rangeFor(length: number, options?: RangeOptions): RangeResult {
+    return parseRange(this.range, length, options);
+  }
 
   /**
    * `Cache-Control` (RFC 9111 §5.2) as a live {@link CacheControl} (`maxAge`, `noCache`,
    * `noStore`, `maxStale`, `onlyIfCached`, …): setting a field rewrites `HTTP_CACHE_CONTROL`,
    * so the app below sees it. Malformed directives are dropped, never thrown.
    */
-  get cacheControl(): CacheControl;
+  get cacheControl(): CacheControl {
+    return CACHE_CONTROL.get(this);
+  }
 
   /**
    * `Authorization` (RFC 9110 §11.6.2) parsed: `scheme` (lower-cased), `token68` or `params`;
    * Basic decoded to `username` and `password`, Bearer to `token`. `null` when absent or
    * malformed, never a throw. Set the raw header (`basicAuthorization(user, password)`) or `null`.
    */
-  get authorization(): Authorization | null;
-  set authorization(value: string | null);
+  get authorization(): Authorization | null {
+    return AUTHORIZATION.get(this);
+  }
+  set authorization(value: string | null) {
+    AUTHORIZATION.set(this, value);
+  }
 }
-
-/** A request header parsed by `parse`, cached while unchanged, set as raw text. */
-const header = <T>(key: string, parse: (raw: string | null) => T) => legacy(cachedField(fromEnviron(key), parsed(parse)));
-
-export const conditionMembers: Members<Request, RequestConditions> = {
-  accept: header('HTTP_ACCEPT', (raw) => new Accept(raw)),
-  acceptLanguage: header('HTTP_ACCEPT_LANGUAGE', (raw) => new AcceptLanguage(raw)),
-  acceptEncoding: header('HTTP_ACCEPT_ENCODING', (raw) => new AcceptEncoding(raw)),
-  acceptCharset: header('HTTP_ACCEPT_CHARSET', (raw) => new AcceptCharset(raw)),
-  ifMatch: header('HTTP_IF_MATCH', (raw) => new EtagSet(raw)),
-  ifNoneMatch: header('HTTP_IF_NONE_MATCH', (raw) => new EtagSet(raw)),
-  ifModifiedSince: legacy(cachedField(fromEnviron('HTTP_IF_MODIFIED_SINCE'), httpDate)),
-  ifUnmodifiedSince: legacy(cachedField(fromEnviron('HTTP_IF_UNMODIFIED_SINCE'), httpDate)),
-  ifRange: header('HTTP_IF_RANGE', (raw) => parseEtag(raw) ?? parseHttpDate(raw)),
-  range: legacy(field(fromEnviron('HTTP_RANGE'), text)),
-  rangeFor(length, options) {
-    return parseRange(this.range, length, options);
-  },
-  cacheControl: legacy(liveField(fromEnviron('HTTP_CACHE_CONTROL'), liveCacheControl)),
-  authorization: header('HTTP_AUTHORIZATION', parseAuthorization),
-};

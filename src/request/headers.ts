@@ -5,13 +5,26 @@
  * @module
  */
 import { byteCount, mediaTypeOf, parsed, text } from '../http/converters.ts';
-import { type Members, legacy, cachedField, field, fromEnviron } from '../http/descriptors.ts';
+import { PARSED, type ParsedValues, cachedField, field, fromEnviron } from '../http/descriptors.ts';
+import type { Environ } from '../gateway/types.ts';
 import { parseCookieHeader } from '../http/cookies.ts';
 import { formatMediaType } from '../http/media-type.ts';
-import type { Request } from './request.ts';
 
-/** Entity and client headers of a {@link Request}, read from and written to its environ. */
-export interface RequestHeaderFields {
+const CONTENT_LENGTH = field(fromEnviron('CONTENT_LENGTH'), byteCount(/^\d{1,15}$/));
+const COOKIES = cachedField(fromEnviron('HTTP_COOKIE'), parsed((raw) => Object.freeze(parseCookieHeader(raw ?? ''))));
+const USER_AGENT = field(fromEnviron('HTTP_USER_AGENT'), text);
+const REFERER = field(fromEnviron('HTTP_REFERER'), text);
+const REMOTE_ADDR = field(fromEnviron('REMOTE_ADDR'), text);
+const REMOTE_USER = field(fromEnviron('REMOTE_USER'), text);
+
+/**
+ * Entity and client headers of a `Request`, read from and written to its environ (installed
+ * on it; see `descriptors.ts`).
+ */
+export abstract class RequestHeaderFields {
+  declare readonly environ: Environ;
+  abstract [PARSED](): ParsedValues;
+
   /**
    * The media type of the body without parameters, lower-cased (`text/html`), or `''` (never
    * throws, even on a malformed header). Setting a value without parameters keeps the current
@@ -19,21 +32,42 @@ export interface RequestHeaderFields {
    *
    * @throws TypeError when set to something that is not a media type.
    */
-  get contentType(): string;
-  set contentType(value: string | null);
+  get contentType(): string {
+    return mediaTypeOf(this.environ.CONTENT_TYPE).type;
+  }
+  set contentType(value: string | null) {
+    if (value === null || value === '') {
+      delete this.environ.CONTENT_TYPE;
+      return;
+    }
+    const next = mediaTypeOf(value);
+    const params = Object.keys(next.parameters).length ? next.parameters : mediaTypeOf(this.environ.CONTENT_TYPE).parameters;
+    this.environ.CONTENT_TYPE = formatMediaType(next.type, params);
+  }
 
   /**
    * The `charset` parameter of Content-Type, lower-cased; `utf-8` when absent (WebOb's
    * default). Setting it rewrites `CONTENT_TYPE`, keeping the type.
    */
-  charset: string;
+  get charset(): string {
+    return mediaTypeOf(this.environ.CONTENT_TYPE).parameters.charset?.toLowerCase() ?? 'utf-8';
+  }
+  set charset(value: string) {
+    const current = mediaTypeOf(this.environ.CONTENT_TYPE);
+    this.environ.CONTENT_TYPE = formatMediaType(current.type || 'text/plain', { ...current.parameters, charset: value });
+  }
 
   /**
    * `Content-Length` in bytes, or `null` when absent or malformed. Setting `null` removes it.
    *
    * @throws TypeError when set to anything but a non-negative safe integer or `null`.
    */
-  contentLength: number | null;
+  get contentLength(): number | null {
+    return CONTENT_LENGTH.get(this);
+  }
+  set contentLength(value: number | null) {
+    CONTENT_LENGTH.set(this, value);
+  }
 
   /**
    * The cookies of the `Cookie` header, by name (first one wins), unquoted and percent-decoded
@@ -41,57 +75,38 @@ export interface RequestHeaderFields {
    * never a throw. The record is frozen and re-parsed when the header changes: to change what
    * the app below sees, set `headers.set('Cookie', …)`.
    */
-  get cookies(): Readonly<Record<string, string>>;
+  get cookies(): Readonly<Record<string, string>> {
+    return COOKIES.get(this);
+  }
 
   /** `User-Agent`, or `null`. */
-  get userAgent(): string | null;
+  get userAgent(): string | null {
+    return USER_AGENT.get(this);
+  }
 
   /** `Referer`, or `null`. */
-  get referer(): string | null;
+  get referer(): string | null {
+    return REFERER.get(this);
+  }
 
   /** The client address (`REMOTE_ADDR`), or `null`. */
-  remoteAddr: string | null;
+  get remoteAddr(): string | null {
+    return REMOTE_ADDR.get(this);
+  }
+  set remoteAddr(value: string | null) {
+    REMOTE_ADDR.set(this, value);
+  }
 
   /** The authenticated user (`REMOTE_USER`, set by auth middleware), or `null`. */
-  remoteUser: string | null;
+  get remoteUser(): string | null {
+    return REMOTE_USER.get(this);
+  }
+  set remoteUser(value: string | null) {
+    REMOTE_USER.set(this, value);
+  }
 
   /** The abort signal of the request: aborted when the client goes away. */
-  get signal(): AbortSignal | undefined;
+  get signal(): AbortSignal | undefined {
+    return this.environ['tsgi.signal'];
+  }
 }
-
-export const headerFieldMembers: Members<Request, RequestHeaderFields> = {
-  contentType: {
-    get() {
-      return mediaTypeOf(this.environ.CONTENT_TYPE).type;
-    },
-    set(value: string | null) {
-      if (value === null || value === '') {
-        delete this.environ.CONTENT_TYPE;
-        return;
-      }
-      const next = mediaTypeOf(value);
-      const params = Object.keys(next.parameters).length ? next.parameters : mediaTypeOf(this.environ.CONTENT_TYPE).parameters;
-      this.environ.CONTENT_TYPE = formatMediaType(next.type, params);
-    },
-  },
-  charset: {
-    get() {
-      return mediaTypeOf(this.environ.CONTENT_TYPE).parameters.charset?.toLowerCase() ?? 'utf-8';
-    },
-    set(value: string) {
-      const current = mediaTypeOf(this.environ.CONTENT_TYPE);
-      this.environ.CONTENT_TYPE = formatMediaType(current.type || 'text/plain', { ...current.parameters, charset: value });
-    },
-  },
-  contentLength: legacy(field(fromEnviron('CONTENT_LENGTH'), byteCount(/^\d{1,15}$/))),
-  cookies: legacy(cachedField(fromEnviron('HTTP_COOKIE'), parsed((raw) => Object.freeze(parseCookieHeader(raw ?? '')))), true),
-  userAgent: legacy(field(fromEnviron('HTTP_USER_AGENT'), text), true),
-  referer: legacy(field(fromEnviron('HTTP_REFERER'), text), true),
-  remoteAddr: legacy(field(fromEnviron('REMOTE_ADDR'), text)),
-  remoteUser: legacy(field(fromEnviron('REMOTE_USER'), text)),
-  signal: {
-    get() {
-      return this.environ['tsgi.signal'];
-    },
-  },
-};

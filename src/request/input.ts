@@ -28,7 +28,7 @@ export class BufferedInput implements AsyncIterable<Uint8Array> {
 /**
  * Reads an input whole.
  *
- * @param limit - maximum body size in bytes (default unlimited); checked against
+ * @param maxBodySize - maximum body size in bytes (default unlimited); checked against
  *   `declaredLength` first, then chunk by chunk while reading, so an oversized body is refused
  *   without being buffered.
  * @throws HTTPContentTooLarge (413) past the limit; HTTPBadRequest (400) when the client goes
@@ -38,20 +38,20 @@ export class BufferedInput implements AsyncIterable<Uint8Array> {
  */
 export async function readInput(
   input: AsyncIterable<Uint8Array>,
-  limit = Infinity,
+  maxBodySize = Infinity,
   declaredLength: number | null = null,
 ): Promise<Uint8Array> {
   if (input instanceof BufferedInput) {
-    if (input.bytes.byteLength > limit) throw tooLarge(limit);
+    if (input.bytes.byteLength > maxBodySize) throw tooLarge(maxBodySize);
     return input.bytes;
   }
-  if (declaredLength !== null && declaredLength > limit) throw tooLarge(limit);
+  if (declaredLength !== null && declaredLength > maxBodySize) throw tooLarge(maxBodySize);
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
     for await (const chunk of input) {
       total += chunk.byteLength;
-      if (total > limit) throw tooLarge(limit);
+      if (total > maxBodySize) throw tooLarge(maxBodySize);
       chunks.push(chunk);
     }
   } catch (error) {
@@ -87,6 +87,6 @@ export function isInputError(error: unknown): boolean {
   return error.name === 'AbortError' || error.name === 'TimeoutError' || error.message === 'aborted';
 }
 
-function tooLarge(limit: number): InstanceType<typeof HTTPContentTooLarge> {
-  return new HTTPContentTooLarge(`The request body exceeds the limit of ${limit} bytes.`);
+function tooLarge(maxBodySize: number): InstanceType<typeof HTTPContentTooLarge> {
+  return new HTTPContentTooLarge(`The request body exceeds the limit of ${maxBodySize} bytes.`);
 }

@@ -1,40 +1,21 @@
 /**
  * Writing middleware in a few lines: {@link defineMiddleware}
- * (WebOb's `wsgify.middleware`).
+ * (WebOb's `wsgify.middleware`), which is `Request.middleware` on the base class.
  *
  * @module
  */
-import { type App, type AppLike, toApp } from '../gateway/types.ts';
-import { type HandlerResult, Request } from './request.ts';
+import { Request, type MiddlewareHandler } from './request.ts';
+import type { DefinedMiddleware } from './application.ts';
 
-/**
- * The function behind a middleware made with {@link defineMiddleware}: it gets the request,
- * the wrapped app and the options, and answers like a `Request.application` handler (a
- * `Response`, an `HTTPException` thrown or returned, a string, or another app). It calls
- * `await req.getResponse(app)` to go down the chain, and may change the request before and
- * the response after.
- */
-export type MiddlewareHandler<Options> = (
-  req: Request,
-  app: App,
-  options: Options,
-) => HandlerResult | Promise<HandlerResult>;
-
-/**
- * A middleware built by {@link defineMiddleware}: `(app, options?) => App`. The options
- * argument is required only when `Options` has required keys; when left out, the handler
- * gets `{}`.
- */
-export type DefinedMiddleware<Options> = (
-  app: AppLike,
-  ...options: {} extends Options ? [options?: Options] : [options: Options]
-) => App;
+export type { DefinedMiddleware } from './application.ts';
+export type { MiddlewareHandler } from './request.ts';
 
 /**
  * Turns `fn(req, app, options)` into a middleware `(app, options?) => App` (WebOb's
- * `wsgify.middleware`, exposed as `Request.middleware`). Everything `Request.application`
- * does applies: a thrown `HTTPException` becomes its response, other errors propagate to
- * the server or to the `errors` middleware.
+ * `wsgify.middleware`): exactly `Request.middleware(fn)`, `fn` getting a plain `Request`
+ * (call `MyRequest.middleware(fn)` for a subclass). Everything `Request.application` does
+ * applies: a thrown `HTTPException` becomes its response, other errors propagate to the
+ * server or to the `errors` middleware.
  *
  * @example
  * ```ts
@@ -49,9 +30,5 @@ export type DefinedMiddleware<Options> = (
  * ```
  */
 export function defineMiddleware<Options extends object = {}>(fn: MiddlewareHandler<Options>): DefinedMiddleware<Options> {
-  return ((app: AppLike, options?: Options): App => {
-    const inner = toApp(app);
-    const opts = (options ?? {}) as Options;
-    return Request.application((req) => fn(req, inner, opts));
-  }) as DefinedMiddleware<Options>;
+  return Request.middleware(fn);
 }

@@ -9,19 +9,38 @@
  */
 import type { App, Environ } from '../gateway/types.ts';
 import { EnvironHeaders } from '../datastructures/environ-headers.ts';
-import { PARSED, type ParseCache, type ParsedValues, defineMembers } from '../http/descriptors.ts';
-import { type DefinedMiddleware, type MiddlewareHandler, defineMiddleware } from './middleware.ts';
-import { type RequestUrl, urlMembers } from './url.ts';
-import { type RequestHeaderFields, headerFieldMembers } from './headers.ts';
-import { type RequestConditions, conditionMembers } from './conditional.ts';
-import { type RequestBody, bodyMembers } from './body.ts';
-import { type Handler, type RequestApplication, applicationMembers, handlerApp } from './application.ts';
+import { PARSED, type ParseCache, type ParsedValues, installParts } from '../http/descriptors.ts';
+import { RequestUrl } from './url.ts';
+import { RequestHeaderFields } from './headers.ts';
+import { RequestConditions } from './conditional.ts';
+import { RequestBody } from './body.ts';
+import { type DefinedMiddleware, type HandlerResult, RequestApplication, handlerApp, handlerMiddleware } from './application.ts';
 import { type BlankOptions, blankEnviron } from './blank.ts';
 
 export { splitHost } from '../http/host.ts';
 export type { FormOptions, ReadOptions } from './body.ts';
-export type { Handler, HandlerResult } from './application.ts';
+export type { HandlerResult } from './application.ts';
 export type { BlankOptions } from './blank.ts';
+
+/**
+ * A `Request.application` handler: gets the request (an instance of the class
+ * `application` was called on: `MyRequest.application` gives a `MyRequest`) and answers a
+ * {@link HandlerResult} or a promise of one.
+ */
+export type Handler<R extends Request = Request> = (req: R) => HandlerResult | Promise<HandlerResult>;
+
+/**
+ * The function behind a middleware made with `Request.middleware` or `defineMiddleware`: it
+ * gets the request (an `R`, the class `middleware` was called on), the wrapped app and the
+ * options, and answers like a `Request.application` handler (a `Response`, an `HTTPException`
+ * thrown or returned, a string, or another app). It calls `await req.getResponse(app)` to go
+ * down the chain, and may change the request before and the response after.
+ */
+export type MiddlewareHandler<Options, R extends Request = Request> = (
+  req: R,
+  app: App,
+  options: Options,
+) => HandlerResult | Promise<HandlerResult>;
 
 // The attributes declared in request/*.ts, merged into the class (installed below).
 export interface Request extends RequestUrl, RequestHeaderFields, RequestConditions, RequestBody, RequestApplication {}
@@ -38,6 +57,23 @@ export interface Request extends RequestUrl, RequestHeaderFields, RequestConditi
  * req.pathInfo;       // '/search'
  * req.query.get('q'); // 'tsgi'
  * req.url;            // 'https://example.com/app/search?q=tsgi'
+ * ```
+ *
+ * **Subclassing.** Add an app's own attributes in a subclass (WebOb's `RequestClass`,
+ * Werkzeug's `Request` subclasses): `MyRequest.application`, `MyRequest.middleware` and
+ * `MyRequest.blank` build a `MyRequest`, typed as one. Keep the constructor's signature
+ * (`new (environ)`), and keep state in the environ rather than in fields, so that every
+ * wrapper of the environ agrees (a middleware's `Request`, the app's `MyRequest`).
+ *
+ * @example
+ * ```ts
+ * class MyRequest extends Request {
+ *   // The user a session middleware put in the environ.
+ *   get user(): User | null {
+ *     return (this.environ['myapp.user'] as User | undefined) ?? null;
+ *   }
+ * }
+ * export const app = MyRequest.application((req) => `Hello ${req.user?.name ?? 'stranger'}`);
  * ```
  */
 export class Request implements ParseCache {
@@ -62,7 +98,8 @@ export class Request implements ParseCache {
 
   /**
    * Builds a request with a complete environ, for tests and for calling apps in-process
-   * (WebOb `Request.blank`).
+   * (WebOb `Request.blank`): an instance of the class it is called on (`MyRequest.blank('/')`
+   * is a `MyRequest`).
    *
    * @param pathOrUrl - a path with an optional query (`/a?b=1`, percent-encoded as in a
    *   request line), or an absolute URL whose scheme, host and port fill the environ (a
@@ -82,15 +119,21 @@ export class Request implements ParseCache {
    * @throws URIError for a path with a malformed percent-escape; TypeError for an invalid
    *   URL, header name or header value (CR/LF).
    */
-  static blank(pathOrUrl: string, options: BlankOptions = {}): Request {
-    return new Request(blankEnviron(pathOrUrl, options));
+  static blank<R extends Request>(this: new (environ: Environ) => R, pathOrUrl: string, options: BlankOptions = {}): R {
+    return new this(blankEnviron(pathOrUrl, options));
   }
 
   /**
    * Turns `fn(req, app, options)` into a middleware `(app, options?) => App` (WebOb's
    * `wsgify.middleware`). The handler calls `req.getResponse(app)` to go down the chain and
    * returns a Response (or an HTTPException, a string, an app), as with
-   * {@link Request.application}. Same as `defineMiddleware`.
+   * {@link Request.application}. `req` is an instance of the class `middleware` is called on
+   * (`MyRequest.middleware(fn)` gives `fn` a `MyRequest`); on `Request` itself, this is
+   * `defineMiddleware`.
+   *
+   * TypeScript infers both type arguments or neither: on a subclass, annotate the options
+   * parameter (`(req, app, { name }: { name: string }) => …`) or give both
+   * (`MyRequest.middleware<{ name: string }, MyRequest>(…)`).
    *
    * @example
    * ```ts
@@ -102,13 +145,18 @@ export class Request implements ParseCache {
    * const wrapped = poweredBy(site, { name: 'tsgi' });
    * ```
    */
-  static middleware<Options extends object = {}>(fn: MiddlewareHandler<Options>): DefinedMiddleware<Options> {
-    return defineMiddleware(fn);
+  static middleware<Options extends object = {}, R extends Request = Request>(
+    this: new (environ: Environ) => R,
+    fn: MiddlewareHandler<Options, R>,
+  ): DefinedMiddleware<Options> {
+    return handlerMiddleware(this, fn);
   }
 
   /**
    * Turns a handler `(req) => Response` into a gateway app (WebOb's `wsgify`, Werkzeug's
-   * `Request.application`). The handler may return a `Response`, an `HTTPException`, a string
+   * `Request.application`). Each call builds the request as an instance of the class
+   * `application` is called on (Werkzeug's `cls(environ)`): `MyRequest.application` gives the
+   * handler a `MyRequest`. The handler may return a `Response`, an `HTTPException`, a string
    * (sent as `text/plain`), another app, or a promise (or thenable) of one; a thrown or
    * rejected `HTTPException` becomes its response (negotiated by the request's `Accept`), any
    * other error propagates to the server or the error middleware. A HEAD request gets the
@@ -127,11 +175,9 @@ export class Request implements ParseCache {
    * });
    * ```
    */
-  static application(handler: Handler): App {
-    return handlerApp(handler);
+  static application<R extends Request>(this: new (environ: Environ) => R, handler: Handler<R>): App {
+    return handlerApp(this, handler);
   }
 }
 
-for (const members of [urlMembers, headerFieldMembers, conditionMembers, bodyMembers, applicationMembers]) {
-  defineMembers(Request.prototype, members);
-}
+installParts(Request, [RequestUrl, RequestHeaderFields, RequestConditions, RequestBody, RequestApplication]);
