@@ -226,7 +226,7 @@ async function startDemo(): Promise<{ server: ServerHandle; accessLines: string[
   const accessLines: string[] = [];
   const errorLog: string[] = [];
   const app = demo.createDemo({ password: PASSWORD, log: { write: (line: string) => accessLines.push(line) } });
-  const server = await serve(app, { port: 0, errors: { write: (text: string) => void errorLog.push(text) } });
+  const server = await serve(app, { port: 0, log: { write: (text: string) => void errorLog.push(text) } });
   return { server, accessLines, errorLog };
 }
 

@@ -165,7 +165,7 @@ describe('cascade', () => {
       throw new Error('cascade member failed');
     };
     const log: string[] = [];
-    const app = errors(cascade([broken, new Response('never')]), { log: (l) => void log.push(l) });
+    const app = errors(cascade([broken, new Response('never')]), { log: { write: (l) => void log.push(l) } });
     await withServer(app, async (url) => {
       expect((await fetch(url)).status).toBe(500);
     });

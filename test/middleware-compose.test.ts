@@ -102,7 +102,7 @@ describe('defineMiddleware', () => {
       throw new Error('handler bug');
     });
     const logged: string[] = [];
-    const server = await serve(broken(hello), { port: 0, errors: { write: (m) => void logged.push(m) } });
+    const server = await serve(broken(hello), { port: 0, log: { write: (m) => void logged.push(m) } });
     try {
       expect((await fetch(server.url)).status).toBe(500);
       expect(logged.join('')).toContain('handler bug');

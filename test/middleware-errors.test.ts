@@ -22,7 +22,7 @@ const enc = new TextEncoder();
 
 async function withServer(app: AppLike, fn: (url: string, port: number, log: string[]) => Promise<void>): Promise<void> {
   const log: string[] = [];
-  const server = await serve(app, { port: 0, errors: { write: (m) => void log.push(m) } });
+  const server = await serve(app, { port: 0, log: { write: (m) => void log.push(m) } });
   try {
     await fn(server.url, server.port, log);
   } finally {
@@ -158,7 +158,7 @@ describe('errors: before the headers are out', () => {
         }
       })();
     };
-    const res = await Request.blank('/').getResponse(errors(app, { log: () => {} }));
+    const res = await Request.blank('/').getResponse(errors(app, { log: { write: () => {} } }));
     expect(res.statusCode).toBe(500);
     expect(closed).toBe(true);
   });
@@ -212,19 +212,26 @@ describe('errors: after the headers are out', () => {
   });
 });
 
-describe('errors: log target and onError', () => {
-  it('writes to options.log (a stream or a function) instead of tsgi.errors', async () => {
-    const lines: string[] = [];
+describe('errors: the log option and onError', () => {
+  it('writes to options.log (a LogStream) instead of tsgi.errors', async () => {
     const written: string[] = [];
-    await withServer(errors(boomApp(), { log: (line) => void lines.push(line) }), async (url, _port, log) => {
-      await fetch(url);
-      expect(lines.join('')).toContain('secret internals');
-      expect(log).toEqual([]);
-    });
-    await withServer(errors(boomApp(), { log: { write: (line) => void written.push(line) } }), async (url) => {
+    await withServer(errors(boomApp(), { log: { write: (line) => void written.push(line) } }), async (url, _port, log) => {
       await fetch(url);
       expect(written.join('')).toContain('secret internals');
+      expect(log).toEqual([]);
     });
+  });
+
+  it('takes a Node stream as log', async () => {
+    const { PassThrough } = await import('node:stream');
+    const stream = new PassThrough();
+    const chunks: string[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+    await withServer(errors(boomApp(), { log: stream }), async (url) => {
+      await fetch(url);
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(chunks.join('')).toContain('secret internals');
   });
 
   it('calls onError with the error and the request; its own failures are logged, never sent', async () => {
@@ -253,7 +260,7 @@ describe('errors: log target and onError', () => {
     const lines: string[] = [];
     const environ = Request.blank('/x').environ;
     environ.REQUEST_URI = '/x\n[tsgi] forged line';
-    const res = await new Request(environ).getResponse(errors(boomApp(), { log: (l) => void lines.push(l) }));
+    const res = await new Request(environ).getResponse(errors(boomApp(), { log: { write: (l) => void lines.push(l) } }));
     expect(res.statusCode).toBe(500);
     expect(lines.join('')).toContain('/x\\x0a[tsgi] forged line');
     expect(lines.join('').split('\n')[0]).not.toMatch(/^\[tsgi\] forged/);
@@ -281,7 +288,7 @@ describe('errors: debug page', () => {
   it('renders an HTML traceback with escaped source lines, the request line, headers and environ', async () => {
     const app = errors(() => {
       throw crafted();
-    }, { debug: true, log: () => {} });
+    }, { debug: true, log: { write: () => {} } });
     const req = Request.blank('/path?q=<b>', { headers: { accept: 'text/html', 'x-probe': '"><svg>' } });
     const res = await req.getResponse(app);
     expect(res.statusCode).toBe(500);
@@ -311,7 +318,7 @@ describe('errors: debug page', () => {
   it('shows a real stack with the lines of this test file, and the cause chain', async () => {
     const app = errors(() => {
       throw new Error('outer <wrap>', { cause: new Error('inner cause') });
-    }, { debug: true, log: () => {} });
+    }, { debug: true, log: { write: () => {} } });
     const res = await Request.blank('/', { headers: { accept: 'text/html' } }).getResponse(app);
     const html = res.text;
     expect(html).toContain(escape("throw new Error('outer <wrap>', { cause: new Error('inner cause') });"));
@@ -323,7 +330,7 @@ describe('errors: debug page', () => {
   it('answers the stack as plain text for curl (*/*) and as JSON when asked', async () => {
     const app = errors(() => {
       throw crafted();
-    }, { debug: true, log: () => {} });
+    }, { debug: true, log: { write: () => {} } });
     const text = (await Request.blank('/t', { headers: { accept: '*/*' } }).getResponse(app)).text;
     expect(text).toContain('GET /t HTTP/1.1');
     expect(text).toContain(`at handler (${pathToFileURL(file).href}:4:9)`);

@@ -28,10 +28,10 @@ describe('logError', () => {
     vi.restoreAllMocks();
   });
 
-  it('writes the formatted line to a stream or a function', () => {
+  it('writes the formatted line to a LogStream', () => {
     const lines: string[] = [];
     logError({ write: (line) => lines.push(line) }, 'GET /a HTTP/1.1', 'boom');
-    logError((line) => lines.push(line), 'GET /b HTTP/1.1', 'bang');
+    logError({ write: (line) => lines.push(line) }, 'GET /b HTTP/1.1', 'bang');
     expect(lines).toEqual(['[tsgi] GET /a HTTP/1.1: boom\n', '[tsgi] GET /b HTTP/1.1: bang\n']);
   });
 

@@ -1,13 +1,17 @@
 /**
- * The default `tsgi.errors` stream, and the format and fallback servers and middleware use to
- * log errors.
+ * Logging: the default {@link LogStream} (standard error), and the format and fallback that
+ * servers and middleware use to log errors.
  *
  * @module
  */
-import type { ErrorStream } from './types.ts';
+import type { LogStream } from './types.ts';
 
-/** A `tsgi.errors` stream that writes to the process's standard error. */
-export const stderrErrors: ErrorStream = Object.freeze({
+/**
+ * A {@link LogStream} that writes to the process's standard error: the default of
+ * `environ['tsgi.errors']` (PEP 3333's `wsgi.errors` is `sys.stderr` by default too) and
+ * where {@link logError} falls back when a stream throws.
+ */
+export const stderrLog: LogStream = Object.freeze({
   write(message: string): void {
     process.stderr.write(message);
   },
@@ -33,20 +37,25 @@ function describeError(error: unknown): string {
   }
 }
 
-/** Where log lines go: a `{ write(line) }` stream, or a function called with each line. */
-export type LogTarget = ErrorStream | ((line: string) => void);
-
 /**
  * Logs an error as {@link formatError} formats it (`[tsgi] <requestLine>: <stack>\n`) to
- * `target`, by default standard error. Never throws: when the target throws, the line goes to
- * standard error instead, so a broken log stream cannot turn error handling into a crash.
+ * `log`, by default standard error ({@link stderrLog}). Never throws: when `log.write` throws,
+ * the line goes to standard error instead, so a broken log stream cannot turn error handling
+ * into a crash.
  */
-export function logError(target: LogTarget | undefined, requestLine: string, error: unknown): void {
+export function logError(log: LogStream | undefined, requestLine: string, error: unknown): void {
   const line = formatError(requestLine, error);
   try {
-    if (typeof target === 'function') target(line);
-    else (target ?? stderrErrors).write(line);
+    (log ?? stderrLog).write(line);
   } catch {
-    stderrErrors.write(line);
+    stderrLog.write(line);
   }
 }
+
+/**
+ * The former name of {@link stderrLog}.
+ *
+ * @deprecated Use {@link stderrLog}. Kept only while `src/request/blank.ts` (under rewrite
+ *   elsewhere) still imports it; removed once that lands.
+ */
+export const stderrErrors: LogStream = stderrLog;

@@ -30,10 +30,16 @@ export type StartResponse = (
   error?: unknown,
 ) => void;
 
-/** The error stream of `environ['tsgi.errors']` (PEP 3333 `wsgi.errors`). */
-export interface ErrorStream {
-  /** Writes text to the log; a message should end with a newline. */
-  write(message: string): void;
+/**
+ * Where log text goes: anything with a `write(message)` method, such as `process.stderr`, a
+ * `fs.WriteStream` or `{ write: (line) => lines.push(line) }`. It is the type of
+ * `environ['tsgi.errors']` (PEP 3333 `wsgi.errors`) and of every `log` option of the toolkit
+ * (`serve`, `errors`, `accessLog`). Each message is one or more whole lines, ending with
+ * `\n`; what `write` answers is ignored.
+ */
+export interface LogStream {
+  /** Writes text to the log; a message ends with a newline. */
+  write(message: string): unknown;
 }
 
 /**
@@ -74,7 +80,7 @@ export interface Environ {
   /** The request body as a stream of byte chunks; read it once (see `Request.bytes()`). */
   'tsgi.input': AsyncIterable<Uint8Array>;
   /** Where apps and middleware log errors. */
-  'tsgi.errors': ErrorStream;
+  'tsgi.errors': LogStream;
   /**
    * True when the same app may be invoked at the same time from several threads that share
    * memory (PEP 3333 `wsgi.multithread`). The Node adapter runs every request on one thread:

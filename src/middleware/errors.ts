@@ -4,12 +4,12 @@
  *
  * @module
  */
-import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
+import { type App, type AppLike, type Environ, type LogStream, toApp } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { checkChunk, describe } from '../gateway/body.ts';
 import { parseStatus } from '../gateway/status.ts';
 import { HTTPException, HTTPInternalServerError } from '../exceptions.ts';
-import { type LogTarget, logError } from '../gateway/log.ts';
+import { logError } from '../gateway/log.ts';
 import { quotePath } from '../http/url.ts';
 import { Request } from '../request/request.ts';
 import type { Response } from '../response/response.ts';
@@ -17,12 +17,13 @@ import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { debugResponse } from './traceback.ts';
 
-/** Where a middleware writes log lines (defined with the error stream; re-exported here). */
-
 /** Options of {@link errors}. */
 export interface ErrorsOptions {
-  /** Where errors are logged; default `environ['tsgi.errors']` (standard error under `serve`). */
-  log?: LogTarget;
+  /**
+   * Where errors are logged, a `{ write(message) }` stream; default `environ['tsgi.errors']`
+   * (the server's `log`, standard error by default).
+   */
+  log?: LogStream;
   /**
    * Called with each error and the request, after logging (e.g. to notify an error tracker).
    * Not awaited; what it throws or rejects with is logged and goes no further.
@@ -67,11 +68,11 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     const pathInfo = environ.PATH_INFO;
     const report = (error: unknown, status: string): void => {
       const line = `${requestTarget(environ, scriptName, pathInfo)} ${status}`;
-      const target = options.log ?? environ['tsgi.errors'];
-      logError(target, line, error);
+      const log = options.log ?? environ['tsgi.errors'];
+      logError(log, line, error);
       const hook = options.onError;
       if (!hook) return;
-      const hookFailed = (failure: unknown) => logError(target, `${line} (onError hook failed)`, failure);
+      const hookFailed = (failure: unknown) => logError(log, `${line} (onError hook failed)`, failure);
       try {
         const result = hook(error, new Request(environ));
         if (result instanceof Promise) result.catch(hookFailed);

@@ -5,9 +5,9 @@
  */
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { type Environ, type ErrorStream, TSGI_VERSION } from '../../gateway/types.ts';
+import { type Environ, type LogStream, TSGI_VERSION } from '../../gateway/types.ts';
 import { environKey, joinFieldValues } from '../../datastructures/environ-headers.ts';
-import { stderrErrors } from '../../gateway/log.ts';
+import { stderrLog } from '../../gateway/log.ts';
 import { unquotePath } from '../../http/url.ts';
 
 /** Options of {@link createEnviron} and `toNodeHandler`. */
@@ -16,8 +16,12 @@ export interface NodeEnvironOptions {
   serverName?: string;
   /** `SERVER_PORT`; default the socket's local port. */
   serverPort?: number | string;
-  /** `tsgi.errors`; default standard error. */
-  errors?: ErrorStream;
+  /**
+   * Where app errors are logged: the `tsgi.errors` of every request, and where the server
+   * writes its own reports of app errors (`[tsgi] GET /path HTTP/1.1: <stack>`). Default
+   * standard error (`stderrLog`). Pass `{ write }` to capture them.
+   */
+  log?: LogStream;
   /** `tsgi.multiprocess`; default false (true under `tsgi serve --workers`). */
   multiprocess?: boolean;
   /**
@@ -128,7 +132,7 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
     'tsgi.version': TSGI_VERSION,
     'tsgi.url_scheme': (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
     'tsgi.input': req,
-    'tsgi.errors': options.errors ?? stderrErrors,
+    'tsgi.errors': options.log ?? stderrLog,
     'tsgi.multithread': false,
     'tsgi.multiprocess': options.multiprocess ?? false,
     'tsgi.run_once': false,

@@ -51,7 +51,7 @@ export function createHandler(
         const reason = error.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
         plainAnswer(req, res, error.status, reason, `${reason}: ${error.message}\n`);
       } else {
-        logError(options.errors, requestLine(req), error);
+        logError(options.log, requestLine(req), error);
         plainAnswer(req, res, 500, 'Internal Server Error', 'Internal Server Error\n');
       }
       return;
