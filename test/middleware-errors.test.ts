@@ -49,7 +49,7 @@ async function until(predicate: () => boolean): Promise<void> {
 
 describe('errors: before the headers are out', () => {
   it('turns a throw into a negotiated 500 without internals, and logs method, URL, status, stack', async () => {
-    await withServer(guarded(boomApp()), async (url, port, log) => {
+    await withServer(guarded(boomApp()), async (url, _port, log) => {
       const plain = await fetch(`${url}/p?q=1`);
       expect(plain.status).toBe(500);
       expect(plain.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -65,7 +65,7 @@ describe('errors: before the headers are out', () => {
       expect(await json.json()).toMatchObject({ code: 500, title: 'Internal Server Error' });
 
       const all = log.join('');
-      expect(all).toContain(`GET http://127.0.0.1:${port}/p?q=1 500: Error: secret internals: db password`);
+      expect(all).toContain(`[tsgi] GET /p?q=1 HTTP/1.1 500: Error: secret internals: db password`);
       expect(all).toMatch(/\n\s+at /);
       expect(log).toHaveLength(3);
     });
@@ -91,14 +91,14 @@ describe('errors: before the headers are out', () => {
       [lateThrow, 'RangeError: first step failed'],
       [lazyThrow, 'Error: lazy failure'],
     ] as const) {
-      await withServer(guarded(app), async (url, port, log) => {
+      await withServer(guarded(app), async (url, _port, log) => {
         // The negotiated JSON body proves errors() answered, not the server's fallback.
         const res = await fetch(url, { headers: { accept: 'application/json' } });
         expect(res.status).toBe(500);
         const text = await res.text();
         expect(JSON.parse(text)).toMatchObject({ code: 500 });
         expect(text).not.toContain('failed');
-        expect(log.join('')).toContain(`GET http://127.0.0.1:${port}/ 500: ${message}`);
+        expect(log.join('')).toContain(`[tsgi] GET / HTTP/1.1 500: ${message}`);
       });
     }
   });
@@ -174,13 +174,13 @@ describe('errors: after the headers are out', () => {
         throw new Error('mid-stream failure');
       })();
     };
-    await withServer(guarded(app), async (url, port, log) => {
+    await withServer(guarded(app), async (url, _port, log) => {
       const res = await fetch(url);
       expect(res.status).toBe(200);
       await expect(res.text()).rejects.toThrow();
       await until(() => log.join('').includes('mid-stream failure'));
       const all = log.join('');
-      expect(all).toContain(`GET http://127.0.0.1:${port}/ 200 (failed after the response started; the connection is aborted): Error: mid-stream failure`);
+      expect(all).toContain(`[tsgi] GET / HTTP/1.1 200 (failed after the response started; the connection is aborted): Error: mid-stream failure`);
     });
   });
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { LogStream } from './types.ts';
+import type { Environ, LogStream } from './types.ts';
 
 /**
  * A {@link LogStream} that writes to the process's standard error: the default of
@@ -17,15 +17,51 @@ export const stderrLog: LogStream = Object.freeze({
   },
 });
 
+/** The environ keys {@link requestLine} reads. */
+type RequestLineKeys = 'REQUEST_METHOD' | 'SCRIPT_NAME' | 'PATH_INFO' | 'QUERY_STRING' | 'REQUEST_URI' | 'SERVER_PROTOCOL';
+
 /**
- * Formats an error for `tsgi.errors`: one line naming the request, then the stack, e.g.
- * `[tsgi] GET /path HTTP/1.1: Error: boom\n    at …`, ending with a newline.
+ * The request-target of `environ` as the client sent it: `REQUEST_URI` when the server set
+ * it (the Node adapter and `Request.blank` do), else `SCRIPT_NAME + PATH_INFO` percent-encoded
+ * as UTF-8 (`encodeURI`) plus `?QUERY_STRING` when there is a query. Never throws.
+ */
+export function requestTarget(environ: Pick<Environ, RequestLineKeys>): string {
+  const raw = environ.REQUEST_URI;
+  if (typeof raw === 'string') return raw;
+  const path = encodeURI(`${environ.SCRIPT_NAME ?? ''}${environ.PATH_INFO ?? ''}`.toWellFormed());
+  return environ.QUERY_STRING ? `${path}?${environ.QUERY_STRING}` : path;
+}
+
+/**
+ * The request line of `environ`, as Apache's `%r` and the first line of an HTTP/1.1 request
+ * (RFC 9112 §3): `GET /path?q HTTP/1.1`, the target as {@link requestTarget} gives it. The one
+ * way servers and middleware name a request in log lines and error pages (the Node adapter's
+ * error log, `errors`, `accessLog`, the debug page).
+ *
+ * The text is as received, control characters included: {@link formatError} escapes them
+ * for `tsgi.errors`, `accessLog` escapes fields as Apache does, HTML pages escape it. Never
+ * throws.
+ */
+export function requestLine(environ: Pick<Environ, RequestLineKeys>): string {
+  return `${environ.REQUEST_METHOD} ${requestTarget(environ)} ${environ.SERVER_PROTOCOL}`;
+}
+
+/**
+ * Formats an error for `tsgi.errors`: one line naming the request (its
+ * {@link requestLine}, maybe followed by a status or a note), then the stack, e.g.
+ * `[tsgi] GET /path HTTP/1.1: Error: boom\n    at …`, ending with a newline. Control
+ * characters of the request line are written `\xNN`, so a hostile URL cannot forge a line.
  *
  * Never throws: a thrown value that cannot be turned into text (a null-prototype object, a
  * throwing `stack` getter) is described by its type instead.
  */
 export function formatError(requestLine: string, error: unknown): string {
-  return `[tsgi] ${requestLine}: ${describeError(error)}\n`;
+  return `[tsgi] ${escapeControls(requestLine)}: ${describeError(error)}\n`;
+}
+
+/** Replaces control characters with `\xNN`. */
+function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function describeError(error: unknown): string {

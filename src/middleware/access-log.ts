@@ -4,7 +4,7 @@
  * @module
  */
 import { type App, type AppLike, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
-import { quotePath } from '../http/url.ts';
+import { logError, requestLine, requestTarget } from '../gateway/log.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 
 /** What is known about a request when its log line is written. */
@@ -89,7 +89,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     const time = new Date();
     const started = performance.now();
     const method = String(environ.REQUEST_METHOD);
-    const url = typeof environ.REQUEST_URI === 'string' ? environ.REQUEST_URI : requestUrl(environ);
+    const url = requestTarget(environ);
+    const line = requestLine(environ);
     let status = 0;
     let bytes = 0;
     let chunks = 0;
@@ -105,7 +106,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         method,
         url,
         protocol: String(environ.SERVER_PROTOCOL),
-        requestLine: `${method} ${url} ${environ.SERVER_PROTOCOL}`,
+        requestLine: line,
         status: status || (outcome === 'close' ? 0 : 500),
         bytes,
         referer: stringOrNull(environ.HTTP_REFERER),
@@ -117,11 +118,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       try {
         out.write(`${build(entry)}\n`);
       } catch (failure) {
-        try {
-          environ['tsgi.errors'].write(`[tsgi] accessLog: could not write the log line: ${String(failure)}\n`);
-        } catch {
-          // Nowhere left to report to.
-        }
+        logError(environ['tsgi.errors'], `${line} (accessLog could not write its line)`, failure);
       }
     };
     const start: StartResponse = (s, headers, error) => {
@@ -154,11 +151,6 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function requestUrl(environ: Environ): string {
-  const qs = environ.QUERY_STRING;
-  return quotePath(`${environ.SCRIPT_NAME ?? ''}${environ.PATH_INFO ?? ''}`) + (qs ? `?${qs}` : '');
 }
 
 /** Escapes a field as Apache does: `"` and `\` with a backslash, control bytes as `\xhh`. */

@@ -6,9 +6,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
-import { logError } from '../../gateway/log.ts';
+import { logError, requestLine } from '../../gateway/log.ts';
 import { BadRequestError, type NodeEnvironOptions, createEnviron, decodePath } from './environ.ts';
-import { Exchange, type ExpressRequest, type ServerState, requestLine } from './exchange.ts';
+import { Exchange, type ExpressRequest, type ServerState } from './exchange.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { continueOnRead } from './continue.ts';
 import { endPlain } from './end.ts';
@@ -51,7 +51,15 @@ export function createHandler(
         const reason = error.status === 431 ? 'Request Header Fields Too Large' : 'Bad Request';
         plainAnswer(req, res, error.status, reason, `${reason}: ${error.message}\n`);
       } else {
-        logError(options.log, requestLine(req), error);
+        const line = requestLine({
+          REQUEST_METHOD: req.method ?? 'GET',
+          REQUEST_URI: (req as ExpressRequest).originalUrl ?? req.url ?? '',
+          SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
+          SCRIPT_NAME: '',
+          PATH_INFO: '',
+          QUERY_STRING: '',
+        });
+        logError(options.log, line, error);
         plainAnswer(req, res, 500, 'Internal Server Error', 'Internal Server Error\n');
       }
       return;
