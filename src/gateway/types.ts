@@ -104,10 +104,34 @@ export interface Environ {
  */
 export type App = (environ: Environ, startResponse: StartResponse) => Body | Promise<Body>;
 
-/** A middleware: wraps an app and returns an app (`(app, options) => App`). */
-export type Middleware<Options = void> = Options extends void
-  ? (app: App) => App
-  : (app: App, options: Options) => App;
+/**
+ * A middleware: a function that takes an app (any {@link AppLike}) and its options, and
+ * returns the wrapping app (docs/spec.md §8; WSGI middleware, Werkzeug's
+ * `app.wsgi_app = Middleware(app.wsgi_app, **options)`).
+ *
+ * The options argument may be left out unless `Options` has a required key, so a middleware
+ * whose options are all optional is also a plain `(app) => App` and stacks without arrow
+ * functions: `compose(accessLog, errors, compress)(site)`. Every middleware of the toolkit
+ * (`accessLog`, `errors`, `compress`, `proxyFix`, `lint`, `basicAuth`, `bearerAuth`, an
+ * `AuthTickets`' `middleware`, and what `defineMiddleware` builds) is a `Middleware` of its
+ * options type.
+ *
+ * @example
+ * ```ts
+ * const timing: Middleware<{ header?: string }> = (app, options = {}) => {
+ *   const inner = toApp(app);
+ *   return async (environ, startResponse) => {
+ *     const started = performance.now();
+ *     return inner(environ, (status, headers, error) =>
+ *       startResponse(status, [...headers, [options.header ?? 'Server-Timing', `app;dur=${performance.now() - started}`]], error));
+ *   };
+ * };
+ * ```
+ */
+export type Middleware<Options extends object = {}> = (
+  app: AppLike,
+  ...options: {} extends Options ? [options?: Options] : [options: Options]
+) => App;
 
 /**
  * Anything that can serve as an app: an {@link App} function, or an object with a

@@ -4,8 +4,8 @@
  *
  * @module
  */
-export { type AppWrapper, compose } from '../gateway/compose.ts';
-export { type DefinedMiddleware, type MiddlewareHandler, defineMiddleware } from '../request/middleware.ts';
+export { compose } from '../gateway/compose.ts';
+export { type MiddlewareHandler, defineMiddleware } from '../request/middleware.ts';
 export { type MountMap, type MountOptions, cleanPath, mount } from './mount.ts';
 export { type ErrorsOptions, errors } from './errors.ts';
 export { type StackFrame, debugResponse, parseStack, renderTraceback } from './traceback.ts';

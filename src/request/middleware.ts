@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type App, type AppLike, toApp } from '../gateway/types.ts';
+import { type App, type AppLike, type Middleware, toApp } from '../gateway/types.ts';
 import { type HandlerResult, Request } from './request.ts';
 
 /**
@@ -21,18 +21,18 @@ export type MiddlewareHandler<Options> = (
 ) => HandlerResult | Promise<HandlerResult>;
 
 /**
- * A middleware built by {@link defineMiddleware}: `(app, options?) => App`. The options
- * argument is required only when `Options` has required keys; when left out, the handler
- * gets `{}`.
+ * The former name of the {@link Middleware} type that {@link defineMiddleware} answers.
+ *
+ * @deprecated Use `Middleware<Options>`. Kept only while `Request.middleware` in
+ *   `src/request/request.ts` (under rewrite elsewhere) still names it; removed once that
+ *   lands. Not exported from the package.
  */
-export type DefinedMiddleware<Options> = (
-  app: AppLike,
-  ...options: {} extends Options ? [options?: Options] : [options: Options]
-) => App;
+export type DefinedMiddleware<Options extends object> = Middleware<Options>;
 
 /**
- * Turns `fn(req, app, options)` into a middleware `(app, options?) => App` (WebOb's
- * `wsgify.middleware`, exposed as `Request.middleware`). Everything `Request.application`
+ * Turns `fn(req, app, options)` into a {@link Middleware} `(app, options?) => App` (WebOb's
+ * `wsgify.middleware`, exposed as `Request.middleware`). The options argument is required
+ * only when `Options` has required keys; when left out, `fn` gets `{}`. Everything `Request.application`
  * does applies: a thrown `HTTPException` becomes its response, other errors propagate to
  * the server or to the `errors` middleware.
  *
@@ -48,10 +48,10 @@ export type DefinedMiddleware<Options> = (
  * const wrapped = stamp(app, { name: 'tsgi' });
  * ```
  */
-export function defineMiddleware<Options extends object = {}>(fn: MiddlewareHandler<Options>): DefinedMiddleware<Options> {
+export function defineMiddleware<Options extends object = {}>(fn: MiddlewareHandler<Options>): Middleware<Options> {
   return ((app: AppLike, options?: Options): App => {
     const inner = toApp(app);
     const opts = (options ?? {}) as Options;
     return Request.application((req) => fn(req, inner, opts));
-  }) as DefinedMiddleware<Options>;
+  }) as Middleware<Options>;
 }
