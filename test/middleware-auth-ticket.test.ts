@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type App,
   authTicket,
+  authTicketKey,
   AuthTickets,
   HeaderList,
   HTTPSeeOther,
@@ -16,13 +17,14 @@ const SECRET = 'a-long-enough-secret-for-tests-0123456789';
 const OLD_SECRET = 'the-previous-secret-that-is-being-retired-42';
 
 /** An app reporting the ticket middleware's verdict. */
-const whoami: App = Request.application((req) =>
-  Response.json({
+const whoami: App = Request.application((req) => {
+  expect(req.environ['tsgi.auth_ticket']).toBe(authTicketKey.get(req)); // the key's documented name
+  return Response.json({
     user: req.remoteUser,
     type: req.environ.AUTH_TYPE ?? null,
-    ticket: req.environ['tsgi.auth_ticket'] ?? null,
-  }),
-);
+    ticket: authTicketKey.get(req) ?? null,
+  });
+});
 
 function cookieValue(setCookie: string): string {
   return /^[^=]+=([^;]*)/.exec(setCookie)![1]!;

@@ -8,13 +8,23 @@ import { type Environ } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 
 /**
- * The environ key of a header name: `Content-Type` → `CONTENT_TYPE`, `Content-Length` →
- * `CONTENT_LENGTH`, anything else `HTTP_` + upper case with `-` as `_` (CGI, RFC 3875 §4.1.18).
+ * The environ key of a request header name: `Content-Type` → `CONTENT_TYPE`,
+ * `Content-Length` → `CONTENT_LENGTH`, anything else `HTTP_` + upper case with `-` as `_`
+ * (CGI, RFC 3875 §4.1.18). The inverse of {@link headerName}. (Not to be confused with the
+ * typed extension keys of `defineEnvironKey`.)
  */
-export function environKey(name: string): string {
+export function headerEnvironKey(name: string): string {
   const upper = name.toUpperCase().replaceAll('-', '_');
   return upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH' ? upper : `HTTP_${upper}`;
 }
+
+/**
+ * The former name of {@link headerEnvironKey}.
+ *
+ * @deprecated Use {@link headerEnvironKey}. Kept only while `src/request/blank.ts` (under
+ *   rewrite elsewhere) still imports it; removed once that lands.
+ */
+export const environKey: (name: string) => string = headerEnvironKey;
 
 /**
  * Joins the value of a repeated request header onto the one already stored under environ key
@@ -25,7 +35,10 @@ export function joinFieldValues(key: string, existing: string, value: string): s
   return existing + (key === 'HTTP_COOKIE' ? '; ' : ', ') + value;
 }
 
-/** The header name of an environ key (`HTTP_X_REAL_IP` → `X-Real-Ip`), or `null` for other keys. */
+/**
+ * The header name of an environ key (`HTTP_X_REAL_IP` → `X-Real-Ip`), or `null` for other keys:
+ * the inverse of {@link headerEnvironKey}.
+ */
 export function headerName(key: string): string | null {
   let base: string;
   if (key === 'CONTENT_TYPE' || key === 'CONTENT_LENGTH') base = key;
@@ -57,7 +70,7 @@ export class EnvironHeaders implements Iterable<[string, string]> {
   /** The value of `name`, or `null`. */
   get(name: string): string | null {
     if (name.includes('_')) return null;
-    const value = this.environ[environKey(name)];
+    const value = this.environ[headerEnvironKey(name)];
     return typeof value === 'string' ? value : null;
   }
 
@@ -78,12 +91,12 @@ export class EnvironHeaders implements Iterable<[string, string]> {
     }
     assertHeader(name, value);
     if (name.includes('_')) throw new TypeError(`header names with "_" cannot be stored in an environ: ${name}`);
-    this.environ[environKey(name)] = value;
+    this.environ[headerEnvironKey(name)] = value;
   }
 
   /** Removes `name`. */
   delete(name: string): void {
-    if (!name.includes('_')) delete this.environ[environKey(name)];
+    if (!name.includes('_')) delete this.environ[headerEnvironKey(name)];
   }
 
   /**

@@ -71,8 +71,10 @@ export interface Environ {
   REMOTE_ADDR?: string;
   /** The client's port, as a decimal string, if known. */
   REMOTE_PORT?: string;
-  /** The authenticated user, set by auth middleware. */
+  /** The authenticated user name (RFC 3875 §4.1.11), set by auth middleware. */
   REMOTE_USER?: string;
+  /** How `REMOTE_USER` was authenticated (RFC 3875 §4.1.1): `Basic`, `Bearer`, `cookie`; set by auth middleware. */
+  AUTH_TYPE?: string;
   /** Interface version, `[1, 0]`. */
   'tsgi.version': readonly [number, number];
   /** `http` or `https`. */

@@ -10,10 +10,8 @@ import type { HeaderList } from '../http/header-list.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { parseCookieHeader, serializeSetCookie } from '../http/cookies.ts';
+import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
-
-/** The environ key holding the verified {@link Ticket} of the request. */
-export const AUTH_TICKET_KEY = 'tsgi.auth_ticket';
 
 /** Options of {@link AuthTickets} and {@link authTicket}. */
 export interface AuthTicketOptions {
@@ -67,6 +65,17 @@ export interface Ticket {
    */
   readonly session?: true;
 }
+
+/**
+ * The verified {@link Ticket} of the request, set by an {@link AuthTickets}' middleware when
+ * the request carries a valid ticket cookie: environ key `tsgi.auth_ticket`.
+ *
+ * @example
+ * ```ts
+ * const roles = (authTicketKey.get(req)?.data as { roles?: string[] } | undefined)?.roles ?? [];
+ * ```
+ */
+export const authTicketKey = defineEnvironKey<Ticket>('tsgi.auth_ticket');
 
 /** Options of {@link AuthTickets.remember}. */
 export interface RememberOptions {
@@ -185,7 +194,7 @@ export class AuthTickets {
       const ticket = this.read(environ);
       if (ticket === null) return inner(environ, startResponse);
       setRemoteUser(environ, ticket.user, 'cookie');
-      environ[AUTH_TICKET_KEY] = ticket;
+      authTicketKey.set(environ, ticket);
       if (this.reissueTime === undefined || this.#seconds() - ticket.issued <= this.reissueTime) {
         return inner(environ, startResponse);
       }

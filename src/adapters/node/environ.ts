@@ -6,7 +6,7 @@
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { type Environ, type LogStream, TSGI_VERSION } from '../../gateway/types.ts';
-import { environKey, joinFieldValues } from '../../datastructures/environ-headers.ts';
+import { headerEnvironKey, joinFieldValues } from '../../datastructures/environ-headers.ts';
 import { stderrLog } from '../../gateway/log.ts';
 import { unquotePath } from '../../http/url.ts';
 
@@ -71,13 +71,13 @@ const KEY_CACHE = new Map<string, string>();
 const KEY_CACHE_MAX = 512;
 
 /**
- * `Accept-Language` → `HTTP_ACCEPT_LANGUAGE` ({@link environKey}, cached); `''` for names with
+ * `Accept-Language` → `HTTP_ACCEPT_LANGUAGE` ({@link headerEnvironKey}, cached); `''` for names with
  * `_` (dropped, as nginx does).
  */
 function headerKey(name: string): string {
   let key = KEY_CACHE.get(name);
   if (key !== undefined) return key;
-  key = name.includes('_') ? '' : environKey(name);
+  key = name.includes('_') ? '' : headerEnvironKey(name);
   if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
   return key;
 }
@@ -160,7 +160,7 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
 }
 
 /** Where the environ keeps its response (or, without one, its request) for `tsgi.signal`. */
-const EXCHANGE = Symbol('tsgi.node.exchange');
+const EXCHANGE = Symbol('tsgi.node_exchange');
 
 /** `tsgi.signal`: created on first read, then an ordinary data property; writable. */
 const SIGNAL_PROPERTY: PropertyDescriptor = {
