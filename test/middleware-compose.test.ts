@@ -10,6 +10,7 @@ import {
   type Middleware,
   type ProxyFixOptions,
   accessLog,
+  AuthTickets,
   basicAuth,
   bearerAuth,
   compose,
@@ -197,7 +198,8 @@ describe('compose', () => {
       Middleware<BearerAuthOptions<{ id: string }>>,
       Middleware<{ name?: string }>,
       Middleware<{ name: string }>,
-    ] = [accessLog, errors, compress, proxyFix, lint, basicAuth, bearerAuth, stamp, named];
+      Middleware,
+    ] = [accessLog, errors, compress, proxyFix, lint, basicAuth, bearerAuth, stamp, named, new AuthTickets({ secret: 'x'.repeat(32) }).middleware];
     expect(fits.every((middleware) => typeof middleware === 'function')).toBe(true);
     expect(typeof compose(stamp, (app) => named(app, { name: 'x' }))(hello)).toBe('function');
     // @ts-expect-error basicAuth's options are required: bind them with an arrow function

@@ -17,7 +17,7 @@ export { type BodyHooks, type WrapBodyOptions, wrapBody } from '../gateway/body-
 export { authUserKey, safeCompare, setRemoteUser, staticUsers } from './auth-util.ts';
 export { type BasicAuthOptions, type BasicVerify, basicAuth } from './basic-auth.ts';
 export { type BearerAuthOptions, type BearerVerify, type InsufficientScopeOptions, bearerAuth, insufficientScope } from './bearer-auth.ts';
-export { authTicketKey, type AuthTicketOptions, AuthTickets, type CookieTarget, type RememberOptions, type Ticket, authTicket } from './auth-ticket.ts';
+export { authTicketKey, type AuthTicketOptions, AuthTickets, type CookieTarget, type RememberOptions, type Ticket } from './auth-ticket.ts';
 export { type ProxyFixOptions, type ProxyFixOrig, parseForwarded, proxyFix, proxyFixOrigKey } from './proxy-fix.ts';
 export { type Coding, type CompressOptions, compress } from './compress.ts';
 export { type DirectoryOptions, type FileOptions, directoryApp, fileApp, isBelow, joinBelow, realBelow, safeSegments, serveFile } from './static.ts';
