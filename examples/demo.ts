@@ -150,7 +150,7 @@ export function createDemo(options: DemoOptions): App {
   });
 
   const site = mount([['/', addSlash(index)], ...routes.map(([prefix, app]) => [prefix, addSlash(app)] as const)]);
-  return accessLog(errors(compress(site)), { stream: options.log ?? process.stdout, format: 'combined' });
+  return accessLog(errors(compress(site)), { log: options.log ?? process.stdout, format: 'combined' });
 }
 
 const chosen = process.env.TSGI_DEMO_PASSWORD;

@@ -6,6 +6,7 @@
  * @module
  */
 export * from './gateway/types.ts';
+export * from './gateway/environ-key.ts';
 export * from './gateway/status.ts';
 export * from './gateway/fields.ts';
 export * from './gateway/body.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnvironHeaders, HTTPBadRequest, HeaderList, MultiDict, Request, environKey, headerName } from 'tsgi';
+import { EnvironHeaders, HTTPBadRequest, HeaderList, MultiDict, Request, headerEnvironKey, headerName } from 'tsgi';
 
 describe('MultiDict', () => {
   it('builds from pairs, a record with arrays, and another MultiDict', () => {
@@ -274,10 +274,10 @@ describe('EnvironHeaders', () => {
   }
 
   it('maps names to CGI keys and back', () => {
-    expect(environKey('Content-Type')).toBe('CONTENT_TYPE');
-    expect(environKey('content-length')).toBe('CONTENT_LENGTH');
-    expect(environKey('X-Forwarded-For')).toBe('HTTP_X_FORWARDED_FOR');
-    expect(environKey('accept')).toBe('HTTP_ACCEPT');
+    expect(headerEnvironKey('Content-Type')).toBe('CONTENT_TYPE');
+    expect(headerEnvironKey('content-length')).toBe('CONTENT_LENGTH');
+    expect(headerEnvironKey('X-Forwarded-For')).toBe('HTTP_X_FORWARDED_FOR');
+    expect(headerEnvironKey('accept')).toBe('HTTP_ACCEPT');
     expect(headerName('HTTP_X_REAL_IP')).toBe('X-Real-Ip');
     expect(headerName('CONTENT_TYPE')).toBe('Content-Type');
     expect(headerName('CONTENT_LENGTH')).toBe('Content-Length');

@@ -226,7 +226,7 @@ async function startDemo(): Promise<{ server: ServerHandle; accessLines: string[
   const accessLines: string[] = [];
   const errorLog: string[] = [];
   const app = demo.createDemo({ password: PASSWORD, log: { write: (line: string) => accessLines.push(line) } });
-  const server = await serve(app, { port: 0, errors: { write: (text: string) => void errorLog.push(text) } });
+  const server = await serve(app, { port: 0, log: { write: (text: string) => void errorLog.push(text) } });
   return { server, accessLines, errorLog };
 }
 
@@ -474,7 +474,7 @@ describe('examples/demo.ts over a socket', () => {
     expect(reply.body).toMatch(/^500 Internal Server Error/);
     expect(reply.body).not.toContain('deliberate');
     const logged = await eventually(() => errorLog.find((text) => text.includes('/boom/')));
-    expect(logged).toMatch(new RegExp(`^\\[tsgi\\] GET ${server.url}/boom/ 500: Error: boom: a deliberate failure`));
+    expect(logged).toMatch(/^\[tsgi\] GET \/boom\/ HTTP\/1\.1 500: Error: boom: a deliberate failure/);
     expect(logged).toMatch(/\n {4}at /);
     const json = await request(server.url, '/boom/', { headers: { Accept: 'application/json' } });
     expect(JSON.parse(json.body)).toMatchObject({ code: 500 });

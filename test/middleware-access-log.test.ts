@@ -36,7 +36,7 @@ function collector() {
 }
 
 async function withServer(app: AppLike, fn: (url: string, port: number) => Promise<void>): Promise<void> {
-  const server = await serve(app, { port: 0, errors: { write: () => {} } });
+  const server = await serve(app, { port: 0, log: { write: () => {} } });
   try {
     await fn(server.url, server.port);
   } finally {
@@ -46,7 +46,7 @@ async function withServer(app: AppLike, fn: (url: string, port: number) => Promi
 
 function logged(app: App, options: AccessLogOptions = {}) {
   const out = collector();
-  return { out, app: lint(accessLog(lint(app), { stream: out, ...options })) };
+  return { out, app: lint(accessLog(lint(app), { log: out, ...options })) };
 }
 
 const TIME = String.raw`\[\d{2}/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]`;
@@ -107,7 +107,7 @@ describe('accessLog', () => {
       return new Response('ok').respond(environ, start);
     };
     const out = collector();
-    const app = lint(accessLog(mount({ '/admin': inner }), { stream: out, format: 'common' }));
+    const app = lint(accessLog(mount({ '/admin': inner }), { log: out, format: 'common' }));
     await withServer(app, async (url) => {
       await (await fetch(`${url}/admin/users?page=2`)).text();
       await out.waitFor(1);
@@ -129,7 +129,7 @@ describe('accessLog', () => {
     const environ = Request.blank('/').environ;
     environ.HTTP_USER_AGENT = 'x\n127.0.0.1 - - [forged]';
     environ.REMOTE_USER = 'bob"';
-    const res = await new Request(environ).getResponse(accessLog(new Response('y'), { stream: out2 }));
+    const res = await new Request(environ).getResponse(accessLog(new Response('y'), { log: out2 }));
     await res.bytes();
     expect(out2.lines).toHaveLength(1);
     expect(out2.lines[0]!.split('\n')).toHaveLength(2);
@@ -151,7 +151,7 @@ describe('accessLog', () => {
           })(),
         ),
     );
-    const app = accessLog(endless, { stream: out, format: (e) => (entries.push(e), `${e.outcome} ${e.status} ${e.bytes}`) });
+    const app = accessLog(endless, { log: out, format: (e) => (entries.push(e), `${e.outcome} ${e.status} ${e.bytes}`) });
     await withServer(app, async (url) => {
       const controller = new AbortController();
       const res = await fetch(url, { signal: controller.signal });
@@ -181,18 +181,18 @@ describe('accessLog', () => {
       })();
     };
     const out = collector();
-    await withServer(accessLog(failing(true), { stream: out, format }), async (url) => {
+    await withServer(accessLog(failing(true), { log: out, format }), async (url) => {
       await expect((await fetch(url)).text()).rejects.toThrow();
       await out.waitFor(1);
     });
-    await withServer(accessLog(failing(false), { stream: out, format }), async (url) => {
+    await withServer(accessLog(failing(false), { log: out, format }), async (url) => {
       expect((await fetch(url)).status).toBe(500);
       await out.waitFor(2);
     });
     await withServer(
       accessLog(() => {
         throw new Error('app failed');
-      }, { stream: out, format }),
+      }, { log: out, format }),
       async (url) => {
         expect((await fetch(url)).status).toBe(500);
         await out.waitFor(3);
@@ -209,7 +209,7 @@ describe('accessLog', () => {
     const out = collector();
     const app = accessLog(errors(() => {
       throw new Error('x');
-    }, { log: () => {} }), { stream: out, format: 'common' });
+    }, { log: { write: () => {} } }), { log: out, format: 'common' });
     await withServer(app, async (url) => {
       await (await fetch(url)).text();
       await out.waitFor(1);
@@ -224,7 +224,7 @@ describe('accessLog', () => {
       return new Response('slow');
     });
     const out = collector();
-    const app = accessLog(slow, { stream: out, format: (e) => (entries.push(e), JSON.stringify({ url: e.url, ms: e.duration })) });
+    const app = accessLog(slow, { log: out, format: (e) => (entries.push(e), JSON.stringify({ url: e.url, ms: e.duration })) });
     await withServer(app, async (url) => {
       await (await fetch(`${url}/s?x=1`, { headers: { 'user-agent': 'ua' } })).text();
       await out.waitFor(1);
@@ -239,7 +239,7 @@ describe('accessLog', () => {
 
   it('has a dev format with the duration', async () => {
     const out = collector();
-    const res = await Request.blank('/d?x').getResponse(accessLog(new Response('abc', { status: 404 }), { stream: out, format: 'dev' }));
+    const res = await Request.blank('/d?x').getResponse(accessLog(new Response('abc', { status: 404 }), { log: out, format: 'dev' }));
     await res.bytes();
     expect(out.lines[0]).toMatch(/^GET \/d\?x 404 \d+\.\d{3} ms - 3\n$/);
   });
@@ -249,7 +249,7 @@ describe('accessLog', () => {
     const environ = Request.blank('/').environ;
     environ['tsgi.errors'] = { write: (m) => void errorsSeen.push(m) };
     const broken = { write: () => { throw new Error('disk full'); } };
-    const res = await new Request(environ).getResponse(accessLog(new Response('ok'), { stream: broken }));
+    const res = await new Request(environ).getResponse(accessLog(new Response('ok'), { log: broken }));
     await res.bytes();
     expect((await res.text())).toBe('ok');
     expect(errorsSeen.join('')).toContain('disk full');

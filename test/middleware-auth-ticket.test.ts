@@ -2,8 +2,11 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   type App,
-  authTicket,
+  accessLog,
+  authTicketKey,
   AuthTickets,
+  compose,
+  errors,
   HeaderList,
   HTTPSeeOther,
   lint,
@@ -16,13 +19,14 @@ const SECRET = 'a-long-enough-secret-for-tests-0123456789';
 const OLD_SECRET = 'the-previous-secret-that-is-being-retired-42';
 
 /** An app reporting the ticket middleware's verdict. */
-const whoami: App = Request.application((req) =>
-  Response.json({
+const whoami: App = Request.application((req) => {
+  expect(req.environ['tsgi.auth_ticket']).toBe(authTicketKey.get(req)); // the key's documented name
+  return Response.json({
     user: req.remoteUser,
     type: req.environ.AUTH_TYPE ?? null,
-    ticket: req.environ['tsgi.auth_ticket'] ?? null,
-  }),
-);
+    ticket: authTicketKey.get(req) ?? null,
+  });
+});
 
 function cookieValue(setCookie: string): string {
   return /^[^=]+=([^;]*)/.exec(setCookie)![1]!;
@@ -156,10 +160,9 @@ describe('AuthTickets', () => {
   });
 });
 
-describe('authTicket over a socket: a login flow', () => {
-  it('logs in with a redirect that sets the cookie, recognises it, and logs out', async () => {
-    const options = { secret: SECRET, maxAge: 600 };
-    const tickets = new AuthTickets(options);
+describe('AuthTickets over a socket: a login flow', () => {
+  it('logs in with a redirect that sets the cookie, recognises it, and logs out: one object for all', async () => {
+    const tickets = new AuthTickets({ secret: SECRET, maxAge: 600 });
     const site = Request.application(async (req) => {
       if (req.pathInfo === '/login' && req.method === 'POST') {
         const form = await req.form();
@@ -169,9 +172,13 @@ describe('authTicket over a socket: a login flow', () => {
         return res;
       }
       if (req.pathInfo === '/logout') return tickets.forget(new HTTPSeeOther('/'));
+      if (req.pathInfo === '/whoami') return new Response(`${tickets.read(req)?.user} ${authTicketKey.get(req)?.user}`);
       return new Response(req.remoteUser ? `Hello ${req.remoteUser}` : 'Hello stranger');
     });
-    const server = await start(lint(authTicket(site, options)));
+    // The middleware is bound: it goes into compose() as it is, detached from the object.
+    const { middleware } = tickets;
+    const lines: string[] = [];
+    const server = await start(lint(compose((app) => accessLog(app, { log: { write: (l) => void lines.push(l) } }), errors, middleware)(site)));
     const login = await request(`${server.url}/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -180,6 +187,8 @@ describe('authTicket over a socket: a login flow', () => {
     expect(login.status).toBe(303);
     const cookie = `auth_tkt=${cookieValue(login.headers['set-cookie']![0]!)}`;
     expect((await request(server.url, { headers: { cookie } })).body.toString()).toBe('Hello bob');
+    expect((await request(`${server.url}/whoami`, { headers: { cookie } })).body.toString()).toBe('bob bob');
+    expect(lines.at(-1)).toMatch(/^127\.0\.0\.1 - bob \[/); // accessLog, outside, logs the user the middleware set
     expect((await request(server.url)).body.toString()).toBe('Hello stranger');
     const logout = await request(`${server.url}/logout`, { headers: { cookie } });
     expect(logout.headers['set-cookie']![0]).toMatch(/^auth_tkt=; Max-Age=0;/);

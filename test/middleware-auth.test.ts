@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   type App,
+  authUserKey,
   basicAuth,
   bearerAuth,
   type Environ,
+  type EnvironKey,
   HTTPForbidden,
   insufficientScope,
   lint,
@@ -21,7 +23,7 @@ function whoami(calls: Environ[] = []): App {
     return Response.json({
       user: req.environ.REMOTE_USER ?? null,
       type: req.environ.AUTH_TYPE ?? null,
-      full: req.environ['tsgi.auth.user'] ?? null,
+      full: authUserKey.get(req) ?? null,
     });
   });
 }
@@ -220,8 +222,10 @@ describe('insufficientScope (RFC 6750 §3.1)', () => {
       ['tok-reader', { login: 'rita', scopes: ['read'] }],
       ['tok-writer', { login: 'walt', scopes: ['read', 'write'] }],
     ]);
+    const apiUser = authUserKey as EnvironKey<{ login: string; scopes: string[] }>;
     const app = Request.application((req) => {
-      const user = req.environ['tsgi.auth.user'] as { login: string; scopes: string[] };
+      expect(req.environ['tsgi.auth_user']).toBe(apiUser.get(req)); // the key's name, documented in docs/spec.md
+      const user = apiUser.get(req)!;
       if (req.method === 'POST' && !user.scopes.includes('write')) throw insufficientScope('write', { realm: 'api' });
       return Response.json({ hello: user.login });
     });

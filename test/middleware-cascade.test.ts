@@ -148,9 +148,9 @@ describe('cascade', () => {
     });
   });
 
-  it('refuses a body over options.limit with 413 before calling any app', async () => {
+  it('refuses a body over options.maxBodySize with 413 before calling any app', async () => {
     const calls: string[] = [];
-    const app = cascade([recorder('a', 404, calls), recorder('b', 200, calls)], { limit: 10 });
+    const app = cascade([recorder('a', 404, calls), recorder('b', 200, calls)], { maxBodySize: 10 });
     await withServer(app, async (url) => {
       const res = await fetch(url, { method: 'POST', body: 'x'.repeat(11) });
       expect(res.status).toBe(413);
@@ -165,7 +165,7 @@ describe('cascade', () => {
       throw new Error('cascade member failed');
     };
     const log: string[] = [];
-    const app = errors(cascade([broken, new Response('never')]), { log: (l) => void log.push(l) });
+    const app = errors(cascade([broken, new Response('never')]), { log: { write: (l) => void log.push(l) } });
     await withServer(app, async (url) => {
       expect((await fetch(url)).status).toBe(500);
     });

@@ -1,11 +1,25 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
+  type AccessLogOptions,
   type App,
   type AppLike,
+  type BasicAuthOptions,
+  type BearerAuthOptions,
+  type CompressOptions,
+  type ErrorsOptions,
+  type Middleware,
+  type ProxyFixOptions,
+  accessLog,
+  AuthTickets,
+  basicAuth,
+  bearerAuth,
   compose,
+  compress,
   defineMiddleware,
+  errors,
   HTTPForbidden,
   lint,
+  proxyFix,
   Request,
   Response,
   serve,
@@ -101,7 +115,7 @@ describe('defineMiddleware', () => {
       throw new Error('handler bug');
     });
     const logged: string[] = [];
-    const server = await serve(broken(hello), { port: 0, errors: { write: (m) => void logged.push(m) } });
+    const server = await serve(broken(hello), { port: 0, log: { write: (m) => void logged.push(m) } });
     try {
       expect((await fetch(server.url)).status).toBe(500);
       expect(logged.join('')).toContain('handler bug');
@@ -138,6 +152,59 @@ describe('compose', () => {
     const res = new Response('plain');
     const app = compose()(res);
     expect(await (await (await Request.blank('/').getResponse(app)).text())).toBe('plain');
+  });
+
+  it('stacks built-in middleware as they are, without arrow functions', async () => {
+    const site = Request.application((req) => {
+      if (req.pathInfo === '/boom') throw new Error('kaboom');
+      return new Response(`${req.remoteAddr} `.repeat(200), { contentType: 'text/plain' });
+    });
+    const accessLines: string[] = [];
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((line) => {
+      accessLines.push(String(line));
+      return true;
+    });
+    const errorLines: string[] = [];
+    const app = lint(compose(accessLog, errors, compress, proxyFix, lint)(site));
+    const server = await serve(app, { port: 0, log: { write: (m) => void errorLines.push(m) } });
+    try {
+      const res = await fetch(`${server.url}/ok`, { headers: { 'accept-encoding': 'gzip', 'x-forwarded-for': '203.0.113.9' } });
+      expect(res.headers.get('content-encoding')).toBe('gzip'); // compress, with its defaults
+      expect(await res.text()).toBe('127.0.0.1 '.repeat(200)); // proxyFix trusts nothing by default
+      const failed = await fetch(`${server.url}/boom`);
+      expect(failed.status).toBe(500); // errors
+      expect(await failed.text()).not.toContain('kaboom');
+    } finally {
+      await server.close();
+      stdout.mockRestore();
+    }
+    expect(errorLines.join('')).toContain('[tsgi] GET /boom HTTP/1.1 500: Error: kaboom');
+    expect(accessLines.join('')).toMatch(/"GET \/ok HTTP\/1\.1" 200 \d+ /); // accessLog, combined, on stdout
+    expect(accessLines.join('')).toMatch(/"GET \/boom HTTP\/1\.1" 500 /);
+    app.assertClosed();
+  });
+
+  it('types every built-in as a Middleware of its options; required options need an arrow', () => {
+    const stamp = defineMiddleware<{ name?: string }>((req, app) => req.getResponse(app));
+    const named = defineMiddleware<{ name: string }>((req, app) => req.getResponse(app));
+    const fits: [
+      Middleware<AccessLogOptions>,
+      Middleware<ErrorsOptions>,
+      Middleware<CompressOptions>,
+      Middleware<ProxyFixOptions>,
+      Middleware,
+      Middleware<BasicAuthOptions>,
+      Middleware<BearerAuthOptions<{ id: string }>>,
+      Middleware<{ name?: string }>,
+      Middleware<{ name: string }>,
+      Middleware,
+    ] = [accessLog, errors, compress, proxyFix, lint, basicAuth, bearerAuth, stamp, named, new AuthTickets({ secret: 'x'.repeat(32) }).middleware];
+    expect(fits.every((middleware) => typeof middleware === 'function')).toBe(true);
+    expect(typeof compose(stamp, (app) => named(app, { name: 'x' }))(hello)).toBe('function');
+    // @ts-expect-error basicAuth's options are required: bind them with an arrow function
+    expect(() => compose(basicAuth)(hello)).toThrow(/verify/);
+    // @ts-expect-error so are those of a defineMiddleware with a required key
+    expect(() => named(hello)).not.toThrow();
   });
 
   it('refuses layers that are not functions or that do not answer an app', () => {

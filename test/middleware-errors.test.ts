@@ -22,7 +22,7 @@ const enc = new TextEncoder();
 
 async function withServer(app: AppLike, fn: (url: string, port: number, log: string[]) => Promise<void>): Promise<void> {
   const log: string[] = [];
-  const server = await serve(app, { port: 0, errors: { write: (m) => void log.push(m) } });
+  const server = await serve(app, { port: 0, log: { write: (m) => void log.push(m) } });
   try {
     await fn(server.url, server.port, log);
   } finally {
@@ -49,7 +49,7 @@ async function until(predicate: () => boolean): Promise<void> {
 
 describe('errors: before the headers are out', () => {
   it('turns a throw into a negotiated 500 without internals, and logs method, URL, status, stack', async () => {
-    await withServer(guarded(boomApp()), async (url, port, log) => {
+    await withServer(guarded(boomApp()), async (url, _port, log) => {
       const plain = await fetch(`${url}/p?q=1`);
       expect(plain.status).toBe(500);
       expect(plain.headers.get('content-type')).toMatch(/^text\/plain/);
@@ -66,7 +66,7 @@ describe('errors: before the headers are out', () => {
       expect(await json.json()).toMatchObject({ code: 500, title: 'Internal Server Error' });
 
       const all = log.join('');
-      expect(all).toContain(`GET http://127.0.0.1:${port}/p?q=1 500: Error: secret internals: db password`);
+      expect(all).toContain(`[tsgi] GET /p?q=1 HTTP/1.1 500: Error: secret internals: db password`);
       expect(all).toMatch(/\n\s+at /);
       expect(log).toHaveLength(3);
     });
@@ -92,14 +92,14 @@ describe('errors: before the headers are out', () => {
       [lateThrow, 'RangeError: first step failed'],
       [lazyThrow, 'Error: lazy failure'],
     ] as const) {
-      await withServer(guarded(app), async (url, port, log) => {
+      await withServer(guarded(app), async (url, _port, log) => {
         // The negotiated JSON body proves errors() answered, not the server's fallback.
         const res = await fetch(url, { headers: { accept: 'application/json' } });
         expect(res.status).toBe(500);
         const text = await res.text();
         expect(JSON.parse(text)).toMatchObject({ code: 500 });
         expect(text).not.toContain('failed');
-        expect(log.join('')).toContain(`GET http://127.0.0.1:${port}/ 500: ${message}`);
+        expect(log.join('')).toContain(`[tsgi] GET / HTTP/1.1 500: ${message}`);
       });
     }
   });
@@ -159,7 +159,7 @@ describe('errors: before the headers are out', () => {
         }
       })();
     };
-    const res = await Request.blank('/').getResponse(errors(app, { log: () => {} }));
+    const res = await Request.blank('/').getResponse(errors(app, { log: { write: () => {} } }));
     expect(res.statusCode).toBe(500);
     expect(closed).toBe(true);
   });
@@ -175,13 +175,13 @@ describe('errors: after the headers are out', () => {
         throw new Error('mid-stream failure');
       })();
     };
-    await withServer(guarded(app), async (url, port, log) => {
+    await withServer(guarded(app), async (url, _port, log) => {
       const res = await fetch(url);
       expect(res.status).toBe(200);
       await expect(res.text()).rejects.toThrow();
       await until(() => log.join('').includes('mid-stream failure'));
       const all = log.join('');
-      expect(all).toContain(`GET http://127.0.0.1:${port}/ 200 (failed after the response started; the connection is aborted): Error: mid-stream failure`);
+      expect(all).toContain(`[tsgi] GET / HTTP/1.1 200 (failed after the response started; the connection is aborted): Error: mid-stream failure`);
     });
   });
 
@@ -213,19 +213,26 @@ describe('errors: after the headers are out', () => {
   });
 });
 
-describe('errors: log target and onError', () => {
-  it('writes to options.log (a stream or a function) instead of tsgi.errors', async () => {
-    const lines: string[] = [];
+describe('errors: the log option and onError', () => {
+  it('writes to options.log (a LogStream) instead of tsgi.errors', async () => {
     const written: string[] = [];
-    await withServer(errors(boomApp(), { log: (line) => void lines.push(line) }), async (url, _port, log) => {
-      await fetch(url);
-      expect(lines.join('')).toContain('secret internals');
-      expect(log).toEqual([]);
-    });
-    await withServer(errors(boomApp(), { log: { write: (line) => void written.push(line) } }), async (url) => {
+    await withServer(errors(boomApp(), { log: { write: (line) => void written.push(line) } }), async (url, _port, log) => {
       await fetch(url);
       expect(written.join('')).toContain('secret internals');
+      expect(log).toEqual([]);
     });
+  });
+
+  it('takes a Node stream as log', async () => {
+    const { PassThrough } = await import('node:stream');
+    const stream = new PassThrough();
+    const chunks: string[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+    await withServer(errors(boomApp(), { log: stream }), async (url) => {
+      await fetch(url);
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(chunks.join('')).toContain('secret internals');
   });
 
   it('calls onError with the error and the request; its own failures are logged, never sent', async () => {
@@ -254,7 +261,7 @@ describe('errors: log target and onError', () => {
     const lines: string[] = [];
     const environ = Request.blank('/x').environ;
     environ.REQUEST_URI = '/x\n[tsgi] forged line';
-    const res = await new Request(environ).getResponse(errors(boomApp(), { log: (l) => void lines.push(l) }));
+    const res = await new Request(environ).getResponse(errors(boomApp(), { log: { write: (l) => void lines.push(l) } }));
     expect(res.statusCode).toBe(500);
     expect(lines.join('')).toContain('/x\\x0a[tsgi] forged line');
     expect(lines.join('').split('\n')[0]).not.toMatch(/^\[tsgi\] forged/);
@@ -282,7 +289,7 @@ describe('errors: debug page', () => {
   it('renders an HTML traceback with escaped source lines, the request line, headers and environ', async () => {
     const app = errors(() => {
       throw crafted();
-    }, { debug: true, log: () => {} });
+    }, { debug: true, log: { write: () => {} } });
     const req = Request.blank('/path?q=<b>', { headers: { accept: 'text/html', 'x-probe': '"><svg>' } });
     const res = await req.getResponse(app);
     expect(res.statusCode).toBe(500);
@@ -313,7 +320,7 @@ describe('errors: debug page', () => {
   it('shows a real stack with the lines of this test file, and the cause chain', async () => {
     const app = errors(() => {
       throw new Error('outer <wrap>', { cause: new Error('inner cause') });
-    }, { debug: true, log: () => {} });
+    }, { debug: true, log: { write: () => {} } });
     const res = await Request.blank('/', { headers: { accept: 'text/html' } }).getResponse(app);
     const html = (await res.text());
     expect(html).toContain(escape("throw new Error('outer <wrap>', { cause: new Error('inner cause') });"));
@@ -325,7 +332,7 @@ describe('errors: debug page', () => {
   it('answers the stack as plain text for curl (*/*) and as JSON when asked', async () => {
     const app = errors(() => {
       throw crafted();
-    }, { debug: true, log: () => {} });
+    }, { debug: true, log: { write: () => {} } });
     const plain = await Request.blank('/t', { headers: { accept: '*/*' } }).getResponse(app);
     expect(plain.headers.get('vary')).toBe('Accept');
     const text = await plain.text();

@@ -44,7 +44,7 @@ describe('lint: a valid exchange passes', () => {
       }),
     );
     const log: string[] = [];
-    const server = await serve(app, { port: 0, errors: { write: (m) => void log.push(m) } });
+    const server = await serve(app, { port: 0, log: { write: (m) => void log.push(m) } });
     try {
       expect(await (await fetch(`${server.url}/stream`)).text()).toBe('ab');
       expect(await (await fetch(`${server.url}/x`, { method: 'POST', body: 'hi' })).text()).toBe('echo hi');
@@ -277,7 +277,7 @@ describe('lint: the body', () => {
 describe('lint over a real socket', () => {
   it('turns a violation into a 500 (before the body) and logs the rule', async () => {
     const log: string[] = [];
-    const server = await serve(lint(starting('200', [])), { port: 0, errors: { write: (m) => void log.push(m) } });
+    const server = await serve(lint(starting('200', [])), { port: 0, log: { write: (m) => void log.push(m) } });
     try {
       expect((await fetch(server.url)).status).toBe(500);
       expect(log.join('')).toContain("LintError: lint: status must be '<3 digits> <reason>'");
@@ -296,7 +296,7 @@ describe('lint over a real socket', () => {
         yield 'not bytes' as unknown as Uint8Array;
       })();
     });
-    const server = await serve(app, { port: 0, errors: { write: (m) => void log.push(m) } });
+    const server = await serve(app, { port: 0, log: { write: (m) => void log.push(m) } });
     try {
       const res = await fetch(server.url);
       await expect(res.text()).rejects.toThrow();

@@ -5,6 +5,7 @@ import {
   parseForwarded,
   proxyFix,
   type ProxyFixOptions,
+  proxyFixOrigKey,
   Request,
   Response,
 } from 'tsgi';
@@ -22,7 +23,8 @@ const report: App = Request.application((req) =>
     SCRIPT_NAME: req.scriptName,
     url: req.url,
     applicationUrl: req.applicationUrl,
-    orig: req.environ['tsgi.proxy_fix.orig'] ?? null,
+    orig: proxyFixOrigKey.get(req) ?? null,
+    origByName: req.environ['tsgi.proxy_fix_orig'] === proxyFixOrigKey.get(req),
   }),
 );
 
@@ -44,6 +46,7 @@ describe('proxyFix', () => {
     const seen = await through(undefined, ALL);
     expect(seen).toMatchObject({ REMOTE_ADDR: '127.0.0.1', scheme: 'http', HTTP_HOST: 'backend:8000', SCRIPT_NAME: '', url: 'http://backend:8000/path?q=1' });
     expect(seen.orig).toMatchObject({ REMOTE_ADDR: '127.0.0.1', 'tsgi.url_scheme': 'http', HTTP_HOST: 'backend:8000', SCRIPT_NAME: '' });
+    expect(seen.origByName).toBe(true);
   });
 
   it('takes X-Forwarded-* values from the right, one per trusted hop', async () => {

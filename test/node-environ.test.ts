@@ -510,7 +510,7 @@ describe('toNodeHandler', () => {
           startResponse('200 OK', []);
           return [];
         },
-        { errors: { write: (m) => void lines.push(m) }, serverName: 'example.org', serverPort: 443, multiprocess: true },
+        { log: { write: (m) => void lines.push(m) }, serverName: 'example.org', serverPort: 443, multiprocess: true },
       ),
     );
     try {

@@ -38,7 +38,7 @@ export function errorLog(): ErrorLog {
 /** Starts `serve(app, { port: 0 })` with a captured error log; closed after the test. */
 export async function start(app: AppLike, options: ServeOptions = {}): Promise<ServerHandle & { log: ErrorLog }> {
   const log = errorLog();
-  const handle = await serve(app, { port: 0, errors: log, ...options });
+  const handle = await serve(app, { port: 0, log, ...options });
   running.push(handle);
   return { ...handle, close: handle.close.bind(handle), log };
 }

@@ -444,7 +444,7 @@ describe('graceful close()', () => {
           finalized.resolve();
         }
       })();
-    }, { port: 0, errors: { write() {} } });
+    }, { port: 0, log: { write() {} } });
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       http.get(handle.url, { agent: false }, resolve).on('error', reject);
     });

@@ -604,7 +604,7 @@ describe('soak: the server outlives any one request', () => {
     let handle: ServerHandle | undefined;
     const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
     try {
-      handle = await serve(app, { port: 0, errors: log });
+      handle = await serve(app, { port: 0, log });
       const run: Run = { base: handle.url, port: handle.port, agent, slowLeft: new Set(), throwsSeen: 0, malformedSent: 0 };
       const failures: string[] = [];
       const completed = new Map<string, number>();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { checkChunk, closeBody, joinFieldValues, logError } from 'tsgi';
+import { type Environ, Request, checkChunk, closeBody, joinFieldValues, logError, requestLine } from 'tsgi';
 
 describe('checkChunk', () => {
   it('answers a Uint8Array (or Buffer) itself', () => {
@@ -23,15 +23,38 @@ describe('joinFieldValues', () => {
   });
 });
 
+describe('requestLine', () => {
+  it('is METHOD, the target as sent (REQUEST_URI), and the protocol', () => {
+    const environ = Request.blank('/caf%C3%A9?q=1', { method: 'POST' }).environ;
+    environ.SERVER_PROTOCOL = 'HTTP/1.0';
+    environ.SCRIPT_NAME = '/mounted'; // a mount below does not change what the client sent
+    expect(requestLine(environ)).toBe('POST /caf%C3%A9?q=1 HTTP/1.0');
+  });
+
+  it('without REQUEST_URI, percent-encodes SCRIPT_NAME + PATH_INFO and adds the query', () => {
+    const environ = { REQUEST_METHOD: 'GET', SCRIPT_NAME: '/a b', PATH_INFO: '/é%', QUERY_STRING: 'x=1', SERVER_PROTOCOL: 'HTTP/1.1' };
+    expect(requestLine(environ)).toBe('GET /a%20b/%C3%A9%25?x=1 HTTP/1.1');
+    expect(requestLine({ ...environ, QUERY_STRING: '', PATH_INFO: '/\ud800' })).toBe('GET /a%20b/%EF%BF%BD HTTP/1.1');
+  });
+
+  it('is kept as received; logError escapes its control characters', () => {
+    const environ = { ...Request.blank('/x').environ, REQUEST_URI: '/x\n[tsgi] forged' } as Environ;
+    expect(requestLine(environ)).toBe(`GET /x\n[tsgi] forged ${environ.SERVER_PROTOCOL}`);
+    const lines: string[] = [];
+    logError({ write: (line) => lines.push(line) }, requestLine(environ), 'boom');
+    expect(lines).toEqual([`[tsgi] GET /x\\x0a[tsgi] forged ${environ.SERVER_PROTOCOL}: boom\n`]);
+  });
+});
+
 describe('logError', () => {
   afterEach(() => {
     vi.restoreAllMocks();
   });
 
-  it('writes the formatted line to a stream or a function', () => {
+  it('writes the formatted line to a LogStream', () => {
     const lines: string[] = [];
     logError({ write: (line) => lines.push(line) }, 'GET /a HTTP/1.1', 'boom');
-    logError((line) => lines.push(line), 'GET /b HTTP/1.1', 'bang');
+    logError({ write: (line) => lines.push(line) }, 'GET /b HTTP/1.1', 'bang');
     expect(lines).toEqual(['[tsgi] GET /a HTTP/1.1: boom\n', '[tsgi] GET /b HTTP/1.1: bang\n']);
   });
 

@@ -8,10 +8,12 @@ import { type Environ } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 
 /**
- * The environ key of a header name: `Content-Type` → `CONTENT_TYPE`, `Content-Length` →
- * `CONTENT_LENGTH`, anything else `HTTP_` + upper case with `-` as `_` (CGI, RFC 3875 §4.1.18).
+ * The environ key of a request header name: `Content-Type` → `CONTENT_TYPE`,
+ * `Content-Length` → `CONTENT_LENGTH`, anything else `HTTP_` + upper case with `-` as `_`
+ * (CGI, RFC 3875 §4.1.18). The inverse of {@link headerName}. (Not to be confused with the
+ * typed extension keys of `defineEnvironKey`.)
  */
-export function environKey(name: string): string {
+export function headerEnvironKey(name: string): string {
   const upper = name.toUpperCase().replaceAll('-', '_');
   return upper === 'CONTENT_TYPE' || upper === 'CONTENT_LENGTH' ? upper : `HTTP_${upper}`;
 }
@@ -25,7 +27,10 @@ export function joinFieldValues(key: string, existing: string, value: string): s
   return existing + (key === 'HTTP_COOKIE' ? '; ' : ', ') + value;
 }
 
-/** The header name of an environ key (`HTTP_X_REAL_IP` → `X-Real-Ip`), or `null` for other keys. */
+/**
+ * The header name of an environ key (`HTTP_X_REAL_IP` → `X-Real-Ip`), or `null` for other keys:
+ * the inverse of {@link headerEnvironKey}.
+ */
 export function headerName(key: string): string | null {
   let base: string;
   if (key === 'CONTENT_TYPE' || key === 'CONTENT_LENGTH') base = key;
@@ -57,7 +62,7 @@ export class EnvironHeaders implements Iterable<[string, string]> {
   /** The value of `name`, or `null`. */
   get(name: string): string | null {
     if (name.includes('_')) return null;
-    const value = this.environ[environKey(name)];
+    const value = this.environ[headerEnvironKey(name)];
     return typeof value === 'string' ? value : null;
   }
 
@@ -78,12 +83,12 @@ export class EnvironHeaders implements Iterable<[string, string]> {
     }
     assertHeader(name, value);
     if (name.includes('_')) throw new TypeError(`header names with "_" cannot be stored in an environ: ${name}`);
-    this.environ[environKey(name)] = value;
+    this.environ[headerEnvironKey(name)] = value;
   }
 
   /** Removes `name`. */
   delete(name: string): void {
-    if (!name.includes('_')) delete this.environ[environKey(name)];
+    if (!name.includes('_')) delete this.environ[headerEnvironKey(name)];
   }
 
   /**

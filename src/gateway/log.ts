@@ -1,27 +1,67 @@
 /**
- * The default `tsgi.errors` stream, and the format and fallback servers and middleware use to
- * log errors.
+ * Logging: the default {@link LogStream} (standard error), and the format and fallback that
+ * servers and middleware use to log errors.
  *
  * @module
  */
-import type { ErrorStream } from './types.ts';
+import type { Environ, LogStream } from './types.ts';
 
-/** A `tsgi.errors` stream that writes to the process's standard error. */
-export const stderrErrors: ErrorStream = Object.freeze({
+/**
+ * A {@link LogStream} that writes to the process's standard error: the default of
+ * `environ['tsgi.errors']` (PEP 3333's `wsgi.errors` is `sys.stderr` by default too) and
+ * where {@link logError} falls back when a stream throws.
+ */
+export const stderrLog: LogStream = Object.freeze({
   write(message: string): void {
     process.stderr.write(message);
   },
 });
 
+/** The environ keys {@link requestLine} reads. */
+type RequestLineKeys = 'REQUEST_METHOD' | 'SCRIPT_NAME' | 'PATH_INFO' | 'QUERY_STRING' | 'REQUEST_URI' | 'SERVER_PROTOCOL';
+
 /**
- * Formats an error for `tsgi.errors`: one line naming the request, then the stack, e.g.
- * `[tsgi] GET /path HTTP/1.1: Error: boom\n    at …`, ending with a newline.
+ * The request-target of `environ` as the client sent it: `REQUEST_URI` when the server set
+ * it (the Node adapter and `Request.blank` do), else `SCRIPT_NAME + PATH_INFO` percent-encoded
+ * as UTF-8 (`encodeURI`) plus `?QUERY_STRING` when there is a query. Never throws.
+ */
+export function requestTarget(environ: Pick<Environ, RequestLineKeys>): string {
+  const raw = environ.REQUEST_URI;
+  if (typeof raw === 'string') return raw;
+  const path = encodeURI(`${environ.SCRIPT_NAME ?? ''}${environ.PATH_INFO ?? ''}`.toWellFormed());
+  return environ.QUERY_STRING ? `${path}?${environ.QUERY_STRING}` : path;
+}
+
+/**
+ * The request line of `environ`, as Apache's `%r` and the first line of an HTTP/1.1 request
+ * (RFC 9112 §3): `GET /path?q HTTP/1.1`, the target as {@link requestTarget} gives it. The one
+ * way servers and middleware name a request in log lines and error pages (the Node adapter's
+ * error log, `errors`, `accessLog`, the debug page).
+ *
+ * The text is as received, control characters included: {@link formatError} escapes them
+ * for `tsgi.errors`, `accessLog` escapes fields as Apache does, HTML pages escape it. Never
+ * throws.
+ */
+export function requestLine(environ: Pick<Environ, RequestLineKeys>): string {
+  return `${environ.REQUEST_METHOD} ${requestTarget(environ)} ${environ.SERVER_PROTOCOL}`;
+}
+
+/**
+ * Formats an error for `tsgi.errors`: one line naming the request (its
+ * {@link requestLine}, maybe followed by a status or a note), then the stack, e.g.
+ * `[tsgi] GET /path HTTP/1.1: Error: boom\n    at …`, ending with a newline. Control
+ * characters of the request line are written `\xNN`, so a hostile URL cannot forge a line.
  *
  * Never throws: a thrown value that cannot be turned into text (a null-prototype object, a
  * throwing `stack` getter) is described by its type instead.
  */
 export function formatError(requestLine: string, error: unknown): string {
-  return `[tsgi] ${requestLine}: ${describeError(error)}\n`;
+  return `[tsgi] ${escapeControls(requestLine)}: ${describeError(error)}\n`;
+}
+
+/** Replaces control characters with `\xNN`. */
+function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function describeError(error: unknown): string {
@@ -33,20 +73,18 @@ function describeError(error: unknown): string {
   }
 }
 
-/** Where log lines go: a `{ write(line) }` stream, or a function called with each line. */
-export type LogTarget = ErrorStream | ((line: string) => void);
-
 /**
  * Logs an error as {@link formatError} formats it (`[tsgi] <requestLine>: <stack>\n`) to
- * `target`, by default standard error. Never throws: when the target throws, the line goes to
- * standard error instead, so a broken log stream cannot turn error handling into a crash.
+ * `log`, by default standard error ({@link stderrLog}). Never throws: when `log.write` throws,
+ * the line goes to standard error instead, so a broken log stream cannot turn error handling
+ * into a crash.
  */
-export function logError(target: LogTarget | undefined, requestLine: string, error: unknown): void {
+export function logError(log: LogStream | undefined, requestLine: string, error: unknown): void {
   const line = formatError(requestLine, error);
   try {
-    if (typeof target === 'function') target(line);
-    else (target ?? stderrErrors).write(line);
+    (log ?? stderrLog).write(line);
   } catch {
-    stderrErrors.write(line);
+    stderrLog.write(line);
   }
 }
+

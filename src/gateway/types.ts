@@ -30,10 +30,16 @@ export type StartResponse = (
   error?: unknown,
 ) => void;
 
-/** The error stream of `environ['tsgi.errors']` (PEP 3333 `wsgi.errors`). */
-export interface ErrorStream {
-  /** Writes text to the log; a message should end with a newline. */
-  write(message: string): void;
+/**
+ * Where log text goes: anything with a `write(message)` method, such as `process.stderr`, a
+ * `fs.WriteStream` or `{ write: (line) => lines.push(line) }`. It is the type of
+ * `environ['tsgi.errors']` (PEP 3333 `wsgi.errors`) and of every `log` option of the toolkit
+ * (`serve`, `errors`, `accessLog`). Each message is one or more whole lines, ending with
+ * `\n`; what `write` answers is ignored.
+ */
+export interface LogStream {
+  /** Writes text to the log; a message ends with a newline. */
+  write(message: string): unknown;
 }
 
 /**
@@ -65,8 +71,10 @@ export interface Environ {
   REMOTE_ADDR?: string;
   /** The client's port, as a decimal string, if known. */
   REMOTE_PORT?: string;
-  /** The authenticated user, set by auth middleware. */
+  /** The authenticated user name (RFC 3875 §4.1.11), set by auth middleware. */
   REMOTE_USER?: string;
+  /** How `REMOTE_USER` was authenticated (RFC 3875 §4.1.1): `Basic`, `Bearer`, `cookie`; set by auth middleware. */
+  AUTH_TYPE?: string;
   /** Interface version, `[1, 0]`. */
   'tsgi.version': readonly [number, number];
   /** `http` or `https`. */
@@ -74,7 +82,7 @@ export interface Environ {
   /** The request body as a stream of byte chunks; read it once (see `Request.bytes()`). */
   'tsgi.input': AsyncIterable<Uint8Array>;
   /** Where apps and middleware log errors. */
-  'tsgi.errors': ErrorStream;
+  'tsgi.errors': LogStream;
   /**
    * True when the same app may be invoked at the same time from several threads that share
    * memory (PEP 3333 `wsgi.multithread`). The Node adapter runs every request on one thread:
@@ -98,10 +106,34 @@ export interface Environ {
  */
 export type App = (environ: Environ, startResponse: StartResponse) => Body | Promise<Body>;
 
-/** A middleware: wraps an app and returns an app (`(app, options) => App`). */
-export type Middleware<Options = void> = Options extends void
-  ? (app: App) => App
-  : (app: App, options: Options) => App;
+/**
+ * A middleware: a function that takes an app (any {@link AppLike}) and its options, and
+ * returns the wrapping app (docs/spec.md §8; WSGI middleware, Werkzeug's
+ * `app.wsgi_app = Middleware(app.wsgi_app, **options)`).
+ *
+ * The options argument may be left out unless `Options` has a required key, so a middleware
+ * whose options are all optional is also a plain `(app) => App` and stacks without arrow
+ * functions: `compose(accessLog, errors, compress)(site)`. Every middleware of the toolkit
+ * (`accessLog`, `errors`, `compress`, `proxyFix`, `lint`, `basicAuth`, `bearerAuth`, an
+ * `AuthTickets`' `middleware`, and what `defineMiddleware` builds) is a `Middleware` of its
+ * options type.
+ *
+ * @example
+ * ```ts
+ * const timing: Middleware<{ header?: string }> = (app, options = {}) => {
+ *   const inner = toApp(app);
+ *   return async (environ, startResponse) => {
+ *     const started = performance.now();
+ *     return inner(environ, (status, headers, error) =>
+ *       startResponse(status, [...headers, [options.header ?? 'Server-Timing', `app;dur=${performance.now() - started}`]], error));
+ *   };
+ * };
+ * ```
+ */
+export type Middleware<Options extends object = {}> = (
+  app: AppLike,
+  ...options: {} extends Options ? [options?: Options] : [options: Options]
+) => App;
 
 /**
  * Anything that can serve as an app: an {@link App} function, or an object with a

@@ -3,8 +3,8 @@
  *
  * @module
  */
-import { type App, type AppLike, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
-import { quotePath } from '../http/url.ts';
+import { type App, type AppLike, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
+import { logError, requestLine, requestTarget } from '../gateway/log.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 
 /** What is known about a request when its log line is written. */
@@ -49,14 +49,14 @@ export type AccessLogFormat = 'combined' | 'common' | 'dev' | 'tiny';
 
 /** Options of {@link accessLog}. */
 export interface AccessLogOptions {
-  /** Where lines go (each ends with `\n`); default `process.stdout`. */
-  stream?: { write(line: string): unknown };
+  /** Where lines go, a `{ write(line) }` stream (each line ends with `\n`); default `process.stdout`. */
+  log?: LogStream;
   /** A built-in format or a function building the line (without `\n`); default `combined`. */
   format?: AccessLogFormat | ((entry: AccessLogEntry) => string);
 }
 
 /**
- * Writes one line per request to `stream`, once the response is over: when the body ends,
+ * Writes one line per request to `options.log`, once the response is over: when the body ends,
  * when the client goes away (the server calls the body's `return()`), or when the app fails.
  *
  * Formats (Apache's `mod_log_config` and morgan's):
@@ -74,13 +74,13 @@ export interface AccessLogOptions {
  * @example
  * ```ts
  * export const app = accessLog(site);                          // combined, to stdout
- * const logged = accessLog(site, { stream: fs.createWriteStream('access.log', { flags: 'a' }) });
+ * const logged = accessLog(site, { log: fs.createWriteStream('access.log', { flags: 'a' }) });
  * const json = accessLog(site, { format: (e) => JSON.stringify({ path: e.url, ms: e.duration }) });
  * ```
  */
 export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
   const inner = toApp(app);
-  const stream = options.stream ?? process.stdout;
+  const out = options.log ?? process.stdout;
   const format = options.format ?? 'combined';
   const build = typeof format === 'function' ? format : Object.hasOwn(FORMATS, format) ? FORMATS[format] : undefined;
   if (typeof build !== 'function') throw new TypeError(`accessLog: unknown format ${JSON.stringify(format)}`);
@@ -89,12 +89,13 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     const time = new Date();
     const started = performance.now();
     const method = String(environ.REQUEST_METHOD);
-    const url = typeof environ.REQUEST_URI === 'string' ? environ.REQUEST_URI : requestUrl(environ);
+    const url = requestTarget(environ);
+    const line = requestLine(environ);
     let status = 0;
     let bytes = 0;
     let chunks = 0;
     let logged = false;
-    const log = (outcome: AccessLogEntry['outcome'], error?: unknown): void => {
+    const record = (outcome: AccessLogEntry['outcome'], error?: unknown): void => {
       if (logged) return;
       logged = true;
       const entry: AccessLogEntry = {
@@ -105,7 +106,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         method,
         url,
         protocol: String(environ.SERVER_PROTOCOL),
-        requestLine: `${method} ${url} ${environ.SERVER_PROTOCOL}`,
+        requestLine: line,
         status: status || (outcome === 'close' ? 0 : 500),
         bytes,
         referer: stringOrNull(environ.HTTP_REFERER),
@@ -115,13 +116,9 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       };
       if (outcome === 'error') entry.error = error;
       try {
-        stream.write(`${build(entry)}\n`);
+        out.write(`${build(entry)}\n`);
       } catch (failure) {
-        try {
-          environ['tsgi.errors'].write(`[tsgi] accessLog: could not write the log line: ${String(failure)}\n`);
-        } catch {
-          // Nowhere left to report to.
-        }
+        logError(environ['tsgi.errors'], `${line} (accessLog could not write its line)`, failure);
       }
     };
     const start: StartResponse = (s, headers, error) => {
@@ -134,19 +131,19 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
           chunks++;
           if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
         },
-        end: () => log('end'),
-        close: () => log('close'),
+        end: () => record('end'),
+        close: () => record('close'),
         error: (error) => {
           // Failing before the first chunk, the response is still a 500 from the server.
           if (chunks === 0) status = 0;
-          log('error', error);
+          record('error', error);
         },
       });
       return body;
     } catch (error) {
       // Only the app can throw here (wrapBody never does), before any hook could log.
       status = 0;
-      log('error', error);
+      record('error', error);
       throw error;
     }
   };
@@ -154,11 +151,6 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
 
 function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
-}
-
-function requestUrl(environ: Environ): string {
-  const qs = environ.QUERY_STRING;
-  return quotePath(`${environ.SCRIPT_NAME ?? ''}${environ.PATH_INFO ?? ''}`) + (qs ? `?${qs}` : '');
 }
 
 /** Escapes a field as Apache does: `"` and `\` with a backslash, control bytes as `\xhh`. */

@@ -4,18 +4,16 @@
  * @module
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { type App, type AppLike, toApp } from '../gateway/types.ts';
+import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
 import { isToken } from '../gateway/fields.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { parseCookieHeader, serializeSetCookie } from '../http/cookies.ts';
+import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
 
-/** The environ key holding the verified {@link Ticket} of the request. */
-export const AUTH_TICKET_KEY = 'tsgi.auth_ticket';
-
-/** Options of {@link AuthTickets} and {@link authTicket}. */
+/** Options of {@link AuthTickets}. */
 export interface AuthTicketOptions {
   /** The signing key: at least 32 bytes (e.g. `crypto.randomBytes(32).toString('base64url')`). */
   secret?: string | Uint8Array;
@@ -68,6 +66,17 @@ export interface Ticket {
   readonly session?: true;
 }
 
+/**
+ * The verified {@link Ticket} of the request, set by an {@link AuthTickets}' middleware when
+ * the request carries a valid ticket cookie: environ key `tsgi.auth_ticket`.
+ *
+ * @example
+ * ```ts
+ * const roles = (authTicketKey.get(req)?.data as { roles?: string[] } | undefined)?.roles ?? [];
+ * ```
+ */
+export const authTicketKey = defineEnvironKey<Ticket>('tsgi.auth_ticket');
+
 /** Options of {@link AuthTickets.remember}. */
 export interface RememberOptions {
   /** A JSON-serialisable value stored (signed, not encrypted: readable by the client). */
@@ -93,9 +102,11 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Issues and checks login tickets: a cookie `base64url(JSON payload) "." base64url(HMAC)`,
- * the HMAC-SHA256 over the cookie name and the payload. Create one per app (module scope),
- * wrap the app with `middleware`, and call `remember`/`forget` from the login and logout
- * handlers.
+ * the HMAC-SHA256 over the cookie name and the payload. One object does it all: create one
+ * per app (module scope) with the secret, wrap the app with its {@link AuthTickets.middleware}
+ * (bound, so `compose(…, tickets.middleware)` works), call `remember`/`forget` from the login
+ * and logout handlers, and read the ticket with `read(req)` (or `authTicketKey.get(req)`
+ * below the middleware).
  *
  * A ticket is signed, not encrypted: the client can read the user name and `data`, but not
  * change them. A tampered, expired, truncated or otherwise malformed cookie, or one signed
@@ -120,7 +131,7 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
  *   return new Response(req.remoteUser ? `Hello ${req.remoteUser}` : 'Please log in');
  * });
  *
- * export const app = tickets.middleware(site);
+ * export const app = tickets.middleware(site);   // or compose(accessLog, errors, tickets.middleware)(site)
  * ```
  */
 export class AuthTickets {
@@ -168,10 +179,13 @@ export class AuthTickets {
   }
 
   /**
-   * Wraps `app`: a request with a valid ticket gets `REMOTE_USER` (the user), `AUTH_TYPE`
-   * (`cookie`, as Paste's auth_tkt) and `environ['tsgi.auth_ticket']` (the {@link Ticket});
-   * any other request goes through untouched (anonymous). It never refuses a request: guard
-   * pages in the app (`if (!req.remoteUser) throw new HTTPSeeOther('/login')`).
+   * The middleware, a {@link Middleware} bound to this object (pass it around as it is:
+   * `tickets.middleware(site)`, `compose(errors, tickets.middleware)`). It wraps `app`: a
+   * request with a valid ticket gets `REMOTE_USER` (the user), `AUTH_TYPE` (`cookie`, as
+   * Paste's auth_tkt) and the {@link Ticket} under {@link authTicketKey}
+   * (`environ['tsgi.auth_ticket']`); any other request goes through untouched (anonymous).
+   * It never refuses a request: guard pages in the app
+   * (`if (!req.remoteUser) throw new HTTPSeeOther('/login')`).
    *
    * With `reissueTime`, a valid ticket older than that gets a fresh ticket cookie added to
    * the response, as its headers pass (the body is not touched), except on a response
@@ -179,21 +193,26 @@ export class AuthTickets {
    * on one a shared cache may store (`Cache-Control: public` or `s-maxage`), where the
    * cookie could be served to others; the next request reissues instead.
    */
-  middleware(app: AppLike): App {
+  readonly middleware: Middleware = (app: AppLike) => {
     const inner = toApp(app);
     return (environ, startResponse) => {
       const ticket = this.read(environ);
       if (ticket === null) return inner(environ, startResponse);
       setRemoteUser(environ, ticket.user, 'cookie');
-      environ[AUTH_TICKET_KEY] = ticket;
+      authTicketKey.set(environ, ticket);
       if (this.reissueTime === undefined || this.#seconds() - ticket.issued <= this.reissueTime) {
         return inner(environ, startResponse);
       }
       return inner(environ, (status, headers, error) => startResponse(status, this.#reissue(ticket, headers), error));
     };
-  }
+  };
 
-  /** The valid ticket in the request's cookie (a `Request` or an environ), or `null`. */
+  /**
+   * The valid ticket in the request's cookie (a `Request` or an environ), or `null`: the
+   * current login, read and verified from the cookie, so it works with or without the
+   * middleware (below it, `authTicketKey.get(req)` holds the same ticket, already verified).
+   * A ticket `remember`ed while handling this request is in the response, not here.
+   */
   read(req: RequestLike): Ticket | null {
     const environ = environOf(req)!;
     const header = environ.HTTP_COOKIE;
@@ -332,25 +351,6 @@ export class AuthTickets {
   #sign(key: Buffer, payload: string): Buffer {
     return createHmac('sha256', key).update(`tsgi.auth_ticket\n${this.cookieName}\n${payload}`).digest();
   }
-}
-
-/**
- * Wraps `app` with `new AuthTickets(options).middleware(app)`: requests carrying a valid
- * ticket cookie get `REMOTE_USER`, `AUTH_TYPE: cookie` and `environ['tsgi.auth_ticket']`.
- * Build the same `AuthTickets` (same options) where the app logs users in and out, or use
- * the class directly to share one instance.
- *
- * @example
- * ```ts
- * const options = { secret: process.env.TICKET_SECRET!, secure: true };
- * export const tickets = new AuthTickets(options); // tickets.remember(res, 'bob') at login
- * export const app = authTicket(site, options);
- * ```
- *
- * @throws TypeError as the {@link AuthTickets} constructor does.
- */
-export function authTicket(app: AppLike, options: AuthTicketOptions): App {
-  return new AuthTickets(options).middleware(app);
 }
 
 function headersOf(target: CookieTarget): HeaderList {

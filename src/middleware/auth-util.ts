@@ -13,6 +13,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Environ } from '../gateway/types.ts';
+import { defineEnvironKey } from '../gateway/environ-key.ts';
 
 /**
  * Compares two secrets (passwords, tokens, API keys) in time that depends neither on where
@@ -52,16 +53,30 @@ export function staticUsers(users: Readonly<Record<string, string>>): (username:
   };
 }
 
-/** The environ key holding the value an auth middleware's `verify` returned (any type). */
-export const AUTH_USER_KEY = 'tsgi.auth.user';
+/**
+ * The user value an auth middleware's `verify` answered, whole (`bearerAuth` sets it; the
+ * name alone is `REMOTE_USER`): environ key `tsgi.auth_user`. Its type is the app's, so it is
+ * `unknown` here: give it yours once, at module scope, and read it typed everywhere.
+ *
+ * @example
+ * ```ts
+ * import { type EnvironKey, authUserKey } from 'tsgi';
+ *
+ * interface ApiUser { login: string; scopes: string[] }
+ * const apiUser = authUserKey as EnvironKey<ApiUser>;
+ *
+ * const app = Request.application((req) => Response.json({ hello: apiUser.get(req)?.login }));
+ * ```
+ */
+export const authUserKey = defineEnvironKey<unknown>('tsgi.auth_user');
 
 /**
  * Records an authenticated user: `REMOTE_USER` (CGI, RFC 3875 §4.1.11), `AUTH_TYPE` (§4.1.1:
  * `Basic`, `Bearer`, `cookie`) and, when given, the full user value under
- * `environ['tsgi.auth.user']`.
+ * {@link authUserKey} (`tsgi.auth_user`).
  */
 export function setRemoteUser(environ: Environ, name: string | null, authType: string, user?: unknown): void {
   if (name !== null) environ.REMOTE_USER = name;
   environ.AUTH_TYPE = authType;
-  if (user !== undefined) environ[AUTH_USER_KEY] = user;
+  if (user !== undefined) authUserKey.set(environ, user);
 }

@@ -34,7 +34,7 @@ export interface BearerAuthOptions<User> {
   /**
    * The `REMOTE_USER` for a user: default the user itself when `verify` answers a string,
    * else `String(user.id ?? user.name)` when one of those is a string or number, else no
-   * `REMOTE_USER` (the user is still at `environ['tsgi.auth.user']`).
+   * `REMOTE_USER` (the user is still at `authUserKey`, `environ['tsgi.auth_user']`).
    */
   userName?: (user: User) => string;
   /**
@@ -48,8 +48,8 @@ export interface BearerAuthOptions<User> {
  * Requires an OAuth 2.0 Bearer token (RFC 6750) for every request to `app`.
  *
  * - `Authorization: Bearer <token>` and `verify` answers a user: `AUTH_TYPE` is `Bearer`,
- *   `environ['tsgi.auth.user']` the user, `REMOTE_USER` its name (see `userName`); `app` is
- *   called.
+ *   `authUserKey` (`environ['tsgi.auth_user']`) the user, `REMOTE_USER` its name (see
+ *   `userName`); `app` is called.
  * - No credentials, or another scheme (`Basic …`): 401 with `WWW-Authenticate: Bearer
  *   realm="…"` and no error code (RFC 6750 §3.1).
  * - A malformed request, i.e. a `Bearer` value that is not one token68 (`Bearer a b`,
@@ -131,16 +131,17 @@ const ERROR_DESCRIPTION = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
  * `WWW-Authenticate: Bearer realm="…", error="insufficient_scope", scope="a b"` (plus
  * `error_description` when given) and a body negotiated like every `HTTPException`.
  * Throw it (or return it) from the app below {@link bearerAuth}, which keeps the user
- * `verify` answered, scopes included, at `environ['tsgi.auth.user']`.
+ * `verify` answered, scopes included, at `authUserKey` (`environ['tsgi.auth_user']`).
  *
  * @param scope - the scope the request needs: space-separated (`'read write'`) or a list of
  *   scope-tokens (`['read', 'write']`).
  * @example
  * ```ts
- * import { bearerAuth, insufficientScope, Request, Response } from 'tsgi';
+ * import { type EnvironKey, authUserKey, bearerAuth, insufficientScope, Request, Response } from 'tsgi';
  *
+ * const apiUser = authUserKey as EnvironKey<{ login: string; scopes: string[] }>;
  * const app = Request.application((req) => {
- *   const user = req.environ['tsgi.auth.user'] as { login: string; scopes: string[] };
+ *   const user = apiUser.get(req)!; // bearerAuth let the request in
  *   if (req.method !== 'GET' && !user.scopes.includes('write')) {
  *     throw insufficientScope('write', { realm: 'api', description: 'Writing needs the write scope.' });
  *   }

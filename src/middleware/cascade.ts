@@ -15,9 +15,10 @@ export interface CascadeOptions {
   catch?: Iterable<number>;
   /**
    * Largest request body buffered for replaying, in bytes; default unlimited (as
-   * `Request.bytes()`). A larger body answers 413 Content Too Large before any app runs.
+   * `Request.bytes()`). A larger body answers 413 Content Too Large (RFC 9110 §15.5.14)
+   * before any app runs. The same name as the forms' and `Request`'s body limit.
    */
-  limit?: number;
+  maxBodySize?: number;
 }
 
 /**
@@ -43,12 +44,12 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
   const list = [...apps].map((app) => toApp(app));
   if (list.length === 0) throw new TypeError('cascade() needs at least one app');
   const caught = new Set(options.catch ?? [404, 405]);
-  const limit = options.limit;
+  const maxBodySize = options.maxBodySize;
   const last = list[list.length - 1]!;
   if (list.length === 1) return last;
   return async (environ, startResponse) => {
     try {
-      await new Request(environ).bytes(limit === undefined ? undefined : { maxBodySize: limit });
+      await new Request(environ).bytes(maxBodySize === undefined ? undefined : { maxBodySize });
     } catch (error) {
       if (error instanceof HTTPException) return error.getResponse(environ).respond(environ, startResponse);
       throw error;

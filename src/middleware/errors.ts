@@ -4,25 +4,25 @@
  *
  * @module
  */
-import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
+import { type App, type AppLike, type LogStream, toApp } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { checkChunk, describe } from '../gateway/body.ts';
 import { parseStatus } from '../gateway/status.ts';
 import { HTTPException, HTTPInternalServerError } from '../exceptions.ts';
-import { type LogTarget, logError } from '../gateway/log.ts';
-import { quotePath } from '../http/url.ts';
+import { logError, requestLine } from '../gateway/log.ts';
 import { Request } from '../request/request.ts';
 import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { debugResponse } from './traceback.ts';
 
-/** Where a middleware writes log lines (defined with the error stream; re-exported here). */
-
 /** Options of {@link errors}. */
 export interface ErrorsOptions {
-  /** Where errors are logged; default `environ['tsgi.errors']` (standard error under `serve`). */
-  log?: LogTarget;
+  /**
+   * Where errors are logged, a `{ write(message) }` stream; default `environ['tsgi.errors']`
+   * (the server's `log`, standard error by default).
+   */
+  log?: LogStream;
   /**
    * Called with each error and the request, after logging (e.g. to notify an error tracker).
    * Not awaited; what it throws or rejects with is logged and goes no further.
@@ -47,8 +47,9 @@ export interface ErrorsOptions {
  * - **After the headers are out**: the error is logged and re-thrown from the body, so the
  *   server aborts the connection: a truncated body never looks complete.
  *
- * Each error is logged once, as `[tsgi] METHOD URL STATUS: stack`, to `options.log` or
- * `environ['tsgi.errors']`, then `options.onError(error, req)` runs. An `HTTPException`
+ * Each error is logged once, as `[tsgi] GET /path?q HTTP/1.1 500: <stack>` (the request
+ * line, then the status), to `options.log` or `environ['tsgi.errors']`, then
+ * `options.onError(error, req)` runs. An `HTTPException`
  * thrown by the app (`abort(404)`) is not an error: it answers its own response, unlogged,
  * as `Request.application` does.
  *
@@ -63,15 +64,13 @@ export interface ErrorsOptions {
 export function errors(app: AppLike, options: ErrorsOptions = {}): App {
   const inner = toApp(app);
   return async (environ, startResponse) => {
-    const scriptName = environ.SCRIPT_NAME;
-    const pathInfo = environ.PATH_INFO;
     const report = (error: unknown, status: string): void => {
-      const line = `${requestTarget(environ, scriptName, pathInfo)} ${status}`;
-      const target = options.log ?? environ['tsgi.errors'];
-      logError(target, line, error);
+      const line = `${requestLine(environ)} ${status}`;
+      const log = options.log ?? environ['tsgi.errors'];
+      logError(log, line, error);
       const hook = options.onError;
       if (!hook) return;
-      const hookFailed = (failure: unknown) => logError(target, `${line} (onError hook failed)`, failure);
+      const hookFailed = (failure: unknown) => logError(log, `${line} (onError hook failed)`, failure);
       try {
         const result = hook(error, new Request(environ));
         if (result instanceof Promise) result.catch(hookFailed);
@@ -128,24 +127,4 @@ function checkStart(started: StartedApp): void {
   if (Array.isArray(started.body)) {
     for (const chunk of started.body as unknown[]) checkChunk(chunk);
   }
-}
-
-/** `GET http://host/path?q` for log lines, control characters escaped. */
-export function requestTarget(environ: Environ, scriptName = environ.SCRIPT_NAME, pathInfo = environ.PATH_INFO): string {
-  let url: string;
-  try {
-    const raw = environ.REQUEST_URI;
-    const req = new Request(environ);
-    if (typeof raw === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) url = raw;
-    else if (typeof raw === 'string' && raw.startsWith('/')) url = req.hostUrl + raw;
-    else url = req.hostUrl + quotePath(`${scriptName ?? ''}${pathInfo ?? ''}`) + (environ.QUERY_STRING ? `?${environ.QUERY_STRING}` : '');
-  } catch {
-    url = String(environ.REQUEST_URI ?? environ.PATH_INFO);
-  }
-  return escapeControls(`${environ.REQUEST_METHOD} ${url}`);
-}
-
-/** Replaces control characters with `\xNN`, so a hostile value cannot forge log lines. */
-export function escapeControls(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Environ, type ErrorStream } from '../gateway/types.ts';
+import { type Environ, type LogStream } from '../gateway/types.ts';
 import { describe, isAsyncIterable } from '../gateway/body.ts';
 import { isToken } from '../gateway/fields.ts';
 import { BufferedInput } from '../request/input.ts';
@@ -105,6 +105,6 @@ export function wrapInput(environ: Environ): void {
         if (typeof message !== 'string') fail('tsgi.errors.write() takes a string', `got ${describe(message)}`);
         errors.write(message);
       },
-    } as ErrorStream;
+    } as LogStream;
   }
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type App, type AppLike, type Body, type Environ, type ErrorStream, type StartResponse, toApp } from '../gateway/types.ts';
+import { type App, type AppLike, type Body, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
 import { checkEnviron, fail, wrapInput } from './lint-environ.ts';
 import { type ResponseState, checkBodyType, checkStart, wrapChecked } from './lint-response.ts';
 
@@ -60,7 +60,7 @@ export function lint(app: AppLike): LintedApp {
   const inner = toApp(app);
   const open = new Map<number, string>();
   let nextId = 0;
-  const registry = new FinalizationRegistry<{ id: number; errors: ErrorStream }>(({ id, errors }) => {
+  const registry = new FinalizationRegistry<{ id: number; errors: LogStream }>(({ id, errors }) => {
     const what = open.get(id);
     if (what === undefined) return;
     open.delete(id);

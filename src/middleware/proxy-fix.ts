@@ -7,12 +7,10 @@
 import { isIP } from 'node:net';
 import proxyAddr from 'proxy-addr';
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
+import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { Cursor } from '../http/syntax.ts';
 import { unquotePath } from '../http/url.ts';
 import { splitHost } from '../request/request.ts';
-
-/** The environ key holding the values {@link proxyFix} replaced. */
-export const PROXY_FIX_ORIG_KEY = 'tsgi.proxy_fix.orig';
 
 /** Options of {@link proxyFix}: how many proxies to trust for each header (default 0 = none). */
 export interface ProxyFixOptions {
@@ -48,6 +46,18 @@ export interface ProxyFixOrig {
 }
 
 /**
+ * The environ as the proxy's request left it, before {@link proxyFix} rewrote it: environ key
+ * `tsgi.proxy_fix_orig` (Werkzeug's `werkzeug.proxy_fix.orig`), set on every request that
+ * passes `proxyFix`, rewritten or not.
+ *
+ * @example
+ * ```ts
+ * const proxyAddress = proxyFixOrigKey.get(req)?.REMOTE_ADDR; // the peer, before X-Forwarded-For
+ * ```
+ */
+export const proxyFixOrigKey = defineEnvironKey<ProxyFixOrig>('tsgi.proxy_fix_orig');
+
+/**
  * Makes the environ describe the client's request instead of the proxy's, from the headers
  * trusted proxies add (Werkzeug `ProxyFix`). **Nothing is trusted unless configured**: every
  * hop count defaults to 0, unlike Werkzeug's `x_for=1, x_proto=1`, so adding the middleware
@@ -71,8 +81,8 @@ export interface ProxyFixOrig {
  *   `SCRIPT_NAME`, so `req.applicationUrl` and redirects include the proxy's mount path.
  *
  * `Forwarded` and `X-Forwarded-*` are alternatives; when both are configured, a value from
- * `Forwarded` wins over its `X-Forwarded-*` counterpart. The original values are kept in
- * `environ['tsgi.proxy_fix.orig']` ({@link ProxyFixOrig}).
+ * `Forwarded` wins over its `X-Forwarded-*` counterpart. The original values are kept under
+ * {@link proxyFixOrigKey} (`environ['tsgi.proxy_fix_orig']`, a {@link ProxyFixOrig}).
  *
  * @example
  * ```ts
@@ -108,7 +118,7 @@ export function proxyFix(app: AppLike, options: ProxyFixOptions = {}): App {
       SERVER_PORT: environ.SERVER_PORT,
       SCRIPT_NAME: environ.SCRIPT_NAME,
     };
-    environ[PROXY_FIX_ORIG_KEY] = orig;
+    proxyFixOrigKey.set(environ, orig);
     if (trusted === null || (orig.REMOTE_ADDR !== undefined && trusted(orig.REMOTE_ADDR, 0))) {
       rewrite(environ, hops);
     }

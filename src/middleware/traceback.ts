@@ -9,6 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { type Environ } from '../gateway/types.ts';
 import { describe } from '../gateway/body.ts';
+import { requestLine } from '../gateway/log.ts';
 import { EnvironHeaders } from '../datastructures/environ-headers.ts';
 import { escapeHtml, negotiateBodyType } from '../response/error-body.ts';
 import { Response } from '../response/response.ts';
@@ -133,12 +134,6 @@ function showValue(value: unknown): string {
     }
   }
   return `[${describe(value)}]`;
-}
-
-/** `GET /path?q HTTP/1.1` from the environ. */
-export function requestLine(environ: Environ): string {
-  const target = typeof environ.REQUEST_URI === 'string' ? environ.REQUEST_URI : `${environ.SCRIPT_NAME}${environ.PATH_INFO}${environ.QUERY_STRING ? `?${environ.QUERY_STRING}` : ''}`;
-  return `${environ.REQUEST_METHOD} ${target} ${environ.SERVER_PROTOCOL}`;
 }
 
 const STYLE = `

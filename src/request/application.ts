@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
+import { type App, type AppLike, type Body, type Environ, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
 import { HTTPException } from '../exceptions.ts';
 import { Response } from '../response/response.ts';
@@ -23,16 +23,6 @@ import { setBodyKeepingLength } from './stream-body.ts';
  * forgotten `return`…) is a `TypeError` at run time.
  */
 export type HandlerResult = Response | HTTPException | string | AppLike;
-
-/**
- * A middleware built by `Request.middleware` (or `defineMiddleware`): `(app, options?) => App`.
- * The options argument is required only when `Options` has required keys; when left out, the
- * handler gets `{}`.
- */
-export type DefinedMiddleware<Options> = (
-  app: AppLike,
-  ...options: {} extends Options ? [options?: Options] : [options: Options]
-) => App;
 
 /** A class of request wrappers, built on an environ: `Request` or a subclass of it. */
 type RequestClass<R> = new (environ: Environ) => R;
@@ -107,15 +97,15 @@ export function handlerApp<R extends EnvironView>(
  * The middleware of `Request.middleware(fn)` (see there): `(app, options?) =>` the
  * {@link handlerApp} of `RequestClass` calling `fn(req, app, options)`.
  */
-export function handlerMiddleware<R extends EnvironView, Options>(
+export function handlerMiddleware<R extends EnvironView, Options extends object>(
   RequestClass: RequestClass<R>,
   fn: (req: R, app: App, options: Options) => HandlerResult | PromiseLike<HandlerResult>,
-): DefinedMiddleware<Options> {
+): Middleware<Options> {
   return ((app: AppLike, options?: Options): App => {
     const inner = toApp(app);
     const opts = (options ?? {}) as Options;
     return handlerApp(RequestClass, (req) => fn(req, inner, opts));
-  }) as DefinedMiddleware<Options>;
+  }) as Middleware<Options>;
 }
 
 // The steps of `handlerApp`, written as plain functions so the synchronous path allocates no

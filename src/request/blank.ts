@@ -6,12 +6,12 @@
  */
 import { type Environ, TSGI_VERSION } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
-import { environKey, joinFieldValues } from '../datastructures/environ-headers.ts';
+import { headerEnvironKey, joinFieldValues } from '../datastructures/environ-headers.ts';
 import { BufferedInput } from './input.ts';
 import { encodeText } from '../http/charset.ts';
 import { quotePath, unquotePath } from '../http/url.ts';
 import { type FormFieldsInit, type FormFilesInit, encodeMultipart, encodeUrlencoded } from '../forms/index.ts';
-import { stderrErrors } from '../gateway/log.ts';
+import { stderrLog } from '../gateway/log.ts';
 import { DEFAULT_PORTS } from '../http/host.ts';
 
 /** Options of {@link Request.blank}. */
@@ -103,7 +103,7 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
     'tsgi.version': TSGI_VERSION,
     'tsgi.url_scheme': scheme,
     'tsgi.input': new BufferedInput(new Uint8Array(0)),
-    'tsgi.errors': stderrErrors,
+    'tsgi.errors': stderrLog,
     'tsgi.multithread': false,
     'tsgi.multiprocess': false,
     'tsgi.run_once': false,
@@ -113,7 +113,7 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
     for (const [name, value] of pairs as Iterable<readonly [string, string]>) {
       assertHeader(name, value);
       if (name.includes('_')) continue;
-      const key = environKey(name);
+      const key = headerEnvironKey(name);
       const existing = environ[key];
       environ[key] = typeof existing === 'string' && key !== 'HTTP_HOST' ? joinFieldValues(key, existing, value) : value;
     }

@@ -4,14 +4,13 @@
  *
  * @module
  */
+import type { Middleware } from '../gateway/types.ts';
 import { Request, type MiddlewareHandler } from './request.ts';
-import type { DefinedMiddleware } from './application.ts';
 
-export type { DefinedMiddleware } from './application.ts';
 export type { MiddlewareHandler } from './request.ts';
 
 /**
- * Turns `fn(req, app, options)` into a middleware `(app, options?) => App` (WebOb's
+ * Turns `fn(req, app, options)` into a {@link Middleware} `(app, options?) => App` (WebOb's
  * `wsgify.middleware`): exactly `Request.middleware(fn)`, `fn` getting a plain `Request`
  * (call `MyRequest.middleware(fn)` for a subclass). Everything `Request.application` does
  * applies: a thrown `HTTPException` becomes its response, other errors propagate to the
@@ -29,6 +28,6 @@ export type { MiddlewareHandler } from './request.ts';
  * const wrapped = stamp(app, { name: 'tsgi' });
  * ```
  */
-export function defineMiddleware<Options extends object = {}>(fn: MiddlewareHandler<Options>): DefinedMiddleware<Options> {
+export function defineMiddleware<Options extends object = {}>(fn: MiddlewareHandler<Options>): Middleware<Options> {
   return Request.middleware(fn);
 }

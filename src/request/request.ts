@@ -7,14 +7,14 @@
  *
  * @module
  */
-import type { App, Environ } from '../gateway/types.ts';
+import type { App, Environ, Middleware } from '../gateway/types.ts';
 import { EnvironHeaders } from '../datastructures/environ-headers.ts';
 import { PARSED, type ParseCache, type ParsedValues, installParts } from '../http/descriptors.ts';
 import { RequestUrl } from './url.ts';
 import { RequestHeaderFields } from './headers.ts';
 import { RequestConditions } from './conditional.ts';
 import { RequestBody } from './body.ts';
-import { type DefinedMiddleware, type HandlerResult, RequestApplication, handlerApp, handlerMiddleware } from './application.ts';
+import { type HandlerResult, RequestApplication, handlerApp, handlerMiddleware } from './application.ts';
 import { type BlankOptions, blankEnviron } from './blank.ts';
 
 export { splitHost } from '../http/host.ts';
@@ -148,7 +148,7 @@ export class Request implements ParseCache {
   static middleware<Options extends object = {}, R extends Request = Request>(
     this: new (environ: Environ) => R,
     fn: MiddlewareHandler<Options, R>,
-  ): DefinedMiddleware<Options> {
+  ): Middleware<Options> {
     return handlerMiddleware(this, fn);
   }
 

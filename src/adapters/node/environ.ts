@@ -5,9 +5,9 @@
  */
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { type Environ, type ErrorStream, TSGI_VERSION } from '../../gateway/types.ts';
-import { environKey, joinFieldValues } from '../../datastructures/environ-headers.ts';
-import { stderrErrors } from '../../gateway/log.ts';
+import { type Environ, type LogStream, TSGI_VERSION } from '../../gateway/types.ts';
+import { headerEnvironKey, joinFieldValues } from '../../datastructures/environ-headers.ts';
+import { stderrLog } from '../../gateway/log.ts';
 import { unquotePath } from '../../http/url.ts';
 import { HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge } from '../../exceptions/client-errors.ts';
 
@@ -17,8 +17,12 @@ export interface NodeEnvironOptions {
   serverName?: string;
   /** `SERVER_PORT`; default the socket's local port. */
   serverPort?: number | string;
-  /** `tsgi.errors`; default standard error. */
-  errors?: ErrorStream;
+  /**
+   * Where app errors are logged: the `tsgi.errors` of every request, and where the server
+   * writes its own reports of app errors (`[tsgi] GET /path HTTP/1.1: <stack>`). Default
+   * standard error (`stderrLog`). Pass `{ write }` to capture them.
+   */
+  log?: LogStream;
   /** `tsgi.multiprocess`; default false (true under `tsgi serve --workers`). */
   multiprocess?: boolean;
   /**
@@ -53,13 +57,13 @@ const KEY_CACHE = new Map<string, string>();
 const KEY_CACHE_MAX = 512;
 
 /**
- * `Accept-Language` → `HTTP_ACCEPT_LANGUAGE` ({@link environKey}, cached); `''` for names with
+ * `Accept-Language` → `HTTP_ACCEPT_LANGUAGE` ({@link headerEnvironKey}, cached); `''` for names with
  * `_` (dropped, as nginx does).
  */
 function headerKey(name: string): string {
   let key = KEY_CACHE.get(name);
   if (key !== undefined) return key;
-  key = name.includes('_') ? '' : environKey(name);
+  key = name.includes('_') ? '' : headerEnvironKey(name);
   if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
   return key;
 }
@@ -117,7 +121,7 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
     'tsgi.version': TSGI_VERSION,
     'tsgi.url_scheme': (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
     'tsgi.input': req,
-    'tsgi.errors': options.errors ?? stderrErrors,
+    'tsgi.errors': options.log ?? stderrLog,
     'tsgi.multithread': false,
     'tsgi.multiprocess': options.multiprocess ?? false,
     'tsgi.run_once': false,
@@ -145,7 +149,7 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
 }
 
 /** Where the environ keeps its response (or, without one, its request) for `tsgi.signal`. */
-const EXCHANGE = Symbol('tsgi.node.exchange');
+const EXCHANGE = Symbol('tsgi.node_exchange');
 
 /** `tsgi.signal`: created on first read, then an ordinary data property; writable. */
 const SIGNAL_PROPERTY: PropertyDescriptor = {

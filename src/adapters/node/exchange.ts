@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type App, type Body, type Environ, type StartResponse } from '../../gateway/types.ts';
 import { checkChunk, isThenable } from '../../gateway/body.ts';
-import { logError } from '../../gateway/log.ts';
+import { logError, requestLine } from '../../gateway/log.ts';
 import { sendHead } from './head.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { pump } from './pump.ts';
@@ -18,11 +18,6 @@ import type { ExchangeState, ServerState } from './state.ts';
 export interface ExpressRequest {
   baseUrl?: unknown;
   originalUrl?: string;
-}
-
-/** The request line for log lines, `GET /path HTTP/1.1`, with Express's `originalUrl` when mounted. */
-export function requestLine(req: IncomingMessage): string {
-  return `${req.method} ${(req as ExpressRequest).originalUrl ?? req.url} HTTP/${req.httpVersion}`;
 }
 
 const INTERNAL_ERROR = Buffer.from('Internal Server Error\n');
@@ -133,7 +128,7 @@ export class Exchange implements ExchangeState {
 
   /** Writes an error to `tsgi.errors` with the request line (standard error if that throws). */
   log(error: unknown): void {
-    logError(this.environ['tsgi.errors'], requestLine(this.req), error);
+    logError(this.environ['tsgi.errors'], requestLine(this.environ), error);
   }
 
   /** An app error: logged; a 500 before the headers are out; after, the connection is cut. */

@@ -6,10 +6,10 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
-import { logError } from '../../gateway/log.ts';
+import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { type NodeEnvironOptions, createEnviron, decodePath } from './environ.ts';
-import { Exchange, type ExpressRequest, requestLine } from './exchange.ts';
+import { Exchange, type ExpressRequest } from './exchange.ts';
 import type { ServerState } from './state.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { continueOnRead } from './continue.ts';
@@ -53,7 +53,15 @@ export function createHandler(
         // HTTPBadRequest or HTTPRequestHeaderFieldsTooLarge from createEnviron or decodePath.
         plainAnswer(req, res, error.code, error.title, `${error.title}: ${error.message}\n`);
       } else {
-        logError(options.errors, requestLine(req), error);
+        const line = requestLine({
+          REQUEST_METHOD: req.method ?? 'GET',
+          REQUEST_URI: (req as ExpressRequest).originalUrl ?? req.url ?? '',
+          SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
+          SCRIPT_NAME: '',
+          PATH_INFO: '',
+          QUERY_STRING: '',
+        });
+        logError(options.log, line, error);
         plainAnswer(req, res, 500, 'Internal Server Error', 'Internal Server Error\n');
       }
       return;

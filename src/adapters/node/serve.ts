@@ -12,8 +12,9 @@ import { createHandler } from './handler.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
 
 /**
- * Options of {@link serve}. `serverName` defaults to `host` there; `errors` is where app
- * errors are logged (pass `{ write }` to capture them).
+ * Options of {@link serve}: those of `toNodeHandler` ({@link NodeEnvironOptions}: `log`, where
+ * app errors are logged, `serverName`, which defaults to `host` here, …) and the listening
+ * address.
  */
 export interface ServeOptions extends NodeEnvironOptions {
   /** Address to bind; default `127.0.0.1`. */
