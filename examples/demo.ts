@@ -44,21 +44,9 @@
 import { randomBytes } from 'node:crypto';
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import {
-  type App,
-  HTTPMethodNotAllowed,
-  HTTPNotFound,
-  HTTPPermanentRedirect,
-  Request,
-  accessLog,
-  basicAuth,
-  compress,
-  directoryApp,
-  errors,
-  escapeHtml,
-  mount,
-  staticUsers,
-} from 'tsgi';
+import { type App, HTTPMethodNotAllowed, HTTPNotFound, HTTPPermanentRedirect, Request } from 'tsgi';
+import { escapeHtml } from 'tsgi/http';
+import { accessLog, basicAuth, compress, directoryApp, errors, mount, staticUsers } from 'tsgi/middleware';
 import { app as environApp } from './environ.ts';
 import { app as timeRawApp } from './time-raw.ts';
 import { app as timeRequestApp } from './time-request.ts';

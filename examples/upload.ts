@@ -15,16 +15,9 @@
  *
  * @module
  */
-import {
-  type FileUpload,
-  type FormOptions,
-  HTTPMethodNotAllowed,
-  HTTPNotFound,
-  Request,
-  Response,
-  escapeHtml,
-  quotePath,
-} from 'tsgi';
+import { type FormOptions, HTTPMethodNotAllowed, HTTPNotFound, Request, Response } from 'tsgi';
+import { type FileUpload } from 'tsgi/forms';
+import { escapeHtml, quotePath } from 'tsgi/http';
 
 /** The form limits of this example: 10 MiB per file, 10 files, 20 MiB in all. */
 export const limits: FormOptions = Object.freeze({

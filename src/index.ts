@@ -1,39 +1,30 @@
 /**
  * tsgi — the TypeScript gateway interface, with WebOb/Werkzeug-style wrappers.
  *
- * Every public name is exported from here.
+ * The package root: the gateway types, `Request` and `Response`, the HTTP exceptions,
+ * `defineMiddleware`/`compose` and `serve`. The middleware set is `tsgi/middleware`,
+ * header parsers `tsgi/http`, form parsing `tsgi/forms`, the Node adapter `tsgi/node`.
+ * Every name is exported explicitly; `test/exports.test.ts` holds the list.
  *
  * @module
  */
-export * from './gateway/types.ts';
-export * from './gateway/environ-key.ts';
-export * from './gateway/status.ts';
-export * from './gateway/fields.ts';
-export * from './gateway/body.ts';
-export * from './gateway/compose.ts';
+export type { App, AppLike, Body, Environ, LogStream, Middleware, StartResponse } from './gateway/types.ts';
+export { TSGI_VERSION, toApp } from './gateway/types.ts';
+export { compose } from './gateway/compose.ts';
+export { type EnvironKey, defineEnvironKey } from './gateway/environ-key.ts';
 export { HeaderList, type HeaderListInit } from './http/header-list.ts';
-export * from './datastructures/multidict.ts';
-export * from './datastructures/environ-headers.ts';
-export * from './http/media-type.ts';
-export * from './http/charset.ts';
-export * from './http/cookies.ts';
-export * from './http/url.ts';
-export * from './http/accept.ts';
-export * from './http/etag.ts';
-export * from './http/dates.ts';
-export * from './http/range.ts';
-export * from './http/range-body.ts';
-export * from './http/conditional.ts';
-export * from './http/cache-control.ts';
-export * from './http/authorization.ts';
-export * from './http/www-authenticate.ts';
-export * from './forms/index.ts';
-export * from './exceptions.ts';
-export * from './response/response.ts';
-export { reasonPhrase } from './response/status.ts';
-export type { ContentDispositionValue, HttpDateInit } from './http/converters.ts';
-export * from './request/request.ts';
-export * from './request/input.ts';
-export * from './gateway/log.ts';
-export * from './adapters/node/index.ts';
-export * from './middleware/index.ts';
+export { EnvironHeaders } from './datastructures/environ-headers.ts';
+export { MultiDict } from './datastructures/multidict.ts';
+export { Response, type ResponseInit, type StreamedResponse } from './response/response.ts';
+export type { ResponseBody } from './response/body.ts';
+export { type Handler, type MiddlewareHandler, Request } from './request/request.ts';
+export type { HandlerResult } from './request/application.ts';
+export type { BlankOptions } from './request/blank.ts';
+export type { FormOptions, ReadOptions } from './request/body.ts';
+export { defineMiddleware } from './request/middleware.ts';
+export { HTTPException, type HTTPExceptionOptions, type RequestLike } from './exceptions/base.ts';
+export { HTTPRedirection, HTTPMultipleChoices, HTTPMovedPermanently, HTTPFound, HTTPSeeOther, HTTPNotModified, HTTPUseProxy, HTTPTemporaryRedirect, HTTPPermanentRedirect } from './exceptions/redirects.ts';
+export { HTTPClientError, HTTPBadRequest, HTTPUnauthorized, HTTPPaymentRequired, HTTPForbidden, HTTPNotFound, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPProxyAuthenticationRequired, HTTPRequestTimeout, HTTPConflict, HTTPGone, HTTPLengthRequired, HTTPPreconditionFailed, HTTPContentTooLarge, HTTPURITooLong, HTTPUnsupportedMediaType, HTTPRangeNotSatisfiable, HTTPExpectationFailed, HTTPImATeapot, HTTPMisdirectedRequest, HTTPUnprocessableContent, HTTPLocked, HTTPFailedDependency, HTTPTooEarly, HTTPUpgradeRequired, HTTPPreconditionRequired, HTTPTooManyRequests, HTTPRequestHeaderFieldsTooLarge, HTTPUnavailableForLegalReasons } from './exceptions/client-errors.ts';
+export { HTTPServerError, HTTPInternalServerError, HTTPNotImplemented, HTTPBadGateway, HTTPServiceUnavailable, HTTPGatewayTimeout, HTTPVersionNotSupported, HTTPVariantAlsoNegotiates, HTTPInsufficientStorage, HTTPLoopDetected, HTTPNotExtended, HTTPNetworkAuthenticationRequired } from './exceptions/server-errors.ts';
+export { abort, redirect, statusExceptions } from './exceptions/abort.ts';
+export { type ServeOptions, type ServerHandle, serve } from './adapters/node/serve.ts';

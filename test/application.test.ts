@@ -1,14 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import {
-  type App,
-  HTTPFound,
-  HTTPMethodNotAllowed,
-  HTTPNotFound,
-  HTTPUnauthorized,
-  Request,
-  Response,
-  defineMiddleware,
-} from 'tsgi';
+import { type App, HTTPFound, HTTPMethodNotAllowed, HTTPNotFound, HTTPUnauthorized, Request, Response, defineMiddleware } from 'tsgi';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

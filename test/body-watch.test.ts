@@ -3,7 +3,7 @@
  * the failure or the early close when a hook answers a promise.
  */
 import { describe, expect, it } from 'vitest';
-import { type BodyHooks, wrapBody } from 'tsgi';
+import { type BodyHooks, wrapBody } from 'tsgi/middleware';
 import { rejection } from './helpers.ts';
 
 const bytes = (text: string) => new TextEncoder().encode(text);

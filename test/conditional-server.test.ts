@@ -9,7 +9,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type FileUpload, HTTPMethodNotAllowed, Request, Response, defineMiddleware, serve } from 'tsgi';
+import { HTTPMethodNotAllowed, Request, Response, defineMiddleware, serve } from 'tsgi';
+import { type FileUpload } from 'tsgi/forms';
 import { parseRaw, rawExchange, request } from './node-helpers.ts';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';

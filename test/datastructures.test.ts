@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EnvironHeaders, HTTPBadRequest, HeaderList, MultiDict, Request, headerEnvironKey, headerName } from 'tsgi';
+import { EnvironHeaders, HTTPBadRequest, HeaderList, MultiDict, Request } from 'tsgi';
+import { headerEnvironKey, headerName } from '../src/datastructures/environ-headers.ts';
 
 describe('MultiDict', () => {
   it('builds from pairs, a record with arrays, and another MultiDict', () => {

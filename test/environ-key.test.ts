@@ -1,20 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import {
-  type AuthTicketOptions,
-  type EnvironKey,
-  type ProxyFixOrig,
-  type Ticket,
-  AuthTickets,
-  Request,
-  Response,
-  authTicketKey,
-  authUserKey,
-  bearerAuth,
-  defineEnvironKey,
-  defineMiddleware,
-  proxyFix,
-  proxyFixOrigKey,
-} from 'tsgi';
+import { type EnvironKey, Request, Response, defineEnvironKey, defineMiddleware } from 'tsgi';
+import { type AuthTicketOptions, type ProxyFixOrig, type Ticket, AuthTickets, authTicketKey, authUserKey, bearerAuth, proxyFix, proxyFixOrigKey } from 'tsgi/middleware';
 
 interface Tenant {
   id: string;

@@ -1,37 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import {
-  type Body,
-  type Environ,
-  HTTPBadRequest,
-  HTTPClientError,
-  HTTPException,
-  HTTPForbidden,
-  HTTPFound,
-  HTTPGone,
-  HTTPImATeapot,
-  HTTPInternalServerError,
-  HTTPMethodNotAllowed,
-  HTTPMovedPermanently,
-  HTTPNotFound,
-  HTTPNotImplemented,
-  HTTPNotModified,
-  HTTPPermanentRedirect,
-  HTTPRedirection,
-  HTTPSeeOther,
-  HTTPServerError,
-  HTTPServiceUnavailable,
-  HTTPTemporaryRedirect,
-  HTTPUnauthorized,
-  Request,
-  Response,
-  type StartResponse,
-  abort,
-  absoluteLocation,
-  escapeHtml,
-  reasonPhrase,
-  redirect,
-  statusExceptions,
-} from 'tsgi';
+import { type Body, type Environ, HTTPBadRequest, HTTPClientError, HTTPException, HTTPForbidden, HTTPFound, HTTPGone, HTTPImATeapot, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, HTTPNotImplemented, HTTPNotModified, HTTPPermanentRedirect, HTTPRedirection, HTTPSeeOther, HTTPServerError, HTTPServiceUnavailable, HTTPTemporaryRedirect, HTTPUnauthorized, Request, Response, type StartResponse, abort, redirect, statusExceptions } from 'tsgi';
+import { escapeHtml, reasonPhrase } from 'tsgi/http';
+import { absoluteLocation } from '../src/exceptions/redirects.ts';
 
 const dec = new TextDecoder();
 

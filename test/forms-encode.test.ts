@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeMultipart, encodeUrlencoded, parseForm, type FileSpec } from 'tsgi';
+import { encodeMultipart, encodeUrlencoded, parseForm, type FileSpec } from 'tsgi/forms';
 
 const dec = new TextDecoder();
 

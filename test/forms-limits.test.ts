@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_FORM_LIMITS,
-  encodeMultipart,
-  HTTPContentTooLarge,
-  HTTPException,
-  parseForm,
-  type ParseFormOptions,
-} from 'tsgi';
+import { HTTPContentTooLarge, HTTPException } from 'tsgi';
+import { DEFAULT_FORM_LIMITS, encodeMultipart, parseForm, type ParseFormOptions } from 'tsgi/forms';
 
 const enc = new TextEncoder();
 const BOUNDARY = 'limit-test-boundary';

@@ -3,16 +3,9 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  encodeMultipart,
-  encodeUrlencoded,
-  formFromEnviron,
-  HTTPBadRequest,
-  HTTPException,
-  parseForm,
-  Request,
-  safeFilename,
-} from 'tsgi';
+import { HTTPBadRequest, HTTPException, Request } from 'tsgi';
+import { encodeMultipart, encodeUrlencoded, parseForm, safeFilename } from 'tsgi/forms';
+import { formFromEnviron } from '../src/forms/parse.ts';
 import { rejection as rejectionOf } from './helpers.ts';
 
 const enc = new TextEncoder();

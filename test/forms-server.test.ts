@@ -3,7 +3,8 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, encodeMultipart, HTTPException, parseForm, serve } from 'tsgi';
+import { type App, HTTPException, serve } from 'tsgi';
+import { encodeMultipart, parseForm } from 'tsgi/forms';
 
 let dir: string;
 let server: Awaited<ReturnType<typeof serve>>;

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import Negotiator from 'negotiator';
 import { describe, expect, it } from 'vitest';
-import { Accept, AcceptCharset, AcceptEncoding, AcceptLanguage } from 'tsgi';
+import { Accept, AcceptCharset, AcceptEncoding, AcceptLanguage } from 'tsgi/http';
 
 describe('Accept', () => {
   it('absent: everything acceptable at q=1, in offer order', () => {

@@ -6,15 +6,7 @@
 import { Buffer } from 'node:buffer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  basicAuthorization,
-  bearerAuthorization,
-  formatAuthorization,
-  formatChallenge,
-  formatWwwAuthenticate,
-  parseAuthorization,
-  parseWwwAuthenticate,
-} from 'tsgi';
+import { basicAuthorization, bearerAuthorization, formatAuthorization, formatChallenge, formatWwwAuthenticate, parseAuthorization, parseWwwAuthenticate } from 'tsgi/http';
 
 const b64 = (s: string, encoding: BufferEncoding = 'utf8') => Buffer.from(s, encoding).toString('base64');
 

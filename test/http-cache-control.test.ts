@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CacheControl } from 'tsgi';
+import { CacheControl } from 'tsgi/http';
 
 describe('parsing', () => {
   it('absent: every field off', () => {

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { evaluatePreconditions, notModifiedHeaders } from 'tsgi';
+import { evaluatePreconditions, notModifiedHeaders } from 'tsgi/http';
 
 const LM = 'Mon, 01 Jan 2024 12:00:00 GMT';
 const BEFORE = 'Sun, 31 Dec 2023 12:00:00 GMT';

@@ -4,17 +4,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_DELTA_SECONDS,
-  formatDeltaSeconds,
-  formatHttpDate,
-  formatRetryAfter,
-  httpSeconds,
-  parseDeltaSeconds,
-  parseHttpDate,
-  parseRetryAfter,
-  retryAfterSeconds,
-} from 'tsgi';
+import { formatDeltaSeconds, formatHttpDate, formatRetryAfter, parseDeltaSeconds, parseHttpDate, parseRetryAfter } from 'tsgi/http';
+import { MAX_DELTA_SECONDS, httpSeconds, retryAfterSeconds } from '../src/http/dates.ts';
 
 const EXAMPLE = Date.UTC(1994, 10, 6, 8, 49, 37);
 

@@ -5,15 +5,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  EtagSet,
-  formatEtag,
-  parseEtag,
-  statEtag,
-  strongCompare,
-  strongEtag,
-  weakCompare,
-} from 'tsgi';
+import { EtagSet, formatEtag, parseEtag, statEtag, strongCompare, strongEtag, weakCompare } from 'tsgi/http';
 
 describe('parseEtag / formatEtag', () => {
   it('parses strong and weak tags', () => {

@@ -4,15 +4,8 @@
  */
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import {
-  BufferedInput,
-  HTTPBadRequest,
-  HTTPContentTooLarge,
-  HTTPForbidden,
-  Request,
-  isInputError,
-  readInput,
-} from 'tsgi';
+import { HTTPBadRequest, HTTPContentTooLarge, HTTPForbidden, Request } from 'tsgi';
+import { BufferedInput, isInputError, readInput } from '../src/request/input.ts';
 import { bytes, deferred, start } from './node-helpers.ts';
 import { rejection } from './helpers.ts';
 

@@ -1,20 +1,8 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import {
-  accessLog,
-  type AccessLogEntry,
-  type AccessLogOptions,
-  type App,
-  type AppLike,
-  errors,
-  escapeLogField,
-  formatLogTime,
-  lint,
-  mount,
-  Request,
-  Response,
-  serve,
-} from 'tsgi';
+import { type App, type AppLike, Request, Response, serve } from 'tsgi';
+import { accessLog, type AccessLogEntry, type AccessLogOptions, errors, lint, mount } from 'tsgi/middleware';
+import { escapeLogField, formatLogTime } from '../src/middleware/access-log.ts';
 
 const enc = new TextEncoder();
 

@@ -1,18 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  type App,
-  accessLog,
-  authTicketKey,
-  AuthTickets,
-  compose,
-  errors,
-  HeaderList,
-  HTTPSeeOther,
-  lint,
-  Request,
-  Response,
-} from 'tsgi';
+import { type App, compose, HeaderList, HTTPSeeOther, Request, Response } from 'tsgi';
+import { accessLog, authTicketKey, AuthTickets, errors, lint } from 'tsgi/middleware';
 import { request, start } from './node-helpers.ts';
 
 const SECRET = 'a-long-enough-secret-for-tests-0123456789';

@@ -1,19 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type App,
-  authUserKey,
-  basicAuth,
-  bearerAuth,
-  type Environ,
-  type EnvironKey,
-  HTTPForbidden,
-  insufficientScope,
-  lint,
-  Request,
-  Response,
-  safeCompare,
-  staticUsers,
-} from 'tsgi';
+import { type App, type Environ, type EnvironKey, HTTPForbidden, Request, Response } from 'tsgi';
+import { authUserKey, basicAuth, bearerAuth, insufficientScope, lint, safeCompare, staticUsers } from 'tsgi/middleware';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
 /** An app reporting who the auth middleware said the user is. */

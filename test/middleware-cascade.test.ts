@@ -1,17 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type App,
-  type AppLike,
-  cascade,
-  errors,
-  HTTPMethodNotAllowed,
-  HTTPNotFound,
-  lint,
-  mount,
-  Request,
-  Response,
-  serve,
-} from 'tsgi';
+import { type App, type AppLike, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, serve } from 'tsgi';
+import { cascade, errors, lint, mount } from 'tsgi/middleware';
 
 const enc = new TextEncoder();
 

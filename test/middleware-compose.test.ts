@@ -1,29 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import {
-  type AccessLogOptions,
-  type App,
-  type AppLike,
-  type BasicAuthOptions,
-  type BearerAuthOptions,
-  type CompressOptions,
-  type ErrorsOptions,
-  type Middleware,
-  type ProxyFixOptions,
-  accessLog,
-  AuthTickets,
-  basicAuth,
-  bearerAuth,
-  compose,
-  compress,
-  defineMiddleware,
-  errors,
-  HTTPForbidden,
-  lint,
-  proxyFix,
-  Request,
-  Response,
-  serve,
-} from 'tsgi';
+import { type App, type AppLike, type Middleware, compose, defineMiddleware, HTTPForbidden, Request, Response, serve } from 'tsgi';
+import { type AccessLogOptions, type BasicAuthOptions, type BearerAuthOptions, type CompressOptions, type ErrorsOptions, type ProxyFixOptions, accessLog, AuthTickets, basicAuth, bearerAuth, compress, errors, lint, proxyFix } from 'tsgi/middleware';
 
 async function withServer(app: AppLike, fn: (url: string) => Promise<void>): Promise<void> {
   const server = await serve(app, { port: 0 });

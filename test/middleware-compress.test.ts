@@ -2,16 +2,9 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import {
-  type App,
-  type Body,
-  compress,
-  directoryApp,
-  lint,
-  readBody,
-  Request,
-  Response,
-} from 'tsgi';
+import { type App, type Body, Request, Response } from 'tsgi';
+import { compress, directoryApp, lint } from 'tsgi/middleware';
+import { readBody } from '../src/gateway/body.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -4,19 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  abort,
-  type App,
-  type AppLike,
-  errors,
-  type ErrorsOptions,
-  HTTPNotFound,
-  lint,
-  parseStack,
-  renderTraceback,
-  Request,
-  serve,
-} from 'tsgi';
+import { abort, type App, type AppLike, HTTPNotFound, Request, serve } from 'tsgi';
+import { errors, type ErrorsOptions, lint } from 'tsgi/middleware';
+import { parseStack, renderTraceback } from '../src/middleware/traceback.ts';
 
 const enc = new TextEncoder();
 

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type App,
-  checkEnviron,
-  type Environ,
-  HTTPNotModified,
-  lint,
-  LintError,
-  Request,
-  Response,
-  serve,
-} from 'tsgi';
+import { type App, type Environ, HTTPNotModified, Request, Response, serve } from 'tsgi';
+import { lint, LintError } from 'tsgi/middleware';
+import { checkEnviron } from '../src/middleware/lint-environ.ts';
 
 const enc = new TextEncoder();
 

@@ -1,17 +1,8 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import {
-  type App,
-  type AppLike,
-  cleanPath,
-  HTTPFound,
-  HTTPGone,
-  lint,
-  mount,
-  Request,
-  Response,
-  serve,
-} from 'tsgi';
+import { type App, type AppLike, HTTPFound, HTTPGone, Request, Response, serve } from 'tsgi';
+import { lint, mount } from 'tsgi/middleware';
+import { cleanPath } from '../src/middleware/mount.ts';
 
 /** An app that answers where it is mounted and what it sees. */
 function where(name: string): App {

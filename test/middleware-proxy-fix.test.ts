@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  type App,
-  lint,
-  parseForwarded,
-  proxyFix,
-  type ProxyFixOptions,
-  proxyFixOrigKey,
-  Request,
-  Response,
-} from 'tsgi';
+import { type App, Request, Response } from 'tsgi';
+import { parseForwarded } from 'tsgi/http';
+import { lint, proxyFix, type ProxyFixOptions, proxyFixOrigKey } from 'tsgi/middleware';
 import { parseRaw, rawExchange, start } from './node-helpers.ts';
 
 /** What the app below sees. */

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Request, fileApp } from 'tsgi';
+import { Request } from 'tsgi';
+import { fileApp } from 'tsgi/middleware';
 
 const { log, closing } = vi.hoisted(() => ({ log: [] as string[], closing: new Set<Promise<void>>() }));
 

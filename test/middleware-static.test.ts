@@ -3,15 +3,10 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, ut
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type App,
-  directoryApp,
-  fileApp,
-  lint,
-  readBody,
-  Request,
-  safeSegments,
-} from 'tsgi';
+import { type App, Request } from 'tsgi';
+import { directoryApp, fileApp, lint } from 'tsgi/middleware';
+import { readBody } from '../src/gateway/body.ts';
+import { safeSegments } from '../src/middleware/safe-path.ts';
 import { dechunk, parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
 let dir: string;

@@ -8,16 +8,8 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import {
-  type App,
-  type Environ,
-  HTTPBadRequest,
-  HTTPRequestHeaderFieldsTooLarge,
-  Request,
-  Response,
-  createEnviron,
-  toNodeHandler,
-} from 'tsgi';
+import { type App, type Environ, HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge, Request, Response } from 'tsgi';
+import { createEnviron, toNodeHandler } from 'tsgi/node';
 import { bytes, deferred, parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
 /** An app answering the environ's string/number/boolean values as JSON, plus a few tsgi facts. */

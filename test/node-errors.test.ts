@@ -6,7 +6,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, HTTPNotFound, HeaderList, Request, assertHeader } from 'tsgi';
+import { type App, HTTPNotFound, HeaderList, Request } from 'tsgi';
+import { assertHeader } from '../src/gateway/fields.ts';
 import { bytes, dechunk, deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
 
 /** Expects a plain 500 answer and a log entry naming the request line and `pattern`. */

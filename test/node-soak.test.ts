@@ -15,7 +15,8 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, Request, type ServerHandle, errors, mount, serve } from 'tsgi';
+import { type App, type Environ, Request, type ServerHandle, serve } from 'tsgi';
+import { errors, mount } from 'tsgi/middleware';
 import { bytes, deferred, errorLog, parseRaw, request, sleep, within } from './node-helpers.ts';
 
 /** Requests issued in all (fewer if the deadline comes first). */

@@ -1,9 +1,14 @@
 /**
- * The published package works from another folder: `npm pack` builds dist/ (prepack), the
- * tarball installs, the root export resolves with types, and the `tsgi` bin runs.
+ * The published package works for a new user: `npm pack` builds dist/ (prepack), the tarball
+ * installs into a fresh consumer project, every entry point resolves with its types, the
+ * shipped declarations type-check under `strict` without `skipLibCheck` (so no public type may
+ * reference a package the consumer lacks), the README's snippets type-check as written and its
+ * hello-world, middleware stack and upload answer over a socket, its links resolve, and the
+ * `tsgi` bin runs.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +19,14 @@ const root = path.resolve(import.meta.dirname, '..');
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 // npm scripts put Node 24 first on PATH; child npm processes inherit it.
 const env = { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH}` };
+const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
+const README = readFileSync(path.join(root, 'README.md'), 'utf8');
+const REPOSITORY = 'https://github.com/tsgi/tsgi';
+
+/** The README's TypeScript snippets that name a file (```ts hello.ts), in order. */
+function readmeSnippets(): Array<{ file: string; code: string }> {
+  return [...README.matchAll(/^```ts ([\w.-]+\.ts)\n([\s\S]*?)^```$/gm)].map((m) => ({ file: m[1]!, code: m[2]! }));
+}
 
 let work: string;
 let consumer: string;
@@ -24,21 +37,50 @@ beforeAll(async () => {
   const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
   expect(tarball).toBeDefined();
   consumer = path.join(work, 'consumer');
-  await run('mkdir', ['-p', consumer]);
+  await mkdir(consumer, { recursive: true });
   await writeFile(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   await run(npm, ['install', '--no-audit', '--no-fund', path.join(work, tarball!)], { cwd: consumer, env, maxBuffer: 16 << 20 });
+  // The consumer's own dev setup: Node's types, as any TypeScript project on Node has them.
+  await mkdir(path.join(consumer, 'node_modules', '@types'), { recursive: true });
+  await symlink(path.join(root, 'node_modules', '@types', 'node'), path.join(consumer, 'node_modules', '@types', 'node'));
+  await symlink(path.join(root, 'node_modules', 'undici-types'), path.join(consumer, 'node_modules', 'undici-types'));
 }, 240_000);
 
 afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
+/** A strict consumer tsconfig: no `skipLibCheck`, Node's types only. */
+async function typeCheck(files: string[]): Promise<void> {
+  await writeFile(
+    path.join(consumer, 'tsconfig.json'),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'es2023',
+        lib: ['es2024'],
+        module: 'nodenext',
+        moduleResolution: 'nodenext',
+        strict: true,
+        noEmit: true,
+        allowImportingTsExtensions: true,
+        types: ['node'],
+      },
+      files,
+    }),
+  );
+  try {
+    await run(tsc, ['-p', 'tsconfig.json'], { cwd: consumer, env });
+  } catch (error) {
+    throw new Error(`tsc failed:\n${(error as { stdout?: string }).stdout ?? error}`);
+  }
+}
+
 describe('npm pack', () => {
   it('imports from the package root and serves a request', async () => {
     const script = `
       import { Request, Response, serve, HTTPNotFound } from 'tsgi';
       const app = Request.application((req) => req.pathInfo === '/' ? new Response('packed ' + req.method) : new HTTPNotFound());
-      const server = await serve(app, { port: 0 });
+      const server = await serve(app, { port: 0, host: '127.0.0.1' });
       const ok = await fetch(server.url + '/');
       const missing = await fetch(server.url + '/nope');
       console.log(ok.status, await ok.text(), missing.status);
@@ -49,17 +91,101 @@ describe('npm pack', () => {
     expect(stdout.trim()).toBe('200 packed GET 404');
   });
 
-  it('ships type declarations that a consumer can check against', async () => {
+  it('resolves every entry point of package.json exports from the tarball', async () => {
+    const script = `
+      for (const spec of ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node']) {
+        const module = await import(spec);
+        console.log(spec, Object.keys(module).length > 0);
+      }
+    `;
+    await writeFile(path.join(consumer, 'entries.mjs'), script);
+    const { stdout } = await run(process.execPath, ['entries.mjs'], { cwd: consumer, env });
+    expect(stdout.trim().split('\n')).toEqual(['tsgi true', 'tsgi/middleware true', 'tsgi/http true', 'tsgi/forms true', 'tsgi/node true']);
+  });
+
+  it('ships declarations that check strictly, without skipLibCheck, for every entry point', async () => {
     await writeFile(
       path.join(consumer, 'typed.ts'),
-      `import { Request, Response, type App } from 'tsgi';\nexport const app: App = Request.application((req: Request) => new Response(req.path));\nexport const n: number = new Response('x').statusCode;\n`,
+      [
+        `import { Request, Response, HTTPNotFound, type App, type Middleware } from 'tsgi';`,
+        `import { accessLog, errors, compress, AuthTickets } from 'tsgi/middleware';`,
+        `import { Accept, parseEtag } from 'tsgi/http';`,
+        `import { FileUpload, encodeMultipart } from 'tsgi/forms';`,
+        `import { toNodeHandler } from 'tsgi/node';`,
+        `export const app: App = Request.application((req: Request) => new Response(req.path));`,
+        `export const n: number = new Response('x').statusCode;`,
+        `export const code: 404 = new HTTPNotFound().code;`,
+        `export const layers: Middleware[] = [accessLog, errors, compress];`,
+        `export const tickets = new AuthTickets({ secret: 'x'.repeat(32) });`,
+        `export const best: string | null = new Accept('text/html').bestMatch(['text/html']);`,
+        `export const tag = parseEtag('"a"');`,
+        `export const isFile = (x: unknown): boolean => x instanceof FileUpload;`,
+        `export const body = encodeMultipart({ a: '1' });`,
+        `export const handler = toNodeHandler(app);`,
+        '',
+      ].join('\n'),
     );
-    await writeFile(
-      path.join(consumer, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['typed.ts'] }),
-    );
-    const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
-    await run(tsc, ['-p', 'tsconfig.json'], { cwd: consumer, env });
+    await typeCheck(['typed.ts']);
+  });
+
+  it("type-checks the README's snippets as written, strictly", async () => {
+    const snippets = readmeSnippets();
+    expect(snippets.map((s) => s.file)).toEqual(expect.arrayContaining(['hello.ts', 'upload.ts', 'stack.ts']));
+    for (const { file, code } of snippets) await writeFile(path.join(consumer, file), code);
+    await typeCheck(snippets.map((s) => s.file));
+  });
+
+  it("runs the README's hello-world, middleware stack and upload over a socket", async () => {
+    for (const { file, code } of readmeSnippets()) await writeFile(path.join(consumer, file), code);
+    const script = `
+      import { serve } from 'tsgi';
+      import { app } from './stack.ts';
+      const server = await serve(app, { port: 0, host: '127.0.0.1', log: { write() {} } });
+      const out = {};
+      const hello = await fetch(server.url + '/?name=tsgi', { headers: { 'accept-encoding': 'gzip' } });
+      out.hello = [hello.status, await hello.text(), hello.headers.get('content-encoding')];
+      out.missing = (await fetch(server.url + '/nope')).status;
+      out.admin = [(await fetch(server.url + '/admin/')).status];
+      const ok = await fetch(server.url + '/admin/', { headers: { authorization: 'Basic ' + btoa('admin:change me') } });
+      out.admin.push(ok.status);
+      const form = new FormData();
+      form.append('file', new Blob(['hello upload'], { type: 'text/plain' }), 'a.txt');
+      form.append('file', new Blob([new Uint8Array(3)]), 'b.bin');
+      const upload = await fetch(server.url + '/upload/', { method: 'POST', body: form });
+      out.upload = [upload.status, await upload.json()];
+      out.get = (await fetch(server.url + '/upload/')).status;
+      await server.close();
+      console.log(JSON.stringify(out));
+    `;
+    await writeFile(path.join(consumer, 'readme-run.ts'), script);
+    const { stdout } = await run(process.execPath, ['readme-run.ts'], { cwd: consumer, env: { ...env, ADMIN_PASSWORD: 'change me' } });
+    const out = JSON.parse(stdout.trim().split('\n').pop()!);
+    expect(out.hello).toEqual([200, 'Hello, tsgi!\n', null]);
+    expect(out.missing).toBe(404);
+    expect(out.admin).toEqual([401, 200]);
+    expect(out.upload).toEqual([
+      200,
+      [
+        { name: 'a.txt', type: 'text/plain', bytes: 12 },
+        { name: 'b.bin', type: 'application/octet-stream', bytes: 3 },
+      ],
+    ]);
+    expect(out.get).toBe(405);
+  });
+
+  it("has README links that resolve for a reader on the registry page", () => {
+    const links = [...README.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(10);
+    const relative = links.filter((l) => !/^https?:\/\//.test(l));
+    expect(relative).toEqual([]);
+    for (const link of links.filter((l) => l.startsWith(`${REPOSITORY}/`))) {
+      const file = link.replace(/^https:\/\/github\.com\/tsgi\/tsgi\/(blob|tree)\/main\//, '').replace(/#.*$/, '');
+      expect(existsSync(path.join(root, file)), link).toBe(true);
+    }
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(pkg.repository).toEqual({ type: 'git', url: `git+${REPOSITORY}.git` });
+    expect(pkg.homepage).toBe(`${REPOSITORY}#readme`);
+    expect(pkg.bugs).toEqual({ url: `${REPOSITORY}/issues` });
   });
 
   it('installs a working tsgi bin', async () => {

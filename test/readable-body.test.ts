@@ -5,7 +5,8 @@
  */
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type App, Request, Response, wrapBody } from 'tsgi';
+import { type App, Request, Response } from 'tsgi';
+import { wrapBody } from 'tsgi/middleware';
 import { request, start, within } from './node-helpers.ts';
 
 /** A readable that never produces data on its own, so only a destroy() ends it. */

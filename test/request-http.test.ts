@@ -10,19 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Accept,
-  basicAuthorization,
-  EtagSet,
-  FileUpload,
-  HTTPBadRequest,
-  HTTPContentTooLarge,
-  HTTPUnsupportedMediaType,
-  MultiDict,
-  Request,
-  Response,
-  type App,
-} from 'tsgi';
+import { HTTPBadRequest, HTTPContentTooLarge, HTTPUnsupportedMediaType, MultiDict, Request, Response, type App } from 'tsgi';
+import { FileUpload } from 'tsgi/forms';
+import { Accept, basicAuthorization, EtagSet } from 'tsgi/http';
 
 let dir: string;
 beforeAll(async () => {

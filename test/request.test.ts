@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BufferedInput,
-  type Environ,
-  HTTPBadRequest,
-  HTTPContentTooLarge,
-  HTTPException,
-  HTTPUnsupportedMediaType,
-  MultiDict,
-  Request,
-  TSGI_VERSION,
-  splitHost,
-} from 'tsgi';
+import { type Environ, HTTPBadRequest, HTTPContentTooLarge, HTTPException, HTTPUnsupportedMediaType, MultiDict, Request, TSGI_VERSION } from 'tsgi';
+import { splitHost } from 'tsgi/http';
+import { BufferedInput } from '../src/request/input.ts';
 import { rejection } from './helpers.ts';
 
 const enc = new TextEncoder();

@@ -6,23 +6,9 @@
  * Content-Range) and Accept negotiation of error bodies.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  type BlankOptions,
-  CacheControl,
-  HTTPException,
-  HTTPMethodNotAllowed,
-  HTTPNotFound,
-  HTTPPreconditionFailed,
-  HTTPRangeNotSatisfiable,
-  HTTPServiceUnavailable,
-  HTTPTooManyRequests,
-  HTTPUnauthorized,
-  Request,
-  Response,
-  abort,
-  readBody,
-  strongEtag,
-} from 'tsgi';
+import { type BlankOptions, HTTPException, HTTPMethodNotAllowed, HTTPNotFound, HTTPPreconditionFailed, HTTPRangeNotSatisfiable, HTTPServiceUnavailable, HTTPTooManyRequests, HTTPUnauthorized, Request, Response, abort } from 'tsgi';
+import { CacheControl, strongEtag } from 'tsgi/http';
+import { readBody } from '../src/gateway/body.ts';
 
 const dec = new TextDecoder();
 

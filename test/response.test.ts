@@ -1,5 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { type Body, HeaderList, Request, Response, type StartResponse, lint, reasonPhrase } from 'tsgi';
+import { type Body, HeaderList, Request, Response, type StartResponse } from 'tsgi';
+import { reasonPhrase } from 'tsgi/http';
+import { lint } from 'tsgi/middleware';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

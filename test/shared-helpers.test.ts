@@ -1,5 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Environ, Request, checkChunk, closeBody, joinFieldValues, logError, requestLine } from 'tsgi';
+import { type Environ, Request } from 'tsgi';
+import { joinFieldValues } from '../src/datastructures/environ-headers.ts';
+import { checkChunk, closeBody } from '../src/gateway/body.ts';
+import { logError, requestLine } from '../src/gateway/log.ts';
 
 describe('checkChunk', () => {
   it('answers a Uint8Array (or Buffer) itself', () => {

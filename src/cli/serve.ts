@@ -6,7 +6,7 @@
  * @module
  */
 import cluster from 'node:cluster';
-import { type ServerHandle, serve } from '../adapters/node/index.ts';
+import { type ServerHandle, serve } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './args.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { loadApp } from './load.ts';

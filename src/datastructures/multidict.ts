@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { HTTPBadRequest } from '../exceptions.ts';
+import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 
 /**
  * Keys with one or more values each, in the order they were added.

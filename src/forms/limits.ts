@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { HTTPContentTooLarge } from '../exceptions.ts';
+import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 
 /**
  * Limits on a form body, every one decided while the body streams: the first byte or part

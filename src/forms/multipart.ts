@@ -6,7 +6,8 @@
  */
 import busboy from 'busboy';
 import type { Readable } from 'node:stream';
-import { HTTPBadRequest, HTTPException } from '../exceptions.ts';
+import { HTTPBadRequest } from '../exceptions/client-errors.ts';
+import { HTTPException } from '../exceptions/base.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 import { MultipartGuard } from './multipart-guard.ts';

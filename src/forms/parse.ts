@@ -5,7 +5,7 @@
  */
 import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
-import { HTTPUnsupportedMediaType } from '../exceptions.ts';
+import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { type FormLimits, limitExceeded, resolveLimits } from './limits.ts';
 import { parseMultipart } from './multipart.ts';

@@ -4,7 +4,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
-import { HTTPBadRequest } from '../exceptions.ts';
+import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 

@@ -45,6 +45,17 @@ const LANGUAGE_RANGE = /^(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)$/;
 
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze(Object.create(null));
 
+/**
+ * What the subclasses use of a `negotiator` instance: its orderings of offers. Declared here
+ * so the shipped types do not name the `negotiator` package, whose types a consumer lacks.
+ */
+export interface OfferNegotiator {
+  mediaTypes(offers?: readonly string[]): string[];
+  charsets(offers?: readonly string[]): string[];
+  encodings(offers?: readonly string[]): string[];
+  languages(offers?: readonly string[]): string[];
+}
+
 /** The request header `negotiator` reads for each kind. */
 const HEADER_NAMES: Readonly<Record<AcceptKind, string>> = {
   media: 'accept',
@@ -69,7 +80,7 @@ export abstract class AcceptHeader {
   /** The parsed elements in header order (empty when absent or malformed). */
   readonly ranges: readonly AcceptRange[];
   readonly #kind: AcceptKind;
-  #negotiator: Negotiator | undefined;
+  #negotiator: OfferNegotiator | undefined;
 
   protected constructor(value: string | null | undefined, kind: AcceptKind) {
     this.value = typeof value === 'string' ? value : null;
@@ -100,7 +111,7 @@ export abstract class AcceptHeader {
    * {@link AcceptHeader.canonical}; `''` when absent or malformed), built on first use: the
    * header never changes.
    */
-  protected get negotiator(): Negotiator {
+  protected get negotiator(): OfferNegotiator {
     return (this.#negotiator ??= new Negotiator({
       headers: { [HEADER_NAMES[this.#kind]]: formatRanges(this.ranges, (value) => this.canonical(value)) },
     }));

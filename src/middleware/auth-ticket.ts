@@ -114,7 +114,8 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
  *
  * @example
  * ```ts
- * import { AuthTickets, HTTPSeeOther, Request, Response } from 'tsgi';
+ * import { HTTPSeeOther, Request, Response } from 'tsgi';
+ * import { AuthTickets } from 'tsgi/middleware';
  *
  * const tickets = new AuthTickets({ secret: process.env.TICKET_SECRET!, secure: true, maxAge: 8 * 3600 });
  *

@@ -3,7 +3,7 @@
  * passwords against a fixed table, and recording the authenticated user in the environ.
  *
  * ```ts
- * import { safeCompare, staticUsers } from 'tsgi';
+ * import { safeCompare, staticUsers } from 'tsgi/middleware';
  *
  * safeCompare(given, expected);                   // true/false, time independent of content
  * basicAuth(app, { realm: 'Staff', verify: staticUsers({ admin: process.env.ADMIN_PASSWORD! }) });
@@ -60,7 +60,8 @@ export function staticUsers(users: Readonly<Record<string, string>>): (username:
  *
  * @example
  * ```ts
- * import { type EnvironKey, authUserKey } from 'tsgi';
+ * import { type EnvironKey } from 'tsgi';
+ * import { authUserKey } from 'tsgi/middleware';
  *
  * interface ApiUser { login: string; scopes: string[] }
  * const apiUser = authUserKey as EnvironKey<ApiUser>;

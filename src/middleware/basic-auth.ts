@@ -4,7 +4,7 @@
  * @module
  */
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
-import { HTTPUnauthorized } from '../exceptions.ts';
+import { HTTPUnauthorized } from '../exceptions/client-errors.ts';
 import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { Request } from '../request/request.ts';
@@ -45,7 +45,7 @@ export interface BasicAuthOptions {
  *
  * @example
  * ```ts
- * import { basicAuth, safeCompare } from 'tsgi';
+ * import { basicAuth, safeCompare } from 'tsgi/middleware';
  *
  * const admin = basicAuth(adminApp, {
  *   realm: 'Admin',

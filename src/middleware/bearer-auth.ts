@@ -4,7 +4,7 @@
  * @module
  */
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
-import { HTTPBadRequest, HTTPForbidden, HTTPUnauthorized } from '../exceptions.ts';
+import { HTTPBadRequest, HTTPForbidden, HTTPUnauthorized } from '../exceptions/client-errors.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
@@ -63,7 +63,7 @@ export interface BearerAuthOptions<User> {
  *
  * @example
  * ```ts
- * import { bearerAuth } from 'tsgi';
+ * import { bearerAuth } from 'tsgi/middleware';
  *
  * const api = bearerAuth(apiApp, {
  *   realm: 'api',
@@ -137,7 +137,8 @@ const ERROR_DESCRIPTION = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
  *   scope-tokens (`['read', 'write']`).
  * @example
  * ```ts
- * import { type EnvironKey, authUserKey, bearerAuth, insufficientScope, Request, Response } from 'tsgi';
+ * import { type EnvironKey, Request, Response } from 'tsgi';
+ * import { authUserKey, bearerAuth, insufficientScope } from 'tsgi/middleware';
  *
  * const apiUser = authUserKey as EnvironKey<{ login: string; scopes: string[] }>;
  * const app = Request.application((req) => {

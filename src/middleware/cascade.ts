@@ -4,7 +4,7 @@
  * @module
  */
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
-import { HTTPException } from '../exceptions.ts';
+import { HTTPException } from '../exceptions/base.ts';
 import { Request } from '../request/request.ts';
 import { logError } from '../gateway/log.ts';
 import { callApp } from '../gateway/call-app.ts';

@@ -81,7 +81,7 @@ const oneShot = {
  *
  * @example
  * ```ts
- * import { compress } from 'tsgi';
+ * import { compress } from 'tsgi/middleware';
  *
  * export const app = compress(site);                                  // br, gzip, deflate
  * export const api = compress(apiApp, { encodings: ['gzip'], threshold: 256 });

@@ -8,7 +8,8 @@ import { type App, type AppLike, type LogStream, toApp } from '../gateway/types.
 import { assertHeader } from '../gateway/fields.ts';
 import { checkChunk, describe } from '../gateway/body.ts';
 import { parseStatus } from '../gateway/status.ts';
-import { HTTPException, HTTPInternalServerError } from '../exceptions.ts';
+import { HTTPException } from '../exceptions/base.ts';
+import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { Request } from '../request/request.ts';
 import type { Response } from '../response/response.ts';

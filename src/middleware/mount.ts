@@ -5,7 +5,8 @@
  * @module
  */
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
-import { HTTPNotFound, HTTPPermanentRedirect } from '../exceptions.ts';
+import { HTTPNotFound } from '../exceptions/client-errors.ts';
+import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
 import { quotePath } from '../http/url.ts';
 import { Request, splitHost } from '../request/request.ts';
 

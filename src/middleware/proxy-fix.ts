@@ -86,7 +86,7 @@ export const proxyFixOrigKey = defineEnvironKey<ProxyFixOrig>('tsgi.proxy_fix_or
  *
  * @example
  * ```ts
- * import { proxyFix } from 'tsgi';
+ * import { proxyFix } from 'tsgi/middleware';
  *
  * // Behind one nginx that sets X-Forwarded-For, -Proto and -Host:
  * export const app = proxyFix(site, { xFor: 1, xProto: 1, xHost: 1, trust: 'loopback' });

@@ -7,7 +7,9 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type App, type Body, type Environ, type StartResponse } from '../gateway/types.ts';
-import { HTTPForbidden, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, escapeHtml } from '../exceptions.ts';
+import { HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions/client-errors.ts';
+import { HTTPMovedPermanently } from '../exceptions/redirects.ts';
+import { escapeHtml } from '../response/error-body.ts';
 import { Request } from '../request/request.ts';
 import { Response } from '../response/response.ts';
 import { joinBelow, realBelow, safeSegments } from './safe-path.ts';
@@ -54,7 +56,7 @@ export interface DirectoryOptions extends FileOptions {
  *
  * @example
  * ```ts
- * import { directoryApp, mount } from 'tsgi';
+ * import { directoryApp, mount } from 'tsgi/middleware';
  *
  * export const app = mount({
  *   '/': site,

@@ -12,7 +12,7 @@ import mime from 'mime-types';
 import { type App, type Body, type Environ, type StartResponse } from '../gateway/types.ts';
 import { afterBody } from '../gateway/body-watch.ts';
 import { HeaderList, type HeaderListInit } from '../http/header-list.ts';
-import { HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions.ts';
+import { HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions/client-errors.ts';
 import { formatHttpDate } from '../http/dates.ts';
 import { statEtag } from '../http/etag.ts';
 import { servePlanned } from '../response/conditional.ts';
@@ -67,7 +67,7 @@ const EMPTY = new Uint8Array(0);
  *
  * @example
  * ```ts
- * import { fileApp, mount } from 'tsgi';
+ * import { fileApp, mount } from 'tsgi/middleware';
  *
  * export const app = mount({
  *   '/favicon.ico': fileApp('public/favicon.ico', { maxAge: 86400 }),

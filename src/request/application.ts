@@ -10,7 +10,7 @@
  */
 import { type App, type AppLike, type Body, type Environ, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
-import { HTTPException } from '../exceptions.ts';
+import { HTTPException } from '../exceptions/base.ts';
 import { Response } from '../response/response.ts';
 import { callApplication } from './call.ts';
 import { claimCleanup, endWithBody, finishRequest, hasForm, releaseCleanup } from './cleanup.ts';

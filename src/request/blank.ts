@@ -10,7 +10,7 @@ import { headerEnvironKey, joinFieldValues } from '../datastructures/environ-hea
 import { BufferedInput } from './input.ts';
 import { encodeText } from '../http/charset.ts';
 import { quotePath, unquotePath } from '../http/url.ts';
-import { type FormFieldsInit, type FormFilesInit, encodeMultipart, encodeUrlencoded } from '../forms/index.ts';
+import { type FormFieldsInit, type FormFilesInit, encodeMultipart, encodeUrlencoded } from '../forms/encode.ts';
 import { stderrLog } from '../gateway/log.ts';
 import { DEFAULT_PORTS } from '../http/host.ts';
 

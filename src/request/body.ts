@@ -6,10 +6,11 @@
  */
 import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
-import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions.ts';
+import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { BufferedInput, readInput } from './input.ts';
 import { decodeText } from '../http/charset.ts';
-import { type FileUpload, type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/index.ts';
+import { type FileUpload } from '../forms/upload.ts';
+import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
 import { cleanupEnviron } from './cleanup.ts';
 
 /** Options of the body readers `bytes()`, `text()` and `json()`. */

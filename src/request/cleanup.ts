@@ -12,7 +12,7 @@
  */
 import { type Body, type Environ } from '../gateway/types.ts';
 import { afterBody } from '../gateway/body-watch.ts';
-import { FORM_ENVIRON_KEY, type ParsedForm } from '../forms/index.ts';
+import { FORM_ENVIRON_KEY, type ParsedForm } from '../forms/parse.ts';
 
 /** The environ key marking that someone takes charge of the cleanup. */
 const OWNER_KEY = 'tsgi.cleanup_owner';

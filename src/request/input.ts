@@ -5,7 +5,7 @@
  * @module
  */
 import { concatBytes } from '../gateway/body.ts';
-import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions.ts';
+import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 
 /**
  * A request body held in memory that can be iterated any number of times. `Request.bytes()`

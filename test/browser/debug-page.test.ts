@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Request, Response, errors, serve, type ServerHandle } from 'tsgi';
+import { Request, Response, serve, type ServerHandle } from 'tsgi';
+import { errors } from 'tsgi/middleware';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = path.resolve(import.meta.dirname, '..', '..', 'test-artifacts');

@@ -1,0 +1,20 @@
+/**
+ * `tsgi/forms`: streaming `application/x-www-form-urlencoded` and `multipart/form-data`
+ * parsing with limits enforced while streaming, uploaded files spooled to disk when large,
+ * and body encoders for tests and clients. `req.form()` and `req.files()` use them. See
+ * docs/forms.md.
+ *
+ * @module
+ */
+export { type ParseFormOptions, ParsedForm, parseForm } from '../forms/parse.ts';
+export { DEFAULT_FORM_LIMITS, type FormLimitName, type FormLimits } from '../forms/limits.ts';
+export { FileUpload, safeFilename } from '../forms/upload.ts';
+export {
+  type EncodeMultipartOptions,
+  type EncodedForm,
+  type FileSpec,
+  type FormFieldsInit,
+  type FormFilesInit,
+  encodeMultipart,
+  encodeUrlencoded,
+} from '../forms/encode.ts';

@@ -1,0 +1,22 @@
+/**
+ * `tsgi/middleware`: the middleware set, each `name(app, options?) => App` (or, for `mount`,
+ * `cascade` and the static apps, an app built from several), and the two helpers for writing
+ * middleware on the raw interface (`callApp`, `wrapBody`). See docs/middleware.md.
+ *
+ * @module
+ */
+export { type MountMap, type MountOptions, mount } from '../middleware/mount.ts';
+export { type ErrorsOptions, errors } from '../middleware/errors.ts';
+export { type CascadeOptions, cascade } from '../middleware/cascade.ts';
+export { type LintedApp, LintError, lint } from '../middleware/lint.ts';
+export { type AccessLogEntry, type AccessLogFormat, type AccessLogOptions, accessLog } from '../middleware/access-log.ts';
+export { authUserKey, safeCompare, staticUsers } from '../middleware/auth-util.ts';
+export { type BasicAuthOptions, type BasicVerify, basicAuth } from '../middleware/basic-auth.ts';
+export { type BearerAuthOptions, type BearerVerify, type InsufficientScopeOptions, bearerAuth, insufficientScope } from '../middleware/bearer-auth.ts';
+export { type AuthTicketOptions, AuthTickets, type CookieTarget, type RememberOptions, type Ticket, authTicketKey } from '../middleware/auth-ticket.ts';
+export { type ProxyFixOptions, type ProxyFixOrig, proxyFix, proxyFixOrigKey } from '../middleware/proxy-fix.ts';
+export { type Coding, type CompressOptions, compress } from '../middleware/compress.ts';
+export { type FileOptions, fileApp } from '../middleware/static-file.ts';
+export { type DirectoryOptions, directoryApp } from '../middleware/static-directory.ts';
+export { type StartedApp, callApp } from '../gateway/call-app.ts';
+export { type BodyHooks, type WrapBodyOptions, wrapBody } from '../gateway/body-watch.ts';
