@@ -1,7 +1,6 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type Body, type Environ, HTTPBadRequest, HTTPClientError, HTTPException, HTTPForbidden, HTTPFound, HTTPGone, HTTPImATeapot, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, HTTPNotImplemented, HTTPNotModified, HTTPPermanentRedirect, HTTPRedirection, HTTPSeeOther, HTTPServerError, HTTPServiceUnavailable, HTTPTemporaryRedirect, HTTPUnauthorized, Request, Response, type StartResponse, abort, redirect, statusExceptions } from 'tsgi';
-import { escapeHtml, reasonPhrase } from 'tsgi/http';
-import { absoluteLocation } from '../src/exceptions/redirects.ts';
+import { absoluteLocation, escapeHtml, reasonPhrase } from 'tsgi/http';
 
 const dec = new TextDecoder();
 
@@ -265,9 +264,27 @@ describe('redirects', () => {
     const res = redirect.getResponse(Request.blank('/here'));
     expect(res.statusCode).toBe(code);
     expect(res.headers.get('location')).toBe('http://localhost/next');
-    for (const bad of ['', '/a\r\nSet-Cookie: x=1', '/a\nb', '/a\rb', '/a\0b', undefined, 42]) {
-      expect(() => new Cls(bad as string), JSON.stringify(bad)).toThrow(TypeError);
+    for (const bad of ['', '/a\r\nSet-Cookie: x=1', '/a\nb', '/a\rb', '/a\0b']) {
+      expect(() => new Cls(bad), JSON.stringify(bad)).toThrow(HTTPBadRequest);
     }
+    for (const bad of [undefined, 42]) expect(() => new Cls(bad as unknown as string)).toThrow(TypeError);
+  });
+
+  it('refuses a target of another scheme with a 400, and reads scheme:host as absolute', async () => {
+    for (const bad of ['javascript:alert(1)', 'JavaScript:alert(1)', 'data:text/html,<b>x', 'mailto:a@example.com', 'file:///etc/passwd']) {
+      expect(() => redirect(bad), bad).toThrow(HTTPBadRequest);
+    }
+    expect(new HTTPFound('http:evil.com').location).toBe('http://evil.com/');
+    expect(new HTTPFound('https:/evil.com/x').location).toBe('https://evil.com/x');
+    expect(new HTTPFound('HTTPS://ok.example/a').location).toBe('HTTPS://ok.example/a');
+    const app = Request.application((req) => redirect(req.query.get('next') ?? '/'));
+    const refused = await Request.blank('/?next=javascript:alert(1)').getResponse(app);
+    expect(refused.statusCode).toBe(400);
+    expect(await refused.text()).toContain('javascript');
+    const nul = await Request.blank('/?next=%2Fa%00b').getResponse(app);
+    expect(nul.statusCode).toBe(400);
+    const ok = await Request.blank('/?next=http:evil.com').getResponse(app);
+    expect(ok.headers.get('location')).toBe('http://evil.com/');
   });
 
   it('makes a relative Location absolute against the request URL (SCRIPT_NAME included)', () => {
@@ -343,7 +360,7 @@ describe('redirects', () => {
     expect(() => redirect('/x', 200 as 301)).toThrow(TypeError);
     expect(() => redirect('/x', 404 as 301)).toThrow(TypeError);
     expect(() => redirect('/x', 304 as 301)).toThrow(TypeError);
-    expect(() => redirect('')).toThrow(TypeError);
+    expect(() => redirect('')).toThrow(HTTPBadRequest);
     const thrown = caught(() => abort(302, '/login'));
     expect(thrown).toBeInstanceOf(HTTPFound);
     expect((thrown as HTTPFound).location).toBe('/login');

@@ -91,6 +91,17 @@ describe('proxyFix', () => {
       'X-Forwarded-Prefix: no-slash',
       'X-Forwarded-Prefix: /bad%zz',
       'X-Forwarded-Prefix: /nul%00',
+      'X-Forwarded-Prefix: //evil.com',
+      'X-Forwarded-Prefix: /%2Fevil.com',
+      'X-Forwarded-Prefix: /../x',
+      'X-Forwarded-Prefix: /a/%2e%2e/x',
+      'X-Forwarded-Prefix: /./x',
+      'X-Forwarded-Prefix: /a<script>',
+      'X-Forwarded-Prefix: /a%3Cscript%3E',
+      'X-Forwarded-Prefix: /a b',
+      'X-Forwarded-Prefix: /a\\b',
+      'X-Forwarded-Proto: javascript',
+      'X-Forwarded-Proto: ftp',
       'X-Forwarded-For: ',
     ].join('\r\n');
     const seen = await through({ xFor: 1, xProto: 1, xHost: 1, xPort: 1, xPrefix: 1 }, `${hostile}\r\n`);
@@ -100,6 +111,11 @@ describe('proxyFix', () => {
       const one = await through({ xFor: 1, xProto: 1, xHost: 1, xPort: 1, xPrefix: 1 }, `${line}\r\n`);
       expect(one, line).toMatchObject({ REMOTE_ADDR: '127.0.0.1', scheme: 'http', HTTP_HOST: 'backend:8000', SCRIPT_NAME: '' });
     }
+  });
+
+  it('takes a clean prefix, percent-decoded, and either case of http/https', async () => {
+    const seen = await through({ xProto: 1, xPrefix: 1 }, 'X-Forwarded-Proto: HTTPS\r\nX-Forwarded-Prefix: /my%20shop/v2/\r\n');
+    expect(seen).toMatchObject({ scheme: 'https', SCRIPT_NAME: '/my shop/v2' });
   });
 
   it('does not take X_Forwarded_For (underscores) for X-Forwarded-For', async () => {

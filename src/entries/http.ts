@@ -39,3 +39,4 @@ export { type ParsedStatus, isBodilessStatus, parseStatus } from '../gateway/sta
 export { HOP_BY_HOP, isToken } from '../gateway/fields.ts';
 export { reasonPhrase } from '../response/status.ts';
 export { escapeHtml } from '../response/error-body.ts';
+export { absoluteLocation } from '../exceptions/redirects.ts';

@@ -38,7 +38,8 @@ export function abort(status: number, detail?: string, options?: HTTPExceptionOp
   const cls = statusExceptions.get(status);
   if (!cls) throw new TypeError(`no HTTP exception for status ${status}`);
   if (cls.prototype instanceof HTTPRedirection) {
-    throw new (cls as unknown as typeof HTTPRedirection)(detail ?? '', undefined, options);
+    if (detail === undefined) throw new TypeError(`abort(${status}) needs the redirect target as its second argument`);
+    throw new (cls as unknown as typeof HTTPRedirection)(detail, undefined, options);
   }
   if (cls === (HTTPMethodNotAllowed as unknown)) throw new HTTPMethodNotAllowed([], detail, options);
   throw new (cls as unknown as typeof HTTPException)(detail, options);

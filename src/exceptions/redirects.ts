@@ -9,6 +9,7 @@ import { Response } from '../response/response.ts';
 import { quotePath } from '../http/url.ts';
 import { hostOf } from '../http/host.ts';
 import { HTTPException, type HTTPExceptionOptions, type RequestLike, environOf } from './base.ts';
+import { HTTPBadRequest } from './client-errors.ts';
 
 /** Base of 3xx redirects: `Location` is required. */
 export class HTTPRedirection extends HTTPException {
@@ -18,21 +19,44 @@ export class HTTPRedirection extends HTTPException {
   readonly location: string;
 
   /**
-   * @param location - the target URL, absolute or relative to the request URL.
-   * @throws TypeError when `location` is empty or contains CR, LF or NUL.
+   * @param location - the target URL, absolute (`http:` or `https:` only) or relative to the
+   *   request URL. A target with a scheme but no `//` (`http:evil.com`) is absolute, as a
+   *   browser reads it from a page of another scheme, and is sent as `http://evil.com/`.
+   * @throws TypeError when `location` is not a string. HTTPBadRequest (400) when it is empty,
+   *   contains CR, LF or NUL, or names another scheme (`javascript:`, `data:`, `mailto:`…):
+   *   a redirect target usually comes from the request (`?next=`), so a bad one is the
+   *   client's error, never a 500 or an open door.
    */
   constructor(location: string, detail?: string, options?: HTTPExceptionOptions) {
     super(detail, options);
-    if (typeof location !== 'string' || location === '' || /[\r\n\x00]/.test(location)) {
-      throw new TypeError(`invalid redirect location: ${JSON.stringify(location)}`);
-    }
-    this.location = location;
+    if (typeof location !== 'string') throw new TypeError(`invalid redirect location: ${typeof location}`);
+    this.location = checkTarget(location);
   }
 
   override getResponse(req?: RequestLike): Response {
     const res = super.getResponse(req);
     res.headers.set('Location', absoluteLocation(this.location, environOf(req)));
     return res;
+  }
+}
+
+const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
+
+/** The redirect target, checked (see the `HTTPRedirection` constructor); an absolute one normalised. */
+function checkTarget(location: string): string {
+  if (location === '' || /[\r\n\x00]/.test(location)) {
+    throw new HTTPBadRequest(`Refused redirect target ${JSON.stringify(location.slice(0, 100))}: empty or with CR, LF or NUL.`);
+  }
+  const scheme = SCHEME.exec(location)?.[1]?.toLowerCase();
+  if (scheme === undefined) return location;
+  if (scheme !== 'http' && scheme !== 'https') {
+    throw new HTTPBadRequest(`Refused redirect target: the ${JSON.stringify(scheme)} scheme is not http or https.`);
+  }
+  if (/^[a-zA-Z]+:\/\//.test(location)) return location;
+  try {
+    return new URL(location).href; // `http:evil.com` → `http://evil.com/`
+  } catch {
+    throw new HTTPBadRequest(`Refused redirect target ${JSON.stringify(location.slice(0, 100))}: not a URL.`);
   }
 }
 

@@ -201,8 +201,10 @@ function validPort(text: string | undefined): string | null {
   return n > 0 && n <= 65535 ? String(n) : null;
 }
 
+/** `http` or `https` (any case), lower-cased; any other scheme (`javascript`, `ftp`) is ignored. */
 function parseProto(value: string | null): string | null {
-  return value !== null && /^[A-Za-z][A-Za-z0-9+.-]*$/.test(value) ? value.toLowerCase() : null;
+  const scheme = value?.toLowerCase();
+  return scheme === 'http' || scheme === 'https' ? scheme : null;
 }
 
 /** `host[:port]` as in a `Host` header: a reg-name, IPv4 or bracketed IPv6, optional port. */
@@ -217,17 +219,26 @@ function parsePort(value: string | null): string | null {
   return value !== null && /^\d{1,5}$/.test(value) ? validPort(value) : null;
 }
 
+/**
+ * A path prefix: one `/` then segments of path characters (RFC 3986 `pchar`, percent-escapes
+ * included); ignored when it has `//`, a `.` or `..` segment (before or after decoding), or a
+ * character a path cannot have (`<`, `"`, a control character, a backslash; a space only
+ * percent-encoded), so a
+ * proxy's header can never turn URLs the app builds into another host's or a script.
+ */
 function parsePrefix(value: string | null): string | null {
-  if (value === null || !value.startsWith('/')) return null;
+  if (value === null || !/^(?:\/[A-Za-z0-9\-._~!$&'()*+,;=:@%]*)+$/.test(value)) return null;
   let decoded: string;
   try {
     decoded = unquotePath(value);
   } catch {
     return null;
   }
-  if (/[\x00-\x1f\x7f]/.test(decoded)) return null;
   decoded = decoded.replace(/\/+$/, '');
-  return decoded === '' ? null : decoded;
+  if (decoded === '' || /[\x00-\x1f\x7f"<>\\^`{|}]/.test(decoded)) return null;
+  const segments = decoded.split('/').slice(1);
+  if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) return null;
+  return decoded;
 }
 
 /**
