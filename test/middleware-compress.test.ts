@@ -134,7 +134,7 @@ describe('compress: what it leaves alone', () => {
     expect((await request(filtered.url, { headers: gzip })).headers['content-encoding']).toBeUndefined();
   });
 
-  it('leaves encoded, no-transform, partial, 204/304 responses and HEAD uncompressed', async () => {
+  it('leaves encoded, no-transform, partial and 204/304 responses uncompressed', async () => {
     const encoded = zlib.gzipSync(TEXT);
     const cases: Array<[string, App, string | undefined]> = [
       ['encoded', answer(encoded, { 'Content-Encoding': 'gzip' }), undefined],
@@ -152,11 +152,25 @@ describe('compress: what it leaves alone', () => {
       if (name === 'encoded') expect(zlib.gunzipSync(res.body).toString()).toBe(TEXT);
       if (name === 'no-transform') expect(res.body.toString()).toBe(TEXT);
     }
-    const server = await start(compress(answer(TEXT)));
+  });
+
+  it('answers HEAD with the fields GET has (RFC 9110 §9.3.2), without a length it cannot know', async () => {
+    const server = await start(compress(answer(TEXT, { ETag: '"v1"' })));
+    const get = await request(server.url, { headers: gzip });
     const head = await request(server.url, { method: 'HEAD', headers: gzip });
-    expect(head.headers['content-encoding']).toBeUndefined();
-    expect(head.headers['content-length']).toBe(String(TEXT.length));
-    expect(head.headers.vary).toBe('Accept-Encoding');
+    for (const field of ['content-encoding', 'vary', 'etag', 'content-type', 'accept-ranges']) {
+      expect(head.headers[field], field).toBe(get.headers[field]);
+    }
+    expect(head.headers['content-encoding']).toBe('br');
+    expect(head.headers['content-length']).toBeUndefined();
+    expect(head.body.byteLength).toBe(0);
+    const small = await start(compress(answer('tiny')));
+    const smallHead = await request(small.url, { method: 'HEAD', headers: gzip });
+    expect(smallHead.headers['content-encoding']).toBeUndefined();
+    expect(smallHead.headers['content-length']).toBe('4');
+    const plain = await request(server.url, { method: 'HEAD' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.headers['content-length']).toBe(String(TEXT.length));
   });
 
   it('merges Vary, weakens a strong ETag, keeps a weak one, drops Accept-Ranges', async () => {

@@ -66,8 +66,9 @@ const oneShot = {
  * `Content-Range`; when it has a `Content-Encoding` already (other than `identity`); when its
  * `Cache-Control` has `no-transform` (RFC 9111 §5.2.2.6); or when it has no `Content-Type` or
  * `filter` refuses it. Otherwise `Vary: Accept-Encoding` is added (through `vary`), even if
- * this response ends up uncompressed: for HEAD, a body smaller than `threshold`, or a client
- * that did not ask. When compressing, `Content-Encoding` is set; `Content-Length` and
+ * this response ends up uncompressed: a body smaller than `threshold`, or a client that did
+ * not ask. A HEAD answer gets the fields GET would get (RFC 9110 §9.3.2), without the
+ * `Content-Length` only compressing would tell. When compressing, `Content-Encoding` is set; `Content-Length` and
  * `Accept-Ranges` are dropped (byte ranges would address the identity bytes, as nginx does);
  * a strong `ETag` becomes weak (`W/`), since the bytes differ but the meaning does not.
  *
@@ -125,6 +126,12 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     headers.set('Content-Encoding', coding);
     const etag = headers.get('etag')?.trim();
     if (etag && !etag.startsWith('W/')) headers.set('ETag', `W/${etag}`);
+    if (environ.REQUEST_METHOD === 'HEAD') {
+      // The fields GET would have (RFC 9110 §9.3.2); the length, known only once compressed, is left out.
+      started.close();
+      startResponse(started.status, headers.list);
+      return [];
+    }
     if (known !== null) {
       const input = concatBytes(known, decision.knownSize);
       const output = await oneShot[coding](input, zlibOptions(coding, settings, input.byteLength));
@@ -174,11 +181,13 @@ function decide(
   if (cacheControl.length > 0 && new CacheControl(cacheControl.join(', ')).noTransform) return NONE;
   const type = headers.get('content-type');
   if (type === null || !options.filter(type, environ)) return NONE;
-  if (environ.REQUEST_METHOD === 'HEAD') return { coding: null, vary: true };
   const declared = headers.get('content-length');
   let size: number | null = declared !== null && /^\d+$/.test(declared.trim()) ? Number(declared) : null;
   let knownSize: number | undefined;
-  if (size === null && known !== null) size = knownSize = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  // A HEAD answer's empty body says nothing about the GET body: only a declared length counts.
+  if (size === null && known !== null && environ.REQUEST_METHOD !== 'HEAD') {
+    size = knownSize = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+  }
   if (size !== null && size < options.threshold) return { coding: null, vary: true };
   return { coding: negotiate(environ.HTTP_ACCEPT_ENCODING as string | undefined, options.encodings), vary: true, knownSize };
 }
