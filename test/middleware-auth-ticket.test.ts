@@ -75,6 +75,27 @@ describe('AuthTickets', () => {
     expect(tickets.verify(value)?.user).toBe('bob');
   });
 
+  it('accepts one spelling of a ticket only: no other base64url bits, no quotes, no percent-encoding', async () => {
+    const tickets = new AuthTickets({ secret: SECRET });
+    const { value } = tickets.sign('bob');
+    const [payload, signature] = value.split('.') as [string, string];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // A 32-byte signature is 43 characters: the last one carries 2 unused bits, so 3 other
+    // characters decode to the same bytes.
+    const last = alphabet.indexOf(signature.at(-1)!);
+    const twins = [1, 2, 3].map((bits) => `${payload}.${signature.slice(0, -1)}${alphabet[(last & ~3) | ((last + bits) & 3)]}`);
+    for (const twin of twins) expect(Buffer.from(twin.split('.')[1]!, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+    const spellings = [...twins, `"${value}"`, value.replace('.', '%2E'), `${payload.slice(0, 2)}%${payload.charCodeAt(2).toString(16)}${payload.slice(3)}.${signature}`];
+    const server = await start(tickets.middleware(whoami));
+    for (const cookie of spellings) {
+      expect(tickets.verify(cookie), cookie).toBeNull();
+      const res = await request(server.url, { headers: { cookie: `auth_tkt=${cookie}` } });
+      expect(JSON.parse(res.body.toString()).user, cookie).toBeNull();
+    }
+    const ok = await request(server.url, { headers: { cookie: `auth_tkt=${value}` } });
+    expect(JSON.parse(ok.body.toString()).user).toBe('bob');
+  });
+
   it('refuses a well-signed payload of the wrong shape', () => {
     const tickets = new AuthTickets({ secret: SECRET });
     const sign = (fields: unknown) => {

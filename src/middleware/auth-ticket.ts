@@ -9,7 +9,8 @@ import { isToken } from '../gateway/fields.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
-import { parseCookieHeader, serializeSetCookie } from '../http/cookies.ts';
+import { parse as parseCookie } from 'cookie';
+import { serializeSetCookie } from '../http/cookies.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
 
@@ -218,7 +219,9 @@ export class AuthTickets {
     const environ = environOf(req)!;
     const header = environ.HTTP_COOKIE;
     if (typeof header !== 'string' || !header.includes(this.cookieName)) return null;
-    return this.verify(parseCookieHeader(header)[this.cookieName]);
+    // The value as sent: a ticket is plain base64url, so a quoted or percent-encoded one is
+    // another spelling of it, refused rather than decoded.
+    return this.verify(parseCookie(header, { decode: (raw) => raw })[this.cookieName]);
   }
 
   /**
@@ -235,13 +238,16 @@ export class AuthTickets {
     const signature = value.slice(dot + 1);
     if (!BASE64URL.test(payload) || !BASE64URL.test(signature)) return null;
     const given = Buffer.from(signature, 'base64url');
-    if (given.byteLength !== 32) return null;
+    // One spelling per ticket: base64url's unused trailing bits could spell one signature four ways.
+    if (given.byteLength !== 32 || given.toString('base64url') !== signature) return null;
     let valid = false;
     for (const key of this.#keys) if (timingSafeEqual(this.#sign(key, payload), given)) valid = true;
     if (!valid) return null;
     let fields: unknown;
+    const bytes = Buffer.from(payload, 'base64url');
+    if (bytes.toString('base64url') !== payload) return null;
     try {
-      fields = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      fields = JSON.parse(bytes.toString('utf8'));
     } catch {
       return null;
     }
