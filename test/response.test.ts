@@ -162,6 +162,17 @@ describe('Response: contentType and charset', () => {
     expect(fromHeaders.headers.get('content-type')).toBe('text/csv; charset=latin1');
   });
 
+  it('refuses a content type with a bad parameter instead of dropping it', () => {
+    for (const bad of ['text/html; charset=x\nX:1', 'text/html; charset', 'text/html; ;x=1']) {
+      expect(() => new Response('ok', { contentType: bad }), JSON.stringify(bad)).toThrow(TypeError);
+      const res = new Response('ok');
+      expect(() => {
+        res.contentType = bad;
+      }, JSON.stringify(bad)).toThrow(TypeError);
+      expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+    }
+  });
+
   it('setting contentType keeps the charset for text types', async () => {
     const res = new Response('', { charset: 'iso-8859-1' });
     res.contentType = 'text/html';

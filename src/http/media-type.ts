@@ -23,12 +23,27 @@ export interface MediaType {
 export function parseMediaType(value: string | null | undefined): MediaType {
   if (!value) return { type: '', parameters: Object.create(null) };
   try {
+    return parseMediaTypeStrict(value);
+  } catch {
+    return parseLeniently(value);
+  }
+}
+
+/**
+ * Parses a `Content-Type` value that is about to be sent (a value being set, not one
+ * received): strictly, so a bad parameter is refused instead of silently dropped.
+ *
+ * @throws TypeError naming the value when `content-type` rejects it (a CR or LF, a stray `;`,
+ *   a parameter without `=`, a bad quoted string).
+ */
+export function parseMediaTypeStrict(value: string): MediaType {
+  try {
     const parsed = contentType.parse(value);
     const parameters: Record<string, string> = Object.create(null);
     for (const [k, v] of Object.entries(parsed.parameters)) parameters[k] = v;
     return { type: parsed.type, parameters };
-  } catch {
-    return parseLeniently(value);
+  } catch (error) {
+    throw new TypeError(`invalid media type ${JSON.stringify(value)}: ${(error as Error).message}`, { cause: error });
   }
 }
 

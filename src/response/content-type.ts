@@ -7,7 +7,7 @@ import { type HeaderList, replaceField } from '../http/header-list.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { byteCount, mediaTypeOf } from '../http/converters.ts';
 import { field, fromHeaders } from '../http/descriptors.ts';
-import { formatMediaType, isTextType } from '../http/media-type.ts';
+import { formatMediaType, isTextType, parseMediaTypeStrict } from '../http/media-type.ts';
 
 const CONTENT_LENGTH = field(fromHeaders('Content-Length'), byteCount(/^\d+$/));
 
@@ -32,7 +32,7 @@ export abstract class ResponseContentType {
       this.headers.delete('content-type');
       return;
     }
-    const next = mediaTypeOf(value);
+    const next = parseMediaTypeStrict(value);
     const parameters = { ...next.parameters };
     if (isTextType(next.type) && parameters.charset === undefined) {
       parameters.charset = mediaTypeOf(this.headers.get('content-type')).parameters.charset ?? 'utf-8';
@@ -123,7 +123,7 @@ function initialContentType(type: string, charset: string | undefined): string {
   let byCharset = initialTypes.get(type);
   const known = byCharset?.get(charset);
   if (known !== undefined) return known;
-  const media = mediaTypeOf(type);
+  const media = parseMediaTypeStrict(type);
   const parameters = { ...media.parameters };
   const value = charset ?? parameters.charset ?? (isTextType(media.type) ? 'utf-8' : undefined);
   if (value !== undefined) parameters.charset = value;
