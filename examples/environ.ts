@@ -10,7 +10,9 @@
  * The answer is `200 OK`, `text/plain; charset=utf-8`: one `KEY: value` line per environ key,
  * sorted by key. Strings are shown as they are (JSON-quoted if they hold control characters),
  * numbers and booleans as text, arrays as `[a, b]`, functions as `[Function name]` and other
- * objects as `[object ClassName]`, so streams and signals do not flood the page.
+ * objects as `[object ClassName]`, so streams and signals do not flood the page. Credentials
+ * are masked ({@link MASKED}): the page is meant to be shown, and a compressed page that
+ * reflects a secret next to attacker-chosen text leaks it (BREACH).
  *
  * ```sh
  * node --conditions=tsgi-source src/cli/main.ts serve examples/environ.ts:app
@@ -22,6 +24,9 @@
  * @module
  */
 import type { App } from 'tsgi';
+
+/** Environ keys whose values are credentials: shown as `[masked, N characters]`. */
+export const MASKED: ReadonlySet<string> = new Set(['HTTP_AUTHORIZATION', 'HTTP_COOKIE', 'HTTP_PROXY_AUTHORIZATION']);
 
 /** One environ value as a line of text. */
 function show(value: unknown): string {
@@ -39,7 +44,11 @@ function show(value: unknown): string {
 export const app: App = (environ, startResponse) => {
   const lines = Object.keys(environ)
     .sort()
-    .map((key) => `${key}: ${show(environ[key])}\n`);
+    .map((key) => {
+      const value = environ[key];
+      const text = MASKED.has(key) && typeof value === 'string' ? `[masked, ${value.length} characters]` : show(value);
+      return `${key}: ${text}\n`;
+    });
   startResponse('200 OK', [['Content-Type', 'text/plain; charset=utf-8']]);
   return [new TextEncoder().encode(lines.join(''))];
 };

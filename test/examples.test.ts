@@ -137,6 +137,15 @@ describe('examples/environ.ts', () => {
     expect(lines).toContain('tsgi.signal: [object AbortSignal]');
   });
 
+  it('masks credentials: Authorization and Cookie show only their length', async () => {
+    const reply = await request(server.url, '/', { headers: { Authorization: 'Basic c2VjcmV0OnNlY3JldA==', Cookie: 'sid=s3cr3t' } });
+    expect(reply.body).not.toContain('c2VjcmV0');
+    expect(reply.body).not.toContain('s3cr3t');
+    const lines = reply.body.split('\n');
+    expect(lines).toContain('HTTP_AUTHORIZATION: [masked, 26 characters]');
+    expect(lines).toContain('HTTP_COOKIE: [masked, 10 characters]');
+  });
+
   it('shows odd values sensibly: control characters quoted, functions named, null as null', async () => {
     const req = Request.blank('/', {
       environ: {
