@@ -394,3 +394,65 @@ describe('compress over static files', () => {
     }
   });
 });
+
+describe('compress: clients that hang up mid-stream', () => {
+  it('keeps no compressor alive and closes every app body (a bounded version of bench/compress-soak.ts)', async () => {
+    // zlib handles alive, from async_hooks: created minus destroyed (destroyed once closed and collected).
+    const { createHook } = await import('node:async_hooks');
+    const v8 = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const handles = new Set<number>();
+    const hook = createHook({
+      init: (id, type) => void (type === 'ZLIB' && handles.add(id)),
+      destroy: (id) => void handles.delete(id),
+    }).enable();
+    let opened = 0;
+    let closed = 0;
+    const line = enc.encode(`${'abcdefghij'.repeat(100)}\n`);
+    const endless: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        opened++;
+        try {
+          for (;;) {
+            yield line;
+            await sleep(1);
+          }
+        } finally {
+          closed++;
+        }
+      })();
+    };
+    const server = await start(compress(endless));
+    try {
+      for (const coding of ['br', 'gzip', 'deflate']) {
+        await Promise.all(
+          Array.from(
+            { length: 10 },
+            () =>
+              new Promise<void>((resolve) => {
+                const req = http.get(`${server.url}/`, { headers: { 'accept-encoding': coding } }, (res) => {
+                  expect(res.headers['content-encoding']).toBe(coding);
+                  res.once('data', () => req.destroy());
+                });
+                req.on('error', () => undefined);
+                req.on('close', () => resolve());
+              }),
+          ),
+        );
+      }
+      await until(() => closed === opened && opened === 30, 5000);
+      await until(() => {
+        gc();
+        return handles.size === 0;
+      }, 5000);
+      expect(handles.size).toBe(0);
+      expect(server.log.text).toBe('');
+    } finally {
+      hook.disable();
+      await server.close();
+    }
+  });
+});
