@@ -33,6 +33,12 @@ export interface NodeEnvironOptions {
    * `maxHeadersCount` to one above this limit.
    */
   maxHeaders?: number;
+  /**
+   * Milliseconds a response write may wait for a client that does not read before the
+   * connection is cut (nginx's `send_timeout`); re-armed whenever the client takes data, so a
+   * slow but steady download or a quiet long poll is never cut. Default 60 000; 0 turns it off.
+   */
+  sendTimeout?: number;
 }
 
 /** The default of {@link NodeEnvironOptions.maxHeaders}. */

@@ -11,6 +11,7 @@ import { logError, requestLine } from '../../gateway/log.ts';
 import { sendHead } from './head.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { pump } from './pump.ts';
+import { guardSend } from './send-timeout.ts';
 import { endPlain, endWith } from './end.ts';
 import type { ExchangeState, ServerState } from './state.ts';
 
@@ -42,12 +43,14 @@ export class Exchange implements ExchangeState {
   closeDelimited = false;
   /** True while the request declared a body whose reading has not been checked at head time. */
   bodyPending: boolean;
+  readonly sendTimeout: number;
 
-  constructor(req: IncomingMessage, res: ServerResponse, environ: Environ, state: ServerState | undefined) {
+  constructor(req: IncomingMessage, res: ServerResponse, environ: Environ, state: ServerState | undefined, sendTimeout: number) {
     this.req = req;
     this.res = res;
     this.environ = environ;
     this.state = state;
+    this.sendTimeout = sendTimeout;
     // RFC 9112 §6.3: a request has a body only with Content-Length (not 0) or Transfer-Encoding.
     const length = environ.CONTENT_LENGTH;
     this.bodyPending = length === undefined ? environ.HTTP_TRANSFER_ENCODING !== undefined : length !== '0';
@@ -124,6 +127,7 @@ export class Exchange implements ExchangeState {
       for (let i = 0; i < chunks.length; i++) res.write(chunks[i] as Uint8Array);
       res.end();
     }
+    guardSend(res, this.sendTimeout);
   }
 
   /** Writes an error to `tsgi.errors` with the request line (standard error if that throws). */

@@ -7,13 +7,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
 import { logError, requestLine } from '../../gateway/log.ts';
-import { HTTPClientError } from '../../exceptions/client-errors.ts';
+import { HTTPException } from '../../exceptions/base.ts';
+import { framingError } from './framing.ts';
 import { type NodeEnvironOptions, createEnviron, decodePath } from './environ.ts';
 import { Exchange, type ExpressRequest } from './exchange.ts';
 import type { ServerState } from './state.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { continueOnRead } from './continue.ts';
 import { endPlain } from './end.ts';
+import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
 
 /** A short plain-text answer that closes the connection (for requests the app never sees). */
 function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, reason: string, text: string): void {
@@ -41,16 +43,20 @@ export function createHandler(
   expectContinue = false,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const callable = toApp(app);
+  const sendTimeout = options.sendTimeout ?? DEFAULT_SEND_TIMEOUT;
   return (req, res) => {
     let environ: Environ;
     try {
+      const framing = framingError(req);
+      if (framing !== null) throw framing;
       environ = createEnviron(req, res, options);
       if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res);
       const baseUrl = (req as ExpressRequest).baseUrl;
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
     } catch (error) {
-      if (error instanceof HTTPClientError) {
-        // HTTPBadRequest or HTTPRequestHeaderFieldsTooLarge from createEnviron or decodePath.
+      if (error instanceof HTTPException) {
+        // HTTPBadRequest or HTTPRequestHeaderFieldsTooLarge from createEnviron or decodePath,
+        // a framing error (400, 501).
         plainAnswer(req, res, error.code, error.title, `${error.title}: ${error.message}\n`);
       } else {
         const line = requestLine({
@@ -66,7 +72,7 @@ export function createHandler(
       }
       return;
     }
-    new Exchange(req, res, environ, state).run(callable);
+    new Exchange(req, res, environ, state, sendTimeout).run(callable);
   };
 }
 

@@ -8,6 +8,7 @@ import { type BodyIterator, checkChunk, closeBody, isThenable, openBody } from '
 import type { ExchangeState } from './state.ts';
 import { sendHead } from './head.ts';
 import { endWith } from './end.ts';
+import { guardSend } from './send-timeout.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -58,6 +59,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     new Promise<void>((resolve) => {
       wake = resolve;
       res.once('drain', onDrain);
+      guardSend(res, exchange.sendTimeout);
     });
   res.once('close', onClose);
   let finished = false;

@@ -10,6 +10,7 @@ import type { NodeEnvironOptions } from './environ.ts';
 import type { ServerState } from './state.ts';
 import { createHandler } from './handler.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
+import { DEFAULT_FIRST_BYTE_TIMEOUT, defaultMaxConnections, limitConnections } from './connections.ts';
 
 /**
  * Options of {@link serve}: those of `toNodeHandler` ({@link NodeEnvironOptions}: `log`, where
@@ -21,7 +22,32 @@ export interface ServeOptions extends NodeEnvironOptions {
   host?: string;
   /** Port to bind; default `8000`; `0` picks a free port. */
   port?: number;
-  /** Options passed to `http.createServer` (timeouts, `maxHeaderSize`, …). */
+  /**
+   * Milliseconds for the whole request head to arrive once its first byte did; past it the
+   * client gets `408` and the connection closes (slowloris). Default 20 000 (Node's 60 000).
+   */
+  headersTimeout?: number;
+  /** Milliseconds for the whole request, body included, to arrive; then `408`. Default 300 000. */
+  requestTimeout?: number;
+  /** Milliseconds an idle keep-alive connection is kept between requests. Default 5 000. */
+  keepAliveTimeout?: number;
+  /**
+   * Milliseconds a new connection may stay silent before it is closed: a connection that sends
+   * nothing never starts the headers timeout. Default 10 000; 0 turns it off.
+   */
+  firstByteTimeout?: number;
+  /**
+   * Most connections open at once; past it new connections are closed as they arrive, so
+   * descriptors remain for the clients being served. Default 80 % of the process's open-file
+   * limit, at most 10 000 (4 096 where the limit cannot be read).
+   */
+  maxConnections?: number;
+  /**
+   * Most connections open at once from one client address; 0 (the default) sets no cap.
+   * Behind a proxy every client has the proxy's address: leave it off there.
+   */
+  maxConnectionsPerClient?: number;
+  /** Options passed to `http.createServer` (`maxHeaderSize`, TLS-free extras…); they win over the above. */
   server?: http.ServerOptions;
 }
 
@@ -72,7 +98,20 @@ export interface ServerHandle {
 export async function serve(app: AppLike, options: ServeOptions = {}): Promise<ServerHandle> {
   const host = options.host ?? '127.0.0.1';
   const state: ServerState = { closing: false };
-  const server = http.createServer(options.server ?? {});
+  const server = http.createServer({
+    headersTimeout: options.headersTimeout ?? 20_000,
+    requestTimeout: options.requestTimeout ?? 300_000,
+    keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
+    // Node checks the headers and request timeouts this often (its default, 30 s, lets a
+    // timed-out connection linger for that much longer).
+    connectionsCheckingInterval: 1_000,
+    ...options.server,
+  });
+  limitConnections(server, {
+    maxConnections: options.maxConnections ?? defaultMaxConnections(),
+    maxConnectionsPerClient: options.maxConnectionsPerClient ?? 0,
+    firstByteTimeout: options.firstByteTimeout ?? DEFAULT_FIRST_BYTE_TIMEOUT,
+  });
   // Past maxHeadersCount Node answers 431 itself (Node 24) or drops fields silently (older
   // versions): keep one more than our limit so the handler sees the excess and answers 431
   // (see NodeEnvironOptions.maxHeaders).

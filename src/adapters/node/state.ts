@@ -29,6 +29,8 @@ export interface ExchangeState {
   noBody: boolean;
   /** Set by `sendHead`: the body ends only when the connection does (HTTP/1.0, no length). */
   closeDelimited: boolean;
+  /** Milliseconds a write may wait for the client before the connection is cut (0: never). */
+  readonly sendTimeout: number;
   /** Deals with a request body still arriving, once, before the head goes out. */
   checkUnreadBody(): void;
   /** Writes an error to `tsgi.errors` with the request line. */

@@ -1,0 +1,43 @@
+/**
+ * The send timeout: a response the client stops reading is cut (nginx's `send_timeout`).
+ *
+ * A client that reads one byte now and then would otherwise hold its socket, the app's body
+ * iterator and whatever that holds (an open file) for ever: Node's own timeouts cover the
+ * request, not the response. The timeout runs only while the socket's buffer is full, waiting
+ * for the client; each `drain` ends it, so a slow but steady client is not cut, nor is a long
+ * poll that sends nothing for a while.
+ *
+ * @module
+ */
+import type { ServerResponse } from 'node:http';
+
+/** The default send timeout: 60 s without the client taking a buffered write (nginx's default). */
+export const DEFAULT_SEND_TIMEOUT = 60_000;
+
+/**
+ * Watches the socket of `res` while its write buffer is full: when `timeout` milliseconds
+ * pass without a `drain`, the socket is destroyed (its `close` then closes the app's body).
+ * Does nothing when the buffer is not full, or `timeout` is 0 (off). Call it after a write
+ * that returned `false`, or after `end()` with a large body.
+ */
+export function guardSend(res: ServerResponse, timeout: number): void {
+  const socket = res.socket;
+  if (timeout <= 0 || socket === null || socket.destroyed || !(socket.writableNeedDrain || res.writableNeedDrain)) return;
+  const cut = () => {
+    stop();
+    socket.destroy();
+  };
+  const timer = setTimeout(cut, timeout);
+  timer.unref();
+  function stop() {
+    clearTimeout(timer);
+    res.off('drain', stop);
+    socket!.off('drain', stop);
+    socket!.off('close', stop);
+  }
+  // The response's own `drain` (after a write that returned false) or the socket's (after
+  // `end()` left data buffered): either means the client took what was waiting.
+  res.once('drain', stop);
+  socket.once('drain', stop);
+  socket.once('close', stop);
+}

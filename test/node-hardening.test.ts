@@ -1,0 +1,227 @@
+/**
+ * Slow and abusive clients, and faulty framing, over a real socket: the send timeout cuts a
+ * client that stops reading (and frees what its response held), a silent connection is let go
+ * after the first-byte timeout, a slowloris head gets 408, the connection caps hold, HTTP/1.0
+ * with Transfer-Encoding is a 400 and an unknown transfer coding a 501, and a normal client is
+ * answered promptly all along (a bounded version of bench/slow-clients.ts).
+ */
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type App, Request, Response, type ServerHandle } from 'tsgi';
+import { fileApp } from 'tsgi/middleware';
+import { parseRaw, rawExchange, request, sleep, start, within } from './node-helpers.ts';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'tsgi-hardening-'));
+const bigFile = path.join(dir, 'big.bin');
+writeFileSync(bigFile, Buffer.alloc(8 * 1024 * 1024, 'x'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Open file descriptors of this process pointing at `file`. */
+function openFds(file: string): number {
+  let count = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === file) count++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return count;
+}
+
+/**
+ * A connection that sends `head` and then never reads (paused, so the kernel buffers fill).
+ * `closed` resolves, with the milliseconds it took, when the server closes its side: a paused
+ * client sees nothing, so it is watched from the server.
+ */
+function nonReader(server: ServerHandle, head: string): { closed: Promise<number>; socket: net.Socket } {
+  const t0 = Date.now();
+  const socket = net.connect(server.port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  const closed = new Promise<number>((resolve) => {
+    const local = () => socket.localPort;
+    const watch = (conn: net.Socket) => {
+      if (conn.remotePort !== local()) return;
+      server.server.off('connection', watch);
+      conn.once('close', () => resolve(Date.now() - t0));
+    };
+    server.server.on('connection', watch);
+  });
+  socket.on('connect', () => {
+    socket.write(head);
+    socket.pause();
+  });
+  return { closed, socket };
+}
+
+/** A connection the server should close at once: resolves with the milliseconds it took, and what it received. */
+function refused(port: number, head: string): Promise<{ ms: number; received: number }> {
+  const t0 = Date.now();
+  const socket = net.connect(port, '127.0.0.1');
+  let received = 0;
+  socket.on('data', (chunk) => (received += chunk.byteLength));
+  socket.on('error', () => undefined);
+  socket.on('connect', () => socket.write(head));
+  return new Promise((resolve) => socket.on('close', () => resolve({ ms: Date.now() - t0, received })));
+}
+
+describe('slow readers: the send timeout', () => {
+  it('cuts a client that stops reading a file, and closes the file', async () => {
+    const server = await start(fileApp(bigFile), { sendTimeout: 300 });
+    const before = openFds(bigFile);
+    const clients = Array.from({ length: 5 }, () => nonReader(server, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await sleep(100);
+    expect(openFds(bigFile)).toBe(before + 5);
+    const times = await Promise.all(clients.map((c) => c.closed));
+    for (const ms of times) expect(ms).toBeLessThan(3000);
+    expect(await within(() => openFds(bigFile) === before, 2000)).toBe(true);
+    await server.close();
+  });
+
+  it('cuts a client that stops reading a body held in memory', async () => {
+    const big = new Uint8Array(16 * 1024 * 1024);
+    const server = await start(Request.application(() => new Response(big)), { sendTimeout: 300 });
+    const { closed } = nonReader(server, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await closed).toBeLessThan(3000);
+    await server.close();
+  });
+
+  it('keeps a slow but steady reader, and a long poll that sends nothing for a while', async () => {
+    let finished = false;
+    const stream: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+      return (async function* () {
+        for (let i = 0; i < 20; i++) yield new Uint8Array(256 * 1024);
+        await sleep(1500); // quiet for longer than the send timeout
+        yield new Uint8Array(10);
+        finished = true;
+      })();
+    };
+    const server = await start(stream, { sendTimeout: 1000 });
+    const socket = net.connect(server.port, '127.0.0.1');
+    let received = 0;
+    socket.on('data', (chunk) => {
+      received += chunk.byteLength;
+      socket.pause();
+      setTimeout(() => socket.resume(), 5); // reads a little at a time, steadily
+    });
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(finished).toBe(true);
+    expect(received).toBeGreaterThan(20 * 256 * 1024);
+    await server.close();
+  });
+});
+
+describe('idle and abusive connections', () => {
+  it('closes a connection that sends nothing after firstByteTimeout', async () => {
+    const server = await start(() => [], { firstByteTimeout: 200 });
+    const { closed } = nonReader(server, '');
+    const ms = await closed;
+    expect(ms).toBeGreaterThanOrEqual(150);
+    expect(ms).toBeLessThan(2000);
+    await server.close();
+  });
+
+  it('answers 408 to a head trickled past headersTimeout (slowloris)', async () => {
+    const server = await start(() => [], { headersTimeout: 400, firstByteTimeout: 200 });
+    const socket = net.connect(server.port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    const trickle = setInterval(() => socket.write('X-A: b\r\n'), 100);
+    const t0 = Date.now();
+    await new Promise((resolve) => socket.on('close', resolve));
+    clearInterval(trickle);
+    expect(answer.startsWith('HTTP/1.1 408')).toBe(true);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    await server.close();
+  });
+
+  it('caps open connections, and connections per client address', async () => {
+    const server = await start(Request.application(() => 'ok'), { maxConnections: 3, firstByteTimeout: 0 });
+    const idle = Array.from({ length: 3 }, () => nonReader(server, ''));
+    await sleep(100);
+    expect(await refused(server.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).toMatchObject({ received: 0 });
+    for (const c of idle) c.socket.destroy();
+    await Promise.all(idle.map((c) => c.closed));
+    expect((await request(server.url)).status).toBe(200);
+    await server.close();
+
+    const perClient = await start(Request.application(() => 'ok'), { maxConnectionsPerClient: 2, firstByteTimeout: 0 });
+    const two = Array.from({ length: 2 }, () => nonReader(perClient, ''));
+    await sleep(100);
+    expect(await refused(perClient.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n')).toMatchObject({ received: 0 });
+    for (const c of two) c.socket.destroy();
+    await Promise.all(two.map((c) => c.closed));
+    expect((await request(perClient.url)).status).toBe(200);
+    await perClient.close();
+  });
+
+  it('answers a normal client promptly while slowloris clients and slow readers hang on', async () => {
+    const server = await start(
+      Request.application((req) => (req.pathInfo === '/big' ? new Response(new Uint8Array(4 * 1024 * 1024)) : 'ok')),
+      { sendTimeout: 1000, headersTimeout: 1000, firstByteTimeout: 1000, keepAliveTimeout: 1000 },
+    );
+    const quick = async () => {
+      const t0 = performance.now();
+      expect((await request(server.url)).status).toBe(200);
+      return performance.now() - t0;
+    };
+    const calm = await quick();
+    const loris = Array.from({ length: 100 }, () => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+      return socket;
+    });
+    const readers = Array.from({ length: 20 }, () => nonReader(server, 'GET /big HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await sleep(200);
+    const busy = [];
+    for (let i = 0; i < 10; i++) busy.push(await quick());
+    busy.sort((a, b) => a - b);
+    expect(busy[5]!).toBeLessThan(Math.max(200, calm * 20));
+    // Every slow reader is cut; every slowloris gets its 408 and goes.
+    await Promise.all(readers.map((r) => r.closed));
+    await Promise.all(loris.map((socket) => new Promise((resolve) => (socket.destroyed ? resolve(null) : socket.on('close', resolve)))));
+    await server.close();
+  }, 30_000);
+});
+
+describe('framing (RFC 9112 §6.1)', () => {
+  it('refuses Transfer-Encoding in an HTTP/1.0 request with 400 and closes, ignoring what was pipelined', async () => {
+    let calls = 0;
+    const server = await start(() => {
+      calls++;
+      return [];
+    });
+    const result = await rawExchange(
+      server.port,
+      'POST / HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    const res = parseRaw(result.raw);
+    expect(res.status).toBe(400);
+    expect(res.rest).toContain('Transfer-Encoding in an HTTP/1.0 request');
+    expect(result.raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    expect(calls).toBe(0);
+    await server.close();
+  });
+
+  it('answers 501 to a transfer coding other than chunked, without calling the app', async () => {
+    let calls = 0;
+    const server = await start(() => {
+      calls++;
+      return [];
+    });
+    const result = await rawExchange(server.port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+    const res = parseRaw(result.raw);
+    expect(res.status).toBe(501);
+    expect(res.rest).toContain('"gzip"');
+    expect(calls).toBe(0);
+    await server.close();
+  });
+});
