@@ -10,8 +10,9 @@
  */
 import { type App, type AppLike, type Body, type Environ, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
+import { isBodilessStatus } from '../gateway/status.ts';
 import { HTTPException } from '../exceptions/base.ts';
-import { Response } from '../response/response.ts';
+import { COPY, Response } from '../response/response.ts';
 import { callApplication } from './call.ts';
 import { claimCleanup, endWithBody, finishRequest, hasForm, releaseCleanup } from './cleanup.ts';
 import { setBodyKeepingLength } from './stream-body.ts';
@@ -50,7 +51,7 @@ export abstract class RequestApplication {
     const owner = claimCleanup(environ);
     let res: Response;
     try {
-      res = await callApplication(environ, toApp(app));
+      res = await responseOf(environ, toApp(app));
     } catch (error) {
       return fail(error, environ, owner);
     }
@@ -66,6 +67,65 @@ export abstract class RequestApplication {
   }
 }
 
+/** The handler behind an app made by {@link handlerApp}, kept on the app under {@link HANDLER}. */
+interface HandlerInfo {
+  RequestClass: RequestClass<EnvironView>;
+  handler: (req: EnvironView) => HandlerResult | PromiseLike<HandlerResult>;
+}
+
+/** Where a {@link handlerApp} keeps its {@link HandlerInfo}. */
+const HANDLER: unique symbol = Symbol('tsgi.handler');
+
+/**
+ * The answer of `app` on `environ` as a `Response`. An app made by `Request.application` or
+ * `Request.middleware` is asked for its handler's result directly: a `Response` it answers is
+ * copied, not serialised into `startResponse` and an iterable and parsed back, so a stack of
+ * such layers builds one response that only the outermost serialises (see {@link handedUp}
+ * for the answers that are served and read back as before). Any other app is called through
+ * the gateway interface (`callApplication`).
+ *
+ * @throws (rejects with) what the app or handler throws, an `HTTPException` excepted (it is the
+ *   answer), and TypeError for a handler result that is no answer.
+ */
+async function responseOf(environ: Environ, app: App): Promise<Response> {
+  const info = (app as App & { [HANDLER]?: HandlerInfo })[HANDLER];
+  if (info === undefined) return callApplication(environ, app);
+  const req = new info.RequestClass(environ);
+  let result: HandlerResult;
+  try {
+    result = await info.handler(req);
+  } catch (error) {
+    if (error instanceof HTTPException) return handedUp(environ, error.getResponse(req), false);
+    throw error;
+  }
+  if (result instanceof Response) return handedUp(environ, result, true);
+  if (typeof result === 'string') return new Response(result);
+  if (result instanceof HTTPException) return handedUp(environ, result.getResponse(req), false);
+  if (typeof result === 'function') return responseOf(environ, result);
+  if (result && typeof result === 'object' && typeof result.respond === 'function') return callApplication(environ, toApp(result));
+  throw noAnswer(result);
+}
+
+/**
+ * A handler's `Response` as the layer above sees it: as it is (a copy when the handler may
+ * keep it: `shared`) when serving it would not change it, else served and read back, as any
+ * app's answer: a HEAD request (the body dropped), a conditional response (304, 206… decided
+ * now), a status that carries no content (its `Content-Type` dropped).
+ */
+function handedUp(environ: Environ, res: Response, shared: boolean): Response | Promise<Response> {
+  if (environ.REQUEST_METHOD === 'HEAD' || res.conditionalResponse || isBodilessStatus(res.statusCode)) {
+    return callApplication(environ, (e, start) => res.respond(e, start));
+  }
+  return shared ? res[COPY]() : res;
+}
+
+/** The error for a handler result that is none of {@link HandlerResult}. */
+function noAnswer(result: unknown): TypeError {
+  return new TypeError(
+    `Request.application handler returned ${result === null ? 'null' : typeof result}: expected a Response, HTTPException, string or app`,
+  );
+}
+
 /**
  * The gateway app of `Request.application(handler)` (see there): builds a `RequestClass` on
  * each environ and answers what `handler` returns.
@@ -74,7 +134,7 @@ export function handlerApp<R extends EnvironView>(
   RequestClass: RequestClass<R>,
   handler: (req: R) => HandlerResult | PromiseLike<HandlerResult>,
 ): App {
-  return (environ, startResponse) => {
+  const app: App & { [HANDLER]?: HandlerInfo } = (environ, startResponse) => {
     const req = new RequestClass(environ);
     const owner = claimCleanup(environ);
     let result: HandlerResult | PromiseLike<HandlerResult>;
@@ -91,6 +151,8 @@ export function handlerApp<R extends EnvironView>(
     }
     return serve(result, req, owner, startResponse);
   };
+  app[HANDLER] = { RequestClass, handler } as unknown as HandlerInfo;
+  return app;
 }
 
 /**
@@ -149,7 +211,5 @@ function respondWith(result: HandlerResult, req: EnvironView, startResponse: Sta
   if (result && typeof result === 'object' && typeof result.respond === 'function') {
     return result.respond(req.environ, startResponse);
   }
-  throw new TypeError(
-    `Request.application handler returned ${result === null ? 'null' : typeof result}: expected a Response, HTTPException, string or app`,
-  );
+  throw noAnswer(result);
 }

@@ -37,6 +37,13 @@ export interface ResponseInit extends ContentTypeInit {
 
 const EMPTY = new Uint8Array(0);
 
+/**
+ * @internal The key of `Response`'s copy method (see {@link Response}`[COPY]`): used by
+ * `req.getResponse()` to hand a response up from a nested `Request.application` without
+ * serialising it. Not exported from the package.
+ */
+export const COPY: unique symbol = Symbol('tsgi.response_copy');
+
 // The attributes declared in response/*.ts, merged into the class (installed below).
 export interface Response
   extends ResponseContentType,
@@ -202,6 +209,25 @@ export class Response implements ParseCache {
    */
   isStreamed(): this is StreamedResponse {
     return this.#stream !== null;
+  }
+
+  /**
+   * @internal A new `Response` with this one's status, header fields (the list copied: the
+   * copy's changes never reach this one) and body (shared: bytes are not copied, a stream can
+   * be read once either way), and `conditionalResponse`. Nothing is re-validated: this one is
+   * valid already.
+   */
+  [COPY](): Response {
+    const copy = new Response(null, { contentType: null });
+    copy.#code = this.#code;
+    copy.#status = this.#status;
+    copy.#bytes = this.#bytes;
+    copy.#stream = this.#stream;
+    const list = copy.headers.list;
+    list.length = 0;
+    for (let i = 0; i < this.headers.list.length; i++) list.push(this.headers.list[i]!);
+    copy.conditionalResponse = this.conditionalResponse;
+    return copy;
   }
 
   /** @internal The parsed headers (`cacheControl`) by raw value (see `liveField`). */

@@ -1,0 +1,127 @@
+/**
+ * A stack of `Request.application`/`defineMiddleware` layers hands one `Response` up instead of
+ * serialising it at every layer: what each layer and the client see must be exactly what the
+ * gateway interface gives when the inner app is opaque (any app may sit at any layer).
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, HTTPNotFound, Request, Response, defineMiddleware } from 'tsgi';
+
+const enc = new TextEncoder();
+
+/** The same app, hidden behind a plain function: `getResponse` must go through the gateway interface. */
+const opaque = (app: App): App => (environ, startResponse) => app(environ, startResponse);
+
+/** Status, header fields and body a client gets from `app` for `path`. */
+async function served(app: App, path: string, init: Parameters<typeof Request.blank>[1] = {}) {
+  const environ = Request.blank(path, init).environ;
+  let status = '';
+  let headers: Array<[string, string]> = [];
+  const body = await app(environ, (s, h) => {
+    status = s;
+    headers = h.map(([n, v]) => [n, v]);
+  });
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  return { status, headers, body: Buffer.concat(chunks).toString() };
+}
+
+/** One layer that reads what it got and adds a header saying so. */
+const stamp = defineMiddleware<{ n: number }>(async (req, app, { n }) => {
+  const res = await req.getResponse(app);
+  res.headers.set(`X-Mw-${n}`, `${res.statusCode} ${res.headers.get('content-length') ?? '-'}`);
+  return res;
+});
+
+const wrap = (inner: App): App => stamp(stamp(stamp(inner, { n: 3 }), { n: 2 }), { n: 1 });
+
+const cached = new Response('shared constant', { headers: { ETag: '"c1"' } });
+
+/** Inner apps covering every kind of answer a handler gives. */
+const inner = Request.application(async (req) => {
+  switch (req.pathInfo) {
+    case '/text':
+      return 'plain string';
+    case '/cached':
+      return cached;
+    case '/missing':
+      throw new HTTPNotFound('no such thing');
+    case '/returned-error':
+      return new HTTPNotFound();
+    case '/empty':
+      return new Response(null, { status: 204 });
+    case '/stream':
+      return new Response(
+        (async function* () {
+          yield enc.encode('a');
+          yield enc.encode('b');
+        })(),
+      );
+    case '/conditional': {
+      const res = new Response('0123456789', { conditionalResponse: true });
+      res.etag = 'v1';
+      return res;
+    }
+    case '/app':
+      return (_environ: unknown, start: (s: string, h: Array<[string, string]>) => void) => {
+        start('201 Created', [['Content-Type', 'text/plain'], ['X-Raw', '1']]);
+        return [enc.encode('raw app')];
+      };
+    default:
+      return Response.json({ path: req.pathInfo });
+  }
+});
+
+describe('a stack of Request.application layers', () => {
+  const cases: Array<[string, Parameters<typeof Request.blank>[1]]> = [
+    ['/json', {}],
+    ['/text', {}],
+    ['/cached', {}],
+    ['/missing', { headers: { Accept: 'application/json' } }],
+    ['/returned-error', {}],
+    ['/empty', {}],
+    ['/stream', {}],
+    ['/conditional', {}],
+    ['/conditional', { headers: { 'If-None-Match': '"v1"' } }],
+    ['/conditional', { headers: { Range: 'bytes=2-4' } }],
+    ['/app', {}],
+    ['/json', { method: 'HEAD' }],
+    ['/cached', { method: 'HEAD' }],
+  ];
+
+  for (const [path, init] of cases) {
+    it(`answers ${init?.method ?? 'GET'} ${path}${init?.headers ? ` (${Object.keys(init.headers).join(', ')})` : ''} exactly as through the gateway interface`, async () => {
+      const direct = await served(wrap(inner), path, init);
+      const viaGateway = await served(wrap(opaque(inner)), path, init);
+      expect(direct).toEqual(viaGateway);
+      expect(direct.headers.map(([n]) => n)).toEqual(expect.arrayContaining(['X-Mw-1', 'X-Mw-2', 'X-Mw-3']));
+    });
+  }
+
+  it('never changes a Response the handler keeps and answers again', async () => {
+    for (let i = 0; i < 3; i++) {
+      const out = await served(wrap(inner), '/cached');
+      expect(out.headers.filter(([n]) => n === 'X-Mw-1')).toHaveLength(1);
+    }
+    expect(cached.headers.has('x-mw-1')).toBe(false);
+    expect(await cached.text()).toBe('shared constant');
+  });
+
+  it('builds the inner layer its own Request subclass', async () => {
+    class Shop extends Request {
+      get shop(): string {
+        return 'acme';
+      }
+    }
+    const shopApp = Shop.application((req) => new Response(req.shop));
+    expect((await served(wrap(shopApp), '/')).body).toBe('acme');
+  });
+
+  it('lets an error that is not an HTTPException propagate', async () => {
+    const broken = Request.application(() => {
+      throw new RangeError('boom');
+    });
+    await expect(served(wrap(broken), '/')).rejects.toThrow('boom');
+    const wrong = Request.application(() => undefined as unknown as string);
+    await expect(served(wrap(wrong), '/')).rejects.toThrow(/handler returned undefined/);
+  });
+});
