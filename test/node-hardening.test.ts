@@ -73,11 +73,10 @@ describe('slow readers: the send timeout', () => {
     const server = await start(fileApp(bigFile), { sendTimeout: 300 });
     const before = openFds(bigFile);
     const clients = Array.from({ length: 5 }, () => nonReader(server, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
-    await sleep(100);
-    expect(openFds(bigFile)).toBe(before + 5);
+    expect(await within(() => openFds(bigFile) === before + 5, 5000)).toBe(true);
     const times = await Promise.all(clients.map((c) => c.closed));
-    for (const ms of times) expect(ms).toBeLessThan(3000);
-    expect(await within(() => openFds(bigFile) === before, 2000)).toBe(true);
+    for (const ms of times) expect(ms).toBeLessThan(10_000);
+    expect(await within(() => openFds(bigFile) === before, 5000)).toBe(true);
     await server.close();
   });
 
@@ -85,7 +84,7 @@ describe('slow readers: the send timeout', () => {
     const big = new Uint8Array(16 * 1024 * 1024);
     const server = await start(Request.application(() => new Response(big)), { sendTimeout: 300 });
     const { closed } = nonReader(server, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    expect(await closed).toBeLessThan(3000);
+    expect(await closed).toBeLessThan(10_000);
     await server.close();
   });
 
