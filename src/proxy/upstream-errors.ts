@@ -8,6 +8,7 @@ import type { Body, Environ, StartResponse } from '../gateway/types.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { HTTPBadGateway, HTTPGatewayTimeout } from '../exceptions/server-errors.ts';
 import type { HTTPException } from '../exceptions/base.ts';
+import { errors } from 'undici';
 
 /** A 502 for an upstream that could not be reached or gave no answer: not an "invalid response". */
 class UpstreamUnreachable extends HTTPBadGateway {
@@ -67,7 +68,7 @@ export function classify(error: unknown): Failure {
     case 'ERR_INVALID_HEADER':
       return MALFORMED;
   }
-  if (code.startsWith('HPE_')) return MALFORMED;
+  if (code.startsWith('HPE_') || error instanceof errors.HTTPParserError) return MALFORMED;
   if (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return TLS;
   return OTHER;
 }
@@ -75,7 +76,7 @@ export function classify(error: unknown): Failure {
 /** `code: message` of an error, for the log. */
 export function describeCause(error: unknown): string {
   const code = codeOf(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
   return code ? `${code}: ${message}` : message;
 }
 
