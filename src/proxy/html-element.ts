@@ -168,13 +168,15 @@ export function startTagOf(element: HtmlElement): string {
   const splices: Array<[start: number, end: number, text: string]> = [];
   const added: string[] = [];
   for (const [name, value] of changed) {
-    const written = value === null ? '' : `${name}="${text.toBytes(escapeAttribute(value))}"`;
     const at = attrLocations[name];
+    const quoted = value === null ? '' : `="${text.toBytes(escapeAttribute(value))}"`;
     if (at === undefined) {
-      if (value !== null) added.push(` ${written}`);
+      if (value !== null) added.push(` ${name}${quoted}`);
       continue;
     }
     let start = at.startOffset - tagStart;
+    // The name as the source wrote it (`HREF`), so only the value changes.
+    const written = value === null ? '' : raw.slice(start, start + name.length) + quoted;
     if (value === null) while (start > 0 && /\s/.test(raw[start - 1]!)) start--;
     splices.push([start, at.endOffset - tagStart, written]);
   }
