@@ -73,7 +73,7 @@ const starters: Record<string, { label: string; start: Start }> = {
     },
   },
   'proxy-hono': {
-    label: "Hono 4: app.all('*', (c) => proxy(upstream + c.req.path, c.req)) from hono/proxy on @hono/node-server 2",
+    label: "Hono 4: app.all('*', (c) => proxy(upstream + c.req.path, { ...c.req, headers })) from hono/proxy on @hono/node-server 2",
     start: async (origin) => {
       const [{ Hono }, { proxy: honoProxy }, { getRequestListener }] = await Promise.all([import('hono'), import('hono/proxy'), import('@hono/node-server')]);
       const app = new Hono().all('*', (c) => honoProxy(`${origin}${c.req.path}`, { ...c.req, headers: { ...c.req.header(), 'X-Forwarded-For': '127.0.0.1' } }));

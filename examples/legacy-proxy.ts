@@ -19,7 +19,7 @@
  * curl -s http://127.0.0.1:8000/ | grep -i -e theme.css -e banner   # the stylesheet and the banner
  * curl -s http://127.0.0.1:8000/about.html | grep -i 'href="http'   # old.example.com links made public
  * curl -si http://127.0.0.1:8000/old-about | grep -i location      # the redirect mapped to the public URL
- * curl -s -d name=Ada http://127.0.0.1:8000/guestbook              # the form POSTs through
+ * curl -s -d name=Ada http://127.0.0.1:8000/guestbook | grep '<H1>' # the form POSTs through
  * curl -s http://127.0.0.1:8000/latin1.html | iconv -f latin1      # an ISO-8859-1 page, still ISO-8859-1
  * curl -s http://127.0.0.1:8000/files/large.bin | wc -c            # 67108864, streamed
  * ```
