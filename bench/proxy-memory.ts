@@ -16,6 +16,7 @@
 import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { writeBytes } from './upstream.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -89,17 +90,7 @@ const uploaded = await new Promise<number>((resolve, reject) => {
     res.on('end', () => resolve(Number(text)));
   });
   req.on('error', reject);
-  const chunk = Buffer.alloc(256 * 1024, 1);
-  let sent = 0;
-  const pump = () => {
-    while (sent < size) {
-      const piece = chunk.subarray(0, Math.min(chunk.length, size - sent));
-      sent += piece.length;
-      if (!req.write(piece)) return void req.once('drain', pump);
-    }
-    req.end();
-  };
-  pump();
+  writeBytes(req, size, Buffer.alloc(256 * 1024, 1));
 });
 const afterUpload = await probe();
 console.log(`upload:   ${uploaded === size ? 'all bytes arrived' : `ONLY ${uploaded} bytes arrived`} in ${((performance.now() - started) / 1000).toFixed(1)} s; proxy peak RSS so far ${mb(afterUpload.maxRss)}`);

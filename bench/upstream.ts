@@ -23,6 +23,23 @@ export function bigBody(size = BIG_SIZE): Buffer {
   return body;
 }
 
+/**
+ * Writes `size` bytes, `block` after `block` (the last one cut short), to `out` with
+ * backpressure (waiting for 'drain' whenever `write` answers false), then ends it.
+ */
+export function writeBytes(out: { write(chunk: Uint8Array): boolean; once(event: 'drain', listener: () => void): unknown; end(): unknown }, size: number, block: Uint8Array): void {
+  let sent = 0;
+  const pump = () => {
+    while (sent < size) {
+      const piece = block.subarray(0, Math.min(block.length, size - sent));
+      sent += piece.length;
+      if (!out.write(piece)) return void out.once('drain', pump);
+    }
+    out.end();
+  };
+  pump();
+}
+
 if (process.send) {
   const hello = Buffer.from('Hello, World!');
   const big = bigBody();
@@ -37,17 +54,7 @@ if (process.send) {
     } else if (req.url?.startsWith('/download?size=')) {
       const size = Number(req.url.slice('/download?size='.length));
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
-      let sent = 0;
-      const block = bigBody(251 * 256);
-      const pump = () => {
-        while (sent < size) {
-          const piece = block.subarray(0, Math.min(block.length, size - sent));
-          sent += piece.length;
-          if (!res.write(piece)) return void res.once('drain', pump);
-        }
-        res.end();
-      };
-      pump();
+      writeBytes(res, size, bigBody(251 * 256));
     } else {
       res.writeHead(200, { 'content-type': 'text/plain', 'content-length': hello.length });
       res.end(hello);

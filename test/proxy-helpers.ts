@@ -5,6 +5,8 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
+import { type ProxyApp, type ProxyOptions, proxy } from 'tsgi/proxy';
 
 /** The forked upstream: its HTTP and raw-TCP base URLs. */
 export interface Upstream {
@@ -44,4 +46,33 @@ export function patternSha(size: number): string {
   for (let i = 0; i < block.length; i++) block[i] = i % 251;
   for (let at = 0; at < size; at += block.length) hash.update(block.subarray(0, Math.min(block.length, size - at)));
   return hash.digest('hex');
+}
+
+/**
+ * The upstream for one test file: started before its tests, stopped after them, together with
+ * every proxy made by `to()`.
+ */
+export function useUpstream(): { readonly url: string; readonly raw: string; to(url: string, options?: ProxyOptions): ProxyApp } {
+  let upstream: Upstream | undefined;
+  const apps: ProxyApp[] = [];
+  beforeAll(async () => {
+    upstream = await startUpstream();
+  });
+  afterAll(async () => {
+    await Promise.all(apps.map((app) => app.close()));
+    await upstream?.stop();
+  });
+  return {
+    get url() {
+      return upstream!.url;
+    },
+    get raw() {
+      return upstream!.raw;
+    },
+    to(url, options) {
+      const app = proxy(url, options);
+      apps.push(app);
+      return app;
+    },
+  };
 }

@@ -4,28 +4,13 @@
  * upstream failing before and after its head, the client leaving.
  */
 import http from 'node:http';
-import { errors as undiciErrors } from 'undici';
-import type { Dispatcher } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ProxyApp, proxy } from 'tsgi/proxy';
+import { type Dispatcher, errors as undiciErrors } from 'undici';
+import { describe, expect, it } from 'vitest';
 import { parseRaw, rawExchange, rawGet, request, sleep, start, within } from './node-helpers.ts';
-import { type Upstream, patternSha, sha256, startUpstream } from './proxy-helpers.ts';
+import { patternSha, sha256, useUpstream } from './proxy-helpers.ts';
 
-let upstream: Upstream;
-const apps: ProxyApp[] = [];
-function to(url: string, options?: Parameters<typeof proxy>[1]): ProxyApp {
-  const app = proxy(url, options);
-  apps.push(app);
-  return app;
-}
-
-beforeAll(async () => {
-  upstream = await startUpstream();
-});
-afterAll(async () => {
-  await Promise.all(apps.map((app) => app.close()));
-  await upstream.stop();
-});
+const upstream = useUpstream();
+const to = upstream.to;
 
 const MiB = 1024 * 1024;
 

@@ -5,28 +5,14 @@
  * test/proxy-stream.test.ts.
  */
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mount } from 'tsgi/middleware';
-import { type ProxyApp, proxy } from 'tsgi/proxy';
+import { proxy } from 'tsgi/proxy';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
-import { type Upstream, sha256, startUpstream } from './proxy-helpers.ts';
+import { sha256, useUpstream } from './proxy-helpers.ts';
 
-let upstream: Upstream;
-const apps: ProxyApp[] = [];
-/** A proxy to the fixture, closed after the file. */
-function to(url: string, options?: Parameters<typeof proxy>[1]): ProxyApp {
-  const app = proxy(url, options);
-  apps.push(app);
-  return app;
-}
-
-beforeAll(async () => {
-  upstream = await startUpstream();
-});
-afterAll(async () => {
-  await Promise.all(apps.map((app) => app.close()));
-  await upstream.stop();
-});
+const upstream = useUpstream();
+const to = upstream.to;
 
 interface Echo {
   method: string;
