@@ -90,6 +90,13 @@ describe('upstream failures', () => {
     expect(server.log.text).toMatch(/^\[tsgi\] GET \/x HTTP\/1\.1 502: upstream http:\/\/127\.0\.0\.1:9: connection refused \(ECONNREFUSED/);
   });
 
+  it('answers 502 to an upload the upstream never took, without cutting the client off', async () => {
+    const server = await start(to('http://127.0.0.1:9'));
+    const reply = await request(`${server.url}/upload`, { method: 'POST', body: Buffer.alloc(512 * 1024, 1) });
+    expect(reply.status).toBe(502);
+    expect(reply.body.toString()).toMatch(/refused the connection/);
+  });
+
   it('answers 502 for a connection reset before the answer', async () => {
     const server = await start(to(upstream.raw));
     const reply = await request(`${server.url}/reset`);
