@@ -5,61 +5,17 @@
  * @module
  */
 import { Readable } from 'node:stream';
-import { type Dispatcher, Pool } from 'undici';
+import { Pool } from 'undici';
 import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { reasonPhrase } from '../response/status.ts';
 import { HTTPNotImplemented } from '../exceptions/server-errors.ts';
-import { type HeaderEdits, applyEdits, checkEdits } from './header-edits.ts';
+import { applyEdits } from './header-edits.ts';
+import { type ProxyOptions, proxySettings } from './proxy-options.ts';
 import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from './forward-headers.ts';
 import { upstreamTarget } from './upstream-path.ts';
 import { ExchangeClosed, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
 import { answerFailure, classify, describeCause } from './upstream-errors.ts';
-
-/** Options of {@link proxy}. Times are in milliseconds. */
-export interface ProxyOptions {
-  /**
-   * Send the client's `Host` header upstream (Apache's `ProxyPreserveHost On`); default false:
-   * the upstream's own host and port, as in its URL.
-   */
-  preserveHost?: boolean;
-  /**
-   * Leave the mount prefix (`SCRIPT_NAME`) out of the upstream path; default true, as
-   * WSGIProxy2's `strip_script_name`: mounted at `/legacy`, `/legacy/a` is asked for as `/a`
-   * (below the upstream URL's own path, if it has one). With false it is asked for as
-   * `/legacy/a`.
-   */
-  stripScriptName?: boolean;
-  /**
-   * Add `X-Forwarded-For` (appended), `X-Forwarded-Proto`, `X-Forwarded-Host` and
-   * `X-Forwarded-Prefix`; default true. Values the client sent for the last three are
-   * replaced, never passed on.
-   */
-  xForwarded?: boolean;
-  /** Changes to the request fields sent upstream, applied last (see {@link HeaderEdits}). */
-  requestHeaders?: HeaderEdits;
-  /** Changes to the response fields sent to the client, applied last (see {@link HeaderEdits}). */
-  responseHeaders?: HeaderEdits;
-  /** Time to open a connection to the upstream, ms; default 10 000. Past it: 504. */
-  connectTimeout?: number;
-  /**
-   * Time the upstream may take to send its response head, ms, counted from the end of the
-   * request (a slow upload restarts it); default 60 000. Past it: 504.
-   */
-  headersTimeout?: number;
-  /**
-   * Longest pause between two chunks of the upstream's body, ms; default 60 000. Past it the
-   * client's connection is cut (the head is already sent).
-   */
-  bodyTimeout?: number;
-  /**
-   * The undici dispatcher to send requests through (a `Pool`, an `Agent` with your TLS
-   * options, a `MockAgent` in tests). Default: a `Pool` of keep-alive connections to the
-   * upstream's origin, made for this app and closed by its `close()`. `connectTimeout` applies
-   * to the default pool only.
-   */
-  dispatcher?: Dispatcher;
-}
 
 /** What {@link proxy} answers: a gateway app, plus `close()` to release its connections. */
 export interface ProxyApp extends App {
@@ -113,18 +69,12 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  *   invalid name or value.
  */
 export function proxy(upstream: string | URL, options: ProxyOptions = {}): ProxyApp {
-  const url = parseUpstream(upstream);
-  const origin = url.origin;
-  const basePath = url.pathname.replace(/\/+$/, '');
-  const connectTimeout = timeout(options.connectTimeout, 10_000, 'connectTimeout');
-  const headersTimeout = timeout(options.headersTimeout, 60_000, 'headersTimeout');
-  const bodyTimeout = timeout(options.bodyTimeout, 60_000, 'bodyTimeout');
-  checkEdits(options.requestHeaders, 'requestHeaders');
-  checkEdits(options.responseHeaders, 'responseHeaders');
+  const settings = proxySettings(upstream, options);
+  const { headersTimeout, bodyTimeout, stripScriptName } = settings;
+  const origin = settings.url.origin;
+  const basePath = settings.url.pathname.replace(/\/+$/, '');
   const ownPool = options.dispatcher === undefined;
-  const dispatcher = options.dispatcher ?? new Pool(origin, { connect: { timeout: connectTimeout } });
-  const stripScriptName = options.stripScriptName !== false;
-  const settings = { preserveHost: options.preserveHost === true, xForwarded: options.xForwarded !== false, stripScriptName };
+  const dispatcher = options.dispatcher ?? new Pool(origin, { connect: { timeout: settings.connectTimeout } });
 
   const app = async (environ: Environ, startResponse: StartResponse): Promise<Body> => {
     if (isUpgrade(environ)) {
@@ -192,26 +142,6 @@ function failLoudly(exchange: UpstreamExchange, origin: string): AsyncIterableIt
       return this;
     },
   };
-}
-
-function parseUpstream(upstream: string | URL): URL {
-  let url: URL;
-  try {
-    url = new URL(String(upstream));
-  } catch {
-    throw new TypeError(`proxy: the upstream must be an http(s) URL, not ${JSON.stringify(String(upstream))}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`proxy: the upstream must be http: or https:, not ${url.protocol}`);
-  if (url.username || url.password || url.search || url.hash) {
-    throw new TypeError('proxy: the upstream URL must not have credentials, a query or a fragment (use requestHeaders for Authorization)');
-  }
-  return url;
-}
-
-function timeout(value: number | undefined, fallback: number, name: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new TypeError(`proxy: ${name} must be a positive number of milliseconds`);
-  return value;
 }
 
 /** An upgrade request (RFC 9110 §7.8): `Upgrade` named in `Connection`. */
