@@ -6,6 +6,7 @@
 import http from 'node:http';
 import { type Dispatcher, errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { Request } from 'tsgi';
 import { parseRaw, rawExchange, rawGet, request, sleep, start, within } from './node-helpers.ts';
 import { patternSha, sha256, useUpstream } from './proxy-helpers.ts';
 
@@ -147,9 +148,36 @@ describe('upstream failures', () => {
   });
 });
 
+/** What the upstream has noticed so far (`aborted /drip`…). */
+async function upstreamEvents(): Promise<string[]> {
+  return (await (await fetch(`${upstream.url}/events`)).json()) as string[];
+}
+
+/** The events the upstream notices after the first `before`, once there is one (polled for at most 1.5 s). */
+async function eventsAfter(before: number): Promise<string[]> {
+  let events: string[] = [];
+  for (let i = 0; i < 30 && events.length <= before; i++) {
+    await sleep(50);
+    events = await upstreamEvents();
+  }
+  return events.slice(before);
+}
+
 describe('the client leaving', () => {
-  it('aborts the upstream request at once', async () => {
+  it('closes the upstream request when the server closes the body (return()), without a tsgi.signal', async () => {
+    const before = (await upstreamEvents()).length;
+    const app = to(upstream.url);
+    const environ = Request.blank('/drip').environ;
+    expect(environ['tsgi.signal']).toBeUndefined();
+    const body = (await app(environ, () => undefined)) as AsyncIterableIterator<Uint8Array>;
+    expect(new TextDecoder().decode((await body.next()).value)).toBe('drip\n');
+    await body.return!();
+    expect(await eventsAfter(before)).toEqual(['aborted /drip']);
+  });
+
+  it('aborts the upstream request at once when the client hangs up', async () => {
     const server = await start(to(upstream.url));
+    const before = (await upstreamEvents()).length;
     await new Promise<void>((resolve, reject) => {
       const req = http.get(`${server.url}/drip`, { agent: false }, (res) => {
         res.once('data', () => {
@@ -160,11 +188,6 @@ describe('the client leaving', () => {
       req.on('error', () => undefined);
       setTimeout(() => reject(new Error('no data')), 3000);
     });
-    let events: string[] = [];
-    for (let i = 0; i < 30 && !events.includes('aborted /drip'); i++) {
-      events = (await (await fetch(`${upstream.url}/events`)).json()) as string[];
-      if (!events.includes('aborted /drip')) await sleep(50);
-    }
-    expect(events).toContain('aborted /drip');
+    expect(await eventsAfter(before)).toEqual(['aborted /drip']);
   });
 });
