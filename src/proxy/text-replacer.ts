@@ -42,7 +42,8 @@ export class TextReplacer {
       this.regexp = new RegExp(pattern.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'), 'g');
       this.holdBack = pattern.length - 1;
     } else if (pattern instanceof RegExp) {
-      this.regexp = new RegExp(pattern.source, pattern.flags.includes('g') ? pattern.flags : `${pattern.flags}g`);
+      // Global, never sticky: every match in the text is looked for.
+      this.regexp = new RegExp(pattern.source, `${pattern.flags.replace(/[gy]/g, '')}g`);
       this.holdBack = maxMatchLength - 1;
     } else {
       throw new TypeError('replaceText: a pattern is a string or a RegExp');
