@@ -8,6 +8,7 @@ import os from 'node:os';
 import autocannon, { type Instance, type Result } from 'autocannon';
 import type { Settings } from './options.ts';
 import type { Servers } from './servers.ts';
+import { loadUndici, stopUndici } from './load-undici.ts';
 
 let current: Instance | undefined;
 
@@ -26,7 +27,8 @@ export interface Sample {
   problems: number;
   /**
    * CPU used by every other process during the measurement, in CPUs (0.5 = half a core):
-   * machine busy time (`os.cpus()`) minus this process and the server process.
+   * machine busy time (`os.cpus()`) minus this process, the server process and its helpers (the
+   * proxies' upstream).
    */
   others: number;
 }
@@ -43,27 +45,44 @@ function ownCpu(): number {
   return user + system;
 }
 
-/** Loads `url` for `seconds` and answers what was measured. */
-export async function load(url: string, seconds: number, settings: Settings, servers: Servers): Promise<Sample> {
+/**
+ * Loads `url` for `seconds` and answers what was measured: with autocannon, or for a target
+ * with a large body (`large`) with undici (see bench/load-undici.ts).
+ */
+export async function load(url: string, seconds: number, settings: Settings, servers: Servers, large = false): Promise<Sample> {
   const before = await servers.probe?.();
   const busyBefore = machineBusy();
   const ownBefore = ownCpu();
   const started = performance.now();
-  current = autocannon({
-    url,
-    connections: settings.connections,
-    pipelining: settings.pipelining,
-    duration: seconds,
-    timeout: 5,
-  });
-  const result: Result = await current;
-  current = undefined;
+  let completed: number;
+  let duration: number;
+  let latency: { p50: number; p99: number };
+  let problems: number;
+  if (large) {
+    const result = await loadUndici(url, seconds, settings.connections);
+    ({ completed, duration, problems } = result);
+    latency = result;
+  } else {
+    current = autocannon({
+      url,
+      connections: settings.connections,
+      pipelining: settings.pipelining,
+      duration: seconds,
+      timeout: 5,
+    });
+    const result: Result = await current;
+    current = undefined;
+    completed = result.requests.total;
+    duration = result.duration;
+    latency = result.latency;
+    problems = result.errors + result.timeouts + result.non2xx;
+  }
   const elapsed = (performance.now() - started) * 1000;
   const ownDelta = ownCpu() - ownBefore;
   const busyDelta = machineBusy() - busyBefore;
   const after = await servers.probe?.();
   const serverDelta = before && after ? after.cpu - before.cpu : 0;
-  const completed = result.requests.total;
+  const helpersDelta = before && after ? after.helpers - before.helpers : 0;
   let cpuPerRequest: number | undefined;
   let elu: number | undefined;
   if (before && after && completed > 0) {
@@ -73,17 +92,18 @@ export async function load(url: string, seconds: number, settings: Settings, ser
     elu = active + idle > 0 ? active / (active + idle) : undefined;
   }
   return {
-    rps: result.duration > 0 ? completed / result.duration : 0,
+    rps: duration > 0 ? completed / duration : 0,
     cpuPerRequest,
     elu,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    problems: result.errors + result.timeouts + result.non2xx,
-    others: Math.max(0, (busyDelta - ownDelta - serverDelta) / elapsed),
+    p50: latency.p50,
+    p99: latency.p99,
+    problems,
+    others: Math.max(0, (busyDelta - ownDelta - serverDelta - helpersDelta) / elapsed),
   };
 }
 
 /** Stops the measurement under way, if any (its result still arrives). */
 export function stopLoad(): void {
   current?.stop();
+  stopUndici();
 }

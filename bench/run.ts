@@ -5,7 +5,9 @@
  * process, then load-tests them from this process with autocannon: a warm-up per target,
  * then several rounds in which the targets take turns (the order rotates each round, so no
  * target always runs first or right after the same neighbour). It prints requests/second per
- * target per round, the medians, and each target's ratio to the raw node:http baseline.
+ * target per round, the medians, and each target's ratio to the raw node:http baseline (for the
+ * proxy targets, `--targets proxy`, to tsgi's proxy on the same route: a ratio below 1 means
+ * slower than tsgi).
  *
  * Options (a flag wins over its environment variable):
  *
@@ -44,6 +46,8 @@ async function main(): Promise<number> {
   const settings = settingsFrom(process.argv.slice(2), process.env);
   const targets = selectTargets(settings.targets);
   const names = targets.map((t) => t.name);
+  /** Targets whose answer is large are loaded with undici rather than autocannon (bench/load-undici.ts). */
+  const large = new Set(targets.filter((t) => t.bodySize !== undefined).map((t) => t.name));
   const perMeasure = settings.duration + 0.5;
   const planned = names.length * (settings.warmup + (settings.warmup > 0 ? 0.5 : 0) + settings.rounds * perMeasure);
   const hardLimit = Math.ceil((planned + settings.retries * perMeasure) * 1.5 + 30);
@@ -72,7 +76,7 @@ async function main(): Promise<number> {
     if (settings.warmup > 0) {
       process.stdout.write('warm-up:');
       for (const name of names) {
-        const sample = await load(servers.urls[name]!, settings.warmup, settings, servers);
+        const sample = await load(servers.urls[name]!, settings.warmup, settings, servers, large.has(name));
         process.stdout.write(` ${name} ${fmt(sample.rps)}/s`);
       }
       process.stdout.write('\n');
@@ -89,12 +93,12 @@ async function main(): Promise<number> {
     for (let round = 0; round < settings.rounds; round++) {
       const order = names.map((_, i) => names[(i + round) % names.length]!);
       for (const name of order) {
-        let sample = await load(servers.urls[name]!, settings.duration, settings, servers);
+        let sample = await load(servers.urls[name]!, settings.duration, settings, servers, large.has(name));
         // A measurement during which other processes took CPU is taken again, while the
         // run's retry budget lasts; the least disturbed attempt is kept.
         while (sample.others > OTHERS_LIMIT && retriesLeft > 0) {
           retriesLeft--;
-          const again = await load(servers.urls[name]!, settings.duration, settings, servers);
+          const again = await load(servers.urls[name]!, settings.duration, settings, servers, large.has(name));
           if (again.others < sample.others) sample = again;
         }
         samples.get(name)!.push(sample);
@@ -104,17 +108,19 @@ async function main(): Promise<number> {
       console.log(`${String(round + 1).padStart(5)}  ${cells.join('  ')}   others ≤ ${others.toFixed(2)} CPU; order: ${order.join(' → ')}`);
     }
 
-    const baseline = samples.get(BASELINE);
     const medianOf = (list: Sample[], key: 'rps' | 'cpuPerRequest' | 'elu'): number | undefined =>
       list.every((s) => s[key] !== undefined) ? median(list.map((s) => s[key]!)) : undefined;
-    const baseRps = baseline && medianOf(baseline, 'rps');
-    const baseCpu = baseline && medianOf(baseline, 'cpuPerRequest');
+    /** The target a target's ratios are computed against (its own `baseline`, else node), if measured. */
+    const baselineOf = (name: string): string | undefined => {
+      const base = targets.find((t) => t.name === name)?.baseline ?? BASELINE;
+      return base !== name && samples.has(base) ? base : undefined;
+    };
     const w = Math.max(6, ...names.map((n) => n.length));
     console.log(
       `\n${'target'.padEnd(w)}  median req/s      min      max     CV  p50/p99 ms  CPU µs/req  loop busy  ratio  CPU ratio  paired ratio`,
     );
     let failures = 0;
-    const pairedRatios = new Map<string, number[]>();
+    const pairedRatios = new Map<string, { base: string; pairs: number[] }>();
     for (const name of names) {
       const list = samples.get(name)!;
       const rps = list.map((s) => s.rps);
@@ -123,10 +129,14 @@ async function main(): Promise<number> {
       const elu = medianOf(list, 'elu');
       const problems = list.reduce((a, s) => a + s.problems, 0);
       failures += problems;
+      const base = baselineOf(name);
+      const baseline = base === undefined ? undefined : samples.get(base)!;
+      const baseRps = baseline && medianOf(baseline, 'rps');
+      const baseCpu = baseline && medianOf(baseline, 'cpuPerRequest');
       const ratio = baseRps ? (med / baseRps).toFixed(3) : '-';
       const cpuRatio = baseCpu && cpu ? (baseCpu / cpu).toFixed(3) : '-';
-      const pairs = baseline && name !== BASELINE ? list.map((s, i) => s.rps / baseline[i]!.rps) : [];
-      if (pairs.length > 0) pairedRatios.set(name, pairs);
+      const pairs = baseline ? list.map((s, i) => s.rps / baseline[i]!.rps) : [];
+      if (pairs.length > 0) pairedRatios.set(name, { base: base!, pairs });
       const paired = pairs.length > 0 ? `${median(pairs).toFixed(3)} (${Math.min(...pairs).toFixed(2)}–${Math.max(...pairs).toFixed(2)})` : '';
       console.log(
         `${name.padEnd(w)}  ${fmt(med).padStart(12)} ${fmt(Math.min(...rps)).padStart(8)} ${fmt(Math.max(...rps)).padStart(8)} ` +
@@ -136,14 +146,18 @@ async function main(): Promise<number> {
           (problems > 0 ? `  (${problems} errors/timeouts/non-2xx)` : ''),
       );
     }
-    for (const [name, pairs] of pairedRatios) {
-      console.log(`${`${name} / ${BASELINE}`.padEnd(w + 7)} per round: ${pairs.map((r) => r.toFixed(3)).join(' ')}`);
+    const pw = Math.max(...[...pairedRatios].map(([name, { base }]) => `${name} / ${base}`.length), 0);
+    for (const [name, { base, pairs }] of pairedRatios) {
+      console.log(`${`${name} / ${base}`.padEnd(pw)} per round: ${pairs.map((r) => r.toFixed(3)).join(' ')}`);
     }
     console.log(`load average at end: ${loadavg()}`);
-    if (baseRps !== undefined && samples.has('tsgi-raw')) {
+    const nodeSamples = samples.get(BASELINE);
+    if (nodeSamples !== undefined && samples.has('tsgi-raw')) {
+      const baseRps = medianOf(nodeSamples, 'rps')!;
+      const baseCpu = medianOf(nodeSamples, 'cpuPerRequest');
       const raw = samples.get('tsgi-raw')!;
       const ratio = median(raw.map((s) => s.rps)) / baseRps;
-      let line = `\ntsgi-raw / node: ${ratio.toFixed(3)} by median requests/second, ${median(pairedRatios.get('tsgi-raw')!).toFixed(3)} by paired rounds`;
+      let line = `\ntsgi-raw / node: ${ratio.toFixed(3)} by median requests/second, ${median(pairedRatios.get('tsgi-raw')!.pairs).toFixed(3)} by paired rounds`;
       const rawCpu = medianOf(raw, 'cpuPerRequest');
       if (baseCpu !== undefined && rawCpu !== undefined) line += `, ${(baseCpu / rawCpu).toFixed(3)} by server CPU per request`;
       console.log(`${line} (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'NOT met'} by requests/second)`);

@@ -12,6 +12,7 @@
  * @module
  */
 import { startTargets } from './targets.ts';
+import { upstreamCpu } from './proxy-targets.ts';
 
 const [names = '', maxSeconds = '300'] = process.argv.slice(2);
 /** Closes the started targets; set once they all are. */
@@ -44,10 +45,12 @@ process.once('SIGINT', () => void exit(0));
 process.on('message', (message: { type?: string }) => {
   if (message?.type === 'stop') void exit(0);
   // A probe, taken before and after each measurement: CPU time (user + system µs, all threads)
-  // and event-loop utilisation, so the parent can compute CPU per request and saturation.
+  // and event-loop utilisation, so the parent can compute CPU per request and saturation; and
+  // the CPU time of helper processes (the proxy benchmark's upstream), part of the system measured.
   if (message?.type === 'probe') {
     const { user, system } = process.cpuUsage();
-    process.send!({ type: 'probe', cpu: user + system, elu: performance.eventLoopUtilization() });
+    const elu = performance.eventLoopUtilization();
+    void upstreamCpu().then((helpers) => process.send!({ type: 'probe', cpu: user + system, elu, helpers }));
   }
 });
 

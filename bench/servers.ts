@@ -8,7 +8,8 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from './options.ts';
-import { HELLO, startTargets } from './targets.ts';
+import { HELLO, TARGETS, startTargets } from './targets.ts';
+import { bigBody } from './upstream.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -18,6 +19,8 @@ export interface Probe {
   cpu: number;
   /** `performance.eventLoopUtilization()` of the server process so far. */
   elu: { idle: number; active: number };
+  /** CPU time of the targets' helper processes so far (the proxies' upstream), µs; 0 when none. */
+  helpers: number;
 }
 
 /** The running targets. */
@@ -54,7 +57,7 @@ export function startChild(settings: Settings, maxSeconds: number): Promise<Serv
       if (message.type === 'probe' && probeWaiter) {
         const waiter = probeWaiter;
         probeWaiter = undefined;
-        waiter({ cpu: message.cpu!, elu: message.elu! });
+        waiter({ cpu: message.cpu!, elu: message.elu!, helpers: message.helpers ?? 0 });
       }
       if (message.type !== 'ready' || !message.urls) return;
       proc.off('exit', onExit);
@@ -88,13 +91,16 @@ export async function startInProcess(settings: Settings): Promise<Servers> {
   return { urls, stop: close };
 }
 
-/** One request per target: the same status and body, or the figures would compare nothing. */
+/** One request per target: the same status and body (its `bodySize` bytes, for the 1 MiB proxies), or the figures would compare nothing. */
 export async function checkTargets(urls: Record<string, string>): Promise<void> {
   for (const [name, url] of Object.entries(urls)) {
     const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    const text = await response.text();
-    if (response.status !== 200 || text !== HELLO) {
-      throw new Error(`target ${name} answered ${response.status} ${JSON.stringify(text.slice(0, 80))}, expected 200 ${JSON.stringify(HELLO)}`);
+    const body = Buffer.from(await response.arrayBuffer());
+    const size = TARGETS.find((t) => t.name === name)?.bodySize;
+    const expected = size === undefined ? Buffer.from(HELLO) : bigBody(size);
+    if (response.status !== 200 || !body.equals(expected)) {
+      const said = size === undefined ? JSON.stringify(body.toString().slice(0, 80)) : `${body.length} bytes`;
+      throw new Error(`target ${name} answered ${response.status} ${said}, expected 200 ${size === undefined ? JSON.stringify(HELLO) : `${size} bytes`}`);
     }
   }
 }

@@ -24,6 +24,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Request, Response, serve } from '../src/index.ts';
+import { PROXY_TARGETS } from './proxy-targets.ts';
 
 /** The body every target answers. */
 export const HELLO = 'Hello, World!';
@@ -44,6 +45,13 @@ export interface Target {
   label: string;
   /** Measured when `--targets` is not given; default true. */
   default?: boolean;
+  /**
+   * The size in bytes of the body it answers when that is not {@link HELLO}: then the body is
+   * `bigBody(bodySize)` of bench/upstream.ts (the proxy benchmark's 1 MiB answer).
+   */
+  bodySize?: number;
+  /** The target its ratios are computed against, when not {@link BASELINE} (the proxies: tsgi's). */
+  baseline?: string;
   /** Starts the server on 127.0.0.1 and an ephemeral port. */
   start(): Promise<Running>;
 }
@@ -179,6 +187,9 @@ export const TARGETS: readonly Target[] = [
       return listen(toNodeHandler(app));
     },
   },
+  // The proxies (bench/proxy-targets.ts): tsgi's proxy, http-proxy-3 and Hono's proxy helper, in
+  // front of one upstream in its own process; `--targets proxy`.
+  ...PROXY_TARGETS,
 ];
 
 /**
@@ -188,9 +199,13 @@ export const TARGETS: readonly Target[] = [
  * - `frameworks`: the default set plus every framework tsgi is compared with — `node`,
  *   `tsgi-raw`, `tsgi-app`, `express`, `koa`, `hono`, `h3`. With the default settings a run takes
  *   about 3.5 minutes (7 targets × (2.5 s warm-up + 10 rounds × 2.5 s), plus start-up).
+ * - `proxy`: the same upstream through tsgi's `proxy`, http-proxy-3 and Hono's `proxy` helper,
+ *   for a 13-byte and a 1 MiB answer (`proxy-tsgi`, `proxy-http-proxy-3`, `proxy-hono`, and
+ *   each with `-1m`); ratios against tsgi's. About 3 minutes with the default settings.
  */
 export const TARGET_GROUPS: Readonly<Record<string, readonly string[]>> = {
   frameworks: [BASELINE, 'tsgi-raw', 'tsgi-app', 'express', 'koa', 'hono', 'h3'],
+  proxy: PROXY_TARGETS.map((t) => t.name),
 };
 
 /** The names measured when `--targets` is not given. */

@@ -13,6 +13,7 @@
  * | `/static/`        | examples/public, served by `directoryApp`               |
  * | `/admin/`         | a page behind `basicAuth`, showing `REMOTE_USER`        |
  * | `/boom/`          | an app that throws, to show the `errors` middleware     |
+ * | `/legacy/`        | examples/legacy-proxy.ts: an old site behind a re-theming proxy (the old site starts as a child process at the first request) |
  *
  * The stack, outermost first: `accessLog` (Apache combined format, on stdout) → `errors`
  * (an uncaught error becomes a plain 500, logged with its stack to `tsgi.errors`, which is
@@ -52,6 +53,7 @@ import { app as timeRawApp } from './time-raw.ts';
 import { app as timeRequestApp } from './time-request.ts';
 import { app as timeApplicationApp } from './time-application.ts';
 import { page, app as uploadApp } from './upload.ts';
+import { app as legacyApp } from './legacy-proxy.ts';
 
 /** The folder served at `/static`: examples/public. */
 export const PUBLIC_DIR = fileURLToPath(new URL('./public/', import.meta.url));
@@ -116,6 +118,7 @@ export function createDemo(options: DemoOptions): App {
       `A page behind HTTP Basic authentication (user ${ADMIN_USER})`,
     ],
     ['/boom', boom, 'An uncaught error: a 500, logged'],
+    ['/legacy', legacyApp, 'An old site behind a re-theming proxy (tsgi/proxy)'],
   ];
 
   const index = Request.application((req) => {

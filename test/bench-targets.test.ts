@@ -3,21 +3,27 @@
 import { describe, expect, it } from 'vitest';
 import { settingsFrom } from '../bench/options.ts';
 import { DEFAULT_TARGETS, HELLO, TARGET_GROUPS, TARGETS, selectTargets } from '../bench/targets.ts';
+import { bigBody } from '../bench/upstream.ts';
 
 const FRAMEWORKS = ['express', 'koa', 'hono', 'h3'];
+const PROXIES = ['proxy-tsgi', 'proxy-tsgi-1m', 'proxy-http-proxy-3', 'proxy-http-proxy-3-1m', 'proxy-hono', 'proxy-hono-1m'];
 
 describe('every benchmark target', () => {
   it.each(TARGETS.map((target) => [target.name, target] as const))(
-    '%s answers GET / with 200, text/plain and Hello, World! on 127.0.0.1, and closes',
+    '%s answers GET with 200 and its body (Hello, World! as text/plain, or the 1 MiB body) on 127.0.0.1, and closes',
     async (_name, target) => {
       const server = await target.start();
       let closed = false;
       try {
-        expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+        expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/(1mib)?$/);
         const response = await fetch(server.url, { signal: AbortSignal.timeout(2000) });
         expect(response.status).toBe(200);
-        expect(response.headers.get('content-type')).toMatch(/^text\/plain(\s*;\s*charset=utf-8)?$/i);
-        expect(await response.text()).toBe(HELLO);
+        if (target.bodySize === undefined) {
+          expect(response.headers.get('content-type')).toMatch(/^text\/plain(\s*;\s*charset=utf-8)?$/i);
+          expect(await response.text()).toBe(HELLO);
+        } else {
+          expect(Buffer.from(await response.arrayBuffer()).equals(bigBody(target.bodySize))).toBe(true);
+        }
         await server.close();
         closed = true;
         // Closed means closed: the port no longer accepts connections.
@@ -30,9 +36,9 @@ describe('every benchmark target', () => {
 });
 
 describe('target selection', () => {
-  it('keeps the frameworks out of the default set', () => {
+  it('keeps the frameworks and the proxies out of the default set', () => {
     expect(DEFAULT_TARGETS).toEqual(['node', 'tsgi-raw', 'tsgi-app']);
-    for (const name of FRAMEWORKS) {
+    for (const name of [...FRAMEWORKS, ...PROXIES]) {
       expect(TARGETS.find((t) => t.name === name)?.default).toBe(false);
     }
   });
@@ -40,6 +46,14 @@ describe('target selection', () => {
   it('expands the frameworks group to the default set and every framework, in order', () => {
     expect(TARGET_GROUPS.frameworks).toEqual(['node', 'tsgi-raw', 'tsgi-app', ...FRAMEWORKS]);
     expect(selectTargets(['frameworks']).map((t) => t.name)).toEqual(['node', 'tsgi-raw', 'tsgi-app', ...FRAMEWORKS]);
+  });
+
+  it('expands the proxy group to each proxy for / and /1mib, compared with tsgi’s on the same route', () => {
+    expect(selectTargets(['proxy']).map((t) => t.name)).toEqual(PROXIES);
+    for (const target of selectTargets(['proxy'])) {
+      if (target.name.startsWith('proxy-tsgi')) expect(target.baseline).toBeUndefined();
+      else expect(target.baseline).toBe(target.name.endsWith('-1m') ? 'proxy-tsgi-1m' : 'proxy-tsgi');
+    }
   });
 
   it('accepts the group through --targets and BENCH_TARGETS', () => {
@@ -67,7 +81,7 @@ describe('target selection', () => {
   });
 
   it('throws on an unknown name, listing the known targets and groups', () => {
-    expect(() => selectTargets(['node', 'fastify'])).toThrow(/unknown target\(s\): fastify;.*express.*groups: frameworks/);
+    expect(() => selectTargets(['node', 'fastify'])).toThrow(/unknown target\(s\): fastify;.*express.*groups: frameworks, proxy/);
     // Only the groups' own keys count, not Object.prototype's.
     expect(() => selectTargets(['toString'])).toThrow(/unknown target\(s\): toString/);
   });

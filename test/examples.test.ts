@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, type ServerHandle, Request, type Response, serve } from 'tsgi';
 import * as demo from '../examples/demo.ts';
 import * as environ from '../examples/environ.ts';
+import * as legacyProxy from '../examples/legacy-proxy.ts';
+import * as legacySite from '../examples/legacy-site/server.ts';
 import * as timeApplication from '../examples/time-application.ts';
 import * as timeRaw from '../examples/time-raw.ts';
 import * as timeRequest from '../examples/time-request.ts';
@@ -26,11 +28,16 @@ const ENV_PASSWORD = vi.hoisted(() => {
 const EXAMPLES: Record<string, { app: App }> = {
   'demo.ts': demo,
   'environ.ts': environ,
+  'legacy-proxy.ts': legacyProxy,
+  'legacy-site/server.ts': legacySite,
   'time-application.ts': timeApplication,
   'time-raw.ts': timeRaw,
   'time-request.ts': timeRequest,
   'upload.ts': upload,
 };
+
+// The old site that examples/legacy-proxy.ts starts (for the demo's /legacy/ too) stops with this file.
+afterAll(() => legacyProxy.oldSite.stop());
 
 interface Reply {
   status: number;
@@ -44,7 +51,7 @@ interface Reply {
 function request(
   url: string,
   path: string,
-  options: { method?: string; headers?: Record<string, string> } = {},
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
 ): Promise<Reply> {
   const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
@@ -61,7 +68,7 @@ function request(
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(options.body);
   });
 }
 
@@ -557,5 +564,53 @@ describe('addSlash() of examples/demo.ts', () => {
     const res = await Request.blank('?a=1&b', { baseUrl: 'http://h/m%20n' }).getResponse(app);
     expect(res.statusCode).toBe(308);
     expect(res.headers.get('Location')).toBe('http://h/m%20n/?a=1&b');
+  });
+});
+
+describe('examples/legacy-proxy.ts at /legacy/ of the demo (the old site in its own process)', () => {
+  let server: ServerHandle;
+  beforeAll(async () => {
+    ({ server } = await startDemo());
+  });
+  afterAll(() => server.close());
+
+  it('re-themes the old home page: stylesheet, banner, links made public, relative links kept', async () => {
+    const reply = await request(server.url, '/legacy/');
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-length']).toBeUndefined();
+    expect(reply.body).toContain(`<link rel="stylesheet" href="${server.url}/legacy/theme.css"></HEAD>`);
+    expect(reply.body).toContain('<BODY BGCOLOR="#ffffcc"><div class="tsgi-banner">');
+    expect(reply.body).toContain('<A HREF="/legacy/guestbook.html">'); // an absolute path
+    expect(reply.body).toContain(`<A HREF="${server.url}/legacy/about.html">About us, again</A>`); // the old host name
+    expect(reply.body).toContain('<A HREF="about.html">'); // relative: right as it is
+    expect(reply.body).toContain('<LINK REL="stylesheet" HREF="/legacy/old.css">');
+    const css = await request(server.url, '/legacy/theme.css');
+    expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
+    expect(css.body).toBe(legacyProxy.THEME_CSS);
+    expect((await request(server.url, '/legacy/new/')).body).toContain('<h1>The new site</h1>');
+  });
+
+  it('maps the redirect to the public URL and passes the form POST through', async () => {
+    const moved = await request(server.url, '/legacy/old-about');
+    expect(moved.status).toBe(301);
+    expect(moved.headers.location).toBe(`${server.url}/legacy/about.html`);
+    const signed = await request(server.url, '/legacy/guestbook', {
+      method: 'POST',
+      body: 'name=Ada+%3Cb%3E',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    expect(signed.status).toBe(200);
+    expect(signed.body).toContain('<H1>Thanks, Ada &lt;b&gt;!</H1>');
+  });
+
+  it('keeps the ISO-8859-1 page in ISO-8859-1 and streams the large file whole', async () => {
+    const latin = await request(server.url, '/legacy/latin1.html');
+    expect(latin.headers['content-type']).toBe('text/html; charset=iso-8859-1');
+    expect(latin.raw.toString('latin1')).toContain('<H1>Caf\xe9 menu</H1>');
+    expect(latin.raw.toString('latin1')).toContain('tsgi-banner');
+    const large = await request(server.url, '/legacy/files/large.bin');
+    expect(large.status).toBe(200);
+    expect(large.raw.length).toBe(legacySite.LARGE_SIZE);
+    expect([large.raw[0], large.raw[250], large.raw[251], large.raw[legacySite.LARGE_SIZE - 1]]).toEqual([0, 250, 0, (legacySite.LARGE_SIZE - 1) % 251]);
   });
 });

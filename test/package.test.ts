@@ -93,14 +93,14 @@ describe('npm pack', () => {
 
   it('resolves every entry point of package.json exports from the tarball', async () => {
     const script = `
-      for (const spec of ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node']) {
+      for (const spec of ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node', 'tsgi/proxy']) {
         const module = await import(spec);
         console.log(spec, Object.keys(module).length > 0);
       }
     `;
     await writeFile(path.join(consumer, 'entries.mjs'), script);
     const { stdout } = await run(process.execPath, ['entries.mjs'], { cwd: consumer, env });
-    expect(stdout.trim().split('\n')).toEqual(['tsgi true', 'tsgi/middleware true', 'tsgi/http true', 'tsgi/forms true', 'tsgi/node true']);
+    expect(stdout.trim().split('\n')).toEqual(['tsgi true', 'tsgi/middleware true', 'tsgi/http true', 'tsgi/forms true', 'tsgi/node true', 'tsgi/proxy true']);
   });
 
   it('ships declarations that check strictly, without skipLibCheck, for every entry point', async () => {
@@ -112,6 +112,7 @@ describe('npm pack', () => {
         `import { Accept, parseEtag } from 'tsgi/http';`,
         `import { FileUpload, encodeMultipart } from 'tsgi/forms';`,
         `import { toNodeHandler } from 'tsgi/node';`,
+        `import { proxy, rewriteHtml, rewriteLocation, type HtmlElement, type ProxyApp } from 'tsgi/proxy';`,
         `export const app: App = Request.application((req: Request) => new Response(req.path));`,
         `export const n: number = new Response('x').statusCode;`,
         `export const code: 404 = new HTTPNotFound().code;`,
@@ -122,6 +123,8 @@ describe('npm pack', () => {
         `export const isFile = (x: unknown): boolean => x instanceof FileUpload;`,
         `export const body = encodeMultipart({ a: '1' });`,
         `export const handler = toNodeHandler(app);`,
+        `export const upstream: ProxyApp = proxy('http://127.0.0.1:9', { headersTimeout: 1000, requestHeaders: (h) => h.delete('cookie') });`,
+        `export const themed: App = rewriteLocation(rewriteHtml(upstream, { elements: { body: (el: HtmlElement) => el.prepend('x') } }), { upstream: upstream.upstream });`,
         '',
       ].join('\n'),
     );

@@ -15,6 +15,7 @@ import { HeaderList } from '../http/header-list.ts';
 import { AcceptEncoding } from '../http/accept.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { callApp } from '../gateway/call-app.ts';
+import { markTransformed } from './body-filter.ts';
 
 /** A content coding {@link compress} can apply. */
 export type Coding = 'br' | 'gzip' | 'deflate';
@@ -124,12 +125,9 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
       return started.body;
     }
     const coding = decision.coding;
-    headers.delete('content-length');
+    markTransformed(headers);
     headers.delete('content-encoding');
-    headers.delete('accept-ranges');
     headers.set('Content-Encoding', coding);
-    const etag = headers.get('etag')?.trim();
-    if (etag && !etag.startsWith('W/')) headers.set('ETag', `W/${etag}`);
     if (environ.REQUEST_METHOD === 'HEAD') {
       // The fields GET would have (RFC 9110 §9.3.2); the length, known only once compressed, is left out.
       started.close();

@@ -1,0 +1,112 @@
+/**
+ * The header fields a proxy forwards each way (RFC 9110 §7.6): hop-by-hop fields, and those
+ * the `Connection` field names, stay behind; `X-Forwarded-*` and `Via` say where the message
+ * came through.
+ *
+ * @module
+ */
+import type { Environ } from '../gateway/types.ts';
+import { HOP_BY_HOP } from '../gateway/fields.ts';
+import { hostOf } from '../http/host.ts';
+import { quotePath } from '../http/url.ts';
+
+/** The request fields the proxy never forwards besides the hop-by-hop ones. */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'host', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-prefix', 'via']);
+
+/** The field names listed in a `Connection` value, lower-cased (RFC 9110 §7.6.1). */
+export function connectionOptions(value: string | undefined): Set<string> | undefined {
+  if (!value) return undefined;
+  const names = new Set<string>();
+  for (const part of value.split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name) names.add(name);
+  }
+  return names;
+}
+
+/** `HTTP_ACCEPT_LANGUAGE` → `accept-language`. */
+function fieldName(key: string): string {
+  return key.slice(5).toLowerCase().replaceAll('_', '-');
+}
+
+/** What {@link forwardRequestHeaders} needs to know besides the environ. */
+export interface ForwardSettings {
+  /** Send the client's `Host` instead of the upstream's. */
+  preserveHost: boolean;
+  /** Add `X-Forwarded-For`, `-Proto`, `-Host` and `-Prefix`. */
+  xForwarded: boolean;
+  /** True when the mount prefix is stripped (it is then sent as `X-Forwarded-Prefix`). */
+  stripScriptName: boolean;
+}
+
+/**
+ * The request fields to send upstream, as `[name, value]` pairs with lower-case names:
+ * every `HTTP_*` key of the environ and `CONTENT_TYPE`/`CONTENT_LENGTH`, less the hop-by-hop
+ * fields, those named in `Connection`, `Expect` (the server answers `100-continue` itself when
+ * the body is first read) and `Host` (unless `preserveHost`: the HTTP client sends the
+ * upstream's). Added: `X-Forwarded-For` (the client's address appended to any value received,
+ * never replacing it), `X-Forwarded-Proto` (`tsgi.url_scheme`), `X-Forwarded-Host` (the
+ * client's `Host`), `X-Forwarded-Prefix` (the quoted `SCRIPT_NAME`, when it is stripped and not
+ * empty), and `Via` (RFC 9110 §7.6.3: `1.1 tsgi` appended to any value received).
+ */
+export function forwardRequestHeaders(environ: Environ, settings: ForwardSettings): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  const dropped = connectionOptions(environ.HTTP_CONNECTION as string | undefined);
+  for (const key in environ) {
+    if (key.charCodeAt(0) !== 72 /* H */ || !key.startsWith('HTTP_')) continue;
+    const value = environ[key];
+    if (typeof value !== 'string') continue;
+    const name = fieldName(key);
+    if (NOT_FORWARDED.has(name) || dropped?.has(name)) continue;
+    pairs.push([name, value]);
+  }
+  if (environ.CONTENT_TYPE !== undefined) pairs.push(['content-type', environ.CONTENT_TYPE]);
+  if (environ.CONTENT_LENGTH !== undefined) pairs.push(['content-length', environ.CONTENT_LENGTH]);
+  const host = environ.HTTP_HOST as string | undefined;
+  if (settings.preserveHost && host) pairs.push(['host', host]);
+  if (settings.xForwarded) {
+    const previous = environ.HTTP_X_FORWARDED_FOR as string | undefined;
+    const client = environ.REMOTE_ADDR;
+    const forwardedFor = client ? (previous ? `${previous}, ${client}` : client) : previous;
+    if (forwardedFor) pairs.push(['x-forwarded-for', forwardedFor]);
+    pairs.push(['x-forwarded-proto', environ['tsgi.url_scheme']]);
+    pairs.push(['x-forwarded-host', hostOf(environ)]);
+    if (settings.stripScriptName && environ.SCRIPT_NAME) pairs.push(['x-forwarded-prefix', quotePath(environ.SCRIPT_NAME)]);
+  }
+  pairs.push(['via', appendVia(environ.HTTP_VIA as string | undefined, environ.SERVER_PROTOCOL)]);
+  return pairs;
+}
+
+/** `Via` with this hop added: `1.1 tsgi`, after any value received (RFC 9110 §7.6.3). */
+export function appendVia(previous: string | undefined, protocol: string | undefined): string {
+  const version = protocol?.startsWith('HTTP/') ? protocol.slice(5) : '1.1';
+  const hop = `${version} tsgi`;
+  return previous ? `${previous}, ${hop}` : hop;
+}
+
+/**
+ * The upstream's response fields to pass to the client, as `[name, value]` pairs: every field
+ * of `headers` (as the HTTP client parsed them: lower-case names, repeated fields as arrays)
+ * less the hop-by-hop ones and those named in its `Connection`, with `Via` appended.
+ */
+export function forwardResponseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  protocol: string,
+): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  const connection = headers.connection;
+  const dropped = connectionOptions(Array.isArray(connection) ? connection.join(',') : connection);
+  let via: string | undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || dropped?.has(name)) continue;
+    if (name === 'via') {
+      via = Array.isArray(value) ? value.join(', ') : value;
+      continue;
+    }
+    if (typeof value === 'string') pairs.push([name, value]);
+    else for (const item of value) pairs.push([name, item]);
+  }
+  pairs.push(['via', appendVia(via, protocol)]);
+  return pairs;
+}

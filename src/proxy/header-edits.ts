@@ -1,0 +1,59 @@
+/**
+ * Header edits a proxy applies to what it forwards ({@link HeaderEdits}).
+ *
+ * @module
+ */
+import type { Environ } from '../gateway/types.ts';
+import { HeaderList } from '../http/header-list.ts';
+
+/**
+ * Changes to a set of header fields: declarative, or a function that edits the list itself.
+ *
+ * - `{ set, add, remove }`: `remove` deletes every field of each name, then `set` replaces
+ *   (or creates) one field per name, then `add` appends fields (keeping existing ones). Names
+ *   are case-insensitive.
+ * - `(headers, environ) => void`: changes `headers` (a {@link HeaderList}) in place; the
+ *   environ is the request's.
+ *
+ * Edits run last, after the proxy's own changes (hop-by-hop fields dropped, `X-Forwarded-*`
+ * and `Via` added), so they can change or remove those too.
+ */
+export type HeaderEdits =
+  | {
+      /** One field per name, replacing any present. */
+      set?: Record<string, string>;
+      /** Fields appended after the existing ones. */
+      add?: Record<string, string>;
+      /** Names whose fields are deleted. */
+      remove?: readonly string[];
+    }
+  | ((headers: HeaderList, environ: Environ) => void);
+
+/**
+ * Applies `edits` to `pairs` and answers the edited pairs (`pairs` itself when there are no
+ * edits).
+ *
+ * @throws TypeError for a name that is not a token or a value with CR, LF or NUL.
+ */
+export function applyEdits(pairs: Array<[string, string]>, edits: HeaderEdits | undefined, environ: Environ): Array<[string, string]> {
+  if (edits === undefined) return pairs;
+  const headers = new HeaderList();
+  headers.list.push(...pairs);
+  if (typeof edits === 'function') {
+    edits(headers, environ);
+    return headers.list;
+  }
+  for (const name of edits.remove ?? []) headers.delete(name);
+  for (const [name, value] of Object.entries(edits.set ?? {})) headers.set(name, value);
+  for (const [name, value] of Object.entries(edits.add ?? {})) headers.add(name, value);
+  return headers.list;
+}
+
+/** Checks `edits` when the proxy is built, so a mistake shows at start-up. */
+export function checkEdits(edits: HeaderEdits | undefined, option: string): void {
+  if (edits === undefined || typeof edits === 'function') return;
+  if (typeof edits !== 'object' || edits === null) throw new TypeError(`proxy: ${option} must be an object or a function`);
+  const probe = new HeaderList();
+  for (const [name, value] of [...Object.entries(edits.set ?? {}), ...Object.entries(edits.add ?? {})]) probe.add(name, value);
+  for (const name of edits.remove ?? []) probe.delete(name);
+}

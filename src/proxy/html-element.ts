@@ -1,0 +1,187 @@
+/**
+ * One element as a `rewriteHtml` handler sees it ({@link HtmlElement}): its name and attributes,
+ * and the changes a handler asks for, applied by the rewriter as the document streams.
+ *
+ * @module
+ */
+import { type ByteText, escapeAttribute, escapeText } from './html-text.ts';
+
+/** How inserted content is read: as text (escaped, the default) or as HTML markup. */
+export interface ContentOptions {
+  /** True to insert `content` as HTML; default false: it is text, and `<`, `>`, `&` are escaped. */
+  html?: boolean;
+}
+
+/** The changes asked for on one element, as byte strings ready to send. */
+export interface ElementEdits {
+  touched: boolean;
+  before: string;
+  after: string;
+  prepend: string;
+  append: string;
+  /** Set: the element and its content are replaced by this (`''` for `remove()`). */
+  replacement: string | undefined;
+  /** Set: the content is replaced by this, the tags kept. */
+  inner: string | undefined;
+  /** Attribute name → new value, or null to remove it. */
+  attributes: Map<string, string | null>;
+}
+
+/** A start tag as the tokenizer gives it (parse5's `TagSource`, with source locations). */
+export interface TagSource {
+  tagName: string;
+  attrs: ReadonlyArray<{ name: string; value: string }>;
+  selfClosing: boolean;
+  sourceCodeLocation?: { startOffset: number; attrs?: Record<string, { startOffset: number; endOffset: number }> } | null;
+}
+
+const edits = new WeakMap<HtmlElement, ElementEdits>();
+const sources = new WeakMap<HtmlElement, { tag: TagSource; raw: string; text: ByteText }>();
+
+/** The edits made on `element` (for the rewriter). */
+export function editsOf(element: HtmlElement): ElementEdits {
+  return edits.get(element)!;
+}
+
+/**
+ * An element of the document being rewritten, given to the handlers whose selector it matches
+ * as its start tag streams past. Handlers read and change its attributes and insert or remove
+ * content around and inside it; the rewriter sends the start tag as it was, byte for byte,
+ * unless an attribute changed (then only the changed attributes are rewritten).
+ *
+ * Content inserted is text unless `{ html: true }` is given. Text and attribute values are
+ * written in the document's charset; a character it cannot hold becomes a character reference.
+ * `prepend`, `append` and `setInnerContent` do nothing on void elements (`link`, `img`, `meta`,
+ * …), which have no content. The end of the element is where its end tag is: an element whose
+ * end tag the source leaves out is closed at the end of the document (`head` also at `<body>`).
+ */
+export class HtmlElement {
+  /** The tag name, lower-case: `a`, `head`. */
+  readonly tagName: string;
+
+  /** @internal Made by the rewriter for each matching start tag. */
+  constructor(tag: TagSource, raw: string, text: ByteText) {
+    this.tagName = tag.tagName;
+    sources.set(this, { tag, raw, text });
+    edits.set(this, { touched: false, before: '', after: '', prepend: '', append: '', replacement: undefined, inner: undefined, attributes: new Map() });
+  }
+
+  /** The attribute's value as text (character references decoded), or null when absent. */
+  getAttribute(name: string): string | null {
+    const lower = name.toLowerCase();
+    const changed = editsOf(this).attributes;
+    if (changed.has(lower)) return changed.get(lower)!;
+    const { tag, text } = sources.get(this)!;
+    const attr = tag.attrs.find((a) => a.name === lower);
+    return attr === undefined ? null : text.fromBytes(attr.value);
+  }
+
+  /** True when the element has the attribute. */
+  hasAttribute(name: string): boolean {
+    return this.getAttribute(name) !== null;
+  }
+
+  /** Every attribute as `[name, value]`, in source order (changes included, added ones last). */
+  get attributes(): Array<[string, string]> {
+    const { tag, text } = sources.get(this)!;
+    const changed = editsOf(this).attributes;
+    const out: Array<[string, string]> = [];
+    for (const attr of tag.attrs) {
+      const value = changed.has(attr.name) ? changed.get(attr.name)! : text.fromBytes(attr.value);
+      if (value !== null) out.push([attr.name, value]);
+    }
+    for (const [name, value] of changed) if (value !== null && !tag.attrs.some((a) => a.name === name)) out.push([name, value]);
+    return out;
+  }
+
+  /** Sets an attribute (added after the others when absent). @throws TypeError for a name with space, quote, `=`, `<`, `>` or `/`. */
+  setAttribute(name: string, value: string): this {
+    if (!/^[^\s"'>/=<\x00-\x1f]+$/.test(name)) throw new TypeError(`invalid attribute name: ${JSON.stringify(name)}`);
+    return this.edit((e) => e.attributes.set(name.toLowerCase(), String(value)));
+  }
+
+  /** Removes an attribute. */
+  removeAttribute(name: string): this {
+    return this.edit((e) => e.attributes.set(name.toLowerCase(), null));
+  }
+
+  /** Inserts content just before the element. */
+  before(content: string, options?: ContentOptions): this {
+    return this.edit((e) => (e.before += this.encode(content, options)));
+  }
+
+  /** Inserts content just after the element (after its end tag). */
+  after(content: string, options?: ContentOptions): this {
+    return this.edit((e) => (e.after = this.encode(content, options) + e.after));
+  }
+
+  /** Inserts content at the start of the element's content (right after the start tag). */
+  prepend(content: string, options?: ContentOptions): this {
+    return this.edit((e) => (e.prepend = this.encode(content, options) + e.prepend));
+  }
+
+  /** Inserts content at the end of the element's content (right before the end tag). */
+  append(content: string, options?: ContentOptions): this {
+    return this.edit((e) => (e.append += this.encode(content, options)));
+  }
+
+  /** Replaces the element's content, keeping its tags. */
+  setInnerContent(content: string, options?: ContentOptions): this {
+    return this.edit((e) => (e.inner = this.encode(content, options)));
+  }
+
+  /** Replaces the whole element, tags and content, with `content`. */
+  replace(content: string, options?: ContentOptions): this {
+    return this.edit((e) => (e.replacement = this.encode(content, options)));
+  }
+
+  /** Removes the element with its content. */
+  remove(): this {
+    return this.edit((e) => (e.replacement = ''));
+  }
+
+  private edit(change: (e: ElementEdits) => unknown): this {
+    const e = editsOf(this);
+    e.touched = true;
+    change(e);
+    return this;
+  }
+
+  private encode(content: string, options: ContentOptions | undefined): string {
+    const text = String(content);
+    return sources.get(this)!.text.toBytes(options?.html ? text : escapeText(text));
+  }
+}
+
+/**
+ * The start tag of `element` for the output: the source as it was when no attribute changed;
+ * otherwise the source with each changed attribute written anew (`name="value"`), removed ones
+ * cut out and new ones added before the end of the tag.
+ */
+export function startTagOf(element: HtmlElement): string {
+  const { tag, raw, text } = sources.get(element)!;
+  const changed = editsOf(element).attributes;
+  if (changed.size === 0) return raw;
+  const location = tag.sourceCodeLocation;
+  const tagStart = location?.startOffset ?? 0;
+  const attrLocations = location?.attrs ?? {};
+  const splices: Array<[start: number, end: number, text: string]> = [];
+  const added: string[] = [];
+  for (const [name, value] of changed) {
+    const at = attrLocations[name];
+    const quoted = value === null ? '' : `="${text.toBytes(escapeAttribute(value))}"`;
+    if (at === undefined) {
+      if (value !== null) added.push(` ${name}${quoted}`);
+      continue;
+    }
+    let start = at.startOffset - tagStart;
+    // The name as the source wrote it (`HREF`), so only the value changes.
+    const written = value === null ? '' : raw.slice(start, start + name.length) + quoted;
+    if (value === null) while (start > 0 && /\s/.test(raw[start - 1]!)) start--;
+    splices.push([start, at.endOffset - tagStart, written]);
+  }
+  let out = raw;
+  for (const [start, end, replacement] of splices.sort((a, b) => b[0] - a[0])) out = out.slice(0, start) + replacement + out.slice(end);
+  const close = tag.selfClosing && out.endsWith('/>') ? out.length - 2 : out.length - 1;
+  return out.slice(0, close) + added.join('') + out.slice(close);
+}

@@ -1,0 +1,84 @@
+/**
+ * The element selectors of `rewriteHtml`: a small subset of CSS, enough to pick elements by
+ * name and attributes while the document streams (no ancestors, no siblings).
+ *
+ * @module
+ */
+
+/** What a selector looks at: the tag name and a way to read attributes. */
+export interface SelectorTarget {
+  readonly tagName: string;
+  getAttribute(name: string): string | null;
+}
+
+type Test = (value: string) => boolean;
+interface Compound {
+  /** Lower-case tag name, or null for any (`*` or none given). */
+  tag: string | null;
+  attributes: Array<[name: string, test: Test]>;
+}
+
+/** A parsed selector list. */
+export interface Selector {
+  /** The tag names it can match, or null when it can match any tag. */
+  readonly tags: ReadonlySet<string> | null;
+  matches(target: SelectorTarget): boolean;
+}
+
+const COMPOUND = /^\s*([A-Za-z][A-Za-z0-9-]*|\*)?((?:\[[^\]]*\])*)\s*$/;
+const ATTRIBUTE = /\[\s*([^\s~|^$*="'\]]+)\s*(?:([~^$*]?=)\s*(?:"([^"]*)"|'([^']*)'|([^\s"'\]]+))\s*)?\]/g;
+
+/**
+ * Parses a selector list: comma-separated compounds of an optional tag name (or `*`) and any
+ * number of attribute conditions — `[attr]` (present), `[attr=v]` (equal), `[attr^=v]`
+ * (starts with), `[attr$=v]` (ends with), `[attr*=v]` (contains), `[attr~=v]` (one of the
+ * space-separated words); values bare or quoted. Names are case-insensitive, values are not.
+ * Examples: `head`, `a[href]`, `link[rel=stylesheet]`, `a[href^="http://old.example.com"], img`.
+ *
+ * @throws TypeError for anything else (combinators, pseudo-classes, classes and ids).
+ */
+export function parseSelector(text: string): Selector {
+  const compounds: Compound[] = text.split(',').map((part) => {
+    const match = COMPOUND.exec(part);
+    if (!match || (match[1] === undefined && match[2] === '')) throw new TypeError(`rewriteHtml: unsupported selector ${JSON.stringify(text)}`);
+    const attributes: Compound['attributes'] = [];
+    let consumed = '';
+    for (const m of match[2]!.matchAll(ATTRIBUTE)) {
+      consumed += m[0];
+      const expected = m[3] ?? m[4] ?? m[5] ?? '';
+      attributes.push([m[1]!.toLowerCase(), condition(m[2], expected)]);
+    }
+    if (consumed.length !== match[2]!.length) throw new TypeError(`rewriteHtml: unsupported selector ${JSON.stringify(text)}`);
+    const tag = match[1] === undefined || match[1] === '*' ? null : match[1].toLowerCase();
+    return { tag, attributes };
+  });
+  const tags = compounds.some((c) => c.tag === null) ? null : new Set(compounds.map((c) => c.tag!));
+  return {
+    tags,
+    matches(target) {
+      return compounds.some(
+        (c) => (c.tag === null || c.tag === target.tagName) && c.attributes.every(([name, test]) => {
+          const value = target.getAttribute(name);
+          return value !== null && test(value);
+        }),
+      );
+    },
+  };
+}
+
+function condition(operator: string | undefined, expected: string): Test {
+  switch (operator) {
+    case undefined:
+      return () => true;
+    case '=':
+      return (value) => value === expected;
+    case '^=':
+      return (value) => expected !== '' && value.startsWith(expected);
+    case '$=':
+      return (value) => expected !== '' && value.endsWith(expected);
+    case '*=':
+      return (value) => expected !== '' && value.includes(expected);
+    default:
+      return (value) => value.split(/[\t\n\f\r ]+/).includes(expected);
+  }
+}

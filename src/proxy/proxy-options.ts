@@ -1,0 +1,103 @@
+/**
+ * The options of `proxy` (src/proxy/proxy.ts), and their checking when a proxy is built.
+ *
+ * @module
+ */
+import type { Dispatcher } from 'undici';
+import { type HeaderEdits, checkEdits } from './header-edits.ts';
+
+/** Options of `proxy`. Times are in milliseconds. */
+export interface ProxyOptions {
+  /**
+   * Send the client's `Host` header upstream (Apache's `ProxyPreserveHost On`); default false:
+   * the upstream's own host and port, as in its URL.
+   */
+  preserveHost?: boolean;
+  /**
+   * Leave the mount prefix (`SCRIPT_NAME`) out of the upstream path; default true, as
+   * WSGIProxy2's `strip_script_name`: mounted at `/legacy`, `/legacy/a` is asked for as `/a`
+   * (below the upstream URL's own path, if it has one). With false it is asked for as
+   * `/legacy/a`.
+   */
+  stripScriptName?: boolean;
+  /**
+   * Add `X-Forwarded-For` (appended), `X-Forwarded-Proto`, `X-Forwarded-Host` and
+   * `X-Forwarded-Prefix`; default true. Values the client sent for the last three are
+   * replaced, never passed on.
+   */
+  xForwarded?: boolean;
+  /** Changes to the request fields sent upstream, applied last (see `HeaderEdits`). */
+  requestHeaders?: HeaderEdits;
+  /** Changes to the response fields sent to the client, applied last (see `HeaderEdits`). */
+  responseHeaders?: HeaderEdits;
+  /** Time to open a connection to the upstream, ms; default 10 000. Past it: 504. */
+  connectTimeout?: number;
+  /**
+   * Time the upstream may take to send its response head, ms, counted from the end of the
+   * request (a slow upload restarts it); default 60 000. Past it: 504.
+   */
+  headersTimeout?: number;
+  /**
+   * Longest pause between two chunks of the upstream's body, ms; default 60 000. Past it the
+   * client's connection is cut (the head is already sent).
+   */
+  bodyTimeout?: number;
+  /**
+   * The undici dispatcher to send requests through (a `Pool`, an `Agent` with your TLS
+   * options, a `MockAgent` in tests). Default: a `Pool` of keep-alive connections to the
+   * upstream's origin, made for this app and closed by its `close()`. `connectTimeout` applies
+   * to the default pool only.
+   */
+  dispatcher?: Dispatcher;
+}
+
+/** The options of `proxy`, checked, with their defaults. */
+export interface ProxySettings {
+  url: URL;
+  connectTimeout: number;
+  headersTimeout: number;
+  bodyTimeout: number;
+  preserveHost: boolean;
+  xForwarded: boolean;
+  stripScriptName: boolean;
+}
+
+/**
+ * Checks the upstream URL and the options.
+ *
+ * @throws TypeError for an upstream that is not an http(s) URL, has credentials, a query or a
+ *   fragment; a timeout that is not a positive number; header edits with an invalid name or value.
+ */
+export function proxySettings(upstream: string | URL, options: ProxyOptions): ProxySettings {
+  checkEdits(options.requestHeaders, 'requestHeaders');
+  checkEdits(options.responseHeaders, 'responseHeaders');
+  return {
+    url: parseUpstream(upstream),
+    connectTimeout: timeout(options.connectTimeout, 10_000, 'connectTimeout'),
+    headersTimeout: timeout(options.headersTimeout, 60_000, 'headersTimeout'),
+    bodyTimeout: timeout(options.bodyTimeout, 60_000, 'bodyTimeout'),
+    preserveHost: options.preserveHost === true,
+    xForwarded: options.xForwarded !== false,
+    stripScriptName: options.stripScriptName !== false,
+  };
+}
+
+function parseUpstream(upstream: string | URL): URL {
+  let url: URL;
+  try {
+    url = new URL(String(upstream));
+  } catch {
+    throw new TypeError(`proxy: the upstream must be an http(s) URL, not ${JSON.stringify(String(upstream))}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`proxy: the upstream must be http: or https:, not ${url.protocol}`);
+  if (url.username || url.password || url.search || url.hash) {
+    throw new TypeError('proxy: the upstream URL must not have credentials, a query or a fragment (use requestHeaders for Authorization)');
+  }
+  return url;
+}
+
+function timeout(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new TypeError(`proxy: ${name} must be a positive number of milliseconds`);
+  return value;
+}

@@ -1,0 +1,180 @@
+/**
+ * The upstream proxy app ({@link proxy}): forwards each request to an HTTP or HTTPS server and
+ * streams its answer back, as WSGIProxy2's `HostProxy` and Paste's `Proxy` do for WSGI.
+ *
+ * @module
+ */
+import { Readable } from 'node:stream';
+import { Pool } from 'undici';
+import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
+import { assertHeader } from '../gateway/fields.ts';
+import { reasonPhrase } from '../response/status.ts';
+import { HTTPNotImplemented } from '../exceptions/server-errors.ts';
+import { applyEdits } from './header-edits.ts';
+import { type ProxyOptions, proxySettings } from './proxy-options.ts';
+import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from './forward-headers.ts';
+import { upstreamTarget } from './upstream-path.ts';
+import { ExchangeClosed, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
+import { answerFailure, classify, describeCause } from './upstream-errors.ts';
+
+/** What {@link proxy} answers: a gateway app, plus `close()` to release its connections. */
+export interface ProxyApp extends App {
+  (environ: Environ, startResponse: StartResponse): Promise<Body>;
+  /** The upstream's URL, normalised: `http://127.0.0.1:8080/base`. */
+  readonly upstream: string;
+  /** Closes the default connection pool (not a `dispatcher` you passed); resolves when closed. */
+  close(): Promise<void>;
+}
+
+const CLIENT_CLOSED = '499 Client Closed Request';
+
+/**
+ * A gateway app that forwards every request to `upstream` and streams the answer back.
+ *
+ * - **Bodies stream both ways** with backpressure, through undici: the request body is read
+ *   from `tsgi.input` as the upstream takes it, the response body is read from the upstream
+ *   as the client takes it; neither is buffered whole.
+ * - **The path**: the raw remainder of the request-target (from `REQUEST_URI`, so `%2F` stays
+ *   `%2F`) below the upstream URL's path, and the query as sent; see
+ *   {@link ProxyOptions.stripScriptName}.
+ * - **Headers** (RFC 9110 §7.6): hop-by-hop fields and those named in `Connection` are dropped
+ *   both ways; `Host` is the upstream's (see {@link ProxyOptions.preserveHost});
+ *   `X-Forwarded-*` and `Via` are added; {@link ProxyOptions.requestHeaders} and
+ *   {@link ProxyOptions.responseHeaders} edit the rest. `Expect: 100-continue` is answered by
+ *   the server when the body is first read, so it is not forwarded.
+ * - **Redirects** are passed to the client, not followed (use `rewriteLocation` to map
+ *   `Location` to the public URL).
+ * - **Failures before the head**: refused, reset, unresolvable host, TLS or a malformed answer
+ *   → 502; connect or response-head timeout → 504; the page says which, and
+ *   `tsgi.errors` gets the upstream and the cause. After the head, a failure (reset,
+ *   `bodyTimeout`) makes the body throw, so the server cuts the client's connection: a
+ *   truncated body never looks complete.
+ * - **The client leaving** (`tsgi.signal`, or the server closing the body) aborts the upstream
+ *   request at once. A client gone before the head is answered `499 Client Closed Request`
+ *   (nginx's code; nobody receives it).
+ * - **`Upgrade`** requests (WebSocket) are answered `501 Not Implemented`: the gateway
+ *   interface does not carry a connection after the exchange.
+ *
+ * @example
+ * ```ts
+ * import { mount } from 'tsgi/middleware';
+ * import { proxy } from 'tsgi/proxy';
+ *
+ * const legacy = proxy('http://127.0.0.1:8081', { requestHeaders: { remove: ['cookie'] } });
+ * export const app = mount({ '/': site, '/legacy': legacy });   // /legacy/a%2Fb?q=1 → /a%2Fb?q=1
+ * ```
+ * @param upstream - an `http:` or `https:` URL, optionally with a base path.
+ * @throws TypeError (at once) for an upstream that is not an http(s) URL, has credentials, a
+ *   query or a fragment; a timeout that is not a positive number; header edits with an
+ *   invalid name or value.
+ */
+export function proxy(upstream: string | URL, options: ProxyOptions = {}): ProxyApp {
+  const settings = proxySettings(upstream, options);
+  const { headersTimeout, bodyTimeout, stripScriptName } = settings;
+  const origin = settings.url.origin;
+  const basePath = settings.url.pathname.replace(/\/+$/, '');
+  const ownPool = options.dispatcher === undefined;
+  const dispatcher = options.dispatcher ?? new Pool(origin, { connect: { timeout: settings.connectTimeout } });
+
+  const app = async (environ: Environ, startResponse: StartResponse): Promise<Body> => {
+    if (isUpgrade(environ)) {
+      return new HTTPNotImplemented('WebSocket and other Upgrade requests cannot pass through this gateway.').respond(environ, startResponse);
+    }
+    const headers = applyEdits(forwardRequestHeaders(environ, settings), options.requestHeaders, environ);
+    const exchange = new UpstreamExchange();
+    const signal = environ['tsgi.signal'];
+    const onAbort = () => exchange.abort(new ExchangeClosed('the client went away'));
+    if (signal) {
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      exchange.onFinish = () => signal.removeEventListener('abort', onAbort);
+    }
+    dispatcher.dispatch(
+      {
+        origin,
+        path: upstreamTarget(environ, basePath, stripScriptName),
+        method: environ.REQUEST_METHOD,
+        headers: headers.flat(),
+        body: hasBody(environ) ? requestBody(environ['tsgi.input']) : null,
+        headersTimeout,
+        bodyTimeout,
+      },
+      exchange,
+    );
+    let head: UpstreamHead;
+    try {
+      head = await exchange.head;
+    } catch (error) {
+      if (exchange.aborted) {
+        startResponse(CLIENT_CLOSED, []);
+        return [];
+      }
+      return answerFailure(environ, startResponse, origin, error);
+    }
+    let responseHeaders: Array<[string, string]>;
+    try {
+      responseHeaders = applyEdits(forwardResponseHeaders(head.headers, 'HTTP/1.1'), options.responseHeaders, environ);
+      for (const [name, value] of responseHeaders) assertHeader(name, value);
+    } catch (error) {
+      exchange.abort(new ExchangeClosed('invalid response header'));
+      return answerFailure(environ, startResponse, origin, Object.assign(error as Error, { code: 'ERR_INVALID_HEADER' }));
+    }
+    startResponse(statusLine(head), responseHeaders);
+    return failLoudly(exchange, origin);
+  };
+  return Object.assign(app, {
+    upstream: origin + basePath,
+    close: async () => {
+      if (ownPool) await dispatcher.close();
+    },
+  });
+}
+
+/** Reads the body; turns an upstream failure in the middle of it into an error naming the upstream. */
+function failLoudly(exchange: UpstreamExchange, origin: string): AsyncIterableIterator<Uint8Array> {
+  return {
+    next: () =>
+      exchange.next().catch((error: unknown) => {
+        throw new Error(`upstream ${origin}: ${classify(error).reason} in the middle of the response body (${describeCause(error)})`, { cause: error });
+      }),
+    return: () => exchange.return(),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** An upgrade request (RFC 9110 §7.8): `Upgrade` named in `Connection`. */
+function isUpgrade(environ: Environ): boolean {
+  return environ.HTTP_UPGRADE !== undefined && connectionOptions(environ.HTTP_CONNECTION as string | undefined)?.has('upgrade') === true;
+}
+
+/** RFC 9112 §6.3: a request has a body when it has Transfer-Encoding or a Content-Length above 0. */
+function hasBody(environ: Environ): boolean {
+  const length = environ.CONTENT_LENGTH;
+  return length === undefined ? environ.HTTP_TRANSFER_ENCODING !== undefined : length !== '0';
+}
+
+/**
+ * The request body as a stream for undici, pulling one chunk from `tsgi.input` per read. The
+ * input is opened at the first read (so `100 Continue` goes out only once the upstream takes the
+ * body) and is never closed from here: when the upstream fails, the server deals with what
+ * the client still sends (docs/server.md, unread request bodies).
+ */
+function requestBody(input: AsyncIterable<Uint8Array>): Readable {
+  let iterator: AsyncIterator<Uint8Array> | undefined;
+  return new Readable({
+    read() {
+      iterator ??= input[Symbol.asyncIterator]();
+      iterator.next().then(
+        (step) => this.push(step.done ? null : step.value),
+        (error: unknown) => this.destroy(error as Error),
+      );
+    },
+  });
+}
+
+function statusLine(head: UpstreamHead): string {
+  const reason = head.statusMessage && !/[\x00-\x08\x0a-\x1f\x7f]/.test(head.statusMessage) ? head.statusMessage : reasonPhrase(head.statusCode);
+  return `${head.statusCode} ${reason}`;
+}

@@ -1,0 +1,92 @@
+/**
+ * Streaming text replacement in responses ({@link replaceText}), in the response's charset.
+ *
+ * @module
+ */
+import type { App, AppLike, Body, Environ } from '../gateway/types.ts';
+import { parseMediaType } from '../http/media-type.ts';
+import { bodyFilter } from '../middleware/body-filter.ts';
+import { type Replacement, TextReplacer } from './text-replacer.ts';
+import { type TextCodec, textCodec } from './text-codec.ts';
+
+/** Options of {@link replaceText}. */
+export interface ReplaceTextOptions {
+  /** `[pattern, replacement]` pairs, applied in order, each to the output of the one before. */
+  replacements: ReadonlyArray<readonly [pattern: string | RegExp, replacement: Replacement]>;
+  /**
+   * The longest text, in characters, a RegExp pattern can match; default 1024. Matches are
+   * found across chunk boundaries by holding back this many characters (a string pattern holds
+   * back its own length). A longer match split between chunks is missed.
+   */
+  maxMatchLength?: number;
+  /**
+   * Decides from the media type (`text/css`, lower-case, no parameters) whether to rewrite a
+   * response. Default: `text/*`, JSON (`application/json`, `+json`), JavaScript
+   * (`application/javascript`, `application/ecmascript`) and XML (`application/xml`, `+xml`).
+   */
+  filter?: (type: string, environ: Environ) => boolean;
+}
+
+function isText(type: string): boolean {
+  return (
+    type.startsWith('text/') ||
+    type === 'application/json' || type.endsWith('+json') ||
+    type === 'application/javascript' || type === 'application/ecmascript' ||
+    type === 'application/xml' || type.endsWith('+xml')
+  );
+}
+
+/**
+ * Replaces strings or RegExp matches in text responses as they stream, matching across chunk
+ * boundaries (see {@link ReplaceTextOptions.maxMatchLength}). The body is decoded in its
+ * charset (the `Content-Type` parameter; UTF-8 when absent, as for JSON and JavaScript),
+ * replaced, and encoded back in the same charset: UTF-8 and the single-byte charsets
+ * (`iso-8859-1`, `windows-1252`, …) are rewritten; other charsets, and compressed bodies
+ * (put `decodeContent` below), pass through untouched. A replacement character the charset
+ * cannot hold is sent as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
+ *
+ * Like every body filter, it drops `Content-Length` and `Accept-Ranges`, weakens a strong
+ * `ETag`, and leaves HEAD, 204, 304 and 206 answers untouched. Each chunk of output is sent as
+ * soon as it is final, so streams (server-sent events) still flow.
+ *
+ * @example
+ * ```ts
+ * import { proxy, replaceText } from 'tsgi/proxy';
+ *
+ * export const app = replaceText(proxy(OLD), {
+ *   replacements: [
+ *     ['http://old.example.com', 'https://www.example.com/legacy'],
+ *     [/Copyright (\d{4})/g, 'Copyright $1–2025'],
+ *   ],
+ * });
+ * ```
+ * @throws TypeError (at once) for an empty or non-string, non-RegExp pattern, a replacement that
+ *   is neither a string nor a function, or a `maxMatchLength` below 1.
+ */
+export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
+  const maxMatchLength = options.maxMatchLength ?? 1024;
+  if (!Number.isInteger(maxMatchLength) || maxMatchLength < 1) throw new TypeError('replaceText: maxMatchLength must be a whole number of characters >= 1');
+  const pairs = [...options.replacements];
+  for (const [pattern, replacement] of pairs) new TextReplacer(pattern, replacement, maxMatchLength);
+  const filter = options.filter ?? isText;
+  return bodyFilter(app, (headers, environ) => {
+    const type = parseMediaType(headers.get('content-type'));
+    if (type.type === '' || !filter(type.type, environ) || pairs.length === 0) return null;
+    const coding = headers.get('content-encoding');
+    if (coding !== null && coding.trim().toLowerCase() !== 'identity') return null;
+    const codec = textCodec(type.parameters.charset ?? 'utf-8');
+    if (codec === null) return null;
+    return (body) => replaceStream(body, codec, pairs.map(([p, r]) => new TextReplacer(p, r, maxMatchLength)));
+  });
+}
+
+async function* replaceStream(body: Body, codec: TextCodec, replacers: TextReplacer[]): AsyncGenerator<Uint8Array, void, undefined> {
+  const decoder = codec.decoder();
+  const run = (text: string, final: boolean) => replacers.reduce((out, replacer) => replacer.push(out, final), text);
+  for await (const chunk of body) {
+    const out = run(decoder.decode(chunk, { stream: true }), false);
+    if (out !== '') yield codec.encode(out);
+  }
+  const rest = run(decoder.decode(), true);
+  if (rest !== '') yield codec.encode(rest);
+}

@@ -1,0 +1,128 @@
+/**
+ * Streaming HTML rewriting ({@link rewriteHtml}) on parse5's tokenizer: handlers by element
+ * selector, the untouched source passed through byte for byte.
+ *
+ * @module
+ */
+import { Buffer } from 'node:buffer';
+import type { App, AppLike, Body } from '../gateway/types.ts';
+import { parseMediaType } from '../http/media-type.ts';
+import { Request } from '../request/request.ts';
+import { bodyFilter } from '../middleware/body-filter.ts';
+import type { HtmlElement } from './html-element.ts';
+import { type ByteText, byteText } from './html-text.ts';
+import { parseSelector } from './html-selector.ts';
+import { HtmlRewrite, type Rule } from './html-stream.ts';
+import { UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
+import { rewriteRefresh } from './rewrite-location.ts';
+
+/** A handler of {@link rewriteHtml}: called with each matching element, and the request. */
+export type ElementHandler = (element: HtmlElement, req: Request) => void;
+
+/** Options of {@link rewriteHtml}. */
+export interface RewriteHtmlOptions {
+  /**
+   * Handlers by selector (`head`, `a[href]`, `link[rel=stylesheet]`, `img, script[src]`; see
+   * the selector syntax below). Every handler whose selector matches an element is called, in
+   * the order given, with the same element.
+   */
+  elements?: Record<string, ElementHandler>;
+  /**
+   * The upstream's URL(s), as for `rewriteLocation`: links pointing at them (`href`, `src`,
+   * `action`, `formaction`, `poster`, `data`, and the URL of `<meta http-equiv=refresh>`),
+   * absolute or as absolute paths, are rewritten to the public URL before your handlers run.
+   */
+  upstream?: UpstreamUrls;
+}
+
+const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
+  a: ['href'], area: ['href'], link: ['href'], base: ['href'], img: ['src'], script: ['src'], iframe: ['src'], frame: ['src'],
+  embed: ['src'], source: ['src'], track: ['src'], audio: ['src'], video: ['src', 'poster'], input: ['src', 'formaction'],
+  button: ['formaction'], form: ['action'], object: ['data'],
+};
+
+/**
+ * Rewrites HTML responses as they stream, on a real HTML tokenizer
+ * (`parse5-html-rewriting-stream`): each element whose start tag matches a selector is handed
+ * to its handlers, which change attributes and insert, replace or remove content
+ * ({@link HtmlElement}). Everything not touched is sent byte for byte as the app sent it,
+ * whatever its charset; a tag split between two chunks is held back until complete, so output
+ * follows input chunk by chunk. Typical uses: a stylesheet link appended to `head`, a banner
+ * prepended to `body`, links to the upstream made public (`upstream`).
+ *
+ * Applies to `text/html` and `application/xhtml+xml` responses without a `Content-Encoding`
+ * (put {@link decodeContent} below it for compressed upstreams) in any ASCII-compatible charset
+ * (UTF-16 is left alone). Like every body filter, it drops `Content-Length` and `Accept-Ranges`,
+ * weakens a strong `ETag`, and leaves HEAD, 204, 304 and 206 answers and other types untouched.
+ *
+ * Selectors: comma-separated, each an optional tag name or `*` with attribute conditions
+ * `[a]`, `[a=v]`, `[a^=v]`, `[a$=v]`, `[a*=v]`, `[a~=v]`. A handler that throws makes the body
+ * throw: the server cuts the connection and logs the error.
+ *
+ * @example
+ * ```ts
+ * import { proxy, rewriteHtml } from 'tsgi/proxy';
+ *
+ * export const app = rewriteHtml(proxy(OLD), {
+ *   upstream: [OLD, 'http://old.example.com'],
+ *   elements: {
+ *     head: (el) => el.append('<link rel="stylesheet" href="/static/theme.css">', { html: true }),
+ *     body: (el) => el.prepend('<div class="banner">You are viewing the old site.</div>', { html: true }),
+ *     'a[target=_blank]': (el) => el.setAttribute('rel', 'noopener'),
+ *   },
+ * });
+ * ```
+ * @throws TypeError (at once) for an unsupported selector, a handler that is not a function, or
+ *   an `upstream` that is not an http(s) URL.
+ */
+export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App {
+  const rules: Array<{ selector: ReturnType<typeof parseSelector>; handler: ElementHandler }> = [];
+  if (options.upstream !== undefined) {
+    const map = new UrlMap(options.upstream);
+    rules.push({ selector: parseSelector([...Object.keys(LINK_ATTRIBUTES), 'meta[http-equiv]'].join(',')), handler: linkHandler(map) });
+  }
+  for (const [selector, handler] of Object.entries(options.elements ?? {})) {
+    if (typeof handler !== 'function') throw new TypeError(`rewriteHtml: the handler for ${JSON.stringify(selector)} is not a function`);
+    rules.push({ selector: parseSelector(selector), handler });
+  }
+  return bodyFilter(app, (headers, environ) => {
+    const type = parseMediaType(headers.get('content-type'));
+    if (type.type !== 'text/html' && type.type !== 'application/xhtml+xml') return null;
+    const coding = headers.get('content-encoding');
+    if (coding !== null && coding.trim().toLowerCase() !== 'identity') return null;
+    const text = byteText(type.parameters.charset);
+    if (text === null || rules.length === 0) return null;
+    const req = new Request(environ);
+    const bound: Rule[] = rules.map(({ selector, handler }) => ({ selector, handle: (element) => handler(element, req) }));
+    return (body) => rewriteBody(body, bound, text);
+  });
+}
+
+async function* rewriteBody(body: Body, rules: Rule[], text: ByteText): AsyncGenerator<Uint8Array, void, undefined> {
+  const rewrite = new HtmlRewrite(rules, text);
+  for await (const chunk of body) {
+    const out = rewrite.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
+    if (out !== '') yield Buffer.from(out, 'latin1');
+  }
+  const rest = await rewrite.end();
+  if (rest !== '') yield Buffer.from(rest, 'latin1');
+}
+
+/** Maps the link attributes of an element from the upstream to the public URL. */
+function linkHandler(map: UrlMap): ElementHandler {
+  return (element, req) => {
+    const base = publicBase(req.environ);
+    if (element.tagName === 'meta') {
+      const content = element.getAttribute('content');
+      if (content === null || element.getAttribute('http-equiv')?.toLowerCase() !== 'refresh') return;
+      const mapped = rewriteRefresh(content, map, base);
+      if (mapped !== undefined) element.setAttribute('content', mapped);
+      return;
+    }
+    for (const name of LINK_ATTRIBUTES[element.tagName] ?? []) {
+      const value = element.getAttribute(name);
+      const mapped = value === null ? undefined : map.toPublic(value, base);
+      if (mapped !== undefined && mapped !== value) element.setAttribute(name, mapped);
+    }
+  };
+}

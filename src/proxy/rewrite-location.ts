@@ -1,0 +1,99 @@
+/**
+ * Mapping the upstream's own URLs in response header fields to the public ones
+ * ({@link rewriteLocation}): Apache's `ProxyPassReverse` and `ProxyPassReverseCookieDomain`/
+ * `…CookiePath`, nginx's `proxy_redirect` and `proxy_cookie_domain`/`proxy_cookie_path`.
+ *
+ * @module
+ */
+import { type App, type AppLike, toApp } from '../gateway/types.ts';
+import { type PublicBase, UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
+
+/** Options of {@link rewriteLocation}. */
+export interface RewriteLocationOptions {
+  /**
+   * The upstream's URL as given to `proxy` (its path is the base that maps to the mount
+   * point), followed by any other names the upstream uses for itself
+   * (`['http://10.0.0.5:8080', 'http://old.example.com']`).
+   */
+  upstream: UpstreamUrls;
+}
+
+const URL_FIELDS = new Set(['location', 'content-location']);
+const REFRESH = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(['"]?)(.*?)\2(\s*)$/is;
+
+/**
+ * Rewrites the response fields that point at the upstream so they point at the public URL:
+ * `Location` and `Content-Location`, the URL in `Refresh` (`5; url=…`), and the `Domain` and
+ * `Path` of `Set-Cookie`. The public URL is the request's: `tsgi.url_scheme`, its `Host` and
+ * its mount prefix (`SCRIPT_NAME`), so `Location: http://127.0.0.1:8081/about?x` becomes
+ * `https://www.example.com/legacy/about?x` when the proxy is mounted at `/legacy`; an absolute
+ * path (`Location: /about`) becomes `/legacy/about`. A URL with another host, or a relative
+ * one, is left alone. A cookie's `Domain` naming an upstream host becomes the public host name;
+ * its `Path` at or below the upstream's base path moves below the mount prefix
+ * (`Path=/` → `Path=/legacy`). Every other attribute stays as it was sent.
+ *
+ * Only header fields change, never the body, and the response still streams. Put it above
+ * `proxy` and below anything that reads those fields (`accessLog` logs what it sends).
+ *
+ * @example
+ * ```ts
+ * import { mount } from 'tsgi/middleware';
+ * import { proxy, rewriteLocation } from 'tsgi/proxy';
+ *
+ * const OLD = 'http://127.0.0.1:8081';
+ * export const app = mount({ '/legacy': rewriteLocation(proxy(OLD), { upstream: [OLD, 'http://old.example.com'] }) });
+ * ```
+ * @throws TypeError (at once) when `upstream` holds something that is not an http(s) URL, or nothing.
+ */
+export function rewriteLocation(app: AppLike, options: RewriteLocationOptions): App {
+  const inner = toApp(app);
+  const map = new UrlMap(options.upstream);
+  return (environ, startResponse) =>
+    inner(environ, (status, headers, error) => {
+      let base: PublicBase | undefined;
+      let out: Array<[string, string]> | undefined;
+      for (let i = 0; i < headers.length; i++) {
+        const [name, value] = headers[i]!;
+        const lower = name.toLowerCase();
+        let mapped: string | undefined;
+        if (URL_FIELDS.has(lower)) mapped = map.toPublic(value, (base ??= publicBase(environ)));
+        else if (lower === 'refresh') mapped = rewriteRefresh(value, map, (base ??= publicBase(environ)));
+        else if (lower === 'set-cookie') mapped = rewriteCookie(value, map, (base ??= publicBase(environ)));
+        if (mapped === undefined || mapped === value) continue;
+        out ??= headers.slice();
+        out[i] = [name, mapped];
+      }
+      startResponse(status, out ?? headers, error);
+    });
+}
+
+/** The URL of a `Refresh` value (`5; url=http://…`) mapped, or undefined. */
+export function rewriteRefresh(value: string, map: UrlMap, base: PublicBase): string | undefined {
+  const match = REFRESH.exec(value);
+  if (!match) return undefined;
+  const mapped = map.toPublic(match[3]!, base);
+  return mapped === undefined ? undefined : `${match[1]}${match[2]}${mapped}${match[2]}${match[4]}`;
+}
+
+/** A `Set-Cookie` value with its `Domain` and `Path` mapped, or undefined when neither names the upstream. */
+function rewriteCookie(value: string, map: UrlMap, base: PublicBase): string | undefined {
+  const parts = value.split(';');
+  let changed = false;
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    const eq = part.indexOf('=');
+    if (eq === -1) continue;
+    const key = part.slice(0, eq).trim().toLowerCase();
+    const attribute = part.slice(eq + 1).trim();
+    let mapped: string | undefined;
+    if (key === 'domain' && map.isUpstreamDomain(attribute)) mapped = base.hostname;
+    else if (key === 'path' && attribute.startsWith('/')) {
+      const rest = map.below(attribute);
+      if (rest !== undefined) mapped = base.prefix + (rest === '/' || rest === '' ? (base.prefix ? '' : '/') : rest);
+    }
+    if (mapped === undefined || mapped === attribute) continue;
+    parts[i] = `${part.slice(0, eq + 1)}${mapped}`;
+    changed = true;
+  }
+  return changed ? parts.join(';') : undefined;
+}

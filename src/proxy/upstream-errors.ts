@@ -1,0 +1,93 @@
+/**
+ * What the proxy answers when the upstream fails before its response head: a 502 or 504 that
+ * says which failure it was, and a line in `tsgi.errors` naming the upstream and the cause.
+ *
+ * @module
+ */
+import type { Body, Environ, StartResponse } from '../gateway/types.ts';
+import { logError, requestLine } from '../gateway/log.ts';
+import { HTTPBadGateway, HTTPGatewayTimeout } from '../exceptions/server-errors.ts';
+import type { HTTPException } from '../exceptions/base.ts';
+import { errors } from 'undici';
+
+/** A 502 for an upstream that could not be reached or gave no answer: not an "invalid response". */
+class UpstreamUnreachable extends HTTPBadGateway {
+  static override readonly description: string = 'The gateway could not get an answer from the upstream server.';
+}
+
+/** One kind of upstream failure. */
+interface Failure {
+  /** For the log: what happened. */
+  reason: string;
+  /** Builds the answer; its detail is safe to show to the client (no address, no stack). */
+  answer(): HTTPException;
+}
+
+const failure = (reason: string, answer: () => HTTPException): Failure => ({ reason, answer });
+
+const REFUSED = failure('connection refused', () => new UpstreamUnreachable('The upstream server refused the connection.'));
+const RESET = failure('connection closed or reset before a complete answer', () => new UpstreamUnreachable('The upstream server closed the connection without answering.'));
+const UNKNOWN_HOST = failure('host name not found', () => new UpstreamUnreachable("The upstream server's name could not be resolved."));
+const TLS = failure('TLS handshake failed', () => new UpstreamUnreachable("The upstream server's TLS certificate or handshake was not accepted."));
+const MALFORMED = failure('malformed response', () => new HTTPBadGateway('The upstream server sent a malformed response.'));
+const CONNECT_TIMEOUT = failure('connect timeout', () => new HTTPGatewayTimeout('The upstream server did not accept the connection in time.'));
+const HEADERS_TIMEOUT = failure('response headers timeout', () => new HTTPGatewayTimeout('The upstream server did not answer in time.'));
+const OTHER = failure('request failed', () => new UpstreamUnreachable());
+
+/** The error's code, or its cause's (undici wraps some socket errors). */
+function codeOf(error: unknown): string {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code;
+  }
+  return '';
+}
+
+/** Sorts an error of the HTTP client into a {@link Failure}. */
+export function classify(error: unknown): Failure {
+  const code = codeOf(error);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return REFUSED;
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      return RESET;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return UNKNOWN_HOST;
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'ETIMEDOUT':
+      return CONNECT_TIMEOUT;
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return HEADERS_TIMEOUT;
+    case 'UND_ERR_HEADERS_OVERFLOW':
+    case 'UND_ERR_INFO':
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'ERR_INVALID_HEADER':
+      return MALFORMED;
+  }
+  if (code.startsWith('HPE_') || error instanceof errors.HTTPParserError) return MALFORMED;
+  if (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return TLS;
+  return OTHER;
+}
+
+/** `code: message` of an error, for the log. */
+export function describeCause(error: unknown): string {
+  const code = codeOf(error);
+  const message = error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error);
+  return code ? `${code}: ${message}` : message;
+}
+
+/**
+ * Answers an upstream failure before the response head: logs
+ * `[tsgi] GET /path HTTP/1.1 502: upstream http://host:port: connection refused (ECONNREFUSED: …)`
+ * to `tsgi.errors` and serves the 502 or 504 whose detail says which failure it was.
+ */
+export function answerFailure(environ: Environ, startResponse: StartResponse, origin: string, error: unknown): Body {
+  const kind = classify(error);
+  const exception = kind.answer();
+  logError(environ['tsgi.errors'], `${requestLine(environ)} ${exception.code}`, `upstream ${origin}: ${kind.reason} (${describeCause(error)})`);
+  return exception.respond(environ, startResponse);
+}

@@ -1,0 +1,143 @@
+/**
+ * One request to the upstream through undici's `dispatch`: the response head as a promise and
+ * the response body as a pull-based async iterator, with backpressure both ways.
+ *
+ * @module
+ */
+import type { Dispatcher } from 'undici';
+
+/** The upstream's response head. */
+export interface UpstreamHead {
+  statusCode: number;
+  statusMessage: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** Bytes queued from the upstream before reading from its socket pauses. */
+const HIGH_WATER = 64 * 1024;
+
+type Step = IteratorResult<Uint8Array, undefined>;
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/** Why an exchange was closed by this side (the client left, or the body was closed early). */
+export class ExchangeClosed extends Error {
+  override name = 'ExchangeClosed';
+}
+
+/**
+ * A dispatch handler (undici's controller API) that exposes the upstream's answer as
+ * {@link UpstreamExchange.head} and, once the head is in, as an async iterator of body chunks.
+ * Chunks queue up to 64 KiB; past that the socket is paused until the consumer catches up, so
+ * a slow client slows the upstream down instead of filling memory. Closing the iterator early
+ * (`return()`) or calling {@link UpstreamExchange.abort} aborts the upstream request, which
+ * closes its connection.
+ */
+export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint8Array> {
+  /** Settles with the response head, or rejects with the error that came first. */
+  readonly head: Promise<UpstreamHead>;
+  /** Called once the exchange is over, however it ended. */
+  onFinish: (() => void) | undefined = undefined;
+  private resolveHead!: (head: UpstreamHead) => void;
+  private rejectHead!: (error: Error) => void;
+  private controller: Dispatcher.DispatchController | undefined = undefined;
+  private closedWith: Error | undefined = undefined;
+  private headIn = false;
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private ended = false;
+  private failure: Error | undefined = undefined;
+  private wake: (() => void) | undefined = undefined;
+
+  constructor() {
+    this.head = new Promise<UpstreamHead>((resolve, reject) => {
+      this.resolveHead = resolve;
+      this.rejectHead = reject;
+    });
+    this.head.catch(() => undefined);
+  }
+
+  /** Aborts the upstream request (at once, or as soon as it starts); a no-op once it ended. */
+  abort(reason: Error): void {
+    if (this.ended || this.failure !== undefined || this.closedWith !== undefined) return;
+    this.closedWith = reason;
+    if (this.controller && !this.controller.aborted) this.controller.abort(reason);
+    this.finish();
+  }
+
+  /** True when {@link abort} was called before the exchange ended. */
+  get aborted(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  // Dispatch handler (called by undici).
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.closedWith !== undefined) controller.abort(this.closedWith);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHead['headers'], statusMessage?: string): void {
+    this.headIn = true;
+    this.resolveHead({ statusCode, statusMessage: statusMessage ?? '', headers });
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Uint8Array): void {
+    if (this.closedWith !== undefined) return;
+    this.queue.push(chunk);
+    this.queued += chunk.byteLength;
+    if (this.queued >= HIGH_WATER) controller.pause();
+    this.notify();
+  }
+
+  onResponseEnd(): void {
+    this.ended = true;
+    this.notify();
+    this.finish();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (!this.headIn) this.rejectHead(this.closedWith ?? error);
+    this.failure ??= error;
+    this.notify();
+    this.finish();
+  }
+
+  // The body (called by the server, once the head is in).
+
+  next(): Promise<Step> {
+    const chunk = this.queue.shift();
+    if (chunk !== undefined) {
+      this.queued -= chunk.byteLength;
+      if (this.queued < HIGH_WATER && this.controller?.paused) this.controller.resume();
+      return Promise.resolve({ done: false, value: chunk });
+    }
+    if (this.closedWith !== undefined || this.ended) return Promise.resolve(DONE);
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise<void>((resolve) => {
+      this.wake = resolve;
+    }).then(() => this.next());
+  }
+
+  return(): Promise<Step> {
+    this.abort(new ExchangeClosed('the response body was closed before its end'));
+    this.queue = [];
+    this.notify();
+    return Promise.resolve(DONE);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private finish(): void {
+    const done = this.onFinish;
+    this.onFinish = undefined;
+    done?.();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The path the upstream is asked for: the raw, still percent-encoded remainder of the request
+ * path, found in `REQUEST_URI` so that `%2F` and other escapes reach the upstream as the client
+ * sent them (`PATH_INFO` is decoded and cannot be re-encoded without loss).
+ *
+ * @module
+ */
+import type { Environ } from '../gateway/types.ts';
+import { quotePath, unquotePath } from '../http/url.ts';
+
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
+/** The path of `REQUEST_URI` as sent (origin-form or absolute-form), or undefined when there is none. */
+function rawRequestPath(environ: Environ): string | undefined {
+  const uri = environ.REQUEST_URI;
+  if (typeof uri !== 'string') return undefined;
+  let path = uri;
+  if (path.charCodeAt(0) !== 47 /* / */) {
+    if (path === '*') return path;
+    const match = ABSOLUTE_FORM.exec(path);
+    if (!match) return undefined;
+    path = path.slice(match[0].length);
+    if (path.charCodeAt(0) !== 47) path = `/${path}`;
+  }
+  const query = path.indexOf('?');
+  return query === -1 ? path : path.slice(0, query);
+}
+
+function decodesTo(raw: string, decoded: string): boolean {
+  if (!raw.includes('%')) return raw === decoded;
+  try {
+    return unquotePath(raw) === decoded;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * `SCRIPT_NAME` and `PATH_INFO` in their raw form: the split of the raw request path whose two
+ * parts decode to them. `mount` moved the prefix into `SCRIPT_NAME` decoded, so the split is
+ * searched at each `/` of the raw path (the common case, a prefix sent without escapes, is
+ * checked first). When no split matches (a middleware rewrote the path, the server gave no
+ * `REQUEST_URI`, or the prefix ended inside an escaped `%2F`), both are quoted from their
+ * decoded form with `quotePath`. Never throws.
+ */
+export function rawPathParts(environ: Environ): [script: string, rest: string] {
+  const script = environ.SCRIPT_NAME ?? '';
+  const info = environ.PATH_INFO ?? '';
+  const raw = rawRequestPath(environ);
+  if (raw !== undefined) {
+    const end = script.length;
+    if (raw.startsWith(script) && (raw.length === end || raw.charCodeAt(end) === 47) && decodesTo(raw.slice(end), info)) {
+      return [script, raw.slice(end)];
+    }
+    for (let i = 0; i <= raw.length; i++) {
+      if (i < raw.length && raw.charCodeAt(i) !== 47) continue;
+      const head = raw.slice(0, i);
+      if (decodesTo(head, script) && decodesTo(raw.slice(i), info)) return [head, raw.slice(i)];
+    }
+  }
+  return [quotePath(script), info === '*' ? info : quotePath(info)];
+}
+
+/**
+ * The request-target sent upstream: `basePath` (the upstream URL's path, no trailing slash),
+ * then the raw `SCRIPT_NAME` unless `stripScriptName`, then the raw rest of the path and
+ * `?QUERY_STRING`. An empty path becomes `/`; `OPTIONS *` stays `*` when nothing comes before it.
+ */
+export function upstreamTarget(environ: Environ, basePath: string, stripScriptName: boolean): string {
+  const [script, rest] = rawPathParts(environ);
+  const prefix = basePath + (stripScriptName ? '' : script);
+  let path: string;
+  if (rest === '*') path = prefix === '' ? '*' : prefix;
+  else path = prefix + rest || '/';
+  const query = environ.QUERY_STRING;
+  return query ? `${path}?${query}` : path;
+}

@@ -1,0 +1,123 @@
+/**
+ * Mapping URLs that point at the upstream to the public URL the client used (Apache's
+ * `ProxyPassReverse`, nginx's `proxy_redirect`), for `rewriteLocation` and the link rewriting
+ * of `rewriteHtml`.
+ *
+ * @module
+ */
+import type { Environ } from '../gateway/types.ts';
+import { hostOf } from '../http/host.ts';
+import { quotePath } from '../http/url.ts';
+
+/** The URL(s) the upstream calls itself by: its URL as given to `proxy`, and any other names its pages use. */
+export type UpstreamUrls = string | URL | ReadonlyArray<string | URL>;
+
+interface Name {
+  /** `http://host:port` as the upstream may write it, lower-cased, default port left out. */
+  origin: string;
+  /** The same with the default port written out (`http://host:80`). */
+  originWithPort: string;
+  /** The authority, for protocol-relative references: `//host:port`. */
+  relative: string;
+  /** The host name alone, for cookie domains. */
+  hostname: string;
+}
+
+/** Where the public URL of a request begins: its scheme and host, and its mount prefix. */
+export interface PublicBase {
+  /** `https://example.com` (the scheme and Host the client used). */
+  origin: string;
+  /** The quoted `SCRIPT_NAME`: `/legacy`, or `''`. */
+  prefix: string;
+  /** The host name the client used, without port. */
+  hostname: string;
+}
+
+/** The public base of a request: `tsgi.url_scheme` and Host, and the mount prefix. */
+export function publicBase(environ: Environ): PublicBase {
+  const host = hostOf(environ);
+  const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '');
+  return { origin: `${environ['tsgi.url_scheme']}://${host}`, prefix: quotePath(environ.SCRIPT_NAME ?? ''), hostname };
+}
+
+/**
+ * The upstream's names and base path, and the mapping of its URLs to public ones.
+ *
+ * @throws TypeError (when built) for a name that is not an http(s) URL.
+ */
+export class UrlMap {
+  readonly names: readonly Name[];
+  /** The path of the first URL, no trailing slash: what `/…` references of the upstream live below. */
+  readonly basePath: string;
+
+  constructor(upstream: UpstreamUrls) {
+    const list = typeof upstream === 'string' || upstream instanceof URL ? [upstream] : [...upstream];
+    if (list.length === 0) throw new TypeError('the upstream URL list is empty');
+    const urls = list.map((value) => {
+      let url: URL;
+      try {
+        url = new URL(String(value));
+      } catch {
+        throw new TypeError(`not an upstream URL: ${JSON.stringify(String(value))}`);
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`not an http(s) upstream URL: ${url.href}`);
+      return url;
+    });
+    this.basePath = urls[0]!.pathname.replace(/\/+$/, '');
+    this.names = urls.map((url) => ({
+      origin: url.origin.toLowerCase(),
+      originWithPort: `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`.toLowerCase(),
+      relative: `//${url.host}`.toLowerCase(),
+      hostname: url.hostname.toLowerCase(),
+    }));
+  }
+
+  /**
+   * The public form of `url` when it points at the upstream, else undefined: an absolute URL
+   * (`http://upstream:8080/base/x?q`), a protocol-relative one (`//upstream:8080/base/x`) or an
+   * absolute path (`/base/x`), whose path is at or below the base path, becomes
+   * `<public origin><prefix>/x?q` (an absolute path stays a path: `<prefix>/x?q`). Relative
+   * references (`x`, `../x`) and other hosts are left alone.
+   */
+  toPublic(url: string, base: PublicBase): string | undefined {
+    const trimmed = url.trim();
+    if (trimmed.charCodeAt(0) === 47 && trimmed.charCodeAt(1) !== 47) {
+      const rest = this.below(trimmed);
+      return rest === undefined ? undefined : joinPath(base.prefix, rest);
+    }
+    const lower = trimmed.slice(0, 300).toLowerCase();
+    for (const name of this.names) {
+      for (const start of [name.origin, name.originWithPort, name.relative]) {
+        if (!lower.startsWith(start) || !isBoundary(trimmed.charCodeAt(start.length))) continue;
+        const rest = this.below(trimmed.slice(start.length));
+        if (rest !== undefined) return base.origin + joinPath(base.prefix, rest);
+      }
+    }
+    return undefined;
+  }
+
+  /** True when `domain` (a cookie Domain, maybe with a leading dot) names the upstream. */
+  isUpstreamDomain(domain: string): boolean {
+    const name = domain.trim().replace(/^\./, '').toLowerCase();
+    return this.names.some((n) => n.hostname === name);
+  }
+
+  /** The part of `path` (with query) below the base path, or undefined when it is not below it. */
+  below(path: string): string | undefined {
+    const base = this.basePath;
+    if (base === '') return path;
+    if (!path.startsWith(base) || !isBoundary(path.charCodeAt(base.length))) return undefined;
+    return path.slice(base.length);
+  }
+}
+
+/** End of string, `/`, `?` or `#`: where an origin or a base path may end. */
+function isBoundary(code: number): boolean {
+  return Number.isNaN(code) || code === 47 || code === 63 || code === 35;
+}
+
+/** `prefix` + `rest`, where an empty rest (or one starting with `?`/`#`) keeps a `/`. */
+export function joinPath(prefix: string, rest: string): string {
+  if (rest === '' || rest.charCodeAt(0) !== 47) return `${prefix}/${rest}`;
+  return prefix + rest;
+}

@@ -1,0 +1,235 @@
+/**
+ * The response filters of tsgi/proxy in process (Request.blank → getResponse), each over an
+ * app that yields chosen chunks: HTML rewriting across chunk boundaries and byte for byte,
+ * text replacement across boundaries and charsets, content decoding, header mapping, and the
+ * shared rule (Content-Length and ETag, HEAD/204/304/206 left alone). Over sockets with the
+ * upstream in its own process: test/filters-proxy.test.ts.
+ */
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { type App, Request } from 'tsgi';
+import { decodeContent, replaceText, rewriteHtml, rewriteLocation } from 'tsgi/proxy';
+
+/** An app answering `status` with `headers` and the body in exactly these chunks (strings or bytes). */
+function chunked(chunks: Array<string | Uint8Array>, headers: Array<[string, string]> = [['Content-Type', 'text/html; charset=utf-8']], status = '200 OK'): App {
+  return (_environ, startResponse) => {
+    startResponse(status, headers);
+    return (async function* () {
+      for (const chunk of chunks) yield typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    })();
+  };
+}
+
+/** Every chunk the filtered body yields, as Buffers. */
+async function chunksOf(app: App, path = '/', options: Parameters<typeof Request.blank>[1] = {}) {
+  const res = await Request.blank(path, options).getResponse(app);
+  const out: Buffer[] = [];
+  if (res.isStreamed()) for await (const chunk of res.body) out.push(Buffer.from(chunk));
+  else out.push(Buffer.from(await res.bytes()));
+  return { res, out, text: Buffer.concat(out).toString('latin1') };
+}
+
+const PAGE = '<!DOCTYPE html>\r\n<html><HEAD><title>Ä &amp; b</title></HEAD>\n<body class=old>\n<p>x<a href="http://old.example.com/a?b=1&amp;c" title=\'t\'>link</a>\n<!-- <body> in a comment --><script>if (a < b) document.write("<body>")</script>\n</body></html>';
+
+describe('rewriteHtml', () => {
+  it('passes an untouched document through byte for byte, whatever the chunking', async () => {
+    const bytes = Buffer.from(PAGE, 'utf8');
+    for (const size of [1, 3, 7, 64, bytes.length]) {
+      const pieces: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; at += size) pieces.push(bytes.subarray(at, at + size));
+      const app = rewriteHtml(chunked(pieces), { elements: { nav: (el) => el.remove() } });
+      expect((await chunksOf(app)).text, `chunks of ${size}`).toBe(bytes.toString('latin1'));
+    }
+  });
+
+  it('appends to head, prepends to body and rewrites attributes, with a tag split between chunks', async () => {
+    const cut = PAGE.indexOf('<a hr') + 4;
+    const app = rewriteHtml(chunked([PAGE.slice(0, cut), PAGE.slice(cut)]), {
+      elements: {
+        head: (el) => el.append('<link rel="stylesheet" href="/new.css">', { html: true }),
+        body: (el) => el.prepend('<div class="banner">Old & new</div>', { html: true }),
+        'a[href^="http://old.example.com"]': (el, req) => el.setAttribute('href', `${req.applicationUrl}/a?b=1&c`),
+      },
+    });
+    const { text, out, res } = await chunksOf(app, '/', { baseUrl: 'https://new.example.com/legacy' });
+    expect(out.length).toBeGreaterThanOrEqual(2); // streamed, not buffered
+    const html = Buffer.from(text, 'latin1').toString('utf8');
+    expect(html).toContain('<title>Ä &amp; b</title><link rel="stylesheet" href="/new.css"></HEAD>');
+    expect(html).toContain('<body class=old><div class="banner">Old & new</div>\n<p>');
+    expect(html).toContain('<a href="https://new.example.com/legacy/a?b=1&amp;c" title=\'t\'>link</a>');
+    // The <body> inside the comment and the script are text, not tags.
+    expect(html).toContain('<!-- <body> in a comment --><script>if (a < b) document.write("<body>")</script>');
+    expect(html.match(/banner/g)).toHaveLength(1);
+    expect(res.headers.get('Content-Length')).toBeNull();
+  });
+
+  it('maps links to the upstream (absolute URLs and absolute paths) with the upstream option', async () => {
+    const page = '<a href="http://old.example.com/x">1</a><a href="/y?z">2</a><a href="rel.html">3</a><a href="http://other.example/x">4</a>' +
+      '<img src="http://127.0.0.1:8081/i.png"><form action="/post"></form><meta http-equiv="refresh" content="5; url=http://old.example.com/next">';
+    const app = rewriteHtml(chunked([page]), { upstream: ['http://127.0.0.1:8081', 'http://old.example.com'] });
+    const { text } = await chunksOf(app, '/', { baseUrl: 'http://pub.example/legacy' });
+    expect(text).toBe(
+      '<a href="http://pub.example/legacy/x">1</a><a href="/legacy/y?z">2</a><a href="rel.html">3</a><a href="http://other.example/x">4</a>' +
+        '<img src="http://pub.example/legacy/i.png"><form action="/legacy/post"></form><meta http-equiv="refresh" content="5; url=http://pub.example/legacy/next">',
+    );
+  });
+
+  it('removes, replaces and empties elements, their nested content included', async () => {
+    const page = '<div id=a><div>inner</div>keep?</div><p>para</p><ul><li>one<li>two</ul><span>s</span><img src=x alt=y>end';
+    const app = rewriteHtml(chunked([page]), {
+      elements: {
+        'div[id=a]': (el) => el.remove(),
+        p: (el) => el.replace('<em>new</em>', { html: true }),
+        ul: (el) => el.setInnerContent('<li>only</li>', { html: true }),
+        span: (el) => el.before('[').after(']'),
+        img: (el) => el.removeAttribute('alt').setAttribute('loading', 'lazy'),
+      },
+    });
+    expect((await chunksOf(app)).text).toBe('<em>new</em><ul><li>only</li></ul>[<span>s</span>]<img src=x loading="lazy">end');
+  });
+
+  it('keeps a non-UTF-8 page byte for byte and writes inserted text in its charset', async () => {
+    const latin = Buffer.from('<html><head><title>Caf\xe9</title></head><body><p>na\xefve \x80</p></body></html>', 'latin1');
+    const app = rewriteHtml(chunked([latin.subarray(0, 20), latin.subarray(20)], [['Content-Type', 'text/html; charset=windows-1252']]), {
+      elements: { body: (el) => el.prepend('Ünïcode € ✓ <x>') },
+    });
+    const { text } = await chunksOf(app);
+    expect(Buffer.from(text, 'latin1')).toEqual(
+      Buffer.concat([latin.subarray(0, latin.indexOf('<p>')), Buffer.from('\xdcn\xefcode \x80 &#10003; &lt;x&gt;', 'latin1'), latin.subarray(latin.indexOf('<p>'))]),
+    );
+  });
+
+  it('appends to head when </head> is left out (at <body>), and to body at the end of the document', async () => {
+    const app = rewriteHtml(chunked(['<html><head><title>t</title><body>text']), {
+      elements: { head: (el) => el.append('<meta name=x>', { html: true }), body: (el) => el.append('<footer>f</footer>', { html: true }) },
+    });
+    expect((await chunksOf(app)).text).toBe('<html><head><title>t</title><meta name=x><body>text<footer>f</footer>');
+  });
+
+  it('leaves other types, compressed bodies and HEAD alone, and refuses bad selectors', async () => {
+    const handler = { body: () => { throw new Error('must not run'); } };
+    const json = rewriteHtml(chunked(['{"<body>":1}'], [['Content-Type', 'application/json'], ['Content-Length', '12']]), { elements: handler });
+    const plain = await chunksOf(json);
+    expect(plain.text).toBe('{"<body>":1}');
+    expect(plain.res.headers.get('Content-Length')).toBe('12');
+    const gz = rewriteHtml(chunked([gzipSync('<body>')], [['Content-Type', 'text/html'], ['Content-Encoding', 'gzip']]), { elements: handler });
+    expect((await chunksOf(gz)).res.headers.get('Content-Encoding')).toBe('gzip');
+    const head = rewriteHtml(chunked([], [['Content-Type', 'text/html'], ['Content-Length', '50'], ['ETag', '"x"']]), { elements: handler });
+    const headRes = (await chunksOf(head, '/', { method: 'HEAD' })).res;
+    expect(headRes.headers.get('Content-Length')).toBe('50');
+    expect(headRes.headers.get('ETag')).toBe('"x"');
+    expect(() => rewriteHtml(chunked([]), { elements: { 'div > p': () => undefined } })).toThrow(TypeError);
+    expect(() => rewriteHtml(chunked([]), { elements: { '.x': () => undefined } })).toThrow(TypeError);
+  });
+});
+
+describe('the shared rule of body filters', () => {
+  const headers: Array<[string, string]> = [['Content-Type', 'text/plain; charset=utf-8'], ['Content-Length', '5'], ['ETag', '"abc"'], ['Accept-Ranges', 'bytes']];
+  const filter = (app: App) => replaceText(app, { replacements: [['hello', 'HELLO!']] });
+
+  it('drops Content-Length and Accept-Ranges and weakens a strong ETag when the body changes', async () => {
+    const { res, text } = await chunksOf(filter(chunked(['hello'], headers)));
+    expect(text).toBe('HELLO!');
+    expect(res.headers.get('Content-Length')).toBeNull();
+    expect(res.headers.get('Accept-Ranges')).toBeNull();
+    expect(res.headers.get('ETag')).toBe('W/"abc"');
+  });
+
+  it('leaves HEAD, 204, 304 and 206 answers alone', async () => {
+    for (const [status, method] of [['200 OK', 'HEAD'], ['204 No Content', 'GET'], ['304 Not Modified', 'GET'], ['206 Partial Content', 'GET']] as const) {
+      const { res } = await chunksOf(filter(chunked([], headers, status)), '/', { method });
+      expect(res.headers.get('ETag'), `${status} ${method}`).toBe('"abc"');
+      expect(res.headers.get('Content-Length'), `${status} ${method}`).toBe('5');
+    }
+  });
+});
+
+describe('replaceText', () => {
+  it('replaces strings and RegExp matches across chunk boundaries', async () => {
+    const app = replaceText(chunked(['see http://old.exa', 'mple.com/a and http://old', '.example.com/b; year 19', '99!'], [['Content-Type', 'text/plain']]), {
+      replacements: [['http://old.example.com', 'https://new.example.com'], [/year (\d{4})/, 'year <$1>']],
+    });
+    expect((await chunksOf(app)).text).toBe('see https://new.example.com/a and https://new.example.com/b; year <1999>!');
+  });
+
+  it('decodes and encodes in the charset, and keeps characters split between chunks', async () => {
+    const utf8 = Buffer.from('€uro → €', 'utf8');
+    const app = replaceText(chunked([utf8.subarray(0, 1), utf8.subarray(1, 7), utf8.subarray(7)], [['Content-Type', 'application/json']]), { replacements: [['€', 'EUR']] });
+    expect((await chunksOf(app)).text).toBe('EURuro → EUR'.replace('→', '\xe2\x86\x92'));
+    const latin = replaceText(chunked([Buffer.from('caf\xe9 \x80', 'latin1')], [['Content-Type', 'text/plain; charset=windows-1252']]), {
+      replacements: [['café', 'bistró'], ['€', '€ ✓']],
+    });
+    expect((await chunksOf(latin)).text).toBe('bistr\xf3 \x80 ?');
+  });
+
+  it('leaves non-text types and unknown charsets alone', async () => {
+    const png = replaceText(chunked(['hello'], [['Content-Type', 'image/png']]), { replacements: [['hello', 'x']] });
+    expect((await chunksOf(png)).text).toBe('hello');
+    const sjis = replaceText(chunked(['hello'], [['Content-Type', 'text/plain; charset=shift_jis']]), { replacements: [['hello', 'x']] });
+    expect((await chunksOf(sjis)).text).toBe('hello');
+  });
+});
+
+describe('decodeContent', () => {
+  const text = 'hello, decoded world '.repeat(200);
+  it.each([
+    ['gzip', gzipSync(text)],
+    ['x-gzip', gzipSync(text)],
+    ['deflate', deflateSync(text)],
+    ['deflate', deflateRawSync(text)],
+    ['br', brotliCompressSync(text)],
+  ])('decodes %s, streamed in small chunks', async (coding, encoded) => {
+    const pieces: Uint8Array[] = [];
+    for (let at = 0; at < encoded.length; at += 50) pieces.push(encoded.subarray(at, at + 50));
+    const app = decodeContent(chunked(pieces, [['Content-Type', 'text/plain'], ['Content-Encoding', coding], ['Content-Length', String(encoded.length)], ['ETag', '"z"']]));
+    const { res, text: out } = await chunksOf(app);
+    expect(out).toBe(text);
+    expect(res.headers.get('Content-Encoding')).toBeNull();
+    expect(res.headers.get('Content-Length')).toBeNull();
+    expect(res.headers.get('ETag')).toBe('W/"z"');
+  });
+
+  it('throws on corrupt data, so the server cuts the connection', async () => {
+    const app = decodeContent(chunked([Buffer.from('not gzip at all')], [['Content-Type', 'text/plain'], ['Content-Encoding', 'gzip']]));
+    await expect(chunksOf(app)).rejects.toThrow();
+  });
+
+  it('passes unknown and stacked codings through', async () => {
+    const app = decodeContent(chunked(['x'], [['Content-Type', 'text/plain'], ['Content-Encoding', 'gzip, br']]));
+    expect((await chunksOf(app)).res.headers.get('Content-Encoding')).toBe('gzip, br');
+  });
+});
+
+describe('rewriteLocation', () => {
+  const answer = (headers: Array<[string, string]>): App => chunked([], headers, '302 Found');
+  it('maps Location, Content-Location, Refresh and Set-Cookie Domain and Path to the public URL', async () => {
+    const app = rewriteLocation(
+      answer([
+        ['Location', 'http://127.0.0.1:8081/base/about?x=1'],
+        ['Content-Location', '/base/page'],
+        ['Refresh', '3; url=http://old.example.com/base/next'],
+        ['Set-Cookie', 'sid=1; Domain=old.example.com; Path=/base/app; HttpOnly'],
+        ['Set-Cookie', 'theme=dark; Path=/base'],
+        ['Set-Cookie', 'other=1; Domain=elsewhere.example; Path=/outside'],
+      ]),
+      { upstream: ['http://127.0.0.1:8081/base/', 'http://old.example.com'] },
+    );
+    const res = await Request.blank('/', { baseUrl: 'https://www.example.com/legacy' }).getResponse(app);
+    expect(res.headers.get('Location')).toBe('https://www.example.com/legacy/about?x=1');
+    expect(res.headers.get('Content-Location')).toBe('/legacy/page');
+    expect(res.headers.get('Refresh')).toBe('3; url=https://www.example.com/legacy/next');
+    expect(res.headers.getAll('Set-Cookie')).toEqual([
+      'sid=1; Domain=www.example.com; Path=/legacy/app; HttpOnly',
+      'theme=dark; Path=/legacy',
+      'other=1; Domain=elsewhere.example; Path=/outside',
+    ]);
+  });
+
+  it('leaves other hosts and relative references alone', async () => {
+    const app = rewriteLocation(answer([['Location', 'http://elsewhere.example/x'], ['Content-Location', 'rel/x']]), { upstream: 'http://127.0.0.1:8081' });
+    const res = await Request.blank('/', { baseUrl: 'http://pub/legacy' }).getResponse(app);
+    expect(res.headers.get('Location')).toBe('http://elsewhere.example/x');
+    expect(res.headers.get('Content-Location')).toBe('rel/x');
+    expect(() => rewriteLocation(answer([]), { upstream: 'ftp://x' })).toThrow(TypeError);
+  });
+});

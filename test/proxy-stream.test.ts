@@ -1,0 +1,193 @@
+/**
+ * proxy() streaming and failures over real sockets, the upstream in its own process: bodies
+ * both ways checked by hash, backpressure both ways (a slow reader is never buffered for), the
+ * upstream failing before and after its head, the client leaving.
+ */
+import http from 'node:http';
+import { type Dispatcher, errors as undiciErrors } from 'undici';
+import { describe, expect, it } from 'vitest';
+import { Request } from 'tsgi';
+import { parseRaw, rawExchange, rawGet, request, sleep, start, within } from './node-helpers.ts';
+import { patternSha, sha256, useUpstream } from './proxy-helpers.ts';
+
+const upstream = useUpstream();
+const to = upstream.to;
+
+const MiB = 1024 * 1024;
+
+async function progress(): Promise<number> {
+  return ((await (await fetch(`${upstream.url}/progress`)).json()) as { written: number }).written;
+}
+
+describe('streamed bodies', () => {
+  it('streams a 32 MiB download, byte for byte', async () => {
+    const server = await start(to(upstream.url));
+    const reply = await request(`${server.url}/download?size=${32 * MiB}`);
+    expect(reply.status).toBe(200);
+    expect(reply.headers['content-length']).toBe(String(32 * MiB));
+    expect(sha256(reply.body)).toBe(patternSha(32 * MiB));
+  });
+
+  it('streams a 32 MiB upload, byte for byte', async () => {
+    const server = await start(to(upstream.url));
+    const body = Buffer.alloc(32 * MiB);
+    for (let i = 0; i < body.length; i += 4096) body[i] = i % 255;
+    const reply = await request(`${server.url}/echo`, { method: 'POST', body });
+    expect(JSON.parse(reply.body.toString())).toMatchObject({ length: body.length, sha256: sha256(body) });
+  });
+
+  it('does not read ahead of a client that stops reading (download backpressure)', async () => {
+    const server = await start(to(upstream.url));
+    const size = 512 * MiB;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.get(`${server.url}/download?size=${size}`, { agent: false }, resolve);
+      req.on('error', reject);
+    });
+    res.pause();
+    await sleep(600);
+    const ahead = await progress();
+    // Socket buffers on both hops and the proxy's 64 KiB queue, nowhere near the body.
+    expect(ahead).toBeLessThan(48 * MiB);
+    expect(ahead).toBeGreaterThan(0);
+    res.destroy();
+  });
+
+  it('does not take the upload faster than the upstream reads it (upload backpressure)', async () => {
+    const server = await start(to(upstream.url));
+    const size = 256 * MiB;
+    let pulled = 0;
+    const chunk = Buffer.alloc(64 * 1024, 7);
+    const req = http.request(`${server.url}/sink?pause=800`, { method: 'POST', agent: false, headers: { 'Content-Length': size } });
+    const answer = new Promise<string>((resolve, reject) => {
+      req.on('response', (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve(Buffer.concat(parts).toString()));
+      });
+      req.on('error', reject);
+    });
+    const pump = () => {
+      while (pulled < size) {
+        pulled += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+    await sleep(500);
+    expect(pulled).toBeLessThan(48 * MiB);
+    const result = JSON.parse(await answer) as { length: number };
+    expect(result.length).toBe(size);
+  }, 30_000);
+});
+
+describe('upstream failures', () => {
+  it('answers 502 "refused" for a refused connection and logs the upstream and the cause', async () => {
+    const server = await start(to('http://127.0.0.1:9'));
+    const reply = await request(`${server.url}/x`, { headers: { Accept: 'text/plain' } });
+    expect(reply.status).toBe(502);
+    expect(reply.body.toString()).toMatch(/refused the connection/);
+    expect(reply.body.toString()).not.toMatch(/invalid response/);
+    expect(server.log.text).toMatch(/^\[tsgi\] GET \/x HTTP\/1\.1 502: upstream http:\/\/127\.0\.0\.1:9: connection refused \(ECONNREFUSED/);
+  });
+
+  it('answers 502 to an upload the upstream never took, without cutting the client off', async () => {
+    const server = await start(to('http://127.0.0.1:9'));
+    const reply = await request(`${server.url}/upload`, { method: 'POST', body: Buffer.alloc(512 * 1024, 1) });
+    expect(reply.status).toBe(502);
+    expect(reply.body.toString()).toMatch(/refused the connection/);
+  });
+
+  it('answers 502 for a connection reset before the answer', async () => {
+    const server = await start(to(upstream.raw));
+    const reply = await request(`${server.url}/reset`);
+    expect(reply.status).toBe(502);
+    expect(reply.body.toString()).toMatch(/closed the connection without answering/);
+    expect(server.log.text).toMatch(/connection closed or reset/);
+  });
+
+  it('answers 502 "malformed" for a malformed answer', async () => {
+    const server = await start(to(upstream.raw));
+    const reply = await request(`${server.url}/malformed`);
+    expect(reply.status).toBe(502);
+    expect(reply.body.toString()).toMatch(/malformed response/);
+    expect(server.log.text).toMatch(/malformed response \(HTTPParserError/);
+  });
+
+  it('answers 504 within headersTimeout when the upstream is slow', async () => {
+    const server = await start(to(upstream.url, { headersTimeout: 300 }));
+    const started = Date.now();
+    const reply = await request(`${server.url}/slow-head?ms=5000`);
+    expect(reply.status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(reply.body.toString()).toMatch(/did not answer in time/);
+    expect(server.log.text).toMatch(/504: upstream .*response headers timeout \(UND_ERR_HEADERS_TIMEOUT/);
+  });
+
+  it('answers 504 for a connect timeout (from the dispatcher)', async () => {
+    const failing = { dispatch: (_options: unknown, handler: Dispatcher.DispatchHandler) => {
+      setTimeout(() => handler.onResponseError?.({} as Dispatcher.DispatchController, new undiciErrors.ConnectTimeoutError()), 10);
+      return true;
+    } } as unknown as Dispatcher;
+    const server = await start(to('http://192.0.2.1', { dispatcher: failing }));
+    const reply = await request(`${server.url}/`);
+    expect(reply.status).toBe(504);
+    expect(reply.body.toString()).toMatch(/did not accept the connection in time/);
+  });
+
+  it('cuts the client connection when the upstream dies in the middle of the body', async () => {
+    const server = await start(to(upstream.url));
+    const { raw, clean } = await rawExchange(server.port, rawGet('/die'));
+    const reply = parseRaw(raw);
+    expect(reply.status).toBe(200);
+    expect(reply.header('content-length')).toBe('1000000');
+    expect(Buffer.byteLength(reply.rest, 'latin1')).toBeLessThan(1_000_000);
+    expect(clean && reply.rest.length === 1_000_000).toBe(false);
+    await within(() => server.log.text.includes('in the middle of the response body'), 2000);
+    expect(server.log.text).toMatch(/upstream http:\/\/127\.0\.0\.1:\d+: .* in the middle of the response body/);
+  });
+});
+
+/** What the upstream has noticed so far (`aborted /drip`…). */
+async function upstreamEvents(): Promise<string[]> {
+  return (await (await fetch(`${upstream.url}/events`)).json()) as string[];
+}
+
+/** The events the upstream notices after the first `before`, once there is one (polled for at most 1.5 s). */
+async function eventsAfter(before: number): Promise<string[]> {
+  let events: string[] = [];
+  for (let i = 0; i < 30 && events.length <= before; i++) {
+    await sleep(50);
+    events = await upstreamEvents();
+  }
+  return events.slice(before);
+}
+
+describe('the client leaving', () => {
+  it('closes the upstream request when the server closes the body (return()), without a tsgi.signal', async () => {
+    const before = (await upstreamEvents()).length;
+    const app = to(upstream.url);
+    const environ = Request.blank('/drip').environ;
+    expect(environ['tsgi.signal']).toBeUndefined();
+    const body = (await app(environ, () => undefined)) as AsyncIterableIterator<Uint8Array>;
+    expect(new TextDecoder().decode((await body.next()).value)).toBe('drip\n');
+    await body.return!();
+    expect(await eventsAfter(before)).toEqual(['aborted /drip']);
+  });
+
+  it('aborts the upstream request at once when the client hangs up', async () => {
+    const server = await start(to(upstream.url));
+    const before = (await upstreamEvents()).length;
+    await new Promise<void>((resolve, reject) => {
+      const req = http.get(`${server.url}/drip`, { agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+      setTimeout(() => reject(new Error('no data')), 3000);
+    });
+    expect(await eventsAfter(before)).toEqual(['aborted /drip']);
+  });
+});

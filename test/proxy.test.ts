@@ -1,0 +1,236 @@
+/**
+ * proxy() over real sockets: a client → serve(proxy) → the upstream in its own process
+ * (test/fixtures/upstream.ts). Paths, headers both ways, redirects, HEAD and 304,
+ * Expect: 100-continue, Upgrade, and the options. Streaming, failures and hang-ups are in
+ * test/proxy-stream.test.ts.
+ */
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { mount } from 'tsgi/middleware';
+import { proxy } from 'tsgi/proxy';
+import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
+import { sha256, useUpstream } from './proxy-helpers.ts';
+
+const upstream = useUpstream();
+const to = upstream.to;
+
+interface Echo {
+  method: string;
+  url: string;
+  headers: Array<[string, string]>;
+  length: number;
+  sha256: string;
+}
+const echoed = (body: Buffer): Echo => JSON.parse(body.toString('utf8')) as Echo;
+const header = (echo: Echo, name: string): string[] => echo.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
+
+describe('the upstream path', () => {
+  it('keeps the raw encoding and the query: /legacy/a%2Fb?q=1 reaches the upstream as /a%2Fb?q=1', async () => {
+    // The upstream URL's path (/echo) is the base the rest goes below.
+    const server = await start(mount({ '/legacy': to(`${upstream.url}/echo`) }));
+    const reply = await request(`${server.url}/legacy/a%2Fb?q=1`);
+    expect(reply.status).toBe(200);
+    expect(echoed(reply.body).url).toBe('/echo/a%2Fb?q=1');
+    const odd = await request(`${server.url}/legacy/%E2%82%AC%20x/%3Fy;p=1?a=%20&b`);
+    expect(echoed(odd.body).url).toBe('/echo/%E2%82%AC%20x/%3Fy;p=1?a=%20&b');
+  });
+
+  it('finds the prefix when the client escaped it (/l%65gacy/…), and maps the mount point itself to the base', async () => {
+    const server = await start(mount({ '/legacy': to(`${upstream.url}/echo/`) }));
+    expect(echoed((await request(`${server.url}/l%65gacy/a%2Fb`)).body).url).toBe('/echo/a%2Fb');
+    expect(echoed((await request(`${server.url}/legacy`)).body).url).toBe('/echo');
+    expect(echoed((await request(`${server.url}/legacy/`)).body).url).toBe('/echo/');
+  });
+
+  it('keeps the prefix with stripScriptName: false, and sends no X-Forwarded-Prefix then', async () => {
+    const server = await start(mount({ '/echo': to(upstream.url, { stripScriptName: false }) }));
+    const echo = echoed((await request(`${server.url}/echo/a%2Fb?q`)).body);
+    expect(echo.url).toBe('/echo/a%2Fb?q');
+    expect(header(echo, 'x-forwarded-prefix')).toEqual([]);
+  });
+
+  it('quotes PATH_INFO when a middleware rewrote the path', async () => {
+    const inner = to(upstream.url);
+    const server = await start((environ, startResponse) => {
+      environ.PATH_INFO = '/echo/ä b';
+      return inner(environ, startResponse);
+    });
+    expect(echoed((await request(`${server.url}/anything%2F?x=1`)).body).url).toBe('/echo/%C3%A4%20b?x=1');
+  });
+});
+
+describe('request header fields', () => {
+  it('drops hop-by-hop fields and those named in Connection, keeps the others', async () => {
+    const server = await start(to(upstream.url));
+    const { raw } = await rawExchange(
+      server.port,
+      rawGet(
+        '/echo',
+        'Connection: close, X-Private\r\nX-Private: secret\r\nKeep-Alive: timeout=1\r\nTE: trailers\r\n' +
+          'Proxy-Authorization: Basic eDp5\r\nUpgrade: h2c\r\nX-Kept: yes\r\nAccept: text/plain\r\n',
+      ),
+    );
+    const reply = parseRaw(raw);
+    const echo = JSON.parse(reply.rest) as Echo;
+    const names = echo.headers.map(([name]) => name.toLowerCase());
+    for (const dropped of ['x-private', 'keep-alive', 'te', 'proxy-authorization', 'upgrade']) expect(names).not.toContain(dropped);
+    expect(header(echo, 'connection')).toEqual(['keep-alive']); // the HTTP client's own, for its pool
+    expect(header(echo, 'x-kept')).toEqual(['yes']);
+    expect(header(echo, 'accept')).toEqual(['text/plain']);
+  });
+
+  it('appends to a spoofed X-Forwarded-For, replaces the other X-Forwarded-* fields, appends to Via', async () => {
+    const server = await start(mount({ '/pre': to(upstream.url) }));
+    const reply = await request(`${server.url}/pre/echo`, {
+      headers: { 'X-Forwarded-For': '6.6.6.6', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Prefix': '/evil', Via: '1.0 first', Host: 'public.example:8443' },
+    });
+    const echo = echoed(reply.body);
+    expect(header(echo, 'x-forwarded-for')).toEqual(['6.6.6.6, 127.0.0.1']);
+    expect(header(echo, 'x-forwarded-proto')).toEqual(['http']);
+    expect(header(echo, 'x-forwarded-host')).toEqual(['public.example:8443']);
+    expect(header(echo, 'x-forwarded-prefix')).toEqual(['/pre']);
+    expect(header(echo, 'via')).toEqual(['1.0 first, 1.1 tsgi']);
+    // Host is the upstream's by default…
+    expect(header(echo, 'host')).toEqual([new URL(upstream.url).host]);
+  });
+
+  it("sends the client's Host with preserveHost, and no X-Forwarded-* with xForwarded: false", async () => {
+    const server = await start(to(upstream.url, { preserveHost: true, xForwarded: false }));
+    const echo = echoed((await request(`${server.url}/echo`, { headers: { Host: 'public.example' } })).body);
+    expect(header(echo, 'host')).toEqual(['public.example']);
+    expect(echo.headers.filter(([name]) => name.startsWith('x-forwarded'))).toEqual([]);
+    expect(header(echo, 'via')).toEqual(['1.1 tsgi']);
+  });
+
+  it('applies requestHeaders and responseHeaders edits last, declarative or as a function', async () => {
+    const server = await start(
+      to(upstream.url, {
+        requestHeaders: { set: { 'X-Api-Key': 'k1' }, add: { 'X-Tag': 'b' }, remove: ['cookie', 'via'] },
+        responseHeaders: (headers, environ) => {
+          headers.delete('via');
+          headers.set('X-Seen-Path', environ.PATH_INFO);
+        },
+      }),
+    );
+    const reply = await request(`${server.url}/echo`, { headers: { Cookie: 'sid=1', 'X-Tag': 'a', 'X-Api-Key': 'client' } });
+    const echo = echoed(reply.body);
+    expect(header(echo, 'x-api-key')).toEqual(['k1']);
+    expect(header(echo, 'x-tag')).toEqual(['a', 'b']);
+    expect(header(echo, 'cookie')).toEqual([]);
+    expect(header(echo, 'via')).toEqual([]);
+    expect(reply.headers.via).toBeUndefined();
+    expect(reply.headers['x-seen-path']).toBe('/echo');
+  });
+
+  it('refuses bad options at once', () => {
+    expect(() => proxy('ftp://example.com')).toThrow(TypeError);
+    expect(() => proxy('not a url')).toThrow(/http\(s\) URL/);
+    expect(() => proxy('http://user:pw@example.com')).toThrow(/credentials/);
+    expect(() => proxy('http://example.com/?q=1')).toThrow(/query/);
+    expect(() => proxy('http://example.com', { headersTimeout: -1 })).toThrow(/headersTimeout/);
+    expect(() => proxy('http://example.com', { requestHeaders: { set: { 'bad name': 'x' } } })).toThrow(TypeError);
+    expect(() => proxy('http://example.com', { responseHeaders: { set: { 'X-A': 'a\nb' } } })).toThrow(TypeError);
+  });
+});
+
+describe('response header fields and statuses', () => {
+  it('drops hop-by-hop and Connection-named response fields, keeps the rest, appends to Via', async () => {
+    const server = await start(to(upstream.raw));
+    const reply = parseRaw((await rawExchange(server.port, rawGet('/hop'))).raw);
+    expect(reply.status).toBe(200);
+    const names = reply.headers.map(([name]) => name.toLowerCase());
+    for (const dropped of ['x-secret', 'keep-alive', 'proxy-authenticate', 'trailer']) expect(names).not.toContain(dropped);
+    expect(reply.header('x-kept')).toBe('yes');
+    expect(reply.header('via')).toBe('1.0 old, 1.1 tsgi');
+    expect(reply.rest).toBe('ok');
+  });
+
+  it('passes a redirect to the client instead of following it', async () => {
+    const server = await start(to(upstream.url));
+    const reply = await request(`${server.url}/redirect`);
+    expect(reply.status).toBe(302);
+    expect(reply.headers.location).toBe(`${upstream.url}/target?x=1`);
+  });
+
+  it('passes 404 and the reason phrase through', async () => {
+    const server = await start(to(upstream.url));
+    const reply = await request(`${server.url}/missing`);
+    expect(reply.status).toBe(404);
+    expect(reply.statusMessage).toBe('Not Found');
+    expect(reply.body.toString()).toBe('not found');
+  });
+
+  it('answers HEAD with the GET headers and no body, and passes a 304 with its validators and no body', async () => {
+    const server = await start(to(upstream.url));
+    const head = parseRaw((await rawExchange(server.port, rawGet('/etag', '', 'HEAD'))).raw);
+    expect(head.status).toBe(200);
+    expect(head.header('content-length')).toBe('6');
+    expect(head.header('etag')).toBe('"v1"');
+    expect(head.rest).toBe('');
+    const notModified = parseRaw((await rawExchange(server.port, rawGet('/etag', 'If-None-Match: "v1"\r\n'))).raw);
+    expect(notModified.status).toBe(304);
+    expect(notModified.header('etag')).toBe('"v1"');
+    expect(notModified.header('cache-control')).toBe('max-age=60');
+    expect(notModified.rest).toBe('');
+  });
+
+  it('answers an Upgrade (WebSocket) request 501 with a clear message, without calling the upstream', async () => {
+    const server = await start(to(upstream.url));
+    const reply = await request(`${server.url}/echo`, {
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+    });
+    expect(reply.status).toBe(501);
+    expect(reply.body.toString()).toMatch(/Upgrade requests cannot pass through/);
+  });
+});
+
+describe('request bodies', () => {
+  it('forwards a POST body and its Content-Length and Content-Type', async () => {
+    const server = await start(to(upstream.url));
+    const body = 'x'.repeat(100_000);
+    const echo = echoed((await request(`${server.url}/echo`, { method: 'POST', body, headers: { 'Content-Type': 'text/plain' } })).body);
+    expect(echo).toMatchObject({ method: 'POST', length: 100_000, sha256: sha256(body) });
+    expect(header(echo, 'content-length')).toEqual(['100000']);
+    expect(header(echo, 'content-type')).toEqual(['text/plain']);
+  });
+
+  it('forwards a chunked body chunked', async () => {
+    const server = await start(to(upstream.url));
+    const { raw } = await rawExchange(server.port, 'PUT /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
+    const echo = JSON.parse(parseRaw(raw).rest) as Echo;
+    expect(echo).toMatchObject({ method: 'PUT', length: 11, sha256: sha256('hello world') });
+    expect(header(echo, 'transfer-encoding')).toEqual(['chunked']);
+  });
+
+  it('works end to end with Expect: 100-continue: 100 once the upstream takes the body, then the answer', async () => {
+    const server = await start(to(upstream.url));
+    const result = await new Promise<{ continued: boolean; echo: Echo }>((resolve, reject) => {
+      let continued = false;
+      const req = http.request(`${server.url}/echo`, { method: 'POST', agent: false, headers: { Expect: '100-continue', 'Content-Length': 5 } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ continued, echo: echoed(Buffer.concat(chunks)) }));
+      });
+      req.on('continue', () => {
+        continued = true;
+        req.end('hello');
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    expect(result.continued).toBe(true);
+    expect(result.echo).toMatchObject({ length: 5, sha256: sha256('hello') });
+    expect(header(result.echo, 'expect')).toEqual([]);
+  });
+});
+
+describe('close()', () => {
+  it('closes the default pool: later requests answer 502', async () => {
+    const app = proxy(upstream.url);
+    const server = await start(app);
+    expect((await request(`${server.url}/echo`)).status).toBe(200);
+    await app.close();
+    expect((await request(`${server.url}/echo`)).status).toBe(502);
+    expect(app.upstream).toBe(upstream.url);
+  });
+});
