@@ -1,0 +1,155 @@
+/**
+ * The test client's answer: a `Response` with the request it answers, the redirects before
+ * it, what the app logged, and the page's forms and links (WebTest's `TestResponse`).
+ *
+ * @module
+ */
+import { Response } from '../response/response.ts';
+import type { Request } from '../request/request.ts';
+import type { RequestOptions } from './options.ts';
+import { type Document, type HtmlElement, elementView, parseHtml, select } from './html.ts';
+import { HtmlForm, type Send } from './form.ts';
+import { type LinkQuery, findLink } from './links.ts';
+import { TestClientError } from './error.ts';
+
+/** What a {@link TestResponse} knows of its exchange (set by the client). */
+export interface ExchangeContext {
+  request: Request;
+  url: string;
+  history: TestResponse[];
+  errors: string;
+  send: Send<TestResponse>;
+  follow: (options: RequestOptions) => Promise<TestResponse>;
+}
+
+const CONTEXT = new WeakMap<TestResponse, ExchangeContext>();
+const DOCUMENTS = new WeakMap<TestResponse, Document>();
+
+/** Attaches its exchange to a new {@link TestResponse} (the client's part). */
+export function attachExchange(res: TestResponse, context: ExchangeContext): TestResponse {
+  CONTEXT.set(res, context);
+  return res;
+}
+
+function contextOf(res: TestResponse): ExchangeContext {
+  const context = CONTEXT.get(res);
+  if (!context) throw new TestClientError('this response did not come from a TestClient');
+  return context;
+}
+
+/**
+ * An answer of {@link TestClient}: a `Response` (`status`, `statusCode`, `headers`, every
+ * typed header attribute, `await res.text()`, `json()`, `bytes()`) whose body has been read
+ * whole, plus what a test needs next:
+ *
+ * - `res.request`, `res.url`: the request as the app received it;
+ * - `res.history`: the redirects followed to get here, oldest first (Werkzeug's `history`);
+ * - `res.errors`: what the app wrote to `tsgi.errors` (WebTest's `res.errors`);
+ * - `res.select(css)`, `res.forms`, `res.form(…)`, `res.click(…)`, `res.follow()`: the page
+ *   as HTML, parsed by parse5 as a browser parses it, and the next request made from it.
+ */
+export class TestResponse extends Response {
+  /** The request the app answered (its environ as the app received it). */
+  get request(): Request {
+    return contextOf(this).request;
+  }
+
+  /** The URL asked for. */
+  get url(): string {
+    return contextOf(this).url;
+  }
+
+  /** The redirect answers followed before this one, oldest first (empty when none). */
+  get history(): readonly TestResponse[] {
+    return contextOf(this).history;
+  }
+
+  /** The text the app and its middleware wrote to `tsgi.errors` (`''` when none). */
+  get errors(): string {
+    return contextOf(this).errors;
+  }
+
+  /** The body decoded as text with the response's charset (UTF-8 by default), synchronously. */
+  get textBody(): string {
+    const body = this.body;
+    if (!(body instanceof Uint8Array)) throw new TypeError('the body is a stream');
+    try {
+      return new TextDecoder(this.charset ?? 'utf-8').decode(body);
+    } catch {
+      return new TextDecoder().decode(body); // a charset the platform does not know: UTF-8
+    }
+  }
+
+  #document(): Document {
+    let document = DOCUMENTS.get(this);
+    if (!document) {
+      document = parseHtml(this.textBody);
+      DOCUMENTS.set(this, document);
+    }
+    return document;
+  }
+
+  /**
+   * The elements of the page that match a CSS selector, as plain views (tag, attributes,
+   * text).
+   *
+   * @throws SyntaxError for an invalid selector.
+   */
+  select(selector: string): HtmlElement[] {
+    return select(this.#document(), selector).map(elementView);
+  }
+
+  /** Every `<form>` of the page, in order (WebTest's `res.forms`). */
+  get forms(): Array<HtmlForm<TestResponse>> {
+    const { send, url } = contextOf(this);
+    return select(this.#document(), 'form').map((element) => new HtmlForm(this.#document(), element, url, send));
+  }
+
+  /**
+   * One form of the page: the only one (no argument), the `index`-th, or the one a CSS
+   * selector matches (`'#login'`, `'form[action="/search"]'`).
+   *
+   * @throws TestClientError when there is no such form, or several and no argument.
+   */
+  form(which?: string | number): HtmlForm<TestResponse> {
+    const forms = this.forms;
+    if (which === undefined) {
+      if (forms.length !== 1) throw new TestClientError(`the page has ${forms.length} forms: name one (index or selector)`, { response: this });
+      return forms[0]!;
+    }
+    if (typeof which === 'number') {
+      const form = forms[which];
+      if (!form) throw new TestClientError(`the page has ${forms.length} forms, no index ${which}`, { response: this });
+      return form;
+    }
+    const chosen = select(this.#document(), which).find((element) => element.name === 'form');
+    const form = forms.find((f) => f.element === chosen);
+    if (!form) throw new TestClientError(`no form matches ${JSON.stringify(which)}`, { response: this });
+    return form;
+  }
+
+  /**
+   * Follows a link of the page with a GET, as a click does (WebTest's `res.click`): the link
+   * whose text contains `text` (or matches a RegExp), narrowed by `query` (`href`,
+   * `selector`, `index`).
+   *
+   * @throws TestClientError when no link or several links match (see `findLink`).
+   */
+  click(text?: string | RegExp, query: LinkQuery & RequestOptions = {}): Promise<TestResponse> {
+    const { href, selector, index, ...options } = query;
+    const target = findLink(this.#document(), { text: text ?? query.text, href, selector, index });
+    const { send, url } = contextOf(this);
+    delete (options as LinkQuery).text;
+    return send('GET', new URL(target, url).href, options);
+  }
+
+  /**
+   * Follows this answer's redirect (WebTest's `res.follow()`): 301, 302 and 303 with a GET
+   * (a HEAD stays HEAD), 307 and 308 with the same method and body.
+   *
+   * @throws TestClientError when this is not a redirect with a `Location`.
+   */
+  follow(options: RequestOptions = {}): Promise<TestResponse> {
+    return contextOf(this).follow(options);
+  }
+}
