@@ -11,7 +11,7 @@ import { Request } from '../request/request.ts';
 import type { HandlerResult } from '../request/application.ts';
 import { type Converter, BUILTIN_CONVERTERS } from './converters.ts';
 import { type CompiledRule, compileRule } from './rule.ts';
-import { Matcher } from './matcher.ts';
+import { type Lookup, Matcher } from './matcher.ts';
 import { type BuildArgs, type RouteTable, UrlAdapter, allowHeader } from './adapter.ts';
 import { buildPath } from './build.ts';
 import type { ConverterMap, EndpointOf, RouteSpec, ValuesOf } from './types.ts';
@@ -94,6 +94,15 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
   /** The map bound to a request (or its environ): matching its path, building URLs under its `SCRIPT_NAME`. */
   bind(req: Request | Environ): UrlAdapter<R, C> {
     return new UrlAdapter(this.#table, req instanceof Request ? req.environ : req);
+  }
+
+  /**
+   * What the map finds for a path (a `PATH_INFO`) and method, without a request: `match`
+   * with the rule and typed-by-converter values, `method` with the methods the path's rules
+   * answer, `slash` when only a strict rule with a trailing slash matches, `none`.
+   */
+  lookup(method: string, pathInfo: string): Lookup {
+    return this.#table.matcher.lookup(pathInfo, method.toUpperCase());
   }
 
   /**

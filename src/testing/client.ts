@@ -198,7 +198,7 @@ export class TestClient {
     }
     linted?.assertClosed();
     const res = new TestResponse(null, { status: answer.status, headers: answer.headers, contentType: null });
-    const declared = res.headers.get('content-length');
+    const declared = answer.headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1] ?? null;
     res.body = answer.body;
     if (declared === null) res.headers.delete('content-length');
     else res.headers.set('Content-Length', declared);
