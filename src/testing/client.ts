@@ -143,6 +143,7 @@ export class TestClient {
   /** A path relative to the base URL, or an absolute URL, as a URL. */
   #resolve(url: string): URL {
     if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(url)) return new URL(url);
+    if (url === '' || url.startsWith('?')) return new URL(`${this.baseUrl}${url}`);
     const base = new URL(`${this.baseUrl}/`);
     return new URL(url.startsWith('/') ? `${base.pathname.replace(/\/$/, '')}${url}` : url, base);
   }
