@@ -185,7 +185,7 @@ describe('requests', () => {
     expect(await (await client.get('/s?a=1', { query: { b: ['2', '3'], c: 'x y' } })).json()).toMatchObject({ query: 'a=1&b=2&b=3&c=x+y' });
     expect(await (await client.patch('/', { json: [1] })).json()).toMatchObject({ method: 'PATCH', body: '[1]' });
     expect(await (await client.post('/', { form: { a: 'é' } })).json()).toMatchObject({ body: 'a=%C3%A9', contentType: 'application/x-www-form-urlencoded' });
-    const multipart = await (await client.post('/', { form: { a: '1' }, files: { f: { filename: 'f.txt', content: 'hi' } } })).json();
+    const multipart = (await (await client.post('/', { form: { a: '1' }, files: { f: { filename: 'f.txt', content: 'hi' } } })).json()) as Record<string, string>;
     expect(multipart.contentType).toBe('multipart/form-data');
     expect(multipart.body).toContain('filename="f.txt"');
     expect(await (await client.delete('/', { body: new Uint8Array([104, 105]) })).json()).toMatchObject({ method: 'DELETE', body: 'hi' });

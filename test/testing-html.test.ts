@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { TestClient, TestClientError } from 'tsgi/testing';
 
+/** What the echo answered. */
+type Sent = Record<string, string>;
+
 const html = (body: string) => new Response(`<!doctype html><title>t</title>${body}`, { contentType: 'text/html' });
 
 const PAGE = `
@@ -65,13 +68,13 @@ describe('forms', () => {
     const form = page.form('#profile');
     form.set('user', 'grace').set('tags', 'blue').set('tags', false).set('agree', true).set('size', 's').set('lang', 'French').set('pets', ['dog']);
     const res = await form.submit();
-    const sent = await res.json();
+    const sent = (await res.json()) as Sent;
     expect(sent).toMatchObject({ method: 'POST', path: '/save', type: 'application/x-www-form-urlencoded' });
     expect([...new URLSearchParams(sent.body)]).toEqual([
       ['user', 'grace'], ['token', 't0k'], ['locked', 'x'], ['tags', 'blue'], ['agree', 'on'], ['size', 's'], ['lang', 'fr'],
       ['pets', 'dog'], ['bio', 'line one\r\nline two'], ['action', 'save'], ['outside', 'o'],
     ]);
-    const deleted = await (await page.form('#profile').submit('Delete')).json();
+    const deleted = (await (await page.form('#profile').submit('Delete')).json()) as Sent;
     expect(deleted.path).toBe('/delete');
     expect(new URLSearchParams(deleted.body).get('action')).toBe('delete');
   });
@@ -91,14 +94,14 @@ describe('forms', () => {
 
   it('sends a GET form in the query of its action, replacing the action’s own', async () => {
     const page = await new TestClient(app).get('/');
-    const sent = await (await page.form('#search').set('q', 'a b').submit()).json();
+    const sent = (await (await page.form('#search').set('q', 'a b').submit()).json()) as Sent;
     expect(sent).toMatchObject({ method: 'GET', path: '/find', query: 'q=a+b' });
   });
 
   it('uploads files as multipart/form-data', async () => {
     const page = await new TestClient(app).get('/');
     const form = page.form(2).upload('doc', { filename: 'notes.txt', content: 'hello' }).set('note', 'n');
-    const sent = await (await form.submit()).json();
+    const sent = (await (await form.submit()).json()) as Sent;
     expect(sent.type).toBe('multipart/form-data');
     expect(sent.body).toContain('name="note"\r\n\r\nn\r\n');
     expect(sent.body).toContain('name="doc"; filename="notes.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n');
@@ -115,9 +118,9 @@ describe('forms', () => {
 describe('links and elements', () => {
   it('clicks a link by its text, href or index, and refuses an ambiguous one', async () => {
     const page = await new TestClient(app).get('/');
-    expect((await (await page.click('Second')).json()).path).toBe('/items/2');
-    expect((await (await page.click(undefined, { href: '/items/1' })).json()).path).toBe('/items/1');
-    expect((await (await page.click(/item$/, { index: 1 })).json()).path).toBe('/items/2');
+    expect((await page.click('Second')).url).toBe('http://localhost/items/2');
+    expect((await page.click(undefined, { href: '/items/1' })).url).toBe('http://localhost/items/1');
+    expect((await page.click(/item$/, { index: 1 })).url).toBe('http://localhost/items/2');
     await expect(async () => page.click('item')).rejects.toThrow(/2 links match .*pass index to choose:\n"First item" → \/items\/1\n"Second item" → \/items\/2/);
     await expect(async () => page.click('Nowhere')).rejects.toThrow(/no link matches/);
   });

@@ -183,6 +183,8 @@ export class Matcher {
   }
 }
 
+/** The order of tails: lower converter weight first, then more static text first. */
 function tailWeight(rule: CompiledRule): number {
-  return Math.max(...rule.tail!.placeholders.map((p) => p.converter.weight ?? 100));
+  const staticLength = rule.parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0);
+  return Math.max(...rule.tail!.placeholders.map((p) => p.converter.weight ?? 100)) - Math.min(staticLength, 999) / 1000;
 }
