@@ -93,14 +93,22 @@ describe('npm pack', () => {
 
   it('resolves every entry point of package.json exports from the tarball', async () => {
     const script = `
-      for (const spec of ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node']) {
+      for (const spec of ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node', 'tsgi/routing', 'tsgi/testing']) {
         const module = await import(spec);
         console.log(spec, Object.keys(module).length > 0);
       }
     `;
     await writeFile(path.join(consumer, 'entries.mjs'), script);
     const { stdout } = await run(process.execPath, ['entries.mjs'], { cwd: consumer, env });
-    expect(stdout.trim().split('\n')).toEqual(['tsgi true', 'tsgi/middleware true', 'tsgi/http true', 'tsgi/forms true', 'tsgi/node true']);
+    expect(stdout.trim().split('\n')).toEqual([
+      'tsgi true',
+      'tsgi/middleware true',
+      'tsgi/http true',
+      'tsgi/forms true',
+      'tsgi/node true',
+      'tsgi/routing true',
+      'tsgi/testing true',
+    ]);
   });
 
   it('ships declarations that check strictly, without skipLibCheck, for every entry point', async () => {
@@ -112,6 +120,8 @@ describe('npm pack', () => {
         `import { Accept, parseEtag } from 'tsgi/http';`,
         `import { FileUpload, encodeMultipart } from 'tsgi/forms';`,
         `import { toNodeHandler } from 'tsgi/node';`,
+        `import { RouteMap } from 'tsgi/routing';`,
+        `import { TestClient, type TestResponse } from 'tsgi/testing';`,
         `export const app: App = Request.application((req: Request) => new Response(req.path));`,
         `export const n: number = new Response('x').statusCode;`,
         `export const code: 404 = new HTTPNotFound().code;`,
@@ -122,6 +132,10 @@ describe('npm pack', () => {
         `export const isFile = (x: unknown): boolean => x instanceof FileUpload;`,
         `export const body = encodeMultipart({ a: '1' });`,
         `export const handler = toNodeHandler(app);`,
+        `const routes = new RouteMap({ item: '/items/<int:id>' });`,
+        `export const routed: App = routes.app({ item: (_req, { id }) => new Response(String(id + 1)) });`,
+        `export const page: Promise<TestResponse> = new TestClient(routed).get(routes.build('item', { id: 1 }));`,
+        `export const field: Promise<string | null> = page.then((res) => res.form().get('q'));`,
         '',
       ].join('\n'),
     );

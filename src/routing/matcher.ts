@@ -40,6 +40,8 @@ function valuesOf(rule: CompiledRule, converted: unknown[]): Record<string, unkn
 
 /** A search in progress: the path's segments, the method, what has been converted so far. */
 interface Search {
+  /** The path the segments come from (without its leading `/`). */
+  readonly path: string;
   readonly segments: string[];
   readonly method: string | null;
   readonly converted: unknown[];
@@ -62,8 +64,11 @@ export class Matcher {
   readonly #root = new Node();
   /** Rules without placeholders by their whole path: the common case in one lookup. */
   readonly #exact = new Map<string, CompiledRule[]>();
+  /** True once a rule ends with `/`: only then can a path without one be redirected. */
+  #slashRules = false;
 
   add(rule: CompiledRule): void {
+    if (rule.pattern.endsWith('/')) this.#slashRules = true;
     if (rule.placeholders.length === 0) {
       const list = this.#exact.get(rule.pattern) ?? [];
       list.push(rule);
@@ -104,23 +109,25 @@ export class Matcher {
     }
     if (path.charCodeAt(0) !== 47 /* / */ && path !== '') return NONE;
     const segments = path === '' ? [] : path.slice(1).split('/');
-    const found = this.#search(segments, method);
+    const rest = path.slice(1);
+    const found = this.#search(rest, segments, method);
     if (found.kind !== 'none') return found;
     const last = segments.length - 1;
     if (last >= 0 && segments[last] === '') {
       // /items/ for a rule /items without strict slashes: answered as /items.
-      const trimmed = this.#search(segments.slice(0, last), method);
+      const trimmed = this.#search(rest.slice(0, -1), segments.slice(0, last), method);
       return trimmed.kind === 'match' && !trimmed.rule.strictSlashes ? trimmed : NONE;
     }
+    if (!this.#slashRules) return NONE;
     // /items for a rule /items/: a redirect with strict slashes, else answered as /items/.
     segments.push('');
-    const slashed = this.#search(segments, null);
+    const slashed = this.#search(`${rest}/`, segments, null);
     if (slashed.kind !== 'match') return NONE;
-    return slashed.rule.strictSlashes ? SLASH : this.#search(segments, method);
+    return slashed.rule.strictSlashes ? SLASH : this.#search(`${rest}/`, segments, method);
   }
 
-  #search(segments: string[], method: string | null): Lookup {
-    const search: Search = { segments, method, converted: [], allowed: null };
+  #search(path: string, segments: string[], method: string | null): Lookup {
+    const search: Search = { path, segments, method, converted: [], allowed: null };
     const found = this.#walk(this.#root, 0, search);
     if (found) return found;
     return search.allowed ? { kind: 'method', allowed: search.allowed } : NONE;
@@ -157,7 +164,9 @@ export class Matcher {
       }
     }
     if (node.tails.length > 0 && i < segments.length) {
-      const rest = segments.slice(i).join('/');
+      let offset = 0;
+      for (let j = 0; j < i; j++) offset += segments[j]!.length + 1;
+      const rest = search.path.slice(offset);
       for (const rule of node.tails) {
         const match = rule.tail!.regex.exec(rest);
         if (!match) continue;

@@ -46,7 +46,7 @@ function badRequest(): Answer {
  * ```ts
  * const client = new TestClient(app);
  * const page = await client.get('/login');
- * const home = await page.form().set('user', 'ada').submit(undefined, { followRedirects: 1 });
+ * const home = await page.form().set('user', 'ada').submit({ followRedirects: 1 });
  * expect(home.textBody).toContain('Hello, ada');
  * await client.get('/missing', { status: 404 });
  * ```

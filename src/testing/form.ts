@@ -178,7 +178,7 @@ export class HtmlForm<R = unknown> {
 
   /**
    * Submits the form with the button named (by `name`, or by its label) or, by default, its
-   * first submit button (as pressing Enter does); `options` are those of any request
+   * first submit button (as pressing Enter does; `form.submit(options)` too); `options` are those of any request
    * (`status`, `headers`, `followRedirects`…). A `GET` form puts its entries in the action's
    * query (replacing it); a `POST` form sends them urlencoded or as `multipart/form-data`
    * (fields before files), as its `enctype` says.
@@ -186,7 +186,8 @@ export class HtmlForm<R = unknown> {
    * @returns what the client answers.
    * @throws TestClientError when there is no such button.
    */
-  submit(button?: string, options: RequestOptions = {}): Promise<R> {
+  submit(button?: string | RequestOptions, options: RequestOptions = {}): Promise<R> {
+    if (typeof button === 'object') return this.submit(undefined, button);
     const submitter = this.#submitter(button);
     const list = entries(this.#controls, submitter);
     const override = (name: string) => (submitter ? attribute(submitter.element, name) : null);
