@@ -1,6 +1,6 @@
 /**
  * Runs every file in examples/: the four chapter-10 apps, the upload form (more in
- * test/upload-example.test.ts) and the demo that mounts them behind its middleware stack.
+ * test/upload-example.test.ts), the bookmarks app (test/bookmarks-example.test.ts) and the demo that mounts them behind its middleware stack.
  * The time apps and the demo go over a real socket (their Host check wants 127.0.0.1).
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, type ServerHandle, Request, type Response, serve } from 'tsgi';
+import * as bookmarks from '../examples/bookmarks.ts';
 import * as demo from '../examples/demo.ts';
 import * as environ from '../examples/environ.ts';
 import * as timeApplication from '../examples/time-application.ts';
@@ -24,6 +25,7 @@ const ENV_PASSWORD = vi.hoisted(() => {
 });
 
 const EXAMPLES: Record<string, { app: App }> = {
+  'bookmarks.ts': bookmarks,
   'demo.ts': demo,
   'environ.ts': environ,
   'time-application.ts': timeApplication,
