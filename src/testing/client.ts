@@ -5,33 +5,21 @@
  * @module
  */
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
-import { MultiDict } from '../datastructures/multidict.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { unquotePath } from '../http/url.ts';
 import { Request } from '../request/request.ts';
 import { lint } from '../middleware/lint.ts';
 import type { RequestOptions, TestClientOptions } from './options.ts';
-import { clientEnviron } from './environ.ts';
-import { type Answer, CutResponse, runApp } from './exchange.ts';
+import { requestEnviron, withQuery } from './environ.ts';
+import { type Answer, CutResponse, badPath, runApp } from './exchange.ts';
 import { CookieJar } from './cookies.ts';
-import { TestResponse, attachExchange } from './response.ts';
+import { type TestResponse, testResponse } from './response.ts';
 import { TestClientError, preview } from './error.ts';
 import { describeExpectation, statusMatches } from './status.ts';
 import { type Hop, nextHop } from './redirect.ts';
 
 /** Client ports handed out as `REMOTE_PORT`, one per client, from the dynamic range (RFC 6335). */
 let nextPort = 49152;
-
-const BAD_PATH = new TextEncoder().encode('Bad Request: malformed percent-escape or invalid UTF-8 in the path\n');
-
-/** The server's answer to a path it cannot decode: the app is not called (docs/spec.md §2.1). */
-function badRequest(): Answer {
-  return {
-    status: '400 Bad Request',
-    headers: [['Content-Type', 'text/plain; charset=utf-8'], ['Content-Length', String(BAD_PATH.byteLength)]],
-    body: BAD_PATH,
-  };
-}
 
 /**
  * Drives a gateway app in-process as a client drives a server, through the code path
@@ -166,10 +154,7 @@ export class TestClient {
     const useCookies = this.#options.cookies !== false;
     const cookie = useCookies ? this.cookies.header(url.href) : '';
     if (cookie) headers.push(['Cookie', cookie]);
-    if (options.query !== undefined) {
-      const extra = new URLSearchParams([...new MultiDict(options.query as Record<string, string>)]).toString();
-      if (extra) url.search = url.search ? `${url.search}&${extra}` : `?${extra}`;
-    }
+    withQuery(url, options.query);
     const extra: Partial<Environ> = {
       REMOTE_PORT: this.#remotePort,
       'tsgi.errors': { write: (message: string) => void messages.push(String(message)) },
@@ -177,35 +162,19 @@ export class TestClient {
       ...options.environ,
     };
     const body = { json: options.json, form: options.form, files: options.files, body: options.body };
-    let environ: Environ;
-    let pathError = false;
-    try {
-      environ = clientEnviron({ method, url, scriptRoot: this.#scriptRoot, headers, body }, extra);
-    } catch (error) {
-      if (!(error instanceof URIError)) throw error;
-      // The server answers 400 without calling the app; the request keeps the raw target.
-      pathError = true;
-      environ = clientEnviron({ method, url: new URL('/', url), scriptRoot: '', headers, body: {} }, extra);
-      environ.REQUEST_URI = `${url.pathname}${url.search}`;
-    }
+    const { environ, pathError } = requestEnviron({ method, url, scriptRoot: this.#scriptRoot, headers, body }, extra);
     const linted = !pathError && this.#options.lint !== false ? lint(this.app) : undefined;
     let answer: Answer;
     try {
-      answer = pathError ? badRequest() : await runApp(linted ?? this.app, environ);
+      answer = pathError ? badPath() : await runApp(linted ?? this.app, environ);
     } catch (error) {
       controller.abort(error);
       if (!(error instanceof CutResponse)) throw error;
       throw new TestClientError(`${method} ${url.href}: ${error.message}${logged(messages)}`, { cause: error.cause });
     }
     linted?.assertClosed();
-    const res = new TestResponse(null, { status: answer.status, headers: answer.headers, contentType: null });
-    const declared = answer.headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1] ?? null;
-    res.body = answer.body;
-    if (declared === null) res.headers.delete('content-length');
-    else res.headers.set('Content-Length', declared);
-    if (useCookies) this.cookies.store(url.href, res.headers.getAll('set-cookie'));
     const errors = messages.join('');
-    attachExchange(res, {
+    const res = testResponse(answer, {
       request: new Request(environ),
       url: url.href,
       history,
@@ -213,6 +182,7 @@ export class TestClient {
       send: (m, u, o) => this.request(m, u, o),
       follow: (o) => this.#follow(hop, res, o),
     });
+    if (useCookies) this.cookies.store(url.href, res.headers.getAll('set-cookie'));
     if (errors && !(options.allowErrors ?? this.#options.allowErrors)) {
       throw new TestClientError(`${method} ${url.href} wrote to tsgi.errors (pass allowErrors to permit it):${logged(messages)}`, { response: res });
     }

@@ -6,6 +6,8 @@
 import type { Environ } from '../gateway/types.ts';
 import { type BlankOptions, blankEnviron } from '../request/blank.ts';
 import { quotePath } from '../http/url.ts';
+import { MultiDict } from '../datastructures/multidict.ts';
+import type { FormFieldsInit } from '../forms/encode.ts';
 
 /** A request as the client puts it on the wire. */
 export interface WireRequest {
@@ -60,4 +62,30 @@ export function clientEnviron(request: WireRequest, extra: Partial<Environ>): En
   const hasBody = Object.values(request.body).some((value) => value !== undefined);
   if (!hasBody && ZERO_LENGTH_METHODS.has(request.method)) options.body = new Uint8Array(0);
   return blankEnviron(`${rest}${url.search}`, options);
+}
+
+/** `url` with `query` (a record, an array repeating a name, or pairs) appended to its own query. */
+export function withQuery(url: URL, query: FormFieldsInit | undefined): URL {
+  if (query === undefined) return url;
+  const extra = new URLSearchParams([...new MultiDict(query as Record<string, string>)]).toString();
+  if (extra) url.search = url.search ? `${url.search}&${extra}` : `?${extra}`;
+  return url;
+}
+
+/**
+ * The environ of `request` ({@link clientEnviron}); for a path the server cannot decode, the
+ * environ of the root with the raw target in `REQUEST_URI`, and `pathError` set: the server
+ * answers 400 then, without calling the app.
+ *
+ * @throws TypeError for an invalid header.
+ */
+export function requestEnviron(request: WireRequest, extra: Partial<Environ>): { environ: Environ; pathError: boolean } {
+  try {
+    return { environ: clientEnviron(request, extra), pathError: false };
+  } catch (error) {
+    if (!(error instanceof URIError)) throw error;
+    const environ = clientEnviron({ ...request, url: new URL('/', request.url), scriptRoot: '', body: {} }, extra);
+    environ.REQUEST_URI = `${request.url.pathname}${request.url.search}`;
+    return { environ, pathError: true };
+  }
 }

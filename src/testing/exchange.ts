@@ -33,6 +33,17 @@ function internalError(): Answer {
   return { status: '500 Internal Server Error', headers, body: INTERNAL_ERROR };
 }
 
+const BAD_PATH = new TextEncoder().encode('Bad Request: malformed percent-escape or invalid UTF-8 in the path\n');
+
+/** The server's answer to a path it cannot decode; the app is not called (docs/spec.md §2.1). */
+export function badPath(): Answer {
+  const headers: Array<[string, string]> = [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['Content-Length', String(BAD_PATH.byteLength)],
+  ];
+  return { status: '400 Bad Request', headers, body: BAD_PATH };
+}
+
 /**
  * The head as the server sends it: the status and header pairs checked (a final status, token
  * names, field-value characters, one Content-Length of digits), hop-by-hop fields dropped, a

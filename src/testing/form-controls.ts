@@ -6,6 +6,7 @@
  */
 import type { FileSpec } from '../forms/encode.ts';
 import { type Document, type Element, attribute, select, visibleText } from './html.ts';
+import { TestClientError } from './error.ts';
 
 /** One `<option>` of a select control. */
 export interface OptionState {
@@ -150,4 +151,22 @@ export function entries(controls: Control[], submitter: Control | null): Array<[
     }
   }
   return list;
+}
+
+/**
+ * Selects the options of a select control by value (or label): one, or a list for a multiple select.
+ *
+ * @throws TestClientError for an option it does not offer (or a disabled one), or several for a single select.
+ */
+export function selectOptions(control: Control, value: string | boolean | readonly string[]): void {
+  const wanted = Array.isArray(value) ? (value as string[]) : [String(value)];
+  if (!control.multiple && wanted.length !== 1) throw new TestClientError(`${JSON.stringify(control.name)} selects one option, not ${wanted.length}`);
+  const chosen = wanted.map((v) => {
+    const option = control.options.find((o) => o.value === v) ?? control.options.find((o) => o.label === v);
+    if (!option || option.disabled) {
+      throw new TestClientError(`${JSON.stringify(control.name)} has no option ${JSON.stringify(v)} (options: ${control.options.map((o) => o.value).join(', ')})`);
+    }
+    return option;
+  });
+  for (const option of control.options) option.selected = chosen.includes(option);
 }

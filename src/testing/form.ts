@@ -4,9 +4,9 @@
  * @module
  */
 import type { FileSpec } from '../forms/encode.ts';
-import { HeaderList } from '../http/header-list.ts';
 import type { RequestOptions } from './options.ts';
-import { type Control, entries, formControls, isSubmitter } from './form-controls.ts';
+import { type Control, entries, formControls, isSubmitter, selectOptions } from './form-controls.ts';
+import { normaliseEnctype, submission } from './form-submit.ts';
 import { type Document, type Element, attribute, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
 
@@ -20,9 +20,6 @@ export interface SetOptions {
   /** Also set a hidden, read-only or disabled control, which a user could not change. */
   force?: boolean;
 }
-
-/** HTML's line break normalisation of submitted values: CR, LF and CRLF all become CRLF. */
-const crlf = (text: string) => text.replace(/\r\n|\r|\n/g, '\r\n');
 
 /**
  * A `<form>` of an HTML page, its controls' values held here (WebTest's `Form`): read them
@@ -189,47 +186,7 @@ export class HtmlForm<R = unknown> {
   submit(button?: string | RequestOptions, options: RequestOptions = {}): Promise<R> {
     if (typeof button === 'object') return this.submit(undefined, button);
     const submitter = this.#submitter(button);
-    const list = entries(this.#controls, submitter);
-    const override = (name: string) => (submitter ? attribute(submitter.element, name) : null);
-    const methodAttr = override('formmethod') ?? attribute(this.element, 'method') ?? 'get';
-    const method = methodAttr.toLowerCase() === 'post' ? 'POST' : 'GET';
-    const action = new URL(override('formaction') || attribute(this.element, 'action') || this.#pageUrl, this.#pageUrl);
-    const enctype = normaliseEnctype(override('formenctype') ?? attribute(this.element, 'enctype'));
-    const fields: Array<[string, string]> = [];
-    const files: Array<[string, FileSpec]> = [];
-    for (const [name, value] of list) {
-      if (typeof value !== 'string') {
-        if (enctype === 'multipart/form-data' && method === 'POST') files.push([crlf(name), value]);
-        else fields.push([crlf(name), value.filename]);
-      } else fields.push([crlf(name), crlf(value)]);
-    }
-    if (method === 'GET') {
-      action.search = new URLSearchParams(fields).toString();
-      return this.#send('GET', action.href, options);
-    }
-    if (enctype === 'multipart/form-data') return this.#send('POST', action.href, { ...options, form: fields, files });
-    if (enctype === 'text/plain') {
-      const body = fields.map(([name, value]) => `${name}=${value}\r\n`).join('');
-      return this.#send('POST', action.href, { ...options, body, headers: [...new HeaderList(options.headers), ['Content-Type', 'text/plain;charset=UTF-8']] });
-    }
-    return this.#send('POST', action.href, { ...options, form: fields });
+    const request = submission(this.element, submitter, entries(this.#controls, submitter), this.#pageUrl, options);
+    return this.#send(request.method, request.url, request.options);
   }
-}
-
-function normaliseEnctype(value: string | null): string {
-  const type = (value ?? '').toLowerCase();
-  return type === 'multipart/form-data' || type === 'text/plain' ? type : 'application/x-www-form-urlencoded';
-}
-
-function selectOptions(control: Control, value: string | boolean | readonly string[]): void {
-  const wanted = Array.isArray(value) ? (value as string[]) : [String(value)];
-  if (!control.multiple && wanted.length !== 1) throw new TestClientError(`${JSON.stringify(control.name)} selects one option, not ${wanted.length}`);
-  const chosen = wanted.map((v) => {
-    const option = control.options.find((o) => o.value === v) ?? control.options.find((o) => o.label === v);
-    if (!option || option.disabled) {
-      throw new TestClientError(`${JSON.stringify(control.name)} has no option ${JSON.stringify(v)} (options: ${control.options.map((o) => o.value).join(', ')})`);
-    }
-    return option;
-  });
-  for (const option of control.options) option.selected = chosen.includes(option);
 }

@@ -7,6 +7,7 @@
 import { Response } from '../response/response.ts';
 import type { Request } from '../request/request.ts';
 import type { RequestOptions } from './options.ts';
+import type { Answer } from './exchange.ts';
 import { type Document, type HtmlElement, elementView, parseHtml, select } from './html.ts';
 import { HtmlForm, type Send } from './form.ts';
 import { type LinkQuery, findLink } from './links.ts';
@@ -25,8 +26,16 @@ export interface ExchangeContext {
 const CONTEXT = new WeakMap<TestResponse, ExchangeContext>();
 const DOCUMENTS = new WeakMap<TestResponse, Document>();
 
-/** Attaches its exchange to a new {@link TestResponse} (the client's part). */
-export function attachExchange(res: TestResponse, context: ExchangeContext): TestResponse {
+/**
+ * The {@link TestResponse} of an answer and its exchange (the client's part): the status,
+ * headers and body as received, `Content-Length` only when the answer had one.
+ */
+export function testResponse(answer: Answer, context: ExchangeContext): TestResponse {
+  const res = new TestResponse(null, { status: answer.status, headers: answer.headers, contentType: null });
+  const declared = answer.headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1] ?? null;
+  res.body = answer.body;
+  if (declared === null) res.headers.delete('content-length');
+  else res.headers.set('Content-Length', declared);
   CONTEXT.set(res, context);
   return res;
 }
