@@ -144,7 +144,7 @@ describe('npm pack', () => {
 
   it("type-checks the README's snippets as written, strictly", async () => {
     const snippets = readmeSnippets();
-    expect(snippets.map((s) => s.file)).toEqual(expect.arrayContaining(['hello.ts', 'upload.ts', 'stack.ts']));
+    expect(snippets.map((s) => s.file)).toEqual(expect.arrayContaining(['hello.ts', 'upload.ts', 'stack.ts', 'routes.ts', 'routes-check.ts']));
     for (const { file, code } of snippets) await writeFile(path.join(consumer, file), code);
     await typeCheck(snippets.map((s) => s.file));
   });
@@ -185,6 +185,12 @@ describe('npm pack', () => {
       ],
     ]);
     expect(out.get).toBe(405);
+  });
+
+  it("runs the README's routes with the test client, from the tarball", async () => {
+    for (const { file, code } of readmeSnippets()) await writeFile(path.join(consumer, file), code);
+    const { stdout } = await run(process.execPath, ['routes-check.ts'], { cwd: consumer, env });
+    expect(stdout.trim()).toBe('{ id: 3, next: 4 }');
   });
 
   it("has README links that resolve for a reader on the registry page", () => {

@@ -77,9 +77,13 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * Runs `app` on `environ` the way `serve()` does and reads the answer whole, as a client
  * would: the app is called, its status waited for (a lazy `startResponse` included), the head
  * checked, the body iterated to its end, or closed with `return()` when the answer carries no
- * body (HEAD, 204, 304). An app error before the head is logged to `tsgi.errors` with the
- * request line and answered `500 Internal Server Error` as plain text; an error after the head
- * is logged and throws {@link CutResponse}, since the server cuts the connection then.
+ * body (HEAD, 204, 304: at most two steps are taken first, as the server takes them to frame
+ * the answer). As in the server, the head goes out once the body's second step is known: an
+ * app error up to there (the app call, the first two steps, an invalid head or chunk, an array
+ * body that contradicts its `Content-Length`) is logged to `tsgi.errors` with the request line
+ * and answered `500 Internal Server Error` as plain text; an error after it is logged and
+ * throws {@link CutResponse}, since the server cuts the connection then (a stream that
+ * contradicts its `Content-Length` too).
  *
  * `Content-Length` is added, when the app gave none, to an answer whose body was an array or
  * ended after its first chunk, as the server frames those; longer streams get none (the
