@@ -119,6 +119,17 @@ describe('redirects', () => {
     );
   });
 
+  it('drop the call’s Authorization when the origin changes (the client’s own headers go to every origin)', async () => {
+    const hop = Request.application((req) => {
+      if (req.pathInfo === '/away') return redirect('https://other.example/seen', 302);
+      if (req.pathInfo === '/near') return redirect('/seen', 302);
+      return `${req.host} ${req.headers.get('authorization')}`;
+    });
+    const c = new TestClient(hop, { headers: { Authorization: 'Bearer t' } });
+    expect((await c.get('/near', { followRedirects: 1 })).textBody).toBe('localhost Bearer t');
+    expect((await c.get('/away', { followRedirects: 1, headers: { Authorization: 'Bearer u' } })).textBody).toBe('other.example Bearer t');
+  });
+
   it('res.follow() follows one, as WebTest’s does, and refuses a non-redirect', async () => {
     const first = await client.head('/found');
     const next = await first.follow();
@@ -161,8 +172,14 @@ describe('the body, as the server reads it', () => {
         throw new Error('disk gone');
       })();
     };
-    const error = (await rejection(new TestClient(app).get('/'))) as TestClientError;
+    let signal: AbortSignal | undefined;
+    const watched: App = (environ, startResponse) => {
+      signal = environ['tsgi.signal'];
+      return app(environ, startResponse);
+    };
+    const error = (await rejection(new TestClient(watched).get('/'))) as TestClientError;
     expect(error.message).toMatch(/^GET http:\/\/localhost\/: the response was cut after its head: disk gone/);
+    expect(signal?.aborted).toBe(true);
     expect(error.message).toContain('[tsgi] GET / HTTP/1.1: Error: disk gone');
   });
 
