@@ -19,7 +19,7 @@
  */
 import { HTTPBadRequest, HTTPNotFound, type Request, redirect } from 'tsgi';
 import { escapeHtml } from 'tsgi/http';
-import { RouteMap, type UrlAdapter } from 'tsgi/routing';
+import { RouteMap, type UrlsOf } from 'tsgi/routing';
 import { page } from './upload.ts';
 
 interface Bookmark {
@@ -36,7 +36,7 @@ export const routes = new RouteMap({
   tagged: '/tags/<tag>',
 });
 
-type Urls = UrlAdapter<typeof routes.routes>;
+type Urls = UrlsOf<typeof routes>;
 
 /** The fields of a bookmark from a submitted form; 400 when the URL is not http(s). */
 async function readBookmark(req: Request): Promise<Omit<Bookmark, 'id'>> {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { RouteMap, type RouteMapOptions, type RouteHandler, type RouteHandlers, type RouteArgs, routeArgsKey } from '../routing/route-map.ts';
+export { RouteMap, type RouteMapOptions, type RouteHandler, type RouteHandlers, type RouteArgs, routeArgsKey, type UrlsOf } from '../routing/route-map.ts';
 export { UrlAdapter, type BuildOptions, type BuildArgs, type RouteMatch } from '../routing/adapter.ts';
 export { type Converter, anyConverter, floatConverter, intConverter, pathConverter, stringConverter, uuidConverter } from '../routing/converters.ts';
 export type { Lookup } from '../routing/matcher.ts';

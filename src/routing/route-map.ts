@@ -152,4 +152,8 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
   }
 }
 
-
+/**
+ * The bound adapter type of a route map, for helpers that take `urls`:
+ * `function nav(urls: UrlsOf<typeof routes>) { return urls.build('index'); }`.
+ */
+export type UrlsOf<M> = M extends RouteMap<infer R, infer C> ? UrlAdapter<R, C> : never;

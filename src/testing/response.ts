@@ -108,7 +108,7 @@ export class TestResponse extends Response {
     return select(this.#document(), selector).map(elementView);
   }
 
-  /** Every `<form>` of the page, in order (WebTest's `res.forms`). */
+  /** Every `<form>` of the page, in order (WebTest's `res.forms`); each read gives fresh forms with the page's values. */
   get forms(): Array<HtmlForm<TestResponse>> {
     const { send, url } = contextOf(this);
     return select(this.#document(), 'form').map((element) => new HtmlForm(this.#document(), element, url, send));
@@ -145,10 +145,9 @@ export class TestResponse extends Response {
    * @throws TestClientError when no link or several links match (see `findLink`).
    */
   click(text?: string | RegExp, query: LinkQuery & RequestOptions = {}): Promise<TestResponse> {
-    const { href, selector, index, ...options } = query;
-    const target = findLink(this.#document(), { text: text ?? query.text, href, selector, index });
+    const { text: queryText, href, selector, index, ...options } = query;
+    const target = findLink(this.#document(), { text: text ?? queryText, href, selector, index });
     const { send, url } = contextOf(this);
-    delete (options as LinkQuery).text;
     return send('GET', new URL(target, url).href, options);
   }
 
