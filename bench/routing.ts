@@ -65,10 +65,12 @@ export const ROUTERS: BenchRouter[] = [
   {
     name: 'tsgi RouteMap',
     build(rules) {
-      const routes = new RouteMap(Object.fromEntries(rules.map((r, i) => [String(i), r.tsgi])));
+      // As RouteMap.app dispatches: the endpoint's name picks the handler (here, the rule's index).
+      const routes = new RouteMap(Object.fromEntries(rules.map((r, i) => [`e${i}`, r.tsgi])));
+      const index: Record<string, number> = Object.fromEntries(rules.map((_, i) => [`e${i}`, i]));
       return (path) => {
         const found = routes.lookup('GET', path);
-        return found.kind === 'match' ? Number(found.rule.endpoint) : -1;
+        return found.kind === 'match' ? index[found.rule.endpoint]! : -1;
       };
     },
   },

@@ -108,7 +108,7 @@ describe('building URLs', () => {
     expect(urls.build('item', { id: 3, page: 2, tag: ['a', 'b c'], none: undefined })).toBe('/my%20app/items/3?page=2&tag=a&tag=b+c');
     expect(urls.build('index', undefined, { external: true, anchor: 'top' })).toBe('https://example.com/my%20app/#top');
     expect(urls.build('file', { rest: 'a b/ü.txt' })).toBe('/my%20app/files/a%20b/%C3%BC.txt');
-    expect(urls.build('itemBySlug', { slug: 'a/b?' })).toBe('/my%20app/items/a%2Fb%3F');
+    expect(urls.build('itemBySlug', { slug: 'a b?#' })).toBe('/my%20app/items/a%20b%3F%23');
     expect(routes.build('report', { year: 2024, ext: 'pdf' })).toBe('/reports/r2024.pdf');
   });
 
@@ -120,6 +120,9 @@ describe('building URLs', () => {
     expect(() => urls.build('item', {})).toThrow(/needs a value for id/);
     expect(() => urls.build('item', { id: -1 })).toThrow(/non-negative safe integer/);
     expect(() => urls.build('page', { name: 'contact' })).toThrow(/not one of about, help/);
+    // A URL that would not lead back to its rule: PATH_INFO decodes %2F to '/'.
+    expect(() => urls.build('itemBySlug', { slug: 'a/b' })).toThrow(/"a\/b" does not match <slug>/);
+    expect(() => urls.build('itemBySlug', { slug: '' })).toThrow(/does not match <slug>/);
   });
 
   it('match() answers the typed endpoint and values, or throws the HTTP exception', () => {
@@ -171,6 +174,8 @@ describe('custom converters and bad rules', () => {
     expect(() => new RouteMap({ a: '/<nope:x>' })).toThrow(/unknown converter "nope"/);
     expect(() => new RouteMap({ a: '/<x>/<int:x>' })).toThrow(/appears twice/);
     expect(() => new RouteMap({ a: '/<x' })).toThrow(/malformed placeholder/);
+    const grouped: Converter<string> = { regex: '(a|b)', toValue: (t) => t, toUrl: (v) => v };
+    expect(() => new RouteMap({ a: '/<g:x>' }, { converters: { g: grouped } })).toThrow(/capture groups: use \(\?:…\)/);
     expect(() => new RouteMap({ a: { path: '/', methods: ['G ET'] } })).toThrow(/invalid method/);
     // @ts-expect-error: a handler is missing
     expect(() => new RouteMap({ a: '/', b: '/b' }).app({ a: () => 'a' })).toThrow(/no handler for the route "b"/);

@@ -58,6 +58,13 @@ function converterFor(name: string, args: string | undefined, converters: Readon
   if (args !== undefined) throw new TypeError(`${pattern}: only any() takes arguments (got ${name}(${args}))`);
   const converter = Object.hasOwn(converters, name) ? converters[name] : undefined;
   if (!converter) throw new TypeError(`${pattern}: unknown converter ${JSON.stringify(name)} (known: any, ${Object.keys(converters).join(', ')})`);
+  let groups: number;
+  try {
+    groups = new RegExp(`${converter.regex}|`).exec('')!.length - 1;
+  } catch (error) {
+    throw new TypeError(`${pattern}: the converter ${name} has an invalid regex: ${(error as Error).message}`);
+  }
+  if (groups > 0) throw new TypeError(`${pattern}: the converter ${name}'s regex has capture groups: use (?:…)`);
   return converter;
 }
 
