@@ -46,6 +46,7 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
   readonly #table: RouteTable;
   readonly #req: Request;
 
+  /** Made by `routes.bind(req)` (and for each request by `routes.app`), not by hand. */
   constructor(table: RouteTable, environ: Environ) {
     this.#table = table;
     this.#req = new Request(environ);

@@ -42,6 +42,7 @@ export class HtmlForm<R = unknown> {
   readonly #pageUrl: string;
   readonly #send: Send<R>;
 
+  /** Made by `res.forms` and `res.form()`, from the page's parsed document. */
   constructor(document: Document, element: Element, pageUrl: string, send: Send<R>) {
     this.element = element;
     this.#controls = formControls(document, element);
