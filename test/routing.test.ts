@@ -98,6 +98,8 @@ describe('matching', () => {
     expect(routes.lookup('PUT', '/items/5')).toEqual({ kind: 'method', allowed: new Set(['GET', 'HEAD']) });
     expect(routes.lookup('GET', '/items')).toEqual({ kind: 'slash' });
     expect(routes.lookup('GET', '/zzz')).toEqual({ kind: 'none' });
+    // Methods are case-sensitive (RFC 9110 §9.1).
+    expect(routes.lookup('get', '/items/5')).toMatchObject({ kind: 'method' });
   });
 });
 

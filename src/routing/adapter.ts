@@ -70,7 +70,7 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
 
   /** What the map finds for `pathInfo` and `method` (default the request's). */
   lookup(method: string = this.#req.method, pathInfo: string = this.#req.pathInfo): Lookup {
-    return this.#table.matcher.lookup(pathInfo, method.toUpperCase());
+    return this.#table.matcher.lookup(pathInfo, method);
   }
 
   /**

@@ -97,12 +97,13 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
   }
 
   /**
-   * What the map finds for a path (a `PATH_INFO`) and method, without a request: `match`
+   * What the map finds for a path (a `PATH_INFO`) and method (case-sensitive, as RFC 9110
+   * §9.1 says: `GET`, not `get`), without a request: `match`
    * with the rule and typed-by-converter values, `method` with the methods the path's rules
    * answer, `slash` when only a strict rule with a trailing slash matches, `none`.
    */
   lookup(method: string, pathInfo: string): Lookup {
-    return this.#table.matcher.lookup(pathInfo, method.toUpperCase());
+    return this.#table.matcher.lookup(pathInfo, method);
   }
 
   /**

@@ -9,7 +9,8 @@ import type { Converter } from './converters.ts';
 /**
  * One route: a pattern (`'/items/<int:id>'`), or a pattern with options.
  *
- * - `methods`: the methods it answers, default `['GET']`; `HEAD` comes with `GET`, and
+ * - `methods`: the methods it answers, default `['GET']` (written in upper case; a request's
+ *   method is compared as sent, RFC 9110 §9.1); `HEAD` comes with `GET`, and
  *   `OPTIONS` is answered for every rule (see `RouteMap.app`).
  * - `strictSlashes`: with `true` (the map's default), a pattern ending in `/` answers a path
  *   without it with a 308 redirect to the path with it, and a pattern without the slash does
