@@ -107,11 +107,18 @@ describe('forms', () => {
     expect(sent.body).toContain('name="doc"; filename="notes.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n');
   });
 
+  it('finds a form by its text or its button label', async () => {
+    const page = await new TestClient(app).get('/');
+    expect(page.form({ text: 'Go' }).id).toBe('search');
+    expect(page.form({ text: /Save\b/ }).id).toBe('profile');
+    expect(page.form(1).buttonLabels).toEqual(['Go']);
+  });
+
   it('names the choices when the form asked for is not there', async () => {
     const page = await new TestClient(app).get('/');
-    expect(() => page.form()).toThrow(/the page has 3 forms/);
-    expect(() => page.form('#nope')).toThrow(/no form matches "#nope"/);
-    expect(() => page.form(7)).toThrow(/no index 7/);
+    expect(() => page.form()).toThrow(/3 of the page's 3 form\(s\) match the page: name one/);
+    expect(() => page.form('#nope')).toThrow(/0 of the page's 3 form\(s\) match "#nope"/);
+    expect(() => page.form(7)).toThrow(/0 of the page's 3 form\(s\) match 7/);
   });
 });
 

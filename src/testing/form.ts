@@ -70,6 +70,11 @@ export class HtmlForm<R = unknown> {
     return normaliseEnctype(attribute(this.element, 'enctype'));
   }
 
+  /** The labels of the submit buttons (a button's text, an input's value), in order. */
+  get buttonLabels(): string[] {
+    return this.#controls.filter(isSubmitter).map((c) => (c.element.name === 'button' ? visibleText(c.element) : c.value));
+  }
+
   /** The names of the controls, each once, in page order. */
   get fields(): string[] {
     return [...new Set(this.#controls.filter((c) => c.name).map((c) => c.name))];

@@ -8,7 +8,7 @@ import { Response } from '../response/response.ts';
 import type { Request } from '../request/request.ts';
 import type { RequestOptions } from './options.ts';
 import type { Answer } from './exchange.ts';
-import { type Document, type HtmlElement, elementView, parseHtml, select } from './html.ts';
+import { type Document, type HtmlElement, elementView, parseHtml, select, visibleText } from './html.ts';
 import { HtmlForm, type Send } from './form.ts';
 import { type LinkQuery, findLink } from './links.ts';
 import { TestClientError } from './error.ts';
@@ -22,6 +22,8 @@ export interface ExchangeContext {
   send: Send<TestResponse>;
   follow: (options: RequestOptions) => Promise<TestResponse>;
 }
+
+const textMatches = (text: string, wanted: string | RegExp) => (typeof wanted === 'string' ? text.includes(wanted) : wanted.test(text));
 
 const CONTEXT = new WeakMap<TestResponse, ExchangeContext>();
 const DOCUMENTS = new WeakMap<TestResponse, Document>();
@@ -115,26 +117,26 @@ export class TestResponse extends Response {
   }
 
   /**
-   * One form of the page: the only one (no argument), the `index`-th, or the one a CSS
-   * selector matches (`'#login'`, `'form[action="/search"]'`).
+   * One form of the page: the only one (no argument), the `index`-th, the one a CSS
+   * selector matches (`'#login'`, `'form[action="/search"]'`), or `{ text }`: the one whose
+   * text or submit button label contains it (a RegExp matches), as a reader finds a form.
    *
-   * @throws TestClientError when there is no such form, or several and no argument.
+   * @throws TestClientError when there is no such form, or several and nothing to choose.
    */
-  form(which?: string | number): HtmlForm<TestResponse> {
+  form(which?: string | number | { text: string | RegExp }): HtmlForm<TestResponse> {
     const forms = this.forms;
-    if (which === undefined) {
-      if (forms.length !== 1) throw new TestClientError(`the page has ${forms.length} forms: name one (index or selector)`, { response: this });
-      return forms[0]!;
+    let found: Array<HtmlForm<TestResponse>>;
+    if (which === undefined) found = forms;
+    else if (typeof which === 'number') found = forms.slice(which, which + 1);
+    else if (typeof which === 'string') {
+      const chosen = select(this.#document(), which).find((element) => element.name === 'form');
+      found = forms.filter((f) => f.element === chosen);
+    } else found = forms.filter((f) => textMatches(`${visibleText(f.element)} ${f.buttonLabels.join(' ')}`, which.text));
+    if (found.length !== 1) {
+      const what = which === undefined ? 'the page' : `${typeof which === 'object' ? `text ${which.text}` : JSON.stringify(which)}`;
+      throw new TestClientError(`${found.length} of the page's ${forms.length} form(s) match ${what}: name one (index, selector or { text })`, { response: this });
     }
-    if (typeof which === 'number') {
-      const form = forms[which];
-      if (!form) throw new TestClientError(`the page has ${forms.length} forms, no index ${which}`, { response: this });
-      return form;
-    }
-    const chosen = select(this.#document(), which).find((element) => element.name === 'form');
-    const form = forms.find((f) => f.element === chosen);
-    if (!form) throw new TestClientError(`no form matches ${JSON.stringify(which)}`, { response: this });
-    return form;
+    return found[0]!;
   }
 
   /**
