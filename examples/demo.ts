@@ -4,7 +4,7 @@
  *
  * | Path              | App                                                     |
  * | ----------------- | ------------------------------------------------------- |
- * | `/`               | an HTML index linking the rest                          |
+ * | `/`               | an HTML index linking the rest (a one-rule `RouteMap`)  |
  * | `/env/`           | examples/environ.ts                                     |
  * | `/time/raw/`      | examples/time-raw.ts                                    |
  * | `/time/request/`  | examples/time-request.ts                                |
@@ -45,9 +45,10 @@
 import { randomBytes } from 'node:crypto';
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { type App, HTTPMethodNotAllowed, HTTPNotFound, HTTPPermanentRedirect, Request } from 'tsgi';
+import { type App, HTTPNotFound, HTTPPermanentRedirect, Request } from 'tsgi';
 import { escapeHtml } from 'tsgi/http';
 import { accessLog, basicAuth, compress, directoryApp, errors, mount, staticUsers } from 'tsgi/middleware';
+import { RouteMap } from 'tsgi/routing';
 import { app as environApp } from './environ.ts';
 import { app as timeRawApp } from './time-raw.ts';
 import { app as timeRequestApp } from './time-request.ts';
@@ -121,9 +122,7 @@ export function createDemo(options: DemoOptions): App {
     ['/legacy', legacyApp, 'An old site behind a re-theming proxy (tsgi/proxy)'],
   ];
 
-  const index = Request.application((req) => {
-    if (req.pathInfo !== '/') return new HTTPNotFound();
-    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HTTPMethodNotAllowed(['GET', 'HEAD']);
+  const indexPage = (req: Request) => {
     const base = req.applicationUrl;
     const items = routes.map(
       ([prefix, , title]) =>
@@ -138,9 +137,12 @@ export function createDemo(options: DemoOptions): App {
         items.join('\n') +
         '\n</ul>',
     );
-  });
+  };
+  // A route map of one rule: 404 for other paths, 405 with Allow for other methods, OPTIONS,
+  // and a 308 to `/` for the mount point without its slash (an empty PATH_INFO).
+  const index = new RouteMap({ index: '/' }).app({ index: indexPage });
 
-  const site = mount([['/', addSlash(index)], ...routes.map(([prefix, app]) => [prefix, addSlash(app)] as const)]);
+  const site = mount([['/', index], ...routes.map(([prefix, app]) => [prefix, addSlash(app)] as const)]);
   return accessLog(errors(compress(site)), { log: options.log ?? process.stdout, format: 'combined' });
 }
 

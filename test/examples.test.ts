@@ -1,6 +1,6 @@
 /**
  * Runs every file in examples/: the four chapter-10 apps, the upload form (more in
- * test/upload-example.test.ts) and the demo that mounts them behind its middleware stack.
+ * test/upload-example.test.ts), the bookmarks app (test/bookmarks-example.test.ts) and the demo that mounts them behind its middleware stack.
  * The time apps and the demo go over a real socket (their Host check wants 127.0.0.1).
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -9,7 +9,9 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type App, type ServerHandle, Request, type Response, serve } from 'tsgi';
+import { type App, type ServerHandle, serve } from 'tsgi';
+import { TestClient } from 'tsgi/testing';
+import * as bookmarks from '../examples/bookmarks.ts';
 import * as demo from '../examples/demo.ts';
 import * as environ from '../examples/environ.ts';
 import * as legacyProxy from '../examples/legacy-proxy.ts';
@@ -26,6 +28,7 @@ const ENV_PASSWORD = vi.hoisted(() => {
 });
 
 const EXAMPLES: Record<string, { app: App }> = {
+  'bookmarks.ts': bookmarks,
   'demo.ts': demo,
   'environ.ts': environ,
   'legacy-proxy.ts': legacyProxy,
@@ -154,7 +157,7 @@ describe('examples/environ.ts', () => {
   });
 
   it('shows odd values sensibly: control characters quoted, functions named, null as null', async () => {
-    const req = Request.blank('/', {
+    const res = await new TestClient(environ.app).get('/', {
       environ: {
         'x.ctrl': 'a\tb\nc',
         'x.fn': function handler() {},
@@ -164,8 +167,7 @@ describe('examples/environ.ts', () => {
         'x.list': ['a', 1, true],
       },
     });
-    const res = await req.getResponse(environ.app);
-    const lines = (await res.text()).split('\n');
+    const lines = res.textBody.split('\n');
     expect(lines).toContain('x.ctrl: "a\\tb\\nc"');
     expect(lines).toContain('x.fn: [Function handler]');
     expect(lines).toContain('x.null: null');
@@ -229,10 +231,9 @@ describe.each([
 
 describe('examples/time-application.ts', () => {
   it('answers its 404 as HTML to a browser (HTTPNotFound negotiates)', async () => {
-    const req = Request.blank('/', { headers: { Host: 'localhost', Accept: 'text/html' } });
-    const res = await req.getResponse(timeApplication.app);
-    expect(res.statusCode).toBe(404);
+    const res = await new TestClient(timeApplication.app).get('/', { headers: { Accept: 'text/html' }, status: 404 });
     expect(res.contentType).toBe('text/html');
+    expect(res.select('h1')[0]?.text).toBe('Not Found');
   });
 });
 
@@ -501,50 +502,43 @@ describe('examples/demo.ts over a socket', () => {
 
 describe('examples/demo.ts exported app', () => {
   it('takes the admin password from $TSGI_DEMO_PASSWORD', async () => {
-    const ok = Request.blank('/admin/', { headers: { Authorization: basic(demo.ADMIN_USER, ENV_PASSWORD) } });
-    expect((await ok.getResponse(demo.app)).statusCode).toBe(200);
-    const refused = Request.blank('/admin/', { headers: { Authorization: basic(demo.ADMIN_USER, PASSWORD) } });
-    expect((await refused.getResponse(demo.app)).statusCode).toBe(401);
+    const client = new TestClient(demo.app);
+    await client.get('/admin/', { headers: { Authorization: basic(demo.ADMIN_USER, ENV_PASSWORD) }, status: 200 });
+    await client.get('/admin/', { headers: { Authorization: basic(demo.ADMIN_USER, PASSWORD) }, status: 401 });
   });
 });
 
 describe('examples/demo.ts mounted below another prefix', () => {
   const app = demo.createDemo({ password: PASSWORD, log: { write: () => {} } });
-  /** The demo's answer, its body buffered (the middleware stack streams it). */
-  async function get(req: Request): Promise<Response> {
-    const res = await req.getResponse(app);
-    await res.bytes();
-    return res;
-  }
+  const client = new TestClient(app, { baseUrl: 'https://example.com/demo' });
 
-  it('builds index links from applicationUrl', async () => {
-    const res = await get(Request.blank('/', { baseUrl: 'https://example.com/demo' }));
-    expect(res.statusCode).toBe(200);
-    expect((await res.text())).toContain('<a href="https://example.com/demo/time/app/">');
-    expect((await res.text())).toContain('<a href="https://example.com/demo/static/">');
+  it('builds index links from applicationUrl, and follows them', async () => {
+    const index = await client.get('/');
+    expect(index.select('a').map((a) => a.attributes.href)).toContain('https://example.com/demo/time/app/');
+    expect(index.select('a').map((a) => a.attributes.href)).toContain('https://example.com/demo/static/');
+    const env = await index.click('/env/');
+    expect(env.textBody.split('\n')).toContain('SCRIPT_NAME: /demo/env');
   });
 
   it('redirects the mount point without its slash to the index', async () => {
-    const res = await get(Request.blank('', { baseUrl: 'https://example.com/demo' }));
-    expect(res.statusCode).toBe(308);
+    const res = await client.get('', { status: 308 });
     expect(res.headers.get('Location')).toBe('https://example.com/demo/');
   });
 
   it('keeps the outer SCRIPT_NAME when mounting an app', async () => {
-    const res = await get(Request.blank('/env/x', { baseUrl: 'https://example.com/demo' }));
-    expect((await res.text()).split('\n')).toContain('SCRIPT_NAME: /demo/env');
-    expect((await res.text()).split('\n')).toContain('PATH_INFO: /x');
+    const lines = (await client.get('/env/x')).textBody.split('\n');
+    expect(lines).toContain('SCRIPT_NAME: /demo/env');
+    expect(lines).toContain('PATH_INFO: /x');
   });
 
   it('keeps the prefix in the upload form action', async () => {
-    const res = await get(Request.blank('/upload/', { baseUrl: 'https://example.com/demo' }));
-    expect((await res.text())).toContain('action="/demo/upload/"');
+    expect((await client.get('/upload/')).form().action).toBe('https://example.com/demo/upload/');
   });
 
   it('HTML-escapes the links (the host comes from the client)', async () => {
-    const res = await get(Request.blank('/', { headers: { Host: "a'b&c" } }));
-    expect((await res.text())).toContain('href="http://a&#39;b&amp;c/env/"');
-    expect((await res.text())).not.toContain("a'b");
+    const res = await new TestClient(app).get('/', { headers: { Host: "a'b&c" } });
+    expect(res.textBody).toContain('href="http://a&#39;b&amp;c/env/"');
+    expect(res.textBody).not.toContain("a'b");
   });
 });
 
@@ -556,13 +550,13 @@ describe('addSlash() of examples/demo.ts', () => {
   const app = demo.addSlash(echo);
 
   it('passes requests with a path through untouched', async () => {
-    expect((await (await Request.blank('/x', { baseUrl: 'http://h/m' }).getResponse(app)).text())).toBe('/m|/x');
-    expect((await (await Request.blank('/', { baseUrl: 'http://h/m' }).getResponse(app)).text())).toBe('/m|/');
+    const client = new TestClient(app, { baseUrl: 'http://h/m' });
+    expect((await client.get('/x')).textBody).toBe('/m|/x');
+    expect((await client.get('/')).textBody).toBe('/m|/');
   });
 
   it('answers 308 to the URL with a slash for an empty PATH_INFO, query kept', async () => {
-    const res = await Request.blank('?a=1&b', { baseUrl: 'http://h/m%20n' }).getResponse(app);
-    expect(res.statusCode).toBe(308);
+    const res = await new TestClient(app, { baseUrl: 'http://h/m%20n' }).get('?a=1&b', { status: 308 });
     expect(res.headers.get('Location')).toBe('http://h/m%20n/?a=1&b');
   });
 });

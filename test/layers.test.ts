@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 const SRC = fileURLToPath(new URL('../src/', import.meta.url));
 
 /** The folders of src/, lowest layer first; `index.ts` and entries/ are the top. */
-const LAYERS = ['gateway', 'http', 'response', 'exceptions', 'datastructures', 'forms', 'request', 'middleware', 'proxy', 'adapters', 'cli', 'entries'];
+const LAYERS = ['gateway', 'http', 'response', 'exceptions', 'datastructures', 'forms', 'request', 'middleware', 'proxy', 'routing', 'testing', 'adapters', 'cli', 'entries'];
 
 function layerOf(file: string): number {
   const top = file.split('/')[0]!;

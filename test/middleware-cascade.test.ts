@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, serve } from 'tsgi';
 import { cascade, errors, lint, mount } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
 
 const enc = new TextEncoder();
 
@@ -70,10 +71,10 @@ describe('cascade', () => {
   it('catches 404 and 405 by default, and what options.catch says otherwise', async () => {
     const notAllowed = new HTTPMethodNotAllowed(['GET']);
     const fallback = new Response('fallback');
-    expect((await (await Request.blank('/').getResponse(cascade([notAllowed, fallback]))).text())).toBe('fallback');
-    expect((await Request.blank('/').getResponse(cascade([notAllowed, fallback], { catch: [404] }))).statusCode).toBe(405);
+    expect((await new TestClient(cascade([notAllowed, fallback])).get('/')).textBody).toBe('fallback');
+    await new TestClient(cascade([notAllowed, fallback], { catch: [404] })).get('/', { status: 405 });
     const forbidden = new Response('no', { status: 403 });
-    expect((await (await Request.blank('/').getResponse(cascade([forbidden, fallback], { catch: [403] }))).text())).toBe('fallback');
+    expect((await new TestClient(cascade([forbidden, fallback], { catch: [403] })).get('/')).textBody).toBe('fallback');
   });
 
   it('closes the bodies of skipped answers (their finally blocks run)', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type App, type AppLike, type Middleware, compose, defineMiddleware, HTTPForbidden, Request, Response, serve } from 'tsgi';
 import { type AccessLogOptions, type BasicAuthOptions, type BearerAuthOptions, type CompressOptions, type ErrorsOptions, type ProxyFixOptions, accessLog, AuthTickets, basicAuth, bearerAuth, compress, errors, lint, proxyFix } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
 
 async function withServer(app: AppLike, fn: (url: string) => Promise<void>): Promise<void> {
   const server = await serve(app, { port: 0 });
@@ -33,7 +34,7 @@ describe('defineMiddleware', () => {
   });
 
   it('passes {} when no options are given', async () => {
-    const res = await Request.blank('/y').getResponse(stamp(hello));
+    const res = await new TestClient(stamp(hello)).get('/y');
     expect(res.headers.get('x-served-by')).toBe('default');
   });
 
@@ -43,11 +44,8 @@ describe('defineMiddleware', () => {
       called = true;
       return hello(environ, start);
     });
-    await withServer(app, async (url) => {
-      const res = await fetch(url, { headers: { 'x-block': 'yes', accept: 'application/json' } });
-      expect(res.status).toBe(403);
-      expect(await res.json()).toMatchObject({ code: 403, message: 'blocked by stamp' });
-    });
+    const res = await new TestClient(app).get('/', { headers: { 'x-block': 'yes', accept: 'application/json' }, status: 403 });
+    expect(await res.json()).toMatchObject({ code: 403, message: 'blocked by stamp' });
     expect(called).toBe(false);
   });
 
@@ -65,11 +63,9 @@ describe('defineMiddleware', () => {
         yield new TextEncoder().encode('b');
       })();
     };
-    const app = lint(shout(lint(streaming)));
-    await withServer(app, async (url) => {
-      expect(await (await fetch(`${url}/long`)).text()).toBe('AB');
-      expect(await (await fetch(`${url}/short`)).text()).toBe('short-circuit');
-    });
+    const client = new TestClient(shout(lint(streaming)));
+    expect((await client.get('/long')).textBody).toBe('AB');
+    expect((await client.get('/short')).textBody).toBe('short-circuit');
   });
 
   it('lets a middleware read the body and the app read it again', async () => {
@@ -81,24 +77,15 @@ describe('defineMiddleware', () => {
     const app = peek(
       Request.application(async (req) => `${req.headers.get('x-peeked')}:${(await req.json<{ n: number }>()).n}`),
     );
-    await withServer(app, async (url) => {
-      const res = await fetch(url, { method: 'POST', body: JSON.stringify({ n: 7 }), headers: { 'content-type': 'application/json' } });
-      expect(await res.text()).toBe('7:7');
-    });
+    expect((await new TestClient(app).post('/', { json: { n: 7 } })).textBody).toBe('7:7');
   });
 
   it('lets errors of the handler propagate (500 from the server)', async () => {
     const broken = defineMiddleware(() => {
       throw new Error('handler bug');
     });
-    const logged: string[] = [];
-    const server = await serve(broken(hello), { port: 0, log: { write: (m) => void logged.push(m) } });
-    try {
-      expect((await fetch(server.url)).status).toBe(500);
-      expect(logged.join('')).toContain('handler bug');
-    } finally {
-      await server.close();
-    }
+    const res = await new TestClient(broken(hello)).get('/', { status: 500, allowErrors: true });
+    expect(res.errors).toContain('Error: handler bug');
   });
 });
 
@@ -119,9 +106,7 @@ describe('compose', () => {
       return hello(environ, start);
     };
     const stack = compose(tracer('a', log), tracer('b', log), (inner) => tracer('c', log)(inner));
-    await withServer(lint(stack(lint(app))), async (url) => {
-      expect(await (await fetch(`${url}/z`)).text()).toBe('hello /z');
-    });
+    expect((await new TestClient(stack(lint(app))).get('/z')).textBody).toBe('hello /z');
     expect(log).toEqual(['a>', 'b>', 'c>', 'app', '<c', '<b', '<a']);
   });
 

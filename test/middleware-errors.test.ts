@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abort, type App, type AppLike, HTTPNotFound, Request, serve } from 'tsgi';
 import { errors, type ErrorsOptions, lint } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
 import { parseStack, renderTraceback } from '../src/middleware/traceback.ts';
 
 const enc = new TextEncoder();
@@ -39,27 +40,23 @@ async function until(predicate: () => boolean): Promise<void> {
 
 describe('errors: before the headers are out', () => {
   it('turns a throw into a negotiated 500 without internals, and logs method, URL, status, stack', async () => {
-    await withServer(guarded(boomApp()), async (url, _port, log) => {
-      const plain = await fetch(`${url}/p?q=1`);
-      expect(plain.status).toBe(500);
-      expect(plain.headers.get('content-type')).toMatch(/^text\/plain/);
-      expect(plain.headers.get('vary')).toBe('Accept');
-      const text = await plain.text();
-      expect(text).toContain('500 Internal Server Error');
-      expect(text).not.toContain('secret');
+    const client = new TestClient(guarded(boomApp()), { status: 500, allowErrors: true });
+    const plain = await client.get('/p?q=1');
+    expect(plain.contentType).toBe('text/plain');
+    expect(plain.headers.get('vary')).toBe('Accept');
+    expect(plain.textBody).toContain('500 Internal Server Error');
+    expect(plain.textBody).not.toContain('secret');
+    expect(plain.errors).toContain(`[tsgi] GET /p?q=1 HTTP/1.1 500: Error: secret internals: db password`);
+    expect(plain.errors).toMatch(/\n\s+at /);
 
-      const html = await fetch(`${url}/h`, { headers: { accept: 'text/html' } });
-      expect(html.headers.get('content-type')).toMatch(/^text\/html/);
-      expect(await html.text()).not.toContain('secret');
+    const html = await client.get('/h', { headers: { accept: 'text/html' } });
+    expect(html.contentType).toBe('text/html');
+    expect(html.textBody).not.toContain('secret');
+    expect(html.select('title')[0]?.text).toBe('500 Internal Server Error');
 
-      const json = await fetch(`${url}/j`, { headers: { accept: 'application/json' } });
-      expect(await json.json()).toMatchObject({ code: 500, title: 'Internal Server Error' });
-
-      const all = log.join('');
-      expect(all).toContain(`[tsgi] GET /p?q=1 HTTP/1.1 500: Error: secret internals: db password`);
-      expect(all).toMatch(/\n\s+at /);
-      expect(log).toHaveLength(3);
-    });
+    const json = await client.get('/j', { headers: { accept: 'application/json' } });
+    expect(await json.json()).toMatchObject({ code: 500, title: 'Internal Server Error' });
+    expect(json.errors.match(/^\[tsgi\]/gm)).toHaveLength(1);
   });
 
   it('catches rejections, and throws from the first body step after startResponse', async () => {
@@ -82,15 +79,11 @@ describe('errors: before the headers are out', () => {
       [lateThrow, 'RangeError: first step failed'],
       [lazyThrow, 'Error: lazy failure'],
     ] as const) {
-      await withServer(guarded(app), async (url, _port, log) => {
-        // The negotiated JSON body proves errors() answered, not the server's fallback.
-        const res = await fetch(url, { headers: { accept: 'application/json' } });
-        expect(res.status).toBe(500);
-        const text = await res.text();
-        expect(JSON.parse(text)).toMatchObject({ code: 500 });
-        expect(text).not.toContain('failed');
-        expect(log.join('')).toContain(`[tsgi] GET / HTTP/1.1 500: ${message}`);
-      });
+      // The negotiated JSON body proves errors() answered, not the server's fallback.
+      const res = await new TestClient(guarded(app)).get('/', { headers: { accept: 'application/json' }, status: 500, allowErrors: true });
+      expect(await res.json()).toMatchObject({ code: 500 });
+      expect(res.textBody).not.toContain('failed');
+      expect(res.errors).toContain(`[tsgi] GET / HTTP/1.1 500: ${message}`);
     }
   });
 
@@ -104,12 +97,9 @@ describe('errors: before the headers are out', () => {
       never: () => [],
     };
     for (const [what, app] of Object.entries(bad)) {
-      await withServer(errors(app), async (url, _port, log) => {
-        const res = await fetch(url);
-        expect(res.status, what).toBe(500);
-        expect(res.headers.get('set-cookie'), what).toBeNull();
-        expect(log.join(''), what).toContain('500: TypeError');
-      });
+      const res = await new TestClient(errors(app)).get('/', { status: 500, allowErrors: true });
+      expect(res.headers.get('set-cookie'), what).toBeNull();
+      expect(res.errors, what).toContain('500: TypeError');
     }
   });
 
@@ -118,13 +108,11 @@ describe('errors: before the headers are out', () => {
       if (environ.PATH_INFO === '/abort') abort(409, 'conflict here');
       throw new HTTPNotFound('no such thing');
     };
-    await withServer(guarded(app), async (url, _port, log) => {
-      const res = await fetch(`${url}/x`, { headers: { accept: 'application/json' } });
-      expect(res.status).toBe(404);
-      expect(await res.json()).toMatchObject({ message: 'no such thing' });
-      expect((await fetch(`${url}/abort`)).status).toBe(409);
-      expect(log).toEqual([]);
-    });
+    // Output on tsgi.errors would fail these calls.
+    const client = new TestClient(guarded(app));
+    const res = await client.get('/x', { headers: { accept: 'application/json' }, status: 404 });
+    expect(await res.json()).toMatchObject({ message: 'no such thing' });
+    await client.get('/abort', { status: 409 });
   });
 
   it('sends no body for HEAD', async () => {

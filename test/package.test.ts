@@ -93,14 +93,23 @@ describe('npm pack', () => {
 
   it('resolves every entry point of package.json exports from the tarball', async () => {
     const script = `
-      for (const spec of ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node', 'tsgi/proxy']) {
+      for (const spec of ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node', 'tsgi/proxy', 'tsgi/routing', 'tsgi/testing']) {
         const module = await import(spec);
         console.log(spec, Object.keys(module).length > 0);
       }
     `;
     await writeFile(path.join(consumer, 'entries.mjs'), script);
     const { stdout } = await run(process.execPath, ['entries.mjs'], { cwd: consumer, env });
-    expect(stdout.trim().split('\n')).toEqual(['tsgi true', 'tsgi/middleware true', 'tsgi/http true', 'tsgi/forms true', 'tsgi/node true', 'tsgi/proxy true']);
+    expect(stdout.trim().split('\n')).toEqual([
+      'tsgi true',
+      'tsgi/middleware true',
+      'tsgi/http true',
+      'tsgi/forms true',
+      'tsgi/node true',
+      'tsgi/proxy true',
+      'tsgi/routing true',
+      'tsgi/testing true',
+    ]);
   });
 
   it('ships declarations that check strictly, without skipLibCheck, for every entry point', async () => {
@@ -113,6 +122,8 @@ describe('npm pack', () => {
         `import { FileUpload, encodeMultipart } from 'tsgi/forms';`,
         `import { toNodeHandler } from 'tsgi/node';`,
         `import { proxy, rewriteHtml, rewriteLocation, type HtmlElement, type ProxyApp } from 'tsgi/proxy';`,
+        `import { RouteMap } from 'tsgi/routing';`,
+        `import { TestClient, type TestResponse } from 'tsgi/testing';`,
         `export const app: App = Request.application((req: Request) => new Response(req.path));`,
         `export const n: number = new Response('x').statusCode;`,
         `export const code: 404 = new HTTPNotFound().code;`,
@@ -125,6 +136,10 @@ describe('npm pack', () => {
         `export const handler = toNodeHandler(app);`,
         `export const upstream: ProxyApp = proxy('http://127.0.0.1:9', { headersTimeout: 1000, requestHeaders: (h) => h.delete('cookie') });`,
         `export const themed: App = rewriteLocation(rewriteHtml(upstream, { elements: { body: (el: HtmlElement) => el.prepend('x') } }), { upstream: upstream.upstream });`,
+        `const routes = new RouteMap({ item: '/items/<int:id>' });`,
+        `export const routed: App = routes.app({ item: (_req, { id }) => new Response(String(id + 1)) });`,
+        `export const page: Promise<TestResponse> = new TestClient(routed).get(routes.build('item', { id: 1 }));`,
+        `export const field: Promise<string | null> = page.then((res) => res.form().get('q'));`,
         '',
       ].join('\n'),
     );
@@ -133,7 +148,7 @@ describe('npm pack', () => {
 
   it("type-checks the README's snippets as written, strictly", async () => {
     const snippets = readmeSnippets();
-    expect(snippets.map((s) => s.file)).toEqual(expect.arrayContaining(['hello.ts', 'upload.ts', 'stack.ts']));
+    expect(snippets.map((s) => s.file)).toEqual(expect.arrayContaining(['hello.ts', 'upload.ts', 'stack.ts', 'routes.ts', 'routes-check.ts']));
     for (const { file, code } of snippets) await writeFile(path.join(consumer, file), code);
     await typeCheck(snippets.map((s) => s.file));
   });
@@ -174,6 +189,12 @@ describe('npm pack', () => {
       ],
     ]);
     expect(out.get).toBe(405);
+  });
+
+  it("runs the README's routes with the test client, from the tarball", async () => {
+    for (const { file, code } of readmeSnippets()) await writeFile(path.join(consumer, file), code);
+    const { stdout } = await run(process.execPath, ['routes-check.ts'], { cwd: consumer, env });
+    expect(stdout.trim()).toBe('{ id: 3, next: 4 }');
   });
 
   it("has README links that resolve for a reader on the registry page", () => {

@@ -1,13 +1,15 @@
 /**
- * examples/upload.ts over a real socket: the form page, a multi-file FormData upload listed
- * with escaped names, sizes and types, the mount prefix in the form action, 405, and a 413
- * that names the limit.
+ * examples/upload.ts: the form page, filled in and submitted with the test client; a multi-file
+ * FormData upload over a real socket, listed with escaped names, sizes and types; the mount
+ * prefix in the form action; 405; and a 413 over the socket that names the limit.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Request, serve } from 'tsgi';
+import { serve } from 'tsgi';
+import { TestClient } from 'tsgi/testing';
 import { app, limits } from '../examples/upload.ts';
 
 let server: Awaited<ReturnType<typeof serve>>;
+const client = new TestClient(app);
 
 beforeAll(async () => {
   server = await serve(app, { port: 0 });
@@ -18,13 +20,26 @@ afterAll(async () => {
 
 describe('examples/upload.ts', () => {
   it('GET shows a multipart form with a text field and a multiple file input', async () => {
-    const res = await fetch(`${server.url}/`);
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    const html = await res.text();
-    expect(html).toContain('<form method="post" enctype="multipart/form-data" action="/">');
-    expect(html).toContain('<input type="text" name="note">');
-    expect(html).toContain('<input type="file" name="files" multiple>');
+    const page = await client.get('/');
+    expect(page.contentType).toBe('text/html');
+    const form = page.form();
+    expect([form.method, form.enctype, form.action]).toEqual(['POST', 'multipart/form-data', 'http://localhost/']);
+    expect(page.select('form input').map((input) => input.attributes)).toEqual([
+      { type: 'text', name: 'note' },
+      { type: 'file', name: 'files', multiple: '' },
+    ]);
+  });
+
+  it('lists the files the form uploads (in-process, through the form)', async () => {
+    const form = (await client.get('/')).form();
+    form.set('note', 'two <files>').upload('files', [
+      { filename: 'a.txt', content: 'hello' },
+      { filename: 'b.png', content: new Uint8Array(10), contentType: 'image/png' },
+    ]);
+    const res = await form.submit();
+    expect(res.select('h1')[0]?.text).toBe('Received 2 files');
+    expect(res.select('tr td').map((td) => td.text)).toEqual(['a.txt', 'text/plain', '5', 'b.png', 'image/png', '10']);
+    expect(res.textBody).toContain('<p>Note: two &lt;files&gt;</p>');
   });
 
   it('POST lists every uploaded file: escaped name, type, size', async () => {
@@ -44,16 +59,14 @@ describe('examples/upload.ts', () => {
   });
 
   it('keeps the mount prefix in the form action (mounted at /upload in the demo)', async () => {
-    const req = Request.blank('/', { baseUrl: 'http://localhost/upload' });
-    const res = await req.getResponse(app);
-    expect((await res.text())).toContain('action="/upload/"');
+    const page = await new TestClient(app, { baseUrl: 'http://localhost/upload' }).get('/');
+    expect(page.form().action).toBe('http://localhost/upload/');
   });
 
   it('answers 405 with Allow for other methods, 404 for other paths', async () => {
-    const put = await fetch(`${server.url}/`, { method: 'PUT', body: 'x' });
-    expect(put.status).toBe(405);
+    const put = await client.put('/', { body: 'x', status: 405 });
     expect(put.headers.get('allow')).toBe('GET, HEAD, POST');
-    expect((await fetch(`${server.url}/elsewhere`)).status).toBe(404);
+    await client.get('/elsewhere', { status: 404 });
   });
 
   it('answers 413 naming the limit when too many files arrive', async () => {

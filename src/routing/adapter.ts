@@ -1,0 +1,111 @@
+/**
+ * A route map bound to one request (Werkzeug's `MapAdapter`): matching its path, building URLs
+ * under its `SCRIPT_NAME`.
+ *
+ * @module
+ */
+import type { Environ } from '../gateway/types.ts';
+import { quotePath } from '../http/url.ts';
+import { HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions/client-errors.ts';
+import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
+import { Request } from '../request/request.ts';
+import type { CompiledRule } from './rule.ts';
+import type { Lookup, Matcher } from './matcher.ts';
+import { buildPath } from './build.ts';
+import type { BuildValues, ConverterMap, EndpointOf, ValuesOf } from './types.ts';
+
+/** The rules of a map, as its adapters use them. */
+export interface RouteTable {
+  readonly matcher: Matcher;
+  readonly byEndpoint: ReadonlyMap<string, CompiledRule>;
+}
+
+/** Options of {@link UrlAdapter.build}. */
+export interface BuildOptions {
+  /** A full URL (scheme and host of the request) instead of a path; default false (Werkzeug's `force_external`). */
+  external?: boolean;
+  /** A fragment, appended as `#anchor` (percent-encoded). */
+  anchor?: string;
+}
+
+/** What {@link UrlAdapter.match} found: the endpoint and its typed values (a union over the endpoints). */
+export type RouteMatch<R, C extends ConverterMap = {}> = { [E in EndpointOf<R>]: { endpoint: E; values: ValuesOf<R, E, C> } }[EndpointOf<R>];
+
+/** The arguments of `build` for endpoint `E`: values required when its pattern has placeholders. */
+export type BuildArgs<V> = {} extends V
+  ? [values?: BuildValues<V>, options?: BuildOptions]
+  : [values: BuildValues<V>, options?: BuildOptions];
+
+/**
+ * A route map bound to a request, as handlers receive it (`urls`): `urls.build('item',
+ * { id: 3 })` gives `/items/3` under the request's `SCRIPT_NAME` (so a mounted app builds its
+ * own prefix into every URL), `urls.match()` finds the endpoint of the request's path.
+ * Werkzeug's `MapAdapter`; got from `routes.bind(req)`.
+ */
+export class UrlAdapter<R, C extends ConverterMap = {}> {
+  readonly #table: RouteTable;
+  readonly #req: Request;
+
+  /** Made by `routes.bind(req)` (and for each request by `routes.app`), not by hand. */
+  constructor(table: RouteTable, environ: Environ) {
+    this.#table = table;
+    this.#req = new Request(environ);
+  }
+
+  /**
+   * The URL of `endpoint` with `values`: its path under the request's `SCRIPT_NAME`
+   * (`/app/items/3`), values the pattern does not use in the query (`?page=2`), a full URL
+   * with `external`.
+   *
+   * @throws TypeError for an unknown endpoint, a missing value, or a value its converter refuses.
+   */
+  build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<ValuesOf<R, E, C>>): string {
+    const rule = this.#table.byEndpoint.get(endpoint);
+    if (!rule) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
+    const built = buildPath(rule, (values ?? {}) as Record<string, unknown>);
+    const anchor = options?.anchor === undefined ? '' : `#${encodeURIComponent(options.anchor)}`;
+    const path = `${quotePath(this.#req.scriptName)}${built.path}${built.query}${anchor}`;
+    return options?.external ? `${this.#req.hostUrl}${path}` : path;
+  }
+
+  /** What the map finds for `pathInfo` and `method` (default the request's). */
+  lookup(method: string = this.#req.method, pathInfo: string = this.#req.pathInfo): Lookup {
+    return this.#table.matcher.lookup(pathInfo, method);
+  }
+
+  /**
+   * The endpoint and values for the request (Werkzeug's `MapAdapter.match`).
+   *
+   * @throws HTTPNotFound when no rule matches the path; HTTPMethodNotAllowed (with `Allow`,
+   *   `OPTIONS` included) when rules match the path but not the method;
+   *   HTTPPermanentRedirect (308, query kept) to the path with a trailing slash when only a
+   *   strict rule with one matches.
+   */
+  match(method?: string, pathInfo?: string): RouteMatch<R, C> {
+    const found = this.lookup(method, pathInfo);
+    if (found.kind === 'match') return { endpoint: found.rule.endpoint, values: found.values } as RouteMatch<R, C>;
+    throw this.failure(found);
+  }
+
+  /** The exception a failed lookup answers with (see {@link UrlAdapter.match}). */
+  failure(found: Exclude<Lookup, { kind: 'match' }>): HTTPNotFound | HTTPMethodNotAllowed | HTTPPermanentRedirect {
+    if (found.kind === 'method') return new HTTPMethodNotAllowed(allowHeader(found.allowed));
+    if (found.kind === 'slash') {
+      const req = this.#req;
+      const query = req.queryString;
+      return new HTTPPermanentRedirect(`${req.hostUrl}${quotePath(`${req.scriptName}${req.pathInfo}/`)}${query ? `?${query}` : ''}`);
+    }
+    return new HTTPNotFound();
+  }
+
+  /** The methods the rules for `pathInfo` answer (`OPTIONS` included), sorted; empty when none match. */
+  allowedMethods(pathInfo: string = this.#req.pathInfo): string[] {
+    const found = this.#table.matcher.lookup(pathInfo, '');
+    return found.kind === 'method' ? allowHeader(found.allowed) : [];
+  }
+}
+
+/** The `Allow` list: the methods, `OPTIONS` added, sorted. */
+export function allowHeader(methods: Iterable<string>): string[] {
+  return [...new Set([...methods, 'OPTIONS'])].sort();
+}

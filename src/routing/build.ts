@@ -1,0 +1,51 @@
+/**
+ * Building a URL from a rule and values (Werkzeug's `Rule.build`): the pattern with each
+ * placeholder's value written by its converter, extra values in the query.
+ *
+ * @module
+ */
+import { quotePath } from '../http/url.ts';
+import type { CompiledRule } from './rule.ts';
+import type { Converter } from './converters.ts';
+
+const WHOLE = new WeakMap<Converter<unknown>, RegExp>();
+
+/** The converter's regex anchored at both ends (`s` flag: a path may hold any character). */
+function wholeMatch(converter: Converter<unknown>): RegExp {
+  let regex = WHOLE.get(converter);
+  if (!regex) WHOLE.set(converter, (regex = new RegExp(`^(?:${converter.regex})$`, 's')));
+  return regex;
+}
+
+/**
+ * The path of `rule` with `values` (percent-encoded, not yet under `SCRIPT_NAME`) and the
+ * query of the values the pattern does not use (`?a=1&b=2`, or `''`): an array repeats its
+ * name, `null` and `undefined` are left out.
+ *
+ * @throws TypeError when a placeholder has no value (or `null`), its converter refuses it, or
+ *   the text does not match the converter's regex (the URL would not lead back to the rule).
+ */
+export function buildPath(rule: CompiledRule, values: Readonly<Record<string, unknown>>): { path: string; query: string } {
+  let path = '';
+  for (const part of rule.parts) {
+    if (typeof part === 'string') {
+      path += quotePath(part);
+      continue;
+    }
+    const value = values[part.name];
+    if (value === undefined || value === null) throw new TypeError(`${rule.endpoint} (${rule.pattern}) needs a value for ${part.name}`);
+    const raw = part.converter.toUrl(value);
+    // A URL that would not match its own rule again is refused (an empty string, a word any() lacks…).
+    if (!wholeMatch(part.converter).test(raw)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${JSON.stringify(raw)} does not match <${part.name}>`);
+    const text = quotePath(raw);
+    path += part.converter.crossesSlashes ? text : text.replaceAll('/', '%2F');
+  }
+  const query = new URLSearchParams();
+  const names = new Set(rule.placeholders.map((p) => p.name));
+  for (const [name, value] of Object.entries(values)) {
+    if (names.has(name) || value === undefined || value === null) continue;
+    for (const one of Array.isArray(value) ? value : [value]) query.append(name, String(one));
+  }
+  const text = query.toString();
+  return { path, query: text ? `?${text}` : '' };
+}

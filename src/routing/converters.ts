@@ -1,0 +1,116 @@
+/**
+ * URL converters: the typed placeholders of a route pattern (`<int:id>`), after Werkzeug's
+ * `routing.converters`.
+ *
+ * @module
+ */
+
+/**
+ * A converter: what a `<name:variable>` placeholder matches, and how its text becomes a value
+ * and a value becomes text again (Werkzeug's `BaseConverter`).
+ *
+ * @example
+ * ```ts
+ * const slug: Converter<string> = {
+ *   regex: '[a-z0-9]+(?:-[a-z0-9]+)*',
+ *   toValue: (text) => text,
+ *   toUrl: (value) => value,
+ * };
+ * const routes = new RouteMap({ post: '/blog/<slug:name>' }, { converters: { slug } });
+ * ```
+ */
+export interface Converter<T> {
+  /**
+   * The text it matches, as a regular expression source without anchors and without capture
+   * groups (use `(?:…)`). It cannot match `/` unless {@link Converter.crossesSlashes} is set.
+   */
+  readonly regex: string;
+  /**
+   * The value of the matched text (percent-decoded); `undefined` refuses the match, so the
+   * next rule is tried (Werkzeug's `ValidationError`).
+   */
+  toValue(text: string): T | undefined;
+  /** The URL text of a value (before percent-encoding), for `build`. */
+  toUrl(value: T): string;
+  /** True for a converter that matches across `/` (the `path` converter); default false. */
+  readonly crossesSlashes?: boolean;
+  /**
+   * The order among placeholders that could match the same segment, lower first; default 100
+   * (`string`). `int` and `float` are 50, `uuid` 40, `any` 30, `path` 200.
+   */
+  readonly weight?: number;
+}
+
+/** `<string:name>` (the default, `<name>`): any non-empty text without `/`. */
+export const stringConverter: Converter<string> = { regex: '[^/]+', toValue: (text) => text, toUrl: (value) => value, weight: 100 };
+
+/** `<int:id>`: decimal digits, as a safe integer (`007` reads 7; too large a number does not match). */
+export const intConverter: Converter<number> = {
+  regex: '\\d+',
+  toValue: (text) => {
+    const value = Number(text);
+    return Number.isSafeInteger(value) ? value : undefined;
+  },
+  toUrl: (value) => {
+    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`an int placeholder takes a non-negative safe integer, not ${value}`);
+    return String(value);
+  },
+  weight: 50,
+};
+
+/** `<float:x>`: `digits.digits`, as a number (Werkzeug's `FloatConverter`). */
+export const floatConverter: Converter<number> = {
+  regex: '\\d+\\.\\d+',
+  toValue: (text) => Number(text),
+  toUrl: (value) => {
+    if (!Number.isFinite(value) || value < 0) throw new TypeError(`a float placeholder takes a non-negative finite number, not ${value}`);
+    return Number.isInteger(value) ? value.toFixed(1) : String(value);
+  },
+  weight: 50,
+};
+
+/** `<path:rest>`: the rest of the path, slashes included (not starting with one). */
+export const pathConverter: Converter<string> = {
+  regex: '[^/].*?',
+  toValue: (text) => text,
+  toUrl: (value) => value,
+  crossesSlashes: true,
+  weight: 200,
+};
+
+/** `<uuid:key>`: an RFC 9562 UUID in its 8-4-4-4-12 hex form, read in lower case. */
+export const uuidConverter: Converter<string> = {
+  regex: '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}',
+  toValue: (text) => text.toLowerCase(),
+  toUrl: (value) => value.toLowerCase(),
+  weight: 40,
+};
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `<any(a,b,c):name>`: one of the words listed (Werkzeug's `AnyConverter`). */
+export function anyConverter(words: readonly string[]): Converter<string> {
+  if (words.length === 0 || words.some((word) => word === '' || word.includes('/'))) {
+    throw new TypeError(`any() takes non-empty words without '/': ${JSON.stringify(words)}`);
+  }
+  const allowed = new Set(words);
+  return {
+    regex: `(?:${words.map(escapeRegex).join('|')})`,
+    toValue: (text) => text,
+    toUrl: (value) => {
+      if (!allowed.has(value)) throw new TypeError(`${JSON.stringify(value)} is not one of ${words.join(', ')}`);
+      return value;
+    },
+    weight: 30,
+  };
+}
+
+/** The converters every route map knows, by name. */
+export const BUILTIN_CONVERTERS: Readonly<Record<string, Converter<unknown>>> = {
+  default: stringConverter,
+  string: stringConverter,
+  int: intConverter,
+  float: floatConverter,
+  path: pathConverter,
+  uuid: uuidConverter,
+} as Record<string, Converter<unknown>>;

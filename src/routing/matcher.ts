@@ -1,0 +1,207 @@
+/**
+ * Matching a path against every rule at once: a trie of path segments, as Werkzeug's
+ * `StateMachineMatcher`, so the cost grows with the depth of the path, not the number of
+ * rules.
+ *
+ * @module
+ */
+import type { CompiledRule, Segment } from './rule.ts';
+
+class Node {
+  /** Children by the exact text of the next segment. */
+  readonly static = new Map<string, Node>();
+  /** Children by a dynamic segment, tried in weight order. */
+  readonly dynamic: Array<{ segment: Segment; node: Node }> = [];
+  /** Rules whose segments end here. */
+  readonly rules: CompiledRule[] = [];
+  /** Rules that match the rest of the path from here whole (a slash-crossing placeholder). */
+  readonly tails: CompiledRule[] = [];
+}
+
+/** What a lookup found. */
+export type Lookup =
+  | { readonly kind: 'match'; readonly rule: CompiledRule; readonly values: Record<string, unknown> }
+  /** Rules match the path, but none the method: these are the methods they answer. */
+  | { readonly kind: 'method'; readonly allowed: ReadonlySet<string> }
+  /** The path with a trailing slash matches a rule with strict slashes: redirect there. */
+  | { readonly kind: 'slash' }
+  | { readonly kind: 'none' };
+
+const NONE: Lookup = Object.freeze({ kind: 'none' });
+const SLASH: Lookup = Object.freeze({ kind: 'slash' });
+
+/** The values of `rule` from the converted texts in path order. */
+function valuesOf(rule: CompiledRule, converted: unknown[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  const placeholders = rule.placeholders;
+  for (let i = 0; i < placeholders.length; i++) values[placeholders[i]!.name] = converted[i];
+  return values;
+}
+
+/** A search in progress: the path's segments, the method, what has been converted so far. */
+interface Search {
+  /** The path the segments come from (`PATH_INFO`, with its leading `/`). */
+  readonly path: string;
+  readonly segments: string[];
+  readonly method: string | null;
+  readonly converted: unknown[];
+  /** Methods of rules that matched the path but not the method. */
+  allowed: Set<string> | null;
+}
+
+/** Converts the captures of `match` with `placeholders`' converters onto `out`; false when one refuses. */
+function convert(match: RegExpExecArray, placeholders: Segment['placeholders'], out: unknown[]): boolean {
+  for (let i = 0; i < placeholders.length; i++) {
+    const value = placeholders[i]!.converter.toValue(match[i + 1]!);
+    if (value === undefined) return false;
+    out.push(value);
+  }
+  return true;
+}
+
+/** The trie of a rule set. */
+export class Matcher {
+  readonly #root = new Node();
+  /** Rules without placeholders by their whole path: the common case in one lookup. */
+  readonly #exact = new Map<string, CompiledRule[]>();
+  /** True once a rule ends with `/`: only then can a path without one be redirected. */
+  #slashRules = false;
+
+  add(rule: CompiledRule): void {
+    if (rule.pattern.endsWith('/')) this.#slashRules = true;
+    if (rule.placeholders.length === 0) {
+      const list = this.#exact.get(rule.pattern) ?? [];
+      list.push(rule);
+      this.#exact.set(rule.pattern, list);
+    }
+    let node = this.#root;
+    for (const segment of rule.segments) {
+      if (segment.text !== null) {
+        let next = node.static.get(segment.text);
+        if (!next) node.static.set(segment.text, (next = new Node()));
+        node = next;
+        continue;
+      }
+      let edge = node.dynamic.find((e) => e.segment.key === segment.key);
+      if (!edge) {
+        edge = { segment, node: new Node() };
+        node.dynamic.push(edge);
+        node.dynamic.sort((a, b) => a.segment.weight - b.segment.weight);
+      }
+      node = edge.node;
+    }
+    if (rule.tail) {
+      node.tails.push(rule);
+      node.tails.sort((a, b) => tailWeight(a) - tailWeight(b));
+    } else node.rules.push(rule);
+  }
+
+  /**
+   * Finds the rule for `path` (a `PATH_INFO`) and `method` (`null`: any method): the first
+   * rule by specificity (static segments before placeholders, lower converter weight first)
+   * that matches both; else the methods of the rules that match the path; else, when the path
+   * lacks a trailing slash that a strict rule has, `slash`.
+   */
+  lookup(path: string, method: string | null): Lookup {
+    const exact = this.#exact.get(path);
+    if (exact !== undefined && method !== null) {
+      for (const rule of exact) if (rule.methods.has(method)) return { kind: 'match', rule, values: {} };
+    }
+    if (path.charCodeAt(0) !== 47 /* / */ && path !== '') return NONE;
+    // The segments after the leading '/' ('' for a trailing one); what split('/') gives, cheaper.
+    const segments: string[] = [];
+    if (path !== '') {
+      let start = 1;
+      for (let end = path.indexOf('/', 1); end !== -1; end = path.indexOf('/', start)) {
+        segments.push(path.slice(start, end));
+        start = end + 1;
+      }
+      segments.push(path.slice(start));
+    }
+    const found = this.#search(path, segments, method);
+    if (found.kind !== 'none') return found;
+    const last = segments.length - 1;
+    if (last >= 0 && segments[last] === '') {
+      // /items/ for a rule /items without strict slashes: answered as /items.
+      const trimmed = this.#search(path.slice(0, -1), segments.slice(0, last), method);
+      return trimmed.kind === 'match' && !trimmed.rule.strictSlashes ? trimmed : NONE;
+    }
+    if (!this.#slashRules) return NONE;
+    // /items for a rule /items/: a redirect with strict slashes, else answered as /items/.
+    segments.push('');
+    const slashed = this.#search(`${path}/`, segments, null);
+    if (slashed.kind !== 'match') return NONE;
+    return slashed.rule.strictSlashes ? SLASH : this.#search(`${path}/`, segments, method);
+  }
+
+  #search(path: string, segments: string[], method: string | null): Lookup {
+    const search: Search = { path, segments, method, converted: [], allowed: null };
+    const found = walk(this.#root, 0, search);
+    if (found) return found;
+    return search.allowed ? { kind: 'method', allowed: search.allowed } : NONE;
+  }
+}
+
+/** Depth-first search from `node` at segment `i`; `undefined` when nothing matched here. */
+function walk(node: Node, i: number, search: Search): Lookup | undefined {
+  const { segments, converted } = search;
+  if (i === segments.length) {
+    const found = pick(node.rules, search, converted);
+    if (found) return found;
+  } else {
+    const text = segments[i]!;
+    const child = node.static.get(text);
+    if (child) {
+      const found = walk(child, i + 1, search);
+      if (found) return found;
+    }
+    for (const { segment, node: next } of node.dynamic) {
+      const depth = converted.length;
+      if (segment.anything) {
+        if (text === '') continue;
+        converted.push(text);
+      } else {
+        const match = segment.regex!.exec(text);
+        if (!match || !convert(match, segment.placeholders, converted)) {
+          converted.length = depth;
+          continue;
+        }
+      }
+      const found = walk(next, i + 1, search);
+      if (found) return found;
+      converted.length = depth;
+    }
+  }
+  if (node.tails.length > 0 && i < segments.length) {
+    let offset = 1;
+    for (let j = 0; j < i; j++) offset += segments[j]!.length + 1;
+    const rest = search.path.slice(offset);
+    for (const rule of node.tails) {
+      const match = rule.tail!.regex.exec(rest);
+      if (!match) continue;
+      const depth = converted.length;
+      if (convert(match, rule.tail!.placeholders, converted)) {
+        const found = pick([rule], search, converted);
+        if (found) return found;
+      }
+      converted.length = depth;
+    }
+  }
+  return undefined;
+}
+
+/** The first of `rules` that answers the method, noting the methods of those that do not. */
+function pick(rules: CompiledRule[], search: Search, converted: unknown[]): Lookup | undefined {
+  for (const rule of rules) {
+    if (search.method === null || rule.methods.has(search.method)) return { kind: 'match', rule, values: valuesOf(rule, converted) };
+    search.allowed ??= new Set();
+    for (const m of rule.methods) search.allowed.add(m);
+  }
+  return undefined;
+}
+
+/** The order of tails: lower converter weight first, then more static text first. */
+function tailWeight(rule: CompiledRule): number {
+  const staticLength = rule.parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0);
+  return Math.max(...rule.tail!.placeholders.map((p) => p.converter.weight ?? 100)) - Math.min(staticLength, 999) / 1000;
+}

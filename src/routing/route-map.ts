@@ -1,0 +1,160 @@
+/**
+ * The route map: named rules with typed placeholders, matched by a segment trie, and the
+ * gateway app that dispatches to a handler per endpoint (Werkzeug's `routing.Map`).
+ *
+ * @module
+ */
+import type { App, Environ } from '../gateway/types.ts';
+import { defineEnvironKey } from '../gateway/environ-key.ts';
+import { Response } from '../response/response.ts';
+import { Request } from '../request/request.ts';
+import type { HandlerResult } from '../request/application.ts';
+import { type Converter, BUILTIN_CONVERTERS } from './converters.ts';
+import { type CompiledRule, compileRule } from './rule.ts';
+import { type Lookup, Matcher } from './matcher.ts';
+import { type BuildArgs, type RouteTable, UrlAdapter, allowHeader } from './adapter.ts';
+import { buildPath } from './build.ts';
+import type { ConverterMap, EndpointOf, RouteSpec, ValuesOf } from './types.ts';
+
+/** Options of `new RouteMap(routes, options)`. */
+export interface RouteMapOptions<C extends ConverterMap> {
+  /** Custom converters by name (`{ slug }` makes `<slug:name>`); they win over built-ins. */
+  converters?: C;
+  /** The default of each rule's `strictSlashes`: `true` (Werkzeug's default). */
+  strictSlashes?: boolean;
+}
+
+/** The matched endpoint and values, under `tsgi.route_args` while a handler runs. */
+export interface RouteArgs {
+  endpoint: string;
+  values: Record<string, unknown>;
+}
+
+/** `environ['tsgi.route_args']`: what the route map matched (WSGI's `wsgiorg.routing_args`). */
+export const routeArgsKey = defineEnvironKey<RouteArgs>('tsgi.route_args');
+
+/**
+ * A handler of one endpoint: the request, the values of its pattern (typed from it), and the
+ * map bound to the request for building URLs. It answers what a `Request.application` handler
+ * answers (a `Response`, an `HTTPException`, a string, another app).
+ */
+export type RouteHandler<V, R, C extends ConverterMap = {}> = (req: Request, values: V, urls: UrlAdapter<R, C>) => HandlerResult | Promise<HandlerResult>;
+
+/** A handler for every endpoint of route table `R`. */
+export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in EndpointOf<R>]: RouteHandler<ValuesOf<R, E, C>, R, C> };
+
+/**
+ * Named routes with typed placeholders (Werkzeug's `Map` of `Rule`s): each key is an
+ * endpoint, each value its pattern or `{ path, methods, strictSlashes }` (see
+ * {@link RouteSpec}). Placeholders are `<converter:name>`: `string` (the default, `<name>`),
+ * `int`, `float`, `path` (slashes included), `uuid`, `any(a,b,c)`, and custom converters.
+ * The values reach handlers typed from the pattern text: `'/items/<int:id>'` gives
+ * `{ id: number }`.
+ *
+ * Matching walks a trie of path segments (static segments first, then placeholders by
+ * converter weight), so its cost grows with the depth of the path, not the number of rules.
+ * `routes.app(handlers)` is the gateway app; `routes.bind(req)` the bound {@link UrlAdapter}
+ * for matching and building by hand.
+ *
+ * @example
+ * ```ts
+ * const routes = new RouteMap({
+ *   index: '/',
+ *   item: '/items/<int:id>',
+ *   edit: { path: '/items/<int:id>/edit', methods: ['GET', 'POST'] },
+ * });
+ * export const app = routes.app({
+ *   index: (req, _, urls) => new Response(`<a href="${urls.build('item', { id: 3 })}">3</a>`, { contentType: 'text/html' }),
+ *   item: (req, { id }) => Response.json({ id }),   // id: number
+ *   edit: (req, { id }, urls) => redirect(urls.build('item', { id })),
+ * });
+ * ```
+ * @throws TypeError (from the constructor) for a pattern that does not start with `/`, an
+ *   unknown converter, a placeholder named twice, an invalid method.
+ */
+export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const C extends ConverterMap = {}> {
+  /** The route table as given. */
+  readonly routes: R;
+  readonly #table: RouteTable;
+
+  constructor(routes: R, options: RouteMapOptions<C> = {}) {
+    this.routes = routes;
+    const converters = { ...BUILTIN_CONVERTERS, ...(options.converters as Record<string, Converter<unknown>> | undefined) };
+    const matcher = new Matcher();
+    const byEndpoint = new Map<string, CompiledRule>();
+    for (const [endpoint, spec] of Object.entries(routes)) {
+      const { path, ...ruleOptions } = typeof spec === 'string' ? { path: spec } : spec;
+      const rule = compileRule(endpoint, path, ruleOptions, converters, options.strictSlashes ?? true);
+      matcher.add(rule);
+      byEndpoint.set(endpoint, rule);
+    }
+    this.#table = { matcher, byEndpoint };
+  }
+
+  /** The map bound to a request (or its environ): matching its path, building URLs under its `SCRIPT_NAME`. */
+  bind(req: Request | Environ): UrlAdapter<R, C> {
+    return new UrlAdapter(this.#table, req instanceof Request ? req.environ : req);
+  }
+
+  /**
+   * What the map finds for a path (a `PATH_INFO`) and method (case-sensitive, as RFC 9110
+   * §9.1 says: `GET`, not `get`), without a request: `match`
+   * with the rule and typed-by-converter values, `method` with the methods the path's rules
+   * answer, `slash` when only a strict rule with a trailing slash matches, `none`.
+   */
+  lookup(method: string, pathInfo: string): Lookup {
+    return this.#table.matcher.lookup(pathInfo, method);
+  }
+
+  /**
+   * The path of `endpoint` from the root (no `SCRIPT_NAME`; inside a request use
+   * `urls.build`, which has it), values the pattern does not use in the query.
+   *
+   * @throws TypeError for an unknown endpoint, a missing value, or one its converter refuses.
+   */
+  build<E extends EndpointOf<R>>(endpoint: E, ...[values]: BuildArgs<ValuesOf<R, E, C>>): string {
+    const rule = this.#table.byEndpoint.get(endpoint);
+    if (!rule) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
+    const built = buildPath(rule, (values ?? {}) as Record<string, unknown>);
+    return built.path + built.query;
+  }
+
+  /**
+   * The gateway app dispatching each request to the handler of its endpoint, with the values
+   * and the bound map (`urls`); mountable under `mount()`, URLs built with its prefix. It
+   * answers by itself:
+   *
+   * - 404 Not Found when no rule matches the path;
+   * - 405 Method Not Allowed with `Allow` when rules match the path but not the method;
+   * - `OPTIONS` with 204 No Content and `Allow`, unless a rule lists `OPTIONS`;
+   * - `HEAD` through the `GET` handler (the server sends no body);
+   * - 308 Permanent Redirect to the path with its trailing slash for a strict rule that has
+   *   one (query kept).
+   *
+   * The match is also in the environ under {@link routeArgsKey} (`tsgi.route_args`).
+   */
+  app(handlers: RouteHandlers<R, C>): App {
+    for (const endpoint of this.#table.byEndpoint.keys()) {
+      if (typeof (handlers as Record<string, unknown>)[endpoint] !== 'function') throw new TypeError(`no handler for the route ${JSON.stringify(endpoint)}`);
+    }
+    const byName = handlers as unknown as Record<string, RouteHandler<unknown, R, C>>;
+    return Request.application((req) => {
+      const urls = this.bind(req);
+      const found = urls.lookup();
+      if (found.kind === 'match') {
+        routeArgsKey.set(req, { endpoint: found.rule.endpoint, values: found.values });
+        return byName[found.rule.endpoint]!(req, found.values, urls);
+      }
+      if (found.kind === 'method' && req.method === 'OPTIONS') {
+        return new Response(null, { status: 204, headers: { Allow: allowHeader(found.allowed).join(', ') } });
+      }
+      return urls.failure(found);
+    });
+  }
+}
+
+/**
+ * The bound adapter type of a route map, for helpers that take `urls`:
+ * `function nav(urls: UrlsOf<typeof routes>) { return urls.build('index'); }`.
+ */
+export type UrlsOf<M> = M extends RouteMap<infer R, infer C> ? UrlAdapter<R, C> : never;

@@ -1,0 +1,150 @@
+/**
+ * Compiling a route pattern (`/items/<int:id>/edit`) into the segments the matcher walks and
+ * the parts URL building joins (Werkzeug's `Rule`).
+ *
+ * @module
+ */
+import { type Converter, anyConverter } from './converters.ts';
+
+/** A `<converter:name>` placeholder of a pattern. */
+export interface Placeholder {
+  readonly name: string;
+  readonly converter: Converter<unknown>;
+}
+
+/** A piece of a pattern: static text (decoded) or a placeholder. */
+export type Part = string | Placeholder;
+
+/** One `/`-separated segment of a pattern, before any placeholder that crosses slashes. */
+export interface Segment {
+  /** The whole segment when it has no placeholder. */
+  readonly text: string | null;
+  /** Matches a dynamic segment, one capture group per placeholder. */
+  readonly regex: RegExp | null;
+  /** True for a segment that is one `string` placeholder: any non-empty segment matches. */
+  readonly anything: boolean;
+  readonly placeholders: readonly Placeholder[];
+  /** Identifies segments that match the same texts the same way (they share a trie node). */
+  readonly key: string;
+  /** Lower is tried first: the weight of its converters, less for more static text. */
+  readonly weight: number;
+}
+
+/** A compiled rule. */
+export interface CompiledRule {
+  readonly endpoint: string;
+  readonly pattern: string;
+  /** Methods it answers (HEAD added with GET), upper case. */
+  readonly methods: ReadonlySet<string>;
+  readonly strictSlashes: boolean;
+  /** Every part of the pattern in order, for building. */
+  readonly parts: readonly Part[];
+  /** The segments matched one by one. */
+  readonly segments: readonly Segment[];
+  /** The rest of the path from the first slash-crossing placeholder on, matched whole. */
+  readonly tail: { readonly regex: RegExp; readonly placeholders: readonly Placeholder[] } | null;
+  /** Every placeholder, in order. */
+  readonly placeholders: readonly Placeholder[];
+}
+
+const PLACEHOLDER = /<(?:([A-Za-z_]\w*)(?:\(([^)]*)\))?:)?([A-Za-z_]\w*)>/g;
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The converter a placeholder names, built-in or the map's own. */
+function converterFor(name: string, args: string | undefined, converters: Readonly<Record<string, Converter<unknown>>>, pattern: string): Converter<unknown> {
+  if (name === 'any' && args !== undefined && !Object.hasOwn(converters, 'any')) {
+    return anyConverter(args.split(',').map((word) => word.trim().replace(/^(['"])(.*)\1$/, '$2')));
+  }
+  if (args !== undefined) throw new TypeError(`${pattern}: only any() takes arguments (got ${name}(${args}))`);
+  const converter = Object.hasOwn(converters, name) ? converters[name] : undefined;
+  if (!converter) throw new TypeError(`${pattern}: unknown converter ${JSON.stringify(name)} (known: any, ${Object.keys(converters).join(', ')})`);
+  let groups: number;
+  try {
+    groups = new RegExp(`${converter.regex}|`).exec('')!.length - 1;
+  } catch (error) {
+    throw new TypeError(`${pattern}: the converter ${name} has an invalid regex: ${(error as Error).message}`);
+  }
+  if (groups > 0) throw new TypeError(`${pattern}: the converter ${name}'s regex has capture groups: use (?:…)`);
+  return converter;
+}
+
+/** Splits a pattern into parts (static text and placeholders). */
+function parseParts(pattern: string, converters: Readonly<Record<string, Converter<unknown>>>): Part[] {
+  const parts: Part[] = [];
+  const names = new Set<string>();
+  let at = 0;
+  for (const match of pattern.matchAll(PLACEHOLDER)) {
+    if (match.index > at) parts.push(pattern.slice(at, match.index));
+    const name = match[3]!;
+    if (names.has(name)) throw new TypeError(`${pattern}: the placeholder ${name} appears twice`);
+    names.add(name);
+    parts.push({ name, converter: converterFor(match[1] ?? 'default', match[2], converters, pattern) });
+    at = match.index + match[0].length;
+  }
+  if (at < pattern.length) parts.push(pattern.slice(at));
+  for (const part of parts) if (typeof part === 'string' && /[<>]/.test(part)) throw new TypeError(`${pattern}: malformed placeholder near ${JSON.stringify(part)}`);
+  return parts;
+}
+
+/** The regex source of parts, one capture group per placeholder. */
+const source = (parts: readonly Part[]) => parts.map((p) => (typeof p === 'string' ? escapeRegex(p) : `(${p.converter.regex})`)).join('');
+
+function segmentOf(parts: Part[]): Segment {
+  const placeholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
+  if (placeholders.length === 0) {
+    const text = parts.join('');
+    return { text, regex: null, anything: false, placeholders, key: `=${text}`, weight: 0 };
+  }
+  const staticLength = parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0);
+  const weight = Math.max(...placeholders.map((p) => p.converter.weight ?? 100)) - Math.min(staticLength, 99) / 100;
+  const key = parts.map((p) => (typeof p === 'string' ? escapeRegex(p) : `<${p.converter.regex}>`)).join('');
+  const anything = parts.length === 1 && placeholders[0]!.converter.regex === '[^/]+';
+  return { text: null, regex: new RegExp(`^${source(parts)}$`), anything, placeholders, key, weight };
+}
+
+/** Options of one rule (see `RouteSpec`). */
+export interface RuleOptions {
+  methods?: readonly string[];
+  strictSlashes?: boolean;
+}
+
+/**
+ * Compiles one rule.
+ *
+ * @throws TypeError for a pattern that does not start with `/`, names an unknown converter,
+ *   repeats a placeholder name or has a stray `<` or `>`; for an invalid method.
+ */
+export function compileRule(endpoint: string, pattern: string, options: RuleOptions, converters: Readonly<Record<string, Converter<unknown>>>, strictDefault: boolean): CompiledRule {
+  if (!pattern.startsWith('/')) throw new TypeError(`route pattern must start with '/': ${JSON.stringify(pattern)} (${endpoint})`);
+  const parts = parseParts(pattern, converters);
+  // Split the parts into segments at each '/' of the static text.
+  const segmentParts: Part[][] = [[]];
+  for (const part of parts) {
+    if (typeof part !== 'string') {
+      segmentParts.at(-1)!.push(part);
+      continue;
+    }
+    const pieces = part.split('/');
+    pieces.forEach((piece, i) => {
+      if (i > 0) segmentParts.push([]);
+      if (piece) segmentParts.at(-1)!.push(piece);
+    });
+  }
+  segmentParts.shift(); // before the leading '/'
+  const crossing = segmentParts.findIndex((seg) => seg.some((p) => typeof p !== 'string' && p.converter.crossesSlashes));
+  const matched = crossing === -1 ? segmentParts : segmentParts.slice(0, crossing);
+  const tailParts = crossing === -1 ? [] : segmentParts.slice(crossing).flatMap((seg, i) => (i === 0 ? seg : ['/', ...seg]));
+  const methods = new Set((options.methods ?? ['GET']).map((m) => m.toUpperCase()));
+  for (const method of methods) if (!/^[!#$%&'*+\-.^_`|~0-9A-Z]+$/.test(method)) throw new TypeError(`invalid method ${JSON.stringify(method)} (${endpoint})`);
+  if (methods.has('GET')) methods.add('HEAD');
+  return {
+    endpoint,
+    pattern,
+    methods,
+    strictSlashes: options.strictSlashes ?? strictDefault,
+    parts,
+    segments: matched.map(segmentOf),
+    tail: crossing === -1 ? null : { regex: new RegExp(`^${source(tailParts)}$`), placeholders: tailParts.filter((p): p is Placeholder => typeof p !== 'string') },
+    placeholders: parts.filter((p): p is Placeholder => typeof p !== 'string'),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The types of routes: a rule's spec, and the values its pattern gives, read from the pattern
+ * text by template-literal types (`'/items/<int:id>'` → `{ id: number }`).
+ *
+ * @module
+ */
+import type { Converter } from './converters.ts';
+
+/**
+ * One route: a pattern (`'/items/<int:id>'`), or a pattern with options.
+ *
+ * - `methods`: the methods it answers, default `['GET']` (written in upper case; a request's
+ *   method is compared as sent, RFC 9110 §9.1); `HEAD` comes with `GET`, and
+ *   `OPTIONS` is answered for every rule (see `RouteMap.app`).
+ * - `strictSlashes`: with `true` (the map's default), a pattern ending in `/` answers a path
+ *   without it with a 308 redirect to the path with it, and a pattern without the slash does
+ *   not match a path with one (Werkzeug, Flask); with `false` both forms match.
+ */
+export type RouteSpec = string | { readonly path: string; readonly methods?: readonly string[]; readonly strictSlashes?: boolean };
+
+/** The pattern of a {@link RouteSpec}. */
+export type PatternOf<S> = S extends string ? S : S extends { readonly path: infer P extends string } ? P : never;
+
+/** Custom converters by name, as `RouteMap`'s `converters` option takes them. */
+export type ConverterMap = Readonly<Record<string, Converter<any>>>;
+
+/** The value types of the built-in converters. */
+interface BuiltinValues {
+  default: string;
+  string: string;
+  int: number;
+  float: number;
+  path: string;
+  uuid: string;
+}
+
+/** The value type of the converter named `N` (custom converters first). */
+type ValueOf<N extends string, C extends ConverterMap> = N extends keyof C
+  ? C[N] extends Converter<infer T>
+    ? T
+    : never
+  : N extends `any(${string})`
+    ? string
+    : N extends keyof BuiltinValues
+      ? BuiltinValues[N]
+      : unknown;
+
+/** One placeholder's entry: `int:id` → `{ id: number }`, `name` → `{ name: string }`. */
+type Entry<Inside extends string, C extends ConverterMap> = Inside extends `${infer Conv}:${infer Name}`
+  ? { [K in Name]: ValueOf<Conv, C> }
+  : { [K in Inside]: string };
+
+type Entries<P extends string, C extends ConverterMap> = P extends `${string}<${infer Inside}>${infer Rest}`
+  ? Entry<Inside, C> & Entries<Rest, C>
+  : {};
+
+/**
+ * The values a pattern's placeholders give, typed by converter: `RouteValues<'/items/<int:id>/<path:rest>'>`
+ * is `{ id: number; rest: string }`.
+ */
+export type RouteValues<P extends string, C extends ConverterMap = {}> = { [K in keyof Entries<P, C>]: Entries<P, C>[K] };
+
+/** A value `build` puts in the query: repeated for an array, left out when `null` or `undefined`. */
+export type QueryValue = string | number | boolean | null | undefined | ReadonlyArray<string | number | boolean>;
+
+/** The values of `build` for a route: its placeholders' values, then any extra ones for the query. */
+export type BuildValues<V> = V & Readonly<Record<string, unknown>>;
+
+/** The endpoints of a route table. */
+export type EndpointOf<R> = Extract<keyof R, string>;
+
+/** The values of endpoint `E` of route table `R`. */
+export type ValuesOf<R, E extends keyof R, C extends ConverterMap> = RouteValues<PatternOf<R[E]>, C>;

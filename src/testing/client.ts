@@ -1,0 +1,202 @@
+/**
+ * The test client: drives an app in-process the way a browser drives a server (WebTest's
+ * `TestApp`, Werkzeug's `Client`).
+ *
+ * @module
+ */
+import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
+import { HeaderList } from '../http/header-list.ts';
+import { unquotePath } from '../http/url.ts';
+import { Request } from '../request/request.ts';
+import { lint } from '../middleware/lint.ts';
+import type { RequestOptions, TestClientOptions } from './options.ts';
+import { requestEnviron, withQuery } from './environ.ts';
+import { type Answer, CutResponse, badPath, runApp } from './exchange.ts';
+import { CookieJar } from './cookies.ts';
+import { type TestResponse, testResponse } from './response.ts';
+import { TestClientError, preview } from './error.ts';
+import { describeExpectation, statusMatches } from './status.ts';
+import { type Hop, nextHop } from './redirect.ts';
+
+/** Client ports handed out as `REMOTE_PORT`, one per client, from the dynamic range (RFC 6335). */
+let nextPort = 49152;
+
+/**
+ * Drives a gateway app in-process as a client drives a server, through the code path
+ * `serve()` takes: the environ is built by the server's rules (see docs/testing.md), the app
+ * is called, its head checked and its body iterated to the end (or closed with `return()`),
+ * an app error logged and answered 500. Each call runs under `lint` (off with `lint: false`),
+ * and output on `tsgi.errors` fails it unless `allowErrors` is set. Cookies are kept across
+ * calls ({@link TestClient.cookies}), redirects followed on request (`followRedirects`), and
+ * the status checked: by default a 4xx or 5xx fails the call, as in WebTest.
+ *
+ * @example
+ * ```ts
+ * const client = new TestClient(app);
+ * const page = await client.get('/login');
+ * const home = await page.form().set('user', 'ada').submit({ followRedirects: 1 });
+ * expect(home.textBody).toContain('Hello, ada');
+ * await client.get('/missing', { status: 404 });
+ * ```
+ */
+export class TestClient {
+  /** The app driven. */
+  readonly app: App;
+  /** The cookies kept across requests (RFC 6265). */
+  readonly cookies: CookieJar;
+  /** The base URL: scheme, host, port and mount point (`SCRIPT_NAME`) of the app. */
+  readonly baseUrl: string;
+  readonly #options: TestClientOptions;
+  readonly #scriptRoot: string;
+  readonly #remotePort = String(nextPort === 65535 ? (nextPort = 49152) : nextPort++);
+
+  /**
+   * @param app - the app (a function, or an object with `respond`).
+   * @param options - see {@link TestClientOptions}.
+   * @throws TypeError for an invalid `baseUrl`.
+   */
+  constructor(app: AppLike, options: TestClientOptions = {}) {
+    this.app = toApp(app);
+    const base = new URL(options.baseUrl ?? 'http://localhost');
+    base.search = '';
+    base.hash = '';
+    base.pathname = base.pathname.replace(/\/+$/, '');
+    this.baseUrl = base.href.replace(/\/$/, '');
+    this.#scriptRoot = unquotePath(base.pathname.replace(/\/+$/, ''));
+    this.#options = options;
+    this.cookies = new CookieJar(`${base.origin}/`);
+  }
+
+  /** A GET request (see {@link TestClient.request}). */
+  get(url: string, options?: RequestOptions): Promise<TestResponse> {
+    return this.request('GET', url, options);
+  }
+
+  /** A POST request. */
+  post(url: string, options?: RequestOptions): Promise<TestResponse> {
+    return this.request('POST', url, options);
+  }
+
+  /** A PUT request. */
+  put(url: string, options?: RequestOptions): Promise<TestResponse> {
+    return this.request('PUT', url, options);
+  }
+
+  /** A PATCH request. */
+  patch(url: string, options?: RequestOptions): Promise<TestResponse> {
+    return this.request('PATCH', url, options);
+  }
+
+  /** A DELETE request. */
+  delete(url: string, options?: RequestOptions): Promise<TestResponse> {
+    return this.request('DELETE', url, options);
+  }
+
+  /** A HEAD request: the answer has the GET's head and no body. */
+  head(url: string, options?: RequestOptions): Promise<TestResponse> {
+    return this.request('HEAD', url, options);
+  }
+
+  /** An OPTIONS request. */
+  options(url: string, options?: RequestOptions): Promise<TestResponse> {
+    return this.request('OPTIONS', url, options);
+  }
+
+  /**
+   * Sends one request and answers the final response. `url` is a path relative to the base
+   * URL (`/items?page=2`), or an absolute URL (sent to the same app, with its host).
+   *
+   * @throws TestClientError (rejects) when the status does not meet `options.status`, the app
+   *   wrote to `tsgi.errors` without `allowErrors`, more redirects came than
+   *   `followRedirects` allows, or the response was cut after its head (an error while
+   *   streaming); TypeError for an invalid URL or header.
+   */
+  async request(method: string, url: string, options: RequestOptions = {}): Promise<TestResponse> {
+    const limit = options.followRedirects ?? this.#options.followRedirects ?? 0;
+    const history: TestResponse[] = [];
+    let hop: Hop = { method: method.toUpperCase(), url: this.#resolve(url), options };
+    for (;;) {
+      const res = await this.#exchange(hop, [...history]);
+      const next = limit > 0 ? nextHop(hop, res) : null;
+      if (next === null) return this.#checkStatus(res, hop.method, options);
+      if (history.length >= limit) {
+        const chain = [...history, res].map((r) => `${r.statusCode} ${r.url}`).join(' → ');
+        throw new TestClientError(`${method.toUpperCase()} ${url}: more than ${limit} redirect(s): ${chain}`, { response: res });
+      }
+      history.push(res);
+      hop = next;
+    }
+  }
+
+  /** A path relative to the base URL, or an absolute URL, as a URL. */
+  #resolve(url: string): URL {
+    if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(url)) return new URL(url);
+    if (url === '' || url.startsWith('?')) return new URL(`${this.baseUrl}${url}`);
+    const base = new URL(`${this.baseUrl}/`);
+    return new URL(url.startsWith('/') ? `${base.pathname.replace(/\/$/, '')}${url}` : url, base);
+  }
+
+  #checkStatus(res: TestResponse, method: string, options: RequestOptions): TestResponse {
+    const expected = options.status ?? this.#options.status;
+    if (statusMatches(res.statusCode, expected)) return res;
+    throw new TestClientError(
+      `${method} ${res.url} answered ${res.status}, expected ${describeExpectation(expected)}\n${preview(res.textBody)}`,
+      { response: res },
+    );
+  }
+
+  /** One exchange: the environ built, the app run under lint, cookies stored, errors checked. */
+  async #exchange(hop: Hop, history: TestResponse[]): Promise<TestResponse> {
+    const { method, url, options } = hop;
+    const messages: string[] = [];
+    const controller = new AbortController();
+    const headers: Array<[string, string]> = [...new HeaderList(this.#options.headers), ...new HeaderList(options.headers)];
+    const useCookies = this.#options.cookies !== false;
+    const cookie = useCookies ? this.cookies.header(url.href) : '';
+    if (cookie) headers.push(['Cookie', cookie]);
+    withQuery(url, options.query);
+    const extra: Partial<Environ> = {
+      REMOTE_PORT: this.#remotePort,
+      'tsgi.errors': { write: (message: string) => void messages.push(String(message)) },
+      'tsgi.signal': controller.signal,
+      ...options.environ,
+    };
+    const body = { json: options.json, form: options.form, files: options.files, body: options.body };
+    const { environ, pathError } = requestEnviron({ method, url, scriptRoot: this.#scriptRoot, headers, body }, extra);
+    const linted = !pathError && this.#options.lint !== false ? lint(this.app) : undefined;
+    let answer: Answer;
+    try {
+      answer = pathError ? badPath() : await runApp(linted ?? this.app, environ);
+    } catch (error) {
+      controller.abort(error);
+      if (!(error instanceof CutResponse)) throw error;
+      throw new TestClientError(`${method} ${url.href}: ${error.message}${logged(messages)}`, { cause: error.cause });
+    }
+    linted?.assertClosed();
+    const errors = messages.join('');
+    const res = testResponse(answer, {
+      request: new Request(environ),
+      url: url.href,
+      history,
+      errors,
+      send: (m, u, o) => this.request(m, u, o),
+      follow: (o) => this.#follow(hop, res, o),
+    });
+    if (useCookies) this.cookies.store(url.href, res.headers.getAll('set-cookie'));
+    if (errors && !(options.allowErrors ?? this.#options.allowErrors)) {
+      throw new TestClientError(`${method} ${url.href} wrote to tsgi.errors (pass allowErrors to permit it):${logged(messages)}`, { response: res });
+    }
+    return res;
+  }
+
+  #follow(hop: Hop, res: TestResponse, options: RequestOptions): Promise<TestResponse> {
+    const next = nextHop(hop, res);
+    if (next === null) throw new TestClientError(`${hop.method} ${res.url} answered ${res.status}, not a redirect with a Location`, { response: res });
+    return this.request(next.method, next.url.href, { ...next.options, ...options });
+  }
+}
+
+/** The log text for a failure message: indented, or nothing. */
+function logged(messages: string[]): string {
+  return messages.length === 0 ? '' : `\n${messages.join('').replace(/^/gm, '  ')}`;
+}

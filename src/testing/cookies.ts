@@ -1,0 +1,127 @@
+/**
+ * The test client's cookie jar: RFC 6265 storage and retrieval by tough-cookie, behind a
+ * small API of our own.
+ *
+ * @module
+ */
+import { Cookie, CookieJar as ToughJar } from 'tough-cookie';
+import { type CookieOptions, serializeSetCookie } from '../http/cookies.ts';
+
+/** One stored cookie, as {@link CookieJar.all} lists it. */
+export interface StoredCookie {
+  name: string;
+  value: string;
+  /** The domain it is sent to (the host that set it, for a host-only cookie). */
+  domain: string;
+  /** True when it goes to `domain` only, not its subdomains (no `Domain` attribute). */
+  hostOnly: boolean;
+  path: string;
+  /** When it expires; `null` for a session cookie. */
+  expires: Date | null;
+  /** `Secure`: sent over https only. */
+  secure: boolean;
+  httpOnly: boolean;
+  /** The `SameSite` attribute as set, lower case; recorded, not enforced (a test client makes same-site requests only). */
+  sameSite: 'strict' | 'lax' | 'none' | null;
+}
+
+function stored(cookie: Cookie): StoredCookie {
+  const expiry = cookie.expiryTime();
+  const sameSite = cookie.sameSite?.toLowerCase();
+  return {
+    name: cookie.key,
+    value: cookie.value,
+    domain: cookie.domain ?? '',
+    hostOnly: cookie.hostOnly ?? true,
+    path: cookie.path ?? '/',
+    expires: expiry === undefined || expiry === Infinity ? null : new Date(expiry),
+    secure: cookie.secure,
+    httpOnly: cookie.httpOnly,
+    sameSite: sameSite === 'strict' || sameSite === 'lax' || sameSite === 'none' ? sameSite : null,
+  };
+}
+
+/**
+ * The cookies a {@link TestClient} keeps across requests, by the rules of RFC 6265 (§5.3
+ * storage, §5.4 retrieval) as tough-cookie implements them: the `Domain` must domain-match
+ * the request host and may not be a public suffix, the default `Path` is the request path's
+ * directory, `Max-Age` wins over `Expires`, and an expired cookie is dropped. A `Secure`
+ * cookie is stored from and sent over https only, even for `localhost`. `SameSite` is
+ * recorded but not enforced: every request of a test client is same-site. A `Set-Cookie`
+ * that breaks a rule is ignored, as browsers ignore it.
+ *
+ * Werkzeug's `client.get_cookie`/`set_cookie`/`delete_cookie`, WebTest's `app.cookies`.
+ */
+export class CookieJar {
+  readonly #jar = new ToughJar(undefined, { allowSecureOnLocal: false, enforceSecureOriginOnStorage: true, rejectPublicSuffixes: true });
+  readonly #defaultUrl: string;
+
+  /** @param defaultUrl - the URL `set` and `delete` default to (the client's base URL). */
+  constructor(defaultUrl = 'http://localhost/') {
+    this.#defaultUrl = defaultUrl;
+  }
+
+  /** Stores the `Set-Cookie` field values of an answer to `url`; invalid ones are ignored. */
+  store(url: string, setCookies: readonly string[]): void {
+    for (const line of setCookies) {
+      try {
+        this.#jar.setCookieSync(line, url, { ignoreError: false });
+      } catch {
+        // RFC 6265 §5.3: a cookie the user agent would not store is ignored entirely.
+      }
+    }
+  }
+
+  /** The `Cookie` field value for a request to `url` (RFC 6265 §5.4 order), or `''`. */
+  header(url: string): string {
+    return this.#jar.getCookieStringSync(url);
+  }
+
+  /** Every unexpired cookie. */
+  all(): StoredCookie[] {
+    const now = Date.now();
+    const cookies = this.#jar.serializeSync()?.cookies ?? [];
+    return cookies
+      .map((json) => Cookie.fromJSON(json))
+      .filter((cookie): cookie is Cookie => cookie !== undefined && cookie.TTL(now) > 0)
+      .map(stored);
+  }
+
+  /**
+   * The value of the cookie `name`, or `undefined`; `domain` and `path` pick one when several
+   * share the name.
+   */
+  get(name: string, where: { domain?: string; path?: string } = {}): string | undefined {
+    return this.all().find((c) => c.name === name && (where.domain === undefined || c.domain === where.domain) && (where.path === undefined || c.path === where.path))?.value;
+  }
+
+  /**
+   * Stores a cookie as if the app had set it in an answer to the client's base URL (or to
+   * `https://`/`http://` + `options.domain`): the same attributes as `res.setCookie`.
+   */
+  set(name: string, value: string, options: CookieOptions = {}): this {
+    const base = new URL(this.#defaultUrl);
+    const url = options.domain ? `${options.secure ? 'https' : base.protocol.slice(0, -1)}://${options.domain.replace(/^\./, '')}/` : base.href;
+    const secureUrl = options.secure ? url.replace(/^http:/, 'https:') : url;
+    this.#jar.setCookieSync(serializeSetCookie(name, value, options), secureUrl);
+    return this;
+  }
+
+  /** Removes the cookie `name` set with these `path` and `domain` (Werkzeug's `delete_cookie`). */
+  delete(name: string, options: { path?: string; domain?: string } = {}): this {
+    const base = new URL(this.#defaultUrl);
+    const domain = options.domain?.replace(/^\./, '') ?? base.hostname;
+    for (const cookie of this.#jar.serializeSync()?.cookies ?? []) {
+      const c = Cookie.fromJSON(cookie);
+      if (c && c.key === name && c.domain === domain && (options.path === undefined || c.path === options.path)) {
+        void this.#jar.store.removeCookie(c.domain, c.path, c.key);
+      }
+    }
+    return this;
+  }
+
+  /** Forgets every cookie. */
+  clear(): void {
+    this.#jar.removeAllCookiesSync();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The environ of a test client request, built by the rules `serve()` builds one by.
+ *
+ * @module
+ */
+import type { Environ } from '../gateway/types.ts';
+import { type BlankOptions, blankEnviron } from '../request/blank.ts';
+import { quotePath } from '../http/url.ts';
+import { MultiDict } from '../datastructures/multidict.ts';
+import type { FormFieldsInit } from '../forms/encode.ts';
+
+/** A request as the client puts it on the wire. */
+export interface WireRequest {
+  /** The method, upper case. */
+  method: string;
+  /** The absolute URL, normalised by the WHATWG URL parser as `fetch()` sends it. */
+  url: URL;
+  /** The decoded mount point the app is taken to sit at: `''` or `/app`. */
+  scriptRoot: string;
+  /** Header fields in order (the `Cookie` the jar adds included). */
+  headers: Array<[string, string]>;
+  /** The body options of `Request.blank`. */
+  body: Pick<BlankOptions, 'json' | 'form' | 'files' | 'body'>;
+}
+
+/** Methods `fetch()` sends `Content-Length: 0` for when they have no body (Fetch §4.5, step 8.7). */
+const ZERO_LENGTH_METHODS = new Set(['POST', 'PUT']);
+
+/**
+ * Splits the URL's path at the mount point: `[SCRIPT_NAME, the rest of the raw path]`, or
+ * `['', path]` when the path lies outside `scriptRoot` (Werkzeug's client does the same).
+ */
+function splitRoot(rawPath: string, scriptRoot: string): [string, string] {
+  if (scriptRoot === '') return ['', rawPath];
+  const prefix = quotePath(scriptRoot);
+  if (rawPath === prefix || rawPath.startsWith(`${prefix}/`)) return [scriptRoot, rawPath.slice(prefix.length)];
+  return ['', rawPath];
+}
+
+/**
+ * Builds the environ of `request` with `Request.blank`'s builder, which follows the server's
+ * rules: `PATH_INFO` percent-decoded as UTF-8, `QUERY_STRING` and `REQUEST_URI` raw, one
+ * `HTTP_*` key per field with repeated fields joined by `, ` (`; ` for Cookie), names with
+ * `_` dropped, `CONTENT_TYPE`/`CONTENT_LENGTH` from the body, `SERVER_NAME`/`SERVER_PORT`
+ * from the URL. To that it adds what a socket gives: `REMOTE_PORT` (a port of the client's
+ * own), `Content-Length: 0` on a bodiless POST or PUT (as `fetch()` sends), and the keys in
+ * `extra` (`tsgi.errors`, `tsgi.signal`, the test's own keys).
+ *
+ * @throws URIError for a malformed percent-escape or invalid UTF-8 in the path (the server
+ *   answers 400 then); TypeError for an invalid header.
+ */
+export function clientEnviron(request: WireRequest, extra: Partial<Environ>): Environ {
+  const { url } = request;
+  const [scriptName, rest] = splitRoot(url.pathname, request.scriptRoot);
+  const options: BlankOptions = {
+    method: request.method,
+    headers: request.headers,
+    baseUrl: `${url.protocol}//${url.host}${quotePath(scriptName)}`,
+    environ: extra,
+    ...request.body,
+  };
+  const hasBody = Object.values(request.body).some((value) => value !== undefined);
+  if (!hasBody && ZERO_LENGTH_METHODS.has(request.method)) options.body = new Uint8Array(0);
+  return blankEnviron(`${rest}${url.search}`, options);
+}
+
+/** `url` with `query` (a record, an array repeating a name, or pairs) appended to its own query. */
+export function withQuery(url: URL, query: FormFieldsInit | undefined): URL {
+  if (query === undefined) return url;
+  const extra = new URLSearchParams([...new MultiDict(query as Record<string, string>)]).toString();
+  if (extra) url.search = url.search ? `${url.search}&${extra}` : `?${extra}`;
+  return url;
+}
+
+/**
+ * The environ of `request` ({@link clientEnviron}); for a path the server cannot decode, the
+ * environ of the root with the raw target in `REQUEST_URI`, and `pathError` set: the server
+ * answers 400 then, without calling the app.
+ *
+ * @throws TypeError for an invalid header.
+ */
+export function requestEnviron(request: WireRequest, extra: Partial<Environ>): { environ: Environ; pathError: boolean } {
+  try {
+    return { environ: clientEnviron(request, extra), pathError: false };
+  } catch (error) {
+    if (!(error instanceof URIError)) throw error;
+    const environ = clientEnviron({ ...request, url: new URL('/', request.url), scriptRoot: '', body: {} }, extra);
+    environ.REQUEST_URI = `${request.url.pathname}${request.url.search}`;
+    return { environ, pathError: true };
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * The server side of the test client: running an app on an environ as `serve()` does, and
+ * reading its answer the way a client receives it.
+ *
+ * @module
+ */
+import type { App, Environ } from '../gateway/types.ts';
+import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { checkChunk, closeBody, concatBytes, describe, openBody } from '../gateway/body.ts';
+import { HOP_BY_HOP, assertHeader } from '../gateway/fields.ts';
+import { isBodilessStatus, parseStatus } from '../gateway/status.ts';
+import { logError, requestLine } from '../gateway/log.ts';
+
+/** What a client receives: the status line, the header fields, the whole body. */
+export interface Answer {
+  status: string;
+  headers: Array<[string, string]>;
+  body: Uint8Array;
+}
+
+/** The error of an answer cut after its head (the server resets the connection). */
+export class CutResponse extends Error {}
+
+const DIGITS = /^\d+$/;
+const INTERNAL_ERROR = new TextEncoder().encode('Internal Server Error\n');
+
+/** The server's own 500 for an app that failed before its head (see the Node adapter). */
+function internalError(): Answer {
+  const headers: Array<[string, string]> = [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['Content-Length', String(INTERNAL_ERROR.byteLength)],
+  ];
+  return { status: '500 Internal Server Error', headers, body: INTERNAL_ERROR };
+}
+
+const BAD_PATH = new TextEncoder().encode('Bad Request: malformed percent-escape or invalid UTF-8 in the path\n');
+
+/** The server's answer to a path it cannot decode; the app is not called (docs/spec.md §2.1). */
+export function badPath(): Answer {
+  const headers: Array<[string, string]> = [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['Content-Length', String(BAD_PATH.byteLength)],
+  ];
+  return { status: '400 Bad Request', headers, body: BAD_PATH };
+}
+
+/**
+ * The head as the server sends it: the status and header pairs checked (a final status, token
+ * names, field-value characters, one Content-Length of digits), hop-by-hop fields dropped, a
+ * Content-Length dropped on a 204 (RFC 9110 §8.6).
+ *
+ * @returns the head and the declared length (`-1` when none).
+ * @throws TypeError for anything the app got wrong, as the server's `sendHead` does.
+ */
+function checkHead(started: StartedApp): { status: string; code: number; headers: Array<[string, string]>; declared: number } {
+  const { code } = parseStatus(started.status);
+  if (code < 200) throw new TypeError(`invalid final status: ${JSON.stringify(started.status)}`);
+  if (!Array.isArray(started.headers)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
+  const headers: Array<[string, string]> = [];
+  let declared = -1;
+  for (const pair of started.headers as unknown[]) {
+    if (!Array.isArray(pair)) throw new TypeError(`header is not a [name, value] pair (${describe(pair)})`);
+    const [name, value] = pair as [string, string];
+    assertHeader(name, value);
+    const lower = name.toLowerCase();
+    if (lower === 'content-length') {
+      if (declared !== -1 || !DIGITS.test(value)) throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
+      declared = Number(value);
+      if (code === 204) continue;
+    } else if (HOP_BY_HOP.has(lower)) continue;
+    headers.push([name, value]);
+  }
+  return { status: started.status, code, headers, declared };
+}
+
+/**
+ * Runs `app` on `environ` the way `serve()` does and reads the answer whole, as a client
+ * would: the app is called, its status waited for (a lazy `startResponse` included), the head
+ * checked, the body iterated to its end, or closed with `return()` when the answer carries no
+ * body (HEAD, 204, 304: at most two steps are taken first, as the server takes them to frame
+ * the answer). As in the server, the head goes out once the body's second step is known: an
+ * app error up to there (the app call, the first two steps, an invalid head or chunk, an array
+ * body that contradicts its `Content-Length`) is logged to `tsgi.errors` with the request line
+ * and answered `500 Internal Server Error` as plain text; an error after it is logged and
+ * throws {@link CutResponse}, since the server cuts the connection then (a stream that
+ * contradicts its `Content-Length` too).
+ *
+ * `Content-Length` is added, when the app gave none, to an answer whose body was an array or
+ * ended after its first chunk, as the server frames those; longer streams get none (the
+ * server sends them chunked). Framing fields the server adds (`Date`, `Connection`,
+ * `Keep-Alive`, `Transfer-Encoding`) are left out.
+ */
+export async function runApp(app: App, environ: Environ): Promise<Answer> {
+  const log = environ['tsgi.errors'];
+  const line = requestLine(environ);
+  const report = (error: unknown) => logError(log, line, error);
+  let started: StartedApp;
+  try {
+    started = await callApp(app, environ, report);
+  } catch (error) {
+    report(error);
+    return internalError();
+  }
+  let head: ReturnType<typeof checkHead>;
+  const inMemory = Array.isArray(started.body) ? (started.body as unknown[]) : null;
+  try {
+    head = checkHead(started);
+    // An array body is checked before the head goes out, so its faults answer 500.
+    if (inMemory !== null) {
+      let length = 0;
+      for (const chunk of inMemory) length += checkChunk(chunk).byteLength;
+      if (head.declared !== -1 && head.declared !== length && environ.REQUEST_METHOD !== 'HEAD' && !isBodilessStatus(head.code)) {
+        throw new TypeError(`the app declared Content-Length: ${head.declared} but its body has ${length} bytes`);
+      }
+    }
+  } catch (error) {
+    started.close();
+    report(error);
+    return internalError();
+  }
+  const headers = head.headers;
+  const noBody = environ.REQUEST_METHOD === 'HEAD' || isBodilessStatus(head.code);
+  const chunks: Uint8Array[] = [];
+  const iterator = openBody(started.body);
+  let steps = 0;
+  let ended = false;
+  try {
+    // As the server: the head waits for the second step, so a failure up to there answers 500.
+    while (!(noBody && steps === 2)) {
+      const step = await iterator.next();
+      steps++;
+      if (step.done) {
+        ended = true;
+        break;
+      }
+      chunks.push(checkChunk(step.value));
+    }
+  } catch (error) {
+    await closeBody(iterator, report);
+    report(error);
+    if (steps < 2) return internalError();
+    throw new CutResponse(`the response was cut after its head: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  if (!ended) await closeBody(iterator, report);
+  const body = concatBytes(chunks);
+  const known = inMemory !== null || (ended && chunks.length <= 1);
+  if (head.declared === -1) {
+    if (known && !isBodilessStatus(head.code) && (!noBody || body.byteLength !== 0)) headers.push(['Content-Length', String(body.byteLength)]);
+  } else if (!noBody && head.declared !== body.byteLength) {
+    const error = new TypeError(`the app declared Content-Length: ${head.declared} but its body has ${body.byteLength} bytes`);
+    report(error);
+    throw new CutResponse(`the response was cut after its head: ${error.message}`, { cause: error });
+  }
+  return { status: head.status, headers, body: noBody ? new Uint8Array(0) : body };
+}

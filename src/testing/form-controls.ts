@@ -1,0 +1,172 @@
+/**
+ * The controls of an HTML form and the entries they submit (HTML Living Standard §4.10.21.4,
+ * "constructing the entry list"), read from a parsed page.
+ *
+ * @module
+ */
+import type { FileSpec } from '../forms/encode.ts';
+import { type Document, type Element, attribute, select, visibleText } from './html.ts';
+import { TestClientError } from './error.ts';
+
+/** One `<option>` of a select control. */
+export interface OptionState {
+  value: string;
+  label: string;
+  selected: boolean;
+  disabled: boolean;
+}
+
+/** One control of a form, with the state a user changes. */
+export interface Control {
+  readonly element: Element;
+  /** `input` types in lower case (`text`, `checkbox`, `submit`…), or `select`, `textarea`, `button-submit`… */
+  readonly type: string;
+  readonly name: string;
+  readonly disabled: boolean;
+  readonly readOnly: boolean;
+  /** Text value; for a checkbox or radio, the value it submits when checked (default `on`). */
+  value: string;
+  checked: boolean;
+  readonly multiple: boolean;
+  readonly options: OptionState[];
+  files: FileSpec[];
+}
+
+const LISTED = 'input, select, textarea, button';
+const BUTTON_INPUTS = new Set(['submit', 'image', 'reset', 'button']);
+
+/** The kind of an `input` (unknown types are `text`, as browsers treat them). */
+function inputType(element: Element): string {
+  const type = (attribute(element, 'type') ?? 'text').toLowerCase();
+  return /^[a-z-]+$/.test(type) ? type : 'text';
+}
+
+function optionsOf(element: Element): OptionState[] {
+  const options = select(element, 'option').map((option) => ({
+    value: attribute(option, 'value') ?? visibleText(option),
+    label: visibleText(option),
+    selected: attribute(option, 'selected') !== null,
+    disabled: attribute(option, 'disabled') !== null || inDisabledGroup(option),
+  }));
+  // A single select shows its first enabled option when none is selected (§4.10.7 selectedness).
+  if (attribute(element, 'multiple') === null && !options.some((o) => o.selected)) {
+    const first = options.find((o) => !o.disabled);
+    if (first) first.selected = true;
+  }
+  return options;
+}
+
+/** True when the option is in an `<optgroup disabled>`. */
+function inDisabledGroup(option: Element): boolean {
+  const parent = option.parent as Element | null;
+  return parent?.name === 'optgroup' && attribute(parent, 'disabled') !== null;
+}
+
+/** True when an ancestor `<fieldset disabled>` disables `element` (outside its first legend). */
+function inDisabledFieldset(element: Element): boolean {
+  for (let node = element.parent; node && node.type !== 'root'; node = node.parent) {
+    const parent = node as Element;
+    if (parent.name === 'fieldset' && attribute(parent, 'disabled') !== null) return true;
+  }
+  return false;
+}
+
+function controlOf(element: Element): Control {
+  const tag = element.name;
+  const type = tag === 'input' ? inputType(element) : tag === 'button' ? `button-${(attribute(element, 'type') ?? 'submit').toLowerCase()}` : tag;
+  const isCheckable = type === 'checkbox' || type === 'radio';
+  const value = tag === 'textarea' ? rawText(element) : (attribute(element, 'value') ?? (isCheckable ? 'on' : ''));
+  return {
+    element,
+    type,
+    name: attribute(element, 'name') ?? '',
+    disabled: attribute(element, 'disabled') !== null || inDisabledFieldset(element),
+    readOnly: attribute(element, 'readonly') !== null,
+    value: type === 'select' ? '' : value,
+    checked: isCheckable && attribute(element, 'checked') !== null,
+    multiple: attribute(element, 'multiple') !== null,
+    options: tag === 'select' ? optionsOf(element) : [],
+    files: [],
+  };
+}
+
+/** A textarea's raw text (its initial value: the parser already dropped a leading newline). */
+function rawText(element: Element): string {
+  let text = '';
+  for (const child of element.children) if (child.type === 'text') text += (child as unknown as { data: string }).data;
+  return text;
+}
+
+/**
+ * The controls of `form` in tree order: its descendants, and elements elsewhere in the page
+ * that name it with a `form` attribute; a descendant that names another form belongs there.
+ */
+export function formControls(document: Document, form: Element): Control[] {
+  const id = attribute(form, 'id');
+  return select(document, LISTED)
+    .filter((element) => {
+      const owner = attribute(element, 'form');
+      if (owner !== null) return id !== null && owner === id;
+      for (let node = element.parent; node; node = node.parent) if (node === form) return true;
+      return false;
+    })
+    .map(controlOf);
+}
+
+/** True for a control that can submit its form: a submit button, or an image input. */
+export function isSubmitter(control: Control): boolean {
+  return control.type === 'submit' || control.type === 'image' || control.type === 'button-submit';
+}
+
+/** True for a button that submits nothing itself (reset, plain buttons, submitters not used). */
+function isButton(control: Control): boolean {
+  return BUTTON_INPUTS.has(control.type) || control.type.startsWith('button-');
+}
+
+/**
+ * The entries `controls` submit with `submitter` as the button used (HTML §4.10.21.4):
+ * disabled and nameless controls skipped, checkboxes and radios only when checked, every
+ * selected option, the submitter's own name and value (an image button's `.x` and `.y`), a
+ * file input's files (an empty file when none was chosen).
+ */
+export function entries(controls: Control[], submitter: Control | null): Array<[string, string | FileSpec]> {
+  const list: Array<[string, string | FileSpec]> = [];
+  for (const control of controls) {
+    if (control.disabled) continue;
+    if (isButton(control) && control !== submitter) continue;
+    if (control.type === 'image') {
+      const prefix = control.name ? `${control.name}.` : '';
+      list.push([`${prefix}x`, '0'], [`${prefix}y`, '0']);
+      continue;
+    }
+    if (!control.name) continue;
+    if ((control.type === 'checkbox' || control.type === 'radio') && !control.checked) continue;
+    if (control.type === 'select') {
+      for (const option of control.options) if (option.selected && !option.disabled) list.push([control.name, option.value]);
+    } else if (control.type === 'file') {
+      if (control.files.length === 0) list.push([control.name, { filename: '', content: new Uint8Array(0), contentType: 'application/octet-stream' }]);
+      for (const file of control.files) list.push([control.name, file]);
+    } else {
+      list.push([control.name, control.value]);
+    }
+  }
+  return list;
+}
+
+/**
+ * Selects the options of a select control by value (or label): one, or a list for a multiple select.
+ *
+ * @throws TestClientError for an option it does not offer (or a disabled one), or several for a single select.
+ */
+export function selectOptions(control: Control, value: string | boolean | readonly string[]): void {
+  const wanted = Array.isArray(value) ? (value as string[]) : [String(value)];
+  if (!control.multiple && wanted.length !== 1) throw new TestClientError(`${JSON.stringify(control.name)} selects one option, not ${wanted.length}`);
+  const chosen = wanted.map((v) => {
+    const option = control.options.find((o) => o.value === v) ?? control.options.find((o) => o.label === v);
+    if (!option || option.disabled) {
+      throw new TestClientError(`${JSON.stringify(control.name)} has no option ${JSON.stringify(v)} (options: ${control.options.map((o) => o.value).join(', ')})`);
+    }
+    return option;
+  });
+  for (const option of control.options) option.selected = chosen.includes(option);
+}

@@ -1,0 +1,58 @@
+/**
+ * The request a form submission makes (HTML Living Standard §4.10.21.3, "form submission
+ * algorithm"): method, action and enctype of the form or of the button used, the entries
+ * encoded as the enctype says.
+ *
+ * @module
+ */
+import type { FileSpec } from '../forms/encode.ts';
+import { HeaderList } from '../http/header-list.ts';
+import type { RequestOptions } from './options.ts';
+import type { Control } from './form-controls.ts';
+import { type Element, attribute } from './html.ts';
+
+/** The enctype of a form or button: `multipart/form-data`, `text/plain`, else urlencoded. */
+export function normaliseEnctype(value: string | null): string {
+  const type = (value ?? '').toLowerCase();
+  return type === 'multipart/form-data' || type === 'text/plain' ? type : 'application/x-www-form-urlencoded';
+}
+
+/** HTML's line break normalisation of submitted names and values: CR, LF and CRLF become CRLF. */
+const crlf = (text: string) => text.replace(/\r\n|\r|\n/g, '\r\n');
+
+/**
+ * The request that submits `list` (the form's entries) from `form` with `submitter`: a GET puts
+ * them in the action's query (replacing it); a POST sends them urlencoded, as
+ * `multipart/form-data` (fields, then files) or as `text/plain`. A file sent by a form that
+ * is not multipart sends its name. `options` go along (status, headers…).
+ */
+export function submission(
+  form: Element,
+  submitter: Control | null,
+  list: Array<[string, string | FileSpec]>,
+  pageUrl: string,
+  options: RequestOptions,
+): { method: string; url: string; options: RequestOptions } {
+  const override = (name: string) => (submitter ? attribute(submitter.element, name) : null);
+  const method = (override('formmethod') ?? attribute(form, 'method') ?? 'get').toLowerCase() === 'post' ? 'POST' : 'GET';
+  const action = new URL(override('formaction') || attribute(form, 'action') || pageUrl, pageUrl);
+  const enctype = normaliseEnctype(override('formenctype') ?? attribute(form, 'enctype'));
+  const multipart = enctype === 'multipart/form-data' && method === 'POST';
+  const fields: Array<[string, string]> = [];
+  const files: Array<[string, FileSpec]> = [];
+  for (const [name, value] of list) {
+    if (typeof value === 'string') fields.push([crlf(name), crlf(value)]);
+    else if (multipart) files.push([crlf(name), value]);
+    else fields.push([crlf(name), value.filename]);
+  }
+  if (method === 'GET') {
+    action.search = new URLSearchParams(fields).toString();
+    return { method, url: action.href, options };
+  }
+  if (multipart) return { method, url: action.href, options: { ...options, form: fields, files } };
+  if (enctype === 'text/plain') {
+    const body = fields.map(([name, value]) => `${name}=${value}\r\n`).join('');
+    return { method, url: action.href, options: { ...options, body, headers: [...new HeaderList(options.headers), ['Content-Type', 'text/plain;charset=UTF-8']] } };
+  }
+  return { method, url: action.href, options: { ...options, form: fields } };
+}

@@ -1,0 +1,198 @@
+/**
+ * A form of a test response, filled in and submitted as a browser would (WebTest's `Form`).
+ *
+ * @module
+ */
+import type { FileSpec } from '../forms/encode.ts';
+import type { RequestOptions } from './options.ts';
+import { type Control, entries, formControls, isSubmitter, selectOptions } from './form-controls.ts';
+import { normaliseEnctype, submission } from './form-submit.ts';
+import { type Document, type Element, attribute, visibleText } from './html.ts';
+import { TestClientError } from './error.ts';
+
+/** How a form sends a request: the client's `request(method, url, options)`. */
+export type Send<R> = (method: string, url: string, options: RequestOptions) => Promise<R>;
+
+/** Options of {@link HtmlForm.set}. */
+export interface SetOptions {
+  /** Which control of that name, counting from 0, when several share it; default 0. */
+  index?: number;
+  /** Also set a hidden, read-only or disabled control, which a user could not change. */
+  force?: boolean;
+}
+
+/**
+ * A `<form>` of an HTML page, its controls' values held here (WebTest's `Form`): read them
+ * with {@link HtmlForm.get}, change them with {@link HtmlForm.set} and
+ * {@link HtmlForm.upload}, and send the form with {@link HtmlForm.submit}, which builds the
+ * request as the HTML standard says (§4.10.21): method, action and enctype of the form or of
+ * the button used, disabled and unchecked controls left out, every selected option sent.
+ * Got from `res.form()` or `res.forms`.
+ *
+ * @example
+ * ```ts
+ * const page = await client.get('/login');
+ * const res = await page.form('#login').set('user', 'ada').set('remember', true).submit();
+ * ```
+ */
+export class HtmlForm<R = unknown> {
+  /** The `<form>` element. */
+  readonly element: Element;
+  readonly #controls: Control[];
+  readonly #pageUrl: string;
+  readonly #send: Send<R>;
+
+  /** Made by `res.forms` and `res.form()`, from the page's parsed document. */
+  constructor(document: Document, element: Element, pageUrl: string, send: Send<R>) {
+    this.element = element;
+    this.#controls = formControls(document, element);
+    this.#pageUrl = pageUrl;
+    this.#send = send;
+  }
+
+  /** The form's `id`, or `null`. */
+  get id(): string | null {
+    return attribute(this.element, 'id');
+  }
+
+  /** `GET` or `POST`: the `method` attribute, default `GET`. */
+  get method(): string {
+    return (attribute(this.element, 'method') ?? 'get').toLowerCase() === 'post' ? 'POST' : 'GET';
+  }
+
+  /** The `action` resolved against the page's URL (the page itself when empty or absent). */
+  get action(): string {
+    return new URL(attribute(this.element, 'action') || this.#pageUrl, this.#pageUrl).href;
+  }
+
+  /** The `enctype`: `application/x-www-form-urlencoded` (default), `multipart/form-data` or `text/plain`. */
+  get enctype(): string {
+    return normaliseEnctype(attribute(this.element, 'enctype'));
+  }
+
+  /** The labels of the submit buttons (a button's text, an input's value), in order. */
+  get buttonLabels(): string[] {
+    return this.#controls.filter(isSubmitter).map((c) => (c.element.name === 'button' ? visibleText(c.element) : c.value));
+  }
+
+  /** The names of the controls, each once, in page order. */
+  get fields(): string[] {
+    return [...new Set(this.#controls.filter((c) => c.name).map((c) => c.name))];
+  }
+
+  #named(name: string): Control[] {
+    const found = this.#controls.filter((c) => c.name === name);
+    if (found.length === 0) throw new TestClientError(`the form has no field ${JSON.stringify(name)} (fields: ${this.fields.join(', ') || 'none'})`);
+    return found;
+  }
+
+  /**
+   * The value of a field as it would be sent: a text field's text, a checked checkbox's or
+   * radio's value (`null` when none is checked), a select's first selected option.
+   *
+   * @throws TestClientError when the form has no such field.
+   */
+  get(name: string, index = 0): string | null {
+    const controls = this.#named(name);
+    const first = controls[0]!;
+    if (first.type === 'radio') return controls.find((c) => c.checked)?.value ?? null;
+    const control = controls[index];
+    if (!control) return null;
+    if (control.type === 'checkbox') return control.checked ? control.value : null;
+    if (control.type === 'select') return control.options.find((o) => o.selected)?.value ?? null;
+    return control.value;
+  }
+
+  /** Every value the field would send (the selected options of a multiple select, checked boxes…). */
+  getAll(name: string): string[] {
+    this.#named(name);
+    const values: string[] = [];
+    for (const [key, value] of entries(this.#controls, null)) if (key === name && typeof value === 'string') values.push(value);
+    return values;
+  }
+
+  /**
+   * Sets a field as a user would: the text of a text field or textarea; `true`/`false`
+   * to check a checkbox, or the value of the checkbox (or radio) to check; the value (or label)
+   * of the option to select, or a list for a multiple select.
+   *
+   * @throws TestClientError for a field the form does not have, an option or radio value it
+   *   does not offer, a file input (use {@link HtmlForm.upload}), or a hidden, read-only or
+   *   disabled control without `options.force`.
+   */
+  set(name: string, value: string | boolean | readonly string[], options: SetOptions = {}): this {
+    const controls = this.#named(name);
+    const first = controls[0]!;
+    if (first.type === 'radio') {
+      const target = controls.find((c) => c.value === value);
+      if (!target) throw new TestClientError(`no radio ${JSON.stringify(name)} with value ${JSON.stringify(value)} (values: ${controls.map((c) => c.value).join(', ')})`);
+      this.#assertEditable(target, options);
+      for (const control of controls) control.checked = control === target;
+      return this;
+    }
+    if (first.type === 'checkbox' && typeof value === 'string' && controls.some((c) => c.value === value)) {
+      const target = controls.find((c) => c.value === value)!;
+      this.#assertEditable(target, options);
+      target.checked = true;
+      return this;
+    }
+    const control = controls[options.index ?? 0];
+    if (!control) throw new TestClientError(`the form has no field ${JSON.stringify(name)} at index ${options.index}`);
+    this.#assertEditable(control, options);
+    if (control.type === 'checkbox') control.checked = Boolean(value);
+    else if (control.type === 'select') selectOptions(control, value);
+    else if (control.type === 'file') throw new TestClientError(`${JSON.stringify(name)} is a file input: use upload()`);
+    else control.value = String(value);
+    return this;
+  }
+
+  /** Chooses the files of a file input (replacing any chosen before). */
+  upload(name: string, files: FileSpec | readonly FileSpec[], index = 0): this {
+    const control = this.#named(name).filter((c) => c.type === 'file')[index];
+    if (!control) throw new TestClientError(`${JSON.stringify(name)} is not a file input`);
+    this.#assertEditable(control, {});
+    control.files = Array.isArray(files) ? [...(files as FileSpec[])] : [files as FileSpec];
+    return this;
+  }
+
+  #assertEditable(control: Control, options: SetOptions): void {
+    if (options.force) return;
+    const why = control.disabled ? 'disabled' : control.readOnly ? 'read-only' : control.type === 'hidden' ? 'hidden' : null;
+    if (why) throw new TestClientError(`the field ${JSON.stringify(control.name)} is ${why}: a user cannot change it (pass { force: true })`);
+  }
+
+  #submitter(button: string | undefined): Control | null {
+    const submitters = this.#controls.filter((c) => isSubmitter(c) && !c.disabled);
+    if (button === undefined) return submitters[0] ?? null; // implicit submission: the default button
+    const found =
+      submitters.find((c) => c.name === button) ??
+      submitters.find((c) => (c.element.name === 'button' ? visibleText(c.element) : c.value) === button);
+    if (!found) {
+      const names = submitters.map((c) => c.name || (c.element.name === 'button' ? visibleText(c.element) : c.value));
+      throw new TestClientError(`the form has no submit button ${JSON.stringify(button)} (buttons: ${names.join(', ') || 'none'})`);
+    }
+    return found;
+  }
+
+  /** The entries the form would send, in order, with `button` (a name or label) as the button used. */
+  values(button?: string): Array<[string, string | FileSpec]> {
+    return entries(this.#controls, this.#submitter(button));
+  }
+
+  /**
+   * Submits the form with the button named (by `name`, or by its label) or, by default, its
+   * first submit button (as pressing Enter does; `form.submit(options)` too); `options` are those of any request
+   * (`status`, `headers`, `followRedirects`…). A `GET` form puts its entries in the action's
+   * query (replacing it); a `POST` form sends them urlencoded or as `multipart/form-data`
+   * (fields before files), as its `enctype` says.
+   *
+   * @returns what the client answers.
+   * @throws TestClientError when there is no such button.
+   */
+  submit(button?: string | RequestOptions, options: RequestOptions = {}): Promise<R> {
+    if (typeof button === 'object') return this.submit(undefined, button);
+    const submitter = this.#submitter(button);
+    const request = submission(this.element, submitter, entries(this.#controls, submitter), this.#pageUrl, options);
+    return this.#send(request.method, request.url, request.options);
+  }
+}

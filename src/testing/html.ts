@@ -1,0 +1,60 @@
+/**
+ * Reading a response as HTML: parse5 (the WHATWG HTML parsing algorithm, as a browser parses)
+ * builds the tree, css-select finds elements by CSS selector.
+ *
+ * @module
+ */
+import { parse } from 'parse5';
+import { adapter } from 'parse5-htmlparser2-tree-adapter';
+import { selectAll } from 'css-select';
+import { textContent } from 'domutils';
+import type { Document, Element } from 'domhandler';
+
+export type { Document, Element } from 'domhandler';
+
+/** Parses a whole HTML document as a browser does (never throws: HTML has no syntax errors). */
+export function parseHtml(html: string): Document {
+  return parse(html, { treeAdapter: adapter });
+}
+
+/**
+ * The elements of `root` that match a CSS selector (Selectors Level 4 as css-select knows
+ * it), in document order.
+ *
+ * @throws SyntaxError for a selector css-select cannot parse.
+ */
+export function select(root: Document | Element, selector: string): Element[] {
+  try {
+    return selectAll(selector, root) as Element[];
+  } catch (error) {
+    throw new SyntaxError(`invalid CSS selector ${JSON.stringify(selector)}: ${(error as Error).message}`);
+  }
+}
+
+/** An element's text with runs of whitespace folded to one space and trimmed (what a reader sees). */
+export function visibleText(element: Element): string {
+  return textContent(element).replace(/\s+/g, ' ').trim();
+}
+
+/** An element's attribute, or `null` when it has none. */
+export function attribute(element: Element, name: string): string | null {
+  return element.attribs[name] ?? null;
+}
+
+/**
+ * One element of a parsed page, for assertions: its tag, attributes and text. What
+ * `TestResponse.select` answers.
+ */
+export interface PageElement {
+  /** The tag name in lower case: `a`, `input`. */
+  readonly tagName: string;
+  /** The attributes, names in lower case. */
+  readonly attributes: Readonly<Record<string, string>>;
+  /** The text content, whitespace folded to single spaces and trimmed. */
+  readonly text: string;
+}
+
+/** The {@link PageElement} view of a parsed element. */
+export function elementView(element: Element): PageElement {
+  return { tagName: element.name, attributes: { ...element.attribs }, text: visibleText(element) };
+}

@@ -1,0 +1,62 @@
+/**
+ * Options of the test client and of each of its requests.
+ *
+ * @module
+ */
+import type { Environ } from '../gateway/types.ts';
+import type { FormFieldsInit, FormFilesInit } from '../forms/encode.ts';
+import type { HeaderListInit } from '../http/header-list.ts';
+
+/**
+ * The statuses a test expects (WebTest's `status=`): a code (`404`), a class (`'2xx'`,
+ * `'4xx'`), `'*'` for any status, or a list of those (`[200, 304]`). Left out, a call
+ * expects `2xx` or `3xx` (WebTest's default) and fails on any 4xx or 5xx.
+ */
+export type StatusExpectation = number | string | ReadonlyArray<number | string>;
+
+/** Options of one test client request (`client.get(url, options)` and the others). */
+export interface RequestOptions {
+  /** Query parameters appended to the URL's own (a record, an array repeating a name, or pairs). */
+  query?: FormFieldsInit;
+  /** Header fields, after the client's own `headers` (a name given in both is sent twice). */
+  headers?: HeaderListInit;
+  /** A JSON body, with `Content-Type: application/json`. */
+  json?: unknown;
+  /** Form fields: `application/x-www-form-urlencoded`, or `multipart/form-data` with `files`. */
+  form?: FormFieldsInit;
+  /** Files: a `multipart/form-data` body, `form` fields first (see `Request.blank`). */
+  files?: FormFilesInit;
+  /** Raw body bytes or text (UTF-8). */
+  body?: string | Uint8Array;
+  /** The statuses expected of the final answer; default the client's (`2xx` or `3xx`). */
+  status?: StatusExpectation;
+  /** Redirects to follow (a count); default the client's (0). More than that fails the call. */
+  followRedirects?: number;
+  /** Lets the app write to `tsgi.errors` without failing the call (the text is on `res.errors`). */
+  allowErrors?: boolean;
+  /** Extra environ keys, set last (WebTest's `extra_environ`). */
+  environ?: Partial<Environ>;
+}
+
+/** Options of `new TestClient(app, options)`. */
+export interface TestClientOptions {
+  /**
+   * Where the app is taken to be mounted: scheme, host, port and a path that becomes
+   * `SCRIPT_NAME` (Werkzeug's `base_url`). Default `http://localhost`. A request path is
+   * relative to it: with `http://localhost/app`, `client.get('/items')` asks for
+   * `/app/items`, and the app sees `SCRIPT_NAME` `/app` and `PATH_INFO` `/items`.
+   */
+  baseUrl?: string;
+  /** Header fields sent with every request (`User-Agent`, `Accept-Language`…). */
+  headers?: HeaderListInit;
+  /** Run every call under the `lint` middleware; default `true`. */
+  lint?: boolean;
+  /** Default of {@link RequestOptions.allowErrors}: `false`. */
+  allowErrors?: boolean;
+  /** Default of {@link RequestOptions.followRedirects}: 0. */
+  followRedirects?: number;
+  /** Default of {@link RequestOptions.status}: `2xx` or `3xx`. */
+  status?: StatusExpectation;
+  /** Keep cookies across requests in {@link TestClient.cookies}; default `true`. */
+  cookies?: boolean;
+}

@@ -1,0 +1,165 @@
+/**
+ * The test client's answer: a `Response` with the request it answers, the redirects before
+ * it, what the app logged, and the page's forms and links (WebTest's `TestResponse`).
+ *
+ * @module
+ */
+import { Response } from '../response/response.ts';
+import type { Request } from '../request/request.ts';
+import type { RequestOptions } from './options.ts';
+import type { Answer } from './exchange.ts';
+import { type Document, type PageElement, elementView, parseHtml, select, visibleText } from './html.ts';
+import { HtmlForm, type Send } from './form.ts';
+import { type LinkQuery, findLink } from './links.ts';
+import { TestClientError } from './error.ts';
+
+/** What a {@link TestResponse} knows of its exchange (set by the client). */
+export interface ExchangeContext {
+  request: Request;
+  url: string;
+  history: TestResponse[];
+  errors: string;
+  send: Send<TestResponse>;
+  follow: (options: RequestOptions) => Promise<TestResponse>;
+}
+
+const textMatches = (text: string, wanted: string | RegExp) => (typeof wanted === 'string' ? text.includes(wanted) : wanted.test(text));
+
+const CONTEXT = new WeakMap<TestResponse, ExchangeContext>();
+const DOCUMENTS = new WeakMap<TestResponse, Document>();
+
+/**
+ * The {@link TestResponse} of an answer and its exchange (the client's part): the status,
+ * headers and body as received, `Content-Length` only when the answer had one.
+ */
+export function testResponse(answer: Answer, context: ExchangeContext): TestResponse {
+  const res = new TestResponse(null, { status: answer.status, headers: answer.headers, contentType: null });
+  const declared = answer.headers.find(([name]) => name.toLowerCase() === 'content-length')?.[1] ?? null;
+  res.body = answer.body;
+  if (declared === null) res.headers.delete('content-length');
+  else res.headers.set('Content-Length', declared);
+  CONTEXT.set(res, context);
+  return res;
+}
+
+function contextOf(res: TestResponse): ExchangeContext {
+  const context = CONTEXT.get(res);
+  if (!context) throw new TestClientError('this response did not come from a TestClient');
+  return context;
+}
+
+/**
+ * An answer of {@link TestClient}: a `Response` (`status`, `statusCode`, `headers`, every
+ * typed header attribute, `await res.text()`, `json()`, `bytes()`) whose body has been read
+ * whole, plus what a test needs next:
+ *
+ * - `res.request`, `res.url`: the request as the app received it;
+ * - `res.history`: the redirects followed to get here, oldest first (Werkzeug's `history`);
+ * - `res.errors`: what the app wrote to `tsgi.errors` (WebTest's `res.errors`);
+ * - `res.select(css)`, `res.forms`, `res.form(…)`, `res.click(…)`, `res.follow()`: the page
+ *   as HTML, parsed by parse5 as a browser parses it, and the next request made from it.
+ */
+export class TestResponse extends Response {
+  /** The request the app answered (its environ as the app received it). */
+  get request(): Request {
+    return contextOf(this).request;
+  }
+
+  /** The URL asked for. */
+  get url(): string {
+    return contextOf(this).url;
+  }
+
+  /** The redirect answers followed before this one, oldest first (empty when none). */
+  get history(): readonly TestResponse[] {
+    return contextOf(this).history;
+  }
+
+  /** The text the app and its middleware wrote to `tsgi.errors` (`''` when none). */
+  get errors(): string {
+    return contextOf(this).errors;
+  }
+
+  /** The body decoded as text with the response's charset (UTF-8 by default), synchronously. */
+  get textBody(): string {
+    const body = this.body;
+    if (!(body instanceof Uint8Array)) throw new TypeError('the body is a stream');
+    try {
+      return new TextDecoder(this.charset ?? 'utf-8').decode(body);
+    } catch {
+      return new TextDecoder().decode(body); // a charset the platform does not know: UTF-8
+    }
+  }
+
+  #document(): Document {
+    let document = DOCUMENTS.get(this);
+    if (!document) {
+      document = parseHtml(this.textBody);
+      DOCUMENTS.set(this, document);
+    }
+    return document;
+  }
+
+  /**
+   * The elements of the page that match a CSS selector, as plain views (tag, attributes,
+   * text).
+   *
+   * @throws SyntaxError for an invalid selector.
+   */
+  select(selector: string): PageElement[] {
+    return select(this.#document(), selector).map(elementView);
+  }
+
+  /** Every `<form>` of the page, in order (WebTest's `res.forms`); each read gives fresh forms with the page's values. */
+  get forms(): Array<HtmlForm<TestResponse>> {
+    const { send, url } = contextOf(this);
+    return select(this.#document(), 'form').map((element) => new HtmlForm(this.#document(), element, url, send));
+  }
+
+  /**
+   * One form of the page: the only one (no argument), the `index`-th, the one a CSS
+   * selector matches (`'#login'`, `'form[action="/search"]'`), or `{ text }`: the one whose
+   * text or submit button label contains it (a RegExp matches), as a reader finds a form.
+   *
+   * @throws TestClientError when there is no such form, or several and nothing to choose.
+   */
+  form(which?: string | number | { text: string | RegExp }): HtmlForm<TestResponse> {
+    const forms = this.forms;
+    let found: Array<HtmlForm<TestResponse>>;
+    if (which === undefined) found = forms;
+    else if (typeof which === 'number') found = forms.slice(which, which + 1);
+    else if (typeof which === 'string') {
+      const chosen = select(this.#document(), which).find((element) => element.name === 'form');
+      found = forms.filter((f) => f.element === chosen);
+    } else found = forms.filter((f) => textMatches(`${visibleText(f.element)} ${f.buttonLabels.join(' ')}`, which.text));
+    if (found.length !== 1) {
+      const what = which === undefined ? 'the page' : `${typeof which === 'object' ? `text ${which.text}` : JSON.stringify(which)}`;
+      throw new TestClientError(`${found.length} of the page's ${forms.length} form(s) match ${what}: name one (index, selector or { text })`, { response: this });
+    }
+    return found[0]!;
+  }
+
+  /**
+   * Follows a link of the page with a GET, as a click does (WebTest's `res.click`): the link
+   * whose text contains `text` (or matches a RegExp), narrowed by `query` (`href`,
+   * `selector`, `index`).
+   *
+   * @throws TestClientError when no link or several links match (see `findLink`).
+   */
+  click(text?: string | RegExp, query: LinkQuery & RequestOptions = {}): Promise<TestResponse> {
+    const { text: queryText, href, selector, index, ...options } = query;
+    const target = findLink(this.#document(), { text: text ?? queryText, href, selector, index });
+    const { send, url } = contextOf(this);
+    return send('GET', new URL(target, url).href, options);
+  }
+
+  /**
+   * Follows this answer's redirect (WebTest's `res.follow()`): 301, 302 and 303 with a GET
+   * (a HEAD stays HEAD), 307 and 308 with the same method and body.
+   *
+   * @throws TestClientError when this is not a redirect with a `Location`.
+   */
+  follow(options: RequestOptions = {}): Promise<TestResponse> {
+    return contextOf(this).follow(options);
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * tsgi/testing's TestClient through its public API: lint and tsgi.errors on every call, status
+ * expectations, redirects, the body iterated or closed as the server does, requests from
+ * options, the base URL as mount point.
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, HTTPFound, HTTPNotFound, Request, Response, redirect } from 'tsgi';
+import { TestClient, TestClientError } from 'tsgi/testing';
+import { rejection } from './helpers.ts';
+
+const encoder = new TextEncoder();
+
+/** Answers what it was asked, as JSON: method, SCRIPT_NAME, PATH_INFO, query, body, content type. */
+const echo = Request.application(async (req) =>
+  Response.json({
+    method: req.method,
+    scriptName: req.scriptName,
+    pathInfo: req.pathInfo,
+    query: req.queryString,
+    body: await req.text(),
+    contentType: req.contentType,
+  }),
+);
+
+describe('lint and tsgi.errors', () => {
+  const badStatus: App = (_environ, startResponse) => {
+    startResponse('200', [['Content-Type', 'text/plain']]);
+    return [encoder.encode('x')];
+  };
+
+  it('runs every call under lint: a breach fails the call, naming the rule', async () => {
+    const error = (await rejection(new TestClient(badStatus).get('/'))) as TestClientError;
+    expect(error).toBeInstanceOf(TestClientError);
+    expect(error.message).toMatch(/^GET http:\/\/localhost\/ wrote to tsgi\.errors/);
+    expect(error.message).toContain("lint: status must be '<3 digits> <reason>'");
+    expect(error.response?.statusCode).toBe(500);
+  });
+
+  it('lets the app break the rules with lint: false (the server would send it)', async () => {
+    const res = await new TestClient(badStatus, { lint: false }).get('/');
+    expect(res.statusCode).toBe(200);
+  });
+
+  it('fails a call whose app wrote to tsgi.errors, unless allowErrors', async () => {
+    const noisy: App = (environ, startResponse) => {
+      environ['tsgi.errors'].write('something odd\n');
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [];
+    };
+    await expect(new TestClient(noisy).get('/')).rejects.toThrow(/wrote to tsgi\.errors[^]*something odd/);
+    const res = await new TestClient(noisy).get('/', { allowErrors: true });
+    expect(res.errors).toBe('something odd\n');
+    expect((await new TestClient(noisy, { allowErrors: true }).get('/')).errors).toBe('something odd\n');
+  });
+
+  it('answers an app error with the server’s logged 500', async () => {
+    const boom: App = () => {
+      throw new Error('boom');
+    };
+    const res = await new TestClient(boom).get('/x', { status: 500, allowErrors: true });
+    expect(res.textBody).toBe('Internal Server Error\n');
+    expect(res.errors).toMatch(/^\[tsgi\] GET \/x HTTP\/1\.1: Error: boom/);
+  });
+});
+
+describe('status expectations', () => {
+  const missing = Request.application(() => new HTTPNotFound('no such page'));
+  const client = new TestClient(missing);
+
+  it('fails a 4xx by default, naming the method, URL, status and the start of the body', async () => {
+    const error = (await rejection(client.get('/page?x=1', { headers: { Accept: 'text/plain' } }))) as TestClientError;
+    expect(error.message).toMatch(/^GET http:\/\/localhost\/page\?x=1 answered 404 Not Found, expected 2xx or 3xx\n404 Not Found/);
+    expect(error.message).toContain('no such page');
+  });
+
+  it('takes a code, a class, a list or *', async () => {
+    await client.get('/', { status: 404 });
+    await client.get('/', { status: '4xx' });
+    await client.get('/', { status: [200, 404] });
+    await client.get('/', { status: '*' });
+    await expect(client.get('/', { status: 200 })).rejects.toThrow(/expected 200\n/);
+    await expect(client.get('/', { status: ['2xx', 500] })).rejects.toThrow(/expected 2xx, 500/);
+    await expect(client.get('/', { status: '4x' })).rejects.toThrow(TypeError);
+    await new TestClient(missing, { status: 404 }).get('/');
+  });
+});
+
+describe('redirects', () => {
+  const app = Request.application(async (req) => {
+    if (req.pathInfo === '/found') return new HTTPFound('/echo');
+    if (req.pathInfo === '/temporary') return redirect('/echo?kept', 307);
+    if (req.pathInfo === '/loop') return redirect('/loop', 302);
+    if (req.pathInfo === '/twice') return redirect('/found', 301);
+    return echo;
+  });
+  const client = new TestClient(app);
+
+  it('are not followed by default: the 3xx is the answer', async () => {
+    const res = await client.post('/found', { form: { a: '1' } });
+    expect(res.statusCode).toBe(302);
+    expect(res.headers.get('location')).toBe('http://localhost/echo');
+  });
+
+  it('301/302/303 ask again with GET and no body; the chain is kept in history', async () => {
+    const res = await client.post('/twice', { form: { a: '1' }, followRedirects: 5 });
+    expect(await res.json()).toMatchObject({ method: 'GET', pathInfo: '/echo', body: '', contentType: '' });
+    expect(res.history.map((r) => `${r.statusCode} ${r.url}`)).toEqual(['301 http://localhost/twice', '302 http://localhost/found']);
+    expect(res.url).toBe('http://localhost/echo');
+  });
+
+  it('307/308 keep the method and body', async () => {
+    const res = await client.put('/temporary', { json: { a: 1 }, followRedirects: 1 });
+    expect(await res.json()).toMatchObject({ method: 'PUT', query: 'kept', body: '{"a":1}', contentType: 'application/json' });
+  });
+
+  it('fails past the count, listing the chain', async () => {
+    await expect(client.get('/loop', { followRedirects: 3 })).rejects.toThrow(
+      /more than 3 redirect\(s\): 302 http:\/\/localhost\/loop → 302 .* → 302 .* → 302 http:\/\/localhost\/loop$/,
+    );
+  });
+
+  it('drop the call’s Authorization when the origin changes (the client’s own headers go to every origin)', async () => {
+    const hop = Request.application((req) => {
+      if (req.pathInfo === '/away') return redirect('https://other.example/seen', 302);
+      if (req.pathInfo === '/near') return redirect('/seen', 302);
+      return `${req.host} ${req.headers.get('authorization')}`;
+    });
+    const c = new TestClient(hop, { headers: { Authorization: 'Bearer t' } });
+    expect((await c.get('/near', { followRedirects: 1 })).textBody).toBe('localhost Bearer t');
+    expect((await c.get('/away', { followRedirects: 1, headers: { Authorization: 'Bearer u' } })).textBody).toBe('other.example Bearer t');
+  });
+
+  it('res.follow() follows one, as WebTest’s does, and refuses a non-redirect', async () => {
+    const first = await client.head('/found');
+    const next = await first.follow();
+    expect(next.request.method).toBe('HEAD');
+    expect(next.textBody).toBe('');
+    await expect(async () => next.follow()).rejects.toThrow(/not a redirect/);
+  });
+});
+
+describe('the body, as the server reads it', () => {
+  it('is iterated to its end, and closed with return() when the answer has no body (HEAD)', async () => {
+    const closed: string[] = [];
+    const app: App = (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        try {
+          yield encoder.encode('a');
+          yield encoder.encode('b');
+          yield encoder.encode('c');
+        } finally {
+          closed.push(environ.REQUEST_METHOD);
+        }
+      })();
+    };
+    // lint: false, since lint refuses body bytes to a HEAD: here the server's discarding is tested.
+    const client = new TestClient(app, { lint: false });
+    expect((await client.get('/')).textBody).toBe('abc');
+    const head = await client.head('/');
+    expect(head.textBody).toBe('');
+    expect(head.headers.get('content-length')).toBeNull();
+    expect(closed).toEqual(['GET', 'HEAD']);
+  });
+
+  it('fails the call when the body breaks after the head (the server cuts the connection)', async () => {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield encoder.encode('a');
+        yield encoder.encode('b');
+        throw new Error('disk gone');
+      })();
+    };
+    let signal: AbortSignal | undefined;
+    const watched: App = (environ, startResponse) => {
+      signal = environ['tsgi.signal'];
+      return app(environ, startResponse);
+    };
+    const error = (await rejection(new TestClient(watched).get('/'))) as TestClientError;
+    expect(error.message).toMatch(/^GET http:\/\/localhost\/: the response was cut after its head: disk gone/);
+    expect(signal?.aborted).toBe(true);
+    expect(error.message).toContain('[tsgi] GET / HTTP/1.1: Error: disk gone');
+  });
+
+  it('answers 400 without calling the app for a path that is not UTF-8, as the server does', async () => {
+    let called = false;
+    const app: App = (...args) => {
+      called = true;
+      return echo(...args);
+    };
+    const res = await new TestClient(app).get('/a%FF', { status: 400 });
+    expect(res.textBody).toBe('Bad Request: malformed percent-escape or invalid UTF-8 in the path\n');
+    expect(called).toBe(false);
+  });
+});
+
+describe('requests', () => {
+  const client = new TestClient(echo);
+
+  it('send a query, JSON, a form, files or raw bytes', async () => {
+    expect(await (await client.get('/s?a=1', { query: { b: ['2', '3'], c: 'x y' } })).json()).toMatchObject({ query: 'a=1&b=2&b=3&c=x+y' });
+    expect(await (await client.patch('/', { json: [1] })).json()).toMatchObject({ method: 'PATCH', body: '[1]' });
+    expect(await (await client.post('/', { form: { a: 'é' } })).json()).toMatchObject({ body: 'a=%C3%A9', contentType: 'application/x-www-form-urlencoded' });
+    const multipart = (await (await client.post('/', { form: { a: '1' }, files: { f: { filename: 'f.txt', content: 'hi' } } })).json()) as Record<string, string>;
+    expect(multipart.contentType).toBe('multipart/form-data');
+    expect(multipart.body).toContain('filename="f.txt"');
+    expect(await (await client.delete('/', { body: new Uint8Array([104, 105]) })).json()).toMatchObject({ method: 'DELETE', body: 'hi' });
+  });
+
+  it('send the client’s headers and the call’s, and extra environ keys', async () => {
+    const seen = new TestClient(Request.application((req) => `${req.headers.get('x-a')}|${req.environ['test.key']}`), { headers: { 'X-A': 'client' } });
+    expect((await seen.get('/')).textBody).toBe('client|undefined');
+    expect((await seen.get('/', { headers: { 'X-A': 'call' }, environ: { 'test.key': 1 } })).textBody).toBe('client, call|1');
+  });
+
+  it('take paths under the base URL’s path, which becomes SCRIPT_NAME', async () => {
+    const mounted = new TestClient(echo, { baseUrl: 'https://example.com:8443/my%20app/' });
+    const res = await mounted.get('/items?x');
+    expect(await res.json()).toMatchObject({ scriptName: '/my app', pathInfo: '/items', query: 'x' });
+    expect(res.request.url).toBe('https://example.com:8443/my%20app/items?x');
+    expect(await (await mounted.get('')).json()).toMatchObject({ scriptName: '/my app', pathInfo: '' });
+    // An absolute URL outside the mount point reaches the app with an empty SCRIPT_NAME.
+    expect(await (await mounted.get('https://example.com:8443/other')).json()).toMatchObject({ scriptName: '', pathInfo: '/other' });
+  });
+});

@@ -1,0 +1,132 @@
+/**
+ * The test client takes the server's path: for the same request, the environ the app sees is
+ * the one `serve()` builds over a real socket, key by key; and the answer reads the same.
+ */
+import { describe, expect, it } from 'vitest';
+import type http from 'node:http';
+import { type App, type Environ, Request, Response } from 'tsgi';
+import { TestClient } from 'tsgi/testing';
+import { request, start } from './node-helpers.ts';
+
+/** An app that keeps each environ it is given, and answers 200. */
+function recorder(): { app: App; seen: Environ[] } {
+  const seen: Environ[] = [];
+  const app = Request.application(async (req) => {
+    seen.push({ ...req.environ });
+    await req.bytes();
+    return new Response('ok');
+  });
+  return { app, seen };
+}
+
+/** The environ with its object values described by kind, so two environs compare as data. */
+function comparable(environ: Environ): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(environ)) {
+    if (key === 'tsgi.input') out[key] = typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator];
+    else if (key === 'tsgi.errors') out[key] = typeof (value as { write?: unknown }).write;
+    else if (key === 'tsgi.signal') out[key] = value instanceof AbortSignal && !value.aborted;
+    else if (key === 'REMOTE_PORT') out[key] = /^\d+$/.test(String(value));
+    else out[key] = value;
+  }
+  return out;
+}
+
+interface Case {
+  name: string;
+  method: string;
+  path: string;
+  /** Header pairs sent by both clients (node:http adds Host itself; the test client from the URL). */
+  headers: Array<[string, string]>;
+  body?: string;
+}
+
+const CASES: Case[] = [
+  {
+    name: 'GET with a non-ASCII path, a raw query, repeated fields and a name with _',
+    method: 'GET',
+    path: '/some/p%C3%A4th/a%2Fb?x=1&y=%20z&&q',
+    headers: [
+      ['Accept', 'text/html'],
+      ['Accept', 'application/json'],
+      ['Cookie', 'a=1'],
+      ['Cookie', 'b=2'],
+      ['X_Forwarded_For', '10.0.0.1'],
+      ['User-Agent', 'tsgi-test'],
+      ['Connection', 'close'],
+    ],
+  },
+  {
+    name: 'POST with a urlencoded body',
+    method: 'POST',
+    path: '/form',
+    headers: [
+      ['Content-Type', 'application/x-www-form-urlencoded'],
+      ['Content-Length', '7'],
+      ['Connection', 'close'],
+    ],
+    body: 'a=1&b=2',
+  },
+  { name: 'HEAD of the root', method: 'HEAD', path: '/', headers: [['Connection', 'close']] },
+  { name: 'DELETE with a query only', method: 'DELETE', path: '/items/3?force=1', headers: [['Connection', 'close']] },
+];
+
+describe('the test client builds the environ serve() builds', () => {
+  it.each(CASES)('$name: key by key', async ({ method, path, headers, body }) => {
+    const { app, seen } = recorder();
+    const server = await start(app, { host: '127.0.0.1' });
+    const grouped: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of headers) {
+      const existing = grouped[name];
+      grouped[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [String(existing)]), value];
+    }
+    const wire = await request(`${server.url}${path}`, { method, headers: grouped, body });
+    expect(wire.status).toBe(200);
+
+    const client = new TestClient(app, { baseUrl: server.url });
+    // Content-Length is the body's business in the test client, as in fetch().
+    const res = await client.request(method, path, { headers: headers.filter(([name]) => name !== 'Content-Length'), body });
+    expect(res.statusCode).toBe(200);
+
+    const [fromServer, fromClient] = seen as [Environ, Environ];
+    expect(comparable(fromClient)).toEqual(comparable(fromServer));
+    expect(fromClient.REQUEST_URI).toBe(path);
+    if (method === 'GET') {
+      expect(fromClient).toMatchObject({ PATH_INFO: '/some/päth/a/b', HTTP_ACCEPT: 'text/html, application/json', HTTP_COOKIE: 'a=1; b=2' });
+      expect(fromClient).not.toHaveProperty('HTTP_X_FORWARDED_FOR');
+    }
+  });
+
+  it('answers the same head and body as serve() for an array body, a stream and a 204', async () => {
+    const encoder = new TextEncoder();
+    const app: App = (environ, startResponse) => {
+      if (environ.PATH_INFO === '/empty') {
+        startResponse('204 No Content', [['X-Kind', 'empty']]);
+        return [];
+      }
+      if (environ.PATH_INFO === '/array') {
+        startResponse('200 OK', [['Content-Type', 'text/plain'], ['X-Kind', 'array']]);
+        return [encoder.encode('whole '), encoder.encode('body')];
+      }
+      startResponse('200 OK', [['Content-Type', 'text/plain'], ['X-Kind', 'stream'], ['Keep-Alive', 'timeout=1']]);
+      return (async function* () {
+        yield encoder.encode('one ');
+        yield encoder.encode('two');
+      })();
+    };
+    const server = await start(app, { host: '127.0.0.1' });
+    // lint would refuse the app's Keep-Alive field: here the server's dropping of it is compared.
+    const client = new TestClient(app, { baseUrl: server.url, lint: false });
+    for (const path of ['/array', '/stream', '/empty']) {
+      const wire = await request(`${server.url}${path}`);
+      const res = await client.get(path);
+      expect(res.status).toBe(`${wire.status} ${wire.statusMessage}`);
+      expect(res.textBody).toBe(wire.body.toString());
+      // Framing and connection fields are Node's; everything else is the app's, hop-by-hop dropped.
+      const framing = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
+      const fromWire = Object.entries(wire.headers).filter(([name]) => !framing.has(name)).sort();
+      const fromClient = [...res.headers].map(([name, value]) => [name.toLowerCase(), value]).sort();
+      expect(fromClient).toEqual(fromWire);
+    }
+  });
+});

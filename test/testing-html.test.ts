@@ -1,0 +1,193 @@
+/**
+ * tsgi/testing on pages and cookies: forms filled in and submitted as the HTML standard says,
+ * links followed, elements selected, and the RFC 6265 cookie jar.
+ */
+import { describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { TestClient, TestClientError } from 'tsgi/testing';
+
+/** What the echo answered. */
+type Sent = Record<string, string>;
+
+const html = (body: string) => new Response(`<!doctype html><title>t</title>${body}`, { contentType: 'text/html' });
+
+const PAGE = `
+<form id="profile" method="post" action="/save">
+  <input name="user" value="ada">
+  <input type="hidden" name="token" value="t0k">
+  <input name="locked" value="x" readonly>
+  <input name="off" value="y" disabled>
+  <input type="checkbox" name="tags" value="red" checked>
+  <input type="checkbox" name="tags" value="blue">
+  <input type="checkbox" name="agree">
+  <input type="radio" name="size" value="s">
+  <input type="radio" name="size" value="m" checked>
+  <select name="lang"><option value="en">English<option value="fr">French<option disabled value="xx">None</select>
+  <select name="pets" multiple><option selected>cat<option>dog<option selected>eel</select>
+  <textarea name="bio">
+line one
+line two</textarea>
+  <fieldset disabled><input name="inside" value="z"></fieldset>
+  <button name="action" value="save">Save</button>
+  <button name="action" value="delete" formaction="/delete">Delete</button>
+  <input type="reset" name="reset">
+</form>
+<input form="profile" name="outside" value="o">
+<form id="search" action="/find?old=1"><input name="q"><input type="submit" value="Go"></form>
+<form id="upload" method="post" enctype="multipart/form-data" action="/up"><input type="file" name="doc"><input name="note"></form>
+<p class="lead">Hello, <b>world</b></p>
+<a href="/items/1">First item</a> <a href="/items/2">Second item</a> <a href="https://localhost/secure">Secure</a>
+`;
+
+/** The page at /, and an echo of what each form sends. */
+const app = Request.application(async (req) => {
+  if (req.pathInfo === '/') return html(PAGE);
+  const body = await req.text();
+  return Response.json({ method: req.method, path: req.pathInfo, query: req.queryString, type: req.contentType, body });
+});
+
+describe('forms', () => {
+  it('lists the forms and their fields; reads values as they would be sent', async () => {
+    const page = await new TestClient(app).get('/');
+    expect(page.forms.map((f) => f.id)).toEqual(['profile', 'search', 'upload']);
+    const form = page.form('#profile');
+    expect(form.method).toBe('POST');
+    expect(form.action).toBe('http://localhost/save');
+    expect(form.fields).toEqual(['user', 'token', 'locked', 'off', 'tags', 'agree', 'size', 'lang', 'pets', 'bio', 'inside', 'action', 'reset', 'outside']);
+    expect(form.get('user')).toBe('ada');
+    expect(form.get('size')).toBe('m');
+    expect(form.get('lang')).toBe('en');
+    expect(form.getAll('pets')).toEqual(['cat', 'eel']);
+    expect(form.getAll('tags')).toEqual(['red']);
+    expect(form.get('agree')).toBeNull();
+    expect(form.get('bio')).toBe('line one\nline two');
+  });
+
+  it('submits what the HTML standard says: the button used, no disabled or unchecked controls, CRLF line breaks', async () => {
+    const page = await new TestClient(app).get('/');
+    const form = page.form('#profile');
+    form.set('user', 'grace').set('tags', 'blue').set('tags', false).set('agree', true).set('size', 's').set('lang', 'French').set('pets', ['dog']);
+    const res = await form.submit();
+    const sent = (await res.json()) as Sent;
+    expect(sent).toMatchObject({ method: 'POST', path: '/save', type: 'application/x-www-form-urlencoded' });
+    expect([...new URLSearchParams(sent.body)]).toEqual([
+      ['user', 'grace'], ['token', 't0k'], ['locked', 'x'], ['tags', 'blue'], ['agree', 'on'], ['size', 's'], ['lang', 'fr'],
+      ['pets', 'dog'], ['bio', 'line one\r\nline two'], ['action', 'save'], ['outside', 'o'],
+    ]);
+    const deleted = (await (await page.form('#profile').submit('Delete')).json()) as Sent;
+    expect(deleted.path).toBe('/delete');
+    expect(new URLSearchParams(deleted.body).get('action')).toBe('delete');
+  });
+
+  it('refuses what a user could not do: hidden, read-only, disabled fields, options not offered', async () => {
+    const form = (await new TestClient(app).get('/')).form('#profile');
+    expect(() => form.set('token', 'x')).toThrow(/hidden: a user cannot change it/);
+    expect(() => form.set('locked', 'x')).toThrow(/read-only/);
+    expect(() => form.set('off', 'x')).toThrow(/disabled/);
+    expect(() => form.set('lang', 'de')).toThrow(/no option "de" \(options: en, fr, xx\)/);
+    expect(() => form.set('lang', 'xx')).toThrow(TestClientError);
+    expect(() => form.set('size', 'xl')).toThrow(/no radio "size" with value "xl"/);
+    expect(() => form.set('nothing', 'x')).toThrow(/no field "nothing"/);
+    expect(() => form.submit('Nope')).toThrow(/no submit button "Nope" \(buttons: action, action\)/);
+    expect(form.set('token', 'forced', { force: true }).get('token')).toBe('forced');
+  });
+
+  it('sends a GET form in the query of its action, replacing the action’s own', async () => {
+    const page = await new TestClient(app).get('/');
+    const sent = (await (await page.form('#search').set('q', 'a b').submit()).json()) as Sent;
+    expect(sent).toMatchObject({ method: 'GET', path: '/find', query: 'q=a+b' });
+  });
+
+  it('uploads files as multipart/form-data', async () => {
+    const page = await new TestClient(app).get('/');
+    const form = page.form(2).upload('doc', { filename: 'notes.txt', content: 'hello' }).set('note', 'n');
+    const sent = (await (await form.submit()).json()) as Sent;
+    expect(sent.type).toBe('multipart/form-data');
+    expect(sent.body).toContain('name="note"\r\n\r\nn\r\n');
+    expect(sent.body).toContain('name="doc"; filename="notes.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n');
+  });
+
+  it('finds a form by its text or its button label', async () => {
+    const page = await new TestClient(app).get('/');
+    expect(page.form({ text: 'Go' }).id).toBe('search');
+    expect(page.form({ text: /Save\b/ }).id).toBe('profile');
+    expect(page.form(1).buttonLabels).toEqual(['Go']);
+  });
+
+  it('names the choices when the form asked for is not there', async () => {
+    const page = await new TestClient(app).get('/');
+    expect(() => page.form()).toThrow(/3 of the page's 3 form\(s\) match the page: name one/);
+    expect(() => page.form('#nope')).toThrow(/0 of the page's 3 form\(s\) match "#nope"/);
+    expect(() => page.form(7)).toThrow(/0 of the page's 3 form\(s\) match 7/);
+  });
+});
+
+describe('links and elements', () => {
+  it('clicks a link by its text, href or index, and refuses an ambiguous one', async () => {
+    const page = await new TestClient(app).get('/');
+    expect((await page.click('Second')).url).toBe('http://localhost/items/2');
+    expect((await page.click(undefined, { href: '/items/1' })).url).toBe('http://localhost/items/1');
+    expect((await page.click(/item$/, { index: 1 })).url).toBe('http://localhost/items/2');
+    await expect(async () => page.click('item')).rejects.toThrow(/2 links match .*pass index to choose:\n"First item" → \/items\/1\n"Second item" → \/items\/2/);
+    await expect(async () => page.click('Nowhere')).rejects.toThrow(/no link matches/);
+  });
+
+  it('selects elements with CSS selectors', async () => {
+    const page = await new TestClient(app).get('/');
+    expect(page.select('p.lead')).toEqual([{ tagName: 'p', attributes: { class: 'lead' }, text: 'Hello, world' }]);
+    expect(page.select('a[href^="/items"]').map((a) => a.text)).toEqual(['First item', 'Second item']);
+    expect(() => page.select('p[')).toThrow(SyntaxError);
+  });
+});
+
+describe('the cookie jar (RFC 6265)', () => {
+  const site = Request.application((req) => {
+    const res = new Response(JSON.stringify(req.cookies), { contentType: 'application/json' });
+    if (req.pathInfo === '/login') {
+      res.setCookie('session', 's1', { httpOnly: true, sameSite: 'lax' });
+      res.setCookie('scoped', 'p', { path: '/admin' });
+      res.setCookie('other', 'x', { domain: 'example.org' });
+      res.setCookie('secure', 'z', { secure: true });
+    }
+    if (req.pathInfo === '/logout') res.deleteCookie('session');
+    if (req.pathInfo === '/short') res.setCookie('brief', 'b', { maxAge: 1 });
+    return res;
+  });
+
+  it('stores what the app sets and sends it back where RFC 6265 says', async () => {
+    const client = new TestClient(site);
+    await client.get('/login');
+    expect(await (await client.get('/')).json()).toEqual({ session: 's1' });
+    expect(await (await client.get('/admin/x')).json()).toEqual({ scoped: 'p', session: 's1' });
+    expect(client.cookies.all().map((c) => [c.name, c.path, c.hostOnly, c.httpOnly, c.sameSite])).toEqual([
+      ['session', '/', true, true, 'lax'],
+      ['scoped', '/admin', true, false, null],
+    ]);
+    await client.get('/logout');
+    expect(await (await client.get('/')).json()).toEqual({});
+  });
+
+  it('keeps Secure cookies to https, and drops expired ones', async () => {
+    const client = new TestClient(site, { baseUrl: 'https://localhost' });
+    await client.get('/login');
+    await client.get('/short');
+    expect(await (await client.get('/')).json()).toEqual({ session: 's1', secure: 'z', brief: 'b' });
+    expect(await (await client.get('http://localhost/')).json()).toEqual({ session: 's1', brief: 'b' });
+    const brief = client.cookies.all().find((c) => c.name === 'brief')!;
+    expect(brief.expires!.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+  });
+
+  it('is set, read, deleted and cleared by the test, or turned off', async () => {
+    const client = new TestClient(site);
+    client.cookies.set('theme', 'dark').set('a', '1', { path: '/admin' });
+    expect(client.cookies.get('theme')).toBe('dark');
+    expect(await (await client.get('/admin')).json()).toEqual({ a: '1', theme: 'dark' });
+    client.cookies.delete('theme');
+    expect(client.cookies.get('theme')).toBeUndefined();
+    client.cookies.clear();
+    expect(client.cookies.all()).toEqual([]);
+    const off = new TestClient(site, { cookies: false });
+    await off.get('/login');
+    expect(await (await off.get('/')).json()).toEqual({});
+  });
+});
