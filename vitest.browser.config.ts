@@ -8,7 +8,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^tsgi$/, replacement: source('./src/index.ts') },
-      { find: /^tsgi\/(middleware|http|forms|node)$/, replacement: source('./src/entries/$1.ts') },
+      { find: /^tsgi\/(middleware|http|forms|node|fetch)$/, replacement: source('./src/entries/$1.ts') },
     ],
   },
   test: { include: ['test/browser/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },

@@ -8,7 +8,7 @@ export default defineConfig({
     // The package's own entry points, from source (package.json `exports`, condition `tsgi-source`).
     alias: [
       { find: /^tsgi$/, replacement: source('./src/index.ts') },
-      { find: /^tsgi\/(middleware|http|forms|node)$/, replacement: source('./src/entries/$1.ts') },
+      { find: /^tsgi\/(middleware|http|forms|node|fetch)$/, replacement: source('./src/entries/$1.ts') },
     ],
   },
   test: {

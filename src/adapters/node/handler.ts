@@ -9,6 +9,7 @@ import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
 import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { type NodeEnvironOptions, createEnviron, decodePath } from './environ.ts';
+import { checkScriptName } from '../environ-rules.ts';
 import { Exchange, type ExpressRequest } from './exchange.ts';
 import type { ServerState } from './state.ts';
 import { prepareUnreadBody } from './linger.ts';
@@ -21,9 +22,9 @@ function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, re
   endPlain(res, code, reason, Buffer.from(text), true);
 }
 
-/** Express's mount path becomes SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
+/** Express's mount path goes in front of SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
 function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): void {
-  environ.SCRIPT_NAME = decodePath(baseUrl);
+  environ.SCRIPT_NAME = decodePath(baseUrl) + environ.SCRIPT_NAME;
   const original = (req as ExpressRequest).originalUrl;
   if (typeof original === 'string') environ.REQUEST_URI = original;
 }
@@ -41,6 +42,7 @@ export function createHandler(
   expectContinue = false,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const callable = toApp(app);
+  checkScriptName(options.scriptName);
   return (req, res) => {
     let environ: Environ;
     try {
@@ -50,7 +52,7 @@ export function createHandler(
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
     } catch (error) {
       if (error instanceof HTTPClientError) {
-        // HTTPBadRequest or HTTPRequestHeaderFieldsTooLarge from createEnviron or decodePath.
+        // HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge or HTTPNotFound from createEnviron or decodePath.
         plainAnswer(req, res, error.code, error.title, `${error.title}: ${error.message}\n`);
       } else {
         const line = requestLine({
