@@ -24,20 +24,25 @@ export function toReadableStream(
   onError?: (error: unknown) => void,
 ): ReadableStream<Uint8Array> {
   const iterator = openBody(body);
+  let cancelled = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         try {
           const step = await iterator.next();
+          // A step that settles after a cancel has nowhere to go: the iterator is being closed.
+          if (cancelled) return;
           if (step.done) controller.close();
           else controller.enqueue(checkChunk(step.value));
         } catch (error) {
+          if (cancelled) return;
           onError?.(error);
           void closeBody(iterator, onCloseError);
           throw error;
         }
       },
       cancel() {
+        cancelled = true;
         return closeBody(iterator, onCloseError);
       },
     },

@@ -16,6 +16,10 @@ type Step = IteratorResult<Uint8Array>;
  * `Content-Length`, else -1) the stream errors as soon as the body proves longer, or at its end
  * when it was shorter, so the client sees a cut rather than a wrong length. Cancelling closes
  * the iterator (`return()`); `onError` is told of a failure of the body or of its `return()`.
+ *
+ * @param waitUntil - a Worker's `ctx.waitUntil`: the runtime drops the timers and promises of a
+ *   request whose client left, so the close is handed to it to be run to its end (a generator
+ *   waiting on a timer then still reaches its `finally`).
  */
 export function resumeBody(
   first: Uint8Array,
@@ -23,6 +27,7 @@ export function resumeBody(
   iterator: BodyIterator,
   declared: number,
   onError: (error: unknown) => void,
+  waitUntil: ((promise: Promise<unknown>) => void) | undefined,
 ): ReadableStream<Uint8Array> {
   let sent = 0;
   let started = false;
@@ -51,7 +56,9 @@ export function resumeBody(
       // A step asked for and never taken may still fail: its error is logged, not lost.
       if (queued !== undefined && typeof (queued as PromiseLike<Step>).then === 'function') (queued as PromiseLike<Step>).then(undefined, onError);
       queued = undefined;
-      await closeBody(iterator, onError);
+      const closing = closeBody(iterator, onError);
+      waitUntil?.(closing);
+      await closing;
       return { done: true, value: undefined };
     },
     [Symbol.asyncIterator]() {

@@ -23,12 +23,11 @@ export interface FromFetchOptions {
   stripPrefix?: boolean;
 }
 
-/** A fetch-style handler: `(request, env?, ctx?) => Response`, sync or async. */
-export type FetchStyleHandler = (
-  request: globalThis.Request,
-  env?: unknown,
-  ctx?: unknown,
-) => globalThis.Response | PromiseLike<globalThis.Response>;
+/**
+ * A fetch-style handler: `(request, env?, ctx?) => Response`, sync or async. `env` and `ctx` are
+ * typed `any` so that every framework's own types for them fit (Hono's `ExecutionContext`, …).
+ */
+export type FetchStyleHandler = (request: globalThis.Request, env?: any, ctx?: any) => globalThis.Response | PromiseLike<globalThis.Response>;
 
 /**
  * The fetch `Request` of an environ: its URL rebuilt from the environ (spec §10; without

@@ -9,7 +9,7 @@ import { type BodyIterator, checkChunk, closeBody, concatBytes, isThenable, open
 import { logError, requestLine, stderrLog } from '../../gateway/log.ts';
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { checkScriptName } from '../environ-rules.ts';
-import { type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
+import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
 import { fetchHead } from './head.ts';
 import { resumeBody } from './body.ts';
 
@@ -102,7 +102,9 @@ async function respond(app: App, environ: Environ): Promise<globalThis.Response>
       void closeBody(iterator, log);
       return new globalThis.Response(null, { status: head.code, statusText: head.reason, headers: head.fields });
     }
-    const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log);
+    const ctx = environ['tsgi.fetch_execution_context'] as FetchExecutionContext | undefined;
+    const waitUntil = typeof ctx?.waitUntil === 'function' ? ctx.waitUntil.bind(ctx) : undefined;
+    const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil);
     return new globalThis.Response(stream, { status: head.code, statusText: head.reason, headers: head.fields });
   } catch (error) {
     if (iterator !== undefined) void closeBody(iterator, log);
