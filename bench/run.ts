@@ -35,6 +35,7 @@ import { type Sample, load, stopLoad } from './measure.ts';
 import { checkTargets, killServers, startChild, startInProcess } from './servers.ts';
 import { fmt, loadavg, median, pct, variation } from './stats.ts';
 import { BASELINE, selectTargets } from './targets.ts';
+import { RUNTIME_PAIRS } from './runtime-targets.ts';
 
 const TARGET_RATIO = 0.95;
 /** Above this many CPUs used by other processes, a measurement counts as disturbed. */
@@ -138,6 +139,22 @@ async function main(): Promise<number> {
     }
     for (const [name, pairs] of pairedRatios) {
       console.log(`${`${name} / ${BASELINE}`.padEnd(w + 7)} per round: ${pairs.map((r) => r.toFixed(3)).join(' ')}`);
+    }
+    // tsgi against Hono on the same runtime (the fetch targets), round by round.
+    for (const [a, b] of RUNTIME_PAIRS) {
+      const left = samples.get(a);
+      const right = samples.get(b);
+      if (!left || !right) continue;
+      const ratios = left.map((s, i) => s.rps / right[i]!.rps);
+      const byMedian = median(left.map((s) => s.rps)) / median(right.map((s) => s.rps));
+      const cpuA = medianOf(left, 'cpuPerRequest');
+      const cpuB = medianOf(right, 'cpuPerRequest');
+      console.log(
+        `${a} / ${b}: ${byMedian.toFixed(3)} by median requests/second, ${median(ratios).toFixed(3)} by paired rounds ` +
+          `(${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` +
+          (cpuA && cpuB ? `, ${(cpuB / cpuA).toFixed(3)} by server CPU per request` : '') +
+          ` (target ≥ 1: ${byMedian >= 1 ? 'met' : 'NOT met'})`,
+      );
     }
     console.log(`load average at end: ${loadavg()}`);
     if (baseRps !== undefined && samples.has('tsgi-raw')) {

@@ -12,6 +12,7 @@
  * @module
  */
 import { startTargets } from './targets.ts';
+import { runtimeCpu } from './runtime-targets.ts';
 
 const [names = '', maxSeconds = '300'] = process.argv.slice(2);
 /** Closes the started targets; set once they all are. */
@@ -47,7 +48,8 @@ process.on('message', (message: { type?: string }) => {
   // and event-loop utilisation, so the parent can compute CPU per request and saturation.
   if (message?.type === 'probe') {
     const { user, system } = process.cpuUsage();
-    process.send!({ type: 'probe', cpu: user + system, elu: performance.eventLoopUtilization() });
+    // The Bun and Deno targets run in processes of their own: their CPU time counts too.
+    process.send!({ type: 'probe', cpu: user + system + runtimeCpu(), elu: performance.eventLoopUtilization() });
   }
 });
 

@@ -24,6 +24,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Request, Response, serve } from '../src/index.ts';
+import { FETCH_GROUP, RUNTIME_TARGETS } from './runtime-targets.ts';
 
 /** The body every target answers. */
 export const HELLO = 'Hello, World!';
@@ -179,6 +180,9 @@ export const TARGETS: readonly Target[] = [
       return listen(toNodeHandler(app));
     },
   },
+  // Bun and Deno (bench/runtime-targets.ts): tsgi's toFetchHandler and Hono, each a process of
+  // its own; `--targets fetch`.
+  ...RUNTIME_TARGETS,
 ];
 
 /**
@@ -188,9 +192,13 @@ export const TARGETS: readonly Target[] = [
  * - `frameworks`: the default set plus every framework tsgi is compared with — `node`,
  *   `tsgi-raw`, `tsgi-app`, `express`, `koa`, `hono`, `h3`. With the default settings a run takes
  *   about 3.5 minutes (7 targets × (2.5 s warm-up + 10 rounds × 2.5 s), plus start-up).
+ * - `fetch`: tsgi through `toFetchHandler` and Hono on Bun and on Deno, a hello-world and a
+ *   5-middleware stack each — `bun-tsgi`, `bun-tsgi-stack`, `bun-hono`, `bun-hono-stack`, and
+ *   the same four on Deno (about 4 minutes with the defaults).
  */
 export const TARGET_GROUPS: Readonly<Record<string, readonly string[]>> = {
   frameworks: [BASELINE, 'tsgi-raw', 'tsgi-app', 'express', 'koa', 'hono', 'h3'],
+  fetch: FETCH_GROUP,
 };
 
 /** The names measured when `--targets` is not given. */
