@@ -57,6 +57,20 @@ const EMPTY_INPUT: AsyncIterable<Uint8Array> = Object.freeze({
   [Symbol.asyncIterator]: () => ({ next: async (): Promise<IteratorResult<Uint8Array>> => ({ done: true, value: undefined }) }),
 });
 
+/** `tsgi.signal`: the request's signal, read on first use, then a plain data property; writable. */
+const SIGNAL_PROPERTY: PropertyDescriptor = {
+  get(this: Environ): AbortSignal {
+    const signal = (this['tsgi.fetch_request'] as globalThis.Request).signal;
+    Object.defineProperty(this, 'tsgi.signal', { value: signal, writable: true, enumerable: true, configurable: true });
+    return signal;
+  },
+  set(this: Environ, value: AbortSignal) {
+    Object.defineProperty(this, 'tsgi.signal', { value, writable: true, enumerable: true, configurable: true });
+  },
+  enumerable: true,
+  configurable: true,
+};
+
 /** Header fields counted by {@link addHeader} for the request being built (synchronous). */
 let fieldCount = 0;
 
@@ -71,7 +85,7 @@ function addHeader(this: Environ, value: string, name: string): void {
  * Builds the environ of a fetch `Request`: scheme, host and port from its URL, `PATH_INFO`
  * percent-decoded as the Node adapter decodes it, the raw path and query as `REQUEST_URI`,
  * `HTTP_*` keys from its headers, the client address where the runtime gives one,
- * `tsgi.input` streaming the body, `tsgi.signal` = `request.signal`.
+ * `tsgi.input` streaming the body, `tsgi.signal` = `request.signal` (read when first used).
  *
  * @throws HTTPBadRequest for a malformed escape or invalid UTF-8 in the path or an invalid
  *   Host; HTTPRequestHeaderFieldsTooLarge past `maxHeaders`; HTTPNotFound for a path outside
@@ -112,11 +126,12 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
     'tsgi.multithread': false,
     'tsgi.multiprocess': options.multiprocess ?? false,
     'tsgi.run_once': false,
-    'tsgi.signal': request.signal,
     'tsgi.fetch_request': request,
     'tsgi.fetch_env': env,
     'tsgi.fetch_execution_context': ctx,
   };
+  // Runtimes make `request.signal` on first read, and that costs more than a shared accessor.
+  Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   fieldCount = 0;
   request.headers.forEach(addHeader, environ);
   checkFieldCount(fieldCount, options.maxHeaders ?? DEFAULT_MAX_HEADERS);

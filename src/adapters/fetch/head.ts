@@ -16,8 +16,11 @@ export interface FetchHead {
   code: number;
   /** The reason phrase, for `statusText`. */
   reason: string;
-  /** The header fields to send: the app's own array when nothing was dropped or added. */
-  fields: Array<[string, string]>;
+  /**
+   * The header fields to send, as `Response` takes them: a record when every name is there
+   * once (the runtimes build their `Headers` faster from one), else the pairs.
+   */
+  fields: Record<string, string> | Array<[string, string]>;
   /** The app's `Content-Length`, or -1. */
   declared: number;
   /** True when the response carries no body: HEAD, 1xx, 204, 304. */
@@ -77,5 +80,16 @@ export function fetchHead(
   if (head && declared === -1 && length !== undefined && length !== 0 && !bodiless) {
     fields = fields === headers ? [...headers, ['Content-Length', String(length)]] : (fields.push(['Content-Length', String(length)]), fields);
   }
-  return { code, reason, fields, declared, noBody: head || bodiless };
+  return { code, reason, fields: toInit(fields), declared, noBody: head || bodiless };
+}
+
+/** The pairs as a record, or the pairs themselves when a name repeats (`Set-Cookie`). */
+function toInit(fields: Array<[string, string]>): Record<string, string> | Array<[string, string]> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i++) {
+    const name = fields[i]![0];
+    if (record[name] !== undefined || name === '__proto__') return fields;
+    record[name] = fields[i]![1];
+  }
+  return record;
 }
