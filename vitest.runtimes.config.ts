@@ -1,16 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-
-const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+import { alias } from './vitest.config.ts';
 
 /** The conformance suite across servers and runtimes: `npm run test:runtimes`. */
 export default defineConfig({
-  resolve: {
-    alias: [
-      { find: /^tsgi$/, replacement: source('./src/index.ts') },
-      { find: /^tsgi\/(middleware|http|forms|node|fetch)$/, replacement: source('./src/entries/$1.ts') },
-    ],
-  },
+  resolve: { alias },
   test: {
     include: ['test/runtimes/**/*.test.ts'],
     testTimeout: 30_000,

@@ -147,3 +147,27 @@ export function applyScriptName(environ: Environ, scriptName: string): void {
   environ.SCRIPT_NAME += scriptName;
   environ.PATH_INFO = path.slice(scriptName.length);
 }
+
+/**
+ * A property descriptor for an environ key whose value is made on first read (spec §2: a
+ * server may define a key as an accessor that behaves like a plain property). Reading it
+ * computes the value and leaves an ordinary writable data property in its place; writing it
+ * first does the same with the written value. One descriptor is shared by every environ, so
+ * installing it with `Object.defineProperty` allocates nothing.
+ */
+export function lazyEnvironKey(key: string, compute: (environ: Environ) => unknown): PropertyDescriptor {
+  const settle = (environ: Environ, value: unknown) =>
+    Object.defineProperty(environ, key, { value, writable: true, enumerable: true, configurable: true });
+  return {
+    get(this: Environ): unknown {
+      const value = compute(this);
+      settle(this, value);
+      return value;
+    },
+    set(this: Environ, value: unknown) {
+      settle(this, value);
+    },
+    enumerable: true,
+    configurable: true,
+  };
+}

@@ -17,6 +17,7 @@ import {
   checkHost,
   decodePath,
   headerKey,
+  lazyEnvironKey,
 } from '../environ-rules.ts';
 import { setClientAddress } from './client.ts';
 
@@ -58,18 +59,7 @@ const EMPTY_INPUT: AsyncIterable<Uint8Array> = Object.freeze({
 });
 
 /** `tsgi.signal`: the request's signal, read on first use, then a plain data property; writable. */
-const SIGNAL_PROPERTY: PropertyDescriptor = {
-  get(this: Environ): AbortSignal {
-    const signal = (this['tsgi.fetch_request'] as globalThis.Request).signal;
-    Object.defineProperty(this, 'tsgi.signal', { value: signal, writable: true, enumerable: true, configurable: true });
-    return signal;
-  },
-  set(this: Environ, value: AbortSignal) {
-    Object.defineProperty(this, 'tsgi.signal', { value, writable: true, enumerable: true, configurable: true });
-  },
-  enumerable: true,
-  configurable: true,
-};
+const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => (environ['tsgi.fetch_request'] as globalThis.Request).signal);
 
 /** Header fields counted by {@link addHeader} for the request being built (synchronous). */
 let fieldCount = 0;

@@ -4,11 +4,8 @@
  *
  * @module
  */
-import { HOP_BY_HOP } from '../../gateway/fields.ts';
-import { describe } from '../../gateway/body.ts';
-import { isBodilessStatus, parseStatus } from '../../gateway/status.ts';
-
-const DIGITS = /^\d+$/;
+import { isBodilessStatus } from '../../gateway/status.ts';
+import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../head-rules.ts';
 
 /** What a fetch `Response` is built from. */
 export interface FetchHead {
@@ -44,41 +41,27 @@ export function fetchHead(
   method: string,
   length: number | undefined,
 ): FetchHead {
-  if (status === undefined || headers === undefined) throw new TypeError('the app produced a body without calling startResponse');
-  const { code, reason } = parseStatus(status);
-  if (code < 200) throw new TypeError(`invalid final status: ${JSON.stringify(status)}`);
-  let fields = headers;
+  const { code, reason } = finalStatus(status, headers);
+  const pairs = headers!;
+  let fields = pairs;
   let declared = -1;
-  for (let i = 0; i < headers.length; i++) {
-    const pair = headers[i];
-    if (!Array.isArray(pair)) throw new TypeError(`header ${i} is not a [name, value] pair (${describe(pair)})`);
-    const name = pair[0];
-    const value = pair[1];
-    if (typeof name !== 'string' || typeof value !== 'string') {
-      throw new TypeError(`invalid header pair: ${describe(name)}, ${describe(value)}`);
-    }
-    // Only names as long as Content-Length or a hop-by-hop field need a closer look.
-    const n = name.length;
-    let drop = false;
-    if (n === 14 || n === 2 || n === 7 || n === 10 || n >= 16) {
-      const lower = name.toLowerCase();
-      if (lower === 'content-length') {
-        if (declared !== -1 || !DIGITS.test(value)) throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
-        declared = Number(value);
-        drop = code === 204;
-      } else drop = HOP_BY_HOP.has(lower);
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    const role = fieldRole(pair, i);
+    let drop = role !== '';
+    if (role === 'content-length') {
+      declared = declaredLength(pair[1], declared);
+      drop = code === 204;
     }
     if (drop) {
-      if (fields === headers) fields = headers.slice(0, i);
-    } else if (fields !== headers) fields.push(pair);
+      if (fields === pairs) fields = pairs.slice(0, i);
+    } else if (fields !== pairs) fields.push(pair);
   }
   const head = method === 'HEAD';
   const bodiless = isBodilessStatus(code);
-  if (length !== undefined && !bodiless && !head && declared !== -1 && declared !== length) {
-    throw new TypeError(`the app declared Content-Length: ${declared} but its body has ${length} bytes`);
-  }
+  if (length !== undefined && !bodiless) checkDeclaredLength(declared, length, head);
   if (head && declared === -1 && length !== undefined && length !== 0 && !bodiless) {
-    fields = fields === headers ? [...headers, ['Content-Length', String(length)]] : (fields.push(['Content-Length', String(length)]), fields);
+    fields = fields === pairs ? [...pairs, ['Content-Length', String(length)]] : (fields.push(['Content-Length', String(length)]), fields);
   }
   return { code, reason, fields: toInit(fields), declared, noBody: head || bodiless };
 }

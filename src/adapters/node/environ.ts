@@ -17,6 +17,7 @@ import {
   checkHost,
   decodePath,
   headerKey,
+  lazyEnvironKey,
 } from '../environ-rules.ts';
 
 export { DEFAULT_MAX_HEADERS, decodePath };
@@ -108,20 +109,10 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
 const EXCHANGE = Symbol('tsgi.node_exchange');
 
 /** `tsgi.signal`: created on first read, then an ordinary data property; writable. */
-const SIGNAL_PROPERTY: PropertyDescriptor = {
-  get(this: Environ): AbortSignal {
-    const source = (this as unknown as Record<symbol, unknown>)[EXCHANGE] as IncomingMessage | ServerResponse;
-    const signal =
-      source instanceof ServerResponse ? abortSignalFor(source.req, source) : abortSignalFor(source as IncomingMessage, undefined);
-    Object.defineProperty(this, 'tsgi.signal', { value: signal, writable: true, enumerable: true, configurable: true });
-    return signal;
-  },
-  set(this: Environ, value: AbortSignal) {
-    Object.defineProperty(this, 'tsgi.signal', { value, writable: true, enumerable: true, configurable: true });
-  },
-  enumerable: true,
-  configurable: true,
-};
+const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => {
+  const source = (environ as unknown as Record<symbol, unknown>)[EXCHANGE] as IncomingMessage | ServerResponse;
+  return source instanceof ServerResponse ? abortSignalFor(source.req, source) : abortSignalFor(source as IncomingMessage, undefined);
+});
 
 /** The signal of `tsgi.signal`: aborted when the exchange ends before the response finished. */
 function abortSignalFor(req: IncomingMessage, res: ServerResponse | undefined): AbortSignal {
