@@ -3,12 +3,15 @@
  * the npm packages in node_modules as they are:
  *
  * ```sh
- * npx deno run --allow-net --allow-env --allow-read --allow-sys --conditions=tsgi-source examples/deno.ts
+ * npx deno run --allow-net --allow-env --allow-read --allow-write --unstable-no-legacy-abort \
+ *   --conditions=tsgi-source examples/deno.ts
  * curl http://127.0.0.1:8000/env/
  * ```
  *
  * Deno hands its `ServeHandlerInfo` to the handler, so `REMOTE_ADDR` and `REMOTE_PORT` are the
  * client's (`info.remoteAddr`). `PORT` and `HOST` choose the address (default 127.0.0.1:8000).
+ * `--unstable-no-legacy-abort` makes `request.signal` (`tsgi.signal`) abort only when the client
+ * leaves, not after every response; `--allow-write` is for spooled uploads.
  *
  * @module
  */

@@ -146,7 +146,7 @@ export const ROWS: Row[] = [
         '--allow-net',
         '--allow-env',
         '--allow-read',
-        '--allow-sys',
+        '--allow-write',
         '--unstable-no-legacy-abort',
         '--conditions=tsgi-source',
         'examples/deno.ts',
