@@ -6,9 +6,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve as honoServe } from '@hono/node-server';
+import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, type ServerHandle, serve } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
+import { toNodeHandler } from 'tsgi/node';
 
 const KEYS = ['REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO', 'QUERY_STRING', 'REQUEST_URI', 'SERVER_PROTOCOL', 'HTTP_HOST', 'HTTP_ACCEPT', 'HTTP_X_TWO', 'REMOTE_ADDR'];
 
@@ -64,5 +66,22 @@ describe('one set of environ rules for the Node and fetch adapters', () => {
   it('refuses an invalid Host with 400 in both', async () => {
     const [a, b] = await Promise.all([get(node.port, '/app/', { Host: 'a b' }), get(fetchPort, '/app/', { Host: 'a b' })]);
     expect([a.status, b.status]).toEqual([400, 400]);
+  });
+
+  it('puts Express’s mount path in front of scriptName', async () => {
+    const web = express();
+    web.use('/mnt', toNodeHandler(dump, { scriptName: '/app' }));
+    const server = await new Promise<http.Server>((resolve) => {
+      const s: http.Server = web.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const inside = JSON.parse((await get(port, '/mnt/app/x?y')).body) as Record<string, unknown>;
+      expect(inside).toMatchObject({ SCRIPT_NAME: '/mnt/app', PATH_INFO: '/x', QUERY_STRING: 'y', REQUEST_URI: '/mnt/app/x?y' });
+      expect((await get(port, '/mnt/other')).status).toBe(404);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

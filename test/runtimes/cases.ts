@@ -4,66 +4,10 @@
  * throws (an assertion) when the server's answer differs.
  */
 import http from 'node:http';
-import net from 'node:net';
 import { expect } from 'vitest';
 import { encodeMultipart } from 'tsgi/forms';
+import { type Reply, eventually, json, rawRequest, request } from './client.ts';
 import { type RunningServer, peakMemory } from './rows.ts';
-
-/** One answer, read whole (or as far as the server sent it). */
-interface Reply {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-  /** False when the connection ended before the body did (a cut). */
-  complete: boolean;
-}
-
-/** One request with node:http: our own Host, method, headers and body; never keeps the socket. */
-function request(
-  url: string,
-  options: { method?: string; headers?: Record<string, string | string[]>; body?: Uint8Array | string } = {},
-): Promise<Reply> {
-  const { hostname, port, pathname, search } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { hostname, port, path: pathname + search, method: options.method ?? 'GET', headers: options.headers, agent: false, timeout: 10_000 },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        done = () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'), complete: res.complete });
-        res.on('end', done);
-        res.on('error', done);
-        res.on('aborted', done);
-      },
-    );
-    // Once the answer has begun, a reset is a cut body (complete: false), not a failed request.
-    let done: (() => void) | undefined;
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in 10 s`)));
-    req.on('error', (error) => (done ? done() : reject(error)));
-    req.end(options.body);
-  });
-}
-
-/** Raw request bytes on a socket: for what node:http would not send (two Cookie fields). */
-function rawRequest(origin: string, text: string): Promise<string> {
-  const { hostname, port } = new URL(origin);
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(Number(port), hostname, () => socket.write(text));
-    const chunks: Buffer[] = [];
-    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer in 10 s')));
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      const answer = Buffer.concat(chunks).toString('latin1');
-      const head = answer.indexOf('\r\n\r\n');
-      const length = /\r\ncontent-length: *(\d+)/i.exec(answer)?.[1];
-      if (head !== -1 && length !== undefined && answer.length >= head + 4 + Number(length)) socket.end();
-    });
-    socket.on('error', reject);
-    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
-}
-
-const json = (reply: Reply): Record<string, unknown> => JSON.parse(reply.body) as Record<string, unknown>;
 
 /** One case: a name (the column), what it checks, and the check. */
 export interface Case {
@@ -76,20 +20,6 @@ const MiB = 1024 * 1024;
 const PAUSE_MS = 500;
 /** Server pid → growth of its peak memory during the 50 MB upload, bytes (for the report). */
 export const uploadGrowth = new Map<number, number>();
-
-/** Polls `check` until it stops throwing, for up to `ms`. */
-async function eventually(check: () => Promise<void>, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 export const CASES: Case[] = [
   {
@@ -212,13 +142,12 @@ export const CASES: Case[] = [
   },
   {
     name: 'cookies',
-    async run({ base, origin, prefix }) {
+    async run({ origin, prefix }) {
       const { host } = new URL(origin);
       const answer = await rawRequest(origin, `GET ${prefix}/cookies HTTP/1.1\r\nHost: ${host}\r\nCookie: a=1\r\nCookie: b=2\r\nConnection: close\r\n\r\n`);
       expect(answer.split('\r\n\r\n')[1]).toBe('a=1; b=2');
       const setCookies = answer.split('\r\n').filter((line) => /^set-cookie:/i.test(line));
       expect(setCookies.map((line) => line.replace(/^set-cookie: */i, ''))).toEqual(['first=1; Path=/', 'second=2; Path=/']);
-      void base;
     },
   },
   {
