@@ -111,9 +111,19 @@ describe('toFetchHandler: the environ', () => {
     expect(seen!['tsgi.signal']).toBe(request.signal);
   });
 
-  it('takes the client address from a Bun server or Deno info', async () => {
-    const bun = { requestIP: () => ({ address: '10.0.0.7', family: 'IPv4', port: 51000 }) };
+  it('takes the client address from a Bun server (asked once, when first read) or Deno info', async () => {
+    let asked = 0;
+    const bun = { requestIP: () => (asked++, { address: '10.0.0.7', family: 'IPv4', port: 51000 }) };
     expect(await environOf('http://h/', {}, bun)).toMatchObject({ REMOTE_ADDR: '10.0.0.7', REMOTE_PORT: '51000' });
+    expect(asked).toBe(1);
+    await toFetchHandler((_environ, start) => (start('200 OK', []), []))(new globalThis.Request('http://h/'), bun);
+    expect(asked).toBe(1);
+    const written = await toFetchHandler((environ, start) => {
+      environ.REMOTE_ADDR = '192.0.2.1'; // as proxyFix does: a plain property from then on
+      start('200 OK', []);
+      return [enc.encode(`${environ.REMOTE_ADDR} ${environ.REMOTE_PORT} ${environ.REMOTE_ADDR}`)];
+    })(new globalThis.Request('http://h/'), bun);
+    expect(await written.text()).toBe('192.0.2.1 51000 192.0.2.1');
     const deno = { remoteAddr: { transport: 'tcp', hostname: '10.0.0.8', port: 52000 } };
     expect(await environOf('http://h/', {}, deno)).toMatchObject({ REMOTE_ADDR: '10.0.0.8', REMOTE_PORT: '52000' });
     expect((await environOf('http://h/')).REMOTE_ADDR).toBeUndefined();
