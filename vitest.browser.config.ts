@@ -1,15 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
-
-const source = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+import { alias } from './vitest.config.ts';
 
 /** The browser suite (headless Chromium): `npm run test:browser`. */
 export default defineConfig({
-  resolve: {
-    alias: [
-      { find: /^tsgi$/, replacement: source('./src/index.ts') },
-      { find: /^tsgi\/(middleware|http|forms|node|proxy|routing|testing)$/, replacement: source('./src/entries/$1.ts') },
-    ],
-  },
+  resolve: { alias },
   test: { include: ['test/browser/**/*.test.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
 });

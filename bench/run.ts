@@ -37,6 +37,7 @@ import { type Sample, load, stopLoad } from './measure.ts';
 import { checkTargets, killServers, startChild, startInProcess } from './servers.ts';
 import { fmt, loadavg, median, pct, variation } from './stats.ts';
 import { BASELINE, selectTargets } from './targets.ts';
+import { RUNTIME_PAIRS } from './runtime-targets.ts';
 
 const TARGET_RATIO = 0.95;
 /** Above this many CPUs used by other processes, a measurement counts as disturbed. */
@@ -149,6 +150,22 @@ async function main(): Promise<number> {
     const pw = Math.max(...[...pairedRatios].map(([name, { base }]) => `${name} / ${base}`.length), 0);
     for (const [name, { base, pairs }] of pairedRatios) {
       console.log(`${`${name} / ${base}`.padEnd(pw)} per round: ${pairs.map((r) => r.toFixed(3)).join(' ')}`);
+    }
+    // tsgi against Hono on the same runtime (the fetch targets), round by round.
+    for (const [a, b] of RUNTIME_PAIRS) {
+      const left = samples.get(a);
+      const right = samples.get(b);
+      if (!left || !right) continue;
+      const ratios = left.map((s, i) => s.rps / right[i]!.rps);
+      const byMedian = median(left.map((s) => s.rps)) / median(right.map((s) => s.rps));
+      const cpuA = medianOf(left, 'cpuPerRequest');
+      const cpuB = medianOf(right, 'cpuPerRequest');
+      console.log(
+        `${a} / ${b}: ${byMedian.toFixed(3)} by median requests/second, ${median(ratios).toFixed(3)} by paired rounds ` +
+          `(${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})` +
+          (cpuA && cpuB ? `, ${(cpuB / cpuA).toFixed(3)} by server CPU per request` : '') +
+          ` (target ≥ 1: ${byMedian >= 1 ? 'met' : 'NOT met'})`,
+      );
     }
     console.log(`load average at end: ${loadavg()}`);
     const nodeSamples = samples.get(BASELINE);

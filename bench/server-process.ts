@@ -13,6 +13,7 @@
  */
 import { startTargets } from './targets.ts';
 import { upstreamCpu } from './proxy-targets.ts';
+import { runtimeCpu } from './runtime-targets.ts';
 
 const [names = '', maxSeconds = '300'] = process.argv.slice(2);
 /** Closes the started targets; set once they all are. */
@@ -50,7 +51,9 @@ process.on('message', (message: { type?: string }) => {
   if (message?.type === 'probe') {
     const { user, system } = process.cpuUsage();
     const elu = performance.eventLoopUtilization();
-    void upstreamCpu().then((helpers) => process.send!({ type: 'probe', cpu: user + system, elu, helpers }));
+    // The upstream of the proxy targets, and the Bun and Deno targets, run in processes of
+    // their own: their CPU time counts too (the upstream's apart, as a helper's).
+    void upstreamCpu().then((helpers) => process.send!({ type: 'probe', cpu: user + system + runtimeCpu(), elu, helpers }));
   }
 });
 

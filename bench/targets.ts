@@ -25,6 +25,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Request, Response, serve } from '../src/index.ts';
 import { PROXY_TARGETS } from './proxy-targets.ts';
+import { FETCH_GROUP, RUNTIME_TARGETS } from './runtime-targets.ts';
 
 /** The body every target answers. */
 export const HELLO = 'Hello, World!';
@@ -190,6 +191,9 @@ export const TARGETS: readonly Target[] = [
   // The proxies (bench/proxy-targets.ts): tsgi's proxy, http-proxy-3 and Hono's proxy helper, in
   // front of one upstream in its own process; `--targets proxy`.
   ...PROXY_TARGETS,
+  // Bun and Deno (bench/runtime-targets.ts): tsgi's toFetchHandler and Hono, each a process of
+  // its own; `--targets fetch`.
+  ...RUNTIME_TARGETS,
 ];
 
 /**
@@ -202,10 +206,14 @@ export const TARGETS: readonly Target[] = [
  * - `proxy`: the same upstream through tsgi's `proxy`, http-proxy-3 and Hono's `proxy` helper,
  *   for a 13-byte and a 1 MiB answer (`proxy-tsgi`, `proxy-http-proxy-3`, `proxy-hono`, and
  *   each with `-1m`); ratios against tsgi's. About 3 minutes with the default settings.
+ * - `fetch`: tsgi through `toFetchHandler` and Hono on Bun and on Deno, a hello-world and a
+ *   5-middleware stack each — `bun-tsgi`, `bun-tsgi-stack`, `bun-hono`, `bun-hono-stack`, and
+ *   the same four on Deno (about 4 minutes with the defaults).
  */
 export const TARGET_GROUPS: Readonly<Record<string, readonly string[]>> = {
   frameworks: [BASELINE, 'tsgi-raw', 'tsgi-app', 'express', 'koa', 'hono', 'h3'],
   proxy: PROXY_TARGETS.map((t) => t.name),
+  fetch: FETCH_GROUP,
 };
 
 /** The names measured when `--targets` is not given. */

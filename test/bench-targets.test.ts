@@ -56,6 +56,12 @@ describe('target selection', () => {
     }
   });
 
+  it('expands the fetch group to tsgi and Hono on Bun and Deno, a hello-world and a 5-middleware stack each', () => {
+    const runtimes = ['bun', 'deno'].flatMap((r) => [`${r}-tsgi`, `${r}-tsgi-stack`, `${r}-hono`, `${r}-hono-stack`]);
+    expect(selectTargets(['fetch']).map((t) => t.name)).toEqual(runtimes);
+    for (const name of runtimes) expect(TARGETS.find((t) => t.name === name)?.default).toBe(false);
+  });
+
   it('accepts the group through --targets and BENCH_TARGETS', () => {
     expect(settingsFrom(['--targets', 'frameworks'], {}).targets).toEqual(['frameworks']);
     const fromEnv = settingsFrom([], { BENCH_TARGETS: 'frameworks' }).targets;

@@ -9,13 +9,15 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type App, type ServerHandle, serve } from 'tsgi';
+import { type App, Request, type ServerHandle, serve } from 'tsgi';
 import { TestClient } from 'tsgi/testing';
 import * as bookmarks from '../examples/bookmarks.ts';
 import * as demo from '../examples/demo.ts';
 import * as environ from '../examples/environ.ts';
 import * as legacyProxy from '../examples/legacy-proxy.ts';
 import * as legacySite from '../examples/legacy-site/server.ts';
+import * as everywhere from '../examples/everywhere.ts';
+import * as honoInside from '../examples/hono-inside.ts';
 import * as timeApplication from '../examples/time-application.ts';
 import * as timeRaw from '../examples/time-raw.ts';
 import * as timeRequest from '../examples/time-request.ts';
@@ -33,6 +35,8 @@ const EXAMPLES: Record<string, { app: App }> = {
   'environ.ts': environ,
   'legacy-proxy.ts': legacyProxy,
   'legacy-site/server.ts': legacySite,
+  'everywhere.ts': everywhere,
+  'hono-inside.ts': honoInside,
   'time-application.ts': timeApplication,
   'time-raw.ts': timeRaw,
   'time-request.ts': timeRequest,
@@ -96,13 +100,21 @@ function expectTime(body: string): void {
   expect(Math.abs(Date.parse(body) - Date.now())).toBeLessThan(60_000);
 }
 
+/**
+ * The entry files of the other servers and runtimes, and the Worker's bundler: each is run by
+ * the conformance suite (`npm run test:runtimes`, test/runtimes/rows.ts), not here.
+ */
+const RUNTIME_ENTRIES = ['bun.ts', 'deno.ts', 'express.ts', 'worker-bundle.ts', 'worker.ts'];
+
 describe('examples/', () => {
   it('has a test for every file (add new examples to EXAMPLES and test them)', () => {
     const dir = fileURLToPath(new URL('../examples/', import.meta.url));
     const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
       .filter((name) => /\.[cm]?[jt]s$/.test(name))
       .sort();
-    expect(files).toEqual(Object.keys(EXAMPLES).sort());
+    expect(files).toEqual([...Object.keys(EXAMPLES), ...RUNTIME_ENTRIES].sort());
+    const rows = readFileSync(new URL('./runtimes/rows.ts', import.meta.url), 'utf8');
+    for (const entry of RUNTIME_ENTRIES) expect(rows, entry).toContain(entry);
   });
 
   it.each(Object.keys(EXAMPLES))('%s exports an app that answers GET / without a server error', async (name) => {
@@ -606,5 +618,26 @@ describe('examples/legacy-proxy.ts at /legacy/ of the demo (the old site in its 
     expect(large.status).toBe(200);
     expect(large.raw.length).toBe(legacySite.LARGE_SIZE);
     expect([large.raw[0], large.raw[250], large.raw[251], large.raw[legacySite.LARGE_SIZE - 1]]).toEqual([0, 250, 0, (legacySite.LARGE_SIZE - 1) % 251]);
+  });
+});
+
+describe('examples/hono-inside.ts', () => {
+  it('mounts the Hono app at /api, relative URLs and the prefix in X-Forwarded-Prefix', async () => {
+    const res = await Request.blank('/api/hello?name=tsgi', { baseUrl: 'http://example.com/site' }).getResponse(honoInside.app);
+    expect(res.statusCode).toBe(200);
+    expect(await res.json()).toEqual({ hello: 'tsgi', prefix: '/site/api' });
+  });
+
+  it('passes the request body and several Set-Cookie fields through', async () => {
+    const echo = await Request.blank('/api/echo', { method: 'POST', body: 'ping' }).getResponse(honoInside.app);
+    expect(await echo.text()).toBe('ping');
+    const cookies = await Request.blank('/api/cookies', { headers: { Cookie: 'a=1' } }).getResponse(honoInside.app);
+    expect(await cookies.text()).toBe('a=1');
+    expect(cookies.headers.getAll('Set-Cookie')).toEqual(['hono=1; Path=/', 'mount=2; Path=/']);
+  });
+
+  it('answers the tsgi page at / with the mount URLs', async () => {
+    const res = await Request.blank('/', { baseUrl: 'http://example.com/site' }).getResponse(honoInside.app);
+    expect(await res.text()).toBe('tsgi at http://example.com/site; Hono at http://example.com/site/api\n');
   });
 });

@@ -35,7 +35,7 @@ function exportedNames(source: string): string[] {
 
 describe('entry points', () => {
   it('lists every entry with its types, its JavaScript and its source', () => {
-    expect(ENTRIES.map((e) => e.subpath)).toEqual(['.', './middleware', './http', './forms', './node', './proxy', './routing', './testing']);
+    expect(ENTRIES.map((e) => e.subpath)).toEqual(['.', './middleware', './http', './forms', './node', './proxy', './routing', './testing', './fetch']);
     for (const [subpath, conditions] of Object.entries(pkg.exports)) {
       if (subpath === './package.json') continue;
       expect(Object.keys(conditions as object), subpath).toEqual(['tsgi-source', 'types', 'import']);

@@ -70,16 +70,14 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /** A body that yields `first`, then the rest of `iterator`; sync when the app's body was. */
-function replayFirst(first: Uint8Array, iterator: BodyIterator, sync: boolean, onCloseError?: (error: unknown) => void): { body: Body; close(): void } {
+function replayFirst(first: Uint8Array, iterator: BodyIterator, sync: boolean, onCloseError?: (error: unknown) => void): { body: Body; close(): Promise<void> } {
   let pendingFirst = true;
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    closeBody(iterator, onCloseError);
-  };
+  let closed: Promise<void> | undefined;
+  // The promise settles when the app's own `return()` has: a server that waits for it (a
+  // Worker's `waitUntil`) waits for the app's `finally`, not just for this wrapper.
+  const close = (): Promise<void> => (closed ??= closeBody(iterator, onCloseError));
   const step = (): IteratorResult<Uint8Array> | Promise<IteratorResult<Uint8Array>> => {
-    if (closed) return DONE;
+    if (closed !== undefined) return DONE;
     if (pendingFirst) {
       pendingFirst = false;
       return { done: false, value: first };
@@ -88,6 +86,6 @@ function replayFirst(first: Uint8Array, iterator: BodyIterator, sync: boolean, o
   };
   const it = sync
     ? { next: step as () => IteratorResult<Uint8Array>, return: () => (close(), DONE), [Symbol.iterator]() { return this; } }
-    : { next: async () => step(), return: async () => (close(), DONE), [Symbol.asyncIterator]() { return this; } };
+    : { next: async () => step(), return: async () => (await close(), DONE), [Symbol.asyncIterator]() { return this; } };
   return { body: it as Body, close };
 }

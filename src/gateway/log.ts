@@ -6,14 +6,20 @@
  */
 import type { Environ, LogStream } from './types.ts';
 
+/** The process's standard error where there is one (Node, Bun, Deno), else `undefined`. */
+const stderr = (globalThis as { process?: { stderr?: { write?: unknown } } }).process?.stderr;
+
 /**
  * A {@link LogStream} that writes to the process's standard error: the default of
  * `environ['tsgi.errors']` (PEP 3333's `wsgi.errors` is `sys.stderr` by default too) and
- * where {@link logError} falls back when a stream throws.
+ * where {@link logError} falls back when a stream throws. Where the runtime has no
+ * `process.stderr` (a Cloudflare Worker without `nodejs_compat`), it writes with
+ * `console.error`, the trailing newline removed.
  */
 export const stderrLog: LogStream = Object.freeze({
   write(message: string): void {
-    process.stderr.write(message);
+    if (typeof stderr?.write === 'function') (stderr as NodeJS.WriteStream).write(message);
+    else console.error(message.endsWith('\n') ? message.slice(0, -1) : message);
   },
 });
 

@@ -14,17 +14,35 @@ import { checkChunk, closeBody, openBody } from './body.ts';
  * generator's `finally` runs; a chunk that is not a `Uint8Array` errors the stream.
  *
  * @param onCloseError - told what the iterator's `return()` throws on cancel.
+ * @param onError - told when the body fails while being read (its `next()` throws or
+ *   rejects, or a chunk is not a `Uint8Array`); the iterator is then closed and the stream
+ *   errored with that error, which a server turns into a cut connection.
  */
-export function toReadableStream(body: Body, onCloseError?: (error: unknown) => void): ReadableStream<Uint8Array> {
+export function toReadableStream(
+  body: Body,
+  onCloseError?: (error: unknown) => void,
+  onError?: (error: unknown) => void,
+): ReadableStream<Uint8Array> {
   const iterator = openBody(body);
+  let cancelled = false;
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const step = await iterator.next();
-        if (step.done) controller.close();
-        else controller.enqueue(checkChunk(step.value));
+        try {
+          const step = await iterator.next();
+          // A step that settles after a cancel has nowhere to go: the iterator is being closed.
+          if (cancelled) return;
+          if (step.done) controller.close();
+          else controller.enqueue(checkChunk(step.value));
+        } catch (error) {
+          if (cancelled) return;
+          onError?.(error);
+          void closeBody(iterator, onCloseError);
+          throw error;
+        }
       },
       cancel() {
+        cancelled = true;
         return closeBody(iterator, onCloseError);
       },
     },

@@ -5,34 +5,31 @@
  */
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { type Environ, type LogStream, TSGI_VERSION } from '../../gateway/types.ts';
-import { headerEnvironKey, joinFieldValues } from '../../datastructures/environ-headers.ts';
+import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
-import { unquotePath } from '../../http/url.ts';
-import { HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge } from '../../exceptions/client-errors.ts';
+import { HTTPBadRequest } from '../../exceptions/client-errors.ts';
+import {
+  DEFAULT_MAX_HEADERS,
+  type EnvironOptions,
+  addField,
+  applyScriptName,
+  checkFieldCount,
+  checkHost,
+  decodePath,
+  headerKey,
+  lazyEnvironKey,
+} from '../environ-rules.ts';
 
-/** Options of {@link createEnviron} and `toNodeHandler`. */
-export interface NodeEnvironOptions {
-  /** `SERVER_NAME`; default the socket's local address. */
-  serverName?: string;
-  /** `SERVER_PORT`; default the socket's local port. */
-  serverPort?: number | string;
-  /**
-   * Where app errors are logged: the `tsgi.errors` of every request, and where the server
-   * writes its own reports of app errors (`[tsgi] GET /path HTTP/1.1: <stack>`). Default
-   * standard error (`stderrLog`). Pass `{ write }` to capture them.
-   */
-  log?: LogStream;
-  /** `tsgi.multiprocess`; default false (true under `tsgi serve --workers`). */
-  multiprocess?: boolean;
-  /**
-   * Most request header fields accepted; more answer `431 Request Header Fields Too Large`
-   * without calling the app ({@link createEnviron} throws `HTTPRequestHeaderFieldsTooLarge`). Default 100 (gunicorn's `limit_request_fields`). Keep it below the
-   * server's own `maxHeadersCount` (Node's default 2000): past that count Node 24 answers 431
-   * itself, and older Node versions drop the extra fields silently. `serve` sets
-   * `maxHeadersCount` to one above this limit.
-   */
-  maxHeaders?: number;
+export { DEFAULT_MAX_HEADERS, decodePath };
+
+/**
+ * Options of {@link createEnviron} and `toNodeHandler`: the {@link EnvironOptions} every
+ * adapter takes (`serverName`, `serverPort`, `scriptName`, `log`, `multiprocess`,
+ * `maxHeaders`). Under `serve`, keep `maxHeaders` below Node's `maxHeadersCount` (2000 by
+ * default; past it Node 24 answers 431 itself and older versions drop the extra fields
+ * silently): `serve` sets `maxHeadersCount` to one above it.
+ */
+export interface NodeEnvironOptions extends EnvironOptions {
   /**
    * Milliseconds a response write may wait for a client that does not read before the
    * connection is cut (nginx's `send_timeout`); re-armed whenever the client takes data, so a
@@ -41,40 +38,6 @@ export interface NodeEnvironOptions {
   sendTimeout?: number;
 }
 
-/** The default of {@link NodeEnvironOptions.maxHeaders}. */
-export const DEFAULT_MAX_HEADERS = 100;
-
-/**
- * A raw URL path (or Express mount path) percent-decoded as UTF-8 ({@link unquotePath}: a
- * path without `%` is returned as it is).
- *
- * @throws HTTPBadRequest for a malformed escape or invalid UTF-8 (overlong forms, surrogates,
- *   stray continuation bytes), as RFC 3629 requires.
- */
-export function decodePath(raw: string): string {
-  try {
-    return unquotePath(raw);
-  } catch {
-    throw new HTTPBadRequest('malformed percent-escape or invalid UTF-8 in the path');
-  }
-}
-
-const KEY_CACHE = new Map<string, string>();
-const KEY_CACHE_MAX = 512;
-
-/**
- * `Accept-Language` → `HTTP_ACCEPT_LANGUAGE` ({@link headerEnvironKey}, cached); `''` for names with
- * `_` (dropped, as nginx does).
- */
-function headerKey(name: string): string {
-  let key = KEY_CACHE.get(name);
-  if (key !== undefined) return key;
-  key = name.includes('_') ? '' : headerEnvironKey(name);
-  if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
-  return key;
-}
-
-const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[[0-9A-Fa-f:.]+(?:%[A-Za-z0-9\-._~%]+)?\])(?::\d*)?$/;
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
 
 /**
@@ -93,7 +56,8 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
  *   origin-form, absolute-form, or `*` with OPTIONS (RFC 9112 §3.2); a malformed
  *   percent-escape or invalid UTF-8 in the path; an invalid Host; several Host headers
  *   (RFC 9112 §3.2). `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
- *   fields than `options.maxHeaders`. The app must not see such a request: `toNodeHandler`
+ *   fields than `options.maxHeaders`. `HTTPNotFound` for a path outside `options.scriptName`.
+ *   The app must not see such a request: `toNodeHandler`
  *   and `serve` answer it with the exception's status and `detail` as plain text.
  */
 export function createEnviron(req: IncomingMessage, res?: ServerResponse, options: NodeEnvironOptions = {}): Environ {
@@ -137,20 +101,14 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   (environ as unknown as Record<symbol, unknown>)[EXCHANGE] = res ?? req;
   Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   const raw = req.rawHeaders;
-  const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
-  if (raw.length > 2 * maxHeaders) throw new HTTPRequestHeaderFieldsTooLarge(`more than ${maxHeaders} header fields`);
+  checkFieldCount(raw.length >> 1, options.maxHeaders ?? DEFAULT_MAX_HEADERS);
   for (let i = 0; i < raw.length; i += 2) {
     const key = headerKey(raw[i]!);
-    if (key === '') continue;
-    const value = raw[i + 1]!;
-    const existing = environ[key] as string | undefined;
-    if (existing === undefined) environ[key] = value;
-    else if (key === 'HTTP_HOST') throw new HTTPBadRequest('several Host headers');
-    else environ[key] = joinFieldValues(key, existing, value);
+    if (key !== '') addField(environ, key, raw[i + 1]!);
   }
   if (authority !== undefined) environ.HTTP_HOST = authority;
-  const host = environ.HTTP_HOST as string | undefined;
-  if (host !== undefined && !VALID_HOST.test(host)) throw new HTTPBadRequest('invalid Host header');
+  checkHost(environ.HTTP_HOST as string | undefined);
+  if (options.scriptName) applyScriptName(environ, options.scriptName);
   return environ;
 }
 
@@ -158,20 +116,10 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
 const EXCHANGE = Symbol('tsgi.node_exchange');
 
 /** `tsgi.signal`: created on first read, then an ordinary data property; writable. */
-const SIGNAL_PROPERTY: PropertyDescriptor = {
-  get(this: Environ): AbortSignal {
-    const source = (this as unknown as Record<symbol, unknown>)[EXCHANGE] as IncomingMessage | ServerResponse;
-    const signal =
-      source instanceof ServerResponse ? abortSignalFor(source.req, source) : abortSignalFor(source as IncomingMessage, undefined);
-    Object.defineProperty(this, 'tsgi.signal', { value: signal, writable: true, enumerable: true, configurable: true });
-    return signal;
-  },
-  set(this: Environ, value: AbortSignal) {
-    Object.defineProperty(this, 'tsgi.signal', { value, writable: true, enumerable: true, configurable: true });
-  },
-  enumerable: true,
-  configurable: true,
-};
+const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => {
+  const source = (environ as unknown as Record<symbol, unknown>)[EXCHANGE] as IncomingMessage | ServerResponse;
+  return source instanceof ServerResponse ? abortSignalFor(source.req, source) : abortSignalFor(source as IncomingMessage, undefined);
+});
 
 /** The signal of `tsgi.signal`: aborted when the exchange ends before the response finished. */
 function abortSignalFor(req: IncomingMessage, res: ServerResponse | undefined): AbortSignal {

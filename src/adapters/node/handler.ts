@@ -10,6 +10,7 @@ import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { framingError } from './framing.ts';
 import { type NodeEnvironOptions, createEnviron, decodePath } from './environ.ts';
+import { checkScriptName } from '../environ-rules.ts';
 import { Exchange, type ExpressRequest } from './exchange.ts';
 import type { ServerState } from './state.ts';
 import { prepareUnreadBody } from './linger.ts';
@@ -23,9 +24,9 @@ function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, re
   endPlain(res, code, reason, Buffer.from(text), true);
 }
 
-/** Express's mount path becomes SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
+/** Express's mount path goes in front of SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
 function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): void {
-  environ.SCRIPT_NAME = decodePath(baseUrl);
+  environ.SCRIPT_NAME = decodePath(baseUrl) + environ.SCRIPT_NAME;
   const original = (req as ExpressRequest).originalUrl;
   if (typeof original === 'string') environ.REQUEST_URI = original;
 }
@@ -44,6 +45,7 @@ export function createHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const callable = toApp(app);
   const sendTimeout = options.sendTimeout ?? DEFAULT_SEND_TIMEOUT;
+  checkScriptName(options.scriptName);
   return (req, res) => {
     let environ: Environ;
     try {
@@ -55,8 +57,8 @@ export function createHandler(
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
     } catch (error) {
       if (error instanceof HTTPException) {
-        // HTTPBadRequest or HTTPRequestHeaderFieldsTooLarge from createEnviron or decodePath,
-        // a framing error (400, 501).
+        // HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge or HTTPNotFound from createEnviron or
+        // decodePath, a framing error (400, 501).
         plainAnswer(req, res, error.code, error.title, `${error.title}: ${error.message}\n`);
       } else {
         const line = requestLine({

@@ -5,12 +5,9 @@
  *
  * @module
  */
-import { HOP_BY_HOP } from '../../gateway/fields.ts';
-import { describe } from '../../gateway/body.ts';
-import { isBodilessStatus, parseStatus } from '../../gateway/status.ts';
+import { isBodilessStatus } from '../../gateway/status.ts';
+import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../head-rules.ts';
 import type { ExchangeState } from './state.ts';
-
-const DIGITS = /^\d+$/;
 
 /** True when a Connection field value lists the `close` option (RFC 9112 §9.6). */
 function hasCloseOption(value: string): boolean {
@@ -28,40 +25,24 @@ function hasCloseOption(value: string): boolean {
  *   header, bad or mismatched Content-Length); nothing has been written then.
  */
 export function sendHead(exchange: ExchangeState, length: number | undefined): void {
-  const status = exchange.status;
   const headers = exchange.headers;
-  if (status === undefined || headers === undefined) {
-    throw new TypeError('the app produced a body without calling startResponse');
-  }
-  const { code, reason } = parseStatus(status);
-  if (code < 200) throw new TypeError(`invalid final status: ${JSON.stringify(status)}`);
+  const { code, reason } = finalStatus(exchange.status, headers);
   const res = exchange.res;
   const flat: string[] = [];
   let declared = -1;
-  for (let i = 0; i < headers.length; i++) {
-    const pair = headers[i];
-    if (!Array.isArray(pair)) throw new TypeError(`header ${i} is not a [name, value] pair (${describe(pair)})`);
-    const name = pair[0];
-    const value = pair[1];
-    if (typeof name !== 'string' || typeof value !== 'string') {
-      throw new TypeError(`invalid header pair: ${describe(name)}, ${describe(value)}`);
-    }
-    // Only names as long as Content-Length or a hop-by-hop field need a closer look.
-    const n = name.length;
-    if (n === 14 || n === 2 || n === 7 || n === 10 || n >= 16) {
-      const lower = name.toLowerCase();
-      if (lower === 'content-length') {
-        if (declared !== -1 || !DIGITS.test(value)) {
-          throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
-        }
-        declared = Number(value);
+  for (let i = 0; i < headers!.length; i++) {
+    const pair = headers![i]!;
+    const role = fieldRole(pair, i);
+    if (role !== '') {
+      if (role === 'content-length') {
+        declared = declaredLength(pair[1], declared);
         if (code === 204) continue; // RFC 9110 §8.6: never on a 204
-      } else if (HOP_BY_HOP.has(lower)) {
-        if (lower === 'connection' && hasCloseOption(value)) res.shouldKeepAlive = false;
+      } else {
+        if (role === 'connection' && hasCloseOption(pair[1])) res.shouldKeepAlive = false;
         continue;
       }
     }
-    flat.push(name, value);
+    flat.push(pair[0], pair[1]);
   }
   const head = exchange.environ.REQUEST_METHOD === 'HEAD';
   const bodiless = isBodilessStatus(code);
@@ -70,9 +51,7 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
     if (declared === -1) {
       // A HEAD answered with an empty body says nothing about the GET body's length.
       if (!head || length !== 0) flat.push('Content-Length', String(length));
-    } else if (declared !== length && !head) {
-      throw new TypeError(`the app declared Content-Length: ${declared} but its body has ${length} bytes`);
-    }
+    } else checkDeclaredLength(declared, length, head);
   }
   if (exchange.state?.closing) res.shouldKeepAlive = false;
   exchange.checkUnreadBody();

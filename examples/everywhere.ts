@@ -1,0 +1,144 @@
+/**
+ * One app for every server: Node (`serve`, the CLI, Express, Fastify, `@hono/node-server`),
+ * Bun, Deno and Cloudflare's workerd run this same module (examples/bun.ts, examples/deno.ts,
+ * examples/worker.ts, examples/express.ts), and the conformance suite
+ * (test/runtimes/runtimes.test.ts) sends the same requests to each. It uses nothing but the
+ * toolkit and the web platform (no `node:` module), so it bundles for a Worker as it is.
+ *
+ * | Path | Shows |
+ * | --- | --- |
+ * | `/env/…` | the environ as JSON: `SCRIPT_NAME`, `PATH_INFO` (decoded), `REQUEST_URI` (raw), host, port, client address |
+ * | `/text` | a text with an ETag: HEAD, `If-None-Match` → 304, `Range` → 206 |
+ * | `/stream` | two chunks 300 ms apart: the first arrives before the end |
+ * | `/upload` | reads the request body as it streams up; answers its size, chunk count and how long it kept arriving |
+ * | `/form` | a multipart form: fields and files |
+ * | `/cookies` | the `Cookie` field as received; sets two cookies |
+ * | `/redirect` | 302 to `/text`, built from `req.applicationUrl` (mount prefix kept) |
+ * | `/missing` | `404`, as text, HTML or JSON by `Accept` |
+ * | `/error/before`, `/error/after` | an app error before the headers (500) and after (a cut body) |
+ * | `/hangup`, `/hangup/status` | an endless stream whose `finally` counts clients that left |
+ * | `/hono/…` | examples/hono-inside.ts: a Hono app through `fromFetchHandler` |
+ *
+ * ```sh
+ * node --conditions=tsgi-source src/cli/main.ts serve examples/everywhere.ts:app
+ * curl -i http://127.0.0.1:8000/env/a%20b?x=1
+ * ```
+ *
+ * @module
+ */
+import { type App, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, redirect } from 'tsgi';
+import { mount } from 'tsgi/middleware';
+import { app as honoInside } from './hono-inside.ts';
+
+const encoder = new TextEncoder();
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Clients of `/hangup`: how many started, how many bodies were closed (`finally` ran). */
+const hangups = { started: 0, closed: 0 };
+
+/** The environ keys `/env` shows. */
+const SHOWN = [
+  'REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO', 'QUERY_STRING', 'REQUEST_URI', 'SERVER_NAME', 'SERVER_PORT',
+  'SERVER_PROTOCOL', 'REMOTE_ADDR', 'HTTP_HOST', 'HTTP_COOKIE', 'HTTP_X_DEMO', 'CONTENT_TYPE', 'CONTENT_LENGTH',
+  'tsgi.url_scheme', 'tsgi.multiprocess', 'tsgi.multithread',
+];
+
+/** `/upload`: reads `tsgi.input` chunk by chunk, holding none of it. */
+const upload: App = async (environ, startResponse) => {
+  let bytes = 0;
+  let chunks = 0;
+  let largest = 0;
+  let first = 0;
+  for await (const chunk of environ['tsgi.input']) {
+    if (chunks === 0) first = Date.now();
+    bytes += chunk.byteLength;
+    chunks++;
+    largest = Math.max(largest, chunk.byteLength);
+  }
+  // From the first chunk to the end: how long the body kept arriving while the app read it.
+  const spreadMs = chunks === 0 ? 0 : Date.now() - first;
+  startResponse('200 OK', [['Content-Type', 'application/json']]);
+  return [encoder.encode(JSON.stringify({ bytes, chunks, largest, spreadMs }))];
+};
+
+/** `/error/after`: the headers and a first chunk go out, then the body fails. */
+const failAfterHeaders: App = (_environ, startResponse) => {
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  return (async function* () {
+    yield encoder.encode('partial\n');
+    await sleep(50);
+    throw new Error('the body failed after the headers');
+  })();
+};
+
+/** `/hangup`: a chunk every 20 ms until the client leaves; `finally` counts the close. */
+const endless: App = (_environ, startResponse) => {
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  return (async function* () {
+    hangups.started++;
+    try {
+      for (;;) {
+        yield encoder.encode('tick\n');
+        await sleep(20);
+      }
+    } finally {
+      hangups.closed++;
+    }
+  })();
+};
+
+const main = Request.application(async (req) => {
+  const path = req.pathInfo;
+  if (path.startsWith('/env')) {
+    const shown: Record<string, unknown> = {};
+    for (const key of SHOWN) shown[key] = req.environ[key];
+    return Response.json({ ...shown, url: req.url, applicationUrl: req.applicationUrl, query: Object.fromEntries(req.query) });
+  }
+  switch (path) {
+    case '/text': {
+      const res = new Response('Hello from everywhere!\n', { conditionalResponse: true });
+      res.addEtag();
+      return res;
+    }
+    case '/stream':
+      return new Response(
+        (async function* () {
+          yield encoder.encode('first\n');
+          await sleep(300);
+          yield encoder.encode('last\n');
+        })(),
+      );
+    case '/upload':
+      return req.getResponse(upload);
+    case '/form': {
+      if (req.method !== 'POST') throw new HTTPMethodNotAllowed(['POST']);
+      const files = await req.files();
+      const form = await req.form();
+      return Response.json({
+        fields: Object.fromEntries(form),
+        files: files.getAll('file').map((file) => ({ name: file.filename, type: file.contentType, size: file.size })),
+      });
+    }
+    case '/cookies': {
+      const res = new Response(String(req.environ.HTTP_COOKIE ?? ''));
+      res.setCookie('first', '1');
+      res.setCookie('second', '2');
+      return res;
+    }
+    case '/redirect':
+      return redirect(`${req.applicationUrl}/text`, 302);
+    case '/error/before':
+      throw new Error('the app failed before the headers');
+    case '/error/after':
+      return req.getResponse(failAfterHeaders);
+    case '/hangup':
+      return req.getResponse(endless);
+    case '/hangup/status':
+      return Response.json(hangups);
+    default:
+      throw new HTTPNotFound(`nothing at ${path}`);
+  }
+});
+
+/** The app: {@link main}, with examples/hono-inside.ts mounted at `/hono`. */
+export const app: App = mount({ '/hono': honoInside, '/': main });

@@ -1,0 +1,173 @@
+/**
+ * The environ rules every server adapter follows (docs/spec.md §2): what a request path, Host
+ * and header field become in the environ, and which requests are refused before the app runs.
+ * The Node adapter (`node/environ.ts`) and the fetch adapter (`fetch/environ.ts`) both build
+ * their environ with these functions, so the two cannot drift apart.
+ *
+ * @module
+ */
+import type { Environ, LogStream } from '../gateway/types.ts';
+import { headerEnvironKey, joinFieldValues } from '../datastructures/environ-headers.ts';
+import { unquotePath } from '../http/url.ts';
+import { HTTPBadRequest, HTTPNotFound, HTTPRequestHeaderFieldsTooLarge } from '../exceptions/client-errors.ts';
+
+/**
+ * The environ options every adapter takes (`toNodeHandler`, `serve`, `toFetchHandler`): one
+ * name per idea, whatever the server.
+ */
+export interface EnvironOptions {
+  /**
+   * `SERVER_NAME`; default what the server knows of itself (Node: the socket's local address,
+   * or the bound host under `serve`; fetch: the host name of the request URL).
+   */
+  serverName?: string;
+  /** `SERVER_PORT`; default the socket's local port (Node) or the request URL's port (fetch). */
+  serverPort?: number | string;
+  /**
+   * The mount point of the app on this server, decoded (`'/api'`): it becomes `SCRIPT_NAME`
+   * and is taken off the front of `PATH_INFO`, as `mount()` would, for an app deployed under a
+   * route (a Worker on `example.com/api/*`, a server behind a proxy that forwards `/api`). It
+   * starts with `/` and does not end with one; default `''` (the root). A request whose path
+   * is not under it (on a segment boundary) answers `404 Not Found` without calling the app.
+   *
+   * @throws TypeError (from the adapter, when it is made) for a value of another shape.
+   */
+  scriptName?: string;
+  /**
+   * Where app errors are logged: the `tsgi.errors` of every request, and where the server
+   * writes its own reports of app errors (`[tsgi] GET /path HTTP/1.1: <stack>`). Default
+   * standard error (`stderrLog`). Pass `{ write }` to capture them.
+   */
+  log?: LogStream;
+  /** `tsgi.multiprocess`; default false (true under `tsgi serve --workers`). */
+  multiprocess?: boolean;
+  /**
+   * Most request header fields accepted; more answer `431 Request Header Fields Too Large`
+   * without calling the app. Default 100 (gunicorn's `limit_request_fields`). The Node adapter
+   * counts the fields as received; a fetch runtime hands over its `Headers`, where repeated
+   * fields are already joined, so there each name counts once. The server's own limits apply
+   * first (Node's `maxHeadersCount`, 2000 by default: past it Node 24 answers 431 itself).
+   */
+  maxHeaders?: number;
+}
+
+/** The default of {@link EnvironOptions.maxHeaders}. */
+export const DEFAULT_MAX_HEADERS = 100;
+
+/**
+ * A raw URL path (or Express mount path) percent-decoded as UTF-8 ({@link unquotePath}: a
+ * path without `%` is returned as it is).
+ *
+ * @throws HTTPBadRequest for a malformed escape or invalid UTF-8 (overlong forms, surrogates,
+ *   stray continuation bytes), as RFC 3629 requires.
+ */
+export function decodePath(raw: string): string {
+  try {
+    return unquotePath(raw);
+  } catch {
+    throw new HTTPBadRequest('malformed percent-escape or invalid UTF-8 in the path');
+  }
+}
+
+const KEY_CACHE = new Map<string, string>();
+const KEY_CACHE_MAX = 512;
+
+/**
+ * The environ key of a request header field: `Accept-Language` → `HTTP_ACCEPT_LANGUAGE`,
+ * `Content-Type` → `CONTENT_TYPE` ({@link headerEnvironKey}, cached); `''` for names with `_`,
+ * which are dropped (as nginx and gunicorn do, spec §2.2).
+ */
+export function headerKey(name: string): string {
+  let key = KEY_CACHE.get(name);
+  if (key !== undefined) return key;
+  key = name.includes('_') ? '' : headerEnvironKey(name);
+  if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
+  return key;
+}
+
+/**
+ * Stores one request header field under its environ `key` (from {@link headerKey}, not
+ * `''`): a repeated field is joined onto the value already there (`, `, or `; ` for Cookie).
+ *
+ * @throws HTTPBadRequest `several Host headers` for a second Host field (RFC 9112 §3.2).
+ */
+export function addField(environ: Environ, key: string, value: string): void {
+  const existing = environ[key] as string | undefined;
+  if (existing === undefined) environ[key] = value;
+  else if (key === 'HTTP_HOST') throw new HTTPBadRequest('several Host headers');
+  else environ[key] = joinFieldValues(key, existing, value);
+}
+
+/**
+ * Checks the number of header fields against the limit.
+ *
+ * @throws HTTPRequestHeaderFieldsTooLarge (431, RFC 6585 §5) when `count` is above `max`.
+ */
+export function checkFieldCount(count: number, max: number): void {
+  if (count > max) throw new HTTPRequestHeaderFieldsTooLarge(`more than ${max} header fields`);
+}
+
+const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[[0-9A-Fa-f:.]+(?:%[A-Za-z0-9\-._~%]+)?\])(?::\d*)?$/;
+
+/**
+ * Checks `HTTP_HOST`: absent, or a `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2).
+ *
+ * @throws HTTPBadRequest `invalid Host header` for anything else.
+ */
+export function checkHost(host: string | undefined): void {
+  if (host !== undefined && !VALID_HOST.test(host)) throw new HTTPBadRequest('invalid Host header');
+}
+
+/**
+ * Checks an adapter's `scriptName` option when the adapter is made: `''`, or a decoded path
+ * that starts with `/` and does not end with one (spec §2.1).
+ *
+ * @throws TypeError naming the value for anything else.
+ */
+export function checkScriptName(scriptName: string | undefined): string {
+  if (scriptName === undefined || scriptName === '') return '';
+  if (typeof scriptName !== 'string' || !scriptName.startsWith('/') || scriptName.endsWith('/')) {
+    throw new TypeError(`scriptName must be '' or start with "/" and not end with one, not ${JSON.stringify(scriptName)}`);
+  }
+  return scriptName;
+}
+
+/**
+ * Moves the mount point `scriptName` (checked by {@link checkScriptName}, not `''`) from the
+ * front of `environ.PATH_INFO` to the end of `SCRIPT_NAME`, on a segment boundary, as
+ * `mount()` does.
+ *
+ * @throws HTTPNotFound when the path is not under `scriptName`: the app is not called.
+ */
+export function applyScriptName(environ: Environ, scriptName: string): void {
+  const path = environ.PATH_INFO;
+  if (!path.startsWith(scriptName) || (path.length !== scriptName.length && path.charCodeAt(scriptName.length) !== 47 /* / */)) {
+    throw new HTTPNotFound(`the app is mounted at ${scriptName}`);
+  }
+  environ.SCRIPT_NAME += scriptName;
+  environ.PATH_INFO = path.slice(scriptName.length);
+}
+
+/**
+ * A property descriptor for an environ key whose value is made on first read (spec §2: a
+ * server may define a key as an accessor that behaves like a plain property). Reading it
+ * computes the value and leaves an ordinary writable data property in its place; writing it
+ * first does the same with the written value. One descriptor is shared by every environ, so
+ * installing it with `Object.defineProperty` allocates nothing.
+ */
+export function lazyEnvironKey(key: string, compute: (environ: Environ) => unknown): PropertyDescriptor {
+  const settle = (environ: Environ, value: unknown) =>
+    Object.defineProperty(environ, key, { value, writable: true, enumerable: true, configurable: true });
+  return {
+    get(this: Environ): unknown {
+      const value = compute(this);
+      settle(this, value);
+      return value;
+    },
+    set(this: Environ, value: unknown) {
+      settle(this, value);
+    },
+    enumerable: true,
+    configurable: true,
+  };
+}

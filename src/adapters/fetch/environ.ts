@@ -1,0 +1,134 @@
+/**
+ * Building the environ of a fetch `Request` (Bun, Deno, Cloudflare Workers, any `fetch(request)`
+ * server), with the rules the Node adapter follows (`../environ-rules.ts`).
+ *
+ * @module
+ */
+import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
+import { type EnvironKey, defineEnvironKey } from '../../gateway/environ-key.ts';
+import { fromReadableStream } from '../../gateway/stream.ts';
+import { stderrLog } from '../../gateway/log.ts';
+import {
+  DEFAULT_MAX_HEADERS,
+  type EnvironOptions,
+  addField,
+  applyScriptName,
+  checkFieldCount,
+  checkHost,
+  decodePath,
+  headerKey,
+  lazyEnvironKey,
+} from '../environ-rules.ts';
+import { setClientAddress } from './client.ts';
+
+/**
+ * Options of `toFetchHandler`: the {@link EnvironOptions} every adapter takes, under the same
+ * names as the Node adapter's (`serverName`, `serverPort`, `scriptName`, `log`,
+ * `multiprocess`, `maxHeaders`).
+ */
+export interface FetchHandlerOptions extends EnvironOptions {}
+
+/**
+ * `tsgi.fetch_request`: the fetch `Request` the runtime handed to `toFetchHandler`. Its body
+ * is the stream `tsgi.input` reads: read one or the other, never both.
+ */
+export const fetchRequestKey: EnvironKey<globalThis.Request> = defineEnvironKey<globalThis.Request>('tsgi.fetch_request');
+
+/**
+ * `tsgi.fetch_env`: the second argument the runtime passed to the handler: a Worker's `env`
+ * (its bindings: KV namespaces, secrets, …), Bun's `Server`, Deno's `ServeHandlerInfo`, what a
+ * framework passes to `app.fetch(request, env)`; `undefined` when there was none.
+ */
+export const fetchEnvKey: EnvironKey<unknown> = defineEnvironKey<unknown>('tsgi.fetch_env');
+
+/** The third argument of a Worker's `fetch`: `waitUntil` and `passThroughOnException`. */
+export interface FetchExecutionContext {
+  /** Keeps the Worker alive until `promise` settles, after the response has been sent. */
+  waitUntil(promise: Promise<unknown>): void;
+  /** Cloudflare: on an uncaught error, forward the request to the origin instead. */
+  passThroughOnException?(): void;
+}
+
+/** `tsgi.fetch_execution_context`: a Worker's `ctx` (the handler's third argument), if any. */
+export const fetchExecutionContextKey: EnvironKey<FetchExecutionContext> =
+  defineEnvironKey<FetchExecutionContext>('tsgi.fetch_execution_context');
+
+/** A request body that is empty (`request.body` is `null`): shared, it has no state. */
+const EMPTY_INPUT: AsyncIterable<Uint8Array> = Object.freeze({
+  [Symbol.asyncIterator]: () => ({ next: async (): Promise<IteratorResult<Uint8Array>> => ({ done: true, value: undefined }) }),
+});
+
+/** `tsgi.signal`: the request's signal, read on first use, then a plain data property; writable. */
+const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => (environ['tsgi.fetch_request'] as globalThis.Request).signal);
+
+/** Header fields counted by {@link addHeader} for the request being built (synchronous). */
+let fieldCount = 0;
+
+/** `Headers.prototype.forEach` callback (no `[name, value]` array per field, unlike `for…of`). */
+function addHeader(this: Environ, value: string, name: string): void {
+  fieldCount++;
+  const key = headerKey(name);
+  if (key !== '') addField(this, key, value);
+}
+
+/**
+ * Builds the environ of a fetch `Request`: scheme, host and port from its URL, `PATH_INFO`
+ * percent-decoded as the Node adapter decodes it, the raw path and query as `REQUEST_URI`,
+ * `HTTP_*` keys from its headers, the client address where the runtime gives one,
+ * `tsgi.input` streaming the body, `tsgi.signal` = `request.signal` (read when first used).
+ *
+ * @throws HTTPBadRequest for a malformed escape or invalid UTF-8 in the path or an invalid
+ *   Host; HTTPRequestHeaderFieldsTooLarge past `maxHeaders`; HTTPNotFound for a path outside
+ *   `scriptName` (already checked by the caller).
+ */
+export function createFetchEnviron(request: globalThis.Request, env: unknown, ctx: unknown, options: FetchHandlerOptions): Environ {
+  const url = request.url;
+  const schemeEnd = url.indexOf(':');
+  const authorityStart = schemeEnd + 3;
+  let pathStart = url.indexOf('/', authorityStart);
+  if (pathStart === -1) pathStart = url.length;
+  let end = url.indexOf('#', pathStart);
+  if (end === -1) end = url.length;
+  const target = pathStart === end ? '/' : url.slice(pathStart, end);
+  const q = target.indexOf('?');
+  const scheme = url.slice(0, schemeEnd);
+  const authority = url.slice(authorityStart, pathStart);
+  // The port follows the last ':' after an IPv6 literal's ']'.
+  const colon = authority.lastIndexOf(':');
+  const hasPort = colon !== -1 && colon > authority.lastIndexOf(']');
+  const hostname = hasPort ? authority.slice(0, colon) : authority;
+  const body = request.body;
+  const environ: Environ = {
+    REQUEST_METHOD: request.method,
+    SCRIPT_NAME: '',
+    PATH_INFO: decodePath(q === -1 ? target : target.slice(0, q)),
+    QUERY_STRING: q === -1 ? '' : target.slice(q + 1),
+    REQUEST_URI: target,
+    SERVER_NAME: options.serverName ?? (hostname.charCodeAt(0) === 91 /* [ */ ? hostname.slice(1, -1) : hostname),
+    SERVER_PORT: String(options.serverPort ?? (hasPort ? authority.slice(colon + 1) : scheme === 'https' ? '443' : '80')),
+    SERVER_PROTOCOL: 'HTTP/1.1',
+    REMOTE_ADDR: undefined,
+    REMOTE_PORT: undefined,
+    'tsgi.version': TSGI_VERSION,
+    'tsgi.url_scheme': scheme,
+    'tsgi.input': body === null ? EMPTY_INPUT : fromReadableStream(body),
+    'tsgi.errors': options.log ?? stderrLog,
+    'tsgi.multithread': false,
+    'tsgi.multiprocess': options.multiprocess ?? false,
+    'tsgi.run_once': false,
+    'tsgi.fetch_request': request,
+    'tsgi.fetch_env': env,
+    'tsgi.fetch_execution_context': ctx,
+  };
+  // Runtimes make `request.signal` on first read, and that costs more than a shared accessor.
+  Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
+  fieldCount = 0;
+  request.headers.forEach(addHeader, environ);
+  checkFieldCount(fieldCount, options.maxHeaders ?? DEFAULT_MAX_HEADERS);
+  // A runtime that has no Host field (HTTP/2 sends :authority) still knows the authority.
+  if (environ.HTTP_HOST === undefined) environ.HTTP_HOST = authority;
+  checkHost(environ.HTTP_HOST as string);
+  setClientAddress(environ, request, env);
+  if (options.scriptName) applyScriptName(environ, options.scriptName);
+  return environ;
+}

@@ -1,0 +1,82 @@
+/**
+ * `fromFetchHandler`: a fetch handler (`hono.fetch`, h3's `app.fetch`, any
+ * `(Request) => Response`) as a gateway app.
+ *
+ * @module
+ */
+import type { App, Environ } from '../../gateway/types.ts';
+import { HOP_BY_HOP } from '../../gateway/fields.ts';
+import { toReadableStream } from '../../gateway/stream.ts';
+import { quotePath } from '../../http/url.ts';
+import { Response } from '../../response/response.ts';
+import { EnvironHeaders } from '../../datastructures/environ-headers.ts';
+import { Request } from '../../request/request.ts';
+
+/** Options of {@link fromFetchHandler}. */
+export interface FromFetchOptions {
+  /**
+   * Hand the handler a URL relative to the mount point: without `SCRIPT_NAME`, as Hono's and
+   * Express's `mount` do. The prefix then travels in an `X-Forwarded-Prefix` field (set, never
+   * passed on from the client). Default false: the handler sees the URL as the client sent it,
+   * prefix included, so its own routes must include the prefix (Hono's `basePath`).
+   */
+  stripPrefix?: boolean;
+}
+
+/**
+ * A fetch-style handler: `(request, env?, ctx?) => Response`, sync or async. `env` and `ctx` are
+ * typed `any` so that every framework's own types for them fit (Hono's `ExecutionContext`, …).
+ */
+export type FetchStyleHandler = (request: globalThis.Request, env?: any, ctx?: any) => globalThis.Response | PromiseLike<globalThis.Response>;
+
+/**
+ * The fetch `Request` of an environ: its URL rebuilt from the environ (spec §10; without
+ * `SCRIPT_NAME` when `strip`), its method, its `HTTP_*` fields (hop-by-hop ones left out), its
+ * body streamed from `tsgi.input` when it has one (RFC 9112 §6.3), its `tsgi.signal`.
+ */
+function toFetchRequest(environ: Environ, strip: boolean): globalThis.Request {
+  const req = new Request(environ);
+  const url = strip ? req.hostUrl + quotePath(req.pathInfo) + (req.queryString ? `?${req.queryString}` : '') : req.url;
+  const headers = new globalThis.Headers();
+  for (const [name, value] of new EnvironHeaders(environ)) {
+    if (!HOP_BY_HOP.has(name.toLowerCase())) headers.append(name, value);
+  }
+  if (strip) {
+    headers.delete('X-Forwarded-Prefix');
+    if (environ.SCRIPT_NAME) headers.set('X-Forwarded-Prefix', quotePath(environ.SCRIPT_NAME));
+  }
+  const method = environ.REQUEST_METHOD;
+  const length = environ.CONTENT_LENGTH;
+  const hasBody =
+    method !== 'GET' && method !== 'HEAD' && (length === undefined ? environ.HTTP_TRANSFER_ENCODING !== undefined : length !== '0');
+  const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: environ['tsgi.signal'] ?? null };
+  if (hasBody) {
+    init.body = toReadableStream(environ['tsgi.input']);
+    init.duplex = 'half';
+  }
+  return new globalThis.Request(url, init);
+}
+
+/**
+ * A fetch handler as a gateway app: `mount({ '/api': fromFetchHandler(hono.fetch) })`.
+ *
+ * The handler gets a fetch `Request` made from the environ: the URL the client asked for
+ * (prefix included; with `stripPrefix`, relative to `SCRIPT_NAME`, the prefix in
+ * `X-Forwarded-Prefix`), the method, the request fields (hop-by-hop ones left out), the body
+ * streamed from `tsgi.input`, and `tsgi.signal`. Its second and third arguments are those the
+ * runtime gave `toFetchHandler` (`tsgi.fetch_env`, `tsgi.fetch_execution_context`: a Worker's
+ * bindings reach a Hono app as `c.env`), `undefined` on Node. Its `Response` is answered as
+ * it is (`Response.fromFetch`): status, fields (several `Set-Cookie` stay several), the body
+ * streamed; a HEAD request gets no body.
+ *
+ * @throws (rejects with) what the handler throws: the server or an `errors` middleware answers
+ *   500.
+ */
+export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchOptions = {}): App {
+  const strip = options.stripPrefix === true;
+  return async (environ, startResponse) => {
+    const request = toFetchRequest(environ, strip);
+    const response = await handler(request, environ['tsgi.fetch_env'], environ['tsgi.fetch_execution_context']);
+    return Response.fromFetch(response).respond(environ, startResponse);
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * `toFetchHandler`: a gateway app as a `fetch(request)` handler, for Bun, Deno, Cloudflare
+ * Workers and every server or framework that takes one.
+ *
+ * @module
+ */
+import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../../gateway/types.ts';
+import { type BodyIterator, checkChunk, closeBody, concatBytes, isThenable, openBody } from '../../gateway/body.ts';
+import { logError, requestLine, stderrLog } from '../../gateway/log.ts';
+import { HTTPClientError } from '../../exceptions/client-errors.ts';
+import { checkScriptName } from '../environ-rules.ts';
+import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
+import { fetchHead } from './head.ts';
+import { resumeBody } from './body.ts';
+
+/**
+ * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's
+ * `export default { fetch }` and `app.fetch` of Hono or h3 are. The runtime's other arguments
+ * (`env`, `ctx`) are passed on to the app in the environ.
+ */
+export type FetchHandler = (request: globalThis.Request, env?: unknown, ctx?: unknown) => Promise<globalThis.Response>;
+
+type Step = IteratorResult<Uint8Array>;
+
+/** A short plain-text answer the adapter makes itself (a 400 before the app, a 500). */
+function plain(code: number, statusText: string, text: string): globalThis.Response {
+  return new globalThis.Response(text, { status: code, statusText, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
+}
+
+/** Resolves with the step if it settles before the next macrotask, else `undefined`. */
+function raceTimer(promise: PromiseLike<Step>): Promise<Step | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), 0);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Runs `app` on `environ` and answers its response. App errors are logged to `tsgi.errors`
+ * with the request line; before the head they answer a plain 500; after it the body stream
+ * errors, which the runtime turns into a cut connection.
+ */
+async function respond(app: App, environ: Environ): Promise<globalThis.Response> {
+  let status: string | undefined;
+  let headers: Array<[string, string]> | undefined;
+  let committed = false;
+  const startResponse: StartResponse = (s, h, error) => {
+    if (error !== undefined) {
+      if (committed) throw error;
+    } else if (status !== undefined) {
+      throw new TypeError('startResponse was called twice without an error');
+    }
+    if (!Array.isArray(h)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
+    status = s;
+    headers = h;
+  };
+  const method = environ.REQUEST_METHOD;
+  const log = (error: unknown) => logError(environ['tsgi.errors'], requestLine(environ), error);
+  let iterator: BodyIterator | undefined;
+  try {
+    let body = app(environ, startResponse);
+    if (isThenable<Body>(body)) body = await body;
+    if (Array.isArray(body) && status !== undefined) {
+      const chunks = body as unknown[];
+      let length = 0;
+      for (let i = 0; i < chunks.length; i++) length += checkChunk(chunks[i]).byteLength;
+      const head = fetchHead(status, headers, method, length);
+      committed = true;
+      const payload = head.noBody || length === 0 ? null : chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks as Uint8Array[], length);
+      return new globalThis.Response(payload, { status: head.code, statusText: head.reason, headers: head.fields });
+    }
+    iterator = openBody(body);
+    const first = await iterator.next();
+    if (first.done) {
+      const head = fetchHead(status, headers, method, 0);
+      committed = true;
+      return new globalThis.Response(null, { status: head.code, statusText: head.reason, headers: head.fields });
+    }
+    const chunk = checkChunk(first.value);
+    const pending = iterator.next() as Step | Promise<Step>;
+    const second = isThenable<Step>(pending) ? await raceTimer(pending) : pending;
+    if (second?.done) {
+      // One chunk and the end: the length is known, as for an array.
+      const head = fetchHead(status, headers, method, chunk.byteLength);
+      committed = true;
+      return new globalThis.Response(head.noBody ? null : chunk, { status: head.code, statusText: head.reason, headers: head.fields });
+    }
+    if (second !== undefined) checkChunk(second.value); // a bad chunk still in hand answers 500, not a cut
+    const head = fetchHead(status, headers, method, undefined);
+    committed = true;
+    if (head.noBody) {
+      if (second === undefined) (pending as Promise<Step>).then(undefined, log);
+      void closeBody(iterator, log);
+      return new globalThis.Response(null, { status: head.code, statusText: head.reason, headers: head.fields });
+    }
+    const ctx = environ['tsgi.fetch_execution_context'] as FetchExecutionContext | undefined;
+    const waitUntil = typeof ctx?.waitUntil === 'function' ? ctx.waitUntil.bind(ctx) : undefined;
+    const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil);
+    return new globalThis.Response(stream, { status: head.code, statusText: head.reason, headers: head.fields });
+  } catch (error) {
+    if (iterator !== undefined) void closeBody(iterator, log);
+    log(error);
+    return plain(500, 'Internal Server Error', 'Internal Server Error\n');
+  }
+}
+
+/**
+ * A gateway app as a fetch handler `(request, env?, ctx?) => Promise<Response>`: for
+ * `Bun.serve({ fetch: toFetchHandler(app) })`, `Deno.serve(toFetchHandler(app))`, a Cloudflare
+ * Worker (`export default { fetch: toFetchHandler(app) }`), `@hono/node-server` or srvx on
+ * Node, or a framework route that forwards a `Request`.
+ *
+ * The environ follows the Node adapter's rules: scheme, host and port from the request URL
+ * (`serverName`/`serverPort` override them), `SCRIPT_NAME` from `options.scriptName`,
+ * `PATH_INFO` percent-decoded as UTF-8, `REQUEST_URI` the path and query as the runtime has
+ * them, one `HTTP_*` key per header (names with `_` dropped), the client address where the
+ * runtime gives one (see docs/deployment.md), `tsgi.input` streaming the request body,
+ * `tsgi.signal` the request's signal. `env` and `ctx` are in the environ as `tsgi.fetch_env`
+ * and `tsgi.fetch_execution_context` (`fetchEnvKey`, `fetchExecutionContextKey`).
+ *
+ * The answer: a body in memory (an array, or a stream that ends right after its first chunk)
+ * goes out whole with its length; any other stream as a pull-based `ReadableStream`, one chunk
+ * per read (backpressure), whose cancel (the client left) runs the body iterator's `return()`.
+ * HEAD, 204 and 304 carry no body; hop-by-hop fields are dropped.
+ *
+ * Errors: a malformed path escape, invalid UTF-8 or an invalid Host answers `400`, more than
+ * `maxHeaders` fields `431`, a path outside `scriptName` `404`, all as plain text without
+ * calling the app. An app error is logged to `tsgi.errors` with the request line; before the
+ * headers it answers a plain `500`, after them the body stream errors and the runtime cuts the
+ * connection, so a truncated body never looks whole.
+ *
+ * @throws TypeError (at once) when `app` is not an app or `options.scriptName` is malformed.
+ */
+export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}): FetchHandler {
+  const callable = toApp(app);
+  checkScriptName(options.scriptName);
+  return (request, env, ctx) => {
+    let environ: Environ;
+    try {
+      environ = createFetchEnviron(request, env, ctx, options);
+    } catch (error) {
+      if (error instanceof HTTPClientError) return Promise.resolve(plain(error.code, error.title, `${error.title}: ${error.message}\n`));
+      const line = `${request.method} ${request.url} HTTP/1.1`;
+      logError(options.log ?? stderrLog, line, error);
+      return Promise.resolve(plain(500, 'Internal Server Error', 'Internal Server Error\n'));
+    }
+    return respond(callable, environ);
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * The status and header fields of a fetch `Response`, from what the app gave to
+ * `startResponse`: the same checks and drops as the Node adapter's `sendHead`.
+ *
+ * @module
+ */
+import { isBodilessStatus } from '../../gateway/status.ts';
+import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../head-rules.ts';
+
+/** What a fetch `Response` is built from. */
+export interface FetchHead {
+  /** The status code, 200–599 (fetch refuses others: the constructor throws a RangeError). */
+  code: number;
+  /** The reason phrase, for `statusText`. */
+  reason: string;
+  /**
+   * The header fields to send, as `Response` takes them: a record when every name is there
+   * once (the runtimes build their `Headers` faster from one), else the pairs.
+   */
+  fields: Record<string, string> | Array<[string, string]>;
+  /** The app's `Content-Length`, or -1. */
+  declared: number;
+  /** True when the response carries no body: HEAD, 1xx, 204, 304. */
+  noBody: boolean;
+}
+
+/**
+ * Checks the status and headers an app gave and answers what to send. `length` is the body
+ * length when the whole body is in hand: an app `Content-Length` must then match it (not for
+ * HEAD, where it describes the GET body); for HEAD without one, a non-empty length is added as
+ * `Content-Length` (the runtime computes it for the other answers). An app `Content-Length`
+ * on a 204 is dropped (RFC 9110 §8.6); hop-by-hop fields are dropped (the runtime owns the
+ * connection, so `Connection: close` is dropped too).
+ *
+ * @throws TypeError for anything the app got wrong: no `startResponse`, an invalid or 1xx
+ *   status, a header that is not a pair of strings, a bad or mismatched `Content-Length`.
+ */
+export function fetchHead(
+  status: string | undefined,
+  headers: Array<[string, string]> | undefined,
+  method: string,
+  length: number | undefined,
+): FetchHead {
+  const { code, reason } = finalStatus(status, headers);
+  const pairs = headers!;
+  let fields = pairs;
+  let declared = -1;
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i]!;
+    const role = fieldRole(pair, i);
+    let drop = role !== '';
+    if (role === 'content-length') {
+      declared = declaredLength(pair[1], declared);
+      drop = code === 204;
+    }
+    if (drop) {
+      if (fields === pairs) fields = pairs.slice(0, i);
+    } else if (fields !== pairs) fields.push(pair);
+  }
+  const head = method === 'HEAD';
+  const bodiless = isBodilessStatus(code);
+  if (length !== undefined && !bodiless) checkDeclaredLength(declared, length, head);
+  if (head && declared === -1 && length !== undefined && length !== 0 && !bodiless) {
+    fields = fields === pairs ? [...pairs, ['Content-Length', String(length)]] : (fields.push(['Content-Length', String(length)]), fields);
+  }
+  return { code, reason, fields: toInit(fields), declared, noBody: head || bodiless };
+}
+
+/** The pairs as a record, or the pairs themselves when a name repeats (`Set-Cookie`). */
+function toInit(fields: Array<[string, string]>): Record<string, string> | Array<[string, string]> {
+  const record: Record<string, string> = {};
+  for (let i = 0; i < fields.length; i++) {
+    const name = fields[i]![0];
+    if (record[name] !== undefined || name === '__proto__') return fields;
+    record[name] = fields[i]![1];
+  }
+  return record;
+}

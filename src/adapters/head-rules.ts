@@ -1,0 +1,67 @@
+/**
+ * The rules for what an app gives to `startResponse`, shared by the Node and fetch adapters:
+ * a final status, header pairs of strings, one decimal `Content-Length`, hop-by-hop fields left
+ * to the server (docs/spec.md §5, §7.1).
+ *
+ * @module
+ */
+import { HOP_BY_HOP } from '../gateway/fields.ts';
+import { describe } from '../gateway/body.ts';
+import { type ParsedStatus, parseStatus } from '../gateway/status.ts';
+
+const DIGITS = /^\d+$/;
+
+/**
+ * The status the app gave, parsed, once it is known that the app called `startResponse`.
+ *
+ * @throws TypeError when it did not (`status` or `headers` undefined), or for an invalid or
+ *   1xx status (a final answer is 200–999).
+ */
+export function finalStatus(status: string | undefined, headers: unknown): ParsedStatus {
+  if (status === undefined || headers === undefined) throw new TypeError('the app produced a body without calling startResponse');
+  const parsed = parseStatus(status);
+  if (parsed.code < 200) throw new TypeError(`invalid final status: ${JSON.stringify(status)}`);
+  return parsed;
+}
+
+/**
+ * Checks header pair number `index` of the app's list and tells what the server must do
+ * with it: `''` to send it as it is, `'content-length'`, or the lower-case name of a
+ * hop-by-hop field (RFC 9110 §7.6.1), which the server drops.
+ *
+ * @throws TypeError when the pair is not two strings.
+ */
+export function fieldRole(pair: unknown, index: number): string {
+  if (!Array.isArray(pair)) throw new TypeError(`header ${index} is not a [name, value] pair (${describe(pair)})`);
+  const name: unknown = pair[0];
+  const value: unknown = pair[1];
+  if (typeof name !== 'string' || typeof value !== 'string') throw new TypeError(`invalid header pair: ${describe(name)}, ${describe(value)}`);
+  // Only names as long as Content-Length or a hop-by-hop field need a closer look.
+  const n = name.length;
+  if (n !== 14 && n !== 2 && n !== 7 && n !== 10 && n < 16) return '';
+  const lower = name.toLowerCase();
+  return lower === 'content-length' || HOP_BY_HOP.has(lower) ? lower : '';
+}
+
+/**
+ * The app's `Content-Length` value as a number.
+ *
+ * @param previous - the one already seen, or -1.
+ * @throws TypeError for a second one or a value that is not decimal digits.
+ */
+export function declaredLength(value: string, previous: number): number {
+  if (previous !== -1 || !DIGITS.test(value)) throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
+  return Number(value);
+}
+
+/**
+ * Checks a whole body's `length` against the app's `declared` Content-Length (-1: none).
+ * HEAD answers are not checked (their Content-Length describes the GET body).
+ *
+ * @throws TypeError on a mismatch.
+ */
+export function checkDeclaredLength(declared: number, length: number, head: boolean): void {
+  if (declared !== -1 && declared !== length && !head) {
+    throw new TypeError(`the app declared Content-Length: ${declared} but its body has ${length} bytes`);
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * fromFetchHandler (tsgi/fetch): a fetch handler as a gateway app, mounted with mount().
+ */
+import { Hono } from 'hono';
+import { describe, expect, it } from 'vitest';
+import { Request } from 'tsgi';
+import { fromFetchHandler } from 'tsgi/fetch';
+import { mount } from 'tsgi/middleware';
+
+/** A handler that answers what it was given. */
+async function echo(request: globalThis.Request, env?: unknown): Promise<globalThis.Response> {
+  return Response.json({
+    url: request.url,
+    method: request.method,
+    prefix: request.headers.get('x-forwarded-prefix'),
+    cookie: request.headers.get('cookie'),
+    connection: request.headers.get('connection'),
+    body: request.body === null ? null : await request.text(),
+    env: env ?? null,
+  });
+}
+
+describe('fromFetchHandler', () => {
+  it('hands the handler the URL as the client sent it, prefix included, by default', async () => {
+    const app = mount({ '/api': fromFetchHandler(echo) });
+    const res = await Request.blank('/api/x%20y?q=1', { baseUrl: 'https://example.com' }).getResponse(app);
+    expect(await res.json()).toMatchObject({ url: 'https://example.com/api/x%20y?q=1', method: 'GET', prefix: null, body: null, env: null });
+  });
+
+  it('with stripPrefix, a URL relative to SCRIPT_NAME and the prefix in X-Forwarded-Prefix (never the client’s)', async () => {
+    const app = mount({ '/api': fromFetchHandler(echo, { stripPrefix: true }) });
+    const res = await Request.blank('/api/x?q=1', { headers: { 'X-Forwarded-Prefix': '/forged' } }).getResponse(app);
+    expect(await res.json()).toMatchObject({ url: 'http://localhost/x?q=1', prefix: '/api' });
+  });
+
+  it('streams the request body up, passes fields but hop-by-hop ones, and answers status, fields and body', async () => {
+    const res = await Request.blank('/', { method: 'PUT', body: 'payload', headers: { Cookie: 'a=1', Connection: 'keep-alive' } }).getResponse(
+      fromFetchHandler(echo),
+    );
+    expect(res.statusCode).toBe(200);
+    expect(res.contentType).toBe('application/json');
+    expect(await res.json()).toMatchObject({ method: 'PUT', body: 'payload', cookie: 'a=1', connection: null });
+  });
+
+  it('keeps several Set-Cookie fields, the status and reason, and gives HEAD no body', async () => {
+    const handler = () =>
+      new Response('made', { status: 201, statusText: 'Made', headers: [['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2'], ['X-Y', 'z']] });
+    const res = await Request.blank('/').getResponse(fromFetchHandler(handler));
+    expect(res.status).toBe('201 Made');
+    expect(res.headers.getAll('Set-Cookie')).toEqual(['a=1', 'b=2']);
+    expect(await res.text()).toBe('made');
+    const head = await Request.blank('/', { method: 'HEAD' }).getResponse(fromFetchHandler(handler));
+    expect(await head.text()).toBe('');
+  });
+
+  it('mounts a Hono app, routes relative to the mount point', async () => {
+    const hono = new Hono().get('/users/:id', (c) => c.json({ id: c.req.param('id'), url: c.req.url }));
+    const app = mount({ '/api': fromFetchHandler(hono.fetch, { stripPrefix: true }) });
+    const res = await Request.blank('/api/users/7').getResponse(app);
+    expect(await res.json()).toEqual({ id: '7', url: 'http://localhost/users/7' });
+    expect((await Request.blank('/api/nothing').getResponse(app)).statusCode).toBe(404);
+  });
+
+  it('lets a handler error reach the caller (the server or errors() answers 500)', async () => {
+    const app = fromFetchHandler(() => {
+      throw new Error('handler failed');
+    });
+    await expect(Request.blank('/').getResponse(app)).rejects.toThrow('handler failed');
+  });
+});

@@ -1,0 +1,275 @@
+/**
+ * toFetchHandler (tsgi/fetch): the environ of a fetch Request, the answer built from the app's
+ * status, headers and body, errors before and after the head, cancel → return().
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, type Environ, Request } from 'tsgi';
+import { fetchEnvKey, fetchExecutionContextKey, fetchRequestKey, toFetchHandler } from 'tsgi/fetch';
+
+const enc = new TextEncoder();
+
+/** An app that answers its environ (the CGI keys and a few tsgi ones) as JSON. */
+const dump: App = (environ, start) => {
+  const shown: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(environ)) if (typeof value === 'string' || typeof value === 'boolean') shown[key] = value;
+  start('200 OK', [['Content-Type', 'application/json']]);
+  return [enc.encode(JSON.stringify(shown))];
+};
+
+function log(): { write(message: string): void; lines: string[] } {
+  const lines: string[] = [];
+  return { lines, write: (message: string) => void lines.push(message) };
+}
+
+async function environOf(url: string, init: RequestInit = {}, env?: unknown): Promise<Record<string, unknown>> {
+  const res = await toFetchHandler(dump)(new globalThis.Request(url, init), env);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+describe('toFetchHandler: the environ', () => {
+  it('takes scheme, host and port from the URL, decodes PATH_INFO, keeps REQUEST_URI and QUERY_STRING raw', async () => {
+    const environ = await environOf('https://example.com:8443/caf%C3%A9/a%2Fb?q=%20x&y', { headers: { 'X-Demo': 'yes' } });
+    expect(environ).toMatchObject({
+      REQUEST_METHOD: 'GET',
+      SCRIPT_NAME: '',
+      PATH_INFO: '/café/a/b',
+      QUERY_STRING: 'q=%20x&y',
+      REQUEST_URI: '/caf%C3%A9/a%2Fb?q=%20x&y',
+      SERVER_NAME: 'example.com',
+      SERVER_PORT: '8443',
+      SERVER_PROTOCOL: 'HTTP/1.1',
+      HTTP_HOST: 'example.com:8443',
+      HTTP_X_DEMO: 'yes',
+      'tsgi.url_scheme': 'https',
+      'tsgi.multithread': false,
+      'tsgi.multiprocess': false,
+    });
+  });
+
+  it('uses the default port of the scheme, an IPv6 host without brackets, and the options', async () => {
+    expect(await environOf('http://[::1]/')).toMatchObject({ SERVER_NAME: '::1', SERVER_PORT: '80', HTTP_HOST: '[::1]' });
+    expect(await environOf('https://h/')).toMatchObject({ SERVER_PORT: '443' });
+    const res = await toFetchHandler(dump, { serverName: 'public.example', serverPort: 443, multiprocess: true })(new globalThis.Request('http://h:8080/'));
+    expect(await res.json()).toMatchObject({ SERVER_NAME: 'public.example', SERVER_PORT: '443', 'tsgi.multiprocess': true });
+  });
+
+  it('maps Content-Type and Content-Length to their CGI keys and drops names with "_"', async () => {
+    const headers = new Headers({ 'Content-Type': 'text/plain', 'Content-Length': '5', 'X_Forwarded_For': '6.6.6.6', 'X-Forwarded-For': '1.2.3.4' });
+    const environ = await environOf('http://h/', { method: 'POST', body: 'hello', headers });
+    expect(environ).toMatchObject({ CONTENT_TYPE: 'text/plain', CONTENT_LENGTH: '5', HTTP_X_FORWARDED_FOR: '1.2.3.4' });
+    expect(environ.HTTP_CONTENT_TYPE).toBeUndefined();
+  });
+
+  it('moves scriptName into SCRIPT_NAME, and answers 404 outside it without calling the app', async () => {
+    let called = 0;
+    const handler = toFetchHandler((environ, start) => {
+      called++;
+      start('200 OK', []);
+      return [enc.encode(`${environ.SCRIPT_NAME}|${environ.PATH_INFO}`)];
+    }, { scriptName: '/api' });
+    expect(await (await handler(new globalThis.Request('http://h/api/users'))).text()).toBe('/api|/users');
+    expect(await (await handler(new globalThis.Request('http://h/api'))).text()).toBe('/api|');
+    const outside = await handler(new globalThis.Request('http://h/apix'));
+    expect(outside.status).toBe(404);
+    expect(called).toBe(2);
+    expect(() => toFetchHandler(dump, { scriptName: 'api/' })).toThrow(TypeError);
+  });
+
+  it('answers 400 for a malformed escape or invalid UTF-8, 431 past maxHeaders, without calling the app', async () => {
+    let called = 0;
+    const handler = toFetchHandler(() => {
+      called++;
+      return [];
+    }, { maxHeaders: 3 });
+    for (const path of ['/%zz', '/%C3', '/%ED%A0%80']) {
+      const res = await handler(new globalThis.Request(`http://h${path}`));
+      expect(res.status, path).toBe(400);
+      expect(await res.text()).toBe('Bad Request: malformed percent-escape or invalid UTF-8 in the path\n');
+    }
+    const many = await handler(new globalThis.Request('http://h/', { headers: { a: '1', b: '2', c: '3', d: '4' } }));
+    expect(many.status).toBe(431);
+    expect(called).toBe(0);
+  });
+
+  it('streams tsgi.input from the request body and passes signal, request, env and ctx', async () => {
+    const ctx = { waitUntil() {} };
+    const server = { name: 'bindings' };
+    const controller = new AbortController();
+    const request = new globalThis.Request('http://h/', { method: 'POST', body: 'some body', signal: controller.signal });
+    let seen: Environ | undefined;
+    const res = await toFetchHandler(async (environ, start) => {
+      seen = environ;
+      const req = new Request(environ);
+      start('200 OK', []);
+      return [enc.encode(await req.text())];
+    })(request, server, ctx);
+    expect(await res.text()).toBe('some body');
+    expect(fetchRequestKey.get(seen!)).toBe(request);
+    expect(fetchEnvKey.get(seen!)).toBe(server);
+    expect(fetchExecutionContextKey.get(seen!)).toBe(ctx);
+    expect(seen!['tsgi.signal']).toBe(request.signal);
+  });
+
+  it('takes the client address from a Bun server (asked once, when first read) or Deno info', async () => {
+    let asked = 0;
+    const bun = { requestIP: () => (asked++, { address: '10.0.0.7', family: 'IPv4', port: 51000 }) };
+    expect(await environOf('http://h/', {}, bun)).toMatchObject({ REMOTE_ADDR: '10.0.0.7', REMOTE_PORT: '51000' });
+    expect(asked).toBe(1);
+    await toFetchHandler((_environ, start) => (start('200 OK', []), []))(new globalThis.Request('http://h/'), bun);
+    expect(asked).toBe(1);
+    const written = await toFetchHandler((environ, start) => {
+      environ.REMOTE_ADDR = '192.0.2.1'; // as proxyFix does: a plain property from then on
+      start('200 OK', []);
+      return [enc.encode(`${environ.REMOTE_ADDR} ${environ.REMOTE_PORT} ${environ.REMOTE_ADDR}`)];
+    })(new globalThis.Request('http://h/'), bun);
+    expect(await written.text()).toBe('192.0.2.1 51000 192.0.2.1');
+    const deno = { remoteAddr: { transport: 'tcp', hostname: '10.0.0.8', port: 52000 } };
+    expect(await environOf('http://h/', {}, deno)).toMatchObject({ REMOTE_ADDR: '10.0.0.8', REMOTE_PORT: '52000' });
+    expect((await environOf('http://h/')).REMOTE_ADDR).toBeUndefined();
+  });
+});
+
+describe('toFetchHandler: the answer', () => {
+  it('sends status, reason, fields in order and an array body whole; drops hop-by-hop fields', async () => {
+    const res = await toFetchHandler((_environ, start) => {
+      start('201 Made It', [['X-A', '1'], ['Connection', 'close'], ['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]);
+      return [enc.encode('ab'), enc.encode('c')];
+    })(new globalThis.Request('http://h/'));
+    expect(res.status).toBe(201);
+    expect(res.statusText).toBe('Made It');
+    expect(res.headers.get('connection')).toBeNull();
+    expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(await res.text()).toBe('abc');
+  });
+
+  it('answers HEAD with the GET headers and no body, Content-Length from a body in hand', async () => {
+    const app: App = (_environ, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return [enc.encode('hello')];
+    };
+    const res = await toFetchHandler(app)(new globalThis.Request('http://h/', { method: 'HEAD' }));
+    expect(res.headers.get('content-length')).toBe('5');
+    expect(res.body).toBeNull();
+  });
+
+  it('gives 204 and 304 no body and drops Content-Length from a 204', async () => {
+    const res = await toFetchHandler((_environ, start) => {
+      start('204 No Content', [['Content-Length', '0']]);
+      return [];
+    })(new globalThis.Request('http://h/'));
+    expect(res.status).toBe(204);
+    expect(res.headers.get('content-length')).toBeNull();
+  });
+
+  it('streams a body chunk by chunk, asking for the next only when read, and learns a one-chunk length', async () => {
+    let produced = 0;
+    const app: App = (_environ, start) => {
+      start('200 OK', []);
+      return (async function* () {
+        for (let i = 0; i < 5; i++) {
+          produced++;
+          yield enc.encode(`${i}`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      })();
+    };
+    const res = await toFetchHandler(app)(new globalThis.Request('http://h/'));
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('0');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(produced).toBeLessThanOrEqual(3);
+    let rest = '';
+    for (let step = await reader.read(); !step.done; step = await reader.read()) rest += new TextDecoder().decode(step.value);
+    expect(rest).toBe('1234');
+    const single = await toFetchHandler((_environ, start) => {
+      start('200 OK', []);
+      return (async function* () {
+        yield enc.encode('only');
+      })();
+    })(new globalThis.Request('http://h/'));
+    expect(await single.text()).toBe('only');
+  });
+
+  it('calls the body iterator’s return() when the stream is cancelled (the client left)', async () => {
+    let closed = false;
+    const res = await toFetchHandler((_environ, start) => {
+      start('200 OK', []);
+      return (async function* () {
+        try {
+          for (;;) {
+            yield enc.encode('tick');
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        } finally {
+          closed = true;
+        }
+      })();
+    })(new globalThis.Request('http://h/'));
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    await expect.poll(() => closed).toBe(true);
+  });
+
+  it('answers an app error before the head with a plain 500 and logs it with the request line', async () => {
+    const errors = log();
+    const res = await toFetchHandler(() => {
+      throw new Error('boom');
+    }, { log: errors })(new globalThis.Request('http://h/x?y=1', { method: 'POST' }));
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe('Internal Server Error\n');
+    expect(errors.lines[0]).toMatch(/^\[tsgi\] POST \/x\?y=1 HTTP\/1\.1: Error: boom\n {4}at /);
+  });
+
+  it('answers 500 for what the app gets wrong: no startResponse, a bad chunk, a 1xx status, a wrong Content-Length', async () => {
+    const apps: Record<string, App> = {
+      'no startResponse': () => [enc.encode('x')],
+      'a string chunk': (_e, start) => (start('200 OK', []), ['text' as unknown as Uint8Array]),
+      'a 1xx status': (_e, start) => (start('103 Early Hints', []), []),
+      'a wrong Content-Length': (_e, start) => (start('200 OK', [['Content-Length', '3']]), [enc.encode('hello')]),
+      'startResponse twice': (_e, start) => (start('200 OK', []), start('200 OK', []), []),
+    };
+    for (const [name, app] of Object.entries(apps)) {
+      const errors = log();
+      const res = await toFetchHandler(app, { log: errors })(new globalThis.Request('http://h/'));
+      expect(res.status, name).toBe(500);
+      expect(errors.lines, name).toHaveLength(1);
+    }
+  });
+
+  it('errors the body stream for an app error after the head, and logs it', async () => {
+    const errors = log();
+    let closedAfterError = false;
+    const res = await toFetchHandler((_environ, start) => {
+      start('200 OK', []);
+      return (async function* () {
+        try {
+          yield enc.encode('partial');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          throw new Error('late');
+        } finally {
+          closedAfterError = true;
+        }
+      })();
+    }, { log: errors })(new globalThis.Request('http://h/'));
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow('late');
+    expect(errors.lines[0]).toMatch(/^\[tsgi\] GET \/ HTTP\/1\.1: Error: late/);
+    expect(closedAfterError).toBe(true);
+  });
+
+  it('errors the stream when a streamed body breaks its own Content-Length', async () => {
+    const errors = log();
+    const res = await toFetchHandler((_environ, start) => {
+      start('200 OK', [['Content-Length', '4']]);
+      return (async function* () {
+        yield enc.encode('ab');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        yield enc.encode('cde');
+      })();
+    }, { log: errors })(new globalThis.Request('http://h/'));
+    await expect(res.text()).rejects.toThrow(/Content-Length: 4/);
+    expect(errors.lines).toHaveLength(1);
+  });
+});

@@ -1,0 +1,259 @@
+/**
+ * The cases of the conformance suite (the columns of its table): requests to
+ * examples/everywhere.ts over a real socket and the answers every server must give. A case
+ * throws (an assertion) when the server's answer differs.
+ */
+import http from 'node:http';
+import { expect } from 'vitest';
+import { encodeMultipart } from 'tsgi/forms';
+import { type Reply, eventually, json, rawRequest, request } from './client.ts';
+import { type RunningServer, peakMemory } from './rows.ts';
+
+/** One case: a name (the column), what it checks, and the check. */
+export interface Case {
+  name: string;
+  run(server: RunningServer): Promise<void>;
+}
+
+const MiB = 1024 * 1024;
+/** How long the 50 MB upload pauses half-way, ms. */
+const PAUSE_MS = 500;
+/** Server pid → growth of its peak memory during the 50 MB upload, bytes (for the report). */
+export const uploadGrowth = new Map<number, number>();
+
+export const CASES: Case[] = [
+  {
+    name: 'host and port',
+    async run({ base, origin, prefix }) {
+      const reply = await request(`${base}/env/`);
+      const port = new URL(origin).port;
+      expect(json(reply)).toMatchObject({ HTTP_HOST: `127.0.0.1:${port}`, SERVER_PORT: port, 'tsgi.url_scheme': 'http', url: `${base}/env/` });
+      const other = json(await request(`${base}/env/`, { headers: { Host: 'example.com:8080' } }));
+      expect(other).toMatchObject({ HTTP_HOST: 'example.com:8080', url: `http://example.com:8080${prefix}/env/` });
+    },
+  },
+  {
+    name: 'client address',
+    async run({ base }) {
+      expect(json(await request(`${base}/env/`)).REMOTE_ADDR).toMatch(/^(127\.0\.0\.1|::ffff:127\.0\.0\.1)$/);
+    },
+  },
+  {
+    name: 'SCRIPT_NAME, PATH_INFO, escapes',
+    async run({ base, prefix }) {
+      const target = `${prefix}/env/caf%C3%A9/a%20b/x%2Fy?q=%20x&y`;
+      const env = json(await request(`${new URL(base).origin}${target}`));
+      expect(env).toMatchObject({ SCRIPT_NAME: prefix, PATH_INFO: '/env/café/a b/x/y', QUERY_STRING: 'q=%20x&y', REQUEST_URI: target });
+    },
+  },
+  {
+    name: 'malformed path: 400',
+    async run({ base }) {
+      expect((await request(`${base}/env/%zz`)).status).toBe(400);
+      expect((await request(`${base}/env/%C3`)).status).toBe(400);
+    },
+  },
+  {
+    name: 'query string',
+    async run({ base }) {
+      const env = json(await request(`${base}/env/?a=1&b=%26&c=%C3%A9&d`));
+      expect(env.QUERY_STRING).toBe('a=1&b=%26&c=%C3%A9&d');
+      expect(env.query).toEqual({ a: '1', b: '&', c: 'é', d: '' });
+    },
+  },
+  {
+    name: '50 MB upload, bounded memory',
+    async run({ base, pid }) {
+      const before = peakMemory(pid);
+      const { hostname, port, pathname } = new URL(`${base}/upload`);
+      const chunk = new Uint8Array(64 * 1024).fill(97);
+      const count = 800; // 50 MiB, with a pause half-way
+      const reply = await new Promise<Reply>((resolve, reject) => {
+        const req = http.request({ hostname, port, path: pathname, method: 'POST', agent: false, headers: { 'Content-Type': 'application/octet-stream' } }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body, complete: res.complete }));
+        });
+        req.on('error', reject);
+        let sent = 0;
+        let paused = false;
+        const write = () => {
+          while (sent < count) {
+            if (sent === count / 2 && !paused) {
+              paused = true;
+              return void setTimeout(write, PAUSE_MS);
+            }
+            sent++;
+            if (!req.write(chunk)) return void req.once('drain', write);
+          }
+          req.end();
+        };
+        write();
+      });
+      expect(reply.status).toBe(200);
+      const answer = json(reply);
+      expect(answer.bytes).toBe(count * chunk.byteLength);
+      expect(answer.chunks as number).toBeGreaterThan(10);
+      // The app had the first half while the second was not sent yet: nothing on the way held
+      // the whole body (which is what bounds the memory; the app itself keeps no chunk).
+      expect(answer.spreadMs as number).toBeGreaterThanOrEqual(PAUSE_MS - 100);
+      const after = peakMemory(pid);
+      if (before !== undefined && after !== undefined) {
+        // Peak memory also counts garbage not yet collected, so it is reported, and only
+        // checked against a gross bound (several copies of the body).
+        uploadGrowth.set(pid, after - before);
+        expect(after - before).toBeLessThan(150 * MiB);
+      }
+    },
+  },
+  {
+    name: 'streamed body: chunks before the end',
+    async run({ base }) {
+      const { hostname, port, pathname } = new URL(`${base}/stream`);
+      const times = await new Promise<{ first: number; end: number; body: string }>((resolve, reject) => {
+        const started = performance.now();
+        let first = 0;
+        let body = '';
+        http
+          .get({ hostname, port, path: pathname, agent: false }, (res) => {
+            res.on('data', (c: Buffer) => {
+              if (first === 0) first = performance.now() - started;
+              body += c.toString();
+            });
+            res.on('end', () => resolve({ first, end: performance.now() - started, body }));
+          })
+          .on('error', reject);
+      });
+      expect(times.body).toBe('first\nlast\n');
+      expect(times.end - times.first).toBeGreaterThan(200);
+    },
+  },
+  {
+    name: 'HEAD',
+    async run({ base }) {
+      const get = await request(`${base}/text`);
+      const head = await request(`${base}/text`, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.body).toBe('');
+      expect(head.headers.etag).toBe(get.headers.etag);
+      expect(head.headers['content-type']).toBe('text/plain; charset=utf-8');
+      if (head.headers['content-length'] !== undefined) expect(head.headers['content-length']).toBe(String(Buffer.byteLength(get.body)));
+    },
+  },
+  {
+    name: 'cookies',
+    async run({ origin, prefix }) {
+      const { host } = new URL(origin);
+      const answer = await rawRequest(origin, `GET ${prefix}/cookies HTTP/1.1\r\nHost: ${host}\r\nCookie: a=1\r\nCookie: b=2\r\nConnection: close\r\n\r\n`);
+      expect(answer.split('\r\n\r\n')[1]).toBe('a=1; b=2');
+      const setCookies = answer.split('\r\n').filter((line) => /^set-cookie:/i.test(line));
+      expect(setCookies.map((line) => line.replace(/^set-cookie: */i, ''))).toEqual(['first=1; Path=/', 'second=2; Path=/']);
+    },
+  },
+  {
+    name: 'redirect',
+    async run({ base }) {
+      const reply = await request(`${base}/redirect`);
+      expect(reply.status).toBe(302);
+      expect(reply.headers.location).toBe(`${base}/text`);
+    },
+  },
+  {
+    name: 'conditional GET: 304',
+    async run({ base }) {
+      const etag = (await request(`${base}/text`)).headers.etag!;
+      const again = await request(`${base}/text`, { headers: { 'If-None-Match': etag } });
+      expect(again.status).toBe(304);
+      expect(again.body).toBe('');
+      expect(again.headers.etag).toBe(etag);
+    },
+  },
+  {
+    name: 'range: 206',
+    async run({ base }) {
+      const reply = await request(`${base}/text`, { headers: { Range: 'bytes=0-4' } });
+      expect(reply.status).toBe(206);
+      expect(reply.body).toBe('Hello');
+      expect(reply.headers['content-range']).toBe('bytes 0-4/23');
+    },
+  },
+  {
+    name: 'negotiated error',
+    async run({ base }) {
+      const asJson = await request(`${base}/missing`, { headers: { Accept: 'application/json' } });
+      expect(asJson.status).toBe(404);
+      expect(json(asJson)).toMatchObject({ code: 404 });
+      const asHtml = await request(`${base}/missing`, { headers: { Accept: 'text/html' } });
+      expect(asHtml.headers['content-type']).toMatch(/^text\/html/);
+      expect(asHtml.headers.vary).toMatch(/Accept/);
+    },
+  },
+  {
+    name: 'app error before the headers',
+    async run(server) {
+      const reply = await request(`${server.base}/error/before`);
+      expect(reply.status).toBe(500);
+      expect(reply.body).toBe('Internal Server Error\n');
+      await eventually(async () => {
+        expect(server.output()).toContain(`[tsgi] GET ${server.prefix}/error/before HTTP/1.1: Error: the app failed before the headers`);
+      });
+    },
+  },
+  {
+    name: 'app error after the headers: a cut',
+    async run(server) {
+      const reply = await request(`${server.base}/error/after`);
+      expect(reply.status).toBe(200);
+      expect(reply.body).toBe('partial\n');
+      expect(reply.complete).toBe(false);
+      await eventually(async () => {
+        expect(server.output()).toContain(`[tsgi] GET ${server.prefix}/error/after HTTP/1.1: Error: the body failed after the headers`);
+      });
+    },
+  },
+  {
+    name: 'client hang-up: return() runs',
+    async run({ base }) {
+      const before = json(await request(`${base}/hangup/status`)) as { started: number; closed: number };
+      const { hostname, port, pathname } = new URL(`${base}/hangup`);
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get({ hostname, port, path: pathname, agent: false }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (error) => (req.destroyed ? resolve() : reject(error)));
+      });
+      await eventually(async () => {
+        const after = json(await request(`${base}/hangup/status`));
+        expect(after).toEqual({ started: before.started + 1, closed: before.closed + 1 });
+      });
+    },
+  },
+  {
+    name: 'multipart upload',
+    async run({ base }) {
+      // Above the form parser's 500 KiB in-memory limit: the file is spooled to a temporary file.
+      const file = new Uint8Array(600_000).fill(120);
+      const { body, contentType } = encodeMultipart({ title: 'a report' }, { file: { filename: 'data.bin', content: file } });
+      const reply = await request(`${base}/form`, { method: 'POST', headers: { 'Content-Type': contentType }, body });
+      expect(reply.status).toBe(200);
+      expect(json(reply)).toEqual({
+        fields: { title: 'a report' },
+        files: [{ name: 'data.bin', type: 'application/octet-stream', size: 600_000 }],
+      });
+    },
+  },
+  {
+    name: 'Hono inside (fromFetchHandler)',
+    async run({ base, prefix }) {
+      const reply = await request(`${base}/hono/api/hello?name=tsgi`);
+      expect(json(reply)).toEqual({ hello: 'tsgi', prefix: `${prefix}/hono/api` });
+      const echo = await request(`${base}/hono/api/echo`, { method: 'POST', body: 'up and back', headers: { 'Content-Type': 'text/plain' } });
+      expect(echo.body).toBe('up and back');
+      const cookies = await request(`${base}/hono/api/cookies`);
+      expect(cookies.headers['set-cookie']).toEqual(['hono=1; Path=/', 'mount=2; Path=/']);
+    },
+  },
+];

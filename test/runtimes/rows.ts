@@ -1,0 +1,184 @@
+/**
+ * The servers of the conformance suite (the rows of its table): each runs examples/everywhere.ts
+ * in a process of its own, started from the project's devDependencies, and prints
+ * `Serving on <url>` (workerd prints nothing: its port is chosen here and polled).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleWorker } from '../../examples/worker-bundle.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const bin = (relative: string) => path.join(ROOT, 'node_modules', relative);
+
+/** A started server process. */
+export interface RunningServer {
+  /** `http://127.0.0.1:<port>` plus the row's prefix: where examples/everywhere.ts answers. */
+  base: string;
+  /** The origin alone, `http://127.0.0.1:<port>`. */
+  origin: string;
+  /** The mount prefix of the app on this server (`''` or `/tsgi`). */
+  prefix: string;
+  /** The server process id (its peak memory is read from /proc). */
+  pid: number;
+  /** What the process wrote so far, standard output and error (the app's error log). */
+  output(): string;
+  /** Stops the process (SIGTERM, then SIGKILL after 2 s). */
+  stop(): Promise<void>;
+}
+
+/** One row: a server and the cases it cannot pass, each with the reason. */
+export interface Row {
+  name: string;
+  /** What serves the app. */
+  label: string;
+  /** Case name → why this server cannot give the common answer. */
+  unsupported: Record<string, string>;
+  start(): Promise<RunningServer>;
+}
+
+/** A free port on 127.0.0.1 (for workerd, whose port is set in its command line). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Spawns `command` and resolves once it printed `Serving on <url>` (or, with `url` given, once
+ * that URL answers), within 30 s; rejects with its output otherwise.
+ */
+async function launch(command: string, args: string[], options: { prefix?: string; url?: string; cwd?: string; cleanup?: () => void } = {}): Promise<RunningServer> {
+  const child: ChildProcess = spawn(command, args, {
+    cwd: options.cwd ?? ROOT,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Never outlive the suite, whatever happens to it.
+  const lifetime = setTimeout(() => child.kill('SIGKILL'), 10 * 60_000);
+  lifetime.unref();
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
+      await exited;
+      clearTimeout(timer);
+    }
+    clearTimeout(lifetime);
+    options.cleanup?.();
+  };
+  const deadline = Date.now() + 30_000;
+  let origin: string | undefined;
+  while (origin === undefined) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`${command} did not start:\n${stdout}\n${stderr}`);
+    }
+    if (options.url) {
+      const ok = await fetch(`${options.url}/hangup/status`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      if (ok) origin = options.url;
+    } else {
+      origin = /Serving on (http:\/\/[^\s/]+)/.exec(stdout)?.[1]?.replace('localhost', '127.0.0.1');
+    }
+    if (origin === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const prefix = options.prefix ?? '';
+  return { base: origin + prefix, origin, prefix, pid: child.pid!, output: () => stdout + stderr, stop };
+}
+
+/** Node itself: the binary running this suite (the project's pinned Node under npm scripts). */
+const node = (script: string, args: string[] = [], prefix = '') => launch(process.execPath, ['--conditions=tsgi-source', script, ...args], { prefix });
+
+const COOKIE_JOINED = 'joins repeated Cookie fields with ", " (its fetch Headers), not "; " (RFC 6265 §5.4); the adapter sees only the joined value';
+
+/** Every row, in the order of the table. */
+export const ROWS: Row[] = [
+  {
+    name: 'node serve()',
+    label: '`tsgi serve examples/everywhere.ts:app` (serve() on node:http)',
+    unsupported: {},
+    start: () => node('src/cli/main.ts', ['serve', 'examples/everywhere.ts:app', '--port', '0']),
+  },
+  {
+    name: 'express',
+    label: 'examples/express.ts: Express 5, toNodeHandler mounted at /tsgi',
+    unsupported: {},
+    start: () => node('examples/express.ts', [], '/tsgi'),
+  },
+  {
+    name: 'fastify',
+    label: 'test/runtimes/servers/fastify.ts: Fastify 5, toNodeHandler in a hijacked catch-all route',
+    unsupported: {},
+    start: () => node('test/runtimes/servers/fastify.ts'),
+  },
+  {
+    name: 'hono-node',
+    label: 'test/runtimes/servers/hono-node.ts: toFetchHandler on @hono/node-server',
+    unsupported: {},
+    start: () => node('test/runtimes/servers/hono-node.ts'),
+  },
+  {
+    name: 'bun',
+    label: 'examples/bun.ts: toFetchHandler on Bun.serve',
+    unsupported: {},
+    start: () => launch(bin('.bin/bun'), ['--conditions=tsgi-source', 'examples/bun.ts']),
+  },
+  {
+    name: 'deno',
+    label: 'examples/deno.ts: toFetchHandler on Deno.serve',
+    unsupported: {},
+    start: () =>
+      launch(bin('deno/deno'), [
+        'run',
+        '--allow-net',
+        '--allow-env',
+        '--allow-read',
+        '--allow-write',
+        '--unstable-no-legacy-abort',
+        '--conditions=tsgi-source',
+        'examples/deno.ts',
+      ]),
+  },
+  {
+    name: 'workerd',
+    label: 'examples/worker.ts bundled, on workerd (examples/workerd.capnp)',
+    unsupported: {
+      cookies: `workerd ${COOKIE_JOINED}`,
+      'client address': 'a Worker learns the client address from CF-Connecting-IP, which Cloudflare’s edge sets; a local workerd has no such field',
+    },
+    start: async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-workerd-'));
+      await bundleWorker(path.join(dir, 'worker.js'));
+      copyFileSync(path.join(ROOT, 'examples/workerd.capnp'), path.join(dir, 'workerd.capnp'));
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      return launch(bin('.bin/workerd'), ['serve', path.join(dir, 'workerd.capnp'), '--socket-addr', `http=127.0.0.1:${port}`], {
+        url,
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      });
+    },
+  },
+];
+
+/** Peak resident memory of a process so far (Linux `VmHWM`), in bytes; undefined elsewhere. */
+export function peakMemory(pid: number): number | undefined {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
