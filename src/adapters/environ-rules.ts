@@ -49,6 +49,16 @@ export interface EnvironOptions {
    * first (Node's `maxHeadersCount`, 2000 by default: past it Node 24 answers 431 itself).
    */
   maxHeaders?: number;
+  /**
+   * The host names this app answers for (Werkzeug's `trusted_hosts`, Django's `ALLOWED_HOSTS`):
+   * a request whose `Host` names another answers `400 Bad Request` without calling the app, so
+   * the redirects and URLs it builds (`mount`'s and the static apps' 308s, `req.url`) can
+   * never point at a host an attacker chose. Names are compared without the port and without
+   * regard to case; one that starts with `.` also matches every subdomain (`.example.com`:
+   * `example.com`, `www.example.com`). A request without `Host` (HTTP/1.0) builds its URLs from
+   * `SERVER_NAME` and passes. Default: every host (set it in production).
+   */
+  trustedHosts?: readonly string[];
 }
 
 /** The default of {@link EnvironOptions.maxHeaders}. */
@@ -107,15 +117,51 @@ export function checkFieldCount(count: number, max: number): void {
   if (count > max) throw new HTTPRequestHeaderFieldsTooLarge(`more than ${max} header fields`);
 }
 
-const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=%]*|\[[0-9A-Fa-f:.]+(?:%[A-Za-z0-9\-._~%]+)?\])(?::\d*)?$/;
+const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]*|\[[0-9A-Fa-f:.]+\])(?::\d*)?$/;
 
 /**
- * Checks `HTTP_HOST`: absent, or a `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2).
+ * Checks `HTTP_HOST`: absent, or a `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2),
+ * without percent-encoding (no client puts any in a Host, and a decoder further on could turn
+ * `evil.com%2F..` into a path), nor an IPv6 zone; and, when `trustedHosts` is given, naming one
+ * of them (see {@link EnvironOptions.trustedHosts}).
  *
- * @throws HTTPBadRequest `invalid Host header` for anything else.
+ * @throws HTTPBadRequest `invalid Host header` for a malformed value, `untrusted Host header`
+ *   for a host outside `trustedHosts`.
  */
-export function checkHost(host: string | undefined): void {
-  if (host !== undefined && !VALID_HOST.test(host)) throw new HTTPBadRequest('invalid Host header');
+export function checkHost(host: string | undefined, trustedHosts?: readonly string[]): void {
+  if (host === undefined) return;
+  if (!VALID_HOST.test(host)) throw new HTTPBadRequest('invalid Host header');
+  if (trustedHosts !== undefined && !trustedMatcher(trustedHosts)(host)) throw new HTTPBadRequest('untrusted Host header');
+}
+
+/** The matcher of each `trustedHosts` list, made once per list. */
+const matchers = new WeakMap<readonly string[], (host: string) => boolean>();
+
+/** A function telling whether a `Host` value names one of `trustedHosts` (see there). */
+function trustedMatcher(trustedHosts: readonly string[]): (host: string) => boolean {
+  let matcher = matchers.get(trustedHosts);
+  if (matcher !== undefined) return matcher;
+  const exact = new Set<string>();
+  const suffixes: string[] = [];
+  for (const entry of trustedHosts) {
+    const name = entry.toLowerCase();
+    if (name.startsWith('.')) {
+      suffixes.push(name);
+      exact.add(name.slice(1));
+    } else exact.add(name);
+  }
+  matcher = (host) => {
+    const name = hostName(host).toLowerCase();
+    return exact.has(name) || suffixes.some((suffix) => name.endsWith(suffix));
+  };
+  matchers.set(trustedHosts, matcher);
+  return matcher;
+}
+
+/** A `Host` value without its port: `example.com:8080` → `example.com`, `[::1]:80` → `[::1]`. */
+function hostName(host: string): string {
+  const colon = host.lastIndexOf(':');
+  return colon > host.lastIndexOf(']') ? host.slice(0, colon) : host;
 }
 
 /**

@@ -127,7 +127,7 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   checkFieldCount(fieldCount, options.maxHeaders ?? DEFAULT_MAX_HEADERS);
   // A runtime that has no Host field (HTTP/2 sends :authority) still knows the authority.
   if (environ.HTTP_HOST === undefined) environ.HTTP_HOST = authority;
-  checkHost(environ.HTTP_HOST as string);
+  checkHost(environ.HTTP_HOST as string, options.trustedHosts);
   setClientAddress(environ, request, env);
   if (options.scriptName) applyScriptName(environ, options.scriptName);
   return environ;

@@ -107,7 +107,7 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
     if (key !== '') addField(environ, key, raw[i + 1]!);
   }
   if (authority !== undefined) environ.HTTP_HOST = authority;
-  checkHost(environ.HTTP_HOST as string | undefined);
+  checkHost(environ.HTTP_HOST as string | undefined, options.trustedHosts);
   if (options.scriptName) applyScriptName(environ, options.scriptName);
   return environ;
 }

@@ -1,0 +1,72 @@
+/**
+ * `trustedHosts` and the Host header's shape, in both adapters: a request naming another host
+ * answers 400 without calling the app, so no redirect the app builds points elsewhere; `%` is
+ * never part of a Host.
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, Request } from 'tsgi';
+import { toFetchHandler } from 'tsgi/fetch';
+import { mount } from 'tsgi/middleware';
+import { parseRaw, rawExchange, start } from './node-helpers.ts';
+
+let calls = 0;
+const site: App = mount({
+  '/docs': Request.application((req) => {
+    calls++;
+    return `docs at ${req.applicationUrl}`;
+  }),
+});
+const trustedHosts = ['example.com', '.example.org'];
+
+/** The status and Location a raw request with this Host line gets (no Host line when `host` is null). */
+async function ask(port: number, host: string | null, target = '/docs'): Promise<{ status: number; location?: string }> {
+  const head = host === null ? `GET ${target} HTTP/1.0\r\n\r\n` : `GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`;
+  const res = parseRaw((await rawExchange(port, head)).raw);
+  return { status: res.status, location: res.header('location') };
+}
+
+describe('trustedHosts (Node adapter)', () => {
+  it('answers a trusted host, with or without a port, any case, and subdomains of a dotted entry', async () => {
+    const server = await start(site, { trustedHosts });
+    for (const host of ['example.com', 'EXAMPLE.com:8080', 'example.org', 'www.example.org', 'a.b.example.org:443']) {
+      expect(await ask(server.port, host, '/docs/'), host).toEqual({ status: 200, location: undefined });
+    }
+    expect(await ask(server.port, null, '/docs/')).toMatchObject({ status: 200 });
+    await server.close();
+  });
+
+  it('refuses any other host with 400 before the app, so mount never redirects to it', async () => {
+    const server = await start(site, { trustedHosts });
+    calls = 0;
+    for (const host of ['evil.com', 'www.example.com', 'example.com.evil.com', 'notexample.org', 'evil.com:80']) {
+      expect(await ask(server.port, host), host).toEqual({ status: 400, location: undefined });
+    }
+    expect(calls).toBe(0);
+    const open = await start(site);
+    // Without the option, mount's redirect of an unclean path names whatever host was asked.
+    expect(await ask(open.port, 'evil.com', '/docs//x')).toEqual({ status: 308, location: 'http://evil.com/docs/x' });
+    expect(await ask(server.port, 'evil.com', '/docs//x')).toEqual({ status: 400, location: undefined });
+    await server.close();
+    await open.close();
+  });
+
+  it('refuses percent-encoding in Host, trusted hosts or not', async () => {
+    const server = await start(site);
+    for (const host of ['evil.com%2F..', 'example.com%00', '[::1%25eth0]']) {
+      expect((await ask(server.port, host)).status, host).toBe(400);
+    }
+    await server.close();
+  });
+});
+
+describe('trustedHosts (fetch adapter)', () => {
+  it('answers a trusted host and refuses another with 400', async () => {
+    const handler = toFetchHandler(site, { trustedHosts });
+    expect((await handler(new globalThis.Request('http://www.example.org/docs/'))).status).toBe(200);
+    calls = 0;
+    const refused = await handler(new globalThis.Request('http://evil.com/docs'));
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('untrusted Host');
+    expect(calls).toBe(0);
+  });
+});
