@@ -44,6 +44,9 @@ const EMPTY = new Uint8Array(0);
  */
 export const COPY: unique symbol = Symbol('tsgi.response_copy');
 
+/** The body `[COPY]()` builds its copy with: the constructor then does no work of its own. */
+const UNINITIALISED: object = Object.freeze({});
+
 // The attributes declared in response/*.ts, merged into the class (installed below).
 export interface Response
   extends ResponseContentType,
@@ -94,6 +97,11 @@ export class Response implements ParseCache {
    *   body in a charset it cannot be encoded in.
    */
   constructor(body?: ResponseBody, init?: ResponseInit) {
+    if (body === UNINITIALISED) {
+      this.headers = new HeaderList();
+      this.conditionalResponse = false;
+      return;
+    }
     if (init?.status !== undefined) this.#setStatus(init.status);
     const headers = (this.headers = new HeaderList(init?.headers));
     initContentType(this, headers, init, isBodilessStatus(this.#code));
@@ -218,13 +226,12 @@ export class Response implements ParseCache {
    * valid already.
    */
   [COPY](): Response {
-    const copy = new Response(null, { contentType: null });
+    const copy = new Response(UNINITIALISED as ResponseBody);
     copy.#code = this.#code;
     copy.#status = this.#status;
     copy.#bytes = this.#bytes;
     copy.#stream = this.#stream;
     const list = copy.headers.list;
-    list.length = 0;
     for (let i = 0; i < this.headers.list.length; i++) list.push(this.headers.list[i]!);
     copy.conditionalResponse = this.conditionalResponse;
     return copy;
