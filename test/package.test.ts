@@ -147,6 +147,7 @@ describe('npm pack', () => {
   });
 
   it("type-checks the README's snippets as written, strictly", async () => {
+    expect(README.match(/^```(?:ts|typescript)\s*$/gm), 'every TypeScript snippet names its file, so it is checked').toBeNull();
     const snippets = readmeSnippets();
     expect(snippets.map((s) => s.file)).toEqual(expect.arrayContaining(['hello.ts', 'upload.ts', 'stack.ts', 'routes.ts', 'routes-check.ts']));
     for (const { file, code } of snippets) await writeFile(path.join(consumer, file), code);
