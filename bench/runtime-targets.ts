@@ -45,6 +45,23 @@ export function runtimeCpu(): number {
   return (ticks / 100) * 1e6; // USER_HZ is 100 on Linux
 }
 
+/**
+ * The peak resident set size of the runtime processes still running, in bytes (Linux
+ * `VmHWM` of `/proc/<pid>/status`, summed), or undefined when none runs or elsewhere.
+ */
+export function runtimePeakRss(): number | undefined {
+  let bytes: number | undefined;
+  for (const child of children) {
+    try {
+      const kib = /^VmHWM:\s*(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+      if (kib !== undefined) bytes = (bytes ?? 0) + Number(kib) * 1024;
+    } catch {
+      // Not Linux, or the process is gone.
+    }
+  }
+  return bytes;
+}
+
 /** Starts `bench/runtime-server.ts <variant>` on a runtime; resolves when it listens (20 s at most). */
 function startRuntime(runtime: 'bun' | 'deno', variant: string): Promise<Running> {
   const { command, args } = RUNTIMES[runtime];
