@@ -46,20 +46,22 @@ export function runtimeCpu(): number {
 }
 
 /**
- * The peak resident set size of the runtime processes still running, in bytes (Linux
- * `VmHWM` of `/proc/<pid>/status`, summed), or undefined when none runs or elsewhere.
+ * The resident set size of the runtime processes still running, now (`rss`) and at its peak
+ * (`maxRss`), in bytes (Linux `VmRSS` and `VmHWM` of `/proc/<pid>/status`, summed), or undefined
+ * when none runs or elsewhere.
  */
-export function runtimePeakRss(): number | undefined {
-  let bytes: number | undefined;
+export function runtimeMemory(): { rss: number; maxRss: number } | undefined {
+  let memory: { rss: number; maxRss: number } | undefined;
   for (const child of children) {
     try {
-      const kib = /^VmHWM:\s*(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
-      if (kib !== undefined) bytes = (bytes ?? 0) + Number(kib) * 1024;
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kib = (field: string) => Number(new RegExp(`^${field}:\\s*(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+      memory = { rss: (memory?.rss ?? 0) + kib('VmRSS'), maxRss: (memory?.maxRss ?? 0) + kib('VmHWM') };
     } catch {
       // Not Linux, or the process is gone.
     }
   }
-  return bytes;
+  return memory;
 }
 
 /** Starts `bench/runtime-server.ts <variant>` on a runtime; resolves when it listens (20 s at most). */

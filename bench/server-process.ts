@@ -15,7 +15,7 @@
  */
 import { startTargets } from './targets.ts';
 import { upstreamCpu } from './proxy-targets.ts';
-import { runtimeCpu, runtimePeakRss } from './runtime-targets.ts';
+import { runtimeCpu, runtimeMemory } from './runtime-targets.ts';
 
 const [names = '', maxSeconds = '300'] = process.argv.slice(2);
 /** Closes the started targets; set once they all are. */
@@ -56,8 +56,7 @@ process.on('message', (message: { type?: string; gc?: boolean }) => {
     if (message.gc) globalThis.gc?.();
     const { user, system } = process.cpuUsage();
     const elu = performance.eventLoopUtilization();
-    const rss = process.memoryUsage().rss;
-    const maxRss = runtimePeakRss() ?? process.resourceUsage().maxRSS * 1024;
+    const { rss, maxRss } = runtimeMemory() ?? { rss: process.memoryUsage().rss, maxRss: process.resourceUsage().maxRSS * 1024 };
     // The upstream of the proxy targets, and the Bun and Deno targets, run in processes of
     // their own: their CPU time counts too (the upstream's apart, as a helper's).
     void upstreamCpu().then((helpers) => process.send!({ type: 'probe', cpu: user + system + runtimeCpu(), elu, helpers, rss, maxRss }));
