@@ -20,7 +20,7 @@
  * |-------------------|--------------------|---------------------------|
  * | `--rounds N`      | `BENCH_ROUNDS`     | 10                        |
  * | `--duration S`    | `BENCH_DURATION`   | 2 (seconds per measure)   |
- * | `--warmup S`      | `BENCH_WARMUP`     | 2 (seconds per target)    |
+ * | `--warmup S`      | `BENCH_WARMUP`     | 2 (seconds per target and route) |
  * | `--connections N` | `BENCH_CONNECTIONS`| 50                        |
  * | `--pipelining N`  | `BENCH_PIPELINING` | 1                         |
  * | `--targets a,b`   | `BENCH_TARGETS`    | node,tsgi-raw,tsgi-app    |
@@ -33,7 +33,7 @@
  * | `--quick`         |                    | 2 rounds × 1 s, 1 s warm-up |
  *
  * Everything stays on loopback, the run is bounded (a hard time limit kills it), and the
- * server process is stopped on exit, on errors and on Ctrl-C.
+ * server processes are stopped on exit, on errors and on Ctrl-C.
  *
  * @module
  */
