@@ -15,6 +15,12 @@ declare module 'autocannon' {
     duration?: number;
     /** Seconds to wait for a response before counting a timeout; default 10. */
     timeout?: number;
+    /** The request method; default `GET`. */
+    method?: string;
+    /** Request header fields. */
+    headers?: Record<string, string>;
+    /** The request body. */
+    body?: string | Buffer;
     /** Label copied into the result. */
     title?: string;
     /** Skip the per-second progress bar bookkeeping of `track()`. */

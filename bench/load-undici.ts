@@ -1,12 +1,16 @@
 /**
  * A load generator for large answers: autocannon parses every body byte in JavaScript and tops
  * out near 60 MB/s on this machine, far below what the servers send, so targets with a large
- * body (`bodySize`) are loaded with undici's `Pool` instead (llhttp, bodies read and dropped):
- * `connections` loops, each sending its next request when the last answer is in.
+ * body (`bodySize`, the `/stream` route) are loaded with undici's `Pool` instead (llhttp):
+ * `connections` loops, each sending its next request when the last answer is in. Requests go
+ * through `pool.dispatch()` with a handler that drops the body bytes as they arrive: no body
+ * stream per answer, which costs the client about a third less CPU per 64 KiB answer than
+ * `pool.request()` (75 against 110 µs here), so fast servers are not held back by the client.
  *
  * @module
  */
 import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 
 /** What one run measured. */
 export interface UndiciResult {
@@ -32,14 +36,26 @@ export async function loadUndici(url: string, seconds: number, connections: numb
   stopping = false;
   const started = performance.now();
   const deadline = started + seconds * 1000;
+  const path = target.pathname + target.search;
+  /** One request; resolves with its status code once the whole answer has arrived. */
+  const one = () =>
+    new Promise<number>((resolve, reject) => {
+      let status = 0;
+      // onRequestStart marks the handler as one of undici 7's new kind (else it asks for onConnect).
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: () => {},
+        onResponseStart: (_controller, statusCode) => void (status = statusCode),
+        onResponseData: () => {},
+        onResponseEnd: () => resolve(status),
+        onResponseError: (_controller, error) => reject(error),
+      };
+      pool.dispatch({ origin: target.origin, path, method: 'GET' }, handler);
+    });
   const loop = async () => {
     while (!stopping && performance.now() < deadline) {
       const sent = performance.now();
       try {
-        const { statusCode, body } = await pool.request({ path: target.pathname + target.search, method: 'GET' });
-        for await (const _chunk of body) {
-          // dropped: the bytes are read, not kept
-        }
+        const statusCode = await one();
         if (statusCode < 200 || statusCode >= 300) problems++;
         latencies.push(performance.now() - sent);
       } catch {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import autocannon, { type Instance, type Result } from 'autocannon';
 import type { Settings } from './options.ts';
 import type { Servers } from './servers.ts';
+import type { Unit } from './units.ts';
 import { loadUndici, stopUndici } from './load-undici.ts';
 
 let current: Instance | undefined;
@@ -46,11 +47,14 @@ function ownCpu(): number {
 }
 
 /**
- * Loads `url` for `seconds` and answers what was measured: with autocannon, or for a target
- * with a large body (`large`) with undici (see bench/load-undici.ts).
+ * Loads a unit (a target's route) for `seconds` and answers what was measured: with autocannon
+ * (sending the route's method, fields and body), or for a large answer (`unit.large`) with
+ * undici (see bench/load-undici.ts). The CPU figures are the unit's target process's.
  */
-export async function load(url: string, seconds: number, settings: Settings, servers: Servers, large = false): Promise<Sample> {
-  const before = await servers.probe?.();
+export async function load(unit: Unit, seconds: number, settings: Settings, servers: Servers): Promise<Sample> {
+  const { url, large, route } = unit;
+  const probe = servers.probe && (() => servers.probe!(unit.target.name));
+  const before = await probe?.();
   const busyBefore = machineBusy();
   const ownBefore = ownCpu();
   const started = performance.now();
@@ -69,6 +73,8 @@ export async function load(url: string, seconds: number, settings: Settings, ser
       pipelining: settings.pipelining,
       duration: seconds,
       timeout: 5,
+      // autocannon refuses an explicit `method: undefined`: only a route's request is spelled out.
+      ...(route && { method: route.method, headers: route.headers, body: route.body }),
     });
     const result: Result = await current;
     current = undefined;
@@ -80,7 +86,7 @@ export async function load(url: string, seconds: number, settings: Settings, ser
   const elapsed = (performance.now() - started) * 1000;
   const ownDelta = ownCpu() - ownBefore;
   const busyDelta = machineBusy() - busyBefore;
-  const after = await servers.probe?.();
+  const after = await probe?.();
   const serverDelta = before && after ? after.cpu - before.cpu : 0;
   const helpersDelta = before && after ? after.helpers - before.helpers : 0;
   let cpuPerRequest: number | undefined;

@@ -7,6 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ROUTE_NAMES, type Route, selectRoutes } from './routes.ts';
 import { DEFAULT_TARGETS, TARGET_GROUPS, TARGETS } from './targets.ts';
 
 /** One run's settings. */
@@ -17,6 +18,8 @@ export interface Settings {
   connections: number;
   pipelining: number;
   targets: string[];
+  /** The routes the route targets are measured on (all four unless `--routes`). */
+  routes: Route[];
   mode: 'child' | 'inprocess';
   profile: string | undefined;
   pin: boolean;
@@ -25,13 +28,21 @@ export interface Settings {
 
 /** The `--help` text. */
 export const USAGE = `Usage: npm run bench -- [--rounds N] [--duration S] [--warmup S] [--connections N]
-                       [--pipelining N] [--targets ${DEFAULT_TARGETS.join(',')}]
+                       [--pipelining N] [--targets ${DEFAULT_TARGETS.join(',')}] [--routes ${ROUTE_NAMES.join(',')}]
                        [--mode child|inprocess] [--retries N] [--pin] [--profile] [--profile-dir DIR] [--quick]
-Known targets (--targets takes names and groups, comma-separated; [opt-in] targets run only when named):
-${TARGETS.map((t) => `  ${t.name.padEnd(12)} ${t.label}${t.default === false ? ' [opt-in]' : ''}`).join('\n')}
+Known targets (--targets takes names and groups, comma-separated; [opt-in] targets run only when named;
+[routes] targets answer /hello, /stack, /stream and /echo, each measured unless --routes picks some):
+${TARGETS.map((t) => `  ${t.name.padEnd(12)} ${t.label}${t.routes ? ' [routes]' : ''}${t.default === false ? ' [opt-in]' : ''}`).join('\n')}
 Target groups:
 ${Object.entries(TARGET_GROUPS).map(([name, members]) => `  ${name.padEnd(12)} ${members.join(',')}`).join('\n')}
 Compare tsgi with the frameworks: npm run bench -- --targets frameworks`;
+
+/** `'a, b,,c'` → `['a', 'b', 'c']`. */
+const list = (text: string): string[] =>
+  text
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
 
 /**
  * Reads the settings from the command line and the environment (a flag wins).
@@ -48,6 +59,7 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
       connections: { type: 'string' },
       pipelining: { type: 'string' },
       targets: { type: 'string' },
+      routes: { type: 'string' },
       mode: { type: 'string' },
       profile: { type: 'boolean' },
       'profile-dir': { type: 'string' },
@@ -89,12 +101,10 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
     rounds: Math.round(number(values.rounds, env.BENCH_ROUNDS, quick ? 2 : 10, 1, 50, 'rounds')),
     duration: number(values.duration, env.BENCH_DURATION, quick ? 1 : 2, 0.5, 60, 'duration'),
     warmup: number(values.warmup, env.BENCH_WARMUP, quick ? 1 : 2, 0, 60, 'warmup'),
-    connections: Math.round(number(values.connections, env.BENCH_CONNECTIONS, 10, 1, 1000, 'connections')),
+    connections: Math.round(number(values.connections, env.BENCH_CONNECTIONS, 50, 1, 1000, 'connections')),
     pipelining: Math.round(number(values.pipelining, env.BENCH_PIPELINING, 1, 1, 100, 'pipelining')),
-    targets: (values.targets ?? env.BENCH_TARGETS ?? DEFAULT_TARGETS.join(','))
-      .split(',')
-      .map((name) => name.trim())
-      .filter(Boolean),
+    targets: list(values.targets ?? env.BENCH_TARGETS ?? DEFAULT_TARGETS.join(',')),
+    routes: selectRoutes(list(values.routes ?? env.BENCH_ROUTES ?? ROUTE_NAMES.join(','))),
     mode,
     profile,
     pin: values.pin === true || env.BENCH_PIN === '1',

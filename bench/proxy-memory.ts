@@ -13,20 +13,13 @@
  *
  * @module
  */
-import { type ChildProcess, execFileSync, fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import { buildDist, limitTime, mb, ready, startServer } from './memory-process.ts';
 import { writeBytes } from './upstream.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MiB = 1024 * 1024;
-
-/** What both proxy processes do besides proxying: answer RSS probes, tell their URL, stop with the parent. */
-const PROBE = `
-process.on('message', () => process.send({ rss: process.memoryUsage().rss, maxRss: process.resourceUsage().maxRSS * 1024 }));
-process.send({ url: server.url });
-process.once('disconnect', () => process.exit(0));
-`;
 
 /**
  * The proxy process, as JavaScript importing the compiled package (dist/, built first): the
@@ -36,7 +29,7 @@ const SERVER = `
 import { serve } from '../dist/index.js';
 import { proxy } from '../dist/entries/proxy.js';
 const server = await serve(proxy(process.argv.at(-1)), { host: '127.0.0.1', port: 0 });
-${PROBE}`;
+`;
 
 /** The same process with http-proxy-3 instead (`--peer http-proxy-3`), for comparison. */
 const PEER = `
@@ -46,45 +39,24 @@ const proxy = createProxyServer({ target: process.argv.at(-1), agent: new http.A
 const listening = http.createServer((req, res) => proxy.web(req, res)).listen(0, '127.0.0.1');
 await new Promise((resolve) => listening.once('listening', resolve));
 const server = { url: 'http://127.0.0.1:' + listening.address().port };
-${PROBE}`;
+`;
 
 const args = process.argv.slice(2);
 const peer = args.includes('--peer') ? args[args.indexOf('--peer') + 1] : undefined;
 if (peer !== undefined && peer !== 'http-proxy-3') throw new Error('--peer takes http-proxy-3');
 const size = Number(args.find((a) => /^\d+$/.test(a)) ?? 1024) * MiB;
 const code = peer === undefined ? SERVER : PEER;
-setTimeout(() => {
-  console.error('proxy-memory: time limit (5 minutes) reached');
-  process.exit(1);
-}, 300_000).unref();
-const children: ChildProcess[] = [];
-process.once('exit', () => children.forEach((child) => child.kill()));
-const ready = <T>(child: ChildProcess): Promise<{ child: ChildProcess; first: T }> => {
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`a child process exited early (${code})`)));
-    child.once('message', (first) => resolve({ child, first: first as T }));
-  });
-};
-console.log('building dist/ (npm run build) …');
-execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+limitTime('proxy-memory', 300);
+buildDist();
 const { first: upstream } = await ready<{ port: number }>(fork(fileURLToPath(new URL('./upstream.ts', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
-const { child: proxyProcess, first: proxied } = await ready<{ url: string }>(
-  spawn(process.execPath, ['--input-type=module', '-e', code, `http://127.0.0.1:${upstream.port}`], { cwd: fileURLToPath(new URL('.', import.meta.url)), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
-);
-const probe = () =>
-  new Promise<{ rss: number; maxRss: number }>((resolve) => {
-    proxyProcess.once('message', (m) => resolve(m as { rss: number; maxRss: number }));
-    proxyProcess.send('probe');
-  });
-const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+const { url: proxied, probe } = await startServer(code, [`http://127.0.0.1:${upstream.port}`]);
 console.log(`proxy memory — ${size / MiB} MiB up and down through ${peer ?? "tsgi's proxy"} (node ${process.version})`);
 console.log(`proxy process at rest: RSS ${mb((await probe()).rss)}`);
 
 // Upload: written with backpressure; the upstream counts what arrives.
 let started = performance.now();
 const uploaded = await new Promise<number>((resolve, reject) => {
-  const req = http.request(`${proxied.url}/upload`, { method: 'POST', headers: { 'Content-Length': size } }, (res) => {
+  const req = http.request(`${proxied}/upload`, { method: 'POST', headers: { 'Content-Length': size } }, (res) => {
     let text = '';
     res.on('data', (chunk: Buffer) => (text += chunk));
     res.on('end', () => resolve(Number(text)));
@@ -98,7 +70,7 @@ console.log(`upload:   ${uploaded === size ? 'all bytes arrived' : `ONLY ${uploa
 // Download: read and dropped as it arrives.
 started = performance.now();
 const downloaded = await new Promise<number>((resolve, reject) => {
-  http.get(`${proxied.url}/download?size=${size}`, (res) => {
+  http.get(`${proxied}/download?size=${size}`, (res) => {
     let received = 0;
     res.on('data', (chunk: Buffer) => (received += chunk.length));
     res.on('end', () => resolve(received));

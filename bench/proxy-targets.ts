@@ -9,8 +9,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { serve } from '../src/index.ts';
-import { proxy } from '../src/entries/proxy.ts';
 import { BIG_SIZE } from './upstream.ts';
 import { type Running, type Target, listen } from './targets.ts';
 
@@ -55,6 +53,8 @@ const starters: Record<string, { label: string; start: Start }> = {
   'proxy-tsgi': {
     label: 'tsgi serve(proxy(upstream))',
     start: async (origin) => {
+      // Imported here, so the server process of another target loads none of it (its memory is its own).
+      const [{ serve }, { proxy }] = await Promise.all([import('../src/index.ts'), import('../src/entries/proxy.ts')]);
       const app = proxy(origin);
       const server = await serve(app, { host: '127.0.0.1', port: 0 });
       return { url: `${server.url}/`, close: async () => { await server.close({ timeout: 0 }); await app.close(); } };

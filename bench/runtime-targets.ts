@@ -45,6 +45,25 @@ export function runtimeCpu(): number {
   return (ticks / 100) * 1e6; // USER_HZ is 100 on Linux
 }
 
+/**
+ * The resident set size of the runtime processes still running, now (`rss`) and at its peak
+ * (`maxRss`), in bytes (Linux `VmRSS` and `VmHWM` of `/proc/<pid>/status`, summed), or undefined
+ * when none runs or elsewhere.
+ */
+export function runtimeMemory(): { rss: number; maxRss: number } | undefined {
+  let memory: { rss: number; maxRss: number } | undefined;
+  for (const child of children) {
+    try {
+      const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kib = (field: string) => Number(new RegExp(`^${field}:\\s*(\\d+) kB`, 'm').exec(status)?.[1] ?? 0) * 1024;
+      memory = { rss: (memory?.rss ?? 0) + kib('VmRSS'), maxRss: (memory?.maxRss ?? 0) + kib('VmHWM') };
+    } catch {
+      // Not Linux, or the process is gone.
+    }
+  }
+  return memory;
+}
+
 /** Starts `bench/runtime-server.ts <variant>` on a runtime; resolves when it listens (20 s at most). */
 function startRuntime(runtime: 'bun' | 'deno', variant: string): Promise<Running> {
   const { command, args } = RUNTIMES[runtime];

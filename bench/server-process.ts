@@ -1,19 +1,21 @@
 /**
- * The server side of the benchmark, run by bench/run.ts as a child process (forked, with an
- * IPC channel) so the load generator and the servers do not share one event loop.
+ * The server side of the benchmark, run by bench/run.ts as child processes (forked, with an
+ * IPC channel, one per target) so the load generator and the servers do not share one event
+ * loop, and each target's CPU time and memory are its own.
  *
- * Usage (by run.ts only): `node bench/server-process.ts <target,target,…> <max seconds>`.
- * Starts the targets, sends `{ type: 'ready', urls: { name: url } }` to the parent, and exits
- * when the parent sends `{ type: 'stop' }`, when the parent goes away (IPC disconnect), on
- * SIGTERM/SIGINT, or after `max seconds` at the latest. Answers `{ type: 'probe' }` with its CPU
- * time and event-loop utilisation. It exits through `process.exit()`, so
- * `node --cpu-prof` writes its profile.
+ * Usage (by run.ts and bench/keepalive-memory.ts only):
+ * `node bench/server-process.ts <target,target,…> <max seconds>`. Starts the targets, sends
+ * `{ type: 'ready', urls: { name: url } }` to the parent, and exits when the parent sends
+ * `{ type: 'stop' }`, when the parent goes away (IPC disconnect), on SIGTERM/SIGINT, or after
+ * `max seconds` at the latest. Answers `{ type: 'probe', gc?: true }` with its CPU time,
+ * event-loop utilisation and memory. It exits through `process.exit()`, so `node --cpu-prof`
+ * writes its profile.
  *
  * @module
  */
 import { startTargets } from './targets.ts';
 import { upstreamCpu } from './proxy-targets.ts';
-import { runtimeCpu } from './runtime-targets.ts';
+import { runtimeCpu, runtimeMemory } from './runtime-targets.ts';
 
 const [names = '', maxSeconds = '300'] = process.argv.slice(2);
 /** Closes the started targets; set once they all are. */
@@ -43,17 +45,21 @@ setTimeout(() => {
 process.once('disconnect', () => void exit(0));
 process.once('SIGTERM', () => void exit(0));
 process.once('SIGINT', () => void exit(0));
-process.on('message', (message: { type?: string }) => {
+process.on('message', (message: { type?: string; gc?: boolean }) => {
   if (message?.type === 'stop') void exit(0);
   // A probe, taken before and after each measurement: CPU time (user + system µs, all threads)
   // and event-loop utilisation, so the parent can compute CPU per request and saturation; and
   // the CPU time of helper processes (the proxy benchmark's upstream), part of the system measured.
+  // Memory: resident set size now and at its peak (bytes), after a full GC when asked (`gc`,
+  // with node --expose-gc). For the Bun and Deno targets, their own process's peak.
   if (message?.type === 'probe') {
+    if (message.gc) globalThis.gc?.();
     const { user, system } = process.cpuUsage();
     const elu = performance.eventLoopUtilization();
+    const { rss, maxRss } = runtimeMemory() ?? { rss: process.memoryUsage().rss, maxRss: process.resourceUsage().maxRSS * 1024 };
     // The upstream of the proxy targets, and the Bun and Deno targets, run in processes of
     // their own: their CPU time counts too (the upstream's apart, as a helper's).
-    void upstreamCpu().then((helpers) => process.send!({ type: 'probe', cpu: user + system + runtimeCpu(), elu, helpers }));
+    void upstreamCpu().then((helpers) => process.send!({ type: 'probe', cpu: user + system + runtimeCpu(), elu, helpers, rss, maxRss }));
   }
 });
 

@@ -1,6 +1,7 @@
 /**
- * The target servers of a run: started in one child process (bench/server-process.ts) or in
- * this process, checked, probed for their CPU time, and stopped.
+ * The target servers of a run: each started in a child process of its own
+ * (bench/server-process.ts), or all in this process; probed for their CPU time and memory, and
+ * stopped.
  *
  * @module
  */
@@ -8,12 +9,11 @@ import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from './options.ts';
-import { HELLO, TARGETS, startTargets } from './targets.ts';
-import { bigBody } from './upstream.ts';
+import { startTargets } from './targets.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-/** What the server process reports before and after a measurement. */
+/** What a server process reports before and after a measurement. */
 export interface Probe {
   /** CPU time of the server process so far, user + system, in microseconds (all threads). */
   cpu: number;
@@ -21,35 +21,45 @@ export interface Probe {
   elu: { idle: number; active: number };
   /** CPU time of the targets' helper processes so far (the proxies' upstream), µs; 0 when none. */
   helpers: number;
+  /** Resident set size now, bytes. */
+  rss: number;
+  /** The largest resident set size so far, bytes (for Bun and Deno: their process's). */
+  maxRss: number;
 }
 
 /** The running targets. */
 export interface Servers {
   urls: Record<string, string>;
-  /** Server-side CPU and event-loop figures; absent in-process (they would include autocannon). */
-  probe?: () => Promise<Probe>;
+  /** Server-side CPU, event-loop and memory figures of a target's process; absent in-process. */
+  probe?: (target: string, options?: { gc?: boolean }) => Promise<Probe>;
   stop(): Promise<void>;
 }
 
-let child: ChildProcess | undefined;
+/** One server process: its target's URL, its probe, and its stop. */
+interface ServerProcess {
+  url: string;
+  probe(options?: { gc?: boolean }): Promise<Probe>;
+  stop(): Promise<void>;
+}
 
-/** Starts every target in one forked process; resolves with their URLs. */
-export function startChild(settings: Settings, maxSeconds: number): Promise<Servers> {
-  const execArgv = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${settings.profile}`] : [];
-  const proc = fork(path.join(HERE, 'server-process.ts'), [settings.targets.join(','), String(maxSeconds + 10)], {
+const children = new Set<ChildProcess>();
+
+/**
+ * Forks bench/server-process.ts for `names` and resolves when they listen, with a probe of
+ * that process. `execArgv` goes to Node (`--cpu-prof`, `--expose-gc`); with `pin`, every thread
+ * of the process is bound to CPU 1 (Linux `taskset`).
+ */
+export function startServerProcess(names: readonly string[], maxSeconds: number, execArgv: string[] = [], pin = false): Promise<ServerProcess> {
+  const proc = fork(path.join(HERE, 'server-process.ts'), [names.join(','), String(maxSeconds + 10)], {
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  child = proc;
-  if (settings.pin && proc.pid !== undefined) {
-    // Linux only: the load generator on CPU 0, every thread of the server process on CPU 1.
-    execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
-    execFileSync('taskset', ['-a', '-pc', '1', String(proc.pid)], { stdio: 'ignore' });
-  }
+  children.add(proc);
+  if (pin && proc.pid !== undefined) execFileSync('taskset', ['-a', '-pc', '1', String(proc.pid)], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   let probeWaiter: ((probe: Probe) => void) | undefined;
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`server process exited early (code ${code})`));
+    const onExit = (code: number | null) => reject(new Error(`server process for ${names.join(',')} exited early (code ${code})`));
     proc.once('exit', onExit);
     proc.once('error', reject);
     proc.on('message', (message: { type?: string; urls?: Record<string, string>; message?: string } & Partial<Probe>) => {
@@ -57,20 +67,20 @@ export function startChild(settings: Settings, maxSeconds: number): Promise<Serv
       if (message.type === 'probe' && probeWaiter) {
         const waiter = probeWaiter;
         probeWaiter = undefined;
-        waiter({ cpu: message.cpu!, elu: message.elu!, helpers: message.helpers ?? 0 });
+        waiter({ cpu: message.cpu!, elu: message.elu!, helpers: message.helpers ?? 0, rss: message.rss!, maxRss: message.maxRss! });
       }
       if (message.type !== 'ready' || !message.urls) return;
       proc.off('exit', onExit);
       resolve({
-        urls: message.urls,
-        probe: () =>
+        url: Object.values(message.urls)[0]!,
+        probe: (options) =>
           new Promise<Probe>((done, fail) => {
             const timer = setTimeout(() => fail(new Error('the server process did not answer a probe')), 5000);
             probeWaiter = (probe) => {
               clearTimeout(timer);
               done(probe);
             };
-            proc.send({ type: 'probe' });
+            proc.send({ type: 'probe', gc: options?.gc });
           }),
         stop: async () => {
           if (proc.exitCode === null && proc.signalCode === null) {
@@ -79,10 +89,36 @@ export function startChild(settings: Settings, maxSeconds: number): Promise<Serv
             await exited;
             clearTimeout(timer);
           }
+          children.delete(proc);
         },
       });
     });
   });
+}
+
+/**
+ * Starts each target (`names`, groups expanded) in a forked process of its own, one after the
+ * other; resolves with their URLs. With `--pin`, this process (the load generator) goes to CPU 0
+ * and every server process to CPU 1; with `--profile`, each writes `<target>.cpuprofile`.
+ */
+export async function startChild(settings: Settings, names: readonly string[], maxSeconds: number): Promise<Servers> {
+  if (settings.pin) execFileSync('taskset', ['-pc', '0', String(process.pid)], { stdio: 'ignore' });
+  const started = new Map<string, ServerProcess>();
+  const stop = async () => void (await Promise.allSettled([...started.values()].map((s) => s.stop())));
+  try {
+    for (const name of names) {
+      const execArgv = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${settings.profile}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+      started.set(name, await startServerProcess([name], maxSeconds, execArgv, settings.pin));
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    urls: Object.fromEntries([...started].map(([name, s]) => [name, s.url])),
+    probe: (target, options) => started.get(target)!.probe(options),
+    stop,
+  };
 }
 
 /** Starts every target in this process (the load generator shares their event loop). */
@@ -91,21 +127,9 @@ export async function startInProcess(settings: Settings): Promise<Servers> {
   return { urls, stop: close };
 }
 
-/** One request per target: the same status and body (its `bodySize` bytes, for the 1 MiB proxies), or the figures would compare nothing. */
-export async function checkTargets(urls: Record<string, string>): Promise<void> {
-  for (const [name, url] of Object.entries(urls)) {
-    const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-    const body = Buffer.from(await response.arrayBuffer());
-    const size = TARGETS.find((t) => t.name === name)?.bodySize;
-    const expected = size === undefined ? Buffer.from(HELLO) : bigBody(size);
-    if (response.status !== 200 || !body.equals(expected)) {
-      const said = size === undefined ? JSON.stringify(body.toString().slice(0, 80)) : `${body.length} bytes`;
-      throw new Error(`target ${name} answered ${response.status} ${said}, expected 200 ${size === undefined ? JSON.stringify(HELLO) : `${size} bytes`}`);
-    }
-  }
-}
-
-/** Kills the server process at once, if it is still running (for exits and signals). */
+/** Kills the server processes at once, if still running (for exits and signals). */
 export function killServers(signal: NodeJS.Signals = 'SIGKILL'): void {
-  if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  }
 }

@@ -40,7 +40,8 @@ export function writeBytes(out: { write(chunk: Uint8Array): boolean; once(event:
   pump();
 }
 
-if (process.send) {
+// Only when forked as a script: importing this module (for bigBody) starts nothing.
+if (import.meta.main && process.send) {
   const hello = Buffer.from('Hello, World!');
   const big = bigBody();
   const server = http.createServer((req, res) => {

@@ -1,15 +1,38 @@
 // The benchmark's targets (bench/targets.ts): every one, frameworks included, must give the same
-// answer, or the figures compare different work; and the target groups must expand as documented.
+// answer on every route, or the figures compare different work; the check must catch a wrong
+// answer; and the target groups and units must expand as documented.
 import { describe, expect, it } from 'vitest';
+import { listen } from '../bench/listen.ts';
 import { settingsFrom } from '../bench/options.ts';
-import { DEFAULT_TARGETS, HELLO, TARGET_GROUPS, TARGETS, selectTargets } from '../bench/targets.ts';
+import { ECHO_BODY, HELLO, ROUTES, ROUTE_NAMES, checkAnswer, selectRoutes } from '../bench/routes.ts';
+import { DEFAULT_TARGETS, TARGET_GROUPS, TARGETS, selectTargets } from '../bench/targets.ts';
+import { unitsOf } from '../bench/units.ts';
 import { bigBody } from '../bench/upstream.ts';
 
-const FRAMEWORKS = ['express', 'koa', 'hono', 'h3'];
+const FRAMEWORKS = ['express', 'koa', 'hono', 'h3', 'fastify'];
 const PROXIES = ['proxy-tsgi', 'proxy-tsgi-1m', 'proxy-http-proxy-3', 'proxy-http-proxy-3-1m', 'proxy-hono', 'proxy-hono-1m'];
 
 describe('every benchmark target', () => {
-  it.each(TARGETS.map((target) => [target.name, target] as const))(
+  it.each(TARGETS.filter((t) => t.routes).map((target) => [target.name, target] as const))(
+    '%s answers /hello, /stack, /stream and /echo byte for byte as routes.ts says, with X-Mw-1…5 on /stack only, and closes',
+    async (_name, target) => {
+      const server = await target.start();
+      let closed = false;
+      try {
+        expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+        for (const route of ROUTES) {
+          expect([route.name, await checkAnswer(new URL(route.path, server.url).href, route)]).toEqual([route.name, []]);
+        }
+        await server.close();
+        closed = true;
+        await expect(fetch(server.url, { signal: AbortSignal.timeout(2000) })).rejects.toThrow();
+      } finally {
+        if (!closed) await server.close();
+      }
+    },
+  );
+
+  it.each(TARGETS.filter((t) => !t.routes).map((target) => [target.name, target] as const))(
     '%s answers GET with 200 and its body (Hello, World! as text/plain, or the 1 MiB body) on 127.0.0.1, and closes',
     async (_name, target) => {
       const server = await target.start();
@@ -35,6 +58,75 @@ describe('every benchmark target', () => {
   );
 });
 
+describe('the answer check', () => {
+  it('reports a wrong status, Content-Type, body, a missing or wrong X-Mw field and an unexpected one', async () => {
+    const server = await listen((req, res) => {
+      if (req.url === '/stack') res.writeHead(200, { 'content-type': 'text/plain', 'x-mw-1': '1', 'x-mw-2': '1', 'x-mw-4': '1', 'x-mw-5': 'yes' });
+      else if (req.url === '/hello') res.writeHead(200, { 'content-type': 'text/html', 'x-mw-1': '1' });
+      else res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(req.url === '/echo' ? ECHO_BODY : HELLO);
+    });
+    try {
+      const [hello, stack, , echo] = ROUTES;
+      expect(await checkAnswer(`${server.url}hello`, hello!)).toEqual([
+        expect.stringMatching(/^Content-Type "text\/html"/),
+        'unexpected field(s) x-mw-1',
+      ]);
+      expect(await checkAnswer(`${server.url}stack`, stack!)).toEqual(['x-mw-3: null, expected "1"', 'x-mw-5: "yes", expected "1"']);
+      expect(await checkAnswer(`${server.url}echo`, echo!)).toEqual(['status 404, expected 200']);
+      expect(await checkAnswer(`${server.url}hello`, stack!)).toEqual([
+        expect.stringMatching(/^Content-Type/),
+        ...[2, 3, 4, 5].map((n) => `x-mw-${n}: null, expected "1"`),
+      ]);
+      expect((await checkAnswer(`${server.url}stack`, { ...hello!, expected: Buffer.from('Hello!') }))[0]).toBe(
+        'body "Hello, World!", expected "Hello!"',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('routes and units', () => {
+  it('measures every route by default, or those --routes names, in the order of routes.ts', () => {
+    expect(settingsFrom([], {}).routes.map((r) => r.name)).toEqual(['hello', 'stack', 'stream', 'echo']);
+    expect(settingsFrom(['--routes', 'echo, hello'], {}).routes.map((r) => r.name)).toEqual(['hello', 'echo']);
+    expect(settingsFrom([], { BENCH_ROUTES: 'stack' }).routes.map((r) => r.name)).toEqual(['stack']);
+    expect(() => selectRoutes(['hello', 'json'])).toThrow(/unknown route\(s\): json; known: hello, stack, stream, echo/);
+    expect(ROUTE_NAMES).toEqual(['hello', 'stack', 'stream', 'echo']);
+  });
+
+  it('uses 50 connections unless told otherwise', () => {
+    expect(settingsFrom([], {}).connections).toBe(50);
+    expect(settingsFrom(['--connections', '10'], {}).connections).toBe(10);
+  });
+
+  it('groups a route target per route against node on that route, and single-URL targets against their own baseline or node /hello', () => {
+    const targets = selectTargets(['node', 'tsgi-app', 'proxy-tsgi', 'proxy-hono', 'bun-tsgi']);
+    const urls = Object.fromEntries(targets.map((t, i) => [t.name, `http://127.0.0.1:${1000 + i}/`]));
+    const groups = unitsOf(targets, selectRoutes(['hello', 'stream']), urls);
+    expect(groups.map((g) => g.route)).toEqual(['hello', 'stream', undefined]);
+    expect(groups.map((g) => g.units.map((u) => [u.name, u.url, u.baseline, u.large]))).toEqual([
+      [
+        ['node /hello', 'http://127.0.0.1:1000/hello', undefined, false],
+        ['tsgi-app /hello', 'http://127.0.0.1:1001/hello', 'node /hello', false],
+      ],
+      [
+        ['node /stream', 'http://127.0.0.1:1000/stream', undefined, true],
+        ['tsgi-app /stream', 'http://127.0.0.1:1001/stream', 'node /stream', true],
+      ],
+      [
+        ['proxy-tsgi', 'http://127.0.0.1:1002/', 'node /hello', false],
+        ['proxy-hono', 'http://127.0.0.1:1003/', 'proxy-tsgi', false],
+        ['bun-tsgi', 'http://127.0.0.1:1004/', 'node /hello', false],
+      ],
+    ]);
+    // Without node /hello measured, a single-URL target has no baseline.
+    const withoutHello = unitsOf(targets, selectRoutes(['stack']), urls);
+    expect(withoutHello.at(-1)!.units.map((u) => u.baseline)).toEqual([undefined, 'proxy-tsgi', undefined]);
+  });
+});
+
 describe('target selection', () => {
   it('keeps the frameworks and the proxies out of the default set', () => {
     expect(DEFAULT_TARGETS).toEqual(['node', 'tsgi-raw', 'tsgi-app']);
@@ -43,9 +135,11 @@ describe('target selection', () => {
     }
   });
 
-  it('expands the frameworks group to the default set and every framework, in order', () => {
+  it('expands the frameworks group to the default set and every framework, in order, all answering the four routes', () => {
     expect(TARGET_GROUPS.frameworks).toEqual(['node', 'tsgi-raw', 'tsgi-app', ...FRAMEWORKS]);
     expect(selectTargets(['frameworks']).map((t) => t.name)).toEqual(['node', 'tsgi-raw', 'tsgi-app', ...FRAMEWORKS]);
+    expect(selectTargets(['frameworks']).every((t) => t.routes)).toBe(true);
+    expect(TARGETS.filter((t) => t.routes).map((t) => t.name)).toEqual(['node', 'node-chunked', 'tsgi-raw', 'tsgi-app', ...FRAMEWORKS]);
   });
 
   it('expands the proxy group to each proxy for / and /1mib, compared with tsgi’s on the same route', () => {
@@ -69,8 +163,8 @@ describe('target selection', () => {
   });
 
   it('mixes groups and names, measuring a target named twice once, at its first place', () => {
-    expect(selectTargets(['node-length', 'frameworks', 'node', 'h3']).map((t) => t.name)).toEqual([
-      'node-length',
+    expect(selectTargets(['node-chunked', 'frameworks', 'node', 'h3']).map((t) => t.name)).toEqual([
+      'node-chunked',
       'node',
       'tsgi-raw',
       'tsgi-app',
@@ -87,7 +181,7 @@ describe('target selection', () => {
   });
 
   it('throws on an unknown name, listing the known targets and groups', () => {
-    expect(() => selectTargets(['node', 'fastify'])).toThrow(/unknown target\(s\): fastify;.*express.*groups: frameworks, proxy/);
+    expect(() => selectTargets(['node', 'restify'])).toThrow(/unknown target\(s\): restify;.*express.*groups: frameworks, proxy/);
     // Only the groups' own keys count, not Object.prototype's.
     expect(() => selectTargets(['toString'])).toThrow(/unknown target\(s\): toString/);
   });
