@@ -54,9 +54,8 @@ export async function parseMultipart(
   const guard = new MultipartGuard(boundary, limits);
 
   let failure: unknown;
-  let rejectFailed!: (error: unknown) => void;
-  const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
-  failed.catch(() => {});
+  /** The steps waiting in {@link guarded}: each is rejected when the parse fails. */
+  const waiting = new Set<(error: unknown) => void>();
   let bb: busboy.Busboy | undefined;
   const tasks: Promise<void>[] = [];
   /** Uploads in body order (file tasks finish in any order). */
@@ -65,14 +64,35 @@ export async function parseMultipart(
   const fail = (error: unknown): void => {
     if (failure !== undefined) return;
     failure = error ?? new Error('form parsing failed');
-    rejectFailed(failure);
+    for (const reject of waiting) reject(failure);
+    waiting.clear();
     bb?.destroy();
   };
-  /** Waits for `promise` unless the parse fails first; a late rejection of `promise` is ignored. */
-  const guarded = <T>(promise: Promise<T>): Promise<T> => {
-    promise.catch(() => {});
-    return Promise.race([promise, failed]);
-  };
+  /**
+   * Waits for `promise` unless the parse fails first; a late rejection of `promise` is ignored.
+   * (Not `Promise.race` with one long-lived "failed" promise: every race would leave a reaction
+   * on it holding the step's result, so every chunk of the body would stay in memory until the
+   * parse ends.)
+   */
+  const guarded = <T>(promise: Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      if (failure !== undefined) {
+        promise.catch(() => {});
+        reject(failure);
+        return;
+      }
+      waiting.add(reject);
+      promise.then(
+        (value) => {
+          waiting.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          waiting.delete(reject);
+          reject(error);
+        },
+      );
+    });
 
   const open = (): busboy.Busboy => {
     let parser: busboy.Busboy;
