@@ -46,25 +46,38 @@ export abstract class RequestApplication {
    * request's end: uploads the app parsed are cleaned up once the response body is read to
    * its end or closed, or at once when the body came back in memory.
    */
-  async getResponse(app: AppLike): Promise<Response> {
+  getResponse(app: AppLike): Promise<Response> {
     const environ = this.environ;
     const owner = claimCleanup(environ);
-    let res: Response;
-    try {
-      res = await responseOf(environ, toApp(app));
-    } catch (error) {
-      return fail(error, environ, owner);
+    if (!owner) {
+      // Inside a `Request.application`: the outermost layer ends the request; answer at once.
+      try {
+        const res = responseOf(environ, toApp(app));
+        return res instanceof Response ? Promise.resolve(res) : res;
+      } catch (error) {
+        return Promise.reject(error);
+      }
     }
-    if (!owner) return res;
-    if (!res.isStreamed()) {
-      await finishRequest(environ);
-    } else {
-      const body = res.body as Body;
-      const ended = await endWithBody(body, environ);
-      if (ended !== body) setBodyKeepingLength(res, ended);
-    }
-    return res;
+    return ownedResponse(environ, app);
   }
+}
+
+/** `getResponse` outside any `Request.application`: it takes charge of the request's end. */
+async function ownedResponse(environ: Environ, app: AppLike): Promise<Response> {
+  let res: Response;
+  try {
+    res = await responseOf(environ, toApp(app));
+  } catch (error) {
+    return fail(error, environ, true);
+  }
+  if (!res.isStreamed()) {
+    await finishRequest(environ);
+  } else {
+    const body = res.body as Body;
+    const ended = await endWithBody(body, environ);
+    if (ended !== body) setBodyKeepingLength(res, ended);
+  }
+  return res;
 }
 
 /** The handler behind an app made by {@link handlerApp}, kept on the app under {@link HANDLER}. */
@@ -87,23 +100,39 @@ const HANDLER: unique symbol = Symbol('tsgi.handler');
  * @throws (rejects with) what the app or handler throws, an `HTTPException` excepted (it is the
  *   answer), and TypeError for a handler result that is no answer.
  */
-async function responseOf(environ: Environ, app: App): Promise<Response> {
+function responseOf(environ: Environ, app: App): Response | Promise<Response> {
   const info = (app as App & { [HANDLER]?: HandlerInfo })[HANDLER];
   if (info === undefined) return callApplication(environ, app);
   const req = new info.RequestClass(environ);
-  let result: HandlerResult;
+  let result: HandlerResult | PromiseLike<HandlerResult>;
   try {
-    result = await info.handler(req);
+    result = info.handler(req);
   } catch (error) {
-    if (error instanceof HTTPException) return handedUp(environ, error.getResponse(req), false);
-    throw error;
+    return answerError(environ, req, error);
   }
+  if (isThenable(result)) {
+    return Promise.resolve(result).then(
+      (value) => answerOf(environ, req, value),
+      (error: unknown) => answerError(environ, req, error),
+    );
+  }
+  return answerOf(environ, req, result);
+}
+
+/** A handler's result as a `Response` (see {@link responseOf}). */
+function answerOf(environ: Environ, req: EnvironView, result: HandlerResult): Response | Promise<Response> {
   if (result instanceof Response) return handedUp(environ, result, true);
   if (typeof result === 'string') return new Response(result);
   if (result instanceof HTTPException) return handedUp(environ, result.getResponse(req), false);
   if (typeof result === 'function') return responseOf(environ, result);
   if (result && typeof result === 'object' && typeof result.respond === 'function') return callApplication(environ, toApp(result));
   throw noAnswer(result);
+}
+
+/** A thrown `HTTPException` is the answer; anything else propagates. */
+function answerError(environ: Environ, req: EnvironView, error: unknown): Response | Promise<Response> {
+  if (error instanceof HTTPException) return handedUp(environ, error.getResponse(req), false);
+  throw error;
 }
 
 /**

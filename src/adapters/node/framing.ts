@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { IncomingMessage } from 'node:http';
+import type { Environ } from '../../gateway/types.ts';
 import type { HTTPException } from '../../exceptions/base.ts';
 import { HTTPBadRequest } from '../../exceptions/client-errors.ts';
 import { HTTPNotImplemented } from '../../exceptions/server-errors.ts';
@@ -16,12 +16,14 @@ import { HTTPNotImplemented } from '../../exceptions/server-errors.ts';
  * - a transfer coding other than `chunked` (`gzip, chunked`): **501**, as RFC 9112 §6.1 and
  *   nginx say for a coding the server does not understand; the app would read still-encoded
  *   bytes as the body.
- * Both answers close the connection (the caller's `plainAnswer` does).
+ * Read from the environ (`HTTP_TRANSFER_ENCODING`, `SERVER_PROTOCOL`), not from Node's
+ * `req.headers`, which Node builds only when asked. Both answers close the connection (the
+ * caller's `plainAnswer` does).
  */
-export function framingError(req: IncomingMessage): HTTPException | null {
-  const field = req.headers['transfer-encoding'];
-  if (field === undefined) return null;
-  if (req.httpVersionMajor === 1 && req.httpVersionMinor === 0) {
+export function framingError(environ: Environ): HTTPException | null {
+  const field = environ.HTTP_TRANSFER_ENCODING;
+  if (typeof field !== 'string') return null;
+  if (environ.SERVER_PROTOCOL === 'HTTP/1.0') {
     return new HTTPBadRequest('Transfer-Encoding in an HTTP/1.0 request');
   }
   const codings = field.split(',').map((coding) => coding.trim().toLowerCase());

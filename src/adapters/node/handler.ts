@@ -49,9 +49,9 @@ export function createHandler(
   return (req, res) => {
     let environ: Environ;
     try {
-      const framing = framingError(req);
-      if (framing !== null) throw framing;
       environ = createEnviron(req, res, options);
+      const framing = framingError(environ);
+      if (framing !== null) throw framing;
       if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res);
       const baseUrl = (req as ExpressRequest).baseUrl;
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
