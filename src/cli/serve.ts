@@ -50,7 +50,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   let handle: ServerHandle | undefined;
   // Listen for signals from the start, so one that comes while loading still stops cleanly.
   if (worker) process.on('SIGINT', () => {});
-  const stopped = waitForSignal(worker ? ['SIGTERM'] : ['SIGINT', 'SIGTERM'], () => handle?.server.closeAllConnections());
+  const stopped = waitForSignal(worker ? ['SIGTERM'] : ['SIGINT', 'SIGTERM'], () => void handle?.close({ timeout: 0 }));
   const app = await loadApp(command.module, command.exportName);
   const workerPort = worker ? process.env[WORKER_PORT_ENV] : undefined;
   const port = workerPort ? Number(workerPort) : command.port;

@@ -4,6 +4,8 @@
  * @module
  */
 import { type IncomingMessage, ServerResponse } from 'node:http';
+import { Http2ServerResponse } from 'node:http2';
+import { responseGone } from './http2-compat.ts';
 import type { Socket } from 'node:net';
 import { type Environ, type LogStream, TSGI_VERSION } from '../../gateway/types.ts';
 import { headerEnvironKey, joinFieldValues } from '../../datastructures/environ-headers.ts';
@@ -33,6 +35,16 @@ export interface NodeEnvironOptions {
    * `maxHeadersCount` to one above this limit.
    */
   maxHeaders?: number;
+  /**
+   * Largest request body accepted, in bytes (nginx's `client_max_body_size`); default none.
+   * A declared `Content-Length` past it is answered `413 Content Too Large` without calling
+   * the app; a body of unknown length (chunked, HTTP/2) is counted as the app reads
+   * `tsgi.input`, whose read past the limit throws an `HTTPContentTooLarge` (413) instead of
+   * handing the bytes over; the server answers 413 when the app lets it propagate. Either way
+   * the connection closes after the answer. `req.bytes({ maxBodySize })` and the form limits
+   * still apply below it.
+   */
+  maxBodySize?: number;
   /**
    * Milliseconds a response write may wait for a client that does not read before the
    * connection is cut (nginx's `send_timeout`); re-armed whenever the client takes data, so a
@@ -64,12 +76,13 @@ const KEY_CACHE_MAX = 512;
 
 /**
  * `Accept-Language` → `HTTP_ACCEPT_LANGUAGE` ({@link headerEnvironKey}, cached); `''` for names with
- * `_` (dropped, as nginx does).
+ * `_` (dropped, as nginx does) and HTTP/2 pseudo-header fields (`:path`, `:authority`: the
+ * environ has them as `REQUEST_URI`, `HTTP_HOST`).
  */
 function headerKey(name: string): string {
   let key = KEY_CACHE.get(name);
   if (key !== undefined) return key;
-  key = name.includes('_') ? '' : headerEnvironKey(name);
+  key = name.includes('_') || name.charCodeAt(0) === 58 /* : */ ? '' : headerEnvironKey(name);
   if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
   return key;
 }
@@ -138,7 +151,9 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   const raw = req.rawHeaders;
   const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
-  if (raw.length > 2 * maxHeaders) throw new HTTPRequestHeaderFieldsTooLarge(`more than ${maxHeaders} header fields`);
+  if (raw.length > 2 * maxHeaders && fieldCount(raw) > maxHeaders) {
+    throw new HTTPRequestHeaderFieldsTooLarge(`more than ${maxHeaders} header fields`);
+  }
   for (let i = 0; i < raw.length; i += 2) {
     const key = headerKey(raw[i]!);
     if (key === '') continue;
@@ -149,9 +164,18 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
     else environ[key] = joinFieldValues(key, existing, value);
   }
   if (authority !== undefined) environ.HTTP_HOST = authority;
+  // HTTP/2 carries the Host in `:authority` (RFC 9113 §8.3.1); a Host field, if sent, wins.
+  else if (req.httpVersionMajor === 2 && environ.HTTP_HOST === undefined) environ.HTTP_HOST = req.headers[':authority'];
   const host = environ.HTTP_HOST as string | undefined;
   if (host !== undefined && !VALID_HOST.test(host)) throw new HTTPBadRequest('invalid Host header');
   return environ;
+}
+
+/** The header fields in `rawHeaders` (names and values alternate), HTTP/2 pseudo-fields not counted. */
+function fieldCount(raw: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58) count++;
+  return count;
 }
 
 /** Where the environ keeps its response (or, without one, its request) for `tsgi.signal`. */
@@ -162,7 +186,9 @@ const SIGNAL_PROPERTY: PropertyDescriptor = {
   get(this: Environ): AbortSignal {
     const source = (this as unknown as Record<symbol, unknown>)[EXCHANGE] as IncomingMessage | ServerResponse;
     const signal =
-      source instanceof ServerResponse ? abortSignalFor(source.req, source) : abortSignalFor(source as IncomingMessage, undefined);
+      source instanceof ServerResponse || source instanceof Http2ServerResponse
+        ? abortSignalFor(source.req as IncomingMessage, source as ServerResponse)
+        : abortSignalFor(source as IncomingMessage, undefined);
     Object.defineProperty(this, 'tsgi.signal', { value: signal, writable: true, enumerable: true, configurable: true });
     return signal;
   },
@@ -182,7 +208,7 @@ function abortSignalFor(req: IncomingMessage, res: ServerResponse | undefined): 
     if (gone()) controller.abort(new Error('client disconnected'));
   };
   // `req.socket` is null once an app has destroyed the request stream.
-  if (target.destroyed || (req.socket as Socket | null)?.destroyed) abort();
+  if ((res === undefined ? req.destroyed : responseGone(res)) || (req.socket as Socket | null)?.destroyed) abort();
   else target.once('close', abort);
   return controller.signal;
 }
