@@ -60,7 +60,7 @@ afterEach(async () => {
 });
 
 /** The start line: `Serving on <url> (<protocols>, <processes>, Node <version>, reload <on|off>)`. */
-export const START_LINE = /^Serving on ((?:https?:\/\/|unix:)\S+) \(([^)]*)\)$/m;
+export const START_LINE = /^Serving on ((?:https?:\/\/|unix:)\S+) \((.*)\)$/m;
 
 /** Waits for the start line on stdout and answers the URL; fails if the CLI exits first. */
 export async function servingUrl(run: Cli, timeout = 15_000): Promise<string> {

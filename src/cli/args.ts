@@ -172,7 +172,9 @@ function parseServe(args: string[], env: Env): Command {
   try {
     parsed = parseArgs({ args, allowPositionals: true, allowNegative: true, strict: true, options: parseArgsOptions() });
   } catch (error) {
-    throw new UsageError((error as Error).message.split('\n', 1)[0]!);
+    const message = (error as Error).message;
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    throw new UsageError(unknown ? `unknown option '${unknown[1]}' (tsgi serve --help lists them)` : message.split('\n', 1)[0]!);
   }
   const { positionals } = parsed;
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;

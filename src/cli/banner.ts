@@ -18,9 +18,9 @@ export interface StartInfo {
   readonly version: string;
 }
 
-/** `HTTP/1.1`, `HTTP/2 and HTTP/1.1`, `HTTP/2 (h2c) and HTTP/1.1`. */
+/** `HTTP/1.1`, `HTTP/2 and HTTP/1.1`, `h2c and HTTP/1.1` (cleartext HTTP/2). */
 function protocols(command: StartInfo['command']): string {
-  if (command.http2 === 'h2c') return 'HTTP/2 (h2c) and HTTP/1.1';
+  if (command.http2 === 'h2c') return 'h2c and HTTP/1.1';
   return command.http2 ? 'HTTP/2 and HTTP/1.1' : 'HTTP/1.1';
 }
 
