@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -87,6 +88,35 @@ describe('maxConcurrentRequests', () => {
     gate.resolve();
     for (const res of await Promise.all(slow)) expect(res.status).toBe(200);
     expect((await request(`${server.url}/fast`)).status).toBe(200);
+  });
+});
+
+describe('graceful close and fresh connections', () => {
+  it('answers a connection accepted before close() whose request comes after (Connection: close); closes idle keep-alive ones', async () => {
+    const app = Request.application(() => new Response('answered'));
+    const log = errorLog();
+    const handle = await serve(app, { port: 0, log });
+    // A keep-alive connection between two requests, and a fresh one that has sent nothing yet.
+    const kept = new http.Agent({ keepAlive: true });
+    const first = await new Promise<http.IncomingMessage>((resolve) => http.get(`${handle.url}/`, { agent: kept }, resolve));
+    first.resume();
+    await new Promise((resolve) => first.on('end', resolve));
+    const fresh = net.connect(handle.port, '127.0.0.1');
+    await new Promise((resolve) => fresh.once('connect', resolve));
+    const keptSocket = [...Object.values(kept.freeSockets)].flat()[0]!;
+    const keptClosed = new Promise((resolve) => keptSocket.once('close', resolve));
+    const closing = handle.close({ timeout: 5_000 });
+    await keptClosed;
+    let answer = '';
+    fresh.setEncoding('latin1').on('data', (text: string) => (answer += text));
+    const freshEnded = new Promise((resolve) => fresh.once('end', resolve));
+    fresh.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await freshEnded;
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+    expect(answer.endsWith('answered')).toBe(true);
+    await closing;
+    kept.destroy();
   });
 });
 
