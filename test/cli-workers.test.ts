@@ -91,17 +91,6 @@ describe('tsgi serve --workers', () => {
     expect(run.out.stderr).toBe('');
   });
 
-  it('SIGTERM lets the requests in flight on every worker finish', async () => {
-    const run = cli(['serve', pidApp, '--port', '0', '--workers', '2']);
-    const url = await servingUrl(run);
-    const slow = Array.from({ length: 4 }, () => get(`${url}/slow?800`, {}, 15_000));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    run.child.kill('SIGTERM');
-    for (const res of await Promise.all(slow)) expect(res.status).toBe(200);
-    expect(await run.exited).toEqual({ code: 0, signal: null });
-    expect(run.out.stdout).toMatch(/^Stopping on SIGTERM: requests in flight get 30 s$/m);
-  });
-
   it('replaces a worker after --limit-max-requests, without failing a request', async () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--limit-max-requests', '5']);
     const url = await servingUrl(run);
@@ -143,27 +132,32 @@ describe('tsgi serve --workers', () => {
     expect(lines[2]).toMatch(/^tsgi: worker \d+ failed to start \(exit code 5\); starting a new one in 2 s$/);
   });
 
-  it('shares a Unix socket between the workers and removes it at exit', async () => {
+  it('shares a Unix socket between the workers; SIGTERM lets the requests in flight finish and removes the socket', async () => {
     const path = join(dir, 'workers.sock');
     const run = cli(['serve', pidApp, '--uds', path, '--workers', '2']);
     expect(await servingUrl(run)).toBe(`unix:${path}`);
-    const pids = new Set<number>();
-    const deadline = Date.now() + 15_000;
-    while (pids.size < 2 && Date.now() < deadline) {
-      const body = await new Promise<string>((resolve, reject) => {
+    const request = (target: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
         http
-          .get({ socketPath: path, path: '/', agent: false }, (res) => {
+          .get({ socketPath: path, path: target, agent: false }, (res) => {
             let text = '';
             res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-            res.on('end', () => resolve(text));
+            res.on('end', () => resolve({ status: res.statusCode!, body: text }));
           })
           .on('error', reject);
       });
-      pids.add(Number(body));
-    }
+    const pids = new Set<number>();
+    const deadline = Date.now() + 15_000;
+    while (pids.size < 2 && Date.now() < deadline) pids.add(Number((await request('/')).body));
     expect(pids.size).toBe(2);
+    const slow = Array.from({ length: 4 }, () => request('/slow?800'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
     run.child.kill('SIGTERM');
+    const answers = await Promise.all(slow);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    expect(new Set(answers.map((answer) => Number(answer.body)))).toEqual(pids);
     expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stdout).toMatch(/^Stopping on SIGTERM: requests in flight get 30 s$/m);
     expect(existsSync(path)).toBe(false);
   });
 });

@@ -14,10 +14,7 @@ import { SERVE_USAGE, USAGE, UsageError, parseCommandLine } from './args.ts';
 import { type CliIO, processIO } from './io.ts';
 import { LoadError, ModuleError } from './load.ts';
 import { RELOAD_CHILD_ENV } from './messages.ts';
-import { runReloader } from './reload.ts';
-import { serveInProcess } from './serve.ts';
 import { version } from './version.ts';
-import { runPrimary } from './workers.ts';
 
 /** The first line of an error's message, for one-line reports. */
 function firstLine(error: unknown): string {
@@ -40,10 +37,11 @@ export async function run(argv: readonly string[], io: CliIO = processIO, env = 
         io.stdout.write(`${version()}\n`);
         return 0;
       case 'serve': {
+        // Loaded only now, so that --help and a bad flag answer at once.
         const { workers } = command;
-        if (workers !== undefined && cluster.isPrimary) return await runPrimary({ ...command, workers }, io);
-        if (command.reload && env[RELOAD_CHILD_ENV] !== '1') return await runReloader(command, io);
-        return await serveInProcess(command, io);
+        if (workers !== undefined && cluster.isPrimary) return await (await import('./workers.ts')).runPrimary({ ...command, workers }, io);
+        if (command.reload && env[RELOAD_CHILD_ENV] !== '1') return await (await import('./reload.ts')).runReloader(command, io);
+        return await (await import('./serve.ts')).serveInProcess(command, io);
       }
     }
   } catch (error) {
