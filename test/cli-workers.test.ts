@@ -132,7 +132,7 @@ describe('tsgi serve --workers', () => {
     expect(lines[2]).toMatch(/^tsgi: worker \d+ failed to start \(exit code 5\); starting a new one in 2 s$/);
   });
 
-  it('shares a Unix socket between the workers; SIGTERM lets the requests in flight finish and removes the socket', async () => {
+  it('shares a Unix socket between the workers; SIGTERM to the process group lets the requests in flight finish and removes the socket', async () => {
     const path = join(dir, 'workers.sock');
     const run = cli(['serve', pidApp, '--uds', path, '--workers', '2']);
     expect(await servingUrl(run)).toBe(`unix:${path}`);
@@ -152,7 +152,8 @@ describe('tsgi serve --workers', () => {
     expect(pids.size).toBe(2);
     const slow = Array.from({ length: 4 }, () => request('/slow?800'));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    run.child.kill('SIGTERM');
+    // To the whole process group, as systemd's default KillMode does: the workers get it twice.
+    process.kill(-run.child.pid!, 'SIGTERM');
     const answers = await Promise.all(slow);
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
     expect(new Set(answers.map((answer) => Number(answer.body)))).toEqual(pids);

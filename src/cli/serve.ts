@@ -28,8 +28,9 @@ import { version } from './version.ts';
  *
  * Managed (a cluster worker, or the child of `--reload`): the bound URL goes to the manager as
  * a {@link ListeningMessage} instead of stdout, reaching the request limit sends a
- * {@link RetiringMessage}, and SIGINT and SIGHUP are ignored (the manager, which gets the
- * terminal's signals too, stops it with SIGTERM). In a worker `tsgi.multiprocess` is true.
+ * {@link RetiringMessage}, SIGINT and SIGHUP are ignored and a repeated SIGTERM too (the
+ * manager, which gets the terminal's and the service manager's signals too, stops it with
+ * SIGTERM and kills it when it must). In a worker `tsgi.multiprocess` is true.
  *
  * @throws LoadError / ModuleError from `loadApp`; UsageError for unusable TLS files; rejects
  *   when the address cannot be bound (`EADDRINUSE`, `EACCES`).
@@ -45,7 +46,11 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   } else {
     process.on('SIGHUP', () => log.warning('SIGHUP ignored: it replaces the workers of --workers, and this is one process'));
   }
-  const stopped = waitForSignal(managed ? ['SIGTERM'] : ['SIGINT', 'SIGTERM'], () => void handle?.close({ timeout: 0 }));
+  // A second signal cuts what remains; a managed process leaves that to its manager (SIGKILL),
+  // so a SIGTERM sent to the whole process group (systemd's default) is not taken for two.
+  const stopped = managed
+    ? waitForSignal(['SIGTERM'])
+    : waitForSignal(['SIGINT', 'SIGTERM'], () => void handle?.close({ timeout: 0 }));
   let retire!: (reason: string) => void;
   const retired = new Promise<string>((resolve) => (retire = resolve));
   const limit = command.limitMaxRequests;
