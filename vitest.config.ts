@@ -13,7 +13,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/browser/**', 'node_modules/**'],
+    exclude: ['test/browser/**', 'test/nginx/**', 'node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },
