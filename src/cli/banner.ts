@@ -6,7 +6,7 @@
  * @module
  */
 import { styleText } from 'node:util';
-import type { ServeCommand } from './args.ts';
+import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
 
 /** What the start line tells. */

@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { resolve } from 'node:path';
-import type { ServeCommand } from './args.ts';
+import type { ServeCommand } from './command.ts';
 import { LoadError } from './load.ts';
 import { PORT_ENV } from './messages.ts';
 import { loadTls } from './tls.ts';

@@ -16,7 +16,7 @@
  */
 import type { TlsOptions } from 'node:tls';
 import type { ServeOptions } from '../adapters/node/serve.ts';
-import type { ServeCommand } from './args.ts';
+import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
 
 /**

@@ -10,7 +10,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { type FSWatcher, statSync, watch } from 'node:fs';
 import { extname, relative, resolve } from 'node:path';
-import type { ServeCommand } from './args.ts';
+import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { createLog } from './log.ts';

@@ -8,7 +8,7 @@
  */
 import cluster from 'node:cluster';
 import { type ServerHandle, serve } from '../adapters/node/serve.ts';
-import type { ServeCommand } from './args.ts';
+import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { loadApp } from './load.ts';

@@ -8,7 +8,7 @@
 import type { App } from '../gateway/types.ts';
 import { accessLog } from '../middleware/access-log.ts';
 import { proxyFix } from '../middleware/proxy-fix.ts';
-import type { ServeCommand } from './args.ts';
+import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
 
 /**

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type TlsOptions, createSecureContext } from 'node:tls';
-import type { SslFiles } from './args.ts';
+import type { SslFiles } from './command.ts';
 import { UsageError } from './values.ts';
 
 /** Reads one file of `flag`. */

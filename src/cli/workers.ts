@@ -1,26 +1,17 @@
 /**
- * `tsgi serve --workers N`: the primary process of a node:cluster. It forks one worker
- * running `serveInProcess`; once that one is listening it announces the address and forks the
- * other N-1 on the same address (the cluster shares the listening socket).
- *
- * - A worker that dies is replaced, after a back-off while workers keep dying young
- *   ({@link Backoff}); the primary logs why (exit code or signal).
- * - SIGINT/SIGTERM: every worker gets SIGTERM and `--timeout-graceful-shutdown` to finish its
- *   requests, then SIGKILL; a second signal kills them at once.
- * - SIGHUP: the workers are replaced one by one, each only once its replacement is listening,
- *   so no request is refused; a replacement that fails to start stops the round and the
- *   running workers stay. New workers load the module afresh (a deploy) and re-read the TLS
- *   files (a certificate renewal).
- * - A worker that reached `--limit-max-requests` is replaced the same way.
- *
- * When the first worker dies before listening (a missing export, an address in use), nothing
- * is replaced: the primary exits with that worker's exit code, so `--workers` fails the same
- * way, with the same one-line message, as a single process does.
+ * `tsgi serve --workers N`: the primary process of a node:cluster. It forks one worker running
+ * `serveInProcess`; once that one listens it announces the address and forks the other N-1
+ * (the cluster shares the listening socket). A worker that dies is replaced after a
+ * {@link Backoff} pause, with its exit code or signal logged. SIGINT/SIGTERM stop every worker
+ * (SIGTERM, SIGKILL after `--timeout-graceful-shutdown` + {@link KILL_MARGIN}, or at a second
+ * signal). SIGHUP, and a worker that reached `--limit-max-requests`, replace workers one at a
+ * time, each only once its successor listens; a successor that fails ends the round and the
+ * running workers stay. When the very first worker fails, the primary exits with its status.
  *
  * @module
  */
 import cluster, { type Worker } from 'node:cluster';
-import type { ServeCommand } from './args.ts';
+import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
 import { Backoff } from './backoff.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
