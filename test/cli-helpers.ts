@@ -24,7 +24,7 @@ const running: Cli[] = [];
 export function cli(args: string[], env: Record<string, string | undefined> = {}): Cli {
   const child = spawn(process.execPath, ['--conditions=tsgi-source', 'src/cli/main.ts', ...args], {
     cwd: ROOT,
-    env: { ...process.env, PORT: undefined, ...env },
+    env: { ...process.env, PORT: undefined, WEB_CONCURRENCY: undefined, FORWARDED_ALLOW_IPS: undefined, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

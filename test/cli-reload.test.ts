@@ -79,7 +79,7 @@ describe('tsgi serve --reload', () => {
     await expect(get(url, {}, 2_000)).rejects.toThrow();
   });
 
-  it('watches --reload-dir instead of the module folder', { timeout: 60_000 }, async () => {
+  it('watches --reload-dir instead of the module folder; its child ends with it', { timeout: 60_000 }, async () => {
     const folder = join(dir, 'watched');
     const other = join(dir, 'elsewhere');
     mkdirSync(folder);
@@ -93,5 +93,18 @@ describe('tsgi serve --reload', () => {
     // The restart loads the module afresh, with the change made meanwhile.
     await until(url, 'ignored', () => run.out.stdout);
     expect(run.out.stdout).not.toMatch(/Change in .*message\.ts/);
+    // The supervisor killed outright: its child does not outlive it.
+    run.child.kill('SIGKILL');
+    await run.exited;
+    let refused = false;
+    const deadline = Date.now() + 10_000;
+    while (!refused && Date.now() < deadline) {
+      refused = await get(url, {}, 1_000).then(
+        () => false,
+        () => true,
+      );
+      if (!refused) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(refused).toBe(true);
   });
 });

@@ -51,8 +51,8 @@ function watchedDirs(command: ServeCommand): string[] {
 }
 
 /**
- * Runs the supervisor until SIGINT or SIGTERM (answering 0): starts the child, restarts it on
- * changes, and stops it (SIGTERM, SIGKILL after {@link CHILD_STOP_TIMEOUT}) at the end.
+ * Runs the supervisor until SIGINT, SIGTERM or SIGHUP (answering 0): starts the child, restarts
+ * it on changes, and stops it (SIGTERM, SIGKILL after {@link CHILD_STOP_TIMEOUT}) at the end.
  *
  * @throws LoadError when the module file does not exist; UsageError for a `--reload-dir` that
  *   is not a folder or unusable TLS files.
@@ -111,7 +111,8 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
       }),
     );
     log.debug(`watching ${dirs.join(', ')}`);
-    void waitForSignal(['SIGINT', 'SIGTERM'], () => child?.kill('SIGKILL')).then((signal) => {
+    // SIGHUP too: a closed terminal ends the development server, child included.
+    void waitForSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], () => child?.kill('SIGKILL')).then((signal) => {
       stopping = true;
       clearTimeout(pending);
       for (const watcher of watchers) watcher.close();

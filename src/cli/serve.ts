@@ -53,6 +53,8 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
     : waitForSignal(['SIGINT', 'SIGTERM'], () => void handle?.close({ timeout: 0 }));
   let retire!: (reason: string) => void;
   const retired = new Promise<string>((resolve) => (retire = resolve));
+  // The child of --reload stops when its supervisor is gone (cluster workers do by themselves).
+  if (managed && !cluster.isWorker) process.once('disconnect', () => retire('as its supervisor is gone'));
   const limit = command.limitMaxRequests;
   const onLimit = () => {
     if (cluster.isWorker) process.send?.({ type: 'tsgi:retiring', served: limit! } satisfies RetiringMessage);
