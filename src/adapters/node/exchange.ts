@@ -127,7 +127,7 @@ export class Exchange implements ExchangeState {
     let length = 0;
     for (let i = 0; i < chunks.length; i++) length += checkChunk(chunks[i]).byteLength;
     const res = this.res;
-    if (responseGone(res)) return; // the client left while the app was working
+    if (res.destroyed || (this.http2 && responseGone(res))) return; // the client left while the app was working
     sendHead(this, length);
     if (chunks.length === 1) endWith(res, chunks[0] as Uint8Array);
     else {

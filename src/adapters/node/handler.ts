@@ -17,6 +17,7 @@ import { continueOnRead } from './continue.ts';
 import { endPlain } from './end.ts';
 import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
 import { bodyTooLarge, limitInput } from './body-limit.ts';
+import { http2HasBody, isHttp2 } from './http2-compat.ts';
 
 /** A short plain-text answer that closes the connection (for requests the app never sees). */
 function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, reason: string, text: string): void {
@@ -40,12 +41,16 @@ function admit(req: IncomingMessage, res: ServerResponse, state: ServerState): b
 
 /**
  * Applies `maxBodySize` to the request body: a declared `Content-Length` past it throws
- * (413 before the app runs); a body of unknown length is counted as the app reads it.
+ * (413 before the app runs); a body of unknown length (chunked, or HTTP/2 without a length)
+ * is counted as the app reads it. A request without a body is left alone.
  */
-function limitBody(environ: Environ, maxBodySize: number): void {
+function limitBody(req: IncomingMessage, environ: Environ, maxBodySize: number): void {
   const declared = environ.CONTENT_LENGTH;
-  if (declared === undefined) environ['tsgi.input'] = limitInput(environ['tsgi.input'], maxBodySize);
-  else if (Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
+  if (declared !== undefined) {
+    if (Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
+  } else if (environ.HTTP_TRANSFER_ENCODING !== undefined || (isHttp2(req) && http2HasBody(req))) {
+    environ['tsgi.input'] = limitInput(environ['tsgi.input'], maxBodySize);
+  }
 }
 
 /** Express's mount path becomes SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
@@ -82,7 +87,7 @@ export function createHandler(
       if (framing !== null) throw framing;
       environ = createEnviron(req, res, options);
       if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res);
-      if (maxBodySize !== undefined) limitBody(environ, maxBodySize);
+      if (maxBodySize !== undefined) limitBody(req, environ, maxBodySize);
       const baseUrl = (req as ExpressRequest).baseUrl;
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
     } catch (error) {

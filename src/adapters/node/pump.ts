@@ -38,7 +38,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     released = true;
     closeBody(iterator, onError);
   };
-  if (responseGone(res)) {
+  if (res.destroyed || (exchange.http2 && responseGone(res))) {
     release();
     return;
   }
