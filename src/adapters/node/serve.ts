@@ -56,7 +56,8 @@ export interface ServeOptions extends NodeEnvironOptions {
   http2?: boolean | 'h2c';
   /**
    * Milliseconds for the whole request head to arrive once its first byte did; past it the
-   * client gets `408` and the connection closes (slowloris). Default 20 000 (Node's 60 000).
+   * client gets `408` and the connection closes (slowloris). Default 20 000 (Node's 60 000), or
+   * `requestTimeout` when that is shorter (Node requires it to be at most that).
    */
   headersTimeout?: number;
   /** Milliseconds for the whole request, body included, to arrive; then `408`. Default 300 000. */
