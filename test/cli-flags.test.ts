@@ -20,9 +20,9 @@ let certificate: TestCertificate;
 /** A raw app answering the environ keys tests look at; /slow waits, /body reads the body. */
 let envApp: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tsgi-cli-flags-'));
-  certificate = makeCertificate();
+  certificate = await makeCertificate();
   envApp = join(dir, 'env.mjs');
   writeFileSync(
     envApp,

@@ -12,8 +12,8 @@ import { type ErrorLog, bytes, deferred, errorLog, start, until } from './node-h
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
 let certificate: TestCertificate;
-beforeAll(() => {
-  certificate = makeCertificate();
+beforeAll(async () => {
+  certificate = await makeCertificate();
 });
 afterAll(() => certificate.remove());
 
@@ -155,10 +155,12 @@ describe('HTTP/2 over TLS', () => {
     }
   });
 
-  it('a client that resets its stream closes the body (its finally runs)', async () => {
+  it('a client that resets its stream closes the body (its finally runs) and aborts tsgi.signal', async () => {
     const closed = deferred();
     const started = deferred();
-    const app: App = (_environ, startResponse) => {
+    let signal: AbortSignal | undefined;
+    const app: App = (environ, startResponse) => {
+      signal = environ['tsgi.signal'];
       startResponse('200 OK', [['Content-Type', 'text/plain']]);
       return (async function* () {
         try {
@@ -179,8 +181,10 @@ describe('HTTP/2 over TLS', () => {
       stream.on('error', () => {});
       stream.resume();
       await started.promise;
+      expect(signal!.aborted).toBe(false);
       stream.close(http2.constants.NGHTTP2_CANCEL);
       await closed.promise;
+      await until(() => signal!.aborted);
     } finally {
       session.close();
     }

@@ -1,12 +1,13 @@
 /**
- * A throwaway TLS certificate for tests, made per run with `openssl` (a self-signed P-256
- * certificate for `localhost` and 127.0.0.1, valid for a day). Nothing private is committed.
+ * A throwaway TLS certificate for tests, made per run with `selfsigned` (pure JS, no `openssl`
+ * binary needed): a self-signed P-256 certificate for `localhost` and 127.0.0.1, valid for a
+ * day, written to a temporary folder. Nothing private is committed.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generate } from 'selfsigned';
 
 /** PEM files of a test certificate and their contents. */
 export interface TestCertificate {
@@ -19,24 +20,25 @@ export interface TestCertificate {
 }
 
 /** Makes a self-signed certificate for `localhost`/127.0.0.1 in a temporary folder. */
-export function makeCertificate(): TestCertificate {
+export async function makeCertificate(): Promise<TestCertificate> {
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    notAfterDate: new Date(Date.now() + 24 * 3600 * 1000),
+    extensions: [
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+    ],
+  });
   const dir = mkdtempSync(join(tmpdir(), 'tsgi-tls-'));
   const certFile = join(dir, 'cert.pem');
   const keyFile = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
+  writeFileSync(certFile, pems.cert);
+  writeFileSync(keyFile, pems.private, { mode: 0o600 });
   return {
     certFile,
     keyFile,
-    cert: readFileSync(certFile, 'utf8'),
-    key: readFileSync(keyFile, 'utf8'),
+    cert: pems.cert,
+    key: pems.private,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

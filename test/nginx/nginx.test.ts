@@ -146,7 +146,7 @@ function peakMemory(pid: number): number {
 beforeAll(async () => {
   const nginx = nginxBinary();
   prefix = mkdtempSync(join(tmpdir(), 'tsgi-nginx-'));
-  certificate = makeCertificate();
+  certificate = await makeCertificate();
   for (const dir of ['logs', 'tmp']) mkdirSync(join(prefix, dir));
   const [port, a, b, legacyPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   publicPort = port;
