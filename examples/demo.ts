@@ -15,9 +15,10 @@
  * | `/boom/`          | an app that throws, to show the `errors` middleware     |
  * | `/legacy/`        | examples/legacy-proxy.ts: an old site behind a re-theming proxy (the old site starts as a child process at the first request) |
  *
- * The stack, outermost first: `accessLog` (Apache combined format, on stdout) → `errors`
- * (an uncaught error becomes a plain 500, logged with its stack to `tsgi.errors`, which is
- * stderr under the CLI) → `compress` (gzip, deflate or br when the client asks) → `mount`.
+ * The stack, outermost first: `errors` (an uncaught error becomes a plain 500, logged with its
+ * stack to `tsgi.errors`, which is stderr under the CLI) → `compress` (gzip, deflate or br when
+ * the client asks) → `mount`. The access log (Apache combined format, on stdout) is the one
+ * `tsgi serve` writes; `createDemo({ log })` adds `accessLog` itself, for other servers.
  *
  * `mount()` moves the matched prefix from `PATH_INFO` to `SCRIPT_NAME`, so `GET /time/app/`
  * reaches the time app with `SCRIPT_NAME` `/time/app` and `PATH_INFO` `/`. A prefix requested
@@ -66,7 +67,10 @@ export const ADMIN_USER = 'admin';
 export interface DemoOptions {
   /** The password of {@link ADMIN_USER} on `/admin`. */
   password: string;
-  /** Where the access log goes, one combined-format line per request; default stdout. */
+  /**
+   * Where an access log goes, one combined-format line per request; default none (`tsgi
+   * serve` writes its own, see `--access-log`).
+   */
   log?: { write(line: string): unknown };
 }
 
@@ -101,9 +105,9 @@ const boom: App = () => {
 };
 
 /**
- * Builds the demo app: the routes of the table above, mounted and wrapped in `accessLog` →
- * `errors` → `compress`. The exported {@link app} is `createDemo` with the password from
- * `$TSGI_DEMO_PASSWORD` (or a generated one) and the access log on stdout.
+ * Builds the demo app: the routes of the table above, mounted and wrapped in `errors` →
+ * `compress`, and in `accessLog` when `options.log` is given. The exported {@link app} is
+ * `createDemo` with the password from `$TSGI_DEMO_PASSWORD` (or a generated one).
  */
 export function createDemo(options: DemoOptions): App {
   const routes: ReadonlyArray<readonly [prefix: string, app: App, title: string]> = [
@@ -133,7 +137,7 @@ export function createDemo(options: DemoOptions): App {
       '<p>The four WSGI listings of <cite>Foundations of Python Network Programming</cite>, chapter 10, ' +
         'in TypeScript, and a tour of the toolkit: forms and uploads, static files with conditional and ' +
         'range requests, Basic authentication and error handling. Every response goes through ' +
-        '<code>accessLog</code>, <code>errors</code> and <code>compress</code>.</p>\n<ul>\n' +
+        '<code>errors</code> and <code>compress</code>, and <code>tsgi serve</code> logs it.</p>\n<ul>\n' +
         items.join('\n') +
         '\n</ul>',
     );
@@ -143,7 +147,8 @@ export function createDemo(options: DemoOptions): App {
   const index = new RouteMap({ index: '/' }).app({ index: indexPage });
 
   const site = mount([['/', index], ...routes.map(([prefix, app]) => [prefix, addSlash(app)] as const)]);
-  return accessLog(errors(compress(site)), { log: options.log ?? process.stdout, format: 'combined' });
+  const app = errors(compress(site));
+  return options.log === undefined ? app : accessLog(app, { log: options.log, format: 'combined' });
 }
 
 const chosen = process.env.TSGI_DEMO_PASSWORD;

@@ -2,103 +2,13 @@
  * The `tsgi` CLI, run as a child process with the project's Node (vitest runs under it):
  * `node --conditions=tsgi-source src/cli/main.ts …`, as `npm start` does.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, alive, cli, finish, get, servingUrl } from './cli-helpers.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-
-interface Cli {
-  readonly child: ChildProcess;
-  /** Everything written to stdout / stderr so far. */
-  readonly out: { stdout: string; stderr: string };
-  /** Resolves when the process has exited. */
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const running: Cli[] = [];
-
-/** Starts the CLI in its own process group, so afterEach can kill it and any workers. */
-function cli(args: string[], env: Record<string, string | undefined> = {}): Cli {
-  const child = spawn(process.execPath, ['--conditions=tsgi-source', 'src/cli/main.ts', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: undefined, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const out = { stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => (out.stdout += text));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (out.stderr += text));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-  const handle = { child, out, exited };
-  running.push(handle);
-  return handle;
-}
-
-afterEach(async () => {
-  for (const { child, exited } of running.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-      await exited;
-    } else {
-      // The primary is gone; make sure no worker of its group outlives it.
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // no process left in the group
-      }
-    }
-  }
-});
-
-/** Waits for `Serving on http://…` on stdout and answers the URL; fails if the CLI exits first. */
-async function servingUrl(run: Cli, timeout = 15_000): Promise<string> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const match = /^Serving on (http:\/\/\S+)\n/m.exec(run.out.stdout);
-    if (match) return match[1]!;
-    if (run.child.exitCode !== null || run.child.signalCode !== null) {
-      throw new Error(`the CLI exited before serving: ${run.out.stderr}`);
-    }
-    if (Date.now() > deadline) throw new Error(`no "Serving on" line; stderr: ${run.out.stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** One GET on a fresh connection; fails after `timeout` ms without an answer. */
-function get(url: string, headers: Record<string, string> = {}, timeout = 10_000): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { headers, agent: false, timeout }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in ${timeout} ms`)));
-    req.on('error', reject);
-  });
-}
-
-/** Whether a process with this id exists. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 let fixtures: string;
 
@@ -144,7 +54,9 @@ describe('tsgi serve', () => {
     const run = cli(['serve', 'examples/demo.ts:app', '--port', '0'], { TSGI_DEMO_PASSWORD: undefined });
     const url = await servingUrl(run);
     // The demo prints its generated admin password while loading, before the server listens.
-    const printed = /^Admin: user admin, password (\S+)\nServing on http:\/\/127\.0\.0\.1:\d+\n$/.exec(run.out.stdout);
+    const printed = /^Admin: user admin, password (\S+)\nServing on http:\/\/127\.0\.0\.1:\d+ \(HTTP\/1\.1, 1 process, Node v\d+\.\d+\.\d+, reload off\)\n$/.exec(
+      run.out.stdout,
+    );
     expect(printed, run.out.stdout).not.toBeNull();
     expect(Number(new URL(url).port)).toBeGreaterThan(0);
     const authorization = `Basic ${Buffer.from(`admin:${printed![1]}`).toString('base64')}`;
@@ -223,13 +135,6 @@ describe('tsgi serve', () => {
 });
 
 describe('tsgi serve errors', () => {
-  /** Runs the CLI to its end. */
-  async function finish(args: string[], env: Record<string, string> = {}) {
-    const run = cli(args, env);
-    const { code } = await run.exited;
-    return { code, stdout: run.out.stdout, stderr: run.out.stderr };
-  }
-
   it('a missing module: one line on stderr, exit 2', async () => {
     const result = await finish(['serve', 'examples/nope.ts:app', '--port', '0']);
     expect(result.code).toBe(2);
@@ -268,7 +173,7 @@ describe('tsgi serve errors', () => {
     expect(result.stderr).toMatch(/^tsgi: .*EADDRINUSE.*\n$/);
   });
 
-  it('bad arguments: usage on stderr, exit 2', async () => {
+  it('bad arguments: one line on stderr, exit 2', async () => {
     const cases = [
       [],
       ['frobnicate'],
@@ -287,12 +192,12 @@ describe('tsgi serve errors', () => {
     results.forEach((result, i) => {
       const label = JSON.stringify(cases[i]);
       expect(result.code, label).toBe(2);
-      expect(result.stderr, label).toMatch(/^tsgi: [^\n]+\n\nUsage: tsgi /);
+      expect(result.stderr, label).toMatch(/^tsgi: [^\n]+\n$/);
       expect(result.stdout, label).toBe('');
     });
   });
 
-  it('an invalid $PORT without --port: usage, exit 2', async () => {
+  it('an invalid $PORT without --port: one line, exit 2', async () => {
     const result = await finish(['serve', 'examples/demo.ts'], { PORT: 'eighty' });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^tsgi: invalid \$PORT 'eighty'/);
@@ -300,12 +205,6 @@ describe('tsgi serve errors', () => {
 });
 
 describe('tsgi --help and --version', () => {
-  async function finish(args: string[]) {
-    const run = cli(args);
-    const { code } = await run.exited;
-    return { code, stdout: run.out.stdout, stderr: run.out.stderr };
-  }
-
   it('--help prints the usage on stdout, exit 0', async () => {
     for (const result of await Promise.all([['--help'], ['-h'], ['help']].map((args) => finish(args)))) {
       expect(result.code).toBe(0);
@@ -344,7 +243,7 @@ describe('tsgi serve --workers', () => {
   it('--workers 2: both workers answer (tsgi.multiprocess true), SIGTERM stops them all', async () => {
     const run = cli(['serve', join(fixtures, 'pid.mjs'), '--port', '0', '--workers', '2']);
     const url = await servingUrl(run);
-    expect(run.out.stdout).toMatch(/^Serving on http:\/\/127\.0\.0\.1:\d+\n$/);
+    expect(run.out.stdout).toMatch(/^Serving on http:\/\/127\.0\.0\.1:\d+ \(HTTP\/1\.1, 2 workers, Node v[\d.]+, reload off\)\n$/);
     const pids = await workerPids(url, 2);
     expect(pids.has(run.child.pid!)).toBe(false);
     for (const pid of pids) expect(alive(pid)).toBe(true);
@@ -386,7 +285,7 @@ describe('tsgi serve --workers', () => {
     }
     expect(second).not.toBe(first);
     expect(alive(first!)).toBe(false);
-    expect(run.out.stderr).toMatch(new RegExp(`^tsgi: worker ${first} died \\(exit code 3\\); starting a new one\\n`));
+    expect(run.out.stderr).toMatch(new RegExp(`^tsgi: worker ${first} died \\(exit code 3\\); starting a new one in 0\\.5 s\\n`));
 
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });

@@ -6,7 +6,7 @@
  * hello-world, middleware stack and upload answer over a socket, its links resolve, and the
  * `tsgi` bin runs.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -217,5 +217,31 @@ describe('npm pack', () => {
     const bin = path.join(consumer, 'node_modules', '.bin', 'tsgi');
     const { stdout } = await run(bin, ['--help'], { cwd: consumer, env });
     expect(stdout).toMatch(/tsgi serve/);
+  });
+
+  it('the tsgi bin serves a module (its serving code loads from dist/)', async () => {
+    const bin = path.join(consumer, 'node_modules', '.bin', 'tsgi');
+    await writeFile(
+      path.join(consumer, 'served.mjs'),
+      "export const app = (environ, start) => { start('200 OK', [['Content-Type', 'text/plain']]); return [new TextEncoder().encode('served')]; };\n",
+    );
+    const child = spawn(bin, ['serve', 'served.mjs', '--port', '0', '--no-access-log'], { cwd: consumer, env });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (text: string) => {
+          out += text;
+          const match = /^Serving on (http:\/\/\S+) /m.exec(out);
+          if (match) resolve(match[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code} before serving`)));
+      });
+      expect(await (await fetch(`${url}/`)).text()).toBe('served');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });

@@ -85,12 +85,13 @@ const KEY_CACHE_MAX = 512;
 /**
  * The environ key of a request header field: `Accept-Language` → `HTTP_ACCEPT_LANGUAGE`,
  * `Content-Type` → `CONTENT_TYPE` ({@link headerEnvironKey}, cached); `''` for names with `_`,
- * which are dropped (as nginx and gunicorn do, spec §2.2).
+ * which are dropped (as nginx and gunicorn do, spec §2.2), and for HTTP/2 pseudo-header fields
+ * (`:path`, `:authority`: the environ has them as `REQUEST_URI`, `HTTP_HOST`).
  */
 export function headerKey(name: string): string {
   let key = KEY_CACHE.get(name);
   if (key !== undefined) return key;
-  key = name.includes('_') ? '' : headerEnvironKey(name);
+  key = name.includes('_') || name.charCodeAt(0) === 58 /* : */ ? '' : headerEnvironKey(name);
   if (KEY_CACHE.size < KEY_CACHE_MAX) KEY_CACHE.set(name, key);
   return key;
 }

@@ -4,28 +4,17 @@
  *
  * Exit codes: 0 for help, version, or a server stopped by SIGINT/SIGTERM; 1 for a runtime
  * failure (the address cannot be bound, the module threw while loading); 2 for bad
- * arguments (usage on stderr), a missing module or export, or an export that is not an app
- * (one line on stderr).
+ * arguments, a missing module or export, or an export that is not an app (one line on
+ * stderr).
  *
  * @module
  */
 import cluster from 'node:cluster';
-import { readFileSync } from 'node:fs';
 import { SERVE_USAGE, USAGE, UsageError, parseCommandLine } from './args.ts';
 import { type CliIO, processIO } from './io.ts';
 import { LoadError, ModuleError } from './load.ts';
-import { serveInProcess } from './serve.ts';
-import { runPrimary } from './workers.ts';
-
-/** The version of this package, from its package.json (two levels up in src/ and dist/). */
-export function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
+import { RELOAD_CHILD_ENV } from './messages.ts';
+import { version } from './version.ts';
 
 /** The first line of an error's message, for one-line reports. */
 function firstLine(error: unknown): string {
@@ -48,17 +37,15 @@ export async function run(argv: readonly string[], io: CliIO = processIO, env = 
         io.stdout.write(`${version()}\n`);
         return 0;
       case 'serve': {
+        // Loaded only now, so that --help and a bad flag answer at once.
         const { workers } = command;
-        if (workers !== undefined && cluster.isPrimary) return await runPrimary({ ...command, workers }, io);
-        return await serveInProcess(command, io);
+        if (workers !== undefined && cluster.isPrimary) return await (await import('./workers.ts')).runPrimary({ ...command, workers }, io);
+        if (command.reload && env[RELOAD_CHILD_ENV] !== '1') return await (await import('./reload.ts')).runReloader(command, io);
+        return await (await import('./serve.ts')).serveInProcess(command, io);
       }
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.stderr.write(`tsgi: ${error.message}\n\n${error.topic === 'serve' ? SERVE_USAGE : USAGE}`);
-      return 2;
-    }
-    if (error instanceof LoadError) {
+    if (error instanceof UsageError || error instanceof LoadError) {
       io.stderr.write(`tsgi: ${firstLine(error)}\n`);
       return 2;
     }

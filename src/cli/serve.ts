@@ -1,63 +1,74 @@
 /**
- * `tsgi serve` in one process: load the app, serve it with `serve()` from the Node adapter,
- * print `Serving on http://HOST:PORT`, close gracefully on SIGINT/SIGTERM. The same code runs
- * in each worker of `--workers`, reporting to the primary instead of printing.
+ * `tsgi serve` in one process: load the app, wrap it as the flags say, serve it with
+ * `serve()`, announce the address, and close gracefully on SIGINT/SIGTERM. The same code runs
+ * in each worker of `--workers` and in the child of `--reload`, which report to the process
+ * that manages them instead of printing, and leave the signals from the terminal to it.
  *
  * @module
  */
 import cluster from 'node:cluster';
 import { type ServerHandle, serve } from '../adapters/node/serve.ts';
-import type { ServeCommand } from './args.ts';
+import type { ServeCommand } from './command.ts';
+import { announce } from './banner.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { loadApp } from './load.ts';
+import { createLog } from './log.ts';
+import { type ListeningMessage, PORT_ENV, RELOAD_CHILD_ENV, type RetiringMessage } from './messages.ts';
+import { serveOptions } from './options.ts';
+import { buildStack } from './stack.ts';
+import { loadTls } from './tls.ts';
+import { freeSocketPath } from './uds.ts';
+import { version } from './version.ts';
 
 /**
- * Environment variable set by the primary of `--workers --port 0` on its workers: the port it
- * picked, which they bind instead of `0`, so every worker (and every replacement) shares it.
- */
-export const WORKER_PORT_ENV = 'TSGI_WORKER_PORT';
-
-/** The message a worker sends the primary once it is listening. */
-export interface ListeningMessage {
-  readonly type: 'tsgi:listening';
-  /** The bound URL, e.g. `http://127.0.0.1:8000`. */
-  readonly url: string;
-}
-
-/** Whether `message` is a {@link ListeningMessage}. */
-export function isListeningMessage(message: unknown): message is ListeningMessage {
-  return (
-    typeof message === 'object' &&
-    message !== null &&
-    (message as ListeningMessage).type === 'tsgi:listening' &&
-    typeof (message as ListeningMessage).url === 'string'
-  );
-}
-
-/**
- * Serves `command` in this process until SIGINT or SIGTERM, then closes the server (requests
- * in flight finish; a second signal cuts the remaining connections) and answers exit code 0.
+ * Serves `command` in this process until SIGINT or SIGTERM (or, alone, until
+ * `--limit-max-requests`), then closes the server (requests in flight get
+ * `--timeout-graceful-shutdown`; a second signal cuts the remaining connections) and answers
+ * exit code 0.
  *
- * In a cluster worker, `tsgi.multiprocess` is true, the bound URL goes to the primary as a
- * {@link ListeningMessage} instead of stdout, and SIGINT is ignored: the primary, which gets
- * the terminal's Ctrl-C too, stops the workers with SIGTERM.
+ * Managed (a cluster worker, or the child of `--reload`): the bound URL goes to the manager as
+ * a {@link ListeningMessage} instead of stdout, reaching the request limit sends a
+ * {@link RetiringMessage}, SIGINT and SIGHUP are ignored and a repeated SIGTERM too (the
+ * manager, which gets the terminal's and the service manager's signals too, stops it with
+ * SIGTERM and kills it when it must). In a worker `tsgi.multiprocess` is true.
  *
- * @throws LoadError / ModuleError from {@link loadApp}; rejects when the address cannot be
- *   bound (`EADDRINUSE`, `EACCES`).
+ * @throws LoadError / ModuleError from `loadApp`; UsageError for unusable TLS files; rejects
+ *   when the address cannot be bound (`EADDRINUSE`, `EACCES`).
  */
 export async function serveInProcess(command: ServeCommand, io: CliIO = processIO): Promise<number> {
-  const worker = cluster.isWorker;
+  const log = createLog(command.logLevel, io);
+  const managed = cluster.isWorker || process.env[RELOAD_CHILD_ENV] === '1';
   let handle: ServerHandle | undefined;
   // Listen for signals from the start, so one that comes while loading still stops cleanly.
-  if (worker) process.on('SIGINT', () => {});
-  const stopped = waitForSignal(worker ? ['SIGTERM'] : ['SIGINT', 'SIGTERM'], () => handle?.server.closeAllConnections());
-  const app = await loadApp(command.module, command.exportName);
-  const workerPort = worker ? process.env[WORKER_PORT_ENV] : undefined;
-  const port = workerPort ? Number(workerPort) : command.port;
-  handle = await serve(app, { host: command.host, port, multiprocess: worker });
-  if (worker) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
-  else io.stdout.write(`Serving on ${handle.url}\n`);
-  await stopped;
-  await handle.close();
+  if (managed) {
+    process.on('SIGINT', () => {});
+    process.on('SIGHUP', () => {});
+  } else {
+    process.on('SIGHUP', () => log.warning('SIGHUP ignored: it replaces the workers of --workers, and this is one process'));
+  }
+  // A second signal cuts what remains; a managed process leaves that to its manager (SIGKILL),
+  // so a SIGTERM sent to the whole process group (systemd's default) is not taken for two.
+  const stopped = managed
+    ? waitForSignal(['SIGTERM'])
+    : waitForSignal(['SIGINT', 'SIGTERM'], () => void handle?.close({ timeout: 0 }));
+  let retire!: (reason: string) => void;
+  const retired = new Promise<string>((resolve) => (retire = resolve));
+  // The child of --reload stops when its supervisor is gone (cluster workers do by themselves).
+  if (managed && !cluster.isWorker) process.once('disconnect', () => retire('as its supervisor is gone'));
+  const limit = command.limitMaxRequests;
+  const onLimit = () => {
+    if (cluster.isWorker) process.send?.({ type: 'tsgi:retiring', served: limit! } satisfies RetiringMessage);
+    else retire(`after ${limit} requests (--limit-max-requests)`);
+  };
+  const tls = command.ssl === undefined ? undefined : loadTls(command.ssl);
+  const app = buildStack(await loadApp(command.module, command.exportName), command, log, onLimit);
+  if (!managed && command.uds !== undefined) await freeSocketPath(command.uds);
+  const picked = process.env[PORT_ENV];
+  handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker });
+  if (managed) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
+  else announce(log, { url: handle.url, command, version: version() });
+  const why = await Promise.race([stopped.then((signal) => `on ${signal}`), retired]);
+  if (!managed) log.info(`Stopping ${why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);
+  await handle.close({ timeout: command.timeoutGracefulShutdown });
   return 0;
 }

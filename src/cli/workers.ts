@@ -1,41 +1,194 @@
 /**
- * `tsgi serve --workers N`: the primary process of a node:cluster. It forks one worker
- * running {@link serveInProcess}; once that one is listening it prints `Serving on …` and
- * forks the other N-1 on the same address (the cluster shares the listening socket, also for
- * `--port 0`). It replaces a worker that dies, and on SIGINT/SIGTERM stops them all with
- * SIGTERM (SIGKILL after {@link WORKER_STOP_TIMEOUT}, or at a second signal).
- *
- * When the first worker dies before listening (a missing module or export, an address in
- * use), nothing is replaced: the primary exits with that worker's exit code, so `--workers`
- * fails the same way, with the same one-line message, as a single process does.
+ * `tsgi serve --workers N`: the primary process of a node:cluster. It forks one worker running
+ * `serveInProcess`; once that one listens it announces the address and forks the other N-1
+ * (the cluster shares the listening socket). A worker that dies is replaced after a
+ * {@link Backoff} pause, with its exit code or signal logged. SIGINT/SIGTERM stop every worker
+ * (SIGTERM, SIGKILL after `--timeout-graceful-shutdown` + {@link KILL_MARGIN}, or at a second
+ * signal). SIGHUP, and a worker that reached `--limit-max-requests`, replace workers one at a
+ * time, each only once its successor listens; a successor that fails ends the round and the
+ * running workers stay. When the very first worker fails, the primary exits with its status.
  *
  * @module
  */
 import cluster, { type Worker } from 'node:cluster';
-import { statSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
-import { resolve } from 'node:path';
-import type { ServeCommand } from './args.ts';
+import type { ServeCommand } from './command.ts';
+import { announce } from './banner.ts';
+import { Backoff } from './backoff.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
-import { LoadError } from './load.ts';
-import { WORKER_PORT_ENV, isListeningMessage } from './serve.ts';
+import { type CliLog, createLog } from './log.ts';
+import { prepareManaged } from './managed.ts';
+import { isServingMessage } from './messages.ts';
+import { version } from './version.ts';
 
-/** After SIGTERM, how long workers get to finish before SIGKILL (milliseconds). */
-export const WORKER_STOP_TIMEOUT = 15_000;
+/** Time a stopped worker gets beyond the graceful shutdown before SIGKILL (milliseconds). */
+export const KILL_MARGIN = 5_000;
 
-/** Pause before replacing a worker that died before it was listening (milliseconds). */
-export const RESTART_DELAY = 1_000;
+/** One worker as the primary sees it. */
+interface Slot {
+  readonly worker: Worker;
+  readonly started: number;
+  listening: boolean;
+  /** The primary asked it to stop (replaced, or shutting down): its exit is expected. */
+  leaving: boolean;
+  /** Settled with `true` once it listens, `false` if it exits first. */
+  readonly ready: Promise<boolean>;
+  settle(ready: boolean): void;
+}
 
-/** A port free on `host` now: bound with port 0, then released. */
-function freePort(host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolvePort(port));
-    });
-  });
+/** How a worker ended, for the log: `exit code 3`, `signal SIGKILL`. */
+function how(code: number | null, signal: string | null): string {
+  return signal ? `signal ${signal}` : `exit code ${code}`;
+}
+
+class Primary {
+  readonly #slots = new Map<Worker, Slot>();
+  readonly #backoff = new Backoff();
+  #announced = false;
+  #stopping = false;
+  #rolling = false;
+  #exitCode = 0;
+
+  readonly command: ServeCommand & { workers: number };
+  readonly log: CliLog;
+  /** The environment of the workers (a port picked for `--port 0`). */
+  readonly env: Record<string, string>;
+  readonly done: (code: number) => void;
+
+  constructor(command: ServeCommand & { workers: number }, log: CliLog, env: Record<string, string>, done: (code: number) => void) {
+    this.command = command;
+    this.log = log;
+    this.env = env;
+    this.done = done;
+  }
+
+  start(): void {
+    cluster.on('message', (worker, message) => this.#onMessage(worker, message));
+    cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
+    void waitForSignal(['SIGINT', 'SIGTERM'], () => this.#killAll()).then((signal) => this.#stopAll(0, signal));
+    process.on('SIGHUP', () => void this.#rollingRestart());
+    this.#fork();
+  }
+
+  #fork(): Slot {
+    const worker = cluster.fork(this.env);
+    let settle!: (ready: boolean) => void;
+    const ready = new Promise<boolean>((resolve) => (settle = resolve));
+    const slot: Slot = { worker, started: Date.now(), listening: false, leaving: false, ready, settle };
+    this.#slots.set(worker, slot);
+    return slot;
+  }
+
+  #onMessage(worker: Worker, message: unknown): void {
+    const slot = this.#slots.get(worker);
+    if (slot === undefined || !isServingMessage(message) || this.#stopping) return;
+    if (message.type === 'tsgi:retiring') {
+      this.log.info(`Worker ${worker.process.pid} served ${message.served} requests (--limit-max-requests): replacing it`);
+      void this.#replace(slot);
+      return;
+    }
+    slot.listening = true;
+    slot.settle(true);
+    this.log.debug(`worker ${worker.process.pid} listening`);
+    if (!this.#announced) {
+      // The first worker is up, so the app loads: announce, and start the others.
+      this.#announced = true;
+      announce(this.log, { url: message.url, command: this.command, version: version() });
+      for (let i = 1; i < this.command.workers; i++) this.#fork();
+    }
+  }
+
+  #onExit(worker: Worker, code: number | null, signal: string | null): void {
+    const slot = this.#slots.get(worker);
+    if (slot === undefined) return;
+    this.#slots.delete(worker);
+    slot.settle(false);
+    if (this.#stopping) {
+      this.#finishIfIdle();
+      return;
+    }
+    if (slot.leaving) return; // replaced: its successor is already listening
+    const pid = worker.process.pid;
+    if (!this.#announced) {
+      // The first worker could not start; it has said why on stderr.
+      if (code !== 1 && code !== 2) this.log.error(`worker ${pid} failed to start (${how(code, signal)})`);
+      this.#stopAll(code || 1);
+      return;
+    }
+    const delay = this.#backoff.next(Date.now() - slot.started);
+    const when = delay === 0 ? '' : ` in ${delay / 1000} s`;
+    this.log.warning(`worker ${pid} ${slot.listening ? 'died' : 'failed to start'} (${how(code, signal)}); starting a new one${when}`);
+    setTimeout(() => {
+      if (!this.#stopping) this.#fork();
+    }, delay);
+  }
+
+  /** Forks a replacement for `old` and stops `old` once it listens; `false` if it failed to start. */
+  async #replace(old: Slot): Promise<boolean> {
+    if (old.leaving) return true;
+    old.leaving = true;
+    const next = this.#fork();
+    if (!(await next.ready)) {
+      old.leaving = false;
+      return false;
+    }
+    this.#terminate(old.worker);
+    return true;
+  }
+
+  async #rollingRestart(): Promise<void> {
+    if (this.#stopping || !this.#announced) return;
+    if (this.#rolling) {
+      this.log.warning('SIGHUP ignored: the workers are being replaced already');
+      return;
+    }
+    this.#rolling = true;
+    const current = [...this.#slots.values()].filter((slot) => slot.listening && !slot.leaving);
+    this.log.info(`SIGHUP: replacing ${current.length} workers one by one`);
+    let replaced = 0;
+    for (const slot of current) {
+      if (this.#stopping) break;
+      if (!(await this.#replace(slot))) {
+        this.log.error('a new worker failed to start: the running workers stay');
+        break;
+      }
+      replaced++;
+    }
+    this.#rolling = false;
+    if (replaced === current.length) this.log.info(`Replaced ${replaced} workers`);
+  }
+
+  /** SIGTERM, then SIGKILL once the graceful shutdown and a margin have passed. */
+  #terminate(worker: Worker): void {
+    worker.process.kill('SIGTERM');
+    const timer = setTimeout(() => worker.process.kill('SIGKILL'), this.command.timeoutGracefulShutdown + KILL_MARGIN);
+    timer.unref();
+    worker.process.once('exit', () => clearTimeout(timer));
+  }
+
+  #killAll(): void {
+    for (const { worker } of this.#slots.values()) worker.process.kill('SIGKILL');
+  }
+
+  #stopAll(code: number, signal?: string): void {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    this.#exitCode = code;
+    if (signal !== undefined) {
+      this.log.info(`Stopping on ${signal}: requests in flight get ${this.command.timeoutGracefulShutdown / 1000} s`);
+    }
+    for (const slot of this.#slots.values()) {
+      slot.leaving = true;
+      this.#terminate(slot.worker);
+    }
+    this.#finishIfIdle();
+  }
+
+  #finishIfIdle(): void {
+    if (!this.#stopping || this.#slots.size > 0) return;
+    cluster.removeAllListeners('message');
+    cluster.removeAllListeners('exit');
+    this.done(this.#exitCode);
+  }
 }
 
 /**
@@ -43,95 +196,13 @@ function freePort(host: string): Promise<number> {
  * first worker fails to start (answering that worker's exit code, or 1 if a signal killed it).
  *
  * Workers are started with this process's own `argv` and `execArgv`, so they parse the same
- * command line; node:cluster tells them apart (`cluster.isWorker`). For `--port 0` the primary
- * picks a free port first and gives it to every worker (`TSGI_WORKER_PORT`).
+ * command line; node:cluster tells them apart (`cluster.isWorker`).
  *
- * @throws LoadError when the module file does not exist (checked before forking); rejects
- *   when `--port 0` cannot be bound on the host.
+ * @throws LoadError when the module file does not exist, UsageError for unusable TLS files
+ *   (both checked before forking); rejects when `--port 0` cannot be bound on the host.
  */
 export async function runPrimary(command: ServeCommand & { workers: number }, io: CliIO = processIO): Promise<number> {
-  const file = resolve(command.module);
-  let exists = false;
-  try {
-    exists = statSync(file).isFile();
-  } catch {
-    // reported below
-  }
-  if (!exists) throw new LoadError(`cannot find module '${command.module}' (no file ${file})`);
-  // For `--port 0`, pick the port here: workers all bind it, so a worker started after the
-  // last one died (which closes the cluster's shared socket) comes back on the same port.
-  const env: Record<string, string> = {};
-  if (command.port === 0) env[WORKER_PORT_ENV] = String(await freePort(command.host));
-
-  return new Promise<number>((done) => {
-    const listening = new Set<Worker>();
-    let announced = false;
-    let stopping = false;
-    let exitCode = 0;
-    let killTimer: NodeJS.Timeout | undefined;
-    const fork = (): Worker => cluster.fork(env);
-
-    const workers = (): Worker[] => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
-
-    const stopAll = (code: number): void => {
-      if (stopping) return;
-      stopping = true;
-      exitCode = code;
-      for (const worker of workers()) worker.process.kill('SIGTERM');
-      killTimer = setTimeout(() => {
-        for (const worker of workers()) worker.process.kill('SIGKILL');
-      }, WORKER_STOP_TIMEOUT);
-      killTimer.unref();
-      finishIfIdle();
-    };
-
-    const finishIfIdle = (): void => {
-      if (!stopping || workers().length > 0) return;
-      clearTimeout(killTimer);
-      cluster.off('message', onMessage);
-      cluster.off('exit', onExit);
-      done(exitCode);
-    };
-
-    const onMessage = (worker: Worker, message: unknown): void => {
-      if (!isListeningMessage(message) || stopping) return;
-      listening.add(worker);
-      if (!announced) {
-        // The first worker is up, so the app loads: announce, and start the others.
-        announced = true;
-        io.stdout.write(`Serving on ${message.url}\n`);
-        for (let i = 1; i < command.workers; i++) fork();
-      }
-    };
-
-    const onExit = (worker: Worker, code: number | null, signal: string | null): void => {
-      const started = listening.delete(worker);
-      if (stopping) {
-        finishIfIdle();
-        return;
-      }
-      const how = signal ? `signal ${signal}` : `code ${code}`;
-      if (!announced) {
-        // The first worker could not start; it has said why on stderr.
-        if (code !== 1 && code !== 2) io.stderr.write(`tsgi: worker ${worker.process.pid} failed to start (exit ${how})\n`);
-        stopAll(code || 1);
-        return;
-      }
-      io.stderr.write(`tsgi: worker ${worker.process.pid} ${started ? 'died' : 'failed to start'} (exit ${how}); starting a new one\n`);
-      // A worker that died before listening is replaced after a pause, not in a tight loop.
-      if (started) fork();
-      else {
-        setTimeout(() => {
-          if (!stopping) fork();
-        }, RESTART_DELAY);
-      }
-    };
-
-    cluster.on('message', onMessage);
-    cluster.on('exit', onExit);
-    void waitForSignal(['SIGINT', 'SIGTERM'], () => {
-      for (const worker of workers()) worker.process.kill('SIGKILL');
-    }).then(() => stopAll(0));
-    fork();
-  });
+  const log = createLog(command.logLevel, io);
+  const env = await prepareManaged(command);
+  return new Promise<number>((done) => new Primary(command, log, env, done).start());
 }

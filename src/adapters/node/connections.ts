@@ -5,8 +5,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 
 /** Milliseconds a new connection may stay silent before it is closed (default of `firstByteTimeout`). */
 export const DEFAULT_FIRST_BYTE_TIMEOUT = 10_000;
@@ -27,60 +26,81 @@ export function defaultMaxConnections(): number {
   return 4096;
 }
 
-/** What {@link limitConnections} enforces. */
-export interface ConnectionLimits {
+/** The caps {@link capConnections} enforces. */
+export interface ConnectionCaps {
   /** Most connections open at once; more are closed as they arrive. */
   maxConnections: number;
   /** Most connections open at once from one client address; 0: no per-client cap. */
   maxConnectionsPerClient: number;
-  /** Milliseconds a new connection may stay silent before it is closed; 0: no limit. */
-  firstByteTimeout: number;
 }
 
 const WAITING = Symbol('tsgi.first_byte');
 
+type WaitingSocket = Socket & { [WAITING]?: boolean };
+
 /**
- * Applies the limits to `server`: Node closes connections past `maxConnections` itself; a
- * client address past `maxConnectionsPerClient` has its new connection closed at once; a new
- * connection gets `firstByteTimeout` of inactivity before its first request is read (Node's
- * `headersTimeout` does not start until a byte arrives), after which Node's own timeouts
- * (headers, request, keep-alive) take over.
+ * Caps the connections of the listening `server`: Node closes those past `maxConnections`
+ * itself; a client address past `maxConnectionsPerClient` has its new connection closed at
+ * once (before a TLS handshake costs anything).
  */
-export function limitConnections(server: Server, limits: ConnectionLimits): void {
-  server.maxConnections = limits.maxConnections;
+export function capConnections(server: NetServer, caps: ConnectionCaps): void {
+  server.maxConnections = caps.maxConnections;
+  if (caps.maxConnectionsPerClient <= 0) return;
   const perClient = new Map<string, number>();
-  server.on('connection', (socket: Socket & { [WAITING]?: boolean }) => {
+  server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress;
-    if (limits.maxConnectionsPerClient > 0 && address !== undefined) {
-      const open = (perClient.get(address) ?? 0) + 1;
-      if (open > limits.maxConnectionsPerClient) {
-        socket.destroy();
-        return;
-      }
-      perClient.set(address, open);
-      socket.once('close', () => {
-        const left = perClient.get(address)! - 1;
-        if (left === 0) perClient.delete(address);
-        else perClient.set(address, left);
-      });
+    if (address === undefined) return;
+    const open = (perClient.get(address) ?? 0) + 1;
+    if (open > caps.maxConnectionsPerClient) {
+      socket.destroy();
+      return;
     }
-    if (limits.firstByteTimeout > 0) {
-      socket[WAITING] = true;
-      socket.setTimeout(limits.firstByteTimeout);
-      socket.once('timeout', () => {
-        if (socket[WAITING]) socket.destroy();
-      });
-    }
+    perClient.set(address, open);
+    socket.once('close', () => {
+      const left = perClient.get(address)! - 1;
+      if (left === 0) perClient.delete(address);
+      else perClient.set(address, left);
+    });
   });
-  if (limits.firstByteTimeout > 0) {
-    const started = (req: { socket: Socket & { [WAITING]?: boolean } }) => {
-      const socket = req.socket;
-      if (socket[WAITING]) {
-        socket[WAITING] = false;
-        socket.setTimeout(server.timeout);
-      }
+}
+
+/**
+ * Gives each connection of `server` `timeout` milliseconds of silence before its first request
+ * (Node's `headersTimeout` does not start until a byte arrives), after which Node's own
+ * timeouts (headers, request, keep-alive) take over. `event` is `connection` for plain TCP,
+ * `secureConnection` behind TLS (the handshake has its own `handshakeTimeout`; a socket whose
+ * ALPN chose `h2` is left to the HTTP/2 session timers). `requestServers` emit the first
+ * request (`request`, `checkContinue`). A timeout of 0 does nothing.
+ */
+export function limitFirstByte(
+  server: NetServer,
+  event: 'connection' | 'secureConnection',
+  timeout: number,
+  requestServers: readonly NetServer[],
+): void {
+  if (timeout <= 0) return;
+  server.on(event, (socket: WaitingSocket & { alpnProtocol?: string | false }) => {
+    if (socket.alpnProtocol === 'h2') return;
+    socket[WAITING] = true;
+    socket.setTimeout(timeout);
+    socket.once('timeout', () => {
+      if (socket[WAITING]) socket.destroy();
+    });
+  });
+  for (const requests of requestServers) {
+    const started = (req: { socket: WaitingSocket }) => {
+      if (req.socket[WAITING]) releaseFirstByte(req.socket, (requests as { timeout?: number }).timeout ?? 0);
     };
-    server.on('request', started);
-    server.on('checkContinue', started);
+    requests.on('request', started);
+    requests.on('checkContinue', started);
   }
+}
+
+/**
+ * Ends the first-byte wait of `socket` (its first request arrived, or it was handed to an
+ * HTTP/2 session), restoring the socket timeout `timeout` (the server's `timeout`, 0 for none).
+ */
+export function releaseFirstByte(socket: Socket, timeout = 0): void {
+  (socket as WaitingSocket)[WAITING] = false;
+  socket.setTimeout(timeout);
 }

@@ -4,6 +4,8 @@
  * @module
  */
 import { type IncomingMessage, ServerResponse } from 'node:http';
+import { Http2ServerResponse } from 'node:http2';
+import { responseGone } from './http2-compat.ts';
 import type { Socket } from 'node:net';
 import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
@@ -30,6 +32,16 @@ export { DEFAULT_MAX_HEADERS, decodePath };
  * silently): `serve` sets `maxHeadersCount` to one above it.
  */
 export interface NodeEnvironOptions extends EnvironOptions {
+  /**
+   * Largest request body accepted, in bytes (nginx's `client_max_body_size`); default none.
+   * A declared `Content-Length` past it is answered `413 Content Too Large` without calling
+   * the app; a body of unknown length (chunked, HTTP/2) is counted as the app reads
+   * `tsgi.input`, whose read past the limit throws an `HTTPContentTooLarge` (413) instead of
+   * handing the bytes over; the server answers 413 when the app lets it propagate. Either way
+   * the connection closes after the answer. `req.bytes({ maxBodySize })` and the form limits
+   * still apply below it.
+   */
+  maxBodySize?: number;
   /**
    * Milliseconds a response write may wait for a client that does not read before the
    * connection is cut (nginx's `send_timeout`); re-armed whenever the client takes data, so a
@@ -101,15 +113,26 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   (environ as unknown as Record<symbol, unknown>)[EXCHANGE] = res ?? req;
   Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   const raw = req.rawHeaders;
-  checkFieldCount(raw.length >> 1, options.maxHeaders ?? DEFAULT_MAX_HEADERS);
+  const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
+  // HTTP/2 pseudo-fields (`:path`, `:authority`…) are not header fields: counted out when it matters.
+  if (raw.length >> 1 > maxHeaders) checkFieldCount(fieldCount(raw), maxHeaders);
   for (let i = 0; i < raw.length; i += 2) {
     const key = headerKey(raw[i]!);
     if (key !== '') addField(environ, key, raw[i + 1]!);
   }
   if (authority !== undefined) environ.HTTP_HOST = authority;
+  // HTTP/2 carries the Host in `:authority` (RFC 9113 §8.3.1); a Host field, if sent, wins.
+  else if (req.httpVersionMajor === 2 && environ.HTTP_HOST === undefined) environ.HTTP_HOST = req.headers[':authority'];
   checkHost(environ.HTTP_HOST as string | undefined, options.trustedHosts);
   if (options.scriptName) applyScriptName(environ, options.scriptName);
   return environ;
+}
+
+/** The header fields in `rawHeaders` (names and values alternate), HTTP/2 pseudo-fields not counted. */
+function fieldCount(raw: readonly string[]): number {
+  let count = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.charCodeAt(0) !== 58) count++;
+  return count;
 }
 
 /** Where the environ keeps its response (or, without one, its request) for `tsgi.signal`. */
@@ -118,7 +141,9 @@ const EXCHANGE = Symbol('tsgi.node_exchange');
 /** `tsgi.signal`: created on first read, then an ordinary data property; writable. */
 const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => {
   const source = (environ as unknown as Record<symbol, unknown>)[EXCHANGE] as IncomingMessage | ServerResponse;
-  return source instanceof ServerResponse ? abortSignalFor(source.req, source) : abortSignalFor(source as IncomingMessage, undefined);
+  return source instanceof ServerResponse || source instanceof Http2ServerResponse
+    ? abortSignalFor(source.req as IncomingMessage, source as ServerResponse)
+    : abortSignalFor(source as IncomingMessage, undefined);
 });
 
 /** The signal of `tsgi.signal`: aborted when the exchange ends before the response finished. */
@@ -130,7 +155,7 @@ function abortSignalFor(req: IncomingMessage, res: ServerResponse | undefined): 
     if (gone()) controller.abort(new Error('client disconnected'));
   };
   // `req.socket` is null once an app has destroyed the request stream.
-  if (target.destroyed || (req.socket as Socket | null)?.destroyed) abort();
+  if ((res === undefined ? req.destroyed : responseGone(res)) || (req.socket as Socket | null)?.destroyed) abort();
   else target.once('close', abort);
   return controller.signal;
 }

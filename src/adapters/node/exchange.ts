@@ -14,6 +14,8 @@ import { pump } from './pump.ts';
 import { guardSend } from './send-timeout.ts';
 import { endPlain, endWith } from './end.ts';
 import type { ExchangeState, ServerState } from './state.ts';
+import { cutResponse, http2HasBody, isHttp2, responseGone } from './http2-compat.ts';
+import { isBodyLimitError } from './body-limit.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
@@ -22,6 +24,7 @@ export interface ExpressRequest {
 }
 
 const INTERNAL_ERROR = Buffer.from('Internal Server Error\n');
+const TOO_LARGE = Buffer.from('Content Too Large\n');
 
 /**
  * One request/response exchange: the state of `startResponse` and sending the body.
@@ -35,6 +38,7 @@ export class Exchange implements ExchangeState {
   readonly res: ServerResponse;
   readonly environ: Environ;
   readonly state: ServerState | undefined;
+  readonly http2: boolean;
   status: string | undefined = undefined;
   headers: Array<[string, string]> | undefined = undefined;
   /** True when the response must carry no body (HEAD, 204, 304). */
@@ -51,9 +55,12 @@ export class Exchange implements ExchangeState {
     this.environ = environ;
     this.state = state;
     this.sendTimeout = sendTimeout;
-    // RFC 9112 §6.3: a request has a body only with Content-Length (not 0) or Transfer-Encoding.
+    this.http2 = isHttp2(req);
+    // RFC 9112 §6.3: a request has a body only with Content-Length (not 0) or Transfer-Encoding;
+    // on HTTP/2, unless its HEADERS frame ended the stream.
     const length = environ.CONTENT_LENGTH;
-    this.bodyPending = length === undefined ? environ.HTTP_TRANSFER_ENCODING !== undefined : length !== '0';
+    if (this.http2) this.bodyPending = http2HasBody(req);
+    else this.bodyPending = length === undefined ? environ.HTTP_TRANSFER_ENCODING !== undefined : length !== '0';
   }
 
   /** PEP 3333 `start_response`: records the status and headers; they are checked at sending. */
@@ -120,7 +127,7 @@ export class Exchange implements ExchangeState {
     let length = 0;
     for (let i = 0; i < chunks.length; i++) length += checkChunk(chunks[i]).byteLength;
     const res = this.res;
-    if (res.destroyed) return; // the client left while the app was working
+    if (res.destroyed || (this.http2 && responseGone(res))) return; // the client left while the app was working
     sendHead(this, length);
     if (chunks.length === 1) endWith(res, chunks[0] as Uint8Array);
     else {
@@ -135,22 +142,28 @@ export class Exchange implements ExchangeState {
     logError(this.environ['tsgi.errors'], requestLine(this.environ), error);
   }
 
-  /** An app error: logged; a 500 before the headers are out; after, the connection is cut. */
+  /**
+   * An app error: logged; a 500 before the headers are out; after, the connection is cut (on
+   * HTTP/2, the stream is reset). The body limit's error (`maxBodySize`, raised while the app
+   * read `tsgi.input`) is a 413, not logged.
+   */
   fail(error: unknown): void {
-    this.log(error);
+    const tooLarge = isBodyLimitError(error);
+    if (!tooLarge) this.log(error);
     const res = this.res;
-    if (res.destroyed) return;
+    if (responseGone(res)) return;
     if (res.headersSent) {
       // A close-delimited body would end cleanly on FIN: reset, so the cut shows as an error.
       const socket = res.socket;
       if (this.closeDelimited && socket) socket.resetAndDestroy();
-      else res.destroy();
+      else cutResponse(res);
       return;
     }
     try {
       res.strictContentLength = false;
       this.checkUnreadBody();
-      endPlain(res, 500, 'Internal Server Error', INTERNAL_ERROR, false);
+      if (tooLarge) endPlain(res, 413, 'Content Too Large', TOO_LARGE, true);
+      else endPlain(res, 500, 'Internal Server Error', INTERNAL_ERROR, false);
     } catch {
       res.destroy();
     }

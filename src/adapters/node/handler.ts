@@ -17,11 +17,41 @@ import { prepareUnreadBody } from './linger.ts';
 import { continueOnRead } from './continue.ts';
 import { endPlain } from './end.ts';
 import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
+import { bodyTooLarge, limitInput } from './body-limit.ts';
+import { http2HasBody, isHttp2 } from './http2-compat.ts';
 
 /** A short plain-text answer that closes the connection (for requests the app never sees). */
 function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, reason: string, text: string): void {
   if (!req.complete) prepareUnreadBody(req, res);
   endPlain(res, code, reason, Buffer.from(text), true);
+}
+
+/**
+ * Counts the request in flight on `state`; `false` (and a 503 sent) when `maxInFlight` are
+ * already in flight.
+ */
+function admit(req: IncomingMessage, res: ServerResponse, state: ServerState): boolean {
+  if (state.inFlight >= state.maxInFlight) {
+    plainAnswer(req, res, 503, 'Service Unavailable', 'Service Unavailable: too many requests in flight\n');
+    return false;
+  }
+  state.inFlight++;
+  res.once('close', () => state.inFlight--);
+  return true;
+}
+
+/**
+ * Applies `maxBodySize` to the request body: a declared `Content-Length` past it throws
+ * (413 before the app runs); a body of unknown length (chunked, or HTTP/2 without a length)
+ * is counted as the app reads it. A request without a body is left alone.
+ */
+function limitBody(req: IncomingMessage, environ: Environ, maxBodySize: number): void {
+  const declared = environ.CONTENT_LENGTH;
+  if (declared !== undefined) {
+    if (Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
+  } else if (environ.HTTP_TRANSFER_ENCODING !== undefined || (isHttp2(req) && http2HasBody(req))) {
+    environ['tsgi.input'] = limitInput(environ['tsgi.input'], maxBodySize);
+  }
 }
 
 /** Express's mount path goes in front of SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
@@ -46,19 +76,26 @@ export function createHandler(
   const callable = toApp(app);
   const sendTimeout = options.sendTimeout ?? DEFAULT_SEND_TIMEOUT;
   checkScriptName(options.scriptName);
+  const maxBodySize = options.maxBodySize;
+  if (maxBodySize !== undefined && !(Number.isSafeInteger(maxBodySize) && maxBodySize >= 0)) {
+    throw new TypeError('maxBodySize must be a non-negative integer (bytes)');
+  }
+  const limited = state !== undefined && state.maxInFlight > 0;
   return (req, res) => {
+    if (limited && !admit(req, res, state!)) return;
     let environ: Environ;
     try {
       environ = createEnviron(req, res, options);
       const framing = framingError(environ);
       if (framing !== null) throw framing;
       if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res);
+      if (maxBodySize !== undefined) limitBody(req, environ, maxBodySize);
       const baseUrl = (req as ExpressRequest).baseUrl;
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
     } catch (error) {
       if (error instanceof HTTPException) {
         // HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge or HTTPNotFound from createEnviron or
-        // decodePath, a framing error (400, 501).
+        // decodePath, a framing error (400, 501), a declared body past maxBodySize (413).
         plainAnswer(req, res, error.code, error.title, `${error.title}: ${error.message}\n`);
       } else {
         const line = requestLine({

@@ -55,11 +55,13 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   }
   if (exchange.state?.closing) res.shouldKeepAlive = false;
   exchange.checkUnreadBody();
-  // Throws for invalid names and values before anything is written.
-  res.writeHead(code, reason, flat);
+  // Throws for invalid names and values before anything is written. HTTP/2 has no reason
+  // phrase (RFC 9113 §8.3.2): Node warns when given one.
+  if (exchange.http2) res.writeHead(code, flat);
+  else res.writeHead(code, reason, flat);
   if (length === undefined) {
     // A stream must match the length it declared: Node throws on the write or end that breaks it.
     if (declared !== -1) res.strictContentLength = true;
-    else if (!res.chunkedEncoding && !exchange.noBody) exchange.closeDelimited = true;
+    else if (!res.chunkedEncoding && !exchange.noBody && !exchange.http2) exchange.closeDelimited = true;
   }
 }

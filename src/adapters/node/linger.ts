@@ -19,6 +19,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { isHttp2, refuseRestOfBody } from './http2-compat.ts';
 
 /** Largest declared body (bytes) an app may leave untouched on a connection that stays open. */
 export const DRAIN_LIMIT = 256 * 1024;
@@ -42,8 +43,13 @@ interface RequestInternals {
  * (`!req.complete`). Marks the response `Connection: close` unless Node will drain the body
  * itself (the app never touched the stream and its `Content-Length` is at most
  * {@link DRAIN_LIMIT} bytes), and arranges {@link lingerIfUnread} for when the response has been sent.
+ * On HTTP/2 only the request's stream is ended once the answer is out (`refuseRestOfBody`).
  */
 export function prepareUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  if (isHttp2(req)) {
+    refuseRestOfBody(req, res);
+    return;
+  }
   const touched =
     req.destroyed || req.readableFlowing !== null || (req as RequestInternals)._consuming === true;
   if (touched || !(Number(req.headers['content-length']) <= DRAIN_LIMIT)) res.shouldKeepAlive = false;

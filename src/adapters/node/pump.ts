@@ -9,6 +9,7 @@ import type { ExchangeState } from './state.ts';
 import { sendHead } from './head.ts';
 import { endWith } from './end.ts';
 import { guardSend } from './send-timeout.ts';
+import { responseGone } from './http2-compat.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -37,7 +38,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     released = true;
     closeBody(iterator, onError);
   };
-  if (res.destroyed) {
+  if (res.destroyed || (exchange.http2 && responseGone(res))) {
     release();
     return;
   }

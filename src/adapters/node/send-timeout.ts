@@ -10,22 +10,27 @@
  * @module
  */
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { constants } from 'node:http2';
+import { http2Stream } from './http2-compat.ts';
 
 /** The default send timeout: 60 s without the client taking a buffered write (nginx's default). */
 export const DEFAULT_SEND_TIMEOUT = 60_000;
 
 /**
- * Watches the socket of `res` while its write buffer is full: when `timeout` milliseconds
- * pass without a `drain`, the socket is destroyed (its `close` then closes the app's body).
- * Does nothing when the buffer is not full, or `timeout` is 0 (off). Call it after a write
- * that returned `false`, or after `end()` with a large body.
+ * Watches the socket of `res` (on HTTP/2, its stream) while its write buffer is full: when
+ * `timeout` milliseconds pass without a `drain`, the socket (or stream) is destroyed (its
+ * `close` then closes the app's body). Does nothing when the buffer is not full, or `timeout`
+ * is 0 (off). Call it after a write that returned `false`, or after `end()` with a large body.
  */
 export function guardSend(res: ServerResponse, timeout: number): void {
-  const socket = res.socket;
+  const stream = http2Stream(res);
+  const socket: Duplex | null = stream ?? res.socket;
   if (timeout <= 0 || socket === null || socket.destroyed || !(socket.writableNeedDrain || res.writableNeedDrain)) return;
   const cut = () => {
     stop();
-    socket.destroy();
+    if (stream === undefined) socket.destroy();
+    else if (!stream.closed) stream.close(constants.NGHTTP2_CANCEL);
   };
   const timer = setTimeout(cut, timeout);
   timer.unref();

@@ -1,16 +1,23 @@
 /**
- * `serve()`: a `node:http` server running a gateway app, with a graceful `close()`.
+ * `serve()`: a Node server running a gateway app (HTTP/1.1, TLS, HTTP/2, a Unix socket), with
+ * a graceful `close()`.
  *
  * @module
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import type http2 from 'node:http2';
+import type { TlsOptions } from 'node:tls';
 import type { AppLike } from '../../gateway/types.ts';
 import type { NodeEnvironOptions } from './environ.ts';
 import type { ServerState } from './state.ts';
 import { createHandler } from './handler.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
-import { DEFAULT_FIRST_BYTE_TIMEOUT, defaultMaxConnections, limitConnections } from './connections.ts';
+import { DEFAULT_FIRST_BYTE_TIMEOUT, defaultMaxConnections } from './connections.ts';
+import { createListener } from './listener.ts';
+import { type ServerHandle, handleOf } from './handle.ts';
+import { listenOn } from './listen.ts';
+
+export type { ServerHandle } from './handle.ts';
 
 /**
  * Options of {@link serve}: those of `toNodeHandler` ({@link NodeEnvironOptions}: `log`, where
@@ -23,8 +30,34 @@ export interface ServeOptions extends NodeEnvironOptions {
   /** Port to bind; default `8000`; `0` picks a free port. */
   port?: number;
   /**
+   * A Unix domain socket to listen on instead of `host` and `port` (nginx's
+   * `proxy_pass http://unix:/run/app.sock:`). The file is made read-writable by every local
+   * user (0o666, as a port on the machine would be: restrict its folder to restrict access) and
+   * removed when the server closes. `SERVER_NAME` is then `localhost` and `SERVER_PORT` the
+   * scheme's port (80, 443), as gunicorn does.
+   */
+  path?: string;
+  /**
+   * TLS: serve HTTPS with these `tls.createServer` options, at least `{ cert, key }` (PEM
+   * strings or Buffers); `tsgi.url_scheme` is then `https`. A TLS handshake gets
+   * `firstByteTimeout` (or 120 s when that is 0) unless `handshakeTimeout` is given.
+   */
+  tls?: TlsOptions;
+  /**
+   * HTTP/2 (RFC 9113) with `node:http2`. `true`: over TLS (needs `tls`), HTTP/1.1 clients
+   * served on the same port (ALPN decides). `'h2c'`: cleartext HTTP/2 for clients that know
+   * the server speaks it (prior knowledge: load balancers, `curl --http2-prior-knowledge`),
+   * HTTP/1.1 for the rest, on the same port. The app sees the same environ either way, with
+   * `SERVER_PROTOCOL` `HTTP/2.0` and `HTTP_HOST` from `:authority`; the limits and timeouts
+   * below apply per connection and per stream. Default `false` (HTTP/1.1 only).
+   *
+   * @throws TypeError (at once) for `true` without `tls`, or `'h2c'` with it.
+   */
+  http2?: boolean | 'h2c';
+  /**
    * Milliseconds for the whole request head to arrive once its first byte did; past it the
-   * client gets `408` and the connection closes (slowloris). Default 20 000 (Node's 60 000).
+   * client gets `408` and the connection closes (slowloris). Default 20 000 (Node's 60 000), or
+   * `requestTimeout` when that is shorter (Node requires it to be at most that).
    */
   headersTimeout?: number;
   /** Milliseconds for the whole request, body included, to arrive; then `408`. Default 300 000. */
@@ -47,32 +80,23 @@ export interface ServeOptions extends NodeEnvironOptions {
    * Behind a proxy every client has the proxy's address: leave it off there.
    */
   maxConnectionsPerClient?: number;
-  /** Options passed to `http.createServer` (`maxHeaderSize`, TLS-free extras…); they win over the above. */
-  server?: http.ServerOptions;
-}
-
-/** A running server, as answered by {@link serve}. */
-export interface ServerHandle {
-  /** The underlying `http.Server`. */
-  readonly server: http.Server;
-  /** The bound address, e.g. `127.0.0.1` or `::1`. */
-  readonly host: string;
-  /** The bound port (the real one when `port: 0` was asked). */
-  readonly port: number;
-  /** `http://host:port`, with IPv6 addresses in brackets. */
-  readonly url: string;
   /**
-   * Stops accepting connections, lets requests in flight finish, and resolves when the server
-   * is closed. Idle keep-alive connections are closed at once, busy ones as soon as their
-   * response ends, and answers started meanwhile carry `Connection: close`. After `timeout`
-   * milliseconds (default 10 000) the remaining connections are cut. Calling it again answers
-   * the same promise.
+   * Most requests in flight at once in this process (uvicorn's `--limit-concurrency`): past
+   * it a request is answered `503 Service Unavailable` without calling the app, and its
+   * connection closed. A request is in flight from its head until its answer has been sent or
+   * its client has gone. Default none.
    */
-  close(options?: { timeout?: number }): Promise<void>;
+  maxConcurrentRequests?: number;
+  /**
+   * Options passed to `http.createServer`, `https.createServer` or `http2.createSecureServer`
+   * (`maxHeaderSize`, HTTP/2 `settings`…); they win over the above.
+   */
+  server?: http.ServerOptions | http2.SecureServerOptions;
 }
 
 /**
- * Serves a gateway app with `node:http`.
+ * Serves a gateway app with `node:http`; with `tls`, `node:https`; with `http2`, `node:http2`
+ * (HTTP/1.1 still served on the same port); with `path`, on a Unix socket.
  *
  * Responses: the headers go out with the first body chunk (or at the end of an empty body);
  * a body known whole (an array, or a stream that ends after one chunk) gets `Content-Length`,
@@ -93,65 +117,49 @@ export interface ServerHandle {
  * ```
  *
  * @returns once listening: the bound address and a graceful `close()`.
- * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`).
+ * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`); a TypeError
+ *   for `http2: true` without `tls`, `'h2c'` with it, a `maxBodySize` or
+ *   `maxConcurrentRequests` that is not a non-negative integer; TLS errors for a bad
+ *   certificate or key.
  */
 export async function serve(app: AppLike, options: ServeOptions = {}): Promise<ServerHandle> {
   const host = options.host ?? '127.0.0.1';
-  const state: ServerState = { closing: false };
-  const server = http.createServer({
-    headersTimeout: options.headersTimeout ?? 20_000,
-    requestTimeout: options.requestTimeout ?? 300_000,
+  const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
+  const maxConcurrentRequests = options.maxConcurrentRequests ?? 0;
+  if (!Number.isSafeInteger(maxConcurrentRequests) || maxConcurrentRequests < 0) {
+    throw new TypeError('serve: maxConcurrentRequests must be a non-negative integer');
+  }
+  const requestTimeout = options.requestTimeout ?? 300_000;
+  const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests };
+  const listener = createListener({
+    tls: options.tls,
+    http2: options.http2 ?? false,
+    // Node wants the head's timeout within the whole request's.
+    headersTimeout: options.headersTimeout ?? Math.min(20_000, requestTimeout || 20_000),
+    requestTimeout,
     keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
-    // Node checks the headers and request timeouts this often (its default, 30 s, lets a
-    // timed-out connection linger for that much longer).
-    connectionsCheckingInterval: 1_000,
-    ...options.server,
-  });
-  limitConnections(server, {
+    firstByteTimeout: options.firstByteTimeout ?? DEFAULT_FIRST_BYTE_TIMEOUT,
     maxConnections: options.maxConnections ?? defaultMaxConnections(),
     maxConnectionsPerClient: options.maxConnectionsPerClient ?? 0,
-    firstByteTimeout: options.firstByteTimeout ?? DEFAULT_FIRST_BYTE_TIMEOUT,
+    // Past maxHeadersCount Node answers 431 itself (Node 24) or drops fields silently (older
+    // versions): keep one more than our limit so the handler sees the excess and answers 431
+    // (see NodeEnvironOptions.maxHeaders).
+    maxHeadersCount: maxHeaders + 1,
+    server: options.server ?? {},
   });
-  // Past maxHeadersCount Node answers 431 itself (Node 24) or drops fields silently (older
-  // versions): keep one more than our limit so the handler sees the excess and answers 431
-  // (see NodeEnvironOptions.maxHeaders).
-  server.maxHeadersCount = (options.maxHeaders ?? DEFAULT_MAX_HEADERS) + 1;
-  const handlerOptions = { ...options, serverName: options.serverName ?? host };
-  server.on('request', createHandler(app, handlerOptions, state));
-  // With a 'checkContinue' listener Node no longer answers `100 Continue` by itself: the
-  // handler sends it when the app first reads the body.
-  server.on('checkContinue', createHandler(app, handlerOptions, state, true));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8000, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.address.includes(':') ? `[${address.address}]` : address.address;
-  let closing: Promise<void> | undefined;
-  return {
-    server,
-    host: address.address,
-    port: address.port,
-    url: `http://${urlHost}:${address.port}`,
-    close({ timeout = 10_000 } = {}) {
-      closing ??= new Promise<void>((resolve) => {
-        state.closing = true;
-        const timer = setTimeout(() => server.closeAllConnections(), timeout);
-        // Keep-alive connections become idle as their last response ends: close them then.
-        const sweep = setInterval(() => server.closeIdleConnections(), 25);
-        timer.unref();
-        sweep.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          clearInterval(sweep);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
-      return closing;
-    },
+  const path = options.path;
+  const handlerOptions: NodeEnvironOptions = {
+    ...options,
+    serverName: options.serverName ?? (path === undefined ? host : 'localhost'),
+    serverPort: options.serverPort ?? (path === undefined ? undefined : listener.scheme === 'https' ? 443 : 80),
   };
+  for (const server of listener.requestServers) {
+    server.on('request', createHandler(app, handlerOptions, state));
+    // With a 'checkContinue' listener Node no longer answers `100 Continue` by itself: the
+    // handler sends it when the app first reads the body.
+    server.on('checkContinue', createHandler(app, handlerOptions, state, true));
+  }
+  const server = listener.server;
+  await listenOn(server, path === undefined ? { port: options.port ?? 8000, host } : { path });
+  return handleOf(listener, state, path);
 }

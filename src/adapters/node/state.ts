@@ -7,10 +7,14 @@
 import type { ServerResponse } from 'node:http';
 import type { Environ } from '../../gateway/types.ts';
 
-/** State shared by the handler of one server and its `close()`. */
+/** State shared by the handlers of one server and its `close()`. */
 export interface ServerState {
   /** Set by `close()`: responses then carry `Connection: close`. */
   closing: boolean;
+  /** Requests in flight: from their head until their answer is sent or their client gone. */
+  inFlight: number;
+  /** Most requests in flight (`maxConcurrentRequests`); past it `503`. 0: no limit. */
+  readonly maxInFlight: number;
 }
 
 /** What `sendHead` and `pump` use of an exchange; implemented by `Exchange`. */
@@ -21,6 +25,8 @@ export interface ExchangeState {
   readonly environ: Environ;
   /** The server's state (its `closing` flag), absent for a handler on someone else's server. */
   readonly state: ServerState | undefined;
+  /** True on an HTTP/2 stream: no reason phrase, no connection fields, errors reset the stream. */
+  readonly http2: boolean;
   /** The status line given to `startResponse`, `undefined` before it is called. */
   readonly status: string | undefined;
   /** The header fields given to `startResponse`, `undefined` before it is called. */

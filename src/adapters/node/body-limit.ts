@@ -1,0 +1,54 @@
+/**
+ * The server's request body limit (`maxBodySize`): a declared `Content-Length` past it is
+ * answered `413` before the app runs; a body of unknown length (chunked, or HTTP/2 without
+ * `Content-Length`) is counted while the app reads `tsgi.input`, and the read that would go
+ * past the limit throws instead of handing over the bytes.
+ *
+ * @module
+ */
+import { HTTPContentTooLarge } from '../../exceptions/client-errors.ts';
+
+/** The errors {@link limitInput} raised: the server answers them 413 when the app lets one through. */
+const RAISED = new WeakSet<object>();
+
+/** True for the error {@link limitInput} throws (the app let it propagate). */
+export function isBodyLimitError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && RAISED.has(error);
+}
+
+/** The `HTTPContentTooLarge` (413) for a body past `maxBodySize` bytes. */
+export function bodyTooLarge(maxBodySize: number): HTTPContentTooLarge {
+  const error = new HTTPContentTooLarge(`The request body is larger than ${maxBodySize} bytes.`);
+  RAISED.add(error);
+  return error;
+}
+
+/**
+ * `input` counted as it is read: the `next()` whose chunk would bring the total past
+ * `maxBodySize` bytes throws {@link bodyTooLarge} (an `HTTPContentTooLarge`, so
+ * `req.bytes()`, `req.form()` and `Request.application` answer 413; a raw app that lets it
+ * propagate gets a 413 from the server). The rest of the body is left unread: the server
+ * closes the connection after the answer. `return()` is passed on, as a `break` out of the
+ * input would be.
+ */
+export function limitInput(input: AsyncIterable<Uint8Array>, maxBodySize: number): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const source = input[Symbol.asyncIterator]();
+      let total = 0;
+      return {
+        async next() {
+          const step = await source.next();
+          if (!step.done) {
+            total += step.value.byteLength;
+            if (total > maxBodySize) throw bodyTooLarge(maxBodySize);
+          }
+          return step;
+        },
+        async return(value?: unknown) {
+          return (await source.return?.(value)) ?? { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}

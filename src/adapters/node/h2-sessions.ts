@@ -1,0 +1,91 @@
+/**
+ * The HTTP/2 side of `serve()`'s limits and graceful close. Node's `headersTimeout`,
+ * `requestTimeout` and `keepAliveTimeout` apply to HTTP/1 connections only; an HTTP/2
+ * connection (a session) carries many streams, so the same limits are kept here per session
+ * and per stream.
+ *
+ * @module
+ */
+import { type Http2Server, type Http2SecureServer, type Http2Session, type ServerHttp2Stream, constants } from 'node:http2';
+
+/** The limits {@link trackSessions} applies, in milliseconds (0 turns one off). */
+export interface SessionLimits {
+  /** A new session that opens no stream in this time is closed. */
+  firstByteTimeout: number;
+  /** A session with no open stream for this long is closed (`GOAWAY`). */
+  keepAliveTimeout: number;
+  /** A request body not received whole in this time: `408`, or the stream reset when the answer has started. */
+  requestTimeout: number;
+}
+
+/** The sessions of one server, for `close()`. */
+export interface Sessions {
+  /** Graceful: every session sends `GOAWAY`, lets its open streams finish, then closes. */
+  closeIdle(): void;
+  /** Every session is destroyed at once (its streams are reset). */
+  closeAll(): void;
+}
+
+const TIMEOUT_BODY = 'Request Timeout\n';
+
+/**
+ * Tracks the sessions of an HTTP/2 server: a session is closed with `GOAWAY` after
+ * `firstByteTimeout` without a first stream, or `keepAliveTimeout` without an open stream; a
+ * stream whose request body has not arrived whole after `requestTimeout` is answered `408`
+ * (or reset with `CANCEL` once its answer has started), as Node does for HTTP/1.
+ */
+export function trackSessions(server: Http2Server | Http2SecureServer, limits: SessionLimits): Sessions {
+  const sessions = new Set<Http2Session>();
+  server.on('session', (session: Http2Session) => {
+    sessions.add(session);
+    let open = 0;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = (timeout: number) => {
+      if (timeout <= 0) return;
+      idle = setTimeout(() => session.close(), timeout);
+      idle.unref();
+    };
+    arm(limits.firstByteTimeout || limits.keepAliveTimeout);
+    session.on('stream', (stream: ServerHttp2Stream) => {
+      open++;
+      clearTimeout(idle);
+      if (!stream.endAfterHeaders) limitRequest(stream, limits.requestTimeout);
+      stream.once('close', () => {
+        open--;
+        if (open === 0 && !session.closed) arm(limits.keepAliveTimeout);
+      });
+    });
+    session.once('close', () => {
+      clearTimeout(idle);
+      sessions.delete(session);
+    });
+  });
+  return {
+    closeIdle() {
+      for (const session of sessions) if (!session.closed) session.close();
+    },
+    closeAll() {
+      for (const session of sessions) session.destroy();
+    },
+  };
+}
+
+/** Answers `408` (or resets the stream) when the request body is not whole after `timeout` ms. */
+function limitRequest(stream: ServerHttp2Stream, timeout: number): void {
+  if (timeout <= 0) return;
+  const timer = setTimeout(() => {
+    if (stream.closed || stream.destroyed) return;
+    if (stream.headersSent) {
+      stream.close(constants.NGHTTP2_CANCEL);
+      return;
+    }
+    stream.respond({ ':status': 408, 'content-type': 'text/plain; charset=utf-8', 'content-length': TIMEOUT_BODY.length });
+    stream.end(TIMEOUT_BODY, () => {
+      if (!stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+    });
+  }, timeout);
+  timer.unref();
+  const stop = () => clearTimeout(timer);
+  stream.once('end', stop);
+  stream.once('close', stop);
+}

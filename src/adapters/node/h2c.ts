@@ -1,0 +1,48 @@
+/**
+ * HTTP/2 over cleartext TCP ("h2c", RFC 9113 §3.3: prior knowledge) next to HTTP/1.1 on the
+ * same port. A client that knows the server speaks HTTP/2 (a load balancer, gRPC, `curl
+ * --http2-prior-knowledge`) opens with the fixed connection preface
+ * `PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`; anything else is HTTP/1. The first bytes of each
+ * connection decide which server gets it, as Go's `h2c` handler does. (The `Upgrade: h2c`
+ * dance of RFC 7540 is not offered: RFC 9113 deprecated it.)
+ *
+ * @module
+ */
+import type { Server as HttpServer } from 'node:http';
+import type { Http2Server } from 'node:http2';
+import type { Socket } from 'node:net';
+
+/** The client connection preface (RFC 9113 §3.4). */
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/**
+ * Makes the listening HTTP/1 `server` hand every connection that starts with the HTTP/2
+ * preface to `h2` (calling `onHttp2(socket)` first), and the others to its own connection
+ * handler, unchanged. The bytes read to decide are put back into the socket: the HTTP/1 parser
+ * and the HTTP/2 session read them as if nothing had happened.
+ */
+export function acceptH2c(server: HttpServer, h2: Http2Server, onHttp2: (socket: Socket) => void): void {
+  const http1 = server.listeners('connection') as Array<(socket: Socket) => void>;
+  server.removeAllListeners('connection');
+  server.on('connection', (socket: Socket) => {
+    let head: Buffer = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = head.byteLength === 0 ? chunk : Buffer.concat([head, chunk]);
+      const n = Math.min(head.byteLength, PREFACE.byteLength);
+      const http2 = head.subarray(0, n).equals(PREFACE.subarray(0, n));
+      if (http2 && head.byteLength < PREFACE.byteLength) return; // a prefix of the preface so far
+      socket.off('data', onData);
+      socket.pause();
+      socket.unshift(head);
+      if (http2) {
+        onHttp2(socket);
+        // The session reads what is buffered in the paused socket, then takes it over.
+        h2.emit('connection', socket);
+      } else {
+        for (const listener of http1) listener.call(server, socket);
+        socket.resume();
+      }
+    };
+    socket.on('data', onData);
+  });
+}

@@ -1,0 +1,96 @@
+/**
+ * The handle `serve()` answers: the bound address and a graceful `close()`.
+ *
+ * @module
+ */
+import type { AddressInfo, Server as NetServer } from 'node:net';
+import type { Listener } from './listener.ts';
+import type { ServerState } from './state.ts';
+
+/** A running server, as answered by `serve()`. */
+export interface ServerHandle {
+  /**
+   * The listening server: an `http.Server`, an `https.Server` with `tls`, an
+   * `Http2SecureServer` with `http2: true` (with `'h2c'`, the `http.Server` that hands
+   * HTTP/2 connections to a cleartext `Http2Server`).
+   */
+  readonly server: NetServer;
+  /** The bound address, e.g. `127.0.0.1` or `::1`; `localhost` on a Unix socket. */
+  readonly host: string;
+  /** The bound port (the real one when `port: 0` was asked); 0 on a Unix socket. */
+  readonly port: number;
+  /** The Unix socket's path, when listening on one. */
+  readonly path: string | undefined;
+  /**
+   * `http://host:port` (`https://` with `tls`), IPv6 addresses in brackets; on a Unix socket
+   * `unix:/path` (nginx's notation).
+   */
+  readonly url: string;
+  /**
+   * Stops accepting connections, lets requests in flight finish, and resolves when the server
+   * is closed. Idle keep-alive connections are closed at once, busy ones as soon as their
+   * response ends, and answers started meanwhile carry `Connection: close`. After `timeout`
+   * milliseconds (default 10 000) the remaining connections are cut. HTTP/2 connections get
+   * `GOAWAY` and close once their open streams are done. Calling it again answers the same
+   * promise; a shorter `timeout` given then moves the cut forward (`close({ timeout: 0 })`
+   * cuts what remains at once, as a second Ctrl-C does).
+   */
+  close(options?: { timeout?: number }): Promise<void>;
+}
+
+/**
+ * The {@link ServerHandle} of `listener`, listening (on `path` when given). `close()` sets
+ * `state.closing`, closes idle connections as they become idle, and cuts the rest at the
+ * earliest deadline asked.
+ */
+export function handleOf(listener: Listener, state: ServerState, path: string | undefined): ServerHandle {
+  const server = listener.server;
+  let url: string;
+  let host = 'localhost';
+  let port = 0;
+  if (path === undefined) {
+    const address = server.address() as AddressInfo;
+    host = address.address;
+    port = address.port;
+    url = `${listener.scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  } else {
+    url = `unix:${path}`;
+  }
+  let closing: Promise<void> | undefined;
+  let deadline = Infinity;
+  let timer: NodeJS.Timeout | undefined;
+  const cutAt = (timeout: number) => {
+    if (Date.now() + timeout >= deadline) return;
+    deadline = Date.now() + timeout;
+    clearTimeout(timer);
+    timer = setTimeout(() => listener.closeAll(), timeout);
+    timer.unref();
+  };
+  return {
+    server,
+    host,
+    port,
+    path,
+    url,
+    close({ timeout = 10_000 } = {}) {
+      if (closing !== undefined) {
+        cutAt(timeout);
+        return closing;
+      }
+      closing = new Promise<void>((resolve) => {
+        state.closing = true;
+        // Keep-alive connections become idle as their last response ends: close them then.
+        const sweep = setInterval(() => listener.closeIdle(), 25);
+        sweep.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          clearInterval(sweep);
+          resolve();
+        });
+        listener.closeIdle();
+      });
+      cutAt(timeout);
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * HTTP/2 requests in the Node adapter. `node:http2`'s compatibility API hands the handler an
+ * `Http2ServerRequest` and `Http2ServerResponse` that behave like `IncomingMessage` and
+ * `ServerResponse` for everything the adapter does, except a few points handled here:
+ *
+ * - the connection is shared by many streams: an exchange ends its own stream (`RST_STREAM`),
+ *   never the socket, and `Connection`-specific fields and reason phrases do not exist
+ *   (RFC 9113 §8.2.2, §8.3.2);
+ * - a request has a body unless its `HEADERS` frame ended the stream (no `Content-Length` or
+ *   `Transfer-Encoding` needed), and a body the app left unread is refused with
+ *   `RST_STREAM(NO_ERROR)` once the answer is out (RFC 9113 §8.1);
+ * - the response has no `destroyed` flag: its stream has.
+ *
+ * The adapter's functions keep their `IncomingMessage`/`ServerResponse` types; these helpers
+ * look at the object they are given.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ServerHttp2Stream, constants } from 'node:http2';
+
+/** The HTTP/2 stream of a request or response, `undefined` for HTTP/1. */
+export function http2Stream(message: IncomingMessage | ServerResponse): ServerHttp2Stream | undefined {
+  return (message as { stream?: ServerHttp2Stream }).stream;
+}
+
+/** True for a request (or its response) carried by HTTP/2. */
+export function isHttp2(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 2;
+}
+
+/** True when nothing more can be sent on `res`: its socket (HTTP/1) or stream (HTTP/2) is gone. */
+export function responseGone(res: ServerResponse): boolean {
+  if (res.destroyed) return true;
+  const stream = http2Stream(res);
+  return stream !== undefined && stream.destroyed;
+}
+
+/**
+ * Ends the exchange on `res` abruptly: on HTTP/2 its stream is reset with `code` (default
+ * `INTERNAL_ERROR`: a reset with `NO_ERROR` would let a cut body pass for a whole one); on
+ * HTTP/1 the connection is destroyed.
+ */
+export function cutResponse(res: ServerResponse, code: number = constants.NGHTTP2_INTERNAL_ERROR): void {
+  const stream = http2Stream(res);
+  if (stream === undefined) res.destroy();
+  else if (!stream.closed) stream.close(code);
+}
+
+/** True when an HTTP/2 request has a body: its `HEADERS` frame did not end the stream. */
+export function http2HasBody(req: IncomingMessage): boolean {
+  const stream = http2Stream(req);
+  return stream !== undefined && !stream.endAfterHeaders && !stream.readableEnded;
+}
+
+/**
+ * After the response on `res` has been sent, refuses the rest of an unread request body with
+ * `RST_STREAM(NO_ERROR)`: RFC 9113 §8.1 lets a server that has answered ask the client to stop
+ * sending, without closing the connection the other streams share.
+ */
+export function refuseRestOfBody(req: IncomingMessage, res: ServerResponse): void {
+  const stream = http2Stream(res);
+  if (stream === undefined) return;
+  res.once('finish', () => {
+    // `req.complete` turns true when the answer ends; the stream knows whether its body was read.
+    if (!stream.readableEnded && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+  });
+}

@@ -1,0 +1,130 @@
+/**
+ * The servers behind `serve()`: plain HTTP/1.1 (`node:http`), HTTP/1.1 over TLS
+ * (`node:https`), HTTP/2 over TLS with HTTP/1.1 on the same port (`node:http2`,
+ * `allowHTTP1`, ALPN decides), or cleartext HTTP/2 next to HTTP/1.1 (h2c). Whatever the kind,
+ * the app gets the same `request` events and the same limits apply.
+ *
+ * @module
+ */
+import http from 'node:http';
+import https from 'node:https';
+import http2 from 'node:http2';
+import type { Server as NetServer, Socket } from 'node:net';
+import type { TlsOptions } from 'node:tls';
+import { type ConnectionCaps, capConnections, limitFirstByte, releaseFirstByte } from './connections.ts';
+import { type Sessions, trackSessions } from './h2-sessions.ts';
+import { acceptH2c } from './h2c.ts';
+
+/** What {@link createListener} builds: the protocols, the limits, and server options. */
+export interface ListenerOptions extends ConnectionCaps {
+  /** TLS options (`cert`, `key`, …): HTTPS. */
+  tls: TlsOptions | undefined;
+  /** `true`: HTTP/2 over TLS with HTTP/1.1 fallback; `'h2c'`: cleartext HTTP/2 next to HTTP/1.1. */
+  http2: boolean | 'h2c';
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  firstByteTimeout: number;
+  /** Node's `maxHeadersCount` for HTTP/1; HTTP/2 gets as many header pairs. */
+  maxHeadersCount: number;
+  /** Options for the `create*Server` call; they win over the above. */
+  server: http.ServerOptions | http2.SecureServerOptions;
+}
+
+/** The servers of one `serve()`. */
+export interface Listener {
+  /** The server that listens: `http.Server`, `https.Server` or `Http2SecureServer`. */
+  readonly server: NetServer;
+  /** `https` behind TLS, else `http`. */
+  readonly scheme: 'http' | 'https';
+  /** The servers that emit `request` and `checkContinue` (one, or two for h2c). */
+  readonly requestServers: readonly NetServer[];
+  /** Closes idle HTTP/1 connections and sends `GOAWAY` on HTTP/2 sessions. */
+  closeIdle(): void;
+  /** Cuts every connection at once. */
+  closeAll(): void;
+}
+
+/** HTTP/2 settings: streams per connection as nginx (128) and Go (250) keep them, not Node's 2^32-1. */
+const H2_SETTINGS: http2.Settings = { maxConcurrentStreams: 128 };
+
+/**
+ * Builds the server(s) for `options`, with the connection caps, the first-byte wait, Node's
+ * HTTP/1 timeouts and their HTTP/2 counterparts applied.
+ *
+ * @throws TypeError for `http2: true` without `tls`, or `http2: 'h2c'` with it.
+ */
+export function createListener(options: ListenerOptions): Listener {
+  const { tls } = options;
+  if (options.http2 === true && tls === undefined) {
+    throw new TypeError("serve: http2: true needs tls ({ cert, key }); use http2: 'h2c' for cleartext HTTP/2");
+  }
+  if (options.http2 === 'h2c' && tls !== undefined) throw new TypeError("serve: http2: 'h2c' is cleartext HTTP/2: drop tls, or use http2: true");
+  const http1Options = {
+    headersTimeout: options.headersTimeout,
+    requestTimeout: options.requestTimeout,
+    keepAliveTimeout: options.keepAliveTimeout,
+    // Node checks the headers and request timeouts this often (its default, 30 s, lets a
+    // timed-out connection linger for that much longer).
+    connectionsCheckingInterval: 1_000,
+  };
+  const sessionLimits = {
+    firstByteTimeout: options.firstByteTimeout,
+    keepAliveTimeout: options.keepAliveTimeout,
+    requestTimeout: options.requestTimeout,
+  };
+  const h2Options = { settings: H2_SETTINGS, maxHeaderListPairs: options.maxHeadersCount + 8 };
+  if (tls !== undefined) {
+    const tlsOptions = { handshakeTimeout: options.firstByteTimeout || 120_000, ...tls };
+    const server =
+      options.http2 === true
+        ? http2.createSecureServer({ ...h2Options, ...tlsOptions, ...http1Options, allowHTTP1: true, ...(options.server as http2.SecureServerOptions) })
+        : https.createServer({ ...tlsOptions, ...http1Options, ...(options.server as http.ServerOptions) });
+    (server as http.Server).maxHeadersCount = options.maxHeadersCount;
+    capConnections(server, options);
+    limitFirstByte(server, 'secureConnection', options.firstByteTimeout, [server]);
+    const sessions = options.http2 === true ? trackSessions(server as http2.Http2SecureServer, sessionLimits) : undefined;
+    return withClose(server, 'https', [server], sessions);
+  }
+  const server = http.createServer({ ...http1Options, ...(options.server as http.ServerOptions) });
+  server.maxHeadersCount = options.maxHeadersCount;
+  let sessions: Sessions | undefined;
+  const requestServers: NetServer[] = [server];
+  if (options.http2 === 'h2c') {
+    const h2 = http2.createServer(h2Options);
+    sessions = trackSessions(h2, sessionLimits);
+    acceptH2c(server, h2, (socket) => releaseFirstByte(socket));
+    requestServers.push(h2);
+  }
+  capConnections(server, options);
+  limitFirstByte(server, 'connection', options.firstByteTimeout, [server]);
+  return withClose(server, 'http', requestServers, sessions);
+}
+
+/** The {@link Listener} of `server`: HTTP/1 connections closed by Node, sessions by `sessions`. */
+function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: NetServer[], sessions: Sessions | undefined): Listener {
+  const http1 = server as Partial<Pick<http.Server, 'closeIdleConnections' | 'closeAllConnections'>>;
+  // An Http2SecureServer closes idle HTTP/1 connections but cannot cut them all: keep its sockets.
+  let sockets: Set<Socket> | undefined;
+  if (http1.closeAllConnections === undefined) {
+    const open = (sockets = new Set());
+    server.on('connection', (socket: Socket) => {
+      open.add(socket);
+      socket.once('close', () => open.delete(socket));
+    });
+  }
+  return {
+    server,
+    scheme,
+    requestServers,
+    closeIdle() {
+      http1.closeIdleConnections?.();
+      sessions?.closeIdle();
+    },
+    closeAll() {
+      http1.closeAllConnections?.();
+      sessions?.closeAll();
+      for (const socket of sockets ?? []) socket.destroy();
+    },
+  };
+}

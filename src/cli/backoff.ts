@@ -1,0 +1,34 @@
+/**
+ * How long `tsgi serve --workers` waits before replacing a worker that died: at once after a
+ * worker that ran for a while (a crash on one bad request), then longer and longer while
+ * workers keep dying soon after they start (a broken deploy, a database that is down), so a
+ * crash loop does not burn the CPU or flood the log.
+ *
+ * @module
+ */
+
+/** A worker that lived this long (milliseconds) ends a streak of quick deaths. */
+export const STABLE_TIME = 10_000;
+/** The first pause of a streak (milliseconds); each further quick death doubles it. */
+export const FIRST_DELAY = 500;
+/** The longest pause (milliseconds). */
+export const MAX_DELAY = 30_000;
+
+/** The back-off of one primary: a streak of quick deaths and the pause it calls for. */
+export class Backoff {
+  #streak = 0;
+
+  /**
+   * The pause before replacing a worker that died after `lifetime` milliseconds: 0 when it
+   * lived {@link STABLE_TIME} or more (the streak starts over), else 0.5 s, 1 s, 2 s, … up to
+   * {@link MAX_DELAY}.
+   */
+  next(lifetime: number): number {
+    if (lifetime >= STABLE_TIME) {
+      this.#streak = 0;
+      return 0;
+    }
+    this.#streak++;
+    return Math.min(FIRST_DELAY * 2 ** (this.#streak - 1), MAX_DELAY);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * What `tsgi serve` prints once it listens: one plain line for logs and scripts, or a short
+ * coloured banner on a terminal. Both say the address, the protocols, the processes, the Node
+ * version and whether reload is on, and both contain `Serving on <url>`.
+ *
+ * @module
+ */
+import { styleText } from 'node:util';
+import type { ServeCommand } from './command.ts';
+import type { CliLog } from './log.ts';
+
+/** What the start line tells. */
+export interface StartInfo {
+  /** The bound URL (`http://127.0.0.1:8000`, `unix:/run/app.sock`). */
+  readonly url: string;
+  readonly command: Pick<ServeCommand, 'workers' | 'reload' | 'http2' | 'ssl'>;
+  /** The package version, for the banner. */
+  readonly version: string;
+}
+
+/** `HTTP/1.1`, `HTTP/2 and HTTP/1.1`, `h2c and HTTP/1.1` (cleartext HTTP/2). */
+function protocols(command: StartInfo['command']): string {
+  if (command.http2 === 'h2c') return 'h2c and HTTP/1.1';
+  return command.http2 ? 'HTTP/2 and HTTP/1.1' : 'HTTP/1.1';
+}
+
+function processes(workers: number | undefined): string {
+  if (workers === undefined) return '1 process';
+  return workers === 1 ? '1 worker' : `${workers} workers`;
+}
+
+/**
+ * The plain start line:
+ * `Serving on http://127.0.0.1:8000 (HTTP/1.1, 2 workers, Node v24.1.0, reload off)`.
+ */
+export function startLine(info: StartInfo): string {
+  const { command } = info;
+  const details = [protocols(command), processes(command.workers), `Node ${process.version}`, `reload ${command.reload ? 'on' : 'off'}`];
+  return `Serving on ${info.url} (${details.join(', ')})`;
+}
+
+/** The banner for a terminal, in colour: name and version, the URL, the details, how to stop. */
+export function banner(info: StartInfo): string {
+  const { command } = info;
+  const paint = (format: Parameters<typeof styleText>[0], text: string) => styleText(format, text, { validateStream: false });
+  const dot = paint('dim', ' · ');
+  const details = [protocols(command), processes(command.workers), `Node ${process.version}`, `reload ${command.reload ? paint('green', 'on') : 'off'}`];
+  return [
+    '',
+    `  ${paint(['bold', 'cyan'], 'tsgi')} ${paint('dim', info.version)}`,
+    `  ${paint('green', '➜')} Serving on ${paint(['bold', 'underline'], info.url)}`,
+    `    ${details.join(dot)}`,
+    `    ${paint('dim', 'Press Ctrl-C to stop')}`,
+    '',
+  ].join('\n');
+}
+
+/** Writes the start line to `log` (info), or the banner when standard output is a colour terminal. */
+export function announce(log: CliLog, info: StartInfo): void {
+  if (!log.enabled('info')) return;
+  if (log.colour) log.stdout.write(`${banner(info)}\n`);
+  else log.info(startLine(info));
+}

@@ -1,0 +1,61 @@
+/**
+ * What a `tsgi serve` command line asks for, once parsed (src/cli/serve-args.ts) and before
+ * anything runs.
+ *
+ * @module
+ */
+import type { LogLevel } from './values.ts';
+
+/** TLS files named on the command line (read and checked before serving). */
+export interface SslFiles {
+  readonly certfile: string;
+  readonly keyfile: string;
+  readonly password: string | undefined;
+}
+
+/**
+ * `tsgi serve`: what to load, where to listen, and how to serve. Times are in milliseconds
+ * (the flags take seconds), sizes in bytes.
+ */
+export interface ServeCommand {
+  readonly command: 'serve';
+  /** The module path as given, relative to the working directory (`examples/demo.ts`). */
+  readonly module: string;
+  /** The export to serve; `app` when the target has no `:export`. */
+  readonly exportName: string;
+  /** Address to bind; default `127.0.0.1`. */
+  readonly host: string;
+  /** Port to bind (0–65535, 0 picks a free one); default `$PORT`, else 8000. */
+  readonly port: number;
+  /** A Unix socket to listen on instead of `host` and `port`. */
+  readonly uds: string | undefined;
+  /** Certificate and key for TLS. */
+  readonly ssl: SslFiles | undefined;
+  /** `true`: HTTP/2 over TLS; `'h2c'`: cleartext HTTP/2; `false`: HTTP/1.1 only. */
+  readonly http2: boolean | 'h2c';
+  /** Apply `proxyFix` (one proxy) to requests from {@link forwardedAllowIps}. */
+  readonly proxyHeaders: boolean;
+  /** Peers trusted with forwarding headers; `['*']` for any. */
+  readonly forwardedAllowIps: readonly string[];
+  /** The prefix a proxy strips, prepended to `SCRIPT_NAME`; `''` for none. */
+  readonly rootPath: string;
+  readonly timeoutKeepAlive: number;
+  readonly timeoutHeaders: number;
+  readonly timeoutRequest: number;
+  readonly timeoutGracefulShutdown: number;
+  /** Most requests in flight per process (503 past it); `undefined` for no limit. */
+  readonly limitConcurrency: number | undefined;
+  /** Requests a worker serves before it is replaced; `undefined` for no limit. */
+  readonly limitMaxRequests: number | undefined;
+  /** Largest request body in bytes (413 past it); 0 for no limit. */
+  readonly maxBodySize: number;
+  /** Number of worker processes (node:cluster); `undefined` serves in this process. */
+  readonly workers: number | undefined;
+  /** Restart on file changes under {@link reloadDirs}. */
+  readonly reload: boolean;
+  /** Folders watched by `--reload`; default the module's folder. */
+  readonly reloadDirs: readonly string[];
+  /** One access log line per request on stdout. */
+  readonly accessLog: boolean;
+  readonly logLevel: LogLevel;
+}

@@ -1,0 +1,67 @@
+/**
+ * The CLI's own log: levels as uvicorn names them, information on standard output, warnings
+ * and errors on standard error (`tsgi: …`), coloured on a terminal.
+ *
+ * | Level | What |
+ * | --- | --- |
+ * | error | app errors (`tsgi.errors`), workers that die |
+ * | warning | workers replaced, a reload that failed, an ignored signal |
+ * | info | the start line, the access log, stopping and restarting |
+ * | debug | each worker listening, each file change seen |
+ *
+ * @module
+ */
+import { styleText } from 'node:util';
+import type { LogStream } from '../gateway/types.ts';
+import type { CliIO } from './io.ts';
+import { LOG_LEVELS, type LogLevel } from './values.ts';
+
+/** The CLI's log at one level. */
+export interface CliLog {
+  /** True when messages of `level` are written. */
+  enabled(level: LogLevel): boolean;
+  error(message: string): void;
+  warning(message: string): void;
+  info(message: string): void;
+  debug(message: string): void;
+  /** True when standard output is a terminal that takes colours. */
+  readonly colour: boolean;
+  /** Where app errors go (the server's `log`, each request's `tsgi.errors`): standard error, at level error. */
+  readonly appErrors: LogStream;
+  /** Standard output, for the access log. */
+  readonly stdout: LogStream;
+}
+
+/** Whether `stream` is a terminal that should get colours (`NO_COLOR` says no). */
+export function isColourTerminal(stream: object, env: Readonly<Record<string, string | undefined>> = process.env): boolean {
+  return (stream as { isTTY?: boolean }).isTTY === true && !env.NO_COLOR;
+}
+
+/** A {@link CliLog} writing messages of `level` and more severe ones to `io`. */
+export function createLog(level: LogLevel, io: CliIO): CliLog {
+  const rank = LOG_LEVELS.indexOf(level);
+  const enabled = (at: LogLevel) => LOG_LEVELS.indexOf(at) <= rank;
+  const colour = isColourTerminal(io.stdout);
+  const errColour = isColourTerminal(io.stderr);
+  const paint = (format: Parameters<typeof styleText>[0], text: string, on: boolean) =>
+    on ? styleText(format, text, { validateStream: false }) : text;
+  const quiet: LogStream = { write() {} };
+  return {
+    enabled,
+    colour,
+    error(message) {
+      if (enabled('error')) io.stderr.write(`${paint('red', 'tsgi:', errColour)} ${message}\n`);
+    },
+    warning(message) {
+      if (enabled('warning')) io.stderr.write(`${paint('yellow', 'tsgi:', errColour)} ${message}\n`);
+    },
+    info(message) {
+      if (enabled('info')) io.stdout.write(`${message}\n`);
+    },
+    debug(message) {
+      if (enabled('debug')) io.stdout.write(`${paint('dim', `tsgi: ${message}`, colour)}\n`);
+    },
+    appErrors: enabled('error') ? io.stderr : quiet,
+    stdout: io.stdout,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * What a serving process (a `--workers` worker, the child of `--reload`) tells the process
+ * that manages it, over the IPC channel, and the environment the manager passes down.
+ *
+ * @module
+ */
+
+/**
+ * Environment variable set by a manager on the processes it starts for `--port 0`: the port it
+ * picked, which they bind instead of `0`, so every worker (and every replacement, and every
+ * reload) shares it.
+ */
+export const PORT_ENV = 'TSGI_BOUND_PORT';
+
+/** Environment variable that marks the child process of `--reload`. */
+export const RELOAD_CHILD_ENV = 'TSGI_RELOAD_CHILD';
+
+/** Sent once the process listens. */
+export interface ListeningMessage {
+  readonly type: 'tsgi:listening';
+  /** The bound URL, e.g. `http://127.0.0.1:8000`. */
+  readonly url: string;
+}
+
+/** Sent when the process has taken its `--limit-max-requests`-th request and wants replacing. */
+export interface RetiringMessage {
+  readonly type: 'tsgi:retiring';
+  /** The requests it served. */
+  readonly served: number;
+}
+
+/** A message from a serving process. */
+export type ServingMessage = ListeningMessage | RetiringMessage;
+
+/** Whether `message` is a {@link ServingMessage}. */
+export function isServingMessage(message: unknown): message is ServingMessage {
+  if (typeof message !== 'object' || message === null) return false;
+  const { type } = message as { type?: unknown };
+  if (type === 'tsgi:listening') return typeof (message as ListeningMessage).url === 'string';
+  return type === 'tsgi:retiring';
+}

@@ -1,0 +1,44 @@
+/**
+ * The `serve()` options of a `tsgi serve` command line: seconds become milliseconds, and
+ * each flag lands on the option it names.
+ *
+ * | Flag | `serve()` option |
+ * | --- | --- |
+ * | `--host`, `--port`, `--uds` | `host`, `port`, `path` |
+ * | `--ssl-certfile`, `--ssl-keyfile`, `--ssl-keyfile-password` | `tls: { cert, key, passphrase }` |
+ * | `--http2`, `--h2c` | `http2: true`, `http2: 'h2c'` |
+ * | `--timeout-keep-alive`, `--timeout-headers`, `--timeout-request` | `keepAliveTimeout`, `headersTimeout`, `requestTimeout` |
+ * | `--timeout-graceful-shutdown` | `close({ timeout })` |
+ * | `--limit-concurrency` | `maxConcurrentRequests` |
+ * | `--max-body-size` | `maxBodySize` |
+ *
+ * @module
+ */
+import type { TlsOptions } from 'node:tls';
+import type { ServeOptions } from '../adapters/node/serve.ts';
+import type { ServeCommand } from './command.ts';
+import type { CliLog } from './log.ts';
+
+/**
+ * The options for `serve()`. `port` overrides the command's (a port the primary picked for
+ * `--port 0`); `tls` is what `loadTls` read.
+ */
+export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions | undefined, port = command.port): ServeOptions {
+  const options: ServeOptions = {
+    log: log.appErrors,
+    keepAliveTimeout: command.timeoutKeepAlive,
+    // Node requires the head's time to fit in the whole request's.
+    headersTimeout: Math.min(command.timeoutHeaders, command.timeoutRequest),
+    requestTimeout: command.timeoutRequest,
+    http2: command.http2,
+  };
+  if (command.uds !== undefined) options.path = command.uds;
+  else {
+    options.host = command.host;
+    options.port = port;
+  }
+  if (tls !== undefined) options.tls = tls;
+  if (command.limitConcurrency !== undefined) options.maxConcurrentRequests = command.limitConcurrency;
+  if (command.maxBodySize > 0) options.maxBodySize = command.maxBodySize;
+  return options;
+}

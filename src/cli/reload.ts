@@ -1,0 +1,125 @@
+/**
+ * `tsgi serve --reload`, for development: a supervisor process watches the module's folder
+ * (or each `--reload-dir`) and serves from a child process that it replaces whenever a
+ * `.ts`, `.js` or `.json` file changes (`.mts`, `.cts`, `.mjs`, `.cjs` too; `node_modules`,
+ * `.git` and dot-files are ignored). A child that fails (a syntax error, a missing export, a
+ * crash) has printed why; the supervisor then waits for the next change instead of exiting.
+ *
+ * @module
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { type FSWatcher, statSync, watch } from 'node:fs';
+import { extname, relative, resolve } from 'node:path';
+import type { ServeCommand } from './command.ts';
+import { announce } from './banner.ts';
+import { type CliIO, processIO, waitForSignal } from './io.ts';
+import { createLog } from './log.ts';
+import { prepareManaged } from './managed.ts';
+import { RELOAD_CHILD_ENV, isServingMessage } from './messages.ts';
+import { UsageError } from './values.ts';
+import { version } from './version.ts';
+
+/** File extensions whose change restarts the server. */
+export const RELOAD_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json']);
+
+/** Changes closer together than this (milliseconds) restart once. */
+export const DEBOUNCE = 100;
+
+/** How long a child gets to stop on SIGTERM before SIGKILL (milliseconds). */
+export const CHILD_STOP_TIMEOUT = 5_000;
+
+/** Whether a change to `file` (relative to a watched folder) restarts the server. */
+export function isReloadable(file: string): boolean {
+  const parts = file.split(/[\\/]/);
+  if (parts.some((part) => part === 'node_modules' || part.startsWith('.'))) return false;
+  return RELOAD_EXTENSIONS.has(extname(file));
+}
+
+/** The watched folders, resolved; each must be a folder. */
+function watchedDirs(command: ServeCommand): string[] {
+  return command.reloadDirs.map((dir) => {
+    const path = resolve(dir);
+    let isDir = false;
+    try {
+      isDir = statSync(path).isDirectory();
+    } catch {
+      // reported below
+    }
+    if (!isDir) throw new UsageError(`invalid --reload-dir '${dir}': expected a folder`);
+    return path;
+  });
+}
+
+/**
+ * Runs the supervisor until SIGINT, SIGTERM or SIGHUP (answering 0): starts the child, restarts
+ * it on changes, and stops it (SIGTERM, SIGKILL after {@link CHILD_STOP_TIMEOUT}) at the end.
+ *
+ * @throws LoadError when the module file does not exist; UsageError for a `--reload-dir` that
+ *   is not a folder or unusable TLS files.
+ */
+export async function runReloader(command: ServeCommand, io: CliIO = processIO): Promise<number> {
+  const log = createLog(command.logLevel, io);
+  const dirs = watchedDirs(command);
+  const env = { ...process.env, ...(await prepareManaged(command)), [RELOAD_CHILD_ENV]: '1' };
+  return new Promise<number>((done) => {
+    let child: ChildProcess | undefined;
+    let announced = false;
+    let stopping = false;
+    let restart = false;
+    let pending: NodeJS.Timeout | undefined;
+    const start = () => {
+      const current = fork(process.argv[1]!, process.argv.slice(2), { execArgv: process.execArgv, env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+      child = current;
+      current.on('message', (message) => {
+        if (!isServingMessage(message) || message.type !== 'tsgi:listening') return;
+        if (announced) log.info(`Reloaded: serving on ${message.url}`);
+        else announce(log, { url: message.url, command, version: version() });
+        announced = true;
+      });
+      current.once('exit', (code, signal) => {
+        child = undefined;
+        if (stopping) {
+          done(0);
+        } else if (restart) {
+          restart = false;
+          start();
+        } else {
+          log.warning(`the app stopped (${signal ? `signal ${signal}` : `exit code ${code}`}); waiting for a change to restart it`);
+        }
+      });
+    };
+    const stop = (current: ChildProcess) => {
+      current.kill('SIGTERM');
+      const timer = setTimeout(() => current.kill('SIGKILL'), CHILD_STOP_TIMEOUT);
+      timer.unref();
+      current.once('exit', () => clearTimeout(timer));
+    };
+    const changed = (file: string) => {
+      log.info(`Change in ${file}: restarting`);
+      if (child === undefined) start();
+      else if (!restart) {
+        restart = true;
+        stop(child);
+      }
+    };
+    const watchers: FSWatcher[] = dirs.map((dir) =>
+      watch(dir, { recursive: true }, (_event, name) => {
+        if (name === null || !isReloadable(name) || stopping) return;
+        log.debug(`changed: ${name}`);
+        clearTimeout(pending);
+        pending = setTimeout(() => changed(relative(process.cwd(), resolve(dir, name))), DEBOUNCE);
+      }),
+    );
+    log.debug(`watching ${dirs.join(', ')}`);
+    // SIGHUP too: a closed terminal ends the development server, child included.
+    void waitForSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], () => child?.kill('SIGKILL')).then((signal) => {
+      stopping = true;
+      clearTimeout(pending);
+      for (const watcher of watchers) watcher.close();
+      log.info(`Stopping on ${signal}`);
+      if (child === undefined) done(0);
+      else stop(child);
+    });
+    start();
+  });
+}

@@ -1,0 +1,171 @@
+/**
+ * The command line of `tsgi serve`: the {@link ServeCommand} it stands for, its usage text,
+ * and {@link parseServe}, which reads the flags (see src/cli/flags.ts) and their environment
+ * defaults and checks how they combine.
+ *
+ * @module
+ */
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { flagHelp, parseArgsOptions } from './flags.ts';
+import type { ServeCommand } from './command.ts';
+import {
+  UsageError,
+  parseAllowIps,
+  parseCount,
+  parseLogLevel,
+  parseNonEmpty,
+  parsePort,
+  parseRootPath,
+  parseSeconds,
+  parseSize,
+} from './values.ts';
+
+/** The default port when neither `--port` nor `$PORT` is given. */
+export const DEFAULT_PORT = 8000;
+/** The default address to bind. */
+export const DEFAULT_HOST = '127.0.0.1';
+
+/** Usage of \`tsgi serve\`: every flag with its default. */
+export const SERVE_USAGE = `Usage: tsgi serve <module>[:<export>] [options]
+
+Serves the export <export> (default: app) of <module>, a .ts or .js file whose path is
+relative to the current directory. The export is a gateway app function, an object with a
+respond() method (a Response, an HTTPException), or a promise of one.
+
+${flagHelp()}
+Signals: SIGINT or SIGTERM stop gracefully (a second one cuts what remains); with --workers,
+SIGHUP replaces the workers one by one. Exit status: 0 after a signal; 1 on a runtime failure
+(address in use, the module threw while loading); 2 for a bad flag value, a missing module or
+export, or an export that is not an app.
+`;
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/**
+ * Splits `path/to/module.ts:name` at its last colon when what follows is an identifier (or
+ * nothing), so Windows drive letters survive. No `:export`, or an empty one, means `app`.
+ *
+ * @throws UsageError for an empty module path.
+ */
+export function parseTarget(target: string): { module: string; exportName: string } {
+  let module = target;
+  let exportName = 'app';
+  const colon = target.lastIndexOf(':');
+  if (colon !== -1) {
+    const name = target.slice(colon + 1);
+    if (name === '' || IDENTIFIER.test(name)) {
+      module = target.slice(0, colon);
+      if (name !== '') exportName = name;
+    }
+  }
+  if (module === '') throw new UsageError(`missing module path in '${target}'`);
+  return { module, exportName };
+}
+
+/** The environment variables the defaults come from. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** The value of an environment variable, `undefined` when unset or empty. */
+function fromEnv(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Flags that need another one, or exclude each other. */
+function checkCombinations(values: Record<string, unknown>): void {
+  const needs = (flag: string, other: string, why = '') => {
+    if (values[flag] !== undefined && values[other] === undefined) throw new UsageError(`--${flag} needs --${other}${why}`);
+  };
+  needs('ssl-certfile', 'ssl-keyfile');
+  needs('ssl-keyfile', 'ssl-certfile');
+  needs('ssl-keyfile-password', 'ssl-keyfile');
+  needs('http2', 'ssl-certfile', ' and --ssl-keyfile (--h2c serves HTTP/2 without TLS)');
+  needs('reload-dir', 'reload');
+  needs('forwarded-allow-ips', 'proxy-headers');
+  const excludes = (flag: string, other: string) => {
+    if (values[flag] !== undefined && values[other] !== undefined) throw new UsageError(`--${flag} and --${other} cannot be combined`);
+  };
+  excludes('h2c', 'ssl-certfile');
+  excludes('h2c', 'http2');
+  excludes('uds', 'host');
+  excludes('uds', 'port');
+  excludes('reload', 'workers');
+  if (values['proxy-headers'] === false && values['forwarded-allow-ips'] !== undefined) {
+    throw new UsageError('--forwarded-allow-ips needs --proxy-headers');
+  }
+}
+
+/**
+ * Parses the arguments after `tsgi serve`: a {@link ServeCommand}, or `help` for `--help`.
+ *
+ * @throws UsageError for a missing or extra positional argument, an unknown flag, a value
+ *   that is not valid, or flags that need or exclude each other (one-line messages).
+ */
+export function parseServe(args: readonly string[], env: Env): ServeCommand | { readonly command: 'help'; readonly topic: 'serve' } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...args], allowPositionals: true, allowNegative: true, strict: true, options: parseArgsOptions() });
+  } catch (error) {
+    const message = (error as Error).message;
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    throw new UsageError(unknown ? `unknown option '${unknown[1]}' (tsgi serve --help lists them)` : message.split('\n', 1)[0]!);
+  }
+  const { positionals } = parsed;
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (values.help) return { command: 'help', topic: 'serve' };
+  if (positionals.length === 0) throw new UsageError('missing <module>[:<export>] (tsgi serve --help lists the options)');
+  if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
+  checkCombinations(values);
+  const text = (name: string) => values[name] as string | undefined;
+  const { module, exportName } = parseTarget(positionals[0]!);
+  const port = text('port') ?? fromEnv(env, 'PORT');
+  const workers = text('workers') ?? fromEnv(env, 'WEB_CONCURRENCY');
+  const seconds = (name: string, fallback: number, zero = false) => {
+    const value = text(name);
+    return value === undefined ? fallback : parseSeconds(value, `--${name}`, zero);
+  };
+  const count = (name: string) => {
+    const value = text(name);
+    return value === undefined ? undefined : parseCount(value, `--${name}`);
+  };
+  const certfile = text('ssl-certfile');
+  const keyfile = text('ssl-keyfile');
+  const allowIps = text('forwarded-allow-ips');
+  const envAllowIps = fromEnv(env, 'FORWARDED_ALLOW_IPS');
+  const maxBodySize = text('max-body-size');
+  return {
+    command: 'serve',
+    module,
+    exportName,
+    host: parseNonEmpty(text('host') ?? DEFAULT_HOST, '--host'),
+    port: port === undefined ? DEFAULT_PORT : parsePort(port, text('port') === undefined ? '$PORT' : '--port'),
+    uds: text('uds') === undefined ? undefined : parseNonEmpty(text('uds')!, '--uds'),
+    ssl:
+      certfile === undefined || keyfile === undefined
+        ? undefined
+        : { certfile: parseNonEmpty(certfile, '--ssl-certfile'), keyfile: parseNonEmpty(keyfile, '--ssl-keyfile'), password: text('ssl-keyfile-password') },
+    http2: values.h2c === true ? 'h2c' : values.http2 === true,
+    proxyHeaders: values['proxy-headers'] === true,
+    forwardedAllowIps:
+      allowIps !== undefined
+        ? parseAllowIps(allowIps, '--forwarded-allow-ips')
+        : parseAllowIps(envAllowIps ?? '127.0.0.1', '$FORWARDED_ALLOW_IPS'),
+    rootPath: parseRootPath(text('root-path') ?? '', '--root-path'),
+    timeoutKeepAlive: seconds('timeout-keep-alive', 5_000),
+    timeoutHeaders: seconds('timeout-headers', 20_000),
+    timeoutRequest: seconds('timeout-request', 300_000),
+    timeoutGracefulShutdown: seconds('timeout-graceful-shutdown', 30_000, true),
+    limitConcurrency: count('limit-concurrency'),
+    limitMaxRequests: count('limit-max-requests'),
+    maxBodySize: maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : parseSize(maxBodySize, '--max-body-size'),
+    workers: workers === undefined ? undefined : parseCount(workers, text('workers') === undefined ? '$WEB_CONCURRENCY' : '--workers'),
+    reload: values.reload === true,
+    reloadDirs: ((values['reload-dir'] as string[] | undefined) ?? [dirname(module)]).map((dir) => parseNonEmpty(dir, '--reload-dir')),
+    accessLog: values['access-log'] !== false,
+    logLevel: parseLogLevel(text('log-level') ?? 'info', '--log-level'),
+  };
+}
+
+/** The default of `--max-body-size`: 100 MiB, as the form readers' default. */
+export const DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024;

@@ -1,0 +1,52 @@
+/**
+ * The middleware `tsgi serve` puts around the app its flags ask for, outermost first:
+ * the request count of `--limit-max-requests`, `--root-path`, `--proxy-headers` (`proxyFix`
+ * for one proxy), then the access log, so that its lines show the client's address.
+ *
+ * @module
+ */
+import type { App } from '../gateway/types.ts';
+import { accessLog } from '../middleware/access-log.ts';
+import { proxyFix } from '../middleware/proxy-fix.ts';
+import type { ServeCommand } from './command.ts';
+import type { CliLog } from './log.ts';
+
+/**
+ * The hop counts `--proxy-headers` trusts: one proxy (nginx, a load balancer) that sets
+ * `X-Forwarded-For`, `-Proto`, `-Host` and `-Prefix`.
+ */
+export const PROXY_HOPS = { xFor: 1, xProto: 1, xHost: 1, xPrefix: 1 } as const;
+
+/**
+ * `app` wrapped as `command` says. `onLimit` is called once, when the request that reaches
+ * `--limit-max-requests` arrives (the request itself is served).
+ */
+export function buildStack(app: App, command: ServeCommand, log: CliLog, onLimit: () => void): App {
+  let stack = app;
+  if (command.accessLog && log.enabled('info')) stack = accessLog(stack, { log: log.stdout, format: 'combined' });
+  if (command.proxyHeaders) {
+    // On a Unix socket the peer has no address: whoever can open the socket is the proxy.
+    const anyPeer = command.uds !== undefined || command.forwardedAllowIps.includes('*');
+    stack = proxyFix(stack, { ...PROXY_HOPS, trust: anyPeer ? undefined : command.forwardedAllowIps });
+  }
+  if (command.rootPath !== '') stack = withRootPath(stack, command.rootPath);
+  if (command.limitMaxRequests !== undefined) stack = counted(stack, command.limitMaxRequests, onLimit);
+  return stack;
+}
+
+/** Prepends `rootPath` to `SCRIPT_NAME`: the app builds its URLs with the prefix the proxy stripped. */
+function withRootPath(app: App, rootPath: string): App {
+  return (environ, startResponse) => {
+    environ.SCRIPT_NAME = rootPath + environ.SCRIPT_NAME;
+    return app(environ, startResponse);
+  };
+}
+
+/** Calls `onLimit` when the `limit`-th request arrives. */
+function counted(app: App, limit: number, onLimit: () => void): App {
+  let served = 0;
+  return (environ, startResponse) => {
+    if (++served === limit) onLimit();
+    return app(environ, startResponse);
+  };
+}

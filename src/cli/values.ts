@@ -1,0 +1,94 @@
+/**
+ * Reading the values of `tsgi serve`'s flags: ports, counts, seconds, byte sizes, addresses
+ * and paths. Each parser answers the value or throws a {@link UsageError} whose one-line
+ * message names the flag, the value and what was expected.
+ *
+ * @module
+ */
+import bytes from 'bytes';
+import proxyAddr from 'proxy-addr';
+
+/** A command line that cannot be run; the CLI prints its one-line message, exit 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** `invalid <flag> '<value>': expected <what>`. */
+function invalid(flag: string, value: string, expected: string): UsageError {
+  return new UsageError(`invalid ${flag} '${value}': expected ${expected}`);
+}
+
+/** A decimal port 0–65535. */
+export function parsePort(value: string, flag: string): number {
+  const port = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(port <= 65535)) throw invalid(flag, value, 'a port number 0-65535');
+  return port;
+}
+
+/** A whole number from `min` up (workers, request counts). */
+export function parseCount(value: string, flag: string, min = 1): number {
+  const count = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+  if (!(count >= min)) throw invalid(flag, value, `a whole number >= ${min}`);
+  return count;
+}
+
+/** Seconds (`5`, `2.5`), answered in milliseconds; more than 0 unless `zero` is allowed. */
+export function parseSeconds(value: string, flag: string, zero = false): number {
+  const seconds = /^\d{1,7}(\.\d{1,3})?$/.test(value) ? Number(value) : NaN;
+  if (!(seconds > 0 || (zero && seconds === 0))) throw invalid(flag, value, `seconds, a number ${zero ? '>= 0' : '> 0'}`);
+  return Math.round(seconds * 1000);
+}
+
+/** Bytes: `1048576`, `512kb`, `100mb`, `1.5gb` (units of 1024, case-insensitive); 0 allowed. */
+export function parseSize(value: string, flag: string): number {
+  const size = /^\d{1,15}(\.\d+)?\s*([kmgt]?b)?$/i.test(value) ? bytes.parse(value) : null;
+  if (size === null || !Number.isSafeInteger(Math.floor(size))) throw invalid(flag, value, 'a size in bytes such as 1048576, 512kb, 100mb or 2gb');
+  return Math.floor(size);
+}
+
+/** Log levels, most severe first (uvicorn's names). */
+export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug', 'trace'] as const;
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A log level name, any case. */
+export function parseLogLevel(value: string, flag: string): LogLevel {
+  const level = value.toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw invalid(flag, value, LOG_LEVELS.join(', '));
+  return level as LogLevel;
+}
+
+/**
+ * The proxies whose forwarding headers are trusted: `*` (any peer), or a comma-separated list
+ * of addresses, CIDR ranges and `proxy-addr` names (`loopback`, `uniquelocal`…).
+ */
+export function parseAllowIps(value: string, flag: string): readonly string[] {
+  const list = value.split(',').map((entry) => entry.trim());
+  if (list.length === 1 && list[0] === '*') return ['*'];
+  for (const entry of list) {
+    try {
+      if (entry === '' || entry === '*') throw new Error('empty');
+      proxyAddr.compile(entry);
+    } catch {
+      throw invalid(flag, value, "'*' or addresses and CIDR ranges separated by commas");
+    }
+  }
+  return list;
+}
+
+/**
+ * The path prefix a proxy strips (`SCRIPT_NAME`): empty, or `/` and segments without `//`,
+ * `.` or `..`, `?`, `#`, spaces or control characters; a trailing `/` is dropped.
+ */
+export function parseRootPath(value: string, flag: string): string {
+  const path = value.replace(/\/+$/, '');
+  const clean = path === '' || (/^(\/[^/?#\s\x00-\x1f\x7f]+)+$/.test(path) && !/\/\.\.?(\/|$)/.test(path));
+  if (!clean) throw invalid(flag, value, 'a path such as /api');
+  return path;
+}
+
+/** A non-empty value (`--host`, `--uds`, file names). */
+export function parseNonEmpty(value: string, flag: string): string {
+  if (value === '') throw new UsageError(`${flag} must not be empty`);
+  return value;
+}

@@ -1,0 +1,297 @@
+/**
+ * The flags of `tsgi serve`, through the real process: bad values, `--help`, and each flag's
+ * effect over a real socket (timeouts, limits, proxy headers, root path, logging, TLS,
+ * HTTP/2, a Unix socket, the request limit, the terminal banner).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, cli, finish, get, servingUrl, waitFor } from './cli-helpers.ts';
+import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
+
+let dir: string;
+let certificate: TestCertificate;
+/** A raw app answering the environ keys tests look at; /slow waits, /body reads the body. */
+let envApp: string;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tsgi-cli-flags-'));
+  certificate = await makeCertificate();
+  envApp = join(dir, 'env.mjs');
+  writeFileSync(
+    envApp,
+    `export const app = async (environ, start) => {
+  if (environ.PATH_INFO === '/slow') await new Promise((resolve) => setTimeout(resolve, Number(environ.QUERY_STRING || 1000)));
+  let read = 0;
+  if (environ.PATH_INFO === '/body') for await (const chunk of environ['tsgi.input']) read += chunk.byteLength;
+  if (environ.PATH_INFO === '/fail') throw new Error('failing on purpose');
+  start('200 OK', [['Content-Type', 'application/json']]);
+  const keys = ['REMOTE_ADDR', 'SCRIPT_NAME', 'PATH_INFO', 'HTTP_HOST', 'SERVER_PROTOCOL', 'tsgi.url_scheme'];
+  return [new TextEncoder().encode(JSON.stringify({ ...Object.fromEntries(keys.map((k) => [k, environ[k]])), read, pid: process.pid }))];
+};
+`,
+  );
+});
+
+afterAll(() => {
+  certificate.remove();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A request with a body on a fresh connection. */
+function post(url: string, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('tsgi serve flag values', () => {
+  it('a bad value, a missing companion or a conflict: one line on stderr, exit 2', async () => {
+    const base = ['serve', envApp];
+    const cases: Array<[string[], RegExp]> = [
+      [['--timeout-keep-alive', 'abc'], /^invalid --timeout-keep-alive 'abc': expected seconds/],
+      [['--timeout-request', '0'], /^invalid --timeout-request '0'/],
+      [['--timeout-graceful-shutdown=-1'], /^invalid --timeout-graceful-shutdown '-1'/],
+      [['--max-body-size', '10M'], /^invalid --max-body-size '10M': expected a size/],
+      [['--limit-concurrency', '0'], /^invalid --limit-concurrency '0'/],
+      [['--limit-max-requests', 'many'], /^invalid --limit-max-requests 'many'/],
+      [['--log-level', 'loud'], /^invalid --log-level 'loud': expected critical, error/],
+      [['--proxy-headers', '--forwarded-allow-ips', '300.1.1.1'], /^invalid --forwarded-allow-ips '300\.1\.1\.1'/],
+      [['--forwarded-allow-ips', '10.0.0.1'], /^--forwarded-allow-ips needs --proxy-headers/],
+      [['--root-path', 'api'], /^invalid --root-path 'api'/],
+      [['--root-path', '/a/../b'], /^invalid --root-path/],
+      [['--http2'], /^--http2 needs --ssl-certfile and --ssl-keyfile/],
+      [['--ssl-certfile', certificate.certFile], /^--ssl-certfile needs --ssl-keyfile/],
+      [['--h2c', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', certificate.keyFile], /^--h2c and --ssl-certfile cannot be combined/],
+      [['--ssl-certfile', join(dir, 'none.pem'), '--ssl-keyfile', certificate.keyFile], /^cannot read --ssl-certfile '.*none\.pem' \(ENOENT\)/],
+      [['--ssl-certfile', envApp, '--ssl-keyfile', certificate.keyFile], /^cannot use --ssl-certfile/],
+      [['--uds', join(dir, 's.sock'), '--port', '0'], /^--uds and --port cannot be combined/],
+      [['--uds', envApp], /^--uds '.*env\.mjs' exists and is not a socket/],
+      [['--reload', '--workers', '2'], /^--reload and --workers cannot be combined/],
+      [['--reload-dir', dir], /^--reload-dir needs --reload/],
+      [['--reload', '--reload-dir', join(dir, 'nope')], /^invalid --reload-dir '.*nope': expected a folder/],
+      [['--no-such-flag'], /^unknown option '--no-such-flag' \(tsgi serve --help lists them\)\n/],
+    ];
+    // A free port unless the case names the address itself.
+    const address = (args: string[]) => (args.includes('--uds') || args.includes('--port') ? [] : ['--port', '0']);
+    const results = await Promise.all(cases.map(([args]) => finish([...base, ...args, ...address(args)])));
+    results.forEach((result, i) => {
+      const [args, message] = cases[i]!;
+      const label = args.join(' ');
+      expect(result.code, label).toBe(2);
+      expect(result.stderr, label).toMatch(/^tsgi: [^\n]+\n$/);
+      expect(result.stderr.slice('tsgi: '.length), label).toMatch(message);
+    });
+  });
+
+  it('an invalid $WEB_CONCURRENCY or $FORWARDED_ALLOW_IPS: one line, exit 2', async () => {
+    const [workers, allow] = await Promise.all([
+      finish(['serve', envApp, '--port', '0'], { WEB_CONCURRENCY: 'lots' }),
+      finish(['serve', envApp, '--port', '0', '--proxy-headers'], { FORWARDED_ALLOW_IPS: 'nonsense' }),
+    ]);
+    expect(workers).toMatchObject({ code: 2, stderr: "tsgi: invalid $WEB_CONCURRENCY 'lots': expected a whole number >= 1\n" });
+    expect(allow.code).toBe(2);
+    expect(allow.stderr).toMatch(/^tsgi: invalid \$FORWARDED_ALLOW_IPS 'nonsense'/);
+  });
+
+  it('--help lists every flag with its default', async () => {
+    const { code, stdout } = await finish(['serve', '--help']);
+    expect(code).toBe(0);
+    const flags = [
+      'host', 'port', 'uds', 'ssl-certfile', 'ssl-keyfile', 'ssl-keyfile-password', 'http2', 'h2c', '[no-]proxy-headers',
+      'forwarded-allow-ips', 'root-path', 'timeout-keep-alive', 'timeout-headers', 'timeout-request',
+      'timeout-graceful-shutdown', 'limit-concurrency', 'limit-max-requests', 'max-body-size', 'workers', 'reload',
+      'reload-dir', '[no-]access-log', 'log-level',
+    ];
+    for (const flag of flags) {
+      const at = stdout.indexOf(`--${flag}`);
+      expect(at, flag).toBeGreaterThan(-1);
+      // Its default follows on the same line or the next one.
+      expect(stdout.slice(at).split('\n').slice(0, 2).join('\n'), flag).toMatch(/\(default: [^)]+\)/);
+    }
+  });
+});
+
+describe('tsgi serve flags at work', () => {
+  it('--timeout-keep-alive and --timeout-headers close idle and slow connections; --max-body-size answers 413', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--timeout-keep-alive', '0.3', '--timeout-headers', '0.5', '--max-body-size', '1kb']);
+    const url = new URL(await servingUrl(run));
+    const port = Number(url.port);
+    // An idle keep-alive connection after one request.
+    const idle = net.connect(port, '127.0.0.1');
+    idle.on('error', () => {});
+    idle.resume();
+    idle.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const t0 = Date.now();
+    await new Promise((resolve) => idle.once('close', resolve));
+    const idleFor = Date.now() - t0;
+    // A head that never ends.
+    const slow = net.connect(port, '127.0.0.1');
+    let answer = '';
+    slow.setEncoding('latin1').on('data', (text: string) => (answer += text));
+    slow.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    await new Promise((resolve) => slow.once('close', resolve));
+    expect(idleFor).toBeLessThan(2_500);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect((await post(`${url.origin}/body`, 'x'.repeat(2048))).status).toBe(413);
+    expect(JSON.parse((await post(`${url.origin}/body`, 'x'.repeat(1024))).body).read).toBe(1024);
+  });
+
+  it('--limit-concurrency answers 503 past it; --timeout-graceful-shutdown cuts a slow request at SIGTERM', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--limit-concurrency', '1', '--timeout-graceful-shutdown', '0.5']);
+    const url = await servingUrl(run);
+    const slow = get(`${url}/slow?20000`, {}, 30_000).catch((error: Error) => error);
+    // Once the slow request is in flight, the next one is refused.
+    let status = 0;
+    for (let i = 0; i < 200 && status !== 503; i++) status = (await get(`${url}/`)).status;
+    expect(status).toBe(503);
+    const t0 = Date.now();
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await slow).toBeInstanceOf(Error);
+    expect(run.out.stdout).toMatch(/^Stopping on SIGTERM: requests in flight get 0\.5 s$/m);
+  });
+
+  it('--proxy-headers trusts X-Forwarded-* from --forwarded-allow-ips only; --root-path sets SCRIPT_NAME', async () => {
+    const trusted = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--root-path', '/api/']);
+    const untrusted = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--forwarded-allow-ips', '10.0.0.1,192.168.0.0/16']);
+    const off = cli(['serve', envApp, '--port', '0']);
+    const forwarded = {
+      'X-Forwarded-For': '6.6.6.6, 203.0.113.9',
+      'X-Forwarded-Proto': 'https',
+      'X-Forwarded-Host': 'www.example.com',
+      'X-Forwarded-Prefix': '/shop',
+    };
+    const seen = await Promise.all(
+      [trusted, untrusted, off].map(async (run) => JSON.parse((await get(`${await servingUrl(run)}/x`, forwarded)).body)),
+    );
+    expect(seen[0]).toMatchObject({ REMOTE_ADDR: '203.0.113.9', 'tsgi.url_scheme': 'https', HTTP_HOST: 'www.example.com', SCRIPT_NAME: '/shop/api' });
+    for (const environ of seen.slice(1)) {
+      expect(environ).toMatchObject({ REMOTE_ADDR: '127.0.0.1', 'tsgi.url_scheme': 'http', SCRIPT_NAME: '' });
+      expect(environ.HTTP_HOST).toMatch(/^127\.0\.0\.1:\d+$/);
+    }
+    // The access log shows the client, not the proxy.
+    await waitFor(() => trusted.out.stdout.includes('"GET /x HTTP/1.1"'), () => trusted.out.stdout);
+    expect(trusted.out.stdout).toMatch(/^203\.0\.113\.9 - - \[/m);
+  });
+
+  it('--no-access-log and --log-level: no request lines, no start line at warning; app errors still logged', async () => {
+    const quiet = cli(['serve', envApp, '--port', '0', '--no-access-log']);
+    const path = join(dir, 'quiet.sock');
+    const warning = cli(['serve', envApp, '--uds', path, '--log-level', 'warning']);
+    const url = await servingUrl(quiet);
+    expect((await get(`${url}/`)).status).toBe(200);
+    expect((await get(`${url}/fail`)).status).toBe(500);
+    await waitFor(() => quiet.out.stderr.includes('failing on purpose'), () => quiet.out.stderr);
+    expect(quiet.out.stdout).toMatch(/^Serving on /);
+    expect(quiet.out.stdout).not.toContain('"GET /');
+    // At warning there is no start line: wait for the socket.
+    await waitFor(() => existsSync(path), () => `no socket; stderr: ${warning.out.stderr}`);
+    const status = (target: string) =>
+      new Promise<number>((resolve, reject) => {
+        http.get({ socketPath: path, path: target }, (res) => resolve(res.resume().statusCode!)).on('error', reject);
+      });
+    expect(await status('/')).toBe(200);
+    expect(await status('/fail')).toBe(500);
+    await waitFor(() => warning.out.stderr.includes('failing on purpose'), () => warning.out.stderr);
+    warning.child.kill('SIGTERM');
+    expect(await warning.exited).toEqual({ code: 0, signal: null });
+    expect(warning.out.stdout).toBe('');
+  });
+
+  it('serves HTTPS with --ssl-certfile/--ssl-keyfile, HTTP/2 with --http2, cleartext HTTP/2 with --h2c', async () => {
+    const tlsFlags = ['--ssl-certfile', certificate.certFile, '--ssl-keyfile', certificate.keyFile];
+    const tls = cli(['serve', envApp, '--port', '0', ...tlsFlags]);
+    const h2 = cli(['serve', envApp, '--port', '0', ...tlsFlags, '--http2']);
+    const h2c = cli(['serve', envApp, '--port', '0', '--h2c']);
+    const tlsUrl = await servingUrl(tls);
+    expect(tls.out.stdout).toMatch(/^Serving on https:\/\/127\.0\.0\.1:\d+ \(HTTP\/1\.1, /m);
+    const one = await new Promise<string>((resolve, reject) => {
+      https
+        .get(`${tlsUrl}/`, { ca: certificate.cert, agent: false }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
+    });
+    expect(JSON.parse(one)).toMatchObject({ 'tsgi.url_scheme': 'https', SERVER_PROTOCOL: 'HTTP/1.1' });
+    const h2Url = await servingUrl(h2);
+    expect(h2.out.stdout).toMatch(/\(HTTP\/2 and HTTP\/1\.1, /);
+    for (const [url, options] of [
+      [h2Url, { ca: certificate.cert }],
+      [await servingUrl(h2c), {}],
+    ] as const) {
+      const session = http2.connect(url, options);
+      try {
+        const res = await h2request(session, '/h2');
+        expect(JSON.parse(res.body.toString())).toMatchObject({ SERVER_PROTOCOL: 'HTTP/2.0', PATH_INFO: '/h2' });
+      } finally {
+        session.close();
+      }
+    }
+    expect(h2c.out.stdout).toMatch(/\(h2c and HTTP\/1\.1, /);
+  });
+
+  it('--uds: serves on the socket, removes a stale one first and its own at exit', async () => {
+    const path = join(dir, 'app.sock');
+    // A stale socket: its process died without removing it.
+    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(path)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+    expect(statSync(path).isSocket()).toBe(true);
+    const run = cli(['serve', envApp, '--uds', path]);
+    expect(await servingUrl(run)).toBe(`unix:${path}`);
+    const body = await new Promise<string>((resolve, reject) => {
+      http
+        .get({ socketPath: path, path: '/u', headers: { Host: 'example.com' } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
+    });
+    expect(JSON.parse(body)).toMatchObject({ PATH_INFO: '/u', HTTP_HOST: 'example.com' });
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('--limit-max-requests in one process: stops gracefully after that many requests', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--limit-max-requests', '3']);
+    const url = await servingUrl(run);
+    for (let i = 0; i < 3; i++) expect((await get(`${url}/`)).status).toBe(200);
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stdout).toMatch(/^Stopping after 3 requests \(--limit-max-requests\)/m);
+  });
+
+  it('prints a colour banner on a terminal', async () => {
+    // `script` gives the process a pseudo-terminal.
+    const command = [process.execPath, '--conditions=tsgi-source', 'src/cli/main.ts', 'serve', envApp, '--port', '0'].join(' ');
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' }, detached: true });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+    try {
+      await waitFor(() => out.includes('Press Ctrl-C to stop'), () => `no banner: ${JSON.stringify(out)}`);
+      expect(out).toContain('\u001b[');
+      // eslint-disable-next-line no-control-regex
+      const plain = out.replace(/\u001b\[[\d;]*m/g, '');
+      expect(plain).toMatch(/tsgi \d+\.\d+\.\d+/);
+      expect(plain).toMatch(/Serving on http:\/\/127\.0\.0\.1:\d+/);
+      expect(plain).toMatch(/HTTP\/1\.1 · 1 process · Node v[\d.]+ · reload off/);
+    } finally {
+      process.kill(-child.pid!, 'SIGKILL');
+    }
+  });
+});

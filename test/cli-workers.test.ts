@@ -1,0 +1,164 @@
+/**
+ * `tsgi serve --workers`: replacing workers that die (with back-off), SIGHUP replacing them
+ * one by one while requests keep coming, --limit-max-requests, SIGTERM draining the requests in
+ * flight, and a Unix socket shared by the workers.
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { alive, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
+
+let dir: string;
+/** Answers its pid; /slow?ms waits first; exits with 5 while loading when ./broken exists. */
+let pidApp: string;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tsgi-cli-workers-'));
+  pidApp = join(dir, 'pid.mjs');
+  writeFileSync(
+    pidApp,
+    `import { existsSync } from 'node:fs';
+if (existsSync(new URL('./broken', import.meta.url))) process.exit(5);
+export const app = async (environ, start) => {
+  if (environ.PATH_INFO === '/crash') process.exit(3);
+  if (environ.PATH_INFO === '/slow') await new Promise((resolve) => setTimeout(resolve, Number(environ.QUERY_STRING)));
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode(String(process.pid))];
+};
+`,
+  );
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The pid that answers GET `path`. */
+async function pidOf(url: string, path = '/'): Promise<number> {
+  const res = await get(`${url}${path}`, {}, 15_000);
+  expect(res.status).toBe(200);
+  return Number(res.body);
+}
+
+/** Issues GETs on fresh connections, `concurrency` at a time, until `stop()` is called; answers every outcome. */
+function load(url: string, concurrency: number): { stop(): Promise<string[]>; pids: Set<number> } {
+  const outcomes: string[] = [];
+  const pids = new Set<number>();
+  let running = true;
+  const loop = async () => {
+    let i = 0;
+    while (running) {
+      // Every fourth request is slow, so some are always in flight when a worker is told to stop.
+      const path = i++ % 4 === 0 ? '/slow?150' : '/';
+      try {
+        const res = await get(`${url}${path}`, {}, 15_000);
+        outcomes.push(String(res.status));
+        pids.add(Number(res.body));
+      } catch (error) {
+        outcomes.push((error as Error).message);
+      }
+    }
+  };
+  const loops = Array.from({ length: concurrency }, loop);
+  return {
+    pids,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      return outcomes;
+    },
+  };
+}
+
+describe('tsgi serve --workers', () => {
+  it('SIGHUP replaces every worker one by one without failing a request', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '2']);
+    const url = await servingUrl(run);
+    const traffic = load(url, 4);
+    await waitFor(() => traffic.pids.size === 2, () => `pids ${[...traffic.pids]}`);
+    const before = new Set(traffic.pids);
+    run.child.kill('SIGHUP');
+    await waitFor(() => run.out.stdout.includes('Replaced 2 workers'), () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`, 30_000);
+    // The old workers finish what they were serving, then exit; the new ones answer.
+    for (const pid of before) await waitFor(() => !alive(pid), () => `old worker ${pid} still runs`);
+    traffic.pids.clear();
+    await waitFor(() => traffic.pids.size === 2, () => `pids ${[...traffic.pids]}`);
+    const outcomes = await traffic.stop();
+    expect(outcomes.filter((outcome) => outcome !== "200"), JSON.stringify(outcomes.filter((o) => o !== "200"))).toEqual([]);
+    expect(outcomes.length).toBeGreaterThan(20);
+    for (const pid of traffic.pids) expect(before.has(pid)).toBe(false);
+    expect(run.out.stdout).toMatch(/^SIGHUP: replacing 2 workers one by one$/m);
+    expect(run.out.stderr).toBe('');
+  });
+
+  it('replaces a worker after --limit-max-requests, without failing a request', async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--limit-max-requests', '5']);
+    const url = await servingUrl(run);
+    const first = await pidOf(url);
+    let current = first;
+    let served = 1;
+    // Every request succeeds; the worker that took the 5th is replaced once its successor listens.
+    const deadline = Date.now() + 15_000;
+    while (current === first && Date.now() < deadline) {
+      current = await pidOf(url);
+      served++;
+    }
+    expect(current).not.toBe(first);
+    expect(served).toBeGreaterThan(5);
+    expect(run.out.stdout).toMatch(new RegExp(`^Worker ${first} served 5 requests \\(--limit-max-requests\\): replacing it$`, 'm'));
+    await waitFor(() => !alive(first), () => `worker ${first} still runs`);
+  });
+
+  it('replaces dying workers with back-off, logging why, and recovers', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1']);
+    const url = await servingUrl(run);
+    const first = await pidOf(url);
+    writeFileSync(join(dir, 'broken'), '');
+    await get(`${url}/crash`).catch(() => undefined);
+    // The replacements exit while loading: each pause is twice the one before.
+    await waitFor(() => (run.out.stderr.match(/failed to start/g) ?? []).length >= 2, () => run.out.stderr, 20_000);
+    rmSync(join(dir, 'broken'));
+    let second = 0;
+    const deadline = Date.now() + 30_000;
+    while (second === 0 && Date.now() < deadline) {
+      second = await pidOf(url).catch(() => 0);
+      if (second === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(second).toBeGreaterThan(0);
+    expect(second).not.toBe(first);
+    const lines = run.out.stderr.split('\n');
+    expect(lines[0]).toBe(`tsgi: worker ${first} died (exit code 3); starting a new one in 0.5 s`);
+    expect(lines[1]).toMatch(/^tsgi: worker \d+ failed to start \(exit code 5\); starting a new one in 1 s$/);
+    expect(lines[2]).toMatch(/^tsgi: worker \d+ failed to start \(exit code 5\); starting a new one in 2 s$/);
+  });
+
+  it('shares a Unix socket between the workers; SIGTERM to the process group lets the requests in flight finish and removes the socket', async () => {
+    const path = join(dir, 'workers.sock');
+    const run = cli(['serve', pidApp, '--uds', path, '--workers', '2']);
+    expect(await servingUrl(run)).toBe(`unix:${path}`);
+    const request = (target: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        http
+          .get({ socketPath: path, path: target, agent: false }, (res) => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+          })
+          .on('error', reject);
+      });
+    const pids = new Set<number>();
+    const deadline = Date.now() + 15_000;
+    while (pids.size < 2 && Date.now() < deadline) pids.add(Number((await request('/')).body));
+    expect(pids.size).toBe(2);
+    const slow = Array.from({ length: 4 }, () => request('/slow?800'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // To the whole process group, as systemd's default KillMode does: the workers get it twice.
+    process.kill(-run.child.pid!, 'SIGTERM');
+    const answers = await Promise.all(slow);
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
+    expect(new Set(answers.map((answer) => Number(answer.body)))).toEqual(pids);
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stdout).toMatch(/^Stopping on SIGTERM: requests in flight get 30 s$/m);
+    expect(existsSync(path)).toBe(false);
+  });
+});

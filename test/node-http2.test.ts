@@ -1,0 +1,340 @@
+/**
+ * serve() over TLS (HTTP/1.1), HTTP/2 over TLS with HTTP/1.1 on the same port, and cleartext
+ * HTTP/2 (h2c) next to HTTP/1.1: the same app, the same environ rules, per-stream errors.
+ */
+import http from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, Request, Response, serve } from 'tsgi';
+import { type ErrorLog, bytes, deferred, errorLog, start, until } from './node-helpers.ts';
+import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
+
+let certificate: TestCertificate;
+beforeAll(async () => {
+  certificate = await makeCertificate();
+});
+afterAll(() => certificate.remove());
+
+const tls = () => ({ cert: certificate.cert, key: certificate.key });
+
+/** Answers the environ keys a test looks at, and the request body it read. */
+const describeApp: App = async (environ, startResponse) => {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of environ['tsgi.input']) chunks.push(chunk);
+  const keys = Object.keys(environ).filter((key) => key.startsWith('HTTP_') || key.includes(':'));
+  const report = {
+    protocol: environ.SERVER_PROTOCOL,
+    scheme: environ['tsgi.url_scheme'],
+    host: environ.HTTP_HOST,
+    uri: environ.REQUEST_URI,
+    path: environ.PATH_INFO,
+    query: environ.QUERY_STRING,
+    keys,
+    body: Buffer.concat(chunks).toString('utf8'),
+  };
+  startResponse('200 OK', [
+    ['Content-Type', 'application/json'],
+    ['Set-Cookie', 'a=1'],
+    ['Set-Cookie', 'b=2'],
+    ['Connection', 'close'],
+  ]);
+  return [bytes(JSON.stringify(report))];
+};
+
+/** GET over HTTPS (HTTP/1.1), trusting the test certificate. */
+function httpsGet(url: string): Promise<{ status: number; body: string; version: string }> {
+  return new Promise((resolve, reject) => {
+    https
+      .get(url, { ca: certificate.cert, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (text: string) => (body += text));
+        res.on('end', () => resolve({ status: res.statusCode!, body, version: res.httpVersion }));
+      })
+      .on('error', reject);
+  });
+}
+
+function connect(url: string): http2.ClientHttp2Session {
+  const session = http2.connect(url, { ca: certificate.cert });
+  session.on('error', () => {});
+  return session;
+}
+
+describe('TLS', () => {
+  it('serves HTTPS: the URL says https, the environ tsgi.url_scheme https', async () => {
+    const server = await start(describeApp, { tls: tls() });
+    expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const res = await httpsGet(`${server.url}/a?b=1`);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toMatchObject({ protocol: 'HTTP/1.1', scheme: 'https', path: '/a', query: 'b=1' });
+  });
+
+  it('firstByteTimeout ends a silent connection (no handshake) but not a request that takes longer', async () => {
+    const app: App = async (_environ, startResponse) => {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes('late but fine')];
+    };
+    const server = await start(app, { tls: tls(), firstByteTimeout: 250 });
+    const silent = net.connect(server.port, '127.0.0.1');
+    silent.on('error', () => {});
+    const t0 = Date.now();
+    const silentClosed = new Promise<void>((resolve) => silent.once('close', () => resolve()));
+    const res = await httpsGet(`${server.url}/`);
+    expect(res.body).toBe('late but fine');
+    await silentClosed;
+    expect(Date.now() - t0).toBeLessThan(5_000);
+  });
+
+  it('refuses http2: true without tls, and h2c with it', async () => {
+    await expect(serve(describeApp, { port: 0, http2: true })).rejects.toThrow(/http2: true needs tls/);
+    await expect(serve(describeApp, { port: 0, http2: 'h2c', tls: tls() })).rejects.toThrow(/cleartext/);
+  });
+});
+
+describe('HTTP/2 over TLS', () => {
+  it('gives the app the same environ: HTTP/2.0, Host from :authority, no pseudo-fields; Set-Cookie stays two fields', async () => {
+    const server = await start(describeApp, { tls: tls(), http2: true });
+    const session = connect(server.url);
+    try {
+      const res = await h2request(session, '/echo/%C3%A9?x=1', { method: 'POST', body: 'hello h2', headers: { 'x-test': 'yes' } });
+      expect(res.status).toBe(200);
+      expect(res.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+      expect(res.headers.connection).toBeUndefined();
+      const report = JSON.parse(res.body.toString('utf8'));
+      expect(report).toMatchObject({
+        protocol: 'HTTP/2.0',
+        scheme: 'https',
+        host: `127.0.0.1:${server.port}`,
+        uri: '/echo/%C3%A9?x=1',
+        path: '/echo/é',
+        query: 'x=1',
+        body: 'hello h2',
+      });
+      expect(report.keys).toContain('HTTP_X_TEST');
+      expect(report.keys.filter((key: string) => key.includes(':'))).toEqual([]);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('serves HTTP/1.1 clients on the same port (ALPN)', async () => {
+    const server = await start(describeApp, { tls: tls(), http2: true });
+    const res = await httpsGet(`${server.url}/one`);
+    expect(res.version).toBe('1.1');
+    expect(JSON.parse(res.body)).toMatchObject({ protocol: 'HTTP/1.1', scheme: 'https', path: '/one' });
+  });
+
+  it('an error after the headers resets that stream only; the connection serves the next request', async () => {
+    let log!: ErrorLog;
+    const app: App = (environ, startResponse) => {
+      if (environ.PATH_INFO === '/ok') {
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        return [bytes('fine')];
+      }
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield bytes('partial');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        throw new Error('broken stream');
+      })();
+    };
+    const server = await start(app, { tls: tls(), http2: true });
+    log = server.log;
+    const session = connect(server.url);
+    try {
+      await expect(h2request(session, '/broken')).rejects.toThrow(/reset|stream/i);
+      const ok = await h2request(session, '/ok');
+      expect(ok.body.toString()).toBe('fine');
+      expect(log.text).toContain('broken stream');
+      expect(log.text).toContain('GET /broken HTTP/2.0');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('a client that resets its stream closes the body (its finally runs) and aborts tsgi.signal', async () => {
+    const closed = deferred();
+    const started = deferred();
+    let signal: AbortSignal | undefined;
+    const app: App = (environ, startResponse) => {
+      signal = environ['tsgi.signal'];
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        try {
+          for (;;) {
+            started.resolve();
+            yield bytes('tick\n');
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        } finally {
+          closed.resolve();
+        }
+      })();
+    };
+    const server = await start(app, { tls: tls(), http2: true });
+    const session = connect(server.url);
+    try {
+      const stream = session.request({ ':path': '/ticks' });
+      stream.on('error', () => {});
+      stream.resume();
+      await started.promise;
+      expect(signal!.aborted).toBe(false);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      await closed.promise;
+      await until(() => signal!.aborted);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('answers an app that ignores the body, then refuses the rest with RST_STREAM(NO_ERROR); the session goes on', async () => {
+    const app = Request.application(() => new Response('early answer'));
+    const server = await start(app, { tls: tls(), http2: true });
+    const session = connect(server.url);
+    try {
+      const stream = session.request({ ':path': '/upload', ':method': 'POST' });
+      let body = '';
+      stream.setEncoding('utf8').on('data', (text: string) => (body += text));
+      stream.on('error', () => {});
+      stream.write(Buffer.alloc(16 * 1024, 97)); // and never end the upload
+      const rst = await new Promise<number | undefined>((resolve) => stream.on('close', () => resolve(stream.rstCode)));
+      expect(body).toBe('early answer');
+      expect(rst).toBe(http2.constants.NGHTTP2_NO_ERROR);
+      expect((await h2request(session, '/again')).body.toString()).toBe('early answer');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('maxBodySize stops an HTTP/2 body without Content-Length: 413, the session goes on', async () => {
+    const app = Request.application(async (req) => new Response(`got ${(await req.bytes()).byteLength}`));
+    const server = await start(app, { tls: tls(), http2: true, maxBodySize: 1000 });
+    const session = connect(server.url);
+    try {
+      const big = await h2request(session, '/', { method: 'POST', body: 'x'.repeat(5000) });
+      expect(big.status).toBe(413);
+      const small = await h2request(session, '/', { method: 'POST', body: 'x'.repeat(1000) });
+      expect(small.body.toString()).toBe('got 1000');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('close() sends GOAWAY, lets the stream in flight finish, and resolves', async () => {
+    const gate = deferred();
+    const entered = deferred();
+    const app: App = async (_environ, startResponse) => {
+      entered.resolve();
+      await gate.promise;
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes('finished')];
+    };
+    const log = errorLog();
+    const handle = await serve(app, { port: 0, log, tls: tls(), http2: true });
+    const session = connect(handle.url);
+    const goaway = new Promise<void>((resolve) => session.once('goaway', () => resolve()));
+    const inFlight = h2request(session, '/slow');
+    await entered.promise;
+    const closing = handle.close({ timeout: 5_000 });
+    await goaway;
+    gate.resolve();
+    expect((await inFlight).body.toString()).toBe('finished');
+    await closing;
+    expect(handle.server.listening).toBe(false);
+    session.destroy();
+  });
+
+  it('closes a session without streams after keepAliveTimeout, and one that opens none after firstByteTimeout', async () => {
+    const app = Request.application(() => new Response('hi'));
+    const server = await start(app, { tls: tls(), http2: true, keepAliveTimeout: 200, firstByteTimeout: 300 });
+    const used = connect(server.url);
+    const idle = connect(server.url);
+    const usedClosed = new Promise<void>((resolve) => used.once('close', () => resolve()));
+    const idleClosed = new Promise<void>((resolve) => idle.once('close', () => resolve()));
+    await h2request(used, '/');
+    const t0 = Date.now();
+    await usedClosed;
+    expect(Date.now() - t0).toBeLessThan(3_000);
+    await idleClosed;
+  });
+
+  it('answers 408 to a stream whose body does not arrive in requestTimeout', async () => {
+    const app = Request.application(async (req) => new Response(await req.text()));
+    const server = await start(app, { tls: tls(), http2: true, requestTimeout: 300 });
+    const session = connect(server.url);
+    try {
+      const stream = session.request({ ':path': '/', ':method': 'POST' });
+      stream.on('error', () => {});
+      stream.write('part of a body');
+      const status = await new Promise<number>((resolve) => stream.once('response', (h) => resolve(Number(h[':status']))));
+      expect(status).toBe(408);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('cuts a stream whose client stops reading (sendTimeout), and closes its body', async () => {
+    const closed = deferred();
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+      return (async function* () {
+        try {
+          for (;;) yield new Uint8Array(64 * 1024);
+        } finally {
+          closed.resolve();
+        }
+      })();
+    };
+    const server = await start(app, { tls: tls(), http2: true, sendTimeout: 300 });
+    const session = connect(server.url);
+    try {
+      const stream = session.request({ ':path': '/flood' });
+      stream.on('error', () => {});
+      stream.pause(); // never read
+      const rst = await new Promise<number | undefined>((resolve) => stream.on('close', () => resolve(stream.rstCode)));
+      expect(rst).toBe(http2.constants.NGHTTP2_CANCEL);
+      await closed.promise;
+    } finally {
+      session.destroy();
+    }
+  });
+});
+
+describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
+  it('serves HTTP/2 with prior knowledge and HTTP/1.1 on the same port', async () => {
+    const server = await start(describeApp, { http2: 'h2c' });
+    expect(server.url).toMatch(/^http:\/\//);
+    const session = http2.connect(server.url);
+    try {
+      const res = await h2request(session, '/two', { method: 'POST', body: 'over h2c' });
+      expect(JSON.parse(res.body.toString())).toMatchObject({ protocol: 'HTTP/2.0', scheme: 'http', path: '/two', body: 'over h2c' });
+    } finally {
+      session.close();
+    }
+    const one = await new Promise<string>((resolve, reject) => {
+      http
+        .get(`${server.url}/one`, { agent: false }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (text: string) => (body += text));
+          res.on('end', () => resolve(body));
+        })
+        .on('error', reject);
+    });
+    expect(JSON.parse(one)).toMatchObject({ protocol: 'HTTP/1.1', path: '/one' });
+  });
+
+  it('close() ends both kinds of connection', async () => {
+    const app = Request.application(() => new Response('x'));
+    const handle = await serve(app, { port: 0, http2: 'h2c', log: errorLog() });
+    const session = http2.connect(handle.url);
+    session.on('error', () => {});
+    await h2request(session, '/');
+    const closed = new Promise<void>((resolve) => session.once('close', () => resolve()));
+    await handle.close({ timeout: 2_000 });
+    await closed;
+    await until(() => session.destroyed);
+  });
+});
