@@ -72,6 +72,8 @@ describe('tsgi serve flag values', () => {
       [['--forwarded-allow-ips', '10.0.0.1'], /^--forwarded-allow-ips needs --proxy-headers/],
       [['--root-path', 'api'], /^invalid --root-path 'api'/],
       [['--root-path', '/a/../b'], /^invalid --root-path/],
+      [['--trusted-hosts', 'example.com:80'], /^invalid --trusted-hosts 'example\.com:80'/],
+      [['--trusted-hosts', 'http://example.com'], /^invalid --trusted-hosts/],
       [['--http2'], /^--http2 needs --ssl-certfile and --ssl-keyfile/],
       [['--ssl-certfile', certificate.certFile], /^--ssl-certfile needs --ssl-keyfile/],
       [['--h2c', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', certificate.keyFile], /^--h2c and --ssl-certfile cannot be combined/],
@@ -111,7 +113,7 @@ describe('tsgi serve flag values', () => {
     expect(code).toBe(0);
     const flags = [
       'host', 'port', 'uds', 'ssl-certfile', 'ssl-keyfile', 'ssl-keyfile-password', 'http2', 'h2c', '[no-]proxy-headers',
-      'forwarded-allow-ips', 'root-path', 'timeout-keep-alive', 'timeout-headers', 'timeout-request',
+      'forwarded-allow-ips', 'root-path', 'trusted-hosts', 'timeout-keep-alive', 'timeout-headers', 'timeout-request',
       'timeout-graceful-shutdown', 'limit-concurrency', 'limit-max-requests', 'max-body-size', 'workers', 'reload',
       'reload-dir', '[no-]access-log', 'log-level',
     ];
@@ -186,6 +188,16 @@ describe('tsgi serve flags at work', () => {
     // The access log shows the client, not the proxy.
     await waitFor(() => trusted.out.stdout.includes('"GET /x HTTP/1.1"'), () => trusted.out.stdout);
     expect(trusted.out.stdout).toMatch(/^203\.0\.113\.9 - - \[/m);
+  });
+
+  it('--trusted-hosts answers the hosts listed (and subdomains of a dotted entry), 400 to others', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--trusted-hosts', 'example.com, .example.org']);
+    const url = await servingUrl(run);
+    expect((await get(`${url}/`, { Host: 'example.com' })).status).toBe(200);
+    expect((await get(`${url}/`, { Host: 'shop.example.org:8080' })).status).toBe(200);
+    const refused = await get(`${url}/`, { Host: 'evil.com' });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('untrusted Host');
   });
 
   it('--no-access-log and --log-level: no request lines, no start line at warning; app errors still logged', async () => {

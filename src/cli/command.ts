@@ -39,6 +39,8 @@ export interface ServeCommand {
   readonly forwardedAllowIps: readonly string[];
   /** The prefix a proxy strips, prepended to `SCRIPT_NAME`; `''` for none. */
   readonly rootPath: string;
+  /** The host names answered (`serve()`'s `trustedHosts`); `undefined` for any. */
+  readonly trustedHosts: readonly string[] | undefined;
   readonly timeoutKeepAlive: number;
   readonly timeoutHeaders: number;
   readonly timeoutRequest: number;

@@ -42,6 +42,7 @@ export const FLAG_GROUPS: ReadonlyArray<readonly [title: string, flags: readonly
       { name: 'proxy-headers', negatable: true, help: 'Trust X-Forwarded-For, -Proto, -Host, -Prefix (one proxy)', default: 'off' },
       { name: 'forwarded-allow-ips', value: '<list>', help: "Peers trusted with them: addresses, CIDRs or '*'", default: '$FORWARDED_ALLOW_IPS, else 127.0.0.1' },
       { name: 'root-path', value: '<path>', help: 'Mount prefix the proxy strips, set as SCRIPT_NAME', default: 'none' },
+      { name: 'trusted-hosts', value: '<list>', help: "Hosts answered ('.example.com' for subdomains too): other Host headers get 400", default: 'any' },
     ],
   ],
   [

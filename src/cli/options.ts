@@ -11,6 +11,7 @@
  * | `--timeout-graceful-shutdown` | `close({ timeout })` |
  * | `--limit-concurrency` | `maxConcurrentRequests` |
  * | `--max-body-size` | `maxBodySize` |
+ * | `--trusted-hosts` | `trustedHosts` |
  *
  * @module
  */
@@ -40,5 +41,6 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
   if (tls !== undefined) options.tls = tls;
   if (command.limitConcurrency !== undefined) options.maxConcurrentRequests = command.limitConcurrency;
   if (command.maxBodySize > 0) options.maxBodySize = command.maxBodySize;
+  if (command.trustedHosts !== undefined) options.trustedHosts = command.trustedHosts;
   return options;
 }

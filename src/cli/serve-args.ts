@@ -13,6 +13,7 @@ import {
   UsageError,
   parseAllowIps,
   parseCount,
+  parseHostList,
   parseLogLevel,
   parseNonEmpty,
   parsePort,
@@ -134,6 +135,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
   const allowIps = text('forwarded-allow-ips');
   const envAllowIps = fromEnv(env, 'FORWARDED_ALLOW_IPS');
   const maxBodySize = text('max-body-size');
+  const trustedHosts = text('trusted-hosts');
   return {
     command: 'serve',
     module,
@@ -152,6 +154,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
         ? parseAllowIps(allowIps, '--forwarded-allow-ips')
         : parseAllowIps(envAllowIps ?? '127.0.0.1', '$FORWARDED_ALLOW_IPS'),
     rootPath: parseRootPath(text('root-path') ?? '', '--root-path'),
+    trustedHosts: trustedHosts === undefined ? undefined : parseHostList(trustedHosts, '--trusted-hosts'),
     timeoutKeepAlive: seconds('timeout-keep-alive', 5_000),
     timeoutHeaders: seconds('timeout-headers', 20_000),
     timeoutRequest: seconds('timeout-request', 300_000),

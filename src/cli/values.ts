@@ -87,6 +87,20 @@ export function parseRootPath(value: string, flag: string): string {
   return path;
 }
 
+/**
+ * A comma-separated list of host names (`--trusted-hosts`): `example.com`, `.example.com` (its
+ * subdomains too), an IPv4 address or a bracketed IPv6 one; no port, no scheme.
+ */
+export function parseHostList(value: string, flag: string): readonly string[] {
+  const list = value.split(',').map((entry) => entry.trim());
+  for (const entry of list) {
+    if (!/^(?:\.?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])$/.test(entry)) {
+      throw invalid(flag, value, 'host names such as example.com or .example.com, separated by commas');
+    }
+  }
+  return list;
+}
+
 /** A non-empty value (`--host`, `--uds`, file names). */
 export function parseNonEmpty(value: string, flag: string): string {
   if (value === '') throw new UsageError(`${flag} must not be empty`);
