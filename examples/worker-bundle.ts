@@ -22,7 +22,7 @@ const BUILTINS = new Set(builtinModules);
 const nodeBuiltins: Plugin = {
   name: 'node-builtins',
   setup(builder) {
-    builder.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+    builder.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, (args) => {
       const name = args.path.replace(/^node:/, '');
       if (!BUILTINS.has(name)) return undefined;
       if (args.kind === 'require-call') return { path: `node:${name}`, namespace: 'node-require' };
