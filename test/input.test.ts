@@ -3,8 +3,9 @@
  * which pass through unchanged (bugs, HTTP exceptions); limits; a real client hanging up.
  */
 import http from 'node:http';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { HTTPBadRequest, HTTPContentTooLarge, HTTPForbidden, Request } from 'tsgi';
+import { HTTPBadRequest, HTTPContentTooLarge, HTTPForbidden, Request, Response } from 'tsgi';
 import { BufferedInput, isInputError, readInput } from '../src/request/input.ts';
 import { bytes, deferred, start } from './node-helpers.ts';
 import { rejection } from './helpers.ts';
@@ -103,5 +104,65 @@ describe('readInput over a real socket', () => {
     const error = await outcome.promise;
     expect(error).toBeInstanceOf(HTTPBadRequest);
     expect(isInputError((error as Error).cause)).toBe(true);
+  });
+});
+
+describe('readInput of a Node.js stream (the Node adapter\'s tsgi.input)', () => {
+  it('reads a stream someone paused, chunk by chunk, whole', async () => {
+    const stream = new PassThrough();
+    stream.pause();
+    stream.write('ab');
+    setTimeout(() => stream.end('cd'), 5);
+    expect(new TextDecoder().decode(await readInput(stream))).toBe('abcd');
+  });
+
+  it('answers an empty body for a stream already read to its end', async () => {
+    const stream = new PassThrough();
+    stream.end('ab');
+    await readInput(stream);
+    expect((await readInput(stream)).byteLength).toBe(0);
+  });
+
+  it('a stream that breaks off is a 400; a stream destroyed without an error too; a bug passes through', async () => {
+    const reset = new PassThrough();
+    setTimeout(() => reset.destroy(withCode('aborted', 'ECONNRESET')), 5);
+    expect(await rejection(readInput(reset))).toBeInstanceOf(HTTPBadRequest);
+    const closed = new PassThrough();
+    setTimeout(() => closed.destroy(), 5);
+    const error = await rejection(readInput(closed));
+    expect(error).toBeInstanceOf(HTTPBadRequest);
+    expect(isInputError((error as Error).cause)).toBe(true);
+    const bug = new TypeError('a bug in a stream');
+    const buggy = new PassThrough();
+    setTimeout(() => buggy.destroy(bug), 5);
+    expect(await rejection(readInput(buggy))).toBe(bug);
+  });
+
+  it('past maxBodySize: 413, the stream paused (not destroyed) and no listener left behind', async () => {
+    const stream = new PassThrough();
+    stream.write('abc');
+    setTimeout(() => stream.write('def'), 5);
+    expect(await rejection(readInput(stream, 5))).toBeInstanceOf(HTTPContentTooLarge);
+    expect(stream.destroyed).toBe(false);
+    expect(stream.isPaused()).toBe(true);
+    expect(stream.listenerCount('data') + stream.listenerCount('end') + stream.listenerCount('close')).toBe(0);
+  });
+
+  it('over a real socket: a chunked body past req.bytes({ maxBodySize }) is answered 413', async () => {
+    const server = await start(Request.application(async (req) => new Response(await req.bytes({ maxBodySize: 1000 }))));
+    try {
+      const answer = await new Promise<number>((resolve, reject) => {
+        const req = http.request(`${server.url}/up`, { method: 'POST', agent: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.write('x'.repeat(800));
+        setTimeout(() => req.write('x'.repeat(800)), 10);
+      });
+      expect(answer).toBe(413);
+    } finally {
+      await server.close({ timeout: 0 });
+    }
   });
 });

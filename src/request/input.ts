@@ -46,6 +46,7 @@ export async function readInput(
     return input.bytes;
   }
   if (declaredLength !== null && declaredLength > maxBodySize) throw tooLarge(maxBodySize);
+  if (isEventStream(input)) return readEventStream(input, maxBodySize);
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
@@ -55,12 +56,95 @@ export async function readInput(
       chunks.push(chunk);
     }
   } catch (error) {
-    if (isInputError(error)) {
-      throw new HTTPBadRequest('The request body could not be read completely.', { cause: error });
-    }
-    throw error;
+    throw inputFailure(error);
   }
   return concatBytes(chunks, total);
+}
+
+/**
+ * The parts of a Node.js readable stream (node:http's `IncomingMessage`, the Node adapter's
+ * `tsgi.input`) that {@link readEventStream} uses.
+ */
+interface EventStream extends AsyncIterable<Uint8Array> {
+  on(event: string, listener: (value?: unknown) => void): unknown;
+  removeListener(event: string, listener: (value?: unknown) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  readonly readableEnded: boolean;
+  readonly destroyed: boolean;
+  readonly errored?: unknown;
+}
+
+function isEventStream(input: AsyncIterable<Uint8Array>): input is EventStream {
+  const stream = input as Partial<EventStream>;
+  return (
+    typeof stream.readableEnded === 'boolean' &&
+    typeof stream.on === 'function' &&
+    typeof stream.removeListener === 'function' &&
+    typeof stream.resume === 'function' &&
+    typeof stream.pause === 'function'
+  );
+}
+
+/**
+ * {@link readInput} for a Node.js readable stream, by its `data` and `end` events: the same
+ * answers as iterating it, without an async iterator's promise per chunk and its set-up per
+ * stream (a small JSON body costs a few µs less). Past `maxBodySize` the stream is paused, not
+ * destroyed: the server then closes the connection after the 413 (src/adapters/node/linger.ts).
+ */
+function readEventStream(stream: EventStream, maxBodySize: number): Promise<Uint8Array> {
+  if (stream.errored) return Promise.reject(inputFailure(stream.errored));
+  if (stream.readableEnded) return Promise.resolve(new Uint8Array(0));
+  if (stream.destroyed) return Promise.reject(inputFailure(prematureClose()));
+  return new Promise((resolve, reject) => {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    const stop = () => {
+      stream.removeListener('data', onData);
+      stream.removeListener('end', onEnd);
+      stream.removeListener('error', onError);
+      stream.removeListener('close', onClose);
+    };
+    const onData = (value: unknown) => {
+      const chunk = value as Uint8Array;
+      total += chunk.byteLength;
+      if (total > maxBodySize) {
+        stop();
+        stream.pause();
+        reject(tooLarge(maxBodySize));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(concatBytes(chunks, total));
+    };
+    const onError = (error: unknown) => {
+      stop();
+      reject(inputFailure(error));
+    };
+    // A stream destroyed without an error (a client gone before the end of the body) closes.
+    const onClose = () => onError(prematureClose());
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+    stream.resume();
+  });
+}
+
+/** The error of a stream that closed before its end, as Node's `finished()` reports it. */
+function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
+
+/** A stream's error as {@link readInput} throws it: an {@link isInputError} becomes a 400. */
+function inputFailure(error: unknown): unknown {
+  if (isInputError(error)) {
+    return new HTTPBadRequest('The request body could not be read completely.', { cause: error });
+  }
+  return error;
 }
 
 /** Error codes of a request stream that broke off: the client's doing, not the app's. */
