@@ -117,6 +117,19 @@ describe('examples/', () => {
     for (const entry of RUNTIME_ENTRIES) expect(rows, entry).toContain(entry);
   });
 
+  it('wrangler.toml deploys what the runtimes suite runs on workerd (workerd.capnp): worker.ts, the same date and flags', () => {
+    const text = (name: string) => readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
+    const wrangler = text('wrangler.toml');
+    const capnp = text('workerd.capnp');
+    expect(wrangler).toMatch(/^main = "worker\.ts"$/m);
+    const date = /^compatibility_date = "([\d-]+)"$/m.exec(wrangler)?.[1];
+    expect(date).toBeDefined();
+    expect(capnp).toContain(`compatibilityDate = "${date}"`);
+    const flags = /^compatibility_flags = (\[.*\])$/m.exec(wrangler)?.[1];
+    expect(flags).toBe('["nodejs_compat"]');
+    expect(capnp).toContain(`compatibilityFlags = ${flags}`);
+  });
+
   it.each(Object.keys(EXAMPLES))('%s exports an app that answers GET / without a server error', async (name) => {
     const { app } = EXAMPLES[name]!;
     expect(typeof app).toBe('function');
