@@ -10,7 +10,7 @@ import { logError, requestLine, stderrLog } from '../../gateway/log.ts';
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { checkScriptName } from '../environ-rules.ts';
 import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
-import { fetchHead } from './head.ts';
+import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
 
 /**
@@ -76,14 +76,14 @@ async function respond(app: App, environ: Environ): Promise<globalThis.Response>
       const head = fetchHead(status, headers, method, length);
       committed = true;
       const payload = head.noBody || length === 0 ? null : chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks as Uint8Array[], length);
-      return new globalThis.Response(payload, { status: head.code, statusText: head.reason, headers: head.fields });
+      return fetchResponse(payload, head);
     }
     iterator = openBody(body);
     const first = await iterator.next();
     if (first.done) {
       const head = fetchHead(status, headers, method, 0);
       committed = true;
-      return new globalThis.Response(null, { status: head.code, statusText: head.reason, headers: head.fields });
+      return fetchResponse(null, head);
     }
     const chunk = checkChunk(first.value);
     const pending = iterator.next() as Step | Promise<Step>;
@@ -92,7 +92,7 @@ async function respond(app: App, environ: Environ): Promise<globalThis.Response>
       // One chunk and the end: the length is known, as for an array.
       const head = fetchHead(status, headers, method, chunk.byteLength);
       committed = true;
-      return new globalThis.Response(head.noBody ? null : chunk, { status: head.code, statusText: head.reason, headers: head.fields });
+      return fetchResponse(head.noBody ? null : chunk, head);
     }
     if (second !== undefined) checkChunk(second.value); // a bad chunk still in hand answers 500, not a cut
     const head = fetchHead(status, headers, method, undefined);
@@ -100,12 +100,12 @@ async function respond(app: App, environ: Environ): Promise<globalThis.Response>
     if (head.noBody) {
       if (second === undefined) (pending as Promise<Step>).then(undefined, log);
       void closeBody(iterator, log);
-      return new globalThis.Response(null, { status: head.code, statusText: head.reason, headers: head.fields });
+      return fetchResponse(null, head);
     }
     const ctx = environ['tsgi.fetch_execution_context'] as FetchExecutionContext | undefined;
     const waitUntil = typeof ctx?.waitUntil === 'function' ? ctx.waitUntil.bind(ctx) : undefined;
     const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil);
-    return new globalThis.Response(stream, { status: head.code, statusText: head.reason, headers: head.fields });
+    return fetchResponse(stream, head);
   } catch (error) {
     if (iterator !== undefined) void closeBody(iterator, log);
     log(error);
