@@ -15,7 +15,9 @@
  * connections to 1; the normal client was answered throughout. RSS rose by about 100 MB in
  * the first attack (the readers' socket and file buffers) and stayed there, the V8 heap back
  * below its start: the allocator keeps the freed pages for reuse, and a second attack adds
- * only ~5 MB, so this is retention, not a leak.
+ * only ~5 MB (5–30 MB in later runs), so this is retention, not a leak. A plain `node:http`
+ * server piping the file rose by the same ~100 MB in the same attack (82 → 184 MB, 2026-12-03)
+ * and, without a send timeout, kept its readers connected.
  *
  * ```sh
  * node bench/slow-clients.ts [--loris 1000] [--readers 200] [--timeout 10] [--rounds 2]
