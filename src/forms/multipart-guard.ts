@@ -25,6 +25,14 @@ const BODY = 3;
 const DISCARD = 4;
 const END = 5;
 
+/** No bytes held back. */
+const EMPTY = Buffer.alloc(0);
+
+/** True in the states that scan for the next delimiter: before the first part, in a part's content, in ignored data. */
+function inContent(state: number): boolean {
+  return state === PREAMBLE || state === BODY || state === DISCARD;
+}
+
 const CR = 13;
 const LF = 10;
 const DASH = 45;
@@ -77,9 +85,35 @@ export class MultipartGuard {
    */
   push(chunk: Uint8Array): void {
     if (this.#state === END) return;
-    const view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const buf = this.#carry.length > 0 ? Buffer.concat([this.#carry, view]) : view;
-    this.#carry = Buffer.alloc(0);
+    let view = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const carry = this.#carry;
+    const needle = this.#needle;
+    if (carry.length === 0) {
+      this.#scan(view);
+      return;
+    }
+    if (!inContent(this.#state) || view.length < needle.length) {
+      this.#carry = EMPTY;
+      this.#scan(Buffer.concat([carry, view]));
+      return;
+    }
+    // Between parts' content the bytes held back are a possible start of a delimiter: look
+    // for one that begins in them, joined with just enough of the chunk, rather than copy the
+    // whole chunk behind them (each chunk of a large upload would be copied once more).
+    this.#carry = EMPTY;
+    const found = Buffer.concat([carry, view.subarray(0, needle.length - 1)]).indexOf(needle);
+    if (found !== -1 && found < carry.length) {
+      this.#content(found);
+      this.#state = AFTER_DELIMITER;
+      view = view.subarray(found + needle.length - carry.length);
+    } else {
+      this.#content(carry.length);
+    }
+    this.#scan(view);
+  }
+
+  /** Runs the state machine over `buf`, holding back in {@link MultipartGuard.#carry} what it cannot decide yet. */
+  #scan(buf: Buffer): void {
     let pos = 0;
     while (pos < buf.length) {
       switch (this.#state) {
