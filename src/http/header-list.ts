@@ -193,3 +193,13 @@ export class HeaderList implements Iterable<[string, string]> {
     return out;
   }
 }
+
+/**
+ * @internal A `HeaderList` over `list` itself, not a copy of it: for `Response`'s copy
+ * (`Response[COPY]`), which hands over a fresh array. Not exported from the package.
+ */
+export function adoptList(list: Array<[string, string]>): HeaderList {
+  const headers = new HeaderList();
+  (headers as { list: Array<[string, string]> }).list = list;
+  return headers;
+}
