@@ -20,7 +20,7 @@
  */
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { limitTime, mb } from './memory-process.ts';
+import { limitTime, mb, nodeOptions } from './memory-process.ts';
 import { ROUTE_NAMES, selectRoutes } from './routes.ts';
 import { startServerProcess } from './servers.ts';
 import { selectTargets } from './targets.ts';
@@ -46,7 +46,7 @@ const server = await startServerProcess([target!.name], 300, ['--expose-gc']);
 const pool = new Pool(new URL(server.url).origin, { connections, pipelining: 1 });
 console.log(
   `keep-alive memory — ${target!.name}, ${total.toLocaleString('en-US')} requests over ${connections} connections, ` +
-    `routes ${routes.map((r) => `/${r.name}`).join(' ')} (node ${process.version})`,
+    `routes ${routes.map((r) => `/${r.name}`).join(' ')} (node ${process.version}${nodeOptions()})`,
 );
 const start = await server.probe({ gc: true });
 console.log(`${'at start'.padStart(16)}  RSS ${mb(start.rss)}`);

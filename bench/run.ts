@@ -40,6 +40,7 @@
 import os from 'node:os';
 import { settingsFrom } from './options.ts';
 import { type Sample, load, stopLoad } from './measure.ts';
+import { nodeOptions } from './memory-process.ts';
 import { printIssueTargets, printMatrix, printPeakRss, printRuntimePairs, printTables } from './report.ts';
 import { killServers, startChild, startInProcess } from './servers.ts';
 import { fmt, loadavg } from './stats.ts';
@@ -60,7 +61,7 @@ async function main(): Promise<number> {
 
   const cpus = os.cpus();
   console.log(`tsgi benchmark — ${new Date().toISOString()}`);
-  console.log(`node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} CPU(s): ${cpus[0]?.model ?? 'unknown'}`);
+  console.log(`node ${process.version}${nodeOptions()}, ${os.platform()} ${os.arch()}, ${cpus.length} CPU(s): ${cpus[0]?.model ?? 'unknown'}`);
   console.log(
     `mode ${settings.mode}${settings.pin ? ' (pinned)' : ''}, ${settings.rounds} round(s) × ${settings.duration} s, warm-up ${settings.warmup} s per target and route, ` +
       `${settings.connections} connections, pipelining ${settings.pipelining}; ${unitCount} target×route units (about ${Math.round(planned)} s)`,
