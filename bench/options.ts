@@ -23,13 +23,15 @@ export interface Settings {
   mode: 'child' | 'inprocess';
   profile: string | undefined;
   pin: boolean;
+  /** Restart every server process before each round after the first, and warm it up again. */
+  fresh: boolean;
   retries: number;
 }
 
 /** The `--help` text. */
 export const USAGE = `Usage: npm run bench -- [--rounds N] [--duration S] [--warmup S] [--connections N]
                        [--pipelining N] [--targets ${DEFAULT_TARGETS.join(',')}] [--routes ${ROUTE_NAMES.join(',')}]
-                       [--mode child|inprocess] [--retries N] [--pin] [--profile] [--profile-dir DIR] [--quick]
+                       [--mode child|inprocess] [--retries N] [--pin] [--fresh] [--profile] [--profile-dir DIR] [--quick]
 Known targets (--targets takes names and groups, comma-separated; [opt-in] targets run only when named;
 [routes] targets answer /hello, /stack, /stream and /echo, each measured unless --routes picks some):
 ${TARGETS.map((t) => `  ${t.name.padEnd(12)} ${t.label}${t.routes ? ' [routes]' : ''}${t.default === false ? ' [opt-in]' : ''}`).join('\n')}
@@ -64,6 +66,7 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
       profile: { type: 'boolean' },
       'profile-dir': { type: 'string' },
       pin: { type: 'boolean' },
+      fresh: { type: 'boolean' },
       retries: { type: 'string' },
       quick: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -97,6 +100,9 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
   if ((values.pin || env.BENCH_PIN === '1') && (mode !== 'child' || os.platform() !== 'linux')) {
     throw new Error('--pin needs --mode child on Linux (it uses taskset)');
   }
+  const fresh = values.fresh === true || env.BENCH_FRESH === '1';
+  if (fresh && mode !== 'child') throw new Error('--fresh needs --mode child (it restarts the server processes)');
+  if (fresh && profile !== undefined) throw new Error('--fresh and --profile do not go together (one profile per server process)');
   return {
     rounds: Math.round(number(values.rounds, env.BENCH_ROUNDS, quick ? 2 : 10, 1, 50, 'rounds')),
     duration: number(values.duration, env.BENCH_DURATION, quick ? 1 : 2, 0.5, 60, 'duration'),
@@ -108,6 +114,7 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
     mode,
     profile,
     pin: values.pin === true || env.BENCH_PIN === '1',
+    fresh,
     retries: Math.round(number(values.retries, env.BENCH_RETRIES, 6, 0, 100, 'retries')),
   };
 }

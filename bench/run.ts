@@ -56,14 +56,15 @@ async function main(): Promise<number> {
   const routed = targets.filter((t) => t.routes).length;
   const unitCount = routed * settings.routes.length + targets.length - routed;
   const perMeasure = settings.duration + 0.5;
-  const planned = unitCount * (settings.warmup + (settings.warmup > 0 ? 0.5 : 0) + settings.rounds * perMeasure) + targets.length * 2;
+  const warmOnce = unitCount * (settings.warmup + (settings.warmup > 0 ? 0.5 : 0)) + targets.length * 2;
+  const planned = warmOnce * (settings.fresh ? settings.rounds : 1) + unitCount * settings.rounds * perMeasure;
   const hardLimit = Math.ceil((planned + settings.retries * perMeasure) * 1.5 + 30);
 
   const cpus = os.cpus();
   console.log(`tsgi benchmark — ${new Date().toISOString()}`);
   console.log(`node ${process.version}${nodeOptions()}, ${os.platform()} ${os.arch()}, ${cpus.length} CPU(s): ${cpus[0]?.model ?? 'unknown'}`);
   console.log(
-    `mode ${settings.mode}${settings.pin ? ' (pinned)' : ''}, ${settings.rounds} round(s) × ${settings.duration} s, warm-up ${settings.warmup} s per target and route, ` +
+    `mode ${settings.mode}${settings.pin ? ' (pinned)' : ''}${settings.fresh ? ' (fresh processes every round)' : ''}, ${settings.rounds} round(s) × ${settings.duration} s, warm-up ${settings.warmup} s per target and route, ` +
       `${settings.connections} connections, pipelining ${settings.pipelining}; ${unitCount} target×route units (about ${Math.round(planned)} s)`,
   );
   if (routed > 0) console.log(`routes: ${settings.routes.map((r) => `/${r.name}`).join(', ')}`);
@@ -77,24 +78,32 @@ async function main(): Promise<number> {
   }, hardLimit * 1000);
   deadline.unref();
 
-  const servers =
-    settings.mode === 'child' ? await startChild(settings, targets.map((t) => t.name), hardLimit) : await startInProcess(settings);
+  const start = () =>
+    settings.mode === 'child' ? startChild(settings, targets.map((t) => t.name), hardLimit) : startInProcess(settings);
+  let servers = await start();
   try {
     // Each target's resident set size once started, before any request: the base of its peak.
     const atStart = new Map<string, number>();
     for (const target of targets) if (servers.probe) atStart.set(target.name, (await servers.probe(target.name)).rss);
-    const groups = unitsOf(targets, settings.routes, servers.urls);
-    const units = groups.flatMap((g) => g.units);
-    await checkUnits(units);
-
-    if (settings.warmup > 0) {
+    // The largest peak of each target's processes so far (with --fresh, of those stopped).
+    const peaks = new Map<string, number>();
+    const notePeaks = async () => {
+      if (!servers.probe) return;
+      for (const target of targets) peaks.set(target.name, Math.max(peaks.get(target.name) ?? 0, (await servers.probe(target.name)).maxRss));
+    };
+    let groups = unitsOf(targets, settings.routes, servers.urls);
+    let units = groups.flatMap((g) => g.units);
+    const warmUp = async () => {
+      await checkUnits(units);
+      if (settings.warmup <= 0) return;
       process.stdout.write('warm-up:');
       for (const unit of units) {
         const sample = await load(unit, settings.warmup, settings, servers);
         process.stdout.write(` ${unit.name} ${fmt(sample.rps)}/s`);
       }
       process.stdout.write('\n');
-    }
+    };
+    await warmUp();
 
     const samples = new Map<string, Sample[]>(units.map((u) => [u.name, []]));
     let retriesLeft = settings.retries;
@@ -112,6 +121,16 @@ async function main(): Promise<number> {
     const cell = (s: Sample): string => (s.cpuPerRequest === undefined ? fmt(s.rps) : `${fmt(s.rps)} (${s.cpuPerRequest.toFixed(1)})`);
     console.log(`\nrequests/s per round${servers.probe ? ' (server CPU µs per request)' : ''}; targets in the order measured:`);
     for (let round = 0; round < settings.rounds; round++) {
+      if (settings.fresh && round > 0) {
+        // A new process per target and round: a process that happens to run slow (where its
+        // code and heap landed) weighs one round, not all of them.
+        await notePeaks();
+        await servers.stop();
+        servers = await start();
+        groups = unitsOf(targets, settings.routes, servers.urls);
+        units = groups.flatMap((g) => g.units);
+        await warmUp();
+      }
       for (const group of groups) {
         const order = group.units.map((_, i) => group.units[(i + round) % group.units.length]!);
         const kept: Sample[] = [];
@@ -131,8 +150,9 @@ async function main(): Promise<number> {
     const failures = printTables(groups, samples);
     printMatrix(groups, samples);
     if (servers.probe) {
+      await notePeaks();
       const memory = new Map<string, { peak: number; start: number }>();
-      for (const target of targets) memory.set(target.name, { peak: (await servers.probe(target.name)).maxRss, start: atStart.get(target.name)! });
+      for (const target of targets) memory.set(target.name, { peak: peaks.get(target.name)!, start: atStart.get(target.name)! });
       printPeakRss(memory);
     }
     printIssueTargets(groups, samples);

@@ -96,6 +96,14 @@ describe('routes and units', () => {
     expect(ROUTE_NAMES).toEqual(['hello', 'stack', 'stream', 'echo']);
   });
 
+  it('restarts the server processes every round only when asked (--fresh or BENCH_FRESH=1), in child mode without profiles', () => {
+    expect(settingsFrom([], {}).fresh).toBe(false);
+    expect(settingsFrom(['--fresh'], {}).fresh).toBe(true);
+    expect(settingsFrom([], { BENCH_FRESH: '1' }).fresh).toBe(true);
+    expect(() => settingsFrom(['--fresh', '--mode', 'inprocess'], {})).toThrow(/--fresh needs --mode child/);
+    expect(() => settingsFrom(['--fresh', '--profile'], {})).toThrow(/--fresh and --profile/);
+  });
+
   it('uses 50 connections unless told otherwise', () => {
     expect(settingsFrom([], {}).connections).toBe(50);
     expect(settingsFrom(['--connections', '10'], {}).connections).toBe(10);
