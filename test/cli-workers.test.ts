@@ -91,6 +91,24 @@ describe('tsgi serve --workers', () => {
     expect(run.out.stderr).toBe('');
   });
 
+  it('leaves no request unanswered over a dozen SIGHUPs under load (a closing worker hands connections back)', { timeout: 120_000 }, async () => {
+    // A worker that exited as soon as its server closed lost the connections the primary was
+    // handing it at that moment: one request in about 40 replacements hung until the client
+    // gave up. A worker now leaves the cluster (disconnect) before it exits.
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '2', '--no-access-log']);
+    const url = await servingUrl(run);
+    const traffic = load(url, 8);
+    await waitFor(() => traffic.pids.size === 2, () => `pids ${[...traffic.pids]}`);
+    for (let round = 1; round <= 12; round++) {
+      run.child.kill('SIGHUP');
+      await waitFor(() => (run.out.stdout.match(/^Replaced 2 workers$/gm) ?? []).length === round, () => run.out.stdout, 30_000);
+    }
+    const outcomes = await traffic.stop();
+    expect(outcomes.filter((outcome) => outcome !== '200')).toEqual([]);
+    expect(outcomes.length).toBeGreaterThan(200);
+    expect(run.out.stderr).toBe('');
+  });
+
   it('replaces a worker after --limit-max-requests, without failing a request', async () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--limit-max-requests', '5']);
     const url = await servingUrl(run);
