@@ -20,9 +20,10 @@
  */
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { limitTime, mb, nodeOptions } from './memory-process.ts';
+import { limitTime, mb } from './memory-process.ts';
 import { ROUTE_NAMES, selectRoutes } from './routes.ts';
 import { startServerProcess } from './servers.ts';
+import { nodeLabel } from './stats.ts';
 import { selectTargets } from './targets.ts';
 
 const { values } = parseArgs({
@@ -46,7 +47,7 @@ const server = await startServerProcess([target!.name], 300, ['--expose-gc']);
 const pool = new Pool(new URL(server.url).origin, { connections, pipelining: 1 });
 console.log(
   `keep-alive memory — ${target!.name}, ${total.toLocaleString('en-US')} requests over ${connections} connections, ` +
-    `routes ${routes.map((r) => `/${r.name}`).join(' ')} (node ${process.version}${nodeOptions()})`,
+    `routes ${routes.map((r) => `/${r.name}`).join(' ')} (${nodeLabel()})`,
 );
 const start = await server.probe({ gc: true });
 console.log(`${'at start'.padStart(16)}  RSS ${mb(start.rss)}`);

@@ -75,9 +75,3 @@ export function limitTime(script: string, seconds: number): void {
 
 /** Bytes as `12.3 MB` (10^6 bytes). */
 export const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
-
-/**
- * `, NODE_OPTIONS=…` when that variable is set (the server processes inherit it, and a V8 flag
- * such as `--max-semi-space-size` moves every figure), or nothing: for the scripts' first line.
- */
-export const nodeOptions = (): string => (process.env.NODE_OPTIONS ? `, NODE_OPTIONS=${process.env.NODE_OPTIONS}` : '');

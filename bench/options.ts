@@ -97,7 +97,8 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
     );
     if (mode !== 'child') throw new Error('--profile needs --mode child (it profiles the server process)');
   }
-  if ((values.pin || env.BENCH_PIN === '1') && (mode !== 'child' || os.platform() !== 'linux')) {
+  const pin = values.pin === true || env.BENCH_PIN === '1';
+  if (pin && (mode !== 'child' || os.platform() !== 'linux')) {
     throw new Error('--pin needs --mode child on Linux (it uses taskset)');
   }
   const fresh = values.fresh === true || env.BENCH_FRESH === '1';
@@ -113,7 +114,7 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
     routes: selectRoutes(list(values.routes ?? env.BENCH_ROUTES ?? ROUTE_NAMES.join(','))),
     mode,
     profile,
-    pin: values.pin === true || env.BENCH_PIN === '1',
+    pin,
     fresh,
     retries: Math.round(number(values.retries, env.BENCH_RETRIES, 6, 0, 100, 'retries')),
   };

@@ -16,7 +16,8 @@
 import { fork } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { buildDist, limitTime, mb, nodeOptions, ready, startServer } from './memory-process.ts';
+import { buildDist, limitTime, mb, ready, startServer } from './memory-process.ts';
+import { nodeLabel } from './stats.ts';
 import { writeBytes } from './upstream.ts';
 
 const MiB = 1024 * 1024;
@@ -50,7 +51,7 @@ limitTime('proxy-memory', 300);
 buildDist();
 const { first: upstream } = await ready<{ port: number }>(fork(fileURLToPath(new URL('./upstream.ts', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
 const { url: proxied, probe } = await startServer(code, [`http://127.0.0.1:${upstream.port}`]);
-console.log(`proxy memory — ${size / MiB} MiB up and down through ${peer ?? "tsgi's proxy"} (node ${process.version}${nodeOptions()})`);
+console.log(`proxy memory — ${size / MiB} MiB up and down through ${peer ?? "tsgi's proxy"} (${nodeLabel()})`);
 console.log(`proxy process at rest: RSS ${mb((await probe()).rss)}`);
 
 // Upload: written with backpressure; the upstream counts what arrives.

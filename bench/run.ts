@@ -40,12 +40,11 @@
 import os from 'node:os';
 import { settingsFrom } from './options.ts';
 import { type Sample, load, stopLoad } from './measure.ts';
-import { nodeOptions } from './memory-process.ts';
 import { printIssueTargets, printMatrix, printPeakRss, printRuntimePairs, printTables } from './report.ts';
 import { killServers, startChild, startInProcess } from './servers.ts';
-import { fmt, loadavg } from './stats.ts';
+import { fmt, loadavg, nodeLabel } from './stats.ts';
 import { selectTargets } from './targets.ts';
-import { type Unit, checkUnits, unitsOf } from './units.ts';
+import { type Group, type Unit, checkUnits, unitsOf } from './units.ts';
 
 /** Above this many CPUs used by other processes, a measurement counts as disturbed. */
 const OTHERS_LIMIT = 0.1;
@@ -62,7 +61,7 @@ async function main(): Promise<number> {
 
   const cpus = os.cpus();
   console.log(`tsgi benchmark — ${new Date().toISOString()}`);
-  console.log(`node ${process.version}${nodeOptions()}, ${os.platform()} ${os.arch()}, ${cpus.length} CPU(s): ${cpus[0]?.model ?? 'unknown'}`);
+  console.log(`${nodeLabel()}, ${os.platform()} ${os.arch()}, ${cpus.length} CPU(s): ${cpus[0]?.model ?? 'unknown'}`);
   console.log(
     `mode ${settings.mode}${settings.pin ? ' (pinned)' : ''}${settings.fresh ? ' (fresh processes every round)' : ''}, ${settings.rounds} round(s) × ${settings.duration} s, warm-up ${settings.warmup} s per target and route, ` +
       `${settings.connections} connections, pipelining ${settings.pipelining}; ${unitCount} target×route units (about ${Math.round(planned)} s)`,
@@ -91,9 +90,12 @@ async function main(): Promise<number> {
       if (!servers.probe) return;
       for (const target of targets) peaks.set(target.name, Math.max(peaks.get(target.name) ?? 0, (await servers.probe(target.name)).maxRss));
     };
-    let groups = unitsOf(targets, settings.routes, servers.urls);
-    let units = groups.flatMap((g) => g.units);
-    const warmUp = async () => {
+    // The units of the running servers, checked and warmed up (again for each --fresh round).
+    let groups: Group[] = [];
+    let units: Unit[] = [];
+    const prepare = async () => {
+      groups = unitsOf(targets, settings.routes, servers.urls);
+      units = groups.flatMap((g) => g.units);
       await checkUnits(units);
       if (settings.warmup <= 0) return;
       process.stdout.write('warm-up:');
@@ -103,7 +105,7 @@ async function main(): Promise<number> {
       }
       process.stdout.write('\n');
     };
-    await warmUp();
+    await prepare();
 
     const samples = new Map<string, Sample[]>(units.map((u) => [u.name, []]));
     let retriesLeft = settings.retries;
@@ -127,9 +129,7 @@ async function main(): Promise<number> {
         await notePeaks();
         await servers.stop();
         servers = await start();
-        groups = unitsOf(targets, settings.routes, servers.urls);
-        units = groups.flatMap((g) => g.units);
-        await warmUp();
+        await prepare();
       }
       for (const group of groups) {
         const order = group.units.map((_, i) => group.units[(i + round) % group.units.length]!);

@@ -25,3 +25,10 @@ export const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 export const pct = (n: number): string => `${(n * 100).toFixed(1)}%`;
 /** The 1, 5 and 15 minute load averages. */
 export const loadavg = (): string => os.loadavg().map((n) => n.toFixed(2)).join(' ');
+
+/**
+ * `node v24.x.y`, with `, NODE_OPTIONS=…` when that variable is set (the server processes
+ * inherit it, and a V8 flag such as `--max-semi-space-size` moves every figure): for the first
+ * line of the runner and of the memory scripts.
+ */
+export const nodeLabel = (): string => `node ${process.version}${process.env.NODE_OPTIONS ? `, NODE_OPTIONS=${process.env.NODE_OPTIONS}` : ''}`;

@@ -16,7 +16,8 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { buildDist, limitTime, mb, nodeOptions, startServer } from './memory-process.ts';
+import { buildDist, limitTime, mb, startServer } from './memory-process.ts';
+import { nodeLabel } from './stats.ts';
 import { bigBody, writeBytes } from './upstream.ts';
 
 const MiB = 1024 * 1024;
@@ -45,7 +46,7 @@ const size = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 200) *
 limitTime('upload-memory', 300);
 buildDist();
 const { url, probe } = await startServer(SERVER, [String(size + MiB)]);
-console.log(`upload memory — one ${size / MiB} MiB file through req.files() (node ${process.version}${nodeOptions()})`);
+console.log(`upload memory — one ${size / MiB} MiB file through req.files() (${nodeLabel()})`);
 console.log(`server process at rest: RSS ${mb((await probe()).rss)}`);
 
 const boundary = 'tsgi-bench-upload-boundary';

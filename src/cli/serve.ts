@@ -70,7 +70,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   const why = await Promise.race([stopped.then((signal) => `on ${signal}`), retired]);
   if (!managed) log.info(`Stopping ${why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);
   await handle.close({ timeout: command.timeoutGracefulShutdown });
-  if (cluster.isWorker) await leaveCluster();
+  await leaveCluster();
   return 0;
 }
 
@@ -78,7 +78,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
 const LEAVE_TIMEOUT = 5_000;
 
 /**
- * Leaves the cluster before the worker exits: `cluster.worker.disconnect()` resolves once the
+ * In a cluster worker (a no-op elsewhere), leaves the cluster before the worker exits: `cluster.worker.disconnect()` resolves once the
  * primary has taken in that this worker's server is closed. A connection the primary handed
  * over before that is answered `accepted: false` in the meantime, and the primary gives it to
  * another worker. Exiting at once would lose that answer, and Node's round-robin primary would
