@@ -13,6 +13,8 @@ declare module 'autocannon' {
     pipelining?: number;
     /** Seconds to run; default 10. */
     duration?: number;
+    /** Requests to send, then stop (instead of `duration`). */
+    amount?: number;
     /** Seconds to wait for a response before counting a timeout; default 10. */
     timeout?: number;
     /** The request method; default `GET`. */

@@ -8,14 +8,16 @@
  * `{ type: 'ready', urls: { name: url } }` to the parent, and exits when the parent sends
  * `{ type: 'stop' }`, when the parent goes away (IPC disconnect), on SIGTERM/SIGINT, or after
  * `max seconds` at the latest. Answers `{ type: 'probe', gc?: true }` with its CPU time,
- * event-loop utilisation and memory. It exits through `process.exit()`, so `node --cpu-prof`
- * writes its profile.
+ * event-loop utilisation and memory; `{ type: 'allocations-start' }` and `{ type:
+ * 'allocations-stop', depth? }` with allocation sampling (bench/allocation-sampling.ts). It
+ * exits through `process.exit()`, so `node --cpu-prof` writes its profile.
  *
  * @module
  */
 import { startTargets } from './targets.ts';
 import { upstreamCpu } from './proxy-targets.ts';
 import { runtimeCpu, runtimeMemory } from './runtime-targets.ts';
+import { startAllocationSampling, stopAllocationSampling } from './allocation-sampling.ts';
 
 const [names = '', maxSeconds = '300'] = process.argv.slice(2);
 /** Closes the started targets; set once they all are. */
@@ -45,8 +47,13 @@ setTimeout(() => {
 process.once('disconnect', () => void exit(0));
 process.once('SIGTERM', () => void exit(0));
 process.once('SIGINT', () => void exit(0));
-process.on('message', (message: { type?: string; gc?: boolean }) => {
+process.on('message', (message: { type?: string; gc?: boolean; depth?: number }) => {
   if (message?.type === 'stop') void exit(0);
+  // Allocation sampling (bench/alloc-profile.ts): started, then stopped with the bytes by site.
+  if (message?.type === 'allocations-start') void startAllocationSampling().then(() => process.send!({ type: 'allocations-started' }));
+  if (message?.type === 'allocations-stop') {
+    void stopAllocationSampling(message.depth).then((report) => process.send!({ type: 'allocations', report }));
+  }
   // A probe, taken before and after each measurement: CPU time (user + system µs, all threads)
   // and event-loop utilisation, so the parent can compute CPU per request and saturation; and
   // the CPU time of helper processes (the proxy benchmark's upstream), part of the system measured.

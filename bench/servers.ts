@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Settings } from './options.ts';
 import { startTargets } from './targets.ts';
+import type { AllocationReport } from './allocation-sampling.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -36,9 +37,13 @@ export interface Servers {
 }
 
 /** One server process: its target's URL, its probe, and its stop. */
-interface ServerProcess {
+export interface ServerProcess {
   url: string;
   probe(options?: { gc?: boolean }): Promise<Probe>;
+  /** Starts allocation sampling in the process (bench/allocation-sampling.ts). */
+  startAllocations(): Promise<void>;
+  /** Stops it: the bytes allocated meanwhile, by site (`depth` frames each). */
+  stopAllocations(depth?: number): Promise<AllocationReport>;
   stop(): Promise<void>;
 }
 
@@ -57,31 +62,39 @@ export function startServerProcess(names: readonly string[], maxSeconds: number,
   children.add(proc);
   if (pin && proc.pid !== undefined) execFileSync('taskset', ['-a', '-pc', '1', String(proc.pid)], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  let probeWaiter: ((probe: Probe) => void) | undefined;
+  // The reply awaited, by the message type that carries it: one question at a time per type.
+  const waiters = new Map<string, (message: Record<string, unknown>) => void>();
+  const ask = <T>(question: Record<string, unknown>, replyType: string, answer: (message: Record<string, unknown>) => T, seconds = 5): Promise<T> =>
+    new Promise<T>((done, fail) => {
+      const timer = setTimeout(() => fail(new Error(`the server process did not answer ${String(question.type)}`)), seconds * 1000);
+      waiters.set(replyType, (message) => {
+        clearTimeout(timer);
+        done(answer(message));
+      });
+      proc.send(question);
+    });
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) => reject(new Error(`server process for ${names.join(',')} exited early (code ${code})`));
     proc.once('exit', onExit);
     proc.once('error', reject);
-    proc.on('message', (message: { type?: string; urls?: Record<string, string>; message?: string } & Partial<Probe>) => {
+    proc.on('message', (message: { type?: string; urls?: Record<string, string>; message?: string } & Record<string, unknown>) => {
       if (message.type === 'failed') reject(new Error(`server process failed: ${message.message}`));
-      if (message.type === 'probe' && probeWaiter) {
-        const waiter = probeWaiter;
-        probeWaiter = undefined;
-        waiter({ cpu: message.cpu!, elu: message.elu!, helpers: message.helpers ?? 0, rss: message.rss!, maxRss: message.maxRss! });
+      const waiter = message.type === undefined ? undefined : waiters.get(message.type);
+      if (waiter) {
+        waiters.delete(message.type!);
+        waiter(message);
       }
       if (message.type !== 'ready' || !message.urls) return;
       proc.off('exit', onExit);
       resolve({
         url: Object.values(message.urls)[0]!,
         probe: (options) =>
-          new Promise<Probe>((done, fail) => {
-            const timer = setTimeout(() => fail(new Error('the server process did not answer a probe')), 5000);
-            probeWaiter = (probe) => {
-              clearTimeout(timer);
-              done(probe);
-            };
-            proc.send({ type: 'probe', gc: options?.gc });
+          ask({ type: 'probe', gc: options?.gc }, 'probe', (m) => {
+            const p = m as unknown as Probe;
+            return { cpu: p.cpu, elu: p.elu, helpers: p.helpers ?? 0, rss: p.rss, maxRss: p.maxRss };
           }),
+        startAllocations: () => ask({ type: 'allocations-start' }, 'allocations-started', () => undefined),
+        stopAllocations: (depth) => ask({ type: 'allocations-stop', depth }, 'allocations', (m) => m.report as AllocationReport, 60),
         stop: async () => {
           if (proc.exitCode === null && proc.signalCode === null) {
             proc.send({ type: 'stop' });

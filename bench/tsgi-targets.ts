@@ -1,9 +1,10 @@
 /**
  * The baseline and tsgi's own targets of the benchmark, each answering the four routes of
  * bench/routes.ts: `node` (a raw `node:http` handler, the baseline every ratio is against),
- * `node-chunked` (the same without `Content-Length`, opt-in), `tsgi-raw` and `tsgi-app` (the
- * apps of bench/tsgi-apps.ts, imported when they start, so the baseline's process loads no tsgi
- * code and its memory is its own).
+ * `node-chunked` (the same without `Content-Length`, opt-in), `node-await` (the same answering
+ * `/stack` after five nested awaited calls: what any five async middleware cost at least;
+ * opt-in), `tsgi-raw` and `tsgi-app` (the apps of bench/tsgi-apps.ts, imported when they
+ * start, so the baseline's process loads no tsgi code and its memory is its own).
  *
  * @module
  */
@@ -80,6 +81,14 @@ export function nodeHandler(length: boolean): http.RequestListener {
   };
 }
 
+/**
+ * `n` nested async calls, each awaiting the next: the promise work of `n` awaited middleware
+ * layers with nothing else, for the `node-await` target.
+ */
+async function awaitLayers(n: number): Promise<void> {
+  if (n > 0) await awaitLayers(n - 1);
+}
+
 /** What bench/targets.ts lists for these targets. */
 export const TSGI_TARGETS = [
   {
@@ -92,6 +101,18 @@ export const TSGI_TARGETS = [
     label: 'the baseline without Content-Length (chunked framing)',
     default: false,
     start: () => listen(nodeHandler(false)),
+  },
+  {
+    name: 'node-await',
+    label: 'the baseline answering /stack after 5 nested awaited async calls (the floor of 5 async layers)',
+    default: false,
+    start: () => {
+      const handler = nodeHandler(true);
+      return listen(async (req, res) => {
+        if (req.url === '/stack') await awaitLayers(MIDDLEWARES);
+        handler(req, res);
+      });
+    },
   },
   {
     name: 'tsgi-raw',

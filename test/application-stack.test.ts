@@ -106,6 +106,34 @@ describe('a stack of Request.application layers', () => {
     expect(await cached.text()).toBe('shared constant');
   });
 
+  it('never changes a kept Response, whatever the layers above change on theirs', async () => {
+    const kept = new Response('kept body', { headers: [['ETag', '"k1"'], ['Set-Cookie', 'a=1']] });
+    const rewrite = defineMiddleware(async (req, app) => {
+      const res = await req.getResponse(app);
+      res.headers.delete('etag');
+      res.headers.add('Set-Cookie', 'b=2');
+      res.body = 'rewritten';
+      res.statusCode = 201;
+      return res;
+    });
+    const app = stamp(rewrite(Request.application(() => kept)), { n: 1 });
+    for (let i = 0; i < 2; i++) {
+      const out = await served(app, '/');
+      expect(out.status).toBe('201 Created');
+      expect(out.body).toBe('rewritten');
+      expect(out.headers.filter(([n]) => n.toLowerCase() === 'etag')).toEqual([]);
+      expect(out.headers.filter(([n]) => n === 'Set-Cookie').map(([, v]) => v)).toEqual(['a=1', 'b=2']);
+    }
+    expect(kept.status).toBe('200 OK');
+    expect(kept.headers.list).toEqual([
+      ['ETag', '"k1"'],
+      ['Set-Cookie', 'a=1'],
+      ['Content-Type', 'text/plain; charset=utf-8'],
+      ['Content-Length', '9'],
+    ]);
+    expect(await kept.text()).toBe('kept body');
+  });
+
   it('builds the inner layer its own Request subclass', async () => {
     class Shop extends Request {
       get shop(): string {

@@ -147,7 +147,7 @@ describe('target selection', () => {
     expect(TARGET_GROUPS.frameworks).toEqual(['node', 'tsgi-raw', 'tsgi-app', ...FRAMEWORKS]);
     expect(selectTargets(['frameworks']).map((t) => t.name)).toEqual(['node', 'tsgi-raw', 'tsgi-app', ...FRAMEWORKS]);
     expect(selectTargets(['frameworks']).every((t) => t.routes)).toBe(true);
-    expect(TARGETS.filter((t) => t.routes).map((t) => t.name)).toEqual(['node', 'node-chunked', 'tsgi-raw', 'tsgi-app', ...FRAMEWORKS]);
+    expect(TARGETS.filter((t) => t.routes).map((t) => t.name)).toEqual(['node', 'node-chunked', 'node-await', 'tsgi-raw', 'tsgi-app', ...FRAMEWORKS]);
   });
 
   it('expands the proxy group to each proxy for / and /1mib, compared with tsgi’s on the same route', () => {
@@ -193,4 +193,26 @@ describe('target selection', () => {
     // Only the groups' own keys count, not Object.prototype's.
     expect(() => selectTargets(['toString'])).toThrow(/unknown target\(s\): toString/);
   });
+});
+
+describe('bench/alloc-profile.ts', () => {
+  it('prints the bytes each target allocates per request, by site, collected objects included', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const script = new URL('../bench/alloc-profile.ts', import.meta.url).pathname;
+    const args = [script, '--targets', 'node,tsgi-app', '--route', 'stack', '--requests', '3000', '--warmup', '500', '--connections', '10', '--top', '3'];
+    const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
+    const perRequest = Object.fromEntries(
+      [...stdout.matchAll(/^(\S+): ([\d,]+) bytes per request$/gm)].map((m) => [m[1], Number(m[2]!.replace(/,/g, ''))]),
+    );
+    // Node's own request path allocates a few KB a request, nearly all of it garbage at once:
+    // only a sampler that counts collected objects sees it.
+    expect(perRequest.node).toBeGreaterThan(2000);
+    // Five layers, each with its Request, promise and Response copy, allocate more than none.
+    expect(perRequest['tsgi-app']).toBeGreaterThan(perRequest.node! + 2000);
+    // Three sites per target, each `bytes  function file:line`.
+    const sites = stdout.split('\n').filter((line) => /^\s+[\d,]+ {2}\S.*:\d+$/.test(line));
+    expect(sites).toHaveLength(6);
+    expect(stdout).toMatch(/^ {2}tsgi-app +[\d,]+$/m);
+  }, 90_000);
 });

@@ -165,6 +165,44 @@ describe('HeaderList', () => {
     expect(new HeaderList().size).toBe(0);
   });
 
+  it('a HeaderList built from another changes apart from it, whichever of the two changes', () => {
+    const fields: Array<[string, string]> = [
+      ['Content-Type', 'text/plain'],
+      ['ETag', '"a"'],
+      ['Set-Cookie', 'a=1'],
+    ];
+    const changes: Array<(h: HeaderList) => unknown> = [
+      (h) => h.set('ETag', '"b"'),
+      (h) => h.set('X-New', '1'),
+      (h) => h.add('Set-Cookie', 'b=2'),
+      (h) => h.append('Vary', 'Accept'),
+      (h) => h.delete('etag'),
+      (h) => h.set('Set-Cookie', null),
+      (h) => h.clear(),
+    ];
+    for (const change of changes) {
+      const original = new HeaderList(fields);
+      const copy = new HeaderList(original);
+      expect(copy.list).toEqual(fields);
+      change(copy);
+      expect(original.list).toEqual(fields);
+      const again = new HeaderList(original);
+      change(original);
+      expect(again.list).toEqual(fields);
+      expect(original.list).toEqual(copy.list);
+    }
+    // A change after the first still reaches only its own list.
+    const original = new HeaderList(fields);
+    const copy = new HeaderList(original);
+    copy.add('X-A', '1');
+    copy.add('X-B', '2');
+    original.add('X-C', '3');
+    expect(copy.keys()).toEqual(['Content-Type', 'ETag', 'Set-Cookie', 'X-A', 'X-B']);
+    expect(original.keys()).toEqual(['Content-Type', 'ETag', 'Set-Cookie', 'X-C']);
+    // Deleting a field that is not there changes nothing and copies nothing.
+    expect(new HeaderList(original).delete('x-absent')).toBe(0);
+  });
+
   it('lookups ignore case; names keep the case given', () => {
     const h = new HeaderList([['X-Request-ID', 'abc']]);
     expect(h.get('x-request-id')).toBe('abc');
@@ -173,6 +211,27 @@ describe('HeaderList', () => {
     expect(h.keys()).toEqual(['X-Request-ID']);
     expect(h.get('missing')).toBeNull();
     expect(h.getAll('missing')).toEqual([]);
+  });
+
+  it('only ASCII letters match in the other case: token characters 0x20 apart stay distinct', () => {
+    // `^` and `~`, `_` and DEL, `@` and `` ` `` differ by the same bit as `A` and `a`.
+    const h = new HeaderList([
+      ['A^B', 'caret'],
+      ['X-Tag_', 'underscore'],
+      ['Z`', 'backtick'],
+    ]);
+    expect(h.get('a^b')).toBe('caret');
+    expect(h.get('a~b')).toBeNull();
+    expect(h.get('x-tag\x7f')).toBeNull();
+    expect(h.get('x-TAG_')).toBe('underscore');
+    expect(h.get('z@')).toBeNull();
+    expect(h.get('Z`')).toBe('backtick');
+    // A non-ASCII letter whose lower case is ASCII (KELVIN SIGN → k) is no field name.
+    expect(new HeaderList([['k', '1']]).get('\u212a')).toBeNull();
+    h.set('a~b', 'tilde');
+    expect(h.getAll('A^B')).toEqual(['caret']);
+    expect(h.delete('A~B')).toBe(1);
+    expect(h.keys()).toEqual(['A^B', 'X-Tag_', 'Z`']);
   });
 
   it('get answers the first value; getAll every value, in order', () => {
