@@ -7,22 +7,9 @@
  */
 import { assertHeader } from '../gateway/fields.ts';
 
-/**
- * True when field names `a` and `b` are the same ignoring ASCII case (field names are
- * case-insensitive tokens, RFC 9110 §5.1). Compared code by code, so nothing is allocated: no
- * lower-cased copy of either name.
- */
-function sameName(a: string, b: string): boolean {
-  if (a === b) return true;
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    // Different codes match only as the two cases of one ASCII letter (they differ in 0x20).
-    if (x !== y && ((x | 0x20) !== (y | 0x20) || (x | 0x20) < 0x61 || (x | 0x20) > 0x7a)) return false;
-  }
-  return true;
+/** True when field name `name` is `lower` (already lower-case) ignoring case; lengths first, no copy. */
+function sameName(name: string, lower: string): boolean {
+  return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
 }
 
 /**
@@ -30,9 +17,10 @@ function sameName(a: string, b: string): boolean {
  * known-valid parts (a byte count, a constant): replaces every `name` field in `list` with one.
  */
 export function replaceField(list: Array<[string, string]>, name: string, value: string): void {
+  const lower = name.toLowerCase();
   let index = -1;
   for (let i = 0; i < list.length; i++) {
-    if (!sameName(list[i]![0], name)) continue;
+    if (!sameName(list[i]![0], lower)) continue;
     if (index === -1) {
       index = i;
       list[i] = [name, value];
@@ -87,18 +75,20 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /** The first value of `name`, or `null`. */
   get(name: string): string | null {
+    const lower = name.toLowerCase();
     const list = this.list;
     for (let i = 0; i < list.length; i++) {
       const pair = list[i]!;
-      if (sameName(pair[0], name)) return pair[1];
+      if (sameName(pair[0], lower)) return pair[1];
     }
     return null;
   }
 
   /** Every value of `name`, in order (empty when absent). */
   getAll(name: string): string[] {
+    const lower = name.toLowerCase();
     const out: string[] = [];
-    for (const [key, value] of this.list) if (sameName(key, name)) out.push(value);
+    for (const [key, value] of this.list) if (sameName(key, lower)) out.push(value);
     return out;
   }
 
@@ -143,9 +133,10 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /** Removes every `name` field; answers how many were removed. */
   delete(name: string): number {
+    const lower = name.toLowerCase();
     let removed = 0;
     for (let i = this.list.length - 1; i >= 0; i--) {
-      if (sameName(this.list[i]![0], name)) {
+      if (sameName(this.list[i]![0], lower)) {
         this.list.splice(i, 1);
         removed++;
       }
