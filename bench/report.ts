@@ -129,6 +129,13 @@ export function printIssueTargets(groups: readonly Group[], samples: Samples): v
   atLeast('tsgi-app', 'hello', 0.95);
   atLeast('tsgi-raw', 'stack', 0.95);
   atLeast('tsgi-app', 'stack', 0.9);
+  // Against the floor of any five awaited layers (`node-await`, when measured), round by round.
+  const layers = samples.get(unitName('tsgi-app', 'stack'));
+  const floor = samples.get(unitName('node-await', 'stack'));
+  if (layers && floor) {
+    const ratio = median(layers.map((s, i) => s.rps / floor[i]!.rps));
+    lines.push(`tsgi-app /stack against node-await /stack (five awaited calls, nothing else): ${ratio.toFixed(3)}`);
+  }
   const ahead = (route: 'stack' | 'stream' | 'echo', peers: readonly string[]) => {
     const own = paired('tsgi-app', route);
     const measured = peers.filter((p) => paired(p, route) !== undefined);

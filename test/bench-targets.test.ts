@@ -1,13 +1,15 @@
 // The benchmark's targets (bench/targets.ts): every one, frameworks included, must give the same
 // answer on every route, or the figures compare different work; the check must catch a wrong
 // answer; and the target groups and units must expand as documented.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { listen } from '../bench/listen.ts';
 import { settingsFrom } from '../bench/options.ts';
 import { ECHO_BODY, HELLO, ROUTES, ROUTE_NAMES, checkAnswer, selectRoutes } from '../bench/routes.ts';
 import { DEFAULT_TARGETS, TARGET_GROUPS, TARGETS, selectTargets } from '../bench/targets.ts';
 import { unitsOf } from '../bench/units.ts';
 import { bigBody } from '../bench/upstream.ts';
+import { printIssueTargets } from '../bench/report.ts';
+import type { Sample } from '../bench/measure.ts';
 
 const FRAMEWORKS = ['express', 'koa', 'hono', 'h3', 'fastify'];
 const PROXIES = ['proxy-tsgi', 'proxy-tsgi-1m', 'proxy-http-proxy-3', 'proxy-http-proxy-3-1m', 'proxy-hono', 'proxy-hono-1m'];
@@ -215,4 +217,31 @@ describe('bench/alloc-profile.ts', () => {
     expect(sites).toHaveLength(6);
     expect(stdout).toMatch(/^ {2}tsgi-app +[\d,]+$/m);
   }, 90_000);
+});
+
+describe("the report of issue 14's targets", () => {
+  it('gives each goal its verdict, and tsgi-app /stack against node-await when that is measured', () => {
+    const sample = (rps: number): Sample => ({ rps, cpuPerRequest: undefined, elu: undefined, p50: 1, p99: 2, problems: 0, others: 0 });
+    const rounds = (...rps: number[]) => rps.map(sample);
+    const urls = { node: 'http://127.0.0.1:1/', 'node-await': 'http://127.0.0.1:2/', 'tsgi-app': 'http://127.0.0.1:3/', fastify: 'http://127.0.0.1:4/' };
+    const groups = unitsOf(selectTargets(['node', 'node-await', 'tsgi-app', 'fastify']), selectRoutes(['stack']), urls);
+    const samples = new Map([
+      ['node /stack', rounds(100, 200, 100)],
+      ['node-await /stack', rounds(92, 180, 90)],
+      ['tsgi-app /stack', rounds(82, 170, 80)],
+      ['fastify /stack', rounds(91, 170, 91)],
+    ]);
+    const lines: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void lines.push(String(line)));
+    try {
+      printIssueTargets(groups, samples);
+    } finally {
+      log.mockRestore();
+    }
+    const printed = lines.join('\n');
+    // Medians of the per-round ratios: 0.82, 0.85, 0.80 → 0.82; 82/92, 170/180, 80/90 → 0.891.
+    expect(printed).toContain('tsgi-app /stack ≥ 0.9: 0.820 NOT met');
+    expect(printed).toContain('tsgi-app /stack against node-await /stack (five awaited calls, nothing else): 0.891');
+    expect(printed).toContain('tsgi-app /stack ahead of fastify: NOT met (behind or level: fastify 0.910)');
+  });
 });
