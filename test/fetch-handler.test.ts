@@ -128,6 +128,56 @@ describe('toFetchHandler: the environ', () => {
     expect(await environOf('http://h/', {}, deno)).toMatchObject({ REMOTE_ADDR: '10.0.0.8', REMOTE_PORT: '52000' });
     expect((await environOf('http://h/')).REMOTE_ADDR).toBeUndefined();
   });
+
+  it('builds every environ as a fast V8 object, whatever gives the client address', async () => {
+    // An environ that turns a data property into an accessor, or a lazy key back into a data
+    // property, costs V8 a shape change (the first even leaves it in slow dictionary mode, where
+    // every key the app reads is a hash lookup). Checked with V8's own test hook, in a child
+    // process started with --allow-natives-syntax, before and after the lazy keys are read.
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const fetchEntry = new URL('../src/entries/fetch.ts', import.meta.url).href;
+    const nodeEntry = new URL('../src/index.ts', import.meta.url).href;
+    const script = `
+      const { toFetchHandler } = await import(${JSON.stringify(fetchEntry)});
+      const { serve } = await import(${JSON.stringify(nodeEntry)});
+      const fast = {};
+      const probe = (name) => (environ, start) => {
+        fast[name] = %HasFastProperties(environ);
+        if (name.endsWith('(after reading)')) {
+          const first = [environ.REMOTE_ADDR, environ['tsgi.signal'] instanceof AbortSignal];
+          environ.REMOTE_ADDR = '192.0.2.1';
+          fast[name] = [...first, environ.REMOTE_ADDR, environ['tsgi.signal'] === environ['tsgi.signal'], %HasFastProperties(environ)];
+        }
+        start('200 OK', []);
+        return [];
+      };
+      const envs = {
+        deno: { remoteAddr: { transport: 'tcp', hostname: '10.0.0.8', port: 52000 } },
+        bun: { requestIP: () => ({ address: '10.0.0.7', port: 51000 }) },
+        'bun (after reading)': { requestIP: () => ({ address: '10.0.0.7', port: 51000 }) },
+        '@hono/node-server': { incoming: { httpVersion: '1.1', socket: { remoteAddress: '10.0.0.9', remotePort: 1 } } },
+        'a plain fetch call': undefined,
+      };
+      for (const [name, env] of Object.entries(envs)) await toFetchHandler(probe(name))(new Request('http://h/x?y=1', { headers: { 'x-a': '1' } }), env);
+      for (const name of ['serve()', 'serve() (after reading)']) {
+        const server = await serve(probe(name), { host: '127.0.0.1', port: 0 });
+        await (await fetch(server.url + '/x')).arrayBuffer();
+        await server.close();
+      }
+      console.log(JSON.stringify(fast));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', script], { timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual({
+      deno: true,
+      bun: true,
+      'bun (after reading)': ['10.0.0.7', true, '192.0.2.1', true, true],
+      '@hono/node-server': true,
+      'a plain fetch call': true,
+      'serve()': true,
+      'serve() (after reading)': ['127.0.0.1', true, '192.0.2.1', true, true],
+    });
+  }, 40_000);
 });
 
 describe('toFetchHandler: the answer', () => {

@@ -58,7 +58,7 @@ const EMPTY_INPUT: AsyncIterable<Uint8Array> = Object.freeze({
   [Symbol.asyncIterator]: () => ({ next: async (): Promise<IteratorResult<Uint8Array>> => ({ done: true, value: undefined }) }),
 });
 
-/** `tsgi.signal`: the request's signal, read on first use, then a plain data property; writable. */
+/** `tsgi.signal`: the request's signal, read on first use, then kept; writable, as a plain property. */
 const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => (environ['tsgi.fetch_request'] as globalThis.Request).signal);
 
 /** Header fields counted by {@link addHeader} for the request being built (synchronous). */
@@ -107,8 +107,9 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
     SERVER_NAME: options.serverName ?? (hostname.charCodeAt(0) === 91 /* [ */ ? hostname.slice(1, -1) : hostname),
     SERVER_PORT: String(options.serverPort ?? (hasPort ? authority.slice(colon + 1) : scheme === 'https' ? '443' : '80')),
     SERVER_PROTOCOL: 'HTTP/1.1',
-    REMOTE_ADDR: undefined,
-    REMOTE_PORT: undefined,
+    // REMOTE_ADDR and REMOTE_PORT come last, from setClientAddress: on Bun and Deno as lazy
+    // accessors, which a data property written here first would have to become, and turning a
+    // data property into an accessor leaves the object in V8's slow dictionary mode.
     'tsgi.version': TSGI_VERSION,
     'tsgi.url_scheme': scheme,
     'tsgi.input': body === null ? EMPTY_INPUT : fromReadableStream(body),

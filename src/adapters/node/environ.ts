@@ -138,7 +138,7 @@ function fieldCount(raw: readonly string[]): number {
 /** Where the environ keeps its response (or, without one, its request) for `tsgi.signal`. */
 const EXCHANGE = Symbol('tsgi.node_exchange');
 
-/** `tsgi.signal`: created on first read, then an ordinary data property; writable. */
+/** `tsgi.signal`: created on first read, then kept; writable, as a plain property. */
 const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => {
   const source = (environ as unknown as Record<symbol, unknown>)[EXCHANGE] as IncomingMessage | ServerResponse;
   return source instanceof ServerResponse || source instanceof Http2ServerResponse
