@@ -152,8 +152,8 @@ function rewrite(environ: Environ, hops: Hops): void {
   }
   if (node) {
     environ.REMOTE_ADDR = node.address;
-    if (node.port !== null) environ.REMOTE_PORT = node.port;
-    else delete environ.REMOTE_PORT;
+    // Not `delete`: a deleted key turns the environ into a slow dictionary-mode object.
+    environ.REMOTE_PORT = node.port ?? undefined;
   }
   if (proto) environ['tsgi.url_scheme'] = proto;
   if (host) {
