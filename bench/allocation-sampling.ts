@@ -36,7 +36,7 @@ let session: Session | undefined;
 
 /** Starts sampling every `interval` bytes allocated (on average; V8 picks the points at random). */
 export async function startAllocationSampling(interval = 1024): Promise<void> {
-  session ??= new Session();
+  session = new Session();
   session.connect();
   await session.post('HeapProfiler.enable');
   // The two include… flags are V8's (Chrome DevTools protocol); Node's types predate them.
@@ -57,6 +57,7 @@ export async function stopAllocationSampling(depth = 1): Promise<AllocationRepor
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: SamplingProfile };
   await session.post('HeapProfiler.disable');
   session.disconnect();
+  session = undefined;
   const names = new Map<number, string>();
   const walk = (node: SamplingNode, callers: string[]): void => {
     const { functionName, url, lineNumber } = node.callFrame;

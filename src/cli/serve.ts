@@ -78,12 +78,13 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
 const LEAVE_TIMEOUT = 5_000;
 
 /**
- * In a cluster worker (a no-op elsewhere), leaves the cluster before the worker exits: `cluster.worker.disconnect()` resolves once the
- * primary has taken in that this worker's server is closed. A connection the primary handed
- * over before that is answered `accepted: false` in the meantime, and the primary gives it to
- * another worker. Exiting at once would lose that answer, and Node's round-robin primary would
- * keep such a connection open and never serve it: a client hanging until its own timeout
- * (seen as one request in about 40 replacements under load).
+ * In a cluster worker (a no-op elsewhere), leaves the cluster before the worker exits:
+ * `cluster.worker.disconnect()` resolves once the primary has taken in that this worker's
+ * server is closed. A connection the primary handed over before that is answered
+ * `accepted: false` in the meantime, and the primary gives it to another worker. Exiting at
+ * once would lose that answer, and Node's round-robin primary would keep such a connection
+ * open and never serve it: a client hanging until its own timeout (seen as one request in
+ * about 40 replacements under load).
  */
 function leaveCluster(): Promise<void> {
   const worker = cluster.worker;
