@@ -19,6 +19,11 @@ export interface Sample {
   rps: number;
   /** Server CPU microseconds per completed request (child mode only). */
   cpuPerRequest: number | undefined;
+  /**
+   * The kernel's share of {@link Sample.cpuPerRequest} (system CPU µs per request: system
+   * calls, the loopback network stack, wake-ups), child mode only.
+   */
+  kernelPerRequest: number | undefined;
   /** Share of the time the server's event loop was busy, 0–1 (child mode only). */
   elu: number | undefined;
   /** Median and 99th-percentile latency, ms. */
@@ -90,9 +95,11 @@ export async function load(unit: Unit, seconds: number, settings: Settings, serv
   const serverDelta = before && after ? after.cpu - before.cpu : 0;
   const helpersDelta = before && after ? after.helpers - before.helpers : 0;
   let cpuPerRequest: number | undefined;
+  let kernelPerRequest: number | undefined;
   let elu: number | undefined;
   if (before && after && completed > 0) {
     cpuPerRequest = serverDelta / completed;
+    kernelPerRequest = (after.system - before.system) / completed;
     const active = after.elu.active - before.elu.active;
     const idle = after.elu.idle - before.elu.idle;
     elu = active + idle > 0 ? active / (active + idle) : undefined;
@@ -100,6 +107,7 @@ export async function load(unit: Unit, seconds: number, settings: Settings, serv
   return {
     rps: duration > 0 ? completed / duration : 0,
     cpuPerRequest,
+    kernelPerRequest,
     elu,
     p50: latency.p50,
     p99: latency.p99,

@@ -15,7 +15,7 @@ import { type Group, type Unit, unitName } from './units.ts';
 export type Samples = ReadonlyMap<string, readonly Sample[]>;
 
 /** The median of `key` over the samples, if every sample has it. */
-export function medianOf(list: readonly Sample[], key: 'rps' | 'cpuPerRequest' | 'elu' | 'p99'): number | undefined {
+export function medianOf(list: readonly Sample[], key: 'rps' | 'cpuPerRequest' | 'kernelPerRequest' | 'elu' | 'p99'): number | undefined {
   return list.every((s) => s[key] !== undefined) ? median(list.map((s) => s[key]!)) : undefined;
 }
 
@@ -50,7 +50,7 @@ export function printTables(groups: readonly Group[], samples: Samples): number 
   const w = Math.max(8, ...groups.flatMap((g) => g.units.map((u) => u.target.name.length)));
   for (const group of groups) {
     console.log(
-      `\n${(group.route ? `/${group.route}` : 'target').padEnd(w)}  median req/s      min      max     CV  p50/p99 ms  CPU µs/req  loop busy  ratio  CPU ratio  paired ratio (min–max)`,
+      `\n${(group.route ? `/${group.route}` : 'target').padEnd(w)}  median req/s      min      max     CV  p50/p99 ms  CPU µs/req  kernel µs  loop busy  ratio  CPU ratio  paired ratio (min–max)`,
     );
     for (const unit of group.units) {
       const list = samples.get(unit.name)!;
@@ -62,7 +62,7 @@ export function printTables(groups: readonly Group[], samples: Samples): number 
       console.log(
         `${unit.target.name.padEnd(w)}  ${fmt(median(rps)).padStart(12)} ${fmt(Math.min(...rps)).padStart(8)} ${fmt(Math.max(...rps)).padStart(8)} ` +
           `${pct(variation(rps)).padStart(6)}  ${`${median(list.map((s) => s.p50))}/${median(list.map((s) => s.p99))}`.padStart(10)}  ` +
-          `${num(medianOf(list, 'cpuPerRequest'), 1).padStart(10)}  ${(elu === undefined ? '-' : pct(elu)).padStart(9)}  ` +
+          `${num(medianOf(list, 'cpuPerRequest'), 1).padStart(10)}  ${num(medianOf(list, 'kernelPerRequest'), 1).padStart(9)}  ${(elu === undefined ? '-' : pct(elu)).padStart(9)}  ` +
           `${num(r?.byMedian, 3).padStart(5)}  ${num(r?.cpu, 3).padStart(9)}  ` +
           (r ? `${r.paired.toFixed(3)} (${Math.min(...r.pairs).toFixed(2)}–${Math.max(...r.pairs).toFixed(2)})` : '') +
           (problems > 0 ? `  (${problems} errors/timeouts/non-2xx)` : ''),

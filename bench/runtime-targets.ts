@@ -29,20 +29,24 @@ const RUNTIMES: Record<'bun' | 'deno', { label: string; command: string; args: s
 const children = new Set<ChildProcess>();
 
 /**
- * CPU time used so far by the runtime processes still running, user + system, in microseconds
- * (Linux `/proc/<pid>/stat`; 0 elsewhere). The benchmark's server process adds it to its own.
+ * CPU time used so far by the runtime processes still running, in microseconds: user + system
+ * (`total`) and system alone (`system`, the kernel's share), from Linux `/proc/<pid>/stat`;
+ * 0 elsewhere. The benchmark's server process adds it to its own.
  */
-export function runtimeCpu(): number {
-  let ticks = 0;
+export function runtimeCpu(): { total: number; system: number } {
+  let user = 0;
+  let system = 0;
   for (const child of children) {
     try {
       const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      user += Number(fields[11]);
+      system += Number(fields[12]);
     } catch {
       // Not Linux, or the process is gone.
     }
   }
-  return (ticks / 100) * 1e6; // USER_HZ is 100 on Linux
+  // USER_HZ is 100 on Linux.
+  return { total: ((user + system) / 100) * 1e6, system: (system / 100) * 1e6 };
 }
 
 /**

@@ -54,9 +54,10 @@ process.on('message', (message: { type?: string; gc?: boolean; depth?: number })
   if (message?.type === 'allocations-stop') {
     void stopAllocationSampling(message.depth).then((report) => process.send!({ type: 'allocations', report }));
   }
-  // A probe, taken before and after each measurement: CPU time (user + system µs, all threads)
-  // and event-loop utilisation, so the parent can compute CPU per request and saturation; and
-  // the CPU time of helper processes (the proxy benchmark's upstream), part of the system measured.
+  // A probe, taken before and after each measurement: CPU time (user + system µs, all threads,
+  // and the system share alone) and event-loop utilisation, so the parent can compute CPU per
+  // request and saturation; and the CPU time of helper processes (the proxy benchmark's
+  // upstream), part of the system measured.
   // Memory: resident set size now and at its peak (bytes), after a full GC when asked (`gc`,
   // with node --expose-gc). For the Bun and Deno targets, their own process's peak.
   if (message?.type === 'probe') {
@@ -66,7 +67,10 @@ process.on('message', (message: { type?: string; gc?: boolean; depth?: number })
     const { rss, maxRss } = runtimeMemory() ?? { rss: process.memoryUsage().rss, maxRss: process.resourceUsage().maxRSS * 1024 };
     // The upstream of the proxy targets, and the Bun and Deno targets, run in processes of
     // their own: their CPU time counts too (the upstream's apart, as a helper's).
-    void upstreamCpu().then((helpers) => process.send!({ type: 'probe', cpu: user + system + runtimeCpu(), elu, helpers, rss, maxRss }));
+    const runtime = runtimeCpu();
+    void upstreamCpu().then((helpers) =>
+      process.send!({ type: 'probe', cpu: user + system + runtime.total, system: system + runtime.system, elu, helpers, rss, maxRss }),
+    );
   }
 });
 

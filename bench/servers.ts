@@ -18,6 +18,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export interface Probe {
   /** CPU time of the server process so far, user + system, in microseconds (all threads). */
   cpu: number;
+  /** The system (kernel) share of {@link Probe.cpu}, µs: system calls, the network stack. */
+  system: number;
   /** `performance.eventLoopUtilization()` of the server process so far. */
   elu: { idle: number; active: number };
   /** CPU time of the targets' helper processes so far (the proxies' upstream), µs; 0 when none. */
@@ -91,7 +93,7 @@ export function startServerProcess(names: readonly string[], maxSeconds: number,
         probe: (options) =>
           ask({ type: 'probe', gc: options?.gc }, 'probe', (m) => {
             const p = m as unknown as Probe;
-            return { cpu: p.cpu, elu: p.elu, helpers: p.helpers ?? 0, rss: p.rss, maxRss: p.maxRss };
+            return { cpu: p.cpu, system: p.system, elu: p.elu, helpers: p.helpers ?? 0, rss: p.rss, maxRss: p.maxRss };
           }),
         startAllocations: () => ask({ type: 'allocations-start' }, 'allocations-started', () => undefined),
         stopAllocations: (depth) => ask({ type: 'allocations-stop', depth }, 'allocations', (m) => m.report as AllocationReport, 60),

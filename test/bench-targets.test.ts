@@ -219,9 +219,29 @@ describe('bench/alloc-profile.ts', () => {
   }, 90_000);
 });
 
+describe('the route tables', () => {
+  it("give each target's server CPU per request and its kernel share, measured in the server process", async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const script = new URL('../bench/run.ts', import.meta.url).pathname;
+    const args = [script, '--targets', 'tsgi-raw', '--routes', 'hello', '--rounds', '1', '--duration', '1', '--warmup', '0.5', '--connections', '10'];
+    const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
+    const lines = stdout.split('\n');
+    const header = lines.find((line) => line.startsWith('/hello ') && line.includes('median req/s'))!;
+    expect(header).toMatch(/CPU µs\/req {2}kernel µs {2}loop busy/);
+    const row = lines.find((line) => /^tsgi-raw +[\d,]+ /.test(line))!.trim().split(/\s+/);
+    // name, median, min, max, CV, p50/p99, CPU µs/req, kernel µs, loop busy…
+    const cpu = Number(row[6]);
+    const kernel = Number(row[7]);
+    // Every request costs the kernel a read and a write at least, and the JavaScript more.
+    expect(kernel).toBeGreaterThan(0.5);
+    expect(kernel).toBeLessThan(cpu);
+  }, 90_000);
+});
+
 describe("the report of issue 14's targets", () => {
   it('gives each goal its verdict, and tsgi-app /stack against node-await when that is measured', () => {
-    const sample = (rps: number): Sample => ({ rps, cpuPerRequest: undefined, elu: undefined, p50: 1, p99: 2, problems: 0, others: 0 });
+    const sample = (rps: number): Sample => ({ rps, cpuPerRequest: undefined, kernelPerRequest: undefined, elu: undefined, p50: 1, p99: 2, problems: 0, others: 0 });
     const rounds = (...rps: number[]) => rps.map(sample);
     const urls = { node: 'http://127.0.0.1:1/', 'node-await': 'http://127.0.0.1:2/', 'tsgi-app': 'http://127.0.0.1:3/', fastify: 'http://127.0.0.1:4/' };
     const groups = unitsOf(selectTargets(['node', 'node-await', 'tsgi-app', 'fastify']), selectRoutes(['stack']), urls);
