@@ -71,6 +71,63 @@ function addHeader(this: Environ, value: string, name: string): void {
   if (key !== '') addField(this, key, value);
 }
 
+/** The constructor of {@link FetchEnviron}. */
+type FetchEnvironConstructor = new (
+  request: globalThis.Request,
+  target: string,
+  scheme: string,
+  authority: string,
+  env: unknown,
+  ctx: unknown,
+  options: FetchHandlerOptions,
+) => Environ;
+
+/**
+ * Makes the environ's CGI and `tsgi.*` keys from the request's target (path and query),
+ * scheme and authority (host and port), always in this order. A constructor and not an object
+ * literal, so that V8 (Deno, workerd, Node) keeps the environ a fast object under many header
+ * fields: see `NodeEnviron` in ../node/environ.ts. Its objects are plain (`Object.prototype`).
+ */
+const FetchEnviron = function (
+  this: Environ,
+  request: globalThis.Request,
+  target: string,
+  scheme: string,
+  authority: string,
+  env: unknown,
+  ctx: unknown,
+  options: FetchHandlerOptions,
+): void {
+  const q = target.indexOf('?');
+  // The port follows the last ':' after an IPv6 literal's ']'.
+  const colon = authority.lastIndexOf(':');
+  const hasPort = colon !== -1 && colon > authority.lastIndexOf(']');
+  const hostname = hasPort ? authority.slice(0, colon) : authority;
+  const body = request.body;
+  this.REQUEST_METHOD = request.method;
+  this.SCRIPT_NAME = '';
+  this.PATH_INFO = decodePath(q === -1 ? target : target.slice(0, q));
+  this.QUERY_STRING = q === -1 ? '' : target.slice(q + 1);
+  this.REQUEST_URI = target;
+  this.SERVER_NAME = options.serverName ?? (hostname.charCodeAt(0) === 91 /* [ */ ? hostname.slice(1, -1) : hostname);
+  this.SERVER_PORT = String(options.serverPort ?? (hasPort ? authority.slice(colon + 1) : scheme === 'https' ? '443' : '80'));
+  this.SERVER_PROTOCOL = 'HTTP/1.1';
+  // REMOTE_ADDR and REMOTE_PORT come last, from setClientAddress: on Bun and Deno as lazy
+  // accessors, which a data property written here first would have to become, and turning a
+  // data property into an accessor leaves the object in V8's slow dictionary mode.
+  this['tsgi.version'] = TSGI_VERSION;
+  this['tsgi.url_scheme'] = scheme;
+  this['tsgi.input'] = body === null ? EMPTY_INPUT : fromReadableStream(body);
+  this['tsgi.errors'] = options.log ?? stderrLog;
+  this['tsgi.multithread'] = false;
+  this['tsgi.multiprocess'] = options.multiprocess ?? false;
+  this['tsgi.run_once'] = false;
+  this['tsgi.fetch_request'] = request;
+  this['tsgi.fetch_env'] = env;
+  this['tsgi.fetch_execution_context'] = ctx;
+} as unknown as FetchEnvironConstructor;
+FetchEnviron.prototype = Object.prototype;
+
 /**
  * Builds the environ of a fetch `Request`: scheme, host and port from its URL, `PATH_INFO`
  * percent-decoded as the Node adapter decodes it, the raw path and query as `REQUEST_URI`,
@@ -90,37 +147,8 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   let end = url.indexOf('#', pathStart);
   if (end === -1) end = url.length;
   const target = pathStart === end ? '/' : url.slice(pathStart, end);
-  const q = target.indexOf('?');
-  const scheme = url.slice(0, schemeEnd);
   const authority = url.slice(authorityStart, pathStart);
-  // The port follows the last ':' after an IPv6 literal's ']'.
-  const colon = authority.lastIndexOf(':');
-  const hasPort = colon !== -1 && colon > authority.lastIndexOf(']');
-  const hostname = hasPort ? authority.slice(0, colon) : authority;
-  const body = request.body;
-  const environ: Environ = {
-    REQUEST_METHOD: request.method,
-    SCRIPT_NAME: '',
-    PATH_INFO: decodePath(q === -1 ? target : target.slice(0, q)),
-    QUERY_STRING: q === -1 ? '' : target.slice(q + 1),
-    REQUEST_URI: target,
-    SERVER_NAME: options.serverName ?? (hostname.charCodeAt(0) === 91 /* [ */ ? hostname.slice(1, -1) : hostname),
-    SERVER_PORT: String(options.serverPort ?? (hasPort ? authority.slice(colon + 1) : scheme === 'https' ? '443' : '80')),
-    SERVER_PROTOCOL: 'HTTP/1.1',
-    // REMOTE_ADDR and REMOTE_PORT come last, from setClientAddress: on Bun and Deno as lazy
-    // accessors, which a data property written here first would have to become, and turning a
-    // data property into an accessor leaves the object in V8's slow dictionary mode.
-    'tsgi.version': TSGI_VERSION,
-    'tsgi.url_scheme': scheme,
-    'tsgi.input': body === null ? EMPTY_INPUT : fromReadableStream(body),
-    'tsgi.errors': options.log ?? stderrLog,
-    'tsgi.multithread': false,
-    'tsgi.multiprocess': options.multiprocess ?? false,
-    'tsgi.run_once': false,
-    'tsgi.fetch_request': request,
-    'tsgi.fetch_env': env,
-    'tsgi.fetch_execution_context': ctx,
-  };
+  const environ = new FetchEnviron(request, target, url.slice(0, schemeEnd), authority, env, ctx, options);
   // Runtimes make `request.signal` on first read, and that costs more than a shared accessor.
   Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   fieldCount = 0;

@@ -73,7 +73,6 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
  *   and `serve` answer it with the exception's status and `detail` as plain text.
  */
 export function createEnviron(req: IncomingMessage, res?: ServerResponse, options: NodeEnvironOptions = {}): Environ {
-  const socket = req.socket;
   const method = req.method ?? 'GET';
   const target = req.url ?? '/';
   let pathAndQuery = target;
@@ -88,28 +87,9 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
       throw new HTTPBadRequest('invalid request-target');
     }
   }
-  const q = pathAndQuery.indexOf('?');
-  const environ: Environ = {
-    REQUEST_METHOD: method,
-    SCRIPT_NAME: '',
-    PATH_INFO: decodePath(q === -1 ? pathAndQuery : pathAndQuery.slice(0, q)),
-    QUERY_STRING: q === -1 ? '' : pathAndQuery.slice(q + 1),
-    REQUEST_URI: target,
-    SERVER_NAME: options.serverName ?? socket.localAddress ?? 'localhost',
-    SERVER_PORT: String(options.serverPort ?? socket.localPort ?? ''),
-    SERVER_PROTOCOL: req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`,
-    REMOTE_ADDR: socket.remoteAddress,
-    REMOTE_PORT: socket.remotePort === undefined ? undefined : String(socket.remotePort),
-    'tsgi.version': TSGI_VERSION,
-    'tsgi.url_scheme': (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
-    'tsgi.input': req,
-    'tsgi.errors': options.log ?? stderrLog,
-    'tsgi.multithread': false,
-    'tsgi.multiprocess': options.multiprocess ?? false,
-    'tsgi.run_once': false,
-  };
-  // A shared accessor (an accessor written in the literal would cost more than the rest of
-  // the environ together); it finds the exchange under a symbol key.
+  const environ = new NodeEnviron(req, method, target, pathAndQuery, options);
+  // A shared accessor (an accessor written in the constructor would cost more than the rest
+  // of the environ together); it finds the exchange under a symbol key.
   (environ as unknown as Record<symbol, unknown>)[EXCHANGE] = res ?? req;
   Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   const raw = req.rawHeaders;
@@ -127,6 +107,54 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   if (options.scriptName) applyScriptName(environ, options.scriptName);
   return environ;
 }
+
+/** The constructor of {@link NodeEnviron}. */
+type NodeEnvironConstructor = new (
+  req: IncomingMessage,
+  method: string,
+  target: string,
+  pathAndQuery: string,
+  options: NodeEnvironOptions,
+) => Environ;
+
+/**
+ * Makes the environ's CGI and `tsgi.*` keys, always in this order. A constructor and not an
+ * object literal, so that V8 keeps the environ a fast object under many header fields. A
+ * literal holds its own properties only; once the keys added after it by `environ[key] =
+ * value` outnumber them, V8 turns the object into a slow dictionary, where every key an app
+ * reads is a hash lookup: at about 20 request header fields, what a browser behind a proxy
+ * sends. A constructor's objects start with spare room (V8 sizes it on the first ones built),
+ * which moves that point to about 30 fields. Its objects are plain (`Object.prototype`).
+ */
+const NodeEnviron = function (
+  this: Environ,
+  req: IncomingMessage,
+  method: string,
+  target: string,
+  pathAndQuery: string,
+  options: NodeEnvironOptions,
+): void {
+  const socket = req.socket;
+  const q = pathAndQuery.indexOf('?');
+  this.REQUEST_METHOD = method;
+  this.SCRIPT_NAME = '';
+  this.PATH_INFO = decodePath(q === -1 ? pathAndQuery : pathAndQuery.slice(0, q));
+  this.QUERY_STRING = q === -1 ? '' : pathAndQuery.slice(q + 1);
+  this.REQUEST_URI = target;
+  this.SERVER_NAME = options.serverName ?? socket.localAddress ?? 'localhost';
+  this.SERVER_PORT = String(options.serverPort ?? socket.localPort ?? '');
+  this.SERVER_PROTOCOL = req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`;
+  this.REMOTE_ADDR = socket.remoteAddress;
+  this.REMOTE_PORT = socket.remotePort === undefined ? undefined : String(socket.remotePort);
+  this['tsgi.version'] = TSGI_VERSION;
+  this['tsgi.url_scheme'] = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  this['tsgi.input'] = req;
+  this['tsgi.errors'] = options.log ?? stderrLog;
+  this['tsgi.multithread'] = false;
+  this['tsgi.multiprocess'] = options.multiprocess ?? false;
+  this['tsgi.run_once'] = false;
+} as unknown as NodeEnvironConstructor;
+NodeEnviron.prototype = Object.prototype;
 
 /** The header fields in `rawHeaders` (names and values alternate), HTTP/2 pseudo-fields not counted. */
 function fieldCount(raw: readonly string[]): number {
