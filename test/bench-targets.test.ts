@@ -197,13 +197,19 @@ describe('target selection', () => {
   });
 });
 
+/** Runs the benchmark script `name` (in bench/) with `args` in a child process; its standard output. */
+async function benchScript(name: string, args: string[]): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  const { promisify } = await import('node:util');
+  const script = new URL(`../bench/${name}`, import.meta.url).pathname;
+  const { stdout } = await promisify(execFile)(process.execPath, [script, ...args], { timeout: 60_000 });
+  return stdout;
+}
+
 describe('bench/alloc-profile.ts', () => {
   it('prints the bytes each target allocates per request, by site, collected objects included', async () => {
-    const { execFile } = await import('node:child_process');
-    const { promisify } = await import('node:util');
-    const script = new URL('../bench/alloc-profile.ts', import.meta.url).pathname;
-    const args = [script, '--targets', 'node,tsgi-app', '--route', 'stack', '--requests', '3000', '--warmup', '500', '--connections', '10', '--top', '3'];
-    const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
+    const args = ['--targets', 'node,tsgi-app', '--route', 'stack', '--requests', '3000', '--warmup', '500', '--connections', '10', '--top', '3'];
+    const stdout = await benchScript('alloc-profile.ts', args);
     const perRequest = Object.fromEntries(
       [...stdout.matchAll(/^(\S+): ([\d,]+) bytes per request$/gm)].map((m) => [m[1], Number(m[2]!.replace(/,/g, ''))]),
     );
@@ -221,11 +227,8 @@ describe('bench/alloc-profile.ts', () => {
 
 describe('the route tables', () => {
   it("give each target's server CPU per request and its kernel share, measured in the server process", async () => {
-    const { execFile } = await import('node:child_process');
-    const { promisify } = await import('node:util');
-    const script = new URL('../bench/run.ts', import.meta.url).pathname;
-    const args = [script, '--targets', 'tsgi-raw', '--routes', 'hello', '--rounds', '1', '--duration', '1', '--warmup', '0.5', '--connections', '10'];
-    const { stdout } = await promisify(execFile)(process.execPath, args, { timeout: 60_000 });
+    const args = ['--targets', 'tsgi-raw', '--routes', 'hello', '--rounds', '1', '--duration', '1', '--warmup', '0.5', '--connections', '10'];
+    const stdout = await benchScript('run.ts', args);
     const lines = stdout.split('\n');
     const header = lines.find((line) => line.startsWith('/hello ') && line.includes('median req/s'))!;
     expect(header).toMatch(/CPU µs\/req {2}kernel µs {2}loop busy/);

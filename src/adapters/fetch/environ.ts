@@ -71,24 +71,13 @@ function addHeader(this: Environ, value: string, name: string): void {
   if (key !== '') addField(this, key, value);
 }
 
-/** The constructor of {@link FetchEnviron}. */
-type FetchEnvironConstructor = new (
-  request: globalThis.Request,
-  target: string,
-  scheme: string,
-  authority: string,
-  env: unknown,
-  ctx: unknown,
-  options: FetchHandlerOptions,
-) => Environ;
-
 /**
  * Makes the environ's CGI and `tsgi.*` keys from the request's target (path and query),
  * scheme and authority (host and port), always in this order. A constructor and not an object
  * literal, so that V8 (Deno, workerd, Node) keeps the environ a fast object under many header
- * fields: see `NodeEnviron` in ../node/environ.ts. Its objects are plain (`Object.prototype`).
+ * fields: see `nodeEnvironFields` in ../node/environ.ts. Its objects are plain (`Object.prototype`).
  */
-const FetchEnviron = function (
+function fetchEnvironFields(
   this: Environ,
   request: globalThis.Request,
   target: string,
@@ -125,7 +114,10 @@ const FetchEnviron = function (
   this['tsgi.fetch_request'] = request;
   this['tsgi.fetch_env'] = env;
   this['tsgi.fetch_execution_context'] = ctx;
-} as unknown as FetchEnvironConstructor;
+}
+
+/** {@link fetchEnvironFields} as the constructor it is. */
+const FetchEnviron = fetchEnvironFields as unknown as new (...args: Parameters<typeof fetchEnvironFields>) => Environ;
 FetchEnviron.prototype = Object.prototype;
 
 /**

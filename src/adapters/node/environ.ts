@@ -108,15 +108,6 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   return environ;
 }
 
-/** The constructor of {@link NodeEnviron}. */
-type NodeEnvironConstructor = new (
-  req: IncomingMessage,
-  method: string,
-  target: string,
-  pathAndQuery: string,
-  options: NodeEnvironOptions,
-) => Environ;
-
 /**
  * Makes the environ's CGI and `tsgi.*` keys, always in this order. A constructor and not an
  * object literal, so that V8 keeps the environ a fast object under many header fields. A
@@ -126,7 +117,7 @@ type NodeEnvironConstructor = new (
  * sends. A constructor's objects start with spare room (V8 sizes it on the first ones built),
  * which moves that point to about 30 fields. Its objects are plain (`Object.prototype`).
  */
-const NodeEnviron = function (
+function nodeEnvironFields(
   this: Environ,
   req: IncomingMessage,
   method: string,
@@ -153,7 +144,10 @@ const NodeEnviron = function (
   this['tsgi.multithread'] = false;
   this['tsgi.multiprocess'] = options.multiprocess ?? false;
   this['tsgi.run_once'] = false;
-} as unknown as NodeEnvironConstructor;
+}
+
+/** {@link nodeEnvironFields} as the constructor it is. */
+const NodeEnviron = nodeEnvironFields as unknown as new (...args: Parameters<typeof nodeEnvironFields>) => Environ;
 NodeEnviron.prototype = Object.prototype;
 
 /** The header fields in `rawHeaders` (names and values alternate), HTTP/2 pseudo-fields not counted. */
