@@ -37,18 +37,32 @@ function openFds(file: string): number {
  * `closed` resolves, with the milliseconds it took, when the server closes its side: a paused
  * client sees nothing, so it is watched from the server.
  */
+/** The watchers of each server's new connections: one `connection` listener per server, however many clients wait. */
+const watchers = new WeakMap<ServerHandle, Set<(conn: net.Socket) => boolean>>();
+
+/** Calls `then` with the server's side of the connection whose client port `port()` gives, once it arrives. */
+function onConnectionFrom(server: ServerHandle, port: () => number | undefined, then: (conn: net.Socket) => void): void {
+  let set = watchers.get(server);
+  if (set === undefined) {
+    const created = new Set<(conn: net.Socket) => boolean>();
+    watchers.set(server, (set = created));
+    server.server.on('connection', (conn: net.Socket) => {
+      for (const watch of created) if (watch(conn)) created.delete(watch);
+    });
+  }
+  set.add((conn) => {
+    if (conn.remotePort !== port()) return false;
+    then(conn);
+    return true;
+  });
+}
+
 function nonReader(server: ServerHandle, head: string): { closed: Promise<number>; socket: net.Socket } {
   const t0 = Date.now();
   const socket = net.connect(server.port, '127.0.0.1');
   socket.on('error', () => undefined);
   const closed = new Promise<number>((resolve) => {
-    const local = () => socket.localPort;
-    const watch = (conn: net.Socket) => {
-      if (conn.remotePort !== local()) return;
-      server.server.off('connection', watch);
-      conn.once('close', () => resolve(Date.now() - t0));
-    };
-    server.server.on('connection', watch);
+    onConnectionFrom(server, () => socket.localPort, (conn) => conn.once('close', () => resolve(Date.now() - t0)));
   });
   socket.on('connect', () => {
     socket.write(head);
