@@ -28,7 +28,12 @@ export interface UndiciResult {
 let stopping = false;
 
 /** Loads `url` with `connections` concurrent request loops for `seconds`. */
-export async function loadUndici(url: string, seconds: number, connections: number): Promise<UndiciResult> {
+export async function loadUndici(
+  url: string,
+  seconds: number,
+  connections: number,
+  fields?: Readonly<Record<string, string>>,
+): Promise<UndiciResult> {
   const target = new URL(url);
   const pool = new Pool(target.origin, { connections, pipelining: 1 });
   const latencies: number[] = [];
@@ -49,7 +54,7 @@ export async function loadUndici(url: string, seconds: number, connections: numb
         onResponseEnd: () => resolve(status),
         onResponseError: (_controller, error) => reject(error),
       };
-      pool.dispatch({ origin: target.origin, path, method: 'GET' }, handler);
+      pool.dispatch({ origin: target.origin, path, method: 'GET', headers: fields }, handler);
     });
   const loop = async () => {
     while (!stopping && performance.now() < deadline) {

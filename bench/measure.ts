@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import autocannon, { type Instance, type Result } from 'autocannon';
-import type { Settings } from './options.ts';
+import { type Settings, extraFields } from './options.ts';
 import type { Servers } from './servers.ts';
 import type { Unit } from './units.ts';
 import { loadUndici, stopUndici } from './load-undici.ts';
@@ -68,7 +68,7 @@ export async function load(unit: Unit, seconds: number, settings: Settings, serv
   let latency: { p50: number; p99: number };
   let problems: number;
   if (large) {
-    const result = await loadUndici(url, seconds, settings.connections);
+    const result = await loadUndici(url, seconds, settings.connections, extraFields(settings));
     ({ completed, duration, problems } = result);
     latency = result;
   } else {
@@ -79,7 +79,8 @@ export async function load(unit: Unit, seconds: number, settings: Settings, serv
       duration: seconds,
       timeout: 5,
       // autocannon refuses an explicit `method: undefined`: only a route's request is spelled out.
-      ...(route && { method: route.method, headers: route.headers, body: route.body }),
+      ...(route && { method: route.method, body: route.body }),
+      ...((route?.headers || extraFields(settings)) && { headers: { ...extraFields(settings), ...route?.headers } }),
     });
     const result: Result = await current;
     current = undefined;

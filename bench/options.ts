@@ -7,7 +7,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROUTE_NAMES, type Route, selectRoutes } from './routes.ts';
+import { BROWSER_FIELDS, ROUTE_NAMES, type Route, selectRoutes } from './routes.ts';
 import { DEFAULT_TARGETS, TARGET_GROUPS, TARGETS } from './targets.ts';
 
 /** One run's settings. */
@@ -26,18 +26,29 @@ export interface Settings {
   /** Restart every server process before each round after the first, and warm it up again. */
   fresh: boolean;
   retries: number;
+  /**
+   * The header fields of every request: `minimal` (the load generator's own, and what a route
+   * needs) or `browser` (also {@link BROWSER_FIELDS}: a browser's page request behind a proxy).
+   */
+  headers: 'minimal' | 'browser';
 }
 
 /** The `--help` text. */
 export const USAGE = `Usage: npm run bench -- [--rounds N] [--duration S] [--warmup S] [--connections N]
                        [--pipelining N] [--targets ${DEFAULT_TARGETS.join(',')}] [--routes ${ROUTE_NAMES.join(',')}]
-                       [--mode child|inprocess] [--retries N] [--pin] [--fresh] [--profile] [--profile-dir DIR] [--quick]
+                       [--mode child|inprocess] [--retries N] [--pin] [--fresh] [--headers minimal|browser]
+                       [--profile] [--profile-dir DIR] [--quick]
 Known targets (--targets takes names and groups, comma-separated; [opt-in] targets run only when named;
 [routes] targets answer /hello, /stack, /stream and /echo, each measured unless --routes picks some):
 ${TARGETS.map((t) => `  ${t.name.padEnd(12)} ${t.label}${t.routes ? ' [routes]' : ''}${t.default === false ? ' [opt-in]' : ''}`).join('\n')}
 Target groups:
 ${Object.entries(TARGET_GROUPS).map(([name, members]) => `  ${name.padEnd(12)} ${members.join(',')}`).join('\n')}
 Compare tsgi with the frameworks: npm run bench -- --targets frameworks`;
+
+/** The header fields `settings.headers` adds to every request (none for `minimal`). */
+export function extraFields(settings: Pick<Settings, 'headers'>): Readonly<Record<string, string>> | undefined {
+  return settings.headers === 'browser' ? BROWSER_FIELDS : undefined;
+}
 
 /** `'a, b,,c'` → `['a', 'b', 'c']`. */
 const list = (text: string): string[] =>
@@ -68,6 +79,7 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
       pin: { type: 'boolean' },
       fresh: { type: 'boolean' },
       retries: { type: 'string' },
+      headers: { type: 'string' },
       quick: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -101,6 +113,8 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
   if (pin && (mode !== 'child' || os.platform() !== 'linux')) {
     throw new Error('--pin needs --mode child on Linux (it uses taskset)');
   }
+  const headers = values.headers ?? (env.BENCH_HEADERS || 'minimal');
+  if (headers !== 'minimal' && headers !== 'browser') throw new Error(`--headers must be minimal or browser, got ${JSON.stringify(headers)}`);
   const fresh = values.fresh === true || env.BENCH_FRESH === '1';
   if (fresh && mode !== 'child') throw new Error('--fresh needs --mode child (it restarts the server processes)');
   if (fresh && profile !== undefined) throw new Error('--fresh and --profile do not go together (one profile per server process)');
@@ -117,5 +131,6 @@ export function settingsFrom(argv: string[], env: NodeJS.ProcessEnv): Settings {
     pin,
     fresh,
     retries: Math.round(number(values.retries, env.BENCH_RETRIES, 6, 0, 100, 'retries')),
+    headers,
   };
 }

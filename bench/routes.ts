@@ -37,6 +37,34 @@ export async function* streamChunks(): AsyncGenerator<Uint8Array> {
 /** The JSON `/echo` is sent; its `JSON.stringify(JSON.parse(…))` is itself, so every echo is byte-identical. */
 export const ECHO_BODY = JSON.stringify({ id: 42, name: 'tsgi', tags: ['wsgi', 'webob', 'werkzeug'], nested: { ok: true, ratio: 0.95 } });
 
+/**
+ * The header fields a browser sends with a page request behind a reverse proxy (Chrome 131 on
+ * Linux, then nginx's forwarding fields): what `--headers browser` adds to every request, so
+ * that a run measures the servers on the requests they get in production rather than on the
+ * load generator's two or three fields. The load generator adds `Host` and `Connection`.
+ */
+export const BROWSER_FIELDS: Readonly<Record<string, string>> = {
+  'sec-ch-ua': '"Chromium";v="131", "Not_A Brand";v="24"',
+  'sec-ch-ua-mobile': '?0',
+  'sec-ch-ua-platform': '"Linux"',
+  'upgrade-insecure-requests': '1',
+  'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8',
+  'sec-fetch-site': 'same-origin',
+  'sec-fetch-mode': 'navigate',
+  'sec-fetch-user': '?1',
+  'sec-fetch-dest': 'document',
+  referer: 'https://example.com/',
+  'accept-encoding': 'gzip, deflate, br, zstd',
+  'accept-language': 'en-GB,en;q=0.9',
+  cookie: 'session=7f3a9c2e41b8d6f0; theme=dark; _ga=GA1.1.123456789.1700000000',
+  priority: 'u=0, i',
+  'x-forwarded-for': '203.0.113.7',
+  'x-forwarded-proto': 'https',
+  'x-forwarded-host': 'example.com',
+  'x-real-ip': '203.0.113.7',
+};
+
 /** The name of a route. */
 export type RouteName = 'hello' | 'stack' | 'stream' | 'echo';
 
@@ -91,14 +119,14 @@ export function selectRoutes(names: readonly string[]): Route[] {
 }
 
 /**
- * Asks `url` (a target's URL for `route`) once, as the benchmark does, and answers what is
- * wrong with the answer (status, Content-Type, body bytes, `X-Mw-*` fields): an empty list when
- * it is right.
+ * Asks `url` (a target's URL for `route`) once, as the benchmark does (with `fields` added to
+ * the route's, e.g. {@link BROWSER_FIELDS}), and answers what is wrong with the answer (status,
+ * Content-Type, body bytes, `X-Mw-*` fields): an empty list when it is right.
  */
-export async function checkAnswer(url: string, route: Route): Promise<string[]> {
+export async function checkAnswer(url: string, route: Route, fields?: Readonly<Record<string, string>>): Promise<string[]> {
   const response = await fetch(url, {
     method: route.method,
-    headers: route.headers,
+    headers: { ...fields, ...route.headers },
     body: route.body,
     signal: AbortSignal.timeout(5000),
   });
@@ -111,12 +139,12 @@ export async function checkAnswer(url: string, route: Route): Promise<string[]> 
     const said = body.length > 80 ? `${body.length} bytes` : JSON.stringify(body.toString());
     problems.push(`body ${said}, expected ${route.expected.length > 80 ? `${route.expected.length} bytes` : JSON.stringify(route.expected.toString())}`);
   }
-  const fields = [...response.headers.keys()].filter((name) => /^x-mw-/i.test(name));
+  const marked = [...response.headers.keys()].filter((name) => /^x-mw-/i.test(name));
   const wanted = Array.from({ length: route.middlewareFields }, (_, i) => `x-mw-${i + 1}`);
   for (const name of wanted) {
     if (response.headers.get(name) !== '1') problems.push(`${name}: ${JSON.stringify(response.headers.get(name))}, expected "1"`);
   }
-  const extra = fields.filter((name) => !wanted.includes(name));
+  const extra = marked.filter((name) => !wanted.includes(name));
   if (extra.length > 0) problems.push(`unexpected field(s) ${extra.join(', ')}`);
   return problems;
 }

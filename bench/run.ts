@@ -38,7 +38,7 @@
  * @module
  */
 import os from 'node:os';
-import { settingsFrom } from './options.ts';
+import { extraFields, settingsFrom } from './options.ts';
 import { type Sample, load, stopLoad } from './measure.ts';
 import { printIssueTargets, printMatrix, printPeakRss, printRuntimePairs, printTables } from './report.ts';
 import { killServers, startChild, startInProcess } from './servers.ts';
@@ -64,7 +64,7 @@ async function main(): Promise<number> {
   console.log(`${nodeLabel()}, ${os.platform()} ${os.arch()}, ${cpus.length} CPU(s): ${cpus[0]?.model ?? 'unknown'}`);
   console.log(
     `mode ${settings.mode}${settings.pin ? ' (pinned)' : ''}${settings.fresh ? ' (fresh processes every round)' : ''}, ${settings.rounds} round(s) × ${settings.duration} s, warm-up ${settings.warmup} s per target and route, ` +
-      `${settings.connections} connections, pipelining ${settings.pipelining}; ${unitCount} target×route units (about ${Math.round(planned)} s)`,
+      `${settings.connections} connections, pipelining ${settings.pipelining}, ${settings.headers} header fields; ${unitCount} target×route units (about ${Math.round(planned)} s)`,
   );
   if (routed > 0) console.log(`routes: ${settings.routes.map((r) => `/${r.name}`).join(', ')}`);
   console.log(`load average at start: ${loadavg()}`);
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
     const prepare = async () => {
       groups = unitsOf(targets, settings.routes, servers.urls);
       units = groups.flatMap((g) => g.units);
-      await checkUnits(units);
+      await checkUnits(units, extraFields(settings));
       if (settings.warmup <= 0) return;
       process.stdout.write('warm-up:');
       for (const unit of units) {

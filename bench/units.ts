@@ -64,23 +64,24 @@ export function unitsOf(targets: readonly Target[], routes: readonly Route[], ur
 }
 
 /**
- * Asks every unit once: the same status and body (and for routes the Content-Type and `X-Mw-*`
- * fields), or the figures would compare nothing.
+ * Asks every unit once, with `fields` added to each request as the run adds them: the same
+ * status and body (and for routes the Content-Type and `X-Mw-*` fields), or the figures would
+ * compare nothing.
  *
  * @throws Error listing every unit that answered wrongly.
  */
-export async function checkUnits(units: readonly Unit[]): Promise<void> {
+export async function checkUnits(units: readonly Unit[], fields?: Readonly<Record<string, string>>): Promise<void> {
   const wrong: string[] = [];
   for (const unit of units) {
-    const problems = unit.route ? await checkAnswer(unit.url, unit.route) : await checkSingle(unit);
+    const problems = unit.route ? await checkAnswer(unit.url, unit.route, fields) : await checkSingle(unit, fields);
     if (problems.length > 0) wrong.push(`${unit.name}: ${problems.join('; ')}`);
   }
   if (wrong.length > 0) throw new Error(`some targets answer wrongly, so nothing was measured:\n  ${wrong.join('\n  ')}`);
 }
 
 /** A single-URL target: 200 and {@link HELLO}, or its `bodySize` bytes of `bigBody`. */
-async function checkSingle(unit: Unit): Promise<string[]> {
-  const response = await fetch(unit.url, { signal: AbortSignal.timeout(5000) });
+async function checkSingle(unit: Unit, fields?: Readonly<Record<string, string>>): Promise<string[]> {
+  const response = await fetch(unit.url, { headers: fields, signal: AbortSignal.timeout(5000) });
   const body = Buffer.from(await response.arrayBuffer());
   const size = unit.target.bodySize;
   const expected = size === undefined ? Buffer.from(HELLO) : bigBody(size);

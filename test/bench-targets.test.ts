@@ -3,8 +3,8 @@
 // answer; and the target groups and units must expand as documented.
 import { describe, expect, it, vi } from 'vitest';
 import { listen } from '../bench/listen.ts';
-import { settingsFrom } from '../bench/options.ts';
-import { ECHO_BODY, HELLO, ROUTES, ROUTE_NAMES, checkAnswer, selectRoutes } from '../bench/routes.ts';
+import { extraFields, settingsFrom } from '../bench/options.ts';
+import { BROWSER_FIELDS, ECHO_BODY, HELLO, ROUTES, ROUTE_NAMES, checkAnswer, selectRoutes } from '../bench/routes.ts';
 import { DEFAULT_TARGETS, TARGET_GROUPS, TARGETS, selectTargets } from '../bench/targets.ts';
 import { unitsOf } from '../bench/units.ts';
 import { bigBody } from '../bench/upstream.ts';
@@ -24,6 +24,9 @@ describe('every benchmark target', () => {
         expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
         for (const route of ROUTES) {
           expect([route.name, await checkAnswer(new URL(route.path, server.url).href, route)]).toEqual([route.name, []]);
+          // The same answer to a browser's request behind a proxy (`--headers browser`).
+          const browser = await checkAnswer(new URL(route.path, server.url).href, route, BROWSER_FIELDS);
+          expect([route.name, 'browser', browser]).toEqual([route.name, 'browser', []]);
         }
         await server.close();
         closed = true;
@@ -104,6 +107,19 @@ describe('routes and units', () => {
     expect(settingsFrom([], { BENCH_FRESH: '1' }).fresh).toBe(true);
     expect(() => settingsFrom(['--fresh', '--mode', 'inprocess'], {})).toThrow(/--fresh needs --mode child/);
     expect(() => settingsFrom(['--fresh', '--profile'], {})).toThrow(/--fresh and --profile/);
+  });
+
+  it("sends the load generator's header fields, or a browser's behind a proxy with --headers browser (or BENCH_HEADERS)", () => {
+    expect(settingsFrom([], {}).headers).toBe('minimal');
+    expect(extraFields(settingsFrom([], {}))).toBeUndefined();
+    expect(settingsFrom(['--headers', 'browser'], {}).headers).toBe('browser');
+    expect(settingsFrom([], { BENCH_HEADERS: 'browser' }).headers).toBe('browser');
+    expect(settingsFrom(['--headers', 'minimal'], { BENCH_HEADERS: 'browser' }).headers).toBe('minimal');
+    expect(() => settingsFrom(['--headers', 'chrome'], {})).toThrow(/--headers must be minimal or browser/);
+    // About twenty fields with the load generator's Host and Connection, as a browser behind nginx sends.
+    const fields = extraFields(settingsFrom(['--headers', 'browser'], {}))!;
+    expect(Object.keys(fields).length).toBeGreaterThanOrEqual(18);
+    expect(fields).toMatchObject({ 'user-agent': expect.stringContaining('Chrome'), cookie: expect.any(String), 'x-forwarded-for': expect.any(String) });
   });
 
   it('uses 50 connections unless told otherwise', () => {
