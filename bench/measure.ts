@@ -72,6 +72,8 @@ export async function load(unit: Unit, seconds: number, settings: Settings, serv
     ({ completed, duration, problems } = result);
     latency = result;
   } else {
+    const fields = extraFields(settings);
+    const headers = fields || route?.headers ? { ...fields, ...route?.headers } : undefined;
     current = autocannon({
       url,
       connections: settings.connections,
@@ -80,7 +82,7 @@ export async function load(unit: Unit, seconds: number, settings: Settings, serv
       timeout: 5,
       // autocannon refuses an explicit `method: undefined`: only a route's request is spelled out.
       ...(route && { method: route.method, body: route.body }),
-      ...((route?.headers || extraFields(settings)) && { headers: { ...extraFields(settings), ...route?.headers } }),
+      ...(headers && { headers }),
     });
     const result: Result = await current;
     current = undefined;

@@ -16,6 +16,7 @@ import {
   checkFieldCount,
   checkHost,
   decodePath,
+  environConstructor,
   headerKey,
   lazyEnvironKey,
 } from '../environ-rules.ts';
@@ -72,10 +73,8 @@ function addHeader(this: Environ, value: string, name: string): void {
 }
 
 /**
- * Makes the environ's CGI and `tsgi.*` keys from the request's target (path and query),
- * scheme and authority (host and port), always in this order. A constructor and not an object
- * literal, so that V8 (Deno, workerd, Node) keeps the environ a fast object under many header
- * fields: see `nodeEnvironFields` in ../node/environ.ts. Its objects are plain (`Object.prototype`).
+ * Sets the environ's CGI and `tsgi.*` keys from the request's target (path and query), scheme
+ * and authority (host and port), always in this order (see {@link FetchEnviron}).
  */
 function fetchEnvironFields(
   this: Environ,
@@ -116,9 +115,8 @@ function fetchEnvironFields(
   this['tsgi.fetch_execution_context'] = ctx;
 }
 
-/** {@link fetchEnvironFields} as the constructor it is. */
-const FetchEnviron = fetchEnvironFields as unknown as new (...args: Parameters<typeof fetchEnvironFields>) => Environ;
-FetchEnviron.prototype = Object.prototype;
+/** The constructor of a fetch request's environ: see `environConstructor` for why not a literal. */
+const FetchEnviron = environConstructor(fetchEnvironFields);
 
 /**
  * Builds the environ of a fetch `Request`: scheme, host and port from its URL, `PATH_INFO`

@@ -18,6 +18,7 @@ import {
   checkFieldCount,
   checkHost,
   decodePath,
+  environConstructor,
   headerKey,
   lazyEnvironKey,
 } from '../environ-rules.ts';
@@ -108,15 +109,7 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   return environ;
 }
 
-/**
- * Makes the environ's CGI and `tsgi.*` keys, always in this order. A constructor and not an
- * object literal, so that V8 keeps the environ a fast object under many header fields. A
- * literal holds its own properties only; once the keys added after it by `environ[key] =
- * value` outnumber them, V8 turns the object into a slow dictionary, where every key an app
- * reads is a hash lookup: at about 20 request header fields, what a browser behind a proxy
- * sends. A constructor's objects start with spare room (V8 sizes it on the first ones built),
- * which moves that point to about 30 fields. Its objects are plain (`Object.prototype`).
- */
+/** Sets the environ's CGI and `tsgi.*` keys, always in this order (see {@link NodeEnviron}). */
 function nodeEnvironFields(
   this: Environ,
   req: IncomingMessage,
@@ -146,9 +139,8 @@ function nodeEnvironFields(
   this['tsgi.run_once'] = false;
 }
 
-/** {@link nodeEnvironFields} as the constructor it is. */
-const NodeEnviron = nodeEnvironFields as unknown as new (...args: Parameters<typeof nodeEnvironFields>) => Environ;
-NodeEnviron.prototype = Object.prototype;
+/** The constructor of a Node request's environ: see `environConstructor` for why not a literal. */
+const NodeEnviron = environConstructor(nodeEnvironFields);
 
 /** The header fields in `rawHeaders` (names and values alternate), HTTP/2 pseudo-fields not counted. */
 function fieldCount(raw: readonly string[]): number {
