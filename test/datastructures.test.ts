@@ -232,6 +232,21 @@ describe('HeaderList', () => {
     expect(h.keys()).toEqual(['A^B', 'X-Tag_', 'Z`']);
   });
 
+  it('a non-ASCII name never matches an ASCII field (the Kelvin sign is not k)', () => {
+    // String.prototype.toLowerCase folds U+212A KELVIN SIGN into `k` and U+0130 into `i̇`;
+    // field names compare by ASCII case only (RFC 9110 §5.1).
+    const h = new HeaderList([
+      ['X-K', 'kelvin'],
+      ['X-I', 'dotless'],
+    ]);
+    expect(h.get('x-\u212a')).toBeNull();
+    expect(h.getAll('X-\u212A')).toEqual([]);
+    expect(h.delete('x-\u212a')).toBe(0);
+    expect(h.get('x-\u0130')).toBeNull();
+    expect(h.get('x-k')).toBe('kelvin');
+    expect(() => h.set('X-\u212a', '1')).toThrow(TypeError);
+  });
+
   it('get answers the first value; getAll every value, in order', () => {
     const h = new HeaderList();
     h.add('Vary', 'Accept').add('vary', 'Cookie').append('VARY', 'Origin');

@@ -305,11 +305,39 @@ describe('invalid status and headers are app errors, never sent', () => {
     });
   }
 
+  it('a header name Node refuses is refused by assertHeader, short (by table) or long (by expression)', () => {
+    const samples = [...Array.from({ length: 0x300 }, (_, i) => i), 0x212a, 0x1f600];
+    const long = 'X'.repeat(70);
+    const shapes = [(c: string) => `X-${c}`, (c: string) => c, (c: string) => `${long}${c}`, (c: string) => `${c}${long}`];
+    for (const [code, shape] of samples.flatMap((code) => shapes.map((shape) => [code, shape] as const))) {
+      const name = shape(String.fromCodePoint(code));
+      let nodeRefuses = false;
+      try {
+        http.validateHeaderName(name);
+      } catch {
+        nodeRefuses = true;
+      }
+      let gatewayRefuses = false;
+      try {
+        assertHeader(name, 'v');
+      } catch (error) {
+        expect(error).toBeInstanceOf(TypeError);
+        gatewayRefuses = true;
+      }
+      expect([name, gatewayRefuses]).toEqual([name, nodeRefuses]);
+    }
+    expect(() => assertHeader('', 'v')).toThrow(TypeError);
+  });
+
   it('a header value with a character Node refuses (\\x01, €) is refused by assertHeader first', () => {
     // Every code point up to U+02FF, and a few beyond: assertHeader and Node agree.
+    // Short values are checked character by character, long ones (over 64) by a regular
+    // expression: both must agree with Node, at the start, middle and end of a value.
     const samples = [...Array.from({ length: 0x300 }, (_, i) => i), 0x20ac, 0xfffd, 0x1f600];
-    for (const code of samples) {
-      const value = `a${String.fromCodePoint(code)}b`;
+    const long = 'x'.repeat(70);
+    const shapes = [(c: string) => `a${c}b`, (c: string) => `${long}${c}${long}`, (c: string) => `${c}${long}`, (c: string) => `${long}${c}`];
+    for (const [code, shape] of samples.flatMap((code) => shapes.map((shape) => [code, shape] as const))) {
+      const value = shape(String.fromCodePoint(code));
       let nodeRefuses = false;
       try {
         http.validateHeaderValue('X-Test', value);
@@ -326,6 +354,7 @@ describe('invalid status and headers are app errors, never sent', () => {
       expect([code.toString(16), gatewayRefuses]).toEqual([code.toString(16), nodeRefuses]);
     }
     expect(() => new HeaderList([['X-Price', '5 €']])).toThrow(TypeError);
+    expect(() => new HeaderList([['X-Price', `${'9'.repeat(80)} €`]])).toThrow(TypeError);
     expect(() => new HeaderList().set('X-Ctl', 'a\x01')).toThrow(TypeError);
     expect(new HeaderList([['X-Latin', 'caf\u00e9\tx']]).get('X-Latin')).toBe('caf\u00e9\tx');
   });

@@ -615,6 +615,14 @@ describe('Request: body', () => {
     }
   });
 
+  it('json() after a body cut in the middle of a character reads the next body whole', async () => {
+    // The UTF-8 decoders are shared between requests: a failed decode must leave nothing behind.
+    const cut = new Uint8Array([0x22, 0xe2, 0x82]); // `"` and the first two bytes of `€`
+    expect(await rejection(Request.blank('/', { body: cut }).json())).toBeInstanceOf(HTTPBadRequest);
+    expect(await Request.blank('/', { body: new Uint8Array([0xac, 0x22]) }).text()).toBe('\uFFFD"');
+    expect(await Request.blank('/', { body: '"€"' }).json()).toBe('€');
+  });
+
   it('form() parses urlencoded bodies into a MultiDict', async () => {
     const req = Request.blank('/', {
       method: 'POST',

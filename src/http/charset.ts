@@ -53,5 +53,11 @@ export function encodeText(text: string, charset: string | null = 'utf-8'): Uint
  * @throws RangeError when the charset is not one the WHATWG Encoding Standard knows.
  */
 export function decodeText(bytes: Uint8Array, charset: string | null = 'utf-8', fatal = false): string {
-  return new TextDecoder(charset ?? 'utf-8', { fatal }).decode(bytes);
+  if (charset === 'utf-8' || charset === null) return (fatal ? UTF8_FATAL : UTF8).decode(bytes);
+  return new TextDecoder(charset, { fatal }).decode(bytes);
 }
+
+// A decoder keeps no state between calls to `decode()` without `{ stream: true }`, so the UTF-8
+// ones (most bodies) are made once.
+const UTF8 = new TextDecoder('utf-8');
+const UTF8_FATAL = new TextDecoder('utf-8', { fatal: true });

@@ -5,22 +5,16 @@
  *
  * @module
  */
-import { assertHeader } from '../gateway/fields.ts';
-
-/** True when field name `name` is `lower` (already lower-case) ignoring case; lengths first, no copy. */
-function sameName(name: string, lower: string): boolean {
-  return name.length === lower.length && (name === lower || name.toLowerCase() === lower);
-}
+import { assertHeader, sameFieldName } from '../gateway/fields.ts';
 
 /**
  * @internal `HeaderList.set` without the checks, for fields the toolkit builds itself from
  * known-valid parts (a byte count, a constant): replaces every `name` field in `list` with one.
  */
 export function replaceField(list: Array<[string, string]>, name: string, value: string): void {
-  const lower = name.toLowerCase();
   let index = -1;
   for (let i = 0; i < list.length; i++) {
-    if (!sameName(list[i]![0], lower)) continue;
+    if (!sameFieldName(list[i]![0], name)) continue;
     if (index === -1) {
       index = i;
       list[i] = [name, value];
@@ -75,20 +69,18 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /** The first value of `name`, or `null`. */
   get(name: string): string | null {
-    const lower = name.toLowerCase();
     const list = this.list;
     for (let i = 0; i < list.length; i++) {
       const pair = list[i]!;
-      if (sameName(pair[0], lower)) return pair[1];
+      if (sameFieldName(pair[0], name)) return pair[1];
     }
     return null;
   }
 
   /** Every value of `name`, in order (empty when absent). */
   getAll(name: string): string[] {
-    const lower = name.toLowerCase();
     const out: string[] = [];
-    for (const [key, value] of this.list) if (sameName(key, lower)) out.push(value);
+    for (const [key, value] of this.list) if (sameFieldName(key, name)) out.push(value);
     return out;
   }
 
@@ -133,10 +125,9 @@ export class HeaderList implements Iterable<[string, string]> {
 
   /** Removes every `name` field; answers how many were removed. */
   delete(name: string): number {
-    const lower = name.toLowerCase();
     let removed = 0;
     for (let i = this.list.length - 1; i >= 0; i--) {
-      if (sameName(this.list[i]![0], lower)) {
+      if (sameFieldName(this.list[i]![0], name)) {
         this.list.splice(i, 1);
         removed++;
       }

@@ -64,12 +64,23 @@ export abstract class RequestBody {
    *   HTTPBadRequest (400) when the body breaks off; TypeError for the former option name
    *   `limit`.
    */
-  async bytes(options?: ReadOptions): Promise<Uint8Array> {
-    const input = this.stream();
-    refuseFormerLimit(options);
-    const bytes = await readInput(input, options?.maxBodySize, this.contentLength);
-    if (!(input instanceof BufferedInput)) this.environ['tsgi.input'] = new BufferedInput(bytes);
-    return bytes;
+  bytes(options?: ReadOptions): Promise<Uint8Array> {
+    // Not an `async` function, so `json()` and `text()` wait on one promise less.
+    let read: Promise<Uint8Array>;
+    let input: AsyncIterable<Uint8Array>;
+    try {
+      input = this.stream();
+      refuseFormerLimit(options);
+      read = readInput(input, options?.maxBodySize, this.contentLength);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (input instanceof BufferedInput) return read;
+    const environ = this.environ;
+    return read.then((bytes) => {
+      environ['tsgi.input'] = new BufferedInput(bytes);
+      return bytes;
+    });
   }
 
   /**

@@ -7,6 +7,7 @@
 import { type App, type Body, type Environ } from '../gateway/types.ts';
 import { checkChunk, concatBytes } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
+import { sameFieldName } from '../gateway/fields.ts';
 import { callApp } from '../gateway/call-app.ts';
 import { Response } from '../response/response.ts';
 import { setBodyKeepingLength } from './stream-body.ts';
@@ -36,7 +37,7 @@ function buildResponse(environ: Environ, status: string, headers: Array<[string,
   const res = new Response(null, { status, headers, contentType: null });
   let length: string | null = null;
   for (const [name, value] of headers) {
-    if (name.toLowerCase() === 'content-length') {
+    if (sameFieldName(name, 'content-length')) {
       length = value;
       break;
     }
