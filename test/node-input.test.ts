@@ -1,0 +1,157 @@
+/**
+ * `for await` over `tsgi.input` under `serve()`, the way a raw app, the form parsers and the
+ * proxy's upload read a request body: the exact bytes, backpressure down to the socket, a
+ * client gone mid-body, two readers at once, and `await using`. Every case runs over a real
+ * socket.
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { type App, type Environ } from 'tsgi';
+import { bytes, deferred, request, sleep, start, upload } from './node-helpers.ts';
+
+const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/** An app that reads `tsgi.input` with `for await` and answers its length and hash. */
+const hashing: App = async (environ, startResponse) => {
+  const hash = createHash('sha256');
+  let length = 0;
+  for await (const chunk of environ['tsgi.input']) {
+    hash.update(chunk);
+    length += chunk.byteLength;
+  }
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  return [bytes(`${length} ${hash.digest('hex')}`)];
+};
+
+describe('tsgi.input under serve(): for await', () => {
+  it('is the IncomingMessage, and yields the exact bytes of a streamed or chunked upload', async () => {
+    let input: unknown;
+    const server = await start(async (environ, startResponse) => {
+      input = environ['tsgi.input'];
+      return hashing(environ, startResponse);
+    });
+    const body = new Uint8Array(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7919) % 251;
+    const res = await request(`${server.url}/`, { method: 'POST', body });
+    expect(res.body.toString()).toBe(`${body.length} ${sha256(body)}`);
+    expect(input).toBeInstanceOf(http.IncomingMessage);
+    const chunked = await new Promise<string>((resolve, reject) => {
+      const req = http.request(`${server.url}/`, { method: 'POST', agent: false }, (answer) => {
+        let text = '';
+        answer.on('data', (c: Buffer) => (text += c));
+        answer.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.write('abc');
+      setTimeout(() => req.end('defg'), 20);
+    });
+    expect(chunked).toBe(`7 ${sha256(bytes('abcdefg'))}`);
+  });
+
+  it('takes a chunk from the socket only when asked: a reader that waits holds back the upload', async () => {
+    const firstRead = deferred();
+    const release = deferred();
+    let buffered = -1;
+    let socketRead = -1;
+    const server = await start(async (environ, startResponse) => {
+      const input = environ['tsgi.input'] as http.IncomingMessage;
+      let length = 0;
+      for await (const chunk of input) {
+        length += chunk.byteLength;
+        if (buffered === -1) {
+          firstRead.resolve();
+          await release.promise;
+          buffered = input.readableLength;
+          socketRead = input.socket.bytesRead;
+        }
+      }
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes(String(length))];
+    });
+    const size = 16 * 1024 * 1024;
+    const sending = upload(server.port, size);
+    await firstRead.promise;
+    await sleep(300); // the client keeps writing; a flowing stream would take it all in
+    release.resolve();
+    const answer = await sending.response;
+    expect(answer.endsWith(`\r\n\r\n${size}`)).toBe(true);
+    // What waits in the request stream is about its high-water mark, not megabytes, and the
+    // server stopped reading the socket meanwhile: the rest waited in the kernel and the client.
+    expect(buffered).toBeGreaterThanOrEqual(0);
+    expect(buffered).toBeLessThan(1024 * 1024);
+    expect(socketRead).toBeGreaterThan(0);
+    expect(socketRead).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('a client gone mid-body: the loop throws an input error, and the server lives on', async () => {
+    const failed = deferred<unknown>();
+    const server = await start(async (environ, startResponse) => {
+      try {
+        for await (const _chunk of environ['tsgi.input']) {
+          // read on
+        }
+      } catch (error) {
+        failed.resolve(error);
+        throw error;
+      }
+      startResponse('200 OK', []);
+      return [];
+    });
+    const socket = net.connect({ port: server.port, host: '127.0.0.1' });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
+    socket.write(new Uint8Array(1000));
+    await sleep(50);
+    socket.destroy();
+    const error = (await failed.promise) as { code?: string };
+    expect(error).toBeInstanceOf(Error);
+    expect(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE']).toContain(error.code);
+    const after = await request(`${server.url}/`, { method: 'POST', body: 'ok' });
+    expect(after.status).toBe(200);
+  });
+
+  it('two next() calls at once both settle, each with its own chunk or the end', async () => {
+    const seen = deferred<Array<IteratorResult<Uint8Array>>>();
+    const server = await start(async (environ: Environ, startResponse) => {
+      const iterator = environ['tsgi.input'][Symbol.asyncIterator]();
+      seen.resolve(await Promise.all([iterator.next(), iterator.next(), iterator.next()]));
+      startResponse('200 OK', []);
+      return [];
+    });
+    const answered = deferred<number>();
+    const req = http.request(`${server.url}/`, { method: 'POST', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => answered.resolve(res.statusCode!));
+    });
+    req.write('one');
+    await sleep(30);
+    req.end('two');
+    const results = await seen.promise;
+    expect(await answered.promise).toBe(200);
+    const text = results
+      .filter((r) => !r.done)
+      .map((r) => Buffer.from(r.value).toString())
+      .join('');
+    expect(text).toBe('onetwo');
+    expect(results.some((r) => r.done)).toBe(true);
+  });
+
+  it('leaving an `await using` block after one chunk ends the reading, and the answer still goes out', async () => {
+    const server = await start(async (environ, startResponse) => {
+      let first = '';
+      {
+        await using iterator = environ['tsgi.input'][Symbol.asyncIterator]() as AsyncIterator<Uint8Array> & AsyncDisposable;
+        const step = await iterator.next();
+        first = step.done ? '' : Buffer.from(step.value).toString().slice(0, 1);
+      }
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes(`first ${first}`)];
+    });
+    const result = await upload(server.port, 4 * 1024 * 1024, { halfOpen: true }).closed;
+    expect(result.raw).toContain('200 OK');
+    expect(result.raw.toLowerCase()).toContain('connection: close');
+    expect(result.raw.endsWith('first a')).toBe(true);
+  });
+});
