@@ -37,7 +37,8 @@ export type HeaderListInit =
  * Every mutator validates its input (a token name, a value without CR/LF/NUL) and throws a
  * `TypeError` otherwise, so a header can never smuggle a second line (RFC 9110 §5.5).
  * `get` answers the first value, as Werkzeug does; `getAll` answers every value, so several
- * `Set-Cookie` lines stay several.
+ * `Set-Cookie` lines stay several. Lookups compare names ignoring ASCII case only (RFC 9110
+ * §5.1): a non-ASCII character never matches a letter `toLowerCase()` would fold it into.
  *
  * @example
  * ```ts
