@@ -156,6 +156,29 @@ describe('environ: HTTP_* keys', () => {
   });
 });
 
+describe('environ: header keys when the fields of requests change places', () => {
+  // The adapter remembers the previous request's field names by position (a client sends them in
+  // the same order each time); each request must still get exactly its own keys.
+  it('gives every request its own keys, whatever came before at the same position', async () => {
+    const server = await start(dumpApp);
+    const httpKeys = (env: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(env).filter(([key]) => key.startsWith('HTTP_') && key !== 'HTTP_HOST'));
+    const sequence: Array<[string, Record<string, string>]> = [
+      ['Accept: a\r\nX-One: 1\r\nX-Two: 2\r\n', { HTTP_ACCEPT: 'a', HTTP_X_ONE: '1', HTTP_X_TWO: '2' }],
+      ['Accept: b\r\nX-One: 3\r\nX-Two: 4\r\n', { HTTP_ACCEPT: 'b', HTTP_X_ONE: '3', HTTP_X_TWO: '4' }],
+      ['X-Two: 5\r\nAccept: c\r\nX-One: 6\r\n', { HTTP_ACCEPT: 'c', HTTP_X_ONE: '6', HTTP_X_TWO: '5' }],
+      ['Accept: d\r\nX_One: 7\r\nX-Two: 8\r\n', { HTTP_ACCEPT: 'd', HTTP_X_TWO: '8' }],
+      ['ACCEPT: e\r\nx-one: 9\r\nX-TWO: 10\r\n', { HTTP_ACCEPT: 'e', HTTP_X_ONE: '9', HTTP_X_TWO: '10' }],
+      ['Accept: f\r\n', { HTTP_ACCEPT: 'f' }],
+      ['Accept: g\r\nX-One: 11\r\nX-One: 12\r\nX-Three: 13\r\n', { HTTP_ACCEPT: 'g', HTTP_X_ONE: '11, 12', HTTP_X_THREE: '13' }],
+    ];
+    for (const [fields, expected] of sequence) {
+      const env = await rawEnviron(server.port, rawGet('/', fields));
+      expect(httpKeys(env), fields).toEqual({ HTTP_CONNECTION: 'close', ...expected });
+    }
+  });
+});
+
 describe('bad request-targets and Host answer 400 without calling the app', () => {
   const paths = [
     '/%zz',

@@ -17,7 +17,7 @@ import {
   checkHost,
   decodePath,
   environConstructor,
-  headerKey,
+  fieldKey,
   lazyEnvironKey,
 } from '../environ-rules.ts';
 import { setClientAddress } from './client.ts';
@@ -67,8 +67,7 @@ let fieldCount = 0;
 
 /** `Headers.prototype.forEach` callback (no `[name, value]` array per field, unlike `for…of`). */
 function addHeader(this: Environ, value: string, name: string): void {
-  fieldCount++;
-  const key = headerKey(name);
+  const key = fieldKey(fieldCount++, name);
   if (key !== '') addField(this, key, value);
 }
 

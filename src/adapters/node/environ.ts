@@ -19,7 +19,7 @@ import {
   checkHost,
   decodePath,
   environConstructor,
-  headerKey,
+  fieldKey,
   lazyEnvironKey,
 } from '../environ-rules.ts';
 
@@ -98,7 +98,7 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   // HTTP/2 pseudo-fields (`:path`, `:authority`…) are not header fields: counted out when it matters.
   if (raw.length >> 1 > maxHeaders) checkFieldCount(fieldCount(raw), maxHeaders);
   for (let i = 0; i < raw.length; i += 2) {
-    const key = headerKey(raw[i]!);
+    const key = fieldKey(i >> 1, raw[i]!);
     if (key !== '') addField(environ, key, raw[i + 1]!);
   }
   if (authority !== undefined) environ.HTTP_HOST = authority;
