@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type Cursor, isTokenValue, quoteString } from './syntax.ts';
+import { isToken } from '../gateway/fields.ts';
+import { type Cursor, quoteString } from './syntax.ts';
 
 /** token68 (RFC 9110 §11.2): base64-ish characters, then optional `=` padding. */
 export const TOKEN68 = /^[A-Za-z0-9\-._~+/]+=*$/;
@@ -66,8 +67,8 @@ const TOKEN_FORM = new Set(['algorithm', 'stale']);
 export function formatAuthParams(params: Readonly<Record<string, string>>): string {
   return Object.entries(params)
     .map(([name, value]) => {
-      if (!isTokenValue(name)) throw new TypeError(`invalid auth-param name ${JSON.stringify(name)}`);
-      const token = TOKEN_FORM.has(name.toLowerCase()) && isTokenValue(value);
+      if (!isToken(name)) throw new TypeError(`invalid auth-param name ${JSON.stringify(name)}`);
+      const token = TOKEN_FORM.has(name.toLowerCase()) && isToken(value);
       return `${name}=${token ? value : quoteString(value)}`;
     })
     .join(', ');
@@ -85,7 +86,7 @@ export function formatAuthValue(
   token68: string | null,
   params: Readonly<Record<string, string>>,
 ): string {
-  if (!isTokenValue(scheme)) throw new TypeError(`invalid auth-scheme ${JSON.stringify(scheme)}`);
+  if (!isToken(scheme)) throw new TypeError(`invalid auth-scheme ${JSON.stringify(scheme)}`);
   const hasParams = Object.keys(params).length > 0;
   if (token68 !== null) {
     if (hasParams) throw new TypeError('credentials take a token68 or auth-params, not both');

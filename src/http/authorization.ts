@@ -20,6 +20,7 @@
 import { Buffer } from 'node:buffer';
 import { formatAuthValue, paramRecord, readAuthParam, readToken68 } from './auth-params.ts';
 import { Cursor } from './syntax.ts';
+import { decodeText } from './charset.ts';
 
 /** A parsed `Authorization` (or `Proxy-Authorization`) value. */
 export interface Authorization {
@@ -39,7 +40,6 @@ export interface Authorization {
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const CONTROL = /[\x00-\x1f\x7f]/;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Parses an `Authorization` value.
@@ -81,7 +81,7 @@ function special(auth: Authorization): Authorization | null {
   const bytes = Buffer.from(encoded, 'base64');
   let text: string;
   try {
-    text = utf8.decode(bytes);
+    text = decodeText(bytes, 'utf-8', true);
   } catch {
     text = bytes.toString('latin1');
   }

@@ -23,7 +23,8 @@
  * @module
  */
 import { MAX_DELTA_SECONDS, parseDeltaSeconds } from './dates.ts';
-import { Cursor, isTokenValue, quoteString, tokenOrQuoted } from './syntax.ts';
+import { isToken } from '../gateway/fields.ts';
+import { Cursor, quoteString, tokenOrQuoted } from './syntax.ts';
 
 /** A directive's argument: a string, or `true` when it has none (`no-store`). */
 export type DirectiveValue = string | true;
@@ -78,7 +79,7 @@ function write(value: unknown, kind: Kind): DirectiveValue | undefined {
   if (value === true && kind !== 'seconds') return true;
   if (kind === 'flag') throw new TypeError(`expected a boolean, got ${String(value)}`);
   if (kind === 'fields') {
-    if (!Array.isArray(value) || !value.every((n) => typeof n === 'string' && isTokenValue(n))) {
+    if (!Array.isArray(value) || !value.every((n) => typeof n === 'string' && isToken(n))) {
       throw new TypeError(`expected true or a list of field names, got ${String(value)}`);
     }
     return value.length > 0 ? value.join(', ') : true;
@@ -175,7 +176,7 @@ export class CacheControl {
    * @throws TypeError for a name that is not a token, or an argument with control characters.
    */
   set(name: string, value: DirectiveValue | null): this {
-    if (!isTokenValue(name)) throw new TypeError(`invalid Cache-Control directive ${JSON.stringify(name)}`);
+    if (!isToken(name)) throw new TypeError(`invalid Cache-Control directive ${JSON.stringify(name)}`);
     if (typeof value === 'string') quoteString(value); // validates
     const key = name.toLowerCase();
     if (value === null) this.#directives.delete(key);

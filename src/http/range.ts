@@ -13,7 +13,7 @@
 import rangeParser from 'range-parser';
 import { parseHttpDate, httpSeconds } from './dates.ts';
 import { parseEtag, strongCompare } from './etag.ts';
-import { isTokenValue } from './syntax.ts';
+import { isToken } from '../gateway/fields.ts';
 
 /** An inclusive byte range: `end` is the last byte's offset, as in `Content-Range`. */
 export interface ByteRange {
@@ -75,7 +75,7 @@ export function parseRange(
   if (typeof header !== 'string' || header.trim() === '') return ignored('absent');
   const eq = header.indexOf('=');
   const unit = eq === -1 ? '' : header.slice(0, eq).trim();
-  if (!isTokenValue(unit)) return ignored('malformed');
+  if (!isToken(unit)) return ignored('malformed');
   if (unit.toLowerCase() !== 'bytes') return ignored('unit');
   const specs: string[] = [];
   let suffixOfEmpty = false;

@@ -5,33 +5,7 @@
  *
  * @module
  */
-
-/** tchar (RFC 9110 §5.6.2), indexed by char code below 128. */
-const TCHAR: readonly boolean[] = (() => {
-  const table: boolean[] = new Array(128).fill(false);
-  for (const c of "!#$%&'*+-.^_`|~") table[c.charCodeAt(0)] = true;
-  for (let c = 0x30; c <= 0x39; c++) table[c] = true;
-  for (let c = 0x41; c <= 0x5a; c++) table[c] = true;
-  for (let c = 0x61; c <= 0x7a; c++) table[c] = true;
-  return table;
-})();
-
-/** True when the char code is an RFC 9110 tchar. */
-export function isTchar(code: number): boolean {
-  return code < 128 && TCHAR[code] === true;
-}
-
-/** True when `value` is a non-empty RFC 9110 §5.6.2 token. */
-export function isTokenValue(value: string): boolean {
-  if (value.length === 0) return false;
-  for (let i = 0; i < value.length; i++) if (!isTchar(value.charCodeAt(i))) return false;
-  return true;
-}
-
-/** True for qdtext or the second char of a quoted-pair: HTAB, SP, VCHAR, obs-text. */
-function isQuotable(code: number): boolean {
-  return code === 0x09 || (code >= 0x20 && code !== 0x7f && code <= 0xff);
-}
+import { isFieldChar, isTchar, isToken } from '../gateway/fields.ts';
 
 /**
  * Formats `value` as an RFC 9110 §5.6.4 quoted-string, escaping `"` and `\`.
@@ -41,7 +15,7 @@ function isQuotable(code: number): boolean {
  */
 export function quoteString(value: string): string {
   for (let i = 0; i < value.length; i++) {
-    if (!isQuotable(value.charCodeAt(i))) {
+    if (!isFieldChar(value.charCodeAt(i))) {
       throw new TypeError(`cannot quote ${JSON.stringify(value)}: invalid character`);
     }
   }
@@ -50,7 +24,7 @@ export function quoteString(value: string): string {
 
 /** `value` as a token when it is one, else as a quoted-string (see {@link quoteString}). */
 export function tokenOrQuoted(value: string): string {
-  return isTokenValue(value) ? value : quoteString(value);
+  return isToken(value) ? value : quoteString(value);
 }
 
 /**
@@ -114,12 +88,12 @@ export class Cursor {
         return out;
       }
       if (code === 0x5c) {
-        if (i + 1 >= text.length || !isQuotable(text.charCodeAt(i + 1))) return null;
+        if (i + 1 >= text.length || !isFieldChar(text.charCodeAt(i + 1))) return null;
         out += text[i + 1];
         i += 2;
         continue;
       }
-      if (!isQuotable(code)) return null;
+      if (!isFieldChar(code)) return null;
       out += text[i];
       i++;
     }

@@ -31,7 +31,7 @@ export class BufferedInput implements AsyncIterable<Uint8Array> {
  * @param maxBodySize - maximum body size in bytes (default unlimited); checked against
  *   `declaredLength` first, then chunk by chunk while reading, so an oversized body is refused
  *   without being buffered.
- * @throws HTTPContentTooLarge (413) past the limit; HTTPBadRequest (400) when the client goes
+ * @throws (rejects with) HTTPContentTooLarge (413) past the limit; HTTPBadRequest (400) when the client goes
  *   away or the stream breaks off mid-body (see {@link isInputError}), the stream error as its
  *   `cause`; an HTTPException the input itself throws, unchanged; any other error (a bug in an
  *   input wrapper, a TypeError) unchanged, so it is logged and answered 500.
