@@ -78,14 +78,24 @@ export function lingerIfUnread(req: IncomingMessage, socket: Socket): void {
     if (typeof internals._dump === 'function') internals._dump();
     else req.resume();
   }
+  // Node's own listener has parsed each chunk (so `req.complete` is up to date) before `done` is asked.
+  discardThenClose(socket, () => req.complete);
+}
+
+/**
+ * The end of a lingering close, once this side of `socket` is ended (or ending): what the
+ * client still sends is read and dropped, and the socket is destroyed once `done()` says the
+ * input is over, or the client closes, or more than {@link LINGER_BYTES} bytes arrived, or
+ * {@link LINGER_TIME} ms passed.
+ */
+export function discardThenClose(socket: Socket, done: () => boolean): void {
   const timer = setTimeout(() => socket.destroy(), LINGER_TIME);
   timer.unref();
   socket.once('close', () => clearTimeout(timer));
   let left = LINGER_BYTES;
-  // Node's own listener has parsed the chunk (so `req.complete` is up to date) when this runs.
   socket.on('data', (chunk: Buffer) => {
     left -= chunk.byteLength;
-    if (req.complete || left < 0) socket.destroy();
+    if (done() || left < 0) socket.destroy();
   });
   socket.resume();
 }

@@ -14,6 +14,7 @@ import type { TlsOptions } from 'node:tls';
 import { type ConnectionCaps, capConnections, limitFirstByte, releaseFirstByte } from './connections.ts';
 import { type Sessions, trackSessions } from './h2-sessions.ts';
 import { acceptH2c } from './h2c.ts';
+import { answerClientError } from './client-error.ts';
 
 /** What {@link createListener} builds: the protocols, the limits, and server options. */
 export interface ListenerOptions extends ConnectionCaps {
@@ -50,7 +51,8 @@ const H2_SETTINGS: http2.Settings = { maxConcurrentStreams: 128 };
 
 /**
  * Builds the server(s) for `options`, with the connection caps, the first-byte wait, Node's
- * HTTP/1 timeouts and their HTTP/2 counterparts applied.
+ * HTTP/1 timeouts and their HTTP/2 counterparts applied, and the requests Node's HTTP/1
+ * parser refuses answered with a reason (`answerClientError`).
  *
  * @throws TypeError for `http2: true` without `tls`, or `http2: 'h2c'` with it.
  */
@@ -81,6 +83,7 @@ export function createListener(options: ListenerOptions): Listener {
         ? http2.createSecureServer({ ...h2Options, ...tlsOptions, ...http1Options, allowHTTP1: true, ...(options.server as http2.SecureServerOptions) })
         : https.createServer({ ...tlsOptions, ...http1Options, ...(options.server as http.ServerOptions) });
     (server as http.Server).maxHeadersCount = options.maxHeadersCount;
+    server.on('clientError', answerClientError);
     capConnections(server, options);
     limitFirstByte(server, 'secureConnection', options.firstByteTimeout, [server]);
     const sessions = options.http2 === true ? trackSessions(server as http2.Http2SecureServer, sessionLimits) : undefined;
@@ -88,6 +91,7 @@ export function createListener(options: ListenerOptions): Listener {
   }
   const server = http.createServer({ ...http1Options, ...(options.server as http.ServerOptions) });
   server.maxHeadersCount = options.maxHeadersCount;
+  server.on('clientError', answerClientError);
   let sessions: Sessions | undefined;
   const requestServers: NetServer[] = [server];
   if (options.http2 === 'h2c') {

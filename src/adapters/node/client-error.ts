@@ -1,0 +1,102 @@
+/**
+ * The answer to a request Node's HTTP/1 parser refused (its `clientError` event): the status
+ * Node would send, with a one-line reason in the body, as gunicorn and nginx give one.
+ *
+ * @module
+ */
+import type { ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { discardThenClose } from './linger.ts';
+
+/** What a refused request is answered: status code, reason phrase, and why. */
+interface Refusal {
+  code: number;
+  reason: string;
+  detail: string;
+}
+
+const badRequest = (detail: string): Refusal => ({ code: 400, reason: 'Bad Request', detail });
+
+/** Why the parser refused a request, by the error's code (llhttp's `HPE_*`, and Node's own). */
+const REFUSALS: ReadonlyMap<string, Refusal> = new Map([
+  ['HPE_HEADER_OVERFLOW', { code: 431, reason: 'Request Header Fields Too Large', detail: 'the header section is larger than the server accepts' }],
+  ['HPE_CHUNK_EXTENSIONS_OVERFLOW', { code: 413, reason: 'Content Too Large', detail: 'chunk extensions larger than the server accepts' }],
+  ['ERR_HTTP_REQUEST_TIMEOUT', { code: 408, reason: 'Request Timeout', detail: 'the request did not arrive in time' }],
+  ['HPE_INVALID_METHOD', badRequest('invalid method')],
+  ['HPE_INVALID_URL', badRequest('invalid character in the request target')],
+  ['HPE_INVALID_VERSION', badRequest('invalid HTTP version')],
+  ['HPE_INVALID_CONSTANT', badRequest('malformed request line')],
+  ['HPE_INVALID_HEADER_TOKEN', badRequest('invalid character in a header field')],
+  ['HPE_UNEXPECTED_SPACE', badRequest('unexpected whitespace')],
+  ['HPE_INVALID_CONTENT_LENGTH', badRequest('invalid Content-Length')],
+  ['HPE_UNEXPECTED_CONTENT_LENGTH', badRequest('Content-Length together with Transfer-Encoding')],
+  ['HPE_INVALID_TRANSFER_ENCODING', badRequest('invalid Transfer-Encoding')],
+  ['HPE_INVALID_CHUNK_SIZE', badRequest('invalid chunk size')],
+  ['HPE_CR_EXPECTED', badRequest('malformed line ending')],
+  ['HPE_LF_EXPECTED', badRequest('malformed line ending')],
+]);
+
+const MALFORMED = badRequest('malformed request');
+
+/** Sockets already being refused: the parser repeats its error for every chunk after it. */
+const refusing = new WeakSet<Socket>();
+
+/**
+ * The `clientError` listener of `serve()`'s HTTP/1 servers (RFC 9112 syntax errors and Node's
+ * limits). A request Node's parser refused — a non-ASCII byte in the request target, an
+ * invalid field name, `Content-Length` next to `Transfer-Encoding`, a head past Node's
+ * `maxHeaderSize`, a head not in by `headersTimeout` — gets the status Node gives it (400; 431
+ * for a head too large; 408 for a timeout; 413 for chunk extensions too large) with
+ * `Content-Type: text/plain; charset=utf-8`, a `Content-Length` and a one-line reason such as
+ * `Bad Request: invalid character in the request target` (Node's own answer has no body).
+ * The connection then closes: after a timeout at once, else as a lingering close
+ * (`discardThenClose`), so a client still sending can read the answer.
+ *
+ * A malformed request pipelined behind one the app is still answering is refused once that
+ * answer has gone out whole. When the request being answered is itself the malformed one (a
+ * broken chunked body), the connection is cut, after the refusal if none of the app's answer
+ * has gone out yet (as Node does). When the client is gone (`ECONNRESET`, the socket no
+ * longer writable) the socket is destroyed. The app is not called for a refused request, and
+ * nothing is logged: the fault is the client's.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (refusing.has(socket)) return;
+  refusing.add(socket);
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const refusal = (error.code !== undefined && REFUSALS.get(error.code)) || MALFORMED;
+  const answering = answeringOn(socket);
+  if (answering !== undefined && answering.req?.complete !== true) {
+    // The request being answered is the malformed one: cut, as Node does.
+    if (!answering.headersSent) socket.write(answer(refusal));
+    socket.destroy();
+    return;
+  }
+  whenAnswered(socket, () => {
+    if (!socket.writable) return;
+    socket.end(answer(refusal));
+    if (refusal.code === 408) socket.once('finish', () => socket.destroy());
+    else discardThenClose(socket, () => false);
+  });
+}
+
+/** The response being sent on `socket` (Node's ServerResponse holds the socket meanwhile). */
+function answeringOn(socket: Socket): ServerResponse | undefined {
+  return (socket as { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
+}
+
+/** Calls `then` once the responses to the requests before the refused one have gone out. */
+function whenAnswered(socket: Socket, then: () => void): void {
+  const answering = answeringOn(socket);
+  if (answering === undefined) then();
+  // Node hands the socket to the next pipelined response as the previous one finishes.
+  else answering.once('finish', () => whenAnswered(socket, then));
+}
+
+/** The whole HTTP/1.1 answer of `refusal`. */
+function answer({ code, reason, detail }: Refusal): string {
+  const body = `${reason}: ${detail}\n`;
+  return `HTTP/1.1 ${code} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+}

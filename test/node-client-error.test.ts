@@ -1,0 +1,150 @@
+/**
+ * Requests Node's HTTP/1 parser refuses, over a real socket: each is answered with Node's
+ * status and a one-line reason in a `text/plain` body, the app is never called for it, a
+ * response already under way on the connection goes out whole first, and the server goes on
+ * serving. Over plain HTTP, TLS, and HTTP/2's HTTP/1.1 fallback.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, Request, Response } from 'tsgi';
+import { parseRaw, rawExchange, request, start } from './node-helpers.ts';
+import { type TestCertificate, makeCertificate } from './tls-helpers.ts';
+
+let certificate: TestCertificate;
+beforeAll(async () => {
+  certificate = await makeCertificate();
+});
+afterAll(() => certificate.remove());
+
+/** An app that counts its calls and answers `ok <path>`. */
+function counted(): { app: App; calls: string[] } {
+  const calls: string[] = [];
+  const app = Request.application((req) => {
+    calls.push(req.pathInfo);
+    return new Response(`ok ${req.pathInfo}`);
+  });
+  return { app, calls };
+}
+
+/** Checks a refusal: the status line, the reason as the whole body, its length, and `Connection: close`. */
+function expectRefusal(raw: string, status: string, body: string): void {
+  const res = parseRaw(raw);
+  expect(res.statusLine).toBe(`HTTP/1.1 ${status}`);
+  expect(res.header('content-type')).toBe('text/plain; charset=utf-8');
+  expect(res.header('connection')).toBe('close');
+  expect(res.rest).toBe(body);
+  expect(Number(res.header('content-length'))).toBe(Buffer.byteLength(body));
+}
+
+describe('requests the HTTP/1 parser refuses', () => {
+  it.each([
+    ['a raw non-ASCII byte in the request target', 'GET /caf\xe9 HTTP/1.1\r\nHost: a\r\n\r\n', 'Bad Request: invalid character in the request target\n'],
+    ['a space in a field name', 'GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n', 'Bad Request: invalid character in a header field\n'],
+    ['an unknown method', 'FROB / HTTP/1.1\r\nHost: a\r\n\r\n', 'Bad Request: invalid method\n'],
+    ['a non-numeric Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n', 'Bad Request: invalid Content-Length\n'],
+    ['a request line that is not HTTP', 'GET / FTP/1.0\r\n\r\n', 'Bad Request: malformed request line\n'],
+  ])('answers %s with 400 and a reason, without calling the app', async (_name, head, body) => {
+    const { app, calls } = counted();
+    const server = await start(app);
+    const { raw, clean } = await rawExchange(server.port, Buffer.from(head, 'latin1'));
+    expectRefusal(raw, '400 Bad Request', body);
+    expect(clean).toBe(true);
+    expect(calls).toEqual([]);
+    expect(server.log.text).toBe('');
+    expect((await request(`${server.url}/after`)).body.toString()).toBe('ok /after');
+  });
+
+  it('answers Content-Length next to Transfer-Encoding (a smuggling attempt) with 400', async () => {
+    const { app, calls } = counted();
+    const server = await start(app);
+    const head = 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n';
+    const res = parseRaw((await rawExchange(server.port, head)).raw);
+    expect(res.status).toBe(400);
+    expect(res.rest).toMatch(/^Bad Request: [^\n]+\n$/);
+    expect(calls).toEqual([]);
+  });
+
+  it('answers a header section past maxHeaderSize with 431 and a reason', async () => {
+    const { app, calls } = counted();
+    const server = await start(app, { server: { maxHeaderSize: 4096 } });
+    const head = `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'b'.repeat(8000)}\r\n\r\n`;
+    const { raw } = await rawExchange(server.port, head);
+    expectRefusal(raw, '431 Request Header Fields Too Large', 'Request Header Fields Too Large: the header section is larger than the server accepts\n');
+    expect(calls).toEqual([]);
+  });
+
+  it('answers a head not in by headersTimeout with 408 and a reason', async () => {
+    const server = await start(counted().app, { headersTimeout: 300, firstByteTimeout: 0 });
+    const { raw } = await new Promise<{ raw: string }>((resolve) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve({ raw: text }));
+      socket.write('GET / HTTP/1.1\r\nHost: a\r\n');
+    });
+    expectRefusal(raw, '408 Request Timeout', 'Request Timeout: the request did not arrive in time\n');
+  });
+
+  it('sends the answer to a pipelined request first, then refuses the malformed one behind it', async () => {
+    const calls: string[] = [];
+    const server = await start(
+      Request.application(async (req) => {
+        calls.push(req.pathInfo);
+        await new Promise((resolve) => setTimeout(resolve, 50)); // still answering when the bad request is parsed
+        return new Response(`ok ${req.pathInfo}`);
+      }),
+    );
+    const pipelined = 'GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\n\r\nGET /caf\xe9 HTTP/1.1\r\nHost: a\r\n\r\n';
+    const { raw, clean } = await rawExchange(server.port, Buffer.from(pipelined, 'latin1'));
+    const answers = raw.split(/(?=HTTP\/1\.1 )/);
+    expect(answers).toHaveLength(3);
+    expect(parseRaw(answers[0]!).rest).toBe('ok /one');
+    expect(parseRaw(answers[1]!).rest).toBe('ok /two');
+    expectRefusal(answers[2]!, '400 Bad Request', 'Bad Request: invalid character in the request target\n');
+    expect(clean).toBe(true);
+    expect(calls).toEqual(['/one', '/two']);
+  });
+
+  it('refuses a broken chunked body the app is reading, and cuts the connection', async () => {
+    let readError: unknown;
+    const server = await start(
+      Request.application(async (req) => {
+        try {
+          await req.bytes();
+        } catch (error) {
+          readError = error;
+          throw error;
+        }
+        return new Response('read');
+      }),
+    );
+    const head = 'POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n';
+    const { raw } = await rawExchange(server.port, head);
+    const res = parseRaw(raw);
+    expect(res.status).toBe(400);
+    expect(res.rest).toBe('Bad Request: invalid chunk size\n');
+    await expect.poll(() => readError).toBeDefined();
+    expect((readError as { code?: number }).code).toBe(400);
+    expect(server.log.text).toBe('');
+    expect((await request(`${server.url}/after`, { method: 'POST', body: 'x' })).body.toString()).toBe('read');
+  });
+
+  it('refuses over TLS, and over the HTTP/1.1 fallback of an HTTP/2 server', async () => {
+    for (const http2 of [false, true]) {
+      const { app, calls } = counted();
+      const server = await start(app, { tls: { cert: certificate.cert, key: certificate.key }, http2 });
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+        let text = '';
+        socket.on('secureConnect', () => socket.write(Buffer.from('GET /caf\xe9 HTTP/1.1\r\nHost: a\r\n\r\n', 'latin1')));
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(text));
+      });
+      expectRefusal(raw, '400 Bad Request', 'Bad Request: invalid character in the request target\n');
+      expect(calls).toEqual([]);
+    }
+  });
+});
