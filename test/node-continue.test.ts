@@ -5,7 +5,7 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
-import { start } from './node-helpers.ts';
+import { parseRaw, rawExchange, start } from './node-helpers.ts';
 
 interface Outcome {
   continued: boolean;
@@ -70,5 +70,21 @@ describe('Expect: 100-continue', () => {
     const started = Date.now();
     await server.close();
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('answers an expectation other than 100-continue with 417 and a reason, without calling the app', async () => {
+    let calls = 0;
+    const server = await start(() => {
+      calls++;
+      return [];
+    });
+    const { raw, clean } = await rawExchange(server.port, 'POST / HTTP/1.1\r\nHost: a\r\nExpect: foo\r\nContent-Length: 3\r\n\r\nabc');
+    const res = parseRaw(raw);
+    expect(res.statusLine).toBe('HTTP/1.1 417 Expectation Failed');
+    expect(res.header('connection')).toBe('close');
+    expect(res.header('content-type')).toBe('text/plain; charset=utf-8');
+    expect(res.rest).toBe('Expectation Failed: the only expectation this server meets is 100-continue\n');
+    expect(clean).toBe(true);
+    expect(calls).toBe(0);
   });
 });

@@ -27,6 +27,15 @@ function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, re
 }
 
 /**
+ * The `checkExpectation` listener of `serve()`: a request whose `Expect` field asks for
+ * anything but `100-continue` gets `417 Expectation Failed` with a one-line reason (RFC 9110
+ * §10.1.1; Node's own 417 has no body), and the connection closes. The app is not called.
+ */
+export function refuseExpectation(req: IncomingMessage, res: ServerResponse): void {
+  plainAnswer(req, res, 417, 'Expectation Failed', 'Expectation Failed: the only expectation this server meets is 100-continue\n');
+}
+
+/**
  * Counts the request in flight on `state`; `false` (and a 503 sent) when `maxInFlight` are
  * already in flight.
  */

@@ -10,7 +10,7 @@ import type { TlsOptions } from 'node:tls';
 import type { AppLike } from '../../gateway/types.ts';
 import type { NodeEnvironOptions } from './environ.ts';
 import type { ServerState } from './state.ts';
-import { createHandler } from './handler.ts';
+import { createHandler, refuseExpectation } from './handler.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
 import { DEFAULT_FIRST_BYTE_TIMEOUT, defaultMaxConnections } from './connections.ts';
 import { createListener } from './listener.ts';
@@ -158,6 +158,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     // With a 'checkContinue' listener Node no longer answers `100 Continue` by itself: the
     // handler sends it when the app first reads the body.
     server.on('checkContinue', createHandler(app, handlerOptions, state, true));
+    server.on('checkExpectation', refuseExpectation);
   }
   const server = listener.server;
   await listenOn(server, path === undefined ? { port: options.port ?? 8000, host } : { path });
