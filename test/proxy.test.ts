@@ -174,6 +174,26 @@ describe('response header fields and statuses', () => {
     expect(notModified.rest).toBe('');
   });
 
+  it('passes a 304 that carries the 200\'s Content-Length (RFC 9110 §8.6) as a 304 with no body', async () => {
+    const server = await start(to(upstream.raw));
+    const { raw, clean } = await rawExchange(server.port, rawGet('/304-length'));
+    const reply = parseRaw(raw);
+    expect(reply.status).toBe(304);
+    expect(reply.header('etag')).toBe('"v1"');
+    expect(reply.rest).toBe('');
+    expect(clean).toBe(true);
+    expect(server.log.text).toBe('');
+  });
+
+  it('drops an interim 103 Early Hints and passes the final answer', async () => {
+    const server = await start(to(upstream.raw));
+    const reply = parseRaw((await rawExchange(server.port, rawGet('/early-hints'))).raw);
+    expect(reply.statusLine).toBe('HTTP/1.1 200 OK');
+    expect(reply.header('link')).toBeUndefined();
+    expect(reply.rest).toBe('final');
+    expect(server.log.text).toBe('');
+  });
+
   it('answers an Upgrade (WebSocket) request 501 with a clear message, without calling the upstream', async () => {
     const server = await start(to(upstream.url));
     const reply = await request(`${server.url}/echo`, {

@@ -25,8 +25,9 @@ export class ExchangeClosed extends Error {
 }
 
 /**
- * A dispatch handler (undici's controller API) that exposes the upstream's answer as
- * {@link UpstreamExchange.head} and, once the head is in, as an async iterator of body chunks.
+ * A dispatch handler (undici's controller API) that exposes the upstream's final answer as
+ * {@link UpstreamExchange.head} (interim 1xx answers are dropped) and, once the head is in,
+ * as an async iterator of body chunks (none for a 204 or 304, whatever follows them).
  * Chunks queue up to 64 KiB; past that the socket is paused until the consumer catches up, so
  * a slow client slows the upstream down instead of filling memory. Closing the iterator early
  * (`return()`) or calling {@link UpstreamExchange.abort} aborts the upstream request, which
@@ -42,6 +43,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   private controller: Dispatcher.DispatchController | undefined = undefined;
   private closedWith: Error | undefined = undefined;
   private headIn = false;
+  private bodiless = false;
   private queue: Uint8Array[] = [];
   private queued = 0;
   private ended = false;
@@ -77,7 +79,13 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHead['headers'], statusMessage?: string): void {
+    // An interim answer (103 Early Hints…): the final one follows. The gateway interface has no
+    // way to pass it on (RFC 9110 §15.2), so it is dropped.
+    if (statusCode < 200) return;
     this.headIn = true;
+    // RFC 9110 §6.4.1: a 204 or 304 has no content, whatever its Content-Length says (a 304's
+    // is the 200's length, which undici would take for a body that never came).
+    this.bodiless = statusCode === 204 || statusCode === 304;
     this.resolveHead({ statusCode, statusMessage: statusMessage ?? '', headers });
   }
 
@@ -105,6 +113,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   // The body (called by the server, once the head is in).
 
   next(): Promise<Step> {
+    if (this.bodiless) return Promise.resolve(DONE);
     const chunk = this.queue.shift();
     if (chunk !== undefined) {
       this.queued -= chunk.byteLength;
