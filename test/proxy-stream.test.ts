@@ -8,6 +8,7 @@ import { type Dispatcher, errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { Request } from 'tsgi';
 import { parseRaw, rawExchange, rawGet, request, sleep, start, within } from './node-helpers.ts';
+import { rewriteHtml } from 'tsgi/proxy';
 import { patternSha, sha256, useUpstream } from './proxy-helpers.ts';
 
 const upstream = useUpstream();
@@ -102,7 +103,7 @@ describe('upstream failures', () => {
     const server = await start(to(upstream.raw));
     const reply = await request(`${server.url}/reset`);
     expect(reply.status).toBe(502);
-    expect(reply.body.toString()).toMatch(/closed the connection without answering/);
+    expect(reply.body.toString()).toMatch(/closed the connection before a complete answer/);
     expect(server.log.text).toMatch(/connection closed or reset/);
   });
 
@@ -112,6 +113,27 @@ describe('upstream failures', () => {
     expect(reply.status).toBe(502);
     expect(reply.body.toString()).toMatch(/malformed response/);
     expect(server.log.text).toMatch(/malformed response \(HTTPParserError/);
+  });
+
+  it('answers 502 when the upstream fails after its head but before the first byte of its body', async () => {
+    const server = await start(to(upstream.raw));
+    const broken = await request(`${server.url}/bad-chunk`);
+    expect(broken.status).toBe(502);
+    expect(broken.body.toString()).toMatch(/malformed response/);
+    const reset = await request(`${server.url}/reset-after-head`);
+    expect(reset.status).toBe(502);
+    expect(reset.body.toString()).toMatch(/closed the connection before a complete answer/);
+    expect(server.log.messages).toHaveLength(2);
+    expect(server.log.messages[0]).toMatch(/^\[tsgi\] GET \/bad-chunk HTTP\/1\.1 502: upstream http:\/\/127\.0\.0\.1:\d+: malformed response \(/);
+    expect(server.log.messages[1]).toMatch(/^\[tsgi\] GET \/reset-after-head HTTP\/1\.1 502: upstream .*: connection closed or reset before a complete answer/);
+  });
+
+  it('answers 502, not 500, for such a failure under a response filter', async () => {
+    const filtered = rewriteHtml(to(upstream.raw), { elements: { body: (el) => el.prepend('<p>new</p>', { html: true }) } });
+    const server = await start(filtered);
+    const reply = await request(`${server.url}/bad-chunk`);
+    expect(reply.status).toBe(502);
+    expect(reply.body.toString()).toMatch(/malformed response/);
   });
 
   it('answers 504 within headersTimeout when the upstream is slow', async () => {

@@ -46,9 +46,10 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  *   `Location` to the public URL).
  * - **Failures before the head**: refused, reset, unresolvable host, TLS or a malformed answer
  *   → 502; connect or response-head timeout → 504; the page says which, and
- *   `tsgi.errors` gets the upstream and the cause. After the head, a failure (reset,
- *   `bodyTimeout`) makes the body throw, so the server cuts the client's connection: a
- *   truncated body never looks complete.
+ *   `tsgi.errors` gets the upstream and the cause. The upstream's head is passed on with the
+ *   body's first chunk (the server sends none before it either), so a failure up to that chunk
+ *   is one of these too. After it, a failure (reset, `bodyTimeout`) makes the body throw, so
+ *   the server cuts the client's connection: a truncated body never looks complete.
  * - **The client leaving** (`tsgi.signal`, or the server closing the body) aborts the upstream
  *   request at once. A client gone before the head is answered `499 Client Closed Request`
  *   (nginx's code; nobody receives it).
@@ -119,8 +120,20 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
       exchange.abort(new ExchangeClosed('invalid response header'));
       return answerFailure(environ, startResponse, origin, Object.assign(error as Error, { code: 'ERR_INVALID_HEADER' }));
     }
+    // The server sends no head before the body's first chunk either: a failure up to there is
+    // answered as one before the head (502, saying which), not as the server's 500.
+    let first: IteratorResult<Uint8Array, undefined>;
+    try {
+      first = await exchange.next();
+    } catch (error) {
+      if (exchange.aborted) {
+        startResponse(CLIENT_CLOSED, []);
+        return [];
+      }
+      return answerFailure(environ, startResponse, origin, error);
+    }
     startResponse(statusLine(head), responseHeaders);
-    return failLoudly(exchange, origin);
+    return first.done ? [] : failLoudly(exchange, origin, first.value);
   };
   return Object.assign(app, {
     upstream: origin + basePath,
@@ -130,13 +143,23 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
   });
 }
 
-/** Reads the body; turns an upstream failure in the middle of it into an error naming the upstream. */
-function failLoudly(exchange: UpstreamExchange, origin: string): AsyncIterableIterator<Uint8Array> {
+/**
+ * The body: `first`, then the rest read from the exchange; an upstream failure in the middle of
+ * it becomes an error naming the upstream.
+ */
+function failLoudly(exchange: UpstreamExchange, origin: string, first: Uint8Array): AsyncIterableIterator<Uint8Array> {
+  let pending: Uint8Array | undefined = first;
   return {
-    next: () =>
-      exchange.next().catch((error: unknown) => {
+    next: () => {
+      if (pending !== undefined) {
+        const value = pending;
+        pending = undefined;
+        return Promise.resolve({ done: false, value });
+      }
+      return exchange.next().catch((error: unknown) => {
         throw new Error(`upstream ${origin}: ${classify(error).reason} in the middle of the response body (${describeCause(error)})`, { cause: error });
-      }),
+      });
+    },
     return: () => exchange.return(),
     [Symbol.asyncIterator]() {
       return this;

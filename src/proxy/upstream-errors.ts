@@ -26,7 +26,7 @@ interface Failure {
 const failure = (reason: string, answer: () => HTTPException): Failure => ({ reason, answer });
 
 const REFUSED = failure('connection refused', () => new UpstreamUnreachable('The upstream server refused the connection.'));
-const RESET = failure('connection closed or reset before a complete answer', () => new UpstreamUnreachable('The upstream server closed the connection without answering.'));
+const RESET = failure('connection closed or reset before a complete answer', () => new UpstreamUnreachable('The upstream server closed the connection before a complete answer.'));
 const UNKNOWN_HOST = failure('host name not found', () => new UpstreamUnreachable("The upstream server's name could not be resolved."));
 const TLS = failure('TLS handshake failed', () => new UpstreamUnreachable("The upstream server's TLS certificate or handshake was not accepted."));
 const MALFORMED = failure('malformed response', () => new HTTPBadGateway('The upstream server sent a malformed response.'));
