@@ -191,7 +191,10 @@ describe('decodeContent', () => {
 
   it('throws on corrupt data, so the server cuts the connection', async () => {
     const app = decodeContent(chunked([Buffer.from('not gzip at all')], [['Content-Type', 'text/plain'], ['Content-Encoding', 'gzip']]));
-    await expect(chunksOf(app)).rejects.toThrow();
+    await expect(chunksOf(app)).rejects.toThrow('decodeContent: the response body is not valid gzip (incorrect header check)');
+    const gzipped = gzipSync('<p>' + 'x'.repeat(5000) + '</p>');
+    const truncated = decodeContent(chunked([gzipped.subarray(0, gzipped.length - 20)], [['Content-Type', 'text/html'], ['Content-Encoding', 'gzip']]));
+    await expect(chunksOf(truncated)).rejects.toThrow(/^decodeContent: the response body is not valid gzip \(/);
   });
 
   it('passes unknown and stacked codings through', async () => {

@@ -20,7 +20,9 @@ const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', defl
  * alone. A body with another coding, or several, passes through untouched.
  *
  * The body is decoded as it streams: each chunk the app yields is decompressed before the next
- * is asked for. Corrupt data makes the body throw, so the server cuts the connection.
+ * is asked for. Corrupt data makes the body throw an `Error` that names the coding and the
+ * decoder's reason (`decodeContent: the response body is not valid gzip (incorrect header
+ * check)`), so the server cuts the connection, or answers 500 if the head is not out yet.
  *
  * @example
  * ```ts
@@ -67,15 +69,26 @@ async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8
     for await (const chunk of body) {
       if (chunk.byteLength === 0) continue;
       z ??= decoder(coding, chunk);
-      const output = await inflate(z, chunk);
+      const output = await inflate(z, chunk).catch((error: unknown) => Promise.reject(corrupt(coding, error)));
       if (output !== null && output.byteLength > 0) yield output;
     }
     if (z === undefined) return;
     z.end();
-    for await (const piece of z as AsyncIterable<Uint8Array>) yield piece;
+    const rest = (z as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    for (;;) {
+      const step = await rest.next().catch((error: unknown) => Promise.reject(corrupt(coding, error)));
+      if (step.done) return;
+      yield step.value;
+    }
   } finally {
     z?.destroy();
   }
+}
+
+/** The error for a body the decoder refused, naming the coding and the decoder's reason. */
+function corrupt(coding: Decoding, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`decodeContent: the response body is not valid ${coding} (${reason})`, { cause: error });
 }
 
 /** Writes one chunk, flushes, and answers what the decoder produced from it. */
