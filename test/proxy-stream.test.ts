@@ -146,6 +146,46 @@ describe('upstream failures', () => {
     expect(server.log.text).toMatch(/504: upstream .*response headers timeout \(UND_ERR_HEADERS_TIMEOUT/);
   });
 
+  it('answers 504 within bodyTimeout when the upstream sends its head and then nothing', async () => {
+    const server = await start(to(upstream.raw, { bodyTimeout: 300 }));
+    const started = Date.now();
+    const reply = await request(`${server.url}/stall-head`);
+    expect(reply.status).toBe(504);
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(reply.body.toString()).toMatch(/stopped sending its answer/);
+    expect(server.log.text).toMatch(/504: upstream .*response body timeout \(UND_ERR_BODY_TIMEOUT/);
+  });
+
+  it('cuts the client connection within bodyTimeout when the upstream stops in the middle of its body', async () => {
+    const server = await start(to(upstream.raw, { bodyTimeout: 300 }));
+    const started = Date.now();
+    const { raw, clean } = await rawExchange(server.port, rawGet('/stall'));
+    expect(Date.now() - started).toBeLessThan(2500);
+    const reply = parseRaw(raw);
+    expect(reply.status).toBe(200);
+    expect(reply.header('content-length')).toBe('100');
+    expect(reply.rest).toBe('first'); // 5 bytes of 100, then the connection closed: never whole
+    expect(clean && reply.rest.length === 100).toBe(false);
+    await within(() => server.log.text.includes('UND_ERR_BODY_TIMEOUT'), 2000);
+    expect(server.log.text).toMatch(/in the middle of the response body \(UND_ERR_BODY_TIMEOUT/);
+  });
+
+  it('does not count a slow client against bodyTimeout', async () => {
+    const server = await start(to(upstream.url, { bodyTimeout: 150 }));
+    const size = 8 * MiB;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.get(`${server.url}/download?size=${size}`, { agent: false }, resolve);
+      req.on('error', reject);
+    });
+    res.pause();
+    await sleep(500); // the proxy's queue is full and the upstream paused, well past bodyTimeout
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) chunks.push(chunk as Buffer);
+    expect(res.complete).toBe(true);
+    expect(sha256(Buffer.concat(chunks))).toBe(patternSha(size));
+    expect(server.log.text).toBe('');
+  });
+
   it('answers 504 for a connect timeout (from the dispatcher)', async () => {
     const failing = { dispatch: (_options: unknown, handler: Dispatcher.DispatchHandler) => {
       setTimeout(() => handler.onResponseError?.({} as Dispatcher.DispatchController, new undiciErrors.ConnectTimeoutError()), 10);

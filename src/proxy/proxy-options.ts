@@ -33,13 +33,14 @@ export interface ProxyOptions {
   /** Time to open a connection to the upstream, ms; default 10 000. Past it: 504. */
   connectTimeout?: number;
   /**
-   * Time the upstream may take to send its response head, ms, counted from the end of the
-   * request (a slow upload restarts it); default 60 000. Past it: 504.
+   * Time the upstream may take to send its response head, ms, counted from when the request
+   * starts going out (each chunk of an upload restarts it); default 60 000. Past it: 504.
    */
   headersTimeout?: number;
   /**
-   * Longest pause between two chunks of the upstream's body, ms; default 60 000. Past it the
-   * client's connection is cut (the head is already sent).
+   * Longest pause between two chunks of the upstream's body, ms, not counting the time the
+   * proxy waits for a slow client; default 60 000. Past it: 504 if nothing of the body came
+   * yet, else the client's connection is cut (the head is already sent).
    */
   bodyTimeout?: number;
   /**

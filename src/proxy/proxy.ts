@@ -71,7 +71,8 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  */
 export function proxy(upstream: string | URL, options: ProxyOptions = {}): ProxyApp {
   const settings = proxySettings(upstream, options);
-  const { headersTimeout, bodyTimeout, stripScriptName } = settings;
+  const { stripScriptName } = settings;
+  const timeouts = { headers: settings.headersTimeout, body: settings.bodyTimeout };
   const origin = settings.url.origin;
   const basePath = settings.url.pathname.replace(/\/+$/, '');
   const ownPool = options.dispatcher === undefined;
@@ -82,7 +83,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
       return new HTTPNotImplemented('WebSocket and other Upgrade requests cannot pass through this gateway.').respond(environ, startResponse);
     }
     const headers = applyEdits(forwardRequestHeaders(environ, settings), options.requestHeaders, environ);
-    const exchange = new UpstreamExchange();
+    const exchange = new UpstreamExchange(timeouts);
     const signal = environ['tsgi.signal'];
     const onAbort = () => exchange.abort(new ExchangeClosed('the client went away'));
     if (signal) {
@@ -96,9 +97,10 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
         path: upstreamTarget(environ, basePath, stripScriptName),
         method: environ.REQUEST_METHOD,
         headers: headers.flat(),
-        body: hasBody(environ) ? requestBody(environ['tsgi.input']) : null,
-        headersTimeout,
-        bodyTimeout,
+        body: hasBody(environ) ? requestBody(environ['tsgi.input'], exchange) : null,
+        // The exchange keeps both times itself (see UpstreamExchange's timer).
+        headersTimeout: 0,
+        bodyTimeout: 0,
       },
       exchange,
     );
@@ -184,13 +186,16 @@ function hasBody(environ: Environ): boolean {
  * body) and is never closed from here: when the upstream fails, the server deals with what
  * the client still sends (docs/server.md, unread request bodies).
  */
-function requestBody(input: AsyncIterable<Uint8Array>): Readable {
+function requestBody(input: AsyncIterable<Uint8Array>, exchange: UpstreamExchange): Readable {
   let iterator: AsyncIterator<Uint8Array> | undefined;
   return new Readable({
     read() {
       iterator ??= input[Symbol.asyncIterator]();
       iterator.next().then(
-        (step) => this.push(step.done ? null : step.value),
+        (step) => {
+          exchange.requestProgress();
+          this.push(step.done ? null : step.value);
+        },
         (error: unknown) => this.destroy(error as Error),
       );
     },

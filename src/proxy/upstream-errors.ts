@@ -32,6 +32,7 @@ const TLS = failure('TLS handshake failed', () => new UpstreamUnreachable("The u
 const MALFORMED = failure('malformed response', () => new HTTPBadGateway('The upstream server sent a malformed response.'));
 const CONNECT_TIMEOUT = failure('connect timeout', () => new HTTPGatewayTimeout('The upstream server did not accept the connection in time.'));
 const HEADERS_TIMEOUT = failure('response headers timeout', () => new HTTPGatewayTimeout('The upstream server did not answer in time.'));
+const BODY_TIMEOUT = failure('response body timeout', () => new HTTPGatewayTimeout('The upstream server stopped sending its answer.'));
 const OTHER = failure('request failed', () => new UpstreamUnreachable());
 
 /** The error's code, or its cause's (undici wraps some socket errors). */
@@ -62,6 +63,8 @@ export function classify(error: unknown): Failure {
       return CONNECT_TIMEOUT;
     case 'UND_ERR_HEADERS_TIMEOUT':
       return HEADERS_TIMEOUT;
+    case 'UND_ERR_BODY_TIMEOUT':
+      return BODY_TIMEOUT;
     case 'UND_ERR_HEADERS_OVERFLOW':
     case 'UND_ERR_INFO':
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
