@@ -136,6 +136,21 @@ describe('upstream failures', () => {
     expect(reply.body.toString()).toMatch(/malformed response/);
   });
 
+  it('sends an idempotent request once more when its kept-alive connection was reset, but not a POST', async () => {
+    const server = await start(to(upstream.raw));
+    const first = await request(`${server.url}/flaky`);
+    expect(first.body.toString()).toBe('one');
+    // The pooled connection is reset as this request goes out: sent again on a new one.
+    const again = await request(`${server.url}/flaky`);
+    expect(again.status).toBe(200);
+    expect(again.body.toString()).toBe('one');
+    expect(server.log.text).toBe('');
+    // A request with a body is never sent twice: the reset is a 502.
+    const post = await request(`${server.url}/flaky`, { method: 'POST', body: 'x' });
+    expect(post.status).toBe(502);
+    expect(post.body.toString()).toMatch(/closed the connection before a complete answer/);
+  });
+
   it('answers 504 within headersTimeout when the upstream is slow', async () => {
     const server = await start(to(upstream.url, { headersTimeout: 300 }));
     const started = Date.now();

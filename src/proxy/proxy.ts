@@ -5,7 +5,7 @@
  * @module
  */
 import { Readable } from 'node:stream';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { reasonPhrase } from '../response/status.ts';
@@ -14,8 +14,8 @@ import { applyEdits } from './header-edits.ts';
 import { type ProxyOptions, proxySettings } from './proxy-options.ts';
 import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from './forward-headers.ts';
 import { upstreamTarget } from './upstream-path.ts';
-import { ExchangeClosed, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
-import { answerFailure, classify, describeCause } from './upstream-errors.ts';
+import { ExchangeClosed, type ExchangeTimeouts, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
+import { answerFailure, classify, describeCause, isConnectionLost } from './upstream-errors.ts';
 
 /** What {@link proxy} answers: a gateway app, plus `close()` to release its connections. */
 export interface ProxyApp extends App {
@@ -50,6 +50,10 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  *   body's first chunk (the server sends none before it either), so a failure up to that chunk
  *   is one of these too. After it, a failure (reset, `bodyTimeout`) makes the body throw, so
  *   the server cuts the client's connection: a truncated body never looks complete.
+ * - **A kept-alive connection lost** before any answer (reset, closed: the upstream closed it
+ *   as the request went out) is retried once on another connection for an idempotent method
+ *   (GET, HEAD, OPTIONS, TRACE, PUT, DELETE; RFC 9110 §9.2.2) without a body, as nginx's
+ *   `proxy_next_upstream` does; anything else, or a second loss, is the 502.
  * - **The client leaving** (`tsgi.signal`, or the server closing the body) aborts the upstream
  *   request at once. A client gone before the head is answered `499 Client Closed Request`
  *   (nginx's code; nobody receives it).
@@ -72,7 +76,7 @@ const CLIENT_CLOSED = '499 Client Closed Request';
 export function proxy(upstream: string | URL, options: ProxyOptions = {}): ProxyApp {
   const settings = proxySettings(upstream, options);
   const { stripScriptName } = settings;
-  const timeouts = { headers: settings.headersTimeout, body: settings.bodyTimeout };
+  const timeouts: ExchangeTimeouts = { headers: settings.headersTimeout, body: settings.bodyTimeout };
   const origin = settings.url.origin;
   const basePath = settings.url.pathname.replace(/\/+$/, '');
   const ownPool = options.dispatcher === undefined;
@@ -83,36 +87,33 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
       return new HTTPNotImplemented('WebSocket and other Upgrade requests cannot pass through this gateway.').respond(environ, startResponse);
     }
     const headers = applyEdits(forwardRequestHeaders(environ, settings), options.requestHeaders, environ);
-    const exchange = new UpstreamExchange(timeouts);
-    const signal = environ['tsgi.signal'];
-    const onAbort = () => exchange.abort(new ExchangeClosed('the client went away'));
-    if (signal) {
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-      exchange.onFinish = () => signal.removeEventListener('abort', onAbort);
-    }
-    dispatcher.dispatch(
-      {
-        origin,
-        path: upstreamTarget(environ, basePath, stripScriptName),
-        method: environ.REQUEST_METHOD,
-        headers: headers.flat(),
-        body: hasBody(environ) ? requestBody(environ['tsgi.input'], exchange) : null,
-        // The exchange keeps both times itself (see UpstreamExchange's timer).
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      },
-      exchange,
-    );
-    let head: UpstreamHead;
-    try {
-      head = await exchange.head;
-    } catch (error) {
-      if (exchange.aborted) {
-        startResponse(CLIENT_CLOSED, []);
-        return [];
+    const request = {
+      origin,
+      path: upstreamTarget(environ, basePath, stripScriptName),
+      method: environ.REQUEST_METHOD,
+      headers: headers.flat(),
+      // The exchange keeps both times itself (see UpstreamExchange's timer).
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    };
+    const input = hasBody(environ) ? environ['tsgi.input'] : null;
+    let exchange!: UpstreamExchange;
+    let head!: UpstreamHead;
+    for (let attempt = 1; ; attempt++) {
+      exchange = startExchange(dispatcher, request, input, timeouts, environ['tsgi.signal']);
+      try {
+        head = await exchange.head;
+        break;
+      } catch (error) {
+        if (exchange.aborted) {
+          startResponse(CLIENT_CLOSED, []);
+          return [];
+        }
+        // A kept-alive connection the upstream closed as the request went out (RFC 9112
+        // §9.3.1): an idempotent request without a body is sent once more, as nginx does.
+        if (attempt === 1 && input === null && IDEMPOTENT.has(request.method) && isConnectionLost(error)) continue;
+        return answerFailure(environ, startResponse, origin, error);
       }
-      return answerFailure(environ, startResponse, origin, error);
     }
     let responseHeaders: Array<[string, string]>;
     try {
@@ -143,6 +144,31 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
       if (ownPool) await dispatcher.close();
     },
   });
+}
+
+/** RFC 9110 §9.2.2: the methods a client may send again after a lost connection. */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/**
+ * Sends `request` upstream through `dispatcher` (the body read from `input`, when there is
+ * one) and answers the exchange; the client leaving (`signal`) aborts it.
+ */
+function startExchange(
+  dispatcher: Dispatcher,
+  request: Omit<Dispatcher.DispatchOptions, 'body'>,
+  input: AsyncIterable<Uint8Array> | null,
+  timeouts: ExchangeTimeouts,
+  signal: AbortSignal | undefined,
+): UpstreamExchange {
+  const exchange = new UpstreamExchange(timeouts);
+  if (signal) {
+    const onAbort = () => exchange.abort(new ExchangeClosed('the client went away'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    exchange.onFinish = () => signal.removeEventListener('abort', onAbort);
+  }
+  dispatcher.dispatch({ ...request, body: input === null ? null : requestBody(input, exchange) }, exchange);
+  return exchange;
 }
 
 /**

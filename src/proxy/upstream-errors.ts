@@ -76,6 +76,15 @@ export function classify(error: unknown): Failure {
   return OTHER;
 }
 
+/**
+ * True for an error that says the connection went away before any answer (reset, closed,
+ * broken pipe): what a kept-alive connection the upstream closed at the wrong moment gives.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const code = codeOf(error);
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
+}
+
 /** `code: message` of an error, for the log. */
 export function describeCause(error: unknown): string {
   const code = codeOf(error);
