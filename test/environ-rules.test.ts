@@ -68,6 +68,17 @@ describe('one set of environ rules for the Node and fetch adapters', () => {
     expect([a.status, b.status]).toEqual([400, 400]);
   });
 
+  it.each([
+    ['example.com:65536', 400],
+    ['[::1]:99999', 400],
+    ['example.com:123456', 400],
+    ['example.com:65535', 200],
+    ['example.com:08080', 200],
+  ])('answers Host %s with %i in both (a port above 65535 is refused)', async (host, status) => {
+    const [a, b] = await Promise.all([get(node.port, '/app/', { Host: host }), get(fetchPort, '/app/', { Host: host })]);
+    expect([a.status, b.status]).toEqual([status, status]);
+  });
+
   it('puts Express’s mount path in front of scriptName', async () => {
     const web = express();
     web.use('/mnt', toNodeHandler(dump, { scriptName: '/app' }));

@@ -120,6 +120,23 @@ describe('HTTP/2 over TLS', () => {
     }
   });
 
+  it('refuses a Host field naming another host than :authority (RFC 9113 §8.3.1), and an authority with a port past 65535', async () => {
+    const server = await start(describeApp, { tls: tls(), http2: true });
+    const session = connect(server.url);
+    try {
+      const other = await h2request(session, '/x', { headers: { ':authority': `127.0.0.1:${server.port}`, host: 'evil.example' } });
+      expect(other.status).toBe(400);
+      expect(other.body.toString()).toBe('Bad Request: Host and :authority differ\n');
+      const same = await h2request(session, '/x', { headers: { ':authority': `127.0.0.1:${server.port}`, host: `127.0.0.1:${server.port}` } });
+      expect(same.status).toBe(200);
+      const port = await h2request(session, '/x', { headers: { ':authority': '[::1]:99999' } });
+      expect(port.status).toBe(400);
+      expect(port.body.toString()).toBe('Bad Request: invalid Host header\n');
+    } finally {
+      session.close();
+    }
+  });
+
   it('serves HTTP/1.1 clients on the same port (ALPN)', async () => {
     const server = await start(describeApp, { tls: tls(), http2: true });
     const res = await httpsGet(`${server.url}/one`);

@@ -67,8 +67,9 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
  *   without it the signal aborts when the request stream closes before it was read whole.
  * @throws HTTPBadRequest (its `detail` says why) for a request-target that is not
  *   origin-form, absolute-form, or `*` with OPTIONS (RFC 9112 §3.2); a malformed
- *   percent-escape or invalid UTF-8 in the path; an invalid Host; several Host headers
- *   (RFC 9112 §3.2). `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
+ *   percent-escape or invalid UTF-8 in the path; an invalid Host (a port past 65535
+ *   included); several Host headers (RFC 9112 §3.2); on HTTP/2, a Host field that differs
+ *   from `:authority` (RFC 9113 §8.3.1). `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
  *   fields than `options.maxHeaders`. `HTTPNotFound` for a path outside `options.scriptName`.
  *   The app must not see such a request: `toNodeHandler`
  *   and `serve` answer it with the exception's status and `detail` as plain text.
@@ -102,11 +103,23 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
     if (key !== '') addField(environ, key, raw[i + 1]!);
   }
   if (authority !== undefined) environ.HTTP_HOST = authority;
-  // HTTP/2 carries the Host in `:authority` (RFC 9113 §8.3.1); a Host field, if sent, wins.
-  else if (req.httpVersionMajor === 2 && environ.HTTP_HOST === undefined) environ.HTTP_HOST = req.headers[':authority'];
+  else if (req.httpVersionMajor === 2) http2Host(environ, req.headers[':authority'] as string | undefined);
   checkHost(environ.HTTP_HOST as string | undefined, options.trustedHosts);
   if (options.scriptName) applyScriptName(environ, options.scriptName);
   return environ;
+}
+
+/**
+ * HTTP/2 carries the Host in `:authority` (RFC 9113 §8.3.1). A Host field that names another
+ * host is a malformed request there (the RFC's SHOULD): a proxy in front may have routed by
+ * one while the app would read the other.
+ *
+ * @throws HTTPBadRequest `Host and :authority differ`.
+ */
+function http2Host(environ: Environ, authority: string | undefined): void {
+  const host = environ.HTTP_HOST as string | undefined;
+  if (host === undefined) environ.HTTP_HOST = authority;
+  else if (authority !== undefined && host.toLowerCase() !== authority.toLowerCase()) throw new HTTPBadRequest('Host and :authority differ');
 }
 
 /** Sets the environ's CGI and `tsgi.*` keys, always in this order (see {@link NodeEnviron}). */
