@@ -8,6 +8,7 @@ import { type Dispatcher, errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { Request } from 'tsgi';
 import { parseRaw, rawExchange, rawGet, request, sleep, start, within } from './node-helpers.ts';
+import { callApp } from 'tsgi/middleware';
 import { rewriteHtml } from 'tsgi/proxy';
 import { patternSha, sha256, useUpstream } from './proxy-helpers.ts';
 
@@ -35,6 +36,17 @@ describe('streamed bodies', () => {
     for (let i = 0; i < body.length; i += 4096) body[i] = i % 255;
     const reply = await request(`${server.url}/echo`, { method: 'POST', body });
     expect(JSON.parse(reply.body.toString())).toMatchObject({ length: body.length, sha256: sha256(body) });
+  });
+
+  it('hands the server no empty chunks (undici delivers some), only the bytes', async () => {
+    const app = to(upstream.url);
+    const sizes: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const started = await callApp(app, Request.blank(`/download?size=${MiB}`).environ);
+      for await (const chunk of started.body) sizes.push(chunk.byteLength);
+    }
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(3 * MiB);
+    expect(sizes.filter((size) => size === 0)).toEqual([]);
   });
 
   it('does not read ahead of a client that stops reading (download backpressure)', async () => {

@@ -161,7 +161,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Uint8Array): void {
-    if (this.closedWith !== undefined) return;
+    // undici hands over empty chunks too (about 15 in a 1 MiB answer): nothing to pass on.
+    if (this.closedWith !== undefined || chunk.byteLength === 0) return;
     this.queue.push(chunk);
     this.queued += chunk.byteLength;
     if (this.queued >= HIGH_WATER) {
