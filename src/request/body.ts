@@ -66,21 +66,17 @@ export abstract class RequestBody {
    */
   bytes(options?: ReadOptions): Promise<Uint8Array> {
     // Not an `async` function, so `json()` and `text()` wait on one promise less.
-    let read: Promise<Uint8Array>;
-    let input: AsyncIterable<Uint8Array>;
     try {
-      input = this.stream();
+      const input = this.stream();
       refuseFormerLimit(options);
-      read = readInput(input, options?.maxBodySize, this.contentLength);
+      if (input instanceof BufferedInput) return readInput(input, options?.maxBodySize);
+      const environ = this.environ;
+      return readInput(input, options?.maxBodySize, this.contentLength, (bytes) => {
+        environ['tsgi.input'] = new BufferedInput(bytes);
+      });
     } catch (error) {
       return Promise.reject(error);
     }
-    if (input instanceof BufferedInput) return read;
-    const environ = this.environ;
-    return read.then((bytes) => {
-      environ['tsgi.input'] = new BufferedInput(bytes);
-      return bytes;
-    });
   }
 
   /**

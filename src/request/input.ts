@@ -31,6 +31,8 @@ export class BufferedInput implements AsyncIterable<Uint8Array> {
  * @param maxBodySize - maximum body size in bytes (default unlimited); checked against
  *   `declaredLength` first, then chunk by chunk while reading, so an oversized body is refused
  *   without being buffered.
+ * @param keep - when given, called with the bytes once read, before the promise settles (the
+ *   request keeps them for the next reader).
  * @throws (rejects with) HTTPContentTooLarge (413) past the limit; HTTPBadRequest (400) when the client goes
  *   away or the stream breaks off mid-body (see {@link isInputError}), the stream error as its
  *   `cause`; an HTTPException the input itself throws, unchanged; any other error (a bug in an
@@ -40,6 +42,7 @@ export function readInput(
   input: AsyncIterable<Uint8Array>,
   maxBodySize = Infinity,
   declaredLength: number | null = null,
+  keep?: (bytes: Uint8Array) => void,
 ): Promise<Uint8Array> {
   // Not an `async` function: a Node stream's read is handed over as the promise it is, without
   // a frame and a promise more (they cost more than the rest of a small body's read).
@@ -48,8 +51,9 @@ export function readInput(
     return Promise.resolve(input.bytes);
   }
   if (declaredLength !== null && declaredLength > maxBodySize) return Promise.reject(tooLarge(maxBodySize));
-  if (isEventStream(input)) return readEventStream(input, maxBodySize);
-  return readIterable(input, maxBodySize);
+  if (isEventStream(input)) return readEventStream(input, maxBodySize, keep);
+  const read = readIterable(input, maxBodySize);
+  return keep === undefined ? read : read.then((bytes) => (keep(bytes), bytes));
 }
 
 /** {@link readInput} for any other async iterable, chunk by chunk. */
@@ -94,51 +98,56 @@ function isEventStream(input: AsyncIterable<Uint8Array>): input is EventStream {
 }
 
 /**
- * {@link readInput} for a Node.js readable stream, by its `data` and `end` events: the same
- * answers as iterating it, without an async iterator's promise per chunk and its set-up per
- * stream (a small JSON body costs a few µs less). Past `maxBodySize` the stream is paused, not
- * destroyed: the server then closes the connection after the 413 (src/adapters/node/linger.ts).
+ * {@link readInput} for a Node.js readable stream, by its `data`, `end`, `error` and `close`
+ * events (one listener for the four): the same answers as iterating it, without an async
+ * iterator's promise per chunk and its set-up per stream (a small JSON body costs a few µs
+ * less). Past `maxBodySize` the stream is paused, not destroyed: the server then closes the
+ * connection after the 413 (src/adapters/node/linger.ts).
  */
-function readEventStream(stream: EventStream, maxBodySize: number): Promise<Uint8Array> {
+function readEventStream(stream: EventStream, maxBodySize: number, keep: ((bytes: Uint8Array) => void) | undefined): Promise<Uint8Array> {
   if (stream.errored) return Promise.reject(inputFailure(stream.errored));
   if (stream.readableEnded) return Promise.resolve(new Uint8Array(0));
   if (stream.destroyed) return Promise.reject(inputFailure(prematureClose()));
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let total = 0;
-    const stop = () => {
-      stream.removeListener('data', onData);
-      stream.removeListener('end', onEnd);
-      stream.removeListener('error', onError);
-      stream.removeListener('close', onClose);
-    };
-    const onData = (value: unknown) => {
-      const chunk = value as Uint8Array;
-      total += chunk.byteLength;
-      if (total > maxBodySize) {
-        stop();
+    // `data` passes a chunk, `error` an error; `end` and `close` pass nothing, and only `end`
+    // comes after the stream has ended (Node marks it ended before emitting `end`).
+    const listener = (value?: unknown) => {
+      if (value instanceof Uint8Array) {
+        total += value.byteLength;
+        if (total <= maxBodySize) {
+          chunks.push(value);
+          return;
+        }
+        unlisten(stream, listener);
         stream.pause();
         reject(tooLarge(maxBodySize));
         return;
       }
-      chunks.push(chunk);
+      unlisten(stream, listener);
+      if (value !== undefined) reject(inputFailure(value));
+      else if (!stream.readableEnded) reject(inputFailure(prematureClose())); // destroyed before its end
+      else {
+        const bytes = concatBytes(chunks, total);
+        keep?.(bytes);
+        resolve(bytes);
+      }
     };
-    const onEnd = () => {
-      stop();
-      resolve(concatBytes(chunks, total));
-    };
-    const onError = (error: unknown) => {
-      stop();
-      reject(inputFailure(error));
-    };
-    // A stream destroyed without an error (a client gone before the end of the body) closes.
-    const onClose = () => onError(prematureClose());
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    stream.on('error', onError);
-    stream.on('close', onClose);
+    stream.on('data', listener);
+    stream.on('end', listener);
+    stream.on('error', listener);
+    stream.on('close', listener);
     stream.resume();
   });
+}
+
+/** Removes {@link readEventStream}'s listener from the four events. */
+function unlisten(stream: EventStream, listener: (value?: unknown) => void): void {
+  stream.removeListener('data', listener);
+  stream.removeListener('end', listener);
+  stream.removeListener('error', listener);
+  stream.removeListener('close', listener);
 }
 
 /** The error of a stream that closed before its end, as Node's `finished()` reports it. */
