@@ -193,6 +193,18 @@ describe('the body, as the server reads it', () => {
     expect(res.textBody).toBe('Bad Request: malformed percent-escape or invalid UTF-8 in the path\n');
     expect(called).toBe(false);
   });
+
+  it.each(['a b', 'example.com:99999', 'evil.com%2F..'])('answers 400 without calling the app for the Host %s, as the server does', async (host) => {
+    let called = false;
+    const app: App = (...args) => {
+      called = true;
+      return echo(...args);
+    };
+    const res = await new TestClient(app).get('/', { headers: { Host: host }, status: 400 });
+    expect(res.textBody).toBe('Bad Request: invalid Host header\n');
+    expect(called).toBe(false);
+    expect((await new TestClient(app).get('/', { headers: { Host: 'example.com:8080' } })).statusCode).toBe(200);
+  });
 });
 
 describe('requests', () => {

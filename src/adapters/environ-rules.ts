@@ -9,6 +9,7 @@
 import type { Environ, LogStream } from '../gateway/types.ts';
 import { headerEnvironKey, joinFieldValues } from '../datastructures/environ-headers.ts';
 import { unquotePath } from '../http/url.ts';
+import { isValidHost } from '../http/host.ts';
 import { HTTPBadRequest, HTTPNotFound, HTTPRequestHeaderFieldsTooLarge } from '../exceptions/client-errors.ts';
 
 /**
@@ -144,22 +145,17 @@ export function checkFieldCount(count: number, max: number): void {
   if (count > max) throw new HTTPRequestHeaderFieldsTooLarge(`more than ${max} header fields`);
 }
 
-/** A `uri-host` (reg-name or IP literal), then an optional port of at most 65535. */
-const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]*|\[[0-9A-Fa-f:.]+\])(?::(?:\d{0,4}|[0-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?$/;
-
 /**
- * Checks `HTTP_HOST`: absent, or a `uri-host [ ":" port ]` (RFC 9112 §3.2, RFC 3986 §3.2.2),
- * without percent-encoding (no client puts any in a Host, and a decoder further on could turn
- * `evil.com%2F..` into a path), nor an IPv6 zone, nor a port above 65535 (no URL can carry it,
- * and `req.port` and `req.url` could not agree with `req.host`); and, when `trustedHosts` is
- * given, naming one of them (see {@link EnvironOptions.trustedHosts}).
+ * Checks `HTTP_HOST`: absent, or valid (`isValidHost`: a `uri-host [ ":" port ]` without
+ * percent-encoding, an IPv6 zone or a port above 65535); and, when `trustedHosts` is given,
+ * naming one of them (see {@link EnvironOptions.trustedHosts}).
  *
  * @throws HTTPBadRequest `invalid Host header` for a malformed value, `untrusted Host header`
  *   for a host outside `trustedHosts`.
  */
 export function checkHost(host: string | undefined, trustedHosts?: readonly string[]): void {
   if (host === undefined) return;
-  if (!VALID_HOST.test(host)) throw new HTTPBadRequest('invalid Host header');
+  if (!isValidHost(host)) throw new HTTPBadRequest('invalid Host header');
   if (trustedHosts !== undefined && !trustedMatcher(trustedHosts)(host)) throw new HTTPBadRequest('untrusted Host header');
 }
 

@@ -47,3 +47,18 @@ export function splitHost(host: string): [string, number | null] {
   const port = /^\d{1,5}$/.test(portText) ? Number(portText) : null;
   return [name, port !== null && port <= 65535 ? port : null];
 }
+
+/** A `uri-host` (reg-name or IP literal), then an optional port of at most 65535. */
+const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]*|\[[0-9A-Fa-f:.]+\])(?::(?:\d{0,4}|[0-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?$/;
+
+/**
+ * @internal True for a `Host` value servers take: a `uri-host [ ":" port ]` (RFC 9112 §3.2,
+ * RFC 3986 §3.2.2) without percent-encoding (no client puts any in a Host, and a decoder further
+ * on could turn `evil.com%2F..` into a path), nor an IPv6 zone, nor a port above 65535 (no URL
+ * can carry it, and `req.port` and `req.url` could not agree with `req.host`). The adapters
+ * and the test client answer 400 to any other.
+ */
+export function isValidHost(host: string): boolean {
+  return VALID_HOST.test(host);
+}
+

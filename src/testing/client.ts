@@ -11,7 +11,8 @@ import { Request } from '../request/request.ts';
 import { lint } from '../middleware/lint.ts';
 import type { RequestOptions, TestClientOptions } from './options.ts';
 import { requestEnviron, withQuery } from './environ.ts';
-import { type Answer, CutResponse, badPath, runApp } from './exchange.ts';
+import { type Answer, CutResponse, badRequest, runApp } from './exchange.ts';
+import { isValidHost } from '../http/host.ts';
 import { CookieJar } from './cookies.ts';
 import { type TestResponse, testResponse } from './response.ts';
 import { TestClientError, preview } from './error.ts';
@@ -163,10 +164,13 @@ export class TestClient {
     };
     const body = { json: options.json, form: options.form, files: options.files, body: options.body };
     const { environ, pathError } = requestEnviron({ method, url, scriptRoot: this.#scriptRoot, headers, body }, extra);
-    const linted = !pathError && this.#options.lint !== false ? lint(this.app) : undefined;
+    // As the server: a request it refuses never reaches the app.
+    const host = environ.HTTP_HOST as string | undefined;
+    const refusal = pathError ? 'malformed percent-escape or invalid UTF-8 in the path' : host !== undefined && !isValidHost(host) ? 'invalid Host header' : null;
+    const linted = refusal === null && this.#options.lint !== false ? lint(this.app) : undefined;
     let answer: Answer;
     try {
-      answer = pathError ? badPath() : await runApp(linted ?? this.app, environ);
+      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ);
     } catch (error) {
       controller.abort(error);
       if (!(error instanceof CutResponse)) throw error;

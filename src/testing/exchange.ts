@@ -33,15 +33,17 @@ function internalError(): Answer {
   return { status: '500 Internal Server Error', headers, body: INTERNAL_ERROR };
 }
 
-const BAD_PATH = new TextEncoder().encode('Bad Request: malformed percent-escape or invalid UTF-8 in the path\n');
-
-/** The server's answer to a path it cannot decode; the app is not called (docs/spec.md §2.1). */
-export function badPath(): Answer {
+/**
+ * The server's `400 Bad Request` to a request the app must not see, `Bad Request: <detail>` as
+ * plain text: a path it cannot decode (docs/spec.md §2.1), an invalid Host.
+ */
+export function badRequest(detail: string): Answer {
+  const body = new TextEncoder().encode(`Bad Request: ${detail}\n`);
   const headers: Array<[string, string]> = [
     ['Content-Type', 'text/plain; charset=utf-8'],
-    ['Content-Length', String(BAD_PATH.byteLength)],
+    ['Content-Length', String(body.byteLength)],
   ];
-  return { status: '400 Bad Request', headers, body: BAD_PATH };
+  return { status: '400 Bad Request', headers, body };
 }
 
 /**
