@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
+import { MockAgent } from 'undici';
 import { mount } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
@@ -241,6 +242,26 @@ describe('request bodies', () => {
     expect(result.continued).toBe(true);
     expect(result.echo).toMatchObject({ length: 5, sha256: sha256('hello') });
     expect(header(result.echo, 'expect')).toEqual([]);
+  });
+});
+
+describe('dispatchers of your own', () => {
+  it('works with undici\'s MockAgent, which answers synchronously', async () => {
+    const agent = new MockAgent();
+    agent.disableNetConnect();
+    const upstream = agent.get('http://upstream.test');
+    upstream.intercept({ path: '/x' }).reply(200, 'mocked body', { headers: { 'content-type': 'text/plain', etag: '"m"' } }).persist();
+    upstream.intercept({ path: '/gone', method: 'GET' }).reply(410, 'gone').persist();
+    const server = await start(proxy('http://upstream.test', { dispatcher: agent }));
+    for (let i = 0; i < 3; i++) {
+      const reply = await request(`${server.url}/x`);
+      expect(reply.status).toBe(200);
+      expect(reply.headers.etag).toBe('"m"');
+      expect(reply.body.toString()).toBe('mocked body');
+    }
+    expect((await request(`${server.url}/gone`)).status).toBe(410);
+    expect(server.log.text).toBe('');
+    await agent.close();
   });
 });
 

@@ -100,9 +100,10 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     let exchange!: UpstreamExchange;
     let head!: UpstreamHead;
     for (let attempt = 1; ; attempt++) {
-      exchange = startExchange(dispatcher, request, input, timeouts, environ['tsgi.signal']);
+      let answer: Promise<UpstreamHead>;
+      [exchange, answer] = startExchange(dispatcher, request, input, timeouts, environ['tsgi.signal']);
       try {
-        head = await exchange.head;
+        head = await answer;
         break;
       } catch (error) {
         if (exchange.aborted) {
@@ -151,7 +152,9 @@ const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRAC
 
 /**
  * Sends `request` upstream through `dispatcher` (the body read from `input`, when there is
- * one) and answers the exchange; the client leaving (`signal`) aborts it.
+ * one) and answers the exchange and its head, taken before the dispatch (a dispatcher may
+ * answer at once, a `MockAgent` does, and the exchange lets go of its head when it is over);
+ * the client leaving (`signal`) aborts it.
  */
 function startExchange(
   dispatcher: Dispatcher,
@@ -159,7 +162,7 @@ function startExchange(
   input: AsyncIterable<Uint8Array> | null,
   timeouts: ExchangeTimeouts,
   signal: AbortSignal | undefined,
-): UpstreamExchange {
+): [UpstreamExchange, Promise<UpstreamHead>] {
   const exchange = new UpstreamExchange(timeouts);
   if (signal) {
     const onAbort = () => exchange.abort(new ExchangeClosed('the client went away'));
@@ -167,8 +170,9 @@ function startExchange(
     else signal.addEventListener('abort', onAbort, { once: true });
     exchange.onFinish = () => signal.removeEventListener('abort', onAbort);
   }
+  const head = exchange.head;
   dispatcher.dispatch({ ...request, body: input === null ? null : requestBody(input, exchange) }, exchange);
-  return exchange;
+  return [exchange, head];
 }
 
 /**

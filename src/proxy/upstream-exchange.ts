@@ -54,8 +54,9 @@ function expire(exchange: UpstreamExchange): void {
  */
 export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint8Array> {
   /**
-   * Settles with the response head, or rejects with the error that came first. Read it before
-   * the exchange is over: then it is released (see {@link UpstreamExchange.release}).
+   * Settles with the response head, or rejects with the error that came first. Take it before
+   * dispatching: once the exchange is over it is released (see {@link UpstreamExchange.release}),
+   * and a dispatcher may be over at once (a `MockAgent` answers synchronously).
    */
   get head(): Promise<UpstreamHead> {
     return this.headPromise;
