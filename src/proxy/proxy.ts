@@ -106,14 +106,10 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
         head = await answer;
         break;
       } catch (error) {
-        if (exchange.aborted) {
-          startResponse(CLIENT_CLOSED, []);
-          return [];
-        }
         // A kept-alive connection the upstream closed as the request went out (RFC 9112
         // §9.3.1): an idempotent request without a body is sent once more, as nginx does.
-        if (attempt === 1 && input === null && IDEMPOTENT.has(request.method) && isConnectionLost(error)) continue;
-        return answerFailure(environ, startResponse, origin, error);
+        if (!exchange.aborted && attempt === 1 && input === null && IDEMPOTENT.has(request.method) && isConnectionLost(error)) continue;
+        return failedBeforeHead(exchange, environ, startResponse, origin, error);
       }
     }
     let responseHeaders: Array<[string, string]>;
@@ -130,11 +126,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     try {
       first = await exchange.next();
     } catch (error) {
-      if (exchange.aborted) {
-        startResponse(CLIENT_CLOSED, []);
-        return [];
-      }
-      return answerFailure(environ, startResponse, origin, error);
+      return failedBeforeHead(exchange, environ, startResponse, origin, error);
     }
     startResponse(statusLine(head), responseHeaders);
     return first.done ? [] : failLoudly(exchange, origin, first.value);
@@ -145,6 +137,16 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
       if (ownPool) await dispatcher.close();
     },
   });
+}
+
+/**
+ * The answer to an exchange that failed before the client got a head: `499` when the client
+ * left (nobody receives it), else the 502 or 504 of {@link answerFailure}.
+ */
+function failedBeforeHead(exchange: UpstreamExchange, environ: Environ, startResponse: StartResponse, origin: string, error: unknown): Body {
+  if (!exchange.aborted) return answerFailure(environ, startResponse, origin, error);
+  startResponse(CLIENT_CLOSED, []);
+  return [];
 }
 
 /** RFC 9110 §9.2.2: the methods a client may send again after a lost connection. */

@@ -44,15 +44,15 @@ function codeOf(error: unknown): string {
   return '';
 }
 
+/** Error codes of a connection that went away: reset, broken pipe, closed by the other side. */
+const CONNECTION_LOST: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
 /** Sorts an error of the HTTP client into a {@link Failure}. */
 export function classify(error: unknown): Failure {
   const code = codeOf(error);
   switch (code) {
     case 'ECONNREFUSED':
       return REFUSED;
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
       return RESET;
     case 'ENOTFOUND':
@@ -71,6 +71,7 @@ export function classify(error: unknown): Failure {
     case 'ERR_INVALID_HEADER':
       return MALFORMED;
   }
+  if (CONNECTION_LOST.has(code)) return RESET;
   if (code.startsWith('HPE_') || error instanceof errors.HTTPParserError) return MALFORMED;
   if (code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) return TLS;
   return OTHER;
@@ -81,9 +82,9 @@ export function classify(error: unknown): Failure {
  * broken pipe): what a kept-alive connection the upstream closed at the wrong moment gives.
  */
 export function isConnectionLost(error: unknown): boolean {
-  const code = codeOf(error);
-  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET';
+  return CONNECTION_LOST.has(codeOf(error));
 }
+
 
 /** `code: message` of an error, for the log. */
 export function describeCause(error: unknown): string {

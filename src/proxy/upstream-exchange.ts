@@ -119,13 +119,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
     else this.onResponseError(undefined, error);
   }
 
-  /** Starts (or restarts) the timer for `ms` milliseconds. */
+  /** Starts the timer afresh for `ms` milliseconds. */
   private arm(ms: number): void {
-    if (this.timer !== undefined) this.timer.refresh();
-    else {
-      this.timer = setTimeout(expire, ms, this);
-      this.timer.unref();
-    }
+    this.disarm();
+    this.timer = setTimeout(expire, ms, this);
+    this.timer.unref();
   }
 
   private disarm(): void {
@@ -152,7 +150,6 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
     // way to pass it on (RFC 9110 §15.2), so it is dropped.
     if (statusCode < 200) return;
     this.headIn = true;
-    this.disarm();
     if (this.timeouts !== undefined) this.arm(this.timeouts.body);
     // RFC 9110 §6.4.1: a 204 or 304 has no content, whatever its Content-Length says (a 304's
     // is the 200's length, which undici would take for a body that never came).

@@ -164,9 +164,7 @@ export class TestClient {
     };
     const body = { json: options.json, form: options.form, files: options.files, body: options.body };
     const { environ, pathError } = requestEnviron({ method, url, scriptRoot: this.#scriptRoot, headers, body }, extra);
-    // As the server: a request it refuses never reaches the app.
-    const host = environ.HTTP_HOST as string | undefined;
-    const refusal = pathError ? 'malformed percent-escape or invalid UTF-8 in the path' : host !== undefined && !isValidHost(host) ? 'invalid Host header' : null;
+    const refusal = refusalOf(pathError, environ.HTTP_HOST as string | undefined);
     const linted = refusal === null && this.#options.lint !== false ? lint(this.app) : undefined;
     let answer: Answer;
     try {
@@ -203,4 +201,11 @@ export class TestClient {
 /** The log text for a failure message: indented, or nothing. */
 function logged(messages: string[]): string {
   return messages.length === 0 ? '' : `\n${messages.join('').replace(/^/gm, '  ')}`;
+}
+
+/** Why the server would refuse a request before the app sees it (as it answers: `Bad Request: <why>`), or null. */
+function refusalOf(pathError: boolean, host: string | undefined): string | null {
+  if (pathError) return 'malformed percent-escape or invalid UTF-8 in the path';
+  if (host !== undefined && !isValidHost(host)) return 'invalid Host header';
+  return null;
 }
