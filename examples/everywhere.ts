@@ -16,6 +16,7 @@
  * | `/redirect` | 302 to `/text`, built from `req.applicationUrl` (mount prefix kept) |
  * | `/missing` | `404`, as text, HTML or JSON by `Accept` |
  * | `/error/before`, `/error/after` | an app error before the headers (500) and after (a cut body) |
+ * | `/unavailable` | a raw app's body raising `HTTPServiceUnavailable` before the headers: its 503 page |
  * | `/hangup`, `/hangup/status` | an endless stream whose `finally` counts clients that left |
  * | `/hono/…` | examples/hono-inside.ts: a Hono app through `fromFetchHandler` |
  *
@@ -26,7 +27,7 @@
  *
  * @module
  */
-import { type App, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, redirect } from 'tsgi';
+import { type App, HTTPMethodNotAllowed, HTTPNotFound, HTTPServiceUnavailable, Request, Response, redirect } from 'tsgi';
 import { mount } from 'tsgi/middleware';
 import { app as honoInside } from './hono-inside.ts';
 
@@ -68,6 +69,18 @@ const failAfterHeaders: App = (_environ, startResponse) => {
     yield encoder.encode('partial\n');
     await sleep(50);
     throw new Error('the body failed after the headers');
+  })();
+};
+
+/**
+ * `/unavailable`: a raw app whose body raises `HTTPServiceUnavailable` at its first read, before
+ * the head went out: every server answers that exception's 503 page (and logs it).
+ */
+const unavailable: App = (_environ, startResponse) => {
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  return (async function* () {
+    await sleep(10);
+    throw new HTTPServiceUnavailable('down for maintenance', { headers: { 'Retry-After': '120' } });
   })();
 };
 
@@ -141,4 +154,4 @@ const main = Request.application(async (req) => {
 });
 
 /** The app: {@link main}, with examples/hono-inside.ts mounted at `/hono`. */
-export const app: App = mount({ '/hono': honoInside, '/': main });
+export const app: App = mount({ '/hono': honoInside, '/unavailable': unavailable, '/': main });

@@ -3,7 +3,7 @@
  * status, headers and body, errors before and after the head, cancel → return().
  */
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, Request } from 'tsgi';
+import { type App, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request } from 'tsgi';
 import { fetchEnvKey, fetchExecutionContextKey, fetchRequestKey, toFetchHandler } from 'tsgi/fetch';
 
 const enc = new TextEncoder();
@@ -284,6 +284,32 @@ describe('toFetchHandler: the answer', () => {
     expect(res.status).toBe(500);
     expect(await res.text()).toBe('Internal Server Error\n');
     expect(errors.lines[0]).toMatch(/^\[tsgi\] POST \/x\?y=1 HTTP\/1\.1: Error: boom\n {4}at /);
+  });
+
+  it('answers an HTTPException that escapes the app before the head as itself, logging a 5xx only', async () => {
+    const errors = log();
+    const missing = await toFetchHandler(() => {
+      throw new HTTPNotFound('No such page.');
+    }, { log: errors })(new globalThis.Request('http://h/x', { headers: { accept: 'text/plain' } }));
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain('No such page.');
+    expect(errors.lines).toEqual([]);
+    const busy: App = (_e, start) =>
+      (async function* () {
+        start('200 OK', [['Content-Type', 'text/plain']]);
+        await Promise.resolve();
+        throw new HTTPServiceUnavailable('Down for maintenance.', { headers: { 'Retry-After': '120' } });
+      })();
+    const res = await toFetchHandler(busy, { log: errors })(new globalThis.Request('http://h/busy', { headers: { accept: 'text/plain' } }));
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('120');
+    expect(await res.text()).toContain('Down for maintenance.');
+    expect(errors.lines[0]).toMatch(/^\[tsgi\] GET \/busy HTTP\/1\.1: HTTPServiceUnavailable: Down for maintenance\./);
+    const head = await toFetchHandler(() => {
+      throw new HTTPNotFound();
+    })(new globalThis.Request('http://h/x', { method: 'HEAD' }));
+    expect(head.status).toBe(404);
+    expect(await head.text()).toBe('');
   });
 
   it('answers 500 for what the app gets wrong: no startResponse, a bad chunk, a 1xx status, a wrong Content-Length', async () => {

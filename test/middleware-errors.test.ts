@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abort, type App, type AppLike, HTTPNotFound, Request, serve } from 'tsgi';
+import { abort, type App, type AppLike, HTTPBadGateway, HTTPNotFound, Request, serve } from 'tsgi';
 import { errors, type ErrorsOptions, lint } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { parseStack, renderTraceback } from '../src/middleware/traceback.ts';
@@ -113,6 +113,21 @@ describe('errors: before the headers are out', () => {
     const res = await client.get('/x', { headers: { accept: 'application/json' }, status: 404 });
     expect(await res.json()).toMatchObject({ message: 'no such thing' });
     await client.get('/abort', { status: 409 });
+  });
+
+  it('answers a 5xx HTTPException thrown by a raw app with its own response, logged with its status and sent to onError', async () => {
+    const seen: unknown[] = [];
+    const app: App = () => {
+      throw new HTTPBadGateway('The upstream did not answer.');
+    };
+    const res = await new TestClient(errors(app, { onError: (error) => void seen.push(error) })).get('/x', {
+      headers: { accept: 'text/plain' },
+      status: 502,
+      allowErrors: true,
+    });
+    expect(res.textBody).toContain('The upstream did not answer.');
+    expect(res.errors).toMatch(/^\[tsgi\] GET \/x HTTP\/1\.1 502: HTTPBadGateway: The upstream did not answer\./);
+    expect(seen).toHaveLength(1);
   });
 
   it('sends no body for HEAD', async () => {

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, HTTPNotFound, HeaderList, Request } from 'tsgi';
+import { type App, HTTPForbidden, HTTPNotFound, HTTPServiceUnavailable, HeaderList, Request, redirect } from 'tsgi';
 import { assertHeader } from '../src/gateway/fields.ts';
 import { bytes, dechunk, deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
 
@@ -530,5 +530,78 @@ describe('a failure of the step asked for ahead is logged even when the exchange
     await until(() => server.log.messages.length > 0);
     expect(server.log.messages).toHaveLength(1);
     expect(server.log.text).toContain('[tsgi] HEAD /head HTTP/1.1: Error: failed after the HEAD answer');
+  });
+});
+
+describe('an HTTPException that escapes the app before the headers is the answer', () => {
+  it('a raw app throwing HTTPNotFound answers its 404 page, not logged', async () => {
+    const server = await start(() => {
+      throw new HTTPNotFound('No such page.');
+    });
+    const res = await request(`${server.url}/missing`, { headers: { accept: 'text/plain' } });
+    expect(res.status).toBe(404);
+    expect(res.body.toString()).toContain('No such page.');
+    expect(res.headers['content-length']).toBe(String(res.body.byteLength));
+    await sleep(20);
+    expect(server.log.messages).toEqual([]);
+  });
+
+  it('a redirect thrown by a raw app is a redirect', async () => {
+    const server = await start(() => {
+      throw redirect('/elsewhere');
+    });
+    const res = await request(`${server.url}/old`);
+    expect(res.status).toBe(303);
+    expect(res.headers.location).toBe(`${server.url}/elsewhere`);
+  });
+
+  it('a body that throws HTTPServiceUnavailable at its first step answers 503, logged with the request line', async () => {
+    const server = await start((_e, startResponse) =>
+      (async function* () {
+        ok(startResponse);
+        await sleep(1);
+        throw new HTTPServiceUnavailable('Down for maintenance.', { headers: { 'Retry-After': '120' } });
+      })(),
+    );
+    const res = await request(`${server.url}/busy`, { headers: { accept: 'text/plain' } });
+    expect(res.status).toBe(503);
+    expect(res.headers['retry-after']).toBe('120');
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body.toString()).toContain('Down for maintenance.');
+    await until(() => server.log.messages.length > 0);
+    expect(server.log.text).toContain('[tsgi] GET /busy HTTP/1.1: HTTPServiceUnavailable: Down for maintenance.');
+  });
+
+  it('a HEAD request gets the exception head without a body', async () => {
+    const server = await start(() => {
+      throw new HTTPForbidden();
+    });
+    const { raw } = await rawExchange(server.port, rawGet('/secret', '', 'HEAD'));
+    const res = parseRaw(raw);
+    expect(res.status).toBe(403);
+    expect(res.rest).toBe('');
+  });
+
+  it('after the headers it still cuts the connection, logged', async () => {
+    const { log } = await expectCut((_e, startResponse) =>
+      (async function* () {
+        ok(startResponse);
+        yield bytes('one');
+        await sleep(20);
+        yield bytes('two');
+        throw new HTTPServiceUnavailable('too late to say so');
+      })(),
+    );
+    expect(log).toContain('HTTPServiceUnavailable: too late to say so');
+  });
+
+  it('an exception whose page cannot be served falls back to the plain 500', async () => {
+    const broken = new HTTPNotFound();
+    broken.respond = () => {
+      throw new Error('page broke');
+    };
+    await expect500(() => {
+      throw broken;
+    }, /page broke/);
   });
 });

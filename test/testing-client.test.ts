@@ -4,7 +4,7 @@
  * options, the base URL as mount point.
  */
 import { describe, expect, it } from 'vitest';
-import { type App, HTTPFound, HTTPNotFound, Request, Response, redirect } from 'tsgi';
+import { type App, HTTPFound, HTTPNotFound, HTTPServiceUnavailable, Request, Response, redirect } from 'tsgi';
 import { TestClient, TestClientError } from 'tsgi/testing';
 import { rejection } from './helpers.ts';
 
@@ -51,6 +51,24 @@ describe('lint and tsgi.errors', () => {
     const res = await new TestClient(noisy).get('/', { allowErrors: true });
     expect(res.errors).toBe('something odd\n');
     expect((await new TestClient(noisy, { allowErrors: true }).get('/')).errors).toBe('something odd\n');
+  });
+
+  it('answers an HTTPException that escapes the app before the head as the server does: itself, logged when a 5xx', async () => {
+    const missing: App = () => {
+      throw new HTTPNotFound('No such page.');
+    };
+    const res = await new TestClient(missing).get('/x', { status: 404, headers: { accept: 'text/plain' } });
+    expect(res.textBody).toContain('No such page.');
+    expect(res.errors).toBe('');
+    const busy: App = (_e, start) =>
+      (async function* () {
+        start('200 OK', [['Content-Type', 'text/plain']]);
+        await Promise.resolve();
+        throw new HTTPServiceUnavailable('Down for maintenance.');
+      })();
+    const down = await new TestClient(busy).get('/busy', { status: 503, allowErrors: true, headers: { accept: 'text/plain' } });
+    expect(down.textBody).toContain('Down for maintenance.');
+    expect(down.errors).toMatch(/^\[tsgi\] GET \/busy HTTP\/1\.1: HTTPServiceUnavailable: Down for maintenance\./);
   });
 
   it('answers an app error with the server’s logged 500', async () => {

@@ -8,7 +8,8 @@ import { type App, type AppLike, type LogStream, toApp } from '../gateway/types.
 import { assertHeader } from '../gateway/fields.ts';
 import { checkChunk, describe } from '../gateway/body.ts';
 import { parseStatus } from '../gateway/status.ts';
-import { HTTPException } from '../exceptions/base.ts';
+import type { HTTPException } from '../exceptions/base.ts';
+import { escapedAnswer } from '../exceptions/escaped.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { Request } from '../request/request.ts';
@@ -51,8 +52,10 @@ export interface ErrorsOptions {
  * Each error is logged once, as `[tsgi] GET /path?q HTTP/1.1 500: <stack>` (the request
  * line, then the status), to `options.log` or `environ['tsgi.errors']`, then
  * `options.onError(error, req)` runs. An `HTTPException`
- * thrown by the app (`abort(404)`) is not an error: it answers its own response, unlogged,
- * as `Request.application` does.
+ * thrown by the app (`abort(404)`) answers its own response, as `Request.application` does,
+ * and as the server does (`escapedAnswer`): a 4xx or a redirect is not an error and is not
+ * logged; a 5xx (a proxied upstream's 502, say) is logged with its status and goes to
+ * `onError`.
  *
  * @example
  * ```ts
@@ -87,9 +90,10 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       checkStart(started);
     } catch (error) {
       started?.close();
-      if (error instanceof HTTPException) {
+      const exception = escapedAnswer(error, (e) => report(e, String((e as HTTPException).code)));
+      if (exception !== null) {
         try {
-          return error.getResponse(environ).respond(environ, startResponse);
+          return exception.getResponse(environ).respond(environ, startResponse);
         } catch (failure) {
           return answer500(failure);
         }

@@ -10,6 +10,7 @@ import { checkChunk, closeBody, concatBytes, describe, openBody } from '../gatew
 import { HOP_BY_HOP, assertHeader } from '../gateway/fields.ts';
 import { isBodilessStatus, parseStatus } from '../gateway/status.ts';
 import { logError, requestLine } from '../gateway/log.ts';
+import { escapedAnswer } from '../exceptions/escaped.ts';
 
 /** What a client receives: the status line, the header fields, the whole body. */
 export interface Answer {
@@ -83,25 +84,32 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * the answer). As in the server, the head goes out once the body's second step is known: an
  * app error up to there (the app call, the first two steps, an invalid head or chunk, an array
  * body that contradicts its `Content-Length`) is logged to `tsgi.errors` with the request line
- * and answered `500 Internal Server Error` as plain text; an error after it is logged and
- * throws {@link CutResponse}, since the server cuts the connection then (a stream that
- * contradicts its `Content-Length` too).
+ * and answered `500 Internal Server Error` as plain text (an `HTTPException` is the answer
+ * instead, logged only when a 5xx: `escapedAnswer`; `answering` marks that second run); an
+ * error after it is logged and throws {@link CutResponse}, since the server cuts the
+ * connection then (a stream that contradicts its `Content-Length` too).
  *
  * `Content-Length` is added, when the app gave none, to an answer whose body was an array or
  * ended after its first chunk, as the server frames those; longer streams get none (the
  * server sends them chunked). Framing fields the server adds (`Date`, `Connection`,
  * `Keep-Alive`, `Transfer-Encoding`) are left out.
  */
-export async function runApp(app: App, environ: Environ): Promise<Answer> {
+export async function runApp(app: App, environ: Environ, answering = false): Promise<Answer> {
   const log = environ['tsgi.errors'];
   const line = requestLine(environ);
   const report = (error: unknown) => logError(log, line, error);
   let started: StartedApp;
+  // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
+  const beforeHead = (error: unknown): Promise<Answer> | Answer => {
+    const exception = answering ? null : escapedAnswer(error, report);
+    if (exception !== null) return runApp((e, start) => exception.respond(e, start), environ, true);
+    report(error);
+    return internalError();
+  };
   try {
     started = await callApp(app, environ, report);
   } catch (error) {
-    report(error);
-    return internalError();
+    return beforeHead(error);
   }
   let head: ReturnType<typeof checkHead>;
   const inMemory = Array.isArray(started.body) ? (started.body as unknown[]) : null;
@@ -117,8 +125,7 @@ export async function runApp(app: App, environ: Environ): Promise<Answer> {
     }
   } catch (error) {
     started.close();
-    report(error);
-    return internalError();
+    return beforeHead(error);
   }
   const headers = head.headers;
   const noBody = environ.REQUEST_METHOD === 'HEAD' || isBodilessStatus(head.code);
@@ -139,8 +146,8 @@ export async function runApp(app: App, environ: Environ): Promise<Answer> {
     }
   } catch (error) {
     await closeBody(iterator, report);
+    if (steps < 2) return beforeHead(error);
     report(error);
-    if (steps < 2) return internalError();
     throw new CutResponse(`the response was cut after its head: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   if (!ended) await closeBody(iterator, report);

@@ -200,6 +200,18 @@ export const CASES: Case[] = [
     },
   },
   {
+    name: 'an HTTPException raised before the headers: its own answer',
+    async run(server) {
+      const reply = await request(`${server.base}/unavailable`, { headers: { Accept: 'text/plain' } });
+      expect(reply.status).toBe(503);
+      expect(reply.headers['retry-after']).toBe('120');
+      expect(reply.body).toContain('down for maintenance');
+      await eventually(async () => {
+        expect(server.output()).toContain(`[tsgi] GET ${server.prefix}/unavailable HTTP/1.1: HTTPServiceUnavailable: down for maintenance`);
+      });
+    },
+  },
+  {
     name: 'app error after the headers: a cut',
     async run(server) {
       const reply = await request(`${server.base}/error/after`);

@@ -8,6 +8,7 @@ import { type App, type AppLike, type Body, type Environ, type StartResponse, to
 import { type BodyIterator, checkChunk, closeBody, concatBytes, isThenable, openBody } from '../../gateway/body.ts';
 import { logError, requestLine, stderrLog } from '../../gateway/log.ts';
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
+import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { checkScriptName } from '../environ-rules.ts';
 import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
 import { fetchHead, fetchResponse } from './head.ts';
@@ -46,10 +47,11 @@ function raceTimer(promise: PromiseLike<Step>): Promise<Step | undefined> {
 
 /**
  * Runs `app` on `environ` and answers its response. App errors are logged to `tsgi.errors`
- * with the request line; before the head they answer a plain 500; after it the body stream
- * errors, which the runtime turns into a cut connection.
+ * with the request line; before the head they answer a plain 500 (an `HTTPException` answers
+ * itself, logged only when a 5xx: `escapedAnswer`; `answering` marks that second run); after
+ * it the body stream errors, which the runtime turns into a cut connection.
  */
-async function respond(app: App, environ: Environ): Promise<globalThis.Response> {
+async function respond(app: App, environ: Environ, answering = false): Promise<globalThis.Response> {
   let status: string | undefined;
   let headers: Array<[string, string]> | undefined;
   let committed = false;
@@ -108,6 +110,9 @@ async function respond(app: App, environ: Environ): Promise<globalThis.Response>
     return fetchResponse(stream, head);
   } catch (error) {
     if (iterator !== undefined) void closeBody(iterator, log);
+    // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
+    const exception = answering || committed ? null : escapedAnswer(error, log);
+    if (exception !== null) return respond((e, start) => exception.respond(e, start), environ, true);
     log(error);
     return plain(500, 'Internal Server Error', 'Internal Server Error\n');
   }

@@ -16,6 +16,7 @@ import { endPlain, endWith } from './end.ts';
 import type { ExchangeState, ServerState } from './state.ts';
 import { cutResponse, http2HasBody, isHttp2, responseGone } from './http2-compat.ts';
 import { isBodyLimitError } from './body-limit.ts';
+import { escapedAnswer } from '../../exceptions/escaped.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
@@ -48,6 +49,8 @@ export class Exchange implements ExchangeState {
   /** True while the request declared a body whose reading has not been checked at head time. */
   bodyPending: boolean;
   readonly sendTimeout: number;
+  /** True once an escaped `HTTPException` is being answered (a second one answers 500). */
+  answering = false;
 
   constructor(req: IncomingMessage, res: ServerResponse, environ: Environ, state: ServerState | undefined, sendTimeout: number) {
     this.req = req;
@@ -144,13 +147,25 @@ export class Exchange implements ExchangeState {
 
   /**
    * An app error: logged; a 500 before the headers are out; after, the connection is cut (on
-   * HTTP/2, the stream is reset). The body limit's error (`maxBodySize`, raised while the app
-   * read `tsgi.input`) is a 413, not logged.
+   * HTTP/2, the stream is reset). Before the headers, an `HTTPException` is the answer instead
+   * of the 500, logged only when it is a 5xx (`escapedAnswer`). The body limit's error
+   * (`maxBodySize`, raised while the app read `tsgi.input`) is a 413, not logged.
    */
   fail(error: unknown): void {
     const tooLarge = isBodyLimitError(error);
-    if (!tooLarge) this.log(error);
     const res = this.res;
+    if (!tooLarge && !this.answering && !res.headersSent && !responseGone(res)) {
+      const exception = escapedAnswer(error, (e) => this.log(e));
+      if (exception !== null) {
+        // The exception is the answer (see escapedAnswer): the app's status and fields are dropped.
+        this.answering = true;
+        this.status = undefined;
+        this.headers = undefined;
+        this.run((environ, startResponse) => exception.respond(environ, startResponse));
+        return;
+      }
+    }
+    if (!tooLarge) this.log(error);
     if (responseGone(res)) return;
     if (res.headersSent) {
       // A close-delimited body would end cleanly on FIN: reset, so the cut shows as an error.

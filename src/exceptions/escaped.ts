@@ -1,0 +1,25 @@
+/**
+ * What a server does with an `HTTPException` that escaped the app before the response head
+ * went out: the rule `serve()`, `toFetchHandler` and the test client share.
+ *
+ * @module
+ */
+import { HTTPException } from './base.ts';
+
+/**
+ * The answer to `error`, an error that escaped the app (its call, or its body before the head
+ * was sent): the exception itself when it is an `HTTPException` (its status, headers and
+ * negotiated page, as `Request.application` answers one), else `null` (the server's plain
+ * `500`). A server error (5xx) is also given to `log`: something failed, and the page the
+ * client gets says only what is safe to show; a client error or a redirect is an answer, not
+ * logged.
+ *
+ * The server holds a response's head until its body's first chunk (the second, when that one
+ * comes at once), so this covers a body that throws, for example, `HTTPBadGateway` at its
+ * first read. After the head, any error cuts the connection instead.
+ */
+export function escapedAnswer(error: unknown, log: (error: unknown) => void): HTTPException | null {
+  if (!(error instanceof HTTPException)) return null;
+  if (error.code >= 500) log(error);
+  return error;
+}
