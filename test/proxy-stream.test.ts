@@ -7,7 +7,7 @@ import http from 'node:http';
 import { type Dispatcher, errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { Request } from 'tsgi';
-import { parseRaw, rawExchange, rawGet, request, sleep, start, within } from './node-helpers.ts';
+import { parseRaw, rawExchange, rawGet, request, sleep, start, until, within } from './node-helpers.ts';
 import { callApp } from 'tsgi/middleware';
 import { rewriteHtml } from 'tsgi/proxy';
 import { patternSha, sha256, useUpstream } from './proxy-helpers.ts';
@@ -146,6 +146,24 @@ describe('upstream failures', () => {
     const reply = await request(`${server.url}/bad-chunk`);
     expect(reply.status).toBe(502);
     expect(reply.body.toString()).toMatch(/malformed response/);
+  });
+
+  it('answers 502 when the upstream dies mid-body while a filter still holds the head, and cuts once it is out', async () => {
+    const filtered = rewriteHtml(to(upstream.raw), { elements: { body: (el) => el.prepend('<p>new</p>', { html: true }) } });
+    const server = await start(filtered);
+    const reply = await request(`${server.url}/reset-in-tag`, { headers: { accept: 'text/plain' } });
+    expect(reply.status).toBe(502);
+    expect(reply.body.toString()).toMatch(/closed the connection before a complete answer/);
+    expect(reply.body.toString()).not.toContain('127.0.0.1');
+    expect(server.log.messages).toHaveLength(1);
+    expect(server.log.messages[0]).toMatch(
+      /^\[tsgi\] GET \/reset-in-tag HTTP\/1\.1: UpstreamUnreachable 502: upstream http:\/\/127\.0\.0\.1:\d+: connection closed or reset before a complete answer in the middle of the response body \(/,
+    );
+    // Without the filter the first bytes go out with the head: the same failure cuts the connection.
+    const plain = await start(to(upstream.raw));
+    await expect(request(`${plain.url}/reset-in-tag`)).rejects.toThrow();
+    await until(() => plain.log.messages.length > 0);
+    expect(plain.log.messages[0]).toMatch(/GET \/reset-in-tag HTTP\/1\.1: UpstreamUnreachable 502: upstream .* in the middle of the response body/);
   });
 
   it('sends an idempotent request once more when its kept-alive connection was reset, but not a POST', async () => {

@@ -15,7 +15,7 @@ import { type ProxyOptions, proxySettings } from './proxy-options.ts';
 import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from './forward-headers.ts';
 import { upstreamTarget } from './upstream-path.ts';
 import { ExchangeClosed, type ExchangeTimeouts, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
-import { answerFailure, classify, describeCause, isConnectionLost } from './upstream-errors.ts';
+import { answerFailure, failedMidBody, isConnectionLost } from './upstream-errors.ts';
 
 /** What {@link proxy} answers: a gateway app, plus `close()` to release its connections. */
 export interface ProxyApp extends App {
@@ -179,7 +179,7 @@ function startExchange(
 
 /**
  * The body: `first`, then the rest read from the exchange; an upstream failure in the middle of
- * it becomes an error naming the upstream.
+ * it throws the 502 or 504 of `failedMidBody`, which names the upstream in the server's log.
  */
 function failLoudly(exchange: UpstreamExchange, origin: string, first: Uint8Array): AsyncIterableIterator<Uint8Array> {
   let pending: Uint8Array | undefined = first;
@@ -191,7 +191,7 @@ function failLoudly(exchange: UpstreamExchange, origin: string, first: Uint8Arra
         return Promise.resolve({ done: false, value });
       }
       return exchange.next().catch((error: unknown) => {
-        throw new Error(`upstream ${origin}: ${classify(error).reason} in the middle of the response body (${describeCause(error)})`, { cause: error });
+        throw failedMidBody(origin, error);
       });
     },
     return: () => exchange.return(),

@@ -19,21 +19,21 @@ class UpstreamUnreachable extends HTTPBadGateway {
 interface Failure {
   /** For the log: what happened. */
   reason: string;
-  /** Builds the answer; its detail is safe to show to the client (no address, no stack). */
-  answer(): HTTPException;
+  /** Builds the answer, `cause` kept on it; its detail is safe to show to the client (no address, no stack). */
+  answer(cause?: unknown): HTTPException;
 }
 
-const failure = (reason: string, answer: () => HTTPException): Failure => ({ reason, answer });
+const failure = (reason: string, answer: (cause?: unknown) => HTTPException): Failure => ({ reason, answer });
 
-const REFUSED = failure('connection refused', () => new UpstreamUnreachable('The upstream server refused the connection.'));
-const RESET = failure('connection closed or reset before a complete answer', () => new UpstreamUnreachable('The upstream server closed the connection before a complete answer.'));
-const UNKNOWN_HOST = failure('host name not found', () => new UpstreamUnreachable("The upstream server's name could not be resolved."));
-const TLS = failure('TLS handshake failed', () => new UpstreamUnreachable("The upstream server's TLS certificate or handshake was not accepted."));
-const MALFORMED = failure('malformed response', () => new HTTPBadGateway('The upstream server sent a malformed response.'));
-const CONNECT_TIMEOUT = failure('connect timeout', () => new HTTPGatewayTimeout('The upstream server did not accept the connection in time.'));
-const HEADERS_TIMEOUT = failure('response headers timeout', () => new HTTPGatewayTimeout('The upstream server did not answer in time.'));
-const BODY_TIMEOUT = failure('response body timeout', () => new HTTPGatewayTimeout('The upstream server stopped sending its answer.'));
-const OTHER = failure('request failed', () => new UpstreamUnreachable());
+const REFUSED = failure('connection refused', (cause) => new UpstreamUnreachable('The upstream server refused the connection.', { cause }));
+const RESET = failure('connection closed or reset before a complete answer', (cause) => new UpstreamUnreachable('The upstream server closed the connection before a complete answer.', { cause }));
+const UNKNOWN_HOST = failure('host name not found', (cause) => new UpstreamUnreachable("The upstream server's name could not be resolved.", { cause }));
+const TLS = failure('TLS handshake failed', (cause) => new UpstreamUnreachable("The upstream server's TLS certificate or handshake was not accepted.", { cause }));
+const MALFORMED = failure('malformed response', (cause) => new HTTPBadGateway('The upstream server sent a malformed response.', { cause }));
+const CONNECT_TIMEOUT = failure('connect timeout', (cause) => new HTTPGatewayTimeout('The upstream server did not accept the connection in time.', { cause }));
+const HEADERS_TIMEOUT = failure('response headers timeout', (cause) => new HTTPGatewayTimeout('The upstream server did not answer in time.', { cause }));
+const BODY_TIMEOUT = failure('response body timeout', (cause) => new HTTPGatewayTimeout('The upstream server stopped sending its answer.', { cause }));
+const OTHER = failure('request failed', (cause) => new UpstreamUnreachable(undefined, { cause }));
 
 /** The error's code, or its cause's (undici wraps some socket errors). */
 function codeOf(error: unknown): string {
@@ -100,7 +100,21 @@ export function describeCause(error: unknown): string {
  */
 export function answerFailure(environ: Environ, startResponse: StartResponse, origin: string, error: unknown): Body {
   const kind = classify(error);
-  const exception = kind.answer();
+  const exception = kind.answer(error);
   logError(environ['tsgi.errors'], `${requestLine(environ)} ${exception.code}`, `upstream ${origin}: ${kind.reason} (${describeCause(error)})`);
   return exception.respond(environ, startResponse);
+}
+
+/**
+ * The error the proxy's body throws when the upstream fails in the middle of it: the 502 or
+ * 504 of the failure, `cause` the upstream's error. The server answers it when the response
+ * head has not gone out yet (a filter or the server itself was still holding it: see
+ * `escapedAnswer`), and cuts the connection after. Its `stack` is the line the server logs
+ * either way: the upstream, what happened and the cause (no frames: they would be undici's).
+ */
+export function failedMidBody(origin: string, error: unknown): HTTPException {
+  const kind = classify(error);
+  const exception = kind.answer(error);
+  exception.stack = `${exception.name} ${exception.code}: upstream ${origin}: ${kind.reason} in the middle of the response body (${describeCause(error)})`;
+  return exception;
 }
