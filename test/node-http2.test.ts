@@ -7,7 +7,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, Request, Response, serve } from 'tsgi';
+import { type App, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
 import { type ErrorLog, bytes, deferred, errorLog, start, until } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
@@ -167,6 +167,27 @@ describe('HTTP/2 over TLS', () => {
       expect(ok.body.toString()).toBe('fine');
       expect(log.text).toContain('broken stream');
       expect(log.text).toContain('GET /broken HTTP/2.0');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('answers an HTTPException raised before the headers as itself on a stream', async () => {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        throw new HTTPServiceUnavailable('Down for maintenance.');
+      })();
+    };
+    const server = await start(app, { tls: tls(), http2: true });
+    const session = connect(server.url);
+    try {
+      const res = await h2request(session, '/busy', { headers: { accept: 'text/plain' } });
+      expect(res.status).toBe(503);
+      expect(res.body.toString()).toContain('Down for maintenance.');
+      await until(() => server.log.messages.length > 0);
+      expect(server.log.text).toContain('GET /busy HTTP/2.0: HTTPServiceUnavailable: Down for maintenance.');
     } finally {
       session.close();
     }
