@@ -1,6 +1,7 @@
 /**
- * What the proxy answers when the upstream fails before its response head: a 502 or 504 that
- * says which failure it was, and a line in `tsgi.errors` naming the upstream and the cause.
+ * What the proxy answers when the upstream fails: a 502 or 504 that says which failure it was,
+ * and a line in `tsgi.errors` naming the upstream and the cause; before the response head
+ * (`answerFailure`) or in the middle of the body (`failedMidBody`).
  *
  * @module
  */
