@@ -13,16 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { Request, Response, compose } from 'tsgi';
 import { basicAuth, compress, errors, mount, proxyFix, staticUsers } from 'tsgi/middleware';
 import { start } from './node-helpers.ts';
-
-/** A small deterministic generator (a linear congruential one), so a failure can be replayed. */
-function generator(seed: number): { pick<T>(items: readonly T[]): T; chance(p: number): boolean; below(n: number): number } {
-  let state = seed;
-  const next = () => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    return state / 0x7fffffff;
-  };
-  return { pick: (items) => items[Math.floor(next() * items.length)]!, chance: (p) => next() < p, below: (n) => Math.floor(next() * n) };
-}
+import { generator } from './helpers.ts';
 
 const SEGMENTS = ['a', '%zz', '%c3', '%c3%a9', '%ff', '%00', '%2F', '%2e%2e', '..', '', '%E2%82', '%', 'x%20y', ';p=1', '%25', '%C0%AF', '%ED%A0%80'];
 const PREFIXES = ['/m', '/m/form', '/m/files', '/m/json', '/m/text', '/auth', '', '//'];
