@@ -280,9 +280,6 @@ describe('the client leaving', () => {
     expect(new TextDecoder().decode((await body.next()).value)).toBe('drip\n');
     await body.return!();
     expect(await eventsAfter(before)).toEqual(['aborted /drip']);
-    // A client leaving is not an error of the proxy's: nothing is logged.
-    await sleep(50);
-    expect(server.log.text).toBe('');
   });
 
   it('aborts the upstream request at once when the client hangs up', async () => {
