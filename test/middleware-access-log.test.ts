@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { type App, type AppLike, Request, Response, serve } from 'tsgi';
+import { type App, type AppLike, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
 import { accessLog, type AccessLogEntry, type AccessLogOptions, errors, lint, mount } from 'tsgi/middleware';
 import { escapeLogField, formatLogTime } from '../src/middleware/access-log.ts';
 
@@ -190,6 +190,34 @@ describe('accessLog', () => {
       ['error', 200, 4, 'body failed'],
       ['error', 500, 0, 'body failed'],
       ['error', 500, 0, 'app failed'],
+    ]);
+  });
+
+  it('logs the status the server answers for an HTTPException raised before the head', async () => {
+    const entries: AccessLogEntry[] = [];
+    const out = collector();
+    const format = (e: AccessLogEntry) => (entries.push(e), 'line');
+    const missing: App = () => {
+      throw new HTTPNotFound();
+    };
+    const busy: App = (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        await new Promise((r) => setTimeout(r, 1));
+        throw new HTTPServiceUnavailable('down');
+      })();
+    };
+    await withServer(accessLog(missing, { log: out, format }), async (url) => {
+      expect((await fetch(url)).status).toBe(404);
+      await out.waitFor(1);
+    });
+    await withServer(accessLog(busy, { log: out, format }), async (url) => {
+      expect((await fetch(url)).status).toBe(503);
+      await out.waitFor(2);
+    });
+    expect(entries.map((e) => [e.outcome, e.status])).toEqual([
+      ['error', 404],
+      ['error', 503],
     ]);
   });
 

@@ -6,6 +6,7 @@
 import { type App, type AppLike, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
 import { logError, requestLine, requestTarget } from '../gateway/log.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
+import { HTTPException } from '../exceptions/base.ts';
 
 /** What is known about a request when its log line is written. */
 export interface AccessLogEntry {
@@ -27,7 +28,8 @@ export interface AccessLogEntry {
   requestLine: string;
   /**
    * The status code sent; 500 when the app failed before the response started (the server
-   * answers 500), 0 when the client went away before a status was chosen.
+   * answers 500), the exception's status when that failure was an `HTTPException` (the server
+   * answers it as itself), 0 when the client went away before a status was chosen.
    */
   status: number;
   /** Body bytes handed to the server (counted, not read from Content-Length). */
@@ -134,19 +136,27 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         end: () => record('end'),
         close: () => record('close'),
         error: (error) => {
-          // Failing before the first chunk, the response is still a 500 from the server.
-          if (chunks === 0) status = 0;
+          // Failing before the first chunk, the server answers (a 500, or the exception's own).
+          if (chunks === 0) status = answeredStatus(error);
           record('error', error);
         },
       });
       return body;
     } catch (error) {
       // Only the app can throw here (wrapBody never does), before any hook could log.
-      status = 0;
+      status = answeredStatus(error);
       record('error', error);
       throw error;
     }
   };
+}
+
+/**
+ * The status the server answers for an error raised before the head: an `HTTPException`'s own
+ * (see `escapedAnswer`), else 0, which the entry records as the server's 500.
+ */
+function answeredStatus(error: unknown): number {
+  return error instanceof HTTPException ? error.code : 0;
 }
 
 function stringOrNull(value: unknown): string | null {
