@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type App, type AppLike, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, serve } from 'tsgi';
+import { type App, type AppLike, HTTPGone, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, serve } from 'tsgi';
 import { cascade, errors, lint, mount } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 
@@ -34,6 +34,40 @@ describe('cascade', () => {
     });
     expect(calls).toEqual(['a:', 'b:']);
     app.assertClosed();
+  });
+
+  it('takes an HTTPException a raw app throws with a caught status as its answer: the next app is tried (socket)', async () => {
+    const closed: string[] = [];
+    const throwsNotFound: App = () => {
+      throw new HTTPNotFound();
+    };
+    const bodyThrowsNotAllowed: App = (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        try {
+          throw new HTTPMethodNotAllowed(['GET']);
+        } finally {
+          closed.push('b');
+        }
+      })();
+    };
+    const gone: App = () => {
+      throw new HTTPGone();
+    };
+    const calls: string[] = [];
+    const app = cascade([throwsNotFound, bodyThrowsNotAllowed, recorder('c', 200, calls)]);
+    await withServer(app, async (url) => {
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('c got ');
+    });
+    expect(calls).toEqual(['c:']);
+    expect(closed).toEqual(['b']);
+    // A status the cascade does not catch is the answer: the server sends the exception's page.
+    await withServer(cascade([gone, recorder('d', 200, calls)]), async (url) => {
+      expect((await fetch(url)).status).toBe(410);
+    });
+    expect(calls).toEqual(['c:']);
   });
 
   it('passes the same streamed request body to every app it tries', async () => {

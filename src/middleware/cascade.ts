@@ -7,7 +7,7 @@ import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts
 import { HTTPException } from '../exceptions/base.ts';
 import { Request } from '../request/request.ts';
 import { logError } from '../gateway/log.ts';
-import { callApp } from '../gateway/call-app.ts';
+import { type StartedApp, callApp } from '../gateway/call-app.ts';
 
 /** Options of {@link cascade}. */
 export interface CascadeOptions {
@@ -31,7 +31,10 @@ export interface CascadeOptions {
  * (`SCRIPT_NAME` after a `mount`, keys it added) does not leak into the next, while what the
  * answering app changes stays visible to the layers above. The body of a
  * skipped answer is closed unread (its iterator's `return()` runs, so `finally` blocks
- * clean up). What an app throws propagates: put `errors()` outside the cascade.
+ * clean up). An `HTTPException` an app throws before its head counts as its answer: one with
+ * a caught status (`abort(404)` in a raw app) tries the next app, as a returned 404 does; any
+ * other propagates, and the server answers it as itself (see `escapedAnswer`). Other errors
+ * propagate too: put `errors()` outside the cascade.
  *
  * @example
  * ```ts
@@ -59,7 +62,14 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
     const saved = { ...environ };
     for (let i = 0; i < list.length - 1; i++) {
       if (i > 0) restore(environ, saved);
-      const started = await callApp(list[i]!, environ, onCloseError);
+      let started: StartedApp;
+      try {
+        started = await callApp(list[i]!, environ, onCloseError);
+      } catch (error) {
+        // A raw app's `throw new HTTPNotFound()` is its 404, as a returned one is.
+        if (error instanceof HTTPException && caught.has(error.code)) continue;
+        throw error;
+      }
       const code = Number.parseInt(String(started.status).slice(0, 3), 10);
       if (!caught.has(code)) {
         startResponse(started.status, started.headers);
