@@ -102,7 +102,7 @@ export async function runApp(app: App, environ: Environ, answering = false): Pro
   // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
   const beforeHead = (error: unknown): Promise<Answer> | Answer => {
     const exception = answering ? null : escapedAnswer(error, report);
-    if (exception !== null) return runApp((e, start) => exception.respond(e, start), environ, true);
+    if (exception !== null) return runApp(exception.toApp(), environ, true);
     report(error);
     return internalError();
   };

@@ -112,7 +112,7 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
     if (iterator !== undefined) void closeBody(iterator, log);
     // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
     const exception = answering || committed ? null : escapedAnswer(error, log);
-    if (exception !== null) return respond((e, start) => exception.respond(e, start), environ, true);
+    if (exception !== null) return respond(exception.toApp(), environ, true);
     log(error);
     return plain(500, 'Internal Server Error', 'Internal Server Error\n');
   }

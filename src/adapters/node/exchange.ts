@@ -161,7 +161,7 @@ export class Exchange implements ExchangeState {
         this.answering = true;
         this.status = undefined;
         this.headers = undefined;
-        this.run((environ, startResponse) => exception.respond(environ, startResponse));
+        this.run(exception.toApp());
         return;
       }
     }
