@@ -325,6 +325,18 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
 });
 
 describe('tsgi.input', () => {
+  it('sets tsgi.input_terminated for a chunked body only: a body that CONTENT_LENGTH does not announce', async () => {
+    const server = await start((environ, startResponse) => {
+      startResponse('200 OK', []);
+      return [bytes(`${String(environ['tsgi.input_terminated'])} ${new Request(environ).isBodyReadable}`)];
+    });
+    const chunked = await rawExchange(server.port, 'POST / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n');
+    expect(parseRaw(chunked.raw).rest).toBe('true true');
+    const sized = await rawExchange(server.port, 'POST / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi');
+    expect(parseRaw(sized.raw).rest).toBe('undefined true');
+    expect(parseRaw((await rawExchange(server.port, rawGet('/'))).raw).rest).toBe('undefined false');
+  });
+
   it('streams a large POST body to the app chunk by chunk, before the client has sent it all', async () => {
     const total = 4 * 1024 * 1024;
     const half = total / 2;

@@ -194,6 +194,29 @@ describe('body bytes on the wire', () => {
     expect(res.headers['content-length']).toBe('300');
     expect(Buffer.compare(res.body, Buffer.from(body))).toBe(0);
   });
+
+  // The head goes out in one write with a small body: its field values must keep their bytes
+  // U+0080–U+00FF (spec §5) whatever the body holds.
+  for (const [label, body] of [
+    ['an ASCII', 'ok'],
+    ['a binary', '\xe9\x00'],
+    ['an empty', ''],
+    ['a 5,000-byte', 'x'.repeat(5000)],
+  ] as const) {
+    it(`sends field values U+0080–U+00FF as single bytes with ${label} body`, async () => {
+      const server = await start((_environ, startResponse) => {
+        startResponse('200 OK', [
+          ['X-Latin', 'caf\xe9 \xff'],
+          ['Content-Disposition', 'attachment; filename="na\xefve.txt"'],
+        ]);
+        return [Buffer.from(body, 'latin1')];
+      });
+      const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+      expect(res.header('x-latin')).toBe('caf\xe9 \xff');
+      expect(res.header('content-disposition')).toBe('attachment; filename="na\xefve.txt"');
+      expect(res.rest).toBe(body);
+    });
+  }
 });
 
 describe('when headers go out', () => {

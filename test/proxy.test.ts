@@ -5,10 +5,12 @@
  * test/proxy-stream.test.ts.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
 import { mount } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
+import { toFetchHandler } from 'tsgi/fetch';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 import { sha256, useUpstream } from './proxy-helpers.ts';
 
@@ -242,6 +244,43 @@ describe('request bodies', () => {
     expect(result.continued).toBe(true);
     expect(result.echo).toMatchObject({ length: 5, sha256: sha256('hello') });
     expect(header(result.echo, 'expect')).toEqual([]);
+  });
+
+  it('forwards an HTTP/2 request body that has no Content-Length (h2c), chunked', async () => {
+    const server = await start(to(upstream.url), { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    try {
+      const echo = await new Promise<Echo>((resolve, reject) => {
+        const stream = session.request({ ':method': 'PUT', ':path': '/echo' });
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => resolve(echoed(Buffer.concat(chunks))));
+        stream.on('error', reject);
+        stream.write('hello ');
+        setTimeout(() => stream.end('world'), 20);
+      });
+      expect(echo).toMatchObject({ method: 'PUT', length: 11, sha256: sha256('hello world') });
+      expect(header(echo, 'transfer-encoding')).toEqual(['chunked']);
+      expect(header(echo, 'via')).toEqual(['2.0 tsgi']);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('forwards the body of a fetch Request of unannounced length (toFetchHandler), and none for a bodiless one', async () => {
+    const handler = toFetchHandler(to(upstream.url));
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('hello '));
+        controller.enqueue(new TextEncoder().encode('world'));
+        controller.close();
+      },
+    });
+    const streamed = await handler(new globalThis.Request(`${upstream.url}/echo`, { method: 'POST', body, duplex: 'half' } as RequestInit));
+    expect(echoed(Buffer.from(await streamed.arrayBuffer()))).toMatchObject({ method: 'POST', length: 11, sha256: sha256('hello world') });
+    const none = echoed(Buffer.from(await (await handler(new globalThis.Request(`${upstream.url}/echo`, { method: 'DELETE' }))).arrayBuffer()));
+    expect(none).toMatchObject({ method: 'DELETE', length: 0 });
+    expect(header(none, 'transfer-encoding')).toEqual([]);
   });
 });
 

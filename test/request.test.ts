@@ -500,6 +500,18 @@ describe('Request: headers', () => {
 });
 
 describe('Request: body', () => {
+  it('isBodyReadable: a Content-Length other than 0, or a chunked body, or tsgi.input_terminated (WebOb)', () => {
+    const readable = (extra: Partial<Environ>): boolean => new Request(makeEnviron(extra)).isBodyReadable;
+    expect(readable({})).toBe(false);
+    expect(readable({ CONTENT_LENGTH: '0' })).toBe(false);
+    expect(readable({ CONTENT_LENGTH: '12' })).toBe(true);
+    expect(readable({ HTTP_TRANSFER_ENCODING: 'chunked' })).toBe(true);
+    expect(readable({ 'tsgi.input_terminated': true })).toBe(true);
+    expect(readable({ CONTENT_LENGTH: '0', 'tsgi.input_terminated': true })).toBe(false);
+    expect(Request.blank('/', { method: 'POST', body: 'x' }).isBodyReadable).toBe(true);
+    expect(Request.blank('/').isBodyReadable).toBe(false);
+  });
+
   it('stream() yields the input chunks unbuffered', async () => {
     const { input, state } = liveInput(['ab', 'cd']);
     const req = new Request(makeEnviron({ 'tsgi.input': input }));

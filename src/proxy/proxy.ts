@@ -10,6 +10,7 @@ import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { reasonPhrase } from '../response/status.ts';
 import { HTTPNotImplemented } from '../exceptions/server-errors.ts';
+import { isBodyReadable } from '../request/input.ts';
 import { applyEdits } from './header-edits.ts';
 import { type ProxyOptions, proxySettings } from './proxy-options.ts';
 import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from './forward-headers.ts';
@@ -96,7 +97,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
       headersTimeout: 0,
       bodyTimeout: 0,
     };
-    const input = hasBody(environ) ? environ['tsgi.input'] : null;
+    const input = isBodyReadable(environ) ? environ['tsgi.input'] : null;
     let exchange!: UpstreamExchange;
     let head!: UpstreamHead;
     for (let attempt = 1; ; attempt++) {
@@ -204,12 +205,6 @@ function failLoudly(exchange: UpstreamExchange, origin: string, first: Uint8Arra
 /** An upgrade request (RFC 9110 §7.8): `Upgrade` named in `Connection`. */
 function isUpgrade(environ: Environ): boolean {
   return environ.HTTP_UPGRADE !== undefined && connectionOptions(environ.HTTP_CONNECTION as string | undefined)?.has('upgrade') === true;
-}
-
-/** RFC 9112 §6.3: a request has a body when it has Transfer-Encoding or a Content-Length above 0. */
-function hasBody(environ: Environ): boolean {
-  const length = environ.CONTENT_LENGTH;
-  return length === undefined ? environ.HTTP_TRANSFER_ENCODING !== undefined : length !== '0';
 }
 
 /**

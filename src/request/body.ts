@@ -7,7 +7,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
-import { BufferedInput, readInput } from './input.ts';
+import { BufferedInput, isBodyReadable, readInput } from './input.ts';
 import { decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
@@ -54,6 +54,16 @@ export abstract class RequestBody {
    */
   stream(): AsyncIterable<Uint8Array> {
     return this.environ['tsgi.input'] ?? EMPTY_INPUT;
+  }
+
+  /**
+   * True when the request has a body to read (WebOb's `is_body_readable`, RFC 9112 §6.3): a
+   * `Content-Length` other than 0, or none but a chunked body, an HTTP/2 stream or a fetch
+   * body of unannounced length (`tsgi.input_terminated`). A proxy forwards a body when this is
+   * true; reading one when it is false gives no bytes.
+   */
+  get isBodyReadable(): boolean {
+    return isBodyReadable(this.environ);
   }
 
   /**

@@ -5,6 +5,7 @@
  * @module
  */
 import { concatBytes } from '../gateway/body.ts';
+import type { Environ } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 
 /**
@@ -23,6 +24,18 @@ export class BufferedInput implements AsyncIterable<Uint8Array> {
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     if (this.bytes.byteLength > 0) yield this.bytes;
   }
+}
+
+/**
+ * True when the request has a body to read (WebOb's `is_body_readable`, RFC 9112 §6.3): a
+ * `CONTENT_LENGTH` other than 0, or, without one, `Transfer-Encoding` (a chunked HTTP/1.1
+ * body) or `tsgi.input_terminated` (a body whose length nobody announced: an HTTP/2 stream, a
+ * fetch `Request`'s). False for an environ that says none of these, whatever `tsgi.input` is.
+ */
+export function isBodyReadable(environ: Environ): boolean {
+  const length = environ.CONTENT_LENGTH;
+  if (length !== undefined) return Number(length) !== 0;
+  return environ.HTTP_TRANSFER_ENCODING !== undefined || environ['tsgi.input_terminated'] === true;
 }
 
 /**

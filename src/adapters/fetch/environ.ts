@@ -105,6 +105,7 @@ function fetchEnvironFields(
   this['tsgi.version'] = TSGI_VERSION;
   this['tsgi.url_scheme'] = scheme;
   this['tsgi.input'] = body === null ? EMPTY_INPUT : fromReadableStream(body);
+  if (body !== null && this.CONTENT_LENGTH === undefined) this['tsgi.input_terminated'] = true;
   this['tsgi.errors'] = options.log ?? stderrLog;
   this['tsgi.multithread'] = false;
   this['tsgi.multiprocess'] = options.multiprocess ?? false;

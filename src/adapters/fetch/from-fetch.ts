@@ -11,6 +11,7 @@ import { quotePath } from '../../http/url.ts';
 import { Response } from '../../response/response.ts';
 import { EnvironHeaders } from '../../datastructures/environ-headers.ts';
 import { Request } from '../../request/request.ts';
+import { isBodyReadable } from '../../request/input.ts';
 
 /** Options of {@link fromFetchHandler}. */
 export interface FromFetchOptions {
@@ -46,9 +47,8 @@ function toFetchRequest(environ: Environ, strip: boolean): globalThis.Request {
     if (environ.SCRIPT_NAME) headers.set('X-Forwarded-Prefix', quotePath(environ.SCRIPT_NAME));
   }
   const method = environ.REQUEST_METHOD;
-  const length = environ.CONTENT_LENGTH;
-  const hasBody =
-    method !== 'GET' && method !== 'HEAD' && (length === undefined ? environ.HTTP_TRANSFER_ENCODING !== undefined : length !== '0');
+  // Fetch refuses a body on GET and HEAD.
+  const hasBody = method !== 'GET' && method !== 'HEAD' && isBodyReadable(environ);
   const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: environ['tsgi.signal'] ?? null };
   if (hasBody) {
     init.body = toReadableStream(environ['tsgi.input']);

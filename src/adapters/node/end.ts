@@ -19,18 +19,18 @@ export const STRING_WRITE_LIMIT = 4096;
  * Node joins the head and the first body chunk into one socket write only when the chunk is a
  * string; a `Uint8Array` goes out through a two-part `writev`, which costs several
  * microseconds per response. A small chunk is therefore handed over as a latin1 string: latin1
- * maps every byte to one character and back, so the bytes on the wire are exactly the chunk's.
+ * maps every byte to one character and back, so the bytes on the wire are exactly the chunk's,
+ * and the head's field values (latin1 too, spec §5) keep their bytes U+0080–U+00FF.
  */
 export function endWith(res: ServerResponse, chunk: Uint8Array): void {
   if (chunk.byteLength > STRING_WRITE_LIMIT) {
     res.end(chunk);
     return;
   }
-  // ASCII is the same string in latin1 and UTF-8; Node's UTF-8 write path is the faster one.
-  res.end(latin1(chunk), isAscii(chunk) ? 'utf8' : 'latin1');
+  // Always latin1, even for ASCII: Node prepends the head (a latin1 string) to this string and
+  // writes both in the body's encoding, so UTF-8 would double-encode a field value's U+0080–U+00FF.
+  res.end(latin1(chunk), 'latin1');
 }
-
-import { isAscii } from 'node:buffer';
 
 /**
  * Node's `Buffer.prototype.latin1Slice` (what `buffer.toString('latin1')` calls) works on any

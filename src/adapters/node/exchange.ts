@@ -17,6 +17,7 @@ import type { ExchangeState, ServerState } from './state.ts';
 import { cutResponse, http2HasBody, isHttp2, responseGone } from './http2-compat.ts';
 import { isBodyLimitError } from './body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
+import { isBodyReadable } from '../../request/input.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
@@ -61,9 +62,7 @@ export class Exchange implements ExchangeState {
     this.http2 = isHttp2(req);
     // RFC 9112 §6.3: a request has a body only with Content-Length (not 0) or Transfer-Encoding;
     // on HTTP/2, unless its HEADERS frame ended the stream.
-    const length = environ.CONTENT_LENGTH;
-    if (this.http2) this.bodyPending = http2HasBody(req);
-    else this.bodyPending = length === undefined ? environ.HTTP_TRANSFER_ENCODING !== undefined : length !== '0';
+    this.bodyPending = this.http2 ? http2HasBody(req) : isBodyReadable(environ);
   }
 
   /** PEP 3333 `start_response`: records the status and headers; they are checked at sending. */

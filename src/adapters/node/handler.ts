@@ -52,13 +52,13 @@ function admit(req: IncomingMessage, res: ServerResponse, state: ServerState): b
 /**
  * Applies `maxBodySize` to the request body: a declared `Content-Length` past it throws
  * (413 before the app runs); a body of unknown length (chunked, or HTTP/2 without a length)
- * is counted as the app reads it. A request without a body is left alone.
+ * (`tsgi.input_terminated`) is counted as the app reads it. A request without a body is left alone.
  */
-function limitBody(req: IncomingMessage, environ: Environ, maxBodySize: number): void {
+function limitBody(environ: Environ, maxBodySize: number): void {
   const declared = environ.CONTENT_LENGTH;
   if (declared !== undefined) {
     if (Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
-  } else if (environ.HTTP_TRANSFER_ENCODING !== undefined || (isHttp2(req) && http2HasBody(req))) {
+  } else if (environ['tsgi.input_terminated'] === true) {
     environ['tsgi.input'] = limitInput(environ['tsgi.input'], maxBodySize);
   }
 }
@@ -97,8 +97,11 @@ export function createHandler(
       environ = createEnviron(req, res, options);
       const framing = framingError(environ);
       if (framing !== null) throw framing;
+      if (environ.CONTENT_LENGTH === undefined && (environ.HTTP_TRANSFER_ENCODING !== undefined || (isHttp2(req) && http2HasBody(req)))) {
+        environ['tsgi.input_terminated'] = true;
+      }
       if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res);
-      if (maxBodySize !== undefined) limitBody(req, environ, maxBodySize);
+      if (maxBodySize !== undefined) limitBody(environ, maxBodySize);
       const baseUrl = (req as ExpressRequest).baseUrl;
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
     } catch (error) {
