@@ -41,6 +41,8 @@ const ANSWERS: Record<string, string | ((socket: net.Socket) => void)> = {
 
 let upstream: net.Server;
 let origin = '';
+/** Requests the upstream received, by name. */
+const hits: Record<string, number> = {};
 beforeAll(async () => {
   upstream = net.createServer((socket) => {
     socket.on('error', () => undefined);
@@ -50,6 +52,7 @@ beforeAll(async () => {
       if (!head.includes('\r\n\r\n')) return;
       const name = head.split(' ')[1]!.slice(1);
       head = '';
+      hits[name] = (hits[name] ?? 0) + 1;
       const answer = ANSWERS[name];
       if (typeof answer === 'function') answer(socket);
       else socket.end(Buffer.from(answer ?? 'HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n', 'latin1'));
@@ -102,6 +105,18 @@ describe('proxy() in front of a broken upstream', () => {
     });
     // Each 502 was logged with the upstream and the cause; every cut too.
     expect(server.log.text).not.toMatch(/ 500/);
+    await app.close();
+  });
+
+  it('takes an answer the HTTP client refuses (an unsolicited 100) for a malformed one: a 502 that says so, not sent twice', async () => {
+    const app = proxy(origin);
+    const server = await start(app);
+    const before = hits['unsolicited-100'] ?? 0;
+    const reply = parseRaw((await rawExchange(server.port, rawGet('/unsolicited-100'))).raw);
+    expect(reply.status).toBe(502);
+    expect(reply.rest).toMatch(/malformed response/);
+    expect(hits['unsolicited-100']! - before).toBe(1);
+    expect(server.log.text).toMatch(/malformed response/);
     await app.close();
   });
 });

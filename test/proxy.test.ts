@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
 import { mount } from 'tsgi/middleware';
@@ -52,6 +53,35 @@ describe('the upstream path', () => {
     expect(header(echo, 'x-forwarded-prefix')).toEqual([]);
   });
 
+  it('resolves dot segments without climbing above the base path, and refuses one hidden behind an escaped slash', async () => {
+    // Not mounted: nothing before the proxy cleaned the path up.
+    const server = await start(to(`${upstream.url}/echo/public/`));
+    const url = async (path: string): Promise<string> => {
+      const reply = parseRaw((await rawExchange(server.port, rawGet(path))).raw);
+      expect(reply.status, path).toBe(200);
+      return (JSON.parse(reply.rest) as Echo).url;
+    };
+    expect(await url('/../admin')).toBe('/echo/public/admin');
+    expect(await url('/%2e%2E/%2E%2e/admin?x=1')).toBe('/echo/public/admin?x=1');
+    expect(await url('/a/./b/../c/')).toBe('/echo/public/a/c/');
+    expect(await url('/a/..')).toBe('/echo/public/');
+    expect(await url('/.well-known/x%2Fy')).toBe('/echo/public/.well-known/x%2Fy');
+    for (const hidden of ['/a/..%2F..%2Fadmin', '/..%5Cadmin', '/x/%2e%2e%2fadmin']) {
+      const reply = parseRaw((await rawExchange(server.port, rawGet(hidden))).raw);
+      expect(reply.status, hidden).toBe(400);
+      expect(reply.rest).toMatch(/dot segment behind an escaped slash/);
+    }
+  });
+
+  it('keeps a ? sent with an empty query, and answers OPTIONS * itself (501) when there is no base path', async () => {
+    const server = await start(to(upstream.url));
+    expect((JSON.parse(parseRaw((await rawExchange(server.port, rawGet('/echo?'))).raw).rest) as Echo).url).toBe('/echo?');
+    const star = parseRaw((await rawExchange(server.port, rawGet('*', '', 'OPTIONS'))).raw);
+    expect(star.status).toBe(501);
+    expect(star.rest).toMatch(/OPTIONS \* is not forwarded/);
+    expect(server.log.text).toBe('');
+  });
+
   it('quotes PATH_INFO when a middleware rewrote the path', async () => {
     const inner = to(upstream.url);
     const server = await start((environ, startResponse) => {
@@ -95,6 +125,14 @@ describe('request header fields', () => {
     expect(header(echo, 'via')).toEqual(['1.0 first, 1.1 tsgi']);
     // Host is the upstream's by default…
     expect(header(echo, 'host')).toEqual([new URL(upstream.url).host]);
+  });
+
+  it('does not append to an X-Forwarded-For or Via the client named in Connection (meant for this hop alone)', async () => {
+    const server = await start(to(upstream.url));
+    const { raw } = await rawExchange(server.port, rawGet('/echo', 'Connection: close, X-Forwarded-For, Via\r\nX-Forwarded-For: 6.6.6.6\r\nVia: 1.1 hop\r\n'));
+    const echo = JSON.parse(parseRaw(raw).rest) as Echo;
+    expect(header(echo, 'x-forwarded-for')).toEqual(['127.0.0.1']);
+    expect(header(echo, 'via')).toEqual(['1.1 tsgi']);
   });
 
   it("sends the client's Host with preserveHost, and no X-Forwarded-* with xForwarded: false", async () => {
@@ -197,6 +235,15 @@ describe('response header fields and statuses', () => {
     expect(server.log.text).toBe('');
   });
 
+  it('declines an offer of h2c (curl --http2): the request is forwarded as HTTP/1.1, without Upgrade', async () => {
+    const server = await start(to(upstream.url));
+    const reply = await request(`${server.url}/echo`, { headers: { Connection: 'Upgrade, HTTP2-Settings', Upgrade: 'h2c', 'HTTP2-Settings': 'AAMAAABkAAQCAAAAAAIAAAAA' } });
+    expect(reply.status).toBe(200);
+    const names = echoed(reply.body).headers.map(([name]) => name.toLowerCase());
+    expect(names).not.toContain('upgrade');
+    expect(names).not.toContain('http2-settings');
+  });
+
   it('answers an Upgrade (WebSocket) request 501 with a clear message, without calling the upstream', async () => {
     const server = await start(to(upstream.url));
     const reply = await request(`${server.url}/echo`, {
@@ -244,6 +291,23 @@ describe('request bodies', () => {
     expect(result.continued).toBe(true);
     expect(result.echo).toMatchObject({ length: 5, sha256: sha256('hello') });
     expect(header(result.echo, 'expect')).toEqual([]);
+  });
+
+  it('counts headersTimeout only while waiting on the upstream: a slow upload is no upstream timeout', async () => {
+    const server = await start(to(upstream.url, { headersTimeout: 300 }));
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('latin1')));
+      socket.on('error', reject);
+      socket.write('POST /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 3\r\n\r\na');
+      setTimeout(() => socket.write('b'), 500);
+      setTimeout(() => socket.write('c'), 1000);
+    });
+    const parsed = parseRaw(reply);
+    expect(parsed.status).toBe(200);
+    expect(JSON.parse(parsed.rest)).toMatchObject({ method: 'POST', length: 3, sha256: sha256('abc') });
   });
 
   it('forwards an HTTP/2 request body that has no Content-Length (h2c), chunked', async () => {

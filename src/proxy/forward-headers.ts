@@ -47,7 +47,8 @@ export interface ForwardSettings {
  * upstream's). Added: `X-Forwarded-For` (the client's address appended to any value received,
  * never replacing it), `X-Forwarded-Proto` (`tsgi.url_scheme`), `X-Forwarded-Host` (the
  * client's `Host`), `X-Forwarded-Prefix` (the quoted `SCRIPT_NAME`, when it is stripped and not
- * empty), and `Via` (RFC 9110 §7.6.3: `1.1 tsgi` appended to any value received).
+ * empty), and `Via` (RFC 9110 §7.6.3: `1.1 tsgi` appended to any value received). A received
+ * `X-Forwarded-For` or `Via` that `Connection` names is not appended to: it is dropped.
  */
 export function forwardRequestHeaders(environ: Environ, settings: ForwardSettings): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
@@ -64,8 +65,10 @@ export function forwardRequestHeaders(environ: Environ, settings: ForwardSetting
   if (environ.CONTENT_LENGTH !== undefined) pairs.push(['content-length', environ.CONTENT_LENGTH]);
   const host = environ.HTTP_HOST as string | undefined;
   if (settings.preserveHost && host) pairs.push(['host', host]);
+  // A field the client named in `Connection` was meant for this hop alone: not appended to.
+  const received = (key: string, name: string): string | undefined => (dropped?.has(name) ? undefined : (environ[key] as string | undefined));
   if (settings.xForwarded) {
-    const previous = environ.HTTP_X_FORWARDED_FOR as string | undefined;
+    const previous = received('HTTP_X_FORWARDED_FOR', 'x-forwarded-for');
     const client = environ.REMOTE_ADDR;
     const forwardedFor = client ? (previous ? `${previous}, ${client}` : client) : previous;
     if (forwardedFor) pairs.push(['x-forwarded-for', forwardedFor]);
@@ -73,7 +76,7 @@ export function forwardRequestHeaders(environ: Environ, settings: ForwardSetting
     pairs.push(['x-forwarded-host', hostOf(environ)]);
     if (settings.stripScriptName && environ.SCRIPT_NAME) pairs.push(['x-forwarded-prefix', quotePath(environ.SCRIPT_NAME)]);
   }
-  pairs.push(['via', appendVia(environ.HTTP_VIA as string | undefined, environ.SERVER_PROTOCOL)]);
+  pairs.push(['via', appendVia(received('HTTP_VIA', 'via'), environ.SERVER_PROTOCOL)]);
   return pairs;
 }
 

@@ -23,7 +23,9 @@ export interface ProxyOptions {
   /**
    * Add `X-Forwarded-For` (appended), `X-Forwarded-Proto`, `X-Forwarded-Host` and
    * `X-Forwarded-Prefix`; default true. Values the client sent for the last three are
-   * replaced, never passed on.
+   * replaced, never passed on. With false none of the four is sent, the client's own
+   * included: an upstream that trusts this proxy would otherwise trust the client's claims
+   * (http-proxy's `xfwd: false` passes them on).
    */
   xForwarded?: boolean;
   /** Changes to the request fields sent upstream, applied last (see `HeaderEdits`). */
@@ -34,7 +36,9 @@ export interface ProxyOptions {
   connectTimeout?: number;
   /**
    * Time the upstream may take to send its response head, ms, counted from when the request
-   * starts going out (each chunk of an upload restarts it); default 60 000. Past it: 504.
+   * starts going out; while the request body streams, only the time spent waiting on the
+   * upstream counts (each chunk sent restarts it, a slow client stops it); default 60 000.
+   * Past it: 504.
    */
   headersTimeout?: number;
   /**

@@ -10,6 +10,7 @@ import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { reasonPhrase } from '../response/status.ts';
 import { HTTPNotImplemented } from '../exceptions/server-errors.ts';
+import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 import { isBodyReadable } from '../request/input.ts';
 import { applyEdits } from './header-edits.ts';
 import { type ProxyOptions, proxySettings } from './proxy-options.ts';
@@ -59,7 +60,12 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  *   request at once. A client gone before the head is answered `499 Client Closed Request`
  *   (nginx's code; nobody receives it).
  * - **`Upgrade`** requests (WebSocket) are answered `501 Not Implemented`: the gateway
- *   interface does not carry a connection after the exchange.
+ *   interface does not carry a connection after the exchange. An `h2c` or `TLS` offer alone
+ *   (`curl --http2`) is declined: the request is forwarded without it.
+ * - **Dot segments** of the path (`/a/../b`, `%2E%2E`) are resolved before the path is appended
+ *   to the upstream's base path, never climbing above it (`/../admin` → `/admin`); one hidden
+ *   behind an escaped slash (`..%2F..%2Fadmin`) is answered `400 Bad Request`. `OPTIONS *` is
+ *   answered `501` (the HTTP client sends only paths) unless the upstream URL has a base path.
  *
  * @example
  * ```ts
@@ -87,10 +93,13 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     if (isUpgrade(environ)) {
       return new HTTPNotImplemented('WebSocket and other Upgrade requests cannot pass through this gateway.').respond(environ, startResponse);
     }
+    const path = upstreamTarget(environ, basePath, stripScriptName);
+    if (path === null) return new HTTPBadRequest('The path hides a dot segment behind an escaped slash.').respond(environ, startResponse);
+    if (path === '*') return new HTTPNotImplemented('OPTIONS * is not forwarded: ask the upstream about a path.').respond(environ, startResponse);
     const headers = applyEdits(forwardRequestHeaders(environ, settings), options.requestHeaders, environ);
     const request = {
       origin,
-      path: upstreamTarget(environ, basePath, stripScriptName),
+      path,
       method: environ.REQUEST_METHOD,
       headers: headers.flat(),
       // The exchange keeps both times itself (see UpstreamExchange's timer).
@@ -202,10 +211,20 @@ function failLoudly(exchange: UpstreamExchange, origin: string, first: Uint8Arra
   };
 }
 
-/** An upgrade request (RFC 9110 §7.8): `Upgrade` named in `Connection`. */
+/**
+ * An upgrade request this gateway refuses (RFC 9110 §7.8): `Upgrade` named in `Connection`,
+ * offering a protocol the exchange cannot do without (WebSocket). An offer of `h2c` or `TLS/…`
+ * alone is declined by answering in HTTP/1.1, as the RFC lets a server do: `curl --http2`
+ * sends one with every cleartext request. (`Upgrade` is hop-by-hop: it is not forwarded.)
+ */
 function isUpgrade(environ: Environ): boolean {
-  return environ.HTTP_UPGRADE !== undefined && connectionOptions(environ.HTTP_CONNECTION as string | undefined)?.has('upgrade') === true;
+  const offered = environ.HTTP_UPGRADE as string | undefined;
+  if (offered === undefined || connectionOptions(environ.HTTP_CONNECTION as string | undefined)?.has('upgrade') !== true) return false;
+  return offered.split(',').some((protocol) => !DECLINABLE.test(protocol.trim()));
 }
+
+/** Upgrades a server may decline by answering as it is: HTTP/2 over cleartext, TLS (RFC 2817). */
+const DECLINABLE = /^(?:h2c|TLS\/[\d.]+)?$/i;
 
 /**
  * The request body as a stream for undici, pulling one chunk from `tsgi.input` per read. The
@@ -218,6 +237,7 @@ function requestBody(input: AsyncIterable<Uint8Array>, exchange: UpstreamExchang
   return new Readable({
     read() {
       iterator ??= input[Symbol.asyncIterator]();
+      exchange.waitingForClient();
       iterator.next().then(
         (step) => {
           exchange.requestProgress();

@@ -32,7 +32,7 @@ const UNKNOWN_HOST = failure('host name not found', (cause) => new UpstreamUnrea
 const TLS = failure('TLS handshake failed', (cause) => new UpstreamUnreachable("The upstream server's TLS certificate or handshake was not accepted.", { cause }));
 const MALFORMED = failure('malformed response', (cause) => new HTTPBadGateway('The upstream server sent a malformed response.', { cause }));
 const CONNECT_TIMEOUT = failure('connect timeout', (cause) => new HTTPGatewayTimeout('The upstream server did not accept the connection in time.', { cause }));
-const HEADERS_TIMEOUT = failure('response headers timeout', (cause) => new HTTPGatewayTimeout('The upstream server did not answer in time.', { cause }));
+const HEADERS_TIMEOUT = failure('response headers timeout', (cause) => new HTTPGatewayTimeout('No response head came within the time allowed.', { cause }));
 const BODY_TIMEOUT = failure('response body timeout', (cause) => new HTTPGatewayTimeout('The upstream server stopped sending its answer.', { cause }));
 const OTHER = failure('request failed', (cause) => new UpstreamUnreachable(undefined, { cause }));
 
@@ -48,8 +48,21 @@ function codeOf(error: unknown): string {
 /** Error codes of a connection that went away: reset, broken pipe, closed by the other side. */
 const CONNECTION_LOST: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
 
+/**
+ * undici's `SocketError` messages for an answer it would not take: a `100 Continue` it did not
+ * ask for (undici parses no 1xx but 103, whatever RFC 9110 §15.2 asks of clients), bytes with
+ * no request running, a protocol switch it did not ask for. A malformed answer, not a lost
+ * connection: not retried.
+ */
+const REFUSED_ANSWER: ReadonlySet<string> = new Set(['bad response', 'bad upgrade']);
+
+function isRefusedAnswer(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === 'UND_ERR_SOCKET' && REFUSED_ANSWER.has(error.message);
+}
+
 /** Sorts an error of the HTTP client into a {@link Failure}. */
 export function classify(error: unknown): Failure {
+  if (isRefusedAnswer(error)) return MALFORMED;
   const code = codeOf(error);
   switch (code) {
     case 'ECONNREFUSED':
@@ -83,7 +96,7 @@ export function classify(error: unknown): Failure {
  * broken pipe): what a kept-alive connection the upstream closed at the wrong moment gives.
  */
 export function isConnectionLost(error: unknown): boolean {
-  return CONNECTION_LOST.has(codeOf(error));
+  return CONNECTION_LOST.has(codeOf(error)) && !isRefusedAnswer(error);
 }
 
 

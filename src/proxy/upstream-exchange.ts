@@ -30,7 +30,8 @@ export class ExchangeClosed extends Error {
 
 /**
  * The exchange's time limits, ms: `headers` for the response head, counted from the start of
- * the request and restarted by each chunk of the request body sent; `body` for the longest
+ * the request, stopped while the request body waits on the client and restarted by each chunk
+ * of it sent; `body` for the longest
  * pause between two chunks of the response body while the client keeps up.
  */
 export interface ExchangeTimeouts {
@@ -105,9 +106,19 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
     this.finish();
   }
 
-  /** Restarts the head's timeout: a chunk of the request body went to the upstream. */
+  /**
+   * Stops the head's timeout while the request body waits on the client: a slow upload is no
+   * slow upstream (the server's own limits deal with a client that stalls).
+   */
+  waitingForClient(): void {
+    if (!this.headIn) this.disarm();
+  }
+
+  /** Starts the head's timeout afresh: a chunk of the request body (or its end) went to the upstream. */
   requestProgress(): void {
-    if (!this.headIn) this.timer?.refresh();
+    if (this.headIn || this.controller === undefined || this.timeouts === undefined) return;
+    if (this.ended || this.failure !== undefined || this.closedWith !== undefined) return;
+    this.arm(this.timeouts.headers);
   }
 
   /** The timer's end: the head, or the next body chunk, did not come in time. */
