@@ -228,6 +228,27 @@ describe('rewriteLocation', () => {
     ]);
   });
 
+  it('maps protocol-relative references with the default port written out, as the http: form is', async () => {
+    const app = rewriteLocation(
+      answer([
+        ['Location', '//old.example.com:80/x?y'],
+        ['Content-Location', '//127.0.0.1:8081/page'],
+        ['Refresh', '0; url=//old.example.com:80/next'],
+        ['Link', '//old.example.com:80/not-a-url-field'],
+      ]),
+      { upstream: ['http://127.0.0.1:8081', 'http://old.example.com'] },
+    );
+    const res = await Request.blank('/', { baseUrl: 'https://www.example.com/legacy' }).getResponse(app);
+    expect(res.headers.get('Location')).toBe('https://www.example.com/legacy/x?y');
+    expect(res.headers.get('Content-Location')).toBe('https://www.example.com/legacy/page');
+    expect(res.headers.get('Refresh')).toBe('0; url=https://www.example.com/legacy/next');
+    expect(res.headers.get('Link')).toBe('//old.example.com:80/not-a-url-field');
+    const other = rewriteLocation(answer([['Location', '//old.example.com:8080/x'], ['Content-Location', '//elsewhere.example:80/x']]), { upstream: 'http://old.example.com' });
+    const kept = await Request.blank('/', { baseUrl: 'http://pub/legacy' }).getResponse(other);
+    expect(kept.headers.get('Location')).toBe('//old.example.com:8080/x');
+    expect(kept.headers.get('Content-Location')).toBe('//elsewhere.example:80/x');
+  });
+
   it('leaves other hosts and relative references alone', async () => {
     const app = rewriteLocation(answer([['Location', 'http://elsewhere.example/x'], ['Content-Location', 'rel/x']]), { upstream: 'http://127.0.0.1:8081' });
     const res = await Request.blank('/', { baseUrl: 'http://pub/legacy' }).getResponse(app);

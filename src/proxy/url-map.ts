@@ -17,8 +17,10 @@ interface Name {
   origin: string;
   /** The same with the default port written out (`http://host:80`). */
   originWithPort: string;
-  /** The authority, for protocol-relative references: `//host:port`. */
+  /** The authority, for protocol-relative references: `//host:port`, default port left out. */
   relative: string;
+  /** The same with the default port written out (`//host:80`). */
+  relativeWithPort: string;
   /** The host name alone, for cookie domains. */
   hostname: string;
 }
@@ -64,18 +66,23 @@ export class UrlMap {
       return url;
     });
     this.basePath = urls[0]!.pathname.replace(/\/+$/, '');
-    this.names = urls.map((url) => ({
-      origin: url.origin.toLowerCase(),
-      originWithPort: `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`.toLowerCase(),
-      relative: `//${url.host}`.toLowerCase(),
-      hostname: url.hostname.toLowerCase(),
-    }));
+    this.names = urls.map((url) => {
+      const withPort = `//${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`.toLowerCase();
+      return {
+        origin: url.origin.toLowerCase(),
+        originWithPort: url.protocol + withPort,
+        relative: `//${url.host}`.toLowerCase(),
+        relativeWithPort: withPort,
+        hostname: url.hostname.toLowerCase(),
+      };
+    });
   }
 
   /**
    * The public form of `url` when it points at the upstream, else undefined: an absolute URL
-   * (`http://upstream:8080/base/x?q`), a protocol-relative one (`//upstream:8080/base/x`) or an
-   * absolute path (`/base/x`), whose path is at or below the base path, becomes
+   * (`http://upstream:8080/base/x?q`), a protocol-relative one (`//upstream:8080/base/x`; an
+   * upstream's default port may be written out, `//old.example.com:80/x`) or an absolute path
+   * (`/base/x`), whose path is at or below the base path, becomes
    * `<public origin><prefix>/x?q` (an absolute path stays a path: `<prefix>/x?q`). Relative
    * references (`x`, `../x`) and other hosts are left alone.
    */
@@ -87,7 +94,7 @@ export class UrlMap {
     }
     const lower = trimmed.slice(0, 300).toLowerCase();
     for (const name of this.names) {
-      for (const start of [name.origin, name.originWithPort, name.relative]) {
+      for (const start of [name.origin, name.originWithPort, name.relative, name.relativeWithPort]) {
         if (!lower.startsWith(start) || !isBoundary(trimmed.charCodeAt(start.length))) continue;
         const rest = this.below(trimmed.slice(start.length));
         if (rest !== undefined) return base.origin + joinPath(base.prefix, rest);
