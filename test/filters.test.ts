@@ -197,6 +197,51 @@ describe('decodeContent', () => {
     await expect(chunksOf(truncated)).rejects.toThrow(/^decodeContent: the response body is not valid gzip \(/);
   });
 
+  it('decodes zlib-wrapped deflate that arrives one byte at a time', async () => {
+    const encoded = deflateSync(text);
+    const pieces = [...encoded].map((byte) => Uint8Array.of(byte));
+    const app = decodeContent(chunked(pieces, [['Content-Type', 'text/plain'], ['Content-Encoding', 'deflate']]));
+    expect((await chunksOf(app)).text).toBe(text);
+    const split = decodeContent(chunked([encoded.subarray(0, 1), encoded.subarray(1)], [['Content-Type', 'text/plain'], ['Content-Encoding', 'deflate']]));
+    expect((await chunksOf(split)).text).toBe(text);
+  });
+
+  it('yields a large decoded body in bounded pieces, and decodes no further than the consumer reads', async () => {
+    const size = 64 * 2 ** 20;
+    const bomb = gzipSync(Buffer.alloc(size));
+    let pulls = 0;
+    const source: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'application/octet-stream'], ['Content-Encoding', 'gzip']]);
+      return (async function* () {
+        for (let at = 0; at < bomb.length; at += 1024) {
+          pulls++;
+          yield bomb.subarray(at, at + 1024);
+        }
+      })();
+    };
+    const res = await Request.blank('/').getResponse(decodeContent(source));
+    expect(res.isStreamed()).toBe(true);
+    const chunks = (res.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    const first = await chunks.next();
+    expect(first.done).toBe(false);
+    expect(first.value!.byteLength).toBeLessThanOrEqual(64 * 1024);
+    // The consumer waits: the decoder must not run on and fill memory meanwhile.
+    const before = process.memoryUsage().arrayBuffers;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 * 2 ** 20);
+    expect(pulls).toBe(1);
+    let total = first.value!.byteLength;
+    let count = 1;
+    for (let step = await chunks.next(); !step.done; step = await chunks.next()) {
+      expect(step.value.byteLength).toBeLessThanOrEqual(64 * 1024);
+      total += step.value.byteLength;
+      count++;
+    }
+    expect(total).toBe(size);
+    expect(count).toBeGreaterThanOrEqual(size / (64 * 1024));
+    expect(pulls).toBe(Math.ceil(bomb.length / 1024));
+  });
+
   it('passes unknown and stacked codings through', async () => {
     const app = decodeContent(chunked(['x'], [['Content-Type', 'text/plain'], ['Content-Encoding', 'gzip, br']]));
     expect((await chunksOf(app)).res.headers.get('Content-Encoding')).toBe('gzip, br');

@@ -6,6 +6,7 @@
  */
 import zlib from 'node:zlib';
 import type { App, AppLike, Body } from '../gateway/types.ts';
+import { concatBytes } from '../gateway/body.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 
 type Decoding = 'gzip' | 'deflate' | 'br';
@@ -19,8 +20,10 @@ const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', defl
  * `Accept-Ranges`, makes a strong `ETag` weak, and leaves HEAD, 204, 304 and 206 answers
  * alone. A body with another coding, or several, passes through untouched.
  *
- * The body is decoded as it streams: each chunk the app yields is decompressed before the next
- * is asked for. Corrupt data makes the body throw an `Error` that names the coding and the
+ * The body is decoded as it streams, in pieces of zlib's size (16 KiB, never much more than
+ * 32 KiB however far a chunk inflates): the output of each chunk the app yields is sent before
+ * the next is asked for, and the decoder pauses while the client has not taken what it made,
+ * so a small body that inflates to gigabytes costs no more memory than a small one. Corrupt data makes the body throw an `Error` that names the coding and the
  * decoder's reason (`decodeContent: the response body is not valid gzip (incorrect header
  * check)`), so the server cuts the connection, or answers 500 if the head is not out yet.
  *
@@ -49,28 +52,32 @@ function isZlibHeader(first: Uint8Array): boolean {
   return first.byteLength >= 2 && (first[0]! & 0x0f) === 8 && ((first[0]! << 8) | first[1]!) % 31 === 0;
 }
 
-function decoder(coding: Decoding, first: Uint8Array): zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress {
-  const options = { readableHighWaterMark: OUTPUT_BUFFER } as zlib.ZlibOptions & zlib.BrotliOptions;
-  if (coding === 'br') return zlib.createBrotliDecompress(options);
-  if (coding === 'gzip') return zlib.createGunzip(options);
-  return isZlibHeader(first) ? zlib.createInflate(options) : zlib.createInflateRaw(options);
-}
-
-/** Large enough that zlib never waits for us to read before finishing a flush. */
-const OUTPUT_BUFFER = 2 ** 30;
+type Decoder = zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress;
 
 /**
- * Decodes `body` as a stream. The decoder is chosen at the first chunk (deflate: zlib or raw);
- * closing the result early closes `body` (the `for await` does).
+ * The decoder for `coding`; `first` (at least 2 bytes, unless the body is shorter) tells zlib
+ * deflate from raw. Its output comes in zlib's chunks (16 KiB), and it stops decoding while
+ * 16 KiB of output wait unread (the streams' default high-water mark): that is the backpressure.
+ */
+function decoder(coding: Decoding, first: Uint8Array): Decoder {
+  if (coding === 'br') return zlib.createBrotliDecompress();
+  if (coding === 'gzip') return zlib.createGunzip();
+  return isZlibHeader(first) ? zlib.createInflate() : zlib.createInflateRaw();
+}
+
+/**
+ * Decodes `body` as a stream, in pieces of at most about 32 KiB: an input chunk is written to
+ * the decoder, its output yielded as the decoder produces it, and the next input chunk is
+ * asked for only once all of it has been taken, so neither the app nor the decoder runs ahead
+ * of the consumer. The decoder is chosen at the first 2 bytes (deflate: zlib or raw); closing
+ * the result early closes `body` (the `for await` does).
  */
 async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8Array, void, undefined> {
-  let z: ReturnType<typeof decoder> | undefined;
+  let z: Decoder | undefined;
   try {
-    for await (const chunk of body) {
-      if (chunk.byteLength === 0) continue;
+    for await (const chunk of leading(body, 2)) {
       z ??= decoder(coding, chunk);
-      const output = await inflate(z, chunk).catch((error: unknown) => Promise.reject(corrupt(coding, error)));
-      if (output !== null && output.byteLength > 0) yield output;
+      yield* written(z, chunk, coding);
     }
     if (z === undefined) return;
     z.end();
@@ -85,20 +92,65 @@ async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8
   }
 }
 
+/**
+ * The non-empty chunks of `body`, the first ones joined until they hold at least `size` bytes
+ * (or the whole body, when it is shorter): enough to read a header from.
+ */
+async function* leading(body: Body, size: number): AsyncGenerator<Uint8Array, void, undefined> {
+  const head: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    if (chunk.byteLength === 0) continue;
+    if (length >= size) {
+      yield chunk;
+      continue;
+    }
+    head.push(chunk);
+    length += chunk.byteLength;
+    if (length >= size) yield concatBytes(head.splice(0), length);
+  }
+  if (head.length > 0) yield concatBytes(head, length);
+}
+
+/**
+ * Writes `chunk` to `z` and yields the output as the decoder produces it, until the chunk is
+ * consumed. Each read hands the decoder room again; while the consumer holds a piece, the
+ * decoder waits.
+ */
+async function* written(z: Decoder, chunk: Uint8Array, coding: Decoding): AsyncGenerator<Uint8Array, void, undefined> {
+  let consumed = false;
+  let failure: Error | undefined;
+  let wake = (): void => {};
+  const onReadable = (): void => wake();
+  const onError = (error: Error): void => {
+    failure ??= error;
+    wake();
+  };
+  z.on('readable', onReadable);
+  z.on('error', onError);
+  z.write(chunk, () => {
+    consumed = true;
+    wake();
+  });
+  try {
+    for (;;) {
+      const output = z.read() as Buffer | null;
+      if (output !== null) {
+        yield output;
+        continue;
+      }
+      if (failure !== undefined) throw corrupt(coding, failure);
+      if (consumed) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    z.off('readable', onReadable);
+    z.off('error', onError);
+  }
+}
+
 /** The error for a body the decoder refused, naming the coding and the decoder's reason. */
 function corrupt(coding: Decoding, error: unknown): Error {
   const reason = error instanceof Error ? error.message : String(error);
   return new Error(`decodeContent: the response body is not valid ${coding} (${reason})`, { cause: error });
-}
-
-/** Writes one chunk, flushes, and answers what the decoder produced from it. */
-function inflate(z: ReturnType<typeof decoder>, chunk: Uint8Array): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    z.once('error', reject);
-    z.write(chunk);
-    z.flush(() => {
-      z.off('error', reject);
-      resolve(z.read() as Buffer | null);
-    });
-  });
 }
