@@ -135,6 +135,19 @@ describe('the shared rule of body filters', () => {
     expect(res.headers.get('ETag')).toBe('W/"abc"');
   });
 
+  it('drops Content-MD5, Digest, Content-Digest and Repr-Digest when the body changes (RFC 9530)', async () => {
+    const digests: Array<[string, string]> = [['Content-MD5', 'XUFAKrxLKna5cZ2REBfFkg=='], ['Digest', 'md5=XUFAKrxLKna5cZ2REBfFkg=='], ['Content-Digest', 'md5=:XUFAKrxLKna5cZ2REBfFkg==:'], ['Repr-Digest', 'md5=:XUFAKrxLKna5cZ2REBfFkg==:']];
+    const names = digests.map(([name]) => name);
+    const rewritten = await chunksOf(filter(chunked(['hello'], [...headers, ...digests])));
+    expect(names.map((name) => rewritten.res.headers.get(name))).toEqual([null, null, null, null]);
+    const gzipped = gzipSync('hello');
+    const decoded = await chunksOf(decodeContent(chunked([gzipped], [['Content-Type', 'text/plain'], ['Content-Encoding', 'gzip'], ...digests])));
+    expect(decoded.text).toBe('hello');
+    expect(names.map((name) => decoded.res.headers.get(name))).toEqual([null, null, null, null]);
+    const untouched = await chunksOf(filter(chunked(['hello'], [['Content-Type', 'image/png'], ...digests])));
+    expect(names.map((name) => untouched.res.headers.get(name))).toEqual(digests.map(([, value]) => value));
+  });
+
   it('leaves HEAD, 204, 304 and 206 answers alone', async () => {
     for (const [status, method] of [['200 OK', 'HEAD'], ['204 No Content', 'GET'], ['304 Not Modified', 'GET'], ['206 Partial Content', 'GET']] as const) {
       const { res } = await chunksOf(filter(chunked([], headers, status)), '/', { method });

@@ -189,6 +189,17 @@ describe('compress: what it leaves alone', () => {
     const c = await request(plain.url);
     expect([c.headers.etag, c.headers['accept-ranges']]).toEqual(['"abc"', 'bytes']);
   });
+
+  it('drops the digests of the identity bytes when it compresses, keeps them when it does not (RFC 9530)', async () => {
+    const digests = { 'Content-MD5': 'Q2hlY2sgSW50ZWdyaXR5IQ==', Digest: 'sha-256=X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=', 'Content-Digest': 'sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:', 'Repr-Digest': 'sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:' };
+    const names = ['content-md5', 'digest', 'content-digest', 'repr-digest'];
+    const app = compress(answer(TEXT, digests));
+    const compressed = await Request.blank('/', { headers: { 'Accept-Encoding': 'gzip' } }).getResponse(app);
+    expect(compressed.headers.get('Content-Encoding')).toBe('gzip');
+    expect(names.map((name) => compressed.headers.get(name))).toEqual([null, null, null, null]);
+    const identity = await Request.blank('/').getResponse(app);
+    expect(names.map((name) => identity.headers.get(name))).toEqual(Object.values(digests));
+  });
 });
 
 describe('compress: streaming', () => {

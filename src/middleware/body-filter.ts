@@ -20,14 +20,28 @@ export function isTransformable(environ: Environ, code: number, headers: HeaderL
 }
 
 /**
+ * The integrity fields computed over the bytes sent, which any change of the body (a content
+ * coding added or removed, or the text rewritten) makes wrong:
+ * - `Content-Digest` (RFC 9530 §2): of the content, the bytes as sent, codings applied;
+ * - `Repr-Digest` (RFC 9530 §3): of the selected representation data, which includes its
+ *   content coding (RFC 9110 §8.1), so compressing changes it too;
+ * - `Digest` (RFC 3230 §4.3.2, obsoleted by RFC 9530): of the instance, after content coding;
+ * - `Content-MD5` (RFC 1864; RFC 2616 §14.15, dropped by RFC 7231 Appendix B): of the body,
+ *   after content coding.
+ */
+const DIGEST_FIELDS = ['content-digest', 'repr-digest', 'digest', 'content-md5'];
+
+/**
  * Marks the fields of a response whose body is being changed: `Content-Length` and
  * `Accept-Ranges` are dropped (the new length is unknown, and byte ranges would address the
- * old bytes), a strong `ETag` becomes weak (`W/"…"`): the bytes differ, the meaning does not
- * (RFC 9110 §8.8.1).
+ * old bytes), and so are `Content-Digest`, `Repr-Digest`, `Digest` and `Content-MD5` (digests
+ * of the old bytes, RFC 9530); a strong `ETag` becomes weak (`W/"…"`): the bytes differ, the
+ * meaning does not (RFC 9110 §8.8.1).
  */
 export function markTransformed(headers: HeaderList): void {
   headers.delete('content-length');
   headers.delete('accept-ranges');
+  for (const name of DIGEST_FIELDS) headers.delete(name);
   const etag = headers.get('etag')?.trim();
   if (etag && !etag.startsWith('W/')) headers.set('ETag', `W/${etag}`);
 }

@@ -74,7 +74,9 @@ const oneShot = {
  * this response ends up uncompressed: a body smaller than `threshold`, or a client that did
  * not ask. A HEAD answer gets the fields GET would get (RFC 9110 §9.3.2), without the
  * `Content-Length` only compressing would tell. When compressing, `Content-Encoding` is set; `Content-Length` and
- * `Accept-Ranges` are dropped (byte ranges would address the identity bytes, as nginx does);
+ * `Accept-Ranges` are dropped (byte ranges would address the identity bytes, as nginx does),
+ * and so are `Content-Digest`, `Repr-Digest`, `Digest` and `Content-MD5` (RFC 9530: digests
+ * of the bytes with their coding);
  * a strong `ETag` becomes weak (`W/`), since the bytes differ but the meaning does not.
  *
  * A body already in memory (an array, e.g. from a `Response`) is compressed in one go and

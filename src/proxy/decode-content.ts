@@ -16,15 +16,15 @@ const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', defl
  * Decodes response bodies sent with `Content-Encoding: gzip` (or `x-gzip`), `deflate` (zlib or
  * raw, as servers send both) or `br`, so a filter between it and the client can read the
  * text, and drops the `Content-Encoding` field; put `compress` on top to encode the result
- * again for clients that ask. Like every body filter, it drops `Content-Length` and
- * `Accept-Ranges`, makes a strong `ETag` weak, and leaves HEAD, 204, 304 and 206 answers
- * alone. A body with another coding, or several, passes through untouched.
+ * again for clients that ask. Like every body filter, it drops `Content-Length`,
+ * `Accept-Ranges` and the digest fields, makes a strong `ETag` weak, and leaves HEAD, 204, 304
+ * and 206 answers alone. A body with another coding, or several, passes through untouched.
  *
  * The body is decoded as it streams, in pieces of zlib's size (16 KiB, never much more than
  * 32 KiB however far a chunk inflates): the output of each chunk the app yields is sent before
  * the next is asked for, and the decoder pauses while the client has not taken what it made,
- * so a small body that inflates to gigabytes costs no more memory than a small one. Corrupt data makes the body throw an `Error` that names the coding and the
- * decoder's reason (`decodeContent: the response body is not valid gzip (incorrect header
+ * so a small body that inflates to gigabytes costs no more memory than a small one. Corrupt
+ * data makes the body throw an `Error` that names the coding and the decoder's reason (`decodeContent: the response body is not valid gzip (incorrect header
  * check)`), so the server cuts the connection, or answers 500 if the head is not out yet.
  *
  * @example
