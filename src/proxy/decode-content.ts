@@ -24,8 +24,9 @@ const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', defl
  * 32 KiB however far a chunk inflates): the output of each chunk the app yields is sent before
  * the next is asked for, and the decoder pauses while the client has not taken what it made,
  * so a small body that inflates to gigabytes costs no more memory than a small one. Corrupt
- * data makes the body throw an `Error` that names the coding and the decoder's reason (`decodeContent: the response body is not valid gzip (incorrect header
- * check)`), so the server cuts the connection, or answers 500 if the head is not out yet.
+ * data makes the body throw an `Error` that names the coding and the decoder's reason
+ * (`decodeContent: the response body is not valid gzip (incorrect header check)`), so the
+ * server cuts the connection, or answers 500 if the head is not out yet.
  *
  * @example
  * ```ts
