@@ -7,7 +7,7 @@
  */
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { type App, Request } from 'tsgi';
+import { type App, Request, Response } from 'tsgi';
 import { decodeContent, replaceText, rewriteHtml, rewriteLocation } from 'tsgi/proxy';
 
 /** An app answering `status` with `headers` and the body in exactly these chunks (strings or bytes). */
@@ -154,6 +154,81 @@ describe('the shared rule of body filters', () => {
       expect(res.headers.get('ETag'), `${status} ${method}`).toBe('"abc"');
       expect(res.headers.get('Content-Length'), `${status} ${method}`).toBe('5');
     }
+  });
+});
+
+describe('range requests under a filter that changes the content', () => {
+  const PAGE_HTML = '<html><head><title>t</title></head><body>' + 'content '.repeat(20) + '</body></html>';
+  const modified = 'Sat, 01 Jan 2000 00:00:00 GMT';
+  /** An app that honours Range and If-Range (a conditional Response), counting its calls and the ranges it got. */
+  function rangeApp(body: Uint8Array, headers: Record<string, string>) {
+    const calls: Array<string | undefined> = [];
+    const app = Request.application((req) => {
+      calls.push(req.environ.HTTP_RANGE as string | undefined);
+      return new Response(body, { headers: { ETag: '"v1"', 'Last-Modified': modified, ...headers }, conditionalResponse: true });
+    });
+    return { app, calls };
+  }
+  const banner = (app: App) => rewriteHtml(app, { elements: { head: (el) => void el.append('<link rel=stylesheet href=/banner.css>') } });
+
+  it('rewriteHtml answers a range request with the whole rewritten 200, never a part of the original bytes', async () => {
+    const { app, calls } = rangeApp(Buffer.from(PAGE_HTML), { 'Content-Type': 'text/html; charset=utf-8' });
+    const whole = await chunksOf(banner(app));
+    expect(whole.res.statusCode).toBe(200);
+    expect(whole.text).toContain('/banner.css');
+    const resumed = await chunksOf(banner(app), '/', { headers: { Range: 'bytes=40-', 'If-Range': modified } });
+    expect(resumed.res.statusCode).toBe(200);
+    expect(resumed.res.headers.get('Content-Range')).toBeNull();
+    expect(resumed.res.headers.get('ETag')).toBe('W/"v1"');
+    expect(resumed.text).toBe(whole.text);
+    const multi = await chunksOf(banner(app), '/', { headers: { Range: 'bytes=0-9,20-29' } });
+    expect([multi.res.statusCode, multi.text]).toEqual([200, whole.text]);
+    const unsatisfiable = await chunksOf(banner(app), '/', { headers: { Range: `bytes=${PAGE_HTML.length + 10}-` } });
+    expect([unsatisfiable.res.statusCode, unsatisfiable.text]).toEqual([200, whole.text]);
+    // The app was asked again without the range each time: once for the 200, twice per range request.
+    expect(calls).toEqual([undefined, 'bytes=40-', undefined, 'bytes=0-9,20-29', undefined, `bytes=${PAGE_HTML.length + 10}-`, undefined]);
+  });
+
+  it('decodeContent answers a range request of gzip bytes with the whole decoded body', async () => {
+    const { app } = rangeApp(gzipSync(PAGE_HTML), { 'Content-Type': 'text/html', 'Content-Encoding': 'gzip' });
+    const part = await chunksOf(decodeContent(app), '/', { headers: { Range: 'bytes=10-' } });
+    expect([part.res.statusCode, part.text, part.res.headers.get('Content-Encoding')]).toEqual([200, PAGE_HTML, null]);
+  });
+
+  it('leaves a range of content the filter would not change alone: still a 206, asked for once', async () => {
+    const { app, calls } = rangeApp(Buffer.from('0123456789'), { 'Content-Type': 'application/octet-stream' });
+    const part = await chunksOf(decodeContent(banner(app)), '/', { headers: { Range: 'bytes=4-' } });
+    expect([part.res.statusCode, part.text, part.res.headers.get('Content-Range'), part.res.headers.get('ETag')]).toEqual([206, '456789', 'bytes 4-9/10', '"v1"']);
+    expect(calls).toEqual(['bytes=4-']);
+    // A 416 or a multipart 206 cannot tell from its fields: the whole is asked for, and being
+    // left alone, the first answer goes out.
+    calls.length = 0;
+    const beyond = await chunksOf(decodeContent(banner(app)), '/', { headers: { Range: 'bytes=20-' } });
+    expect([beyond.res.statusCode, beyond.res.headers.get('Content-Range')]).toEqual([416, 'bytes */10']);
+    const multi = await chunksOf(decodeContent(banner(app)), '/', { headers: { Range: 'bytes=0-1,5-6' } });
+    expect(multi.res.statusCode).toBe(206);
+    expect(multi.res.headers.get('Content-Type')).toMatch(/^multipart\/byteranges/);
+    expect(calls).toEqual(['bytes=20-', undefined, undefined, 'bytes=0-1,5-6', undefined, undefined]);
+  });
+
+  it('closes the partial answer it does not send', async () => {
+    let closed = false;
+    const app: App = (environ, startResponse) => {
+      const ranged = environ.HTTP_RANGE !== undefined;
+      startResponse(ranged ? '206 Partial Content' : '200 OK', [['Content-Type', 'text/plain'], ...(ranged ? [['Content-Range', 'bytes 1-2/5'] as [string, string]] : [])]);
+      return (async function* () {
+        try {
+          yield Buffer.from(ranged ? 'el' : 'hello');
+          yield Buffer.from('never read');
+        } finally {
+          if (ranged) closed = true;
+        }
+      })();
+    };
+    const filtered = replaceText(app, { replacements: [['hello', 'HELLO']] });
+    const { res, text } = await chunksOf(filtered, '/', { headers: { Range: 'bytes=1-2' } });
+    expect([res.statusCode, text]).toEqual([200, 'HELLOnever read']);
+    expect(closed).toBe(true);
   });
 });
 

@@ -6,14 +6,16 @@
  * @module
  */
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
-import { callApp } from '../gateway/call-app.ts';
+import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
+import { parseMediaType } from '../http/media-type.ts';
 
 /**
  * True when a filter may change the body of this response: not for HEAD (no body; its fields
  * describe the GET answer, so they stay as they are), 1xx, 204 and 304 (no content), 206 or
- * anything with `Content-Range` (a part cannot be transformed on its own).
+ * anything with `Content-Range` (a part cannot be transformed on its own: {@link bodyFilter}
+ * asks for the whole instead).
  */
 export function isTransformable(environ: Environ, code: number, headers: HeaderList): boolean {
   return environ.REQUEST_METHOD !== 'HEAD' && code >= 200 && !isBodilessStatus(code) && code !== 206 && !headers.has('content-range');
@@ -52,27 +54,113 @@ export function markTransformed(headers: HeaderList): void {
  */
 export type ChooseTransform = (headers: HeaderList, environ: Environ) => ((body: Body) => Body) | null;
 
+/** Options of {@link bodyFilter}. */
+export interface BodyFilterOptions {
+  /**
+   * True (the default) for a filter that changes the content itself (rewriting or decoding
+   * it), so that a part of the original bytes would not fit the transformed whole. Then a GET
+   * with `Range` answered with a part (206, or any answer with `Content-Range`) whose whole
+   * the filter would transform, or with a 416 (a range measured against the original length),
+   * is asked for again without `Range` and `If-Range`, and the whole 200 is transformed and
+   * sent instead: a 200 is a valid answer to a range request (RFC 9110 §14.2). When only the
+   * whole's fields can tell whether it would be transformed (a 416, a `multipart/byteranges`
+   * 206), the app is asked again to see, and the first answer is sent if not. False for a
+   * filter that only adds a content coding (`compress`): ranges address the identity
+   * representation, so a 206 of identity bytes is right.
+   */
+  changesContent?: boolean;
+}
+
 /**
  * A body-filter middleware: calls `app`, and for a transformable response ({@link
  * isTransformable}) for which `choose` answers a transformation, marks the fields
  * ({@link markTransformed}) and sends the transformed body. Anything else passes through with
- * its fields and body untouched, still streamed.
+ * its fields and body untouched, still streamed. With `changesContent` (the default), a part
+ * of a response it would transform is replaced by the transformed whole (see
+ * {@link BodyFilterOptions.changesContent}), which costs the app a second call.
  */
-export function bodyFilter(app: AppLike, choose: ChooseTransform): App {
+export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyFilterOptions = {}): App {
   const inner = toApp(app);
+  const changesContent = options.changesContent ?? true;
   return async (environ, startResponse) => {
-    const started = await callApp(inner, environ);
-    const headers = new HeaderList();
-    headers.list.push(...started.headers);
-    if (isTransformable(environ, Number(started.status.slice(0, 3)), headers)) {
-      const transform = choose(headers, environ);
-      if (transform !== null) {
-        markTransformed(headers);
-        startResponse(started.status, headers.list);
-        return transform(started.body);
-      }
+    let answer = await answerOf(inner, environ, choose);
+    if (changesContent) answer = await wholeForPart(inner, environ, answer, choose);
+    const { started, headers, transform } = answer;
+    if (transform === null) {
+      startResponse(started.status, started.headers);
+      return started.body;
     }
-    startResponse(started.status, started.headers);
-    return started.body;
+    markTransformed(headers);
+    startResponse(started.status, headers.list);
+    return transform(started.body);
   };
+}
+
+/** An app's answer, and what a filter would do with it. */
+interface Answer {
+  started: StartedApp;
+  /** A copy of its fields, as `choose` left them. */
+  headers: HeaderList;
+  /** The transformation `choose` answered, or null when the body stays as it is. */
+  transform: ((body: Body) => Body) | null;
+}
+
+/** Calls `app`, and asks `choose` about the answer when it is transformable. */
+async function answerOf(app: App, environ: Environ, choose: ChooseTransform): Promise<Answer> {
+  const started = await callApp(app, environ);
+  const headers = new HeaderList();
+  headers.list.push(...started.headers);
+  const transform = isTransformable(environ, statusCode(started.status), headers) ? choose(headers, environ) : null;
+  return { started, headers, transform };
+}
+
+/**
+ * `first`, or the answer to the same request without `Range` and `If-Range` when `first` is a
+ * part (or a 416) of what the filter would transform ({@link partOf}); the answer not sent is
+ * closed.
+ */
+async function wholeForPart(app: App, environ: Environ, first: Answer, choose: ChooseTransform): Promise<Answer> {
+  const part = partOf(environ, first, choose);
+  if (part === null) return first;
+  let whole: Answer;
+  try {
+    whole = await answerOf(app, withoutRange(environ), choose);
+  } catch (error) {
+    first.started.close();
+    throw error;
+  }
+  if (part === 'maybe' && whole.transform === null) {
+    whole.started.close();
+    return first;
+  }
+  first.started.close();
+  return whole;
+}
+
+/**
+ * Whether `answer` to a GET with `Range` stands for a whole the filter transforms: 'yes' for a
+ * part (206, or `Content-Range`) whose fields `choose` would transform (asked on a copy),
+ * 'maybe' when only the whole's fields can tell (a 416, whose fields are an error page's; a
+ * `multipart/byteranges` 206, whose parts carry the type), null otherwise.
+ */
+function partOf(environ: Environ, answer: Answer, choose: ChooseTransform): 'yes' | 'maybe' | null {
+  if (environ.REQUEST_METHOD !== 'GET' || typeof environ.HTTP_RANGE !== 'string') return null;
+  const code = statusCode(answer.started.status);
+  if (code === 416) return 'maybe';
+  if (code !== 206 && !answer.headers.has('content-range')) return null;
+  if (parseMediaType(answer.headers.get('content-type')).type === 'multipart/byteranges') return 'maybe';
+  return choose(new HeaderList(answer.headers), environ) === null ? null : 'yes';
+}
+
+/** A copy of `environ` without `HTTP_RANGE` and `HTTP_IF_RANGE`: the request for the whole. */
+function withoutRange(environ: Environ): Environ {
+  const copy = { ...environ };
+  delete copy.HTTP_RANGE;
+  delete copy.HTTP_IF_RANGE;
+  return copy;
+}
+
+/** The code of a status line (`"206 Partial Content"` → 206). */
+function statusCode(status: string): number {
+  return Number(status.slice(0, 3));
 }

@@ -17,8 +17,11 @@ const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', defl
  * raw, as servers send both) or `br`, so a filter between it and the client can read the
  * text, and drops the `Content-Encoding` field; put `compress` on top to encode the result
  * again for clients that ask. Like every body filter, it drops `Content-Length`,
- * `Accept-Ranges` and the digest fields, makes a strong `ETag` weak, and leaves HEAD, 204, 304
- * and 206 answers alone. A body with another coding, or several, passes through untouched.
+ * `Accept-Ranges` and the digest fields, makes a strong `ETag` weak, and leaves HEAD, 204 and
+ * 304 answers alone; a 206 of an encoded body (or a 416) to a range request is replaced by the
+ * whole, decoded (the app is asked again without `Range`), so a client never gets encoded
+ * bytes where the whole would be decoded. A body with another coding, or several, passes
+ * through untouched.
  *
  * The body is decoded as it streams, in pieces of zlib's size (16 KiB, never much more than
  * 32 KiB however far a chunk inflates): the output of each chunk the app yields is sent before
