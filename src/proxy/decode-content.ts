@@ -80,7 +80,12 @@ async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8
   let z: Decoder | undefined;
   try {
     for await (const chunk of leading(body, 2)) {
-      z ??= decoder(coding, chunk);
+      if (z === undefined) {
+        z = decoder(coding, chunk);
+        // Failures are read from z.errored (and the end's iterator): an 'error' event after the
+        // listeners of written() are gone must not become an uncaught exception.
+        z.on('error', ignore);
+      }
       yield* written(z, chunk, coding);
     }
     if (z === undefined) return;
@@ -123,15 +128,10 @@ async function* leading(body: Body, size: number): AsyncGenerator<Uint8Array, vo
  */
 async function* written(z: Decoder, chunk: Uint8Array, coding: Decoding): AsyncGenerator<Uint8Array, void, undefined> {
   let consumed = false;
-  let failure: Error | undefined;
   let wake = (): void => {};
-  const onReadable = (): void => wake();
-  const onError = (error: Error): void => {
-    failure ??= error;
-    wake();
-  };
-  z.on('readable', onReadable);
-  z.on('error', onError);
+  const onEvent = (): void => wake();
+  z.on('readable', onEvent);
+  z.on('error', onEvent);
   z.write(chunk, () => {
     consumed = true;
     wake();
@@ -143,15 +143,18 @@ async function* written(z: Decoder, chunk: Uint8Array, coding: Decoding): AsyncG
         yield output;
         continue;
       }
-      if (failure !== undefined) throw corrupt(coding, failure);
+      // Set when the decoder fails, before its 'error' event and whatever the write callback is told.
+      if (z.errored !== null) throw corrupt(coding, z.errored);
       if (consumed) return;
       await new Promise<void>((resolve) => (wake = resolve));
     }
   } finally {
-    z.off('readable', onReadable);
-    z.off('error', onError);
+    z.off('readable', onEvent);
+    z.off('error', onEvent);
   }
 }
+
+function ignore(): void {}
 
 /** The error for a body the decoder refused, naming the coding and the decoder's reason. */
 function corrupt(coding: Decoding, error: unknown): Error {
