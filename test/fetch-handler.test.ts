@@ -195,6 +195,32 @@ describe('toFetchHandler: the environ', () => {
 });
 
 describe('toFetchHandler: the answer', () => {
+  it('re-raises a startResponse error once the first chunk was taken: never part of the 200 in a clean answer', async () => {
+    const inner: App = (_environ, start) => {
+      start('200 OK', [['Content-Type', 'application/json']]);
+      return (function* () {
+        yield enc.encode('{"items":[1,2,');
+        throw new Error('inner failed');
+      })();
+    };
+    const errorPage: App = (environ, start) =>
+      (async function* () {
+        try {
+          for await (const chunk of await inner(environ, start)) yield chunk;
+        } catch (error) {
+          start('500 Internal Server Error', [['Content-Type', 'text/plain']], error);
+          yield enc.encode('error page');
+        }
+      })();
+    const errors = log();
+    const res = await toFetchHandler(errorPage, { log: errors })(new globalThis.Request('http://h/'));
+    const text = await res.text().catch(() => 'cut');
+    expect(text).not.toContain('error page');
+    if (res.status !== 500) expect(text).toBe('cut');
+    else expect(text).toBe('Internal Server Error\n');
+    expect(errors.lines.join('')).toContain('inner failed');
+  });
+
   it('sends status, reason, fields in order and an array body whole; drops hop-by-hop fields', async () => {
     const res = await toFetchHandler((_environ, start) => {
       start('201 Made It', [['X-A', '1'], ['Connection', 'close'], ['Set-Cookie', 'a=1'], ['Set-Cookie', 'b=2']]);

@@ -172,6 +172,40 @@ describe('HTTP/2 over TLS', () => {
     }
   });
 
+  it("holds a streamed body to its declared Content-Length: a short or long one resets its stream only, and is logged", async () => {
+    const app: App = (environ, startResponse) => {
+      if (environ.PATH_INFO === '/ok') {
+        startResponse('200 OK', [['Content-Length', '4']]);
+        return (async function* () {
+          yield bytes('fi');
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          yield bytes('ne');
+        })();
+      }
+      startResponse('200 OK', [['Content-Length', environ.PATH_INFO === '/short' ? '5' : '1']]);
+      return (async function* () {
+        yield bytes('a');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        yield bytes('b');
+      })();
+    };
+    const server = await start(app, { tls: tls(), http2: true });
+    const session = connect(server.url);
+    try {
+      // A slow stream in flight on the same connection, untouched by the others' resets.
+      const slow = h2request(session, '/ok');
+      await expect(h2request(session, '/short')).rejects.toThrow(/reset|stream|protocol/i);
+      await expect(h2request(session, '/long')).rejects.toThrow(/reset|stream|protocol/i);
+      expect((await slow).body.toString()).toBe('fine');
+      expect((await h2request(session, '/ok')).body.toString()).toBe('fine');
+      await until(() => (server.log.text.match(/ERR_HTTP_CONTENT_LENGTH_MISMATCH|does not match the Content-Length/g) ?? []).length === 2);
+      expect(server.log.text).toContain('GET /short HTTP/2.0');
+      expect(server.log.text).toContain('GET /long HTTP/2.0');
+    } finally {
+      session.close();
+    }
+  });
+
   it('answers an HTTPException raised before the headers as itself on a stream', async () => {
     const app: App = (_environ, startResponse) => {
       startResponse('200 OK', [['Content-Type', 'text/plain']]);

@@ -319,6 +319,43 @@ describe('lazy startResponse', () => {
     });
     expect((await request(server.url)).body.toString()).toBe('later');
   });
+
+  // PEP 3333's error-page middleware: the inner body fails after its first chunk was taken.
+  for (const timing of ['at once', 'after an await'] as const) {
+    it(`re-raises a startResponse error once the first chunk was taken (inner body failing ${timing}): never part of the 200 in a clean answer`, async () => {
+      const inner: App = (_environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'application/json']]);
+        return (async function* () {
+          yield bytes('{"items":[1,2,');
+          if (timing === 'after an await') await sleep(5);
+          throw new Error('inner failed');
+        })();
+      };
+      const errorPage: App = (environ, startResponse) =>
+        (async function* () {
+          try {
+            for await (const chunk of await inner(environ, startResponse)) yield chunk;
+          } catch (error) {
+            startResponse('500 Internal Server Error', [['Content-Type', 'text/plain']], error);
+            yield bytes('error page');
+          }
+        })();
+      const server = await start(errorPage);
+      const { raw, clean } = await rawExchange(server.port, rawGet('/'));
+      const res = parseRaw(raw);
+      expect(res.rest).not.toContain('error page');
+      if (res.status === 200) {
+        // The head went out with the first chunk: the body is cut, never ended cleanly.
+        expect(res.header('content-type')).toBe('application/json');
+        expect(res.rest.endsWith('0\r\n\r\n') && clean).toBe(false);
+      } else {
+        // Nothing had gone out: the server's own 500, without the taken chunk.
+        expect(res.statusLine).toBe('HTTP/1.1 500 Internal Server Error');
+        expect(res.rest).toBe('Internal Server Error\n');
+      }
+      await until(() => server.log.text.includes('inner failed'));
+    });
+  }
 });
 
 describe('HEAD and bodiless statuses', () => {

@@ -55,9 +55,11 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
   let status: string | undefined;
   let headers: Array<[string, string]> | undefined;
   let committed = false;
+  // Once the body's first chunk is taken the head is committed (PEP 3333), though not built yet.
+  let bodyStarted = false;
   const startResponse: StartResponse = (s, h, error) => {
     if (error !== undefined) {
-      if (committed) throw error;
+      if (committed || bodyStarted) throw error;
     } else if (status !== undefined) {
       throw new TypeError('startResponse was called twice without an error');
     }
@@ -88,6 +90,7 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
       return fetchResponse(null, head);
     }
     const chunk = checkChunk(first.value);
+    bodyStarted = true;
     const pending = iterator.next() as Step | Promise<Step>;
     const second = isThenable<Step>(pending) ? await raceTimer(pending) : pending;
     if (second?.done) {

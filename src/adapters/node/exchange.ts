@@ -47,6 +47,10 @@ export class Exchange implements ExchangeState {
   noBody = false;
   /** True when the body ends only when the connection does (an HTTP/1.0 client, no length). */
   closeDelimited = false;
+  /** On HTTP/2, the length a streamed body must add up to (see `ExchangeState`); -1: none. */
+  declaredStreamLength = -1;
+  /** True once `pump` took the body's first chunk: the head is committed. */
+  bodyStarted = false;
   /** True while the request declared a body whose reading has not been checked at head time. */
   bodyPending: boolean;
   readonly sendTimeout: number;
@@ -68,7 +72,7 @@ export class Exchange implements ExchangeState {
   /** PEP 3333 `start_response`: records the status and headers; they are checked at sending. */
   startResponse: StartResponse = (status, headers, error) => {
     if (error !== undefined) {
-      if (this.res.headersSent) throw error;
+      if (this.bodyStarted || this.res.headersSent) throw error;
     } else if (this.status !== undefined) {
       throw new TypeError('startResponse was called twice without an error');
     }

@@ -60,8 +60,12 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   if (exchange.http2) res.writeHead(code, flat);
   else res.writeHead(code, reason, flat);
   if (length === undefined) {
-    // A stream must match the length it declared: Node throws on the write or end that breaks it.
-    if (declared !== -1) res.strictContentLength = true;
+    // A stream must match the length it declared: on HTTP/1.1 Node throws on the write or end
+    // that breaks it; its HTTP/2 response has no such check, so `pump` counts (RFC 9113 §8.1.1).
+    if (declared !== -1) {
+      if (exchange.http2) exchange.declaredStreamLength = exchange.noBody ? -1 : declared;
+      else res.strictContentLength = true;
+    }
     else if (!res.chunkedEncoding && !exchange.noBody && !exchange.http2) exchange.closeDelimited = true;
   }
 }

@@ -76,6 +76,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       return;
     }
     let chunk = checkChunk(step.value);
+    exchange.bodyStarted = true;
     const pending = iterator.next() as Step | Promise<Step>;
     let second: Step | undefined;
     if (isThenable<Step>(pending)) {
@@ -97,6 +98,9 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       res.end();
       return;
     }
+    // HTTP/2 only (see ExchangeState.declaredStreamLength): bytes the body may still send.
+    let allowed = exchange.declaredStreamLength;
+    if (allowed !== -1) allowed = withinDeclared(allowed, chunk, exchange.declaredStreamLength);
     if (!res.write(chunk)) await drain();
     if (closed) return;
     untaken = undefined;
@@ -104,11 +108,13 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     for (;;) {
       if (closed) return;
       if (step.done) {
+        if (allowed > 0) throw lengthMismatch(exchange.declaredStreamLength, exchange.declaredStreamLength - allowed);
         res.end();
         finished = true;
         return;
       }
       chunk = checkChunk(step.value);
+      if (allowed !== -1) allowed = withinDeclared(allowed, chunk, exchange.declaredStreamLength);
       if (!res.write(chunk)) {
         await drain();
         if (closed) return;
@@ -122,6 +128,22 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     if (!finished) release();
     untaken?.then(undefined, onError);
   }
+}
+
+/**
+ * The bytes still allowed once `chunk` is sent, when that leaves some or none.
+ *
+ * @throws the length-mismatch error when `chunk` goes past them (it is then not sent).
+ */
+function withinDeclared(allowed: number, chunk: Uint8Array, declared: number): number {
+  if (chunk.byteLength > allowed) throw lengthMismatch(declared, declared - allowed + chunk.byteLength);
+  return allowed - chunk.byteLength;
+}
+
+/** The error of a body that does not add up to its declared `Content-Length` (the code Node's HTTP/1.1 check uses). */
+function lengthMismatch(declared: number, sent: number): Error {
+  const message = `Response body of ${sent > declared ? 'at least ' : ''}${sent} bytes does not match the Content-Length of ${declared} bytes set in the header`;
+  return Object.assign(new Error(message), { code: 'ERR_HTTP_CONTENT_LENGTH_MISMATCH' });
 }
 
 /** Resolves with the step if it settles before the next turn of the event loop, else `undefined`. */
