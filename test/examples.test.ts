@@ -596,7 +596,8 @@ describe('examples/legacy-proxy.ts at /legacy/ of the demo (the old site in its 
   it('re-themes the old home page: stylesheet, banner, links made public, relative links kept', async () => {
     const reply = await request(server.url, '/legacy/');
     expect(reply.status).toBe(200);
-    expect(reply.headers['content-length']).toBeUndefined();
+    // The upstream's Content-Length is dropped; the server may set the new one (a body in one chunk).
+    expect(reply.headers['content-length'] ?? String(reply.raw.length)).toBe(String(reply.raw.length));
     expect(reply.body).toContain(`<link rel="stylesheet" href="${server.url}/legacy/theme.css"></HEAD>`);
     expect(reply.body).toContain('<BODY BGCOLOR="#ffffcc"><div class="tsgi-banner">');
     expect(reply.body).toContain('<A HREF="/legacy/guestbook.html">'); // an absolute path

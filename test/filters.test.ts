@@ -106,6 +106,51 @@ describe('rewriteHtml', () => {
     expect((await chunksOf(app)).text).toBe('<html><head><title>t</title><meta name=x><body>text<footer>f</footer>');
   });
 
+  it('streams long text, script and comment runs as they arrive, byte for byte', async () => {
+    const piece = Buffer.alloc(64 * 1024, 'a');
+    for (const [open, close] of [['', ''], ['<script>', '</script>'], ['<!--', '-->']] as const) {
+      let pulled = 0;
+      let pulledAtFirstOutput = -1;
+      const app: App = (_environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'text/html']]);
+        return (async function* () {
+          yield Buffer.from(open);
+          for (; pulled < 64; pulled++) yield piece;
+          yield Buffer.from(`${close}<p>end</p>`);
+        })();
+      };
+      const res = await Request.blank('/').getResponse(rewriteHtml(app, { elements: { p: (el) => el.setAttribute('x', '1') } }));
+      const out: Buffer[] = [];
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        if (pulledAtFirstOutput === -1) pulledAtFirstOutput = pulled;
+        out.push(Buffer.from(chunk));
+      }
+      expect(pulledAtFirstOutput).toBeLessThan(2);
+      expect(out.length).toBeGreaterThanOrEqual(64);
+      expect(Buffer.concat(out).toString('latin1')).toBe(`${open}${'a'.repeat(64 * 64 * 1024)}${close}<p x="1">end</p>`);
+    }
+  });
+
+  it('ends a self-closing SVG or MathML element at its tag (not an HTML one, <div/>)', async () => {
+    const svg = '<svg><path d="M0"/><use href="#i"/></svg><p>rest of page</p><footer>f</footer>';
+    const removed = rewriteHtml(chunked([svg]), { elements: { path: (el) => el.remove() } });
+    expect((await chunksOf(removed)).text).toBe('<svg><use href="#i"/></svg><p>rest of page</p><footer>f</footer>');
+    const after = rewriteHtml(chunked(['<p><svg/>icon</p><p>rest</p>']), { elements: { svg: (el) => el.after('[after svg]') } });
+    expect((await chunksOf(after)).text).toBe('<p><svg/>[after svg]icon</p><p>rest</p>');
+    const math = rewriteHtml(chunked(['<math><mi/>x</math><div/>y</div>z']), { elements: { 'mi, div': (el) => el.append('!') } });
+    expect((await chunksOf(math)).text).toBe('<math><mi/>x</math><div/>y!</div>z');
+    // After <svg/>, the document is HTML again: a script's content is script, not tags.
+    const script = rewriteHtml(chunked(['<svg/><script>a("<a>")</script><a>x</a>']), { elements: { a: (el) => el.append('!') } });
+    expect((await chunksOf(script)).text).toBe('<svg/><script>a("<a>")</script><a>x!</a>');
+  });
+
+  it('passes on a tag cut off by the end of the body as it was', async () => {
+    for (const page of ['<p>x<a href="http://', '<p>x</a', '<p>x<!-- open', '<p>x<', '<p>x&am']) {
+      const app = rewriteHtml(chunked([page.slice(0, 5), page.slice(5)]), { elements: { a: (el) => el.setAttribute('x', '1') } });
+      expect((await chunksOf(app)).text).toBe(page);
+    }
+  });
+
   it('leaves other types, compressed bodies and HEAD alone, and refuses bad selectors', async () => {
     const handler = { body: () => { throw new Error('must not run'); } };
     const json = rewriteHtml(chunked(['{"<body>":1}'], [['Content-Type', 'application/json'], ['Content-Length', '12']]), { elements: handler });

@@ -1,16 +1,16 @@
 /**
- * The streaming engine of `rewriteHtml`: parse5's `RewritingStream` fed byte strings, its
- * output collected as it is produced, and the bookkeeping of elements whose end a handler
- * waits for (to append, to drop content).
+ * The streaming engine of `rewriteHtml`: parse5's tokenizer fed byte strings, the output written
+ * from the source itself (by offset), and the bookkeeping of elements whose end a handler waits
+ * for (to append, to drop content).
  *
  * @module
  */
 import { once } from 'node:events';
-import { RewritingStream } from 'parse5-html-rewriting-stream';
 import type { EndTag, StartTag } from 'parse5-sax-parser';
 import { HtmlElement, editsOf, startTagOf } from './html-element.ts';
 import type { ByteText } from './html-text.ts';
 import type { Selector } from './html-selector.ts';
+import { TokenStream } from './html-tokens.ts';
 
 /** A handler with its selector. */
 export interface Rule {
@@ -31,41 +31,51 @@ interface Watch {
 
 const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
 
-/** parse5's rewriting stream with its output collected synchronously (no stream buffering). */
-class Collector extends RewritingStream {
-  out = '';
-  override push(chunk: unknown): boolean {
-    if (typeof chunk === 'string') this.out += chunk;
-    return true;
-  }
+/** Where a token lies in the source. */
+interface Located {
+  sourceCodeLocation?: { startOffset: number; endOffset: number } | null;
 }
 
 /**
  * Rewrites one document: {@link HtmlRewrite.write} takes a chunk of bytes (a latin1 string)
- * and answers the output it allows so far; {@link HtmlRewrite.end} answers the rest. A tag
+ * and answers the output it allows so far; {@link HtmlRewrite.end} answers the rest. Text and
+ * comments go out as they arrive; only a tag (or doctype, or `<`, `&…` that may start one)
  * split between two chunks is held back until it is complete.
  */
 export class HtmlRewrite {
-  private readonly stream = new Collector();
+  private readonly stream = new TokenStream();
   private readonly watches: Watch[] = [];
   private dropping = 0;
   private readonly rules: readonly Rule[];
-  private readonly text: ByteText;
+  private text: ByteText;
+  private readonly sniff: ((tag: StartTag) => ByteText | null) | undefined;
+  /** The input not yet sent (or dropped), from source offset {@link sent}. */
+  private source = '';
+  private sent = 0;
+  private out = '';
 
-  constructor(rules: readonly Rule[], text: ByteText) {
+  /**
+   * @param sniff Called with each start tag in the first 1024 bytes while the charset is not
+   *   known: the conversions of the charset it declares (`<meta charset>`), or null.
+   */
+  constructor(rules: readonly Rule[], text: ByteText, sniff?: (tag: StartTag) => ByteText | null) {
     this.rules = rules;
     this.text = text;
+    this.sniff = sniff;
     const stream = this.stream;
-    stream.on('startTag', (tag: StartTag, raw: string) => this.onStartTag(tag, raw));
-    stream.on('endTag', (tag: EndTag, raw: string) => this.onEndTag(tag, raw));
-    const pass = (_token: unknown, raw: string) => this.emit(raw);
+    stream.on('startTag', (tag: StartTag) => this.onStartTag(tag));
+    stream.on('endTag', (tag: EndTag) => this.onEndTag(tag));
+    const pass = (token: Located) => this.pass(token.sourceCodeLocation?.endOffset ?? this.sent);
     stream.on('text', pass);
     stream.on('comment', pass);
     stream.on('doctype', pass);
   }
 
   write(bytes: string): string {
+    this.source += bytes;
     this.stream.write(bytes);
+    this.pass(this.stream.settled());
+    this.stream.relieve();
     return this.take();
   }
 
@@ -73,24 +83,48 @@ export class HtmlRewrite {
     const finished = once(this.stream, 'finish');
     this.stream.end();
     await finished;
+    // A tag cut off by the end of the body: its source as it was.
+    this.pass(this.sent + this.source.length);
     while (this.watches.length > 0) this.close(this.watches.pop()!, '');
     return this.take();
   }
 
   private take(): string {
-    const out = this.stream.out;
-    this.stream.out = '';
+    const out = this.out;
+    this.out = '';
     return out;
   }
 
   private emit(raw: string): void {
-    if (this.dropping === 0 && raw !== '') this.stream.emitRaw(raw);
+    if (this.dropping === 0) this.out += raw;
   }
 
-  private onStartTag(tag: StartTag, raw: string): void {
+  /** Sends (or, inside a dropped element, drops) the source up to offset `end`. */
+  private pass(end: number): void {
+    if (end <= this.sent) return;
+    this.emit(this.source.slice(0, end - this.sent));
+    this.source = this.source.slice(end - this.sent);
+    this.sent = end;
+  }
+
+  /** The source of a tag, taken off the input (what comes before it passed on). */
+  private takeTag(tag: Located): string {
+    const location = tag.sourceCodeLocation!;
+    this.pass(location.startOffset);
+    const raw = this.source.slice(0, location.endOffset - this.sent);
+    this.source = this.source.slice(raw.length);
+    this.sent = location.endOffset;
+    return raw;
+  }
+
+  private onStartTag(tag: StartTag): void {
+    const raw = this.takeTag(tag);
     const name = tag.tagName;
+    if (this.sniff !== undefined && tag.sourceCodeLocation!.startOffset < 1024) this.text = this.sniff(tag) ?? this.text;
     if (name === 'body') this.closeImplied('head');
-    if (!VOID.has(name)) for (const watch of this.watches) if (watch.name === name) watch.depth++;
+    // Void elements, and self-closing ones in SVG and MathML, have no content and no end tag.
+    const isVoid = VOID.has(name) || (tag.selfClosing && this.stream.foreign);
+    if (!isVoid) for (const watch of this.watches) if (watch.name === name) watch.depth++;
     if (this.dropping > 0) return;
     let element: HtmlElement | undefined;
     for (const rule of this.rules) {
@@ -104,7 +138,6 @@ export class HtmlRewrite {
       return;
     }
     this.emit(edits.before);
-    const isVoid = VOID.has(name);
     if (edits.replacement !== undefined) {
       this.emit(edits.replacement);
       if (isVoid) this.emit(edits.after);
@@ -121,7 +154,8 @@ export class HtmlRewrite {
     else if (edits.append !== '' || edits.after !== '') this.watch({ name, depth: 0, append: edits.append, after: edits.after, drop: 'none' });
   }
 
-  private onEndTag(tag: EndTag, raw: string): void {
+  private onEndTag(tag: EndTag): void {
+    const raw = this.takeTag(tag);
     const index = this.watches.findLastIndex((watch) => watch.name === tag.tagName);
     const watch = this.watches[index];
     if (watch === undefined || watch.depth > 0) {

@@ -46,8 +46,10 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * (`parse5-html-rewriting-stream`): each element whose start tag matches a selector is handed
  * to its handlers, which change attributes and insert, replace or remove content
  * ({@link HtmlElement}). Everything not touched is sent byte for byte as the app sent it,
- * whatever its charset; a tag split between two chunks is held back until complete, so output
- * follows input chunk by chunk. Typical uses: a stylesheet link appended to `head`, a banner
+ * whatever its charset; text and comments go out as they arrive, and only a tag split between
+ * two chunks is held back until complete, so output follows input chunk by chunk (a tag cut off
+ * by the end of the body goes out as it was). In SVG and MathML a self-closing tag (`<path/>`)
+ * is a whole element. Typical uses: a stylesheet link appended to `head`, a banner
  * prepended to `body`, links to the upstream made public (`upstream`).
  *
  * Applies to `text/html` and `application/xhtml+xml` responses without a `Content-Encoding`
