@@ -8,7 +8,7 @@
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
-import { decodeContent, replaceText, rewriteHtml, rewriteLocation } from 'tsgi/proxy';
+import { type HtmlElement, decodeContent, replaceText, rewriteHtml, rewriteLocation } from 'tsgi/proxy';
 
 /** An app answering `status` with `headers` and the body in exactly these chunks (strings or bytes). */
 function chunked(chunks: Array<string | Uint8Array>, headers: Array<[string, string]> = [['Content-Type', 'text/html; charset=utf-8']], status = '200 OK'): App {
@@ -149,6 +149,45 @@ describe('rewriteHtml', () => {
       const app = rewriteHtml(chunked([page.slice(0, 5), page.slice(5)]), { elements: { a: (el) => el.setAttribute('x', '1') } });
       expect((await chunksOf(app)).text).toBe(page);
     }
+  });
+
+  it('reads attribute values as the browser does: references to U+0080–U+00FF, bytes in the charset', async () => {
+    const seen: string[] = [];
+    const read = { 'img[alt="café"]': (el: HtmlElement) => void seen.push(el.getAttribute('alt')!, el.attributes.map(([, v]) => v).join('|')) };
+    const page = '<img alt="caf&eacute;" title=\'&nbsp;&copy;&#233;&#x20AC;&#128;\'><img alt=café>';
+    await chunksOf(rewriteHtml(chunked([page]), { elements: read }));
+    expect(seen).toEqual(['café', 'café|\u00A0©é€€', 'café', 'café']);
+    // With no handler of its own, a link made public keeps its characters, written back in UTF-8.
+    const link = rewriteHtml(chunked(['<a href="http://old.example.com/caf&eacute;.html">x</a>']), { upstream: 'http://old.example.com' });
+    const mapped = (await chunksOf(link, '/', { baseUrl: 'http://pub.example/legacy' })).out;
+    expect(Buffer.concat(mapped).toString('utf8')).toBe('<a href="http://pub.example/legacy/café.html">x</a>');
+    // Shift_JIS: the bytes decoded in it; a changed value written back as references.
+    const sjis = Buffer.concat([Buffer.from('<a title="'), Buffer.from([0x93, 0xfa, 0x96, 0x7b]), Buffer.from('&eacute;">x</a>')]);
+    const titles: string[] = [];
+    const sjisApp = rewriteHtml(chunked([sjis], [['Content-Type', 'text/html; charset=shift_jis']]), {
+      elements: {
+        a: (el) => {
+          titles.push(el.getAttribute('title')!);
+          el.setAttribute('title', `${el.getAttribute('title')}!`);
+        },
+      },
+    });
+    expect((await chunksOf(sjisApp)).text).toBe('<a title="&#26085;&#26412;&#233;!">x</a>');
+    expect(titles).toEqual(['日本é']);
+  });
+
+  it('reads and writes a page in the charset its <meta> declares when the Content-Type has none', async () => {
+    const latin = Buffer.from('<html><head><meta charset="windows-1252"></head><body><a href="/caf\xE9.html">caf\xE9</a></body></html>', 'latin1');
+    const app = rewriteHtml(chunked([latin.subarray(0, 30), latin.subarray(30)], [['Content-Type', 'text/html']]), {
+      upstream: 'http://old.example.com',
+      elements: { a: (el) => el.setAttribute('title', `${el.getAttribute('href')} ✓`) },
+    });
+    const { text } = await chunksOf(app, '/', { baseUrl: 'http://pub.example/legacy' });
+    expect(text).toBe('<html><head><meta charset="windows-1252"></head><body><a href="/legacy/caf\xE9.html" title="/legacy/caf\xE9.html &#10003;">caf\xE9</a></body></html>');
+    const equiv = Buffer.from('<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"><img alt="\xE9">', 'latin1');
+    const alts: string[] = [];
+    await chunksOf(rewriteHtml(chunked([equiv], [['Content-Type', 'text/html']]), { elements: { img: (el) => void alts.push(el.getAttribute('alt')!) } }));
+    expect(alts).toEqual(['é']);
   });
 
   it('leaves other types, compressed bodies and HEAD alone, and refuses bad selectors', async () => {

@@ -66,14 +66,16 @@ export class HtmlElement {
     edits.set(this, { touched: false, before: '', after: '', prepend: '', append: '', replacement: undefined, inner: undefined, attributes: new Map() });
   }
 
-  /** The attribute's value as text (character references decoded), or null when absent. */
+  /**
+   * The attribute's value as the browser reads it — its bytes decoded in the document's charset,
+   * character references decoded (`caf&eacute;` is `café`) — or null when absent.
+   */
   getAttribute(name: string): string | null {
     const lower = name.toLowerCase();
     const changed = editsOf(this).attributes;
     if (changed.has(lower)) return changed.get(lower)!;
-    const { tag, text } = sources.get(this)!;
-    const attr = tag.attrs.find((a) => a.name === lower);
-    return attr === undefined ? null : text.fromBytes(attr.value);
+    const attr = sources.get(this)!.tag.attrs.find((a) => a.name === lower);
+    return attr === undefined ? null : valueOf(this, attr);
   }
 
   /** True when the element has the attribute. */
@@ -83,11 +85,11 @@ export class HtmlElement {
 
   /** Every attribute as `[name, value]`, in source order (changes included, added ones last). */
   get attributes(): Array<[string, string]> {
-    const { tag, text } = sources.get(this)!;
+    const { tag } = sources.get(this)!;
     const changed = editsOf(this).attributes;
     const out: Array<[string, string]> = [];
     for (const attr of tag.attrs) {
-      const value = changed.has(attr.name) ? changed.get(attr.name)! : text.fromBytes(attr.value);
+      const value = changed.has(attr.name) ? changed.get(attr.name)! : valueOf(this, attr);
       if (value !== null) out.push([attr.name, value]);
     }
     for (const [name, value] of changed) if (value !== null && !tag.attrs.some((a) => a.name === name)) out.push([name, value]);
@@ -151,6 +153,23 @@ export class HtmlElement {
     const text = String(content);
     return sources.get(this)!.text.toBytes(options?.html ? text : escapeText(text));
   }
+}
+
+/**
+ * The value of one of the element's attributes as the browser reads it, from its source (the
+ * tokenizer's value mixes decoded references with undecoded bytes, which cannot be told apart).
+ */
+function valueOf(element: HtmlElement, attr: { name: string; value: string }): string {
+  const { tag, raw, text } = sources.get(element)!;
+  const at = tag.sourceCodeLocation?.attrs?.[attr.name];
+  if (at === undefined) return attr.value;
+  const tagStart = tag.sourceCodeLocation!.startOffset;
+  // `name`, `name=v`, `name = "v"`, `name='v'`: the source past the name, `=` and quotes.
+  const written = raw.slice(at.startOffset - tagStart + attr.name.length, at.endOffset - tagStart);
+  const value = /^[\t\n\f\r ]*(?:=[\t\n\f\r ]*)?([^]*)$/.exec(written)![1]!;
+  const quote = value[0];
+  const unquoted = (quote === '"' || quote === "'") ? value.slice(1, value.endsWith(quote) && value.length > 1 ? -1 : undefined) : value;
+  return text.attributeValue(unquoted);
 }
 
 /**

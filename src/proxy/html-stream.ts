@@ -48,7 +48,7 @@ export class HtmlRewrite {
   private dropping = 0;
   private readonly rules: readonly Rule[];
   private text: ByteText;
-  private readonly sniff: ((tag: StartTag) => ByteText | null) | undefined;
+  private sniff: ((tag: StartTag) => ByteText | null) | undefined;
   /** The input not yet sent (or dropped), from source offset {@link sent}. */
   private source = '';
   private sent = 0;
@@ -56,7 +56,8 @@ export class HtmlRewrite {
 
   /**
    * @param sniff Called with each start tag in the first 1024 bytes while the charset is not
-   *   known: the conversions of the charset it declares (`<meta charset>`), or null.
+   *   known, until one answers: the conversions of the charset it declares (`<meta charset>`),
+   *   or null.
    */
   constructor(rules: readonly Rule[], text: ByteText, sniff?: (tag: StartTag) => ByteText | null) {
     this.rules = rules;
@@ -120,7 +121,10 @@ export class HtmlRewrite {
   private onStartTag(tag: StartTag): void {
     const raw = this.takeTag(tag);
     const name = tag.tagName;
-    if (this.sniff !== undefined && tag.sourceCodeLocation!.startOffset < 1024) this.text = this.sniff(tag) ?? this.text;
+    if (this.sniff !== undefined && tag.sourceCodeLocation!.startOffset < 1024) {
+      const declared = this.sniff(tag);
+      if (declared !== null) [this.text, this.sniff] = [declared, undefined];
+    }
     if (name === 'body') this.closeImplied('head');
     // Void elements, and self-closing ones in SVG and MathML, have no content and no end tag.
     const isVoid = VOID.has(name) || (tag.selfClosing && this.stream.foreign);

@@ -7,6 +7,8 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
+import { decodeHTMLAttribute } from 'entities/decode';
+import { parseMediaType } from '../http/media-type.ts';
 import { type TextCodec, encodingName, textCodec } from './text-codec.ts';
 
 /** Conversions between text and the byte form of one document. */
@@ -17,8 +19,13 @@ export interface ByteText {
    * HTML reads the same in text and attribute values.
    */
   toBytes(text: string): string;
-  /** A byte string (an attribute value as tokenized) back to text. */
-  fromBytes(bytes: string): string;
+  /**
+   * An attribute value as the source wrote it (a byte string, quotes taken off) as the browser
+   * reads it: the bytes decoded in the document's charset, then line breaks normalized, NUL made
+   * U+FFFD and character references decoded (`caf&eacute;` and `caf\xE9` in windows-1252 are both
+   * `café`).
+   */
+  attributeValue(source: string): string;
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
@@ -40,12 +47,29 @@ export function byteText(charset: string | undefined): ByteText | null {
       if (codec === null) return text.replace(/[^\x00-\x7f]/gu, reference);
       return Buffer.from(codec.encode(text, reference)).toString('latin1');
     },
-    fromBytes(bytes) {
-      if (!NON_ASCII.test(bytes)) return bytes;
-      // Character references above U+00FF were decoded by the tokenizer already: keep them.
-      return bytes.replace(/[\x80-\xff]+/g, (run) => decoder.decode(Buffer.from(run, 'latin1')));
+    attributeValue(source) {
+      const text = NON_ASCII.test(source) ? decoder.decode(Buffer.from(source, 'latin1')) : source;
+      return decodeHTMLAttribute(text.replace(/\r\n?/g, '\n').replaceAll('\0', '\uFFFD'));
     },
   };
+}
+
+/**
+ * The charset a `<meta>` start tag declares, as the HTML encoding sniffing prescan reads it:
+ * its `charset` attribute, or the `charset` parameter of its `content` when `http-equiv` is
+ * `content-type`, as its WHATWG name; undefined for any other tag or a label the platform does not
+ * know. (UTF-16 declared in a byte stream means UTF-8, `x-user-defined` windows-1252.)
+ *
+ * @param getAttribute Reads an attribute of the tag (null when absent).
+ */
+export function declaredCharset(tagName: string, getAttribute: (name: string) => string | null): string | undefined {
+  if (tagName !== 'meta') return undefined;
+  const charset = getAttribute('charset')?.trim() || undefined;
+  const content = getAttribute('content');
+  const declared = charset ?? (getAttribute('http-equiv')?.trim().toLowerCase() === 'content-type' && content !== null ? parseMediaType(content).parameters.charset : undefined);
+  const name = declared === undefined ? null : encodingName(declared);
+  if (name === null) return undefined;
+  return name.startsWith('utf-16') ? 'utf-8' : name === 'x-user-defined' ? 'windows-1252' : name;
 }
 
 /** `&`, `<`, `>` escaped, for text content. */

@@ -9,8 +9,9 @@ import type { App, AppLike, Body } from '../gateway/types.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { Request } from '../request/request.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
+import type { StartTag } from 'parse5-sax-parser';
 import type { HtmlElement } from './html-element.ts';
-import { type ByteText, byteText } from './html-text.ts';
+import { type ByteText, byteText, declaredCharset } from './html-text.ts';
 import { parseSelector } from './html-selector.ts';
 import { HtmlRewrite, type Rule } from './html-stream.ts';
 import { UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
@@ -54,7 +55,9 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  *
  * Applies to `text/html` and `application/xhtml+xml` responses without a `Content-Encoding`
  * (put {@link decodeContent} below it for compressed upstreams) in any ASCII-compatible charset
- * (UTF-16 is left alone). Like every body filter, it drops `Content-Length` and `Accept-Ranges`,
+ * (UTF-16 is left alone): the `Content-Type` parameter, or else the one a `<meta charset>` (or
+ * `<meta http-equiv=content-type>`) in the first 1024 bytes declares; attribute values are read
+ * and written in it. Like every body filter, it drops `Content-Length` and `Accept-Ranges`,
  * weakens a strong `ETag`, and leaves HEAD, 204, 304 and 206 answers and other types untouched.
  *
  * Selectors: comma-separated, each an optional tag name or `*` with attribute conditions
@@ -92,16 +95,23 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     if (type.type !== 'text/html' && type.type !== 'application/xhtml+xml') return null;
     const coding = headers.get('content-encoding');
     if (coding !== null && coding.trim().toLowerCase() !== 'identity') return null;
-    const text = byteText(type.parameters.charset);
+    const charset = type.parameters.charset;
+    const text = byteText(charset);
     if (text === null || rules.length === 0) return null;
     const req = new Request(environ);
     const bound: Rule[] = rules.map(({ selector, handler }) => ({ selector, handle: (element) => handler(element, req) }));
-    return (body) => rewriteBody(body, bound, text);
+    return (body) => rewriteBody(body, bound, text, charset === undefined ? sniffMeta : undefined);
   });
 }
 
-async function* rewriteBody(body: Body, rules: Rule[], text: ByteText): AsyncGenerator<Uint8Array, void, undefined> {
-  const rewrite = new HtmlRewrite(rules, text);
+/** The conversions of the charset a `<meta>` tag declares, or null. */
+function sniffMeta(tag: StartTag): ByteText | null {
+  const declared = declaredCharset(tag.tagName, (name) => tag.attrs.find((attr) => attr.name === name)?.value ?? null);
+  return declared === undefined ? null : byteText(declared);
+}
+
+async function* rewriteBody(body: Body, rules: Rule[], text: ByteText, sniff: typeof sniffMeta | undefined): AsyncGenerator<Uint8Array, void, undefined> {
+  const rewrite = new HtmlRewrite(rules, text, sniff);
   for await (const chunk of body) {
     const out = rewrite.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
     if (out !== '') yield Buffer.from(out, 'latin1');
