@@ -100,4 +100,24 @@ describe('filters give the same output whatever the chunking', () => {
       expect(out.toString('utf8'), `round ${round}: ${JSON.stringify(text)} cut at ${cuts.join(',')}`).toBe(expected);
     }
   });
+
+  it('replaceText: ^, \\b and lookbehind see the text before a boundary, as in the whole text, in 500 random cuttings', async () => {
+    const random = generator(5092026);
+    const replacements: Array<[RegExp, string]> = [
+      [/^a/g, '<'],
+      [/\bcat/g, 'DOG'],
+      [/(?<=é)x/g, 'Y'],
+      [/(?<![a-z])b/g, 'B'],
+      [/(?<=\d-)\d/g, '#'],
+    ];
+    const alphabet = ['a', 'b', 'cat', 'con', 'é', 'x', ' ', '\n', '1-2', '✓'];
+    for (let round = 0; round < 500; round++) {
+      const text = Array.from({ length: 1 + random.below(30) }, () => random.pick(alphabet)).join('');
+      const expected = replacements.reduce((out, [pattern, replacement]) => out.replace(pattern, replacement), text);
+      const body = Buffer.from(text, 'utf8');
+      const cuts = cutsOf(random, body.length, 10);
+      const out = await bodyOf(replaceText(pieces(body, cuts, 'text/plain; charset=utf-8'), { replacements, maxMatchLength: 3 }));
+      expect(out.toString('utf8'), `round ${round}: ${JSON.stringify(text)} cut at ${cuts.join(',')}`).toBe(expected);
+    }
+  });
 });

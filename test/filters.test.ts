@@ -474,3 +474,76 @@ describe('rewriteLocation', () => {
     expect(() => rewriteLocation(answer([]), { upstream: 'ftp://x' })).toThrow(TypeError);
   });
 });
+
+/**
+ * An app answering `type` in pieces: the pieces of one group go out together, and before each
+ * group after the first the app waits for the test to open its gate, having first settled
+ * `stalled`, so a test can tell what reached the client before the app produced more.
+ */
+function gated(type: string, groups: string[][]) {
+  const gates = groups.map(() => Promise.withResolvers<void>());
+  const state = { stalled: Promise.withResolvers<void>() };
+  const app: App = (_environ, startResponse) => {
+    startResponse('200 OK', [['Content-Type', type]]);
+    return (async function* () {
+      for (const [i, group] of groups.entries()) {
+        if (i > 0) {
+          state.stalled.resolve();
+          await gates[i]!.promise;
+        }
+        for (const piece of group) yield Buffer.from(piece, 'utf8');
+      }
+    })();
+  };
+  /** Reads `filtered` and answers the text that reached the client before each stall of the app, and after the last. */
+  async function arrivals(filtered: App): Promise<string[]> {
+    let text = '';
+    const reading = (async () => {
+      const res = await Request.blank('/').getResponse(filtered);
+      if (!res.isStreamed()) throw new Error('expected a streamed body');
+      for await (const chunk of res.body) text += Buffer.from(chunk).toString('utf8');
+    })();
+    const out: string[] = [];
+    for (let group = 1; group < groups.length; group++) {
+      await state.stalled.promise;
+      out.push(text);
+      text = '';
+      state.stalled = Promise.withResolvers<void>();
+      gates[group]!.resolve();
+    }
+    await reading;
+    out.push(text);
+    return out;
+  }
+  return { app, arrivals };
+}
+
+describe('replaceText keeps streams flowing', () => {
+  const events = [['data: event 1\n\n'], ['data: sec', 'ret2 is out\n\n'], ['data: secret33\n\n']];
+
+  it('a string pattern holds back only a would-be start of a match', async () => {
+    const source = gated('text/event-stream', events);
+    const app = replaceText(source.app, { replacements: [['secret', '***']] });
+    expect(await source.arrivals(app)).toEqual(['data: event 1\n\n', 'data: ***2 is out\n\n', 'data: ***33\n\n']);
+    const plain = gated('text/plain', [['abc sec'], ['ret! se'], ['cre']]);
+    expect(await plain.arrivals(replaceText(plain.app, { replacements: [['secret', '***']] }))).toEqual(['abc ', '***! ', 'secre']);
+  });
+});
+
+describe('replaceText assertions see the text before a chunk boundary', () => {
+  it('^ matches only at the start of the body', async () => {
+    const whole = replaceText(chunked(['xxxxxxxx'], [['Content-Type', 'text/plain']]), { replacements: [[/^x/g, 'Z']], maxMatchLength: 3 });
+    expect((await chunksOf(whole)).text).toBe('Zxxxxxxx');
+    const bytewise = replaceText(chunked([...'xxxxxxxx'], [['Content-Type', 'text/plain']]), { replacements: [[/^x/g, 'Z']], maxMatchLength: 3 });
+    expect((await chunksOf(bytewise)).text).toBe('Zxxxxxxx');
+  });
+
+  it('\\b and lookbehind see the characters before the held-back text', async () => {
+    const text = `concatenate ${'x'.repeat(2000)}`;
+    const cut = 3 + 1023;
+    const app = replaceText(chunked([text.slice(0, cut), text.slice(cut)], [['Content-Type', 'text/plain']]), { replacements: [[/\bcat/g, 'DOG']] });
+    expect((await chunksOf(app)).text).toBe(text);
+    const behind = replaceText(chunked(['ab', 'b', 'cb'], [['Content-Type', 'text/plain']]), { replacements: [[/(?<=a)b|(?<!\w)c/g, '_']], maxMatchLength: 1 });
+    expect((await chunksOf(behind)).text).toBe('a_bcb');
+  });
+});

@@ -14,9 +14,13 @@ export interface ReplaceTextOptions {
   /** `[pattern, replacement]` pairs, applied in order, each to the output of the one before. */
   replacements: ReadonlyArray<readonly [pattern: string | RegExp, replacement: Replacement]>;
   /**
-   * The longest text, in characters, a RegExp pattern can match; default 1024. Matches are
-   * found across chunk boundaries by holding back this many characters (a string pattern holds
-   * back its own length). A longer match split between chunks is missed.
+   * The longest text, in characters (UTF-16 code units), a RegExp pattern can match; default
+   * 1024. A RegExp's matches are found across chunk boundaries by holding back the last
+   * `maxMatchLength - 1` characters until more text comes; a longer match split between chunks
+   * is missed. It is also how far back `\b` and lookbehind see: the last `maxMatchLength`
+   * characters already sent are searched as context, which no match starts in (so `^` matches
+   * only at the start of the body). A string pattern ignores it: it holds back only an end of
+   * the text that begins the pattern.
    */
   maxMatchLength?: number;
   /**
