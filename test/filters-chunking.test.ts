@@ -120,4 +120,31 @@ describe('filters give the same output whatever the chunking', () => {
       expect(out.toString('utf8'), `round ${round}: ${JSON.stringify(text)} cut at ${cuts.join(',')}`).toBe(expected);
     }
   });
+
+  it('replaceText in text/event-stream: 300 random streams, each cut at random offsets, equal every event replaced on its own', async () => {
+    const random = generator(7012027);
+    const replacements: Array<[string | RegExp, string]> = [
+      ['ab', 'X'],
+      [/€{1,3}x?/g, '[$&]'],
+      [/b\n\ndata/g, 'SPAN'],
+      [/\n$/g, '\n:end'],
+      ['XX', 'Y'],
+    ];
+    const alphabet = ['a', 'b', 'ab', '€', 'x', 'XX', ': '];
+    const separators = ['\n\n', '\r\n\r\n', '\r\r', '\n\r\n'];
+    for (let round = 0; round < 300; round++) {
+      const events = Array.from({ length: 1 + random.below(5) }, () => {
+        const lines = Array.from({ length: 1 + random.below(3) }, () => `data${Array.from({ length: random.below(6) }, () => random.pick(alphabet)).join('')}`);
+        return lines.join(random.pick(['\n', '\r\n'])) + random.pick(separators);
+      });
+      const text = events.join('') + (random.chance(0.5) ? 'data: unfinished ab' : '');
+      const expected = [...events, text.slice(events.join('').length)]
+        .map((event) => replacements.reduce((out, [pattern, replacement]) => (typeof pattern === 'string' ? out.replaceAll(pattern, replacement) : out.replace(pattern, replacement)), event))
+        .join('');
+      const body = Buffer.from(text, 'utf8');
+      const cuts = cutsOf(random, body.length, 10);
+      const out = await bodyOf(replaceText(pieces(body, cuts, 'text/event-stream'), { replacements, maxMatchLength: 8 }));
+      expect(out.toString('utf8'), `round ${round}: ${JSON.stringify(text)} cut at ${cuts.join(',')}`).toBe(expected);
+    }
+  });
 });

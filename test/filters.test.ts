@@ -528,6 +528,21 @@ describe('replaceText keeps streams flowing', () => {
     const plain = gated('text/plain', [['abc sec'], ['ret! se'], ['cre']]);
     expect(await plain.arrivals(replaceText(plain.app, { replacements: [['secret', '***']] }))).toEqual(['abc ', '***! ', 'secre']);
   });
+
+  it('a RegExp in text/event-stream sends each event once it is complete (a blank line ends it)', async () => {
+    const source = gated('text/event-stream', events);
+    const app = replaceText(source.app, { replacements: [[/secret\d+/g, '***']] });
+    expect(await source.arrivals(app)).toEqual(['data: event 1\n\n', 'data: *** is out\n\n', 'data: ***\n\n']);
+    const crlf = gated('text/event-stream; charset=utf-8', [['data: secret1\r\n\r', '\n'], ['data: secret2\r\rdata: secr'], ['et3\n', '\n']]);
+    expect(await crlf.arrivals(replaceText(crlf.app, { replacements: [[/secret\d/g, '*']] }))).toEqual(['data: *\r\n\r\n', 'data: *\r\r', 'data: *\n\n']);
+  });
+
+  it('in text/event-stream a match does not span two events, and $ is the end of an event', async () => {
+    const app = replaceText(chunked(['a: 1\n\nb: 2\n', '\nc: 3'], [['Content-Type', 'text/event-stream']]), {
+      replacements: [[/1\n\nb/g, 'X'], [/\d\n\n$/g, '#\n\n']],
+    });
+    expect((await chunksOf(app)).text).toBe('a: #\n\nb: #\n\nc: 3');
+  });
 });
 
 describe('replaceText assertions see the text before a chunk boundary', () => {

@@ -6,6 +6,7 @@
 import type { App, AppLike, Body, Environ } from '../gateway/types.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
+import { EventSplitter } from './event-stream.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
 import { type TextCodec, textCodec } from './text-codec.ts';
 
@@ -42,7 +43,8 @@ function isText(type: string): boolean {
 
 /**
  * Replaces strings or RegExp matches in text responses as they stream, matching across chunk
- * boundaries (see {@link ReplaceTextOptions.maxMatchLength}). The body is decoded in its
+ * boundaries (see {@link ReplaceTextOptions.maxMatchLength}), with the results of
+ * `String.prototype.replace` over the whole text. The body is decoded in its
  * charset (the `Content-Type` parameter; UTF-8 when absent, as for JSON and JavaScript),
  * replaced, and encoded back in the same charset: UTF-8 and the single-byte charsets
  * (`iso-8859-1`, `windows-1252`, …) are rewritten; other charsets, and compressed bodies
@@ -50,8 +52,17 @@ function isText(type: string): boolean {
  * cannot hold is sent as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
  *
  * Like every body filter, it drops `Content-Length` and `Accept-Ranges`, weakens a strong
- * `ETag`, and leaves HEAD, 204, 304 and 206 answers untouched. Each chunk of output is sent as
- * soon as it is final, so streams (server-sent events) still flow.
+ * `ETag`, and leaves HEAD, 204, 304 and 206 answers untouched.
+ *
+ * Each chunk of output is sent as soon as it is final, so streams still flow. A string pattern
+ * holds back only the end of the text that could begin a match (`sec` for `secret`). A RegExp
+ * cannot be asked whether text is the start of a match, so it holds back `maxMatchLength - 1`
+ * characters until more text comes or the body ends; in a `text/event-stream` (server-sent
+ * events), each event is replaced and sent as soon as the blank line that ends it has come,
+ * as if the body ended there: a match never spans two events, and `$` and lookahead see the
+ * end of the event. Nothing is sent early because the source pauses, so the output is the same
+ * whatever the timing and the chunking. For other streamed types that must flow, prefer string
+ * patterns or a small `maxMatchLength`.
  *
  * @example
  * ```ts
@@ -80,15 +91,25 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     if (coding !== null && coding.trim().toLowerCase() !== 'identity') return null;
     const codec = textCodec(type.parameters.charset ?? 'utf-8');
     if (codec === null) return null;
-    return (body) => replaceStream(body, codec, pairs.map(([p, r]) => new TextReplacer(p, r, maxMatchLength)));
+    const replacers = pairs.map(([p, r]) => new TextReplacer(p, r, maxMatchLength));
+    return (body) => replaceStream(body, codec, replacers, type.type === 'text/event-stream');
   });
 }
 
-async function* replaceStream(body: Body, codec: TextCodec, replacers: TextReplacer[]): AsyncGenerator<Uint8Array, void, undefined> {
+/**
+ * The body, decoded, replaced and encoded back. In an event stream (`events`) each event is
+ * replaced and sent once the blank line that ends it has come, as if the body ended there.
+ */
+async function* replaceStream(body: Body, codec: TextCodec, replacers: TextReplacer[], events: boolean): AsyncGenerator<Uint8Array, void, undefined> {
   const decoder = codec.decoder();
-  const run = (text: string, final: boolean) => replacers.reduce((out, replacer) => replacer.push(out, final), text);
+  const splitter = events ? new EventSplitter() : null;
+  const run = (text: string, flush: boolean) => replacers.reduce((out, replacer) => replacer.push(out, flush), text);
   for await (const chunk of body) {
-    const out = run(decoder.decode(chunk, { stream: true }), false);
+    const text = decoder.decode(chunk, { stream: true });
+    const pieces = splitter === null ? { ends: [], rest: text } : splitter.split(text);
+    let out = '';
+    for (const end of pieces.ends) out += run(end, true);
+    out += run(pieces.rest, false);
     if (out !== '') yield codec.encode(out);
   }
   const rest = run(decoder.decode(), true);
