@@ -52,7 +52,9 @@ function isText(type: string): boolean {
  * cannot hold is sent as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
  *
  * Like every body filter, it drops `Content-Length` and `Accept-Ranges`, weakens a strong
- * `ETag`, and leaves HEAD, 204, 304 and 206 answers untouched.
+ * `ETag`, and leaves HEAD, 204 and 304 answers untouched; a 206 (or 416) to a range request
+ * for a type it rewrites is replaced by the whole, rewritten (the app is asked again without
+ * `Range`).
  *
  * Each chunk of output is sent as soon as it is final, so streams still flow. A string pattern
  * holds back only the end of the text that could begin a match (`sec` for `secret`). A RegExp
