@@ -5,7 +5,9 @@
  * the tokenizer's own buffer bounded during such a run, and self-closing foreign elements.
  *
  * These reach into parse5 8's tokenizer and feedback simulator (fields that are private or
- * `@internal` in its typings); {@link TokenizerInternals} lists every one of them.
+ * `@internal` in its typings); {@link TokenizerInternals} lists every one of them. That is why
+ * package.json pins `parse5` and `parse5-html-rewriting-stream` to exact versions: move them
+ * only together with this file, and test/filters.test.ts's streaming tests tell if a field moved.
  *
  * @module
  */
