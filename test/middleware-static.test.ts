@@ -273,6 +273,38 @@ describe('directoryApp over a socket', () => {
     expect((await raw(server.port, '/%2e%2e/secret.txt')).status).toBe(404);
   });
 
+  it('names and types a file by the name asked for, not by the symlink target it stays inside the root through', async () => {
+    mkdirSync(path.join(root, 'store'), { recursive: true });
+    writeFileSync(path.join(root, 'store', '9f86d081'), '%PDF-1.4');
+    symlinkSync(path.join(root, 'store', '9f86d081'), path.join(root, 'report.pdf'));
+    const server = await start(directoryApp(root, { download: true }));
+    const res = await raw(server.port, '/report.pdf');
+    expect(res.status).toBe(200);
+    expect(res.header('content-type')).toBe('application/pdf');
+    expect(res.header('content-disposition')).toBe('attachment; filename=report.pdf');
+  });
+
+  it('hides a dotfile reached through a symlink with a plain name, as the dotfile itself', async () => {
+    symlinkSync(path.join(root, '.env'), path.join(root, 'envlink'));
+    expect((await raw((await start(directoryApp(root))).port, '/envlink')).status).toBe(404);
+    expect((await raw((await start(directoryApp(root, { dotfiles: 'deny' }))).port, '/envlink')).status).toBe(403);
+    const allowed = await raw((await start(directoryApp(root, { dotfiles: 'allow' }))).port, '/envlink');
+    expect([allowed.status, allowed.rest]).toEqual([200, 'PASSWORD=1']);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('answers 403 for a directory listing the process may not read', async () => {
+    const locked = path.join(root, 'locked-dir');
+    mkdirSync(locked);
+    chmodSync(locked, 0o311);
+    try {
+      const server = await start(directoryApp(root, { listing: true }));
+      expect((await raw(server.port, '/locked-dir/')).status).toBe(403);
+      expect(server.log.text).toBe('');
+    } finally {
+      chmodSync(locked, 0o755);
+    }
+  });
+
   it('hides dotfiles by default, denies or allows them on request', async () => {
     const hidden = await start(directoryApp(root));
     expect((await raw(hidden.port, '/.env')).status).toBe(404);

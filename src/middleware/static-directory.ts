@@ -91,20 +91,35 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     if (target === null || realBase === null) return notFound();
     const located = await locate(realBase, target, options.followSymlinks ?? false);
     if (located === null) return notFound();
+    // A symlink inside the root that leads to a dotfile (`envlink` → `.env`) is one too (the
+    // located path is the real one unless symlinks are followed as they are).
+    if (dotfiles !== 'allow' && !options.followSymlinks && isHidden(realBase, located.path)) {
+      return dotfiles === 'deny' ? new HTTPForbidden().respond(environ, startResponse) : notFound();
+    }
+    // Type and download name go by the name asked for, not a symlink target's (serve-static, Werkzeug).
     if (!located.directory) {
-      return pathInfo.endsWith('/') ? notFound() : sendFile(environ, startResponse, located.path, fixed);
+      return pathInfo.endsWith('/') ? notFound() : sendFile(environ, startResponse, located.path, fixed, target);
     }
     if (!pathInfo.endsWith('/')) return redirectToSlash(environ, startResponse);
     for (const name of indexes) {
       const index = await locate(realBase, path.join(located.path, name), options.followSymlinks ?? false);
-      if (index !== null && !index.directory) return sendFile(environ, startResponse, index.path, fixed);
+      if (index !== null && !index.directory) return sendFile(environ, startResponse, index.path, fixed, path.join(target, name));
     }
     if (!options.listing) return notFound();
-    const html = await renderListing(located.path, realBase, environ, {
-      dotfiles,
-      followSymlinks: options.followSymlinks ?? false,
-      parent: segments.length > 0,
-    });
+    let html: string;
+    try {
+      html = await renderListing(located.path, realBase, environ, {
+        dotfiles,
+        followSymlinks: options.followSymlinks ?? false,
+        parent: segments.length > 0,
+      });
+    } catch (error) {
+      // As for a file: a directory that cannot be read is refused, one gone meanwhile not found.
+      const code = (error as { code?: string }).code;
+      if (code === 'EACCES' || code === 'EPERM') return new HTTPForbidden().respond(environ, startResponse);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return notFound();
+      throw error;
+    }
     return new Response(html, { contentType: 'text/html' }).respond(environ, startResponse);
   };
 }
@@ -127,6 +142,12 @@ async function locate(realRoot: string, target: string, followSymlinks: boolean)
   } catch {
     return null;
   }
+}
+
+/** True when `file`, below `realRoot`, is or lies in a dotfile (a name starting with `.`). */
+function isHidden(realRoot: string, file: string): boolean {
+  const relative = path.relative(realRoot, file);
+  return relative !== '' && relative.split(path.sep).some((segment) => segment.startsWith('.'));
 }
 
 function redirectToSlash(environ: Environ, startResponse: StartResponse): Body {

@@ -139,10 +139,10 @@ function disposition(download: true | string, file: string): string {
 }
 
 /** The headers of a 200 for the file: {@link fixedHeaders} plus what depends on the file. */
-function fileHeaders(fixed: FixedHeaders, file: string, stat: { size: number; mtimeMs: number; mtime: Date }): HeaderList {
+function fileHeaders(fixed: FixedHeaders, name: string, stat: { size: number; mtimeMs: number; mtime: Date }): HeaderList {
   const headers = new HeaderList(fixed.headers);
-  if (fixed.typeByName) headers.set('Content-Type', typeOf(file));
-  if (fixed.dispositionByName) headers.set('Content-Disposition', disposition(true, file));
+  if (fixed.typeByName) headers.set('Content-Type', typeOf(name));
+  if (fixed.dispositionByName) headers.set('Content-Disposition', disposition(true, name));
   headers.set('Content-Length', stat.size);
   headers.set('ETag', statEtag(stat));
   headers.set('Last-Modified', formatHttpDate(stat.mtime));
@@ -152,9 +152,10 @@ function fileHeaders(fixed: FixedHeaders, file: string, stat: { size: number; mt
 /**
  * @internal {@link serveFile} with the fixed headers computed up front. The file is opened
  * and stat'ed here; preconditions and ranges are `servePlanned`'s, reading each range with
- * positional reads.
+ * positional reads. `name` is the path the type and download name come from when they go by
+ * name: the one asked for, which a symlink's target may not share (default `file`).
  */
-export async function sendFile(environ: Environ, startResponse: StartResponse, file: string, fixed: FixedHeaders): Promise<Body> {
+export async function sendFile(environ: Environ, startResponse: StartResponse, file: string, fixed: FixedHeaders, name = file): Promise<Body> {
   const method = environ.REQUEST_METHOD;
   if (method !== 'GET' && method !== 'HEAD') return new HTTPMethodNotAllowed(ALLOW).respond(environ, startResponse);
   let handle: FileHandle;
@@ -175,7 +176,7 @@ export async function sendFile(environ: Environ, startResponse: StartResponse, f
       {
         statusCode: 200,
         status: '200 OK',
-        headers: fileHeaders(fixed, file, stat),
+        headers: fileHeaders(fixed, name, stat),
         // Both readers are lazy: nothing is read unless the answer sends file bytes.
         body: size === 0 ? EMPTY : readRange(handle, 0, size - 1),
         length: size,
