@@ -180,6 +180,20 @@ describe('mount', () => {
     });
   });
 
+  it('prefers a key with a port to the same host without one, whatever their order', async () => {
+    for (const order of ['port last', 'port first'] as const) {
+      const keys: Array<[string, App]> = [
+        ['http://x.example.com/', where('any-port')],
+        ['http://x.example.com:8080/', where('8080')],
+      ];
+      const app = mount(order === 'port last' ? keys : keys.reverse());
+      await withServer(app, async (_url, port) => {
+        expect(await seen(port, '/', { host: 'x.example.com:8080' }), order).toMatchObject({ name: '8080' });
+        expect(await seen(port, '/', { host: 'x.example.com:9090' }), order).toMatchObject({ name: 'any-port' });
+      });
+    }
+  });
+
   it('nests: the inner mount sees the path below the outer prefix', async () => {
     const nested = lint(mount({ '/api': lint(mount({ '/v1': where('v1'), '/v2/': where('v2') })), '/': where('root') }));
     await withServer(nested, async (_url, port) => {

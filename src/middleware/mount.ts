@@ -99,7 +99,9 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
     }
     entries.push(entry);
   }
-  entries.sort((a, b) => (a.host === null ? 1 : 0) - (b.host === null ? 1 : 0) || b.path.length - a.path.length);
+  // The most specific key first: with a host before without, with a port before without (so
+  // `http://x.com:8080/` is not shadowed by `http://x.com/`, whatever their order), then the longer path.
+  entries.sort((a, b) => (a.host === null ? 1 : 0) - (b.host === null ? 1 : 0) || (a.port === null ? 1 : 0) - (b.port === null ? 1 : 0) || b.path.length - a.path.length);
   const hasHosts = entries.some((entry) => entry.host !== null);
   const notFound = options.notFound === undefined ? undefined : toApp(options.notFound);
   const clean = options.cleanPaths !== false;
