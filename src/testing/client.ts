@@ -134,7 +134,10 @@ export class TestClient {
     if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(url)) return new URL(url);
     if (url === '' || url.startsWith('?')) return new URL(`${this.baseUrl}${url}`);
     const base = new URL(`${this.baseUrl}/`);
-    return new URL(url.startsWith('/') ? `${base.pathname.replace(/\/$/, '')}${url}` : url, base);
+    if (!url.startsWith('/')) return new URL(url, base);
+    // After the origin, so a path that starts with `//` stays a path: resolved on its own,
+    // `//evil.example/` would name another host.
+    return new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${url}`);
   }
 
   #checkStatus(res: TestResponse, method: string, options: RequestOptions): TestResponse {
