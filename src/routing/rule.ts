@@ -4,12 +4,17 @@
  *
  * @module
  */
-import { type Converter, anyConverter } from './converters.ts';
+import { type Converter, anyConverter, stringConverter } from './converters.ts';
 
 /** A `<converter:name>` placeholder of a pattern. */
 export interface Placeholder {
   readonly name: string;
   readonly converter: Converter<unknown>;
+  /**
+   * Names the converter by identity (and, for `any(…)`, by its words): placeholders with the
+   * same key convert the same texts the same way, whatever their regexes.
+   */
+  readonly key: string;
 }
 
 /** A piece of a pattern: static text (decoded) or a placeholder. */
@@ -21,10 +26,10 @@ export interface Segment {
   readonly text: string | null;
   /** Matches a dynamic segment, one capture group per placeholder. */
   readonly regex: RegExp | null;
-  /** True for a segment that is one `string` placeholder: any non-empty segment matches. */
+  /** True for a segment that is one built-in `string` placeholder: any non-empty segment is its value. */
   readonly anything: boolean;
   readonly placeholders: readonly Placeholder[];
-  /** Identifies segments that match the same texts the same way (they share a trie node). */
+  /** Identifies segments that match and convert the same texts the same way (they share a trie node). */
   readonly key: string;
   /** Lower is tried first: the weight of its converters, less for more static text. */
   readonly weight: number;
@@ -50,10 +55,21 @@ export interface CompiledRule {
 const PLACEHOLDER = /<(?:([A-Za-z_]\w*)(?:\(([^)]*)\))?:)?([A-Za-z_]\w*)>/g;
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-/** The converter a placeholder names, built-in or the map's own. */
-function converterFor(name: string, args: string | undefined, converters: Readonly<Record<string, Converter<unknown>>>, pattern: string): Converter<unknown> {
+const converterIds = new WeakMap<Converter<unknown>, number>();
+let lastConverterId = 0;
+
+/** A key for `converter` itself: the same object always gets the same key, another object another. */
+function identityKey(converter: Converter<unknown>): string {
+  let id = converterIds.get(converter);
+  if (id === undefined) converterIds.set(converter, (id = ++lastConverterId));
+  return `#${id}`;
+}
+
+/** The converter a placeholder names, built-in or the map's own, with its key (see {@link Placeholder.key}). */
+function converterFor(name: string, args: string | undefined, converters: Readonly<Record<string, Converter<unknown>>>, pattern: string): Pick<Placeholder, 'converter' | 'key'> {
   if (name === 'any' && args !== undefined && !Object.hasOwn(converters, 'any')) {
-    return anyConverter(args.split(',').map((word) => word.trim().replace(/^(['"])(.*)\1$/, '$2')));
+    const words = args.split(',').map((word) => word.trim().replace(/^(['"])(.*)\1$/, '$2'));
+    return { converter: anyConverter(words), key: `any${JSON.stringify(words)}` };
   }
   if (args !== undefined) throw new TypeError(`${pattern}: only any() takes arguments (got ${name}(${args}))`);
   const converter = Object.hasOwn(converters, name) ? converters[name] : undefined;
@@ -65,7 +81,7 @@ function converterFor(name: string, args: string | undefined, converters: Readon
     throw new TypeError(`${pattern}: the converter ${name} has an invalid regex: ${(error as Error).message}`);
   }
   if (groups > 0) throw new TypeError(`${pattern}: the converter ${name}'s regex has capture groups: use (?:…)`);
-  return converter;
+  return { converter, key: identityKey(converter) };
 }
 
 /** Splits a pattern into parts (static text and placeholders). */
@@ -78,7 +94,7 @@ function parseParts(pattern: string, converters: Readonly<Record<string, Convert
     const name = match[3]!;
     if (names.has(name)) throw new TypeError(`${pattern}: the placeholder ${name} appears twice`);
     names.add(name);
-    parts.push({ name, converter: converterFor(match[1] ?? 'default', match[2], converters, pattern) });
+    parts.push({ name, ...converterFor(match[1] ?? 'default', match[2], converters, pattern) });
     at = match.index + match[0].length;
   }
   if (at < pattern.length) parts.push(pattern.slice(at));
@@ -97,8 +113,9 @@ function segmentOf(parts: Part[]): Segment {
   }
   const staticLength = parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0);
   const weight = Math.max(...placeholders.map((p) => p.converter.weight ?? 100)) - Math.min(staticLength, 99) / 100;
-  const key = parts.map((p) => (typeof p === 'string' ? escapeRegex(p) : `<${p.converter.regex}>`)).join('');
-  const anything = parts.length === 1 && placeholders[0]!.converter.regex === '[^/]+';
+  const key = JSON.stringify(parts.map((p) => (typeof p === 'string' ? p : [p.key])));
+  // The fast path (no regex, no toValue) is for the built-in string converter only: its value is the text.
+  const anything = parts.length === 1 && placeholders[0]!.converter === stringConverter;
   return { text: null, regex: new RegExp(`^${source(parts)}$`), anything, placeholders, key, weight };
 }
 
