@@ -45,6 +45,8 @@ interface Search {
   readonly segments: string[];
   readonly method: string | null;
   readonly converted: unknown[];
+  /** True to skip rules with strict slashes (the path had a trailing slash they lack). */
+  readonly looseOnly: boolean;
   /** Methods of rules that matched the path but not the method. */
   allowed: Set<string> | null;
 }
@@ -100,7 +102,8 @@ export class Matcher {
    * Finds the rule for `path` (a `PATH_INFO`) and `method` (`null`: any method): the first
    * rule by specificity (static segments before placeholders, lower converter weight first)
    * that matches both; else the methods of the rules that match the path; else, when the path
-   * lacks a trailing slash that a strict rule has, `slash`.
+   * lacks a trailing slash that a strict rule has, `slash`. A path with a trailing slash no
+   * rule has is looked up without it among the rules without strict slashes (match or methods).
    */
   lookup(path: string, method: string | null): Lookup {
     const exact = this.#exact.get(path);
@@ -122,9 +125,8 @@ export class Matcher {
     if (found.kind !== 'none') return found;
     const last = segments.length - 1;
     if (last >= 0 && segments[last] === '') {
-      // /items/ for a rule /items without strict slashes: answered as /items.
-      const trimmed = this.#search(path.slice(0, -1), segments.slice(0, last), method);
-      return trimmed.kind === 'match' && !trimmed.rule.strictSlashes ? trimmed : NONE;
+      // /items/ for a rule /items without strict slashes: answered as /items (a 405 included).
+      return this.#search(path.slice(0, -1), segments.slice(0, last), method, true);
     }
     if (!this.#slashRules) return NONE;
     // /items for a rule /items/: a redirect with strict slashes, else answered as /items/.
@@ -134,8 +136,8 @@ export class Matcher {
     return slashed.rule.strictSlashes ? SLASH : this.#search(`${path}/`, segments, method);
   }
 
-  #search(path: string, segments: string[], method: string | null): Lookup {
-    const search: Search = { path, segments, method, converted: [], allowed: null };
+  #search(path: string, segments: string[], method: string | null, looseOnly = false): Lookup {
+    const search: Search = { path, segments, method, converted: [], looseOnly, allowed: null };
     const found = walk(this.#root, 0, search);
     if (found) return found;
     return search.allowed ? { kind: 'method', allowed: search.allowed } : NONE;
@@ -193,6 +195,7 @@ function walk(node: Node, i: number, search: Search): Lookup | undefined {
 /** The first of `rules` that answers the method, noting the methods of those that do not. */
 function pick(rules: CompiledRule[], search: Search, converted: unknown[]): Lookup | undefined {
   for (const rule of rules) {
+    if (search.looseOnly && rule.strictSlashes) continue;
     if (search.method === null || rule.methods.has(search.method)) return { kind: 'match', rule, values: valuesOf(rule, converted) };
     search.allowed ??= new Set();
     for (const m of rule.methods) search.allowed.add(m);
