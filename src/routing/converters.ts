@@ -58,13 +58,31 @@ export const intConverter: Converter<number> = {
   weight: 50,
 };
 
-/** `<float:x>`: `digits.digits`, as a number (Werkzeug's `FloatConverter`). */
+/**
+ * `value` (non-negative, finite) as `digits.digits` with the digits of its shortest round-trip
+ * form: `1e-7` is `0.0000001`, `1e21` is `1000000000000000000000.0`, `3` is `3.0`.
+ */
+function plainDecimal(value: number): string {
+  const [mantissa, exponent] = String(value).split('e') as [string, string | undefined];
+  const [whole, fraction = ''] = mantissa.split('.') as [string, string | undefined];
+  const digits = whole + fraction;
+  // Where the decimal point falls in `digits`.
+  const point = whole.length + Number(exponent ?? 0);
+  if (point <= 0) return `0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${digits}${'0'.repeat(point - digits.length)}.0`;
+  return `${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
+/**
+ * `<float:x>`: `digits.digits`, as a number (Werkzeug's `FloatConverter`). It builds from any
+ * non-negative finite number, written without an exponent so that the URL matches back.
+ */
 export const floatConverter: Converter<number> = {
   regex: '\\d+\\.\\d+',
   toValue: (text) => Number(text),
   toUrl: (value) => {
     if (!Number.isFinite(value) || value < 0) throw new TypeError(`a float placeholder takes a non-negative finite number, not ${value}`);
-    return Number.isInteger(value) ? value.toFixed(1) : String(value);
+    return plainDecimal(value);
   },
   weight: 50,
 };
