@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import net from 'node:net';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, type Body, Request, Response } from 'tsgi';
 import { compress, directoryApp, lint } from 'tsgi/middleware';
+import { replaceText } from 'tsgi/proxy';
 import { readBody } from '../src/gateway/body.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -466,4 +468,42 @@ describe('compress: clients that hang up mid-stream', () => {
       await server.close();
     }
   });
+});
+
+describe('compress and the filters close the app body when the client leaves first', () => {
+  // The transformation is an async generator: closed before its first chunk, it would never run
+  // the `for await` that closes the app's body (its open file, its spooled uploads).
+  for (const [name, wrap] of [
+    ['compress', (app: App) => compress(app)],
+    ['replaceText', (app: App) => replaceText(app, { replacements: [['fox', 'cat']] })],
+  ] as const) {
+    it(`${name}: a client gone before the head closes the app body (its finally runs)`, async () => {
+      const gate = deferred();
+      const gone = deferred();
+      let closed = false;
+      const inner: App = async (_environ, startResponse) => {
+        await gate.promise;
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        return (async function* () {
+          try {
+            yield enc.encode(TEXT);
+            yield enc.encode(TEXT);
+          } finally {
+            closed = true;
+          }
+        })();
+      };
+      const server = await start(wrap(inner));
+      const socket = net.connect(server.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.once('close', () => gone.resolve());
+      socket.write(rawGet('/', 'Accept-Encoding: gzip\r\n'));
+      await sleep(50);
+      socket.destroy();
+      await gone.promise;
+      gate.resolve();
+      await until(() => closed);
+      expect(closed).toBe(true);
+    });
+  }
 });

@@ -113,6 +113,31 @@ export function closeBody(iterator: BodyIterator, onError?: (error: unknown) => 
   return CLOSED;
 }
 
+/**
+ * `body` (a transformation of another body, typically an async generator reading it with
+ * `for await`) whose early close also runs `close`: an async generator closed before its first
+ * `next()` never runs its code, so the `for await` inside never closes what it reads (the
+ * app's body: its open file, its spooled uploads). `close` must be safe to call twice (it also
+ * runs after a generator that did close its source). Closing answers what `body`'s own
+ * `return()` answers, after `close` has settled.
+ */
+export function closingSource(body: AsyncIterable<Uint8Array>, close: () => unknown): AsyncIterableIterator<Uint8Array> {
+  const iterator = body[Symbol.asyncIterator]();
+  return {
+    next: () => iterator.next(),
+    async return(value?: unknown): Promise<IteratorResult<Uint8Array>> {
+      try {
+        return (await iterator.return?.(value)) ?? { done: true, value: undefined };
+      } finally {
+        await close();
+      }
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
 function report(onError: ((error: unknown) => void) | undefined, error: unknown): void {
   try {
     onError?.(error);

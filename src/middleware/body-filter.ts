@@ -7,6 +7,7 @@
  */
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { closingSource, isAsyncIterable } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { parseMediaType } from '../http/media-type.ts';
@@ -92,7 +93,9 @@ export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyF
     }
     markTransformed(headers);
     startResponse(started.status, headers.list);
-    return transform(started.body);
+    const body = transform(started.body);
+    // A transformation closed before its first chunk must still close the app's body.
+    return isAsyncIterable(body) ? closingSource(body, started.close) : body;
   };
 }
 

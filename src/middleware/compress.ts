@@ -9,7 +9,7 @@ import zlib from 'node:zlib';
 import compressible from 'compressible';
 import vary from 'vary';
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
-import { checkChunk, concatBytes } from '../gateway/body.ts';
+import { checkChunk, closingSource, concatBytes } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { AcceptEncoding } from '../http/accept.ts';
@@ -143,7 +143,7 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
       return [output];
     }
     startResponse(started.status, headers.list);
-    return compressStream(started.body, coding, settings);
+    return closingSource(compressStream(started.body, coding, settings), started.close);
   };
 }
 
