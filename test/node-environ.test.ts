@@ -324,6 +324,14 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
   });
 });
 
+describe('cookies over the wire', () => {
+  it('gives req.cookies a UTF-8 cookie as the browser set it (José ☃), as Werkzeug does', async () => {
+    const server = await start(Request.application((req) => new Response(JSON.stringify(req.cookies), { contentType: 'application/json' })));
+    const { raw } = await rawExchange(server.port, Buffer.concat([Buffer.from(rawGet('/').slice(0, -2)), Buffer.from('Cookie: name=José ☃\r\n\r\n', 'utf8')]));
+    expect(JSON.parse(Buffer.from(parseRaw(raw).rest, 'latin1').toString('utf8'))).toEqual({ name: 'José ☃' });
+  });
+});
+
 describe('tsgi.input', () => {
   it('sets tsgi.input_terminated for a chunked body only: a body that CONTENT_LENGTH does not announce', async () => {
     const server = await start((environ, startResponse) => {

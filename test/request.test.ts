@@ -403,6 +403,13 @@ describe('Request: headers', () => {
   describe('cookies', () => {
     const cookies = (header: string) => Request.blank('/', { headers: { Cookie: header } }).cookies;
 
+    it('reads raw UTF-8 bytes in a cookie as UTF-8 (as browsers send them), and other bytes one character per byte', () => {
+      // The header as the server gives it: one character per byte.
+      expect(cookies('name=Jos\xc3\xa9 \xe2\x98\x83; b=2').name).toBe('José ☃');
+      expect(cookies('name=caf\xe9').name).toBe('caf\xe9'); // latin1, not UTF-8: kept
+      expect(cookies('name=%C3%A9').name).toBe('é');
+    });
+
     it('parses plain cookies, and is empty without a Cookie header', () => {
       expect({ ...cookies('a=1; b=2') }).toEqual({ a: '1', b: '2' });
       expect(Object.keys(Request.blank('/').cookies)).toEqual([]);

@@ -4,6 +4,7 @@
  * @module
  */
 import { parse, serialize } from 'cookie';
+import { decodeText } from './charset.ts';
 
 /** Attributes of a `Set-Cookie` line (RFC 6265bis §4.1). */
 export interface CookieOptions {
@@ -64,10 +65,30 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
  *   does not (`%zz` stays `%zz`).
  * - `=` after the first one belongs to the value (`a=b=c` → `b=c`); a pair with no `=` is
  *   skipped; `a=` gives `''`.
+ * - Raw bytes past ASCII (browsers send a cookie set as `José` as its UTF-8 bytes; the header
+ *   arrives as one character per byte, spec §2.2) are read as UTF-8 when they are valid UTF-8,
+ *   as Werkzeug's `parse_cookie` and WebOb do; else kept one character per byte.
  */
 export function parseCookieHeader(header: string | null | undefined): Record<string, string> {
   if (!header) return Object.create(null);
-  return parse(header, { decode: decodeCookieValue }) as Record<string, string>;
+  return parse(NON_ASCII.test(header) ? utf8OfBytes(header) : header, { decode: decodeCookieValue }) as Record<string, string>;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** `text`, one character per byte, read as UTF-8 when its bytes are valid UTF-8; else `text` as it is. */
+function utf8OfBytes(text: string): string {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 0xff) return text; // not bytes: already decoded by the runtime
+    bytes[i] = code;
+  }
+  try {
+    return decodeText(bytes, 'utf-8', true);
+  } catch {
+    return text;
+  }
 }
 
 function decodeCookieValue(raw: string): string {
