@@ -1,9 +1,10 @@
 /**
  * `tsgi serve --reload`: a change under the module's folder (or a --reload-dir) restarts the
- * server on the same port; a syntax error is printed and the supervisor waits for the next
- * change; SIGINT stops everything.
+ * server on the same port, whether the file is written in place or replaced by a rename (as
+ * editors save), created, deleted or in a folder made later; a syntax error is printed and the
+ * supervisor waits for the next change; SIGINT stops everything.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,15 @@ export const app = (_environ: object, start: (status: string, headers: [string, 
 `,
   );
 }
+
+/** Saves `text` to `path` as `sed -i` and many editors do: a temp file renamed over it. */
+function saveAtomically(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+/** A module exporting `message`. */
+const messageModule = (text: string) => `export const message: string = ${JSON.stringify(text)};\n`;
 
 /** GETs `url` until it answers `text` (the restarted server). */
 async function until(url: string, text: string, what: () => string): Promise<void> {
@@ -106,5 +116,73 @@ describe('tsgi serve --reload', () => {
       if (!refused) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(refused).toBe(true);
+  });
+
+  it('keeps reloading after atomic saves, in-place writes, and a file deleted then created again', { timeout: 90_000 }, async () => {
+    const folder = join(dir, 'atomic');
+    mkdirSync(folder);
+    writeApp(folder, 'v1');
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
+    const url = await servingUrl(run);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    expect((await get(url)).body).toBe('v1');
+
+    // Each rename over the file counts, not only the first (Node's recursive watch on Linux
+    // follows the replaced file's inode and misses every later change).
+    for (const version of ['v2', 'v3', 'v4']) {
+      saveAtomically(join(folder, 'message.ts'), messageModule(version));
+      await until(url, version, output);
+    }
+    saveAtomically(join(folder, 'app.ts'), `export { app } from './serve.ts';\n`);
+    writeFileSync(
+      join(folder, 'serve.ts'),
+      `import { message } from './message.ts';
+export const app = (_environ: object, start: (status: string, headers: [string, string][]) => void) => {
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode('new file: ' + message)];
+};
+`,
+    );
+    await until(url, 'new file: v4', output);
+    writeFileSync(join(folder, 'message.ts'), messageModule('v5'));
+    await until(url, 'new file: v5', output);
+
+    // Deleted: the app cannot load; created again: served again, and atomic saves still count.
+    rmSync(join(folder, 'message.ts'));
+    await waitFor(() => /waiting for a change to restart it/.test(run.out.stderr), output, 20_000);
+    writeFileSync(join(folder, 'message.ts'), messageModule('v6'));
+    await until(url, 'new file: v6', output);
+    saveAtomically(join(folder, 'message.ts'), messageModule('v7'));
+    await until(url, 'new file: v7', output);
+    expect(run.out.stdout).not.toContain('.tmp');
+  });
+
+  it('watches a folder made after the start, and one deleted then made again', { timeout: 90_000 }, async () => {
+    const folder = join(dir, 'growing');
+    mkdirSync(folder);
+    writeApp(folder, 'root');
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
+    const url = await servingUrl(run);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    const lib = join(folder, 'lib');
+    mkdirSync(lib);
+    saveAtomically(join(lib, 'message.ts'), messageModule('lib 1'));
+    saveAtomically(join(folder, 'message.ts'), `export { message } from './lib/message.ts';\n`);
+    await until(url, 'lib 1', output);
+    for (const version of ['lib 2', 'lib 3']) {
+      saveAtomically(join(lib, 'message.ts'), messageModule(version));
+      await until(url, version, output);
+    }
+
+    rmSync(lib, { recursive: true });
+    await waitFor(() => /waiting for a change to restart it/.test(run.out.stderr), output, 20_000);
+    mkdirSync(join(lib, 'deeper'), { recursive: true });
+    writeFileSync(join(lib, 'message.ts'), `export { message } from './deeper/message.ts';\n`);
+    saveAtomically(join(lib, 'deeper', 'message.ts'), messageModule('deep 1'));
+    await until(url, 'deep 1', output);
+    for (const version of ['deep 2', 'deep 3']) {
+      saveAtomically(join(lib, 'deeper', 'message.ts'), messageModule(version));
+      await until(url, version, output);
+    }
   });
 });

@@ -8,7 +8,7 @@
  * @module
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { type FSWatcher, statSync, watch } from 'node:fs';
+import { statSync } from 'node:fs';
 import { extname, relative, resolve } from 'node:path';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
@@ -18,6 +18,7 @@ import { prepareManaged } from './managed.ts';
 import { RELOAD_CHILD_ENV, isServingMessage } from './messages.ts';
 import { UsageError } from './values.ts';
 import { version } from './version.ts';
+import { type TreeWatcher, watchTree } from './watch.ts';
 
 /** File extensions whose change restarts the server. */
 export const RELOAD_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.json']);
@@ -28,11 +29,14 @@ export const DEBOUNCE = 100;
 /** How long a child gets to stop on SIGTERM before SIGKILL (milliseconds). */
 export const CHILD_STOP_TIMEOUT = 5_000;
 
+/** Whether `path` (relative to a watched folder) is in or is `node_modules`, `.git` or a dot-file. */
+export function isIgnored(path: string): boolean {
+  return path.split(/[\\/]/).some((part) => part === 'node_modules' || part.startsWith('.'));
+}
+
 /** Whether a change to `file` (relative to a watched folder) restarts the server. */
 export function isReloadable(file: string): boolean {
-  const parts = file.split(/[\\/]/);
-  if (parts.some((part) => part === 'node_modules' || part.startsWith('.'))) return false;
-  return RELOAD_EXTENSIONS.has(extname(file));
+  return !isIgnored(file) && RELOAD_EXTENSIONS.has(extname(file));
 }
 
 /** The watched folders, resolved; each must be a folder. */
@@ -102,13 +106,18 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
         stop(child);
       }
     };
-    const watchers: FSWatcher[] = dirs.map((dir) =>
-      watch(dir, { recursive: true }, (_event, name) => {
-        if (name === null || !isReloadable(name) || stopping) return;
-        log.debug(`changed: ${name}`);
-        clearTimeout(pending);
-        pending = setTimeout(() => changed(relative(process.cwd(), resolve(dir, name))), DEBOUNCE);
-      }),
+    const onError = (error: Error, dir: string) => log.warning(`cannot watch ${relative(process.cwd(), dir)}: ${error.message}`);
+    const watchers: TreeWatcher[] = dirs.map((dir) =>
+      watchTree(
+        dir,
+        (name) => {
+          if (!isReloadable(name) || stopping) return;
+          log.debug(`changed: ${name}`);
+          clearTimeout(pending);
+          pending = setTimeout(() => changed(relative(process.cwd(), resolve(dir, name))), DEBOUNCE);
+        },
+        { skipDir: isIgnored, onError },
+      ),
     );
     log.debug(`watching ${dirs.join(', ')}`);
     // SIGHUP too: a closed terminal ends the development server, child included.
