@@ -68,7 +68,7 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
  * @throws HTTPBadRequest (its `detail` says why) for a request-target that is not
  *   origin-form, absolute-form, or `*` with OPTIONS (RFC 9112 §3.2); a malformed
  *   percent-escape or invalid UTF-8 in the path; an invalid Host (a port past 65535
- *   included); several Host headers (RFC 9112 §3.2); on HTTP/2, a Host field that differs
+ *   included); no Host, or several, on HTTP/1.1 (RFC 9112 §3.2); on HTTP/2, a Host field that differs
  *   from `:authority` (RFC 9113 §8.3.1). `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
  *   fields than `options.maxHeaders`. `HTTPNotFound` for a path outside `options.scriptName`.
  *   The app must not see such a request: `toNodeHandler`
@@ -104,6 +104,8 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   }
   if (authority !== undefined) environ.HTTP_HOST = authority;
   else if (req.httpVersionMajor === 2) http2Host(environ, req.headers[':authority'] as string | undefined);
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
+  else if (environ.HTTP_HOST === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) throw new HTTPBadRequest('missing Host header');
   checkHost(environ.HTTP_HOST as string | undefined, options.trustedHosts);
   if (options.scriptName) applyScriptName(environ, options.scriptName);
   return environ;

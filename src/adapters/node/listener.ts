@@ -69,6 +69,9 @@ export function createListener(options: ListenerOptions): Listener {
     // Node checks the headers and request timeouts this often (its default, 30 s, lets a
     // timed-out connection linger for that much longer).
     connectionsCheckingInterval: 1_000,
+    // An HTTP/1.1 request without Host is answered by createEnviron, with a reason (Node's own
+    // answer is a bare 400).
+    requireHostHeader: false,
   };
   const sessionLimits = {
     firstByteTimeout: options.firstByteTimeout,
