@@ -43,6 +43,9 @@ describe('requests the HTTP/1 parser refuses', () => {
     ['a space in a field name', 'GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n', 'Bad Request: invalid character in a header field\n'],
     ['an unknown method', 'FROB / HTTP/1.1\r\nHost: a\r\n\r\n', 'Bad Request: invalid method\n'],
     ['a non-numeric Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1x\r\n\r\n', 'Bad Request: invalid Content-Length\n'],
+    ['two Content-Length headers', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd', 'Bad Request: duplicate Content-Length\n'],
+    ['Transfer-Encoding after Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'Bad Request: Content-Length together with Transfer-Encoding\n'],
+    ['Content-Length after Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n', 'Bad Request: Content-Length together with Transfer-Encoding\n'],
     ['a request line that is not HTTP', 'GET / FTP/1.0\r\n\r\n', 'Bad Request: malformed request line\n'],
   ])('answers %s with 400 and a reason, without calling the app', async (_name, head, body) => {
     const { app, calls } = counted();

@@ -29,7 +29,7 @@ const REFUSALS: ReadonlyMap<string, Refusal> = new Map([
   ['HPE_INVALID_HEADER_TOKEN', badRequest('invalid character in a header field')],
   ['HPE_UNEXPECTED_SPACE', badRequest('unexpected whitespace')],
   ['HPE_INVALID_CONTENT_LENGTH', badRequest('invalid Content-Length')],
-  ['HPE_UNEXPECTED_CONTENT_LENGTH', badRequest('Content-Length together with Transfer-Encoding')],
+  ['HPE_UNEXPECTED_CONTENT_LENGTH', badRequest('duplicate Content-Length')],
   ['HPE_INVALID_TRANSFER_ENCODING', badRequest('invalid Transfer-Encoding')],
   ['HPE_INVALID_CHUNK_SIZE', badRequest('invalid chunk size')],
   ['HPE_CR_EXPECTED', badRequest('malformed line ending')],
@@ -37,6 +37,19 @@ const REFUSALS: ReadonlyMap<string, Refusal> = new Map([
 ]);
 
 const MALFORMED = badRequest('malformed request');
+
+/**
+ * Both framing headers at once. llhttp reports it under the code of whichever header came
+ * second (`HPE_INVALID_CONTENT_LENGTH` or `HPE_INVALID_TRANSFER_ENCODING`), so it is told by
+ * its reason, "… can't be present with …".
+ */
+const BOTH_FRAMINGS = badRequest('Content-Length together with Transfer-Encoding');
+
+/** The refusal of a parser error: by its llhttp `reason` where the code is shared, else by its code. */
+function refusalOf(error: Error & { code?: string; reason?: unknown }): Refusal {
+  if (typeof error.reason === 'string' && error.reason.includes("can't be present with")) return BOTH_FRAMINGS;
+  return (error.code !== undefined && REFUSALS.get(error.code)) || MALFORMED;
+}
 
 /** Sockets already being refused: the parser repeats its error for every chunk after it. */
 const refusing = new WeakSet<Socket>();
@@ -59,14 +72,14 @@ const refusing = new WeakSet<Socket>();
  * longer writable) the socket is destroyed. The app is not called for a refused request, and
  * nothing is logged: the fault is the client's.
  */
-export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+export function answerClientError(error: Error & { code?: string; reason?: unknown }, socket: Socket): void {
   if (refusing.has(socket)) return;
   refusing.add(socket);
   if (error.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
-  const refusal = (error.code !== undefined && REFUSALS.get(error.code)) || MALFORMED;
+  const refusal = refusalOf(error);
   const answering = answeringOn(socket);
   if (answering !== undefined && answering.req?.complete !== true) {
     // The request being answered is the malformed one: cut, as Node does.
