@@ -185,6 +185,16 @@ describe('Request: method and URL parts', () => {
     expect(noQuery.applicationUrl).toBe('http://localhost');
   });
 
+  it('a path without a leading / is taken from the root, alone, with a query, and under a mount point', () => {
+    const req = Request.blank('a/b?x=1');
+    expect(req.pathInfo).toBe('/a/b');
+    expect(req.environ.REQUEST_URI).toBe('/a/b?x=1');
+    expect(req.url).toBe('http://localhost/a/b?x=1');
+    expect(Request.blank('a%20b').path).toBe('/a%20b');
+    const mounted = Request.blank('x', { baseUrl: 'https://example.com/app' });
+    expect([mounted.scriptName, mounted.pathInfo, mounted.url]).toEqual(['/app', '/x', 'https://example.com/app/x']);
+  });
+
   it('%2F in the request path is decoded in PATH_INFO, and comes back as /', () => {
     const req = Request.blank('/files/a%2Fb');
     expect(req.pathInfo).toBe('/files/a/b');

@@ -86,7 +86,7 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
     target = url.pathname + url.search;
   }
   const q = target.indexOf('?');
-  const rawPath = q === -1 ? target : target.slice(0, q);
+  const rawPath = rootPath(q === -1 ? target : target.slice(0, q));
   const query = q === -1 ? '' : target.slice(q + 1);
   const serverPort = port || String(DEFAULT_PORTS[scheme] ?? 80);
   const environ: Environ = {
@@ -94,7 +94,7 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
     SCRIPT_NAME: scriptName,
     PATH_INFO: unquotePath(rawPath),
     QUERY_STRING: query,
-    REQUEST_URI: quotePath(scriptName) + (rawPath || '') + (query ? `?${query}` : ''),
+    REQUEST_URI: quotePath(scriptName) + rawPath + (query ? `?${query}` : ''),
     SERVER_NAME: hostname.replace(/^\[|\]$/g, ''),
     SERVER_PORT: serverPort,
     SERVER_PROTOCOL: 'HTTP/1.1',
@@ -139,4 +139,13 @@ export function blankEnviron(pathOrUrl: string, options: BlankOptions): Environ 
   }
   if (options.environ) Object.assign(environ, options.environ);
   return environ;
+}
+
+/**
+ * A path as `Request.blank` takes it: one without a leading `/` (`a/b`) is read from the root
+ * (`/a/b`), as Werkzeug's `Request.path` reads it, so `PATH_INFO` and the URL stay
+ * well-formed. The empty path stays empty (the root of the mount point).
+ */
+function rootPath(path: string): string {
+  return path === '' || path.startsWith('/') ? path : `/${path}`;
 }
