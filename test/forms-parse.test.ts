@@ -258,6 +258,11 @@ describe('parseForm: urlencoded', () => {
     const ascii = await parseForm(chunked('a=b'), 'application/x-www-form-urlencoded; charset=US-ASCII');
     expect(ascii.fields.get('a')).toBe('b');
   });
+
+  it.each(['UTF8', 'utf8', 'Utf-8', '"utf-8"', 'unicode-1-1-utf-8', 'x-unicode20utf8'])('takes the WHATWG label %s for UTF-8', async (label) => {
+    const form = await parseForm(chunked('a=%E2%82%AC'), `application/x-www-form-urlencoded; charset=${label}`);
+    expect(form.fields.get('a')).toBe('€');
+  });
 });
 
 describe('formFromEnviron', () => {

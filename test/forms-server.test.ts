@@ -95,6 +95,13 @@ describe('parseForm over a real socket', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('takes a urlencoded body declared charset=UTF8 (a WHATWG label of UTF-8)', async () => {
+    const headers = { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF8' };
+    const res = await fetch(server.url, { method: 'POST', body: 'a=%E2%82%AC&b=2', headers });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { fields: unknown }).fields).toEqual([['a', '€'], ['b', '2']]);
+  });
+
   it('answers 400 for a truncated multipart body', async () => {
     const { body, contentType } = encodeMultipart({ a: '1' });
     const res = await fetch(server.url, { method: 'POST', body: body.subarray(0, body.length - 10), headers: { 'Content-Type': contentType } });

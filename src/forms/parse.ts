@@ -7,6 +7,7 @@ import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { parseMediaType } from '../http/media-type.ts';
+import { encodingOfLabel } from '../http/charset.ts';
 import { type FormLimits, limitExceeded, resolveLimits } from './limits.ts';
 import { parseMultipart } from './multipart.ts';
 import { parseUrlencoded } from './urlencoded.ts';
@@ -56,8 +57,8 @@ export class ParsedForm implements AsyncDisposable {
  * Parses a form body as it streams: `application/x-www-form-urlencoded` (see
  * `parseUrlencoded`) or `multipart/form-data` (via busboy, see `parseMultipart`). Any other
  * content type, or none, answers an empty form without reading the input (Werkzeug). A
- * urlencoded body is UTF-8 (WHATWG URL Standard): one declared in another `charset` than
- * `utf-8` or `us-ascii` is refused before reading.
+ * urlencoded body is UTF-8 (WHATWG URL Standard): one declared in a `charset` that is not a
+ * WHATWG label of UTF-8 (`utf-8`, `utf8`, `UTF8`…) or `us-ascii` is refused before reading.
  *
  * Every limit of {@link FormLimits} is decided while reading: the first chunk past one stops
  * the parse. On failure, temporary files already written are removed, and `input` is left
@@ -79,8 +80,8 @@ export async function parseForm(
 ): Promise<ParsedForm> {
   const { type, parameters } = parseMediaType(contentType);
   if (type === 'application/x-www-form-urlencoded') {
-    const charset = parameters.charset?.toLowerCase();
-    if (charset !== undefined && charset !== 'utf-8' && charset !== 'us-ascii') {
+    const charset = parameters.charset;
+    if (charset !== undefined && !isUtf8Label(charset)) {
       throw new HTTPUnsupportedMediaType(`Urlencoded forms must be UTF-8, not ${charset}.`);
     }
   }
@@ -101,6 +102,11 @@ export async function parseForm(
     throw error;
   }
   return form;
+}
+
+/** True for a charset a urlencoded body may declare: a WHATWG label of UTF-8, or US-ASCII (a subset of it). */
+function isUtf8Label(charset: string): boolean {
+  return charset.toLowerCase() === 'us-ascii' || encodingOfLabel(charset) === 'utf-8';
 }
 
 /** The environ key where {@link formFromEnviron} keeps the parse (a promise of {@link ParsedForm}). */

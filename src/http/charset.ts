@@ -57,6 +57,21 @@ export function decodeText(bytes: Uint8Array, charset: string | null = 'utf-8', 
   return new TextDecoder(charset, { fatal }).decode(bytes);
 }
 
+/**
+ * The WHATWG Encoding Standard's name for a charset label, as `TextDecoder` resolves it:
+ * case-insensitive, surrounding whitespace ignored, aliases mapped (`UTF8` and
+ * `unicode-1-1-utf-8` are `utf-8`; `latin1` is `windows-1252`).
+ *
+ * @returns the encoding's name, or null for a label the standard does not know.
+ */
+export function encodingOfLabel(label: string): string | null {
+  try {
+    return new TextDecoder(label).encoding;
+  } catch {
+    return null;
+  }
+}
+
 // A decoder keeps no state between calls to `decode()` without `{ stream: true }`, so the UTF-8
 // ones (most bodies) are made once.
 const UTF8 = new TextDecoder('utf-8');
