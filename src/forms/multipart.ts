@@ -12,6 +12,8 @@ import type { MultiDict } from '../datastructures/multidict.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 import { MultipartGuard } from './multipart-guard.ts';
 import { type FileUpload, type SpoolDir, UploadWriter } from './upload.ts';
+import { openInput } from '../gateway/input.ts';
+import { readFailure } from './input.ts';
 
 /** A valid RFC 2046 §5.1.1 boundary: 1–70 `bchars`, not ending in a space. */
 const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
@@ -26,31 +28,40 @@ export interface MultipartTarget {
 }
 
 /**
+ * Refuses a `boundary` parameter that is missing or not an RFC 2046 boundary, before reading.
+ *
+ * @throws HTTPBadRequest (400) saying which.
+ */
+export function checkBoundary(boundary: string | undefined): asserts boundary is string {
+  if (boundary === undefined) throw new HTTPBadRequest('multipart/form-data without a boundary parameter');
+  if (!BOUNDARY.test(boundary)) throw new HTTPBadRequest('invalid multipart boundary');
+}
+
+/**
  * Parses a `multipart/form-data` body into `target`, reading `input` chunk by chunk and
  * writing each to busboy only after the previous one was taken (backpressure: a slow disk
  * slows the reading). Fields and files are keyed by their `name` (`''` when a part has none).
  * A completely empty body is an empty form.
  *
  * @param contentType - the `Content-Type` header, given to busboy as is.
- * @param boundary - its `boundary` parameter, as the caller parsed it (`parseMediaType`).
+ * @param boundary - its `boundary` parameter, as the caller parsed it (`parseMediaType`) and
+ *   checked it ({@link checkBoundary}).
  *
- * On any failure it stops reading `input` (without closing it: the server still has to answer),
- * destroys busboy and any open file stream, and closes the temporary files it opened; the
- * caller removes them (`SpoolDir.cleanup`).
+ * On any failure it stops reading `input` (without closing it: the server still has to answer)
+ * and detaches from it (`openInput`), destroys busboy and any open file stream, and closes
+ * the temporary files it opened; the caller removes them (`SpoolDir.cleanup`).
  *
  * @throws HTTPContentTooLarge (413) past a limit, naming it; HTTPBadRequest (400) for a
- *   missing or invalid boundary, a malformed or truncated body, or a body that breaks off.
- *   Errors writing temporary files propagate as they are.
+ *   malformed or truncated body, or a body that breaks off (see `readFailure`). Errors
+ *   writing temporary files propagate as they are.
  */
 export async function parseMultipart(
   input: AsyncIterable<Uint8Array>,
   contentType: string,
-  boundary: string | undefined,
+  boundary: string,
   limits: FormLimits,
   target: MultipartTarget,
 ): Promise<void> {
-  if (boundary === undefined) throw new HTTPBadRequest('multipart/form-data without a boundary parameter');
-  if (!BOUNDARY.test(boundary)) throw new HTTPBadRequest('invalid multipart boundary');
   const guard = new MultipartGuard(boundary, limits);
 
   let failure: unknown;
@@ -162,7 +173,7 @@ export async function parseMultipart(
     }
   };
 
-  const iterator = input[Symbol.asyncIterator]();
+  const { chunks: iterator, detach } = openInput(input);
   let received = 0;
   try {
     for (;;) {
@@ -171,7 +182,7 @@ export async function parseMultipart(
         step = await guarded(iterator.next());
       } catch (error) {
         if (failure !== undefined) throw failure;
-        throw new HTTPBadRequest('The request body could not be read completely.', { cause: error });
+        throw readFailure(input, error);
       }
       if (step.done) break;
       const chunk = step.value;
@@ -191,6 +202,7 @@ export async function parseMultipart(
     for (const upload of uploads) if (upload) target.files.add(upload.fieldName, upload);
   } catch (error) {
     fail(error);
+    detach();
     await Promise.allSettled(tasks);
     throw failure;
   }

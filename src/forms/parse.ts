@@ -9,7 +9,8 @@ import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { encodingOfLabel } from '../http/charset.ts';
 import { type FormLimits, limitExceeded, resolveLimits } from './limits.ts';
-import { parseMultipart } from './multipart.ts';
+import { checkBoundary, parseMultipart } from './multipart.ts';
+import { spoilInput } from '../gateway/input.ts';
 import { parseUrlencoded } from './urlencoded.ts';
 import { DEFAULT_SPOOL_THRESHOLD, type FileUpload, SpoolDir } from './upload.ts';
 
@@ -78,25 +79,54 @@ export async function parseForm(
   contentType: string | null | undefined,
   options: ParseFormOptions = {},
 ): Promise<ParsedForm> {
+  return readForm(input, planForm(contentType, options));
+}
+
+/** How a body is to be parsed, decided from its `Content-Type` and the options alone. */
+interface FormPlan {
+  /** The form's media type; null for any other body (an empty form, the input unread). */
+  type: 'application/x-www-form-urlencoded' | 'multipart/form-data' | null;
+  contentType: string;
+  boundary: string | undefined;
+  limits: FormLimits;
+  spoolThreshold: number;
+  tmpDir: string | undefined;
+}
+
+/**
+ * The refusals of {@link parseForm} that need no reading (charset, options, declared length,
+ * boundary), and the plan of the parse.
+ *
+ * @throws as {@link parseForm}, before reading.
+ */
+function planForm(contentType: string | null | undefined, options: ParseFormOptions): FormPlan {
   const { type, parameters } = parseMediaType(contentType);
   if (type === 'application/x-www-form-urlencoded') {
     const charset = parameters.charset;
     if (charset !== undefined && !isUtf8Label(charset)) {
-      throw new HTTPUnsupportedMediaType(`Urlencoded forms must be UTF-8, not ${charset}.`);
+      throw new HTTPUnsupportedMediaType(`Urlencoded forms must be UTF-8, not ${charset.toLowerCase()}.`);
     }
   }
   const limits = resolveLimits(options);
   const spoolThreshold = options.spoolThreshold ?? DEFAULT_SPOOL_THRESHOLD;
   if (!(spoolThreshold >= 0)) throw new TypeError(`spoolThreshold must be a non-negative number, got ${spoolThreshold}`);
-  const spool = new SpoolDir(options.tmpDir);
-  const form = new ParsedForm(new MultiDict<string>(), new MultiDict<FileUpload>(), spool);
-  if (type !== 'multipart/form-data' && type !== 'application/x-www-form-urlencoded') return form;
+  const plan: FormPlan = { type: null, contentType: contentType ?? '', boundary: parameters.boundary, limits, spoolThreshold, tmpDir: options.tmpDir };
+  if (type !== 'multipart/form-data' && type !== 'application/x-www-form-urlencoded') return plan;
   if (options.contentLength != null && options.contentLength > limits.maxBodySize) {
     throw limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
   }
+  if (type === 'multipart/form-data') checkBoundary(parameters.boundary);
+  return { ...plan, type };
+}
+
+/** Reads and parses the body as `plan` says; temporary files are removed when it fails. */
+async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan): Promise<ParsedForm> {
+  const spool = new SpoolDir(plan.tmpDir);
+  const form = new ParsedForm(new MultiDict<string>(), new MultiDict<FileUpload>(), spool);
+  if (plan.type === null) return form;
   try {
-    if (type === 'application/x-www-form-urlencoded') await parseUrlencoded(input, limits, form.fields);
-    else await parseMultipart(input, contentType!, parameters.boundary, limits, { fields: form.fields, files: form.files, spool, spoolThreshold });
+    if (plan.type === 'application/x-www-form-urlencoded') await parseUrlencoded(input, plan.limits, form.fields);
+    else await parseMultipart(input, plan.contentType, plan.boundary!, plan.limits, { fields: form.fields, files: form.files, spool, spoolThreshold: plan.spoolThreshold });
   } catch (error) {
     await spool.cleanup();
     throw error;
@@ -116,8 +146,10 @@ export const FORM_ENVIRON_KEY = 'tsgi.form';
  * Parses the form of a request once: the first call reads `tsgi.input` with `CONTENT_TYPE` and
  * `CONTENT_LENGTH` and stores the promise under `environ['tsgi.form']`; later calls (the app
  * below a middleware that already read the form) get the same form, or the same error. The
- * body cannot be read again afterwards, as in Werkzeug. Call `cleanup()` on the form when the
- * request ends.
+ * body cannot be read again afterwards, as in Werkzeug. When the parse fails after it began
+ * reading, `tsgi.input` becomes a `FailedInput` of the same error, so any later read of the
+ * body fails at once with it (a refusal before reading leaves the input whole). Call
+ * `cleanup()` on the form when the request ends.
  *
  * @throws as {@link parseForm}.
  */
@@ -126,7 +158,17 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
   if (existing instanceof Promise) return existing as Promise<ParsedForm>;
   const declared = environ.CONTENT_LENGTH;
   const contentLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : null;
-  const parsed = parseForm(environ['tsgi.input'], environ.CONTENT_TYPE, { contentLength, ...options });
+  const input = environ['tsgi.input'];
+  let parsed: Promise<ParsedForm>;
+  try {
+    const plan = planForm(environ.CONTENT_TYPE, { contentLength, ...options });
+    parsed = readForm(input, plan).catch((error: unknown) => {
+      spoilInput(environ, input, error);
+      throw error;
+    });
+  } catch (error) {
+    parsed = Promise.reject(error); // refused before reading: the input is left as it was
+  }
   environ[FORM_ENVIRON_KEY] = parsed;
   return parsed;
 }

@@ -4,7 +4,8 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
-import { HTTPBadRequest } from '../exceptions/client-errors.ts';
+import { openInput } from '../gateway/input.ts';
+import { readFailure } from './input.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 
@@ -22,10 +23,11 @@ const EQUALS = 0x3d;
  *
  * Limits: each pair counts as one part (`maxParts`) and one field (`maxFields`); `maxFieldSize`
  * bounds the percent-encoded bytes of a name and, separately, of a value; `maxBodySize` the
- * whole body. Reading stops at the first byte past a limit; `input` is not closed.
+ * whole body. Reading stops at the first byte past a limit; `input` is not closed, only
+ * detached from (`openInput`).
  *
  * @throws HTTPContentTooLarge (413) past a limit, naming it; HTTPBadRequest (400) when the
- *   body breaks off.
+ *   body breaks off (see `readFailure`).
  */
 export async function parseUrlencoded(
   input: AsyncIterable<Uint8Array>,
@@ -34,22 +36,27 @@ export async function parseUrlencoded(
 ): Promise<void> {
   const parser = new PairSplitter(limits, fields);
   let received = 0;
-  const iterator = input[Symbol.asyncIterator]();
-  for (;;) {
-    let step: IteratorResult<Uint8Array>;
-    try {
-      step = await iterator.next();
-    } catch (error) {
-      throw new HTTPBadRequest('The request body could not be read completely.', { cause: error });
+  const { chunks, detach } = openInput(input);
+  try {
+    for (;;) {
+      let step: IteratorResult<Uint8Array>;
+      try {
+        step = await chunks.next();
+      } catch (error) {
+        throw readFailure(input, error);
+      }
+      if (step.done) break;
+      received += step.value.byteLength;
+      if (received > limits.maxBodySize) {
+        throw limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
+      }
+      parser.push(step.value);
     }
-    if (step.done) break;
-    received += step.value.byteLength;
-    if (received > limits.maxBodySize) {
-      throw limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
-    }
-    parser.push(step.value);
+    parser.endPair();
+  } catch (error) {
+    detach();
+    throw error;
   }
-  parser.endPair();
 }
 
 /** Splits a byte stream at `&`, counting each pair's name and value bytes as they arrive. */

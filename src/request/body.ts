@@ -8,6 +8,7 @@ import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { BufferedInput, isBodyReadable, readInput } from './input.ts';
+import { spoilInput } from '../gateway/input.ts';
 import { decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
@@ -68,7 +69,8 @@ export abstract class RequestBody {
 
   /**
    * Reads the body whole and leaves a replayable copy in `tsgi.input`, so the next reader
-   * sees the same bytes.
+   * sees the same bytes. A read that fails after it began leaves a `FailedInput` there
+   * instead: every later read fails at once with the same error.
    *
    * @throws HTTPContentTooLarge (413) past `options.maxBodySize`, decided while streaming;
    *   HTTPBadRequest (400) when the body breaks off; TypeError for the former option name
@@ -81,8 +83,9 @@ export abstract class RequestBody {
       refuseFormerLimit(options);
       if (input instanceof BufferedInput) return readInput(input, options?.maxBodySize);
       const environ = this.environ;
-      return readInput(input, options?.maxBodySize, this.contentLength, (bytes) => {
-        environ['tsgi.input'] = new BufferedInput(bytes);
+      return readInput(input, options?.maxBodySize, this.contentLength, {
+        keep: (bytes) => void (environ['tsgi.input'] = new BufferedInput(bytes)),
+        spoil: (error) => spoilInput(environ, input, error),
       });
     } catch (error) {
       return Promise.reject(error);

@@ -7,6 +7,7 @@
 import { concatBytes } from '../gateway/body.ts';
 import type { Environ } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
+import { FailedInput } from '../gateway/input.ts';
 
 /**
  * A request body held in memory that can be iterated any number of times. `Request.bytes()`
@@ -24,6 +25,14 @@ export class BufferedInput implements AsyncIterable<Uint8Array> {
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     if (this.bytes.byteLength > 0) yield this.bytes;
   }
+}
+
+/** What {@link readInput} tells the owner of the input it reads, before its promise settles. */
+export interface InputOwner {
+  /** Takes the bytes once read whole (the request keeps them for the next reader). */
+  keep(bytes: Uint8Array): void;
+  /** Takes the error of a read that failed after it began (the request leaves it for the next reader). */
+  spoil(error: unknown): void;
 }
 
 /**
@@ -44,18 +53,20 @@ export function isBodyReadable(environ: Environ): boolean {
  * @param maxBodySize - maximum body size in bytes (default unlimited); checked against
  *   `declaredLength` first, then chunk by chunk while reading, so an oversized body is refused
  *   without being buffered.
- * @param keep - when given, called with the bytes once read, before the promise settles (the
- *   request keeps them for the next reader).
+ * @param owner - when given, told of the outcome before the promise settles: the bytes once
+ *   read, or the error of a read that failed after it began (not of one refused by
+ *   `declaredLength` before reading).
  * @throws (rejects with) HTTPContentTooLarge (413) past the limit; HTTPBadRequest (400) when the client goes
  *   away or the stream breaks off mid-body (see {@link isInputError}), the stream error as its
- *   `cause`; an HTTPException the input itself throws, unchanged; any other error (a bug in an
- *   input wrapper, a TypeError) unchanged, so it is logged and answered 500.
+ *   `cause`; an HTTPException the input itself throws, unchanged; the error of a
+ *   {@link FailedInput}, unchanged; any other error (a bug in an input wrapper, a TypeError)
+ *   unchanged, so it is logged and answered 500.
  */
 export function readInput(
   input: AsyncIterable<Uint8Array>,
   maxBodySize = Infinity,
   declaredLength: number | null = null,
-  keep?: (bytes: Uint8Array) => void,
+  owner?: InputOwner,
 ): Promise<Uint8Array> {
   // Not an `async` function: a Node stream's read is handed over as the promise it is, without
   // a frame and a promise more (they cost more than the rest of a small body's read).
@@ -63,14 +74,14 @@ export function readInput(
     if (input.bytes.byteLength > maxBodySize) return Promise.reject(tooLarge(maxBodySize));
     return Promise.resolve(input.bytes);
   }
+  if (input instanceof FailedInput) return Promise.reject(input.error);
   if (declaredLength !== null && declaredLength > maxBodySize) return Promise.reject(tooLarge(maxBodySize));
-  if (isEventStream(input)) return readEventStream(input, maxBodySize, keep);
-  const read = readIterable(input, maxBodySize);
-  return keep === undefined ? read : read.then((bytes) => (keep(bytes), bytes));
+  if (isEventStream(input)) return readEventStream(input, maxBodySize, owner);
+  return readIterable(input, maxBodySize, owner);
 }
 
 /** {@link readInput} for any other async iterable, chunk by chunk. */
-async function readIterable(input: AsyncIterable<Uint8Array>, maxBodySize: number): Promise<Uint8Array> {
+async function readIterable(input: AsyncIterable<Uint8Array>, maxBodySize: number, owner: InputOwner | undefined): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
@@ -80,9 +91,13 @@ async function readIterable(input: AsyncIterable<Uint8Array>, maxBodySize: numbe
       chunks.push(chunk);
     }
   } catch (error) {
-    throw inputFailure(error);
+    const failure = inputFailure(error);
+    owner?.spoil(failure);
+    throw failure;
   }
-  return concatBytes(chunks, total);
+  const bytes = concatBytes(chunks, total);
+  owner?.keep(bytes);
+  return bytes;
 }
 
 /**
@@ -117,13 +132,18 @@ function isEventStream(input: AsyncIterable<Uint8Array>): input is EventStream {
  * less). Past `maxBodySize` the stream is paused, not destroyed: the server then closes the
  * connection after the 413 (src/adapters/node/linger.ts).
  */
-function readEventStream(stream: EventStream, maxBodySize: number, keep: ((bytes: Uint8Array) => void) | undefined): Promise<Uint8Array> {
-  if (stream.errored) return Promise.reject(inputFailure(stream.errored));
+function readEventStream(stream: EventStream, maxBodySize: number, owner: InputOwner | undefined): Promise<Uint8Array> {
+  if (stream.errored) return spoiled(owner, inputFailure(stream.errored));
   if (stream.readableEnded) return Promise.resolve(new Uint8Array(0));
-  if (stream.destroyed) return Promise.reject(inputFailure(prematureClose()));
+  if (stream.destroyed) return spoiled(owner, inputFailure(prematureClose()));
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let total = 0;
+    const fail = (error: unknown) => {
+      unlisten(stream, listener);
+      owner?.spoil(error);
+      reject(error);
+    };
     // `data` passes a chunk, `error` an error; `end` and `close` pass nothing, and only `end`
     // comes after the stream has ended (Node marks it ended before emitting `end`).
     const listener = (value?: unknown) => {
@@ -133,17 +153,16 @@ function readEventStream(stream: EventStream, maxBodySize: number, keep: ((bytes
           chunks.push(value);
           return;
         }
-        unlisten(stream, listener);
         stream.pause();
-        reject(tooLarge(maxBodySize));
+        fail(tooLarge(maxBodySize));
         return;
       }
-      unlisten(stream, listener);
-      if (value !== undefined) reject(inputFailure(value));
-      else if (!stream.readableEnded) reject(inputFailure(prematureClose())); // destroyed before its end
+      if (value !== undefined) fail(inputFailure(value));
+      else if (!stream.readableEnded) fail(inputFailure(prematureClose())); // destroyed before its end
       else {
+        unlisten(stream, listener);
         const bytes = concatBytes(chunks, total);
-        keep?.(bytes);
+        owner?.keep(bytes);
         resolve(bytes);
       }
     };
@@ -153,6 +172,12 @@ function readEventStream(stream: EventStream, maxBodySize: number, keep: ((bytes
     stream.on('close', listener);
     stream.resume();
   });
+}
+
+/** A rejection with `error`, told to `owner` first. */
+function spoiled(owner: InputOwner | undefined, error: unknown): Promise<never> {
+  owner?.spoil(error);
+  return Promise.reject(error);
 }
 
 /** Removes {@link readEventStream}'s listener from the four events. */
