@@ -543,6 +543,13 @@ describe('replaceText keeps streams flowing', () => {
     });
     expect((await chunksOf(app)).text).toBe('a: #\n\nb: #\n\nc: 3');
   });
+
+  it('in text/event-stream ^ and lookbehind see each event on its own, not the end of the one before', async () => {
+    for (const chunks of [['data: a\n\ndata: b\n\n'], ['data: a\n', '\nda', 'ta: b\n\n'], [...'data: a\n\ndata: b\n\n']]) {
+      const app = replaceText(chunked(chunks, [['Content-Type', 'text/event-stream']]), { replacements: [[/^data/g, 'D'], [/(?<!\n)b/g, 'B']] });
+      expect((await chunksOf(app)).text, JSON.stringify(chunks)).toBe('D: a\n\nD: B\n\n');
+    }
+  });
 });
 
 describe('replaceText assertions see the text before a chunk boundary', () => {

@@ -30,7 +30,8 @@ function substitute(template: string, match: RegExpExecArray): string {
  * piece, only what a match may still be in progress in: for a string pattern the longest end of
  * the text that is a beginning of the pattern; for a RegExp the last `maxMatchLength - 1`
  * characters (a partial match cannot be told apart in JavaScript). A push with `flush` answers
- * everything, as if the text ended there. Empty matches are skipped.
+ * everything, as if the text ended there: the next push starts a new text, which `^` and
+ * lookbehind see the start of (an event of `text/event-stream`). Empty matches are skipped.
  *
  * A RegExp is searched with the last `maxMatchLength` characters already answered in front of
  * the new text, as context no match starts in: `^` matches only at the start of the whole text,
@@ -102,7 +103,7 @@ export class TextReplacer {
     if (!flush && boundary > last && isHighSurrogate(s.charCodeAt(boundary - 1))) boundary--;
     out += s.slice(last, boundary);
     this.pending = s.slice(boundary);
-    this.context = this.reach === 0 ? '' : contextBefore(s, boundary, this.reach);
+    this.context = flush || this.reach === 0 ? '' : contextBefore(s, boundary, this.reach);
     return out;
   }
 }
