@@ -24,7 +24,7 @@ const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', defl
  * through untouched.
  *
  * The body is decoded as it streams, in pieces of zlib's size (16 KiB, never much more than
- * 32 KiB however far a chunk inflates): the output of each chunk the app yields is sent before
+ * 64 KiB however far a chunk inflates): the output of each chunk the app yields is sent before
  * the next is asked for, and the decoder pauses while the client has not taken what it made,
  * so a small body that inflates to gigabytes costs no more memory than a small one. Corrupt
  * data makes the body throw an `Error` that names the coding and the decoder's reason
@@ -70,7 +70,7 @@ function decoder(coding: Decoding, first: Uint8Array): Decoder {
 }
 
 /**
- * Decodes `body` as a stream, in pieces of at most about 32 KiB: an input chunk is written to
+ * Decodes `body` as a stream, in pieces of never much more than 64 KiB: an input chunk is written to
  * the decoder, its output yielded as the decoder produces it, and the next input chunk is
  * asked for only once all of it has been taken, so neither the app nor the decoder runs ahead
  * of the consumer. The decoder is chosen at the first 2 bytes (deflate: zlib or raw); closing

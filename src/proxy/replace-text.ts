@@ -63,8 +63,8 @@ function isText(type: string): boolean {
  * events), each event is replaced and sent as soon as the blank line that ends it has come,
  * as if the body ended there: a match never spans two events, `$` and lookahead see the end
  * of the event, and `^` and lookbehind its start. A RegExp match of no characters (`/a?/`) is
- * skipped, unlike `String.prototype.replace`. Nothing is sent early because the source pauses, so the output is the same
- * whatever the timing and the chunking. For other streamed types that must flow, prefer string
+ * skipped, unlike `String.prototype.replace`. Nothing is sent early because the source
+ * pauses, so the output is the same whatever the timing and the chunking. For other streamed types that must flow, prefer string
  * patterns or a small `maxMatchLength`.
  *
  * @example
