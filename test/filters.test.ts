@@ -6,9 +6,10 @@
  * upstream in its own process: test/filters-proxy.test.ts.
  */
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { type HtmlElement, decodeContent, replaceText, rewriteHtml, rewriteLocation } from 'tsgi/proxy';
+import { TokenStream } from '../src/proxy/html-tokens.ts';
 
 /** An app answering `status` with `headers` and the body in exactly these chunks (strings or bytes). */
 function chunked(chunks: Array<string | Uint8Array>, headers: Array<[string, string]> = [['Content-Type', 'text/html; charset=utf-8']], status = '200 OK'): App {
@@ -142,6 +143,49 @@ describe('rewriteHtml', () => {
     // After <svg/>, the document is HTML again: a script's content is script, not tags.
     const script = rewriteHtml(chunked(['<svg/><script>a("<a>")</script><a>x</a>']), { elements: { a: (el) => el.append('!') } });
     expect((await chunksOf(script)).text).toBe('<svg/><script>a("<a>")</script><a>x!</a>');
+  });
+
+  it('reads mglyph and malignmark directly in a MathML text integration point as MathML (self-closing counts)', async () => {
+    const page = '<math><mi><mglyph/>x</mi><mo><malignmark/>y</mo></math><p>after</p>';
+    const removed = rewriteHtml(chunked([page]), { elements: { 'mglyph, malignmark': (el) => el.remove() } });
+    expect((await chunksOf(removed)).text).toBe('<math><mi>x</mi><mo>y</mo></math><p>after</p>');
+    const after = rewriteHtml(chunked([page]), { elements: { 'mglyph, malignmark': (el) => el.after('!') } });
+    expect((await chunksOf(after)).text).toBe('<math><mi><mglyph/>!x</mi><mo><malignmark/>!y</mo></math><p>after</p>');
+    // Once an element closed inside <mi>, <mi> is current again.
+    const closed = rewriteHtml(chunked(['<math><mi><b>x</b><mglyph/>y</mi></math>z']), { elements: { mglyph: (el) => el.after('!') } });
+    expect((await chunksOf(closed)).text).toBe('<math><mi><b>x</b><mglyph/>!y</mi></math>z');
+    // Inside an HTML element in <mi>, mglyph is HTML; <b/> in <mi> is an open HTML b (no end tag here).
+    const nested = rewriteHtml(chunked(['<math><mi><b><mglyph/>y</b></mi></math>z']), { elements: { mglyph: (el) => el.append('!') } });
+    expect((await chunksOf(nested)).text).toBe('<math><mi><b><mglyph/>y</b></mi></math>z!');
+    const html = rewriteHtml(chunked(['<math><mi><b/>x</mi></math><p>z</p>']), { elements: { b: (el) => el.append('!') } });
+    expect((await chunksOf(html)).text).toBe('<math><mi><b/>x</mi></math><p>z</p>!');
+  });
+
+  it('passes the rest through once an unfinished tag holds back more than maxTokenBytes, feeding parse5 no more', async () => {
+    const piece = 'abcdefgh '.repeat(7282); // 64 KiB
+    const body = (mib: number) => ['<p><a title="', ...Array.from({ length: mib * 16 }, () => piece), '">x</a></p>'];
+    const write = vi.spyOn(TokenStream.prototype, 'write');
+    try {
+      const app = rewriteHtml(chunked(body(16)), { elements: { a: (el) => el.setAttribute('x', '1'), p: (el) => el.append('!') } });
+      const { text } = await chunksOf(app);
+      // The <p> waiting for its end is closed when the rewriter gives up; the rest is as it came.
+      expect(text).toBe(`<p>!${body(16).join('').slice(3)}`);
+      const fed = write.mock.calls.reduce((sum, [chunk]) => sum + (chunk as string).length, 0);
+      expect(fed).toBeGreaterThan(1024 * 1024);
+      expect(fed).toBeLessThanOrEqual(1024 * 1024 + 2 * piece.length);
+    } finally {
+      write.mockRestore();
+    }
+    // A never-closed tag and a long doctype, with a smaller bound; untouched bytes stay as they came.
+    for (const page of [`x${'a<b '.repeat(4000)}`, `<!DOCTYPE ${'x'.repeat(9000)}><a>y</a>`]) {
+      const app = rewriteHtml(chunked(page.match(/[^]{1,1000}/g)!), { maxTokenBytes: 4096, elements: { a: (el) => el.append('!') } });
+      expect((await chunksOf(app)).text).toBe(page);
+    }
+    // Below the bound, the tag is rewritten as usual.
+    const long = `<a title="${'t'.repeat(5000)}">y</a>`;
+    const app = rewriteHtml(chunked(long.match(/[^]{1,1000}/g)!), { maxTokenBytes: 8192, elements: { a: (el) => el.append('!') } });
+    expect((await chunksOf(app)).text).toBe(long.replace('</a>', '!</a>'));
+    expect(() => rewriteHtml(chunked([]), { maxTokenBytes: 0 })).toThrow(TypeError);
   });
 
   it('passes on a tag cut off by the end of the body as it was', async () => {

@@ -10,7 +10,10 @@ import type { EndTag, StartTag } from 'parse5-sax-parser';
 import { HtmlElement, editsOf, startTagOf } from './html-element.ts';
 import type { ByteText } from './html-text.ts';
 import type { Selector } from './html-selector.ts';
-import { TokenStream } from './html-tokens.ts';
+import { TokenStream, VOID } from './html-tokens.ts';
+
+/** The default bound on the input {@link HtmlRewrite} holds back: 1 MiB. */
+export const MAX_TOKEN_BYTES = 1024 * 1024;
 
 /** A handler with its selector. */
 export interface Rule {
@@ -29,8 +32,6 @@ interface Watch {
   drop: 'none' | 'all' | 'content';
 }
 
-const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
-
 /** Where a token lies in the source. */
 interface Located {
   sourceCodeLocation?: { startOffset: number; endOffset: number } | null;
@@ -41,9 +42,19 @@ interface Located {
  * and answers the output it allows so far; {@link HtmlRewrite.end} answers the rest. Text and
  * comments go out as they arrive; only a tag (or doctype, or `<`, `&…` that may start one)
  * split between two chunks is held back until it is complete.
+ *
+ * What is held back is bounded by `maxTokenBytes`: parse5 keeps (and copies on every chunk) all
+ * input since the start of an unfinished tag or doctype, so a token without end would cost
+ * time quadratic in its length. Once more than that is held back after a chunk, the rewrite
+ * stops: elements waiting for their end are closed as at the end of the body (their appended
+ * content goes out, a removed element's drop ends), and the rest of the body, from the held
+ * back token on, passes through byte for byte without being parsed.
  */
 export class HtmlRewrite {
   private readonly stream = new TokenStream();
+  /** Past {@link maxTokenBytes} held back: no longer parsing, everything passes through. */
+  private through = false;
+  private readonly maxTokenBytes: number;
   private readonly watches: Watch[] = [];
   private dropping = 0;
   private readonly rules: readonly Rule[];
@@ -58,9 +69,12 @@ export class HtmlRewrite {
    * @param sniff Called with each start tag in the first 1024 bytes while the charset is not
    *   known, until one answers: the conversions of the charset it declares (`<meta charset>`),
    *   or null.
+   * @param maxTokenBytes The most input held back after a chunk (an unfinished tag or doctype)
+   *   before the rewrite gives up and passes the rest through (see the class).
    */
-  constructor(rules: readonly Rule[], text: ByteText, sniff?: (tag: StartTag) => ByteText | null) {
+  constructor(rules: readonly Rule[], text: ByteText, sniff?: (tag: StartTag) => ByteText | null, maxTokenBytes = MAX_TOKEN_BYTES) {
     this.rules = rules;
+    this.maxTokenBytes = maxTokenBytes;
     this.text = text;
     this.sniff = sniff;
     const stream = this.stream;
@@ -73,14 +87,26 @@ export class HtmlRewrite {
   }
 
   write(bytes: string): string {
+    if (this.through) return bytes;
     this.source += bytes;
     this.stream.write(bytes);
     this.pass(this.stream.settled());
     this.stream.relieve();
+    if (this.source.length > this.maxTokenBytes) this.giveUp();
     return this.take();
   }
 
+  /** Stops rewriting: closes what waits for an end tag, and lets what is held back through. */
+  private giveUp(): void {
+    this.through = true;
+    while (this.watches.length > 0) this.close(this.watches.pop()!, '');
+    this.out += this.source;
+    this.sent += this.source.length;
+    this.source = '';
+  }
+
   async end(): Promise<string> {
+    if (this.through) return this.take();
     const finished = once(this.stream, 'finish');
     this.stream.end();
     await finished;

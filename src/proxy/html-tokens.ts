@@ -27,7 +27,21 @@ interface TokenizerInternals {
     _flushRun(text: string): void;
     preprocessor: { droppedBufferSize: number; pos: number; willDropParsedChunk(): boolean; dropParsedChunk(keep?: number): void };
   };
-  parserFeedbackSimulator: { inForeignContent: boolean; _leaveCurrentNamespace(): void };
+  parserFeedbackSimulator: { inForeignContent: boolean; namespaceStack: html.NS[]; _leaveCurrentNamespace(): void };
+}
+
+/** HTML's void elements: no content, no end tag. */
+export const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'keygen', 'link', 'meta', 'param', 'source', 'track', 'wbr']);
+
+const $ = html.TAG_ID;
+const MATHML_TEXT_POINTS = new Set([$.MI, $.MO, $.MN, $.MS, $.MTEXT]);
+
+/** A MathML text integration point (`mi`, `mo`, `mn`, `ms`, `mtext`) the simulator entered HTML at. */
+interface TextPoint {
+  /** The simulator's namespace stack depth inside it. */
+  level: number;
+  /** Elements open inside it: while there are none, it is the current node. */
+  open: number;
 }
 
 /**
@@ -38,6 +52,10 @@ interface TokenizerInternals {
 export class TokenStream extends RewritingStream {
   /** True when the last start tag was read in foreign content (SVG, MathML). */
   foreign = false;
+  /** The simulator's namespace stack depth after the last tag. */
+  private level = 1;
+  /** MathML text integration points entered, innermost last. */
+  private readonly points: TextPoint[] = [];
 
   override push(): boolean {
     return true;
@@ -79,12 +97,42 @@ export class TokenStream extends RewritingStream {
    * Notes whether the start tag is in foreign content, where a self-closing tag (`<path/>`) is a
    * whole element; and leaves the namespace a self-closing `<svg/>` or `<math/>` entered (parse5's
    * feedback simulator would stay in it until the next HTML-only tag).
+   *
+   * Directly inside a MathML text integration point (`<mi>`), the simulator reads tags as HTML,
+   * but `mglyph` and `malignmark` are MathML there (HTML's tree construction dispatcher), so
+   * their self-closing flag counts. Which element is current is told by counting the elements
+   * opened and closed inside the point (as written: end tags a browser would imply are not).
    */
   override onStartTag(token: Token.TagToken): void {
     const simulator = this.internals.parserFeedbackSimulator;
     this.foreign = simulator.inForeignContent;
-    const entered = token.tagID === html.TAG_ID.SVG || token.tagID === html.TAG_ID.MATH;
+    const entered = token.tagID === $.SVG || token.tagID === $.MATH;
     if (this.foreign && token.selfClosing && entered) simulator._leaveCurrentNamespace();
+    const level = simulator.namespaceStack.length;
+    this.leavePoints(level);
+    const point = this.points.at(-1);
+    if (level > this.level && !this.foreign && MATHML_TEXT_POINTS.has(token.tagID)) this.points.push({ level, open: 0 });
+    else if (point?.level === level && !this.foreign) {
+      const mathml = point.open === 0 && (token.tagID === $.MGLYPH || token.tagID === $.MALIGNMARK);
+      if (mathml) this.foreign = true;
+      if (!(mathml && token.selfClosing) && !VOID.has(token.tagName)) point.open++;
+    }
+    this.level = level;
     super.onStartTag(token);
+  }
+
+  /** Counts the end tags inside a MathML text integration point (see {@link onStartTag}). */
+  override onEndTag(token: Token.TagToken): void {
+    const level = this.internals.parserFeedbackSimulator.namespaceStack.length;
+    this.leavePoints(level);
+    const point = this.points.at(-1);
+    if (point?.level === level && point.open > 0) point.open--;
+    this.level = level;
+    super.onEndTag(token);
+  }
+
+  /** Forgets the integration points the simulator left. */
+  private leavePoints(level: number): void {
+    while ((this.points.at(-1)?.level ?? 0) > level) this.points.pop();
   }
 }

@@ -13,7 +13,7 @@ import type { StartTag } from 'parse5-sax-parser';
 import type { HtmlElement } from './html-element.ts';
 import { type ByteText, byteText, declaredCharset } from './html-text.ts';
 import { parseSelector } from './html-selector.ts';
-import { HtmlRewrite, type Rule } from './html-stream.ts';
+import { HtmlRewrite, MAX_TOKEN_BYTES, type Rule } from './html-stream.ts';
 import { UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
 import { rewriteRefresh } from './rewrite-location.ts';
 
@@ -34,6 +34,16 @@ export interface RewriteHtmlOptions {
    * absolute or as absolute paths, are rewritten to the public URL before your handlers run.
    */
   upstream?: UpstreamUrls;
+  /**
+   * The most bytes of one unfinished tag or doctype the rewriter holds back (default 1 MiB,
+   * `Infinity` for no bound). parse5 copies all of an unfinished token on every chunk, so a
+   * tag or attribute value without end costs time quadratic in its length. When more than this
+   * is held back after a chunk, the rewriter stops: elements waiting for their end tag are
+   * closed as at the end of the body, and the rest of the body (from that tag on) passes
+   * through byte for byte, not rewritten. Text, comments, script and style content, however
+   * long, are never held back and do not count.
+   */
+  maxTokenBytes?: number;
 }
 
 const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
@@ -49,8 +59,9 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * ({@link HtmlElement}). Everything not touched is sent byte for byte as the app sent it,
  * whatever its charset; text and comments go out as they arrive, and only a tag split between
  * two chunks is held back until complete, so output follows input chunk by chunk (a tag cut off
- * by the end of the body goes out as it was). In SVG and MathML a self-closing tag (`<path/>`)
- * is a whole element. Typical uses: a stylesheet link appended to `head`, a banner
+ * by the end of the body goes out as it was). A tag or doctype held back past `maxTokenBytes`
+ * (1 MiB) stops the rewriting: the rest of the body passes through untouched. In SVG and
+ * MathML a self-closing tag (`<path/>`) is a whole element. Typical uses: a stylesheet link appended to `head`, a banner
  * prepended to `body`, links to the upstream made public (`upstream`).
  *
  * Applies to `text/html` and `application/xhtml+xml` responses without a `Content-Encoding`
@@ -79,10 +90,12 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  *   },
  * });
  * ```
- * @throws TypeError (at once) for an unsupported selector, a handler that is not a function, or
- *   an `upstream` that is not an http(s) URL.
+ * @throws TypeError (at once) for an unsupported selector, a handler that is not a function, an
+ *   `upstream` that is not an http(s) URL, or a `maxTokenBytes` below 1.
  */
 export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App {
+  const maxTokenBytes = options.maxTokenBytes ?? MAX_TOKEN_BYTES;
+  if (typeof maxTokenBytes !== 'number' || !(maxTokenBytes >= 1)) throw new TypeError('rewriteHtml: maxTokenBytes must be a number of bytes, at least 1');
   const rules: Array<{ selector: ReturnType<typeof parseSelector>; handler: ElementHandler }> = [];
   if (options.upstream !== undefined) {
     const map = new UrlMap(options.upstream);
@@ -102,7 +115,7 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     if (text === null || rules.length === 0) return null;
     const req = new Request(environ);
     const bound: Rule[] = rules.map(({ selector, handler }) => ({ selector, handle: (element) => handler(element, req) }));
-    return (body) => rewriteBody(body, bound, text, charset === undefined ? sniffMeta : undefined);
+    return (body) => rewriteBody(body, bound, text, charset === undefined ? sniffMeta : undefined, maxTokenBytes);
   });
 }
 
@@ -112,8 +125,8 @@ function sniffMeta(tag: StartTag): ByteText | null {
   return declared === undefined ? null : byteText(declared);
 }
 
-async function* rewriteBody(body: Body, rules: Rule[], text: ByteText, sniff: typeof sniffMeta | undefined): AsyncGenerator<Uint8Array, void, undefined> {
-  const rewrite = new HtmlRewrite(rules, text, sniff);
+async function* rewriteBody(body: Body, rules: Rule[], text: ByteText, sniff: typeof sniffMeta | undefined, maxTokenBytes: number): AsyncGenerator<Uint8Array, void, undefined> {
+  const rewrite = new HtmlRewrite(rules, text, sniff, maxTokenBytes);
   for await (const chunk of body) {
     const out = rewrite.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
     if (out !== '') yield Buffer.from(out, 'latin1');
