@@ -61,8 +61,9 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * two chunks is held back until complete, so output follows input chunk by chunk (a tag cut off
  * by the end of the body goes out as it was). A tag or doctype held back past `maxTokenBytes`
  * (1 MiB) stops the rewriting: the rest of the body passes through untouched. In SVG and
- * MathML a self-closing tag (`<path/>`) is a whole element. Typical uses: a stylesheet link appended to `head`, a banner
- * prepended to `body`, links to the upstream made public (`upstream`).
+ * MathML a self-closing tag (`<path/>`) is a whole element. Typical uses: a stylesheet link
+ * appended to `head`, a banner prepended to `body`, links to the upstream made public
+ * (`upstream`).
  *
  * Applies to `text/html` and `application/xhtml+xml` responses without a `Content-Encoding`
  * (put {@link decodeContent} below it for compressed upstreams) in any ASCII-compatible charset
