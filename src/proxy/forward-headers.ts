@@ -65,10 +65,8 @@ export function forwardRequestHeaders(environ: Environ, settings: ForwardSetting
   if (environ.CONTENT_LENGTH !== undefined) pairs.push(['content-length', environ.CONTENT_LENGTH]);
   const host = environ.HTTP_HOST as string | undefined;
   if (settings.preserveHost && host) pairs.push(['host', host]);
-  // A field the client named in `Connection` was meant for this hop alone: not appended to.
-  const received = (key: string, name: string): string | undefined => (dropped?.has(name) ? undefined : (environ[key] as string | undefined));
   if (settings.xForwarded) {
-    const previous = received('HTTP_X_FORWARDED_FOR', 'x-forwarded-for');
+    const previous = received(environ, 'HTTP_X_FORWARDED_FOR', dropped);
     const client = environ.REMOTE_ADDR;
     const forwardedFor = client ? (previous ? `${previous}, ${client}` : client) : previous;
     if (forwardedFor) pairs.push(['x-forwarded-for', forwardedFor]);
@@ -76,8 +74,16 @@ export function forwardRequestHeaders(environ: Environ, settings: ForwardSetting
     pairs.push(['x-forwarded-host', hostOf(environ)]);
     if (settings.stripScriptName && environ.SCRIPT_NAME) pairs.push(['x-forwarded-prefix', quotePath(environ.SCRIPT_NAME)]);
   }
-  pairs.push(['via', appendVia(received('HTTP_VIA', 'via'), environ.SERVER_PROTOCOL)]);
+  pairs.push(['via', appendVia(received(environ, 'HTTP_VIA', dropped), environ.SERVER_PROTOCOL)]);
   return pairs;
+}
+
+/**
+ * The value received in the environ's `HTTP_*` `key`, unless the client's `Connection` named
+ * the field (`dropped`): then it was meant for this hop alone, and is not appended to.
+ */
+function received(environ: Environ, key: string, dropped: Set<string> | undefined): string | undefined {
+  return dropped?.has(fieldName(key)) ? undefined : (environ[key] as string | undefined);
 }
 
 /** `Via` with this hop added: `1.1 tsgi`, after any value received (RFC 9110 §7.6.3). */
