@@ -61,6 +61,15 @@ describe('toFetchHandler: the environ', () => {
     expect(environ.HTTP_CONTENT_TYPE).toBeUndefined();
   });
 
+  it('sets tsgi.input_terminated for a body without Content-Length only', async () => {
+    const sized = await environOf('http://h/', { method: 'POST', body: 'hello', headers: { 'Content-Length': '5' } });
+    expect(sized['tsgi.input_terminated']).toBeUndefined();
+    const stream = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(enc.encode('hi')), c.close()) });
+    const unsized = await environOf('http://h/', { method: 'POST', body: stream, duplex: 'half' } as RequestInit);
+    expect(unsized['tsgi.input_terminated']).toBe(true);
+    expect((await environOf('http://h/'))['tsgi.input_terminated']).toBeUndefined();
+  });
+
   it('moves scriptName into SCRIPT_NAME, and answers 404 outside it without calling the app', async () => {
     let called = 0;
     const handler = toFetchHandler((environ, start) => {

@@ -105,7 +105,6 @@ function fetchEnvironFields(
   this['tsgi.version'] = TSGI_VERSION;
   this['tsgi.url_scheme'] = scheme;
   this['tsgi.input'] = body === null ? EMPTY_INPUT : fromReadableStream(body);
-  if (body !== null && this.CONTENT_LENGTH === undefined) this['tsgi.input_terminated'] = true;
   this['tsgi.errors'] = options.log ?? stderrLog;
   this['tsgi.multithread'] = false;
   this['tsgi.multiprocess'] = options.multiprocess ?? false;
@@ -144,6 +143,8 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   fieldCount = 0;
   request.headers.forEach(addHeader, environ);
   checkFieldCount(fieldCount, options.maxHeaders ?? DEFAULT_MAX_HEADERS);
+  // A body whose length no Content-Length field announced (known only once the fields are in).
+  if (request.body !== null && environ.CONTENT_LENGTH === undefined) environ['tsgi.input_terminated'] = true;
   // A runtime that has no Host field (HTTP/2 sends :authority) still knows the authority.
   if (environ.HTTP_HOST === undefined) environ.HTTP_HOST = authority;
   checkHost(environ.HTTP_HOST as string, options.trustedHosts);
