@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Request } from 'tsgi';
 import { fromFetchHandler } from 'tsgi/fetch';
 import { mount } from 'tsgi/middleware';
+import { request, start, until } from './node-helpers.ts';
 
 /** A handler that answers what it was given. */
 async function echo(request: globalThis.Request, env?: unknown): Promise<globalThis.Response> {
@@ -51,6 +52,33 @@ describe('fromFetchHandler', () => {
     expect(await res.text()).toBe('made');
     const head = await Request.blank('/', { method: 'HEAD' }).getResponse(fromFetchHandler(handler));
     expect(await head.text()).toBe('');
+  });
+
+  it("cancels the handler's streamed body when a HEAD answer drops it, over a socket (an event source stops)", async () => {
+    let cancelled = false;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const handler = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            timer = setInterval(() => controller.enqueue(new TextEncoder().encode('data: x\n\n')), 5);
+          },
+          cancel() {
+            cancelled = true;
+            clearInterval(timer);
+          },
+        }),
+        { headers: { 'Content-Type': 'text/event-stream' } },
+      );
+    const server = await start(fromFetchHandler(handler));
+    try {
+      const head = await request(server.url, { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.body.byteLength).toBe(0);
+      await until(() => cancelled);
+    } finally {
+      clearInterval(timer);
+    }
   });
 
   it('mounts a Hono app, routes relative to the mount point', async () => {

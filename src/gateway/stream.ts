@@ -5,7 +5,7 @@
  * @module
  */
 import type { Body } from './types.ts';
-import { checkChunk, closeBody, openBody } from './body.ts';
+import { checkChunk, closeBody, closingSource, openBody } from './body.ts';
 
 /**
  * A gateway body as a `ReadableStream<Uint8Array>` that pulls one chunk each time the
@@ -52,9 +52,15 @@ export function toReadableStream(
 
 /**
  * A `ReadableStream` (a fetch body) as a gateway body: an async iterable reading it chunk by
- * chunk. Closing the iteration early (`return()`) cancels the stream; iterate it once.
+ * chunk. Closing the iteration early (`return()`) cancels the stream, also before the first
+ * chunk (a HEAD answer, a client gone: a server-sent-events source stops); iterate it once.
  */
-export async function* fromReadableStream(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+export function fromReadableStream(stream: ReadableStream<Uint8Array>): AsyncIterableIterator<Uint8Array> {
+  // Unread, the stream is not locked yet and is cancelled here; once read, by the reader.
+  return closingSource(readChunks(stream), () => (stream.locked ? undefined : stream.cancel().catch(() => undefined)));
+}
+
+async function* readChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
   const reader = stream.getReader();
   let done = false;
   try {

@@ -7,7 +7,7 @@
  * @module
  */
 import { type Body, type Environ, type StartResponse } from '../gateway/types.ts';
-import { closeBody, openBody } from '../gateway/body.ts';
+import { closeBody, closingSource, openBody } from '../gateway/body.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { evaluatePreconditions, notModifiedHeaders } from '../http/conditional.ts';
 import { type ByteRange, formatContentRange, parseRange } from '../http/range.ts';
@@ -33,27 +33,9 @@ export function discardBody(body: Body | Uint8Array): void {
   }
 }
 
-/**
- * `generator` as a body that also closes `source` when it is closed before its first step (an
- * async generator that never started cannot close what it would have read).
- */
+/** `generator` reading `source`, as a body whose early close also closes `source` (see `closingSource`). */
 function closing(generator: AsyncGenerator<Uint8Array, void, undefined>, source: Body): AsyncIterable<Uint8Array> {
-  let started = false;
-  const iterator: AsyncIterableIterator<Uint8Array> = {
-    next() {
-      started = true;
-      return generator.next();
-    },
-    async return() {
-      await generator.return();
-      if (!started) discardBody(source);
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+  return closingSource(generator, () => discardBody(source));
 }
 
 function header(environ: Environ, key: string): string | null {
