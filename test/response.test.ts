@@ -29,6 +29,15 @@ function parseSetCookie(line: string): Record<string, string | true> {
 }
 
 describe('Response: construction and status', () => {
+  it('refuses at once a JSON value with no JSON form, and a reason phrase past U+00FF', () => {
+    for (const value of [undefined, () => 1, Symbol('s')]) expect(() => Response.json(value)).toThrow(TypeError);
+    expect(Response.json(null).body).toEqual(enc.encode('null'));
+    const res = new Response('x');
+    expect(() => (res.status = '200 \u0100kay')).toThrow(TypeError);
+    res.status = '200 caf\xe9';
+    expect(res.status).toBe('200 caf\xe9');
+  });
+
   it('defaults to 200 OK, text/plain; charset=utf-8, empty body', async () => {
     const res = new Response();
     expect(res.statusCode).toBe(200);
@@ -527,6 +536,31 @@ describe('Response: one body API', () => {
 });
 
 describe('Response: statuses without content', () => {
+  it('keeps the rules of a status without content under conditionalResponse too (no body, no Content-Type)', async () => {
+    for (const make of [() => new Response('hello', { status: 204, conditionalResponse: true }), () => Response.json({ a: 1 }, { status: 204, conditionalResponse: true })]) {
+      const out = await serve(make());
+      expect(out.calls[0]![0]).toBe('204 No Content');
+      expect(out.calls[0]![1]).toEqual([]);
+      expect(out.text).toBe('');
+    }
+    const late = new Response('hello', { conditionalResponse: true });
+    late.statusCode = 304;
+    const out = await serve(late);
+    expect(out.calls[0]![1].map(([name]) => name.toLowerCase())).not.toContain('content-type');
+    expect(out.text).toBe('');
+  });
+
+  it('toFetch() drops Content-Length and Content-Type with the body of a 204 or 205', () => {
+    for (const status of [204, 205]) {
+      const res = new Response('abc', { contentType: 'text/plain' });
+      res.statusCode = status;
+      const fetched = res.toFetch();
+      expect(fetched.body, String(status)).toBeNull();
+      expect(fetched.headers.get('content-length'), String(status)).toBeNull();
+      expect(fetched.headers.get('content-type'), String(status)).toBeNull();
+    }
+  });
+
   it('204 and 304 are built without Content-Type or Content-Length', () => {
     for (const status of [204, 304, '204 No Content']) {
       const res = new Response(null, { status });

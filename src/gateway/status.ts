@@ -34,7 +34,8 @@ export function parseStatus(status: string): ParsedStatus {
   throw new TypeError(`invalid status line: ${JSON.stringify(status)}`);
 }
 
-const CONTROL_CHARS = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** Not allowed in a reason phrase (RFC 9112 §4: HTAB, SP, VCHAR, obs-text): controls, and anything past U+00FF. */
+const CONTROL_CHARS = /[\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]/;
 
 /**
  * True for the statuses whose responses never carry content: 1xx, 204 No Content and 304 Not

@@ -9,6 +9,7 @@ import { HOP_BY_HOP } from '../gateway/fields.ts';
 import { fromReadableStream, toReadableStream } from '../gateway/stream.ts';
 import type { HeaderList, HeaderListInit } from '../http/header-list.ts';
 import type { ResponseBody } from './body.ts';
+import { bodilessFields } from './serve.ts';
 
 /** Statuses a fetch `Response` must have no body for (WHATWG Fetch "null body status"). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
@@ -26,18 +27,21 @@ export abstract class ResponseFetch {
    * handler): the status and reason phrase, every header field in order (several
    * `Set-Cookie` lines stay several), and the body: bytes in memory as they are, a stream as
    * a pull-based `ReadableStream` whose cancel closes the body iterator. A status that may
-   * carry no content (204, 205, 304) gets a `null` body, its stream closed. Hop-by-hop fields
-   * are left out.
+   * carry no content (204, 205, 304) gets a `null` body, its stream closed, and no
+   * `Content-Type` or `Content-Length` (a 304 keeps one that is not its empty body's, RFC 9110
+   * §8.6). Hop-by-hop fields are left out.
    *
    * @throws RangeError for a status fetch cannot represent (below 200 or above 599);
    *   TypeError for a header value fetch refuses.
    */
   toFetch(): globalThis.Response {
     const headers = new globalThis.Headers();
-    for (const [name, value] of this.headers.list) {
+    const code = this.statusCode;
+    // Without content, the fields that describe it go too, as `respond()` drops them.
+    const fields = NULL_BODY.has(code) ? bodilessFields(this.headers.list, code, this.isStreamed() ? -1 : (this.body as Uint8Array).byteLength) : this.headers.list;
+    for (const [name, value] of fields) {
       if (!HOP_BY_HOP.has(name.toLowerCase())) headers.append(name, value);
     }
-    const code = this.statusCode;
     const reason = this.status.slice(4);
     let body: Uint8Array | ReadableStream<Uint8Array> | null;
     if (NULL_BODY.has(code)) {

@@ -128,10 +128,14 @@ export class Response implements ParseCache {
    * A JSON response: `JSON.stringify(value)` as a UTF-8 body, with `application/json` (no
    * charset, RFC 8259 §11) unless `init.contentType` says otherwise.
    *
-   * @throws TypeError from `JSON.stringify` (a BigInt, a cycle).
+   * @throws TypeError from `JSON.stringify` (a BigInt, a cycle), and for a value with no JSON
+   *   form (`undefined`, a function, a symbol).
    */
   static json<R extends Response>(this: new (body?: ResponseBody, init?: ResponseInit) => R, value: unknown, init?: ResponseInit): R {
-    return new this(JSON.stringify(value), { ...init, contentType: init?.contentType ?? 'application/json' });
+    const text: string | undefined = JSON.stringify(value);
+    // `undefined`, a function or a symbol has no JSON form: an empty body would not be JSON (fetch's Response.json throws too).
+    if (text === undefined) throw new TypeError(`Response.json: ${typeof value} has no JSON form`);
+    return new this(text, { ...init, contentType: init?.contentType ?? 'application/json' });
   }
 
   /**

@@ -27,21 +27,23 @@ export abstract class ResponseServing {
    * gets the headers and an empty body (a streamed body is closed unread). A status that
    * carries no content (1xx, 204, 304) is sent without `Content-Type`, and without a
    * `Content-Length` unless a 304 was given one that is not its empty body's (RFC 9110 §8.6),
-   * its body closed unread. With `conditionalResponse`, preconditions and ranges are
-   * evaluated first (docs/conditional.md). The response itself is not changed.
+   * its body closed unread, `conditionalResponse` or not. With `conditionalResponse`, the
+   * preconditions and ranges of any other status are evaluated first (docs/conditional.md).
+   * The response itself is not changed.
    */
   respond(environ: Environ, startResponse: StartResponse): Body {
     const body = this.body;
     const streamed = this.isStreamed();
-    if (this.conditionalResponse) {
-      const length = streamed ? this.contentLength : (body as Uint8Array).byteLength;
-      return servePlanned({ statusCode: this.statusCode, status: this.status, headers: this.headers, body, length }, environ, startResponse);
-    }
     const code = this.statusCode;
+    // First: a status without content has no representation for preconditions or ranges to apply to.
     if (isBodilessStatus(code)) {
       startResponse(this.status, bodilessFields(this.headers.list, code, streamed ? -1 : (body as Uint8Array).byteLength));
       if (streamed) discardBody(body);
       return [];
+    }
+    if (this.conditionalResponse) {
+      const length = streamed ? this.contentLength : (body as Uint8Array).byteLength;
+      return servePlanned({ statusCode: code, status: this.status, headers: this.headers, body, length }, environ, startResponse);
     }
     startResponse(this.status, this.headers.list);
     if (environ.REQUEST_METHOD === 'HEAD') {
@@ -65,11 +67,11 @@ export abstract class ResponseServing {
 }
 
 /**
- * The fields of a response whose status carries no content: no `Content-Type`; no
+ * @internal The fields of a response whose status carries no content: no `Content-Type`; no
  * `Content-Length` on 1xx and 204 (RFC 9110 §8.6: never), nor on a 304 when it is the length
  * of the empty body in memory (`bytes`; -1 for a stream).
  */
-function bodilessFields(fields: Array<[string, string]>, code: number, bytes: number): Array<[string, string]> {
+export function bodilessFields(fields: Array<[string, string]>, code: number, bytes: number): Array<[string, string]> {
   return fields.filter(([name, value]) => {
     const lower = name.toLowerCase();
     if (lower === 'content-type') return false;
