@@ -380,6 +380,13 @@ describe('redirects', () => {
 });
 
 describe('405 Method Not Allowed', () => {
+  it('takes one string as a list of methods, and refuses a name that is not a token', () => {
+    expect(new HTTPMethodNotAllowed('GET').headers.get('allow')).toBe('GET');
+    expect(new HTTPMethodNotAllowed('get, head').allow).toEqual(['GET', 'HEAD']);
+    expect(() => new HTTPMethodNotAllowed(['GE T'])).toThrow(TypeError);
+    expect(() => new HTTPMethodNotAllowed(['GET\r\nX: y'])).toThrow(TypeError);
+  });
+
   it('carries Allow, upper-cased', async () => {
     const error = new HTTPMethodNotAllowed(['get', 'HEAD', 'post'], 'Only reads');
     expect(error.allow).toEqual(['GET', 'HEAD', 'POST']);

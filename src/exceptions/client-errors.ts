@@ -49,13 +49,24 @@ export class HTTPMethodNotAllowed extends HTTPClientError {
   /** The methods the resource supports. */
   readonly allow: string[];
 
-  /** @param allow - methods the resource supports, sent as `Allow` (RFC 9110 §10.2.1). */
-  constructor(allow: Iterable<string> = [], detail?: string, options?: HTTPExceptionOptions) {
+  /**
+   * @param allow - methods the resource supports, sent as `Allow` (RFC 9110 §10.2.1): a list,
+   *   or one string (`'GET'`, `'GET, HEAD'`).
+   * @throws TypeError for a method that is not a token (`'GE T'`).
+   */
+  constructor(allow: Iterable<string> | string = [], detail?: string, options?: HTTPExceptionOptions) {
     super(detail, options);
-    this.allow = [...allow].map((m) => m.toUpperCase());
+    const methods = typeof allow === 'string' ? allow.split(',').map((m) => m.trim()).filter((m) => m !== '') : [...allow];
+    for (const method of methods) {
+      if (typeof method !== 'string' || !METHOD_TOKEN.test(method)) throw new TypeError(`HTTPMethodNotAllowed: ${JSON.stringify(method)} is not a method name`);
+    }
+    this.allow = methods.map((m) => m.toUpperCase());
     this.headers.set('Allow', this.allow.join(', '));
   }
 }
+
+/** A method name (RFC 9110 §9.1: a token). */
+const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** 406 Not Acceptable (RFC 9110 §15.5.7). */
 export class HTTPNotAcceptable extends HTTPClientError {
