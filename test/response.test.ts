@@ -29,6 +29,12 @@ function parseSetCookie(line: string): Record<string, string | true> {
 }
 
 describe('Response: construction and status', () => {
+  it('refuses at once a Content-Length kept for a stream that is not a number, and a cookie value that is not Unicode', () => {
+    expect(() => new Response([enc.encode('x')], { headers: { 'Content-Length': 'abc' } })).toThrow(TypeError);
+    expect(new Response([enc.encode('x')], { headers: { 'Content-Length': ' 1 ' } }).headers.get('content-length')).toBe('1');
+    expect(() => new Response('x').setCookie('a', '\ud800')).toThrow(TypeError);
+  });
+
   it('refuses at once a JSON value with no JSON form, and a reason phrase past U+00FF', () => {
     for (const value of [undefined, () => 1, Symbol('s')]) expect(() => Response.json(value)).toThrow(TypeError);
     expect(Response.json(null).body).toEqual(enc.encode('null'));

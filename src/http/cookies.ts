@@ -34,7 +34,8 @@ export interface CookieOptions {
  * Builds one `Set-Cookie` value.
  *
  * @throws TypeError for a name that is not a token, or a path/domain/encoded value with
- *   characters a cookie cannot carry (from `cookie`), or a non-finite `maxAge`.
+ *   characters a cookie cannot carry (from `cookie`), a value that is not valid Unicode (a
+ *   lone surrogate), or a non-finite `maxAge`.
  */
 export function serializeSetCookie(name: string, value: string, options: CookieOptions = {}): string {
   const { maxAge, path = '/', sameSite, encode, ...rest } = options;
@@ -43,14 +44,20 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
     if (!Number.isFinite(maxAge)) throw new TypeError(`maxAge must be a finite number of seconds`);
     expires ??= new Date(Date.now() + Math.floor(maxAge) * 1000);
   }
-  return serialize(name, value, {
-    ...rest,
-    ...(encode ? { encode } : {}),
-    ...(maxAge !== undefined ? { maxAge: Math.floor(maxAge) } : {}),
-    ...(expires ? { expires } : {}),
-    ...(path !== null ? { path } : {}),
-    ...(sameSite ? { sameSite: sameSite.toLowerCase() as 'strict' | 'lax' | 'none' } : {}),
-  });
+  try {
+    return serialize(name, value, {
+      ...rest,
+      ...(encode ? { encode } : {}),
+      ...(maxAge !== undefined ? { maxAge: Math.floor(maxAge) } : {}),
+      ...(expires ? { expires } : {}),
+      ...(path !== null ? { path } : {}),
+      ...(sameSite ? { sameSite: sameSite.toLowerCase() as 'strict' | 'lax' | 'none' } : {}),
+    });
+  } catch (error) {
+    // encodeURIComponent's URIError for a lone surrogate: a bad value, like the others.
+    if (error instanceof URIError) throw new TypeError(`cookie ${JSON.stringify(name)}: the value is not valid Unicode (a lone surrogate)`, { cause: error });
+    throw error;
+  }
 }
 
 /**

@@ -96,8 +96,9 @@ export class Response implements ParseCache {
    *   `Content-Length` given in `headers` (what lets a conditional response serve ranges of
    *   it); a body in memory always gets its own length, except under a status that carries
    *   no content.
-   * @throws TypeError for an invalid status, header or content type; RangeError for a string
-   *   body in a charset it cannot be encoded in.
+   * @throws TypeError for an invalid status, header, content type, or a `Content-Length`
+   *   kept for a stream that is not a decimal number; RangeError for a string body in a
+   *   charset it cannot be encoded in.
    */
   constructor(body?: ResponseBody, init?: ResponseInit) {
     if (body === UNINITIALISED) {
@@ -110,7 +111,11 @@ export class Response implements ParseCache {
     initContentType(this, headers, init, isBodilessStatus(this.#code));
     const declared = init?.headers === undefined ? null : headers.get('content-length');
     this.body = body;
-    if (declared !== null && (this.#stream !== null || isBodilessStatus(this.#code))) headers.set('Content-Length', declared);
+    if (declared !== null && (this.#stream !== null || isBodilessStatus(this.#code))) {
+      // Kept as given: it must be one a server can send (RFC 9110 §8.6), checked now, not at serving.
+      if (!/^\d+$/.test(declared.trim())) throw new TypeError(`invalid Content-Length: ${JSON.stringify(declared)}`);
+      headers.set('Content-Length', declared.trim());
+    }
     this.conditionalResponse = init?.conditionalResponse ?? false;
   }
 
