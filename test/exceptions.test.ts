@@ -324,6 +324,12 @@ describe('redirects', () => {
     expect(res.headers.get('location')).toMatch(/^[\x21-\x7e]+$/);
   });
 
+  it('writes a non-ASCII host name in punycode, not percent-encoded (Werkzeug iri_to_uri)', () => {
+    expect(absoluteLocation('HTTP://évil.com/ü', undefined)).toBe('HTTP://xn--vil-9la.com/%C3%BC');
+    expect(absoluteLocation('https://bücher.example:8443/a?q=é', undefined)).toBe('https://xn--bcher-kva.example:8443/a?q=%C3%A9');
+    expect(redirect('https://münchen.example/').getResponse(Request.blank('/')).headers.get('location')).toBe('https://xn--mnchen-3ya.example/');
+  });
+
   describe('cannot become an open redirect', () => {
     const targets = [
       '//evil.com',

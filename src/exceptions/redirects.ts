@@ -65,7 +65,8 @@ function checkTarget(location: string): string {
  * relative ones; absolute ones are safest with old clients).
  *
  * - Spaces, control characters and non-ASCII are percent-encoded (UTF-8), so the header is
- *   plain ASCII (Werkzeug's `iri_to_uri`) and no URL parser can silently drop them.
+ *   plain ASCII (Werkzeug's `iri_to_uri`) and no URL parser can silently drop them; a
+ *   non-ASCII host name of an absolute target is written in punycode instead.
  * - In a relative target, `\` becomes `%5C` and a leading `//` becomes `/%2F`, so
  *   `//evil.com`, `\\evil.com`, `/\evil.com` or `/<TAB>/evil.com` stay paths on this host
  *   instead of becoming another host (WebOb's fix for CVE-2024-42353, extended to the
@@ -76,7 +77,7 @@ function checkTarget(location: string): string {
  *   returned relative. An absolute target (`https:…`) is kept as given, encoded as above.
  */
 export function absoluteLocation(location: string, environ: Environ | undefined): string {
-  let target = location.toWellFormed().replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c));
+  let target = punycodeHost(location.toWellFormed()).replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c));
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target)) return target;
   target = target.replaceAll('\\', '%5C');
   if (target.startsWith('//')) target = `/%2F${target.slice(2)}`;
@@ -87,6 +88,24 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
     return new URL(target, base).href;
   } catch {
     return target;
+  }
+}
+
+/** An absolute URL's authority, `scheme://host[:port]`, with anything before the path. */
+const AUTHORITY = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#\\]*)/;
+
+/**
+ * `location` with a non-ASCII host name written in punycode (`évil.com` → `xn--vil-bma.com`,
+ * IDNA as the WHATWG URL parser does it, and Werkzeug's `iri_to_uri`): percent-encoded, a host
+ * name means nothing. Anything else, and a host with user info, is left as it is.
+ */
+function punycodeHost(location: string): string {
+  const match = AUTHORITY.exec(location);
+  if (match === null || !/[^\x00-\x7f]/.test(match[2]!) || match[2]!.includes('@')) return location;
+  try {
+    return `${match[1]}${new URL(match[0]).host}${location.slice(match[0].length)}`;
+  } catch {
+    return location;
   }
 }
 
