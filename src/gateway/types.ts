@@ -99,7 +99,7 @@ export interface Environ {
   /**
    * True when the request may carry a body that `CONTENT_LENGTH` does not announce (chunked
    * HTTP/1.1, an HTTP/2 stream that did not end with its headers, a fetch `Request` with a body
-   * and no `Content-Length`): `tsgi.input` then holds it, read to its end (PEP 3333's
+   * and no `Content-Length`): `tsgi.input` then holds it, read to its end (WSGI's
    * `wsgi.input_terminated`, as Werkzeug reads it). Absent with no `CONTENT_LENGTH`: no body.
    */
   'tsgi.input_terminated'?: boolean;
