@@ -14,7 +14,7 @@ import { pump } from './pump.ts';
 import { guardSend } from './send-timeout.ts';
 import { endPlain, endWith } from './end.ts';
 import type { ExchangeState, ServerState } from './state.ts';
-import { cutResponse, http2HasBody, isHttp2, responseGone } from './http2-compat.ts';
+import { cutResponse, isHttp2, responseGone } from './http2-compat.ts';
 import { isBodyLimitError } from './body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { isBodyReadable } from '../../request/input.ts';
@@ -64,9 +64,9 @@ export class Exchange implements ExchangeState {
     this.state = state;
     this.sendTimeout = sendTimeout;
     this.http2 = isHttp2(req);
-    // RFC 9112 §6.3: a request has a body only with Content-Length (not 0) or Transfer-Encoding;
-    // on HTTP/2, unless its HEADERS frame ended the stream.
-    this.bodyPending = this.http2 ? http2HasBody(req) : isBodyReadable(environ);
+    // RFC 9112 §6.3, and on HTTP/2 a stream its HEADERS frame did not end: the handler marked
+    // that one `tsgi.input_terminated`, so the environ says it for both protocols.
+    this.bodyPending = isBodyReadable(environ);
   }
 
   /** PEP 3333 `start_response`: records the status and headers; they are checked at sending. */
