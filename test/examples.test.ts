@@ -168,7 +168,7 @@ describe('examples/environ.ts', () => {
     expect(lines).toContain(`SERVER_PORT: ${server.port}`);
     expect(lines).toContain('tsgi.version: [1, 0]');
     expect(lines).toContain('tsgi.multiprocess: false');
-    expect(lines).toContain('tsgi.input: [object IncomingMessage]');
+    expect(lines).toContain('tsgi.input: [object ReadableInput]');
     expect(lines).toContain('tsgi.signal: [object AbortSignal]');
   });
 

@@ -81,7 +81,7 @@ describe('the failed form parser lets go of the request stream', () => {
     let destroyed = true;
     const server = await start(
       Request.application(async (req) => {
-        const stream = req.environ['tsgi.input'] as IncomingMessage;
+        const stream = (req.environ['tsgi.input'] as unknown as { stream: IncomingMessage }).stream;
         const error = await req.form({ maxFields: 1 }).then(() => new Response('parsed'), (e: unknown) => e as HTTPException);
         await new Promise(setImmediate);
         listeners = stream.listenerCount('readable');

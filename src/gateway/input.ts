@@ -5,6 +5,7 @@
  * @module
  */
 import type { Environ } from './types.ts';
+import { nodeReadableOf, readableChunks } from './readable-input.ts';
 
 /**
  * The input of a request whose body a reader failed to read whole (see {@link spoilInput}):
@@ -35,22 +36,23 @@ export function spoilInput(environ: Environ, input: AsyncIterable<Uint8Array>, e
 }
 
 /**
- * Opens `input` for a reader that may stop before its end. A Node.js stream is iterated
- * without being destroyed when the reader stops (the server still has to answer on its
- * connection), and `detach()` removes the listeners its iterator put on it; for any other
- * input `detach()` does nothing.
+ * Opens `input` for a reader that may stop before its end; `detach()` stops it. A Node.js
+ * stream (the Node adapter's input, see `readable-input.ts`) is iterated without being
+ * destroyed when the reader stops (the server still has to answer on its connection), and
+ * `detach()` removes the listeners the iteration put on it. Any other input's iterator gets
+ * `return()` (not awaited: one asked while a `next()` is pending runs when that settles).
  */
 export function openInput(input: AsyncIterable<Uint8Array>): { chunks: AsyncIterator<Uint8Array>; detach(): void } {
-  const stream = input as Partial<NodeIterable>;
-  if (typeof stream.iterator !== 'function') {
-    return { chunks: input[Symbol.asyncIterator](), detach: () => {} };
-  }
-  const chunks = stream.iterator({ destroyOnReturn: false });
-  // A return() asked while a next() is pending runs when that next() settles: not awaited.
-  return { chunks, detach: () => void chunks.return?.().catch(() => {}) };
+  const stream = nodeReadableOf(input);
+  const chunks = stream === undefined ? input[Symbol.asyncIterator]() : readableChunks(stream);
+  return { chunks, detach: () => void closeQuietly(chunks) };
 }
 
-/** `Readable.prototype.iterator` of Node.js streams. */
-interface NodeIterable {
-  iterator(options: { destroyOnReturn: boolean }): AsyncIterator<Uint8Array>;
+/** Calls `iterator.return()`, if it has one, ignoring what it throws or rejects with. */
+async function closeQuietly(iterator: AsyncIterator<Uint8Array>): Promise<void> {
+  try {
+    await iterator.return?.();
+  } catch {
+    // The reader already has its answer; a failure to close is nobody's to hear.
+  }
 }

@@ -8,6 +8,7 @@ import { concatBytes } from '../gateway/body.ts';
 import type { Environ } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { FailedInput } from '../gateway/input.ts';
+import { type NodeReadable, nodeReadableOf, prematureClose } from '../gateway/readable-input.ts';
 
 /**
  * A request body held in memory that can be iterated any number of times. `Request.bytes()`
@@ -76,7 +77,8 @@ export function readInput(
   }
   if (input instanceof FailedInput) return Promise.reject(input.error);
   if (declaredLength !== null && declaredLength > maxBodySize) return Promise.reject(tooLarge(maxBodySize));
-  if (isEventStream(input)) return readEventStream(input, maxBodySize, owner);
+  const stream = nodeReadableOf(input);
+  if (stream !== undefined) return readEventStream(stream, maxBodySize, owner);
   return readIterable(input, maxBodySize, owner);
 }
 
@@ -101,38 +103,13 @@ async function readIterable(input: AsyncIterable<Uint8Array>, maxBodySize: numbe
 }
 
 /**
- * The parts of a Node.js readable stream (node:http's `IncomingMessage`, the Node adapter's
- * `tsgi.input`) that {@link readEventStream} uses.
- */
-interface EventStream extends AsyncIterable<Uint8Array> {
-  on(event: string, listener: (value?: unknown) => void): unknown;
-  removeListener(event: string, listener: (value?: unknown) => void): unknown;
-  pause(): unknown;
-  resume(): unknown;
-  readonly readableEnded: boolean;
-  readonly destroyed: boolean;
-  readonly errored?: unknown;
-}
-
-function isEventStream(input: AsyncIterable<Uint8Array>): input is EventStream {
-  const stream = input as Partial<EventStream>;
-  return (
-    typeof stream.readableEnded === 'boolean' &&
-    typeof stream.on === 'function' &&
-    typeof stream.removeListener === 'function' &&
-    typeof stream.resume === 'function' &&
-    typeof stream.pause === 'function'
-  );
-}
-
-/**
  * {@link readInput} for a Node.js readable stream, by its `data`, `end`, `error` and `close`
  * events (one listener for the four): the same answers as iterating it, without an async
  * iterator's promise per chunk and its set-up per stream (a small JSON body costs a few µs
  * less). Past `maxBodySize` the stream is paused, not destroyed: the server then closes the
  * connection after the 413 (src/adapters/node/linger.ts).
  */
-function readEventStream(stream: EventStream, maxBodySize: number, owner: InputOwner | undefined): Promise<Uint8Array> {
+function readEventStream(stream: NodeReadable, maxBodySize: number, owner: InputOwner | undefined): Promise<Uint8Array> {
   if (stream.errored) return spoiled(owner, inputFailure(stream.errored));
   if (stream.readableEnded) return Promise.resolve(new Uint8Array(0));
   if (stream.destroyed) return spoiled(owner, inputFailure(prematureClose()));
@@ -181,16 +158,11 @@ function spoiled(owner: InputOwner | undefined, error: unknown): Promise<never> 
 }
 
 /** Removes {@link readEventStream}'s listener from the four events. */
-function unlisten(stream: EventStream, listener: (value?: unknown) => void): void {
+function unlisten(stream: NodeReadable, listener: (value?: unknown) => void): void {
   stream.removeListener('data', listener);
   stream.removeListener('end', listener);
   stream.removeListener('error', listener);
   stream.removeListener('close', listener);
-}
-
-/** The error of a stream that closed before its end, as Node's `finished()` reports it. */
-function prematureClose(): Error {
-  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
 }
 
 /** A stream's error as {@link readInput} throws it: an {@link isInputError} becomes a 400. */

@@ -6,6 +6,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readableChunks } from '../../gateway/readable-input.ts';
 
 /**
  * The request body as `tsgi.input`, sending `100 Continue` on the first read (unless the final
@@ -21,7 +22,7 @@ export function continueOnRead(req: IncomingMessage, res: ServerResponse): Async
         res.writeContinue();
         res.shouldKeepAlive = keepAlive;
       }
-      return req[Symbol.asyncIterator]();
+      return readableChunks(req);
     },
   };
 }

@@ -9,6 +9,7 @@ import { responseGone } from './http2-compat.ts';
 import type { Socket } from 'node:net';
 import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
+import { ReadableInput } from '../../gateway/readable-input.ts';
 import { HTTPBadRequest } from '../../exceptions/client-errors.ts';
 import {
   DEFAULT_MAX_HEADERS,
@@ -60,7 +61,8 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
  * one `HTTP_*` key per header with repeated headers joined by `, ` (`; ` for Cookie, RFC 9110
  * §5.3, RFC 6265 §5.4) and header names containing `_` dropped (as nginx and gunicorn do).
  * An absolute-form target (`GET http://host/path`) supplies `HTTP_HOST` (RFC 9112 §3.2.2).
- * `tsgi.input` is the request stream itself (never buffered); `tsgi.signal` is created on first
+ * `tsgi.input` reads the request stream as the app asks (never buffered ahead; see
+ * `ReadableInput`); `tsgi.signal` is created on first
  * use and aborts when the client goes away before the response is complete.
  *
  * @param res - the response, so `tsgi.signal` can tell a hang-up from a finished exchange;
@@ -147,7 +149,7 @@ function nodeEnvironFields(
   this.REMOTE_PORT = socket.remotePort === undefined ? undefined : String(socket.remotePort);
   this['tsgi.version'] = TSGI_VERSION;
   this['tsgi.url_scheme'] = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  this['tsgi.input'] = req;
+  this['tsgi.input'] = new ReadableInput(req);
   this['tsgi.errors'] = options.log ?? stderrLog;
   this['tsgi.multithread'] = false;
   this['tsgi.multiprocess'] = options.multiprocess ?? false;

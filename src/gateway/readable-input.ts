@@ -1,0 +1,201 @@
+/**
+ * A Node.js readable stream (node:http's `IncomingMessage`, `Http2ServerRequest`) as a
+ * request's `tsgi.input`: {@link ReadableInput}, and {@link readableChunks}, the iterator it
+ * and the body readers use in place of Node's own stream iterator.
+ *
+ * Node's `Readable.prototype[Symbol.asyncIterator]` is an async generator that sets up
+ * `stream.finished()` (a handful of listeners) for every stream and destroys the stream when
+ * the reader stops. On a small POST that set-up is about a tenth of the server's CPU per
+ * request (bench/history.md, 2026-12-03). {@link readableChunks} pulls the same way
+ * (`read()` when the stream says `readable`), with one listener per event, and never destroys
+ * the stream: the server still answers on its connection, and discards what was left unread
+ * (src/adapters/node/linger.ts).
+ *
+ * @module
+ */
+
+/** The parts of a Node.js readable stream that tsgi's input readers use. */
+export interface NodeReadable {
+  read(): unknown;
+  on(event: string, listener: (value?: unknown) => void): unknown;
+  removeListener(event: string, listener: (value?: unknown) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  readonly readableEnded: boolean;
+  readonly destroyed: boolean;
+  readonly errored?: unknown;
+}
+
+/** True for a Node.js readable stream, by the members {@link NodeReadable} lists. */
+export function isNodeReadable(value: unknown): value is NodeReadable {
+  const stream = value as Partial<NodeReadable> | null;
+  return (
+    typeof stream === 'object' &&
+    stream !== null &&
+    typeof stream.readableEnded === 'boolean' &&
+    typeof stream.read === 'function' &&
+    typeof stream.on === 'function' &&
+    typeof stream.removeListener === 'function' &&
+    typeof stream.resume === 'function' &&
+    typeof stream.pause === 'function'
+  );
+}
+
+/**
+ * The Node adapter's `tsgi.input`: the request stream as an async iterable of its body bytes.
+ * Each iteration reads on from where the stream is (a live input is read once, spec §3). The
+ * stream is never destroyed by a reader that stops early.
+ */
+export class ReadableInput implements AsyncIterable<Uint8Array> {
+  /** The request stream. */
+  readonly stream: NodeReadable;
+
+  constructor(stream: NodeReadable) {
+    this.stream = stream;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return readableChunks(this.stream);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'ReadableInput';
+  }
+}
+
+/**
+ * The Node.js readable stream behind `input`: a {@link ReadableInput}'s, or `input` itself
+ * when it is one (an app may put a stream in `tsgi.input`); `undefined` for any other input.
+ */
+export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable | undefined {
+  if (input instanceof ReadableInput) return input.stream;
+  return isNodeReadable(input) ? input : undefined;
+}
+
+/**
+ * Iterates the chunks of `stream` as they arrive, pulling each with `read()` (so the stream
+ * takes from the socket only what is asked for: backpressure). The iteration:
+ *
+ * - ends on the stream's `end`;
+ * - throws the stream's error, or, when it closes before its end (a client gone), an error
+ *   with code `ERR_STREAM_PREMATURE_CLOSE` as Node's `finished()` reports it;
+ * - on `return()` (a `break`), stops listening to the stream and leaves it as it is: not
+ *   destroyed, not resumed. A `next()` still waiting then answers `done`.
+ */
+export function readableChunks(stream: NodeReadable): AsyncIterator<Uint8Array> {
+  return new ReadableIterator(stream);
+}
+
+type Step = IteratorResult<Uint8Array, undefined>;
+
+const done = (): Promise<Step> => Promise.resolve({ done: true, value: undefined });
+
+/** See {@link readableChunks}. */
+class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
+  readonly #stream: NodeReadable;
+  /** `open` while listening; then `done`, or `failed` with {@link #error}. */
+  #state: 'open' | 'done' | 'failed' = 'open';
+  #error: unknown = undefined;
+  /** The `next()` waiting for the stream, while one does. */
+  #waiting: Promise<Step> | undefined = undefined;
+  #resolve: ((step: Step) => void) | undefined = undefined;
+  #reject: ((error: unknown) => void) | undefined = undefined;
+
+  constructor(stream: NodeReadable) {
+    this.#stream = stream;
+    if (stream.errored) this.#fail(stream.errored);
+    else if (stream.readableEnded) this.#state = 'done';
+    else if (stream.destroyed) this.#fail(prematureClose());
+    else {
+      stream.on('readable', this.#onReadable);
+      stream.on('end', this.#onEnd);
+      stream.on('error', this.#onEnd);
+      stream.on('close', this.#onEnd);
+    }
+  }
+
+  next(): Promise<Step> {
+    const waiting = this.#waiting;
+    // A `next()` asked while another waits: answered after it, in order.
+    if (waiting !== undefined) return waiting.then(this.#next, this.#next);
+    if (this.#state === 'failed') return Promise.reject(this.#error);
+    if (this.#state === 'done') return done();
+    const chunk = this.#stream.read() as Uint8Array | null;
+    if (chunk !== null) return Promise.resolve({ done: false, value: chunk });
+    return (this.#waiting = new Promise<Step>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    }));
+  }
+
+  return(): Promise<Step> {
+    if (this.#state === 'open') this.#settle('done', undefined);
+    return done();
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** `await using`: stops the iteration as `return()` does. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
+
+  #next = (): Promise<Step> => this.next();
+
+  /** Fails before listening: the stream was already errored or closed. */
+  #fail(error: unknown): void {
+    this.#state = 'failed';
+    this.#error = error;
+  }
+
+  /** More to read: the waiting `next()` takes it. */
+  #onReadable = (): void => {
+    if (this.#resolve === undefined) return;
+    const chunk = this.#stream.read() as Uint8Array | null;
+    if (chunk === null) return; // the end, or a read still under way: the next event tells
+    const resolve = this.#resolve;
+    this.#clearWaiting();
+    resolve({ done: false, value: chunk });
+  };
+
+  /**
+   * `end` and `close` pass nothing, `error` its error. Node marks the stream ended before it
+   * emits `end`, so a `close` that finds it not ended came first: the body broke off.
+   */
+  #onEnd = (error?: unknown): void => {
+    if (error !== undefined) this.#settle('failed', error);
+    else if (this.#stream.readableEnded) this.#settle('done', undefined);
+    else this.#settle('failed', prematureClose());
+  };
+
+  /** Stops listening and answers the waiting `next()`, if any. */
+  #settle(state: 'done' | 'failed', error: unknown): void {
+    const stream = this.#stream;
+    if (this.#state === 'open') {
+      stream.removeListener('readable', this.#onReadable);
+      stream.removeListener('end', this.#onEnd);
+      stream.removeListener('error', this.#onEnd);
+      stream.removeListener('close', this.#onEnd);
+    }
+    this.#state = state;
+    this.#error = error;
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    this.#clearWaiting();
+    if (state === 'failed') reject?.(error);
+    else resolve?.({ done: true, value: undefined });
+  }
+
+  #clearWaiting(): void {
+    this.#waiting = undefined;
+    this.#resolve = undefined;
+    this.#reject = undefined;
+  }
+}
+
+/** The error of a stream that closed before its end, as Node's `finished()` reports it. */
+export function prematureClose(): Error {
+  return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
