@@ -9,7 +9,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ } from 'tsgi';
-import { bytes, deferred, request, sleep, start, upload } from './node-helpers.ts';
+import { fromFetchHandler } from 'tsgi/fetch';
+import { bytes, deferred, request, sleep, start, until, upload } from './node-helpers.ts';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -153,5 +154,29 @@ describe('tsgi.input under serve(): for await', () => {
     expect(result.raw).toContain('200 OK');
     expect(result.raw.toLowerCase()).toContain('connection: close');
     expect(result.raw.endsWith('first a')).toBe(true);
+  });
+
+  it('an iterator made and never read leaves the stream alone: a fetch handler that ignores a small body keeps the connection', async () => {
+    // fromFetchHandler makes the fetch Request's body stream (and so the input's iterator) up front.
+    const server = await start(fromFetchHandler(() => new Response('no thanks', { status: 401 })));
+    const socket = net.connect({ port: server.port, host: '127.0.0.1' });
+    let received = '';
+    let closed = false;
+    socket.on('data', (data: Buffer) => (received += data.toString('latin1')));
+    socket.on('error', () => {});
+    socket.on('close', () => (closed = true));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    try {
+      socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n');
+      await until(() => received.endsWith('no thanks') || closed); // answered before the body is sent
+      expect(received.toLowerCase()).toContain('connection: keep-alive');
+      socket.write(new Uint8Array(1000).fill(97)); // Node drains the small unread body...
+      socket.write('GET /second HTTP/1.1\r\nHost: x\r\n\r\n'); // ...and the connection serves the next request
+      await until(() => received.split('no thanks').length === 3 || closed);
+      expect(received.split('HTTP/1.1 401').length).toBe(3);
+      expect(closed).toBe(false);
+    } finally {
+      socket.destroy();
+    }
   });
 });

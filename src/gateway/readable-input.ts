@@ -81,6 +81,10 @@ export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable |
  *   with code `ERR_STREAM_PREMATURE_CLOSE` as Node's `finished()` reports it;
  * - on `return()` (a `break`), stops listening to the stream and leaves it as it is: not
  *   destroyed, not resumed. A `next()` still waiting then answers `done`.
+ *
+ * Like Node's own iterator, it touches the stream only from the first `next()`: an iterator
+ * made and never read (a fetch `Request` body nobody reads) leaves the stream untouched, so
+ * the server can still drain a small unread body and keep the connection.
  */
 export function readableChunks(stream: NodeReadable): AsyncIterator<Uint8Array> {
   return new ReadableIterator(stream);
@@ -93,8 +97,8 @@ const done = (): Promise<Step> => Promise.resolve({ done: true, value: undefined
 /** See {@link readableChunks}. */
 class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   readonly #stream: NodeReadable;
-  /** `open` while listening; then `done`, or `failed` with {@link #error}. */
-  #state: 'open' | 'done' | 'failed' = 'open';
+  /** `idle` until the first `next()`; `open` while listening; then `done`, or `failed` with {@link #error}. */
+  #state: 'idle' | 'open' | 'done' | 'failed' = 'idle';
   #error: unknown = undefined;
   /** The `next()` waiting for the stream, while one does. */
   #waiting: Promise<Step> | undefined = undefined;
@@ -103,10 +107,16 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
 
   constructor(stream: NodeReadable) {
     this.#stream = stream;
+  }
+
+  /** At the first `next()`: starts listening, unless the stream is already over. */
+  #open(): void {
+    const stream = this.#stream;
     if (stream.errored) this.#fail(stream.errored);
     else if (stream.readableEnded) this.#state = 'done';
     else if (stream.destroyed) this.#fail(prematureClose());
     else {
+      this.#state = 'open';
       stream.on('readable', this.#onReadable);
       stream.on('end', this.#onEnd);
       stream.on('error', this.#onEnd);
@@ -118,6 +128,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
     const waiting = this.#waiting;
     // A `next()` asked while another waits: answered after it, in order.
     if (waiting !== undefined) return waiting.then(this.#next, this.#next);
+    if (this.#state === 'idle') this.#open();
     if (this.#state === 'failed') return Promise.reject(this.#error);
     if (this.#state === 'done') return done();
     const chunk = this.#stream.read() as Uint8Array | null;
@@ -129,7 +140,8 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   }
 
   return(): Promise<Step> {
-    if (this.#state === 'open') this.#settle('done', undefined);
+    if (this.#state === 'idle') this.#state = 'done';
+    else if (this.#state === 'open') this.#settle('done', undefined);
     return done();
   }
 
