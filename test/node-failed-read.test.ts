@@ -5,10 +5,12 @@
  * before reading (a declared `Content-Length`, a form's charset) leaves the input whole.
  * Every case runs over a real socket.
  */
-import type { IncomingMessage } from 'node:http';
+import http, { type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, HTTPException, Request, Response } from 'tsgi';
 import { encodeMultipart } from 'tsgi/forms';
+import { toNodeHandler } from 'tsgi/node';
 import { request, start } from './node-helpers.ts';
 
 const URLENCODED = { 'Content-Type': 'application/x-www-form-urlencoded' };
@@ -109,5 +111,43 @@ describe('a refusal before reading leaves the input whole', () => {
     const res = await request(server.url, { method: 'POST', headers, body: 'a=1&b=2' });
     expect(res.status).toBe(200);
     expect(res.body.toString()).toBe('a=1&b=2');
+  });
+});
+
+describe('a chunked body past maxBodySize lets go of the request stream', () => {
+  it.each([
+    ['a raw for await', (req: Request) => iterate(req)],
+    ['req.bytes()', async (req: Request) => String((await req.bytes()).byteLength)],
+  ])('%s: 413, and the stream keeps only the listeners it had before the read', async (_name, read) => {
+    const counts = (stream: IncomingMessage) => ['readable', 'data', 'end', 'error', 'close'].map((event) => stream.listenerCount(event));
+    let stream: IncomingMessage | undefined;
+    let before: number[] = [];
+    let after: number[] = [];
+    const handler = toNodeHandler(
+      Request.application(async (req) => {
+        before = counts(stream!);
+        try {
+          return new Response(await read(req));
+        } finally {
+          await new Promise(setImmediate);
+          after = counts(stream!);
+        }
+      }),
+      { maxBodySize: 10 },
+    );
+    const server = http.createServer((req, res) => {
+      stream = req;
+      handler(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const res = await request(`http://127.0.0.1:${port}/`, { method: 'POST', headers: { 'Transfer-Encoding': 'chunked' }, body: 'x'.repeat(100) });
+      expect(res.status).toBe(413);
+      expect(after).toEqual(before);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

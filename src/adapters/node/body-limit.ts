@@ -27,7 +27,8 @@ export function bodyTooLarge(maxBodySize: number): HTTPContentTooLarge {
  * `input` counted as it is read: the `next()` whose chunk would bring the total past
  * `maxBodySize` bytes throws {@link bodyTooLarge} (an `HTTPContentTooLarge`, so
  * `req.bytes()`, `req.form()` and `Request.application` answer 413; a raw app that lets it
- * propagate gets a 413 from the server). The rest of the body is left unread: the server
+ * propagate gets a 413 from the server), after `input`'s iterator was closed (`return()`), so
+ * nothing of it listens to the stream. The rest of the body is left unread: the server
  * closes the connection after the answer. `return()` is passed on, as a `break` out of the
  * input would be.
  */
@@ -41,7 +42,11 @@ export function limitInput(input: AsyncIterable<Uint8Array>, maxBodySize: number
           const step = await source.next();
           if (!step.done) {
             total += step.value.byteLength;
-            if (total > maxBodySize) throw bodyTooLarge(maxBodySize);
+            if (total > maxBodySize) {
+              // A `for await` does not call `return()` on a throwing `next()`: let go of the stream here.
+              await source.return?.();
+              throw bodyTooLarge(maxBodySize);
+            }
           }
           return step;
         },
