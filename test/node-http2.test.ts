@@ -398,6 +398,30 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     expect(JSON.parse(one)).toMatchObject({ protocol: 'HTTP/1.1', path: '/one' });
   });
 
+  it('a client whose connection goes away mid-upload: the app reading the body gets an error at once', async () => {
+    const failed = deferred<unknown>();
+    const server = await start(async (environ, startResponse) => {
+      try {
+        for await (const _chunk of environ['tsgi.input']);
+        failed.resolve('the body ended as if complete');
+      } catch (error) {
+        failed.resolve(error);
+      }
+      startResponse('200 OK', []);
+      return [];
+    }, { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    const stream = session.request({ ':method': 'POST', ':path': '/', 'content-length': '100000' });
+    stream.on('error', () => {});
+    stream.write(new Uint8Array(1000));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    session.socket.destroy();
+    const outcome = await Promise.race([failed.promise, new Promise((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2_000))]);
+    expect(outcome).toBeInstanceOf(Error);
+    expect((outcome as { code?: string }).code).toBe('ERR_STREAM_PREMATURE_CLOSE');
+  });
+
   it('close() ends both kinds of connection', async () => {
     const app = Request.application(() => new Response('x'));
     const handle = await serve(app, { port: 0, http2: 'h2c', log: errorLog() });
@@ -410,3 +434,4 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     await until(() => session.destroyed);
   });
 });
+

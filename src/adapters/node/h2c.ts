@@ -19,7 +19,8 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
  * Makes the listening HTTP/1 `server` hand every connection that starts with the HTTP/2
  * preface to `h2` (calling `onHttp2(socket)` first), and the others to its own connection
  * handler, unchanged. The bytes read to decide are put back into the socket: the HTTP/1 parser
- * and the HTTP/2 session read them as if nothing had happened.
+ * and the HTTP/2 session read them as if nothing had happened. An HTTP/2 connection is closed
+ * when the client's side ends, as on `http2.createServer()`.
  */
 export function acceptH2c(server: HttpServer, h2: Http2Server, onHttp2: (socket: Socket) => void): void {
   const http1 = server.listeners('connection') as Array<(socket: Socket) => void>;
@@ -35,6 +36,10 @@ export function acceptH2c(server: HttpServer, h2: Http2Server, onHttp2: (socket:
       socket.pause();
       socket.unshift(head);
       if (http2) {
+        // The HTTP/1 server accepts half-open connections (its parser ends them itself); an
+        // HTTP/2 session does not look at a FIN, so a client gone mid-upload would leave its
+        // streams waiting. As `http2.createServer`'s own sockets do, end our side on the FIN.
+        socket.allowHalfOpen = false;
         onHttp2(socket);
         // The session reads what is buffered in the paused socket, then takes it over.
         h2.emit('connection', socket);
