@@ -3,7 +3,9 @@
  * matches the rule back to the same number (no exponent for very small or large ones).
  */
 import { describe, expect, it } from 'vitest';
+import { Response } from 'tsgi';
 import { RouteMap, floatConverter } from 'tsgi/routing';
+import { start } from './node-helpers.ts';
 
 const routes = new RouteMap({ x: '/x/<float:v>' });
 
@@ -31,5 +33,22 @@ describe('building a float placeholder', () => {
 
   it('still refuses negative and non-finite numbers', () => {
     for (const v of [-1, -1e-7, Infinity, NaN]) expect(() => floatConverter.toUrl(v)).toThrow(TypeError);
+  });
+});
+
+describe('matching a float placeholder', () => {
+  it('does not match digits past the largest double, as a too large <int> does not', () => {
+    const huge = `/x/${'9'.repeat(400)}.0`;
+    expect(floatConverter.toValue(`${'9'.repeat(400)}.0`)).toBeUndefined();
+    expect(routes.lookup('GET', huge)).toMatchObject({ kind: 'none' });
+    expect(routes.lookup('GET', '/x/1.5')).toMatchObject({ kind: 'match', values: { v: 1.5 } });
+  });
+
+  it('answers 404 over a socket, not a 500 from a handler building the URL back', async () => {
+    const server = await start(routes.app({ x: (_req, { v }, urls) => new Response(urls.build('x', { v })) }));
+    const res = await fetch(`http://127.0.0.1:${server.port}/x/${'9'.repeat(400)}.0`);
+    expect(res.status).toBe(404);
+    await res.arrayBuffer();
+    expect(server.log.text).toBe('');
   });
 });

@@ -74,12 +74,17 @@ function plainDecimal(value: number): string {
 }
 
 /**
- * `<float:x>`: `digits.digits`, as a number (Werkzeug's `FloatConverter`). It builds from any
- * non-negative finite number, written without an exponent so that the URL matches back.
+ * `<float:x>`: `digits.digits`, as a finite number (Werkzeug's `FloatConverter`); digits too
+ * many for a double (past `Number.MAX_VALUE`, which reads as `Infinity`) do not match, as a
+ * too large `<int>` does not. It builds from any non-negative finite number, written without
+ * an exponent so that the URL matches back.
  */
 export const floatConverter: Converter<number> = {
   regex: '\\d+\\.\\d+',
-  toValue: (text) => Number(text),
+  toValue: (text) => {
+    const value = Number(text);
+    return Number.isFinite(value) ? value : undefined;
+  },
   toUrl: (value) => {
     if (!Number.isFinite(value) || value < 0) throw new TypeError(`a float placeholder takes a non-negative finite number, not ${value}`);
     return plainDecimal(value);
