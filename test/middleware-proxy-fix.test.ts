@@ -113,6 +113,19 @@ describe('proxyFix', () => {
     }
   });
 
+  it('ignores a forwarded host with a percent sign, as the server refuses one in Host', async () => {
+    for (const line of ['X-Forwarded-Host: a%', 'X-Forwarded-Host: evil.example%2F..', 'X-Forwarded-Host: a%20b', 'Forwarded: host="a%"']) {
+      const seen = await through({ xHost: 1, forwarded: 1 }, `${line}\r\n`);
+      expect(seen, line).toMatchObject({ HTTP_HOST: 'backend:8000', url: 'http://backend:8000/path?q=1' });
+    }
+    // An app resolving a link against the request URL (`req.relativeUrl`) must not fail with a 500.
+    const server = await start(proxyFix(Request.application((req) => req.relativeUrl('next')), { xHost: 1 }));
+    const res = parseRaw((await rawExchange(server.port, 'GET /a HTTP/1.1\r\nHost: h\r\nX-Forwarded-Host: a%\r\nConnection: close\r\n\r\n')).raw);
+    expect(res.status).toBe(200);
+    expect(res.rest).toBe('http://h/next');
+    expect(server.log.text).toBe('');
+  });
+
   it('takes a clean prefix, percent-decoded, and either case of http/https', async () => {
     const seen = await through({ xProto: 1, xPrefix: 1 }, 'X-Forwarded-Proto: HTTPS\r\nX-Forwarded-Prefix: /my%20shop/v2/\r\n');
     expect(seen).toMatchObject({ scheme: 'https', SCRIPT_NAME: '/my shop/v2' });

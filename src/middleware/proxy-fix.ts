@@ -207,9 +207,13 @@ function parseProto(value: string | null): string | null {
   return scheme === 'http' || scheme === 'https' ? scheme : null;
 }
 
-/** `host[:port]` as in a `Host` header: a reg-name, IPv4 or bracketed IPv6, optional port. */
+/**
+ * `host[:port]` as in a `Host` header: a reg-name, IPv4 or bracketed IPv6, optional port.
+ * No percent-encoding, as the adapters take none in a `Host` (`isValidHost`): `evil.com%2F..`
+ * could become a path further on, and `a%` makes `req.url` no URL at all.
+ */
 function parseHostValue(value: string | null): string | null {
-  if (value === null || !/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+;=]+)(?::\d{1,5})?$/.test(value)) return null;
+  if (value === null || !/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+;=]+)(?::\d{1,5})?$/.test(value)) return null;
   const colon = value.lastIndexOf(':');
   if (colon > value.lastIndexOf(']') && validPort(value.slice(colon + 1)) === null) return null;
   return value;
