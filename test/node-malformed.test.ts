@@ -192,3 +192,20 @@ describe('hostile and malformed requests in bulk', () => {
     for (const status of [200, 400, 401]) expect(statuses.get(status) ?? 0).toBeGreaterThan(5);
   });
 });
+
+describe('a Host no URL can carry', () => {
+  it('answers 400 to a name ending in a number that is no IPv4 address, a bad IPv6 literal or a port alone, never a 500 from req.relativeUrl', async () => {
+    const server = await start(Request.application((req) => req.relativeUrl('next')));
+    const ask = async (host: string) => {
+      const answer = await exchange(server.port, Buffer.from(`GET /x HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`));
+      return { status: Number(answer.slice(9, 12)), body: answer.slice(answer.indexOf('\r\n\r\n') + 4) };
+    };
+    for (const host of ['999.1.1.1', '1.2.3.4.5', 'a.1', 'example.09', 'a.0x', ':80', '[::1::2]', '[1.2.3.4]:80']) {
+      expect(await ask(host), host).toEqual({ status: 400, body: 'Bad Request: invalid Host header\n' });
+    }
+    for (const [host, url] of [['127.0.0.1:8000', 'http://127.0.0.1:8000/next'], ['a.b1', 'http://a.b1/next'], ['[::1]', 'http://[::1]/next'], ['example.com.', 'http://example.com./next']]) {
+      expect(await ask(host!), host).toEqual({ status: 200, body: url });
+    }
+    expect(server.log.text).toBe('');
+  });
+});

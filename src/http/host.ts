@@ -48,6 +48,12 @@ export function splitHost(host: string): [string, number | null] {
   return [name, port !== null && port <= 65535 ? port : null];
 }
 
+/**
+ * A host name whose last label (before any trailing dot) is a number, decimal or `0x` hex,
+ * which the WHATWG URL parser reads as IPv4 ("ends in a number"); then an optional port.
+ */
+const ENDS_IN_NUMBER = /(?:^|\.)(?:\d+|0[xX][0-9A-Fa-f]*)\.?(?::\d*)?$/;
+
 /** A `uri-host` (reg-name or IP literal), then an optional port of at most 65535. */
 const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]*|\[[0-9A-Fa-f:.]+\])(?::(?:\d{0,4}|[0-5]\d{4}|6[0-4]\d{3}|65[0-4]\d{2}|655[0-2]\d|6553[0-5]))?$/;
 
@@ -55,10 +61,17 @@ const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]*|\[[0-9A-Fa-f:.]+\])(?::(?:\
  * @internal True for a `Host` value servers take: a `uri-host [ ":" port ]` (RFC 9112 §3.2,
  * RFC 3986 §3.2.2) without percent-encoding (no client puts any in a Host, and a decoder further
  * on could turn `evil.com%2F..` into a path), nor an IPv6 zone, nor a port above 65535 (no URL
- * can carry it, and `req.port` and `req.url` could not agree with `req.host`). The adapters
- * and the test client answer 400 to any other.
+ * can carry it, and `req.port` and `req.url` could not agree with `req.host`), nor a host no
+ * URL can carry for another reason: a name whose last label is a number but that is no IPv4
+ * address (`999.1.1.1`, `a.1`: the WHATWG URL parser reads such a name as IPv4 and fails),
+ * an IPv6 literal that does not parse (`[::1::2]`) or a port without a name (`:80`), where
+ * `req.url` would be no URL and `req.relativeUrl` would throw. The adapters and the test
+ * client answer 400 to any other.
  */
 export function isValidHost(host: string): boolean {
-  return VALID_HOST.test(host);
+  if (!VALID_HOST.test(host)) return false;
+  // Only the hosts the URL parser may refuse are handed to it.
+  const first = host.charCodeAt(0);
+  return !(first === 91 || first === 58 || ENDS_IN_NUMBER.test(host)) || URL.canParse(`http://${host}/`);
 }
 
