@@ -126,6 +126,15 @@ describe('proxyFix', () => {
     expect(server.log.text).toBe('');
   });
 
+  it('ignores a forwarded host no URL can carry, as the server refuses one in Host', async () => {
+    for (const line of ['X-Forwarded-Host: 999.1.1.1', 'X-Forwarded-Host: a.1:8080', 'Forwarded: host="[::1::2]"']) {
+      const seen = await through({ xHost: 1, forwarded: 1 }, `${line}\r\n`);
+      expect(seen, line).toMatchObject({ HTTP_HOST: 'backend:8000', url: 'http://backend:8000/path?q=1' });
+    }
+    const seen = await through({ xHost: 1 }, 'X-Forwarded-Host: 10.0.0.1:8080\r\n');
+    expect(seen).toMatchObject({ HTTP_HOST: '10.0.0.1:8080', url: 'http://10.0.0.1:8080/path?q=1' });
+  });
+
   it('takes a clean prefix, percent-decoded, and either case of http/https', async () => {
     const seen = await through({ xProto: 1, xPrefix: 1 }, 'X-Forwarded-Proto: HTTPS\r\nX-Forwarded-Prefix: /my%20shop/v2/\r\n');
     expect(seen).toMatchObject({ scheme: 'https', SCRIPT_NAME: '/my shop/v2' });

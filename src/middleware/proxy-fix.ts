@@ -11,6 +11,7 @@ import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { Cursor } from '../http/syntax.ts';
 import { unquotePath } from '../http/url.ts';
 import { splitHost } from '../request/request.ts';
+import { isValidHost } from '../http/host.ts';
 
 /** Options of {@link proxyFix}: how many proxies to trust for each header (default 0 = none). */
 export interface ProxyFixOptions {
@@ -209,11 +210,12 @@ function parseProto(value: string | null): string | null {
 
 /**
  * `host[:port]` as in a `Host` header: a reg-name, IPv4 or bracketed IPv6, optional port.
- * No percent-encoding, as the adapters take none in a `Host` (`isValidHost`): `evil.com%2F..`
- * could become a path further on, and `a%` makes `req.url` no URL at all.
+ * What the adapters take in a `Host` (`isValidHost`): no percent-encoding (`evil.com%2F..`
+ * could become a path further on, and `a%` makes `req.url` no URL at all), nor a host no URL
+ * can carry (`999.1.1.1`).
  */
 function parseHostValue(value: string | null): string | null {
-  if (value === null || !/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+;=]+)(?::\d{1,5})?$/.test(value)) return null;
+  if (value === null || !/^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+;=]+)(?::\d{1,5})?$/.test(value) || !isValidHost(value)) return null;
   const colon = value.lastIndexOf(':');
   if (colon > value.lastIndexOf(']') && validPort(value.slice(colon + 1)) === null) return null;
   return value;
