@@ -34,6 +34,11 @@ export default app;
 `,
   );
   writeFileSync(join(fixtures, 'not-app.mjs'), 'export const app = 42;\nexport const other = { respond: 1 };\n');
+  // An export awaiting something that never answers (a database down), with a timer alive.
+  writeFileSync(
+    join(fixtures, 'hangs.mjs'),
+    "process.stdout.write('loading\\n');\nexport const app = new Promise(() => setInterval(() => {}, 1000));\n",
+  );
   writeFileSync(join(fixtures, 'throws.mjs'), "throw new Error('broken on purpose');\n");
   writeFileSync(
     join(fixtures, 'promise.mjs'),
@@ -100,6 +105,21 @@ describe('tsgi serve', () => {
     expect((await get(`${url}/`)).status).toBe(200);
     run.child.kill('SIGINT');
     expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('stops at once on SIGINT or SIGTERM while the module is still loading', { timeout: 30_000 }, async () => {
+    for (const [signal, extra] of [['SIGINT', []], ['SIGTERM', []], ['SIGTERM', ['--workers', '2']]] as const) {
+      const run = cli(['serve', join(fixtures, 'hangs.mjs'), '--port', '0', ...extra]);
+      const deadline = Date.now() + 10_000;
+      while (!run.out.stdout.includes('loading\n')) {
+        if (Date.now() > deadline) throw new Error(`the module never started loading: ${run.out.stderr}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      run.child.kill(signal);
+      const timeout = new Promise((resolve) => setTimeout(resolve, 5_000, 'still running 5 s after the signal'));
+      expect(await Promise.race([run.exited, timeout]), `${signal} ${extra.join(' ')}`).toEqual({ code: 0, signal: null });
+      expect(run.out.stdout).not.toMatch(/Serving on/);
+    }
   });
 
   it('serves the export `app` when the target has no :export', async () => {

@@ -61,7 +61,16 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
     else retire(`after ${limit} requests (--limit-max-requests)`);
   };
   const tls = command.ssl === undefined ? undefined : loadTls(command.ssl);
-  const app = buildStack(await loadApp(command.module, command.exportName), command, log, onLimit);
+  // A signal while the module loads (an export awaiting a database that does not answer)
+  // stops at once: there is nothing in flight, and the load may never end.
+  const loading = loadApp(command.module, command.exportName);
+  const early = await Promise.race([loading.then(() => undefined), stopped]);
+  if (early !== undefined) {
+    loading.catch(() => {}); // its outcome no longer matters
+    if (!managed) log.info(`Stopping on ${early} while loading the app`);
+    return 0;
+  }
+  const app = buildStack(await loading, command, log, onLimit);
   if (!managed && command.uds !== undefined) await freeSocketPath(command.uds);
   const picked = process.env[PORT_ENV];
   handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker });
