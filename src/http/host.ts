@@ -72,6 +72,32 @@ export function isValidHost(host: string): boolean {
   if (!VALID_HOST.test(host)) return false;
   // Only the hosts the URL parser may refuse are handed to it.
   const first = host.charCodeAt(0);
-  return !(first === 91 || first === 58 || ENDS_IN_NUMBER.test(host)) || URL.canParse(`http://${host}/`);
+  if (first === 91 || first === 58) return URL.canParse(`http://${host}/`);
+  return !ENDS_IN_NUMBER.test(host) || isDottedQuad(host) || URL.canParse(`http://${host}/`);
+}
+
+/**
+ * True for four decimal numbers of at most 255 joined by dots, then an optional `:port` (already
+ * checked): the IPv4 address a client behind a load balancer or a health check sends, answered
+ * without the URL parser.
+ */
+function isDottedQuad(host: string): boolean {
+  let dots = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < host.length; i++) {
+    const code = host.charCodeAt(i);
+    if (code >= 48 && code <= 57) {
+      value = value * 10 + code - 48;
+      if (++digits > 3 || value > 255) return false;
+    } else if (code === 46 && digits > 0 && dots < 3) {
+      dots++;
+      value = 0;
+      digits = 0;
+    } else {
+      return code === 58 && dots === 3 && digits > 0;
+    }
+  }
+  return dots === 3 && digits > 0;
 }
 
