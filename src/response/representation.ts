@@ -95,10 +95,13 @@ export abstract class ResponseRepresentation {
   }
 
   /**
-   * `Location` (RFC 9110 §10.2.2), as set, or `null`. Relative values are sent as they are;
-   * to redirect, prefer `redirect()`/`HTTPFound`, which make them absolute and safe.
+   * `Location` (RFC 9110 §10.2.2), as set, or `null`. Values are sent as they are, relative or
+   * not, without encoding: to redirect, prefer `redirect()`/`HTTPFound`, which make them
+   * absolute and safe and percent-encode spaces and non-ASCII (Werkzeug's `iri_to_uri`).
    *
-   * @throws TypeError when set to a value with CR, LF or NUL.
+   * @throws TypeError when set to a value a header field cannot carry: CR, LF, NUL, another
+   *   control character but HTAB, or a character above U+00FF (`res.location = '/€'`; encode it first,
+   *   e.g. with `encodeURI`).
    */
   get location(): string | null {
     return LOCATION.get(this);
