@@ -632,6 +632,10 @@ describe('Request: body', () => {
   it('text() answers 415 for a charset no decoder knows', async () => {
     const req = Request.blank('/', { body: 'x', headers: { 'Content-Type': 'text/plain; charset=klingon' } });
     await expect(req.text()).rejects.toBeInstanceOf(HTTPUnsupportedMediaType);
+    const long = Request.blank('/', { body: 'x', headers: { 'Content-Type': `text/plain; charset=${'k'.repeat(3000)}` } });
+    const error = (await rejection(long.text())) as HTTPException;
+    expect(error.code).toBe(415);
+    expect(error.message).toBe(`Unsupported charset: '${'k'.repeat(100)}…'`);
   });
 
   it('json() parses; bad, empty or non-UTF-8 JSON answers 400', async () => {

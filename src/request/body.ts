@@ -12,6 +12,7 @@ import { spoilInput } from '../gateway/input.ts';
 import { decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
+import { quoteName } from '../forms/limits.ts';
 import { cleanupEnviron } from './cleanup.ts';
 
 /** Options of the body readers `bytes()`, `text()` and `json()`. */
@@ -103,7 +104,7 @@ export abstract class RequestBody {
     try {
       return decodeText(bytes, this.charset);
     } catch {
-      throw new HTTPUnsupportedMediaType(`Unsupported charset: ${this.charset}`);
+      throw new HTTPUnsupportedMediaType(`Unsupported charset: ${quoteName(this.charset)}`);
     }
   }
 
