@@ -70,10 +70,10 @@ const VALID_HOST = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=]*|\[[0-9A-Fa-f:.]+\])(?::(?:\
  */
 export function isValidHost(host: string): boolean {
   if (!VALID_HOST.test(host)) return false;
-  // Only the hosts the URL parser may refuse are handed to it.
+  // Only the hosts the URL parser may refuse are handed to it; a dotted quad is answered first.
   const first = host.charCodeAt(0);
-  if (first === 91 || first === 58) return URL.canParse(`http://${host}/`);
-  return !ENDS_IN_NUMBER.test(host) || isDottedQuad(host) || URL.canParse(`http://${host}/`);
+  const doubtful = first === 91 || first === 58 || (!isDottedQuad(host) && ENDS_IN_NUMBER.test(host));
+  return !doubtful || URL.canParse(`http://${host}/`);
 }
 
 /**
