@@ -76,6 +76,11 @@ export function limitExceeded(limit: FormLimitName, what: string): InstanceType<
   return new HTTPContentTooLarge(`${limit} exceeded: ${what}`);
 }
 
+/** The 413 for a form body past `limits.maxBodySize`, declared or counted while it streams. */
+export function formBodyTooLarge(limits: FormLimits): InstanceType<typeof HTTPContentTooLarge> {
+  return limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
+}
+
 /** Quotes a client-supplied name for an error detail, shortened and without control characters. */
 export function quoteName(name: string | undefined): string {
   if (name === undefined) return '(unnamed)';

@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 import { HTTPException } from '../exceptions/base.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
-import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
+import { type FormLimits, formBodyTooLarge, limitExceeded, quoteName } from './limits.ts';
 import { MultipartGuard } from './multipart-guard.ts';
 import { type FileUpload, type SpoolDir, UploadWriter } from './upload.ts';
 import { openInput } from '../gateway/input.ts';
@@ -189,7 +189,7 @@ export async function parseMultipart(
       if (chunk.byteLength === 0) continue;
       received += chunk.byteLength;
       if (received > limits.maxBodySize) {
-        throw limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
+        throw formBodyTooLarge(limits);
       }
       guard.push(chunk);
       bb ??= open();

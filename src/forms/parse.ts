@@ -8,7 +8,7 @@ import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { encodingOfLabel } from '../http/charset.ts';
-import { type FormLimits, limitExceeded, resolveLimits } from './limits.ts';
+import { type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
 import { spoilInput } from '../gateway/input.ts';
 import { parseUrlencoded } from './urlencoded.ts';
@@ -113,7 +113,7 @@ function planForm(contentType: string | null | undefined, options: ParseFormOpti
   const plan: FormPlan = { type: null, contentType: contentType ?? '', boundary: parameters.boundary, limits, spoolThreshold, tmpDir: options.tmpDir };
   if (type !== 'multipart/form-data' && type !== 'application/x-www-form-urlencoded') return plan;
   if (options.contentLength != null && options.contentLength > limits.maxBodySize) {
-    throw limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
+    throw formBodyTooLarge(limits);
   }
   if (type === 'multipart/form-data') checkBoundary(parameters.boundary);
   return { ...plan, type };

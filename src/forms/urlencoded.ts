@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer';
 import { openInput } from '../gateway/input.ts';
 import { readFailure } from './input.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
-import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
+import { type FormLimits, formBodyTooLarge, limitExceeded, quoteName } from './limits.ts';
 
 const AMP = 0x26;
 const EQUALS = 0x3d;
@@ -48,7 +48,7 @@ export async function parseUrlencoded(
       if (step.done) break;
       received += step.value.byteLength;
       if (received > limits.maxBodySize) {
-        throw limitExceeded('maxBodySize', `the request body is larger than ${limits.maxBodySize} bytes`);
+        throw formBodyTooLarge(limits);
       }
       parser.push(step.value);
     }
