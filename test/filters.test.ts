@@ -7,7 +7,7 @@
  */
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
-import { type App, Request, Response } from 'tsgi';
+import { type App, Request, Response, serve } from 'tsgi';
 import { type HtmlElement, decodeContent, replaceText, rewriteHtml, rewriteLocation } from 'tsgi/proxy';
 import { TokenStream } from '../src/proxy/html-tokens.ts';
 
@@ -281,6 +281,24 @@ describe('the shared rule of body filters', () => {
       const { res } = await chunksOf(filter(chunked([], headers, status)), '/', { method });
       expect(res.headers.get('ETag'), `${status} ${method}`).toBe('"abc"');
       expect(res.headers.get('Content-Length'), `${status} ${method}`).toBe('5');
+    }
+  });
+});
+
+describe('revalidating a filtered response', () => {
+  it('answers a 304 with the weak ETag the filtered 200 had when the client validated that one', async () => {
+    const app = Request.application(() => new Response('hello', { headers: { ETag: '"abc"' }, contentType: 'text/plain', conditionalResponse: true }));
+    const filtered = replaceText(app, { replacements: [['hello', 'HELLO!']] });
+    const server = await serve(filtered, { host: '127.0.0.1', port: 0 });
+    try {
+      const first = await fetch(server.url);
+      expect([await first.text(), first.headers.get('etag')]).toEqual(['HELLO!', 'W/"abc"']);
+      const again = await fetch(server.url, { headers: { 'if-none-match': 'W/"abc"' } });
+      expect([again.status, again.headers.get('etag')]).toEqual([304, 'W/"abc"']);
+      const strong = await fetch(server.url, { headers: { 'if-none-match': '"abc"' } });
+      expect([strong.status, strong.headers.get('etag')]).toEqual([304, '"abc"']);
+    } finally {
+      await server.close();
     }
   });
 });

@@ -11,6 +11,7 @@ import { closingSource, isAsyncIterable } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { parseMediaType } from '../http/media-type.ts';
+import { EtagSet, formatEtag, parseEtag } from '../http/etag.ts';
 
 /**
  * True when a filter may change the body of this response: not for HEAD (no body; its fields
@@ -47,6 +48,31 @@ export function markTransformed(headers: HeaderList): void {
   for (const name of DIGEST_FIELDS) headers.delete(name);
   const etag = headers.get('etag')?.trim();
   if (etag && !etag.startsWith('W/')) headers.set('ETag', `W/${etag}`);
+}
+
+/**
+ * The `ETag` of a 304 as the client's stored response has it, when that response was one a
+ * filter transformed: for a `304` with a strong `"x"` to a request whose `If-None-Match`
+ * holds `W/"x"` (the tag {@link markTransformed} gave the 200) and not `"x"` itself, sets
+ * `ETag: W/"x"` and answers true; otherwise changes nothing and answers false.
+ *
+ * A 304 carries the `ETag` the 200 would have carried (RFC 9110 §15.4.5), and a cache
+ * updates only the stored response whose strong validator the 304 names (RFC 9111 §4.3.4):
+ * the app's `"x"` would name none. A 304 has no content type, so the filter cannot tell
+ * from the answer whether it would have transformed the 200; the validator the client
+ * sent tells which 200 it keeps.
+ */
+export function weakenNotModified(environ: Environ, headers: HeaderList): boolean {
+  const etag = parseEtag(headers.get('etag'));
+  if (etag === null || etag.weak) return false;
+  let weak = false;
+  for (const tag of new EtagSet(environ.HTTP_IF_NONE_MATCH as string | undefined).tags) {
+    if (tag.tag !== etag.tag) continue;
+    if (!tag.weak) return false;
+    weak = true;
+  }
+  if (weak) headers.set('ETag', formatEtag(etag.tag, true));
+  return weak;
 }
 
 /**
@@ -88,7 +114,8 @@ export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyF
     if (changesContent) answer = await wholeForPart(inner, environ, answer, choose);
     const { started, headers, transform } = answer;
     if (transform === null) {
-      startResponse(started.status, started.headers);
+      const variant = statusCode(started.status) === 304 && weakenNotModified(environ, headers);
+      startResponse(started.status, variant ? headers.list : started.headers);
       return started.body;
     }
     markTransformed(headers);

@@ -15,7 +15,7 @@ import { HeaderList } from '../http/header-list.ts';
 import { AcceptEncoding } from '../http/accept.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { callApp } from '../gateway/call-app.ts';
-import { markTransformed } from './body-filter.ts';
+import { markTransformed, weakenNotModified } from './body-filter.ts';
 
 /** A content coding {@link compress} can apply. */
 export type Coding = 'br' | 'gzip' | 'deflate';
@@ -169,6 +169,8 @@ interface Decision {
 }
 
 const NONE: Decision = { coding: null, vary: false };
+/** Not compressed, but `Vary: Accept-Encoding` added. */
+const VARY_ONLY: Decision = { coding: null, vary: true };
 
 function decide(
   environ: Environ,
@@ -178,6 +180,8 @@ function decide(
   options: Choice,
 ): Decision {
   const code = Number(status.slice(0, 3));
+  // The 304 of a compressed 200: the validator and `Vary` that 200 carried (RFC 9110 §15.4.5).
+  if (code === 304) return weakenNotModified(environ, headers) ? VARY_ONLY : NONE;
   if (!(code >= 200) || isBodilessStatus(code) || code === 206 || headers.has('content-range')) return NONE;
   const encoding = headers.getAll('content-encoding').join(',').trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity') return NONE;
@@ -192,7 +196,7 @@ function decide(
   if (size === null && known !== null && environ.REQUEST_METHOD !== 'HEAD') {
     size = knownSize = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
   }
-  if (size !== null && size < options.threshold) return { coding: null, vary: true };
+  if (size !== null && size < options.threshold) return VARY_ONLY;
   return { coding: negotiate(environ.HTTP_ACCEPT_ENCODING as string | undefined, options.encodings), vary: true, knownSize };
 }
 
