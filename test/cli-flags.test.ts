@@ -85,9 +85,11 @@ describe('tsgi serve flag values', () => {
       [['--reload-dir', dir], /^--reload-dir needs --reload/],
       [['--reload', '--reload-dir', join(dir, 'nope')], /^invalid --reload-dir '.*nope': expected a folder/],
       [['--no-such-flag'], /^unknown option '--no-such-flag' \(tsgi serve --help lists them\)\n/],
+      [['--workers', '-2'], /^--workers needs a value; one starting with '-' is written --workers=<value>\n/],
+      [['--port=-1'], /^invalid --port '-1': expected a port number/],
     ];
     // A free port unless the case names the address itself.
-    const address = (args: string[]) => (args.includes('--uds') || args.includes('--port') ? [] : ['--port', '0']);
+    const address = (args: string[]) => (args.some((arg) => arg === '--uds' || arg.startsWith('--port')) ? [] : ['--port', '0']);
     const results = await Promise.all(cases.map(([args]) => finish([...base, ...args, ...address(args)])));
     results.forEach((result, i) => {
       const [args, message] = cases[i]!;

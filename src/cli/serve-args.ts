@@ -110,7 +110,11 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
   } catch (error) {
     const message = (error as Error).message;
     const unknown = /^Unknown option '([^']+)'/.exec(message);
-    throw new UsageError(unknown ? `unknown option '${unknown[1]}' (tsgi serve --help lists them)` : message.split('\n', 1)[0]!);
+    if (unknown) throw new UsageError(`unknown option '${unknown[1]}' (tsgi serve --help lists them)`);
+    // `--port -1`: parseArgs takes a value starting with '-' for a flag.
+    const dashed = /^Option '([^']+)' argument is ambiguous/.exec(message);
+    if (dashed) throw new UsageError(`${dashed[1]} needs a value; one starting with '-' is written ${dashed[1]}=<value>`);
+    throw new UsageError(message.split('\n', 1)[0]!);
   }
   const { positionals } = parsed;
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
