@@ -155,6 +155,15 @@ describe('redirects', () => {
     expect(next.textBody).toBe('');
     await expect(async () => next.follow()).rejects.toThrow(/not a redirect/);
   });
+
+  it('res.follow() expects what its own options say, not the status the redirect was asked to have', async () => {
+    const first = await client.post('/twice', { form: { a: '1' }, status: 301 });
+    const second = await first.follow();
+    expect(second.statusCode).toBe(302);
+    const last = await second.follow();
+    expect(await last.json()).toMatchObject({ method: 'GET', pathInfo: '/echo' });
+    await expect(second.follow({ status: 404 })).rejects.toThrow(/answered 200 OK, expected 404/);
+  });
 });
 
 describe('the body, as the server reads it', () => {

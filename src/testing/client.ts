@@ -194,10 +194,18 @@ export class TestClient {
     return res;
   }
 
+  /**
+   * `res.follow(options)`: the request the redirect asks for, with what describes the request
+   * kept from the call that got `res` (headers, body for a 307/308, `environ`, `allowErrors`),
+   * but not that call's expectations: `status` and `followRedirects` are the ones `options`
+   * gives, else the client's (a `post(…, { status: 303 })` is followed by a page expected to be
+   * 2xx or 3xx, as in WebTest).
+   */
   #follow(hop: Hop, res: TestResponse, options: RequestOptions): Promise<TestResponse> {
     const next = nextHop(hop, res);
     if (next === null) throw new TestClientError(`${hop.method} ${res.url} answered ${res.status}, not a redirect with a Location`, { response: res });
-    return this.request(next.method, next.url.href, { ...next.options, ...options });
+    const { status: _status, followRedirects: _followRedirects, ...request } = next.options;
+    return this.request(next.method, next.url.href, { ...request, ...options });
   }
 }
 

@@ -155,7 +155,9 @@ export class TestResponse extends Response {
 
   /**
    * Follows this answer's redirect (WebTest's `res.follow()`): 301, 302 and 303 with a GET
-   * (a HEAD stays HEAD), 307 and 308 with the same method and body.
+   * (a HEAD stays HEAD), 307 and 308 with the same method and body. The status expected and
+   * the redirects followed are those of `options`, else the client's defaults, never those of
+   * the call that got this answer (its `{ status: 302 }` was about the redirect).
    *
    * @throws TestClientError when this is not a redirect with a `Location`.
    */
