@@ -177,6 +177,24 @@ describe('the cookie jar (RFC 6265)', () => {
     expect(brief.expires!.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
   });
 
+  it('keeps a Domain that names the host itself host-only, though the host is a public suffix (a single label)', async () => {
+    const app = Request.application((req) => {
+      const res = new Response(JSON.stringify(req.cookies), { contentType: 'application/json' });
+      if (req.pathInfo === '/login') res.setCookie('session', 's1', { domain: req.hostname });
+      return res;
+    });
+    const client = new TestClient(app, { baseUrl: 'http://testserver' });
+    await client.get('/login');
+    expect(await (await client.get('/')).json()).toEqual({ session: 's1' });
+    expect(client.cookies.all().map((c) => [c.name, c.domain, c.hostOnly])).toEqual([['session', 'testserver', true]]);
+    client.cookies.set('theme', 'dark', { domain: 'testserver' });
+    expect(client.cookies.get('theme')).toBe('dark');
+    // Another host's suffix is still refused.
+    const other = new TestClient(app, { baseUrl: 'http://shop.example.co.uk' });
+    other.cookies.store('http://shop.example.co.uk/', ['a=1; Domain=co.uk', 'b=2; Domain=example.co.uk']);
+    expect(other.cookies.all().map((c) => c.name)).toEqual(['b']);
+  });
+
   it('is set, read, deleted and cleared by the test, or turned off', async () => {
     const client = new TestClient(site);
     client.cookies.set('theme', 'dark').set('a', '1', { path: '/admin' });

@@ -44,7 +44,8 @@ function stored(cookie: Cookie): StoredCookie {
 /**
  * The cookies a {@link TestClient} keeps across requests, by the rules of RFC 6265 (§5.3
  * storage, §5.4 retrieval) as tough-cookie implements them: the `Domain` must domain-match
- * the request host and may not be a public suffix, the default `Path` is the request path's
+ * the request host and may not be a public suffix unless it is that host (a single-label host
+ * such as `testserver` is one), the default `Path` is the request path's
  * directory, `Max-Age` wins over `Expires`, and an expired cookie is dropped. A `Secure`
  * cookie is stored from and sent over https only, even for `localhost`. `SameSite` is
  * recorded but not enforced: every request of a test client is same-site. A `Set-Cookie`
@@ -65,10 +66,30 @@ export class CookieJar {
   store(url: string, setCookies: readonly string[]): void {
     for (const line of setCookies) {
       try {
-        this.#jar.setCookieSync(line, url, { ignoreError: false });
+        this.#setCookie(line, url);
       } catch {
         // RFC 6265 §5.3: a cookie the user agent would not store is ignored entirely.
       }
+    }
+  }
+
+  /**
+   * Stores one cookie set by an answer to `url`. A `Domain` that is a public suffix is refused,
+   * except (RFC 6265 §5.3 step 5) when it names the request host itself: the cookie is then
+   * kept host-only. tough-cookie refuses that case too, and a single-label host (`testserver`,
+   * a container's `web`) is a public suffix to it, so `Domain=testserver` set by
+   * `http://testserver` is retried without its `Domain`.
+   *
+   * @throws Error (tough-cookie's) for a cookie not to store.
+   */
+  #setCookie(line: string, url: string): void {
+    try {
+      this.#jar.setCookieSync(line, url, { ignoreError: false });
+    } catch (error) {
+      const cookie = Cookie.parse(line);
+      if (cookie?.domain == null || cookie.domain.toLowerCase() !== new URL(url).hostname.toLowerCase()) throw error;
+      cookie.domain = null;
+      this.#jar.setCookieSync(cookie, url, { ignoreError: false });
     }
   }
 
@@ -103,7 +124,7 @@ export class CookieJar {
     const base = new URL(this.#defaultUrl);
     const url = options.domain ? `${options.secure ? 'https' : base.protocol.slice(0, -1)}://${options.domain.replace(/^\./, '')}/` : base.href;
     const secureUrl = options.secure ? url.replace(/^http:/, 'https:') : url;
-    this.#jar.setCookieSync(serializeSetCookie(name, value, options), secureUrl);
+    this.#setCookie(serializeSetCookie(name, value, options), secureUrl);
     return this;
   }
 
