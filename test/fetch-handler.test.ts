@@ -261,6 +261,38 @@ describe('toFetchHandler: the answer', () => {
     expect(res.headers.get('content-length')).toBeNull();
   });
 
+  it('drops the body an app gives a 205 and its Content-Length, as for a 204 (fetch refuses a body there)', async () => {
+    const errors = log();
+    let closed = 0;
+    const body = (kind: string) => {
+      if (kind === 'array') return [enc.encode('hi')];
+      return (async function* () {
+        try {
+          yield enc.encode('h');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          yield enc.encode('i');
+        } finally {
+          closed++;
+        }
+      })();
+    };
+    for (const kind of ['array', 'stream']) {
+      const res = await toFetchHandler(
+        (_environ, start) => {
+          start('205 Reset Content', [['Content-Type', 'text/plain'], ['Content-Length', '2']]);
+          return body(kind);
+        },
+        { log: errors },
+      )(new globalThis.Request('http://h/', { method: 'POST', body: 'form' }));
+      expect(res.status).toBe(205);
+      expect(res.headers.get('content-length')).toBeNull();
+      expect(res.body).toBeNull();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(closed).toBe(1);
+    expect(errors.lines).toEqual([]);
+  });
+
   it('streams a body chunk by chunk, asking for the next only when read, and learns a one-chunk length', async () => {
     let produced = 0;
     const app: App = (_environ, start) => {

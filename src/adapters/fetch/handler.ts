@@ -138,7 +138,8 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
  * The answer: a body in memory (an array, or a stream that ends right after its first chunk)
  * goes out whole with its length; any other stream as a pull-based `ReadableStream`, one chunk
  * per read (backpressure), whose cancel (the client left) runs the body iterator's `return()`.
- * HEAD, 204 and 304 carry no body; hop-by-hop fields are dropped.
+ * HEAD, 204, 205 and 304 carry no body (one the app gives is dropped, its iterator closed);
+ * hop-by-hop fields are dropped.
  *
  * Errors: a malformed path escape, invalid UTF-8 or an invalid Host answers `400`, more than
  * `maxHeaders` fields `431`, a path outside `scriptName` `404`, all as plain text without

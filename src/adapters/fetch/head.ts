@@ -17,17 +17,26 @@ export interface FetchHead {
   fields: Array<[string, string]>;
   /** The app's `Content-Length`, or -1. */
   declared: number;
-  /** True when the response carries no body: HEAD, 1xx, 204, 304. */
+  /** True when the response carries no body: HEAD, 1xx, 204, 205, 304. */
   noBody: boolean;
 }
+
+/**
+ * True for a status whose answer must carry no content, and whose `Content-Length` (the app's)
+ * is dropped: 204 No Content (RFC 9110 §8.6) and 205 Reset Content (§15.3.6). A fetch
+ * `Response` refuses a body with either (they are null body statuses of the Fetch Standard),
+ * so a body the app gives them is dropped, as for HEAD, rather than answered 500.
+ */
+const noContent = (code: number): boolean => code === 204 || code === 205;
 
 /**
  * Checks the status and headers an app gave and answers what to send. `length` is the body
  * length when the whole body is in hand: an app `Content-Length` must then match it (not for
  * HEAD, where it describes the GET body); for HEAD without one, a non-empty length is added as
- * `Content-Length` (the runtime computes it for the other answers). An app `Content-Length`
- * on a 204 is dropped (RFC 9110 §8.6); hop-by-hop fields are dropped (the runtime owns the
- * connection, so `Connection: close` is dropped too).
+ * `Content-Length` (the runtime computes it for the other answers). A 204 or 205 carries no
+ * body and no app `Content-Length` (RFC 9110 §8.6, §15.3.6): whatever body the app gives it is
+ * dropped; hop-by-hop fields are dropped (the runtime owns the connection, so
+ * `Connection: close` is dropped too).
  *
  * @throws TypeError for anything the app got wrong: no `startResponse`, an invalid or 1xx
  *   status, a header that is not a pair of strings, a bad or mismatched `Content-Length`.
@@ -48,14 +57,14 @@ export function fetchHead(
     let drop = role !== '';
     if (role === 'content-length') {
       declared = declaredLength(pair[1], declared);
-      drop = code === 204;
+      drop = noContent(code);
     }
     if (drop) {
       if (fields === pairs) fields = pairs.slice(0, i);
     } else if (fields !== pairs) fields.push(pair);
   }
   const head = method === 'HEAD';
-  const bodiless = isBodilessStatus(code);
+  const bodiless = isBodilessStatus(code) || noContent(code);
   if (length !== undefined && !bodiless) checkDeclaredLength(declared, length, head);
   if (head && declared === -1 && length !== undefined && length !== 0 && !bodiless) {
     fields = fields === pairs ? [...pairs, ['Content-Length', String(length)]] : (fields.push(['Content-Length', String(length)]), fields);
