@@ -34,6 +34,19 @@ describe('fromFetchHandler', () => {
     expect(await res.json()).toMatchObject({ url: 'http://localhost/x?q=1', prefix: '/api' });
   });
 
+  it('keeps the escapes of the path as the client sent them (%2F stays one segment), with or without the prefix', async () => {
+    const app = mount({ '/api': fromFetchHandler(echo), '/bare': fromFetchHandler(echo, { stripPrefix: true }) });
+    const url = async (path: string) => ((await (await Request.blank(path).getResponse(app)).json()) as { url: string }).url;
+    expect(await url('/api/files/a%2Fb%3Bc?q=%2F')).toBe('http://localhost/api/files/a%2Fb%3Bc?q=%2F');
+    expect(await url('/bare/files/a%2Fb/caf%C3%A9')).toBe('http://localhost/files/a%2Fb/caf%C3%A9');
+    const hono = new Hono().get('/files/:name', (c) => c.text(c.req.param('name')));
+    const res = await Request.blank('/files/a%2Fb').getResponse(fromFetchHandler(hono.fetch));
+    expect(await res.text()).toBe('a/b');
+    // A PATH_INFO a middleware rewrote is quoted from its decoded form.
+    const rewritten = await Request.blank('/old%2Fpath', { environ: { PATH_INFO: '/new path' } }).getResponse(fromFetchHandler(echo));
+    expect(await rewritten.json()).toMatchObject({ url: 'http://localhost/new%20path' });
+  });
+
   it('streams the request body up, passes fields but hop-by-hop ones, and answers status, fields and body', async () => {
     const res = await Request.blank('/', { method: 'PUT', body: 'payload', headers: { Cookie: 'a=1', Connection: 'keep-alive' } }).getResponse(
       fromFetchHandler(echo),

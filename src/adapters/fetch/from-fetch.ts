@@ -8,6 +8,7 @@ import type { App, Environ } from '../../gateway/types.ts';
 import { HOP_BY_HOP } from '../../gateway/fields.ts';
 import { toReadableStream } from '../../gateway/stream.ts';
 import { quotePath } from '../../http/url.ts';
+import { rawPathParts } from '../../proxy/upstream-path.ts';
 import { Response } from '../../response/response.ts';
 import { EnvironHeaders } from '../../datastructures/environ-headers.ts';
 import { Request } from '../../request/request.ts';
@@ -30,14 +31,31 @@ export interface FromFetchOptions {
  */
 export type FetchStyleHandler = (request: globalThis.Request, env?: any, ctx?: any) => globalThis.Response | PromiseLike<globalThis.Response>;
 
+/** A raw path made of `pchar`s, `/` and escapes only: the URL parser takes it as it is. */
+const PLAIN_RAW_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
+
+/**
+ * The path of the fetch URL: `SCRIPT_NAME` (unless `strip`) and `PATH_INFO` as the client
+ * encoded them, from `REQUEST_URI` (`rawPathParts`), so an escape that decoding loses (`%2F`:
+ * `/files/a%2Fb` is one segment to the handler's router, not two) reaches the handler as sent;
+ * quoted from their decoded form when the raw path does not decode to them (a middleware
+ * rewrote `PATH_INFO`) or holds characters the URL parser would change (`\`, `#`).
+ */
+function fetchPath(environ: Environ, strip: boolean): string {
+  const [script, rest] = rawPathParts(environ);
+  const raw = strip ? rest : script + rest;
+  return PLAIN_RAW_PATH.test(raw) ? raw : quotePath(strip ? environ.PATH_INFO : environ.SCRIPT_NAME + environ.PATH_INFO);
+}
+
 /**
  * The fetch `Request` of an environ: its URL rebuilt from the environ (spec §10; without
- * `SCRIPT_NAME` when `strip`), its method, its `HTTP_*` fields (hop-by-hop ones left out), its
- * body streamed from `tsgi.input` when it has one (RFC 9112 §6.3), its `tsgi.signal`.
+ * `SCRIPT_NAME` when `strip`) with the path's escapes as sent ({@link fetchPath}), its method,
+ * its `HTTP_*` fields (hop-by-hop ones left out), its body streamed from `tsgi.input` when it
+ * has one (RFC 9112 §6.3), its `tsgi.signal`.
  */
 function toFetchRequest(environ: Environ, strip: boolean): globalThis.Request {
   const req = new Request(environ);
-  const url = strip ? req.hostUrl + quotePath(req.pathInfo) + (req.queryString ? `?${req.queryString}` : '') : req.url;
+  const url = req.hostUrl + fetchPath(environ, strip) + (req.queryString ? `?${req.queryString}` : '');
   const headers = new globalThis.Headers();
   for (const [name, value] of new EnvironHeaders(environ)) {
     if (!HOP_BY_HOP.has(name.toLowerCase())) headers.append(name, value);
@@ -62,7 +80,7 @@ function toFetchRequest(environ: Environ, strip: boolean): globalThis.Request {
  *
  * The handler gets a fetch `Request` made from the environ: the URL the client asked for
  * (prefix included; with `stripPrefix`, relative to `SCRIPT_NAME`, the prefix in
- * `X-Forwarded-Prefix`), the method, the request fields (hop-by-hop ones left out), the body
+ * `X-Forwarded-Prefix`; the path's escapes as the client sent them, `%2F` included), the method, the request fields (hop-by-hop ones left out), the body
  * streamed from `tsgi.input`, and `tsgi.signal`. Its second and third arguments are those the
  * runtime gave `toFetchHandler` (`tsgi.fetch_env`, `tsgi.fetch_execution_context`: a Worker's
  * bindings reach a Hono app as `c.env`), `undefined` on Node. Its `Response` is answered as
