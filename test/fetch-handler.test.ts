@@ -70,6 +70,24 @@ describe('toFetchHandler: the environ', () => {
     expect((await environOf('http://h/'))['tsgi.input_terminated']).toBeUndefined();
   });
 
+  it('applies maxBodySize: a declared length past it is 413 without the app, a body of unknown length fails its read with 413', async () => {
+    let called = 0;
+    const app = Request.application(async (req) => {
+      called++;
+      return `read ${(await req.bytes()).byteLength}`;
+    });
+    const handler = toFetchHandler(app, { maxBodySize: 4 });
+    const declared = await handler(new globalThis.Request('http://h/', { method: 'POST', body: 'hello', headers: { 'Content-Length': '5' } }));
+    expect([declared.status, await declared.text(), called]).toEqual([413, 'Content Too Large: The request body is larger than 4 bytes.\n', 0]);
+    const chunks = (...parts: string[]) => new ReadableStream<Uint8Array>({ start: (c) => (parts.forEach((p) => c.enqueue(enc.encode(p))), c.close()) });
+    const unsized = await handler(new globalThis.Request('http://h/', { method: 'POST', body: chunks('he', 'llo'), duplex: 'half' } as RequestInit));
+    expect([unsized.status, called]).toEqual([413, 1]);
+    const small = await handler(new globalThis.Request('http://h/', { method: 'POST', body: chunks('he', 'll'), duplex: 'half' } as RequestInit));
+    expect([small.status, await small.text()]).toEqual([200, 'read 4']);
+    expect((await handler(new globalThis.Request('http://h/'))).status).toBe(200);
+    expect(() => toFetchHandler(app, { maxBodySize: -1 })).toThrow(TypeError);
+  });
+
   it('moves scriptName into SCRIPT_NAME, and answers 404 outside it without calling the app', async () => {
     let called = 0;
     const handler = toFetchHandler((environ, start) => {

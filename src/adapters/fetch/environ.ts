@@ -21,13 +21,41 @@ import {
   lazyEnvironKey,
 } from '../environ-rules.ts';
 import { setClientAddress } from './client.ts';
+import { bodyTooLarge, limitInput } from '../node/body-limit.ts';
 
 /**
  * Options of `toFetchHandler`: the {@link EnvironOptions} every adapter takes, under the same
  * names as the Node adapter's (`serverName`, `serverPort`, `scriptName`, `log`,
- * `multiprocess`, `maxHeaders`).
+ * `multiprocess`, `maxHeaders`), and `maxBodySize` as `serve()` takes it.
  */
-export interface FetchHandlerOptions extends EnvironOptions {}
+export interface FetchHandlerOptions extends EnvironOptions {
+  /**
+   * Largest request body, in bytes; default none (the runtime's own limit applies: Bun's
+   * `maxRequestBodySize`, a Worker plan's). A declared `Content-Length` past it answers
+   * `413 Content Too Large` without calling the app; any other body is counted as the app
+   * reads `tsgi.input`, and the read that would pass the limit throws an `HTTPContentTooLarge`
+   * (413) instead of handing the bytes over, which `req.bytes()`, `req.form()` and
+   * `Request.application` answer, as the adapter does when the app lets it propagate before
+   * its head. `req.bytes({ maxBodySize })` and the form limits still apply below it.
+   *
+   * @throws TypeError (from `toFetchHandler`, when the handler is made) for a value that is
+   *   not a non-negative integer.
+   */
+  maxBodySize?: number;
+}
+
+/**
+ * Applies `maxBodySize` to a request that has a body: a declared `Content-Length` past it
+ * throws (413 before the app runs); the input is counted either way, since a `Request` made in
+ * process may carry a `Content-Length` its body does not keep to.
+ *
+ * @throws HTTPContentTooLarge for a declared length past the limit.
+ */
+function limitBody(environ: Environ, maxBodySize: number): void {
+  const declared = environ.CONTENT_LENGTH;
+  if (declared !== undefined && Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
+  environ['tsgi.input'] = limitInput(environ['tsgi.input'], maxBodySize);
+}
 
 /**
  * `tsgi.fetch_request`: the fetch `Request` the runtime handed to `toFetchHandler`. Its body
@@ -124,7 +152,8 @@ const FetchEnviron = environConstructor(fetchEnvironFields);
  * `tsgi.input` streaming the body, `tsgi.signal` = `request.signal` (read when first used).
  *
  * @throws HTTPBadRequest for a malformed escape or invalid UTF-8 in the path or an invalid
- *   Host; HTTPRequestHeaderFieldsTooLarge past `maxHeaders`; HTTPNotFound for a path outside
+ *   Host; HTTPRequestHeaderFieldsTooLarge past `maxHeaders`; HTTPContentTooLarge for a
+ *   declared `Content-Length` past `maxBodySize`; HTTPNotFound for a path outside
  *   `scriptName` (already checked by the caller).
  */
 export function createFetchEnviron(request: globalThis.Request, env: unknown, ctx: unknown, options: FetchHandlerOptions): Environ {
@@ -150,5 +179,6 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   checkHost(environ.HTTP_HOST as string, options.trustedHosts);
   setClientAddress(environ, request, env);
   if (options.scriptName) applyScriptName(environ, options.scriptName);
+  if (options.maxBodySize !== undefined && request.body !== null) limitBody(environ, options.maxBodySize);
   return environ;
 }

@@ -142,16 +142,22 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
  * hop-by-hop fields are dropped.
  *
  * Errors: a malformed path escape, invalid UTF-8 or an invalid Host answers `400`, more than
- * `maxHeaders` fields `431`, a path outside `scriptName` `404`, all as plain text without
- * calling the app. An app error is logged to `tsgi.errors` with the request line; before the
+ * `maxHeaders` fields `431`, a declared `Content-Length` past `maxBodySize` `413`, a path
+ * outside `scriptName` `404`, all as plain text without calling the app (a body past
+ * `maxBodySize` that declared no length fails the app's read of it with a 413). An app error is logged to `tsgi.errors` with the request line; before the
  * headers it answers a plain `500`, after them the body stream errors and the runtime cuts the
  * connection, so a truncated body never looks whole.
  *
- * @throws TypeError (at once) when `app` is not an app or `options.scriptName` is malformed.
+ * @throws TypeError (at once) when `app` is not an app, `options.scriptName` is malformed or
+ *   `options.maxBodySize` is not a non-negative integer.
  */
 export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}): FetchHandler {
   const callable = toApp(app);
   checkScriptName(options.scriptName);
+  const maxBodySize = options.maxBodySize;
+  if (maxBodySize !== undefined && !(Number.isSafeInteger(maxBodySize) && maxBodySize >= 0)) {
+    throw new TypeError('maxBodySize must be a non-negative integer (bytes)');
+  }
   return (request, env, ctx) => {
     let environ: Environ;
     try {
