@@ -79,6 +79,18 @@ describe('lint and tsgi.errors', () => {
     expect(res.textBody).toBe('Internal Server Error\n');
     expect(res.errors).toMatch(/^\[tsgi\] GET \/x HTTP\/1\.1: Error: boom/);
   });
+
+  it('fails the call on an app error with that error as its cause, as TestClientError says', async () => {
+    const boom = new Error('boom');
+    const error = await rejection(
+      new TestClient(() => {
+        throw boom;
+      }).get('/x'),
+    );
+    expect(error).toBeInstanceOf(TestClientError);
+    expect((error as TestClientError).cause).toBe(boom);
+    expect((error as TestClientError).response?.statusCode).toBe(500);
+  });
 });
 
 describe('status expectations', () => {

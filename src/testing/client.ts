@@ -170,8 +170,11 @@ export class TestClient {
     const refusal = refusalOf(pathError, environ.HTTP_HOST as string | undefined);
     const linted = refusal === null && this.#options.lint !== false ? lint(this.app) : undefined;
     let answer: Answer;
+    // The first error the exchange logged (an app error answered 500): the failure's `cause`.
+    let failure: { error: unknown } | undefined;
+    const onError = (error: unknown) => void (failure ??= { error });
     try {
-      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ);
+      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ, false, onError);
     } catch (error) {
       controller.abort(error);
       if (!(error instanceof CutResponse)) throw error;
@@ -189,7 +192,10 @@ export class TestClient {
     });
     if (useCookies) this.cookies.store(url.href, res.headers.getAll('set-cookie'));
     if (errors && !(options.allowErrors ?? this.#options.allowErrors)) {
-      throw new TestClientError(`${method} ${url.href} wrote to tsgi.errors (pass allowErrors to permit it):${logged(messages)}`, { response: res });
+      throw new TestClientError(`${method} ${url.href} wrote to tsgi.errors (pass allowErrors to permit it):${logged(messages)}`, {
+        response: res,
+        cause: failure?.error,
+      });
     }
     return res;
   }

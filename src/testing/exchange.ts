@@ -89,20 +89,26 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * error after it is logged and throws {@link CutResponse}, since the server cuts the
  * connection then (a stream that contradicts its `Content-Length` too).
  *
+ * `onError` is told of each error logged, before it is logged (the test client keeps the
+ * first as the `cause` of the call's failure).
+ *
  * `Content-Length` is added, when the app gave none, to an answer whose body was an array or
  * ended after its first chunk, as the server frames those; longer streams get none (the
  * server sends them chunked). Framing fields the server adds (`Date`, `Connection`,
  * `Keep-Alive`, `Transfer-Encoding`) are left out.
  */
-export async function runApp(app: App, environ: Environ, answering = false): Promise<Answer> {
+export async function runApp(app: App, environ: Environ, answering = false, onError?: (error: unknown) => void): Promise<Answer> {
   const log = environ['tsgi.errors'];
   const line = requestLine(environ);
-  const report = (error: unknown) => logError(log, line, error);
+  const report = (error: unknown) => {
+    onError?.(error);
+    logError(log, line, error);
+  };
   let started: StartedApp;
   // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
   const beforeHead = (error: unknown): Promise<Answer> | Answer => {
     const exception = answering ? null : escapedAnswer(error, report);
-    if (exception !== null) return runApp(exception.toApp(), environ, true);
+    if (exception !== null) return runApp(exception.toApp(), environ, true, onError);
     report(error);
     return internalError();
   };
