@@ -21,7 +21,7 @@ import {
   lazyEnvironKey,
 } from '../environ-rules.ts';
 import { setClientAddress } from './client.ts';
-import { bodyTooLarge, limitInput } from '../node/body-limit.ts';
+import { bodyTooLarge, limitInput } from '../body-limit.ts';
 
 /**
  * Options of `toFetchHandler`: the {@link EnvironOptions} every adapter takes, under the same

@@ -15,7 +15,7 @@ import { guardSend } from './send-timeout.ts';
 import { endPlain, endWith } from './end.ts';
 import type { ExchangeState, ServerState } from './state.ts';
 import { cutResponse, isHttp2, responseGone } from './http2-compat.ts';
-import { isBodyLimitError } from './body-limit.ts';
+import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { isBodyReadable } from '../../request/input.ts';
 

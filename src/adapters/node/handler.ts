@@ -17,7 +17,7 @@ import { prepareUnreadBody } from './linger.ts';
 import { continueOnRead } from './continue.ts';
 import { endPlain } from './end.ts';
 import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
-import { bodyTooLarge, limitInput } from './body-limit.ts';
+import { bodyTooLarge, limitInput } from '../body-limit.ts';
 import { http2HasBody, isHttp2 } from './http2-compat.ts';
 
 /** A short plain-text answer that closes the connection (for requests the app never sees). */

@@ -1,12 +1,12 @@
 /**
- * The server's request body limit (`maxBodySize`): a declared `Content-Length` past it is
+ * The request body limit of the Node and fetch adapters (`maxBodySize`): a declared `Content-Length` past it is
  * answered `413` before the app runs; a body of unknown length (chunked, or HTTP/2 without
  * `Content-Length`) is counted while the app reads `tsgi.input`, and the read that would go
  * past the limit throws instead of handing over the bytes.
  *
  * @module
  */
-import { HTTPContentTooLarge } from '../../exceptions/client-errors.ts';
+import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 
 /** The errors {@link limitInput} raised: the server answers them 413 when the app lets one through. */
 const RAISED = new WeakSet<object>();
