@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnvironHeaders, HTTPBadRequest, HeaderList, MultiDict, Request } from 'tsgi';
+import { EnvironHeaders, HTTPBadRequest, HeaderList, MultiDict, Request, Response } from 'tsgi';
 import { headerEnvironKey, headerName } from '../src/datastructures/environ-headers.ts';
 
 describe('MultiDict', () => {
@@ -163,6 +163,18 @@ describe('HeaderList', () => {
     expect(b.size).toBe(3);
     expect(new HeaderList(new Map([['X-M', 'v']])).get('x-m')).toBe('v');
     expect(new HeaderList().size).toBe(0);
+  });
+
+  it('takes numbers in a record and in pairs, as set() and add() do', () => {
+    const h = new HeaderList({ 'Content-Length': 42, 'X-N': [1, '2'] });
+    expect(h.toList()).toEqual([
+      ['Content-Length', '42'],
+      ['X-N', '1'],
+      ['X-N', '2'],
+    ]);
+    expect(new HeaderList([['Age', 7]]).get('age')).toBe('7');
+    const res = new Response([new TextEncoder().encode('abc')], { headers: { 'Content-Length': 3 } });
+    expect(res.contentLength).toBe(3);
   });
 
   it('a HeaderList built from another changes apart from it, whichever of the two changes', () => {

@@ -25,10 +25,14 @@ export function replaceField(list: Array<[string, string]>, name: string, value:
   if (index === -1) list.push([name, value]);
 }
 
-/** What a `HeaderList` can be built from: pairs, a record, or another `HeaderList`. */
+/**
+ * What a `HeaderList` can be built from: pairs, a record (a list of values for a repeated
+ * field, `undefined` for none), or another `HeaderList`. Numbers are converted to strings, as
+ * by {@link HeaderList.set}.
+ */
 export type HeaderListInit =
-  | Iterable<readonly [string, string]>
-  | Record<string, string | readonly string[] | undefined>
+  | Iterable<readonly [string, string | number]>
+  | Record<string, string | number | readonly (string | number)[] | undefined>
   | HeaderList;
 
 /**
@@ -58,11 +62,11 @@ export class HeaderList implements Iterable<[string, string]> {
     if (init instanceof HeaderList) {
       for (const [name, value] of init.list) this.list.push([name, value]);
     } else if (typeof (init as Iterable<unknown>)[Symbol.iterator] === 'function') {
-      for (const pair of init as Iterable<readonly [string, string]>) this.add(pair[0], pair[1]);
+      for (const pair of init as Iterable<readonly [string, string | number]>) this.add(pair[0], pair[1]);
     } else {
       for (const [name, value] of Object.entries(init)) {
         if (value === undefined) continue;
-        if (typeof value === 'string') this.add(name, value);
+        if (typeof value === 'string' || typeof value === 'number') this.add(name, value);
         else for (const v of value) this.add(name, v);
       }
     }
