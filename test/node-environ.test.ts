@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge, Request, Response } from 'tsgi';
+import { type App, type Environ, HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge, Request, Response, redirect } from 'tsgi';
 import { createEnviron, toNodeHandler } from 'tsgi/node';
 import { bytes, deferred, parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
@@ -224,6 +224,37 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
     const server = await start(dumpApp);
     const env = await rawEnviron(server.port, 'OPTIONS * HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
     expect(env).toMatchObject({ REQUEST_METHOD: 'OPTIONS', PATH_INFO: '*', REQUEST_URI: '*', QUERY_STRING: '' });
+  });
+
+  it('rebuilds the URL of OPTIONS * as scheme and authority with an empty path (RFC 9112 §3.3)', async () => {
+    const server = await start(
+      Request.application((req) =>
+        Response.json({
+          path: req.path,
+          pathUrl: req.pathUrl,
+          url: req.url,
+          relative: req.relativeUrl('x'),
+          absolute: req.relativeUrl('/y?z=1'),
+          location: redirect('x').getResponse(req).headers.get('location'),
+        }),
+      ),
+    );
+    const answer = async (host: string) => {
+      const res = parseRaw((await rawExchange(server.port, `OPTIONS * HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).raw);
+      expect(res.status).toBe(200);
+      return JSON.parse(res.rest) as Record<string, string>;
+    };
+    expect(await answer('a.example:8000')).toEqual({
+      path: '*',
+      pathUrl: 'http://a.example:8000',
+      url: 'http://a.example:8000',
+      relative: 'http://a.example:8000/x',
+      absolute: 'http://a.example:8000/y?z=1',
+      location: 'http://a.example:8000/x',
+    });
+    // Without a port the `*` used to become part of the host name: `http://a.example*/x`.
+    expect(await answer('a.example')).toMatchObject({ url: 'http://a.example', relative: 'http://a.example/x', location: 'http://a.example/x' });
+    expect(server.log.text).toBe('');
   });
 
   it('gives an absolute-form target without a path PATH_INFO "/"', async () => {

@@ -73,7 +73,7 @@ function checkTarget(location: string): string {
  *   WHATWG URL parser's backslash and tab rules).
  * - With an environ, a relative target is resolved against `scheme://host` (the host as
  *   `Request.host` reads it; scheme `http` when unset) + the quoted `SCRIPT_NAME` +
- *   `PATH_INFO`; without one (or when that URL cannot be built) it is
+ *   `PATH_INFO` (without the `*` of `OPTIONS *`); without one (or when that URL cannot be built) it is
  *   returned relative. An absolute target (`https:…`) is kept as given, encoded as above.
  */
 export function absoluteLocation(location: string, environ: Environ | undefined): string {
@@ -84,7 +84,9 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
   if (!environ) return target;
   const scheme = environ['tsgi.url_scheme'] || 'http';
   try {
-    const base = new URL(`${scheme}://${hostOf(environ)}${quotePath(`${environ.SCRIPT_NAME ?? ''}${environ.PATH_INFO ?? ''}`)}`);
+    // `OPTIONS *` names no path (RFC 9112 §3.3): resolved against the mount point, as `req.pathUrl` is.
+    const pathInfo = environ.PATH_INFO === '*' ? '' : (environ.PATH_INFO ?? '');
+    const base = new URL(`${scheme}://${hostOf(environ)}${quotePath(`${environ.SCRIPT_NAME ?? ''}${pathInfo}`)}`);
     return new URL(target, base).href;
   } catch {
     return target;

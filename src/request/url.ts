@@ -155,14 +155,25 @@ export abstract class RequestUrl {
     return qs ? `${this.path}?${qs}` : this.path;
   }
 
-  /** The URL without the query: `hostUrl` + `path` (WebOb `path_url`). */
+  /**
+   * The URL without the query: `hostUrl` + `path` (WebOb `path_url`). For the asterisk-form
+   * `OPTIONS *` (`PATH_INFO` `*`), which names the server rather than a path, the target URI
+   * has an empty path (RFC 9112 §3.3): `applicationUrl` (`http://example.com:8000`), never
+   * `http://example.com:8000*`.
+   */
   get pathUrl(): string {
-    return this.hostUrl + this.path;
+    const pathInfo = this.pathInfo;
+    if (pathInfo === '*') return this.applicationUrl;
+    return this.hostUrl + quotePath(this.scriptName + pathInfo);
   }
 
-  /** The full URL the client asked for, reconstructed: `hostUrl` + `pathQs`. */
+  /**
+   * The full URL the client asked for, reconstructed: `pathUrl` + `?query`, i.e. `hostUrl` +
+   * `pathQs` but for `OPTIONS *`, whose URL is `hostUrl` (see {@link RequestUrl.pathUrl}).
+   */
   get url(): string {
-    return this.hostUrl + this.pathQs;
+    const qs = this.queryString;
+    return qs ? `${this.pathUrl}?${qs}` : this.pathUrl;
   }
 
   /**
