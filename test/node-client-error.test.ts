@@ -4,6 +4,7 @@
  * response already under way on the connection goes out whole first, and the server goes on
  * serving. Over plain HTTP, TLS, and HTTP/2's HTTP/1.1 fallback.
  */
+import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,5 +150,48 @@ describe('requests the HTTP/1 parser refuses', () => {
       expectRefusal(raw, '400 Bad Request', 'Bad Request: invalid character in the request target\n');
       expect(calls).toEqual([]);
     }
+  });
+});
+
+describe('CONNECT (authority-form): the server tunnels nowhere', () => {
+  const reason = 'Not Implemented: CONNECT is not supported: this server is no proxy\n';
+
+  it('answers 501 with a reason over HTTP/1 (Node would close the connection without a word)', async () => {
+    const { app, calls } = counted();
+    const server = await start(app);
+    for (const head of ['CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n', 'CONNECT a.example:443 HTTP/1.0\r\n\r\n\x16\x03\x01']) {
+      const { raw, clean } = await rawExchange(server.port, Buffer.from(head, 'latin1'));
+      expectRefusal(raw, '501 Not Implemented', reason);
+      expect(clean).toBe(true);
+    }
+    expect(calls).toEqual([]);
+    expect(server.log.text).toBe('');
+    expect((await request(`${server.url}/after`)).body.toString()).toBe('ok /after');
+  });
+
+  it('answers 501 with a reason over h2c, and the session serves on (Node would answer a bare 405)', async () => {
+    const { app, calls } = counted();
+    const server = await start(app, { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    session.on('error', () => undefined);
+    try {
+      const answer = (headers: http2.OutgoingHttpHeaders) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const stream = session.request(headers, { endStream: false });
+          let status = 0;
+          let body = '';
+          stream.on('response', (h) => (status = Number(h[':status'])));
+          stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          stream.on('close', () => resolve({ status, body }));
+          stream.on('error', reject);
+        });
+      expect(await answer({ ':method': 'CONNECT', ':authority': 'a.example:443' })).toEqual({ status: 501, body: reason });
+      const after = await answer({ ':method': 'GET', ':path': '/after', ':authority': 'a.example' });
+      expect(after).toEqual({ status: 200, body: 'ok /after' });
+    } finally {
+      session.close();
+    }
+    expect(calls).toEqual(['/after']);
+    expect(server.log.text).toBe('');
   });
 });

@@ -108,6 +108,21 @@ function whenAnswered(socket: Socket, then: () => void): void {
   else answering.once('finish', () => whenAnswered(socket, then));
 }
 
+/**
+ * Answers a request whose socket Node has handed over (a CONNECT, which the HTTP/1 parser
+ * leaves to the `connect` event) with `code reason` and the one-line `detail`, then closes the
+ * connection as a refused request's (`discardThenClose`: what the client sends meanwhile, the
+ * start of its tunnel, is read and dropped).
+ */
+export function answerOnSocket(socket: Socket, code: number, reason: string, detail: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(answer({ code, reason, detail }));
+  discardThenClose(socket, () => false);
+}
+
 /** The whole HTTP/1.1 answer of `refusal`. */
 function answer({ code, reason, detail }: Refusal): string {
   const body = `${reason}: ${detail}\n`;

@@ -5,6 +5,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
 import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPException } from '../../exceptions/base.ts';
@@ -15,6 +16,7 @@ import { Exchange, type ExpressRequest } from './exchange.ts';
 import type { ServerState } from './state.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { continueOnRead } from './continue.ts';
+import { answerOnSocket } from './client-error.ts';
 import { endPlain } from './end.ts';
 import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
 import { bodyTooLarge, limitInput } from '../body-limit.ts';
@@ -34,6 +36,21 @@ function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, re
 export function refuseExpectation(req: IncomingMessage, res: ServerResponse): void {
   plainAnswer(req, res, 417, 'Expectation Failed', 'Expectation Failed: the only expectation this server meets is 100-continue\n');
 }
+
+/**
+ * The `connect` listener of `serve()`: a CONNECT request (RFC 9110 §9.3.6: open a tunnel, as
+ * asked of a forward proxy) gets `501 Not Implemented` with a one-line reason, as the server
+ * tunnels nowhere and an app cannot either; the connection (HTTP/2: the stream) then closes.
+ * The app is not called. Without this listener Node closes an HTTP/1 connection without a word
+ * and answers an HTTP/2 one a bare `405`. On HTTP/1 Node hands over the socket instead of a
+ * response (`head`, the bytes after the request head, is dropped with what follows).
+ */
+export function refuseConnect(req: IncomingMessage, target: ServerResponse | Socket): void {
+  if (target instanceof Socket) answerOnSocket(target, 501, 'Not Implemented', CONNECT_REFUSED);
+  else plainAnswer(req, target, 501, 'Not Implemented', `Not Implemented: ${CONNECT_REFUSED}\n`);
+}
+
+const CONNECT_REFUSED = 'CONNECT is not supported: this server is no proxy';
 
 /**
  * Counts the request in flight on `state`; `false` (and a 503 sent) when `maxInFlight` are

@@ -10,7 +10,7 @@ import type { TlsOptions } from 'node:tls';
 import type { AppLike } from '../../gateway/types.ts';
 import type { NodeEnvironOptions } from './environ.ts';
 import type { ServerState } from './state.ts';
-import { createHandler, refuseExpectation } from './handler.ts';
+import { createHandler, refuseConnect, refuseExpectation } from './handler.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
 import { DEFAULT_FIRST_BYTE_TIMEOUT, defaultMaxConnections } from './connections.ts';
 import { createListener } from './listener.ts';
@@ -108,6 +108,7 @@ export interface ServeOptions extends NodeEnvironOptions {
  * `tsgi.signal` aborts. A response sent before the request body was read whole closes the
  * connection gracefully (the rest of the body is discarded for up to 2 s / 4 MiB), unless the
  * app never touched a small body (at most 256 KiB), which Node drains, keeping the connection.
+ * A `CONNECT` request is answered `501 Not Implemented` without calling the app.
  *
  * @example
  * ```ts
@@ -159,6 +160,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     // handler sends it when the app first reads the body.
     server.on('checkContinue', createHandler(app, handlerOptions, state, true));
     server.on('checkExpectation', refuseExpectation);
+    server.on('connect', refuseConnect);
   }
   const server = listener.server;
   await listenOn(server, path === undefined ? { port: options.port ?? 8000, host } : { path });
