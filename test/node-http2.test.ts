@@ -398,6 +398,26 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     expect(JSON.parse(one)).toMatchObject({ protocol: 'HTTP/1.1', path: '/one' });
   });
 
+  it('answers a raw non-ASCII byte in :path 400, as HTTP/1.1 does, without calling the app', async () => {
+    let calls = 0;
+    const server = await start((environ, startResponse) => {
+      calls++;
+      return describeApp(environ, startResponse);
+    }, { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    try {
+      // Node sends (and reads) HTTP/2 field values as latin1: `é` is the single byte 0xE9.
+      for (const path of ['/caf\u00e9', '/a?q=\u00e9', '/caf\u00c3\u00a9']) {
+        const res = await h2request(session, path);
+        expect([res.status, res.body.toString()]).toEqual([400, 'Bad Request: invalid character in the request target\n']);
+      }
+      expect(JSON.parse((await h2request(session, '/caf%C3%A9')).body.toString())).toMatchObject({ path: '/caf\u00e9' });
+    } finally {
+      session.close();
+    }
+    expect(calls).toBe(1);
+  });
+
   it('a client whose connection goes away mid-upload: the app reading the body gets an error at once', async () => {
     const failed = deferred<unknown>();
     const server = await start(async (environ, startResponse) => {

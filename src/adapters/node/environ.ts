@@ -55,6 +55,14 @@ export interface NodeEnvironOptions extends EnvironOptions {
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
 
 /**
+ * A raw byte above 0x7F, which no request-target may hold (RFC 3986 §2: such bytes travel
+ * percent-encoded). Node gives HTTP/2 field values as latin1, so a `:path` with UTF-8 bytes
+ * would reach the app as `/cafÃ©` and a latin1 one as `/café`: neither is the UTF-8 decoding
+ * `PATH_INFO` promises (spec §2.1).
+ */
+const NON_ASCII = /[\x80-\uffff]/;
+
+/**
  * Builds the environ of a Node request (see docs/spec.md for every key).
  *
  * `PATH_INFO` is the path percent-decoded as UTF-8; `QUERY_STRING` and `REQUEST_URI` are raw;
@@ -69,7 +77,8 @@ const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
  *   without it the signal aborts when the request stream closes before it was read whole.
  * @throws HTTPBadRequest (its `detail` says why) for a request-target that is not
  *   origin-form, absolute-form, or `*` with OPTIONS (RFC 9112 §3.2); a malformed
- *   percent-escape or invalid UTF-8 in the path; an invalid Host (a port past 65535
+ *   percent-escape or invalid UTF-8 in the path; on HTTP/2, a raw byte above 0x7F in
+ *   `:path` (which Node's HTTP/1 parser refuses by itself); an invalid Host (a port past 65535
  *   included); no Host, or several, on HTTP/1.1 (RFC 9112 §3.2); on HTTP/2, a Host field that differs
  *   from `:authority` (RFC 9113 §8.3.1). `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
  *   fields than `options.maxHeaders`. `HTTPNotFound` for a path outside `options.scriptName`.
@@ -105,7 +114,11 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
     if (key !== '') addField(environ, key, raw[i + 1]!);
   }
   if (authority !== undefined) environ.HTTP_HOST = authority;
-  else if (req.httpVersionMajor === 2) http2Host(environ, req.headers[':authority'] as string | undefined);
+  else if (req.httpVersionMajor === 2) {
+    // Node's HTTP/1 parser refuses such a byte itself ("invalid character in the request target").
+    if (NON_ASCII.test(target)) throw new HTTPBadRequest('invalid character in the request target');
+    http2Host(environ, req.headers[':authority'] as string | undefined);
+  }
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
   else if (environ.HTTP_HOST === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) throw new HTTPBadRequest('missing Host header');
   checkHost(environ.HTTP_HOST as string | undefined, options.trustedHosts);
