@@ -207,7 +207,7 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
     });
   }
 
-  for (const line of ['GET * HTTP/1.1', 'GET http://user@host/ HTTP/1.1', 'GET http://a b/ HTTP/1.1']) {
+  for (const line of ['GET * HTTP/1.1', 'GET http://user@host/ HTTP/1.1', 'GET http://a b/ HTTP/1.1', 'GET http:///x HTTP/1.1', 'GET http://?x=1 HTTP/1.1']) {
     it(`rejects the request-target of ${JSON.stringify(line)}`, async () => {
       let calls = 0;
       const server = await start(() => {

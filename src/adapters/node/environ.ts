@@ -52,7 +52,8 @@ export interface NodeEnvironOptions extends EnvironOptions {
   sendTimeout?: number;
 }
 
-const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]*)/;
+/** An absolute-form target's scheme and authority, which may not be empty (RFC 9110 §4.2.1). */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]+)/;
 
 /**
  * A raw byte above 0x7F, which no request-target may hold (RFC 3986 §2: such bytes travel
@@ -76,7 +77,8 @@ const NON_ASCII = /[\x80-\uffff]/;
  * @param res - the response, so `tsgi.signal` can tell a hang-up from a finished exchange;
  *   without it the signal aborts when the request stream closes before it was read whole.
  * @throws HTTPBadRequest (its `detail` says why) for a request-target that is not
- *   origin-form, absolute-form, or `*` with OPTIONS (RFC 9112 §3.2); a malformed
+ *   origin-form, absolute-form with a host (`http:///x` has none), or `*` with OPTIONS
+ *   (RFC 9112 §3.2, RFC 9110 §4.2.1); a malformed
  *   percent-escape or invalid UTF-8 in the path; on HTTP/2, a raw byte above 0x7F in
  *   `:path` (which Node's HTTP/1 parser refuses by itself); an invalid Host (a port past 65535
  *   included); no Host, or several, on HTTP/1.1 (RFC 9112 §3.2); on HTTP/2, a Host field that differs
