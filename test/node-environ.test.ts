@@ -257,6 +257,17 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
     expect(server.log.text).toBe('');
   });
 
+  it('builds URLs without Host from an IPv6 SERVER_NAME without its zone (a server bound to fe80::…%eth0)', async () => {
+    const server = await start(
+      Request.application((req) => Response.json({ host: req.host, url: req.url, relative: req.relativeUrl('x') })),
+      { serverName: 'fe80::1%eth0', serverPort: 8000 },
+    );
+    const res = parseRaw((await rawExchange(server.port, 'GET /a/b HTTP/1.0\r\n\r\n')).raw);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.rest)).toEqual({ host: '[fe80::1]:8000', url: 'http://[fe80::1]:8000/a/b', relative: 'http://[fe80::1]:8000/a/x' });
+    expect(server.log.text).toBe('');
+  });
+
   it('gives an absolute-form target without a path PATH_INFO "/"', async () => {
     const server = await start(dumpApp);
     const env = await rawEnviron(server.port, 'GET http://h.example?x=1 HTTP/1.1\r\nHost: h.example\r\nConnection: close\r\n\r\n');

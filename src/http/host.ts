@@ -12,15 +12,20 @@ export const DEFAULT_PORTS: Readonly<Record<string, number>> = { http: 80, https
 /**
  * @internal The host and port the client asked for (`Request.host`): the `Host` header as
  * sent (`HTTP_HOST`, e.g. `example.com:8080`), else `SERVER_NAME` (an IPv6 address put in
- * brackets, as Werkzeug does) with `:SERVER_PORT` unless it is the default port of
- * `tsgi.url_scheme`. Never throws.
+ * brackets, as Werkzeug does, without its `%zone`) with `:SERVER_PORT` unless it is the default
+ * port of `tsgi.url_scheme`. Never throws.
  */
 export function hostOf(environ: Environ): string {
   const header = environ.HTTP_HOST;
   if (typeof header === 'string' && header !== '') return header;
   const port = environ.SERVER_PORT;
   let name = environ.SERVER_NAME ?? '';
-  if (name.includes(':') && !name.startsWith('[')) name = `[${name}]`;
+  if (name.includes(':') && !name.startsWith('[')) {
+    // A zone (`fe80::1%eth0`, a server bound to a link-local address) names an interface of
+    // this machine, means nothing to the client, and no URL can carry it: left out.
+    const zone = name.indexOf('%');
+    name = `[${zone === -1 ? name : name.slice(0, zone)}]`;
+  }
   return port && Number(port) !== DEFAULT_PORTS[environ['tsgi.url_scheme']] ? `${name}:${port}` : name;
 }
 

@@ -70,8 +70,9 @@ export abstract class RequestUrl {
 
   /**
    * The host and port the client asked for: the `Host` header as sent (`example.com:8080`),
-   * else `SERVER_NAME` (an IPv6 address put in brackets, as Werkzeug does), with `:SERVER_PORT`
-   * unless it is the scheme's default. Setting it sets the `Host` header.
+   * else `SERVER_NAME` (an IPv6 address put in brackets, as Werkzeug does, without the `%zone`
+   * of a server bound to `fe80::1%eth0`), with `:SERVER_PORT` unless it is the scheme's
+   * default. Setting it sets the `Host` header.
    */
   get host(): string {
     return hostOf(this.environ);
