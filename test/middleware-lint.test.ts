@@ -196,8 +196,10 @@ describe('lint: the body', () => {
       /startResponse must be called before the first body chunk/,
     ],
     ['no startResponse', () => [], /startResponse must be called before the body ends/],
-    ['bytes for 204', starting('204 No Content', [], [enc.encode('x')]), /no body bytes in a 204 or 304 response or to a HEAD request \(status 204\)/],
+    ['bytes for 204', starting('204 No Content', [], [enc.encode('x')]), /no body bytes in a 204, 205 or 304 response or to a HEAD request \(status 204\)/],
     ['bytes for 304', starting('304 Not Modified', [], [enc.encode('x')]), /no body bytes .* \(status 304\)/],
+    ['bytes for 205', starting('205 Reset Content', [], [enc.encode('x')]), /no body bytes in a 204, 205 or 304 response .* \(status 205\)/],
+    ['length for 205', starting('205 Reset Content', [['Content-Length', '1']], [enc.encode('x')]), /a 205 response has no content: Content-Length 0 or none/],
     ['bytes for HEAD', starting('200 OK', [['Content-Length', '1']], [enc.encode('x')]), /no body bytes .* \(HEAD request\)/, Request.blank('/', { method: 'HEAD' })],
     ['length too small', starting('200 OK', [['Content-Length', '1']], [enc.encode('xy')]), /Content-Length must equal the body bytes sent \(declared 1, sent more\)/],
     ['length too large', starting('200 OK', [['Content-Length', '5']], [enc.encode('xy')]), /Content-Length must equal the body bytes sent \(declared 5, sent 2\)/],
@@ -210,6 +212,7 @@ describe('lint: the body', () => {
     expect((await run(starting('204 ', []))).statusCode).toBe(204);
     expect((await run(starting('299 Custom\tThing', [['X-Latin', 'caf\xe9\tok'], ['Connection', 'Close']]))).statusCode).toBe(299);
     expect((await run(starting('304 Not Modified', [['Content-Length', '10'], ['ETag', '"x"']]))).statusCode).toBe(304);
+    expect((await run(starting('205 Reset Content', [['Content-Length', '0']]))).statusCode).toBe(205);
   });
 
   it('allows a HEAD answer with the Content-Length of the GET and no body', async () => {

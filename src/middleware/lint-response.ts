@@ -62,6 +62,7 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
   }
   if (code === 204 && length !== null) fail('no Content-Length in a 204 response (RFC 9110 §8.6)', status);
   if ((code === 204 || code === 304) && types > 0) fail('no Content-Type in a 204 or 304 response: there is no content', status);
+  if (code === 205 && length !== null && length !== 0) fail('a 205 response has no content: Content-Length 0 or none (RFC 9110 §15.3.6)', status);
   state.status = code;
   state.length = length;
 }
@@ -105,8 +106,8 @@ export function wrapChecked(body: Body, state: ResponseState, head: boolean, set
     if (!(chunk instanceof Uint8Array)) fail('body chunks must be Uint8Array', `got ${describe(chunk)}`);
     state.chunked = true;
     sent += chunk.byteLength;
-    if (chunk.byteLength > 0 && (head || isBodilessStatus(state.status))) {
-      fail('no body bytes in a 204 or 304 response or to a HEAD request', head ? 'HEAD request' : `status ${state.status}`);
+    if (chunk.byteLength > 0 && (head || isBodilessStatus(state.status) || state.status === 205)) {
+      fail('no body bytes in a 204, 205 or 304 response or to a HEAD request', head ? 'HEAD request' : `status ${state.status}`);
     }
     if (state.length !== null && !head && sent > state.length) {
       fail('Content-Length must equal the body bytes sent', `declared ${state.length}, sent more`);
