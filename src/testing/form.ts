@@ -87,8 +87,11 @@ export class HtmlForm<R = unknown> {
   }
 
   /**
-   * The value of a field as it would be sent: a text field's text, a checked checkbox's or
-   * radio's value (`null` when none is checked), a select's first selected option.
+   * The current value of a field (WebTest's `form['name'].value`): a text field's or
+   * textarea's text (line breaks as written; `submit()` sends them as CRLF), a checked
+   * checkbox's or radio's value (`null` when none is checked), a select's first selected
+   * option. A disabled field answers its value too, though `submit()` leaves it out;
+   * {@link HtmlForm.getAll} lists only what would be sent.
    *
    * @throws TestClientError when the form has no such field.
    */
