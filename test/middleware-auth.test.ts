@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, type EnvironKey, HTTPForbidden, Request, Response } from 'tsgi';
-import { authUserKey, basicAuth, bearerAuth, insufficientScope, lint, safeCompare, staticUsers } from 'tsgi/middleware';
+import { AuthTickets, authUserKey, basicAuth, bearerAuth, insufficientScope, lint, safeCompare, staticUsers } from 'tsgi/middleware';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
 /** An app reporting who the auth middleware said the user is. */
@@ -174,6 +174,26 @@ describe('bearerAuth', () => {
     expect(both.status).toBe(400);
     expect((await request(`${lax.url}/?access_token=tok-alice&access_token=tok-alice`)).status).toBe(400);
     expect((await request(`${lax.url}/?access_token=`)).status).toBe(400);
+  });
+});
+
+describe('nested auth layers', () => {
+  const tickets = new AuthTickets({ secret: 'k'.repeat(32) });
+  const cookie = `auth_tkt=${tickets.sign('alice').value}`;
+  const verify = (token: string) => (token === 'svc' ? { scopes: ['read'] } : null);
+
+  it('a bearer user without a name does not inherit the REMOTE_USER of a ticket further out', async () => {
+    const server = await start(lint(tickets.middleware(bearerAuth(whoami(), { verify }))));
+    const res = await request(server.url, { headers: { cookie, authorization: 'Bearer svc' } });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({ user: null, type: 'Bearer', full: { scopes: ['read'] } });
+  });
+
+  it('a ticket login below bearerAuth does not keep the bearer user at tsgi.auth_user', async () => {
+    const named = (token: string) => (token === 'svc' ? { name: 'service' } : null);
+    const server = await start(lint(bearerAuth(tickets.middleware(whoami()), { verify: named })));
+    const res = await request(server.url, { headers: { cookie, authorization: 'Bearer svc' } });
+    expect(JSON.parse(res.body.toString())).toEqual({ user: 'alice', type: 'cookie', full: null });
   });
 });
 

@@ -74,10 +74,14 @@ export const authUserKey = defineEnvironKey<unknown>('tsgi.auth_user');
 /**
  * Records an authenticated user: `REMOTE_USER` (CGI, RFC 3875 §4.1.11), `AUTH_TYPE` (§4.1.1:
  * `Basic`, `Bearer`, `cookie`) and, when given, the full user value under
- * {@link authUserKey} (`tsgi.auth_user`).
+ * {@link authUserKey} (`tsgi.auth_user`). The three describe one login: a `name` of `null`
+ * removes a `REMOTE_USER`, and no `user` removes a `tsgi.auth_user`, that an auth layer
+ * further out recorded for another user.
  */
 export function setRemoteUser(environ: Environ, name: string | null, authType: string, user?: unknown): void {
   if (name !== null) environ.REMOTE_USER = name;
+  else if (environ.REMOTE_USER !== undefined) delete environ.REMOTE_USER;
   environ.AUTH_TYPE = authType;
   if (user !== undefined) authUserKey.set(environ, user);
+  else if (authUserKey.get(environ) !== undefined) authUserKey.delete(environ);
 }

@@ -34,7 +34,8 @@ export interface BearerAuthOptions<User> {
   /**
    * The `REMOTE_USER` for a user: default the user itself when `verify` answers a string,
    * else `String(user.id ?? user.name)` when one of those is a string or number, else no
-   * `REMOTE_USER` (the user is still at `authUserKey`, `environ['tsgi.auth_user']`).
+   * `REMOTE_USER` (the user is still at `authUserKey`, `environ['tsgi.auth_user']`), and
+   * one an auth layer further out set for its own user is removed.
    */
   userName?: (user: User) => string;
   /**
