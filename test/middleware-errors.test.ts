@@ -348,6 +348,33 @@ describe('errors: debug page', () => {
     });
   });
 
+  it('reads no file that a frame-shaped line of the message names, over a socket', async () => {
+    const secretText = path.join(dir, 'secret.txt');
+    const secretScript = path.join(dir, 'config.ts');
+    await writeFile(secretText, 'one\ntwo\nTEXT_SECRET=hunter2\nfour\n');
+    await writeFile(secretScript, 'export const a = 1;\nexport const b = 2;\nexport const SCRIPT_SECRET = "swordfish";\n');
+    // An app that puts a request value in its error message, as `no item ${id}` does.
+    const app = guarded(
+      Request.application((req) => {
+        throw new Error(`no item ${req.query.get('id')}`);
+      }),
+      { debug: true, log: { write: () => {} } },
+    );
+    await withServer(app, async (url) => {
+      for (const target of [secretText, secretScript, pathToFileURL(secretScript).href]) {
+        const id = encodeURIComponent(`x\n    at ${target}:3:1`);
+        const res = await fetch(`${url}/?id=${id}`, { headers: { accept: 'text/html' } });
+        expect(res.status).toBe(500);
+        const html = await res.text();
+        expect(html, target).toContain('no item x');
+        expect(html, target).not.toContain('hunter2');
+        expect(html, target).not.toContain('swordfish');
+        // The real frames still come with their source: this test file's line.
+        expect(html, target).toContain(escape('throw new Error(`no item ${req.query.get(\'id\')}`);'));
+      }
+    });
+  });
+
   it('renders non-Error throws', async () => {
     const html = await renderTraceback('just a <string>', Request.blank('/').environ);
     expect(html).toContain('just a &lt;string&gt;');

@@ -38,6 +38,8 @@ interface SourceLine {
 const CONTEXT = 3;
 /** Files larger than this (bytes) are not read. */
 const MAX_FILE = 2 * 1024 * 1024;
+/** The files whose lines are shown: scripts, what the frames of a real stack name. */
+const SCRIPT_FILE = /\.(?:[cm]?[jt]s|[jt]sx)$/i;
 const MAX_FRAMES = 50;
 const MAX_CAUSES = 5;
 const MAX_VALUE = 2000;
@@ -80,7 +82,9 @@ async function readLines(file: string, cache: Map<string, Promise<string[] | nul
   if (!pending) {
     pending = (async () => {
       try {
-        if ((await stat(file)).size > MAX_FILE) return null;
+        // A regular file only: a device (`/dev/zero`) or a FIFO would never end.
+        const info = await stat(file);
+        if (!info.isFile() || info.size > MAX_FILE) return null;
         return (await readFile(file, 'utf8')).split(/\r?\n/);
       } catch {
         return null;
@@ -92,7 +96,7 @@ async function readLines(file: string, cache: Map<string, Promise<string[] | nul
 }
 
 async function sourceAround(frame: StackFrame, cache: Map<string, Promise<string[] | null>>): Promise<SourceLine[]> {
-  if (frame.file === null || frame.line < 1) return [];
+  if (frame.file === null || frame.line < 1 || !SCRIPT_FILE.test(frame.file)) return [];
   const lines = await readLines(frame.file, cache);
   if (!lines || frame.line > lines.length) return [];
   const from = Math.max(1, frame.line - CONTEXT);
@@ -111,6 +115,16 @@ function headline(error: unknown): { name: string; message: string; stack: strin
     return { name: error.name, message: error.message, stack: typeof error.stack === 'string' ? error.stack : '' };
   }
   return { name: describe(error), message: clip(String(error), MAX_VALUE), stack: '' };
+}
+
+/**
+ * The frames of `stack`, the error's own `name: message` lines left out when the stack starts
+ * with them (as V8 writes it): a message can carry request data shaped like a frame
+ * (`\n    at /etc/passwd:1:1`), whose "file" must not be read and shown.
+ */
+function framesOf(stack: string, name: string, message: string): StackFrame[] {
+  const head = message === '' ? name : name === '' ? message : `${name}: ${message}`;
+  return parseStack(head !== '' && stack.startsWith(`${head}\n`) ? stack.slice(head.length + 1) : stack);
 }
 
 function causes(error: unknown): unknown[] {
@@ -165,7 +179,7 @@ footer{padding:0 28px 24px;color:#6e6e73;font-size:13px}
 
 async function renderError(error: unknown, cache: Map<string, Promise<string[] | null>>, index: number): Promise<string> {
   const { name, message, stack } = headline(error);
-  const frames = parseStack(stack);
+  const frames = framesOf(stack, String(name), String(message));
   const title = index === 0 ? '' : `<h2>Caused by <code>${escapeHtml(name)}</code>: ${escapeHtml(message)}</h2>\n`;
   if (frames.length === 0) {
     return `${title}<pre class="raw">${escapeHtml(stack || `${name}: ${message}`)}</pre>\n`;
@@ -199,7 +213,9 @@ function table(rows: Array<[string, string]>): string {
 /**
  * Renders the debug page for `error` raised while serving `environ`: a self-contained HTML
  * document (inline CSS, no script, no external resource) where every string taken from the
- * error, the source files or the request is HTML-escaped.
+ * error, the source files or the request is HTML-escaped. Source lines are read only from
+ * regular script files (`.js`, `.mjs`, `.cjs`, `.ts`, `.mts`, `.cts`, `.jsx`, `.tsx`) named
+ * by the stack's frames, not by the `name: message` lines that start it.
  */
 export async function renderTraceback(error: unknown, environ: Environ): Promise<string> {
   const cache = new Map<string, Promise<string[] | null>>();
