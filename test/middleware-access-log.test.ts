@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
 import { accessLog, type AccessLogEntry, type AccessLogOptions, errors, lint, mount } from 'tsgi/middleware';
@@ -123,6 +124,27 @@ describe('accessLog', () => {
     expect(out2.lines[0]!.split('\n')).toHaveLength(2);
     expect(out2.lines[0]).toContain('"x\\x0a127.0.0.1 - - [forged]"');
     expect(out2.lines[0]).toContain(' - bob\\" [');
+  });
+
+  it('escapes C1 control characters sent as obs-text header bytes (raw socket)', async () => {
+    const { out, app } = logged(Request.application(() => new Response('x')));
+    await withServer(app, async (_url, port) => {
+      // User-Agent bytes: "a", NEL (0x85), "b", CSI (0x9B) "2J", "c", then 0xA0 (printable latin1).
+      const head = Buffer.concat([
+        Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: a'),
+        Buffer.from([0x85, 0x62, 0x9b, 0x32, 0x4a, 0x63, 0xa0]),
+        Buffer.from('\r\n\r\n'),
+      ]);
+      await new Promise<void>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.end(head));
+        socket.on('data', () => {});
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+      await out.waitFor(1);
+    });
+    expect(out.lines[0]).toMatch(/ "a\\x85b\\x9b2Jc\u00a0"\n$/);
+    expect(escapeLogField('\u0080\u009f\u00a0')).toBe('\\x80\\x9f\u00a0');
   });
 
   it('logs once when the client goes away mid-body', async () => {

@@ -71,7 +71,8 @@ export interface AccessLogOptions {
  *
  * The byte count is what the body actually yielded (`-` when 0 in the Apache formats, as
  * Apache's `%b`); the time is local time when the request arrived; quoted fields escape `"`,
- * `\` and control characters as Apache does, so a hostile header cannot forge a log line.
+ * `\` and control characters (C0, DEL and C1) as Apache does, so a hostile header cannot forge
+ * a log line.
  *
  * @example
  * ```ts
@@ -163,9 +164,13 @@ function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
-/** Escapes a field as Apache does: `"` and `\` with a backslash, control bytes as `\xhh`. */
+/**
+ * Escapes a field as Apache does: `"` and `\` with a backslash, control characters as `\xhh`:
+ * C0, DEL and C1 (U+0080–U+009F, which a header's obs-text bytes 0x80–0x9F become: NEL ends a
+ * line for Unicode-aware readers, CSI starts a terminal escape sequence).
+ */
 export function escapeLogField(value: string): string {
-  return value.replace(/["\\\x00-\x1f\x7f]/g, (c) =>
+  return value.replace(/["\\\x00-\x1f\x7f-\x9f]/g, (c) =>
     c === '"' ? '\\"' : c === '\\' ? '\\\\' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
   );
 }
