@@ -168,6 +168,31 @@ describe('AuthTickets', () => {
     expect(() => tickets.sign('bob', { data: 'x'.repeat(5000) })).toThrow(RangeError);
     expect(() => tickets.sign('bob', { data: () => 1 })).toThrow(TypeError);
   });
+
+  it('refuses at once cookie settings a Set-Cookie cannot carry or browsers would refuse to store', () => {
+    const refused: Array<Partial<ConstructorParameters<typeof AuthTickets>[0]>> = [
+      { sameSite: 'none' },
+      { sameSite: 'None' as 'none' },
+      { cookieName: '__Secure-tkt' },
+      { cookieName: '__Host-tkt' },
+      { cookieName: '__host-tkt', secure: false },
+      { cookieName: '__Host-tkt', secure: true, path: '/app' },
+      { cookieName: '__Host-tkt', secure: true, domain: 'example.com' },
+      { path: '/a;b' },
+      { path: '/a\nb' },
+      { domain: 'bad domain' },
+      { sameSite: 'sometimes' as 'lax' },
+    ];
+    for (const options of refused) expect(() => new AuthTickets({ secret: SECRET, ...options }), JSON.stringify(options)).toThrow(TypeError);
+    for (const options of [
+      { sameSite: 'none', secure: true },
+      { cookieName: '__Secure-tkt', secure: true, path: '/app', domain: 'example.com' },
+      { cookieName: '__Host-tkt', secure: true },
+    ] as const) {
+      const tickets = new AuthTickets({ secret: SECRET, ...options });
+      expect(tickets.forget(new HeaderList()).get('set-cookie')).toContain('; Secure');
+    }
+  });
 });
 
 describe('AuthTickets over a socket: a login flow', () => {

@@ -38,13 +38,16 @@ export interface AuthTicketOptions {
    * is a good choice (Pyramid's `reissue_time` and `timeout`). Must be below `maxAge`.
    */
   reissueTime?: number;
-  /** `Secure` cookie attribute (HTTPS only); default false. Set it true in production. */
+  /**
+   * `Secure` cookie attribute (HTTPS only); default false. Set it true in production. Required
+   * with `sameSite: 'none'` and with a `__Secure-` or `__Host-` cookie name.
+   */
   secure?: boolean;
-  /** `SameSite` cookie attribute; default `'lax'`. */
+  /** `SameSite` cookie attribute; default `'lax'`. `'none'` needs `secure: true`. */
   sameSite?: 'strict' | 'lax' | 'none';
-  /** `Path` cookie attribute; default `'/'`. */
+  /** `Path` cookie attribute; default `'/'` (the only one a `__Host-` cookie may have). */
   path?: string;
-  /** `Domain` cookie attribute; default none (this host only). */
+  /** `Domain` cookie attribute; default none (this host only; a `__Host-` cookie has none). */
   domain?: string;
   /** The clock, in milliseconds since the epoch; default `Date.now` (tests pass their own). */
   now?: () => number;
@@ -149,8 +152,11 @@ export class AuthTickets {
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
-   *   bytes, the cookie name is not a token, `maxAge` is not a positive number, or
-   *   `reissueTime` is not a number from 0 to below `maxAge`.
+   *   bytes, the cookie name is not a token, `maxAge` is not a positive number,
+   *   `reissueTime` is not a number from 0 to below `maxAge`, `path`, `domain` or `sameSite`
+   *   cannot be put in a `Set-Cookie`, or the cookie is one browsers refuse to store
+   *   (RFC 6265bis §4.1.3, §5.7: `sameSite: 'none'`, or a `__Secure-` or `__Host-` name,
+   *   without `secure: true`; a `__Host-` name with a `domain` or a `path` other than `/`).
    */
   constructor(options: AuthTicketOptions) {
     const secrets = options.secrets ?? (options.secret !== undefined ? [options.secret] : []);
@@ -178,6 +184,7 @@ export class AuthTickets {
       httpOnly: true,
     };
     this.#now = options.now ?? Date.now;
+    checkCookieSettings(this.cookieName, this.#cookie);
   }
 
   /**
@@ -358,6 +365,25 @@ export class AuthTickets {
   #sign(key: Buffer, payload: string): Buffer {
     return createHmac('sha256', key).update(`tsgi.auth_ticket\n${this.cookieName}\n${payload}`).digest();
   }
+}
+
+/**
+ * Refuses, when the tickets are made, cookie settings that would otherwise fail at the first
+ * login (a `path` or `domain` a `Set-Cookie` cannot carry) or, worse, work on the server and
+ * be dropped by every browser, so that nobody can stay logged in.
+ */
+function checkCookieSettings(name: string, cookie: { path: string; domain?: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none' }): void {
+  const prefix = /^__(secure|host)-/i.exec(name)?.[1]?.toLowerCase();
+  if (String(cookie.sameSite).toLowerCase() === 'none' && !cookie.secure) {
+    throw new TypeError("AuthTickets: sameSite 'none' needs secure: true (browsers refuse such a cookie)");
+  }
+  if (prefix !== undefined && !cookie.secure) {
+    throw new TypeError(`AuthTickets: a cookie named ${JSON.stringify(name)} needs secure: true (browsers refuse it otherwise)`);
+  }
+  if (prefix === 'host' && (cookie.path !== '/' || cookie.domain !== undefined)) {
+    throw new TypeError(`AuthTickets: a __Host- cookie needs path '/' and no domain (browsers refuse it otherwise)`);
+  }
+  serializeSetCookie(name, '', { ...cookie, httpOnly: true, maxAge: 0 });
 }
 
 function headersOf(target: CookieTarget): HeaderList {
