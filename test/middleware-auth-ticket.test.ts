@@ -299,6 +299,10 @@ describe('AuthTickets reissueTime: sliding expiry', () => {
       if (req.pathInfo === '/public') res.headers.set('Cache-Control', 'public, max-age=60');
       if (req.pathInfo === '/shared') res.headers.add('Cache-Control', 'max-age=60').add('Cache-Control', 's-maxage=60');
       if (req.pathInfo === '/private') res.headers.set('Cache-Control', 'private, max-age=60');
+      // max-age and Expires let a shared cache keep the response too (RFC 9111 §3, §5.2.2.1).
+      if (req.pathInfo === '/max-age') res.headers.set('Cache-Control', 'max-age=60');
+      if (req.pathInfo === '/expires') res.headers.set('Expires', new Date(T0 + 3_600_000).toUTCString());
+      if (req.pathInfo === '/no-store') res.headers.set('Cache-Control', 'no-store, max-age=60').set('Expires', 'Thu, 01 Jan 2099 00:00:00 GMT');
       return res;
     });
     const { clock, tickets, get } = await sliding({}, site);
@@ -308,8 +312,8 @@ describe('AuthTickets reissueTime: sliding expiry', () => {
     expect(login.lines).toHaveLength(1);
     expect(tickets.verify(login.fresh)?.user).toBe('alice');
     expect((await get(bob, '/logout')).lines).toEqual([expect.stringMatching(/^auth_tkt=; Max-Age=0;/)]);
-    for (const path of ['/public', '/shared']) expect((await get(bob, path)).lines, path).toEqual([]);
-    for (const [path, count] of [['/theme', 2], ['/lookalike', 2], ['/private', 1]] as const) {
+    for (const path of ['/public', '/shared', '/max-age', '/expires']) expect((await get(bob, path)).lines, path).toEqual([]);
+    for (const [path, count] of [['/theme', 2], ['/lookalike', 2], ['/private', 1], ['/no-store', 1]] as const) {
       const { lines } = await get(bob, path);
       expect(lines, path).toHaveLength(count);
       expect(tickets.verify(cookieValue(lines.at(-1)!))?.user, path).toBe('bob');

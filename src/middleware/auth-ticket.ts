@@ -199,8 +199,10 @@ export class AuthTickets {
    * With `reissueTime`, a valid ticket older than that gets a fresh ticket cookie added to
    * the response, as its headers pass (the body is not touched), except on a response
    * that sets or deletes the ticket cookie itself (the app logged someone in or out), and
-   * on one a shared cache may store (`Cache-Control: public` or `s-maxage`), where the
-   * cookie could be served to others; the next request reissues instead.
+   * on one a shared cache may store and serve fresh (RFC 9111 §3, §5.2.2: `Cache-Control:
+   * public`, `s-maxage` or `max-age`, or an `Expires` header, unless `private` or `no-store`
+   * says otherwise), where the cookie could be served to others; the next request reissues
+   * instead.
    */
   readonly middleware: Middleware = (app: AppLike) => {
     const inner = toApp(app);
@@ -342,13 +344,18 @@ export class AuthTickets {
    */
   #reissue(ticket: Ticket, headers: Array<[string, string]>): Array<[string, string]> {
     const cacheControl: string[] = [];
+    let expires = false;
     for (const [name, value] of headers) {
       const lower = name.toLowerCase();
       if (lower === 'set-cookie' && value.slice(0, value.indexOf('=')).trim() === this.cookieName) return headers;
       if (lower === 'cache-control') cacheControl.push(value);
+      if (lower === 'expires') expires = true;
     }
+    // Storable by a shared cache (RFC 9111 §3), with a freshness it may serve it for unasked
+    // (§4.2.1): max-age and Expires apply to shared caches too, not only s-maxage.
     const cache = new CacheControl(cacheControl.join(', '));
-    if (cache.has('public') || cache.has('s-maxage')) return headers;
+    const shared = !cache.has('private') && !cache.has('no-store');
+    if (shared && (cache.has('public') || cache.has('s-maxage') || cache.has('max-age') || expires)) return headers;
     const { value, ticket: fresh } = this.sign(ticket.user, {
       maxAge: ticket.expires - ticket.issued,
       persistent: !ticket.session,
