@@ -386,6 +386,14 @@ describe('cookies over the wire', () => {
     const { raw } = await rawExchange(server.port, Buffer.concat([Buffer.from(rawGet('/').slice(0, -2)), Buffer.from('Cookie: name=José ☃\r\n\r\n', 'utf8')]));
     expect(JSON.parse(Buffer.from(parseRaw(raw).rest, 'latin1').toString('utf8'))).toEqual({ name: 'José ☃' });
   });
+
+  it('keeps reading a UTF-8 cookie as UTF-8 when another cookie carries a byte that is not UTF-8', async () => {
+    const server = await start(Request.application((req) => new Response(JSON.stringify(req.cookies), { contentType: 'application/json' })));
+    const head = Buffer.from(rawGet('/').slice(0, -2));
+    const cookie = Buffer.concat([Buffer.from('Cookie: legacy=caf'), Buffer.from([0xe9]), Buffer.from('; name=José ☃\r\n\r\n', 'utf8')]);
+    const { raw } = await rawExchange(server.port, Buffer.concat([head, cookie]));
+    expect(JSON.parse(Buffer.from(parseRaw(raw).rest, 'latin1').toString('utf8'))).toEqual({ legacy: 'caf\xe9', name: 'José ☃' });
+  });
 });
 
 describe('tsgi.input', () => {

@@ -420,6 +420,16 @@ describe('Request: headers', () => {
       expect(cookies('name=%C3%A9').name).toBe('é');
     });
 
+    it('reads each cookie\'s bytes on its own: one in another charset leaves the UTF-8 of the others', () => {
+      const c = cookies('legacy=caf\xe9; name=Jos\xc3\xa9; caf\xc3\xa9=1; caf\xe9=2; \xc3\xa9=first; \xe9=second');
+      expect(c.legacy).toBe('caf\xe9'); // latin1, not UTF-8: kept
+      expect(c.name).toBe('José');
+      expect(c['café']).toBe('1'); // a name in UTF-8
+      expect(c['caf\xe9']).toBe('1'); // the same string: the first one sent wins
+      expect(Object.keys(c)).toEqual(['legacy', 'name', 'café', 'é']);
+      expect(c['é']).toBe('first');
+    });
+
     it('parses plain cookies, and is empty without a Cookie header', () => {
       expect({ ...cookies('a=1; b=2') }).toEqual({ a: '1', b: '2' });
       expect(Object.keys(Request.blank('/').cookies)).toEqual([]);

@@ -74,11 +74,22 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
  *   skipped; `a=` gives `''`.
  * - Raw bytes past ASCII (browsers send a cookie set as `José` as its UTF-8 bytes; the header
  *   arrives as one character per byte, spec §2.2) are read as UTF-8 when they are valid UTF-8,
- *   as Werkzeug's `parse_cookie` and WebOb do; else kept one character per byte.
+ *   as Werkzeug's `parse_cookie` and WebOb do; else kept one character per byte. Each name and
+ *   each value is read on its own, so a cookie another app set in another charset leaves the
+ *   UTF-8 of the others intact.
  */
 export function parseCookieHeader(header: string | null | undefined): Record<string, string> {
   if (!header) return Object.create(null);
-  return parse(NON_ASCII.test(header) ? utf8OfBytes(header) : header, { decode: decodeCookieValue }) as Record<string, string>;
+  if (!NON_ASCII.test(header)) return parse(header, { decode: decodeCookieValue }) as Record<string, string>;
+  const parsed = parse(header, { decode: (raw) => decodeCookieValue(NON_ASCII.test(raw) ? utf8OfBytes(raw) : raw) });
+  // Names with bytes past ASCII are read the same way. Two raw names may then read alike (the
+  // UTF-8 bytes of `é` and the latin1 byte of `é`): the first one sent still wins.
+  const cookies: Record<string, string> = Object.create(null);
+  for (const name of Object.keys(parsed)) {
+    const key = NON_ASCII.test(name) ? utf8OfBytes(name) : name;
+    if (!Object.hasOwn(cookies, key)) cookies[key] = parsed[name]!;
+  }
+  return cookies;
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;
