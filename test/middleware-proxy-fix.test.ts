@@ -178,9 +178,29 @@ describe('proxyFix', () => {
       const seen = await through({ forwarded: 1 }, `Forwarded: ${value}\r\n`);
       expect(seen, value).toMatchObject({ REMOTE_ADDR: '127.0.0.1', scheme: 'http', HTTP_HOST: 'backend:8000' });
     }
-    // a client-made element cannot swallow the proxy's with an open quote
-    const swallow = await through({ forwarded: 1 }, 'Forwarded: for="6.6.6.6, for=198.51.100.1\r\n');
-    expect(swallow.REMOTE_ADDR).toBe('127.0.0.1');
+    // ... among the trusted elements: with two hops, the proxy's own element is bad
+    const secondBad = await through({ forwarded: 2 }, 'Forwarded: for=192.0.2.1, for=198.51.100.1 junk\r\n');
+    expect(secondBad.REMOTE_ADDR).toBe('127.0.0.1');
+  });
+
+  it('reads the trusted Forwarded elements whatever the client put further left (an open quote, a repeated parameter)', async () => {
+    // The client sends the part before the last comma; the proxy appends its element.
+    for (const [sent, options, address] of [
+      ['for="6.6.6.6, for=198.51.100.1', { forwarded: 1 }, '198.51.100.1'],
+      ['for="6.6.6.6, for="[2001:db8::1]:4711"', { forwarded: 1 }, '2001:db8::1'],
+      ['for="a\\", for=6.6.6.6;for=7.7.7.7, for=198.51.100.1', { forwarded: 1 }, '198.51.100.1'],
+      ['for=6.6.6.6 junk, for=192.0.2.1;proto=https, for="198.51.100.1"', { forwarded: 2 }, '192.0.2.1'],
+      ['by="x\\"y", for="6.6.6.6, ,  for=198.51.100.1 ,', { forwarded: 1 }, '198.51.100.1'],
+    ] as const) {
+      const seen = await through(options, `Forwarded: ${sent}\r\n`);
+      expect(seen.REMOTE_ADDR, sent).toBe(address);
+    }
+    // an open quote in the client's part is not closed by the proxy's quotes
+    const quoted = await through({ forwarded: 1 }, 'Forwarded: for="6.6.6.6;proto=https, for="198.51.100.1";host="shop.example"\r\n');
+    expect(quoted).toMatchObject({ REMOTE_ADDR: '198.51.100.1', scheme: 'http', HTTP_HOST: 'shop.example' });
+    // too few elements still ignore the header, client part included
+    const tooFew = await through({ forwarded: 2 }, 'Forwarded: for="6.6.6.6, for=198.51.100.1\r\n');
+    expect(tooFew.REMOTE_ADDR).toBe('127.0.0.1');
   });
 
   it('rewrites only for trusted peers when given a trust list (proxy-addr)', async () => {

@@ -69,7 +69,8 @@ export const proxyFixOrigKey = defineEnvironKey<ProxyFixOrig>('tsgi.proxy_fix_or
  * the `n`-th from the right; the ones further left came from the client and are ignored. A
  * header with fewer values than trusted hops is ignored as a whole (something is off), and so
  * is a value that does not parse (an address that is not IPv4/IPv6, a scheme, host, port or
- * path prefix with invalid characters, a malformed `Forwarded`).
+ * path prefix with invalid characters, a malformed element among the trusted ones of
+ * `Forwarded`; a malformed one further left is the client's, and is not read).
  *
  * - `X-Forwarded-For` / `Forwarded: for=` → `REMOTE_ADDR` (`REMOTE_PORT` when a port is
  *   given, as in `for="[2001:db8::1]:4711"`; removed otherwise). Obfuscated or `unknown`
@@ -143,8 +144,7 @@ function rewrite(environ: Environ, hops: Hops): void {
   const port = parsePort(fromRight(header('X_FORWARDED_PORT'), hops.xPort));
   const prefix = parsePrefix(fromRight(header('X_FORWARDED_PREFIX'), hops.xPrefix));
   if (hops.forwarded > 0) {
-    const elements = parseForwarded(header('FORWARDED'));
-    const element = elements && elements.length >= hops.forwarded ? elements[elements.length - hops.forwarded]! : null;
+    const element = forwardedFromRight(header('FORWARDED'), hops.forwarded);
     if (element) {
       if (element.for !== undefined) node = parseNode(element.for) ?? node;
       if (element.proto !== undefined) proto = parseProto(element.proto) ?? proto;
@@ -183,6 +183,44 @@ function fromRight(value: string | undefined, hops: number): string | null {
   if (values.length < hops) return null;
   const picked = values[values.length - hops]!.trim();
   return picked === '' ? null : picked;
+}
+
+/**
+ * The `hops`-th element from the right of a `Forwarded` value, parsed; `null` when the value
+ * has fewer elements, or when one of its `hops` rightmost elements is malformed. Only those
+ * are read: what lies further left was written by the client, and a malformed element there
+ * (an open quote, a repeated parameter) must not hide the ones the trusted proxies appended,
+ * as it cannot in `X-Forwarded-For`. Elements are found from the right, pairing quotes from
+ * the right too, so a well-formed suffix splits the same whatever precedes it.
+ */
+function forwardedFromRight(value: string | undefined, hops: number): Record<string, string> | null {
+  if (typeof value !== 'string') return null;
+  let start = 0;
+  let found = 0;
+  let quoted = false;
+  let content = false; // the element being read holds more than whitespace
+  for (let i = value.length - 1; i >= 0; i--) {
+    const code = value.charCodeAt(i);
+    if (quoted) {
+      if (code !== 0x22) continue;
+      let slashes = 0;
+      while (i - slashes > 0 && value.charCodeAt(i - slashes - 1) === 0x5c) slashes++;
+      if (slashes % 2 === 0) quoted = false; // else an escaped quote, inside the string
+    } else if (code === 0x22) {
+      quoted = true;
+      content = true;
+    } else if (code === 0x2c) {
+      if (content && ++found === hops) {
+        start = i + 1;
+        break;
+      }
+      content = false;
+    } else if (code !== 0x20 && code !== 0x09) {
+      content = true;
+    }
+  }
+  const elements = parseForwarded(value.slice(start));
+  return elements !== null && elements.length >= hops ? elements[elements.length - hops]! : null;
 }
 
 /** An IP address with an optional port: `1.2.3.4`, `1.2.3.4:80`, `::1`, `[::1]`, `[::1]:80`. */
