@@ -95,6 +95,19 @@ describe('parseForm over a real socket', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('keeps the form limits with a repeated boundary parameter: the first one splits the body, as busboy reads it', async () => {
+    const part = (name: string) => `--a\r\nContent-Disposition: form-data; name="${name}"\r\nX-Pad: ${'p'.repeat(9000)}\r\n\r\nv\r\n`;
+    const body = `${part('x')}${part('y')}--a--\r\n`;
+    for (const contentType of ['multipart/form-data; boundary=a', 'multipart/form-data; boundary=a; boundary=b', 'multipart/form-data; BOUNDARY="a"; boundary=b']) {
+      const res = await fetch(server.url, { method: 'POST', body, headers: { 'Content-Type': contentType } });
+      expect(res.status, contentType).toBe(413);
+      expect(await res.text(), contentType).toContain('maxPartHeaderSize exceeded');
+    }
+    // the second boundary is not the body's: nothing is parsed past what the limits watched
+    const res = await fetch(server.url, { method: 'POST', body, headers: { 'Content-Type': 'multipart/form-data; boundary=b; boundary=a' } });
+    expect(res.status).toBe(400);
+  });
+
   it('takes a urlencoded body declared charset=UTF8 (a WHATWG label of UTF-8)', async () => {
     const headers = { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF8' };
     const res = await fetch(server.url, { method: 'POST', body: 'a=%E2%82%AC&b=2', headers });

@@ -359,6 +359,11 @@ describe('Request: headers', () => {
       [';;;', '', 'utf-8'],
       ['text/plain; charset="unterminated', 'text/plain', 'utf-8'],
       ['TEXT/PLAIN ; a=b c', 'text/plain', 'utf-8'],
+      // a repeated parameter: the first one counts, whether the rest is well-formed or not
+      ['text/plain; charset=latin1; charset=koi8-r', 'text/plain', 'latin1'],
+      ['text/plain; CHARSET="latin1"; charset=koi8-r; junk', 'text/plain', 'latin1'],
+      ['text/plain; x="a;charset=koi8-r"; charset=latin1; junk', 'text/plain', 'latin1'],
+      ['text/plain; x="a;b; charset=latin1', 'text/plain', 'utf-8'],
     ];
     for (const [header, type, charset] of cases) {
       const req = Request.blank('/', { headers: { 'Content-Type': header } });

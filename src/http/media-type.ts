@@ -5,6 +5,7 @@
  * @module
  */
 import contentType from 'content-type';
+import { Cursor } from './syntax.ts';
 
 /** A media type split into its type and parameters (RFC 9110 §8.3.1). */
 export interface MediaType {
@@ -16,16 +17,19 @@ export interface MediaType {
 
 /**
  * Parses a `Content-Type` value. A value `content-type` rejects (a stray `;`, a parameter
- * without `=`, a bad quoted string…) still yields the part before the first `;`, lower-cased
- * and trimmed, and every parameter that is well-formed on its own, so callers never see a
- * throw (Werkzeug's `parse_options_header` is lenient the same way).
+ * without `=`, a bad quoted string, a repeated parameter…) still yields the part before the
+ * first `;`, lower-cased and trimmed, and every parameter that is well-formed on its own, so
+ * callers never see a throw (Werkzeug's `parse_options_header` is lenient the same way). Of a
+ * repeated parameter (`boundary=a; boundary=b`, names compared case-insensitively) the first
+ * one counts, as busboy reads a multipart body's boundary: the form limits, which watch for the
+ * boundary read here, then watch the one that splits the body.
  */
 export function parseMediaType(value: string | null | undefined): MediaType {
   if (!value) return { type: '', parameters: Object.create(null) };
   try {
     return parseMediaTypeStrict(value);
   } catch {
-    return parseLeniently(value);
+    return parseLeniently(value).media;
   }
 }
 
@@ -34,32 +38,78 @@ export function parseMediaType(value: string | null | undefined): MediaType {
  * received): strictly, so a bad parameter is refused instead of silently dropped.
  *
  * @throws TypeError naming the value when `content-type` rejects it (a CR or LF, a stray `;`,
- *   a parameter without `=`, a bad quoted string).
+ *   a parameter without `=`, a bad quoted string), or when a parameter is repeated.
  */
 export function parseMediaTypeStrict(value: string): MediaType {
+  let parsed: contentType.ParsedMediaType;
   try {
-    const parsed = contentType.parse(value);
-    const parameters: Record<string, string> = Object.create(null);
-    for (const [k, v] of Object.entries(parsed.parameters)) parameters[k] = v;
-    return { type: parsed.type, parameters };
+    parsed = contentType.parse(value);
   } catch (error) {
     throw new TypeError(`invalid media type ${JSON.stringify(value)}: ${(error as Error).message}`, { cause: error });
   }
+  // `content-type` keeps the last of a repeated parameter without a word; look for one when
+  // there are two parameters or more.
+  const semi = value.indexOf(';');
+  if (semi !== value.lastIndexOf(';')) {
+    const repeated = parseLeniently(value).repeated;
+    if (repeated !== null) throw new TypeError(`invalid media type ${JSON.stringify(value)}: repeated parameter ${JSON.stringify(repeated)}`);
+  }
+  const parameters: Record<string, string> = Object.create(null);
+  for (const [k, v] of Object.entries(parsed.parameters)) parameters[k] = v;
+  return { type: parsed.type, parameters };
 }
 
-const LENIENT_PARAM = /^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*=\s*(?:([!#$%&'*+.^_`|~0-9A-Za-z-]+)|"((?:[^"\\]|\\.)*)")\s*$/;
-
-function parseLeniently(value: string): MediaType {
-  const parts = value.split(';');
-  const type = parts[0]!.trim().toLowerCase();
+/**
+ * Reads the type (what precedes the first `;`, trimmed and lower-cased) and each parameter
+ * that is well-formed on its own: `token BWS "=" BWS (token / quoted-string)`. A malformed one
+ * is skipped up to the next `;` outside a quoted-string; of a repeated name the first counts,
+ * and `repeated` names the first repetition found (`null` when none).
+ */
+function parseLeniently(value: string): { media: MediaType; repeated: string | null } {
+  const semi = value.indexOf(';');
+  const type = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
   const parameters: Record<string, string> = Object.create(null);
-  for (const part of parts.slice(1)) {
-    const match = LENIENT_PARAM.exec(part);
-    if (!match) continue;
-    const name = match[1]!.toLowerCase();
-    if (parameters[name] === undefined) parameters[name] = match[2] ?? match[3]!.replace(/\\(.)/g, '$1');
+  let repeated: string | null = null;
+  if (semi !== -1) {
+    const c = new Cursor(value);
+    c.pos = semi + 1;
+    while (!c.done) {
+      c.ows();
+      const name = c.token()?.toLowerCase();
+      c.ows();
+      let parameter: string | null = null;
+      if (name !== undefined && c.eat('=')) {
+        c.ows();
+        parameter = c.tokenOrQuoted();
+        c.ows();
+      }
+      if (name !== undefined && parameter !== null && (c.done || c.peek() === 0x3b)) {
+        if (parameters[name] === undefined) parameters[name] = parameter;
+        else repeated ??= name;
+      } else {
+        skipParameter(c);
+      }
+      c.eat(';');
+    }
   }
-  return { type, parameters };
+  return { media: { type, parameters }, repeated };
+}
+
+/** Moves the cursor to the next `;` that is outside a quoted-string, or to the end. */
+function skipParameter(c: Cursor): void {
+  const text = c.text;
+  let quoted = false;
+  for (; c.pos < text.length; c.pos++) {
+    const code = text.charCodeAt(c.pos);
+    if (quoted) {
+      if (code === 0x5c) c.pos++;
+      else if (code === 0x22) quoted = false;
+    } else if (code === 0x22) {
+      quoted = true;
+    } else if (code === 0x3b) {
+      return;
+    }
+  }
 }
 
 /**

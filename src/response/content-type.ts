@@ -21,7 +21,8 @@ export abstract class ResponseContentType {
    * charset, or adds `utf-8`; other types (JSON, images…) get no charset. Parameters given in
    * the new value are kept; `null` removes the header.
    *
-   * @throws TypeError for a value that is not a media type (`content-type` rejects it).
+   * @throws TypeError for a value that is not a media type (`content-type` rejects it), or
+   *   that repeats a parameter.
    */
   get contentType(): string | null {
     const header = this.headers.get('content-type');
