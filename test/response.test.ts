@@ -120,6 +120,24 @@ describe('Response: construction and status', () => {
     }
     expect(res.status).toBe('200 OK');
   });
+
+  it.each([
+    ['a BigInt', 404n, /invalid HTTP status: a value of type bigint/],
+    ['a symbol', Symbol('404'), /invalid HTTP status: a value of type symbol/],
+    ['an object', { code: 404 }, /invalid HTTP status: a value of type object/],
+    ['null', null, /invalid HTTP status: a value of type null/],
+    ['NaN', Number.NaN, /invalid HTTP status: NaN$/],
+  ])('refuses %s as a status with a message that says what was given', (_label, value, message) => {
+    expect(() => new Response('', { status: value as never })).toThrow(message);
+    const res = new Response();
+    expect(() => {
+      res.statusCode = value as never;
+    }).toThrow(message);
+    expect(() => {
+      res.status = value as never;
+    }).toThrow(TypeError);
+    expect(res.status).toBe('200 OK');
+  });
 });
 
 describe('Response: headers', () => {

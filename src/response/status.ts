@@ -35,7 +35,8 @@ export function reasonPhrase(code: number): string {
  * phrase when none was given.
  *
  * @throws TypeError unless it is an integer 100–599, or a line `"<code> <reason>"` with such
- *   a code and a reason free of control characters.
+ *   a code and a reason free of control characters; its message shows the value given (the
+ *   type of one that is neither a number nor a string: a BigInt, a symbol, an object).
  */
 export function toStatus(status: number | string): { code: number; line: string } {
   let code = 0;
@@ -49,6 +50,13 @@ export function toStatus(status: number | string): { code: number; line: string 
       // reported below, with the value as given
     }
   }
-  if (code < 100 || code > 599) throw new TypeError(`invalid HTTP status: ${JSON.stringify(status)}`);
+  if (code < 100 || code > 599) throw new TypeError(`invalid HTTP status: ${shown(status)}`);
   return { code, line: `${code} ${reason || reasonPhrase(code)}` };
+}
+
+/** `status` for the error message: a string quoted, a number as is, else its type. */
+function shown(status: unknown): string {
+  if (typeof status === 'string') return JSON.stringify(status);
+  if (typeof status === 'number') return String(status);
+  return `a value of type ${status === null ? 'null' : typeof status}, not a number or a string`;
 }
