@@ -163,6 +163,10 @@ describe('AuthTickets', () => {
     expect(() => new AuthTickets({ secrets: [SECRET, 'short'] })).toThrow(TypeError);
     expect(() => new AuthTickets({ secret: SECRET, cookieName: 'bad name' })).toThrow(TypeError);
     expect(() => new AuthTickets({ secret: SECRET, maxAge: 0 })).toThrow(TypeError);
+    // A cookie browsers would drop fails at construction, not on every login.
+    expect(() => new AuthTickets({ secret: SECRET, sameSite: 'none' })).toThrow(/SameSite=None needs secure/);
+    expect(() => new AuthTickets({ secret: SECRET, cookieName: '__Host-tkt', path: '/app', secure: true })).toThrow(/needs path '\/'/);
+    expect(new AuthTickets({ secret: SECRET, sameSite: 'none', secure: true }).cookieName).toBe('auth_tkt');
     const tickets = new AuthTickets({ secret: SECRET });
     expect(() => tickets.sign('')).toThrow(TypeError);
     expect(() => tickets.sign('bob', { data: 'x'.repeat(5000) })).toThrow(RangeError);

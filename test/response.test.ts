@@ -2,6 +2,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type Body, HeaderList, Request, Response, type StartResponse } from 'tsgi';
 import { reasonPhrase } from 'tsgi/http';
 import { lint } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -451,6 +452,63 @@ describe('Response: cookies', () => {
     expect(() => res.setCookie('a', 'v', { maxAge: Number.POSITIVE_INFINITY })).toThrow(TypeError);
     expect(() => res.setCookie('a', 'v', { encode: () => 'a\r\nb' })).toThrow(TypeError);
     expect(res.headers.has('set-cookie')).toBe(false);
+  });
+
+  it.each([
+    ['SameSite=None without Secure', 'a', { sameSite: 'none' }, /SameSite=None needs secure/],
+    ['SameSite=None (any case) without Secure', 'a', { sameSite: 'None', secure: false }, /SameSite=None needs secure/],
+    ['Partitioned without Secure', 'a', { partitioned: true }, /Partitioned needs secure/],
+    ['__Secure- without Secure', '__Secure-a', {}, /__Secure- needs secure/],
+    ['__Host- without Secure', '__Host-a', {}, /__Host- needs secure/],
+    ['__host- (any case) without Secure', '__host-a', {}, /__host- needs secure/],
+    ['__Host- with a Domain', '__Host-a', { secure: true, domain: 'example.com' }, /__Host- allows no domain/],
+    ['__Host- with another Path', '__Host-a', { secure: true, path: '/app' }, /__Host- needs path '\/'/],
+    ['__Host- without a Path', '__Host-a', { secure: true, path: null }, /__Host- needs path '\/'/],
+  ] as const)('refuses a cookie browsers would not store: %s', (_label, name, options, message) => {
+    const res = new Response();
+    expect(() => res.setCookie(name, 'v', options)).toThrow(message);
+    expect(() => res.setCookie(name, 'v', options)).toThrow(TypeError);
+    expect(res.headers.has('set-cookie')).toBe(false);
+  });
+
+  it('keeps the cookies those rules allow', () => {
+    const res = new Response()
+      .setCookie('a', '1', { sameSite: 'none', secure: true, partitioned: true })
+      .setCookie('__Secure-b', '2', { secure: true, domain: 'example.com', path: '/app' })
+      .setCookie('__Host-c', '3', { secure: true })
+      .setCookie('__Hostile', '4')
+      .setCookie('_Secure-d', '5');
+    expect(res.headers.getAll('set-cookie')).toEqual([
+      'a=1; Path=/; Secure; Partitioned; SameSite=None',
+      '__Secure-b=2; Domain=example.com; Path=/app; Secure',
+      '__Host-c=3; Path=/; Secure',
+      '__Hostile=4; Path=/',
+      '_Secure-d=5; Path=/',
+    ]);
+  });
+
+  it('deleteCookie of a prefixed, SameSite=None or partitioned cookie is Secure, so a browser applies it', async () => {
+    const res = new Response()
+      .deleteCookie('__Host-sid')
+      .deleteCookie('__Secure-pref', { path: '/app' })
+      .deleteCookie('embed', { sameSite: 'none' })
+      .deleteCookie('chip', { partitioned: true })
+      .deleteCookie('plain');
+    const lines = res.headers.getAll('set-cookie').map(parseSetCookie);
+    expect(lines.map((attrs) => attrs.Secure ?? false)).toEqual([true, true, true, true, false]);
+    expect(() => new Response().deleteCookie('__Host-sid', { secure: false })).toThrow(/__Host- needs secure/);
+
+    // A browser-like jar keeps a __Host- cookie whose deletion line lacks Secure.
+    const app = Request.application((req) =>
+      req.pathInfo === '/login'
+        ? new Response('in').setCookie('__Host-sid', 'abc', { secure: true, httpOnly: true })
+        : new Response('out').deleteCookie('__Host-sid'),
+    );
+    const client = new TestClient(app, { baseUrl: 'https://example.com/' });
+    await client.get('/login');
+    expect(client.cookies.get('__Host-sid')).toBe('abc');
+    await client.get('/logout');
+    expect(client.cookies.get('__Host-sid')).toBeUndefined();
   });
 });
 

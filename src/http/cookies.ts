@@ -16,13 +16,16 @@ export interface CookieOptions {
   path?: string | null;
   /** `Domain`; default none (host-only cookie). */
   domain?: string;
-  /** `Secure`: only sent over HTTPS. Default false. */
+  /**
+   * `Secure`: only sent over HTTPS. Default false. Required with `sameSite: 'none'`,
+   * `partitioned`, and a name starting with `__Secure-` or `__Host-`.
+   */
   secure?: boolean;
   /** `HttpOnly`: hidden from scripts. Default false. */
   httpOnly?: boolean;
-  /** `SameSite`: `'strict'`, `'lax'` or `'none'` (browsers need `secure` with `'none'`). */
+  /** `SameSite`: `'strict'`, `'lax'` or `'none'` (`'none'` needs `secure`). */
   sameSite?: 'strict' | 'lax' | 'none' | 'Strict' | 'Lax' | 'None';
-  /** `Partitioned` (CHIPS): keyed to the top-level site. Default false. */
+  /** `Partitioned` (CHIPS): keyed to the top-level site; needs `secure`. Default false. */
   partitioned?: boolean;
   /** `Priority`: `'low'`, `'medium'` or `'high'` (Chromium extension). */
   priority?: 'low' | 'medium' | 'high';
@@ -33,12 +36,20 @@ export interface CookieOptions {
 /**
  * Builds one `Set-Cookie` value.
  *
+ * A line a browser would refuse to store (RFC 6265bis §4.1.3, §5.7; CHIPS) is refused here
+ * instead of being sent to be dropped without a word: `SameSite=None` or `Partitioned`
+ * without `Secure`, a `__Secure-` name without `Secure`, and a `__Host-` name without
+ * `Secure`, with a `Domain`, or with a `Path` other than `/` (prefixes compared
+ * case-insensitively, as browsers do).
+ *
  * @throws TypeError for a name that is not a token, or a path/domain/encoded value with
  *   characters a cookie cannot carry (from `cookie`), a value that is not valid Unicode (a
- *   lone surrogate), or a non-finite `maxAge`.
+ *   lone surrogate), a non-finite `maxAge`, or a line a browser would refuse (above).
  */
 export function serializeSetCookie(name: string, value: string, options: CookieOptions = {}): string {
   const { maxAge, path = '/', sameSite, encode, ...rest } = options;
+  const refused = refusedByBrowsers(name, options, path);
+  if (refused !== null) throw new TypeError(`cookie ${JSON.stringify(name)}: ${refused}; browsers would not store it`);
   let expires = options.expires;
   if (maxAge !== undefined) {
     if (!Number.isFinite(maxAge)) throw new TypeError(`maxAge must be a finite number of seconds`);
@@ -58,6 +69,42 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
     if (error instanceof URIError) throw new TypeError(`cookie ${JSON.stringify(name)}: the value is not valid Unicode (a lone surrogate)`, { cause: error });
     throw error;
   }
+}
+
+/** Names whose prefix asks for `Secure` (`__secure-`, `__host-`), lower-cased, as `prefixOf` answers. */
+type CookiePrefix = '__secure-' | '__host-' | null;
+
+/** The prefix of a cookie name that browsers give rules to (RFC 6265bis §4.1.3), or `null`. */
+function prefixOf(name: string): CookiePrefix {
+  if (typeof name !== 'string' || name.charCodeAt(0) !== 95 || name.charCodeAt(1) !== 95) return null; // '__'
+  const lower = name.slice(0, 9).toLowerCase();
+  if (lower === '__secure-') return '__secure-';
+  return lower.startsWith('__host-') ? '__host-' : null;
+}
+
+/** Why a browser would refuse to store a cookie with these attributes, or `null` when it would not. */
+function refusedByBrowsers(name: string, options: CookieOptions, path: string | null): string | null {
+  const secure = options.secure === true;
+  if (!secure && options.sameSite !== undefined && options.sameSite.toLowerCase() === 'none') return 'SameSite=None needs secure: true';
+  if (!secure && options.partitioned === true) return 'Partitioned needs secure: true';
+  const prefix = prefixOf(name);
+  if (prefix === null) return null;
+  if (!secure) return `a name starting with ${name.slice(0, prefix.length)} needs secure: true`;
+  if (prefix === '__host-' && options.domain !== undefined) return `a name starting with ${name.slice(0, 7)} allows no domain`;
+  if (prefix === '__host-' && path !== '/') return `a name starting with ${name.slice(0, 7)} needs path '/'`;
+  return null;
+}
+
+/**
+ * The options of the `Set-Cookie` line that deletes a cookie: `options` with `Max-Age=0` and
+ * an `Expires` in the past, and `Secure` unless `options.secure` says otherwise when a browser
+ * would refuse the line without it (a `__Secure-` or `__Host-` name, `SameSite=None`,
+ * `Partitioned`): the deletion of such a cookie must carry it, or the cookie stays.
+ */
+export function deletionOptions(name: string, options: Omit<CookieOptions, 'maxAge' | 'expires'>): CookieOptions {
+  const needsSecure = prefixOf(name) !== null || options.partitioned === true || options.sameSite?.toLowerCase() === 'none';
+  const secure = options.secure ?? (needsSecure || undefined);
+  return { ...options, ...(secure !== undefined ? { secure } : {}), maxAge: 0, expires: new Date(0) };
 }
 
 /**

@@ -183,8 +183,10 @@ export class AuthTickets {
       sameSite: options.sameSite ?? 'lax',
       httpOnly: true,
     };
+    // A cookie a `Set-Cookie` cannot carry, or browsers refuse (`sameSite: 'none'` without
+    // `secure`…), fails here, not at every login: nobody could stay logged in.
+    serializeSetCookie(this.cookieName, '', this.#cookie);
     this.#now = options.now ?? Date.now;
-    checkCookieSettings(this.cookieName, this.#cookie);
   }
 
   /**
@@ -372,25 +374,6 @@ export class AuthTickets {
   #sign(key: Buffer, payload: string): Buffer {
     return createHmac('sha256', key).update(`tsgi.auth_ticket\n${this.cookieName}\n${payload}`).digest();
   }
-}
-
-/**
- * Refuses, when the tickets are made, cookie settings that would otherwise fail at the first
- * login (a `path` or `domain` a `Set-Cookie` cannot carry) or, worse, work on the server and
- * be dropped by every browser, so that nobody can stay logged in.
- */
-function checkCookieSettings(name: string, cookie: { path: string; domain?: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none' }): void {
-  const prefix = /^__(secure|host)-/i.exec(name)?.[1]?.toLowerCase();
-  if (String(cookie.sameSite).toLowerCase() === 'none' && !cookie.secure) {
-    throw new TypeError("AuthTickets: sameSite 'none' needs secure: true (browsers refuse such a cookie)");
-  }
-  if (prefix !== undefined && !cookie.secure) {
-    throw new TypeError(`AuthTickets: a cookie named ${JSON.stringify(name)} needs secure: true (browsers refuse it otherwise)`);
-  }
-  if (prefix === 'host' && (cookie.path !== '/' || cookie.domain !== undefined)) {
-    throw new TypeError(`AuthTickets: a __Host- cookie needs path '/' and no domain (browsers refuse it otherwise)`);
-  }
-  serializeSetCookie(name, '', { ...cookie, httpOnly: true, maxAge: 0 });
 }
 
 function headersOf(target: CookieTarget): HeaderList {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { HeaderList } from '../http/header-list.ts';
-import { type CookieOptions, serializeSetCookie } from '../http/cookies.ts';
+import { type CookieOptions, deletionOptions, serializeSetCookie } from '../http/cookies.ts';
 
 /** `Set-Cookie` lines of a `Response` (installed on it; see `descriptors.ts`). */
 export abstract class ResponseCookies {
@@ -17,7 +17,10 @@ export abstract class ResponseCookies {
    * @param value - cookie value, encoded with `encodeURIComponent` unless `options.encode`.
    * @param options - attributes, see {@link CookieOptions}; `path` defaults to `'/'`, and
    *   `maxAge` (seconds) also sets `Expires`.
-   * @throws TypeError for an invalid name or attribute (from `cookie`).
+   * @throws TypeError for an invalid name or attribute (from `cookie`), and for a cookie
+   *   browsers refuse to store: `sameSite: 'none'` or `partitioned` without `secure`, a
+   *   `__Secure-` name without `secure`, a `__Host-` name without `secure`, with a `domain`
+   *   or with a `path` other than `'/'` (RFC 6265bis §4.1.3).
    */
   setCookie(name: string, value: string, options?: CookieOptions): this {
     this.headers.add('Set-Cookie', serializeSetCookie(name, value, options));
@@ -26,9 +29,14 @@ export abstract class ResponseCookies {
 
   /**
    * Tells the client to drop a cookie: an empty value with `Max-Age=0` and an `Expires` in
-   * the past. Pass the same `path` and `domain` the cookie was set with.
+   * the past. Pass the same `path` and `domain` the cookie was set with (and `partitioned`
+   * for a partitioned one). The line gets `Secure` when a browser would ignore it without
+   * (a `__Secure-` or `__Host-` name, `sameSite: 'none'`, `partitioned`), unless `secure`
+   * is given.
+   *
+   * @throws TypeError as {@link ResponseCookies.setCookie}.
    */
   deleteCookie(name: string, options: Omit<CookieOptions, 'maxAge' | 'expires'> = {}): this {
-    return this.setCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) });
+    return this.setCookie(name, '', deletionOptions(name, options));
   }
 }
