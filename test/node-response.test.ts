@@ -358,6 +358,82 @@ describe('lazy startResponse', () => {
   }
 });
 
+describe('one Response served to several requests', () => {
+  it('serves a body in memory and a streamed array each time', async () => {
+    const text = new Response('hello');
+    const array = new Response([bytes('ab'), bytes('cd')]);
+    const server = await start((environ, startResponse) => (environ.PATH_INFO === '/text' ? text : array).respond(environ, startResponse));
+    for (let i = 0; i < 2; i++) {
+      expect(parseRaw((await rawExchange(server.port, rawGet('/text'))).raw).rest).toBe('hello');
+      expect(parseRaw((await rawExchange(server.port, rawGet('/array'))).raw).rest).toBe('abcd');
+    }
+  });
+
+  it('sends a generator once: the next request gets a 500, not an empty 200', async () => {
+    const res = new Response(
+      (async function* () {
+        yield bytes('ab');
+        yield bytes('cd');
+      })(),
+    );
+    const server = await start(res.toApp());
+    const first = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(first.status).toBe(200);
+    expect(dechunk(first.rest)).toBe('abcd');
+    const second = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    expect(second.status).toBe(500);
+    expect(server.log.text).toMatch(/can be read once, and it was already sent or read/);
+  });
+
+  it('a HEAD uses the stream up too (it is closed unread): the GET after it gets a 500', async () => {
+    const res = new Response(
+      (function* () {
+        yield bytes('never');
+      })(),
+    );
+    const server = await start(res.toApp());
+    expect(parseRaw((await rawExchange(server.port, rawGet('/', '', 'HEAD'))).raw).status).toBe(200);
+    expect(parseRaw((await rawExchange(server.port, rawGet('/'))).raw).status).toBe(500);
+  });
+
+  it('does not split a stream between two requests served at once', async () => {
+    const gate = deferred();
+    const res = new Response(
+      (async function* () {
+        yield bytes('one-');
+        await gate.promise;
+        yield bytes('two');
+      })(),
+    );
+    const server = await start(res.toApp());
+    // The first request holds the stream: its first chunk has arrived, the rest waits on the gate.
+    let received = '';
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.write(rawGet('/'));
+    await until(() => received.includes('one-'));
+    const safety = setTimeout(() => gate.resolve(), 2000); // were the second request to wait on the stream
+    const second = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);
+    clearTimeout(safety);
+    expect(second.status).toBe(500);
+    gate.resolve();
+    await closed;
+    const whole = parseRaw(received);
+    expect(whole.status).toBe(200);
+    expect(dechunk(whole.rest)).toBe('one-two');
+  });
+
+  it('a handler returning the same streamed Response twice answers 500 the second time', async () => {
+    const shared = new Response((function* () {
+      yield bytes('once');
+    })());
+    const server = await start(Request.application(() => shared));
+    expect(parseRaw((await rawExchange(server.port, rawGet('/'))).raw).rest).toBe('once');
+    expect(parseRaw((await rawExchange(server.port, rawGet('/'))).raw).status).toBe(500);
+  });
+});
+
 describe('HEAD and bodiless statuses', () => {
   it('answers HEAD with the GET headers and no body (Request.application)', async () => {
     const server = await start(Request.application(() => new Response('hello')));

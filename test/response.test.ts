@@ -366,6 +366,41 @@ describe('Response: body', () => {
   });
 });
 
+describe('Response: a stream that can be read once', () => {
+  const chunks = () =>
+    (function* () {
+      yield new TextEncoder().encode('ab');
+      yield new TextEncoder().encode('cd');
+    })();
+
+  it('bytes() read by two calls at once: the second rejects instead of getting half', async () => {
+    const res = new Response(chunks());
+    const [first, second] = await Promise.allSettled([res.text(), res.text()]);
+    expect(first).toEqual({ status: 'fulfilled', value: 'abcd' });
+    expect(second.status).toBe('rejected');
+    expect(await res.text()).toBe('abcd'); // now in memory
+  });
+
+  it('respond() after toFetch(), and toFetch() after respond(), throw', async () => {
+    const a = new Response(chunks());
+    expect(await a.toFetch().text()).toBe('abcd');
+    expect(() => a.respond(Request.blank('/').environ, () => {})).toThrow(/can be read once/);
+    const b = new Response(chunks());
+    b.respond(Request.blank('/').environ, () => {});
+    expect(() => b.toFetch()).toThrow(TypeError);
+    await expect(b.bytes()).rejects.toThrow(TypeError);
+  });
+
+  it('a new body is a new stream; arrays and bytes serve again', async () => {
+    const res = new Response(chunks());
+    await Request.blank('/').getResponse(res.toApp());
+    res.body = chunks();
+    expect((await Request.blank('/').getResponse(res.toApp())).status).toBe('200 OK');
+    res.body = [new TextEncoder().encode('x')];
+    for (let i = 0; i < 2; i++) expect(await (await Request.blank('/').getResponse(res.toApp())).text()).toBe('x');
+  });
+});
+
 describe('Response: cookies', () => {
   it('setCookie with no options: encoded value, Path=/', () => {
     const res = new Response();

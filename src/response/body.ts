@@ -24,11 +24,39 @@ export type ResponseBody =
   | null
   | undefined;
 
+/**
+ * @internal The key of `Response`'s method that hands its streamed body out to be sent or
+ * read whole (`respond`, `toFetch`, `bytes`, and the copy `getResponse` hands up): it throws
+ * when that stream can be iterated once only and was handed out before. Not exported from the
+ * package.
+ */
+export const TAKE_STREAM: unique symbol = Symbol('tsgi.response_take_stream');
+
+/**
+ * True when a streamed body can be iterated once only: an iterator (a generator, an async
+ * generator, anything with `next()`), a Node stream (`pipe()`) or a web `ReadableStream`
+ * (`getReader()`). An array, or an iterable that makes a new iterator each time, can be sent
+ * again.
+ */
+export function isOneShot(body: Body): boolean {
+  if (Array.isArray(body)) return false;
+  const value = body as { next?: unknown; pipe?: unknown; getReader?: unknown };
+  return typeof value.next === 'function' || typeof value.pipe === 'function' || typeof value.getReader === 'function';
+}
+
+/** The error of a one-shot streamed body handed out a second time (see `TAKE_STREAM`). */
+export function streamTakenError(): TypeError {
+  return new TypeError(
+    'this Response streams a body that can be read once, and it was already sent or read: build a Response per request, or `await res.bytes()` once to keep the body in memory',
+  );
+}
+
 /** Whole-body readers of a `Response` (installed on it; see `descriptors.ts`). */
 export abstract class ResponseBodyReaders {
   abstract get body(): Uint8Array | Body;
   abstract set body(value: ResponseBody);
   abstract isStreamed(): boolean;
+  abstract [TAKE_STREAM](): Body;
   abstract get charset(): string | null;
   abstract set charset(value: string | null);
 
@@ -38,11 +66,12 @@ export abstract class ResponseBodyReaders {
    * again, as fetch's `bytes()` but repeatable; a body in memory answers at once.
    *
    * @throws (rejects with) what the stream throws; TypeError for a chunk that is not a
-   *   `Uint8Array`.
+   *   `Uint8Array`, and for a stream that can be read once (a generator, a Node or web stream)
+   *   and was already sent, or is being read by another call.
    */
   async bytes(): Promise<Uint8Array> {
     if (!this.isStreamed()) return this.body as Uint8Array;
-    const bytes = await readBody(this.body as Body);
+    const bytes = await readBody(this[TAKE_STREAM]());
     this.body = bytes;
     return bytes;
   }

@@ -8,7 +8,7 @@ import type { Body } from '../gateway/types.ts';
 import { HOP_BY_HOP } from '../gateway/fields.ts';
 import { fromReadableStream, toReadableStream } from '../gateway/stream.ts';
 import type { HeaderList, HeaderListInit } from '../http/header-list.ts';
-import type { ResponseBody } from './body.ts';
+import { type ResponseBody, TAKE_STREAM } from './body.ts';
 import { bodilessFields } from './serve.ts';
 
 /** Statuses a fetch `Response` must have no body for (WHATWG Fetch "null body status"). */
@@ -21,6 +21,7 @@ export abstract class ResponseFetch {
   abstract get statusCode(): number;
   abstract get body(): Uint8Array | Body;
   abstract isStreamed(): boolean;
+  abstract [TAKE_STREAM](): Body;
 
   /**
    * This response as a fetch `Response` (for Bun, Deno, workers, or a framework's `fetch`
@@ -32,7 +33,8 @@ export abstract class ResponseFetch {
    * §8.6). Hop-by-hop fields are left out.
    *
    * @throws RangeError for a status fetch cannot represent (below 200 or above 599);
-   *   TypeError for a header value fetch refuses.
+   *   TypeError for a header value fetch refuses, and for a stream that can be read once and
+   *   was already sent or read (see `respond`).
    */
   toFetch(): globalThis.Response {
     const headers = new globalThis.Headers();
@@ -44,11 +46,12 @@ export abstract class ResponseFetch {
     }
     const reason = this.status.slice(4);
     let body: Uint8Array | ReadableStream<Uint8Array> | null;
+    const stream = this.isStreamed() ? this[TAKE_STREAM]() : null;
     if (NULL_BODY.has(code)) {
       body = null;
-      if (this.isStreamed()) void toReadableStream(this.body as Body).cancel();
+      if (stream !== null) void toReadableStream(stream).cancel();
     } else {
-      body = this.isStreamed() ? toReadableStream(this.body as Body) : (this.body as Uint8Array);
+      body = stream !== null ? toReadableStream(stream) : (this.body as Uint8Array);
     }
     return new globalThis.Response(body, { status: code, statusText: reason, headers });
   }

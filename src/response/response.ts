@@ -15,7 +15,7 @@ import { encodeText } from '../http/charset.ts';
 import { PARSED, type ParseCache, type ParsedValues, installParts } from '../http/descriptors.ts';
 import { toStatus } from './status.ts';
 import { type ContentTypeInit, ResponseContentType, initContentType } from './content-type.ts';
-import { ResponseBodyReaders, type ResponseBody } from './body.ts';
+import { ResponseBodyReaders, type ResponseBody, TAKE_STREAM, isOneShot, streamTakenError } from './body.ts';
 
 export type { ResponseBody } from './body.ts';
 import { ResponseValidators } from './validators.ts';
@@ -36,6 +36,12 @@ export interface ResponseInit extends ContentTypeInit {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * The streamed body each `Response` last handed out (see {@link Response}`[TAKE_STREAM]`): a
+ * map, not a field, so a response in memory never pays for it.
+ */
+const handedOut = new WeakMap<Response, Body>();
 
 /**
  * @internal The key of `Response`'s copy method (see {@link Response}`[COPY]`): used by
@@ -234,9 +240,24 @@ export class Response implements ParseCache {
   /**
    * @internal A new `Response` with this one's status, header fields (the list copied: the
    * copy's changes never reach this one) and body (shared: bytes are not copied, a stream can
-   * be read once either way), and `conditionalResponse`. Nothing is re-validated: this one is
-   * valid already.
+   * be read once either way: it counts as handed out of this one, see `TAKE_STREAM`), and
+   * `conditionalResponse`. Nothing is re-validated: this one is valid already.
+   *
+   * @throws TypeError for a one-shot stream this one already handed out.
    */
+  /**
+   * @internal Hands the streamed body out to be sent or read (see `TAKE_STREAM`): a stream
+   * that can be iterated once (`isOneShot`) is handed out once.
+   *
+   * @throws TypeError when that stream was handed out before.
+   */
+  [TAKE_STREAM](): Body {
+    const stream = this.#stream!;
+    if (handedOut.get(this) === stream && isOneShot(stream)) throw streamTakenError();
+    handedOut.set(this, stream);
+    return stream;
+  }
+
   [COPY](): Response {
     // The pairs are shared (a HeaderList replaces a pair, never changes one); the list is
     // sliced, not pushed pair by pair: 1.3–2.5 µs less per request under 5 layers (bench/history.md).
@@ -245,7 +266,7 @@ export class Response implements ParseCache {
     copy.#code = this.#code;
     copy.#status = this.#status;
     copy.#bytes = this.#bytes;
-    copy.#stream = this.#stream;
+    copy.#stream = this.#stream === null ? null : this[TAKE_STREAM]();
     copy.conditionalResponse = this.conditionalResponse;
     return copy;
   }

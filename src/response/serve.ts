@@ -7,6 +7,7 @@ import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import { discardBody, servePlanned } from './conditional.ts';
+import { TAKE_STREAM } from './body.ts';
 
 /** A `Response` as a gateway app (installed on it; see `descriptors.ts`). */
 export abstract class ResponseServing {
@@ -16,6 +17,7 @@ export abstract class ResponseServing {
   abstract get statusCode(): number;
   abstract get body(): Uint8Array | Body;
   abstract isStreamed(): boolean;
+  abstract [TAKE_STREAM](): Body;
   abstract get contentLength(): number | null;
   abstract set contentLength(value: number | null);
   abstract get contentType(): string | null;
@@ -30,10 +32,17 @@ export abstract class ResponseServing {
    * its body closed unread, `conditionalResponse` or not. With `conditionalResponse`, the
    * preconditions and ranges of any other status are evaluated first (docs/conditional.md).
    * The response itself is not changed.
+   *
+   * A body in memory, or a streamed array, can be served any number of times. A stream that
+   * can be iterated once (a generator, a Node or web stream) is served once: serving it again,
+   * or while it is being served, throws instead of sending it empty or in pieces.
+   *
+   * @throws TypeError for a one-shot stream already handed out (sent, read, or converted by
+   *   `toFetch`); what `startResponse` throws.
    */
   respond(environ: Environ, startResponse: StartResponse): Body {
-    const body = this.body;
     const streamed = this.isStreamed();
+    const body = streamed ? this[TAKE_STREAM]() : this.body;
     const code = this.statusCode;
     // First: a status without content has no representation for preconditions or ranges to apply to.
     if (isBodilessStatus(code)) {
