@@ -445,6 +445,20 @@ describe('HEAD and bodiless statuses', () => {
     expect(res.rest).toBe('');
   });
 
+  it("relays a fetch() answer to HEAD with Response.fromFetch: the upstream's Content-Length, no body", async () => {
+    const upstream = await start(Request.application(() => new Response('x'.repeat(1234))));
+    const relay = await start(
+      Request.application(async (req) => Response.fromFetch(await fetch(`${upstream.url}/`, { method: req.method }))),
+    );
+    const head = parseRaw((await rawExchange(relay.port, rawGet('/', '', 'HEAD'))).raw);
+    expect(head.status).toBe(200);
+    expect(head.header('content-length')).toBe('1234');
+    expect(head.rest).toBe('');
+    const get = parseRaw((await rawExchange(relay.port, rawGet('/'))).raw);
+    expect(get.header('content-length')).toBe('1234');
+    expect(get.rest).toBe('x'.repeat(1234));
+  });
+
   it('answers HEAD to a raw app returning a body: headers, Content-Length, no body', async () => {
     const server = await start(rawApp(() => [bytes('abc'), bytes('de')]));
     const res = parseRaw((await rawExchange(server.port, rawGet('/', '', 'HEAD'))).raw);

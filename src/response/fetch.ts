@@ -61,7 +61,7 @@ export abstract class ResponseFetch {
 type ResponseClass<R> = new (body?: ResponseBody, init?: { status?: number | string; headers?: HeaderListInit; contentType?: string | null }) => R;
 
 /** `Response.fromFetch(response)` for the class `Class` (see there). */
-export function fromFetchResponse<R>(Class: ResponseClass<R>, response: globalThis.Response): R {
+export function fromFetchResponse<R extends { readonly headers: HeaderList }>(Class: ResponseClass<R>, response: globalThis.Response): R {
   if (response.bodyUsed) throw new TypeError('the fetch response body was already read');
   const fields: Array<[string, string]> = [];
   for (const [name, value] of response.headers) {
@@ -71,5 +71,10 @@ export function fromFetchResponse<R>(Class: ResponseClass<R>, response: globalTh
   for (const cookie of response.headers.getSetCookie()) fields.push(['set-cookie', cookie]);
   const status = response.statusText ? `${response.status} ${response.statusText}` : response.status;
   const body = response.body === null ? null : fromReadableStream(response.body);
-  return new Class(body, { status, headers: fields, contentType: null });
+  const res = new Class(body, { status, headers: fields, contentType: null });
+  // No body but a length: the answer to a HEAD, which declares the length of the body it does not
+  // carry. Kept, as `getResponse` keeps a HEAD answer's; the empty body would say 0.
+  const declared = body === null ? response.headers.get('content-length')?.trim() : undefined;
+  if (declared !== undefined && /^\d+$/.test(declared)) res.headers.set('Content-Length', declared);
+  return res;
 }

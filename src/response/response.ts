@@ -152,8 +152,9 @@ export class Response implements ParseCache {
   /**
    * A response from a fetch `Response` (WHATWG Fetch, as `fetch()`, Hono or a worker answer):
    * its status and reason, every header field (several `Set-Cookie` lines stay several), and
-   * its body streamed, not buffered (its `Content-Length` kept). A body already read
-   * (`bodyUsed`) throws. Note that `fetch()` decodes a compressed body while keeping the
+   * its body streamed, not buffered (its `Content-Length` kept). A fetch response without a
+   * body (the answer to a HEAD) keeps its `Content-Length` too, the length of the body it does
+   * not carry: serve it to a HEAD. A body already read (`bodyUsed`) throws. Note that `fetch()` decodes a compressed body while keeping the
    * `Content-Encoding` and `Content-Length` of the encoded one: delete those two fields from a
    * `fetch()` answer with `Content-Encoding` before sending it on.
    *
