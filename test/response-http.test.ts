@@ -131,6 +131,18 @@ describe('caching headers', () => {
     expect(() => res.cacheExpires(0.5)).toThrow(RangeError);
   });
 
+  it('cacheExpires of more than 2^31 seconds caps max-age and Expires alike, instead of throwing half done', () => {
+    const res = new Response();
+    const cap = 2 ** 31;
+    res.cacheExpires(Number.MAX_SAFE_INTEGER);
+    expect(res.headers.get('cache-control')).toBe(`max-age=${cap}`);
+    const expires = res.expires!.getTime();
+    expect(expires).toBeGreaterThan(Date.now() + (cap - 60) * 1000);
+    expect(expires).toBeLessThanOrEqual(Date.now() + cap * 1000);
+    res.cacheExpires(1e15);
+    expect(res.headers.get('cache-control')).toBe(`max-age=${cap}`);
+  });
+
   it('cacheExpires(0): do not cache', () => {
     const res = new Response();
     res.cacheExpires(0);

@@ -8,7 +8,7 @@ import { list, liveCacheControl } from '../http/converters.ts';
 import { PARSED, type ParseCache, type ParsedValues, field, fromHeaders, liveField } from '../http/descriptors.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import type { CacheControl } from '../http/cache-control.ts';
-import { formatHttpDate } from '../http/dates.ts';
+import { MAX_DELTA_SECONDS, formatHttpDate } from '../http/dates.ts';
 
 const CACHE_CONTROL = liveField(fromHeaders('Cache-Control', { all: true }), liveCacheControl);
 const VARY = field(fromHeaders('Vary', { all: true }), list);
@@ -34,7 +34,8 @@ export abstract class ResponseCaching implements ParseCache {
    * (dropping `no-cache` and `no-store`; other directives stay) and `Expires` that many seconds
    * from now. `0` means do not cache: `Cache-Control: no-cache, no-store, must-revalidate,
    * max-age=0` (other directives stay), `Expires` in the past (1970) and `Pragma: no-cache` for
-   * HTTP/1.0 caches.
+   * HTTP/1.0 caches. More than 2^31 seconds (68 years) counts as 2^31, in `max-age` (RFC 9111
+   * §1.2.2) and `Expires` alike.
    *
    * @throws RangeError unless `seconds` is a non-negative integer.
    */
@@ -54,7 +55,8 @@ export abstract class ResponseCaching implements ParseCache {
       cc.noCache = false;
       cc.noStore = false;
       cc.maxAge = seconds;
-      this.headers.set('Expires', formatHttpDate(Date.now() + seconds * 1000));
+      // Beyond 2^31 seconds (68 years) `max-age` says 2^31 (RFC 9111 §1.2.2), and so does `Expires`.
+      this.headers.set('Expires', formatHttpDate(Date.now() + Math.min(seconds, MAX_DELTA_SECONDS) * 1000));
       this.headers.delete('pragma');
     }
     return this;
