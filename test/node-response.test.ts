@@ -580,6 +580,26 @@ describe('HEAD and bodiless statuses', () => {
   });
 });
 
+describe('list-valued header attributes on the wire', () => {
+  it('an empty contentLanguage or vary sends no field; an empty allow sends an empty Allow', async () => {
+    const server = await start(
+      Request.application(() => {
+        const res = new Response('x', { status: 405, headers: { 'Content-Language': 'en', Vary: 'Accept' } });
+        res.contentLanguage = [];
+        res.vary = [];
+        res.allow = [];
+        return res;
+      }),
+    );
+    const { raw } = await rawExchange(server.port, rawGet('/'));
+    const res = parseRaw(raw);
+    expect(res.status).toBe(405);
+    expect(res.headers.map(([name]) => name.toLowerCase())).not.toContain('content-language');
+    expect(res.headers.map(([name]) => name.toLowerCase())).not.toContain('vary');
+    expect(raw).toMatch(/\r\nAllow: ?\r\n/);
+  });
+});
+
 describe('hop-by-hop headers from the app', () => {
   it('drops them all', async () => {
     const server = await start(

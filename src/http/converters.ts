@@ -109,6 +109,19 @@ export const list: Converter<string[], string | Iterable<string> | null> = {
   format: (value) => (value === null || typeof value === 'string' ? value : [...value].join(', ')),
 };
 
+/**
+ * As {@link list}, for a field whose value must name something (`1#`, as `Content-Language`;
+ * or an empty one says nothing, as `Vary`): a list with no element removes the field instead
+ * of writing it empty.
+ */
+export const nonEmptyList: Converter<string[], string | Iterable<string> | null> = {
+  parse: list.parse,
+  format(value) {
+    const raw = list.format(value);
+    return raw === null || list.parse(raw).length === 0 ? null : raw;
+  },
+};
+
 /** `Content-Range` (RFC 9110 §14.4); set a header value or `{ range, size }`. */
 export const contentRange: Converter<ContentRange | null, string | { range: ByteRange | null; size: number | null } | null> = {
   parse: (raw) => parseContentRange(raw),

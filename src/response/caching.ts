@@ -4,14 +4,14 @@
  * @module
  */
 import vary from 'vary';
-import { list, liveCacheControl } from '../http/converters.ts';
+import { liveCacheControl, nonEmptyList } from '../http/converters.ts';
 import { PARSED, type ParseCache, type ParsedValues, field, fromHeaders, liveField } from '../http/descriptors.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import type { CacheControl } from '../http/cache-control.ts';
 import { MAX_DELTA_SECONDS, formatHttpDate } from '../http/dates.ts';
 
 const CACHE_CONTROL = liveField(fromHeaders('Cache-Control', { all: true }), liveCacheControl);
-const VARY = field(fromHeaders('Vary', { all: true }), list);
+const VARY = field(fromHeaders('Vary', { all: true }), nonEmptyList);
 const EXPIRED = 'Thu, 01 Jan 1970 00:00:00 GMT';
 
 /** Caching headers of a `Response` (installed on it; see `descriptors.ts`). */
@@ -62,7 +62,10 @@ export abstract class ResponseCaching implements ParseCache {
     return this;
   }
 
-  /** `Vary` (RFC 9110 §12.5.5) as a list of field names (`*` included as is); set a list or `null`. */
+  /**
+   * `Vary` (RFC 9110 §12.5.5) as a list of field names (`*` included as is); set a list, or
+   * `null` or an empty list to remove it.
+   */
   get vary(): string[] {
     return VARY.get(this);
   }

@@ -5,14 +5,14 @@
  * @module
  */
 import { create as createContentDisposition } from 'content-disposition';
-import { type ContentDispositionValue, contentDisposition, contentRange, list, text, wwwAuthenticate } from '../http/converters.ts';
+import { type ContentDispositionValue, contentDisposition, contentRange, list, nonEmptyList, text, wwwAuthenticate } from '../http/converters.ts';
 import { field, fromHeaders } from '../http/descriptors.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import type { ByteRange, ContentRange } from '../http/range.ts';
 import type { Challenge } from '../http/www-authenticate.ts';
 
 const ALLOW = field(fromHeaders('Allow', { all: true }), list);
-const CONTENT_LANGUAGE = field(fromHeaders('Content-Language', { all: true }), list);
+const CONTENT_LANGUAGE = field(fromHeaders('Content-Language', { all: true }), nonEmptyList);
 const CONTENT_RANGE = field(fromHeaders('Content-Range'), contentRange);
 const ACCEPT_RANGES = field(fromHeaders('Accept-Ranges'), text);
 const CONTENT_DISPOSITION = field(fromHeaders('Content-Disposition'), contentDisposition);
@@ -23,7 +23,10 @@ const WWW_AUTHENTICATE = field(fromHeaders('WWW-Authenticate', { all: true }), w
 export abstract class ResponseRepresentation {
   declare readonly headers: HeaderList;
 
-  /** `Allow` (RFC 9110 §10.2.1) as a list of methods; set a list or `null`. */
+  /**
+   * `Allow` (RFC 9110 §10.2.1) as a list of methods; set a list or `null`. An empty list is
+   * sent as an empty `Allow`: no method is allowed (§10.2.1).
+   */
   get allow(): string[] {
     return ALLOW.get(this);
   }
@@ -31,7 +34,10 @@ export abstract class ResponseRepresentation {
     ALLOW.set(this, value);
   }
 
-  /** `Content-Language` (RFC 9110 §8.5) as a list of language tags; set a tag, a list or `null`. */
+  /**
+   * `Content-Language` (RFC 9110 §8.5) as a list of language tags; set a tag, a list, or
+   * `null` or an empty list to remove it (the field names at least one tag).
+   */
   get contentLanguage(): string[] {
     return CONTENT_LANGUAGE.get(this);
   }
