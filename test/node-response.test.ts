@@ -445,6 +445,30 @@ describe('HEAD and bodiless statuses', () => {
     expect(res.rest).toBe('');
   });
 
+  it('sends a Response with status 205 without content: Content-Length 0, no Content-Type, no body bytes', async () => {
+    const bodies: Record<string, () => Response> = {
+      '/text': () => new Response('reset the form', { status: 205 }),
+      '/stream': () =>
+        new Response(
+          (async function* () {
+            yield bytes('streamed');
+          })(),
+          { status: 205, headers: { 'X-Kept': '1' } },
+        ),
+    };
+    const server = await start(Request.application((req) => bodies[req.pathInfo]!()));
+    for (const path of Object.keys(bodies)) {
+      const { raw } = await rawExchange(server.port, rawGet(path));
+      const res = parseRaw(raw);
+      expect(res.statusLine).toBe('HTTP/1.1 205 Reset Content');
+      expect(res.header('content-length')).toBe('0');
+      expect(res.header('content-type')).toBeUndefined();
+      expect(res.rest).toBe('');
+    }
+    expect(parseRaw((await rawExchange(server.port, rawGet('/stream'))).raw).header('x-kept')).toBe('1');
+    expect(server.log.text).toBe('');
+  });
+
   it("relays a fetch() answer to HEAD with Response.fromFetch: the upstream's Content-Length, no body", async () => {
     const upstream = await start(Request.application(() => new Response('x'.repeat(1234))));
     const relay = await start(

@@ -667,6 +667,16 @@ describe('Response: statuses without content', () => {
     expect(out.text).toBe('');
   });
 
+  it('a 205 passes lint whatever its body: served with Content-Length 0 and nothing else of it', async () => {
+    for (const make of [() => new Response('reset', { status: 205 }), () => new Response('reset', { status: 205, conditionalResponse: true })]) {
+      const res = await Request.blank('/').getResponse(lint(make().toApp()));
+      expect(res.status).toBe('205 Reset Content');
+      expect(res.headers.get('content-length')).toBe('0');
+      expect(res.headers.has('content-type')).toBe(false);
+      expect(await res.text()).toBe('');
+    }
+  });
+
   it('toFetch() drops Content-Length and Content-Type with the body of a 204 or 205', () => {
     for (const status of [204, 205]) {
       const res = new Response('abc', { contentType: 'text/plain' });

@@ -76,7 +76,7 @@ export interface Response
  * A response whose status carries no content (1xx, 204 No Content, 304 Not Modified, RFC
  * 9110 §6.4.1) is built and sent without `Content-Type` and without a computed
  * `Content-Length` (a 304 keeps a length it was given, as §8.6 allows), as `lint` and the
- * server expect.
+ * server expect. A 205 Reset Content is sent with `Content-Length: 0` and no body (§15.3.6).
  *
  * @example
  * ```ts

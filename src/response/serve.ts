@@ -33,6 +33,9 @@ export abstract class ResponseServing {
    * preconditions and ranges of any other status are evaluated first (docs/conditional.md).
    * The response itself is not changed.
    *
+   * A 205 Reset Content is sent with `Content-Length: 0`, no `Content-Type` and no body
+   * whatever its body is (RFC 9110 §15.3.6: no content), as `toFetch()` sends it.
+   *
    * A body in memory, or a streamed array, can be served any number of times. A stream that
    * can be iterated once (a generator, a Node or web stream) is served once: serving it again,
    * or while it is being served, throws instead of sending it empty or in pieces.
@@ -45,8 +48,9 @@ export abstract class ResponseServing {
     const body = streamed ? this[TAKE_STREAM]() : this.body;
     const code = this.statusCode;
     // First: a status without content has no representation for preconditions or ranges to apply to.
-    if (isBodilessStatus(code)) {
-      startResponse(this.status, bodilessFields(this.headers.list, code, streamed ? -1 : (body as Uint8Array).byteLength));
+    if (isBodilessStatus(code) || code === 205) {
+      const fields = code === 205 ? resetContentFields(this.headers.list) : bodilessFields(this.headers.list, code, streamed ? -1 : (body as Uint8Array).byteLength);
+      startResponse(this.status, fields);
       if (streamed) discardBody(body);
       return [];
     }
@@ -87,4 +91,17 @@ export function bodilessFields(fields: Array<[string, string]>, code: number, by
     if (lower !== 'content-length') return true;
     return code === 304 && value !== String(bytes);
   });
+}
+
+/**
+ * @internal The fields of a 205 Reset Content, which has no content (RFC 9110 §15.3.6): no
+ * `Content-Type`, and `Content-Length: 0` in place of any other.
+ */
+export function resetContentFields(fields: Array<[string, string]>): Array<[string, string]> {
+  const kept = fields.filter(([name]) => {
+    const lower = name.toLowerCase();
+    return lower !== 'content-type' && lower !== 'content-length';
+  });
+  kept.push(['Content-Length', '0']);
+  return kept;
 }
