@@ -315,6 +315,19 @@ describe('Response: body', () => {
     expect(Response.json([1], { contentType: 'application/vnd.x+json' }).contentType).toBe('application/vnd.x+json');
   });
 
+  it('Response.json() keeps a Content-Type given in init.headers, as fetch does', async () => {
+    const problem = Response.json({ title: 'Gone' }, { status: 410, headers: { 'Content-Type': 'application/problem+json', 'X-A': '1' } });
+    expect(problem.headers.getAll('content-type')).toEqual(['application/problem+json']);
+    expect(problem.headers.get('x-a')).toBe('1');
+    expect(await problem.json()).toEqual({ title: 'Gone' });
+    expect(Response.json(1, { headers: [['content-type', 'application/vnd.api+json']] }).contentType).toBe('application/vnd.api+json');
+    expect(Response.json(1, { headers: { 'X-A': '1' } }).headers.get('content-type')).toBe('application/json');
+    // init.contentType still wins, as in the constructor.
+    expect(Response.json(1, { headers: { 'Content-Type': 'text/plain' }, contentType: 'application/json' }).headers.getAll('content-type')).toEqual(['application/json']);
+    // The same as fetch's Response.json:
+    expect(globalThis.Response.json(1, { headers: { 'Content-Type': 'application/problem+json' } }).headers.get('content-type')).toBe('application/problem+json');
+  });
+
   it('a streamed body: no Content-Length until bytes() buffers it', async () => {
     async function* gen() {
       yield enc.encode('ab');

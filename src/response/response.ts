@@ -137,7 +137,8 @@ export class Response implements ParseCache {
 
   /**
    * A JSON response: `JSON.stringify(value)` as a UTF-8 body, with `application/json` (no
-   * charset, RFC 8259 §11) unless `init.contentType` says otherwise.
+   * charset, RFC 8259 §11) unless `init.contentType` or a `Content-Type` in `init.headers`
+   * says otherwise (`application/problem+json`), as fetch's `Response.json` does.
    *
    * @throws TypeError from `JSON.stringify` (a BigInt, a cycle), and for a value with no JSON
    *   form (`undefined`, a function, a symbol).
@@ -146,6 +147,12 @@ export class Response implements ParseCache {
     const text: string | undefined = JSON.stringify(value);
     // `undefined`, a function or a symbol has no JSON form: an empty body would not be JSON (fetch's Response.json throws too).
     if (text === undefined) throw new TypeError(`Response.json: ${typeof value} has no JSON form`);
+    if (init?.contentType === undefined && init?.headers !== undefined) {
+      // A Content-Type among the headers is the type (the constructor keeps it); the list is built once.
+      const headers = new HeaderList(init.headers);
+      if (headers.has('content-type')) return new this(text, { ...init, headers });
+      return new this(text, { ...init, headers, contentType: 'application/json' });
+    }
     return new this(text, { ...init, contentType: init?.contentType ?? 'application/json' });
   }
 
