@@ -176,6 +176,18 @@ describe('Response: headers', () => {
 });
 
 describe('Response: contentType and charset', () => {
+  it('charset on a malformed Content-Type, or a bad charset, throws a TypeError that says which', () => {
+    const res = new Response('x', { headers: { 'Content-Type': 'garbage' } });
+    expect(res.charset).toBeNull();
+    expect(() => (res.charset = 'utf-8')).toThrow(/cannot set charset "utf-8": Content-Type "garbage" is not a media type/);
+    expect(() => new Response('x', { headers: { 'Content-Type': 'text/' }, charset: 'utf-8' })).toThrow(/Content-Type "text\/" is not a media type/);
+    expect(res.headers.get('content-type')).toBe('garbage');
+    expect(() => (new Response('x').charset = 'a\r\nb')).toThrow(/cannot set charset "a\\r\\nb": not a parameter value/);
+    res.contentType = 'text/html';
+    res.charset = 'iso-8859-1';
+    expect(res.headers.get('content-type')).toBe('text/html; charset=iso-8859-1');
+  });
+
   it('text types get the default charset; JSON and binary types get none', async () => {
     expect(new Response('', { contentType: 'text/html' }).headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(new Response('', { contentType: 'application/xml' }).charset).toBe('utf-8');

@@ -45,6 +45,10 @@ export abstract class ResponseContentType {
    * The `charset` parameter of Content-Type (lower-cased), or `null` (also for a malformed
    * header). Setting rewrites the header, keeping the type (`text/plain` when there was none);
    * `null` removes the parameter. The body bytes are not re-encoded.
+   *
+   * @throws TypeError, saying which, for a charset a parameter cannot carry (a control
+   *   character) or a `Content-Type` that is not a media type (`garbage`): set `contentType`
+   *   first.
    */
   get charset(): string | null {
     const header = this.headers.get('content-type');
@@ -58,7 +62,14 @@ export abstract class ResponseContentType {
     const parameters = { ...current.parameters };
     if (value === null) delete parameters.charset;
     else parameters.charset = value;
-    this.headers.set('Content-Type', formatMediaType(current.type || 'text/plain', parameters));
+    let next: string;
+    try {
+      next = formatMediaType(current.type || 'text/plain', parameters);
+    } catch (error) {
+      const reason = header !== null && !isMediaType(current.type) ? `Content-Type ${JSON.stringify(header)} is not a media type (set contentType first)` : 'not a parameter value';
+      throw new TypeError(`cannot set charset ${JSON.stringify(value)}: ${reason}`, { cause: error });
+    }
+    this.headers.set('Content-Type', next);
   }
 
   /**
@@ -72,6 +83,11 @@ export abstract class ResponseContentType {
   set contentLength(value: number | null) {
     CONTENT_LENGTH.set(this, value);
   }
+}
+
+/** True for a `type/subtype` of tokens (the part `formatMediaType` checks). */
+function isMediaType(type: string): boolean {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(type);
 }
 
 /** The content type options of `new Response(body, init)` (see `ResponseInit`). */
