@@ -87,7 +87,7 @@ function parseLeniently(value: string): { media: MediaType; repeated: string | n
         if (parameters[name] === undefined) parameters[name] = parameter;
         else repeated ??= name;
       } else {
-        skipParameter(c);
+        c.skipTo(0x3b);
       }
       c.eat(';');
     }
@@ -95,22 +95,6 @@ function parseLeniently(value: string): { media: MediaType; repeated: string | n
   return { media: { type, parameters }, repeated };
 }
 
-/** Moves the cursor to the next `;` that is outside a quoted-string, or to the end. */
-function skipParameter(c: Cursor): void {
-  const text = c.text;
-  let quoted = false;
-  for (; c.pos < text.length; c.pos++) {
-    const code = text.charCodeAt(c.pos);
-    if (quoted) {
-      if (code === 0x5c) c.pos++;
-      else if (code === 0x22) quoted = false;
-    } else if (code === 0x22) {
-      quoted = true;
-    } else if (code === 0x3b) {
-      return;
-    }
-  }
-}
 
 /**
  * Formats a media type and parameters into a `Content-Type` value, quoting where needed.

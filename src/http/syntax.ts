@@ -110,16 +110,25 @@ export class Cursor {
    * recovering from a bad list element.
    */
   skipElement(): void {
+    this.skipTo(0x2c);
+    if (this.pos < this.text.length) this.pos++;
+  }
+
+  /**
+   * Moves to the next `delimiter` (a char code: `,`, `;`) that is outside a quoted-string, or
+   * to the end; a quoted-pair's escaped character is never taken for one.
+   */
+  skipTo(delimiter: number): void {
     const text = this.text;
     let quoted = false;
-    while (this.pos < text.length) {
-      const code = text.charCodeAt(this.pos++);
+    for (; this.pos < text.length; this.pos++) {
+      const code = text.charCodeAt(this.pos);
       if (quoted) {
         if (code === 0x5c) this.pos++;
         else if (code === 0x22) quoted = false;
       } else if (code === 0x22) {
         quoted = true;
-      } else if (code === 0x2c) {
+      } else if (code === delimiter) {
         return;
       }
     }
