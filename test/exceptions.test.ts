@@ -1,6 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { type Body, type Environ, HTTPBadRequest, HTTPClientError, HTTPException, HTTPForbidden, HTTPFound, HTTPGone, HTTPImATeapot, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, HTTPNotImplemented, HTTPNotModified, HTTPPermanentRedirect, HTTPRedirection, HTTPSeeOther, HTTPServerError, HTTPServiceUnavailable, HTTPTemporaryRedirect, HTTPUnauthorized, Request, Response, type StartResponse, abort, redirect, statusExceptions } from 'tsgi';
+import { type Body, type Environ, HTTPBadRequest, HTTPClientError, HTTPConflict, HTTPException, HTTPForbidden, HTTPFound, HTTPGone, HTTPImATeapot, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, HTTPNotImplemented, HTTPNotModified, HTTPPermanentRedirect, HTTPRedirection, HTTPSeeOther, HTTPServerError, HTTPServiceUnavailable, HTTPTemporaryRedirect, HTTPUnauthorized, Request, Response, type StartResponse, abort, redirect, statusExceptions } from 'tsgi';
 import { absoluteLocation, escapeHtml, reasonPhrase } from 'tsgi/http';
+import { start } from './node-helpers.ts';
 
 const dec = new TextDecoder();
 
@@ -204,6 +205,20 @@ describe('HTTPException body negotiation', () => {
     expect((await plain.text())).toBe('just text');
     const bytes = new HTTPForbidden(undefined, { body: new Uint8Array([1, 2]), contentType: 'application/octet-stream' });
     expect([...(await bytes.getResponse().bytes())]).toEqual([1, 2]);
+  });
+
+  it('a user body takes the Content-Type of the headers option when contentType is not given', async () => {
+    const app = Request.application(() => {
+      throw new HTTPConflict(undefined, { body: '{"error":"version"}', headers: { 'Content-Type': 'application/json' } });
+    });
+    const server = await start(app, { host: '127.0.0.1' });
+    const res = await fetch(server.url);
+    expect(res.status).toBe(409);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual({ error: 'version' });
+    const both = new HTTPConflict(undefined, { body: 'x', contentType: 'text/csv', headers: { 'Content-Type': 'application/json' } });
+    expect(both.getResponse().headers.getAll('content-type')).toEqual(['text/csv; charset=utf-8']);
+    expect(new HTTPConflict(undefined, { body: 'x' }).getResponse().headers.get('content-type')).toBe('text/plain; charset=utf-8');
   });
 
   it('a generated body sends Vary: Accept, added once to the Vary given', () => {

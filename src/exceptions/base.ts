@@ -17,7 +17,10 @@ export interface HTTPExceptionOptions {
   headers?: HeaderListInit;
   /** A body that replaces the generated one (the user's body wins). */
   body?: ResponseBody;
-  /** Content-Type for `body`; default `text/plain`. */
+  /**
+   * Content-Type for `body`; default the `Content-Type` of `headers`, else `text/plain`
+   * (UTF-8).
+   */
   contentType?: string;
   /** The underlying error, kept as `error.cause`. */
   cause?: unknown;
@@ -88,7 +91,7 @@ export class HTTPException extends Error {
   readonly headers: HeaderList;
   /** The body set by the user, which replaces the generated one. */
   body: ResponseBody;
-  /** Content-Type of the user's `body`. */
+  /** Content-Type of the user's `body` (when unset: the one in `headers`, else `text/plain`). */
   contentType: string | undefined;
 
   /**
@@ -125,7 +128,8 @@ export class HTTPException extends Error {
   getResponse(req?: RequestLike): Response {
     // Response copies the fields: this exception's own headers stay as they are.
     if (this.body !== undefined) {
-      return new Response(this.body, { status: this.status, headers: this.headers, contentType: this.contentType ?? 'text/plain' });
+      // Without `contentType`, a Content-Type in the headers is the body's (as for `new Response`).
+      return new Response(this.body, { status: this.status, headers: this.headers, contentType: this.contentType });
     }
     const type = negotiateBodyType(environOf(req));
     return new Response(errorBody(this, type), { status: this.status, headers: this.headers, contentType: type }).addVary('Accept');
