@@ -393,6 +393,24 @@ describe('EnvironHeaders', () => {
     expect(env.HTTP_X_REAL_IP).toBeUndefined();
   });
 
+  it('compares names in ASCII case only: a non-token name finds, and deletes, nothing', () => {
+    const env = Request.blank('/', { headers: { 'X-Session': 's1', 'Accept-Language': 'fr' } }).environ;
+    const h = new EnvironHeaders(env);
+    // JavaScript upper-cases the long s (U+017F) to S, sharp s to SS, and the ligature ﬀ to FF.
+    expect(h.get('hoſt')).toBeNull();
+    expect(h.has('HOſT')).toBe(false);
+    expect(h.get('x-seßion')).toBeNull();
+    expect(h.get('X-Session')).toBe('s1');
+    h.delete('hoſt');
+    h.delete('x-seßion');
+    h.delete('Accept-Language ');
+    expect(env.HTTP_HOST).toBe('localhost');
+    expect(env.HTTP_X_SESSION).toBe('s1');
+    expect(env.HTTP_ACCEPT_LANGUAGE).toBe('fr');
+    expect(() => h.set('hoſt', 'evil')).toThrow(TypeError);
+    expect(env.HTTP_HOST).toBe('localhost');
+  });
+
   it('is live: writes go to the environ, environ changes are seen', () => {
     const env = environ();
     const h = new EnvironHeaders(env);

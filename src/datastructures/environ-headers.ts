@@ -5,7 +5,7 @@
  * @module
  */
 import { type Environ } from '../gateway/types.ts';
-import { assertHeader } from '../gateway/fields.ts';
+import { assertHeader, isToken } from '../gateway/fields.ts';
 
 /**
  * The environ key of a request header name: `Content-Type` → `CONTENT_TYPE`,
@@ -49,7 +49,9 @@ export function headerName(key: string): string | null {
  * (`, `, or `; ` for Cookie), as the server put them in the environ.
  *
  * Header names with `_` never reach the environ (servers drop them), so `get('X_Forwarded_For')`
- * finds nothing rather than `X-Forwarded-For`.
+ * finds nothing rather than `X-Forwarded-For`. Names compare in ASCII case only (RFC 9110 §5.1),
+ * so a name that is not a token finds nothing either: `get('hoſt')` (long s, which JavaScript
+ * upper-cases to `S`) is not `Host`.
  */
 export class EnvironHeaders implements Iterable<[string, string]> {
   /** The environ this view reads and writes. */
@@ -59,9 +61,9 @@ export class EnvironHeaders implements Iterable<[string, string]> {
     this.environ = environ;
   }
 
-  /** The value of `name`, or `null`. */
+  /** The value of `name`, or `null` (always for a name with `_` or that is not a token). */
   get(name: string): string | null {
-    if (name.includes('_')) return null;
+    if (!storable(name)) return null;
     const value = this.environ[headerEnvironKey(name)];
     return typeof value === 'string' ? value : null;
   }
@@ -86,9 +88,9 @@ export class EnvironHeaders implements Iterable<[string, string]> {
     this.environ[headerEnvironKey(name)] = value;
   }
 
-  /** Removes `name`. */
+  /** Removes `name` (nothing for a name with `_` or that is not a token). */
   delete(name: string): void {
-    if (!name.includes('_')) delete this.environ[headerEnvironKey(name)];
+    if (storable(name)) delete this.environ[headerEnvironKey(name)];
   }
 
   /**
@@ -121,4 +123,13 @@ export class EnvironHeaders implements Iterable<[string, string]> {
     for (const [name, value] of this.entries()) out[name.toLowerCase()] = value;
     return out;
   }
+}
+
+/**
+ * True when `name` can be a request header in an environ: a token (RFC 9110 §5.1) without `_`.
+ * Anything else would reach another header's key through `toUpperCase()`, which folds
+ * non-ASCII letters into ASCII ones (`ſ` → `S`, `ß` → `SS`).
+ */
+function storable(name: string): boolean {
+  return isToken(name) && !name.includes('_');
 }
