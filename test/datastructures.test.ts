@@ -71,6 +71,20 @@ describe('MultiDict', () => {
     expect(d.keys()).toEqual(['b', 'c']);
   });
 
+  it('iterates over copies of the pairs as they were: deleting in the loop skips none', () => {
+    const form = MultiDict.fromQueryString('_csrf=t&_method=PUT&name=ann&_next=%2F');
+    for (const [key] of form) if (key.startsWith('_')) form.delete(key);
+    expect([...form]).toEqual([['name', 'ann']]);
+    const d = new MultiDict([['a', '1']]);
+    for (const pair of d) pair[1] = 'changed';
+    const [first] = d.entries();
+    first![0] = 'b';
+    expect(d.get('a')).toBe('1');
+    expect(d.has('b')).toBe(false);
+    for (const [key, value] of d) d.add(key, value);
+    expect(d.getAll('a')).toEqual(['1', '1']);
+  });
+
   it('keys are distinct in first-seen order; values and entries keep every pair', () => {
     const d = MultiDict.fromQueryString('b=1&a=2&b=3');
     expect(d.keys()).toEqual(['b', 'a']);

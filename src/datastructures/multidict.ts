@@ -131,13 +131,17 @@ export class MultiDict<V = string> implements Iterable<[string, V]> {
     return this.#items.map(([, v]) => v);
   }
 
-  /** The pairs, in order. */
+  /**
+   * The pairs, in order, as they are when called: each pair is a copy (changing one changes
+   * nothing here), and adding or deleting while iterating neither skips nor repeats a pair.
+   */
   entries(): IterableIterator<[string, V]> {
-    return this.#items[Symbol.iterator]();
+    return this.#items.map(([k, v]): [string, V] => [k, v])[Symbol.iterator]();
   }
 
+  /** The pairs, as {@link entries} gives them. */
   [Symbol.iterator](): IterableIterator<[string, V]> {
-    return this.#items[Symbol.iterator]();
+    return this.entries();
   }
 
   /** A record of the first value per key. */
