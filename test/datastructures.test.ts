@@ -469,4 +469,15 @@ describe('EnvironHeaders', () => {
     expect(h.toJSON()['x-forwarded-for']).toBe('10.0.0.1');
     expect([...h.entries()]).toEqual([...h]);
   });
+
+  it('lists only the names get() finds: never a pair with a null value', () => {
+    const env = Request.blank('/').environ;
+    env.HTTP_x_lower = 'a';
+    env['HTTP_BAD NAME'] = 'b';
+    env.HTTP_ = 'c';
+    const h = new EnvironHeaders(env);
+    expect(h.keys()).toEqual(['Host']);
+    expect([...h]).toEqual([['Host', 'localhost']]);
+    expect(h.toJSON()).toEqual({ host: 'localhost' });
+  });
 });

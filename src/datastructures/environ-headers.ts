@@ -94,16 +94,18 @@ export class EnvironHeaders implements Iterable<[string, string]> {
   }
 
   /**
-   * The names present, as `Title-Case`. Stray `HTTP_CONTENT_TYPE` / `HTTP_CONTENT_LENGTH` keys
-   * (some servers add them) are skipped, as Werkzeug does: those headers live in
-   * `CONTENT_TYPE` / `CONTENT_LENGTH`.
+   * The names present, as `Title-Case`: those `get` finds. Stray `HTTP_CONTENT_TYPE` /
+   * `HTTP_CONTENT_LENGTH` keys (some servers add them) are skipped, as Werkzeug does: those
+   * headers live in `CONTENT_TYPE` / `CONTENT_LENGTH`. So is a key no header name maps to (not
+   * upper case, `HTTP_` alone, a name that is not a token), which no server makes.
    */
   keys(): string[] {
     const out: string[] = [];
     for (const key of Object.keys(this.environ)) {
       if (key === 'HTTP_CONTENT_TYPE' || key === 'HTTP_CONTENT_LENGTH') continue;
       const name = headerName(key);
-      if (name !== null && typeof this.environ[key] === 'string') out.push(name);
+      if (name === null || typeof this.environ[key] !== 'string') continue;
+      if (storable(name) && headerEnvironKey(name) === key) out.push(name);
     }
     return out;
   }
