@@ -434,6 +434,20 @@ describe('405 Method Not Allowed', () => {
     expect(error.allow).toEqual([]);
     expect(error.detail).toBe('no');
   });
+
+  it('abort(405) and a constructor without methods send the Allow of the headers option', async () => {
+    const app = Request.application(() => abort(405, 'Read only.', { headers: { Allow: 'GET, HEAD' } }));
+    const server = await start(app, { host: '127.0.0.1' });
+    const res = await fetch(server.url, { method: 'DELETE' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('GET, HEAD');
+    expect(await res.text()).toContain('Read only.');
+    const error = new HTTPMethodNotAllowed(undefined, undefined, { headers: [['allow', 'get'], ['Allow', 'PUT']] });
+    expect(error.allow).toEqual(['GET', 'PUT']);
+    expect(error.headers.getAll('allow')).toEqual(['GET, PUT']);
+    expect(new HTTPMethodNotAllowed(['POST'], undefined, { headers: { Allow: 'GET' } }).headers.getAll('allow')).toEqual(['POST']);
+    expect(() => new HTTPMethodNotAllowed(undefined, undefined, { headers: { Allow: 'GE T' } })).toThrow(TypeError);
+  });
 });
 
 describe('abort', () => {

@@ -30,7 +30,8 @@ export const statusExceptions: ReadonlyMap<number, ExceptionClass<HTTPException>
 
 /**
  * Throws the HTTP exception for `status` (Werkzeug's `abort`). For 3xx statuses the second
- * argument is the `Location`; for 405 it is the detail and `Allow` is empty.
+ * argument is the `Location`; for 405 it is the detail, and `Allow` is the one in the
+ * `headers` option (empty without one).
  *
  * @throws the exception; a `TypeError` for a status with no class (use `new Response` for 2xx).
  */
@@ -41,7 +42,7 @@ export function abort(status: number, detail?: string, options?: HTTPExceptionOp
     if (detail === undefined) throw new TypeError(`abort(${status}) needs the redirect target as its second argument`);
     throw new (cls as unknown as typeof HTTPRedirection)(detail, undefined, options);
   }
-  if (cls === (HTTPMethodNotAllowed as unknown)) throw new HTTPMethodNotAllowed([], detail, options);
+  if (cls === (HTTPMethodNotAllowed as unknown)) throw new HTTPMethodNotAllowed(undefined, detail, options);
   throw new (cls as unknown as typeof HTTPException)(detail, options);
 }
 

@@ -51,12 +51,14 @@ export class HTTPMethodNotAllowed extends HTTPClientError {
 
   /**
    * @param allow - methods the resource supports, sent as `Allow` (RFC 9110 §10.2.1): a list,
-   *   or one string (`'GET'`, `'GET, HEAD'`).
+   *   or one string (`'GET'`, `'GET, HEAD'`). When omitted, the `Allow` field of the `headers`
+   *   option, if any (as `abort(405, detail, { headers: { Allow: 'GET' } })` gives it), else none.
    * @throws TypeError for a method that is not a token (`'GE T'`).
    */
-  constructor(allow: Iterable<string> | string = [], detail?: string, options?: HTTPExceptionOptions) {
+  constructor(allow?: Iterable<string> | string, detail?: string, options?: HTTPExceptionOptions) {
     super(detail, options);
-    const methods = typeof allow === 'string' ? allow.split(',').map((m) => m.trim()).filter((m) => m !== '') : [...allow];
+    const given = allow ?? this.headers.getAll('Allow').join(',');
+    const methods = typeof given === 'string' ? given.split(',').map((m) => m.trim()).filter((m) => m !== '') : [...given];
     for (const method of methods) {
       if (typeof method !== 'string' || !METHOD_TOKEN.test(method)) throw new TypeError(`HTTPMethodNotAllowed: ${JSON.stringify(method)} is not a method name`);
     }
