@@ -362,6 +362,16 @@ describe('HeaderList', () => {
     expect(h.size).toBe(4);
     expect(h.toJSON()).toEqual({ 'set-cookie': 'a=1\nb=2', vary: 'Accept, Cookie' });
   });
+
+  it('toJSON gives a field named like an Object.prototype member its own value', () => {
+    const h = new HeaderList([['Constructor', 'a'], ['__proto__', 'b'], ['toString', 'c'], ['constructor', 'd']]);
+    const json = h.toJSON();
+    expect(Object.getPrototypeOf(json)).toBeNull();
+    expect(Object.keys(json)).toEqual(['constructor', '__proto__', 'tostring']);
+    expect(json.constructor).toBe('a, d');
+    expect(json['__proto__']).toBe('b');
+    expect(JSON.parse(JSON.stringify(h))).toEqual(JSON.parse('{"constructor":"a, d","__proto__":"b","tostring":"c"}'));
+  });
 });
 
 describe('EnvironHeaders', () => {

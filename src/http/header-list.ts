@@ -178,9 +178,12 @@ export class HeaderList implements Iterable<[string, string]> {
     return this.list.map(([name, value]) => [name, value]);
   }
 
-  /** The fields as a record; repeated names are joined with `, ` (Set-Cookie with `\n`). */
+  /**
+   * The fields as a null-prototype record of lower-case names; repeated names are joined with
+   * `, ` (Set-Cookie with `\n`). A field named `constructor` or `__proto__` is a key like any other.
+   */
   toJSON(): Record<string, string> {
-    const out: Record<string, string> = {};
+    const out: Record<string, string> = Object.create(null);
     for (const [name, value] of this.list) {
       const key = name.toLowerCase();
       const sep = key === 'set-cookie' ? '\n' : ', ';
