@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EnvironHeaders, HTTPBadRequest, HeaderList, MultiDict, Request, Response } from 'tsgi';
 import { headerEnvironKey, headerName } from '../src/datastructures/environ-headers.ts';
+import { start } from './node-helpers.ts';
 
 describe('MultiDict', () => {
   it('builds from pairs, a record with arrays, and another MultiDict', () => {
@@ -69,6 +70,16 @@ describe('MultiDict', () => {
     expect(d.delete('a')).toBe(1);
     expect(d.delete('a')).toBe(0);
     expect(d.keys()).toEqual(['b', 'c']);
+  });
+
+  it('keeps a leading ? of the query in the first key, as the URL parser does (/p??a=1)', async () => {
+    expect([...MultiDict.fromQueryString('?a=1&b=2')]).toEqual([['?a', '1'], ['b', '2']]);
+    expect([...MultiDict.fromQueryString('??a')]).toEqual([['??a', '']]);
+    const app = Request.application((req) => Response.json([...req.query]));
+    const server = await start(app, { host: '127.0.0.1' });
+    const res = await fetch(`${server.url}/p??a=1&b=2`);
+    expect(await res.json()).toEqual([...new URL('http://h/p??a=1&b=2').searchParams]);
+    expect([...Request.blank('/p??a=1').query]).toEqual([['?a', '1']]);
   });
 
   it('iterates over copies of the pairs as they were: deleting in the loop skips none', () => {

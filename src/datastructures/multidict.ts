@@ -39,12 +39,13 @@ export class MultiDict<V = string> implements Iterable<[string, V]> {
   /**
    * Parses an `application/x-www-form-urlencoded` string (a query string, without `?`).
    * `+` is a space; a malformed `%` escape is kept as written and invalid UTF-8 becomes
-   * U+FFFD (WHATWG URL), so parsing never throws. `a=&b` gives `a: ''` and `b: ''`.
+   * U+FFFD (WHATWG URL), so parsing never throws. `a=&b` gives `a: ''` and `b: ''`. A leading
+   * `?` is part of the first key (`?a=1` is key `?a`), as it is in `/p??a=1`'s query.
    */
   static fromQueryString(qs: string): MultiDict<string> {
     const out = new MultiDict<string>();
     if (qs.length === 0) return out;
-    for (const [key, value] of new URLSearchParams(qs)) out.add(key, value);
+    for (const [key, value] of queryPairs(qs)) out.add(key, value);
     return out;
   }
 
@@ -164,4 +165,13 @@ export class MultiDict<V = string> implements Iterable<[string, V]> {
     for (const [k, v] of this.#items) params.append(k, String(v));
     return params.toString();
   }
+}
+
+/**
+ * @internal The pairs of a query string, `qs` read whole: `new URLSearchParams(qs)` drops a
+ * leading `?`, but in a query string (`/p??a=1` has `?a=1`) that `?` belongs to the first key,
+ * as the WHATWG URL parser and Werkzeug read it.
+ */
+export function queryPairs(qs: string): URLSearchParams {
+  return new URLSearchParams(qs.charCodeAt(0) === 63 /* ? */ ? `&${qs}` : qs);
 }

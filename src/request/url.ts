@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { MultiDict } from '../datastructures/multidict.ts';
+import { MultiDict, queryPairs } from '../datastructures/multidict.ts';
 import { type ParsedValues, PARSED, fromEnviron, liveField } from '../http/descriptors.ts';
 import type { Environ } from '../gateway/types.ts';
 import { quotePath } from '../http/url.ts';
@@ -35,7 +35,7 @@ class EnvironQuery extends MultiDict<string> {
 
 /** `Request.query`: parsed `QUERY_STRING`, written back by `EnvironQuery` on each change. */
 const QUERY = liveField(fromEnviron('QUERY_STRING'), (raw, commit) => {
-  const query = new EnvironQuery(new URLSearchParams(raw ?? ''));
+  const query = new EnvironQuery(queryPairs(raw ?? ''));
   query.onChange = commit;
   return query;
 });
