@@ -400,6 +400,19 @@ describe('redirects', () => {
   });
 });
 
+describe('401 Unauthorized', () => {
+  it('refuses a wwwAuthenticate option with no challenge: a blank string as an empty list', async () => {
+    for (const none of ['', '  ', []]) {
+      expect(() => new HTTPUnauthorized(undefined, { wwwAuthenticate: none })).toThrow(/at least one challenge/);
+    }
+    const app = Request.application(() => abort(401, undefined, { wwwAuthenticate: 'Basic realm="staff"' }));
+    const server = await start(app, { host: '127.0.0.1' });
+    const res = await fetch(server.url);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe('Basic realm="staff"');
+  });
+});
+
 describe('405 Method Not Allowed', () => {
   it('takes one string as a list of methods, and refuses a name that is not a token', () => {
     expect(new HTTPMethodNotAllowed('GET').headers.get('allow')).toBe('GET');

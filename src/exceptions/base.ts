@@ -28,7 +28,7 @@ export interface HTTPExceptionOptions {
    * Challenges sent as `WWW-Authenticate` (RFC 9110 §11.6.1), for a 401: objects
    * (`{ scheme: 'Basic', params: { realm: 'Staff' } }`, formatted with
    * `formatWwwAuthenticate`) or a ready header value. Throws `TypeError` when a challenge
-   * cannot be formatted.
+   * cannot be formatted, or when there is none (`[]`, or a blank string).
    */
   wwwAuthenticate?: Challenge | readonly Challenge[] | string;
   /**
@@ -108,7 +108,12 @@ export class HTTPException extends Error {
     this.description = ctor.description;
     this.detail = detail;
     this.headers = new HeaderList(options.headers);
-    if (options.wwwAuthenticate !== undefined) this.headers.set('WWW-Authenticate', wwwAuthenticate.format(options.wwwAuthenticate));
+    if (options.wwwAuthenticate !== undefined) {
+      const challenges = wwwAuthenticate.format(options.wwwAuthenticate);
+      // `[]` is refused by the formatter; a blank ready value holds no challenge either.
+      if (!challenges?.trim()) throw new TypeError('WWW-Authenticate needs at least one challenge');
+      this.headers.set('WWW-Authenticate', challenges);
+    }
     if (options.retryAfter !== undefined) this.headers.set('Retry-After', retryAfter.format(options.retryAfter));
     if (options.length !== undefined) this.headers.set('Content-Range', contentRange.format({ range: null, size: options.length }));
     this.body = options.body;
