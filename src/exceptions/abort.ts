@@ -29,8 +29,8 @@ export const statusExceptions: ReadonlyMap<number, ExceptionClass<HTTPException>
 );
 
 /**
- * Throws the HTTP exception for `status` (Werkzeug's `abort`). For 3xx statuses the second
- * argument is the `Location`; for 405 it is the detail, and `Allow` is the one in the
+ * Throws the HTTP exception for `status` (Werkzeug's `abort`). For a redirect (3xx but 304)
+ * the second argument is the `Location`; for 405 it is the detail, and `Allow` is the one in the
  * `headers` option (empty without one).
  *
  * @throws the exception; a `TypeError` for a status with no class (use `new Response` for 2xx).
