@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -106,6 +107,19 @@ describe('parseForm over a real socket', () => {
     // the second boundary is not the body's: nothing is parsed past what the limits watched
     const res = await fetch(server.url, { method: 'POST', body, headers: { 'Content-Type': 'multipart/form-data; boundary=b; boundary=a' } });
     expect(res.status).toBe(400);
+  });
+
+  it('counts a part with filename="" and a text type as the field busboy reads, not as a file', async () => {
+    // 100 files (the default maxFiles) and one such part: the limit is not exceeded.
+    const files = Array.from({ length: 100 }, (_, i): [string, { filename: string; content: string }] => ['f', { filename: `${i}.txt`, content: 'x' }]);
+    const { body, contentType } = encodeMultipart({}, files, { boundary: 'B' });
+    const extra = '--B\r\nContent-Disposition: form-data; name="note"; filename=""\r\nContent-Type: text/plain\r\n\r\nhello\r\n';
+    const text = Buffer.concat([Buffer.from(extra), body]);
+    const res = await fetch(server.url, { method: 'POST', body: text, headers: { 'Content-Type': contentType } });
+    expect(res.status).toBe(200);
+    const json = (await res.json()) as { fields: unknown; files: unknown[] };
+    expect(json.fields).toEqual([['note', 'hello']]);
+    expect(json.files).toHaveLength(100);
   });
 
   it('takes a urlencoded body declared charset=UTF8 (a WHATWG label of UTF-8)', async () => {

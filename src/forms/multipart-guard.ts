@@ -8,8 +8,8 @@
  * fires on a form with exactly that many parts. This watcher finds the part delimiters the
  * way busboy does (`CRLF--boundary`, with a CRLF assumed before the first one), counts each
  * part's header and content bytes, and classifies parts the way busboy does (a file has a
- * `filename`/`filename*` parameter or type `application/octet-stream`), so the first byte past
- * a limit raises 413 at once. busboy does the parsing; its limits, set just past ours, remain
+ * non-empty `filename`/`filename*` parameter or type `application/octet-stream`), so the first
+ * byte past a limit raises 413 at once. busboy does the parsing; its limits, set just past ours, remain
  * as a backstop (see `multipart.ts`).
  *
  * @module
@@ -223,9 +223,10 @@ export class MultipartGuard {
 
 /**
  * Reads a part's header block (latin1 text, CRLF-separated, ending in a blank line) the way
- * busboy will: a part is a file when its `Content-Disposition: form-data` has a `filename` or
- * `filename*` parameter or its type is `application/octet-stream`; `other` when the
- * disposition is missing or not `form-data`. Parameter values are decoded as UTF-8.
+ * busboy will: a part is a file when its `Content-Disposition: form-data` has a non-empty
+ * `filename` or `filename*` parameter or its type is `application/octet-stream` (a part with
+ * `filename=""` and another type is a text field to busboy, so it is one here too); `other`
+ * when the disposition is missing or not `form-data`. Parameter values are decoded as UTF-8.
  */
 export function classifyPart(headerText: string): PartHeadInfo {
   const headers = new Map<string, string>();
@@ -248,13 +249,16 @@ export function classifyPart(headerText: string): PartHeadInfo {
   const name = params.name;
   const filename = params.filename;
   const mediaType = (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  const isFile = filename !== undefined || params.extendedFilename || mediaType === 'application/octet-stream';
+  // busboy tests the parameters for truthiness: `filename=""` alone does not make a file.
+  const isFile = (filename !== undefined && filename !== '') || params.extendedFilename || mediaType === 'application/octet-stream';
   return { kind: isFile ? 'file' : 'field', name, filename };
 }
 
 interface DispositionParams {
   name?: string;
+  /** `filename`, or the decoded `filename*` when there is one. */
   filename?: string;
+  /** True for a `filename*` parameter that could not be decoded (the lenient fallback): its value is unknown. */
   extendedFilename?: boolean;
 }
 
@@ -268,7 +272,6 @@ function parseDisposition(value: string): { type: string; params: DispositionPar
       params: {
         name: p.name === undefined ? undefined : fromLatin1(p.name),
         filename: p.filename === undefined ? undefined : extended ? p.filename : fromLatin1(p.filename),
-        extendedFilename: extended,
       },
     };
   } catch {
