@@ -468,6 +468,26 @@ describe('tsgi.input', () => {
     expect(raw.endsWith('GET /second')).toBe(true);
   });
 
+  it('is decoded by Request.text() and FileUpload.text() by its byte order mark, whatever the charset says', async () => {
+    const server = await start(
+      Request.application(async (req) => {
+        if (req.path === '/text') return new Response(await req.text());
+        return new Response(await (await req.files()).get('f')!.text());
+      }),
+    );
+    const utf16be = new Uint8Array([0xfe, 0xff, 0x00, 0x68, 0x00, 0xe9]);
+    const utf16le = new Uint8Array([0xff, 0xfe, 0x68, 0x00, 0xe9, 0x00]);
+    const post = (body: Uint8Array, contentType: string) =>
+      fetch(`${server.url}/text`, { method: 'POST', body, headers: { 'Content-Type': contentType } }).then((res) => res.text());
+    expect(await post(utf16be, 'text/plain; charset=utf-16')).toBe('hé');
+    expect(await post(utf16le, 'text/plain; charset=utf-16')).toBe('hé');
+    expect(await post(new Uint8Array([0xef, 0xbb, 0xbf, 0xc3, 0xa9]), 'text/plain; charset=iso-8859-1')).toBe('é');
+    const form = new FormData();
+    form.append('f', new Blob([utf16be], { type: 'text/plain' }), 'notes.txt');
+    const res = await fetch(`${server.url}/upload`, { method: 'POST', body: form });
+    expect(await res.text()).toBe('hé');
+  });
+
   it('is read by Request.text() in Request.application', async () => {
     const server = await start(Request.application(async (req) => new Response(`got ${await req.text()}`)));
     const res = await fetch(`${server.url}/`, { method: 'POST', body: 'héllo' });

@@ -9,6 +9,7 @@ import { copyFile, mkdtemp, open, readFile, rm, writeFile, type FileHandle } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concatBytes } from '../gateway/body.ts';
+import { decodeBody } from '../http/charset.ts';
 
 /**
  * Files at most this many **bytes** stay in memory; a larger one is written to a temporary
@@ -162,9 +163,15 @@ export class FileUpload {
     return readFile(this.#checkedPath());
   }
 
-  /** The content decoded as `charset` (default UTF-8; malformed bytes become U+FFFD). */
+  /**
+   * The content decoded as `charset` (default UTF-8; malformed bytes become U+FFFD). A byte
+   * order mark (UTF-8, UTF-16BE, UTF-16LE) decides the encoding instead and is removed, as
+   * `Request.text()` does: a text file saved as UTF-16 with a BOM reads right.
+   *
+   * @throws RangeError for a charset the WHATWG Encoding Standard does not know (without a BOM).
+   */
   async text(charset = 'utf-8'): Promise<string> {
-    return new TextDecoder(charset).decode(await this.bytes());
+    return decodeBody(await this.bytes(), charset);
   }
 
   /**

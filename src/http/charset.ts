@@ -58,6 +58,30 @@ export function decodeText(bytes: Uint8Array, charset: string | null = 'utf-8', 
 }
 
 /**
+ * The encoding a byte order mark at the start of `bytes` names (WHATWG Encoding Standard, "BOM
+ * sniff"): `utf-8` for EF BB BF, `utf-16be` for FE FF, `utf-16le` for FF FE; null without one.
+ */
+export function bomEncoding(bytes: Uint8Array): 'utf-8' | 'utf-16be' | 'utf-16le' | null {
+  const [b0, b1, b2] = bytes;
+  if (b0 === 0xef && b1 === 0xbb && b2 === 0xbf) return 'utf-8';
+  if (b0 === 0xfe && b1 === 0xff) return 'utf-16be';
+  if (b0 === 0xff && b1 === 0xfe) return 'utf-16le';
+  return null;
+}
+
+/**
+ * Decodes a body as the WHATWG Encoding Standard's "decode" does: a byte order mark decides the
+ * encoding and is removed, whatever `charset` says; without one, `charset` (`utf-8` when null)
+ * decodes it. Malformed input becomes U+FFFD. So a body labelled `utf-16` (little-endian to the
+ * WHATWG decoders) that starts with a big-endian BOM is read big-endian, as RFC 2781 has it.
+ *
+ * @throws RangeError when there is no BOM and the charset is not one the standard knows.
+ */
+export function decodeBody(bytes: Uint8Array, charset: string | null = 'utf-8'): string {
+  return decodeText(bytes, bomEncoding(bytes) ?? charset);
+}
+
+/**
  * The WHATWG Encoding Standard's name for a charset label, as `TextDecoder` resolves it:
  * case-insensitive, surrounding whitespace ignored, aliases mapped (`UTF8` and
  * `unicode-1-1-utf-8` are `utf-8`; `latin1` is `windows-1252`).

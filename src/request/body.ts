@@ -9,7 +9,7 @@ import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { BufferedInput, isBodyReadable, readInput } from './input.ts';
 import { spoilInput } from '../gateway/input.ts';
-import { decodeText } from '../http/charset.ts';
+import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
 import { quoteName } from '../forms/limits.ts';
@@ -95,14 +95,17 @@ export abstract class RequestBody {
 
   /**
    * The body decoded with `charset` (the `Content-Type` parameter, default UTF-8); malformed
-   * bytes become U+FFFD (Werkzeug).
+   * bytes become U+FFFD (Werkzeug). A byte order mark (UTF-8, UTF-16BE, UTF-16LE) decides the
+   * encoding instead and is removed (the WHATWG Encoding Standard's "decode"), so a
+   * `charset=utf-16` body in either byte order reads right.
    *
-   * @throws HTTPUnsupportedMediaType (415) for a charset no decoder knows, and as `bytes()`.
+   * @throws HTTPUnsupportedMediaType (415) for a charset no decoder knows (in a body without a
+   *   BOM), and as `bytes()`.
    */
   async text(options?: ReadOptions): Promise<string> {
     const bytes = await this.bytes(options);
     try {
-      return decodeText(bytes, this.charset);
+      return decodeBody(bytes, this.charset);
     } catch {
       throw new HTTPUnsupportedMediaType(`Unsupported charset: ${quoteName(this.charset)}`);
     }
