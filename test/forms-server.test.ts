@@ -1,10 +1,11 @@
 import { Buffer } from 'node:buffer';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, HTTPException, serve } from 'tsgi';
+import { type App, HTTPException, HTTPForbidden, Request, serve } from 'tsgi';
 import { encodeMultipart, parseForm } from 'tsgi/forms';
 
 let dir: string;
@@ -162,5 +163,43 @@ describe('parseForm over a real socket', () => {
     expect(status).toBe(413);
     expect(sent).toBeLessThan(16 * 1024 * 1024);
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('Request.application over a real socket: a form parse the handler did not wait for', () => {
+  it('does not hold the answer back until the upload is complete, and removes its files', async () => {
+    const spool = await mkdtemp(join(tmpdir(), 'tsgi-forms-early-'));
+    let parse: Promise<unknown> | undefined;
+    const early = await serve(
+      Request.application(async (req) => {
+        parse = req.files({ tmpDir: spool, spoolThreshold: 10 }).catch(() => 'stopped');
+        // the upload has started spooling; the handler refuses without waiting for the rest
+        while ((await readdir(spool)).length === 0) await new Promise((r) => setTimeout(r, 5));
+        throw new HTTPForbidden();
+      }),
+      { port: 0 },
+    );
+    try {
+      const head = `--B\r\nContent-Disposition: form-data; name="f"; filename="a.bin"\r\n\r\n${'x'.repeat(1000)}`;
+      const socket = net.connect(Number(new URL(early.url).port), '127.0.0.1');
+      socket.on('error', () => {});
+      let received = '';
+      const answered = new Promise<string>((resolve) => {
+        socket.on('data', (chunk: Buffer) => {
+          received += chunk.toString('latin1');
+          if (received.includes('\r\n\r\n')) resolve(received.split('\r\n')[0]!);
+        });
+        setTimeout(() => resolve('no answer'), 3_000);
+      });
+      // The body is declared far longer than what is sent: the client waits for the answer.
+      socket.write(`POST / HTTP/1.1\r\nHost: h\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 100000\r\n\r\n${head}`);
+      expect(await answered).toBe('HTTP/1.1 403 Forbidden');
+      expect(await parse).toBe('stopped');
+      expect(await readdir(spool)).toEqual([]);
+      socket.destroy();
+    } finally {
+      await early.close();
+      await rm(spool, { recursive: true, force: true });
+    }
   });
 });

@@ -47,6 +47,8 @@ export function checkBoundary(boundary: string | undefined): asserts boundary is
  * @param boundary - its `boundary` parameter, as the caller parsed it (`parseMediaType`) and
  *   checked it ({@link checkBoundary}).
  *
+ * An abort of `signal` fails the parse at once with the signal's reason.
+ *
  * On any failure it stops reading `input` (without closing it: the server still has to answer)
  * and detaches from it (`openInput`), destroys busboy and any open file stream, and closes
  * the temporary files it opened; the caller removes them (`SpoolDir.cleanup`).
@@ -61,6 +63,7 @@ export async function parseMultipart(
   boundary: string,
   limits: FormLimits,
   target: MultipartTarget,
+  signal?: AbortSignal,
 ): Promise<void> {
   const guard = new MultipartGuard(boundary, limits);
 
@@ -174,6 +177,9 @@ export async function parseMultipart(
   };
 
   const { chunks: iterator, detach } = openInput(input);
+  const abort = () => fail(signal!.reason);
+  if (signal?.aborted) abort();
+  signal?.addEventListener('abort', abort, { once: true });
   let received = 0;
   try {
     for (;;) {
@@ -205,6 +211,8 @@ export async function parseMultipart(
     detach();
     await Promise.allSettled(tasks);
     throw failure;
+  } finally {
+    signal?.removeEventListener('abort', abort);
   }
 }
 

@@ -119,14 +119,17 @@ function planForm(contentType: string | null | undefined, options: ParseFormOpti
   return { ...plan, type };
 }
 
-/** Reads and parses the body as `plan` says; temporary files are removed when it fails. */
-async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan): Promise<ParsedForm> {
+/**
+ * Reads and parses the body as `plan` says; temporary files are removed when it fails. An
+ * abort of `signal` fails it at once with the signal's reason.
+ */
+async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan, signal?: AbortSignal): Promise<ParsedForm> {
   const spool = new SpoolDir(plan.tmpDir);
   const form = new ParsedForm(new MultiDict<string>(), new MultiDict<FileUpload>(), spool);
   if (plan.type === null) return form;
   try {
-    if (plan.type === 'application/x-www-form-urlencoded') await parseUrlencoded(input, plan.limits, form.fields);
-    else await parseMultipart(input, plan.contentType, plan.boundary!, plan.limits, { fields: form.fields, files: form.files, spool, spoolThreshold: plan.spoolThreshold });
+    if (plan.type === 'application/x-www-form-urlencoded') await parseUrlencoded(input, plan.limits, form.fields, signal);
+    else await parseMultipart(input, plan.contentType, plan.boundary!, plan.limits, { fields: form.fields, files: form.files, spool, spoolThreshold: plan.spoolThreshold }, signal);
   } catch (error) {
     await spool.cleanup();
     throw error;
@@ -141,6 +144,22 @@ function isUtf8Label(charset: string): boolean {
 
 /** The environ key where {@link formFromEnviron} keeps the parse (a promise of {@link ParsedForm}). */
 export const FORM_ENVIRON_KEY = 'tsgi.form';
+
+/** The parses of {@link formFromEnviron} still reading their body, with the way to stop each. */
+const pendingForms = new WeakMap<Promise<ParsedForm>, AbortController>();
+
+/**
+ * Stops a parse of {@link formFromEnviron} that is still reading its body, for a request that
+ * has ended without waiting for it (its answer is out: the rest of the body will never be read).
+ * The parse fails, removing the files it wrote. Answers false, doing nothing, for a parse that
+ * has settled and for any other value.
+ */
+export function abortPendingForm(form: unknown): boolean {
+  const controller = form instanceof Promise ? pendingForms.get(form as Promise<ParsedForm>) : undefined;
+  if (controller === undefined) return false;
+  controller.abort(new Error('the request ended before its form body was read'));
+  return true;
+}
 
 /**
  * Parses the form of a request once: the first call reads `tsgi.input` with `CONTENT_TYPE` and
@@ -159,10 +178,11 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
   const declared = environ.CONTENT_LENGTH;
   const contentLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : null;
   const input = environ['tsgi.input'];
+  const controller = new AbortController();
   let parsed: Promise<ParsedForm>;
   try {
     const plan = planForm(environ.CONTENT_TYPE, { contentLength, ...options });
-    parsed = readForm(input, plan).catch((error: unknown) => {
+    parsed = readForm(input, plan, controller.signal).catch((error: unknown) => {
       spoilInput(environ, input, error);
       throw error;
     });
@@ -170,5 +190,8 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
     parsed = Promise.reject(error); // refused before reading: the input is left as it was
   }
   environ[FORM_ENVIRON_KEY] = parsed;
+  pendingForms.set(parsed, controller);
+  const settled = () => void pendingForms.delete(parsed);
+  parsed.then(settled, settled);
   return parsed;
 }

@@ -23,8 +23,8 @@ const EQUALS = 0x3d;
  *
  * Limits: each pair counts as one part (`maxParts`) and one field (`maxFields`); `maxFieldSize`
  * bounds the percent-encoded bytes of a name and, separately, of a value; `maxBodySize` the
- * whole body. Reading stops at the first byte past a limit; `input` is not closed, only
- * detached from (`openInput`).
+ * whole body. Reading stops at the first byte past a limit, or when `signal` aborts (the parse
+ * then throws its reason); `input` is not closed, only detached from (`openInput`).
  *
  * @throws HTTPContentTooLarge (413) past a limit, naming it; HTTPBadRequest (400) when the
  *   body breaks off (see `readFailure`).
@@ -33,18 +33,23 @@ export async function parseUrlencoded(
   input: AsyncIterable<Uint8Array>,
   limits: FormLimits,
   fields: MultiDict<string>,
+  signal?: AbortSignal,
 ): Promise<void> {
   const parser = new PairSplitter(limits, fields);
   let received = 0;
   const { chunks, detach } = openInput(input);
+  // An abort ends a waiting read (a Node stream's answers done); the check below then throws.
+  signal?.addEventListener('abort', detach, { once: true });
   try {
     for (;;) {
       let step: IteratorResult<Uint8Array>;
       try {
         step = await chunks.next();
       } catch (error) {
+        signal?.throwIfAborted();
         throw readFailure(input, error);
       }
+      signal?.throwIfAborted();
       if (step.done) break;
       received += step.value.byteLength;
       if (received > limits.maxBodySize) {
@@ -56,6 +61,8 @@ export async function parseUrlencoded(
   } catch (error) {
     detach();
     throw error;
+  } finally {
+    signal?.removeEventListener('abort', detach);
   }
 }
 

@@ -140,7 +140,9 @@ export abstract class RequestBody {
    *
    * Uploads larger than `spoolThreshold` live in temporary files, removed when the request
    * ends: when the response body of the outermost `Request.application` (or
-   * `Request.getResponse`) has been sent or closed, or by {@link RequestBody.cleanup}.
+   * `Request.getResponse`) has been sent or closed, or by {@link RequestBody.cleanup}. A parse
+   * still reading the body when that response is answered is stopped (it fails, removing its
+   * files) rather than waited for.
    *
    * @throws HTTPContentTooLarge (413) past a limit, the detail naming it (`"maxFileSize
    *   exceeded: …"`); HTTPBadRequest (400) for malformed multipart or a body that breaks off;

@@ -12,7 +12,7 @@
  */
 import { type Body, type Environ } from '../gateway/types.ts';
 import { afterBody } from '../gateway/body-watch.ts';
-import { FORM_ENVIRON_KEY, type ParsedForm } from '../forms/parse.ts';
+import { FORM_ENVIRON_KEY, type ParsedForm, abortPendingForm } from '../forms/parse.ts';
 
 /** The environ key marking that someone takes charge of the cleanup. */
 const OWNER_KEY = 'tsgi.cleanup_owner';
@@ -52,8 +52,17 @@ export async function cleanupEnviron(environ: Environ): Promise<void> {
   }
 }
 
-/** Cleans `environ` up and releases the charge. */
+/**
+ * Cleans `environ` up and releases the charge. A form parse still reading the body (started by
+ * a handler that answered without waiting for it) is not waited for, which would hold the
+ * answer back until the client had sent its whole upload: it is stopped, and removes its files
+ * as it fails; the answer goes out at once.
+ */
 export async function finishRequest(environ: Environ): Promise<void> {
+  if (abortPendingForm(environ[FORM_ENVIRON_KEY])) {
+    void cleanupEnviron(environ).then(() => releaseCleanup(environ));
+    return;
+  }
   await cleanupEnviron(environ);
   releaseCleanup(environ);
 }
