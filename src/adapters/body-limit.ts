@@ -6,7 +6,19 @@
  *
  * @module
  */
+import type { Environ } from '../gateway/types.ts';
 import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
+
+/**
+ * Checks the `maxBodySize` option of `serve()` and `toFetchHandler` when the handler is made.
+ *
+ * @throws TypeError for a value that is not a non-negative safe integer (bytes).
+ */
+export function checkMaxBodySize(maxBodySize: number | undefined): void {
+  if (maxBodySize !== undefined && !(Number.isSafeInteger(maxBodySize) && maxBodySize >= 0)) {
+    throw new TypeError('maxBodySize must be a non-negative integer (bytes)');
+  }
+}
 
 /** The errors {@link limitInput} raised: the server answers them 413 when the app lets one through. */
 const RAISED = new WeakSet<object>();
@@ -17,7 +29,7 @@ export function isBodyLimitError(error: unknown): boolean {
 }
 
 /** The `HTTPContentTooLarge` (413) for a body past `maxBodySize` bytes. */
-export function bodyTooLarge(maxBodySize: number): HTTPContentTooLarge {
+function bodyTooLarge(maxBodySize: number): HTTPContentTooLarge {
   const error = new HTTPContentTooLarge(`The request body is larger than ${maxBodySize} bytes.`);
   RAISED.add(error);
   return error;
@@ -32,7 +44,7 @@ export function bodyTooLarge(maxBodySize: number): HTTPContentTooLarge {
  * closes the connection after the answer. `return()` is passed on, as a `break` out of the
  * input would be.
  */
-export function limitInput(input: AsyncIterable<Uint8Array>, maxBodySize: number): AsyncIterable<Uint8Array> {
+function limitInput(input: AsyncIterable<Uint8Array>, maxBodySize: number): AsyncIterable<Uint8Array> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       const source = input[Symbol.asyncIterator]();
@@ -56,4 +68,20 @@ export function limitInput(input: AsyncIterable<Uint8Array>, maxBodySize: number
       };
     },
   };
+}
+
+/**
+ * Applies `maxBodySize` to a request's body: a declared `Content-Length` past it throws (413
+ * before the app runs); otherwise `tsgi.input` is counted as the app reads it
+ * ({@link limitInput}) when its length is not known, or, unless `framed`, always. `framed` is
+ * for a server that holds a body to its declared length itself (Node's HTTP parser); a fetch
+ * `Request` made in process may carry a `Content-Length` its body does not keep to.
+ *
+ * @throws HTTPContentTooLarge for a declared length past the limit.
+ */
+export function limitBody(environ: Environ, maxBodySize: number, framed: boolean): void {
+  const declared = environ.CONTENT_LENGTH;
+  if (declared !== undefined && Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
+  const unknownLength = declared === undefined && environ['tsgi.input_terminated'] === true;
+  if (unknownLength || !framed) environ['tsgi.input'] = limitInput(environ['tsgi.input'], maxBodySize);
 }

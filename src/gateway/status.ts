@@ -46,3 +46,12 @@ export function isBodilessStatus(code: number): boolean {
   return code < 200 || code === 204 || code === 304;
 }
 
+/**
+ * True for the statuses whose answers must carry no content: {@link isBodilessStatus}'s, and
+ * 205 Reset Content (RFC 9110 §15.3.6), which unlike them still frames its empty content
+ * (`Content-Length: 0`).
+ */
+export function hasNoContent(code: number): boolean {
+  return isBodilessStatus(code) || code === 205;
+}
+

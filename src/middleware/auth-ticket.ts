@@ -10,7 +10,7 @@ import type { HeaderList } from '../http/header-list.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { parse as parseCookie } from 'cookie';
-import { serializeSetCookie } from '../http/cookies.ts';
+import { deletionOptions, serializeSetCookie } from '../http/cookies.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
 
@@ -329,7 +329,7 @@ export class AuthTickets {
   forget<T extends CookieTarget>(target: T): T {
     headersOf(target).add(
       'Set-Cookie',
-      serializeSetCookie(this.cookieName, '', { ...this.#cookie, maxAge: 0, expires: new Date(0) }),
+      serializeSetCookie(this.cookieName, '', deletionOptions(this.cookieName, this.#cookie)),
     );
     return target;
   }

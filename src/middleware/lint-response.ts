@@ -7,7 +7,7 @@
 import { type Body } from '../gateway/types.ts';
 import { type BodyIterator, describe, isAsyncIterable, isIterable } from '../gateway/body.ts';
 import { HOP_BY_HOP, isToken } from '../gateway/fields.ts';
-import { isBodilessStatus } from '../gateway/status.ts';
+import { hasNoContent } from '../gateway/status.ts';
 import { fail } from './lint-environ.ts';
 
 /** RFC 9110 §5.5 field-value characters, as docs/spec.md §5 restricts them. */
@@ -106,7 +106,7 @@ export function wrapChecked(body: Body, state: ResponseState, head: boolean, set
     if (!(chunk instanceof Uint8Array)) fail('body chunks must be Uint8Array', `got ${describe(chunk)}`);
     state.chunked = true;
     sent += chunk.byteLength;
-    if (chunk.byteLength > 0 && (head || isBodilessStatus(state.status) || state.status === 205)) {
+    if (chunk.byteLength > 0 && (head || hasNoContent(state.status))) {
       fail('no body bytes in a 204, 205 or 304 response or to a HEAD request', head ? 'HEAD request' : `status ${state.status}`);
     }
     if (state.length !== null && !head && sent > state.length) {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
-import { isBodilessStatus } from '../gateway/status.ts';
+import { hasNoContent } from '../gateway/status.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import { discardBody, servePlanned } from './conditional.ts';
 import { TAKE_STREAM } from './body.ts';
@@ -48,7 +48,7 @@ export abstract class ResponseServing {
     const body = streamed ? this[TAKE_STREAM]() : this.body;
     const code = this.statusCode;
     // First: a status without content has no representation for preconditions or ranges to apply to.
-    if (isBodilessStatus(code) || code === 205) {
+    if (hasNoContent(code)) {
       const fields = code === 205 ? resetContentFields(this.headers.list) : bodilessFields(this.headers.list, code, streamed ? -1 : (body as Uint8Array).byteLength);
       startResponse(this.status, fields);
       if (streamed) discardBody(body);

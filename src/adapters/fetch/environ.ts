@@ -21,7 +21,7 @@ import {
   lazyEnvironKey,
 } from '../environ-rules.ts';
 import { setClientAddress } from './client.ts';
-import { bodyTooLarge, limitInput } from '../body-limit.ts';
+import { limitBody } from '../body-limit.ts';
 
 /**
  * Options of `toFetchHandler`: the {@link EnvironOptions} every adapter takes, under the same
@@ -42,19 +42,6 @@ export interface FetchHandlerOptions extends EnvironOptions {
    *   not a non-negative integer.
    */
   maxBodySize?: number;
-}
-
-/**
- * Applies `maxBodySize` to a request that has a body: a declared `Content-Length` past it
- * throws (413 before the app runs); the input is counted either way, since a `Request` made in
- * process may carry a `Content-Length` its body does not keep to.
- *
- * @throws HTTPContentTooLarge for a declared length past the limit.
- */
-function limitBody(environ: Environ, maxBodySize: number): void {
-  const declared = environ.CONTENT_LENGTH;
-  if (declared !== undefined && Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
-  environ['tsgi.input'] = limitInput(environ['tsgi.input'], maxBodySize);
 }
 
 /**
@@ -179,6 +166,6 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   checkHost(environ.HTTP_HOST as string, options.trustedHosts);
   setClientAddress(environ, request, env);
   if (options.scriptName) applyScriptName(environ, options.scriptName);
-  if (options.maxBodySize !== undefined && request.body !== null) limitBody(environ, options.maxBodySize);
+  if (options.maxBodySize !== undefined && request.body !== null) limitBody(environ, options.maxBodySize, false);
   return environ;
 }

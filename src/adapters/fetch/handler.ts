@@ -10,6 +10,7 @@ import { logError, requestLine, stderrLog } from '../../gateway/log.ts';
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { checkScriptName } from '../environ-rules.ts';
+import { checkMaxBodySize } from '../body-limit.ts';
 import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
 import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
@@ -154,10 +155,7 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
 export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}): FetchHandler {
   const callable = toApp(app);
   checkScriptName(options.scriptName);
-  const maxBodySize = options.maxBodySize;
-  if (maxBodySize !== undefined && !(Number.isSafeInteger(maxBodySize) && maxBodySize >= 0)) {
-    throw new TypeError('maxBodySize must be a non-negative integer (bytes)');
-  }
+  checkMaxBodySize(options.maxBodySize);
   return (request, env, ctx) => {
     let environ: Environ;
     try {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isBodilessStatus } from '../../gateway/status.ts';
+import { hasNoContent } from '../../gateway/status.ts';
 import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../head-rules.ts';
 
 /** What a fetch `Response` is built from. */
@@ -27,7 +27,7 @@ export interface FetchHead {
  * `Response` refuses a body with either (they are null body statuses of the Fetch Standard),
  * so a body the app gives them is dropped, as for HEAD, rather than answered 500.
  */
-const noContent = (code: number): boolean => code === 204 || code === 205;
+const dropsContentLength = (code: number): boolean => code === 204 || code === 205;
 
 /**
  * Checks the status and headers an app gave and answers what to send. `length` is the body
@@ -57,14 +57,14 @@ export function fetchHead(
     let drop = role !== '';
     if (role === 'content-length') {
       declared = declaredLength(pair[1], declared);
-      drop = noContent(code);
+      drop = dropsContentLength(code);
     }
     if (drop) {
       if (fields === pairs) fields = pairs.slice(0, i);
     } else if (fields !== pairs) fields.push(pair);
   }
   const head = method === 'HEAD';
-  const bodiless = isBodilessStatus(code) || noContent(code);
+  const bodiless = hasNoContent(code);
   if (length !== undefined && !bodiless) checkDeclaredLength(declared, length, head);
   if (head && declared === -1 && length !== undefined && length !== 0 && !bodiless) {
     fields = fields === pairs ? [...pairs, ['Content-Length', String(length)]] : (fields.push(['Content-Length', String(length)]), fields);

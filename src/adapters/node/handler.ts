@@ -19,7 +19,7 @@ import { continueOnRead } from './continue.ts';
 import { answerOnSocket } from './client-error.ts';
 import { endPlain } from './end.ts';
 import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
-import { bodyTooLarge, limitInput } from '../body-limit.ts';
+import { checkMaxBodySize, limitBody } from '../body-limit.ts';
 import { http2HasBody, isHttp2 } from './http2-compat.ts';
 
 /** A short plain-text answer that closes the connection (for requests the app never sees). */
@@ -66,20 +66,6 @@ function admit(req: IncomingMessage, res: ServerResponse, state: ServerState): b
   return true;
 }
 
-/**
- * Applies `maxBodySize` to the request body: a declared `Content-Length` past it throws
- * (413 before the app runs); a body of unknown length (chunked, or HTTP/2 without a length)
- * (`tsgi.input_terminated`) is counted as the app reads it. A request without a body is left alone.
- */
-function limitBody(environ: Environ, maxBodySize: number): void {
-  const declared = environ.CONTENT_LENGTH;
-  if (declared !== undefined) {
-    if (Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
-  } else if (environ['tsgi.input_terminated'] === true) {
-    environ['tsgi.input'] = limitInput(environ['tsgi.input'], maxBodySize);
-  }
-}
-
 /** Express's mount path goes in front of SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
 function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): void {
   environ.SCRIPT_NAME = decodePath(baseUrl) + environ.SCRIPT_NAME;
@@ -103,9 +89,7 @@ export function createHandler(
   const sendTimeout = options.sendTimeout ?? DEFAULT_SEND_TIMEOUT;
   checkScriptName(options.scriptName);
   const maxBodySize = options.maxBodySize;
-  if (maxBodySize !== undefined && !(Number.isSafeInteger(maxBodySize) && maxBodySize >= 0)) {
-    throw new TypeError('maxBodySize must be a non-negative integer (bytes)');
-  }
+  checkMaxBodySize(maxBodySize);
   const limited = state !== undefined && state.maxInFlight > 0;
   return (req, res) => {
     if (limited && !admit(req, res, state!)) return;
@@ -118,7 +102,7 @@ export function createHandler(
         environ['tsgi.input_terminated'] = true;
       }
       if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res);
-      if (maxBodySize !== undefined) limitBody(environ, maxBodySize);
+      if (maxBodySize !== undefined) limitBody(environ, maxBodySize, true);
       const baseUrl = (req as ExpressRequest).baseUrl;
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
     } catch (error) {
