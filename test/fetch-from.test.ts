@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Request } from 'tsgi';
 import { fromFetchHandler } from 'tsgi/fetch';
 import { mount } from 'tsgi/middleware';
-import { request, start, until } from './node-helpers.ts';
+import { parseRaw, rawExchange, rawGet, request, start, until } from './node-helpers.ts';
 
 /** A handler that answers what it was given. */
 async function echo(request: globalThis.Request, env?: unknown): Promise<globalThis.Response> {
@@ -45,6 +45,14 @@ describe('fromFetchHandler', () => {
     // A PATH_INFO a middleware rewrote is quoted from its decoded form.
     const rewritten = await Request.blank('/old%2Fpath', { environ: { PATH_INFO: '/new path' } }).getResponse(fromFetchHandler(echo));
     expect(await rewritten.json()).toMatchObject({ url: 'http://localhost/new%20path' });
+  });
+
+  it('never hands the handler a #fragment the client put in its request-target, over a socket', async () => {
+    const server = await start(mount({ '/api': fromFetchHandler(echo) }));
+    const url = async (target: string) => (JSON.parse(parseRaw((await rawExchange(server.port, rawGet(target))).raw).rest) as { url: string }).url;
+    expect(await url('/api/a#frag')).toBe('http://127.0.0.1/api/a');
+    expect(await url('/api/a%23b?x=1#frag')).toBe('http://127.0.0.1/api/a%23b?x=1');
+    expect(server.log.text).toBe('');
   });
 
   it('streams the request body up, passes fields but hop-by-hop ones, and answers status, fields and body', async () => {

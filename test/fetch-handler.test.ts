@@ -47,6 +47,11 @@ describe('toFetchHandler: the environ', () => {
     });
   });
 
+  it('drops the #fragment a Request URL may carry, as the Node adapter does', async () => {
+    expect(await environOf('http://h/a?x=1#f')).toMatchObject({ PATH_INFO: '/a', QUERY_STRING: 'x=1', REQUEST_URI: '/a?x=1' });
+    expect(await environOf('http://h#f')).toMatchObject({ PATH_INFO: '/', QUERY_STRING: '', REQUEST_URI: '/' });
+  });
+
   it('uses the default port of the scheme, an IPv6 host without brackets, and the options', async () => {
     expect(await environOf('http://[::1]/')).toMatchObject({ SERVER_NAME: '::1', SERVER_PORT: '80', HTTP_HOST: '[::1]' });
     expect(await environOf('https://h/')).toMatchObject({ SERVER_PORT: '443' });

@@ -268,6 +268,21 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
     expect(server.log.text).toBe('');
   });
 
+  it('drops a #fragment from the request-target (RFC 9112 §3.2 has none), as gunicorn and Werkzeug do', async () => {
+    const server = await start(dumpApp);
+    const target = async (line: string) => {
+      const env = await rawEnviron(server.port, `${line}\r\nHost: h.example\r\nConnection: close\r\n\r\n`);
+      return [env.PATH_INFO, env.QUERY_STRING, env.REQUEST_URI, env.HTTP_HOST];
+    };
+    expect(await target('GET /a#frag HTTP/1.1')).toEqual(['/a', '', '/a', 'h.example']);
+    expect(await target('GET /a?x=1#f HTTP/1.1')).toEqual(['/a', 'x=1', '/a?x=1', 'h.example']);
+    expect(await target('GET /a%23b#c?d HTTP/1.1')).toEqual(['/a#b', '', '/a%23b', 'h.example']);
+    expect(await target('GET /# HTTP/1.1')).toEqual(['/', '', '/', 'h.example']);
+    expect(await target('GET http://h.example/p?q#x/y HTTP/1.1')).toEqual(['/p', 'q', 'http://h.example/p?q', 'h.example']);
+    expect(await target('OPTIONS *#x HTTP/1.1')).toEqual(['*', '', '*', 'h.example']);
+    expect(server.log.text).toBe('');
+  });
+
   it('gives an absolute-form target without a path PATH_INFO "/"', async () => {
     const server = await start(dumpApp);
     const env = await rawEnviron(server.port, 'GET http://h.example?x=1 HTTP/1.1\r\nHost: h.example\r\nConnection: close\r\n\r\n');

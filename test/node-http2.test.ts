@@ -418,6 +418,17 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     expect(calls).toBe(1);
   });
 
+  it('drops a #fragment from :path, as from an HTTP/1.1 request-target', async () => {
+    const server = await start(describeApp, { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    try {
+      const res = await h2request(session, '/a?x=1#frag');
+      expect(JSON.parse(res.body.toString())).toMatchObject({ protocol: 'HTTP/2.0', uri: '/a?x=1', path: '/a', query: 'x=1' });
+    } finally {
+      session.close();
+    }
+  });
+
   it('a client whose connection goes away mid-upload: the app reading the body gets an error at once', async () => {
     const failed = deferred<unknown>();
     const server = await start(async (environ, startResponse) => {

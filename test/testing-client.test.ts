@@ -259,6 +259,13 @@ describe('requests', () => {
     expect(await (await client.delete('/', { body: new Uint8Array([104, 105]) })).json()).toMatchObject({ method: 'DELETE', body: 'hi' });
   });
 
+  it('leave out a #fragment, as a browser does', async () => {
+    const res = await client.get('/a?x=1#frag');
+    expect(await res.json()).toMatchObject({ pathInfo: '/a', query: 'x=1' });
+    expect(res.request.url).toBe('http://localhost/a?x=1');
+    expect(await (await client.get('/a#x')).json()).toMatchObject({ pathInfo: '/a', query: '' });
+  });
+
   it('send the client’s headers and the call’s, and extra environ keys', async () => {
     const seen = new TestClient(Request.application((req) => `${req.headers.get('x-a')}|${req.environ['test.key']}`), { headers: { 'X-A': 'client' } });
     expect((await seen.get('/')).textBody).toBe('client|undefined');

@@ -70,6 +70,8 @@ const NON_ASCII = /[\x80-\uffff]/;
  * one `HTTP_*` key per header with repeated headers joined by `, ` (`; ` for Cookie, RFC 9110
  * §5.3, RFC 6265 §5.4) and header names containing `_` dropped (as nginx and gunicorn do).
  * An absolute-form target (`GET http://host/path`) supplies `HTTP_HOST` (RFC 9112 §3.2.2).
+ * A `#fragment`, which no request-target has (RFC 9112 §3.2) but Node's parsers let through, is
+ * dropped before anything else (`REQUEST_URI` included), as gunicorn and Werkzeug drop it.
  * `tsgi.input` reads the request stream as the app asks (never buffered ahead; see
  * `ReadableInput`); `tsgi.signal` is created on first
  * use and aborts when the client goes away before the response is complete.
@@ -89,7 +91,11 @@ const NON_ASCII = /[\x80-\uffff]/;
  */
 export function createEnviron(req: IncomingMessage, res?: ServerResponse, options: NodeEnvironOptions = {}): Environ {
   const method = req.method ?? 'GET';
-  const target = req.url ?? '/';
+  const url = req.url ?? '/';
+  // RFC 9112 §3.2: a request-target has no fragment, yet Node's parsers pass one on (`/a#f`);
+  // dropped here, before the target is split, as gunicorn and Werkzeug (`urlsplit`) drop it.
+  const hash = url.indexOf('#');
+  const target = hash === -1 ? url : url.slice(0, hash);
   let pathAndQuery = target;
   let authority: string | undefined;
   if (target.charCodeAt(0) !== 47 /* / */) {
@@ -118,7 +124,7 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   if (authority !== undefined) environ.HTTP_HOST = authority;
   else if (req.httpVersionMajor === 2) {
     // Node's HTTP/1 parser refuses such a byte itself ("invalid character in the request target").
-    if (NON_ASCII.test(target)) throw new HTTPBadRequest('invalid character in the request target');
+    if (NON_ASCII.test(url)) throw new HTTPBadRequest('invalid character in the request target');
     http2Host(environ, req.headers[':authority'] as string | undefined);
   }
   // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
