@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, cli, finish, get, servingUrl, waitFor } from './cli-helpers.ts';
+import { parseRaw, rawExchange } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
 let dir: string;
@@ -190,6 +191,19 @@ describe('tsgi serve flags at work', () => {
     // The access log shows the client, not the proxy.
     await waitFor(() => trusted.out.stdout.includes('"GET /x HTTP/1.1"'), () => trusted.out.stdout);
     expect(trusted.out.stdout).toMatch(/^203\.0\.113\.9 - - \[/m);
+  });
+
+  it('--root-path and --proxy-headers put no prefix in front of OPTIONS *, which names the server, not a path', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--root-path', '/api']);
+    const port = Number(new URL(await servingUrl(run)).port);
+    const ask = async (target: string) => {
+      const head = `OPTIONS ${target} HTTP/1.1\r\nHost: h\r\nX-Forwarded-Prefix: /shop\r\nConnection: close\r\n\r\n`;
+      const res = parseRaw((await rawExchange(port, head)).raw);
+      expect(res.status).toBe(200);
+      return JSON.parse(res.rest) as Record<string, string>;
+    };
+    expect(await ask('*')).toMatchObject({ SCRIPT_NAME: '', PATH_INFO: '*' });
+    expect(await ask('/x')).toMatchObject({ SCRIPT_NAME: '/shop/api', PATH_INFO: '/x' });
   });
 
   it('--trusted-hosts answers the hosts listed (and subdomains of a dotted entry), 400 to others', async () => {

@@ -100,6 +100,10 @@ describe('lint: the environ (server side)', () => {
     environ.PATH_INFO = '*';
     environ.CONTENT_LENGTH = '';
     expect(() => checkEnviron(environ)).not.toThrow();
+    environ.SCRIPT_NAME = '/app';
+    expect(() => checkEnviron(environ)).toThrow("lint: SCRIPT_NAME must be '' for OPTIONS * (PATH_INFO '*') (\"/app\")");
+    environ.REQUEST_METHOD = 'GET';
+    expect(() => checkEnviron(environ)).toThrow("lint: PATH_INFO must be '' or start with '/' ('*' for OPTIONS *) (\"*\")");
   });
 
   it('checks tsgi.input chunks and tsgi.errors.write() arguments', async () => {

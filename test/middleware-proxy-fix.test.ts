@@ -24,11 +24,12 @@ const report: App = Request.application((req) =>
 type Seen = Record<string, unknown> & { orig: Record<string, unknown> };
 
 /** Sends a raw request with `headers` (a string of header lines) through proxyFix(report, options). */
-async function through(options: ProxyFixOptions | undefined, headers: string, target = '/path?q=1'): Promise<Seen> {
+async function through(options: ProxyFixOptions | undefined, headers: string, target = '/path?q=1', method = 'GET'): Promise<Seen> {
   const server = await start(lint(proxyFix(lint(report), options)));
-  const result = await rawExchange(server.port, `GET ${target} HTTP/1.1\r\nHost: backend:8000\r\nConnection: close\r\n${headers}\r\n`);
+  const result = await rawExchange(server.port, `${method} ${target} HTTP/1.1\r\nHost: backend:8000\r\nConnection: close\r\n${headers}\r\n`);
   const res = parseRaw(result.raw);
-  expect(res.status).toBe(200);
+  expect(res.status, result.raw).toBe(200);
+  expect(server.log.text).toBe('');
   return JSON.parse(res.rest) as Seen;
 }
 
@@ -138,6 +139,14 @@ describe('proxyFix', () => {
   it('takes a clean prefix, percent-decoded, and either case of http/https', async () => {
     const seen = await through({ xProto: 1, xPrefix: 1 }, 'X-Forwarded-Proto: HTTPS\r\nX-Forwarded-Prefix: /my%20shop/v2/\r\n');
     expect(seen).toMatchObject({ scheme: 'https', SCRIPT_NAME: '/my shop/v2' });
+  });
+
+  it('applies no prefix to OPTIONS *, which names the server, not a path (RFC 9112 §3.2.4, §3.3)', async () => {
+    const headers = 'X-Forwarded-Proto: https\r\nX-Forwarded-Host: example.com\r\nX-Forwarded-Prefix: /app\r\n';
+    const seen = await through({ xProto: 1, xHost: 1, xPrefix: 1 }, headers, '*', 'OPTIONS');
+    expect(seen).toMatchObject({ scheme: 'https', HTTP_HOST: 'example.com', SCRIPT_NAME: '', url: 'https://example.com', applicationUrl: 'https://example.com' });
+    // A path below it still gets the prefix.
+    expect(await through({ xPrefix: 1 }, headers, '/x', 'OPTIONS')).toMatchObject({ SCRIPT_NAME: '/app', url: 'http://backend:8000/app/x' });
   });
 
   it('does not take X_Forwarded_For (underscores) for X-Forwarded-For', async () => {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { App } from '../gateway/types.ts';
+import { prependScriptName } from '../gateway/script-name.ts';
 import { accessLog } from '../middleware/access-log.ts';
 import { proxyFix } from '../middleware/proxy-fix.ts';
 import type { ServeCommand } from './command.ts';
@@ -34,10 +35,13 @@ export function buildStack(app: App, command: ServeCommand, log: CliLog, onLimit
   return stack;
 }
 
-/** Prepends `rootPath` to `SCRIPT_NAME`: the app builds its URLs with the prefix the proxy stripped. */
+/**
+ * Prepends `rootPath` to `SCRIPT_NAME`: the app builds its URLs with the prefix the proxy
+ * stripped. Not for `OPTIONS *`, which names no path (`prependScriptName`).
+ */
 function withRootPath(app: App, rootPath: string): App {
   return (environ, startResponse) => {
-    environ.SCRIPT_NAME = rootPath + environ.SCRIPT_NAME;
+    prependScriptName(environ, rootPath);
     return app(environ, startResponse);
   };
 }

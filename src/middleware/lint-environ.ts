@@ -55,8 +55,10 @@ export function checkEnviron(environ: Environ): void {
     fail("SCRIPT_NAME must be '' or start with '/' and not end with '/'", JSON.stringify(script));
   }
   const path = environ.PATH_INFO;
-  const asterisk = path === '*' && environ.REQUEST_METHOD === 'OPTIONS' && script === '';
-  if (path !== '' && !path.startsWith('/') && !asterisk) fail("PATH_INFO must be '' or start with '/'", JSON.stringify(path));
+  const asterisk = path === '*' && environ.REQUEST_METHOD === 'OPTIONS';
+  if (path !== '' && !path.startsWith('/') && !asterisk) fail("PATH_INFO must be '' or start with '/' ('*' for OPTIONS *)", JSON.stringify(path));
+  // RFC 9112 §3.2.4: the asterisk-form names the server as a whole; no mount point applies to it.
+  if (asterisk && script !== '') fail("SCRIPT_NAME must be '' for OPTIONS * (PATH_INFO '*')", JSON.stringify(script));
   if (!/^\d{1,5}$/.test(environ.SERVER_PORT)) fail('SERVER_PORT must be a decimal port number', JSON.stringify(environ.SERVER_PORT));
   if (!/^HTTP\/\d(?:\.\d)?$/.test(environ.SERVER_PROTOCOL)) fail("SERVER_PROTOCOL must be 'HTTP/<major>.<minor>'", JSON.stringify(environ.SERVER_PROTOCOL));
   const length = environ.CONTENT_LENGTH;

@@ -27,7 +27,8 @@ export interface LintedApp extends App {
  * Wraps an app and checks both sides of the gateway interface, like `wsgiref.validate`:
  *
  * - **the environ** the server passes: the CGI keys are strings of the right shape
- *   (`SCRIPT_NAME` `''` or `/x` without a trailing slash, `PATH_INFO` `''` or `/…`, a numeric
+ *   (`SCRIPT_NAME` `''` or `/x` without a trailing slash, `PATH_INFO` `''` or `/…`, or `*` for
+ *   `OPTIONS *` with `SCRIPT_NAME` `''` (RFC 9112 §3.2.4: the server as a whole), a numeric
  *   `SERVER_PORT`, `CONTENT_LENGTH` digits), the `tsgi.*` keys are present with their types,
  *   no `HTTP_CONTENT_TYPE`/`HTTP_CONTENT_LENGTH`; `tsgi.input` chunks are `Uint8Array` and
  *   `tsgi.errors.write()` gets strings;

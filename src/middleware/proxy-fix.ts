@@ -8,6 +8,7 @@ import { isIP } from 'node:net';
 import proxyAddr from 'proxy-addr';
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
+import { prependScriptName } from '../gateway/script-name.ts';
 import { Cursor } from '../http/syntax.ts';
 import { unquotePath } from '../http/url.ts';
 import { splitHost } from '../request/request.ts';
@@ -80,7 +81,11 @@ export const proxyFixOrigKey = defineEnvironKey<ProxyFixOrig>('tsgi.proxy_fix_or
  *   port, or the scheme's default (80/443) when it has none (Werkzeug leaves `SERVER_PORT`).
  * - `X-Forwarded-Port` → replaces the port of `HTTP_HOST` and `SERVER_PORT`.
  * - `X-Forwarded-Prefix` → percent-decoded, trailing slashes dropped, prepended to
- *   `SCRIPT_NAME`, so `req.applicationUrl` and redirects include the proxy's mount path.
+ *   `SCRIPT_NAME`, so `req.applicationUrl` and redirects include the proxy's mount path. Not
+ *   for `OPTIONS *` (`PATH_INFO` `*`), which names the server, not a path (RFC 9112 §3.2.4):
+ *   `SCRIPT_NAME` stays as it was, so `req.url` is `scheme://host` (§3.3) and the environ
+ *   stays one `lint` accepts (see `prependScriptName`; Werkzeug's `ProxyFix` sets
+ *   `SCRIPT_NAME` whatever the path).
  *
  * `Forwarded` and `X-Forwarded-*` are alternatives; when both are configured, a value from
  * `Forwarded` wins over its `X-Forwarded-*` counterpart. The original values are kept under
@@ -170,7 +175,7 @@ function rewrite(environ: Environ, hops: Hops): void {
     if (typeof current === 'string' && current !== '') environ.HTTP_HOST = `${splitHost(current)[0]}:${port}`;
     environ.SERVER_PORT = port;
   }
-  if (prefix) environ.SCRIPT_NAME = prefix + environ.SCRIPT_NAME;
+  if (prefix) prependScriptName(environ, prefix);
 }
 
 /**
