@@ -114,6 +114,27 @@ export function closeBody(iterator: BodyIterator, onError?: (error: unknown) => 
 }
 
 /**
+ * Closes a body that will not be sent or read (PEP 3333 `close()` on an iterable nobody
+ * consumes): a generator's `return()` runs its `finally`, a Node stream is destroyed, a web
+ * `ReadableStream` is cancelled. Bytes and arrays hold nothing and are left alone. Never
+ * throws: a value that cannot be opened (not an iterable, a `ReadableStream` another reader
+ * has locked) is left alone, and what `return()` throws or rejects with goes to `onError`.
+ *
+ * @returns a promise that settles once the body's `return()` has (see {@link closeBody});
+ *   it never rejects, so callers that need not wait may ignore it.
+ */
+export function discardBody(body: Body | Uint8Array, onError?: (error: unknown) => void): Promise<void> {
+  if (body instanceof Uint8Array || Array.isArray(body)) return CLOSED;
+  let iterator: BodyIterator;
+  try {
+    iterator = openBody(body); // a generator is its own iterator; a Node stream is destroyed
+  } catch {
+    return CLOSED; // nothing this caller can close
+  }
+  return closeBody(iterator, onError);
+}
+
+/**
  * `body` (a transformation of another body, typically an async generator reading it with
  * `for await`) whose early close also runs `close`: an async generator closed before its first
  * `next()` never runs its code, so the `for await` inside never closes what it reads (the

@@ -7,7 +7,7 @@
  * @module
  */
 import { type Body, type Environ, type StartResponse } from '../gateway/types.ts';
-import { closeBody, closingSource, openBody } from '../gateway/body.ts';
+import { closingSource, discardBody } from '../gateway/body.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { evaluatePreconditions, notModifiedHeaders } from '../http/conditional.ts';
 import { type ByteRange, formatContentRange, parseRange } from '../http/range.ts';
@@ -20,22 +20,9 @@ export const PRECONDITION_FAILED = 'A precondition of the request did not hold.'
 /** The description of the 416 answer (and of `HTTPRangeNotSatisfiable`). */
 export const RANGE_NOT_SATISFIABLE = 'The requested range cannot be served.';
 
-/**
- * Closes a body that will not be sent: a generator's `return()` runs its `finally`, a Node
- * stream is destroyed. What that throws is ignored (the response is already decided).
- */
-export function discardBody(body: Body | Uint8Array): void {
-  if (body instanceof Uint8Array || Array.isArray(body)) return;
-  try {
-    closeBody(openBody(body)); // a generator is its own iterator; a Node stream is destroyed
-  } catch {
-    // not an iterable: nothing to close
-  }
-}
-
 /** `generator` reading `source`, as a body whose early close also closes `source` (see `closingSource`). */
 function closing(generator: AsyncGenerator<Uint8Array, void, undefined>, source: Body): AsyncIterable<Uint8Array> {
-  return closingSource(generator, () => discardBody(source));
+  return closingSource(generator, () => void discardBody(source));
 }
 
 function header(environ: Environ, key: string): string | null {

@@ -4,9 +4,10 @@
  * @module
  */
 import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
+import { discardBody } from '../gateway/body.ts';
 import { hasNoContent } from '../gateway/status.ts';
 import type { HeaderList } from '../http/header-list.ts';
-import { discardBody, servePlanned } from './conditional.ts';
+import { servePlanned } from './conditional.ts';
 import { TAKE_STREAM } from './body.ts';
 
 /** A `Response` as a gateway app (installed on it; see `descriptors.ts`). */
