@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Request } from 'tsgi';
+import { HTTPForbidden, Request, defineMiddleware } from 'tsgi';
 import { fileApp } from 'tsgi/middleware';
 
 const { log, closing } = vi.hoisted(() => ({ log: [] as string[], closing: new Set<Promise<void>>() }));
@@ -60,5 +60,18 @@ describe('fileApp closes its file before its body finishes', () => {
     await (await body())[Symbol.asyncIterator]().return!();
     log.push('unread body closed');
     expect(log).toEqual(['file closed', 'body closed', 'file closed', 'unread body closed']);
+  });
+});
+
+describe('a file response a middleware drops', () => {
+  it('has its file closed by the time the answer is out', async () => {
+    const refusing = defineMiddleware(async (req, app) => {
+      await req.getResponse(app);
+      throw new HTTPForbidden();
+    });
+    const res = await Request.blank('/').getResponse(refusing(fileApp(file)));
+    log.push('answered');
+    expect(res.statusCode).toBe(403);
+    expect(log).toEqual(['file closed', 'answered']);
   });
 });

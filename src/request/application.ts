@@ -14,7 +14,8 @@ import { isBodilessStatus } from '../gateway/status.ts';
 import { HTTPException } from '../exceptions/base.ts';
 import { COPY, Response } from '../response/response.ts';
 import { callApplication } from './call.ts';
-import { claimCleanup, endWithBody, finishRequest, hasForm, releaseCleanup } from './cleanup.ts';
+import { claimCleanup, endWithBody, finishRequest, hasRequestEnd, releaseCleanup } from './cleanup.ts';
+import { keepInnerResponse } from './inner-responses.ts';
 import { setBodyKeepingLength } from './stream-body.ts';
 
 /**
@@ -45,6 +46,15 @@ export abstract class RequestApplication {
    * Called outside any `Request.application` (in a test, a script), it takes charge of the
    * request's end: uploads the app parsed are cleaned up once the response body is read to
    * its end or closed, or at once when the body came back in memory.
+   *
+   * Called inside one (in a handler, a `Request.middleware`), a streamed response it answers
+   * lives as long as the request: when the outermost layer's body has been sent or closed, or
+   * its handler failed, the stream is closed (`return()` of an iterator, `cancel()` of a web
+   * `ReadableStream`, PEP 3333's `close()`) unless it was taken: returned up the chain (the
+   * response, or a copy of it the layer above got), sent (`respond`, `toApp`), read
+   * (`bytes()`, `text()`, `json()`) or converted (`toFetch()`). So a middleware may throw or
+   * answer something else after `getResponse` without leaking the app's file, socket or
+   * cursor. Its errors are logged to `tsgi.errors`.
    */
   getResponse(app: AppLike): Promise<Response> {
     const environ = this.environ;
@@ -52,7 +62,7 @@ export abstract class RequestApplication {
     if (!owner) {
       // Inside a `Request.application`: the outermost layer ends the request; answer at once.
       try {
-        const res = responseOf(environ, toApp(app));
+        const res = responseOf(environ, toApp(app), true);
         return res instanceof Response ? Promise.resolve(res) : res;
       } catch (error) {
         return Promise.reject(error);
@@ -66,7 +76,7 @@ export abstract class RequestApplication {
 async function ownedResponse(environ: Environ, app: AppLike): Promise<Response> {
   let res: Response;
   try {
-    res = await responseOf(environ, toApp(app));
+    res = await responseOf(environ, toApp(app), false);
   } catch (error) {
     return fail(error, environ, true);
   }
@@ -97,41 +107,44 @@ const HANDLER: unique symbol = Symbol('tsgi.handler');
  * for the answers that are served and read back as before). Any other app is called through
  * the gateway interface (`callApplication`).
  *
+ * With `keep` (`getResponse` inside a `Request.application`), a streamed answer is kept to be
+ * closed at the request's end if nobody takes it (see inner-responses.ts).
+ *
  * @throws (rejects with) what the app or handler throws, an `HTTPException` excepted (it is the
  *   answer), and TypeError for a handler result that is no answer.
  */
-function responseOf(environ: Environ, app: App): Response | Promise<Response> {
+function responseOf(environ: Environ, app: App, keep: boolean): Response | Promise<Response> {
   const info = (app as App & { [HANDLER]?: HandlerInfo })[HANDLER];
-  if (info === undefined) return callApplication(environ, app);
+  if (info === undefined) return callApplication(environ, app, keep);
   const req = new info.RequestClass(environ);
   let result: HandlerResult | PromiseLike<HandlerResult>;
   try {
     result = info.handler(req);
   } catch (error) {
-    return answerError(environ, req, error);
+    return answerError(environ, req, error, keep);
   }
   if (isThenable(result)) {
     return Promise.resolve(result).then(
-      (value) => answerOf(environ, req, value),
-      (error: unknown) => answerError(environ, req, error),
+      (value) => answerOf(environ, req, value, keep),
+      (error: unknown) => answerError(environ, req, error, keep),
     );
   }
-  return answerOf(environ, req, result);
+  return answerOf(environ, req, result, keep);
 }
 
 /** A handler's result as a `Response` (see {@link responseOf}). */
-function answerOf(environ: Environ, req: EnvironView, result: HandlerResult): Response | Promise<Response> {
-  if (result instanceof Response) return handedUp(environ, result, true);
+function answerOf(environ: Environ, req: EnvironView, result: HandlerResult, keep: boolean): Response | Promise<Response> {
+  if (result instanceof Response) return handedUp(environ, result, true, keep);
   if (typeof result === 'string') return new Response(result);
-  if (result instanceof HTTPException) return handedUp(environ, result.getResponse(req), false);
-  if (typeof result === 'function') return responseOf(environ, result);
-  if (result && typeof result === 'object' && typeof result.respond === 'function') return callApplication(environ, toApp(result));
+  if (result instanceof HTTPException) return handedUp(environ, result.getResponse(req), false, keep);
+  if (typeof result === 'function') return responseOf(environ, result, keep);
+  if (result && typeof result === 'object' && typeof result.respond === 'function') return callApplication(environ, toApp(result), keep);
   throw noAnswer(result);
 }
 
 /** A thrown `HTTPException` is the answer; anything else propagates. */
-function answerError(environ: Environ, req: EnvironView, error: unknown): Response | Promise<Response> {
-  if (error instanceof HTTPException) return handedUp(environ, error.getResponse(req), false);
+function answerError(environ: Environ, req: EnvironView, error: unknown, keep: boolean): Response | Promise<Response> {
+  if (error instanceof HTTPException) return handedUp(environ, error.getResponse(req), false, keep);
   throw error;
 }
 
@@ -139,13 +152,15 @@ function answerError(environ: Environ, req: EnvironView, error: unknown): Respon
  * A handler's `Response` as the layer above sees it: as it is (a copy when the handler may
  * keep it: `shared`) when serving it would not change it, else served and read back, as any
  * app's answer: a HEAD request (the body dropped), a conditional response (304, 206… decided
- * now), a status that carries no content (its `Content-Type` dropped).
+ * now), a status that carries no content (its `Content-Type` dropped). The copy takes the
+ * stream (`res` counts as sent); with `keep`, a streamed answer is kept (see {@link responseOf}).
  */
-function handedUp(environ: Environ, res: Response, shared: boolean): Response | Promise<Response> {
+function handedUp(environ: Environ, res: Response, shared: boolean, keep: boolean): Response | Promise<Response> {
   if (environ.REQUEST_METHOD === 'HEAD' || res.conditionalResponse || isBodilessStatus(res.statusCode)) {
-    return callApplication(environ, (e, start) => res.respond(e, start));
+    return callApplication(environ, (e, start) => res.respond(e, start), keep);
   }
-  return shared ? res[COPY]() : res;
+  const up = shared ? res[COPY]() : res;
+  return keep ? keepInnerResponse(environ, up) : up;
 }
 
 /** The error for a handler result that is none of {@link HandlerResult}. */
@@ -225,9 +240,12 @@ function serveError(error: unknown, req: EnvironView, owner: boolean, startRespo
   return error instanceof HTTPException ? serve(error, req, owner, startResponse) : fail(error, req.environ, owner);
 }
 
-/** Propagates `error`, after removing the uploads the handler parsed. */
+/**
+ * Propagates `error`, after the owner has finished the request (closed the inner responses
+ * nobody sent, removed the uploads the handler parsed).
+ */
 function fail(error: unknown, environ: Environ, owner: boolean): Promise<never> {
-  if (owner && hasForm(environ)) return finishRequest(environ).then(() => Promise.reject(error));
+  if (owner && hasRequestEnd(environ)) return finishRequest(environ).then(() => Promise.reject(error));
   if (owner) releaseCleanup(environ);
   throw error;
 }

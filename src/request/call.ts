@@ -11,19 +11,23 @@ import { sameFieldName } from '../gateway/fields.ts';
 import { callApp } from '../gateway/call-app.ts';
 import { Response } from '../response/response.ts';
 import { setBodyKeepingLength } from './stream-body.ts';
+import { keepInnerResponse } from './inner-responses.ts';
 
 /**
  * Calls an app and wraps its answer in a `Response` without buffering the body: waits for
  * the first chunk (so a lazy `startResponse` has run, see `callApp`), then streams the rest.
  * An array body becomes bytes in memory; any other body stays a stream.
  *
+ * @param keep - keep a streamed answer to be closed when the request ends if nobody takes it
+ *   (`getResponse` inside a `Request.application`, see inner-responses.ts); default false.
  * @throws (rejects with) what the app throws before its first chunk; TypeError when the app
  *   never called `startResponse`, gives a body that is not an iterable of `Uint8Array`, or an
  *   invalid status or header.
  */
-export async function callApplication(environ: Environ, app: App): Promise<Response> {
+export async function callApplication(environ: Environ, app: App, keep = false): Promise<Response> {
   const started = await callApp(app, environ);
-  return buildResponse(environ, started.status, started.headers, started.body);
+  const res = buildResponse(environ, started.status, started.headers, started.body);
+  return keep ? keepInnerResponse(environ, res) : res;
 }
 
 /**

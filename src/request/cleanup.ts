@@ -1,18 +1,21 @@
 /**
- * The end of a request: the temporary files of a parsed form (`environ['tsgi.form']`) are
- * removed once the response body has been sent or closed.
+ * The end of a request: the streamed answers `getResponse` handed to handlers that nobody
+ * sent are closed (see inner-responses.ts), and the temporary files of a parsed form
+ * (`environ['tsgi.form']`) are removed, once the response body has been sent or closed.
  *
  * A server cannot be asked to do it (a gateway app only returns a body), so the first
  * `Request.application` or `Request.getResponse` to see an environ takes charge of it: when
- * its body iteration ends, fails or is closed early (`return()`), the form is cleaned up. Apps
- * called below it (through `getResponse` or middleware) leave the cleanup to it, so uploads
- * stay readable until the outermost response is done.
+ * its body iteration ends, fails or is closed early (`return()`), or its handler fails, the
+ * request is finished. Apps called below it (through `getResponse` or middleware) leave that
+ * to it, so uploads stay readable and inner responses open until the outermost response is
+ * done.
  *
  * @module
  */
 import { type Body, type Environ } from '../gateway/types.ts';
 import { afterBody } from '../gateway/body-watch.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm, abortPendingForm } from '../forms/parse.ts';
+import { closeInnerResponses, hasInnerResponses } from './inner-responses.ts';
 
 /** The environ key marking that someone takes charge of the cleanup. */
 const OWNER_KEY = 'tsgi.cleanup_owner';
@@ -39,6 +42,16 @@ export function hasForm(environ: Environ): boolean {
 }
 
 /**
+ * True when the end of the request on `environ` has work to do: a form to clean up, or inner
+ * responses whose stream nobody took (see inner-responses.ts). On a request that parsed no
+ * form and streamed nothing through `getResponse`, two property reads: the check every
+ * request pays.
+ */
+export function hasRequestEnd(environ: Environ): boolean {
+  return hasForm(environ) || hasInnerResponses(environ);
+}
+
+/**
  * Removes the temporary files of the form parsed on `environ`, if any (a failed parse has
  * already removed its own). Idempotent; never rejects.
  */
@@ -53,12 +66,14 @@ export async function cleanupEnviron(environ: Environ): Promise<void> {
 }
 
 /**
- * Cleans `environ` up and releases the charge. A form parse still reading the body (started by
- * a handler that answered without waiting for it) is not waited for, which would hold the
- * answer back until the client had sent its whole upload: it is stopped, and removes its files
- * as it fails; the answer goes out at once.
+ * Ends the request on `environ` and releases the charge: closes the inner responses nobody
+ * sent (first, as their streams may still read the uploads), then cleans the form up. A form
+ * parse still reading the body (started by a handler that answered without waiting for it) is
+ * not waited for, which would hold the answer back until the client had sent its whole
+ * upload: it is stopped, and removes its files as it fails; the answer goes out at once.
  */
 export async function finishRequest(environ: Environ): Promise<void> {
+  await closeInnerResponses(environ);
   if (abortPendingForm(environ[FORM_ENVIRON_KEY])) {
     void cleanupEnviron(environ).then(() => releaseCleanup(environ));
     return;
@@ -72,13 +87,13 @@ export async function finishRequest(environ: Environ): Promise<void> {
 export { afterBody };
 
 /**
- * What an owner does with the body it answers. Without a parsed form: releases the charge and
- * answers the body unchanged. With one: an array body is complete, so the form is cleaned up
- * at once and the array answered (a promise of it); a streamed body is wrapped so the form is
- * cleaned up after it (see {@link afterBody}).
+ * What an owner does with the body it answers. With nothing to finish (no parsed form, no
+ * inner response kept): releases the charge and answers the body unchanged. Else: an array
+ * body is complete, so the request is finished at once and the array answered (a promise of
+ * it); a streamed body is wrapped so the request is finished after it (see {@link afterBody}).
  */
 export function endWithBody(body: Body, environ: Environ): Body | Promise<Body> {
-  if (!hasForm(environ)) {
+  if (!hasRequestEnd(environ)) {
     releaseCleanup(environ);
     return body;
   }

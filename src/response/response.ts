@@ -51,6 +51,14 @@ const handedOut = new WeakMap<Response, Body>();
 export const COPY: unique symbol = Symbol('tsgi.response_copy');
 
 /**
+ * @internal The key of `Response`'s method that answers the stream nobody took (see
+ * {@link Response}`[UNSENT_STREAM]`): used at the end of a request to close the streamed
+ * answers `req.getResponse()` handed to handlers that nobody sent. Not exported from the
+ * package.
+ */
+export const UNSENT_STREAM: unique symbol = Symbol('tsgi.response_unsent_stream');
+
+/**
  * The body `[COPY]()` builds its copy with: the constructor then does no work of its own and
  * takes its second argument as the copy's `HeaderList`.
  */
@@ -277,6 +285,18 @@ export class Response implements ParseCache {
     copy.#stream = this.#stream === null ? null : this[TAKE_STREAM]();
     copy.conditionalResponse = this.conditionalResponse;
     return copy;
+  }
+
+  /**
+   * @internal The stream nobody took (see `TAKE_STREAM`: sent, read, copied or converted):
+   * the body when it is a one-shot stream (`isOneShot`) never handed out; else null (bytes in
+   * memory, a stream already taken, an iterable that holds nothing until it is iterated).
+   * Changes nothing: take the stream to close it.
+   */
+  [UNSENT_STREAM](): Body | null {
+    const stream = this.#stream;
+    if (stream === null || handedOut.get(this) === stream || !isOneShot(stream)) return null;
+    return stream;
   }
 
   /** @internal The parsed headers (`cacheControl`) by raw value (see `liveField`). */
