@@ -1,5 +1,8 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type App, type AppLike, HTTPGone, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, serve } from 'tsgi';
+import { type App, type AppLike, HTTPGone, defineMiddleware, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, serve } from 'tsgi';
 import { cascade, errors, lint, mount } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 
@@ -201,5 +204,38 @@ describe('cascade', () => {
     expect((await Request.blank('/').getResponse(cascade([only]))).statusCode).toBe(404);
     expect(() => cascade([])).toThrow(/at least one app/);
     expect(() => cascade([42 as never])).toThrow(TypeError);
+  });
+  it('removes the uploads of a skipped app, and closes what it was handed, under an outer Request.application (socket)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tsgi-cascade-'));
+    const closed: string[] = [];
+    try {
+      async function* stream(): AsyncGenerator<Uint8Array> {
+        try {
+          yield enc.encode('never sent');
+        } finally {
+          closed.push('stream');
+        }
+      }
+      const streamer: App = (_environ, start) => (start('200 OK', [['Content-Type', 'text/plain']]), stream());
+      // Parses the upload (spooled to `dir`), takes a streamed answer, then declines the request.
+      const skipped = Request.application(async (req) => {
+        const files = await req.files({ tmpDir: dir, spoolThreshold: 1 });
+        expect(files.get('f')?.inMemory).toBe(false);
+        await req.getResponse(streamer);
+        return new Response('not here', { status: 404 });
+      });
+      const site = Request.application(() => 'site');
+      const passThrough = defineMiddleware(async (req, app) => req.getResponse(app));
+      await withServer(passThrough(cascade([skipped, site])), async (url) => {
+        const form = new FormData();
+        form.append('f', new Blob(['x'.repeat(10_000)]), 'f.txt');
+        const res = await fetch(url, { method: 'POST', body: form });
+        expect(await res.text()).toBe('site');
+      });
+      expect(await readdir(dir)).toEqual([]);
+      expect(closed).toEqual(['stream']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

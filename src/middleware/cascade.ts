@@ -6,6 +6,7 @@
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { HTTPException } from '../exceptions/base.ts';
 import { Request } from '../request/request.ts';
+import { finishSkipped } from '../request/cleanup.ts';
 import { logError } from '../gateway/log.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 
@@ -29,7 +30,9 @@ export interface CascadeOptions {
  * `tsgi.input`) and every app reads the same bytes. Every app gets the environ itself
  * (docs/spec.md §8), put back as it was before each new try, so what a skipped app changed
  * (`SCRIPT_NAME` after a `mount`, keys it added) does not leak into the next, while what the
- * answering app changes stays visible to the layers above. The body of a
+ * answering app changes stays visible to the layers above. The uploads a skipped app parsed
+ * are removed before the next try, and the streamed answers it got through `getResponse` are
+ * closed when the request ends, as its own would be. The body of a
  * skipped answer is closed unread (its iterator's `return()` runs, so `finally` blocks
  * clean up). An `HTTPException` an app throws before its head counts as its answer: one with
  * a caught status (`abort(404)` in a raw app) tries the next app, as a returned 404 does; any
@@ -61,7 +64,7 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
     const onCloseError = (error: unknown) => logError(environ['tsgi.errors'], `${line} (cascade, closing a skipped body)`, error);
     const saved = { ...environ };
     for (let i = 0; i < list.length - 1; i++) {
-      if (i > 0) restore(environ, saved);
+      if (i > 0) await restore(environ, saved);
       let started: StartedApp;
       try {
         started = await callApp(list[i]!, environ, onCloseError);
@@ -77,13 +80,18 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
       }
       started.close();
     }
-    restore(environ, saved);
+    await restore(environ, saved);
     return last(environ, startResponse);
   };
 }
 
-/** Puts the environ back as it was before an app changed it (keys added are removed). */
-function restore(environ: Environ, saved: Environ): void {
+/**
+ * Puts the environ back as it was before an app changed it (keys added are removed), once
+ * what the skipped app left for the request's end is settled (its form's files removed, the
+ * responses it was handed kept for the owner: see `finishSkipped`).
+ */
+async function restore(environ: Environ, saved: Environ): Promise<void> {
+  await finishSkipped(environ, saved);
   for (const key of Object.keys(environ)) if (!Object.hasOwn(saved, key)) delete environ[key];
   Object.assign(environ, saved);
 }

@@ -15,7 +15,7 @@
 import { type Body, type Environ } from '../gateway/types.ts';
 import { afterBody } from '../gateway/body-watch.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm, abortPendingForm } from '../forms/parse.ts';
-import { closeInnerResponses, hasInnerResponses } from './inner-responses.ts';
+import { carryInnerResponses, closeInnerResponses, hasInnerResponses } from './inner-responses.ts';
 
 /** The environ key marking that someone takes charge of the cleanup. */
 const OWNER_KEY = 'tsgi.cleanup_owner';
@@ -80,6 +80,21 @@ export async function finishRequest(environ: Environ): Promise<void> {
   }
   await cleanupEnviron(environ);
   releaseCleanup(environ);
+}
+
+/**
+ * What a layer that puts the environ back to `saved` between tries (`cascade`) does first, so
+ * the owner above still ends the request whole: a form the skipped app parsed (a
+ * `tsgi.form` that `saved` lacks, which the owner would never see once the key is gone) is
+ * finished now, its files removed (a parse still reading is stopped); the streamed responses it
+ * was handed are carried into `saved`, to be closed at the request's end. Never rejects.
+ */
+export async function finishSkipped(environ: Environ, saved: Environ): Promise<void> {
+  carryInnerResponses(environ, saved);
+  const form = environ[FORM_ENVIRON_KEY];
+  if (form === saved[FORM_ENVIRON_KEY]) return;
+  abortPendingForm(form);
+  await cleanupEnviron(environ);
 }
 
 // `afterBody` (run a finish once the body is done, however it ends) lives in body-watch.ts;

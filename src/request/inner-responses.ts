@@ -40,6 +40,16 @@ export function keepInnerResponse(environ: Environ, res: Response): Response {
 }
 
 /**
+ * Carries the inner responses kept on `environ` into `saved`, an earlier copy of it that is
+ * about to be put back (a `cascade` between tries), so they are still closed at the request's
+ * end.
+ */
+export function carryInnerResponses(environ: Environ, saved: Environ): void {
+  const kept = environ[INNER_KEY];
+  if (kept !== undefined) saved[INNER_KEY] = kept;
+}
+
+/**
  * True when inner responses kept on `environ` (see {@link keepInnerResponse}) still hold a
  * stream nobody took, so the request's end must close them. Those taken since (handed up the
  * chain, sent, read) are forgotten here: a stack of layers passing a stream up leaves nothing
