@@ -14,6 +14,7 @@ import { checkMaxBodySize } from '../body-limit.ts';
 import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
 import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
+import { raceTimer } from '../../gateway/resume.ts';
 
 /**
  * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's
@@ -27,23 +28,6 @@ type Step = IteratorResult<Uint8Array>;
 /** A short plain-text answer the adapter makes itself (a 400 before the app, a 500). */
 function plain(code: number, statusText: string, text: string): globalThis.Response {
   return new globalThis.Response(text, { status: code, statusText, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
-}
-
-/** Resolves with the step if it settles before the next macrotask, else `undefined`. */
-function raceTimer(promise: PromiseLike<Step>): Promise<Step | undefined> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve(undefined), 0);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
 
 /**

@@ -1,0 +1,89 @@
+/**
+ * A streamed body after its head: a server takes the body's first chunk, looks at the second
+ * step for as long as one turn of the event loop ({@link raceTimer}) to learn whether the
+ * length is known, sends the head, and then resumes the body ({@link resumeSteps}).
+ *
+ * @module
+ */
+import { type BodyIterator, checkChunk, closeBody } from './body.ts';
+
+type Step = IteratorResult<Uint8Array>;
+
+/**
+ * Resolves with what `promise` resolves with if it settles before the next macrotask (a
+ * `setTimeout` of 0), else with `undefined`; rejects if it rejects first. A step that is not
+ * ready by then is left to come later: the head goes out without waiting for it.
+ */
+export function raceTimer<T>(promise: PromiseLike<T>): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(undefined), 0);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * The rest of a body once its head is out: `first`, then `next` (the step already asked for,
+ * maybe still pending), then the iterator's other chunks, each checked (`checkChunk`). With
+ * `declared` (the app's `Content-Length`, else -1) the iteration throws as soon as the body
+ * proves longer, or at its end when it was shorter, so the client sees a cut rather than a
+ * wrong length. `return()` closes the iterator and settles once the app's own `return()` has;
+ * `onError` is told of a failure of the step asked for and never taken, and of `return()`.
+ *
+ * @param waitUntil - a Worker's `ctx.waitUntil`: the runtime drops the timers and promises of a
+ *   request whose client left, so the close is handed to it to be run to its end (a generator
+ *   waiting on a timer then still reaches its `finally`).
+ */
+export function resumeSteps(
+  first: Uint8Array,
+  next: Step | PromiseLike<Step>,
+  iterator: BodyIterator,
+  declared: number,
+  onError: (error: unknown) => void,
+  waitUntil?: (promise: Promise<unknown>) => void,
+): AsyncIterableIterator<Uint8Array> {
+  let sent = 0;
+  let started = false;
+  let queued: Step | PromiseLike<Step> | undefined = next;
+  const count = (chunk: Uint8Array): Uint8Array => {
+    sent += chunk.byteLength;
+    if (declared !== -1 && sent > declared) throw new TypeError(`the app declared Content-Length: ${declared} but its body is longer`);
+    return chunk;
+  };
+  return {
+    async next(): Promise<Step> {
+      if (!started) {
+        started = true;
+        return { done: false, value: count(first) };
+      }
+      const pending = queued;
+      queued = undefined;
+      const step = await (pending ?? iterator.next());
+      if (step.done) {
+        if (declared !== -1 && sent !== declared) throw new TypeError(`the app declared Content-Length: ${declared} but its body has ${sent} bytes`);
+        return step;
+      }
+      return { done: false, value: count(checkChunk(step.value)) };
+    },
+    async return(): Promise<Step> {
+      // A step asked for and never taken may still fail: its error is logged, not lost.
+      if (queued !== undefined && typeof (queued as PromiseLike<Step>).then === 'function') (queued as PromiseLike<Step>).then(undefined, onError);
+      queued = undefined;
+      const closing = closeBody(iterator, onError);
+      waitUntil?.(closing);
+      await closing;
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
