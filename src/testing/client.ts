@@ -12,6 +12,8 @@ import { lint } from '../middleware/lint.ts';
 import type { RequestOptions, TestClientOptions } from './options.ts';
 import { requestEnviron, withQuery } from './environ.ts';
 import { type Answer, CutResponse, badRequest, runApp } from './exchange.ts';
+import { wrapBody } from '../gateway/body-watch.ts';
+import { closeBody } from '../gateway/body.ts';
 import { isValidHost } from '../http/host.ts';
 import { CookieJar } from './cookies.ts';
 import { type TestResponse, testResponse } from './response.ts';
@@ -29,7 +31,9 @@ let nextPort = 49152;
  * an app error logged and answered 500. Each call runs under `lint` (off with `lint: false`),
  * and output on `tsgi.errors` fails it unless `allowErrors` is set. Cookies are kept across
  * calls ({@link TestClient.cookies}), redirects followed on request (`followRedirects`), and
- * the status checked: by default a 4xx or 5xx fails the call, as in WebTest.
+ * the status checked: by default a 4xx or 5xx fails the call, as in WebTest. With
+ * `buffered: false` (Werkzeug's `buffered=False`) a call answers at the head and the body is
+ * read as it is produced (see {@link RequestOptions.buffered}).
  *
  * @example
  * ```ts
@@ -110,7 +114,9 @@ export class TestClient {
    * @throws TestClientError (rejects) when the status does not meet `options.status`, the app
    *   wrote to `tsgi.errors` without `allowErrors`, more redirects came than
    *   `followRedirects` allows, or the response was cut after its head (an error while
-   *   streaming); TypeError for an invalid URL or header.
+   *   streaming); TypeError for an invalid URL or header. With `buffered: false`, what comes
+   *   after the head (a cut, output on `tsgi.errors`) rejects the read of the body instead,
+   *   or `res.close()`.
    */
   async request(method: string, url: string, options: RequestOptions = {}): Promise<TestResponse> {
     const limit = options.followRedirects ?? this.#options.followRedirects ?? 0;
@@ -120,6 +126,8 @@ export class TestClient {
       const res = await this.#exchange(hop, [...history]);
       const next = limit > 0 ? nextHop(hop, res) : null;
       if (next === null) return this.#checkStatus(res, hop.method, options);
+      // A redirect followed is read whole, with its checks: only the last answer streams (`buffered: false`).
+      await res.bytes();
       if (history.length >= limit) {
         const chain = [...history, res].map((r) => `${r.statusCode} ${r.url}`).join(' → ');
         throw new TestClientError(`${method.toUpperCase()} ${url}: more than ${limit} redirect(s): ${chain}`, { response: res });
@@ -140,13 +148,16 @@ export class TestClient {
     return new URL(`${base.origin}${base.pathname.replace(/\/$/, '')}${url}`);
   }
 
-  #checkStatus(res: TestResponse, method: string, options: RequestOptions): TestResponse {
+  async #checkStatus(res: TestResponse, method: string, options: RequestOptions): Promise<TestResponse> {
     const expected = options.status ?? this.#options.status;
     if (statusMatches(res.statusCode, expected)) return res;
-    throw new TestClientError(
-      `${method} ${res.url} answered ${res.status}, expected ${describeExpectation(expected)}\n${preview(res.textBody)}`,
-      { response: res },
-    );
+    let body: string;
+    if (res.isStreamed()) {
+      // Not waited for (it may never end): the app's body is closed, as a client that leaves.
+      await res.close().catch(() => undefined);
+      body = '(the body was not read: buffered: false)';
+    } else body = preview(res.textBody);
+    throw new TestClientError(`${method} ${res.url} answered ${res.status}, expected ${describeExpectation(expected)}\n${body}`, { response: res });
   }
 
   /** One exchange: the environ built, the app run under lint, cookies stored, errors checked. */
@@ -173,29 +184,67 @@ export class TestClient {
     // The first error the exchange logged (an app error answered 500): the failure's `cause`.
     let failure: { error: unknown } | undefined;
     const onError = (error: unknown) => void (failure ??= { error });
+    const cutError = (error: CutResponse, response?: TestResponse) =>
+      new TestClientError(`${method} ${url.href}: ${error.message}${logged(messages)}`, { response, cause: error.cause });
     try {
-      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ, false, onError);
+      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ, { onError, buffered: options.buffered });
     } catch (error) {
       controller.abort(error);
       if (!(error instanceof CutResponse)) throw error;
-      throw new TestClientError(`${method} ${url.href}: ${error.message}${logged(messages)}`, { cause: error.cause });
+      throw cutError(error);
     }
-    linted?.assertClosed();
-    const errors = messages.join('');
-    const res = testResponse(answer, {
-      request: new Request(environ),
-      url: url.href,
-      history,
-      errors,
-      send: (m, u, o) => this.request(m, u, o),
-      follow: (o) => this.#follow(hop, res, o),
-    });
-    if (useCookies) this.cookies.store(url.href, res.headers.getAll('set-cookie'));
-    if (errors && !(options.allowErrors ?? this.#options.allowErrors)) {
+    /** Fails on what the exchange logged, unless allowed. */
+    const checkErrors = () => {
+      if (messages.length === 0 || (options.allowErrors ?? this.#options.allowErrors)) return;
       throw new TestClientError(`${method} ${url.href} wrote to tsgi.errors (pass allowErrors to permit it):${logged(messages)}`, {
         response: res,
         cause: failure?.error,
       });
+    };
+    /** The checks of an exchange over, once its body is. */
+    const finish = () => {
+      linted?.assertClosed();
+      checkErrors();
+    };
+    const live = answer.body instanceof Uint8Array ? null : answer.body;
+    if (live !== null) {
+      // The body read as it comes: its end or close finishes the exchange; a cut fails the read.
+      const watched = wrapBody(
+        live,
+        {
+          end: finish,
+          close: (returned) => {
+            controller.abort(new Error('client disconnected'));
+            return returned.then(finish);
+          },
+          error: (error) => {
+            controller.abort(error);
+            throw error instanceof CutResponse ? cutError(error, res) : error;
+          },
+        },
+        { async: true },
+      );
+      answer = { ...answer, body: watched as AsyncIterableIterator<Uint8Array> };
+    } else linted?.assertClosed();
+    const res = testResponse(answer, {
+      request: new Request(environ),
+      url: url.href,
+      history,
+      get errors() {
+        return messages.join('');
+      },
+      send: (m, u, o) => this.request(m, u, o),
+      follow: (o) => this.#follow(hop, res, o),
+    });
+    if (useCookies) this.cookies.store(url.href, res.headers.getAll('set-cookie'));
+    try {
+      checkErrors();
+    } catch (error) {
+      if (live !== null) {
+        controller.abort(new Error('client disconnected'));
+        await closeBody(live);
+      }
+      throw error;
     }
     return res;
   }
@@ -203,14 +252,14 @@ export class TestClient {
   /**
    * `res.follow(options)`: the request the redirect asks for, with what describes the request
    * kept from the call that got `res` (headers, body for a 307/308, `environ`, `allowErrors`),
-   * but not that call's expectations: `status` and `followRedirects` are the ones `options`
-   * gives, else the client's (a `post(…, { status: 303 })` is followed by a page expected to be
-   * 2xx or 3xx, as in WebTest).
+   * but not how that call read its answer nor its expectations: `buffered`, `status` and
+   * `followRedirects` are the ones `options` gives, else the client's (a
+   * `post(…, { status: 303 })` is followed by a page expected to be 2xx or 3xx, as in WebTest).
    */
   #follow(hop: Hop, res: TestResponse, options: RequestOptions): Promise<TestResponse> {
     const next = nextHop(hop, res);
     if (next === null) throw new TestClientError(`${hop.method} ${res.url} answered ${res.status}, not a redirect with a Location`, { response: res });
-    const { status: _status, followRedirects: _followRedirects, ...request } = next.options;
+    const { status: _status, followRedirects: _followRedirects, buffered: _buffered, ...request } = next.options;
     return this.request(next.method, next.url.href, { ...request, ...options });
   }
 }

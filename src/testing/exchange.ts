@@ -6,21 +6,45 @@
  */
 import type { App, Environ } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
-import { checkChunk, closeBody, concatBytes, describe, openBody } from '../gateway/body.ts';
+import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
+import { wrapBody } from '../gateway/body-watch.ts';
+import { raceTimer, resumeSteps } from '../gateway/resume.ts';
 import { HOP_BY_HOP, assertHeader } from '../gateway/fields.ts';
 import { isBodilessStatus, parseStatus } from '../gateway/status.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 
-/** What a client receives: the status line, the header fields, the whole body. */
+/** What a client receives: the status line, the header fields, the body. */
 export interface Answer {
   status: string;
   headers: Array<[string, string]>;
-  body: Uint8Array;
+  /**
+   * The whole body; or, run with `buffered: false` (see {@link runApp}), the body still being
+   * produced: its chunks as they come, a cut thrown as {@link CutResponse} by its `next()`.
+   */
+  body: Uint8Array | AsyncIterableIterator<Uint8Array>;
+}
+
+/** Options of {@link runApp}. */
+export interface RunOptions {
+  /**
+   * Told of each error logged, before it is logged (the test client keeps the first as the
+   * `cause` of the call's failure).
+   */
+  onError?: (error: unknown) => void;
+  /** Read the body whole before answering (default `true`); `false` answers at the head. */
+  buffered?: boolean;
 }
 
 /** The error of an answer cut after its head (the server resets the connection). */
 export class CutResponse extends Error {}
+
+type Step = IteratorResult<Uint8Array>;
+
+/** The cut of an answer whose body failed after its head. */
+function cut(error: unknown): CutResponse {
+  return new CutResponse(`the response was cut after its head: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+}
 
 const DIGITS = /^\d+$/;
 const INTERNAL_ERROR = new TextEncoder().encode('Internal Server Error\n');
@@ -89,26 +113,32 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * error after it is logged and throws {@link CutResponse}, since the server cuts the
  * connection then (a stream that contradicts its `Content-Length` too).
  *
- * `onError` is told of each error logged, before it is logged (the test client keeps the
- * first as the `cause` of the call's failure).
+ * With `buffered: false` (Werkzeug's `buffered=False`) a streamed body is not read whole: the
+ * answer comes once its head would go out, as the server decides it: after the first chunk,
+ * and the second step if it comes within one turn of the event loop (`raceTimer`; a body
+ * that ends there is whole, with its `Content-Length`). The rest is the answer's body, an
+ * async iterator (`resumeSteps`): a failure of it, a length that contradicts `Content-Length`
+ * included, is logged and thrown as {@link CutResponse} by its `next()`, the app's iterator
+ * closed; its `return()` closes the app's iterator and settles when that has. An array body,
+ * and the answers without a body, are read as with `buffered`.
  *
  * `Content-Length` is added, when the app gave none, to an answer whose body was an array or
  * ended after its first chunk, as the server frames those; longer streams get none (the
  * server sends them chunked). Framing fields the server adds (`Date`, `Connection`,
  * `Keep-Alive`, `Transfer-Encoding`) are left out.
  */
-export async function runApp(app: App, environ: Environ, answering = false, onError?: (error: unknown) => void): Promise<Answer> {
+export async function runApp(app: App, environ: Environ, options: RunOptions = {}, answering = false): Promise<Answer> {
   const log = environ['tsgi.errors'];
   const line = requestLine(environ);
   const report = (error: unknown) => {
-    onError?.(error);
+    options.onError?.(error);
     logError(log, line, error);
   };
   let started: StartedApp;
   // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
   const beforeHead = (error: unknown): Promise<Answer> | Answer => {
     const exception = answering ? null : escapedAnswer(error, report);
-    if (exception !== null) return runApp(exception.toApp(), environ, true, onError);
+    if (exception !== null) return runApp(exception.toApp(), environ, options, true);
     report(error);
     return internalError();
   };
@@ -135,26 +165,43 @@ export async function runApp(app: App, environ: Environ, answering = false, onEr
   }
   const headers = head.headers;
   const noBody = environ.REQUEST_METHOD === 'HEAD' || isBodilessStatus(head.code);
+  // Unbuffered, a stream is answered at its head: its second step is waited for a turn of the event loop only.
+  const live = options.buffered === false && !noBody && inMemory === null;
   const chunks: Uint8Array[] = [];
   const iterator = openBody(started.body);
   let steps = 0;
   let ended = false;
+  /** Live: the second step, taken or still pending, when the body goes on after the head. */
+  let rest: Step | PromiseLike<Step> | undefined;
   try {
     // As the server: the head waits for the second step, so a failure up to there answers 500.
     while (!(noBody && steps === 2)) {
-      const step = await iterator.next();
+      const pending = iterator.next() as Step | PromiseLike<Step>;
+      const step = live && steps === 1 && isThenable<Step>(pending) ? await raceTimer(pending) : await pending;
+      if (step === undefined) {
+        rest = pending;
+        break;
+      }
       steps++;
       if (step.done) {
         ended = true;
         break;
       }
       chunks.push(checkChunk(step.value));
+      if (live && steps === 2) {
+        rest = step;
+        break;
+      }
     }
   } catch (error) {
     await closeBody(iterator, report);
     if (steps < 2) return beforeHead(error);
     report(error);
-    throw new CutResponse(`the response was cut after its head: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw cut(error);
+  }
+  if (rest !== undefined) {
+    const body = liveBody(resumeSteps(chunks[0]!, rest, iterator, head.declared, report), report);
+    return { status: head.status, headers, body };
   }
   if (!ended) await closeBody(iterator, report);
   const body = concatBytes(chunks);
@@ -164,7 +211,21 @@ export async function runApp(app: App, environ: Environ, answering = false, onEr
   } else if (!noBody && head.declared !== body.byteLength) {
     const error = new TypeError(`the app declared Content-Length: ${head.declared} but its body has ${body.byteLength} bytes`);
     report(error);
-    throw new CutResponse(`the response was cut after its head: ${error.message}`, { cause: error });
+    throw cut(error);
   }
   return { status: head.status, headers, body: noBody ? new Uint8Array(0) : body };
+}
+
+/**
+ * The body of a live answer: `rest` as the client reads it, a failure logged (`report`), the
+ * app's iterator closed, and thrown as the cut the client sees.
+ */
+function liveBody(rest: AsyncIterableIterator<Uint8Array>, report: (error: unknown) => void): AsyncIterableIterator<Uint8Array> {
+  const error = async (failure: unknown): Promise<never> => {
+    report(failure);
+    await rest.return?.();
+    throw cut(failure);
+  };
+  // `close` hands the app's `return()` on: the reader's close settles once it has.
+  return wrapBody(rest, { error, close: (returned) => returned }, { async: true }) as AsyncIterableIterator<Uint8Array>;
 }

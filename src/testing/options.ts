@@ -36,6 +36,21 @@ export interface RequestOptions {
   allowErrors?: boolean;
   /** Extra environ keys, set last (WebTest's `extra_environ`). */
   environ?: Partial<Environ>;
+  /**
+   * Read the body whole before the call resolves; default `true`. With `false` (Werkzeug's
+   * `buffered=False`, for server-sent events, long polls, progressive downloads) the call
+   * resolves once the head is known, as the server sends it: after the app's first chunk (and
+   * its second step, if that comes within one turn of the event loop). The status, cookies and
+   * what the app logged so far are checked then; the body is read as it is produced, with
+   * `for await (const chunk of res)`, or whole with `await res.text()` (`bytes()`, `json()`);
+   * leaving the loop early, or `await res.close()`, closes the app's body with `return()`, as
+   * a client that hangs up (and aborts `tsgi.signal`). A cut, and output on `tsgi.errors`
+   * after the head, reject that read (or `close()`). Redirects followed are read whole: only
+   * the final answer streams. The page helpers (`textBody`, `forms`, `select`, `click`) throw
+   * until the body is read. An answer whose body is over at the head (an array, a short
+   * stream, a HEAD) is read whole as with `true`.
+   */
+  buffered?: boolean;
 }
 
 /** Options of `new TestClient(app, options)`. */

@@ -12,13 +12,15 @@ import { type Document, type PageElement, elementView, parseHtml, select, visibl
 import { HtmlForm, type Send } from './form.ts';
 import { type LinkQuery, findLink } from './links.ts';
 import { TestClientError } from './error.ts';
+import { openBody } from '../gateway/body.ts';
 
 /** What a {@link TestResponse} knows of its exchange (set by the client). */
 export interface ExchangeContext {
   request: Request;
   url: string;
   history: TestResponse[];
-  errors: string;
+  /** What was logged so far (read again as a streamed body goes on). */
+  readonly errors: string;
   send: Send<TestResponse>;
   follow: (options: RequestOptions) => Promise<TestResponse>;
 }
@@ -30,7 +32,8 @@ const DOCUMENTS = new WeakMap<TestResponse, Document>();
 
 /**
  * The {@link TestResponse} of an answer and its exchange (the client's part): the status,
- * headers and body as received, `Content-Length` only when the answer had one.
+ * headers and body as received (a body still being produced is the response's stream),
+ * `Content-Length` only when the answer had one.
  */
 export function testResponse(answer: Answer, context: ExchangeContext): TestResponse {
   const res = new TestResponse(null, { status: answer.status, headers: answer.headers, contentType: null });
@@ -42,6 +45,11 @@ export function testResponse(answer: Answer, context: ExchangeContext): TestResp
   return res;
 }
 
+/** A body in memory as chunks: itself, or none when empty. */
+async function* inMemory(body: Uint8Array): AsyncGenerator<Uint8Array, void, undefined> {
+  if (body.byteLength !== 0) yield body;
+}
+
 function contextOf(res: TestResponse): ExchangeContext {
   const context = CONTEXT.get(res);
   if (!context) throw new TestClientError('this response did not come from a TestClient');
@@ -51,7 +59,8 @@ function contextOf(res: TestResponse): ExchangeContext {
 /**
  * An answer of {@link TestClient}: a `Response` (`status`, `statusCode`, `headers`, every
  * typed header attribute, `await res.text()`, `json()`, `bytes()`) whose body has been read
- * whole, plus what a test needs next:
+ * whole (or, with `buffered: false`, is read as it comes: `for await (const chunk of res)`,
+ * `res.close()`), plus what a test needs next:
  *
  * - `res.request`, `res.url`: the request as the app received it;
  * - `res.history`: the redirects followed to get here, oldest first (Werkzeug's `history`);
@@ -75,15 +84,71 @@ export class TestResponse extends Response {
     return contextOf(this).history;
   }
 
-  /** The text the app and its middleware wrote to `tsgi.errors` (`''` when none). */
+  /**
+   * The text the app and its middleware wrote to `tsgi.errors` (`''` when none); with
+   * `buffered: false`, what they wrote so far.
+   */
   get errors(): string {
     return contextOf(this).errors;
   }
 
-  /** The body decoded as text with the response's charset (UTF-8 by default), synchronously. */
+  /**
+   * The whole body as bytes (see `Response.bytes`): a body still streamed (`buffered: false`)
+   * is read to its end first, its `Content-Length` left as received.
+   *
+   * @throws (rejects with) TestClientError when the body is cut, or the app wrote to
+   *   `tsgi.errors` while producing it (without `allowErrors`).
+   */
+  override async bytes(): Promise<Uint8Array> {
+    if (!this.isStreamed()) return this.body as Uint8Array;
+    const declared = this.headers.get('content-length');
+    const bytes = await super.bytes();
+    if (declared === null) this.headers.delete('content-length');
+    return bytes;
+  }
+
+  /**
+   * The body's chunks as they come (Werkzeug's `response.response`): with `buffered: false`
+   * the app's body itself, read as it is produced; else the bytes in memory, as one chunk.
+   * Leaving a `for await` early closes the app's body with `return()`, as {@link TestResponse.close}.
+   *
+   * @throws (the iteration rejects with) TestClientError when the body is cut, or the app
+   *   wrote to `tsgi.errors` while producing it (without `allowErrors`).
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    const body = this.body;
+    return body instanceof Uint8Array ? inMemory(body) : (openBody(body) as AsyncIterator<Uint8Array>);
+  }
+
+  /**
+   * Closes a body still streamed (`buffered: false`) as a client that hangs up (Werkzeug's
+   * `response.close()`): the app's body is closed with `return()` (its `finally` runs) and
+   * `tsgi.signal` aborted. Settles once the app's `return()` has; does nothing for a body
+   * read whole or already closed.
+   *
+   * @throws (rejects with) TestClientError when the app wrote to `tsgi.errors` (without
+   *   `allowErrors`) while its body was read or closed; LintError when the app left a body open.
+   */
+  async close(): Promise<void> {
+    const body = this.body;
+    if (body instanceof Uint8Array) return;
+    const iterator = openBody(body) as AsyncIterator<Uint8Array>;
+    await iterator.return?.();
+  }
+
+  /**
+   * The body decoded as text with the response's charset (UTF-8 by default), synchronously.
+   *
+   * @throws TestClientError while the body is streamed (`buffered: false`): `await res.text()`
+   *   reads it whole first.
+   */
   get textBody(): string {
     const body = this.body;
-    if (!(body instanceof Uint8Array)) throw new TypeError('the body is a stream');
+    if (!(body instanceof Uint8Array)) {
+      throw new TestClientError(`${this.url}: the body is streamed (buffered: false): read it whole first, with await res.text() or res.bytes()`, {
+        response: this,
+      });
+    }
     try {
       return new TextDecoder(this.charset ?? 'utf-8').decode(body);
     } catch {
