@@ -1,6 +1,7 @@
 /**
  * Runs every file in examples/: the four chapter-10 apps, the upload form (more in
- * test/upload-example.test.ts), the bookmarks app (test/bookmarks-example.test.ts) and the demo that mounts them behind its middleware stack.
+ * test/upload-example.test.ts), the bookmarks app (test/bookmarks-example.test.ts), the
+ * server-sent-events clock and the demo that mounts them behind its middleware stack.
  * The time apps and the demo go over a real socket (their Host check wants 127.0.0.1).
  */
 import { readFileSync, readdirSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { TestClient } from 'tsgi/testing';
 import * as bookmarks from '../examples/bookmarks.ts';
 import * as demo from '../examples/demo.ts';
 import * as environ from '../examples/environ.ts';
+import * as events from '../examples/events.ts';
 import * as legacyProxy from '../examples/legacy-proxy.ts';
 import * as legacySite from '../examples/legacy-site/server.ts';
 import * as everywhere from '../examples/everywhere.ts';
@@ -33,6 +35,7 @@ const EXAMPLES: Record<string, { app: App }> = {
   'bookmarks.ts': bookmarks,
   'demo.ts': demo,
   'environ.ts': environ,
+  'events.ts': events,
   'legacy-proxy.ts': legacyProxy,
   'legacy-site/server.ts': legacySite,
   'everywhere.ts': everywhere,
@@ -139,6 +142,44 @@ describe('examples/', () => {
       const reply = await request(server.url, '/');
       expect(reply.status).toBeLessThan(500);
       expect(reply.body).not.toBe('');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('examples/events.ts', () => {
+  it('streams an event at a time until the client leaves, then its generator ends (buffered: false)', async () => {
+    let closed = 0;
+    const client = new TestClient(events.clock(5, () => closed++));
+    expect((await client.get('/')).textBody).toContain("new EventSource('events')");
+    const res = await client.get('/events', { buffered: false });
+    expect(res.contentType).toBe('text/event-stream');
+    const received: string[] = [];
+    for await (const chunk of res) {
+      received.push(new TextDecoder().decode(chunk));
+      if (received.length === 2) break;
+    }
+    expect(received).toEqual([expect.stringMatching(/^data: \d{4}-\d\d-\d\dT[\d:.]+Z\n\n$/), expect.stringMatching(/^data: /)]);
+    expect(closed).toBe(1);
+  });
+
+  it('ends its generator when a client over a socket hangs up', async () => {
+    let closed = 0;
+    const server = await serve(events.clock(5, () => closed++), { port: 0 });
+    try {
+      const first = await new Promise<string>((resolve, reject) => {
+        const req = http.get(new URL('/events', server.url), { agent: false }, (res) => {
+          res.once('data', (chunk: Buffer) => {
+            resolve(`${res.headers['content-type']}|${chunk.toString('utf8')}`);
+            req.destroy();
+          });
+        });
+        req.on('error', () => undefined);
+        req.setTimeout(5000, () => reject(new Error('no event')));
+      });
+      expect(first).toMatch(/^text\/event-stream; charset=utf-8\|data: \d{4}-/);
+      await vi.waitFor(() => expect(closed).toBe(1));
     } finally {
       await server.close();
     }
