@@ -1,7 +1,9 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { type Body, type Environ, HTTPBadRequest, HTTPClientError, HTTPConflict, HTTPException, HTTPForbidden, HTTPFound, HTTPGone, HTTPImATeapot, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, HTTPNotImplemented, HTTPNotModified, HTTPPermanentRedirect, HTTPRedirection, HTTPSeeOther, HTTPServerError, HTTPServiceUnavailable, HTTPTemporaryRedirect, HTTPUnauthorized, Request, Response, type StartResponse, abort, redirect, statusExceptions } from 'tsgi';
+import { type Body, type Environ, HTTPBadRequest, HTTPClientError, HTTPConflict, HTTPException, HTTPForbidden, HTTPFound, HTTPGone, HTTPImATeapot, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, HTTPNotImplemented, HTTPNotModified, HTTPPermanentRedirect, HTTPProxyAuthenticationRequired, HTTPRedirection, HTTPSeeOther, HTTPServerError, HTTPServiceUnavailable, HTTPTemporaryRedirect, HTTPUnauthorized, Request, Response, type StartResponse, abort, redirect, statusExceptions } from 'tsgi';
 import { absoluteLocation, escapeHtml, reasonPhrase } from 'tsgi/http';
-import { start } from './node-helpers.ts';
+import { lint } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
+import { request, start } from './node-helpers.ts';
 
 const dec = new TextDecoder();
 
@@ -410,6 +412,31 @@ describe('401 Unauthorized', () => {
     const res = await fetch(server.url);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Basic realm="staff"');
+  });
+});
+
+describe('407 Proxy Authentication Required', () => {
+  it('sends the proxyAuthenticate challenges, through abort too, over a real socket and the test client', async () => {
+    const challenge = { scheme: 'Basic', params: { realm: 'proxy' } };
+    expect(new HTTPProxyAuthenticationRequired(undefined, { proxyAuthenticate: [challenge] }).headers.get('proxy-authenticate')).toBe('Basic realm="proxy"');
+    const app = lint(Request.application(() => abort(407, 'Log in to the proxy.', { proxyAuthenticate: challenge })));
+    const server = await start(app, { host: '127.0.0.1' });
+    // fetch() turns a 407 into a network error (Fetch Standard, HTTP-network-or-cache fetch).
+    const res = await request(server.url);
+    expect(res.status).toBe(407);
+    expect(res.headers['proxy-authenticate']).toBe('Basic realm="proxy"');
+    expect(res.body.toString()).toContain('Log in to the proxy.');
+    expect((await new TestClient(app).get('/', { status: 407 })).headers.get('proxy-authenticate')).toBe('Basic realm="proxy"');
+    expect(server.log.text).toBe('');
+    const fetched = new HTTPProxyAuthenticationRequired(undefined, { proxyAuthenticate: 'Bearer' }).getResponse().toFetch();
+    expect(fetched.headers.get('proxy-authenticate')).toBe('Bearer');
+  });
+
+  it('refuses a proxyAuthenticate option with no challenge, naming the field', () => {
+    for (const none of ['', '  ', []]) {
+      expect(() => new HTTPProxyAuthenticationRequired(undefined, { proxyAuthenticate: none })).toThrow(/^Proxy-Authenticate needs at least one challenge$/);
+    }
+    expect(() => new HTTPProxyAuthenticationRequired(undefined, { proxyAuthenticate: { scheme: 'Ba sic' } })).toThrow(TypeError);
   });
 });
 

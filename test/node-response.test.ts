@@ -625,7 +625,7 @@ describe('list-valued header attributes on the wire', () => {
 });
 
 describe('hop-by-hop headers from the app', () => {
-  it('drops them all', async () => {
+  it('drops them all but Proxy-Authenticate, which a 407 must carry (RFC 9110 §11.7.1)', async () => {
     const server = await start(
       rawApp(
         function* () {
@@ -649,9 +649,10 @@ describe('hop-by-hop headers from the app', () => {
     const { raw } = await rawExchange(server.port, rawGet('/'));
     const res = parseRaw(raw);
     const names = res.headers.map(([name]) => name.toLowerCase());
-    for (const hop of ['keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization']) {
+    for (const hop of ['keep-alive', 'upgrade', 'te', 'trailer', 'proxy-connection', 'proxy-authorization']) {
       expect(names).not.toContain(hop);
     }
+    expect(res.header('proxy-authenticate')).toBe('Basic');
     expect(res.headers.filter(([name]) => name.toLowerCase() === 'transfer-encoding')).toEqual([
       ['Transfer-Encoding', 'chunked'],
     ]);

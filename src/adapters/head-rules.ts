@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { HOP_BY_HOP } from '../gateway/fields.ts';
+import { CONNECTION_FIELDS } from '../gateway/fields.ts';
 import { describe } from '../gateway/body.ts';
 import { type ParsedStatus, parseStatus } from '../gateway/status.ts';
 
@@ -27,7 +27,8 @@ export function finalStatus(status: string | undefined, headers: unknown): Parse
 /**
  * Checks header pair number `index` of the app's list and tells what the server must do
  * with it: `''` to send it as it is, `'content-length'`, or the lower-case name of a
- * hop-by-hop field (RFC 9110 §7.6.1), which the server drops.
+ * hop-by-hop field (RFC 9110 §7.6.1) but `Proxy-Authenticate`, which the server drops
+ * (`CONNECTION_FIELDS`).
  *
  * @throws TypeError when the pair is not two strings.
  */
@@ -40,7 +41,7 @@ export function fieldRole(pair: unknown, index: number): string {
   const n = name.length;
   if (n !== 14 && n !== 2 && n !== 7 && n !== 10 && n < 16) return '';
   const lower = name.toLowerCase();
-  return lower === 'content-length' || HOP_BY_HOP.has(lower) ? lower : '';
+  return lower === 'content-length' || CONNECTION_FIELDS.has(lower) ? lower : '';
 }
 
 /**

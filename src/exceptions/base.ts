@@ -32,6 +32,12 @@ export interface HTTPExceptionOptions {
    */
   wwwAuthenticate?: Challenge | readonly Challenge[] | string;
   /**
+   * Challenges sent as `Proxy-Authenticate` (RFC 9110 §11.7.1), for a 407, which must carry
+   * them: as `wwwAuthenticate` (the same challenge syntax), with the same `TypeError`s. The
+   * server sends this field from an app, although it drops the hop-by-hop ones.
+   */
+  proxyAuthenticate?: Challenge | readonly Challenge[] | string;
+  /**
    * `Retry-After` (RFC 9110 §10.2.3), for a 429 or 503 (or a 3xx): a delay in whole
    * **seconds**, or the `Date` to retry at. Throws `RangeError` for a negative or fractional
    * number.
@@ -43,6 +49,19 @@ export interface HTTPExceptionOptions {
    * fractional number.
    */
   length?: number;
+}
+
+/**
+ * The value of a challenge field (`WWW-Authenticate`, `Proxy-Authenticate`).
+ *
+ * @throws TypeError, naming `field`, when it holds no challenge (`[]`, a blank string), or as
+ *   `formatWwwAuthenticate` for a challenge that cannot be formatted.
+ */
+function challengeList(field: string, value: Challenge | readonly Challenge[] | string): string {
+  // A blank ready value holds no challenge, as `[]` does.
+  const challenges = Array.isArray(value) && value.length === 0 ? '' : wwwAuthenticate.format(value)!;
+  if (!challenges.trim()) throw new TypeError(`${field} needs at least one challenge`);
+  return challenges;
 }
 
 /** Something an exception can read the request from: a `Request`, or an environ. */
@@ -108,12 +127,8 @@ export class HTTPException extends Error {
     this.description = ctor.description;
     this.detail = detail;
     this.headers = new HeaderList(options.headers);
-    if (options.wwwAuthenticate !== undefined) {
-      const challenges = wwwAuthenticate.format(options.wwwAuthenticate);
-      // `[]` is refused by the formatter; a blank ready value holds no challenge either.
-      if (!challenges?.trim()) throw new TypeError('WWW-Authenticate needs at least one challenge');
-      this.headers.set('WWW-Authenticate', challenges);
-    }
+    if (options.wwwAuthenticate !== undefined) this.headers.set('WWW-Authenticate', challengeList('WWW-Authenticate', options.wwwAuthenticate));
+    if (options.proxyAuthenticate !== undefined) this.headers.set('Proxy-Authenticate', challengeList('Proxy-Authenticate', options.proxyAuthenticate));
     if (options.retryAfter !== undefined) this.headers.set('Retry-After', retryAfter.format(options.retryAfter));
     if (options.length !== undefined) this.headers.set('Content-Range', contentRange.format({ range: null, size: options.length }));
     this.body = options.body;

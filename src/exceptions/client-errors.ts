@@ -76,7 +76,7 @@ export class HTTPNotAcceptable extends HTTPClientError {
   static override readonly description: string = 'The resource has no representation the client accepts.';
 }
 
-/** 407 Proxy Authentication Required (RFC 9110 §15.5.8). */
+/** 407 Proxy Authentication Required (RFC 9110 §15.5.8); give the challenges with the `proxyAuthenticate` option. */
 export class HTTPProxyAuthenticationRequired extends HTTPClientError {
   declare readonly code: 407; static override readonly code = 407;
   static override readonly description: string = 'The client must authenticate with the proxy.';

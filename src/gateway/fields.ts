@@ -96,8 +96,9 @@ export function sameFieldName(a: string, b: string): boolean {
 }
 
 /**
- * Hop-by-hop header fields (RFC 9110 §7.6.1): they describe one connection, so apps must not
- * send them; the server drops them (honouring `Connection: close`).
+ * Hop-by-hop header fields (RFC 9110 §7.6.1, and the RFC 2616 §13.5.1 list): they describe one
+ * connection or hop, so they are never forwarded; the server drops them from an app's answer
+ * (honouring `Connection: close`), all but `Proxy-Authenticate` ({@link CONNECTION_FIELDS}).
  */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
@@ -110,4 +111,13 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'transfer-encoding',
   'upgrade',
 ]);
+
+/**
+ * The fields of an app's answer that the server drops (spec §5): the hop-by-hop ones but
+ * `Proxy-Authenticate`. That one describes no connection (RFC 9110 §7.6.1 and RFC 9113 §8.2.2
+ * do not list it) and a 407 must carry it (RFC 9110 §11.7.1): an app that answers 407 is the
+ * proxy asking for credentials. It applies to the next client only, so a proxy still drops
+ * the one of an upstream answer ({@link HOP_BY_HOP}).
+ */
+export const CONNECTION_FIELDS: ReadonlySet<string> = new Set([...HOP_BY_HOP].filter((name) => name !== 'proxy-authenticate'));
 

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Body } from '../gateway/types.ts';
-import { HOP_BY_HOP } from '../gateway/fields.ts';
+import { CONNECTION_FIELDS, HOP_BY_HOP } from '../gateway/fields.ts';
 import { fromReadableStream, toReadableStream } from '../gateway/stream.ts';
 import type { HeaderList, HeaderListInit } from '../http/header-list.ts';
 import { type ResponseBody, TAKE_STREAM } from './body.ts';
@@ -42,7 +42,7 @@ export abstract class ResponseFetch {
     // Without content, the fields that describe it go too, as `respond()` drops them.
     const fields = NULL_BODY.has(code) ? bodilessFields(this.headers.list, code, this.isStreamed() ? -1 : (this.body as Uint8Array).byteLength) : this.headers.list;
     for (const [name, value] of fields) {
-      if (!HOP_BY_HOP.has(name.toLowerCase())) headers.append(name, value);
+      if (!CONNECTION_FIELDS.has(name.toLowerCase())) headers.append(name, value);
     }
     const reason = this.status.slice(4);
     let body: Uint8Array | ReadableStream<Uint8Array> | null;
