@@ -738,11 +738,44 @@ describe('Response: statuses without content', () => {
   it('a 304 keeps the Content-Length it was given; a 204 never sends one (RFC 9110 §8.6)', async () => {
     const notModified = new Response(null, { status: 304, headers: { 'Content-Length': '1234', ETag: '"v1"' } });
     expect((await serve(notModified)).calls[0]![1]).toEqual([
-      ['ETag', '"v1"'],
       ['Content-Length', '1234'],
+      ['ETag', '"v1"'],
     ]);
     const noContent = new Response(null, { status: 204, headers: { 'Content-Length': '5' } });
     expect((await serve(noContent)).calls[0]![1]).toEqual([]);
+  });
+
+  it('reports the Content-Length it sends: none for a body under 1xx, 204 or 304, built so or set later', async () => {
+    for (const status of [103, 204, 304]) {
+      const built = new Response('abc', { status });
+      expect(built.headers.get('content-length'), String(status)).toBeNull();
+      expect(built.contentLength, String(status)).toBeNull();
+      expect(await built.text()).toBe('abc'); // kept, not sent
+      const late = new Response('abc');
+      late.status = status;
+      expect(late.contentLength, String(status)).toBeNull();
+      late.statusCode = 200;
+      expect(late.contentLength, String(status)).toBe(3);
+    }
+    const res = new Response('abc', { status: 204 });
+    expect((await serve(res)).calls[0]![1]).toEqual([]);
+    res.body = 'abcd';
+    expect(res.contentLength).toBeNull();
+    res.status = '200 OK';
+    expect(res.headers.getAll('content-length')).toEqual(['4']);
+  });
+
+  it('a 304 keeps a given Content-Length whatever its body; a stream keeps its length under 304, not under 204', () => {
+    const notModified = new Response('abc', { status: 304, headers: { 'Content-Length': '1234' } });
+    expect(notModified.contentLength).toBe(1234);
+    notModified.body = 'xy';
+    expect(notModified.contentLength).toBe(1234);
+    const streamed = new Response([enc.encode('0123456789')], { headers: { 'Content-Length': '10' } });
+    streamed.statusCode = 304;
+    expect(streamed.contentLength).toBe(10);
+    streamed.statusCode = 204;
+    expect(streamed.contentLength).toBeNull();
+    expect(new Response([enc.encode('x')], { status: 204, headers: { 'Content-Length': '1' } }).contentLength).toBeNull();
   });
 
   it('closes a streamed body it does not send', async () => {

@@ -47,6 +47,15 @@ export function isBodilessStatus(code: number): boolean {
 }
 
 /**
+ * True for the statuses whose responses never carry `Content-Length`: 1xx and 204 No Content
+ * (RFC 9110 §8.6). Of the other {@link isBodilessStatus} ones, a 304 may carry one: the length
+ * of the representation it stands for.
+ */
+export function forbidsContentLength(code: number): boolean {
+  return code < 200 || code === 204;
+}
+
+/**
  * True for the statuses whose answers must carry no content: {@link isBodilessStatus}'s, and
  * 205 Reset Content (RFC 9110 §15.3.6), which unlike them still frames its empty content
  * (`Content-Length: 0`).

@@ -9,7 +9,7 @@
  */
 import type { Body } from '../gateway/types.ts';
 import { isAsyncIterable, isIterable } from '../gateway/body.ts';
-import { isBodilessStatus } from '../gateway/status.ts';
+import { forbidsContentLength, isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList, adoptList, type HeaderListInit, replaceField } from '../http/header-list.ts';
 import { encodeText } from '../http/charset.ts';
 import { PARSED, type ParseCache, type ParsedValues, installParts } from '../http/descriptors.ts';
@@ -84,7 +84,10 @@ export interface Response
  * A response whose status carries no content (1xx, 204 No Content, 304 Not Modified, RFC
  * 9110 §6.4.1) is built and sent without `Content-Type` and without a computed
  * `Content-Length` (a 304 keeps a length it was given, as §8.6 allows), as `lint` and the
- * server expect. A 205 Reset Content is sent with `Content-Length: 0` and no body (§15.3.6).
+ * server expect: a body given to it stays readable (`res.text()`) but is neither counted nor
+ * sent. Setting such a status later removes the computed `Content-Length` (and a given one on
+ * 1xx and 204); setting a status with content back computes it again. A 205 Reset Content is
+ * sent with `Content-Length: 0` and no body (§15.3.6).
  *
  * @example
  * ```ts
@@ -108,8 +111,8 @@ export class Response implements ParseCache {
    * @param body - see {@link ResponseBody}; strings are encoded with the charset.
    * @param init - status, headers, content type and charset. A streamed body keeps a
    *   `Content-Length` given in `headers` (what lets a conditional response serve ranges of
-   *   it); a body in memory always gets its own length, except under a status that carries
-   *   no content.
+   *   it), except under 1xx and 204, which never carry one; a body in memory gets its own
+   *   length, except under a status that carries no content (a 304 keeps one given).
    * @throws TypeError for an invalid status, header, content type, or a `Content-Length`
    *   kept for a stream that is not a decimal number; RangeError for a string body in a
    *   charset it cannot be encoded in.
@@ -125,7 +128,7 @@ export class Response implements ParseCache {
     initContentType(this, headers, init, isBodilessStatus(this.#code));
     const declared = init?.headers === undefined ? null : headers.get('content-length');
     this.body = body;
-    if (declared !== null && (this.#stream !== null || isBodilessStatus(this.#code))) {
+    if (declared !== null && (this.#stream !== null ? !forbidsContentLength(this.#code) : this.#code === 304)) {
       // Kept as given: it must be one a server can send (RFC 9110 §8.6), checked now, not at serving.
       if (!/^\d+$/.test(declared.trim())) throw new TypeError(`invalid Content-Length: ${JSON.stringify(declared)}`);
       headers.set('Content-Length', declared.trim());
@@ -184,7 +187,7 @@ export class Response implements ParseCache {
     return this.#code;
   }
   set statusCode(code: number) {
-    this.#setStatus(code);
+    this.#changeStatus(code);
   }
 
   /**
@@ -197,7 +200,7 @@ export class Response implements ParseCache {
     return this.#status;
   }
   set status(value: string | number) {
-    this.#setStatus(value);
+    this.#changeStatus(value);
   }
 
   #setStatus(value: string | number): void {
@@ -207,9 +210,27 @@ export class Response implements ParseCache {
   }
 
   /**
+   * Sets the status of a built response, and its `Content-Length` to what the new status sends:
+   * none under 1xx and 204 (RFC 9110 §8.6); for a body in memory, none when it goes from
+   * carrying content to a 304 (the length was the body's, which is not sent), and its length
+   * again when it goes back. A stream's given length stays under 304, the representation's.
+   */
+  #changeStatus(value: string | number): void {
+    const had = !isBodilessStatus(this.#code);
+    this.#setStatus(value);
+    const code = this.#code;
+    if (forbidsContentLength(code)) this.headers.delete('content-length');
+    else if (this.#stream === null && had === isBodilessStatus(code)) {
+      if (had) this.headers.delete('content-length');
+      else replaceField(this.headers.list, 'Content-Length', String(this.#bytes.byteLength));
+    }
+  }
+
+  /**
    * The body: a `Uint8Array` when held in memory, else the iterable being streamed (see
    * {@link Response.isStreamed}, which narrows it). Setting a string encodes it with the
-   * charset; setting bytes sets Content-Length; setting an iterable removes Content-Length and
+   * charset; setting bytes sets Content-Length (none under 1xx, 204 and 304, whose body is not
+   * sent: a 304 keeps a length it was given); setting an iterable removes Content-Length and
    * streams it. To read it whatever it is, `await res.bytes()`, `text()` or `json()`.
    *
    * @throws RangeError when set to a string the charset cannot encode (`€` in ISO-8859-1);
@@ -236,8 +257,9 @@ export class Response implements ParseCache {
 
   #setBytes(bytes: Uint8Array): void {
     this.#bytes = bytes;
-    if (bytes.byteLength === 0 && isBodilessStatus(this.#code)) this.headers.delete('content-length');
-    else replaceField(this.headers.list, 'Content-Length', String(bytes.byteLength));
+    if (!isBodilessStatus(this.#code)) replaceField(this.headers.list, 'Content-Length', String(bytes.byteLength));
+    // Not sent, so not counted (RFC 9110 §6.4.1); a 304's given length is the representation's (§8.6).
+    else if (this.#code !== 304) this.headers.delete('content-length');
   }
 
   /**
