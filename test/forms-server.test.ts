@@ -5,7 +5,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, HTTPException, HTTPForbidden, Request, serve } from 'tsgi';
+import { type App, HTTPException, HTTPForbidden, Request, Response, serve } from 'tsgi';
 import { encodeMultipart, parseForm } from 'tsgi/forms';
 
 let dir: string;
@@ -200,6 +200,61 @@ describe('Request.application over a real socket: a form parse the handler did n
     } finally {
       await early.close();
       await rm(spool, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Request.application over a real socket: the body after a form parse', () => {
+  /** An app that parses the form, then reads the body whole (a webhook checking a signature over the raw body). */
+  async function bodyAfterForm(send: (url: string) => Promise<globalThis.Response>) {
+    const server = await serve(
+      Request.application(async (req) => {
+        const fields = [...(await req.form())];
+        try {
+          const body = new TextDecoder().decode(await req.bytes());
+          return Response.json({ fields, body, again: new TextDecoder().decode(await req.bytes()) });
+        } catch (error) {
+          return Response.json({ fields, error: (error as Error).message });
+        }
+      }),
+      { port: 0, log: { write: () => {} } },
+    );
+    try {
+      return (await (await send(server.url)).json()) as { fields: unknown; body?: string; again?: string; error?: string };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('keeps a urlencoded body for req.bytes(), as WebOb does', async () => {
+    const raw = 'token=abc&text=hello+world%21';
+    const answer = await bodyAfterForm((url) => fetch(url, { method: 'POST', body: raw, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }));
+    expect(answer).toEqual({ fields: [['token', 'abc'], ['text', 'hello world!']], body: raw, again: raw });
+  });
+
+  it('refuses to read a multipart body it did not keep, saying to call req.bytes() first, instead of answering it empty', async () => {
+    const fd = new FormData();
+    fd.append('a', '1');
+    const answer = await bodyAfterForm((url) => fetch(url, { method: 'POST', body: fd }));
+    expect(answer.fields).toEqual([['a', '1']]);
+    expect(answer.error).toMatch(/read by req\.form\(\).*call await req\.bytes\(\) before req\.form\(\) to keep it/);
+  });
+
+  it('keeps a multipart body read whole first', async () => {
+    const server = await serve(
+      Request.application(async (req) => {
+        const raw = await req.bytes();
+        const fields = [...(await req.form())];
+        return Response.json({ fields, same: (await req.bytes()) === raw });
+      }),
+      { port: 0 },
+    );
+    try {
+      const fd = new FormData();
+      fd.append('a', '1');
+      expect(await (await fetch(server.url, { method: 'POST', body: fd })).json()).toEqual({ fields: [['a', '1']], same: true });
+    } finally {
+      await server.close();
     }
   });
 });

@@ -6,7 +6,8 @@ import http from 'node:http';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { HTTPBadRequest, HTTPContentTooLarge, HTTPForbidden, Request, Response } from 'tsgi';
-import { BufferedInput, isInputError, readInput } from '../src/request/input.ts';
+import { isInputError, readInput } from '../src/request/input.ts';
+import { BufferedInput } from '../src/gateway/input.ts';
 import { bytes, deferred, start } from './node-helpers.ts';
 import { rejection } from './helpers.ts';
 

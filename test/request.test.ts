@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Environ, HTTPBadRequest, HTTPContentTooLarge, HTTPException, HTTPUnsupportedMediaType, MultiDict, Request, TSGI_VERSION } from 'tsgi';
 import { splitHost } from 'tsgi/http';
-import { BufferedInput } from '../src/request/input.ts';
+import { BufferedInput } from '../src/gateway/input.ts';
 import { rejection } from './helpers.ts';
 
 const enc = new TextEncoder();

@@ -4,6 +4,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
+import { concatBytes } from '../gateway/body.ts';
 import { openInput } from '../gateway/input.ts';
 import { readFailure } from './input.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
@@ -26,6 +27,9 @@ const EQUALS = 0x3d;
  * whole body. Reading stops at the first byte past a limit, or when `signal` aborts (the parse
  * then throws its reason); `input` is not closed, only detached from (`openInput`).
  *
+ * @returns the whole body as received (the chunks are kept, not copied, until the end), so
+ *   the request can replay it to `req.bytes()`, as WebOb does (a webhook signs the raw body).
+ *
  * @throws HTTPContentTooLarge (413) past a limit, naming it; HTTPBadRequest (400) when the
  *   body breaks off (see `readFailure`).
  */
@@ -34,8 +38,9 @@ export async function parseUrlencoded(
   limits: FormLimits,
   fields: MultiDict<string>,
   signal?: AbortSignal,
-): Promise<void> {
+): Promise<Uint8Array> {
   const parser = new PairSplitter(limits, fields);
+  const body: Uint8Array[] = [];
   let received = 0;
   const { chunks, detach } = openInput(input);
   // An abort ends a waiting read (a Node stream's answers done); the check below then throws.
@@ -55,9 +60,11 @@ export async function parseUrlencoded(
       if (received > limits.maxBodySize) {
         throw formBodyTooLarge(limits);
       }
+      body.push(step.value);
       parser.push(step.value);
     }
     parser.endPair();
+    return concatBytes(body, received);
   } catch (error) {
     detach();
     throw error;

@@ -1,6 +1,7 @@
 /**
- * The state of a request's `tsgi.input` after a reader stopped early: a failed input for the
- * next reader, and a way to stop iterating a Node.js stream without destroying it.
+ * The state of a request's `tsgi.input` after a reader: a replayable copy when it read the
+ * body whole, a failed input when it stopped early or kept nothing, and a way to stop
+ * iterating a Node.js stream without destroying it.
  *
  * @module
  */
@@ -8,8 +9,26 @@ import type { Environ } from './types.ts';
 import { nodeReadableOf, readableChunks } from './readable-input.ts';
 
 /**
- * The input of a request whose body a reader failed to read whole (see {@link spoilInput}):
- * iterating it throws that reader's error at once. A later reader (`bytes()`, `form()`, the
+ * A request body held in memory that can be iterated any number of times. `Request.bytes()`
+ * puts one in `environ['tsgi.input']` after reading the body whole, so the next reader (the
+ * app below a middleware that peeked) gets the same bytes again.
+ */
+export class BufferedInput implements AsyncIterable<Uint8Array> {
+  /** The whole body. */
+  readonly bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.bytes = bytes;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (this.bytes.byteLength > 0) yield this.bytes;
+  }
+}
+
+/**
+ * The input of a request whose body a reader failed to read whole (see {@link spoilInput}),
+ * or read without keeping it (see {@link consumeInput}): iterating it throws that error at once. A later reader (`bytes()`, `form()`, the
  * app iterating `tsgi.input`) so gets the same answer — a 413 stays a 413 — instead of the
  * rest of a body whose start is gone, or a wait for bytes the failed reader already took.
  */
@@ -33,6 +52,31 @@ export class FailedInput implements AsyncIterable<Uint8Array> {
  */
 export function spoilInput(environ: Environ, input: AsyncIterable<Uint8Array>, error: unknown): void {
   if (environ['tsgi.input'] === input) environ['tsgi.input'] = new FailedInput(error);
+}
+
+/**
+ * Records that a reader read `input` to its end and kept `bytes`, the whole body:
+ * `environ['tsgi.input']` becomes a {@link BufferedInput} of them, unless the environ already
+ * holds another input or `input` is one.
+ */
+export function keepInput(environ: Environ, input: AsyncIterable<Uint8Array>, bytes: Uint8Array): void {
+  if (environ['tsgi.input'] === input && !(input instanceof BufferedInput)) environ['tsgi.input'] = new BufferedInput(bytes);
+}
+
+/**
+ * Records that a reader read `input` without keeping the bytes (a multipart form parse, whose
+ * files are spooled rather than held): `environ['tsgi.input']` becomes a {@link FailedInput}
+ * of an `Error` that says so and how to keep the body, so a later `req.bytes()` (a webhook's
+ * signature check) fails loudly instead of answering an empty body. Nothing changes when the
+ * environ holds another input or `input` is a {@link BufferedInput}, which replays.
+ *
+ * @param reader - what read it, for the message: `'req.form()'`.
+ */
+export function consumeInput(environ: Environ, input: AsyncIterable<Uint8Array>, reader: string): void {
+  if (environ['tsgi.input'] !== input || input instanceof BufferedInput) return;
+  environ['tsgi.input'] = new FailedInput(
+    new Error(`the request body was read by ${reader} and not kept (a multipart body's files are spooled, not held): call await req.bytes() before ${reader} to keep it`),
+  );
 }
 
 /**

@@ -7,7 +7,7 @@
 import { type Environ, type LogStream } from '../gateway/types.ts';
 import { describe, isAsyncIterable } from '../gateway/body.ts';
 import { isToken } from '../gateway/fields.ts';
-import { BufferedInput } from '../request/input.ts';
+import { BufferedInput } from '../gateway/input.ts';
 
 /**
  * A breach of the gateway interface found by `lint()`. The message starts with `lint:` and

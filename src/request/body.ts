@@ -7,8 +7,8 @@
 import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
-import { BufferedInput, isBodyReadable, readInput } from './input.ts';
-import { spoilInput } from '../gateway/input.ts';
+import { isBodyReadable, readInput } from './input.ts';
+import { BufferedInput, spoilInput } from '../gateway/input.ts';
 import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
@@ -135,8 +135,10 @@ export abstract class RequestBody {
    * Parses the form body once, as it streams (see `formFromEnviron`): fields and uploaded
    * files of `application/x-www-form-urlencoded` or `multipart/form-data`; an empty form for
    * other content types, without reading the body (Werkzeug). Later calls, here or in an app
-   * below sharing the environ, get the same form. The body cannot be read again afterwards
-   * unless it was buffered first (`await req.bytes()`).
+   * below sharing the environ, get the same form. A urlencoded body stays readable afterwards
+   * (`req.bytes()` answers the same bytes, as in WebOb); a multipart body is not kept (its
+   * files are spooled): reading it afterwards (`bytes()`, `text()`, `stream()`) throws an
+   * `Error` saying to call `await req.bytes()` first, which keeps it.
    *
    * Uploads larger than `spoolThreshold` live in temporary files, removed when the request
    * ends: when the response body of the outermost `Request.application` (or

@@ -1,32 +1,13 @@
 /**
- * Request body input helpers: a replayable in-memory input, and reading an input whole with
- * a size limit enforced while streaming.
+ * Reading a request body input whole, with a size limit enforced while streaming.
  *
  * @module
  */
 import { concatBytes } from '../gateway/body.ts';
 import type { Environ } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
-import { FailedInput } from '../gateway/input.ts';
+import { BufferedInput, FailedInput } from '../gateway/input.ts';
 import { type NodeReadable, nodeReadableOf, prematureClose } from '../gateway/readable-input.ts';
-
-/**
- * A request body held in memory that can be iterated any number of times. `Request.bytes()`
- * puts one in `environ['tsgi.input']` after reading the body whole, so the next reader (the
- * app below a middleware that peeked) gets the same bytes again.
- */
-export class BufferedInput implements AsyncIterable<Uint8Array> {
-  /** The whole body. */
-  readonly bytes: Uint8Array;
-
-  constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    if (this.bytes.byteLength > 0) yield this.bytes;
-  }
-}
 
 /** What {@link readInput} tells the owner of the input it reads, before its promise settles. */
 export interface InputOwner {
