@@ -10,7 +10,7 @@ import { parseMediaType } from '../http/media-type.ts';
 import { encodingOfLabel } from '../http/charset.ts';
 import { type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
-import { consumeInput, keepInput, spoilInput } from '../gateway/input.ts';
+import { consumeInput, spoilInput } from '../gateway/input.ts';
 import { parseUrlencoded } from './urlencoded.ts';
 import { DEFAULT_SPOOL_THRESHOLD, type FileUpload, SpoolDir } from './upload.ts';
 
@@ -79,7 +79,7 @@ export async function parseForm(
   contentType: string | null | undefined,
   options: ParseFormOptions = {},
 ): Promise<ParsedForm> {
-  return (await readForm(input, planForm(contentType, options))).form;
+  return readForm(input, planForm(contentType, options));
 }
 
 /** How a body is to be parsed, decided from its `Content-Type` and the options alone. */
@@ -121,22 +121,20 @@ function planForm(contentType: string | null | undefined, options: ParseFormOpti
 
 /**
  * Reads and parses the body as `plan` says; temporary files are removed when it fails. An
- * abort of `signal` fails it at once with the signal's reason. Answers the form and the body
- * read: its bytes for a urlencoded one, `null` for a multipart one (read, not kept), absent
- * when none was read.
+ * abort of `signal` fails it at once with the signal's reason.
  */
-async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan, signal?: AbortSignal): Promise<{ form: ParsedForm; body?: Uint8Array | null }> {
+async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan, signal?: AbortSignal): Promise<ParsedForm> {
   const spool = new SpoolDir(plan.tmpDir);
   const form = new ParsedForm(new MultiDict<string>(), new MultiDict<FileUpload>(), spool);
-  if (plan.type === null) return { form };
+  if (plan.type === null) return form;
   try {
-    if (plan.type === 'application/x-www-form-urlencoded') return { form, body: await parseUrlencoded(input, plan.limits, form.fields, signal) };
-    await parseMultipart(input, plan.contentType, plan.boundary!, plan.limits, { fields: form.fields, files: form.files, spool, spoolThreshold: plan.spoolThreshold }, signal);
-    return { form, body: null };
+    if (plan.type === 'application/x-www-form-urlencoded') await parseUrlencoded(input, plan.limits, form.fields, signal);
+    else await parseMultipart(input, plan.contentType, plan.boundary!, plan.limits, { fields: form.fields, files: form.files, spool, spoolThreshold: plan.spoolThreshold }, signal);
   } catch (error) {
     await spool.cleanup();
     throw error;
   }
+  return form;
 }
 
 /** True for a charset a urlencoded body may declare: a WHATWG label of UTF-8, or US-ASCII (a subset of it). */
@@ -166,11 +164,11 @@ export function abortPendingForm(form: unknown): boolean {
 /**
  * Parses the form of a request once: the first call reads `tsgi.input` with `CONTENT_TYPE` and
  * `CONTENT_LENGTH` and stores the promise under `environ['tsgi.form']`; later calls (the app
- * below a middleware that already read the form) get the same form, or the same error. A
- * urlencoded body stays readable: `tsgi.input` becomes a replayable copy of it (WebOb's
- * behaviour), so `req.bytes()` after `req.form()` answers the same bytes. A multipart body is
- * not kept (its files are spooled): `tsgi.input` becomes a failed input whose `Error` says to
- * call `req.bytes()` first, rather than an empty body (Werkzeug's `b''`). When the parse fails after it began
+ * below a middleware that already read the form) get the same form, or the same error. The
+ * body read is not kept (a urlencoded body's pairs are split as it streams, a multipart one's
+ * files spooled): `tsgi.input` becomes a failed input whose `Error` says to call
+ * `req.bytes()` first, rather than an empty body (Werkzeug's `b''`); an input already in
+ * memory (`req.bytes()` came first) stays and replays. When the parse fails after it began
  * reading, `tsgi.input` becomes a `FailedInput` of the same error, so any later read of the
  * body fails at once with it (a refusal before reading leaves the input whole). Call
  * `cleanup()` on the form when the request ends.
@@ -188,9 +186,8 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
   try {
     const plan = planForm(environ.CONTENT_TYPE, { contentLength, ...options });
     parsed = readForm(input, plan, controller.signal).then(
-      ({ form, body }) => {
-        if (body) keepInput(environ, input, body);
-        else if (body === null) consumeInput(environ, input, 'req.form()');
+      (form) => {
+        if (plan.type !== null) consumeInput(environ, input, 'req.form()');
         return form;
       },
       (error: unknown) => {

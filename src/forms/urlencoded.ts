@@ -4,7 +4,6 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
-import { concatBytes } from '../gateway/body.ts';
 import { openInput } from '../gateway/input.ts';
 import { readFailure } from './input.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
@@ -27,9 +26,6 @@ const EQUALS = 0x3d;
  * whole body. Reading stops at the first byte past a limit, or when `signal` aborts (the parse
  * then throws its reason); `input` is not closed, only detached from (`openInput`).
  *
- * @returns the whole body as received (the chunks are kept, not copied, until the end), so
- *   the request can replay it to `req.bytes()`, as WebOb does (a webhook signs the raw body).
- *
  * @throws HTTPContentTooLarge (413) past a limit, naming it; HTTPBadRequest (400) when the
  *   body breaks off (see `readFailure`).
  */
@@ -38,9 +34,8 @@ export async function parseUrlencoded(
   limits: FormLimits,
   fields: MultiDict<string>,
   signal?: AbortSignal,
-): Promise<Uint8Array> {
+): Promise<void> {
   const parser = new PairSplitter(limits, fields);
-  const body: Uint8Array[] = [];
   let received = 0;
   const { chunks, detach } = openInput(input);
   // An abort ends a waiting read (a Node stream's answers done); the check below then throws.
@@ -60,11 +55,9 @@ export async function parseUrlencoded(
       if (received > limits.maxBodySize) {
         throw formBodyTooLarge(limits);
       }
-      body.push(step.value);
       parser.push(step.value);
     }
     parser.endPair();
-    return concatBytes(body, received);
   } catch (error) {
     detach();
     throw error;

@@ -1,6 +1,6 @@
 /**
  * The state of a request's `tsgi.input` after a reader: a replayable copy when it read the
- * body whole, a failed input when it stopped early or kept nothing, and a way to stop
+ * body whole and kept it, a failed input when it stopped early or kept nothing, and a way to stop
  * iterating a Node.js stream without destroying it.
  *
  * @module
@@ -55,15 +55,6 @@ export function spoilInput(environ: Environ, input: AsyncIterable<Uint8Array>, e
 }
 
 /**
- * Records that a reader read `input` to its end and kept `bytes`, the whole body:
- * `environ['tsgi.input']` becomes a {@link BufferedInput} of them, unless the environ already
- * holds another input or `input` is one.
- */
-export function keepInput(environ: Environ, input: AsyncIterable<Uint8Array>, bytes: Uint8Array): void {
-  if (environ['tsgi.input'] === input && !(input instanceof BufferedInput)) environ['tsgi.input'] = new BufferedInput(bytes);
-}
-
-/**
  * Records that a reader read `input` without keeping the bytes (a multipart form parse, whose
  * files are spooled rather than held): `environ['tsgi.input']` becomes a {@link FailedInput}
  * of an `Error` that says so and how to keep the body, so a later `req.bytes()` (a webhook's
@@ -75,7 +66,7 @@ export function keepInput(environ: Environ, input: AsyncIterable<Uint8Array>, by
 export function consumeInput(environ: Environ, input: AsyncIterable<Uint8Array>, reader: string): void {
   if (environ['tsgi.input'] !== input || input instanceof BufferedInput) return;
   environ['tsgi.input'] = new FailedInput(
-    new Error(`the request body was read by ${reader} and not kept (a multipart body's files are spooled, not held): call await req.bytes() before ${reader} to keep it`),
+    new Error(`the request body was read by ${reader} and not kept: call await req.bytes() before ${reader} to keep it`),
   );
 }
 
