@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, type ServerHandle, serve } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { toNodeHandler } from 'tsgi/node';
+import { parseRaw, rawExchange } from './node-helpers.ts';
 
 const KEYS = ['REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO', 'QUERY_STRING', 'REQUEST_URI', 'SERVER_PROTOCOL', 'HTTP_HOST', 'HTTP_ACCEPT', 'HTTP_X_TWO', 'REMOTE_ADDR'];
 
@@ -77,6 +78,12 @@ describe('one set of environ rules for the Node and fetch adapters', () => {
   ])('answers Host %s with %i in both (a port above 65535 is refused)', async (host, status) => {
     const [a, b] = await Promise.all([get(node.port, '/app/', { Host: host }), get(fetchPort, '/app/', { Host: host })]);
     expect([a.status, b.status]).toEqual([status, status]);
+  });
+
+  it('applies no scriptName to OPTIONS *, which names the server, not a path (RFC 9112 §3.2.4)', async () => {
+    const res = parseRaw((await rawExchange(node.port, 'OPTIONS * HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n')).raw);
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.rest)).toMatchObject({ REQUEST_METHOD: 'OPTIONS', SCRIPT_NAME: '', PATH_INFO: '*', REQUEST_URI: '*' });
   });
 
   it('puts Express’s mount path in front of scriptName', async () => {

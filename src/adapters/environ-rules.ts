@@ -30,6 +30,8 @@ export interface EnvironOptions {
    * route (a Worker on `example.com/api/*`, a server behind a proxy that forwards `/api`). It
    * starts with `/` and does not end with one; default `''` (the root). A request whose path
    * is not under it (on a segment boundary) answers `404 Not Found` without calling the app.
+   * `OPTIONS *` reaches the app with `SCRIPT_NAME` `''` and `PATH_INFO` `*`: the asterisk-form
+   * names the server, not a path (RFC 9112 §3.2.4), so no mount point applies to it.
    *
    * @throws TypeError (from the adapter, when it is made) for a value of another shape.
    */
@@ -206,12 +208,16 @@ export function checkScriptName(scriptName: string | undefined): string {
 /**
  * Moves the mount point `scriptName` (checked by {@link checkScriptName}, not `''`) from the
  * front of `environ.PATH_INFO` to the end of `SCRIPT_NAME`, on a segment boundary, as
- * `mount()` does.
+ * `mount()` does. `OPTIONS *` (`PATH_INFO` `*`, only the Node adapter can see it: a fetch
+ * `Request` URL always has a path starting with `/`) is left as it is, `SCRIPT_NAME` `''`: the
+ * asterisk-form names the server as a whole (RFC 9112 §3.2.4), to which no mount point applies
+ * (docs/spec.md §2.1), as `prependScriptName` leaves it for `X-Forwarded-Prefix`.
  *
  * @throws HTTPNotFound when the path is not under `scriptName`: the app is not called.
  */
 export function applyScriptName(environ: Environ, scriptName: string): void {
   const path = environ.PATH_INFO;
+  if (path === '*') return;
   if (!path.startsWith(scriptName) || (path.length !== scriptName.length && path.charCodeAt(scriptName.length) !== 47 /* / */)) {
     throw new HTTPNotFound(`the app is mounted at ${scriptName}`);
   }
