@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPFound, HTTPGone, Request, Response, serve } from 'tsgi';
 import { lint, mount } from 'tsgi/middleware';
 import { cleanPath } from '../src/middleware/mount.ts';
+import { parseRaw, rawExchange } from './node-helpers.ts';
 
 /** An app that answers where it is mounted and what it sees. */
 function where(name: string): App {
@@ -243,6 +244,24 @@ describe('mount', () => {
     expect(() => mount({ 'http://user@x/': where('a') })).toThrow(/invalid host/);
     expect(() => mount({ '/a': 42 as never })).toThrow(/not an app/);
     expect(() => mount({ '//a//b//': where('a'), '/a/b': where('b') })).toThrow(/same mount point/);
+  });
+});
+
+describe('mount and OPTIONS *', () => {
+  const options = (port: number) => rawExchange(port, 'OPTIONS * HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n').then(({ raw }) => parseRaw(raw));
+
+  it('passes OPTIONS * to the root app unmounted: SCRIPT_NAME stays empty (no prefix applies to the server)', async () => {
+    await withServer(mount({ '/': where('root'), '/api': where('api') }), async (_url, port) => {
+      const res = await options(port);
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.rest)).toMatchObject({ name: 'root', script: '', path: '*', url: 'http://h' });
+    });
+  });
+
+  it('answers OPTIONS * 404 when no app is mounted at the root', async () => {
+    await withServer(mount({ '/api': where('api') }), async (_url, port) => {
+      expect((await options(port)).status).toBe(404);
+    });
   });
 });
 

@@ -305,6 +305,14 @@ describe('Request: method and URL parts', () => {
       expect([req.scriptName, req.pathInfo]).toEqual(['//a//b/', '']);
     });
 
+    it('peek and pop find no segment in the * of OPTIONS *, which keeps SCRIPT_NAME empty', () => {
+      const req = new Request(makeEnviron({ REQUEST_METHOD: 'OPTIONS', PATH_INFO: '*' }));
+      expect(req.pathInfoPeek()).toBeNull();
+      expect(req.pathInfoPop()).toBeNull();
+      expect(req.pathInfoPop(/.*/)).toBeNull();
+      expect([req.scriptName, req.pathInfo]).toEqual(['', '*']);
+    });
+
     it('pop with a pattern moves only a matching segment', () => {
       const req = Request.blank('/123/abc');
       expect(req.pathInfoPop(/^\d+$/)).toBe('123');

@@ -190,10 +190,14 @@ export abstract class RequestUrl {
     return new URL(other, base).href;
   }
 
-  /** The next segment of `PATH_INFO` without moving it (`/a/b` → `a`), or `null` when empty. */
+  /**
+   * The next segment of `PATH_INFO` without moving it (`/a/b` → `a`): the one
+   * {@link RequestUrl.pathInfoPop} would move. `null` when there is none: `PATH_INFO` empty, or
+   * not starting with `/` (the `*` of `OPTIONS *` names the server, not a path segment).
+   */
   pathInfoPeek(): string | null {
     const path = this.pathInfo;
-    if (!path) return null;
+    if (path.charCodeAt(0) !== 47 /* / */) return null;
     const rest = path.replace(/^\/+/, '');
     const slash = rest.indexOf('/');
     return slash === -1 ? rest : rest.slice(0, slash);
@@ -202,13 +206,16 @@ export abstract class RequestUrl {
   /**
    * Moves the next segment of `PATH_INFO` to the end of `SCRIPT_NAME` and returns it
    * (WebOb `path_info_pop`): `'' + '/a/b'` → `'/a' + '/b'`, answering `a`. Leading slashes
-   * move with the segment (`'//a'` → `SCRIPT_NAME` + `'//a'`). Returns `null` when `PATH_INFO` is
-   * empty, or without moving anything when `pattern.test(segment)` is false (anchor the
-   * pattern, `/^\d+$/`, to match the whole segment).
+   * move with the segment (`'//a'` → `SCRIPT_NAME` + `'//a'`). Returns `null` without moving
+   * anything when `PATH_INFO` is empty or does not start with `/`, or when
+   * `pattern.test(segment)` is false (anchor the pattern, `/^\d+$/`, to match the whole
+   * segment). So `OPTIONS *` keeps `SCRIPT_NAME` `''` and `PATH_INFO` `*` (docs/spec.md §2.1:
+   * no mount point applies to the server as a whole), where WebOb would move the `*` into
+   * `SCRIPT_NAME`.
    */
   pathInfoPop(pattern?: RegExp): string | null {
     const path = this.pathInfo;
-    if (!path) return null;
+    if (path.charCodeAt(0) !== 47 /* / */) return null;
     const slashes = /^\/*/.exec(path)![0];
     const rest = path.slice(slashes.length);
     const end = rest.indexOf('/');
