@@ -778,6 +778,41 @@ describe('Response: statuses without content', () => {
     expect(new Response([enc.encode('x')], { status: 204, headers: { 'Content-Length': '1' } }).contentLength).toBeNull();
   });
 
+  it('drops Content-Type when set to a status without content, and does not restore it', () => {
+    for (const status of [103, 204, 205, 304]) {
+      const res = new Response('abc', { contentType: 'text/html' });
+      res.status = status;
+      expect(res.headers.has('content-type'), String(status)).toBe(false);
+      expect(res.contentType, String(status)).toBeNull();
+      res.status = 200;
+      expect(res.contentType, String(status)).toBeNull();
+      expect(res.contentLength, String(status)).toBe(3);
+    }
+  });
+
+  it('a 205 reports the Content-Length: 0 it sends and no Content-Type, built so or set later (RFC 9110 §15.3.6)', async () => {
+    const built = new Response('abc', { status: 205, headers: { 'Content-Length': '3' } });
+    expect(built.contentLength).toBe(0);
+    expect(built.contentType).toBeNull();
+    expect(await built.text()).toBe('abc'); // kept, not sent
+    built.body = 'abcd';
+    expect(built.contentLength).toBe(0);
+    built.statusCode = 200;
+    expect(built.contentLength).toBe(4);
+    const late = new Response('abc');
+    late.statusCode = 205;
+    expect(late.headers.getAll('content-length')).toEqual(['0']);
+    late.statusCode = 304;
+    expect(late.contentLength).toBeNull();
+    const streamed = new Response([enc.encode('0123456789')], { headers: { 'Content-Length': '10' } });
+    streamed.statusCode = 205;
+    expect(streamed.contentLength).toBe(0);
+    streamed.statusCode = 200;
+    expect(streamed.contentLength).toBeNull();
+    expect(new Response([enc.encode('x')], { status: 205, headers: { 'Content-Length': '1' } }).contentLength).toBe(0);
+    expect((await serve(new Response('abc', { status: 205 }))).calls[0]![1]).toEqual([['Content-Length', '0']]);
+  });
+
   it('closes a streamed body it does not send', async () => {
     let closed = false;
     const body: Iterable<Uint8Array> = {

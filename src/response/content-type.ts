@@ -94,7 +94,7 @@ function isMediaType(type: string): boolean {
 export interface ContentTypeInit {
   /**
    * Media type; default `text/plain` unless `headers` has a Content-Type (and none for a
-   * 1xx, 204 or 304 status). Text types get `charset` (default `utf-8`). `null` sends no
+   * 1xx, 204, 205 or 304 status, which carries no content). Text types get `charset` (default `utf-8`). `null` sends no
    * Content-Type at all.
    */
   contentType?: string | null;
@@ -111,7 +111,8 @@ const DEFAULT_CONTENT_TYPE = 'text/plain; charset=utf-8';
  * none) with `charset`, a text type getting `utf-8` by default. With `contentType: null` the
  * charset sets no header.
  *
- * @param bodiless - the status is 1xx, 204 or 304 (RFC 9110 §6.4.1): no default type.
+ * @param bodiless - the status carries no content, 1xx, 204, 205 or 304 (RFC 9110 §6.4.1,
+ *   §15.3.6: `hasNoContent`): no default type.
  * @throws TypeError for a value that is not a media type.
  */
 export function initContentType(res: ResponseContentType, headers: HeaderList, init: ContentTypeInit | undefined, bodiless: boolean): void {

@@ -9,7 +9,7 @@
  */
 import type { Body } from '../gateway/types.ts';
 import { isAsyncIterable, isIterable } from '../gateway/body.ts';
-import { forbidsContentLength, isBodilessStatus } from '../gateway/status.ts';
+import { forbidsContentLength, hasNoContent, isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList, adoptList, type HeaderListInit, replaceField } from '../http/header-list.ts';
 import { encodeText } from '../http/charset.ts';
 import { PARSED, type ParseCache, type ParsedValues, installParts } from '../http/descriptors.ts';
@@ -85,9 +85,11 @@ export interface Response
  * 9110 §6.4.1) is built and sent without `Content-Type` and without a computed
  * `Content-Length` (a 304 keeps a length it was given, as §8.6 allows), as `lint` and the
  * server expect: a body given to it stays readable (`res.text()`) but is neither counted nor
- * sent. Setting such a status later removes the computed `Content-Length` (and a given one on
- * 1xx and 204); setting a status with content back computes it again. A 205 Reset Content is
- * sent with `Content-Length: 0` and no body (§15.3.6).
+ * sent. Setting such a status later removes `Content-Type` and the computed `Content-Length`
+ * (and a given one on 1xx and 204); setting a status with content back computes the length
+ * again but does not restore the type (WebOb's status setter leaves `content_type` alone, so
+ * set `res.contentType` again). A 205 Reset Content has no content either (§15.3.6): it is
+ * built and sent without `Content-Type` and with `Content-Length: 0`, whatever its body.
  *
  * @example
  * ```ts
@@ -125,10 +127,11 @@ export class Response implements ParseCache {
     }
     if (init?.status !== undefined) this.#setStatus(init.status);
     const headers = (this.headers = new HeaderList(init?.headers));
-    initContentType(this, headers, init, isBodilessStatus(this.#code));
+    initContentType(this, headers, init, hasNoContent(this.#code));
     const declared = init?.headers === undefined ? null : headers.get('content-length');
     this.body = body;
-    if (declared !== null && (this.#stream !== null ? !forbidsContentLength(this.#code) : this.#code === 304)) {
+    const code = this.#code;
+    if (declared !== null && (this.#stream !== null ? !hasNoContent(code) || code === 304 : code === 304)) {
       // Kept as given: it must be one a server can send (RFC 9110 §8.6), checked now, not at serving.
       if (!/^\d+$/.test(declared.trim())) throw new TypeError(`invalid Content-Length: ${JSON.stringify(declared)}`);
       headers.set('Content-Length', declared.trim());
@@ -210,28 +213,34 @@ export class Response implements ParseCache {
   }
 
   /**
-   * Sets the status of a built response, and its `Content-Length` to what the new status sends:
-   * none under 1xx and 204 (RFC 9110 §8.6); for a body in memory, none when it goes from
-   * carrying content to a 304 (the length was the body's, which is not sent), and its length
-   * again when it goes back. A stream's given length stays under 304, the representation's.
+   * Sets the status of a built response, and its `Content-Type` and `Content-Length` to what
+   * the new status sends: no type under 1xx, 204, 205 and 304 (not restored by a status with
+   * content: the constructor would not have set one); no length under 1xx and 204 (RFC 9110
+   * §8.6), `0` under 205 (§15.3.6); for a body in memory, none when it goes from carrying
+   * content to a 304 (the length was the body's, which is not sent), and its length again when
+   * it goes back to content. A stream's given length stays under 304, the representation's.
    */
   #changeStatus(value: string | number): void {
-    const had = !isBodilessStatus(this.#code);
+    const before = this.#code;
     this.#setStatus(value);
     const code = this.#code;
-    if (forbidsContentLength(code)) this.headers.delete('content-length');
-    else if (this.#stream === null && had === isBodilessStatus(code)) {
-      if (had) this.headers.delete('content-length');
-      else replaceField(this.headers.list, 'Content-Length', String(this.#bytes.byteLength));
+    if (!hasNoContent(code)) {
+      if (this.#stream !== null) {
+        if (before === 205) this.headers.delete('content-length');
+      } else if (hasNoContent(before)) replaceField(this.headers.list, 'Content-Length', String(this.#bytes.byteLength));
+      return;
     }
+    this.headers.delete('content-type');
+    if (code === 205) replaceField(this.headers.list, 'Content-Length', '0');
+    else if (forbidsContentLength(code) || before === 205 || (this.#stream === null && !isBodilessStatus(before))) this.headers.delete('content-length');
   }
 
   /**
    * The body: a `Uint8Array` when held in memory, else the iterable being streamed (see
    * {@link Response.isStreamed}, which narrows it). Setting a string encodes it with the
    * charset; setting bytes sets Content-Length (none under 1xx, 204 and 304, whose body is not
-   * sent: a 304 keeps a length it was given); setting an iterable removes Content-Length and
-   * streams it. To read it whatever it is, `await res.bytes()`, `text()` or `json()`.
+   * sent: a 304 keeps a length it was given; `0` under 205); setting an iterable removes
+   * Content-Length (sets `0` under 205) and streams it. To read it whatever it is, `await res.bytes()`, `text()` or `json()`.
    *
    * @throws RangeError when set to a string the charset cannot encode (`€` in ISO-8859-1);
    *   TypeError for a value that is none of {@link ResponseBody}.
@@ -249,7 +258,8 @@ export class Response implements ParseCache {
     else if (isAsyncIterable(value) || isIterable(value)) {
       this.#bytes = EMPTY;
       this.#stream = value;
-      this.headers.delete('content-length');
+      if (this.#code === 205) replaceField(this.headers.list, 'Content-Length', '0');
+      else this.headers.delete('content-length');
     } else {
       throw new TypeError('response body must be a string, bytes or an iterable of Uint8Array');
     }
@@ -257,7 +267,7 @@ export class Response implements ParseCache {
 
   #setBytes(bytes: Uint8Array): void {
     this.#bytes = bytes;
-    if (!isBodilessStatus(this.#code)) replaceField(this.headers.list, 'Content-Length', String(bytes.byteLength));
+    if (!isBodilessStatus(this.#code)) replaceField(this.headers.list, 'Content-Length', this.#code === 205 ? '0' : String(bytes.byteLength));
     // Not sent, so not counted (RFC 9110 §6.4.1); a 304's given length is the representation's (§8.6).
     else if (this.#code !== 304) this.headers.delete('content-length');
   }
