@@ -1,12 +1,12 @@
 /**
  * Response, issue 3: typed header accessors (validators, dates, caching, Vary, Allow,
- * Content-Disposition, Content-Range, WWW-Authenticate…), addEtag, cacheExpires, and
+ * Content-Disposition, Content-Range, WWW-Authenticate, Proxy-Authenticate…), addEtag, cacheExpires, and
  * conditional responses served in-process (304, 412, 206, multipart/byteranges, 416, If-Range,
  * HEAD). Also the exception options of this issue (Allow, WWW-Authenticate, Retry-After,
  * Content-Range) and Accept negotiation of error bodies.
  */
 import { describe, expect, it } from 'vitest';
-import { type BlankOptions, HTTPException, HTTPMethodNotAllowed, HTTPNotFound, HTTPPreconditionFailed, HTTPRangeNotSatisfiable, HTTPServiceUnavailable, HTTPTooManyRequests, HTTPUnauthorized, Request, Response, abort } from 'tsgi';
+import { type BlankOptions, HTTPException, HTTPMethodNotAllowed, HTTPNotFound, HTTPPreconditionFailed, HTTPProxyAuthenticationRequired, HTTPRangeNotSatisfiable, HTTPServiceUnavailable, HTTPTooManyRequests, HTTPUnauthorized, Request, Response, abort } from 'tsgi';
 import { CacheControl, strongEtag } from 'tsgi/http';
 import { readBody } from '../src/gateway/body.ts';
 
@@ -233,6 +233,21 @@ describe('representation and routing headers', () => {
     res.headers.set('WWW-Authenticate', 'Basic realm="unterminated');
     expect(res.wwwAuthenticate).toBeNull();
     expect(() => (res.wwwAuthenticate = { scheme: 'bad scheme' })).toThrow(TypeError);
+  });
+
+  it('proxyAuthenticate builds and parses challenges as wwwAuthenticate does', () => {
+    const res = new Response(null, { status: 407 });
+    res.proxyAuthenticate = [{ scheme: 'Basic', params: { realm: 'proxy' } }, { scheme: 'Bearer' }];
+    expect(res.headers.get('proxy-authenticate')).toBe('Basic realm="proxy", Bearer');
+    expect(res.headers.has('www-authenticate')).toBe(false);
+    expect(res.proxyAuthenticate?.map((c) => c.scheme)).toEqual(['basic', 'bearer']);
+    expect(res.proxyAuthenticate?.[0]?.params).toEqual({ realm: 'proxy' });
+    expect(new HTTPProxyAuthenticationRequired(undefined, { proxyAuthenticate: 'Digest realm="p"' }).getResponse().proxyAuthenticate?.[0]).toMatchObject({ scheme: 'digest', params: { realm: 'p' } });
+    res.headers.set('Proxy-Authenticate', 'Basic realm="unterminated');
+    expect(res.proxyAuthenticate).toBeNull();
+    expect(() => (res.proxyAuthenticate = { scheme: 'bad scheme' })).toThrow(TypeError);
+    res.proxyAuthenticate = null;
+    expect(res.headers.has('proxy-authenticate')).toBe(false);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * Representation and routing headers of a `Response`: `Allow`, `Content-Language`,
- * `Content-Range`, `Accept-Ranges`, `Content-Disposition`, `Location`, `WWW-Authenticate`.
+ * `Content-Range`, `Accept-Ranges`, `Content-Disposition`, `Location`, `WWW-Authenticate`,
+ * `Proxy-Authenticate`.
  *
  * @module
  */
@@ -18,6 +19,8 @@ const ACCEPT_RANGES = field(fromHeaders('Accept-Ranges'), text);
 const CONTENT_DISPOSITION = field(fromHeaders('Content-Disposition'), contentDisposition);
 const LOCATION = field(fromHeaders('Location'), text);
 const WWW_AUTHENTICATE = field(fromHeaders('WWW-Authenticate', { all: true }), wwwAuthenticate);
+// The same challenge syntax (RFC 9110 §11.7.1), so the same converter.
+const PROXY_AUTHENTICATE = field(fromHeaders('Proxy-Authenticate', { all: true }), wwwAuthenticate);
 
 /** Representation and routing headers of a `Response` (installed on it; see `descriptors.ts`). */
 export abstract class ResponseRepresentation {
@@ -133,5 +136,28 @@ export abstract class ResponseRepresentation {
   }
   set wwwAuthenticate(value: Challenge | readonly Challenge[] | string | null) {
     WWW_AUTHENTICATE.set(this, value);
+  }
+
+  /**
+   * `Proxy-Authenticate` (RFC 9110 §11.7.1), which a 407 Proxy Authentication Required must
+   * carry: parsed into challenges, or `null` when absent or malformed, as
+   * {@link ResponseRepresentation.wwwAuthenticate} (the same challenge syntax). Set a
+   * challenge, a list of them, a header value, or `null`. WebOb and Werkzeug have no such
+   * attribute (only `www_authenticate`). The server sends this field from an app, although it
+   * drops the other hop-by-hop ones; `HTTPProxyAuthenticationRequired` takes it as its
+   * `proxyAuthenticate` option.
+   *
+   * @example
+   * ```ts
+   * res.statusCode = 407;
+   * res.proxyAuthenticate = { scheme: 'Basic', params: { realm: 'proxy' } };
+   * ```
+   * @throws TypeError for a challenge that cannot be formatted.
+   */
+  get proxyAuthenticate(): Challenge[] | null {
+    return PROXY_AUTHENTICATE.get(this);
+  }
+  set proxyAuthenticate(value: Challenge | readonly Challenge[] | string | null) {
+    PROXY_AUTHENTICATE.set(this, value);
   }
 }
