@@ -187,7 +187,7 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
     const plan = planForm(environ.CONTENT_TYPE, { contentLength, ...options });
     parsed = readForm(input, plan, controller.signal).then(
       (form) => {
-        if (plan.type !== null) consumeInput(environ, input, 'req.form()');
+        if (plan.type !== null) consumeInput(environ, input, 'the form parse (req.form(), files() or params())');
         return form;
       },
       (error: unknown) => {

@@ -61,12 +61,12 @@ export function spoilInput(environ: Environ, input: AsyncIterable<Uint8Array>, e
  * signature check) fails loudly instead of answering an empty body. Nothing changes when the
  * environ holds another input or `input` is a {@link BufferedInput}, which replays.
  *
- * @param reader - what read it, for the message: `'req.form()'`.
+ * @param reader - what read it, for the message: `'the form parse (req.form(), files() or params())'`.
  */
 export function consumeInput(environ: Environ, input: AsyncIterable<Uint8Array>, reader: string): void {
   if (environ['tsgi.input'] !== input || input instanceof BufferedInput) return;
   environ['tsgi.input'] = new FailedInput(
-    new Error(`the request body was read by ${reader} and not kept: call await req.bytes() before ${reader} to keep it`),
+    new Error(`the request body was read by ${reader} and not kept: read it with await req.bytes() first to keep it`),
   );
 }
 
