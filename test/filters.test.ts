@@ -5,11 +5,15 @@
  * shared rule (Content-Length and ETag, HEAD/204/304/206 left alone). Over sockets with the
  * upstream in its own process: test/filters-proxy.test.ts.
  */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
-import { type App, Request, Response, serve } from 'tsgi';
+import { type App, Request, Response, defineMiddleware, serve } from 'tsgi';
 import { type HtmlElement, decodeContent, replaceText, rewriteHtml, rewriteLocation } from 'tsgi/proxy';
 import { TokenStream } from '../src/proxy/html-tokens.ts';
+import { request } from './node-helpers.ts';
 
 /** An app answering `status` with `headers` and the body in exactly these chunks (strings or bytes). */
 function chunked(chunks: Array<string | Uint8Array>, headers: Array<[string, string]> = [['Content-Type', 'text/html; charset=utf-8']], status = '200 OK'): App {
@@ -375,6 +379,48 @@ describe('range requests under a filter that changes the content', () => {
     const { res, text } = await chunksOf(filtered, '/', { headers: { Range: 'bytes=1-2' } });
     expect([res.statusCode, text]).toEqual([200, 'HELLOnever read']);
     expect(closed).toBe(true);
+  });
+  it('asks for the whole on the environ itself: the uploads and streams of that call end with the request (socket)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tsgi-filter-'));
+    const closed: string[] = [];
+    try {
+      async function* stream(): AsyncGenerator<Uint8Array> {
+        try {
+          yield Buffer.from('never sent');
+        } finally {
+          closed.push('stream');
+        }
+      }
+      const streamer: App = (_environ, start) => (start('200 OK', [['Content-Type', 'text/plain']]), stream());
+      // A part is served without reading the body; the whole reads the upload (spooled to
+      // `dir`) and takes a streamed answer it does not send.
+      const page = Request.application(async (req) => {
+        if (req.range === null) {
+          const files = await req.files({ tmpDir: dir, spoolThreshold: 1 });
+          expect(files.get('f')?.inMemory).toBe(false);
+          await req.getResponse(streamer);
+        }
+        return new Response(PAGE_HTML, { contentType: 'text/html', conditionalResponse: true });
+      });
+      const passThrough = defineMiddleware(async (req, app) => req.getResponse(app));
+      const server = await serve(passThrough(banner(page)), { host: '127.0.0.1', port: 0 });
+      try {
+        const form = new FormData();
+        form.append('f', new Blob(['x'.repeat(10_000)]), 'f.txt');
+        const encoded = new globalThis.Response(form);
+        const body = new Uint8Array(await encoded.arrayBuffer());
+        const headers = { 'Content-Type': encoded.headers.get('content-type')!, 'Content-Length': body.byteLength, Range: 'bytes=0-1' };
+        const res = await request(server.url, { headers, body });
+        // The whole, rewritten: a 200 with the banner, no part of the original bytes.
+        expect([res.status, res.headers['content-range'], res.body.toString().includes('/banner.css')]).toEqual([200, undefined, true]);
+      } finally {
+        await server.close();
+      }
+      expect(await readdir(dir)).toEqual([]);
+      expect(closed).toEqual(['stream']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -154,7 +154,7 @@ async function wholeForPart(app: App, environ: Environ, first: Answer, choose: C
   if (part === null) return first;
   let whole: Answer;
   try {
-    whole = await answerOf(app, withoutRange(environ), choose);
+    whole = await wholeOf(app, environ, choose);
   } catch (error) {
     first.started.close();
     throw error;
@@ -182,12 +182,26 @@ function partOf(environ: Environ, answer: Answer, choose: ChooseTransform): 'yes
   return choose(new HeaderList(answer.headers), environ) === null ? null : 'yes';
 }
 
-/** A copy of `environ` without `HTTP_RANGE` and `HTTP_IF_RANGE`: the request for the whole. */
-function withoutRange(environ: Environ): Environ {
-  const copy = { ...environ };
-  delete copy.HTTP_RANGE;
-  delete copy.HTTP_IF_RANGE;
-  return copy;
+/**
+ * The answer to the request for the whole: the app is called on `environ` itself with
+ * `HTTP_RANGE` and `HTTP_IF_RANGE` removed, and both are put back once its status is known.
+ * Not on a copy (docs/spec.md §8): what the call leaves for the request's end (a form it
+ * parsed under `tsgi.form`, the streams `getResponse` handed it under
+ * `tsgi.inner_responses`, see request/cleanup.ts) must reach the layer that ends the request,
+ * or its temporary files would stay on disk and its streams open.
+ */
+async function wholeOf(app: App, environ: Environ, choose: ChooseTransform): Promise<Answer> {
+  const range = environ.HTTP_RANGE;
+  const ifRange = environ.HTTP_IF_RANGE;
+  // `delete`, not `undefined` (an `HTTP_*` key holds a string when present); only on this rare path.
+  delete environ.HTTP_RANGE;
+  delete environ.HTTP_IF_RANGE;
+  try {
+    return await answerOf(app, environ, choose);
+  } finally {
+    environ.HTTP_RANGE = range;
+    if (ifRange !== undefined) environ.HTTP_IF_RANGE = ifRange;
+  }
 }
 
 /** The code of a status line (`"206 Partial Content"` → 206). */
