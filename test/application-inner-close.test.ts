@@ -4,10 +4,11 @@
  * (PEP 3333: whoever discards an iterable calls its `close()`); one handed up, sent or read
  * is left to whoever took it.
  */
+import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { type App, HTTPForbidden, Request, Response, defineMiddleware } from 'tsgi';
 import { serve } from 'tsgi/node';
-import { errorLog, request } from './node-helpers.ts';
+import { errorLog, request, within } from './node-helpers.ts';
 
 const enc = new TextEncoder();
 
@@ -184,5 +185,51 @@ describe('an inner response nobody sends is closed at the end of the request', (
     const res = await Request.blank('/', { environ: { 'tsgi.errors': log } }).getResponse(refusing(failingClose));
     expect(res.statusCode).toBe(403);
     expect(log.text).toContain('GET / HTTP/1.1 (closing an inner response nobody sent): Error: close failed');
+  });
+
+  it('logs what closing a raw app\'s body throws, dropped by a middleware or left by the client (socket)', async () => {
+    /** A raw app streaming a chunk every few ms until closed, whose `finally` fails. */
+    const failingFinally: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        try {
+          for (;;) {
+            yield enc.encode('tick\n');
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        } finally {
+          // eslint-disable-next-line no-unsafe-finally
+          throw new Error('finally failed');
+        }
+      })();
+    };
+    const log = errorLog();
+    const server = await serve(
+      (environ, startResponse) => (environ.PATH_INFO === '/replaced' ? replacing : passing)(failingFinally)(environ, startResponse),
+      { port: 0, log },
+    );
+    try {
+      const replaced = await request(`${server.url}/replaced`);
+      expect(replaced.body.toString()).toBe('replaced 200');
+      expect(await within(() => log.text.includes('finally failed'), 2000)).toBe(true);
+      expect(log.text).toContain("GET /replaced HTTP/1.1 (closing the app's body): Error: finally failed");
+      expect(log.messages).toHaveLength(1);
+      log.messages.length = 0;
+      // The client reads the first chunk of the passed-up stream and hangs up.
+      await new Promise<void>((resolve, reject) => {
+        const req = http.get(`${server.url}/passed`, { agent: false }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+      });
+      expect(await within(() => log.text.includes('finally failed'), 2000)).toBe(true);
+      expect(log.text).toContain("GET /passed HTTP/1.1 (closing the app's body): Error: finally failed");
+      expect(log.messages).toHaveLength(1);
+    } finally {
+      await server.close({ timeout: 100 });
+    }
   });
 });

@@ -6,6 +6,7 @@
  */
 import { type App, type Body, type Environ, type StartResponse } from './types.ts';
 import { type BodyIterator, closeBody, isAsyncIterable, openBody } from './body.ts';
+import { logError, requestLine } from './log.ts';
 
 /** An app's answer once its status is known: the first chunk has been produced, none sent. */
 export interface StartedApp {
@@ -27,7 +28,10 @@ export interface StartedApp {
  * The `startResponse` given to the app accepts a second call with `error` until `callApp`
  * returns; after that such a call re-throws `error` (PEP 3333: the headers are out).
  *
- * @param onCloseError - told what the body's `return()` throws when closed early.
+ * @param onCloseError - told what the body's `return()` throws when closed early (by `close()`,
+ *   by whoever consumes `body` and calls its `return()`, or here, after a failure). Default:
+ *   the error is logged to `environ['tsgi.errors']` as `[tsgi] GET /path HTTP/1.1 (closing the
+ *   app's body): <stack>` (PEP 3333 has the server log what `close()` raises), never dropped.
  * @throws (rejects with) what the app throws before its first chunk, and `TypeError` when
  *   the body is not an iterable or the app never called `startResponse`.
  */
@@ -54,28 +58,42 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
   try {
     first = await iterator.next();
   } catch (error) {
-    closeBody(iterator, onCloseError);
+    closeBody(iterator, onCloseError ?? closeLogger(environ));
     throw error;
   }
   if (status === undefined) {
-    closeBody(iterator, onCloseError);
+    closeBody(iterator, onCloseError ?? closeLogger(environ));
     throw new TypeError('the app returned a body without calling startResponse');
   }
   committed = true;
   if (first.done) return { status, headers, body: [], close() {} };
-  const replay = replayFirst(first.value, iterator, !isAsyncIterable(body), onCloseError);
+  const replay = replayFirst(first.value, iterator, !isAsyncIterable(body), environ, onCloseError);
   return { status, headers, body: replay.body, close: replay.close };
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
+/**
+ * The default `onCloseError` of {@link callApp}: logs to `environ['tsgi.errors']`. Made only when
+ * a body is closed, so an answer nobody closes early costs no closure.
+ */
+function closeLogger(environ: Environ): (error: unknown) => void {
+  return (error) => logError(environ['tsgi.errors'], `${requestLine(environ)} (closing the app's body)`, error);
+}
+
 /** A body that yields `first`, then the rest of `iterator`; sync when the app's body was. */
-function replayFirst(first: Uint8Array, iterator: BodyIterator, sync: boolean, onCloseError?: (error: unknown) => void): { body: Body; close(): Promise<void> } {
+function replayFirst(
+  first: Uint8Array,
+  iterator: BodyIterator,
+  sync: boolean,
+  environ: Environ,
+  onCloseError?: (error: unknown) => void,
+): { body: Body; close(): Promise<void> } {
   let pendingFirst = true;
   let closed: Promise<void> | undefined;
   // The promise settles when the app's own `return()` has: a server that waits for it (a
   // Worker's `waitUntil`) waits for the app's `finally`, not just for this wrapper.
-  const close = (): Promise<void> => (closed ??= closeBody(iterator, onCloseError));
+  const close = (): Promise<void> => (closed ??= closeBody(iterator, onCloseError ?? closeLogger(environ)));
   const step = (): IteratorResult<Uint8Array> | Promise<IteratorResult<Uint8Array>> => {
     if (closed !== undefined) return DONE;
     if (pendingFirst) {

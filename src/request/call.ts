@@ -16,7 +16,8 @@ import { keepInnerResponse } from './inner-responses.ts';
 /**
  * Calls an app and wraps its answer in a `Response` without buffering the body: waits for
  * the first chunk (so a lazy `startResponse` has run, see `callApp`), then streams the rest.
- * An array body becomes bytes in memory; any other body stays a stream.
+ * An array body becomes bytes in memory; any other body stays a stream, whose early close
+ * logs what the app's `return()` throws to `environ['tsgi.errors']` (`callApp`'s default).
  *
  * @param keep - keep a streamed answer to be closed when the request ends if nobody takes it
  *   (`getResponse` inside a `Request.application`, see inner-responses.ts); default false.
