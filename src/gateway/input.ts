@@ -28,9 +28,10 @@ export class BufferedInput implements AsyncIterable<Uint8Array> {
 
 /**
  * The input of a request whose body a reader failed to read whole (see {@link spoilInput}),
- * or read without keeping it (see {@link consumeInput}): iterating it throws that error at once. A later reader (`bytes()`, `form()`, the
- * app iterating `tsgi.input`) so gets the same answer — a 413 stays a 413 — instead of the
- * rest of a body whose start is gone, or a wait for bytes the failed reader already took.
+ * or read without keeping it (see {@link consumeInput}): iterating it throws that error at
+ * once. A later reader (`bytes()`, `form()`, the app iterating `tsgi.input`) so gets the same
+ * answer — a 413 stays a 413 — instead of the rest of a body whose start is gone, or a wait
+ * for bytes the failed reader already took.
  */
 export class FailedInput implements AsyncIterable<Uint8Array> {
   /** The error of the read that failed. */

@@ -94,8 +94,8 @@ function isMediaType(type: string): boolean {
 export interface ContentTypeInit {
   /**
    * Media type; default `text/plain` unless `headers` has a Content-Type (and none for a
-   * 1xx, 204, 205 or 304 status, which carries no content). Text types get `charset` (default `utf-8`). `null` sends no
-   * Content-Type at all.
+   * 1xx, 204, 205 or 304 status, which carries no content). Text types get `charset`
+   * (default `utf-8`). `null` sends no Content-Type at all.
    */
   contentType?: string | null;
   /** Charset for text types; default `utf-8`. */

@@ -240,7 +240,8 @@ export class Response implements ParseCache {
    * {@link Response.isStreamed}, which narrows it). Setting a string encodes it with the
    * charset; setting bytes sets Content-Length (none under 1xx, 204 and 304, whose body is not
    * sent: a 304 keeps a length it was given; `0` under 205); setting an iterable removes
-   * Content-Length (sets `0` under 205) and streams it. To read it whatever it is, `await res.bytes()`, `text()` or `json()`.
+   * Content-Length (sets `0` under 205) and streams it. To read it whatever it is,
+   * `await res.bytes()`, `text()` or `json()`.
    *
    * @throws RangeError when set to a string the charset cannot encode (`€` in ISO-8859-1);
    *   TypeError for a value that is none of {@link ResponseBody}.
