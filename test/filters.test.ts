@@ -12,6 +12,7 @@ import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:
 import { describe, expect, it, vi } from 'vitest';
 import { type App, Request, Response, defineMiddleware, serve } from 'tsgi';
 import { type HtmlElement, decodeContent, replaceText, rewriteHtml, rewriteLocation } from 'tsgi/proxy';
+import { mount } from 'tsgi/middleware';
 import { TokenStream } from '../src/proxy/html-tokens.ts';
 import { request } from './node-helpers.ts';
 
@@ -337,6 +338,19 @@ describe('range requests under a filter that changes the content', () => {
     expect([unsatisfiable.res.statusCode, unsatisfiable.text]).toEqual([200, whole.text]);
     // The app was asked again without the range each time: once for the 200, twice per range request.
     expect(calls).toEqual([undefined, 'bytes=40-', undefined, 'bytes=0-9,20-29', undefined, `bytes=${PAGE_HTML.length + 10}-`, undefined]);
+  });
+
+  it('asks a mounted app for the whole from where the request was routed, not from inside the mount (socket)', async () => {
+    const { app, calls } = rangeApp(Buffer.from(PAGE_HTML), { 'Content-Type': 'text/html; charset=utf-8' });
+    const server = await serve(banner(mount({ '/app': app })), { port: 0 });
+    try {
+      const res = await fetch(`${server.url}/app/`, { headers: { Range: 'bytes=40-' } });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('/banner.css');
+      expect(calls).toEqual(['bytes=40-', undefined]);
+    } finally {
+      await server.close();
+    }
   });
 
   it('decodeContent answers a range request of gzip bytes with the whole decoded body', async () => {

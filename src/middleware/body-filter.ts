@@ -110,8 +110,11 @@ export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyF
   const inner = toApp(app);
   const changesContent = options.changesContent ?? true;
   return async (environ, startResponse) => {
+    // Where the request was routed to before the app ran (a `mount` below moves the prefix into
+    // `SCRIPT_NAME`): the request for the whole of a part is routed from the same place.
+    const route = changesContent && environ.REQUEST_METHOD === 'GET' && typeof environ.HTTP_RANGE === 'string' ? routeOf(environ) : null;
     let answer = await answerOf(inner, environ, choose);
-    if (changesContent) answer = await wholeForPart(inner, environ, answer, choose);
+    if (route !== null) answer = await wholeForPart(inner, environ, route, answer, choose);
     const { started, headers, transform } = answer;
     if (transform === null) {
       const variant = statusCode(started.status) === 304 && weakenNotModified(environ, headers);
@@ -149,12 +152,12 @@ async function answerOf(app: App, environ: Environ, choose: ChooseTransform): Pr
  * part (or a 416) of what the filter would transform ({@link partOf}); the answer not sent is
  * closed.
  */
-async function wholeForPart(app: App, environ: Environ, first: Answer, choose: ChooseTransform): Promise<Answer> {
+async function wholeForPart(app: App, environ: Environ, route: Route, first: Answer, choose: ChooseTransform): Promise<Answer> {
   const part = partOf(environ, first, choose);
   if (part === null) return first;
   let whole: Answer;
   try {
-    whole = await wholeOf(app, environ, choose);
+    whole = await wholeOf(app, environ, route, choose);
   } catch (error) {
     first.started.close();
     throw error;
@@ -174,7 +177,6 @@ async function wholeForPart(app: App, environ: Environ, first: Answer, choose: C
  * `multipart/byteranges` 206, whose parts carry the type), null otherwise.
  */
 function partOf(environ: Environ, answer: Answer, choose: ChooseTransform): 'yes' | 'maybe' | null {
-  if (environ.REQUEST_METHOD !== 'GET' || typeof environ.HTTP_RANGE !== 'string') return null;
   const code = statusCode(answer.started.status);
   if (code === 416) return 'maybe';
   if (code !== 206 && !answer.headers.has('content-range')) return null;
@@ -182,15 +184,24 @@ function partOf(environ: Environ, answer: Answer, choose: ChooseTransform): 'yes
   return choose(new HeaderList(answer.headers), environ) === null ? null : 'yes';
 }
 
+/** `SCRIPT_NAME` and `PATH_INFO`: where a request is routed to. */
+type Route = readonly [scriptName: string, pathInfo: string];
+
+function routeOf(environ: Environ): Route {
+  return [environ.SCRIPT_NAME, environ.PATH_INFO];
+}
+
 /**
- * The answer to the request for the whole: the app is called on `environ` itself with
+ * The answer to the request for the whole: the app is called on `environ` itself, routed from
+ * `route` (where the first call started: the app's `mount` moved its prefix since), with
  * `HTTP_RANGE` and `HTTP_IF_RANGE` removed, and both are put back once its status is known.
  * Not on a copy (docs/spec.md §8): what the call leaves for the request's end (a form it
  * parsed under `tsgi.form`, the streams `getResponse` handed it under
  * `tsgi.inner_responses`, see request/cleanup.ts) must reach the layer that ends the request,
  * or its temporary files would stay on disk and its streams open.
  */
-async function wholeOf(app: App, environ: Environ, choose: ChooseTransform): Promise<Answer> {
+async function wholeOf(app: App, environ: Environ, route: Route, choose: ChooseTransform): Promise<Answer> {
+  [environ.SCRIPT_NAME, environ.PATH_INFO] = route;
   const range = environ.HTTP_RANGE;
   const ifRange = environ.HTTP_IF_RANGE;
   // `delete`, not `undefined` (an `HTTP_*` key holds a string when present); only on this rare path.
