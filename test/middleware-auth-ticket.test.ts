@@ -324,6 +324,25 @@ describe('AuthTickets reissueTime: sliding expiry', () => {
     }
   });
 
+  it('adds Cookie to the Vary of a reissue a shared cache could keep for a heuristic time, and only there (socket)', async () => {
+    const site = Request.application((req) => {
+      const res = new Response('ok', { headers: { 'Last-Modified': new Date(T0).toUTCString() } });
+      if (req.pathInfo === '/gzip') res.headers.set('Vary', 'Accept-Encoding');
+      if (req.pathInfo === '/any') res.headers.set('Vary', '*');
+      if (req.pathInfo === '/private') res.headers.set('Cache-Control', 'private');
+      if (req.pathInfo === '/no-store') res.headers.set('Cache-Control', 'no-store');
+      return res;
+    });
+    const { clock, tickets, get } = await sliding({}, site);
+    const bob = tickets.sign('bob').value;
+    clock.now = T0 + 61_000;
+    for (const [path, expected] of [['/', 'Cookie'], ['/gzip', 'Accept-Encoding, Cookie'], ['/any', '*'], ['/private', undefined], ['/no-store', undefined]] as const) {
+      const { res, fresh } = await get(bob, path);
+      expect(tickets.verify(fresh)?.user, path).toBe('bob');
+      expect(res.headers.vary, path).toBe(expected);
+    }
+  });
+
   it('never reissues an invalid ticket, and is off by default', async () => {
     const { clock, tickets, get } = await sliding();
     const { value } = tickets.sign('bob');

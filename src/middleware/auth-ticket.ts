@@ -6,10 +6,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
 import { isToken } from '../gateway/fields.ts';
-import type { HeaderList } from '../http/header-list.ts';
+import { HeaderList } from '../http/header-list.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { parse as parseCookie } from 'cookie';
+import vary from 'vary';
 import { deletionOptions, serializeSetCookie } from '../http/cookies.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
@@ -204,7 +205,10 @@ export class AuthTickets {
    * on one a shared cache may store and serve fresh (RFC 9111 §3, §5.2.2: `Cache-Control:
    * public`, `s-maxage` or `max-age`, or an `Expires` header, unless `private` or `no-store`
    * says otherwise), where the cookie could be served to others; the next request reissues
-   * instead.
+   * instead. A reissue on a response without such freshness, which a shared cache may still
+   * keep for a heuristic time (RFC 9111 §4.2.2: a `Last-Modified` is enough), adds `Cookie` to
+   * its `Vary` (unless `private` or `no-store` keep it out of shared caches), so a cache serves
+   * it only to requests with the same cookie: this user's.
    */
   readonly middleware: Middleware = (app: AppLike) => {
     const inner = toApp(app);
@@ -363,7 +367,10 @@ export class AuthTickets {
       persistent: !ticket.session,
       ...(ticket.data !== undefined ? { data: ticket.data } : {}),
     });
-    return [...headers, ['Set-Cookie', this.#setCookie(value, fresh)]];
+    const reissued: Array<[string, string]> = [...headers, ['Set-Cookie', this.#setCookie(value, fresh)]];
+    // Without explicit freshness a shared cache may still keep it, fresh for a heuristic time
+    // (RFC 9111 §4.2.2): `Vary: Cookie` keeps it for requests with this user's cookie alone.
+    return shared ? varyOnCookie(reissued) : reissued;
   }
 
   /** The clock, in whole seconds since the epoch. */
@@ -374,6 +381,13 @@ export class AuthTickets {
   #sign(key: Buffer, payload: string): Buffer {
     return createHmac('sha256', key).update(`tsgi.auth_ticket\n${this.cookieName}\n${payload}`).digest();
   }
+}
+
+/** `headers` with `Cookie` added to their `Vary` (through `vary`, as `compress` adds `Accept-Encoding`; `*` stays). */
+function varyOnCookie(headers: Array<[string, string]>): Array<[string, string]> {
+  const list = new HeaderList(headers);
+  list.set('Vary', vary.append(list.getAll('vary').join(', '), 'Cookie'));
+  return list.list;
 }
 
 function headersOf(target: CookieTarget): HeaderList {
