@@ -137,6 +137,15 @@ describe('building URLs', () => {
   });
 });
 
+describe('match() with a path of its own', () => {
+  it('redirects to that path with its slash, not to the request’s', () => {
+    const urls = routes.bind(Request.blank('/elsewhere?q=1', { baseUrl: 'https://example.com/shop' }));
+    expect(() => urls.match('GET', '/items')).toThrow(expect.objectContaining({ code: 308, location: 'https://example.com/shop/items/?q=1' }));
+    expect(urls.failure({ kind: 'slash' }, '/docs')).toMatchObject({ location: 'https://example.com/shop/docs/?q=1' });
+    expect(urls.failure({ kind: 'slash' })).toMatchObject({ location: 'https://example.com/shop/elsewhere/?q=1' });
+  });
+});
+
 describe('as a mounted app', () => {
   it('builds its links and redirects with the mount prefix', async () => {
     const site = new TestClient(mount({ '/shop': app }));

@@ -74,26 +74,32 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
   }
 
   /**
-   * The endpoint and values for the request (Werkzeug's `MapAdapter.match`).
+   * The endpoint and values for `pathInfo` and `method`, by default the request's (Werkzeug's
+   * `MapAdapter.match`).
    *
    * @throws HTTPNotFound when no rule matches the path; HTTPMethodNotAllowed (with `Allow`,
    *   `OPTIONS` included) when rules match the path but not the method;
-   *   HTTPPermanentRedirect (308, query kept) to the path with a trailing slash when only a
-   *   strict rule with one matches.
+   *   HTTPPermanentRedirect (308, the request's query kept) to the path matched (`pathInfo`
+   *   when given, under the request's `SCRIPT_NAME`) with a trailing slash when only a strict
+   *   rule with one matches.
    */
-  match(method?: string, pathInfo?: string): RouteMatch<R, C> {
+  match(method?: string, pathInfo: string = this.#req.pathInfo): RouteMatch<R, C> {
     const found = this.lookup(method, pathInfo);
     if (found.kind === 'match') return { endpoint: found.rule.endpoint, values: found.values } as RouteMatch<R, C>;
-    throw this.failure(found);
+    throw this.failure(found, pathInfo);
   }
 
-  /** The exception a failed lookup answers with (see {@link UrlAdapter.match}). */
-  failure(found: Exclude<Lookup, { kind: 'match' }>): HTTPNotFound | HTTPMethodNotAllowed | HTTPPermanentRedirect {
+  /**
+   * The exception a failed lookup answers with (see {@link UrlAdapter.match}); `pathInfo` is
+   * the path that was looked up (default the request's), which a `slash` redirect appends its
+   * `/` to.
+   */
+  failure(found: Exclude<Lookup, { kind: 'match' }>, pathInfo: string = this.#req.pathInfo): HTTPNotFound | HTTPMethodNotAllowed | HTTPPermanentRedirect {
     if (found.kind === 'method') return new HTTPMethodNotAllowed(allowHeader(found.allowed));
     if (found.kind === 'slash') {
       const req = this.#req;
       const query = req.queryString;
-      return new HTTPPermanentRedirect(`${req.hostUrl}${quotePath(`${req.scriptName}${req.pathInfo}/`)}${query ? `?${query}` : ''}`);
+      return new HTTPPermanentRedirect(`${req.hostUrl}${quotePath(`${req.scriptName}${pathInfo}/`)}${query ? `?${query}` : ''}`);
     }
     return new HTTPNotFound();
   }
