@@ -22,7 +22,8 @@
 export interface Converter<T> {
   /**
    * The text it matches, as a regular expression source without anchors and without capture
-   * groups (use `(?:…)`). It cannot match `/` unless {@link Converter.crossesSlashes} is set.
+   * groups (use `(?:…)`), run with the `s` flag (`.` matches a line break too). It cannot
+   * match `/` unless {@link Converter.crossesSlashes} is set.
    */
   readonly regex: string;
   /**

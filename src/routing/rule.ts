@@ -105,6 +105,13 @@ function parseParts(pattern: string, converters: Readonly<Record<string, Convert
 /** The regex source of parts, one capture group per placeholder. */
 const source = (parts: readonly Part[]) => parts.map((p) => (typeof p === 'string' ? escapeRegex(p) : `(${p.converter.regex})`)).join('');
 
+/**
+ * The regex matching `parts` whole. The `s` flag, as `build` checks values with: a decoded
+ * `PATH_INFO` may hold any character (`%0A` is a line feed), and `.` in a converter's regex
+ * (the `path` converter's `[^/].*?`) must match it too.
+ */
+const wholeRegex = (parts: readonly Part[]) => new RegExp(`^${source(parts)}$`, 's');
+
 function segmentOf(parts: Part[]): Segment {
   const placeholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
   if (placeholders.length === 0) {
@@ -116,7 +123,7 @@ function segmentOf(parts: Part[]): Segment {
   const key = JSON.stringify(parts.map((p) => (typeof p === 'string' ? p : [p.key])));
   // The fast path (no regex, no toValue) is for the built-in string converter only: its value is the text.
   const anything = parts.length === 1 && placeholders[0]!.converter === stringConverter;
-  return { text: null, regex: new RegExp(`^${source(parts)}$`), anything, placeholders, key, weight };
+  return { text: null, regex: wholeRegex(parts), anything, placeholders, key, weight };
 }
 
 /** Options of one rule (see `RouteSpec`). */
@@ -161,7 +168,7 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
     strictSlashes: options.strictSlashes ?? strictDefault,
     parts,
     segments: matched.map(segmentOf),
-    tail: crossing === -1 ? null : { regex: new RegExp(`^${source(tailParts)}$`), placeholders: tailParts.filter((p): p is Placeholder => typeof p !== 'string') },
+    tail: crossing === -1 ? null : { regex: wholeRegex(tailParts), placeholders: tailParts.filter((p): p is Placeholder => typeof p !== 'string') },
     placeholders: parts.filter((p): p is Placeholder => typeof p !== 'string'),
   };
 }
