@@ -137,6 +137,14 @@ describe('building URLs', () => {
   });
 });
 
+describe('routes.build() outside a request', () => {
+  it('appends the anchor, and refuses external (there is no host) instead of dropping them', () => {
+    expect(routes.build('item', { id: 3, page: 2 }, { anchor: 'reviews and more' })).toBe('/items/3?page=2#reviews%20and%20more');
+    expect(() => routes.build('item', { id: 3 }, { external: true })).toThrow(/no request to take a host from/);
+    expect(routes.build('item', { id: 3 }, { external: false })).toBe('/items/3');
+  });
+});
+
 describe('match() with a path of its own', () => {
   it('redirects to that path with its slash, not to the request’s', () => {
     const urls = routes.bind(Request.blank('/elsewhere?q=1', { baseUrl: 'https://example.com/shop' }));

@@ -11,7 +11,7 @@ import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
 import { Request } from '../request/request.ts';
 import type { CompiledRule } from './rule.ts';
 import type { Lookup, Matcher } from './matcher.ts';
-import { buildPath } from './build.ts';
+import { buildPath, fragment } from './build.ts';
 import type { BuildValues, ConverterMap, EndpointOf, ValuesOf } from './types.ts';
 
 /** The rules of a map, as its adapters use them. */
@@ -63,8 +63,7 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
     const rule = this.#table.byEndpoint.get(endpoint);
     if (!rule) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
     const built = buildPath(rule, (values ?? {}) as Record<string, unknown>);
-    const anchor = options?.anchor === undefined ? '' : `#${encodeURIComponent(options.anchor)}`;
-    const path = `${quotePath(this.#req.scriptName)}${built.path}${built.query}${anchor}`;
+    const path = `${quotePath(this.#req.scriptName)}${built.path}${built.query}${fragment(options?.anchor)}`;
     return options?.external ? `${this.#req.hostUrl}${path}` : path;
   }
 

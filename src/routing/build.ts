@@ -49,3 +49,8 @@ export function buildPath(rule: CompiledRule, values: Readonly<Record<string, un
   const text = query.toString();
   return { path, query: text ? `?${text}` : '' };
 }
+
+/** The `#fragment` of a built URL for `anchor` (percent-encoded), or `''` without one. */
+export function fragment(anchor: string | undefined): string {
+  return anchor === undefined ? '' : `#${encodeURIComponent(anchor)}`;
+}

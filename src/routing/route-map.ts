@@ -13,7 +13,7 @@ import { type Converter, BUILTIN_CONVERTERS } from './converters.ts';
 import { type CompiledRule, compileRule } from './rule.ts';
 import { type Lookup, Matcher } from './matcher.ts';
 import { type BuildArgs, type RouteTable, UrlAdapter, allowHeader } from './adapter.ts';
-import { buildPath } from './build.ts';
+import { buildPath, fragment } from './build.ts';
 import type { ConverterMap, EndpointOf, RouteSpec, ValuesOf } from './types.ts';
 
 /** Options of `new RouteMap(routes, options)`. */
@@ -108,15 +108,18 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
 
   /**
    * The path of `endpoint` from the root (no `SCRIPT_NAME`; inside a request use
-   * `urls.build`, which has it), values the pattern does not use in the query.
+   * `urls.build`, which has it), values the pattern does not use in the query, `anchor` as
+   * the fragment.
    *
-   * @throws TypeError for an unknown endpoint, a missing value, or one its converter refuses.
+   * @throws TypeError for an unknown endpoint, a missing value, or one its converter refuses;
+   *   for `external: true`, which needs a request's scheme and host (`routes.bind(req).build`).
    */
-  build<E extends EndpointOf<R>>(endpoint: E, ...[values]: BuildArgs<ValuesOf<R, E, C>>): string {
+  build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<ValuesOf<R, E, C>>): string {
     const rule = this.#table.byEndpoint.get(endpoint);
     if (!rule) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
+    if (options?.external) throw new TypeError(`routes.build(${JSON.stringify(endpoint)}) has no request to take a host from: use routes.bind(req).build for an external URL`);
     const built = buildPath(rule, (values ?? {}) as Record<string, unknown>);
-    return built.path + built.query;
+    return built.path + built.query + fragment(options?.anchor);
   }
 
   /**
