@@ -42,3 +42,30 @@ describe('a trailing slash on a rule without strict slashes', () => {
     expect(ns.lookup('PUT', '/mixed/')).toEqual({ kind: 'method', allowed: new Set(['POST']) });
   });
 });
+
+describe('a method only the other form of the path answers', () => {
+  const rest = new RouteMap({
+    create: { path: '/items', methods: ['POST'] },
+    list: '/items/',
+    show: '/things/',
+    replace: { path: '/things', methods: ['PUT'], strictSlashes: false },
+  });
+  const api = new TestClient(rest.app({ create: () => 'created', list: () => 'list', show: () => 'show', replace: () => 'replaced' }));
+
+  it('redirects GET /items to /items/ when /items only answers POST (Werkzeug), not 405', async () => {
+    const res = await api.get('/items?page=2', { status: 308 });
+    expect(res.headers.get('Location')).toBe('http://localhost/items/?page=2');
+    expect((await api.post('/items')).textBody).toBe('created');
+    expect((await api.get('/items/')).textBody).toBe('list');
+    const refused = await api.put('/items', { status: 405 });
+    expect(refused.headers.get('Allow')).toBe('OPTIONS, POST');
+    expect(rest.lookup('GET', '/items')).toEqual({ kind: 'slash' });
+  });
+
+  it('answers PUT /things/ with the rule /things without strict slashes, not 405', async () => {
+    expect((await api.put('/things/')).textBody).toBe('replaced');
+    expect((await api.get('/things/')).textBody).toBe('show');
+    const refused = await api.delete('/things/', { status: 405 });
+    expect(refused.headers.get('Allow')).toBe('GET, HEAD, OPTIONS');
+  });
+});

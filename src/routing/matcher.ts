@@ -101,9 +101,11 @@ export class Matcher {
   /**
    * Finds the rule for `path` (a `PATH_INFO`) and `method` (`null`: any method): the first
    * rule by specificity (static segments before placeholders, lower converter weight first)
-   * that matches both; else the methods of the rules that match the path; else, when the path
-   * lacks a trailing slash that a strict rule has, `slash`. A path with a trailing slash no
-   * rule has is looked up without it among the rules without strict slashes (match or methods).
+   * that matches both; else, when the path lacks a trailing slash that a strict rule has,
+   * `slash`; else the methods of the rules that match the path. A path with a trailing slash
+   * no rule has is looked up without it among the rules without strict slashes (match or
+   * methods). When the path's rules lack the method, a rule of the other form (with or
+   * without the slash) that answers it is taken (`slash` or a match), else their methods.
    */
   lookup(path: string, method: string | null): Lookup {
     const exact = this.#exact.get(path);
@@ -122,18 +124,24 @@ export class Matcher {
       segments.push(path.slice(start));
     }
     const found = this.#search(path, segments, method);
-    if (found.kind !== 'none') return found;
+    if (found.kind === 'match') return found;
+    // Past here the path's own rules lack the method (`method`) or there are none (`none`): the
+    // other form of the path (with or without its trailing slash) is tried. After a `method`,
+    // only a rule there that answers the method takes over, as in Werkzeug (POST /items and
+    // GET /items/: a GET of /items is redirected, not refused); else the 405 stands.
     const last = segments.length - 1;
     if (last >= 0 && segments[last] === '') {
       // /items/ for a rule /items without strict slashes: answered as /items (a 405 included).
-      return this.#search(path.slice(0, -1), segments.slice(0, last), method, true);
+      const loose = this.#search(path.slice(0, -1), segments.slice(0, last), method, true);
+      return found.kind === 'none' || loose.kind === 'match' ? loose : found;
     }
-    if (!this.#slashRules) return NONE;
+    if (!this.#slashRules) return found;
     // /items for a rule /items/: a redirect with strict slashes, else answered as /items/.
     segments.push('');
-    const slashed = this.#search(`${path}/`, segments, null);
-    if (slashed.kind !== 'match') return NONE;
-    return slashed.rule.strictSlashes ? SLASH : this.#search(`${path}/`, segments, method);
+    const slashed = this.#search(`${path}/`, segments, found.kind === 'none' ? null : method);
+    if (slashed.kind !== 'match') return found;
+    if (slashed.rule.strictSlashes) return SLASH;
+    return found.kind === 'none' ? this.#search(`${path}/`, segments, method) : slashed;
   }
 
   #search(path: string, segments: string[], method: string | null, looseOnly = false): Lookup {

@@ -100,7 +100,8 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * What the map finds for a path (a `PATH_INFO`) and method (case-sensitive, as RFC 9110
    * §9.1 says: `GET`, not `get`), without a request: `match`
    * with the rule and typed-by-converter values, `method` with the methods the path's rules
-   * answer, `slash` when only a strict rule with a trailing slash matches, `none`.
+   * answer, `slash` when a strict rule with a trailing slash matches the path with it (and
+   * the path's own rules, if any, lack the method), `none`.
    */
   lookup(method: string, pathInfo: string): Lookup {
     return this.#table.matcher.lookup(pathInfo, method);
