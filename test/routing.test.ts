@@ -145,6 +145,15 @@ describe('routes.build() outside a request', () => {
   });
 });
 
+describe('anchors', () => {
+  it('writes an anchor with a lone surrogate (from a JSON body) as U+FFFD, not a URIError', async () => {
+    const docs = new RouteMap({ doc: { path: '/doc', methods: ['POST'] } });
+    const c = new TestClient(docs.app({ doc: async (req, _values, urls) => urls.build('doc', {}, { anchor: ((await req.json()) as { section: string }).section }) }));
+    expect((await c.post('/doc', { body: '{"section":"a\\ud800b"}', headers: { 'Content-Type': 'application/json' } })).textBody).toBe('/doc#a%EF%BF%BDb');
+    expect(routes.build('item', { id: 1 }, { anchor: '\udc00' })).toBe('/items/1#%EF%BF%BD');
+  });
+});
+
 describe('match() with a path of its own', () => {
   it('redirects to that path with its slash, not to the request’s', () => {
     const urls = routes.bind(Request.blank('/elsewhere?q=1', { baseUrl: 'https://example.com/shop' }));

@@ -50,7 +50,10 @@ export function buildPath(rule: CompiledRule, values: Readonly<Record<string, un
   return { path, query: text ? `?${text}` : '' };
 }
 
-/** The `#fragment` of a built URL for `anchor` (percent-encoded), or `''` without one. */
+/**
+ * The `#fragment` of a built URL for `anchor` (percent-encoded as UTF-8; a lone surrogate
+ * becomes U+FFFD first, as in `quotePath`, so it never throws), or `''` without one.
+ */
 export function fragment(anchor: string | undefined): string {
-  return anchor === undefined ? '' : `#${encodeURIComponent(anchor)}`;
+  return anchor === undefined ? '' : `#${encodeURIComponent(anchor.toWellFormed())}`;
 }
