@@ -272,6 +272,16 @@ describe('request bodies', () => {
     expect(header(echo, 'transfer-encoding')).toEqual(['chunked']);
   });
 
+  it("answers a chunked upload past the server's maxBodySize 413, not a 502 that blames the upstream", async () => {
+    const server = await start(to(upstream.url), { maxBodySize: 1000 });
+    const chunk = 'x'.repeat(4000);
+    const { raw } = await rawExchange(server.port, `POST /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\nTransfer-Encoding: chunked\r\nAccept: text/plain\r\n\r\n${(4000).toString(16)}\r\n${chunk}\r\n0\r\n\r\n`);
+    const reply = parseRaw(raw);
+    expect(reply.status).toBe(413);
+    expect(reply.rest).toMatch(/larger than 1000 bytes/);
+    expect(server.log.text).not.toMatch(/upstream/);
+  });
+
   it('works end to end with Expect: 100-continue: 100 once the upstream takes the body, then the answer', async () => {
     const server = await start(to(upstream.url));
     const result = await new Promise<{ continued: boolean; echo: Echo }>((resolve, reject) => {

@@ -11,7 +11,8 @@ import { assertHeader } from '../gateway/fields.ts';
 import { reasonPhrase } from '../response/status.ts';
 import { HTTPNotImplemented } from '../exceptions/server-errors.ts';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
-import { isBodyReadable } from '../request/input.ts';
+import { inputFailure, isBodyReadable } from '../request/input.ts';
+import { HTTPException } from '../exceptions/base.ts';
 import { applyEdits } from './header-edits.ts';
 import { type ProxyOptions, proxySettings } from './proxy-options.ts';
 import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from './forward-headers.ts';
@@ -56,6 +57,9 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  *   as the request went out) is retried once on another connection for an idempotent method
  *   (GET, HEAD, OPTIONS, TRACE, PUT, DELETE; RFC 9110 §9.2.2) without a body, as nginx's
  *   `proxy_next_upstream` does; anything else, or a second loss, is the 502.
+ * - **An upload the client breaks** (a body cut off or malformed, or past the server's
+ *   `maxBodySize`) aborts the upstream request and is answered as the client's error, `400`
+ *   or `413`, as `req.bytes()` answers it: not a 502.
  * - **The client leaving** (`tsgi.signal`, or the server closing the body) aborts the upstream
  *   request at once. A client gone before the head is answered `499 Client Closed Request`
  *   (nginx's code; nobody receives it).
@@ -151,12 +155,19 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
 
 /**
  * The answer to an exchange that failed before the client got a head: `499` when the client
- * left (nobody receives it), else the 502 or 504 of {@link answerFailure}.
+ * left (nobody receives it); the client's own error when reading its body failed (`413` past
+ * the server's `maxBodySize`, `400` for a body cut off or malformed, as `req.bytes()` answers;
+ * anything else is thrown to the server); else the 502 or 504 of {@link answerFailure}.
  */
 function failedBeforeHead(exchange: UpstreamExchange, environ: Environ, startResponse: StartResponse, origin: string, error: unknown): Body {
-  if (!exchange.aborted) return answerFailure(environ, startResponse, origin, error);
-  startResponse(CLIENT_CLOSED, []);
-  return [];
+  if (exchange.aborted) {
+    startResponse(CLIENT_CLOSED, []);
+    return [];
+  }
+  if (exchange.uploadError === undefined) return answerFailure(environ, startResponse, origin, error);
+  const failure = inputFailure(exchange.uploadError);
+  if (failure instanceof HTTPException) return failure.respond(environ, startResponse);
+  throw failure;
 }
 
 /** RFC 9110 §9.2.2: the methods a client may send again after a lost connection. */
@@ -243,7 +254,10 @@ function requestBody(input: AsyncIterable<Uint8Array>, exchange: UpstreamExchang
           exchange.requestProgress();
           this.push(step.done ? null : step.value);
         },
-        (error: unknown) => this.destroy(error as Error),
+        (error: unknown) => {
+          exchange.uploadFailed(error);
+          this.destroy(error as Error);
+        },
       );
     },
   });

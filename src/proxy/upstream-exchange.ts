@@ -76,6 +76,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   private queued = 0;
   private ended = false;
   private failure: Error | undefined = undefined;
+  private uploadFailure: unknown = undefined;
   private wake: (() => void) | undefined = undefined;
 
   /**
@@ -119,6 +120,20 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
     if (this.headIn || this.controller === undefined || this.timeouts === undefined) return;
     if (this.ended || this.failure !== undefined || this.closedWith !== undefined) return;
     this.arm(this.timeouts.headers);
+  }
+
+  /**
+   * Records that the request body could not be read from the client (it broke off, sent a
+   * malformed body, or went past the server's `maxBodySize`): the upload, and so the
+   * exchange, fails because of the client, not the upstream. The first error is kept.
+   */
+  uploadFailed(error: unknown): void {
+    this.uploadFailure ??= error;
+  }
+
+  /** The error reading the request body from the client threw, or undefined (see {@link uploadFailed}). */
+  get uploadError(): unknown {
+    return this.uploadFailure;
   }
 
   /** The timer's end: the head, or the next body chunk, did not come in time. */

@@ -146,8 +146,12 @@ function unlisten(stream: NodeReadable, listener: (value?: unknown) => void): vo
   stream.removeListener('close', listener);
 }
 
-/** A stream's error as {@link readInput} throws it: an {@link isInputError} becomes a 400. */
-function inputFailure(error: unknown): unknown {
+/**
+ * A request stream's error as {@link readInput} throws it: an {@link isInputError} (the client
+ * broke off or sent a malformed body) becomes a `400 Bad Request` whose `cause` it is; anything
+ * else (the `413` of `maxBodySize`, a programming error) is answered as it is.
+ */
+export function inputFailure(error: unknown): unknown {
   if (isInputError(error)) {
     return new HTTPBadRequest('The request body could not be read completely.', { cause: error });
   }
