@@ -127,6 +127,16 @@ describe('request header fields', () => {
     expect(header(echo, 'host')).toEqual([new URL(upstream.url).host]);
   });
 
+  it("passes on no Forwarded or X-Forwarded-Port of the client's, with or without xForwarded: the upstream would take their host and port for this proxy's", async () => {
+    const spoof = { Forwarded: 'for=6.6.6.6;host=evil.example;proto=https', 'X-Forwarded-Port': '8443', 'X-Kept': 'yes' };
+    for (const server of [await start(to(upstream.url)), await start(to(upstream.url, { xForwarded: false }))]) {
+      const echo = echoed((await request(`${server.url}/echo`, { headers: spoof })).body);
+      expect(header(echo, 'forwarded')).toEqual([]);
+      expect(header(echo, 'x-forwarded-port')).toEqual([]);
+      expect(header(echo, 'x-kept')).toEqual(['yes']);
+    }
+  });
+
   it('does not append to an X-Forwarded-For or Via the client named in Connection (meant for this hop alone)', async () => {
     const server = await start(to(upstream.url));
     const { raw } = await rawExchange(server.port, rawGet('/echo', 'Connection: close, X-Forwarded-For, Via\r\nX-Forwarded-For: 6.6.6.6\r\nVia: 1.1 hop\r\n'));

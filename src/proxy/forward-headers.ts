@@ -10,8 +10,25 @@ import { HOP_BY_HOP } from '../gateway/fields.ts';
 import { hostOf } from '../http/host.ts';
 import { quotePath } from '../http/url.ts';
 
-/** The request fields the proxy never forwards besides the hop-by-hop ones. */
-const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'host', 'expect', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-prefix', 'via']);
+/**
+ * The request fields the proxy never forwards as received besides the hop-by-hop ones: those
+ * it writes itself, and the client's `Forwarded` (RFC 7239) and `X-Forwarded-Port`, which an
+ * upstream that trusts this proxy would read as the proxy's word on the host, port, scheme
+ * and client (Spring's `ForwardedHeaderFilter` prefers them to `X-Forwarded-Host`; `proxyFix`
+ * reads them with `forwarded` or `xPort`).
+ */
+const NOT_FORWARDED = new Set([
+  ...HOP_BY_HOP,
+  'host',
+  'expect',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-prefix',
+  'x-forwarded-port',
+  'forwarded',
+  'via',
+]);
 
 /** The field names listed in a `Connection` value, lower-cased (RFC 9110 §7.6.1). */
 export function connectionOptions(value: string | undefined): Set<string> | undefined {
@@ -43,8 +60,9 @@ export interface ForwardSettings {
  * The request fields to send upstream, as `[name, value]` pairs with lower-case names:
  * every `HTTP_*` key of the environ and `CONTENT_TYPE`/`CONTENT_LENGTH`, less the hop-by-hop
  * fields, those named in `Connection`, `Expect` (the server answers `100-continue` itself when
- * the body is first read) and `Host` (unless `preserveHost`: the HTTP client sends the
- * upstream's). Added: `X-Forwarded-For` (the client's address appended to any value received,
+ * the body is first read), `Host` (unless `preserveHost`: the HTTP client sends the
+ * upstream's), and the client's `Forwarded` and `X-Forwarded-Port` (claims about the host,
+ * port, scheme and client that the upstream would take for this proxy's). Added: `X-Forwarded-For` (the client's address appended to any value received,
  * never replacing it), `X-Forwarded-Proto` (`tsgi.url_scheme`), `X-Forwarded-Host` (the
  * client's `Host`), `X-Forwarded-Prefix` (the quoted `SCRIPT_NAME`, when it is stripped and not
  * empty), and `Via` (RFC 9110 §7.6.3: `1.1 tsgi` appended to any value received). A received
