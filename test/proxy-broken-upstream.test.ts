@@ -1,7 +1,8 @@
 /**
  * proxy() in front of an upstream that answers every way an HTTP/1.1 answer can be broken (a
  * raw TCP server): short and overlong bodies, broken chunking, bad status lines and fields,
- * interim answers, resets before and after the head, a 304 and a 204 with lengths. Whatever
+ * interim answers, resets before and after the head, a 304 and a 204 with lengths, reason
+ * phrases no status line can carry. Whatever
  * the upstream does, the client gets a complete answer it can trust, a 502/504 that says why,
  * or a cut connection once the head is out; never a 500, and the server goes on serving.
  */
@@ -34,6 +35,9 @@ const ANSWERS: Record<string, string | ((socket: net.Socket) => void)> = {
   '304-with-length': 'HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n',
   '204-with-body': 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello',
   'odd-status': 'HTTP/1.1 299 Odd\r\nContent-Length: 0\r\n\r\n',
+  // undici reads the reason phrase as UTF-8: either way it holds characters past U+00FF.
+  'utf8-reason': `HTTP/1.1 200 ${Buffer.from('Ça va ✓', 'utf8').toString('latin1')}\r\nContent-Length: 0\r\n\r\n`,
+  'latin1-reason': 'HTTP/1.1 200 \xc7a va\r\nContent-Length: 0\r\n\r\n',
   'gzip-not-gzip': 'HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnotgzip!!!',
   'bad-location': 'HTTP/1.1 301 Moved\r\nLocation: %zz:/\\\\x\r\nContent-Length: 0\r\n\r\n',
   'latin1-cookie': 'HTTP/1.1 200 OK\r\nSet-Cookie: a=b; Domain=\xff\r\nContent-Length: 0\r\n\r\n',
@@ -99,10 +103,14 @@ describe('proxy() in front of a broken upstream', () => {
       '304-with-length': '304',
       '204-with-body': '204',
       'odd-status': '299',
+      'utf8-reason': '200',
+      'latin1-reason': '200',
       'gzip-not-gzip': '200',
       'bad-location': '301',
       'latin1-cookie': '200',
     });
+    // A reason phrase a status line cannot carry is replaced by the standard one.
+    expect(parseRaw((await rawExchange(server.port, rawGet('/utf8-reason'))).raw).statusLine).toBe('HTTP/1.1 200 OK');
     // Each 502 was logged with the upstream and the cause; every cut too.
     expect(server.log.text).not.toMatch(/ 500/);
     await app.close();

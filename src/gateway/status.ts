@@ -27,7 +27,7 @@ export function parseStatus(status: string): ParsedStatus {
       if (status.length === 3) return { code: a * 100 + b * 10 + c, reason: '' };
       if (status.charCodeAt(3) === 32) {
         const reason = status.slice(4);
-        if (!CONTROL_CHARS.test(reason)) return { code: a * 100 + b * 10 + c, reason };
+        if (isReasonPhrase(reason)) return { code: a * 100 + b * 10 + c, reason };
       }
     }
   }
@@ -36,6 +36,14 @@ export function parseStatus(status: string): ParsedStatus {
 
 /** Not allowed in a reason phrase (RFC 9112 §4: HTAB, SP, VCHAR, obs-text): controls, and anything past U+00FF. */
 const CONTROL_CHARS = /[\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]/;
+
+/**
+ * True for a reason phrase a status line can carry (RFC 9112 §4: HTAB, SP, VCHAR, obs-text):
+ * no control character, nothing past U+00FF. The empty phrase is one.
+ */
+export function isReasonPhrase(reason: string): boolean {
+  return !CONTROL_CHARS.test(reason);
+}
 
 /**
  * True for the statuses whose responses never carry content: 1xx, 204 No Content and 304 Not

@@ -9,6 +9,7 @@ import { type Dispatcher, Pool } from 'undici';
 import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { reasonPhrase } from '../response/status.ts';
+import { isReasonPhrase } from '../gateway/status.ts';
 import { HTTPNotImplemented } from '../exceptions/server-errors.ts';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 import { inputFailure, isBodyReadable } from '../request/input.ts';
@@ -263,7 +264,12 @@ function requestBody(input: AsyncIterable<Uint8Array>, exchange: UpstreamExchang
   });
 }
 
+/**
+ * The status line to send: the upstream's code and reason phrase, or the code's standard phrase
+ * when the upstream's is empty or one a status line cannot carry (undici reads it as UTF-8, so
+ * a phrase in UTF-8 or ISO-8859-1 bytes may hold characters past U+00FF).
+ */
 function statusLine(head: UpstreamHead): string {
-  const reason = head.statusMessage && !/[\x00-\x08\x0a-\x1f\x7f]/.test(head.statusMessage) ? head.statusMessage : reasonPhrase(head.statusCode);
+  const reason = head.statusMessage && isReasonPhrase(head.statusMessage) ? head.statusMessage : reasonPhrase(head.statusCode);
   return `${head.statusCode} ${reason}`;
 }
