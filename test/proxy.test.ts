@@ -292,6 +292,39 @@ describe('request bodies', () => {
     expect(server.log.text).not.toMatch(/upstream/);
   });
 
+  it("cuts an answer whose upload broke past maxBodySize after the upstream's head without blaming the upstream", async () => {
+    // An upstream that answers at once and streams while the upload goes on.
+    const early = http.createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('streaming');
+      req.resume();
+      req.on('close', () => res.destroy());
+    });
+    await new Promise<void>((resolve) => early.listen(0, '127.0.0.1', resolve));
+    try {
+      const server = await start(proxy(`http://127.0.0.1:${(early.address() as net.AddressInfo).port}`), { maxBodySize: 1000 });
+      const socket = net.connect(server.port, '127.0.0.1');
+      let received = '';
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      const headSeen = new Promise<void>((resolve) =>
+        socket.on('data', (chunk: Buffer) => {
+          received += chunk.toString('latin1');
+          if (received.includes('streaming')) resolve();
+        }),
+      );
+      socket.write('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      await headSeen;
+      socket.write(`${(4000).toString(16)}\r\n${'x'.repeat(4000)}\r\n0\r\n\r\n`);
+      await closed;
+      expect(received).toMatch(/^HTTP\/1\.1 200/);
+      expect(received).not.toMatch(/0\r\n\r\n$/); // cut, not ended as if complete
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(server.log.text).not.toMatch(/upstream/);
+    } finally {
+      await new Promise((resolve) => early.close(resolve));
+    }
+  });
+
   it('works end to end with Expect: 100-continue: 100 once the upstream takes the body, then the answer', async () => {
     const server = await start(to(upstream.url));
     const result = await new Promise<{ continued: boolean; echo: Echo }>((resolve, reject) => {

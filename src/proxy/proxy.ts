@@ -201,7 +201,9 @@ function startExchange(
 
 /**
  * The body: `first`, then the rest read from the exchange; an upstream failure in the middle of
- * it throws the 502 or 504 of `failedMidBody`, which names the upstream in the server's log.
+ * it throws the 502 or 504 of `failedMidBody`, which names the upstream in the server's log,
+ * and a failure of the client's own upload (the upstream answered before reading it all) that
+ * upload's error (a 413 past `maxBodySize`, a 400), which blames nobody upstream.
  */
 function failLoudly(exchange: UpstreamExchange, origin: string, first: Uint8Array): AsyncIterableIterator<Uint8Array> {
   let pending: Uint8Array | undefined = first;
@@ -213,7 +215,8 @@ function failLoudly(exchange: UpstreamExchange, origin: string, first: Uint8Arra
         return Promise.resolve({ done: false, value });
       }
       return exchange.next().catch((error: unknown) => {
-        throw failedMidBody(origin, error);
+        // The client's own upload broke (the upstream answered before reading it all): its error, not the upstream's.
+        throw exchange.uploadError ?? failedMidBody(origin, error);
       });
     },
     return: () => exchange.return(),
