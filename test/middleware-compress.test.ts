@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
+import { PassThrough } from 'node:stream';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, type Body, Request, Response } from 'tsgi';
@@ -10,7 +11,7 @@ import { readBody } from '../src/gateway/body.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
+import { deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until, within } from './node-helpers.ts';
 
 const enc = new TextEncoder();
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(200); // 9000 bytes
@@ -488,6 +489,39 @@ describe('compress: clients that hang up mid-stream', () => {
       await server.close();
     }
   });
+});
+
+describe('compress and the filters close an idle stream when the client leaves', () => {
+  // An event stream waiting for its next event: the transforming generator waits on it, so its
+  // own `return()` cannot run until an event comes; the app's stream must be closed at once.
+  for (const [name, wrap] of [
+    ['compress', (app: App) => compress(app)],
+    ['replaceText', (app: App) => replaceText(app, { replacements: [['fox', 'cat']] })],
+  ] as const) {
+    it(`${name}: the app's stream is destroyed at once, and nothing is logged`, async () => {
+      let closed = false;
+      const app: App = (_environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        const events = new PassThrough();
+        events.on('close', () => (closed = true));
+        events.write(`data: ${TEXT}\n\n`); // then nothing: the next event is far away
+        return events;
+      };
+      const server = await start(wrap(app));
+      await new Promise<void>((resolve) => {
+        const req = http.get(server.url, { agent: false, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', () => undefined);
+      });
+      expect(await within(() => closed, 1000)).toBe(true);
+      await sleep(20);
+      expect(server.log.text).toBe('');
+    });
+  }
 });
 
 describe('compress and the filters close the app body when the client leaves first', () => {

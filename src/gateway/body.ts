@@ -67,12 +67,16 @@ function isObject(value: unknown): boolean {
  */
 function destroyOnReturn(iterator: AsyncIterator<Uint8Array>, stream: Destroyable): AsyncIterator<Uint8Array> {
   let closing = false;
-  const ended = (error: unknown): IteratorResult<Uint8Array> => {
-    if (closing) return { done: true, value: undefined };
-    throw error;
-  };
   return {
-    next: () => iterator.next().then(undefined, ended),
+    // `await`, not `.then`: an app's hand-written iterator may answer a step that is no promise.
+    async next(): Promise<IteratorResult<Uint8Array>> {
+      try {
+        return await iterator.next();
+      } catch (error) {
+        if (closing) return { done: true, value: undefined };
+        throw error;
+      }
+    },
     async return(value?: unknown) {
       closing = true;
       stream.destroy();
@@ -138,19 +142,33 @@ export function discardBody(body: Body | Uint8Array, onError?: (error: unknown) 
  * `body` (a transformation of another body, typically an async generator reading it with
  * `for await`) whose early close also runs `close`: an async generator closed before its first
  * `next()` never runs its code, so the `for await` inside never closes what it reads (the
- * app's body: its open file, its spooled uploads). `close` must be safe to call twice (it also
- * runs after a generator that did close its source). Closing answers what `body`'s own
- * `return()` answers, after `close` has settled.
+ * app's body: its open file, its spooled uploads). `close` runs first, at once: an async
+ * generator waiting for its source (an idle event stream) takes a `return()` only once that
+ * wait is over, and closing the source is what ends it (a Node stream is destroyed); a `next()`
+ * that then fails answers done, the close being ours, not an error of the app. `close` must be
+ * safe to call twice (the generator's own `for await` closes its source again). Closing
+ * answers what `body`'s own `return()` answers, after `close` has settled.
  */
 export function closingSource(body: AsyncIterable<Uint8Array>, close: () => unknown): AsyncIterableIterator<Uint8Array> {
   const iterator = body[Symbol.asyncIterator]();
+  let closing = false;
   return {
-    next: () => iterator.next(),
+    // `await`, not `.then`: an app's hand-written iterator may answer a step that is no promise.
+    async next(): Promise<IteratorResult<Uint8Array>> {
+      try {
+        return await iterator.next();
+      } catch (error) {
+        if (closing) return { done: true, value: undefined };
+        throw error;
+      }
+    },
     async return(value?: unknown): Promise<IteratorResult<Uint8Array>> {
+      closing = true;
+      const closed = (async () => close())();
       try {
         return (await iterator.return?.(value)) ?? { done: true, value: undefined };
       } finally {
-        await close();
+        await closed;
       }
     },
     [Symbol.asyncIterator]() {

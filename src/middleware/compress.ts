@@ -85,7 +85,8 @@ const oneShot = {
  * asked for, so server-sent events and long polls arrive one by one, and the app is never
  * read faster than the client takes the output (backpressure). An error from the app's body
  * or from zlib propagates, so the server aborts the connection instead of ending the body
- * cleanly; when the client leaves, the app's body is closed (`return()`).
+ * cleanly; when the client leaves, the app's body is closed (`return()`) at once, also while it
+ * waits for its next event (an idle event stream).
  *
  * @example
  * ```ts
