@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -345,6 +345,26 @@ describe('directoryApp over a socket', () => {
   it('answers 404 when the root does not exist', async () => {
     const server = await start(directoryApp(path.join(dir, 'nope')));
     expect((await raw(server.port, '/hello.txt')).status).toBe(404);
+  });
+
+  it('follows a root whose symlink is swapped while it runs (an atomic deploy: current → releases/2)', async () => {
+    const site = path.join(dir, 'site');
+    for (const release of ['1', '2']) {
+      mkdirSync(path.join(site, 'releases', release, 'sub'), { recursive: true });
+      writeFileSync(path.join(site, 'releases', release, 'sub', 'v.txt'), `release ${release}`);
+    }
+    const current = path.join(site, 'current');
+    symlinkSync(path.join(site, 'releases', '1'), current);
+    const server = await start(directoryApp(current, { listing: true }));
+    expect((await raw(server.port, '/sub/v.txt')).rest).toBe('release 1');
+    const next = path.join(site, 'current.next');
+    symlinkSync(path.join(site, 'releases', '2'), next);
+    renameSync(next, current);
+    expect((await raw(server.port, '/sub/v.txt')).rest).toBe('release 2');
+    expect((await raw(server.port, '/sub/')).rest).toContain('v.txt');
+    // what leaves the new root is still refused
+    symlinkSync(path.join(site, 'releases', '1', 'sub', 'v.txt'), path.join(site, 'releases', '2', 'old.txt'));
+    expect((await raw(server.port, '/old.txt')).status).toBe(404);
   });
 
   it('closes the file when a body is dropped unread or half-read (no descriptor leak)', async () => {

@@ -47,6 +47,8 @@ export interface DirectoryOptions extends FileOptions {
  * exactly as a file that does not exist, so probing learns nothing; so does a path whose
  * real location (symlinks resolved) is outside the root, unless `followSymlinks`, and a
  * dotfile unless `dotfiles` says otherwise. A file the process may not read answers 403.
+ * The root may be a symlink swapped while the app runs (an atomic deploy): its real path is
+ * looked up again when a path is not found below the one known.
  *
  * A directory requested without its trailing slash answers **301** to the same URL with
  * the slash, built from the request's URL (`req.pathUrl`, `SCRIPT_NAME` included), so it
@@ -74,7 +76,15 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
   const dotfiles = options.dotfiles ?? 'ignore';
   const fixed = fixedHeaders(options);
   let realRoot: string | null = null;
-  const resolveRoot = async () => (realRoot ??= await realpath(base).catch(() => null));
+  /**
+   * The root's real path, kept between requests and looked up again when `fresh` (or not
+   * found yet): a symlink on the way to the root may be swapped while the app runs (an atomic
+   * deploy, `current` → `releases/42`).
+   */
+  const resolveRoot = async (fresh = false) => {
+    if (fresh || realRoot === null) realRoot = await realpath(base).catch(() => null);
+    return realRoot;
+  };
 
   return async (environ, startResponse) => {
     const method = environ.REQUEST_METHOD;
@@ -87,10 +97,18 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
       return dotfiles === 'deny' ? new HTTPForbidden().respond(environ, startResponse) : notFound();
     }
     const target = joinBelow(base, segments);
-    const realBase = await resolveRoot();
+    let realBase = await resolveRoot();
     if (target === null || realBase === null) return notFound();
-    const located = await locate(realBase, target, options.followSymlinks ?? false);
-    if (located === null) return notFound();
+    let located = await locate(realBase, target, options.followSymlinks ?? false);
+    if (located === null) {
+      // Not there, or its real path left the root as known: the root may have moved (a
+      // swapped symlink). Only a miss pays for the second look.
+      const known = realBase;
+      realBase = await resolveRoot(true);
+      if (realBase === null) return notFound();
+      if (realBase !== known) located = await locate(realBase, target, options.followSymlinks ?? false);
+      if (located === null) return notFound();
+    }
     // A symlink inside the root that leads to a dotfile (`envlink` → `.env`) is one too (the
     // located path is the real one unless symlinks are followed as they are).
     if (dotfiles !== 'allow' && !options.followSymlinks && isHidden(realBase, located.path)) {
