@@ -406,6 +406,24 @@ describe('fileApp', () => {
     expect(res.headers['x-content-type-options']).toBe('nosniff');
   });
 
+  it('lets a field of headers replace the one the other options set, never sending two', async () => {
+    const immutable = 'public, max-age=31536000, immutable';
+    const fields = (res: { headers: Array<[string, string]> }, name: string) => res.headers.filter(([key]) => key.toLowerCase() === name).map(([, value]) => value);
+    const file = await start(fileApp(path.join(root, 'hello.txt'), { maxAge: 60, headers: { 'Cache-Control': immutable, 'Content-Type': 'text/plain; charset=iso-8859-1' } }));
+    const one = await raw(file.port, '/');
+    expect([fields(one, 'cache-control'), fields(one, 'content-type')]).toEqual([[immutable], ['text/plain; charset=iso-8859-1']]);
+    const tree = await start(directoryApp(root, { maxAge: 60, download: true, headers: { 'Cache-Control': immutable, 'Content-Type': 'application/x-mine', 'Content-Disposition': 'inline', 'Accept-Ranges': 'none' } }));
+    const each = await raw(tree.port, '/hello.txt', 'Range: bytes=0-4\r\n');
+    expect(each.status).toBe(200); // Accept-Ranges: none turns ranges off
+    expect([fields(each, 'cache-control'), fields(each, 'content-type'), fields(each, 'content-disposition'), fields(each, 'accept-ranges')]).toEqual([
+      [immutable],
+      ['application/x-mine'],
+      ['inline'],
+      ['none'],
+    ]);
+    expect(each.rest).toBe(HELLO);
+  });
+
   it('answers 404 for a missing file or a directory, and takes a contentType', async () => {
     expect((await request(`${(await start(fileApp(path.join(root, 'missing.txt')))).url}/`)).status).toBe(404);
     expect((await request(`${(await start(fileApp(root))).url}/`)).status).toBe(404);

@@ -23,7 +23,12 @@ export interface FileOptions {
   maxAge?: number;
   /** The `Content-Type`; default from the file name by `mime-types` (with `charset=utf-8` for text), else `application/octet-stream`. */
   contentType?: string;
-  /** Extra response headers, e.g. `{ 'X-Content-Type-Options': 'nosniff' }`. */
+  /**
+   * Extra response headers, e.g. `{ 'X-Content-Type-Options': 'nosniff' }`. A field named here
+   * replaces the one the other options or defaults set (`Cache-Control` with `immutable`,
+   * `Content-Type`, `Content-Disposition`, `Accept-Ranges: none` to turn ranges off), so it is
+   * never sent twice; `Content-Length`, `ETag` and `Last-Modified` are always the file's.
+   */
   headers?: HeaderListInit;
   /**
    * Send `Content-Disposition: attachment` (browsers save instead of showing): `true` with
@@ -117,14 +122,21 @@ export interface FixedHeaders {
  * @throws TypeError for a header, content type or download name that cannot be sent.
  */
 export function fixedHeaders(options: FileOptions, file?: string): FixedHeaders {
+  const extra = options.headers === undefined ? null : new HeaderList(options.headers);
   const headers = new HeaderList();
-  const typeByName = options.contentType === undefined && file === undefined;
-  if (!typeByName) headers.set('Content-Type', options.contentType ?? typeOf(file!));
+  const fixedType = options.contentType !== undefined || file !== undefined;
+  const typeByName = !fixedType && !extra?.has('content-type');
+  if (fixedType) headers.set('Content-Type', options.contentType ?? typeOf(file!));
   headers.set('Accept-Ranges', 'bytes');
   if (options.maxAge !== undefined) headers.set('Cache-Control', `public, max-age=${Math.max(0, Math.floor(options.maxAge))}`);
-  const dispositionByName = options.download === true && file === undefined;
-  if (options.download && !dispositionByName) headers.set('Content-Disposition', disposition(options.download, file!));
-  if (options.headers) for (const [name, value] of new HeaderList(options.headers).list) headers.add(name, value);
+  const fixedDisposition = typeof options.download === 'string' || (options.download === true && file !== undefined);
+  const dispositionByName = options.download === true && file === undefined && !extra?.has('content-disposition');
+  if (fixedDisposition) headers.set('Content-Disposition', disposition(options.download as true | string, file ?? ''));
+  if (extra !== null) {
+    // A field of `options.headers` replaces the one set above: never two Content-Types.
+    for (const name of extra.keys()) headers.delete(name);
+    for (const [name, value] of extra.list) headers.add(name, value);
+  }
   return { headers, typeByName, dispositionByName };
 }
 
