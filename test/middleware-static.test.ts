@@ -424,6 +424,16 @@ describe('fileApp', () => {
     expect(each.rest).toBe(HELLO);
   });
 
+  it('sends maxAge as valid delta-seconds, and refuses one that is not a number at once', async () => {
+    const cacheControl = async (maxAge: number) => (await raw((await start(fileApp(path.join(root, 'hello.txt'), { maxAge }))).port, '/')).header('cache-control');
+    expect(await cacheControl(Infinity)).toBe('public, max-age=2147483648');
+    expect(await cacheControl(1e12)).toBe('public, max-age=2147483648');
+    expect(await cacheControl(59.9)).toBe('public, max-age=59');
+    expect(await cacheControl(-5)).toBe('public, max-age=0');
+    expect(() => fileApp(path.join(root, 'hello.txt'), { maxAge: Number(undefined) })).toThrow(TypeError);
+    expect(() => directoryApp(root, { maxAge: NaN })).toThrow(/maxAge must be a number of seconds/);
+  });
+
   it('answers 404 for a missing file or a directory, and takes a contentType', async () => {
     expect((await request(`${(await start(fileApp(path.join(root, 'missing.txt')))).url}/`)).status).toBe(404);
     expect((await request(`${(await start(fileApp(root))).url}/`)).status).toBe(404);

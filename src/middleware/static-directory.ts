@@ -68,7 +68,8 @@ export interface DirectoryOptions extends FileOptions {
  * ```
  *
  * @throws TypeError (at once) when `options` hold a header, content type or download name
- *   that cannot be sent (they are validated once, not per request).
+ *   that cannot be sent, or a `maxAge` that is not a number (they are validated once, not per
+ *   request).
  */
 export function directoryApp(root: string, options: DirectoryOptions = {}): App {
   const base = path.resolve(root);

@@ -13,13 +13,16 @@ import { type App, type Body, type Environ, type StartResponse } from '../gatewa
 import { afterBody } from '../gateway/body-watch.ts';
 import { HeaderList, type HeaderListInit } from '../http/header-list.ts';
 import { HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions/client-errors.ts';
-import { formatHttpDate } from '../http/dates.ts';
+import { MAX_DELTA_SECONDS, formatHttpDate } from '../http/dates.ts';
 import { statEtag } from '../http/etag.ts';
 import { servePlanned } from '../response/conditional.ts';
 
 /** Options of {@link fileApp} (and of each file `directoryApp` serves). */
 export interface FileOptions {
-  /** `Cache-Control: public, max-age=<maxAge>` (seconds); default none (the client revalidates). */
+  /**
+   * `Cache-Control: public, max-age=<maxAge>` (seconds, rounded down; below 0 sends 0, above
+   * 2^31 or `Infinity` sends 2147483648, RFC 9111 §1.2.2); default none (the client revalidates).
+   */
   maxAge?: number;
   /** The `Content-Type`; default from the file name by `mime-types` (with `charset=utf-8` for text), else `application/octet-stream`. */
   contentType?: string;
@@ -81,7 +84,8 @@ const EMPTY = new Uint8Array(0);
  * ```
  *
  * @throws TypeError (at once) when `options` hold a header, content type or download name
- *   that cannot be sent (they are validated once, not per request).
+ *   that cannot be sent, or a `maxAge` that is not a number (they are validated once, not per
+ *   request).
  */
 export function fileApp(file: string, options: FileOptions = {}): App {
   const resolved = path.resolve(file);
@@ -128,7 +132,7 @@ export function fixedHeaders(options: FileOptions, file?: string): FixedHeaders 
   const typeByName = !fixedType && !extra?.has('content-type');
   if (fixedType) headers.set('Content-Type', options.contentType ?? typeOf(file!));
   headers.set('Accept-Ranges', 'bytes');
-  if (options.maxAge !== undefined) headers.set('Cache-Control', `public, max-age=${Math.max(0, Math.floor(options.maxAge))}`);
+  if (options.maxAge !== undefined) headers.set('Cache-Control', `public, max-age=${maxAgeSeconds(options.maxAge)}`);
   const fixedDisposition = typeof options.download === 'string' || (options.download === true && file !== undefined);
   const dispositionByName = options.download === true && file === undefined && !extra?.has('content-disposition');
   if (fixedDisposition) headers.set('Content-Disposition', disposition(options.download as true | string, file ?? ''));
@@ -138,6 +142,17 @@ export function fixedHeaders(options: FileOptions, file?: string): FixedHeaders 
     for (const [name, value] of extra.list) headers.add(name, value);
   }
   return { headers, typeByName, dispositionByName };
+}
+
+/**
+ * `maxAge` as delta-seconds: whole, from 0 to 2^31 (RFC 9111 §1.2.2).
+ *
+ * @throws TypeError when it is not a number (`NaN`: an unset environment variable, say).
+ */
+function maxAgeSeconds(maxAge: number): number {
+  const seconds = Number(maxAge);
+  if (Number.isNaN(seconds)) throw new TypeError(`maxAge must be a number of seconds, got ${String(maxAge)}`);
+  return Math.min(MAX_DELTA_SECONDS, Math.max(0, Math.floor(seconds)));
 }
 
 /** The Content-Type of a file by its name (`mime-types`, `charset=utf-8` for text), else `application/octet-stream`. */
