@@ -1,12 +1,13 @@
 /**
  * fromFetchHandler (tsgi/fetch): a fetch handler as a gateway app, mounted with mount().
  */
+import http from 'node:http';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { Request } from 'tsgi';
 import { fromFetchHandler } from 'tsgi/fetch';
 import { mount } from 'tsgi/middleware';
-import { parseRaw, rawExchange, rawGet, request, start, until } from './node-helpers.ts';
+import { parseRaw, rawExchange, rawGet, request, start, until, within } from './node-helpers.ts';
 
 /** A handler that answers what it was given. */
 async function echo(request: globalThis.Request, env?: unknown): Promise<globalThis.Response> {
@@ -100,6 +101,34 @@ describe('fromFetchHandler', () => {
     } finally {
       clearInterval(timer);
     }
+  });
+
+  it("cancels the handler's idle event stream at once when the client leaves, not at its next event", async () => {
+    let cancelled = false;
+    const handler = () =>
+      new Response(
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new TextEncoder().encode('data: first\n\n')); // then nothing for a long while
+          },
+          cancel() {
+            cancelled = true;
+          },
+        }),
+        { headers: { 'Content-Type': 'text/event-stream' } },
+      );
+    const server = await start(fromFetchHandler(handler));
+    await new Promise<void>((resolve) => {
+      const req = http.get(server.url, { agent: false }, (res) => {
+        res.once('data', () => {
+          req.destroy();
+          resolve();
+        });
+      });
+      req.on('error', () => undefined);
+    });
+    expect(await within(() => cancelled, 1000)).toBe(true);
+    expect(server.log.text).toBe('');
   });
 
   it('mounts a Hono app, routes relative to the mount point', async () => {

@@ -53,15 +53,27 @@ export function toReadableStream(
 /**
  * A `ReadableStream` (a fetch body) as a gateway body: an async iterable reading it chunk by
  * chunk. Closing the iteration early (`return()`) cancels the stream, also before the first
- * chunk (a HEAD answer, a client gone: a server-sent-events source stops); iterate it once.
+ * chunk (a HEAD answer, a client gone: a server-sent-events source stops) and while a read
+ * waits for the next one (an idle event stream); iterate it once.
  */
 export function fromReadableStream(stream: ReadableStream<Uint8Array>): AsyncIterableIterator<Uint8Array> {
-  // Unread, the stream is not locked yet and is cancelled here; once read, by the reader.
-  return closingSource(readChunks(stream), () => (stream.locked ? undefined : stream.cancel().catch(() => undefined)));
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  // Unread, the stream is not locked yet and is cancelled here; once read, through its reader,
+  // which also ends a read still waiting for data (an idle event stream), and with it the
+  // generator, which could not take its `return()` before.
+  const cancel = () => (reader ?? (stream.locked ? undefined : stream))?.cancel().catch(() => undefined);
+  return closingSource(
+    readChunks(stream, (opened) => (reader = opened)),
+    cancel,
+  );
 }
 
-async function* readChunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+async function* readChunks(
+  stream: ReadableStream<Uint8Array>,
+  opened: (reader: ReadableStreamDefaultReader<Uint8Array>) => void,
+): AsyncGenerator<Uint8Array, void, undefined> {
   const reader = stream.getReader();
+  opened(reader);
   let done = false;
   try {
     for (;;) {
