@@ -67,22 +67,29 @@ function isObject(value: unknown): boolean {
  */
 function destroyOnReturn(iterator: AsyncIterator<Uint8Array>, stream: Destroyable): AsyncIterator<Uint8Array> {
   let closing = false;
+  const isClosing = () => closing;
   return {
-    // `await`, not `.then`: an app's hand-written iterator may answer a step that is no promise.
-    async next(): Promise<IteratorResult<Uint8Array>> {
-      try {
-        return await iterator.next();
-      } catch (error) {
-        if (closing) return { done: true, value: undefined };
-        throw error;
-      }
-    },
+    next: () => stepOrDone(iterator, isClosing),
     async return(value?: unknown) {
       closing = true;
       stream.destroy();
       return (await iterator.return?.(value)) ?? { done: true, value: undefined };
     },
   };
+}
+
+/**
+ * `iterator.next()`, a failure answered as done once `isClosing()` says a close of ours is under
+ * way (it is what made the step fail). `await`, not `.then`: an app's hand-written iterator may
+ * answer a step that is no promise.
+ */
+async function stepOrDone(iterator: AsyncIterator<Uint8Array>, isClosing: () => boolean): Promise<IteratorResult<Uint8Array>> {
+  try {
+    return await iterator.next();
+  } catch (error) {
+    if (isClosing()) return { done: true, value: undefined };
+    throw error;
+  }
 }
 
 /** True for a promise or any other thenable (an object or function with a `then` method, Promises/A+ §1.1). */
@@ -152,16 +159,9 @@ export function discardBody(body: Body | Uint8Array, onError?: (error: unknown) 
 export function closingSource(body: AsyncIterable<Uint8Array>, close: () => unknown): AsyncIterableIterator<Uint8Array> {
   const iterator = body[Symbol.asyncIterator]();
   let closing = false;
+  const isClosing = () => closing;
   return {
-    // `await`, not `.then`: an app's hand-written iterator may answer a step that is no promise.
-    async next(): Promise<IteratorResult<Uint8Array>> {
-      try {
-        return await iterator.next();
-      } catch (error) {
-        if (closing) return { done: true, value: undefined };
-        throw error;
-      }
-    },
+    next: () => stepOrDone(iterator, isClosing),
     async return(value?: unknown): Promise<IteratorResult<Uint8Array>> {
       closing = true;
       const closed = (async () => close())();
