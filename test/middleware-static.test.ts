@@ -292,6 +292,36 @@ describe('directoryApp over a socket', () => {
     expect([allowed.status, allowed.rest]).toEqual([200, 'PASSWORD=1']);
   });
 
+  it('hides a dotfile reached through a plainly named symlink when symlinks are followed, in the root or out of it', async () => {
+    const site = path.join(dir, 'dotlinks');
+    const pub = path.join(site, 'public');
+    mkdirSync(path.join(pub, '.git'), { recursive: true });
+    mkdirSync(path.join(pub, 'idx'));
+    writeFileSync(path.join(site, '.env'), SECRET);
+    writeFileSync(path.join(pub, '.secret'), SECRET);
+    writeFileSync(path.join(pub, '.git', 'config'), SECRET);
+    writeFileSync(path.join(pub, 'plain.txt'), HELLO);
+    symlinkSync('../.env', path.join(pub, 'config')); // out of the root, to a dotfile
+    symlinkSync('.secret', path.join(pub, 'x')); // in the root
+    symlinkSync('.git', path.join(pub, 'repo')); // a directory: /repo/config
+    symlinkSync('../.secret', path.join(pub, 'idx', 'index.html')); // an index file
+    const followed = await start(directoryApp(pub, { followSymlinks: true, listing: true }));
+    for (const target of ['/config', '/x', '/repo/config', '/repo/']) expect([target, (await raw(followed.port, target)).status]).toEqual([target, 404]);
+    const index = await raw(followed.port, '/idx/');
+    expect([index.status, index.rest.includes(SECRET)]).toEqual([200, false]); // the listing, not the file
+    expect((await raw((await start(directoryApp(pub, { index: 'index.html' }))).port, '/idx/')).status).toBe(404);
+    const plain = await raw(followed.port, '/plain.txt');
+    expect([plain.status, plain.rest]).toEqual([200, HELLO]);
+    const denied = await start(directoryApp(pub, { followSymlinks: true, dotfiles: 'deny' }));
+    expect((await raw(denied.port, '/config')).status).toBe(403);
+    expect((await raw(denied.port, '/x')).status).toBe(403);
+    const allowed = await start(directoryApp(pub, { followSymlinks: true, dotfiles: 'allow' }));
+    for (const target of ['/config', '/x', '/repo/config', '/idx/']) {
+      const res = await raw(allowed.port, target);
+      expect([target, res.status, res.rest]).toEqual([target, 200, SECRET]);
+    }
+  });
+
   it.skipIf(process.getuid?.() === 0)('answers 403 for a directory listing the process may not read', async () => {
     const locked = path.join(root, 'locked-dir');
     mkdirSync(locked);

@@ -12,7 +12,7 @@ import { HTTPMovedPermanently } from '../exceptions/redirects.ts';
 import { escapeHtml } from '../response/error-body.ts';
 import { Request } from '../request/request.ts';
 import { Response } from '../response/response.ts';
-import { joinBelow, realBelow, safeSegments } from './safe-path.ts';
+import { isBelow, joinBelow, realBelow, safeSegments } from './safe-path.ts';
 import { ALLOW, type FileOptions, fixedHeaders, sendFile } from './static-file.ts';
 
 /** Options of {@link directoryApp}. */
@@ -26,7 +26,9 @@ export interface DirectoryOptions extends FileOptions {
   listing?: boolean;
   /**
    * Serve files reached through symlinks that point outside the root; default false (such
-   * paths answer 404). Symlinks that stay inside the root are always followed.
+   * paths answer 404). Symlinks that stay inside the root are always followed. Either way a
+   * link does not get round `dotfiles`: its target is hidden when its real path has a
+   * dotfile segment below the root, or, out of the root, when the file's own name is one.
    */
   followSymlinks?: boolean;
   /**
@@ -76,6 +78,8 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
   const indexes = options.index === false ? [] : typeof options.index === 'string' ? [options.index] : [...(options.index ?? ['index.html'])];
   const dotfiles = options.dotfiles ?? 'ignore';
   const fixed = fixedHeaders(options);
+  // With `dotfiles: 'allow'`, a followed link's real path is not needed: no realpath is paid for it.
+  const follow: Follow = { symlinks: options.followSymlinks ?? false, real: dotfiles !== 'allow' };
   let realRoot: string | null = null;
   /**
    * The root's real path, kept between requests and looked up again when `fresh` (or not
@@ -100,19 +104,19 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     const target = joinBelow(base, segments);
     let realBase = await resolveRoot();
     if (target === null || realBase === null) return notFound();
-    let located = await locate(realBase, target, options.followSymlinks ?? false);
+    let located = await locate(realBase, target, follow);
     if (located === null) {
       // Not there, or its real path left the root as known: the root may have moved (a
       // swapped symlink). Only a miss pays for the second look.
       const known = realBase;
       realBase = await resolveRoot(true);
       if (realBase === null) return notFound();
-      if (realBase !== known) located = await locate(realBase, target, options.followSymlinks ?? false);
+      if (realBase !== known) located = await locate(realBase, target, follow);
       if (located === null) return notFound();
     }
-    // A symlink inside the root that leads to a dotfile (`envlink` → `.env`) is one too (the
-    // located path is the real one unless symlinks are followed as they are).
-    if (dotfiles !== 'allow' && !options.followSymlinks && isHidden(realBase, located.path)) {
+    // A symlink with a plain name that leads to a dotfile (`envlink` → `.env`, `config` →
+    // `../.env`) is one too: the rule is applied to the real path as well.
+    if (dotfiles !== 'allow' && isHidden(realBase, located)) {
       return dotfiles === 'deny' ? new HTTPForbidden().respond(environ, startResponse) : notFound();
     }
     // Type and download name go by the name asked for, not a symlink target's (serve-static, Werkzeug).
@@ -121,15 +125,15 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     }
     if (!pathInfo.endsWith('/')) return redirectToSlash(environ, startResponse);
     for (const name of indexes) {
-      const index = await locate(realBase, path.join(located.path, name), options.followSymlinks ?? false);
-      if (index !== null && !index.directory) return sendFile(environ, startResponse, index.path, fixed, path.join(target, name));
+      const index = await locate(realBase, path.join(located.path, name), follow);
+      if (index !== null && !index.directory && (dotfiles === 'allow' || !isHidden(realBase, index))) return sendFile(environ, startResponse, index.path, fixed, path.join(target, name));
     }
     if (!options.listing) return notFound();
     let html: string;
     try {
       html = await renderListing(located.path, realBase, environ, {
         dotfiles,
-        followSymlinks: options.followSymlinks ?? false,
+        followSymlinks: follow.symlinks,
         parent: segments.length > 0,
       });
     } catch (error) {
@@ -143,29 +147,53 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
   };
 }
 
+/** How {@link locate} treats symlinks: followed out of the root or not, real path wanted or not. */
+interface Follow {
+  readonly symlinks: boolean;
+  /** Look up the real path of a followed link too (for the dotfile rule). */
+  readonly real: boolean;
+}
+
+/** What {@link locate} found. */
+interface Located {
+  /** The path to serve: the real one unless symlinks are followed as they are. */
+  path: string;
+  /** The real path (symlinks resolved), `null` when not looked up (followed, dotfiles allowed). */
+  real: string | null;
+  directory: boolean;
+}
+
 /**
- * Finds what `target` is: its path to serve (the real one when symlinks must stay inside)
- * and whether it is a directory; `null` when missing or refused.
+ * Finds what `target` is: its path to serve, its real path, and whether it is a directory;
+ * `null` when missing or refused (its real path out of the root, unless followed).
  */
-async function locate(realRoot: string, target: string, followSymlinks: boolean): Promise<{ path: string; directory: boolean } | null> {
-  let file = target;
-  if (!followSymlinks) {
-    const real = await realBelow(realRoot, target);
+async function locate(realRoot: string, target: string, follow: Follow): Promise<Located | null> {
+  let real: string | null = null;
+  if (!follow.symlinks) {
+    real = await realBelow(realRoot, target);
     if (real === null) return null;
-    file = real;
+  } else if (follow.real) {
+    real = await realpath(target).catch(() => null);
+    if (real === null) return null;
   }
+  const file = follow.symlinks ? target : real!;
   try {
     const info = await stat(file);
     if (!info.isDirectory() && !info.isFile()) return null; // FIFOs, sockets, devices
-    return { path: file, directory: info.isDirectory() };
+    return { path: file, real, directory: info.isDirectory() };
   } catch {
     return null;
   }
 }
 
-/** True when `file`, below `realRoot`, is or lies in a dotfile (a name starting with `.`). */
-function isHidden(realRoot: string, file: string): boolean {
-  const relative = path.relative(realRoot, file);
+/**
+ * True when the real path of what was located is or lies in a dotfile (a name starting with
+ * `.`) below `realRoot`; out of the root (a followed link), when its own name is one.
+ */
+function isHidden(realRoot: string, { real }: Located): boolean {
+  if (real === null) return false;
+  if (!isBelow(realRoot, real)) return path.basename(real).startsWith('.');
+  const relative = path.relative(realRoot, real);
   return relative !== '' && relative.split(path.sep).some((segment) => segment.startsWith('.'));
 }
 
