@@ -322,6 +322,32 @@ describe('directoryApp over a socket', () => {
     }
   });
 
+  it('serves /.well-known/ at the root whatever dotfiles says, and hides the dotfiles below it', async () => {
+    const pub = path.join(dir, 'wellknown', 'public');
+    mkdirSync(path.join(pub, '.well-known', 'acme-challenge'), { recursive: true });
+    mkdirSync(path.join(pub, 'sub', '.well-known'), { recursive: true });
+    writeFileSync(path.join(pub, '.well-known', 'acme-challenge', 'tok3n'), 'tok3n.thumbprint');
+    writeFileSync(path.join(pub, '.well-known', 'security.txt'), 'Contact: mailto:security@example.com\n');
+    writeFileSync(path.join(pub, '.well-known', '.htpasswd'), SECRET);
+    writeFileSync(path.join(pub, 'sub', '.well-known', 'x.txt'), SECRET);
+    writeFileSync(path.join(pub, '.env'), SECRET);
+    symlinkSync('../.env', path.join(pub, '.well-known', 'env.txt'));
+    symlinkSync('.well-known/security.txt', path.join(pub, 'security.txt'));
+    for (const dotfiles of ['ignore', 'deny'] as const) {
+      for (const followSymlinks of [false, true]) {
+        const server = await start(directoryApp(pub, { dotfiles, followSymlinks }));
+        const challenge = await raw(server.port, '/.well-known/acme-challenge/tok3n');
+        expect([challenge.status, challenge.rest]).toEqual([200, 'tok3n.thumbprint']);
+        expect((await raw(server.port, '/%2ewell-known/security.txt')).status).toBe(200);
+        expect((await raw(server.port, '/security.txt')).status).toBe(200); // a link into it
+        const refused = dotfiles === 'deny' ? 403 : 404;
+        for (const target of ['/.well-known/.htpasswd', '/.well-known/env.txt', '/sub/.well-known/x.txt', '/.Well-Known/security.txt', '/.well-known-x/y']) {
+          expect([dotfiles, followSymlinks, target, (await raw(server.port, target)).status]).toEqual([dotfiles, followSymlinks, target, refused]);
+        }
+      }
+    }
+  });
+
   it.skipIf(process.getuid?.() === 0)('answers 403 for a directory listing the process may not read', async () => {
     const locked = path.join(root, 'locked-dir');
     mkdirSync(locked);

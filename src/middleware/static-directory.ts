@@ -33,7 +33,9 @@ export interface DirectoryOptions extends FileOptions {
   followSymlinks?: boolean;
   /**
    * Paths with a segment starting with `.` (`.env`, `.git/config`): `'ignore'` (default)
-   * answers 404 as if absent, `'deny'` answers 403, `'allow'` serves them.
+   * answers 404 as if absent, `'deny'` answers 403, `'allow'` serves them. A first segment
+   * `.well-known` (RFC 8615: `/.well-known/acme-challenge/…`, `/.well-known/security.txt`) is
+   * served whatever this says, as Caddy and WhiteNoise do; dotfiles below it follow the rule.
    */
   dotfiles?: 'ignore' | 'deny' | 'allow';
 }
@@ -98,7 +100,7 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     const pathInfo = environ.PATH_INFO;
     const segments = safeSegments(pathInfo);
     if (segments === null) return notFound();
-    if (dotfiles !== 'allow' && segments.some((s) => s.startsWith('.'))) {
+    if (dotfiles !== 'allow' && hasDotfile(segments)) {
       return dotfiles === 'deny' ? new HTTPForbidden().respond(environ, startResponse) : notFound();
     }
     const target = joinBelow(base, segments);
@@ -194,7 +196,18 @@ function isHidden(realRoot: string, { real }: Located): boolean {
   if (real === null) return false;
   if (!isBelow(realRoot, real)) return path.basename(real).startsWith('.');
   const relative = path.relative(realRoot, real);
-  return relative !== '' && relative.split(path.sep).some((segment) => segment.startsWith('.'));
+  return relative !== '' && hasDotfile(relative.split(path.sep));
+}
+
+/**
+ * True when a path below the root (its segments) has a dotfile segment, a name starting with
+ * `.`. A first segment `.well-known` is not one (RFC 8615 well-known URIs: ACME HTTP-01
+ * challenges, `security.txt`, as Caddy and WhiteNoise serve them); the names below it are
+ * checked as anywhere else.
+ */
+function hasDotfile(segments: readonly string[]): boolean {
+  for (let i = segments[0] === '.well-known' ? 1 : 0; i < segments.length; i++) if (segments[i]!.startsWith('.')) return true;
+  return false;
 }
 
 function redirectToSlash(environ: Environ, startResponse: StartResponse): Body {
