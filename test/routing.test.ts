@@ -209,3 +209,37 @@ describe('custom converters and bad rules', () => {
     expect(() => new RouteMap({ a: '/', b: '/b' }).app({ a: () => 'a' })).toThrow(/no handler for the route "b"/);
   });
 });
+
+describe('placeholder names of the object prototype', () => {
+  const proto = new RouteMap({
+    p: '/p/<__proto__>',
+    c: '/c/<constructor>/<int:toString>',
+    h: '/h/<path:hasOwnProperty>',
+  });
+
+  it('match their values as own properties (__proto__ included) and hand them to the handler', async () => {
+    const found = proto.lookup('GET', '/p/x');
+    expect(found.kind === 'match' && Object.hasOwn(found.values, '__proto__') && found.values['__proto__']).toBe('x');
+    const c = proto.lookup('GET', '/c/y/3');
+    expect(c.kind === 'match' && [c.values['constructor'], c.values['toString']]).toEqual(['y', 3]);
+    const client = new TestClient(
+      proto.app({
+        p: (_req, values) => Response.json({ value: Object.getOwnPropertyDescriptor(values, '__proto__')?.value, prototype: Object.getPrototypeOf(values) === Object.prototype }),
+        c: (_req, { constructor: name, toString: n }) => `${name} ${n + 1}`,
+        h: (_req, { hasOwnProperty: rest }) => rest,
+      }),
+    );
+    expect(await (await client.get('/p/x')).json()).toEqual({ value: 'x', prototype: true });
+    expect((await client.get('/c/y/3')).textBody).toBe('y 4');
+    expect((await client.get('/h/a/b')).textBody).toBe('a/b');
+  });
+
+  it('build from own values only: a missing one is refused, not read from Object.prototype', () => {
+    expect(proto.build('c', { constructor: 'y', toString: 3 })).toBe('/c/y/3');
+    expect(proto.build('p', { ['__proto__']: 'x' })).toBe('/p/x');
+    expect(() => proto.build('c', { toString: 3 } as never)).toThrow(/needs a value for constructor/);
+    expect(() => proto.build('c', { constructor: 'y' } as never)).toThrow(/needs a value for toString/);
+    expect(() => proto.build('p', {} as never)).toThrow(/needs a value for __proto__/);
+    expect(() => proto.build('h', {} as never)).toThrow(/needs a value for hasOwnProperty/);
+  });
+});

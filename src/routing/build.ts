@@ -20,7 +20,9 @@ function wholeMatch(converter: Converter<unknown>): RegExp {
 /**
  * The path of `rule` with `values` (percent-encoded, not yet under `SCRIPT_NAME`) and the
  * query of the values the pattern does not use (`?a=1&b=2`, or `''`): an array repeats its
- * name, `null` and `undefined` are left out.
+ * name, `null` and `undefined` are left out. Only `values`' own properties count: a
+ * placeholder named `constructor` or `toString` needs its own value, not the prototype's (a
+ * `__proto__` value is given as `{ ['__proto__']: v }`, not `{ __proto__: v }`, which sets the prototype).
  *
  * @throws TypeError when a placeholder has no value (or `null`), its converter refuses it, or
  *   the text does not match the converter's regex (the URL would not lead back to the rule).
@@ -32,7 +34,8 @@ export function buildPath(rule: CompiledRule, values: Readonly<Record<string, un
       path += quotePath(part);
       continue;
     }
-    const value = values[part.name];
+    // Own values only: a missing `constructor` or `toString` is not Object.prototype's.
+    const value = Object.hasOwn(values, part.name) ? values[part.name] : undefined;
     if (value === undefined || value === null) throw new TypeError(`${rule.endpoint} (${rule.pattern}) needs a value for ${part.name}`);
     const raw = part.converter.toUrl(value);
     // A URL that would not match its own rule again is refused (an empty string, a word any() lacks…).

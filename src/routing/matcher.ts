@@ -30,10 +30,19 @@ export type Lookup =
 const NONE: Lookup = Object.freeze({ kind: 'none' });
 const SLASH: Lookup = Object.freeze({ kind: 'slash' });
 
-/** The values of `rule` from the converted texts in path order. */
+/**
+ * The values of `rule` from the converted texts in path order, each an own property (so
+ * `<constructor>` and `<toString>` are plain names; `<__proto__>` is defined, not assigned).
+ */
 function valuesOf(rule: CompiledRule, converted: unknown[]): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   const placeholders = rule.placeholders;
+  if (rule.protoName) {
+    for (let i = 0; i < placeholders.length; i++) {
+      Object.defineProperty(values, placeholders[i]!.name, { value: converted[i], enumerable: true, writable: true, configurable: true });
+    }
+    return values;
+  }
   for (let i = 0; i < placeholders.length; i++) values[placeholders[i]!.name] = converted[i];
   return values;
 }

@@ -50,6 +50,11 @@ export interface CompiledRule {
   readonly tail: { readonly regex: RegExp; readonly placeholders: readonly Placeholder[] } | null;
   /** Every placeholder, in order. */
   readonly placeholders: readonly Placeholder[];
+  /**
+   * True when a placeholder is named `__proto__`: its value is defined as an own property of
+   * the values, where an assignment would set their prototype (and be lost).
+   */
+  readonly protoName: boolean;
 }
 
 const PLACEHOLDER = /<(?:([A-Za-z_]\w*)(?:\(([^)]*)\))?:)?([A-Za-z_]\w*)>/g;
@@ -161,6 +166,7 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
   const methods = new Set((options.methods ?? ['GET']).map((m) => m.toUpperCase()));
   for (const method of methods) if (!/^[!#$%&'*+\-.^_`|~0-9A-Z]+$/.test(method)) throw new TypeError(`invalid method ${JSON.stringify(method)} (${endpoint})`);
   if (methods.has('GET')) methods.add('HEAD');
+  const placeholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
   return {
     endpoint,
     pattern,
@@ -169,6 +175,7 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
     parts,
     segments: matched.map(segmentOf),
     tail: crossing === -1 ? null : { regex: wholeRegex(tailParts), placeholders: tailParts.filter((p): p is Placeholder => typeof p !== 'string') },
-    placeholders: parts.filter((p): p is Placeholder => typeof p !== 'string'),
+    placeholders,
+    protoName: placeholders.some((p) => p.name === '__proto__'),
   };
 }
