@@ -3,6 +3,7 @@
  * one by one while requests keep coming, --limit-max-requests, SIGTERM draining the requests in
  * flight, and a Unix socket shared by the workers.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -107,6 +108,28 @@ describe('tsgi serve --workers', () => {
     expect(outcomes.filter((outcome) => outcome !== '200')).toEqual([]);
     expect(outcomes.length).toBeGreaterThan(200);
     expect(run.out.stderr).toBe('');
+  });
+
+  it('a SIGHUP whose new worker fails to start keeps the running workers, and no more of them', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1']);
+    const url = await servingUrl(run);
+    const first = await pidOf(url);
+    writeFileSync(join(dir, 'broken'), '');
+    try {
+      run.child.kill('SIGHUP');
+      await waitFor(() => run.out.stderr.includes('the running workers stay'), () => run.out.stderr, 20_000);
+      // The failed successor is not replaced in turn (a back-off loop that, once the deploy is
+      // fixed, left --workers + 1 processes serving).
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+    } finally {
+      rmSync(join(dir, 'broken'), { force: true });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const children = execFileSync('pgrep', ['-P', String(run.child.pid)], { encoding: 'utf8' }).trim().split('\n').map(Number);
+    expect(children).toEqual([first]);
+    expect(await pidOf(url)).toBe(first);
+    expect(run.out.stderr).toMatch(/^tsgi: worker \d+ failed to start \(exit code 5\): worker \d+ stays$/m);
+    expect(run.out.stderr).not.toMatch(/starting a new one/);
   });
 
   it('replaces a worker after --limit-max-requests, without failing a request', async () => {

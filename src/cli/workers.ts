@@ -5,8 +5,9 @@
  * {@link Backoff} pause, with its exit code or signal logged. SIGINT/SIGTERM stop every worker
  * (SIGTERM, SIGKILL after `--timeout-graceful-shutdown` + {@link KILL_MARGIN}, or at a second
  * signal). SIGHUP, and a worker that reached `--limit-max-requests`, replace workers one at a
- * time, each only once its successor listens; a successor that fails ends the round and the
- * running workers stay. When the very first worker fails, the primary exits with its status.
+ * time, each only once its successor listens; a successor that fails ends the round (it is not
+ * replaced in turn) and the running workers stay. When the very first worker fails, the primary
+ * exits with its status.
  *
  * @module
  */
@@ -30,6 +31,8 @@ interface Slot {
   listening: boolean;
   /** The primary asked it to stop (replaced, or shutting down): its exit is expected. */
   leaving: boolean;
+  /** The worker this one was forked to replace (SIGHUP, `--limit-max-requests`), if any. */
+  readonly replacing: Slot | undefined;
   /** Settled with `true` once it listens, `false` if it exits first. */
   readonly ready: Promise<boolean>;
   settle(ready: boolean): void;
@@ -69,11 +72,11 @@ class Primary {
     this.#fork();
   }
 
-  #fork(): Slot {
+  #fork(replacing?: Slot): Slot {
     const worker = cluster.fork(this.env);
     let settle!: (ready: boolean) => void;
     const ready = new Promise<boolean>((resolve) => (settle = resolve));
-    const slot: Slot = { worker, started: Date.now(), listening: false, leaving: false, ready, settle };
+    const slot: Slot = { worker, started: Date.now(), listening: false, leaving: false, replacing, ready, settle };
     this.#slots.set(worker, slot);
     return slot;
   }
@@ -108,6 +111,13 @@ class Primary {
     }
     if (slot.leaving) return; // replaced: its successor is already listening
     const pid = worker.process.pid;
+    if (slot.replacing !== undefined && !slot.listening && this.#slots.has(slot.replacing.worker)) {
+      // A successor that could not start is not replaced in turn: the worker it was to
+      // replace keeps serving (#replace), so the count stays at --workers. (Had that one died
+      // meanwhile, this is replaced as any other.)
+      this.log.warning(`worker ${pid} failed to start (${how(code, signal)}): worker ${slot.replacing.worker.process.pid} stays`);
+      return;
+    }
     if (!this.#announced) {
       // The first worker could not start; it has said why on stderr.
       if (code !== 1 && code !== 2) this.log.error(`worker ${pid} failed to start (${how(code, signal)})`);
@@ -126,7 +136,7 @@ class Primary {
   async #replace(old: Slot): Promise<boolean> {
     if (old.leaving) return true;
     old.leaving = true;
-    const next = this.#fork();
+    const next = this.#fork(old);
     if (!(await next.ready)) {
       old.leaving = false;
       return false;
