@@ -190,7 +190,31 @@ describe('tsgi serve errors', () => {
     const port = new URL(await servingUrl(first)).port;
     const result = await finish(['serve', 'examples/demo.ts:app', '--port', port]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^tsgi: .*EADDRINUSE.*\n$/);
+    const inUse = `tsgi: cannot listen on 127.0.0.1:${port}: address already in use (another process listens there: stop it, or choose another --port)\n`;
+    expect(result.stderr).toBe(inUse);
+    // The same line from a --workers worker, whose Node error read `bind EADDRINUSE 127.0.0.1:…`.
+    const workers = await finish(['serve', 'examples/demo.ts:app', '--port', port, '--workers', '2']);
+    expect(workers.code).toBe(1);
+    expect(workers.stderr).toBe(inUse);
+  });
+
+  it('a --host that does not resolve, a Unix socket in use: one line naming the flag, exit 1', async () => {
+    const host = await finish(['serve', 'examples/demo.ts:app', '--host', 'tsgi-test.invalid']);
+    expect(host.code).toBe(1);
+    expect(host.stderr).toMatch(/^tsgi: cannot resolve --host 'tsgi-test\.invalid' \(\w+\)\n$/);
+    const dir = mkdtempSync(join(tmpdir(), 'tsgi-cli-uds-'));
+    try {
+      const path = join(dir, 'app.sock');
+      const first = cli(['serve', 'examples/demo.ts:app', '--uds', path]);
+      await servingUrl(first);
+      const result = await finish(['serve', 'examples/demo.ts:app', '--uds', path]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `tsgi: cannot listen on ${path}: address already in use (another process listens on this socket: stop it, or choose another --uds)\n`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('bad arguments: one line on stderr, exit 2', async () => {

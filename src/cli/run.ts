@@ -12,6 +12,7 @@
 import cluster from 'node:cluster';
 import { SERVE_USAGE, USAGE, UsageError, parseCommandLine } from './args.ts';
 import { type CliIO, processIO } from './io.ts';
+import { listenFailure } from './listen-error.ts';
 import { LoadError, ModuleError } from './load.ts';
 import { RELOAD_CHILD_ENV } from './messages.ts';
 import { version } from './version.ts';
@@ -54,7 +55,7 @@ export async function run(argv: readonly string[], io: CliIO = processIO, env = 
       io.stderr.write(`tsgi: ${error.message}:\n${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
       return 1;
     }
-    io.stderr.write(`tsgi: ${firstLine(error)}\n`);
+    io.stderr.write(`tsgi: ${listenFailure(error) ?? firstLine(error)}\n`);
     return 1;
   }
 }

@@ -32,6 +32,8 @@ export async function freeSocketPath(path: string): Promise<void> {
     });
     probe.once('error', () => resolve(false));
   });
-  if (listening) throw Object.assign(new Error(`listen EADDRINUSE: address already in use ${path}`), { code: 'EADDRINUSE' });
+  if (listening) {
+    throw Object.assign(new Error(`listen EADDRINUSE: address already in use ${path}`), { code: 'EADDRINUSE', syscall: 'listen', address: path });
+  }
   unlinkSync(path);
 }

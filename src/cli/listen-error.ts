@@ -1,0 +1,59 @@
+/**
+ * The one-line report of an address `tsgi serve` cannot listen on, as uvicorn and gunicorn
+ * print one: what was asked, why it failed, and the flag to change. Node's own messages differ
+ * by process (`listen EADDRINUSE: address already in use 127.0.0.1:8000` in one process,
+ * `bind EADDRINUSE 127.0.0.1:8000` from a `--workers` worker) and name no flag.
+ *
+ * @module
+ */
+
+/** The fields of a Node system error from `listen`, `bind` or `getaddrinfo`. */
+interface ListenErrorFields {
+  code?: unknown;
+  syscall?: unknown;
+  address?: unknown;
+  port?: unknown;
+  hostname?: unknown;
+}
+
+/** Why, for each error code, with the hint to give: by `--port`/`--host` or by `--uds`. */
+const REASONS: Readonly<Record<string, { why: string; tcp: string; uds: string }>> = {
+  EADDRINUSE: {
+    why: 'address already in use',
+    tcp: 'another process listens there: stop it, or choose another --port',
+    uds: 'another process listens on this socket: stop it, or choose another --uds',
+  },
+  EACCES: {
+    why: 'permission denied',
+    tcp: 'ports below 1024 need privileges: choose a higher --port, behind a proxy',
+    uds: "the socket's folder must exist and be writable",
+  },
+  EADDRNOTAVAIL: {
+    why: 'address not available',
+    tcp: 'no interface of this machine has it: check --host, or use 0.0.0.0 or :: for every one',
+    uds: 'check --uds',
+  },
+  ENOENT: { why: 'no such folder', tcp: 'check --host', uds: "the socket's folder must exist" },
+};
+
+/**
+ * The report of `error` when it says the address cannot be listened on, e.g.
+ * `cannot listen on 127.0.0.1:8000: address already in use (another process listens there:
+ * stop it, or choose another --port)`, or `cannot resolve --host 'web.invalid' (ENOTFOUND)`;
+ * `undefined` for any other error.
+ */
+export function listenFailure(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, syscall, address, port, hostname } = error as ListenErrorFields;
+  if (typeof code !== 'string') return undefined;
+  if (syscall === 'getaddrinfo') return `cannot resolve --host '${String(hostname)}' (${code})`;
+  const reason = REASONS[code];
+  if (reason === undefined || typeof address !== 'string') return undefined;
+  // Node sets `port` -1 for a socket path, and leaves it out for port 0.
+  const uds = /[/\\]/.test(address);
+  const tcpPort = typeof port === 'number' && port > 0 ? port : undefined;
+  const host = address.includes(':') ? `[${address}]` : address;
+  const where = uds ? address : tcpPort === undefined ? host : `${host}:${tcpPort}`;
+  const hint = uds ? reason.uds : code === 'EACCES' && (tcpPort ?? 0) >= 1024 ? 'check --host and --port' : reason.tcp;
+  return `cannot listen on ${where}: ${reason.why} (${hint})`;
+}
