@@ -99,6 +99,21 @@ describe('tsgi serve', () => {
     expect(await run.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('keeps serving when the reader of its log goes away (a log shipper restarted, `| head`)', async () => {
+    for (const processes of [[], ['--workers', '1']]) {
+      const run = cli(['serve', 'examples/demo.ts:app', '--port', '0', ...processes]);
+      const url = await servingUrl(run);
+      // Writing the access log now fails with EPIPE (in the worker and the primary alike).
+      run.child.stdout!.destroy();
+      run.child.stderr!.destroy();
+      for (let i = 0; i < 5; i++) expect((await get(`${url}/`)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await get(`${url}/`)).status).toBe(200);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toEqual({ code: 0, signal: null });
+    }
+  });
+
   it('exits 0 on SIGINT too', async () => {
     const run = cli(['serve', 'examples/demo.ts:app', '--port', '0']);
     const url = await servingUrl(run);

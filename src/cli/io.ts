@@ -14,6 +14,17 @@ export interface CliIO {
 export const processIO: CliIO = { stdout: process.stdout, stderr: process.stderr };
 
 /**
+ * Keeps a failing log from stopping the server: an error writing standard output or standard
+ * error (`EPIPE` once the log's reader is gone: a log shipper restarted, `tsgi serve … | head`;
+ * `EIO` from a closed terminal) is dropped, with the lines that follow, as Python's `logging`
+ * does (gunicorn, uvicorn), instead of crashing the process as an unhandled `error` event. The
+ * executable calls it once, in every process (primary, workers, `--reload` child).
+ */
+export function ignoreLogWriteErrors(streams: readonly NodeJS.WritableStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) stream.on('error', () => {});
+}
+
+/**
  * Resolves with the first of `signals` this process receives, then calls `onRepeat` for any
  * later one (a second Ctrl-C: stop waiting for slow requests). Handlers stay installed, so
  * the default action (exit without cleanup) never runs.

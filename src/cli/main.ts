@@ -12,6 +12,8 @@
  *
  * @module
  */
+import { ignoreLogWriteErrors } from './io.ts';
 import { run } from './run.ts';
 
+ignoreLogWriteErrors();
 process.exit(await run(process.argv.slice(2)));
