@@ -193,6 +193,23 @@ describe('tsgi serve errors', () => {
     }
   });
 
+  it('a file Node cannot import as a module (app.py, a .json): one line, exit 2, no stack', async () => {
+    writeFileSync(join(fixtures, 'app.py'), 'app = None\n');
+    writeFileSync(join(fixtures, 'settings.json'), '{}\n');
+    for (const name of ['app.py', 'settings.json']) {
+      const result = await finish(['serve', join(fixtures, name), '--port', '0']);
+      expect(result.code, name).toBe(2);
+      expect(result.stderr, name).toBe(
+        `tsgi: cannot load '${join(fixtures, name)}' as a module: serve a .js, .mjs, .cjs, .ts, .mts or .cts file\n`,
+      );
+    }
+    // The same error from a module the app imports is the app's own: its stack, exit 1.
+    writeFileSync(join(fixtures, 'imports-py.mjs'), "import './app.py';\nexport const app = () => [];\n");
+    const nested = await finish(['serve', join(fixtures, 'imports-py.mjs'), '--port', '0']);
+    expect(nested.code).toBe(1);
+    expect(nested.stderr).toMatch(/^tsgi: error while loading '[^']+imports-py\.mjs':\n[^\n]*ERR_UNKNOWN_FILE_EXTENSION[^\n]*\n\s+at /);
+  });
+
   it('a module that throws while loading: its error on stderr, exit 1', async () => {
     const result = await finish(['serve', join(fixtures, 'throws.mjs'), '--port', '0']);
     expect(result.code).toBe(1);

@@ -11,8 +11,8 @@ import { type App, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
 
 /**
- * The module or export named on the command line cannot be served: no such file, no such
- * export, or an export that is not an app. The CLI prints the one-line message, exit 2.
+ * The module or export named on the command line cannot be served: no such file, a file Node
+ * does not import as a module, no such export, or an export that is not an app. The CLI prints the one-line message, exit 2.
  */
 export class LoadError extends Error {
   override name = 'LoadError';
@@ -31,8 +31,9 @@ export class ModuleError extends Error {
  * answers its export `exportName` as an {@link App}: an app function as is, an object with
  * `respond()` bound to it, a promise of either awaited first.
  *
- * @throws LoadError when the file does not exist, has no such export, or the export is not an
- *   app (`undefined`, a string, an object without `respond`…).
+ * @throws LoadError when the file does not exist, is not a module Node imports (`app.py`, a
+ *   `.json`), has no such export, or the export is not an app (`undefined`, a string, an
+ *   object without `respond`…).
  * @throws ModuleError when importing the module throws.
  */
 export async function loadApp(modulePath: string, exportName: string, cwd: string = process.cwd()): Promise<App> {
@@ -45,12 +46,21 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
   }
   if (!isFile) throw new LoadError(`cannot find module '${modulePath}' (no file ${file})`);
   let namespace: Record<string, unknown>;
+  const url = pathToFileURL(file).href;
   try {
-    namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    namespace = (await import(url)) as Record<string, unknown>;
   } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
+    const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+    const typescript = /\.[cm]?ts$/.test(file);
+    // The file itself is not a module Node imports (app.py, a .json needing `with { type }`):
+    // the command line is wrong, not the module. The same error about a file the module
+    // imports is the module's own, and keeps its stack.
+    const aboutFile = typeof message === 'string' && (message.includes(`"${url}"`) || message.endsWith(` for ${file}`));
+    if (!typescript && aboutFile && (code === 'ERR_UNKNOWN_FILE_EXTENSION' || code === 'ERR_IMPORT_ATTRIBUTE_MISSING')) {
+      throw new LoadError(`cannot load '${modulePath}' as a module: serve a .js, .mjs, .cjs, .ts, .mts or .cts file`);
+    }
     const hint =
-      code === 'ERR_UNKNOWN_FILE_EXTENSION' && /\.[cm]?ts$/.test(file)
+      code === 'ERR_UNKNOWN_FILE_EXTENSION' && typescript
         ? ' (this Node cannot run .ts files: use Node >= 22.18, or pass --experimental-strip-types)'
         : '';
     throw new ModuleError(`error while loading '${modulePath}'${hint}`, { cause: error });
