@@ -5,6 +5,7 @@
  * supervisor waits for the next change; SIGINT stops everything.
  */
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +88,51 @@ describe('tsgi serve --reload', () => {
     run.child.kill('SIGINT');
     expect(await run.exited).toEqual({ code: 0, signal: null });
     await expect(get(url, {}, 2_000)).rejects.toThrow();
+  });
+
+  it('on a Unix socket, serves again after the app crashed (its socket file left behind)', { timeout: 60_000 }, async () => {
+    const folder = join(dir, 'uds-site');
+    mkdirSync(folder);
+    const socketPath = join(folder, 'app.sock');
+    const write = (text: string) =>
+      writeFileSync(
+        join(folder, 'app.mjs'),
+        `export const app = (environ, start) => {
+  if (environ.PATH_INFO === '/crash') process.exit(3);
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode(${JSON.stringify(text)})];
+};
+`,
+      );
+    const request = (target: string) =>
+      new Promise<string>((resolve, reject) => {
+        http
+          .get({ socketPath, path: target, agent: false, timeout: 2_000 }, (res) => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve(text));
+          })
+          .on('timeout', function (this: http.ClientRequest) {
+            this.destroy(new Error('timeout'));
+          })
+          .on('error', reject);
+      });
+    write('first');
+    const run = cli(['serve', join(folder, 'app.mjs'), '--uds', socketPath, '--reload']);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    expect(await servingUrl(run)).toBe(`unix:${socketPath}`);
+    expect(await request('/')).toBe('first');
+    await request('/crash').catch(() => '');
+    await waitFor(() => /the app stopped \(exit code 3\)/.test(run.out.stderr), output, 20_000);
+    write('second');
+    let last = '';
+    const deadline = Date.now() + 20_000;
+    while (last !== 'second' && Date.now() < deadline) {
+      last = await request('/').catch(() => '');
+      if (last !== 'second') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(last, output()).toBe('second');
+    expect(run.out.stderr).not.toMatch(/EADDRINUSE|address already in use/);
   });
 
   it('watches --reload-dir instead of the module folder; its child ends with it', { timeout: 60_000 }, async () => {

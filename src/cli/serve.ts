@@ -71,7 +71,9 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
     return 0;
   }
   const app = buildStack(await loading, command, log, onLimit);
-  if (!managed && command.uds !== undefined) await freeSocketPath(command.uds);
+  // The child of --reload too: the child before it may have crashed, leaving its socket file.
+  // (Cluster workers share the primary's socket.)
+  if (!cluster.isWorker && command.uds !== undefined) await freeSocketPath(command.uds);
   const picked = process.env[PORT_ENV];
   handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker });
   if (managed) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
