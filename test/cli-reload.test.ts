@@ -90,6 +90,23 @@ describe('tsgi serve --reload', () => {
     await expect(get(url, {}, 2_000)).rejects.toThrow();
   });
 
+  it('ignores $WEB_CONCURRENCY: one serving process that reloads, as uvicorn', { timeout: 60_000 }, async () => {
+    const folder = join(dir, 'concurrency-site');
+    mkdirSync(folder);
+    writeApp(folder, 'first');
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload'], { WEB_CONCURRENCY: '2' });
+    const url = await servingUrl(run);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    // It was a primary with 2 workers, each running a supervisor of its own.
+    expect(run.out.stdout, output()).toMatch(/\(HTTP\/1\.1, 1 process, Node v[\d.]+, reload on\)\n/);
+    expect((await get(url)).body).toBe('first');
+    writeFileSync(join(folder, 'message.ts'), messageModule('second'));
+    await until(url, 'second', output);
+    run.child.kill('SIGINT');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stdout.match(/^Stopping on SIGINT/gm), output()).toEqual(['Stopping on SIGINT']);
+  });
+
   it('on a Unix socket, serves again after the app crashed (its socket file left behind)', { timeout: 60_000 }, async () => {
     const folder = join(dir, 'uds-site');
     mkdirSync(folder);

@@ -51,7 +51,10 @@ export interface ServeCommand {
   readonly limitMaxRequests: number | undefined;
   /** Largest request body in bytes (413 past it); 0 for no limit. */
   readonly maxBodySize: number;
-  /** Number of worker processes (node:cluster); `undefined` serves in this process. */
+  /**
+   * Number of worker processes (node:cluster), from `--workers`, else `$WEB_CONCURRENCY` (not
+   * with `--reload`); `undefined` serves in this process.
+   */
   readonly workers: number | undefined;
   /** Restart on file changes under {@link reloadDirs}. */
   readonly reload: boolean;

@@ -125,7 +125,9 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
   const text = (name: string) => values[name] as string | undefined;
   const { module, exportName } = parseTarget(positionals[0]!);
   const port = text('port') ?? fromEnv(env, 'PORT');
-  const workers = text('workers') ?? fromEnv(env, 'WEB_CONCURRENCY');
+  // --reload serves one process: $WEB_CONCURRENCY (set for production) is ignored, as uvicorn
+  // does; `--workers` with it is refused (checkCombinations).
+  const workers = text('workers') ?? (values.reload === true ? undefined : fromEnv(env, 'WEB_CONCURRENCY'));
   const seconds = (name: string, fallback: number, zero = false) => {
     const value = text(name);
     return value === undefined ? fallback : parseSeconds(value, `--${name}`, zero);
