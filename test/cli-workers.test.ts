@@ -150,6 +150,27 @@ describe('tsgi serve --workers', () => {
     await waitFor(() => !alive(first), () => `worker ${first} still runs`);
   });
 
+  it('a worker past --limit-max-requests whose replacement failed asks again after as many more', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--limit-max-requests', '3']);
+    const url = await servingUrl(run);
+    const first = await pidOf(url);
+    writeFileSync(join(dir, 'broken'), '');
+    try {
+      await pidOf(url);
+      expect(await pidOf(url)).toBe(first); // the 3rd: a replacement is started, and fails
+      await waitFor(() => run.out.stderr.includes(`worker ${first} stays`), () => run.out.stderr, 20_000);
+    } finally {
+      rmSync(join(dir, 'broken'), { force: true });
+    }
+    for (let i = 0; i < 3; i++) expect(await pidOf(url)).toBe(first);
+    // The 6th request asked again: a replacement takes over.
+    let current = first;
+    const deadline = Date.now() + 15_000;
+    while (current === first && Date.now() < deadline) current = await pidOf(url);
+    expect(current).not.toBe(first);
+    expect(run.out.stdout).toMatch(new RegExp(`^Worker ${first} served 6 requests \\(--limit-max-requests\\): replacing it$`, 'm'));
+  });
+
   it('replaces dying workers with back-off, logging why, and recovers', { timeout: 60_000 }, async () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1']);
     const url = await servingUrl(run);

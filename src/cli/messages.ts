@@ -22,10 +22,13 @@ export interface ListeningMessage {
   readonly url: string;
 }
 
-/** Sent when the process has taken its `--limit-max-requests`-th request and wants replacing. */
+/**
+ * Sent when the process has taken its `--limit-max-requests`-th request and wants replacing,
+ * and again at every `--limit-max-requests` more while it runs (its replacement failed).
+ */
 export interface RetiringMessage {
   readonly type: 'tsgi:retiring';
-  /** The requests it served. */
+  /** The requests it has taken, this one included. */
   readonly served: number;
 }
 

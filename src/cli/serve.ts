@@ -56,8 +56,8 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // The child of --reload stops when its supervisor is gone (cluster workers do by themselves).
   if (managed && !cluster.isWorker) process.once('disconnect', () => retire('as its supervisor is gone'));
   const limit = command.limitMaxRequests;
-  const onLimit = () => {
-    if (cluster.isWorker) process.send?.({ type: 'tsgi:retiring', served: limit! } satisfies RetiringMessage);
+  const onLimit = (served: number) => {
+    if (cluster.isWorker) process.send?.({ type: 'tsgi:retiring', served } satisfies RetiringMessage);
     else retire(`after ${limit} requests (--limit-max-requests)`);
   };
   const tls = command.ssl === undefined ? undefined : loadTls(command.ssl);

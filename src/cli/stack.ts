@@ -19,10 +19,11 @@ import type { CliLog } from './log.ts';
 export const PROXY_HOPS = { xFor: 1, xProto: 1, xHost: 1, xPrefix: 1 } as const;
 
 /**
- * `app` wrapped as `command` says. `onLimit` is called once, when the request that reaches
- * `--limit-max-requests` arrives (the request itself is served).
+ * `app` wrapped as `command` says. `onLimit(served)` is called when the request that reaches
+ * `--limit-max-requests` arrives (the request itself is served), and again at every
+ * `--limit-max-requests` more, so a worker whose replacement failed to start asks again.
  */
-export function buildStack(app: App, command: ServeCommand, log: CliLog, onLimit: () => void): App {
+export function buildStack(app: App, command: ServeCommand, log: CliLog, onLimit: (served: number) => void): App {
   let stack = app;
   if (command.accessLog && log.enabled('info')) stack = accessLog(stack, { log: log.stdout, format: 'combined' });
   if (command.proxyHeaders) {
@@ -46,11 +47,11 @@ function withRootPath(app: App, rootPath: string): App {
   };
 }
 
-/** Calls `onLimit` when the `limit`-th request arrives. */
-function counted(app: App, limit: number, onLimit: () => void): App {
+/** Calls `onLimit(served)` when the `limit`-th request arrives, and every `limit` requests after. */
+function counted(app: App, limit: number, onLimit: (served: number) => void): App {
   let served = 0;
   return (environ, startResponse) => {
-    if (++served === limit) onLimit();
+    if (++served % limit === 0) onLimit(served);
     return app(environ, startResponse);
   };
 }
