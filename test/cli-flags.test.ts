@@ -319,7 +319,17 @@ describe('tsgi serve flags at work', () => {
       expect(plain).toMatch(/Serving on http:\/\/127\.0\.0\.1:\d+/);
       expect(plain).toMatch(/HTTP\/1\.1 · 1 process · Node v[\d.]+ · reload off/);
     } finally {
-      process.kill(-child.pid!, 'SIGKILL');
+      // Ctrl-C on the pseudo-terminal: a SIGKILL to `script` alone hangs the terminal up, and
+      // the server, which ignores SIGHUP in its own session, was left running after the test.
+      const exited = new Promise((resolve) => child.once('close', resolve));
+      child.stdin.write('\x03');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone already
+      }
     }
+    expect(out).toContain('Stopping on SIGINT');
   });
 });
