@@ -65,6 +65,9 @@ describe('tsgi serve flag values', () => {
       [['--timeout-keep-alive', 'abc'], /^invalid --timeout-keep-alive 'abc': expected seconds/],
       [['--timeout-request', '0'], /^invalid --timeout-request '0'/],
       [['--timeout-graceful-shutdown=-1'], /^invalid --timeout-graceful-shutdown '-1'/],
+      // Past Node's longest timer (2^31-1 ms), which would fire at once.
+      [['--timeout-graceful-shutdown', '2147484'], /^invalid --timeout-graceful-shutdown '2147484': expected seconds, a number >= 0 and at most 2147483 \(24\.8 days\)\n/],
+      [['--timeout-worker-healthcheck', 'soon'], /^invalid --timeout-worker-healthcheck 'soon'/],
       [['--max-body-size', '10M'], /^invalid --max-body-size '10M': expected a size/],
       [['--limit-concurrency', '0'], /^invalid --limit-concurrency '0'/],
       [['--limit-max-requests', 'many'], /^invalid --limit-max-requests 'many'/],
@@ -117,7 +120,7 @@ describe('tsgi serve flag values', () => {
     const flags = [
       'host', 'port', 'uds', 'ssl-certfile', 'ssl-keyfile', 'ssl-keyfile-password', 'http2', 'h2c', '[no-]proxy-headers',
       'forwarded-allow-ips', 'root-path', 'trusted-hosts', 'timeout-keep-alive', 'timeout-headers', 'timeout-request',
-      'timeout-graceful-shutdown', 'limit-concurrency', 'limit-max-requests', 'max-body-size', 'workers', 'reload',
+      'timeout-graceful-shutdown', 'limit-concurrency', 'limit-max-requests', 'max-body-size', 'workers', 'timeout-worker-healthcheck', 'reload',
       'reload-dir', '[no-]access-log', 'log-level',
     ];
     for (const flag of flags) {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
 
 let dir: string;
-/** Answers its pid; /slow?ms waits first; exits with 5 while loading when ./broken exists. */
+/** Answers its pid; /slow?ms waits first, /hang blocks its event loop for good; exits with 5 while loading when ./broken exists. */
 let pidApp: string;
 
 beforeAll(() => {
@@ -24,6 +24,7 @@ beforeAll(() => {
 if (existsSync(new URL('./broken', import.meta.url))) process.exit(5);
 export const app = async (environ, start) => {
   if (environ.PATH_INFO === '/crash') process.exit(3);
+  if (environ.PATH_INFO === '/hang') for (;;);
   if (environ.PATH_INFO === '/slow') await new Promise((resolve) => setTimeout(resolve, Number(environ.QUERY_STRING)));
   start('200 OK', [['Content-Type', 'text/plain']]);
   return [new TextEncoder().encode(String(process.pid))];
@@ -39,6 +40,20 @@ async function pidOf(url: string, path = '/'): Promise<number> {
   const res = await get(`${url}${path}`, {}, 15_000);
   expect(res.status).toBe(200);
   return Number(res.body);
+}
+
+/**
+ * The pid that answers GET / once one does: with one worker, the port refuses connections from
+ * that worker's death until its replacement listens. Fails after 30 s.
+ */
+async function pidOnceUp(url: string): Promise<number> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const pid = await pidOf(url).catch(() => 0);
+    if (pid > 0) return pid;
+    if (Date.now() > deadline) throw new Error(`no worker answered ${url} within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Issues GETs on fresh connections, `concurrency` at a time, until `stop()` is called; answers every outcome. */
@@ -171,6 +186,38 @@ describe('tsgi serve --workers', () => {
     expect(run.out.stdout).toMatch(new RegExp(`^Worker ${first} served 6 requests \\(--limit-max-requests\\): replacing it$`, 'm'));
   });
 
+  it('--timeout-worker-healthcheck kills and replaces a worker whose event loop is stuck, and leaves a slow request alone', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '1']);
+    const url = await servingUrl(run);
+    const first = await pidOf(url);
+    // Waiting (not blocking) for longer than the timeout is no hang.
+    expect(await pidOf(url, '/slow?2500')).toBe(first);
+    expect(alive(first)).toBe(true);
+    const hung = get(`${url}/hang`, {}, 20_000).then(
+      (res) => `answered ${res.status}`,
+      (error: Error) => error.message,
+    );
+    await waitFor(() => !alive(first), () => run.out.stderr, 15_000);
+    expect(await hung).not.toMatch(/^answered/);
+    const second = await pidOnceUp(url);
+    expect(second).not.toBe(first);
+    const lines = run.out.stderr.split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^tsgi: worker ${first} has not answered for 1\\.\\d s, over --timeout-worker-healthcheck 1: killing it$`));
+    expect(lines[1]).toMatch(new RegExp(`^tsgi: worker ${first} died \\(signal SIGKILL\\); starting a new one( in [\\d.]+ s)?$`));
+  });
+
+  it('--timeout-worker-healthcheck takes a pause of the primary itself (SIGSTOP, a suspended machine) for no hang of its workers', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '1']);
+    const url = await servingUrl(run);
+    const first = await pidOf(url);
+    process.kill(run.child.pid!, 'SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    process.kill(run.child.pid!, 'SIGCONT');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    expect(await pidOf(url)).toBe(first);
+    expect(run.out.stderr).toBe('');
+  });
+
   it('replaces dying workers with back-off, logging why, and recovers', { timeout: 60_000 }, async () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1']);
     const url = await servingUrl(run);
@@ -180,13 +227,7 @@ describe('tsgi serve --workers', () => {
     // The replacements exit while loading: each pause is twice the one before.
     await waitFor(() => (run.out.stderr.match(/failed to start/g) ?? []).length >= 2, () => run.out.stderr, 20_000);
     rmSync(join(dir, 'broken'));
-    let second = 0;
-    const deadline = Date.now() + 30_000;
-    while (second === 0 && Date.now() < deadline) {
-      second = await pidOf(url).catch(() => 0);
-      if (second === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(second).toBeGreaterThan(0);
+    const second = await pidOnceUp(url);
     expect(second).not.toBe(first);
     const lines = run.out.stderr.split('\n');
     expect(lines[0]).toBe(`tsgi: worker ${first} died (exit code 3); starting a new one in 0.5 s`);

@@ -47,6 +47,11 @@ export interface ServeCommand {
   readonly timeoutGracefulShutdown: number;
   /** Most requests in flight per process (503 past it); `undefined` for no limit. */
   readonly limitConcurrency: number | undefined;
+  /**
+   * With {@link workers}: the longest a listening worker may go without a heartbeat from its
+   * event loop before the primary kills it (SIGKILL) and starts another; 0 turns the check off.
+   */
+  readonly timeoutWorkerHealthcheck: number;
   /** Requests a worker serves before it is replaced; `undefined` for no limit. */
   readonly limitMaxRequests: number | undefined;
   /** Largest request body in bytes (413 past it); 0 for no limit. */

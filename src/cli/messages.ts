@@ -32,13 +32,21 @@ export interface RetiringMessage {
   readonly served: number;
 }
 
+/**
+ * Sent by a worker from its event loop while it runs, once it listens, when
+ * `--timeout-worker-healthcheck` is on (src/cli/healthcheck.ts).
+ */
+export interface HeartbeatMessage {
+  readonly type: 'tsgi:alive';
+}
+
 /** A message from a serving process. */
-export type ServingMessage = ListeningMessage | RetiringMessage;
+export type ServingMessage = ListeningMessage | RetiringMessage | HeartbeatMessage;
 
 /** Whether `message` is a {@link ServingMessage}. */
 export function isServingMessage(message: unknown): message is ServingMessage {
   if (typeof message !== 'object' || message === null) return false;
   const { type } = message as { type?: unknown };
   if (type === 'tsgi:listening') return typeof (message as ListeningMessage).url === 'string';
-  return type === 'tsgi:retiring';
+  return type === 'tsgi:retiring' || type === 'tsgi:alive';
 }

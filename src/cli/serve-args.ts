@@ -165,6 +165,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     timeoutHeaders: seconds('timeout-headers', 20_000),
     timeoutRequest: seconds('timeout-request', 300_000),
     timeoutGracefulShutdown: seconds('timeout-graceful-shutdown', 30_000, true),
+    timeoutWorkerHealthcheck: seconds('timeout-worker-healthcheck', DEFAULT_WORKER_HEALTHCHECK, true),
     limitConcurrency: count('limit-concurrency'),
     limitMaxRequests: count('limit-max-requests'),
     maxBodySize: maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : parseSize(maxBodySize, '--max-body-size'),
@@ -175,6 +176,13 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     logLevel: parseLogLevel(text('log-level') ?? 'info', '--log-level'),
   };
 }
+
+/**
+ * The default of `--timeout-worker-healthcheck`: 30 s (milliseconds here), gunicorn's default
+ * `--timeout` for a silent worker. uvicorn's 5 s would kill a worker for one long synchronous
+ * task that a Node event loop may legitimately run (a large JSON parse, a template compile).
+ */
+export const DEFAULT_WORKER_HEALTHCHECK = 30_000;
 
 /** The default of `--max-body-size`: 100 MiB, as the form readers' default. */
 export const DEFAULT_MAX_BODY_SIZE = 100 * 1024 * 1024;

@@ -11,6 +11,7 @@ import { type ServerHandle, serve } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
+import { startHeartbeat } from './healthcheck.ts';
 import { loadApp } from './load.ts';
 import { createLog } from './log.ts';
 import { type ListeningMessage, PORT_ENV, RELOAD_CHILD_ENV, type RetiringMessage } from './messages.ts';
@@ -30,7 +31,8 @@ import { version } from './version.ts';
  * a {@link ListeningMessage} instead of stdout, reaching the request limit sends a
  * {@link RetiringMessage}, SIGINT and SIGHUP are ignored and a repeated SIGTERM too (the
  * manager, which gets the terminal's and the service manager's signals too, stops it with
- * SIGTERM and kills it when it must). In a worker `tsgi.multiprocess` is true.
+ * SIGTERM and kills it when it must). In a worker `tsgi.multiprocess` is true, and once it
+ * listens it sends heartbeats (`--timeout-worker-healthcheck`, src/cli/healthcheck.ts).
  *
  * @throws LoadError / ModuleError from `loadApp`; UsageError for unusable TLS files; rejects
  *   when the address cannot be bound (`EADDRINUSE`, `EACCES`).
@@ -77,6 +79,11 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   const picked = process.env[PORT_ENV];
   handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker });
   if (managed) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
+  if (cluster.isWorker && command.timeoutWorkerHealthcheck > 0) {
+    startHeartbeat(command.timeoutWorkerHealthcheck, (message) => {
+      if (process.connected) process.send?.(message);
+    });
+  }
   else announce(log, { url: handle.url, command, version: version() });
   const why = await Promise.race([stopped.then((signal) => `on ${signal}`), retired]);
   if (!managed) log.info(`Stopping ${why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);

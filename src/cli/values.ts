@@ -32,10 +32,21 @@ export function parseCount(value: string, flag: string, min = 1): number {
   return count;
 }
 
-/** Seconds (`5`, `2.5`), answered in milliseconds; more than 0 unless `zero` is allowed. */
+/**
+ * The longest time a flag takes, in seconds: Node's timers hold at most 2³¹−1 ms (about 24.8
+ * days) and fire after 1 ms for anything longer, which would turn a long timeout into none.
+ */
+export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * Seconds (`5`, `2.5`), answered in milliseconds; more than 0 unless `zero` is allowed, at most
+ * {@link MAX_SECONDS}.
+ */
 export function parseSeconds(value: string, flag: string, zero = false): number {
   const seconds = /^\d{1,7}(\.\d{1,3})?$/.test(value) ? Number(value) : NaN;
-  if (!(seconds > 0 || (zero && seconds === 0))) throw invalid(flag, value, `seconds, a number ${zero ? '>= 0' : '> 0'}`);
+  if (!((seconds > 0 || (zero && seconds === 0)) && seconds <= MAX_SECONDS)) {
+    throw invalid(flag, value, `seconds, a number ${zero ? '>= 0' : '> 0'} and at most ${MAX_SECONDS} (24.8 days)`);
+  }
   return Math.round(seconds * 1000);
 }
 

@@ -4,8 +4,10 @@
  * (the cluster shares the listening socket). A worker that dies is replaced after a
  * {@link Backoff} pause, with its exit code or signal logged. SIGINT/SIGTERM stop every worker
  * (SIGTERM, SIGKILL after `--timeout-graceful-shutdown` + {@link KILL_MARGIN}, or at a second
- * signal). SIGHUP, and a worker that reached `--limit-max-requests`, replace workers one at a
- * time, each only once its successor listens; a successor that fails ends the round (it is not
+ * signal). A listening worker whose heartbeats stop for `--timeout-worker-healthcheck` (its
+ * event loop is stuck) is killed with SIGKILL and replaced as one that died
+ * (src/cli/healthcheck.ts). SIGHUP, and a worker that reached `--limit-max-requests`, replace
+ * workers one at a time, each only once its successor listens; a successor that fails ends the round (it is not
  * replaced in turn) and the running workers stay. When the very first worker fails, the primary
  * exits with its status.
  *
@@ -18,6 +20,7 @@ import { Backoff } from './backoff.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { type CliLog, createLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
+import { Watchdog } from './healthcheck.ts';
 import { isServingMessage } from './messages.ts';
 import { version } from './version.ts';
 
@@ -50,6 +53,8 @@ class Primary {
   #stopping = false;
   #rolling = false;
   #exitCode = 0;
+  /** The listening workers' heartbeats (`--timeout-worker-healthcheck`), unless it is 0. */
+  #watchdog: Watchdog<Worker> | undefined;
 
   readonly command: ServeCommand & { workers: number };
   readonly log: CliLog;
@@ -69,7 +74,25 @@ class Primary {
     cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
     void waitForSignal(['SIGINT', 'SIGTERM'], () => this.#killAll()).then((signal) => this.#stopAll(0, signal));
     process.on('SIGHUP', () => void this.#rollingRestart());
+    const timeout = this.command.timeoutWorkerHealthcheck;
+    if (timeout > 0) {
+      const watchdog = (this.#watchdog = new Watchdog<Worker>(timeout, Date.now()));
+      setInterval(() => this.#killSilent(watchdog), watchdog.interval).unref();
+    }
     this.#fork();
+  }
+
+  /** Kills (SIGKILL) the listening workers whose heartbeats stopped; #onExit replaces them. */
+  #killSilent(watchdog: Watchdog<Worker>): void {
+    for (const [worker, silence] of watchdog.silent(Date.now())) {
+      const slot = this.#slots.get(worker);
+      if (slot === undefined || this.#stopping) continue;
+      const seconds = this.command.timeoutWorkerHealthcheck / 1000;
+      this.log.error(
+        `worker ${worker.process.pid} has not answered for ${(silence / 1000).toFixed(1)} s, over --timeout-worker-healthcheck ${seconds}: killing it`,
+      );
+      worker.process.kill('SIGKILL');
+    }
   }
 
   #fork(replacing?: Slot): Slot {
@@ -84,6 +107,10 @@ class Primary {
   #onMessage(worker: Worker, message: unknown): void {
     const slot = this.#slots.get(worker);
     if (slot === undefined || !isServingMessage(message) || this.#stopping) return;
+    if (message.type === 'tsgi:alive') {
+      if (slot.listening) this.#watchdog?.seen(worker, Date.now());
+      return;
+    }
     if (message.type === 'tsgi:retiring') {
       this.log.info(`Worker ${worker.process.pid} served ${message.served} requests (--limit-max-requests): replacing it`);
       void this.#replace(slot);
@@ -91,6 +118,7 @@ class Primary {
     }
     slot.listening = true;
     slot.settle(true);
+    this.#watchdog?.seen(worker, Date.now());
     this.log.debug(`worker ${worker.process.pid} listening`);
     if (!this.#announced) {
       // The first worker is up, so the app loads: announce, and start the others.
@@ -104,6 +132,7 @@ class Primary {
     const slot = this.#slots.get(worker);
     if (slot === undefined) return;
     this.#slots.delete(worker);
+    this.#watchdog?.forget(worker);
     slot.settle(false);
     if (this.#stopping) {
       this.#finishIfIdle();
