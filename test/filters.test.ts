@@ -567,6 +567,20 @@ describe('rewriteLocation', () => {
     ]);
   });
 
+  it('reads a Refresh URL in time linear in its length, quoted or not', { timeout: 10_000 }, async () => {
+    // 200,000 spaces before a last character: the old expression backtracked over each (minutes).
+    const spaces = ' '.repeat(200_000);
+    const app = rewriteLocation(answer([['Refresh', `5; url=x${spaces}y`]]), { upstream: 'http://old.example.com' });
+    const res = await Request.blank('/', { baseUrl: 'https://www.example.com/legacy' }).getResponse(app);
+    expect(res.headers.get('Refresh')).toBe(`5; url=x${spaces}y`);
+    const quoted = rewriteLocation(answer([['Refresh', `1;URL='http://old.example.com/a'  `]]), { upstream: 'http://old.example.com' });
+    const mapped = await Request.blank('/', { baseUrl: 'https://www.example.com/legacy' }).getResponse(quoted);
+    expect(mapped.headers.get('Refresh')).toBe(`1;URL='https://www.example.com/legacy/a'  `);
+    const open = rewriteLocation(answer([['Refresh', `1; url="http://old.example.com/a`]]), { upstream: 'http://old.example.com' });
+    const unclosed = await Request.blank('/', { baseUrl: 'https://www.example.com/legacy' }).getResponse(open);
+    expect(unclosed.headers.get('Refresh')).toBe(`1; url="http://old.example.com/a`);
+  });
+
   it('maps protocol-relative references with the default port written out, as the http: form is', async () => {
     const app = rewriteLocation(
       answer([

@@ -19,7 +19,8 @@ export interface RewriteLocationOptions {
 }
 
 const URL_FIELDS = new Set(['location', 'content-location']);
-const REFRESH = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(['"]?)(.*?)\2(\s*)$/is;
+/** A `Refresh` value's delay and separator (`5; url=`), then its URL part, quoted or not, to the end. */
+const REFRESH = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(.*)$/is;
 
 /**
  * Rewrites the response fields that point at the upstream so they point at the public URL:
@@ -71,8 +72,15 @@ export function rewriteLocation(app: AppLike, options: RewriteLocationOptions): 
 export function rewriteRefresh(value: string, map: UrlMap, base: PublicBase): string | undefined {
   const match = REFRESH.exec(value);
   if (!match) return undefined;
-  const mapped = map.toPublic(match[3]!, base);
-  return mapped === undefined ? undefined : `${match[1]}${match[2]}${mapped}${match[2]}${match[4]}`;
+  // The URL's quotes and trailing space are taken off by hand: a lazy `(.*?)` before them in the
+  // expression backtracked over every space of a long run, quadratic in an upstream's value.
+  const rest = match[2]!;
+  const body = rest.trimEnd();
+  const quote = body.charAt(0);
+  const quoted = (quote === '"' || quote === "'") && body.length > 1 && body.endsWith(quote);
+  const mapped = map.toPublic(quoted ? body.slice(1, -1) : body, base);
+  if (mapped === undefined) return undefined;
+  return quoted ? `${match[1]}${quote}${mapped}${quote}${rest.slice(body.length)}` : `${match[1]}${mapped}${rest.slice(body.length)}`;
 }
 
 /** A `Set-Cookie` value with its `Domain` and `Path` mapped, or undefined when neither names the upstream. */
