@@ -80,7 +80,8 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    *   `OPTIONS` included) when rules match the path but not the method;
    *   HTTPPermanentRedirect (308, the request's query kept) to the path matched (`pathInfo`
    *   when given, under the request's `SCRIPT_NAME`) with a trailing slash when only a strict
-   *   rule with one matches.
+   *   rule with one matches, or with its repeated slashes merged when only that matches a rule
+   *   (`mergeSlashes`).
    */
   match(method?: string, pathInfo: string = this.#req.pathInfo): RouteMatch<R, C> {
     const found = this.lookup(method, pathInfo);
@@ -91,16 +92,20 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
   /**
    * The exception a failed lookup answers with (see {@link UrlAdapter.match}); `pathInfo` is
    * the path that was looked up (default the request's), which a `slash` redirect appends its
-   * `/` to.
+   * `/` to (a `merge` redirect leads to its own `path`).
    */
   failure(found: Exclude<Lookup, { kind: 'match' }>, pathInfo: string = this.#req.pathInfo): HTTPNotFound | HTTPMethodNotAllowed | HTTPPermanentRedirect {
     if (found.kind === 'method') return new HTTPMethodNotAllowed(allowHeader(found.allowed));
-    if (found.kind === 'slash') {
-      const req = this.#req;
-      const query = req.queryString;
-      return new HTTPPermanentRedirect(`${req.hostUrl}${quotePath(`${req.scriptName}${pathInfo}/`)}${query ? `?${query}` : ''}`);
-    }
+    if (found.kind === 'slash') return this.#redirect(`${pathInfo}/`);
+    if (found.kind === 'merge') return this.#redirect(found.path);
     return new HTTPNotFound();
+  }
+
+  /** The 308 to `pathInfo` under the request's `SCRIPT_NAME`, the request's query kept. */
+  #redirect(pathInfo: string): HTTPPermanentRedirect {
+    const req = this.#req;
+    const query = req.queryString;
+    return new HTTPPermanentRedirect(`${req.hostUrl}${quotePath(`${req.scriptName}${pathInfo}`)}${query ? `?${query}` : ''}`);
   }
 
   /** The methods the rules for `pathInfo` answer (`OPTIONS` included), sorted; empty when none match. */

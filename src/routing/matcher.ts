@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { CompiledRule, Segment } from './rule.ts';
+import { type CompiledRule, type Segment, mergeSlashes } from './rule.ts';
 
 class Node {
   /** Children by the exact text of the next segment. */
@@ -25,6 +25,11 @@ export type Lookup =
   | { readonly kind: 'method'; readonly allowed: ReadonlySet<string> }
   /** The path with a trailing slash matches a rule with strict slashes: redirect there. */
   | { readonly kind: 'slash' }
+  /**
+   * The path with its repeated slashes merged (`/a//b` → `/a/b`; a trailing slash added when a
+   * strict rule has one) is a rule's with `mergeSlashes`: redirect to `path` (a `PATH_INFO`).
+   */
+  | { readonly kind: 'merge'; readonly path: string }
   | { readonly kind: 'none' };
 
 const NONE: Lookup = Object.freeze({ kind: 'none' });
@@ -77,13 +82,18 @@ export class Matcher {
   readonly #exact = new Map<string, CompiledRule[]>();
   /** True once a rule ends with `/`: only then can a path without one be redirected. */
   #slashRules = false;
+  /** True once a rule has `mergeSlashes`: only then is a path with `//` tried merged. */
+  #mergeRules = false;
 
   add(rule: CompiledRule): void {
     if (rule.pattern.endsWith('/')) this.#slashRules = true;
+    if (rule.mergeSlashes) this.#mergeRules = true;
     if (rule.placeholders.length === 0) {
-      const list = this.#exact.get(rule.pattern) ?? [];
+      // The pattern as compiled (its slashes merged with mergeSlashes): its one static part.
+      const text = rule.parts.join('');
+      const list = this.#exact.get(text) ?? [];
       list.push(rule);
-      this.#exact.set(rule.pattern, list);
+      this.#exact.set(text, list);
     }
     let node = this.#root;
     for (const segment of rule.segments) {
@@ -115,8 +125,34 @@ export class Matcher {
    * no rule has is looked up without it among the rules without strict slashes (match or
    * methods). When the path's rules lack the method, a rule of the other form (with or
    * without the slash) that answers it is taken (`slash` or a match), else their methods.
+   * When none of that answers and the path has `//`, the path with its slashes merged is
+   * looked up the same way: a rule there with `mergeSlashes` gives `merge` (Werkzeug's
+   * `merge_slashes`; a `path` placeholder's value keeps its `//`, as it matched first).
    */
   lookup(path: string, method: string | null): Lookup {
+    const found = this.#lookup(path, method);
+    if ((found.kind !== 'none' && found.kind !== 'method') || !this.#mergeRules || path.indexOf('//') === -1) return found;
+    return this.#merged(path, method, found);
+  }
+
+  /**
+   * `merge` when `path` with its slashes merged is a `mergeSlashes` rule's, else `found` (what
+   * `path` itself gave). As for a trailing slash, any method leads there when `path` had no
+   * rules (the 405 is answered after the redirect); after a `method`, only a rule there
+   * that answers it.
+   */
+  #merged(path: string, method: string | null, found: Lookup): Lookup {
+    const merged = mergeSlashes(path);
+    const wanted = found.kind === 'none' ? null : method;
+    const there = this.#lookup(merged, wanted);
+    if (there.kind === 'match') return there.rule.mergeSlashes ? { kind: 'merge', path: merged } : found;
+    if (there.kind !== 'slash') return found;
+    // The rule that asks for the trailing slash decides.
+    const slashed = this.#lookup(`${merged}/`, wanted);
+    return slashed.kind === 'match' && slashed.rule.mergeSlashes ? { kind: 'merge', path: `${merged}/` } : found;
+  }
+
+  #lookup(path: string, method: string | null): Lookup {
     const exact = this.#exact.get(path);
     if (exact !== undefined && method !== null) {
       for (const rule of exact) if (rule.methods.has(method)) return { kind: 'match', rule, values: {} };

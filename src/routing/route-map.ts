@@ -22,6 +22,12 @@ export interface RouteMapOptions<C extends ConverterMap> {
   converters?: C;
   /** The default of each rule's `strictSlashes`: `true` (Werkzeug's default). */
   strictSlashes?: boolean;
+  /**
+   * The default of each rule's `mergeSlashes`: `true` (Werkzeug's `Map(merge_slashes=True)`,
+   * its default since 1.0): a path with repeated slashes (`/a//b`) that matches a rule once
+   * they are merged is redirected there (308, query kept), and a pattern's own `//` is merged.
+   */
+  mergeSlashes?: boolean;
 }
 
 /** The matched endpoint and values, under `tsgi.route_args` while a handler runs. */
@@ -82,9 +88,10 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
     const converters = { ...BUILTIN_CONVERTERS, ...(options.converters as Record<string, Converter<unknown>> | undefined) };
     const matcher = new Matcher();
     const byEndpoint = new Map<string, CompiledRule>();
+    const defaults = { strictSlashes: options.strictSlashes ?? true, mergeSlashes: options.mergeSlashes ?? true };
     for (const [endpoint, spec] of Object.entries(routes)) {
       const { path, ...ruleOptions } = typeof spec === 'string' ? { path: spec } : spec;
-      const rule = compileRule(endpoint, path, ruleOptions, converters, options.strictSlashes ?? true);
+      const rule = compileRule(endpoint, path, ruleOptions, converters, defaults);
       matcher.add(rule);
       byEndpoint.set(endpoint, rule);
     }
@@ -101,7 +108,8 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * §9.1 says: `GET`, not `get`), without a request: `match`
    * with the rule and typed-by-converter values, `method` with the methods the path's rules
    * answer, `slash` when a strict rule with a trailing slash matches the path with it (and
-   * the path's own rules, if any, lack the method), `none`.
+   * the path's own rules, if any, lack the method), `merge` with the path to redirect to
+   * when only the path with its repeated slashes merged matches (see `mergeSlashes`), `none`.
    */
   lookup(method: string, pathInfo: string): Lookup {
     return this.#table.matcher.lookup(pathInfo, method);
@@ -133,7 +141,9 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * - `OPTIONS` with 204 No Content and `Allow`, unless a rule lists `OPTIONS`;
    * - `HEAD` through the `GET` handler (the server sends no body);
    * - 308 Permanent Redirect to the path with its trailing slash for a strict rule that has
-   *   one (query kept).
+   *   one (query kept);
+   * - 308 Permanent Redirect to the path with its repeated slashes merged (`/a//b` → `/a/b`,
+   *   query kept) when only that matches a rule, unless the rule has `mergeSlashes: false`.
    *
    * The match is also in the environ under {@link routeArgsKey} (`tsgi.route_args`).
    */

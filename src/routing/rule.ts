@@ -42,7 +42,12 @@ export interface CompiledRule {
   /** Methods it answers (HEAD added with GET), upper case. */
   readonly methods: ReadonlySet<string>;
   readonly strictSlashes: boolean;
-  /** Every part of the pattern in order, for building. */
+  /**
+   * True when a path whose repeated slashes merged match this rule is redirected there
+   * (Werkzeug's `merge_slashes`); the pattern's own repeated slashes are then merged too.
+   */
+  readonly mergeSlashes: boolean;
+  /** Every part of the pattern in order, for building (repeated slashes merged with `mergeSlashes`). */
   readonly parts: readonly Part[];
   /** The segments matched one by one. */
   readonly segments: readonly Segment[];
@@ -135,7 +140,17 @@ function segmentOf(parts: Part[]): Segment {
 export interface RuleOptions {
   methods?: readonly string[];
   strictSlashes?: boolean;
+  mergeSlashes?: boolean;
 }
+
+/** The defaults of a map's rules (see `RouteMapOptions`). */
+export interface RuleDefaults {
+  readonly strictSlashes: boolean;
+  readonly mergeSlashes: boolean;
+}
+
+/** `path` with each run of slashes made one (`/a//b///c` → `/a/b/c`), as Werkzeug's `re.sub("/{2,}", "/", path)`. */
+export const mergeSlashes = (path: string): string => path.replace(/\/{2,}/g, '/');
 
 /**
  * Compiles one rule.
@@ -143,9 +158,10 @@ export interface RuleOptions {
  * @throws TypeError for a pattern that does not start with `/`, names an unknown converter,
  *   repeats a placeholder name or has a stray `<` or `>`; for an invalid method.
  */
-export function compileRule(endpoint: string, pattern: string, options: RuleOptions, converters: Readonly<Record<string, Converter<unknown>>>, strictDefault: boolean): CompiledRule {
+export function compileRule(endpoint: string, pattern: string, options: RuleOptions, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): CompiledRule {
   if (!pattern.startsWith('/')) throw new TypeError(`route pattern must start with '/': ${JSON.stringify(pattern)} (${endpoint})`);
-  const parts = parseParts(pattern, converters);
+  const merge = options.mergeSlashes ?? defaults.mergeSlashes;
+  const parts = parseParts(merge ? mergeSlashes(pattern) : pattern, converters);
   // Split the parts into segments at each '/' of the static text.
   const segmentParts: Part[][] = [[]];
   for (const part of parts) {
@@ -171,7 +187,8 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
     endpoint,
     pattern,
     methods,
-    strictSlashes: options.strictSlashes ?? strictDefault,
+    strictSlashes: options.strictSlashes ?? defaults.strictSlashes,
+    mergeSlashes: merge,
     parts,
     segments: matched.map(segmentOf),
     tail: crossing === -1 ? null : { regex: wholeRegex(tailParts), placeholders: tailParts.filter((p): p is Placeholder => typeof p !== 'string') },

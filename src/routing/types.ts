@@ -15,8 +15,15 @@ import type { Converter } from './converters.ts';
  * - `strictSlashes`: with `true` (the map's default), a pattern ending in `/` answers a path
  *   without it with a 308 redirect to the path with it, and a pattern without the slash does
  *   not match a path with one (Werkzeug, Flask); with `false` both forms match.
+ * - `mergeSlashes`: with `true` (the map's default), a path with repeated slashes that
+ *   matches the rule once they are merged (`/items//3` for `/items/<int:id>`) answers a 308
+ *   redirect to the merged path, and `//` in the pattern is merged (Werkzeug's
+ *   `merge_slashes`); with `false` such a path does not match (404), and the pattern's `//`
+ *   is kept, matched and built as written. A `path` value's own `//` is never merged.
  */
-export type RouteSpec = string | { readonly path: string; readonly methods?: readonly string[]; readonly strictSlashes?: boolean };
+export type RouteSpec =
+  | string
+  | { readonly path: string; readonly methods?: readonly string[]; readonly strictSlashes?: boolean; readonly mergeSlashes?: boolean };
 
 /** The pattern of a {@link RouteSpec}. */
 export type PatternOf<S> = S extends string ? S : S extends { readonly path: infer P extends string } ? P : never;
