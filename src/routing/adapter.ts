@@ -11,7 +11,7 @@ import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
 import { Request } from '../request/request.ts';
 import type { CompiledRule } from './rule.ts';
 import type { Lookup, Matcher } from './matcher.ts';
-import { buildPath, fragment } from './build.ts';
+import { buildHost, buildPath, fragment } from './build.ts';
 import type { BuildValues, ConverterMap, EndpointOf, ValuesOf } from './types.ts';
 
 /** The rules of a map, as its adapters use them. */
@@ -45,6 +45,7 @@ export type BuildArgs<V> = {} extends V
 export class UrlAdapter<R, C extends ConverterMap = {}> {
   readonly #table: RouteTable;
   readonly #req: Request;
+  #serverName: string | undefined;
 
   /** Made by `routes.bind(req)` (and for each request by `routes.app`), not by hand. */
   constructor(table: RouteTable, environ: Environ) {
@@ -53,23 +54,45 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
   }
 
   /**
+   * The request's host as rules with a `host` match it (Werkzeug's `MapAdapter.server_name`
+   * under `host_matching`, from `get_host`): the `Host` header (else `SERVER_NAME`), in lower
+   * case, with its port unless the scheme's default (`example.com`, `example.com:8080`).
+   */
+  get serverName(): string {
+    // hostUrl is `scheme://host[:port]`, the default port left out.
+    return (this.#serverName ??= this.#req.hostUrl.slice(this.#req.scheme.length + 3).toLowerCase());
+  }
+
+  /**
    * The URL of `endpoint` with `values`: its path under the request's `SCRIPT_NAME`
    * (`/app/items/3`), values the pattern does not use in the query (`?page=2`), a full URL
-   * with `external`.
+   * with `external`. For a rule with a `host` other than the request's ({@link UrlAdapter.serverName}),
+   * a full URL on that host, with the request's scheme (`https://bob.example.com/app/`), as
+   * Werkzeug builds across hosts.
    *
-   * @throws TypeError for an unknown endpoint, a missing value, or a value its converter refuses.
+   * @throws TypeError for an unknown endpoint, a missing value, a value its converter refuses,
+   *   or a host value that makes no valid host.
    */
   build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<ValuesOf<R, E, C>>): string {
     const rule = this.#table.byEndpoint.get(endpoint);
     if (!rule) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
-    const built = buildPath(rule, (values ?? {}) as Record<string, unknown>);
+    const given = (values ?? {}) as Record<string, unknown>;
+    const built = buildPath(rule, given);
     const path = `${quotePath(this.#req.scriptName)}${built.path}${built.query}${fragment(options?.anchor)}`;
+    if (rule.host !== null) {
+      const host = buildHost(rule, given);
+      return options?.external || host !== this.serverName ? `${this.#req.scheme}://${host}${path}` : path;
+    }
     return options?.external ? `${this.#req.hostUrl}${path}` : path;
   }
 
-  /** What the map finds for `pathInfo` and `method` (default the request's). */
+  /**
+   * What the map finds for `pathInfo` and `method` (default the request's), on the request's
+   * host ({@link UrlAdapter.serverName}).
+   */
   lookup(method: string = this.#req.method, pathInfo: string = this.#req.pathInfo): Lookup {
-    return this.#table.matcher.lookup(pathInfo, method);
+    const matcher = this.#table.matcher;
+    return matcher.lookup(pathInfo, method, matcher.hostRules ? this.serverName : null);
   }
 
   /**
@@ -110,7 +133,7 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
 
   /** The methods the rules for `pathInfo` answer (`OPTIONS` included), sorted; empty when none match. */
   allowedMethods(pathInfo: string = this.#req.pathInfo): string[] {
-    const found = this.#table.matcher.lookup(pathInfo, '');
+    const found = this.lookup('', pathInfo);
     return found.kind === 'method' ? allowHeader(found.allowed) : [];
   }
 }

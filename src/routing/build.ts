@@ -5,7 +5,8 @@
  * @module
  */
 import { quotePath } from '../http/url.ts';
-import type { CompiledRule } from './rule.ts';
+import { isValidHost } from '../http/host.ts';
+import type { CompiledRule, Placeholder } from './rule.ts';
 import type { Converter } from './converters.ts';
 
 const WHOLE = new WeakMap<Converter<unknown>, RegExp>();
@@ -15,6 +16,23 @@ function wholeMatch(converter: Converter<unknown>): RegExp {
   let regex = WHOLE.get(converter);
   if (!regex) WHOLE.set(converter, (regex = new RegExp(`^(?:${converter.regex})$`, 's')));
   return regex;
+}
+
+/**
+ * The text of `part`'s value in `values`, as its converter writes it (not yet encoded). Only
+ * `values`' own properties count (see {@link buildPath}).
+ *
+ * @throws TypeError when the value is missing (or `null`), its converter refuses it, or the
+ *   text does not match the converter's regex (the URL would not lead back to the rule).
+ */
+function valueText(rule: CompiledRule, part: Placeholder, values: Readonly<Record<string, unknown>>): string {
+  // Own values only: a missing `constructor` or `toString` is not Object.prototype's.
+  const value = Object.hasOwn(values, part.name) ? values[part.name] : undefined;
+  if (value === undefined || value === null) throw new TypeError(`${rule.endpoint} (${rule.pattern}) needs a value for ${part.name}`);
+  const raw = part.converter.toUrl(value);
+  // A URL that would not match its own rule again is refused (an empty string, a word any() lacks…).
+  if (!wholeMatch(part.converter).test(raw)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${JSON.stringify(raw)} does not match <${part.name}>`);
+  return raw;
 }
 
 /**
@@ -34,13 +52,7 @@ export function buildPath(rule: CompiledRule, values: Readonly<Record<string, un
       path += quotePath(part);
       continue;
     }
-    // Own values only: a missing `constructor` or `toString` is not Object.prototype's.
-    const value = Object.hasOwn(values, part.name) ? values[part.name] : undefined;
-    if (value === undefined || value === null) throw new TypeError(`${rule.endpoint} (${rule.pattern}) needs a value for ${part.name}`);
-    const raw = part.converter.toUrl(value);
-    // A URL that would not match its own rule again is refused (an empty string, a word any() lacks…).
-    if (!wholeMatch(part.converter).test(raw)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${JSON.stringify(raw)} does not match <${part.name}>`);
-    const text = quotePath(raw);
+    const text = quotePath(valueText(rule, part, values));
     path += part.converter.crossesSlashes ? text : text.replaceAll('/', '%2F');
   }
   const query = new URLSearchParams();
@@ -51,6 +63,20 @@ export function buildPath(rule: CompiledRule, values: Readonly<Record<string, un
   }
   const text = query.toString();
   return { path, query: text ? `?${text}` : '' };
+}
+
+/**
+ * The host of `rule` (it has one) with `values`, in lower case (Werkzeug's `Rule.build` of
+ * the domain part): `alice.example.com` for `<user>.example.com` and `{ user: 'Alice' }`.
+ *
+ * @throws TypeError as {@link buildPath}, and when the text is no valid host
+ *   (`uri-host [":" port]`, RFC 9112 §3.2: a space, `%`, `@`…).
+ */
+export function buildHost(rule: CompiledRule, values: Readonly<Record<string, unknown>>): string {
+  let host = '';
+  for (const part of rule.host!.parts) host += typeof part === 'string' ? part : valueText(rule, part, values).toLowerCase();
+  if (!isValidHost(host)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${JSON.stringify(host)} is not a valid host`);
+  return host;
 }
 
 /**

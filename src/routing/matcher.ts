@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type CompiledRule, type Segment, mergeSlashes } from './rule.ts';
+import { type CompiledRule, type HostPattern, type Segment, mergeSlashes } from './rule.ts';
 
 class Node {
   /** Children by the exact text of the next segment. */
@@ -56,6 +56,8 @@ function valuesOf(rule: CompiledRule, converted: unknown[]): Record<string, unkn
 interface Search {
   /** The path the segments come from (`PATH_INFO`, with its leading `/`). */
   readonly path: string;
+  /** The request's host, for rules with a `host` (`null`: none of them matches). */
+  readonly host: string | null;
   readonly segments: string[];
   readonly method: string | null;
   readonly converted: unknown[];
@@ -75,6 +77,25 @@ function convert(match: RegExpExecArray, placeholders: Segment['placeholders'], 
   return true;
 }
 
+/**
+ * The values of `pattern`'s placeholders in `host` (a request's host, lower case), or
+ * `undefined` when it does not match or a converter refuses.
+ */
+function matchHost(pattern: HostPattern, host: string | null): unknown[] | undefined {
+  if (host === null) return undefined;
+  const match = pattern.regex.exec(host);
+  if (!match) return undefined;
+  const values: unknown[] = [];
+  return convert(match, pattern.placeholders, values) ? values : undefined;
+}
+
+/** Adds `rule` to `rules`: a rule with a host before those without, so it wins on its host. */
+function insert(rules: CompiledRule[], rule: CompiledRule): void {
+  const at = rule.host === null ? -1 : rules.findIndex((r) => r.host === null);
+  if (at === -1) rules.push(rule);
+  else rules.splice(at, 0, rule);
+}
+
 /** The trie of a rule set. */
 export class Matcher {
   readonly #root = new Node();
@@ -84,15 +105,22 @@ export class Matcher {
   #slashRules = false;
   /** True once a rule has `mergeSlashes`: only then is a path with `//` tried merged. */
   #mergeRules = false;
+  #hostRules = false;
+
+  /** True once a rule has a `host`: only then does a lookup need the request's host. */
+  get hostRules(): boolean {
+    return this.#hostRules;
+  }
 
   add(rule: CompiledRule): void {
     if (rule.pattern.endsWith('/')) this.#slashRules = true;
     if (rule.mergeSlashes) this.#mergeRules = true;
-    if (rule.placeholders.length === 0) {
+    if (rule.host !== null) this.#hostRules = true;
+    if (rule.parts.every((part) => typeof part === 'string')) {
       // The pattern as compiled (its slashes merged with mergeSlashes): its one static part.
       const text = rule.parts.join('');
       const list = this.#exact.get(text) ?? [];
-      list.push(rule);
+      insert(list, rule);
       this.#exact.set(text, list);
     }
     let node = this.#root;
@@ -113,8 +141,8 @@ export class Matcher {
     }
     if (rule.tail) {
       node.tails.push(rule);
-      node.tails.sort((a, b) => tailWeight(a) - tailWeight(b));
-    } else node.rules.push(rule);
+      node.tails.sort((a, b) => tailWeight(a) - tailWeight(b) || Number(a.host === null) - Number(b.host === null));
+    } else insert(node.rules, rule);
   }
 
   /**
@@ -128,11 +156,14 @@ export class Matcher {
    * When none of that answers and the path has `//`, the path with its slashes merged is
    * looked up the same way: a rule there with `mergeSlashes` gives `merge` (Werkzeug's
    * `merge_slashes`; a `path` placeholder's value keeps its `//`, as it matched first).
+   * A rule with a `host` takes part only when it matches `host` (the request's, lower case,
+   * with its port unless the scheme's default; `null`: never), and is tried before the rules
+   * without one at the same path; its host's values come first in `values`.
    */
-  lookup(path: string, method: string | null): Lookup {
-    const found = this.#lookup(path, method);
+  lookup(path: string, method: string | null, host: string | null = null): Lookup {
+    const found = this.#lookup(path, method, host);
     if ((found.kind !== 'none' && found.kind !== 'method') || !this.#mergeRules || path.indexOf('//') === -1) return found;
-    return this.#merged(path, method, found);
+    return this.#merged(path, method, host, found);
   }
 
   /**
@@ -141,21 +172,26 @@ export class Matcher {
    * rules (the 405 is answered after the redirect); after a `method`, only a rule there
    * that answers it.
    */
-  #merged(path: string, method: string | null, found: Lookup): Lookup {
+  #merged(path: string, method: string | null, host: string | null, found: Lookup): Lookup {
     const merged = mergeSlashes(path);
     const wanted = found.kind === 'none' ? null : method;
-    const there = this.#lookup(merged, wanted);
+    const there = this.#lookup(merged, wanted, host);
     if (there.kind === 'match') return there.rule.mergeSlashes ? { kind: 'merge', path: merged } : found;
     if (there.kind !== 'slash') return found;
     // The rule that asks for the trailing slash decides.
-    const slashed = this.#lookup(`${merged}/`, wanted);
+    const slashed = this.#lookup(`${merged}/`, wanted, host);
     return slashed.kind === 'match' && slashed.rule.mergeSlashes ? { kind: 'merge', path: `${merged}/` } : found;
   }
 
-  #lookup(path: string, method: string | null): Lookup {
+  #lookup(path: string, method: string | null, host: string | null): Lookup {
     const exact = this.#exact.get(path);
     if (exact !== undefined && method !== null) {
-      for (const rule of exact) if (rule.methods.has(method)) return { kind: 'match', rule, values: {} };
+      for (const rule of exact) {
+        if (!rule.methods.has(method)) continue;
+        if (rule.host === null) return { kind: 'match', rule, values: {} };
+        const values = matchHost(rule.host, host);
+        if (values !== undefined) return { kind: 'match', rule, values: valuesOf(rule, values) };
+      }
     }
     if (path.charCodeAt(0) !== 47 /* / */ && path !== '') return NONE;
     // The segments after the leading '/' ('' for a trailing one); what split('/') gives, cheaper.
@@ -168,7 +204,7 @@ export class Matcher {
       }
       segments.push(path.slice(start));
     }
-    const found = this.#search(path, segments, method);
+    const found = this.#search(host, path, segments, method);
     if (found.kind === 'match') return found;
     // Past here the path's own rules lack the method (`method`) or there are none (`none`): the
     // other form of the path (with or without its trailing slash) is tried. After a `method`,
@@ -177,20 +213,20 @@ export class Matcher {
     const last = segments.length - 1;
     if (last >= 0 && segments[last] === '') {
       // /items/ for a rule /items without strict slashes: answered as /items (a 405 included).
-      const loose = this.#search(path.slice(0, -1), segments.slice(0, last), method, true);
+      const loose = this.#search(host, path.slice(0, -1), segments.slice(0, last), method, true);
       return found.kind === 'none' || loose.kind === 'match' ? loose : found;
     }
     if (!this.#slashRules) return found;
     // /items for a rule /items/: a redirect with strict slashes, else answered as /items/.
     segments.push('');
-    const slashed = this.#search(`${path}/`, segments, found.kind === 'none' ? null : method);
+    const slashed = this.#search(host, `${path}/`, segments, found.kind === 'none' ? null : method);
     if (slashed.kind !== 'match') return found;
     if (slashed.rule.strictSlashes) return SLASH;
-    return found.kind === 'none' ? this.#search(`${path}/`, segments, method) : slashed;
+    return found.kind === 'none' ? this.#search(host, `${path}/`, segments, method) : slashed;
   }
 
-  #search(path: string, segments: string[], method: string | null, looseOnly = false): Lookup {
-    const search: Search = { path, segments, method, converted: [], looseOnly, allowed: null };
+  #search(host: string | null, path: string, segments: string[], method: string | null, looseOnly = false): Lookup {
+    const search: Search = { path, host, segments, method, converted: [], looseOnly, allowed: null };
     const found = walk(this.#root, 0, search);
     if (found) return found;
     return search.allowed ? { kind: 'method', allowed: search.allowed } : NONE;
@@ -249,7 +285,13 @@ function walk(node: Node, i: number, search: Search): Lookup | undefined {
 function pick(rules: CompiledRule[], search: Search, converted: unknown[]): Lookup | undefined {
   for (const rule of rules) {
     if (search.looseOnly && rule.strictSlashes) continue;
-    if (search.method === null || rule.methods.has(search.method)) return { kind: 'match', rule, values: valuesOf(rule, converted) };
+    let values = converted;
+    if (rule.host !== null) {
+      const hostValues = matchHost(rule.host, search.host);
+      if (hostValues === undefined) continue;
+      values = [...hostValues, ...converted];
+    }
+    if (search.method === null || rule.methods.has(search.method)) return { kind: 'match', rule, values: valuesOf(rule, values) };
     search.allowed ??= new Set();
     for (const m of rule.methods) search.allowed.add(m);
   }

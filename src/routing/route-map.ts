@@ -51,8 +51,8 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in EndpointOf<R
 
 /**
  * Named routes with typed placeholders (Werkzeug's `Map` of `Rule`s): each key is an
- * endpoint, each value its pattern or `{ path, methods, strictSlashes }` (see
- * {@link RouteSpec}). Placeholders are `<converter:name>`: `string` (the default, `<name>`),
+ * endpoint, each value its pattern or `{ path, methods, strictSlashes, mergeSlashes, host }`
+ * (see {@link RouteSpec}). Placeholders are `<converter:name>`: `string` (the default, `<name>`),
  * `int`, `float`, `path` (slashes included), `uuid`, `any(a,b,c)`, and custom converters.
  * The values reach handlers typed from the pattern text: `'/items/<int:id>'` gives
  * `{ id: number }`.
@@ -110,9 +110,11 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * answer, `slash` when a strict rule with a trailing slash matches the path with it (and
    * the path's own rules, if any, lack the method), `merge` with the path to redirect to
    * when only the path with its repeated slashes merged matches (see `mergeSlashes`), `none`.
+   * Rules with a `host` take part only when `host` is given and matches it (lower case, with
+   * the port unless the scheme's default: `alice.example.com`, `localhost:8000`).
    */
-  lookup(method: string, pathInfo: string): Lookup {
-    return this.#table.matcher.lookup(pathInfo, method);
+  lookup(method: string, pathInfo: string, host?: string): Lookup {
+    return this.#table.matcher.lookup(pathInfo, method, host === undefined ? null : host.toLowerCase());
   }
 
   /**
@@ -121,12 +123,15 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * the fragment.
    *
    * @throws TypeError for an unknown endpoint, a missing value, or one its converter refuses;
-   *   for `external: true`, which needs a request's scheme and host (`routes.bind(req).build`).
+   *   for `external: true` or a rule with a `host`, which need a request's scheme and host
+   *   (`routes.bind(req).build`).
    */
   build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<ValuesOf<R, E, C>>): string {
     const rule = this.#table.byEndpoint.get(endpoint);
     if (!rule) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
-    if (options?.external) throw new TypeError(`routes.build(${JSON.stringify(endpoint)}) has no request to take a host from: use routes.bind(req).build for an external URL`);
+    if (options?.external || rule.host !== null) {
+      throw new TypeError(`routes.build(${JSON.stringify(endpoint)}) has no request to take a host from: use routes.bind(req).build for an external URL or a rule with a host`);
+    }
     const built = buildPath(rule, (values ?? {}) as Record<string, unknown>);
     return built.path + built.query + fragment(options?.anchor);
   }
@@ -145,7 +150,8 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * - 308 Permanent Redirect to the path with its repeated slashes merged (`/a//b` → `/a/b`,
    *   query kept) when only that matches a rule, unless the rule has `mergeSlashes: false`.
    *
-   * The match is also in the environ under {@link routeArgsKey} (`tsgi.route_args`).
+   * A rule with a `host` answers only on that host (see {@link RouteSpec}). The match is also
+   * in the environ under {@link routeArgsKey} (`tsgi.route_args`).
    */
   app(handlers: RouteHandlers<R, C>): App {
     for (const endpoint of this.#table.byEndpoint.keys()) {

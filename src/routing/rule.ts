@@ -35,6 +35,14 @@ export interface Segment {
   readonly weight: number;
 }
 
+/** The host pattern of a rule (`<user>.example.com`). */
+export interface HostPattern {
+  readonly parts: readonly Part[];
+  /** Matches a whole host, one capture group per placeholder. */
+  readonly regex: RegExp;
+  readonly placeholders: readonly Placeholder[];
+}
+
 /** A compiled rule. */
 export interface CompiledRule {
   readonly endpoint: string;
@@ -47,13 +55,18 @@ export interface CompiledRule {
    * (Werkzeug's `merge_slashes`); the pattern's own repeated slashes are then merged too.
    */
   readonly mergeSlashes: boolean;
+  /**
+   * The host the rule answers on (its `host` pattern, static text in lower case), matched
+   * whole against the request's host; `null` for a rule that answers on any host.
+   */
+  readonly host: HostPattern | null;
   /** Every part of the pattern in order, for building (repeated slashes merged with `mergeSlashes`). */
   readonly parts: readonly Part[];
   /** The segments matched one by one. */
   readonly segments: readonly Segment[];
   /** The rest of the path from the first slash-crossing placeholder on, matched whole. */
   readonly tail: { readonly regex: RegExp; readonly placeholders: readonly Placeholder[] } | null;
-  /** Every placeholder, in order. */
+  /** Every placeholder, in order: the host's first, then the path's. */
   readonly placeholders: readonly Placeholder[];
   /**
    * True when a placeholder is named `__proto__`: its value is defined as an own property of
@@ -141,6 +154,7 @@ export interface RuleOptions {
   methods?: readonly string[];
   strictSlashes?: boolean;
   mergeSlashes?: boolean;
+  host?: string;
 }
 
 /** The defaults of a map's rules (see `RouteMapOptions`). */
@@ -153,10 +167,23 @@ export interface RuleDefaults {
 export const mergeSlashes = (path: string): string => path.replace(/\/{2,}/g, '/');
 
 /**
+ * The host pattern `host` (`<user>.example.com`, `api.example.com:8080`), its static text in
+ * lower case, as hosts are compared (RFC 3986 §3.2.2).
+ *
+ * @throws TypeError for an empty host or one with `/`, and as for a path pattern.
+ */
+function compileHost(host: string, converters: Readonly<Record<string, Converter<unknown>>>, endpoint: string): HostPattern {
+  if (host === '' || host.includes('/')) throw new TypeError(`route host must be a host name, without '/': ${JSON.stringify(host)} (${endpoint})`);
+  const parts = parseParts(host, converters).map((p) => (typeof p === 'string' ? p.toLowerCase() : p));
+  return { parts, regex: wholeRegex(parts), placeholders: parts.filter((p): p is Placeholder => typeof p !== 'string') };
+}
+
+/**
  * Compiles one rule.
  *
  * @throws TypeError for a pattern that does not start with `/`, names an unknown converter,
- *   repeats a placeholder name or has a stray `<` or `>`; for an invalid method.
+ *   repeats a placeholder name (in its path or host) or has a stray `<` or `>`; for an
+ *   invalid method; for an empty `host` or one with `/`.
  */
 export function compileRule(endpoint: string, pattern: string, options: RuleOptions, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): CompiledRule {
   if (!pattern.startsWith('/')) throw new TypeError(`route pattern must start with '/': ${JSON.stringify(pattern)} (${endpoint})`);
@@ -182,13 +209,19 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
   const methods = new Set((options.methods ?? ['GET']).map((m) => m.toUpperCase()));
   for (const method of methods) if (!/^[!#$%&'*+\-.^_`|~0-9A-Z]+$/.test(method)) throw new TypeError(`invalid method ${JSON.stringify(method)} (${endpoint})`);
   if (methods.has('GET')) methods.add('HEAD');
-  const placeholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
+  const host = options.host === undefined ? null : compileHost(options.host, converters, endpoint);
+  const pathPlaceholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
+  for (const p of host?.placeholders ?? []) {
+    if (pathPlaceholders.some((q) => q.name === p.name)) throw new TypeError(`${pattern}: the placeholder ${p.name} appears in the host ${options.host} too`);
+  }
+  const placeholders = host ? [...host.placeholders, ...pathPlaceholders] : pathPlaceholders;
   return {
     endpoint,
     pattern,
     methods,
     strictSlashes: options.strictSlashes ?? defaults.strictSlashes,
     mergeSlashes: merge,
+    host,
     parts,
     segments: matched.map(segmentOf),
     tail: crossing === -1 ? null : { regex: wholeRegex(tailParts), placeholders: tailParts.filter((p): p is Placeholder => typeof p !== 'string') },

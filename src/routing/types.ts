@@ -20,13 +20,30 @@ import type { Converter } from './converters.ts';
  *   redirect to the merged path, and `//` in the pattern is merged (Werkzeug's
  *   `merge_slashes`); with `false` such a path does not match (404), and the pattern's `//`
  *   is kept, matched and built as written. A `path` value's own `//` is never merged.
+ * - `host`: the host the rule answers on, a pattern with placeholders as the path's
+ *   (`'<user>.example.com'`, `'api.example.com'`, `'localhost:8000'`; Werkzeug's
+ *   `Rule(host=…)` under `host_matching`). It is matched whole, in lower case, against the
+ *   request's `Host` (else `SERVER_NAME`) with its port unless the scheme's default; its
+ *   values join the path's (`user`). A `string` placeholder matches dots too, as in Werkzeug
+ *   (`a.b.example.com` gives `user` = `a.b`). Without `host`, a rule answers on any host;
+ *   at the same path, a rule with a host that matches is tried first. `urls.build` gives a
+ *   full URL when the host differs from the request's.
  */
 export type RouteSpec =
   | string
-  | { readonly path: string; readonly methods?: readonly string[]; readonly strictSlashes?: boolean; readonly mergeSlashes?: boolean };
+  | {
+      readonly path: string;
+      readonly methods?: readonly string[];
+      readonly strictSlashes?: boolean;
+      readonly mergeSlashes?: boolean;
+      readonly host?: string;
+    };
 
 /** The pattern of a {@link RouteSpec}. */
 export type PatternOf<S> = S extends string ? S : S extends { readonly path: infer P extends string } ? P : never;
+
+/** The host pattern of a {@link RouteSpec} (`''` without one). */
+export type HostOf<S> = S extends { readonly host: infer H extends string } ? H : '';
 
 /** Custom converters by name, as `RouteMap`'s `converters` option takes them. */
 export type ConverterMap = Readonly<Record<string, Converter<any>>>;
@@ -76,5 +93,5 @@ export type BuildValues<V> = V & Readonly<Record<string, unknown>>;
 /** The endpoints of a route table. */
 export type EndpointOf<R> = Extract<keyof R, string>;
 
-/** The values of endpoint `E` of route table `R`. */
-export type ValuesOf<R, E extends keyof R, C extends ConverterMap> = RouteValues<PatternOf<R[E]>, C>;
+/** The values of endpoint `E` of route table `R`: its host's placeholders' and its path's. */
+export type ValuesOf<R, E extends keyof R, C extends ConverterMap> = RouteValues<`${HostOf<R[E]>}${PatternOf<R[E]>}`, C>;

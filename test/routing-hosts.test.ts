@@ -1,0 +1,132 @@
+/**
+ * tsgi/routing: rules that answer on a host (Werkzeug's `Rule(host=…)` under
+ * `host_matching`): the host matched whole, in lower case, its default port left out, its
+ * placeholders among the values; URLs built across hosts are absolute.
+ */
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { mount } from 'tsgi/middleware';
+import { RouteMap, type ValuesOf, routeArgsKey } from 'tsgi/routing';
+import { TestClient } from 'tsgi/testing';
+import { parseRaw, rawExchange, start } from './node-helpers.ts';
+
+const routes = new RouteMap({
+  index: '/',
+  userIndex: { path: '/', host: '<user>.example.com' },
+  userPost: { path: '/posts/<int:id>', host: '<user>.example.com' },
+  status: { path: '/status', host: 'api.example.com' },
+  apiItems: { path: '/items/', host: 'API.example.com', methods: ['GET', 'POST'] },
+  dev: { path: '/dev', host: 'localhost:8000' },
+  region: { path: '/files/<path:rest>', host: '<any(eu,us):region>.example.com' },
+});
+
+const app = routes.app({
+  index: (_req, _values, urls) => `index on ${urls.serverName}: ${urls.build('userPost', { user: 'bob', id: 1 })}`,
+  userIndex: (_req, { user }, urls) => `home of ${user}: ${urls.build('userPost', { user, id: 2 })} ${urls.build('index')} ${urls.build('status')}`,
+  userPost: (req, values) => Response.json({ values, route: routeArgsKey.get(req) }),
+  status: () => 'api status',
+  apiItems: (req) => `items ${req.method}`,
+  dev: () => 'dev',
+  region: (_req, { region, rest }) => `${region} ${rest}`,
+});
+const client = new TestClient(app);
+const text = async (url: string) => (await client.get(url)).textBody;
+
+describe('a rule with a host', () => {
+  it('types its host’s values with its path’s', () => {
+    expectTypeOf<ValuesOf<typeof routes.routes, 'userPost', {}>>().toEqualTypeOf<{ user: string; id: number }>();
+    expectTypeOf<ValuesOf<typeof routes.routes, 'region', {}>>().toEqualTypeOf<{ region: string; rest: string }>();
+  });
+
+  it('answers on its host only, with the host’s values, before a rule without one', async () => {
+    expect(await text('http://alice.example.com/')).toBe('home of alice: /posts/2 / http://api.example.com/status');
+    expect(await text('http://example.com/')).toBe('index on example.com: http://bob.example.com/posts/1');
+    expect(await (await client.get('http://alice.example.com/posts/7')).json()).toEqual({
+      values: { user: 'alice', id: 7 },
+      route: { endpoint: 'userPost', values: { user: 'alice', id: 7 } },
+    });
+    expect(await text('http://api.example.com/status')).toBe('api status');
+    expect(await text('http://eu.example.com/files/a/b')).toBe('eu a/b');
+    await client.get('http://example.com/status', { status: 404 });
+    await client.get('http://example.com/posts/7', { status: 404 });
+    await client.get('http://asia.example.com/files/a', { status: 404 });
+  });
+
+  it('compares the host in lower case, the scheme’s default port left out (Werkzeug’s get_host)', async () => {
+    expect(await text('http://ALICE.Example.COM:80/')).toBe('home of alice: /posts/2 / http://api.example.com/status');
+    expect(await text('https://api.example.com:443/status')).toBe('api status');
+    expect(await text('http://api.example.com/items/')).toBe('items GET'); // its pattern's host was API.example.com
+    // Another port is part of the host.
+    expect(await text('http://alice.example.com:8080/')).toBe('index on alice.example.com:8080: http://bob.example.com/posts/1');
+    expect(await text('http://localhost:8000/dev')).toBe('dev');
+    await client.get('http://localhost/dev', { status: 404 });
+  });
+
+  it('leaves other hosts’ rules out of 405, OPTIONS and the slash and merge redirects', async () => {
+    await client.post('http://example.com/items/', { status: 404 });
+    expect((await client.delete('http://api.example.com/items/', { status: 405 })).headers.get('allow')).toBe('GET, HEAD, OPTIONS, POST');
+    expect((await client.options('http://api.example.com/items/', { status: 204 })).headers.get('allow')).toBe('GET, HEAD, OPTIONS, POST');
+    expect((await client.get('http://api.example.com/items?q=1', { status: 308 })).headers.get('location')).toBe('http://api.example.com/items/?q=1');
+    await client.get('http://example.com/items', { status: 404 });
+    expect((await client.get('http://alice.example.com/posts//3', { status: 308 })).headers.get('location')).toBe('http://alice.example.com/posts/3');
+  });
+
+  it('matches in routes.lookup only with a host', () => {
+    expect(routes.lookup('GET', '/status', 'API.Example.com')).toMatchObject({ kind: 'match', values: {} });
+    expect(routes.lookup('GET', '/posts/3', 'carol.example.com')).toMatchObject({ kind: 'match', values: { user: 'carol', id: 3 } });
+    expect(routes.lookup('GET', '/status')).toEqual({ kind: 'none' });
+    expect(routes.lookup('GET', '/', 'example.com')).toMatchObject({ kind: 'match', values: {} });
+  });
+});
+
+describe('building a URL for a rule with a host', () => {
+  it('gives a path on the same host, a full URL (request’s scheme, under SCRIPT_NAME) on another', () => {
+    const urls = routes.bind(Request.blank('/', { baseUrl: 'https://alice.example.com/app' }));
+    expect(urls.serverName).toBe('alice.example.com');
+    expect(urls.build('userPost', { user: 'alice', id: 3 })).toBe('/app/posts/3');
+    expect(urls.build('userPost', { user: 'Bob', id: 3, page: 2 })).toBe('https://bob.example.com/app/posts/3?page=2');
+    expect(urls.build('userPost', { user: 'alice', id: 3 }, { external: true, anchor: 'top' })).toBe('https://alice.example.com/app/posts/3#top');
+    expect(urls.build('status')).toBe('https://api.example.com/app/status');
+    expect(urls.build('dev')).toBe('https://localhost:8000/app/dev');
+    expect(urls.build('index')).toBe('/app/');
+  });
+
+  it('refuses a value that makes no host, and routes.build without a request', () => {
+    const urls = routes.bind(Request.blank('/', { baseUrl: 'http://example.com' }));
+    expect(() => urls.build('userPost', { user: 'a b', id: 1 })).toThrow(TypeError);
+    expect(() => urls.build('userPost', { user: 'a@evil.com', id: 1 })).toThrow(/not a valid host/);
+    expect(() => urls.build('region', { region: 'asia', rest: 'x' })).toThrow(TypeError);
+    expect(() => routes.build('status')).toThrow(/bind\(req\)\.build/);
+  });
+
+  it('builds under the mount prefix when mounted', async () => {
+    const site = new TestClient(mount({ '/site': app }));
+    expect((await site.get('http://alice.example.com/site/')).textBody).toBe('home of alice: /site/posts/2 /site/ http://api.example.com/site/status');
+  });
+});
+
+describe('declaring a host', () => {
+  it('refuses an empty host, a host with /, a placeholder named in both', () => {
+    expect(() => new RouteMap({ a: { path: '/', host: '' } })).toThrow(TypeError);
+    expect(() => new RouteMap({ a: { path: '/', host: 'example.com/x' } })).toThrow(TypeError);
+    expect(() => new RouteMap({ a: { path: '/<user>', host: '<user>.example.com' } })).toThrow(/appears in the host/);
+    expect(() => new RouteMap({ a: { path: '/', host: '<nope:x>.example.com' } })).toThrow(/unknown converter/);
+  });
+});
+
+describe('over a socket', () => {
+  it('routes by the Host header a client sends', async () => {
+    const server = await start(app);
+    const get = async (host: string, path: string) =>
+      parseRaw((await rawExchange(server.port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).raw);
+    const home = await get('alice.example.com', '/');
+    expect(home.status).toBe(200);
+    expect(home.rest).toBe('home of alice: /posts/2 / http://api.example.com/status');
+    expect((await get('api.example.com', '/status')).rest).toBe('api status');
+    expect((await get(`127.0.0.1:${server.port}`, '/')).rest).toBe(`index on 127.0.0.1:${server.port}: http://bob.example.com/posts/1`);
+    expect((await get('127.0.0.1', '/status')).status).toBe(404);
+    const moved = await get('api.example.com', '/items');
+    expect(moved.status).toBe(308);
+    expect(moved.header('location')).toBe('http://api.example.com/items/');
+  });
+});
