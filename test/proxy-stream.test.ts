@@ -1,15 +1,17 @@
 /**
  * proxy() streaming and failures over real sockets, the upstream in its own process: bodies
  * both ways checked by hash, backpressure both ways (a slow reader is never buffered for), the
- * upstream failing before and after its head, the client leaving.
+ * upstream failing before and after its head, an upstream answering before the upload is done,
+ * the client leaving.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { type Dispatcher, errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { Request } from 'tsgi';
-import { parseRaw, rawExchange, rawGet, request, sleep, start, until, within } from './node-helpers.ts';
+import { dechunk, parseRaw, rawExchange, rawGet, request, sleep, start, until, upload, within } from './node-helpers.ts';
 import { callApp } from 'tsgi/middleware';
-import { rewriteHtml } from 'tsgi/proxy';
+import { proxy, rewriteHtml } from 'tsgi/proxy';
 import { patternSha, sha256, useUpstream } from './proxy-helpers.ts';
 
 const upstream = useUpstream();
@@ -252,6 +254,119 @@ describe('upstream failures', () => {
     expect(clean && reply.rest.length === 1_000_000).toBe(false);
     await within(() => server.log.text.includes('in the middle of the response body'), 2000);
     expect(server.log.text).toMatch(/upstream http:\/\/127\.0\.0\.1:\d+: .* in the middle of the response body/);
+  });
+});
+
+/**
+ * Runs `test` with a proxy (served by `serve()`) in front of `upstream`, a server of the test's
+ * own on 127.0.0.1; closes both after.
+ */
+async function through(upstreamServer: net.Server, test: (server: Awaited<ReturnType<typeof start>>) => Promise<void>): Promise<void> {
+  await new Promise<void>((resolve) => upstreamServer.listen(0, '127.0.0.1', resolve));
+  const app = proxy(`http://127.0.0.1:${(upstreamServer.address() as net.AddressInfo).port}`);
+  try {
+    await test(await start(app));
+  } finally {
+    await app.close();
+    await new Promise((resolve) => upstreamServer.close(resolve));
+  }
+}
+
+/** A raw upstream that reads a request's head, then hands its socket to `answer` (nothing more is read). */
+function rawUpstream(answer: (socket: net.Socket) => void): net.Server {
+  return net.createServer((socket) => {
+    let head = '';
+    socket.on('error', () => undefined);
+    const onData = (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      if (!head.includes('\r\n\r\n')) return;
+      socket.off('data', onData);
+      socket.pause();
+      answer(socket);
+    };
+    socket.on('data', onData);
+  });
+}
+
+const TOO_LARGE = 'The upload is too large for this upstream.';
+
+describe('an upstream that answers before the upload is done (RFC 9112 §9.3)', () => {
+  it('passes on a 413 sent after reading the head, its body after it, then the connection destroyed', async () => {
+    const early = http.createServer((req, res) => {
+      res.writeHead(413, { 'Content-Type': 'text/plain', 'Content-Length': TOO_LARGE.length });
+      res.flushHeaders();
+      setImmediate(() => {
+        res.end(TOO_LARGE);
+        req.socket.destroy(); // the rest of the upload unread: the upstream's kernel resets
+      });
+    });
+    await through(early, async (server) => {
+      const client = upload(server.port, 32 * MiB, { request: 'POST /big HTTP/1.1\r\nHost: h' });
+      const reply = parseRaw(await client.response);
+      expect(reply.status).toBe(413);
+      expect(reply.header('connection')).toBe('close');
+      expect(reply.rest).toBe(TOO_LARGE);
+      const closed = await client.closed;
+      // Neither the proxy nor the server read the rest: at most socket buffers and the server's 4 MiB of lingering close.
+      expect(closed.sent).toBeLessThan(24 * MiB);
+      expect(server.log.text).toBe('');
+    });
+  });
+
+  it('passes on a close-delimited 413 whose connection the upstream then resets', async () => {
+    const early = rawUpstream((socket) => {
+      socket.write('HTTP/1.1 413 Payload Too Large\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n');
+      setImmediate(() => {
+        socket.write(TOO_LARGE);
+        socket.resetAndDestroy();
+      });
+    });
+    await through(early, async (server) => {
+      const client = upload(server.port, 8 * MiB, { request: 'POST /big HTTP/1.1\r\nHost: h' });
+      const reply = parseRaw((await client.closed).raw);
+      expect(reply.status).toBe(413);
+      expect(reply.statusLine).toBe('HTTP/1.1 413 Payload Too Large');
+      expect(dechunk(reply.rest)).toBe(TOO_LARGE); // whole: the upstream's close ended it
+      expect(server.log.text).toBe('');
+    });
+  });
+
+  it('passes on an early 401 from an upstream that keeps the connection and drains the upload', async () => {
+    const seen: number[] = [];
+    const early = http.createServer((req, res) => {
+      let length = 0;
+      req.on('data', (chunk: Buffer) => (length += chunk.length));
+      req.on('end', () => seen.push(length));
+      res.writeHead(401, { 'Content-Type': 'text/plain', 'WWW-Authenticate': 'Basic realm="up"' });
+      res.end('who are you?');
+    });
+    await through(early, async (server) => {
+      const client = upload(server.port, 4 * MiB, { request: 'POST /big HTTP/1.1\r\nHost: h' });
+      const reply = parseRaw(await client.response);
+      expect(reply.status).toBe(401);
+      expect(reply.header('www-authenticate')).toBe('Basic realm="up"');
+      expect(reply.rest).toBe('who are you?');
+      await client.closed;
+      // The proxy still works, on a fresh connection: a small upload read whole.
+      const next = await request(`${server.url}/again`, { method: 'POST', body: 'x'.repeat(1000) });
+      expect(next.status).toBe(401);
+      expect(next.body.toString()).toBe('who are you?');
+      expect(server.log.text).toBe('');
+    });
+  });
+
+  it('still answers 502 when the upstream resets the connection in the middle of the upload without an answer', async () => {
+    const silent = rawUpstream((socket) => setTimeout(() => socket.resetAndDestroy(), 20));
+    await through(silent, async (server) => {
+      const started = Date.now();
+      const client = upload(server.port, 64 * MiB, { request: 'POST /big HTTP/1.1\r\nHost: h\r\nAccept: text/plain' });
+      const reply = parseRaw(await client.response);
+      expect(reply.status).toBe(502);
+      expect(reply.rest).toMatch(/closed the connection before a complete answer/);
+      expect(Date.now() - started).toBeLessThan(2000);
+      await client.closed;
+      expect(server.log.text).toMatch(/502: upstream http:\/\/127\.0\.0\.1:\d+: connection closed or reset before a complete answer/);
+    });
   });
 });
 

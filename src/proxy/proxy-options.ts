@@ -52,7 +52,9 @@ export interface ProxyOptions {
    * The undici dispatcher to send requests through (a `Pool`, an `Agent` with your TLS
    * options, a `MockAgent` in tests). Default: a `Pool` of keep-alive connections to the
    * upstream's origin, made for this app and closed by its `close()`. `connectTimeout` applies
-   * to the default pool only.
+   * to the default pool only, and so does the reading on past an upload the upstream cut off
+   * after answering early (docs/proxy.md, an answer before the upload is done): through your
+   * own dispatcher such an answer may be a 502.
    */
   dispatcher?: Dispatcher;
 }

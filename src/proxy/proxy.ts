@@ -20,6 +20,7 @@ import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from
 import { upstreamTarget } from './upstream-path.ts';
 import { ExchangeClosed, type ExchangeTimeouts, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
 import { answerFailure, failedMidBody, isConnectionLost } from './upstream-errors.ts';
+import { upstreamConnector } from './upstream-socket.ts';
 
 /** What {@link proxy} answers: a gateway app, plus `close()` to release its connections. */
 export interface ProxyApp extends App {
@@ -58,6 +59,14 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  *   as the request went out) is retried once on another connection for an idempotent method
  *   (GET, HEAD, OPTIONS, TRACE, PUT, DELETE; RFC 9110 §9.2.2) without a body, as nginx's
  *   `proxy_next_upstream` does; anything else, or a second loss, is the 502.
+ * - **An early answer** (RFC 9112 §9.3: a `413` or `401` sent before the whole upload was read,
+ *   the connection then closed or reset by the upstream) is passed on, with its body, instead of
+ *   the 502 of the failed upload: the default pool's connections keep reading after such a
+ *   write fails, and undici then pauses the upload, so nothing more is read from the client
+ *   (the server closes its connection after the answer). With your own `dispatcher` undici
+ *   may report the failed write instead (a 502). An upstream that answers early and keeps the
+ *   connection needs none of this: once its answer is whole, undici stops the upload and closes
+ *   that connection.
  * - **An upload the client breaks** (a body cut off or malformed, or past the server's
  *   `maxBodySize`) aborts the upstream request and is answered as the client's error, `400`
  *   or `413`, as `req.bytes()` answers it: not a 502.
@@ -92,7 +101,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
   const origin = settings.url.origin;
   const basePath = settings.url.pathname.replace(/\/+$/, '');
   const ownPool = options.dispatcher === undefined;
-  const dispatcher = options.dispatcher ?? new Pool(origin, { connect: { timeout: settings.connectTimeout } });
+  const dispatcher = options.dispatcher ?? new Pool(origin, { connect: upstreamConnector({ timeout: settings.connectTimeout }) });
 
   const app = async (environ: Environ, startResponse: StartResponse): Promise<Body> => {
     if (isUpgrade(environ)) {
