@@ -30,16 +30,17 @@ function readmeSnippets(): Array<{ file: string; code: string }> {
 
 let work: string;
 let consumer: string;
+let tarball: string;
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'tsgi-pack-'));
   await run(npm, ['pack', '--pack-destination', work], { cwd: root, env, maxBuffer: 16 << 20 });
-  const tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'));
+  tarball = (await readdir(work)).find((f) => f.endsWith('.tgz'))!;
   expect(tarball).toBeDefined();
   consumer = path.join(work, 'consumer');
   await mkdir(consumer, { recursive: true });
   await writeFile(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  await run(npm, ['install', '--no-audit', '--no-fund', path.join(work, tarball!)], { cwd: consumer, env, maxBuffer: 16 << 20 });
+  await run(npm, ['install', '--no-audit', '--no-fund', path.join(work, tarball)], { cwd: consumer, env, maxBuffer: 16 << 20 });
   // The consumer's own dev setup: Node's types, as any TypeScript project on Node has them.
   await mkdir(path.join(consumer, 'node_modules', '@types'), { recursive: true });
   await symlink(path.join(root, 'node_modules', '@types', 'node'), path.join(consumer, 'node_modules', '@types', 'node'));
@@ -50,24 +51,21 @@ afterAll(async () => {
   if (work) await rm(work, { recursive: true, force: true });
 });
 
-/** A strict consumer tsconfig: no `skipLibCheck`, Node's types only. */
+/**
+ * The consumer tsconfig the README gives (```json tsconfig.json), so its advice is what is
+ * checked: `strict`, no `skipLibCheck`, Node's types only.
+ */
+function readmeTsconfig(): { compilerOptions: Record<string, unknown> } {
+  const block = /^```json tsconfig\.json\n([\s\S]*?)^```$/m.exec(README);
+  if (!block) throw new Error('the README gives no ```json tsconfig.json block');
+  const config = JSON.parse(block[1]!) as { compilerOptions: Record<string, unknown> };
+  expect(config.compilerOptions).toMatchObject({ strict: true, types: ['node'] });
+  expect(config.compilerOptions).not.toHaveProperty('skipLibCheck');
+  return config;
+}
+
 async function typeCheck(files: string[]): Promise<void> {
-  await writeFile(
-    path.join(consumer, 'tsconfig.json'),
-    JSON.stringify({
-      compilerOptions: {
-        target: 'es2023',
-        lib: ['es2024'],
-        module: 'nodenext',
-        moduleResolution: 'nodenext',
-        strict: true,
-        noEmit: true,
-        allowImportingTsExtensions: true,
-        types: ['node'],
-      },
-      files,
-    }),
-  );
+  await writeFile(path.join(consumer, 'tsconfig.json'), JSON.stringify({ ...readmeTsconfig(), files }));
   try {
     await run(tsc, ['-p', 'tsconfig.json'], { cwd: consumer, env });
   } catch (error) {
@@ -76,6 +74,11 @@ async function typeCheck(files: string[]): Promise<void> {
 }
 
 describe('npm pack', () => {
+  it('makes the tarball the README tells to install', () => {
+    expect(README).toContain(`npm pack                                   # builds dist/, writes ${tarball}`);
+    expect(README).toContain(`npm install ../tsgi/${tarball}`);
+  });
+
   it('imports from the package root and serves a request', async () => {
     const script = `
       import { Request, Response, serve, HTTPNotFound } from 'tsgi';
