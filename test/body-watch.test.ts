@@ -182,6 +182,23 @@ describe('wrapBody with plain hooks', () => {
     expect(log).toEqual(['close']);
   });
 
+  it("takes hooks that answer what a logger's write() answers (a boolean), and does not wait on it", async () => {
+    const lines: string[] = [];
+    const out = { write: (line: string): boolean => lines.push(line) > 0 }; // as Node's stream.write
+    const hooks = {
+      end: () => out.write('sent\n'),
+      close: () => out.write('client left\n'),
+      error: () => out.write('failed\n'),
+    } satisfies BodyHooks; // a type error while the hooks had to answer void or a promise
+    const ended = (wrapBody(chunks('a'), hooks) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    await ended.next();
+    expect(await ended.next()).toEqual({ done: true, value: undefined });
+    const closed = (wrapBody(chunks('a', 'b'), hooks) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    await closed.next();
+    expect(await closed.return!()).toEqual({ done: true, value: undefined });
+    expect(lines).toEqual(['sent\n', 'client left\n']);
+  });
+
   it('a value that is not a body fails at the first next(), where the error hook sees it', async () => {
     const log: string[] = [];
     const body = wrapBody(42 as never, recorder(log));

@@ -12,8 +12,9 @@ import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } f
  * What {@link wrapBody} reports. Exactly one of `end`, `close` and `error` is called, once.
  *
  * `end`, `close` and `error` may return a promise: the consumer learns of the finish (the last
- * `next()` answers done or throws, `return()` answers) only once it has settled. A hook that
- * returns nothing adds no wait. A hook that throws, or whose promise rejects, hands that error
+ * `next()` answers done or throws, `return()` answers) only once it has settled. What else a
+ * hook returns is ignored and adds no wait, so a hook may be any function, such as
+ * `() => log.write('done\n')` whose `write` answers a boolean (Node's streams). A hook that throws, or whose promise rejects, hands that error
  * to the consumer instead (as a `finally` block would). On a sync body a promise cannot be
  * waited for (see `options.async` of {@link wrapBody}); its rejection then goes to `closeError`.
  */
@@ -21,16 +22,16 @@ export interface BodyHooks {
   /** Each chunk, before it is handed on. A throw reaches the consumer; the body stays open. */
   chunk?(chunk: Uint8Array): void;
   /** The body ended normally. */
-  end?(): void | PromiseLike<void>;
+  end?(): unknown;
   /**
    * The consumer stopped early with `return()` (e.g. the client went away). Called at once,
    * just after the body's own `return()` was called; `returned` settles once that has (it never
    * rejects: failures go to `closeError`), for work that must wait for the app, as in
    * `close: (returned) => returned.then(removeFiles)`.
    */
-  close?(returned: Promise<void>): void | PromiseLike<void>;
+  close?(returned: Promise<void>): unknown;
   /** The body threw (or could not be opened); the error is re-thrown to the consumer after this hook. */
-  error?(error: unknown): void | PromiseLike<void>;
+  error?(error: unknown): unknown;
   /**
    * A failure the consumer cannot be told of: the body's own `return()` threw or rejected while
    * being closed, or a hook's promise rejected on a sync body. Must not throw.
@@ -79,7 +80,7 @@ export function wrapBody(body: Body, hooks: BodyHooks, options: WrapBodyOptions 
     }
   };
   /** `then` once `pending` (what a hook returned) has settled; at once when it is no promise. */
-  const after = <T>(pending: void | PromiseLike<void>, then: () => T): T | Promise<T> => {
+  const after = <T>(pending: unknown, then: () => T): T | Promise<T> => {
     if (!isThenable(pending)) return then();
     if (!sync) return Promise.resolve(pending).then(then);
     Promise.resolve(pending).then(undefined, lost);
