@@ -112,7 +112,10 @@ export abstract class RequestBody {
   }
 
   /**
-   * The body parsed as JSON (UTF-8 per RFC 8259).
+   * The body parsed as JSON (UTF-8 per RFC 8259), whatever its `Content-Type` (as WebOb's
+   * `req.json`; Flask's `get_json()` answers 415 for another type). `T` is a cast, never
+   * checked: the value is whatever the client sent (`null`, an array…), so validate it
+   * before use rather than let a `TypeError` answer 500.
    *
    * @throws HTTPBadRequest (400) for an empty body, invalid UTF-8 or invalid JSON, and as `bytes()`.
    */
