@@ -72,6 +72,8 @@ describe('tsgi serve --reload', () => {
     await until(url, 'second', output);
     expect(run.out.stdout).toMatch(/^Change in .*message\.ts: restarting$/m);
     expect(run.out.stdout).toContain(`Reloaded: serving on ${url}`);
+    // The supervisor prints the start line; the child (at start or restart) does not repeat it.
+    expect(run.out.stdout.match(/^Serving on /gm), output()).toHaveLength(1);
 
     // A syntax error: printed, and the supervisor waits.
     writeFileSync(join(folder, 'message.ts'), 'export const message: string = ;\n');

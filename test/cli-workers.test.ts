@@ -206,6 +206,21 @@ describe('tsgi serve --workers', () => {
     expect(lines[1]).toMatch(new RegExp(`^tsgi: worker ${first} died \\(signal SIGKILL\\); starting a new one( in [\\d.]+ s)?$`));
   });
 
+  it('prints one start line, the primary\'s, with or without --timeout-worker-healthcheck', { timeout: 60_000 }, async () => {
+    for (const healthcheck of ['0', '30']) {
+      const run = cli(['serve', pidApp, '--port', '0', '--workers', '2', '--timeout-worker-healthcheck', healthcheck]);
+      const url = await servingUrl(run);
+      // Both workers listen (and would have printed) once each has answered.
+      const seen = new Set<number>();
+      const deadline = Date.now() + 30_000;
+      while (seen.size < 2 && Date.now() < deadline) seen.add(await pidOf(url));
+      expect(seen.size).toBe(2);
+      expect(run.out.stdout.match(/^Serving on /gm), `--timeout-worker-healthcheck ${healthcheck}: ${run.out.stdout}`).toHaveLength(1);
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+
   it('--timeout-worker-healthcheck takes a pause of the primary itself (SIGSTOP, a suspended machine) for no hang of its workers', { timeout: 60_000 }, async () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '1']);
     const url = await servingUrl(run);

@@ -78,13 +78,14 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   if (!cluster.isWorker && command.uds !== undefined) await freeSocketPath(command.uds);
   const picked = process.env[PORT_ENV];
   handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker });
+  // A worker or a --reload child tells its manager, which prints the one start line.
   if (managed) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
+  else announce(log, { url: handle.url, command, version: version() });
   if (cluster.isWorker && command.timeoutWorkerHealthcheck > 0) {
     startHeartbeat(command.timeoutWorkerHealthcheck, (message) => {
       if (process.connected) process.send?.(message);
     });
   }
-  else announce(log, { url: handle.url, command, version: version() });
   const why = await Promise.race([stopped.then((signal) => `on ${signal}`), retired]);
   if (!managed) log.info(`Stopping ${why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);
   await handle.close({ timeout: command.timeoutGracefulShutdown });
