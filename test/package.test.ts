@@ -6,7 +6,7 @@
  * hello-world, middleware stack and upload answer over a socket, its links resolve, and the
  * `tsgi` bin runs.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -220,6 +220,24 @@ describe('npm pack', () => {
     const bin = path.join(consumer, 'node_modules', '.bin', 'tsgi');
     const { stdout } = await run(bin, ['--help'], { cwd: consumer, env });
     expect(stdout).toMatch(/tsgi serve/);
+  });
+
+  // The machine's own Node, when older than 22.6 (no type stripping at all): the hint must not
+  // suggest a flag that Node does not have.
+  const oldNode = ['/usr/bin/node', '/usr/local/bin/node'].find((file) => {
+    if (!existsSync(file)) return false;
+    const [major = 0, minor = 0] = execFileSync(file, ['-p', 'process.versions.node'], { encoding: 'utf8' }).trim().split('.').map(Number);
+    return major < 22 || (major === 22 && minor < 6);
+  });
+  it.runIf(oldNode !== undefined)('on a Node without type stripping, the bin says which Node serves a .ts file', async () => {
+    await writeFile(path.join(consumer, 'typed.ts'), 'export const app = (): string[] => [];\n');
+    const main = path.join(consumer, 'node_modules', 'tsgi', 'dist', 'cli', 'main.js');
+    const result = await run(oldNode!, [main, 'serve', 'typed.ts', '--port', '0'], { cwd: consumer, env }).then(
+      () => ({ stderr: 'exited 0' }),
+      (error: { stderr?: string }) => ({ stderr: String(error.stderr) }),
+    );
+    expect(result.stderr).toMatch(/^tsgi: error while loading 'typed\.ts' \(this Node cannot run \.ts files: use Node >= 22\.18 \(this is v\d+\.\d+\.\d+\)\):\n/);
+    expect(result.stderr).not.toContain('--experimental-strip-types');
   });
 
   it('the tsgi bin serves a module (its serving code loads from dist/)', async () => {

@@ -59,10 +59,7 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
     if (!typescript && aboutFile && (code === 'ERR_UNKNOWN_FILE_EXTENSION' || code === 'ERR_IMPORT_ATTRIBUTE_MISSING')) {
       throw new LoadError(`cannot load '${modulePath}' as a module: serve a .js, .mjs, .cjs, .ts, .mts or .cts file`);
     }
-    const hint =
-      code === 'ERR_UNKNOWN_FILE_EXTENSION' && typescript
-        ? ' (this Node cannot run .ts files: use Node >= 22.18, or pass --experimental-strip-types)'
-        : '';
+    const hint = code === 'ERR_UNKNOWN_FILE_EXTENSION' && typescript ? ` (${typeScriptHint()})` : '';
     throw new ModuleError(`error while loading '${modulePath}'${hint}`, { cause: error });
   }
   if (!Object.hasOwn(namespace, exportName)) {
@@ -93,4 +90,15 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
       `export '${exportName}' of '${modulePath}' is not an app (a function or an object with respond()): got ${kind}`,
     );
   }
+}
+
+/**
+ * What to do when this Node cannot import a `.ts` file: Node strips types by default from
+ * 22.18 (and 23.6), behind `--experimental-strip-types` from 22.6; an older Node has no such
+ * flag to suggest.
+ */
+function typeScriptHint(): string {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  const flag = major > 22 || (major === 22 && minor >= 6) ? ', or pass --experimental-strip-types' : ` (this is ${process.version})`;
+  return `this Node cannot run .ts files: use Node >= 22.18${flag}`;
 }
