@@ -9,7 +9,7 @@ import { Response, type ResponseBody } from '../response/response.ts';
 import { reasonPhrase } from '../response/status.ts';
 import { contentRange, retryAfter, wwwAuthenticate } from '../http/converters.ts';
 import type { Challenge } from '../http/www-authenticate.ts';
-import { errorBody, negotiateBodyType } from '../response/error-body.ts';
+import { customErrorPage, errorBody, negotiateBodyType } from '../response/error-body.ts';
 
 /** Options shared by every HTTP exception. */
 export interface HTTPExceptionOptions {
@@ -143,7 +143,9 @@ export class HTTPException extends Error {
   /**
    * Builds the error response for a request (for `Accept` negotiation and, for redirects, to
    * make `Location` absolute). Without a request, the body is plain text. A generated body
-   * adds `Accept` to the exception's `Vary` (once, and not past `Vary: *`).
+   * adds `Accept` to the exception's `Vary` (once, and not past `Vary: *`). Under the
+   * `errorPages` middleware, its renderer is asked first for the page of a 4xx or 5xx
+   * without a `body` of its own.
    */
   getResponse(req?: RequestLike): Response {
     // Response copies the fields: this exception's own headers stay as they are.
@@ -151,7 +153,10 @@ export class HTTPException extends Error {
       // Without `contentType`, a Content-Type in the headers is the body's (as for `new Response`).
       return new Response(this.body, { status: this.status, headers: this.headers, contentType: this.contentType });
     }
-    const type = negotiateBodyType(environOf(req));
+    const environ = environOf(req);
+    const page = customErrorPage(environ, this, req);
+    if (page instanceof Response) return page;
+    const type = negotiateBodyType(environ);
     return new Response(errorBody(this, type), { status: this.status, headers: this.headers, contentType: type }).addVary('Accept');
   }
 

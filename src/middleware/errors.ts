@@ -44,7 +44,8 @@ export interface ErrorsOptions {
  * - **Before the headers are out** (the app failed, or had called `startResponse` but not
  *   produced a first body chunk): the status is held until that first chunk, so the answer
  *   can still change into a 500 whose body is negotiated on `Accept` (plain text, HTML or
- *   JSON, never the error's text; sent with `Vary: Accept`). An invalid status line, header
+ *   JSON, never the error's text; sent with `Vary: Accept`), or, under `errorPages`, the page
+ *   its renderer makes of an `HTTPInternalServerError` whose `cause` is the error. An invalid status line, header
  *   or first chunk from the app counts as an error too.
  * - **After the headers are out**: the error is logged and re-thrown from the body, so the
  *   server aborts the connection: a truncated body never looks complete.
@@ -115,7 +116,8 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
           report(failure, '500 (while rendering the debug page)');
         }
       }
-      res ??= new HTTPInternalServerError().getResponse(environ);
+      // The error is the page's `cause`, for a custom page (`errorPages`); it is never shown.
+      res ??= new HTTPInternalServerError(undefined, { cause: error }).getResponse(environ);
       return res.respond(environ, startResponse);
     }
   };

@@ -67,11 +67,52 @@ export function errorBody(error: ErrorDescription, type: string): string {
 }
 
 /**
+ * A page that replaces a generated error body: the `Response` made by the `errorPages`
+ * middleware (typed by what serving needs, as this layer sits below `Response`).
+ */
+export interface ErrorPage {
+  respond(environ: Environ, startResponse: StartResponse): Body;
+}
+
+/**
+ * What the `errorPages` middleware puts in the environ under {@link ERROR_PAGES_KEY}: asked for
+ * the page of an error generated for this request, it answers one, or `undefined` to keep the
+ * generated body. `error` is the `HTTPException` being answered, or, for the answers this layer
+ * builds itself (412, 416), its description and `fields` (the exception classes sit above this
+ * layer); `req` is what `getResponse` was given (a `Request`, or the environ).
+ */
+export type ErrorPageHook = (
+  error: ErrorDescription,
+  environ: Environ,
+  req: object | undefined,
+  fields: ReadonlyArray<[string, string]> | undefined,
+) => ErrorPage | undefined;
+
+/** The environ key of the {@link ErrorPageHook} (the toolkit's keys are `tsgi.` + snake_case). */
+export const ERROR_PAGES_KEY = 'tsgi.error_pages';
+
+/**
+ * The custom page of `error` for this request: what the {@link ErrorPageHook} installed by
+ * `errorPages` answers, or `undefined` when there is none (then the cost is one environ
+ * read) or it keeps the generated body. Called only where an error body is generated.
+ */
+export function customErrorPage(
+  environ: Environ | undefined,
+  error: ErrorDescription,
+  req?: object,
+  fields?: ReadonlyArray<[string, string]>,
+): ErrorPage | undefined {
+  const hook = environ?.[ERROR_PAGES_KEY] as ErrorPageHook | undefined;
+  return hook === undefined ? undefined : hook(error, environ!, req, fields);
+}
+
+/**
  * Serves the generated error body of status `code` through `startResponse`, without a
  * `Response`: the status line with its standard reason phrase, then `fields`, then
  * `Content-Type` (UTF-8 for the text types), `Content-Length` and `Vary: Accept` — the bytes
  * and fields, in that order, of `HTTPException.getResponse` for an exception of that status
- * and `description` without a detail. A HEAD request gets an empty body.
+ * and `description` without a detail. A HEAD request gets an empty body. The request's
+ * custom page ({@link customErrorPage}) is served instead when there is one.
  *
  * @param fields - header fields sent first (e.g. the `Content-Range` of a 416).
  * @returns the body: one chunk, or none for HEAD.
@@ -86,8 +127,11 @@ export function serveErrorBody(
 ): Body {
   const title = reasonPhrase(code);
   const status = `${code} ${title}`;
+  const error: ErrorDescription = { code, title, status, description, detail: undefined };
+  const page = customErrorPage(environ, error, undefined, fields);
+  if (page !== undefined) return page.respond(environ, startResponse);
   const type = negotiateBodyType(environ);
-  const bytes = encodeText(errorBody({ code, title, status, description, detail: undefined }, type));
+  const bytes = encodeText(errorBody(error, type));
   const contentType = formatMediaType(type, isTextType(type) ? { charset: 'utf-8' } : {});
   fields.push(['Content-Type', contentType], ['Content-Length', String(bytes.byteLength)], ['Vary', 'Accept']);
   startResponse(status, fields);
