@@ -15,7 +15,7 @@
 import type { HeartbeatMessage } from './messages.ts';
 
 /** The heartbeat's period for a timeout (milliseconds): a quarter of it, at most one second. */
-export function heartbeatInterval(timeout: number): number {
+function heartbeatInterval(timeout: number): number {
   return Math.max(1, Math.min(1_000, Math.floor(timeout / 4)));
 }
 
@@ -52,11 +52,6 @@ export class Watchdog<W> {
   /** How often {@link Watchdog.silent} should run (milliseconds). */
   get interval(): number {
     return heartbeatInterval(this.#timeout);
-  }
-
-  /** The number of workers watched. */
-  get size(): number {
-    return this.#lastSeen.size;
   }
 
   /** Records a sign of life from `worker` (and starts watching it). */
