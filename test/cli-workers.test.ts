@@ -12,7 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alive, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
 
 let dir: string;
-/** Answers its pid; /slow?ms waits first, /hang blocks its event loop for good; exits with 5 while loading when ./broken exists. */
+/**
+ * Answers its pid; /slow?ms waits first, /hang blocks its event loop for good; while loading,
+ * exits with 5 when ./broken exists and never ends when ./hang exists.
+ */
 let pidApp: string;
 
 beforeAll(() => {
@@ -22,6 +25,7 @@ beforeAll(() => {
     pidApp,
     `import { existsSync } from 'node:fs';
 if (existsSync(new URL('./broken', import.meta.url))) process.exit(5);
+if (existsSync(new URL('./hang', import.meta.url))) await new Promise(() => setInterval(() => {}, 1000));
 export const app = async (environ, start) => {
   if (environ.PATH_INFO === '/crash') process.exit(3);
   if (environ.PATH_INFO === '/hang') for (;;);
@@ -145,6 +149,26 @@ describe('tsgi serve --workers', () => {
     expect(await pidOf(url)).toBe(first);
     expect(run.out.stderr).toMatch(/^tsgi: worker \d+ failed to start \(exit code 5\): worker \d+ stays$/m);
     expect(run.out.stderr).not.toMatch(/starting a new one/);
+  });
+
+  it('a SIGHUP whose new worker hangs while loading ends past --timeout-worker-healthcheck, and the next SIGHUP works', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '1']);
+    const url = await servingUrl(run);
+    const first = await pidOf(url);
+    writeFileSync(join(dir, 'hang'), '');
+    try {
+      run.child.kill('SIGHUP');
+      await waitFor(() => run.out.stderr.includes('the running workers stay'), () => run.out.stderr, 20_000);
+    } finally {
+      rmSync(join(dir, 'hang'), { force: true });
+    }
+    expect(await pidOf(url)).toBe(first);
+    expect(run.out.stderr).toMatch(/^tsgi: worker \d+ is not listening 1 s after it started \(--timeout-worker-healthcheck\): killing it$/m);
+    expect(run.out.stderr).toMatch(new RegExp(`^tsgi: worker \\d+ failed to start \\(signal SIGKILL\\): worker ${first} stays$`, 'm'));
+    // The round is over: the next SIGHUP starts one, and it succeeds.
+    run.child.kill('SIGHUP');
+    await waitFor(() => /^Replaced 1 workers$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 20_000);
+    expect(await pidOf(url)).not.toBe(first);
   });
 
   it('replaces a worker after --limit-max-requests, without failing a request', async () => {

@@ -7,9 +7,10 @@
  * signal). A listening worker whose heartbeats stop for `--timeout-worker-healthcheck` (its
  * event loop is stuck) is killed with SIGKILL and replaced as one that died
  * (src/cli/healthcheck.ts). SIGHUP, and a worker that reached `--limit-max-requests`, replace
- * workers one at a time, each only once its successor listens; a successor that fails ends the round (it is not
- * replaced in turn) and the running workers stay. When the very first worker fails, the primary
- * exits with its status.
+ * workers one at a time, each only once its successor listens; a successor that fails, or is
+ * not listening within `--timeout-worker-healthcheck` (then killed), ends the round (it is not
+ * replaced in turn) and the running workers stay. When the very first worker fails, the
+ * primary exits with its status.
  *
  * @module
  */
@@ -166,12 +167,27 @@ class Primary {
     if (old.leaving) return true;
     old.leaving = true;
     const next = this.#fork(old);
-    if (!(await next.ready)) {
+    const timeout = this.command.timeoutWorkerHealthcheck;
+    // A successor that hangs while loading (a top-level await that never settles) would hold
+    // the round for ever, every later SIGHUP ignored: past the health check's timeout it
+    // counts as failed to start. Only successors: the worker they replace goes on serving
+    // meanwhile, so a slow start costs a retry, never capacity (a first start has no deadline).
+    const deadline = timeout > 0 ? setTimeout(() => this.#abandon(next, timeout), timeout) : undefined;
+    const ready = await next.ready;
+    clearTimeout(deadline);
+    if (!ready) {
       old.leaving = false;
       return false;
     }
     this.#terminate(old.worker);
     return true;
+  }
+
+  /** Kills `slot`, a successor that has not listened `timeout` ms after it was forked. */
+  #abandon(slot: Slot, timeout: number): void {
+    if (slot.listening || !this.#slots.has(slot.worker)) return;
+    this.log.error(`worker ${slot.worker.process.pid} is not listening ${timeout / 1000} s after it started (--timeout-worker-healthcheck): killing it`);
+    slot.worker.process.kill('SIGKILL');
   }
 
   async #rollingRestart(): Promise<void> {
