@@ -466,3 +466,28 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
   });
 });
 
+
+describe('HTTP/2 response heads', () => {
+  /** Answers 200 with the app fields `fields`, and a Set-Cookie the server's own answers must not carry. */
+  const withFields =
+    (fields: Array<[string, string]>): App =>
+    (_environ, startResponse) => {
+      startResponse('200 OK', [['Set-Cookie', 'sid=secret'], ...fields]);
+      return [bytes('ok')];
+    };
+
+  it('refuses a field value with CR, LF or NUL as HTTP/1.1 does: a logged 500, nothing of it sent', async () => {
+    const server = await start(withFields([['X-Next', 'a\r\nX-Injected: 1']]), { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    try {
+      const res = await h2request(session, '/crlf');
+      expect([res.status, res.body.toString()]).toEqual([500, 'Internal Server Error\n']);
+      expect(res.headers['x-next']).toBeUndefined();
+      expect(res.headers['x-injected']).toBeUndefined();
+      await until(() => server.log.text.includes('invalid value for header X-Next'));
+      expect(server.log.text).toContain('GET /crlf HTTP/2.0');
+    } finally {
+      session.close();
+    }
+  });
+});

@@ -8,6 +8,7 @@
 import { isBodilessStatus } from '../../gateway/status.ts';
 import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../head-rules.ts';
 import type { ExchangeState } from './state.ts';
+import { assertHeader } from '../../gateway/fields.ts';
 
 /** True when a Connection field value lists the `close` option (RFC 9112 §9.6). */
 function hasCloseOption(value: string): boolean {
@@ -22,7 +23,9 @@ function hasCloseOption(value: string): boolean {
  * dropped, `Connection: close` honoured; HEAD, 204 and 304 are marked bodiless.
  *
  * @throws TypeError for anything the app got wrong (no startResponse, invalid status or
- *   header, bad or mismatched Content-Length); nothing has been written then.
+ *   header, bad or mismatched Content-Length); nothing has been written then. Field names and
+ *   values are checked on HTTP/2 as Node checks them on HTTP/1.1 (`assertHeader`: a token, no
+ *   CR, LF, NUL or character above U+00FF).
  */
 export function sendHead(exchange: ExchangeState, length: number | undefined): void {
   const headers = exchange.headers;
@@ -42,6 +45,9 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
         continue;
       }
     }
+    // Node checks names and values on HTTP/1.1 only: its HTTP/2 response would send a CR, LF or
+    // NUL (RFC 9113 §8.2.1: a malformed answer, split in two by a proxy that turns it into HTTP/1.1).
+    if (exchange.http2) assertHeader(pair[0], pair[1]);
     flat.push(pair[0], pair[1]);
   }
   const head = exchange.environ.REQUEST_METHOD === 'HEAD';
