@@ -490,4 +490,37 @@ describe('HTTP/2 response heads', () => {
       session.close();
     }
   });
+
+  it('drops connection-specific fields an app sets (HTTP2-Settings too, which Node refuses to send), streamed or not', async () => {
+    const fields: Array<[string, string]> = [
+      ['Connection', 'keep-alive, Upgrade'],
+      ['Keep-Alive', 'timeout=5'],
+      ['Transfer-Encoding', 'chunked'],
+      ['Upgrade', 'h2c'],
+      ['Proxy-Connection', 'keep-alive'],
+      ['HTTP2-Settings', 'AAMAAABkAAQAoAAAAAIAAAAA'],
+      ['Content-Type', 'text/plain'],
+    ];
+    const server = await start((environ, startResponse) => {
+      startResponse('200 OK', fields);
+      if (environ.PATH_INFO === '/array') return [bytes('whole')];
+      return (async function* () {
+        yield bytes('str');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        yield bytes('eamed');
+      })();
+    }, { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    try {
+      for (const [path, body] of [['/array', 'whole'], ['/stream', 'streamed']]) {
+        const res = await h2request(session, path!);
+        expect([res.status, res.body.toString()]).toEqual([200, body]);
+        const sent = Object.keys(res.headers).filter((name) => !name.startsWith(':'));
+        expect(sent.sort()).toEqual(path === '/array' ? ['content-length', 'content-type', 'date'] : ['content-type', 'date']);
+      }
+      expect(server.log.text).toBe('');
+    } finally {
+      session.close();
+    }
+  });
 });

@@ -27,8 +27,8 @@ export function finalStatus(status: string | undefined, headers: unknown): Parse
 /**
  * Checks header pair number `index` of the app's list and tells what the server must do
  * with it: `''` to send it as it is, `'content-length'`, or the lower-case name of a
- * hop-by-hop field (RFC 9110 §7.6.1) but `Proxy-Authenticate`, which the server drops
- * (`CONNECTION_FIELDS`).
+ * hop-by-hop field (RFC 9110 §7.6.1) but `Proxy-Authenticate`, or of `HTTP2-Settings`, which
+ * the server drops (`CONNECTION_FIELDS`).
  *
  * @throws TypeError when the pair is not two strings.
  */

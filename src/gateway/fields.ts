@@ -114,10 +114,15 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
 
 /**
  * The fields of an app's answer that the server drops (spec §5): the hop-by-hop ones but
- * `Proxy-Authenticate`. That one describes no connection (RFC 9110 §7.6.1 and RFC 9113 §8.2.2
- * do not list it) and a 407 must carry it (RFC 9110 §11.7.1): an app that answers 407 is the
- * proxy asking for credentials. It applies to the next client only, so a proxy still drops
- * the one of an upstream answer ({@link HOP_BY_HOP}).
+ * `Proxy-Authenticate`, and `HTTP2-Settings`. `Proxy-Authenticate` describes no connection
+ * (RFC 9110 §7.6.1 and RFC 9113 §8.2.2 do not list it) and a 407 must carry it (RFC 9110
+ * §11.7.1): an app that answers 407 is the proxy asking for credentials. It applies to the
+ * next client only, so a proxy still drops the one of an upstream answer ({@link HOP_BY_HOP}).
+ * `HTTP2-Settings` is a request field of the `Upgrade: h2c` handshake, connection-specific
+ * (RFC 7540 §3.2.1), meaningless in an answer, and one Node's HTTP/2 refuses to send.
  */
-export const CONNECTION_FIELDS: ReadonlySet<string> = new Set([...HOP_BY_HOP].filter((name) => name !== 'proxy-authenticate'));
+export const CONNECTION_FIELDS: ReadonlySet<string> = new Set([
+  ...[...HOP_BY_HOP].filter((name) => name !== 'proxy-authenticate'),
+  'http2-settings',
+]);
 
