@@ -523,4 +523,18 @@ describe('HTTP/2 response heads', () => {
       session.close();
     }
   });
+
+  it('a head Node refuses on HTTP/2 (two Content-Type fields) answers a logged 500 that carries none of the app fields', async () => {
+    const server = await start(withFields([['Content-Type', 'text/plain'], ['Content-Type', 'text/html']]), { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    try {
+      const res = await h2request(session, '/twice');
+      expect([res.status, res.body.toString()]).toEqual([500, 'Internal Server Error\n']);
+      expect(res.headers['set-cookie']).toBeUndefined();
+      expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+      await until(() => server.log.text.includes('GET /twice HTTP/2.0'));
+    } finally {
+      session.close();
+    }
+  });
 });

@@ -9,6 +9,7 @@ import { isBodilessStatus } from '../../gateway/status.ts';
 import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../head-rules.ts';
 import type { ExchangeState } from './state.ts';
 import { assertHeader } from '../../gateway/fields.ts';
+import { writeHttp2Head } from './http2-compat.ts';
 
 /** True when a Connection field value lists the `close` option (RFC 9112 §9.6). */
 function hasCloseOption(value: string): boolean {
@@ -63,7 +64,7 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   exchange.checkUnreadBody();
   // Throws for invalid names and values before anything is written. HTTP/2 has no reason
   // phrase (RFC 9113 §8.3.2): Node warns when given one.
-  if (exchange.http2) res.writeHead(code, flat);
+  if (exchange.http2) writeHttp2Head(res, code, flat);
   else res.writeHead(code, reason, flat);
   if (length === undefined) {
     // A stream must match the length it declared: on HTTP/1.1 Node throws on the write or end

@@ -47,6 +47,24 @@ export function cutResponse(res: ServerResponse, code: number = constants.NGHTTP
   else if (!stream.closed) stream.close(code);
 }
 
+/**
+ * `res.writeHead(code, fields)` on an HTTP/2 response, all or nothing. Node's
+ * `Http2ServerResponse` stores each field before its stream checks the head as a whole (a
+ * field that takes one value given twice, `Content-Type` or `Location`, is refused then): on
+ * a throw the fields stored so far stay, and would go out with the next head (the server's
+ * 500). They are removed before the error is passed on.
+ *
+ * @throws what `writeHead` throws (`ERR_HTTP2_HEADER_SINGLE_VALUE`…); nothing is sent then.
+ */
+export function writeHttp2Head(res: ServerResponse, code: number, fields: string[]): void {
+  try {
+    res.writeHead(code, fields);
+  } catch (error) {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    throw error;
+  }
+}
+
 /** True when an HTTP/2 request has a body: its `HEADERS` frame did not end the stream. */
 export function http2HasBody(req: IncomingMessage): boolean {
   const stream = http2Stream(req);
