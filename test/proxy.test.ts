@@ -6,6 +6,8 @@
  */
 import http from 'node:http';
 import http2 from 'node:http2';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
@@ -14,6 +16,7 @@ import { proxy } from 'tsgi/proxy';
 import { toFetchHandler } from 'tsgi/fetch';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 import { sha256, useUpstream } from './proxy-helpers.ts';
+import { makeCertificate } from './tls-helpers.ts';
 
 const upstream = useUpstream();
 const to = upstream.to;
@@ -89,6 +92,42 @@ describe('the upstream path', () => {
       return inner(environ, startResponse);
     });
     expect(echoed((await request(`${server.url}/anything%2F?x=1`)).body).url).toBe('/echo/%C3%A4%20b?x=1');
+  });
+});
+
+describe('an https: upstream', () => {
+  it('trusts a private CA given as tls.ca (and refuses the certificate without it), with a client certificate', async () => {
+    const upstreamCert = await makeCertificate();
+    const clientCert = await makeCertificate();
+    const upstream = https.createServer(
+      { cert: upstreamCert.cert, key: upstreamCert.key, ca: clientCert.cert, requestCert: true, rejectUnauthorized: false },
+      (req, res) => {
+        const socket = req.socket as import('node:tls').TLSSocket;
+        res.end(`secure ${req.url} client=${socket.authorized ? 'verified' : 'none'}`);
+      },
+    );
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const origin = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const trusting = proxy(origin, { tls: { ca: upstreamCert.cert, cert: clientCert.cert, key: clientCert.key } });
+    const anonymous = proxy(origin, { tls: { ca: upstreamCert.cert } });
+    const untrusting = proxy(origin);
+    const server = await start(mount({ '/ok': trusting, '/anon': anonymous, '/no': untrusting }));
+    try {
+      expect(String((await request(`${server.url}/ok/page`)).body)).toBe('secure /page client=verified');
+      expect(String((await request(`${server.url}/anon/page`)).body)).toBe('secure /page client=none');
+      expect((await request(`${server.url}/no/page`)).status).toBe(502);
+    } finally {
+      await server.close();
+      await Promise.all([trusting.close(), anonymous.close(), untrusting.close()]);
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+      upstreamCert.remove();
+      clientCert.remove();
+    }
+  });
+
+  it('refuses tls with a dispatcher of your own or an http: upstream', () => {
+    expect(() => proxy('http://example.com', { tls: { ca: 'x' } })).toThrow(/tls needs an https: upstream/);
+    expect(() => proxy('https://example.com', { tls: {}, dispatcher: new MockAgent() })).toThrow(/give your dispatcher its own TLS options/);
   });
 });
 

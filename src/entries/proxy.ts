@@ -5,7 +5,7 @@
  * @module
  */
 export { type ProxyApp, proxy } from '../proxy/proxy.ts';
-export type { ProxyOptions } from '../proxy/proxy-options.ts';
+export type { ProxyOptions, ProxyTlsOptions } from '../proxy/proxy-options.ts';
 export type { HeaderEdits } from '../proxy/header-edits.ts';
 export { type RewriteLocationOptions, rewriteLocation } from '../proxy/rewrite-location.ts';
 export type { UpstreamUrls } from '../proxy/url-map.ts';

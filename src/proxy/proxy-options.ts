@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { type HeaderEdits, checkEdits } from './header-edits.ts';
 
@@ -57,7 +58,22 @@ export interface ProxyOptions {
    * own dispatcher such an answer may be a 502.
    */
   dispatcher?: Dispatcher;
+  /**
+   * TLS options for an `https:` upstream's connections, given to the default pool (node:tls
+   * `connect` options, nginx's `proxy_ssl_*`): `ca` to trust a private certificate authority
+   * (PEM; default Node's bundled roots), `cert` and `key` (and `passphrase`) for a client
+   * certificate the upstream asks for (mutual TLS), `servername` for SNI and the name checked
+   * against the certificate (default the upstream URL's host), `minVersion`, `ciphers`.
+   * Certificates are always checked: there is no option to turn that off. Not with
+   * `dispatcher` (give yours its own TLS options).
+   *
+   * @throws TypeError (from `proxy`) with `dispatcher` too, or for an `http:` upstream.
+   */
+  tls?: ProxyTlsOptions;
 }
+
+/** The TLS settings of {@link ProxyOptions.tls}: node:tls `connect` options, a few of them. */
+export type ProxyTlsOptions = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'passphrase' | 'servername' | 'minVersion' | 'ciphers'>;
 
 /** The options of `proxy`, checked, with their defaults. */
 export interface ProxySettings {
@@ -79,8 +95,13 @@ export interface ProxySettings {
 export function proxySettings(upstream: string | URL, options: ProxyOptions): ProxySettings {
   checkEdits(options.requestHeaders, 'requestHeaders');
   checkEdits(options.responseHeaders, 'responseHeaders');
+  const url = parseUpstream(upstream);
+  if (options.tls !== undefined) {
+    if (options.dispatcher !== undefined) throw new TypeError('proxy: tls applies to the default pool: give your dispatcher its own TLS options instead');
+    if (url.protocol !== 'https:') throw new TypeError(`proxy: tls needs an https: upstream, not ${url.protocol}`);
+  }
   return {
-    url: parseUpstream(upstream),
+    url,
     connectTimeout: timeout(options.connectTimeout, 10_000, 'connectTimeout'),
     headersTimeout: timeout(options.headersTimeout, 60_000, 'headersTimeout'),
     bodyTimeout: timeout(options.bodyTimeout, 60_000, 'bodyTimeout'),
