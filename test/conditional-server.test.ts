@@ -65,6 +65,10 @@ const app = Request.application(async (req) => {
         auth: req.authorization?.scheme ?? null,
         range: req.rangeFor(100).kind,
       });
+    case '/language': {
+      const offers = req.queryString.split(',');
+      return Response.json({ best: req.acceptLanguage.bestMatch(offers, 'none'), qualities: offers.map((o) => req.acceptLanguage.quality(o)) });
+    }
     case '/upload': {
       const options = { tmpDir: dir, maxFileSize: 200_000, spoolThreshold: 1024 };
       const form = await req.form(options);
@@ -285,6 +289,12 @@ describe('request getters over a socket', () => {
       auth: 'bearer',
       range: 'satisfiable',
     });
+  });
+
+  it('Accept-Language is matched by RFC 4647: zh-Hant accepts zh-Hant-TW, the most specific range weighs', async () => {
+    const res = await request(url('/language?zh-Hans,zh-Hant-TW,en'), { headers: { 'Accept-Language': 'zh-Hant;q=0.5, zh;q=0.2, en;q=0.3' } });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({ best: 'zh-Hant-TW', qualities: [0.2, 0.5, 0.3] });
   });
 
   it('never throw on hostile headers (overlong, obs-text, odd quoting, huge numbers, duplicates)', async () => {

@@ -1,8 +1,9 @@
 /**
  * Content negotiation (src/http/accept.ts): RFC 9110 §12.5 specificity and weights as
  * `negotiator` applies them, the malformed-header rule, identity rules for Accept-Encoding,
- * language matching, and properties (never throws; `quality` agrees with the order
- * `negotiator` gives; the same answers as `negotiator` on well-formed headers).
+ * RFC 4647 language matching, and properties (never throws; `quality` agrees with the order
+ * given; the same answers as `negotiator` on well-formed headers, for languages where its
+ * rule and RFC 4647 agree).
  */
 import fc from 'fast-check';
 import Negotiator from 'negotiator';
@@ -220,20 +221,51 @@ describe('AcceptLanguage', () => {
     expect(new AcceptLanguage('zh').quality('zh-Hant-TW')).toBe(1);
   });
 
-  it('only the primary subtag is compared (negotiator): zh-Hant does not accept zh-Hant-TW', () => {
-    expect(new AcceptLanguage('zh-Hant').quality('zh-Hant-TW')).toBe(0);
-    expect(new AcceptLanguage('zh-Hant').quality('zh-Hans')).toBe(0);
-    expect(new AcceptLanguage('de-DE-1996').quality('de-DE')).toBe(0);
-    expect(new AcceptLanguage('de-DE-1996').quality('de')).toBe(1);
+  it('RFC 4647 §3.3.1 basic filtering: a range accepts the tags it is a prefix of, up to a "-"', () => {
+    const accept = new AcceptLanguage('zh-Hant');
+    expect(accept.quality('zh-Hant-TW')).toBe(1);
+    expect(accept.quality('ZH-hant-hk')).toBe(1);
+    expect(accept.quality('zh-Hans')).toBe(0);
+    expect(accept.quality('zh-Hans-TW')).toBe(0);
+    expect(accept.quality('zh-Hantx')).toBe(0);
+    expect(accept.quality('zh')).toBe(1); // lookup fallback, below
+    expect(accept.acceptableOffers(['zh-Hans', 'zh-Hant-TW', 'zh-Hant-HK'])).toEqual(['zh-Hant-TW', 'zh-Hant-HK']);
+    expect(accept.bestMatch(['zh-Hans-CN', 'zh-Hant-TW'])).toBe('zh-Hant-TW');
+    expect(new AcceptLanguage('de-DE').quality('de-DE-1996')).toBe(1);
+    expect(new AcceptLanguage('*').quality('zh-Hant-TW')).toBe(1);
   });
 
-  it('the most specific matching range decides', () => {
+  it('RFC 4647 §3.4 lookup fallback: a tag that is a prefix of a range is accepted, less specifically', () => {
+    expect(new AcceptLanguage('de-DE-1996').quality('de-DE')).toBe(1);
+    expect(new AcceptLanguage('de-DE-1996').quality('de')).toBe(1);
+    expect(new AcceptLanguage('de-DE-1996').quality('de-AT')).toBe(0);
+    expect(new AcceptLanguage('zh-Hant-TW').acceptableOffers(['zh', 'zh-Hant', 'zh-Hans'])).toEqual(['zh-Hant', 'zh']);
+    expect(new AcceptLanguage('en-x-twain').quality('en-x')).toBe(0); // lookup never stops at a singleton
+    expect(new AcceptLanguage('en-x-twain').quality('en')).toBe(1);
+  });
+
+  it('the most specific matching range gives the weight (RFC 9110 §12.5.4)', () => {
     const accept = new AcceptLanguage('en;q=0.4, en-US;q=0.9, *;q=0.1');
     expect(accept.quality('en-US')).toBe(0.9);
-    expect(accept.quality('en-US-x-twain')).toBe(0.4);
+    expect(accept.quality('en-US-x-twain')).toBe(0.9);
     expect(accept.quality('en-GB')).toBe(0.4);
     expect(accept.quality('de')).toBe(0.1);
     expect(accept.acceptableOffers(['de', 'en-GB', 'en-US'])).toEqual(['en-US', 'en-GB', 'de']);
+    expect(new AcceptLanguage('zh-Hant;q=0.5, zh;q=1').quality('zh-Hant-TW')).toBe(0.5);
+    expect(new AcceptLanguage('zh;q=1, zh-Hant;q=0.5').bestMatch(['zh-Hant-TW', 'zh-Hans-CN'])).toBe('zh-Hans-CN');
+  });
+
+  it('q=0 excludes what the range matches by filtering, never a shorter tag', () => {
+    const gb = new AcceptLanguage('en-GB;q=0, en');
+    expect(gb.quality('en-GB')).toBe(0);
+    expect(gb.quality('en-GB-oxendict')).toBe(0);
+    expect(gb.quality('en')).toBe(1);
+    expect(gb.acceptableOffers(['en-GB', 'en-US', 'en'])).toEqual(['en', 'en-US']);
+    const en = new AcceptLanguage('en;q=0, en-GB');
+    expect(en.acceptableOffers(['en', 'en-US', 'en-GB'])).toEqual(['en-GB']);
+    expect(new AcceptLanguage('en-GB;q=0').quality('en')).toBe(0); // nothing accepts en
+    expect(new AcceptLanguage('en-GB;q=0, *').quality('en')).toBe(1);
+    expect(new AcceptLanguage('*;q=0, de-DE').acceptableOffers(['de', 'fr'])).toEqual(['de']);
   });
 
   it('a range also accepts the bare language of its tag, less specifically', () => {
@@ -241,6 +273,21 @@ describe('AcceptLanguage', () => {
     expect(accept.quality('de')).toBe(1);
     expect(accept.acceptableOffers(['en', 'de', 'de-AT'])).toEqual(['de', 'en', 'de-AT']);
     expect(new AcceptLanguage('de-DE;q=0.5, de;q=0.2').quality('de')).toBe(0.2);
+    expect(new AcceptLanguage('de-DE;q=0.3, de-AT;q=0.8').quality('de')).toBe(0.8);
+  });
+
+  it("at equal weight the client's order counts: a fallback for the first choice before a match of the second", () => {
+    expect(new AcceptLanguage('de-DE, en').bestMatch(['en-US', 'de'])).toBe('de');
+    expect(new AcceptLanguage('en, de-DE').bestMatch(['de', 'en-US'])).toBe('en-US');
+    expect(new AcceptLanguage('en, de-DE').acceptableOffers(['de-DE', 'en'])).toEqual(['en', 'de-DE']);
+  });
+
+  it('offers are trimmed, and "_" in an offer reads as "-" (Werkzeug); the offer is answered unchanged', () => {
+    const accept = new AcceptLanguage('pt-BR, pt;q=0.5');
+    expect(accept.quality('pt_BR')).toBe(1);
+    expect(accept.quality(' pt-br ')).toBe(1);
+    expect(accept.bestMatch(['pt_PT', 'pt_BR'])).toBe('pt_BR');
+    expect(accept.quality('')).toBe(0);
   });
 
   it('case-insensitive; q=0 excludes', () => {
@@ -329,7 +376,7 @@ describe('properties', () => {
     );
   });
 
-  it('quality agrees with negotiator for languages, charsets and encodings', () => {
+  it('quality agrees with the order given for languages, charsets and encodings', () => {
     const tag = fc.constantFrom('en', 'en-US', 'en-GB', 'EN-us', 'fr', 'fr-CA', 'de', 'de-DE-1996', 'zh-Hant', 'zh-Hant-TW', 'zh', '*');
     fc.assert(
       fc.property(header(tag), fc.array(tag, { maxLength: 6 }), (h, offers) => {
@@ -382,12 +429,48 @@ describe('properties', () => {
         expect(new AcceptEncoding(h).acceptableOffers(offers)).toEqual(expected);
       }),
     );
-    const tag = fc.constantFrom('en', 'en-US', 'en-GB', 'fr', 'fr-CA', 'de', 'zh-Hant-TW');
+  });
+
+  it('languages: negotiator\'s acceptable set where its primary-subtag rule and RFC 4647 agree', () => {
+    // Tags of at most two subtags and no q=0: the rules differ only for longer tags (zh-Hant ↔
+    // zh-Hant-TW) and for q=0 ranges, which exclude no shorter tag here. The order differs by
+    // design (a fallback is as specific as a prefix match here, negotiator ranks it higher).
+    const tag = fc.constantFrom('en', 'en-US', 'en-GB', 'fr', 'fr-CA', 'de', 'EN-us');
+    const weighted = fc
+      .array(fc.tuple(fc.oneof(tag, fc.constant('*')), fc.constantFrom('', ';q=0.1', ';q=0.5', ';q=1')), { minLength: 1, maxLength: 6 })
+      .map((l) => l.map(([r, q]) => r + q).join(', '));
     fc.assert(
-      fc.property(header(fc.oneof(tag, fc.constant('*'))), fc.uniqueArray(tag, { maxLength: 5 }), (h, offers) => {
+      fc.property(weighted, fc.uniqueArray(tag, { maxLength: 5 }), (h, offers) => {
         const expected = new Negotiator({ headers: { 'accept-language': h } }).languages(offers);
-        expect(new AcceptLanguage(h).acceptableOffers(offers)).toEqual(expected);
+        const accept = new AcceptLanguage(h);
+        expect([...accept.acceptableOffers(offers)].sort()).toEqual([...expected].sort());
       }),
+    );
+  });
+
+  it('languages: an RFC 4647 basic-filtering match is acceptable unless a q=0 range also matches; only a lookup fallback adds to them', () => {
+    const tag = fc.constantFrom('zh', 'zh-Hant', 'zh-Hant-TW', 'zh-Hans', 'zh-Hans-CN', 'de-DE-1996', 'de-DE', 'de', '*');
+    const offer = fc.constantFrom('zh', 'zh-Hant', 'zh-Hant-TW', 'zh-Hant-HK', 'ZH-HANS-cn', 'de', 'de-DE-1996', 'de-AT');
+    const filters = (range: string, o: string) => {
+      const r = range.toLowerCase();
+      const t = o.toLowerCase();
+      return r === '*' || t === r || t.startsWith(`${r}-`);
+    };
+    fc.assert(
+      fc.property(header(tag), fc.array(offer, { maxLength: 6 }), (h, offers) => {
+        const accept = new AcceptLanguage(h);
+        for (const o of offers) {
+          const matching = accept.ranges.filter((r) => filters(r.value, o));
+          const excluded = matching.some((r) => r.q === 0 && r.value !== '*');
+          if (matching.some((r) => r.q > 0) && !excluded) {
+            expect(accept.quality(o), `${h} / ${o}`).toBeGreaterThan(0);
+          }
+          if (!matching.some((r) => r.q > 0) && !accept.ranges.some((r) => r.q > 0 && filters(o, r.value))) {
+            expect(accept.quality(o), `${h} / ${o}`).toBe(0);
+          }
+        }
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -43,6 +43,13 @@ describe('negotiation getters', () => {
     expect(req.acceptCharset.quality('ISO-8859-1')).toBe(0.5);
   });
 
+  it('req.acceptLanguage matches by RFC 4647 basic filtering, with a lookup fallback', () => {
+    const req = Request.blank('/', { headers: { 'Accept-Language': 'zh-Hant, de-DE;q=0.8, en-GB;q=0, en;q=0.5' } });
+    expect(req.acceptLanguage.bestMatch(['zh-Hans', 'zh-Hant-TW'])).toBe('zh-Hant-TW');
+    expect(req.acceptLanguage.quality('zh-Hans-CN')).toBe(0);
+    expect(req.acceptLanguage.acceptableOffers(['en-GB', 'en-US', 'de', 'zh-Hant-HK'])).toEqual(['zh-Hant-HK', 'de', 'en-US']);
+  });
+
   it('absent headers: everything acceptable (Accept-Encoding: identity only)', () => {
     const req = Request.blank('/');
     expect(req.accept.present).toBe(false);

@@ -4,7 +4,10 @@
  *
  * **Who does what.** `negotiator` decides which offers are acceptable and in which order
  * (`acceptableOffers`, `bestMatch`): its rules are the ones Express, Koa and Fastify users
- * already get. This module does only what `negotiator` cannot:
+ * already get. The exception is `Accept-Language`, whose RFC 4647 matching `negotiator` cannot
+ * express (it compares only the primary subtag): there `preferred()` orders the offers the way
+ * `negotiator` would, with `AcceptLanguage`'s own specificity. This module does only what
+ * `negotiator` cannot:
  *
  * - **Validation.** `negotiator` reads anything and never says a header was garbage. Here a
  *   header is malformed when any non-empty list element breaks the RFC 9110 grammar: a range
@@ -19,8 +22,9 @@
  *   parameters after the weight (RFC 7231 `accept-ext`) never take part in matching.
  * - **`present`**, **`malformed`**, **`ranges`**: what was sent.
  * - **`quality(offer)`**: the weight of one offer, computed with `negotiator`'s own matching
- *   rules (re-stated in each subclass), so that `quality(o) > 0` exactly when `o` is in
- *   `acceptableOffers`, which is sorted by non-increasing quality (tested as a property).
+ *   rules (re-stated in each subclass; `AcceptLanguage`'s own), so that `quality(o) > 0`
+ *   exactly when `o` is in `acceptableOffers`, which is sorted by non-increasing quality
+ *   (tested as a property).
  *
  * @module
  */
@@ -53,22 +57,22 @@ export interface OfferNegotiator {
   mediaTypes(offers?: readonly string[]): string[];
   charsets(offers?: readonly string[]): string[];
   encodings(offers?: readonly string[]): string[];
-  languages(offers?: readonly string[]): string[];
 }
 
-/** The request header `negotiator` reads for each kind. */
+/** The request header `negotiator` reads for each kind it negotiates (not languages). */
 const HEADER_NAMES: Readonly<Record<AcceptKind, string>> = {
   media: 'accept',
   charset: 'accept-charset',
   encoding: 'accept-encoding',
-  language: 'accept-language',
+  language: 'accept-language', // unused: AcceptLanguage orders with preferred()
 };
 
 const same = (value: string): string => value;
 
 /**
  * The shared engine of `Accept`, `AcceptCharset`, `AcceptEncoding` and `AcceptLanguage`;
- * subclasses say how `negotiator` matches a range against an offer. Not constructed directly.
+ * subclasses say how a range matches an offer (as `negotiator` does, or for languages as
+ * RFC 4647 does) and who orders the offers. Not constructed directly.
  */
 export abstract class AcceptHeader {
   /** The header value as received, or `null` when it was not sent. */
@@ -93,12 +97,12 @@ export abstract class AcceptHeader {
   }
 
   /**
-   * `negotiator`'s specificity of `range` for `offer` (higher is more specific), or -1 when the
-   * range does not match the offer.
+   * The specificity of `range` for `offer` (higher is more specific; `negotiator`'s, or for
+   * languages RFC 4647's), or -1 when the range does not match the offer.
    */
   protected abstract specificity(range: AcceptRange, offer: string): number;
 
-  /** Asks {@link AcceptHeader.negotiator} to order `offers`. */
+  /** The acceptable `offers`, best first: {@link AcceptHeader.negotiator}'s or {@link AcceptHeader.preferred}'s order. */
   protected abstract negotiate(offers: readonly string[]): string[];
 
   /** A range value as handed to `negotiator`; as is unless a subclass resolves aliases. */
@@ -128,28 +132,56 @@ export abstract class AcceptHeader {
   }
 
   /**
-   * The weight the client gives `offer`, 0 to 1: that of the most specific matching range
-   * (ties: the higher weight), by `negotiator`'s rules; 0 when nothing matches or the match has
-   * `q=0`; 1 for anything when the header is absent or malformed (Accept-Encoding: see there).
+   * The range that decides `offer`: the most specific match, then the higher weight, then the
+   * earlier in the header; `null` when no range matches.
    */
-  quality(offer: string): number {
-    let bestS = -1;
-    let bestQ = 0;
-    for (const range of this.ranges) {
+  #decide(offer: string): { specificity: number; q: number; position: number } | null {
+    let specificity = -1;
+    let q = 0;
+    let position = -1;
+    for (let i = 0; i < this.ranges.length; i++) {
+      const range = this.ranges[i]!;
       const s = this.specificity(range, offer);
-      if (s > bestS || (s === bestS && s >= 0 && range.q > bestQ)) {
-        bestS = s;
-        bestQ = range.q;
+      if (s > specificity || (s === specificity && s >= 0 && range.q > q)) {
+        specificity = s;
+        q = range.q;
+        position = i;
       }
     }
-    return bestS >= 0 ? bestQ : this.unmatched(offer);
+    return specificity >= 0 ? { specificity, q, position } : null;
   }
 
   /**
-   * The acceptable offers (quality above 0), best first, as `negotiator` orders them: by
-   * quality; then by the specificity of the range that matched; then by the position of that
-   * range in the header (earlier first); then in the order given. Without a usable header,
-   * every offer in the order given (Accept-Encoding: `identity` only).
+   * The weight the client gives `offer`, 0 to 1: that of the most specific matching range
+   * (ties: the higher weight), by each subclass's matching rules; 0 when nothing matches or the
+   * match has `q=0`; 1 for anything when the header is absent or malformed (Accept-Encoding:
+   * see there).
+   */
+  quality(offer: string): number {
+    return this.#decide(offer)?.q ?? this.unmatched(offer);
+  }
+
+  /**
+   * The offers with quality above 0, ordered by {@link AcceptHeader.specificity} with
+   * `negotiator`'s comparison (see {@link AcceptHeader.acceptableOffers}): for a subclass whose
+   * matching `negotiator` cannot express. Unmatched offers are left out.
+   */
+  protected preferred(offers: readonly string[]): string[] {
+    const ranked: { offer: string; index: number; specificity: number; q: number; position: number }[] = [];
+    offers.forEach((offer, index) => {
+      const match = this.#decide(offer);
+      if (match !== null && match.q > 0) ranked.push({ offer, index, ...match });
+    });
+    ranked.sort((a, b) => b.q - a.q || b.specificity - a.specificity || a.position - b.position || a.index - b.index);
+    return ranked.map((r) => r.offer);
+  }
+
+  /**
+   * The acceptable offers (quality above 0), best first, as `negotiator` orders them (for
+   * `AcceptLanguage`, in the same way by its own matching): by quality; then by the specificity
+   * of the range that matched; then by the position of that range in the header (earlier
+   * first); then in the order given. Without a usable header, every offer in the order given
+   * (Accept-Encoding: `identity` only).
    */
   acceptableOffers(offers: readonly string[]): string[] {
     return this.present ? this.negotiate(offers) : this.absentOffers(offers);

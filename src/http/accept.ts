@@ -1,9 +1,9 @@
 /**
  * Proactive content negotiation (RFC 9110 §12.5): `Accept`, `Accept-Charset`,
  * `Accept-Encoding` and `Accept-Language`, one class each, built from the raw header value
- * (`null`/`undefined` when the header was not sent). Matching and ordering are `negotiator`'s;
- * validation, `present` and `quality(offer)` are ours (see `accept-header.ts`). Nothing here
- * throws on bad input.
+ * (`null`/`undefined` when the header was not sent). Matching and ordering are `negotiator`'s,
+ * except language matching (RFC 4647, see {@link AcceptLanguage}); validation, `present` and
+ * `quality(offer)` are ours (see `accept-header.ts`). Nothing here throws on bad input.
  *
  * ```ts
  * const accept = new Accept('text/html;q=0.5, text/*;q=0.9, application/json');
@@ -15,20 +15,21 @@
  * Every class answers `quality(offer)`, `acceptableOffers(offers)`, `bestMatch(offers,
  * default?)`, `present`, `malformed`, `ranges` and `toString()`; see {@link AcceptHeader}.
  *
- * **Order of `acceptableOffers`** (`negotiator`'s rules): higher quality first; then the
- * more specific matching range (see each class); then the range that comes first in the
- * header; then the offer that comes first in the list given. So with `Accept: text/html,
+ * **Order of `acceptableOffers`** (`negotiator`'s rules, for languages too): higher quality
+ * first; then the more specific matching range (see each class); then the range that comes
+ * first in the header; then the offer that comes first in the list given. So with `Accept: text/html,
  * application/json` both are q=1 and equally specific, and `text/html` wins because the client
  * listed it first, whatever the order of the offers.
  *
  * @module
  */
 import { type AcceptRange, AcceptHeader, negotiateCanonical } from './accept-header.ts';
+import { languageRangeSpecificity } from './language-range.ts';
 import { parseMediaType } from './media-type.ts';
 
 export { AcceptHeader, type AcceptRange } from './accept-header.ts';
 
-/** Trims OWS and lower-cases what precedes the first `;`, as `negotiator` reads an offer. */
+/** Trims OWS and lower-cases what precedes the first `;`, as `negotiator` reads an offer (`AcceptLanguage` too). */
 function offerType(offer: string): string {
   const semi = offer.indexOf(';');
   return (semi === -1 ? offer : offer.slice(0, semi)).replace(/^[ \t]+|[ \t]+$/g, '').toLowerCase();
@@ -178,22 +179,27 @@ export class AcceptEncoding extends AcceptHeader {
 }
 
 /**
- * `Accept-Language` (RFC 9110 §12.5.4), matched as `negotiator` does, case-insensitively:
+ * `Accept-Language` (RFC 9110 §12.5.4): language ranges matched against the offered tags by
+ * RFC 4647, case-insensitively, with `_` in an offer read as `-` (see `language-range.ts`):
  *
- * - a range equal to the offer counts 4 (`en-US` ↔ `en-US`);
- * - a range whose primary subtag is the whole offer counts 2 (`de-DE` accepts `de`: clients
- *   rarely list the bare language);
- * - a range that is the offer's primary subtag counts 1 (`en` accepts `en-US`, RFC 4647 basic
- *   filtering);
- * - `*` counts 0.
+ * - a range equal to the offer is the most specific (`en-US` ↔ `en-US`);
+ * - a range that is a prefix of the offer up to a `-` accepts it (RFC 4647 §3.3.1 basic
+ *   filtering, WebOb's `basic_filtering`): `zh-Hant` accepts `zh-Hant-TW` and `zh-Hant-HK`,
+ *   not `zh-Hans`; `en` accepts `en-US`;
+ * - a range that the offer is a prefix of accepts it too, unless its weight is 0 (RFC 4647
+ *   §3.4 lookup's subtag truncation, WebOb's `lookup`, Werkzeug's `best_match` fallback):
+ *   `de-DE` accepts `de`, `de-DE-1996` accepts `de-DE`; `en-GB;q=0` does not exclude `en`;
+ * - `*` accepts anything, least specifically.
  *
- * Only the primary subtag is compared: `zh-Hant` does **not** accept `zh-Hant-TW`, and
- * `de-DE-1996` does not accept `de-DE`. Offer the tags clients send, or the bare language.
+ * The weight is that of the most specific matching range: an exact match, else the range
+ * sharing the most leading subtags with the offer (`zh-Hant;q=0.5, zh` gives `zh-Hant-TW`
+ * 0.5; `en-GB;q=0, en` excludes `en-GB` and accepts `en-US`; `en;q=0, en-GB` accepts only
+ * `en-GB`). Offers are ordered as `negotiator` orders (see the module notes) with this
+ * specificity.
  */
 export class AcceptLanguage extends AcceptHeader {
   #offer = '';
-  #full = '';
-  #prefix = '';
+  #tag = '';
 
   /** @param value - the raw `Accept-Language` header, or `null`/`undefined` when not sent. */
   constructor(value?: string | null) {
@@ -202,25 +208,13 @@ export class AcceptLanguage extends AcceptHeader {
 
   protected specificity(range: AcceptRange, offer: string): number {
     if (offer !== this.#offer) {
-      const full = offerType(offer);
-      const hyphen = full.indexOf('-');
       this.#offer = offer;
-      this.#full = full;
-      this.#prefix = hyphen === -1 ? full : full.slice(0, hyphen);
+      this.#tag = offerType(offer).replaceAll('_', '-');
     }
-    const full = this.#full;
-    const prefix = this.#prefix;
-    if (full === '') return -1;
-    const r = range.value.toLowerCase();
-    const rHyphen = r.indexOf('-');
-    const rPrefix = rHyphen === -1 ? r : r.slice(0, rHyphen);
-    if (r === full) return 4;
-    if (rPrefix === full) return 2;
-    if (r === prefix) return 1;
-    return r === '*' ? 0 : -1;
+    return languageRangeSpecificity(range.value, range.q, this.#tag);
   }
 
   protected negotiate(offers: readonly string[]): string[] {
-    return this.negotiator.languages(offers);
+    return this.preferred(offers);
   }
 }
