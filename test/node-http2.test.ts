@@ -537,4 +537,21 @@ describe('HTTP/2 response heads', () => {
       session.close();
     }
   });
+
+  it('two Date fields (which Node refuses on HTTP/2 and will not remove) answer the logged 500 too, not a stream closed without a head', async () => {
+    const appDate = 'Mon, 01 Jan 2024 00:00:00 GMT';
+    const server = await start(withFields([['Date', appDate], ['Date', appDate]]), { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    try {
+      const res = await h2request(session, '/dates');
+      expect([res.status, res.body.toString()]).toEqual([500, 'Internal Server Error\n']);
+      expect(res.headers['set-cookie']).toBeUndefined();
+      expect(res.headers.date).toMatch(/ GMT$/);
+      expect(res.headers.date).not.toBe(appDate);
+      await until(() => server.log.text.includes('GET /dates HTTP/2.0'));
+      expect(server.log.text).toContain('"date" must only have a single value');
+    } finally {
+      session.close();
+    }
+  });
 });

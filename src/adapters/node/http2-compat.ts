@@ -52,7 +52,9 @@ export function cutResponse(res: ServerResponse, code: number = constants.NGHTTP
  * `Http2ServerResponse` stores each field before its stream checks the head as a whole (a
  * field that takes one value given twice, `Content-Type` or `Location`, is refused then): on
  * a throw the fields stored so far stay, and would go out with the next head (the server's
- * 500). They are removed before the error is passed on.
+ * 500). They are removed before the error is passed on; but `removeHeader('date')` only stops
+ * Node's own `Date` and keeps the app's, so a stored `Date` is replaced by the current time
+ * instead (two of them made the 500 throw too: the stream closed without a head).
  *
  * @throws what `writeHead` throws (`ERR_HTTP2_HEADER_SINGLE_VALUE`…); nothing is sent then.
  */
@@ -60,7 +62,10 @@ export function writeHttp2Head(res: ServerResponse, code: number, fields: string
   try {
     res.writeHead(code, fields);
   } catch (error) {
-    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    for (const name of res.getHeaderNames()) {
+      if (name === 'date') res.setHeader(name, new Date().toUTCString());
+      else res.removeHeader(name);
+    }
     throw error;
   }
 }
