@@ -538,6 +538,20 @@ describe('HTTP/2 response heads', () => {
     }
   });
 
+  it('sends a field value without its leading and trailing whitespace, which an HTTP/2 client drops the field for (RFC 9113 §8.2.1)', async () => {
+    const server = await start(withFields([['X-Padded', ' padded value\t'], ['X-Inner', 'a \u00a0b']]), { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    try {
+      const res = await h2request(session, '/padded');
+      expect([res.status, res.body.toString()]).toEqual([200, 'ok']);
+      expect(res.headers['x-padded']).toBe('padded value');
+      expect(res.headers['x-inner']).toBe('a \u00a0b');
+      expect(server.log.text).toBe('');
+    } finally {
+      session.close();
+    }
+  });
+
   it('two Date fields (which Node refuses on HTTP/2 and will not remove) answer the logged 500 too, not a stream closed without a head', async () => {
     const appDate = 'Mon, 01 Jan 2024 00:00:00 GMT';
     const server = await start(withFields([['Date', appDate], ['Date', appDate]]), { http2: 'h2c' });

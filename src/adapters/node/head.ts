@@ -9,7 +9,7 @@ import { isBodilessStatus } from '../../gateway/status.ts';
 import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../head-rules.ts';
 import type { ExchangeState } from './state.ts';
 import { assertHeader } from '../../gateway/fields.ts';
-import { writeHttp2Head } from './http2-compat.ts';
+import { http2FieldValue, writeHttp2Head } from './http2-compat.ts';
 
 /** True when a Connection field value lists the `close` option (RFC 9112 §9.6). */
 function hasCloseOption(value: string): boolean {
@@ -26,7 +26,8 @@ function hasCloseOption(value: string): boolean {
  * @throws TypeError for anything the app got wrong (no startResponse, invalid status or
  *   header, bad or mismatched Content-Length); nothing has been written then. Field names and
  *   values are checked on HTTP/2 as Node checks them on HTTP/1.1 (`assertHeader`: a token, no
- *   CR, LF, NUL or character above U+00FF).
+ *   CR, LF, NUL or character above U+00FF); there, a value's leading and trailing blanks are
+ *   dropped (`http2FieldValue`).
  */
 export function sendHead(exchange: ExchangeState, length: number | undefined): void {
   const headers = exchange.headers;
@@ -47,9 +48,12 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
       }
     }
     // Node checks names and values on HTTP/1.1 only: its HTTP/2 response would send a CR, LF or
-    // NUL (RFC 9113 §8.2.1: a malformed answer, split in two by a proxy that turns it into HTTP/1.1).
-    if (exchange.http2) assertHeader(pair[0], pair[1]);
-    flat.push(pair[0], pair[1]);
+    // NUL (RFC 9113 §8.2.1: a malformed answer, split in two by a proxy that turns it into HTTP/1.1),
+    // or the blanks around a value that make a client drop the field.
+    if (exchange.http2) {
+      assertHeader(pair[0], pair[1]);
+      flat.push(pair[0], http2FieldValue(pair[1]));
+    } else flat.push(pair[0], pair[1]);
   }
   const head = exchange.environ.REQUEST_METHOD === 'HEAD';
   const bodiless = isBodilessStatus(code);

@@ -70,6 +70,29 @@ export function writeHttp2Head(res: ServerResponse, code: number, fields: string
   }
 }
 
+/**
+ * A response field value as HTTP/2 may carry it: without leading or trailing spaces and tabs.
+ * RFC 9113 §8.2.1 makes a value with them malformed, and Node's HTTP/2 client (nghttp2) drops
+ * such a field without a word; over HTTP/1.1 the client's parser strips them (RFC 9110 §5.5:
+ * they are no part of the value), so the app's field arrives trimmed. Only SP and HTAB are
+ * removed (not U+00A0, an obs-text byte); a value without them is returned as it is, after two
+ * character reads.
+ */
+export function http2FieldValue(value: string): string {
+  const last = value.length - 1;
+  if (last < 0 || (!isBlank(value.charCodeAt(0)) && !isBlank(value.charCodeAt(last)))) return value;
+  let start = 0;
+  let end = last + 1;
+  while (start < end && isBlank(value.charCodeAt(start))) start++;
+  while (end > start && isBlank(value.charCodeAt(end - 1))) end--;
+  return value.slice(start, end);
+}
+
+/** SP or HTAB. */
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
 /** True when an HTTP/2 request has a body: its `HEADERS` frame did not end the stream. */
 export function http2HasBody(req: IncomingMessage): boolean {
   const stream = http2Stream(req);
