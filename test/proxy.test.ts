@@ -12,7 +12,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
 import { mount } from 'tsgi/middleware';
-import { proxy } from 'tsgi/proxy';
+import { type ProxyOptions, proxy } from 'tsgi/proxy';
 import { toFetchHandler } from 'tsgi/fetch';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 import { sha256, useUpstream } from './proxy-helpers.ts';
@@ -122,6 +122,27 @@ describe('an https: upstream', () => {
       await new Promise<void>((resolve) => upstream.close(() => resolve()));
       upstreamCert.remove();
       clientCert.remove();
+    }
+  });
+
+  it('checks the name on the certificate whatever else tls holds: options outside its type (checkServerIdentity, rejectUnauthorized) are not passed on', async () => {
+    const upstreamCert = await makeCertificate(); // for localhost and 127.0.0.1
+    const upstream = https.createServer({ cert: upstreamCert.cert, key: upstreamCert.key }, (_req, res) => res.end('reached'));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const origin = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    // A JavaScript config (or one spread from another client's options) is not held to the type.
+    const loose = { ca: upstreamCert.cert, servername: 'bank.example', checkServerIdentity: () => undefined, rejectUnauthorized: false };
+    const app = proxy(origin, { tls: loose as ProxyOptions['tls'] });
+    const server = await start(app);
+    try {
+      const res = await request(`${server.url}/page`);
+      expect(res.status).toBe(502);
+      expect(server.log.text).toMatch(/TLS handshake failed \(ERR_TLS_CERT_ALTNAME_INVALID: .*bank\.example/);
+    } finally {
+      await server.close();
+      await app.close();
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+      upstreamCert.remove();
     }
   });
 

@@ -64,7 +64,9 @@ export interface ProxyOptions {
    * (PEM; default Node's bundled roots), `cert` and `key` (and `passphrase`) for a client
    * certificate the upstream asks for (mutual TLS), `servername` for SNI and the name checked
    * against the certificate (default the upstream URL's host), `minVersion`, `ciphers`.
-   * Certificates are always checked: there is no option to turn that off. Not with
+   * Certificates and the name on them are always checked: there is no option to turn that
+   * off, and only the keys of {@link ProxyTlsOptions} are read (a `rejectUnauthorized` or
+   * `checkServerIdentity` in an untyped object is ignored). Not with
    * `dispatcher` (give yours its own TLS options).
    *
    * @throws TypeError (from `proxy`) with `dispatcher` too, or for an `http:` upstream.
@@ -75,6 +77,9 @@ export interface ProxyOptions {
 /** The TLS settings of {@link ProxyOptions.tls}: node:tls `connect` options, a few of them. */
 export type ProxyTlsOptions = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'passphrase' | 'servername' | 'minVersion' | 'ciphers'>;
 
+/** The keys of {@link ProxyTlsOptions}: the only ones taken from a `tls` object. */
+const TLS_KEYS: ReadonlyArray<keyof ProxyTlsOptions> = ['ca', 'cert', 'key', 'passphrase', 'servername', 'minVersion', 'ciphers'];
+
 /** The options of `proxy`, checked, with their defaults. */
 export interface ProxySettings {
   url: URL;
@@ -84,6 +89,12 @@ export interface ProxySettings {
   preserveHost: boolean;
   xForwarded: boolean;
   stripScriptName: boolean;
+  /**
+   * The connect options of the default pool's TLS connections: those of `tls` that
+   * {@link ProxyTlsOptions} names, nothing else (`checkServerIdentity`, `rejectUnauthorized`…
+   * of an untyped object are left out), with `rejectUnauthorized: true`.
+   */
+  tls: ConnectionOptions;
 }
 
 /**
@@ -108,7 +119,20 @@ export function proxySettings(upstream: string | URL, options: ProxyOptions): Pr
     preserveHost: options.preserveHost === true,
     xForwarded: options.xForwarded !== false,
     stripScriptName: options.stripScriptName !== false,
+    tls: tlsOptions(options.tls),
   };
+}
+
+/**
+ * The connect options for `tls`: its {@link ProxyTlsOptions} keys only, so that no object
+ * (a JavaScript config, one spread from another client's options) turns off the check of the
+ * certificate (`rejectUnauthorized`) or of the name on it (`checkServerIdentity`).
+ */
+function tlsOptions(tls: ProxyTlsOptions | undefined): ConnectionOptions {
+  const options: ConnectionOptions = { rejectUnauthorized: true };
+  if (tls === undefined) return options;
+  for (const key of TLS_KEYS) if (tls[key] !== undefined) (options as Record<string, unknown>)[key] = tls[key];
+  return options;
 }
 
 function parseUpstream(upstream: string | URL): URL {

@@ -101,9 +101,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
   const origin = settings.url.origin;
   const basePath = settings.url.pathname.replace(/\/+$/, '');
   const ownPool = options.dispatcher === undefined;
-  // `rejectUnauthorized` is spelled out: a `tls` object (parsed JSON config…) cannot turn the check off.
-  const dispatcher =
-    options.dispatcher ?? new Pool(origin, { connect: upstreamConnector({ ...options.tls, rejectUnauthorized: true, timeout: settings.connectTimeout }) });
+  const dispatcher = options.dispatcher ?? new Pool(origin, { connect: upstreamConnector({ ...settings.tls, timeout: settings.connectTimeout }) });
 
   const app = async (environ: Environ, startResponse: StartResponse): Promise<Body> => {
     if (isUpgrade(environ)) {
