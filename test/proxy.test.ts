@@ -146,6 +146,14 @@ describe('an https: upstream', () => {
     }
   });
 
+  it('refuses TLS options Node cannot use when the proxy is built, not with a 502 on every request', () => {
+    const https = 'https://127.0.0.1:8443';
+    expect(() => proxy(https, { tls: { cert: 'not a PEM', key: 'not a PEM' } })).toThrow(/^proxy: tls: .*PEM/);
+    expect(() => proxy(https, { tls: { minVersion: 'TLSv9' as 'TLSv1.3' } })).toThrow(/^proxy: tls: .*TLSv9/);
+    expect(() => proxy(https, { tls: { ciphers: 'NO-SUCH-CIPHER' } })).toThrow(/^proxy: tls: .*cipher/i);
+    expect(() => proxy(https, { tls: { servername: 42 as unknown as string } })).toThrow(/^proxy: tls: servername/);
+  });
+
   it('refuses tls with a dispatcher of your own or an http: upstream', () => {
     expect(() => proxy('http://example.com', { tls: { ca: 'x' } })).toThrow(/tls needs an https: upstream/);
     expect(() => proxy('https://example.com', { tls: {}, dispatcher: new MockAgent() })).toThrow(/give your dispatcher its own TLS options/);

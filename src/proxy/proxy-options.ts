@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ConnectionOptions } from 'node:tls';
+import { type ConnectionOptions, createSecureContext } from 'node:tls';
 import type { Dispatcher } from 'undici';
 import { type HeaderEdits, checkEdits } from './header-edits.ts';
 
@@ -69,7 +69,9 @@ export interface ProxyOptions {
    * `checkServerIdentity` in an untyped object is ignored). Not with
    * `dispatcher` (give yours its own TLS options).
    *
-   * @throws TypeError (from `proxy`) with `dispatcher` too, or for an `http:` upstream.
+   * @throws TypeError (from `proxy`) with `dispatcher` too, for an `http:` upstream, or for
+   *   options Node cannot use (a `key` that is not PEM or does not match `cert`, an unknown
+   *   `minVersion`, `ciphers` that name no cipher): at once, not a 502 for every request.
    */
   tls?: ProxyTlsOptions;
 }
@@ -101,7 +103,8 @@ export interface ProxySettings {
  * Checks the upstream URL and the options.
  *
  * @throws TypeError for an upstream that is not an http(s) URL, has credentials, a query or a
- *   fragment; a timeout that is not a positive number; header edits with an invalid name or value.
+ *   fragment; a timeout that is not a positive number; header edits with an invalid name or
+ *   value; `tls` options Node cannot use.
  */
 export function proxySettings(upstream: string | URL, options: ProxyOptions): ProxySettings {
   checkEdits(options.requestHeaders, 'requestHeaders');
@@ -126,12 +129,26 @@ export function proxySettings(upstream: string | URL, options: ProxyOptions): Pr
 /**
  * The connect options for `tls`: its {@link ProxyTlsOptions} keys only, so that no object
  * (a JavaScript config, one spread from another client's options) turns off the check of the
- * certificate (`rejectUnauthorized`) or of the name on it (`checkServerIdentity`).
+ * certificate (`rejectUnauthorized`) or of the name on it (`checkServerIdentity`). They are
+ * tried once here (`tls.createSecureContext`), as each connection would use them.
+ *
+ * @throws TypeError for options Node cannot use (a `cert` or `key` that is not PEM, a `key`
+ *   that does not match `cert`, a wrong `passphrase`, an unknown `minVersion`, `ciphers` that
+ *   name no cipher, a `servername` that is not a string), which would otherwise fail every
+ *   request with a 502.
  */
 function tlsOptions(tls: ProxyTlsOptions | undefined): ConnectionOptions {
   const options: ConnectionOptions = { rejectUnauthorized: true };
   if (tls === undefined) return options;
   for (const key of TLS_KEYS) if (tls[key] !== undefined) (options as Record<string, unknown>)[key] = tls[key];
+  if (options.servername !== undefined && typeof options.servername !== 'string') {
+    throw new TypeError('proxy: tls: servername must be a host name (a string)');
+  }
+  try {
+    createSecureContext(options);
+  } catch (error) {
+    throw new TypeError(`proxy: tls: ${(error as Error).message}`, { cause: error });
+  }
   return options;
 }
 
