@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, HTTPInternalServerError, HTTPNotFound, Request, Response, abort, serve } from 'tsgi';
+import { type App, HTTPInternalServerError, HTTPNotFound, HTTPUnauthorized, Request, Response, abort, serve } from 'tsgi';
 import { escapeHtml } from 'tsgi/http';
-import { type ErrorPageRenderer, directoryApp, errorPages, errors, lint, mount } from 'tsgi/middleware';
+import { AuthTickets, type ErrorPageRenderer, directoryApp, errorPages, errors, lint, mount } from 'tsgi/middleware';
 import { RouteMap } from 'tsgi/routing';
 import { TestClient } from 'tsgi/testing';
 
@@ -119,6 +119,20 @@ describe('errorPages: the pages it brands', () => {
     expect(again.headers.get('allow')).toBe('nothing');
     expect(page.statusCode).toBe(200);
     expect(page.headers.get('vary')).toBeNull();
+  });
+
+  it("keeps a Response page's own Set-Cookie next to the error's (the expired ticket of tickets.forget)", async () => {
+    const tickets = new AuthTickets({ secret: 's'.repeat(32) });
+    const page = new Response('<h1>Sign in</h1>', { contentType: 'text/html' });
+    page.setCookie('csrf', 'token');
+    const app = client(Request.application(() => tickets.forget(new HTTPUnauthorized())), () => page);
+    const res = await app.get('/');
+    expect(res.statusCode).toBe(401);
+    const cookies = res.headers.getAll('set-cookie');
+    expect(cookies).toHaveLength(2);
+    expect(cookies[0]).toBe('csrf=token; Path=/');
+    expect(cookies[1]).toMatch(/^auth_tkt=; .*Max-Age=0/);
+    expect(page.headers.getAll('set-cookie')).toEqual(['csrf=token; Path=/']);
   });
 
   it('gives HEAD the head only', async () => {

@@ -19,8 +19,9 @@ import { Request } from '../request/request.ts';
  *
  * - a `Response`: sent with the error's status line, and the error's own header fields
  *   (`Allow`, `WWW-Authenticate`, `Retry-After`, `Content-Range`…) in place of any of the same
- *   name, but `Content-Type` and `Content-Length`, which are the page's, and `Vary`, which is
- *   merged. A copy is sent: a page made once at startup can be answered to every request.
+ *   name, but `Content-Type` and `Content-Length`, which are the page's, `Vary`, which is
+ *   merged, and `Set-Cookie`, whose fields are all sent (the page's, then the error's, as
+ *   `AuthTickets.forget` adds to an exception: each sets a cookie of its own, RFC 6265 §3). A copy is sent: a page made once at startup can be answered to every request.
  *   It is never served conditionally (`conditionalResponse` is off: RFC 9110 §13.2.1).
  * - a string: an HTML page, sent as `text/html; charset=utf-8` with the error's fields.
  * - `undefined` or `null`: the toolkit's default page (plain text, HTML or JSON on `Accept`),
@@ -136,7 +137,8 @@ function pageOf(result: unknown, error: HTTPException): Response | undefined {
       const values = error.headers.getAll(name);
       if (lower === 'vary') page.addVary(...values);
       else {
-        page.headers.delete(name);
+        // Each Set-Cookie sets a cookie of its own (RFC 6265 §3): the page's stay.
+        if (lower !== 'set-cookie') page.headers.delete(name);
         for (const value of values) page.headers.add(name, value);
       }
     }
