@@ -62,6 +62,20 @@ describe('a rule with a host', () => {
     await client.get('http://localhost/dev', { status: 404 });
   });
 
+  it('reads a fully qualified host (a trailing dot) as the host, as mount does', async () => {
+    expect(await text('http://alice.example.com./')).toBe('home of alice: /posts/2 / http://api.example.com/status');
+    expect(await text('http://API.example.com.:80/status')).toBe('api status');
+    expect(await text('http://localhost.:8000/dev')).toBe('dev');
+    expect(routes.bind(Request.blank('/', { baseUrl: 'http://bob.example.com.' })).build('userPost', { user: 'bob', id: 1 })).toBe('/posts/1');
+    const site = new TestClient(mount({ 'http://alice.example.com/site': app }));
+    expect((await site.get('http://alice.example.com./site/')).textBody).toBe('home of alice: /site/posts/2 /site/ http://api.example.com/site/status');
+    // A rule's own host may be written fully qualified.
+    const dotted = new RouteMap({ any: '/', home: { path: '/', host: 'Example.com.' } });
+    const dottedClient = new TestClient(dotted.app({ any: () => 'any', home: () => 'home' }));
+    expect((await dottedClient.get('http://example.com/')).textBody).toBe('home');
+    expect((await dottedClient.get('http://example.com./')).textBody).toBe('home');
+  });
+
   it('leaves other hosts’ rules out of 405, OPTIONS and the slash and merge redirects', async () => {
     await client.post('http://example.com/items/', { status: 404 });
     expect((await client.delete('http://api.example.com/items/', { status: 405 })).headers.get('allow')).toBe('GET, HEAD, OPTIONS, POST');

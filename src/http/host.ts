@@ -1,6 +1,6 @@
 /**
- * Host and port: the default port of each scheme, the host a request asked for, and
- * splitting `host[:port]`.
+ * Host and port: the default port of each scheme, the host a request asked for, host names
+ * as they are compared, and splitting `host[:port]`.
  *
  * @module
  */
@@ -27,6 +27,17 @@ export function hostOf(environ: Environ): string {
     name = `[${zone === -1 ? name : name.slice(0, zone)}]`;
   }
   return port && Number(port) !== DEFAULT_PORTS[environ['tsgi.url_scheme']] ? `${name}:${port}` : name;
+}
+
+/**
+ * @internal A host name as hosts are compared: in lower case (RFC 3986 §3.2.2) and without a
+ * trailing dot, so the fully qualified `Example.com.` is `example.com` (the root label names
+ * the same host, RFC 1034 §3.1). `mount`'s host keys and the route map's `host` rules compare
+ * so. IPv6 literals keep their brackets. Never throws.
+ */
+export function comparableHostName(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
 /**

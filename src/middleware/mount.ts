@@ -7,6 +7,7 @@
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
 import { HTTPNotFound } from '../exceptions/client-errors.ts';
 import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
+import { comparableHostName } from '../http/host.ts';
 import { quotePath } from '../http/url.ts';
 import { Request, splitHost } from '../request/request.ts';
 
@@ -120,7 +121,7 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
     let port = 0;
     if (hasHosts) {
       const req = new Request(environ);
-      hostname = normalizeHost(req.hostname);
+      hostname = comparableHostName(req.hostname);
       port = req.port;
     }
     for (const entry of entries) {
@@ -150,7 +151,7 @@ function parseKey(key: string): Entry {
     if (name === '' || (hasPort && parsedPort === null) || /[\s@?#]/.test(authority)) {
       throw new TypeError(`mount: invalid host in key ${JSON.stringify(key)}`);
     }
-    host = normalizeHost(name);
+    host = comparableHostName(name);
     port = hasPort ? parsedPort : null;
     path = match[3]!;
   }
@@ -159,11 +160,6 @@ function parseKey(key: string): Entry {
   }
   path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
   return { host, port, path, app: undefined as unknown as App };
-}
-
-function normalizeHost(name: string): string {
-  const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
 }
 
 const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)/;

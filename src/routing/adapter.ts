@@ -5,6 +5,7 @@
  * @module
  */
 import type { Environ } from '../gateway/types.ts';
+import { DEFAULT_PORTS, comparableHostName } from '../http/host.ts';
 import { quotePath } from '../http/url.ts';
 import { HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions/client-errors.ts';
 import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
@@ -56,11 +57,18 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
   /**
    * The request's host as rules with a `host` match it (Werkzeug's `MapAdapter.server_name`
    * under `host_matching`, from `get_host`): the `Host` header (else `SERVER_NAME`), in lower
-   * case, with its port unless the scheme's default (`example.com`, `example.com:8080`).
+   * case and without a trailing dot (as `mount` compares hosts), with its port unless the
+   * scheme's default (`example.com`, `example.com:8080`; `Example.com.:80` is `example.com`).
    */
   get serverName(): string {
-    // hostUrl is `scheme://host[:port]`, the default port left out.
-    return (this.#serverName ??= this.#req.hostUrl.slice(this.#req.scheme.length + 3).toLowerCase());
+    if (this.#serverName === undefined) {
+      const req = this.#req;
+      const name = comparableHostName(req.hostname);
+      const port = req.port;
+      // The default port left out, as in `hostUrl`.
+      this.#serverName = port === DEFAULT_PORTS[req.scheme] ? name : `${name}:${port}`;
+    }
+    return this.#serverName;
   }
 
   /**

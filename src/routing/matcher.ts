@@ -157,7 +157,8 @@ export class Matcher {
    * looked up the same way: a rule there with `mergeSlashes` gives `merge` (Werkzeug's
    * `merge_slashes`; a `path` placeholder's value keeps its `//`, as it matched first).
    * A rule with a `host` takes part only when it matches `host` (the request's, lower case,
-   * with its port unless the scheme's default; `null`: never), and is tried before the rules
+   * without a trailing dot, with its port unless the scheme's default: `urls.serverName`;
+   * `null`: never), and is tried before the rules
    * without one at the same path; its host's values come first in `values`.
    */
   lookup(path: string, method: string | null, host: string | null = null): Lookup {

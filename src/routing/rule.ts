@@ -168,13 +168,17 @@ export const mergeSlashes = (path: string): string => path.replace(/\/{2,}/g, '/
 
 /**
  * The host pattern `host` (`<user>.example.com`, `api.example.com:8080`), its static text in
- * lower case, as hosts are compared (RFC 3986 §3.2.2).
+ * lower case and without a trailing dot, as hosts are compared (RFC 3986 §3.2.2; see
+ * `comparableHostName`).
  *
  * @throws TypeError for an empty host or one with `/`, and as for a path pattern.
  */
 function compileHost(host: string, converters: Readonly<Record<string, Converter<unknown>>>, endpoint: string): HostPattern {
   if (host === '' || host.includes('/')) throw new TypeError(`route host must be a host name, without '/': ${JSON.stringify(host)} (${endpoint})`);
   const parts = parseParts(host, converters).map((p) => (typeof p === 'string' ? p.toLowerCase() : p));
+  const last = parts.at(-1);
+  // `example.com.` or `example.com.:8000`: the request's host is compared without the dot.
+  if (typeof last === 'string') parts[parts.length - 1] = last.replace(/\.(?=(?::\d*)?$)/, '');
   return { parts, regex: wholeRegex(parts), placeholders: parts.filter((p): p is Placeholder => typeof p !== 'string') };
 }
 
