@@ -21,8 +21,12 @@ import { Request } from '../request/request.ts';
  *   (`Allow`, `WWW-Authenticate`, `Retry-After`, `Content-Range`…) in place of any of the same
  *   name, but `Content-Type` and `Content-Length`, which are the page's, `Vary`, which is
  *   merged, and `Set-Cookie`, whose fields are all sent (the page's, then the error's, as
- *   `AuthTickets.forget` adds to an exception: each sets a cookie of its own, RFC 6265 §3). A copy is sent: a page made once at startup can be answered to every request.
- *   It is never served conditionally (`conditionalResponse` is off: RFC 9110 §13.2.1).
+ *   `AuthTickets.forget` adds to an exception: each sets a cookie of its own, RFC 6265 §3).
+ *   A copy is sent: a page made once at startup, its body in memory, can be answered to every
+ *   request; a streamed body (a file stream) can be read once only, so such a page is made in
+ *   each call (from the second request on, a shared one is a failed render: the default page
+ *   and a log line). It is never served conditionally (`conditionalResponse` is off: RFC 9110
+ *   §13.2.1).
  * - a string: an HTML page, sent as `text/html; charset=utf-8` with the error's fields.
  * - `undefined` or `null`: the toolkit's default page (plain text, HTML or JSON on `Accept`),
  *   so a renderer can brand only some statuses, or only HTML clients (`req.accept`).
