@@ -7,6 +7,7 @@ import { type App, type AppLike, type Environ, type LogStream, type StartRespons
 import { logError, requestLine, requestTarget } from '../gateway/log.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { HTTPException } from '../exceptions/base.ts';
+import { isBodilessStatus } from '../gateway/status.ts';
 
 /** What is known about a request when its log line is written. */
 export interface AccessLogEntry {
@@ -32,7 +33,11 @@ export interface AccessLogEntry {
    * answers it as itself), 0 when the client went away before a status was chosen.
    */
   status: number;
-  /** Body bytes handed to the server (counted, not read from Content-Length). */
+  /**
+   * Body bytes handed to the server (counted, not read from Content-Length); 0 for a HEAD
+   * request and a 1xx, 204 or 304 status, whose body the server never sends (RFC 9110 §9.3.2,
+   * §6.4.1), whatever the app yielded.
+   */
   bytes: number;
   /** The `Referer` header, or `null`. */
   referer: string | null;
@@ -70,7 +75,7 @@ export interface AccessLogOptions {
  * - a function `(entry) => string` for anything else (`entry.duration` is in ms).
  *
  * The byte count is what the body actually yielded (`-` when 0 in the Apache formats, as
- * Apache's `%b`); the time is local time when the request arrived; quoted fields escape `"`,
+ * Apache's `%b`), 0 for HEAD, 1xx, 204 and 304 answers, which the server sends without a body; the time is local time when the request arrived; quoted fields escape `"`,
  * `\` and control characters (C0, DEL and C1) as Apache does, so a hostile header cannot forge
  * a log line.
  *
@@ -97,6 +102,9 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     let status = 0;
     let bytes = 0;
     let chunks = 0;
+    // A HEAD answer carries no content (RFC 9110 §9.3.2): nothing the body yields is sent.
+    const head = method === 'HEAD';
+    let counted = !head;
     let logged = false;
     const record = (outcome: AccessLogEntry['outcome'], error?: unknown): void => {
       if (logged) return;
@@ -127,12 +135,14 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     const start: StartResponse = (s, headers, error) => {
       startResponse(s, headers, error);
       status = Number.parseInt(String(s).slice(0, 3), 10) || 0;
+      // Nor do 1xx, 204 and 304 (RFC 9110 §6.4.1): the server drops what the body yields.
+      counted = !head && !isBodilessStatus(status);
     };
     try {
       const body = wrapBody(await inner(environ, start), {
         chunk(chunk) {
           chunks++;
-          if (chunk instanceof Uint8Array) bytes += chunk.byteLength;
+          if (counted && chunk instanceof Uint8Array) bytes += chunk.byteLength;
         },
         end: () => record('end'),
         close: () => record('close'),
