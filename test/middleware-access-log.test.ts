@@ -236,6 +236,24 @@ describe('accessLog', () => {
     ]);
   });
 
+  it('logs the 500 the server answers for a chunk that is no Uint8Array, errors() inside or not', async () => {
+    const out = collector();
+    const bad = (first: boolean): App => (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        if (!first) yield enc.encode('a');
+        yield 'not bytes' as never;
+      })();
+    };
+    const quiet = { log: { write: () => {} } };
+    const apps = [bad(true), bad(false), errors(bad(true), quiet)];
+    await withServer(mount({ '/0': accessLog(apps[0]!, { log: out, format: 'tiny' }), '/1': accessLog(apps[1]!, { log: out, format: 'tiny' }), '/2': accessLog(apps[2]!, { log: out, format: 'tiny' }) }), async (url) => {
+      for (const path of ['/0', '/1', '/2']) expect((await fetch(`${url}${path}`)).status).toBe(500);
+      await out.waitFor(3);
+    });
+    expect(out.lines.map((line) => line.split(' ').slice(0, 3).join(' '))).toEqual(['GET /0 500', 'GET /1 500', 'GET /2 500']);
+  });
+
   it('logs the status the server answers for an HTTPException raised before the head', async () => {
     const entries: AccessLogEntry[] = [];
     const out = collector();

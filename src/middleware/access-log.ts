@@ -8,6 +8,7 @@ import { logError, requestLine, requestTarget } from '../gateway/log.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { HTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
+import { serverStatusKey } from '../gateway/server-status.ts';
 
 /** What is known about a request when its log line is written. */
 export interface AccessLogEntry {
@@ -30,7 +31,9 @@ export interface AccessLogEntry {
   /**
    * The status code sent; 500 when the app failed before the response started (the server
    * answers 500), the exception's status when that failure was an `HTTPException` (the server
-   * answers it as itself), 0 when the client went away before a status was chosen.
+   * answers it as itself), 0 when the client went away before a status was chosen. When the
+   * server replaced the app's answer after the app chose its status (a chunk that is no
+   * `Uint8Array`: the Node adapter answers 500), the server's status (`tsgi.server_status`).
    */
   status: number;
   /**
@@ -45,7 +48,11 @@ export interface AccessLogEntry {
   userAgent: string | null;
   /** Milliseconds from the request reaching this middleware to the end of the body. */
   duration: number;
-  /** How the response ended: `end` (whole body), `close` (the client went away), `error`. */
+  /**
+   * How the response ended: `end` (whole body), `close` (the server stopped taking the body:
+   * the client went away, or the server refused the body and answered its own `status`),
+   * `error` (the app or its body threw).
+   */
   outcome: 'end' | 'close' | 'error';
   /** The error when `outcome` is `error`. */
   error?: unknown;
@@ -118,7 +125,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         url,
         protocol: String(environ.SERVER_PROTOCOL),
         requestLine: line,
-        status: status || (outcome === 'close' ? 0 : 500),
+        status: serverStatusKey.get(environ) ?? (status || (outcome === 'close' ? 0 : 500)),
         bytes,
         referer: stringOrNull(environ.HTTP_REFERER),
         userAgent: stringOrNull(environ.HTTP_USER_AGENT),

@@ -18,6 +18,7 @@ import { cutResponse, isHttp2, responseGone } from './http2-compat.ts';
 import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { isBodyReadable } from '../../request/input.ts';
+import { serverStatusKey } from '../../gateway/server-status.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
@@ -152,7 +153,9 @@ export class Exchange implements ExchangeState {
    * An app error: logged; a 500 before the headers are out; after, the connection is cut (on
    * HTTP/2, the stream is reset). Before the headers, an `HTTPException` is the answer instead
    * of the 500, logged only when it is a 5xx (`escapedAnswer`). The body limit's error
-   * (`maxBodySize`, raised while the app read `tsgi.input`) is a 413, not logged.
+   * (`maxBodySize`, raised while the app read `tsgi.input`) is a 413, not logged. The status
+   * answered instead of the app's is left in `tsgi.server_status` (`serverStatusKey`), for the
+   * access log.
    */
   fail(error: unknown): void {
     const tooLarge = isBodyLimitError(error);
@@ -162,6 +165,7 @@ export class Exchange implements ExchangeState {
       if (exception !== null) {
         // The exception is the answer (see escapedAnswer): the app's status and fields are dropped.
         this.answering = true;
+        serverStatusKey.set(this.environ, exception.code);
         this.status = undefined;
         this.headers = undefined;
         this.run(exception.toApp());
@@ -180,6 +184,7 @@ export class Exchange implements ExchangeState {
     try {
       res.strictContentLength = false;
       this.checkUnreadBody();
+      serverStatusKey.set(this.environ, tooLarge ? 413 : 500);
       if (tooLarge) endPlain(res, 413, 'Content Too Large', TOO_LARGE, true);
       else endPlain(res, 500, 'Internal Server Error', INTERNAL_ERROR, false);
     } catch {
