@@ -332,6 +332,11 @@ describe('accessLog', () => {
     expect(errorsSeen.join('')).toContain('disk full');
     expect(() => accessLog(new Response('x'), { format: 'apache' as never })).toThrow(/unknown format/);
     expect(() => accessLog(new Response('x'), { format: 'toString' as never })).toThrow(/unknown format/);
+    expect(() => accessLog(new Response('x'), { format: 'COMBINED' as never })).toThrow('accessLog: unknown format "COMBINED": common, combined, dev, tiny or a function');
+    // A log stream without write() fails at once, not as an error report on every request.
+    for (const log of [{}, 'access.log', { write: 'x' }]) {
+      expect(() => accessLog(new Response('x'), { log: log as never })).toThrow('accessLog: log must be a stream with a write(line) method');
+    }
   });
 });
 

@@ -63,7 +63,10 @@ export type AccessLogFormat = 'combined' | 'common' | 'dev' | 'tiny';
 
 /** Options of {@link accessLog}. */
 export interface AccessLogOptions {
-  /** Where lines go, a `{ write(line) }` stream (each line ends with `\n`); default `process.stdout`. */
+  /**
+   * Where lines go, a `{ write(line) }` stream (each line ends with `\n`); default
+   * `process.stdout`. Checked at once: one without `write` throws `TypeError`.
+   */
   log?: LogStream;
   /** A built-in format or a function building the line (without `\n`); default `combined`. */
   format?: AccessLogFormat | ((entry: AccessLogEntry) => string);
@@ -86,6 +89,9 @@ export interface AccessLogOptions {
  * `\` and control characters (C0, DEL and C1) as Apache does, so a hostile header cannot forge
  * a log line.
  *
+ * @throws TypeError at once for an unknown `format` name (the message lists the built-in
+ *   ones) or a `log` without a `write` method, rather than on every request.
+ *
  * @example
  * ```ts
  * export const app = accessLog(site);                          // combined, to stdout
@@ -98,7 +104,10 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
   const out = options.log ?? process.stdout;
   const format = options.format ?? 'combined';
   const build = typeof format === 'function' ? format : Object.hasOwn(FORMATS, format) ? FORMATS[format] : undefined;
-  if (typeof build !== 'function') throw new TypeError(`accessLog: unknown format ${JSON.stringify(format)}`);
+  if (typeof build !== 'function') {
+    throw new TypeError(`accessLog: unknown format ${JSON.stringify(format)}: ${Object.keys(FORMATS).join(', ')} or a function`);
+  }
+  if (typeof (out as Partial<LogStream> | null)?.write !== 'function') throw new TypeError('accessLog: log must be a stream with a write(line) method');
 
   return async (environ, startResponse) => {
     const time = new Date();
