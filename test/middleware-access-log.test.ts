@@ -198,6 +198,33 @@ describe('accessLog', () => {
     expect(entries[0]!.bytes % 5).toBe(0);
   });
 
+  it('logs 499 when the client goes away before any of the answer was sent, as nginx', async () => {
+    const out = collector();
+    const slowBody: App = (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        await new Promise((r) => setTimeout(r, 100));
+        yield enc.encode('late');
+      })();
+    };
+    const slowApp: App = async (environ, start) => {
+      await new Promise((r) => setTimeout(r, 100));
+      return slowBody(environ, start);
+    };
+    const app = mount({ '/body': accessLog(slowBody, { log: out, format: 'tiny' }), '/app': accessLog(slowApp, { log: out, format: 'tiny' }) });
+    await withServer(app, async (_url, port) => {
+      for (const path of ['/body', '/app']) {
+        await new Promise<void>((resolve) => {
+          const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`));
+          setTimeout(() => socket.destroy(), 20);
+          socket.on('close', () => resolve());
+        });
+      }
+      await out.waitFor(2);
+    });
+    expect(out.lines.map((line) => line.split(' - ')[0]).sort()).toEqual(['GET /app 499 0', 'GET /body 499 0']);
+  });
+
   it('logs a failed body once, with the status that reached the client', async () => {
     const entries: AccessLogEntry[] = [];
     const format = (e: AccessLogEntry) => (entries.push(e), 'line');

@@ -31,9 +31,11 @@ export interface AccessLogEntry {
   /**
    * The status code sent; 500 when the app failed before the response started (the server
    * answers 500), the exception's status when that failure was an `HTTPException` (the server
-   * answers it as itself), 0 when the client went away before a status was chosen. When the
-   * server replaced the app's answer after the app chose its status (a chunk that is no
-   * `Uint8Array`: the Node adapter answers 500), the server's status (`tsgi.server_status`).
+   * answers it as itself). 499 (nginx's "client closed request") when the client went away
+   * before any of the answer was sent: no chunk had reached the server, so no status line
+   * either (a server sends the head with the first chunk). When the server replaced the app's
+   * answer after the app chose its status (a chunk that is no `Uint8Array`: the Node adapter
+   * answers 500), the server's status (`tsgi.server_status`).
    */
   status: number;
   /**
@@ -134,7 +136,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         url,
         protocol: String(environ.SERVER_PROTOCOL),
         requestLine: line,
-        status: serverStatusKey.get(environ) ?? (status || (outcome === 'close' ? 0 : 500)),
+        status: serverStatusKey.get(environ) ?? (outcome === 'close' && chunks === 0 ? CLIENT_CLOSED : status || 500),
         bytes,
         referer: stringOrNull(environ.HTTP_REFERER),
         userAgent: stringOrNull(environ.HTTP_USER_AGENT),
@@ -177,6 +179,9 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     }
   };
 }
+
+/** nginx's status for a request whose client went away before the answer was sent. */
+const CLIENT_CLOSED = 499;
 
 /**
  * The status the server answers for an error raised before the head: an `HTTPException`'s own
