@@ -61,7 +61,7 @@ export const FLAG_GROUPS: ReadonlyArray<readonly [title: string, flags: readonly
     'Processes',
     [
       { name: 'workers', short: 'w', value: '<n>', help: 'Run <n> worker processes sharing the port', default: '$WEB_CONCURRENCY, else one process' },
-      { name: 'timeout-worker-healthcheck', value: '<seconds>', help: "Kill and replace a worker whose event loop stalls this long (0: never)", default: '30' },
+      { name: 'timeout-worker-healthcheck', value: '<seconds>', help: 'Kill and replace a worker whose event loop stalls this long (0: never)', default: '30' },
       { name: 'reload', help: 'Restart when a file changes (development)', default: 'off' },
       { name: 'reload-dir', value: '<dir>', multiple: true, help: 'Watch this folder (repeatable)', default: "the module's folder" },
     ],

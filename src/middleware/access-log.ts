@@ -87,9 +87,10 @@ export interface AccessLogOptions {
  * - a function `(entry) => string` for anything else (`entry.duration` is in ms).
  *
  * The byte count is what the body actually yielded (`-` when 0 in the Apache formats, as
- * Apache's `%b`), 0 for HEAD, 1xx, 204 and 304 answers, which the server sends without a body; the time is local time when the request arrived; quoted fields escape `"`,
- * `\` and control characters (C0, DEL and C1) as Apache does, so a hostile header cannot forge
- * a log line.
+ * Apache's `%b`), 0 for HEAD, 1xx, 204 and 304 answers, which the server sends without a
+ * body; the time is local time when the request arrived; quoted fields escape `"`, `\` and
+ * control characters (C0, DEL and C1) as Apache does, so a hostile header cannot forge a log
+ * line.
  *
  * @throws TypeError at once for an unknown `format` name (the message lists the built-in
  *   ones) or a `log` without a `write` method, rather than on every request.

@@ -45,8 +45,8 @@ export interface ErrorsOptions {
  *   produced a first body chunk): the status is held until that first chunk, so the answer
  *   can still change into a 500 whose body is negotiated on `Accept` (plain text, HTML or
  *   JSON, never the error's text; sent with `Vary: Accept`), or, under `errorPages`, the page
- *   its renderer makes of an `HTTPInternalServerError` whose `cause` is the error. An invalid status line, header
- *   or first chunk from the app counts as an error too.
+ *   its renderer makes of an `HTTPInternalServerError` whose `cause` is the error. An invalid
+ *   status line, header or first chunk from the app counts as an error too.
  * - **After the headers are out**: the error is logged and re-thrown from the body, so the
  *   server aborts the connection: a truncated body never looks complete.
  *

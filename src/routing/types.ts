@@ -24,8 +24,9 @@ import type { Converter } from './converters.ts';
  *   (`'<user>.example.com'`, `'api.example.com'`, `'localhost:8000'`; Werkzeug's
  *   `Rule(host=…)` under `host_matching`). It is matched whole, in lower case, against the
  *   request's `Host` (else `SERVER_NAME`) without a trailing dot, with its port unless the
- *   scheme's default; its values join the path's (`user`). A `string` placeholder matches dots too, as in Werkzeug
- *   (`a.b.example.com` gives `user` = `a.b`). Without `host`, a rule answers on any host;
+ *   scheme's default; its values join the path's (`user`). A `string` placeholder matches
+ *   dots too, as in Werkzeug (`a.b.example.com` gives `user` = `a.b`). Without `host`, a rule
+ *   answers on any host;
  *   at the same path, a rule with a host that matches is tried first. `urls.build` gives a
  *   full URL when the host differs from the request's.
  */
