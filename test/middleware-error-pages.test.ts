@@ -50,6 +50,21 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+describe('errorPages nested', () => {
+  it("asks the inner renderer first, and the outer one for what the inner leaves to the default (Flask's blueprint fallback)", async () => {
+    const section = errorPages(site, (error) => (error.code === 404 ? '<p>section 404</p>' : undefined));
+    const outer = errorPages(errors(mount({ '/section': section, '/': site })), (error) => `<p>site ${error.code}</p>`);
+    const c = new TestClient(lint(outer), { status: '*', allowErrors: true });
+    expect((await c.get('/section/nowhere')).textBody).toBe('<p>section 404</p>');
+    // The section leaves 403 and 500 to the default: the site's pages answer them.
+    expect((await c.get('/section/secret')).textBody).toBe('<p>site 403</p>');
+    const boom = await c.get('/section/boom');
+    expect(boom.statusCode).toBe(500);
+    expect(boom.textBody).toBe('<p>site 500</p>');
+    expect((await c.get('/nowhere')).textBody).toBe('<p>site 404</p>');
+  });
+});
+
 describe('errorPages: the pages it brands', () => {
   it("renders the router's 404 as HTML with Vary: Accept", async () => {
     const res = await client(site).get('/nowhere', { headers: { accept: 'text/html' } });

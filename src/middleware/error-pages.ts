@@ -55,15 +55,18 @@ export type ErrorPageRenderer = (error: HTTPException, req: Request) => Response
  *
  * The middleware stores its hook in the environ under `tsgi.error_pages`, so the layers below
  * and above it (`errors()`, the server answering an `HTTPException` that escaped) find it;
- * under nested `errorPages`, the innermost one a request went through renders its pages.
+ * under nested `errorPages`, the innermost one a request went through is asked first, and the
+ * pages it leaves to the default (`undefined`, or a render that failed) go to the next one
+ * out, as a Flask blueprint's error handlers fall back to the app's.
  * Without `errorPages`, a generated error body costs one environ read more, and a response
  * that is no error nothing.
  *
  * A renderer that throws, returns a promise or something else never turns an error page into
- * a crash or a loop: the default page is sent and the failure is logged, once, to
- * `environ['tsgi.errors']` as `[tsgi] GET /path HTTP/1.1 404 (errorPages: …): <stack>`. An
- * error page the renderer itself asks for (`new HTTPNotFound().getResponse(req)` inside
- * `render`) is the default page.
+ * a crash or a loop: the default page is sent (an outer `errorPages`' page, if there is one)
+ * and the failure is logged, once, to `environ['tsgi.errors']` as
+ * `[tsgi] GET /path HTTP/1.1 404 (errorPages: …): <stack>`. An error page the renderer itself
+ * asks for (`new HTTPNotFound().getResponse(req)` inside `render`) is never its own: the
+ * default page, or an outer `errorPages`' page.
  *
  * @param render - see {@link ErrorPageRenderer}.
  * @throws TypeError when `render` is not a function.
@@ -89,9 +92,18 @@ export function errorPages(app: AppLike, render: ErrorPageRenderer): App {
   const inner = toApp(app);
   const hook = renderingHook(render);
   return (environ, startResponse) => {
-    environ[ERROR_PAGES_KEY] = hook;
+    // Inside another errorPages (a mounted section with pages of its own): what this one
+    // leaves to the default page, the outer one is asked for, as a Flask blueprint's missing
+    // handler falls back to the app's.
+    const outer = environ[ERROR_PAGES_KEY] as ErrorPageHook | undefined;
+    environ[ERROR_PAGES_KEY] = outer === undefined || outer === hook ? hook : fallingBack(hook, outer);
     return inner(environ, startResponse);
   };
+}
+
+/** `hook`, then `outer` for the pages `hook` leaves to the default. */
+function fallingBack(hook: ErrorPageHook, outer: ErrorPageHook): ErrorPageHook {
+  return (description, environ, req, fields) => hook(description, environ, req, fields) ?? outer(description, environ, req, fields);
 }
 
 /** The {@link ErrorPageHook} that asks `render`, one per `errorPages`. */
