@@ -6,9 +6,10 @@
  * kills one that has been silent longer than the timeout, so that it is replaced (uvicorn's
  * worker health check; gunicorn's `--timeout` for silent workers).
  *
- * The check starts once a worker listens: loading the app has no deadline here, so a slow start
- * on a loaded machine is never taken for a hang (uvicorn's check, which also runs during start,
- * can kill and respawn slow starters in a loop).
+ * The check starts once a worker listens, so a slow start on a loaded machine is never taken for
+ * a hang (uvicorn's check, which also runs during start, can kill and respawn slow starters in
+ * a loop). Only the successor in a rolling replacement (SIGHUP, `--limit-max-requests`) has a
+ * deadline to start listening, the same timeout (src/cli/workers.ts).
  *
  * @module
  */

@@ -73,6 +73,7 @@ export type ErrorPageRenderer = (error: HTTPException, req: Request) => Response
  *
  * @example
  * ```ts
+ * import { readFileSync } from 'node:fs';
  * import { Response } from 'tsgi';
  * import { escapeHtml } from 'tsgi/http';
  * import { errorPages, errors } from 'tsgi/middleware';
