@@ -59,7 +59,7 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  *   as the request went out) is retried once on another connection for an idempotent method
  *   (GET, HEAD, OPTIONS, TRACE, PUT, DELETE; RFC 9110 §9.2.2) without a body, as nginx's
  *   `proxy_next_upstream` does; anything else, or a second loss, is the 502.
- * - **An early answer** (RFC 9112 §9.3: a `413` or `401` sent before the whole upload was read,
+ * - **An early answer** (RFC 9112 §9.5: a `413` or `401` sent before the whole upload was read,
  *   the connection then closed or reset by the upstream) is passed on, with its body, instead of
  *   the 502 of the failed upload: the default pool's connections keep reading after such a
  *   write fails, and undici then pauses the upload, so nothing more is read from the client

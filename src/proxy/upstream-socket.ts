@@ -36,7 +36,7 @@ export function upstreamConnector(options: buildConnector.BuildOptions): buildCo
  * `ECONNRESET`) hang instead of destroying `socket`, so that the answer the upstream sent
  * before closing is still read.
  *
- * An upstream may answer before it has read the whole request body (RFC 9112 §9.3: a `413`, a
+ * An upstream may answer before it has read the whole request body (RFC 9112 §9.5: a `413`, a
  * `401`) and then close. The request body is still being written: the next write fails, and
  * Node destroys the socket at once, throwing away the answer waiting to be read, which undici
  * then never sees (it reports `write ECONNRESET` or `write EPIPE` instead, measured with undici
