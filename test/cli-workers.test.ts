@@ -152,7 +152,8 @@ describe('tsgi serve --workers', () => {
   });
 
   it('a SIGHUP whose new worker hangs while loading ends past --timeout-worker-healthcheck, and the next SIGHUP works', { timeout: 60_000 }, async () => {
-    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '1']);
+    // 5 s, not 1: a worker that does load may take more than a second to start on a busy machine.
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '5']);
     const url = await servingUrl(run);
     const first = await pidOf(url);
     writeFileSync(join(dir, 'hang'), '');
@@ -163,7 +164,7 @@ describe('tsgi serve --workers', () => {
       rmSync(join(dir, 'hang'), { force: true });
     }
     expect(await pidOf(url)).toBe(first);
-    expect(run.out.stderr).toMatch(/^tsgi: worker \d+ is not listening 1 s after it started \(--timeout-worker-healthcheck\): killing it$/m);
+    expect(run.out.stderr).toMatch(/^tsgi: worker \d+ is not listening 5 s after it started \(--timeout-worker-healthcheck\): killing it$/m);
     expect(run.out.stderr).toMatch(new RegExp(`^tsgi: worker \\d+ failed to start \\(signal SIGKILL\\): worker ${first} stays$`, 'm'));
     // The round is over: the next SIGHUP starts one, and it succeeds.
     run.child.kill('SIGHUP');
@@ -211,11 +212,11 @@ describe('tsgi serve --workers', () => {
   });
 
   it('--timeout-worker-healthcheck kills and replaces a worker whose event loop is stuck, and leaves a slow request alone', { timeout: 60_000 }, async () => {
-    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '1']);
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '2']);
     const url = await servingUrl(run);
     const first = await pidOf(url);
     // Waiting (not blocking) for longer than the timeout is no hang.
-    expect(await pidOf(url, '/slow?2500')).toBe(first);
+    expect(await pidOf(url, '/slow?3500')).toBe(first);
     expect(alive(first)).toBe(true);
     const hung = get(`${url}/hang`, {}, 20_000).then(
       (res) => `answered ${res.status}`,
@@ -226,7 +227,7 @@ describe('tsgi serve --workers', () => {
     const second = await pidOnceUp(url);
     expect(second).not.toBe(first);
     const lines = run.out.stderr.split('\n');
-    expect(lines[0]).toMatch(new RegExp(`^tsgi: worker ${first} has not answered for 1\\.\\d s, over --timeout-worker-healthcheck 1: killing it$`));
+    expect(lines[0]).toMatch(new RegExp(`^tsgi: worker ${first} has not answered for \\d+\\.\\d s, over --timeout-worker-healthcheck 2: killing it$`));
     expect(lines[1]).toMatch(new RegExp(`^tsgi: worker ${first} died \\(signal SIGKILL\\); starting a new one( in [\\d.]+ s)?$`));
   });
 
@@ -246,11 +247,11 @@ describe('tsgi serve --workers', () => {
   });
 
   it('--timeout-worker-healthcheck takes a pause of the primary itself (SIGSTOP, a suspended machine) for no hang of its workers', { timeout: 60_000 }, async () => {
-    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '1']);
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '2']);
     const url = await servingUrl(run);
     const first = await pidOf(url);
     process.kill(run.child.pid!, 'SIGSTOP');
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    await new Promise((resolve) => setTimeout(resolve, 4_000));
     process.kill(run.child.pid!, 'SIGCONT');
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     expect(await pidOf(url)).toBe(first);
