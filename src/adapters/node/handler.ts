@@ -21,6 +21,7 @@ import { endPlain } from './end.ts';
 import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
 import { http2HasBody, isHttp2 } from './http2-compat.ts';
+import { FailedInput } from '../../gateway/input.ts';
 
 /** A short plain-text answer that closes the connection (for requests the app never sees). */
 function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, reason: string, text: string): void {
@@ -66,6 +67,14 @@ function admit(req: IncomingMessage, res: ServerResponse, state: ServerState): b
   return true;
 }
 
+/**
+ * Why `tsgi.input` fails when a handler before this one (Express's `express.json()`,
+ * `express.urlencoded()`, multer) read the body: its bytes are gone, and an empty or partial
+ * body would read as the client's fault (a 400 "not valid JSON") or as an empty form.
+ */
+const BODY_READ_BEFORE =
+  'the request body was read before toNodeHandler (by a body parser such as express.json(), express.urlencoded() or multer): mount the tsgi app before body-parsing middleware';
+
 /** Express's mount path goes in front of SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
 function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): void {
   environ.SCRIPT_NAME = decodePath(baseUrl) + environ.SCRIPT_NAME;
@@ -103,6 +112,7 @@ export function createHandler(
       }
       if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res);
       if (maxBodySize !== undefined) limitBody(environ, maxBodySize, true);
+      if (req.readableDidRead) environ['tsgi.input'] = new FailedInput(new Error(BODY_READ_BEFORE));
       const baseUrl = (req as ExpressRequest).baseUrl;
       if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
     } catch (error) {
@@ -134,7 +144,10 @@ export function createHandler(
  * `req.baseUrl` becomes `SCRIPT_NAME` and `req.originalUrl` the `REQUEST_URI`).
  *
  * A bad request-target (malformed path escape, invalid UTF-8, invalid or repeated Host) is
- * answered 400 without calling the app. App errors are logged to `tsgi.errors` with the
+ * answered 400 without calling the app. A body that a handler before this one already read
+ * (Express's `express.json()`, `express.urlencoded()`, multer) cannot be read again: the app's
+ * read of `tsgi.input` then throws an `Error` saying so (a logged 500), instead of answering an
+ * empty body. App errors are logged to `tsgi.errors` with the
  * request line; before the headers they answer 500, after them the connection is cut so the
  * client never takes a truncated body for a whole one. See `serve` for the rest.
  */

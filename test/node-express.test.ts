@@ -1,0 +1,71 @@
+/**
+ * `toNodeHandler` inside Express 5, over a real socket: what the app sees of a request that
+ * Express's own middleware handled first.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { toNodeHandler } from 'tsgi/node';
+import { errorLog } from './node-helpers.ts';
+
+const servers: http.Server[] = [];
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+/** Listens with `web` on 127.0.0.1; answers its base URL. */
+async function listen(web: express.Express): Promise<string> {
+  const server = await new Promise<http.Server>((resolve) => {
+    const s: http.Server = web.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  servers.push(server);
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Answers the JSON body it read, or the form's `name`. */
+const echo = Request.application(async (req) =>
+  req.contentType === 'application/json' ? Response.json(await req.json()) : new Response(`name=${(await req.form()).get('name')}`),
+);
+
+describe('a body read by Express before toNodeHandler', () => {
+  it('fails the app’s read with a logged 500 naming the cause, not a 400 blaming the client', async () => {
+    const log = errorLog();
+    const web = express();
+    web.use(express.json());
+    web.use('/t', toNodeHandler(echo, { log }));
+    const base = await listen(web);
+    const res = await fetch(`${base}/t/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    expect(res.status).toBe(500);
+    expect(log.text).toContain('[tsgi] POST /t/x HTTP/1.1: Error: the request body was read before toNodeHandler');
+    expect(log.text).toContain('mount the tsgi app before body-parsing middleware');
+  });
+
+  it('fails a form read instead of answering an empty form', async () => {
+    const log = errorLog();
+    const web = express();
+    web.use(express.urlencoded());
+    web.use('/t', toNodeHandler(echo, { log }));
+    const base = await listen(web);
+    const res = await fetch(`${base}/t/x`, { method: 'POST', body: new URLSearchParams({ name: 'ada' }) });
+    expect(res.status).toBe(500);
+    expect(log.text).toContain('express.json(), express.urlencoded()');
+  });
+
+  it('leaves a body the parsers did not take (another content type, or tsgi mounted first) to the app', async () => {
+    const web = express();
+    web.use('/first', toNodeHandler(echo));
+    web.use(express.json());
+    web.use('/t', toNodeHandler(echo));
+    const base = await listen(web);
+    const json = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' };
+    expect(await (await fetch(`${base}/first/x`, json)).json()).toEqual({ a: 1 });
+    const form = await fetch(`${base}/t/x`, { method: 'POST', body: new URLSearchParams({ name: 'ada' }) });
+    expect(await form.text()).toBe('name=ada');
+  });
+});
