@@ -193,6 +193,21 @@ describe('tsgi serve errors', () => {
     }
   });
 
+  it('an Express or Koa app: one line naming the framework and toNodeHandler, exit 2, not a 500 per request', async () => {
+    const cases = [
+      ['app', 'an Express or Connect app'],
+      ['koa', 'a Koa app'],
+    ] as const;
+    const results = await Promise.all(cases.map(([name]) => finish(['serve', `test/fixtures/node-frameworks.ts:${name}`, '--port', '0'])));
+    for (const [i, result] of results.entries()) {
+      const [name, kind] = cases[i]!;
+      expect(result.code, name).toBe(2);
+      expect(result.stderr, name).toBe(
+        `tsgi: export '${name}' of 'test/fixtures/node-frameworks.ts' is ${kind}, not a tsgi app: start it with its own listen(), and mount tsgi apps inside it with toNodeHandler (docs/deployment.md)\n`,
+      );
+    }
+  });
+
   it('a file Node cannot import as a module (app.py, a .json): one line, exit 2, no stack', async () => {
     writeFileSync(join(fixtures, 'app.py'), 'app = None\n');
     writeFileSync(join(fixtures, 'settings.json'), '{}\n');

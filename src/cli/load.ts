@@ -33,7 +33,7 @@ export class ModuleError extends Error {
  *
  * @throws LoadError when the file does not exist, is not a module Node imports (`app.py`, a
  *   `.json`), has no such export, or the export is not an app (`undefined`, a string, an
- *   object without `respond`…).
+ *   object without `respond`…, an Express, Connect or Koa app, named as such).
  * @throws ModuleError when importing the module throws.
  */
 export async function loadApp(modulePath: string, exportName: string, cwd: string = process.cwd()): Promise<App> {
@@ -75,6 +75,12 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
       throw new ModuleError(`export '${exportName}' of '${modulePath}' is a promise that rejected`, { cause: error });
     }
   }
+  const framework = nodeFramework(value);
+  if (framework !== undefined) {
+    throw new LoadError(
+      `export '${exportName}' of '${modulePath}' is ${framework} app, not a tsgi app: start it with its own listen(), and mount tsgi apps inside it with toNodeHandler (docs/deployment.md)`,
+    );
+  }
   try {
     return toApp(value as App);
   } catch {
@@ -90,6 +96,21 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
       `export '${exportName}' of '${modulePath}' is not an app (a function or an object with respond()): got ${kind}`,
     );
   }
+}
+
+/**
+ * The framework of a Node app exported where a tsgi app is expected: `'an Express or Connect'`
+ * for a `(req, res, next)` function with `handle()` and `listen()` (called as a gateway app it
+ * fails every request: `res.setHeader is not a function`), `'a Koa'` for an object with
+ * `callback()` and `listen()`; `undefined` for anything else.
+ */
+function nodeFramework(value: unknown): string | undefined {
+  if (value === null || (typeof value !== 'function' && typeof value !== 'object')) return undefined;
+  const { handle, listen, callback } = value as { handle?: unknown; listen?: unknown; callback?: unknown };
+  if (typeof listen !== 'function') return undefined;
+  if (typeof value === 'function' && typeof handle === 'function') return 'an Express or Connect';
+  if (typeof callback === 'function') return 'a Koa';
+  return undefined;
 }
 
 /**
