@@ -35,16 +35,19 @@ export function safeFilename(filename: string): string {
 
 /**
  * One temporary directory per parsed form (`mkdtemp` under `os.tmpdir()` or a given folder),
- * created on the first spooled file and removed whole by {@link SpoolDir.cleanup}.
+ * created on the first spooled file and removed whole by {@link SpoolDir.cleanup}. Nothing
+ * about the file system is asked before that first file, `os.tmpdir()` included: it reads
+ * `TMPDIR`, which Deno refuses without `--allow-env`, so a form with no file to spool parses
+ * under `--allow-net` alone.
  */
 export class SpoolDir {
-  readonly #parent: string;
+  readonly #parent: string | undefined;
   #dir: Promise<string> | null = null;
   #count = 0;
   #removed = false;
 
-  /** @param parent - where the directory is made; default `os.tmpdir()`. */
-  constructor(parent: string = tmpdir()) {
+  /** @param parent - where the directory is made; default `os.tmpdir()`, read at the first spooled file. */
+  constructor(parent?: string) {
     this.#parent = parent;
   }
 
@@ -56,7 +59,7 @@ export class SpoolDir {
   /** A fresh file path inside the directory (made on first use). */
   async newPath(): Promise<string> {
     if (this.#removed) throw new Error('the upload spool directory was already cleaned up');
-    this.#dir ??= mkdtemp(join(this.#parent, 'tsgi-upload-'));
+    this.#dir ??= mkdtemp(join(this.#parent ?? tmpdir(), 'tsgi-upload-'));
     return join(await this.#dir, `upload-${++this.#count}`);
   }
 
