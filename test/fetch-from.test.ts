@@ -139,6 +139,12 @@ describe('fromFetchHandler', () => {
     expect((await Request.blank('/api/nothing').getResponse(app)).statusCode).toBe(404);
   });
 
+  it('refuses at once what is not a handler, and names .fetch when given the app itself', () => {
+    const hono = new Hono();
+    expect(() => fromFetchHandler(hono as never)).toThrow(/pass the app’s fetch \(fromFetchHandler\(app\.fetch\)\)/);
+    expect(() => fromFetchHandler(undefined as never)).toThrow(TypeError);
+  });
+
   it('lets a handler error reach the caller (the server or errors() answers 500)', async () => {
     const app = fromFetchHandler(() => {
       throw new Error('handler failed');

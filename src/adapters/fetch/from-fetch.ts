@@ -87,10 +87,20 @@ function toFetchRequest(environ: Environ, strip: boolean): globalThis.Request {
  * it is (`Response.fromFetch`): status, fields (several `Set-Cookie` stay several), the body
  * streamed; a HEAD request gets no body.
  *
+ * @throws TypeError (at once) when `handler` is not a function; for an object with a `fetch`
+ *   method (a Hono or h3 app, a Worker module) the message says to pass its `.fetch`.
  * @throws (rejects with) what the handler throws: the server or an `errors` middleware answers
  *   500.
  */
 export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchOptions = {}): App {
+  if (typeof handler !== 'function') {
+    const hasFetch = typeof (handler as { fetch?: unknown } | null)?.fetch === 'function';
+    throw new TypeError(
+      hasFetch
+        ? 'fromFetchHandler expects a fetch handler function: pass the app’s fetch (fromFetchHandler(app.fetch)), not the app'
+        : 'fromFetchHandler expects a fetch handler function: (request, env?, ctx?) => Response',
+    );
+  }
   const strip = options.stripPrefix === true;
   return async (environ, startResponse) => {
     const request = toFetchRequest(environ, strip);
