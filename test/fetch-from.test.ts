@@ -145,6 +145,33 @@ describe('fromFetchHandler', () => {
     expect(() => fromFetchHandler(undefined as never)).toThrow(TypeError);
   });
 
+  it('answers the 413 of a body past maxBodySize that the handler read, not the 500 the framework made of it, over a socket', async () => {
+    const hono = new Hono().post('/echo', async (c) => c.json(await c.req.json()));
+    const caught = (request: globalThis.Request) =>
+      request.text().then(
+        () => new Response('read'),
+        () => new Response('could not read', { status: 500 }),
+      );
+    const ownAnswer = (request: globalThis.Request) => request.text().then(() => new Response('read'), () => new Response('too big, says the handler', { status: 413 }));
+    const app = mount({
+      '/hono': fromFetchHandler(hono.fetch, { stripPrefix: true }),
+      '/caught': fromFetchHandler(caught),
+      '/own': fromFetchHandler(ownAnswer),
+    });
+    const server = await start(app, { maxBodySize: 1000 });
+    // Chunked (no Content-Length), so the limit is met while the handler reads, not before the app.
+    const post = (path: string) =>
+      request(`${server.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' }, body: JSON.stringify('x'.repeat(5000)) });
+    for (const path of ['/hono/echo', '/caught']) {
+      const res = await post(path);
+      expect(res.status, path).toBe(413);
+      expect(res.body.toString(), path).toContain('Content Too Large');
+    }
+    const own = await post('/own');
+    expect([own.status, own.body.toString()]).toEqual([413, 'too big, says the handler']);
+    expect((await request(`${server.url}/hono/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' })).body.toString()).toBe('{"a":1}');
+  });
+
   it('lets a handler error reach the caller (the server or errors() answers 500)', async () => {
     const app = fromFetchHandler(() => {
       throw new Error('handler failed');

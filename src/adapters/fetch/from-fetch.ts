@@ -13,6 +13,7 @@ import { Response } from '../../response/response.ts';
 import { EnvironHeaders } from '../../datastructures/environ-headers.ts';
 import { Request } from '../../request/request.ts';
 import { isBodyReadable } from '../../request/input.ts';
+import { HTTPClientError } from '../../exceptions/client-errors.ts';
 
 /** Options of {@link fromFetchHandler}. */
 export interface FromFetchOptions {
@@ -51,9 +52,10 @@ function fetchPath(environ: Environ, strip: boolean): string {
  * The fetch `Request` of an environ: its URL rebuilt from the environ (spec §10; without
  * `SCRIPT_NAME` when `strip`) with the path's escapes as sent ({@link fetchPath}), its method,
  * its `HTTP_*` fields (hop-by-hop ones left out), its body streamed from `tsgi.input` when it
- * has one (RFC 9112 §6.3), its `tsgi.signal`.
+ * has one (RFC 9112 §6.3), its `tsgi.signal`. `onInputError` is told when reading that body
+ * fails (a `413` past `maxBodySize`, …).
  */
-function toFetchRequest(environ: Environ, strip: boolean): globalThis.Request {
+function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: unknown) => void): globalThis.Request {
   const req = new Request(environ);
   const url = req.hostUrl + fetchPath(environ, strip) + (req.queryString ? `?${req.queryString}` : '');
   const headers = new globalThis.Headers();
@@ -69,7 +71,7 @@ function toFetchRequest(environ: Environ, strip: boolean): globalThis.Request {
   const hasBody = method !== 'GET' && method !== 'HEAD' && isBodyReadable(environ);
   const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: environ['tsgi.signal'] ?? null };
   if (hasBody) {
-    init.body = toReadableStream(environ['tsgi.input']);
+    init.body = toReadableStream(environ['tsgi.input'], undefined, onInputError);
     init.duplex = 'half';
   }
   return new globalThis.Request(url, init);
@@ -90,7 +92,10 @@ function toFetchRequest(environ: Environ, strip: boolean): globalThis.Request {
  * @throws TypeError (at once) when `handler` is not a function; for an object with a `fetch`
  *   method (a Hono or h3 app, a Worker module) the message says to pass its `.fetch`.
  * @throws (rejects with) what the handler throws: the server or an `errors` middleware answers
- *   500.
+ *   500. When reading the request body failed with an `HTTPClientError` (the `413` of a body
+ *   past `maxBodySize`, a `400`) and the handler then threw or answered a 5xx, it rejects with
+ *   that error instead, answered as the 4xx it is (`Request.application`, `errors`,
+ *   `errorPages` and the servers all answer an `HTTPException`).
  */
 export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchOptions = {}): App {
   if (typeof handler !== 'function') {
@@ -103,8 +108,24 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
   }
   const strip = options.stripPrefix === true;
   return async (environ, startResponse) => {
-    const request = toFetchRequest(environ, strip);
-    const response = await handler(request, environ['tsgi.fetch_env'], environ['tsgi.fetch_execution_context']);
+    // A request body refused while the handler read it (a 413 past maxBodySize, a 400) is the
+    // answer, whatever the handler made of the failure: frameworks answer a read error with a
+    // 500 (Hono), or fail on tsgi's exception itself (Hono's error handler calls its
+    // getResponse()). A 4xx the handler answered itself stands.
+    let refused: HTTPClientError | undefined;
+    const request = toFetchRequest(environ, strip, (error) => {
+      if (error instanceof HTTPClientError) refused = error;
+    });
+    let response: globalThis.Response;
+    try {
+      response = await handler(request, environ['tsgi.fetch_env'], environ['tsgi.fetch_execution_context']);
+    } catch (error) {
+      throw refused ?? error;
+    }
+    if (refused !== undefined && response.status >= 500) {
+      void response.body?.cancel().catch(() => undefined);
+      throw refused;
+    }
     return Response.fromFetch(response).respond(environ, startResponse);
   };
 }
