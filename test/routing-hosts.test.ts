@@ -87,6 +87,8 @@ describe('a rule with a host', () => {
 
   it('matches in routes.lookup only with a host', () => {
     expect(routes.lookup('GET', '/status', 'API.Example.com')).toMatchObject({ kind: 'match', values: {} });
+    // As a request's Host is read: a fully qualified name's trailing dot is dropped.
+    expect(routes.lookup('GET', '/status', 'api.example.com.')).toMatchObject({ kind: 'match', values: {} });
     expect(routes.lookup('GET', '/posts/3', 'carol.example.com')).toMatchObject({ kind: 'match', values: { user: 'carol', id: 3 } });
     expect(routes.lookup('GET', '/status')).toEqual({ kind: 'none' });
     expect(routes.lookup('GET', '/', 'example.com')).toMatchObject({ kind: 'match', values: {} });

@@ -6,6 +6,7 @@
  */
 import type { App, Environ } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
+import { comparableHostName, splitHost } from '../http/host.ts';
 import { Response } from '../response/response.ts';
 import { Request } from '../request/request.ts';
 import type { HandlerResult } from '../request/application.ts';
@@ -110,11 +111,12 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * answer, `slash` when a strict rule with a trailing slash matches the path with it (and
    * the path's own rules, if any, lack the method), `merge` with the path to redirect to
    * when only the path with its repeated slashes merged matches (see `mergeSlashes`), `none`.
-   * Rules with a `host` take part only when `host` is given and matches it (lower case, with
-   * the port unless the scheme's default: `alice.example.com`, `localhost:8000`).
+   * Rules with a `host` take part only when `host` is given and matches it, read as a
+   * request's `Host` is (any case, a trailing dot dropped: `Alice.Example.com.` is
+   * `alice.example.com`); give its port unless the scheme's default (`localhost:8000`).
    */
   lookup(method: string, pathInfo: string, host?: string): Lookup {
-    return this.#table.matcher.lookup(pathInfo, method, host === undefined ? null : host.toLowerCase());
+    return this.#table.matcher.lookup(pathInfo, method, host === undefined ? null : matchedHost(host));
   }
 
   /**
@@ -178,3 +180,11 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
  * `function nav(urls: UrlsOf<typeof routes>) { return urls.build('index'); }`.
  */
 export type UrlsOf<M> = M extends RouteMap<infer R, infer C> ? UrlAdapter<R, C> : never;
+
+/** `host` (`name[:port]`) as host rules match it: the name lower case without a trailing dot. */
+function matchedHost(host: string): string {
+  const [name, port] = splitHost(host);
+  if (port !== null) return `${comparableHostName(name)}:${port}`;
+  // No port, or one that is none (`host:abc`): that text stays, to match no rule.
+  return name.length === host.length ? comparableHostName(name) : host.toLowerCase();
+}
