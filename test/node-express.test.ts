@@ -6,8 +6,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Request, Response } from 'tsgi';
+import { type AppLike, Request, Response, serve } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
+import { TestClient } from 'tsgi/testing';
+import Koa from 'koa';
 import { errorLog } from './node-helpers.ts';
 
 const servers: http.Server[] = [];
@@ -67,5 +69,16 @@ describe('a body read by Express before toNodeHandler', () => {
     expect(await (await fetch(`${base}/first/x`, json)).json()).toEqual({ a: 1 });
     const form = await fetch(`${base}/t/x`, { method: 'POST', body: new URLSearchParams({ name: 'ada' }) });
     expect(await form.text()).toBe('name=ada');
+  });
+});
+
+describe('a Node framework app given where a gateway app is expected', () => {
+  it('is refused at once by serve(), toNodeHandler() and TestClient, naming the framework', async () => {
+    // Typed as gateway apps by mistake (an untyped import, `as any`): each answered 500 to every request.
+    const web = express() as unknown as AppLike;
+    const koa = new Koa() as unknown as AppLike;
+    await expect(serve(web, { port: 0 })).rejects.toThrow(/^serve: this is an Express or Connect app, not a gateway app .*toNodeHandler$/);
+    expect(() => toNodeHandler(web)).toThrow(/^toNodeHandler: this is an Express or Connect app/);
+    expect(() => new TestClient(koa)).toThrow(/^TestClient: this is a Koa app/);
   });
 });

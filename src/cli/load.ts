@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type App, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
+import { nodeFramework } from '../gateway/foreign-app.ts';
 
 /**
  * The module or export named on the command line cannot be served: no such file, a file Node
@@ -96,21 +97,6 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
       `export '${exportName}' of '${modulePath}' is not an app (a function or an object with respond()): got ${kind}`,
     );
   }
-}
-
-/**
- * The framework of a Node app exported where a tsgi app is expected: `'an Express or Connect'`
- * for a `(req, res, next)` function with `handle()` and `listen()` (called as a gateway app it
- * fails every request: `res.setHeader is not a function`), `'a Koa'` for an object with
- * `callback()` and `listen()`; `undefined` for anything else.
- */
-function nodeFramework(value: unknown): string | undefined {
-  if (value === null || (typeof value !== 'function' && typeof value !== 'object')) return undefined;
-  const { handle, listen, callback } = value as { handle?: unknown; listen?: unknown; callback?: unknown };
-  if (typeof listen !== 'function') return undefined;
-  if (typeof value === 'function' && typeof handle === 'function') return 'an Express or Connect';
-  if (typeof callback === 'function') return 'a Koa';
-  return undefined;
 }
 
 /**

@@ -20,6 +20,7 @@ import { type TestResponse, testResponse } from './response.ts';
 import { TestClientError, preview } from './error.ts';
 import { describeExpectation, statusMatches } from './status.ts';
 import { type Hop, nextHop } from './redirect.ts';
+import { refuseNodeFramework } from '../gateway/foreign-app.ts';
 
 /** Client ports handed out as `REMOTE_PORT`, one per client, from the dynamic range (RFC 6335). */
 let nextPort = 49152;
@@ -58,9 +59,12 @@ export class TestClient {
   /**
    * @param app - the app (a function, or an object with `respond`).
    * @param options - see {@link TestClientOptions}.
-   * @throws TypeError for an invalid `baseUrl`.
+   * @throws TypeError for an invalid `baseUrl`, or an Express, Connect or Koa app given as
+   *   `app` (test those with supertest; a tsgi app mounted in one with `toNodeHandler` is
+   *   tested here on its own).
    */
   constructor(app: AppLike, options: TestClientOptions = {}) {
+    refuseNodeFramework(app, 'TestClient');
     this.app = toApp(app);
     const base = new URL(options.baseUrl ?? 'http://localhost');
     base.search = '';

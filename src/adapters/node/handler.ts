@@ -22,6 +22,7 @@ import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
 import { http2HasBody, isHttp2 } from './http2-compat.ts';
 import { FailedInput } from '../../gateway/input.ts';
+import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 
 /** A short plain-text answer that closes the connection (for requests the app never sees). */
 function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, reason: string, text: string): void {
@@ -94,6 +95,7 @@ export function createHandler(
   state: ServerState | undefined,
   expectContinue = false,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  refuseNodeFramework(app, state === undefined ? 'toNodeHandler' : 'serve');
   const callable = toApp(app);
   const sendTimeout = options.sendTimeout ?? DEFAULT_SEND_TIMEOUT;
   checkScriptName(options.scriptName);
@@ -147,9 +149,12 @@ export function createHandler(
  * answered 400 without calling the app. A body that a handler before this one already read
  * (Express's `express.json()`, `express.urlencoded()`, multer) cannot be read again: the app's
  * read of `tsgi.input` then throws an `Error` saying so (a logged 500), instead of answering an
- * empty body. App errors are logged to `tsgi.errors` with the
- * request line; before the headers they answer 500, after them the connection is cut so the
- * client never takes a truncated body for a whole one. See `serve` for the rest.
+ * empty body. App errors are logged to `tsgi.errors` with the request line; before the headers
+ * they answer 500, after them the connection is cut so the client never takes a truncated body
+ * for a whole one. See `serve` for the rest.
+ *
+ * @throws TypeError (at once) for an Express, Connect or Koa app given as `app`: it is the
+ *   other way round (`expressApp.use(toNodeHandler(tsgiApp))`).
  */
 export function toNodeHandler(app: AppLike, options: NodeEnvironOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   return createHandler(app, options, undefined);

@@ -120,8 +120,9 @@ export interface ServeOptions extends NodeEnvironOptions {
  * @returns once listening: the bound address and a graceful `close()`.
  * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`); a TypeError
  *   for `http2: true` without `tls`, `'h2c'` with it, a `maxBodySize` or
- *   `maxConcurrentRequests` that is not a non-negative integer; TLS errors for a bad
- *   certificate or key.
+ *   `maxConcurrentRequests` that is not a non-negative integer, or an Express, Connect or Koa
+ *   app given as `app` (mount tsgi inside it with `toNodeHandler` instead); TLS errors for a
+ *   bad certificate or key.
  */
 export async function serve(app: AppLike, options: ServeOptions = {}): Promise<ServerHandle> {
   const host = options.host ?? '127.0.0.1';
