@@ -3,6 +3,8 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
 import { accessLog, type AccessLogEntry, type AccessLogOptions, errors, lint, mount } from 'tsgi/middleware';
+import { toFetchHandler } from 'tsgi/fetch';
+import { TestClient } from 'tsgi/testing';
 import { escapeLogField, formatLogTime } from '../src/middleware/access-log.ts';
 
 const enc = new TextEncoder();
@@ -279,6 +281,33 @@ describe('accessLog', () => {
       await out.waitFor(3);
     });
     expect(out.lines.map((line) => line.split(' ').slice(0, 3).join(' '))).toEqual(['GET /0 500', 'GET /1 500', 'GET /2 500']);
+  });
+
+  it('logs the status toFetchHandler and the TestClient answer in place of the app\'s, as under serve()', async () => {
+    const badChunk: App = (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield 'not bytes' as never;
+      })();
+    };
+    const unavailable: App = (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        throw new HTTPServiceUnavailable('down');
+      })();
+    };
+    const quiet = { write: () => {} };
+    for (const [app, code] of [[badChunk, 500], [unavailable, 503]] as const) {
+      const out = collector();
+      const logging = accessLog(app, { log: out, format: 'tiny' });
+      const res = await toFetchHandler(logging, { log: quiet })(new globalThis.Request('http://example.com/f'));
+      expect(res.status).toBe(code);
+      await res.arrayBuffer();
+      const client = new TestClient(logging, { lint: false, allowErrors: true, status: code });
+      await client.get('/t');
+      await out.waitFor(2);
+      expect(out.lines.map((line) => line.split(' ').slice(0, 3).join(' '))).toEqual([`GET /f ${code}`, `GET /t ${code}`]);
+    }
   });
 
   it('logs the status the server answers for an HTTPException raised before the head', async () => {

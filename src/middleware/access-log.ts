@@ -34,8 +34,8 @@ export interface AccessLogEntry {
    * answers it as itself). 499 (nginx's "client closed request") when the client went away
    * before any of the answer was sent: no chunk had reached the server, so no status line
    * either (a server sends the head with the first chunk). When the server replaced the app's
-   * answer after the app chose its status (a chunk that is no `Uint8Array`: the Node adapter
-   * answers 500), the server's status (`tsgi.server_status`).
+   * answer after the app chose its status (a chunk that is no `Uint8Array`: `serve()`,
+   * `toFetchHandler` and the `TestClient` answer 500), the server's status (`tsgi.server_status`).
    */
   status: number;
   /**

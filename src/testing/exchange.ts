@@ -13,6 +13,7 @@ import { CONNECTION_FIELDS, assertHeader } from '../gateway/fields.ts';
 import { isBodilessStatus, parseStatus } from '../gateway/status.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
+import { serverStatusKey } from '../gateway/server-status.ts';
 
 /** What a client receives: the status line, the header fields, the body. */
 export interface Answer {
@@ -136,8 +137,12 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
   };
   let started: StartedApp;
   // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
-  const beforeHead = (error: unknown): Promise<Answer> | Answer => {
+  // The status is left for accessLog (as the Node adapter does) before `close` ends the app's
+  // body, which writes its line.
+  const beforeHead = async (error: unknown, close?: () => unknown): Promise<Answer> => {
     const exception = answering ? null : escapedAnswer(error, report);
+    serverStatusKey.set(environ, exception?.code ?? 500);
+    await close?.();
     if (exception !== null) return runApp(exception.toApp(), environ, options, true);
     report(error);
     return internalError();
@@ -160,8 +165,7 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
       }
     }
   } catch (error) {
-    started.close();
-    return beforeHead(error);
+    return beforeHead(error, () => started.close());
   }
   const headers = head.headers;
   const noBody = environ.REQUEST_METHOD === 'HEAD' || isBodilessStatus(head.code);
@@ -194,8 +198,8 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
       }
     }
   } catch (error) {
+    if (steps < 2) return beforeHead(error, () => closeBody(iterator, report));
     await closeBody(iterator, report);
-    if (steps < 2) return beforeHead(error);
     report(error);
     throw cut(error);
   }

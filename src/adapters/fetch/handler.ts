@@ -9,6 +9,7 @@ import { type BodyIterator, checkChunk, closeBody, concatBytes, isThenable, open
 import { logError, requestLine, stderrLog } from '../../gateway/log.ts';
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
+import { serverStatusKey } from '../../gateway/server-status.ts';
 import { checkScriptName } from '../environ-rules.ts';
 import { checkMaxBodySize } from '../body-limit.ts';
 import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
@@ -97,9 +98,11 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
     const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil);
     return fetchResponse(stream, head);
   } catch (error) {
-    if (iterator !== undefined) void closeBody(iterator, log);
     // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
     const exception = answering || committed ? null : escapedAnswer(error, log);
+    // The answer is the adapter's, not the app's: for accessLog, whose line the close writes.
+    serverStatusKey.set(environ, exception?.code ?? 500);
+    if (iterator !== undefined) void closeBody(iterator, log);
     if (exception !== null) return respond(exception.toApp(), environ, true);
     log(error);
     return plain(500, 'Internal Server Error', 'Internal Server Error\n');
