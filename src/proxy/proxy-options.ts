@@ -76,7 +76,11 @@ export interface ProxyOptions {
   tls?: ProxyTlsOptions;
 }
 
-/** The TLS settings of {@link ProxyOptions.tls}: node:tls `connect` options, a few of them. */
+/**
+ * The TLS settings of {@link ProxyOptions.tls}: these node:tls `connect` options, typed and
+ * documented as Node's (`ca`, `cert`, `key`, `passphrase`, `servername`, `minVersion`,
+ * `ciphers`); no other key is read. See {@link ProxyOptions.tls} for their defaults.
+ */
 export type ProxyTlsOptions = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'passphrase' | 'servername' | 'minVersion' | 'ciphers'>;
 
 /** The keys of {@link ProxyTlsOptions}: the only ones taken from a `tls` object. */

@@ -92,8 +92,8 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  * @param upstream - an `http:` or `https:` URL, optionally with a base path.
  * @throws TypeError (at once) for an upstream that is not an http(s) URL, has credentials, a
  *   query or a fragment; a timeout that is not a positive number; header edits with an
- *   invalid name or value; `tls` options Node cannot use (a key that is not PEM, an unknown
- *   `minVersion`…).
+ *   invalid name or value; `tls` given with `dispatcher` or for an `http:` upstream, or `tls`
+ *   options Node cannot use (a key that is not PEM, an unknown `minVersion`…).
  */
 export function proxy(upstream: string | URL, options: ProxyOptions = {}): ProxyApp {
   const settings = proxySettings(upstream, options);
