@@ -21,7 +21,7 @@ const routes = new RouteMap({
 });
 
 const app = routes.app({
-  index: (_req, _values, urls) => `index on ${urls.serverName}: ${urls.build('userPost', { user: 'bob', id: 1 })}`,
+  index: (_req, _values, urls) => `index on ${urls.host}: ${urls.build('userPost', { user: 'bob', id: 1 })}`,
   userIndex: (_req, { user }, urls) => `home of ${user}: ${urls.build('userPost', { user, id: 2 })} ${urls.build('index')} ${urls.build('status')}`,
   userPost: (req, values) => Response.json({ values, route: routeArgsKey.get(req) }),
   status: () => 'api status',
@@ -98,7 +98,7 @@ describe('a rule with a host', () => {
 describe('building a URL for a rule with a host', () => {
   it('gives a path on the same host, a full URL (request’s scheme, under SCRIPT_NAME) on another', () => {
     const urls = routes.bind(Request.blank('/', { baseUrl: 'https://alice.example.com/app' }));
-    expect(urls.serverName).toBe('alice.example.com');
+    expect(urls.host).toBe('alice.example.com');
     expect(urls.build('userPost', { user: 'alice', id: 3 })).toBe('/app/posts/3');
     expect(urls.build('userPost', { user: 'Bob', id: 3, page: 2 })).toBe('https://bob.example.com/app/posts/3?page=2');
     expect(urls.build('userPost', { user: 'alice', id: 3 }, { external: true, anchor: 'top' })).toBe('https://alice.example.com/app/posts/3#top');

@@ -46,7 +46,7 @@ export type BuildArgs<V> = {} extends V
 export class UrlAdapter<R, C extends ConverterMap = {}> {
   readonly #table: RouteTable;
   readonly #req: Request;
-  #serverName: string | undefined;
+  #host: string | undefined;
 
   /** Made by `routes.bind(req)` (and for each request by `routes.app`), not by hand. */
   constructor(table: RouteTable, environ: Environ) {
@@ -60,21 +60,21 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    * case and without a trailing dot (as `mount` compares hosts), with its port unless the
    * scheme's default (`example.com`, `example.com:8080`; `Example.com.:80` is `example.com`).
    */
-  get serverName(): string {
-    if (this.#serverName === undefined) {
+  get host(): string {
+    if (this.#host === undefined) {
       const req = this.#req;
       const name = comparableHostName(req.hostname);
       const port = req.port;
       // The default port left out, as in `hostUrl`.
-      this.#serverName = port === DEFAULT_PORTS[req.scheme] ? name : `${name}:${port}`;
+      this.#host = port === DEFAULT_PORTS[req.scheme] ? name : `${name}:${port}`;
     }
-    return this.#serverName;
+    return this.#host;
   }
 
   /**
    * The URL of `endpoint` with `values`: its path under the request's `SCRIPT_NAME`
    * (`/app/items/3`), values the pattern does not use in the query (`?page=2`), a full URL
-   * with `external`. For a rule with a `host` other than the request's ({@link UrlAdapter.serverName}),
+   * with `external`. For a rule with a `host` other than the request's ({@link UrlAdapter.host}),
    * a full URL on that host, with the request's scheme (`https://bob.example.com/app/`), as
    * Werkzeug builds across hosts.
    *
@@ -89,18 +89,18 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
     const path = `${quotePath(this.#req.scriptName)}${built.path}${built.query}${fragment(options?.anchor)}`;
     if (rule.host !== null) {
       const host = buildHost(rule, given);
-      return options?.external || host !== this.serverName ? `${this.#req.scheme}://${host}${path}` : path;
+      return options?.external || host !== this.host ? `${this.#req.scheme}://${host}${path}` : path;
     }
     return options?.external ? `${this.#req.hostUrl}${path}` : path;
   }
 
   /**
    * What the map finds for `pathInfo` and `method` (default the request's), on the request's
-   * host ({@link UrlAdapter.serverName}).
+   * host ({@link UrlAdapter.host}).
    */
   lookup(method: string = this.#req.method, pathInfo: string = this.#req.pathInfo): Lookup {
     const matcher = this.#table.matcher;
-    return matcher.lookup(pathInfo, method, matcher.hostRules ? this.serverName : null);
+    return matcher.lookup(pathInfo, method, matcher.hostRules ? this.host : null);
   }
 
   /**

@@ -157,7 +157,7 @@ export class Matcher {
    * looked up the same way: a rule there with `mergeSlashes` gives `merge` (Werkzeug's
    * `merge_slashes`; a `path` placeholder's value keeps its `//`, as it matched first).
    * A rule with a `host` takes part only when it matches `host` (the request's, lower case,
-   * without a trailing dot, with its port unless the scheme's default: `urls.serverName`;
+   * without a trailing dot, with its port unless the scheme's default: `urls.host`;
    * `null`: never), and is tried before the rules
    * without one at the same path; its host's values come first in `values`.
    */
