@@ -40,7 +40,7 @@ const branded: ErrorPageRenderer = (error, req) => {
 };
 
 function client(app: App, render: ErrorPageRenderer = branded): TestClient {
-  return new TestClient(lint(errorPages(lint(errors(lint(app))), render)), { status: '*', allowErrors: true });
+  return new TestClient(lint(errorPages(lint(errors(lint(app))), { render })), { status: '*', allowErrors: true });
 }
 
 let dir: string;
@@ -52,8 +52,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('errorPages nested', () => {
   it("asks the inner renderer first, and the outer one for what the inner leaves to the default (Flask's blueprint fallback)", async () => {
-    const section = errorPages(site, (error) => (error.code === 404 ? '<p>section 404</p>' : undefined));
-    const outer = errorPages(errors(mount({ '/section': section, '/': site })), (error) => `<p>site ${error.code}</p>`);
+    const section = errorPages(site, { render: (error) => (error.code === 404 ? '<p>section 404</p>' : undefined) });
+    const outer = errorPages(errors(mount({ '/section': section, '/': site })), { render: (error) => `<p>site ${error.code}</p>` });
     const c = new TestClient(lint(outer), { status: '*', allowErrors: true });
     expect((await c.get('/section/nowhere')).textBody).toBe('<p>section 404</p>');
     // The section leaves 403 and 500 to the default: the site's pages answer them.
@@ -102,7 +102,7 @@ describe('errorPages: the pages it brands', () => {
   });
 
   it('renders the 500 of an errors() outside it too', async () => {
-    const app = new TestClient(errors(errorPages(site, branded)), { status: '*', allowErrors: true });
+    const app = new TestClient(errors(errorPages(site, { render: branded })), { status: '*', allowErrors: true });
     const res = await app.get('/boom');
     expect(res.statusCode).toBe(500);
     expect(res.textBody).toContain('<main class="brand">Internal Server Error');
@@ -208,14 +208,15 @@ describe('errorPages: what it leaves alone', () => {
   });
 
   it('throws a TypeError for a renderer that is not a function', () => {
-    expect(() => errorPages(site, 'oops' as unknown as ErrorPageRenderer)).toThrow(new TypeError('errorPages needs a render function, not string'));
+    expect(() => errorPages(site, { render: 'oops' as unknown as ErrorPageRenderer })).toThrow(new TypeError('errorPages needs a render function, not string'));
+    expect(() => errorPages(site, undefined as unknown as { render: ErrorPageRenderer })).toThrow(new TypeError('errorPages needs a render function, not undefined'));
   });
 });
 
 describe('errorPages: over a socket', () => {
   it("brands the router's 404 and errors()' 500 served by serve()", async () => {
     const log: string[] = [];
-    const server = await serve(errorPages(errors(site), branded), { port: 0, host: '127.0.0.1', log: { write: (m) => void log.push(m) } });
+    const server = await serve(errorPages(errors(site), { render: branded }), { port: 0, host: '127.0.0.1', log: { write: (m) => void log.push(m) } });
     try {
       const missing = await fetch(`${server.url}/nowhere`, { headers: { accept: 'text/html' } });
       expect(missing.status).toBe(404);
@@ -239,7 +240,7 @@ describe('errorPages: over a socket', () => {
     const raw: App = () => {
       throw new HTTPNotFound('no such thing');
     };
-    const server = await serve(errorPages(raw, branded), { port: 0, host: '127.0.0.1' });
+    const server = await serve(errorPages(raw, { render: branded }), { port: 0, host: '127.0.0.1' });
     try {
       const res = await fetch(`${server.url}/x`);
       expect(res.status).toBe(404);

@@ -7,7 +7,7 @@
  */
 export { type MountMap, type MountOptions, mount } from '../middleware/mount.ts';
 export { type ErrorsOptions, errors } from '../middleware/errors.ts';
-export { type ErrorPageRenderer, errorPages } from '../middleware/error-pages.ts';
+export { type ErrorPageRenderer, type ErrorPagesOptions, errorPages } from '../middleware/error-pages.ts';
 export { type CascadeOptions, cascade } from '../middleware/cascade.ts';
 export { type LintedApp, LintError, lint } from '../middleware/lint.ts';
 export { type AccessLogEntry, type AccessLogFormat, type AccessLogOptions, accessLog } from '../middleware/access-log.ts';

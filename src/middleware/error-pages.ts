@@ -44,6 +44,12 @@ import { Request } from '../request/request.ts';
  */
 export type ErrorPageRenderer = (error: HTTPException, req: Request) => Response | string | null | undefined;
 
+/** Options of {@link errorPages}. */
+export interface ErrorPagesOptions {
+  /** Makes the page of each error: see {@link ErrorPageRenderer}. Required. */
+  render: ErrorPageRenderer;
+}
+
 /**
  * Brands every error page generated for a request that goes through it: the answer of an
  * `HTTPException` without a `body` of its own (thrown or returned by a handler, `abort(403)`,
@@ -68,8 +74,8 @@ export type ErrorPageRenderer = (error: HTTPException, req: Request) => Response
  * asks for (`new HTTPNotFound().getResponse(req)` inside `render`) is never its own: the
  * default page, or an outer `errorPages`' page.
  *
- * @param render - see {@link ErrorPageRenderer}.
- * @throws TypeError when `render` is not a function.
+ * @param options - `render`, see {@link ErrorPageRenderer}.
+ * @throws TypeError when `options.render` is not a function.
  *
  * @example
  * ```ts
@@ -80,15 +86,18 @@ export type ErrorPageRenderer = (error: HTTPException, req: Request) => Response
  *
  * const notFound = new Response(readFileSync('public/404.html'), { contentType: 'text/html' });
  *
- * export const app = errorPages(errors(site), (error, req) => {
- *   // API clients keep the default JSON body.
- *   if (req.accept.bestMatch(['text/html', 'application/json'], 'text/html') !== 'text/html') return undefined;
- *   if (error.code === 404) return notFound;
- *   return layout(`${error.code} ${error.title}`, `<p>${escapeHtml(error.description)}</p>`);
+ * export const app = errorPages(errors(site), {
+ *   render(error, req) {
+ *     // API clients keep the default JSON body.
+ *     if (req.accept.bestMatch(['text/html', 'application/json'], 'text/html') !== 'text/html') return undefined;
+ *     if (error.code === 404) return notFound;
+ *     return layout(`${error.code} ${error.title}`, `<p>${escapeHtml(error.description)}</p>`);
+ *   },
  * });
  * ```
  */
-export function errorPages(app: AppLike, render: ErrorPageRenderer): App {
+export function errorPages(app: AppLike, options: ErrorPagesOptions): App {
+  const render = (options as Partial<ErrorPagesOptions> | undefined)?.render;
   if (typeof render !== 'function') throw new TypeError(`errorPages needs a render function, not ${describe(render)}`);
   const inner = toApp(app);
   const hook = renderingHook(render);
