@@ -9,6 +9,7 @@
  * | `/upload` | reads the body as it streams, answers its length and the pid |
  * | `/download?bytes=N` | streams N bytes, the pid in `X-Pid` |
  * | `/slow?ms=N` | waits N ms, then answers like `/whoami` |
+ * | `/crash` | the worker exits before answering, as one killed by the health check or crashing |
  * | `/legacy/…` | when `tsgi/proxy` is available and `$LEGACY_UPSTREAM` set: that service, with its redirects mapped to the public URL |
  *
  * @module
@@ -39,6 +40,8 @@ const site = Request.application(async (req) => {
     case '/slow':
       await new Promise((resolve) => setTimeout(resolve, Number(req.query.get('ms') ?? 100)));
       return whoami(req);
+    case '/crash':
+      process.exit(1);
     case '/upload': {
       let received = 0;
       for await (const chunk of req.environ['tsgi.input']) received += chunk.byteLength;

@@ -161,8 +161,8 @@ beforeAll(async () => {
   instances = await Promise.all([startInstance('A', a, { LEGACY_UPSTREAM: legacyUrl }), startInstance('B', b, { LEGACY_UPSTREAM: legacyUrl })]);
   const site = documentedConfig()
     .replace('listen 443 ssl;', `listen 127.0.0.1:${publicPort} ssl;`)
-    .replace('server 127.0.0.1:8001;', `server 127.0.0.1:${a};`)
-    .replace('server 127.0.0.1:8002;', `server 127.0.0.1:${b};`)
+    .replace('server 127.0.0.1:8001 ', `server 127.0.0.1:${a} `)
+    .replace('server 127.0.0.1:8002 ', `server 127.0.0.1:${b} `)
     .replace('/etc/ssl/certs/example.com.pem', certificate.certFile)
     .replace('/etc/ssl/private/example.com.key', certificate.keyFile);
   const user = process.getuid?.() === 0 ? `user ${userInfo().username};\n` : '';
@@ -276,6 +276,16 @@ describe('tsgi behind nginx', () => {
     const moved = await request('/app/legacy/old');
     expect(moved.status).toBe(301);
     expect(moved.headers.location).toBe(`https://localhost:${publicPort}/app/legacy/new`);
+  });
+
+  it('keeps both instances in the upstream after a request that kills the worker it reaches', { timeout: 30_000 }, async () => {
+    // nginx retries the GET on the other instance, where it kills a worker too; with nginx's
+    // default max_fails=1 each instance was then taken out of the upstream for 10 s, and every
+    // request answered 502 (no live upstreams) while the other worker of each served nothing.
+    expect((await request('/app/crash')).status).toBe(502);
+    const statuses: number[] = [];
+    for (let i = 0; i < 10; i++) statuses.push((await request('/app/whoami')).status);
+    expect(statuses).toEqual(Array.from({ length: 10 }, () => 200));
   });
 
   it('loses no request when one instance stops with SIGTERM under load', { timeout: 60_000 }, async () => {
