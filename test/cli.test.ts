@@ -259,6 +259,14 @@ describe('tsgi serve errors', () => {
       expect(result.stderr).toBe(
         `tsgi: cannot listen on ${path}: address already in use (another process listens on this socket: stop it, or choose another --uds)\n`,
       );
+      // Node says EACCES (permission denied) for a socket in a folder that does not exist.
+      const missing = join(dir, 'missing', 'app.sock');
+      const noFolder = `tsgi: cannot listen on ${missing}: no such folder (create the socket's folder first, as systemd's RuntimeDirectory does)\n`;
+      for (const workers of [[], ['--workers', '2']]) {
+        const absent = await finish(['serve', 'examples/demo.ts:app', '--uds', missing, ...workers]);
+        expect(absent.code).toBe(1);
+        expect(absent.stderr).toBe(noFolder);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 /** The fields of a Node system error from `listen`, `bind` or `getaddrinfo`. */
 interface ListenErrorFields {
@@ -26,14 +28,14 @@ const REASONS: Readonly<Record<string, { why: string; tcp: string; uds: string }
   EACCES: {
     why: 'permission denied',
     tcp: 'ports below 1024 need privileges: choose a higher --port, behind a proxy',
-    uds: "the socket's folder must exist and be writable",
+    uds: "the socket's folder must be writable by this user",
   },
   EADDRNOTAVAIL: {
     why: 'address not available',
     tcp: 'no interface of this machine has it: check --host, or use 0.0.0.0 or :: for every one',
     uds: 'check --uds',
   },
-  ENOENT: { why: 'no such folder', tcp: 'check --host', uds: "the socket's folder must exist" },
+  ENOENT: { why: 'no such folder', tcp: 'check --host', uds: "create the socket's folder first, as systemd's RuntimeDirectory does" },
 };
 
 /**
@@ -47,10 +49,12 @@ export function listenFailure(error: unknown): string | undefined {
   const { code, syscall, address, port, hostname } = error as ListenErrorFields;
   if (typeof code !== 'string') return undefined;
   if (syscall === 'getaddrinfo') return `cannot resolve --host '${String(hostname)}' (${code})`;
-  const reason = REASONS[code];
-  if (reason === undefined || typeof address !== 'string') return undefined;
+  if (typeof address !== 'string') return undefined;
   // Node sets `port` -1 for a socket path, and leaves it out for port 0.
   const uds = /[/\\]/.test(address);
+  // libuv reports a socket path in a folder that does not exist as EACCES, not ENOENT.
+  const reason = REASONS[uds && code === 'EACCES' && !existsSync(dirname(address)) ? 'ENOENT' : code];
+  if (reason === undefined) return undefined;
   const tcpPort = typeof port === 'number' && port > 0 ? port : undefined;
   const host = address.includes(':') ? `[${address}]` : address;
   const where = uds ? address : tcpPort === undefined ? host : `${host}:${tcpPort}`;
