@@ -71,6 +71,8 @@ describe('tsgi serve flag values', () => {
       [['--max-body-size', '10M'], /^invalid --max-body-size '10M': expected a size/],
       [['--limit-concurrency', '0'], /^invalid --limit-concurrency '0'/],
       [['--limit-max-requests', 'many'], /^invalid --limit-max-requests 'many'/],
+      [['--limit-max-requests-jitter', '5'], /^--limit-max-requests-jitter needs --limit-max-requests/],
+      [['--limit-max-requests', '5', '--limit-max-requests-jitter', '-1'], /^--limit-max-requests-jitter needs a value/],
       [['--log-level', 'loud'], /^invalid --log-level 'loud': expected critical, error/],
       [['--proxy-headers', '--forwarded-allow-ips', '300.1.1.1'], /^invalid --forwarded-allow-ips '300\.1\.1\.1'/],
       [['--forwarded-allow-ips', '10.0.0.1'], /^--forwarded-allow-ips needs --proxy-headers/],
@@ -120,7 +122,7 @@ describe('tsgi serve flag values', () => {
     const flags = [
       'host', 'port', 'uds', 'ssl-certfile', 'ssl-keyfile', 'ssl-keyfile-password', 'http2', 'h2c', '[no-]proxy-headers',
       'forwarded-allow-ips', 'root-path', 'trusted-hosts', 'timeout-keep-alive', 'timeout-headers', 'timeout-request',
-      'timeout-graceful-shutdown', 'limit-concurrency', 'limit-max-requests', 'max-body-size', 'workers', 'timeout-worker-healthcheck', 'reload',
+      'timeout-graceful-shutdown', 'limit-concurrency', 'limit-max-requests', 'limit-max-requests-jitter', 'max-body-size', 'workers', 'timeout-worker-healthcheck', 'reload',
       'reload-dir', '[no-]access-log', 'log-level',
     ];
     for (const flag of flags) {
@@ -305,6 +307,34 @@ describe('tsgi serve flags at work', () => {
     for (let i = 0; i < 3; i++) expect((await get(`${url}/`)).status).toBe(200);
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.out.stdout).toMatch(/^Stopping after 3 requests \(--limit-max-requests\)/m);
+  });
+
+  it('--limit-max-requests-jitter adds 0 to n requests to the limit, drawn in each process', { timeout: 60_000 }, async () => {
+    // Three processes with a limit of 1 and a jitter of 30: each stops after 1 to 31 requests,
+    // and all three after exactly 1 only once in 29,791 runs (always, without the jitter).
+    const counts = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const run = cli(['serve', envApp, '--port', '0', '--limit-max-requests', '1', '--limit-max-requests-jitter', '30']);
+        const url = await servingUrl(run);
+        let served = 0;
+        while (run.child.exitCode === null && served < 40) {
+          const ok = await get(`${url}/`).then(() => true, () => false);
+          if (!ok) break;
+          served++;
+          // The process stops once the request at its limit is answered.
+          await new Promise((resolve) => setTimeout(resolve, 30));
+        }
+        expect(await run.exited).toEqual({ code: 0, signal: null });
+        const stopped = /^Stopping after (\d+) requests \(--limit-max-requests\)/m.exec(run.out.stdout);
+        expect(stopped, run.out.stdout).not.toBeNull();
+        return Number(stopped![1]);
+      }),
+    );
+    for (const count of counts) {
+      expect(count).toBeGreaterThanOrEqual(1);
+      expect(count).toBeLessThanOrEqual(31);
+    }
+    expect(counts.some((count) => count > 1), String(counts)).toBe(true);
   });
 
   it('prints a colour banner on a terminal', async () => {

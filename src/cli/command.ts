@@ -54,6 +54,11 @@ export interface ServeCommand {
   readonly timeoutWorkerHealthcheck: number;
   /** Requests a worker serves before it is replaced; `undefined` for no limit. */
   readonly limitMaxRequests: number | undefined;
+  /**
+   * Most requests added to {@link limitMaxRequests}, drawn anew in each process (0 to this),
+   * so that workers started together are not replaced together; 0 for none.
+   */
+  readonly limitMaxRequestsJitter: number;
   /** Largest request body in bytes (413 past it); 0 for no limit. */
   readonly maxBodySize: number;
   /**

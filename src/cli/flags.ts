@@ -54,6 +54,7 @@ export const FLAG_GROUPS: ReadonlyArray<readonly [title: string, flags: readonly
       { name: 'timeout-graceful-shutdown', value: '<seconds>', help: 'On SIGTERM, wait this long for requests in flight', default: '30' },
       { name: 'limit-concurrency', value: '<n>', help: 'Answer 503 past <n> requests in flight per process', default: 'none' },
       { name: 'limit-max-requests', value: '<n>', help: 'Restart a worker after <n> requests', default: 'none' },
+      { name: 'limit-max-requests-jitter', value: '<n>', help: "Add 0 to <n> requests to each worker's limit, so they restart apart", default: '0' },
       { name: 'max-body-size', value: '<size>', help: 'Answer 413 to larger request bodies (512kb, 100mb, 0: none)', default: '100mb' },
     ],
   ],

@@ -84,6 +84,7 @@ function checkCombinations(values: Record<string, unknown>): void {
   needs('http2', 'ssl-certfile', ' and --ssl-keyfile (--h2c serves HTTP/2 without TLS)');
   needs('reload-dir', 'reload');
   needs('forwarded-allow-ips', 'proxy-headers');
+  needs('limit-max-requests-jitter', 'limit-max-requests');
   const excludes = (flag: string, other: string) => {
     if (values[flag] !== undefined && values[other] !== undefined) throw new UsageError(`--${flag} and --${other} cannot be combined`);
   };
@@ -168,6 +169,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     timeoutWorkerHealthcheck: seconds('timeout-worker-healthcheck', DEFAULT_WORKER_HEALTHCHECK, true),
     limitConcurrency: count('limit-concurrency'),
     limitMaxRequests: count('limit-max-requests'),
+    limitMaxRequestsJitter: text('limit-max-requests-jitter') === undefined ? 0 : parseCount(text('limit-max-requests-jitter')!, '--limit-max-requests-jitter', 0),
     maxBodySize: maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : parseSize(maxBodySize, '--max-body-size'),
     workers: workers === undefined ? undefined : parseCount(workers, text('workers') === undefined ? '$WEB_CONCURRENCY' : '--workers'),
     reload: values.reload === true,

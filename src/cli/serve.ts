@@ -57,10 +57,9 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   const retired = new Promise<string>((resolve) => (retire = resolve));
   // The child of --reload stops when its supervisor is gone (cluster workers do by themselves).
   if (managed && !cluster.isWorker) process.once('disconnect', () => retire('as its supervisor is gone'));
-  const limit = command.limitMaxRequests;
   const onLimit = (served: number) => {
     if (cluster.isWorker) process.send?.({ type: 'tsgi:retiring', served } satisfies RetiringMessage);
-    else retire(`after ${limit} requests (--limit-max-requests)`);
+    else retire(`after ${served} requests (--limit-max-requests)`);
   };
   const tls = command.ssl === undefined ? undefined : loadTls(command.ssl);
   // A signal while the module loads (an export awaiting a database that does not answer)

@@ -20,8 +20,8 @@ export const PROXY_HOPS = { xFor: 1, xProto: 1, xHost: 1, xPrefix: 1 } as const;
 
 /**
  * `app` wrapped as `command` says. `onLimit(served)` is called when the request that reaches
- * `--limit-max-requests` arrives (the request itself is served), and again at every
- * `--limit-max-requests` more, so a worker whose replacement failed to start asks again.
+ * this process's limit ({@link requestLimit}) arrives (the request itself is served), and
+ * again at every limit more, so a worker whose replacement failed to start asks again.
  */
 export function buildStack(app: App, command: ServeCommand, log: CliLog, onLimit: (served: number) => void): App {
   let stack = app;
@@ -32,8 +32,20 @@ export function buildStack(app: App, command: ServeCommand, log: CliLog, onLimit
     stack = proxyFix(stack, { ...PROXY_HOPS, trust: anyPeer ? undefined : command.forwardedAllowIps });
   }
   if (command.rootPath !== '') stack = withRootPath(stack, command.rootPath);
-  if (command.limitMaxRequests !== undefined) stack = counted(stack, command.limitMaxRequests, onLimit);
+  const limit = requestLimit(command);
+  if (limit !== undefined) stack = counted(stack, limit, onLimit);
   return stack;
+}
+
+/**
+ * The request limit of this process: `--limit-max-requests` plus a number drawn from 0 to
+ * `--limit-max-requests-jitter` (gunicorn's `--max-requests-jitter`), so that workers started
+ * together reach their limits apart; `undefined` without a limit.
+ */
+export function requestLimit(command: ServeCommand): number | undefined {
+  const limit = command.limitMaxRequests;
+  if (limit === undefined) return undefined;
+  return limit + Math.floor(Math.random() * (command.limitMaxRequestsJitter + 1));
 }
 
 /**
