@@ -133,9 +133,9 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     const value = text(name);
     return value === undefined ? fallback : parseSeconds(value, `--${name}`, zero);
   };
-  const count = (name: string) => {
+  const count = (name: string, min = 1) => {
     const value = text(name);
-    return value === undefined ? undefined : parseCount(value, `--${name}`);
+    return value === undefined ? undefined : parseCount(value, `--${name}`, min);
   };
   const certfile = text('ssl-certfile');
   const keyfile = text('ssl-keyfile');
@@ -169,7 +169,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     timeoutWorkerHealthcheck: seconds('timeout-worker-healthcheck', DEFAULT_WORKER_HEALTHCHECK, true),
     limitConcurrency: count('limit-concurrency'),
     limitMaxRequests: count('limit-max-requests'),
-    limitMaxRequestsJitter: text('limit-max-requests-jitter') === undefined ? 0 : parseCount(text('limit-max-requests-jitter')!, '--limit-max-requests-jitter', 0),
+    limitMaxRequestsJitter: count('limit-max-requests-jitter', 0) ?? 0,
     maxBodySize: maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : parseSize(maxBodySize, '--max-body-size'),
     workers: workers === undefined ? undefined : parseCount(workers, text('workers') === undefined ? '$WEB_CONCURRENCY' : '--workers'),
     reload: values.reload === true,

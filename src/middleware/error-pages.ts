@@ -5,7 +5,7 @@
  * @module
  */
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
-import { describe } from '../gateway/body.ts';
+import { describe, isThenable } from '../gateway/body.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { HTTPException } from '../exceptions/base.ts';
 import { statusExceptions } from '../exceptions/abort.ts';
@@ -170,9 +170,9 @@ function pageOf(result: unknown, error: HTTPException): Response | undefined {
     }
     return page.addVary('Accept');
   }
-  if (typeof (result as PromiseLike<unknown> | null)?.then === 'function') {
+  if (isThenable(result)) {
     // Never an unhandled rejection: the promise is refused, its outcome ignored.
-    (result as PromiseLike<unknown>).then(undefined, () => {});
+    result.then(undefined, () => {});
     throw new TypeError('errorPages: render returned a promise; it must answer synchronously (a Response, a string, or undefined)');
   }
   throw new TypeError(`errorPages: render must answer a Response, a string, null or undefined, not ${describe(result)}`);

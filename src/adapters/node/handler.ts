@@ -95,13 +95,15 @@ export function createHandler(
   state: ServerState | undefined,
   expectContinue = false,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  refuseNodeFramework(app, state === undefined ? 'toNodeHandler' : 'serve');
+  // Only under toNodeHandler can another framework have handled the request first.
+  const embedded = state === undefined;
+  refuseNodeFramework(app, embedded ? 'toNodeHandler' : 'serve');
   const callable = toApp(app);
   const sendTimeout = options.sendTimeout ?? DEFAULT_SEND_TIMEOUT;
   checkScriptName(options.scriptName);
   const maxBodySize = options.maxBodySize;
   checkMaxBodySize(maxBodySize);
-  const limited = state !== undefined && state.maxInFlight > 0;
+  const limited = !embedded && state.maxInFlight > 0;
   return (req, res) => {
     if (limited && !admit(req, res, state!)) return;
     let environ: Environ;
@@ -114,9 +116,11 @@ export function createHandler(
       }
       if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res);
       if (maxBodySize !== undefined) limitBody(environ, maxBodySize, true);
-      if (req.readableDidRead) environ['tsgi.input'] = new FailedInput(new Error(BODY_READ_BEFORE));
-      const baseUrl = (req as ExpressRequest).baseUrl;
-      if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
+      if (embedded) {
+        if (req.readableDidRead) environ['tsgi.input'] = new FailedInput(new Error(BODY_READ_BEFORE));
+        const baseUrl = (req as ExpressRequest).baseUrl;
+        if (typeof baseUrl === 'string' && baseUrl !== '') mountExpress(req, environ, baseUrl);
+      }
     } catch (error) {
       if (error instanceof HTTPException) {
         // HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge or HTTPNotFound from createEnviron or

@@ -34,6 +34,7 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   const { code, reason } = finalStatus(exchange.status, headers);
   const res = exchange.res;
   const flat: string[] = [];
+  const http2 = exchange.http2;
   let declared = -1;
   for (let i = 0; i < headers!.length; i++) {
     const pair = headers![i]!;
@@ -50,7 +51,7 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
     // Node checks names and values on HTTP/1.1 only: its HTTP/2 response would send a CR, LF or
     // NUL (RFC 9113 §8.2.1: a malformed answer, split in two by a proxy that turns it into HTTP/1.1),
     // or the blanks around a value that make a client drop the field.
-    if (exchange.http2) {
+    if (http2) {
       assertHeader(pair[0], pair[1]);
       flat.push(pair[0], http2FieldValue(pair[1]));
     } else flat.push(pair[0], pair[1]);
