@@ -106,6 +106,17 @@ describe('tsgi serve flag values', () => {
     });
   });
 
+  it('--env-file naming no readable file stops before serving, with one line naming it', async () => {
+    // Node 22–24 reads an `--env-file` argument even after the script, and exits 9 with
+    // `node: <file>: not found` before tsgi runs; a Node that leaves it to the script gets tsgi's
+    // own line and exit 2.
+    const missing = join(dir, 'none.env');
+    const result = await finish(['serve', envApp, '--port', '0', '--env-file', missing]);
+    expect([2, 9]).toContain(result.code);
+    expect(result.stderr).toMatch(/^(\S*node|tsgi): .*none\.env.*(not found|no such file)\n$/);
+    expect(result.stdout).toBe('');
+  });
+
   it('an invalid $WEB_CONCURRENCY or $FORWARDED_ALLOW_IPS: one line, exit 2', async () => {
     const [workers, allow] = await Promise.all([
       finish(['serve', envApp, '--port', '0'], { WEB_CONCURRENCY: 'lots' }),
@@ -299,6 +310,38 @@ describe('tsgi serve flags at work', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(existsSync(path)).toBe(false);
+  });
+
+  it('--env-file sets the variables the environment lacks, before the app loads, in every worker; they are the defaults of $PORT and $WEB_CONCURRENCY', async () => {
+    const app = join(dir, 'env-file-app.mjs');
+    writeFileSync(
+      app,
+      `const atLoad = process.env.GREETING;
+export const app = (environ, start) => {
+  start('200 OK', [['Content-Type', 'application/json']]);
+  const { GREETING, SHELL_WINS, MULTI } = process.env;
+  return [new TextEncoder().encode(JSON.stringify({ atLoad, GREETING, SHELL_WINS, MULTI, pid: process.pid, multiprocess: environ['tsgi.multiprocess'] }))];
+};
+`,
+    );
+    const envFile = join(dir, 'app.env');
+    writeFileSync(envFile, '# settings\nGREETING="hello from the file"\nexport SHELL_WINS=file\nMULTI="one\\ntwo"\nPORT=0\nWEB_CONCURRENCY=2\n');
+    const run = cli(['serve', app, '--env-file', envFile], { SHELL_WINS: 'shell' });
+    const url = await servingUrl(run);
+    expect(run.out.stdout).toMatch(/2 workers/);
+    // The start line comes once the first worker listens: ask until both have answered.
+    const seen = new Map<number, unknown>();
+    for (const deadline = Date.now() + 15_000; seen.size < 2 && Date.now() < deadline; ) {
+      const answer = JSON.parse((await get(`${url}/`)).body) as { pid: number };
+      seen.set(answer.pid, answer);
+      if (seen.size < 2) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(seen.size).toBe(2);
+    for (const answer of seen.values()) {
+      expect(answer).toMatchObject({ atLoad: 'hello from the file', GREETING: 'hello from the file', SHELL_WINS: 'shell', MULTI: 'one\ntwo', multiprocess: true });
+    }
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
   });
 
   it('--limit-max-requests in one process: stops gracefully after that many requests', async () => {

@@ -66,6 +66,13 @@ export interface ServeCommand {
    * with `--reload`); `undefined` serves in this process.
    */
   readonly workers: number | undefined;
+  /**
+   * The variables of `--env-file` that the environment did not set (those it set win). The
+   * process that loads the app puts them in `process.env` first (each worker, the child of
+   * `--reload`, which reads the file again at each restart); they are also the defaults of the
+   * flags read from the environment (`$PORT`, `$WEB_CONCURRENCY`, `$FORWARDED_ALLOW_IPS`).
+   */
+  readonly environment: Readonly<Record<string, string>>;
   /** Restart on file changes under {@link reloadDirs}. */
   readonly reload: boolean;
   /** Folders watched by `--reload`; default the module's folder. */

@@ -8,6 +8,7 @@
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { flagHelp, parseArgsOptions } from './flags.ts';
+import { missingFrom, readEnvFile } from './env-file.ts';
 import type { ServeCommand } from './command.ts';
 import {
   UsageError,
@@ -124,6 +125,10 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
   if (positionals.length > 1) throw new UsageError(`unexpected argument '${positionals[1]}'`);
   checkCombinations(values);
   const text = (name: string) => values[name] as string | undefined;
+  const envFile = text('env-file');
+  // The file's variables are defaults ($PORT, $WEB_CONCURRENCY…) as much as the app's.
+  const environment = envFile === undefined ? {} : missingFrom(readEnvFile(parseNonEmpty(envFile, '--env-file')), env);
+  env = { ...env, ...environment };
   const { module, exportName } = parseTarget(positionals[0]!);
   const port = text('port') ?? fromEnv(env, 'PORT');
   // --reload serves one process: $WEB_CONCURRENCY (set for production) is ignored, as uvicorn
@@ -172,6 +177,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     limitMaxRequestsJitter: count('limit-max-requests-jitter', 0) ?? 0,
     maxBodySize: maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : parseSize(maxBodySize, '--max-body-size'),
     workers: workers === undefined ? undefined : parseCount(workers, text('workers') === undefined ? '$WEB_CONCURRENCY' : '--workers'),
+    environment,
     reload: values.reload === true,
     reloadDirs: ((values['reload-dir'] as string[] | undefined) ?? [dirname(module)]).map((dir) => parseNonEmpty(dir, '--reload-dir')),
     accessLog: values['access-log'] !== false,

@@ -39,6 +39,8 @@ import { version } from './version.ts';
  */
 export async function serveInProcess(command: ServeCommand, io: CliIO = processIO): Promise<number> {
   const log = createLog(command.logLevel, io);
+  // `--env-file`: before the module loads, so its top level reads them too.
+  Object.assign(process.env, command.environment);
   const managed = cluster.isWorker || process.env[RELOAD_CHILD_ENV] === '1';
   let handle: ServerHandle | undefined;
   // Listen for signals from the start, so one that comes while loading still stops cleanly.

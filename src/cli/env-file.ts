@@ -1,0 +1,40 @@
+/**
+ * `tsgi serve --env-file`: environment variables read from a file of `KEY=value` lines (the
+ * dotenv format Node's own `--env-file` reads), as uvicorn's `--env-file` reads one.
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { UsageError } from './values.ts';
+
+/**
+ * The variables of the file at `path` (relative to the working directory), parsed by Node's
+ * `util.parseEnv`: `KEY=value` lines, `#` comments, single, double or back quotes (a double
+ * quoted value may hold `\n` and span lines), an optional `export ` in front. Lines that are
+ * none of these are skipped, as Node and dotenv skip them.
+ *
+ * @throws UsageError (`--env-file: cannot read '.env': no such file`) when the file cannot be read.
+ */
+export function readEnvFile(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
+    throw new UsageError(`--env-file: cannot read '${path}': ${why}`);
+  }
+  return parseEnv(text) as Record<string, string>;
+}
+
+/**
+ * The variables of `file` that `env` does not set: a variable already in the environment wins
+ * over the file's, as with Node's `--env-file`, docker's `--env-file` under `-e`, and uvicorn
+ * (python-dotenv without `override`). An empty value counts as set.
+ */
+export function missingFrom(file: Readonly<Record<string, string>>, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const missing: Record<string, string> = {};
+  for (const [name, value] of Object.entries(file)) if (env[name] === undefined) missing[name] = value;
+  return missing;
+}
