@@ -4,7 +4,7 @@
  * HTTP/2, a Unix socket, the request limit, the terminal banner).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
@@ -93,9 +93,12 @@ describe('tsgi serve flag values', () => {
       [['--no-such-flag'], /^unknown option '--no-such-flag' \(tsgi serve --help lists them\)\n/],
       [['--workers', '-2'], /^--workers needs a value; one starting with '-' is written --workers=<value>\n/],
       [['--port=-1'], /^invalid --port '-1': expected a port number/],
+      [['--fd', '3', '--port', '8000'], /^--fd and --port cannot be combined/],
+      [['--fd', '3', '--reload'], /^--fd and --reload cannot be combined/],
+      [['--fd', 'three'], /^invalid --fd 'three': expected a whole number >= 0/],
     ];
     // A free port unless the case names the address itself.
-    const address = (args: string[]) => (args.some((arg) => arg === '--uds' || arg.startsWith('--port')) ? [] : ['--port', '0']);
+    const address = (args: string[]) => (args.some((arg) => arg === '--uds' || arg === '--fd' || arg.startsWith('--port')) ? [] : ['--port', '0']);
     const results = await Promise.all(cases.map(([args]) => finish([...base, ...args, ...address(args)])));
     results.forEach((result, i) => {
       const [args, message] = cases[i]!;
@@ -342,6 +345,57 @@ export const app = (environ, start) => {
     }
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('--fd 3 serves on the socket handed over (systemd socket activation), in every worker', async () => {
+    const socket = net.createServer();
+    await new Promise<void>((done) => socket.listen(0, '127.0.0.1', done));
+    const { port } = socket.address() as net.AddressInfo;
+    const run = cli(['serve', envApp, '--fd', '3', '--workers', '2'], {}, (socket as unknown as { _handle: { fd: number } })._handle.fd);
+    // The CLI holds the socket now: this process must not accept on it.
+    await new Promise<void>((done) => socket.close(() => done()));
+    expect(await servingUrl(run)).toBe(`http://127.0.0.1:${port}`);
+    const pids = new Set<number>();
+    for (const deadline = Date.now() + 15_000; pids.size < 2 && Date.now() < deadline; ) {
+      const answer = await get(`http://127.0.0.1:${port}/`);
+      expect(answer.status).toBe(200);
+      pids.add((JSON.parse(answer.body) as { pid: number }).pid);
+    }
+    expect(pids.size).toBe(2);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('--fd 3 on a Unix socket: --proxy-headers trusts its peers, as on --uds; the socket stays at exit', async () => {
+    const bound = join(dir, 'fd-bound.sock');
+    const socket = net.createServer();
+    await new Promise<void>((done) => socket.listen(bound, done));
+    // Closing this process's copy removes the path Node bound: a second link keeps the socket reachable.
+    const path = join(dir, 'fd-app.sock');
+    linkSync(bound, path);
+    const run = cli(['serve', envApp, '--fd', '3', '--proxy-headers'], {}, (socket as unknown as { _handle: { fd: number } })._handle.fd);
+    await new Promise<void>((done) => socket.close(() => done()));
+    await waitFor(() => run.out.stdout.includes('\n'), () => `no start line; stderr: ${run.out.stderr}`);
+    expect(run.out.stdout).toMatch(/^Serving on the Unix socket of --fd 3 \(HTTP\/1\.1, 1 process, /);
+    const body = await new Promise<string>((resolve, reject) => {
+      http
+        .get({ socketPath: path, path: '/', headers: { 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https' } }, (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve(text));
+        })
+        .on('error', reject);
+    });
+    expect(JSON.parse(body)).toMatchObject({ REMOTE_ADDR: '203.0.113.9', 'tsgi.url_scheme': 'https' });
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(statSync(path).isSocket()).toBe(true);
+  });
+
+  it('--fd naming no open socket: one line naming the flag, exit 1', async () => {
+    const result = await finish(['serve', envApp, '--fd', '97']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('tsgi: cannot listen on --fd 97: no socket open as descriptor 97 in this process (EINVAL; systemd passes its first socket as 3)\n');
   });
 
   it('--limit-max-requests in one process: stops gracefully after that many requests', async () => {

@@ -20,12 +20,15 @@ export interface Cli {
 
 const running: Cli[] = [];
 
-/** Starts the CLI in its own process group, so afterEach can kill it and any workers. */
-export function cli(args: string[], env: Record<string, string | undefined> = {}): Cli {
+/**
+ * Starts the CLI in its own process group, so afterEach can kill it and any workers. `fd3`, a
+ * descriptor of this process, becomes the CLI's descriptor 3 (a socket for `--fd 3`).
+ */
+export function cli(args: string[], env: Record<string, string | undefined> = {}, fd3?: number): Cli {
   const child = spawn(process.execPath, ['--conditions=tsgi-source', 'src/cli/main.ts', ...args], {
     cwd: ROOT,
     env: { ...process.env, PORT: undefined, WEB_CONCURRENCY: undefined, FORWARDED_ALLOW_IPS: undefined, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: fd3 === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', fd3],
     detached: true,
   });
   const out = { stdout: '', stderr: '' };

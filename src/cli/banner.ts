@@ -13,7 +13,7 @@ import type { CliLog } from './log.ts';
 export interface StartInfo {
   /** The bound URL (`http://127.0.0.1:8000`, `unix:/run/app.sock`). */
   readonly url: string;
-  readonly command: Pick<ServeCommand, 'workers' | 'reload' | 'http2' | 'ssl'>;
+  readonly command: Pick<ServeCommand, 'workers' | 'reload' | 'http2' | 'ssl' | 'fd'>;
   /** The package version, for the banner. */
   readonly version: string;
 }
@@ -22,6 +22,14 @@ export interface StartInfo {
 function protocols(command: StartInfo['command']): string {
   if (command.http2 === 'h2c') return 'h2c and HTTP/1.1';
   return command.http2 ? 'HTTP/2 and HTTP/1.1' : 'HTTP/1.1';
+}
+
+/**
+ * Where it serves: the URL, or for a Unix socket handed over by `--fd` (whose path Node cannot
+ * ask for; the handle's URL is then `unix:`), `the Unix socket of --fd 3`.
+ */
+function where(info: StartInfo): string {
+  return info.url === 'unix:' && info.command.fd !== undefined ? `the Unix socket of --fd ${info.command.fd}` : info.url;
 }
 
 function processes(workers: number | undefined): string {
@@ -36,7 +44,7 @@ function processes(workers: number | undefined): string {
 export function startLine(info: StartInfo): string {
   const { command } = info;
   const details = [protocols(command), processes(command.workers), `Node ${process.version}`, `reload ${command.reload ? 'on' : 'off'}`];
-  return `Serving on ${info.url} (${details.join(', ')})`;
+  return `Serving on ${where(info)} (${details.join(', ')})`;
 }
 
 /** The banner for a terminal, in colour: name and version, the URL, the details, how to stop. */
@@ -48,7 +56,7 @@ export function banner(info: StartInfo): string {
   return [
     '',
     `  ${paint(['bold', 'cyan'], 'tsgi')} ${paint('dim', info.version)}`,
-    `  ${paint('green', '➜')} Serving on ${paint(['bold', 'underline'], info.url)}`,
+    `  ${paint('green', '➜')} Serving on ${paint(['bold', 'underline'], where(info))}`,
     `    ${details.join(dot)}`,
     `    ${paint('dim', 'Press Ctrl-C to stop')}`,
     '',

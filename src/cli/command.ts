@@ -29,6 +29,11 @@ export interface ServeCommand {
   readonly port: number;
   /** A Unix socket to listen on instead of `host` and `port`. */
   readonly uds: string | undefined;
+  /**
+   * An open socket to listen on instead of `host` and `port` (`serve()`'s `fd`): systemd
+   * socket activation hands the first one over as descriptor 3.
+   */
+  readonly fd: number | undefined;
   /** Certificate and key for TLS. */
   readonly ssl: SslFiles | undefined;
   /** `true`: HTTP/2 over TLS; `'h2c'`: cleartext HTTP/2; `false`: HTTP/1.1 only. */

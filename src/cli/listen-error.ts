@@ -42,12 +42,16 @@ const REASONS: Readonly<Record<string, { why: string; tcp: string; uds: string }
  * The report of `error` when it says the address cannot be listened on, e.g.
  * `cannot listen on 127.0.0.1:8000: address already in use (another process listens there:
  * stop it, or choose another --port)`, or `cannot resolve --host 'web.invalid' (ENOTFOUND)`;
- * `undefined` for any other error.
+ * `undefined` for any other error. With `fd` (`--fd`), a failure to listen on it names the flag.
  */
-export function listenFailure(error: unknown): string | undefined {
+export function listenFailure(error: unknown, fd?: number): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { code, syscall, address, port, hostname } = error as ListenErrorFields;
   if (typeof code !== 'string') return undefined;
+  if (fd !== undefined && (syscall === 'listen' || code === 'ERR_INVALID_FD_TYPE')) {
+    // libuv says EINVAL for a descriptor that is closed or no socket.
+    return `cannot listen on --fd ${fd}: no socket open as descriptor ${fd} in this process (${code}; systemd passes its first socket as 3)`;
+  }
   if (syscall === 'getaddrinfo') return `cannot resolve --host '${String(hostname)}' (${code})`;
   if (typeof address !== 'string') return undefined;
   // Node sets `port` -1 for a socket path, and leaves it out for port 0.

@@ -4,7 +4,7 @@
  *
  * | Flag | `serve()` option |
  * | --- | --- |
- * | `--host`, `--port`, `--uds` | `host`, `port`, `path` |
+ * | `--host`, `--port`, `--uds`, `--fd` | `host`, `port`, `path`, `fd` |
  * | `--ssl-certfile`, `--ssl-keyfile`, `--ssl-keyfile-password` | `tls: { cert, key, passphrase }` |
  * | `--http2`, `--h2c` | `http2: true`, `http2: 'h2c'` |
  * | `--timeout-keep-alive`, `--timeout-headers`, `--timeout-request` | `keepAliveTimeout`, `headersTimeout`, `requestTimeout` |
@@ -34,6 +34,7 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
     http2: command.http2,
   };
   if (command.uds !== undefined) options.path = command.uds;
+  else if (command.fd !== undefined) options.fd = command.fd;
   else {
     options.host = command.host;
     options.port = port;

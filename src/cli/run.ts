@@ -28,8 +28,10 @@ function firstLine(error: unknown): string {
  * answers the exit code; resolves only once a server has stopped.
  */
 export async function run(argv: readonly string[], io: CliIO = processIO, env = process.env): Promise<number> {
+  let fd: number | undefined;
   try {
     const command = parseCommandLine(argv, env);
+    if (command.command === 'serve') fd = command.fd;
     switch (command.command) {
       case 'help':
         io.stdout.write(command.topic === 'serve' ? SERVE_USAGE : USAGE);
@@ -55,7 +57,7 @@ export async function run(argv: readonly string[], io: CliIO = processIO, env = 
       io.stderr.write(`tsgi: ${error.message}:\n${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
       return 1;
     }
-    io.stderr.write(`tsgi: ${listenFailure(error) ?? firstLine(error)}\n`);
+    io.stderr.write(`tsgi: ${listenFailure(error, fd) ?? firstLine(error)}\n`);
     return 1;
   }
 }

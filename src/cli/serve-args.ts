@@ -94,6 +94,11 @@ function checkCombinations(values: Record<string, unknown>): void {
   excludes('uds', 'host');
   excludes('uds', 'port');
   excludes('reload', 'workers');
+  excludes('fd', 'host');
+  excludes('fd', 'port');
+  excludes('fd', 'uds');
+  // The child of --reload gets its standard streams and the IPC channel only.
+  excludes('fd', 'reload');
   if (values['proxy-headers'] === false && values['forwarded-allow-ips'] !== undefined) {
     throw new UsageError('--forwarded-allow-ips needs --proxy-headers');
   }
@@ -155,6 +160,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     host: parseNonEmpty(text('host') ?? DEFAULT_HOST, '--host'),
     port: port === undefined ? DEFAULT_PORT : parsePort(port, text('port') === undefined ? '$PORT' : '--port'),
     uds: text('uds') === undefined ? undefined : parseNonEmpty(text('uds')!, '--uds'),
+    fd: count('fd', 0),
     ssl:
       certfile === undefined || keyfile === undefined
         ? undefined

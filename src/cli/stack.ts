@@ -26,11 +26,7 @@ export const PROXY_HOPS = { xFor: 1, xProto: 1, xHost: 1, xPrefix: 1 } as const;
 export function buildStack(app: App, command: ServeCommand, log: CliLog, onLimit: (served: number) => void): App {
   let stack = app;
   if (command.accessLog && log.enabled('info')) stack = accessLog(stack, { log: log.stdout, format: 'combined' });
-  if (command.proxyHeaders) {
-    // On a Unix socket the peer has no address: whoever can open the socket is the proxy.
-    const anyPeer = command.uds !== undefined || command.forwardedAllowIps.includes('*');
-    stack = proxyFix(stack, { ...PROXY_HOPS, trust: anyPeer ? undefined : command.forwardedAllowIps });
-  }
+  if (command.proxyHeaders) stack = forwardedFrom(stack, command.forwardedAllowIps);
   if (command.rootPath !== '') stack = withRootPath(stack, command.rootPath);
   const limit = requestLimit(command);
   if (limit !== undefined) stack = counted(stack, limit, onLimit);
@@ -46,6 +42,18 @@ export function requestLimit(command: ServeCommand): number | undefined {
   const limit = command.limitMaxRequests;
   if (limit === undefined) return undefined;
   return limit + Math.floor(Math.random() * (command.limitMaxRequestsJitter + 1));
+}
+
+/**
+ * `proxyFix` for one proxy, trusted when the peer is in `allowIps` (`'*'`: any), or has no
+ * address: on a Unix socket (`--uds`, or one `--fd` handed over) whoever can open the socket is
+ * the proxy.
+ */
+function forwardedFrom(app: App, allowIps: readonly string[]): App {
+  const anyPeer = proxyFix(app, PROXY_HOPS);
+  if (allowIps.includes('*')) return anyPeer;
+  const listed = proxyFix(app, { ...PROXY_HOPS, trust: allowIps });
+  return (environ, startResponse) => (environ.REMOTE_ADDR === undefined ? anyPeer : listed)(environ, startResponse);
 }
 
 /**

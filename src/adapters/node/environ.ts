@@ -164,7 +164,8 @@ function nodeEnvironFields(
   this.QUERY_STRING = q === -1 ? '' : pathAndQuery.slice(q + 1);
   this.REQUEST_URI = target;
   this.SERVER_NAME = options.serverName ?? socket.localAddress ?? 'localhost';
-  this.SERVER_PORT = String(options.serverPort ?? socket.localPort ?? '');
+  // A Unix socket has no port: the scheme's, as gunicorn gives it (and `serve({ path })` sets).
+  this.SERVER_PORT = String(options.serverPort ?? socket.localPort ?? ((socket as { encrypted?: boolean }).encrypted ? 443 : 80));
   this.SERVER_PROTOCOL = req.httpVersion === '1.1' ? 'HTTP/1.1' : `HTTP/${req.httpVersion}`;
   this.REMOTE_ADDR = socket.remoteAddress;
   this.REMOTE_PORT = socket.remotePort === undefined ? undefined : String(socket.remotePort);

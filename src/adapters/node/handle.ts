@@ -39,21 +39,24 @@ export interface ServerHandle {
 }
 
 /**
- * The {@link ServerHandle} of `listener`, listening (on `path` when given). `close()` sets
- * `state.closing`, closes idle connections as they become idle, and cuts the rest at the
+ * The {@link ServerHandle} of `listener`, listening: on the Unix socket `path` when given,
+ * else where its address says (a descriptor's socket may be either kind; a cluster worker
+ * cannot see the path of a Unix socket its primary listens on, and names none). `close()`
+ * sets `state.closing`, closes idle connections as they become idle, and cuts the rest at the
  * earliest deadline asked.
  */
 export function handleOf(listener: Listener, state: ServerState, path: string | undefined): ServerHandle {
   const server = listener.server;
+  const address = path ?? (server.address() as Partial<AddressInfo> | string | null);
   let url: string;
   let host = 'localhost';
   let port = 0;
-  if (path === undefined) {
-    const address = server.address() as AddressInfo;
+  if (typeof address === 'object' && typeof address?.address === 'string') {
     host = address.address;
-    port = address.port;
+    port = address.port ?? 0;
     url = `${listener.scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   } else {
+    path = typeof address === 'string' ? address : '';
     url = `unix:${path}`;
   }
   let closing: Promise<void> | undefined;

@@ -38,6 +38,20 @@ export interface ServeOptions extends NodeEnvironOptions {
    */
   path?: string;
   /**
+   * A socket already bound and open in this process, by file descriptor, to listen on instead
+   * of `host` and `port` (uvicorn's and gunicorn's `--fd`): systemd socket activation, where a
+   * `.socket` unit binds the port and hands it over as descriptor 3, so the port stays open
+   * while the service restarts; or a supervisor that binds for its children. A TCP or a Unix
+   * socket, listening or only bound. `SERVER_NAME` and `SERVER_PORT` come from each
+   * connection's local address (on a Unix socket, `localhost` and the scheme's port). Unix
+   * platforms only (Node cannot listen on a descriptor on Windows).
+   *
+   * @throws TypeError (at once) for a value that is not a non-negative integer, or given with
+   *   `path`; rejects (`listen EINVAL`, libuv's answer) for a descriptor that is not open or no
+   *   socket, and `EEXIST` for one this process already serves.
+   */
+  fd?: number;
+  /**
    * TLS: serve HTTPS with these `tls.createServer` options, at least `{ cert, key }` (PEM
    * strings or Buffers); `tsgi.url_scheme` is then `https`. A TLS handshake gets
    * `firstByteTimeout` (or 120 s when that is 0) unless `handshakeTimeout` is given.
@@ -96,7 +110,8 @@ export interface ServeOptions extends NodeEnvironOptions {
 
 /**
  * Serves a gateway app with `node:http`; with `tls`, `node:https`; with `http2`, `node:http2`
- * (HTTP/1.1 still served on the same port); with `path`, on a Unix socket.
+ * (HTTP/1.1 still served on the same port); with `path`, on a Unix socket; with `fd`, on a socket
+ * already open (systemd socket activation).
  *
  * Responses: the headers go out with the first body chunk (or at the end of an empty body);
  * a body known whole (an array, or a stream that ends after one chunk) gets `Content-Length`,
@@ -119,7 +134,8 @@ export interface ServeOptions extends NodeEnvironOptions {
  *
  * @returns once listening: the bound address and a graceful `close()`.
  * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`); a TypeError
- *   for `http2: true` without `tls`, `'h2c'` with it, a `maxBodySize` or
+ *   for `http2: true` without `tls`, `'h2c'` with it, an `fd` that is not a descriptor number
+ *   or comes with `path`, a `maxBodySize` or
  *   `maxConcurrentRequests` that is not a non-negative integer, or an Express, Connect or Koa
  *   app given as `app` (mount tsgi inside it with `toNodeHandler` instead); TLS errors for a
  *   bad certificate or key.
@@ -130,6 +146,10 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   const maxConcurrentRequests = options.maxConcurrentRequests ?? 0;
   if (!Number.isSafeInteger(maxConcurrentRequests) || maxConcurrentRequests < 0) {
     throw new TypeError('serve: maxConcurrentRequests must be a non-negative integer');
+  }
+  if (options.fd !== undefined) {
+    if (!Number.isSafeInteger(options.fd) || options.fd < 0) throw new TypeError('serve: fd must be a non-negative integer (a file descriptor)');
+    if (options.path !== undefined) throw new TypeError('serve: fd and path cannot be combined: listen on one socket');
   }
   const requestTimeout = options.requestTimeout ?? 300_000;
   const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests };
@@ -150,9 +170,11 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     server: options.server ?? {},
   });
   const path = options.path;
+  const fd = options.fd;
   const handlerOptions: NodeEnvironOptions = {
     ...options,
-    serverName: options.serverName ?? (path === undefined ? host : 'localhost'),
+    // On a descriptor's socket, each connection's local address (see `createEnviron`).
+    serverName: options.serverName ?? (fd !== undefined ? undefined : path === undefined ? host : 'localhost'),
     serverPort: options.serverPort ?? (path === undefined ? undefined : listener.scheme === 'https' ? 443 : 80),
   };
   for (const server of listener.requestServers) {
@@ -164,6 +186,6 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     server.on('connect', refuseConnect);
   }
   const server = listener.server;
-  await listenOn(server, path === undefined ? { port: options.port ?? 8000, host } : { path });
+  await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path });
   return handleOf(listener, state, path);
 }
