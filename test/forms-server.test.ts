@@ -259,3 +259,47 @@ describe('Request.application over a real socket: the body after a form parse', 
     }
   });
 });
+
+describe('Request.application over a real socket: form options after the first read', () => {
+  /** An app that reads the fields, then the files with a limit of its own (Flask's `request.form`, then `request.files`). */
+  async function formThenFiles(options: { maxFileSize?: number }, body: FormData) {
+    const errors: string[] = [];
+    const server = await serve(
+      Request.application(async (req) => {
+        const fields = [...(await req.form())];
+        try {
+          const files = await req.files(options);
+          return Response.json({ fields, sizes: [...files.values()].map((file) => file.size) });
+        } catch (error) {
+          if (error instanceof HTTPException) throw error;
+          return Response.json({ fields, error: `${(error as Error).name}: ${(error as Error).message}` });
+        }
+      }),
+      { port: 0, log: { write: (line: string) => void errors.push(line) } },
+    );
+    try {
+      const res = await fetch(server.url, { method: 'POST', body });
+      return { status: res.status, answer: (await res.json()) as { fields: unknown; sizes?: number[]; error?: string } };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('refuses a limit given after the form was parsed without it, instead of ignoring it', async () => {
+    const fd = new FormData();
+    fd.append('note', 'hi');
+    fd.append('file', new Blob([new Uint8Array(2000)]), 'big.bin');
+    const { status, answer } = await formThenFiles({ maxFileSize: 1000 }, fd);
+    expect(status).toBe(200);
+    expect(answer.fields).toEqual([['note', 'hi']]);
+    expect(answer.sizes).toBeUndefined();
+    expect(answer.error).toMatch(/^TypeError: the form of this request was already read with other options \(maxFileSize 104857600, not 1000\)/);
+  });
+
+  it('takes options equal to those the form was parsed with', async () => {
+    const fd = new FormData();
+    fd.append('file', new Blob([new Uint8Array(10)]), 'small.bin');
+    const { answer } = await formThenFiles({ maxFileSize: 100 * 1024 * 1024 }, fd);
+    expect(answer).toEqual({ fields: [], sizes: [10] });
+  });
+});

@@ -8,7 +8,7 @@ import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { encodingOfLabel } from '../http/charset.ts';
-import { type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
+import { DEFAULT_FORM_LIMITS, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
 import { consumeInput, spoilInput } from '../gateway/input.ts';
 import { parseUrlencoded } from './urlencoded.ts';
@@ -161,10 +161,41 @@ export function abortPendingForm(form: unknown): boolean {
   return true;
 }
 
+/** The options each parse of {@link formFromEnviron} was started with. */
+const firstOptions = new WeakMap<Promise<unknown>, ParseFormOptions>();
+
+/** The options a later read may name: the limits, `spoolThreshold` and `tmpDir` (not `contentLength`, which comes from the environ). */
+const LATER_OPTIONS = [...(Object.keys(DEFAULT_FORM_LIMITS) as (keyof ParseFormOptions)[]), 'spoolThreshold', 'tmpDir'] as const;
+
+/**
+ * The first option of `later` whose value differs from the one the parse used (`first`'s, or
+ * the default), as `name used, not given`; null when every option `later` gives is the same.
+ * A parse stored under `tsgi.form` by other code (its options unknown) is taken as it is.
+ */
+function otherOption(first: ParseFormOptions | undefined, later: ParseFormOptions): string | null {
+  if (first === undefined) return null;
+  for (const name of LATER_OPTIONS) {
+    const given = later[name];
+    if (given === undefined) continue;
+    const used = first[name] ?? defaultOption(name);
+    if (given !== used) return `${name} ${used === undefined ? 'the default' : String(used)}, not ${String(given)}`;
+  }
+  return null;
+}
+
+/** The default of a form option, `undefined` for `tmpDir` (`os.tmpdir()`, looked up when needed). */
+function defaultOption(name: (typeof LATER_OPTIONS)[number]): number | undefined {
+  if (name === 'spoolThreshold') return DEFAULT_SPOOL_THRESHOLD;
+  if (name === 'tmpDir') return undefined;
+  return DEFAULT_FORM_LIMITS[name as keyof typeof DEFAULT_FORM_LIMITS];
+}
+
 /**
  * Parses the form of a request once: the first call reads `tsgi.input` with `CONTENT_TYPE` and
  * `CONTENT_LENGTH` and stores the promise under `environ['tsgi.form']`; later calls (the app
- * below a middleware that already read the form) get the same form, or the same error. The
+ * below a middleware that already read the form) get the same form, or the same error. A later
+ * call giving an option the first did not use (another limit, `spoolThreshold` or `tmpDir`)
+ * gets a rejected `TypeError` instead: the parse is not run again, so the option cannot apply. The
  * body read is not kept (a urlencoded body's pairs are split as it streams, a multipart one's
  * files spooled): `tsgi.input` becomes a failed input whose `Error` says to call
  * `req.bytes()` first, rather than an empty body (Werkzeug's `b''`); an input already in
@@ -177,7 +208,16 @@ export function abortPendingForm(form: unknown): boolean {
  */
 export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}): Promise<ParsedForm> {
   const existing = environ[FORM_ENVIRON_KEY];
-  if (existing instanceof Promise) return existing as Promise<ParsedForm>;
+  if (existing instanceof Promise) {
+    const other = otherOption(firstOptions.get(existing), options);
+    if (other === null) return existing as Promise<ParsedForm>;
+    return Promise.reject(
+      new TypeError(
+        `the form of this request was already read with other options (${other}): options apply to the first ` +
+          'req.form(), files(), params() or parseForm() of a request; give them all there',
+      ),
+    );
+  }
   const declared = environ.CONTENT_LENGTH;
   const contentLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : null;
   const input = environ['tsgi.input'];
@@ -199,6 +239,7 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
     parsed = Promise.reject(error); // refused before reading: the input is left as it was
   }
   environ[FORM_ENVIRON_KEY] = parsed;
+  firstOptions.set(parsed, options);
   pendingForms.set(parsed, controller);
   const settled = () => void pendingForms.delete(parsed);
   parsed.then(settled, settled);

@@ -30,7 +30,9 @@ export interface ReadOptions {
  * Options of the form readers (`form()`, `files()`, `params()`, `parseForm()`): the limits of
  * `FormLimits` (bytes and counts, `maxBodySize` among them; see `DEFAULT_FORM_LIMITS`),
  * `spoolThreshold` and `tmpDir`. They apply to the first read of a request's form only: the
- * parse is done once and shared.
+ * parse is done once and shared. A later read may repeat them or leave them out; one that
+ * gives another value (`req.form()`, then `req.files({ maxFileSize })`) is refused with a
+ * `TypeError` rather than run without its limit.
  */
 export type FormOptions = Omit<ParseFormOptions, 'contentLength'>;
 
@@ -152,8 +154,9 @@ export abstract class RequestBody {
    * @throws HTTPContentTooLarge (413) past a limit, the detail naming it (`"maxFileSize
    *   exceeded: …"`); HTTPBadRequest (400) for malformed multipart or a body that breaks off;
    *   HTTPUnsupportedMediaType (415) for a urlencoded body declared in a charset other than
-   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard); TypeError for an invalid limit
-   *   or the former option name `limit`.
+   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard); TypeError for an invalid limit,
+   *   the former option name `limit`, or an option that differs from the one the request's form
+   *   was already read with (the parse is not run again, so the option could not apply).
    */
   async parseForm(options: FormOptions = {}): Promise<ParsedForm> {
     refuseFormerLimit(options);
