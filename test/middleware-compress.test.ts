@@ -142,8 +142,13 @@ describe('compress: what it leaves alone', () => {
     const cases: Array<[string, App, string | undefined]> = [
       ['encoded', answer(encoded, { 'Content-Encoding': 'gzip' }), undefined],
       ['no-transform', answer(TEXT, { 'Cache-Control': 'public, no-transform' }), undefined],
-      ['206', answer(TEXT.slice(0, 2000), { 'Content-Range': `bytes 0-1999/${TEXT.length}` }, 206), undefined],
-      ['content-range', answer(TEXT, { 'Content-Range': `bytes 0-${TEXT.length - 1}/${TEXT.length}` }), undefined],
+      // A part of a text the 200 of which is compressed: the identity bytes, with the 200's
+      // `Vary` (RFC 9110 §15.3.7), so a cache does not hand it to a client of another coding.
+      ['206', answer(TEXT.slice(0, 2000), { 'Content-Range': `bytes 0-1999/${TEXT.length}` }, 206), 'Accept-Encoding'],
+      ['content-range', answer(TEXT, { 'Content-Range': `bytes 0-${TEXT.length - 1}/${TEXT.length}` }), 'Accept-Encoding'],
+      // A 206 whose 200 would not be compressed either: no `Vary`.
+      ['206 image', answer(TEXT.slice(0, 2000), { 'Content-Range': `bytes 0-1999/${TEXT.length}`, 'Content-Type': 'image/png' }, 206), undefined],
+      ['206 no-transform', answer(TEXT.slice(0, 2000), { 'Content-Range': `bytes 0-1999/${TEXT.length}`, 'Cache-Control': 'no-transform' }, 206), undefined],
       ['204', answer('', {}, 204), undefined],
       ['304', answer('', { ETag: '"x"' }, 304), undefined],
     ];
@@ -423,6 +428,13 @@ describe('compress over static files', () => {
       expect([again.status, again.headers.etag]).toEqual([304, res.headers.etag]);
       const range = await request(`${server.url}/log.txt`, { headers: { 'accept-encoding': 'gzip', range: 'bytes=0-5' } });
       expect([range.status, range.headers['content-encoding'], range.body.toString()]).toEqual([206, undefined, 'line 0']);
+      // The 206 carries the Vary of the 200 it is part of (RFC 9110 §15.3.7).
+      expect([res.headers.vary, range.headers.vary]).toEqual(['Accept-Encoding', 'Accept-Encoding']);
+      const plainRange = await request(`${server.url}/log.txt`, { headers: { range: 'bytes=0-5' } });
+      expect([plainRange.status, plainRange.headers.vary]).toEqual([206, 'Accept-Encoding']);
+      // Several ranges: the parts' type is in the body, and the Vary is sent as the 200's may be.
+      const ranges = await request(`${server.url}/log.txt`, { headers: { 'accept-encoding': 'gzip', range: 'bytes=0-5,10-15' } });
+      expect([ranges.status, ranges.headers['content-type']?.split(';')[0], ranges.headers.vary]).toEqual([206, 'multipart/byteranges', 'Accept-Encoding']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

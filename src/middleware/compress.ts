@@ -67,13 +67,15 @@ const oneShot = {
  * compressed when the header is absent or malformed (curl and old clients), when
  * `identity` is weighed higher, or when no offered coding is acceptable.
  *
- * A response passes through untouched when it is informational, 204, 304, 206 or carries
- * `Content-Range`; when it has a `Content-Encoding` already (other than `identity`); when its
- * `Cache-Control` has `no-transform` (RFC 9111 §5.2.2.6); or when it has no `Content-Type` or
- * `filter` refuses it. Otherwise `Vary: Accept-Encoding` is added (through `vary`), even if
- * this response ends up uncompressed: a body smaller than `threshold`, or a client that did
- * not ask. A HEAD answer gets the fields GET would get (RFC 9110 §9.3.2), without the
- * `Content-Length` only compressing would tell. When compressing, `Content-Encoding` is set; `Content-Length` and
+ * A response passes through untouched when it is informational, 204 or 304; when it has a
+ * `Content-Encoding` already (other than `identity`); when its `Cache-Control` has
+ * `no-transform` (RFC 9111 §5.2.2.6); or when it has no `Content-Type` or `filter` refuses it.
+ * Otherwise `Vary: Accept-Encoding` is added (through `vary`), even if this response ends up
+ * uncompressed: a body smaller than `threshold`, a client that did not ask, or a part (206, or
+ * a `Content-Range`), never compressed since its range addresses the identity bytes but
+ * sent with the `Vary` of the 200 it is part of (RFC 9110 §15.3.7). A HEAD answer gets the
+ * fields GET would get (RFC 9110 §9.3.2), without the `Content-Length` only compressing would
+ * tell. When compressing, `Content-Encoding` is set; `Content-Length` and
  * `Accept-Ranges` are dropped (byte ranges would address the identity bytes, as nginx does),
  * and so are `Content-Digest`, `Repr-Digest`, `Digest` and `Content-MD5` (RFC 9530: digests
  * of the bytes with their coding);
@@ -183,13 +185,21 @@ function decide(
   const code = Number(status.slice(0, 3));
   // The 304 of a compressed 200: the validator and `Vary` that 200 carried (RFC 9110 §15.4.5).
   if (code === 304) return weakenNotModified(environ, headers) ? VARY_ONLY : NONE;
-  if (!(code >= 200) || isBodilessStatus(code) || code === 206 || headers.has('content-range')) return NONE;
+  if (!(code >= 200) || isBodilessStatus(code)) return NONE;
+  // A part (206, or a `Content-Range`) is sent as it is: its range addresses the identity bytes.
+  const partial = code === 206 || headers.has('content-range');
   const encoding = headers.getAll('content-encoding').join(',').trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity') return NONE;
   const cacheControl = headers.getAll('cache-control');
   if (cacheControl.length > 0 && new CacheControl(cacheControl.join(', ')).noTransform) return NONE;
   const type = headers.get('content-type');
+  // Several ranges: each part carries the type (RFC 9110 §14.6), so whether the 200 would be
+  // compressed is not known here, and its `Vary` is sent as it may have been.
+  if (partial && type !== null && type.split(';')[0]!.trim().toLowerCase() === 'multipart/byteranges') return VARY_ONLY;
   if (type === null || !options.filter(type, environ)) return NONE;
+  // The 200 it is part of would vary by `Accept-Encoding`, and a 206 carries that 200's `Vary`
+  // (RFC 9110 §15.3.7), so a cache does not answer a client of another coding with it.
+  if (partial) return VARY_ONLY;
   const declared = headers.get('content-length');
   let size: number | null = declared !== null && /^\d+$/.test(declared.trim()) ? Number(declared) : null;
   let knownSize: number | undefined;
