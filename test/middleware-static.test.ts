@@ -348,6 +348,53 @@ describe('directoryApp over a socket', () => {
     }
   });
 
+  it('lists exactly the entries it serves: no link that answers 404, no served entry left out', async () => {
+    const site = path.join(dir, 'listing-agrees');
+    const pub = path.join(site, 'public');
+    mkdirSync(path.join(pub, '.well-known'), { recursive: true });
+    mkdirSync(path.join(pub, '.git'));
+    mkdirSync(path.join(pub, 'sub', '.well-known'), { recursive: true });
+    writeFileSync(path.join(site, '.env'), SECRET);
+    writeFileSync(path.join(site, 'outside.txt'), HELLO);
+    writeFileSync(path.join(pub, '.env'), SECRET);
+    writeFileSync(path.join(pub, 'plain.txt'), HELLO);
+    writeFileSync(path.join(pub, 'back\\slash.txt'), HELLO); // a name no request path can hold
+    writeFileSync(path.join(pub, 'C:drive.txt'), HELLO); // a name refused as a Windows drive
+    writeFileSync(path.join(pub, '.well-known', 'security.txt'), HELLO);
+    writeFileSync(path.join(pub, '.well-known', '.htpasswd'), SECRET);
+    writeFileSync(path.join(pub, 'sub', '.well-known', 'x.txt'), SECRET);
+    symlinkSync('.env', path.join(pub, 'envlink')); // a plain name for a dotfile
+    symlinkSync('.git', path.join(pub, 'repo')); // a plain name for a dot directory
+    symlinkSync('../.env', path.join(pub, 'config')); // out of the root, to a dotfile
+    symlinkSync('../outside.txt', path.join(pub, 'out.txt')); // out of the root
+    symlinkSync('plain.txt', path.join(pub, 'inlink.txt'));
+    const names = readdirSync(pub).concat(readdirSync(path.join(pub, '.well-known')).map((n) => `.well-known/${n}`), ['sub/.well-known']);
+    for (const dotfiles of ['ignore', 'deny', 'allow'] as const) {
+      for (const followSymlinks of [false, true]) {
+        const server = await start(directoryApp(pub, { dotfiles, followSymlinks, listing: true, index: false }));
+        const label = `dotfiles: ${dotfiles}, followSymlinks: ${followSymlinks}`;
+        const listed = new Set<string>();
+        for (const folder of ['/', '/.well-known/', '/sub/']) {
+          const page = await raw(server.port, folder);
+          expect([label, folder, page.status]).toEqual([label, folder, 200]);
+          for (const [, href] of page.rest.matchAll(/<a href="\.\/([^"]+)">/g)) {
+            const target = `${folder}${href!.replaceAll('&amp;', '&')}`;
+            listed.add(decodeURIComponent(target.replace(/\/$/, '')).slice(1));
+            // Every link opens: a file, or a directory's listing.
+            expect([label, target, (await raw(server.port, target)).status]).toEqual([label, target, 200]);
+          }
+        }
+        for (const name of names) {
+          const target = `/${name.split('/').map(encodeURIComponent).join('/')}`;
+          const { status } = await raw(server.port, target);
+          const served = status === 200 || status === 301;
+          // Every entry served is listed.
+          expect([label, name, served && !listed.has(name)]).toEqual([label, name, false]);
+        }
+      }
+    }
+  });
+
   it.skipIf(process.getuid?.() === 0)('answers 403 for a directory listing the process may not read', async () => {
     const locked = path.join(root, 'locked-dir');
     mkdirSync(locked);

@@ -58,7 +58,9 @@ export interface DirectoryOptions extends FileOptions {
  * the slash, built from the request's URL (`req.pathUrl`, `SCRIPT_NAME` included), so it
  * works when mounted, query string kept. With the slash, the first existing `index` file is served, else
  * the listing when `listing` is on (names HTML-escaped and percent-encoded in links,
- * directories first, then by name), else 404. A file requested with a trailing slash is 404.
+ * directories first, then by name; it shows exactly the entries a request would be served:
+ * none that would answer 404 or 403, such as a link to a dotfile), else 404. A file requested
+ * with a trailing slash is 404.
  *
  * @example
  * ```ts
@@ -133,11 +135,7 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     if (!options.listing) return notFound();
     let html: string;
     try {
-      html = await renderListing(located.path, realBase, environ, {
-        dotfiles,
-        followSymlinks: follow.symlinks,
-        parent: segments.length > 0,
-      });
+      html = await renderListing(located.path, segments, realBase, environ, { dotfiles, follow });
     } catch (error) {
       // As for a file: a directory that cannot be read is refused, one gone meanwhile not found.
       const code = (error as { code?: string }).code;
@@ -222,34 +220,39 @@ interface Entry {
   directory: boolean;
 }
 
-/** The HTML listing of `directory`: directories first, then files, each group by name. */
+/**
+ * The HTML listing of `directory` (the one `segments` name): directories first, then files,
+ * each group by name. It lists what a request for the entry would be served, by the rules of
+ * {@link directoryApp}: no name a request path cannot hold (`a\b`, `C:x`), no dotfile (but as
+ * `dotfiles` says, and `.well-known` at the root), no link out of the root (unless followed),
+ * broken or to a dotfile, no socket or device.
+ */
 async function renderListing(
   directory: string,
+  segments: readonly string[],
   realRoot: string,
   environ: Environ,
-  options: { dotfiles: 'ignore' | 'deny' | 'allow'; followSymlinks: boolean; parent: boolean },
+  options: { dotfiles: 'ignore' | 'deny' | 'allow'; follow: Follow },
 ): Promise<string> {
   const entries: Entry[] = [];
   for (const dirent of await readdir(directory, { withFileTypes: true })) {
-    if (options.dotfiles !== 'allow' && dirent.name.startsWith('.')) continue;
+    const name = dirent.name;
+    if (safeSegments(name)?.[0] !== name) continue;
+    if (options.dotfiles !== 'allow' && hasDotfile([...segments, name])) continue;
     let isDirectory = dirent.isDirectory();
     if (dirent.isSymbolicLink()) {
-      const full = path.join(directory, dirent.name);
-      const real = options.followSymlinks ? full : await realBelow(realRoot, full);
-      if (real === null) continue;
-      try {
-        isDirectory = (await stat(real)).isDirectory();
-      } catch {
-        continue; // a broken link
-      }
+      // Where the link leads decides, as when it is requested.
+      const located = await locate(realRoot, path.join(directory, name), options.follow);
+      if (located === null || (options.dotfiles !== 'allow' && isHidden(realRoot, located))) continue;
+      isDirectory = located.directory;
     } else if (!dirent.isFile() && !isDirectory) {
       continue; // sockets, FIFOs, devices
     }
-    entries.push({ name: dirent.name, directory: isDirectory });
+    entries.push({ name, directory: isDirectory });
   }
   entries.sort((a, b) => Number(b.directory) - Number(a.directory) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const shown = escapeHtml(`${environ.SCRIPT_NAME}${environ.PATH_INFO}`);
-  const parent = options.parent ? ['<li><a href="../">../</a></li>'] : [];
+  const parent = segments.length > 0 ? ['<li><a href="../">../</a></li>'] : [];
   const items = entries.map(({ name, directory: dir }) => {
     const suffix = dir ? '/' : '';
     return `<li><a href="./${escapeHtml(encodeURIComponent(name))}${suffix}">${escapeHtml(name)}${suffix}</a></li>`;
