@@ -4,6 +4,8 @@
  * chunks, a gzip'd page decoded, rewritten and compressed again, HEAD and 304 through the
  * whole stack.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerHandle, compose, serve } from 'tsgi';
@@ -100,5 +102,40 @@ describe('filters on the proxy', () => {
     const body = get.header('transfer-encoding') === 'chunked' ? dechunk(get.rest) : get.rest;
     expect(get.header('content-length') ?? String(Buffer.byteLength(body))).toBe(String(Buffer.byteLength(body)));
     expect(body).toContain('Old site');
+  });
+});
+
+describe('rewriteLocation: cookie Domain with IP hosts', () => {
+  it('maps a Domain naming an IPv6 upstream, and never sends an IP literal or a broken name as Domain', async () => {
+    // An upstream on [::1] that sets the cookie the query asks for.
+    const ipv6 = http.createServer((req, res) => {
+      res.setHeader('set-cookie', decodeURIComponent(req.url!.slice(req.url!.indexOf('?') + 1)));
+      res.end('ok');
+    });
+    await new Promise<void>((done) => ipv6.listen(0, '::1', done));
+    const upstreamUrl = `http://[::1]:${(ipv6.address() as AddressInfo).port}`;
+    const app = proxy(upstreamUrl);
+    const front = await serve(rewriteLocation(app, { upstream: upstreamUrl }), { port: 0, host: '127.0.0.1' });
+    try {
+      const cookie = async (setCookie: string, host: string) =>
+        (await request(`${front.url}/c?${encodeURIComponent(setCookie)}`, { headers: { Host: host } })).headers['set-cookie'];
+      // The upstream's name, bracketed or bare, is mapped to a public host name.
+      for (const domain of ['[::1]', '::1', '.::1', '[0:0:0:0:0:0:0:1]']) {
+        expect([domain, await cookie(`a=1; Domain=${domain}; Path=/`, 'www.example.com')]).toEqual([domain, ['a=1; Domain=www.example.com; Path=/']]);
+      }
+      // A public host that is an IP address: no Domain at all (a host-only cookie, what an IP
+      // address gets anyway, RFC 6265 §5.1.3), never `Domain=[::1]`.
+      for (const host of ['[::1]:8000', '[::1]', '127.0.0.1:8000', '0x7f.1']) {
+        expect([host, await cookie('a=1; Domain=::1; Path=/; HttpOnly', host)]).toEqual([host, ['a=1; Path=/; HttpOnly']]);
+      }
+      // A Host that is no domain name (sub-delims a Host may hold) never becomes attributes.
+      expect(await cookie('a=1; Domain=[::1]; Path=/', 'x;SameSite=None')).toEqual(['a=1; Path=/']);
+      // Another host's Domain is left alone.
+      expect(await cookie('a=1; Domain=other.example', '[::1]:8000')).toEqual(['a=1; Domain=other.example']);
+    } finally {
+      await front.close();
+      await app.close();
+      await new Promise((done) => ipv6.close(done));
+    }
   });
 });

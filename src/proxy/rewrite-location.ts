@@ -29,9 +29,10 @@ const REFRESH = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(.*)$/is;
  * its mount prefix (`SCRIPT_NAME`), so `Location: http://127.0.0.1:8081/about?x` becomes
  * `https://www.example.com/legacy/about?x` when the proxy is mounted at `/legacy`; an absolute
  * path (`Location: /about`) becomes `/legacy/about`. A URL with another host, or a relative
- * one, is left alone. A cookie's `Domain` naming an upstream host becomes the public host name;
- * its `Path` at or below the upstream's base path moves below the mount prefix
- * (`Path=/` → `Path=/legacy`). Every other attribute stays as it was sent.
+ * one, is left alone. A cookie's `Domain` naming an upstream host (an IPv6 one bracketed or
+ * not: `[::1]`, `::1`) becomes the public host name, or is left out when that is an IP address
+ * or no domain name (a host-only cookie: never `Domain=[::1]`); its `Path` at or below the
+ * upstream's base path moves below the mount prefix (`Path=/` → `Path=/legacy`). Every other attribute stays as it was sent.
  *
  * Only header fields change, never the body, and the response still streams. Put it above
  * `proxy` and below anything that reads those fields (`accessLog` logs what it sends).
@@ -83,9 +84,13 @@ export function rewriteRefresh(value: string, map: UrlMap, base: PublicBase): st
   return quoted ? `${match[1]}${quote}${mapped}${quote}${rest.slice(body.length)}` : `${match[1]}${mapped}${rest.slice(body.length)}`;
 }
 
-/** A `Set-Cookie` value with its `Domain` and `Path` mapped, or undefined when neither names the upstream. */
+/**
+ * A `Set-Cookie` value with its `Domain` and `Path` mapped, or undefined when neither names the
+ * upstream. A `Domain` naming the upstream is left out when the public host is no domain name
+ * ({@link cookieDomain}): the cookie is then the public host's alone.
+ */
 function rewriteCookie(value: string, map: UrlMap, base: PublicBase): string | undefined {
-  const parts = value.split(';');
+  const parts: Array<string | null> = value.split(';');
   let changed = false;
   for (let i = 1; i < parts.length; i++) {
     const part = parts[i]!;
@@ -93,15 +98,30 @@ function rewriteCookie(value: string, map: UrlMap, base: PublicBase): string | u
     if (eq === -1) continue;
     const key = part.slice(0, eq).trim().toLowerCase();
     const attribute = part.slice(eq + 1).trim();
-    let mapped: string | undefined;
-    if (key === 'domain' && map.isUpstreamDomain(attribute)) mapped = base.hostname;
+    let mapped: string | null | undefined;
+    if (key === 'domain' && map.isUpstreamDomain(attribute)) mapped = cookieDomain(base.hostname);
     else if (key === 'path' && attribute.startsWith('/')) {
       const rest = map.below(attribute);
       if (rest !== undefined) mapped = base.prefix + (rest === '/' || rest === '' ? (base.prefix ? '' : '/') : rest);
     }
     if (mapped === undefined || mapped === attribute) continue;
-    parts[i] = `${part.slice(0, eq + 1)}${mapped}`;
+    parts[i] = mapped === null ? null : `${part.slice(0, eq + 1)}${mapped}`;
     changed = true;
   }
-  return changed ? parts.join(';') : undefined;
+  return changed ? parts.filter((part) => part !== null).join(';') : undefined;
+}
+
+/** Labels of letters, digits, `-` and `_`, joined by dots, maybe with the root's trailing dot. */
+const DOMAIN_NAME = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$/i;
+/** A last label the URL parser reads as a number: the name is an IPv4 address (`127.0.0.1`, `0x7f.1`). */
+const NUMERIC_LAST_LABEL = /(?:^|\.)(?:\d+|0x[0-9a-f]*)\.?$/i;
+
+/**
+ * The public host name as a cookie `Domain`, or null when it is none: an IP address (an IPv6
+ * literal's brackets are no domain syntax, and an IP address domain-matches only itself, so
+ * the cookie is no wider without it, RFC 6265 §5.1.3), or a name with characters a domain
+ * name has not (a `Host` may hold `;` and `=`, which would add attributes to the cookie).
+ */
+function cookieDomain(hostname: string): string | null {
+  return DOMAIN_NAME.test(hostname) && !NUMERIC_LAST_LABEL.test(hostname) ? hostname : null;
 }

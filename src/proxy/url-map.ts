@@ -103,9 +103,13 @@ export class UrlMap {
     return undefined;
   }
 
-  /** True when `domain` (a cookie Domain, maybe with a leading dot) names the upstream. */
+  /**
+   * True when `domain` (a cookie Domain, maybe with a leading dot) names the upstream; an IPv6
+   * address may be bracketed or not, in any of its written forms (`::1`, `[0:0::1]`).
+   */
   isUpstreamDomain(domain: string): boolean {
-    const name = domain.trim().replace(/^\./, '').toLowerCase();
+    let name = domain.trim().replace(/^\./, '').toLowerCase();
+    if (name.includes(':')) name = ipv6Literal(name);
     return this.names.some((n) => n.hostname === name);
   }
 
@@ -116,6 +120,13 @@ export class UrlMap {
     if (!path.startsWith(base) || !isBoundary(path.charCodeAt(base.length))) return undefined;
     return path.slice(base.length);
   }
+}
+
+/** An IPv6 address as a URL's host name writes it (`[::1]`), or `address` when it is none. */
+function ipv6Literal(address: string): string {
+  const bracketed = address.startsWith('[') ? address : `[${address}]`;
+  // `URL.parse` is Node 22.1 on; `engines` says 22.
+  return URL.canParse(`http://${bracketed}/`) ? new URL(`http://${bracketed}/`).hostname : address;
 }
 
 /** End of string, `/`, `?` or `#`: where an origin or a base path may end. */
