@@ -92,6 +92,9 @@ describe('tsgi serve flag values', () => {
       [['--reload', '--reload-dir', join(dir, 'nope')], /^invalid --reload-dir '.*nope': expected a folder/],
       [['--no-such-flag'], /^unknown option '--no-such-flag' \(tsgi serve --help lists them\)\n/],
       [['--workers', '-2'], /^--workers needs a value; one starting with '-' is written --workers=<value>\n/],
+      // A typo (a zero too many) would fork thousands of processes: refused before any fork.
+      [['--workers', '10000'], /^invalid --workers '10000': expected a whole number from 1 to 512\n/],
+      [['--workers', '513'], /^invalid --workers '513': expected a whole number from 1 to 512\n/],
       [['--port=-1'], /^invalid --port '-1': expected a port number/],
       [['--fd', '3', '--port', '8000'], /^--fd and --port cannot be combined/],
       [['--fd', '3', '--reload'], /^--fd and --reload cannot be combined/],
@@ -121,11 +124,13 @@ describe('tsgi serve flag values', () => {
   });
 
   it('an invalid $WEB_CONCURRENCY or $FORWARDED_ALLOW_IPS: one line, exit 2', async () => {
-    const [workers, allow] = await Promise.all([
+    const [workers, many, allow] = await Promise.all([
       finish(['serve', envApp, '--port', '0'], { WEB_CONCURRENCY: 'lots' }),
+      finish(['serve', envApp, '--port', '0'], { WEB_CONCURRENCY: '5000' }),
       finish(['serve', envApp, '--port', '0', '--proxy-headers'], { FORWARDED_ALLOW_IPS: 'nonsense' }),
     ]);
-    expect(workers).toMatchObject({ code: 2, stderr: "tsgi: invalid $WEB_CONCURRENCY 'lots': expected a whole number >= 1\n" });
+    expect(workers).toMatchObject({ code: 2, stderr: "tsgi: invalid $WEB_CONCURRENCY 'lots': expected a whole number from 1 to 512\n" });
+    expect(many).toMatchObject({ code: 2, stderr: "tsgi: invalid $WEB_CONCURRENCY '5000': expected a whole number from 1 to 512\n" });
     expect(allow.code).toBe(2);
     expect(allow.stderr).toMatch(/^tsgi: invalid \$FORWARDED_ALLOW_IPS 'nonsense'/);
   });

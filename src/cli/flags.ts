@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { MAX_WORKERS } from './values.ts';
 
 /** One flag of `tsgi serve`. */
 export interface Flag {
@@ -63,7 +64,7 @@ export const FLAG_GROUPS: ReadonlyArray<readonly [title: string, flags: readonly
     'Processes',
     [
       { name: 'env-file', value: '<file>', help: 'Set environment variables from this file (KEY=value lines); those already set win', default: 'none' },
-      { name: 'workers', short: 'w', value: '<n>', help: 'Run <n> worker processes sharing the port', default: '$WEB_CONCURRENCY, else one process' },
+      { name: 'workers', short: 'w', value: '<n>', help: `Run <n> worker processes sharing the port (at most ${MAX_WORKERS})`, default: '$WEB_CONCURRENCY, else one process' },
       { name: 'timeout-worker-healthcheck', value: '<seconds>', help: 'Kill and replace a worker whose event loop stalls this long (0: never)', default: '30' },
       { name: 'reload', help: 'Restart when a file changes (development)', default: 'off' },
       { name: 'reload-dir', value: '<dir>', multiple: true, help: 'Watch this folder (repeatable)', default: "the module's folder" },

@@ -11,6 +11,7 @@ import { flagHelp, parseArgsOptions } from './flags.ts';
 import { missingFrom, readEnvFile } from './env-file.ts';
 import type { ServeCommand } from './command.ts';
 import {
+  MAX_WORKERS,
   UsageError,
   parseAllowIps,
   parseCount,
@@ -182,7 +183,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     limitMaxRequests: count('limit-max-requests'),
     limitMaxRequestsJitter: count('limit-max-requests-jitter', 0) ?? 0,
     maxBodySize: maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : parseSize(maxBodySize, '--max-body-size'),
-    workers: workers === undefined ? undefined : parseCount(workers, text('workers') === undefined ? '$WEB_CONCURRENCY' : '--workers'),
+    workers: workers === undefined ? undefined : parseCount(workers, text('workers') === undefined ? '$WEB_CONCURRENCY' : '--workers', 1, MAX_WORKERS),
     environment,
     reload: values.reload === true,
     reloadDirs: ((values['reload-dir'] as string[] | undefined) ?? [dirname(module)]).map((dir) => parseNonEmpty(dir, '--reload-dir')),

@@ -25,12 +25,22 @@ export function parsePort(value: string, flag: string): number {
   return port;
 }
 
-/** A whole number from `min` up (workers, request counts). */
-export function parseCount(value: string, flag: string, min = 1): number {
+/** A whole number from `min` up (workers, request counts), and at most `max` when given. */
+export function parseCount(value: string, flag: string, min = 1, max?: number): number {
   const count = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
-  if (!(count >= min)) throw invalid(flag, value, `a whole number >= ${min}`);
+  if (!(count >= min && (max === undefined || count <= max))) {
+    throw invalid(flag, value, max === undefined ? `a whole number >= ${min}` : `a whole number from ${min} to ${max}`);
+  }
   return count;
 }
+
+/**
+ * The most worker processes `--workers` (and `$WEB_CONCURRENCY`) starts. Far more than a
+ * machine has cores (a Node worker serves many requests at once, so one or two per core is
+ * usual); more is taken for a typo (`--workers 40000` for `4`), which would fork thousands of
+ * processes and take the machine down, and refused before any fork.
+ */
+export const MAX_WORKERS = 512;
 
 /**
  * The longest time a flag takes, in seconds: Node's timers hold at most 2³¹−1 ms (about 24.8
