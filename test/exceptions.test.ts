@@ -1,9 +1,11 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { type Body, type Environ, HTTPBadRequest, HTTPClientError, HTTPConflict, HTTPException, HTTPForbidden, HTTPFound, HTTPGone, HTTPImATeapot, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, HTTPNotImplemented, HTTPNotModified, HTTPPermanentRedirect, HTTPProxyAuthenticationRequired, HTTPRedirection, HTTPSeeOther, HTTPServerError, HTTPServiceUnavailable, HTTPTemporaryRedirect, HTTPUnauthorized, Request, Response, type StartResponse, abort, redirect, statusExceptions } from 'tsgi';
+import { type Body, type Environ, HTTPBadRequest, HTTPClientError, HTTPConflict, HTTPException, HTTPForbidden, HTTPFound, HTTPGone, HTTPImATeapot, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, HTTPNotImplemented, HTTPNotModified, HTTPPermanentRedirect, HTTPProxyAuthenticationRequired, HTTPRedirection, HTTPSeeOther, HTTPServerError, HTTPServiceUnavailable, HTTPTemporaryRedirect, HTTPUnauthorized, HTTPUpgradeRequired, Request, Response, type StartResponse, abort, redirect, statusExceptions } from 'tsgi';
 import { absoluteLocation, escapeHtml, reasonPhrase } from 'tsgi/http';
 import { lint } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
-import { request, start } from './node-helpers.ts';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { parseRaw, request, start } from './node-helpers.ts';
 
 const dec = new TextDecoder();
 
@@ -437,6 +439,74 @@ describe('407 Proxy Authentication Required', () => {
       expect(() => new HTTPProxyAuthenticationRequired(undefined, { proxyAuthenticate: none })).toThrow(/^Proxy-Authenticate needs at least one challenge$/);
     }
     expect(() => new HTTPProxyAuthenticationRequired(undefined, { proxyAuthenticate: { scheme: 'Ba sic' } })).toThrow(TypeError);
+  });
+});
+
+describe('426 Upgrade Required', () => {
+  it('takes the protocols as the upgrade option, a list or one string, and refuses one that is not a protocol', () => {
+    expect(new HTTPUpgradeRequired(undefined, { upgrade: ['TLS/1.2', 'HTTP/1.1'] }).headers.get('upgrade')).toBe('TLS/1.2, HTTP/1.1');
+    expect(new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' }).headers.get('upgrade')).toBe('websocket');
+    expect(new HTTPUpgradeRequired(undefined, { upgrade: ' h2c ,websocket' }).headers.get('upgrade')).toBe('h2c, websocket');
+    for (const bad of ['', ' , ', [], ['web socket'], 'TLS/1.2/x', '/1.1', 'a\r\nX: y']) {
+      expect(() => new HTTPUpgradeRequired(undefined, { upgrade: bad }), JSON.stringify(bad)).toThrow(TypeError);
+    }
+    // Without it the 426 goes as it is, without Upgrade (RFC 9110 §15.5.22 asks for one).
+    expect(new HTTPUpgradeRequired().headers.get('upgrade')).toBeNull();
+  });
+
+  it('sends Upgrade with Connection: upgrade over HTTP/1.1 (RFC 9110 §7.8), keeping the connection; not over HTTP/2', async () => {
+    const app = lint(Request.application(() => abort(426, 'This is a WebSocket endpoint.', { upgrade: 'websocket' })));
+    const server = await start(app, { http2: 'h2c' });
+    // Two pipelined requests: the first 426 leaves the connection open for the second.
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(text));
+      socket.write('GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    });
+    const first = parseRaw(raw);
+    expect([first.status, first.header('upgrade'), first.header('connection')]).toEqual([426, 'websocket', 'upgrade']);
+    expect(raw.match(/^HTTP\/1\.1 426 /gm)).toHaveLength(2);
+    const last = parseRaw(raw.slice(raw.lastIndexOf('HTTP/1.1 426')));
+    expect([last.header('upgrade'), last.header('connection')]).toEqual(['websocket', 'close, upgrade']);
+    // A body too large to drain unread: the connection closes, and the field says so.
+    const unread = await new Promise<string>((resolve) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(text));
+      socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\nsome');
+    });
+    expect([parseRaw(unread).status, parseRaw(unread).header('connection')]).toEqual([426, 'close, upgrade']);
+    // An HTTP/1.0 client cannot upgrade (RFC 9110 §7.8): no Upgrade, as over HTTP/2.
+    const old = await new Promise<string>((resolve) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.write('GET / HTTP/1.0\r\nHost: x\r\n\r\n');
+    });
+    expect([parseRaw(old).status, parseRaw(old).header('upgrade')]).toEqual([426, undefined]);
+    // HTTP/2 has no Upgrade (RFC 9113 §8.2.2): the 426 goes without it.
+    const session = http2.connect(server.url);
+    try {
+      const headers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const stream = session.request({ ':path': '/' });
+        stream.on('response', resolve).on('error', reject).resume();
+        stream.end();
+      });
+      expect([headers[':status'], headers.upgrade]).toEqual([426, undefined]);
+    } finally {
+      session.close();
+    }
+    // The test client answers as the HTTP/1.1 server does.
+    expect((await new TestClient(app).get('/', { status: 426 })).headers.get('upgrade')).toBe('websocket');
+    // A fetch runtime owns its connection and may speak HTTP/2: toFetch() leaves it out.
+    expect(new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' }).getResponse().toFetch().headers.get('upgrade')).toBeNull();
+    expect(server.log.text).toBe('');
   });
 });
 

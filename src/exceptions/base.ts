@@ -4,6 +4,7 @@
  * @module
  */
 import type { Body, Environ, StartResponse } from '../gateway/types.ts';
+import { isToken } from '../gateway/fields.ts';
 import { HeaderList, type HeaderListInit } from '../http/header-list.ts';
 import { Response, type ResponseBody } from '../response/response.ts';
 import { reasonPhrase } from '../response/status.ts';
@@ -44,6 +45,15 @@ export interface HTTPExceptionOptions {
    */
   retryAfter?: number | Date;
   /**
+   * The protocols sent as `Upgrade` (RFC 9110 §7.8), for a 426, which must carry them
+   * (§15.5.22): a list, most preferred first, or one string (`'websocket'`,
+   * `'TLS/1.2, HTTP/1.1'`). Each is a name and an optional `/version`, both tokens. Throws
+   * `TypeError` for one that is not, or for none (`[]`, a blank string). The Node server sends
+   * it on HTTP/1.1 only, with `Connection: upgrade`; over HTTP/2, to an HTTP/1.0 client and
+   * through the fetch adapters the 426 goes without it (docs/exceptions.md).
+   */
+  upgrade?: string | readonly string[];
+  /**
    * The representation's complete length in **bytes**, for a 416: sends
    * `Content-Range: bytes *\/length` (RFC 9110 §15.5.17). Throws `RangeError` for a negative or
    * fractional number.
@@ -62,6 +72,23 @@ function challengeList(field: string, value: Challenge | readonly Challenge[] | 
   const challenges = Array.isArray(value) && value.length === 0 ? '' : wwwAuthenticate.format(value)!;
   if (!challenges.trim()) throw new TypeError(`${field} needs at least one challenge`);
   return challenges;
+}
+
+/**
+ * The value of `Upgrade`: the protocols joined by `, `.
+ *
+ * @throws TypeError when one is not `name[/version]` (tokens), or there is none.
+ */
+function protocolList(value: string | readonly string[]): string {
+  const protocols = typeof value === 'string' ? value.split(',').map((p) => p.trim()).filter((p) => p !== '') : [...value];
+  if (protocols.length === 0) throw new TypeError('Upgrade needs at least one protocol');
+  for (const protocol of protocols) {
+    const [name, version, extra] = typeof protocol === 'string' ? protocol.split('/') : [];
+    if (!isToken(name!) || (version !== undefined && !isToken(version)) || extra !== undefined) {
+      throw new TypeError(`Upgrade: ${JSON.stringify(protocol)} is not a protocol (name or name/version)`);
+    }
+  }
+  return protocols.join(', ');
 }
 
 /** Something an exception can read the request from: a `Request`, or an environ. */
@@ -130,6 +157,7 @@ export class HTTPException extends Error {
     if (options.wwwAuthenticate !== undefined) this.headers.set('WWW-Authenticate', challengeList('WWW-Authenticate', options.wwwAuthenticate));
     if (options.proxyAuthenticate !== undefined) this.headers.set('Proxy-Authenticate', challengeList('Proxy-Authenticate', options.proxyAuthenticate));
     if (options.retryAfter !== undefined) this.headers.set('Retry-After', retryAfter.format(options.retryAfter));
+    if (options.upgrade !== undefined) this.headers.set('Upgrade', protocolList(options.upgrade));
     if (options.length !== undefined) this.headers.set('Content-Range', contentRange.format({ range: null, size: options.length }));
     this.body = options.body;
     this.contentType = options.contentType;

@@ -181,7 +181,11 @@ export class HTTPTooEarly extends HTTPClientError {
   static override readonly description: string = 'The server will not process a request that might be replayed.';
 }
 
-/** 426 Upgrade Required (RFC 9110 §15.5.22). */
+/**
+ * 426 Upgrade Required (RFC 9110 §15.5.22); the `upgrade` option sends the protocols to switch
+ * to as `Upgrade` (`{ upgrade: 'websocket' }`), which the Node server sends on HTTP/1.1 with
+ * `Connection: upgrade`. Without it the 426 is sent without `Upgrade`, which the RFC requires.
+ */
 export class HTTPUpgradeRequired extends HTTPClientError {
   declare readonly code: 426; static override readonly code = 426;
   static override readonly description: string = 'The client must switch to another protocol.';

@@ -126,3 +126,14 @@ export const CONNECTION_FIELDS: ReadonlySet<string> = new Set([
   'http2-settings',
 ]);
 
+/**
+ * True for the one field of {@link CONNECTION_FIELDS} an app may send: `Upgrade` (`name` in
+ * lower case) on a 426, which must carry it (RFC 9110 §15.5.22, §7.8). The Node server sends
+ * it, with `Connection: upgrade`, on an HTTP/1.1 connection only: an HTTP/1.0 client cannot
+ * upgrade and HTTP/2 has no such field (RFC 9113 §8.2.2). The test client keeps it; the fetch
+ * adapters and `toFetch()` drop it, as the runtime owns the connection and its protocol.
+ */
+export function isRequiredUpgrade(name: string, code: number): boolean {
+  return code === 426 && name === 'upgrade';
+}
+

@@ -6,7 +6,7 @@
  */
 import { type Body } from '../gateway/types.ts';
 import { type BodyIterator, describe, isAsyncIterable, isIterable } from '../gateway/body.ts';
-import { CONNECTION_FIELDS, isToken } from '../gateway/fields.ts';
+import { CONNECTION_FIELDS, isRequiredUpgrade, isToken } from '../gateway/fields.ts';
 import { hasNoContent } from '../gateway/status.ts';
 import { fail } from './lint-environ.ts';
 
@@ -47,8 +47,8 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
       fail('header values must be HTAB, SP, visible ASCII or U+0080-U+00FF (encode other text first, RFC 8187)', `${name}: ${JSON.stringify(value)}`);
     }
     const lower = name.toLowerCase();
-    if (CONNECTION_FIELDS.has(lower) && !(lower === 'connection' && value.trim().toLowerCase() === 'close')) {
-      fail("hop-by-hop headers are the server's business (RFC 9110 §7.6.1); only 'Connection: close' may be asked for", `got ${name}`);
+    if (CONNECTION_FIELDS.has(lower) && !(lower === 'connection' && value.trim().toLowerCase() === 'close') && !isRequiredUpgrade(lower, code)) {
+      fail("hop-by-hop headers are the server's business (RFC 9110 §7.6.1); only 'Connection: close' may be asked for, and a 426's Upgrade", `got ${name}`);
     }
     if (lower === 'status') fail('there is no Status header: the status goes to startResponse');
     if (lower === 'content-length') {

@@ -9,7 +9,7 @@ import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { raceTimer, resumeSteps } from '../gateway/resume.ts';
-import { CONNECTION_FIELDS, assertHeader } from '../gateway/fields.ts';
+import { CONNECTION_FIELDS, assertHeader, isRequiredUpgrade } from '../gateway/fields.ts';
 import { isBodilessStatus, parseStatus } from '../gateway/status.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
@@ -95,7 +95,7 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
       if (declared !== -1 || !DIGITS.test(value)) throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
       declared = Number(value);
       if (code === 204) continue;
-    } else if (CONNECTION_FIELDS.has(lower)) continue;
+    } else if (CONNECTION_FIELDS.has(lower) && !isRequiredUpgrade(lower, code)) continue;
     headers.push([name, value]);
   }
   return { status: started.status, code, headers, declared };

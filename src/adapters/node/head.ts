@@ -8,7 +8,7 @@
 import { isBodilessStatus } from '../../gateway/status.ts';
 import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../head-rules.ts';
 import type { ExchangeState } from './state.ts';
-import { assertHeader } from '../../gateway/fields.ts';
+import { assertHeader, isRequiredUpgrade } from '../../gateway/fields.ts';
 import { http2FieldValue, writeHttp2Head } from './http2-compat.ts';
 
 /** True when a Connection field value lists the `close` option (RFC 9112 §9.6). */
@@ -21,7 +21,8 @@ function hasCloseOption(value: string): boolean {
  * Sends the status line and headers of `exchange`. `length` is the body length when known (the
  * whole body is in hand): it becomes `Content-Length` unless the app gave one, which must then
  * match. An app `Content-Length` on a 204 is dropped (RFC 9110 §8.6); hop-by-hop fields are
- * dropped, `Connection: close` honoured; HEAD, 204 and 304 are marked bodiless.
+ * dropped, `Connection: close` honoured, but a 426's `Upgrade` on HTTP/1.1, sent with
+ * `Connection: upgrade` (`isRequiredUpgrade`); HEAD, 204 and 304 are marked bodiless.
  *
  * @throws TypeError for anything the app got wrong (no startResponse, invalid status or
  *   header, bad or mismatched Content-Length); nothing has been written then. Field names and
@@ -35,6 +36,9 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   const res = exchange.res;
   const flat: string[] = [];
   const http2 = exchange.http2;
+  // A 426's Upgrade goes on HTTP/1.1 (`isRequiredUpgrade`), with `Connection: upgrade`.
+  const upgrades = code === 426 && !http2 && exchange.environ.SERVER_PROTOCOL === 'HTTP/1.1';
+  let upgrade = false;
   let declared = -1;
   for (let i = 0; i < headers!.length; i++) {
     const pair = headers![i]!;
@@ -43,6 +47,8 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
       if (role === 'content-length') {
         declared = declaredLength(pair[1], declared);
         if (code === 204) continue; // RFC 9110 §8.6: never on a 204
+      } else if (upgrades && isRequiredUpgrade(role, code)) {
+        upgrade = true;
       } else {
         if (role === 'connection' && hasCloseOption(pair[1])) res.shouldKeepAlive = false;
         continue;
@@ -67,6 +73,10 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   }
   if (exchange.state?.closing) res.shouldKeepAlive = false;
   exchange.checkUnreadBody();
+  // RFC 9110 §7.8: the sender of Upgrade lists it in Connection. A Connection field makes Node
+  // leave out its own and keep the connection unless it says `close`, so it says so here when
+  // the connection is to end (after an unread body too, which the line above decides).
+  if (upgrade) flat.push('Connection', res.shouldKeepAlive ? 'upgrade' : 'close, upgrade');
   // Throws for invalid names and values before anything is written. HTTP/2 has no reason
   // phrase (RFC 9113 §8.3.2): Node warns when given one.
   if (exchange.http2) writeHttp2Head(res, code, flat);
