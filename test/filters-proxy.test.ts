@@ -87,6 +87,23 @@ describe('filters on the proxy', () => {
     expect(plain.body.toString('utf8')).toContain('<div class="banner">Old site</div>');
   });
 
+  it('answers HEAD to a page it rewrites with the fields GET gets (RFC 9110 §9.3.2)', async () => {
+    for (const path of ['/legacy/page', '/legacy/gzip-page']) {
+      const get = parseRaw((await rawExchange(port, rawGet(path))).raw);
+      const head = parseRaw((await rawExchange(port, rawGet(path, '', 'HEAD'))).raw);
+      expect(head.status, path).toBe(200);
+      expect(head.rest, path).toBe('');
+      const body = get.header('transfer-encoding') === 'chunked' ? dechunk(get.rest) : get.rest;
+      expect(body, path).toContain('Old site');
+      // No stale length of the upstream's bytes, the same validator, the same coding.
+      expect(head.header('content-length'), path).toBeUndefined();
+      expect(head.header('etag'), path).toBe(get.header('etag'));
+      expect(head.header('etag'), path).toMatch(/^W\//);
+      expect(head.header('content-encoding'), path).toBe(get.header('content-encoding'));
+      expect(head.header('accept-ranges'), path).toBeUndefined();
+    }
+  });
+
   it('answers HEAD and 304 through the whole stack with their headers and no body', async () => {
     const head = parseRaw((await rawExchange(port, rawGet('/legacy/etag', '', 'HEAD'))).raw);
     expect(head.status).toBe(200);

@@ -239,7 +239,7 @@ describe('rewriteHtml', () => {
     expect(alts).toEqual(['é']);
   });
 
-  it('leaves other types, compressed bodies and HEAD alone, and refuses bad selectors', async () => {
+  it('leaves other types and compressed bodies alone, gives HEAD the fields of GET, and refuses bad selectors', async () => {
     const handler = { body: () => { throw new Error('must not run'); } };
     const json = rewriteHtml(chunked(['{"<body>":1}'], [['Content-Type', 'application/json'], ['Content-Length', '12']]), { elements: handler });
     const plain = await chunksOf(json);
@@ -249,8 +249,8 @@ describe('rewriteHtml', () => {
     expect((await chunksOf(gz)).res.headers.get('Content-Encoding')).toBe('gzip');
     const head = rewriteHtml(chunked([], [['Content-Type', 'text/html'], ['Content-Length', '50'], ['ETag', '"x"']]), { elements: handler });
     const headRes = (await chunksOf(head, '/', { method: 'HEAD' })).res;
-    expect(headRes.headers.get('Content-Length')).toBe('50');
-    expect(headRes.headers.get('ETag')).toBe('"x"');
+    expect(headRes.headers.get('Content-Length')).toBeNull();
+    expect(headRes.headers.get('ETag')).toBe('W/"x"');
     expect(() => rewriteHtml(chunked([]), { elements: { 'div > p': () => undefined } })).toThrow(TypeError);
     expect(() => rewriteHtml(chunked([]), { elements: { '.x': () => undefined } })).toThrow(TypeError);
   });
@@ -281,12 +281,24 @@ describe('the shared rule of body filters', () => {
     expect(names.map((name) => untouched.res.headers.get(name))).toEqual(digests.map(([, value]) => value));
   });
 
-  it('leaves HEAD, 204, 304 and 206 answers alone', async () => {
-    for (const [status, method] of [['200 OK', 'HEAD'], ['204 No Content', 'GET'], ['304 Not Modified', 'GET'], ['206 Partial Content', 'GET']] as const) {
+  it('leaves 204, 304 and 206 answers alone', async () => {
+    for (const [status, method] of [['204 No Content', 'GET'], ['304 Not Modified', 'GET'], ['206 Partial Content', 'GET'], ['204 No Content', 'HEAD']] as const) {
       const { res } = await chunksOf(filter(chunked([], headers, status)), '/', { method });
       expect(res.headers.get('ETag'), `${status} ${method}`).toBe('"abc"');
       expect(res.headers.get('Content-Length'), `${status} ${method}`).toBe('5');
     }
+  });
+
+  it('gives a HEAD answer the fields the filtered GET answer has (RFC 9110 §9.3.2)', async () => {
+    const { res, text } = await chunksOf(filter(chunked([], headers)), '/', { method: 'HEAD' });
+    expect(text).toBe('');
+    expect(res.headers.get('ETag')).toBe('W/"abc"');
+    expect(res.headers.get('Content-Length')).toBeNull();
+    expect(res.headers.get('Accept-Ranges')).toBeNull();
+    const gz = await chunksOf(decodeContent(chunked([], [['Content-Type', 'text/plain'], ['Content-Encoding', 'gzip'], ['Content-Length', '25']])), '/', { method: 'HEAD' });
+    expect([gz.res.headers.get('Content-Encoding'), gz.res.headers.get('Content-Length')]).toEqual([null, null]);
+    const png = await chunksOf(filter(chunked([], [['Content-Type', 'image/png'], ['Content-Length', '5'], ['ETag', '"p"']])), '/', { method: 'HEAD' });
+    expect([png.res.headers.get('ETag'), png.res.headers.get('Content-Length')]).toEqual(['"p"', '5']);
   });
 });
 

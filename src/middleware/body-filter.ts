@@ -14,13 +14,15 @@ import { parseMediaType } from '../http/media-type.ts';
 import { EtagSet, formatEtag, parseEtag } from '../http/etag.ts';
 
 /**
- * True when a filter may change the body of this response: not for HEAD (no body; its fields
- * describe the GET answer, so they stay as they are), 1xx, 204 and 304 (no content), 206 or
- * anything with `Content-Range` (a part cannot be transformed on its own: {@link bodyFilter}
- * asks for the whole instead).
+ * True when a filter may change the body of this response, or for HEAD the fields of the GET
+ * answer it stands for: not for 1xx, 204 and 304 (no content), 206 or anything with
+ * `Content-Range` (a part cannot be transformed on its own: {@link bodyFilter} asks for the
+ * whole instead). A HEAD answer is transformable: it has no body, but its fields must be the
+ * ones the filtered GET answer has (RFC 9110 §9.3.2), not the app's `Content-Length` and strong
+ * `ETag` of bytes the client would never get.
  */
-export function isTransformable(environ: Environ, code: number, headers: HeaderList): boolean {
-  return environ.REQUEST_METHOD !== 'HEAD' && code >= 200 && !isBodilessStatus(code) && code !== 206 && !headers.has('content-range');
+export function isTransformable(code: number, headers: HeaderList): boolean {
+  return code >= 200 && !isBodilessStatus(code) && code !== 206 && !headers.has('content-range');
 }
 
 /**
@@ -101,7 +103,8 @@ export interface BodyFilterOptions {
 /**
  * A body-filter middleware: calls `app`, and for a transformable response ({@link
  * isTransformable}) for which `choose` answers a transformation, marks the fields
- * ({@link markTransformed}) and sends the transformed body. Anything else passes through with
+ * ({@link markTransformed}) and sends the transformed body (to HEAD: the marked fields, and no
+ * body). Anything else passes through with
  * its fields and body untouched, still streamed. With `changesContent` (the default), a part
  * of a response it would transform is replaced by the transformed whole (see
  * {@link BodyFilterOptions.changesContent}), which costs the app a second call.
@@ -123,6 +126,8 @@ export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyF
     }
     markTransformed(headers);
     startResponse(started.status, headers.list);
+    // HEAD: the fields a GET would get, and the app's (empty) body as it is; nothing to transform.
+    if (environ.REQUEST_METHOD === 'HEAD') return started.body;
     const body = transform(started.body);
     // A transformation closed before its first chunk must still close the app's body.
     return isAsyncIterable(body) ? closingSource(body, started.close) : body;
@@ -143,7 +148,7 @@ async function answerOf(app: App, environ: Environ, choose: ChooseTransform): Pr
   const started = await callApp(app, environ);
   const headers = new HeaderList();
   headers.list.push(...started.headers);
-  const transform = isTransformable(environ, statusCode(started.status), headers) ? choose(headers, environ) : null;
+  const transform = isTransformable(statusCode(started.status), headers) ? choose(headers, environ) : null;
   return { started, headers, transform };
 }
 

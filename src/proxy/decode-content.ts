@@ -17,8 +17,9 @@ const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', defl
  * raw, as servers send both) or `br`, so a filter between it and the client can read the
  * text, and drops the `Content-Encoding` field; put `compress` on top to encode the result
  * again for clients that ask. Like every body filter, it drops `Content-Length`,
- * `Accept-Ranges` and the digest fields, makes a strong `ETag` weak, and leaves HEAD, 204 and
- * 304 answers alone; a 206 of an encoded body (or a 416) to a range request is replaced by the
+ * `Accept-Ranges` and the digest fields, makes a strong `ETag` weak (a HEAD answer gets those
+ * fields and loses its `Content-Encoding` too, as GET would), and leaves 204 and 304 answers
+ * alone; a 206 of an encoded body (or a 416) to a range request is replaced by the
  * whole, decoded (the app is asked again without `Range`), so a client never gets encoded
  * bytes where the whole would be decoded. A body with another coding, or several, passes
  * through untouched.

@@ -52,7 +52,8 @@ function isText(type: string): boolean {
  * cannot hold is sent as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
  *
  * Like every body filter, it drops `Content-Length` and `Accept-Ranges`, weakens a strong
- * `ETag`, and leaves HEAD, 204 and 304 answers untouched; a 206 (or 416) to a range request
+ * `ETag` (of a HEAD answer too: it gets the fields GET gets), and leaves 204 and 304 answers
+ * untouched; a 206 (or 416) to a range request
  * for a type it rewrites is replaced by the whole, rewritten (the app is asked again without
  * `Range`).
  *

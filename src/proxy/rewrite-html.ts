@@ -70,7 +70,8 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * (UTF-16 is left alone): the `Content-Type` parameter, or else the one a `<meta charset>` (or
  * `<meta http-equiv=content-type>`) in the first 1024 bytes declares; attribute values are read
  * and written in it. Like every body filter, it drops `Content-Length` and `Accept-Ranges`,
- * weakens a strong `ETag`, and leaves HEAD, 204 and 304 answers and other types untouched; a
+ * weakens a strong `ETag` (of a HEAD answer too: it gets the fields GET gets), and leaves
+ * 204 and 304 answers and other types untouched; a
  * 206 (or 416) to a range request for an HTML page is replaced by the whole page, rewritten
  * (the app is asked again without `Range`; docs/proxy.md, "Range requests").
  *
