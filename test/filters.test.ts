@@ -12,7 +12,7 @@ import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:
 import { describe, expect, it, vi } from 'vitest';
 import { type App, Request, Response, defineMiddleware, serve } from 'tsgi';
 import { type HtmlElement, decodeContent, replaceText, rewriteHtml, rewriteLocation } from 'tsgi/proxy';
-import { mount } from 'tsgi/middleware';
+import { compress, mount } from 'tsgi/middleware';
 import { TokenStream } from '../src/proxy/html-tokens.ts';
 import { request } from './node-helpers.ts';
 
@@ -316,6 +316,36 @@ describe('revalidating a filtered response', () => {
       expect([strong.status, strong.headers.get('etag')]).toEqual([304, '"abc"']);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('a 304 for a filtered 200', () => {
+  it('carries none of the fields of the original bytes the filtered 200 did not have (RFC 9111 §4.3.4)', async () => {
+    // An upstream that answers the weak validator with a 304 carrying its 200's Accept-Ranges and length.
+    const app: App = (environ, startResponse) => {
+      const base: Array<[string, string]> = [['ETag', '"abc"'], ['Accept-Ranges', 'bytes'], ['Content-Length', '5'], ['Content-MD5', 'XUFAKrxLKna5cZ2REBfFkg==']];
+      if (environ.HTTP_IF_NONE_MATCH !== undefined) {
+        startResponse('304 Not Modified', base);
+        return [];
+      }
+      startResponse('200 OK', [['Content-Type', 'text/plain'], ...base]);
+      return [new TextEncoder().encode('hello')];
+    };
+    for (const [name, filtered] of [['replaceText', replaceText(app, { replacements: [['hello', 'HELLO!']] })], ['compress', compress(app, { threshold: 0 })]] as const) {
+      const server = await serve(filtered, { host: '127.0.0.1', port: 0 });
+      try {
+        const first = await fetch(server.url, { headers: { 'accept-encoding': 'gzip' } });
+        await first.arrayBuffer();
+        expect([first.headers.get('etag'), first.headers.get('accept-ranges')], name).toEqual(['W/"abc"', null]);
+        const again = await fetch(server.url, { headers: { 'if-none-match': 'W/"abc"', 'accept-encoding': 'gzip' } });
+        expect(again.status, name).toBe(304);
+        expect(again.headers.get('etag'), name).toBe('W/"abc"');
+        // A cache merges the 304's fields into the stored 200: it must not learn ranges or a digest of other bytes.
+        expect([again.headers.get('accept-ranges'), again.headers.get('content-md5'), again.headers.get('content-length')], name).toEqual([null, null, null]);
+      } finally {
+        await server.close();
+      }
     }
   });
 });

@@ -37,6 +37,13 @@ export function isTransformable(code: number, headers: HeaderList): boolean {
  */
 const DIGEST_FIELDS = ['content-digest', 'repr-digest', 'digest', 'content-md5'];
 
+/** Drops the fields that describe the original bytes: their length, ranges over them, their digests. */
+function dropByteFields(headers: HeaderList): void {
+  headers.delete('content-length');
+  headers.delete('accept-ranges');
+  for (const name of DIGEST_FIELDS) headers.delete(name);
+}
+
 /**
  * Marks the fields of a response whose body is being changed: `Content-Length` and
  * `Accept-Ranges` are dropped (the new length is unknown, and byte ranges would address the
@@ -45,9 +52,7 @@ const DIGEST_FIELDS = ['content-digest', 'repr-digest', 'digest', 'content-md5']
  * meaning does not (RFC 9110 §8.8.1).
  */
 export function markTransformed(headers: HeaderList): void {
-  headers.delete('content-length');
-  headers.delete('accept-ranges');
-  for (const name of DIGEST_FIELDS) headers.delete(name);
+  dropByteFields(headers);
   const etag = headers.get('etag')?.trim();
   if (etag && !etag.startsWith('W/')) headers.set('ETag', `W/${etag}`);
 }
@@ -56,7 +61,9 @@ export function markTransformed(headers: HeaderList): void {
  * The `ETag` of a 304 as the client's stored response has it, when that response was one a
  * filter transformed: for a `304` with a strong `"x"` to a request whose `If-None-Match`
  * holds `W/"x"` (the tag {@link markTransformed} gave the 200) and not `"x"` itself, sets
- * `ETag: W/"x"` and answers true; otherwise changes nothing and answers false.
+ * `ETag: W/"x"`, drops the fields {@link markTransformed} dropped from that 200
+ * (`Content-Length`, `Accept-Ranges`, the digests), and answers true; otherwise changes
+ * nothing and answers false.
  *
  * A 304 carries the `ETag` the 200 would have carried (RFC 9110 §15.4.5), and a cache
  * updates only the stored response whose strong validator the 304 names (RFC 9111 §4.3.4):
@@ -73,8 +80,12 @@ export function weakenNotModified(environ: Environ, headers: HeaderList): boolea
     if (!tag.weak) return false;
     weak = true;
   }
-  if (weak) headers.set('ETag', formatEtag(etag.tag, true));
-  return weak;
+  if (!weak) return false;
+  headers.set('ETag', formatEtag(etag.tag, true));
+  // The client's stored 200 had none of these (markTransformed dropped them), and a cache merges
+  // the 304's fields into it: the app's would tell it of byte ranges and digests of other bytes.
+  dropByteFields(headers);
+  return true;
 }
 
 /**
