@@ -80,6 +80,25 @@ describe('rewriteHtml', () => {
     );
   });
 
+  it('maps each URL of srcset and imagesrcset, keeping descriptors and commas inside URLs', async () => {
+    const page = '<img src="/a.png" srcset="http://old.example.com/a.png 1x,/b.png?w=1,2 2x, other.png 3x">' +
+      '<picture><source srcset=" http://127.0.0.1:8081/c.webp 480w , http://other.example/d.webp 800w"></picture>' +
+      '<link rel=preload as=image imagesrcset="/e.png 1x,/f.png 2x"><img srcset="rel.png">';
+    const app = rewriteHtml(Request.application(() => new Response(page, { contentType: 'text/html; charset=utf-8' })), { upstream: ['http://127.0.0.1:8081', 'http://old.example.com'] });
+    const server = await serve(mount({ '/legacy': app }), { host: '127.0.0.1', port: 0 });
+    try {
+      const text = await (await fetch(`${server.url}/legacy/`)).text();
+      const origin = server.url;
+      expect(text).toBe(
+        `<img src="/legacy/a.png" srcset="${origin}/legacy/a.png 1x,/legacy/b.png?w=1,2 2x, other.png 3x">` +
+          `<picture><source srcset=" ${origin}/legacy/c.webp 480w , http://other.example/d.webp 800w"></picture>` +
+          '<link rel=preload as=image imagesrcset="/legacy/e.png 1x,/legacy/f.png 2x"><img srcset="rel.png">',
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   it('removes, replaces and empties elements, their nested content included', async () => {
     const page = '<div id=a><div>inner</div>keep?</div><p>para</p><ul><li>one<li>two</ul><span>s</span><img src=x alt=y>end';
     const app = rewriteHtml(chunked([page]), {

@@ -16,6 +16,7 @@ import { parseSelector } from './html-selector.ts';
 import { HtmlRewrite, MAX_TOKEN_BYTES, type Rule } from './html-stream.ts';
 import { UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
 import { rewriteRefresh } from './rewrite-location.ts';
+import { mapSrcset } from './srcset.ts';
 
 /** A handler of {@link rewriteHtml}: called with each matching element, and the request. */
 export type ElementHandler = (element: HtmlElement, req: Request) => void;
@@ -30,7 +31,8 @@ export interface RewriteHtmlOptions {
   elements?: Record<string, ElementHandler>;
   /**
    * The upstream's URL(s), as for `rewriteLocation`: links pointing at them (`href`, `src`,
-   * `action`, `formaction`, `poster`, `data`, and the URL of `<meta http-equiv=refresh>`),
+   * each URL of `srcset` and `imagesrcset`, `action`, `formaction`, `poster`, `data`, and the
+   * URL of `<meta http-equiv=refresh>`),
    * absolute or as absolute paths, are rewritten to the public URL before your handlers run.
    */
   upstream?: UpstreamUrls;
@@ -46,9 +48,12 @@ export interface RewriteHtmlOptions {
   maxTokenBytes?: number;
 }
 
+/** Link attributes that hold a list of image candidates (`url 2x, url 480w`), not one URL. */
+const SRCSET_ATTRIBUTES = new Set(['srcset', 'imagesrcset']);
+
 const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
-  a: ['href'], area: ['href'], link: ['href'], base: ['href'], img: ['src'], script: ['src'], iframe: ['src'], frame: ['src'],
-  embed: ['src'], source: ['src'], track: ['src'], audio: ['src'], video: ['src', 'poster'], input: ['src', 'formaction'],
+  a: ['href'], area: ['href'], link: ['href', 'imagesrcset'], base: ['href'], img: ['src', 'srcset'], script: ['src'], iframe: ['src'], frame: ['src'],
+  embed: ['src'], source: ['src', 'srcset'], track: ['src'], audio: ['src'], video: ['src', 'poster'], input: ['src', 'formaction'],
   button: ['formaction'], form: ['action'], object: ['data'],
 };
 
@@ -150,7 +155,8 @@ function linkHandler(map: UrlMap): ElementHandler {
     }
     for (const name of LINK_ATTRIBUTES[element.tagName] ?? []) {
       const value = element.getAttribute(name);
-      const mapped = value === null ? undefined : map.toPublic(value, base);
+      if (value === null) continue;
+      const mapped = SRCSET_ATTRIBUTES.has(name) ? mapSrcset(value, (url) => map.toPublic(url, base)) : map.toPublic(value, base);
       if (mapped !== undefined && mapped !== value) element.setAttribute(name, mapped);
     }
   };
