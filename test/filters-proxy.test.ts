@@ -104,6 +104,13 @@ describe('filters on the proxy', () => {
     }
   });
 
+  it('answers 502 for an upstream body that is not the gzip it says, as for any malformed answer', async () => {
+    const reply = await request(`${url}/legacy/gzip-corrupt`, { headers: { Accept: 'text/plain' } });
+    expect(reply.status).toBe(502);
+    expect(reply.body.toString('utf8')).toContain('not valid gzip');
+    expect(reply.body.toString('utf8')).not.toContain('127.0.0.1');
+  });
+
   it('answers HEAD and 304 through the whole stack with their headers and no body', async () => {
     const head = parseRaw((await rawExchange(port, rawGet('/legacy/etag', '', 'HEAD'))).raw);
     expect(head.status).toBe(200);

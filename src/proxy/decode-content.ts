@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import type { App, AppLike, Body } from '../gateway/types.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
+import { HTTPBadGateway } from '../exceptions/server-errors.ts';
 
 type Decoding = 'gzip' | 'deflate' | 'br';
 const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
@@ -28,9 +29,9 @@ const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', defl
  * 64 KiB however far a chunk inflates): the output of each chunk the app yields is sent before
  * the next is asked for, and the decoder pauses while the client has not taken what it made,
  * so a small body that inflates to gigabytes costs no more memory than a small one. Corrupt
- * data makes the body throw an `Error` that names the coding and the decoder's reason
- * (`decodeContent: the response body is not valid gzip (incorrect header check)`), so the
- * server cuts the connection, or answers 500 if the head is not out yet.
+ * data makes the body throw an `HTTPBadGateway` (502) whose logged line names the coding and
+ * the decoder's reason (`decodeContent: the response body is not valid gzip (incorrect header
+ * check)`), so the server cuts the connection, or answers 502 if the head is not out yet.
  *
  * @example
  * ```ts
@@ -157,8 +158,14 @@ async function* written(z: Decoder, chunk: Uint8Array, coding: Decoding): AsyncG
 
 function ignore(): void {}
 
-/** The error for a body the decoder refused, naming the coding and the decoder's reason. */
-function corrupt(coding: Decoding, error: unknown): Error {
+/**
+ * The error for a body the decoder refused: a 502 (RFC 9110 §15.6.3, an invalid response from
+ * the server behind this gateway, as the proxy answers any malformed answer), whose page names
+ * the coding and whose `stack`, the line the server logs, adds the decoder's reason.
+ */
+function corrupt(coding: Decoding, error: unknown): HTTPBadGateway {
   const reason = error instanceof Error ? error.message : String(error);
-  return new Error(`decodeContent: the response body is not valid ${coding} (${reason})`, { cause: error });
+  const exception = new HTTPBadGateway(`The response body is not valid ${coding}.`, { cause: error });
+  exception.stack = `${exception.name} ${exception.code}: decodeContent: the response body is not valid ${coding} (${reason})`;
+  return exception;
 }
