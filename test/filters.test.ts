@@ -401,6 +401,32 @@ describe('range requests under a filter that changes the content', () => {
     expect(calls).toEqual([undefined, 'bytes=40-', undefined, 'bytes=0-9,20-29', undefined, `bytes=${PAGE_HTML.length + 10}-`, undefined]);
   });
 
+  it('answers HEAD with Range with the fields of the GET answer, not a part of the original bytes (socket)', async () => {
+    // An app that, as some servers do, honours Range on HEAD too.
+    const page = Buffer.from(PAGE_HTML);
+    const app: App = (environ, startResponse) => {
+      const fields: Array<[string, string]> = [['Content-Type', 'text/html; charset=utf-8'], ['ETag', '"v1"'], ['Accept-Ranges', 'bytes']];
+      const body = environ.REQUEST_METHOD === 'HEAD' ? [] : [page];
+      if (environ.HTTP_RANGE === undefined) {
+        startResponse('200 OK', [...fields, ['Content-Length', String(page.length)]]);
+        return body;
+      }
+      startResponse('206 Partial Content', [...fields, ['Content-Range', `bytes 40-${page.length - 1}/${page.length}`], ['Content-Length', String(page.length - 40)]]);
+      return environ.REQUEST_METHOD === 'HEAD' ? [] : [page.subarray(40)];
+    };
+    const server = await serve(banner(app), { port: 0 });
+    try {
+      const get = await fetch(server.url, { headers: { Range: 'bytes=40-' } });
+      await get.text();
+      const head = await fetch(server.url, { method: 'HEAD', headers: { Range: 'bytes=40-' } });
+      expect(head.status).toBe(get.status);
+      expect(head.status).toBe(200);
+      expect([head.headers.get('content-range'), head.headers.get('accept-ranges'), head.headers.get('etag')]).toEqual([null, null, 'W/"v1"']);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('asks a mounted app for the whole from where the request was routed, not from inside the mount (socket)', async () => {
     const { app, calls } = rangeApp(Buffer.from(PAGE_HTML), { 'Content-Type': 'text/html; charset=utf-8' });
     const server = await serve(banner(mount({ '/app': app })), { port: 0 });

@@ -99,7 +99,7 @@ export interface BodyFilterOptions {
   /**
    * True (the default) for a filter that changes the content itself (rewriting or decoding
    * it), so that a part of the original bytes would not fit the transformed whole. Then a GET
-   * with `Range` answered with a part (206, or any answer with `Content-Range`) whose whole
+   * (or HEAD) with `Range` answered with a part (206, or any answer with `Content-Range`) whose whole
    * the filter would transform, or with a 416 (a range measured against the original length),
    * is asked for again without `Range` and `If-Range`, and the whole 200 is transformed and
    * sent instead: a 200 is a valid answer to a range request (RFC 9110 §14.2). When only the
@@ -126,7 +126,10 @@ export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyF
   return async (environ, startResponse) => {
     // Where the request was routed to before the app ran (a `mount` below moves the prefix into
     // `SCRIPT_NAME`): the request for the whole of a part is routed from the same place.
-    const route = changesContent && environ.REQUEST_METHOD === 'GET' && typeof environ.HTTP_RANGE === 'string' ? routeOf(environ) : null;
+    // HEAD too: an app that honours Range on HEAD (some do) would otherwise describe a part of
+    // the original bytes where GET sends the whole, transformed.
+    const method = environ.REQUEST_METHOD;
+    const route = changesContent && (method === 'GET' || method === 'HEAD') && typeof environ.HTTP_RANGE === 'string' ? routeOf(environ) : null;
     let answer = await answerOf(inner, environ, choose);
     if (route !== null) answer = await wholeForPart(inner, environ, route, answer, choose);
     const { started, headers, transform } = answer;
@@ -187,7 +190,7 @@ async function wholeForPart(app: App, environ: Environ, route: Route, first: Ans
 }
 
 /**
- * Whether `answer` to a GET with `Range` stands for a whole the filter transforms: 'yes' for a
+ * Whether `answer` to a GET or HEAD with `Range` stands for a whole the filter transforms: 'yes' for a
  * part (206, or `Content-Range`) whose fields `choose` would transform (asked on a copy),
  * 'maybe' when only the whole's fields can tell (a 416, whose fields are an error page's; a
  * `multipart/byteranges` 206, whose parts carry the type), null otherwise.
