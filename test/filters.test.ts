@@ -657,6 +657,26 @@ describe('rewriteLocation', () => {
     ]);
   });
 
+  it('maps each target of Link (pagination, preload) and leaves parameters and other sites alone (socket)', async () => {
+    const app = rewriteLocation(
+      chunked([], [
+        ['Link', '<http://127.0.0.1:8081/base/items?page=2>; rel="next", </base/items?page=9>; rel=last; title="<not a link>, really"'],
+        ['Link', '<https://cdn.example/a.css>; rel=preload; as=style, <http://old.example.com/base/b.css>;rel=preload'],
+      ], '200 OK'),
+      { upstream: ['http://127.0.0.1:8081/base/', 'http://old.example.com'] },
+    );
+    const server = await serve(mount({ '/legacy': app }), { host: '127.0.0.1', port: 0 });
+    try {
+      const res = await fetch(`${server.url}/legacy/items`);
+      expect(res.headers.get('link')).toBe(
+        `<${server.url}/legacy/items?page=2>; rel="next", </legacy/items?page=9>; rel=last; title="<not a link>, really", ` +
+          `<https://cdn.example/a.css>; rel=preload; as=style, <${server.url}/legacy/b.css>;rel=preload`,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   it('reads a Refresh URL in time linear in its length, quoted or not', { timeout: 10_000 }, async () => {
     // 200,000 spaces before a last character: the old expression backtracked over each (minutes).
     const spaces = ' '.repeat(200_000);

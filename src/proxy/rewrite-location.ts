@@ -24,8 +24,8 @@ const REFRESH = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(.*)$/is;
 
 /**
  * Rewrites the response fields that point at the upstream so they point at the public URL:
- * `Location` and `Content-Location`, the URL in `Refresh` (`5; url=…`), and the `Domain` and
- * `Path` of `Set-Cookie`. The public URL is the request's: `tsgi.url_scheme`, its `Host` and
+ * `Location` and `Content-Location`, the URL in `Refresh` (`5; url=…`), each target of `Link`
+ * (`<…>; rel=next`, RFC 8288), and the `Domain` and `Path` of `Set-Cookie`. The public URL is the request's: `tsgi.url_scheme`, its `Host` and
  * its mount prefix (`SCRIPT_NAME`), so `Location: http://127.0.0.1:8081/about?x` becomes
  * `https://www.example.com/legacy/about?x` when the proxy is mounted at `/legacy`; an absolute
  * path (`Location: /about`) becomes `/legacy/about`. A URL with another host, or a relative
@@ -61,6 +61,7 @@ export function rewriteLocation(app: AppLike, options: RewriteLocationOptions): 
         if (URL_FIELDS.has(lower)) mapped = map.toPublic(value, (base ??= publicBase(environ)));
         else if (lower === 'refresh') mapped = rewriteRefresh(value, map, (base ??= publicBase(environ)));
         else if (lower === 'set-cookie') mapped = rewriteCookie(value, map, (base ??= publicBase(environ)));
+        else if (lower === 'link') mapped = rewriteLink(value, map, (base ??= publicBase(environ)));
         if (mapped === undefined || mapped === value) continue;
         out ??= headers.slice();
         out[i] = [name, mapped];
@@ -82,6 +83,41 @@ export function rewriteRefresh(value: string, map: UrlMap, base: PublicBase): st
   const mapped = map.toPublic(quoted ? body.slice(1, -1) : body, base);
   if (mapped === undefined) return undefined;
   return quoted ? `${match[1]}${quote}${mapped}${quote}${rest.slice(body.length)}` : `${match[1]}${mapped}${rest.slice(body.length)}`;
+}
+
+/**
+ * The `Link` value (RFC 8288 §3) with the target of each link-value (`<…>` at its start) mapped
+ * to the public URL; the parameters, quoted strings included, are left as written. Undefined
+ * when no target changed.
+ */
+function rewriteLink(value: string, map: UrlMap, base: PublicBase): string | undefined {
+  let out = '';
+  let at = 0;
+  let start = true; // only white space since the value's start or a comma between link-values
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+      continue;
+    }
+    if (c === '"') quoted = true;
+    else if (c === ',') start = true;
+    else if (c === '<' && start) {
+      const end = value.indexOf('>', i + 1);
+      if (end === -1) break;
+      const target = value.slice(i + 1, end);
+      const mapped = map.toPublic(target, base);
+      if (mapped !== undefined && mapped !== target) {
+        out += `${value.slice(at, i + 1)}${mapped}`;
+        at = end;
+      }
+      i = end;
+      start = false;
+    } else if (c !== ' ' && c !== '\t') start = false;
+  }
+  return at === 0 ? undefined : out + value.slice(at);
 }
 
 /**
