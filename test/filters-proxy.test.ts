@@ -111,6 +111,14 @@ describe('filters on the proxy', () => {
     expect(reply.body.toString('utf8')).not.toContain('127.0.0.1');
   });
 
+  it('rewrites a page the upstream encoded in zstd, the coding Chrome offers and Caddy prefers, as gzip and br', async () => {
+    for (const accept of ['gzip, deflate, br, zstd', 'br, gzip', 'gzip']) {
+      const res = await fetch(`${url}/legacy/negotiated-page`, { headers: { 'accept-encoding': accept } });
+      const text = await res.text();
+      expect(text, accept).toContain('<div class="banner">Old site</div>');
+    }
+  });
+
   it('answers HEAD and 304 through the whole stack with their headers and no body', async () => {
     const head = parseRaw((await rawExchange(port, rawGet('/legacy/etag', '', 'HEAD'))).raw);
     expect(head.status).toBe(200);

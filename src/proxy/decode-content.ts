@@ -10,12 +10,17 @@ import { concatBytes } from '../gateway/body.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { HTTPBadGateway } from '../exceptions/server-errors.ts';
 
-type Decoding = 'gzip' | 'deflate' | 'br';
+type Decoding = 'gzip' | 'deflate' | 'br' | 'zstd';
 const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
+// zstd (RFC 8878), which Chrome and Firefox offer and Caddy or nginx's zstd module answer with:
+// node:zlib decodes it from Node 22.15 and 23.8 on. On an older Node it passes through, as any
+// other coding does.
+if (typeof zlib.createZstdDecompress === 'function') CODINGS.zstd = 'zstd';
 
 /**
  * Decodes response bodies sent with `Content-Encoding: gzip` (or `x-gzip`), `deflate` (zlib or
- * raw, as servers send both) or `br`, so a filter between it and the client can read the
+ * raw, as servers send both), `br` or `zstd` (where node:zlib has it: Node 22.15, 23.8 and
+ * later), so a filter between it and the client can read the
  * text, and drops the `Content-Encoding` field; put `compress` on top to encode the result
  * again for clients that ask. Like every body filter, it drops `Content-Length`,
  * `Accept-Ranges` and the digest fields, makes a strong `ETag` weak (a HEAD answer gets those
@@ -58,7 +63,7 @@ function isZlibHeader(first: Uint8Array): boolean {
   return first.byteLength >= 2 && (first[0]! & 0x0f) === 8 && ((first[0]! << 8) | first[1]!) % 31 === 0;
 }
 
-type Decoder = zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress;
+type Decoder = zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompress | zlib.ZstdDecompress;
 
 /**
  * The decoder for `coding`; `first` (at least 2 bytes, unless the body is shorter) tells zlib
@@ -67,6 +72,7 @@ type Decoder = zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompr
  */
 function decoder(coding: Decoding, first: Uint8Array): Decoder {
   if (coding === 'br') return zlib.createBrotliDecompress();
+  if (coding === 'zstd') return zlib.createZstdDecompress();
   if (coding === 'gzip') return zlib.createGunzip();
   return isZlibHeader(first) ? zlib.createInflate() : zlib.createInflateRaw();
 }
