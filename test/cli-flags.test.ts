@@ -240,6 +240,20 @@ describe('tsgi serve flags at work', () => {
     expect(refused.body).toContain('untrusted Host');
   });
 
+  it('the access log has the requests the server refused itself: a parser 400 as "-", a bad Host with its request line, a 413', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--max-body-size', '10b', '--workers', '2']);
+    const url = await servingUrl(run);
+    const port = Number(new URL(url).port);
+    expect(parseRaw((await rawExchange(port, 'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n')).raw).status).toBe(400);
+    expect(parseRaw((await rawExchange(port, 'GET /where HTTP/1.1\r\nHost: bad host\r\nUser-Agent: probe\r\nConnection: close\r\n\r\n')).raw).status).toBe(400);
+    expect((await post(`${url}/body`, 'more than ten bytes')).status).toBe(413);
+    await waitFor(() => run.out.stdout.split('\n').length >= 5, () => run.out.stdout);
+    const lines = run.out.stdout.split('\n');
+    expect(lines).toContainEqual(expect.stringMatching(/^127\.0\.0\.1 - - \[[^\]]+\] "-" 400 \d+ "-" "-"$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/where HTTP\/1\.1" 400 \d+ "-" "probe"$/));
+    expect(lines).toContainEqual(expect.stringMatching(/^127\.0\.0\.1 - - \[[^\]]+\] "POST \/body HTTP\/1\.1" 413 \d+ "-" "-"$/));
+  });
+
   it('--no-access-log and --log-level: no request lines, no start line at warning; app errors still logged', async () => {
     const quiet = cli(['serve', envApp, '--port', '0', '--no-access-log']);
     const path = join(dir, 'quiet.sock');
@@ -249,7 +263,9 @@ describe('tsgi serve flags at work', () => {
     expect((await get(`${url}/fail`)).status).toBe(500);
     await waitFor(() => quiet.out.stderr.includes('failing on purpose'), () => quiet.out.stderr);
     expect(quiet.out.stdout).toMatch(/^Serving on /);
+    expect(parseRaw((await rawExchange(Number(new URL(url).port), 'GET /a b HTTP/1.1\r\n\r\n')).raw).status).toBe(400);
     expect(quiet.out.stdout).not.toContain('"GET /');
+    expect(quiet.out.stdout).not.toContain('" 400 ');
     // At warning there is no start line: wait for the socket.
     await waitFor(() => existsSync(path), () => `no socket; stderr: ${warning.out.stderr}`);
     const status = (target: string) =>

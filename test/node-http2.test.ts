@@ -453,6 +453,25 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     expect((outcome as { code?: string }).code).toBe('ERR_STREAM_PREMATURE_CLOSE');
   });
 
+  it('close({ timeout }) cuts an h2c connection whose client holds a stream unread, and resolves', async () => {
+    const app = Request.application(() => new Response('x'.repeat(100)));
+    const handle = await serve(app, { port: 0, http2: 'h2c', log: errorLog() });
+    const session = http2.connect(handle.url);
+    session.on('error', () => {});
+    await new Promise<void>((resolve) => {
+      const stream = session.request({ ':path': '/' });
+      stream.on('error', () => {});
+      stream.on('response', () => resolve()); // the body is never read: the stream stays open
+      stream.end();
+    });
+    const outcome = await Promise.race([
+      handle.close({ timeout: 200 }).then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('still open after 3 s'), 3_000)),
+    ]);
+    expect(outcome).toBe('closed');
+    session.destroy();
+  });
+
   it('close() ends both kinds of connection', async () => {
     const app = Request.application(() => new Response('x'));
     const handle = await serve(app, { port: 0, http2: 'h2c', log: errorLog() });

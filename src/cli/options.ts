@@ -19,6 +19,7 @@ import type { TlsOptions } from 'node:tls';
 import type { ServeOptions } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
+import { refusedLogger } from './refused-log.ts';
 
 /**
  * The options for `serve()`. `port` overrides the command's (a port the primary picked for
@@ -43,5 +44,7 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
   if (command.limitConcurrency !== undefined) options.maxConcurrentRequests = command.limitConcurrency;
   if (command.maxBodySize > 0) options.maxBodySize = command.maxBodySize;
   if (command.trustedHosts !== undefined) options.trustedHosts = command.trustedHosts;
+  // The requests the server answers itself go to the access log too (the app's: src/cli/stack.ts).
+  if (command.accessLog && log.enabled('info')) options.onRefused = refusedLogger(log.stdout);
   return options;
 }

@@ -9,3 +9,4 @@
 export { type ServeOptions, type ServerHandle, serve } from '../adapters/node/serve.ts';
 export { toNodeHandler } from '../adapters/node/handler.ts';
 export { DEFAULT_MAX_HEADERS, type NodeEnvironOptions, createEnviron } from '../adapters/node/environ.ts';
+export { type RefusalListener, type RefusedRequest } from '../adapters/node/refused.ts';

@@ -231,6 +231,11 @@ function common(e: AccessLogEntry): string {
   );
 }
 
+/** The line of `entry` in the built-in `format`, without `\n` (for the server's own lines: `tsgi serve`). */
+export function formatAccessEntry(entry: AccessLogEntry, format: AccessLogFormat): string {
+  return FORMATS[format]!(entry);
+}
+
 const FORMATS: Record<string, (entry: AccessLogEntry) => string> = {
   common,
   combined: (e) => `${common(e)} "${dash(e.referer)}" "${dash(e.userAgent)}"`,

@@ -7,6 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { discardThenClose } from './linger.ts';
+import type { Reporter } from './refused.ts';
 
 /** What a refused request is answered: status code, reason phrase, and why. */
 interface Refusal {
@@ -70,9 +71,10 @@ const refusing = new WeakSet<Socket>();
  * broken chunked body), the connection is cut, after the refusal if none of the app's answer
  * has gone out yet (as Node does). When the client is gone (`ECONNRESET`, the socket no
  * longer writable) the socket is destroyed. The app is not called for a refused request, and
- * nothing is logged: the fault is the client's.
+ * nothing is logged as an error (the fault is the client's); a refusal answered is passed to
+ * `report` (`serve()`'s `onRefused`).
  */
-export function answerClientError(error: Error & { code?: string; reason?: unknown }, socket: Socket): void {
+export function answerClientError(error: Error & { code?: string; reason?: unknown }, socket: Socket, report?: Reporter): void {
   if (refusing.has(socket)) return;
   refusing.add(socket);
   if (error.code === 'ECONNRESET' || !socket.writable) {
@@ -90,6 +92,7 @@ export function answerClientError(error: Error & { code?: string; reason?: unkno
   whenAnswered(socket, () => {
     if (!socket.writable) return;
     socket.end(answer(refusal));
+    report?.(refusal.code, refusal.detail, bodyOf(refusal).length, undefined, socket);
     if (refusal.code === 408) socket.once('finish', () => socket.destroy());
     else discardThenClose(socket, () => false);
   });
@@ -112,19 +115,28 @@ function whenAnswered(socket: Socket, then: () => void): void {
  * Answers a request whose socket Node has handed over (a CONNECT, which the HTTP/1 parser
  * leaves to the `connect` event) with `code reason` and the one-line `detail`, then closes the
  * connection as a refused request's (`discardThenClose`: what the client sends meanwhile, the
- * start of its tunnel, is read and dropped).
+ * start of its tunnel, is read and dropped). Answers the body's size in bytes (0 when the client
+ * was gone and nothing was sent).
  */
-export function answerOnSocket(socket: Socket, code: number, reason: string, detail: string): void {
+export function answerOnSocket(socket: Socket, code: number, reason: string, detail: string): number {
   if (!socket.writable) {
     socket.destroy();
-    return;
+    return 0;
   }
-  socket.end(answer({ code, reason, detail }));
+  const refusal = { code, reason, detail };
+  socket.end(answer(refusal));
   discardThenClose(socket, () => false);
+  return bodyOf(refusal).length;
+}
+
+/** The body of `refusal`'s answer: one line (ASCII). */
+function bodyOf({ reason, detail }: Refusal): string {
+  return `${reason}: ${detail}\n`;
 }
 
 /** The whole HTTP/1.1 answer of `refusal`. */
-function answer({ code, reason, detail }: Refusal): string {
-  const body = `${reason}: ${detail}\n`;
+function answer(refusal: Refusal): string {
+  const { code, reason } = refusal;
+  const body = bodyOf(refusal);
   return `HTTP/1.1 ${code} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
 }

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
 import { ReadableInput } from '../../gateway/readable-input.ts';
+import type { RefusalListener, RefusedRequest } from './refused.ts';
 import { HTTPBadRequest } from '../../exceptions/client-errors.ts';
 import {
   DEFAULT_MAX_HEADERS,
@@ -50,6 +51,18 @@ export interface NodeEnvironOptions extends EnvironOptions {
    * slow but steady download or a quiet long poll is never cut. Default 60 000; 0 turns it off.
    */
   sendTimeout?: number;
+  /**
+   * Called for each request the server answers itself without calling the app, once the
+   * answer is sent: a request Node's parser refused (400, 408 for a head too slow, 431 for one
+   * too large; under `serve()` only), a bad request-target or Host (400), a path outside
+   * `scriptName` (404), a declared body past `maxBodySize` (413), an `Expect` other than
+   * `100-continue` (417), `CONNECT` (501), a request past `maxConcurrentRequests` (503). It gets
+   * a {@link RefusedRequest}: the status, the one-line reason, the request line and fields when
+   * parsed, the client's address. An access log's lines for them, as nginx writes its own 400s
+   * (`tsgi serve` writes them to its access log). An error it throws is logged to `log`.
+   * Default none.
+   */
+  onRefused?: RefusalListener;
 }
 
 /** An absolute-form target's scheme and authority, which may not be empty (RFC 9110 §4.2.1). */

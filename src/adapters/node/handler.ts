@@ -23,33 +23,43 @@ import { checkMaxBodySize, limitBody } from '../body-limit.ts';
 import { http2HasBody, isHttp2 } from './http2-compat.ts';
 import { FailedInput } from '../../gateway/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
+import { type Reporter, refusalReporter } from './refused.ts';
 
-/** A short plain-text answer that closes the connection (for requests the app never sees). */
-function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, reason: string, text: string): void {
+/**
+ * A short plain-text answer that closes the connection (for requests the app never sees):
+ * `reason: detail` (the reason alone without a detail), reported to `report`.
+ */
+function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, reason: string, detail: string, report: Reporter | undefined): void {
   if (!req.complete) prepareUnreadBody(req, res);
-  endPlain(res, code, reason, Buffer.from(text), true);
+  const body = Buffer.from(detail === '' ? `${reason}\n` : `${reason}: ${detail}\n`);
+  endPlain(res, code, reason, body, true);
+  report?.(code, detail === '' ? reason : detail, body.byteLength, req);
 }
 
 /**
- * The `checkExpectation` listener of `serve()`: a request whose `Expect` field asks for
+ * The `checkExpectation` listener of `serve()` (reporting to `report`): a request whose `Expect` field asks for
  * anything but `100-continue` gets `417 Expectation Failed` with a one-line reason (RFC 9110
  * §10.1.1; Node's own 417 has no body), and the connection closes. The app is not called.
  */
-export function refuseExpectation(req: IncomingMessage, res: ServerResponse): void {
-  plainAnswer(req, res, 417, 'Expectation Failed', 'Expectation Failed: the only expectation this server meets is 100-continue\n');
+export function expectationRefuser(report: Reporter | undefined): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => plainAnswer(req, res, 417, 'Expectation Failed', 'the only expectation this server meets is 100-continue', report);
 }
 
 /**
- * The `connect` listener of `serve()`: a CONNECT request (RFC 9110 §9.3.6: open a tunnel, as
+ * The `connect` listener of `serve()` (reporting to `report`): a CONNECT request (RFC 9110 §9.3.6: open a tunnel, as
  * asked of a forward proxy) gets `501 Not Implemented` with a one-line reason, as the server
  * tunnels nowhere and an app cannot either; the connection (HTTP/2: the stream) then closes.
  * The app is not called. Without this listener Node closes an HTTP/1 connection without a word
  * and answers an HTTP/2 one a bare `405`. On HTTP/1 Node hands over the socket instead of a
  * response (`head`, the bytes after the request head, is dropped with what follows).
  */
-export function refuseConnect(req: IncomingMessage, target: ServerResponse | Socket): void {
-  if (target instanceof Socket) answerOnSocket(target, 501, 'Not Implemented', CONNECT_REFUSED);
-  else plainAnswer(req, target, 501, 'Not Implemented', `Not Implemented: ${CONNECT_REFUSED}\n`);
+export function connectRefuser(report: Reporter | undefined): (req: IncomingMessage, target: ServerResponse | Socket) => void {
+  return (req, target) => {
+    if (target instanceof Socket) {
+      const bytes = answerOnSocket(target, 501, 'Not Implemented', CONNECT_REFUSED);
+      report?.(501, CONNECT_REFUSED, bytes, req);
+    } else plainAnswer(req, target, 501, 'Not Implemented', CONNECT_REFUSED, report);
+  };
 }
 
 const CONNECT_REFUSED = 'CONNECT is not supported: this server is no proxy';
@@ -58,9 +68,9 @@ const CONNECT_REFUSED = 'CONNECT is not supported: this server is no proxy';
  * Counts the request in flight on `state`; `false` (and a 503 sent) when `maxInFlight` are
  * already in flight.
  */
-function admit(req: IncomingMessage, res: ServerResponse, state: ServerState): boolean {
+function admit(req: IncomingMessage, res: ServerResponse, state: ServerState, report: Reporter | undefined): boolean {
   if (state.inFlight >= state.maxInFlight) {
-    plainAnswer(req, res, 503, 'Service Unavailable', 'Service Unavailable: too many requests in flight\n');
+    plainAnswer(req, res, 503, 'Service Unavailable', 'too many requests in flight', report);
     return false;
   }
   state.inFlight++;
@@ -104,8 +114,9 @@ export function createHandler(
   const maxBodySize = options.maxBodySize;
   checkMaxBodySize(maxBodySize);
   const limited = !embedded && state.maxInFlight > 0;
+  const report = refusalReporter(options.onRefused, options.log);
   return (req, res) => {
-    if (limited && !admit(req, res, state!)) return;
+    if (limited && !admit(req, res, state!, report)) return;
     let environ: Environ;
     try {
       environ = createEnviron(req, res, options);
@@ -125,7 +136,7 @@ export function createHandler(
       if (error instanceof HTTPException) {
         // HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge or HTTPNotFound from createEnviron or
         // decodePath, a framing error (400, 501), a declared body past maxBodySize (413).
-        plainAnswer(req, res, error.code, error.title, `${error.title}: ${error.message}\n`);
+        plainAnswer(req, res, error.code, error.title, error.message, report);
       } else {
         const line = requestLine({
           REQUEST_METHOD: req.method ?? 'GET',
@@ -136,7 +147,7 @@ export function createHandler(
           QUERY_STRING: '',
         });
         logError(options.log, line, error);
-        plainAnswer(req, res, 500, 'Internal Server Error', 'Internal Server Error\n');
+        plainAnswer(req, res, 500, 'Internal Server Error', '', report);
       }
       return;
     }

@@ -15,6 +15,7 @@ import { type ConnectionCaps, capConnections, limitFirstByte, releaseFirstByte }
 import { type Sessions, trackSessions } from './h2-sessions.ts';
 import { acceptH2c } from './h2c.ts';
 import { answerClientError } from './client-error.ts';
+import type { Reporter } from './refused.ts';
 
 /** What {@link createListener} builds: the protocols, the limits, and server options. */
 export interface ListenerOptions extends ConnectionCaps {
@@ -30,6 +31,8 @@ export interface ListenerOptions extends ConnectionCaps {
   maxHeadersCount: number;
   /** Options for the `create*Server` call; they win over the above. */
   server: http.ServerOptions | http2.SecureServerOptions;
+  /** Where the requests Node's HTTP/1 parser refused are reported (`serve()`'s `onRefused`). */
+  report: Reporter | undefined;
 }
 
 /** The servers of one `serve()`. */
@@ -57,7 +60,8 @@ const H2_SETTINGS: http2.Settings = { maxConcurrentStreams: 128 };
  * @throws TypeError for `http2: true` without `tls`, or `http2: 'h2c'` with it.
  */
 export function createListener(options: ListenerOptions): Listener {
-  const { tls } = options;
+  const { tls, report } = options;
+  const refuse = (error: Error, socket: Socket) => answerClientError(error, socket, report);
   if (options.http2 === true && tls === undefined) {
     throw new TypeError("serve: http2: true needs tls ({ cert, key }); use http2: 'h2c' for cleartext HTTP/2");
   }
@@ -86,7 +90,7 @@ export function createListener(options: ListenerOptions): Listener {
         ? http2.createSecureServer({ ...h2Options, ...tlsOptions, ...http1Options, allowHTTP1: true, ...(options.server as http2.SecureServerOptions) })
         : https.createServer({ ...tlsOptions, ...http1Options, ...(options.server as http.ServerOptions) });
     (server as http.Server).maxHeadersCount = options.maxHeadersCount;
-    server.on('clientError', answerClientError);
+    server.on('clientError', refuse);
     capConnections(server, options);
     limitFirstByte(server, 'secureConnection', options.firstByteTimeout, [server]);
     const sessions = options.http2 === true ? trackSessions(server as http2.Http2SecureServer, sessionLimits) : undefined;
@@ -94,31 +98,49 @@ export function createListener(options: ListenerOptions): Listener {
   }
   const server = http.createServer({ ...http1Options, ...(options.server as http.ServerOptions) });
   server.maxHeadersCount = options.maxHeadersCount;
-  server.on('clientError', answerClientError);
+  server.on('clientError', refuse);
   let sessions: Sessions | undefined;
+  let h2cSockets: Set<Socket> | undefined;
   const requestServers: NetServer[] = [server];
   if (options.http2 === 'h2c') {
     const h2 = http2.createServer(h2Options);
     sessions = trackSessions(h2, sessionLimits);
-    acceptH2c(server, h2, (socket) => releaseFirstByte(socket));
+    // Node's `closeAllConnections` knows the HTTP/1 connections only, and a destroyed session
+    // leaves its socket open until the client reads what was sent: these are cut by hand.
+    const open = (h2cSockets = new Set());
+    acceptH2c(server, h2, (socket) => {
+      releaseFirstByte(socket);
+      trackSocket(open, socket);
+    });
     requestServers.push(h2);
   }
   capConnections(server, options);
   limitFirstByte(server, 'connection', options.firstByteTimeout, [server]);
-  return withClose(server, 'http', requestServers, sessions);
+  return withClose(server, 'http', requestServers, sessions, h2cSockets);
 }
 
-/** The {@link Listener} of `server`: HTTP/1 connections closed by Node, sessions by `sessions`. */
-function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: NetServer[], sessions: Sessions | undefined): Listener {
+/** Keeps `socket` in `open` until it closes. */
+function trackSocket(open: Set<Socket>, socket: Socket): void {
+  open.add(socket);
+  socket.once('close', () => open.delete(socket));
+}
+
+/**
+ * The {@link Listener} of `server`: HTTP/1 connections closed by Node, sessions by `sessions`,
+ * and `sockets` (h2c's) cut by `closeAll`.
+ */
+function withClose(
+  server: NetServer,
+  scheme: 'http' | 'https',
+  requestServers: NetServer[],
+  sessions: Sessions | undefined,
+  sockets?: Set<Socket>,
+): Listener {
   const http1 = server as Partial<Pick<http.Server, 'closeIdleConnections' | 'closeAllConnections'>>;
   // An Http2SecureServer closes idle HTTP/1 connections but cannot cut them all: keep its sockets.
-  let sockets: Set<Socket> | undefined;
   if (http1.closeAllConnections === undefined) {
     const open = (sockets = new Set());
-    server.on('connection', (socket: Socket) => {
-      open.add(socket);
-      socket.once('close', () => open.delete(socket));
-    });
+    server.on('connection', (socket: Socket) => trackSocket(open, socket));
   }
   return {
     server,

@@ -10,7 +10,8 @@ import type { TlsOptions } from 'node:tls';
 import type { AppLike } from '../../gateway/types.ts';
 import type { NodeEnvironOptions } from './environ.ts';
 import type { ServerState } from './state.ts';
-import { createHandler, refuseConnect, refuseExpectation } from './handler.ts';
+import { connectRefuser, createHandler, expectationRefuser } from './handler.ts';
+import { refusalReporter } from './refused.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
 import { DEFAULT_FIRST_BYTE_TIMEOUT, defaultMaxConnections } from './connections.ts';
 import { createListener } from './listener.ts';
@@ -153,7 +154,9 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   }
   const requestTimeout = options.requestTimeout ?? 300_000;
   const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests };
+  const report = refusalReporter(options.onRefused, options.log);
   const listener = createListener({
+    report,
     tls: options.tls,
     http2: options.http2 ?? false,
     // Node wants the head's timeout within the whole request's.
@@ -182,8 +185,8 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     // With a 'checkContinue' listener Node no longer answers `100 Continue` by itself: the
     // handler sends it when the app first reads the body.
     server.on('checkContinue', createHandler(app, handlerOptions, state, true));
-    server.on('checkExpectation', refuseExpectation);
-    server.on('connect', refuseConnect);
+    server.on('checkExpectation', expectationRefuser(report));
+    server.on('connect', connectRefuser(report));
   }
   const server = listener.server;
   await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path });

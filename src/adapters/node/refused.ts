@@ -1,0 +1,72 @@
+/**
+ * Reporting the requests the Node server answers itself, without calling the app (a malformed
+ * request, a head too large or too slow, a declared body past `maxBodySize`, one request too
+ * many in flight): `serve()`'s `onRefused`, which `tsgi serve` turns into access log lines, as
+ * nginx logs its own 400s.
+ *
+ * @module
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { LogStream } from '../../gateway/types.ts';
+import { logError } from '../../gateway/log.ts';
+
+/** A request the server answered itself, without calling the app: what `onRefused` gets. */
+export interface RefusedRequest {
+  /** The status sent: 400, 404 (a path outside `scriptName`), 408, 413, 417, 431, 501, 503. */
+  readonly status: number;
+  /** The reason sent as the body's one line, e.g. `invalid character in the request target`. */
+  readonly reason: string;
+  /** The method, when the request line was parsed (not for a request Node's parser refused). */
+  readonly method: string | undefined;
+  /** The request-target as received (`/path?q`), when the request line was parsed. */
+  readonly target: string | undefined;
+  /** `HTTP/1.1`, `HTTP/2.0`…, when the request line was parsed. */
+  readonly protocol: string | undefined;
+  /** The client's address (the peer's; no proxy header is read), absent on a Unix socket. */
+  readonly remoteAddress: string | undefined;
+  /** The request's header fields (Node's `req.headers`), when the head was parsed. */
+  readonly headers: IncomingHttpHeaders | undefined;
+  /** Bytes of the answer's body. */
+  readonly bytes: number;
+  /** When the answer was sent. */
+  readonly time: Date;
+}
+
+/** The `onRefused` option of `serve()` and `toNodeHandler()`. */
+export type RefusalListener = (refused: RefusedRequest) => void;
+
+/**
+ * A reporter for `listener` (undefined without one): it builds the {@link RefusedRequest} of
+ * a refusal and calls the listener, whose error is written to `log` rather than let through
+ * (the answer is out; the server goes on).
+ */
+export function refusalReporter(listener: RefusalListener | undefined, log: LogStream | undefined): Reporter | undefined {
+  if (listener === undefined) return undefined;
+  if (typeof listener !== 'function') throw new TypeError('onRefused must be a function');
+  return (status, reason, bytes, req, socket) => {
+    const parsed = req !== undefined;
+    const refused: RefusedRequest = {
+      status,
+      reason,
+      method: parsed ? req.method : undefined,
+      target: parsed ? req.url : undefined,
+      protocol: parsed ? `HTTP/${req.httpVersion}` : undefined,
+      remoteAddress: (socket ?? req?.socket)?.remoteAddress,
+      headers: parsed ? req.headers : undefined,
+      bytes,
+      time: new Date(),
+    };
+    try {
+      listener(refused);
+    } catch (error) {
+      logError(log, `${refused.method ?? '-'} ${refused.target ?? '-'} (onRefused threw)`, error);
+    }
+  };
+}
+
+/**
+ * Reports one refusal: its status, reason and body size, and the request when its head was
+ * parsed (else the socket, for the client's address).
+ */
+export type Reporter = (status: number, reason: string, bytes: number, req: IncomingMessage | undefined, socket?: Socket) => void;
