@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
 import { isToken } from '../gateway/fields.ts';
 import { HeaderList } from '../http/header-list.ts';
@@ -14,6 +13,7 @@ import vary from 'vary';
 import { deletionOptions, serializeSetCookie } from '../http/cookies.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
+import { MAX_SIGNED_LENGTH, Signer } from '../http/signed-value.ts';
 
 /** Options of {@link AuthTickets}. */
 export interface AuthTicketOptions {
@@ -99,11 +99,8 @@ export interface RememberOptions {
 /** Where `remember`/`forget` add their `Set-Cookie`: a `Response`, an `HTTPException`, or `HeaderList`. */
 export type CookieTarget = HeaderList | { readonly headers: HeaderList };
 
-/** Cookie values longer than this are refused unread (browsers keep about 4096 bytes per cookie). */
-const MAX_TICKET_LENGTH = 4096;
 /** How far in the future an issue time may be (clock skew between processes), in seconds. */
 const ALLOWED_SKEW = 60;
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Issues and checks login tickets: a cookie `base64url(JSON payload) "." base64url(HMAC)`,
@@ -147,7 +144,7 @@ export class AuthTickets {
   readonly maxAge: number;
   /** The `reissueTime` option, in seconds, or `undefined` when tickets are not reissued. */
   readonly reissueTime: number | undefined;
-  readonly #keys: Buffer[];
+  readonly #signer: Signer;
   readonly #cookie: { path: string; domain?: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none'; httpOnly: true };
   readonly #now: () => number;
 
@@ -160,13 +157,7 @@ export class AuthTickets {
    *   without `secure: true`; a `__Host-` name with a `domain` or a `path` other than `/`).
    */
   constructor(options: AuthTicketOptions) {
-    const secrets = options.secrets ?? (options.secret !== undefined ? [options.secret] : []);
-    if (secrets.length === 0) throw new TypeError('AuthTickets needs a secret (or a list of secrets)');
-    this.#keys = secrets.map((secret) => {
-      const key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
-      if (key.byteLength < 32) throw new TypeError('an auth ticket secret must be at least 32 bytes long');
-      return key;
-    });
+    this.#signer = new Signer(options, 'tsgi.auth_ticket', 'AuthTickets', 'an auth ticket secret');
     this.cookieName = options.cookieName ?? 'auth_tkt';
     if (!isToken(this.cookieName)) {
       throw new TypeError(`invalid cookie name: ${JSON.stringify(this.cookieName)}`);
@@ -246,27 +237,9 @@ export class AuthTickets {
    * @returns the ticket, or `null` for anything else.
    */
   verify(value: string | null | undefined): Ticket | null {
-    if (typeof value !== 'string' || value.length > MAX_TICKET_LENGTH) return null;
-    const dot = value.indexOf('.');
-    if (dot === -1) return null;
-    const payload = value.slice(0, dot);
-    const signature = value.slice(dot + 1);
-    if (!BASE64URL.test(payload) || !BASE64URL.test(signature)) return null;
-    const given = Buffer.from(signature, 'base64url');
-    // One spelling per ticket: base64url's unused trailing bits could spell one signature four ways.
-    if (given.byteLength !== 32 || given.toString('base64url') !== signature) return null;
-    let valid = false;
-    for (const key of this.#keys) if (timingSafeEqual(this.#sign(key, payload), given)) valid = true;
-    if (!valid) return null;
-    let fields: unknown;
-    const bytes = Buffer.from(payload, 'base64url');
-    if (bytes.toString('base64url') !== payload) return null;
-    try {
-      fields = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      return null;
-    }
-    const ticket = toTicket(fields);
+    const signed = this.#signer.verify(this.cookieName, value);
+    if (signed === null) return null;
+    const ticket = toTicket(signed.json);
     if (ticket === null) return null;
     const now = this.#now() / 1000;
     if (now >= ticket.expires || ticket.issued > now + ALLOWED_SKEW) return null;
@@ -296,16 +269,14 @@ export class AuthTickets {
     if (options.data !== undefined && JSON.stringify(options.data) === undefined) {
       throw new TypeError('ticket data must be JSON-serialisable');
     }
-    const json = JSON.stringify({
+    const value = this.#signer.sign(this.cookieName, {
       u: ticket.user,
       i: ticket.issued,
       e: ticket.expires,
       ...(options.data !== undefined ? { d: options.data } : {}),
       ...(session ? { s: 1 } : {}),
     });
-    const payload = Buffer.from(json, 'utf8').toString('base64url');
-    const value = `${payload}.${this.#sign(this.#keys[0]!, payload).toString('base64url')}`;
-    if (value.length > MAX_TICKET_LENGTH) throw new RangeError(`the ticket is ${value.length} characters, over ${MAX_TICKET_LENGTH}: store less data`);
+    if (value.length > MAX_SIGNED_LENGTH) throw new RangeError(`the ticket is ${value.length} characters, over ${MAX_SIGNED_LENGTH}: store less data`);
     return { value, ticket };
   }
 
@@ -376,10 +347,6 @@ export class AuthTickets {
   /** The clock, in whole seconds since the epoch. */
   #seconds(): number {
     return Math.floor(this.#now() / 1000);
-  }
-
-  #sign(key: Buffer, payload: string): Buffer {
-    return createHmac('sha256', key).update(`tsgi.auth_ticket\n${this.cookieName}\n${payload}`).digest();
   }
 }
 
