@@ -4,16 +4,14 @@
  * @module
  */
 import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
-import { isToken } from '../gateway/fields.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
-import { parse as parseCookie } from 'cookie';
 import vary from 'vary';
-import { deletionOptions, serializeSetCookie } from '../http/cookies.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
-import { MAX_SIGNED_LENGTH, Signer } from '../http/signed-value.ts';
+import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
+import { SignedCookie } from '../http/signed-cookie.ts';
 
 /** Options of {@link AuthTickets}. */
 export interface AuthTicketOptions {
@@ -144,9 +142,7 @@ export class AuthTickets {
   readonly maxAge: number;
   /** The `reissueTime` option, in seconds, or `undefined` when tickets are not reissued. */
   readonly reissueTime: number | undefined;
-  readonly #signer: Signer;
-  readonly #cookie: { path: string; domain?: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none'; httpOnly: true };
-  readonly #now: () => number;
+  readonly #cookie: SignedCookie;
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
@@ -157,28 +153,19 @@ export class AuthTickets {
    *   without `secure: true`; a `__Host-` name with a `domain` or a `path` other than `/`).
    */
   constructor(options: AuthTicketOptions) {
-    this.#signer = new Signer(options, 'tsgi.auth_ticket', 'AuthTickets', 'an auth ticket secret');
-    this.cookieName = options.cookieName ?? 'auth_tkt';
-    if (!isToken(this.cookieName)) {
-      throw new TypeError(`invalid cookie name: ${JSON.stringify(this.cookieName)}`);
-    }
-    this.maxAge = options.maxAge ?? 86400;
-    if (!(this.maxAge > 0) || !Number.isFinite(this.maxAge)) throw new TypeError('maxAge must be a positive number of seconds');
+    this.#cookie = new SignedCookie(options, {
+      purpose: 'tsgi.auth_ticket',
+      owner: 'AuthTickets',
+      what: 'an auth ticket secret',
+      cookieName: 'auth_tkt',
+      maxAge: 86400,
+    });
+    this.cookieName = this.#cookie.name;
+    this.maxAge = this.#cookie.maxAge;
     this.reissueTime = options.reissueTime;
     if (this.reissueTime !== undefined && !(this.reissueTime >= 0 && this.reissueTime < this.maxAge)) {
       throw new TypeError('reissueTime must be a number of seconds from 0 to below maxAge');
     }
-    this.#cookie = {
-      path: options.path ?? '/',
-      ...(options.domain !== undefined ? { domain: options.domain } : {}),
-      secure: options.secure ?? false,
-      sameSite: options.sameSite ?? 'lax',
-      httpOnly: true,
-    };
-    // A cookie a `Set-Cookie` cannot carry, or browsers refuse (`sameSite: 'none'` without
-    // `secure`…), fails here, not at every login: nobody could stay logged in.
-    serializeSetCookie(this.cookieName, '', this.#cookie);
-    this.#now = options.now ?? Date.now;
   }
 
   /**
@@ -208,7 +195,7 @@ export class AuthTickets {
       if (ticket === null) return inner(environ, startResponse);
       setRemoteUser(environ, ticket.user, 'cookie');
       authTicketKey.set(environ, ticket);
-      if (this.reissueTime === undefined || this.#seconds() - ticket.issued <= this.reissueTime) {
+      if (this.reissueTime === undefined || this.#cookie.seconds() - ticket.issued <= this.reissueTime) {
         return inner(environ, startResponse);
       }
       return inner(environ, (status, headers, error) => startResponse(status, this.#reissue(ticket, headers), error));
@@ -222,12 +209,7 @@ export class AuthTickets {
    * A ticket `remember`ed while handling this request is in the response, not here.
    */
   read(req: RequestLike): Ticket | null {
-    const environ = environOf(req)!;
-    const header = environ.HTTP_COOKIE;
-    if (typeof header !== 'string' || !header.includes(this.cookieName)) return null;
-    // The value as sent: a ticket is plain base64url, so a quoted or percent-encoded one is
-    // another spelling of it, refused rather than decoded.
-    return this.verify(parseCookie(header, { decode: (raw) => raw })[this.cookieName]);
+    return this.#check(this.#cookie.read(environOf(req)!.HTTP_COOKIE));
   }
 
   /**
@@ -237,11 +219,14 @@ export class AuthTickets {
    * @returns the ticket, or `null` for anything else.
    */
   verify(value: string | null | undefined): Ticket | null {
-    const signed = this.#signer.verify(this.cookieName, value);
-    if (signed === null) return null;
-    const ticket = toTicket(signed.json);
+    return this.#check(this.#cookie.verify(value));
+  }
+
+  /** The ticket in a verified payload, unless malformed, expired or issued too far ahead. */
+  #check(signed: { json: unknown } | null): Ticket | null {
+    const ticket = signed === null ? null : toTicket(signed.json);
     if (ticket === null) return null;
-    const now = this.#now() / 1000;
+    const now = this.#cookie.now() / 1000;
     if (now >= ticket.expires || ticket.issued > now + ALLOWED_SKEW) return null;
     return ticket;
   }
@@ -257,7 +242,7 @@ export class AuthTickets {
     if (typeof user !== 'string' || user === '') throw new TypeError('a ticket needs a non-empty user name');
     const lifetime = options.maxAge ?? this.maxAge;
     if (!(lifetime > 0) || !Number.isFinite(lifetime)) throw new TypeError('maxAge must be a positive number of seconds');
-    const issued = this.#seconds();
+    const issued = this.#cookie.seconds();
     const session = options.persistent === false;
     const ticket: Ticket = {
       user,
@@ -269,7 +254,7 @@ export class AuthTickets {
     if (options.data !== undefined && JSON.stringify(options.data) === undefined) {
       throw new TypeError('ticket data must be JSON-serialisable');
     }
-    const value = this.#signer.sign(this.cookieName, {
+    const value = this.#cookie.sign({
       u: ticket.user,
       i: ticket.issued,
       e: ticket.expires,
@@ -302,17 +287,14 @@ export class AuthTickets {
    * @returns `target`, for chaining.
    */
   forget<T extends CookieTarget>(target: T): T {
-    headersOf(target).add(
-      'Set-Cookie',
-      serializeSetCookie(this.cookieName, '', deletionOptions(this.cookieName, this.#cookie)),
-    );
+    headersOf(target).add('Set-Cookie', this.#cookie.deleteCookie());
     return target;
   }
 
   /** The `Set-Cookie` value carrying `value`: `Max-Age`/`Expires` unless a session ticket. */
   #setCookie(value: string, ticket: Ticket): string {
     const lifetime = { maxAge: ticket.expires - ticket.issued, expires: new Date(ticket.expires * 1000) };
-    return serializeSetCookie(this.cookieName, value, { ...this.#cookie, ...(ticket.session ? {} : lifetime) });
+    return this.#cookie.setCookie(value, ticket.session ? undefined : lifetime);
   }
 
   /**
@@ -342,11 +324,6 @@ export class AuthTickets {
     // Without explicit freshness a shared cache may still keep it, fresh for a heuristic time
     // (RFC 9111 §4.2.2): `Vary: Cookie` keeps it for requests with this user's cookie alone.
     return shared ? varyOnCookie(reissued) : reissued;
-  }
-
-  /** The clock, in whole seconds since the epoch. */
-  #seconds(): number {
-    return Math.floor(this.#now() / 1000);
   }
 }
 

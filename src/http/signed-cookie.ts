@@ -1,0 +1,102 @@
+/**
+ * One signed cookie's settings, checked once: its name, lifetime, attributes, clock and
+ * {@link Signer}. Shared by `AuthTickets` and `CookieSessions`; not exported.
+ *
+ * @module
+ */
+import { parse as parseCookie } from 'cookie';
+import { isToken } from '../gateway/fields.ts';
+import { deletionOptions, serializeSetCookie } from './cookies.ts';
+import { type SigningKeys, Signer } from './signed-value.ts';
+
+/** The options a signed-cookie middleware takes besides its own (see `AuthTicketOptions`). */
+export interface SignedCookieOptions extends SigningKeys {
+  cookieName?: string | undefined;
+  maxAge?: number | undefined;
+  secure?: boolean | undefined;
+  sameSite?: 'strict' | 'lax' | 'none' | undefined;
+  path?: string | undefined;
+  domain?: string | undefined;
+  now?: (() => number) | undefined;
+}
+
+/** What differs between the middleware: the MAC's purpose, the names in errors, the defaults. */
+export interface SignedCookieKind {
+  /** Bound into the MAC (`tsgi.auth_ticket`), so one middleware's cookie is not another's. */
+  purpose: string;
+  /** The middleware's name, for errors (`AuthTickets`). */
+  owner: string;
+  /** Its key, for errors (`an auth ticket secret`). */
+  what: string;
+  cookieName: string;
+  /** Default lifetime, in seconds. */
+  maxAge: number;
+}
+
+/** A signed cookie: reads and verifies it from a `Cookie` header, signs values, writes `Set-Cookie` lines. */
+export class SignedCookie {
+  readonly name: string;
+  /** Lifetime in seconds. */
+  readonly maxAge: number;
+  /** The clock, in milliseconds since the epoch. */
+  readonly now: () => number;
+  readonly #signer: Signer;
+  readonly #attributes: { path: string; domain?: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none'; httpOnly: true };
+
+  /**
+   * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
+   *   bytes, the name is not a token, `maxAge` is not a positive number, or the cookie cannot
+   *   be put in a `Set-Cookie` or is one browsers refuse (see `serializeSetCookie`).
+   */
+  constructor(options: SignedCookieOptions, kind: SignedCookieKind) {
+    this.#signer = new Signer(options, kind.purpose, kind.owner, kind.what);
+    this.name = options.cookieName ?? kind.cookieName;
+    if (!isToken(this.name)) throw new TypeError(`invalid cookie name: ${JSON.stringify(this.name)}`);
+    this.maxAge = options.maxAge ?? kind.maxAge;
+    if (!(this.maxAge > 0) || !Number.isFinite(this.maxAge)) throw new TypeError('maxAge must be a positive number of seconds');
+    this.#attributes = {
+      path: options.path ?? '/',
+      ...(options.domain !== undefined ? { domain: options.domain } : {}),
+      secure: options.secure ?? false,
+      sameSite: options.sameSite ?? 'lax',
+      httpOnly: true,
+    };
+    // A cookie a `Set-Cookie` cannot carry, or browsers refuse (`sameSite: 'none'` without
+    // `secure`…), fails here, not at every response: nothing would ever stick.
+    serializeSetCookie(this.name, '', this.#attributes);
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The verified payload of this cookie in a `Cookie` header, or `null`. Never throws. */
+  read(header: unknown): { json: unknown } | null {
+    if (typeof header !== 'string' || !header.includes(this.name)) return null;
+    // The value as sent: a signed value is plain base64url, so a quoted or percent-encoded one
+    // is another spelling of it, refused rather than decoded.
+    return this.verify(parseCookie(header, { decode: (raw) => raw })[this.name]);
+  }
+
+  /** The verified payload of a cookie value, or `null`. Never throws. */
+  verify(value: string | null | undefined): { json: unknown } | null {
+    return this.#signer.verify(this.name, value);
+  }
+
+  /** The signed value of `json` (length unchecked). @throws TypeError when JSON cannot carry it. */
+  sign(json: unknown): string {
+    return this.#signer.sign(this.name, json);
+  }
+
+  /** The `Set-Cookie` carrying `value`, with a lifetime (`Max-Age`, `Expires`) when given. */
+  setCookie(value: string, lifetime?: { maxAge: number; expires: Date }): string {
+    return serializeSetCookie(this.name, value, { ...this.#attributes, ...lifetime });
+  }
+
+  /** The `Set-Cookie` deleting the cookie. */
+  deleteCookie(): string {
+    return serializeSetCookie(this.name, '', deletionOptions(this.name, this.#attributes));
+  }
+
+  /** The clock, in whole seconds since the epoch. */
+  seconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+}
