@@ -1,0 +1,215 @@
+/**
+ * A session kept in a signed cookie: Flask's `SecureCookieSessionInterface`, Express's
+ * `cookie-session`, with HMAC-SHA256 and key rotation (as `AuthTickets`).
+ *
+ * @module
+ */
+import vary from 'vary';
+import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
+import { defineEnvironKey } from '../gateway/environ-key.ts';
+import { HeaderList } from '../http/header-list.ts';
+import { CacheControl } from '../http/cache-control.ts';
+import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
+import { SignedCookie } from '../http/signed-cookie.ts';
+import { type RequestLike, environOf } from '../exceptions/base.ts';
+import { type Flash, type SessionState, Session, sealSession } from './session.ts';
+
+/** Options of {@link CookieSessions}. */
+export interface CookieSessionOptions {
+  /** The signing key: at least 32 bytes (e.g. `crypto.randomBytes(32).toString('base64url')`). */
+  secret?: string | Uint8Array;
+  /**
+   * Several keys, for rotation: sessions are signed with the first and accepted when signed
+   * with any. To rotate, put the new key first and drop the old one after `maxAge`.
+   * Give `secret` or `secrets`.
+   */
+  secrets?: ReadonlyArray<string | Uint8Array>;
+  /** The cookie's name; default `'session'` (Flask's). */
+  cookieName?: string;
+  /**
+   * How long a saved session stays valid, in seconds; default 2678400 (31 days, Flask's
+   * `PERMANENT_SESSION_LIFETIME`). The cookie's `Max-Age`, and checked on the server against
+   * the issue time signed into the cookie: a session not saved again within `maxAge` is empty.
+   */
+  maxAge?: number;
+  /**
+   * `Secure` cookie attribute (HTTPS only); default false. Set it true in production. Required
+   * with `sameSite: 'none'` and with a `__Secure-` or `__Host-` cookie name.
+   */
+  secure?: boolean;
+  /** `SameSite` cookie attribute; default `'lax'`. `'none'` needs `secure: true`. */
+  sameSite?: 'strict' | 'lax' | 'none';
+  /** `Path` cookie attribute; default `'/'` (the only one a `__Host-` cookie may have). */
+  path?: string;
+  /** `Domain` cookie attribute; default none (this host only; a `__Host-` cookie has none). */
+  domain?: string;
+  /** The clock, in milliseconds since the epoch; default `Date.now` (tests pass their own). */
+  now?: () => number;
+}
+
+/**
+ * The request's {@link Session}, set by a {@link CookieSessions}' middleware: environ key
+ * `tsgi.session`. {@link sessionOf} reads it and says when the middleware is missing.
+ */
+export const sessionKey = defineEnvironKey<Session>('tsgi.session');
+
+/**
+ * The session of the request (a `Request` or an environ), below a {@link CookieSessions}
+ * middleware.
+ *
+ * @throws Error when no `CookieSessions` middleware wraps the app.
+ */
+export function sessionOf(req: RequestLike): Session {
+  const session = sessionKey.get(req);
+  if (session === undefined) throw new Error('no session: wrap the app with a CookieSessions middleware (sessions.middleware)');
+  return session;
+}
+
+/** How far in the future an issue time may be (clock skew between processes), in seconds. */
+const ALLOWED_SKEW = 60;
+
+/**
+ * Sessions kept in a signed cookie: `base64url(JSON) "." base64url(HMAC-SHA256)`, the MAC over
+ * the cookie name, the issue time and the values. Create one per app (module scope) with the
+ * secret, wrap the app with its {@link CookieSessions.middleware} (bound), and use
+ * `sessionOf(req)` in handlers.
+ *
+ * Signed, not encrypted: the client can read everything in it (keep secrets and large data
+ * server-side, with an id in the session). A tampered, expired, truncated or malformed
+ * cookie, or one signed with a key no longer listed, is an empty session, never an error.
+ *
+ * @example
+ * ```ts
+ * import { HTTPSeeOther, Request, Response } from 'tsgi';
+ * import { CookieSessions, sessionOf } from 'tsgi/middleware';
+ *
+ * const sessions = new CookieSessions({ secret: process.env.SESSION_SECRET!, secure: true });
+ *
+ * const site = Request.application(async (req) => {
+ *   const session = sessionOf(req);
+ *   if (req.path === '/login' && req.method === 'POST') {
+ *     session.set('user', (await req.form()).get('user'));
+ *     session.flash('Logged in');
+ *     return new HTTPSeeOther('/');
+ *   }
+ *   const notes = session.consumeFlashes().map((f) => f.message).join(' ');
+ *   return new Response(`${notes} Hello ${session.get<string>('user') ?? 'stranger'}`);
+ * });
+ *
+ * export const app = sessions.middleware(site);
+ * ```
+ */
+export class CookieSessions {
+  /** The cookie's name. */
+  readonly cookieName: string;
+  /** How long a saved session stays valid, in seconds. */
+  readonly maxAge: number;
+  readonly #cookie: SignedCookie;
+
+  /**
+   * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
+   *   bytes, the cookie name is not a token, `maxAge` is not a positive number, `path`,
+   *   `domain` or `sameSite` cannot be put in a `Set-Cookie`, or the cookie is one browsers
+   *   refuse to store (RFC 6265bis §4.1.3, §5.7: `sameSite: 'none'`, or a `__Secure-` or
+   *   `__Host-` name, without `secure: true`; a `__Host-` name with a `domain` or a `path`
+   *   other than `/`).
+   */
+  constructor(options: CookieSessionOptions) {
+    this.#cookie = new SignedCookie(options, {
+      purpose: 'tsgi.session',
+      owner: 'CookieSessions',
+      what: 'a session secret',
+      cookieName: 'session',
+      maxAge: 2678400,
+    });
+    this.cookieName = this.#cookie.name;
+    this.maxAge = this.#cookie.maxAge;
+  }
+
+  /**
+   * The middleware, a {@link Middleware} bound to this object (`sessions.middleware(site)`,
+   * `compose(errors, sessions.middleware)`). It gives each request a {@link Session} under
+   * {@link sessionKey} (read with {@link sessionOf}), read from the cookie on first use, and
+   * saves it when the app sends the response head (`startResponse`: a `Response`, an
+   * `HTTPException` such as the redirect after a login, a raw gateway response, or the head
+   * of a streamed body):
+   *
+   * - a session read or changed adds `Cookie` to the response's `Vary` (as Flask);
+   * - a changed session adds a `Set-Cookie` with the new signed value, issued now (so the
+   *   session lasts `maxAge` from its last change), or one deleting the cookie when it was
+   *   emptied (`clear()`); an unchanged session sets no cookie;
+   * - a response with such a `Set-Cookie` is kept out of shared caches: unless its
+   *   `Cache-Control` says `private` or `no-store`, `public` and `s-maxage` are dropped and
+   *   `private` added (RFC 9111 §5.2.2.7), so a cache cannot hand one visitor's session to
+   *   another (Flask relies on `Vary: Cookie`, which does not cover a first visit without
+   *   a cookie).
+   *
+   * @throws RangeError, from `startResponse` (a 500 the server logs), when the cookie would
+   *   be over 4096 bytes, which browsers drop without a word: the message gives the size.
+   */
+  readonly middleware: Middleware = (app: AppLike) => {
+    const inner = toApp(app);
+    return (environ, startResponse) => {
+      const session = new Session(() => this.load(environ));
+      sessionKey.set(environ, session);
+      return inner(environ, (status, headers, error) => startResponse(status, this.#save(session, headers), error));
+    };
+  };
+
+  /**
+   * The session stored in the request's cookie (a `Request` or an environ): its values and
+   * pending flash messages, or `null` when there is no valid cookie (tampered, expired,
+   * malformed, signed with a key no longer listed). Never throws.
+   */
+  load(req: RequestLike): SessionState | null {
+    const signed = this.#cookie.read(environOf(req)!.HTTP_COOKIE);
+    if (signed === null) return null;
+    const { i: issued, d: data, f: flashes } = (signed.json ?? {}) as { i?: unknown; d?: unknown; f?: unknown };
+    const now = this.#cookie.now() / 1000;
+    if (!Number.isSafeInteger(issued) || now >= (issued as number) + this.maxAge || (issued as number) > now + ALLOWED_SKEW) return null;
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) return null;
+    const list = flashes === undefined ? [] : flashes;
+    if (!Array.isArray(list) || !list.every((f) => Array.isArray(f) && f.length === 2 && typeof f[0] === 'string' && typeof f[1] === 'string')) return null;
+    return {
+      data: new Map(Object.entries(data)),
+      flashes: (list as Array<[string, string]>).map(([category, message]): Flash => ({ message, category })),
+    };
+  }
+
+  /** `headers` with the session's `Vary`, `Set-Cookie` and `Cache-Control`, as the middleware says. */
+  #save(session: Session, headers: Array<[string, string]>): Array<[string, string]> {
+    const { accessed, modified, data, flashes } = sealSession(session);
+    if (!accessed) return headers;
+    const list = new HeaderList(headers);
+    list.set('Vary', vary.append(list.getAll('vary').join(', '), 'Cookie'));
+    if (!modified) return list.list;
+    if (data.size === 0 && flashes.length === 0) {
+      list.add('Set-Cookie', this.#cookie.deleteCookie());
+    } else {
+      const issued = this.#cookie.seconds();
+      const value = this.#cookie.sign({
+        i: issued,
+        d: Object.fromEntries(data),
+        ...(flashes.length > 0 ? { f: flashes.map((f) => [f.category, f.message]) } : {}),
+      });
+      const size = this.cookieName.length + 1 + value.length;
+      if (value.length > MAX_SIGNED_LENGTH || size > MAX_SIGNED_LENGTH) {
+        throw new RangeError(`the session cookie is ${size} bytes, over ${MAX_SIGNED_LENGTH} (browsers would drop it): store less in the session`);
+      }
+      const maxAge = Math.floor(this.maxAge);
+      list.add('Set-Cookie', this.#cookie.setCookie(value, { maxAge, expires: new Date((issued + maxAge) * 1000) }));
+    }
+    keepPrivate(list);
+    return list.list;
+  }
+}
+
+/** Makes `list`'s response unstorable by shared caches (RFC 9111 §5.2.2.7), unless it is already. */
+function keepPrivate(list: HeaderList): void {
+  const cache = new CacheControl(list.getAll('cache-control').join(', '));
+  if (cache.has('private') || cache.has('no-store')) return;
+  cache.delete('public');
+  cache.delete('s-maxage');
+  cache.set('private', true);
+  list.set('Cache-Control', cache.toString());
+}

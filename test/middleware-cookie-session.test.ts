@@ -1,0 +1,244 @@
+import { describe, expect, it } from 'vitest';
+import { type App, HTTPSeeOther, Request, Response } from 'tsgi';
+import { AuthTickets, CookieSessions, lint, mount, sessionKey, sessionOf } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
+import { request, start } from './node-helpers.ts';
+
+const SECRET = 'a-long-enough-secret-for-tests-0123456789';
+const OLD_SECRET = 'the-previous-secret-that-is-being-retired-42';
+
+/** A small Flask-style site: login sets the session and flashes, `/` shows both. */
+const site: App = Request.application((req) => {
+  const session = sessionOf(req);
+  if (req.pathInfo === '/login') {
+    session.set('user', req.query.get('user'));
+    session.flash('Welcome back', 'info');
+    return new HTTPSeeOther('/');
+  }
+  if (req.pathInfo === '/logout') {
+    session.clear();
+    return new HTTPSeeOther('/');
+  }
+  if (req.pathInfo === '/public') return new Response('no session here', { headers: { 'Cache-Control': 'public, max-age=60' } });
+  if (req.pathInfo === '/cached-write') {
+    session.set('seen', true);
+    return new Response('cached?', { headers: { 'Cache-Control': 'public, s-maxage=600, max-age=60' } });
+  }
+  if (req.pathInfo === '/big') {
+    session.set('blob', 'x'.repeat(5000));
+    return new Response('too big');
+  }
+  return Response.json({ user: session.get('user') ?? null, flashes: session.consumeFlashes(), again: session.consumeFlashes().length });
+});
+
+function cookieOf(setCookie: string | string[] | undefined): string {
+  const line = Array.isArray(setCookie) ? setCookie[0]! : setCookie!;
+  return /^([^;]*)/.exec(line)![1]!;
+}
+
+async function page(url: string, cookie?: string) {
+  const res = await request(url, { headers: cookie === undefined ? {} : { cookie } });
+  return { res, body: JSON.parse(res.body.toString()) as { user: string | null; flashes: Array<{ message: string; category: string }>; again: number } };
+}
+
+describe('CookieSessions', () => {
+  it('saves the session on the redirect after a login, and the next request sees it, flashes once', async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    const server = await start(lint(sessions.middleware(site)));
+    const login = await request(`${server.url}/login?user=bob`);
+    expect(login.status).toBe(303);
+    expect(login.headers['set-cookie']![0]).toMatch(/^session=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}; Max-Age=2678400; Path=\/; Expires=.+; HttpOnly; SameSite=Lax$/);
+    expect(login.headers.vary).toBe('Accept, Cookie'); // the redirect's negotiated body, then the session
+    expect(login.headers['cache-control']).toBe('private');
+    const cookie = cookieOf(login.headers['set-cookie']);
+
+    const first = await page(server.url, `other=1; ${cookie}`);
+    expect(first.body).toEqual({ user: 'bob', flashes: [{ message: 'Welcome back', category: 'info' }], again: 1 });
+    expect(first.res.headers.vary).toBe('Cookie');
+    // Consuming the flash changed the session: the new cookie no longer holds it.
+    const after = cookieOf(first.res.headers['set-cookie']);
+    const second = await page(server.url, after);
+    expect(second.body).toEqual({ user: 'bob', flashes: [], again: 0 });
+    expect(second.res.headers['set-cookie']).toBeUndefined(); // unchanged: not saved
+    expect(second.res.headers.vary).toBe('Cookie');
+
+    // A page that never touches the session: no cookie, no Vary, its caching as it said.
+    const untouched = await request(`${server.url}/public`, { headers: { cookie } });
+    expect(untouched.headers['set-cookie']).toBeUndefined();
+    expect(untouched.headers.vary).toBeUndefined();
+    expect(untouched.headers['cache-control']).toBe('public, max-age=60');
+    expect(server.log.text).toBe('');
+  });
+
+  it('treats tampered, expired-key, foreign and malformed cookies as an empty session, never an error', async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    const server = await start(sessions.middleware(site));
+    const value = cookieOf((await request(`${server.url}/login?user=bob`)).headers['set-cookie']).slice('session='.length);
+    const [payload, signature] = value.split('.') as [string, string];
+    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+    const forged = Buffer.from(JSON.stringify({ i: Math.floor(Date.now() / 1000), d: { user: 'admin' } })).toString('base64url');
+    const ticket = new AuthTickets({ secret: SECRET, cookieName: 'session' }).sign('admin').value; // same key, other purpose
+    const other = cookieOf((await request(`${(await start(new CookieSessions({ secret: SECRET, cookieName: 'other' }).middleware(site))).url}/login?user=admin`)).headers['set-cookie']).slice('other='.length);
+    const bad = [`${forged}.${signature}`, `${flip(payload, 3)}.${signature}`, `${payload}.${flip(signature, 10)}`, payload, `${payload}.`, ticket, other, 'x'.repeat(5000), '%%%', '""'];
+    for (const cookie of bad) {
+      const { res, body } = await page(server.url, `session=${cookie}`);
+      expect(res.status, cookie).toBe(200);
+      expect(body.user, cookie).toBeNull();
+    }
+    expect((await page(server.url, `session=${value}`)).body.user).toBe('bob');
+    expect(server.log.text).toBe('');
+  });
+
+  it('rotates keys: signs with the first secret, reads sessions signed with any listed one', async () => {
+    const old = await start(new CookieSessions({ secret: OLD_SECRET }).middleware(site));
+    const oldCookie = cookieOf((await request(`${old.url}/login?user=bob`)).headers['set-cookie']);
+    const rotating = await start(new CookieSessions({ secrets: [SECRET, OLD_SECRET] }).middleware(site));
+    const seen = await page(rotating.url, oldCookie);
+    expect(seen.body.user).toBe('bob');
+    const resaved = cookieOf(seen.res.headers['set-cookie']); // the flash was consumed: saved with the new key
+    const current = await start(new CookieSessions({ secret: SECRET }).middleware(site));
+    expect((await page(current.url, resaved)).body.user).toBe('bob');
+    expect((await page(current.url, oldCookie)).body.user).toBeNull();
+  });
+
+  it('deletes the cookie when the session is cleared (logout)', async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    const server = await start(sessions.middleware(site));
+    const cookie = cookieOf((await request(`${server.url}/login?user=bob`)).headers['set-cookie']);
+    const logout = await request(`${server.url}/logout`, { headers: { cookie } });
+    expect(logout.status).toBe(303);
+    expect(logout.headers['set-cookie']).toEqual([expect.stringMatching(/^session=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax$/)]);
+  });
+
+  it('enforces maxAge on the server, from the issue time signed in', async () => {
+    let now = Date.UTC(2030, 0, 1);
+    const sessions = new CookieSessions({ secret: SECRET, maxAge: 60, now: () => now });
+    const server = await start(sessions.middleware(site));
+    const login = await request(`${server.url}/login?user=bob`);
+    expect(login.headers['set-cookie']![0]).toContain('Max-Age=60;');
+    expect(login.headers['set-cookie']![0]).toContain(`Expires=${new Date(now + 60_000).toUTCString()}`);
+    const cookie = cookieOf(login.headers['set-cookie']);
+    now += 59_000;
+    expect((await page(server.url, cookie)).body.user).toBe('bob');
+    now += 1_000;
+    expect((await page(server.url, cookie)).body.user).toBeNull();
+    // Issued more than a minute in the future (another process's clock): refused too.
+    const future = await start(new CookieSessions({ secret: SECRET, maxAge: 60, now: () => now + 120_000 }).middleware(site));
+    const ahead = cookieOf((await request(`${future.url}/login?user=eve`)).headers['set-cookie']);
+    expect((await page(server.url, ahead)).body.user).toBeNull();
+  });
+
+  it('keeps a response that sets the session out of shared caches', async () => {
+    const server = await start(new CookieSessions({ secret: SECRET }).middleware(site));
+    const res = await request(`${server.url}/cached-write`);
+    expect(res.headers['set-cookie']).toHaveLength(1);
+    expect(res.headers['cache-control']).toBe('max-age=60, private');
+    expect(res.headers.vary).toBe('Cookie');
+  });
+
+  it('refuses a cookie over 4096 bytes with a 500 whose logged message gives the size', async () => {
+    const server = await start(new CookieSessions({ secret: SECRET }).middleware(site));
+    const res = await request(`${server.url}/big`);
+    expect(res.status).toBe(500);
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(server.log.text).toMatch(/the session cookie is \d{4} bytes, over 4096/);
+  });
+
+  it('saves at head time for raw gateway apps and streamed bodies; a change after the head throws', async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    let late: unknown;
+    const raw: App = (environ, startResponse) => {
+      const session = sessionKey.get(environ)!;
+      session.set('step', 1);
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield new TextEncoder().encode('head sent; ');
+        try {
+          session.set('step', 2);
+        } catch (error) {
+          late = error;
+        }
+        yield new TextEncoder().encode(`step ${String(session.get('step'))}`);
+      })();
+    };
+    const server = await start(lint(sessions.middleware(raw)));
+    const res = await request(server.url);
+    expect(res.body.toString()).toBe('head sent; step 1');
+    expect((late as Error).message).toMatch(/saved when the response head was sent/);
+    const check = await start(sessions.middleware(Request.application((req) => new Response(String(sessionOf(req).get('step'))))));
+    expect((await request(check.url, { headers: { cookie: cookieOf(res.headers['set-cookie']) } })).body.toString()).toBe('1');
+  });
+
+  it('works under mount, and says when the middleware is missing', async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    const server = await start(sessions.middleware(mount({ '/app': site })));
+    const login = await request(`${server.url}/app/login?user=bob`);
+    expect([login.status, login.headers.location]).toEqual([303, `${server.url}/`]);
+    expect((await page(`${server.url}/app/`, cookieOf(login.headers['set-cookie']))).body.user).toBe('bob');
+    expect(() => sessionOf({ environ: {} as Request['environ'] })).toThrow(/CookieSessions/);
+  });
+
+  it('carries the session between TestClient requests, following the redirect', async () => {
+    const client = new TestClient(new CookieSessions({ secret: SECRET }).middleware(site));
+    const home = await client.get('/login?user=bob', { followRedirects: 1 });
+    expect(await home.json()).toEqual({ user: 'bob', flashes: [{ message: 'Welcome back', category: 'info' }], again: 1 });
+    expect(await (await client.get('/')).json()).toMatchObject({ user: 'bob', flashes: [] });
+    await client.get('/logout', { followRedirects: 1 });
+    expect(await (await client.get('/')).json()).toMatchObject({ user: null });
+  });
+
+  it('runs the docs example: a form login, the flash shown once, logout', async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    const docsSite = Request.application(async (req) => {
+      const session = sessionOf(req);
+      if (req.pathInfo === '/login' && req.method === 'POST') {
+        const user = (await req.form()).get('user') ?? '';
+        session.set('user', user);
+        session.flash(`Welcome, ${user}`, 'info');
+        return new HTTPSeeOther('/');
+      }
+      if (req.pathInfo === '/logout') {
+        session.clear();
+        return new HTTPSeeOther('/');
+      }
+      const notes = session.consumeFlashes().map((f) => `[${f.category}] ${f.message}`);
+      return new Response(`${notes.join('\n')}\nHello ${session.get<string>('user') ?? 'stranger'}`);
+    });
+    const client = new TestClient(sessions.middleware(docsSite));
+    const home = await client.post('/login', { form: { user: 'bob' }, followRedirects: 1 });
+    expect(await home.text()).toBe('[info] Welcome, bob\nHello bob');
+    expect(await (await client.get('/')).text()).toBe('\nHello bob');
+    expect(await (await client.get('/logout', { followRedirects: 1 })).text()).toBe('\nHello stranger');
+    expect(client.cookies.all()).toEqual([]);
+  });
+
+  it('checks its options as AuthTickets does', () => {
+    expect(() => new CookieSessions({})).toThrow(/CookieSessions needs a secret/);
+    expect(() => new CookieSessions({ secret: 'short' })).toThrow(/32 bytes/);
+    expect(() => new CookieSessions({ secrets: [SECRET, 'short'] })).toThrow(/32 bytes/);
+    expect(() => new CookieSessions({ secret: SECRET, cookieName: 'a b' })).toThrow(TypeError);
+    expect(() => new CookieSessions({ secret: SECRET, maxAge: 0 })).toThrow(/maxAge/);
+    expect(() => new CookieSessions({ secret: SECRET, sameSite: 'none' })).toThrow(TypeError);
+    expect(() => new CookieSessions({ secret: SECRET, cookieName: '__Host-session', secure: true, path: '/app' })).toThrow(TypeError);
+    expect(new CookieSessions({ secret: SECRET, cookieName: '__Host-session', secure: true }).cookieName).toBe('__Host-session');
+  });
+
+  it('stores JSON copies and refuses what JSON cannot carry', async () => {
+    const client = new TestClient(
+      new CookieSessions({ secret: SECRET }).middleware(
+        Request.application((req) => {
+          const session = sessionOf(req);
+          const list = [1];
+          session.set('list', list);
+          list.push(2);
+          expect(() => session.set('bad', () => 1)).toThrow(TypeError);
+          expect(() => session.set('bad', 1n)).toThrow(TypeError);
+          expect(session.delete('missing')).toBe(false);
+          expect(session.has('list')).toBe(true);
+          return Response.json({ session, keys: session.keys(), modified: session.modified });
+        }),
+      ),
+    );
+    expect(await (await client.get('/')).json()).toEqual({ session: { list: [1] }, keys: ['list'], modified: true });
+  });
+});
