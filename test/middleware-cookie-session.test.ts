@@ -234,6 +234,8 @@ describe('CookieSessions', () => {
           expect(() => session.set('bad', () => 1)).toThrow(TypeError);
           expect(() => session.set('bad', 1n)).toThrow(TypeError);
           expect(session.delete('missing')).toBe(false);
+          session.set('gone', 1).set('gone', undefined);
+          expect(session.has('gone')).toBe(false);
           expect(session.has('list')).toBe(true);
           return Response.json({ session, keys: session.keys(), modified: session.modified });
         }),

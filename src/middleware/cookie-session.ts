@@ -88,7 +88,7 @@ const ALLOWED_SKEW = 60;
  * const site = Request.application(async (req) => {
  *   const session = sessionOf(req);
  *   if (req.path === '/login' && req.method === 'POST') {
- *     session.set('user', (await req.form()).get('user'));
+ *     session.set('user', (await req.form()).get('user') ?? '');
  *     session.flash('Logged in');
  *     return new HTTPSeeOther('/');
  *   }

@@ -72,13 +72,18 @@ export class Session {
   }
 
   /**
-   * Stores a JSON copy of `value` under `key`.
+   * Stores a JSON copy of `value` under `key`; `undefined` removes the key (as `JSON.stringify`
+   * drops an `undefined` member), so `set('user', form.get('user'))` never stores a hole.
    *
    * @returns this session, for chaining.
-   * @throws TypeError when JSON cannot carry `value` (`undefined`, a function, a `BigInt`, a
+   * @throws TypeError when JSON cannot carry `value` (a function, a symbol, a `BigInt`, a
    *   cycle); Error after the response head was sent.
    */
   set(key: string, value: unknown): this {
+    if (value === undefined) {
+      this.delete(key);
+      return this;
+    }
     const text = json(value);
     this.#write().data.set(key, JSON.parse(text) as unknown);
     return this;
