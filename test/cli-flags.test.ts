@@ -217,6 +217,25 @@ describe('tsgi serve flags at work', () => {
     expect(trusted.out.stdout).toMatch(/^203\.0\.113\.9 - - \[/m);
   });
 
+  it('--proxy-headers: a TCP client that resets its connection right after its request is still not trusted', async () => {
+    // Node answers no remoteAddress for a TCP socket its peer has reset (getpeername: ENOTCONN):
+    // such a request must not pass for one from a Unix socket's (trusted) peer.
+    const run = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--forwarded-allow-ips', '10.0.0.1']);
+    const port = Number(new URL(await servingUrl(run)).port);
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((done) => {
+        const socket = net.connect(port, '127.0.0.1', () => {
+          socket.write('GET /reset HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n', () => socket.resetAndDestroy());
+        });
+        socket.on('error', () => {}).on('close', () => done());
+      });
+    }
+    expect(JSON.parse((await get(`http://127.0.0.1:${port}/last`, { 'X-Forwarded-For': '6.6.6.6' })).body)).toMatchObject({ REMOTE_ADDR: '127.0.0.1' });
+    await waitFor(() => run.out.stdout.includes('"GET /last HTTP/1.1"'), () => run.out.stdout);
+    expect(run.out.stdout).toMatch(/"GET \/reset HTTP\/1\.1"/);
+    expect(run.out.stdout).not.toMatch(/^6\.6\.6\.6 /m);
+  });
+
   it('--root-path and --proxy-headers put no prefix in front of OPTIONS *, which names the server, not a path', async () => {
     const run = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--root-path', '/api']);
     const port = Number(new URL(await servingUrl(run)).port);

@@ -73,12 +73,15 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
     if (!managed) log.info(`Stopping on ${early} while loading the app`);
     return 0;
   }
-  const app = buildStack(await loading, command, log, onLimit);
+  // Known for --fd once listening: whether its socket is a Unix one (its handle's URL says).
+  let unixSocket = command.uds !== undefined;
+  const app = buildStack(await loading, command, log, onLimit, () => unixSocket);
   // The child of --reload too: the child before it may have crashed, leaving its socket file.
   // (Cluster workers share the primary's socket.)
   if (!cluster.isWorker && command.uds !== undefined) await freeSocketPath(command.uds);
   const picked = process.env[PORT_ENV];
   handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker });
+  unixSocket = handle.url.startsWith('unix:');
   // A worker or a --reload child tells its manager, which prints the one start line.
   if (managed) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
   else announce(log, { url: handle.url, command, version: version() });

@@ -22,11 +22,20 @@ export const PROXY_HOPS = { xFor: 1, xProto: 1, xHost: 1, xPrefix: 1 } as const;
  * `app` wrapped as `command` says. `onLimit(served)` is called when the request that reaches
  * this process's limit ({@link requestLimit}) arrives (the request itself is served), and
  * again at every limit more, so a worker whose replacement failed to start asks again.
+ * `unixSocket()` answers whether the server listens on a Unix socket (`--uds`, or the socket
+ * of `--fd` once listening, which only then is known); until it says so, peers are taken for
+ * TCP ones.
  */
-export function buildStack(app: App, command: ServeCommand, log: CliLog, onLimit: (served: number) => void): App {
+export function buildStack(
+  app: App,
+  command: ServeCommand,
+  log: CliLog,
+  onLimit: (served: number) => void,
+  unixSocket: () => boolean = () => command.uds !== undefined,
+): App {
   let stack = app;
   if (command.accessLog && log.enabled('info')) stack = accessLog(stack, { log: log.stdout, format: 'combined' });
-  if (command.proxyHeaders) stack = forwardedFrom(stack, command.forwardedAllowIps);
+  if (command.proxyHeaders) stack = forwardedFrom(stack, command.forwardedAllowIps, unixSocket);
   if (command.rootPath !== '') stack = withRootPath(stack, command.rootPath);
   const limit = requestLimit(command);
   if (limit !== undefined) stack = counted(stack, limit, onLimit);
@@ -45,15 +54,18 @@ export function requestLimit(command: ServeCommand): number | undefined {
 }
 
 /**
- * `proxyFix` for one proxy, trusted when the peer is in `allowIps` (`'*'`: any), or has no
- * address: on a Unix socket (`--uds`, or one `--fd` handed over) whoever can open the socket is
- * the proxy.
+ * `proxyFix` for one proxy, trusted when the peer is in `allowIps` (`'*'`: any), or the server
+ * listens on a Unix socket (`unixSocket()`: `--uds`, or one `--fd` handed over), where whoever
+ * can open the socket is the proxy. Not whenever the peer has no address: a TCP client that
+ * resets its connection right after sending its request has none either (Node's
+ * `remoteAddress` is `undefined` once `getpeername` fails), and `proxyFix` leaves such a
+ * request as it came.
  */
-function forwardedFrom(app: App, allowIps: readonly string[]): App {
+function forwardedFrom(app: App, allowIps: readonly string[], unixSocket: () => boolean): App {
   const anyPeer = proxyFix(app, PROXY_HOPS);
   if (allowIps.includes('*')) return anyPeer;
   const listed = proxyFix(app, { ...PROXY_HOPS, trust: allowIps });
-  return (environ, startResponse) => (environ.REMOTE_ADDR === undefined ? anyPeer : listed)(environ, startResponse);
+  return (environ, startResponse) => (unixSocket() ? anyPeer : listed)(environ, startResponse);
 }
 
 /**
