@@ -387,6 +387,23 @@ export const app = (environ, start) => {
     expect(await run.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('--env-file reads a file saved with a byte order mark (Windows editors) and CRLF line ends', async () => {
+    const app = join(dir, 'env-file-bom-app.mjs');
+    writeFileSync(
+      app,
+      `export const app = (environ, start) => {
+  start('200 OK', [['Content-Type', 'application/json']]);
+  return [new TextEncoder().encode(JSON.stringify({ FIRST: process.env.FIRST, SECOND: process.env.SECOND }))];
+};
+`,
+    );
+    const envFile = join(dir, 'bom.env');
+    writeFileSync(envFile, '\uFEFFFIRST=one\r\nSECOND="two"\r\nPORT=0\r\n');
+    const run = cli(['serve', app, '--env-file', envFile]);
+    const url = await servingUrl(run);
+    expect(JSON.parse((await get(`${url}/`)).body)).toEqual({ FIRST: 'one', SECOND: 'two' });
+  });
+
   it('--fd 3 serves on the socket handed over (systemd socket activation), in every worker', async () => {
     const socket = net.createServer();
     await new Promise<void>((done) => socket.listen(0, '127.0.0.1', done));

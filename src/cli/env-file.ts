@@ -11,8 +11,10 @@ import { UsageError } from './values.ts';
 /**
  * The variables of the file at `path` (relative to the working directory), parsed by Node's
  * `util.parseEnv`: `KEY=value` lines, `#` comments, single, double or back quotes (a double
- * quoted value may hold `\n` and span lines), an optional `export ` in front. Lines that are
- * none of these are skipped, as Node and dotenv skip them.
+ * quoted value may hold `\n` and span lines), an optional `export ` in front; CRLF line ends
+ * too. A UTF-8 byte order mark in front (Windows editors save one) is left out: it would
+ * otherwise become part of the first variable's name (as with Node's own `--env-file`). Lines
+ * that are none of these are skipped, as Node and dotenv skip them.
  *
  * @throws UsageError (`--env-file: cannot read '.env': no such file`) when the file cannot be read.
  */
@@ -25,7 +27,7 @@ export function readEnvFile(path: string): Record<string, string> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new UsageError(`--env-file: cannot read '${path}': ${why}`);
   }
-  return parseEnv(text) as Record<string, string>;
+  return parseEnv(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as Record<string, string>;
 }
 
 /**
