@@ -262,7 +262,7 @@ describe('Request.application over a real socket: the body after a form parse', 
 
 describe('Request.application over a real socket: form options after the first read', () => {
   /** An app that reads the fields, then the files with a limit of its own (Flask's `request.form`, then `request.files`). */
-  async function formThenFiles(options: { maxFileSize?: number }, body: FormData) {
+  async function formThenFiles(options: { maxFileSize?: number; tmpDir?: string }, body: FormData) {
     const errors: string[] = [];
     const server = await serve(
       Request.application(async (req) => {
@@ -301,5 +301,14 @@ describe('Request.application over a real socket: form options after the first r
     fd.append('file', new Blob([new Uint8Array(10)]), 'small.bin');
     const { answer } = await formThenFiles({ maxFileSize: 100 * 1024 * 1024 }, fd);
     expect(answer).toEqual({ fields: [], sizes: [10] });
+  });
+
+  it('takes the default folder for the uploads spelled out, however it is written', async () => {
+    for (const tmpDir of [tmpdir(), `${tmpdir()}/`, `${tmpdir()}/./`]) {
+      const fd = new FormData();
+      fd.append('file', new Blob([new Uint8Array(10)]), 'small.bin');
+      const { answer } = await formThenFiles({ tmpDir }, fd);
+      expect(answer, tmpDir).toEqual({ fields: [], sizes: [10] });
+    }
   });
 });

@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
 import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
@@ -178,9 +180,23 @@ function otherOption(first: ParseFormOptions | undefined, later: ParseFormOption
     const given = later[name];
     if (given === undefined) continue;
     const used = first[name] ?? defaultOption(name);
-    if (given !== used) return `${name} ${used === undefined ? 'the default' : String(used)}, not ${String(given)}`;
+    if (given === used || (name === 'tmpDir' && sameFolder(used as string | undefined, given as string))) continue;
+    return `${name} ${used === undefined ? 'the default' : String(used)}, not ${String(given)}`;
   }
   return null;
+}
+
+/**
+ * Whether the folders `used` (`undefined`: `os.tmpdir()`) and `given` are one once resolved
+ * (`/tmp/`, `/tmp/.` and `/tmp` are). Asked only for two different strings: `os.tmpdir()` and
+ * the working directory need permissions on Deno, and are then taken as different.
+ */
+function sameFolder(used: string | undefined, given: string): boolean {
+  try {
+    return resolve(used ?? tmpdir()) === resolve(given);
+  } catch {
+    return false;
+  }
 }
 
 /** The default of a form option, `undefined` for `tmpDir` (`os.tmpdir()`, looked up when needed). */
