@@ -360,6 +360,8 @@ describe('directoryApp over a socket', () => {
     writeFileSync(path.join(pub, 'plain.txt'), HELLO);
     writeFileSync(path.join(pub, 'back\\slash.txt'), HELLO); // a name no request path can hold
     writeFileSync(path.join(pub, 'C:drive.txt'), HELLO); // a name refused as a Windows drive
+    // A name that is no UTF-8 (Node reads it with U+FFFD in place of the bytes, a name no file has).
+    writeFileSync(Buffer.concat([Buffer.from(`${pub}/latin1-`), Buffer.from([0xe9]), Buffer.from('.txt')]), HELLO);
     writeFileSync(path.join(pub, '.well-known', 'security.txt'), HELLO);
     writeFileSync(path.join(pub, '.well-known', '.htpasswd'), SECRET);
     writeFileSync(path.join(pub, 'sub', '.well-known', 'x.txt'), SECRET);

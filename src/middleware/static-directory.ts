@@ -223,7 +223,7 @@ interface Entry {
 /**
  * The HTML listing of `directory` (the one `segments` name): directories first, then files,
  * each group by name. It lists what a request for the entry would be served, by the rules of
- * {@link directoryApp}: no name a request path cannot hold (`a\b`, `C:x`), no dotfile (but as
+ * {@link directoryApp}: no name a request path cannot hold (`a\b`, `C:x`, one that is no UTF-8), no dotfile (but as
  * `dotfiles` says, and `.well-known` at the root), no link out of the root (unless followed),
  * broken or to a dotfile, no socket or device.
  */
@@ -235,8 +235,10 @@ async function renderListing(
   options: { dotfiles: 'ignore' | 'deny' | 'allow'; follow: Follow },
 ): Promise<string> {
   const entries: Entry[] = [];
-  for (const dirent of await readdir(directory, { withFileTypes: true })) {
-    const name = dirent.name;
+  for (const dirent of await readdir(directory, { withFileTypes: true, encoding: 'buffer' })) {
+    // A name that is no UTF-8 reads with U+FFFD in place of its bytes: no request names it.
+    const name = dirent.name.toString('utf8');
+    if (!Buffer.from(name).equals(dirent.name)) continue;
     if (safeSegments(name)?.[0] !== name) continue;
     if (options.dotfiles !== 'allow' && hasDotfile([...segments, name])) continue;
     let isDirectory = dirent.isDirectory();
