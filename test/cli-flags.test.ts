@@ -455,6 +455,12 @@ export const app = (environ, start) => {
     expect(result.stderr).toBe('tsgi: cannot listen on --fd 97: no socket open as descriptor 97 in this process (EINVAL; systemd passes its first socket as 3)\n');
   });
 
+  it('--fd naming no open socket, with --workers: the same line, exit 1', async () => {
+    const result = await finish(['serve', envApp, '--fd', '97', '--workers', '2']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('tsgi: cannot listen on --fd 97: no socket open as descriptor 97 in this process (EINVAL; systemd passes its first socket as 3)\n');
+  });
+
   it('--limit-max-requests in one process: stops gracefully after that many requests', async () => {
     const run = cli(['serve', envApp, '--port', '0', '--limit-max-requests', '3']);
     const url = await servingUrl(run);

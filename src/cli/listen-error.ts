@@ -48,8 +48,9 @@ export function listenFailure(error: unknown, fd?: number): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { code, syscall, address, port, hostname } = error as ListenErrorFields;
   if (typeof code !== 'string') return undefined;
-  if (fd !== undefined && (syscall === 'listen' || code === 'ERR_INVALID_FD_TYPE')) {
-    // libuv says EINVAL for a descriptor that is closed or no socket.
+  if (fd !== undefined && (syscall === 'listen' || syscall === 'bind' || code === 'ERR_INVALID_FD_TYPE')) {
+    // libuv says EINVAL for a descriptor that is closed or no socket; a cluster worker, whose
+    // primary listens for it, gets the primary's error as a `bind` one.
     return `cannot listen on --fd ${fd}: no socket open as descriptor ${fd} in this process (${code}; systemd passes its first socket as 3)`;
   }
   if (syscall === 'getaddrinfo') return `cannot resolve --host '${String(hostname)}' (${code})`;
