@@ -123,6 +123,20 @@ describe('tsgi serve flag values', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('an invalid value from --env-file: the line names the file, not the environment alone', async () => {
+    const envFile = join(dir, 'bad-values.env');
+    writeFileSync(envFile, 'PORT=abc\n');
+    const result = await finish(['serve', envApp, '--env-file', envFile]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`tsgi: invalid $PORT (set by --env-file ${envFile}) 'abc': expected a port number 0-65535\n`);
+    writeFileSync(envFile, 'WEB_CONCURRENCY=9999\nFORWARDED_ALLOW_IPS=*\n');
+    const workers = await finish(['serve', envApp, '--port', '0', '--env-file', envFile]);
+    expect(workers.stderr).toBe(`tsgi: invalid $WEB_CONCURRENCY (set by --env-file ${envFile}) '9999': expected a whole number from 1 to 512\n`);
+    // One the environment sets is the environment's, the file's value ignored.
+    const shell = await finish(['serve', envApp, '--port', '0', '--env-file', envFile], { WEB_CONCURRENCY: 'lots' });
+    expect(shell.stderr).toBe("tsgi: invalid $WEB_CONCURRENCY 'lots': expected a whole number from 1 to 512\n");
+  });
+
   it('an invalid $WEB_CONCURRENCY or $FORWARDED_ALLOW_IPS: one line, exit 2', async () => {
     const [workers, many, allow] = await Promise.all([
       finish(['serve', envApp, '--port', '0'], { WEB_CONCURRENCY: 'lots' }),

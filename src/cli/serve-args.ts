@@ -135,6 +135,8 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
   // The file's variables are defaults ($PORT, $WEB_CONCURRENCY…) as much as the app's.
   const environment = envFile === undefined ? {} : missingFrom(readEnvFile(parseNonEmpty(envFile, '--env-file')), env);
   env = { ...env, ...environment };
+  // How an error names an environment default: with the file it came from, when it did.
+  const variable = (name: string) => (name in environment ? `$${name} (set by --env-file ${envFile})` : `$${name}`);
   const { module, exportName } = parseTarget(positionals[0]!);
   const port = text('port') ?? fromEnv(env, 'PORT');
   // --reload serves one process: $WEB_CONCURRENCY (set for production) is ignored, as uvicorn
@@ -159,7 +161,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     module,
     exportName,
     host: parseNonEmpty(text('host') ?? DEFAULT_HOST, '--host'),
-    port: port === undefined ? DEFAULT_PORT : parsePort(port, text('port') === undefined ? '$PORT' : '--port'),
+    port: port === undefined ? DEFAULT_PORT : parsePort(port, text('port') === undefined ? variable('PORT') : '--port'),
     uds: text('uds') === undefined ? undefined : parseNonEmpty(text('uds')!, '--uds'),
     fd: count('fd', 0),
     ssl:
@@ -171,7 +173,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     forwardedAllowIps:
       allowIps !== undefined
         ? parseAllowIps(allowIps, '--forwarded-allow-ips')
-        : parseAllowIps(envAllowIps ?? '127.0.0.1', '$FORWARDED_ALLOW_IPS'),
+        : parseAllowIps(envAllowIps ?? '127.0.0.1', variable('FORWARDED_ALLOW_IPS')),
     rootPath: parseRootPath(text('root-path') ?? '', '--root-path'),
     trustedHosts: trustedHosts === undefined ? undefined : parseHostList(trustedHosts, '--trusted-hosts'),
     timeoutKeepAlive: seconds('timeout-keep-alive', 5_000),
@@ -183,7 +185,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     limitMaxRequests: count('limit-max-requests'),
     limitMaxRequestsJitter: count('limit-max-requests-jitter', 0) ?? 0,
     maxBodySize: maxBodySize === undefined ? DEFAULT_MAX_BODY_SIZE : parseSize(maxBodySize, '--max-body-size'),
-    workers: workers === undefined ? undefined : parseCount(workers, text('workers') === undefined ? '$WEB_CONCURRENCY' : '--workers', 1, MAX_WORKERS),
+    workers: workers === undefined ? undefined : parseCount(workers, text('workers') === undefined ? variable('WEB_CONCURRENCY') : '--workers', 1, MAX_WORKERS),
     environment,
     reload: values.reload === true,
     reloadDirs: ((values['reload-dir'] as string[] | undefined) ?? [dirname(module)]).map((dir) => parseNonEmpty(dir, '--reload-dir')),
