@@ -39,6 +39,14 @@ async function serveApp(app: (environ: Environ, start: StartResponse) => Body, e
 }
 
 describe('HTTPException basics', () => {
+  it('refuses a detail that is not a string (options given first from JavaScript), naming where they go', () => {
+    const make = (...args: unknown[]) => new (HTTPNotFound as unknown as new (...a: unknown[]) => HTTPNotFound)(...args);
+    expect(() => make({ headers: [['X-A', '1']] })).toThrow(new TypeError('HTTPNotFound: the detail must be a string; options go second (new HTTPNotFound(undefined, { … }))'));
+    expect(() => make(404)).toThrow(TypeError);
+    expect(make(undefined, { headers: [['X-A', '1']] }).headers.get('x-a')).toBe('1');
+    expect(make('gone').detail).toBe('gone');
+  });
+
   it('is an Error with code, title, description, detail, name and message', () => {
     const error = new HTTPNotFound('No user 7');
     expect(error).toBeInstanceOf(Error);

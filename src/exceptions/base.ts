@@ -143,10 +143,16 @@ export class HTTPException extends Error {
   /**
    * @param detail - the message for this occurrence (also the error's `message`; default the
    *   status line).
-   * @throws TypeError or RangeError for an option that cannot be sent (see {@link HTTPExceptionOptions}).
+   * @throws TypeError for a `detail` that is not a string (options given first, from
+   *   JavaScript), or RangeError/TypeError for an option that cannot be sent (see
+   *   {@link HTTPExceptionOptions}).
    */
   constructor(detail?: string, options: HTTPExceptionOptions = {}) {
     const ctor = new.target as typeof HTTPException;
+    // From plain JavaScript, options given first would become the body's `[object Object]`.
+    if (detail !== undefined && typeof detail !== 'string') {
+      throw new TypeError(`${ctor.name}: the detail must be a string; options go second (new ${ctor.name}(undefined, { … }))`);
+    }
     super(detail ?? `${ctor.code} ${reasonPhrase(ctor.code)}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = ctor.name;
     this.code = ctor.code;
