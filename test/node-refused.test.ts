@@ -128,6 +128,30 @@ describe('serve({ onRefused })', () => {
     expect((await fetch(`${server.url}/`)).status).toBe(200);
   });
 
+  it('logs a listener whose promise rejects (an async one), with no unhandled rejection', async () => {
+    const { app } = counted();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const server = await start(app, {
+        onRefused: async () => {
+          await Promise.resolve();
+          throw new Error('async listener broke');
+        },
+      });
+      const first = parseRaw((await rawExchange(server.port, 'GET /a b HTTP/1.1\r\n\r\n')).raw);
+      expect(first.status).toBe(400);
+      await until(() => server.log.text.includes('async listener broke'));
+      expect(server.log.text).toMatch(/onRefused threw/);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+      expect((await fetch(`${server.url}/`)).status).toBe(200);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('refuses an onRefused that is not a function, at once', async () => {
     const { app } = counted();
     await expect(start(app, { onRefused: 'log' as never })).rejects.toThrow(new TypeError('onRefused must be a function'));

@@ -59,8 +59,8 @@ export interface NodeEnvironOptions extends EnvironOptions {
    * `100-continue` (417), `CONNECT` (501), a request past `maxConcurrentRequests` (503). It gets
    * a {@link RefusedRequest}: the status, the one-line reason, the request line and fields when
    * parsed, the client's address. An access log's lines for them, as nginx writes its own 400s
-   * (`tsgi serve` writes them to its access log). An error it throws is logged to `log`.
-   * Default none.
+   * (`tsgi serve` writes them to its access log). An error it throws, or the rejection of the
+   * promise it returns (an `async` listener, not waited for), is logged to `log`. Default none.
    */
   onRefused?: RefusalListener;
 }

@@ -10,6 +10,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { LogStream } from '../../gateway/types.ts';
 import { logError } from '../../gateway/log.ts';
+import { isThenable } from '../../gateway/body.ts';
 
 /** A request the server answered itself, without calling the app: what `onRefused` gets. */
 export interface RefusedRequest {
@@ -33,13 +34,16 @@ export interface RefusedRequest {
   readonly time: Date;
 }
 
-/** The `onRefused` option of `serve()` and `toNodeHandler()`. */
+/**
+ * The `onRefused` option of `serve()` and `toNodeHandler()`. It may be `async`: the server
+ * does not wait for it, and a promise it returns that rejects is logged, as an error it throws.
+ */
 export type RefusalListener = (refused: RefusedRequest) => void;
 
 /**
  * A reporter for `listener` (undefined without one): it builds the {@link RefusedRequest} of
- * a refusal and calls the listener, whose error is written to `log` rather than let through
- * (the answer is out; the server goes on).
+ * a refusal and calls the listener, whose error (thrown, or the rejection of the promise it
+ * returns) is written to `log` rather than let through (the answer is out; the server goes on).
  */
 export function refusalReporter(listener: RefusalListener | undefined, log: LogStream | undefined): Reporter | undefined {
   if (listener === undefined) return undefined;
@@ -57,10 +61,13 @@ export function refusalReporter(listener: RefusalListener | undefined, log: LogS
       bytes,
       time: new Date(),
     };
+    const failed = (error: unknown) => logError(log, `${refused.method ?? '-'} ${refused.target ?? '-'} (onRefused threw)`, error);
     try {
-      listener(refused);
+      const result: unknown = listener(refused);
+      // An async listener's rejection would be an unhandled one, which ends the process.
+      if (isThenable(result)) result.then(undefined, failed);
     } catch (error) {
-      logError(log, `${refused.method ?? '-'} ${refused.target ?? '-'} (onRefused threw)`, error);
+      failed(error);
     }
   };
 }
