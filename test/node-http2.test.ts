@@ -472,6 +472,26 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     session.destroy();
   });
 
+  it('close({ timeout }) cuts h2c connections that have not said which protocol they speak yet', async () => {
+    const app = Request.application(() => new Response('x'));
+    const handle = await serve(app, { port: 0, http2: 'h2c', log: errorLog() });
+    // One sends nothing, one stops inside the HTTP/2 preface: neither is HTTP/1 or HTTP/2 yet.
+    const sockets = ['', 'PRI * HTTP/2.0\r\n'].map((first) => {
+      const socket = net.connect(Number(new URL(handle.url).port), '127.0.0.1');
+      socket.on('error', () => {});
+      socket.on('connect', () => socket.write(first));
+      return socket;
+    });
+    await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('ready', resolve))));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const outcome = await Promise.race([
+      handle.close({ timeout: 200 }).then(() => 'closed'),
+      new Promise((resolve) => setTimeout(() => resolve('still open after 3 s'), 3_000)),
+    ]);
+    expect(outcome).toBe('closed');
+    for (const socket of sockets) socket.destroy();
+  });
+
   it('close() ends both kinds of connection', async () => {
     const app = Request.application(() => new Response('x'));
     const handle = await serve(app, { port: 0, http2: 'h2c', log: errorLog() });

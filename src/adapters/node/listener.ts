@@ -106,12 +106,12 @@ export function createListener(options: ListenerOptions): Listener {
     const h2 = http2.createServer(h2Options);
     sessions = trackSessions(h2, sessionLimits);
     // Node's `closeAllConnections` knows the HTTP/1 connections only, and a destroyed session
-    // leaves its socket open until the client reads what was sent: these are cut by hand.
+    // leaves its socket open until the client reads what was sent: these are cut by hand, and
+    // so is a connection whose first bytes have not told HTTP/1 from HTTP/2 yet (nothing sent,
+    // or part of the preface), which neither server knows of.
     const open = (h2cSockets = new Set());
-    acceptH2c(server, h2, (socket) => {
-      releaseFirstByte(socket);
-      trackSocket(open, socket);
-    });
+    acceptH2c(server, h2, (socket) => releaseFirstByte(socket));
+    server.on('connection', (socket: Socket) => trackSocket(open, socket));
     requestServers.push(h2);
   }
   capConnections(server, options);
