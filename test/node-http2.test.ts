@@ -88,6 +88,27 @@ describe('TLS', () => {
     expect(Date.now() - t0).toBeLessThan(5_000);
   });
 
+  it('close({ timeout }) cuts connections still in the TLS handshake, with or without HTTP/2', async () => {
+    for (const http2 of [false, true]) {
+      const handle = await serve(describeApp, { port: 0, tls: tls(), http2, log: errorLog() });
+      // One sends nothing, one the first bytes of a ClientHello: neither is a request yet.
+      const sockets = ['', '\x16\x03\x01'].map((first) => {
+        const socket = net.connect(Number(new URL(handle.url).port), '127.0.0.1');
+        socket.on('error', () => {});
+        socket.on('connect', () => socket.write(first));
+        return socket;
+      });
+      await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('ready', resolve))));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const outcome = await Promise.race([
+        handle.close({ timeout: 200 }).then(() => 'closed'),
+        new Promise((resolve) => setTimeout(() => resolve('still open after 3 s'), 3_000)),
+      ]);
+      expect(outcome, `http2: ${http2}`).toBe('closed');
+      for (const socket of sockets) socket.destroy();
+    }
+  });
+
   it('refuses http2: true without tls, and h2c with it', async () => {
     await expect(serve(describeApp, { port: 0, http2: true })).rejects.toThrow(/http2: true needs tls/);
     await expect(serve(describeApp, { port: 0, http2: 'h2c', tls: tls() })).rejects.toThrow(/cleartext/);

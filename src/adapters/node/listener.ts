@@ -100,23 +100,16 @@ export function createListener(options: ListenerOptions): Listener {
   server.maxHeadersCount = options.maxHeadersCount;
   server.on('clientError', refuse);
   let sessions: Sessions | undefined;
-  let h2cSockets: Set<Socket> | undefined;
   const requestServers: NetServer[] = [server];
   if (options.http2 === 'h2c') {
     const h2 = http2.createServer(h2Options);
     sessions = trackSessions(h2, sessionLimits);
-    // Node's `closeAllConnections` knows the HTTP/1 connections only, and a destroyed session
-    // leaves its socket open until the client reads what was sent: these are cut by hand, and
-    // so is a connection whose first bytes have not told HTTP/1 from HTTP/2 yet (nothing sent,
-    // or part of the preface), which neither server knows of.
-    const open = (h2cSockets = new Set());
     acceptH2c(server, h2, (socket) => releaseFirstByte(socket));
-    server.on('connection', (socket: Socket) => trackSocket(open, socket));
     requestServers.push(h2);
   }
   capConnections(server, options);
   limitFirstByte(server, 'connection', options.firstByteTimeout, [server]);
-  return withClose(server, 'http', requestServers, sessions, h2cSockets);
+  return withClose(server, 'http', requestServers, sessions);
 }
 
 /** Keeps `socket` in `open` until it closes. */
@@ -126,22 +119,18 @@ function trackSocket(open: Set<Socket>, socket: Socket): void {
 }
 
 /**
- * The {@link Listener} of `server`: HTTP/1 connections closed by Node, sessions by `sessions`,
- * and `sockets` (h2c's) cut by `closeAll`.
+ * The {@link Listener} of `server`: idle HTTP/1 connections closed by Node, sessions by
+ * `sessions`, and every connection `server` accepted cut by `closeAll`.
  */
-function withClose(
-  server: NetServer,
-  scheme: 'http' | 'https',
-  requestServers: NetServer[],
-  sessions: Sessions | undefined,
-  sockets?: Set<Socket>,
-): Listener {
+function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: NetServer[], sessions: Sessions | undefined): Listener {
   const http1 = server as Partial<Pick<http.Server, 'closeIdleConnections' | 'closeAllConnections'>>;
-  // An Http2SecureServer closes idle HTTP/1 connections but cannot cut them all: keep its sockets.
-  if (http1.closeAllConnections === undefined) {
-    const open = (sockets = new Set());
-    server.on('connection', (socket: Socket) => trackSocket(open, socket));
-  }
+  // Node's `closeAllConnections` knows only the connections its HTTP/1 parser has: not one
+  // still in the TLS handshake (nothing sent, or a ClientHello cut short), nor h2c's (a
+  // connection whose first bytes have not told HTTP/1 from HTTP/2 yet, or one an HTTP/2
+  // session holds: a destroyed session leaves its socket open until the client reads what was
+  // sent), and an Http2SecureServer has none. Each accepted socket is kept to be cut by hand.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => trackSocket(sockets, socket));
   return {
     server,
     scheme,
@@ -153,7 +142,7 @@ function withClose(
     closeAll() {
       http1.closeAllConnections?.();
       sessions?.closeAll();
-      for (const socket of sockets ?? []) socket.destroy();
+      for (const socket of sockets) socket.destroy();
     },
   };
 }
