@@ -170,6 +170,20 @@ describe('AuthTickets', () => {
     const tickets = new AuthTickets({ secret: SECRET });
     expect(() => tickets.sign('')).toThrow(TypeError);
     expect(() => tickets.sign('bob', { data: 'x'.repeat(5000) })).toThrow(RangeError);
+    // Browsers keep name + value within 4096 bytes (RFC 6265bis §5.6): a value that fits alone
+    // but not with the name would be dropped without a word.
+    const long = new AuthTickets({ secret: SECRET, cookieName: 'a_rather_long_cookie_name' });
+    let refused = 0;
+    for (let n = 2980; n < 3100; n++) {
+      try {
+        const { value } = long.sign('bob', { data: 'x'.repeat(n) });
+        expect(long.cookieName.length + 1 + value.length).toBeLessThanOrEqual(4096);
+      } catch (error) {
+        expect(error).toBeInstanceOf(RangeError);
+        refused++;
+      }
+    }
+    expect(refused).toBeGreaterThan(0);
     expect(() => tickets.sign('bob', { data: () => 1 })).toThrow(TypeError);
   });
 

@@ -236,7 +236,7 @@ export class AuthTickets {
    * (`persistent: false` is recorded in the ticket, see {@link Ticket.session}).
    *
    * @throws TypeError for an empty user name or `data` that JSON cannot carry; RangeError
-   *   when the ticket would be longer than 4096 characters.
+   *   when the cookie (name, `=` and ticket) would be over 4096 bytes, which browsers drop.
    */
   sign(user: string, options: RememberOptions = {}): { value: string; ticket: Ticket } {
     if (typeof user !== 'string' || user === '') throw new TypeError('a ticket needs a non-empty user name');
@@ -261,7 +261,9 @@ export class AuthTickets {
       ...(options.data !== undefined ? { d: options.data } : {}),
       ...(session ? { s: 1 } : {}),
     });
-    if (value.length > MAX_SIGNED_LENGTH) throw new RangeError(`the ticket is ${value.length} characters, over ${MAX_SIGNED_LENGTH}: store less data`);
+    // Browsers keep a cookie's name and value within 4096 bytes (RFC 6265bis §5.6).
+    const size = this.cookieName.length + 1 + value.length;
+    if (size > MAX_SIGNED_LENGTH) throw new RangeError(`the ticket cookie is ${size} bytes, over ${MAX_SIGNED_LENGTH}: store less data`);
     return { value, ticket };
   }
 
