@@ -14,6 +14,7 @@
  * | `/form` | a multipart form: fields and files |
  * | `/cookies` | the `Cookie` field as received; sets two cookies |
  * | `/redirect` | 302 to `/text`, built from `req.applicationUrl` (mount prefix kept) |
+ * | `/session` | a login: `POST` (`user=…`) stores the user and a flash message in the `CookieSessions` session and logs in with an `AuthTickets` ticket, and redirects (303, two `Set-Cookie`); `GET` answers the session's user, the ticket's (`REMOTE_USER`) and the flashes as JSON; `DELETE` logs out |
  * | `/missing` | `404`, as text, HTML or JSON by `Accept` |
  * | `/error/before`, `/error/after` | an app error before the headers (500) and after (a cut body) |
  * | `/unavailable` | a raw app's body raising `HTTPServiceUnavailable` before the headers: its 503 page |
@@ -28,7 +29,7 @@
  * @module
  */
 import { type App, HTTPMethodNotAllowed, HTTPNotFound, HTTPServiceUnavailable, Request, Response, redirect } from 'tsgi';
-import { mount } from 'tsgi/middleware';
+import { AuthTickets, CookieSessions, mount, sessionOf } from 'tsgi/middleware';
 import { app as honoInside } from './hono-inside.ts';
 
 const encoder = new TextEncoder();
@@ -36,6 +37,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Clients of `/hangup`: how many started, how many bodies were closed (`finally` ran). */
 const hangups = { started: 0, closed: 0 };
+
+/**
+ * `/session`'s sessions and login tickets. Constant secrets, so every server signs alike: a
+ * real app reads its own from the environment (on Workers, a secret: `process.env` has it),
+ * never from its source.
+ */
+const sessions = new CookieSessions({ secret: 'everywhere: a demo session secret, public, never for real' });
+const tickets = new AuthTickets({ secret: 'everywhere: a demo ticket secret, public, never for real' });
 
 /** The environ keys `/env` shows. */
 const SHOWN = [
@@ -140,6 +149,23 @@ const main = Request.application(async (req) => {
     }
     case '/redirect':
       return redirect(`${req.applicationUrl}/text`, 302);
+    case '/session': {
+      const session = sessionOf(req);
+      if (req.method === 'POST') {
+        const user = (await req.form()).get('user') ?? '';
+        session.set('user', user);
+        session.flash(`Welcome, ${user}`, 'info');
+        const res = new Response(null, { status: 303 });
+        res.location = `${req.applicationUrl}/session`;
+        tickets.remember(res, user || 'anonymous');
+        return res;
+      }
+      if (req.method === 'DELETE') {
+        session.clear();
+        return tickets.forget(new Response(null, { status: 204 }));
+      }
+      return Response.json({ user: session.get<string>('user') ?? null, remoteUser: req.remoteUser ?? null, flashes: session.consumeFlashes() });
+    }
     case '/error/before':
       throw new Error('the app failed before the headers');
     case '/error/after':
@@ -153,5 +179,5 @@ const main = Request.application(async (req) => {
   }
 });
 
-/** The app: {@link main}, with examples/hono-inside.ts mounted at `/hono`. */
-export const app: App = mount({ '/hono': honoInside, '/unavailable': unavailable, '/': main });
+/** The app: {@link main} (with its sessions and login tickets), with examples/hono-inside.ts mounted at `/hono`. */
+export const app: App = mount({ '/hono': honoInside, '/unavailable': unavailable, '/': tickets.middleware(sessions.middleware(main)) });

@@ -151,6 +151,51 @@ export const CASES: Case[] = [
     },
   },
   {
+    name: 'session and login cookies',
+    async run({ base }) {
+      const signed = (name: string, attributes: string) => new RegExp(`^${name}=([A-Za-z0-9_-]+\\.[A-Za-z0-9_-]{43}); ${attributes}$`);
+      const SESSION = signed('session', 'Max-Age=2678400; Path=/; Expires=[^;]+ GMT; HttpOnly; SameSite=Lax');
+      const TICKET = signed('auth_tkt', 'Max-Age=86400; Path=/; Expires=[^;]+ GMT; HttpOnly; SameSite=Lax');
+      // The login (CookieSessions and AuthTickets): a value, a flash message and a ticket,
+      // two Set-Cookie fields that every server must keep apart (fetch's getSetCookie).
+      const login = await request(`${base}/session`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'user=ada' });
+      expect(login.status).toBe(303);
+      expect(login.headers.location).toBe(`${base}/session`);
+      expect(login.headers.vary).toMatch(/\bCookie\b/);
+      expect(login.headers['cache-control']).toBe('private');
+      expect(login.headers['set-cookie']).toHaveLength(2);
+      const [ticketLine, sessionLine] = login.headers['set-cookie']!;
+      const ticket = TICKET.exec(ticketLine!)?.[1];
+      const session = SESSION.exec(sessionLine!)?.[1];
+      expect(ticket, ticketLine).toBeDefined();
+      expect(session, sessionLine).toBeDefined();
+      // The next request reads both; consuming the flash saves the session again.
+      const page = await request(`${base}/session`, { headers: { Cookie: `auth_tkt=${ticket}; session=${session}` } });
+      expect(page.status).toBe(200);
+      expect(json(page)).toEqual({ user: 'ada', remoteUser: 'ada', flashes: [{ message: 'Welcome, ada', category: 'info' }] });
+      expect(page.headers.vary).toMatch(/\bCookie\b/);
+      expect(page.headers['set-cookie'], 'the session without its flash').toHaveLength(1);
+      const next = SESSION.exec(page.headers['set-cookie']![0]!)?.[1];
+      expect(next).toBeDefined();
+      // Unchanged: read, so Vary: Cookie, but no Set-Cookie.
+      const again = await request(`${base}/session`, { headers: { Cookie: `session=${next}` } });
+      expect(json(again)).toEqual({ user: 'ada', remoteUser: null, flashes: [] });
+      expect(again.headers['set-cookie']).toBeUndefined();
+      expect(again.headers.vary).toMatch(/\bCookie\b/);
+      // One character of each signature changed: no session, no login, no error, no cookie.
+      const tamper = (value: string) => `${value.slice(0, -2)}${value.at(-2) === 'A' ? 'B' : 'A'}${value.at(-1)}`;
+      const forged = await request(`${base}/session`, { headers: { Cookie: `auth_tkt=${tamper(ticket!)}; session=${tamper(next!)}` } });
+      expect(forged.status).toBe(200);
+      expect(json(forged)).toEqual({ user: null, remoteUser: null, flashes: [] });
+      expect(forged.headers['set-cookie']).toBeUndefined();
+      // The logout deletes both cookies.
+      const logout = await request(`${base}/session`, { method: 'DELETE', headers: { Cookie: `auth_tkt=${ticket}; session=${next}` } });
+      expect(logout.status).toBe(204);
+      const deleted = 'Max-Age=0; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax';
+      expect(logout.headers['set-cookie']).toEqual([`auth_tkt=; ${deleted}`, `session=; ${deleted}`]);
+    },
+  },
+  {
     name: 'redirect',
     async run({ base }) {
       const reply = await request(`${base}/redirect`);
