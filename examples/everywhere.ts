@@ -155,10 +155,9 @@ const main = Request.application(async (req) => {
         const user = (await req.form()).get('user') ?? '';
         session.set('user', user);
         session.flash(`Welcome, ${user}`, 'info');
-        const res = new Response(null, { status: 303 });
-        res.location = `${req.applicationUrl}/session`;
-        tickets.remember(res, user || 'anonymous');
-        return res;
+        const seeOther = redirect(`${req.applicationUrl}/session`, 303);
+        tickets.remember(seeOther, user || 'anonymous');
+        return seeOther;
       }
       if (req.method === 'DELETE') {
         session.clear();
