@@ -176,8 +176,9 @@ describe('wrapBody with plain hooks', () => {
     }
     const iterator = (wrapBody(slow(), recorder(log)) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     const pending = iterator.next();
-    await iterator.return!();
+    const closed = iterator.return!(); // settles once the generator's own return() has
     gate.resolve();
+    await closed;
     expect(await pending).toEqual({ done: true, value: undefined });
     expect(log).toEqual(['close']);
   });

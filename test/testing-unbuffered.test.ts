@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { TestClient, TestClientError } from 'tsgi/testing';
+import { accessLog, wrapBody } from 'tsgi/middleware';
 import { rejection } from './helpers.ts';
 
 const encoder = new TextEncoder();
@@ -57,6 +58,25 @@ describe('buffered: false', () => {
     expect(state.signal?.aborted).toBe(true);
     await res.close(); // closed already: nothing more to do
     expect(res.errors).toBe('');
+  });
+
+  it('closes through raw middleware: break and close() settle once the app’s finally has run', { timeout: 2000 }, async () => {
+    // accessLog and a wrapBody middleware of one's own stand between the client and the app:
+    // their return() must not answer before the app's own return() has (PEP 3333 close()).
+    const countBytes = (app: App): App => async (environ, startResponse) => {
+      let total = 0;
+      return wrapBody(await app(environ, startResponse), { chunk: (chunk) => void (total += chunk.byteLength), close: () => total });
+    };
+    for (const wrap of [(app: App) => accessLog(app, { log: { write: () => true } }), countBytes]) {
+      const broken = events();
+      const res = await new TestClient(wrap(broken.app)).get('/events', { buffered: false });
+      for await (const _ of res) break;
+      expect(broken.state.closed).toBe(true);
+      const closed = events();
+      const again = await new TestClient(wrap(closed.app)).get('/events', { buffered: false });
+      await again.close();
+      expect(closed.state.closed).toBe(true);
+    }
   });
 
   it('hands the first event over before the second is produced; res.text() reads the rest', { timeout: 2000 }, async () => {

@@ -28,7 +28,8 @@ export interface BodyHooks {
    * The consumer stopped early with `return()` (e.g. the client went away). Called at once,
    * just after the body's own `return()` was called; `returned` settles once that has (it never
    * rejects: failures go to `closeError`), for work that must wait for the app, as in
-   * `close: (returned) => returned.then(removeFiles)`.
+   * `close: (returned) => returned.then(removeFiles)`. An async wrapper's `return()` answers
+   * only once `returned` (and the hook's promise) have settled, so the app's `finally` has run.
    */
   close?(returned: Promise<void>): unknown;
   /** The body threw (or could not be opened); the error is re-thrown to the consumer after this hook. */
@@ -117,7 +118,11 @@ export function wrapBody(body: Body, hooks: BodyHooks, options: WrapBodyOptions 
     if (!open) return DONE;
     open = false;
     const returned = returnBody();
-    return after(hooks.close?.(returned), () => DONE);
+    const pending = hooks.close?.(returned);
+    // An async wrapper answers once the body's own return() has, as a `for await` wrapper
+    // does: a consumer that waits (a test client, an outer middleware) sees the app's
+    // `finally` done. A sync body's return() is over already.
+    return after(sync ? pending : Promise.all([returned, pending]), () => DONE);
   };
   if (sync) {
     const it: IterableIterator<Uint8Array> = {
