@@ -1,3 +1,5 @@
+import net from 'node:net';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, HTTPNotModified, Request, Response, serve } from 'tsgi';
 import { lint, LintError } from 'tsgi/middleware';
@@ -280,6 +282,29 @@ describe('lint over a real socket', () => {
     try {
       expect((await fetch(server.url)).status).toBe(500);
       expect(log.join('')).toContain("LintError: lint: status must be '<3 digits> <reason>'");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('destroys a Node stream body the server closes before reading it (the client left while the app worked)', async () => {
+    let stream: Readable | undefined;
+    const app = lint(async (environ, start) => {
+      const signal = environ['tsgi.signal']!;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      stream = Readable.from([enc.encode('never sent')]);
+      return stream;
+    });
+    const server = await serve(app, { host: '127.0.0.1', port: 0 });
+    try {
+      const socket = net.connect(server.port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+      socket.on('error', () => {});
+      await new Promise((r) => setTimeout(r, 30));
+      socket.destroy();
+      for (let i = 0; i < 50 && !stream?.destroyed; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(stream?.destroyed).toBe(true);
+      expect(app.openBodies).toBe(0);
     } finally {
       await server.close();
     }

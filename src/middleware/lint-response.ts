@@ -5,7 +5,7 @@
  * @module
  */
 import { type Body } from '../gateway/types.ts';
-import { type BodyIterator, describe, isAsyncIterable, isIterable } from '../gateway/body.ts';
+import { type BodyIterator, describe, isAsyncIterable, isIterable, openBody } from '../gateway/body.ts';
 import { CONNECTION_FIELDS, isRequiredUpgrade, isToken } from '../gateway/fields.ts';
 import { hasNoContent } from '../gateway/status.ts';
 import { fail } from './lint-environ.ts';
@@ -86,7 +86,9 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
  */
 export function wrapChecked(body: Body, state: ResponseState, head: boolean, settle: () => void): Body {
   const sync = !isAsyncIterable(body);
-  const iterator: BodyIterator = sync ? (body as Iterable<Uint8Array>)[Symbol.iterator]() : (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  // openBody, as the servers do: a Node stream's iterator is a generator that a return()
+  // before its first next() would leave open; openBody's destroys the stream.
+  const iterator: BodyIterator = openBody(body);
   let sent = 0;
   let finished = false;
   let pending = false;
