@@ -2,6 +2,7 @@
  * wrapBody, the body watcher: which hook runs, once, and when the consumer hears of the end,
  * the failure or the early close when a hook answers a promise.
  */
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { type BodyHooks, wrapBody } from 'tsgi/middleware';
 import { rejection } from './helpers.ts';
@@ -146,6 +147,19 @@ describe('wrapBody with plain hooks', () => {
     expect(iterator.next().done).toBe(true);
     await settle();
     expect((lost[0] as Error).message).toBe('late');
+  });
+
+  it('destroys a Node stream and cancels a ReadableStream on a return() before the first next() (docs/spec.md §8)', async () => {
+    const stream = Readable.from([bytes('a')]);
+    let cancelled = false;
+    const web = new ReadableStream<Uint8Array>({ pull: (c) => c.enqueue(bytes('w')), cancel: () => void (cancelled = true) });
+    for (const body of [stream, web as unknown as AsyncIterable<Uint8Array>]) {
+      const log: string[] = [];
+      await (wrapBody(body, recorder(log)) as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]().return!();
+      expect(log).toEqual(['close']);
+    }
+    expect(stream.destroyed).toBe(true);
+    expect(cancelled).toBe(true);
   });
 
   it("closes the body's iterator on a return() before the first next(), and reports what it throws", async () => {
