@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type Environ, HTTPBadRequest, HTTPContentTooLarge, HTTPException, HTTPUnsupportedMediaType, MultiDict, Request, TSGI_VERSION } from 'tsgi';
+import { type App, type Environ, HTTPBadRequest, HTTPContentTooLarge, HTTPException, HTTPUnsupportedMediaType, MultiDict, Request, TSGI_VERSION } from 'tsgi';
 import { splitHost } from 'tsgi/http';
+import { lint } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
 import { BufferedInput } from '../src/gateway/input.ts';
 import { rejection } from './helpers.ts';
 
@@ -277,7 +279,6 @@ describe('Request: method and URL parts', () => {
       expect(req.pathInfoPeek()).toBe('a');
       expect(req.pathInfo).toBe('/a/b');
       expect(Request.blank('//x//y').pathInfoPeek()).toBe('x');
-      expect(Request.blank('/').pathInfoPeek()).toBe('');
       const empty = Request.blank('/');
       empty.pathInfo = '';
       expect(empty.pathInfoPeek()).toBeNull();
@@ -301,8 +302,25 @@ describe('Request: method and URL parts', () => {
       expect([req.scriptName, req.pathInfo]).toEqual(['//a', '//b/']);
       expect(req.pathInfoPop()).toBe('b');
       expect([req.scriptName, req.pathInfo]).toEqual(['//a//b', '/']);
-      expect(req.pathInfoPop()).toBe('');
-      expect([req.scriptName, req.pathInfo]).toEqual(['//a//b/', '']);
+      expect(req.pathInfoPop()).toBeNull(); // slashes only: SCRIPT_NAME keeps no trailing slash
+      expect([req.scriptName, req.pathInfo]).toEqual(['//a//b', '/']);
+    });
+
+    it('peek and pop find no segment in a PATH_INFO of slashes only: SCRIPT_NAME never gets a trailing slash', async () => {
+      const show: App = (environ, start) => {
+        start('200 OK', [['Content-Type', 'text/plain']]);
+        return [new TextEncoder().encode(`${environ.SCRIPT_NAME}|${environ.PATH_INFO}`)];
+      };
+      const popAll = Request.application((req) => {
+        let popped = 0;
+        while (req.pathInfoPop() !== null && popped < 5) popped++;
+        return req.getResponse(lint(show)); // lint checks the environ the app below gets (spec §2.1)
+      });
+      const client = new TestClient(popAll);
+      expect((await client.get('/')).textBody).toBe('|/');
+      expect((await client.get('/x/')).textBody).toBe('/x|/');
+      expect((await client.get('//a//b//')).textBody).toBe('//a//b|//');
+      expect(Request.blank('/').pathInfoPeek()).toBeNull();
     });
 
     it('peek and pop find no segment in the * of OPTIONS *, which keeps SCRIPT_NAME empty', () => {

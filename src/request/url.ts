@@ -192,13 +192,15 @@ export abstract class RequestUrl {
 
   /**
    * The next segment of `PATH_INFO` without moving it (`/a/b` → `a`): the one
-   * {@link RequestUrl.pathInfoPop} would move. `null` when there is none: `PATH_INFO` empty, or
+   * {@link RequestUrl.pathInfoPop} would move. `null` when there is none: `PATH_INFO` empty or
+   * slashes only, or
    * not starting with `/` (the `*` of `OPTIONS *` names the server, not a path segment).
    */
   pathInfoPeek(): string | null {
     const path = this.pathInfo;
     if (path.charCodeAt(0) !== 47 /* / */) return null;
     const rest = path.replace(/^\/+/, '');
+    if (rest === '') return null; // slashes only: the index, no segment
     const slash = rest.indexOf('/');
     return slash === -1 ? rest : rest.slice(0, slash);
   }
@@ -207,7 +209,9 @@ export abstract class RequestUrl {
    * Moves the next segment of `PATH_INFO` to the end of `SCRIPT_NAME` and returns it
    * (WebOb `path_info_pop`): `'' + '/a/b'` → `'/a' + '/b'`, answering `a`. Leading slashes
    * move with the segment (`'//a'` → `SCRIPT_NAME` + `'//a'`). Returns `null` without moving
-   * anything when `PATH_INFO` is empty or does not start with `/`, or when
+   * anything when `PATH_INFO` is empty, is slashes only (`/`: WebOb answers `''` and moves the
+   * `/`, leaving a `SCRIPT_NAME` that ends in `/`, which docs/spec.md §2.1 rules out; here the
+   * app below gets `PATH_INFO` `/`, its index), or does not start with `/`, or when
    * `pattern.test(segment)` is false (anchor the pattern, `/^\d+$/`, to match the whole
    * segment). So `OPTIONS *` keeps `SCRIPT_NAME` `''` and `PATH_INFO` `*` (docs/spec.md §2.1:
    * no mount point applies to the server as a whole), where WebOb would move the `*` into
@@ -218,6 +222,9 @@ export abstract class RequestUrl {
     if (path.charCodeAt(0) !== 47 /* / */) return null;
     const slashes = /^\/*/.exec(path)![0];
     const rest = path.slice(slashes.length);
+    // Slashes only (`/`, the index of the mount point): no segment. Moving them would leave
+    // SCRIPT_NAME ending in `/`, which docs/spec.md §2.1 rules out (and lint refuses).
+    if (rest === '') return null;
     const end = rest.indexOf('/');
     const segment = end === -1 ? rest : rest.slice(0, end);
     if (pattern) {
