@@ -4,7 +4,7 @@
  * options, the base URL as mount point.
  */
 import { describe, expect, it } from 'vitest';
-import { type App, HTTPFound, HTTPNotFound, HTTPServiceUnavailable, Request, Response, redirect } from 'tsgi';
+import { type App, HTTPFound, HTTPNotFound, HTTPServiceUnavailable, Request, Response, redirect, serve } from 'tsgi';
 import { TestClient, TestClientError } from 'tsgi/testing';
 import { rejection } from './helpers.ts';
 
@@ -220,6 +220,37 @@ describe('the body, as the server reads it', () => {
     expect(error.message).toMatch(/^GET http:\/\/localhost\/: the response was cut after its head: disk gone/);
     expect(signal?.aborted).toBe(true);
     expect(error.message).toContain('[tsgi] GET / HTTP/1.1: Error: disk gone');
+  });
+
+  it('frames a body whose second step comes after a turn of the event loop as the server does: head out, then a cut or no Content-Length', async () => {
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
+    const slow = (fail: boolean): App => (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield encoder.encode('first');
+        await pause();
+        if (fail) throw new Error('disk gone');
+      })();
+    };
+    // Over a socket: the head (200, chunked) has gone out before the failure, which cuts the body.
+    const server = await serve(slow(true), { host: '127.0.0.1', port: 0, log: { write: () => true } });
+    try {
+      const res = await fetch(server.url);
+      expect(res.status).toBe(200);
+      await expect(res.text()).rejects.toThrow();
+      const whole = await serve(slow(false), { host: '127.0.0.1', port: 0 });
+      const ended = await fetch(whole.url);
+      expect(ended.headers.get('content-length')).toBeNull(); // sent chunked
+      await whole.close();
+    } finally {
+      await server.close();
+    }
+    // The test client says the same.
+    const error = (await rejection(new TestClient(slow(true)).get('/', { allowErrors: true }))) as TestClientError;
+    expect(error.message).toMatch(/the response was cut after its head: disk gone/);
+    const res = await new TestClient(slow(false)).get('/');
+    expect(res.textBody).toBe('first');
+    expect(res.headers.get('content-length')).toBeNull();
   });
 
   it('answers 400 without calling the app for a path that is not UTF-8, as the server does', async () => {

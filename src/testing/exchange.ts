@@ -107,7 +107,8 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * checked, the body iterated to its end, or closed with `return()` when the answer carries no
  * body (HEAD, 204, 304: at most two steps are taken first, as the server takes them to frame
  * the answer). As in the server, the head goes out once the body's second step is known: an
- * app error up to there (the app call, the first two steps, an invalid head or chunk, an array
+ * app error up to there (the app call, the first step and a second one that comes within one
+ * turn of the event loop, as the server waits for it, an invalid head or chunk, an array
  * body that contradicts its `Content-Length`) is logged to `tsgi.errors` with the request line
  * and answered `500 Internal Server Error` as plain text (an `HTTPException` is the answer
  * instead, logged only when a 5xx: `escapedAnswer`; `answering` marks that second run); an
@@ -124,7 +125,7 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * and the answers without a body, are read as with `buffered`.
  *
  * `Content-Length` is added, when the app gave none, to an answer whose body was an array or
- * ended after its first chunk, as the server frames those; longer streams get none (the
+ * ended after its first chunk within that turn, as the server frames those; longer streams get none (the
  * server sends them chunked). Framing fields the server adds (`Date`, `Connection`,
  * `Keep-Alive`, `Transfer-Encoding`) are left out.
  */
@@ -175,16 +176,28 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
   const iterator = openBody(started.body);
   let steps = 0;
   let ended = false;
+  /** The head went out before the second step came (as the server sends it): what fails after is a cut. */
+  let headOut = false;
   /** Live: the second step, taken or still pending, when the body goes on after the head. */
   let rest: Step | PromiseLike<Step> | undefined;
   try {
-    // As the server: the head waits for the second step, so a failure up to there answers 500.
+    // As the server: the head waits for the second step for one turn of the event loop, so a
+    // failure up to there answers 500; a step that comes later finds the head out.
     while (!(noBody && steps === 2)) {
       const pending = iterator.next() as Step | PromiseLike<Step>;
-      const step = live && steps === 1 && isThenable<Step>(pending) ? await raceTimer(pending) : await pending;
+      let step = steps === 1 && !headOut && isThenable<Step>(pending) ? await raceTimer(pending) : await pending;
       if (step === undefined) {
-        rest = pending;
-        break;
+        headOut = true;
+        if (live) {
+          rest = pending;
+          break;
+        }
+        if (noBody) {
+          // The server ends a bodiless answer at its head and logs what the step left fails with.
+          (pending as PromiseLike<Step>).then(undefined, report);
+          break;
+        }
+        step = await pending;
       }
       steps++;
       if (step.done) {
@@ -198,7 +211,7 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
       }
     }
   } catch (error) {
-    if (steps < 2) return beforeHead(error, () => closeBody(iterator, report));
+    if (steps < 2 && !headOut) return beforeHead(error, () => closeBody(iterator, report));
     await closeBody(iterator, report);
     report(error);
     throw cut(error);
@@ -209,7 +222,7 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
   }
   if (!ended) await closeBody(iterator, report);
   const body = concatBytes(chunks);
-  const known = inMemory !== null || (ended && chunks.length <= 1);
+  const known = inMemory !== null || (ended && chunks.length <= 1 && !headOut);
   if (head.declared === -1) {
     if (known && !isBodilessStatus(head.code) && (!noBody || body.byteLength !== 0)) headers.push(['Content-Length', String(body.byteLength)]);
   } else if (!noBody && head.declared !== body.byteLength) {
