@@ -310,6 +310,40 @@ describe('lint over a real socket', () => {
     }
   });
 
+  it('closes the body it refuses a chunk of, for a consumer that does not call return() after a throw (for await)', async () => {
+    let closed = 0;
+    const app: App = (_environ, start) => {
+      start('200 OK', [['Content-Type', 'text/plain'], ['Content-Length', '3']]);
+      return (async function* () {
+        try {
+          for (;;) {
+            yield enc.encode('four'); // one byte more than declared: lint refuses it
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        } finally {
+          closed++;
+        }
+      })();
+    };
+    // The spec §8 idiom: a for-await loop does not call return() on an iterator whose next() threw.
+    const passThrough = (inner: App): App => async (environ, start) => {
+      const body = await inner(environ, start);
+      return (async function* () {
+        for await (const chunk of body) yield chunk;
+      })();
+    };
+    const server = await serve(passThrough(lint(app)), { host: '127.0.0.1', port: 0, log: { write: () => true } });
+    try {
+      const res = await fetch(server.url);
+      expect(res.status).toBe(500); // refused before the head went out
+      await res.text();
+      for (let i = 0; i < 50 && closed === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(closed).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('aborts the response when the body breaks a rule after the headers are out', async () => {
     const log: string[] = [];
     const app = lint((_e, start) => {

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Body } from '../gateway/types.ts';
-import { type BodyIterator, describe, isAsyncIterable, isIterable, openBody } from '../gateway/body.ts';
+import { type BodyIterator, closeBody, describe, isAsyncIterable, isIterable, openBody } from '../gateway/body.ts';
 import { CONNECTION_FIELDS, isRequiredUpgrade, isToken } from '../gateway/fields.ts';
 import { hasNoContent } from '../gateway/status.ts';
 import { fail } from './lint-environ.ts';
@@ -121,6 +121,25 @@ export function wrapChecked(body: Body, state: ResponseState, head: boolean, set
     settle();
     throw error;
   };
+  /**
+   * `onStep`, and on a breach in a chunk the body produced (its iterator still open) the body
+   * closed before the LintError is thrown: a consumer does not call `return()` on an iterator
+   * whose `next()` threw (`for await` does not), so nobody else would.
+   */
+  const checked = (step: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> | Promise<never> => {
+    try {
+      return onStep(step);
+    } catch (error) {
+      if (finished) throw error;
+      finished = true;
+      settle();
+      const closed = closeBody(iterator);
+      if (sync) throw error;
+      return closed.then(() => {
+        throw error;
+      });
+    }
+  };
   const close = (): IteratorReturnResult<undefined> | Promise<IteratorReturnResult<undefined>> => {
     if (finished) return sync ? DONE : Promise.resolve(DONE);
     finished = true;
@@ -139,7 +158,7 @@ export function wrapChecked(body: Body, state: ResponseState, head: boolean, set
         } catch (error) {
           return onError(error);
         }
-        return onStep(step);
+        return checked(step) as IteratorResult<Uint8Array>;
       },
       return: close as () => IteratorReturnResult<undefined>,
       [Symbol.iterator]() {
@@ -161,7 +180,7 @@ export function wrapChecked(body: Body, state: ResponseState, head: boolean, set
       } finally {
         pending = false;
       }
-      return onStep(step);
+      return checked(step);
     },
     return: async () => close(),
     [Symbol.asyncIterator]() {
