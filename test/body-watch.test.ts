@@ -149,6 +149,28 @@ describe('wrapBody with plain hooks', () => {
     expect((lost[0] as Error).message).toBe('late');
   });
 
+  it('closes the body when the chunk hook throws: the consumer gets the error and calls no return() after it', async () => {
+    for (const async of [true, false]) {
+      let closed = 0;
+      function* endless(): Generator<Uint8Array> {
+        try {
+          for (;;) yield bytes('x');
+        } finally {
+          closed++;
+        }
+      }
+      const body = wrapBody(endless(), { chunk: () => { throw new Error('refused'); } }, { async });
+      const seen: unknown[] = [];
+      try {
+        for await (const chunk of body as AsyncIterable<Uint8Array>) seen.push(chunk);
+      } catch (error) {
+        seen.push((error as Error).message);
+      }
+      expect(seen).toEqual(['refused']);
+      expect(closed).toBe(1);
+    }
+  });
+
   it('destroys a Node stream and cancels a ReadableStream on a return() before the first next() (docs/spec.md §8)', async () => {
     const stream = Readable.from([bytes('a')]);
     let cancelled = false;

@@ -94,8 +94,24 @@ export function wrapBody(body: Body, hooks: BodyHooks, options: WrapBodyOptions 
       open = false;
       return after(hooks.end?.(), () => DONE);
     }
-    hooks.chunk?.(step.value);
+    try {
+      hooks.chunk?.(step.value);
+    } catch (error) {
+      return refuse(error);
+    }
     return step;
+  };
+  /**
+   * The chunk hook threw: the body is still open and its consumer, told by a throw, calls no
+   * `return()` (`for await` does not), so it is closed here, then `error` reports the failure.
+   */
+  const refuse = (error: unknown): Promise<never> => {
+    open = false;
+    const returned = returnBody();
+    const report = () => after(hooks.error?.(error), () => {
+      throw error;
+    });
+    return sync ? report() : returned.then(report);
   };
   const onError = (error: unknown): Promise<never> => {
     if (!open) throw error;
