@@ -20,7 +20,10 @@ import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } f
  * {@link wrapBody}); its rejection then goes to `closeError`.
  */
 export interface BodyHooks {
-  /** Each chunk, before it is handed on. A throw reaches the consumer; the body stays open. */
+  /**
+   * Each chunk, before it is handed on. A throw closes the body (its `return()`), calls
+   * `error`, then reaches the consumer.
+   */
   chunk?(chunk: Uint8Array): void;
   /** The body ended normally. */
   end?(): unknown;
