@@ -696,3 +696,15 @@ describe('examples/hono-inside.ts', () => {
     expect(await res.text()).toBe('tsgi at http://example.com/site; Hono at http://example.com/site/api\n');
   });
 });
+
+describe('examples/everywhere.ts /session', () => {
+  it('logs in with a session, a flash and a ticket, shows the flash once, and logs out', async () => {
+    const client = new TestClient(everywhere.app);
+    const login = await client.post('/session', { form: { user: 'ada' }, status: 303 });
+    expect(login.headers.getAll('set-cookie').map((line) => line.split('=')[0]).sort()).toEqual(['auth_tkt', 'session']);
+    expect(await (await client.get('/session')).json()).toEqual({ user: 'ada', remoteUser: 'ada', flashes: [{ category: 'info', message: 'Welcome, ada' }] });
+    expect(await (await client.get('/session')).json()).toEqual({ user: 'ada', remoteUser: 'ada', flashes: [] });
+    await client.delete('/session', { status: 204 });
+    expect(await (await client.get('/session')).json()).toEqual({ user: null, remoteUser: null, flashes: [] });
+  });
+});
