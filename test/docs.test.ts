@@ -1,9 +1,11 @@
 /**
  * The docs stay true to the code: every `import { … } from 'tsgi…'` in docs/*.md and the
  * README names what that entry point exports, and every relative link in docs/ reaches a file
- * (and a heading, for `#anchors`) that exists.
+ * (and a heading, for `#anchors`) that exists; and the examples of docs/sessions.md run as
+ * written.
  */
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -67,5 +69,26 @@ describe('docs', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+
+  it('sessions.md: the Use example, logged in through the Testing example, shows the flash once', async () => {
+    const text = texts.get('docs/sessions.md')!;
+    const block = (heading: string) => {
+      const section = text.slice(text.indexOf(`\n## ${heading}\n`));
+      return /```ts\n([\s\S]*?)```/.exec(section)![1]!;
+    };
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-docs-'));
+    const file = path.join(dir, 'sessions.ts');
+    writeFileSync(
+      file,
+      `${block('Use')}\n${block('Testing')}\nexport const shown = [home.textBody, (await client.get('/')).textBody];\n`,
+    );
+    process.env.SESSION_SECRET ??= 'a session secret for the docs test, 32+ bytes';
+    try {
+      const { shown } = (await import(file)) as { shown: string[] };
+      expect(shown).toEqual(['[info] Welcome, bob\nHello bob', '\nHello bob']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
