@@ -120,10 +120,13 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
   const choice: Choice = { encodings, threshold, filter };
 
   return async (environ, startResponse) => {
+    // Read before the app runs: a layer below may change it while it calls its own app
+    // (`decodeContent` narrows it for the upstream), and the client's field is what counts here.
+    const acceptEncoding = environ.HTTP_ACCEPT_ENCODING as string | undefined;
     const started = await callApp(inner, environ);
     const headers = new HeaderList(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
-    const decision = decide(environ, started.status, headers, known, choice);
+    const decision = decide(environ, acceptEncoding, started.status, headers, known, choice);
     if (decision.vary) headers.set('Vary', vary.append(headers.getAll('vary').join(', '), 'Accept-Encoding'));
     if (decision.coding === null) {
       startResponse(started.status, decision.vary ? headers.list : started.headers);
@@ -177,6 +180,7 @@ const VARY_ONLY: Decision = { coding: null, vary: true };
 
 function decide(
   environ: Environ,
+  acceptEncoding: string | undefined,
   status: string,
   headers: HeaderList,
   known: Uint8Array[] | null,
@@ -208,7 +212,7 @@ function decide(
     size = knownSize = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
   }
   if (size !== null && size < options.threshold) return VARY_ONLY;
-  return { coding: negotiate(environ.HTTP_ACCEPT_ENCODING as string | undefined, options.encodings), vary: true, knownSize };
+  return { coding: negotiate(acceptEncoding, options.encodings), vary: true, knownSize };
 }
 
 /**

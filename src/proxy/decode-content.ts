@@ -5,10 +5,11 @@
  * @module
  */
 import zlib from 'node:zlib';
-import type { App, AppLike, Body } from '../gateway/types.ts';
+import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { HTTPBadGateway } from '../exceptions/server-errors.ts';
+import { narrowAcceptEncoding } from './accept-codings.ts';
 
 type Decoding = 'gzip' | 'deflate' | 'br' | 'zstd';
 const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br' };
@@ -16,6 +17,8 @@ const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', defl
 // node:zlib decodes it from Node 22.15 and 23.8 on. On an older Node it passes through, as any
 // other coding does.
 if (typeof zlib.createZstdDecompress === 'function') CODINGS.zstd = 'zstd';
+/** The codings offered upstream for `*` or an absent `Accept-Encoding` (`x-gzip` is kept only when the client names it). */
+const OFFERED = Object.keys(CODINGS).filter((name) => name !== 'x-gzip');
 
 /**
  * Decodes response bodies sent with `Content-Encoding: gzip` (or `x-gzip`), `deflate` (zlib or
@@ -29,6 +32,16 @@ if (typeof zlib.createZstdDecompress === 'function') CODINGS.zstd = 'zstd';
  * whole, decoded (the app is asked again without `Range`), so a client never gets encoded
  * bytes where the whole would be decoded. A body with another coding, or several, passes
  * through untouched.
+ *
+ * So that the app below (a `proxy`) is not answered in a coding it cannot decode, which would
+ * pass every filter above untouched, the request's `Accept-Encoding` is narrowed while the app
+ * is called: codings other than those above are left out, weights kept (`dcz, gzip;q=0.8` →
+ * `gzip;q=0.8`); `*` stands for the codings above; an absent field (any coding acceptable,
+ * RFC 9110 §12.5.3) becomes `gzip, deflate, br` (and `zstd`); and when nothing is left,
+ * `identity`. Once the app has returned, the client's own value (or its absence) is put back
+ * in the environ, so `compress` above negotiates with the client's field. (nginx's advice for
+ * `sub_filter` is `proxy_set_header Accept-Encoding ""`, which asks for identity only.) An app
+ * that reads `HTTP_ACCEPT_ENCODING` lazily, while its body is read, sees the client's value.
  *
  * The body is decoded as it streams, in pieces of zlib's size (16 KiB, never much more than
  * 64 KiB however far a chunk inflates): the output of each chunk the app yields is sent before
@@ -48,7 +61,7 @@ if (typeof zlib.createZstdDecompress === 'function') CODINGS.zstd = 'zstd';
  * ```
  */
 export function decodeContent(app: AppLike): App {
-  return bodyFilter(app, (headers) => {
+  return bodyFilter(askingDecodable(toApp(app)), (headers) => {
     const values = headers.getAll('content-encoding');
     if (values.length !== 1) return null;
     const coding = CODINGS[values[0]!.trim().toLowerCase()];
@@ -56,6 +69,25 @@ export function decodeContent(app: AppLike): App {
     headers.delete('content-encoding');
     return (body) => decodeStream(body, coding);
   });
+}
+
+/**
+ * `app` called with the request's `Accept-Encoding` narrowed to the codings decodeContent
+ * reads ({@link narrowAcceptEncoding}), on the environ itself (docs/spec.md §8), and the
+ * client's value put back once `app` returns or throws.
+ */
+function askingDecodable(app: App): App {
+  return async (environ, startResponse) => {
+    const client = environ.HTTP_ACCEPT_ENCODING;
+    environ.HTTP_ACCEPT_ENCODING = narrowAcceptEncoding(typeof client === 'string' ? client : undefined, OFFERED);
+    try {
+      return await app(environ, startResponse);
+    } finally {
+      // `delete`, not `undefined`: an `HTTP_*` key holds a string when present.
+      if (client === undefined) delete environ.HTTP_ACCEPT_ENCODING;
+      else environ.HTTP_ACCEPT_ENCODING = client;
+    }
+  };
 }
 
 /** A zlib header (RFC 1950 §2.2): deflate method, and a check value that divides by 31. */
