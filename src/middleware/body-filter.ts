@@ -109,6 +109,14 @@ export interface BodyFilterOptions {
    * representation, so a 206 of identity bytes is right.
    */
   changesContent?: boolean;
+  /**
+   * True for a filter that rewrites what the content says (`rewriteHtml`, `replaceText`), not
+   * only its coding: the app's `Last-Modified` dates the upstream's page, not the rewritten one,
+   * which changes when the rules do, so it is dropped from the transformed response and from a
+   * 304 {@link weakenNotModified} answers for one (nginx's `sub_filter_last_modified off`, its
+   * default). Default false: decoding or compressing keeps the content, and the date.
+   */
+  dropsLastModified?: boolean;
 }
 
 /**
@@ -123,6 +131,7 @@ export interface BodyFilterOptions {
 export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyFilterOptions = {}): App {
   const inner = toApp(app);
   const changesContent = options.changesContent ?? true;
+  const dropsLastModified = options.dropsLastModified ?? false;
   return async (environ, startResponse) => {
     // Where the request was routed to before the app ran (a `mount` below moves the prefix into
     // `SCRIPT_NAME`): the request for the whole of a part is routed from the same place.
@@ -135,10 +144,12 @@ export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyF
     const { started, headers, transform } = answer;
     if (transform === null) {
       const variant = statusCode(started.status) === 304 && weakenNotModified(environ, headers);
+      if (variant && dropsLastModified) headers.delete('last-modified');
       startResponse(started.status, variant ? headers.list : started.headers);
       return started.body;
     }
     markTransformed(headers);
+    if (dropsLastModified) headers.delete('last-modified');
     startResponse(started.status, headers.list);
     // HEAD: the fields a GET would get, and the app's (empty) body as it is; nothing to transform.
     if (environ.REQUEST_METHOD === 'HEAD') return started.body;

@@ -52,8 +52,10 @@ function isText(type: string): boolean {
  * cannot hold is sent as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
  *
  * Like every body filter, it drops `Content-Length` and `Accept-Ranges`, weakens a strong
- * `ETag` (of a HEAD answer too: it gets the fields GET gets), and leaves 204 and 304 answers
- * untouched; a 206 (or 416) to a range request
+ * `ETag` (of a HEAD answer too: it gets the fields GET gets), drops `Last-Modified` (the
+ * upstream's date, not the replaced text's, which changes with the rules: nginx's
+ * `sub_filter_last_modified off`; also from the 304 answering for a replaced response), and
+ * leaves 204 and 304 answers untouched; a 206 (or 416) to a range request
  * for a type it rewrites is replaced by the whole, rewritten (the app is asked again without
  * `Range`).
  *
@@ -97,7 +99,7 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     if (codec === null) return null;
     const replacers = pairs.map(([p, r]) => new TextReplacer(p, r, maxMatchLength));
     return (body) => replaceStream(body, codec, replacers, type.type === 'text/event-stream');
-  });
+  }, { dropsLastModified: true });
 }
 
 /**

@@ -75,7 +75,9 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * (UTF-16 is left alone): the `Content-Type` parameter, or else the one a `<meta charset>` (or
  * `<meta http-equiv=content-type>`) in the first 1024 bytes declares; attribute values are read
  * and written in it. Like every body filter, it drops `Content-Length` and `Accept-Ranges`,
- * weakens a strong `ETag` (of a HEAD answer too: it gets the fields GET gets), and leaves
+ * weakens a strong `ETag` (of a HEAD answer too: it gets the fields GET gets), drops
+ * `Last-Modified` (the upstream's date, not the rewritten page's, which changes with the rules:
+ * nginx's `sub_filter_last_modified off`; also from the 304 answering for a rewritten page), and leaves
  * 204 and 304 answers and other types untouched; a
  * 206 (or 416) to a range request for an HTML page is replaced by the whole page, rewritten
  * (the app is asked again without `Range`; docs/proxy.md, "Range requests").
@@ -123,7 +125,7 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     const req = new Request(environ);
     const bound: Rule[] = rules.map(({ selector, handler }) => ({ selector, handle: (element) => handler(element, req) }));
     return (body) => rewriteBody(body, bound, text, charset === undefined ? sniffMeta : undefined, maxTokenBytes);
-  });
+  }, { dropsLastModified: true });
 }
 
 /** The conversions of the charset a `<meta>` tag declares, or null. */
