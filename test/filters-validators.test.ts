@@ -1,14 +1,15 @@
 /**
  * The validators of rewritten responses, over real sockets: `rewriteHtml` and `replaceText`
- * drop the upstream's `Last-Modified` (nginx's `sub_filter_last_modified off`), and keep
- * answering conditional requests with the weak `ETag`.
+ * drop the upstream's `Last-Modified` (nginx's `sub_filter_last_modified off`), and their
+ * `version` option folds the rules' version into the weak `ETag`, so a change of the rules
+ * makes caches fetch the page again while conditional requests keep being answered 304.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerHandle, serve } from 'tsgi';
-import { mount } from 'tsgi/middleware';
+import { compress, mount } from 'tsgi/middleware';
 import { type ElementHandler, type ProxyApp, decodeContent, proxy, replaceText, rewriteHtml } from 'tsgi/proxy';
 import { request } from './node-helpers.ts';
 
@@ -57,8 +58,11 @@ beforeAll(async () => {
   server = await serve(
     mount({
       '/html': rewriteHtml(to(), { elements: banner }),
+      '/html2': rewriteHtml(to(), { elements: banner, version: 'banner-2' }),
       '/text': replaceText(to(), { replacements: [['Hello', 'Bye']] }),
+      '/text2': replaceText(to(), { replacements: [['Hello', 'Bye']], version: 'bye-2' }),
       '/decoded': decodeContent(to()),
+      '/full': compress(rewriteHtml(decodeContent(to()), { elements: banner, version: 'banner-2' })),
     }),
     { port: 0 },
   );
@@ -103,5 +107,62 @@ describe('rewritten responses drop Last-Modified (nginx: sub_filter_last_modifie
     expect([image304.status, image304.etag, image304.lastModified]).toEqual([304, '"i1"', MODIFIED]);
     const decoded = await get('/decoded/gz');
     expect([decoded.body, decoded.etag, decoded.lastModified]).toEqual(['Hello', 'W/"g1"', MODIFIED]);
+  });
+});
+
+describe('version: the rules folded into the weak ETag', () => {
+  it('rewriteHtml: a page of other rules is sent again, one of these rules is answered 304', async () => {
+    const page = await get('/html2/page');
+    expect(page.etag).toBe('W/"p1~banner-2"');
+    expect(page.lastModified).toBeUndefined();
+    // The upstream sees its own validator, and answers 304.
+    const again = await get('/html2/page', page.etag);
+    expect(again.upstreamSaw).toBe('W/"p1"');
+    expect([again.status, again.etag, again.lastModified, again.body]).toEqual([304, 'W/"p1~banner-2"', undefined, '']);
+    // Pages rewritten by earlier rules are sent again, and the upstream is not asked with their tags as its own.
+    for (const old of ['W/"p1~banner-1"', 'W/"p1~1"']) {
+      const stale = await get('/html2/page', old);
+      expect(stale.upstreamSaw, old).toBe(old);
+      expect(stale.status, old).toBe(200);
+      expect(stale.etag, old).toBe('W/"p1~banner-2"');
+      expect(stale.body, old).toContain('Old site');
+    }
+  });
+
+  it('works with an upstream whose ETag is weak, and leaves other tags in the list alone', async () => {
+    const page = await get('/html2/weak');
+    expect(page.etag).toBe('W/"w1~banner-2"');
+    const again = await get('/html2/weak', `"other", ${page.etag}`);
+    expect(again.upstreamSaw).toBe('"other", W/"w1"');
+    expect([again.status, again.etag]).toEqual([304, 'W/"w1~banner-2"']);
+  });
+
+  it('leaves responses the filter does not transform with their own validators', async () => {
+    const image = await get('/html2/img');
+    expect([image.etag, image.lastModified]).toEqual(['"i1"', MODIFIED]);
+    const again = await get('/html2/img', '"i1"');
+    expect([again.status, again.etag, again.upstreamSaw]).toEqual([304, '"i1"', '"i1"']);
+  });
+
+  it('through the whole stack (compress, decodeContent)', async () => {
+    const page = await get('/full/page');
+    expect([page.etag, page.lastModified]).toEqual(['W/"p1~banner-2"', undefined]);
+    const again = await get('/full/page', page.etag);
+    expect([again.status, again.etag, again.lastModified, again.upstreamSaw]).toEqual([304, 'W/"p1~banner-2"', undefined, 'W/"p1"']);
+    expect((await get('/full/page', 'W/"p1~banner-1"')).status).toBe(200);
+  });
+
+  it('replaceText: the same', async () => {
+    const text = await get('/text2/text');
+    expect([text.body, text.etag]).toEqual(['Bye', 'W/"t1~bye-2"']);
+    const again = await get('/text2/text', text.etag);
+    expect([again.status, again.etag]).toEqual([304, 'W/"t1~bye-2"']);
+    expect((await get('/text2/text', 'W/"t1~bye-1"')).status).toBe(200);
+  });
+
+  it('refuses a version that cannot be part of an entity tag', () => {
+    expect(() => rewriteHtml(() => [], { version: 'a b' })).toThrow(TypeError);
+    expect(() => replaceText(() => [], { replacements: [], version: 'x"y' })).toThrow(TypeError);
+    expect(() => replaceText(() => [], { replacements: [], version: '' })).toThrow(TypeError);
   });
 });

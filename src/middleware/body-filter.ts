@@ -12,6 +12,7 @@ import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { EtagSet, formatEtag, parseEtag } from '../http/etag.ts';
+import { namesVersioned, unversionedIfNoneMatch, versionedEtag } from './etag-version.ts';
 
 /**
  * True when a filter may change the body of this response, or for HEAD the fields of the GET
@@ -89,6 +90,20 @@ export function weakenNotModified(environ: Environ, headers: HeaderList): boolea
 }
 
 /**
+ * {@link weakenNotModified} for a filter with a version: for a `304` whose `ETag` (`"x"` or
+ * `W/"x"`) is named with `version` folded in (`W/"x~v2"`) by the request's `If-None-Match`, sets
+ * that tag, weak, as the 200 the client keeps had it, drops the fields that 200 did not have,
+ * and answers true; otherwise changes nothing and answers false.
+ */
+function versionNotModified(environ: Environ, headers: HeaderList, version: string): boolean {
+  const etag = parseEtag(headers.get('etag'));
+  if (etag === null || !namesVersioned(environ.HTTP_IF_NONE_MATCH as string | undefined, etag, version)) return false;
+  headers.set('ETag', versionedEtag(etag, version));
+  dropByteFields(headers);
+  return true;
+}
+
+/**
  * Decides, from the fields of a transformable response (which it may change further), whether
  * to transform its body: answers the transformation, or null to leave the response alone.
  */
@@ -117,6 +132,14 @@ export interface BodyFilterOptions {
    * default). Default false: decoding or compressing keeps the content, and the date.
    */
   dropsLastModified?: boolean;
+  /**
+   * A version of the filter's rules (checked by `checkVersion` of etag-version.ts), folded into
+   * the weak `ETag` of each transformed response (`W/"x"` → `W/"x~v2"`). A tag carrying it in
+   * the request's `If-None-Match` is sent to the app as its own (`W/"x"`) while it is called,
+   * and the 304 the app answers carries the versioned tag again; a tag of another version
+   * matches nothing the app sends, so the page is sent again, transformed by these rules.
+   */
+  etagVersion?: string;
 }
 
 /**
@@ -132,6 +155,7 @@ export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyF
   const inner = toApp(app);
   const changesContent = options.changesContent ?? true;
   const dropsLastModified = options.dropsLastModified ?? false;
+  const version = options.etagVersion;
   return async (environ, startResponse) => {
     // Where the request was routed to before the app ran (a `mount` below moves the prefix into
     // `SCRIPT_NAME`): the request for the whole of a part is routed from the same place.
@@ -139,17 +163,29 @@ export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyF
     // the original bytes where GET sends the whole, transformed.
     const method = environ.REQUEST_METHOD;
     const route = changesContent && (method === 'GET' || method === 'HEAD') && typeof environ.HTTP_RANGE === 'string' ? routeOf(environ) : null;
-    let answer = await answerOf(inner, environ, choose);
-    if (route !== null) answer = await wholeForPart(inner, environ, route, answer, choose);
+    // The client's validators of this version, as the app's own while it is called; put back
+    // before anything is sent, so the layers above read the client's field.
+    const ifNoneMatch = environ.HTTP_IF_NONE_MATCH as string | undefined;
+    const unversioned = version !== undefined && typeof ifNoneMatch === 'string' ? unversionedIfNoneMatch(ifNoneMatch, version) : null;
+    let answer: Answer;
+    if (unversioned !== null) environ.HTTP_IF_NONE_MATCH = unversioned;
+    try {
+      answer = await answerOf(inner, environ, choose);
+      if (route !== null) answer = await wholeForPart(inner, environ, route, answer, choose);
+    } finally {
+      if (unversioned !== null) environ.HTTP_IF_NONE_MATCH = ifNoneMatch;
+    }
     const { started, headers, transform } = answer;
     if (transform === null) {
-      const variant = statusCode(started.status) === 304 && weakenNotModified(environ, headers);
+      const variant = statusCode(started.status) === 304 && (weakenNotModified(environ, headers) || (version !== undefined && versionNotModified(environ, headers, version)));
       if (variant && dropsLastModified) headers.delete('last-modified');
       startResponse(started.status, variant ? headers.list : started.headers);
       return started.body;
     }
     markTransformed(headers);
     if (dropsLastModified) headers.delete('last-modified');
+    const etag = version === undefined ? null : parseEtag(headers.get('etag'));
+    if (etag !== null) headers.set('ETag', versionedEtag(etag, version!));
     startResponse(started.status, headers.list);
     // HEAD: the fields a GET would get, and the app's (empty) body as it is; nothing to transform.
     if (environ.REQUEST_METHOD === 'HEAD') return started.body;

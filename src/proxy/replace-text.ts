@@ -6,6 +6,7 @@
 import type { App, AppLike, Body, Environ } from '../gateway/types.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
+import { checkVersion } from '../middleware/etag-version.ts';
 import { EventSplitter } from './event-stream.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
 import { type TextCodec, textCodec } from './text-codec.ts';
@@ -30,6 +31,18 @@ export interface ReplaceTextOptions {
    * (`application/javascript`, `application/ecmascript`) and XML (`application/xml`, `+xml`).
    */
   filter?: (type: string, environ: Environ) => boolean;
+  /**
+   * The version of the rules (`'banner-2'`; visible ASCII but `"`), folded into the weak `ETag`
+   * of each response the filter rewrites: the upstream's `"x"` is sent as `W/"x~banner-2"`.
+   * Change it when the rules change: a client or cache revalidating a page rewritten by other
+   * rules (`W/"x~banner-1"`) gets the page again, rewritten by these, where without a version it
+   * would be answered 304 for as long as the upstream's page stays the same. Conditional
+   * requests keep working: a tag of this version is sent upstream as the upstream's own
+   * (`W/"x"`), and its 304 carries `W/"x~banner-2"`. Default: none, the tag is only weakened.
+   * Pages cached before a version was first set (`W/"x"`) still revalidate against the
+   * upstream's tag: set one from the start.
+   */
+  version?: string;
 }
 
 function isText(type: string): boolean {
@@ -82,7 +95,8 @@ function isText(type: string): boolean {
  * });
  * ```
  * @throws TypeError (at once) for an empty or non-string, non-RegExp pattern, a replacement that
- *   is neither a string nor a function, or a `maxMatchLength` below 1.
+ *   is neither a string nor a function, a `maxMatchLength` below 1, or a `version` that cannot
+ *   be part of an entity tag.
  */
 export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
   const maxMatchLength = options.maxMatchLength ?? 1024;
@@ -90,6 +104,7 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
   const pairs = [...options.replacements];
   for (const [pattern, replacement] of pairs) new TextReplacer(pattern, replacement, maxMatchLength);
   const filter = options.filter ?? isText;
+  const version = checkVersion('replaceText', options.version);
   return bodyFilter(app, (headers, environ) => {
     const type = parseMediaType(headers.get('content-type'));
     if (type.type === '' || !filter(type.type, environ) || pairs.length === 0) return null;
@@ -99,7 +114,7 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     if (codec === null) return null;
     const replacers = pairs.map(([p, r]) => new TextReplacer(p, r, maxMatchLength));
     return (body) => replaceStream(body, codec, replacers, type.type === 'text/event-stream');
-  }, { dropsLastModified: true });
+  }, { dropsLastModified: true, etagVersion: version });
 }
 
 /**

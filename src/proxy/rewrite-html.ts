@@ -9,6 +9,7 @@ import type { App, AppLike, Body } from '../gateway/types.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { Request } from '../request/request.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
+import { checkVersion } from '../middleware/etag-version.ts';
 import type { StartTag } from 'parse5-sax-parser';
 import type { HtmlElement } from './html-element.ts';
 import { type ByteText, byteText, declaredCharset } from './html-text.ts';
@@ -46,6 +47,18 @@ export interface RewriteHtmlOptions {
    * long, are never held back and do not count.
    */
   maxTokenBytes?: number;
+  /**
+   * The version of the rules (`'banner-2'`; visible ASCII but `"`), folded into the weak `ETag`
+   * of each response the filter rewrites: the upstream's `"x"` is sent as `W/"x~banner-2"`.
+   * Change it when the rules change: a client or cache revalidating a page rewritten by other
+   * rules (`W/"x~banner-1"`) gets the page again, rewritten by these, where without a version it
+   * would be answered 304 for as long as the upstream's page stays the same. Conditional
+   * requests keep working: a tag of this version is sent upstream as the upstream's own
+   * (`W/"x"`), and its 304 carries `W/"x~banner-2"`. Default: none, the tag is only weakened.
+   * Pages cached before a version was first set (`W/"x"`) still revalidate against the
+   * upstream's tag: set one from the start.
+   */
+  version?: string;
 }
 
 /** Link attributes that hold a list of image candidates (`url 2x, url 480w`), not one URL. */
@@ -100,10 +113,12 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * });
  * ```
  * @throws TypeError (at once) for an unsupported selector, a handler that is not a function, an
- *   `upstream` that is not an http(s) URL, or a `maxTokenBytes` below 1.
+ *   `upstream` that is not an http(s) URL, a `maxTokenBytes` below 1, or a `version` that cannot
+ *   be part of an entity tag.
  */
 export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App {
   const maxTokenBytes = options.maxTokenBytes ?? MAX_TOKEN_BYTES;
+  const version = checkVersion('rewriteHtml', options.version);
   if (typeof maxTokenBytes !== 'number' || !(maxTokenBytes >= 1)) throw new TypeError('rewriteHtml: maxTokenBytes must be a number of bytes, at least 1');
   const rules: Array<{ selector: ReturnType<typeof parseSelector>; handler: ElementHandler }> = [];
   if (options.upstream !== undefined) {
@@ -125,7 +140,7 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     const req = new Request(environ);
     const bound: Rule[] = rules.map(({ selector, handler }) => ({ selector, handle: (element) => handler(element, req) }));
     return (body) => rewriteBody(body, bound, text, charset === undefined ? sniffMeta : undefined, maxTokenBytes);
-  }, { dropsLastModified: true });
+  }, { dropsLastModified: true, etagVersion: version });
 }
 
 /** The conversions of the charset a `<meta>` tag declares, or null. */
