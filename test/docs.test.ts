@@ -71,24 +71,80 @@ describe('docs', () => {
     expect(broken).toEqual([]);
   });
 
-  it('sessions.md: the Use example, logged in through the Testing example, shows the flash once', async () => {
-    const text = texts.get('docs/sessions.md')!;
-    const block = (heading: string) => {
-      const section = text.slice(text.indexOf(`\n## ${heading}\n`));
-      return /```ts\n([\s\S]*?)```/.exec(section)![1]!;
-    };
+  const sessionsText = () => texts.get('docs/sessions.md')!;
+  const block = (heading: string) => {
+    const text = sessionsText();
+    const at = text.indexOf(`\n## ${heading}\n`);
+    expect(at, `sessions.md has a "## ${heading}" section`).toBeGreaterThan(-1);
+    return /```ts\n([\s\S]*?)```/.exec(text.slice(at))![1]!;
+  };
+  /** Runs `code` as a module in a temporary folder and answers its exports. */
+  const run = async (code: string): Promise<Record<string, unknown>> => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-docs-'));
     const file = path.join(dir, 'sessions.ts');
-    writeFileSync(
-      file,
-      `${block('Use')}\n${block('Testing')}\nexport const shown = [home.textBody, (await client.get('/')).textBody];\n`,
-    );
-    process.env.SESSION_SECRET ??= 'a session secret for the docs test, 32+ bytes';
+    writeFileSync(file, code);
     try {
-      const { shown } = (await import(file)) as { shown: string[] };
-      expect(shown).toEqual(['[info] Welcome, bob\nHello bob', '\nHello bob']);
+      return (await import(file)) as Record<string, unknown>;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  };
+  process.env.SESSION_SECRET ??= 'a session secret for the docs test, 32+ bytes';
+  process.env.BOB_PASSWORD ??= 'a password for the docs test';
+
+  it('sessions.md: the Use example, logged in through the Testing example, shows the flash once', async () => {
+    const { shown } = await run(`${block('Use')}\n${block('Testing')}\nexport const shown = [home.textBody, (await client.get('/')).textBody];\n`);
+    expect(shown).toEqual(['[info] Welcome, bob\nHello bob', '\nHello bob']);
+  });
+
+  it('sessions.md: the Use example checks the password, starts a new session at login and logs out on POST only', async () => {
+    const { wrong, kept, logoutGet, afterGet, afterPost } = await run(`${block('Use')}
+import { TestClient } from 'tsgi/testing';
+const client = new TestClient(app, { baseUrl: 'https://testserver' });
+export const wrong = (await client.post('/login', { form: { user: 'bob', password: 'guess' }, followRedirects: 1 })).textBody;
+// A session planted before the login (a CSRF token the attacker knows).
+const plant = sessions.middleware(Request.application((req) => { sessionOf(req).set('csrf', 'known'); return new Response('ok'); }));
+const planter = new TestClient(plant, { baseUrl: 'https://testserver' });
+await planter.get('/');
+client.cookies.set('session', planter.cookies.get('session')!);
+await client.post('/login', { form: { user: 'bob', password: process.env.BOB_PASSWORD! } });
+export const kept = sessions.load({ HTTP_COOKIE: 'session=' + client.cookies.get('session') })!.data;
+export const logoutGet = (await client.get('/logout', { followRedirects: 1 })).textBody;
+export const afterGet = (await client.get('/')).textBody;
+await client.post('/logout', { followRedirects: 1 });
+export const afterPost = (await client.get('/')).textBody;
+`);
+    expect(wrong).toContain('Hello stranger');
+    expect(wrong).not.toContain('Welcome');
+    expect([...(kept as Map<string, unknown>).keys()]).toEqual(['user']);
+    expect(logoutGet).toContain('Hello bob');
+    expect(afterGet).toContain('Hello bob');
+    expect(afterPost).toContain('Hello stranger');
+  });
+
+  it('sessions.md: the CSRF example refuses a post without the session\'s token', async () => {
+    const { statuses } = await run(`${block('Logins and CSRF')}
+import { CookieSessions, sessionOf as ofReq } from 'tsgi/middleware';
+import { Request as Req, Response as Res } from 'tsgi';
+import { TestClient } from 'tsgi/testing';
+const sessions = new CookieSessions({ secret: process.env.SESSION_SECRET! });
+const app = sessions.middleware(Req.application(async (req) => {
+  if (req.method === 'POST') {
+    await checkCsrf(req);
+    return new Res('done');
+  }
+  return new Res(\`<form method="post"><input type="hidden" name="csrf" value="\${csrfToken(req)}"><button>Go</button></form>\`, { contentType: 'text/html' });
+}));
+const client = new TestClient(app);
+const page = await client.get('/');
+const none = await client.post('/', { form: {}, status: '*' });
+const wrong = await client.post('/', { form: { csrf: 'guess' }, status: '*' });
+const other = await new TestClient(app).post('/', { form: { csrf: 'guess' }, status: '*' });
+const good = await page.form().submit();
+const header = await client.post('/', { json: {}, headers: { 'x-csrf-token': page.form().get('csrf')! }, status: '*' });
+void ofReq;
+export const statuses = [none.statusCode, wrong.statusCode, other.statusCode, good.statusCode, good.textBody, header.statusCode];
+`);
+    expect(statuses).toEqual([403, 403, 403, 200, 'done', 200]);
   });
 });
