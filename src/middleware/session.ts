@@ -102,7 +102,9 @@ export class Session {
 
   /**
    * Empties the session, flash messages included: the middleware then deletes the cookie
-   * (logout).
+   * (logout). At login, call it before storing the user, so nothing put in the session before
+   * the login (a CSRF token someone else knows, in a session planted in the browser) carries
+   * over into the logged-in one, as Django's `login()` starts a new session.
    *
    * @throws Error after the response head was sent.
    */
