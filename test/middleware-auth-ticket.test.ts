@@ -163,6 +163,9 @@ describe('AuthTickets', () => {
     expect(() => new AuthTickets({ secrets: [SECRET, 'short'] })).toThrow(TypeError);
     expect(() => new AuthTickets({ secret: SECRET, cookieName: 'bad name' })).toThrow(TypeError);
     expect(() => new AuthTickets({ secret: SECRET, maxAge: 0 })).toThrow(TypeError);
+    // Under a second, the ticket would expire as it is issued and its cookie carry Max-Age=0.
+    expect(() => new AuthTickets({ secret: SECRET, maxAge: 0.5 })).toThrow(/maxAge must be at least 1 second/);
+    expect(() => new AuthTickets({ secret: SECRET }).sign('bob', { maxAge: 0.9 })).toThrow(/maxAge must be at least 1 second/);
     // A cookie browsers would drop fails at construction, not on every login.
     expect(() => new AuthTickets({ secret: SECRET, sameSite: 'none' })).toThrow(/SameSite=None needs secure/);
     expect(() => new AuthTickets({ secret: SECRET, cookieName: '__Host-tkt', path: '/app', secure: true })).toThrow(/needs path '\/'/);

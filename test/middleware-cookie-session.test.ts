@@ -218,6 +218,9 @@ describe('CookieSessions', () => {
     expect(() => new CookieSessions({ secrets: [SECRET, 'short'] })).toThrow(/32 bytes/);
     expect(() => new CookieSessions({ secret: SECRET, cookieName: 'a b' })).toThrow(TypeError);
     expect(() => new CookieSessions({ secret: SECRET, maxAge: 0 })).toThrow(/maxAge/);
+    // Under a second, the cookie would be sent with Max-Age=0: deleted on arrival, no session ever sticks.
+    expect(() => new CookieSessions({ secret: SECRET, maxAge: 0.5 })).toThrow(/maxAge must be at least 1 second/);
+    expect(new CookieSessions({ secret: SECRET, maxAge: 1 }).maxAge).toBe(1);
     expect(() => new CookieSessions({ secret: SECRET, sameSite: 'none' })).toThrow(TypeError);
     expect(() => new CookieSessions({ secret: SECRET, cookieName: '__Host-session', secure: true, path: '/app' })).toThrow(TypeError);
     expect(new CookieSessions({ secret: SECRET, cookieName: '__Host-session', secure: true }).cookieName).toBe('__Host-session');

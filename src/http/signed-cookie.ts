@@ -45,7 +45,7 @@ export class SignedCookie {
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
-   *   bytes, the name is not a token, `maxAge` is not a positive number, or the cookie cannot
+   *   bytes, the name is not a token, `maxAge` is under 1 second (see {@link checkMaxAge}), or the cookie cannot
    *   be put in a `Set-Cookie` or is one browsers refuse (see `serializeSetCookie`).
    */
   constructor(options: SignedCookieOptions, kind: SignedCookieKind) {
@@ -53,7 +53,7 @@ export class SignedCookie {
     this.name = options.cookieName ?? kind.cookieName;
     if (!isToken(this.name)) throw new TypeError(`invalid cookie name: ${JSON.stringify(this.name)}`);
     this.maxAge = options.maxAge ?? kind.maxAge;
-    if (!(this.maxAge > 0) || !Number.isFinite(this.maxAge)) throw new TypeError('maxAge must be a positive number of seconds');
+    checkMaxAge(this.maxAge);
     this.#attributes = {
       path: options.path ?? '/',
       ...(options.domain !== undefined ? { domain: options.domain } : {}),
@@ -99,4 +99,15 @@ export class SignedCookie {
   seconds(): number {
     return Math.floor(this.now() / 1000);
   }
+}
+
+/**
+ * Checks a cookie lifetime in seconds: a finite number of at least 1. A cookie's `Max-Age` is
+ * whole seconds (RFC 6265 §5.2.2), so anything under a second would be sent as `Max-Age=0`,
+ * a cookie deleted on arrival, and a ticket would expire as it is issued.
+ *
+ * @throws TypeError (`maxAge must be at least 1 second`) for anything else.
+ */
+export function checkMaxAge(seconds: number): void {
+  if (!(seconds >= 1) || !Number.isFinite(seconds)) throw new TypeError(`maxAge must be at least 1 second, not ${String(seconds)}`);
 }

@@ -11,7 +11,7 @@ import vary from 'vary';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
-import { SignedCookie } from '../http/signed-cookie.ts';
+import { SignedCookie, checkMaxAge } from '../http/signed-cookie.ts';
 
 /** Options of {@link AuthTickets}. */
 export interface AuthTicketOptions {
@@ -146,7 +146,7 @@ export class AuthTickets {
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
-   *   bytes, the cookie name is not a token, `maxAge` is not a positive number,
+   *   bytes, the cookie name is not a token, `maxAge` is under 1 second,
    *   `reissueTime` is not a number from 0 to below `maxAge`, `path`, `domain` or `sameSite`
    *   cannot be put in a `Set-Cookie`, or the cookie is one browsers refuse to store
    *   (RFC 6265bis §4.1.3, §5.7: `sameSite: 'none'`, or a `__Secure-` or `__Host-` name,
@@ -235,13 +235,14 @@ export class AuthTickets {
    * Makes a signed cookie value for `user`, valid `options.maxAge` seconds from now
    * (`persistent: false` is recorded in the ticket, see {@link Ticket.session}).
    *
-   * @throws TypeError for an empty user name or `data` that JSON cannot carry; RangeError
-   *   when the cookie (name, `=` and ticket) would be over 4096 bytes, which browsers drop.
+   * @throws TypeError for an empty user name, `data` that JSON cannot carry or a `maxAge`
+   *   under 1 second; RangeError when the cookie (name, `=` and ticket) would be over 4096
+   *   bytes, which browsers drop.
    */
   sign(user: string, options: RememberOptions = {}): { value: string; ticket: Ticket } {
     if (typeof user !== 'string' || user === '') throw new TypeError('a ticket needs a non-empty user name');
     const lifetime = options.maxAge ?? this.maxAge;
-    if (!(lifetime > 0) || !Number.isFinite(lifetime)) throw new TypeError('maxAge must be a positive number of seconds');
+    checkMaxAge(lifetime);
     const issued = this.#cookie.seconds();
     const session = options.persistent === false;
     const ticket: Ticket = {
