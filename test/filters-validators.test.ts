@@ -22,6 +22,11 @@ const RESOURCES: Record<string, { etag: string; type: string; body: Uint8Array |
   '/text': { etag: '"t1"', type: 'text/plain; charset=utf-8', body: 'Hello' },
   '/gz': { etag: '"g1"', type: 'text/plain; charset=utf-8', body: gzipSync('Hello'), gzip: true },
   '/img': { etag: '"i1"', type: 'image/png', body: new Uint8Array([137, 80, 78, 71]) },
+  // Upstream tags that happen to end as a versioned one would (`~banner-2`), on what the filter leaves alone.
+  '/tilde': { etag: '"i~banner-2"', type: 'image/png', body: new Uint8Array([137, 80, 78, 71]) },
+  '/tilde-weak': { etag: 'W/"j~banner-2"', type: 'image/png', body: new Uint8Array([137, 80, 78, 71]) },
+  // An empty opaque tag is a valid one (RFC 9110 §8.8.3: *etagc).
+  '/empty': { etag: '""', type: 'text/html; charset=utf-8', body: PAGE },
 };
 
 let upstream: http.Server;
@@ -117,7 +122,7 @@ describe('version: the rules folded into the weak ETag', () => {
     expect(page.lastModified).toBeUndefined();
     // The upstream sees its own validator, and answers 304.
     const again = await get('/html2/page', page.etag);
-    expect(again.upstreamSaw).toBe('W/"p1"');
+    expect(again.upstreamSaw).toBe('W/"p1~banner-2", W/"p1"');
     expect([again.status, again.etag, again.lastModified, again.body]).toEqual([304, 'W/"p1~banner-2"', undefined, '']);
     // Pages rewritten by earlier rules are sent again, and the upstream is not asked with their tags as its own.
     for (const old of ['W/"p1~banner-1"', 'W/"p1~1"']) {
@@ -133,7 +138,7 @@ describe('version: the rules folded into the weak ETag', () => {
     const page = await get('/html2/weak');
     expect(page.etag).toBe('W/"w1~banner-2"');
     const again = await get('/html2/weak', `"other", ${page.etag}`);
-    expect(again.upstreamSaw).toBe('"other", W/"w1"');
+    expect(again.upstreamSaw).toBe('"other", W/"w1~banner-2", W/"w1"');
     expect([again.status, again.etag]).toEqual([304, 'W/"w1~banner-2"']);
   });
 
@@ -144,11 +149,26 @@ describe('version: the rules folded into the weak ETag', () => {
     expect([again.status, again.etag, again.upstreamSaw]).toEqual([304, '"i1"', '"i1"']);
   });
 
+  it("keeps an upstream tag that merely ends with the version: a strong one as it is, a weak one beside the upstream's own", async () => {
+    // A strong tag is never one the filter made (its tags are weak): the upstream gets it as sent.
+    const strong = await get('/html2/tilde', '"i~banner-2"');
+    expect([strong.status, strong.etag, strong.upstreamSaw]).toEqual([304, '"i~banner-2"', '"i~banner-2"']);
+    // A weak one may be either: the upstream gets both readings.
+    const weak = await get('/html2/tilde-weak', 'W/"j~banner-2"');
+    expect([weak.status, weak.etag, weak.upstreamSaw]).toEqual([304, 'W/"j~banner-2"', 'W/"j~banner-2", W/"j"']);
+    // And a page of these rules is still answered 304.
+    const page = await get('/html2/page', '"other", W/"p1~banner-2"');
+    expect([page.status, page.etag, page.upstreamSaw]).toEqual([304, 'W/"p1~banner-2"', '"other", W/"p1~banner-2", W/"p1"']);
+    const empty = await get('/html2/empty');
+    expect(empty.etag).toBe('W/"~banner-2"');
+    expect((await get('/html2/empty', empty.etag)).status).toBe(304);
+  });
+
   it('through the whole stack (compress, decodeContent)', async () => {
     const page = await get('/full/page');
     expect([page.etag, page.lastModified]).toEqual(['W/"p1~banner-2"', undefined]);
     const again = await get('/full/page', page.etag);
-    expect([again.status, again.etag, again.lastModified, again.upstreamSaw]).toEqual([304, 'W/"p1~banner-2"', undefined, 'W/"p1"']);
+    expect([again.status, again.etag, again.lastModified, again.upstreamSaw]).toEqual([304, 'W/"p1~banner-2"', undefined, 'W/"p1~banner-2", W/"p1"']);
     expect((await get('/full/page', 'W/"p1~banner-1"')).status).toBe(200);
   });
 

@@ -135,7 +135,8 @@ export interface BodyFilterOptions {
   /**
    * A version of the filter's rules (checked by `checkVersion` of etag-version.ts), folded into
    * the weak `ETag` of each transformed response (`W/"x"` → `W/"x~v2"`). A tag carrying it in
-   * the request's `If-None-Match` is sent to the app as its own (`W/"x"`) while it is called,
+   * the request's `If-None-Match` is sent to the app with its own beside it (`W/"x~v2", W/"x"`)
+   * while it is called (see `unversionedIfNoneMatch` of etag-version.ts),
    * and the 304 the app answers carries the versioned tag again; a tag of another version
    * matches nothing the app sends, so the page is sent again, transformed by these rules.
    */

@@ -35,17 +35,20 @@ export function versionedEtag(etag: EntityTag, version: string): string {
 }
 
 /**
- * The `If-None-Match` value to send the app: each tag carrying `version` (`W/"x~v2"`) becomes
- * the app's own, weak (`W/"x"`, which matches the app's `"x"` or `W/"x"` by the weak comparison
- * `If-None-Match` uses, RFC 9110 §13.1.2); other tags, those of other versions included, are
- * kept, and match nothing the app sends. Null when no tag carries `version` (the field is then
- * sent as received).
+ * The `If-None-Match` value to send the app: each weak tag carrying `version` (`W/"x~v2"`, as
+ * {@link versionedEtag} makes them) is followed by the app's own, weak (`W/"x~v2", W/"x"`; the
+ * latter matches the app's `"x"` or `W/"x"` by the weak comparison `If-None-Match` uses, RFC
+ * 9110 §13.1.2), and kept itself, since it may be the app's own tag of a response the filter
+ * left alone (an image whose upstream tag happens to end in `~v2`). Strong tags are never the
+ * filter's and are kept as they are, as are tags of other versions (which match nothing the
+ * app sends). Null when no weak tag carries `version` (the field is then sent as received).
  */
 export function unversionedIfNoneMatch(value: string, version: string): string | null {
   const suffix = `~${version}`;
+  const ours = (tag: EntityTag): boolean => tag.weak && tag.tag.endsWith(suffix);
   const set = new EtagSet(value);
-  if (!set.tags.some((tag) => tag.tag.endsWith(suffix))) return null;
-  return set.tags.map((tag) => (tag.tag.endsWith(suffix) ? formatEtag(tag.tag.slice(0, -suffix.length), true) : formatEtag(tag))).join(', ');
+  if (!set.tags.some(ours)) return null;
+  return set.tags.map((tag) => (ours(tag) ? `${formatEtag(tag)}, ${formatEtag(tag.tag.slice(0, -suffix.length), true)}` : formatEtag(tag))).join(', ');
 }
 
 /** True when `ifNoneMatch` (the client's) holds `etag`'s tag with `version` folded in, weak or not. */

@@ -37,8 +37,8 @@ export interface ReplaceTextOptions {
    * Change it when the rules change: a client or cache revalidating a page rewritten by other
    * rules (`W/"x~banner-1"`) gets the page again, rewritten by these, where without a version it
    * would be answered 304 for as long as the upstream's page stays the same. Conditional
-   * requests keep working: a tag of this version is sent upstream as the upstream's own
-   * (`W/"x"`), and its 304 carries `W/"x~banner-2"`. Default: none, the tag is only weakened.
+   * requests keep working: a weak tag of this version is sent upstream with the upstream's own
+   * beside it (`W/"x~banner-2", W/"x"`), and its 304 carries `W/"x~banner-2"`. Default: none, the tag is only weakened.
    * Pages cached before a version was first set (`W/"x"`) still revalidate against the
    * upstream's tag: set one from the start.
    */
