@@ -164,6 +164,14 @@ describe('version: the rules folded into the weak ETag', () => {
     expect((await get('/html2/empty', empty.etag)).status).toBe(304);
   });
 
+  it("a 304 names the page of these rules when the client also holds one of no version", async () => {
+    // A cache holding both revalidates with both; the 304 updates the response whose tag it carries.
+    for (const list of ['W/"p1", W/"p1~banner-2"', 'W/"p1~banner-2", W/"p1"']) {
+      const again = await get('/html2/page', list);
+      expect([again.status, again.etag], list).toEqual([304, 'W/"p1~banner-2"']);
+    }
+  });
+
   it('through the whole stack (compress, decodeContent)', async () => {
     const page = await get('/full/page');
     expect([page.etag, page.lastModified]).toEqual(['W/"p1~banner-2"', undefined]);

@@ -178,7 +178,9 @@ export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyF
     }
     const { started, headers, transform } = answer;
     if (transform === null) {
-      const variant = statusCode(started.status) === 304 && (weakenNotModified(environ, headers) || (version !== undefined && versionNotModified(environ, headers, version)));
+      // The tag of these rules first: a client holding a page of no version as well (cached
+      // before the version was set) is told the current one is fresh, not the old one.
+      const variant = statusCode(started.status) === 304 && ((version !== undefined && versionNotModified(environ, headers, version)) || weakenNotModified(environ, headers));
       if (variant && dropsLastModified) headers.delete('last-modified');
       startResponse(started.status, variant ? headers.list : started.headers);
       return started.body;
