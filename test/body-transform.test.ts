@@ -107,6 +107,30 @@ describe('transformBody over a socket (serve)', () => {
     expect(server.log.text).toBe('');
   });
 
+  it('cancels an idle ReadableStream (an event stream waiting for its next event) when the client hangs up, bare or transformed', async () => {
+    let cancelled = 0;
+    const idleStream = () =>
+      new ReadableStream<Uint8Array>({
+        start: (c) => c.enqueue(bytes('data: hi\n\n')),
+        pull: () => new Promise<void>(() => undefined), // no next event, ever
+        cancel: () => void cancelled++,
+      }) as unknown as AsyncIterable<Uint8Array>;
+    const app: App = (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return environ.PATH_INFO === '/bare' ? idleStream() : transformBody(idleStream(), {});
+    };
+    const server = await start(app);
+    for (const [path, expected] of [['/bare', 1], ['/transformed', 2]] as const) {
+      const socket = net.connect(server.port, '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(rawGet(path));
+      await new Promise((resolve) => socket.once('data', resolve));
+      socket.destroy();
+      expect(await within(() => cancelled === expected, 2000), path).toBe(true);
+    }
+    expect(server.log.text).toBe('');
+  });
+
   it('closes the app body once when the client hangs up mid-body', async () => {
     const source = endless();
     const server = await start(upperCase(source.app));

@@ -26,14 +26,19 @@ export type BodyIterator = Iterator<Uint8Array> | AsyncIterator<Uint8Array>;
  * stream (anything with a `destroy()` method, such as `fs.createReadStream`) destroys the
  * stream when it is closed early, even before its first chunk: Node's own stream iterator does
  * nothing on a `return()` that comes before the first `next()`, which would leave a file
- * descriptor open.
+ * descriptor open. That of a web `ReadableStream` (anything with `getReader()` and `cancel()`)
+ * reads it through its reader and cancels it when closed early, also while a read waits (an
+ * idle event stream, a `fetch` body whose upstream sends nothing): the stream's own iterator
+ * answers such a `return()` only after the pending read, which may never come, and cancels
+ * nothing until then.
  *
  * @throws TypeError when `body` is neither (a string, `null`, a plain object…) or its
  *   iterator method does not answer an object; whatever that method throws.
  */
 export function openBody(body: Body): BodyIterator {
   let iterator: unknown;
-  if (isAsyncIterable(body)) {
+  if (isWebStream(body)) iterator = readerIterator(body.getReader());
+  else if (isAsyncIterable(body)) {
     iterator = body[Symbol.asyncIterator]();
     if (typeof (body as Partial<Destroyable>).destroy === 'function' && isObject(iterator)) {
       iterator = destroyOnReturn(iterator as AsyncIterator<Uint8Array>, body as unknown as Destroyable);
@@ -74,6 +79,49 @@ function destroyOnReturn(iterator: AsyncIterator<Uint8Array>, stream: Destroyabl
       closing = true;
       stream.destroy();
       return (await iterator.return?.(value)) ?? { done: true, value: undefined };
+    },
+  };
+}
+
+/** A web `ReadableStream`, as far as reading and cancelling it goes. */
+interface WebStream {
+  getReader(): ReadableStreamDefaultReader<Uint8Array>;
+  cancel(reason?: unknown): Promise<void>;
+}
+
+function isWebStream(value: unknown): value is WebStream {
+  return isObject(value) && typeof (value as Partial<WebStream>).getReader === 'function' && typeof (value as Partial<WebStream>).cancel === 'function';
+}
+
+/**
+ * The chunks `reader` reads. Its `return()` cancels the stream through the reader, which ends
+ * a read still waiting (it answers done) and rejects with what the stream's `cancel` throws;
+ * after the end, or a second time, it does nothing. A read that fails once the cancel is under
+ * way answers done: the close was ours.
+ */
+function readerIterator(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncIterator<Uint8Array> {
+  let finished = false;
+  let closing = false;
+  return {
+    async next() {
+      if (finished) return { done: true, value: undefined };
+      try {
+        const step = await reader.read();
+        if (step.done) finished = true;
+        return step.done ? { done: true, value: undefined } : step;
+      } catch (error) {
+        finished = true;
+        if (closing) return { done: true, value: undefined };
+        throw error;
+      }
+    },
+    async return() {
+      if (!finished && !closing) {
+        closing = true;
+        await reader.cancel();
+      }
+      finished = true;
+      return { done: true, value: undefined };
     },
   };
 }
