@@ -84,6 +84,11 @@ describe('decodeContent: the upstream is offered only codings it decodes', () =>
     expect(star.upstreamSaw).toMatch(/^gzip;q=0.5, deflate;q=0.5(, zstd;q=0.5)?, identity;q=0.5, br$/);
   });
 
+  it('keeps x-gzip when the client names it (gzip\'s alias, RFC 9110 §8.4.1.3), but does not offer it for *', async () => {
+    expect((await get('x-gzip, dcz')).upstreamSaw).toBe('x-gzip');
+    expect((await get('*')).upstreamSaw).not.toContain('x-gzip');
+  });
+
   it('keeps what the client refuses, and identity', async () => {
     const reply = await get('dcz, gzip;q=0, identity;q=0.1');
     expect(reply.upstreamSaw).toBe('gzip;q=0, identity;q=0.1');

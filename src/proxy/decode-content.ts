@@ -19,6 +19,8 @@ const CODINGS: Record<string, Decoding> = { gzip: 'gzip', 'x-gzip': 'gzip', defl
 if (typeof zlib.createZstdDecompress === 'function') CODINGS.zstd = 'zstd';
 /** The codings offered upstream for `*` or an absent `Accept-Encoding` (`x-gzip` is kept only when the client names it). */
 const OFFERED = Object.keys(CODINGS).filter((name) => name !== 'x-gzip');
+/** The codings kept in the `Accept-Encoding` sent upstream when the client names them. */
+const DECODABLE = Object.keys(CODINGS);
 
 /**
  * Decodes response bodies sent with `Content-Encoding: gzip` (or `x-gzip`), `deflate` (zlib or
@@ -79,7 +81,7 @@ export function decodeContent(app: AppLike): App {
 function askingDecodable(app: App): App {
   return async (environ, startResponse) => {
     const client = environ.HTTP_ACCEPT_ENCODING;
-    environ.HTTP_ACCEPT_ENCODING = narrowAcceptEncoding(typeof client === 'string' ? client : undefined, OFFERED);
+    environ.HTTP_ACCEPT_ENCODING = narrowAcceptEncoding(typeof client === 'string' ? client : undefined, DECODABLE, OFFERED);
     try {
       return await app(environ, startResponse);
     } finally {
