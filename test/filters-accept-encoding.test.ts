@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerHandle, compose, serve } from 'tsgi';
+import { type App, type ServerHandle, compose, serve } from 'tsgi';
 import { compress } from 'tsgi/middleware';
 import { type ProxyApp, decodeContent, proxy, rewriteHtml } from 'tsgi/proxy';
 import { request } from './node-helpers.ts';
@@ -93,5 +93,32 @@ describe('decodeContent: the upstream is offered only codings it decodes', () =>
     const reply = await get('dcz, gzip;q=0, identity;q=0.1');
     expect(reply.upstreamSaw).toBe('gzip;q=0, identity;q=0.1');
     expect(reply.body).toContain('<div class="banner">Old site</div>');
+  });
+});
+
+describe('decodeContent: an app below that starts its answer lazily', () => {
+  it('sees the narrowed Accept-Encoding until its head is out, and the layers above the client\'s', async () => {
+    const encoder = new TextEncoder();
+    // Reads the request only once its body is asked for, as a generator app calling an upstream does.
+    const lazy: App = (environ, startResponse) =>
+      (async function* () {
+        const asked = String(environ.HTTP_ACCEPT_ENCODING);
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        yield encoder.encode(asked);
+      })();
+    let above: unknown;
+    const app: App = async (environ, startResponse) => {
+      const body = await decodeContent(lazy)(environ, startResponse);
+      above = environ.HTTP_ACCEPT_ENCODING;
+      return body;
+    };
+    const lazyServer = await serve(app, { port: 0 });
+    try {
+      const reply = await request(`${lazyServer.url}/`, { headers: { 'Accept-Encoding': 'dcz' } });
+      expect(reply.body.toString('utf8')).toBe('identity');
+      expect(above).toBe('dcz');
+    } finally {
+      await lazyServer.close();
+    }
   });
 });

@@ -7,6 +7,7 @@
 import zlib from 'node:zlib';
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
 import { concatBytes } from '../gateway/body.ts';
+import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { HTTPBadGateway } from '../exceptions/server-errors.ts';
 import { narrowAcceptEncoding } from './accept-codings.ts';
@@ -40,10 +41,12 @@ const DECODABLE = Object.keys(CODINGS);
  * is called: codings other than those above are left out, weights kept (`dcz, gzip;q=0.8` →
  * `gzip;q=0.8`); `*` stands for the codings above; an absent field (any coding acceptable,
  * RFC 9110 §12.5.3) becomes `gzip, deflate, br` (and `zstd`); and when nothing is left,
- * `identity`. Once the app has returned, the client's own value (or its absence) is put back
- * in the environ, so `compress` above negotiates with the client's field. (nginx's advice for
- * `sub_filter` is `proxy_set_header Accept-Encoding ""`, which asks for identity only.) An app
- * that reads `HTTP_ACCEPT_ENCODING` lazily, while its body is read, sees the client's value.
+ * `identity`. Once the app's status is known (it returned, or for an app that starts its answer
+ * lazily, in its body, that body made its first chunk), or it threw, the client's own value
+ * (or its absence) is put back in the environ, so `compress` above negotiates with the
+ * client's field. (nginx's advice for `sub_filter` is `proxy_set_header Accept-Encoding ""`,
+ * which asks for identity only.) An app that reads `HTTP_ACCEPT_ENCODING` later, while the
+ * rest of its body is read, sees the client's value.
  *
  * The body is decoded as it streams, in pieces of zlib's size (16 KiB, never much more than
  * 64 KiB however far a chunk inflates): the output of each chunk the app yields is sent before
@@ -75,20 +78,24 @@ export function decodeContent(app: AppLike): App {
 
 /**
  * `app` called with the request's `Accept-Encoding` narrowed to the codings decodeContent
- * reads ({@link narrowAcceptEncoding}), on the environ itself (docs/spec.md §8), and the
- * client's value put back once `app` returns or throws.
+ * reads ({@link narrowAcceptEncoding}), on the environ itself (docs/spec.md §8), until its
+ * status is known ({@link callApp}: an app that starts its answer lazily, in its body, has
+ * started it), and the client's value put back then, or when `app` throws.
  */
 function askingDecodable(app: App): App {
   return async (environ, startResponse) => {
     const client = environ.HTTP_ACCEPT_ENCODING;
     environ.HTTP_ACCEPT_ENCODING = narrowAcceptEncoding(typeof client === 'string' ? client : undefined, DECODABLE, OFFERED);
+    let started: StartedApp;
     try {
-      return await app(environ, startResponse);
+      started = await callApp(app, environ);
     } finally {
       // `delete`, not `undefined`: an `HTTP_*` key holds a string when present.
       if (client === undefined) delete environ.HTTP_ACCEPT_ENCODING;
       else environ.HTTP_ACCEPT_ENCODING = client;
     }
+    startResponse(started.status, started.headers);
+    return started.body;
   };
 }
 
