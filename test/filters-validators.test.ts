@@ -106,6 +106,17 @@ describe('rewritten responses drop Last-Modified (nginx: sub_filter_last_modifie
     expect(again.lastModified).toBeUndefined();
   });
 
+  it('drops it from the 304 of a page whose tag was weak before the filter saw it (a weak upstream tag, decodeContent below)', async () => {
+    // The upstream's own W/"w1": the filter had nothing to weaken, the 304 passes as it is otherwise.
+    const weak = await get('/html/weak');
+    expect([weak.etag, weak.lastModified]).toEqual(['W/"w1"', undefined]);
+    const weak304 = await get('/html/weak', weak.etag);
+    expect([weak304.status, weak304.etag, weak304.lastModified]).toEqual([304, 'W/"w1"', undefined]);
+    // decodeContent below weakens the upstream's "p1" in the 304 before rewriteHtml sees it.
+    const stacked = await get('/full/page', 'W/"p1"');
+    expect([stacked.status, stacked.etag, stacked.lastModified]).toEqual([304, 'W/"p1"', undefined]);
+  });
+
   it('keeps it on what the filter leaves alone, and under decodeContent (same content, no coding)', async () => {
     expect((await get('/html/img')).lastModified).toBe(MODIFIED);
     const image304 = await get('/html/img', '"i1"');

@@ -128,8 +128,9 @@ export interface BodyFilterOptions {
    * True for a filter that rewrites what the content says (`rewriteHtml`, `replaceText`), not
    * only its coding: the app's `Last-Modified` dates the upstream's page, not the rewritten one,
    * which changes when the rules do, so it is dropped from the transformed response and from a
-   * 304 {@link weakenNotModified} answers for one (nginx's `sub_filter_last_modified off`, its
-   * default). Default false: decoding or compressing keeps the content, and the date.
+   * 304 that may answer for one: one whose `ETag` is weak, or made weak here (nginx's
+   * `sub_filter_last_modified off`, its default). Default false: decoding or compressing keeps
+   * the content, and the date.
    */
   dropsLastModified?: boolean;
   /**
@@ -180,9 +181,15 @@ export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyF
     if (transform === null) {
       // The tag of these rules first: a client holding a page of no version as well (cached
       // before the version was set) is told the current one is fresh, not the old one.
-      const variant = statusCode(started.status) === 304 && ((version !== undefined && versionNotModified(environ, headers, version)) || weakenNotModified(environ, headers));
-      if (variant && dropsLastModified) headers.delete('last-modified');
-      startResponse(started.status, variant ? headers.list : started.headers);
+      const notModified = statusCode(started.status) === 304;
+      const variant = notModified && ((version !== undefined && versionNotModified(environ, headers, version)) || weakenNotModified(environ, headers));
+      // Any 304 with a weak tag may be one of a rewritten page (the upstream's tag was weak, or a
+      // filter below weakened it), which had no Last-Modified; a 304 with a tag needs none
+      // (RFC 9110 §15.4.5), so an untransformed page loses nothing. A strong tag is never one
+      // of a rewritten page: that 304 is left as it is.
+      const dropDate = dropsLastModified && notModified && headers.has('last-modified') && (variant || parseEtag(headers.get('etag'))?.weak === true);
+      if (dropDate) headers.delete('last-modified');
+      startResponse(started.status, variant || dropDate ? headers.list : started.headers);
       return started.body;
     }
     markTransformed(headers);
