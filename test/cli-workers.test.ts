@@ -172,6 +172,59 @@ describe('tsgi serve --workers', () => {
     expect(await pidOf(url)).not.toBe(first);
   });
 
+  describe('a deploy app: answers the version on disk when it loaded, and loads slowly while ./slow exists', () => {
+    let deployDir: string;
+    let deployApp: string;
+    beforeAll(() => {
+      deployDir = mkdtempSync(join(tmpdir(), 'tsgi-cli-deploy-'));
+      deployApp = join(deployDir, 'deploy.mjs');
+      writeFileSync(join(deployDir, 'version'), 'v1');
+      writeFileSync(
+        deployApp,
+        `import { existsSync, readFileSync } from 'node:fs';
+const version = readFileSync(new URL('./version', import.meta.url), 'utf8');
+if (existsSync(new URL('./slow', import.meta.url))) await new Promise((resolve) => setTimeout(resolve, 1500));
+export const app = (environ, start) => {
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode(version + ' ' + process.pid)];
+};
+`,
+      );
+    });
+    afterAll(() => rmSync(deployDir, { recursive: true, force: true }));
+
+    it('a SIGHUP during a round of replacements starts another once it ends, so every worker runs the last deploy', { timeout: 60_000 }, async () => {
+      const run = cli(['serve', deployApp, '--port', '0', '--workers', '2', '--no-access-log']);
+      const url = await servingUrl(run);
+      const pids = new Set<string>();
+      while (pids.size < 2) pids.add((await get(`${url}/`)).body.split(' ')[1]!); // both listen
+      writeFileSync(join(deployDir, 'slow'), '');
+      writeFileSync(join(deployDir, 'version'), 'v2');
+      run.child.kill('SIGHUP'); // deploy v2: the first successor loads v2, slowly
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      writeFileSync(join(deployDir, 'version'), 'v3');
+      run.child.kill('SIGHUP'); // deploy v3 while the round for v2 goes on
+      await waitFor(() => (run.out.stdout.match(/^Replaced 2 workers$/gm) ?? []).length === 2, () => run.out.stdout + run.out.stderr, 30_000);
+      const versions = new Set<string>();
+      for (let i = 0; i < 8; i++) versions.add((await get(`${url}/`)).body.split(' ')[0]!);
+      expect([...versions]).toEqual(['v3']);
+      expect(run.out.stderr).toBe('');
+    });
+
+    it('SIGTERM during a round of replacements stops cleanly, without blaming the new worker', { timeout: 60_000 }, async () => {
+      writeFileSync(join(deployDir, 'slow'), '');
+      const run = cli(['serve', deployApp, '--port', '0', '--workers', '2', '--no-access-log']);
+      await servingUrl(run, 20_000);
+      run.child.kill('SIGHUP');
+      await waitFor(() => run.out.stdout.includes('SIGHUP: replacing'), () => run.out.stdout);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the successor is still loading
+      run.child.kill('SIGTERM');
+      const { code } = await run.exited;
+      expect(code).toBe(0);
+      expect(run.out.stderr).toBe('');
+    });
+  });
+
   it('replaces a worker after --limit-max-requests, without failing a request', async () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--limit-max-requests', '5']);
     const url = await servingUrl(run);

@@ -53,6 +53,8 @@ class Primary {
   #announced = false;
   #stopping = false;
   #rolling = false;
+  /** A SIGHUP came during a round: another round follows it, for the code now on disk. */
+  #again = false;
   #exitCode = 0;
   /** The listening workers' heartbeats (`--timeout-worker-healthcheck`), unless it is 0. */
   #watchdog: Watchdog<Worker> | undefined;
@@ -193,23 +195,34 @@ class Primary {
   async #rollingRestart(): Promise<void> {
     if (this.#stopping || !this.#announced) return;
     if (this.#rolling) {
-      this.log.warning('SIGHUP ignored: the workers are being replaced already');
+      // Workers this round replaced already may have loaded the code of the deploy before.
+      this.#again = true;
+      this.log.info('SIGHUP during a round of replacements: another round follows it');
       return;
     }
     this.#rolling = true;
+    do {
+      this.#again = false;
+      await this.#round();
+    } while (this.#again && !this.#stopping);
+    this.#rolling = false;
+  }
+
+  /** One round of SIGHUP: replaces the listening workers one by one, until one fails to start. */
+  async #round(): Promise<void> {
     const current = [...this.#slots.values()].filter((slot) => slot.listening && !slot.leaving);
     this.log.info(`SIGHUP: replacing ${current.length} workers one by one`);
     let replaced = 0;
     for (const slot of current) {
-      if (this.#stopping) break;
+      if (this.#stopping) return;
       if (!(await this.#replace(slot))) {
-        this.log.error('a new worker failed to start: the running workers stay');
-        break;
+        // A successor stopped by SIGTERM/SIGINT did not fail: the server is shutting down.
+        if (!this.#stopping) this.log.error('a new worker failed to start: the running workers stay');
+        return;
       }
       replaced++;
     }
-    this.#rolling = false;
-    if (replaced === current.length) this.log.info(`Replaced ${replaced} workers`);
+    this.log.info(`Replaced ${replaced} workers`);
   }
 
   /** SIGTERM, then SIGKILL once the graceful shutdown and a margin have passed. */
