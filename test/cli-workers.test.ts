@@ -211,6 +211,17 @@ export const app = (environ, start) => {
       expect(run.out.stderr).toBe('');
     });
 
+    it('a worker past --limit-max-requests whose replacement is still loading is announced once, not every n requests', { timeout: 60_000 }, async () => {
+      writeFileSync(join(deployDir, 'slow'), '');
+      const run = cli(['serve', deployApp, '--port', '0', '--workers', '1', '--limit-max-requests', '2', '--no-access-log']);
+      const url = await servingUrl(run, 20_000);
+      const first = (await get(`${url}/`)).body.split(' ')[1]!;
+      // The 2nd request starts a replacement, which loads for 1.5 s; the old worker serves on.
+      for (let i = 0; i < 5; i++) expect((await get(`${url}/`)).body.split(' ')[1]).toBe(first);
+      await waitFor(() => !alive(Number(first)), () => `worker ${first} still runs`, 20_000);
+      expect(run.out.stdout.match(new RegExp(`^Worker ${first} served \\d+ requests`, 'gm'))).toEqual([`Worker ${first} served 2 requests`]);
+    });
+
     it('SIGTERM during a round of replacements stops cleanly, without blaming the new worker', { timeout: 60_000 }, async () => {
       writeFileSync(join(deployDir, 'slow'), '');
       const run = cli(['serve', deployApp, '--port', '0', '--workers', '2', '--no-access-log']);

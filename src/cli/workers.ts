@@ -115,6 +115,8 @@ class Primary {
       return;
     }
     if (message.type === 'tsgi:retiring') {
+      // It asks again every n requests; while its successor loads, that is no news.
+      if (slot.leaving) return;
       this.log.info(`Worker ${worker.process.pid} served ${message.served} requests (--limit-max-requests): replacing it`);
       void this.#replace(slot);
       return;
