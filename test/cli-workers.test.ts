@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +39,18 @@ export const app = async (environ, start) => {
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A port free now on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 
 /** The pid that answers GET `path`. */
 async function pidOf(url: string, path = '/'): Promise<number> {
@@ -234,6 +247,22 @@ export const app = (environ, start) => {
       expect(code).toBe(0);
       expect(run.out.stderr).toBe('');
     });
+  });
+
+  it('a SIGHUP after $PORT changed in --env-file keeps the workers on the port the primary announced', { timeout: 60_000 }, async () => {
+    const [port, other] = await Promise.all([freePort(), freePort()]);
+    const envFile = join(dir, 'port.env');
+    writeFileSync(envFile, `PORT=${port}\nSECRET=a\n`);
+    const run = cli(['serve', pidApp, '--workers', '1', '--env-file', envFile, '--no-access-log']);
+    const url = await servingUrl(run);
+    expect(url).toBe(`http://127.0.0.1:${port}`);
+    const first = await pidOf(url);
+    writeFileSync(envFile, `PORT=${other}\nSECRET=b\n`); // a deploy that edits the file
+    run.child.kill('SIGHUP');
+    await waitFor(() => run.out.stdout.includes('Replaced 1 workers'), () => run.out.stdout + run.out.stderr, 30_000);
+    await waitFor(() => !alive(first), () => `worker ${first} still runs`);
+    // The new worker answers where nginx (or the .socket unit) sends the requests.
+    expect(await pidOf(url)).not.toBe(first);
   });
 
   it('replaces a worker after --limit-max-requests, without failing a request', async () => {

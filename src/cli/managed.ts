@@ -1,7 +1,8 @@
 /**
  * What a managing process (the primary of `--workers`, the supervisor of `--reload`) checks
  * and prepares before it starts any serving process: the module exists, the TLS files work, a
- * stale Unix socket is gone, and `--port 0` becomes one port that every process binds.
+ * stale Unix socket is gone, and the port (`--port 0` made one free port) is fixed for every
+ * process it starts, whatever `$PORT` in `--env-file` says by then.
  *
  * @module
  */
@@ -28,7 +29,7 @@ function freePort(host: string): Promise<number> {
 
 /**
  * Checks `command` before forking and answers the environment for the serving processes
- * (`TSGI_BOUND_PORT` for `--port 0`).
+ * (`TSGI_BOUND_PORT`: the port every serving process binds, unless on `--uds` or `--fd`).
  *
  * @throws LoadError when the module file does not exist; UsageError for unusable TLS files
  *   or a `--uds` path that is not a socket; rejects when `--port 0` cannot be bound on the
@@ -46,6 +47,8 @@ export async function prepareManaged(command: ServeCommand): Promise<Record<stri
   if (command.ssl !== undefined) loadTls(command.ssl);
   const env: Record<string, string> = {};
   if (command.uds !== undefined) await freeSocketPath(command.uds);
-  else if (command.port === 0) env[PORT_ENV] = String(await freePort(command.host));
+  // The port is the manager's, for good: a worker started later (SIGHUP, a replacement) reads
+  // --env-file again, and a $PORT edited there since would move it off the announced port.
+  else if (command.fd === undefined) env[PORT_ENV] = String(command.port === 0 ? await freePort(command.host) : command.port);
   return env;
 }

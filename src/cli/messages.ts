@@ -6,9 +6,9 @@
  */
 
 /**
- * Environment variable set by a manager on the processes it starts for `--port 0`: the port it
- * picked, which they bind instead of `0`, so every worker (and every replacement, and every
- * reload) shares it.
+ * Environment variable set by a manager on the processes it starts: the port they bind (the
+ * one it picked for `--port 0`), so every worker (and every replacement, and every reload)
+ * shares it, even after `$PORT` changed in the `--env-file` they read again.
  */
 export const PORT_ENV = 'TSGI_BOUND_PORT';
 
