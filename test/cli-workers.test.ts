@@ -4,7 +4,7 @@
  * flight, and a Unix socket shared by the workers.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -181,7 +181,7 @@ describe('tsgi serve --workers', () => {
     expect(run.out.stderr).toMatch(new RegExp(`^tsgi: worker \\d+ failed to start \\(signal SIGKILL\\): worker ${first} stays$`, 'm'));
     // The round is over: the next SIGHUP starts one, and it succeeds.
     run.child.kill('SIGHUP');
-    await waitFor(() => /^Replaced 1 workers$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 20_000);
+    await waitFor(() => /^Replaced 1 worker$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 20_000);
     expect(await pidOf(url)).not.toBe(first);
   });
 
@@ -249,6 +249,56 @@ export const app = (environ, start) => {
     });
   });
 
+  it('a SIGHUP while a worker is still starting replaces it too, once it listens: every worker ends on the new code', { timeout: 90_000 }, async () => {
+    // Each worker reads ./version and ./delay at load, drops a marker named by its pid, then
+    // waits ./delay ms before it listens. The second worker of --workers 2 starts once the first
+    // listens; the SIGHUP lands while it waits, having read v1. It was left out of the round
+    // ("replacing 1 workers"), and answered v1 after it.
+    const appDir = mkdtempSync(join(tmpdir(), 'tsgi-cli-starting-'));
+    try {
+      const app = join(appDir, 'app.mjs');
+      writeFileSync(join(appDir, 'version'), 'v1');
+      writeFileSync(join(appDir, 'delay'), '6000');
+      writeFileSync(
+        app,
+        `import { readFileSync, writeFileSync } from 'node:fs';
+const version = readFileSync(new URL('./version', import.meta.url), 'utf8');
+const delay = Number(readFileSync(new URL('./delay', import.meta.url), 'utf8'));
+writeFileSync(new URL('./loaded-' + process.pid, import.meta.url), version);
+await new Promise((resolve) => setTimeout(resolve, delay));
+export const app = (environ, start) => {
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode(version + ' ' + process.pid)];
+};
+`,
+      );
+      const loaded = () => readdirSync(appDir).filter((name) => name.startsWith('loaded-')).map((name) => Number(name.slice('loaded-'.length)));
+      const run = cli(['serve', app, '--port', '0', '--workers', '2', '--no-access-log']);
+      const url = await servingUrl(run, 30_000);
+      // The second worker has read v1 and waits 6 s before it listens.
+      await waitFor(() => loaded().length === 2, () => `loaded: ${loaded()}`, 30_000);
+      const before = loaded();
+      writeFileSync(join(appDir, 'version'), 'v2');
+      writeFileSync(join(appDir, 'delay'), '0');
+      run.child.kill('SIGHUP');
+      await waitFor(() => /^Replaced \d+ workers?$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 60_000);
+      expect(run.out.stdout).toMatch(/^SIGHUP: replacing 2 workers one by one$/m);
+      expect(run.out.stdout).toMatch(/^Replaced 2 workers$/m);
+      for (const pid of before) await waitFor(() => !alive(pid), () => `worker ${pid} (started before the SIGHUP) still runs`);
+      // Both workers answer (a worker left out would answer v1 once its 6 s are over).
+      const answers = new Set<string>();
+      const deadline = Date.now() + 15_000;
+      while (new Set([...answers].map((answer) => answer.split(' ')[1])).size < 2 && Date.now() < deadline) {
+        answers.add((await get(`${url}/`)).body);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect([...answers].map((answer) => answer.split(' ')[0])).toEqual(['v2', 'v2']);
+      expect(run.out.stderr).toBe('');
+    } finally {
+      rmSync(appDir, { recursive: true, force: true });
+    }
+  });
+
   it('a SIGHUP after $PORT changed in --env-file keeps the workers on the port the primary announced', { timeout: 60_000 }, async () => {
     const [port, other] = await Promise.all([freePort(), freePort()]);
     const envFile = join(dir, 'port.env');
@@ -259,7 +309,7 @@ export const app = (environ, start) => {
     const first = await pidOf(url);
     writeFileSync(envFile, `PORT=${other}\nSECRET=b\n`); // a deploy that edits the file
     run.child.kill('SIGHUP');
-    await waitFor(() => run.out.stdout.includes('Replaced 1 workers'), () => run.out.stdout + run.out.stderr, 30_000);
+    await waitFor(() => run.out.stdout.includes('Replaced 1 worker\n'), () => run.out.stdout + run.out.stderr, 30_000);
     await waitFor(() => !alive(first), () => `worker ${first} still runs`);
     // The new worker answers where nginx (or the .socket unit) sends the requests.
     expect(await pidOf(url)).not.toBe(first);

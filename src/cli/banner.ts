@@ -33,8 +33,12 @@ function where(info: StartInfo): string {
 }
 
 function processes(workers: number | undefined): string {
-  if (workers === undefined) return '1 process';
-  return workers === 1 ? '1 worker' : `${workers} workers`;
+  return workers === undefined ? '1 process' : countWorkers(workers);
+}
+
+/** `1 worker`, `2 workers`: a number of workers, for the start line and the primary's log. */
+export function countWorkers(count: number): string {
+  return count === 1 ? '1 worker' : `${count} workers`;
 }
 
 /**

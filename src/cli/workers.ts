@@ -9,14 +9,16 @@
  * (src/cli/healthcheck.ts). SIGHUP, and a worker that reached `--limit-max-requests`, replace
  * workers one at a time, each only once its successor listens; a successor that fails, or is
  * not listening within `--timeout-worker-healthcheck` (then killed), ends the round (it is not
- * replaced in turn) and the running workers stay. When the very first worker fails, the
- * primary exits with its status.
+ * replaced in turn) and the running workers stay. A SIGHUP round replaces every worker there is
+ * when it starts, those still starting too (each once it listens: whether it loaded the module
+ * before the deploy or after cannot be known), so the workers left when it ends all started
+ * after the SIGHUP. When the very first worker fails, the primary exits with its status.
  *
  * @module
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { ServeCommand } from './command.ts';
-import { announce } from './banner.ts';
+import { announce, countWorkers } from './banner.ts';
 import { Backoff } from './backoff.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { type CliLog, createLog } from './log.ts';
@@ -37,6 +39,11 @@ interface Slot {
   leaving: boolean;
   /** The worker this one was forked to replace (SIGHUP, `--limit-max-requests`), if any. */
   readonly replacing: Slot | undefined;
+  /**
+   * Its replacement under way or done (`#replace`): `true` once the successor
+   * listens (this one is then stopped), `false` if the successor failed (this one stays).
+   */
+  handover: Promise<boolean> | undefined;
   /** Settled with `true` once it listens, `false` if it exits first. */
   readonly ready: Promise<boolean>;
   settle(ready: boolean): void;
@@ -102,7 +109,7 @@ class Primary {
     const worker = cluster.fork(this.env);
     let settle!: (ready: boolean) => void;
     const ready = new Promise<boolean>((resolve) => (settle = resolve));
-    const slot: Slot = { worker, started: Date.now(), listening: false, leaving: false, replacing, ready, settle };
+    const slot: Slot = { worker, started: Date.now(), listening: false, leaving: false, replacing, handover: undefined, ready, settle };
     this.#slots.set(worker, slot);
     return slot;
   }
@@ -166,28 +173,39 @@ class Primary {
     }, delay);
   }
 
-  /** Forks a replacement for `old` and stops `old` once it listens; `false` if it failed to start. */
-  async #replace(old: Slot): Promise<boolean> {
-    if (old.leaving) return true;
+  /**
+   * Forks a replacement for `old` and stops `old` once it listens; `false` if it failed to
+   * start. A replacement already under way is not started twice: its outcome is answered.
+   */
+  #replace(old: Slot): Promise<boolean> {
+    if (old.handover !== undefined) return old.handover;
+    if (old.leaving) return Promise.resolve(true); // stopping
     old.leaving = true;
+    old.handover = this.#handOver(old);
+    return old.handover;
+  }
+
+  async #handOver(old: Slot): Promise<boolean> {
     const next = this.#fork(old);
     const timeout = this.command.timeoutWorkerHealthcheck;
     // A successor that hangs while loading (a top-level await that never settles) would hold
     // the round for ever, every later SIGHUP ignored: past the health check's timeout it
     // counts as failed to start. Only successors: the worker they replace goes on serving
-    // meanwhile, so a slow start costs a retry, never capacity (a first start has no deadline).
+    // meanwhile, so a slow start costs a retry, never capacity (a first start has no deadline,
+    // unless a SIGHUP round waits on it: #settled).
     const deadline = timeout > 0 ? setTimeout(() => this.#abandon(next, timeout), timeout) : undefined;
     const ready = await next.ready;
     clearTimeout(deadline);
     if (!ready) {
       old.leaving = false;
+      old.handover = undefined;
       return false;
     }
     this.#terminate(old.worker);
     return true;
   }
 
-  /** Kills `slot`, a successor that has not listened `timeout` ms after it was forked. */
+  /** Kills `slot`, a worker that has not listened `timeout` ms after it was forked. */
   #abandon(slot: Slot, timeout: number): void {
     if (slot.listening || !this.#slots.has(slot.worker)) return;
     this.log.error(`worker ${slot.worker.process.pid} is not listening ${timeout / 1000} s after it started (--timeout-worker-healthcheck): killing it`);
@@ -195,7 +213,7 @@ class Primary {
   }
 
   async #rollingRestart(): Promise<void> {
-    if (this.#stopping || !this.#announced) return;
+    if (this.#stopping) return;
     if (this.#rolling) {
       // Workers this round replaced already may have loaded the code of the deploy before.
       this.#again = true;
@@ -210,21 +228,59 @@ class Primary {
     this.#rolling = false;
   }
 
-  /** One round of SIGHUP: replaces the listening workers one by one, until one fails to start. */
+  /**
+   * One round of SIGHUP: replaces every worker there is now one by one, until one fails to
+   * start. A worker still starting (the first ones, the replacement of one that died, the
+   * successor of a `--limit-max-requests` replacement) may have loaded the module before the
+   * deploy: it is replaced too, once it listens; the listening ones go first meanwhile.
+   */
   async #round(): Promise<void> {
-    const current = [...this.#slots.values()].filter((slot) => slot.listening && !slot.leaving);
-    this.log.info(`SIGHUP: replacing ${current.length} workers one by one`);
+    const current = [...this.#slots.values()]
+      .filter((slot) => !slot.leaving)
+      .sort((a, b) => Number(b.listening) - Number(a.listening));
+    this.log.info(`SIGHUP: replacing ${countWorkers(current.length)} one by one`);
     let replaced = 0;
     for (const slot of current) {
       if (this.#stopping) return;
-      if (!(await this.#replace(slot))) {
+      const target = await this.#settled(slot);
+      if (this.#stopping) return;
+      if (target === undefined) continue; // it died: the worker forked in its place is new
+      if (!(await this.#replace(target))) {
         // A successor stopped by SIGTERM/SIGINT did not fail: the server is shutting down.
         if (!this.#stopping) this.log.error('a new worker failed to start: the running workers stay');
         return;
       }
       replaced++;
     }
-    this.log.info(`Replaced ${replaced} workers`);
+    this.log.info(`Replaced ${countWorkers(replaced)}`);
+  }
+
+  /**
+   * Waits until `slot`, a worker of a SIGHUP round, is no longer starting, and answers the one
+   * serving in its place then: itself once it listens; if it failed, the worker it was to
+   * replace (`--limit-max-requests`), which stays; `undefined` if there is none (a worker forked
+   * later in its place loads the new code). A worker that is not a successor (a first start, the
+   * replacement of one that died) gets `--timeout-worker-healthcheck` from its start, as a
+   * successor does: a round cannot wait for ever on one that hangs while loading.
+   */
+  async #settled(slot: Slot): Promise<Slot | undefined> {
+    if (!slot.listening) {
+      const old = slot.replacing;
+      if (old?.handover !== undefined) {
+        // #replace holds the deadline of its successor.
+        if (!(await old.handover)) return this.#slots.has(old.worker) ? old : undefined;
+      } else {
+        const timeout = this.command.timeoutWorkerHealthcheck;
+        // Not the very first worker: the primary exits when that one fails.
+        const deadline =
+          timeout > 0 && this.#announced
+            ? setTimeout(() => this.#abandon(slot, timeout), Math.max(0, slot.started + timeout - Date.now()))
+            : undefined;
+        await slot.ready;
+        clearTimeout(deadline);
+      }
+    }
+    return this.#slots.has(slot.worker) ? slot : undefined;
   }
 
   /** SIGTERM, then SIGKILL once the graceful shutdown and a margin have passed. */
