@@ -103,6 +103,33 @@ function load(url: string, concurrency: number): { stop(): Promise<string[]>; pi
   };
 }
 
+/**
+ * A deploy app in a new folder: each worker reads ./version and ./delay at load, drops a file
+ * `loaded-<pid>`, then waits ./delay ms before it listens; it answers `<version> <pid>`.
+ * `loaded()` answers the pids of the workers that loaded so far.
+ */
+function markerApp(delay: string): { appDir: string; app: string; loaded: () => number[] } {
+  const appDir = mkdtempSync(join(tmpdir(), 'tsgi-cli-starting-'));
+  const app = join(appDir, 'app.mjs');
+  writeFileSync(join(appDir, 'version'), 'v1');
+  writeFileSync(join(appDir, 'delay'), delay);
+  writeFileSync(
+    app,
+    `import { readFileSync, writeFileSync } from 'node:fs';
+const version = readFileSync(new URL('./version', import.meta.url), 'utf8');
+const delay = Number(readFileSync(new URL('./delay', import.meta.url), 'utf8'));
+writeFileSync(new URL('./loaded-' + process.pid, import.meta.url), version);
+await new Promise((resolve) => setTimeout(resolve, delay));
+export const app = (environ, start) => {
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode(version + ' ' + process.pid)];
+};
+`,
+  );
+  const loaded = () => readdirSync(appDir).filter((name) => name.startsWith('loaded-')).map((name) => Number(name.slice('loaded-'.length)));
+  return { appDir, app, loaded };
+}
+
 describe('tsgi serve --workers', () => {
   it('SIGHUP replaces every worker one by one without failing a request', { timeout: 60_000 }, async () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '2']);
@@ -254,25 +281,8 @@ export const app = (environ, start) => {
     // waits ./delay ms before it listens. The second worker of --workers 2 starts once the first
     // listens; the SIGHUP lands while it waits, having read v1. It was left out of the round
     // ("replacing 1 workers"), and answered v1 after it.
-    const appDir = mkdtempSync(join(tmpdir(), 'tsgi-cli-starting-'));
+    const { appDir, app, loaded } = markerApp('6000');
     try {
-      const app = join(appDir, 'app.mjs');
-      writeFileSync(join(appDir, 'version'), 'v1');
-      writeFileSync(join(appDir, 'delay'), '6000');
-      writeFileSync(
-        app,
-        `import { readFileSync, writeFileSync } from 'node:fs';
-const version = readFileSync(new URL('./version', import.meta.url), 'utf8');
-const delay = Number(readFileSync(new URL('./delay', import.meta.url), 'utf8'));
-writeFileSync(new URL('./loaded-' + process.pid, import.meta.url), version);
-await new Promise((resolve) => setTimeout(resolve, delay));
-export const app = (environ, start) => {
-  start('200 OK', [['Content-Type', 'text/plain']]);
-  return [new TextEncoder().encode(version + ' ' + process.pid)];
-};
-`,
-      );
-      const loaded = () => readdirSync(appDir).filter((name) => name.startsWith('loaded-')).map((name) => Number(name.slice('loaded-'.length)));
       const run = cli(['serve', app, '--port', '0', '--workers', '2', '--no-access-log']);
       const url = await servingUrl(run, 30_000);
       // The second worker has read v1 and waits 6 s before it listens.
@@ -293,6 +303,31 @@ export const app = (environ, start) => {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
       expect([...answers].map((answer) => answer.split(' ')[0])).toEqual(['v2', 'v2']);
+      expect(run.out.stderr).toBe('');
+    } finally {
+      rmSync(appDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a SIGHUP while the successor of a --limit-max-requests replacement is starting replaces that one too', { timeout: 90_000 }, async () => {
+    const { appDir, app, loaded } = markerApp('0');
+    try {
+      const run = cli(['serve', app, '--port', '0', '--workers', '1', '--limit-max-requests', '2', '--no-access-log']);
+      const url = await servingUrl(run, 30_000);
+      writeFileSync(join(appDir, 'delay'), '6000');
+      const first = (await get(`${url}/`)).body;
+      expect((await get(`${url}/`)).body).toBe(first); // the 2nd: its successor loads v1, for 6 s
+      await waitFor(() => loaded().length === 2, () => `loaded: ${loaded()}`, 30_000);
+      const before = loaded();
+      writeFileSync(join(appDir, 'version'), 'v2');
+      writeFileSync(join(appDir, 'delay'), '0');
+      run.child.kill('SIGHUP');
+      // The round waits for the successor, then replaces it (it counted none and left it on v1).
+      await waitFor(() => /^Replaced \d+ workers?$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 60_000);
+      expect(run.out.stdout).toMatch(/^SIGHUP: replacing 1 worker one by one$/m);
+      expect(run.out.stdout).toMatch(/^Replaced 1 worker$/m);
+      for (const pid of before) await waitFor(() => !alive(pid), () => `worker ${pid} (started before the SIGHUP) still runs`);
+      expect((await get(`${url}/`)).body).toMatch(/^v2 \d+$/);
       expect(run.out.stderr).toBe('');
     } finally {
       rmSync(appDir, { recursive: true, force: true });
