@@ -334,6 +334,27 @@ export const app = (environ, start) => {
     }
   });
 
+  it('a SIGHUP while the replacement of a dead worker hangs loading kills it past --timeout-worker-healthcheck and starts a new one', { timeout: 90_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '5']);
+    const url = await servingUrl(run);
+    const first = await pidOf(url);
+    writeFileSync(join(dir, 'hang'), '');
+    try {
+      await get(`${url}/crash`).catch(() => undefined);
+      await waitFor(() => run.out.stderr.includes(`worker ${first} died`), () => run.out.stderr, 20_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // its replacement is forked, and hangs
+    } finally {
+      rmSync(join(dir, 'hang'), { force: true });
+    }
+    // Without a SIGHUP a restart has no deadline; the round waits on it for 5 s from its start.
+    run.child.kill('SIGHUP');
+    await waitFor(() => /^Replaced \d+ workers?$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 30_000);
+    expect(run.out.stdout).toMatch(/^SIGHUP: replacing 1 worker one by one$/m);
+    expect(run.out.stderr).toMatch(/^tsgi: worker \d+ is not listening 5 s after it started \(--timeout-worker-healthcheck\): killing it$/m);
+    expect(run.out.stderr).toMatch(/^tsgi: worker \d+ failed to start \(signal SIGKILL\); starting a new one/m);
+    expect(await pidOnceUp(url)).not.toBe(first);
+  });
+
   it('a SIGHUP after $PORT changed in --env-file keeps the workers on the port the primary announced', { timeout: 60_000 }, async () => {
     const [port, other] = await Promise.all([freePort(), freePort()]);
     const envFile = join(dir, 'port.env');
