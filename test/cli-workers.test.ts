@@ -355,6 +355,25 @@ export const app = (environ, start) => {
     expect(await pidOnceUp(url)).not.toBe(first);
   });
 
+  it('a SIGHUP before the start line replaces the first worker once it listens (it was ignored)', { timeout: 90_000 }, async () => {
+    const { appDir, app, loaded } = markerApp('5000');
+    try {
+      const run = cli(['serve', app, '--port', '0', '--workers', '1', '--no-access-log']);
+      await waitFor(() => loaded().length === 1, () => `loaded: ${loaded()}; ${run.out.stderr}`, 30_000);
+      const [first] = loaded();
+      writeFileSync(join(appDir, 'version'), 'v2');
+      writeFileSync(join(appDir, 'delay'), '0');
+      run.child.kill('SIGHUP'); // the first worker has read v1 and waits 5 s
+      const url = await servingUrl(run, 30_000);
+      await waitFor(() => /^Replaced 1 worker$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 30_000);
+      await waitFor(() => !alive(first!), () => `worker ${first} still runs`);
+      expect((await get(`${url}/`)).body).toMatch(/^v2 \d+$/);
+      expect(run.out.stderr).toBe('');
+    } finally {
+      rmSync(appDir, { recursive: true, force: true });
+    }
+  });
+
   it('a SIGHUP after $PORT changed in --env-file keeps the workers on the port the primary announced', { timeout: 60_000 }, async () => {
     const [port, other] = await Promise.all([freePort(), freePort()]);
     const envFile = join(dir, 'port.env');
