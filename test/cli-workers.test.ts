@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alive, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
+import { type Cli, alive, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
 
 let dir: string;
 /**
@@ -101,6 +101,17 @@ function load(url: string, concurrency: number): { stop(): Promise<string[]>; pi
       return outcomes;
     },
   };
+}
+
+/**
+ * Waits for the end of a SIGHUP round that replaced `count` (`'2 workers'`, `'1 worker'`) and
+ * for the workers started before it (`before`, their pids) to be gone.
+ */
+async function roundDone(run: Cli, before: number[], count: string): Promise<void> {
+  await waitFor(() => /^Replaced \d+ workers?$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 60_000);
+  expect(run.out.stdout).toMatch(new RegExp(`^SIGHUP: replacing ${count} one by one$`, 'm'));
+  expect(run.out.stdout).toMatch(new RegExp(`^Replaced ${count}$`, 'm'));
+  for (const pid of before) await waitFor(() => !alive(pid), () => `worker ${pid} (started before the SIGHUP) still runs`);
 }
 
 /**
@@ -291,10 +302,7 @@ export const app = (environ, start) => {
       writeFileSync(join(appDir, 'version'), 'v2');
       writeFileSync(join(appDir, 'delay'), '0');
       run.child.kill('SIGHUP');
-      await waitFor(() => /^Replaced \d+ workers?$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 60_000);
-      expect(run.out.stdout).toMatch(/^SIGHUP: replacing 2 workers one by one$/m);
-      expect(run.out.stdout).toMatch(/^Replaced 2 workers$/m);
-      for (const pid of before) await waitFor(() => !alive(pid), () => `worker ${pid} (started before the SIGHUP) still runs`);
+      await roundDone(run, before, '2 workers');
       // Both workers answer (a worker left out would answer v1 once its 6 s are over).
       const answers = new Set<string>();
       const deadline = Date.now() + 15_000;
@@ -323,10 +331,7 @@ export const app = (environ, start) => {
       writeFileSync(join(appDir, 'delay'), '0');
       run.child.kill('SIGHUP');
       // The round waits for the successor, then replaces it (it counted none and left it on v1).
-      await waitFor(() => /^Replaced \d+ workers?$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 60_000);
-      expect(run.out.stdout).toMatch(/^SIGHUP: replacing 1 worker one by one$/m);
-      expect(run.out.stdout).toMatch(/^Replaced 1 worker$/m);
-      for (const pid of before) await waitFor(() => !alive(pid), () => `worker ${pid} (started before the SIGHUP) still runs`);
+      await roundDone(run, before, '1 worker');
       expect((await get(`${url}/`)).body).toMatch(/^v2 \d+$/);
       expect(run.out.stderr).toBe('');
     } finally {

@@ -7,9 +7,30 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
+import { type App, HTTPServiceUnavailable, Request, Response, type ServerHandle, serve } from 'tsgi';
 import { type ErrorLog, bytes, deferred, errorLog, start, until } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
+
+/** `'closed'` when `handle.close({ timeout: 200 })` resolves within 3 s, else `'still open after 3 s'`. */
+function closeOutcome(handle: ServerHandle): Promise<unknown> {
+  return Promise.race([
+    handle.close({ timeout: 200 }).then(() => 'closed'),
+    new Promise((resolve) => setTimeout(() => resolve('still open after 3 s'), 3_000)),
+  ]);
+}
+
+/** Connections to `url` that each write one of `firsts` (no request yet), 100 ms after they connected. */
+async function rawConnections(url: string, firsts: string[]): Promise<net.Socket[]> {
+  const sockets = firsts.map((first) => {
+    const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    socket.on('connect', () => socket.write(first));
+    return socket;
+  });
+  await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('ready', resolve))));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return sockets;
+}
 
 let certificate: TestCertificate;
 beforeAll(async () => {
@@ -92,18 +113,8 @@ describe('TLS', () => {
     for (const http2 of [false, true]) {
       const handle = await serve(describeApp, { port: 0, tls: tls(), http2, log: errorLog() });
       // One sends nothing, one the first bytes of a ClientHello: neither is a request yet.
-      const sockets = ['', '\x16\x03\x01'].map((first) => {
-        const socket = net.connect(Number(new URL(handle.url).port), '127.0.0.1');
-        socket.on('error', () => {});
-        socket.on('connect', () => socket.write(first));
-        return socket;
-      });
-      await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('ready', resolve))));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const outcome = await Promise.race([
-        handle.close({ timeout: 200 }).then(() => 'closed'),
-        new Promise((resolve) => setTimeout(() => resolve('still open after 3 s'), 3_000)),
-      ]);
+      const sockets = await rawConnections(handle.url, ['', '\x16\x03\x01']);
+      const outcome = await closeOutcome(handle);
       expect(outcome, `http2: ${http2}`).toBe('closed');
       for (const socket of sockets) socket.destroy();
     }
@@ -485,10 +496,7 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
       stream.on('response', () => resolve()); // the body is never read: the stream stays open
       stream.end();
     });
-    const outcome = await Promise.race([
-      handle.close({ timeout: 200 }).then(() => 'closed'),
-      new Promise((resolve) => setTimeout(() => resolve('still open after 3 s'), 3_000)),
-    ]);
+    const outcome = await closeOutcome(handle);
     expect(outcome).toBe('closed');
     session.destroy();
   });
@@ -497,18 +505,8 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     const app = Request.application(() => new Response('x'));
     const handle = await serve(app, { port: 0, http2: 'h2c', log: errorLog() });
     // One sends nothing, one stops inside the HTTP/2 preface: neither is HTTP/1 or HTTP/2 yet.
-    const sockets = ['', 'PRI * HTTP/2.0\r\n'].map((first) => {
-      const socket = net.connect(Number(new URL(handle.url).port), '127.0.0.1');
-      socket.on('error', () => {});
-      socket.on('connect', () => socket.write(first));
-      return socket;
-    });
-    await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('ready', resolve))));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const outcome = await Promise.race([
-      handle.close({ timeout: 200 }).then(() => 'closed'),
-      new Promise((resolve) => setTimeout(() => resolve('still open after 3 s'), 3_000)),
-    ]);
+    const sockets = await rawConnections(handle.url, ['', 'PRI * HTTP/2.0\r\n']);
+    const outcome = await closeOutcome(handle);
     expect(outcome).toBe('closed');
     for (const socket of sockets) socket.destroy();
   });
