@@ -223,6 +223,25 @@ describe('tsgi serve --workers', () => {
     expect(await pidOf(url)).not.toBe(first);
   });
 
+  it('a worker that dies while its SIGHUP replacement is still loading is logged, and one replaces it', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '5']);
+    const url = await servingUrl(run);
+    const first = await pidOf(url);
+    writeFileSync(join(dir, 'hang'), '');
+    try {
+      run.child.kill('SIGHUP');
+      await waitFor(() => run.out.stdout.includes('SIGHUP: replacing 1 worker'), () => run.out.stdout);
+      await get(`${url}/crash`).catch(() => undefined);
+      await waitFor(() => !alive(first), () => `worker ${first} still runs`);
+      await waitFor(() => run.out.stderr.includes(`worker ${first} died`), () => run.out.stderr, 10_000);
+    } finally {
+      rmSync(join(dir, 'hang'), { force: true });
+    }
+    expect(run.out.stderr).toMatch(new RegExp(`^tsgi: worker ${first} died \\(exit code 3\\) while its replacement starts$`, 'm'));
+    // The successor, killed past the deadline, is replaced as any worker that failed to start.
+    expect(await pidOnceUp(url)).not.toBe(first);
+  });
+
   describe('a deploy app: answers the version on disk when it loaded, and loads slowly while ./slow exists', () => {
     let deployDir: string;
     let deployApp: string;

@@ -37,6 +37,8 @@ interface Slot {
   listening: boolean;
   /** The primary asked it to stop (replaced, or shutting down): its exit is expected. */
   leaving: boolean;
+  /** Sent SIGTERM (`#terminate`): an exit before that, while leaving, is a death. */
+  stopped: boolean;
   /** The worker this one was forked to replace (SIGHUP, `--limit-max-requests`), if any. */
   readonly replacing: Slot | undefined;
   /**
@@ -109,7 +111,7 @@ class Primary {
     const worker = cluster.fork(this.env);
     let settle!: (ready: boolean) => void;
     const ready = new Promise<boolean>((resolve) => (settle = resolve));
-    const slot: Slot = { worker, started: Date.now(), listening: false, leaving: false, replacing, handover: undefined, ready, settle };
+    const slot: Slot = { worker, started: Date.now(), listening: false, leaving: false, stopped: false, replacing, handover: undefined, ready, settle };
     this.#slots.set(worker, slot);
     return slot;
   }
@@ -150,8 +152,13 @@ class Primary {
       this.#finishIfIdle();
       return;
     }
-    if (slot.leaving) return; // replaced: its successor is already listening
     const pid = worker.process.pid;
+    if (slot.leaving) {
+      // Replaced: its successor listens. Dead before, its successor (still loading) takes its
+      // place, or is replaced as any other if it fails: only the log has to say so.
+      if (!slot.stopped) this.log.warning(`worker ${pid} died (${how(code, signal)}) while its replacement starts`);
+      return;
+    }
     if (slot.replacing !== undefined && !slot.listening && this.#slots.has(slot.replacing.worker)) {
       // A successor that could not start is not replaced in turn: the worker it was to
       // replace keeps serving (#replace), so the count stays at --workers. (Had that one died
@@ -201,7 +208,7 @@ class Primary {
       old.handover = undefined;
       return false;
     }
-    this.#terminate(old.worker);
+    this.#terminate(old);
     return true;
   }
 
@@ -284,7 +291,9 @@ class Primary {
   }
 
   /** SIGTERM, then SIGKILL once the graceful shutdown and a margin have passed. */
-  #terminate(worker: Worker): void {
+  #terminate(slot: Slot): void {
+    const { worker } = slot;
+    slot.stopped = true;
     worker.process.kill('SIGTERM');
     const timer = setTimeout(() => worker.process.kill('SIGKILL'), this.command.timeoutGracefulShutdown + KILL_MARGIN);
     timer.unref();
@@ -304,7 +313,7 @@ class Primary {
     }
     for (const slot of this.#slots.values()) {
       slot.leaving = true;
-      this.#terminate(slot.worker);
+      this.#terminate(slot);
     }
     this.#finishIfIdle();
   }
