@@ -103,6 +103,16 @@ function load(url: string, concurrency: number): { stop(): Promise<string[]>; pi
   };
 }
 
+/** Runs `during` while the pid app's workers hang as they load (its `hang` file exists). */
+async function whileLoadsHang(during: () => Promise<void>): Promise<void> {
+  writeFileSync(join(dir, 'hang'), '');
+  try {
+    await during();
+  } finally {
+    rmSync(join(dir, 'hang'), { force: true });
+  }
+}
+
 /**
  * Waits for the end of a SIGHUP round that replaced `count` (`'2 workers'`, `'1 worker'`) and
  * for the workers started before it (`before`, their pids) to be gone.
@@ -207,13 +217,10 @@ describe('tsgi serve --workers', () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '5']);
     const url = await servingUrl(run);
     const first = await pidOf(url);
-    writeFileSync(join(dir, 'hang'), '');
-    try {
+    await whileLoadsHang(async () => {
       run.child.kill('SIGHUP');
       await waitFor(() => run.out.stderr.includes('the running workers stay'), () => run.out.stderr, 20_000);
-    } finally {
-      rmSync(join(dir, 'hang'), { force: true });
-    }
+    });
     expect(await pidOf(url)).toBe(first);
     expect(run.out.stderr).toMatch(/^tsgi: worker \d+ is not listening 5 s after it started \(--timeout-worker-healthcheck\): killing it$/m);
     expect(run.out.stderr).toMatch(new RegExp(`^tsgi: worker \\d+ failed to start \\(signal SIGKILL\\): worker ${first} stays$`, 'm'));
@@ -227,16 +234,13 @@ describe('tsgi serve --workers', () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '5']);
     const url = await servingUrl(run);
     const first = await pidOf(url);
-    writeFileSync(join(dir, 'hang'), '');
-    try {
+    await whileLoadsHang(async () => {
       run.child.kill('SIGHUP');
       await waitFor(() => run.out.stdout.includes('SIGHUP: replacing 1 worker'), () => run.out.stdout);
       await get(`${url}/crash`).catch(() => undefined);
       await waitFor(() => !alive(first), () => `worker ${first} still runs`);
       await waitFor(() => run.out.stderr.includes(`worker ${first} died`), () => run.out.stderr, 10_000);
-    } finally {
-      rmSync(join(dir, 'hang'), { force: true });
-    }
+    });
     expect(run.out.stderr).toMatch(new RegExp(`^tsgi: worker ${first} died \\(exit code 3\\) while its replacement starts$`, 'm'));
     // The successor, killed past the deadline, is replaced as any worker that failed to start.
     expect(await pidOnceUp(url)).not.toBe(first);
@@ -362,14 +366,11 @@ export const app = (environ, start) => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-worker-healthcheck', '5']);
     const url = await servingUrl(run);
     const first = await pidOf(url);
-    writeFileSync(join(dir, 'hang'), '');
-    try {
+    await whileLoadsHang(async () => {
       await get(`${url}/crash`).catch(() => undefined);
       await waitFor(() => run.out.stderr.includes(`worker ${first} died`), () => run.out.stderr, 20_000);
       await new Promise((resolve) => setTimeout(resolve, 1_500)); // its replacement is forked, and hangs
-    } finally {
-      rmSync(join(dir, 'hang'), { force: true });
-    }
+    });
     // Without a SIGHUP a restart has no deadline; the round waits on it for 5 s from its start.
     run.child.kill('SIGHUP');
     await waitFor(() => /^Replaced \d+ workers?$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 30_000);

@@ -81,7 +81,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   if (!cluster.isWorker && command.uds !== undefined) await freeSocketPath(command.uds);
   const picked = process.env[PORT_ENV];
   handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker });
-  unixSocket = handle.url.startsWith('unix:');
+  unixSocket = handle.path !== undefined;
   // A worker or a --reload child tells its manager, which prints the one start line.
   if (managed) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
   else announce(log, { url: handle.url, command, version: version() });

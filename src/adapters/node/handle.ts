@@ -19,7 +19,7 @@ export interface ServerHandle {
   readonly host: string;
   /** The bound port (the real one when `port: 0` was asked); 0 on a Unix socket. */
   readonly port: number;
-  /** The Unix socket's path, when listening on one. */
+  /** The Unix socket's path, when listening on one (`''` for one handed over by `fd`, whose path Node cannot ask); `undefined` on TCP. */
   readonly path: string | undefined;
   /**
    * `http://host:port` (`https://` with `tls`), IPv6 addresses in brackets; on a Unix socket
