@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 
@@ -117,4 +118,49 @@ export async function waitFor(predicate: () => boolean, message: () => string, t
     if (Date.now() > deadline) throw new Error(message());
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/** A keep-alive connection as a proxy keeps one upstream: raw bytes, so a reset or close shows. */
+export interface KeptConnection {
+  /** Sends `GET path` (or a 5-byte POST) on the connection and answers the raw response. */
+  send(path: string, method?: 'GET' | 'POST'): Promise<string>;
+  /** Resolves when the server has closed the connection. */
+  readonly closed: Promise<void>;
+  /** Whether the server has closed it. */
+  isClosed(): boolean;
+  destroy(): void;
+}
+
+/** Opens a {@link KeptConnection} to `url` (`http://host:port`). */
+export async function keptConnection(url: string): Promise<KeptConnection> {
+  const { hostname, port } = new URL(url);
+  const socket = net.connect(Number(port), hostname);
+  socket.setEncoding('latin1');
+  let received = '';
+  let closed = false;
+  socket.on('data', (text: string) => (received += text));
+  socket.on('error', () => {});
+  const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  void ended.then(() => (closed = true));
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  return {
+    async send(path, method = 'GET') {
+      received = '';
+      socket.write(
+        method === 'GET'
+          ? `GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`
+          : `POST ${path} HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello`,
+      );
+      // Complete once the head and as many body bytes as Content-Length says have come, or the connection ends.
+      await waitFor(() => {
+        const end = received.indexOf('\r\n\r\n');
+        const length = /\r\ncontent-length: *(\d+)/i.exec(received)?.[1];
+        return closed || (end !== -1 && length !== undefined && received.length >= end + 4 + Number(length));
+      }, () => `no answer to ${method} ${path}: ${JSON.stringify(received)}`);
+      return received;
+    },
+    closed: ended,
+    isClosed: () => closed,
+    destroy: () => socket.destroy(),
+  };
 }

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Cli, alive, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
+import { type Cli, alive, cli, get, keptConnection, servingUrl, waitFor } from './cli-helpers.ts';
 
 let dir: string;
 /**
@@ -431,6 +431,41 @@ export const app = (environ, start) => {
     expect(served).toBeGreaterThan(5);
     expect(run.out.stdout).toMatch(new RegExp(`^Worker ${first} served 5 requests \\(--limit-max-requests\\): replacing it$`, 'm'));
     await waitFor(() => !alive(first), () => `worker ${first} still runs`);
+  });
+
+  it('a worker replaced after --limit-max-requests keeps its idle keep-alive connections until they expire: a request sent on one is answered, Connection: close', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--limit-max-requests', '2', '--timeout-keep-alive', '30']);
+    const url = await servingUrl(run);
+    // A proxy's upstream connection: it brings the worker to its limit, then waits idle.
+    const conn = await keptConnection(url);
+    const first = Number((await conn.send('/')).split('\r\n\r\n')[1]);
+    await conn.send('/');
+    await waitFor(() => run.out.stdout.includes(`Worker ${first} served 2 requests`), () => run.out.stdout);
+    // Once its successor answers, the old worker is told to stop.
+    const deadline = Date.now() + 30_000;
+    while ((await pidOf(url)) === first) {
+      if (Date.now() > deadline) throw new Error('no successor answered');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(conn.isClosed()).toBe(false);
+    const late = await conn.send('/', 'POST');
+    expect(late).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*Connection: close\r\n/);
+    expect(Number(late.split('\r\n\r\n')[1])).toBe(first);
+    await conn.closed;
+    await waitFor(() => !alive(first), () => `worker ${first} still runs`);
+  });
+
+  it('Ctrl-C (SIGINT to the process group) closes the workers\' idle keep-alive connections at once', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '2', '--timeout-keep-alive', '30']);
+    const url = await servingUrl(run);
+    const conn = await keptConnection(url);
+    await conn.send('/');
+    const t0 = Date.now();
+    process.kill(-run.child.pid!, 'SIGINT');
+    await conn.closed;
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   it('a worker past --limit-max-requests whose replacement failed asks again after as many more', { timeout: 60_000 }, async () => {

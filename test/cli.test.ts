@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, alive, cli, finish, get, servingUrl } from './cli-helpers.ts';
+import { ROOT, alive, cli, finish, get, keptConnection, servingUrl, waitFor } from './cli-helpers.ts';
 
 const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -112,6 +112,33 @@ describe('tsgi serve', () => {
       run.child.kill('SIGTERM');
       expect(await run.exited).toEqual({ code: 0, signal: null });
     }
+  });
+
+  it('on SIGTERM keeps an idle keep-alive connection until it expires: a request a proxy sends on it is answered, Connection: close', async () => {
+    const run = cli(['serve', join(fixtures, 'pid.mjs'), '--port', '0', '--timeout-keep-alive', '30']);
+    const url = await servingUrl(run);
+    const conn = await keptConnection(url);
+    expect(await conn.send('/')).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*Connection: keep-alive\r\n/);
+    run.child.kill('SIGTERM');
+    await waitFor(() => run.out.stdout.includes('Stopping on SIGTERM'), () => run.out.stdout);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(conn.isClosed()).toBe(false);
+    const late = await conn.send('/', 'POST');
+    expect(late).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*Connection: close\r\n/);
+    await conn.closed;
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('on SIGINT (Ctrl-C) closes idle keep-alive connections at once', async () => {
+    const run = cli(['serve', join(fixtures, 'pid.mjs'), '--port', '0', '--timeout-keep-alive', '30']);
+    const url = await servingUrl(run);
+    const conn = await keptConnection(url);
+    await conn.send('/');
+    const t0 = Date.now();
+    run.child.kill('SIGINT');
+    await conn.closed;
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
   it('exits 0 on SIGINT too', async () => {

@@ -78,6 +78,6 @@ describe('entry points', () => {
       for (const name of exportedNames(entry.source)) homes.set(name, [...(homes.get(name) ?? []), entry.specifier]);
     }
     const twice = [...homes].filter(([, where]) => where.length > 1).map(([name, where]) => `${name}: ${where.join(', ')}`);
-    expect(twice).toEqual(['type ServeOptions: tsgi, tsgi/node', 'type ServerHandle: tsgi, tsgi/node', 'value serve: tsgi, tsgi/node']);
+    expect(twice).toEqual(['type CloseOptions: tsgi, tsgi/node', 'type ServeOptions: tsgi, tsgi/node', 'type ServerHandle: tsgi, tsgi/node', 'value serve: tsgi, tsgi/node']);
   });
 });

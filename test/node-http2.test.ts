@@ -6,6 +6,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import net from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPServiceUnavailable, Request, Response, type ServerHandle, serve } from 'tsgi';
 import { type ErrorLog, bytes, deferred, errorLog, start, until } from './node-helpers.ts';
@@ -117,6 +118,31 @@ describe('TLS', () => {
       const outcome = await closeOutcome(handle);
       expect(outcome, `http2: ${http2}`).toBe('closed');
       for (const socket of sockets) socket.destroy();
+    }
+  });
+
+  it("close({ idle: 'expire' }) keeps an idle HTTP/1.1 keep-alive connection over TLS, with or without HTTP/2, and answers a late request with Connection: close", async () => {
+    const app: App = (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes(`answered ${environ.PATH_INFO}`)];
+    };
+    for (const http2 of [false, true]) {
+      const handle = await serve(app, { port: 0, tls: tls(), http2, log: errorLog() });
+      const socket = tlsConnect(handle.port, { ca: certificate.cert, servername: 'localhost', ALPNProtocols: ['http/1.1'] });
+      let received = '';
+      socket.setEncoding('latin1').on('data', (text: string) => (received += text));
+      const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.write('GET /first HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await until(() => received.includes('answered /first'));
+      const closing = handle.close({ idle: 'expire', timeout: 30_000 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.write('GET /late HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await ended;
+      await closing;
+      const late = received.slice(received.indexOf('answered /first') + 'answered /first'.length);
+      expect(late, `http2: ${http2}`).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(late, `http2: ${http2}`).toMatch(/\r\nConnection: close\r\n/);
+      expect(late.endsWith('\r\n\r\nanswered /late'), `http2: ${http2}`).toBe(true);
     }
   });
 

@@ -397,6 +397,82 @@ describe('graceful close()', () => {
     agent.destroy();
   });
 
+  describe("idle: 'expire'", () => {
+    /** A keep-alive connection to `handle` that has had one answer; its later bytes and its end, as the client sees them. */
+    async function idleConnection(port: number) {
+      const socket = net.connect(port, '127.0.0.1');
+      let received = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => (received += chunk));
+      const ended = new Promise<string>((resolve) => {
+        socket.on('close', () => resolve('closed'));
+        socket.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+      });
+      socket.write('GET /first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await until(() => received.includes('first'));
+      received = '';
+      return { socket, ended, received: () => received };
+    }
+    const echo: App = async (environ, startResponse) => {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of environ['tsgi.input'] as AsyncIterable<Uint8Array>) chunks.push(chunk);
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes(`${environ.REQUEST_METHOD} ${environ.PATH_INFO} ${Buffer.concat(chunks).toString()}`)];
+    };
+
+    it('answers a request sent on an idle keep-alive connection after close(), with Connection: close', async () => {
+      const handle = await serve(echo, { port: 0 });
+      const conn = await idleConnection(handle.port);
+      const closing = handle.close({ idle: 'expire', timeout: 30_000 });
+      await sleep(100);
+      // nginx reusing its upstream connection for a POST just as the server drains.
+      conn.socket.write('POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello');
+      expect(await conn.ended).toBe('closed');
+      const res = parseRaw(conn.received());
+      expect([res.status, res.header('connection'), res.rest]).toEqual([200, 'close', 'POST /late hello']);
+      await closing;
+      expect(handle.server.listening).toBe(false);
+    });
+
+    it('ends an idle connection by its keep-alive timeout, and refuses new connections meanwhile', async () => {
+      const handle = await serve(echo, { port: 0, keepAliveTimeout: 300 });
+      const conn = await idleConnection(handle.port);
+      const t0 = Date.now();
+      let closed = false;
+      const closing = handle.close({ idle: 'expire', timeout: 30_000 }).then(() => (closed = true));
+      await sleep(50);
+      expect(closed).toBe(false);
+      await expect(
+        new Promise((resolve, reject) => net.connect(handle.port, '127.0.0.1').on('connect', resolve).on('error', reject)),
+      ).rejects.toThrow(/ECONNREFUSED/);
+      expect(await conn.ended).toBe('closed');
+      await closing;
+      expect(conn.received()).toBe('');
+      // The keep-alive timeout (Node 24 adds a second to it), not the 30 s cut.
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    });
+
+    it("leaves the close at once to idle: 'close' (the default)", async () => {
+      const handle = await serve(echo, { port: 0, keepAliveTimeout: 60_000 });
+      const conn = await idleConnection(handle.port);
+      const t0 = Date.now();
+      await handle.close({ timeout: 30_000 });
+      expect(await conn.ended).toBe('closed');
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    });
+
+    it('a later close({ timeout: 0 }) cuts the idle connections it keeps', async () => {
+      const handle = await serve(echo, { port: 0, keepAliveTimeout: 60_000 });
+      const conn = await idleConnection(handle.port);
+      const closing = handle.close({ idle: 'expire', timeout: 60_000 });
+      const state = await Promise.race([conn.ended, sleep(100).then(() => 'open')]);
+      expect(state).toBe('open');
+      await handle.close({ timeout: 0 });
+      await closing;
+      expect(await conn.ended).toBe('closed');
+    });
+  });
+
   it('closes a keep-alive connection once its in-flight stream ends', async () => {
     const gate = deferred();
     // Long keep-alive and close timeouts: only closing the connection as it goes idle ends this test in time.

@@ -25,11 +25,13 @@ import { version } from './version.ts';
  * Serves `command` in this process until SIGINT or SIGTERM (or, alone, until
  * `--limit-max-requests`), then closes the server (requests in flight get
  * `--timeout-graceful-shutdown`; a second signal cuts the remaining connections) and answers
- * exit code 0.
+ * exit code 0. Idle keep-alive connections are closed at once after Ctrl-C (SIGINT) and in
+ * the child of `--reload`; otherwise (SIGTERM, `--limit-max-requests`, a worker replaced)
+ * they are left to expire (`close({ idle: 'expire' })`), so a proxy reusing one is never reset.
  *
  * Managed (a cluster worker, or the child of `--reload`): the bound URL goes to the manager as
  * a {@link ListeningMessage} instead of stdout, reaching the request limit sends a
- * {@link RetiringMessage}, SIGINT and SIGHUP are ignored and a repeated SIGTERM too (the
+ * {@link RetiringMessage}, SIGINT (only noted: Ctrl-C) and SIGHUP are ignored and a repeated SIGTERM too (the
  * manager, which gets the terminal's and the service manager's signals too, stops it with
  * SIGTERM and kills it when it must). In a worker `tsgi.multiprocess` is true, and once it
  * listens it sends heartbeats (`--timeout-worker-healthcheck`, src/cli/healthcheck.ts).
@@ -44,8 +46,10 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   const managed = cluster.isWorker || process.env[RELOAD_CHILD_ENV] === '1';
   let handle: ServerHandle | undefined;
   // Listen for signals from the start, so one that comes while loading still stops cleanly.
+  // Ctrl-C reaches every process of the terminal's group, workers too.
+  let interrupted = false;
   if (managed) {
-    process.on('SIGINT', () => {});
+    process.on('SIGINT', () => (interrupted = true));
     process.on('SIGHUP', () => {});
   } else {
     process.on('SIGHUP', () => log.warning('SIGHUP ignored: it replaces the workers of --workers, and this is one process'));
@@ -90,9 +94,13 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
       if (process.connected) process.send?.(message);
     });
   }
-  const why = await Promise.race([stopped.then((signal) => `on ${signal}`), retired]);
-  if (!managed) log.info(`Stopping ${why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);
-  await handle.close({ timeout: command.timeoutGracefulShutdown });
+  const stop = await Promise.race([stopped.then((signal) => ({ signal, why: `on ${signal}` })), retired.then((why) => ({ signal: '', why }))]);
+  if (stop.signal === 'SIGINT') interrupted = true;
+  if (!managed) log.info(`Stopping ${stop.why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);
+  // A stop in production (SIGTERM, a worker replaced) lets idle keep-alive connections expire,
+  // so a proxy never sends a request on one as it closes; Ctrl-C and --reload close them now.
+  const reloadChild = managed && !cluster.isWorker;
+  await handle.close({ timeout: command.timeoutGracefulShutdown, idle: interrupted || reloadChild ? 'close' : 'expire' });
   await leaveCluster();
   return 0;
 }

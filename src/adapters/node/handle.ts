@@ -28,14 +28,39 @@ export interface ServerHandle {
   readonly url: string;
   /**
    * Stops accepting connections, lets requests in flight finish, and resolves when the server
-   * is closed. Idle keep-alive connections are closed at once, busy ones as soon as their
-   * response ends, and answers started meanwhile carry `Connection: close`. After `timeout`
-   * milliseconds (default 10 000) the remaining connections are cut. HTTP/2 connections get
-   * `GOAWAY` and close once their open streams are done. Calling it again answers the same
-   * promise; a shorter `timeout` given then moves the cut forward (`close({ timeout: 0 })`
-   * cuts what remains at once, as a second Ctrl-C does).
+   * is closed. Busy keep-alive connections close as soon as their response ends, and answers
+   * started meanwhile carry `Connection: close`. After `timeout` milliseconds (default
+   * 10 000) the remaining connections are cut. HTTP/2 connections get `GOAWAY` and close
+   * once their open streams are done. Calling it again answers the same promise; a shorter
+   * `timeout` given then moves the cut forward (`close({ timeout: 0 })` cuts what remains at
+   * once, as a second Ctrl-C does).
+   *
+   * `idle` says what becomes of idle HTTP/1 keep-alive connections (see {@link CloseOptions}):
+   * closed at once (`'close'`, the default, as Node's `server.close()`, uvicorn and gunicorn
+   * do), or left open until their keep-alive timeout ends them (`'expire'`).
    */
-  close(options?: { timeout?: number }): Promise<void>;
+  close(options?: CloseOptions): Promise<void>;
+}
+
+/** The options of {@link ServerHandle.close}. */
+export interface CloseOptions {
+  /** Milliseconds before the connections still open are cut. Default 10 000. */
+  timeout?: number;
+  /**
+   * Idle HTTP/1 keep-alive connections: `'close'` (default) closes them at once; `'expire'`
+   * keeps them until the keep-alive timeout (`keepAliveTimeout`) or their client ends them,
+   * and a request that comes on one meanwhile is answered, with `Connection: close`.
+   *
+   * `'expire'` is for a server behind a proxy that keeps upstream connections alive (nginx's
+   * `keepalive`): a connection closed by the server at the moment the proxy sends a request on
+   * it is reset, and the proxy answers a POST it sent there `502` (it retries only idempotent
+   * requests). When the proxy drops idle connections before the server would (nginx's
+   * `keepalive_timeout` below `keepAliveTimeout`), the server then never closes a connection
+   * the proxy may still use. The price: `close()` may take up to the keep-alive timeout (plus
+   * the second Node 24 adds to it) longer. `tsgi serve` uses it on SIGTERM and when a worker
+   * is replaced, not on Ctrl-C.
+   */
+  idle?: 'close' | 'expire';
 }
 
 /**
@@ -75,22 +100,24 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
     port,
     path,
     url,
-    close({ timeout = 10_000 } = {}) {
+    close({ timeout = 10_000, idle = 'close' } = {}) {
       if (closing !== undefined) {
         cutAt(timeout);
         return closing;
       }
       closing = new Promise<void>((resolve) => {
         state.closing = true;
-        // Keep-alive connections become idle as their last response ends: close them then.
-        const sweep = setInterval(() => listener.closeIdle(), 25);
+        // Connections become idle as their last response ends: close them then (HTTP/1 ones
+        // under 'expire' end by their keep-alive timeout, or after that `Connection: close`).
+        const closeHttp1 = idle === 'close';
+        const sweep = setInterval(() => listener.closeIdle(closeHttp1), 25);
         sweep.unref();
-        server.close(() => {
+        listener.stop(idle, () => {
           clearTimeout(timer);
           clearInterval(sweep);
           resolve();
         });
-        listener.closeIdle();
+        listener.closeIdle(closeHttp1);
       });
       cutAt(timeout);
       return closing;

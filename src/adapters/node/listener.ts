@@ -43,11 +43,20 @@ export interface Listener {
   readonly scheme: 'http' | 'https';
   /** The servers that emit `request` and `checkContinue` (one, or two for h2c). */
   readonly requestServers: readonly NetServer[];
-  /** Closes idle HTTP/1 connections and sends `GOAWAY` on HTTP/2 sessions. */
-  closeIdle(): void;
+  /**
+   * Stops accepting connections; `done` runs once every connection has closed. `idle: 'close'`
+   * closes the idle HTTP/1 connections now (Node's `server.close()`); `'expire'` leaves them
+   * to their keep-alive timeout or their client.
+   */
+  stop(idle: IdleConnections, done: () => void): void;
+  /** Sends `GOAWAY` on idle HTTP/2 sessions, and closes idle HTTP/1 connections unless `http1` is false. */
+  closeIdle(http1?: boolean): void;
   /** Cuts every connection at once. */
   closeAll(): void;
 }
+
+/** What `close()` does with idle HTTP/1 keep-alive connections: see `ServerHandle.close`. */
+export type IdleConnections = 'close' | 'expire';
 
 /** HTTP/2 settings: streams per connection as nginx (128) and Go (250) keep them, not Node's 2^32-1. */
 const H2_SETTINGS: http2.Settings = { maxConcurrentStreams: 128 };
@@ -135,8 +144,24 @@ function withClose(server: NetServer, scheme: 'http' | 'https', requestServers: 
     server,
     scheme,
     requestServers,
-    closeIdle() {
-      http1.closeIdleConnections?.();
+    stop(idle, done) {
+      if (idle === 'close') {
+        server.close(() => done());
+        return;
+      }
+      // Node's `close()` of an HTTP/1 server closes its idle connections first, by a call to
+      // the server's own `closeIdleConnections`: shadowed for that call, they stay.
+      const own = Object.getOwnPropertyDescriptor(server, 'closeIdleConnections');
+      Object.defineProperty(server, 'closeIdleConnections', { value: () => {}, configurable: true, writable: true });
+      try {
+        server.close(() => done());
+      } finally {
+        if (own) Object.defineProperty(server, 'closeIdleConnections', own);
+        else delete (server as Partial<http.Server>).closeIdleConnections;
+      }
+    },
+    closeIdle(closeHttp1 = true) {
+      if (closeHttp1) http1.closeIdleConnections?.();
       sessions?.closeIdle();
     },
     closeAll() {

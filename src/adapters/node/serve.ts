@@ -18,7 +18,7 @@ import { createListener } from './listener.ts';
 import { type ServerHandle, handleOf } from './handle.ts';
 import { listenOn } from './listen.ts';
 
-export type { ServerHandle } from './handle.ts';
+export type { CloseOptions, ServerHandle } from './handle.ts';
 
 /**
  * Options of {@link serve}: those of `toNodeHandler` ({@link NodeEnvironOptions}: `log`, where
