@@ -17,6 +17,7 @@ export { type BearerAuthOptions, type BearerVerify, type InsufficientScopeOption
 export { type AuthTicketOptions, AuthTickets, type CookieTarget, type RememberOptions, type Ticket, authTicketKey } from '../middleware/auth-ticket.ts';
 export { type CookieSessionOptions, CookieSessions, sessionKey, sessionOf } from '../middleware/cookie-session.ts';
 export { type Flash, type Session, type SessionState } from '../middleware/session.ts';
+export { type CrossOriginProtectionOptions, crossOriginProtection } from '../middleware/csrf.ts';
 export { type ProxyFixOptions, type ProxyFixOrig, proxyFix, proxyFixOrigKey } from '../middleware/proxy-fix.ts';
 export { type Coding, type CompressOptions, compress } from '../middleware/compress.ts';
 export { type FileOptions, fileApp } from '../middleware/static-file.ts';
