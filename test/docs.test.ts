@@ -1,8 +1,8 @@
 /**
  * The docs stay true to the code: every `import { … } from 'tsgi…'` in docs/*.md and the
  * README names what that entry point exports, and every relative link in docs/ reaches a file
- * (and a heading, for `#anchors`) that exists; and the examples of docs/sessions.md run as
- * written.
+ * (and a heading, for `#anchors`) that exists; and the examples of docs/sessions.md and
+ * docs/middleware-csrf.md run as written.
  */
 import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,11 +71,11 @@ describe('docs', () => {
     expect(broken).toEqual([]);
   });
 
-  const sessionsText = () => texts.get('docs/sessions.md')!;
-  const block = (heading: string) => {
-    const text = sessionsText();
+  /** The first `ts` example under the `## heading` of a page (docs/sessions.md by default). */
+  const block = (heading: string, page = 'sessions.md') => {
+    const text = texts.get(`docs/${page}`)!;
     const at = text.indexOf(`\n## ${heading}\n`);
-    expect(at, `sessions.md has a "## ${heading}" section`).toBeGreaterThan(-1);
+    expect(at, `${page} has a "## ${heading}" section`).toBeGreaterThan(-1);
     return /```ts\n([\s\S]*?)```/.exec(text.slice(at))![1]!;
   };
   /** Runs `code` as a module in a temporary folder and answers its exports. */
@@ -146,5 +146,22 @@ void ofReq;
 export const statuses = [none.statusCode, wrong.statusCode, other.statusCode, good.statusCode, good.textBody, header.statusCode];
 `);
     expect(statuses).toEqual([403, 403, 403, 200, 'done', 200]);
+  });
+
+  it('middleware-csrf.md: the Use example refuses a cross-site post, and lets its own, the trusted origin\'s and the hook through', async () => {
+    const { statuses } = await run(`${block('Use', 'middleware-csrf.md')}
+import { TestClient } from 'tsgi/testing';
+const client = new TestClient(app, { status: '*' });
+const post = (path: string, headers: Record<string, string>) => client.post(path, { form: { amount: '5' }, headers });
+export const statuses = await Promise.all([
+  post('/transfer', { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }),
+  post('/transfer', { origin: 'https://evil.example' }),
+  post('/transfer', { 'sec-fetch-site': 'same-origin' }),
+  post('/transfer', { 'sec-fetch-site': 'same-site', origin: 'https://admin.example.com' }),
+  post('/hooks/payment', { 'sec-fetch-site': 'cross-site', origin: 'https://payments.example' }),
+  client.get('/', { headers: { 'sec-fetch-site': 'cross-site' } }),
+].map(async (res) => (await res).statusCode));
+`);
+    expect(statuses).toEqual([403, 403, 200, 200, 200, 200]);
   });
 });
