@@ -159,6 +159,7 @@ describe('crossOriginProtection', () => {
       expect(() => crossOriginProtection(recorder(), { trustedOrigins: [origin] }), origin).toThrow(TypeError);
     }
     expect(() => crossOriginProtection(recorder(), { trustedOrigins: [42 as unknown as string] })).toThrow(TypeError);
+    expect(() => crossOriginProtection(recorder(), { trustedOrigins: 'https://admin.example.com' as unknown as string[] })).toThrow(/must be an array/);
     expect(() => crossOriginProtection(recorder(), { exempt: '/hooks' as unknown as () => boolean })).toThrow(TypeError);
     // Origins of other schemes (a browser extension) have no other serialization to check.
     expect(() => crossOriginProtection(recorder(), { trustedOrigins: ['chrome-extension://abcdef', 'http://[::1]:8080'] })).not.toThrow();

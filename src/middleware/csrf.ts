@@ -72,14 +72,16 @@ const ORIGIN_SHAPE = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s\\]+$/;
  * });
  * ```
  *
- * @throws TypeError (at once) when a trusted origin is not a serialized origin (a path, a
- *   trailing slash, upper case, a default port, `null`, a `*` wildcard), which no `Origin`
- *   could match, or
- *   `exempt` is not a function.
+ * @throws TypeError (at once) when `trustedOrigins` is not an array, or one of them is not a
+ *   serialized origin (a path, a trailing slash, upper case, a default port, `null`, a `*`
+ *   wildcard), which no `Origin` could match; or when `exempt` is not a function.
  */
 export function crossOriginProtection(app: AppLike, options: CrossOriginProtectionOptions = {}): App {
   const inner = toApp(app);
-  const trusted = new Set(options.trustedOrigins ?? []);
+  const list = options.trustedOrigins ?? [];
+  // A lone string would be read as a list of characters.
+  if (!Array.isArray(list)) throw new TypeError('crossOriginProtection: trustedOrigins must be an array of origins');
+  const trusted = new Set<string>(list);
   for (const origin of trusted) checkOrigin(origin);
   const exempt = options.exempt;
   if (exempt !== undefined && typeof exempt !== 'function') throw new TypeError('crossOriginProtection: exempt must be a function (environ) => boolean');
