@@ -39,10 +39,10 @@ const ORIGIN_SHAPE = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s\\]+$/;
  * user's cookies: Go 1.25's `http.CrossOriginProtection`. No token, no session, no body read.
  *
  * - `GET`, `HEAD` and `OPTIONS` always pass (one environ read). Keep them free of side effects.
- * - `Sec-Fetch-Site` (every browser since 2023): `same-origin` and `none` (the user typed the
- *   URL, a bookmark) pass; `same-site` (a sibling subdomain), `cross-site` and any other value
+ * - `Sec-Fetch-Site` (every browser since 2023, to HTTPS and `localhost` URLs): `same-origin`
+ *   and `none` (the user typed the URL, a bookmark) pass; `same-site` (a sibling subdomain), `cross-site` and any other value
  *   are refused.
- * - Without it, `Origin` (older browsers): it passes when its host and port are the request's
+ * - Without it, `Origin` (older browsers, plain HTTP): it passes when its host and port are the request's
  *   host (`Host`, or `X-Forwarded-Host` under `proxyFix`: `req.host`), compared in lower case
  *   and with the scheme's default port implied (`https://example.com` is `example.com:443`).
  *   The scheme is not compared, as in Go: behind a proxy the app may not know it. Another host,
@@ -60,6 +60,9 @@ const ORIGIN_SHAPE = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s\\]+$/;
  * only unsafe requests are refused, and their answers are not stored by caches (a 403 is not
  * heuristically cacheable, RFC 9110 §15.1; a `POST` answer never without explicit freshness,
  * §9.3.3); every `GET` gets the same answer whatever these headers say.
+ *
+ * See docs/middleware-csrf.md for what it does not defend against, and how it goes with
+ * `SameSite` cookies.
  *
  * @example
  * ```ts
