@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { type App, type AppLike, type Middleware, compose, defineMiddleware, HTTPForbidden, Request, Response, serve } from 'tsgi';
-import { type AccessLogOptions, type BasicAuthOptions, type BearerAuthOptions, type CompressOptions, type ErrorsOptions, type ProxyFixOptions, accessLog, AuthTickets, basicAuth, bearerAuth, compress, errors, lint, proxyFix } from 'tsgi/middleware';
+import { type AccessLogOptions, type BasicAuthOptions, type BearerAuthOptions, type CompressOptions, type CorsOptions, type ErrorsOptions, type ProxyFixOptions, accessLog, AuthTickets, basicAuth, bearerAuth, compress, cors, errors, lint, proxyFix } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 
 async function withServer(app: AppLike, fn: (url: string) => Promise<void>): Promise<void> {
@@ -153,6 +153,7 @@ describe('compose', () => {
       Middleware<AccessLogOptions>,
       Middleware<ErrorsOptions>,
       Middleware<CompressOptions>,
+      Middleware<CorsOptions>,
       Middleware<ProxyFixOptions>,
       Middleware,
       Middleware<BasicAuthOptions>,
@@ -160,7 +161,7 @@ describe('compose', () => {
       Middleware<{ name?: string }>,
       Middleware<{ name: string }>,
       Middleware,
-    ] = [accessLog, errors, compress, proxyFix, lint, basicAuth, bearerAuth, stamp, named, new AuthTickets({ secret: 'x'.repeat(32) }).middleware];
+    ] = [accessLog, errors, compress, cors, proxyFix, lint, basicAuth, bearerAuth, stamp, named, new AuthTickets({ secret: 'x'.repeat(32) }).middleware];
     expect(fits.every((middleware) => typeof middleware === 'function')).toBe(true);
     expect(typeof compose(stamp, (app) => named(app, { name: 'x' }))(hello)).toBe('function');
     // @ts-expect-error basicAuth's options are required: bind them with an arrow function

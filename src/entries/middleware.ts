@@ -20,6 +20,7 @@ export { type Flash, type Session, type SessionState } from '../middleware/sessi
 export { type CrossOriginProtectionOptions, crossOriginProtection } from '../middleware/csrf.ts';
 export { type ProxyFixOptions, type ProxyFixOrig, proxyFix, proxyFixOrigKey } from '../middleware/proxy-fix.ts';
 export { type Coding, type CompressOptions, compress } from '../middleware/compress.ts';
+export { type CorsOptions, cors } from '../middleware/cors.ts';
 export { type FileOptions, fileApp } from '../middleware/static-file.ts';
 export { type DirectoryOptions, directoryApp } from '../middleware/static-directory.ts';
 export { type StartedApp, callApp } from '../gateway/call-app.ts';

@@ -121,7 +121,7 @@ export type App = (environ: Environ, startResponse: StartResponse) => Body | Pro
  * The options argument may be left out unless `Options` has a required key, so a middleware
  * whose options are all optional is also a plain `(app) => App` and stacks without arrow
  * functions: `compose(accessLog, errors, compress)(site)`. Every middleware of the toolkit
- * (`accessLog`, `errors`, `compress`, `proxyFix`, `lint`, `basicAuth`, `bearerAuth`, an
+ * (`accessLog`, `errors`, `compress`, `cors`, `proxyFix`, `lint`, `basicAuth`, `bearerAuth`, an
  * `AuthTickets`' `middleware`, and what `defineMiddleware` builds) is a `Middleware` of its
  * options type.
  *

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import vary from 'vary';
 import { assertHeader, sameFieldName } from '../gateway/fields.ts';
 
 /**
@@ -23,6 +24,18 @@ export function replaceField(list: Array<[string, string]>, name: string, value:
     }
   }
   if (index === -1) list.push([name, value]);
+}
+
+/**
+ * @internal Adds field names to the `Vary` of `list`, in place, with the `vary` package: once
+ * each, case-insensitively, and not at all when `Vary: *` is there; several `Vary` fields
+ * become one (RFC 9110 §5.3 lets a list field be split or joined).
+ */
+export function appendVary(list: Array<[string, string]>, fields: string | string[]): void {
+  const current: string[] = [];
+  for (const pair of list) if (sameFieldName(pair[0], 'vary')) current.push(pair[1]);
+  const next = vary.append(current.join(', '), fields);
+  if (next !== '') replaceField(list, 'Vary', next);
 }
 
 /**

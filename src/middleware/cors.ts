@@ -1,0 +1,308 @@
+/**
+ * Cross-origin resource sharing: the Fetch standard's CORS protocol
+ * (https://fetch.spec.whatwg.org/#http-cors-protocol) as a middleware.
+ *
+ * @module
+ */
+import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
+import { isThenable } from '../gateway/body.ts';
+import { isToken, sameFieldName } from '../gateway/fields.ts';
+import { logError, requestLine } from '../gateway/log.ts';
+import { escapedAnswer } from '../exceptions/escaped.ts';
+import { appendVary, replaceField } from '../http/header-list.ts';
+
+/** What an `origin` function of {@link CorsOptions} answers (or a promise of it). */
+type OriginAnswer = boolean | string | null | undefined;
+
+/** Options of {@link cors}. */
+export interface CorsOptions {
+  /**
+   * Which origins may read the responses. Default `'*'`: any, with
+   * `Access-Control-Allow-Origin: *` on every response, `Origin` or not.
+   *
+   * - One origin (`'https://app.example.com'`) or a list: the request's `Origin` is echoed
+   *   when it is one of them, exactly (browsers send `scheme://host[:port]`, lower case,
+   *   without a default port or a path; an entry written otherwise throws at once, with the
+   *   form to write). `'null'` (sandboxed frames, `file:` pages) is allowed only when listed.
+   * - A function `(origin, environ)`, called with a request's `Origin` when it is a
+   *   serialized origin (never for `null` or a malformed value, which are refused): `true`
+   *   echoes the origin, a non-empty string is sent as `Access-Control-Allow-Origin` as it
+   *   is, `false`/`null`/`undefined`/`''` refuses. May be async; what it throws propagates
+   *   (a 500 under `errors`).
+   *
+   * Every answer but `'*'` depends on `Origin`, so every response then gets `Vary: Origin`.
+   */
+  origin?: string | readonly string[] | ((origin: string, environ: Environ) => OriginAnswer | Promise<OriginAnswer>);
+  /**
+   * The methods a preflight allows (`Access-Control-Allow-Methods`), as written (methods are
+   * case-sensitive). Default `['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH']`.
+   */
+  allowMethods?: readonly string[];
+  /**
+   * The request fields a preflight allows (`Access-Control-Allow-Headers`). Default: the ones
+   * the preflight asks for (`Access-Control-Request-Headers`, echoed, with
+   * `Vary: Access-Control-Request-Headers`). `'*'` allows any but `Authorization`, only
+   * without credentials.
+   */
+  allowHeaders?: readonly string[];
+  /**
+   * Response fields beyond the CORS-safelisted ones (`Cache-Control`, `Content-Language`,
+   * `Content-Length`, `Content-Type`, `Expires`, `Last-Modified`, `Pragma`) that scripts may
+   * read (`Access-Control-Expose-Headers`). Default none. `'*'` exposes all, only without
+   * credentials.
+   */
+  exposeHeaders?: readonly string[];
+  /**
+   * Let scripts send cookies and HTTP auth (`fetch(url, { credentials: 'include' })`) and read
+   * the answer: `Access-Control-Allow-Credentials: true`. Default `false`. Needs a list or a
+   * function as `origin`: with `'*'` it throws at once.
+   */
+  credentials?: boolean;
+  /**
+   * How long, in seconds, a browser may reuse a preflight's answer
+   * (`Access-Control-Max-Age`; Chromium caps it at 7200, Firefox at 86400). Default: not sent,
+   * so browsers keep it 5 seconds.
+   */
+  maxAge?: number;
+}
+
+const ALLOW_ORIGIN = 'Access-Control-Allow-Origin';
+const DEFAULT_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'];
+
+/**
+ * A serialized origin (Fetch §3.2.1, the URL standard's origin serializer): a lower-case
+ * scheme, `://`, a lower-case host (a domain in ASCII, an IPv4 address, `[IPv6]`, or the
+ * opaque host of a scheme such as `chrome-extension:`), and a port only when not the scheme's
+ * default. No user, path, query or fragment.
+ */
+const SERIALIZED_ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[0-9a-f:.]+\]|[a-z0-9!$&'()*+,;=_~%.-]+)(?::[0-9]{1,5})?$/;
+
+/** The fields an actual response gets (besides the app's): decided once per request. */
+interface Grant {
+  /** `Access-Control-Allow-Origin`, `-Allow-Credentials` and `-Expose-Headers`, or none (refused). */
+  fields: ReadonlyArray<readonly [string, string]>;
+  /** Add `Vary: Origin`. */
+  vary: boolean;
+}
+
+/**
+ * Answers cross-origin requests from browsers (CORS, Fetch standard §3.2): Hono's `cors()`,
+ * Express's `cors` package, Flask-CORS.
+ *
+ * - **Preflight** (an `OPTIONS` with `Origin` and `Access-Control-Request-Method`): answered
+ *   here, `app` is not called. `204 No Content` (no `Content-Length`: RFC 9110 §8.6) with
+ *   `Access-Control-Allow-Origin`, `-Allow-Credentials`, `-Allow-Methods`, `-Allow-Headers`
+ *   and `-Max-Age` as configured, and `Vary` as below. A refused origin's preflight gets the
+ *   204 without them: the browser then refuses the request itself. An `OPTIONS` without
+ *   those fields goes to `app` as usual.
+ * - **Every other request**: `app` answers, and its response gets
+ *   `Access-Control-Allow-Origin` (and `-Allow-Credentials`, `-Expose-Headers`) when the
+ *   origin is allowed; the fields are added as the app starts its response, so streamed
+ *   bodies, HEAD and 304 answers pass as they are. A response whose app set
+ *   `Access-Control-Allow-Origin` itself is left alone (no field added or changed). An
+ *   `HTTPException` the app throws (or rejects with) is answered here with the fields, so
+ *   scripts can read its status; a 5xx one is logged to `tsgi.errors` as the server would.
+ * - **Caches** (Fetch §3.2.5): with `origin: '*'`, every response carries
+ *   `Access-Control-Allow-Origin: *`, requests without `Origin` too, and no `Vary`; with any
+ *   other `origin`, every response, requests without `Origin` and refused ones included,
+ *   carries `Vary: Origin` (merged into the app's `Vary`), so a shared or browser cache never
+ *   hands one origin's answer (or a non-CORS answer) to another. A preflight whose allowed
+ *   headers are echoed carries `Vary: Access-Control-Request-Headers`.
+ *
+ * `credentials: true` with `origin: '*'` throws instead of echoing every origin (what
+ * Flask-CORS does): that would let any web page read your users' data with their cookies.
+ * List the origins, or write `origin: () => true` if you really mean any. Private Network
+ * Access preflights (`Access-Control-Request-Private-Network`) are not answered.
+ *
+ * Put `cors` outside auth middleware (browsers send preflights without credentials, so they
+ * must not be answered 401) and outside `errors` (so its 500 page carries the fields too).
+ *
+ * @example
+ * ```ts
+ * import { basicAuth, cors, errors } from 'tsgi/middleware';
+ *
+ * export const app = cors(errors(basicAuth(api, { verify })), {
+ *   origin: ['https://app.example.com', 'https://admin.example.com'],
+ *   credentials: true,
+ *   exposeHeaders: ['ETag', 'Location'],
+ *   maxAge: 600,
+ * });
+ * ```
+ *
+ * @throws TypeError (at once) for an `origin` that is not `'*'`, a serialized origin (or
+ *   `'null'`), a list of them or a function; for a method or field name that is not a token
+ *   (RFC 9110 §5.6.2); a `maxAge` that is not a whole number of seconds >= 0; and, with
+ *   `credentials`, for `origin: '*'` or a `'*'` in `allowMethods`, `allowHeaders` or
+ *   `exposeHeaders` (browsers take it literally then).
+ */
+export function cors(app: AppLike, options: CorsOptions = {}): App {
+  const inner = toApp(app);
+  const credentials = options.credentials === true;
+  const origin = options.origin ?? '*';
+  const wildcard = origin === '*';
+  if (wildcard && credentials) {
+    throw new TypeError("cors: credentials need the allowed origins listed (or a function): browsers refuse 'Access-Control-Allow-Origin: *' with credentials");
+  }
+  const check = originCheck(origin);
+  const methods = fieldList('allowMethods', options.allowMethods ?? DEFAULT_METHODS, credentials);
+  const allowHeaders = options.allowHeaders === undefined ? null : fieldList('allowHeaders', options.allowHeaders, credentials);
+  const expose = fieldList('exposeHeaders', options.exposeHeaders ?? [], credentials);
+  const maxAge = options.maxAge;
+  if (maxAge !== undefined && !(Number.isSafeInteger(maxAge) && maxAge >= 0)) {
+    throw new TypeError('cors: maxAge must be a whole number of seconds >= 0');
+  }
+
+  const granted = (value: string): Grant => {
+    const fields: Array<[string, string]> = [[ALLOW_ORIGIN, value]];
+    if (credentials) fields.push(['Access-Control-Allow-Credentials', 'true']);
+    if (expose !== '') fields.push(['Access-Control-Expose-Headers', expose]);
+    return { fields, vary: !wildcard };
+  };
+  const refused: Grant = { fields: [], vary: true };
+  // Without `Origin`: what a cache must see (Fetch §3.2.5), the same fields as for any origin
+  // when they do not depend on it, else `Vary: Origin` alone.
+  const noOrigin = wildcard ? granted('*') : refused;
+
+  /** The preflight's answer, once the origin is decided (`null`: refused). */
+  const preflight = (environ: Environ, startResponse: StartResponse, allowed: string | null): Body => {
+    const headers: Array<[string, string]> = [];
+    const varyOn: string[] = wildcard ? [] : ['Origin'];
+    if (allowed !== null) {
+      headers.push([ALLOW_ORIGIN, allowed]);
+      if (credentials) headers.push(['Access-Control-Allow-Credentials', 'true']);
+      headers.push(['Access-Control-Allow-Methods', methods]);
+      if (allowHeaders === null) {
+        const asked = requestedHeaders(environ.HTTP_ACCESS_CONTROL_REQUEST_HEADERS);
+        if (asked !== '') headers.push(['Access-Control-Allow-Headers', asked]);
+        varyOn.push('Access-Control-Request-Headers');
+      } else if (allowHeaders !== '') {
+        headers.push(['Access-Control-Allow-Headers', allowHeaders]);
+      }
+      if (maxAge !== undefined) headers.push(['Access-Control-Max-Age', String(maxAge)]);
+    }
+    if (varyOn.length > 0) headers.push(['Vary', varyOn.join(', ')]);
+    startResponse('204 No Content', headers);
+    return [];
+  };
+
+  return (environ, startResponse) => {
+    const requestOrigin = environ.HTTP_ORIGIN as string | undefined;
+    if (requestOrigin === undefined) return answer(inner, environ, startResponse, noOrigin);
+    const allowed = check(requestOrigin, environ);
+    if (environ.REQUEST_METHOD === 'OPTIONS' && environ.HTTP_ACCESS_CONTROL_REQUEST_METHOD !== undefined) {
+      return allowed instanceof Promise ? allowed.then((value) => preflight(environ, startResponse, value)) : preflight(environ, startResponse, allowed);
+    }
+    if (allowed instanceof Promise) return allowed.then((value) => answer(inner, environ, startResponse, value === null ? refused : granted(value)));
+    return answer(inner, environ, startResponse, allowed === null ? refused : granted(allowed));
+  };
+}
+
+/**
+ * The origin check of an `origin` option: the `Access-Control-Allow-Origin` value for a
+ * request's `Origin`, or `null` when refused.
+ */
+function originCheck(origin: CorsOptions['origin']): (value: string, environ: Environ) => string | null | Promise<string | null> {
+  if (origin === '*') return () => '*';
+  if (typeof origin === 'function') {
+    return (value, environ) => {
+      if (!SERIALIZED_ORIGIN.test(value)) return null;
+      const answer = origin(value, environ);
+      return isThenable(answer) ? Promise.resolve(answer).then((a) => allowOriginOf(a, value)) : allowOriginOf(answer, value);
+    };
+  }
+  const list = typeof origin === 'string' ? [origin] : origin;
+  if (!Array.isArray(list)) {
+    throw new TypeError("cors: origin must be '*', an origin, a list of origins or a function (Express's origin: true is origin: () => true)");
+  }
+  const allowed = new Set<string>();
+  for (const entry of list as unknown[]) allowed.add(checkedOrigin(entry));
+  return (value) => (allowed.has(value) ? value : null);
+}
+
+/** The `Access-Control-Allow-Origin` value an `origin` function's answer stands for. */
+function allowOriginOf(answer: OriginAnswer, origin: string): string | null {
+  if (answer === true) return origin;
+  return typeof answer === 'string' && answer !== '' ? answer : null;
+}
+
+/** `entry` of an `origin` list, checked: `'null'` or a serialized origin. */
+function checkedOrigin(entry: unknown): string {
+  if (entry === 'null') return entry;
+  if (entry === '*') throw new TypeError("cors: '*' is origin: '*' on its own, not an entry of a list");
+  let canonical: string | undefined;
+  try {
+    canonical = new URL(String(entry)).origin;
+  } catch {}
+  if (typeof entry === 'string' && SERIALIZED_ORIGIN.test(entry) && (canonical === undefined || canonical === 'null' || canonical === entry)) return entry;
+  const hint = canonical !== undefined && canonical !== 'null' ? `; did you mean ${JSON.stringify(canonical)}?` : '';
+  throw new TypeError(
+    `cors: ${JSON.stringify(entry)} is not an origin as browsers send it (scheme://host[:port], lower case, no path, no default port)${hint}`,
+  );
+}
+
+/** A list option joined for its field, each entry checked to be a token (or `*`). */
+function fieldList(option: string, names: readonly string[], credentials: boolean): string {
+  if (!Array.isArray(names)) throw new TypeError(`cors: ${option} must be a list of names`);
+  for (const name of names as unknown[]) {
+    if (typeof name !== 'string' || !isToken(name)) throw new TypeError(`cors: ${option} holds ${JSON.stringify(name)}, not a token`);
+    if (name === '*' && credentials) {
+      throw new TypeError(`cors: '*' in ${option} is taken literally by browsers with credentials: list the names`);
+    }
+  }
+  return names.join(', ');
+}
+
+/**
+ * The field names a preflight's `Access-Control-Request-Headers` asks for, joined for
+ * `Access-Control-Allow-Headers`; `''` when absent, empty or not a list of tokens.
+ */
+function requestedHeaders(value: unknown): string {
+  if (typeof value !== 'string') return '';
+  const names: string[] = [];
+  for (const item of value.split(',')) {
+    const name = item.trim();
+    if (name === '') continue;
+    if (!isToken(name)) return '';
+    names.push(name);
+  }
+  return names.join(', ');
+}
+
+/**
+ * Calls `app` with a `startResponse` that adds `grant`'s fields; an `HTTPException` it throws
+ * or rejects with is answered the same way.
+ */
+function answer(app: App, environ: Environ, startResponse: StartResponse, grant: Grant): Body | Promise<Body> {
+  let started = false;
+  const start: StartResponse = (status, headers, error) => {
+    started = true;
+    startResponse(status, withGrant(headers, grant), error);
+  };
+  const rescue = (error: unknown): Body => {
+    const exception = escapedAnswer(error, (e) => logError(environ['tsgi.errors'], requestLine(environ), e));
+    if (exception === null) throw error;
+    // The app may have started a response before it threw: replace it (PEP 3333's exc_info).
+    return exception.respond(environ, started ? (status, headers) => start(status, headers, error) : start);
+  };
+  let body: Body | Promise<Body>;
+  try {
+    body = app(environ, start);
+  } catch (error) {
+    return rescue(error);
+  }
+  return isThenable(body) ? body.then(undefined, rescue) : body;
+}
+
+/** The app's `headers` with `grant`'s fields added, or as they are when it answered CORS itself. */
+function withGrant(headers: Array<[string, string]>, grant: Grant): Array<[string, string]> {
+  if (!Array.isArray(headers)) return headers; // the server refuses it
+  for (const pair of headers) if (Array.isArray(pair) && typeof pair[0] === 'string' && sameFieldName(pair[0], ALLOW_ORIGIN)) return headers;
+  const out = headers.slice();
+  for (const [name, value] of grant.fields) {
+    // One `true`: two (`true, true`) is not `true` to a browser. Expose-Headers lists merge.
+    if (name === 'Access-Control-Allow-Credentials') replaceField(out, name, value);
+    else out.push([name, value]);
+  }
+  if (grant.vary) appendVary(out, 'Origin');
+  return out;
+}
