@@ -4,10 +4,9 @@
  * @module
  */
 import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
-import { HeaderList } from '../http/header-list.ts';
+import { HeaderList, appendVary } from '../http/header-list.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
-import vary from 'vary';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
@@ -333,7 +332,7 @@ export class AuthTickets {
 /** `headers` with `Cookie` added to their `Vary` (through `vary`, as `compress` adds `Accept-Encoding`; `*` stays). */
 function varyOnCookie(headers: Array<[string, string]>): Array<[string, string]> {
   const list = new HeaderList(headers);
-  list.set('Vary', vary.append(list.getAll('vary').join(', '), 'Cookie'));
+  appendVary(list.list, 'Cookie');
   return list.list;
 }
 

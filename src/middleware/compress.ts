@@ -7,11 +7,10 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import compressible from 'compressible';
-import vary from 'vary';
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
 import { checkChunk, closingSource, concatBytes } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
-import { HeaderList } from '../http/header-list.ts';
+import { HeaderList, appendVary } from '../http/header-list.ts';
 import { AcceptEncoding } from '../http/accept.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { callApp } from '../gateway/call-app.ts';
@@ -127,7 +126,7 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     const headers = new HeaderList(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
     const decision = decide(environ, acceptEncoding, started.status, headers, known, choice);
-    if (decision.vary) headers.set('Vary', vary.append(headers.getAll('vary').join(', '), 'Accept-Encoding'));
+    if (decision.vary) appendVary(headers.list, 'Accept-Encoding');
     if (decision.coding === null) {
       startResponse(started.status, decision.vary ? headers.list : started.headers);
       return started.body;

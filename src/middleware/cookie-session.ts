@@ -4,10 +4,9 @@
  *
  * @module
  */
-import vary from 'vary';
 import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
-import { HeaderList } from '../http/header-list.ts';
+import { HeaderList, appendVary } from '../http/header-list.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { SignedCookie } from '../http/signed-cookie.ts';
@@ -181,7 +180,7 @@ export class CookieSessions {
     const { accessed, modified, data, flashes } = sealSession(session);
     if (!accessed) return headers;
     const list = new HeaderList(headers);
-    list.set('Vary', vary.append(list.getAll('vary').join(', '), 'Cookie'));
+    appendVary(list.list, 'Cookie');
     if (!modified) return list.list;
     if (data.size === 0 && flashes.length === 0) {
       list.add('Set-Cookie', this.#cookie.deleteCookie());

@@ -3,10 +3,9 @@
  *
  * @module
  */
-import vary from 'vary';
 import { liveCacheControl, nonEmptyList } from '../http/converters.ts';
 import { PARSED, type ParseCache, type ParsedValues, field, fromHeaders, liveField } from '../http/descriptors.ts';
-import type { HeaderList } from '../http/header-list.ts';
+import { type HeaderList, appendVary } from '../http/header-list.ts';
 import type { CacheControl } from '../http/cache-control.ts';
 import { MAX_DELTA_SECONDS, formatHttpDate } from '../http/dates.ts';
 
@@ -80,8 +79,7 @@ export abstract class ResponseCaching implements ParseCache {
    * @throws TypeError for a field name that is not a token.
    */
   addVary(...fields: string[]): this {
-    const next = vary.append(this.headers.getAll('vary').join(', '), fields);
-    if (next !== '') this.headers.set('Vary', next);
+    appendVary(this.headers.list, fields);
     return this;
   }
 }
