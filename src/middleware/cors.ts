@@ -159,9 +159,10 @@ export function cors(app: AppLike, options: CorsOptions = {}): App {
     return { fields, vary: !wildcard };
   };
   const refused: Grant = { fields: [], vary: true };
-  // Without `Origin`: what a cache must see (Fetch §3.2.5), the same fields as for any origin
-  // when they do not depend on it, else `Vary: Origin` alone.
-  const noOrigin = wildcard ? granted('*') : refused;
+  // What every response gets whatever its `Origin`, requests without one included, as a cache
+  // must see it (Fetch §3.2.5): the `*` fields, or `Vary: Origin` alone.
+  const blanket = wildcard ? granted('*') : refused;
+  const grantOf = (value: string | null): Grant => (wildcard ? blanket : value === null ? refused : granted(value));
 
   /** The preflight's answer, once the origin is decided (`null`: refused). */
   const preflight = (environ: Environ, startResponse: StartResponse, allowed: string | null): Body => {
@@ -187,13 +188,13 @@ export function cors(app: AppLike, options: CorsOptions = {}): App {
 
   return (environ, startResponse) => {
     const requestOrigin = environ.HTTP_ORIGIN as string | undefined;
-    if (requestOrigin === undefined) return answer(inner, environ, startResponse, noOrigin);
+    if (requestOrigin === undefined) return answer(inner, environ, startResponse, blanket);
     const allowed = check(requestOrigin, environ);
     if (environ.REQUEST_METHOD === 'OPTIONS' && environ.HTTP_ACCESS_CONTROL_REQUEST_METHOD !== undefined) {
       return allowed instanceof Promise ? allowed.then((value) => preflight(environ, startResponse, value)) : preflight(environ, startResponse, allowed);
     }
-    if (allowed instanceof Promise) return allowed.then((value) => answer(inner, environ, startResponse, value === null ? refused : granted(value)));
-    return answer(inner, environ, startResponse, allowed === null ? refused : granted(allowed));
+    if (allowed instanceof Promise) return allowed.then((value) => answer(inner, environ, startResponse, grantOf(value)));
+    return answer(inner, environ, startResponse, grantOf(allowed));
   };
 }
 
