@@ -8,7 +8,7 @@
  *
  * @module
  */
-export type { App, AppLike, Body, Environ, LogStream, Middleware, StartResponse } from './gateway/types.ts';
+export type { App, AppLike, Body, EarlyHints, Environ, LogStream, Middleware, StartResponse } from './gateway/types.ts';
 export { TSGI_VERSION, toApp } from './gateway/types.ts';
 export { compose } from './gateway/compose.ts';
 export { type EnvironKey, defineEnvironKey } from './gateway/environ-key.ts';

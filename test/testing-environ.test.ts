@@ -26,6 +26,7 @@ function comparable(environ: Environ): Record<string, unknown> {
     if (key === 'tsgi.input') out[key] = typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator];
     else if (key === 'tsgi.errors') out[key] = typeof (value as { write?: unknown }).write;
     else if (key === 'tsgi.signal') out[key] = value instanceof AbortSignal && !value.aborted;
+    else if (key === 'tsgi.early_hints') out[key] = typeof value;
     else if (key === 'REMOTE_PORT') out[key] = /^\d+$/.test(String(value));
     else out[key] = value;
   }

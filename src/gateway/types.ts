@@ -103,9 +103,36 @@ export interface Environ {
    * `wsgi.input_terminated`, as Werkzeug reads it). Absent with no `CONTENT_LENGTH`: no body.
    */
   'tsgi.input_terminated'?: boolean;
+  /**
+   * Sends a `103 Early Hints` response (RFC 8297) ahead of the final one: OPTIONAL, present
+   * only where the server can send one (`serve()`, `toNodeHandler`; not the fetch adapters).
+   * See {@link EarlyHints}; apps call `req.sendEarlyHints(links)`.
+   */
+  'tsgi.early_hints'?: EarlyHints;
   /** One `HTTP_*` key per request header, and any key added by middleware. */
   [key: string]: unknown;
 }
+
+/**
+ * The `tsgi.early_hints` server extension (docs/spec.md §2.5): sends an informational
+ * `103 Early Hints` response (RFC 8297) with `fields` ahead of the final answer, so a browser
+ * can start fetching what a `Link: </style.css>; rel=preload; as=style` names while the app
+ * is still working on the page. One server function serves every request: it is called with
+ * the request's environ (`environ['tsgi.early_hints'](environ, fields)`), which is how it finds
+ * the connection.
+ *
+ * It answers `true` when the 103 went out, `false` when nothing was sent and nothing needs to
+ * be: an HTTP/1.0 client (RFC 8297 §3: it must not get a 1xx), a final head already sent, a
+ * client gone, `fields` without a `Link` field. It may be called several times before the
+ * final head; each call is one 103.
+ *
+ * @param environ - the environ of the request (or a copy of it) the hints are for.
+ * @param fields - `[name, value]` pairs: token names, field-value characters (spec §5), no
+ *   hop-by-hop fields; each `Link` field one link-value (`<uri>` then `; name=value`
+ *   parameters; several links are several fields).
+ * @throws TypeError for fields that break those rules; nothing is sent then.
+ */
+export type EarlyHints = (environ: Environ, fields: Array<[string, string]>) => boolean;
 
 /**
  * A gateway application: takes the environ and `startResponse`, returns the body.

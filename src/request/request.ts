@@ -16,6 +16,7 @@ import { RequestConditions } from './conditional.ts';
 import { RequestBody } from './body.ts';
 import { type HandlerResult, RequestApplication, handlerApp, handlerMiddleware } from './application.ts';
 import { type BlankOptions, blankEnviron } from './blank.ts';
+import { sendLinkHints } from '../gateway/early-hints.ts';
 
 export { splitHost } from '../http/host.ts';
 export type { FormOptions, ReadOptions } from './body.ts';
@@ -94,6 +95,38 @@ export class Request implements ParseCache {
   /** The request headers: a live, case-insensitive view over the `HTTP_*` keys. */
   get headers(): EnvironHeaders {
     return (this.#headers ??= new EnvironHeaders(this.environ));
+  }
+
+  /**
+   * Sends a `103 Early Hints` response (RFC 8297) with one `Link` field per link, ahead of the
+   * final answer: the browser starts fetching what they name (`rel=preload`, `rel=preconnect`)
+   * while the app is still working on the page. Express's `res.writeEarlyHints({ link })`; WebOb
+   * and Werkzeug have none. Call it before the slow part of the handler; each call is one 103.
+   *
+   * It goes through the server's `tsgi.early_hints` (docs/spec.md §2.5): `serve()` and
+   * `toNodeHandler` send it over HTTP/1.1 and HTTP/2; the fetch adapters (Bun, Deno, Workers)
+   * cannot send a 1xx and have none, so the call does nothing there. The test client records
+   * what was sent (`res.earlyHints`).
+   *
+   * @param links - one link-value (`'</style.css>; rel=preload; as=style'`), or several: each
+   *   `<uri>` then `; name=value` parameters (a quoted value without spaces or `;`).
+   * @returns `true` when the 103 went out; `false` when nothing was sent: the server cannot send
+   *   one, the client speaks HTTP/1.0 (RFC 8297 §3), or the final head is already out (a call
+   *   from a streamed body after its first chunk: harmless, ignored).
+   * @throws TypeError for an empty list, a value with CR, LF or other control characters, or
+   *   one that is not a single link-value (several links joined with `,`), whatever the server.
+   *
+   * @example
+   * ```ts
+   * export const page = Request.application(async (req) => {
+   *   req.sendEarlyHints(['</style.css>; rel=preload; as=style', '</app.js>; rel=preload; as=script']);
+   *   const rows = await db.query('…'); // the browser fetches the style sheet meanwhile
+   *   return new Response(render(rows), { contentType: 'text/html' });
+   * });
+   * ```
+   */
+  sendEarlyHints(links: string | readonly string[]): boolean {
+    return sendLinkHints(this.environ, links);
   }
 
   /**

@@ -21,6 +21,7 @@ import { TestClientError, preview } from './error.ts';
 import { describeExpectation, statusMatches } from './status.ts';
 import { type Hop, nextHop } from './redirect.ts';
 import { refuseNodeFramework } from '../gateway/foreign-app.ts';
+import { hintRecorder } from './early-hints.ts';
 
 /** Client ports handed out as `REMOTE_PORT`, one per client, from the dynamic range (RFC 6335). */
 let nextPort = 49152;
@@ -169,6 +170,7 @@ export class TestClient {
     const { method, url, options } = hop;
     const messages: string[] = [];
     const controller = new AbortController();
+    const hints = hintRecorder();
     const headers: Array<[string, string]> = [...new HeaderList(this.#options.headers), ...new HeaderList(options.headers)];
     const useCookies = this.#options.cookies !== false;
     const cookie = useCookies ? this.cookies.header(url.href) : '';
@@ -178,6 +180,7 @@ export class TestClient {
       REMOTE_PORT: this.#remotePort,
       'tsgi.errors': { write: (message: string) => void messages.push(String(message)) },
       'tsgi.signal': controller.signal,
+      'tsgi.early_hints': hints.send,
       ...options.environ,
     };
     const body = { json: options.json, form: options.form, files: options.files, body: options.body };
@@ -191,7 +194,7 @@ export class TestClient {
     const cutError = (error: CutResponse, response?: TestResponse) =>
       new TestClientError(`${method} ${url.href}: ${error.message}${logged(messages)}`, { response, cause: error.cause });
     try {
-      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ, { onError, buffered: options.buffered });
+      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ, { onError, buffered: options.buffered, onHead: hints.headOut });
     } catch (error) {
       controller.abort(error);
       if (!(error instanceof CutResponse)) throw error;
@@ -234,6 +237,7 @@ export class TestClient {
       request: new Request(environ),
       url: url.href,
       history,
+      earlyHints: hints.sent,
       get errors() {
         return messages.join('');
       },

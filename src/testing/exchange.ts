@@ -35,6 +35,8 @@ export interface RunOptions {
   onError?: (error: unknown) => void;
   /** Read the body whole before answering (default `true`); `false` answers at the head. */
   buffered?: boolean;
+  /** Told when the head goes out, as the server would send it (early hints are refused after). */
+  onHead?: () => void;
 }
 
 /** The error of an answer cut after its head (the server resets the connection). */
@@ -188,6 +190,7 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
       let step = steps === 1 && !headOut && isThenable<Step>(pending) ? await raceTimer(pending) : await pending;
       if (step === undefined) {
         headOut = true;
+        options.onHead?.();
         if (live) {
           rest = pending;
           break;
@@ -216,6 +219,7 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
     report(error);
     throw cut(error);
   }
+  options.onHead?.();
   if (rest !== undefined) {
     const body = liveBody(resumeSteps(chunks[0]!, rest, iterator, head.declared, report), report);
     return { status: head.status, headers, body };

@@ -19,6 +19,8 @@ export interface ExchangeContext {
   request: Request;
   url: string;
   history: TestResponse[];
+  /** The 103 Early Hints sent before the answer: one list of fields each. */
+  earlyHints: ReadonlyArray<Array<[string, string]>>;
   /** What was logged so far (read again as a streamed body goes on). */
   readonly errors: string;
   send: Send<TestResponse>;
@@ -82,6 +84,17 @@ export class TestResponse extends Response {
   /** The redirect answers followed before this one, oldest first (empty when none). */
   get history(): readonly TestResponse[] {
     return contextOf(this).history;
+  }
+
+  /**
+   * The `103 Early Hints` responses the app sent before this answer (`req.sendEarlyHints`,
+   * `tsgi.early_hints`), in order, each as its `[name, value]` fields:
+   * `[[['Link', '</style.css>; rel=preload; as=style']]]`. Empty when none. Recorded as
+   * `serve()` sends them: not for hints without a `Link`, after the final head, or with an
+   * `environ` option that makes `SERVER_PROTOCOL` `HTTP/1.0`.
+   */
+  get earlyHints(): ReadonlyArray<Array<[string, string]>> {
+    return contextOf(this).earlyHints;
   }
 
   /**

@@ -3,9 +3,10 @@
  *
  * @module
  */
-import { type IncomingMessage, ServerResponse } from 'node:http';
-import { Http2ServerResponse } from 'node:http2';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { responseGone } from './http2-compat.ts';
+import { exchangeOf, isNodeResponse, setExchange } from './exchange-key.ts';
+import { sendNodeEarlyHints } from './early-hints.ts';
 import type { Socket } from 'node:net';
 import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
@@ -123,8 +124,8 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   }
   const environ = new NodeEnviron(req, method, target, pathAndQuery, options);
   // A shared accessor (an accessor written in the constructor would cost more than the rest
-  // of the environ together); it finds the exchange under a symbol key.
-  (environ as unknown as Record<symbol, unknown>)[EXCHANGE] = res ?? req;
+  // of the environ together); it finds the exchange under a symbol key, as `tsgi.early_hints` does.
+  setExchange(environ, res ?? req);
   Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
   const raw = req.rawHeaders;
   const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
@@ -189,6 +190,8 @@ function nodeEnvironFields(
   this['tsgi.multithread'] = false;
   this['tsgi.multiprocess'] = options.multiprocess ?? false;
   this['tsgi.run_once'] = false;
+  // One function for every request: it finds the response through the environ it is given.
+  this['tsgi.early_hints'] = sendNodeEarlyHints;
 }
 
 /** The constructor of a Node request's environ: see `environConstructor` for why not a literal. */
@@ -201,15 +204,10 @@ function fieldCount(raw: readonly string[]): number {
   return count;
 }
 
-/** Where the environ keeps its response (or, without one, its request) for `tsgi.signal`. */
-const EXCHANGE = Symbol('tsgi.node_exchange');
-
 /** `tsgi.signal`: created on first read, then kept; writable, as a plain property. */
 const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => {
-  const source = (environ as unknown as Record<symbol, unknown>)[EXCHANGE] as IncomingMessage | ServerResponse;
-  return source instanceof ServerResponse || source instanceof Http2ServerResponse
-    ? abortSignalFor(source.req as IncomingMessage, source as ServerResponse)
-    : abortSignalFor(source as IncomingMessage, undefined);
+  const source = exchangeOf(environ) as IncomingMessage | ServerResponse;
+  return isNodeResponse(source) ? abortSignalFor(source.req as IncomingMessage, source) : abortSignalFor(source as IncomingMessage, undefined);
 });
 
 /** The signal of `tsgi.signal`: aborted when the exchange ends before the response finished. */

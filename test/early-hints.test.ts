@@ -1,0 +1,318 @@
+/**
+ * `103 Early Hints` (RFC 8297): `req.sendEarlyHints()` and the `tsgi.early_hints` environ
+ * extension (docs/spec.md §2.5), over real sockets on serve(), through middleware, in the test
+ * client, and as a no-op under the fetch adapter.
+ */
+import http from 'node:http';
+import http2 from 'node:http2';
+import { describe, expect, it } from 'vitest';
+import { type App, type Environ, Request, Response } from 'tsgi';
+import { mount, proxyFix } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
+import { toFetchHandler } from 'tsgi/fetch';
+import { rawExchange, sleep, start } from './node-helpers.ts';
+
+const STYLE = '</style.css>; rel=preload; as=style';
+const SCRIPT = '</app.js>; rel=preload; as=script';
+
+/** What a node:http client received: the 1xx responses in order, then the final one. */
+interface Received {
+  informational: Array<{ status: number; link: string | string[] | undefined; headers: Record<string, unknown> }>;
+  status: number;
+  body: string;
+}
+
+function get(port: number, path = '/', options: { headers?: Record<string, string>; body?: string; method?: string } = {}): Promise<Received> {
+  return new Promise((resolve, reject) => {
+    const informational: Received['informational'] = [];
+    const req = http.request({ host: '127.0.0.1', port, path, method: options.method ?? 'GET', headers: options.headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ informational, status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('information', (info) => informational.push({ status: info.statusCode, link: info.headers.link, headers: info.headers }));
+    req.on('continue', () => req.end(options.body));
+    req.on('error', reject);
+    if (options.headers?.Expect) req.flushHeaders();
+    else req.end(options.body);
+  });
+}
+
+/** An app that sends the hints, waits a moment (the slow part of the page), then answers. */
+function hinting(links: string | string[], results: boolean[] = []): App {
+  return Request.application(async (req) => {
+    results.push(req.sendEarlyHints(links));
+    await sleep(5);
+    return new Response('page');
+  });
+}
+
+describe('103 Early Hints over HTTP/1.1', () => {
+  it('sends a 103 with the Link fields before the final answer', async () => {
+    const results: boolean[] = [];
+    const server = await start(hinting([STYLE, SCRIPT], results));
+    const received = await get(server.port);
+    expect(received.informational).toHaveLength(1);
+    expect(received.informational[0]!.status).toBe(103);
+    expect(received.informational[0]!.link).toBe(`${STYLE}, ${SCRIPT}`);
+    expect(received.status).toBe(200);
+    expect(received.body).toBe('page');
+    expect(results).toEqual([true]);
+    expect(server.log.text).toBe('');
+  });
+
+  it('sends one 103 per call, each with its own links', async () => {
+    const app = Request.application(async (req) => {
+      req.sendEarlyHints(STYLE);
+      await sleep(2);
+      req.sendEarlyHints(SCRIPT);
+      return new Response('page');
+    });
+    const server = await start(app);
+    const received = await get(server.port);
+    expect(received.informational.map((i) => i.link)).toEqual([STYLE, SCRIPT]);
+    expect(received.status).toBe(200);
+  });
+
+  it('passes other fields given through the environ, each checked', async () => {
+    const app: App = (environ, startResponse) => {
+      const sent = environ['tsgi.early_hints']!(environ, [
+        ['Link', STYLE],
+        ['X-Hint', 'yes'],
+      ]);
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode(String(sent))];
+    };
+    const server = await start(app);
+    const received = await get(server.port);
+    expect(received.informational).toHaveLength(1);
+    expect(received.informational[0]!.headers['x-hint']).toBe('yes');
+    expect(received.body).toBe('true');
+  });
+
+  it('sends nothing for fields without a Link (answers false)', async () => {
+    const app: App = (environ, startResponse) => {
+      const sent = environ['tsgi.early_hints']!(environ, [['X-Hint', 'yes']]);
+      startResponse('200 OK', []);
+      return [new TextEncoder().encode(String(sent))];
+    };
+    const server = await start(app);
+    const received = await get(server.port);
+    expect(received.informational).toEqual([]);
+    expect(received.body).toBe('false');
+  });
+
+  it('sends no 103 to an HTTP/1.0 client (RFC 8297 §3), and answers false', async () => {
+    const results: boolean[] = [];
+    const server = await start(hinting(STYLE, results));
+    const { raw } = await rawExchange(server.port, 'GET / HTTP/1.0\r\n\r\n');
+    expect(raw).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(raw).not.toContain('103');
+    expect(raw).not.toContain('style.css');
+    expect(raw.endsWith('page')).toBe(true);
+    expect(results).toEqual([false]);
+  });
+
+  it('ignores hints once the head is out (answers false, the body is untouched)', async () => {
+    const results: boolean[] = [];
+    const app = Request.application((req) => {
+      async function* body() {
+        yield new TextEncoder().encode('one,');
+        await sleep(5);
+        results.push(req.sendEarlyHints(STYLE));
+        yield new TextEncoder().encode('two');
+      }
+      return new Response(body());
+    });
+    const server = await start(app);
+    const received = await get(server.port);
+    expect(received.informational).toEqual([]);
+    expect(received.body).toBe('one,two');
+    expect(results).toEqual([false]);
+  });
+
+  it('refuses a field that would inject a line, with a TypeError, and sends nothing', async () => {
+    const errors: unknown[] = [];
+    const app = Request.application((req) => {
+      for (const attempt of [
+        () => req.sendEarlyHints(`${STYLE}\r\nSet-Cookie: a=1`),
+        () => req.sendEarlyHints([STYLE, '</x.js>; rel=preload\nX: y']),
+        () => req.environ['tsgi.early_hints']!(req.environ, [['Link', STYLE], ['Set-Cookie\r\nX', 'a']]),
+        () => req.environ['tsgi.early_hints']!(req.environ, [['Link', STYLE], ['X-Hint', 'a\r\nSet-Cookie: b']]),
+      ]) {
+        try {
+          attempt();
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+      return new Response('page');
+    });
+    const server = await start(app);
+    const received = await get(server.port);
+    expect(errors).toHaveLength(4);
+    for (const error of errors) expect(error).toBeInstanceOf(TypeError);
+    expect(received.informational).toEqual([]);
+    expect(received.body).toBe('page');
+  });
+
+  it('refuses a Link value that is not one link-value, an empty list, and hop-by-hop fields', async () => {
+    const req = Request.blank('/');
+    expect(() => req.sendEarlyHints('style.css')).toThrow(TypeError);
+    expect(() => req.sendEarlyHints(`${STYLE}, ${SCRIPT}`)).toThrow(/one link/);
+    expect(() => req.sendEarlyHints([])).toThrow(TypeError);
+    const errors: unknown[] = [];
+    const app: App = (environ, startResponse) => {
+      try {
+        environ['tsgi.early_hints']!(environ, [['Link', STYLE], ['Connection', 'close']]);
+      } catch (error) {
+        errors.push(error);
+      }
+      startResponse('200 OK', []);
+      return [];
+    };
+    const server = await start(app);
+    const received = await get(server.port);
+    expect(received.informational).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(TypeError);
+  });
+
+  it('keeps Expect: 100-continue working: 103 first, then 100 when the app reads, then the answer', async () => {
+    const app = Request.application(async (req) => {
+      req.sendEarlyHints(STYLE);
+      await sleep(5);
+      return new Response(`got ${await req.text()}`);
+    });
+    const server = await start(app);
+    const received = await get(server.port, '/', {
+      method: 'POST',
+      headers: { Expect: '100-continue', 'Content-Type': 'text/plain', 'Content-Length': '5' },
+      body: 'hello',
+    });
+    expect(received.informational.map((i) => i.status)).toEqual([103, 100]);
+    expect(received.status).toBe(200);
+    expect(received.body).toBe('got hello');
+  });
+
+  it('reaches an app below mount() and proxyFix()', async () => {
+    const results: boolean[] = [];
+    const server = await start(proxyFix(mount({ '/blog': hinting(STYLE, results) })));
+    const received = await get(server.port, '/blog/post', { headers: { 'X-Forwarded-For': '10.0.0.1' } });
+    expect(received.informational.map((i) => i.link)).toEqual([STYLE]);
+    expect(received.body).toBe('page');
+    expect(results).toEqual([true]);
+  });
+
+  it('reaches an app that was handed a copy of the environ', async () => {
+    const results: boolean[] = [];
+    const inner = hinting(STYLE, results);
+    const copying: App = (environ, startResponse) => inner({ ...environ }, startResponse);
+    const server = await start(copying);
+    const received = await get(server.port);
+    expect(received.informational.map((i) => i.link)).toEqual([STYLE]);
+    expect(results).toEqual([true]);
+  });
+});
+
+describe('103 Early Hints over HTTP/2', () => {
+  it('sends a HEADERS frame with :status 103 and the links, then the answer (h2c)', async () => {
+    const results: boolean[] = [];
+    const server = await start(hinting([STYLE, SCRIPT], results), { http2: 'h2c' });
+    const session = http2.connect(`http://127.0.0.1:${server.port}`);
+    try {
+      const { hints, status, body } = await new Promise<{ hints: http2.IncomingHttpHeaders[]; status: number; body: string }>((resolve, reject) => {
+        const hints: http2.IncomingHttpHeaders[] = [];
+        const stream = session.request({ ':path': '/' });
+        stream.on('headers', (headers) => hints.push(headers));
+        let status = 0;
+        stream.on('response', (headers) => {
+          status = Number(headers[':status']);
+        });
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => resolve({ hints, status, body: Buffer.concat(chunks).toString() }));
+        stream.on('error', reject);
+      });
+      expect(hints).toHaveLength(1);
+      expect(hints[0]![':status']).toBe(103);
+      expect(hints[0]!.link).toBe(`${STYLE}, ${SCRIPT}`);
+      expect(status).toBe(200);
+      expect(body).toBe('page');
+      expect(results).toEqual([true]);
+    } finally {
+      session.close();
+    }
+  });
+});
+
+describe('the test client', () => {
+  it('records the hints sent, one entry per 103, as res.earlyHints', async () => {
+    const app = Request.application((req) => {
+      req.sendEarlyHints([STYLE, SCRIPT]);
+      req.sendEarlyHints(STYLE);
+      return new Response('page');
+    });
+    const res = await new TestClient(app).get('/');
+    expect(res.earlyHints).toEqual([
+      [
+        ['Link', STYLE],
+        ['Link', SCRIPT],
+      ],
+      [['Link', STYLE]],
+    ]);
+    expect(await new TestClient(Request.application(() => new Response('x'))).get('/').then((r) => r.earlyHints)).toEqual([]);
+  });
+
+  it('records nothing once the head is out, nor for HTTP/1.0, and refuses injection', async () => {
+    const results: boolean[] = [];
+    const late = Request.application((req) => {
+      async function* body() {
+        yield new TextEncoder().encode('one,');
+        await sleep(5);
+        results.push(req.sendEarlyHints(STYLE));
+        yield new TextEncoder().encode('two');
+      }
+      return new Response(body());
+    });
+    const res = await new TestClient(late).get('/');
+    expect(res.earlyHints).toEqual([]);
+    expect(await res.text()).toBe('one,two');
+    expect(results).toEqual([false]);
+
+    const old = await new TestClient(hinting(STYLE, results)).get('/', { environ: { SERVER_PROTOCOL: 'HTTP/1.0' } });
+    expect(old.earlyHints).toEqual([]);
+    expect(results).toEqual([false, false]);
+
+    const injecting = Request.application((req) => {
+      req.sendEarlyHints(`${STYLE}\r\nSet-Cookie: a=1`);
+      return new Response('page');
+    });
+    const refused = await new TestClient(injecting).get('/', { status: 500, allowErrors: true });
+    expect(refused.errors).toMatch(/TypeError/);
+    expect(refused.earlyHints).toEqual([]);
+  });
+});
+
+describe('servers that cannot send 1xx', () => {
+  it('the fetch adapter leaves tsgi.early_hints out: sendEarlyHints answers false, the answer is unchanged', async () => {
+    let environ: Environ | undefined;
+    const results: boolean[] = [];
+    const app = Request.application((req) => {
+      environ = req.environ;
+      results.push(req.sendEarlyHints(STYLE));
+      return new Response('page');
+    });
+    const res = await toFetchHandler(app)(new globalThis.Request('http://example.com/'));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('page');
+    expect(results).toEqual([false]);
+    expect(environ).not.toHaveProperty('tsgi.early_hints');
+  });
+
+  it('Request.blank has none either, yet still checks what it is given', () => {
+    const req = Request.blank('/');
+    expect(req.sendEarlyHints(STYLE)).toBe(false);
+    expect(() => req.sendEarlyHints(`${STYLE}\r\nX: y`)).toThrow(TypeError);
+  });
+});
