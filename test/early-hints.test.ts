@@ -5,11 +5,15 @@
  */
 import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, Request, Response } from 'tsgi';
 import { mount, proxyFix } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { toFetchHandler } from 'tsgi/fetch';
+import { proxy } from 'tsgi/proxy';
+import type { AddressInfo } from 'node:net';
+import { afterEach } from 'vitest';
 import { rawExchange, sleep, start } from './node-helpers.ts';
 
 const STYLE = '</style.css>; rel=preload; as=style';
@@ -314,5 +318,87 @@ describe('servers that cannot send 1xx', () => {
     const req = Request.blank('/');
     expect(req.sendEarlyHints(STYLE)).toBe(false);
     expect(() => req.sendEarlyHints(`${STYLE}\r\nX: y`)).toThrow(TypeError);
+  });
+});
+
+describe('the upstream proxy', () => {
+  const upstreams: http.Server[] = [];
+  afterEach(async () => {
+    for (const server of upstreams.splice(0)) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  /** An upstream that sends `hints` as 103s (Node's writeEarlyHints), then its page. */
+  async function upstream(hints: Array<Record<string, string | string[]>>): Promise<string> {
+    const server = http.createServer((_req, res) => {
+      for (const hint of hints) res.writeEarlyHints(hint);
+      setTimeout(() => res.end('upstream page'), 5);
+    });
+    upstreams.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it("passes the upstream's 103 Early Hints on to the client, one link per field", async () => {
+    const url = await upstream([{ link: [STYLE, SCRIPT] }, { link: '</font.woff2>; rel=preload; as=font; crossorigin', 'x-other': 'dropped' }]);
+    const app = proxy(url);
+    try {
+      const server = await start(app);
+      const received = await get(server.port);
+      expect(received.informational.map((i) => i.status)).toEqual([103, 103]);
+      expect(received.informational.map((i) => i.link)).toEqual([`${STYLE}, ${SCRIPT}`, '</font.woff2>; rel=preload; as=font; crossorigin']);
+      expect(received.informational[1]!.headers['x-other']).toBeUndefined();
+      expect(received.status).toBe(200);
+      expect(received.body).toBe('upstream page');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('drops the links responseHeaders removes', async () => {
+    const url = await upstream([{ link: STYLE }]);
+    const removing = proxy(url, { responseHeaders: { remove: ['link'] } });
+    try {
+      const server = await start(removing);
+      const received = await get(server.port);
+      expect(received.informational).toEqual([]);
+      expect(received.body).toBe('upstream page');
+    } finally {
+      await removing.close();
+    }
+  });
+
+  it('splits a Link field of several links, and drops a link the server could not send', async () => {
+    const raw = net.createServer((socket) => {
+      socket.once('data', () => {
+        socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload; as=style, </b.js>; rel=preload; title="a b", <c>; rel=x\r\n\r\n');
+        setTimeout(() => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'), 5);
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const app = proxy(`http://127.0.0.1:${(raw.address() as AddressInfo).port}`);
+    try {
+      const server = await start(app);
+      const received = await get(server.port);
+      expect(received.informational.map((i) => i.link)).toEqual(['</a.css>; rel=preload; as=style, <c>; rel=x']);
+      expect(received.body).toBe('ok');
+    } finally {
+      await app.close();
+      await new Promise((resolve) => raw.close(resolve));
+    }
+  });
+
+  it('records the forwarded hints in the test client', async () => {
+    const url = await upstream([{ link: STYLE }]);
+    const app = proxy(url);
+    try {
+      const res = await new TestClient(app).get('/');
+      expect(res.earlyHints).toEqual([[['Link', STYLE]]]);
+      expect(await res.text()).toBe('upstream page');
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -304,9 +304,12 @@ describe('response header fields and statuses', () => {
     expect(server.log.text).toBe('');
   });
 
-  it('drops an interim 103 Early Hints and passes the final answer', async () => {
+  it('passes an interim 103 Early Hints on, then the final answer (without its Link)', async () => {
     const server = await start(to(upstream.raw));
-    const reply = parseRaw((await rawExchange(server.port, rawGet('/early-hints'))).raw);
+    const hints = parseRaw((await rawExchange(server.port, rawGet('/early-hints'))).raw);
+    expect(hints.statusLine).toBe('HTTP/1.1 103 Early Hints');
+    expect(hints.header('link')).toBe('</style.css>; rel=preload');
+    const reply = parseRaw(hints.rest);
     expect(reply.statusLine).toBe('HTTP/1.1 200 OK');
     expect(reply.header('link')).toBeUndefined();
     expect(reply.rest).toBe('final');

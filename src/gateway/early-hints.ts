@@ -5,7 +5,7 @@
  * @module
  */
 import type { Environ } from './types.ts';
-import { CONNECTION_FIELDS, HOP_BY_HOP, assertHeader } from './fields.ts';
+import { CONNECTION_FIELDS, HOP_BY_HOP, assertHeader, isFieldChar } from './fields.ts';
 
 /**
  * One link-value (RFC 8288 §3) in the shape Node's `writeEarlyHints` accepts: `<URI-reference>`
@@ -14,6 +14,16 @@ import { CONNECTION_FIELDS, HOP_BY_HOP, assertHeader } from './fields.ts';
  * commas (Node refuses that).
  */
 const LINK_VALUE = /^<[^<>]*>(?:[ \t]*;[ \t]*[^;"\s=]+(?:=(?:"[^;"\s]*"|[^;"\s]*))?)*$/;
+
+/**
+ * True when `value` is one link-value a `Link` field of early hints may hold (see
+ * {@link checkEarlyHints}): what a proxy keeps of an upstream's hints.
+ */
+export function isHintLink(value: string): boolean {
+  if (!LINK_VALUE.test(value)) return false;
+  for (let i = 0; i < value.length; i++) if (!isFieldChar(value.charCodeAt(i))) return false;
+  return true;
+}
 
 /**
  * Checks the fields of a 103 by the rules of spec §2.5: an array of `[name, value]` pairs,

@@ -21,6 +21,7 @@ import { upstreamTarget } from './upstream-path.ts';
 import { ExchangeClosed, type ExchangeTimeouts, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
 import { answerFailure, failedMidBody, isConnectionLost } from './upstream-errors.ts';
 import { upstreamConnector } from './upstream-socket.ts';
+import { forwardEarlyHints } from './early-hints.ts';
 
 /** What {@link proxy} answers: a gateway app, plus `close()` to release its connections. */
 export interface ProxyApp extends App {
@@ -47,6 +48,9 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  *   `X-Forwarded-*` and `Via` are added; {@link ProxyOptions.requestHeaders} and
  *   {@link ProxyOptions.responseHeaders} edit the rest. `Expect: 100-continue` is answered by
  *   the server when the body is first read, so it is not forwarded.
+ * - **`103 Early Hints`** from the upstream are passed on where the server can send them
+ *   (`tsgi.early_hints`): their `Link` fields only, one link each, after the
+ *   {@link ProxyOptions.responseHeaders} edits; other interim answers are dropped.
  * - **Redirects** are passed to the client, not followed (use `rewriteLocation` to map
  *   `Location` to the public URL).
  * - **Failures before the head**: refused, reset, unresolvable host, TLS or a malformed answer
@@ -126,7 +130,10 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     let head!: UpstreamHead;
     for (let attempt = 1; ; attempt++) {
       let answer: Promise<UpstreamHead>;
-      [exchange, answer] = startExchange(dispatcher, request, input, timeouts, environ['tsgi.signal']);
+      // An upstream's 103 goes on to the client where the server can send one (spec §2.5).
+      const onEarlyHints =
+        typeof environ['tsgi.early_hints'] === 'function' ? (fields: UpstreamHead['headers']) => forwardEarlyHints(environ, fields, options.responseHeaders) : undefined;
+      [exchange, answer] = startExchange(dispatcher, request, input, timeouts, environ['tsgi.signal'], onEarlyHints);
       try {
         head = await answer;
         break;
@@ -188,7 +195,7 @@ const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRAC
  * Sends `request` upstream through `dispatcher` (the body read from `input`, when there is
  * one) and answers the exchange and its head, taken before the dispatch (a dispatcher may
  * answer at once, a `MockAgent` does, and the exchange lets go of its head when it is over);
- * the client leaving (`signal`) aborts it.
+ * the client leaving (`signal`) aborts it; an interim 103's fields go to `onEarlyHints`.
  */
 function startExchange(
   dispatcher: Dispatcher,
@@ -196,8 +203,10 @@ function startExchange(
   input: AsyncIterable<Uint8Array> | null,
   timeouts: ExchangeTimeouts,
   signal: AbortSignal | undefined,
+  onEarlyHints: UpstreamExchange['onEarlyHints'],
 ): [UpstreamExchange, Promise<UpstreamHead>] {
   const exchange = new UpstreamExchange(timeouts);
+  exchange.onEarlyHints = onEarlyHints;
   if (signal) {
     const onAbort = () => exchange.abort(new ExchangeClosed('the client went away'));
     if (signal.aborted) onAbort();

@@ -46,7 +46,8 @@ function expire(exchange: UpstreamExchange): void {
 
 /**
  * A dispatch handler (undici's controller API) that exposes the upstream's final answer as
- * {@link UpstreamExchange.head} (interim 1xx answers are dropped) and, once the head is in,
+ * {@link UpstreamExchange.head} (interim 1xx answers are dropped, a 103's fields told to
+ * {@link UpstreamExchange.onEarlyHints}) and, once the head is in,
  * as an async iterator of body chunks (none for a 204 or 304, whatever follows them).
  * Chunks queue up to 64 KiB; past that the socket is paused until the consumer catches up, so
  * a slow client slows the upstream down instead of filling memory. Closing the iterator early
@@ -66,6 +67,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   private headSettled = false;
   /** Called once the exchange is over, however it ended. */
   onFinish: (() => void) | undefined = undefined;
+  /** Called with the fields of each interim `103 Early Hints` before the head; must not throw. */
+  onEarlyHints: ((headers: UpstreamHead['headers']) => void) | undefined = undefined;
   private resolveHead!: (head: UpstreamHead) => void;
   private rejectHead!: (error: Error) => void;
   private controller: Dispatcher.DispatchController | undefined = undefined;
@@ -172,9 +175,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: UpstreamHead['headers'], statusMessage?: string): void {
-    // An interim answer (103 Early Hints…): the final one follows. The gateway interface has no
-    // way to pass it on (RFC 9110 §15.2), so it is dropped.
-    if (statusCode < 200) return;
+    // An interim answer: the final one follows. A 103 Early Hints goes to `onEarlyHints` (the
+    // proxy passes its links on); the others (RFC 9110 §15.2) are the server's, and dropped.
+    if (statusCode < 200) {
+      if (statusCode === 103 && this.onEarlyHints !== undefined && !this.headIn && this.closedWith === undefined) this.onEarlyHints(headers);
+      return;
+    }
     this.headIn = true;
     if (this.timeouts !== undefined) this.arm(this.timeouts.body);
     // RFC 9110 §6.4.1: a 204 or 304 has no content, whatever its Content-Length says (a 304's
