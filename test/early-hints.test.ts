@@ -11,6 +11,7 @@ import { type App, type Environ, Request, Response } from 'tsgi';
 import { mount, proxyFix } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { toFetchHandler } from 'tsgi/fetch';
+import { toNodeHandler } from 'tsgi/node';
 import { proxy } from 'tsgi/proxy';
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
@@ -216,6 +217,23 @@ describe('103 Early Hints over HTTP/1.1', () => {
     const received = await get(server.port);
     expect(received.informational.map((i) => i.link)).toEqual([STYLE]);
     expect(results).toEqual([true]);
+  });
+});
+
+describe('103 Early Hints under toNodeHandler (a server of your own, Express)', () => {
+  it('sends the 103 through the response it was handed', async () => {
+    const results: boolean[] = [];
+    const server = http.createServer(toNodeHandler(hinting(STYLE, results)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const received = await get((server.address() as AddressInfo).port);
+      expect(received.informational.map((i) => i.link)).toEqual([STYLE]);
+      expect(received.body).toBe('page');
+      expect(results).toEqual([true]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

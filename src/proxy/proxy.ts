@@ -126,13 +126,13 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
       bodyTimeout: 0,
     };
     const input = isBodyReadable(environ) ? environ['tsgi.input'] : null;
+    // An upstream's 103 goes on to the client where the server can send one (spec §2.5).
+    const onEarlyHints =
+      typeof environ['tsgi.early_hints'] === 'function' ? (fields: UpstreamHead['headers']) => forwardEarlyHints(environ, fields, options.responseHeaders) : undefined;
     let exchange!: UpstreamExchange;
     let head!: UpstreamHead;
     for (let attempt = 1; ; attempt++) {
       let answer: Promise<UpstreamHead>;
-      // An upstream's 103 goes on to the client where the server can send one (spec §2.5).
-      const onEarlyHints =
-        typeof environ['tsgi.early_hints'] === 'function' ? (fields: UpstreamHead['headers']) => forwardEarlyHints(environ, fields, options.responseHeaders) : undefined;
       [exchange, answer] = startExchange(dispatcher, request, input, timeouts, environ['tsgi.signal'], onEarlyHints);
       try {
         head = await answer;
