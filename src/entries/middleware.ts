@@ -21,6 +21,14 @@ export { type CrossOriginProtectionOptions, crossOriginProtection } from '../mid
 export { type ProxyFixOptions, type ProxyFixOrig, proxyFix, proxyFixOrigKey } from '../middleware/proxy-fix.ts';
 export { type Coding, type CompressOptions, compress } from '../middleware/compress.ts';
 export { type CorsOptions, cors } from '../middleware/cors.ts';
+export {
+  type ContentSecurityPolicyOptions,
+  type SecureHeaderSetting,
+  type SecureHeadersOptions,
+  cspNonce,
+  secureHeaders,
+} from '../middleware/secure-headers.ts';
+export { type CspDirectiveName, type CspDirectives } from '../http/csp.ts';
 export { type FileOptions, fileApp } from '../middleware/static-file.ts';
 export { type DirectoryOptions, directoryApp } from '../middleware/static-directory.ts';
 export { type StartedApp, callApp } from '../gateway/call-app.ts';

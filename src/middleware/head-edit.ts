@@ -1,0 +1,46 @@
+/**
+ * Calling an app with its response head edited on the way out: the step of middleware that only
+ * adds fields (security headers, CORS grants) and leaves the body alone.
+ *
+ * @module
+ */
+import { type App, type Body, type Environ, type StartResponse } from '../gateway/types.ts';
+import { isThenable } from '../gateway/body.ts';
+import { logError, requestLine } from '../gateway/log.ts';
+import { escapedAnswer } from '../exceptions/escaped.ts';
+
+/**
+ * @internal Calls `app` with a `startResponse` that hands the app's headers through `edit`
+ * before passing them on; the body is returned as it is (never wrapped, never buffered), so
+ * streams, HEAD and 304 answers pass untouched. An `HTTPException` the app throws or rejects
+ * with is answered here, through the same `edit`, so its page carries the fields too (a 5xx one
+ * is logged to `tsgi.errors`, as the server would); any other error propagates. When the app
+ * had started a response before throwing, the exception's replaces it (PEP 3333's `exc_info`).
+ *
+ * `edit` gets the app's header list as given (maybe not an array: the server refuses that) and
+ * answers the list to send; it must not change the app's array in place.
+ */
+export function callWithHeadEdit(
+  app: App,
+  environ: Environ,
+  startResponse: StartResponse,
+  edit: (headers: Array<[string, string]>) => Array<[string, string]>,
+): Body | Promise<Body> {
+  let started = false;
+  const start: StartResponse = (status, headers, error) => {
+    started = true;
+    startResponse(status, edit(headers), error);
+  };
+  const rescue = (error: unknown): Body => {
+    const exception = escapedAnswer(error, (e) => logError(environ['tsgi.errors'], requestLine(environ), e));
+    if (exception === null) throw error;
+    return exception.respond(environ, started ? (status, headers) => start(status, headers, error) : start);
+  };
+  let body: Body | Promise<Body>;
+  try {
+    body = app(environ, start);
+  } catch (error) {
+    return rescue(error);
+  }
+  return isThenable(body) ? body.then(undefined, rescue) : body;
+}
