@@ -294,6 +294,13 @@ describe('secureHeaders: refused at construction', () => {
     expect(() => secureHeaders(hello, { contentSecurityPolicy: true as never })).toThrow(TypeError);
   });
 
+  it('throws a TypeError for an option it does not know, so a misspelled header is not silently left out', () => {
+    expect(() => secureHeaders(hello, { xFrameOption: 'DENY' } as never)).toThrow(/secureHeaders: unknown option "xFrameOption"/);
+    expect(() => secureHeaders(hello, { contentSecurityPolicy: { directives: { 'default-src': ["'self'"] }, useDefaults: true } as never })).toThrow(
+      /contentSecurityPolicy: unknown option "useDefaults"/,
+    );
+  });
+
   it('throws a TypeError for a malformed CSP: injections, unquoted keywords, bad names', () => {
     const csp = (directives: Record<string, unknown>, nonce = false) =>
       secureHeaders(hello, { contentSecurityPolicy: { directives: directives as never, nonce } });

@@ -94,6 +94,11 @@ const HEADERS: ReadonlyArray<readonly [keyof SecureHeadersOptions, string, strin
   ['xXssProtection', 'X-XSS-Protection', '0', true],
 ];
 
+/** Every option of {@link SecureHeadersOptions}. */
+const OPTION_NAMES = new Set<string>([...HEADERS.map(([option]) => option), 'strictTransportSecurity', 'contentSecurityPolicy']);
+/** Every option of {@link ContentSecurityPolicyOptions}. */
+const CSP_OPTION_NAMES = new Set(['directives', 'reportOnly', 'nonce']);
+
 const HSTS = 'Strict-Transport-Security';
 const HSTS_DEFAULT = 'max-age=31536000; includeSubDomains';
 
@@ -164,7 +169,8 @@ export function cspNonce(req: RequestLike): string {
  * }));
  * ```
  *
- * @throws TypeError (at once) for an option that is not `true`, `false` or a string; a value
+ * @throws TypeError (at once) for an option it does not know (a misspelled name would leave a
+ *   header out silently), or one that is not `true`, `false` or a string; a value
  *   that is empty or holds CR, LF or NUL; a `strictTransportSecurity` without `max-age`; and a
  *   `contentSecurityPolicy` whose directives are malformed (see `CspDirectives`: a `;`, `,` or
  *   whitespace in a source, an unquoted keyword), or with `nonce` but no `script-src`.
@@ -172,6 +178,7 @@ export function cspNonce(req: RequestLike): string {
 export function secureHeaders(app: AppLike, options: SecureHeadersOptions = {}): App {
   const inner = toApp(app);
   if (typeof options !== 'object' || options === null) throw new TypeError('secureHeaders: options must be an object');
+  checkKeys(options, OPTION_NAMES, 'secureHeaders');
   const fields: Array<[string, string]> = [];
   for (const [option, name, value, onByDefault] of HEADERS) {
     const chosen = setting(option, name, options[option] as unknown, value, onByDefault);
@@ -199,7 +206,7 @@ export function secureHeaders(app: AppLike, options: SecureHeadersOptions = {}):
       nonceKey.set(environ, nonce);
     }
     return callWithHeadEdit(inner, environ, startResponse, (headers) => {
-      if (!Array.isArray(headers)) return headers; // the server refuses it
+      if (!Array.isArray(headers) || added.length === 0) return headers; // not an array: the server refuses it
       const out = headers.slice();
       for (let i = 0; i < added.length; i++) {
         const [name, value] = added[i]!;
@@ -209,6 +216,13 @@ export function secureHeaders(app: AppLike, options: SecureHeadersOptions = {}):
       return out;
     });
   };
+}
+
+/** Throws for a key of `options` not in `known`: a misspelled header option would be silently left out. */
+function checkKeys(options: object, known: ReadonlySet<string>, where: string): void {
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new TypeError(`${where}: unknown option ${JSON.stringify(key)} (known: ${[...known].join(', ')})`);
+  }
 }
 
 /** True when `headers` has a `name` field (any case). */
@@ -248,6 +262,7 @@ function policy(option: SecureHeadersOptions['contentSecurityPolicy'] | undefine
   if (typeof option !== 'object' || option === null) {
     throw new TypeError('secureHeaders: contentSecurityPolicy must be false, a string or { directives, reportOnly?, nonce? }');
   }
+  checkKeys(option, CSP_OPTION_NAMES, 'secureHeaders: contentSecurityPolicy');
   const directives = checkedDirectives(option.directives, 'secureHeaders: contentSecurityPolicy.directives');
   const field = option.reportOnly === true ? `${name}-Report-Only` : name;
   if (option.nonce !== true) return { name: field, value: serializeCsp(directives), nonce: null };
