@@ -7,9 +7,8 @@
 import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
 import { isToken, sameFieldName } from '../gateway/fields.ts';
-import { logError, requestLine } from '../gateway/log.ts';
-import { escapedAnswer } from '../exceptions/escaped.ts';
 import { appendVary, replaceField } from '../http/header-list.ts';
+import { callWithHeadEdit } from './head-edit.ts';
 
 /** What an `origin` function of {@link CorsOptions} answers (or a promise of it). */
 type OriginAnswer = boolean | string | null | undefined;
@@ -188,13 +187,13 @@ export function cors(app: AppLike, options: CorsOptions = {}): App {
 
   return (environ, startResponse) => {
     const requestOrigin = environ.HTTP_ORIGIN as string | undefined;
-    if (requestOrigin === undefined) return answer(inner, environ, startResponse, blanket);
+    if (requestOrigin === undefined) return callWithHeadEdit(inner, environ, startResponse, (headers) => withGrant(headers, blanket));
     const allowed = check(requestOrigin, environ);
     if (environ.REQUEST_METHOD === 'OPTIONS' && environ.HTTP_ACCESS_CONTROL_REQUEST_METHOD !== undefined) {
       return allowed instanceof Promise ? allowed.then((value) => preflight(environ, startResponse, value)) : preflight(environ, startResponse, allowed);
     }
-    if (allowed instanceof Promise) return allowed.then((value) => answer(inner, environ, startResponse, grantOf(value)));
-    return answer(inner, environ, startResponse, grantOf(allowed));
+    if (allowed instanceof Promise) return allowed.then((value) => callWithHeadEdit(inner, environ, startResponse, (headers) => withGrant(headers, grantOf(value))));
+    return callWithHeadEdit(inner, environ, startResponse, (headers) => withGrant(headers, grantOf(allowed)));
   };
 }
 
@@ -267,31 +266,6 @@ function requestedHeaders(value: unknown): string {
     names.push(name);
   }
   return names.join(', ');
-}
-
-/**
- * Calls `app` with a `startResponse` that adds `grant`'s fields; an `HTTPException` it throws
- * or rejects with is answered the same way.
- */
-function answer(app: App, environ: Environ, startResponse: StartResponse, grant: Grant): Body | Promise<Body> {
-  let started = false;
-  const start: StartResponse = (status, headers, error) => {
-    started = true;
-    startResponse(status, withGrant(headers, grant), error);
-  };
-  const rescue = (error: unknown): Body => {
-    const exception = escapedAnswer(error, (e) => logError(environ['tsgi.errors'], requestLine(environ), e));
-    if (exception === null) throw error;
-    // The app may have started a response before it threw: replace it (PEP 3333's exc_info).
-    return exception.respond(environ, started ? (status, headers) => start(status, headers, error) : start);
-  };
-  let body: Body | Promise<Body>;
-  try {
-    body = app(environ, start);
-  } catch (error) {
-    return rescue(error);
-  }
-  return isThenable(body) ? body.then(undefined, rescue) : body;
 }
 
 /** The app's `headers` with `grant`'s fields added, or as they are when it answered CORS itself. */
