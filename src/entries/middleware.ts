@@ -21,6 +21,7 @@ export { type CrossOriginProtectionOptions, crossOriginProtection } from '../mid
 export { type ProxyFixOptions, type ProxyFixOrig, proxyFix, proxyFixOrigKey } from '../middleware/proxy-fix.ts';
 export { type Coding, type CompressOptions, compress } from '../middleware/compress.ts';
 export { type CorsOptions, cors } from '../middleware/cors.ts';
+export { type RequestIdOptions, requestId, requestIdKey } from '../middleware/request-id.ts';
 export {
   type ContentSecurityPolicyOptions,
   type SecureHeaderSetting,

@@ -1,0 +1,96 @@
+/**
+ * One id per request, to find a request's lines in every log it touched: Hono's
+ * `requestId()`, Express's `express-request-id`, nginx's `$request_id`, Heroku's router.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
+import { defineEnvironKey } from '../gateway/environ-key.ts';
+import { isToken, sameFieldName } from '../gateway/fields.ts';
+import { headerEnvironKey } from '../datastructures/environ-headers.ts';
+import { callWithHeadEdit } from './head-edit.ts';
+
+/** Options of {@link requestId}. */
+export interface RequestIdOptions {
+  /** The request and response field that carries the id. Default `X-Request-Id`. */
+  header?: string;
+  /**
+   * Keep an id the request brings in `header` (a proxy's: nginx's `$request_id`, Heroku's,
+   * a load balancer's), when it is 1 to 200 characters of letters, digits and `-_.:=+/@`;
+   * another value is replaced by a new id. Default `true`. Set `false` when clients reach
+   * the app directly and their ids must not mix with yours.
+   */
+  trustIncoming?: boolean;
+  /**
+   * Makes a new id. Default `crypto.randomUUID()` (a version 4 UUID, 122 random bits). What it
+   * answers is checked as an incoming id is; a value that fails throws (a 500).
+   */
+  generate?: (environ: Environ) => string;
+}
+
+/**
+ * The request's id, as {@link requestId} stored it (`tsgi.request_id`): read it with
+ * `requestIdKey.get(req)` (or `…get(environ)`) in a handler, a log line or an error report.
+ */
+export const requestIdKey = defineEnvironKey<string>('tsgi.request_id');
+
+/** The characters (and length) an id may have: nothing a log line or a field could be split on. */
+const ID_SHAPE = /^[A-Za-z0-9_.:=+/@-]{1,200}$/;
+
+/**
+ * Gives every request an id, and sends it back: the id an upstream proxy put in `X-Request-Id`
+ * (when `trustIncoming` and well formed) or a new UUID. The id is
+ *
+ * - stored under {@link requestIdKey} (`tsgi.request_id`) for the app and the layers above it
+ *   (`accessLog`'s `format` can print it: `entry.environ['tsgi.request_id']`);
+ * - put in the request's own `X-Request-Id` field (`HTTP_X_REQUEST_ID`), so `proxy` passes it
+ *   to the services behind (as nginx's `proxy_set_header X-Request-Id $request_id`);
+ * - added to the response's `X-Request-Id`, unless the app set that field itself, on every
+ *   answer: streamed bodies untouched, `HTTPException` pages (which it answers, a 5xx logged)
+ *   included, so a user reporting an error can quote it.
+ *
+ * An incoming id longer than 200 characters or holding other characters than letters, digits
+ * and `-_.:=+/@` is never used (it could forge log lines): a new one replaces it.
+ *
+ * @example
+ * ```ts
+ * import { accessLog, requestId, requestIdKey } from 'tsgi/middleware';
+ *
+ * const logged = accessLog(site, {
+ *   format: (e) => `${e.requestLine} ${e.status} ${requestIdKey.get(e.environ)}`,
+ * });
+ * export const app = requestId(logged);   // outside accessLog, so its line has the id
+ * ```
+ *
+ * @throws TypeError at once when `header` is not a field name; from a request, when
+ *   `generate` answers an id that is not well formed (a 500).
+ */
+export function requestId(app: AppLike, options: RequestIdOptions = {}): App {
+  const inner = toApp(app);
+  const header = options.header ?? 'X-Request-Id';
+  if (typeof header !== 'string' || !isToken(header)) throw new TypeError(`requestId: header must be a field name, not ${JSON.stringify(header)}`);
+  const key = headerEnvironKey(header);
+  const trustIncoming = options.trustIncoming ?? true;
+  const generate = options.generate ?? (() => randomUUID());
+  return (environ, startResponse) => {
+    const incoming = environ[key];
+    let id: string;
+    if (trustIncoming && typeof incoming === 'string' && ID_SHAPE.test(incoming)) {
+      id = incoming;
+    } else {
+      id = generate(environ);
+      if (typeof id !== 'string' || !ID_SHAPE.test(id)) throw new TypeError(`requestId: generate() answered ${JSON.stringify(id)}: 1 to 200 of A-Z a-z 0-9 -_.:=+/@`);
+      environ[key] = id;
+    }
+    requestIdKey.set(environ, id);
+    return callWithHeadEdit(inner, environ, startResponse, (headers) => withId(headers, header, id));
+  };
+}
+
+/** `headers` with `name: id` added, unless they hold `name` already (the app's own wins). */
+function withId(headers: Array<[string, string]>, name: string, id: string): Array<[string, string]> {
+  if (!Array.isArray(headers)) return headers; // the server refuses it
+  for (const pair of headers) if (Array.isArray(pair) && typeof pair[0] === 'string' && sameFieldName(pair[0], name)) return headers;
+  return [...headers, [name, id]];
+}

@@ -1,0 +1,121 @@
+/**
+ * `requestId`: one id per request, kept from a proxy or made, in the environ, the request's
+ * field (passed on by `proxy`) and the response, over real sockets.
+ */
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { type App, HTTPNotFound, Request, Response } from 'tsgi';
+import { accessLog, requestId, requestIdKey } from 'tsgi/middleware';
+import { proxy } from 'tsgi/proxy';
+import { bytes, deferred, request, start } from './node-helpers.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** Answers the id the app sees through the key and through its request field. */
+const seen = Request.application((req) =>
+  Response.json({ key: requestIdKey.get(req) ?? null, field: req.headers.get('x-request-id') }),
+);
+
+describe('requestId', () => {
+  it('makes a UUID when the request brings none: the app, the request field and the response agree', async () => {
+    const server = await start(requestId(seen));
+    const first = await request(`${server.url}/`);
+    const second = await request(`${server.url}/`);
+    const id = first.headers['x-request-id'] as string;
+    expect(id).toMatch(UUID);
+    expect(JSON.parse(first.body.toString())).toEqual({ key: id, field: id });
+    expect(second.headers['x-request-id']).not.toBe(id);
+  });
+
+  it("keeps a proxy's well-formed id, and replaces one that could forge a log line or is too long", async () => {
+    const server = await start(requestId(seen));
+    const kept = await request(`${server.url}/`, { headers: { 'X-Request-Id': 'a1b2c3d4e5f6' } });
+    expect(kept.headers['x-request-id']).toBe('a1b2c3d4e5f6');
+    expect(JSON.parse(kept.body.toString())).toEqual({ key: 'a1b2c3d4e5f6', field: 'a1b2c3d4e5f6' });
+    for (const bad of ['two words', 'x'.repeat(201), 'a"b', '']) {
+      const res = await request(`${server.url}/`, { headers: { 'X-Request-Id': bad } });
+      const id = res.headers['x-request-id'] as string;
+      expect(id, bad).toMatch(UUID);
+      expect(JSON.parse(res.body.toString()), bad).toEqual({ key: id, field: id });
+    }
+  });
+
+  it('trustIncoming: false makes its own id whatever the client sends; header names another field', async () => {
+    const server = await start(requestId(seen, { trustIncoming: false }));
+    const res = await request(`${server.url}/`, { headers: { 'X-Request-Id': 'chosen-by-client' } });
+    expect(res.headers['x-request-id']).toMatch(UUID);
+    const other = await start(requestId((environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes(String(environ.HTTP_X_CORRELATION_ID))];
+    }, { header: 'X-Correlation-Id', generate: () => 'made-1' }));
+    const answer = await request(`${other.url}/`);
+    expect([answer.headers['x-correlation-id'], answer.headers['x-request-id'], answer.body.toString()]).toEqual(['made-1', undefined, 'made-1']);
+    expect(() => requestId(seen, { header: 'X Request' })).toThrow(TypeError);
+  });
+
+  it("leaves the app's own field alone, tags HTTPException pages and streamed bodies without holding them", async () => {
+    const gate = deferred();
+    const app: App = (environ, startResponse) => {
+      if (environ.PATH_INFO === '/own') {
+        startResponse('200 OK', [['X-Request-Id', 'the-apps']]);
+        return [];
+      }
+      if (environ.PATH_INFO === '/missing') throw new HTTPNotFound();
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield bytes('first;');
+        await gate.promise;
+        yield bytes('second');
+      })();
+    };
+    const server = await start(requestId(app, { generate: () => 'id-7' }));
+    const own = await request(`${server.url}/own`);
+    expect(own.rawHeaders.filter((_, i) => i % 2 === 0 && own.rawHeaders[i]!.toLowerCase() === 'x-request-id')).toHaveLength(1);
+    expect(own.headers['x-request-id']).toBe('the-apps');
+    const missing = await request(`${server.url}/missing`);
+    expect([missing.status, missing.headers['x-request-id']]).toEqual([404, 'id-7']);
+    // The head (with the id) arrives while the body still waits on the gate.
+    const head = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${server.url}/stream`, { agent: false }, resolve).on('error', reject));
+    expect(head.headers['x-request-id']).toBe('id-7');
+    let text = '';
+    head.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    gate.resolve();
+    await new Promise((resolve) => head.on('end', resolve));
+    expect(text).toBe('first;second');
+  });
+
+  it('passes the id on to the service behind proxy, and accessLog above it can print it', async () => {
+    const upstreamSaw: Array<string | undefined> = [];
+    const upstream = http.createServer((req, res) => {
+      upstreamSaw.push(req.headers['x-request-id'] as string | undefined);
+      res.end('upstream');
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const lines: string[] = [];
+      const { port } = upstream.address() as { port: number };
+      const logged = accessLog(proxy(`http://127.0.0.1:${port}`), {
+        format: (entry) => `${entry.requestLine} ${entry.status} ${requestIdKey.get(entry.environ)}`,
+        log: { write: (line: string) => void lines.push(line.trimEnd()) },
+      });
+      const server = await start(requestId(logged));
+      const made = await request(`${server.url}/a`);
+      const kept = await request(`${server.url}/b`, { headers: { 'X-Request-Id': 'from-nginx-42' } });
+      const id = made.headers['x-request-id'] as string;
+      expect(id).toMatch(UUID);
+      expect(kept.headers['x-request-id']).toBe('from-nginx-42');
+      expect(upstreamSaw).toEqual([id, 'from-nginx-42']);
+      expect(lines).toEqual([`GET /a HTTP/1.1 200 ${id}`, 'GET /b HTTP/1.1 200 from-nginx-42']);
+    } finally {
+      upstream.close();
+    }
+  });
+
+  it('refuses an id from generate() that is not well formed (a 500, not a broken log line)', async () => {
+    const server = await start(requestId(seen, { generate: () => 'bad id\r\nX: y' }));
+    const res = await request(`${server.url}/`);
+    expect(res.status).toBe(500);
+    expect(res.headers['x-request-id']).toBeUndefined();
+    expect(server.log.text).toMatch(/requestId: generate\(\) answered/);
+  });
+});
