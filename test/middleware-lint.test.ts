@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, HTTPNotModified, Request, Response, serve } from 'tsgi';
+import { type App, type Environ, HTTPNotModified, HTTPUnauthorized, Request, Response, serve } from 'tsgi';
 import { lint, LintError } from 'tsgi/middleware';
 import { checkEnviron } from '../src/middleware/lint-environ.ts';
 
@@ -153,6 +153,9 @@ describe('lint: startResponse', () => {
     ['204 length', starting('204 No Content', [['Content-Length', '0']]), /no Content-Length in a 204 response/],
     ['204 type', starting('204 No Content', [['Content-Type', 'text/plain']]), /no Content-Type in a 204 or 304 response/],
     ['304 type', starting('304 Not Modified', [['Content-Type', 'text/plain']]), /no Content-Type in a 204 or 304 response/],
+    ['401 without challenge', starting('401 Unauthorized', [['Content-Type', 'text/plain']]), /a 401 response must carry WWW-Authenticate with a challenge \(RFC 9110 §15\.5\.2\) \(401 Unauthorized\)/],
+    ['401 with a blank challenge', starting('401 Unauthorized', [['WWW-Authenticate', ' ']]), /a 401 response must carry WWW-Authenticate/],
+    ['HTTPUnauthorized without challenge', new HTTPUnauthorized('Log in first.').toApp(), /a 401 response must carry WWW-Authenticate/],
     [
       'called twice',
       (_e, start) => {
@@ -219,6 +222,8 @@ describe('lint: the body', () => {
     expect((await run(starting('299 Custom\tThing', [['X-Latin', 'caf\xe9\tok'], ['Connection', 'Close']]))).statusCode).toBe(299);
     expect((await run(starting('304 Not Modified', [['Content-Length', '10'], ['ETag', '"x"']]))).statusCode).toBe(304);
     expect((await run(starting('205 Reset Content', [['Content-Length', '0']]))).statusCode).toBe(205);
+    expect((await run(starting('401 Unauthorized', [['www-authenticate', 'Bearer realm="api"']]))).statusCode).toBe(401);
+    expect((await run(new HTTPUnauthorized(undefined, { wwwAuthenticate: { scheme: 'Basic', params: { realm: 'Staff' } } }).toApp())).statusCode).toBe(401);
   });
 
   it('allows a HEAD answer with the Content-Length of the GET and no body', async () => {

@@ -18,7 +18,14 @@ export class HTTPBadRequest extends HTTPClientError {
   static override readonly description: string = 'The browser (or proxy) sent a request that this server could not understand.';
 }
 
-/** 401 Unauthorized (RFC 9110 §15.5.2); give the challenges with the `wwwAuthenticate` option. */
+/**
+ * 401 Unauthorized (RFC 9110 §15.5.2); give the challenges with the `wwwAuthenticate` option.
+ * A 401 must carry at least one: without the option (or a `WWW-Authenticate` in `headers`)
+ * the response breaks §15.5.2, and `lint` (so `TestClient`) refuses it. The constructor does
+ * not insist, as WebOb's `HTTPUnauthorized` and Werkzeug's `Unauthorized` do not: a throw here
+ * would turn a refusal into a 500. A site that signs in with a form and a cookie has no
+ * challenge to give: redirect to the form (`HTTPSeeOther`) or answer 403 (`HTTPForbidden`).
+ */
 export class HTTPUnauthorized extends HTTPClientError {
   declare readonly code: 401; static override readonly code = 401;
   static override readonly description: string = 'The server could not verify that you are authorized to access this resource.';

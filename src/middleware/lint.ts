@@ -37,7 +37,9 @@ export interface LintedApp extends App {
  *   headers an array of `[name, value]` string pairs with token names and values of HTAB,
  *   SP, visible ASCII or U+0080–U+00FF (so no CR/LF/NUL), no hop-by-hop field but
  *   `Connection: close`, no `Status` field, at most one Content-Length (digits) and
- *   Content-Type, no Content-Length in a 204 (none but 0 in a 205) and no Content-Type in a 204 or 304;
+ *   Content-Type, no Content-Length in a 204 (none but 0 in a 205), no Content-Type in a 204 or 304,
+ *   and a 401 carries a non-blank `WWW-Authenticate` (RFC 9110 §15.5.2: a server generating a
+ *   401 MUST send one; a bare `new HTTPUnauthorized()` breaks this rule);
  * - **the body**: an iterable or async iterable (not a string, not bare bytes), chunks are
  *   `Uint8Array`, produced only after `startResponse`, none with bytes for 204/205/304 or a
  *   HEAD request, as many bytes as Content-Length says; `next()` is not called again before
