@@ -17,6 +17,8 @@ import { parseRaw, rawExchange } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
 let dir: string;
+/** systemd-socket-activate, to hand a socket over as systemd does; the tests using it are skipped without it. */
+const socketActivate = ['/usr/bin/systemd-socket-activate', '/bin/systemd-socket-activate'].find((file) => existsSync(file));
 let certificate: TestCertificate;
 /** A raw app answering the environ keys tests look at; /slow waits, /body reads the body. */
 let envApp: string;
@@ -461,6 +463,54 @@ export const app = (environ, start) => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(statSync(path).isSocket()).toBe(true);
+  });
+
+  describe.skipIf(!socketActivate)('under systemd-socket-activate', () => {
+    /** A port free a moment ago, for systemd-socket-activate to bind. */
+    async function freePort(): Promise<number> {
+      const probe = net.createServer();
+      await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+      const { port } = probe.address() as net.AddressInfo;
+      await new Promise<void>((done) => probe.close(() => done()));
+      return port;
+    }
+
+    it.each([[[]], [['--workers', '2']]])('--fd 3 %j leaves no LISTEN_* variable to the app and the processes it starts (sd_listen_fds(1))', async (extra: string[]) => {
+      const app = join(dir, 'listen-env.mjs');
+      writeFileSync(
+        app,
+        `import { execFileSync } from 'node:child_process';
+const names = ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES'];
+export const app = (environ, start) => {
+  const child = execFileSync(process.execPath, ['-p', \`JSON.stringify(\${JSON.stringify(names)}.map((n) => process.env[n] ?? null))\`], { encoding: 'utf8' });
+  start('200 OK', [['Content-Type', 'application/json']]);
+  return [new TextEncoder().encode(JSON.stringify({ app: names.map((n) => process.env[n] ?? null), child: JSON.parse(child) }))];
+};
+`,
+      );
+      const port = await freePort();
+      const run = cli(['serve', app, '--fd', '3', ...extra], {}, undefined, [socketActivate!, '-l', `127.0.0.1:${port}`, '--fdname', 'web']);
+      await waitFor(() => run.out.stderr.includes('Listening on'), () => `not listening: ${run.out.stderr}`);
+      const answer = await get(`http://127.0.0.1:${port}/`);
+      expect(answer.status, run.out.stderr).toBe(200);
+      expect(JSON.parse(answer.body)).toEqual({ app: [null, null, null], child: [null, null, null] });
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toEqual({ code: 0, signal: null });
+    });
+
+    it.each([[[]], [['--workers', '2']]])('--fd 3 %j given a connection (Accept=yes): one line saying to use Accept=no, exit 1', async (extra: string[]) => {
+      const port = await freePort();
+      const run = cli(['serve', envApp, '--fd', '3', ...extra], {}, undefined, [socketActivate!, '-l', `127.0.0.1:${port}`, '--accept']);
+      // systemd-socket-activate starts the command for the first connection, with it as descriptor 3.
+      await waitFor(() => run.out.stderr.includes('Listening on'), () => `not listening: ${run.out.stderr}`);
+      await get(`http://127.0.0.1:${port}/`).catch(() => undefined);
+      await waitFor(() => /died with code/.test(run.out.stderr), () => `the CLI did not stop: ${run.out.stderr}`);
+      const lines = run.out.stderr.split('\n').filter((line) => line.startsWith('tsgi:'));
+      expect(lines).toEqual([
+        'tsgi: cannot listen on --fd 3: descriptor 3 is a connection, not a listening socket (systemd\'s Accept=yes is not supported: use Accept=no)',
+      ]);
+      expect(run.out.stderr).toMatch(/Child \d+ died with code 1/);
+    });
   });
 
   it('--fd naming no open socket: one line naming the flag, exit 1', async () => {

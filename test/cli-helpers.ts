@@ -24,9 +24,13 @@ const running: Cli[] = [];
 /**
  * Starts the CLI in its own process group, so afterEach can kill it and any workers. `fd3`, a
  * descriptor of this process, becomes the CLI's descriptor 3 (a socket for `--fd 3`).
+ * `launcher` is a command that starts the CLI in turn (`['systemd-socket-activate', '-l',
+ * '127.0.0.1:8000']`), with the CLI's command line after its own arguments.
  */
-export function cli(args: string[], env: Record<string, string | undefined> = {}, fd3?: number): Cli {
-  const child = spawn(process.execPath, ['--conditions=tsgi-source', 'src/cli/main.ts', ...args], {
+export function cli(args: string[], env: Record<string, string | undefined> = {}, fd3?: number, launcher: readonly string[] = []): Cli {
+  const command = [process.execPath, '--conditions=tsgi-source', 'src/cli/main.ts', ...args];
+  const [file, ...rest] = [...launcher, ...command];
+  const child = spawn(file!, rest, {
     cwd: ROOT,
     env: { ...process.env, PORT: undefined, WEB_CONCURRENCY: undefined, FORWARDED_ALLOW_IPS: undefined, ...env },
     stdio: fd3 === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', fd3],

@@ -15,6 +15,7 @@ import { type CliIO, processIO } from './io.ts';
 import { listenFailure } from './listen-error.ts';
 import { LoadError, ModuleError } from './load.ts';
 import { RELOAD_CHILD_ENV } from './messages.ts';
+import { takeActivatedSocket } from './socket-activation.ts';
 import { version } from './version.ts';
 
 /** The first line of an error's message, for one-line reports. */
@@ -42,6 +43,8 @@ export async function run(argv: readonly string[], io: CliIO = processIO, env = 
       case 'serve': {
         // Loaded only now, so that --help and a bad flag answer at once.
         const { workers } = command;
+        // In the process systemd started: a worker's descriptor 3 is not the socket (its primary listens).
+        if (command.fd !== undefined && cluster.isPrimary) takeActivatedSocket(command.fd, env);
         if (workers !== undefined && cluster.isPrimary) return await (await import('./workers.ts')).runPrimary({ ...command, workers }, io);
         if (command.reload && env[RELOAD_CHILD_ENV] !== '1') return await (await import('./reload.ts')).runReloader(command, io);
         return await (await import('./serve.ts')).serveInProcess(command, io);

@@ -1,0 +1,69 @@
+/**
+ * `tsgi serve --fd`: taking the socket systemd handed over (socket activation), as
+ * `sd_listen_fds(1)` does: the `LISTEN_*` variables that describe it are removed, and a
+ * connection handed over by an `Accept=yes` unit is refused with a line saying so.
+ *
+ * @module
+ */
+import { fstatSync, readFileSync } from 'node:fs';
+
+/** The variables of the socket-activation protocol (sd_listen_fds(3)). */
+const LISTEN_VARIABLES = ['LISTEN_FDS', 'LISTEN_PID', 'LISTEN_FDNAMES'] as const;
+
+/** `/proc/net/unix` state of a connected socket (`SS_CONNECTED`). */
+const UNIX_CONNECTED = '03';
+/** `/proc/net/tcp` state of a listening socket (`TCP_LISTEN`); the table holds no other unconnected one. */
+const TCP_LISTEN = '0A';
+
+/**
+ * Whether the socket with this inode is a connection rather than a listening socket, from
+ * Linux's `/proc/net` tables; `false` when it cannot be told (no `/proc`, another kind of
+ * socket), so that `listen` then reports what it finds.
+ */
+function isConnection(inode: number): boolean {
+  const id = String(inode);
+  for (const table of ['tcp', 'tcp6']) {
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
+    for (const fields of rows(`/proc/net/${table}`)) if (fields[9] === id) return fields[3] !== TCP_LISTEN;
+  }
+  // Num RefCount Protocol Flags Type St Inode Path
+  for (const fields of rows('/proc/net/unix')) if (fields[6] === id) return fields[5] === UNIX_CONNECTED;
+  return false;
+}
+
+/** The rows of a `/proc/net` table past its heading, split on spaces; none when unreadable. */
+function rows(file: string): string[][] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'latin1');
+  } catch {
+    return [];
+  }
+  return text.split('\n').slice(1).map((line) => line.trim().split(/\s+/));
+}
+
+/**
+ * Takes descriptor `fd` as the socket to listen on, in the process systemd started (one
+ * process, or the primary of `--workers`, which listens for its workers): removes
+ * `LISTEN_FDS`, `LISTEN_PID` and `LISTEN_FDNAMES` from `env`, as `sd_listen_fds(1)` does, so
+ * the processes the app starts do not take themselves for socket-activated.
+ *
+ * @throws Error with a one-line message when `fd` is a connection (a `.socket` unit with
+ *   `Accept=yes` starts one service per connection, handing it over): `tsgi serve` serves a
+ *   listening socket (`Accept=no`, the default). A descriptor that is no socket is left to
+ *   `listen`, which fails with its own error.
+ */
+export function takeActivatedSocket(fd: number, env: NodeJS.ProcessEnv): void {
+  for (const name of LISTEN_VARIABLES) delete env[name];
+  let inode: number;
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isSocket()) return;
+    inode = stats.ino;
+  } catch {
+    return;
+  }
+  if (isConnection(inode)) {
+    throw new Error(`cannot listen on --fd ${fd}: descriptor ${fd} is a connection, not a listening socket (systemd's Accept=yes is not supported: use Accept=no)`);
+  }
+}
