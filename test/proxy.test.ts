@@ -4,11 +4,15 @@
  * Expect: 100-continue, Upgrade, and the options. Streaming, failures and hang-ups are in
  * test/proxy-stream.test.ts.
  */
+import { execFileSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
 import { mount } from 'tsgi/middleware';
@@ -17,6 +21,9 @@ import { toFetchHandler } from 'tsgi/fetch';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 import { sha256, useUpstream } from './proxy-helpers.ts';
 import { makeCertificate } from './tls-helpers.ts';
+
+/** The openssl command, to make a PKCS#12 file; the test that needs it is skipped without it. */
+const openssl = ['/usr/bin/openssl', '/usr/local/bin/openssl', '/opt/homebrew/bin/openssl'].find((file) => existsSync(file));
 
 const upstream = useUpstream();
 const to = upstream.to;
@@ -119,6 +126,33 @@ describe('an https: upstream', () => {
     } finally {
       await server.close();
       await Promise.all([trusting.close(), anonymous.close(), untrusting.close()]);
+      await new Promise<void>((resolve) => upstream.close(() => resolve()));
+      upstreamCert.remove();
+      clientCert.remove();
+    }
+  });
+
+  it.skipIf(!openssl)('takes the client certificate as a PKCS#12 blob: tls.pfx with its passphrase', async () => {
+    const upstreamCert = await makeCertificate();
+    const clientCert = await makeCertificate();
+    const p12 = join(dirname(clientCert.certFile), 'client.p12');
+    execFileSync(openssl!, ['pkcs12', '-export', '-in', clientCert.certFile, '-inkey', clientCert.keyFile, '-out', p12, '-passout', 'pass:s3cret']);
+    const pfx = readFileSync(p12);
+    const upstream = https.createServer({ cert: upstreamCert.cert, key: upstreamCert.key, ca: clientCert.cert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+      const socket = req.socket as import('node:tls').TLSSocket;
+      res.end(`secure ${req.url} client=${socket.getPeerCertificate().fingerprint256}`);
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const origin = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const app = proxy(origin, { tls: { ca: upstreamCert.cert, pfx, passphrase: 's3cret' } });
+    const server = await start(app);
+    try {
+      const res = await request(`${server.url}/page`);
+      expect(String(res.body)).toBe(`secure /page client=${new X509Certificate(clientCert.cert).fingerprint256}`);
+      expect(() => proxy(origin, { tls: { pfx, passphrase: 'wrong' } })).toThrow(/^proxy: tls: .*(mac verify failure|passphrase|decrypt)/i);
+    } finally {
+      await server.close();
+      await app.close();
       await new Promise<void>((resolve) => upstream.close(() => resolve()));
       upstreamCert.remove();
       clientCert.remove();

@@ -62,7 +62,8 @@ export interface ProxyOptions {
    * TLS options for an `https:` upstream's connections, given to the default pool (node:tls
    * `connect` options, nginx's `proxy_ssl_*`): `ca` to trust a private certificate authority
    * (PEM; default Node's bundled roots), `cert` and `key` (and `passphrase`) for a client
-   * certificate the upstream asks for (mutual TLS), `servername` for SNI and the name checked
+   * certificate the upstream asks for (mutual TLS), or `pfx` for the same as one PKCS#12 blob
+   * (a `.p12`/`.pfx` file's bytes, its key encrypted with `passphrase`), `servername` for SNI and the name checked
    * against the certificate (default the upstream URL's host), `minVersion`, `ciphers`.
    * Certificates and the name on them are always checked: there is no option to turn that
    * off, and only the keys of {@link ProxyTlsOptions} are read (a `rejectUnauthorized` or
@@ -70,21 +71,22 @@ export interface ProxyOptions {
    * `dispatcher` (give yours its own TLS options).
    *
    * @throws TypeError (from `proxy`) with `dispatcher` too, for an `http:` upstream, or for
-   *   options Node cannot use (a `key` that is not PEM or does not match `cert`, an unknown
-   *   `minVersion`, `ciphers` that name no cipher): at once, not a 502 for every request.
+   *   options Node cannot use (a `key` that is not PEM or does not match `cert`, a `pfx` that
+   *   is not PKCS#12 or a wrong `passphrase`, an unknown `minVersion`, `ciphers` that name no
+   *   cipher): at once, not a 502 for every request.
    */
   tls?: ProxyTlsOptions;
 }
 
 /**
  * The TLS settings of {@link ProxyOptions.tls}: these node:tls `connect` options, typed and
- * documented as Node's (`ca`, `cert`, `key`, `passphrase`, `servername`, `minVersion`,
+ * documented as Node's (`ca`, `cert`, `key`, `pfx`, `passphrase`, `servername`, `minVersion`,
  * `ciphers`); no other key is read. See {@link ProxyOptions.tls} for their defaults.
  */
-export type ProxyTlsOptions = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'passphrase' | 'servername' | 'minVersion' | 'ciphers'>;
+export type ProxyTlsOptions = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'servername' | 'minVersion' | 'ciphers'>;
 
 /** The keys of {@link ProxyTlsOptions}: the only ones taken from a `tls` object. */
-const TLS_KEYS: ReadonlyArray<keyof ProxyTlsOptions> = ['ca', 'cert', 'key', 'passphrase', 'servername', 'minVersion', 'ciphers'];
+const TLS_KEYS: ReadonlyArray<keyof ProxyTlsOptions> = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'minVersion', 'ciphers'];
 
 /** The options of `proxy`, checked, with their defaults. */
 export interface ProxySettings {
@@ -137,7 +139,7 @@ export function proxySettings(upstream: string | URL, options: ProxyOptions): Pr
  * tried once here (`tls.createSecureContext`), as each connection would use them.
  *
  * @throws TypeError for options Node cannot use (a `cert` or `key` that is not PEM, a `key`
- *   that does not match `cert`, a wrong `passphrase`, an unknown `minVersion`, `ciphers` that
+ *   that does not match `cert`, a `pfx` that is not PKCS#12, a wrong `passphrase`, an unknown `minVersion`, `ciphers` that
  *   name no cipher, a `servername` that is not a string), which would otherwise fail every
  *   request with a 502.
  */
