@@ -298,9 +298,22 @@ describe('requests', () => {
   });
 
   it('send the client’s headers and the call’s, and extra environ keys', async () => {
-    const seen = new TestClient(Request.application((req) => `${req.headers.get('x-a')}|${req.environ['test.key']}`), { headers: { 'X-A': 'client' } });
-    expect((await seen.get('/')).textBody).toBe('client|undefined');
-    expect((await seen.get('/', { headers: { 'X-A': 'call' }, environ: { 'test.key': 1 } })).textBody).toBe('client, call|1');
+    const seen = new TestClient(Request.application((req) => `${req.headers.get('x-a')} ${req.headers.get('x-b')}|${req.environ['test.key']}`), {
+      headers: { 'X-A': 'client', 'X-B': 'b' },
+    });
+    expect((await seen.get('/')).textBody).toBe('client b|undefined');
+    expect((await seen.get('/', { headers: { 'X-C': 'call' }, environ: { 'test.key': 1 } })).textBody).toBe('client b|1');
+  });
+
+  it('let a call’s header replace the client’s of that name (supertest’s agent, fetch’s Headers), a name repeated in the call sent twice', async () => {
+    const seen = new TestClient(
+      Request.application((req) => Response.json([req.environ.HTTP_ORIGIN, req.environ.HTTP_AUTHORIZATION, req.environ.HTTP_ACCEPT, req.environ.HTTP_X_A])),
+      { headers: { Origin: 'http://localhost:5173', Authorization: 'Bearer client', Accept: 'application/json', 'X-A': 'client' } },
+    );
+    const res = await seen.get('/', { headers: { origin: 'https://evil.example', AUTHORIZATION: 'Bearer call', 'X-A': 'call' } });
+    expect(await res.json()).toEqual(['https://evil.example', 'Bearer call', 'application/json', 'call']);
+    const repeated = await seen.get('/', { headers: [['X-A', 'one'], ['x-a', 'two']] });
+    expect(((await repeated.json()) as string[])[3]).toBe('one, two');
   });
 
   it('take paths under the base URL’s path, which becomes SCRIPT_NAME', async () => {

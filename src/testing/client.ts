@@ -171,7 +171,11 @@ export class TestClient {
     const messages: string[] = [];
     const controller = new AbortController();
     const hints = hintRecorder();
-    const headers: Array<[string, string]> = [...new HeaderList(this.#options.headers), ...new HeaderList(options.headers)];
+    // A call's field replaces the client's of the same name (supertest's agent, fetch's
+    // `Headers`): `Authorization: Bearer a, Bearer b` is no credential. Repeats within one stay.
+    const own = new HeaderList(options.headers);
+    const headers: Array<[string, string]> = [...new HeaderList(this.#options.headers)].filter(([name]) => !own.has(name));
+    headers.push(...own);
     const useCookies = this.#options.cookies !== false;
     const cookie = useCookies ? this.cookies.header(url.href) : '';
     if (cookie) headers.push(['Cookie', cookie]);

@@ -18,7 +18,11 @@ export type StatusExpectation = number | string | ReadonlyArray<number | string>
 export interface RequestOptions {
   /** Query parameters appended to the URL's own (a record, an array repeating a name, or pairs). */
   query?: FormFieldsInit;
-  /** Header fields, after the client's own `headers` (a name given in both is sent twice). */
+  /**
+   * Header fields, after the client's own `headers`: a name given here replaces the client's
+   * field of that name (case-insensitively), as a per-request `.set()` does on a supertest
+   * agent; a name repeated here is sent repeated.
+   */
   headers?: HeaderListInit;
   /** A JSON body, with `Content-Type: application/json`. */
   json?: unknown;
@@ -62,7 +66,10 @@ export interface TestClientOptions {
    * `/app/items`, and the app sees `SCRIPT_NAME` `/app` and `PATH_INFO` `/items`.
    */
   baseUrl?: string;
-  /** Header fields sent with every request (`User-Agent`, `Accept-Language`…). */
+  /**
+   * Header fields sent with every request (`User-Agent`, `Accept-Language`, an `Origin`…),
+   * unless a call's `headers` name the same field: the call's replace them.
+   */
   headers?: HeaderListInit;
   /** Run every call under the `lint` middleware; default `true`. */
   lint?: boolean;
