@@ -148,6 +148,33 @@ export const statuses = [none.statusCode, wrong.statusCode, other.statusCode, go
     expect(statuses).toEqual([403, 403, 403, 200, 'done', 200]);
   });
 
+  it('middleware-cors.md: the single-page app example logs in from the front end, refuses a sibling origin, and answers preflights', async () => {
+    process.env.SPA_ORIGINS = 'http://localhost:5173';
+    const { results } = await run(`${block('A single-page app with a cookie session', 'middleware-cors.md')}
+import { TestClient } from 'tsgi/testing';
+const client = new TestClient(app, { baseUrl: 'https://localhost:8000', status: '*', headers: { origin: 'http://localhost:5173', 'sec-fetch-site': 'same-site', accept: 'application/json' } });
+const preflight = await client.options('/api/login', { headers: { 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
+const wrong = await client.post('/api/login', { json: { user: 'bob', password: 'guess' } });
+const login = await client.post('/api/login', { json: { user: 'bob', password: process.env.BOB_PASSWORD } });
+const jar = client.cookies.all().map((c) => [c.name, c.sameSite]);
+const me = await client.get('/api/me');
+const forged = await client.post('/api/logout', { body: 'x', headers: { origin: 'http://localhost:3000', 'content-type': 'text/plain' } });
+const still = await client.get('/api/me');
+await client.post('/api/logout');
+const after = await client.get('/api/me');
+export const results = [
+  [preflight.statusCode, preflight.headers.get('access-control-allow-origin'), preflight.headers.get('access-control-allow-credentials')],
+  [wrong.statusCode, login.statusCode, login.headers.get('access-control-allow-origin'), jar],
+  [await me.json(), forged.statusCode, forged.headers.get('access-control-allow-origin'), await still.json(), await after.json()],
+];
+`);
+    expect(results).toEqual([
+      [204, 'http://localhost:5173', 'true'],
+      [403, 200, 'http://localhost:5173', [['__Host-session', 'lax']]],
+      [{ user: 'bob' }, 403, null, { user: 'bob' }, { user: null }],
+    ]);
+  });
+
   it('middleware-csrf.md: the Use example refuses a cross-site post, and lets its own, the trusted origin\'s and the hook through', async () => {
     const { statuses } = await run(`${block('Use', 'middleware-csrf.md')}
 import { TestClient } from 'tsgi/testing';
