@@ -101,7 +101,12 @@ export class Request implements ParseCache {
    * Sends a `103 Early Hints` response (RFC 8297) with one `Link` field per link, ahead of the
    * final answer: the browser starts fetching what they name (`rel=preload`, `rel=preconnect`)
    * while the app is still working on the page. Express's `res.writeEarlyHints({ link })`; WebOb
-   * and Werkzeug have none. Call it before the slow part of the handler; each call is one 103.
+   * and Werkzeug have none. Call it before the slow part of the handler; each call is one 103,
+   * and Chromium uses only the first of a response, so give every link in one call.
+   *
+   * Browsers act on it for a page load (a top-level navigation) only, never for a `fetch()`;
+   * Chromium only over HTTP/2 or HTTP/3 (`tsgi serve --http2`, or a proxy passing it on): over
+   * HTTP/1.1 the 103 is sent, and ignored (docs/response.md#early-hints-103).
    *
    * It goes through the server's `tsgi.early_hints` (docs/spec.md §2.5): `serve()` and
    * `toNodeHandler` send it over HTTP/1.1 and HTTP/2; the fetch adapters (Bun, Deno, Workers)
