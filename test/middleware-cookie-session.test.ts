@@ -128,6 +128,32 @@ describe('CookieSessions', () => {
     expect((await page(server.url, ahead)).body.user).toBeNull();
   });
 
+  it('expires maxAge after the last save, however often it is read; session.modified = true slides it (Flask’s SESSION_REFRESH_EACH_REQUEST)', async () => {
+    let now = Date.UTC(2030, 0, 1);
+    const sessions = new CookieSessions({ secret: SECRET, maxAge: 60, now: () => now });
+    const app = (slide: boolean) =>
+      sessions.middleware(
+        Request.application((req) => {
+          const session = sessionOf(req);
+          if (req.pathInfo === '/login') session.set('user', 'bob');
+          else if (slide && session.has('user')) session.modified = true;
+          return new Response(session.get<string>('user') ?? 'nobody');
+        }),
+      );
+    const seen = async (slide: boolean) => {
+      const client = new TestClient(app(slide));
+      await client.get('/login');
+      const users: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        now += 40_000;
+        users.push((await client.get('/')).textBody);
+      }
+      return users;
+    };
+    expect(await seen(false)).toEqual(['bob', 'nobody', 'nobody']);
+    expect(await seen(true)).toEqual(['bob', 'bob', 'bob']);
+  });
+
   it('keeps a response that sets the session out of shared caches', async () => {
     const server = await start(new CookieSessions({ secret: SECRET }).middleware(site));
     const res = await request(`${server.url}/cached-write`);
