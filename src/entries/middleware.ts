@@ -22,6 +22,7 @@ export { type ProxyFixOptions, type ProxyFixOrig, proxyFix, proxyFixOrigKey } fr
 export { type Coding, type CompressOptions, compress } from '../middleware/compress.ts';
 export { type CorsOptions, cors } from '../middleware/cors.ts';
 export { type RequestIdOptions, requestId, requestIdKey } from '../middleware/request-id.ts';
+export { type TimeoutOptions, timeout } from '../middleware/timeout.ts';
 export {
   type ContentSecurityPolicyOptions,
   type SecureHeaderSetting,

@@ -94,7 +94,10 @@ export interface Environ {
   'tsgi.multiprocess': boolean;
   /** True when the app will be called once only in this process (CGI). */
   'tsgi.run_once': boolean;
-  /** Aborted when the client goes away before the response is complete. */
+  /**
+   * Aborted when the client goes away before the response is complete, or when middleware
+   * above gave up on the request (`timeout`), which may replace it with a signal joining both.
+   */
   'tsgi.signal'?: AbortSignal;
   /**
    * True when the request may carry a body that `CONTENT_LENGTH` does not announce (chunked

@@ -105,7 +105,7 @@ export abstract class RequestHeaderFields {
     REMOTE_USER.set(this, value);
   }
 
-  /** The abort signal of the request: aborted when the client goes away. */
+  /** The abort signal of the request (`tsgi.signal`): aborted when the client goes away, or when a `timeout` above gives up. */
   get signal(): AbortSignal | undefined {
     return this.environ['tsgi.signal'];
   }

@@ -1,0 +1,217 @@
+/**
+ * `timeout`: an app that has not started its response in time is answered 503 (or 504) by the
+ * middleware, told through `tsgi.signal`, and its late answer closed unsent; over real sockets.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { type App, type Environ, Request, Response } from 'tsgi';
+import { accessLog, errorPages, timeout } from 'tsgi/middleware';
+import { proxy } from 'tsgi/proxy';
+import { bytes, deferred, request, sleep, start, until, within } from './node-helpers.ts';
+
+/** An app that never answers, and keeps the signal it was given. */
+function hanging(signals: Array<AbortSignal | undefined>): App {
+  return (environ) => {
+    signals.push(environ['tsgi.signal']);
+    return new Promise(() => {});
+  };
+}
+
+/** An upstream server that takes requests and never answers; `closed` counts the connections it lost. */
+async function silentUpstream(): Promise<{ url: string; seen: () => number; closed: () => number; close: () => void }> {
+  let seen = 0;
+  let closed = 0;
+  const server = http.createServer((req) => {
+    seen++;
+    req.socket.on('close', () => closed++);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen: () => seen,
+    closed: () => closed,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+describe('timeout', () => {
+  it('answers 503 with a short reason when the app has not started in time; 504 with status: 504', async () => {
+    const server = await start(timeout(hanging([]), { ms: 50 }));
+    const began = performance.now();
+    const res = await request(`${server.url}/slow`);
+    expect(performance.now() - began).toBeLessThan(2000);
+    expect(res.status).toBe(503);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.body.toString()).toContain('The application did not answer within 50 ms.');
+    const gateway = await start(timeout(hanging([]), { ms: 50, status: 504 }));
+    const answer = await request(`${gateway.url}/slow`);
+    expect(answer.status).toBe(504);
+    expect(answer.body.toString()).toContain('The application did not answer within 50 ms.');
+    expect(server.log.text + gateway.log.text).toBe('');
+  });
+
+  it("aborts the app's tsgi.signal when the time is up, with a TimeoutError", async () => {
+    const signals: Array<AbortSignal | undefined> = [];
+    const server = await start(timeout(hanging(signals), { ms: 50 }));
+    await request(`${server.url}/`);
+    const [signal] = signals;
+    expect(signal).toBeInstanceOf(AbortSignal);
+    expect(signal!.aborted).toBe(true);
+    expect((signal!.reason as Error).name).toBe('TimeoutError');
+  });
+
+  it("still aborts the app's signal when the client goes away before the time is up", async () => {
+    const signals: Array<AbortSignal | undefined> = [];
+    const server = await start(timeout(hanging(signals), { ms: 60_000 }));
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => signals.length === 1);
+    expect(signals[0]!.aborted).toBe(false);
+    socket.destroy();
+    expect(await within(() => signals[0]!.aborted, 2000)).toBe(true);
+    expect((signals[0]!.reason as Error).name).not.toBe('TimeoutError');
+  });
+
+  it("closes a body that comes after the time is up (its finally runs) and never sends it", async () => {
+    const gate = deferred();
+    let finished = false;
+    const app: App = (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        try {
+          await gate.promise;
+          yield bytes('too late');
+          yield bytes(' and more');
+        } finally {
+          finished = true;
+        }
+      })();
+    };
+    const server = await start(timeout(app, { ms: 50 }));
+    const res = await request(`${server.url}/`);
+    expect(res.status).toBe(503);
+    expect(res.body.toString()).not.toContain('too late');
+    expect(finished).toBe(false);
+    gate.resolve();
+    expect(await within(() => finished, 2000)).toBe(true);
+    expect(server.log.text).toBe('');
+  });
+
+  it("logs what a late app throws, but not its abort; nothing is thrown or left unhandled", async () => {
+    const failing: App = async (environ) => {
+      await sleep(150);
+      throw new Error(`late failure of ${environ.PATH_INFO}`);
+    };
+    const aborted: App = async (environ) => {
+      const signal = environ['tsgi.signal']!;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve));
+      throw signal.reason;
+    };
+    const server = await start(timeout((environ, startResponse) => (environ.PATH_INFO === '/fail' ? failing : aborted)(environ, startResponse), { ms: 50 }));
+    expect((await request(`${server.url}/abort`)).status).toBe(503);
+    expect((await request(`${server.url}/fail`)).status).toBe(503);
+    await until(() => server.log.text !== '');
+    await sleep(50);
+    expect(server.log.messages).toHaveLength(1);
+    expect(server.log.text).toMatch(/^\[tsgi\] GET \/fail HTTP\/1\.1 \(timeout: after the 50 ms limit\): Error: late failure of \/fail\n\s+at /);
+  });
+
+  it('leaves a fast app untouched, and clears its timer (the signal it saw never aborts)', async () => {
+    const signals: Array<AbortSignal | undefined> = [];
+    const app = Request.application(async (req) => {
+      signals.push(req.signal);
+      await sleep(5);
+      return new Response('fast', { headers: { 'X-App': 'yes' } });
+    });
+    const server = await start(timeout(app, { ms: 100 }));
+    const res = await request(`${server.url}/`);
+    expect([res.status, res.headers['x-app'], res.headers['content-length'], res.body.toString()]).toEqual([200, 'yes', '4', 'fast']);
+    await sleep(200);
+    expect(signals[0]!.aborted).toBe(false);
+    expect(server.log.text).toBe('');
+  });
+
+  it('does not cut a streamed body that started in time, however long it takes', async () => {
+    const signals: Array<AbortSignal | undefined> = [];
+    const app: App = (environ, startResponse) => {
+      signals.push(environ['tsgi.signal']);
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield bytes('first,');
+        await sleep(200);
+        yield bytes('second');
+      })();
+    };
+    const server = await start(timeout(app, { ms: 50 }));
+    const res = await request(`${server.url}/`);
+    expect([res.status, res.body.toString()]).toEqual([200, 'first,second']);
+    expect(signals[0]!.aborted).toBe(false);
+  });
+
+  it("works with Request.application handlers awaiting fetch with req.signal: the upstream request is aborted", async () => {
+    const upstream = await silentUpstream();
+    try {
+      let caught: unknown;
+      const handler = Request.application(async (req) => {
+        try {
+          return new Response(await (await fetch(upstream.url, { signal: req.signal! })).text());
+        } catch (error) {
+          caught = error;
+          throw error;
+        }
+      });
+      const server = await start(timeout(handler, { ms: 100 }));
+      const res = await request(`${server.url}/search`);
+      expect(res.status).toBe(503);
+      expect(await within(() => upstream.closed() === 1, 2000)).toBe(true);
+      await until(() => caught !== undefined);
+      expect((caught as Error).name).toBe('TimeoutError');
+      await sleep(20);
+      expect(server.log.text).toBe('');
+    } finally {
+      upstream.close();
+    }
+  });
+
+  it("gives proxy the joined signal: a silent upstream's request is cut at the limit, a prompt one passes", async () => {
+    const silent = await silentUpstream();
+    const prompt = http.createServer((req, res) => res.end('from upstream'));
+    await new Promise<void>((resolve) => prompt.listen(0, '127.0.0.1', resolve));
+    try {
+      const server = await start(timeout(proxy(silent.url), { ms: 100 }));
+      expect((await request(`${server.url}/`)).status).toBe(503);
+      expect(await within(() => silent.closed() === 1, 2000)).toBe(true);
+      const ok = await start(timeout(proxy(`http://127.0.0.1:${(prompt.address() as net.AddressInfo).port}`), { ms: 1000 }));
+      const res = await request(`${ok.url}/`);
+      expect([res.status, res.body.toString()]).toEqual([200, 'from upstream']);
+    } finally {
+      silent.close();
+      prompt.close();
+    }
+  });
+
+  it('is rendered by errorPages and logged by accessLog with the status sent', async () => {
+    const lines: string[] = [];
+    const rendered = errorPages(timeout(hanging([]), { ms: 50 }), { render: (error) => `<p>${error.code}: ${error.detail}</p>` });
+    const server = await start(accessLog(rendered, { log: { write: (line: string) => void lines.push(line.trimEnd()) }, format: (e) => `${e.requestLine} ${e.status}` }));
+    const res = await request(`${server.url}/page`);
+    expect(res.status).toBe(503);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.body.toString()).toBe('<p>503: The application did not answer within 50 ms.</p>');
+    expect(lines).toEqual(['GET /page HTTP/1.1 503']);
+  });
+
+  it('refuses a limit that is not a positive number of milliseconds, and another status, at once', () => {
+    const app: App = (_environ: Environ) => [];
+    for (const ms of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, '100', undefined]) {
+      expect(() => timeout(app, { ms } as never), String(ms)).toThrow(TypeError);
+    }
+    expect(() => timeout(app, { ms: 10, status: 500 } as never)).toThrow(TypeError);
+    expect(() => timeout(app, undefined as never)).toThrow(TypeError);
+  });
+});
