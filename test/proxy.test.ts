@@ -298,6 +298,24 @@ describe('response header fields and statuses', () => {
     expect(reply.rest).toBe('ok');
   });
 
+  it("passes a 426's Upgrade on, which RFC 9110 §15.5.22 requires (other answers' Upgrade stays dropped)", async () => {
+    const own = http.createServer((req, res) => {
+      res.writeHead(req.url === '/ws' ? 426 : 200, { Upgrade: 'websocket', Connection: 'Upgrade', 'Content-Length': '2' });
+      res.end('no');
+    });
+    await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+    try {
+      const server = await start(to(`http://127.0.0.1:${(own.address() as AddressInfo).port}`));
+      const required = await request(`${server.url}/ws`);
+      expect([required.status, required.headers.upgrade, required.body.toString()]).toEqual([426, 'websocket', 'no']);
+      expect(required.headers.connection).toMatch(/\bupgrade\b/);
+      const other = await request(`${server.url}/`);
+      expect([other.status, other.headers.upgrade]).toEqual([200, undefined]);
+    } finally {
+      own.close();
+    }
+  });
+
   it('passes a redirect to the client instead of following it', async () => {
     const server = await start(to(upstream.url));
     const reply = await request(`${server.url}/redirect`);

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Environ } from '../gateway/types.ts';
-import { HOP_BY_HOP } from '../gateway/fields.ts';
+import { HOP_BY_HOP, isRequiredUpgrade } from '../gateway/fields.ts';
 import { hostOf } from '../http/host.ts';
 import { quotePath } from '../http/url.ts';
 
@@ -114,11 +114,14 @@ export function appendVia(previous: string | undefined, protocol: string | undef
 /**
  * The upstream's response fields to pass to the client, as `[name, value]` pairs: every field
  * of `headers` (as the HTTP client parsed them: lower-case names, repeated fields as arrays)
- * less the hop-by-hop ones and those named in its `Connection`, with `Via` appended.
+ * less the hop-by-hop ones and those named in its `Connection`, with `Via` appended. A 426's
+ * `Upgrade` is kept (`code`): the answer must carry it (RFC 9110 §15.5.22), and the server
+ * sends it as it sends an app's, on HTTP/1.1 with `Connection: upgrade`.
  */
 export function forwardResponseHeaders(
   headers: Record<string, string | string[] | undefined>,
   protocol: string,
+  code: number,
 ): Array<[string, string]> {
   const pairs: Array<[string, string]> = [];
   const connection = headers.connection;
@@ -126,7 +129,7 @@ export function forwardResponseHeaders(
   let via: string | undefined;
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || dropped?.has(name)) continue;
+    if (value === undefined || ((HOP_BY_HOP.has(name) || dropped?.has(name)) && !isRequiredUpgrade(name, code))) continue;
     if (name === 'via') {
       via = Array.isArray(value) ? value.join(', ') : value;
       continue;

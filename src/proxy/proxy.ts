@@ -146,7 +146,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     }
     let responseHeaders: Array<[string, string]>;
     try {
-      responseHeaders = applyEdits(forwardResponseHeaders(head.headers, 'HTTP/1.1'), options.responseHeaders, environ);
+      responseHeaders = applyEdits(forwardResponseHeaders(head.headers, 'HTTP/1.1', head.statusCode), options.responseHeaders, environ);
       for (const [name, value] of responseHeaders) assertHeader(name, value);
     } catch (error) {
       exchange.abort(new ExchangeClosed('invalid response header'));
