@@ -316,6 +316,25 @@ describe('response header fields and statuses', () => {
     }
   });
 
+  it("answers an upstream's 407 with a 502: its challenge is for this gateway, which the client cannot answer (RFC 9110 §11.7.1)", async () => {
+    const own = http.createServer((req, res) => {
+      res.writeHead(407, { 'Proxy-Authenticate': 'Basic realm="corp"', 'Content-Length': '6' });
+      res.end('denied');
+    });
+    await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+    try {
+      const origin = `http://127.0.0.1:${(own.address() as AddressInfo).port}`;
+      const server = await start(to(origin));
+      const res = await request(`${server.url}/page`);
+      expect(res.status).toBe(502);
+      expect(res.headers['proxy-authenticate']).toBeUndefined();
+      expect(res.body.toString()).toContain('The upstream server asked this gateway for proxy credentials.');
+      expect(server.log.text).toContain(`[tsgi] GET /page HTTP/1.1 502: upstream ${origin}: answered 407 Proxy Authentication Required`);
+    } finally {
+      own.close();
+    }
+  });
+
   it('passes a redirect to the client instead of following it', async () => {
     const server = await start(to(upstream.url));
     const reply = await request(`${server.url}/redirect`);

@@ -19,7 +19,7 @@ import { type ProxyOptions, proxySettings } from './proxy-options.ts';
 import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from './forward-headers.ts';
 import { upstreamTarget } from './upstream-path.ts';
 import { ExchangeClosed, type ExchangeTimeouts, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
-import { answerFailure, failedMidBody, isConnectionLost } from './upstream-errors.ts';
+import { PROXY_AUTHENTICATION_CODE, answerFailure, failedMidBody, isConnectionLost } from './upstream-errors.ts';
 import { upstreamConnector } from './upstream-socket.ts';
 import { forwardEarlyHints } from './early-hints.ts';
 
@@ -51,6 +51,9 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  * - **`103 Early Hints`** from the upstream are passed on where the server can send them
  *   (`tsgi.early_hints`): their `Link` fields only, one link each, after the
  *   {@link ProxyOptions.responseHeaders} edits; other interim answers are dropped.
+ * - **An upstream's `407`** is answered 502: its challenge is for this gateway (RFC 9110
+ *   §11.7.1), not the client, which could not answer it (`Proxy-Authorization` is not
+ *   forwarded either), and a 407 without it breaks §15.5.8.
  * - **Redirects** are passed to the client, not followed (use `rewriteLocation` to map
  *   `Location` to the public URL).
  * - **Failures before the head**: refused, reset, unresolvable host, TLS or a malformed answer
@@ -143,6 +146,10 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
         if (!exchange.aborted && attempt === 1 && input === null && IDEMPOTENT.has(request.method) && isConnectionLost(error)) continue;
         return failedBeforeHead(exchange, environ, startResponse, origin, error);
       }
+    }
+    if (head.statusCode === 407) {
+      exchange.abort(new ExchangeClosed('407 from the upstream'));
+      return answerFailure(environ, startResponse, origin, Object.assign(new Error('407 Proxy Authentication Required'), { code: PROXY_AUTHENTICATION_CODE }));
     }
     let responseHeaders: Array<[string, string]>;
     try {

@@ -34,6 +34,15 @@ const MALFORMED = failure('malformed response', (cause) => new HTTPBadGateway('T
 const CONNECT_TIMEOUT = failure('connect timeout', (cause) => new HTTPGatewayTimeout('The upstream server did not accept the connection in time.', { cause }));
 const HEADERS_TIMEOUT = failure('response headers timeout', (cause) => new HTTPGatewayTimeout('No response head came within the time allowed.', { cause }));
 const BODY_TIMEOUT = failure('response body timeout', (cause) => new HTTPGatewayTimeout('The upstream server stopped sending its answer.', { cause }));
+/**
+ * An upstream's `407 Proxy Authentication Required`: its challenge is for the next client on the
+ * chain, this gateway (RFC 9110 §11.7.1), so it is not passed on, and a 407 without it breaks
+ * §15.5.8; the client could not answer it anyway (`Proxy-Authorization` is not forwarded).
+ */
+const PROXY_AUTHENTICATION = failure(
+  'answered 407 Proxy Authentication Required: it asks this gateway for proxy credentials',
+  (cause) => new HTTPBadGateway('The upstream server asked this gateway for proxy credentials.', { cause }),
+);
 const OTHER = failure('request failed', (cause) => new UpstreamUnreachable(undefined, { cause }));
 
 /** The error's code, or its cause's (undici wraps some socket errors). */
@@ -60,6 +69,9 @@ function isRefusedAnswer(error: unknown): boolean {
   return error instanceof Error && (error as { code?: unknown }).code === 'UND_ERR_SOCKET' && REFUSED_ANSWER.has(error.message);
 }
 
+/** The `code` of the error the proxy makes for an upstream's 407 (see {@link answerFailure}). */
+export const PROXY_AUTHENTICATION_CODE = 'ERR_PROXY_AUTHENTICATION_REQUIRED';
+
 /** Sorts an error of the HTTP client into a {@link Failure}. */
 export function classify(error: unknown): Failure {
   if (isRefusedAnswer(error)) return MALFORMED;
@@ -84,6 +96,8 @@ export function classify(error: unknown): Failure {
     case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
     case 'ERR_INVALID_HEADER':
       return MALFORMED;
+    case PROXY_AUTHENTICATION_CODE:
+      return PROXY_AUTHENTICATION;
   }
   if (CONNECTION_LOST.has(code)) return RESET;
   if (code.startsWith('HPE_') || error instanceof errors.HTTPParserError) return MALFORMED;
