@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, HTTPNotModified, HTTPUnauthorized, Request, Response, serve } from 'tsgi';
+import { type App, type Environ, HTTPMethodNotAllowed, HTTPNotModified, HTTPProxyAuthenticationRequired, HTTPUnauthorized, HTTPUpgradeRequired, Request, Response, serve } from 'tsgi';
 import { lint, LintError } from 'tsgi/middleware';
 import { checkEnviron } from '../src/middleware/lint-environ.ts';
 
@@ -156,6 +156,13 @@ describe('lint: startResponse', () => {
     ['401 without challenge', starting('401 Unauthorized', [['Content-Type', 'text/plain']]), /a 401 response must carry WWW-Authenticate with a challenge \(RFC 9110 §15\.5\.2\) \(401 Unauthorized\)/],
     ['401 with a blank challenge', starting('401 Unauthorized', [['WWW-Authenticate', ' ']]), /a 401 response must carry WWW-Authenticate/],
     ['HTTPUnauthorized without challenge', new HTTPUnauthorized('Log in first.').toApp(), /a 401 response must carry WWW-Authenticate/],
+    ['405 without Allow', starting('405 Method Not Allowed', [['Content-Type', 'text/plain']]), /a 405 response must carry Allow \(RFC 9110 §15\.5\.6; empty when no method is\) \(405 Method Not Allowed\)/],
+    ['407 without challenge', starting('407 Proxy Authentication Required', []), /a 407 response must carry Proxy-Authenticate with a challenge \(RFC 9110 §15\.5\.8\) \(407 Proxy Authentication Required\)/],
+    ['407 with a blank challenge', starting('407 Proxy Authentication Required', [['Proxy-Authenticate', '']]), /a 407 response must carry Proxy-Authenticate/],
+    ['HTTPProxyAuthenticationRequired without challenge', new HTTPProxyAuthenticationRequired().toApp(), /a 407 response must carry Proxy-Authenticate/],
+    ['426 without Upgrade', starting('426 Upgrade Required', []), /a 426 response must carry Upgrade with the protocols to switch to \(RFC 9110 §15\.5\.22\) \(426 Upgrade Required\)/],
+    ['426 with a blank Upgrade', starting('426 Upgrade Required', [['Upgrade', ' ']]), /a 426 response must carry Upgrade/],
+    ['HTTPUpgradeRequired without upgrade', new HTTPUpgradeRequired('Use WebSocket.').toApp(), /a 426 response must carry Upgrade/],
     [
       'called twice',
       (_e, start) => {
@@ -224,6 +231,13 @@ describe('lint: the body', () => {
     expect((await run(starting('205 Reset Content', [['Content-Length', '0']]))).statusCode).toBe(205);
     expect((await run(starting('401 Unauthorized', [['www-authenticate', 'Bearer realm="api"']]))).statusCode).toBe(401);
     expect((await run(new HTTPUnauthorized(undefined, { wwwAuthenticate: { scheme: 'Basic', params: { realm: 'Staff' } } }).toApp())).statusCode).toBe(401);
+    expect((await run(starting('405 Method Not Allowed', [['allow', 'GET, HEAD']]))).statusCode).toBe(405);
+    // An empty Allow: the resource allows no method (RFC 9110 §10.2.1), as abort(405) answers.
+    expect((await run(starting('405 Method Not Allowed', [['Allow', '']]))).statusCode).toBe(405);
+    expect((await run(new HTTPMethodNotAllowed().toApp())).statusCode).toBe(405);
+    expect((await run(new HTTPMethodNotAllowed(['GET']).toApp())).statusCode).toBe(405);
+    expect((await run(new HTTPProxyAuthenticationRequired(undefined, { proxyAuthenticate: 'Basic realm="proxy"' }).toApp())).statusCode).toBe(407);
+    expect((await run(new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' }).toApp())).statusCode).toBe(426);
   });
 
   it('allows a HEAD answer with the Content-Length of the GET and no body', async () => {

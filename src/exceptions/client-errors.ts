@@ -59,7 +59,8 @@ export class HTTPMethodNotAllowed extends HTTPClientError {
   /**
    * @param allow - methods the resource supports, sent as `Allow` (RFC 9110 §10.2.1): a list,
    *   or one string (`'GET'`, `'GET, HEAD'`). When omitted, the `Allow` field of the `headers`
-   *   option, if any (as `abort(405, detail, { headers: { Allow: 'GET' } })` gives it), else none.
+   *   option, if any (as `abort(405, detail, { headers: { Allow: 'GET' } })` gives it), else
+   *   an empty `Allow` (the resource allows no method, RFC 9110 §10.2.1): a 405 always has one.
    * @throws TypeError for a method that is not a token (`'GE T'`).
    */
   constructor(allow?: Iterable<string> | string, detail?: string, options?: HTTPExceptionOptions) {
@@ -83,7 +84,11 @@ export class HTTPNotAcceptable extends HTTPClientError {
   static override readonly description: string = 'The resource has no representation the client accepts.';
 }
 
-/** 407 Proxy Authentication Required (RFC 9110 §15.5.8); give the challenges with the `proxyAuthenticate` option. */
+/**
+ * 407 Proxy Authentication Required (RFC 9110 §15.5.8); give the challenges with the
+ * `proxyAuthenticate` option. A 407 must carry one: without it the response breaks §15.5.8,
+ * and `lint` (so `TestClient`) refuses it, as a 401 without `wwwAuthenticate`.
+ */
 export class HTTPProxyAuthenticationRequired extends HTTPClientError {
   declare readonly code: 407; static override readonly code = 407;
   static override readonly description: string = 'The client must authenticate with the proxy.';
@@ -191,7 +196,8 @@ export class HTTPTooEarly extends HTTPClientError {
 /**
  * 426 Upgrade Required (RFC 9110 §15.5.22); the `upgrade` option sends the protocols to switch
  * to as `Upgrade` (`{ upgrade: 'websocket' }`), which the Node server sends on HTTP/1.1 with
- * `Connection: upgrade`. Without it the 426 is sent without `Upgrade`, which the RFC requires.
+ * `Connection: upgrade`. Without it the 426 is sent without `Upgrade`, which the RFC requires,
+ * and `lint` (so `TestClient`) refuses it.
  */
 export class HTTPUpgradeRequired extends HTTPClientError {
   declare readonly code: 426; static override readonly code = 426;

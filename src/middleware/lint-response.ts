@@ -37,6 +37,9 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
   let length: number | null = null;
   let types = 0;
   let challenged = false;
+  let proxyChallenged = false;
+  let allowed = false;
+  let upgrades = false;
   for (const pair of headers as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
       fail('each header must be a [name, value] pair of strings', `got ${describe(pair)}`);
@@ -61,11 +64,20 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
       if (types > 1) fail('Content-Type must appear at most once');
     } else if (lower === 'www-authenticate' && value.trim() !== '') {
       challenged = true;
+    } else if (lower === 'proxy-authenticate' && value.trim() !== '') {
+      proxyChallenged = true;
+    } else if (lower === 'allow') {
+      allowed = true;
+    } else if (lower === 'upgrade' && value.trim() !== '') {
+      upgrades = true;
     }
   }
   if (code === 204 && length !== null) fail('no Content-Length in a 204 response (RFC 9110 §8.6)', status);
   if ((code === 204 || code === 304) && types > 0) fail('no Content-Type in a 204 or 304 response: there is no content', status);
   if (code === 401 && !challenged) fail('a 401 response must carry WWW-Authenticate with a challenge (RFC 9110 §15.5.2)', status);
+  if (code === 405 && !allowed) fail('a 405 response must carry Allow (RFC 9110 §15.5.6; empty when no method is)', status);
+  if (code === 407 && !proxyChallenged) fail('a 407 response must carry Proxy-Authenticate with a challenge (RFC 9110 §15.5.8)', status);
+  if (code === 426 && !upgrades) fail('a 426 response must carry Upgrade with the protocols to switch to (RFC 9110 §15.5.22)', status);
   if (code === 205 && length !== null && length !== 0) fail('a 205 response has no content: Content-Length 0 or none (RFC 9110 §15.3.6)', status);
   state.status = code;
   state.length = length;

@@ -38,8 +38,11 @@ export interface LintedApp extends App {
  *   SP, visible ASCII or U+0080–U+00FF (so no CR/LF/NUL), no hop-by-hop field but
  *   `Connection: close`, no `Status` field, at most one Content-Length (digits) and
  *   Content-Type, no Content-Length in a 204 (none but 0 in a 205), no Content-Type in a 204 or 304,
- *   and a 401 carries a non-blank `WWW-Authenticate` (RFC 9110 §15.5.2: a server generating a
- *   401 MUST send one; a bare `new HTTPUnauthorized()` breaks this rule);
+ *   and the fields RFC 9110 says a status MUST carry: a 401 a non-blank `WWW-Authenticate`
+ *   (§15.5.2; a bare `new HTTPUnauthorized()` breaks this rule), a 405 an `Allow` (§15.5.6;
+ *   empty means no method, §10.2.1), a 407 a non-blank `Proxy-Authenticate` (§15.5.8), a 426
+ *   a non-blank `Upgrade` (§15.5.22; a bare `new HTTPUpgradeRequired()` breaks it). A 416's
+ *   `Content-Range` is only a SHOULD (§15.5.17): not checked;
  * - **the body**: an iterable or async iterable (not a string, not bare bytes), chunks are
  *   `Uint8Array`, produced only after `startResponse`, none with bytes for 204/205/304 or a
  *   HEAD request, as many bytes as Content-Length says; `next()` is not called again before
