@@ -408,6 +408,26 @@ describe('the upstream proxy', () => {
     }
   });
 
+  it("passes on only the first 8 of an upstream's 103s: a flood of them cannot fill the server's memory", async () => {
+    const raw = net.createServer((socket) => {
+      socket.once('data', () => {
+        for (let i = 0; i < 50; i++) socket.write(`HTTP/1.1 103 Early Hints\r\nLink: </${i}.css>; rel=preload; as=style\r\n\r\n`);
+        setTimeout(() => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'), 5);
+      });
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const app = proxy(`http://127.0.0.1:${(raw.address() as AddressInfo).port}`);
+    try {
+      const server = await start(app);
+      const received = await get(server.port);
+      expect(received.informational.map((i) => i.link)).toEqual(Array.from({ length: 8 }, (_, i) => `</${i}.css>; rel=preload; as=style`));
+      expect(received.body).toBe('ok');
+    } finally {
+      await app.close();
+      await new Promise((resolve) => raw.close(resolve));
+    }
+  });
+
   it('records the forwarded hints in the test client', async () => {
     const url = await upstream([{ link: STYLE }]);
     const app = proxy(url);

@@ -38,22 +38,37 @@ export function splitLinks(value: string): string[] {
 }
 
 /**
- * Passes the `Link` fields of an upstream's 103 to the client: each link-value its own field,
- * after the proxy's `responseHeaders` edits (a removed `link` is not passed on either). Other
- * fields of the 103 are dropped, and so is a link the server could not send (one `isHintLink`
- * refuses: a quoted value with spaces, control characters): hints are an optimisation, never a
- * reason to fail the answer, so nothing here throws.
+ * How many of an upstream's 103s one request passes on. A server sends a 1xx whatever the
+ * client reads (no back-pressure), so an upstream sending them without end would fill memory;
+ * browsers use the first only (Chromium), and servers send one or two.
  */
-export function forwardEarlyHints(environ: Environ, headers: UpstreamHead['headers'], edits: HeaderEdits | undefined): void {
+const MAX_FORWARDED_HINTS = 8;
+
+/**
+ * The forwarder of one request's upstream 103s (kept across retries), or `undefined` when the
+ * server cannot send early hints. It passes the `Link` fields of the first
+ * {@link MAX_FORWARDED_HINTS} 103s to the client: each link-value its own field, after the
+ * proxy's `responseHeaders` edits (a removed `link` is not passed on either). Other fields of
+ * the 103 are dropped, and so is a link the server could not send (one `isHintLink` refuses: a
+ * quoted value with spaces, control characters), and every 103 past the limit: hints are an
+ * optimisation, never a reason to fail the answer, so nothing here throws.
+ */
+export function earlyHintsForwarder(environ: Environ, edits: HeaderEdits | undefined): ((headers: UpstreamHead['headers']) => void) | undefined {
   const send = environ['tsgi.early_hints'];
-  const raw = headers.link;
-  if (typeof send !== 'function' || raw === undefined) return;
-  try {
-    const fields: Array<[string, string]> = [];
-    for (const value of Array.isArray(raw) ? raw : [raw]) for (const link of splitLinks(value)) fields.push(['Link', link]);
-    const links = applyEdits(fields, edits, environ).filter(([name, value]) => sameFieldName(name, 'link') && isHintLink(value));
-    if (links.length > 0) send(environ, links);
-  } catch {
-    // An edit that throws, a server that refuses: the final answer still comes.
-  }
+  if (typeof send !== 'function') return undefined;
+  let forwarded = 0;
+  return (headers) => {
+    const raw = headers.link;
+    if (raw === undefined || forwarded >= MAX_FORWARDED_HINTS) return;
+    try {
+      const fields: Array<[string, string]> = [];
+      for (const value of Array.isArray(raw) ? raw : [raw]) for (const link of splitLinks(value)) fields.push(['Link', link]);
+      const links = applyEdits(fields, edits, environ).filter(([name, value]) => sameFieldName(name, 'link') && isHintLink(value));
+      if (links.length === 0) return;
+      forwarded++;
+      send(environ, links);
+    } catch {
+      // An edit that throws, a server that refuses: the final answer still comes.
+    }
+  };
 }

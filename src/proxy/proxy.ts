@@ -21,7 +21,7 @@ import { upstreamTarget } from './upstream-path.ts';
 import { ExchangeClosed, type ExchangeTimeouts, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
 import { PROXY_AUTHENTICATION_CODE, answerFailure, failedMidBody, isConnectionLost } from './upstream-errors.ts';
 import { upstreamConnector } from './upstream-socket.ts';
-import { forwardEarlyHints } from './early-hints.ts';
+import { earlyHintsForwarder } from './early-hints.ts';
 
 /** What {@link proxy} answers: a gateway app, plus `close()` to release its connections. */
 export interface ProxyApp extends App {
@@ -50,7 +50,8 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  *   the server when the body is first read, so it is not forwarded.
  * - **`103 Early Hints`** from the upstream are passed on where the server can send them
  *   (`tsgi.early_hints`): their `Link` fields only, one link each, after the
- *   {@link ProxyOptions.responseHeaders} edits; other interim answers are dropped.
+ *   {@link ProxyOptions.responseHeaders} edits, the first 8 of a request (a 1xx has no
+ *   back-pressure); other interim answers are dropped.
  * - **An upstream's `407`** is answered 502: its challenge is for this gateway (RFC 9110
  *   §11.7.1), not the client, which could not answer it (`Proxy-Authorization` is not
  *   forwarded either), and a 407 without it breaks §15.5.8.
@@ -130,8 +131,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     };
     const input = isBodyReadable(environ) ? environ['tsgi.input'] : null;
     // An upstream's 103 goes on to the client where the server can send one (spec §2.5).
-    const onEarlyHints =
-      typeof environ['tsgi.early_hints'] === 'function' ? (fields: UpstreamHead['headers']) => forwardEarlyHints(environ, fields, options.responseHeaders) : undefined;
+    const onEarlyHints = earlyHintsForwarder(environ, options.responseHeaders);
     let exchange!: UpstreamExchange;
     let head!: UpstreamHead;
     for (let attempt = 1; ; attempt++) {
