@@ -183,6 +183,15 @@ describe('103 Early Hints over HTTP/1.1', () => {
     expect(errors[0]).toBeInstanceOf(TypeError);
   });
 
+  it('refuses two links joined by a comma without a space, or one hidden in a parameter value (a path put in a link unescaped)', () => {
+    const req = Request.blank('/');
+    expect(() => req.sendEarlyHints('</style.css>; rel=preload,</app.js>; rel=preload')).toThrow(/one link/);
+    const path = 'x>; rel=preload; as=script,<https://evil.example/a.js';
+    expect(() => req.sendEarlyHints(`<${path}>; rel=preload`)).toThrow(/one link/);
+    expect(() => req.sendEarlyHints('</a.css>; rel=preload; as=style; type="text/css,x"')).not.toThrow();
+    expect(() => req.sendEarlyHints('</a.css>; rel=preload; type=text/css')).not.toThrow();
+  });
+
   it('keeps Expect: 100-continue working: 103 first, then 100 when the app reads, then the answer', async () => {
     const app = Request.application(async (req) => {
       req.sendEarlyHints(STYLE);

@@ -10,10 +10,11 @@ import { CONNECTION_FIELDS, HOP_BY_HOP, assertHeader, isFieldChar } from './fiel
 /**
  * One link-value (RFC 8288 §3) in the shape Node's `writeEarlyHints` accepts: `<URI-reference>`
  * then `; name` or `; name=value` parameters, a value a token-like run or a quoted string,
- * neither holding spaces or `;`. Several links are several `Link` fields, never one value with
- * commas (Node refuses that).
+ * neither holding spaces or `;`, and no `,`, `<` or `>` outside the quotes (they would start
+ * another link: `</a.css>; rel=preload,</b.js>`). Several links are several `Link` fields,
+ * never one value with commas (Node refuses that).
  */
-const LINK_VALUE = /^<[^<>]*>(?:[ \t]*;[ \t]*[^;"\s=]+(?:=(?:"[^;"\s]*"|[^;"\s]*))?)*$/;
+const LINK_VALUE = /^<[^<>]*>(?:[ \t]*;[ \t]*[^;"\s=,<>]+(?:=(?:"[^;"\s]*"|[^;"\s,<>]*))?)*$/;
 
 /**
  * True when `value` is one link-value a `Link` field of early hints may hold (see
