@@ -192,6 +192,24 @@ describe('103 Early Hints over HTTP/1.1', () => {
     expect(() => req.sendEarlyHints('</a.css>; rel=preload; type=text/css')).not.toThrow();
   });
 
+  it('refuses Content-Length in early hints (RFC 9110 §8.6: never in a 1xx), and sends nothing', async () => {
+    const errors: unknown[] = [];
+    const app: App = (environ, startResponse) => {
+      try {
+        environ['tsgi.early_hints']!(environ, [['Link', STYLE], ['Content-Length', '20']]);
+      } catch (error) {
+        errors.push(error);
+      }
+      startResponse('200 OK', []);
+      return [];
+    };
+    const server = await start(app);
+    const received = await get(server.port);
+    expect(received.informational).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(TypeError);
+  });
+
   it('keeps Expect: 100-continue working: 103 first, then 100 when the app reads, then the answer', async () => {
     const app = Request.application(async (req) => {
       req.sendEarlyHints(STYLE);

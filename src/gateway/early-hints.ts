@@ -29,7 +29,8 @@ export function isHintLink(value: string): boolean {
 /**
  * Checks the fields of a 103 by the rules of spec §2.5: an array of `[name, value]` pairs,
  * names tokens and values field-value characters (as `assertHeader`, so no CR, LF or NUL can
- * start a line of its own), no hop-by-hop field (a 1xx describes no connection), each `Link`
+ * start a line of its own), no hop-by-hop field (a 1xx describes no connection), no
+ * `Content-Length` (never in a 1xx, RFC 9110 §8.6), each `Link`
  * one link-value ({@link LINK_VALUE}).
  *
  * @returns whether the fields hold a `Link` field: a 103 without one is not sent.
@@ -44,6 +45,7 @@ export function checkEarlyHints(fields: unknown): boolean {
     assertHeader(name, value);
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || CONNECTION_FIELDS.has(lower)) throw new TypeError(`${name} describes a connection: early hints cannot carry it`);
+    if (lower === 'content-length') throw new TypeError('Content-Length is never sent in a 1xx (RFC 9110 §8.6): early hints cannot carry it');
     if (lower === 'link') {
       if (!LINK_VALUE.test(value)) {
         throw new TypeError(`a Link field of early hints holds one link, as "</style.css>; rel=preload; as=style": ${JSON.stringify(value)}`);

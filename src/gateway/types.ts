@@ -131,8 +131,8 @@ export interface Environ {
  *
  * @param environ - the environ of the request (or a copy of it) the hints are for.
  * @param fields - `[name, value]` pairs: token names, field-value characters (spec §5), no
- *   hop-by-hop fields; each `Link` field one link-value (`<uri>` then `; name=value`
- *   parameters; several links are several fields).
+ *   hop-by-hop fields, no `Content-Length` (RFC 9110 §8.6); each `Link` field one link-value
+ *   (`<uri>` then `; name=value` parameters; several links are several fields).
  * @throws TypeError for fields that break those rules; nothing is sent then.
  */
 export type EarlyHints = (environ: Environ, fields: Array<[string, string]>) => boolean;
