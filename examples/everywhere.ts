@@ -7,7 +7,7 @@
  *
  * | Path | Shows |
  * | --- | --- |
- * | `/env/…` | the environ as JSON: `SCRIPT_NAME`, `PATH_INFO` (decoded), `REQUEST_URI` (raw), host, port, client address |
+ * | `/env/…` | the environ as JSON: `SCRIPT_NAME`, `PATH_INFO` (decoded), `REQUEST_URI` (raw), host, port, client address, the request id |
  * | `/text` | a text with an ETag: HEAD, `If-None-Match` → 304, `Range` → 206 |
  * | `/stream` | two chunks 300 ms apart: the first arrives before the end |
  * | `/upload` | reads the request body as it streams up; answers its size, chunk count and how long it kept arriving |
@@ -19,7 +19,13 @@
  * | `/error/before`, `/error/after` | an app error before the headers (500) and after (a cut body) |
  * | `/unavailable` | a raw app's body raising `HTTPServiceUnavailable` before the headers: its 503 page |
  * | `/hangup`, `/hangup/status` | an endless stream whose `finally` counts clients that left |
+ * | `/page` | an HTML page: a `103 Early Hints` first (`sendEarlyHints`, whose answer it shows), an inline script with the request's CSP nonce |
  * | `/hono/…` | examples/hono-inside.ts: a Hono app through `fromFetchHandler` |
+ *
+ * Every answer goes through the stack, outermost first: `requestId` (`X-Request-Id`, a
+ * proxy's kept), `secureHeaders` (a CSP with a per-request nonce; HSTS on `https` only),
+ * `cors` (the single-page app at {@link SPA_ORIGIN} may read the answers, with credentials)
+ * and `crossOriginProtection` (other sites' `POST`s are refused with a `403`; that app's pass).
  *
  * ```sh
  * node --conditions=tsgi-source src/cli/main.ts serve examples/everywhere.ts:app
@@ -28,8 +34,8 @@
  *
  * @module
  */
-import { type App, HTTPMethodNotAllowed, HTTPNotFound, HTTPServiceUnavailable, Request, Response, redirect } from 'tsgi';
-import { AuthTickets, CookieSessions, mount, sessionOf } from 'tsgi/middleware';
+import { type App, HTTPMethodNotAllowed, HTTPNotFound, HTTPServiceUnavailable, Request, Response, compose, redirect } from 'tsgi';
+import { AuthTickets, CookieSessions, cors, crossOriginProtection, cspNonce, mount, requestId, secureHeaders, sessionOf } from 'tsgi/middleware';
 import { app as honoInside } from './hono-inside.ts';
 
 const encoder = new TextEncoder();
@@ -50,8 +56,15 @@ const tickets = new AuthTickets({ secret: 'everywhere: a demo ticket secret, pub
 const SHOWN = [
   'REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO', 'QUERY_STRING', 'REQUEST_URI', 'SERVER_NAME', 'SERVER_PORT',
   'SERVER_PROTOCOL', 'REMOTE_ADDR', 'HTTP_HOST', 'HTTP_COOKIE', 'HTTP_X_DEMO', 'CONTENT_TYPE', 'CONTENT_LENGTH',
-  'tsgi.url_scheme', 'tsgi.multiprocess', 'tsgi.multithread',
+  'HTTP_X_REQUEST_ID', 'tsgi.url_scheme', 'tsgi.multiprocess', 'tsgi.multithread', 'tsgi.request_id',
 ];
+
+/**
+ * The origin of a single-page app served elsewhere that calls this one with the user's cookies
+ * (`fetch(url, { credentials: 'include' })`): `cors` lets it read the answers,
+ * `crossOriginProtection` lets it post (docs/middleware-cors.md, "A single-page app").
+ */
+export const SPA_ORIGIN = 'http://spa.example';
 
 /** `/upload`: reads `tsgi.input` chunk by chunk, holding none of it. */
 const upload: App = async (environ, startResponse) => {
@@ -173,10 +186,26 @@ const main = Request.application(async (req) => {
       return req.getResponse(endless);
     case '/hangup/status':
       return Response.json(hangups);
+    case '/page': {
+      // `true` where a 103 went out (Node's servers), `false` where none can (the fetch adapters).
+      const hinted = req.sendEarlyHints(`<${req.applicationUrl}/text>; rel=preload; as=fetch`);
+      const html =
+        `<!doctype html>\n<meta charset="utf-8">\n<title>everywhere</title>\n<p id="hints">${hinted}</p>\n` +
+        `<script nonce="${cspNonce(req)}">document.title += ' (script ran)';</script>\n`;
+      return new Response(html, { contentType: 'text/html' });
+    }
     default:
       throw new HTTPNotFound(`nothing at ${path}`);
   }
 });
 
-/** The app: {@link main} (with its sessions and login tickets), with examples/hono-inside.ts mounted at `/hono`. */
-export const app: App = mount({ '/hono': honoInside, '/unavailable': unavailable, '/': tickets.middleware(sessions.middleware(main)) });
+/**
+ * The app: {@link main} (with its sessions and login tickets), with examples/hono-inside.ts
+ * mounted at `/hono`, in the stack of the table above.
+ */
+export const app: App = compose(
+  requestId,
+  (inner) => secureHeaders(inner, { contentSecurityPolicy: { directives: { 'default-src': ["'self'"], 'script-src': ["'self'"] }, nonce: true } }),
+  (inner) => cors(inner, { origin: [SPA_ORIGIN], credentials: true, exposeHeaders: ['X-Request-Id'] }),
+  (inner) => crossOriginProtection(inner, { trustedOrigins: [SPA_ORIGIN] }),
+)(mount({ '/hono': honoInside, '/unavailable': unavailable, '/': tickets.middleware(sessions.middleware(main)) }));

@@ -708,3 +708,34 @@ describe('examples/everywhere.ts /session', () => {
     expect(await (await client.get('/session')).json()).toEqual({ user: null, remoteUser: null, flashes: [] });
   });
 });
+
+describe('examples/everywhere.ts middleware stack (the runtimes suite sends the same over http on every server)', () => {
+  it('sends Strict-Transport-Security on https only, with the other security headers and the request id', async () => {
+    const https = await new TestClient(everywhere.app, { baseUrl: 'https://example.com' }).get('/text');
+    expect(https.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+    expect(https.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(https.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const http = await new TestClient(everywhere.app).get('/text');
+    expect(http.headers.get('strict-transport-security')).toBeNull();
+    expect(http.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('/page sends a 103 first where the server can, says so, and marks its script with the CSP nonce', async () => {
+    const page = await new TestClient(everywhere.app).get('/page');
+    expect(page.earlyHints).toEqual([[['Link', '<http://localhost/text>; rel=preload; as=fetch']]]);
+    const html = await page.text();
+    expect(html).toContain('<p id="hints">true</p>');
+    const nonce = /'nonce-([^']+)'/.exec(page.headers.get('content-security-policy') ?? '')?.[1];
+    expect(nonce).toBeDefined();
+    expect(html).toContain(`<script nonce="${nonce}">`);
+  });
+
+  it('refuses a cross-site login (403) before the session is read, and lets the single-page app in with CORS fields', async () => {
+    const client = new TestClient(everywhere.app);
+    const refused = await client.post('/session', { form: { user: 'mallory' }, headers: { 'Sec-Fetch-Site': 'cross-site', Origin: 'http://evil.example' }, status: 403 });
+    expect(refused.headers.get('set-cookie')).toBeNull();
+    const spa = await client.post('/session', { form: { user: 'ada' }, headers: { 'Sec-Fetch-Site': 'cross-site', Origin: everywhere.SPA_ORIGIN }, status: 303 });
+    expect(spa.headers.get('access-control-allow-origin')).toBe(everywhere.SPA_ORIGIN);
+    expect(spa.headers.get('access-control-allow-credentials')).toBe('true');
+  });
+});

@@ -7,13 +7,36 @@ import http from 'node:http';
 import { expect } from 'vitest';
 import { encodeMultipart } from 'tsgi/forms';
 import { type Reply, eventually, json, rawRequest, request } from './client.ts';
-import { type RunningServer, peakMemory } from './rows.ts';
+import { type Row, type RunningServer, peakMemory } from './rows.ts';
 
-/** One case: a name (the column), what it checks, and the check. */
+/** One case: a name (the column), what it checks, and the check (of `row`'s running `server`). */
 export interface Case {
   name: string;
-  run(server: RunningServer): Promise<void>;
+  run(server: RunningServer, row: Row): Promise<void>;
 }
+
+/** examples/everywhere.ts's `SPA_ORIGIN`: the one other origin its `cors` and `crossOriginProtection` let in. */
+const SPA = 'http://spa.example';
+/** A page on another site. */
+const EVIL = 'http://evil.example';
+/** A version 4 UUID, `requestId`'s new ids. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** The fields `secureHeaders` adds by default, on `http` (no `Strict-Transport-Security`). */
+const SECURE_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'strict-origin-when-cross-origin',
+  'x-frame-options': 'SAMEORIGIN',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'origin-agent-cluster': '?1',
+  'x-dns-prefetch-control': 'off',
+  'x-permitted-cross-domain-policies': 'none',
+  'x-xss-protection': '0',
+};
+/** everywhere.ts's policy, its nonce captured. */
+const CSP = /^default-src 'self'; script-src 'self' 'nonce-([A-Za-z0-9+/]{22}==)'$/;
+/** A `/session` login form. */
+const LOGIN = { 'Content-Type': 'application/x-www-form-urlencoded' };
 
 const MiB = 1024 * 1024;
 /** How long the 50 MB upload pauses half-way, ms. */
@@ -300,6 +323,149 @@ export const CASES: Case[] = [
         fields: { title: 'a report' },
         files: [{ name: 'data.bin', type: 'application/octet-stream', size: 600_000 }],
       });
+    },
+  },
+  {
+    name: 'requestId: X-Request-Id round trip',
+    async run({ base }) {
+      // A new id: in the answer, and in the environ (tsgi.request_id, and the request's own field).
+      const fresh = await request(`${base}/env/`);
+      const id = fresh.headers['x-request-id'];
+      expect(id).toMatch(UUID);
+      expect(json(fresh)).toMatchObject({ 'tsgi.request_id': id, HTTP_X_REQUEST_ID: id });
+      expect((await request(`${base}/env/`)).headers['x-request-id']).not.toBe(id);
+      // A proxy's id is kept, a malformed one replaced.
+      const kept = await request(`${base}/env/`, { headers: { 'X-Request-Id': 'edge-42:a/b=' } });
+      expect(kept.headers['x-request-id']).toBe('edge-42:a/b=');
+      expect(json(kept)).toMatchObject({ 'tsgi.request_id': 'edge-42:a/b=', HTTP_X_REQUEST_ID: 'edge-42:a/b=' });
+      const replaced = await request(`${base}/env/`, { headers: { 'X-Request-Id': 'two words' } });
+      expect(replaced.headers['x-request-id']).toMatch(UUID);
+      expect(json(replaced)['tsgi.request_id']).toBe(replaced.headers['x-request-id']);
+      // On error pages, the mounted Hono app's answers and the streamed ones too.
+      for (const path of ['/missing', '/hono/api/hello', '/stream']) {
+        expect((await request(`${base}${path}`, { headers: { 'X-Request-Id': 'r-1' } })).headers['x-request-id'], path).toBe('r-1');
+      }
+    },
+  },
+  {
+    name: 'secureHeaders: fields, CSP nonce',
+    async run({ base }) {
+      for (const path of ['/text', '/missing', '/hono/api/hello']) {
+        const reply = await request(`${base}${path}`);
+        expect(reply.headers, path).toMatchObject(SECURE_HEADERS);
+        // Served over http: browsers ignore HSTS there, so none is sent.
+        expect(reply.headers['strict-transport-security'], path).toBeUndefined();
+        expect(reply.headers['content-security-policy'], path).toMatch(CSP);
+      }
+      const head = await request(`${base}/text`, { method: 'HEAD' });
+      expect(head.headers).toMatchObject(SECURE_HEADERS);
+      // The page's inline script carries this request's nonce, a new one each time.
+      const nonces = [];
+      for (let i = 0; i < 2; i++) {
+        const page = await request(`${base}/page`);
+        expect(page.status).toBe(200);
+        const nonce = CSP.exec(String(page.headers['content-security-policy']))?.[1];
+        expect(nonce).toBeDefined();
+        expect(page.body).toContain(`<script nonce="${nonce}">`);
+        nonces.push(nonce);
+      }
+      expect(nonces[0]).not.toBe(nonces[1]);
+    },
+  },
+  {
+    name: 'cors: preflight, request with credentials',
+    async run({ base }) {
+      // The preflight of a credentialed POST with a JSON body: answered by cors, the app not called.
+      const preflight = await request(`${base}/session`, {
+        method: 'OPTIONS',
+        headers: { Origin: SPA, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.body).toBe('');
+      expect(preflight.headers).toMatchObject({
+        'access-control-allow-origin': SPA,
+        'access-control-allow-credentials': 'true',
+        'access-control-allow-headers': 'content-type',
+        vary: 'Origin, Access-Control-Request-Headers',
+      });
+      expect(preflight.headers['access-control-allow-methods']).toMatch(/\bPOST\b/);
+      expect(preflight.headers['x-request-id']).toMatch(UUID);
+      // Another origin's preflight: no grant, so the browser refuses to send the request.
+      const refused = await request(`${base}/session`, { method: 'OPTIONS', headers: { Origin: EVIL, 'Access-Control-Request-Method': 'POST' } });
+      expect(refused.status).toBe(204);
+      expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+      expect(refused.headers.vary).toBe('Origin');
+      // The login from the app's page (a cross-site fetch, so Sec-Fetch-Site: cross-site): it
+      // passes crossOriginProtection (a trusted origin), and the page may read the answer.
+      const crossSite = { Origin: SPA, 'Sec-Fetch-Site': 'cross-site' };
+      const login = await request(`${base}/session`, { method: 'POST', headers: { ...LOGIN, ...crossSite }, body: 'user=spa' });
+      expect(login.status).toBe(303);
+      expect(login.headers).toMatchObject({ 'access-control-allow-origin': SPA, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': 'X-Request-Id' });
+      expect(login.headers.vary).toMatch(/\bOrigin\b/);
+      expect(login.headers['set-cookie']).toHaveLength(2);
+      // The next call sends the cookies back (credentials: 'include') and reads the user.
+      const cookie = login.headers['set-cookie']!.map((line) => line.split(';')[0]).join('; ');
+      const me = await request(`${base}/session`, { headers: { ...crossSite, Cookie: cookie } });
+      expect(json(me)).toMatchObject({ user: 'spa', remoteUser: 'spa' });
+      expect(me.headers).toMatchObject({ 'access-control-allow-origin': SPA, 'access-control-allow-credentials': 'true' });
+      expect(me.headers.vary).toMatch(/\bOrigin\b/);
+      // Another origin (or none) gets no grant, but Vary: Origin all the same (caches).
+      for (const headers of [{ Origin: EVIL }, {}] as Array<Record<string, string>>) {
+        const other = await request(`${base}/text`, { headers });
+        expect(other.status).toBe(200);
+        expect(other.headers['access-control-allow-origin']).toBeUndefined();
+        expect(other.headers.vary).toMatch(/\bOrigin\b/);
+      }
+    },
+  },
+  {
+    name: 'crossOriginProtection: cross-site POST 403',
+    async run({ base, origin }) {
+      const post = (headers: Record<string, string>) => request(`${base}/session`, { method: 'POST', headers: { ...LOGIN, ...headers }, body: 'user=mallory' });
+      for (const headers of [
+        { 'Sec-Fetch-Site': 'cross-site', Origin: EVIL },
+        { 'Sec-Fetch-Site': 'same-site', Origin: 'http://sub.127.0.0.1' },
+        { Origin: EVIL }, // an older browser: no Sec-Fetch-Site
+        { Origin: 'null' },
+      ] as Array<Record<string, string>>) {
+        const refused = await post(headers);
+        expect(refused.status, JSON.stringify(headers)).toBe(403);
+        expect(refused.body).toMatch(/Cross-origin request refused/);
+        expect(refused.headers['set-cookie']).toBeUndefined();
+        expect(refused.headers['x-request-id']).toMatch(UUID);
+        expect(refused.headers).toMatchObject(SECURE_HEADERS);
+      }
+      // The site's own form (same-origin, or an Origin naming the Host), a typed URL, and
+      // clients that are no browser (neither field) pass.
+      for (const headers of [{ 'Sec-Fetch-Site': 'same-origin', Origin: origin }, { Origin: origin }, { 'Sec-Fetch-Site': 'none' }, {}] as Array<Record<string, string>>) {
+        expect((await post(headers)).status, JSON.stringify(headers)).toBe(303);
+      }
+      // Safe methods always pass.
+      expect((await request(`${base}/session`, { headers: { 'Sec-Fetch-Site': 'cross-site', Origin: EVIL } })).status).toBe(200);
+    },
+  },
+  {
+    name: 'sendEarlyHints: 103 on Node, false on fetch',
+    async run({ base }, row) {
+      const { hostname, port, pathname } = new URL(`${base}/page`);
+      const { hints, reply } = await new Promise<{ hints: http.InformationEvent[]; reply: Reply }>((resolve, reject) => {
+        const hints: http.InformationEvent[] = [];
+        const req = http.get({ hostname, port, path: pathname, agent: false }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ hints, reply: { status: res.statusCode!, headers: res.headers, body, complete: res.complete } }));
+        });
+        req.on('information', (info) => hints.push(info));
+        req.on('error', reject);
+      });
+      expect(reply.status).toBe(200);
+      const sent = /<p id="hints">(true|false)<\/p>/.exec(reply.body)?.[1];
+      expect(sent).toBe(String(row.earlyHints));
+      if (row.earlyHints) {
+        expect(hints.map((info) => [info.statusCode, info.headers.link])).toEqual([[103, `<${base}/text>; rel=preload; as=fetch`]]);
+      } else {
+        expect(hints).toEqual([]);
+      }
     },
   },
   {

@@ -37,6 +37,11 @@ export interface Row {
   label: string;
   /** Case name → why this server cannot give the common answer. */
   unsupported: Record<string, string>;
+  /**
+   * Whether the server sends `103 Early Hints` (`req.sendEarlyHints` answers `true`): Node's
+   * (`toNodeHandler`), not the fetch adapters' (a fetch `Response` has no 1xx).
+   */
+  earlyHints: boolean;
   start(): Promise<RunningServer>;
 }
 
@@ -108,36 +113,42 @@ const COOKIE_JOINED = 'joins repeated Cookie fields with ", " (its fetch Headers
 export const ROWS: Row[] = [
   {
     name: 'node serve()',
+    earlyHints: true,
     label: '`tsgi serve examples/everywhere.ts:app` (serve() on node:http)',
     unsupported: {},
     start: () => node('src/cli/main.ts', ['serve', 'examples/everywhere.ts:app', '--port', '0']),
   },
   {
     name: 'express',
+    earlyHints: true,
     label: 'examples/express.ts: Express 5, toNodeHandler mounted at /tsgi',
     unsupported: {},
     start: () => node('examples/express.ts', [], '/tsgi'),
   },
   {
     name: 'fastify',
+    earlyHints: true,
     label: 'test/runtimes/servers/fastify.ts: Fastify 5, toNodeHandler in a hijacked catch-all route',
     unsupported: {},
     start: () => node('test/runtimes/servers/fastify.ts'),
   },
   {
     name: 'hono-node',
+    earlyHints: false,
     label: 'test/runtimes/servers/hono-node.ts: toFetchHandler on @hono/node-server',
     unsupported: {},
     start: () => node('test/runtimes/servers/hono-node.ts'),
   },
   {
     name: 'bun',
+    earlyHints: false,
     label: 'examples/bun.ts: toFetchHandler on Bun.serve',
     unsupported: {},
     start: () => launch(bin('.bin/bun'), ['--conditions=tsgi-source', 'examples/bun.ts']),
   },
   {
     name: 'deno',
+    earlyHints: false,
     label: 'examples/deno.ts: toFetchHandler on Deno.serve',
     unsupported: {},
     start: () =>
@@ -154,6 +165,7 @@ export const ROWS: Row[] = [
   },
   {
     name: 'workerd',
+    earlyHints: false,
     label: 'examples/worker.ts bundled, on workerd (examples/workerd.capnp)',
     unsupported: {
       cookies: `workerd ${COOKIE_JOINED}`,

@@ -33,7 +33,7 @@ describe.each(ROWS)('$name', (row) => {
     const reason = row.unsupported[testCase.name];
     let failure: unknown;
     try {
-      await testCase.run(server);
+      await testCase.run(server, row);
     } catch (error) {
       failure = error;
     }
