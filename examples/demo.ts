@@ -15,10 +15,15 @@
  * | `/boom/`          | an app that throws, to show the `errors` middleware     |
  * | `/legacy/`        | examples/legacy-proxy.ts: an old site behind a re-theming proxy (the old site starts as a child process at the first request) |
  *
- * The stack, outermost first: `errors` (an uncaught error becomes a plain 500, logged with its
- * stack to `tsgi.errors`, which is stderr under the CLI) → `compress` (gzip, deflate or br when
- * the client asks) → `mount`. The access log (Apache combined format, on stdout) is the one
- * `tsgi serve` writes; `createDemo({ log })` adds `accessLog` itself, for other servers.
+ * The stack, outermost first: `requestId` (an `X-Request-Id` on every answer, and in the
+ * environ as `tsgi.request_id`: a proxy's own kept, or a new UUID) → `secureHeaders` (the
+ * OWASP response headers: `nosniff`, `SAMEORIGIN` framing, a referrer policy, …, and HSTS
+ * over `https`; no CSP, which must list what a site loads) → `errors` (an uncaught error
+ * becomes a plain 500, logged with its stack to `tsgi.errors`, which is stderr under the CLI)
+ * → `compress` (gzip, deflate or br when the client asks) → `mount`. `secureHeaders` and
+ * `requestId` sit outside `errors`, so the 500 page carries them too. The access log (Apache
+ * combined format, on stdout) is the one `tsgi serve` writes; `createDemo({ log })` adds
+ * `accessLog` itself, for other servers, just inside `requestId`.
  *
  * `mount()` moves the matched prefix from `PATH_INFO` to `SCRIPT_NAME`, so `GET /time/app/`
  * reaches the time app with `SCRIPT_NAME` `/time/app` and `PATH_INFO` `/`. A prefix requested
@@ -48,7 +53,7 @@ import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { type App, HTTPNotFound, HTTPPermanentRedirect, Request } from 'tsgi';
 import { escapeHtml } from 'tsgi/http';
-import { accessLog, basicAuth, compress, directoryApp, errors, mount, staticUsers } from 'tsgi/middleware';
+import { accessLog, basicAuth, compress, directoryApp, errors, mount, requestId, secureHeaders, staticUsers } from 'tsgi/middleware';
 import { RouteMap } from 'tsgi/routing';
 import { app as environApp } from './environ.ts';
 import { app as timeRawApp } from './time-raw.ts';
@@ -105,8 +110,9 @@ const boom: App = () => {
 };
 
 /**
- * Builds the demo app: the routes of the table above, mounted and wrapped in `errors` →
- * `compress`, and in `accessLog` when `options.log` is given. The exported {@link app} is
+ * Builds the demo app: the routes of the table above, mounted and wrapped in `requestId` →
+ * `secureHeaders` → `errors` → `compress`, with `accessLog` just inside `requestId` when
+ * `options.log` is given. The exported {@link app} is
  * `createDemo` with the password from `$TSGI_DEMO_PASSWORD` (or a generated one).
  */
 export function createDemo(options: DemoOptions): App {
@@ -137,7 +143,8 @@ export function createDemo(options: DemoOptions): App {
       '<p>The four WSGI listings of <cite>Foundations of Python Network Programming</cite>, chapter 10, ' +
         'in TypeScript, and a tour of the toolkit: forms and uploads, static files with conditional and ' +
         'range requests, Basic authentication and error handling. Every response goes through ' +
-        '<code>errors</code> and <code>compress</code>, and <code>tsgi serve</code> logs it.</p>\n<ul>\n' +
+        '<code>requestId</code>, <code>secureHeaders</code>, <code>errors</code> and <code>compress</code>, ' +
+        'and <code>tsgi serve</code> logs it.</p>\n<ul>\n' +
         items.join('\n') +
         '\n</ul>',
     );
@@ -147,8 +154,8 @@ export function createDemo(options: DemoOptions): App {
   const index = new RouteMap({ index: '/' }).app({ index: indexPage });
 
   const site = mount([['/', index], ...routes.map(([prefix, app]) => [prefix, addSlash(app)] as const)]);
-  const app = errors(compress(site));
-  return options.log === undefined ? app : accessLog(app, { log: options.log, format: 'combined' });
+  const app = secureHeaders(errors(compress(site)));
+  return requestId(options.log === undefined ? app : accessLog(app, { log: options.log, format: 'combined' }));
 }
 
 const chosen = process.env.TSGI_DEMO_PASSWORD;

@@ -551,6 +551,45 @@ describe('examples/demo.ts over a socket', () => {
     expect(html).toContain('<tr><td>zeros.bin</td><td>application/octet-stream</td><td>2048</td></tr>');
   });
 
+  describe('requestId and secureHeaders: production defaults', () => {
+    const paths = ['/', '/env/', '/time/app/', '/upload/', '/static/hello.txt', '/admin/', '/boom/', '/nothing', '/time/app'];
+
+    it('answers every route, error pages included, with an X-Request-Id: a new UUID, or the one a proxy sent', async () => {
+      const ids = new Set<string>();
+      for (const path of paths) {
+        const reply = await request(server.url, path);
+        expect(reply.headers['x-request-id'], path).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+        ids.add(String(reply.headers['x-request-id']));
+        expect((await request(server.url, path, { headers: { 'X-Request-Id': 'nginx-1f2e' } })).headers['x-request-id'], path).toBe('nginx-1f2e');
+      }
+      expect(ids.size).toBe(paths.length);
+      // The apps see it: in the environ, and as the request's own field (which a proxy passes on).
+      const env = (await request(server.url, '/env/', { headers: { 'X-Request-Id': 'nginx-1f2e' } })).body.split('\n');
+      expect(env).toContain('tsgi.request_id: nginx-1f2e');
+      expect(env).toContain('HTTP_X_REQUEST_ID: nginx-1f2e');
+    });
+
+    it('sends the security headers on pages, files, 304, 401, 404, 405 and the 500 page; no HSTS over http', async () => {
+      const etag = (await request(server.url, '/static/hello.txt')).headers.etag!;
+      const replies = [
+        ...(await Promise.all(paths.map((path) => request(server.url, path)))),
+        await request(server.url, '/static/hello.txt', { headers: { 'If-None-Match': etag } }),
+        await request(server.url, '/', { method: 'POST' }),
+      ];
+      expect(replies.map((reply) => reply.status)).toEqual([200, 200, 200, 200, 200, 401, 500, 404, 308, 304, 405]);
+      for (const reply of replies) {
+        expect(reply.headers).toMatchObject({
+          'x-content-type-options': 'nosniff',
+          'x-frame-options': 'SAMEORIGIN',
+          'referrer-policy': 'strict-origin-when-cross-origin',
+          'cross-origin-opener-policy': 'same-origin',
+        });
+        expect(reply.headers['strict-transport-security']).toBeUndefined();
+        expect(reply.headers['content-security-policy']).toBeUndefined();
+      }
+    });
+  });
+
   it('answers an uncaught error with a plain 500 and logs it with its stack', async () => {
     const reply = await request(server.url, '/boom/', { headers: { Accept: 'text/plain' } });
     expect(reply.status).toBe(500);
@@ -584,6 +623,10 @@ describe('examples/demo.ts mounted below another prefix', () => {
     expect(index.select('a').map((a) => a.attributes.href)).toContain('https://example.com/demo/static/');
     const env = await index.click('/env/');
     expect(env.textBody.split('\n')).toContain('SCRIPT_NAME: /demo/env');
+  });
+
+  it('sends Strict-Transport-Security over https', async () => {
+    expect((await client.get('/')).headers.get('Strict-Transport-Security')).toBe('max-age=31536000; includeSubDomains');
   });
 
   it('redirects the mount point without its slash to the index', async () => {
