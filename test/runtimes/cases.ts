@@ -327,7 +327,7 @@ export const CASES: Case[] = [
   },
   {
     name: 'requestId: X-Request-Id round trip',
-    async run({ base }) {
+    async run({ base, origin, prefix }) {
       // A new id: in the answer, and in the environ (tsgi.request_id, and the request's own field).
       const fresh = await request(`${base}/env/`);
       const id = fresh.headers['x-request-id'];
@@ -341,6 +341,13 @@ export const CASES: Case[] = [
       const replaced = await request(`${base}/env/`, { headers: { 'X-Request-Id': 'two words' } });
       expect(replaced.headers['x-request-id']).toMatch(UUID);
       expect(json(replaced)['tsgi.request_id']).toBe(replaced.headers['x-request-id']);
+      // Two ids in one request: joined with ", " (by the server or its fetch Headers), so none is
+      // picked, a new one is made.
+      const { host } = new URL(origin);
+      const two = await rawRequest(origin, `GET ${prefix}/env/ HTTP/1.1\r\nHost: ${host}\r\nX-Request-Id: a\r\nX-Request-Id: b\r\nConnection: close\r\n\r\n`);
+      const twoId = /\r\nx-request-id: *([^\r]*)\r\n/i.exec(two)?.[1];
+      expect(twoId).toMatch(UUID);
+      expect(JSON.parse(two.slice(two.indexOf('\r\n\r\n') + 4))).toMatchObject({ 'tsgi.request_id': twoId, HTTP_X_REQUEST_ID: twoId });
       // On error pages, the mounted Hono app's answers and the streamed ones too.
       for (const path of ['/missing', '/hono/api/hello', '/stream']) {
         expect((await request(`${base}${path}`, { headers: { 'X-Request-Id': 'r-1' } })).headers['x-request-id'], path).toBe('r-1');
@@ -359,6 +366,9 @@ export const CASES: Case[] = [
       }
       const head = await request(`${base}/text`, { method: 'HEAD' });
       expect(head.headers).toMatchObject(SECURE_HEADERS);
+      const notModified = await request(`${base}/text`, { headers: { 'If-None-Match': head.headers.etag! } });
+      expect(notModified.status).toBe(304);
+      expect(notModified.headers).toMatchObject(SECURE_HEADERS);
       // The page's inline script carries this request's nonce, a new one each time.
       const nonces = [];
       for (let i = 0; i < 2; i++) {
@@ -390,6 +400,7 @@ export const CASES: Case[] = [
       });
       expect(preflight.headers['access-control-allow-methods']).toMatch(/\bPOST\b/);
       expect(preflight.headers['x-request-id']).toMatch(UUID);
+      expect(preflight.headers).toMatchObject(SECURE_HEADERS);
       // Another origin's preflight: no grant, so the browser refuses to send the request.
       const refused = await request(`${base}/session`, { method: 'OPTIONS', headers: { Origin: EVIL, 'Access-Control-Request-Method': 'POST' } });
       expect(refused.status).toBe(204);
