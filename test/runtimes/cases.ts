@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { expect } from 'vitest';
 import { encodeMultipart } from 'tsgi/forms';
-import { type Reply, eventually, json, rawRequest, request } from './client.ts';
+import { type Reply, eventually, json, rawRequest, rawUpload, request } from './client.ts';
 import { type Row, type RunningServer, peakMemory } from './rows.ts';
 
 /** One case: a name (the column), what it checks, and the check (of `row`'s running `server`). */
@@ -431,7 +431,7 @@ export const CASES: Case[] = [
   },
   {
     name: 'crossOriginProtection: cross-site POST 403',
-    async run({ base, origin }) {
+    async run({ base, origin, prefix }) {
       const post = (headers: Record<string, string>) => request(`${base}/session`, { method: 'POST', headers: { ...LOGIN, ...headers }, body: 'user=mallory' });
       for (const headers of [
         { 'Sec-Fetch-Site': 'cross-site', Origin: EVIL },
@@ -451,6 +451,10 @@ export const CASES: Case[] = [
       for (const headers of [{ 'Sec-Fetch-Site': 'same-origin', Origin: origin }, { Origin: origin }, { 'Sec-Fetch-Site': 'none' }, {}] as Array<Record<string, string>>) {
         expect((await post(headers)).status, JSON.stringify(headers)).toBe(303);
       }
+      // A forged upload is refused before its body is read; the client still gets the 403.
+      const { host } = new URL(origin);
+      const forged = await rawUpload(origin, `POST ${prefix}/upload HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/octet-stream\r\nSec-Fetch-Site: cross-site\r\nOrigin: ${EVIL}\r\nContent-Length: ${4 * MiB}\r\nConnection: close\r\n\r\n`, 4 * MiB);
+      expect(forged.answer.split('\r\n')[0], String(forged.error)).toBe('HTTP/1.1 403 Forbidden');
       // Safe methods always pass.
       expect((await request(`${base}/session`, { headers: { 'Sec-Fetch-Site': 'cross-site', Origin: EVIL } })).status).toBe(200);
     },

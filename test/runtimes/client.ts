@@ -74,3 +74,34 @@ export async function eventually(check: () => Promise<void>, ms = 5000): Promise
     }
   }
 }
+
+/**
+ * A request head and `size` bytes of body on a raw socket, in 64 KiB writes, whatever the server
+ * does meanwhile: what came back (empty when a reset destroyed it) and the socket's error, if
+ * any (`EPIPE`, `ECONNRESET` when the server closed before the body was sent).
+ */
+export function rawUpload(origin: string, head: string, size: number): Promise<{ answer: string; error: string | null }> {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve) => {
+    const socket = net.connect(Number(port), hostname);
+    let answer = '';
+    let error: string | null = null;
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+    socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+    socket.on('close', () => resolve({ answer, error }));
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer in 10 s')));
+    socket.on('connect', async () => {
+      socket.write(head);
+      const chunk = Buffer.alloc(64 * 1024, 97);
+      for (let sent = 0; sent < size && !socket.destroyed; sent += chunk.length) {
+        if (!socket.write(chunk.subarray(0, Math.min(chunk.length, size - sent)))) {
+          await new Promise((resolve) => {
+            socket.once('drain', resolve);
+            socket.once('close', resolve);
+          });
+        }
+      }
+      if (!socket.destroyed) socket.end();
+    });
+  });
+}

@@ -16,6 +16,7 @@ import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviro
 import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
 import { raceTimer } from '../../gateway/resume.ts';
+import { drainUnread } from './unread.ts';
 
 /**
  * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's
@@ -25,6 +26,9 @@ import { raceTimer } from '../../gateway/resume.ts';
 export type FetchHandler = (request: globalThis.Request, env?: unknown, ctx?: unknown) => Promise<globalThis.Response>;
 
 type Step = IteratorResult<Uint8Array>;
+
+/** The answers whose body streams from the app's: their app may still read the request body. */
+const streamed = new WeakSet<globalThis.Response>();
 
 /** A short plain-text answer the adapter makes itself (a 400 before the app, a 500). */
 function plain(code: number, statusText: string, text: string): globalThis.Response {
@@ -96,7 +100,9 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
     const ctx = environ['tsgi.fetch_execution_context'] as FetchExecutionContext | undefined;
     const waitUntil = typeof ctx?.waitUntil === 'function' ? ctx.waitUntil.bind(ctx) : undefined;
     const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil);
-    return fetchResponse(stream, head);
+    const response = fetchResponse(stream, head);
+    streamed.add(response);
+    return response;
   } catch (error) {
     // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
     const exception = answering || committed ? null : escapedAnswer(error, log);
@@ -107,6 +113,15 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
     log(error);
     return plain(500, 'Internal Server Error', 'Internal Server Error\n');
   }
+}
+
+/**
+ * `response`, once the request body the app left unread has been read and dropped (bounded:
+ * see `drainUnread`), so that the runtime does not reset the connection under the answer.
+ */
+function afterBody(request: globalThis.Request, response: globalThis.Response): globalThis.Response | Promise<globalThis.Response> {
+  const drained = drainUnread(request);
+  return drained === undefined ? response : drained.then(() => response);
 }
 
 /**
@@ -127,7 +142,10 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
  * goes out whole with its length; any other stream as a pull-based `ReadableStream`, one chunk
  * per read (backpressure), whose cancel (the client left) runs the body iterator's `return()`.
  * HEAD, 204, 205 and 304 carry no body (one the app gives is dropped, its iterator closed);
- * hop-by-hop fields are dropped.
+ * hop-by-hop fields are dropped. An answer that does not stream, given while the app never
+ * touched the request body (a 413, a 401, a 403 to an upload), is handed over once the rest of
+ * that body has been read and dropped, up to 4 MiB or 2 s: Bun and `@hono/node-server` would
+ * otherwise reset the connection under it (see docs/deployment.md).
  *
  * Errors: a malformed path escape, invalid UTF-8 or an invalid Host answers `400`, more than
  * `maxHeaders` fields `431`, a declared `Content-Length` past `maxBodySize` `413`, a path
@@ -148,11 +166,11 @@ export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}):
     try {
       environ = createFetchEnviron(request, env, ctx, options);
     } catch (error) {
-      if (error instanceof HTTPClientError) return Promise.resolve(plain(error.code, error.title, `${error.title}: ${error.message}\n`));
+      if (error instanceof HTTPClientError) return Promise.resolve(afterBody(request, plain(error.code, error.title, `${error.title}: ${error.message}\n`)));
       const line = `${request.method} ${request.url} HTTP/1.1`;
       logError(options.log ?? stderrLog, line, error);
-      return Promise.resolve(plain(500, 'Internal Server Error', 'Internal Server Error\n'));
+      return Promise.resolve(afterBody(request, plain(500, 'Internal Server Error', 'Internal Server Error\n')));
     }
-    return respond(callable, environ);
+    return respond(callable, environ).then((response) => (streamed.has(response) ? response : afterBody(request, response)));
   };
 }

@@ -1,0 +1,61 @@
+/**
+ * toFetchHandler and a request body the app left unread: read and dropped (up to 4 MiB or 2 s)
+ * before the answer is handed to the runtime, which otherwise resets the connection under it
+ * (Bun, @hono/node-server: the conformance suite's crossOriginProtection case sends a 4 MiB
+ * forged upload over a raw socket). A body the app read, or may still read, is left alone.
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, HTTPForbidden } from 'tsgi';
+import { toFetchHandler } from 'tsgi/fetch';
+
+const MiB = 1024 * 1024;
+
+/** A request whose body is `chunks` pieces of 64 KiB, counting how many were pulled. */
+function upload(chunks: number): { request: globalThis.Request; pulled: () => number } {
+  let pulled = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled === chunks) return controller.close();
+      pulled++;
+      controller.enqueue(new Uint8Array(64 * 1024));
+    },
+  });
+  const request = new globalThis.Request('http://example.com/upload', { method: 'POST', body, duplex: 'half' } as RequestInit);
+  return { request, pulled: () => pulled };
+}
+
+const refuse: App = (environ, start) => new HTTPForbidden('No.').respond(environ, start);
+
+describe('toFetchHandler: a request body the app did not read', () => {
+  it('is read to its end before the answer is handed over', async () => {
+    const { request, pulled } = upload(32); // 2 MiB
+    const res = await toFetchHandler(refuse)(request);
+    expect(res.status).toBe(403);
+    expect(pulled()).toBe(32);
+    expect(request.bodyUsed).toBe(true);
+  });
+
+  it('is read up to 4 MiB only, then cancelled', async () => {
+    const { request, pulled } = upload(1000); // 62.5 MiB
+    const res = await toFetchHandler(refuse)(request);
+    expect(res.status).toBe(403);
+    expect(pulled() * 64 * 1024).toBeGreaterThan(4 * MiB);
+    expect(pulled() * 64 * 1024).toBeLessThan(5 * MiB);
+  });
+
+  it('is left to a streamed answer, which may read it later', async () => {
+    const echoLater: App = (environ, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield new TextEncoder().encode('first\n');
+        yield new TextEncoder().encode('second\n');
+        let bytes = 0;
+        for await (const chunk of environ['tsgi.input']) bytes += chunk.byteLength;
+        yield new TextEncoder().encode(`${bytes}\n`);
+      })();
+    };
+    const { request } = upload(16);
+    const res = await toFetchHandler(echoLater)(request);
+    expect(await res.text()).toBe(`first\nsecond\n${MiB}\n`);
+  });
+});
