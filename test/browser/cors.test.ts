@@ -4,12 +4,12 @@
  * with a custom header and `credentials: 'include'`, which forces a preflight. Run with
  * `npx vitest run --config vitest.browser.config.ts test/browser/cors.test.ts`.
  */
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Request, Response, serve, type ServerHandle } from 'tsgi';
 import { cors } from 'tsgi/middleware';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** What reached the API app: method, the custom header and the cookie, one entry per request. */
 const seen: string[] = [];
@@ -29,10 +29,7 @@ let otherSite: ServerHandle;
 let apiServer: ServerHandle;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
   const log = { write() {} };
   allowedSite = await serve(page, { host: '127.0.0.1', port: 0, log });
   otherSite = await serve(page, { host: '127.0.0.1', port: 0, log });

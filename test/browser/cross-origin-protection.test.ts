@@ -8,12 +8,12 @@
  * http://a.test posting to http://b.test (both mapped to the loopback) are not, so that post
  * carries `Origin` alone and the fallback is what refuses it.
  */
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Request, Response, serve, type ServerHandle } from 'tsgi';
 import { crossOriginProtection } from 'tsgi/middleware';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** A page whose form posts `amount=100` to `action`. */
 const formPage = (action: string) =>
@@ -47,18 +47,7 @@ let a: ServerHandle;
 let b: ServerHandle;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--host-resolver-rules=MAP a.test 127.0.0.1, MAP b.test 127.0.0.1',
-    ],
-  });
+  browser = await launchChromium(['--host-resolver-rules=MAP a.test 127.0.0.1, MAP b.test 127.0.0.1']);
   b = await serve(protectedBank, { port: 0 });
   // The forging site: its form posts to ?to=, B's transfer URL.
   a = await serve(Request.application((req) => formPage(req.query.get('to')!)), { port: 0 });

@@ -5,12 +5,12 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Request, Response, serve, type ServerHandle } from 'tsgi';
 import { errors } from 'tsgi/middleware';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = path.resolve(import.meta.dirname, '..', '..', 'test-artifacts');
 
 function failingLookup(id: string): never {
@@ -26,17 +26,7 @@ let browser: Browser;
 let server: ServerHandle;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   const log = { write() {} };
   server = await serve(errors(site, { debug: true, log }), { port: 0 });
   await mkdir(artifacts, { recursive: true });

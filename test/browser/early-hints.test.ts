@@ -5,12 +5,12 @@
  * script is asked for while the page is still being computed; over HTTP/1.1 it is not (Chromium
  * ignores a 103 there); and of two 103s only the first is used. Run with `npm run test:browser`.
  */
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Request, Response, serve, type ServerHandle } from 'tsgi';
 import { makeCertificate, type TestCertificate } from '../tls-helpers.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** The scripts asked for so far, each with whether the page's final answer had gone out. */
 let fetched: Array<{ path: string; beforeFinal: boolean }> = [];
@@ -43,10 +43,7 @@ let h2: ServerHandle;
 
 beforeAll(async () => {
   cert = await makeCertificate();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--ignore-certificate-errors'],
-  });
+  browser = await launchChromium(['--ignore-certificate-errors']);
   const log = { write() {} };
   h1 = await serve(app, { host: '127.0.0.1', port: 0, log });
   h2 = await serve(app, { host: '127.0.0.1', port: 0, log, tls: { cert: cert.cert, key: cert.key }, http2: true });

@@ -10,12 +10,12 @@
  *   gets no `Sec-Fetch-Site`, so `crossOriginProtection` refuses the site's own forms.
  *   http://b.test (mapped to the loopback) is such a host: not potentially trustworthy.
  */
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Request, Response, serve, type ServerHandle } from 'tsgi';
 import { crossOriginProtection, cspNonce, secureHeaders } from 'tsgi/middleware';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** A page with two inline scripts: one with the request's nonce, one without. */
 const scripts = Request.application(
@@ -46,18 +46,7 @@ let browser: Browser;
 const servers: ServerHandle[] = [];
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--host-resolver-rules=MAP b.test 127.0.0.1',
-    ],
-  });
+  browser = await launchChromium(['--host-resolver-rules=MAP b.test 127.0.0.1']);
 });
 
 afterAll(async () => {

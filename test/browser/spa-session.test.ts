@@ -11,11 +11,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext } from 'playwright-core';
+import { launchChromium } from './chromium.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Response, serve, type ServerHandle } from 'tsgi';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DOC = fileURLToPath(new URL('../../docs/middleware-cors.md', import.meta.url));
 
 /** The first `ts` block under `## heading` of docs/middleware-cors.md. */
@@ -41,10 +41,7 @@ let sibling: ServerHandle;
 let api: ServerHandle;
 
 beforeAll(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
   spa = await serve(page, { host: '127.0.0.1', port: 0, log });
   sibling = await serve(page, { host: '127.0.0.1', port: 0, log });
   process.env.SPA_ORIGINS = `http://localhost:${spa.port}`;
