@@ -52,6 +52,26 @@ function hinting(links: string | string[], results: boolean[] = []): App {
   });
 }
 
+
+/** Calls the Node server's `tsgi.early_hints` with `fields`: it must throw a TypeError and send no 103. */
+async function expectRefusedOnNode(fields: Array<[string, string]>): Promise<void> {
+  const errors: unknown[] = [];
+  const app: App = (environ, startResponse) => {
+    try {
+      environ['tsgi.early_hints']!(environ, fields);
+    } catch (error) {
+      errors.push(error);
+    }
+    startResponse('200 OK', []);
+    return [];
+  };
+  const server = await start(app);
+  const received = await get(server.port);
+  expect(received.informational).toEqual([]);
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toBeInstanceOf(TypeError);
+}
+
 describe('103 Early Hints over HTTP/1.1', () => {
   it('sends a 103 with the Link fields before the final answer', async () => {
     const results: boolean[] = [];
@@ -166,21 +186,7 @@ describe('103 Early Hints over HTTP/1.1', () => {
     expect(() => req.sendEarlyHints('style.css')).toThrow(TypeError);
     expect(() => req.sendEarlyHints(`${STYLE}, ${SCRIPT}`)).toThrow(/one link/);
     expect(() => req.sendEarlyHints([])).toThrow(TypeError);
-    const errors: unknown[] = [];
-    const app: App = (environ, startResponse) => {
-      try {
-        environ['tsgi.early_hints']!(environ, [['Link', STYLE], ['Connection', 'close']]);
-      } catch (error) {
-        errors.push(error);
-      }
-      startResponse('200 OK', []);
-      return [];
-    };
-    const server = await start(app);
-    const received = await get(server.port);
-    expect(received.informational).toEqual([]);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toBeInstanceOf(TypeError);
+    await expectRefusedOnNode([['Link', STYLE], ['Connection', 'close']]);
   });
 
   it('refuses two links joined by a comma without a space, or one hidden in a parameter value (a path put in a link unescaped)', () => {
@@ -193,21 +199,7 @@ describe('103 Early Hints over HTTP/1.1', () => {
   });
 
   it('refuses Content-Length in early hints (RFC 9110 §8.6: never in a 1xx), and sends nothing', async () => {
-    const errors: unknown[] = [];
-    const app: App = (environ, startResponse) => {
-      try {
-        environ['tsgi.early_hints']!(environ, [['Link', STYLE], ['Content-Length', '20']]);
-      } catch (error) {
-        errors.push(error);
-      }
-      startResponse('200 OK', []);
-      return [];
-    };
-    const server = await start(app);
-    const received = await get(server.port);
-    expect(received.informational).toEqual([]);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toBeInstanceOf(TypeError);
+    await expectRefusedOnNode([['Link', STYLE], ['Content-Length', '20']]);
   });
 
   it('keeps Expect: 100-continue working: 103 first, then 100 when the app reads, then the answer', async () => {

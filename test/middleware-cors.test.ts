@@ -3,11 +3,10 @@
  * Exact header values for preflights, actual, credentialed and refused requests, `Vary`, and
  * the answers that reach it from below (streams, HEAD, 304, HTTP exceptions, `errors`, auth).
  */
-import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, HTTPBadGateway, HTTPNotFound, Request, Response } from 'tsgi';
 import { basicAuth, cors, errors, lint, staticUsers } from 'tsgi/middleware';
-import { type ClientResponse, deferred, request, start } from './node-helpers.ts';
+import { type ClientResponse, deferred, getFirstChunk, request, start } from './node-helpers.ts';
 
 const SITE = 'https://app.example.com';
 const OTHER = 'https://evil.example.net';
@@ -280,20 +279,7 @@ describe('cors: the answers that reach it', () => {
       })();
     };
     const server = await start(lint(cors(lint(app), options)));
-    const { head, body } = await new Promise<{ head: http.IncomingMessage; body: Promise<string> }>((resolve, reject) => {
-      const req = http.get(server.url, { headers: { origin: SITE }, agent: false }, (res) => {
-        const chunks: string[] = [];
-        let first: () => void;
-        const firstChunk = new Promise<void>((r) => (first = r));
-        res.on('data', (chunk: Buffer) => {
-          chunks.push(chunk.toString());
-          first();
-        });
-        const ended = new Promise<string>((r) => res.on('end', () => r(chunks.join(''))));
-        void firstChunk.then(() => resolve({ head: res, body: ended }));
-      });
-      req.on('error', reject);
-    });
+    const { head, body } = await getFirstChunk(server.url, { origin: SITE });
     // The head and the first event are here while the app still waits at the gate.
     expect(head.headers['access-control-allow-origin']).toBe(SITE);
     expect(head.headers['access-control-allow-credentials']).toBe('true');

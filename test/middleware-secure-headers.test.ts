@@ -4,12 +4,11 @@
  * app set, the answers that reach it (streams, HEAD, 304, HTTP exceptions), the CSP option and
  * its nonce, and what is refused at construction.
  */
-import http from 'node:http';
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPBadGateway, HTTPNotFound, Request, Response } from 'tsgi';
 import { cspNonce, errors, lint, proxyFix, secureHeaders } from 'tsgi/middleware';
-import { type ClientResponse, deferred, request, start } from './node-helpers.ts';
+import { type ClientResponse, deferred, getFirstChunk, request, start } from './node-helpers.ts';
 import { type TestCertificate, makeCertificate } from './tls-helpers.ts';
 
 /** The fields `secureHeaders` sends by default on an http request, in order. */
@@ -210,20 +209,7 @@ describe('secureHeaders: the answers that reach it', () => {
       })();
     };
     const server = await start(lint(secureHeaders(lint(app))));
-    const { head, body } = await new Promise<{ head: http.IncomingMessage; body: Promise<string> }>((resolve, reject) => {
-      const req = http.get(server.url, { agent: false }, (res) => {
-        const chunks: string[] = [];
-        let first: () => void;
-        const firstChunk = new Promise<void>((r) => (first = r));
-        res.on('data', (chunk: Buffer) => {
-          chunks.push(chunk.toString());
-          first();
-        });
-        const ended = new Promise<string>((r) => res.on('end', () => r(chunks.join(''))));
-        void firstChunk.then(() => resolve({ head: res, body: ended }));
-      });
-      req.on('error', reject);
-    });
+    const { head, body } = await getFirstChunk(server.url);
     // The head and the first event are here while the app still waits at the gate.
     expect(fields(head).filter(([name]) => name !== 'content-type' && name !== 'transfer-encoding')).toEqual(DEFAULTS);
     expect(head.headers['transfer-encoding']).toBe('chunked');

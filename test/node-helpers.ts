@@ -259,3 +259,24 @@ export async function within(predicate: () => boolean, timeout: number): Promise
   }
   return true;
 }
+
+/**
+ * GET `url` and answer once the first body chunk has arrived: the head, and the whole body
+ * as a promise (for a streamed answer whose rest the test releases later).
+ */
+export function getFirstChunk(url: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ head: http.IncomingMessage; body: Promise<string> }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers, agent: false }, (res) => {
+      const chunks: string[] = [];
+      let first: () => void;
+      const firstChunk = new Promise<void>((r) => (first = r));
+      res.on('data', (chunk: Buffer) => {
+        chunks.push(chunk.toString());
+        first();
+      });
+      const ended = new Promise<string>((r) => res.on('end', () => r(chunks.join(''))));
+      void firstChunk.then(() => resolve({ head: res, body: ended }));
+    });
+    req.on('error', reject);
+  });
+}
