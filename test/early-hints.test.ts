@@ -53,6 +53,19 @@ function hinting(links: string | string[], results: boolean[] = []): App {
 }
 
 
+/** A page whose body asks for hints after its first chunk (the head is out then); `results` gets the answers. */
+function lateHints(results: boolean[]): App {
+  return Request.application((req) => {
+    async function* body() {
+      yield new TextEncoder().encode('one,');
+      await sleep(5);
+      results.push(req.sendEarlyHints(STYLE));
+      yield new TextEncoder().encode('two');
+    }
+    return new Response(body());
+  });
+}
+
 /** Calls the Node server's `tsgi.early_hints` with `fields`: it must throw a TypeError and send no 103. */
 async function expectRefusedOnNode(fields: Array<[string, string]>): Promise<void> {
   const errors: unknown[] = [];
@@ -140,15 +153,7 @@ describe('103 Early Hints over HTTP/1.1', () => {
 
   it('ignores hints once the head is out (answers false, the body is untouched)', async () => {
     const results: boolean[] = [];
-    const app = Request.application((req) => {
-      async function* body() {
-        yield new TextEncoder().encode('one,');
-        await sleep(5);
-        results.push(req.sendEarlyHints(STYLE));
-        yield new TextEncoder().encode('two');
-      }
-      return new Response(body());
-    });
+    const app = lateHints(results);
     const server = await start(app);
     const received = await get(server.port);
     expect(received.informational).toEqual([]);
@@ -307,15 +312,7 @@ describe('the test client', () => {
 
   it('records nothing once the head is out, nor for HTTP/1.0, and refuses injection', async () => {
     const results: boolean[] = [];
-    const late = Request.application((req) => {
-      async function* body() {
-        yield new TextEncoder().encode('one,');
-        await sleep(5);
-        results.push(req.sendEarlyHints(STYLE));
-        yield new TextEncoder().encode('two');
-      }
-      return new Response(body());
-    });
+    const late = lateHints(results);
     const res = await new TestClient(late).get('/');
     expect(res.earlyHints).toEqual([]);
     expect(await res.text()).toBe('one,two');

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, HTTPBadGateway, HTTPNotFound, Request, Response } from 'tsgi';
 import { basicAuth, cors, errors, lint, staticUsers } from 'tsgi/middleware';
-import { type ClientResponse, deferred, getFirstChunk, request, start } from './node-helpers.ts';
+import { type ClientResponse, deferred, gatedEventStream, getFirstChunk, request, start } from './node-helpers.ts';
 
 const SITE = 'https://app.example.com';
 const OTHER = 'https://evil.example.net';
@@ -270,14 +270,7 @@ describe('cors: the answers that reach it', () => {
 
   it('adds the fields to a streamed body as the app starts it, without waiting for the body', async () => {
     const gate = deferred();
-    const app: App = (_environ, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
-      return (async function* () {
-        yield new TextEncoder().encode('data: one\n\n');
-        await gate.promise;
-        yield new TextEncoder().encode('data: two\n\n');
-      })();
-    };
+    const app = gatedEventStream(gate.promise);
     const server = await start(lint(cors(lint(app), options)));
     const { head, body } = await getFirstChunk(server.url, { origin: SITE });
     // The head and the first event are here while the app still waits at the gate.

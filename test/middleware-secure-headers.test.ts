@@ -8,7 +8,7 @@ import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPBadGateway, HTTPNotFound, Request, Response } from 'tsgi';
 import { cspNonce, errors, lint, proxyFix, secureHeaders } from 'tsgi/middleware';
-import { type ClientResponse, deferred, getFirstChunk, request, start } from './node-helpers.ts';
+import { type ClientResponse, deferred, gatedEventStream, getFirstChunk, request, start } from './node-helpers.ts';
 import { type TestCertificate, makeCertificate } from './tls-helpers.ts';
 
 /** The fields `secureHeaders` sends by default on an http request, in order. */
@@ -200,14 +200,7 @@ describe('secureHeaders: Content-Security-Policy', () => {
 describe('secureHeaders: the answers that reach it', () => {
   it('adds the fields to a streamed body as the app starts it, without waiting for the body', async () => {
     const gate = deferred();
-    const app: App = (_environ, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
-      return (async function* () {
-        yield new TextEncoder().encode('data: one\n\n');
-        await gate.promise;
-        yield new TextEncoder().encode('data: two\n\n');
-      })();
-    };
+    const app = gatedEventStream(gate.promise);
     const server = await start(lint(secureHeaders(lint(app))));
     const { head, body } = await getFirstChunk(server.url);
     // The head and the first event are here while the app still waits at the gate.

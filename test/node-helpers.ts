@@ -6,7 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach } from 'vitest';
-import { type AppLike, type ServeOptions, type ServerHandle, serve } from 'tsgi';
+import { type App, type AppLike, type ServeOptions, type ServerHandle, serve } from 'tsgi';
 
 const running: ServerHandle[] = [];
 
@@ -279,4 +279,16 @@ export function getFirstChunk(url: string, headers: http.OutgoingHttpHeaders = {
     });
     req.on('error', reject);
   });
+}
+
+/** An event stream that sends `data: one`, then `data: two` once `gate` resolves. */
+export function gatedEventStream(gate: Promise<void>): App {
+  return (_environ, startResponse) => {
+    startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+    return (async function* () {
+      yield encoder.encode('data: one\n\n');
+      await gate;
+      yield encoder.encode('data: two\n\n');
+    })();
+  };
 }
