@@ -1,8 +1,9 @@
 /**
  * The docs stay true to the code: every `import { … } from 'tsgi…'` in docs/*.md and the
  * README names what that entry point exports, and every relative link in docs/ reaches a file
- * (and a heading, for `#anchors`) that exists; and the examples of docs/sessions.md and
- * docs/middleware-csrf.md run as written.
+ * (and a heading, for `#anchors`) that exists; and the examples of docs/sessions.md,
+ * docs/middleware-csrf.md, docs/middleware-cors.md and the production stack of
+ * docs/middleware.md run as written.
  */
 import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -173,6 +174,57 @@ export const results = [
       [403, 200, 'http://localhost:5173', [['__Host-session', 'lax']]],
       [{ user: 'bob' }, 403, null, { user: 'bob' }, { user: null }],
     ]);
+  });
+
+  it('middleware.md: the production stack tags, secures, grants, limits and protects every answer', async () => {
+    const stack = block('A production stack', 'middleware.md');
+    expect(stack).toContain('ms: 10_000');
+    const { results, log } = await run(`import { Request as Req, Response as Res } from 'tsgi';
+const lines: string[] = [];
+const { stdout } = process;
+const write = stdout.write;
+const site = Req.application(async (req) => {
+  if (req.pathInfo === '/slow') return new Promise<Res>((resolve) => req.signal!.addEventListener('abort', () => resolve(new Res('late'))));
+  if (req.pathInfo === '/boom') throw new Error('boom');
+  if (req.method === 'POST') sessionOf(req).set('note', await req.text());
+  return new Res('note: ' + (sessionOf(req).get<string>('note') ?? 'none'));
+});
+${stack.replace('ms: 10_000', 'ms: 50')}
+import { sessionOf } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
+(stdout as { write: unknown }).write = (chunk: string) => (lines.push(String(chunk)), true);
+const client = new TestClient(app, { baseUrl: 'https://api.example.com', status: '*' });
+const front = { origin: 'https://app.example.com', 'sec-fetch-site': 'same-site' };
+const answers = [
+  await client.get('/'),
+  await client.options('/', { headers: { ...front, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } }),
+  await client.post('/', { body: 'hi', headers: { ...front, 'content-type': 'text/plain' } }),
+  await client.post('/', { body: 'forged', headers: { origin: 'https://evil.example', 'sec-fetch-site': 'cross-site', 'content-type': 'text/plain' } }),
+  await client.get('/', { headers: front }),
+  await client.get('/slow', { headers: front }),
+  await client.get('/boom', { headers: front, allowErrors: true }),
+];
+(stdout as { write: unknown }).write = write;
+export const log = lines.join('');
+export const results = answers.map((res) => [
+  res.statusCode,
+  res.headers.get('access-control-allow-origin'),
+  res.headers.get('x-content-type-options'),
+  res.headers.has('strict-transport-security'),
+  /^[0-9a-f-]{36}$/.test(res.headers.get('x-request-id') ?? ''),
+  res.statusCode === 200 ? res.textBody : null,
+]);
+`);
+    expect(results).toEqual([
+      [200, null, 'nosniff', true, true, 'note: none'],
+      [204, 'https://app.example.com', 'nosniff', true, true, null],
+      [200, 'https://app.example.com', 'nosniff', true, true, 'note: hi'],
+      [403, null, 'nosniff', true, true, null],
+      [200, 'https://app.example.com', 'nosniff', true, true, 'note: hi'],
+      [503, 'https://app.example.com', 'nosniff', true, true, null],
+      [500, 'https://app.example.com', 'nosniff', true, true, null],
+    ]);
+    expect(log).toMatch(/^GET \/slow HTTP\/1\.1 503 [0-9a-f-]{36}$/m);
   });
 
   it('middleware-csrf.md: the Use example refuses a cross-site post, and lets its own, the trusted origin\'s and the hook through', async () => {
