@@ -153,6 +153,25 @@ describe('timeout', () => {
     expect(signals[0]!.aborted).toBe(false);
   });
 
+  it('times out an event stream whose first event comes late, though its head was given in time; one that sends a first chunk at once is kept', async () => {
+    const events = (first: string) =>
+      Request.application(
+        () =>
+          new Response(
+            (async function* () {
+              if (first) yield bytes(first);
+              await sleep(150);
+              yield bytes('data: 1\n\n');
+            })(),
+            { contentType: 'text/event-stream' },
+          ),
+      );
+    const waiting = await start(timeout(events(''), { ms: 50 }));
+    const primed = await start(timeout(events(': connected\n\n'), { ms: 50 }));
+    const [late, early] = await Promise.all([request(`${waiting.url}/`), request(`${primed.url}/`)]);
+    expect([late.status, early.status, early.body.toString()]).toEqual([503, 200, ': connected\n\ndata: 1\n\n']);
+  });
+
   it("works with Request.application handlers awaiting fetch with req.signal: the upstream request is aborted", async () => {
     const upstream = await silentUpstream();
     try {
