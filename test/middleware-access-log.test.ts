@@ -2,7 +2,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
-import { accessLog, type AccessLogEntry, type AccessLogOptions, errors, lint, mount } from 'tsgi/middleware';
+import { accessLog, type AccessLogEntry, type AccessLogOptions, errors, lint, mount, requestId } from 'tsgi/middleware';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
 import { escapeLogField, formatLogTime } from '../src/middleware/access-log.ts';
@@ -388,11 +388,121 @@ describe('accessLog', () => {
     expect(errorsSeen.join('')).toContain('disk full');
     expect(() => accessLog(new Response('x'), { format: 'apache' as never })).toThrow(/unknown format/);
     expect(() => accessLog(new Response('x'), { format: 'toString' as never })).toThrow(/unknown format/);
-    expect(() => accessLog(new Response('x'), { format: 'COMBINED' as never })).toThrow('accessLog: unknown format "COMBINED": common, combined, dev, tiny or a function');
+    expect(() => accessLog(new Response('x'), { format: 'COMBINED' as never })).toThrow('accessLog: unknown format "COMBINED": common, combined, dev, tiny, json or a function');
     // A log stream without write() fails at once, not as an error report on every request.
     for (const log of [{}, 'access.log', { write: 'x' }]) {
       expect(() => accessLog(new Response('x'), { log: log as never })).toThrow('accessLog: log must be a stream with a write(line) method');
     }
+  });
+});
+
+describe("accessLog format 'json'", () => {
+  const KEYS = ['time', 'remote_addr', 'remote_user', 'method', 'url', 'protocol', 'status', 'bytes', 'duration_ms', 'referer', 'user_agent', 'outcome'];
+  const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+  /** Each line: one JSON object, ending with its only newline. */
+  function parsed(lines: string[]): Array<Record<string, unknown>> {
+    return lines.map((line) => {
+      expect(line.endsWith('\n')).toBe(true);
+      expect(line.slice(0, -1)).not.toMatch(/[\n\r\u0085\u2028\u2029]/);
+      return JSON.parse(line) as Record<string, unknown>;
+    });
+  }
+
+  it('writes one JSON object per line with every key, and the id requestId set (socket)', async () => {
+    const out = collector();
+    const app = requestId(lint(accessLog(lint(Request.application(() => new Response('hello'))), { log: out, format: 'json' })));
+    let id = '';
+    const before = Date.now();
+    await withServer(app, async (url) => {
+      const res = await fetch(`${url}/a/b?q=1&r=%20`, { headers: { referer: 'http://ref.example/', 'user-agent': 'probe/1.0' } });
+      id = res.headers.get('x-request-id')!;
+      await res.text();
+      await out.waitFor(1);
+    });
+    const [line] = parsed(out.lines);
+    expect(Object.keys(line!)).toEqual([...KEYS, 'request_id']);
+    expect(line).toEqual({
+      time: expect.stringMatching(ISO_MS),
+      remote_addr: '127.0.0.1',
+      remote_user: null,
+      method: 'GET',
+      url: '/a/b?q=1&r=%20',
+      protocol: 'HTTP/1.1',
+      status: 200,
+      bytes: 5,
+      duration_ms: expect.any(Number),
+      referer: 'http://ref.example/',
+      user_agent: 'probe/1.0',
+      outcome: 'end',
+      request_id: id,
+    });
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const time = Date.parse(line!.time as string);
+    expect(time).toBeGreaterThanOrEqual(before - 1);
+    expect(time).toBeLessThanOrEqual(Date.now());
+    expect(line!.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(line!.duration_ms).toBeLessThan(5_000);
+  });
+
+  it('logs the incoming X-Request-Id without requestId, none when absent; the user, a HEAD with 0 bytes (socket)', async () => {
+    const inner: App = (environ, start) => {
+      environ.REMOTE_USER = 'alice';
+      return new Response('ok').respond(environ, start);
+    };
+    const { out, app } = logged(inner, { format: 'json' });
+    await withServer(app, async (url) => {
+      await (await fetch(`${url}/x`, { headers: { 'x-request-id': 'edge-42' } })).text();
+      await out.waitFor(1);
+      await (await fetch(`${url}/y`, { method: 'HEAD' })).text();
+      await out.waitFor(2);
+    });
+    const [withId, without] = parsed(out.lines);
+    expect(withId).toMatchObject({ url: '/x', remote_user: 'alice', request_id: 'edge-42', bytes: 2, referer: null, user_agent: expect.any(String) });
+    expect(Object.keys(without!)).toEqual(KEYS);
+    expect(without).toMatchObject({ method: 'HEAD', url: '/y', status: 200, bytes: 0, outcome: 'end' });
+  });
+
+  it('keeps a hostile User-Agent on one line, quotes and control characters escaped by JSON (raw socket and in-process)', async () => {
+    const { out, app } = logged(Request.application(() => new Response('x')), { format: 'json' });
+    const agent = Buffer.concat([Buffer.from('evil" "injected\\ {"status":200}\t'), Buffer.from([0x85, 0x9b, 0x32, 0x4a, 0xa0])]);
+    await withServer(app, async (_url, port) => {
+      const head = Buffer.concat([Buffer.from('GET /q"uote HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: '), agent, Buffer.from('\r\n\r\n')]);
+      await new Promise<void>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.end(head));
+        socket.on('data', () => {});
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+      await out.waitFor(1);
+    });
+    const [line] = parsed(out.lines);
+    expect(line).toMatchObject({ url: '/q"uote', status: 200, user_agent: agent.toString('latin1') });
+    // C1 controls (NEL ends a line for Unicode-aware readers, CSI starts a terminal sequence) as \u escapes.
+    expect(out.lines[0]).toContain('\\u0085\\u009b2J\u00a0');
+    // In-process, where a raw environ can hold anything: a newline, U+2028.
+    const out2 = collector();
+    const environ = Request.blank('/').environ;
+    environ.HTTP_USER_AGENT = 'x\n{"forged":true}\u2028y';
+    const res = await new Request(environ).getResponse(accessLog(new Response('y'), { log: out2, format: 'json' }));
+    await res.bytes();
+    expect(out2.lines).toHaveLength(1);
+    expect(parsed(out2.lines)[0]!.user_agent).toBe('x\n{"forged":true}\u2028y');
+  });
+
+  it('logs the error of a failed app as its message only, outcome error (socket)', async () => {
+    const out = collector();
+    const app = accessLog(() => {
+      throw new Error('app failed\n    at secret (/srv/app.ts:1:1)');
+    }, { log: out, format: 'json' });
+    await withServer(app, async (url) => {
+      expect((await fetch(url)).status).toBe(500);
+      await out.waitFor(1);
+    });
+    const [line] = parsed(out.lines);
+    expect(Object.keys(line!)).toEqual([...KEYS, 'error']);
+    expect(line).toMatchObject({ status: 500, bytes: 0, outcome: 'error', error: 'app failed\n    at secret (/srv/app.ts:1:1)' });
+    expect(out.lines[0]).not.toContain('access-log');
   });
 });
 

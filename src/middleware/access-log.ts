@@ -1,5 +1,6 @@
 /**
- * One line per request, in Apache's access log formats: Paste's `TransLogger`, morgan.
+ * One line per request, in Apache's access log formats (Paste's `TransLogger`, morgan) or as
+ * one JSON object (nginx's `log_format … escape=json`, pino-http).
  *
  * @module
  */
@@ -9,6 +10,7 @@ import { wrapBody } from '../gateway/body-watch.ts';
 import { HTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { serverStatusKey } from '../gateway/server-status.ts';
+import { requestIdKey } from './request-id.ts';
 
 /** What is known about a request when its log line is written. */
 export interface AccessLogEntry {
@@ -61,7 +63,7 @@ export interface AccessLogEntry {
 }
 
 /** Built-in formats; see {@link accessLog}. */
-export type AccessLogFormat = 'combined' | 'common' | 'dev' | 'tiny';
+export type AccessLogFormat = 'combined' | 'common' | 'dev' | 'tiny' | 'json';
 
 /** Options of {@link accessLog}. */
 export interface AccessLogOptions {
@@ -84,13 +86,20 @@ export interface AccessLogOptions {
  * - `combined` (default): `common` + ` "%{Referer}i" "%{User-agent}i"`
  * - `dev`: `GET /a.gif 200 3.250 ms - 2326`
  * - `tiny`: `GET /a.gif 200 2326 - 3.250 ms`
+ * - `json`: one JSON object per line, for log pipelines (Loki, Elasticsearch, CloudWatch,
+ *   Datadog); its keys are {@link JsonAccessRecord}'s:
+ *   `{"time":"2000-10-10T20:55:36.123Z","remote_addr":"127.0.0.1","remote_user":null,
+ *   "method":"GET","url":"/a.gif","protocol":"HTTP/1.1","status":200,"bytes":2326,
+ *   "duration_ms":3.25,"referer":null,"user_agent":"curl/8.5.0","outcome":"end",
+ *   "request_id":"5f0c…"}`
  * - a function `(entry) => string` for anything else (`entry.duration` is in ms).
  *
  * The byte count is what the body actually yielded (`-` when 0 in the Apache formats, as
  * Apache's `%b`), 0 for HEAD, 1xx, 204 and 304 answers, which the server sends without a
- * body; the time is local time when the request arrived; quoted fields escape `"`, `\` and
- * control characters (C0, DEL and C1) as Apache does, so a hostile header cannot forge a log
- * line.
+ * body; the time is local time when the request arrived (UTC in `json`); quoted fields escape
+ * `"`, `\` and control characters (C0, DEL and C1) as Apache does, and `json` escapes its
+ * strings as JSON (DEL, C1, U+2028 and U+2029 too, as `\uXXXX`), so a hostile header cannot
+ * forge a log line.
  *
  * @throws TypeError at once for an unknown `format` name (the message lists the built-in
  *   ones) or a `log` without a `write` method, rather than on every request.
@@ -99,7 +108,8 @@ export interface AccessLogOptions {
  * ```ts
  * export const app = accessLog(site);                          // combined, to stdout
  * const logged = accessLog(site, { log: fs.createWriteStream('access.log', { flags: 'a' }) });
- * const json = accessLog(site, { format: (e) => JSON.stringify({ path: e.url, ms: e.duration }) });
+ * const json = accessLog(site, { format: 'json' });                  // one JSON object a line
+ * const own = accessLog(site, { format: (e) => JSON.stringify({ path: e.url, ms: e.duration }) });
  * ```
  */
 export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
@@ -236,9 +246,97 @@ export function formatAccessEntry(entry: AccessLogEntry, format: AccessLogFormat
   return FORMATS[format]!(entry);
 }
 
+/**
+ * One line of the `json` format: the keys are the {@link AccessLogEntry}'s in snake_case, as
+ * nginx's variables (`$remote_addr`, `$remote_user`, `$status`, `$request_id`) and tsgi's
+ * environ keys are, flat (a pipeline indexes them without unnesting), in this order. `null`
+ * stands for what is unknown; `request_id` and `error` are there only when known.
+ */
+export interface JsonAccessRecord {
+  /** When the request reached `accessLog`: ISO 8601 in UTC, with milliseconds (`2000-10-10T20:55:36.123Z`). */
+  time: string;
+  /** `REMOTE_ADDR`. */
+  remote_addr: string | null;
+  /** `REMOTE_USER`. */
+  remote_user: string | null;
+  /** `GET`, …; `null` in `tsgi serve`'s line of a request whose request line was not parsed. */
+  method: string | null;
+  /** The request-target as received (`/path?q`); `null` likewise. */
+  url: string | null;
+  /** `HTTP/1.1`, …; `null` likewise. */
+  protocol: string | null;
+  /** As {@link AccessLogEntry.status}: the status the client got, 499 for one gone first. */
+  status: number;
+  /** Body bytes handed to the server, as {@link AccessLogEntry.bytes}. */
+  bytes: number;
+  /**
+   * Milliseconds from the request reaching `accessLog` to the end of the response, rounded to
+   * the microsecond (`3.25`); `null` in `tsgi serve`'s lines of refused requests (not timed).
+   */
+  duration_ms: number | null;
+  /** The `Referer` field. */
+  referer: string | null;
+  /** The `User-Agent` field. */
+  user_agent: string | null;
+  /** `end`, `close` or `error`, as {@link AccessLogEntry.outcome}. */
+  outcome: AccessLogEntry['outcome'];
+  /**
+   * The id `requestId` set (`tsgi.request_id`), else the request's own `X-Request-Id`; absent
+   * when neither is there.
+   */
+  request_id?: string;
+  /** With outcome `error`: the error's message (no stack: that goes to the error log). */
+  error?: string | null;
+}
+
+/** The {@link JsonAccessRecord} of `entry`. */
+export function jsonAccessRecord(entry: AccessLogEntry): JsonAccessRecord {
+  const record: JsonAccessRecord = {
+    time: entry.time.toISOString(),
+    remote_addr: entry.remoteAddr,
+    remote_user: entry.remoteUser,
+    method: entry.method,
+    url: entry.url,
+    protocol: entry.protocol,
+    status: entry.status,
+    bytes: entry.bytes,
+    duration_ms: Math.round(entry.duration * 1000) / 1000,
+    referer: entry.referer,
+    user_agent: entry.userAgent,
+    outcome: entry.outcome,
+  };
+  const id = stringOrNull(requestIdKey.get(entry.environ)) ?? stringOrNull(entry.environ.HTTP_X_REQUEST_ID);
+  if (id !== null) record.request_id = id;
+  if (entry.outcome === 'error') record.error = errorMessage(entry.error);
+  return record;
+}
+
+/**
+ * DEL, C1, and the line and paragraph separators, which `JSON.stringify` leaves as they are:
+ * NEL, U+2028 and U+2029 end a line for Unicode-aware readers, C1's CSI starts a terminal
+ * escape sequence. They only occur inside strings, where `\uXXXX` means the same.
+ */
+const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/g;
+
+/** `record` as one line of JSON (without `\n`): a string holds no character that could end the line. */
+export function jsonAccessLine(record: JsonAccessRecord): string {
+  return JSON.stringify(record).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The message of `error` (a thrown non-`Error` as a string); `null` when there is none or it cannot be read. */
+function errorMessage(error: unknown): string | null {
+  if (error === undefined || error === null) return null;
+  try {
+    return error instanceof Error ? String(error.message) : String(error);
+  } catch {
+    return null;
+  }
+}
+
 const FORMATS: Record<string, (entry: AccessLogEntry) => string> = {
   common,
   combined: (e) => `${common(e)} "${dash(e.referer)}" "${dash(e.userAgent)}"`,
   dev: (e) => `${escapeLogField(e.method)} ${escapeLogField(e.url)} ${e.status} ${e.duration.toFixed(3)} ms - ${e.bytes}`,
   tiny: (e) => `${escapeLogField(e.method)} ${escapeLogField(e.url)} ${e.status} ${e.bytes} - ${e.duration.toFixed(3)} ms`,
+  json: (e) => jsonAccessLine(jsonAccessRecord(e)),
 };

@@ -43,7 +43,8 @@ const ID_SHAPE = /^[A-Za-z0-9_.:=+/@-]{1,200}$/;
  * (when `trustIncoming` and well formed) or a new UUID. The id is
  *
  * - stored under {@link requestIdKey} (`tsgi.request_id`) for the app and the layers above it
- *   (`accessLog`'s `format` can print it: `entry.environ['tsgi.request_id']`);
+ *   (`accessLog`'s `json` format logs it as `request_id`; a `format` function reads it as
+ *   `requestIdKey.get(entry.environ)`);
  * - put in the request's own `X-Request-Id` field (`HTTP_X_REQUEST_ID`), so `proxy` passes it
  *   to the services behind (as nginx's `proxy_set_header X-Request-Id $request_id`);
  * - added to the response's `X-Request-Id`, unless the app set that field itself, on every
