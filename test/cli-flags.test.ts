@@ -11,6 +11,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, cli, finish, get, servingUrl, waitFor } from './cli-helpers.ts';
 import { parseRaw, rawExchange } from './node-helpers.ts';
@@ -76,6 +77,8 @@ describe('tsgi serve flag values', () => {
       [['--limit-max-requests-jitter', '5'], /^--limit-max-requests-jitter needs --limit-max-requests/],
       [['--limit-max-requests', '5', '--limit-max-requests-jitter', '-1'], /^--limit-max-requests-jitter needs a value/],
       [['--log-level', 'loud'], /^invalid --log-level 'loud': expected critical, error/],
+      [['--access-log-format', 'xml'], /^invalid --access-log-format 'xml': expected combined, common, json\n/],
+      [['--access-log-format', 'json', '--no-access-log'], /^--access-log-format and --no-access-log cannot be combined\n/],
       [['--proxy-headers', '--forwarded-allow-ips', '300.1.1.1'], /^invalid --forwarded-allow-ips '300\.1\.1\.1'/],
       [['--forwarded-allow-ips', '10.0.0.1'], /^--forwarded-allow-ips needs --proxy-headers/],
       [['--root-path', 'api'], /^invalid --root-path 'api'/],
@@ -158,7 +161,7 @@ describe('tsgi serve flag values', () => {
       'host', 'port', 'uds', 'ssl-certfile', 'ssl-keyfile', 'ssl-keyfile-password', 'http2', 'h2c', '[no-]proxy-headers',
       'forwarded-allow-ips', 'root-path', 'trusted-hosts', 'timeout-keep-alive', 'timeout-headers', 'timeout-request',
       'timeout-graceful-shutdown', 'limit-concurrency', 'limit-max-requests', 'limit-max-requests-jitter', 'max-body-size', 'workers', 'timeout-worker-healthcheck', 'reload',
-      'reload-dir', '[no-]access-log', 'log-level',
+      'reload-dir', '[no-]access-log', 'access-log-format', 'log-level',
     ];
     for (const flag of flags) {
       const at = stdout.indexOf(`--${flag}`);
@@ -287,6 +290,43 @@ describe('tsgi serve flags at work', () => {
     expect(lines).toContainEqual(expect.stringMatching(/^127\.0\.0\.1 - - \[[^\]]+\] "-" 400 \d+ "-" "-"$/));
     expect(lines).toContainEqual(expect.stringMatching(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/where HTTP\/1\.1" 400 \d+ "-" "probe"$/));
     expect(lines).toContainEqual(expect.stringMatching(/^127\.0\.0\.1 - - \[[^\]]+\] "POST \/body HTTP\/1\.1" 413 \d+ "-" "-"$/));
+  });
+
+  it('--access-log-format json: the app\'s requests and the refused ones as JSON objects, one a line, with the request id', async () => {
+    // The app applies requestId itself: the CLI's access log, outside it, logs the id.
+    const idApp = join(dir, 'with-id.mjs');
+    const requestIdModule = pathToFileURL(join(ROOT, 'src/middleware/request-id.ts')).href;
+    writeFileSync(idApp, `import { requestId } from ${JSON.stringify(requestIdModule)};\nimport { app as inner } from './env.mjs';\nexport const app = requestId(inner);\n`);
+    const run = cli(['serve', idApp, '--port', '0', '--access-log-format', 'JSON']);
+    const port = Number(new URL(await servingUrl(run)).port);
+    const ok = parseRaw((await rawExchange(port, 'GET /a?b=%22c HTTP/1.1\r\nHost: x\r\nUser-Agent: probe "x" \\\r\nReferer: http://ref.example/\r\nConnection: close\r\n\r\n')).raw);
+    expect(ok.status).toBe(200);
+    const id = ok.headers.find(([name]) => name.toLowerCase() === 'x-request-id')?.[1];
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(parseRaw((await rawExchange(port, 'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n')).raw).status).toBe(400);
+    const badHost = 'GET /where?x HTTP/1.1\r\nHost: bad host\r\nUser-Agent: probe\r\nX-Request-Id: edge-7\r\nConnection: close\r\n\r\n';
+    expect(parseRaw((await rawExchange(port, badHost)).raw).status).toBe(400);
+    await waitFor(() => run.out.stdout.split('\n').length >= 5, () => run.out.stdout);
+    const [start, ...lines] = run.out.stdout.split('\n');
+    expect(start).toMatch(/^Serving on /);
+    expect(lines.pop()).toBe('');
+    const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    const time = expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    const common = { time, remote_addr: '127.0.0.1', remote_user: null, outcome: 'end' };
+    expect(records).toEqual([
+      {
+        ...common, method: 'GET', url: '/a?b=%22c', protocol: 'HTTP/1.1', status: 200, bytes: expect.any(Number),
+        duration_ms: expect.any(Number), referer: 'http://ref.example/', user_agent: 'probe "x" \\', request_id: id,
+      },
+      // Refused by the parser: no request line, no head, not timed.
+      { ...common, method: null, url: null, protocol: null, status: 400, bytes: expect.any(Number), duration_ms: null, referer: null, user_agent: null },
+      // Refused for its Host: what was parsed, the incoming id.
+      {
+        ...common, method: 'GET', url: '/where?x', protocol: 'HTTP/1.1', status: 400, bytes: expect.any(Number),
+        duration_ms: null, referer: null, user_agent: 'probe', request_id: 'edge-7',
+      },
+    ]);
+    expect(Object.keys(records[1]!)).toEqual(['time', 'remote_addr', 'remote_user', 'method', 'url', 'protocol', 'status', 'bytes', 'duration_ms', 'referer', 'user_agent', 'outcome']);
   });
 
   it('--no-access-log and --log-level: no request lines, no start line at warning; app errors still logged', async () => {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { LogLevel } from './values.ts';
+import type { CliAccessLogFormat, LogLevel } from './values.ts';
 
 /** TLS files named on the command line (read and checked before serving). */
 export interface SslFiles {
@@ -84,5 +84,7 @@ export interface ServeCommand {
   readonly reloadDirs: readonly string[];
   /** One access log line per request on stdout. */
   readonly accessLog: boolean;
+  /** The format of the access log lines, the app's and the refused requests'; default `combined`. */
+  readonly accessLogFormat: CliAccessLogFormat;
   readonly logLevel: LogLevel;
 }

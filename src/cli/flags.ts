@@ -73,7 +73,8 @@ export const FLAG_GROUPS: ReadonlyArray<readonly [title: string, flags: readonly
   [
     'Logging',
     [
-      { name: 'access-log', negatable: true, help: 'One line per request on stdout (combined format)', default: 'on' },
+      { name: 'access-log', negatable: true, help: 'One line per request on stdout', default: 'on' },
+      { name: 'access-log-format', value: '<format>', help: 'Line format: combined, common or json', default: 'combined' },
       { name: 'log-level', value: '<level>', help: 'critical, error, warning, info, debug or trace', default: 'info' },
       { name: 'help', short: 'h', help: 'Show this help', default: '' },
     ],

@@ -45,6 +45,6 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
   if (command.maxBodySize > 0) options.maxBodySize = command.maxBodySize;
   if (command.trustedHosts !== undefined) options.trustedHosts = command.trustedHosts;
   // The requests the server answers itself go to the access log too (the app's: src/cli/stack.ts).
-  if (command.accessLog && log.enabled('info')) options.onRefused = refusedLogger(log.stdout);
+  if (command.accessLog && log.enabled('info')) options.onRefused = refusedLogger(log.stdout, command.accessLogFormat);
   return options;
 }

@@ -1,31 +1,47 @@
 /**
  * The access log lines of the requests the server answered itself (`serve()`'s `onRefused`):
- * `tsgi serve` writes them next to the app's, in the same combined format, as nginx logs its
- * own 400s. A request the parser refused has no request line: it shows `"-"`.
+ * `tsgi serve` writes them next to the app's, in the same format, as nginx logs its own 400s.
+ * A request the parser refused has no request line: it shows `"-"` in the Apache formats,
+ * `null` method, url and protocol in `json`, where `duration_ms` is `null` too (not timed).
  *
  * @module
  */
 import type { Environ, LogStream } from '../gateway/types.ts';
 import type { RefusedRequest } from '../adapters/node/refused.ts';
-import { type AccessLogEntry, formatAccessEntry } from '../middleware/access-log.ts';
+import { type AccessLogEntry, formatAccessEntry, jsonAccessLine, jsonAccessRecord } from '../middleware/access-log.ts';
+import type { CliAccessLogFormat } from './values.ts';
 
 /** No app ran: the entries of refused requests carry an empty environ. */
 const NO_ENVIRON = Object.freeze({}) as Environ;
 
-/** Writes a combined-format line to `out` for each refused request. */
-export function refusedLogger(out: LogStream): (refused: RefusedRequest) => void {
-  return (refused) => out.write(`${formatAccessEntry(entryOf(refused), 'combined')}\n`);
+/** Writes a line in `format` (default `combined`) to `out` for each refused request. */
+export function refusedLogger(out: LogStream, format: CliAccessLogFormat = 'combined'): (refused: RefusedRequest) => void {
+  return (refused) => out.write(`${lineOf(refused, format)}\n`);
 }
 
-/** The {@link AccessLogEntry} of a refused request. */
+/** The line of a refused request, without `\n`. */
+function lineOf(refused: RefusedRequest, format: CliAccessLogFormat): string {
+  const entry = entryOf(refused);
+  if (format !== 'json') return formatAccessEntry(entry, format);
+  const record = { ...jsonAccessRecord(entry), duration_ms: null };
+  if (refused.method === undefined) Object.assign(record, { method: null, url: null, protocol: null });
+  return jsonAccessLine(record);
+}
+
+/**
+ * The {@link AccessLogEntry} of a refused request. Its environ holds only the request's
+ * `X-Request-Id` (`HTTP_X_REQUEST_ID`), when it brought one, for the `json` format's
+ * `request_id`.
+ */
 function entryOf(refused: RefusedRequest): AccessLogEntry {
   const { method, target, protocol, headers } = refused;
   const field = (name: string) => {
     const value = headers?.[name];
     return typeof value === 'string' && value !== '' ? value : null;
   };
+  const requestId = field('x-request-id');
   return {
-    environ: NO_ENVIRON,
+    environ: requestId === null ? NO_ENVIRON : Object.freeze({ ...NO_ENVIRON, HTTP_X_REQUEST_ID: requestId }),
     remoteAddr: refused.remoteAddress ?? null,
     remoteUser: null,
     time: refused.time,

@@ -13,6 +13,7 @@ import type { ServeCommand } from './command.ts';
 import {
   MAX_WORKERS,
   UsageError,
+  parseAccessLogFormat,
   parseAllowIps,
   parseCount,
   parseHostList,
@@ -103,6 +104,9 @@ function checkCombinations(values: Record<string, unknown>): void {
   if (values['proxy-headers'] === false && values['forwarded-allow-ips'] !== undefined) {
     throw new UsageError('--forwarded-allow-ips needs --proxy-headers');
   }
+  if (values['access-log'] === false && values['access-log-format'] !== undefined) {
+    throw new UsageError('--access-log-format and --no-access-log cannot be combined');
+  }
 }
 
 /**
@@ -190,6 +194,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     reload: values.reload === true,
     reloadDirs: ((values['reload-dir'] as string[] | undefined) ?? [dirname(module)]).map((dir) => parseNonEmpty(dir, '--reload-dir')),
     accessLog: values['access-log'] !== false,
+    accessLogFormat: parseAccessLogFormat(text('access-log-format') ?? 'combined', '--access-log-format'),
     logLevel: parseLogLevel(text('log-level') ?? 'info', '--log-level'),
   };
 }

@@ -34,7 +34,7 @@ export function buildStack(
   unixSocket: () => boolean = () => command.uds !== undefined,
 ): App {
   let stack = app;
-  if (command.accessLog && log.enabled('info')) stack = accessLog(stack, { log: log.stdout, format: 'combined' });
+  if (command.accessLog && log.enabled('info')) stack = accessLog(stack, { log: log.stdout, format: command.accessLogFormat });
   if (command.proxyHeaders) stack = forwardedFrom(stack, command.forwardedAllowIps, unixSocket);
   if (command.rootPath !== '') stack = withRootPath(stack, command.rootPath);
   const limit = requestLimit(command);

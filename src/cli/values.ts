@@ -67,6 +67,13 @@ export function parseSize(value: string, flag: string): number {
   return Math.floor(size);
 }
 
+/** One of `choices`, any case: `invalid <flag> '<value>': expected <choices>` for another. */
+function parseChoice<T extends string>(value: string, flag: string, choices: readonly T[]): T {
+  const choice = value.toLowerCase();
+  if (!(choices as readonly string[]).includes(choice)) throw invalid(flag, value, choices.join(', '));
+  return choice as T;
+}
+
 /** Log levels, most severe first (uvicorn's names). */
 export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug', 'trace'] as const;
 /** One of {@link LOG_LEVELS}. */
@@ -74,9 +81,21 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** A log level name, any case. */
 export function parseLogLevel(value: string, flag: string): LogLevel {
-  const level = value.toLowerCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw invalid(flag, value, LOG_LEVELS.join(', '));
-  return level as LogLevel;
+  return parseChoice(value, flag, LOG_LEVELS);
+}
+
+/**
+ * The formats of `--access-log-format`, `accessLog`'s: Apache's `combined` (the default) and
+ * `common`, and `json` for log pipelines. Not `dev` and `tiny`, which drop the client's
+ * address and the time.
+ */
+export const ACCESS_LOG_FORMATS = ['combined', 'common', 'json'] as const;
+/** One of {@link ACCESS_LOG_FORMATS}. */
+export type CliAccessLogFormat = (typeof ACCESS_LOG_FORMATS)[number];
+
+/** An access log format name, any case. */
+export function parseAccessLogFormat(value: string, flag: string): CliAccessLogFormat {
+  return parseChoice(value, flag, ACCESS_LOG_FORMATS);
 }
 
 /**
