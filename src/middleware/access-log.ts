@@ -87,7 +87,9 @@ export interface AccessLogOptions {
  * - `dev`: `GET /a.gif 200 3.250 ms - 2326`
  * - `tiny`: `GET /a.gif 200 2326 - 3.250 ms`
  * - `json`: one JSON object per line, for log pipelines (Loki, Elasticsearch, CloudWatch,
- *   Datadog); its keys are {@link JsonAccessRecord}'s:
+ *   Datadog): the entry's fields in snake_case, `time` in ISO 8601 UTC, `duration_ms`,
+ *   `null` for what is unknown, `request_id` (`requestId`'s, else the incoming `X-Request-Id`)
+ *   and `error` (its message; with outcome `error`) only when known:
  *   `{"time":"2000-10-10T20:55:36.123Z","remote_addr":"127.0.0.1","remote_user":null,
  *   "method":"GET","url":"/a.gif","protocol":"HTTP/1.1","status":200,"bytes":2326,
  *   "duration_ms":3.25,"referer":null,"user_agent":"curl/8.5.0","outcome":"end",
@@ -108,7 +110,7 @@ export interface AccessLogOptions {
  * ```ts
  * export const app = accessLog(site);                          // combined, to stdout
  * const logged = accessLog(site, { log: fs.createWriteStream('access.log', { flags: 'a' }) });
- * const json = accessLog(site, { format: 'json' });                  // one JSON object a line
+ * const json = accessLog(site, { format: 'json' });            // one JSON object a line
  * const own = accessLog(site, { format: (e) => JSON.stringify({ path: e.url, ms: e.duration }) });
  * ```
  */
