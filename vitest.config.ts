@@ -13,7 +13,7 @@ export default defineConfig({
   resolve: { alias },
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/browser/**', 'test/runtimes/**', 'test/nginx/**', 'node_modules/**'],
+    exclude: ['test/browser/**', 'test/runtimes/**', 'test/nginx/**', 'test/cli-workers.test.ts', 'node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },
