@@ -6,9 +6,9 @@
  */
 import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
-import { isToken, sameFieldName } from '../gateway/fields.ts';
+import { isToken } from '../gateway/fields.ts';
 import { appendVary, replaceField } from '../http/header-list.ts';
-import { callWithHeadEdit } from './head-edit.ts';
+import { callWithHeadEdit, hasField } from './head-edit.ts';
 
 /** What an `origin` function of {@link CorsOptions} answers (or a promise of it). */
 type OriginAnswer = boolean | string | null | undefined;
@@ -271,7 +271,7 @@ function requestedHeaders(value: unknown): string {
 /** The app's `headers` with `grant`'s fields added, or as they are when it answered CORS itself. */
 function withGrant(headers: Array<[string, string]>, grant: Grant): Array<[string, string]> {
   if (!Array.isArray(headers)) return headers; // the server refuses it
-  for (const pair of headers) if (Array.isArray(pair) && typeof pair[0] === 'string' && sameFieldName(pair[0], ALLOW_ORIGIN)) return headers;
+  if (hasField(headers, ALLOW_ORIGIN)) return headers;
   const out = headers.slice();
   for (const [name, value] of grant.fields) {
     // One `true`: two (`true, true`) is not `true` to a browser. Expose-Headers lists merge.

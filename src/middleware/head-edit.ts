@@ -8,6 +8,7 @@ import { type App, type Body, type Environ, type StartResponse } from '../gatewa
 import { isThenable } from '../gateway/body.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
+import { sameFieldName } from '../gateway/fields.ts';
 
 /**
  * @internal Calls `app` with a `startResponse` that hands the app's headers through `edit`
@@ -43,4 +44,14 @@ export function callWithHeadEdit(
     return rescue(error);
   }
   return isThenable(body) ? body.then(undefined, rescue) : body;
+}
+
+/**
+ * @internal Whether the app's `headers` (as given to `startResponse`, pairs not checked yet:
+ * the server refuses malformed ones) hold a field `name`, compared case-insensitively: a
+ * middleware adding a field leaves one the app set alone.
+ */
+export function hasField(headers: Array<[string, string]>, name: string): boolean {
+  for (const pair of headers) if (Array.isArray(pair) && typeof pair[0] === 'string' && sameFieldName(pair[0], name)) return true;
+  return false;
 }

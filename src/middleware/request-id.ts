@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
-import { isToken, sameFieldName } from '../gateway/fields.ts';
+import { isToken } from '../gateway/fields.ts';
 import { headerEnvironKey } from '../datastructures/environ-headers.ts';
-import { callWithHeadEdit } from './head-edit.ts';
+import { callWithHeadEdit, hasField } from './head-edit.ts';
 
 /** Options of {@link requestId}. */
 export interface RequestIdOptions {
@@ -92,6 +92,5 @@ export function requestId(app: AppLike, options: RequestIdOptions = {}): App {
 /** `headers` with `name: id` added, unless they hold `name` already (the app's own wins). */
 function withId(headers: Array<[string, string]>, name: string, id: string): Array<[string, string]> {
   if (!Array.isArray(headers)) return headers; // the server refuses it
-  for (const pair of headers) if (Array.isArray(pair) && typeof pair[0] === 'string' && sameFieldName(pair[0], name)) return headers;
-  return [...headers, [name, id]];
+  return hasField(headers, name) ? headers : [...headers, [name, id]];
 }

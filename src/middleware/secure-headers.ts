@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
-import { assertHeader, sameFieldName } from '../gateway/fields.ts';
-import { callWithHeadEdit } from './head-edit.ts';
+import { assertHeader } from '../gateway/fields.ts';
+import { callWithHeadEdit, hasField } from './head-edit.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { type RequestLike } from '../exceptions/base.ts';
 import { type CspDirectives, checkedDirectives, serializeCsp } from '../http/csp.ts';
@@ -223,12 +223,6 @@ function checkKeys(options: object, known: ReadonlySet<string>, where: string): 
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new TypeError(`${where}: unknown option ${JSON.stringify(key)} (known: ${[...known].join(', ')})`);
   }
-}
-
-/** True when `headers` has a `name` field (any case). */
-function hasField(headers: Array<[string, string]>, name: string): boolean {
-  for (const pair of headers) if (Array.isArray(pair) && typeof pair[0] === 'string' && sameFieldName(pair[0], name)) return true;
-  return false;
 }
 
 /** The value to send for one header option, or `null` for none; throws for a bad setting. */
