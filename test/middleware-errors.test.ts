@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { abort, type App, type AppLike, HTTPBadGateway, HTTPNotFound, Request, serve } from 'tsgi';
-import { errors, type ErrorsOptions, lint } from 'tsgi/middleware';
+import { abort, type App, type AppLike, HTTPBadGateway, HTTPNotFound, Request, compose, serve } from 'tsgi';
+import { errors, type ErrorsOptions, lint, requestId } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { parseStack, renderTraceback } from '../src/middleware/traceback.ts';
 
@@ -247,6 +247,34 @@ describe('errors: the log option and onError', () => {
     await withServer(errors(boomApp(), { onError: async () => Promise.reject(new Error('async tracker down')) }), async (url, _port, log) => {
       expect((await fetch(url)).status).toBe(500);
       await until(() => log.join('').includes('async tracker down'));
+    });
+  });
+
+  it('names the request id of requestId around it in each log line, as the access log and the answer do', async () => {
+    const failingLate: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield enc.encode('partial');
+        throw new Error('late failure');
+      })();
+    };
+    const app: App = (environ, startResponse) => (environ.PATH_INFO === '/late' ? failingLate : boomApp())(environ, startResponse);
+    await withServer(compose(requestId, errors)(app), async (url, _port, log) => {
+      const res = await fetch(`${url}/x`, { headers: { 'X-Request-Id': 'nginx-abc123' } });
+      expect(res.status).toBe(500);
+      expect(res.headers.get('x-request-id')).toBe('nginx-abc123');
+      expect(log.join('')).toContain('[tsgi] GET /x HTTP/1.1 500 request_id=nginx-abc123: Error: secret internals');
+      const fresh = await fetch(`${url}/y`);
+      const id = fresh.headers.get('x-request-id')!;
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      await until(() => log.join('').includes(`[tsgi] GET /y HTTP/1.1 500 request_id=${id}: Error`));
+      await fetch(`${url}/late`, { headers: { 'X-Request-Id': 'late-1' } }).then((r) => r.text()).catch(() => undefined);
+      await until(() => log.join('').includes('200 (failed after the response started; the connection is aborted) request_id=late-1: Error: late failure'));
+    });
+    // Without requestId, the line is as before.
+    await withServer(errors(boomApp()), async (url, _port, log) => {
+      await fetch(`${url}/z`, { headers: { 'X-Request-Id': 'not-ours' } });
+      expect(log.join('')).toContain('[tsgi] GET /z HTTP/1.1 500: Error');
     });
   });
 

@@ -17,6 +17,7 @@ import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { debugResponse } from './traceback.ts';
+import { requestIdKey } from './request-id.ts';
 
 /** Options of {@link errors}. */
 export interface ErrorsOptions {
@@ -51,7 +52,9 @@ export interface ErrorsOptions {
  *   server aborts the connection: a truncated body never looks complete.
  *
  * Each error is logged once, as `[tsgi] GET /path?q HTTP/1.1 500: <stack>` (the request
- * line, then the status), to `options.log` or `environ['tsgi.errors']`, then
+ * line, then the status), or `[tsgi] GET /path?q HTTP/1.1 500 request_id=9b2e…: <stack>`
+ * under `requestId` (the id of the answer's `X-Request-Id` and of the access log's
+ * `request_id`), to `options.log` or `environ['tsgi.errors']`, then
  * `options.onError(error, req)` runs. An `HTTPException`
  * thrown by the app (`abort(404)`) answers its own response, as `Request.application` does,
  * and as the server does (`escapedAnswer`): a 4xx or a redirect is not an error and is not
@@ -70,7 +73,8 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
   const inner = toApp(app);
   return async (environ, startResponse) => {
     const report = (error: unknown, status: string): void => {
-      const line = `${requestLine(environ)} ${status}`;
+      const id = requestIdKey.get(environ);
+      const line = `${requestLine(environ)} ${status}${typeof id === 'string' ? ` request_id=${id}` : ''}`;
       const log = options.log ?? environ['tsgi.errors'];
       logError(log, line, error);
       const hook = options.onError;
