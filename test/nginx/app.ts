@@ -10,12 +10,15 @@
  * | `/download?bytes=N` | streams N bytes, the pid in `X-Pid` |
  * | `/slow?ms=N` | waits N ms, then answers like `/whoami` |
  * | `/crash` | the worker exits before answering, as one killed by the health check or crashing |
+ * | `/boom` | throws: a logged 500 |
  * | `/legacy/…` | when `tsgi/proxy` is available and `$LEGACY_UPSTREAM` set: that service, with its redirects mapped to the public URL |
+ *
+ * The whole app is inside `requestId` and `errors`, as in docs/middleware.md's production stack.
  *
  * @module
  */
-import { type App, Request, Response, redirect } from 'tsgi';
-import { mount } from 'tsgi/middleware';
+import { type App, Request, Response, compose, redirect } from 'tsgi';
+import { errors, mount, requestId } from 'tsgi/middleware';
 
 const CHUNK = new Uint8Array(256 * 1024).fill(120);
 
@@ -42,6 +45,8 @@ const site = Request.application(async (req) => {
       return whoami(req);
     case '/crash':
       process.exit(1);
+    case '/boom':
+      throw new Error('boom');
     case '/upload': {
       let received = 0;
       for await (const chunk of req.environ['tsgi.input']) received += chunk.byteLength;
@@ -77,4 +82,4 @@ async function legacy(): Promise<App | undefined> {
 
 const legacyApp = await legacy();
 
-export const app: App = legacyApp === undefined ? site : mount([['/legacy', legacyApp], ['/', site]]);
+export const app: App = compose(requestId, errors)(legacyApp === undefined ? site : mount([['/legacy', legacyApp], ['/', site]]));

@@ -65,10 +65,10 @@ interface Instance {
 const processes: ChildProcess[] = [];
 
 /** Starts `tsgi serve test/nginx/app.ts` on `port`; resolves once both workers listen (the debug log says so). */
-async function startInstance(name: string, port: number, env: Record<string, string>, extra: string[] = []): Promise<Instance> {
+async function startInstance(name: string, port: number, env: Record<string, string>, extra: string[] = ['--no-access-log']): Promise<Instance> {
   const child = spawn(
     process.execPath,
-    ['--conditions=tsgi-source', 'src/cli/main.ts', 'serve', 'test/nginx/app.ts', '--port', String(port), '--workers', '2', '--proxy-headers', '--max-body-size', '2gb', '--no-access-log', '--log-level', 'debug', ...extra],
+    ['--conditions=tsgi-source', 'src/cli/main.ts', 'serve', 'test/nginx/app.ts', '--port', String(port), '--workers', '2', '--proxy-headers', '--max-body-size', '2gb', '--log-level', 'debug', ...extra],
     { cwd: ROOT, env: { ...process.env, ...env, TSGI_TEST_INSTANCE: name }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   processes.push(child);
@@ -161,10 +161,11 @@ beforeAll(async () => {
     else res.writeHead(200, { 'Content-Type': 'text/plain' }).end('legacy page');
   });
   await new Promise<void>((resolve) => legacyUpstream!.listen(legacyPort, '127.0.0.1', resolve));
-  instances = await Promise.all([startInstance('A', a, { LEGACY_UPSTREAM: legacyUrl }), startInstance('B', b, { LEGACY_UPSTREAM: legacyUrl })]);
+  const jsonLog = ['--access-log-format', 'json'];
+  instances = await Promise.all([startInstance('A', a, { LEGACY_UPSTREAM: legacyUrl }, jsonLog), startInstance('B', b, { LEGACY_UPSTREAM: legacyUrl }, jsonLog)]);
   // A third instance whose workers are replaced every 25 requests, behind an upstream block
   // with the documented keep-alive settings.
-  await startInstance('C', c, {}, ['--limit-max-requests', '25']);
+  await startInstance('C', c, {}, ['--no-access-log', '--limit-max-requests', '25']);
   const churnSite =
     `upstream churn {\n    server 127.0.0.1:${c} max_fails=0;\n    keepalive 16;\n    keepalive_timeout 4s;\n}\n` +
     `server {\n    listen 127.0.0.1:${churn};\n    location / {\n        proxy_pass http://churn;\n        proxy_http_version 1.1;\n` +
@@ -180,7 +181,8 @@ beforeAll(async () => {
   writeFileSync(
     join(prefix, 'nginx.conf'),
     `${user}worker_processes 1;\npid ${join(prefix, 'nginx.pid')};\nerror_log ${join(prefix, 'logs/error.log')} warn;\n` +
-      `events { worker_connections 1024; }\nhttp {\n    access_log ${join(prefix, 'logs/access.log')};\n${temp}\n${site}\n${churnSite}}\n`,
+      `events { worker_connections 1024; }\nhttp {\n    log_format withid '$remote_addr "$request" $status $request_id';\n` +
+      `    access_log ${join(prefix, 'logs/access.log')} withid;\n${temp}\n${site}\n${churnSite}}\n`,
   );
   const server = spawn(nginx, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] });
   processes.push(server);
@@ -245,6 +247,30 @@ describe('tsgi behind nginx', () => {
         .on('error', reject);
     });
     expect(around).toMatchObject({ remoteAddr: '127.0.0.3', scheme: 'http', scriptName: '' });
+  });
+
+  it('carries nginx\'s $request_id to the answer, the JSON access log and the error log', async () => {
+    const answer = await request('/app/whoami', { headers: { 'X-Request-Id': 'forged-by-client' } });
+    const id = answer.headers['x-request-id'] as string;
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    const failed = await request('/app/boom');
+    expect(failed.status).toBe(500);
+    const failedId = failed.headers['x-request-id'] as string;
+    expect(failedId).toMatch(/^[0-9a-f]{32}$/);
+    const out = () => instances.map((instance) => instance.out).join('');
+    const accessLine = (wanted: string) =>
+      out()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((line) => line.request_id === wanted);
+    for (let i = 0; i < 100 && !(accessLine(failedId) && out().includes(`request_id=${failedId}: Error: boom`)); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(accessLine(id)).toMatchObject({ remote_addr: CLIENT_ADDRESS, method: 'GET', url: '/whoami', status: 200 });
+    expect(accessLine(failedId)).toMatchObject({ remote_addr: CLIENT_ADDRESS, url: '/boom', status: 500 });
+    expect(out()).toContain(`[tsgi] GET /boom HTTP/1.1 500 request_id=${failedId}: Error: boom`);
+    const nginxLog = readFileSync(join(prefix, 'logs/access.log'), 'utf8');
+    expect(nginxLog).toContain(`${CLIENT_ADDRESS} "GET /app/whoami HTTP/1.1" 200 ${id}`);
+    expect(nginxLog).toContain(`${CLIENT_ADDRESS} "GET /app/boom HTTP/1.1" 500 ${failedId}`);
   });
 
   it('balances between the two instances and their workers', async () => {
