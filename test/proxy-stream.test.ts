@@ -10,7 +10,7 @@ import { type Dispatcher, errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { Request } from 'tsgi';
 import { dechunk, parseRaw, rawExchange, rawGet, request, sleep, start, until, upload, within } from './node-helpers.ts';
-import { callApp } from 'tsgi/middleware';
+import { callApp, requestId } from 'tsgi/middleware';
 import { proxy, rewriteHtml } from 'tsgi/proxy';
 import { patternSha, sha256, useUpstream } from './proxy-helpers.ts';
 
@@ -104,6 +104,14 @@ describe('upstream failures', () => {
     expect(reply.body.toString()).toMatch(/refused the connection/);
     expect(reply.body.toString()).not.toMatch(/invalid response/);
     expect(server.log.text).toMatch(/^\[tsgi\] GET \/x HTTP\/1\.1 502: upstream http:\/\/127\.0\.0\.1:9: connection refused \(ECONNREFUSED/);
+  });
+
+  it('names the request id of requestId around it in the 502 log line', async () => {
+    const server = await start(requestId(to('http://127.0.0.1:9')));
+    const reply = await request(`${server.url}/x`, { headers: { 'X-Request-Id': 'nginx-42' } });
+    expect(reply.status).toBe(502);
+    expect(reply.headers['x-request-id']).toBe('nginx-42');
+    expect(server.log.text).toMatch(/^\[tsgi\] GET \/x HTTP\/1\.1 502 request_id=nginx-42: upstream http:\/\/127\.0\.0\.1:9: connection refused/);
   });
 
   it('answers 502 to an upload the upstream never took, without cutting the client off', async () => {

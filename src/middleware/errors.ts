@@ -17,7 +17,7 @@ import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { debugResponse } from './traceback.ts';
-import { requestIdKey } from './request-id.ts';
+import { requestIdLabel } from './request-id-label.ts';
 
 /** Options of {@link errors}. */
 export interface ErrorsOptions {
@@ -73,8 +73,7 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
   const inner = toApp(app);
   return async (environ, startResponse) => {
     const report = (error: unknown, status: string): void => {
-      const id = requestIdKey.get(environ);
-      const line = `${requestLine(environ)} ${status}${typeof id === 'string' ? ` request_id=${id}` : ''}`;
+      const line = `${requestLine(environ)} ${status}${requestIdLabel(environ)}`;
       const log = options.log ?? environ['tsgi.errors'];
       logError(log, line, error);
       const hook = options.onError;

@@ -7,6 +7,7 @@
  */
 import type { Body, Environ, StartResponse } from '../gateway/types.ts';
 import { logError, requestLine } from '../gateway/log.ts';
+import { requestIdLabel } from '../middleware/request-id-label.ts';
 import { HTTPBadGateway, HTTPGatewayTimeout } from '../exceptions/server-errors.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { errors } from 'undici';
@@ -124,12 +125,13 @@ export function describeCause(error: unknown): string {
 /**
  * Answers an upstream failure before the response head: logs
  * `[tsgi] GET /path HTTP/1.1 502: upstream http://host:port: connection refused (ECONNREFUSED: …)`
- * to `tsgi.errors` and serves the 502 or 504 whose detail says which failure it was.
+ * (`502 request_id=…:` under `requestId`) to `tsgi.errors` and serves the 502 or 504 whose
+ * detail says which failure it was.
  */
 export function answerFailure(environ: Environ, startResponse: StartResponse, origin: string, error: unknown): Body {
   const kind = classify(error);
   const exception = kind.answer(error);
-  logError(environ['tsgi.errors'], `${requestLine(environ)} ${exception.code}`, `upstream ${origin}: ${kind.reason} (${describeCause(error)})`);
+  logError(environ['tsgi.errors'], `${requestLine(environ)} ${exception.code}${requestIdLabel(environ)}`, `upstream ${origin}: ${kind.reason} (${describeCause(error)})`);
   return exception.respond(environ, startResponse);
 }
 
