@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, Request, Response } from 'tsgi';
-import { accessLog, errorPages, timeout } from 'tsgi/middleware';
+import { accessLog, errorPages, requestId, timeout } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
 import { bytes, deferred, request, sleep, start, until, within } from './node-helpers.ts';
 
@@ -119,6 +119,19 @@ describe('timeout', () => {
     await sleep(50);
     expect(server.log.messages).toHaveLength(1);
     expect(server.log.text).toMatch(/^\[tsgi\] GET \/fail HTTP\/1\.1 \(timeout: after the 50 ms limit\): Error: late failure of \/fail\n\s+at /);
+  });
+
+  it('names the request id of requestId around it in the late failure\'s log line', async () => {
+    const failing: App = async () => {
+      await sleep(100);
+      throw new Error('late failure');
+    };
+    const server = await start(requestId(timeout(failing, { ms: 30 })));
+    const res = await request(`${server.url}/fail`, { headers: { 'X-Request-Id': 'nginx-7' } });
+    expect(res.status).toBe(503);
+    expect(res.headers['x-request-id']).toBe('nginx-7');
+    await until(() => server.log.text !== '');
+    expect(server.log.text).toMatch(/^\[tsgi\] GET \/fail HTTP\/1\.1 \(timeout: after the 30 ms limit\) request_id=nginx-7: Error: late failure\n/);
   });
 
   it('leaves a fast app untouched, and clears its timer (the signal it saw never aborts)', async () => {

@@ -7,6 +7,7 @@
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { logError, requestLine } from '../gateway/log.ts';
+import { requestIdLabel } from './request-id-label.ts';
 import { HTTPGatewayTimeout, HTTPServiceUnavailable } from '../exceptions/server-errors.ts';
 
 /** Options of {@link timeout}. */
@@ -112,7 +113,7 @@ export function timeout(app: AppLike, options: TimeoutOptions): App {
           clearTimeout(timer);
           return reject(error);
         }
-        if (!isAbort(error)) logError(environ['tsgi.errors'], `${requestLine(environ)} (timeout: after the ${ms} ms limit)`, error);
+        if (!isAbort(error)) logError(environ['tsgi.errors'], `${requestLine(environ)} (timeout: after the ${ms} ms limit)${requestIdLabel(environ)}`, error);
       };
       callApp(inner, environ).then(started, failed);
     });
