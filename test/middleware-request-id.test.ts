@@ -111,6 +111,13 @@ describe('requestId', () => {
     }
   });
 
+  it('refuses at once a header that carries the request itself (its type, length, host, credentials, a hop-by-hop field)', () => {
+    for (const header of ['Content-Type', 'content-length', 'Content-Encoding', 'Host', 'Cookie', 'Authorization', 'Transfer-Encoding', 'Connection']) {
+      expect(() => requestId(seen, { header }), header).toThrow(/requestId: header/);
+    }
+    expect(() => requestId(seen, { header: 'X-Trace-Id' })).not.toThrow();
+  });
+
   it('refuses an id from generate() that is not well formed (a 500, not a broken log line)', async () => {
     const server = await start(requestId(seen, { generate: () => 'bad id\r\nX: y' }));
     const res = await request(`${server.url}/`);

@@ -7,13 +7,17 @@
 import { randomUUID } from 'node:crypto';
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
-import { isToken } from '../gateway/fields.ts';
+import { HOP_BY_HOP, isToken } from '../gateway/fields.ts';
 import { headerEnvironKey } from '../datastructures/environ-headers.ts';
 import { callWithHeadEdit, hasField } from './head-edit.ts';
 
 /** Options of {@link requestId}. */
 export interface RequestIdOptions {
-  /** The request and response field that carries the id. Default `X-Request-Id`. */
+  /**
+   * The request and response field that carries the id. Default `X-Request-Id`. Not a field
+   * the request itself depends on (`Content-Type`, `Content-Length`, `Content-Encoding`,
+   * `Host`, `Cookie`, `Authorization`, a hop-by-hop field): the id would replace its value.
+   */
   header?: string;
   /**
    * Keep an id the request brings in `header` (a proxy's: nginx's `$request_id`, Heroku's,
@@ -34,6 +38,20 @@ export interface RequestIdOptions {
  * `requestIdKey.get(req)` (or `…get(environ)`) in a handler, a log line or an error report.
  */
 export const requestIdKey = defineEnvironKey<string>('tsgi.request_id');
+
+/**
+ * Fields that cannot carry the id: replacing their value in the environ would change what the
+ * request is (its body's type or length, its host, its credentials) or how it was framed.
+ */
+const REFUSED_HEADERS: ReadonlySet<string> = new Set([
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'host',
+  'cookie',
+  'authorization',
+  ...HOP_BY_HOP,
+]);
 
 /** The characters (and length) an id may have: nothing a log line or a field could be split on. */
 const ID_SHAPE = /^[A-Za-z0-9_.:=+/@-]{1,200}$/;
@@ -64,13 +82,15 @@ const ID_SHAPE = /^[A-Za-z0-9_.:=+/@-]{1,200}$/;
  * export const app = requestId(logged);   // outside accessLog, so its line has the id
  * ```
  *
- * @throws TypeError at once when `header` is not a field name; from a request, when
+ * @throws TypeError at once when `header` is not a field name, or names a field the request
+ *   depends on (`Content-Type`, `Content-Length`, `Host`, …: see `header`); from a request, when
  *   `generate` answers an id that is not well formed (a 500).
  */
 export function requestId(app: AppLike, options: RequestIdOptions = {}): App {
   const inner = toApp(app);
   const header = options.header ?? 'X-Request-Id';
   if (typeof header !== 'string' || !isToken(header)) throw new TypeError(`requestId: header must be a field name, not ${JSON.stringify(header)}`);
+  if (REFUSED_HEADERS.has(header.toLowerCase())) throw new TypeError(`requestId: header cannot be ${header}: the id would replace the request's own value`);
   const key = headerEnvironKey(header);
   const trustIncoming = options.trustIncoming ?? true;
   const generate = options.generate ?? (() => randomUUID());
