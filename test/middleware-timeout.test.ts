@@ -2,8 +2,11 @@
  * `timeout`: an app that has not started its response in time is answered 503 (or 504) by the
  * middleware, told through `tsgi.signal`, and its late answer closed unsent; over real sockets.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, Request, Response } from 'tsgi';
 import { accessLog, errorPages, requestId, timeout } from 'tsgi/middleware';
@@ -132,6 +135,39 @@ describe('timeout', () => {
     expect(res.headers['x-request-id']).toBe('nginx-7');
     await until(() => server.log.text !== '');
     expect(server.log.text).toMatch(/^\[tsgi\] GET \/fail HTTP\/1\.1 \(timeout: after the 30 ms limit\) request_id=nginx-7: Error: late failure\n/);
+  });
+
+  it("ends a late app's read of an upload the client stopped sending: its form read fails once the connection closes, the upload is cleaned up", async () => {
+    const events: string[] = [];
+    const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsgi-timeout-'));
+    const app = Request.application(async (req) => {
+      try {
+        await req.form({ spoolThreshold: 16, tmpDir });
+        events.push('form');
+        return new Response('ok');
+      } catch (error) {
+        events.push(`threw ${(error as Error).name}`);
+        throw error;
+      }
+    });
+    const server = await start(timeout(app, { ms: 100 }));
+    const socket = net.connect({ port: Number(new URL(server.url).port), host: '127.0.0.1' });
+    socket.on('error', () => undefined);
+    let answer = '';
+    socket.on('data', (data: Buffer) => (answer += data.toString('latin1')));
+    const part = '--b\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n' + 'a'.repeat(5000);
+    // The client declares 100000 bytes, sends a few thousand and then nothing, the connection kept open.
+    socket.write(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n${part}`);
+    try {
+      expect(await within(() => answer.startsWith('HTTP/1.1 503 '), 2000)).toBe(true);
+      expect(fs.readdirSync(tmpDir, { recursive: true }).length).toBeGreaterThan(0); // the part being spooled
+      expect(await within(() => events.length > 0, 4000)).toBe(true);
+      expect(events).toEqual(['threw HTTPBadRequest']);
+      expect(await within(() => fs.readdirSync(tmpDir).length === 0, 1000)).toBe(true);
+    } finally {
+      socket.destroy();
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+    }
   });
 
   it('leaves a fast app untouched, and clears its timer (the signal it saw never aborts)', async () => {

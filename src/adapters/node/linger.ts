@@ -63,13 +63,18 @@ export function prepareUnreadBody(req: IncomingMessage, res: ServerResponse): vo
  * drain it on a connection that stays open, ends the connection gracefully. Our side is
  * closed (FIN after the response), the rest of the body is read and dropped, and the socket is
  * destroyed once the body is complete, the client closes, more than {@link LINGER_BYTES}
- * bytes arrived, or {@link LINGER_TIME} ms passed.
+ * bytes arrived, or {@link LINGER_TIME} ms passed. An app still reading that body (one
+ * `timeout` answered for while it read an upload) then sees its read fail, as when a client
+ * goes away: Node detaches a request from its connection once the response is sent, and would
+ * leave that read waiting forever.
  */
 export function lingerIfUnread(req: IncomingMessage, socket: Socket): void {
-  if (req.complete || socket.destroyed) return;
+  if (req.complete) return;
+  if (socket.destroyed) return void endUnfinished(req);
   const internals = req as RequestInternals;
   const closing = socket.writableEnded; // Node ended it after a `Connection: close` response
   if (!closing && internals._dumped === true) return; // a small untouched body: Node drains it
+  socket.once('close', () => endUnfinished(req));
   // Node's destroySoon() destroys the socket once its FIN is out: wait for the client instead.
   socket.removeListener('finish', socket.destroy);
   if (!closing) socket.end();
@@ -98,4 +103,12 @@ export function discardThenClose(socket: Socket, done: () => boolean): void {
     if (done() || left < 0) socket.destroy();
   });
   socket.resume();
+}
+
+/**
+ * Destroys `req` when its body never came whole, so that a reader still waiting on it fails
+ * (a premature close) instead of waiting forever; a stream nobody listens to emits no error.
+ */
+function endUnfinished(req: IncomingMessage): void {
+  if (!req.complete && !req.destroyed) req.destroy();
 }
