@@ -11,7 +11,7 @@ import { toFetchHandler } from 'tsgi/fetch';
 const MiB = 1024 * 1024;
 
 /** A request whose body is `chunks` pieces of 64 KiB, counting how many were pulled. */
-function upload(chunks: number): { request: globalThis.Request; pulled: () => number } {
+function upload(chunks: number, headers: Record<string, string> = {}): { request: globalThis.Request; pulled: () => number } {
   let pulled = 0;
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
@@ -20,7 +20,7 @@ function upload(chunks: number): { request: globalThis.Request; pulled: () => nu
       controller.enqueue(new Uint8Array(64 * 1024));
     },
   });
-  const request = new globalThis.Request('http://example.com/upload', { method: 'POST', body, duplex: 'half' } as RequestInit);
+  const request = new globalThis.Request('http://example.com/upload', { method: 'POST', body, headers, duplex: 'half' } as RequestInit);
   return { request, pulled: () => pulled };
 }
 
@@ -41,6 +41,16 @@ describe('toFetchHandler: a request body the app did not read', () => {
     expect(res.status).toBe(403);
     expect(pulled() * 64 * 1024).toBeGreaterThan(4 * MiB);
     expect(pulled() * 64 * 1024).toBeLessThan(5 * MiB);
+  });
+
+  it('is not read when its declared length is past 4 MiB: it could not be drained, the answer goes at once', async () => {
+    const { request, pulled } = upload(1000, { 'Content-Length': String(1000 * 64 * 1024) });
+    const res = await toFetchHandler(refuse)(request);
+    expect(res.status).toBe(403);
+    expect(pulled()).toBeLessThanOrEqual(1); // what the stream pulls by itself
+    const small = upload(16, { 'Content-Length': String(MiB) });
+    expect((await toFetchHandler(refuse)(small.request)).status).toBe(403);
+    expect(small.pulled()).toBe(16);
   });
 
   it('is left to a streamed answer, which may read it later', async () => {

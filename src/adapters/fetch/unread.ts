@@ -18,12 +18,15 @@ export const DRAIN_TIME = 2000;
  * Reads and drops what is left of `request`'s body when the app never touched it (not locked,
  * not disturbed): up to {@link DRAIN_BYTES} or {@link DRAIN_TIME}, whichever comes first; past
  * either the body is cancelled, and the runtime resets the connection as before. A body the
- * app read (whole or in part) is left alone. Answers `undefined` at once when there is nothing
+ * app read (whole or in part), or one whose `Content-Length` is past {@link DRAIN_BYTES}, is
+ * left alone. Answers `undefined` at once when there is nothing
  * to drain (no body, or one the app read), else a promise that never rejects.
  */
 export function drainUnread(request: globalThis.Request): Promise<void> | undefined {
   const body = request.body;
   if (body === null || body.locked || request.bodyUsed) return undefined;
+  // A body declared past the bound cannot be drained: reading part of it would only delay the answer.
+  if (Number(request.headers.get('content-length')) > DRAIN_BYTES) return undefined;
   return drain(body.getReader());
 }
 
