@@ -9,6 +9,7 @@ import net from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPServiceUnavailable, Request, Response, type ServerHandle, serve } from 'tsgi';
+import { timeout } from 'tsgi/middleware';
 import { type ErrorLog, bytes, deferred, errorLog, start, until } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
@@ -334,6 +335,40 @@ describe('HTTP/2 over TLS', () => {
       expect(body).toBe('early answer');
       expect(rst).toBe(http2.constants.NGHTTP2_NO_ERROR);
       expect((await h2request(session, '/again')).body.toString()).toBe('early answer');
+    } finally {
+      session.close();
+    }
+  });
+
+  it("refuses the rest of a body the app was still reading when its answer went (timeout's 503): RST_STREAM(NO_ERROR), the app's read fails", async () => {
+    const events: string[] = [];
+    const reading: App = async (environ, startResponse) => {
+      try {
+        for await (const chunk of environ['tsgi.input']) events.push(`chunk ${chunk.byteLength}`);
+        events.push('end');
+      } catch (error) {
+        events.push(`threw ${(error as Error).message}`);
+      }
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes('late')];
+    };
+    const server = await start(timeout(reading, { ms: 100 }), { tls: tls(), http2: true });
+    const session = connect(server.url);
+    try {
+      const stream = session.request({ ':path': '/upload', ':method': 'POST' });
+      let status = 0;
+      stream.on('response', (headers) => (status = Number(headers[':status'])));
+      stream.resume();
+      stream.on('error', () => {});
+      stream.write(Buffer.alloc(16 * 1024, 97)); // and never end the upload
+      const rst = await Promise.race([
+        new Promise<number | undefined>((resolve) => stream.on('close', () => resolve(stream.rstCode))),
+        new Promise<string>((resolve) => setTimeout(resolve, 2000, 'still open')),
+      ]);
+      expect([status, rst]).toEqual([503, http2.constants.NGHTTP2_NO_ERROR]);
+      await until(() => events.at(-1)?.startsWith('threw') ?? false);
+      expect(events).not.toContain('end'); // a body broken off never reads as whole
+      expect((await h2request(session, '/again')).body.toString()).toBe('late');
     } finally {
       session.close();
     }

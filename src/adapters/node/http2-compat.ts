@@ -103,12 +103,20 @@ export function http2HasBody(req: IncomingMessage): boolean {
  * After the response on `res` has been sent, refuses the rest of an unread request body with
  * `RST_STREAM(NO_ERROR)`: RFC 9113 §8.1 lets a server that has answered ask the client to stop
  * sending, without closing the connection the other streams share.
+ * The request stream is destroyed with it, so an app still reading the body sees a broken-off
+ * body, not the clean end Node would give it.
  */
 export function refuseRestOfBody(req: IncomingMessage, res: ServerResponse): void {
   const stream = http2Stream(res);
   if (stream === undefined) return;
-  res.once('finish', () => {
+  // The stream's own `finish` (its END_STREAM is out): the response's waits for the stream to
+  // close, which a body still arriving keeps open when the app has read some of it.
+  stream.once('finish', () => {
     // `req.complete` turns true when the answer ends; the stream knows whether its body was read.
-    if (!stream.readableEnded && !stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+    if (stream.readableEnded || stream.closed) return;
+    stream.close(constants.NGHTTP2_NO_ERROR);
+    // Node would then end the request stream as if its body were whole: an app still reading
+    // it (one `timeout` answered for) must see it broken off instead.
+    if (!req.destroyed) req.destroy();
   });
 }
