@@ -171,6 +171,8 @@ export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}):
       logError(options.log ?? stderrLog, line, error);
       return Promise.resolve(afterBody(request, plain(500, 'Internal Server Error', 'Internal Server Error\n')));
     }
-    return respond(callable, environ).then((response) => (streamed.has(response) ? response : afterBody(request, response)));
+    const answer = respond(callable, environ);
+    // A request without a body (GET, HEAD) has nothing to drain: no step added to its answer.
+    return request.body === null ? answer : answer.then((response) => (streamed.has(response) ? response : afterBody(request, response)));
   };
 }
