@@ -96,6 +96,10 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   }
   const stop = await Promise.race([stopped.then((signal) => ({ signal, why: `on ${signal}` })), retired.then((why) => ({ signal: '', why }))]);
   if (stop.signal === 'SIGINT') interrupted = true;
+  // Ctrl-C reaches every process of the terminal's group at once, and the manager's SIGTERM
+  // follows it; the two may be handled in either order here, so a SIGINT on its way is given a
+  // moment to be seen before the idle connections' fate is chosen.
+  else if (managed && !interrupted) await new Promise((resolve) => setTimeout(resolve, 50));
   if (!managed) log.info(`Stopping ${stop.why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);
   // A stop in production (SIGTERM, a worker replaced) lets idle keep-alive connections expire,
   // so a proxy never sends a request on one as it closes; Ctrl-C and --reload close them now.
