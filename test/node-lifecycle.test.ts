@@ -461,6 +461,19 @@ describe('graceful close()', () => {
       expect(Date.now() - t0).toBeLessThan(5_000);
     });
 
+    it("a later close({ idle: 'close' }) closes the idle connections it keeps, and lets the rest finish", async () => {
+      const handle = await serve(echo, { port: 0, keepAliveTimeout: 60_000 });
+      const conn = await idleConnection(handle.port);
+      const closing = handle.close({ idle: 'expire', timeout: 60_000 });
+      const state = await Promise.race([conn.ended, sleep(100).then(() => 'open')]);
+      expect(state).toBe('open');
+      const t0 = Date.now();
+      void handle.close({ idle: 'close', timeout: 60_000 });
+      expect(await conn.ended).toBe('closed');
+      await closing;
+      expect(Date.now() - t0).toBeLessThan(5_000);
+    });
+
     it('a later close({ timeout: 0 }) cuts the idle connections it keeps', async () => {
       const handle = await serve(echo, { port: 0, keepAliveTimeout: 60_000 });
       const conn = await idleConnection(handle.port);

@@ -48,8 +48,14 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // Listen for signals from the start, so one that comes while loading still stops cleanly.
   // Ctrl-C reaches every process of the terminal's group, workers too.
   let interrupted = false;
+  let closeStarted = false;
   if (managed) {
-    process.on('SIGINT', () => (interrupted = true));
+    // The manager's SIGTERM may be handled before the terminal's SIGINT: a SIGINT that comes
+    // once the close began closes the idle connections it was keeping.
+    process.on('SIGINT', () => {
+      interrupted = true;
+      if (closeStarted) void handle?.close({ timeout: command.timeoutGracefulShutdown, idle: 'close' });
+    });
     process.on('SIGHUP', () => {});
   } else {
     process.on('SIGHUP', () => log.warning('SIGHUP ignored: it replaces the workers of --workers, and this is one process'));
@@ -96,14 +102,11 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   }
   const stop = await Promise.race([stopped.then((signal) => ({ signal, why: `on ${signal}` })), retired.then((why) => ({ signal: '', why }))]);
   if (stop.signal === 'SIGINT') interrupted = true;
-  // Ctrl-C reaches every process of the terminal's group at once, and the manager's SIGTERM
-  // follows it; the two may be handled in either order here, so a SIGINT on its way is given a
-  // moment to be seen before the idle connections' fate is chosen.
-  else if (managed && !interrupted) await new Promise((resolve) => setTimeout(resolve, 50));
   if (!managed) log.info(`Stopping ${stop.why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);
   // A stop in production (SIGTERM, a worker replaced) lets idle keep-alive connections expire,
   // so a proxy never sends a request on one as it closes; Ctrl-C and --reload close them now.
   const reloadChild = managed && !cluster.isWorker;
+  closeStarted = true;
   await handle.close({ timeout: command.timeoutGracefulShutdown, idle: interrupted || reloadChild ? 'close' : 'expire' });
   await leaveCluster();
   return 0;

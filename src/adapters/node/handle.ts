@@ -33,7 +33,8 @@ export interface ServerHandle {
    * 10 000) the remaining connections are cut. HTTP/2 connections get `GOAWAY` and close
    * once their open streams are done. Calling it again answers the same promise; a shorter
    * `timeout` given then moves the cut forward (`close({ timeout: 0 })` cuts what remains at
-   * once, as a second Ctrl-C does).
+   * once, as a second Ctrl-C does), and `idle: 'close'` given then closes the idle connections
+   * an earlier `idle: 'expire'` kept.
    *
    * `idle` says what becomes of idle HTTP/1 keep-alive connections (see {@link CloseOptions}):
    * closed at once (`'close'`, the default, as Node's `server.close()`, uvicorn and gunicorn
@@ -85,6 +86,8 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
     url = `unix:${path}`;
   }
   let closing: Promise<void> | undefined;
+  // Whether `close()` closes idle HTTP/1 connections ('close') or leaves them to expire.
+  let closeHttp1 = true;
   let deadline = Infinity;
   let timer: NodeJS.Timeout | undefined;
   const cutAt = (timeout: number) => {
@@ -100,8 +103,14 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
     port,
     path,
     url,
-    close({ timeout = 10_000, idle = 'close' } = {}) {
+    close(options = {}) {
+      const { timeout = 10_000, idle = 'close' } = options;
       if (closing !== undefined) {
+        // A later call may close now what an earlier `idle: 'expire'` kept (Ctrl-C after SIGTERM).
+        if (options.idle === 'close' && !closeHttp1) {
+          closeHttp1 = true;
+          listener.closeIdle(true);
+        }
         cutAt(timeout);
         return closing;
       }
@@ -109,7 +118,7 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
         state.closing = true;
         // Connections become idle as their last response ends: close them then (HTTP/1 ones
         // under 'expire' end by their keep-alive timeout, or after that `Connection: close`).
-        const closeHttp1 = idle === 'close';
+        closeHttp1 = idle === 'close';
         const sweep = setInterval(() => listener.closeIdle(closeHttp1), 25);
         sweep.unref();
         listener.stop(idle, () => {
