@@ -6,11 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Cli, alive, cli, get, keptConnection, servingUrl, waitFor } from './cli-helpers.ts';
+import { freePort } from './free-port.ts';
 
 let dir: string;
 /**
@@ -39,18 +39,6 @@ export const app = async (environ, start) => {
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A port free now on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** The pid that answers GET `path`. */
 async function pidOf(url: string, path = '/'): Promise<number> {

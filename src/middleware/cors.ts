@@ -9,6 +9,7 @@ import { isThenable } from '../gateway/body.ts';
 import { isToken } from '../gateway/fields.ts';
 import { appendVary, replaceField } from '../http/header-list.ts';
 import { callWithHeadEdit, hasField } from './head-edit.ts';
+import { SERIALIZED_ORIGIN, parseUrl } from '../http/origin.ts';
 
 /** What an `origin` function of {@link CorsOptions} answers (or a promise of it). */
 type OriginAnswer = boolean | string | null | undefined;
@@ -67,14 +68,6 @@ export interface CorsOptions {
 
 const ALLOW_ORIGIN = 'Access-Control-Allow-Origin';
 const DEFAULT_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'];
-
-/**
- * A serialized origin (Fetch §3.2.1, the URL standard's origin serializer): a lower-case
- * scheme, `://`, a lower-case host (a domain in ASCII, an IPv4 address, `[IPv6]`, or the
- * opaque host of a scheme such as `chrome-extension:`), and a port only when not the scheme's
- * default. No user, path, query or fragment.
- */
-const SERIALIZED_ORIGIN = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[0-9a-f:.]+\]|[a-z0-9!$&'()*+,;=_~%.-]+)(?::[0-9]{1,5})?$/;
 
 /** The fields an actual response gets (besides the app's): decided once per request. */
 interface Grant {
@@ -229,10 +222,7 @@ function allowOriginOf(answer: OriginAnswer, origin: string): string | null {
 function checkedOrigin(entry: unknown): string {
   if (entry === 'null') return entry;
   if (entry === '*') throw new TypeError("cors: '*' is origin: '*' on its own, not an entry of a list");
-  let canonical: string | undefined;
-  try {
-    canonical = new URL(String(entry)).origin;
-  } catch {}
+  const canonical = parseUrl(String(entry))?.origin;
   if (typeof entry === 'string' && SERIALIZED_ORIGIN.test(entry) && (canonical === undefined || canonical === 'null' || canonical === entry)) return entry;
   const hint = canonical !== undefined && canonical !== 'null' ? `; did you mean ${JSON.stringify(canonical)}?` : '';
   throw new TypeError(

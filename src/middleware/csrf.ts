@@ -7,6 +7,7 @@
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { HTTPForbidden } from '../exceptions/client-errors.ts';
 import { DEFAULT_PORTS, comparableHostName, hostOf, splitHost } from '../http/host.ts';
+import { SERIALIZED_ORIGIN, parseUrl } from '../http/origin.ts';
 
 /** Options of {@link crossOriginProtection}. */
 export interface CrossOriginProtectionOptions {
@@ -30,8 +31,8 @@ export interface CrossOriginProtectionOptions {
 /** The methods that never change anything (RFC 9110 §9.2.1), always let through, as Go does. */
 const isSafe = (method: string) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
 
-/** A serialized origin's shape: `scheme "://" host [":" port]`, nothing after it. */
-const ORIGIN_SHAPE = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s\\]+$/;
+/** A serialized origin's shape in any case: an upper-case one is told apart below (not as a browser sends it). */
+const ORIGIN_SHAPE = new RegExp(SERIALIZED_ORIGIN.source, 'i');
 
 /**
  * Refuses the cross-origin requests browsers make with an unsafe method (`POST`, `PUT`,
@@ -140,14 +141,5 @@ function checkOrigin(origin: unknown): void {
   // A special scheme (http, https) has one serialization; the browser sends that one.
   if (url === null || (url.origin !== 'null' && url.origin !== origin)) {
     throw new TypeError(`crossOriginProtection: trusted origin ${JSON.stringify(origin)} is not as a browser sends it${url && url.origin !== 'null' ? `: ${url.origin}` : ''}`);
-  }
-}
-
-/** `new URL(text)`, or `null` when it does not parse. */
-function parseUrl(text: string): URL | null {
-  try {
-    return new URL(text);
-  } catch {
-    return null;
   }
 }

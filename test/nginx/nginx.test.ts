@@ -16,6 +16,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestCertificate, makeCertificate } from '../tls-helpers.ts';
+import { freePort } from '../free-port.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const CLIENT_ADDRESS = '127.0.0.2';
@@ -42,18 +43,6 @@ function documentedConfig(): string {
   const match = /<!-- nginx\.conf: tested by test\/nginx\/nginx\.test\.ts -->\n```nginx\n([\s\S]*?)\n```/.exec(doc);
   if (!match) throw new Error('docs/deployment.md has no tested nginx block');
   return match[1]!;
-}
-
-/** A port free now on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 interface Instance {

@@ -5,11 +5,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorker } from '../../examples/worker-bundle.ts';
+import { freePort } from '../free-port.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const bin = (relative: string) => path.join(ROOT, 'node_modules', relative);
@@ -43,18 +43,6 @@ export interface Row {
    */
   earlyHints: boolean;
   start(): Promise<RunningServer>;
-}
-
-/** A free port on 127.0.0.1 (for workerd, whose port is set in its command line). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
