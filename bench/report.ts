@@ -129,6 +129,7 @@ export function printIssueTargets(groups: readonly Group[], samples: Samples): v
   atLeast('tsgi-app', 'hello', 0.95);
   atLeast('tsgi-raw', 'stack', 0.95);
   atLeast('tsgi-app', 'stack', 0.9);
+  atLeast('tsgi-hooks', 'stack', 0.9);
   // Against the floor of any five awaited layers (`node-await`, when measured), round by round.
   const layers = samples.get(unitName('tsgi-app', 'stack'));
   const floor = samples.get(unitName('node-await', 'stack'));
@@ -136,16 +137,17 @@ export function printIssueTargets(groups: readonly Group[], samples: Samples): v
     const ratio = median(layers.map((s, i) => s.rps / floor[i]!.rps));
     lines.push(`tsgi-app /stack against node-await /stack (five awaited calls, nothing else): ${ratio.toFixed(3)}`);
   }
-  const ahead = (route: 'stack' | 'stream' | 'echo', peers: readonly string[]) => {
-    const own = paired('tsgi-app', route);
+  const ahead = (route: 'stack' | 'stream' | 'echo', peers: readonly string[], target = 'tsgi-app') => {
+    const own = paired(target, route);
     const measured = peers.filter((p) => paired(p, route) !== undefined);
     if (own === undefined || measured.length === 0) return;
     const behind = measured.filter((p) => paired(p, route)! >= own);
     lines.push(
-      `tsgi-app /${route} ahead of ${measured.join(', ')}: ${behind.length === 0 ? 'met' : `NOT met (behind or level: ${behind.map((p) => `${p} ${paired(p, route)!.toFixed(3)}`).join(', ')})`}`,
+      `${target} /${route} ahead of ${measured.join(', ')}: ${behind.length === 0 ? 'met' : `NOT met (behind or level: ${behind.map((p) => `${p} ${paired(p, route)!.toFixed(3)}`).join(', ')})`}`,
     );
   };
   ahead('stack', ['hono', 'fastify']);
+  ahead('stack', ['hono', 'fastify'], 'tsgi-hooks');
   ahead('stream', ['fastify', 'hono', 'h3', 'koa', 'express']);
   ahead('echo', ['fastify', 'hono', 'h3', 'koa', 'express']);
   if (lines.length > 0) console.log(`\nissue 14 targets (paired-round ratios to node):\n  ${lines.join('\n  ')}`);

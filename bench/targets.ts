@@ -1,7 +1,7 @@
 /**
  * The servers the benchmark compares. Two kinds:
  *
- * - **route targets** (`routes: true`): the baseline `node`, `tsgi-raw`, `tsgi-app`
+ * - **route targets** (`routes: true`): the baseline `node`, `tsgi-raw`, `tsgi-app`, `tsgi-hooks`
  *   (bench/tsgi-targets.ts) and the frameworks `express`, `koa`, `hono`, `h3`, `fastify`
  *   (bench/framework-targets.ts, opt-in). Each answers the four routes of bench/routes.ts
  *   (`/hello`, `/stack`, `/stream`, `/echo`) under its URL, byte for byte the same; each route
@@ -9,7 +9,7 @@
  * - **single-URL targets**: the proxies (bench/proxy-targets.ts, `--targets proxy`) and the Bun
  *   and Deno targets (bench/runtime-targets.ts, `--targets fetch`), measured at their `url`.
  *
- * A plain `npm run bench` measures `node`, `tsgi-raw` and `tsgi-app`; `--targets frameworks` (a
+ * A plain `npm run bench` measures `node`, `tsgi-raw`, `tsgi-app` and `tsgi-hooks`; `--targets frameworks` (a
  * {@link TARGET_GROUPS group}) adds the five frameworks.
  *
  * This list is the extension point. To add a framework, install it as a dev dependency and add
@@ -73,7 +73,8 @@ export const TARGETS: readonly Target[] = [
  * `BENCH_TARGETS=frameworks`), alone or mixed with names (`--targets frameworks,node-length`).
  *
  * - `frameworks`: the default set plus every framework tsgi is compared with — `node`,
- *   `tsgi-raw`, `tsgi-app`, `express`, `koa`, `hono`, `h3`, `fastify`: 8 targets × 4 routes.
+ *   `tsgi-raw`, `tsgi-app`, `tsgi-hooks`, `express`, `koa`, `hono`, `h3`, `fastify`: 9 targets
+ *   × 4 routes.
  *   With the default settings (10 rounds × 2 s) a run takes about 15 minutes; `--rounds 5`
  *   about 8, `--routes hello,stack` half that.
  * - `proxy`: the same upstream through tsgi's `proxy`, http-proxy-3 and Hono's `proxy` helper,
@@ -84,7 +85,7 @@ export const TARGETS: readonly Target[] = [
  *   the same four on Deno (about 4 minutes with the defaults).
  */
 export const TARGET_GROUPS: Readonly<Record<string, readonly string[]>> = {
-  frameworks: [BASELINE, 'tsgi-raw', 'tsgi-app', ...FRAMEWORK_TARGETS.map((t) => t.name)],
+  frameworks: [BASELINE, 'tsgi-raw', 'tsgi-app', 'tsgi-hooks', ...FRAMEWORK_TARGETS.map((t) => t.name)],
   proxy: PROXY_TARGETS.map((t) => t.name),
   fetch: FETCH_GROUP,
 };

@@ -7,7 +7,9 @@
  *   field;
  * - `tsgi-app`: `Request.application` handlers (`new Response(...)`, `Response.json(await
  *   req.json())`); `/stack` is 5 `defineMiddleware` layers, each `await req.getResponse(app)`
- *   then one `res.headers.set()`.
+ *   then one `res.headers.set()`;
+ * - `tsgi-hooks`: the same handlers; `/stack` is 5 `defineMiddleware({ after })` layers, each
+ *   one `res.headers.set()` in its `after` hook.
  *
  * Both pick the route's app by `PATH_INFO` from a `Map`, as the baseline picks its branch by
  * `req.url`: the figures measure tsgi's request path, not a router.
@@ -20,9 +22,10 @@ import { HELLO, MIDDLEWARES, streamChunks } from './routes.ts';
 
 const HELLO_BYTES = new TextEncoder().encode(HELLO);
 
-/** Serves the `raw` or the `request` app with tsgi's `serve()` on 127.0.0.1 and a free port. */
-export async function serveApp(kind: 'raw' | 'request'): Promise<Running> {
-  const server = await serve(kind === 'raw' ? rawApp() : requestApp(), { host: '127.0.0.1', port: 0 });
+/** Serves the `raw`, the `request` or the `hooks` app with tsgi's `serve()` on 127.0.0.1 and a free port. */
+export async function serveApp(kind: 'raw' | 'request' | 'hooks'): Promise<Running> {
+  const app = kind === 'raw' ? rawApp() : requestApp(kind === 'hooks' ? hooksLayer : appLayer);
+  const server = await serve(app, { host: '127.0.0.1', port: 0 });
   return { url: `${server.url}/`, close: () => server.close({ timeout: 0 }) };
 }
 
@@ -54,6 +57,14 @@ const appLayer = (n: number): Middleware =>
     return res;
   });
 
+/** `defineMiddleware({ after })` layer number `n`: sets `X-Mw-<n>: 1` on the response on its way up. */
+const hooksLayer = (n: number): Middleware =>
+  defineMiddleware({
+    after(_req, res) {
+      res.headers.set(`X-Mw-${n}`, '1');
+    },
+  });
+
 /** `compose` of the 5 layers `layer(1)` … `layer(5)`, `layer(1)` outermost. */
 const stackOf = (layer: (n: number) => Middleware): ((app: App) => App) =>
   compose(...Array.from({ length: MIDDLEWARES }, (_, i) => layer(i + 1)));
@@ -81,12 +92,15 @@ export function rawApp(): App {
   });
 }
 
-/** `tsgi-app`: `Request.application` handlers, the stack as `defineMiddleware` layers. */
-export function requestApp(): App {
+/**
+ * `tsgi-app` and `tsgi-hooks`: `Request.application` handlers, the stack as 5 `layer`s
+ * (`defineMiddleware` layers awaiting `getResponse`, or hooks).
+ */
+export function requestApp(layer: (n: number) => Middleware = appLayer): App {
   const hello = Request.application(() => new Response(HELLO));
   return byPath({
     '/hello': hello,
-    '/stack': stackOf(appLayer)(hello),
+    '/stack': stackOf(layer)(hello),
     '/stream': Request.application(() => new Response(streamChunks(), { contentType: 'application/octet-stream' })),
     '/echo': Request.application(async (req) => Response.json(await req.json())),
   });

@@ -3,7 +3,7 @@
  * bench/routes.ts: `node` (a raw `node:http` handler, the baseline every ratio is against),
  * `node-chunked` (the same without `Content-Length`, opt-in), `node-await` (the same answering
  * `/stack` after five nested awaited calls: what any five async middleware cost at least;
- * opt-in), `tsgi-raw` and `tsgi-app` (the apps of bench/tsgi-apps.ts, imported when they
+ * opt-in), `tsgi-raw`, `tsgi-app` and `tsgi-hooks` (the apps of bench/tsgi-apps.ts, imported when they
  * start, so the baseline's process loads no tsgi code and its memory is its own).
  *
  * @module
@@ -123,5 +123,10 @@ export const TSGI_TARGETS = [
     name: 'tsgi-app',
     label: 'tsgi serve(), Request.application handlers; /stack: 5 defineMiddleware layers',
     start: async () => (await import('./tsgi-apps.ts')).serveApp('request'),
+  },
+  {
+    name: 'tsgi-hooks',
+    label: 'tsgi serve(), Request.application handlers; /stack: 5 defineMiddleware({ after }) hook layers',
+    start: async () => (await import('./tsgi-apps.ts')).serveApp('hooks'),
   },
 ] as const;

@@ -113,7 +113,7 @@ const HANDLER: unique symbol = Symbol('tsgi.handler');
  * @throws (rejects with) what the app or handler throws, an `HTTPException` excepted (it is the
  *   answer), and TypeError for a handler result that is no answer.
  */
-function responseOf(environ: Environ, app: App, keep: boolean): Response | Promise<Response> {
+export function responseOf(environ: Environ, app: App, keep: boolean): Response | Promise<Response> {
   const info = (app as App & { [HANDLER]?: HandlerInfo })[HANDLER];
   if (info === undefined) return callApplication(environ, app, keep);
   const req = new info.RequestClass(environ);
@@ -133,7 +133,7 @@ function responseOf(environ: Environ, app: App, keep: boolean): Response | Promi
 }
 
 /** A handler's result as a `Response` (see {@link responseOf}). */
-function answerOf(environ: Environ, req: EnvironView, result: HandlerResult, keep: boolean): Response | Promise<Response> {
+export function answerOf(environ: Environ, req: EnvironView, result: HandlerResult, keep: boolean): Response | Promise<Response> {
   if (result instanceof Response) return handedUp(environ, result, true, keep);
   if (typeof result === 'string') return new Response(result);
   if (result instanceof HTTPException) return handedUp(environ, result.getResponse(req), false, keep);
@@ -143,7 +143,7 @@ function answerOf(environ: Environ, req: EnvironView, result: HandlerResult, kee
 }
 
 /** A thrown `HTTPException` is the answer; anything else propagates. */
-function answerError(environ: Environ, req: EnvironView, error: unknown, keep: boolean): Response | Promise<Response> {
+export function answerError(environ: Environ, req: EnvironView, error: unknown, keep: boolean): Response | Promise<Response> {
   if (error instanceof HTTPException) return handedUp(environ, error.getResponse(req), false, keep);
   throw error;
 }

@@ -5,9 +5,12 @@
  * @module
  */
 import type { Middleware } from '../gateway/types.ts';
-import { Request, type MiddlewareHandler } from './request.ts';
+import { Request, type MiddlewareHandler, type MiddlewareHooks } from './request.ts';
+import { hooksMiddleware } from './hooks.ts';
+import { handlerMiddleware } from './application.ts';
 
 export type { MiddlewareHandler } from './request.ts';
+export type { MiddlewareHooks } from './request.ts';
 
 /**
  * Turns `fn(req, app, options)` into a {@link Middleware} `(app, options?) => App` (WebOb's
@@ -28,6 +31,34 @@ export type { MiddlewareHandler } from './request.ts';
  * const wrapped = stamp(app, { name: 'tsgi' });
  * ```
  */
-export function defineMiddleware<Options extends object = {}>(fn: MiddlewareHandler<Options>): Middleware<Options> {
-  return Request.middleware(fn);
+export function defineMiddleware<Options extends object = {}>(fn: MiddlewareHandler<Options>): Middleware<Options>;
+/**
+ * Turns two hooks into a {@link Middleware} (Flask's `before_request` and `after_request`,
+ * Fastify's `onRequest` and `onSend`): exactly `Request.middleware(hooks)`, see
+ * {@link MiddlewareHooks}. `before(req, options)` answers nothing to go on down the chain, or
+ * the answer to send instead; `after(req, res, options)` changes the response on its way up
+ * (or answers another). Hooks that answer synchronously cost no promise: a stack of them over
+ * a synchronous handler runs in one call, where each `await req.getResponse(app)` layer costs a
+ * promise and two microtask turns.
+ *
+ * @example
+ * ```ts
+ * const stamp = defineMiddleware<{ name: string }>({
+ *   before(req) {
+ *     if (!req.headers.get('x-token')) throw new HTTPForbidden('No token.');
+ *   },
+ *   after(req, res, { name }) {
+ *     res.headers.set('X-Served-By', name);
+ *   },
+ * });
+ * const wrapped = stamp(app, { name: 'tsgi' });
+ * ```
+ * @throws TypeError when `hooks` has a key other than `before` and `after`, or a hook is not
+ *   a function.
+ */
+export function defineMiddleware<Options extends object = {}>(hooks: MiddlewareHooks<Options, Request>): Middleware<Options>;
+export function defineMiddleware<Options extends object = {}>(
+  fn: MiddlewareHandler<Options> | MiddlewareHooks<Options, Request>,
+): Middleware<Options> {
+  return typeof fn === 'function' ? handlerMiddleware(Request, fn) : hooksMiddleware(Request, fn);
 }

@@ -16,6 +16,7 @@ import { RequestConditions } from './conditional.ts';
 import { RequestBody } from './body.ts';
 import { type HandlerResult, RequestApplication, handlerApp, handlerMiddleware } from './application.ts';
 import { type BlankOptions, blankEnviron } from './blank.ts';
+import { type LayerHooks, hooksMiddleware } from './hooks.ts';
 import { sendLinkHints } from '../gateway/early-hints.ts';
 
 export { splitHost } from '../http/host.ts';
@@ -42,6 +43,25 @@ export type MiddlewareHandler<Options, R extends Request = Request> = (
   app: App,
   options: Options,
 ) => HandlerResult | Promise<HandlerResult>;
+
+/**
+ * The hooks of a middleware made with `defineMiddleware({ before, after })` or
+ * `Request.middleware({ before, after })`. Either may be left out; each may answer a promise.
+ *
+ * - `before(req, options)` runs first. It answers nothing (`undefined`) to go on down the
+ *   chain, or an answer (what a `Request.application` handler answers: a `Response`, an
+ *   `HTTPException`, a string, an app) to answer instead of the app, which is then not called
+ *   (Flask's `before_request` returning a value).
+ * - `after(req, res, options)` runs on the response on its way up: the app's, or the one
+ *   `before` answered, or the response of an `HTTPException` the app or `before` threw (Flask's
+ *   `after_request`). It changes `res` in place and answers nothing, or answers another
+ *   `Response` to send instead.
+ *
+ * An `HTTPException` thrown by a hook becomes the answer (after `after` when `before` threw
+ * it, without it when `after` did); any other error propagates to the layer above, and
+ * `after` does not run on it, as in Flask.
+ */
+export type MiddlewareHooks<Options, R extends Request = Request> = LayerHooks<Options, R>;
 
 // The attributes declared in request/*.ts, merged into the class (installed below).
 export interface Request extends RequestUrl, RequestHeaderFields, RequestConditions, RequestBody, RequestApplication {}
@@ -186,8 +206,33 @@ export class Request implements ParseCache {
   static middleware<Options extends object = {}, R extends Request = Request>(
     this: new (environ: Environ) => R,
     fn: MiddlewareHandler<Options, R>,
+  ): Middleware<Options>;
+  /**
+   * Turns two hooks, `before(req, options)` and `after(req, res, options)`, into a middleware
+   * `(app, options?) => App` (Flask's `before_request`/`after_request`, Fastify's
+   * `onRequest`/`onSend`): see {@link MiddlewareHooks}. Hooks that answer synchronously cost no
+   * promise, so a stack of such layers over a synchronous handler runs in one call.
+   *
+   * @example
+   * ```ts
+   * const poweredBy = Request.middleware<{ name: string }>({
+   *   after(req, res, { name }) {
+   *     res.headers.set('X-Powered-By', name);
+   *   },
+   * });
+   * ```
+   * @throws TypeError when `hooks` has a key other than `before` and `after`, or a hook is not
+   *   a function.
+   */
+  static middleware<Options extends object = {}, R extends Request = Request>(
+    this: new (environ: Environ) => R,
+    hooks: MiddlewareHooks<Options, R>,
+  ): Middleware<Options>;
+  static middleware<Options extends object = {}, R extends Request = Request>(
+    this: new (environ: Environ) => R,
+    fn: MiddlewareHandler<Options, R> | MiddlewareHooks<Options, R>,
   ): Middleware<Options> {
-    return handlerMiddleware(this, fn);
+    return typeof fn === 'function' ? handlerMiddleware(this, fn) : hooksMiddleware(this, fn);
   }
 
   /**

@@ -1,0 +1,341 @@
+/**
+ * `defineMiddleware({ before, after })`: middleware as two hooks (Flask's `before_request` and
+ * `after_request`). What a client gets must be what the same layers written with
+ * `await req.getResponse(app)` give, whatever the app below answers; the hooks see the answers
+ * Flask's do; and hooks that answer synchronously over a synchronous handler answer without a
+ * promise.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  type App,
+  HTTPForbidden,
+  HTTPNotFound,
+  HTTPImATeapot,
+  Request,
+  Response,
+  compose,
+  defineMiddleware,
+  serve,
+} from 'tsgi';
+
+const enc = new TextEncoder();
+
+/** The same app, hidden behind a plain function: the layer above must use the gateway interface. */
+const opaque = (app: App): App => (environ, startResponse) => app(environ, startResponse);
+
+/** Status, header fields and body a client gets from `app` for `path`. */
+async function served(app: App, path: string, init: Parameters<typeof Request.blank>[1] = {}) {
+  const environ = Request.blank(path, init).environ;
+  let status = '';
+  let headers: Array<[string, string]> = [];
+  const body = await app(environ, (s, h) => {
+    status = s;
+    headers = h.map(([n, v]) => [n, v]);
+  });
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  return { status, headers, body: Buffer.concat(chunks).toString() };
+}
+
+/** A hooks layer that reads what it got and adds a header saying so. */
+const stampHooks = defineMiddleware<{ n: number }>({
+  after(_req, res, { n }) {
+    res.headers.set(`X-Mw-${n}`, `${res.statusCode} ${res.headers.get('content-length') ?? '-'}`);
+  },
+});
+
+/** The same layer written with `await req.getResponse(app)`. */
+const stampAwait = defineMiddleware<{ n: number }>(async (req, app, { n }) => {
+  const res = await req.getResponse(app);
+  res.headers.set(`X-Mw-${n}`, `${res.statusCode} ${res.headers.get('content-length') ?? '-'}`);
+  return res;
+});
+
+const wrapWith =
+  (stamp: typeof stampHooks) =>
+  (inner: App): App =>
+    stamp(stamp(stamp(inner, { n: 3 }), { n: 2 }), { n: 1 });
+
+/** Inner apps covering every kind of answer a handler gives. */
+const inner = Request.application(async (req) => {
+  switch (req.pathInfo) {
+    case '/text':
+      return 'plain string';
+    case '/missing':
+      throw new HTTPNotFound('no such thing');
+    case '/returned-error':
+      return new HTTPNotFound();
+    case '/empty':
+      return new Response(null, { status: 204 });
+    case '/stream':
+      return new Response(
+        (async function* () {
+          yield enc.encode('a');
+          yield enc.encode('b');
+        })(),
+      );
+    case '/conditional': {
+      const res = new Response('0123456789', { conditionalResponse: true });
+      res.etag = 'v1';
+      return res;
+    }
+    case '/app':
+      return (_environ: unknown, start: (s: string, h: Array<[string, string]>) => void) => {
+        start('201 Created', [['Content-Type', 'text/plain'], ['X-Raw', '1']]);
+        return [enc.encode('raw app')];
+      };
+    default:
+      return Response.json({ path: req.pathInfo });
+  }
+});
+
+describe('defineMiddleware({ after })', () => {
+  const cases: Array<[string, Parameters<typeof Request.blank>[1]]> = [
+    ['/json', {}],
+    ['/text', {}],
+    ['/missing', { headers: { Accept: 'application/json' } }],
+    ['/returned-error', {}],
+    ['/empty', {}],
+    ['/stream', {}],
+    ['/conditional', {}],
+    ['/conditional', { headers: { 'If-None-Match': '"v1"' } }],
+    ['/conditional', { headers: { Range: 'bytes=2-4' } }],
+    ['/app', {}],
+    ['/json', { method: 'HEAD' }],
+  ];
+
+  for (const [path, init] of cases) {
+    it(`answers ${init?.method ?? 'GET'} ${path}${init?.headers ? ` (${Object.keys(init.headers).join(', ')})` : ''} as awaited layers and the gateway interface do`, async () => {
+      const hooks = await served(wrapWith(stampHooks)(inner), path, init);
+      expect(hooks).toEqual(await served(wrapWith(stampHooks)(opaque(inner)), path, init));
+      expect(hooks).toEqual(await served(wrapWith(stampAwait)(inner), path, init));
+      expect(hooks.headers.map(([n]) => n)).toEqual(expect.arrayContaining(['X-Mw-1', 'X-Mw-2', 'X-Mw-3']));
+    });
+  }
+
+  it('answers without a promise when every hook and the handler answer synchronously', async () => {
+    const hello = Request.application(() => new Response('hi'));
+    const layer = (n: number) => defineMiddleware({ after: (_req, res) => void res.headers.set(`X-Mw-${n}`, '1') });
+    const stacked = compose(layer(1), layer(2), layer(3))(hello);
+    let status = '';
+    const body = stacked(Request.blank('/').environ, (s) => {
+      status = s;
+    });
+    expect(typeof (body as { then?: unknown }).then).toBe('undefined');
+    expect(status).toBe('200 OK');
+    const awaited = stampAwait(hello, { n: 1 });
+    const viaAwait = awaited(Request.blank('/').environ, () => {});
+    expect(typeof (viaAwait as { then?: unknown }).then).toBe('function');
+    await viaAwait;
+  });
+
+  it('sends the Response after answers instead, and refuses an answer that is none', async () => {
+    const replace = defineMiddleware({ after: (_req, res) => new Response(`was ${res.statusCode}`, { status: 202 }) });
+    const out = await served(replace(inner), '/missing');
+    expect(out.status).toBe('202 Accepted');
+    expect(out.body).toBe('was 404');
+    const wrong = defineMiddleware({ after: () => 'text' as unknown as Response });
+    await expect(served(wrong(inner), '/json')).rejects.toThrow(/after hook returned string: expected a Response or nothing/);
+    const returned = defineMiddleware({ after: () => new HTTPImATeapot() as unknown as Response });
+    await expect(served(returned(inner), '/json')).rejects.toThrow(/throw it to answer it/);
+  });
+
+  it('runs on the response of an HTTPException a raw app throws (Flask runs after_request on it)', async () => {
+    const raw: App = () => {
+      throw new HTTPForbidden('raw says no');
+    };
+    const asyncRaw: App = async () => {
+      throw new HTTPForbidden('later');
+    };
+    for (const app of [raw, asyncRaw]) {
+      const out = await served(stampHooks(app, { n: 1 }), '/');
+      expect(out.status).toBe('403 Forbidden');
+      expect(out.headers).toContainEqual(['X-Mw-1', expect.stringMatching(/^403 /)]);
+    }
+  });
+
+  it('does not run on an error that is not an HTTPException, which propagates', async () => {
+    let ran = false;
+    const watch = defineMiddleware({ after: () => void (ran = true) });
+    const broken = Request.application(() => {
+      throw new RangeError('boom');
+    });
+    await expect(served(watch(broken), '/')).rejects.toThrow('boom');
+    await expect(served(watch(opaque(broken)), '/')).rejects.toThrow('boom');
+    const throwing = defineMiddleware({
+      after() {
+        throw new RangeError('after broke');
+      },
+    });
+    await expect(served(throwing(inner), '/json')).rejects.toThrow('after broke');
+    expect(ran).toBe(false);
+  });
+});
+
+describe('defineMiddleware({ before })', () => {
+  it('goes on down the chain when before answers nothing, and gets the options', async () => {
+    const seen: string[] = [];
+    const log = defineMiddleware<{ tag: string }>({
+      before(req, { tag }) {
+        seen.push(`${tag} ${req.pathInfo}`);
+        req.environ['test.tag'] = tag;
+      },
+    });
+    const app = log(
+      Request.application((req) => `tag=${String(req.environ['test.tag'])}`),
+      { tag: 'a' },
+    );
+    expect((await served(app, '/x')).body).toBe('tag=a');
+    expect(seen).toEqual(['a /x']);
+  });
+
+  it('answers what before answers, without calling the app, and after still runs on it', async () => {
+    let called = 0;
+    const app = Request.application(() => {
+      called++;
+      return 'app';
+    });
+    const answers: Array<[string, unknown, string, string]> = [
+      ['a Response', new Response('early', { status: 201 }), '201 Created', 'early'],
+      ['a string', 'early text', '200 OK', 'early text'],
+      ['an HTTPException', new HTTPImATeapot(), '418 I\'m a Teapot', ''],
+      ['an app', Request.application(() => new Response('other app', { status: 202 })), '202 Accepted', 'other app'],
+    ];
+    for (const [, answer, status, body] of answers) {
+      for (const sync of [true, false]) {
+        const guard = defineMiddleware({
+          before: () => (sync ? (answer as Response) : Promise.resolve(answer as Response)),
+          after: (_req, res) => void res.headers.set('X-After', String(res.statusCode)),
+        });
+        const out = await served(guard(app), '/');
+        expect(out.status).toBe(status);
+        if (body) expect(out.body).toBe(body);
+        expect(out.headers).toContainEqual(['X-After', status.slice(0, 3)]);
+      }
+    }
+    expect(called).toBe(0);
+  });
+
+  it('answers an HTTPException before throws, through after; an HTTPException after throws is the answer', async () => {
+    const afters: number[] = [];
+    const guard = defineMiddleware({
+      before(req) {
+        if (!req.headers.get('x-token')) throw new HTTPForbidden('No token.');
+      },
+      after(_req, res) {
+        afters.push(res.statusCode);
+        if (res.statusCode === 200) throw new HTTPImATeapot();
+      },
+    });
+    const app = guard(Request.application(() => 'secret'));
+    const refused = await served(app, '/', { headers: { Accept: 'text/plain' } });
+    expect(refused.status).toBe('403 Forbidden');
+    expect(refused.body).toContain('No token.');
+    const teapot = await served(app, '/', { headers: { 'X-Token': 't' } });
+    expect(teapot.status).toBe("418 I'm a Teapot");
+    expect(afters).toEqual([403, 200]);
+  });
+
+  it('awaits async hooks in order around an async app', async () => {
+    const order: string[] = [];
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+    const layer = (name: string) =>
+      defineMiddleware({
+        async before() {
+          await tick();
+          order.push(`before ${name}`);
+        },
+        async after(_req, res) {
+          await tick();
+          order.push(`after ${name}`);
+          res.headers.add('X-Order', name);
+        },
+      });
+    const app = compose(
+      layer('outer'),
+      layer('inner'),
+    )(
+      Request.application(async () => {
+        await tick();
+        order.push('app');
+        return 'done';
+      }),
+    );
+    const out = await served(app, '/');
+    expect(order).toEqual(['before outer', 'before inner', 'app', 'after inner', 'after outer']);
+    expect(out.headers.filter(([n]) => n === 'X-Order').map(([, v]) => v)).toEqual(['inner', 'outer']);
+  });
+
+  it('gives the hooks an instance of the subclass it was called on', async () => {
+    class Shop extends Request {
+      get shop(): string {
+        return 'acme';
+      }
+    }
+    const layer = Shop.middleware({
+      before: (req) => (req.pathInfo === '/early' ? `early ${req.shop}` : undefined),
+      after: (req, res) => void res.headers.set('X-Shop', req.shop),
+    });
+    const early = await served(layer(inner), '/early');
+    expect(early.body).toBe('early acme');
+    expect(early.headers).toContainEqual(['X-Shop', 'acme']);
+  });
+});
+
+describe('defineMiddleware(hooks) on bad input', () => {
+  it('refuses unknown keys and hooks that are not functions', () => {
+    expect(() => defineMiddleware({ afer: () => {} } as never)).toThrow(/unknown key "afer" \(expected before, after\)/);
+    expect(() => defineMiddleware({ before: 'no' } as never)).toThrow(/before must be a function/);
+    expect(() => defineMiddleware(null as never)).toThrow(/expects a function or an object of hooks/);
+  });
+});
+
+describe('defineMiddleware(hooks) closes what it drops', () => {
+  it('closes the streamed response after replaced, when the request ends', async () => {
+    const log: string[] = [];
+    const streaming: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        try {
+          log.push('started');
+          yield enc.encode('never sent');
+          yield enc.encode('never sent either');
+        } finally {
+          log.push('finally');
+        }
+      })();
+    };
+    const replace = defineMiddleware({ after: () => new Response('replaced') });
+    const out = await served(replace(streaming), '/');
+    expect(out.body).toBe('replaced');
+    expect(log).toEqual(['started', 'finally']);
+  });
+});
+
+describe('a stack of hooks over a real socket', () => {
+  it('serves the fields every layer set, to HEAD and GET', async () => {
+    const layer = (n: number) =>
+      defineMiddleware({
+        before: (req) => (req.headers.get('x-refuse') === String(n) ? new HTTPForbidden(`layer ${n}`) : undefined),
+        after: (_req, res) => void res.headers.set(`X-Mw-${n}`, '1'),
+      });
+    const app = compose(layer(1), layer(2), layer(3), layer(4), layer(5))(Request.application(() => new Response('Hello')));
+    const server = await serve(app, { host: '127.0.0.1', port: 0 });
+    try {
+      const res = await fetch(`${server.url}/`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('Hello');
+      expect([1, 2, 3, 4, 5].map((n) => res.headers.get(`x-mw-${n}`))).toEqual(['1', '1', '1', '1', '1']);
+      const head = await fetch(`${server.url}/`, { method: 'HEAD' });
+      expect(head.headers.get('content-length')).toBe('5');
+      expect(head.headers.get('x-mw-5')).toBe('1');
+      const refused = await fetch(`${server.url}/`, { headers: { 'X-Refuse': '3' } });
+      expect(refused.status).toBe(403);
+      await refused.arrayBuffer();
+      // Layers 4 and 5 sit below the one that answered; 1 to 3 saw its answer on the way up.
+      expect([1, 2, 3, 4, 5].map((n) => refused.headers.get(`x-mw-${n}`))).toEqual(['1', '1', '1', null, null]);
+    } finally {
+      await server.close();
+    }
+  });
+});
