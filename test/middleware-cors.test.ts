@@ -86,6 +86,25 @@ describe("cors: origin '*' (the default)", () => {
     ]);
   });
 
+  it('adds Vary: Origin to an app’s own Allow-Origin naming one origin, not to its *', async () => {
+    const echo = Request.application((req) => {
+      const origin = req.headers.get('origin');
+      return new Response('mine', { headers: origin === null ? {} : { 'Access-Control-Allow-Origin': origin } });
+    });
+    const server = await start(cors(echo));
+    const res = await request(server.url, { headers: { origin: SITE } });
+    expect(corsFields(res)).toEqual([
+      ['access-control-allow-origin', SITE],
+      ['content-length', '4'],
+      ['vary', 'Origin'],
+    ]);
+    const star = await start(cors(Request.application(() => new Response('mine', { headers: { 'Access-Control-Allow-Origin': '*' } }))));
+    expect(corsFields(await request(star.url, { headers: { origin: SITE } }))).toEqual([
+      ['access-control-allow-origin', '*'],
+      ['content-length', '4'],
+    ]);
+  });
+
   it('passes an OPTIONS that is not a preflight to the app', async () => {
     const app = counted();
     const server = await start(cors(app));
@@ -178,18 +197,29 @@ describe('cors: listed origins and credentials', () => {
     expect((await request(one.url, { headers: { origin: 'null' } })).headers['access-control-allow-origin']).toBeUndefined();
   });
 
-  it('leaves the app’s own CORS answer alone', async () => {
+  it('leaves the app’s own CORS answer alone but for Vary: Origin, merged once', async () => {
     const app = Request.application(
       () => new Response('mine', { headers: { 'Access-Control-Allow-Origin': 'https://partner.example', 'Access-Control-Expose-Headers': 'X-Mine' } }),
     );
     const server = await start(cors(app, options));
-    for (const origin of [SITE, OTHER]) {
-      const res = await request(server.url, { headers: { origin } });
-      expect(corsFields(res), origin).toEqual([
+    for (const headers of [{ origin: SITE }, { origin: OTHER }, {}]) {
+      const res = await request(server.url, { headers });
+      expect(corsFields(res), JSON.stringify(headers)).toEqual([
         ['access-control-allow-origin', 'https://partner.example'],
         ['access-control-expose-headers', 'X-Mine'],
         ['content-length', '4'],
+        ['vary', 'Origin'],
       ]);
+    }
+    // An app that varies on Origin already (any case) keeps its one token; Vary: * stays.
+    for (const [given, sent] of [['origin', 'origin'], ['Accept-Encoding, ORIGIN', 'Accept-Encoding, ORIGIN'], ['*', '*'], ['Accept', 'Accept, Origin']]) {
+      const echo = Request.application(
+        (req) => new Response('mine', { headers: { 'Access-Control-Allow-Origin': req.headers.get('origin') ?? 'null', Vary: given! } }),
+      );
+      const res = await request((await start(cors(echo, options))).url, { headers: { origin: SITE } });
+      expect(res.headers['access-control-allow-origin']).toBe(SITE);
+      expect(res.rawHeaders.filter((_, i) => i % 2 === 0 && res.rawHeaders[i]!.toLowerCase() === 'vary')).toHaveLength(1);
+      expect(res.headers.vary, given).toBe(sent);
     }
   });
 

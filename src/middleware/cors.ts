@@ -8,7 +8,7 @@ import { type App, type AppLike, type Body, type Environ, type StartResponse, to
 import { isThenable } from '../gateway/body.ts';
 import { isToken } from '../gateway/fields.ts';
 import { appendVary, replaceField } from '../http/header-list.ts';
-import { callWithHeadEdit, hasField } from './head-edit.ts';
+import { callWithHeadEdit, fieldValue } from './head-edit.ts';
 import { SERIALIZED_ORIGIN, parseUrl } from '../http/origin.ts';
 
 /** What an `origin` function of {@link CorsOptions} answers (or a promise of it). */
@@ -91,14 +91,17 @@ interface Grant {
  *   `Access-Control-Allow-Origin` (and `-Allow-Credentials`, `-Expose-Headers`) when the
  *   origin is allowed; the fields are added as the app starts its response, so streamed
  *   bodies, HEAD and 304 answers pass as they are. A response whose app set
- *   `Access-Control-Allow-Origin` itself is left alone (no field added or changed). An
+ *   `Access-Control-Allow-Origin` itself keeps its CORS fields as they are, and gets only
+ *   `Vary: Origin` (below). An
  *   `HTTPException` the app throws (or rejects with) is answered here with the fields, so
  *   scripts can read its status; a 5xx one is logged to `tsgi.errors` as the server would.
  * - **Caches** (Fetch §3.2.5): with `origin: '*'`, every response carries
  *   `Access-Control-Allow-Origin: *`, requests without `Origin` too, and no `Vary`; with any
  *   other `origin`, every response, requests without `Origin` and refused ones included,
- *   carries `Vary: Origin` (merged into the app's `Vary`), so a shared or browser cache never
- *   hands one origin's answer (or a non-CORS answer) to another. A preflight whose allowed
+ *   carries `Vary: Origin` (merged into the app's `Vary`, once), so a shared or browser cache
+ *   never hands one origin's answer (or a non-CORS answer) to another; an app's own
+ *   `Access-Control-Allow-Origin` included, and, with `origin: '*'`, one of those that is not
+ *   `*` (an origin the app chose: most likely the request's). A preflight whose allowed
  *   headers are echoed carries `Vary: Access-Control-Request-Headers`.
  *
  * `credentials: true` with `origin: '*'` throws instead of echoing every origin (what
@@ -258,10 +261,21 @@ function requestedHeaders(value: unknown): string {
   return names.join(', ');
 }
 
-/** The app's `headers` with `grant`'s fields added, or as they are when it answered CORS itself. */
+/**
+ * The app's `headers` with `grant`'s fields added. When the app answered CORS itself (its own
+ * `Access-Control-Allow-Origin`), nothing but `Vary: Origin` is added: with `grant.vary` (the
+ * configuration answers per origin), or when the app's value is not `*` (an origin it chose,
+ * most likely the request's echoed: Fetch §3.2.5; a constant one only costs cache hits).
+ */
 function withGrant(headers: Array<[string, string]>, grant: Grant): Array<[string, string]> {
   if (!Array.isArray(headers)) return headers; // the server refuses it
-  if (hasField(headers, ALLOW_ORIGIN)) return headers;
+  const own = fieldValue(headers, ALLOW_ORIGIN);
+  if (own !== undefined) {
+    if (!grant.vary && own.trim() === '*') return headers;
+    const out = headers.slice();
+    appendVary(out, 'Origin');
+    return out;
+  }
   const out = headers.slice();
   for (const [name, value] of grant.fields) {
     // One `true`: two (`true, true`) is not `true` to a browser. Expose-Headers lists merge.

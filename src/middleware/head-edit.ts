@@ -52,6 +52,17 @@ export function callWithHeadEdit(
  * middleware adding a field leaves one the app set alone.
  */
 export function hasField(headers: Array<[string, string]>, name: string): boolean {
-  for (const pair of headers) if (Array.isArray(pair) && typeof pair[0] === 'string' && sameFieldName(pair[0], name)) return true;
-  return false;
+  return fieldValue(headers, name) !== undefined;
+}
+
+/**
+ * @internal The value of the first field `name` of the app's `headers` (compared
+ * case-insensitively, pairs not checked yet, as {@link hasField}), or `undefined` when there is
+ * none; a value that is not a string is answered as `''`.
+ */
+export function fieldValue(headers: Array<[string, string]>, name: string): string | undefined {
+  for (const pair of headers) {
+    if (Array.isArray(pair) && typeof pair[0] === 'string' && sameFieldName(pair[0], name)) return typeof pair[1] === 'string' ? pair[1] : '';
+  }
+  return undefined;
 }
