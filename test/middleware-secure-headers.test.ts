@@ -189,6 +189,30 @@ describe('secureHeaders: Content-Security-Policy', () => {
     expect(seen.size).toBe(3);
   });
 
+  it('adds the nonce to script-src-elem too, which overrides script-src for <script> (CSP3), and to it alone', async () => {
+    const page = Request.application((req) => new Response(`<script nonce="${cspNonce(req)}">go()</script>`, { contentType: 'text/html' }));
+    const both = await start(
+      secureHeaders(page, {
+        contentSecurityPolicy: {
+          directives: { scriptSrc: ["'self'"], scriptSrcElem: ["'self'", 'https://cdn.example.com'], scriptSrcAttr: ["'none'"] },
+          nonce: true,
+        },
+      }),
+    );
+    const res = await request(both.url);
+    const policy = res.headers['content-security-policy'] as string;
+    const match = /^script-src 'self' 'nonce-([A-Za-z0-9+/]{22}==)'; script-src-elem 'self' https:\/\/cdn\.example\.com 'nonce-([A-Za-z0-9+/]{22}==)'; script-src-attr 'none'$/.exec(policy);
+    expect(match, policy).not.toBeNull();
+    expect(match![2]).toBe(match![1]);
+    expect(res.body.toString()).toBe(`<script nonce="${match![1]}">go()</script>`);
+    const elemOnly = await start(
+      secureHeaders(page, { contentSecurityPolicy: { directives: { 'default-src': ["'self'"], 'script-src-elem': ["'self'"] }, nonce: true } }),
+    );
+    const alone = await request(elemOnly.url);
+    const nonce = /nonce="([^"]+)"/.exec(alone.body.toString())![1];
+    expect(alone.headers['content-security-policy']).toBe(`default-src 'self'; script-src-elem 'self' 'nonce-${nonce}'`);
+  });
+
   it('cspNonce throws without a secureHeaders nonce above', async () => {
     const page = Request.application((req) => new Response(cspNonce(req)));
     const server = await start(errors(secureHeaders(page), { log: { write() {} } }));
@@ -292,6 +316,6 @@ describe('secureHeaders: refused at construction', () => {
     expect(() => csp({ defaultSrc: ["'self'"], 'default-src': ["'none'"] })).toThrow(/default-src is given twice/);
     expect(() => csp({ 'default-src': "'self'" })).toThrow(/must be a list of sources/);
     expect(() => csp({})).toThrow(/has no directive/);
-    expect(() => csp({ 'default-src': ["'self'"] }, true)).toThrow(/nonce needs a script-src directive/);
+    expect(() => csp({ 'default-src': ["'self'"] }, true)).toThrow(/nonce needs a script-src \(or script-src-elem\) directive/);
   });
 });

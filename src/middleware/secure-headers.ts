@@ -29,8 +29,10 @@ export interface ContentSecurityPolicyOptions {
   reportOnly?: boolean;
   /**
    * Add a fresh nonce per request to `script-src` (`'nonce-…'`, 128 random bits in base64),
-   * read with {@link cspNonce} to mark the page's own inline scripts
-   * (`<script nonce="…">`). Needs a `script-src` directive. Default `false`.
+   * and to `script-src-elem` when the policy has it (it replaces `script-src` for `<script>`
+   * elements, CSP Level 3), read with {@link cspNonce} to mark the page's own inline scripts
+   * (`<script nonce="…">`). Needs a `script-src` or `script-src-elem` directive. Not added to
+   * `style-src`. Default `false`.
    */
   nonce?: boolean;
 }
@@ -149,7 +151,7 @@ export function cspNonce(req: RequestLike): string {
  *   ignore it over `http` (RFC 6797 §8.1), and it is useless on `http://localhost`. Behind a
  *   proxy that ends TLS, put `proxyFix` outside, so the scheme is the client's.
  * - With `contentSecurityPolicy: { nonce: true, … }`, each request gets a fresh nonce, added to
- *   `script-src` and read with {@link cspNonce}.
+ *   `script-src` and `script-src-elem` (those present) and read with {@link cspNonce}.
  *
  * The fields are computed once, here; a request costs a `startResponse` wrapper and a copy of
  * the header list (and 16 random bytes with a nonce). Put it outside `errors`, so the 500
@@ -173,7 +175,8 @@ export function cspNonce(req: RequestLike): string {
  *   header out silently), or one that is not `true`, `false` or a string; a value
  *   that is empty or holds CR, LF or NUL; a `strictTransportSecurity` without `max-age`; and a
  *   `contentSecurityPolicy` whose directives are malformed (see `CspDirectives`: a `;`, `,` or
- *   whitespace in a source, an unquoted keyword), or with `nonce` but no `script-src`.
+ *   whitespace in a source, an unquoted keyword), or with `nonce` but neither `script-src`
+ *   nor `script-src-elem`.
  */
 export function secureHeaders(app: AppLike, options: SecureHeadersOptions = {}): App {
   const inner = toApp(app);
@@ -211,7 +214,7 @@ export function secureHeaders(app: AppLike, options: SecureHeadersOptions = {}):
       for (let i = 0; i < added.length; i++) {
         const [name, value] = added[i]!;
         if (hasField(headers, name)) continue;
-        out.push([name, i === nonceAt ? nonceParts![0] + nonce + nonceParts![1] : value]);
+        out.push([name, i === nonceAt ? nonceParts!.join(nonce!) : value]);
       }
       return out;
     });
@@ -241,11 +244,11 @@ function setting(option: string, name: string, given: unknown, value: string, on
   return given;
 }
 
-/** The CSP field: its name, value, and (with a nonce) the value's parts around the nonce. */
+/** The CSP field: its name, value, and (with a nonce) the value's parts around each place of the nonce. */
 interface Policy {
   name: string;
   value: string;
-  nonce: readonly [string, string] | null;
+  nonce: readonly string[] | null;
 }
 
 /** The `contentSecurityPolicy` option made into its field, or `null` for none. */
@@ -260,12 +263,19 @@ function policy(option: SecureHeadersOptions['contentSecurityPolicy'] | undefine
   const directives = checkedDirectives(option.directives, 'secureHeaders: contentSecurityPolicy.directives');
   const field = option.reportOnly === true ? `${name}-Report-Only` : name;
   if (option.nonce !== true) return { name: field, value: serializeCsp(directives), nonce: null };
-  const scripts = directives.find(([directive]) => directive === 'script-src');
-  if (scripts === undefined) {
-    throw new TypeError("secureHeaders: contentSecurityPolicy.nonce needs a script-src directive to add the nonce to (e.g. 'script-src': [\"'self'\"])");
+  const scripts = directives.filter(([directive]) => NONCE_DIRECTIVES.has(directive));
+  if (scripts.length === 0) {
+    throw new TypeError("secureHeaders: contentSecurityPolicy.nonce needs a script-src (or script-src-elem) directive to add the nonce to (e.g. 'script-src': [\"'self'\"])");
   }
   // A NUL stands for the nonce: no checked source can hold one.
-  scripts[1].push("'nonce-\0'");
-  const [before, after] = serializeCsp(directives).split('\0') as [string, string];
-  return { name: field, value: before + after, nonce: [before, after] };
+  for (const [, sources] of scripts) sources.push("'nonce-\0'");
+  const parts = serializeCsp(directives).split('\0');
+  return { name: field, value: parts.join(''), nonce: parts };
 }
+
+/**
+ * The directives the nonce goes into: `script-src`, and `script-src-elem`, which replaces it
+ * for `<script>` elements when present (CSP3 §6.1.1.2), so a nonce in `script-src` alone would
+ * not let them run. Not `script-src-attr`: a nonce never matches an event-handler attribute.
+ */
+const NONCE_DIRECTIVES = new Set(['script-src', 'script-src-elem']);
