@@ -298,7 +298,8 @@ describe('tsgi serve flags at work', () => {
     const requestIdModule = pathToFileURL(join(ROOT, 'src/middleware/request-id.ts')).href;
     writeFileSync(idApp, `import { requestId } from ${JSON.stringify(requestIdModule)};\nimport { app as inner } from './env.mjs';\nexport const app = requestId(inner);\n`);
     const run = cli(['serve', idApp, '--port', '0', '--access-log-format', 'JSON']);
-    const port = Number(new URL(await servingUrl(run)).port);
+    // The information lines go to stderr, so stdout holds the JSON lines alone.
+    const port = Number(new URL(await servingUrl(run, 15_000, 'stderr')).port);
     const ok = parseRaw((await rawExchange(port, 'GET /a?b=%22c HTTP/1.1\r\nHost: x\r\nUser-Agent: probe "x" \\\r\nReferer: http://ref.example/\r\nConnection: close\r\n\r\n')).raw);
     expect(ok.status).toBe(200);
     const id = ok.headers.find(([name]) => name.toLowerCase() === 'x-request-id')?.[1];
@@ -306,9 +307,11 @@ describe('tsgi serve flags at work', () => {
     expect(parseRaw((await rawExchange(port, 'GET /a b HTTP/1.1\r\nHost: x\r\n\r\n')).raw).status).toBe(400);
     const badHost = 'GET /where?x HTTP/1.1\r\nHost: bad host\r\nUser-Agent: probe\r\nX-Request-Id: edge-7\r\nConnection: close\r\n\r\n';
     expect(parseRaw((await rawExchange(port, badHost)).raw).status).toBe(400);
-    await waitFor(() => run.out.stdout.split('\n').length >= 5, () => run.out.stdout);
-    const [start, ...lines] = run.out.stdout.split('\n');
-    expect(start).toMatch(/^Serving on /);
+    await waitFor(() => run.out.stdout.split('\n').length >= 4, () => run.out.stdout);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stderr).toMatch(/^Serving on .*\nStopping on SIGTERM: requests in flight get 30 s\n$/);
+    const lines = run.out.stdout.split('\n');
     expect(lines.pop()).toBe('');
     const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     const time = expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
@@ -327,6 +330,24 @@ describe('tsgi serve flags at work', () => {
       },
     ]);
     expect(Object.keys(records[1]!)).toEqual(['time', 'remote_addr', 'remote_user', 'method', 'url', 'protocol', 'status', 'bytes', 'duration_ms', 'referer', 'user_agent', 'outcome']);
+  });
+
+  it('--access-log-format json with workers: SIGHUP rounds and the stop on stderr, stdout all JSON', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--workers', '1', '--access-log-format', 'json', '--log-level', 'debug']);
+    const url = await servingUrl(run, 15_000, 'stderr');
+    expect((await get(`${url}/`)).status).toBe(200);
+    run.child.kill('SIGHUP');
+    await waitFor(() => /^Replaced 1 worker$/m.test(run.out.stderr), () => run.out.stderr, 20_000);
+    expect((await get(`${url}/`)).status).toBe(200);
+    await waitFor(() => run.out.stdout.split('\n').length >= 3, () => run.out.stdout);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stderr).toMatch(/^SIGHUP: replacing 1 worker one by one$/m);
+    expect(run.out.stderr).toMatch(/^tsgi: worker \d+ listening$/m);
+    expect(run.out.stderr).toMatch(/^Stopping on SIGTERM: requests in flight get 30 s$/m);
+    const lines = run.out.stdout.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines.map((line) => (JSON.parse(line) as { status: number }).status)).toEqual([200, 200]);
   });
 
   it('--no-access-log and --log-level: no request lines, no start line at warning; app errors still logged', async () => {

@@ -70,11 +70,14 @@ afterEach(async () => {
 /** The start line: `Serving on <url> (<protocols>, <processes>, Node <version>, reload <on|off>)`. */
 export const START_LINE = /^Serving on ((?:https?:\/\/|unix:)\S+) \((.*)\)$/m;
 
-/** Waits for the start line on stdout and answers the URL; fails if the CLI exits first. */
-export async function servingUrl(run: Cli, timeout = 15_000): Promise<string> {
+/**
+ * Waits for the start line on `stream` (stdout; stderr under `--access-log-format json`) and
+ * answers the URL; fails if the CLI exits first.
+ */
+export async function servingUrl(run: Cli, timeout = 15_000, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> {
   const deadline = Date.now() + timeout;
   for (;;) {
-    const match = START_LINE.exec(run.out.stdout);
+    const match = START_LINE.exec(run.out[stream]);
     if (match) return match[1]!;
     if (run.child.exitCode !== null || run.child.signalCode !== null) {
       throw new Error(`the CLI exited before serving: ${run.out.stderr}`);

@@ -67,9 +67,9 @@ export function banner(info: StartInfo): string {
   ].join('\n');
 }
 
-/** Writes the start line to `log` (info), or the banner when standard output is a colour terminal. */
+/** Writes the start line to `log` (info), or the banner when that log goes to a colour terminal. */
 export function announce(log: CliLog, info: StartInfo): void {
   if (!log.enabled('info')) return;
-  if (log.colour) log.stdout.write(`${banner(info)}\n`);
+  if (log.colour) log.info(banner(info));
   else log.info(startLine(info));
 }

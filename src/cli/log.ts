@@ -1,5 +1,6 @@
 /**
- * The CLI's own log: levels as uvicorn names them, information on standard output, warnings
+ * The CLI's own log: levels as uvicorn names them, information on standard output (on standard
+ * error under `--access-log-format json`, so standard output holds JSON lines alone), warnings
  * and errors on standard error (`tsgi: …`), coloured on a terminal.
  *
  * | Level | What |
@@ -14,6 +15,7 @@
 import { styleText } from 'node:util';
 import type { LogStream } from '../gateway/types.ts';
 import type { CliIO } from './io.ts';
+import type { ServeCommand } from './command.ts';
 import { LOG_LEVELS, type LogLevel } from './values.ts';
 
 /** The CLI's log at one level. */
@@ -24,7 +26,7 @@ export interface CliLog {
   warning(message: string): void;
   info(message: string): void;
   debug(message: string): void;
-  /** True when standard output is a terminal that takes colours. */
+  /** True when the stream information goes to is a terminal that takes colours. */
   readonly colour: boolean;
   /** Where app errors go (the server's `log`, each request's `tsgi.errors`): standard error, at level error. */
   readonly appErrors: LogStream;
@@ -37,11 +39,16 @@ export function isColourTerminal(stream: object, env: Readonly<Record<string, st
   return (stream as { isTTY?: boolean }).isTTY === true && !env.NO_COLOR;
 }
 
-/** A {@link CliLog} writing messages of `level` and more severe ones to `io`. */
-export function createLog(level: LogLevel, io: CliIO): CliLog {
+/**
+ * A {@link CliLog} writing messages of `level` and more severe ones to `io`: information and
+ * debug messages to standard output, or to standard error with `infoOnStderr` (what uvicorn
+ * and gunicorn do, their access log alone on standard output).
+ */
+export function createLog(level: LogLevel, io: CliIO, infoOnStderr = false): CliLog {
   const rank = LOG_LEVELS.indexOf(level);
   const enabled = (at: LogLevel) => LOG_LEVELS.indexOf(at) <= rank;
-  const colour = isColourTerminal(io.stdout);
+  const infoOut = infoOnStderr ? io.stderr : io.stdout;
+  const colour = isColourTerminal(infoOut);
   const errColour = isColourTerminal(io.stderr);
   const paint = (format: Parameters<typeof styleText>[0], text: string, on: boolean) =>
     on ? styleText(format, text, { validateStream: false }) : text;
@@ -56,12 +63,20 @@ export function createLog(level: LogLevel, io: CliIO): CliLog {
       if (enabled('warning')) io.stderr.write(`${paint('yellow', 'tsgi:', errColour)} ${message}\n`);
     },
     info(message) {
-      if (enabled('info')) io.stdout.write(`${message}\n`);
+      if (enabled('info')) infoOut.write(`${message}\n`);
     },
     debug(message) {
-      if (enabled('debug')) io.stdout.write(`${paint('dim', `tsgi: ${message}`, colour)}\n`);
+      if (enabled('debug')) infoOut.write(`${paint('dim', `tsgi: ${message}`, colour)}\n`);
     },
     appErrors: enabled('error') ? io.stderr : quiet,
     stdout: io.stdout,
   };
+}
+
+/**
+ * The log of `tsgi serve` (each of its processes): at `--log-level`, its information on
+ * standard error under `--access-log-format json`, where standard output is for JSON lines.
+ */
+export function serveLog(command: Pick<ServeCommand, 'logLevel' | 'accessLogFormat'>, io: CliIO): CliLog {
+  return createLog(command.logLevel, io, command.accessLogFormat === 'json');
 }

@@ -13,7 +13,7 @@ import { extname, relative, resolve } from 'node:path';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
-import { createLog } from './log.ts';
+import { serveLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
 import { RELOAD_CHILD_ENV, isServingMessage } from './messages.ts';
 import { UsageError } from './values.ts';
@@ -62,7 +62,7 @@ function watchedDirs(command: ServeCommand): string[] {
  *   is not a folder or unusable TLS files.
  */
 export async function runReloader(command: ServeCommand, io: CliIO = processIO): Promise<number> {
-  const log = createLog(command.logLevel, io);
+  const log = serveLog(command, io);
   const dirs = watchedDirs(command);
   const env = { ...process.env, ...(await prepareManaged(command)), [RELOAD_CHILD_ENV]: '1' };
   return new Promise<number>((done) => {

@@ -13,7 +13,7 @@ import { announce } from './banner.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { startHeartbeat } from './healthcheck.ts';
 import { loadApp } from './load.ts';
-import { createLog } from './log.ts';
+import { serveLog } from './log.ts';
 import { type ListeningMessage, PORT_ENV, RELOAD_CHILD_ENV, type RetiringMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
 import { buildStack } from './stack.ts';
@@ -40,7 +40,7 @@ import { version } from './version.ts';
  *   when the address cannot be bound (`EADDRINUSE`, `EACCES`).
  */
 export async function serveInProcess(command: ServeCommand, io: CliIO = processIO): Promise<number> {
-  const log = createLog(command.logLevel, io);
+  const log = serveLog(command, io);
   // `--env-file`: before the module loads, so its top level reads them too.
   Object.assign(process.env, command.environment);
   const managed = cluster.isWorker || process.env[RELOAD_CHILD_ENV] === '1';

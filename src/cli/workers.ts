@@ -21,7 +21,7 @@ import type { ServeCommand } from './command.ts';
 import { announce, countWorkers } from './banner.ts';
 import { Backoff } from './backoff.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
-import { type CliLog, createLog } from './log.ts';
+import { type CliLog, serveLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
 import { Watchdog } from './healthcheck.ts';
 import { isServingMessage } from './messages.ts';
@@ -337,7 +337,7 @@ class Primary {
  *   (both checked before forking); rejects when `--port 0` cannot be bound on the host.
  */
 export async function runPrimary(command: ServeCommand & { workers: number }, io: CliIO = processIO): Promise<number> {
-  const log = createLog(command.logLevel, io);
+  const log = serveLog(command, io);
   const env = await prepareManaged(command);
   return new Promise<number>((done) => new Primary(command, log, env, done).start());
 }
