@@ -323,12 +323,14 @@ describe('tsgi serve flags at work', () => {
       },
       // Refused by the parser: no request line, no head, not timed.
       { ...common, method: null, url: null, protocol: null, status: 400, bytes: expect.any(Number), duration_ms: null, referer: null, user_agent: null },
-      // Refused for its Host: what was parsed, the incoming id.
+      // Refused for its Host: what was parsed; no request_id (requestId never ran), the client's
+      // X-Request-Id is not presented as one.
       {
         ...common, method: 'GET', url: '/where?x', protocol: 'HTTP/1.1', status: 400, bytes: expect.any(Number),
-        duration_ms: null, referer: null, user_agent: 'probe', request_id: 'edge-7',
+        duration_ms: null, referer: null, user_agent: 'probe',
       },
     ]);
+    expect(Object.keys(records[2]!)).toEqual(Object.keys(records[1]!));
     expect(Object.keys(records[1]!)).toEqual(['time', 'remote_addr', 'remote_user', 'method', 'url', 'protocol', 'status', 'bytes', 'duration_ms', 'referer', 'user_agent', 'outcome']);
   });
 

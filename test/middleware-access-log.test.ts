@@ -445,7 +445,7 @@ describe("accessLog format 'json'", () => {
     expect(line!.duration_ms).toBeLessThan(5_000);
   });
 
-  it('logs the incoming X-Request-Id without requestId, none when absent; the user, a HEAD with 0 bytes (socket)', async () => {
+  it('logs no request_id without requestId, whatever X-Request-Id the client sends; the user, a HEAD with 0 bytes (socket)', async () => {
     const inner: App = (environ, start) => {
       environ.REMOTE_USER = 'alice';
       return new Response('ok').respond(environ, start);
@@ -457,10 +457,29 @@ describe("accessLog format 'json'", () => {
       await (await fetch(`${url}/y`, { method: 'HEAD' })).text();
       await out.waitFor(2);
     });
-    const [withId, without] = parsed(out.lines);
-    expect(withId).toMatchObject({ url: '/x', remote_user: 'alice', request_id: 'edge-42', bytes: 2, referer: null, user_agent: expect.any(String) });
+    const [clientId, without] = parsed(out.lines);
+    expect(Object.keys(clientId!)).toEqual(KEYS);
+    expect(clientId).toMatchObject({ url: '/x', remote_user: 'alice', bytes: 2, referer: null, user_agent: expect.any(String) });
     expect(Object.keys(without!)).toEqual(KEYS);
     expect(without).toMatchObject({ method: 'HEAD', url: '/y', status: 200, bytes: 0, outcome: 'end' });
+  });
+
+  it('logs the id requestId chose: the client’s X-Request-Id only when requestId kept it (socket)', async () => {
+    const hello = Request.application(() => new Response('hi'));
+    const seen: Array<[string, string | null]> = [];
+    for (const trustIncoming of [true, false]) {
+      const out = collector();
+      const app = requestId(accessLog(hello, { log: out, format: 'json' }), { trustIncoming });
+      await withServer(app, async (url) => {
+        const res = await fetch(url, { headers: { 'x-request-id': 'edge-42' } });
+        await res.text();
+        await out.waitFor(1);
+        seen.push([String(parsed(out.lines)[0]!.request_id), res.headers.get('x-request-id')]);
+      });
+    }
+    expect(seen[0]).toEqual(['edge-42', 'edge-42']);
+    expect(seen[1]![0]).toMatch(/^[0-9a-f-]{36}$/);
+    expect(seen[1]![1]).toBe(seen[1]![0]);
   });
 
   it('keeps a hostile User-Agent on one line, quotes and control characters escaped by JSON (raw socket and in-process)', async () => {

@@ -29,9 +29,9 @@ function lineOf(refused: RefusedRequest, format: CliAccessLogFormat): string {
 }
 
 /**
- * The {@link AccessLogEntry} of a refused request. Its environ holds only the request's
- * `X-Request-Id` (`HTTP_X_REQUEST_ID`), when it brought one, for the `json` format's
- * `request_id`.
+ * The {@link AccessLogEntry} of a refused request, with an empty environ: no `requestId` ran,
+ * so the `json` line has no `request_id` (the request's own `X-Request-Id` is the client's
+ * choice; behind a proxy, the proxy's log has its id next to this status).
  */
 function entryOf(refused: RefusedRequest): AccessLogEntry {
   const { method, target, protocol, headers } = refused;
@@ -39,9 +39,8 @@ function entryOf(refused: RefusedRequest): AccessLogEntry {
     const value = headers?.[name];
     return typeof value === 'string' && value !== '' ? value : null;
   };
-  const requestId = field('x-request-id');
   return {
-    environ: requestId === null ? NO_ENVIRON : Object.freeze({ ...NO_ENVIRON, HTTP_X_REQUEST_ID: requestId }),
+    environ: NO_ENVIRON,
     remoteAddr: refused.remoteAddress ?? null,
     remoteUser: null,
     time: refused.time,

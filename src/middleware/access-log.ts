@@ -88,8 +88,8 @@ export interface AccessLogOptions {
  * - `tiny`: `GET /a.gif 200 2326 - 3.250 ms`
  * - `json`: one JSON object per line, for log pipelines (Loki, Elasticsearch, CloudWatch,
  *   Datadog): the entry's fields in snake_case, `time` in ISO 8601 UTC, `duration_ms`,
- *   `null` for what is unknown, `request_id` (`requestId`'s, else the incoming `X-Request-Id`)
- *   and `error` (its message; with outcome `error`) only when known:
+ *   `null` for what is unknown, `request_id` (the id `requestId` gave the request, never the
+ *   client's raw `X-Request-Id`) and `error` (its message; with outcome `error`) only when known:
  *   `{"time":"2000-10-10T20:55:36.123Z","remote_addr":"127.0.0.1","remote_user":null,
  *   "method":"GET","url":"/a.gif","protocol":"HTTP/1.1","status":200,"bytes":2326,
  *   "duration_ms":3.25,"referer":null,"user_agent":"curl/8.5.0","outcome":"end",
@@ -283,8 +283,9 @@ export interface JsonAccessRecord {
   /** `end`, `close` or `error`, as {@link AccessLogEntry.outcome}. */
   outcome: AccessLogEntry['outcome'];
   /**
-   * The id `requestId` set (`tsgi.request_id`), else the request's own `X-Request-Id`; absent
-   * when neither is there.
+   * The id `requestId` set (`tsgi.request_id`); absent without `requestId`. The request's own
+   * `X-Request-Id` is never taken for it: without `requestId` it is whatever the client sent
+   * (`requestId` keeps a proxy's well-formed one, with `trustIncoming`).
    */
   request_id?: string;
   /** With outcome `error`: the error's message (no stack: that goes to the error log). */
@@ -307,7 +308,8 @@ export function jsonAccessRecord(entry: AccessLogEntry): JsonAccessRecord {
     user_agent: entry.userAgent,
     outcome: entry.outcome,
   };
-  const id = stringOrNull(requestIdKey.get(entry.environ)) ?? stringOrNull(entry.environ.HTTP_X_REQUEST_ID);
+  // `requestId`'s id only: a client's own `X-Request-Id` is its choice, not the request's id.
+  const id = stringOrNull(requestIdKey.get(entry.environ));
   if (id !== null) record.request_id = id;
   if (entry.outcome === 'error') record.error = errorMessage(entry.error);
   return record;
