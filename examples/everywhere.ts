@@ -26,6 +26,8 @@
  * proxy's kept), `secureHeaders` (a CSP with a per-request nonce; HSTS on `https` only),
  * `cors` (the single-page app at {@link SPA_ORIGIN} may read the answers, with credentials)
  * and `crossOriginProtection` (other sites' `POST`s are refused with a `403`; that app's pass).
+ * The answers of the main app (every path but `/hono/…` and `/unavailable`) also carry
+ * `Server-Timing: app;dur=<ms>`, from a middleware written as hooks ({@link serverTiming}).
  *
  * ```sh
  * node --conditions=tsgi-source src/cli/main.ts serve examples/everywhere.ts:app
@@ -34,7 +36,18 @@
  *
  * @module
  */
-import { type App, HTTPMethodNotAllowed, HTTPNotFound, HTTPServiceUnavailable, Request, Response, compose, redirect } from 'tsgi';
+import {
+  type App,
+  HTTPMethodNotAllowed,
+  HTTPNotFound,
+  HTTPServiceUnavailable,
+  Request,
+  Response,
+  compose,
+  defineEnvironKey,
+  defineMiddleware,
+  redirect,
+} from 'tsgi';
 import { AuthTickets, CookieSessions, cors, crossOriginProtection, cspNonce, mount, requestId, secureHeaders, sessionOf } from 'tsgi/middleware';
 import { app as honoInside } from './hono-inside.ts';
 
@@ -199,6 +212,22 @@ const main = Request.application(async (req) => {
   }
 });
 
+/** When {@link serverTiming}'s `before` hook ran, by `performance.now()`, ms. */
+const startedKey = defineEnvironKey<number>('example.started');
+
+/**
+ * `Server-Timing: app;dur=<ms>` on every answer of the app below, the time it took: a
+ * middleware as two hooks. (workerd stops the clock while a request runs, so it says 0 there.)
+ */
+const serverTiming = defineMiddleware({
+  before(req) {
+    startedKey.set(req, performance.now());
+  },
+  after(req, res) {
+    res.headers.set('Server-Timing', `app;dur=${(performance.now() - (startedKey.get(req) ?? 0)).toFixed(1)}`);
+  },
+});
+
 /**
  * The app: {@link main} (with its sessions and login tickets), with examples/hono-inside.ts
  * mounted at `/hono`, in the stack of the table above.
@@ -208,4 +237,4 @@ export const app: App = compose(
   (inner) => secureHeaders(inner, { contentSecurityPolicy: { directives: { 'default-src': ["'self'"], 'script-src': ["'self'"] }, nonce: true } }),
   (inner) => cors(inner, { origin: [SPA_ORIGIN], credentials: true, exposeHeaders: ['X-Request-Id'] }),
   (inner) => crossOriginProtection(inner, { trustedOrigins: [SPA_ORIGIN] }),
-)(mount({ '/hono': honoInside, '/unavailable': unavailable, '/': tickets.middleware(sessions.middleware(main)) }));
+)(mount({ '/hono': honoInside, '/unavailable': unavailable, '/': tickets.middleware(sessions.middleware(serverTiming(main))) }));

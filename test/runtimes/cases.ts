@@ -383,6 +383,24 @@ export const CASES: Case[] = [
     },
   },
   {
+    name: 'defineMiddleware hooks: Server-Timing',
+    async run({ base }) {
+      const timing = /^app;dur=\d+\.\d$/;
+      const text = await request(`${base}/text`);
+      expect(text.status).toBe(200);
+      expect(text.headers['server-timing']).toMatch(timing);
+      // An HTTPException's page, and a streamed answer, pass through `after` too.
+      const missing = await request(`${base}/missing`);
+      expect(missing.status).toBe(404);
+      expect(missing.headers['server-timing']).toMatch(timing);
+      const stream = await request(`${base}/stream`);
+      expect(stream.body).toBe('first\nlast\n');
+      expect(stream.headers['server-timing']).toMatch(timing);
+      // Outside the layer (a raw app mounted next to it), no field.
+      expect((await request(`${base}/unavailable`)).headers['server-timing']).toBeUndefined();
+    },
+  },
+  {
     name: 'cors: preflight, request with credentials',
     async run({ base }) {
       // The preflight of a credentialed POST with a JSON body: answered by cors, the app not called.
