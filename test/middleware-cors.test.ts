@@ -357,6 +357,18 @@ describe('cors: the answers that reach it', () => {
     expect((await request(broken.url, { headers: { origin: SITE } })).status).toBe(500);
   });
 
+  it('answers an HTTPException a lazy app raises from its body before starting, with the fields', async () => {
+    const lazy: App = () =>
+      (function* () {
+        throw new HTTPNotFound();
+      })();
+    const server = await start(cors(lazy, options));
+    const missing = await request(server.url, { headers: { origin: SITE } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers['access-control-allow-origin']).toBe(SITE);
+    expect(missing.headers.vary).toContain('Origin');
+  });
+
   it('gives errors()’ 500 the fields when errors sits inside', async () => {
     const server = await start(cors(errors(() => { throw new Error('bug'); }, { log: { write() {} } }), options));
     const res = await request(server.url, { headers: { origin: SITE } });

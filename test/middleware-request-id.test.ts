@@ -84,6 +84,17 @@ describe('requestId', () => {
     expect(text).toBe('first;second');
   });
 
+  it('tags the page of an HTTPException a lazy app raises from its body before starting', async () => {
+    const lazy: App = () =>
+      (async function* () {
+        await Promise.resolve();
+        throw new HTTPNotFound();
+      })();
+    const server = await start(requestId(lazy, { generate: () => 'id-8' }));
+    const missing = await request(server.url);
+    expect([missing.status, missing.headers['x-request-id']]).toEqual([404, 'id-8']);
+  });
+
   it('passes the id on to the service behind proxy, and accessLog above it can print it', async () => {
     const upstreamSaw: Array<string | undefined> = [];
     const upstream = http.createServer((req, res) => {

@@ -273,6 +273,48 @@ describe('secureHeaders: the answers that reach it', () => {
     expect(fields(replaced).slice(-DEFAULTS.length)).toEqual(DEFAULTS);
   });
 
+  it('answers an HTTPException a lazy app raises from its body before starting, with the fields', async () => {
+    const enc = new TextEncoder();
+    const lazy: App = (environ, startResponse) => {
+      switch (environ.PATH_INFO) {
+        case '/sync':
+          return (function* () {
+            throw new HTTPNotFound('not here');
+          })();
+        case '/async':
+          return (async function* () {
+            await Promise.resolve();
+            throw new HTTPBadGateway('upstream down');
+          })();
+        case '/boom':
+          return (function* () {
+            throw new Error('boom');
+          })();
+        default:
+          // A lazy app that does start: its chunks still stream, the fields on its head.
+          return (async function* () {
+            startResponse('200 OK', [['Content-Type', 'text/plain']]);
+            yield enc.encode('one ');
+            yield enc.encode('two');
+          })();
+      }
+    };
+    const server = await start(secureHeaders(lazy));
+    const missing = await request(`${server.url}/sync`, { headers: { accept: 'application/json' } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-type']).toMatch(/^application\/json/);
+    expect(fields(missing).slice(-DEFAULTS.length)).toEqual(DEFAULTS);
+    const gateway = await request(`${server.url}/async`);
+    expect(gateway.status).toBe(502);
+    expect(fields(gateway).slice(-DEFAULTS.length)).toEqual(DEFAULTS);
+    const ok = await request(`${server.url}/ok`);
+    expect(ok.status).toBe(200);
+    expect(ok.body.toString()).toBe('one two');
+    expect(fields(ok)).toEqual(expect.arrayContaining(DEFAULTS));
+    // Any other error is still the server's 500.
+    expect((await request(`${server.url}/boom`)).status).toBe(500);
+  });
+
   it('puts the fields on the 500 of errors inside it', async () => {
     const server = await start(
       secureHeaders(

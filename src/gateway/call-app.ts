@@ -53,6 +53,30 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
     committed = true;
     return { status, headers, body: body as Uint8Array[], close() {} };
   }
+  const pulled = await pullFirstChunk(body, environ, onCloseError);
+  if (status === undefined) {
+    void pulled.close();
+    throw new TypeError('the app returned a body without calling startResponse');
+  }
+  committed = true;
+  return { status, headers, body: pulled.body, close: pulled.close };
+}
+
+/**
+ * @internal Opens `body` and pulls its first chunk, so that an app calling `startResponse`
+ * lazily (from its generator) has called it; answers a body that yields that chunk and then
+ * the rest (sync when `body` was), and a `close()` that closes the app's iterator unread. An
+ * empty body answers `[]`.
+ *
+ * @param onCloseError - as {@link callApp}'s.
+ * @throws (rejects with) what pulling the first chunk throws, the app's iterator closed first;
+ *   TypeError when `body` is not an iterable.
+ */
+export async function pullFirstChunk(
+  body: Body,
+  environ: Environ,
+  onCloseError?: (error: unknown) => void,
+): Promise<{ body: Body; close(): Promise<void> }> {
   const iterator = openBody(body);
   let first: IteratorResult<Uint8Array>;
   try {
@@ -61,14 +85,8 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
     closeBody(iterator, onCloseError ?? closeLogger(environ));
     throw error;
   }
-  if (status === undefined) {
-    closeBody(iterator, onCloseError ?? closeLogger(environ));
-    throw new TypeError('the app returned a body without calling startResponse');
-  }
-  committed = true;
-  if (first.done) return { status, headers, body: [], close() {} };
-  const replay = replayFirst(first.value, iterator, !isAsyncIterable(body), environ, onCloseError);
-  return { status, headers, body: replay.body, close: replay.close };
+  if (first.done) return { body: [], close: () => closeBody(iterator, onCloseError ?? closeLogger(environ)) };
+  return replayFirst(first.value, iterator, !isAsyncIterable(body), environ, onCloseError);
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });

@@ -8,6 +8,7 @@ import { type App, type Body, type Environ, type StartResponse } from '../gatewa
 import { isThenable } from '../gateway/body.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
+import { pullFirstChunk } from '../gateway/call-app.ts';
 import { sameFieldName } from '../gateway/fields.ts';
 
 /**
@@ -15,8 +16,10 @@ import { sameFieldName } from '../gateway/fields.ts';
  * before passing them on; the body is returned as it is (never wrapped, never buffered), so
  * streams, HEAD and 304 answers pass untouched. An `HTTPException` the app throws or rejects
  * with is answered here, through the same `edit`, so its page carries the fields too (a 5xx one
- * is logged to `tsgi.errors`, as the server would); any other error propagates. When the app
- * had started a response before throwing, the exception's replaces it (PEP 3333's `exc_info`).
+ * is logged to `tsgi.errors`, as the server would), and so is one its body raises before it
+ * called `startResponse` (a generator starting lazily: its first chunk is pulled here); any
+ * other error propagates. When the app had started a response before throwing, the
+ * exception's replaces it (PEP 3333's `exc_info`).
  *
  * `edit` gets the app's header list as given (maybe not an array: the server refuses that) and
  * answers the list to send; it must not change the app's array in place.
@@ -43,7 +46,17 @@ export function callWithHeadEdit(
   } catch (error) {
     return rescue(error);
   }
-  return isThenable(body) ? body.then(undefined, rescue) : body;
+  if (isThenable(body)) return body.then((value) => (started ? value : startLazily(value, environ, rescue)), rescue);
+  return started ? body : startLazily(body, environ, rescue);
+}
+
+/**
+ * An app that calls `startResponse` from its body (a generator, PEP 3333's lazy start) has not
+ * started when it returns: its first chunk is pulled here, so an `HTTPException` it raises
+ * before starting is answered by `rescue` (with the edited fields) rather than by the server.
+ */
+function startLazily(body: Body, environ: Environ, rescue: (error: unknown) => Body): Promise<Body> {
+  return pullFirstChunk(body, environ).then((pulled) => pulled.body, rescue);
 }
 
 /**
