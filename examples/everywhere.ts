@@ -10,6 +10,7 @@
  * | `/env/…` | the environ as JSON: `SCRIPT_NAME`, `PATH_INFO` (decoded), `REQUEST_URI` (raw), host, port, client address, the request id |
  * | `/text` | a text with an ETag: HEAD, `If-None-Match` → 304, `Range` → 206 |
  * | `/stream` | two chunks 300 ms apart: the first arrives before the end |
+ * | `/events` | server-sent events (`Response.eventStream`): a message, then a typed event with an id 100 ms later |
  * | `/upload` | reads the request body as it streams up; answers its size, chunk count and how long it kept arriving |
  * | `/form` | a multipart form: fields and files |
  * | `/cookies` | the `Cookie` field as received; sets two cookies |
@@ -155,6 +156,15 @@ const main = Request.application(async (req) => {
           await sleep(300);
           yield encoder.encode('last\n');
         })(),
+      );
+    case '/events':
+      return Response.eventStream(
+        (async function* () {
+          yield 'first';
+          await sleep(100);
+          yield { event: 'update', id: '2', data: 'two\nlines' };
+        })(),
+        { heartbeat: 0 },
       );
     case '/upload':
       return req.getResponse(upload);

@@ -24,6 +24,7 @@ import { ResponseRepresentation } from './representation.ts';
 import { ResponseCookies } from './cookies.ts';
 import { ResponseServing } from './serve.ts';
 import { ResponseFetch, fromFetchResponse } from './fetch.ts';
+import { type EventStreamOptions, type ServerSentEvent, eventStreamBody, eventStreamHeartbeat } from './event-stream.ts';
 
 /** Options of `new Response(body, init)`. */
 export interface ResponseInit extends ContentTypeInit {
@@ -168,6 +169,55 @@ export class Response implements ParseCache {
       return new this(text, { ...init, headers, contentType: 'application/json' });
     }
     return new this(text, { ...init, contentType: init?.contentType ?? 'application/json' });
+  }
+
+  /**
+   * A stream of server-sent events (HTML Living Standard §9.2; Hono's `streamSSE`, Starlette's
+   * `EventSourceResponse`): `200`, `text/event-stream`, `Cache-Control: no-cache` and
+   * `X-Accel-Buffering: no` (so nginx passes each event on at once), and a body that sends each
+   * event of `events` as it comes, framed as `data:`/`event:`/`id:`/`retry:` lines.
+   *
+   * A comment goes first, at once, so the head reaches the client before the first event; while
+   * `events` is idle, a `: ping` comment is sent every `heartbeat` seconds. When the client goes
+   * away (or the request ends otherwise), `events` is closed: its `return()` is called, so an
+   * async generator's `finally` runs when it next resumes (stop its waits with `req.signal`).
+   * The browser sends the last `id` it saw back as `Last-Event-ID` when it reconnects:
+   * `req.headers.get('last-event-id')`.
+   *
+   * @param events - the events, as they happen: an async generator, most often, or any
+   *   (async) iterable of {@link ServerSentEvent} objects or strings (a string is the data).
+   * @param options - `heartbeat`, seconds (default 15; 0 for none).
+   * @throws TypeError for `events` that is not iterable or a bad `heartbeat`; an event that
+   *   cannot be framed (an `event` or `id` holding a line break, a bad `retry`) makes the body
+   *   fail when it comes, which cuts the stream and is logged.
+   *
+   * @example
+   * ```ts
+   * const clock = Request.application((req) =>
+   *   Response.eventStream(
+   *     (async function* () {
+   *       while (!req.signal.aborted) {
+   *         yield { event: 'tick', data: new Date().toISOString() };
+   *         await new Promise((resolve) => setTimeout(resolve, 1000));
+   *       }
+   *     })(),
+   *   ),
+   * );
+   * ```
+   */
+  static eventStream<R extends Response>(
+    this: new (body?: ResponseBody, init?: ResponseInit) => R,
+    events: AsyncIterable<ServerSentEvent | string> | Iterable<ServerSentEvent | string>,
+    options?: EventStreamOptions,
+  ): R {
+    const heartbeat = eventStreamHeartbeat(events, options);
+    return new this(eventStreamBody(events, heartbeat), {
+      contentType: 'text/event-stream',
+      headers: [
+        ['Cache-Control', 'no-cache'],
+        ['X-Accel-Buffering', 'no'],
+      ],
+    });
   }
 
   /**

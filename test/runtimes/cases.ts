@@ -152,6 +152,16 @@ export const CASES: Case[] = [
     },
   },
   {
+    name: 'server-sent events',
+    async run({ base }) {
+      const reply = await request(`${base}/events`);
+      expect(reply.status).toBe(200);
+      expect(reply.headers['content-type']).toMatch(/^text\/event-stream/);
+      expect(reply.headers['cache-control']).toBe('no-cache');
+      expect(reply.body).toBe(':\n\ndata: first\n\nevent: update\nid: 2\ndata: two\ndata: lines\n\n');
+    },
+  },
+  {
     name: 'HEAD',
     async run({ base }) {
       const get = await request(`${base}/text`);

@@ -1,0 +1,170 @@
+/**
+ * Server-sent events: the `text/event-stream` body of `Response.eventStream` (HTML Living
+ * Standard §9.2), framed from event objects, with comment heartbeats while the source is idle.
+ *
+ * @module
+ */
+import { isAsyncIterable, isIterable } from '../gateway/body.ts';
+
+/**
+ * One server-sent event (HTML Living Standard §9.2.6, "Interpreting an event stream"). Every
+ * field is optional; a plain string given in its place is `{ data: string }`.
+ */
+export interface ServerSentEvent {
+  /**
+   * The event's data, any text: each of its lines (split at CR LF, CR or LF) becomes a `data:`
+   * line, and the browser joins them back with LF. Without it (and with `event` or `id`),
+   * `data:` is sent empty, so the event is dispatched. Not JSON-encoded for you: send
+   * `JSON.stringify(value)`.
+   */
+  data?: string;
+  /** The event type (`event:`): `EventSource`'s `addEventListener(type)`; `message` when absent. */
+  event?: string;
+  /** The event id (`id:`), which the browser sends back as `Last-Event-ID` when it reconnects; `''` resets it. */
+  id?: string;
+  /** How long the browser waits before reconnecting (`retry:`), in milliseconds: a non-negative integer. */
+  retry?: number;
+  /** A comment (`: …` lines), which browsers ignore: padding, or a note for someone reading the stream. */
+  comment?: string;
+}
+
+/** Options of `Response.eventStream`. */
+export interface EventStreamOptions {
+  /**
+   * Seconds without an event after which a comment line (`: ping`) is sent, so proxies and load
+   * balancers that close idle connections (nginx's `proxy_read_timeout` is 60 s) keep the stream
+   * open and a gone client is noticed. `0` sends none. Default 15 (as sse-starlette).
+   */
+  heartbeat?: number;
+}
+
+/** The source of an event stream: events (or strings of data) as they happen. */
+export type EventFeed = AsyncIterable<ServerSentEvent | string> | Iterable<ServerSentEvent | string>;
+
+const encoder = new TextEncoder();
+/** The first chunk, sent at once: a comment, so the head goes out before the first event. */
+const OPENING = encoder.encode(':\n\n');
+const PING = encoder.encode(': ping\n\n');
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+const LINE_BREAK = /\r\n|\r|\n/;
+const TICK: unique symbol = Symbol('tick');
+
+/**
+ * The `text/event-stream` form of one event: its fields, one per line, then a blank line.
+ *
+ * @throws TypeError for an `event` or `id` holding CR or LF (it would start another field), an
+ *   `id` holding NUL (browsers ignore it), a `retry` that is not a non-negative integer, or a
+ *   value that is neither a string nor an object.
+ */
+export function formatEvent(event: ServerSentEvent | string): string {
+  if (typeof event === 'string') return dataLines(event) + '\n';
+  if (event === null || typeof event !== 'object') {
+    throw new TypeError(`event stream: an event must be a string or an object, not ${event === null ? 'null' : typeof event}`);
+  }
+  const { data, event: type, id, retry, comment } = event;
+  let text = '';
+  if (comment !== undefined) for (const line of String(comment).split(LINE_BREAK)) text += line === '' ? ':\n' : `: ${line}\n`;
+  if (retry !== undefined) {
+    if (!Number.isSafeInteger(retry) || retry < 0) throw new TypeError(`event stream: retry must be a non-negative integer of milliseconds, not ${String(retry)}`);
+    text += `retry: ${retry}\n`;
+  }
+  if (type !== undefined) text += `event: ${singleLine('event', type)}\n`;
+  if (id !== undefined) {
+    if (String(id).includes('\0')) throw new TypeError('event stream: an id must not contain NUL');
+    text += `id: ${singleLine('id', id)}\n`;
+  }
+  if (data !== undefined) text += dataLines(String(data));
+  else if (type !== undefined || id !== undefined) text += 'data:\n';
+  return text + '\n';
+}
+
+/** `data:` lines for `text`, one per line of it. */
+function dataLines(text: string): string {
+  let out = '';
+  for (const line of text.split(LINE_BREAK)) out += line === '' ? 'data:\n' : `data: ${line}\n`;
+  return out;
+}
+
+/** A field value that must be one line. */
+function singleLine(field: string, value: unknown): string {
+  const text = String(value);
+  if (/[\r\n]/.test(text)) throw new TypeError(`event stream: ${field} must not contain CR or LF: ${JSON.stringify(text)}`);
+  return text;
+}
+
+/**
+ * Checks `Response.eventStream`'s arguments.
+ * @returns the heartbeat in milliseconds (0: none).
+ * @throws TypeError for a source that is not iterable, or a heartbeat that is not a finite number ≥ 0.
+ */
+export function eventStreamHeartbeat(source: unknown, options: EventStreamOptions | undefined): number {
+  if (!isAsyncIterable(source) && !isIterable(source)) throw new TypeError('Response.eventStream: the source must be an iterable or async iterable of events');
+  const heartbeat = options?.heartbeat ?? 15;
+  if (typeof heartbeat !== 'number' || !Number.isFinite(heartbeat) || heartbeat < 0) {
+    throw new TypeError(`Response.eventStream: heartbeat must be a number of seconds ≥ 0, not ${String(heartbeat)}`);
+  }
+  return heartbeat * 1000;
+}
+
+/**
+ * The body of an event stream: an opening comment at once, then each event of `source` as it
+ * comes, with `: ping` after `heartbeatMs` without one. Closing it (`return()`: the client went
+ * away, the request ended) closes `source` at once, even while it waits for its next event, and
+ * stops the heartbeat.
+ */
+export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIterableIterator<Uint8Array> {
+  const iterator: Iterator<ServerSentEvent | string> | AsyncIterator<ServerSentEvent | string> = isAsyncIterable(source)
+    ? (source as AsyncIterable<ServerSentEvent | string>)[Symbol.asyncIterator]()
+    : (source as Iterable<ServerSentEvent | string>)[Symbol.iterator]();
+  let opened = false;
+  let closed = false;
+  let pending: Promise<IteratorResult<ServerSentEvent | string>> | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const next = async (): Promise<IteratorResult<Uint8Array>> => {
+    if (closed) return DONE;
+    if (!opened) {
+      opened = true;
+      return { done: false, value: OPENING };
+    }
+    pending ??= Promise.resolve(iterator.next());
+    let step: IteratorResult<ServerSentEvent | string> | typeof TICK;
+    if (heartbeatMs > 0) {
+      const tick = new Promise<typeof TICK>((resolve) => (timer = setTimeout(resolve, heartbeatMs, TICK)));
+      try {
+        step = await Promise.race([pending, tick]);
+      } finally {
+        clearTimeout(timer);
+      }
+    } else {
+      step = await pending;
+    }
+    if (closed) return DONE;
+    if (step === TICK) return { done: false, value: PING };
+    pending = undefined;
+    if (step.done) {
+      closed = true;
+      return DONE;
+    }
+    return { done: false, value: encoder.encode(formatEvent(step.value)) };
+  };
+
+  const close = async (): Promise<IteratorResult<Uint8Array>> => {
+    if (closed && pending === undefined) return DONE;
+    closed = true;
+    clearTimeout(timer);
+    // A next() of the source still waiting settles unseen; its failure is not this stream's.
+    pending?.catch(() => undefined);
+    pending = undefined;
+    await iterator.return?.();
+    return DONE;
+  };
+
+  return {
+    next,
+    return: close,
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}

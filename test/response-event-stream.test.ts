@@ -1,0 +1,153 @@
+/**
+ * `Response.eventStream`: server-sent events framed as the HTML standard's `text/event-stream`
+ * parser reads them (undici's `EventSource` over a real socket), sent as they come, with
+ * heartbeats while idle, the source closed when the client leaves; bad events refused.
+ */
+import http from 'node:http';
+import { EventSource } from 'undici';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Request, Response, type ServerSentEvent } from 'tsgi';
+import { deferred, getFirstChunk, sleep, start, within } from './node-helpers.ts';
+
+/** The whole body of an event stream over `events`, without heartbeats. */
+const framed = (events: Array<ServerSentEvent | string>) => Response.eventStream(events, { heartbeat: 0 }).text();
+
+describe('Response.eventStream: the framing', () => {
+  it('frames each field as the standard says, after an opening comment', async () => {
+    expect(await framed(['hello'])).toBe(':\n\ndata: hello\n\n');
+    expect(await framed(['two\nlines', 'crlf\r\nand\rcr', ''])).toBe(
+      ':\n\ndata: two\ndata: lines\n\ndata: crlf\ndata: and\ndata: cr\n\ndata:\n\n',
+    );
+    expect(await framed([{ event: 'tick', id: '7', data: '{"n":1}' }])).toBe(':\n\nevent: tick\nid: 7\ndata: {"n":1}\n\n');
+    expect(await framed([{ retry: 3000 }, { comment: 'hi\nthere' }, { event: 'ping' }, { id: '' }])).toBe(
+      ':\n\nretry: 3000\n\n: hi\n: there\n\nevent: ping\ndata:\n\nid: \ndata:\n\n',
+    );
+  });
+
+  it('sends the head a stream needs, and no length', () => {
+    const res = Response.eventStream([]);
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream\b/);
+    expect(res.headers.get('cache-control')).toBe('no-cache');
+    expect(res.headers.get('x-accel-buffering')).toBe('no');
+    expect(res.headers.get('content-length')).toBeNull();
+  });
+
+  it('refuses what cannot be framed: a field that would start another, a bad retry, a bad source or heartbeat', async () => {
+    await expect(framed([{ event: 'a\nid: forged' }])).rejects.toThrow(/event must not contain CR or LF/);
+    await expect(framed([{ id: 'a\rb' }])).rejects.toThrow(/id must not contain CR or LF/);
+    await expect(framed([{ id: 'a\0b' }])).rejects.toThrow(/id must not contain NUL/);
+    await expect(framed([{ retry: -1 }])).rejects.toThrow(/retry must be a non-negative integer/);
+    await expect(framed([{ retry: 1.5 }])).rejects.toThrow(/retry must be a non-negative integer/);
+    await expect(framed([42 as unknown as string])).rejects.toThrow(/must be a string or an object, not number/);
+    expect(() => Response.eventStream(42 as never)).toThrow(/the source must be an iterable/);
+    expect(() => Response.eventStream([], { heartbeat: -1 })).toThrow(/heartbeat must be a number of seconds/);
+    expect(() => Response.eventStream([], { heartbeat: Number.NaN })).toThrow(/heartbeat must be a number of seconds/);
+  });
+});
+
+describe('Response.eventStream over a real socket', () => {
+  const sources: EventSource[] = [];
+  afterEach(() => {
+    for (const source of sources.splice(0)) source.close();
+  });
+
+  it('is read by an EventSource: types, ids, multi-line data, and Last-Event-ID on reconnection', async () => {
+    const lastIds: Array<string | null> = [];
+    const app = Request.application((req) => {
+      lastIds.push(req.headers.get('last-event-id'));
+      const from = Number(req.headers.get('last-event-id') ?? 0);
+      return Response.eventStream([
+        { retry: 50 },
+        { event: 'greeting', data: 'hello\nworld', id: String(from + 1) },
+        { data: `after ${from}`, id: String(from + 2) },
+      ]);
+    });
+    const server = await start(app);
+    const source = new EventSource(`${server.url}/events`);
+    sources.push(source);
+    const seen: string[] = [];
+    const done = deferred();
+    source.addEventListener('greeting', (event) => seen.push(`greeting ${event.lastEventId} ${JSON.stringify(event.data)}`));
+    source.onmessage = (event) => {
+      seen.push(`message ${event.lastEventId} ${event.data}`);
+      if (seen.length === 4) done.resolve();
+    };
+    await done.promise;
+    // The stream ended, the browser reconnected after `retry` with the last id it saw.
+    expect(seen).toEqual(['greeting 1 "hello\\nworld"', 'message 2 after 0', 'greeting 3 "hello\\nworld"', 'message 4 after 2']);
+    expect(lastIds.slice(0, 2)).toEqual([null, '2']);
+  });
+
+  it('sends the head at once, each event as it comes, and pings while the source is idle', async () => {
+    const gate = deferred();
+    const app = Request.application(() =>
+      Response.eventStream(
+        (async function* () {
+          await gate.promise;
+          yield 'late';
+        })(),
+        { heartbeat: 0.05 },
+      ),
+    );
+    const server = await start(app);
+    const { head, body } = await getFirstChunk(`${server.url}/`);
+    expect(head.headers['content-type']).toMatch(/^text\/event-stream/);
+    let text = '';
+    head.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    expect(await within(() => text.includes(': ping\n\n'), 2000)).toBe(true);
+    gate.resolve();
+    expect(await body).toMatch(/^:\n\n(: ping\n\n)+data: late\n\n$/);
+  });
+
+  it('closes the source at once when the client leaves, even while it waits', async () => {
+    const closed = deferred();
+    let returned = false;
+    // A source that never yields a second event: only its return() can end it.
+    const source: AsyncIterableIterator<string> = {
+      next: (() => {
+        let first = true;
+        return () => (first ? ((first = false), Promise.resolve({ done: false, value: 'one' })) : new Promise<IteratorResult<string>>(() => {}));
+      })(),
+      return: () => {
+        returned = true;
+        closed.resolve();
+        return Promise.resolve({ done: true, value: undefined });
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    const server = await start(Request.application(() => Response.eventStream(source, { heartbeat: 0 })));
+    const req = http.get(`${server.url}/`, { agent: false });
+    const res = await new Promise<http.IncomingMessage>((resolve) => req.on('response', resolve));
+    let text = '';
+    res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    expect(await within(() => text.includes('data: one'), 2000)).toBe(true);
+    req.destroy();
+    await closed.promise;
+    expect(returned).toBe(true);
+  });
+
+  it('cuts the stream and logs when an event cannot be framed', async () => {
+    const app = Request.application(() =>
+      Response.eventStream(
+        (async function* () {
+          yield { data: 'ok' };
+          await sleep(50);
+          yield { event: 'bad\nname' };
+        })(),
+        { heartbeat: 0 },
+      ),
+    );
+    const server = await start(app);
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${server.url}/`, { agent: false }, resolve).on('error', reject));
+    expect(res.statusCode).toBe(200);
+    let text = '';
+    res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    res.on('error', () => undefined);
+    await new Promise((resolve) => res.on('close', resolve));
+    expect(text).toBe(':\n\ndata: ok\n\n');
+    expect(res.complete).toBe(false);
+    expect(await within(() => server.log.text.includes('event must not contain CR or LF'), 2000)).toBe(true);
+  });
+});
