@@ -67,7 +67,10 @@ describe('Response.eventStream over a real socket', () => {
     sources.push(source);
     const seen: string[] = [];
     const done = deferred();
-    source.addEventListener('greeting', (event) => seen.push(`greeting ${event.lastEventId} ${JSON.stringify(event.data)}`));
+    source.addEventListener('greeting', (event) => {
+      const { lastEventId, data } = event as MessageEvent;
+      seen.push(`greeting ${lastEventId} ${JSON.stringify(data)}`);
+    });
     source.onmessage = (event) => {
       seen.push(`message ${event.lastEventId} ${event.data}`);
       if (seen.length === 4) done.resolve();
