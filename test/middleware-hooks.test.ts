@@ -280,6 +280,23 @@ describe('defineMiddleware({ before })', () => {
     expect(early.body).toBe('early acme');
     expect(early.headers).toContainEqual(['X-Shop', 'acme']);
   });
+
+  it('calls the hooks on the object that holds them, so the methods of a class reach its helpers', async () => {
+    // Django's middleware classes: process_request and process_response on `self`.
+    class Timing {
+      before(req: Request) {
+        req.environ['test.started'] = this.now();
+      }
+      after(req: Request, res: Response) {
+        res.headers.set('X-Took', String(this.now() - (req.environ['test.started'] as number)));
+      }
+      now() {
+        return 7;
+      }
+    }
+    const out = await served(defineMiddleware(new Timing())(inner), '/json');
+    expect(out.headers).toContainEqual(['X-Took', '0']);
+  });
 });
 
 describe('defineMiddleware(hooks) on bad input', () => {

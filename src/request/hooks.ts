@@ -44,6 +44,8 @@ export interface LayerHooks<Options, R extends EnvironView> {
 /** One layer's hooks and options, for the steps below. */
 interface Layer {
   readonly inner: App;
+  /** The object holding the hooks: their `this`, as for any method call. */
+  readonly hooks: object;
   readonly before: ((req: EnvironView, options: object) => unknown) | undefined;
   readonly after: ((req: EnvironView, res: Response, options: object) => unknown) | undefined;
   readonly options: object;
@@ -51,7 +53,8 @@ interface Layer {
 
 /**
  * The middleware of `Request.middleware(hooks)` (see `MiddlewareHooks`): `(app,
- * options?) =>` a `Request.application` app of `RequestClass` running the hooks around `app`.
+ * options?) =>` a `Request.application` app of `RequestClass` running the hooks around `app`,
+ * each called on `hooks` (its `this`), as `hooks.before(req, options)` would be.
  *
  * @throws TypeError when `hooks` is not an object, a hook is not a function, or it has a key
  *   other than `before` and `after` (a typo would otherwise be a hook that never runs).
@@ -64,7 +67,7 @@ export function hooksMiddleware<R extends EnvironView, Options extends object>(
   const before = hooks.before as Layer['before'];
   const after = hooks.after as Layer['after'];
   return ((app: AppLike, options?: Options): App => {
-    const layer: Layer = { inner: toApp(app), before, after, options: options ?? {} };
+    const layer: Layer = { inner: toApp(app), hooks, before, after, options: options ?? {} };
     return handlerApp(RequestClass, (req) => runLayer(req, layer));
   }) as Middleware<Options>;
 }
@@ -88,7 +91,7 @@ function runLayer(req: EnvironView, layer: Layer): Response | Promise<Response> 
   if (layer.before === undefined) return down(req, layer);
   let early: unknown;
   try {
-    early = layer.before(req, layer.options);
+    early = layer.before.call(layer.hooks, req, layer.options);
   } catch (error) {
     return up(req, answerError(req.environ, req, error, true), layer);
   }
@@ -135,7 +138,7 @@ function up(req: EnvironView, res: Response | Promise<Response>, layer: Layer): 
 function runAfter(req: EnvironView, res: Response, layer: Layer): Response | Promise<Response> {
   let out: unknown;
   try {
-    out = (layer.after as NonNullable<Layer['after']>)(req, res, layer.options);
+    out = (layer.after as NonNullable<Layer['after']>).call(layer.hooks, req, res, layer.options);
   } catch (error) {
     return answerError(req.environ, req, error, true);
   }

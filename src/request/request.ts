@@ -47,6 +47,8 @@ export type MiddlewareHandler<Options, R extends Request = Request> = (
 /**
  * The hooks of a middleware made with `defineMiddleware({ before, after })` or
  * `Request.middleware({ before, after })`. Either may be left out; each may answer a promise.
+ * Each is called as a method of the object (`this` is it, an instance of a class with these
+ * methods included).
  *
  * - `before(req, options)` runs first. It answers nothing (`undefined`) to go on down the
  *   chain, or an answer (what a `Request.application` handler answers: a `Response`, an
