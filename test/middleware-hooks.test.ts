@@ -17,6 +17,7 @@ import {
   defineMiddleware,
   serve,
 } from 'tsgi';
+import { errors } from 'tsgi/middleware';
 
 const enc = new TextEncoder();
 
@@ -169,6 +170,16 @@ describe('defineMiddleware({ after })', () => {
     });
     await expect(served(throwing(inner), '/json')).rejects.toThrow('after broke');
     expect(ran).toBe(false);
+  });
+
+  it('runs on the 500 page of errors below it (where Flask runs after_request on its own)', async () => {
+    const watch = defineMiddleware({ after: (_req, res) => void res.headers.set('X-Seen', String(res.statusCode)) });
+    const broken = Request.application(() => {
+      throw new RangeError('boom');
+    });
+    const out = await served(watch(errors(broken)), '/');
+    expect(out.status).toBe('500 Internal Server Error');
+    expect(out.headers).toContainEqual(['X-Seen', '500']);
   });
 });
 

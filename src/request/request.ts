@@ -61,7 +61,9 @@ export type MiddlewareHandler<Options, R extends Request = Request> = (
  *
  * An `HTTPException` thrown by a hook becomes the answer (after `after` when `before` threw
  * it, without it when `after` did); any other error propagates to the layer above, and
- * `after` does not run on it, as in Flask.
+ * `after` does not run on it: the 500 page is made above (`errors`, the server), so put the
+ * layer over `errors` to have `after` see it (Flask, outside debug and testing, runs
+ * `after_request` on its own 500 page).
  */
 export type MiddlewareHooks<Options, R extends Request = Request> = LayerHooks<Options, R>;
 
