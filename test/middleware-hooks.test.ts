@@ -311,6 +311,21 @@ describe('defineMiddleware({ before })', () => {
 });
 
 describe('defineMiddleware(hooks) on bad input', () => {
+  it('names the before hook when what it answered is no answer (null is not nothing)', async () => {
+    for (const [value, kind] of [
+      [null, 'null'],
+      [0, 'number'],
+      [{}, 'object'],
+    ] as const) {
+      const wrong = defineMiddleware({ before: () => value as never });
+      await expect(served(wrong(inner), '/json')).rejects.toThrow(
+        `defineMiddleware before hook returned ${kind}: expected nothing, or a Response, HTTPException, string or app`,
+      );
+      const later = defineMiddleware({ before: async () => value as never });
+      await expect(served(later(inner), '/json')).rejects.toThrow(`defineMiddleware before hook returned ${kind}`);
+    }
+  });
+
   it('refuses unknown keys and hooks that are not functions', () => {
     expect(() => defineMiddleware({ afer: () => {} } as never)).toThrow(/unknown key "afer" \(expected before, after\)/);
     expect(() => defineMiddleware({ before: 'no' } as never)).toThrow(/before must be a function/);

@@ -132,14 +132,24 @@ export function responseOf(environ: Environ, app: App, keep: boolean): Response 
   return answerOf(environ, req, result, keep);
 }
 
-/** A handler's result as a `Response` (see {@link responseOf}). */
-export function answerOf(environ: Environ, req: EnvironView, result: HandlerResult, keep: boolean): Response | Promise<Response> {
+/**
+ * A handler's result as a `Response` (see {@link responseOf}).
+ * @param source what answered `result` when it may also answer nothing (a `before` hook), named
+ *   in the TypeError for a result that is no answer.
+ */
+export function answerOf(
+  environ: Environ,
+  req: EnvironView,
+  result: HandlerResult,
+  keep: boolean,
+  source?: string,
+): Response | Promise<Response> {
   if (result instanceof Response) return handedUp(environ, result, true, keep);
   if (typeof result === 'string') return new Response(result);
   if (result instanceof HTTPException) return handedUp(environ, result.getResponse(req), false, keep);
   if (typeof result === 'function') return responseOf(environ, result, keep);
   if (result && typeof result === 'object' && typeof result.respond === 'function') return callApplication(environ, toApp(result), keep);
-  throw noAnswer(result);
+  throw noAnswer(result, source);
 }
 
 /** A thrown `HTTPException` is the answer; anything else propagates. */
@@ -163,11 +173,14 @@ function handedUp(environ: Environ, res: Response, shared: boolean, keep: boolea
   return keep ? keepInnerResponse(environ, up) : up;
 }
 
-/** The error for a handler result that is none of {@link HandlerResult}. */
-function noAnswer(result: unknown): TypeError {
-  return new TypeError(
-    `Request.application handler returned ${result === null ? 'null' : typeof result}: expected a Response, HTTPException, string or app`,
-  );
+/**
+ * The error for a result that is none of {@link HandlerResult}, answered by `source` (a
+ * `Request.application` handler unless told).
+ */
+function noAnswer(result: unknown, source?: string): TypeError {
+  const kind = result === null ? 'null' : typeof result;
+  if (source !== undefined) return new TypeError(`${source} returned ${kind}: expected nothing, or a Response, HTTPException, string or app`);
+  return new TypeError(`Request.application handler returned ${kind}: expected a Response, HTTPException, string or app`);
 }
 
 /**
