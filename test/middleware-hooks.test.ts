@@ -18,6 +18,9 @@ import {
   serve,
 } from 'tsgi';
 import { errors } from 'tsgi/middleware';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const enc = new TextEncoder();
 
@@ -356,6 +359,90 @@ describe('defineMiddleware(hooks) closes what it drops', () => {
 });
 
 describe('a stack of hooks over a real socket', () => {
+  it('removes the uploads a before hook parsed when the request ends, whatever the layer above', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tsgi-hooks-'));
+    const seen: number[] = [];
+    const parse = defineMiddleware({
+      async before(req) {
+        const files = await req.files({ tmpDir: dir, spoolThreshold: 16 });
+        seen.push((await readdir(dir)).length);
+        if (req.pathInfo === '/refuse') throw new HTTPForbidden(`got ${files.get('f')!.size}`);
+        if (req.pathInfo === '/broken') throw new RangeError('broken');
+      },
+    });
+    const hello = Request.application(() => new Response('Hello'));
+    const awaited = defineMiddleware((req, app) => req.getResponse(app));
+    const stacks: Record<string, App> = {
+      outermost: parse(hello),
+      'under an awaited layer': awaited(parse(hello)),
+      'under a raw middleware': opaque(parse(hello)),
+      'under errors': errors(parse(hello)),
+    };
+    for (const [name, app] of Object.entries(stacks)) {
+      const server = await serve(app, { host: '127.0.0.1', port: 0, log: { write() {} } });
+      try {
+        for (const [path, status] of [['/', 200], ['/refuse', 403], ['/broken', 500]] as const) {
+          seen.length = 0;
+          const form = new FormData();
+          form.append('f', new Blob([new Uint8Array(5000)]), 'a.bin');
+          const res = await fetch(`${server.url}${path}`, { method: 'POST', body: form });
+          await res.arrayBuffer();
+          expect([name, path, res.status]).toEqual([name, path, status]);
+          expect(seen[0]).toBeGreaterThan(0);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          expect([name, path, await readdir(dir)]).toEqual([name, path, []]);
+        }
+      } finally {
+        await server.close();
+      }
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('closes the streams of a stack of hooks when the client goes away mid-body', async () => {
+    const log: string[] = [];
+    const endless = (tag: string) =>
+      (async function* () {
+        try {
+          for (let i = 0; ; i++) {
+            yield enc.encode(`${tag} ${i}\n`);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+        } finally {
+          log.push(`${tag} finally`);
+        }
+      })();
+    const stamp = defineMiddleware({ after: (_req, res) => void res.headers.set('X-Stamp', '1') });
+    const parse = defineMiddleware({
+      async before(req) {
+        await req.form();
+      },
+    });
+    const replace = defineMiddleware({ after: () => new Response(endless('replacement')) });
+    const raw: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return endless('raw');
+    };
+    const stacks: Array<[App, string[]]> = [
+      [stamp(parse(stamp(Request.application(() => new Response(endless('handler')))))), ['handler finally']],
+      [stamp(replace(parse(raw))), ['raw finally', 'replacement finally']],
+    ];
+    for (const [app, expected] of stacks) {
+      log.length = 0;
+      const server = await serve(app, { host: '127.0.0.1', port: 0 });
+      try {
+        const aborted = new AbortController();
+        const res = await fetch(`${server.url}/`, { method: 'POST', body: new URLSearchParams({ a: '1' }), signal: aborted.signal });
+        expect(res.headers.get('x-stamp')).toBe('1');
+        await res.body!.getReader().read();
+        aborted.abort();
+        await expect.poll(() => [...log].sort(), { timeout: 2000 }).toEqual(expected);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it('serves the fields every layer set, to HEAD and GET', async () => {
     const layer = (n: number) =>
       defineMiddleware({
