@@ -313,6 +313,39 @@ describe('defineMiddleware({ before })', () => {
   });
 });
 
+describe('defineMiddleware(hooks) types', () => {
+  it('infers the options and the request class, and refuses hooks that answer what they may not', () => {
+    class Shop extends Request {
+      get shop(): string {
+        return 'acme';
+      }
+    }
+    const stamp = defineMiddleware<{ n: number }>({ after: (_req, res, { n }) => void res.headers.set('X-N', String(n)) });
+    const annotated = Shop.middleware({ before: (req, { tag }: { tag: string }) => (req.shop === tag ? undefined : 'other shop') });
+    expect(typeof stamp(inner, { n: 1 })).toBe('function');
+    expect(typeof annotated(inner, { tag: 'acme' })).toBe('function');
+    // @ts-expect-error the options have a required key
+    expect(typeof stamp(inner)).toBe('function');
+    // @ts-expect-error the options inferred from the annotation have one too
+    expect(typeof annotated(inner)).toBe('function');
+    const refused = [
+      // @ts-expect-error after answers a Response or nothing, not a string
+      defineMiddleware({ after: () => 'text' }),
+      // @ts-expect-error nor an HTTPException (thrown, it is the answer)
+      defineMiddleware({ after: () => new HTTPForbidden() }),
+      // @ts-expect-error nor, async, a string
+      defineMiddleware({ after: async () => 'text' }),
+      // @ts-expect-error before answers nothing or an answer, not null
+      defineMiddleware({ before: () => null }),
+      // @ts-expect-error nor false
+      defineMiddleware({ before: (req) => req.method === 'POST' && new HTTPForbidden() }),
+    ];
+    expect(refused).toHaveLength(5);
+    // @ts-expect-error a hook typed for a subclass does not fit Request.middleware
+    defineMiddleware({ before: (req: Shop) => void req.shop });
+  });
+});
+
 describe('defineMiddleware(hooks) on bad input', () => {
   it('names the before hook when what it answered is no answer (null is not nothing)', async () => {
     for (const [value, kind] of [
