@@ -84,7 +84,8 @@ export function sameFieldName(a: string, b: string): boolean {
   if (a === b) return true;
   const length = a.length;
   if (length !== b.length) return false;
-  for (let i = 0; i < length; i++) {
+  // From the end: names that differ mostly differ there (`X-Mw-1`, `X-Mw-2`; `Content-Type`…).
+  for (let i = length - 1; i >= 0; i--) {
     let x = a.charCodeAt(i);
     let y = b.charCodeAt(i);
     if (x === y) continue;
