@@ -18,28 +18,12 @@ import {
   serve,
 } from 'tsgi';
 import { errors } from 'tsgi/middleware';
+import { ANSWER_CASES, answeringApp, opaque, served } from './handler-answers.ts';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const enc = new TextEncoder();
-
-/** The same app, hidden behind a plain function: the layer above must use the gateway interface. */
-const opaque = (app: App): App => (environ, startResponse) => app(environ, startResponse);
-
-/** Status, header fields and body a client gets from `app` for `path`. */
-async function served(app: App, path: string, init: Parameters<typeof Request.blank>[1] = {}) {
-  const environ = Request.blank(path, init).environ;
-  let status = '';
-  let headers: Array<[string, string]> = [];
-  const body = await app(environ, (s, h) => {
-    status = s;
-    headers = h.map(([n, v]) => [n, v]);
-  });
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
-  return { status, headers, body: Buffer.concat(chunks).toString() };
-}
 
 /** A hooks layer that reads what it got and adds a header saying so. */
 const stampHooks = defineMiddleware<{ n: number }>({
@@ -60,53 +44,10 @@ const wrapWith =
   (inner: App): App =>
     stamp(stamp(stamp(inner, { n: 3 }), { n: 2 }), { n: 1 });
 
-/** Inner apps covering every kind of answer a handler gives. */
-const inner = Request.application(async (req) => {
-  switch (req.pathInfo) {
-    case '/text':
-      return 'plain string';
-    case '/missing':
-      throw new HTTPNotFound('no such thing');
-    case '/returned-error':
-      return new HTTPNotFound();
-    case '/empty':
-      return new Response(null, { status: 204 });
-    case '/stream':
-      return new Response(
-        (async function* () {
-          yield enc.encode('a');
-          yield enc.encode('b');
-        })(),
-      );
-    case '/conditional': {
-      const res = new Response('0123456789', { conditionalResponse: true });
-      res.etag = 'v1';
-      return res;
-    }
-    case '/app':
-      return (_environ: unknown, start: (s: string, h: Array<[string, string]>) => void) => {
-        start('201 Created', [['Content-Type', 'text/plain'], ['X-Raw', '1']]);
-        return [enc.encode('raw app')];
-      };
-    default:
-      return Response.json({ path: req.pathInfo });
-  }
-});
+const inner = answeringApp();
 
 describe('defineMiddleware({ after })', () => {
-  const cases: Array<[string, Parameters<typeof Request.blank>[1]]> = [
-    ['/json', {}],
-    ['/text', {}],
-    ['/missing', { headers: { Accept: 'application/json' } }],
-    ['/returned-error', {}],
-    ['/empty', {}],
-    ['/stream', {}],
-    ['/conditional', {}],
-    ['/conditional', { headers: { 'If-None-Match': '"v1"' } }],
-    ['/conditional', { headers: { Range: 'bytes=2-4' } }],
-    ['/app', {}],
-    ['/json', { method: 'HEAD' }],
-  ];
+  const cases = ANSWER_CASES;
 
   for (const [path, init] of cases) {
     it(`answers ${init?.method ?? 'GET'} ${path}${init?.headers ? ` (${Object.keys(init.headers).join(', ')})` : ''} as awaited layers and the gateway interface do`, async () => {

@@ -246,19 +246,24 @@ describe('secureHeaders: the answers that reach it', () => {
     expect(fields(notModified).slice(-DEFAULTS.length)).toEqual(DEFAULTS);
   });
 
+  /** `/sync` answers a negotiated 404 and `/async` a 502, each with the default fields. */
+  async function expectTaggedRefusals(url: string): Promise<void> {
+    const missing = await request(`${url}/sync`, { headers: { accept: 'application/json' } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-type']).toMatch(/^application\/json/);
+    expect(fields(missing).slice(-DEFAULTS.length)).toEqual(DEFAULTS);
+    const gateway = await request(`${url}/async`);
+    expect(gateway.status).toBe(502);
+    expect(fields(gateway).slice(-DEFAULTS.length)).toEqual(DEFAULTS);
+  }
+
   it('answers an HTTPException a raw app throws or rejects with, with the fields; a 5xx is logged', async () => {
     const thrower: App = (environ) => {
       if (environ.PATH_INFO === '/async') return Promise.reject(new HTTPBadGateway('upstream down'));
       throw new HTTPNotFound();
     };
     const server = await start(secureHeaders(thrower));
-    const missing = await request(`${server.url}/sync`, { headers: { accept: 'application/json' } });
-    expect(missing.status).toBe(404);
-    expect(missing.headers['content-type']).toMatch(/^application\/json/);
-    expect(fields(missing).slice(-DEFAULTS.length)).toEqual(DEFAULTS);
-    const gateway = await request(`${server.url}/async`);
-    expect(gateway.status).toBe(502);
-    expect(fields(gateway).slice(-DEFAULTS.length)).toEqual(DEFAULTS);
+    await expectTaggedRefusals(server.url);
     expect(server.log.text).toContain('GET /async HTTP/1.1');
     expect(server.log.text).not.toContain('/sync');
     // Thrown after the app started its response: the exception's answer replaces it.
@@ -300,13 +305,7 @@ describe('secureHeaders: the answers that reach it', () => {
       }
     };
     const server = await start(secureHeaders(lazy));
-    const missing = await request(`${server.url}/sync`, { headers: { accept: 'application/json' } });
-    expect(missing.status).toBe(404);
-    expect(missing.headers['content-type']).toMatch(/^application\/json/);
-    expect(fields(missing).slice(-DEFAULTS.length)).toEqual(DEFAULTS);
-    const gateway = await request(`${server.url}/async`);
-    expect(gateway.status).toBe(502);
-    expect(fields(gateway).slice(-DEFAULTS.length)).toEqual(DEFAULTS);
+    await expectTaggedRefusals(server.url);
     const ok = await request(`${server.url}/ok`);
     expect(ok.status).toBe(200);
     expect(ok.body.toString()).toBe('one two');
