@@ -339,6 +339,41 @@ describe('client hang-up', () => {
     await sleep(20);
     expect(server.log.text).toBe('');
   });
+
+  it('does not log a body that stops with the signal once the client left (an AbortError, as fetch rejects)', async () => {
+    const stopped = deferred<unknown>();
+    const server = await start(
+      Request.application((req) =>
+        Response.eventStream(
+          (async function* () {
+            try {
+              for (let i = 0; ; i++) {
+                // What fetch(url, { signal }) and a database driver do: reject with signal.reason.
+                await new Promise((resolve, reject) => {
+                  const timer = setTimeout(resolve, 5);
+                  req.signal!.addEventListener('abort', () => {
+                    clearTimeout(timer);
+                    reject(req.signal!.reason);
+                  });
+                });
+                yield { data: String(i) };
+              }
+            } catch (error) {
+              stopped.resolve(error);
+              throw error;
+            }
+          })(),
+        ),
+      ),
+    );
+    const req = http.get(server.url, { agent: false }, (res) => res.once('data', () => req.destroy()));
+    req.on('error', () => {});
+    const reason = (await stopped.promise) as Error;
+    expect(reason.name).toBe('AbortError');
+    expect(reason.message).toBe('client disconnected');
+    await sleep(20);
+    expect(server.log.text).toBe('');
+  });
 });
 
 describe('graceful close()', () => {

@@ -7,6 +7,7 @@
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { logError, requestLine } from '../gateway/log.ts';
+import { isAbort } from '../gateway/abort.ts';
 import { requestIdLabel } from './request-id-label.ts';
 import { HTTPGatewayTimeout, HTTPServiceUnavailable } from '../exceptions/server-errors.ts';
 
@@ -118,9 +119,4 @@ export function timeout(app: AppLike, options: TimeoutOptions): App {
       callApp(inner, environ).then(started, failed);
     });
   };
-}
-
-/** An error that says work stopped on an abort signal (`fetch`, undici, `AbortSignal.timeout`). */
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }

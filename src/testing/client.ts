@@ -14,6 +14,7 @@ import { requestEnviron, withQuery } from './environ.ts';
 import { type Answer, CutResponse, badRequest, runApp } from './exchange.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeBody } from '../gateway/body.ts';
+import { clientDisconnected } from '../gateway/abort.ts';
 import { isValidHost } from '../http/host.ts';
 import { CookieJar } from './cookies.ts';
 import { type TestResponse, testResponse } from './response.ts';
@@ -225,7 +226,7 @@ export class TestClient {
         {
           end: finish,
           close: (returned) => {
-            controller.abort(new Error('client disconnected'));
+            controller.abort(clientDisconnected());
             return returned.then(finish);
           },
           error: (error) => {
@@ -253,7 +254,7 @@ export class TestClient {
       checkErrors();
     } catch (error) {
       if (live !== null) {
-        controller.abort(new Error('client disconnected'));
+        controller.abort(clientDisconnected());
         await closeBody(live);
       }
       throw error;

@@ -10,6 +10,7 @@ import { sendNodeEarlyHints } from './early-hints.ts';
 import type { Socket } from 'node:net';
 import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
+import { clientDisconnected } from '../../gateway/abort.ts';
 import { ReadableInput } from '../../gateway/readable-input.ts';
 import type { RefusalListener, RefusedRequest } from './refused.ts';
 import { HTTPBadRequest } from '../../exceptions/client-errors.ts';
@@ -216,7 +217,7 @@ function abortSignalFor(req: IncomingMessage, res: ServerResponse | undefined): 
   const target = res ?? req;
   const gone = () => !(res ? res.writableFinished : req.complete);
   const abort = () => {
-    if (gone()) controller.abort(new Error('client disconnected'));
+    if (gone()) controller.abort(clientDisconnected());
   };
   // `req.socket` is null once an app has destroyed the request stream.
   if ((res === undefined ? req.destroyed : responseGone(res)) || (req.socket as Socket | null)?.destroyed) abort();

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type App, type Body, type Environ, type StartResponse } from '../../gateway/types.ts';
 import { checkChunk, isThenable } from '../../gateway/body.ts';
 import { logError, requestLine } from '../../gateway/log.ts';
+import { isAbort } from '../../gateway/abort.ts';
 import { sendHead } from './head.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { pump } from './pump.ts';
@@ -153,7 +154,9 @@ export class Exchange implements ExchangeState {
    * An app error: logged; a 500 before the headers are out; after, the connection is cut (on
    * HTTP/2, the stream is reset). Before the headers, an `HTTPException` is the answer instead
    * of the 500, logged only when it is a 5xx (`escapedAnswer`). The body limit's error
-   * (`maxBodySize`, raised while the app read `tsgi.input`) is a 413, not logged. The status
+   * (`maxBodySize`, raised while the app read `tsgi.input`) is a 413, not logged; nor is an
+   * `AbortError` or `TimeoutError` once the client has gone (the body stopping on `tsgi.signal`,
+   * as asked). The status
    * answered instead of the app's is left in `tsgi.server_status` (`serverStatusKey`), for the
    * access log.
    */
@@ -172,7 +175,9 @@ export class Exchange implements ExchangeState {
         return;
       }
     }
-    if (!tooLarge) this.log(error);
+    // A body that stops with the signal once the client left did what it was asked: no error.
+    const stoppedAsAsked = responseGone(res) && isAbort(error);
+    if (!tooLarge && !stoppedAsAsked) this.log(error);
     if (responseGone(res)) return;
     if (res.headersSent) {
       // A close-delimited body would end cleanly on FIN: reset, so the cut shows as an error.

@@ -10,6 +10,7 @@ import { sendHead } from './head.ts';
 import { endWith } from './end.ts';
 import { guardSend } from './send-timeout.ts';
 import { responseGone } from './http2-compat.ts';
+import { isAbort } from '../../gateway/abort.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -31,7 +32,10 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     return;
   }
   const res = exchange.res;
-  const onError = (error: unknown) => exchange.log(error);
+  // Closing the body after the client left: an abort is the body stopping as asked.
+  const onError = (error: unknown) => {
+    if (!(isAbort(error) && responseGone(res))) exchange.log(error);
+  };
   let released = false;
   const release = () => {
     if (released) return;

@@ -1,0 +1,25 @@
+/**
+ * Aborts: the reason a server gives `tsgi.signal` when the client leaves, and how an error
+ * that only says "stopped as asked" is told from a failure.
+ *
+ * @module
+ */
+
+/**
+ * The reason `tsgi.signal` is aborted with when the client goes away before the response is
+ * complete: a `DOMException` named `AbortError` with the message `client disconnected`, what
+ * `AbortController.abort()` gives by default and what a fetch runtime's `request.signal`
+ * carries, so `error.name === 'AbortError'` checks hold whatever the server.
+ */
+export function clientDisconnected(): DOMException {
+  return new DOMException('client disconnected', 'AbortError');
+}
+
+/**
+ * True for an error that says work stopped on an abort signal: an `AbortError` (`fetch`,
+ * undici, `timers/promises`, a signal's default reason, {@link clientDisconnected}) or a
+ * `TimeoutError` (`AbortSignal.timeout`, the `timeout` middleware).
+ */
+export function isAbort(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}
