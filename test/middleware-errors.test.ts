@@ -178,6 +178,30 @@ describe('errors: after the headers are out', () => {
     });
   });
 
+  it('logs a failure after the head once: the server cuts the connection without logging it again', async () => {
+    const app: App = (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield enc.encode('partial ');
+        await new Promise((r) => setTimeout(r, 10));
+        throw new Error('logged once');
+      })();
+    };
+    await withServer(errors(app), async (url, _port, log) => {
+      await expect(fetch(url).then((r) => r.text())).rejects.toThrow();
+      await until(() => log.join('').includes('logged once'));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(log.filter((line) => line.includes('Error: logged once'))).toEqual([
+        expect.stringMatching(/^\[tsgi\] GET \/ HTTP\/1\.1 200 \(failed after the response started; the connection is aborted\): Error: logged once/),
+      ]);
+    });
+    // The TestClient, which fails the call on what is logged, sees one line too.
+    const client = new TestClient(errors(app));
+    const res = await client.get('/', { buffered: false });
+    await expect(res.text()).rejects.toThrow();
+    expect(res.errors.split('Error: logged once').length - 1).toBe(1);
+  });
+
   it('runs the body finally blocks when the client goes away (no error logged)', async () => {
     let cleaned = false;
     const app: App = (_e, start) => {

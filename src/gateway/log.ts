@@ -94,3 +94,24 @@ export function logError(log: LogStream | undefined, requestLine: string, error:
   }
 }
 
+
+/** The errors already logged, per request (its environ): see {@link markLogged}. */
+const LOGGED = new WeakMap<object, WeakSet<object>>();
+
+/**
+ * Records that `error` was logged for the request of `environ`, by a layer that then throws it
+ * on (the `errors` middleware, after the head: the server must still cut the connection). The
+ * server and the `TestClient` then cut without logging it a second time. Only objects can be
+ * marked; a thrown string or number is logged again.
+ */
+export function markLogged(environ: object, error: unknown): void {
+  if (typeof error !== 'object' || error === null) return;
+  let errors = LOGGED.get(environ);
+  if (errors === undefined) LOGGED.set(environ, (errors = new WeakSet()));
+  errors.add(error);
+}
+
+/** True when {@link markLogged} recorded `error` for the request of `environ`. */
+export function wasLogged(environ: object, error: unknown): boolean {
+  return typeof error === 'object' && error !== null && LOGGED.get(environ)?.has(error) === true;
+}

@@ -11,7 +11,7 @@ import { parseStatus } from '../gateway/status.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
-import { logError, requestLine } from '../gateway/log.ts';
+import { logError, markLogged, requestLine } from '../gateway/log.ts';
 import { Request } from '../request/request.ts';
 import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
@@ -107,7 +107,13 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     startResponse(started.status, started.headers);
     if (Array.isArray(started.body)) return started.body;
     const status = `${started.status.slice(0, 3)} (failed after the response started; the connection is aborted)`;
-    return wrapBody(started.body, { error: (error) => report(error, status), closeError: onCloseError });
+    return wrapBody(started.body, {
+      error: (error) => {
+        report(error, status);
+        markLogged(environ, error); // re-thrown so the server cuts the connection; logged here only
+      },
+      closeError: onCloseError,
+    });
 
     async function answer500(error: unknown) {
       report(error, '500');

@@ -11,7 +11,7 @@ import { wrapBody } from '../gateway/body-watch.ts';
 import { raceTimer, resumeSteps } from '../gateway/resume.ts';
 import { CONNECTION_FIELDS, assertHeader, isRequiredUpgrade } from '../gateway/fields.ts';
 import { isBodilessStatus, parseStatus } from '../gateway/status.ts';
-import { logError, requestLine } from '../gateway/log.ts';
+import { logError, requestLine, wasLogged } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { serverStatusKey } from '../gateway/server-status.ts';
 
@@ -136,7 +136,7 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
   const line = requestLine(environ);
   const report = (error: unknown) => {
     options.onError?.(error);
-    logError(log, line, error);
+    if (!wasLogged(environ, error)) logError(log, line, error); // `errors` logged it already
   };
   let started: StartedApp;
   // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.

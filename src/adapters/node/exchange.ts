@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type App, type Body, type Environ, type StartResponse } from '../../gateway/types.ts';
 import { checkChunk, isThenable } from '../../gateway/body.ts';
-import { logError, requestLine } from '../../gateway/log.ts';
+import { logError, requestLine, wasLogged } from '../../gateway/log.ts';
 import { isAbort } from '../../gateway/abort.ts';
 import { sendHead } from './head.ts';
 import { prepareUnreadBody } from './linger.ts';
@@ -154,7 +154,8 @@ export class Exchange implements ExchangeState {
    * An app error: logged; a 500 before the headers are out; after, the connection is cut (on
    * HTTP/2, the stream is reset). Before the headers, an `HTTPException` is the answer instead
    * of the 500, logged only when it is a 5xx (`escapedAnswer`). The body limit's error
-   * (`maxBodySize`, raised while the app read `tsgi.input`) is a 413, not logged; nor is an
+   * (`maxBodySize`, raised while the app read `tsgi.input`) is a 413, not logged; nor is an error
+   * the `errors` middleware logged already (`markLogged`), nor an
    * `AbortError` or `TimeoutError` once the client has gone (the body stopping on `tsgi.signal`,
    * as asked). The status
    * answered instead of the app's is left in `tsgi.server_status` (`serverStatusKey`), for the
@@ -177,7 +178,7 @@ export class Exchange implements ExchangeState {
     }
     // A body that stops with the signal once the client left did what it was asked: no error.
     const stoppedAsAsked = responseGone(res) && isAbort(error);
-    if (!tooLarge && !stoppedAsAsked) this.log(error);
+    if (!tooLarge && !stoppedAsAsked && !wasLogged(this.environ, error)) this.log(error);
     if (responseGone(res)) return;
     if (res.headersSent) {
       // A close-delimited body would end cleanly on FIN: reset, so the cut shows as an error.
