@@ -583,6 +583,89 @@ describe('graceful close()', () => {
     await finalized.promise;
   });
 
+  it('resolves only once the cut bodies have closed: a process that exits then has run their finally blocks', async () => {
+    const steps: string[] = [];
+    const handle = await serve(
+      Request.application((req) =>
+        Response.eventStream(
+          (async function* () {
+            try {
+              for (let i = 0; ; i++) {
+                await sleep(20);
+                yield { data: String(i) };
+              }
+            } finally {
+              steps.push('finally');
+              await sleep(10); // cleanup that awaits (a usage record, a pool release)
+              steps.push('cleaned up');
+            }
+          })(),
+        ),
+      ),
+      { port: 0, log: { write() {} } },
+    );
+    const res = await fetch(handle.url);
+    const reader = res.body!.getReader();
+    await reader.read();
+    await handle.close({ timeout: 30 });
+    steps.push('close resolved');
+    expect(steps).toEqual(['finally', 'cleaned up', 'close resolved']);
+    await reader.cancel().catch(() => {});
+  });
+
+  it('waits for a body that never finishes closing for `timeout` more at most, or until a second close({ timeout: 0 })', async () => {
+    const handle = await serve(
+      (_e, startResponse) => {
+        startResponse('200 OK', []);
+        return (async function* () {
+          try {
+            for (;;) {
+              yield bytes('.');
+              await sleep(5);
+            }
+          } finally {
+            await new Promise(() => {}); // a cleanup that hangs
+          }
+        })();
+      },
+      { port: 0, log: { write() {} } },
+    );
+    const res = await fetch(handle.url);
+    const reader = res.body!.getReader();
+    await reader.read();
+    let started = performance.now();
+    await handle.close({ timeout: 100 }); // cut at 100 ms, then 100 ms for the body's return()
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    expect(performance.now() - started).toBeLessThan(2000);
+    await reader.cancel().catch(() => {});
+
+    const second = await serve(
+      (_e, startResponse) => {
+        startResponse('200 OK', []);
+        return (async function* () {
+          try {
+            for (;;) {
+              yield bytes('.');
+              await sleep(5);
+            }
+          } finally {
+            await new Promise(() => {});
+          }
+        })();
+      },
+      { port: 0, log: { write() {} } },
+    );
+    const again = (await fetch(second.url)).body!.getReader();
+    await again.read();
+    started = performance.now();
+    const closing = second.close({ timeout: 60_000 });
+    await sleep(50);
+    await second.close({ timeout: 0 }); // a second Ctrl-C: cut now, wait no more
+    await closing;
+    expect(performance.now() - started).toBeLessThan(2000);
+    await again.cancel().catch(() => {});
+  });
+
   it('is idempotent', async () => {
     const handle = await serve(() => [], { port: 0 });
     const a = handle.close();

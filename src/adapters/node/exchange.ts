@@ -127,7 +127,12 @@ export class Exchange implements ExchangeState {
       }
       return;
     }
-    void pump(this, body);
+    const pumping = pump(this, body);
+    const all = this.state?.pumping;
+    if (all !== undefined) {
+      all.add(pumping);
+      void pumping.then(() => all.delete(pumping));
+    }
   }
 
   /** Fast path: an array body is already in memory, so its length is known. */

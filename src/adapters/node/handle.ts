@@ -28,13 +28,15 @@ export interface ServerHandle {
   readonly url: string;
   /**
    * Stops accepting connections, lets requests in flight finish, and resolves when the server
-   * is closed. Busy keep-alive connections close as soon as their response ends, and answers
-   * started meanwhile carry `Connection: close`. After `timeout` milliseconds (default
-   * 10 000) the remaining connections are cut. HTTP/2 connections get `GOAWAY` and close
-   * once their open streams are done. Calling it again answers the same promise; a shorter
-   * `timeout` given then moves the cut forward (`close({ timeout: 0 })` cuts what remains at
-   * once, as a second Ctrl-C does), and `idle: 'close'` given then closes the idle connections
-   * an earlier `idle: 'expire'` kept.
+   * is closed and the streamed bodies it cut are closed (their `return()` settled, so their
+   * `finally` blocks have run). Busy keep-alive connections close as soon as their response
+   * ends, and answers started meanwhile carry `Connection: close`. After `timeout`
+   * milliseconds (default 10 000) the remaining connections are cut. HTTP/2 connections get
+   * `GOAWAY` and close once their open streams are done. Calling it again answers the same
+   * promise; a shorter `timeout` given then moves the cut forward (`close({ timeout: 0 })` cuts
+   * what remains at once, as a second Ctrl-C does, and stops waiting for bodies still
+   * closing, which are otherwise waited for `timeout` more milliseconds at most), and
+   * `idle: 'close'` given then closes the idle connections an earlier `idle: 'expire'` kept.
    *
    * `idle` says what becomes of idle HTTP/1 keep-alive connections (see {@link CloseOptions}):
    * closed at once (`'close'`, the default, as Node's `server.close()`, uvicorn and gunicorn
@@ -86,6 +88,9 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
     url = `unix:${path}`;
   }
   let closing: Promise<void> | undefined;
+  // Ends the wait for the cut bodies' `return()` (a later `close({ timeout: 0 })`).
+  let giveUp: (() => void) | undefined;
+  const givenUp = new Promise<void>((resolve) => (giveUp = resolve));
   // Whether `close()` closes idle HTTP/1 connections ('close') or leaves them to expire.
   let closeHttp1 = true;
   let deadline = Infinity;
@@ -112,6 +117,7 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
           listener.closeIdle(true);
         }
         cutAt(timeout);
+        if (timeout === 0) giveUp?.();
         return closing;
       }
       closing = new Promise<void>((resolve) => {
@@ -124,7 +130,14 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
         listener.stop(idle, () => {
           clearTimeout(timer);
           clearInterval(sweep);
-          resolve();
+          // The bodies of the connections cut are closed as their responses emit 'close',
+          // which may come after the server's: wait until their finally blocks have run, for
+          // `timeout` more at most (a body awaiting what ignores the signal never settles).
+          const grace = setTimeout(giveUp!, timeout);
+          void Promise.race([Promise.all(state.pumping), givenUp]).then(() => {
+            clearTimeout(grace);
+            resolve();
+          });
         });
         listener.closeIdle(closeHttp1);
       });

@@ -19,7 +19,8 @@ type Step = IteratorResult<Uint8Array>;
  * one was accepted. The headers wait for the first chunk; a body that ends at its second
  * step is sent with Content-Length. When the client leaves, the iterator's `return()` is
  * called at once (even while a `next()` is pending) and nothing more is asked of it.
- * Errors go to `exchange.fail()`; this never rejects. The second step is asked for before the
+ * Errors go to `exchange.fail()`; this never rejects, and settles once the body ended or its
+ * `return()` settled. The second step is asked for before the
  * head goes out; when the exchange ends without taking it (the client left, a HEAD answer
  * ended), a failure of that step is still logged, as one while streaming would be.
  */
@@ -36,14 +37,10 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   const onError = (error: unknown) => {
     if (!(isAbort(error) && responseGone(res))) exchange.log(error);
   };
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    closeBody(iterator, onError);
-  };
+  let releasing: Promise<void> | undefined;
+  const release = () => (releasing ??= closeBody(iterator, onError));
   if (res.destroyed || (exchange.http2 && responseGone(res))) {
-    release();
+    await release();
     return;
   }
   let closed = false;
@@ -129,8 +126,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     exchange.fail(error);
   } finally {
     res.off('close', onClose);
-    if (!finished) release();
     untaken?.then(undefined, onError);
+    if (!finished) await release(); // settles once the body's finally has run (see ServerState.pumping)
   }
 }
 

@@ -153,7 +153,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     if (options.path !== undefined) throw new TypeError('serve: fd and path cannot be combined: listen on one socket');
   }
   const requestTimeout = options.requestTimeout ?? 300_000;
-  const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests };
+  const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set() };
   const report = refusalReporter(options.onRefused, options.log);
   const listener = createListener({
     report,

@@ -15,6 +15,12 @@ export interface ServerState {
   inFlight: number;
   /** Most requests in flight (`maxConcurrentRequests`); past it `503`. 0: no limit. */
   readonly maxInFlight: number;
+  /**
+   * The streamed bodies being sent, each until it ended or, when its client left or was cut,
+   * until its `return()` settled: `close()` waits for them, so the `finally` blocks of the
+   * bodies it cut have run when it resolves.
+   */
+  readonly pumping: Set<Promise<void>>;
 }
 
 /** What `sendHead` and `pump` use of an exchange; implemented by `Exchange`. */
