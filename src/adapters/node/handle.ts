@@ -7,6 +7,9 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Listener } from './listener.ts';
 import type { ServerState } from './state.ts';
 
+/** How long `close()` waits at most, after the server closed, for the cut bodies' `return()`, ms. */
+const BODY_CLOSE_GRACE = 2000;
+
 /** A running server, as answered by `serve()`. */
 export interface ServerHandle {
   /**
@@ -35,7 +38,7 @@ export interface ServerHandle {
    * `GOAWAY` and close once their open streams are done. Calling it again answers the same
    * promise; a shorter `timeout` given then moves the cut forward (`close({ timeout: 0 })` cuts
    * what remains at once, as a second Ctrl-C does, and stops waiting for bodies still
-   * closing, which are otherwise waited for `timeout` more milliseconds at most), and
+   * closing, which are otherwise waited for `timeout` more milliseconds, 2 s at most), and
    * `idle: 'close'` given then closes the idle connections an earlier `idle: 'expire'` kept.
    *
    * `idle` says what becomes of idle HTTP/1 keep-alive connections (see {@link CloseOptions}):
@@ -132,8 +135,9 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
           clearInterval(sweep);
           // The bodies of the connections cut are closed as their responses emit 'close',
           // which may come after the server's: wait until their finally blocks have run, for
-          // `timeout` more at most (a body awaiting what ignores the signal never settles).
-          const grace = setTimeout(giveUp!, timeout);
+          // `timeout` more (2 s at most: a body awaiting what ignores the signal never settles,
+          // and one that heeds it is done in milliseconds).
+          const grace = setTimeout(giveUp!, Math.min(timeout, BODY_CLOSE_GRACE));
           void Promise.race([Promise.all(state.pumping), givenUp]).then(() => {
             clearTimeout(grace);
             resolve();
