@@ -39,6 +39,14 @@ describe('Response.eventStream: the framing', () => {
     await expect(framed([{ retry: -1 }])).rejects.toThrow(/retry must be a non-negative integer/);
     await expect(framed([{ retry: 1.5 }])).rejects.toThrow(/retry must be a non-negative integer/);
     await expect(framed([42 as unknown as string])).rejects.toThrow(/must be a string or an object, not number/);
+    // A field that is not text is refused, not sent as `[object Object]`; numbers and booleans are text enough.
+    await expect(framed([{ data: { n: 1 } as never }])).rejects.toThrow(/data must be a string, not an object \(JSON.stringify it\)/);
+    await expect(framed([{ data: [1, 2] as never }])).rejects.toThrow(/data must be a string, not an array/);
+    await expect(framed([{ data: null as never }])).rejects.toThrow(/data must be a string, not null/);
+    await expect(framed([{ id: {} as never }])).rejects.toThrow(/id must be a string, not an object/);
+    await expect(framed([{ event: Symbol('x') as never }])).rejects.toThrow(/event must be a string, not a symbol/);
+    await expect(framed([{ comment: {} as never }])).rejects.toThrow(/comment must be a string, not an object/);
+    expect(await framed([{ data: 42 as never, id: 7 as never, event: true as never, comment: 1n as never }])).toBe(':\n\n: 1\nevent: true\nid: 7\ndata: 42\n\n');
     expect(() => Response.eventStream(42 as never)).toThrow(/the source must be an iterable/);
     expect(() => Response.eventStream([], { heartbeat: -1 })).toThrow(/heartbeat must be a number of seconds/);
     expect(() => Response.eventStream([], { heartbeat: Number.NaN })).toThrow(/heartbeat must be a number of seconds/);

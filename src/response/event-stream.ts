@@ -15,7 +15,9 @@ export interface ServerSentEvent {
    * The event's data, any text: each of its lines (split at CR LF, CR or LF) becomes a `data:`
    * line, and the browser joins them back with LF. Without it (and with `event` or `id`),
    * `data:` is sent empty, so the event is dispatched. Not JSON-encoded for you: send
-   * `JSON.stringify(value)`.
+   * `JSON.stringify(value)` (an object, array or `null` here fails the stream with a
+   * `TypeError`; a number, bigint or boolean is sent as `String()` gives it, as are those of
+   * `event`, `id` and `comment`).
    */
   data?: string;
   /** The event type (`event:`): `EventSource`'s `addEventListener(type)`; `message` when absent. */
@@ -53,8 +55,10 @@ const TICK: unique symbol = Symbol('tick');
  * The `text/event-stream` form of one event: its fields, one per line, then a blank line.
  *
  * @throws TypeError for an `event` or `id` holding CR or LF (it would start another field), an
- *   `id` holding NUL (browsers ignore it), a `retry` that is not a non-negative integer, or a
- *   value that is neither a string nor an object.
+ *   `id` holding NUL (browsers ignore it), a `retry` that is not a non-negative integer, a
+ *   `data`, `event`, `id` or `comment` that is not text (a number, bigint or boolean is sent as
+ *   `String()` gives it; an object would be sent as `[object Object]`), or an event that is
+ *   neither a string nor an object.
  */
 export function formatEvent(event: ServerSentEvent | string): string {
   if (typeof event === 'string') return dataLines(event) + '\n';
@@ -63,17 +67,17 @@ export function formatEvent(event: ServerSentEvent | string): string {
   }
   const { data, event: type, id, retry, comment } = event;
   let text = '';
-  if (comment !== undefined) for (const line of String(comment).split(LINE_BREAK)) text += line === '' ? ':\n' : `: ${line}\n`;
+  if (comment !== undefined) for (const line of fieldText('comment', comment).split(LINE_BREAK)) text += line === '' ? ':\n' : `: ${line}\n`;
   if (retry !== undefined) {
     if (!Number.isSafeInteger(retry) || retry < 0) throw new TypeError(`event stream: retry must be a non-negative integer of milliseconds, not ${String(retry)}`);
     text += `retry: ${retry}\n`;
   }
   if (type !== undefined) text += `event: ${singleLine('event', type)}\n`;
   if (id !== undefined) {
-    if (String(id).includes('\0')) throw new TypeError('event stream: an id must not contain NUL');
+    if (fieldText('id', id).includes('\0')) throw new TypeError('event stream: an id must not contain NUL');
     text += `id: ${singleLine('id', id)}\n`;
   }
-  if (data !== undefined) text += dataLines(String(data));
+  if (data !== undefined) text += dataLines(fieldText('data', data));
   else if (type !== undefined || id !== undefined) text += 'data:\n';
   return text + '\n';
 }
@@ -85,9 +89,22 @@ function dataLines(text: string): string {
   return out;
 }
 
+/**
+ * A field's value as text: a string as it is, a number, bigint or boolean as `String()` gives it.
+ *
+ * @throws TypeError for anything else (an object, an array, a symbol, `null`), which would be
+ *   sent as `[object Object]` or the like: data is text, `JSON.stringify` it.
+ */
+function fieldText(field: string, value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+  throw new TypeError(`event stream: ${field} must be a string, not ${kind}${field === 'data' ? ' (JSON.stringify it)' : ''}`);
+}
+
 /** A field value that must be one line. */
 function singleLine(field: string, value: unknown): string {
-  const text = String(value);
+  const text = fieldText(field, value);
   if (/[\r\n]/.test(text)) throw new TypeError(`event stream: ${field} must not contain CR or LF: ${JSON.stringify(text)}`);
   return text;
 }
