@@ -321,6 +321,38 @@ describe('HTTP/2 over TLS', () => {
     }
   });
 
+  it('a client that resets its stream closes an idle body at once (an event stream waiting for its next event), over TLS and h2c', async () => {
+    for (const options of [{ tls: tls(), http2: true }, { http2: 'h2c' }] as const) {
+      const returned = deferred();
+      let sent = 0;
+      // A source that yields one event, then waits for ever: only its return() can end it.
+      const events: AsyncIterableIterator<string> = {
+        next: () => (sent++ === 0 ? Promise.resolve({ done: false, value: 'one' }) : new Promise<IteratorResult<string>>(() => {})),
+        return: () => {
+          returned.resolve();
+          return Promise.resolve({ done: true, value: undefined });
+        },
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+      };
+      const server = await start(Request.application(() => Response.eventStream(events, { heartbeat: 0 })), options);
+      const session = connect(server.url);
+      try {
+        const stream = session.request({ ':path': '/events' });
+        stream.on('error', () => {});
+        let text = '';
+        stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        await until(() => text.includes('data: one'));
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        const outcome = await Promise.race([returned.promise.then(() => 'closed'), new Promise((r) => setTimeout(r, 1000, 'still open after 1 s'))]);
+        expect(outcome).toBe('closed');
+      } finally {
+        session.close();
+      }
+    }
+  });
+
   it('answers an app that ignores the body, then refuses the rest with RST_STREAM(NO_ERROR); the session goes on', async () => {
     const app = Request.application(() => new Response('early answer'));
     const server = await start(app, { tls: tls(), http2: true });

@@ -44,6 +44,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     return;
   }
   let closed = false;
+  /** True once this pump ended the response itself (`res.end()`): a `close` then is no client leaving. */
+  let finished = false;
   let wake: (() => void) | undefined;
   const onDrain = () => {
     const resolve = wake;
@@ -51,7 +53,9 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     resolve?.();
   };
   const onClose = () => {
-    if (res.writableFinished) return;
+    // Not `res.writableFinished`: an HTTP/2 response reads as finished once the client reset
+    // its stream, and the body (an idle event stream) would then never be closed.
+    if (finished) return;
     closed = true;
     res.off('drain', onDrain);
     release();
@@ -64,7 +68,6 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       guardSend(res, exchange.sendTimeout);
     });
   res.once('close', onClose);
-  let finished = false;
   /** The second step, asked for ahead and not yet taken: its failure must still be logged. */
   let untaken: PromiseLike<Step> | undefined;
   try {
