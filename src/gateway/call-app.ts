@@ -5,7 +5,7 @@
  * @module
  */
 import { type App, type Body, type Environ, type StartResponse } from './types.ts';
-import { type BodyIterator, closeBody, isAsyncIterable, openBody } from './body.ts';
+import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } from './body.ts';
 import { logError, requestLine } from './log.ts';
 
 /** An app's answer once its status is known: the first chunk has been produced, none sent. */
@@ -24,6 +24,10 @@ export interface StartedApp {
  * Calls `app` and waits for its status: its body is opened and the first chunk pulled, so a
  * `startResponse` called lazily, during iteration, has run. Nothing is sent: the caller
  * decides what to do with the answer (forward it, replace it, drop it with `close()`).
+ *
+ * While the first chunk is pending, the server does not hold the body yet: when
+ * `environ['tsgi.signal']` aborts then (the client left, a `timeout` above gave up), the app's
+ * body is closed here at once (`return()`) and the answer's body is empty.
  *
  * The `startResponse` given to the app accepts a second call with `error` until `callApp`
  * returns; after that such a call re-throws `error` (PEP 3333: the headers are out).
@@ -68,6 +72,11 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
  * the rest (sync when `body` was), and a `close()` that closes the app's iterator unread. An
  * empty body answers `[]`.
  *
+ * While the first chunk is pending the server does not hold the body yet and cannot close it:
+ * when `environ['tsgi.signal']` aborts then (the client left, a `timeout` above gave up), the
+ * app's iterator is closed here at once (`return()`), and the pull answers an empty body,
+ * whatever that `next()` then settles with (the close being ours, not the app's failure).
+ *
  * @param onCloseError - as {@link callApp}'s.
  * @throws (rejects with) what pulling the first chunk throws, the app's iterator closed first;
  *   TypeError when `body` is not an iterable.
@@ -79,12 +88,28 @@ export async function pullFirstChunk(
 ): Promise<{ body: Body; close(): Promise<void> }> {
   const iterator = openBody(body);
   let first: IteratorResult<Uint8Array>;
+  let abandoned: Promise<void> | undefined;
+  let signal: AbortSignal | undefined;
+  const abandon = () => {
+    abandoned ??= closeBody(iterator, onCloseError ?? closeLogger(environ));
+  };
   try {
-    first = await iterator.next();
+    const pending = iterator.next();
+    // Only a step still to come can be waited on after the client left.
+    if (isThenable(pending)) {
+      signal = environ['tsgi.signal'];
+      if (signal?.aborted === true) abandon();
+      else signal?.addEventListener('abort', abandon, { once: true });
+    }
+    first = await pending;
   } catch (error) {
+    if (abandoned !== undefined) return { body: [], close: () => abandoned! };
     closeBody(iterator, onCloseError ?? closeLogger(environ));
     throw error;
+  } finally {
+    signal?.removeEventListener('abort', abandon);
   }
+  if (abandoned !== undefined) return { body: [], close: () => abandoned! };
   if (first.done) return { body: [], close: () => closeBody(iterator, onCloseError ?? closeLogger(environ)) };
   return replayFirst(first.value, iterator, !isAsyncIterable(body), environ, onCloseError);
 }
