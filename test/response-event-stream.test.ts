@@ -50,6 +50,9 @@ describe('Response.eventStream: the framing', () => {
     expect(() => Response.eventStream(42 as never)).toThrow(/the source must be an iterable/);
     expect(() => Response.eventStream([], { heartbeat: -1 })).toThrow(/heartbeat must be a number of seconds/);
     expect(() => Response.eventStream([], { heartbeat: Number.NaN })).toThrow(/heartbeat must be a number of seconds/);
+    // Past setTimeout's limit (2147483647 ms, about 24.8 days) Node would ping every millisecond.
+    expect(() => Response.eventStream([], { heartbeat: 3e6 })).toThrow(/heartbeat must be a number of seconds ≥ 0 and at most 2147483.647/);
+    expect(() => Response.eventStream([], { heartbeat: 2147483.647 })).not.toThrow();
   });
 });
 

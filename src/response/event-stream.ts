@@ -35,7 +35,9 @@ export interface EventStreamOptions {
   /**
    * Seconds without an event after which a comment line (`: ping`) is sent, so proxies and load
    * balancers that close idle connections (nginx's `proxy_read_timeout` is 60 s) keep the stream
-   * open and a gone client is noticed. `0` sends none. Default 15 (as sse-starlette).
+   * open and a gone client is noticed. `0` sends none. Default 15 (as sse-starlette). At most
+   * 2147483.647 (`setTimeout`'s limit, about 24.8 days); `Response.eventStream` throws a
+   * `TypeError` for more, a negative number or `NaN`.
    */
   heartbeat?: number;
 }
@@ -50,6 +52,8 @@ const PING = encoder.encode(': ping\n\n');
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 const LINE_BREAK = /\r\n|\r|\n/;
 const TICK: unique symbol = Symbol('tick');
+/** The longest heartbeat, in seconds: `setTimeout`'s limit of 2147483647 ms (about 24.8 days). */
+const MAX_HEARTBEAT = 2_147_483.647;
 
 /**
  * The `text/event-stream` form of one event: its fields, one per line, then a blank line.
@@ -112,13 +116,15 @@ function singleLine(field: string, value: unknown): string {
 /**
  * Checks `Response.eventStream`'s arguments.
  * @returns the heartbeat in milliseconds (0: none).
- * @throws TypeError for a source that is not iterable, or a heartbeat that is not a finite number ≥ 0.
+ * @throws TypeError for a source that is not iterable, or a heartbeat that is not a number of
+ *   seconds from 0 to 2147483.647 (`setTimeout`'s limit, about 24.8 days, past which Node would
+ *   fire the timer after 1 ms and ping without pause).
  */
 export function eventStreamHeartbeat(source: unknown, options: EventStreamOptions | undefined): number {
   if (!isAsyncIterable(source) && !isIterable(source)) throw new TypeError('Response.eventStream: the source must be an iterable or async iterable of events');
   const heartbeat = options?.heartbeat ?? 15;
-  if (typeof heartbeat !== 'number' || !Number.isFinite(heartbeat) || heartbeat < 0) {
-    throw new TypeError(`Response.eventStream: heartbeat must be a number of seconds ≥ 0, not ${String(heartbeat)}`);
+  if (typeof heartbeat !== 'number' || !(heartbeat >= 0 && heartbeat <= MAX_HEARTBEAT)) {
+    throw new TypeError(`Response.eventStream: heartbeat must be a number of seconds ≥ 0 and at most ${MAX_HEARTBEAT}, not ${String(heartbeat)}`);
   }
   return heartbeat * 1000;
 }
