@@ -48,6 +48,9 @@ describe('Response.eventStream: the framing', () => {
     await expect(framed([{ comment: {} as never }])).rejects.toThrow(/comment must be a string, not an object/);
     expect(await framed([{ data: 42 as never, id: 7 as never, event: true as never, comment: 1n as never }])).toBe(':\n\n: 1\nevent: true\nid: 7\ndata: 42\n\n');
     expect(() => Response.eventStream(42 as never)).toThrow(/the source must be an iterable/);
+    // A string is iterable (and typed Iterable<string>), but one event per character is never meant.
+    expect(() => Response.eventStream('hello')).toThrow(/the source must be an iterable or async iterable of events, not a string/);
+    await expect(framed([['a', 'b'] as never])).rejects.toThrow(/an event must be a string or an object, not an array/);
     expect(() => Response.eventStream([], { heartbeat: -1 })).toThrow(/heartbeat must be a number of seconds/);
     expect(() => Response.eventStream([], { heartbeat: Number.NaN })).toThrow(/heartbeat must be a number of seconds/);
     // Past setTimeout's limit (2147483647 ms, about 24.8 days) Node would ping every millisecond.

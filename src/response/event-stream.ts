@@ -62,12 +62,13 @@ const MAX_HEARTBEAT = 2_147_483.647;
  *   `id` holding NUL (browsers ignore it), a `retry` that is not a non-negative integer, a
  *   `data`, `event`, `id` or `comment` that is not text (a number, bigint or boolean is sent as
  *   `String()` gives it; an object would be sent as `[object Object]`), or an event that is
- *   neither a string nor an object.
+ *   neither a string nor an object (an array is neither).
  */
 export function formatEvent(event: ServerSentEvent | string): string {
   if (typeof event === 'string') return dataLines(event) + '\n';
-  if (event === null || typeof event !== 'object') {
-    throw new TypeError(`event stream: an event must be a string or an object, not ${event === null ? 'null' : typeof event}`);
+  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+    const kind = event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event;
+    throw new TypeError(`event stream: an event must be a string or an object, not ${kind}`);
   }
   const { data, event: type, id, retry, comment } = event;
   let text = '';
@@ -116,11 +117,15 @@ function singleLine(field: string, value: unknown): string {
 /**
  * Checks `Response.eventStream`'s arguments.
  * @returns the heartbeat in milliseconds (0: none).
- * @throws TypeError for a source that is not iterable, or a heartbeat that is not a number of
+ * @throws TypeError for a source that is not iterable or is a string (iterable, but one event
+ *   per character), or a heartbeat that is not a number of
  *   seconds from 0 to 2147483.647 (`setTimeout`'s limit, about 24.8 days, past which Node would
  *   fire the timer after 1 ms and ping without pause).
  */
 export function eventStreamHeartbeat(source: unknown, options: EventStreamOptions | undefined): number {
+  if (typeof source === 'string') {
+    throw new TypeError('Response.eventStream: the source must be an iterable or async iterable of events, not a string (one event per character): give [text] for one event');
+  }
   if (!isAsyncIterable(source) && !isIterable(source)) throw new TypeError('Response.eventStream: the source must be an iterable or async iterable of events');
   const heartbeat = options?.heartbeat ?? 15;
   if (typeof heartbeat !== 'number' || !(heartbeat >= 0 && heartbeat <= MAX_HEARTBEAT)) {

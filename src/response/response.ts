@@ -186,10 +186,11 @@ export class Response implements ParseCache {
    *
    * @param events - the events, as they happen: an async generator, most often, or any
    *   (async) iterable of {@link ServerSentEvent} objects or strings (a string is the data).
-   * @param options - `heartbeat`, seconds (default 15; 0 for none).
-   * @throws TypeError for `events` that is not iterable or a bad `heartbeat`; an event that
-   *   cannot be framed (an `event` or `id` holding a line break, a bad `retry`) makes the body
-   *   fail when it comes, which cuts the stream and is logged.
+   * @param options - `heartbeat`, seconds (default 15; 0 for none; at most 2147483.647).
+   * @throws TypeError for `events` that is not iterable or is a string (one event per
+   *   character), or a bad `heartbeat`; an event that cannot be framed (an `event` or `id`
+   *   holding a line break, a bad `retry`, an object as `data`, an array as the event) makes
+   *   the body fail when it comes, which cuts the stream and is logged.
    *
    * @example
    * ```ts
