@@ -4,6 +4,7 @@
  * heartbeats while idle, the source closed when the client leaves; bad events refused.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { EventSource } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Request, Response, type ServerSentEvent } from 'tsgi';
@@ -166,5 +167,83 @@ describe('Response.eventStream over a real socket', () => {
     expect(text).toBe(':\n\ndata: ok\n\n');
     expect(res.complete).toBe(false);
     expect(await within(() => server.log.text.includes('event must not contain CR or LF'), 2000)).toBe(true);
+  });
+});
+
+describe('Response.eventStream: resources over a real socket', () => {
+  it('pulls no event faster than a paused client takes them (backpressure), pings included', async () => {
+    let pulled = 0;
+    const big = 'x'.repeat(1 << 20);
+    const events = function* () {
+      for (;;) {
+        pulled++;
+        yield big;
+      }
+    };
+    const server = await start(Request.application(() => Response.eventStream(events(), { heartbeat: 0.01 })));
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    socket.pause();
+    await sleep(300);
+    const soFar = pulled;
+    await sleep(200);
+    socket.destroy();
+    // What the socket buffers took (a few MiB on loopback), then nothing more while paused.
+    expect(soFar).toBeLessThan(32);
+    expect(pulled).toBe(soFar);
+  });
+
+  it('never starts the source for HEAD', async () => {
+    let started = false;
+    const server = await start(
+      Request.application(() =>
+        Response.eventStream(
+          (async function* () {
+            started = true;
+            yield 'one';
+          })(),
+        ),
+      ),
+    );
+    const head = await fetch(`${server.url}/`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    expect(started).toBe(false);
+  });
+
+  it('clears its heartbeat timer when the client leaves while the source is idle', async () => {
+    // The heartbeat timers (60 s, a delay nothing else here uses) that are set and not yet cleared.
+    const live = new Set<unknown>();
+    const { setTimeout: realSet, clearTimeout: realClear } = globalThis;
+    globalThis.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+      const handle = realSet(() => callback(...args), ms);
+      if (ms === 60_000) live.add(handle);
+      return handle;
+    }) as typeof setTimeout;
+    globalThis.clearTimeout = ((handle: Parameters<typeof clearTimeout>[0]) => {
+      live.delete(handle);
+      realClear(handle);
+    }) as typeof clearTimeout;
+    try {
+      const idle: AsyncIterableIterator<string> = {
+        next: () => new Promise<IteratorResult<string>>(() => {}),
+        return: () => Promise.resolve({ done: true, value: undefined }),
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+      };
+      const server = await start(Request.application(() => Response.eventStream(idle, { heartbeat: 60 })));
+      const req = http.get(`${server.url}/`, { agent: false });
+      req.on('error', () => {});
+      const res = await new Promise<http.IncomingMessage>((resolve) => req.on('response', resolve));
+      res.resume();
+      expect(await within(() => live.size === 1, 2000)).toBe(true);
+      req.destroy();
+      expect(await within(() => live.size === 0, 1000)).toBe(true);
+    } finally {
+      globalThis.setTimeout = realSet;
+      globalThis.clearTimeout = realClear;
+    }
   });
 });
