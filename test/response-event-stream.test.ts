@@ -96,6 +96,23 @@ describe('Response.eventStream over a real socket', () => {
     expect(lastIds.slice(0, 2)).toEqual([null, '2']);
   });
 
+  it('is reconnected to at once after retry: 0, each time with the last id', async () => {
+    const lastIds: Array<string | null> = [];
+    const app = Request.application((req) => {
+      lastIds.push(req.headers.get('last-event-id'));
+      return Response.eventStream([{ retry: 0 }, { id: String(lastIds.length), data: 'x' }]);
+    });
+    const server = await start(app);
+    const source = new EventSource(`${server.url}/`);
+    sources.push(source);
+    const seen: string[] = [];
+    source.onmessage = (event) => seen.push(event.lastEventId);
+    expect(await within(() => seen.length >= 3, 3000)).toBe(true);
+    source.close();
+    expect(seen.slice(0, 3)).toEqual(['1', '2', '3']);
+    expect(lastIds.slice(0, 3)).toEqual([null, '1', '2']);
+  });
+
   it('sends the head at once, each event as it comes, and pings while the source is idle', async () => {
     const gate = deferred();
     const app = Request.application(() =>
