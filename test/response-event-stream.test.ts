@@ -25,6 +25,22 @@ describe('Response.eventStream: the framing', () => {
     );
   });
 
+  it('answers next() calls made before the last settled in order, each event once (as an async generator queues them)', async () => {
+    const res = Response.eventStream(
+      (async function* () {
+        await sleep(20);
+        yield 'a';
+        yield 'b';
+      })(),
+      { heartbeat: 10 },
+    );
+    const body = res.body as AsyncIterable<Uint8Array>;
+    const iterator = body[Symbol.asyncIterator]();
+    const steps = await Promise.all([iterator.next(), iterator.next(), iterator.next(), iterator.next()]);
+    const decoder = new TextDecoder();
+    expect(steps.map((step) => (step.done ? 'done' : decoder.decode(step.value)))).toEqual([':\n\n', 'data: a\n\n', 'data: b\n\n', 'done']);
+  });
+
   it('sends the head a stream needs, and no length', () => {
     const res = Response.eventStream([]);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream\b/);

@@ -138,7 +138,8 @@ export function eventStreamHeartbeat(source: unknown, options: EventStreamOption
  * The body of an event stream: an opening comment at once, then each event of `source` as it
  * comes, with `: ping` after `heartbeatMs` without one. Closing it (`return()`: the client went
  * away, the request ended) closes `source` at once, even while it waits for its next event, and
- * stops the heartbeat.
+ * stops the heartbeat. A `next()` made before the last one settled is answered after it, in
+ * order, as an async generator's is.
  */
 export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIterableIterator<Uint8Array> {
   const iterator: Iterator<ServerSentEvent | string> | AsyncIterator<ServerSentEvent | string> = isAsyncIterable(source)
@@ -149,7 +150,7 @@ export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIt
   let pending: Promise<IteratorResult<ServerSentEvent | string>> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  const next = async (): Promise<IteratorResult<Uint8Array>> => {
+  const step = async (): Promise<IteratorResult<Uint8Array>> => {
     if (closed) return DONE;
     if (!opened) {
       opened = true;
@@ -176,6 +177,11 @@ export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIt
     }
     return { done: false, value: encoder.encode(formatEvent(step.value)) };
   };
+
+  // A next() made before the last settled waits for it, as an async generator's would: racing
+  // the same pending event, two would each send it. close() does not wait (see above).
+  let queue: Promise<IteratorResult<Uint8Array>> | undefined;
+  const next = (): Promise<IteratorResult<Uint8Array>> => (queue = queue === undefined ? step() : queue.then(step, step));
 
   const close = async (): Promise<IteratorResult<Uint8Array>> => {
     if (closed && pending === undefined) return DONE;
