@@ -158,16 +158,21 @@ describe('errors: before the headers are out', () => {
   });
 });
 
+/** A raw app that sends its head and a first chunk, then fails with `message`. */
+function failingAfterHead(message: string): App {
+  return (_e, start) => {
+    start('200 OK', [['Content-Type', 'text/plain']]);
+    return (async function* () {
+      yield enc.encode('partial ');
+      await new Promise((r) => setTimeout(r, 10));
+      throw new Error(message);
+    })();
+  };
+}
+
 describe('errors: after the headers are out', () => {
   it('logs the error and aborts the connection, never a clean end', async () => {
-    const app: App = (_e, start) => {
-      start('200 OK', [['Content-Type', 'text/plain']]);
-      return (async function* () {
-        yield enc.encode('partial ');
-        await new Promise((r) => setTimeout(r, 10));
-        throw new Error('mid-stream failure');
-      })();
-    };
+    const app = failingAfterHead('mid-stream failure');
     await withServer(guarded(app), async (url, _port, log) => {
       const res = await fetch(url);
       expect(res.status).toBe(200);
@@ -179,14 +184,7 @@ describe('errors: after the headers are out', () => {
   });
 
   it('logs a failure after the head once: the server cuts the connection without logging it again', async () => {
-    const app: App = (_e, start) => {
-      start('200 OK', [['Content-Type', 'text/plain']]);
-      return (async function* () {
-        yield enc.encode('partial ');
-        await new Promise((r) => setTimeout(r, 10));
-        throw new Error('logged once');
-      })();
-    };
+    const app = failingAfterHead('logged once');
     await withServer(errors(app), async (url, _port, log) => {
       await expect(fetch(url).then((r) => r.text())).rejects.toThrow();
       await until(() => log.join('').includes('logged once'));

@@ -613,21 +613,24 @@ describe('graceful close()', () => {
     await reader.cancel().catch(() => {});
   });
 
+  /** A raw app streaming dots until cut, whose `finally` never settles (a cleanup that hangs). */
+  const hangingCleanup: App = (_e, startResponse) => {
+    startResponse('200 OK', []);
+    return (async function* () {
+      try {
+        for (;;) {
+          yield bytes('.');
+          await sleep(5);
+        }
+      } finally {
+        await new Promise(() => {});
+      }
+    })();
+  };
+
   it('waits for a body that never finishes closing for `timeout` more at most, or until a second close({ timeout: 0 })', async () => {
     const handle = await serve(
-      (_e, startResponse) => {
-        startResponse('200 OK', []);
-        return (async function* () {
-          try {
-            for (;;) {
-              yield bytes('.');
-              await sleep(5);
-            }
-          } finally {
-            await new Promise(() => {}); // a cleanup that hangs
-          }
-        })();
-      },
+      hangingCleanup,
       { port: 0, log: { write() {} } },
     );
     const res = await fetch(handle.url);
@@ -640,19 +643,7 @@ describe('graceful close()', () => {
     await reader.cancel().catch(() => {});
 
     const second = await serve(
-      (_e, startResponse) => {
-        startResponse('200 OK', []);
-        return (async function* () {
-          try {
-            for (;;) {
-              yield bytes('.');
-              await sleep(5);
-            }
-          } finally {
-            await new Promise(() => {});
-          }
-        })();
-      },
+      hangingCleanup,
       { port: 0, log: { write() {} } },
     );
     const again = (await fetch(second.url)).body!.getReader();
