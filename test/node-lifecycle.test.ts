@@ -10,6 +10,23 @@ import { describe, expect, it } from 'vitest';
 import { type App, type Body, Request, Response, serve } from 'tsgi';
 import { bytes, deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
 
+/** A raw app sending `chunk` every 5 ms until it is closed, then awaiting `cleanup` in its `finally`. */
+function endless(chunk: string, cleanup: () => Promise<void>): App {
+  return (_environ, startResponse) => {
+    startResponse('200 OK', []);
+    return (async function* () {
+      try {
+        for (;;) {
+          yield bytes(chunk);
+          await sleep(5);
+        }
+      } finally {
+        await cleanup();
+      }
+    })();
+  };
+}
+
 const CHUNK = new Uint8Array(64 * 1024).fill(120);
 const MiB = 1024 * 1024;
 
@@ -186,20 +203,12 @@ describe('client hang-up', () => {
 
   it('runs an async generator finally block while it waits between chunks', async () => {
     const finalized = deferred<string>();
-    const server = await start((_environ, startResponse) => {
-      startResponse('200 OK', []);
-      return (async function* () {
-        try {
-          for (;;) {
-            yield bytes('tick\n');
-            await sleep(5);
-          }
-        } finally {
-          await sleep(1);
-          finalized.resolve('async finally');
-        }
-      })();
-    });
+    const server = await start(
+      endless('tick\n', async () => {
+        await sleep(1);
+        finalized.resolve('async finally');
+      }),
+    );
     const req = http.get(server.url, { agent: false }, (res) => {
       res.once('data', () => req.destroy());
     });
@@ -614,19 +623,7 @@ describe('graceful close()', () => {
   });
 
   /** A raw app streaming dots until cut, whose `finally` never settles (a cleanup that hangs). */
-  const hangingCleanup: App = (_e, startResponse) => {
-    startResponse('200 OK', []);
-    return (async function* () {
-      try {
-        for (;;) {
-          yield bytes('.');
-          await sleep(5);
-        }
-      } finally {
-        await new Promise(() => {});
-      }
-    })();
-  };
+  const hangingCleanup = endless('.', () => new Promise(() => {}));
 
   it('waits for a body that never finishes closing for `timeout` more at most, or until a second close({ timeout: 0 })', async () => {
     const handle = await serve(
