@@ -6,6 +6,7 @@
  */
 export { TestClient } from '../testing/client.ts';
 export { TestResponse } from '../testing/response.ts';
+export type { ReceivedEvent } from '../testing/event-stream.ts';
 export { HtmlForm, type SetOptions } from '../testing/form.ts';
 export { CookieJar, type StoredCookie } from '../testing/cookies.ts';
 export { TestClientError } from '../testing/error.ts';

@@ -94,7 +94,6 @@ export function logError(log: LogStream | undefined, requestLine: string, error:
   }
 }
 
-
 /** The errors already logged, per request (its environ): see {@link markLogged}. */
 const LOGGED = new WeakMap<object, WeakSet<object>>();
 

@@ -13,6 +13,7 @@ import { HtmlForm, type Send } from './form.ts';
 import { type LinkQuery, findLink } from './links.ts';
 import { TestClientError } from './error.ts';
 import { openBody } from '../gateway/body.ts';
+import { type ReceivedEvent, parseEventStream } from './event-stream.ts';
 
 /** What a {@link TestResponse} knows of its exchange (set by the client). */
 export interface ExchangeContext {
@@ -131,6 +132,34 @@ export class TestResponse extends Response {
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     const body = this.body;
     return body instanceof Uint8Array ? inMemory(body) : (openBody(body) as AsyncIterator<Uint8Array>);
+  }
+
+  /**
+   * The events of a server-sent event stream (`text/event-stream`, `Response.eventStream`), as a
+   * browser's `EventSource` dispatches them: `{ type, data, lastEventId }` (HTML Living Standard
+   * §9.2.6: comments, pings and `retry:` dispatch nothing, several `data:` lines join with LF,
+   * an event the stream ends in the middle of is dropped). With `buffered: false` each comes as
+   * the app produces it; leaving the `for await` early closes the app's body (`return()`, its
+   * `finally` runs, `tsgi.signal` aborts), as a browser's `close()` does.
+   *
+   * @example
+   * ```ts
+   * const res = await client.get('/prices', { buffered: false });
+   * for await (const event of res.events()) {
+   *   expect(event.type).toBe('price');
+   *   break; // the app's generator is closed
+   * }
+   * ```
+   * @throws TestClientError when the response is not `text/event-stream`; (the iteration rejects
+   *   with) TestClientError when the body is cut, or the app wrote to `tsgi.errors` (without
+   *   `allowErrors`).
+   */
+  events(): AsyncGenerator<ReceivedEvent, void, undefined> {
+    const type = this.headers.get('content-type') ?? '';
+    if (!/^text\/event-stream\s*(;|$)/i.test(type)) {
+      throw new TestClientError(`res.events(): not an event stream (Content-Type: ${JSON.stringify(type)})`);
+    }
+    return parseEventStream(this);
   }
 
   /**

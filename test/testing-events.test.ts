@@ -1,0 +1,97 @@
+/**
+ * `TestResponse.events()`: a server-sent event stream read as a browser's `EventSource` reads
+ * it, buffered or as it comes, the app's source closed when the test stops reading.
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, Request, Response } from 'tsgi';
+import { TestClient, TestClientError } from 'tsgi/testing';
+
+const enc = new TextEncoder();
+
+/** A raw app sending `chunks` as a `text/event-stream`, one per step. */
+const rawStream = (chunks: string[]): App => (_environ, startResponse) => {
+  startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+  return (async function* () {
+    for (const chunk of chunks) yield enc.encode(chunk);
+  })();
+};
+
+const all = async <T>(items: AsyncIterable<T>): Promise<T[]> => {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+};
+
+describe('TestResponse.events()', () => {
+  it('gives the events Response.eventStream sent, as an EventSource dispatches them', async () => {
+    const app = Request.application(() =>
+      Response.eventStream([{ retry: 100 }, 'hello\nworld', { event: 'tick', id: '7', data: '1' }, { comment: 'note' }, { data: 'after' }], { heartbeat: 0 }),
+    );
+    const res = await new TestClient(app).get('/');
+    expect(await all(res.events())).toEqual([
+      { type: 'message', data: 'hello\nworld', lastEventId: '' },
+      { type: 'tick', data: '1', lastEventId: '7' },
+      { type: 'message', data: 'after', lastEventId: '7' },
+    ]);
+  });
+
+  it('parses as the standard says, whatever the chunking: CR, LF, CRLF split across chunks, a BOM, odd fields', async () => {
+    const text = '\uFEFFdata:no space\r\n\r\nevent: custom\r\ndata: a\rdata:  two spaces\r\rid: x\0y\nid: 3\nretry: soon\nunknown: 1\ndata\n\n: only a comment\n\nevent: lost\n\ndata: cut off';
+    const expected = [
+      { type: 'message', data: 'no space', lastEventId: '' },
+      { type: 'custom', data: 'a\n two spaces', lastEventId: '' },
+      { type: 'message', data: '', lastEventId: '3' },
+    ];
+    const bytes = enc.encode(text);
+    // Whole, one byte per chunk (a CR LF split, a UTF-8 BOM split), and in three pieces.
+    for (const chunks of [[text], Array.from(bytes, (b) => String.fromCharCode(b)), [text.slice(0, 20), text.slice(20, 41), text.slice(41)]]) {
+      const app: App =
+        chunks.length === bytes.length
+          ? (_environ, startResponse) => {
+              startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+              return (async function* () {
+                for (const b of bytes) yield Uint8Array.of(b);
+              })();
+            }
+          : rawStream(chunks);
+      // Unbuffered, the parser gets the chunks as the app made them.
+      const res = await new TestClient(app).get('/', { buffered: false });
+      expect(await all(res.events()), `${chunks.length} chunks`).toEqual(expected);
+    }
+  });
+
+  it('with buffered: false, gives each event as it comes, and closes the source when the test stops reading', async () => {
+    const steps: string[] = [];
+    const app = Request.application((req) =>
+      Response.eventStream(
+        (async function* () {
+          try {
+            for (let i = 1; ; i++) {
+              steps.push(`sent ${i}`);
+              yield { data: String(i) };
+              await new Promise((resolve) => setTimeout(resolve, 5));
+            }
+          } finally {
+            steps.push(`closed, signal aborted: ${String(req.signal?.aborted)}`);
+          }
+        })(),
+        { heartbeat: 0 },
+      ),
+    );
+    const res = await new TestClient(app).get('/', { buffered: false });
+    const seen: string[] = [];
+    for await (const event of res.events()) {
+      seen.push(event.data);
+      if (seen.length === 3) break;
+    }
+    expect(seen).toEqual(['1', '2', '3']);
+    expect(steps.at(-1)).toBe('closed, signal aborted: true');
+    expect(steps.filter((s) => s.startsWith('sent')).length).toBeLessThanOrEqual(4);
+  });
+
+  it('refuses a response that is not an event stream', async () => {
+    const res = await new TestClient(Request.application(() => 'plain')).get('/');
+    expect(() => res.events()).toThrow(TestClientError);
+    expect(() => res.events()).toThrow(/not an event stream \(Content-Type: "text\/plain; charset=utf-8"\)/);
+  });
+});
