@@ -157,25 +157,25 @@ export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIt
       return { done: false, value: OPENING };
     }
     pending ??= Promise.resolve(iterator.next());
-    let step: IteratorResult<ServerSentEvent | string> | typeof TICK;
+    let result: IteratorResult<ServerSentEvent | string> | typeof TICK;
     if (heartbeatMs > 0) {
       const tick = new Promise<typeof TICK>((resolve) => (timer = setTimeout(resolve, heartbeatMs, TICK)));
       try {
-        step = await Promise.race([pending, tick]);
+        result = await Promise.race([pending, tick]);
       } finally {
         clearTimeout(timer);
       }
     } else {
-      step = await pending;
+      result = await pending;
     }
     if (closed) return DONE;
-    if (step === TICK) return { done: false, value: PING };
+    if (result === TICK) return { done: false, value: PING };
     pending = undefined;
-    if (step.done) {
+    if (result.done) {
       closed = true;
       return DONE;
     }
-    return { done: false, value: encoder.encode(formatEvent(step.value)) };
+    return { done: false, value: encoder.encode(formatEvent(result.value)) };
   };
 
   // A next() made before the last settled waits for it, as an async generator's would: racing
