@@ -404,10 +404,14 @@ describe('the upstream proxy', () => {
     }
   });
 
-  it('splits a Link field of several links, and drops a link the server could not send', async () => {
+  /**
+   * What a client of `proxy` receives when the upstream, a raw socket, writes `informational`
+   * (its 103s) and then, 5 ms later, a `200` whose body is `ok`.
+   */
+  async function throughProxy(informational: string): Promise<Received> {
     const raw = net.createServer((socket) => {
       socket.once('data', () => {
-        socket.write('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload; as=style, </b.js>; rel=preload; title="a b", <c>; rel=x\r\n\r\n');
+        socket.write(informational);
         setTimeout(() => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'), 5);
       });
     });
@@ -415,33 +419,24 @@ describe('the upstream proxy', () => {
     const app = proxy(`http://127.0.0.1:${(raw.address() as AddressInfo).port}`);
     try {
       const server = await start(app);
-      const received = await get(server.port);
-      expect(received.informational.map((i) => i.link)).toEqual(['</a.css>; rel=preload; as=style, <c>; rel=x']);
-      expect(received.body).toBe('ok');
+      return await get(server.port);
     } finally {
       await app.close();
       await new Promise((resolve) => raw.close(resolve));
     }
+  }
+
+  it('splits a Link field of several links, and drops a link the server could not send', async () => {
+    const received = await throughProxy('HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload; as=style, </b.js>; rel=preload; title="a b", <c>; rel=x\r\n\r\n');
+    expect(received.informational.map((i) => i.link)).toEqual(['</a.css>; rel=preload; as=style, <c>; rel=x']);
+    expect(received.body).toBe('ok');
   });
 
   it("passes on only the first 8 of an upstream's 103s: a flood of them cannot fill the server's memory", async () => {
-    const raw = net.createServer((socket) => {
-      socket.once('data', () => {
-        for (let i = 0; i < 50; i++) socket.write(`HTTP/1.1 103 Early Hints\r\nLink: </${i}.css>; rel=preload; as=style\r\n\r\n`);
-        setTimeout(() => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'), 5);
-      });
-    });
-    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
-    const app = proxy(`http://127.0.0.1:${(raw.address() as AddressInfo).port}`);
-    try {
-      const server = await start(app);
-      const received = await get(server.port);
-      expect(received.informational.map((i) => i.link)).toEqual(Array.from({ length: 8 }, (_, i) => `</${i}.css>; rel=preload; as=style`));
-      expect(received.body).toBe('ok');
-    } finally {
-      await app.close();
-      await new Promise((resolve) => raw.close(resolve));
-    }
+    const flood = Array.from({ length: 50 }, (_, i) => `HTTP/1.1 103 Early Hints\r\nLink: </${i}.css>; rel=preload; as=style\r\n\r\n`).join('');
+    const received = await throughProxy(flood);
+    expect(received.informational.map((i) => i.link)).toEqual(Array.from({ length: 8 }, (_, i) => `</${i}.css>; rel=preload; as=style`));
+    expect(received.body).toBe('ok');
   });
 
   it('records the forwarded hints in the test client', async () => {

@@ -6,6 +6,7 @@ import { accessLog, type AccessLogEntry, type AccessLogOptions, errors, lint, mo
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
 import { escapeLogField, formatLogTime } from '../src/middleware/access-log.ts';
+import { rawExchange } from './node-helpers.ts';
 
 const enc = new TextEncoder();
 
@@ -158,12 +159,7 @@ describe('accessLog', () => {
         Buffer.from([0x85, 0x62, 0x9b, 0x32, 0x4a, 0x63, 0xa0]),
         Buffer.from('\r\n\r\n'),
       ]);
-      await new Promise<void>((resolve, reject) => {
-        const socket = net.connect(port, '127.0.0.1', () => socket.end(head));
-        socket.on('data', () => {});
-        socket.on('close', () => resolve());
-        socket.on('error', reject);
-      });
+      await rawExchange(port, head);
       await out.waitFor(1);
     });
     expect(out.lines[0]).toMatch(/ "a\\x85b\\x9b2Jc\u00a0"\n$/);
@@ -487,12 +483,7 @@ describe("accessLog format 'json'", () => {
     const agent = Buffer.concat([Buffer.from('evil" "injected\\ {"status":200}\t'), Buffer.from([0x85, 0x9b, 0x32, 0x4a, 0xa0])]);
     await withServer(app, async (_url, port) => {
       const head = Buffer.concat([Buffer.from('GET /q"uote HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: '), agent, Buffer.from('\r\n\r\n')]);
-      await new Promise<void>((resolve, reject) => {
-        const socket = net.connect(port, '127.0.0.1', () => socket.end(head));
-        socket.on('data', () => {});
-        socket.on('close', () => resolve());
-        socket.on('error', reject);
-      });
+      await rawExchange(port, head);
       await out.waitFor(1);
     });
     const [line] = parsed(out.lines);
