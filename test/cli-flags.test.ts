@@ -14,14 +14,17 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, cli, finish, get, servingUrl, waitFor } from './cli-helpers.ts';
-import { parseRaw, rawExchange } from './node-helpers.ts';
+import { getFirstChunk, parseRaw, rawExchange } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
 let dir: string;
 /** systemd-socket-activate, to hand a socket over as systemd does; the tests using it are skipped without it. */
 const socketActivate = ['/usr/bin/systemd-socket-activate', '/bin/systemd-socket-activate'].find((file) => existsSync(file));
 let certificate: TestCertificate;
-/** A raw app answering the environ keys tests look at; /slow waits, /body reads the body. */
+/**
+ * A raw app answering the environ keys tests look at; /slow waits, /body reads the body,
+ * /events is an event stream that never ends.
+ */
 let envApp: string;
 
 beforeAll(async () => {
@@ -35,6 +38,15 @@ beforeAll(async () => {
   let read = 0;
   if (environ.PATH_INFO === '/body') for await (const chunk of environ['tsgi.input']) read += chunk.byteLength;
   if (environ.PATH_INFO === '/fail') throw new Error('failing on purpose');
+  if (environ.PATH_INFO === '/events') {
+    start('200 OK', [['Content-Type', 'text/event-stream']]);
+    return (async function* () {
+      for (;;) {
+        yield new TextEncoder().encode('data: tick\\n\\n');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+  }
   start('200 OK', [['Content-Type', 'application/json']]);
   const keys = ['REMOTE_ADDR', 'SCRIPT_NAME', 'PATH_INFO', 'HTTP_HOST', 'SERVER_PROTOCOL', 'tsgi.url_scheme'];
   return [new TextEncoder().encode(JSON.stringify({ ...Object.fromEntries(keys.map((k) => [k, environ[k]])), read, pid: process.pid }))];
@@ -211,6 +223,18 @@ describe('tsgi serve flags at work', () => {
     expect(Date.now() - t0).toBeLessThan(5_000);
     expect(await slow).toBeInstanceOf(Error);
     expect(run.out.stdout).toMatch(/^Stopping on SIGTERM: requests in flight get 0\.5 s$/m);
+  });
+
+  it('SIGTERM ends an event stream cleanly at once, instead of waiting --timeout-graceful-shutdown (30 s) for it', async () => {
+    const run = cli(['serve', envApp, '--port', '0']);
+    const url = await servingUrl(run);
+    const { head, body } = await getFirstChunk(`${url}/events`);
+    const t0 = Date.now();
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    expect(await body).toMatch(/^(data: tick\n\n)+$/);
+    expect(head.complete).toBe(true);
   });
 
   it('--proxy-headers trusts X-Forwarded-* from --forwarded-allow-ips only; --root-path sets SCRIPT_NAME', async () => {

@@ -84,6 +84,7 @@ describe('lint: the environ (server side)', () => {
     ['errors', (e) => (e['tsgi.errors'] = {} as never), /tsgi\.errors must have a write/],
     ['multithread', (e) => (e['tsgi.multithread'] = 'yes' as never), /tsgi\.multithread must be a boolean/],
     ['signal', (e) => (e['tsgi.signal'] = {} as never), /tsgi\.signal must be an AbortSignal/],
+    ['shutdown signal', (e) => (e['tsgi.shutdown_signal'] = 'soon' as never), /tsgi\.shutdown_signal must be an AbortSignal/],
   ];
   it.each(cases)('%s', async (_name, breakIt, message) => {
     const environ = Request.blank('/a').environ;

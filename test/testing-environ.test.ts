@@ -27,6 +27,8 @@ function comparable(environ: Environ): Record<string, unknown> {
     else if (key === 'tsgi.errors') out[key] = typeof (value as { write?: unknown }).write;
     else if (key === 'tsgi.signal') out[key] = value instanceof AbortSignal && !value.aborted;
     else if (key === 'tsgi.early_hints') out[key] = typeof value;
+    // The server's shutdown (spec §2.6): the client has none, a test gives one in `environ`.
+    else if (key === 'tsgi.shutdown_signal') continue;
     else if (key === 'REMOTE_PORT') out[key] = /^\d+$/.test(String(value));
     else out[key] = value;
   }

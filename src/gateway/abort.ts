@@ -16,6 +16,15 @@ export function clientDisconnected(): DOMException {
 }
 
 /**
+ * The reason `tsgi.shutdown_signal` is aborted with when the server begins a graceful shutdown
+ * (`close()`, `tsgi serve` on SIGTERM): a `DOMException` named `AbortError` with the message
+ * `server shutting down`, so work that stops on it reads as stopped as asked ({@link isAbort}).
+ */
+export function serverShuttingDown(): DOMException {
+  return new DOMException('server shutting down', 'AbortError');
+}
+
+/**
  * True for an error that says work stopped on an abort signal: an `AbortError` (`fetch`,
  * undici, `timers/promises`, a signal's default reason, {@link clientDisconnected}) or a
  * `TimeoutError` (`AbortSignal.timeout`, the `timeout` middleware).

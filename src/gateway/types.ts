@@ -100,6 +100,14 @@ export interface Environ {
    */
   'tsgi.signal'?: AbortSignal;
   /**
+   * Aborted when the server begins a graceful shutdown (`close()`, `tsgi serve` on SIGTERM or
+   * when a worker is replaced), with a `DOMException` named `AbortError`: a response that
+   * would otherwise run until the client leaves (a long poll, a stream of updates) SHOULD end
+   * then, so the shutdown is not held for its whole timeout (docs/spec.md §2.6). OPTIONAL:
+   * `serve()` provides it, `toNodeHandler` when given one (its `shutdownSignal` option).
+   */
+  'tsgi.shutdown_signal'?: AbortSignal;
+  /**
    * True when the request may carry a body that `CONTENT_LENGTH` does not announce (chunked
    * HTTP/1.1, an HTTP/2 stream that did not end with its headers, a fetch `Request` with a body
    * and no `Content-Length`): `tsgi.input` then holds it, read to its end (WSGI's

@@ -81,8 +81,10 @@ export function checkEnviron(environ: Environ): void {
   for (const key of FLAGS) {
     if (typeof environ[key] !== 'boolean') fail(`${key} must be a boolean`, `got ${describe(environ[key])}`);
   }
-  const signal = environ['tsgi.signal'];
-  if (signal !== undefined && !(signal instanceof AbortSignal)) fail('tsgi.signal must be an AbortSignal when present', `got ${describe(signal)}`);
+  for (const key of ['tsgi.signal', 'tsgi.shutdown_signal'] as const) {
+    const signal = environ[key];
+    if (signal !== undefined && !(signal instanceof AbortSignal)) fail(`${key} must be an AbortSignal when present`, `got ${describe(signal)}`);
+  }
 }
 
 /** Replaces a live `tsgi.input` with one that checks its chunks, and `tsgi.errors` likewise. */

@@ -109,4 +109,24 @@ export abstract class RequestHeaderFields {
   get signal(): AbortSignal | undefined {
     return this.environ['tsgi.signal'];
   }
+
+  /**
+   * The server's shutdown signal (`tsgi.shutdown_signal`, docs/spec.md §2.6): aborted when the
+   * server begins a graceful shutdown (`close()`, `tsgi serve` on SIGTERM), so a long poll or a
+   * stream of updates can end then instead of holding the shutdown for its whole timeout.
+   * `undefined` where the server gives none (the fetch adapters; `toNodeHandler` without its
+   * `shutdownSignal` option). A `text/event-stream` response needs nothing of it: `serve()`
+   * ends those by itself.
+   *
+   * @example
+   * ```ts
+   * // A long poll that answers 204 when the server stops, and stops when the client leaves.
+   * const stop = AbortSignal.any([req.signal, req.shutdownSignal].filter((s) => s !== undefined));
+   * const update = await nextUpdate({ signal: stop }).catch(() => null);
+   * return update === null ? new Response(null, { status: 204 }) : Response.json(update);
+   * ```
+   */
+  get shutdownSignal(): AbortSignal | undefined {
+    return this.environ['tsgi.shutdown_signal'];
+  }
 }

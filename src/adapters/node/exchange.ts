@@ -15,6 +15,7 @@ import { pump } from './pump.ts';
 import { guardSend } from './send-timeout.ts';
 import { endPlain, endWith } from './end.ts';
 import type { ExchangeState, ServerState } from './state.ts';
+import type { ShutdownWatch } from './shutdown.ts';
 import { cutResponse, isHttp2, responseGone } from './http2-compat.ts';
 import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
@@ -42,6 +43,7 @@ export class Exchange implements ExchangeState {
   readonly res: ServerResponse;
   readonly environ: Environ;
   readonly state: ServerState | undefined;
+  readonly shutdown: ShutdownWatch | undefined;
   readonly http2: boolean;
   status: string | undefined = undefined;
   headers: Array<[string, string]> | undefined = undefined;
@@ -59,11 +61,19 @@ export class Exchange implements ExchangeState {
   /** True once an escaped `HTTPException` is being answered (a second one answers 500). */
   answering = false;
 
-  constructor(req: IncomingMessage, res: ServerResponse, environ: Environ, state: ServerState | undefined, sendTimeout: number) {
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    environ: Environ,
+    state: ServerState | undefined,
+    sendTimeout: number,
+    shutdown: ShutdownWatch | undefined,
+  ) {
     this.req = req;
     this.res = res;
     this.environ = environ;
     this.state = state;
+    this.shutdown = shutdown;
     this.sendTimeout = sendTimeout;
     this.http2 = isHttp2(req);
     // RFC 9112 §6.3, and on HTTP/2 a stream its HEADERS frame did not end: the handler marked

@@ -6,6 +6,7 @@
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Listener } from './listener.ts';
 import type { ServerState } from './state.ts';
+import { serverShuttingDown } from '../../gateway/abort.ts';
 
 /** How long `close()` waits at most, after the server closed, for the cut bodies' `return()`, ms. */
 const BODY_CLOSE_GRACE = 2000;
@@ -125,6 +126,8 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
       }
       closing = new Promise<void>((resolve) => {
         state.closing = true;
+        // Long responses (event streams, and apps heeding `tsgi.shutdown_signal`) end now.
+        state.shutdown.abort(serverShuttingDown());
         // Connections become idle as their last response ends: close them then (HTTP/1 ones
         // under 'expire' end by their keep-alive timeout, or after that `Connection: close`).
         closeHttp1 = idle === 'close';

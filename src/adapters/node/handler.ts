@@ -24,6 +24,7 @@ import { http2HasBody, isHttp2 } from './http2-compat.ts';
 import { FailedInput } from '../../gateway/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 import { type Reporter, refusalReporter } from './refused.ts';
+import { ShutdownWatch } from './shutdown.ts';
 
 /**
  * A short plain-text answer that closes the connection (for requests the app never sees):
@@ -113,6 +114,9 @@ export function createHandler(
   checkScriptName(options.scriptName);
   const maxBodySize = options.maxBodySize;
   checkMaxBodySize(maxBodySize);
+  const shutdownSignal = options.shutdownSignal;
+  if (shutdownSignal !== undefined && !(shutdownSignal instanceof AbortSignal)) throw new TypeError('shutdownSignal must be an AbortSignal');
+  const shutdown = shutdownSignal === undefined ? undefined : new ShutdownWatch(shutdownSignal);
   const limited = !embedded && state.maxInFlight > 0;
   const report = refusalReporter(options.onRefused, options.log);
   return (req, res) => {
@@ -151,7 +155,7 @@ export function createHandler(
       }
       return;
     }
-    new Exchange(req, res, environ, state, sendTimeout).run(callable);
+    new Exchange(req, res, environ, state, sendTimeout, shutdown).run(callable);
   };
 }
 
@@ -168,8 +172,13 @@ export function createHandler(
  * they answer 500, after them the connection is cut so the client never takes a truncated body
  * for a whole one. See `serve` for the rest.
  *
+ * Without `options.shutdownSignal` nothing here knows when your server stops: give one that
+ * your shutdown aborts, and event streams end then (see `serve`'s `close()`) and
+ * `req.shutdownSignal` tells the app.
+ *
  * @throws TypeError (at once) for an Express, Connect or Koa app given as `app`: it is the
- *   other way round (`expressApp.use(toNodeHandler(tsgiApp))`).
+ *   other way round (`expressApp.use(toNodeHandler(tsgiApp))`); a `shutdownSignal` that is
+ *   not an `AbortSignal`.
  */
 export function toNodeHandler(app: AppLike, options: NodeEnvironOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   return createHandler(app, options, undefined);

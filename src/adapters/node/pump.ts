@@ -14,6 +14,9 @@ import { isAbort } from '../../gateway/abort.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
+/** What the wait for an event stream's next step answers when it is to stop (see `pump`). */
+const STOP: unique symbol = Symbol('stop');
+
 /**
  * Sends a streamed body with backpressure: the next chunk is asked for only once the last
  * one was accepted. The headers wait for the first chunk; a body that ends at its second
@@ -23,6 +26,13 @@ type Step = IteratorResult<Uint8Array>;
  * `return()` settled. The second step is asked for before the
  * head goes out; when the exchange ends without taking it (the client left, a HEAD answer
  * ended), a failure of that step is still logged, as one while streaming would be.
+ *
+ * A `text/event-stream` body ends when `exchange.shutdown` begins (the server's graceful
+ * shutdown), even while it waits for its next event or for the client to read: its `return()`
+ * is called and the response ends as a complete one (the last chunk, or the end of the HTTP/2
+ * stream), so an `EventSource` reconnects, to another worker, where a stream cut at the
+ * shutdown's timeout would have held it until then. Such a body also stops waiting at once
+ * when the client leaves.
  */
 export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   let iterator: BodyIterator;
@@ -52,6 +62,10 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     wake = undefined;
     resolve?.();
   };
+  /** Ends an event stream's wait for its next step (see `watchShutdown`). */
+  let interrupt: (() => void) | undefined;
+  /** True once the server's shutdown asked an event stream to end. */
+  let stopping = false;
   const onClose = () => {
     // Not `res.writableFinished`: an HTTP/2 response reads as finished once the client reset
     // its stream, and the body (an idle event stream) would then never be closed.
@@ -60,6 +74,23 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     res.off('drain', onDrain);
     release();
     onDrain();
+    interrupt?.();
+  };
+  const onShutdown = () => {
+    stopping = true;
+    onDrain();
+    interrupt?.();
+  };
+  let unwatch: (() => void) | undefined;
+  /** The next step, or {@link STOP} once the client left or the shutdown began (event streams only). */
+  let stopped: Promise<typeof STOP> | undefined;
+  const nextOf = (step: Step | Promise<Step>): Step | Promise<Step | typeof STOP> =>
+    stopped === undefined || !isThenable<Step>(step) ? step : Promise.race([step, stopped]);
+  /** Ends the response as a complete one, and closes the body: the shutdown's end of an event stream. */
+  const endNow = async () => {
+    res.end();
+    finished = true;
+    await release();
   };
   const drain = () =>
     new Promise<void>((resolve) => {
@@ -102,15 +133,23 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       res.end();
       return;
     }
+    const shutdown = exchange.shutdown;
+    if (shutdown !== undefined && isEventStream(exchange.headers!)) {
+      stopped = new Promise((resolve) => (interrupt = () => resolve(STOP)));
+      unwatch = shutdown.watch(onShutdown);
+    }
     // HTTP/2 only (see ExchangeState.declaredStreamLength): bytes the body may still send.
     let allowed = exchange.declaredStreamLength;
     if (allowed !== -1) allowed = withinDeclared(allowed, chunk, exchange.declaredStreamLength);
     if (!res.write(chunk)) await drain();
     if (closed) return;
     untaken = undefined;
-    step = second ?? (await pending);
+    let next: Step | typeof STOP = second ?? (await nextOf(pending));
+    if (next === STOP) untaken = pending as Promise<Step>;
     for (;;) {
       if (closed) return;
+      if (next === STOP) return await endNow();
+      const step = next;
       if (step.done) {
         if (allowed > 0) throw lengthMismatch(exchange.declaredStreamLength, exchange.declaredStreamLength - allowed);
         res.end();
@@ -123,15 +162,31 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
         await drain();
         if (closed) return;
       }
-      step = await (iterator.next() as Step | Promise<Step>);
+      // An event in hand when the shutdown began is sent, then the stream ends.
+      if (stopping) return await endNow();
+      const pendingStep = iterator.next() as Step | Promise<Step>;
+      next = await nextOf(pendingStep);
+      // A step the stop left pending is not taken: its failure must still be logged.
+      if (next === STOP) untaken = pendingStep as Promise<Step>;
     }
   } catch (error) {
     exchange.fail(error);
   } finally {
     res.off('close', onClose);
+    unwatch?.();
     untaken?.then(undefined, onError);
     if (!finished) await release(); // settles once the body's finally has run (see ServerState.pumping)
   }
+}
+
+/** True when `headers` give the response the media type `text/event-stream` (server-sent events). */
+function isEventStream(headers: ReadonlyArray<[string, string]>): boolean {
+  for (const [name, value] of headers) {
+    if (name.length !== 12 || name.toLowerCase() !== 'content-type') continue;
+    const semicolon = value.indexOf(';');
+    return (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase() === 'text/event-stream';
+  }
+  return false;
 }
 
 /**

@@ -153,7 +153,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     if (options.path !== undefined) throw new TypeError('serve: fd and path cannot be combined: listen on one socket');
   }
   const requestTimeout = options.requestTimeout ?? 300_000;
-  const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set() };
+  const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set(), shutdown: new AbortController() };
   const report = refusalReporter(options.onRefused, options.log);
   const listener = createListener({
     report,
@@ -179,6 +179,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     // On a descriptor's socket, each connection's local address (see `createEnviron`).
     serverName: options.serverName ?? (fd !== undefined ? undefined : path === undefined ? host : 'localhost'),
     serverPort: options.serverPort ?? (path === undefined ? undefined : listener.scheme === 'https' ? 443 : 80),
+    shutdownSignal: shutdownSignalOf(state, options.shutdownSignal),
   };
   for (const server of listener.requestServers) {
     server.on('request', createHandler(app, handlerOptions, state));
@@ -191,4 +192,12 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   const server = listener.server;
   await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path });
   return handleOf(listener, state, path);
+}
+
+/**
+ * The `tsgi.shutdown_signal` of a server: aborted by its `close()`, and by the caller's own
+ * signal when given one.
+ */
+function shutdownSignalOf(state: ServerState, given: AbortSignal | undefined): AbortSignal {
+  return given === undefined ? state.shutdown.signal : AbortSignal.any([state.shutdown.signal, given]);
 }

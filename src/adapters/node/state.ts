@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Environ } from '../../gateway/types.ts';
+import type { ShutdownWatch } from './shutdown.ts';
 
 /** State shared by the handlers of one server and its `close()`. */
 export interface ServerState {
@@ -21,6 +22,8 @@ export interface ServerState {
    * bodies it cut have run when it resolves.
    */
   readonly pumping: Set<Promise<void>>;
+  /** Aborted by the first `close()`: `tsgi.shutdown_signal`, and the end of event streams (see `pump`). */
+  readonly shutdown: AbortController;
 }
 
 /** What `sendHead` and `pump` use of an exchange; implemented by `Exchange`. */
@@ -31,6 +34,11 @@ export interface ExchangeState {
   readonly environ: Environ;
   /** The server's state (its `closing` flag), absent for a handler on someone else's server. */
   readonly state: ServerState | undefined;
+  /**
+   * The server's graceful shutdown (the `shutdownSignal` option): a `text/event-stream` body
+   * being sent ends when it begins (see `pump`).
+   */
+  readonly shutdown: ShutdownWatch | undefined;
   /** True on an HTTP/2 stream: no reason phrase, no connection fields, errors reset the stream. */
   readonly http2: boolean;
   /** The status line given to `startResponse`, `undefined` before it is called. */
