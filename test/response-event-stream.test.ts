@@ -41,6 +41,15 @@ describe('Response.eventStream: the framing', () => {
     expect(steps.map((step) => (step.done ? 'done' : decoder.decode(step.value)))).toEqual([':\n\n', 'data: a\n\n', 'data: b\n\n', 'done']);
   });
 
+  it('awaits the promises a plain iterable yields, in turn, as for await does; one that rejects fails the body', async () => {
+    const later = (value: string, ms: number) => new Promise<string>((resolve) => setTimeout(resolve, ms, value));
+    const events = [later('slow', 30), Promise.resolve({ event: 'fast', data: 'x' }), 'plain'];
+    expect(await Response.eventStream(events, { heartbeat: 0 }).text()).toBe(':\n\ndata: slow\n\nevent: fast\ndata: x\n\ndata: plain\n\n');
+    // A heartbeat still goes out while a yielded promise is pending.
+    expect(await Response.eventStream([later('late', 60)], { heartbeat: 0.02 }).text()).toMatch(/^:\n\n(: ping\n\n)+data: late\n\n$/);
+    await expect(Response.eventStream([Promise.reject(new Error('no data'))], { heartbeat: 0 }).text()).rejects.toThrow('no data');
+  });
+
   it('sends the head a stream needs, and no length', () => {
     const res = Response.eventStream([]);
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream\b/);

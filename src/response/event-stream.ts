@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isAsyncIterable, isIterable } from '../gateway/body.ts';
+import { isAsyncIterable, isIterable, isThenable } from '../gateway/body.ts';
 
 /**
  * One server-sent event (HTML Living Standard §9.2.6, "Interpreting an event stream"). Every
@@ -42,8 +42,11 @@ export interface EventStreamOptions {
   heartbeat?: number;
 }
 
-/** The source of an event stream: events (or strings of data) as they happen. */
-export type EventFeed = AsyncIterable<ServerSentEvent | string> | Iterable<ServerSentEvent | string>;
+/**
+ * The source of an event stream: events (or strings of data) as they happen. A plain iterable
+ * may yield promises of them, awaited in turn, as `for await` awaits them.
+ */
+export type EventFeed = AsyncIterable<ServerSentEvent | string> | Iterable<ServerSentEvent | string | PromiseLike<ServerSentEvent | string>>;
 
 const encoder = new TextEncoder();
 /** The first chunk, sent at once: a comment, so the head goes out before the first event. */
@@ -134,6 +137,12 @@ export function eventStreamHeartbeat(source: unknown, options: EventStreamOption
   return heartbeat * 1000;
 }
 
+/** A plain iterable's step, its value awaited when it is a promise (see `eventStreamBody`). */
+function settledStep(step: IteratorResult<ServerSentEvent | string>): Promise<IteratorResult<ServerSentEvent | string>> {
+  if (step.done || !isThenable<ServerSentEvent | string>(step.value)) return Promise.resolve(step);
+  return Promise.resolve(step.value).then((value) => ({ done: false, value }));
+}
+
 /**
  * The body of an event stream: an opening comment at once, then each event of `source` as it
  * comes, with `: ping` after `heartbeatMs` without one. Closing it (`return()`: the client went
@@ -142,7 +151,8 @@ export function eventStreamHeartbeat(source: unknown, options: EventStreamOption
  * order, as an async generator's is.
  */
 export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIterableIterator<Uint8Array> {
-  const iterator: Iterator<ServerSentEvent | string> | AsyncIterator<ServerSentEvent | string> = isAsyncIterable(source)
+  const async = isAsyncIterable(source);
+  const iterator: Iterator<ServerSentEvent | string> | AsyncIterator<ServerSentEvent | string> = async
     ? (source as AsyncIterable<ServerSentEvent | string>)[Symbol.asyncIterator]()
     : (source as Iterable<ServerSentEvent | string>)[Symbol.iterator]();
   let opened = false;
@@ -156,7 +166,8 @@ export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIt
       opened = true;
       return { done: false, value: OPENING };
     }
-    pending ??= Promise.resolve(iterator.next());
+    // A promise a plain iterable yields is awaited, as `for await` and `ReadableStream.from` do.
+    pending ??= async ? Promise.resolve(iterator.next()) : settledStep(iterator.next() as IteratorResult<ServerSentEvent | string>);
     let result: IteratorResult<ServerSentEvent | string> | typeof TICK;
     if (heartbeatMs > 0) {
       const tick = new Promise<typeof TICK>((resolve) => (timer = setTimeout(resolve, heartbeatMs, TICK)));

@@ -185,7 +185,9 @@ export class Response implements ParseCache {
    * `req.headers.get('last-event-id')`.
    *
    * @param events - the events, as they happen: an async generator, most often, or any
-   *   (async) iterable of {@link ServerSentEvent} objects or strings (a string is the data).
+   *   (async) iterable of {@link ServerSentEvent} objects or strings (a string is the data). A
+   *   plain iterable may yield promises of them (`ids.map(async (id) => …)`): each is awaited
+   *   in turn, as `for await` does; one that rejects fails the body.
    * @param options - `heartbeat`, seconds (default 15; 0 for none; at most 2147483.647).
    * @throws TypeError for `events` that is not iterable or is a string (one event per
    *   character), or a bad `heartbeat`; an event that cannot be framed (an `event` or `id`
@@ -208,7 +210,7 @@ export class Response implements ParseCache {
    */
   static eventStream<R extends Response>(
     this: new (body?: ResponseBody, init?: ResponseInit) => R,
-    events: AsyncIterable<ServerSentEvent | string> | Iterable<ServerSentEvent | string>,
+    events: AsyncIterable<ServerSentEvent | string> | Iterable<ServerSentEvent | string | PromiseLike<ServerSentEvent | string>>,
     options?: EventStreamOptions,
   ): R {
     const heartbeat = eventStreamHeartbeat(events, options);
