@@ -5,8 +5,9 @@
  * forged upload over a raw socket). A body the app read, or may still read, is left alone.
  */
 import { describe, expect, it } from 'vitest';
-import { type App, HTTPForbidden } from 'tsgi';
+import { type App, HTTPForbidden, Request } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
+import { timeout } from 'tsgi/middleware';
 
 const MiB = 1024 * 1024;
 
@@ -67,5 +68,27 @@ describe('toFetchHandler: a request body the app did not read', () => {
     const { request } = upload(16);
     const res = await toFetchHandler(echoLater)(request);
     expect(await res.text()).toBe(`first\nsecond\n${MiB}\n`);
+  });
+
+  it("fails a late app's read of the body it dropped with a clear error, which timeout does not log as a crash", async () => {
+    const { request } = upload(4);
+    let late: unknown;
+    const slow = Request.application(async (req) => {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      try {
+        await req.bytes();
+      } catch (error) {
+        late = error;
+        throw error;
+      }
+      return 'too late';
+    });
+    const lines: string[] = [];
+    const log = { write: (line: string) => void lines.push(line) };
+    const res = await toFetchHandler(timeout(slow, { ms: 20 }), { log })(request);
+    expect(res.status).toBe(503);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(String((late as Error)?.cause ?? late)).toMatch(/request body was dropped/);
+    expect(lines.join('')).toBe('');
   });
 });

@@ -50,6 +50,19 @@ export function toReadableStream(
   );
 }
 
+/** The streams a server took over to drop the rest of (see {@link dropStream}). */
+const dropped = new WeakSet<ReadableStream<Uint8Array>>();
+
+/**
+ * Marks `stream` (a request body) as taken over by the server, which reads and drops the rest
+ * of it once the answer went out: a read of it through {@link fromReadableStream} afterwards (an
+ * app that went on after `timeout` answered for it) fails with an `AbortError` saying so,
+ * instead of the stream's "locked" `TypeError`.
+ */
+export function dropStream(stream: ReadableStream<Uint8Array>): void {
+  dropped.add(stream);
+}
+
 /**
  * A `ReadableStream` (a fetch body) as a gateway body: an async iterable reading it chunk by
  * chunk. Closing the iteration early (`return()`) cancels the stream, also before the first
@@ -72,6 +85,7 @@ async function* readChunks(
   stream: ReadableStream<Uint8Array>,
   opened: (reader: ReadableStreamDefaultReader<Uint8Array>) => void,
 ): AsyncGenerator<Uint8Array, void, undefined> {
+  if (dropped.has(stream)) throw new DOMException('the request body was dropped: the answer went out before it was read', 'AbortError');
   const reader = stream.getReader();
   opened(reader);
   let done = false;

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { dropStream } from '../../gateway/stream.ts';
 
 /** How many bytes of an unread request body are read and dropped before the answer, at most. */
 export const DRAIN_BYTES = 4 * 1024 * 1024;
@@ -20,13 +21,16 @@ export const DRAIN_TIME = 2000;
  * either the body is cancelled, and the runtime resets the connection as before. A body the
  * app read (whole or in part), or one whose `Content-Length` is past {@link DRAIN_BYTES}, is
  * left alone. Answers `undefined` at once when there is nothing
- * to drain (no body, or one the app read), else a promise that never rejects.
+ * to drain (no body, or one the app read), else a promise that never rejects. The app reading
+ * `tsgi.input` afterwards (still running after `timeout` answered) fails with an `AbortError`
+ * (see `dropStream`).
  */
 export function drainUnread(request: globalThis.Request): Promise<void> | undefined {
   const body = request.body;
   if (body === null || body.locked || request.bodyUsed) return undefined;
   // A body declared past the bound cannot be drained: reading part of it would only delay the answer.
   if (Number(request.headers.get('content-length')) > DRAIN_BYTES) return undefined;
+  dropStream(body);
   return drain(body.getReader());
 }
 
