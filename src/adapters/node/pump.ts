@@ -62,7 +62,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     wake = undefined;
     resolve?.();
   };
-  /** Ends an event stream's wait for its next step (see `watchShutdown`). */
+  /** Ends an event stream's wait for its next step (set with `stopped`, below). */
   let interrupt: (() => void) | undefined;
   /** True once the server's shutdown asked an event stream to end. */
   let stopping = false;
@@ -82,10 +82,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     interrupt?.();
   };
   let unwatch: (() => void) | undefined;
-  /** The next step, or {@link STOP} once the client left or the shutdown began (event streams only). */
+  /** Resolves with {@link STOP} once the client left or the shutdown began (event streams only). */
   let stopped: Promise<typeof STOP> | undefined;
-  const nextOf = (step: Step | Promise<Step>): Step | Promise<Step | typeof STOP> =>
-    stopped === undefined || !isThenable<Step>(step) ? step : Promise.race([step, stopped]);
   /** Ends the response as a complete one, and closes the body: the shutdown's end of an event stream. */
   const endNow = async () => {
     res.end();
@@ -144,7 +142,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     if (!res.write(chunk)) await drain();
     if (closed) return;
     untaken = undefined;
-    let next: Step | typeof STOP = second ?? (await nextOf(pending));
+    let next: Step | typeof STOP = second ?? (await raceStop(pending, stopped));
     if (next === STOP) untaken = pending as Promise<Step>;
     for (;;) {
       if (closed) return;
@@ -165,7 +163,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       // An event in hand when the shutdown began is sent, then the stream ends.
       if (stopping) return await endNow();
       const pendingStep = iterator.next() as Step | Promise<Step>;
-      next = await nextOf(pendingStep);
+      next = await raceStop(pendingStep, stopped);
       // A step the stop left pending is not taken: its failure must still be logged.
       if (next === STOP) untaken = pendingStep as Promise<Step>;
     }
@@ -177,6 +175,11 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     untaken?.then(undefined, onError);
     if (!finished) await release(); // settles once the body's finally has run (see ServerState.pumping)
   }
+}
+
+/** `step`, or {@link STOP} if `stopped` resolves first (an event stream's wait, see `pump`). */
+function raceStop(step: Step | Promise<Step>, stopped: Promise<typeof STOP> | undefined): Step | Promise<Step | typeof STOP> {
+  return stopped === undefined || !isThenable<Step>(step) ? step : Promise.race([step, stopped]);
 }
 
 /** True when `headers` give the response the media type `text/event-stream` (server-sent events). */
