@@ -7,6 +7,9 @@
  * curl http://127.0.0.1:8000/env/
  * ```
  *
+ * On SIGTERM it stops gracefully: the answers in flight finish, and event streams end at once
+ * (`shutdownSignal`), where `server.stop()` alone would wait for them for ever.
+ *
  * Bun hands its `Server` to the handler, so `REMOTE_ADDR` and `REMOTE_PORT` are the client's
  * (`server.requestIP`), and the `Server` is in the environ as `tsgi.fetch_env`.
  *
@@ -24,9 +27,16 @@ declare const Bun: {
   }): { url: URL; stop(closeActiveConnections?: boolean): Promise<void> };
 };
 
+// Aborted on SIGTERM, before `server.stop()`: event streams end then (stop() would wait for them for ever).
+const stopping = new AbortController();
 const server = Bun.serve({
   hostname: process.env.HOST ?? '127.0.0.1',
   port: Number(process.env.PORT ?? 8000),
-  fetch: toFetchHandler(app),
+  fetch: toFetchHandler(app, { shutdownSignal: stopping.signal }),
 });
 console.log(`Serving on ${server.url.origin}`);
+process.once('SIGTERM', async () => {
+  stopping.abort();
+  await server.stop();
+  process.exit(0);
+});

@@ -25,13 +25,22 @@ declare const Deno: {
     options: { hostname: string; port: number; onListen(address: { hostname: string; port: number }): void },
     handler: (request: Request, info: unknown) => Promise<Response>,
   ): { finished: Promise<void>; shutdown(): Promise<void> };
+  addSignalListener(signal: 'SIGTERM', handler: () => void): void;
+  exit(code: number): never;
 };
 
-Deno.serve(
+// Aborted on SIGTERM, before `server.shutdown()`: event streams end then (shutdown() would wait for them for ever).
+const stopping = new AbortController();
+const server = Deno.serve(
   {
     hostname: Deno.env.get('HOST') ?? '127.0.0.1',
     port: Number(Deno.env.get('PORT') ?? 8000),
     onListen: ({ hostname, port }) => console.log(`Serving on http://${hostname}:${port}`),
   },
-  toFetchHandler(app),
+  toFetchHandler(app, { shutdownSignal: stopping.signal }),
 );
+Deno.addSignalListener('SIGTERM', async () => {
+  stopping.abort();
+  await server.shutdown();
+  Deno.exit(0);
+});

@@ -11,6 +11,7 @@
  * | `/text` | a text with an ETag: HEAD, `If-None-Match` → 304, `Range` → 206 |
  * | `/stream` | two chunks 300 ms apart: the first arrives before the end |
  * | `/events` | server-sent events (`Response.eventStream`): a message, then a typed event with an id 100 ms later |
+ * | `/ticks` | an event stream that never ends by itself: an event every 50 ms (a graceful shutdown ends it) |
  * | `/upload` | reads the request body as it streams up; answers its size, chunk count and how long it kept arriving |
  * | `/form` | a multipart form: fields and files |
  * | `/cookies` | the `Cookie` field as received; sets two cookies |
@@ -163,6 +164,16 @@ const main = Request.application(async (req) => {
           yield 'first';
           await sleep(100);
           yield { event: 'update', id: '2', data: 'two\nlines' };
+        })(),
+        { heartbeat: 0 },
+      );
+    case '/ticks':
+      return Response.eventStream(
+        (async function* () {
+          for (let n = 0; ; n++) {
+            yield { id: String(n), data: 'tick' };
+            await sleep(50);
+          }
         })(),
         { heartbeat: 0 },
       );

@@ -9,6 +9,10 @@
  * curl http://127.0.0.1:8000/                             # Express's own route
  * ```
  *
+ * On SIGTERM it stops gracefully: `toNodeHandler`'s `shutdownSignal` ends the event streams in
+ * flight (`server.close()` would otherwise wait for them for ever) and tells long polls
+ * (`req.shutdownSignal`).
+ *
  * Mount tsgi before any Express middleware that reads request bodies (`express.json()`): a
  * body they consumed is gone for `tsgi.input`.
  *
@@ -18,9 +22,12 @@ import express from 'express';
 import { toNodeHandler } from 'tsgi/node';
 import { app } from './everywhere.ts';
 
+/** Aborted when the server begins to stop: event streams end then (see the SIGTERM handler below). */
+const stopping = new AbortController();
+
 /** The Express app: the tsgi app at `/tsgi`, one Express route at `/`. */
 export const web = express();
-web.use('/tsgi', toNodeHandler(app));
+web.use('/tsgi', toNodeHandler(app, { shutdownSignal: stopping.signal }));
 web.get('/', (_req, res) => {
   res.type('text/plain').send('Express here; the tsgi app is at /tsgi/\n');
 });
@@ -30,5 +37,12 @@ if (import.meta.main) {
   const server = web.listen(Number(process.env.PORT ?? 8000), host, () => {
     const address = server.address();
     console.log(`Serving on http://${host}:${typeof address === 'object' && address ? address.port : ''}`);
+  });
+  // A graceful stop: the answers in flight finish (event streams end at once, as complete
+  // responses), idle connections close, then the process exits.
+  process.once('SIGTERM', () => {
+    stopping.abort();
+    server.close(() => process.exit(0));
+    server.closeIdleConnections();
   });
 }

@@ -62,6 +62,20 @@ export interface EnvironOptions {
    * `SERVER_NAME` and passes. Default: every host (set it in production).
    */
   trustedHosts?: readonly string[];
+  /**
+   * A signal aborted when the server begins a graceful shutdown, given to the app as
+   * `tsgi.shutdown_signal` (`req.shutdownSignal`, docs/spec.md §2.6). A `text/event-stream`
+   * response being sent then ends at once, cleanly: a chunk in hand goes out, the response
+   * ends as a complete one and its body's `return()` is called, so `EventSource` clients
+   * reconnect, to a server still running, instead of holding the shutdown for its whole
+   * timeout (Deno's `server.shutdown()` and Bun's `server.stop()` wait for them for ever).
+   * `serve()` provides one that its `close()` aborts (joined with this one, when given); under
+   * `toNodeHandler` and `toFetchHandler`, pass one that your own shutdown aborts. Default none
+   * there.
+   *
+   * @throws TypeError (from the adapter, when it is made) for a value that is not an `AbortSignal`.
+   */
+  shutdownSignal?: AbortSignal;
 }
 
 /** The default of {@link EnvironOptions.maxHeaders}. */

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { type BodyIterator, checkChunk, closeBody } from './body.ts';
+import { type BodyIterator, checkChunk, closeBody, isThenable } from './body.ts';
+import { STOP, type ShutdownWatch, raceStop } from './shutdown.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -41,6 +42,8 @@ export function raceTimer<T>(promise: PromiseLike<T>): Promise<T | undefined> {
  * @param waitUntil - a Worker's `ctx.waitUntil`: the runtime drops the timers and promises of a
  *   request whose client left, so the close is handed to it to be run to its end (a generator
  *   waiting on a timer then still reaches its `finally`).
+ * @param shutdown - for an event stream (docs/spec.md §2.6): when the shutdown begins, a step
+ *   still awaited is given up, the iteration ends as complete and the iterator is closed.
  */
 export function resumeSteps(
   first: Uint8Array,
@@ -49,10 +52,21 @@ export function resumeSteps(
   declared: number,
   onError: (error: unknown) => void,
   waitUntil?: (promise: Promise<unknown>) => void,
+  shutdown?: ShutdownWatch,
 ): AsyncIterableIterator<Uint8Array> {
   let sent = 0;
   let started = false;
+  /** True once the shutdown ended the stream: the body is closed, nothing more is asked of it. */
+  let ended = false;
   let queued: Step | PromiseLike<Step> | undefined = next;
+  let unwatch: (() => void) | undefined;
+  const stopped = shutdown === undefined ? undefined : new Promise<typeof STOP>((resolve) => (unwatch = shutdown.watch(() => resolve(STOP))));
+  const close = (): Promise<void> => {
+    unwatch?.();
+    const closing = closeBody(iterator, onError);
+    waitUntil?.(closing);
+    return closing;
+  };
   const count = (chunk: Uint8Array): Uint8Array => {
     sent += chunk.byteLength;
     if (declared !== -1 && sent > declared) throw new TypeError(`the app declared Content-Length: ${declared} but its body is longer`);
@@ -64,22 +78,32 @@ export function resumeSteps(
         started = true;
         return { done: false, value: count(first) };
       }
-      const pending = queued;
+      if (ended) return { done: true, value: undefined };
+      const asked = queued ?? (iterator.next() as Step | PromiseLike<Step>);
       queued = undefined;
-      const step = await (pending ?? iterator.next());
+      const step = await raceStop(asked, stopped);
+      if (step === STOP) {
+        // The shutdown began: the stream ends whole, the body is closed (not waited for: a
+        // generator stuck in a wait that ignores the signal would hold the stream open), and a
+        // failure of the step asked for and never taken is still logged.
+        ended = true;
+        if (isThenable<Step>(asked)) asked.then(undefined, onError);
+        void close();
+        return { done: true, value: undefined };
+      }
       if (step.done) {
+        unwatch?.();
         if (declared !== -1 && sent !== declared) throw new TypeError(`the app declared Content-Length: ${declared} but its body has ${sent} bytes`);
         return step;
       }
       return { done: false, value: count(checkChunk(step.value)) };
     },
     async return(): Promise<Step> {
+      if (ended) return { done: true, value: undefined };
       // A step asked for and never taken may still fail: its error is logged, not lost.
       if (queued !== undefined && typeof (queued as PromiseLike<Step>).then === 'function') (queued as PromiseLike<Step>).then(undefined, onError);
       queued = undefined;
-      const closing = closeBody(iterator, onError);
-      waitUntil?.(closing);
-      await closing;
+      await close();
       return { done: true, value: undefined };
     },
     [Symbol.asyncIterator]() {

@@ -104,7 +104,8 @@ export interface Environ {
    * when a worker is replaced), with a `DOMException` named `AbortError`: a response that
    * would otherwise run until the client leaves (a long poll, a stream of updates) SHOULD end
    * then, so the shutdown is not held for its whole timeout (docs/spec.md §2.6). OPTIONAL:
-   * `serve()` provides it, `toNodeHandler` when given one (its `shutdownSignal` option).
+   * `serve()` provides it, `toNodeHandler` and `toFetchHandler` when given one (their
+   * `shutdownSignal` option).
    */
   'tsgi.shutdown_signal'?: AbortSignal;
   /**

@@ -114,8 +114,8 @@ export abstract class RequestHeaderFields {
    * The server's shutdown signal (`tsgi.shutdown_signal`, docs/spec.md §2.6): aborted when the
    * server begins a graceful shutdown (`close()`, `tsgi serve` on SIGTERM), so a long poll or a
    * stream of updates can end then instead of holding the shutdown for its whole timeout.
-   * `undefined` where the server gives none (the fetch adapters; `toNodeHandler` without its
-   * `shutdownSignal` option). A `text/event-stream` response needs nothing of it: `serve()`
+   * `undefined` where the server gives none (`toNodeHandler` and `toFetchHandler` without their
+   * `shutdownSignal` option, a Cloudflare Worker, `Request.blank`). A `text/event-stream` response needs nothing of it: `serve()`
    * ends those by itself.
    *
    * @example

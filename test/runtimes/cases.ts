@@ -7,7 +7,7 @@ import http from 'node:http';
 import { expect } from 'vitest';
 import { encodeMultipart } from 'tsgi/forms';
 import { type Reply, eventually, json, rawRequest, rawUpload, request } from './client.ts';
-import { type Row, type RunningServer, peakMemory } from './rows.ts';
+import { GRACEFUL_STOP, type Row, type RunningServer, peakMemory } from './rows.ts';
 
 /** One case: a name (the column), what it checks, and the check (of `row`'s running `server`). */
 export interface Case {
@@ -43,6 +43,13 @@ const MiB = 1024 * 1024;
 const PAUSE_MS = 500;
 /** Server pid → growth of its peak memory during the 50 MB upload, bytes (for the report). */
 export const uploadGrowth = new Map<number, number>();
+
+/** What `promise` settles with, or a rejection with `message` after `ms` milliseconds. */
+function within<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
 
 export const CASES: Case[] = [
   {
@@ -520,6 +527,32 @@ export const CASES: Case[] = [
       expect(echo.body).toBe('up and back');
       const cookies = await request(`${base}/hono/api/cookies`);
       expect(cookies.headers['set-cookie']).toEqual(['hono=1; Path=/', 'mount=2; Path=/']);
+    },
+  },
+  // Last: it stops the server.
+  {
+    name: GRACEFUL_STOP,
+    async run(server) {
+      const { head, body } = await new Promise<{ head: http.IncomingMessage; body: Promise<string> }>((resolve, reject) => {
+        http
+          .get(`${server.base}/ticks`, { agent: false }, (res) => {
+            let text = '';
+            // 'close' comes after a cut too, where 'end' would not: `head.complete` tells them apart.
+            const body = new Promise<string>((done) => res.on('close', () => done(text)));
+            res.setEncoding('utf8').on('data', (chunk: string) => {
+              text += chunk;
+              if (text.includes('data: tick')) resolve({ head: res, body });
+            });
+          })
+          .on('error', reject);
+      });
+      const begun = Date.now();
+      process.kill(server.pid, 'SIGTERM');
+      const text = await within(body, 3000, 'the event stream was still open 3 s after SIGTERM');
+      expect(head.complete).toBe(true); // the end of the response, not a cut
+      expect(text).toMatch(/^:\n\n(id: \d+\ndata: tick\n\n)+$/);
+      expect(Date.now() - begun).toBeLessThan(1500);
+      expect(await within(server.exited, 3000, 'the server was still running 3 s after SIGTERM')).toEqual({ code: 0, signal: null });
     },
   },
 ];

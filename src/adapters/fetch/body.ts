@@ -7,6 +7,7 @@
 import type { BodyIterator } from '../../gateway/body.ts';
 import { resumeSteps } from '../../gateway/resume.ts';
 import { toReadableStream } from '../../gateway/stream.ts';
+import type { ShutdownWatch } from '../../gateway/shutdown.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -19,6 +20,7 @@ type Step = IteratorResult<Uint8Array>;
  * @param waitUntil - a Worker's `ctx.waitUntil`: the runtime drops the timers and promises of a
  *   request whose client left, so the close is handed to it to be run to its end (a generator
  *   waiting on a timer then still reaches its `finally`).
+ * @param shutdown - for an event stream: the stream ends, as a complete one, when it begins.
  */
 export function resumeBody(
   first: Uint8Array,
@@ -27,6 +29,7 @@ export function resumeBody(
   declared: number,
   onError: (error: unknown) => void,
   waitUntil: ((promise: Promise<unknown>) => void) | undefined,
+  shutdown?: ShutdownWatch,
 ): ReadableStream<Uint8Array> {
-  return toReadableStream(resumeSteps(first, next, iterator, declared, onError, waitUntil), onError, onError);
+  return toReadableStream(resumeSteps(first, next, iterator, declared, onError, waitUntil, shutdown), onError, onError);
 }

@@ -127,6 +127,7 @@ function fetchEnvironFields(
   this['tsgi.fetch_request'] = request;
   this['tsgi.fetch_env'] = env;
   this['tsgi.fetch_execution_context'] = ctx;
+  if (options.shutdownSignal !== undefined) this['tsgi.shutdown_signal'] = options.shutdownSignal;
 }
 
 /** The constructor of a fetch request's environ: see `environConstructor` for why not a literal. */

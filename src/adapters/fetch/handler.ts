@@ -17,6 +17,7 @@ import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
 import { raceTimer } from '../../gateway/resume.ts';
 import { drainUnread } from './unread.ts';
+import { type ShutdownWatch, isEventStream, shutdownWatchOf } from '../../gateway/shutdown.ts';
 
 /**
  * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's
@@ -41,7 +42,7 @@ function plain(code: number, statusText: string, text: string): globalThis.Respo
  * itself, logged only when a 5xx: `escapedAnswer`; `answering` marks that second run); after
  * it the body stream errors, which the runtime turns into a cut connection.
  */
-async function respond(app: App, environ: Environ, answering = false): Promise<globalThis.Response> {
+async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | undefined, answering = false): Promise<globalThis.Response> {
   let status: string | undefined;
   let headers: Array<[string, string]> | undefined;
   let committed = false;
@@ -99,7 +100,9 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
     }
     const ctx = environ['tsgi.fetch_execution_context'] as FetchExecutionContext | undefined;
     const waitUntil = typeof ctx?.waitUntil === 'function' ? ctx.waitUntil.bind(ctx) : undefined;
-    const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil);
+    // An event stream ends when the shutdown begins (docs/spec.md §2.6).
+    const ends = shutdown !== undefined && isEventStream(headers!) ? shutdown : undefined;
+    const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil, ends);
     const response = fetchResponse(stream, head);
     streamed.add(response);
     return response;
@@ -109,7 +112,7 @@ async function respond(app: App, environ: Environ, answering = false): Promise<g
     // The answer is the adapter's, not the app's: for accessLog, whose line the close writes.
     serverStatusKey.set(environ, exception?.code ?? 500);
     if (iterator !== undefined) void closeBody(iterator, log);
-    if (exception !== null) return respond(exception.toApp(), environ, true);
+    if (exception !== null) return respond(exception.toApp(), environ, undefined, true);
     log(error);
     return plain(500, 'Internal Server Error', 'Internal Server Error\n');
   }
@@ -154,13 +157,19 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * headers it answers a plain `500`, after them the body stream errors and the runtime cuts the
  * connection, so a truncated body never looks whole.
  *
- * @throws TypeError (at once) when `app` is not an app, `options.scriptName` is malformed or
- *   `options.maxBodySize` is not a non-negative integer.
+ * Shutdown: give `options.shutdownSignal`, aborted when your server begins to stop (before
+ * Deno's `server.shutdown()`, Bun's `server.stop()`), and `text/event-stream` answers end then,
+ * cleanly, instead of holding the shutdown for ever; the app sees it as `req.shutdownSignal`.
+ *
+ * @throws TypeError (at once) when `app` is not an app, `options.scriptName` is malformed,
+ *   `options.maxBodySize` is not a non-negative integer, or `options.shutdownSignal` is not an
+ *   `AbortSignal`.
  */
 export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}): FetchHandler {
   const callable = toApp(app);
   checkScriptName(options.scriptName);
   checkMaxBodySize(options.maxBodySize);
+  const shutdown = shutdownWatchOf(options.shutdownSignal);
   return (request, env, ctx) => {
     let environ: Environ;
     try {
@@ -171,7 +180,7 @@ export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}):
       logError(options.log ?? stderrLog, line, error);
       return Promise.resolve(afterBody(request, plain(500, 'Internal Server Error', 'Internal Server Error\n')));
     }
-    const answer = respond(callable, environ);
+    const answer = respond(callable, environ, shutdown);
     // A request without a body (GET, HEAD) has nothing to drain: no step added to its answer.
     return request.body === null ? answer : answer.then((response) => (streamed.has(response) ? response : afterBody(request, response)));
   };

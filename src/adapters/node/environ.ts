@@ -65,16 +65,6 @@ export interface NodeEnvironOptions extends EnvironOptions {
    * promise it returns (an `async` listener, not waited for), is logged to `log`. Default none.
    */
   onRefused?: RefusalListener;
-  /**
-   * A signal aborted when the server begins a graceful shutdown, given to the app as
-   * `tsgi.shutdown_signal` (`req.shutdownSignal`). A `text/event-stream` response being sent
-   * then ends at once, cleanly: its body's `return()` is called and the response ends as a
-   * complete one, so `EventSource` clients reconnect, to another worker, instead of holding
-   * the shutdown for its whole timeout. `serve()` provides one that its `close()` aborts
-   * (joined with this one, when given); under `toNodeHandler`, pass one that your own
-   * shutdown aborts. Default none (under `toNodeHandler`).
-   */
-  shutdownSignal?: AbortSignal;
 }
 
 /** An absolute-form target's scheme and authority, which may not be empty (RFC 9110 §4.2.1). */

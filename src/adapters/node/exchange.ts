@@ -15,7 +15,7 @@ import { pump } from './pump.ts';
 import { guardSend } from './send-timeout.ts';
 import { endPlain, endWith } from './end.ts';
 import type { ExchangeState, ServerState } from './state.ts';
-import type { ShutdownWatch } from './shutdown.ts';
+import type { ShutdownWatch } from '../../gateway/shutdown.ts';
 import { cutResponse, isHttp2, responseGone } from './http2-compat.ts';
 import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';

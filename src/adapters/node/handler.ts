@@ -24,7 +24,7 @@ import { http2HasBody, isHttp2 } from './http2-compat.ts';
 import { FailedInput } from '../../gateway/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 import { type Reporter, refusalReporter } from './refused.ts';
-import { ShutdownWatch } from './shutdown.ts';
+import { shutdownWatchOf } from '../../gateway/shutdown.ts';
 
 /**
  * A short plain-text answer that closes the connection (for requests the app never sees):
@@ -114,9 +114,7 @@ export function createHandler(
   checkScriptName(options.scriptName);
   const maxBodySize = options.maxBodySize;
   checkMaxBodySize(maxBodySize);
-  const shutdownSignal = options.shutdownSignal;
-  if (shutdownSignal !== undefined && !(shutdownSignal instanceof AbortSignal)) throw new TypeError('shutdownSignal must be an AbortSignal');
-  const shutdown = shutdownSignal === undefined ? undefined : new ShutdownWatch(shutdownSignal);
+  const shutdown = shutdownWatchOf(options.shutdownSignal);
   const limited = !embedded && state.maxInFlight > 0;
   const report = refusalReporter(options.onRefused, options.log);
   return (req, res) => {

@@ -11,11 +11,9 @@ import { endWith } from './end.ts';
 import { guardSend } from './send-timeout.ts';
 import { responseGone } from './http2-compat.ts';
 import { isAbort } from '../../gateway/abort.ts';
+import { STOP, isEventStream, raceStop } from '../../gateway/shutdown.ts';
 
 type Step = IteratorResult<Uint8Array>;
-
-/** What the wait for an event stream's next step answers when it is to stop (see `pump`). */
-const STOP: unique symbol = Symbol('stop');
 
 /**
  * Sends a streamed body with backpressure: the next chunk is asked for only once the last
@@ -175,21 +173,6 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     untaken?.then(undefined, onError);
     if (!finished) await release(); // settles once the body's finally has run (see ServerState.pumping)
   }
-}
-
-/** `step`, or {@link STOP} if `stopped` resolves first (an event stream's wait, see `pump`). */
-function raceStop(step: Step | Promise<Step>, stopped: Promise<typeof STOP> | undefined): Step | Promise<Step | typeof STOP> {
-  return stopped === undefined || !isThenable<Step>(step) ? step : Promise.race([step, stopped]);
-}
-
-/** True when `headers` give the response the media type `text/event-stream` (server-sent events). */
-function isEventStream(headers: ReadonlyArray<[string, string]>): boolean {
-  for (const [name, value] of headers) {
-    if (name.length !== 12 || name.toLowerCase() !== 'content-type') continue;
-    const semicolon = value.indexOf(';');
-    return (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase() === 'text/event-stream';
-  }
-  return false;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Environ } from '../../gateway/types.ts';
-import type { ShutdownWatch } from './shutdown.ts';
+import type { ShutdownWatch } from '../../gateway/shutdown.ts';
 
 /** State shared by the handlers of one server and its `close()`. */
 export interface ServerState {

@@ -8,7 +8,9 @@ import Fastify from 'fastify';
 import { toNodeHandler } from 'tsgi/node';
 import { app } from '../../../examples/everywhere.ts';
 
-const handler = toNodeHandler(app);
+// Aborted on SIGTERM, before `fastify.close()`: event streams end then, which close() would wait for.
+const stopping = new AbortController();
+const handler = toNodeHandler(app, { shutdownSignal: stopping.signal });
 const fastify = Fastify({ bodyLimit: 1024 ** 3 });
 fastify.removeAllContentTypeParsers();
 fastify.addContentTypeParser('*', (_request, _payload, done) => done(null));
@@ -18,3 +20,8 @@ fastify.all('/*', (request, reply) => {
 });
 const url = await fastify.listen({ host: '127.0.0.1', port: Number(process.env.PORT ?? 0) });
 console.log(`Serving on ${url}`);
+process.once('SIGTERM', async () => {
+  stopping.abort();
+  await fastify.close();
+  process.exit(0);
+});
