@@ -12,28 +12,7 @@ import { serve as honoServe } from '@hono/node-server';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
-import { deferred, encoder, getFirstChunk, sleep } from './node-helpers.ts';
-
-/** An event stream ticking every 20 ms for ever; `cleaned` resolves once its `finally` ran. */
-function ticker(): { app: App; cleaned: Promise<void> } {
-  const cleaned = deferred();
-  const app = Request.application(() =>
-    Response.eventStream(
-      (async function* () {
-        try {
-          for (let n = 0; ; n++) {
-            yield { id: String(n), data: `tick ${n}` };
-            await sleep(20);
-          }
-        } finally {
-          cleaned.resolve();
-        }
-      })(),
-      { heartbeat: 0 },
-    ),
-  );
-  return { app, cleaned: cleaned.promise };
-}
+import { encoder, getFirstChunk, sleep, tickingEvents } from './node-helpers.ts';
 
 /** Serves `handler` with `@hono/node-server` on 127.0.0.1 and a free port. */
 async function listen(handler: ReturnType<typeof toFetchHandler>): Promise<{ url: string; server: http.Server }> {
@@ -46,7 +25,7 @@ async function listen(handler: ReturnType<typeof toFetchHandler>): Promise<{ url
 describe('toFetchHandler and a graceful shutdown', () => {
   it('ends an event stream as a complete response when the signal aborts, over a socket, and closes its source', async () => {
     const controller = new AbortController();
-    const { app, cleaned } = ticker();
+    const { app, cleaned } = tickingEvents();
     const { url, server } = await listen(toFetchHandler(app, { shutdownSignal: controller.signal }));
     try {
       const { head, body } = await getFirstChunk(`${url}/events`);

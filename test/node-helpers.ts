@@ -6,7 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach } from 'vitest';
-import { type App, type AppLike, type ServeOptions, type ServerHandle, serve } from 'tsgi';
+import { type App, type AppLike, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
 
 const running: ServerHandle[] = [];
 
@@ -291,4 +291,28 @@ export function gatedEventStream(gate: Promise<void>): App {
       yield encoder.encode('data: two\n\n');
     })();
   };
+}
+
+/**
+ * An event stream ticking every 20 ms for ever (the first event with `retry` when given);
+ * `cleaned` resolves when its `finally` ran.
+ */
+export function tickingEvents(retry?: number): { app: App; cleaned: Promise<void> } {
+  const cleaned = deferred();
+  const app = Request.application(() =>
+    Response.eventStream(
+      (async function* () {
+        try {
+          for (let n = 0; ; n++) {
+            yield { id: String(n), data: `tick ${n}`, retry: n === 0 ? retry : undefined };
+            await sleep(20);
+          }
+        } finally {
+          cleaned.resolve();
+        }
+      })(),
+      { heartbeat: 0 },
+    ),
+  );
+  return { app, cleaned: cleaned.promise };
 }

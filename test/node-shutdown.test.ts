@@ -11,31 +11,7 @@ import { EventSource } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
-import { deferred, encoder, gatedEventStream, getFirstChunk, sleep, start, until } from './node-helpers.ts';
-
-/**
- * An event stream ticking every 20 ms for ever (the first event with `retry` when given);
- * `cleaned` resolves when its `finally` ran.
- */
-function ticker(retry?: number): { app: App; cleaned: Promise<void> } {
-  const cleaned = deferred();
-  const app = Request.application(() =>
-    Response.eventStream(
-      (async function* () {
-        try {
-          for (let n = 0; ; n++) {
-            yield { id: String(n), data: `tick ${n}`, retry: n === 0 ? retry : undefined };
-            await sleep(20);
-          }
-        } finally {
-          cleaned.resolve();
-        }
-      })(),
-      { heartbeat: 0 },
-    ),
-  );
-  return { app, cleaned: cleaned.promise };
-}
+import { deferred, encoder, gatedEventStream, getFirstChunk, sleep, start, tickingEvents, until } from './node-helpers.ts';
 
 /** Milliseconds `promise` took to settle. */
 async function timed(promise: Promise<unknown>): Promise<number> {
@@ -54,7 +30,7 @@ async function nodeServer(app: App, options: Parameters<typeof toNodeHandler>[1]
 
 describe('close() and event streams', () => {
   it('ends an event stream at once, as a complete response, and runs its finally: close() does not wait for its timeout', async () => {
-    const { app, cleaned } = ticker();
+    const { app, cleaned } = tickingEvents();
     const server = await start(app);
     const { head, body } = await getFirstChunk(`${server.url}/events`);
     await sleep(50);
@@ -84,7 +60,7 @@ describe('close() and event streams', () => {
   });
 
   it('lets an EventSource reconnect, with its Last-Event-ID, to the server that takes over', async () => {
-    const first = await start(ticker(50).app);
+    const first = await start(tickingEvents(50).app);
     const ids: string[] = [];
     let resolveSecond!: (lastEventId: string | null) => void;
     const reconnected = new Promise<string | null>((resolve) => (resolveSecond = resolve));
@@ -154,7 +130,7 @@ describe('close() and event streams', () => {
   });
 
   it('ends an event stream over HTTP/2 (h2c) as a complete stream', async () => {
-    const { app, cleaned } = ticker();
+    const { app, cleaned } = tickingEvents();
     const server = await start(app, { http2: 'h2c' });
     const session = http2.connect(server.url);
     session.on('error', () => {});
@@ -227,7 +203,7 @@ describe('req.shutdownSignal (tsgi.shutdown_signal)', () => {
     }
 
     const controller = new AbortController();
-    const { app, cleaned } = ticker();
+    const { app, cleaned } = tickingEvents();
     const embedded = await nodeServer(app, { shutdownSignal: controller.signal });
     try {
       const { head, body } = await getFirstChunk(`${embedded.url}/events`);
