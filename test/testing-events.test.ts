@@ -95,3 +95,41 @@ describe('TestResponse.events()', () => {
     expect(() => res.events()).toThrow(/not an event stream \(Content-Type: "text\/plain; charset=utf-8"\)/);
   });
 });
+
+describe('TestClient shutdownSignal', () => {
+  it('ends a live event stream as a complete one when it aborts, and is the app\'s req.shutdownSignal', async () => {
+    const stopping = new AbortController();
+    let closed = false;
+    const app = Request.application((req) => {
+      if (req.path === '/poll') return req.shutdownSignal === stopping.signal ? 'shared' : 'other';
+      return Response.eventStream(
+        (async function* () {
+          try {
+            for (let n = 0; ; n++) {
+              yield String(n);
+              await new Promise((resolve) => setTimeout(resolve, 10));
+            }
+          } finally {
+            closed = true;
+          }
+        })(),
+        { heartbeat: 0 },
+      );
+    });
+    const client = new TestClient(app, { shutdownSignal: stopping.signal });
+    expect((await client.get('/poll')).textBody).toBe('shared');
+    const res = await client.get('/events', { buffered: false });
+    const seen: string[] = [];
+    for await (const event of res.events()) {
+      seen.push(event.data);
+      if (seen.length === 3) stopping.abort();
+    }
+    expect(seen.slice(0, 3)).toEqual(['0', '1', '2']);
+    expect(seen.length).toBeLessThanOrEqual(4); // an event in hand at the abort may still come
+    // The source is closed at once; its finally runs when its current wait (10 ms) ends.
+    for (let i = 0; i < 50 && !closed; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(closed).toBe(true);
+    expect(() => new TestClient(app, { shutdownSignal: 'soon' as never })).toThrow(/shutdownSignal must be an AbortSignal/);
+  });
+});
+

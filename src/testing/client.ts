@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type ShutdownWatch, shutdownWatchOf } from '../gateway/shutdown.ts';
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { unquotePath } from '../http/url.ts';
@@ -55,13 +56,16 @@ export class TestClient {
   /** The base URL: scheme, host, port and mount point (`SCRIPT_NAME`) of the app. */
   readonly baseUrl: string;
   readonly #options: TestClientOptions;
+  /** The watch of `options.shutdownSignal`, which ends live event streams. */
+  readonly #shutdown: ShutdownWatch | undefined;
   readonly #scriptRoot: string;
   readonly #remotePort = String(nextPort === 65535 ? (nextPort = 49152) : nextPort++);
 
   /**
    * @param app - the app (a function, or an object with `respond`).
    * @param options - see {@link TestClientOptions}.
-   * @throws TypeError for an invalid `baseUrl`, or an Express, Connect or Koa app given as
+   * @throws TypeError for an invalid `baseUrl`, a `shutdownSignal` that is not an
+   *   `AbortSignal`, or an Express, Connect or Koa app given as
    *   `app` (test those with supertest; a tsgi app mounted in one with `toNodeHandler` is
    *   tested here on its own).
    */
@@ -75,6 +79,7 @@ export class TestClient {
     this.baseUrl = base.href.replace(/\/$/, '');
     this.#scriptRoot = unquotePath(base.pathname.replace(/\/+$/, ''));
     this.#options = options;
+    this.#shutdown = shutdownWatchOf(options.shutdownSignal);
     this.cookies = new CookieJar(`${base.origin}/`);
   }
 
@@ -186,6 +191,7 @@ export class TestClient {
       'tsgi.errors': { write: (message: string) => void messages.push(String(message)) },
       'tsgi.signal': controller.signal,
       'tsgi.early_hints': hints.send,
+      ...(this.#shutdown === undefined ? {} : { 'tsgi.shutdown_signal': this.#shutdown.signal }),
       ...options.environ,
     };
     const body = { json: options.json, form: options.form, files: options.files, body: options.body };
@@ -199,7 +205,7 @@ export class TestClient {
     const cutError = (error: CutResponse, response?: TestResponse) =>
       new TestClientError(`${method} ${url.href}: ${error.message}${logged(messages)}`, { response, cause: error.cause });
     try {
-      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ, { onError, buffered: options.buffered, onHead: hints.headOut });
+      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ, { onError, buffered: options.buffered, onHead: hints.headOut, shutdown: this.#shutdown });
     } catch (error) {
       controller.abort(error);
       if (!(error instanceof CutResponse)) throw error;

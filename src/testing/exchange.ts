@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type ShutdownWatch, isEventStream } from '../gateway/shutdown.ts';
 import type { App, Environ } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
@@ -37,6 +38,8 @@ export interface RunOptions {
   buffered?: boolean;
   /** Told when the head goes out, as the server would send it (early hints are refused after). */
   onHead?: () => void;
+  /** The server's shutdown: a `text/event-stream` body read live ends when it begins. */
+  shutdown?: ShutdownWatch;
 }
 
 /** The error of an answer cut after its head (the server resets the connection). */
@@ -221,7 +224,8 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
   }
   options.onHead?.();
   if (rest !== undefined) {
-    const body = liveBody(resumeSteps(chunks[0]!, rest, iterator, head.declared, report), report);
+    const ends = options.shutdown !== undefined && isEventStream(headers) ? options.shutdown : undefined;
+    const body = liveBody(resumeSteps(chunks[0]!, rest, iterator, head.declared, report, undefined, ends), report);
     return { status: head.status, headers, body };
   }
   if (!ended) await closeBody(iterator, report);

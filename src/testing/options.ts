@@ -81,4 +81,14 @@ export interface TestClientOptions {
   status?: StatusExpectation;
   /** Keep cookies across requests in {@link TestClient.cookies}; default `true`. */
   cookies?: boolean;
+  /**
+   * The server's shutdown, as `serve()`'s `close()` gives it (docs/spec.md §2.6): the app sees
+   * it as `tsgi.shutdown_signal` (`req.shutdownSignal`), and a `text/event-stream` answer read
+   * with `buffered: false` ends, as a complete one, when it aborts. Abort it in a test to see
+   * what a deploy does to a long poll or an event stream. Default none, as under a fetch
+   * runtime without one.
+   *
+   * @throws TypeError (from the constructor) for a value that is not an `AbortSignal`.
+   */
+  shutdownSignal?: AbortSignal;
 }
