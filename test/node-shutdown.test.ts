@@ -10,7 +10,7 @@ import http2 from 'node:http2';
 import { EventSource } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
-import { toNodeHandler } from 'tsgi/node';
+import { serve, toNodeHandler } from 'tsgi/node';
 import { deferred, encoder, gatedEventStream, getFirstChunk, sleep, start, tickingEvents, until } from './node-helpers.ts';
 
 /** Milliseconds `promise` took to settle. */
@@ -169,6 +169,10 @@ describe('req.shutdownSignal (tsgi.shutdown_signal)', () => {
     expect(reason).toBeInstanceOf(DOMException);
     expect((reason as DOMException).name).toBe('AbortError');
     expect((reason as DOMException).message).toBe('server shutting down');
+  });
+
+  it('refuses a serve() shutdownSignal that is not an AbortSignal, naming the option, before it binds', async () => {
+    await expect(serve(() => [], { port: 0, shutdownSignal: 'soon' as never })).rejects.toThrow(/^serve: shutdownSignal must be an AbortSignal$/);
   });
 
   it("joins serve()'s own shutdownSignal option with close()", async () => {

@@ -6,7 +6,7 @@
  * @module
  */
 import { type BodyIterator, checkChunk, closeBody, isThenable } from './body.ts';
-import { STOP, type ShutdownWatch, raceStop } from './shutdown.ts';
+import { STOP, type StreamStop } from './shutdown.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -42,8 +42,9 @@ export function raceTimer<T>(promise: PromiseLike<T>): Promise<T | undefined> {
  * @param waitUntil - a Worker's `ctx.waitUntil`: the runtime drops the timers and promises of a
  *   request whose client left, so the close is handed to it to be run to its end (a generator
  *   waiting on a timer then still reaches its `finally`).
- * @param shutdown - for an event stream (docs/spec.md §2.6): when the shutdown begins, a step
- *   still awaited is given up, the iteration ends as complete and the iterator is closed.
+ * @param stop - for an event stream (docs/spec.md §2.6): once its end is due (the shutdown), a
+ *   step still awaited is given up, the iteration ends as complete and the iterator is closed;
+ *   disposed of when the iteration ends.
  */
 export function resumeSteps(
   first: Uint8Array,
@@ -52,17 +53,15 @@ export function resumeSteps(
   declared: number,
   onError: (error: unknown) => void,
   waitUntil?: (promise: Promise<unknown>) => void,
-  shutdown?: ShutdownWatch,
+  stop?: StreamStop,
 ): AsyncIterableIterator<Uint8Array> {
   let sent = 0;
   let started = false;
   /** True once the shutdown ended the stream: the body is closed, nothing more is asked of it. */
   let ended = false;
   let queued: Step | PromiseLike<Step> | undefined = next;
-  let unwatch: (() => void) | undefined;
-  const stopped = shutdown === undefined ? undefined : new Promise<typeof STOP>((resolve) => (unwatch = shutdown.watch(() => resolve(STOP))));
   const close = (): Promise<void> => {
-    unwatch?.();
+    stop?.dispose();
     const closing = closeBody(iterator, onError);
     waitUntil?.(closing);
     return closing;
@@ -81,7 +80,7 @@ export function resumeSteps(
       if (ended) return { done: true, value: undefined };
       const asked = queued ?? (iterator.next() as Step | PromiseLike<Step>);
       queued = undefined;
-      const step = await raceStop(asked, stopped);
+      const step = await (stop === undefined ? asked : stop.race(asked));
       if (step === STOP) {
         // The shutdown began: the stream ends whole, the body is closed (not waited for: a
         // generator stuck in a wait that ignores the signal would hold the stream open), and a
@@ -92,7 +91,7 @@ export function resumeSteps(
         return { done: true, value: undefined };
       }
       if (step.done) {
-        unwatch?.();
+        stop?.dispose();
         if (declared !== -1 && sent !== declared) throw new TypeError(`the app declared Content-Length: ${declared} but its body has ${sent} bytes`);
         return step;
       }

@@ -1,8 +1,8 @@
 /**
- * A server's graceful shutdown as the responses being sent see it (docs/spec.md §2.6): the
- * event streams, ended together when the shutdown signal aborts, through one listener on that
- * signal however many streams are open; what tells an event stream; the race of a stream's
- * next step against its end.
+ * A server's graceful shutdown as the responses being sent see it (docs/spec.md §2.6): which
+ * answers it ends (event streams, {@link eventStreamKind}); the streams of one server, ended
+ * together when its shutdown signal aborts through one listener on it ({@link ShutdownWatch});
+ * the waits of one stream, given up when it is to end ({@link StreamStop}).
  *
  * @module
  */
@@ -10,31 +10,52 @@ import { isThenable } from './body.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
-/** What the wait for an event stream's next step answers when it is to stop (see {@link raceStop}). */
+/**
+ * How long a coded event stream (a `Content-Encoding`, as `compress` sends one) is given at
+ * the shutdown to end by itself, ms: the layer coding it ends it with its coding finished
+ * (gzip's trailer, brotli's last block), which ending it from outside would cut short. One
+ * still running then (a proxied upstream's gzip stream, which no layer ends) is ended as a
+ * plain one is.
+ */
+export const CODED_STREAM_GRACE = 1000;
+
+/** What a {@link StreamStop}'s wait answers once the stream is to end. */
 export const STOP: unique symbol = Symbol('stop');
 
-/** `step`, or {@link STOP} if `stopped` resolves first (an event stream's wait for its next chunk). */
-export function raceStop(step: Step | PromiseLike<Step>, stopped: Promise<typeof STOP> | undefined): Step | PromiseLike<Step | typeof STOP> {
-  return stopped === undefined || !isThenable<Step>(step) ? step : Promise.race([step, stopped]);
+/**
+ * True when the `Content-Type` value `value` is the media type `text/event-stream` (server-sent
+ * events, HTML Living Standard §9.2), whatever its parameters (`; charset=utf-8`);
+ * case-insensitive.
+ */
+export function isEventStreamType(value: string): boolean {
+  const semicolon = value.indexOf(';');
+  return (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase() === 'text/event-stream';
 }
 
 /**
- * True when `headers` give the response the media type `text/event-stream` (server-sent
- * events, HTML Living Standard §9.2), whatever its parameters and case: the answers a graceful
- * shutdown ends.
+ * What `headers` (a response's fields, as given to `startResponse`) say of an event stream:
+ * `undefined` when the media type is not `text/event-stream`; `'coded'` when it has a content
+ * coding other than `identity` (RFC 9110 §8.4: `compress`'s gzip or br, which only the layer
+ * coding it can finish); else `'plain'`.
  */
-export function isEventStream(headers: ReadonlyArray<readonly [string, string]>): boolean {
+export function eventStreamKind(headers: ReadonlyArray<readonly [string, string]>): 'plain' | 'coded' | undefined {
+  let eventStream = false;
+  let coded = false;
   for (const [name, value] of headers) {
-    if (name.length !== 12 || name.toLowerCase() !== 'content-type') continue;
-    const semicolon = value.indexOf(';');
-    return (semicolon === -1 ? value : value.slice(0, semicolon)).trim().toLowerCase() === 'text/event-stream';
+    if (name.length === 12 && name.toLowerCase() === 'content-type') eventStream = isEventStreamType(value);
+    else if (name.length === 16 && name.toLowerCase() === 'content-encoding') {
+      const coding = value.trim().toLowerCase();
+      if (coding !== '' && coding !== 'identity') coded = true;
+    }
   }
-  return false;
+  return !eventStream ? undefined : coded ? 'coded' : 'plain';
 }
+
 /**
  * The event streams being sent under one shutdown signal (`serve()`'s, or the one given to
- * `toNodeHandler` or `toFetchHandler`): each registers how to end it, and all are ended when the signal aborts,
- * through one listener on the signal (a caller's signal gets no listener per stream).
+ * `toNodeHandler`, `toFetchHandler` or the `TestClient`): each registers how to end it, and all
+ * are ended when the signal aborts, through one listener on the signal (a caller's signal gets
+ * no listener per stream).
  */
 export class ShutdownWatch {
   readonly signal: AbortSignal;
@@ -42,10 +63,14 @@ export class ShutdownWatch {
 
   constructor(signal: AbortSignal) {
     this.signal = signal;
-    signal.addEventListener('abort', () => {
-      for (const end of this.#ends) end();
-      this.#ends.clear();
-    }, { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const end of this.#ends) end();
+        this.#ends.clear();
+      },
+      { once: true },
+    );
   }
 
   /**
@@ -71,4 +96,71 @@ export function shutdownWatchOf(signal: AbortSignal | undefined): ShutdownWatch 
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) throw new TypeError('shutdownSignal must be an AbortSignal');
   return new ShutdownWatch(signal);
+}
+
+/**
+ * One event stream's end at the shutdown, as the server sending it waits for the stream's
+ * steps: {@link race} answers a step, or {@link STOP} once the stream is to end ({@link due}):
+ * at the shutdown for a plain stream, {@link CODED_STREAM_GRACE} after it for a coded one, or
+ * when {@link stop} is called (the client left). A promise per wait, never `Promise.race` with
+ * one long-lived promise: each race would leave a reaction on it holding that step's chunk,
+ * for as long as the stream runs.
+ */
+export class StreamStop {
+  #due = false;
+  #interrupt: (() => void) | undefined;
+  #grace: ReturnType<typeof setTimeout> | undefined;
+  readonly #unwatch: () => void;
+  readonly #onDue: (() => void) | undefined;
+
+  /**
+   * @param onDue - called once when the end becomes due (to wake a wait for the client, say).
+   */
+  constructor(shutdown: ShutdownWatch, kind: 'plain' | 'coded', onDue?: () => void) {
+    this.#onDue = onDue;
+    this.#unwatch = shutdown.watch(() => {
+      if (kind === 'plain') return this.stop();
+      this.#grace = setTimeout(() => this.stop(), CODED_STREAM_GRACE);
+      this.#grace.unref?.();
+    });
+  }
+
+  /** True once the stream is to end. */
+  get due(): boolean {
+    return this.#due;
+  }
+
+  /** Makes the end due now: the wait in progress answers {@link STOP}, and every later one. */
+  stop(): void {
+    if (this.#due) return;
+    this.#due = true;
+    clearTimeout(this.#grace);
+    this.#interrupt?.();
+    this.#onDue?.();
+  }
+
+  /** `step`, or {@link STOP} if the end is due first (a step already in hand is answered as it is). */
+  race(step: Step | PromiseLike<Step>): Step | PromiseLike<Step | typeof STOP> {
+    if (!isThenable<Step>(step)) return step;
+    if (this.#due) return Promise.resolve(STOP);
+    return new Promise<Step | typeof STOP>((resolve, reject) => {
+      this.#interrupt = () => resolve(STOP);
+      step.then(
+        (value) => {
+          this.#interrupt = undefined;
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#interrupt = undefined;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Forgets the shutdown (the stream ended): no call comes afterwards. */
+  dispose(): void {
+    this.#unwatch();
+    clearTimeout(this.#grace);
+  }
 }

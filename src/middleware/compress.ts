@@ -8,7 +8,9 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import compressible from 'compressible';
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
-import { checkChunk, closingSource, concatBytes } from '../gateway/body.ts';
+import { type BodyIterator, checkChunk, closeBody, closingSource, concatBytes, isThenable, openBody } from '../gateway/body.ts';
+import { isEventStreamType } from '../gateway/shutdown.ts';
+import { logError } from '../gateway/log.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { AcceptEncoding } from '../http/accept.ts';
@@ -148,7 +150,13 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
       return [output];
     }
     startResponse(started.status, headers.list);
-    return closingSource(compressStream(started.body, coding, settings), started.close);
+    // An event stream ends at the server's shutdown (docs/spec.md §2.6): here, where its coding can be finished.
+    const type = headers.get('content-type');
+    const signal = type !== null && isEventStreamType(type) ? environ['tsgi.shutdown_signal'] : undefined;
+    const line = `${environ.REQUEST_METHOD} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`;
+    const log = (error: unknown) => logError(environ['tsgi.errors'], `${line} (compress, closing an event stream at shutdown)`, error);
+    const shutdown = signal === undefined ? undefined : { signal, log };
+    return closingSource(compressStream(started.body, coding, settings, shutdown), started.close);
   };
 }
 
@@ -253,12 +261,32 @@ function createCompressor(coding: Coding, settings: Settings): zlib.Gzip | zlib.
   return coding === 'gzip' ? zlib.createGzip(options) : zlib.createDeflate(options);
 }
 
+/** What {@link nextOrStop} answers once the shutdown began. */
+const STOP: unique symbol = Symbol('stop');
+
+type Step = IteratorResult<Uint8Array>;
+
+/** An event stream's shutdown, as {@link compressStream} heeds it. */
+interface Shutdown {
+  /** `tsgi.shutdown_signal`. */
+  signal: AbortSignal;
+  /** Where a failure of the body's `return()`, or of the step left pending, goes. */
+  log: (error: unknown) => void;
+}
+
 /**
  * Compresses `body` chunk by chunk: each input chunk is written, flushed, and its output
- * yielded before the next chunk is pulled. Closing this generator early closes `body` (the
- * `for await` does) and frees the compressor.
+ * yielded before the next chunk is pulled. Closing this generator early closes `body` and
+ * frees the compressor.
+ *
+ * With `shutdown` (an event stream under `tsgi.shutdown_signal`), when the signal aborts, even
+ * while the body waits for its next event: the body is closed (`return()`, not waited for: a
+ * generator takes it only once its current wait ends), and the coding is finished, its last
+ * bytes yielded as one chunk (with the output of a chunk in hand), so the server ends the
+ * response at once and the client decodes a whole stream. A failure of that `return()`, or
+ * of the step left pending, goes to `shutdown.log`.
  */
-async function* compressStream(body: Body, coding: Coding, settings: Settings): AsyncGenerator<Uint8Array, void, undefined> {
+async function* compressStream(body: Body, coding: Coding, settings: Settings, shutdown?: Shutdown): AsyncGenerator<Uint8Array, void, undefined> {
   const z = createCompressor(coding, settings);
   const flushKind = coding === 'br' ? zlib.constants.BROTLI_OPERATION_FLUSH : zlib.constants.Z_SYNC_FLUSH;
   let failure: unknown;
@@ -276,17 +304,78 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings): 
         else resolve(z.read() as Buffer | null);
       });
     });
+  const iterator = openBody(body);
+  /** True once the body needs no closing here: it ended, or the shutdown closed it. */
+  let ended = false;
+  /** Output not yet yielded: at the shutdown, it goes out with the end of the coding. */
+  const held: Buffer[] = [];
+  let throwing = false;
   try {
-    for await (const chunk of body) {
-      checkChunk(chunk);
+    for (;;) {
+      const next = await nextOrStop(iterator, shutdown);
+      if (next === STOP) break;
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      const chunk = checkChunk(next.value);
       if (chunk.byteLength === 0) continue;
       const output = await step(chunk);
-      if (output !== null && output.byteLength > 0) yield output;
+      if (output === null || output.byteLength === 0) continue;
+      if (shutdown?.signal.aborted === true) {
+        held.push(output);
+        break;
+      }
+      yield output;
+    }
+    if (!ended) {
+      ended = true;
+      void closeBody(iterator, shutdown!.log);
     }
     z.end();
-    for await (const output of z as AsyncIterable<Buffer>) yield output;
+    for await (const output of z as AsyncIterable<Buffer>) held.push(output);
     if (failure !== undefined) throw failure;
+    if (held.length > 0) yield Buffer.concat(held);
+  } catch (error) {
+    throwing = true;
+    throw error;
   } finally {
     z.destroy();
+    if (!ended) {
+      // Closed early (the client left, or an error): close the body too, as `for await` would.
+      let closeFailure: { error: unknown } | undefined;
+      await closeBody(iterator, (error) => (closeFailure = { error }));
+      if (closeFailure !== undefined && !throwing) throw closeFailure.error;
+    }
   }
+}
+
+/**
+ * The body's next step, or {@link STOP} once the shutdown's signal aborted (a step then left
+ * pending that fails is logged).
+ */
+function nextOrStop(iterator: BodyIterator, shutdown: Shutdown | undefined): Step | typeof STOP | PromiseLike<Step | typeof STOP> {
+  if (shutdown?.signal.aborted === true) return STOP;
+  const next = iterator.next() as Step | PromiseLike<Step>;
+  if (shutdown === undefined || !isThenable<Step>(next)) return next;
+  const { signal, log } = shutdown;
+  return new Promise<Step | typeof STOP>((resolve, reject) => {
+    let stopped = false;
+    const onAbort = () => {
+      stopped = true;
+      resolve(STOP);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    next.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        if (stopped) log(error);
+        else reject(error);
+      },
+    );
+  });
 }

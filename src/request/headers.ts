@@ -122,7 +122,8 @@ export abstract class RequestHeaderFields {
    * ```ts
    * // A long poll that answers 204 when the server stops, and stops when the client leaves.
    * const stop = AbortSignal.any([req.signal, req.shutdownSignal].filter((s) => s !== undefined));
-   * const update = await nextUpdate({ signal: stop }).catch(() => null);
+   * // null once stopped; any other failure still throws
+   * const update = await nextUpdate({ signal: stop }).catch((error) => { if (stop.aborted) return null; throw error; });
    * return update === null ? new Response(null, { status: 204 }) : Response.json(update);
    * ```
    */

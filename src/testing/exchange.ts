@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type ShutdownWatch, isEventStream } from '../gateway/shutdown.ts';
+import { type ShutdownWatch, StreamStop, eventStreamKind } from '../gateway/shutdown.ts';
 import type { App, Environ } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
@@ -224,8 +224,9 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
   }
   options.onHead?.();
   if (rest !== undefined) {
-    const ends = options.shutdown !== undefined && isEventStream(headers) ? options.shutdown : undefined;
-    const body = liveBody(resumeSteps(chunks[0]!, rest, iterator, head.declared, report, undefined, ends), report);
+    const kind = options.shutdown === undefined ? undefined : eventStreamKind(headers);
+    const stop = kind === undefined ? undefined : new StreamStop(options.shutdown!, kind);
+    const body = liveBody(resumeSteps(chunks[0]!, rest, iterator, head.declared, report, undefined, stop), report);
     return { status: head.status, headers, body };
   }
   if (!ended) await closeBody(iterator, report);

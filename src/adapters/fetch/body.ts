@@ -7,7 +7,7 @@
 import type { BodyIterator } from '../../gateway/body.ts';
 import { resumeSteps } from '../../gateway/resume.ts';
 import { toReadableStream } from '../../gateway/stream.ts';
-import type { ShutdownWatch } from '../../gateway/shutdown.ts';
+import type { StreamStop } from '../../gateway/shutdown.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -20,7 +20,8 @@ type Step = IteratorResult<Uint8Array>;
  * @param waitUntil - a Worker's `ctx.waitUntil`: the runtime drops the timers and promises of a
  *   request whose client left, so the close is handed to it to be run to its end (a generator
  *   waiting on a timer then still reaches its `finally`).
- * @param shutdown - for an event stream: the stream ends, as a complete one, when it begins.
+ * @param stop - for an event stream: the stream ends, as a complete one, once its end is due
+ *   (the shutdown).
  */
 export function resumeBody(
   first: Uint8Array,
@@ -29,7 +30,7 @@ export function resumeBody(
   declared: number,
   onError: (error: unknown) => void,
   waitUntil: ((promise: Promise<unknown>) => void) | undefined,
-  shutdown?: ShutdownWatch,
+  stop?: StreamStop,
 ): ReadableStream<Uint8Array> {
-  return toReadableStream(resumeSteps(first, next, iterator, declared, onError, waitUntil, shutdown), onError, onError);
+  return toReadableStream(resumeSteps(first, next, iterator, declared, onError, waitUntil, stop), onError, onError);
 }

@@ -17,7 +17,7 @@ import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
 import { raceTimer } from '../../gateway/resume.ts';
 import { drainUnread } from './unread.ts';
-import { type ShutdownWatch, isEventStream, shutdownWatchOf } from '../../gateway/shutdown.ts';
+import { STOP, type ShutdownWatch, StreamStop, eventStreamKind, shutdownWatchOf } from '../../gateway/shutdown.ts';
 
 /**
  * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's
@@ -61,6 +61,8 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
   const method = environ.REQUEST_METHOD;
   const log = (error: unknown) => logError(environ['tsgi.errors'], requestLine(environ), error);
   let iterator: BodyIterator | undefined;
+  /** An event stream's end at the shutdown: disposed of here unless handed to the body stream. */
+  let stop: StreamStop | undefined;
   try {
     let body = app(environ, startResponse);
     if (isThenable<Body>(body)) body = await body;
@@ -74,7 +76,19 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       return fetchResponse(payload, head);
     }
     iterator = openBody(body);
-    const first = await iterator.next();
+    // An event stream whose fields came first ends at the shutdown even before its first event.
+    const kind = shutdown === undefined || status === undefined || shutdown.signal.aborted ? undefined : eventStreamKind(headers!);
+    if (kind !== undefined) stop = new StreamStop(shutdown!, kind);
+    const asked = iterator.next() as Step | PromiseLike<Step>;
+    const first = await (stop === undefined ? asked : stop.race(asked));
+    if (first === STOP) {
+      // No event yet: an empty answer, which `EventSource` reconnects after, as after any end.
+      if (isThenable<Step>(asked)) asked.then(undefined, log);
+      void closeBody(iterator, log);
+      const head = fetchHead(status, headers, method, 0);
+      committed = true;
+      return fetchResponse(null, head);
+    }
     if (first.done) {
       const head = fetchHead(status, headers, method, 0);
       committed = true;
@@ -101,8 +115,12 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     const ctx = environ['tsgi.fetch_execution_context'] as FetchExecutionContext | undefined;
     const waitUntil = typeof ctx?.waitUntil === 'function' ? ctx.waitUntil.bind(ctx) : undefined;
     // An event stream ends when the shutdown begins (docs/spec.md §2.6).
-    const ends = shutdown !== undefined && isEventStream(headers!) ? shutdown : undefined;
-    const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil, ends);
+    if (stop === undefined && shutdown !== undefined) {
+      const kind = eventStreamKind(headers!);
+      if (kind !== undefined) stop = new StreamStop(shutdown, kind);
+    }
+    const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil, stop);
+    stop = undefined; // the stream's now
     const response = fetchResponse(stream, head);
     streamed.add(response);
     return response;
@@ -115,6 +133,8 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     if (exception !== null) return respond(exception.toApp(), environ, undefined, true);
     log(error);
     return plain(500, 'Internal Server Error', 'Internal Server Error\n');
+  } finally {
+    stop?.dispose();
   }
 }
 

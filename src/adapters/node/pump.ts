@@ -11,7 +11,7 @@ import { endWith } from './end.ts';
 import { guardSend } from './send-timeout.ts';
 import { responseGone } from './http2-compat.ts';
 import { isAbort } from '../../gateway/abort.ts';
-import { STOP, isEventStream, raceStop } from '../../gateway/shutdown.ts';
+import { STOP, StreamStop, eventStreamKind } from '../../gateway/shutdown.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -26,11 +26,13 @@ type Step = IteratorResult<Uint8Array>;
  * ended), a failure of that step is still logged, as one while streaming would be.
  *
  * A `text/event-stream` body ends when `exchange.shutdown` begins (the server's graceful
- * shutdown), even while it waits for its next event or for the client to read: its `return()`
- * is called and the response ends as a complete one (the last chunk, or the end of the HTTP/2
- * stream), so an `EventSource` reconnects, to another worker, where a stream cut at the
- * shutdown's timeout would have held it until then. Such a body also stops waiting at once
- * when the client leaves.
+ * shutdown; one with a `Content-Encoding` is first given `CODED_STREAM_GRACE` to end by
+ * itself, as `compress` ends it, its coding finished), even while it waits for its next event
+ * (its first one too, when its fields were given before it: it is then answered with an
+ * empty body) or for the client to read: its `return()` is called and the response ends as a
+ * complete one (the last chunk, or the end of the HTTP/2 stream), so an `EventSource`
+ * reconnects, to another worker, where a stream cut at the shutdown's timeout would have held
+ * it until then. Such a body also stops waiting at once when the client leaves.
  */
 export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   let iterator: BodyIterator;
@@ -60,10 +62,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     wake = undefined;
     resolve?.();
   };
-  /** Ends an event stream's wait for its next step (set with `stopped`, below). */
-  let interrupt: (() => void) | undefined;
-  /** True once the server's shutdown asked an event stream to end. */
-  let stopping = false;
+  /** An event stream's end at the shutdown (see `watchEventStream`). */
+  let stop: StreamStop | undefined;
   const onClose = () => {
     // Not `res.writableFinished`: an HTTP/2 response reads as finished once the client reset
     // its stream, and the body (an idle event stream) would then never be closed.
@@ -72,16 +72,15 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     res.off('drain', onDrain);
     release();
     onDrain();
-    interrupt?.();
+    stop?.stop();
   };
-  const onShutdown = () => {
-    stopping = true;
-    onDrain();
-    interrupt?.();
+  /** `step`, or {@link STOP} once an event stream is to end (the client left, the shutdown). */
+  const nextOf = (step: Step | PromiseLike<Step>) => (stop === undefined ? step : stop.race(step));
+  /** Has an event stream end at the shutdown, once its fields are given: a wait for the client ends then too. */
+  const watchEventStream = () => {
+    const kind = exchange.shutdown === undefined ? undefined : eventStreamKind(exchange.headers!);
+    if (kind !== undefined) stop = new StreamStop(exchange.shutdown!, kind, onDrain);
   };
-  let unwatch: (() => void) | undefined;
-  /** Resolves with {@link STOP} once the client left or the shutdown began (event streams only). */
-  let stopped: Promise<typeof STOP> | undefined;
   /** Ends the response as a complete one, and closes the body: the shutdown's end of an event stream. */
   const endNow = async () => {
     res.end();
@@ -98,8 +97,19 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   /** The second step, asked for ahead and not yet taken: its failure must still be logged. */
   let untaken: PromiseLike<Step> | undefined;
   try {
-    let step = await (iterator.next() as Step | Promise<Step>);
+    // Fields given before the first chunk: an event stream may end at the shutdown before it
+    // (one asked for once the shutdown began sends its first chunk, as the server sends it).
+    if (exchange.headers !== undefined && exchange.shutdown?.signal.aborted === false) watchEventStream();
+    const firstStep = iterator.next() as Step | Promise<Step>;
+    const first = await nextOf(firstStep);
     if (closed) return;
+    if (first === STOP) {
+      // No event yet: an empty answer, which `EventSource` reconnects after, as after any end.
+      untaken = firstStep as Promise<Step>;
+      sendHead(exchange, 0);
+      return await endNow();
+    }
+    let step = first;
     if (step.done) {
       sendHead(exchange, 0);
       res.end();
@@ -129,18 +139,14 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       res.end();
       return;
     }
-    const shutdown = exchange.shutdown;
-    if (shutdown !== undefined && isEventStream(exchange.headers!)) {
-      stopped = new Promise((resolve) => (interrupt = () => resolve(STOP)));
-      unwatch = shutdown.watch(onShutdown);
-    }
+    if (stop === undefined) watchEventStream();
     // HTTP/2 only (see ExchangeState.declaredStreamLength): bytes the body may still send.
     let allowed = exchange.declaredStreamLength;
     if (allowed !== -1) allowed = withinDeclared(allowed, chunk, exchange.declaredStreamLength);
     if (!res.write(chunk)) await drain();
     if (closed) return;
     untaken = undefined;
-    let next: Step | typeof STOP = second ?? (await raceStop(pending, stopped));
+    let next: Step | typeof STOP = second ?? (await nextOf(pending));
     if (next === STOP) untaken = pending as Promise<Step>;
     for (;;) {
       if (closed) return;
@@ -159,9 +165,9 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
         if (closed) return;
       }
       // An event in hand when the shutdown began is sent, then the stream ends.
-      if (stopping) return await endNow();
+      if (stop?.due === true) return await endNow();
       const pendingStep = iterator.next() as Step | Promise<Step>;
-      next = await raceStop(pendingStep, stopped);
+      next = await nextOf(pendingStep);
       // A step the stop left pending is not taken: its failure must still be logged.
       if (next === STOP) untaken = pendingStep as Promise<Step>;
     }
@@ -169,7 +175,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     exchange.fail(error);
   } finally {
     res.off('close', onClose);
-    unwatch?.();
+    stop?.dispose();
     untaken?.then(undefined, onError);
     if (!finished) await release(); // settles once the body's finally has run (see ServerState.pumping)
   }

@@ -137,7 +137,8 @@ export interface ServeOptions extends NodeEnvironOptions {
  * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`); a TypeError
  *   for `http2: true` without `tls`, `'h2c'` with it, an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize` or
- *   `maxConcurrentRequests` that is not a non-negative integer, or an Express, Connect or Koa
+ *   `maxConcurrentRequests` that is not a non-negative integer, a `shutdownSignal` that is
+ *   not an `AbortSignal`, or an Express, Connect or Koa
  *   app given as `app` (mount tsgi inside it with `toNodeHandler` instead); TLS errors for a
  *   bad certificate or key.
  */
@@ -151,6 +152,9 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   if (options.fd !== undefined) {
     if (!Number.isSafeInteger(options.fd) || options.fd < 0) throw new TypeError('serve: fd must be a non-negative integer (a file descriptor)');
     if (options.path !== undefined) throw new TypeError('serve: fd and path cannot be combined: listen on one socket');
+  }
+  if (options.shutdownSignal !== undefined && !(options.shutdownSignal instanceof AbortSignal)) {
+    throw new TypeError('serve: shutdownSignal must be an AbortSignal');
   }
   const requestTimeout = options.requestTimeout ?? 300_000;
   const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set(), shutdown: new AbortController() };

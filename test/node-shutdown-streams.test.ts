@@ -1,0 +1,164 @@
+/**
+ * The shutdown of event streams, further, over real sockets: what a long-lived event stream
+ * keeps in memory, how a coded one ends (under `compress`, and with no layer to end it), and
+ * one that has not sent its first event.
+ */
+import http from 'node:http';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { type App } from 'tsgi';
+import { compress } from 'tsgi/middleware';
+import { deferred, encoder, sleep, start, until } from './node-helpers.ts';
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+describe('a long event stream', () => {
+  it('does not keep the events it sent while it runs (memory stays flat over many events)', async () => {
+    const collected = { count: 0 };
+    const registry = new FinalizationRegistry<void>(() => collected.count++);
+    const sent = deferred();
+    const gate = deferred();
+    const events = 200;
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+      return (async function* () {
+        for (let n = 0; n < events; n++) {
+          const chunk = encoder.encode(`data: ${'x'.repeat(1000)} ${n}\n\n`);
+          registry.register(chunk);
+          yield chunk;
+        }
+        sent.resolve();
+        await gate.promise; // stays open, as an event stream does
+      })();
+    };
+    const server = await start(app);
+    let received = 0;
+    const req = http.get(`${server.url}/events`, { agent: false }, (res) => res.on('data', (chunk: Buffer) => (received += chunk.byteLength)));
+    req.on('error', () => {});
+    await sent.promise;
+    await until(() => received >= events * 1000);
+    for (let i = 0; i < 5 && collected.count < events - 5; i++) {
+      gc();
+      await sleep(20);
+    }
+    expect(collected.count).toBeGreaterThanOrEqual(events - 5);
+    gate.resolve();
+    req.destroy();
+  });
+});
+
+describe('a compressed event stream at shutdown', () => {
+  for (const coding of ['gzip', 'br', 'deflate'] as const) {
+    it(`ends as a whole ${coding} stream, which a strict decoder takes`, async () => {
+      const cleaned = deferred();
+      const app: App = (_environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+        return (async function* () {
+          try {
+            yield encoder.encode('data: one\n\n');
+            for (;;) {
+              await sleep(200); // the stream is closed while it waits here
+              yield encoder.encode(': tick\n\n');
+            }
+          } finally {
+            cleaned.resolve();
+          }
+        })();
+      };
+      const server = await start(compress(app, { encodings: [coding] }));
+      const chunks: Buffer[] = [];
+      const first = deferred();
+      const response = new Promise<{ complete: boolean; encoding: string | undefined }>((resolve, reject) => {
+        const req = http.get(`${server.url}/events`, { agent: false, headers: { 'accept-encoding': coding } }, (res) => {
+          res.on('data', (chunk: Buffer) => {
+            chunks.push(chunk);
+            first.resolve();
+          });
+          res.on('end', () => resolve({ complete: res.complete, encoding: res.headers['content-encoding'] }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+      });
+      await first.promise;
+      const begun = Date.now();
+      await server.close({ timeout: 5000 });
+      expect(Date.now() - begun).toBeLessThan(1500);
+      const { complete, encoding } = await response;
+      expect(complete).toBe(true);
+      expect(encoding).toBe(coding);
+      const body = Buffer.concat(chunks);
+      const decode = coding === 'gzip' ? zlib.gunzipSync : coding === 'br' ? zlib.brotliDecompressSync : zlib.inflateSync;
+      const text = decode(body).toString();
+      expect(text.startsWith('data: one\n\n')).toBe(true);
+      expect(text.endsWith('\n\n')).toBe(true);
+      await cleaned.promise;
+      expect(server.log.text).toBe('');
+    });
+  }
+});
+
+describe('a coded event stream no layer ends', () => {
+  it('is still ended by the server at shutdown, after a short grace, not held for the timeout', async () => {
+    const gzip = zlib.createGzip();
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/event-stream'], ['Content-Encoding', 'gzip']]);
+      return (async function* () {
+        gzip.write('data: one\n\n');
+        const first = await new Promise<Buffer>((resolve) => gzip.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve(gzip.read() as Buffer)));
+        yield new Uint8Array(first);
+        for (;;) await sleep(50); // a proxied upstream that sends nothing more
+      })();
+    };
+    const server = await start(app);
+    const ended = deferred<boolean>();
+    const first = deferred();
+    const req = http.get(`${server.url}/events`, { agent: false }, (res) => {
+      res.on('data', () => first.resolve());
+      res.on('end', () => ended.resolve(res.complete));
+      res.on('error', () => ended.resolve(false));
+    });
+    req.on('error', () => ended.resolve(false));
+    await first.promise;
+    const begun = Date.now();
+    const closing = server.close({ timeout: 5000 });
+    expect(await ended.promise).toBe(true);
+    expect(Date.now() - begun).toBeLessThan(2500);
+    await closing;
+    gzip.destroy();
+  });
+});
+
+describe('an event stream with no event yet', () => {
+  it('ends at shutdown with an empty, complete answer, not held for the timeout', async () => {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+      return (async function* () {
+        for (;;) {
+          await sleep(200); // no event to send yet
+          if (Math.random() > 2) yield encoder.encode('data: never\n\n');
+        }
+      })();
+    };
+    const server = await start(app);
+    const answered = deferred();
+    const response = new Promise<{ status: number | undefined; type: string | undefined; body: string; complete: boolean }>((resolve, reject) => {
+      const req = http.get(`${server.url}/events`, { agent: false }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body, complete: res.complete }));
+      });
+      req.on('error', reject);
+      req.on('socket', () => answered.resolve());
+    });
+    await answered.promise;
+    await sleep(100); // the app was called and waits
+    const begun = Date.now();
+    await server.close({ timeout: 5000 });
+    expect(Date.now() - begun).toBeLessThan(2500);
+    expect(await response).toEqual({ status: 200, type: 'text/event-stream', body: '', complete: true });
+    expect(server.log.text).toBe('');
+  });
+});
