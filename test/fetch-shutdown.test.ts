@@ -63,6 +63,24 @@ describe('toFetchHandler and a graceful shutdown', () => {
     expect(await late.text()).toBe('data: one\n\n');
   });
 
+  it('answers an event stream that has not sent its first event with an empty 200 when the signal aborts', async () => {
+    const controller = new AbortController();
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+      return (async function* () {
+        await new Promise(() => {}); // no event, ever
+        yield encoder.encode('data: never\n\n');
+      })();
+    };
+    const answer = toFetchHandler(app, { shutdownSignal: controller.signal })(new globalThis.Request('http://example.com/events'));
+    await sleep(20);
+    controller.abort();
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    expect(await res.text()).toBe('');
+  });
+
   it('leaves other streams alone', async () => {
     const controller = new AbortController();
     const app: App = (_environ, startResponse) => {
