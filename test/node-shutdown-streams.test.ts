@@ -131,7 +131,40 @@ describe('a coded event stream no layer ends', () => {
   });
 });
 
+/** A raw event stream whose fields come first and whose first event never does. */
+const eventless: App = (_environ, startResponse) => {
+  startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+  return (async function* () {
+    for (;;) {
+      await sleep(200); // no event to send yet
+      if (Math.random() > 2) yield encoder.encode('data: never\n\n');
+    }
+  })();
+};
+
 describe('an event stream with no event yet', () => {
+  it('under compress (a layer that waits for the first chunk before the server holds the body), ends at shutdown too', async () => {
+    const server = await start(compress(eventless));
+    const response = new Promise<{ status: number | undefined; body: string; complete: boolean }>((resolve, reject) => {
+      const req = http.get(`${server.url}/events`, { agent: false, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('close', () => {
+          const raw = Buffer.concat(chunks);
+          const body = res.headers['content-encoding'] === 'gzip' ? zlib.gunzipSync(raw).toString() : raw.toString();
+          resolve({ status: res.statusCode, body, complete: res.complete });
+        });
+      });
+      req.on('error', reject);
+    });
+    await sleep(100); // the app was called and waits
+    const begun = Date.now();
+    await server.close({ timeout: 5000 });
+    expect(Date.now() - begun).toBeLessThan(2500);
+    expect(await response).toEqual({ status: 200, body: '', complete: true });
+    expect(server.log.text).toBe('');
+  });
+
   it('ends at shutdown with an empty, complete answer, not held for the timeout', async () => {
     const app: App = (_environ, startResponse) => {
       startResponse('200 OK', [['Content-Type', 'text/event-stream']]);

@@ -7,6 +7,7 @@
 import { type App, type Body, type Environ, type StartResponse } from './types.ts';
 import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } from './body.ts';
 import { logError, requestLine } from './log.ts';
+import { eventStreamKind } from './shutdown.ts';
 
 /** An app's answer once its status is known: the first chunk has been produced, none sent. */
 export interface StartedApp {
@@ -27,7 +28,9 @@ export interface StartedApp {
  *
  * While the first chunk is pending, the server does not hold the body yet: when
  * `environ['tsgi.signal']` aborts then (the client left, a `timeout` above gave up), the app's
- * body is closed here at once (`return()`) and the answer's body is empty.
+ * body is closed here at once (`return()`) and the answer's body is empty; so it is, for an
+ * event stream (`text/event-stream` fields given before the body), when
+ * `environ['tsgi.shutdown_signal']` aborts (the server's shutdown, docs/spec.md §2.6).
  *
  * The `startResponse` given to the app accepts a second call with `error` until `callApp`
  * returns; after that such a call re-throws `error` (PEP 3333: the headers are out).
@@ -57,7 +60,10 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
     committed = true;
     return { status, headers, body: body as Uint8Array[], close() {} };
   }
-  const pulled = await pullFirstChunk(body, environ, onCloseError);
+  // An event stream whose fields came first also stops waiting for its first event at the
+  // server's shutdown (docs/spec.md §2.6): the server cannot end what it does not hold yet.
+  const shutdown = status !== undefined && eventStreamKind(headers) !== undefined ? environ['tsgi.shutdown_signal'] : undefined;
+  const pulled = await pullFirstChunk(body, environ, onCloseError, shutdown);
   if (status === undefined) {
     void pulled.close();
     throw new TypeError('the app returned a body without calling startResponse');
@@ -78,6 +84,8 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
  * whatever that `next()` then settles with (the close being ours, not the app's failure).
  *
  * @param onCloseError - as {@link callApp}'s.
+ * @param shutdown - a second signal that abandons the pull as `tsgi.signal` does (an event
+ *   stream's `tsgi.shutdown_signal`).
  * @throws (rejects with) what pulling the first chunk throws, the app's iterator closed first;
  *   TypeError when `body` is not an iterable.
  */
@@ -85,31 +93,45 @@ export async function pullFirstChunk(
   body: Body,
   environ: Environ,
   onCloseError?: (error: unknown) => void,
+  shutdown?: AbortSignal,
 ): Promise<{ body: Body; close(): Promise<void> }> {
   const iterator = openBody(body);
   let first: IteratorResult<Uint8Array>;
   let abandoned: Promise<void> | undefined;
   let signal: AbortSignal | undefined;
+  /** Ends the wait for the first step once abandoned: a generator stuck in a wait never takes its `return()`. */
+  let giveUp: (() => void) | undefined;
   const abandon = () => {
     abandoned ??= closeBody(iterator, onCloseError ?? closeLogger(environ));
+    giveUp?.();
   };
   try {
     const pending = iterator.next();
     // Only a step still to come can be waited on after the client left.
-    if (isThenable(pending)) {
+    if (isThenable<IteratorResult<Uint8Array>>(pending)) {
       signal = environ['tsgi.signal'];
-      if (signal?.aborted === true) abandon();
-      else signal?.addEventListener('abort', abandon, { once: true });
+      // A shutdown begun before the request is left to the server, which ends the stream after its first chunk.
+      if (signal?.aborted === true) {
+        abandon();
+        pending.then(undefined, () => undefined); // settles unseen: the close is ours
+      } else if (signal !== undefined || shutdown !== undefined) {
+        signal?.addEventListener('abort', abandon, { once: true });
+        shutdown?.addEventListener('abort', abandon, { once: true });
+        const gaveUp = new Promise<IteratorResult<Uint8Array>>((resolve) => (giveUp = () => resolve(DONE)));
+        first = await Promise.race([pending, gaveUp]);
+      }
     }
-    first = await pending;
+    if (abandoned === undefined) first ??= await pending;
   } catch (error) {
     if (abandoned !== undefined) return { body: [], close: () => abandoned! };
     closeBody(iterator, onCloseError ?? closeLogger(environ));
     throw error;
   } finally {
     signal?.removeEventListener('abort', abandon);
+    shutdown?.removeEventListener('abort', abandon);
   }
   if (abandoned !== undefined) return { body: [], close: () => abandoned! };
+  first = first!;
   if (first.done) return { body: [], close: () => closeBody(iterator, onCloseError ?? closeLogger(environ)) };
   return replayFirst(first.value, iterator, !isAsyncIterable(body), environ, onCloseError);
 }
