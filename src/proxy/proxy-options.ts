@@ -4,7 +4,7 @@
  * @module
  */
 import { type ConnectionOptions, createSecureContext } from 'node:tls';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher } from './undici.ts';
 import { type HeaderEdits, checkEdits } from './header-edits.ts';
 
 /** Options of `proxy`. Times are in milliseconds. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { Readable } from 'node:stream';
-import { type Dispatcher, Pool } from 'undici';
+import { type Dispatcher, Pool } from './undici.ts';
 import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { reasonPhrase } from '../response/status.ts';

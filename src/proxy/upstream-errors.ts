@@ -10,7 +10,7 @@ import { logError, requestLine } from '../gateway/log.ts';
 import { requestIdLabel } from '../middleware/request-id-label.ts';
 import { HTTPBadGateway, HTTPGatewayTimeout } from '../exceptions/server-errors.ts';
 import type { HTTPException } from '../exceptions/base.ts';
-import { errors } from 'undici';
+import { errors } from './undici.ts';
 
 /** A 502 for an upstream that could not be reached or gave no answer: not an "invalid response". */
 class UpstreamUnreachable extends HTTPBadGateway {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Dispatcher, errors } from 'undici';
+import { type Dispatcher, errors } from './undici.ts';
 
 /** The upstream's response head. */
 export interface UpstreamHead {

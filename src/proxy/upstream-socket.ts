@@ -5,7 +5,7 @@
  * @module
  */
 import type { Socket } from 'node:net';
-import { buildConnector } from 'undici';
+import { buildConnector } from './undici.ts';
 
 /**
  * Write errors that say the upstream's side of the connection is gone: reset (`ECONNRESET`), or
