@@ -68,15 +68,22 @@ export function dropStream(stream: ReadableStream<Uint8Array>): void {
  * chunk. Closing the iteration early (`return()`) cancels the stream, also before the first
  * chunk (a HEAD answer, a client gone: a server-sent-events source stops) and while a read
  * waits for the next one (an idle event stream); iterate it once.
+ *
+ * @param readFailure - maps an error of the stream's `read()` to the one the iteration throws
+ *   (the fetch adapter's request body: a runtime's own error for a client gone becomes an input
+ *   error); without it, the stream's error is thrown as it is.
  */
-export function fromReadableStream(stream: ReadableStream<Uint8Array>): AsyncIterableIterator<Uint8Array> {
+export function fromReadableStream(
+  stream: ReadableStream<Uint8Array>,
+  readFailure?: (error: unknown) => unknown,
+): AsyncIterableIterator<Uint8Array> {
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   // Unread, the stream is not locked yet and is cancelled here; once read, through its reader,
   // which also ends a read still waiting for data (an idle event stream), and with it the
   // generator, which could not take its `return()` before.
   const cancel = () => (reader ?? (stream.locked ? undefined : stream))?.cancel().catch(() => undefined);
   return closingSource(
-    readChunks(stream, (opened) => (reader = opened)),
+    readChunks(stream, (opened) => (reader = opened), readFailure),
     cancel,
   );
 }
@@ -84,6 +91,7 @@ export function fromReadableStream(stream: ReadableStream<Uint8Array>): AsyncIte
 async function* readChunks(
   stream: ReadableStream<Uint8Array>,
   opened: (reader: ReadableStreamDefaultReader<Uint8Array>) => void,
+  readFailure: ((error: unknown) => unknown) | undefined,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   if (dropped.has(stream)) throw new DOMException('the request body was dropped: the answer went out before it was read', 'AbortError');
   const reader = stream.getReader();
@@ -91,7 +99,12 @@ async function* readChunks(
   let done = false;
   try {
     for (;;) {
-      const step = await reader.read();
+      let step: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        step = await reader.read();
+      } catch (error) {
+        throw readFailure === undefined ? error : readFailure(error);
+      }
       if (step.done) {
         done = true;
         return;

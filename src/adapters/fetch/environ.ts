@@ -7,6 +7,8 @@
 import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { type EnvironKey, defineEnvironKey } from '../../gateway/environ-key.ts';
 import { fromReadableStream } from '../../gateway/stream.ts';
+import { prematureClose } from '../../gateway/readable-input.ts';
+import { isInputError } from '../../request/input.ts';
 import { stderrLog } from '../../gateway/log.ts';
 import {
   DEFAULT_MAX_HEADERS,
@@ -119,7 +121,7 @@ function fetchEnvironFields(
   // data property into an accessor leaves the object in V8's slow dictionary mode.
   this['tsgi.version'] = TSGI_VERSION;
   this['tsgi.url_scheme'] = scheme;
-  this['tsgi.input'] = body === null ? EMPTY_INPUT : fromReadableStream(body);
+  this['tsgi.input'] = body === null ? EMPTY_INPUT : fromReadableStream(body, bodyBrokeOff);
   this['tsgi.errors'] = options.log ?? stderrLog;
   this['tsgi.multithread'] = false;
   this['tsgi.multiprocess'] = options.multiprocess ?? false;
@@ -169,4 +171,21 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
   if (options.scriptName) applyScriptName(environ, options.scriptName);
   if (options.maxBodySize !== undefined && request.body !== null) limitBody(environ, options.maxBodySize, false);
   return environ;
+}
+
+/**
+ * The error a read of the request body throws when the runtime's stream fails: the client's
+ * body broke off (a client that hung up mid-upload), whatever the runtime calls it. Deno fails
+ * the stream with `BadResource` ("Cannot read request body as underlying resource
+ * unavailable"), which no Node error code names, so the body readers answered it as an app
+ * error, a logged 500; it becomes an `ERR_STREAM_PREMATURE_CLOSE` error (its `cause` the
+ * runtime's), which they answer `400`, as on Node. An error already read as one (an abort, a
+ * Node stream's `ECONNRESET` under `@hono/node-server`) is kept.
+ */
+function bodyBrokeOff(error: unknown): unknown {
+  if (isInputError(error)) return error;
+  const brokeOff = prematureClose();
+  brokeOff.message = `The request body broke off: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+  brokeOff.cause = error;
+  return brokeOff;
 }
