@@ -10,7 +10,7 @@ import compressible from 'compressible';
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
 import { type BodyIterator, checkChunk, closeBody, closingSource, concatBytes, isThenable, openBody } from '../gateway/body.ts';
 import { isEventStreamType } from '../gateway/shutdown.ts';
-import { logError } from '../gateway/log.ts';
+import { logError, requestLine } from '../gateway/log.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { AcceptEncoding } from '../http/accept.ts';
@@ -153,9 +153,10 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     // An event stream ends at the server's shutdown (docs/spec.md §2.6): here, where its coding can be finished.
     const type = headers.get('content-type');
     const signal = type !== null && isEventStreamType(type) ? environ['tsgi.shutdown_signal'] : undefined;
-    const line = `${environ.REQUEST_METHOD} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`;
-    const log = (error: unknown) => logError(environ['tsgi.errors'], `${line} (compress, closing an event stream at shutdown)`, error);
-    const shutdown = signal === undefined ? undefined : { signal, log };
+    const shutdown =
+      signal === undefined
+        ? undefined
+        : { signal, log: (error: unknown) => logError(environ['tsgi.errors'], `${requestLine(environ)} (compress, closing an event stream at shutdown)`, error) };
     return closingSource(compressStream(started.body, coding, settings, shutdown), started.close);
   };
 }
