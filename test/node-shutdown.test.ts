@@ -7,10 +7,13 @@
  */
 import http from 'node:http';
 import http2 from 'node:http2';
+import net from 'node:net';
 import { EventSource } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { serve, toNodeHandler } from 'tsgi/node';
+import { accessLog } from 'tsgi/middleware';
+import { proxy } from 'tsgi/proxy';
 import { deferred, encoder, gatedEventStream, getFirstChunk, sleep, start, tickingEvents, until } from './node-helpers.ts';
 
 /** Milliseconds `promise` took to settle. */
@@ -108,6 +111,47 @@ describe('close() and event streams', () => {
       expect(head.complete).toBe(true);
     }
     expect(told).toBe(30);
+  });
+
+  it('ends a close-delimited stream to an HTTP/1.0 client: the connection ends after the last whole event', async () => {
+    const server = await start(tickingEvents().app);
+    const socket = net.connect(server.port, '127.0.0.1');
+    let text = '';
+    socket.setEncoding('latin1').on('data', (chunk: string) => (text += chunk));
+    const ended = new Promise<void>((resolve) => socket.once('end', resolve));
+    socket.write('GET /events HTTP/1.0\r\nHost: x\r\n\r\n');
+    await until(() => text.includes('tick 1'));
+    const took = await timed(server.close({ timeout: 5000 }));
+    await ended;
+    socket.destroy();
+    expect(took).toBeLessThan(1500);
+    const [head, body] = text.split('\r\n\r\n', 2) as [string, string];
+    expect(head).not.toMatch(/transfer-encoding|content-length/i);
+    expect(body).toMatch(/^:\n\n(id: \d+\ndata: tick \d+\n\n)+$/);
+  });
+
+  it("ends a proxied upstream's event stream: the client's ends whole, the upstream request is closed", async () => {
+    const { app, cleaned } = tickingEvents();
+    const upstream = await start(app);
+    const front = await start(proxy(upstream.url));
+    const { head, body } = await getFirstChunk(`${front.url}/events`);
+    await sleep(50);
+    expect(await timed(front.close({ timeout: 5000 }))).toBeLessThan(1500);
+    expect(await body).toMatch(/^:\n\n(id: \d+\ndata: tick \d+\n\n)+$/);
+    expect(head.complete).toBe(true);
+    await cleaned; // the upstream saw its client (the proxy) leave
+    expect(front.log.text).toBe('');
+  });
+
+  it('writes one access log line for the stream it ended, with its status and bytes', async () => {
+    const lines: string[] = [];
+    const server = await start(accessLog(tickingEvents().app, { log: { write: (line: string) => void lines.push(line) } }));
+    const { body } = await getFirstChunk(`${server.url}/events`);
+    await sleep(50);
+    await server.close({ timeout: 5000 });
+    const text = await body;
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`"GET /events HTTP/1.1" 200 ${Buffer.byteLength(text)} `));
   });
 
   it('leaves other streams alone: an octet stream is cut at the timeout, as before', async () => {
