@@ -12,7 +12,7 @@ import { serve as honoServe } from '@hono/node-server';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
-import { encoder, getFirstChunk, sleep, tickingEvents } from './node-helpers.ts';
+import { encoder, errorLog, getFirstChunk, sleep, tickingEvents } from './node-helpers.ts';
 
 /** Serves `handler` with `@hono/node-server` on 127.0.0.1 and a free port. */
 async function listen(handler: ReturnType<typeof toFetchHandler>): Promise<{ url: string; server: http.Server }> {
@@ -79,6 +79,34 @@ describe('toFetchHandler and a graceful shutdown', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     expect(await res.text()).toBe('');
+  });
+
+  it('logs nothing for an event stream whose source stops on the signal itself (an AbortError), with an event sent or none yet, over a socket', async () => {
+    for (const firstEvent of [true, false]) {
+      const controller = new AbortController();
+      const log = errorLog();
+      const app: App = (environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+        return (async function* () {
+          if (firstEvent) yield encoder.encode('data: one\n\n');
+          const shutdown = environ['tsgi.shutdown_signal'] as AbortSignal;
+          await new Promise((_resolve, reject) => shutdown.addEventListener('abort', () => reject(shutdown.reason), { once: true }));
+          yield encoder.encode('data: never\n\n');
+        })();
+      };
+      const { url, server } = await listen(toFetchHandler(app, { shutdownSignal: controller.signal, log }));
+      try {
+        const answer = fetch(`${url}/events`).then(async (res) => ({ status: res.status, body: await res.text() }));
+        await sleep(50);
+        controller.abort(new DOMException('server shutting down', 'AbortError'));
+        expect(await answer).toEqual({ status: 200, body: firstEvent ? 'data: one\n\n' : '' });
+        await sleep(20);
+        expect(log.text).toBe('');
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    }
   });
 
   it('leaves other streams alone', async () => {

@@ -195,3 +195,39 @@ describe('an event stream with no event yet', () => {
     expect(server.log.text).toBe('');
   });
 });
+
+/** An event stream whose source waits on `tsgi.shutdown_signal`, as docs/request.md shows: it rejects with an AbortError at the shutdown. */
+const stopsOnShutdown: App = (environ, startResponse) => {
+  startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+  return (async function* () {
+    yield encoder.encode('data: one\n\n');
+    const shutdown = environ['tsgi.shutdown_signal'] as AbortSignal;
+    await new Promise((_resolve, reject) => shutdown.addEventListener('abort', () => reject(shutdown.reason), { once: true }));
+    yield encoder.encode('data: never\n\n');
+  })();
+};
+
+describe('an event stream whose source stops on the shutdown signal', () => {
+  for (const coded of [false, true]) {
+    it(`ends at shutdown without logging its AbortError as an app error${coded ? ' (under compress)' : ''}`, async () => {
+      const server = await start(coded ? compress(stopsOnShutdown) : stopsOnShutdown);
+      const first = deferred();
+      const response = new Promise<{ body: string; complete: boolean }>((resolve, reject) => {
+        const req = http.get(`${server.url}/events`, { agent: false, headers: coded ? { 'accept-encoding': 'gzip' } : {} }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => (chunks.push(chunk), first.resolve()));
+          res.on('close', () => {
+            const raw = Buffer.concat(chunks);
+            resolve({ body: coded ? zlib.gunzipSync(raw).toString() : raw.toString(), complete: res.complete });
+          });
+        });
+        req.on('error', reject);
+      });
+      await first.promise;
+      await server.close({ timeout: 5000 });
+      expect(await response).toEqual({ body: 'data: one\n\n', complete: true });
+      await sleep(20);
+      expect(server.log.text).toBe('');
+    });
+  }
+});

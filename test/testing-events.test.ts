@@ -131,5 +131,26 @@ describe('TestClient shutdownSignal', () => {
     expect(closed).toBe(true);
     expect(() => new TestClient(app, { shutdownSignal: 'soon' as never })).toThrow(/shutdownSignal must be an AbortSignal/);
   });
-});
 
+  it('reports nothing for a live event stream whose source stops on the signal itself (an AbortError)', async () => {
+    const stopping = new AbortController();
+    const app: App = (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+      return (async function* () {
+        yield new TextEncoder().encode('data: one\n\n');
+        const shutdown = environ['tsgi.shutdown_signal'] as AbortSignal;
+        await new Promise((_resolve, reject) => shutdown.addEventListener('abort', () => reject(shutdown.reason), { once: true }));
+      })();
+    };
+    const client = new TestClient(app, { shutdownSignal: stopping.signal });
+    const res = await client.get('/events', { buffered: false });
+    const seen: string[] = [];
+    for await (const event of res.events()) {
+      seen.push(event.data);
+      stopping.abort();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(seen).toEqual(['one']);
+    expect(res.errors).toBe('');
+  });
+});

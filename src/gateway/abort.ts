@@ -32,3 +32,14 @@ export function serverShuttingDown(): DOMException {
 export function isAbort(error: unknown): boolean {
   return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
+
+/**
+ * `onError` for what is not an abort ({@link isAbort}): how a server hears of a step of a body
+ * it ended itself and left untaken (an event stream at the shutdown, docs/spec.md §2.6), whose
+ * `AbortError` is the body stopping on `tsgi.shutdown_signal` as asked, not an app error.
+ */
+export function unlessAbort(onError: (error: unknown) => void): (error: unknown) => void {
+  return (error) => {
+    if (!isAbort(error)) onError(error);
+  };
+}

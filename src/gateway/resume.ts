@@ -7,6 +7,7 @@
  */
 import { type BodyIterator, checkChunk, closeBody, isThenable } from './body.ts';
 import { STOP, type StreamStop } from './shutdown.ts';
+import { unlessAbort } from './abort.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -84,9 +85,10 @@ export function resumeSteps(
       if (step === STOP) {
         // The shutdown began: the stream ends whole, the body is closed (not waited for: a
         // generator stuck in a wait that ignores the signal would hold the stream open), and a
-        // failure of the step asked for and never taken is still logged.
+        // failure of the step asked for and never taken is still logged (but for an abort: the
+        // body stopping on the shutdown signal as asked).
         ended = true;
-        if (isThenable<Step>(asked)) asked.then(undefined, onError);
+        if (isThenable<Step>(asked)) asked.then(undefined, unlessAbort(onError));
         void close();
         return { done: true, value: undefined };
       }

@@ -11,6 +11,7 @@ import { type App, type AppLike, type Body, type Environ, toApp } from '../gatew
 import { type BodyIterator, checkChunk, closeBody, closingSource, concatBytes, isThenable, openBody } from '../gateway/body.ts';
 import { isEventStreamType } from '../gateway/shutdown.ts';
 import { logError, requestLine } from '../gateway/log.ts';
+import { unlessAbort } from '../gateway/abort.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { AcceptEncoding } from '../http/accept.ts';
@@ -353,7 +354,7 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
 
 /**
  * The body's next step, or {@link STOP} once the shutdown's signal aborted (a step then left
- * pending that fails is logged).
+ * pending that fails is logged, but for an abort: the body stopping on the signal as asked).
  */
 function nextOrStop(iterator: BodyIterator, shutdown: Shutdown | undefined): Step | typeof STOP | PromiseLike<Step | typeof STOP> {
   if (shutdown?.signal.aborted === true) return STOP;
@@ -374,7 +375,7 @@ function nextOrStop(iterator: BodyIterator, shutdown: Shutdown | undefined): Ste
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        if (stopped) log(error);
+        if (stopped) unlessAbort(log)(error); // an abort: the body stopping on the signal as asked
         else reject(error);
       },
     );

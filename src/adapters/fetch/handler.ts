@@ -17,6 +17,7 @@ import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
 import { raceTimer } from '../../gateway/resume.ts';
 import { drainUnread } from './unread.ts';
+import { unlessAbort } from '../../gateway/abort.ts';
 import { STOP, type ShutdownWatch, StreamStop, eventStreamKind, shutdownWatchOf } from '../../gateway/shutdown.ts';
 
 /**
@@ -83,7 +84,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     const first = await (stop === undefined ? asked : stop.race(asked));
     if (first === STOP) {
       // No event yet: an empty answer, which `EventSource` reconnects after, as after any end.
-      if (isThenable<Step>(asked)) asked.then(undefined, log);
+      if (isThenable<Step>(asked)) asked.then(undefined, unlessAbort(log));
       void closeBody(iterator, log);
       const head = fetchHead(status, headers, method, 0);
       committed = true;

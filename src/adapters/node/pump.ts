@@ -10,7 +10,7 @@ import { sendHead } from './head.ts';
 import { endWith } from './end.ts';
 import { guardSend } from './send-timeout.ts';
 import { responseGone } from './http2-compat.ts';
-import { isAbort } from '../../gateway/abort.ts';
+import { isAbort, unlessAbort } from '../../gateway/abort.ts';
 import { STOP, StreamStop, eventStreamKind } from '../../gateway/shutdown.ts';
 
 type Step = IteratorResult<Uint8Array>;
@@ -176,7 +176,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   } finally {
     res.off('close', onClose);
     stop?.dispose();
-    untaken?.then(undefined, onError);
+    // Left untaken by the shutdown's end: an abort is the body stopping on the signal as asked.
+    untaken?.then(undefined, stop?.due === true ? unlessAbort(onError) : onError);
     if (!finished) await release(); // settles once the body's finally has run (see ServerState.pumping)
   }
 }
