@@ -8,7 +8,6 @@ import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { type EnvironKey, defineEnvironKey } from '../../gateway/environ-key.ts';
 import { fromReadableStream } from '../../gateway/stream.ts';
 import { prematureClose } from '../../gateway/readable-input.ts';
-import { isInputError } from '../../request/input.ts';
 import { stderrLog } from '../../gateway/log.ts';
 import {
   DEFAULT_MAX_HEADERS,
@@ -174,18 +173,26 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
 }
 
 /**
- * The error a read of the request body throws when the runtime's stream fails: the client's
- * body broke off (a client that hung up mid-upload), whatever the runtime calls it. Deno fails
- * the stream with `BadResource` ("Cannot read request body as underlying resource
- * unavailable"), which no Node error code names, so the body readers answered it as an app
- * error, a logged 500; it becomes an `ERR_STREAM_PREMATURE_CLOSE` error (its `cause` the
- * runtime's), which they answer `400`, as on Node. An error already read as one (an abort, a
- * Node stream's `ECONNRESET` under `@hono/node-server`) is kept.
+ * The names of Deno's I/O errors (`Deno.errors.*`) that fail a request body's stream when its
+ * client's connection goes (`BadResource` for a client that hung up mid-upload: "Cannot read
+ * request body as underlying resource unavailable"; `Http` for a connection closed before the
+ * message completed). No Node error code names them.
+ */
+const RUNTIME_BODY_ERRORS = new Set(['BadResource', 'BrokenPipe', 'ConnectionAborted', 'ConnectionReset', 'Http', 'Interrupted', 'TimedOut', 'UnexpectedEof']);
+
+/**
+ * The error a read of the request body throws when the runtime's stream fails: a runtime's own
+ * error for the client's body breaking off (Deno's, {@link RUNTIME_BODY_ERRORS}), which the body
+ * readers answered as an app error, a logged 500, becomes an `ERR_STREAM_PREMATURE_CLOSE` error
+ * (its `cause` the runtime's), which they answer `400`, as on Node. Any other error is kept: one
+ * already read as an input error (Bun's `AbortError`, a Node stream's `ECONNRESET` under
+ * `@hono/node-server`), and one that is not the client's (a bug in a stream the user put in
+ * front of the handler stays an app error, logged, not a 400 that hides it).
  */
 function bodyBrokeOff(error: unknown): unknown {
-  if (isInputError(error)) return error;
+  if (!(error instanceof Error) || !RUNTIME_BODY_ERRORS.has(error.name)) return error;
   const brokeOff = prematureClose();
-  brokeOff.message = `The request body broke off: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`;
+  brokeOff.message = `The request body broke off: ${error.name}: ${error.message}`;
   brokeOff.cause = error;
   return brokeOff;
 }
