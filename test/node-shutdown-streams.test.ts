@@ -231,3 +231,35 @@ describe('an event stream whose source stops on the shutdown signal', () => {
     });
   }
 });
+
+describe('an event stream whose first event fails at the shutdown', () => {
+  for (const layered of [false, true]) {
+    it(`has that failure logged, not dropped${layered ? ', behind compress (which waits for the first chunk)' : ''}`, async () => {
+      const app: App = (environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+        return (async function* () {
+          const shutdown = environ['tsgi.shutdown_signal'] as AbortSignal;
+          await new Promise((_resolve, reject) => shutdown.addEventListener('abort', () => reject(new TypeError('feed.close is not a function')), { once: true }));
+          yield encoder.encode('data: never\n\n');
+        })();
+      };
+      const server = await start(layered ? compress(app) : app);
+      const answered = deferred();
+      const response = new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
+        const req = http.get(`${server.url}/events`, { agent: false, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode, body }));
+        });
+        req.on('error', reject);
+        req.on('socket', () => answered.resolve());
+      });
+      await answered.promise;
+      await sleep(100); // the app was called and waits
+      await server.close({ timeout: 5000 });
+      expect(await response).toEqual({ status: 200, body: '' });
+      for (let i = 0; i < 100 && server.log.text === ''; i++) await sleep(5);
+      expect(server.log.text).toMatch(/^\[tsgi\] GET \/events HTTP\/1\.1.*: TypeError: feed\.close is not a function/);
+    });
+  }
+});

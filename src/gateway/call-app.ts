@@ -7,6 +7,7 @@
 import { type App, type Body, type Environ, type StartResponse } from './types.ts';
 import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } from './body.ts';
 import { logError, requestLine } from './log.ts';
+import { unlessAbort } from './abort.ts';
 import { eventStreamKind } from './shutdown.ts';
 
 /** An app's answer once its status is known: the first chunk has been produced, none sent. */
@@ -81,7 +82,8 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
  * While the first chunk is pending the server does not hold the body yet and cannot close it:
  * when `environ['tsgi.signal']` aborts then (the client left, a `timeout` above gave up), the
  * app's iterator is closed here at once (`return()`), and the pull answers an empty body,
- * whatever that `next()` then settles with (the close being ours, not the app's failure).
+ * whatever that `next()` then settles with; should it fail with anything but an abort (the
+ * body stopping as asked), the failure goes to `onCloseError`, as one of the close would.
  *
  * @param onCloseError - as {@link callApp}'s.
  * @param shutdown - a second signal that abandons the pull as `tsgi.signal` does (an event
@@ -117,8 +119,16 @@ export async function pullFirstChunk(
       } else if (signal !== undefined || shutdown !== undefined) {
         signal?.addEventListener('abort', abandon, { once: true });
         shutdown?.addEventListener('abort', abandon, { once: true });
-        const gaveUp = new Promise<IteratorResult<Uint8Array>>((resolve) => (giveUp = () => resolve(DONE)));
-        first = await Promise.race([pending, gaveUp]);
+        // One promise, not a race with a second one: no array, no second promise per request.
+        first = await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
+          giveUp = () => resolve(DONE);
+          pending.then(resolve, (error: unknown) => {
+            // Given up already: a failure of the step is still told, but for an abort (the body
+            // stopping as asked, on the client leaving or the shutdown).
+            if (abandoned === undefined) reject(error);
+            else unlessAbort(onCloseError ?? closeLogger(environ))(error);
+          });
+        });
       }
     }
     if (abandoned === undefined) first ??= await pending;
