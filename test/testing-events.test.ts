@@ -153,4 +153,36 @@ describe('TestClient shutdownSignal', () => {
     expect(seen).toEqual(['one']);
     expect(res.errors).toBe('');
   });
+
+  it('ends an event stream read whole (buffered, the default) when it aborts, answering the events sent until then', async () => {
+    const stopping = new AbortController();
+    let closed = false;
+    const app = Request.application(() =>
+      Response.eventStream(
+        (async function* () {
+          try {
+            for (let n = 0; ; n++) {
+              if (n === 3) stopping.abort(); // the deploy begins while the test reads the stream whole: no event 3
+              yield String(n);
+              await new Promise((resolve) => setTimeout(resolve, 5));
+            }
+          } finally {
+            closed = true;
+          }
+        })(),
+        { heartbeat: 0 },
+      ),
+    );
+    const client = new TestClient(app, { shutdownSignal: stopping.signal });
+    const answer = client.get('/events');
+    const res = await Promise.race([answer, new Promise<null>((resolve) => setTimeout(resolve, 2000, null))]);
+    expect(res).not.toBeNull();
+    expect(res!.statusCode).toBe(200);
+    expect((await all(res!.events())).map((event) => event.data)).toEqual(['0', '1', '2']);
+    for (let i = 0; i < 50 && !closed; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(closed).toBe(true);
+    // Asked for once the shutdown began, read whole: its first event, then the end, as a server sends it.
+    const late = await client.get('/events');
+    expect((await all(late.events())).map((event) => event.data)).toEqual(['0']);
+  });
 });

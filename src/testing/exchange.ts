@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type ShutdownWatch, StreamStop, eventStreamKind } from '../gateway/shutdown.ts';
+import { STOP, type ShutdownWatch, StreamStop, eventStreamKind } from '../gateway/shutdown.ts';
+import { unlessAbort } from '../gateway/abort.ts';
 import type { App, Environ } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
@@ -38,7 +39,7 @@ export interface RunOptions {
   buffered?: boolean;
   /** Told when the head goes out, as the server would send it (early hints are refused after). */
   onHead?: () => void;
-  /** The server's shutdown: a `text/event-stream` body read live ends when it begins. */
+  /** The server's shutdown: a `text/event-stream` body ends when it begins, read live or whole. */
   shutdown?: ShutdownWatch;
 }
 
@@ -185,12 +186,23 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
   let headOut = false;
   /** Live: the second step, taken or still pending, when the body goes on after the head. */
   let rest: Step | PromiseLike<Step> | undefined;
+  // An event stream ends at the shutdown, as the server ends it (docs/spec.md §2.6): read live
+  // (see resumeSteps), and read whole too, which then answers what came before it.
+  const kind = options.shutdown === undefined || noBody || inMemory !== null ? undefined : eventStreamKind(headers);
+  const stop = kind === undefined ? undefined : new StreamStop(options.shutdown!, kind);
+  /**
+   * Buffered, the step awaited, or {@link STOP} once the event stream is to end; never for the
+   * first, in hand already (`callApp` took it): one asked for after the shutdown began sends it.
+   */
+  const untilStop = (step: Step | PromiseLike<Step>) => (stop === undefined || live || steps === 0 ? step : stop.race(step));
+  /** True once the shutdown ended a buffered event stream: its body is being closed. */
+  let stopped = false;
   try {
     // As the server: the head waits for the second step for one turn of the event loop, so a
     // failure up to there answers 500; a step that comes later finds the head out.
     while (!(noBody && steps === 2)) {
       const pending = iterator.next() as Step | PromiseLike<Step>;
-      let step = steps === 1 && !headOut && isThenable<Step>(pending) ? await raceTimer(pending) : await pending;
+      let step: Step | typeof STOP | undefined = steps === 1 && !headOut && isThenable<Step>(pending) ? await raceTimer(pending) : await untilStop(pending);
       if (step === undefined) {
         headOut = true;
         options.onHead?.();
@@ -203,7 +215,15 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
           (pending as PromiseLike<Step>).then(undefined, report);
           break;
         }
-        step = await pending;
+        step = await untilStop(pending);
+      }
+      if (step === STOP) {
+        // The body is closed, not waited for (a generator stuck in a wait takes its return()
+        // only once that wait ends); a failure of the step left pending is still reported.
+        stopped = true;
+        (pending as PromiseLike<Step>).then(undefined, unlessAbort(report));
+        void closeBody(iterator, report);
+        break;
       }
       steps++;
       if (step.done) {
@@ -217,6 +237,7 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
       }
     }
   } catch (error) {
+    stop?.dispose();
     if (steps < 2 && !headOut) return beforeHead(error, () => closeBody(iterator, report));
     await closeBody(iterator, report);
     report(error);
@@ -224,12 +245,11 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
   }
   options.onHead?.();
   if (rest !== undefined) {
-    const kind = options.shutdown === undefined ? undefined : eventStreamKind(headers);
-    const stop = kind === undefined ? undefined : new StreamStop(options.shutdown!, kind);
     const body = liveBody(resumeSteps(chunks[0]!, rest, iterator, head.declared, report, undefined, stop), report);
     return { status: head.status, headers, body };
   }
-  if (!ended) await closeBody(iterator, report);
+  stop?.dispose();
+  if (!ended && !stopped) await closeBody(iterator, report);
   const body = concatBytes(chunks);
   const known = inMemory !== null || (ended && chunks.length <= 1 && !headOut);
   if (head.declared === -1) {

@@ -83,8 +83,9 @@ export interface TestClientOptions {
   cookies?: boolean;
   /**
    * The server's shutdown, as `serve()`'s `close()` gives it (docs/spec.md §2.6): the app sees
-   * it as `tsgi.shutdown_signal` (`req.shutdownSignal`), and a `text/event-stream` answer read
-   * with `buffered: false` ends, as a complete one, when it aborts. Abort it in a test to see
+   * it as `tsgi.shutdown_signal` (`req.shutdownSignal`), and a `text/event-stream` answer ends,
+   * as a complete one, when it aborts: read with `buffered: false`, its events stop there; read
+   * whole (the default), the call answers the events sent until then. Abort it in a test to see
    * what a deploy does to a long poll or an event stream. Default none, as under a fetch
    * runtime without one.
    *
