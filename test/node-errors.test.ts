@@ -7,6 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, HTTPForbidden, HTTPNotFound, HTTPServiceUnavailable, HeaderList, Request, redirect } from 'tsgi';
+import { toFetchHandler } from 'tsgi/fetch';
 import { assertHeader } from '../src/gateway/fields.ts';
 import { bytes, dechunk, deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
 
@@ -604,4 +605,33 @@ describe('an HTTPException that escapes the app before the headers is the answer
       throw broken;
     }, /page broke/);
   });
+});
+
+describe('a header pair that is not two strings, from a streamed answer', () => {
+  // Looking for an event stream (to end it at the shutdown) reads the fields first: it must
+  // leave a malformed pair to the head's check, whose message names it.
+  const malformed = (pair: unknown): App => (_environ, startResponse) => {
+    startResponse('200 OK', [pair as [string, string]]);
+    return (async function* () {
+      yield bytes('hi');
+    })();
+  };
+  for (const [label, pair, described] of [
+    ['a number value', ['Content-Type', 42], 'string, number'],
+    ['a missing value', ['Content-Type'], 'string, undefined'],
+  ] as const) {
+    it(`answers 500 and logs the pair (${label}), not a TypeError from inside the server`, async () => {
+      const server = await start(malformed(pair));
+      const res = await fetch(`${server.url}/`);
+      expect(res.status).toBe(500);
+      await res.text();
+      expect(server.log.text).toContain(`TypeError: invalid header pair: ${described}`);
+      const fetchLog: string[] = [];
+      const answer = await toFetchHandler(malformed(pair), { shutdownSignal: new AbortController().signal, log: { write: (m: string) => void fetchLog.push(m) } })(
+        new globalThis.Request('http://example.com/'),
+      );
+      expect(answer.status).toBe(500);
+      expect(fetchLog.join('')).toContain(`TypeError: invalid header pair: ${described}`);
+    });
+  }
 });

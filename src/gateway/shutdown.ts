@@ -36,12 +36,20 @@ export function isEventStreamType(value: string): boolean {
  * What `headers` (a response's fields, as given to `startResponse`) say of an event stream:
  * `undefined` when the media type is not `text/event-stream`; `'coded'` when it has a content
  * coding other than `identity` (RFC 9110 §8.4: `compress`'s gzip or br, which only the layer
- * coding it can finish); else `'plain'`.
+ * coding it can finish); else `'plain'`. Pairs that are not two strings are skipped (the head's
+ * check refuses them, naming them).
  */
 export function eventStreamKind(headers: ReadonlyArray<readonly [string, string]>): 'plain' | 'coded' | undefined {
   let eventStream = false;
   let coded = false;
-  for (const [name, value] of headers) {
+  // The fields as the app gave them, not checked yet: a malformed pair is left to the head's check.
+  if (!Array.isArray(headers)) return undefined;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i];
+    if (!Array.isArray(pair)) continue;
+    const name: unknown = pair[0];
+    const value: unknown = pair[1];
+    if (typeof name !== 'string' || typeof value !== 'string') continue;
     if (name.length === 12 && name.toLowerCase() === 'content-type') eventStream = isEventStreamType(value);
     else if (name.length === 16 && name.toLowerCase() === 'content-encoding') {
       const coding = value.trim().toLowerCase();
