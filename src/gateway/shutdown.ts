@@ -172,3 +172,18 @@ export class StreamStop {
     clearTimeout(this.#grace);
   }
 }
+
+/**
+ * The {@link StreamStop} of an answer with `headers` under `shutdown`: one when it is an event
+ * stream ({@link eventStreamKind}), else `undefined` (so it is without a shutdown).
+ */
+export function streamStopOf(
+  shutdown: ShutdownWatch | undefined,
+  headers: ReadonlyArray<readonly [string, string]>,
+  onDue?: () => void,
+): StreamStop | undefined {
+  if (shutdown === undefined) return undefined;
+  const kind = eventStreamKind(headers);
+  return kind === undefined ? undefined : new StreamStop(shutdown, kind, onDue);
+}
+

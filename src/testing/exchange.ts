@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { STOP, type ShutdownWatch, StreamStop, eventStreamKind } from '../gateway/shutdown.ts';
+import { STOP, type ShutdownWatch, streamStopOf } from '../gateway/shutdown.ts';
 import { unlessAbort } from '../gateway/abort.ts';
 import type { App, Environ } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
@@ -188,8 +188,7 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
   let rest: Step | PromiseLike<Step> | undefined;
   // An event stream ends at the shutdown, as the server ends it (docs/spec.md §2.6): read live
   // (see resumeSteps), and read whole too, which then answers what came before it.
-  const kind = options.shutdown === undefined || noBody || inMemory !== null ? undefined : eventStreamKind(headers);
-  const stop = kind === undefined ? undefined : new StreamStop(options.shutdown!, kind);
+  const stop = noBody || inMemory !== null ? undefined : streamStopOf(options.shutdown, headers);
   /**
    * Buffered, the step awaited, or {@link STOP} once the event stream is to end; never for the
    * first, in hand already (`callApp` took it): one asked for after the shutdown began sends it.

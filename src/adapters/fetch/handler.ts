@@ -18,7 +18,7 @@ import { resumeBody } from './body.ts';
 import { raceTimer } from '../../gateway/resume.ts';
 import { drainUnread } from './unread.ts';
 import { unlessAbort } from '../../gateway/abort.ts';
-import { STOP, type ShutdownWatch, StreamStop, eventStreamKind, shutdownWatchOf } from '../../gateway/shutdown.ts';
+import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopOf } from '../../gateway/shutdown.ts';
 
 /**
  * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's
@@ -78,8 +78,8 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     }
     iterator = openBody(body);
     // An event stream whose fields came first ends at the shutdown even before its first event.
-    const kind = shutdown === undefined || status === undefined || shutdown.signal.aborted ? undefined : eventStreamKind(headers!);
-    if (kind !== undefined) stop = new StreamStop(shutdown!, kind);
+    const watched = status !== undefined && shutdown?.signal.aborted === false;
+    if (watched) stop = streamStopOf(shutdown, headers!);
     const asked = iterator.next() as Step | PromiseLike<Step>;
     const first = await (stop === undefined ? asked : stop.race(asked));
     if (first === STOP) {
@@ -116,10 +116,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     const ctx = environ['tsgi.fetch_execution_context'] as FetchExecutionContext | undefined;
     const waitUntil = typeof ctx?.waitUntil === 'function' ? ctx.waitUntil.bind(ctx) : undefined;
     // An event stream ends when the shutdown begins (docs/spec.md §2.6).
-    if (stop === undefined && shutdown !== undefined) {
-      const kind = eventStreamKind(headers!);
-      if (kind !== undefined) stop = new StreamStop(shutdown, kind);
-    }
+    if (!watched) stop = streamStopOf(shutdown, headers!);
     const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil, stop);
     stop = undefined; // the stream's now
     const response = fetchResponse(stream, head);

@@ -11,7 +11,7 @@ import { endWith } from './end.ts';
 import { guardSend } from './send-timeout.ts';
 import { responseGone } from './http2-compat.ts';
 import { isAbort, unlessAbort } from '../../gateway/abort.ts';
-import { STOP, StreamStop, eventStreamKind } from '../../gateway/shutdown.ts';
+import { STOP, type StreamStop, streamStopOf } from '../../gateway/shutdown.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -76,10 +76,12 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   };
   /** `step`, or {@link STOP} once an event stream is to end (the client left, the shutdown). */
   const nextOf = (step: Step | PromiseLike<Step>) => (stop === undefined ? step : stop.race(step));
+  /** True once the fields were looked at for an event stream (see `watchEventStream`). */
+  let watched = false;
   /** Has an event stream end at the shutdown, once its fields are given: a wait for the client ends then too. */
   const watchEventStream = () => {
-    const kind = exchange.shutdown === undefined ? undefined : eventStreamKind(exchange.headers!);
-    if (kind !== undefined) stop = new StreamStop(exchange.shutdown!, kind, onDrain);
+    watched = true;
+    stop = streamStopOf(exchange.shutdown, exchange.headers!, onDrain);
   };
   /** Ends the response as a complete one, and closes the body: the shutdown's end of an event stream. */
   const endNow = async () => {
@@ -139,7 +141,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       res.end();
       return;
     }
-    if (stop === undefined) watchEventStream();
+    if (!watched) watchEventStream();
     // HTTP/2 only (see ExchangeState.declaredStreamLength): bytes the body may still send.
     let allowed = exchange.declaredStreamLength;
     if (allowed !== -1) allowed = withinDeclared(allowed, chunk, exchange.declaredStreamLength);
