@@ -38,7 +38,7 @@ describe('entry points', () => {
     expect(ENTRIES.map((e) => e.subpath)).toEqual(['.', './middleware', './http', './forms', './node', './proxy', './routing', './testing', './fetch']);
     for (const [subpath, conditions] of Object.entries(pkg.exports)) {
       if (subpath === './package.json') continue;
-      expect(Object.keys(conditions as object), subpath).toEqual(['tsgi-source', 'types', 'import']);
+      expect(Object.keys(conditions as object), subpath).toEqual(['tsgi-source', 'types', 'default']);
     }
   });
 

@@ -22,6 +22,8 @@ const env = { ...process.env, PATH: `${path.dirname(process.execPath)}${path.del
 const tsc = path.join(root, 'node_modules', '.bin', 'tsc');
 const README = readFileSync(path.join(root, 'README.md'), 'utf8');
 const REPOSITORY = 'https://github.com/tsgi/tsgi';
+/** Every entry point of package.json's `exports`, as a consumer names it. */
+const ENTRY_SPECIFIERS = ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node', 'tsgi/proxy', 'tsgi/routing', 'tsgi/testing', 'tsgi/fetch'];
 
 /** The README's TypeScript snippets that name a file (```ts hello.ts), in order. */
 function readmeSnippets(): Array<{ file: string; code: string }> {
@@ -96,23 +98,31 @@ describe('npm pack', () => {
 
   it('resolves every entry point of package.json exports from the tarball', async () => {
     const script = `
-      for (const spec of ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node', 'tsgi/proxy', 'tsgi/routing', 'tsgi/testing']) {
+      for (const spec of ${JSON.stringify(ENTRY_SPECIFIERS)}) {
         const module = await import(spec);
         console.log(spec, Object.keys(module).length > 0);
       }
     `;
     await writeFile(path.join(consumer, 'entries.mjs'), script);
     const { stdout } = await run(process.execPath, ['entries.mjs'], { cwd: consumer, env });
-    expect(stdout.trim().split('\n')).toEqual([
-      'tsgi true',
-      'tsgi/middleware true',
-      'tsgi/http true',
-      'tsgi/forms true',
-      'tsgi/node true',
-      'tsgi/proxy true',
-      'tsgi/routing true',
-      'tsgi/testing true',
-    ]);
+    expect(stdout.trim().split('\n')).toEqual(ENTRY_SPECIFIERS.map((spec) => `${spec} true`));
+  });
+
+  it('lets a CommonJS module require() every entry point (the exports\' default condition)', async () => {
+    const script = `
+      for (const spec of ${JSON.stringify(ENTRY_SPECIFIERS)}) {
+        let loaded;
+        try {
+          loaded = Object.keys(require(spec)).length > 0;
+        } catch (error) {
+          loaded = error.code ?? error.message;
+        }
+        console.log(spec, loaded);
+      }
+    `;
+    await writeFile(path.join(consumer, 'entries.cjs'), script);
+    const { stdout } = await run(process.execPath, ['entries.cjs'], { cwd: consumer, env });
+    expect(stdout.trim().split('\n')).toEqual(ENTRY_SPECIFIERS.map((spec) => `${spec} true`));
   });
 
   it('ships declarations that check strictly, without skipLibCheck, for every entry point', async () => {

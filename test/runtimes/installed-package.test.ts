@@ -6,6 +6,7 @@
  * stream, `tsgi/proxy` to an upstream on 127.0.0.1 — run by `bun server.ts` and by the `deno run`
  * command docs/deployment.md gives (its permission flags, read from the page), and asked over a
  * real socket. `deno check` type-checks the Deno server strictly against the shipped types.
+ * A CommonJS module `require()`s every entry point under both (the exports' `default` condition).
  * A runtime whose binary is missing from node_modules is skipped, and says so in the test name.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -94,6 +95,33 @@ Deno.serve(
 );
 `;
 
+/**
+ * A CommonJS module of the consumer (`.cjs`): `require()` of each entry point, then a request
+ * through `toFetchHandler`. Prints `{ entries, text }` as JSON.
+ */
+const REQUIRE_SCRIPT = `const specs = ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node', 'tsgi/proxy', 'tsgi/routing', 'tsgi/testing', 'tsgi/fetch'];
+const entries = specs.map((spec) => {
+  try {
+    return \`\${spec} \${Object.keys(require(spec)).length > 0}\`;
+  } catch (error) {
+    return \`\${spec} \${error.code ?? error.message}\`;
+  }
+});
+const served = (async () => {
+  const { Request, Response } = require('tsgi');
+  const { toFetchHandler } = require('tsgi/fetch');
+  const response = await toFetchHandler(Request.application(() => new Response('required')))(new globalThis.Request('http://127.0.0.1/'));
+  return response.text();
+})();
+served.catch((error) => String(error.code ?? error.message)).then((text) => console.log(JSON.stringify({ entries, text })));
+`;
+
+/** What {@link REQUIRE_SCRIPT} prints when every entry point loads. */
+const REQUIRED = {
+  entries: ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node', 'tsgi/proxy', 'tsgi/routing', 'tsgi/testing', 'tsgi/fetch'].map((spec) => `${spec} true`),
+  text: 'required',
+};
+
 let work = '';
 let consumer = '';
 let upstream: http.Server;
@@ -111,6 +139,7 @@ beforeAll(async () => {
   await mkdir(consumer);
   await writeFile(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   await run(npm, ['install', '--no-audit', '--no-fund', path.join(work, tarball)], { cwd: consumer, env, maxBuffer: 16 << 20 });
+  await writeFile(path.join(consumer, 'required.cjs'), REQUIRE_SCRIPT);
   await writeFile(path.join(consumer, 'app.ts'), appSource(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`));
 }, 120_000);
 
@@ -174,6 +203,17 @@ describe('the packed tarball, installed into a project of its own', () => {
     await writeFile(path.join(consumer, 'server.ts'), DENO_SERVER);
     await exercise(await start(DENO, ['run', ...documentedDenoFlags(), '--no-prompt', 'server.ts']));
   }, 45_000);
+
+  // The exports' `default` condition: a CommonJS module's require() of an ES module (Bun, Deno, Node >= 22.12).
+  it.skipIf(!hasBun)(`require()s every entry point from a CommonJS module under Bun${hasBun ? '' : ` (skipped: no Bun binary at ${BUN})`}`, async () => {
+    const { stdout } = await run(BUN, ['required.cjs'], { cwd: consumer, env });
+    expect(JSON.parse(stdout.trim())).toEqual(REQUIRED);
+  });
+
+  it.skipIf(!hasDeno)(`require()s every entry point from a CommonJS module under Deno${hasDeno ? '' : ` (skipped: no Deno binary at ${DENO})`}`, async () => {
+    const { stdout } = await run(DENO, ['run', '--no-prompt', 'required.cjs'], { cwd: consumer, env });
+    expect(JSON.parse(stdout.trim())).toEqual(REQUIRED);
+  });
 
   it.skipIf(!hasDeno)(`type-checks under deno check, strictly${hasDeno ? '' : ` (skipped: no Deno binary at ${DENO})`}`, async () => {
     await writeFile(path.join(consumer, 'server.ts'), DENO_SERVER);
