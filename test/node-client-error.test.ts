@@ -9,6 +9,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
+import { accessLog } from 'tsgi/middleware';
 import { parseRaw, rawExchange, request, start } from './node-helpers.ts';
 import { type TestCertificate, makeCertificate } from './tls-helpers.ts';
 
@@ -192,6 +193,35 @@ describe('CONNECT (authority-form): the server tunnels nowhere', () => {
       session.close();
     }
     expect(calls).toEqual(['/after']);
+    expect(server.log.text).toBe('');
+  });
+});
+
+describe('the access log of a request whose own body the parser refuses', () => {
+  it.each([
+    ['an app that reads the body and fails', true],
+    ['an app that reads the body and catches the failure', false],
+  ])('logs the 400 the client got, not 499 (%s)', async (_name, rethrow) => {
+    const lines: string[] = [];
+    const server = await start(
+      accessLog(
+        Request.application(async (req) => {
+          try {
+            await req.bytes();
+          } catch (error) {
+            if (rethrow) throw error;
+            // Slower than the refusal: the answer can no longer go out.
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          return new Response('read');
+        }),
+        { log: { write: (line: string) => void lines.push(line) }, format: 'common' },
+      ),
+    );
+    const { raw } = await rawExchange(server.port, 'POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n');
+    expect(parseRaw(raw).status).toBe(400);
+    await expect.poll(() => lines.length).toBe(1);
+    expect(lines[0]).toMatch(/"POST \/up HTTP\/1\.1" 400 /);
     expect(server.log.text).toBe('');
   });
 });

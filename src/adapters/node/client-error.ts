@@ -7,6 +7,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { discardThenClose } from './linger.ts';
+import { environOf } from './exchange-key.ts';
+import { serverStatusKey } from '../../gateway/server-status.ts';
 import type { Reporter } from './refused.ts';
 
 /** What a refused request is answered: status code, reason phrase, and why. */
@@ -69,7 +71,8 @@ const refusing = new WeakSet<Socket>();
  * A malformed request pipelined behind one the app is still answering is refused once that
  * answer has gone out whole. When the request being answered is itself the malformed one (a
  * broken chunked body), the connection is cut, after the refusal if none of the app's answer
- * has gone out yet (as Node does). When the client is gone (`ECONNRESET`, the socket no
+ * has gone out yet (as Node does; the refusal's status is then left in `tsgi.server_status`,
+ * so the access log shows the 400 the client got, not a 499). When the client is gone (`ECONNRESET`, the socket no
  * longer writable) the socket is destroyed. The app is not called for a refused request, and
  * nothing is logged as an error (the fault is the client's); a refusal answered is passed to
  * `report` (`serve()`'s `onRefused`).
@@ -85,7 +88,12 @@ export function answerClientError(error: Error & { code?: string; reason?: unkno
   const answering = answeringOn(socket);
   if (answering !== undefined && answering.req?.complete !== true) {
     // The request being answered is the malformed one: cut, as Node does.
-    if (!answering.headersSent) socket.write(answer(refusal));
+    if (!answering.headersSent) {
+      socket.write(answer(refusal));
+      // The client got the refusal, not the app's answer: the access log says so, not 499.
+      const environ = environOf(answering);
+      if (environ !== undefined) serverStatusKey.set(environ, refusal.code);
+    }
     socket.destroy();
     return;
   }

@@ -15,9 +15,21 @@ import type { Environ } from '../../gateway/types.ts';
  */
 export const EXCHANGE = Symbol('tsgi.node_exchange');
 
-/** Stores the response of `environ` (its request when there is none). */
+/**
+ * The environ of a response or request, the other way round: a refusal of a request's own body
+ * (`client-error.ts`) records the status the client got there, for the access log.
+ */
+const ENVIRON = Symbol('tsgi.node_environ');
+
+/** Stores the response of `environ` (its request when there is none), and the environ on it. */
 export function setExchange(environ: Environ, exchange: IncomingMessage | ServerResponse): void {
   (environ as unknown as Record<symbol, unknown>)[EXCHANGE] = exchange;
+  (exchange as unknown as Record<symbol, unknown>)[ENVIRON] = environ;
+}
+
+/** The environ {@link setExchange} stored on `exchange`, or `undefined` (a response `serve()` did not make one for). */
+export function environOf(exchange: IncomingMessage | ServerResponse): Environ | undefined {
+  return (exchange as unknown as Record<symbol, unknown>)[ENVIRON] as Environ | undefined;
 }
 
 /** What {@link setExchange} stored: the response, the request, or `undefined` (an environ of another server). */
