@@ -526,6 +526,34 @@ export const app = (environ, start) => {
     expect(await run.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('--fd 3 --workers 1: the socket outlives a worker that dies, and its replacement serves on it', async () => {
+    const crashing = join(dir, 'crash-fd.mjs');
+    writeFileSync(
+      crashing,
+      `export const app = async (environ, start) => {
+  if (environ.PATH_INFO === '/crash') setTimeout(() => process.exit(3), 10);
+  start('200 OK', [['Content-Type', 'application/json']]);
+  return [new TextEncoder().encode(JSON.stringify({ pid: process.pid }))];
+};
+`,
+    );
+    const socket = net.createServer();
+    await new Promise<void>((done) => socket.listen(0, '127.0.0.1', done));
+    const { port } = socket.address() as net.AddressInfo;
+    const run = cli(['serve', crashing, '--fd', '3', '--workers', '1'], {}, (socket as unknown as { _handle: { fd: number } })._handle.fd);
+    await new Promise<void>((done) => socket.close(() => done()));
+    expect(await servingUrl(run)).toBe(`http://127.0.0.1:${port}`);
+    const first = (JSON.parse((await get(`http://127.0.0.1:${port}/crash`)).body) as { pid: number }).pid;
+    await waitFor(() => run.out.stderr.includes(`worker ${first} died`), () => `no death; stderr: ${run.out.stderr}`);
+    // No worker runs now: the connection waits in the socket's queue for the replacement.
+    const answer = await get(`http://127.0.0.1:${port}/`);
+    expect(answer.status).toBe(200);
+    expect((JSON.parse(answer.body) as { pid: number }).pid).not.toBe(first);
+    expect(run.out.stderr).not.toMatch(/cannot listen/);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('--fd 3 on a Unix socket: --proxy-headers trusts its peers, as on --uds; the socket stays at exit', async () => {
     const bound = join(dir, 'fd-bound.sock');
     const socket = net.createServer();

@@ -49,8 +49,8 @@ export function listenFailure(error: unknown, fd?: number): string | undefined {
   const { code, syscall, address, port, hostname } = error as ListenErrorFields;
   if (typeof code !== 'string') return undefined;
   if (fd !== undefined && (syscall === 'listen' || syscall === 'bind' || code === 'ERR_INVALID_FD_TYPE')) {
-    // libuv says EINVAL for a descriptor that is closed or no socket; a cluster worker, whose
-    // primary listens for it, gets the primary's error as a `bind` one.
+    // libuv says EINVAL for a descriptor that is closed or no socket (the primary of --workers
+    // says it too, before forking: shareActivatedSocket).
     return `cannot listen on --fd ${fd}: no socket open as descriptor ${fd} in this process (${code}; systemd passes its first socket as 3)`;
   }
   if (syscall === 'getaddrinfo') return `cannot resolve --host '${String(hostname)}' (${code})`;

@@ -15,11 +15,13 @@
  *
  * @module
  */
+import cluster from 'node:cluster';
 import type { TlsOptions } from 'node:tls';
 import type { ServeOptions } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
 import { refusedLogger } from './refused-log.ts';
+import { WORKER_SOCKET_FD } from './socket-activation.ts';
 
 /**
  * The options for `serve()`. `port` overrides the command's (a port the primary picked for
@@ -35,7 +37,8 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
     http2: command.http2,
   };
   if (command.uds !== undefined) options.path = command.uds;
-  else if (command.fd !== undefined) options.fd = command.fd;
+  // A worker inherits the socket on a descriptor of its own (shareActivatedSocket).
+  else if (command.fd !== undefined) options.fd = cluster.isWorker ? WORKER_SOCKET_FD : command.fd;
   else {
     options.host = command.host;
     options.port = port;

@@ -43,7 +43,7 @@ export async function run(argv: readonly string[], io: CliIO = processIO, env = 
       case 'serve': {
         // Loaded only now, so that --help and a bad flag answer at once.
         const { workers } = command;
-        // In the process systemd started: a worker's descriptor 3 is not the socket (its primary listens).
+        // In the process systemd started: a worker's descriptor 3 is not the socket (shareActivatedSocket).
         if (command.fd !== undefined && cluster.isPrimary) takeActivatedSocket(command.fd, env);
         if (workers !== undefined && cluster.isPrimary) return await (await import('./workers.ts')).runPrimary({ ...command, workers }, io);
         if (command.reload && env[RELOAD_CHILD_ENV] !== '1') return await (await import('./reload.ts')).runReloader(command, io);

@@ -1,10 +1,12 @@
 /**
  * `tsgi serve --fd`: taking the socket systemd handed over (socket activation), as
  * `sd_listen_fds(1)` does: the `LISTEN_*` variables that describe it are removed, and a
- * connection handed over by an `Accept=yes` unit is refused with a line saying so.
+ * connection handed over by an `Accept=yes` unit is refused with a line saying so. With
+ * `--workers`, every worker inherits the socket and listens on it itself.
  *
  * @module
  */
+import cluster from 'node:cluster';
 import { fstatSync, readFileSync } from 'node:fs';
 
 /** The variables of the socket-activation protocol (sd_listen_fds(3)). */
@@ -66,4 +68,31 @@ export function takeActivatedSocket(fd: number, env: NodeJS.ProcessEnv): void {
   if (isConnection(inode)) {
     throw new Error(`cannot listen on --fd ${fd}: descriptor ${fd} is a connection, not a listening socket (systemd's Accept=yes is not supported: use Accept=no)`);
   }
+}
+
+/**
+ * The descriptor a `--workers` worker finds the `--fd` socket on: the one after its IPC
+ * channel, which node:cluster puts on 3.
+ */
+export const WORKER_SOCKET_FD = 4;
+
+/**
+ * Has every worker forked from now on inherit descriptor `fd` of this process (the primary of
+ * `--workers --fd`) as its descriptor {@link WORKER_SOCKET_FD}, where it listens itself
+ * (`listenOn`). Through node:cluster instead, the primary would wrap `fd` in a handle it
+ * closes once its last worker is gone: the only worker crashing (or all of them at once) would
+ * close the socket systemd handed over, and no replacement could listen again. The primary
+ * keeps its descriptor open, so while no worker runs, connections wait in the socket's queue,
+ * as under gunicorn.
+ *
+ * @throws Error (`code` `EINVAL`, `syscall` `listen`, as a worker's listen fails) when `fd` is
+ *   not open in this process: forking with it would fail.
+ */
+export function shareActivatedSocket(fd: number): void {
+  try {
+    fstatSync(fd);
+  } catch {
+    throw Object.assign(new Error(`listen EINVAL: descriptor ${fd} is not open`), { code: 'EINVAL', syscall: 'listen' });
+  }
+  cluster.setupPrimary({ stdio: ['inherit', 'inherit', 'inherit', 'ipc', fd] });
 }

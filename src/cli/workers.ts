@@ -23,6 +23,7 @@ import { Backoff } from './backoff.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { type CliLog, serveLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
+import { shareActivatedSocket } from './socket-activation.ts';
 import { Watchdog } from './healthcheck.ts';
 import { isServingMessage } from './messages.ts';
 import { version } from './version.ts';
@@ -339,5 +340,6 @@ class Primary {
 export async function runPrimary(command: ServeCommand & { workers: number }, io: CliIO = processIO): Promise<number> {
   const log = serveLog(command, io);
   const env = await prepareManaged(command);
+  if (command.fd !== undefined) shareActivatedSocket(command.fd);
   return new Promise<number>((done) => new Primary(command, log, env, done).start());
 }
