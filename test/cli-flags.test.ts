@@ -302,6 +302,20 @@ describe('tsgi serve flags at work', () => {
     expect(refused.body).toContain('untrusted Host');
   });
 
+  it('--trusted-hosts with --proxy-headers: a forwarded X-Forwarded-Host is checked too, and its 400 logged', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--trusted-hosts', 'example.com, .example.org']);
+    const url = await servingUrl(run);
+    const forwarded = await get(`${url}/`, { Host: 'example.com', 'X-Forwarded-Host': 'shop.example.org' });
+    expect(forwarded.status).toBe(200);
+    expect(JSON.parse(forwarded.body)).toMatchObject({ HTTP_HOST: 'shop.example.org' });
+    const refused = await get(`${url}/where`, { Host: 'example.com', 'X-Forwarded-Host': 'evil.com', 'User-Agent': 'probe' });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toContain('untrusted Host');
+    await waitFor(() => run.out.stdout.includes('/where'), () => run.out.stdout);
+    expect(run.out.stdout).toMatch(/"GET \/where HTTP\/1\.1" 400 \d+ "-" "probe"\n/);
+    expect(run.out.stderr).toBe('');
+  });
+
   it('the access log has the requests the server refused itself: a parser 400 as "-", a bad Host with its request line, a 413', async () => {
     const run = cli(['serve', envApp, '--port', '0', '--max-body-size', '10b', '--workers', '2']);
     const url = await servingUrl(run);

@@ -1,11 +1,14 @@
 /**
  * The middleware `tsgi serve` puts around the app its flags ask for, outermost first:
  * the request count of `--limit-max-requests`, `--root-path`, `--proxy-headers` (`proxyFix`
- * for one proxy), then the access log, so that its lines show the client's address.
+ * for one proxy), then the access log, so that its lines show the client's address, and, with
+ * `--trusted-hosts` too, the check of the host the proxy forwarded.
  *
  * @module
  */
 import type { App } from '../gateway/types.ts';
+import { checkHost } from '../adapters/environ-rules.ts';
+import { HTTPException } from '../exceptions/base.ts';
 import { prependScriptName } from '../gateway/script-name.ts';
 import { accessLog } from '../middleware/access-log.ts';
 import { proxyFix } from '../middleware/proxy-fix.ts';
@@ -34,6 +37,8 @@ export function buildStack(
   unixSocket: () => boolean = () => command.uds !== undefined,
 ): App {
   let stack = app;
+  const { trustedHosts } = command;
+  if (command.proxyHeaders && trustedHosts !== undefined) stack = forwardedHostChecked(stack, trustedHosts);
   if (command.accessLog && log.enabled('info')) stack = accessLog(stack, { log: log.stdout, format: command.accessLogFormat });
   if (command.proxyHeaders) stack = forwardedFrom(stack, command.forwardedAllowIps, unixSocket);
   if (command.rootPath !== '') stack = withRootPath(stack, command.rootPath);
@@ -66,6 +71,25 @@ function forwardedFrom(app: App, allowIps: readonly string[], unixSocket: () => 
   if (allowIps.includes('*')) return anyPeer;
   const listed = proxyFix(app, { ...PROXY_HOPS, trust: allowIps });
   return (environ, startResponse) => (unixSocket() ? anyPeer : listed)(environ, startResponse);
+}
+
+/**
+ * Answers `400 Bad Request` (`untrusted Host header`, the server's answer to a `Host` outside
+ * `trustedHosts`) to a request whose host `--proxy-headers` took from `X-Forwarded-Host` and
+ * is not one of `trustedHosts`: the server checked the `Host` of the connection (the proxy's),
+ * before `proxyFix` replaced it. As Werkzeug checks `trusted_hosts` on the host `ProxyFix` set,
+ * and Django `ALLOWED_HOSTS` on `X-Forwarded-Host`. Inside the access log, which logs the 400.
+ */
+function forwardedHostChecked(app: App, trustedHosts: readonly string[]): App {
+  return (environ, startResponse) => {
+    try {
+      checkHost(environ.HTTP_HOST as string | undefined, trustedHosts);
+    } catch (error) {
+      if (error instanceof HTTPException) return error.respond(environ, startResponse);
+      throw error;
+    }
+    return app(environ, startResponse);
+  };
 }
 
 /**
