@@ -49,6 +49,8 @@ describe('requests the HTTP/1 parser refuses', () => {
     ['Transfer-Encoding after Content-Length', 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 'Bad Request: Content-Length together with Transfer-Encoding\n'],
     ['Content-Length after Transfer-Encoding', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n', 'Bad Request: Content-Length together with Transfer-Encoding\n'],
     ['a request line that is not HTTP', 'GET / FTP/1.0\r\n\r\n', 'Bad Request: malformed request line\n'],
+    ['a request line ended by a bare LF', 'GET / HTTP/1.1\nHost: a\n\n', 'Bad Request: malformed line ending\n'],
+    ['a request line ended by a bare CR', 'GET / HTTP/1.1\rHost: a\r\n\r\n', 'Bad Request: malformed line ending\n'],
   ])('answers %s with 400 and a reason, without calling the app', async (_name, head, body) => {
     const { app, calls } = counted();
     const server = await start(app);

@@ -48,9 +48,19 @@ const MALFORMED = badRequest('malformed request');
  */
 const BOTH_FRAMINGS = badRequest('Content-Length together with Transfer-Encoding');
 
-/** The refusal of a parser error: by its llhttp `reason` where the code is shared, else by its code. */
+/**
+ * A request line ended by a bare LF or CR (RFC 9112 §2.2: a recipient may refuse them). llhttp
+ * reports it as `HPE_INVALID_VERSION` or `HPE_STRICT`, which would read "invalid HTTP version",
+ * so it is told by its reason, "Expected CRLF after version".
+ */
+const LINE_ENDING = badRequest('malformed line ending');
+
+/** The refusal of a parser error: by its llhttp `reason` where the code is shared or misleading, else by its code. */
 function refusalOf(error: Error & { code?: string; reason?: unknown }): Refusal {
-  if (typeof error.reason === 'string' && error.reason.includes("can't be present with")) return BOTH_FRAMINGS;
+  if (typeof error.reason === 'string') {
+    if (error.reason.includes("can't be present with")) return BOTH_FRAMINGS;
+    if (error.reason.includes('Expected CRLF')) return LINE_ENDING;
+  }
   return (error.code !== undefined && REFUSALS.get(error.code)) || MALFORMED;
 }
 
