@@ -82,3 +82,29 @@ describe('a Node framework app given where a gateway app is expected', () => {
     expect(() => new TestClient(koa)).toThrow(/^TestClient: this is a Koa app/);
   });
 });
+
+describe('fields Express set before toNodeHandler', () => {
+  it('keeps the Set-Cookie fields of both sides: Express’s before the app’s', async () => {
+    const web = express();
+    web.use((_req, res, next) => {
+      res.cookie('sid', 'express');
+      res.cookie('theme', 'dark');
+      res.setHeader('X-Frame-Options', 'DENY');
+      next();
+    });
+    const app = Request.application(() => {
+      const res = new Response('ok');
+      res.setCookie('tsgi', '1');
+      res.headers.set('X-Frame-Options', 'SAMEORIGIN');
+      return res;
+    });
+    web.use('/t', toNodeHandler(app));
+    web.use('/plain', toNodeHandler(new Response('no cookie')));
+    const base = await listen(web);
+    const res = await fetch(`${base}/t/x`);
+    expect(res.headers.getSetCookie()).toEqual(['sid=express; Path=/', 'theme=dark; Path=/', 'tsgi=1; Path=/']);
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN'); // other fields: the app's win
+    const plain = await fetch(`${base}/plain/`);
+    expect(plain.headers.getSetCookie()).toEqual(['sid=express; Path=/', 'theme=dark; Path=/']);
+  });
+});

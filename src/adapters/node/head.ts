@@ -18,6 +18,25 @@ function hasCloseOption(value: string): boolean {
 }
 
 /**
+ * Puts the `Set-Cookie` fields set on `res` before the app answered (by Express or Connect
+ * middleware in front of `toNodeHandler`: `res.cookie()`, a session) ahead of the app's own in
+ * `flat`. Node's `writeHead` replaces an earlier field of a name it is given, which would drop
+ * them when the app sets a cookie too; cookies are separate fields that never replace one
+ * another (RFC 6265 §3). Other fields set earlier are replaced by the app's, as `writeHead` does.
+ */
+function keepEarlierCookies(res: ExchangeState['res'], flat: string[]): void {
+  const earlier = res.getHeader('set-cookie');
+  if (earlier === undefined) return;
+  let ours = false;
+  for (let i = 0; i < flat.length; i += 2) if (flat[i]!.toLowerCase() === 'set-cookie') ours = true;
+  if (!ours) return;
+  const values = Array.isArray(earlier) ? earlier : [String(earlier)];
+  const kept: string[] = [];
+  for (const value of values) kept.push('Set-Cookie', value);
+  flat.unshift(...kept);
+}
+
+/**
  * Sends the status line and headers of `exchange`. `length` is the body length when known (the
  * whole body is in hand): it becomes `Content-Length` unless the app gave one, which must then
  * match. An app `Content-Length` on a 204 is dropped (RFC 9110 §8.6); hop-by-hop fields are
@@ -77,6 +96,7 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   // leave out its own and keep the connection unless it says `close`, so it says so here when
   // the connection is to end (after an unread body too, which the line above decides).
   if (upgrade) flat.push('Connection', res.shouldKeepAlive ? 'upgrade' : 'close, upgrade');
+  keepEarlierCookies(res, flat);
   // Throws for invalid names and values before anything is written. HTTP/2 has no reason
   // phrase (RFC 9113 §8.3.2): Node warns when given one.
   if (exchange.http2) writeHttp2Head(res, code, flat);
