@@ -226,6 +226,41 @@ describe('errors: after the headers are out', () => {
     });
     expect(seen).toEqual([]);
   });
+  it('does not log an app that stops on tsgi.signal when the client goes away before the head', async () => {
+    // `await fetch(upstream, { signal: req.signal })` in a handler: the client hangs up, the
+    // promise rejects with the signal's AbortError; the server itself logs nothing for it.
+    let stopped = false;
+    const app = Request.application(async (req) => {
+      try {
+        await new Promise((_resolve, reject) => req.signal!.addEventListener('abort', () => reject(req.signal!.reason)));
+      } finally {
+        stopped = true;
+      }
+      return 'never';
+    });
+    const seen: unknown[] = [];
+    await withServer(errors(app, { onError: (e) => void seen.push(e) }), async (url, _port, log) => {
+      const controller = new AbortController();
+      const request = fetch(url, { signal: controller.signal }).catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 50));
+      controller.abort();
+      await request;
+      await until(() => stopped);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(log).toEqual([]);
+    });
+    expect(seen).toEqual([]);
+  });
+
+  it('still logs an AbortError the app throws while the client is there', async () => {
+    const app = Request.application(() => {
+      throw new DOMException('an upstream call timed out', 'AbortError');
+    });
+    await withServer(errors(app), async (url, _port, log) => {
+      expect((await fetch(url)).status).toBe(500);
+      expect(log.join('')).toContain('500: AbortError: an upstream call timed out');
+    });
+  });
 });
 
 describe('errors: the log option and onError', () => {

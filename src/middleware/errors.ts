@@ -12,6 +12,7 @@ import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
 import { logError, markLogged, requestLine } from '../gateway/log.ts';
+import { isAbort } from '../gateway/abort.ts';
 import { Request } from '../request/request.ts';
 import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
@@ -55,7 +56,9 @@ export interface ErrorsOptions {
  * line, then the status), or `[tsgi] GET /path?q HTTP/1.1 500 request_id=9b2e…: <stack>`
  * under `requestId` (the id of the answer's `X-Request-Id` and of the access log's
  * `request_id`), to `options.log` or `environ['tsgi.errors']`, then
- * `options.onError(error, req)` runs. An `HTTPException`
+ * `options.onError(error, req)` runs; but an `AbortError` or `TimeoutError` the app throws
+ * before its head once `tsgi.signal` has aborted (the client left) is the app stopping as
+ * asked, and is not logged (spec §7.5). An `HTTPException`
  * thrown by the app (`abort(404)`) answers its own response, as `Request.application` does,
  * and as the server does (`escapedAnswer`): a 4xx or a redirect is not an error and is not
  * logged; a 5xx (a proxied upstream's 502, say) is logged with its status and goes to
@@ -116,7 +119,10 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     });
 
     async function answer500(error: unknown) {
-      report(error, '500');
+      // An app that stopped on `tsgi.signal` once the client left (`fetch(url, { signal:
+      // req.signal })` rejecting) stopped as asked: nobody reads this 500, and the server logs
+      // no such error either (spec §7.5).
+      if (!(isAbort(error) && environ['tsgi.signal']?.aborted)) report(error, '500');
       let res: Response | undefined;
       if (options.debug) {
         try {
