@@ -9,6 +9,7 @@ import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { parseMediaType } from '../http/media-type.ts';
+import { refuseContentCoding } from './content-coding.ts';
 import { encodingOfLabel } from '../http/charset.ts';
 import { DEFAULT_FORM_LIMITS, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
@@ -81,7 +82,7 @@ export async function parseForm(
   contentType: string | null | undefined,
   options: ParseFormOptions = {},
 ): Promise<ParsedForm> {
-  return readForm(input, planForm(contentType, options));
+  return readForm(input, planForm(contentType, undefined, options));
 }
 
 /** How a body is to be parsed, decided from its `Content-Type` and the options alone. */
@@ -101,7 +102,7 @@ interface FormPlan {
  *
  * @throws as {@link parseForm}, before reading.
  */
-function planForm(contentType: string | null | undefined, options: ParseFormOptions): FormPlan {
+function planForm(contentType: string | null | undefined, contentEncoding: unknown, options: ParseFormOptions): FormPlan {
   const { type, parameters } = parseMediaType(contentType);
   if (type === 'application/x-www-form-urlencoded') {
     const charset = parameters.charset;
@@ -114,6 +115,7 @@ function planForm(contentType: string | null | undefined, options: ParseFormOpti
   if (!(spoolThreshold >= 0)) throw new TypeError(`spoolThreshold must be a non-negative number, got ${spoolThreshold}`);
   const plan: FormPlan = { type: null, contentType: contentType ?? '', boundary: parameters.boundary, limits, spoolThreshold, tmpDir: options.tmpDir };
   if (type !== 'multipart/form-data' && type !== 'application/x-www-form-urlencoded') return plan;
+  refuseContentCoding(contentEncoding);
   if (options.contentLength != null && options.contentLength > limits.maxBodySize) {
     throw formBodyTooLarge(limits);
   }
@@ -240,7 +242,7 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
   const controller = new AbortController();
   let parsed: Promise<ParsedForm>;
   try {
-    const plan = planForm(environ.CONTENT_TYPE, { contentLength, ...options });
+    const plan = planForm(environ.CONTENT_TYPE, environ.HTTP_CONTENT_ENCODING, { contentLength, ...options });
     parsed = readForm(input, plan, controller.signal).then(
       (form) => {
         if (plan.type !== null) consumeInput(environ, input, 'the form parse (req.form(), files() or params())');

@@ -13,6 +13,7 @@ import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
 import { quoteName } from '../forms/limits.ts';
+import { refuseContentCoding } from '../forms/content-coding.ts';
 import { cleanupEnviron } from './cleanup.ts';
 
 /** Options of the body readers `bytes()`, `text()` and `json()`. */
@@ -102,9 +103,11 @@ export abstract class RequestBody {
    * `charset=utf-16` body in either byte order reads right.
    *
    * @throws HTTPUnsupportedMediaType (415) for a charset no decoder knows (in a body without a
-   *   BOM), and as `bytes()`.
+   *   BOM), or a body sent with a `Content-Encoding` (`gzip`…: not decoded; the answer carries
+   *   `Accept-Encoding: identity`), decided before reading; and as `bytes()`.
    */
   async text(options?: ReadOptions): Promise<string> {
+    refuseContentCoding(this.environ.HTTP_CONTENT_ENCODING);
     const bytes = await this.bytes(options);
     try {
       return decodeBody(bytes, this.charset);
@@ -119,9 +122,12 @@ export abstract class RequestBody {
    * checked: the value is whatever the client sent (`null`, an array…), so validate it
    * before use rather than let a `TypeError` answer 500.
    *
-   * @throws HTTPBadRequest (400) for an empty body, invalid UTF-8 or invalid JSON, and as `bytes()`.
+   * @throws HTTPBadRequest (400) for an empty body, invalid UTF-8 or invalid JSON;
+   *   HTTPUnsupportedMediaType (415) for a body sent with a `Content-Encoding`, as `text()`;
+   *   and as `bytes()`.
    */
   async json<T = unknown>(options?: ReadOptions): Promise<T> {
+    refuseContentCoding(this.environ.HTTP_CONTENT_ENCODING);
     const bytes = await this.bytes(options);
     let text: string;
     try {
@@ -154,7 +160,8 @@ export abstract class RequestBody {
    * @throws HTTPContentTooLarge (413) past a limit, the detail naming it (`"maxFileSize
    *   exceeded: …"`); HTTPBadRequest (400) for malformed multipart or a body that breaks off;
    *   HTTPUnsupportedMediaType (415) for a urlencoded body declared in a charset other than
-   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard); TypeError for an invalid limit,
+   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard) or a form body sent with a
+   *   `Content-Encoding` (`gzip`…, not decoded: `Accept-Encoding: identity`); TypeError for an invalid limit,
    *   the former option name `limit`, or an option that differs from the one the request's form
    *   was already read with (the parse is not run again, so the option could not apply).
    */

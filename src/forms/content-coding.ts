@@ -1,0 +1,31 @@
+/**
+ * Refusing a request body whose `Content-Encoding` the body readers do not undo.
+ *
+ * @module
+ */
+import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
+
+/**
+ * Refuses a request body sent with a content coding (RFC 9110 §8.4: `gzip`, `br`, …) before a
+ * reader interprets its bytes as text, JSON or a form. The readers do not decode codings (as
+ * Werkzeug's and WebOb's do not; Express's body parsers inflate gzip, deflate and br), so the
+ * coded bytes would otherwise read as invalid JSON (a 400 blaming the client's JSON) or as a
+ * form of garbage fields. `identity` is no coding; an absent or empty field passes.
+ *
+ * @param contentEncoding the request's `Content-Encoding` (`HTTP_CONTENT_ENCODING`), if any;
+ *   anything but a string counts as none.
+ * @throws HTTPUnsupportedMediaType (415) naming the codings, with `Accept-Encoding: identity`
+ *   (RFC 9110 §15.5.16: the response says which codings would have been accepted).
+ */
+export function refuseContentCoding(contentEncoding: unknown): void {
+  if (typeof contentEncoding !== 'string' || contentEncoding === '') return;
+  const codings = contentEncoding
+    .split(',')
+    .map((coding) => coding.trim().toLowerCase())
+    .filter((coding) => coding !== '' && coding !== 'identity');
+  if (codings.length === 0) return;
+  throw new HTTPUnsupportedMediaType(
+    `The body is sent with Content-Encoding ${codings.join(', ')}, which this reader does not decode: send it uncoded.`,
+    { headers: [['Accept-Encoding', 'identity']] },
+  );
+}
