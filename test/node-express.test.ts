@@ -107,4 +107,18 @@ describe('fields Express set before toNodeHandler', () => {
     const plain = await fetch(`${base}/plain/`);
     expect(plain.headers.getSetCookie()).toEqual(['sid=express; Path=/', 'theme=dark; Path=/']);
   });
+
+  it('joins a Vary that Express set with the app’s, so a cache keys on both', async () => {
+    const web = express();
+    web.use((_req, res, next) => {
+      res.vary('Origin'); // what the cors package does before next()
+      res.setHeader('Access-Control-Allow-Origin', 'https://front.example');
+      next();
+    });
+    web.use('/t', toNodeHandler(Request.application(() => new Response('ok').addVary('Accept'))));
+    web.use('/plain', toNodeHandler(new Response('ok')));
+    const base = await listen(web);
+    expect((await fetch(`${base}/t/x`)).headers.get('vary')).toBe('Origin, Accept');
+    expect((await fetch(`${base}/plain/`)).headers.get('vary')).toBe('Origin');
+  });
 });

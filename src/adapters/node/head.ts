@@ -10,6 +10,7 @@ import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../
 import type { ExchangeState } from './state.ts';
 import { assertHeader, isRequiredUpgrade } from '../../gateway/fields.ts';
 import { http2FieldValue, writeHttp2Head } from './http2-compat.ts';
+import vary from 'vary';
 
 /** True when a Connection field value lists the `close` option (RFC 9112 §9.6). */
 function hasCloseOption(value: string): boolean {
@@ -17,22 +18,48 @@ function hasCloseOption(value: string): boolean {
   return false;
 }
 
+/** `first` and the field names of `more` not in it, as one `Vary` value (`*` wins); a value that is not a list of tokens is appended as it is. */
+function joinVary(first: string, more: string): string {
+  try {
+    return vary.append(first, more);
+  } catch {
+    return `${first}, ${more}`;
+  }
+}
+
 /**
- * Puts the `Set-Cookie` fields set on `res` before the app answered (by Express or Connect
- * middleware in front of `toNodeHandler`: `res.cookie()`, a session) ahead of the app's own in
- * `flat`. Node's `writeHead` replaces an earlier field of a name it is given, which would drop
- * them when the app sets a cookie too; cookies are separate fields that never replace one
- * another (RFC 6265 §3). Other fields set earlier are replaced by the app's, as `writeHead` does.
+ * Keeps the list fields set on `res` before the app answered (by Express or Connect middleware
+ * in front of `toNodeHandler`: `res.cookie()`, a session, the `cors` package's `Vary: Origin`)
+ * when the app sends the same field. Node's `writeHead` replaces an earlier field of a name it
+ * is given, which would drop them: `Set-Cookie` fields never replace one another (RFC 6265
+ * §3), so the earlier ones go ahead of the app's; `Vary` lists are joined (RFC 9110 §12.5.5),
+ * so a cache keys on both sides' fields. Any other field set earlier is replaced by the app's,
+ * as `writeHead` does.
  */
-function keepEarlierCookies(res: ExchangeState['res'], flat: string[]): void {
-  const earlier = res.getHeader('set-cookie');
-  if (earlier === undefined) return;
-  let ours = false;
-  for (let i = 0; i < flat.length; i += 2) if (flat[i]!.toLowerCase() === 'set-cookie') ours = true;
-  if (!ours) return;
-  const values = Array.isArray(earlier) ? earlier : [String(earlier)];
+function keepEarlierListFields(res: ExchangeState['res'], flat: string[]): void {
+  const cookies = res.getHeader('set-cookie');
+  const earlierVary = res.getHeader('vary');
+  if (cookies === undefined && earlierVary === undefined) return;
+  let ourCookies = false;
+  let varyAt = -1;
+  for (let i = 0; i < flat.length; i += 2) {
+    const name = flat[i]!.toLowerCase();
+    if (name === 'set-cookie') ourCookies = true;
+    else if (name === 'vary' && earlierVary !== undefined) {
+      // One field with both lists: the earlier's fields first, the app's added once each.
+      if (varyAt === -1) {
+        varyAt = i;
+        flat[i + 1] = joinVary(String(earlierVary), flat[i + 1]!);
+      } else {
+        flat[varyAt + 1] = joinVary(flat[varyAt + 1]!, flat[i + 1]!);
+        flat.splice(i, 2);
+        i -= 2;
+      }
+    }
+  }
+  if (!ourCookies || cookies === undefined) return;
   const kept: string[] = [];
-  for (const value of values) kept.push('Set-Cookie', value);
+  for (const value of Array.isArray(cookies) ? cookies : [String(cookies)]) kept.push('Set-Cookie', value);
   flat.unshift(...kept);
 }
 
@@ -96,7 +123,7 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   // leave out its own and keep the connection unless it says `close`, so it says so here when
   // the connection is to end (after an unread body too, which the line above decides).
   if (upgrade) flat.push('Connection', res.shouldKeepAlive ? 'upgrade' : 'close, upgrade');
-  keepEarlierCookies(res, flat);
+  keepEarlierListFields(res, flat);
   // Throws for invalid names and values before anything is written. HTTP/2 has no reason
   // phrase (RFC 9113 §8.3.2): Node warns when given one.
   if (exchange.http2) writeHttp2Head(res, code, flat);
