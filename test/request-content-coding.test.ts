@@ -3,7 +3,7 @@
  * the bytes (`text()`, `json()`, the form readers) refuse a coding they do not undo with a
  * 415 naming it and `Accept-Encoding: identity` (RFC 9110 §15.5.16), instead of reading the
  * gzip bytes as JSON (a 400 blaming the client's JSON) or as form fields (garbage accepted).
- * `bytes()` and `stream()` stay raw. Over a real socket.
+ * `bytes()` and `stream()` stay raw. And `json()` of an empty body says so. Over a real socket.
  */
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -57,5 +57,14 @@ describe('a request body with a Content-Encoding', () => {
     expect(await bytes.text()).toBe(`${raw.byteLength} bytes`);
     const multi = await fetch(`${server.url}/json`, { method: 'POST', headers: { 'content-encoding': 'gzip, identity' }, body: raw });
     expect(multi.status).toBe(415);
+  });
+});
+
+describe('json() of an empty body', () => {
+  it('answers a 400 that says the body is empty, not a parser message', async () => {
+    const server = await start(app);
+    const res = await fetch(`${server.url}/json`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' } });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toBe('The body is empty: a JSON value was expected.');
   });
 });

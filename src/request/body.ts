@@ -129,6 +129,7 @@ export abstract class RequestBody {
   async json<T = unknown>(options?: ReadOptions): Promise<T> {
     refuseContentCoding(this.environ.HTTP_CONTENT_ENCODING);
     const bytes = await this.bytes(options);
+    if (bytes.byteLength === 0) throw new HTTPBadRequest('The body is empty: a JSON value was expected.');
     let text: string;
     try {
       text = decodeText(bytes, 'utf-8', true);
