@@ -2,7 +2,7 @@ import net from 'node:net';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, HTTPMethodNotAllowed, HTTPNotModified, HTTPProxyAuthenticationRequired, HTTPUnauthorized, HTTPUpgradeRequired, Request, Response, serve } from 'tsgi';
-import { lint, LintError } from 'tsgi/middleware';
+import { lint, LintError, mount } from 'tsgi/middleware';
 import { checkEnviron } from '../src/middleware/lint-environ.ts';
 
 const enc = new TextEncoder();
@@ -359,6 +359,40 @@ describe('lint over a real socket', () => {
       await res.text();
       for (let i = 0; i < 50 && closed === 0; i++) await new Promise((r) => setTimeout(r, 10));
       expect(closed).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a second read of tsgi.input that yields less than the first: a middleware read it whole and put back no copy (spec §3)', async () => {
+    const log: string[] = [];
+    // The WSGI mistake: read wsgi.input in a middleware, forget to put a copy back.
+    const greedy = (inner: App): App => async (environ, start) => {
+      for await (const chunk of environ['tsgi.input']) void chunk;
+      return inner(environ, start);
+    };
+    // Done right by hand: a copy that replays, read twice below.
+    const keeping = (inner: App): App => async (environ, start) => {
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of environ['tsgi.input']) chunks.push(chunk);
+      environ['tsgi.input'] = { async *[Symbol.asyncIterator]() { yield* chunks; } };
+      return inner(environ, start);
+    };
+    const echo: App = async (environ, start) => {
+      let text = '';
+      for await (const chunk of environ['tsgi.input']) text += new TextDecoder().decode(chunk);
+      for await (const chunk of environ['tsgi.input']) void chunk;
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return [enc.encode(`echo ${text}`)];
+    };
+    const server = await serve(mount({ '/greedy': lint(greedy(lint(echo))), '/keeping': lint(keeping(lint(echo))) }), { host: '127.0.0.1', port: 0, log: { write: (m) => void log.push(m) } });
+    try {
+      const kept = await fetch(`${server.url}/keeping`, { method: 'POST', body: 'hello' });
+      expect(await kept.text()).toBe('echo hello');
+      expect(log).toEqual([]);
+      const res = await fetch(`${server.url}/greedy`, { method: 'POST', body: 'hello' });
+      expect(res.status).toBe(500); // not a 200 that echoes an empty body
+      expect(log.join('')).toContain('lint: tsgi.input was read to its end, then read again: a reader that reads the body whole must put back a replayable copy (spec §3; req.bytes(), text() and json() do) (the second read gave 0 of its 5 bytes)');
     } finally {
       await server.close();
     }

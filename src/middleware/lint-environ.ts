@@ -91,13 +91,25 @@ export function checkEnviron(environ: Environ): void {
 export function wrapInput(environ: Environ): void {
   const input = environ['tsgi.input'];
   if (!(input instanceof BufferedInput) && !(input as { lintChecked?: boolean }).lintChecked) {
+    // The bytes of the first read that reached the end: a later read that gives fewer read a
+    // live input again, which a reader that took it whole must have replaced (spec §3).
+    let whole: number | null = null;
     environ['tsgi.input'] = {
       lintChecked: true,
       async *[Symbol.asyncIterator]() {
+        let read = 0;
         for await (const chunk of input as AsyncIterable<unknown>) {
           if (!(chunk instanceof Uint8Array)) fail('tsgi.input chunks must be Uint8Array', `got ${describe(chunk)}`);
+          read += chunk.byteLength;
           yield chunk;
         }
+        if (whole !== null && read < whole) {
+          fail(
+            'tsgi.input was read to its end, then read again: a reader that reads the body whole must put back a replayable copy (spec §3; req.bytes(), text() and json() do)',
+            `the second read gave ${read} of its ${whole} bytes`,
+          );
+        }
+        whole ??= read;
       },
     } as AsyncIterable<Uint8Array>;
   }

@@ -30,8 +30,9 @@ export interface LintedApp extends App {
  *   (`SCRIPT_NAME` `''` or `/x` without a trailing slash, `PATH_INFO` `''` or `/…`, or `*` for
  *   `OPTIONS *` with `SCRIPT_NAME` `''` (RFC 9112 §3.2.4: the server as a whole), a numeric
  *   `SERVER_PORT`, `CONTENT_LENGTH` digits), the `tsgi.*` keys are present with their types,
- *   no `HTTP_CONTENT_TYPE`/`HTTP_CONTENT_LENGTH`; `tsgi.input` chunks are `Uint8Array` and
- *   `tsgi.errors.write()` gets strings;
+ *   no `HTTP_CONTENT_TYPE`/`HTTP_CONTENT_LENGTH`; `tsgi.input` chunks are `Uint8Array`, a
+ *   read after one that reached the end gives as many bytes (a reader that took the body whole
+ *   put back a replayable copy, spec §3), and `tsgi.errors.write()` gets strings;
  * - **`startResponse`** (docs/spec.md §4–5): called once (again only with an error, and never
  *   after the body started without one), status `'<3 digits> <reason>'` and not 1xx,
  *   headers an array of `[name, value]` string pairs with token names and values of HTAB,
