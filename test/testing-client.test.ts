@@ -113,6 +113,11 @@ describe('status expectations', () => {
     await expect(client.get('/', { status: '4x' })).rejects.toThrow(TypeError);
     await new TestClient(missing, { status: 404 }).get('/');
   });
+
+  it('refuses a typo in a list even when an item before it matches', async () => {
+    await expect(client.get('/', { status: [404, '4x'] })).rejects.toThrow(/invalid status expectation "4x"/);
+    await expect(client.get('/', { status: ['*', 'ok'] })).rejects.toThrow(TypeError);
+  });
 });
 
 describe('redirects', () => {

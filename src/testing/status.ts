@@ -17,15 +17,17 @@ const CODE = /^\d{3}$/;
 export function statusMatches(code: number, expected: StatusExpectation | undefined): boolean {
   if (expected === undefined) return code >= 200 && code < 400;
   const items = Array.isArray(expected) ? (expected as ReadonlyArray<number | string>) : [expected as number | string];
-  return items.some((item) => {
-    if (typeof item === 'number' && Number.isInteger(item)) return item === code;
+  // Every item is checked before any is matched: a typo after a matching item fails too.
+  const tests = items.map((item): ((status: number) => boolean) => {
+    if (typeof item === 'number' && Number.isInteger(item)) return (status) => item === status;
     if (typeof item === 'string') {
-      if (item === '*') return true;
-      if (CODE.test(item)) return Number(item) === code;
-      if (CLASS.test(item)) return Math.floor(code / 100) === Number(item[0]);
+      if (item === '*') return () => true;
+      if (CODE.test(item)) return (status) => Number(item) === status;
+      if (CLASS.test(item)) return (status) => Math.floor(status / 100) === Number(item[0]);
     }
     throw new TypeError(`invalid status expectation ${JSON.stringify(item)}: use a code (404), a class ('4xx'), '*' or a list of those`);
   });
+  return tests.some((test) => test(code));
 }
 
 /** The expectation in words, for failure messages: `2xx or 3xx`, `404`, `200, 304`. */
