@@ -398,6 +398,37 @@ describe('lint over a real socket', () => {
     }
   });
 
+  it('refuses a headers array changed after startResponse took it (spec §5), so what it checked is what goes out', async () => {
+    const log: string[] = [];
+    const changedLater: App = (_environ, start) => {
+      const headers: Array<[string, string]> = [['Content-Type', 'text/plain']];
+      start('200 OK', headers);
+      headers.push(['Transfer-Encoding', 'chunked']); // a field start would have refused
+      return [enc.encode('hi')];
+    };
+    const changedInBody: App = (_environ, start) => {
+      const headers: Array<[string, string]> = [['Content-Type', 'text/plain']];
+      start('200 OK', headers);
+      return (async function* () {
+        headers[0] = ['Content-Type', 'text/html'];
+        yield enc.encode('<b>hi</b>');
+      })();
+    };
+    const server = await serve(mount({ '/later': lint(changedLater), '/body': lint(changedInBody) }), { host: '127.0.0.1', port: 0, log: { write: (m) => void log.push(m) } });
+    try {
+      const later = await fetch(`${server.url}/later`);
+      expect(later.status).toBe(500);
+      expect(later.headers.get('transfer-encoding')).toBeNull();
+      const body = await fetch(`${server.url}/body`);
+      expect(body.status).toBe(500);
+      expect(body.headers.get('content-type')).toBe('text/plain; charset=utf-8');
+      expect(log.join('')).toContain('lint: the headers array must not change once given to startResponse (spec §5) (field 1 added: Transfer-Encoding)');
+      expect(log.join('')).toContain('lint: the headers array must not change once given to startResponse (spec §5) (field 0 changed: Content-Type: text/plain → Content-Type: text/html)');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('aborts the response when the body breaks a rule after the headers are out', async () => {
     const log: string[] = [];
     const app = lint((_e, start) => {

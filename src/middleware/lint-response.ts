@@ -24,6 +24,40 @@ export interface ResponseState {
   started: boolean;
   /** A chunk was produced. */
   chunked: boolean;
+  /**
+   * The headers array the app gave `startResponse` and the copy lint passed on, until the
+   * head's moment (the first chunk, or the end) checks that the app left it as it was.
+   */
+  given?: { headers: Array<[string, string]>; copy: Array<[string, string]> } | null;
+}
+
+/**
+ * Records the headers an app gave `startResponse` and answers the copy to pass on: the head
+ * the server sends is then the one lint checked, whatever the app does to its array later.
+ */
+export function keepHeaders(headers: Array<[string, string]>, state: ResponseState): Array<[string, string]> {
+  const copy = headers.map(([name, value]): [string, string] => [name, value]);
+  state.given = { headers, copy };
+  return copy;
+}
+
+/** docs/spec.md §5: the app must not change the headers array after passing it. */
+function checkHeadersKept(state: ResponseState): void {
+  const given = state.given;
+  if (!given) return;
+  state.given = null;
+  const { headers, copy } = given;
+  const field = (pair: unknown) => (Array.isArray(pair) ? `${String(pair[0])}: ${String(pair[1])}` : describe(pair));
+  const count = Math.max(headers.length, copy.length);
+  for (let i = 0; i < count; i++) {
+    const now: unknown = headers[i];
+    const was = copy[i];
+    let change: string | undefined;
+    if (was === undefined) change = `field ${i} added: ${Array.isArray(now) ? String(now[0]) : describe(now)}`;
+    else if (i >= headers.length) change = `field ${i} removed: ${was[0]}`;
+    else if (!Array.isArray(now) || now.length !== 2 || now[0] !== was[0] || now[1] !== was[1]) change = `field ${i} changed: ${field(was)} → ${field(now)}`;
+    if (change !== undefined) fail('the headers array must not change once given to startResponse (spec §5)', change);
+  }
 }
 
 /** Checks a `startResponse` call and records its status and Content-Length in `state`. */
@@ -114,6 +148,7 @@ export function wrapChecked(body: Body, state: ResponseState, head: boolean, set
       finished = true;
       settle();
       if (!state.started) fail('startResponse must be called before the body ends');
+      checkHeadersKept(state);
       if (state.length !== null && !head && state.status !== 304 && sent !== state.length) {
         fail('Content-Length must equal the body bytes sent', `declared ${state.length}, sent ${sent}`);
       }
@@ -121,6 +156,7 @@ export function wrapChecked(body: Body, state: ResponseState, head: boolean, set
     }
     const chunk: unknown = step.value;
     if (!state.started) fail('startResponse must be called before the first body chunk');
+    checkHeadersKept(state);
     if (!(chunk instanceof Uint8Array)) fail('body chunks must be Uint8Array', `got ${describe(chunk)}`);
     state.chunked = true;
     sent += chunk.byteLength;

@@ -7,7 +7,7 @@
  */
 import { type App, type AppLike, type Body, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
 import { checkEnviron, fail, wrapInput } from './lint-environ.ts';
-import { type ResponseState, checkBodyType, checkStart, wrapChecked } from './lint-response.ts';
+import { type ResponseState, checkBodyType, checkStart, keepHeaders, wrapChecked } from './lint-response.ts';
 
 export { LintError, checkEnviron } from './lint-environ.ts';
 
@@ -34,7 +34,8 @@ export interface LintedApp extends App {
  *   read after one that reached the end gives as many bytes (a reader that took the body whole
  *   put back a replayable copy, spec §3), and `tsgi.errors.write()` gets strings;
  * - **`startResponse`** (docs/spec.md §4–5): called once (again only with an error, and never
- *   after the body started without one), status `'<3 digits> <reason>'` and not 1xx,
+ *   after the body started without one), the headers array not changed after the call (lint
+ *   passes a copy on, and compares at the first chunk or the end), status `'<3 digits> <reason>'` and not 1xx,
  *   headers an array of `[name, value]` string pairs with token names and values of HTAB,
  *   SP, visible ASCII or U+0080–U+00FF (so no CR/LF/NUL), no hop-by-hop field but
  *   `Connection: close`, no `Status` field, at most one Content-Length (digits) and
@@ -90,7 +91,7 @@ export function lint(app: AppLike): LintedApp {
       if (state.started && error === undefined) fail('startResponse must be called once (a second call needs the error argument)');
       checkStart(status, headers, state);
       state.started = true;
-      startResponse(status, headers, error);
+      startResponse(status, keepHeaders(headers, state), error);
     };
     const body = await inner(environ, start);
     checkBodyType(body);
