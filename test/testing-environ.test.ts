@@ -107,6 +107,34 @@ describe('the test client builds the environ serve() builds', () => {
     }
   });
 
+  it('gives the app a live body, read once, as serve() does: a reader that keeps no copy leaves the next one nothing', async () => {
+    const files = { f: { filename: 'a.txt', content: 'hello' } };
+    // The form parse keeps no copy of a multipart body: a later req.bytes() fails on the server.
+    const formThenBytes = Request.application(async (req) => {
+      await req.files();
+      return `raw ${(await req.bytes()).byteLength}`;
+    });
+    const server = await start(formThenBytes, { host: '127.0.0.1' });
+    const form = new FormData();
+    form.append('f', new Blob(['hello']), 'a.txt');
+    const wire = await fetch(server.url, { method: 'POST', body: form });
+    const res = await new TestClient(formThenBytes).post('/', { files, status: '*', allowErrors: true });
+    expect(res.statusCode).toBe(wire.status);
+    expect(res.statusCode).toBe(500);
+    expect(res.errors).toContain('the request body was read by the form parse');
+    // A raw middleware that reads the body and puts no copy back: the app below reads nothing
+    // on the server; lint, on in the client by default, names the mistake.
+    const greedy: App = async (environ, startResponse) => {
+      for await (const chunk of environ['tsgi.input']) void chunk;
+      let read = 0;
+      for await (const chunk of environ['tsgi.input']) read += chunk.byteLength;
+      return new Response(`read again ${read}`).respond(environ, startResponse);
+    };
+    expect(await (await new TestClient(greedy, { lint: false }).post('/', { body: 'hello' })).text()).toBe('read again 0');
+    const linted = await new TestClient(greedy).post('/', { body: 'hello', status: 500, allowErrors: true });
+    expect(linted.errors).toContain('lint: tsgi.input was read to its end, then read again');
+  });
+
   it('answers the same head and body as serve() for an array body, a stream and a 204', async () => {
     const encoder = new TextEncoder();
     const app: App = (environ, startResponse) => {

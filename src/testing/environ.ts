@@ -8,6 +8,8 @@ import { type BlankOptions, blankEnviron } from '../request/blank.ts';
 import { quotePath } from '../http/url.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import type { FormFieldsInit } from '../forms/encode.ts';
+import { BufferedInput } from '../gateway/input.ts';
+import { LiveInput } from './live-input.ts';
 
 /** A request as the client puts it on the wire. */
 export interface WireRequest {
@@ -43,8 +45,9 @@ function splitRoot(rawPath: string, scriptRoot: string): [string, string] {
  * `HTTP_*` key per field with repeated fields joined by `, ` (`; ` for Cookie), names with
  * `_` dropped, `CONTENT_TYPE`/`CONTENT_LENGTH` from the body, `SERVER_NAME`/`SERVER_PORT`
  * from the URL. To that it adds what a socket gives: `REMOTE_PORT` (a port of the client's
- * own), `Content-Length: 0` on a bodiless POST or PUT (as `fetch()` sends), and the keys in
- * `extra` (`tsgi.errors`, `tsgi.signal`, the test's own keys).
+ * own), `Content-Length: 0` on a bodiless POST or PUT (as `fetch()` sends), a live
+ * `tsgi.input` that is read once, as a socket's is, and the keys in `extra` (`tsgi.errors`,
+ * `tsgi.signal`, the test's own keys).
  *
  * @throws URIError for a malformed percent-escape or invalid UTF-8 in the path (the server
  *   answers 400 then); TypeError for an invalid header.
@@ -61,7 +64,12 @@ export function clientEnviron(request: WireRequest, extra: Partial<Environ>): En
   };
   const hasBody = Object.values(request.body).some((value) => value !== undefined);
   if (!hasBody && ZERO_LENGTH_METHODS.has(request.method)) options.body = new Uint8Array(0);
-  return blankEnviron(`${rest}${url.search}`, options);
+  const environ = blankEnviron(`${rest}${url.search}`, options);
+  // The server's input is live, read once (spec §3); Request.blank's replays, which would let
+  // a reader that keeps no copy pass here and fail under serve().
+  const input = environ['tsgi.input'];
+  if (input instanceof BufferedInput && extra['tsgi.input'] === undefined) environ['tsgi.input'] = new LiveInput(input.bytes);
+  return environ;
 }
 
 /** `url` with `query` (a record, an array repeating a name, or pairs) appended to its own query. */
