@@ -200,6 +200,30 @@ describe('errors: after the headers are out', () => {
     expect(res.errors.split('Error: logged once').length - 1).toBe(1);
   });
 
+  it('logs a thrown string or number after the head once too, not again by the server', async () => {
+    const throwing = (value: unknown): App => (_e, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield enc.encode('partial ');
+        await new Promise((r) => setTimeout(r, 10));
+        throw value;
+      })();
+    };
+    for (const value of ['legacy string throw', 404404]) {
+      await withServer(errors(throwing(value)), async (url, _port, log) => {
+        await expect(fetch(url).then((r) => r.text())).rejects.toThrow();
+        await until(() => log.join('').includes(String(value)));
+        await new Promise((r) => setTimeout(r, 50));
+        expect(log.filter((line) => line.includes(String(value)))).toEqual([
+          expect.stringMatching(/^\[tsgi\] GET \/ HTTP\/1\.1 200 \(failed after the response started; the connection is aborted\): /),
+        ]);
+      });
+    }
+    const res = await new TestClient(errors(throwing('legacy string throw'))).get('/', { buffered: false });
+    await expect(res.text()).rejects.toThrow();
+    expect(res.errors.split('legacy string throw').length - 1).toBe(1);
+  });
+
   it('runs the body finally blocks when the client goes away (no error logged)', async () => {
     let cleaned = false;
     const app: App = (_e, start) => {

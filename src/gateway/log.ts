@@ -94,23 +94,31 @@ export function logError(log: LogStream | undefined, requestLine: string, error:
   }
 }
 
-/** The errors already logged, per request (its environ): see {@link markLogged}. */
-const LOGGED = new WeakMap<object, WeakSet<object>>();
+/**
+ * The errors already logged, per request (its environ): see {@link markLogged}. Objects are
+ * held weakly; a thrown primitive (a string, a number) is kept by value for the request's life.
+ */
+const LOGGED = new WeakMap<object, { objects: WeakSet<object>; values: Set<unknown> }>();
+
+const isObject = (value: unknown): value is object => (typeof value === 'object' && value !== null) || typeof value === 'function';
 
 /**
  * Records that `error` was logged for the request of `environ`, by a layer that then throws it
  * on (the `errors` middleware, after the head: the server must still cut the connection). The
- * server and the `TestClient` then cut without logging it a second time. Only objects can be
- * marked; a thrown string or number is logged again.
+ * server and the `TestClient` then cut without logging it a second time. A thrown string,
+ * number or other primitive is recorded by value: the same value thrown on in that request is
+ * the one logged.
  */
 export function markLogged(environ: object, error: unknown): void {
-  if (typeof error !== 'object' || error === null) return;
-  let errors = LOGGED.get(environ);
-  if (errors === undefined) LOGGED.set(environ, (errors = new WeakSet()));
-  errors.add(error);
+  let logged = LOGGED.get(environ);
+  if (logged === undefined) LOGGED.set(environ, (logged = { objects: new WeakSet(), values: new Set() }));
+  if (isObject(error)) logged.objects.add(error);
+  else logged.values.add(error);
 }
 
 /** True when {@link markLogged} recorded `error` for the request of `environ`. */
 export function wasLogged(environ: object, error: unknown): boolean {
-  return typeof error === 'object' && error !== null && LOGGED.get(environ)?.has(error) === true;
+  const logged = LOGGED.get(environ);
+  if (logged === undefined) return false;
+  return isObject(error) ? logged.objects.has(error) : logged.values.has(error);
 }
