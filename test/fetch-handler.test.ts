@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request } from 'tsgi';
 import { fetchEnvKey, fetchExecutionContextKey, fetchRequestKey, toFetchHandler } from 'tsgi/fetch';
+import { errors as errorsMiddleware } from 'tsgi/middleware';
 
 const enc = new TextEncoder();
 
@@ -437,6 +438,24 @@ describe('toFetchHandler: the answer', () => {
     await expect(res.text()).rejects.toThrow('late');
     expect(errors.lines[0]).toMatch(/^\[tsgi\] GET \/ HTTP\/1\.1: Error: late/);
     expect(closedAfterError).toBe(true);
+  });
+
+  it('does not log again a failure after the head that the errors middleware logged (an Error or a thrown string)', async () => {
+    for (const thrown of [new Error('late, logged once'), 'late string, logged once']) {
+      const lines = log();
+      const app: App = (_environ, start) => {
+        start('200 OK', [['Content-Type', 'text/plain']]);
+        return (async function* () {
+          yield enc.encode('partial');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          throw thrown;
+        })();
+      };
+      const res = await toFetchHandler(errorsMiddleware(app), { log: lines })(new globalThis.Request('http://h/'));
+      await expect(res.text()).rejects.toBeDefined();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(lines.lines).toEqual([expect.stringMatching(/^\[tsgi\] GET \/ HTTP\/1\.1 200 \(failed after the response started; the connection is aborted\): .*logged once/)]);
+    }
   });
 
   it('errors the stream when a streamed body breaks its own Content-Length', async () => {

@@ -6,7 +6,7 @@
  */
 import { type App, type AppLike, type Body, type Environ, type StartResponse, toApp } from '../../gateway/types.ts';
 import { type BodyIterator, checkChunk, closeBody, concatBytes, isThenable, openBody } from '../../gateway/body.ts';
-import { logError, requestLine, stderrLog } from '../../gateway/log.ts';
+import { logError, requestLine, stderrLog, wasLogged } from '../../gateway/log.ts';
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { serverStatusKey } from '../../gateway/server-status.ts';
@@ -60,7 +60,11 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     headers = h;
   };
   const method = environ.REQUEST_METHOD;
-  const log = (error: unknown) => logError(environ['tsgi.errors'], requestLine(environ), error);
+  // An error the `errors` middleware logged before throwing it on after the head (to have the
+  // stream cut) is not logged a second time, as under serve().
+  const log = (error: unknown) => {
+    if (!wasLogged(environ, error)) logError(environ['tsgi.errors'], requestLine(environ), error);
+  };
   let iterator: BodyIterator | undefined;
   /** An event stream's end at the shutdown: disposed of here unless handed to the body stream. */
   let stop: StreamStop | undefined;
