@@ -150,6 +150,13 @@ describe('errors before the headers → 500, logged with the request line', () =
     }
   });
 
+  it('returning bare bytes, not a body of chunks: the message says to wrap them', async () => {
+    await expect500((_e, startResponse) => {
+      ok(startResponse);
+      return new TextEncoder().encode('hello') as never;
+    }, /app returned bare bytes as its body \(Uint8Array\): wrap them in an array, \[bytes\]/);
+  });
+
   it('a non-Uint8Array chunk in an array body', async () => {
     await expect500((_e, startResponse) => {
       ok(startResponse);

@@ -32,11 +32,14 @@ export type BodyIterator = Iterator<Uint8Array> | AsyncIterator<Uint8Array>;
  * answers such a `return()` only after the pending read, which may never come, and cancels
  * nothing until then.
  *
- * @throws TypeError when `body` is neither (a string, `null`, a plain object…) or its
- *   iterator method does not answer an object; whatever that method throws.
+ * @throws TypeError when `body` is neither (a string, `null`, a plain object…), is bare bytes
+ *   (a `Uint8Array`, which iterates numbers: wrap it, `[bytes]`) or its iterator method does
+ *   not answer an object; whatever that method throws.
  */
 export function openBody(body: Body): BodyIterator {
   let iterator: unknown;
+  // Bytes iterate as numbers: the spec §6 mistake, named rather than reported as a bad chunk.
+  if (body instanceof Uint8Array) throw new TypeError(`app returned bare bytes as its body (${describe(body)}): wrap them in an array, [bytes]`);
   if (isWebStream(body)) iterator = readerIterator(body.getReader());
   else if (isAsyncIterable(body)) {
     iterator = body[Symbol.asyncIterator]();
