@@ -138,7 +138,7 @@ describe('lint: startResponse', () => {
     ['status with LF', starting('200 OK\nX: y', []), /status must be/],
     ['headers object', starting('200 OK', { 'content-type': 'x' } as never), /headers must be an array/],
     ['header pair', starting('200 OK', [['X-A']] as never), /each header must be a \[name, value\] pair of strings/],
-    ['header number', starting('200 OK', [['X-A', 1]] as never), /pair of strings/],
+    ['header number', starting('200 OK', [['X-A', 1]] as never), /each header must be a \[name, value\] pair of strings \(got \["X-A", number\]\)/],
     ['header name', starting('200 OK', [['Bad Name', 'v']]), /header names must be tokens/],
     ['header CRLF', starting('200 OK', [['X-A', 'v\r\nSet-Cookie: a=b']]), /header values must not contain CR, LF or NUL/],
     ['header NUL', starting('200 OK', [['X-A', 'v\0']]), /must not contain CR, LF or NUL/],

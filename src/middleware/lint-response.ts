@@ -76,7 +76,9 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
   let upgrades = false;
   for (const pair of headers as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
-      fail('each header must be a [name, value] pair of strings', `got ${describe(pair)}`);
+      // The pair itself, so the field at fault is named: ["Content-Length", number].
+      const shown = Array.isArray(pair) ? `[${pair.map((item: unknown) => (typeof item === 'string' ? JSON.stringify(item) : describe(item))).join(', ')}]` : describe(pair);
+      fail('each header must be a [name, value] pair of strings', `got ${shown}`);
     }
     const [name, value] = pair as [string, string];
     if (!isToken(name)) fail('header names must be tokens (RFC 9110 §5.6.2)', `got ${JSON.stringify(name)}`);
