@@ -86,5 +86,8 @@ describe('a stack of Request.application layers', () => {
     await expect(served(wrap(broken), '/')).rejects.toThrow('boom');
     const wrong = Request.application(() => undefined as unknown as string);
     await expect(served(wrap(wrong), '/')).rejects.toThrow(/handler returned undefined/);
+    // Flask's dict-to-JSON habit: the message says how it is done here.
+    const dict = Request.application(() => ({ ok: true }) as unknown as string);
+    await expect(served(wrap(dict), '/')).rejects.toThrow(/handler returned object: expected a Response, HTTPException, string or app \(for JSON, return Response\.json\(value\)\)/);
   });
 });

@@ -179,8 +179,10 @@ function handedUp(environ: Environ, res: Response, shared: boolean, keep: boolea
  */
 function noAnswer(result: unknown, source?: string): TypeError {
   const kind = result === null ? 'null' : typeof result;
-  if (source !== undefined) return new TypeError(`${source} returned ${kind}: expected nothing, or a Response, HTTPException, string or app`);
-  return new TypeError(`Request.application handler returned ${kind}: expected a Response, HTTPException, string or app`);
+  // A plain object or a number: most likely data meant as JSON (Flask's dict, Express's res.json).
+  const hint = kind === 'object' || kind === 'number' || kind === 'boolean' ? ' (for JSON, return Response.json(value))' : '';
+  if (source !== undefined) return new TypeError(`${source} returned ${kind}: expected nothing, or a Response, HTTPException, string or app${hint}`);
+  return new TypeError(`Request.application handler returned ${kind}: expected a Response, HTTPException, string or app${hint}`);
 }
 
 /**
