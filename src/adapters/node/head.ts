@@ -123,7 +123,8 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   // leave out its own and keep the connection unless it says `close`, so it says so here when
   // the connection is to end (after an unread body too, which the line above decides).
   if (upgrade) flat.push('Connection', res.shouldKeepAlive ? 'upgrade' : 'close, upgrade');
-  keepEarlierListFields(res, flat);
+  // Only on someone else's server (`toNodeHandler`) can fields be on `res` before the app answered.
+  if (exchange.state === undefined) keepEarlierListFields(res, flat);
   // Throws for invalid names and values before anything is written. HTTP/2 has no reason
   // phrase (RFC 9113 §8.3.2): Node warns when given one.
   if (exchange.http2) writeHttp2Head(res, code, flat);
