@@ -220,6 +220,14 @@ describe('tsgi serve errors', () => {
     }
   });
 
+  it('a RouteMap exported instead of its app: one line saying to serve routes.app(handlers), exit 2', async () => {
+    const result = await finish(['serve', 'test/fixtures/route-map.ts:routes', '--port', '0']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "tsgi: export 'routes' of 'test/fixtures/route-map.ts' is not an app (a function or an object with respond()): got a RouteMap, the rules alone: serve the app it builds, export const app = routes.app({ ...handlers })\n",
+    );
+  });
+
   it('an Express or Koa app: one line naming the framework and toNodeHandler, exit 2, not a 500 per request', async () => {
     const cases = [
       ['app', 'an Express or Connect app'],

@@ -90,13 +90,22 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
         ? String(value)
         : Array.isArray(value)
           ? 'an array'
-          : typeof value === 'object'
-            ? 'an object without respond()'
-            : `a ${typeof value}`;
+          : isRouteMap(value)
+            ? 'a RouteMap, the rules alone: serve the app it builds, export const app = routes.app({ ...handlers })'
+            : typeof value === 'object'
+              ? 'an object without respond()'
+              : `a ${typeof value}`;
     throw new LoadError(
       `export '${exportName}' of '${modulePath}' is not an app (a function or an object with respond()): got ${kind}`,
     );
   }
+}
+
+/** True for what looks like a `RouteMap` of tsgi/routing (its `app`, `bind` and `lookup`), exported instead of its app. */
+function isRouteMap(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const map = value as Record<string, unknown>;
+  return typeof map.app === 'function' && typeof map.bind === 'function' && typeof map.lookup === 'function';
 }
 
 /**
