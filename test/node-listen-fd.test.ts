@@ -15,6 +15,7 @@ import { serve } from 'tsgi';
 const ROOT = resolve(import.meta.dirname, '..');
 let dir: string;
 let script: string;
+let clusterScript: string;
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'tsgi-fd-'));
@@ -33,12 +34,40 @@ process.once('SIGTERM', () => handle.close().then(() => process.exit(0)));
 `,
   );
 });
+beforeAll(() => {
+  // A program of its own on node:cluster: the primary holds the socket (descriptor 3), its
+  // worker calls serve({ fd: 3 }), which node:cluster resolves in the primary (Node's docs).
+  clusterScript = join(dir, 'serve-fd-cluster.mjs');
+  writeFileSync(
+    clusterScript,
+    `import cluster from 'node:cluster';
+import { serve } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
+if (cluster.isPrimary) {
+  const worker = cluster.fork();
+  worker.on('message', (line) => process.stdout.write(line + '\\n'));
+  process.once('SIGTERM', () => {
+    worker.once('exit', () => process.exit(0));
+    worker.kill();
+  });
+} else {
+  const app = (environ, start) => {
+    start('200 OK', [['Content-Type', 'application/json']]);
+    return [new TextEncoder().encode(JSON.stringify({ worker: cluster.isWorker }))];
+  };
+  serve(app, { fd: 3 }).then(
+    (handle) => process.send(JSON.stringify({ url: handle.url })),
+    (error) => process.send(JSON.stringify({ error: String(error) })),
+  );
+}
+`,
+  );
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Starts the child serving on `socket` (its descriptor 3), then closes this process's copy. */
-async function serveOn(socket: net.Server): Promise<{ child: ChildProcess; started: Record<string, unknown> }> {
+async function serveOn(socket: net.Server, program = script): Promise<{ child: ChildProcess; started: Record<string, unknown> }> {
   const fd = (socket as unknown as { _handle: { fd: number } })._handle.fd;
-  const child = spawn(process.execPath, ['--conditions=tsgi-source', script], { stdio: ['ignore', 'pipe', 'inherit', fd] });
+  const child = spawn(process.execPath, ['--conditions=tsgi-source', program], { stdio: ['ignore', 'pipe', 'inherit', fd] });
   // From now on the child holds the socket: this process must not accept on it.
   await new Promise<void>((done) => socket.close(() => done()));
   const line = await new Promise<string>((done, fail) => {
@@ -100,6 +129,19 @@ describe('serve({ fd })', () => {
       // Node cannot ask a Unix socket it did not bind for its path.
       expect(started).toMatchObject({ url: 'unix:', host: 'localhost', port: 0, path: '' });
       expect(await get({ socketPath: path })).toMatchObject({ status: 200, SERVER_NAME: 'localhost', SERVER_PORT: '80' });
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+  });
+
+  it('in a node:cluster worker of an app’s own, listens on the primary’s descriptor, as node:cluster does', async () => {
+    const socket = net.createServer();
+    await new Promise<void>((done) => socket.listen(0, '127.0.0.1', done));
+    const { port } = socket.address() as net.AddressInfo;
+    const { child, started } = await serveOn(socket, clusterScript);
+    try {
+      expect(started).toEqual({ url: `http://127.0.0.1:${port}` });
+      expect(await get({ host: '127.0.0.1', port })).toEqual({ status: 200, worker: true });
     } finally {
       expect(await stop(child)).toBe(0);
     }

@@ -22,6 +22,7 @@ import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
 import { refusedLogger } from './refused-log.ts';
 import { WORKER_SOCKET_FD } from './socket-activation.ts';
+import { ownDescriptor } from '../adapters/node/listen.ts';
 
 /**
  * The options for `serve()`. `port` overrides the command's (a port the primary picked for
@@ -38,7 +39,7 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
   };
   if (command.uds !== undefined) options.path = command.uds;
   // A worker inherits the socket on a descriptor of its own (shareActivatedSocket).
-  else if (command.fd !== undefined) options.fd = cluster.isWorker ? WORKER_SOCKET_FD : command.fd;
+  else if (command.fd !== undefined) options.fd = cluster.isWorker ? ownDescriptor(WORKER_SOCKET_FD) : command.fd;
   else {
     options.host = command.host;
     options.port = port;

@@ -45,8 +45,9 @@ export interface ServeOptions extends NodeEnvironOptions {
    * while the service restarts; or a supervisor that binds for its children. A TCP or a Unix
    * socket, listening or only bound. `SERVER_NAME` and `SERVER_PORT` come from each
    * connection's local address (on a Unix socket, `localhost` and the scheme's port). Unix
-   * platforms only (Node cannot listen on a descriptor on Windows). In a node:cluster worker
-   * too, the descriptor is the worker's own, listened on by the worker, not the primary's.
+   * platforms only (Node cannot listen on a descriptor on Windows). In a node:cluster worker,
+   * the descriptor is the primary's, as node:cluster has it: the primary listens on it and
+   * shares the socket with its workers.
    *
    * @throws TypeError (at once) for a value that is not a non-negative integer, or given with
    *   `path`; rejects (`listen EINVAL`, libuv's answer) for a descriptor that is not open or no
