@@ -58,7 +58,7 @@ export interface ErrorsOptions {
  * `request_id`), to `options.log` or `environ['tsgi.errors']`, then
  * `options.onError(error, req)` runs; but an `AbortError` or `TimeoutError` the app throws
  * before its head once `tsgi.signal` has aborted (the client left) is the app stopping as
- * asked, and is not logged (spec §7.5). An `HTTPException`
+ * asked: it is neither logged nor passed to `onError` (spec §7.5). An `HTTPException`
  * thrown by the app (`abort(404)`) answers its own response, as `Request.application` does,
  * and as the server does (`escapedAnswer`): a 4xx or a redirect is not an error and is not
  * logged; a 5xx (a proxied upstream's 502, say) is logged with its status and goes to
