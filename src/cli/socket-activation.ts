@@ -46,7 +46,8 @@ function rows(file: string): string[][] {
 
 /**
  * Takes descriptor `fd` as the socket to listen on, in the process systemd started (one
- * process, or the primary of `--workers`, which listens for its workers): removes
+ * process, or the primary of `--workers`, which hands it to its workers:
+ * {@link shareActivatedSocket}): removes
  * `LISTEN_FDS`, `LISTEN_PID` and `LISTEN_FDNAMES` from `env`, as `sd_listen_fds(1)` does, so
  * the processes the app starts do not take themselves for socket-activated.
  *
