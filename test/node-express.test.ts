@@ -122,3 +122,29 @@ describe('fields Express set before toNodeHandler', () => {
     expect((await fetch(`${base}/plain/`)).headers.get('vary')).toBe('Origin');
   });
 });
+
+describe('an app head refused under Express', () => {
+  it('answers the 500 with Express’s fields only, none of the refused head’s', async () => {
+    const web = express();
+    web.use((_req, res, next) => {
+      res.cookie('sid', 'express');
+      next();
+    });
+    const log = errorLog();
+    // A control character Node refuses in a field value, after fields it took already.
+    const app = (_environ: unknown, start: (status: string, headers: [string, string][]) => void) => {
+      start('302 Found', [
+        ['Set-Cookie', 'session=half-made'],
+        ['Location', '/elsewhere'],
+        ['X-Bad', 'a\u0001b'],
+      ]);
+      return [new TextEncoder().encode('moved')];
+    };
+    web.use(toNodeHandler(app, { log }));
+    const res = await fetch(`${await listen(web)}/`, { redirect: 'manual' });
+    expect(res.status).toBe(500);
+    expect(res.headers.getSetCookie()).toEqual(['sid=express; Path=/']);
+    expect(res.headers.get('location')).toBeNull();
+    expect(log.text).toMatch(/X-Bad/);
+  });
+});

@@ -64,6 +64,34 @@ function keepEarlierListFields(res: ExchangeState['res'], flat: string[]): void 
 }
 
 /**
+ * `res.writeHead(code, reason, fields)` on HTTP/1, all or nothing. With no field set on `res`
+ * before (`serve()`), Node checks the fields before storing any. With some (Express or Connect
+ * middleware in front of `toNodeHandler`), it removes the earlier fields of each name given and
+ * stores the new ones one by one, so a field it refuses leaves the ones before it stored: they
+ * would go out with the next head (the server's 500), the refused answer's `Set-Cookie` or
+ * `Location` included. The earlier fields are put back as they were before the error is passed
+ * on.
+ *
+ * @throws what `writeHead` throws (`ERR_INVALID_CHAR`…); nothing is sent then.
+ */
+function writeHttp1Head(res: ExchangeState['res'], code: number, reason: string, flat: string[]): void {
+  // Node's `outgoingMessage.getRawHeaderNames()` (since 15.13): the names as set, not lowercased.
+  const names = (res as unknown as { getRawHeaderNames(): string[] }).getRawHeaderNames();
+  if (names.length === 0) {
+    res.writeHead(code, reason, flat);
+    return;
+  }
+  const earlier = names.map((name) => [name, res.getHeader(name)!] as const);
+  try {
+    res.writeHead(code, reason, flat);
+  } catch (error) {
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    for (const [name, value] of earlier) res.setHeader(name, value);
+    throw error;
+  }
+}
+
+/**
  * Sends the status line and headers of `exchange`. `length` is the body length when known (the
  * whole body is in hand): it becomes `Content-Length` unless the app gave one, which must then
  * match. An app `Content-Length` on a 204 is dropped (RFC 9110 §8.6); hop-by-hop fields are
@@ -128,7 +156,7 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   // Throws for invalid names and values before anything is written. HTTP/2 has no reason
   // phrase (RFC 9113 §8.3.2): Node warns when given one.
   if (exchange.http2) writeHttp2Head(res, code, flat);
-  else res.writeHead(code, reason, flat);
+  else writeHttp1Head(res, code, reason, flat);
   if (length === undefined) {
     // A stream must match the length it declared: on HTTP/1.1 Node throws on the write or end
     // that breaks it; its HTTP/2 response has no such check, so `pump` counts (RFC 9113 §8.1.1).
