@@ -64,13 +64,13 @@ function keepEarlierListFields(res: ExchangeState['res'], flat: string[]): void 
 }
 
 /**
- * `res.writeHead(code, reason, fields)` on HTTP/1, all or nothing. With no field set on `res`
- * before (`serve()`), Node checks the fields before storing any. With some (Express or Connect
- * middleware in front of `toNodeHandler`), it removes the earlier fields of each name given and
- * stores the new ones one by one, so a field it refuses leaves the ones before it stored: they
- * would go out with the next head (the server's 500), the refused answer's `Set-Cookie` or
- * `Location` included. The earlier fields are put back as they were before the error is passed
- * on.
+ * `res.writeHead(code, reason, fields)` on HTTP/1 under `toNodeHandler`, all or nothing. With
+ * no field set on `res` before (as under `serve()`, which calls `writeHead` directly), Node
+ * checks the fields before storing any. With some (Express or Connect middleware in front), it
+ * removes the earlier fields of each name given and stores the new ones one by one, so a field
+ * it refuses leaves the ones before it stored: they would go out with the next head (the
+ * server's 500), the refused answer's `Set-Cookie` or `Location` included. The earlier fields
+ * are put back as they were before the error is passed on.
  *
  * @throws what `writeHead` throws (`ERR_INVALID_CHAR`…); nothing is sent then.
  */
@@ -152,11 +152,13 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   // the connection is to end (after an unread body too, which the line above decides).
   if (upgrade) flat.push('Connection', res.shouldKeepAlive ? 'upgrade' : 'close, upgrade');
   // Only on someone else's server (`toNodeHandler`) can fields be on `res` before the app answered.
-  if (exchange.state === undefined) keepEarlierListFields(res, flat);
+  const embedded = exchange.state === undefined;
+  if (embedded) keepEarlierListFields(res, flat);
   // Throws for invalid names and values before anything is written. HTTP/2 has no reason
   // phrase (RFC 9113 §8.3.2): Node warns when given one.
   if (exchange.http2) writeHttp2Head(res, code, flat);
-  else writeHttp1Head(res, code, reason, flat);
+  else if (embedded) writeHttp1Head(res, code, reason, flat);
+  else res.writeHead(code, reason, flat);
   if (length === undefined) {
     // A stream must match the length it declared: on HTTP/1.1 Node throws on the write or end
     // that breaks it; its HTTP/2 response has no such check, so `pump` counts (RFC 9113 §8.1.1).
