@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { discardThenClose } from './linger.ts';
-import { environOf } from './exchange-key.ts';
+import { environOfExchange } from './exchange-key.ts';
 import { serverStatusKey } from '../../gateway/server-status.ts';
 import type { Reporter } from './refused.ts';
 
@@ -101,7 +101,7 @@ export function answerClientError(error: Error & { code?: string; reason?: unkno
     if (!answering.headersSent) {
       socket.write(answer(refusal));
       // The client got the refusal, not the app's answer: the access log says so, not 499.
-      const environ = environOf(answering);
+      const environ = environOfExchange(answering);
       if (environ !== undefined) serverStatusKey.set(environ, refusal.code);
     }
     socket.destroy();

@@ -28,7 +28,7 @@ export function setExchange(environ: Environ, exchange: IncomingMessage | Server
 }
 
 /** The environ {@link setExchange} stored on `exchange`, or `undefined` (a response `serve()` did not make one for). */
-export function environOf(exchange: IncomingMessage | ServerResponse): Environ | undefined {
+export function environOfExchange(exchange: IncomingMessage | ServerResponse): Environ | undefined {
   return (exchange as unknown as Record<symbol, unknown>)[ENVIRON] as Environ | undefined;
 }
 
