@@ -10,7 +10,8 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ } from 'tsgi';
 import { fromFetchHandler } from 'tsgi/fetch';
-import { bytes, deferred, request, sleep, start, until, upload } from './node-helpers.ts';
+import { errors } from 'tsgi/middleware';
+import { bytes, deferred, rawExchange, request, sleep, start, until, upload } from './node-helpers.ts';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -111,6 +112,38 @@ describe('tsgi.input under serve(): for await', () => {
     expect(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE']).toContain(error.code);
     const after = await request(`${server.url}/`, { method: 'POST', body: 'ok' });
     expect(after.status).toBe(200);
+  });
+
+  it.each([
+    ['served as it is', (app: App) => app],
+    ['under errors()', (app: App) => errors(app)],
+  ])("a client gone mid-body, or a body the parser refuses, is the client's doing: the raw app's rethrown input error is not logged (%s)", async (_name, wrap) => {
+    const ended = deferred();
+    const server = await start(wrap(async (environ, startResponse) => {
+      try {
+        for await (const _chunk of environ['tsgi.input']) {
+          // read on, as a raw app does, letting a broken body propagate
+        }
+      } finally {
+        ended.resolve();
+      }
+      startResponse('200 OK', []);
+      return [];
+    }));
+    const socket = net.connect({ port: server.port, host: '127.0.0.1' });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
+    socket.write(new Uint8Array(1000));
+    await sleep(50);
+    socket.destroy();
+    await ended.promise;
+    await sleep(50);
+    expect(server.log.text).toBe('');
+    // A chunk size that is no hex number: the server answers 400 and cuts; nothing is logged.
+    const refused = await rawExchange(server.port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n');
+    expect(refused.raw).toMatch(/^HTTP\/1\.1 400 /);
+    await sleep(50);
+    expect(server.log.text).toBe('');
   });
 
   it('two next() calls at once both settle, each with its own chunk or the end', async () => {

@@ -12,7 +12,7 @@ import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
 import { logError, markLogged, requestLine } from '../gateway/log.ts';
-import { isAbort } from '../gateway/abort.ts';
+import { isInputError } from '../request/input.ts';
 import { Request } from '../request/request.ts';
 import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
@@ -58,7 +58,9 @@ export interface ErrorsOptions {
  * `request_id`), to `options.log` or `environ['tsgi.errors']`, then
  * `options.onError(error, req)` runs; but an `AbortError` or `TimeoutError` the app throws
  * before its head once `tsgi.signal` has aborted (the client left) is the app stopping as
- * asked: it is neither logged nor passed to `onError` (spec §7.5). An `HTTPException`
+ * asked, and the error of a request body that broke off with the client (a raw app's read of
+ * `tsgi.input`: `aborted`, `ECONNRESET`…, see `isInputError`) the client's doing: neither is
+ * logged nor passed to `onError` (spec §7.5). An `HTTPException`
  * thrown by the app (`abort(404)`) answers its own response, as `Request.application` does,
  * and as the server does (`escapedAnswer`): a 4xx or a redirect is not an error and is not
  * logged; a 5xx (a proxied upstream's 502, say) is logged with its status and goes to
@@ -119,10 +121,11 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     });
 
     async function answer500(error: unknown) {
-      // An app that stopped on `tsgi.signal` once the client left (`fetch(url, { signal:
-      // req.signal })` rejecting) stopped as asked: nobody reads this 500, and the server logs
-      // no such error either (spec §7.5).
-      if (!(isAbort(error) && environ['tsgi.signal']?.aborted)) report(error, '500');
+      // Once the client left, an app that stopped on `tsgi.signal` (`fetch(url, { signal:
+      // req.signal })` rejecting) stopped as asked, and a raw app whose read of the body broke
+      // off with it lets the client's doing propagate: nobody reads this 500, and the server
+      // logs neither (spec §7.5).
+      if (!(environ['tsgi.signal']?.aborted && isInputError(error))) report(error, '500');
       let res: Response | undefined;
       if (options.debug) {
         try {

@@ -19,7 +19,7 @@ import type { ShutdownWatch } from '../../gateway/shutdown.ts';
 import { cutResponse, isHttp2, responseGone } from './http2-compat.ts';
 import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
-import { isBodyReadable } from '../../request/input.ts';
+import { inputFailure, isBodyReadable } from '../../request/input.ts';
 import { serverStatusKey } from '../../gateway/server-status.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
@@ -172,11 +172,17 @@ export class Exchange implements ExchangeState {
    * (`maxBodySize`, raised while the app read `tsgi.input`) is a 413, not logged; nor is an error
    * the `errors` middleware logged already (`markLogged`), nor an
    * `AbortError` or `TimeoutError` once the client has gone (the body stopping on `tsgi.signal`,
-   * as asked). The status
+   * as asked), nor the request stream's own error (the body broke off: answered 400 when the
+   * head is not out, as `req.bytes()` answers it). The status
    * answered instead of the app's is left in `tsgi.server_status` (`serverStatusKey`), for the
    * access log.
    */
   fail(error: unknown): void {
+    // The request's own body broke off (the client left mid-upload, or the parser refused the
+    // body and answered 400 itself), and a raw app let the stream's error propagate: the
+    // client's doing, answered as the body readers answer it (400), never logged as the app's.
+    const inputBroke = error !== undefined && error === this.req.errored;
+    if (inputBroke) error = inputFailure(error);
     const tooLarge = isBodyLimitError(error);
     const res = this.res;
     if (!tooLarge && !this.answering && !res.headersSent && !responseGone(res)) {
@@ -192,7 +198,7 @@ export class Exchange implements ExchangeState {
       }
     }
     // A body that stops with the signal once the client left did what it was asked: no error.
-    const stoppedAsAsked = responseGone(res) && isAbort(error);
+    const stoppedAsAsked = inputBroke || (responseGone(res) && isAbort(error));
     if (!tooLarge && !stoppedAsAsked && !wasLogged(this.environ, error)) this.log(error);
     if (responseGone(res)) return;
     if (res.headersSent) {
