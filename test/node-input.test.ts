@@ -27,6 +27,16 @@ const hashing: App = async (environ, startResponse) => {
   return [bytes(`${length} ${hash.digest('hex')}`)];
 };
 
+/** Sends the head of a 100,000-byte POST and 1,000 bytes of it, then hangs up. */
+async function hangUpMidBody(port: number): Promise<void> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
+  socket.write(new Uint8Array(1000));
+  await sleep(50);
+  socket.destroy();
+}
+
 describe('tsgi.input under serve(): for await', () => {
   it('reads the IncomingMessage, and yields the exact bytes of a streamed or chunked upload', async () => {
     let input: unknown;
@@ -101,12 +111,7 @@ describe('tsgi.input under serve(): for await', () => {
       startResponse('200 OK', []);
       return [];
     });
-    const socket = net.connect({ port: server.port, host: '127.0.0.1' });
-    await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
-    socket.write(new Uint8Array(1000));
-    await sleep(50);
-    socket.destroy();
+    await hangUpMidBody(server.port);
     const error = (await failed.promise) as { code?: string };
     expect(error).toBeInstanceOf(Error);
     expect(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE']).toContain(error.code);
@@ -130,12 +135,7 @@ describe('tsgi.input under serve(): for await', () => {
       startResponse('200 OK', []);
       return [];
     }));
-    const socket = net.connect({ port: server.port, host: '127.0.0.1' });
-    await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
-    socket.write(new Uint8Array(1000));
-    await sleep(50);
-    socket.destroy();
+    await hangUpMidBody(server.port);
     await ended.promise;
     await sleep(50);
     expect(server.log.text).toBe('');
