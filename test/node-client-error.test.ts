@@ -227,3 +227,37 @@ describe('the access log of a request whose own body the parser refuses', () => 
     expect(server.log.text).toBe('');
   });
 });
+
+describe('a client that ends the connection in the body of a request already answered', () => {
+  it('is not refused nor reported: the request has its one line, the 200 the app answered', async () => {
+    const lines: string[] = [];
+    const refused: number[] = [];
+    const server = await start(
+      accessLog(Request.application(() => new Response('early')), {
+        log: { write: (line: string) => void lines.push(line) },
+        format: 'common',
+      }),
+      { onRefused: (r) => void refused.push(r.status) },
+    );
+    // A small declared body the app never reads (Node drains it, the connection stays open);
+    // the client reads the answer, then gives up the upload (FIN) three bytes in.
+    const raw = await new Promise<string>((resolve) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => {
+        text += chunk.toString('latin1');
+        if (text.endsWith('early')) socket.end();
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(text));
+      socket.write('POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 500\r\n\r\nabc');
+    });
+    expect(parseRaw(raw).status).toBe(200);
+    expect(raw).not.toContain('400 Bad Request');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/"POST \/up HTTP\/1\.1" 200 /);
+    expect(refused).toEqual([]);
+    expect(server.log.text).toBe('');
+  });
+});

@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { discardThenClose } from './linger.ts';
+import { discardThenClose, endsAnsweredBody } from './linger.ts';
 import { environOfExchange } from './exchange-key.ts';
 import { serverStatusKey } from '../../gateway/server-status.ts';
 import type { Reporter } from './refused.ts';
@@ -83,14 +83,16 @@ const refusing = new WeakSet<Socket>();
  * broken chunked body), the connection is cut, after the refusal if none of the app's answer
  * has gone out yet (as Node does; the refusal's status is then left in `tsgi.server_status`,
  * so the access log shows the 400 the client got, not a 499). When the client is gone (`ECONNRESET`, the socket no
- * longer writable) the socket is destroyed. The app is not called for a refused request, and
+ * longer writable, or its FIN in the small body Node drains after the request was answered:
+ * that request has its answer and its log line) the socket is destroyed. The app is not called for a refused request, and
  * nothing is logged as an error (the fault is the client's); a refusal answered is passed to
  * `report` (`serve()`'s `onRefused`).
  */
 export function answerClientError(error: Error & { code?: string; reason?: unknown }, socket: Socket, report?: Reporter): void {
   if (refusing.has(socket)) return;
   refusing.add(socket);
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  // A client gone (a reset; its FIN in the drained body of a request already answered) reads no answer.
+  if (error.code === 'ECONNRESET' || !socket.writable || endsAnsweredBody(error, socket)) {
     socket.destroy();
     return;
   }

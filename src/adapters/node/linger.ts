@@ -58,6 +58,20 @@ export function prepareUnreadBody(req: IncomingMessage, res: ServerResponse): vo
   if (socket) res.once('finish', () => lingerIfUnread(req, socket));
 }
 
+/** The request whose small body Node drains after its answer went out, by connection. */
+const drainedAfterAnswer = new WeakMap<Socket, IncomingMessage>();
+
+/**
+ * True when the client ended `socket` (its FIN, Node's `HPE_INVALID_EOF_STATE`) while Node was
+ * draining the small body of a request already answered: the end of that request, which has
+ * its response and its access log line, not a malformed new one to answer `400` and report.
+ */
+export function endsAnsweredBody(error: { code?: string }, socket: Socket): boolean {
+  if (error.code !== 'HPE_INVALID_EOF_STATE') return false;
+  const req = drainedAfterAnswer.get(socket);
+  return req !== undefined && !req.complete;
+}
+
 /**
  * After a response has been sent: if its request body is still arriving and Node will not
  * drain it on a connection that stays open, ends the connection gracefully. Our side is
@@ -73,7 +87,12 @@ export function lingerIfUnread(req: IncomingMessage, socket: Socket): void {
   if (socket.destroyed) return void endUnfinished(req);
   const internals = req as RequestInternals;
   const closing = socket.writableEnded; // Node ended it after a `Connection: close` response
-  if (!closing && internals._dumped === true) return; // a small untouched body: Node drains it
+  if (!closing && internals._dumped === true) {
+    // A small untouched body: Node drains it. A client that gives up on it (FIN mid-body) ends
+    // a request already answered, not a new one to refuse (`endsAnsweredBody`).
+    drainedAfterAnswer.set(socket, req);
+    return;
+  }
   socket.once('close', () => endUnfinished(req));
   // Node's destroySoon() destroys the socket once its FIN is out: wait for the client instead.
   socket.removeListener('finish', socket.destroy);
