@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type Body, Request, Response, serve } from 'tsgi';
+import { accessLog } from 'tsgi/middleware';
 import { bytes, deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
 
 /** A raw app sending `chunk` every 5 ms until it is closed, then awaiting `cleanup` in its `finally`. */
@@ -620,6 +621,35 @@ describe('graceful close()', () => {
     steps.push('close resolved');
     expect(steps).toEqual(['finally', 'cleaned up', 'close resolved']);
     await reader.cancel().catch(() => {});
+  });
+
+  it('resolves only once the apps it cut before they answered have settled: their access log line is written', async () => {
+    const lines: string[] = [];
+    const handle = await serve(
+      accessLog(
+        Request.application(async (req) => {
+          // A slow poll that heeds the request's signal, which the cut aborts: it stops, and
+          // the app answers what it has (to nobody: the client is gone).
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, 5_000);
+            req.signal?.addEventListener('abort', () => {
+              clearTimeout(timer);
+              setTimeout(resolve, 20);
+            });
+          });
+          return new Response('late');
+        }),
+        { log: { write: (line: string) => void lines.push(line) }, format: 'common' },
+      ),
+      { port: 0, log: { write() {} } },
+    );
+    const answered = request(`${handle.url}/slow`).catch(() => 'cut');
+    await sleep(50);
+    await handle.close({ timeout: 30 });
+    const logged = [...lines];
+    expect(await answered).toBe('cut');
+    expect(logged).toHaveLength(1);
+    expect(logged[0]).toMatch(/"GET \/slow HTTP\/1\.1" 499 /);
   });
 
   /** A raw app streaming dots until cut, whose `finally` never settles (a cleanup that hangs). */

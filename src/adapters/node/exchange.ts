@@ -114,13 +114,28 @@ export class Exchange implements ExchangeState {
       return;
     }
     if (isThenable<Body>(body)) {
+      const state = this.state;
+      if (state !== undefined) state.answering++;
       try {
         body.then(
-          (value) => this.send(value),
-          (error: unknown) => this.fail(error),
+          (value) => {
+            try {
+              this.send(value);
+            } finally {
+              if (state !== undefined) answered(state);
+            }
+          },
+          (error: unknown) => {
+            try {
+              this.fail(error);
+            } finally {
+              if (state !== undefined) answered(state);
+            }
+          },
         );
       } catch (error) {
         this.fail(error);
+        if (state !== undefined) answered(state);
       }
     } else {
       this.send(body);
@@ -218,4 +233,9 @@ export class Exchange implements ExchangeState {
       res.destroy();
     }
   }
+}
+
+/** One app call of `state` settled (its body, if any, is pumping by now): `close()` may be waiting. */
+function answered(state: ServerState): void {
+  if (--state.answering === 0) state.onAnswered?.();
 }

@@ -33,13 +33,15 @@ export interface ServerHandle {
   /**
    * Stops accepting connections, lets requests in flight finish, and resolves when the server
    * is closed and the streamed bodies it cut are closed (their `return()` settled, so their
-   * `finally` blocks have run). Busy keep-alive connections close as soon as their response
+   * `finally` blocks have run), and the apps it cut before they answered have settled (one
+   * that stops on `tsgi.signal` has written its access log line). Busy keep-alive connections close as soon as their response
    * ends, and answers started meanwhile carry `Connection: close`. After `timeout`
    * milliseconds (default 10 000) the remaining connections are cut. HTTP/2 connections get
    * `GOAWAY` and close once their open streams are done. Calling it again answers the same
    * promise; a shorter `timeout` given then moves the cut forward (`close({ timeout: 0 })` cuts
    * what remains at once, as a second Ctrl-C does, and stops waiting for bodies still
-   * closing, which are otherwise waited for `timeout` more milliseconds, 2 s at most), and
+   * closing and apps still working, which are otherwise waited for `timeout` more
+   * milliseconds, 2 s at most), and
    * `idle: 'close'` given then closes the idle connections an earlier `idle: 'expire'` kept.
    *
    * `idle` says what becomes of idle HTTP/1 keep-alive connections (see {@link CloseOptions}):
@@ -137,11 +139,12 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
           clearTimeout(timer);
           clearInterval(sweep);
           // The bodies of the connections cut are closed as their responses emit 'close',
-          // which may come after the server's: wait until their finally blocks have run, for
-          // `timeout` more (2 s at most: a body awaiting what ignores the signal never settles,
-          // and one that heeds it is done in milliseconds).
+          // which may come after the server's: wait until their finally blocks have run, and
+          // the apps cut before they answered have settled (their access log lines written),
+          // for `timeout` more (2 s at most: an app or a body awaiting what ignores the signal
+          // never settles, and one that heeds it is done in milliseconds).
           const grace = setTimeout(giveUp!, Math.min(timeout, BODY_CLOSE_GRACE));
-          void Promise.race([Promise.all(state.pumping), givenUp]).then(() => {
+          void Promise.race([appsAndBodies(state), givenUp]).then(() => {
             clearTimeout(grace);
             resolve();
           });
@@ -152,4 +155,11 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
       return closing;
     },
   };
+}
+
+/** Settles once no app of `state` is still working on an answer and every body it pumps has closed. */
+async function appsAndBodies(state: ServerState): Promise<void> {
+  if (state.answering > 0) await new Promise<void>((resolve) => (state.onAnswered = resolve));
+  state.onAnswered = undefined;
+  await Promise.all(state.pumping);
 }

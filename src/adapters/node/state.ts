@@ -22,6 +22,14 @@ export interface ServerState {
    * bodies it cut have run when it resolves.
    */
   readonly pumping: Set<Promise<void>>;
+  /**
+   * The apps called whose promise has not settled yet (a request the app still works on):
+   * `close()` waits for them too, once it has cut their connections, so an app that heeds
+   * `tsgi.signal` has ended, and its access log line is written, when it resolves.
+   */
+  answering: number;
+  /** Set by `close()` while it waits for `answering` to reach 0; called then. */
+  onAnswered: (() => void) | undefined;
   /** Aborted by the first `close()`: `tsgi.shutdown_signal`, and the end of event streams (see `pump`). */
   readonly shutdown: AbortController;
 }
