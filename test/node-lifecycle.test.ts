@@ -386,6 +386,36 @@ describe('client hang-up', () => {
   });
 });
 
+describe('the access log of an app that stops on tsgi.signal once its client left', () => {
+  it('logs 499 and outcome close, not a 500 error, when the app rejects with the signal\'s reason (as fetch does)', async () => {
+    const lines: string[] = [];
+    const server = await start(
+      accessLog(
+        Request.application(async (req) => {
+          await new Promise((resolve, reject) => {
+            const timer = setTimeout(resolve, 5_000);
+            req.signal!.addEventListener('abort', () => {
+              clearTimeout(timer);
+              reject(req.signal!.reason);
+            });
+          });
+          return new Response('late');
+        }),
+        { log: { write: (line: string) => void lines.push(line) }, format: 'json' },
+      ),
+    );
+    const req = http.get(`${server.url}/poll`, { agent: false });
+    req.on('error', () => {});
+    await sleep(50);
+    req.destroy();
+    await until(() => lines.length === 1);
+    const entry = JSON.parse(lines[0]!) as { status: number; outcome: string; error?: string };
+    expect(entry).toMatchObject({ status: 499, outcome: 'close' });
+    expect(entry.error).toBeUndefined();
+    expect(server.log.text).toBe('');
+  });
+});
+
 describe('graceful close()', () => {
   it('lets in-flight requests finish, refuses new connections, then resolves', async () => {
     const gate = deferred();

@@ -10,6 +10,7 @@ import { wrapBody } from '../gateway/body-watch.ts';
 import { HTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { serverStatusKey } from '../gateway/server-status.ts';
+import { isAbort } from '../gateway/abort.ts';
 import { requestIdKey } from './request-id.ts';
 
 /** What is known about a request when its log line is written. */
@@ -178,6 +179,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         end: () => record('end'),
         close: () => record('close'),
         error: (error) => {
+          if (stoppedAsAsked(environ, error)) return record('close');
           // Failing before the first chunk, the server answers (a 500, or the exception's own).
           if (chunks === 0) status = answeredStatus(error);
           record('error', error);
@@ -186,11 +188,23 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       return body;
     } catch (error) {
       // Only the app can throw here (wrapBody never does), before any hook could log.
-      status = answeredStatus(error);
-      record('error', error);
+      if (stoppedAsAsked(environ, error)) record('close');
+      else {
+        status = answeredStatus(error);
+        record('error', error);
+      }
       throw error;
     }
   };
+}
+
+/**
+ * True for work that stopped on `tsgi.signal` once the client went away (an `AbortError`, as
+ * `fetch(url, { signal })` rejects): the client closed the request, which is no app failure
+ * (the server logs no error for it either), so it is logged as `close` (499 before the answer).
+ */
+function stoppedAsAsked(environ: Environ, error: unknown): boolean {
+  return isAbort(error) && (environ['tsgi.signal'] as AbortSignal | undefined)?.aborted === true;
 }
 
 /** nginx's status for a request whose client went away before the answer was sent. */
