@@ -109,6 +109,9 @@ describe('tsgi serve flag values', () => {
       [['--reload', '--reload-dir', join(dir, 'nope')], /^invalid --reload-dir '.*nope': expected a folder/],
       [['--no-such-flag'], /^unknown option '--no-such-flag' \(tsgi serve --help lists them\)\n/],
       [['--workers', '-2'], /^--workers needs a value; one starting with '-' is written --workers=<value>\n/],
+      // The last flag without its value: named as the one before, not in parseArgs' words.
+      [['--uds'], /^--uds needs a value\n/],
+      [['--port', '0', '-w'], /^--workers needs a value\n/],
       // A typo (a zero too many) would fork thousands of processes: refused before any fork.
       [['--workers', '10000'], /^invalid --workers '10000': expected a whole number from 1 to 512\n/],
       [['--workers', '513'], /^invalid --workers '513': expected a whole number from 1 to 512\n/],

@@ -126,6 +126,9 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     // `--port -1`: parseArgs takes a value starting with '-' for a flag.
     const dashed = /^Option '([^']+)' argument is ambiguous/.exec(message);
     if (dashed) throw new UsageError(`${dashed[1]} needs a value; one starting with '-' is written ${dashed[1]}=<value>`);
+    // `tsgi serve app.ts --uds`: the last flag without its value.
+    const missing = /^Option '(?:-\w, )?(--[\w-]+) <value>' argument missing/.exec(message);
+    if (missing) throw new UsageError(`${missing[1]} needs a value`);
     throw new UsageError(message.split('\n', 1)[0]!);
   }
   const { positionals } = parsed;
