@@ -9,7 +9,7 @@ import net from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPServiceUnavailable, Request, Response, type ServerHandle, serve } from 'tsgi';
-import { timeout } from 'tsgi/middleware';
+import { accessLog, timeout } from 'tsgi/middleware';
 import { type ErrorLog, bytes, deferred, errorLog, start, until } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
@@ -468,6 +468,27 @@ describe('HTTP/2 over TLS', () => {
       stream.write('part of a body');
       const status = await new Promise<number>((resolve) => stream.once('response', (h) => resolve(Number(h[':status']))));
       expect(status).toBe(408);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('logs the 408 a stream got when its body did not arrive in requestTimeout, not a 499', async () => {
+    const lines: string[] = [];
+    const app = accessLog(
+      Request.application(async (req) => new Response(await req.text())),
+      { log: { write: (line: string) => void lines.push(line) }, format: 'common' },
+    );
+    const server = await start(app, { tls: tls(), http2: true, requestTimeout: 300 });
+    const session = connect(server.url);
+    try {
+      const stream = session.request({ ':path': '/upload', ':method': 'POST' });
+      stream.on('error', () => {});
+      stream.write('part of a body');
+      const status = await new Promise<number>((resolve) => stream.once('response', (h) => resolve(Number(h[':status']))));
+      expect(status).toBe(408);
+      await until(() => lines.length === 1);
+      expect(lines[0]).toMatch(/"POST \/upload HTTP\/2\.0" 408 /);
     } finally {
       session.destroy();
     }

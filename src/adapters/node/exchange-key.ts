@@ -27,8 +27,21 @@ export function setExchange(environ: Environ, exchange: IncomingMessage | Server
   (exchange as unknown as Record<symbol, unknown>)[ENVIRON] = environ;
 }
 
-/** The environ {@link setExchange} stored on `exchange`, or `undefined` (a response `serve()` did not make one for). */
-export function environOfExchange(exchange: IncomingMessage | ServerResponse): Environ | undefined {
+/**
+ * On HTTP/2, stores `environ` on the request's stream as well: `serve()` answers a body that
+ * does not arrive in `requestTimeout` with a `408` on the stream itself (`h2-sessions.ts`),
+ * and records that status on the environ, for the access log.
+ */
+export function setStreamEnviron(req: IncomingMessage, environ: Environ): void {
+  const stream = (req as unknown as { stream?: object }).stream;
+  if (stream !== undefined) (stream as Record<symbol, unknown>)[ENVIRON] = environ;
+}
+
+/**
+ * The environ {@link setExchange} stored on `exchange` (or {@link setStreamEnviron} on an
+ * HTTP/2 stream), or `undefined` (a response `serve()` did not make one for).
+ */
+export function environOfExchange(exchange: IncomingMessage | ServerResponse | object): Environ | undefined {
   return (exchange as unknown as Record<symbol, unknown>)[ENVIRON] as Environ | undefined;
 }
 

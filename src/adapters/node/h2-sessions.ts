@@ -7,6 +7,8 @@
  * @module
  */
 import { type Http2Server, type Http2SecureServer, type Http2Session, type ServerHttp2Stream, constants } from 'node:http2';
+import { serverStatusKey } from '../../gateway/server-status.ts';
+import { environOfExchange } from './exchange-key.ts';
 
 /** The limits {@link trackSessions} applies, in milliseconds (0 turns one off). */
 export interface SessionLimits {
@@ -79,6 +81,9 @@ function limitRequest(stream: ServerHttp2Stream, timeout: number): void {
       stream.close(constants.NGHTTP2_CANCEL);
       return;
     }
+    // The client gets this 408, not the app's answer: the access log says so, not 499.
+    const environ = environOfExchange(stream);
+    if (environ !== undefined) serverStatusKey.set(environ, 408);
     stream.respond({ ':status': 408, 'content-type': 'text/plain; charset=utf-8', 'content-length': TIMEOUT_BODY.length });
     stream.end(TIMEOUT_BODY, () => {
       if (!stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
