@@ -497,6 +497,27 @@ export const app = (environ, start) => {
     expect(lines[1]).toMatch(new RegExp(`^tsgi: worker ${first} died \\(signal SIGKILL\\); starting a new one( in [\\d.]+ s)?$`));
   });
 
+  it('says so when it kills a worker at shutdown: one past the graceful time and its margin, or all at a second signal', { timeout: 60_000 }, async () => {
+    const stuck = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-graceful-shutdown', '1', '--timeout-worker-healthcheck', '0']);
+    const url = await servingUrl(stuck);
+    const pid = await pidOf(url);
+    void get(`${url}/hang`, {}, 20_000).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stuck.child.kill('SIGTERM');
+    expect((await stuck.exited).code).toBe(0);
+    expect(stuck.out.stderr).toMatch(new RegExp(`^tsgi: worker ${pid} still running 6 s after SIGTERM \\(--timeout-graceful-shutdown 1 and 5 s more\\): killing it$`, 'm'));
+
+    const slow = cli(['serve', pidApp, '--port', '0', '--workers', '1']);
+    const slowUrl = await servingUrl(slow);
+    void get(`${slowUrl}/slow?20000`, {}, 30_000).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    slow.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    slow.child.kill('SIGINT');
+    expect((await slow.exited).code).toBe(0);
+    expect(slow.out.stderr).toMatch(/^tsgi: SIGINT during the graceful shutdown: killing 1 worker$/m);
+  });
+
   it('prints one start line, the primary\'s, with or without --timeout-worker-healthcheck', { timeout: 60_000 }, async () => {
     for (const healthcheck of ['0', '30']) {
       const run = cli(['serve', pidApp, '--port', '0', '--workers', '2', '--timeout-worker-healthcheck', healthcheck]);

@@ -85,7 +85,7 @@ class Primary {
   start(): void {
     cluster.on('message', (worker, message) => this.#onMessage(worker, message));
     cluster.on('exit', (worker, code, signal) => this.#onExit(worker, code, signal));
-    void waitForSignal(['SIGINT', 'SIGTERM'], () => this.#killAll()).then((signal) => this.#stopAll(0, signal));
+    void waitForSignal(['SIGINT', 'SIGTERM'], (signal) => this.#killAll(signal)).then((signal) => this.#stopAll(0, signal));
     process.on('SIGHUP', () => void this.#rollingRestart());
     const timeout = this.command.timeoutWorkerHealthcheck;
     if (timeout > 0) {
@@ -296,12 +296,21 @@ class Primary {
     const { worker } = slot;
     slot.stopped = true;
     worker.process.kill('SIGTERM');
-    const timer = setTimeout(() => worker.process.kill('SIGKILL'), this.command.timeoutGracefulShutdown + KILL_MARGIN);
+    const graceful = this.command.timeoutGracefulShutdown;
+    const timer = setTimeout(() => {
+      // Its requests in flight are lost: the log says why, or a stop looks clean.
+      this.log.warning(
+        `worker ${worker.process.pid} still running ${(graceful + KILL_MARGIN) / 1000} s after SIGTERM (--timeout-graceful-shutdown ${graceful / 1000} and ${KILL_MARGIN / 1000} s more): killing it`,
+      );
+      worker.process.kill('SIGKILL');
+    }, graceful + KILL_MARGIN);
     timer.unref();
     worker.process.once('exit', () => clearTimeout(timer));
   }
 
-  #killAll(): void {
+  /** A second SIGINT/SIGTERM: SIGKILL to every worker left, their requests in flight lost (logged). */
+  #killAll(signal: string): void {
+    if (this.#slots.size > 0) this.log.warning(`${signal} during the graceful shutdown: killing ${countWorkers(this.#slots.size)}`);
     for (const { worker } of this.#slots.values()) worker.process.kill('SIGKILL');
   }
 
