@@ -141,6 +141,26 @@ describe('tsgi serve', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
+  it('cuts the requests in flight at a second signal, and says so', async () => {
+    const run = cli(['serve', join(fixtures, 'pid.mjs'), '--port', '0']);
+    const url = await servingUrl(run);
+    const reply = get(`${url}/slow`).then(
+      (res) => `answered ${res.status}`,
+      () => 'cut',
+    );
+    const deadline = Date.now() + 10_000;
+    while (!run.out.stdout.includes('received /slow\n')) {
+      if (Date.now() > deadline) throw new Error('the request never arrived');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    run.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    run.child.kill('SIGINT');
+    expect(await reply).toBe('cut');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stderr).toBe('tsgi: SIGINT during the graceful shutdown: cutting the requests in flight\n');
+  });
+
   it('exits 0 on SIGINT too', async () => {
     const run = cli(['serve', 'examples/demo.ts:app', '--port', '0']);
     const url = await servingUrl(run);

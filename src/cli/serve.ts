@@ -64,7 +64,11 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // so a SIGTERM sent to the whole process group (systemd's default) is not taken for two.
   const stopped = managed
     ? waitForSignal(['SIGTERM'])
-    : waitForSignal(['SIGINT', 'SIGTERM'], () => void handle?.close({ timeout: 0 }));
+    : waitForSignal(['SIGINT', 'SIGTERM'], (signal) => {
+        // Requests in flight are lost: the log says why, or the stop looks clean.
+        if (closeStarted) log.warning(`${signal} during the graceful shutdown: cutting the requests in flight`);
+        void handle?.close({ timeout: 0 });
+      });
   let retire!: (reason: string) => void;
   const retired = new Promise<string>((resolve) => (retire = resolve));
   // The child of --reload stops when its supervisor is gone (cluster workers do by themselves).
