@@ -280,6 +280,14 @@ describe('tsgi serve errors', () => {
     expect(nested.stderr).toMatch(/^tsgi: error while loading '[^']+imports-py\.mjs':\n[^\n]*ERR_UNKNOWN_FILE_EXTENSION[^\n]*\n\s+at /);
   });
 
+  it('an exported promise that can never settle (nothing it awaits is pending): one line, exit 1, not Node\'s exit 13', async () => {
+    const file = join(fixtures, 'stalled.mjs');
+    writeFileSync(file, 'export const app = new Promise(() => {});\n');
+    const run = cli(['serve', file, '--port', '0']);
+    expect(await run.exited).toEqual({ code: 1, signal: null });
+    expect(run.out.stderr).toMatch(/^tsgi: the export 'app' of '.*stalled\.mjs' is a promise that can never settle: nothing it awaits is pending\n$/);
+  });
+
   it('a module that throws while loading: its error on stderr, exit 1', async () => {
     const result = await finish(['serve', join(fixtures, 'throws.mjs'), '--port', '0']);
     expect(result.code).toBe(1);

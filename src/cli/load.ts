@@ -118,3 +118,21 @@ function typeScriptHint(): string {
   const flag = major > 22 || (major === 22 && minor >= 6) ? ', or pass --experimental-strip-types' : ` (this is ${process.version})`;
   return `this Node cannot run .ts files: use Node >= 22.18${flag}`;
 }
+
+/**
+ * Rejects if the event loop empties while `loading` is still pending: an exported promise that
+ * waits on nothing (`new Promise(() => {})`, a client that dropped its connection without
+ * rejecting) can never settle, and Node would end the process with its own status 13 and a
+ * warning about an unsettled top-level await. Rejected with an `Error` naming the export
+ * instead, which `tsgi serve` reports on one line with status 1 (a load that failed at run
+ * time). Never settles otherwise.
+ */
+export function stalledLoad(loading: Promise<unknown>, modulePath: string, exportName: string): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    const stalled = () =>
+      reject(new Error(`the export '${exportName}' of '${modulePath}' is a promise that can never settle: nothing it awaits is pending`));
+    process.once('beforeExit', stalled);
+    const done = () => process.off('beforeExit', stalled);
+    loading.then(done, done);
+  });
+}

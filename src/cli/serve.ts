@@ -12,7 +12,7 @@ import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { startHeartbeat } from './healthcheck.ts';
-import { loadApp } from './load.ts';
+import { loadApp, stalledLoad } from './load.ts';
 import { serveLog } from './log.ts';
 import { type ListeningMessage, PORT_ENV, RELOAD_CHILD_ENV, type RetiringMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
@@ -81,7 +81,10 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // A signal while the module loads (an export awaiting a database that does not answer)
   // stops at once: there is nothing in flight, and the load may never end.
   const loading = loadApp(command.module, command.exportName);
-  const early = await Promise.race([loading.then(() => undefined), stopped]);
+  // An exported promise that waits on nothing would end the process with Node's status 13.
+  const stalled = stalledLoad(loading, command.module, command.exportName);
+  stalled.catch(() => {}); // only the race below reports it
+  const early = await Promise.race([loading.then(() => undefined), stopped, stalled]);
   if (early !== undefined) {
     loading.catch(() => {}); // its outcome no longer matters
     if (!managed) log.info(`Stopping on ${early} while loading the app`);
