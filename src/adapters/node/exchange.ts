@@ -114,31 +114,29 @@ export class Exchange implements ExchangeState {
       return;
     }
     if (isThenable<Body>(body)) {
-      const state = this.state;
-      if (state !== undefined) state.answering++;
+      // Counted while the app works on its answer: `close()` waits for the apps it cut.
+      if (this.state !== undefined) this.state.answering++;
       try {
         body.then(
-          (value) => {
-            try {
-              this.send(value);
-            } finally {
-              if (state !== undefined) answered(state);
-            }
-          },
-          (error: unknown) => {
-            try {
-              this.fail(error);
-            } finally {
-              if (state !== undefined) answered(state);
-            }
-          },
+          (value) => this.settle(value, false),
+          (error: unknown) => this.settle(error, true),
         );
       } catch (error) {
-        this.fail(error);
-        if (state !== undefined) answered(state);
+        this.settle(error, true);
       }
     } else {
       this.send(body);
+    }
+  }
+
+  /** The app's promise settled: its answer is sent (or its error failed), and `close()` told. */
+  settle(outcome: unknown, failed: boolean): void {
+    try {
+      if (failed) this.fail(outcome);
+      else this.send(outcome as Body);
+    } finally {
+      const state = this.state;
+      if (state !== undefined && --state.answering === 0) state.onAnswered?.();
     }
   }
 
@@ -233,9 +231,4 @@ export class Exchange implements ExchangeState {
       res.destroy();
     }
   }
-}
-
-/** One app call of `state` settled (its body, if any, is pumping by now): `close()` may be waiting. */
-function answered(state: ServerState): void {
-  if (--state.answering === 0) state.onAnswered?.();
 }
