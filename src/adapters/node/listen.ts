@@ -3,7 +3,6 @@
  *
  * @module
  */
-import cluster from 'node:cluster';
 import { chmodSync } from 'node:fs';
 import type { Server } from 'node:net';
 
@@ -16,8 +15,9 @@ interface ListenStep {
 const ownDescriptors = new Set<number>();
 
 /**
- * Marks descriptor `fd` as this process's own, inherited when it was forked, and answers it: in
- * a node:cluster worker, {@link listenOn} listens on it itself instead of asking the primary for
+ * Marks descriptor `fd` as this process's own, inherited when it was forked, and answers it (only
+ * a node:cluster worker of `tsgi serve` marks one; this module stays free of node:cluster, which
+ * workerd has not, since the root entry loads it): {@link listenOn} listens on it itself instead of asking the primary for
  * the primary's descriptor of that number (node:cluster's default). For `tsgi serve --workers
  * --fd`, whose primary would otherwise wrap the socket in a handle it closes once its last
  * worker is gone. Not public: an app's own cluster keeps node:cluster's behaviour.
@@ -53,7 +53,7 @@ export async function listenOn(server: Server, where: ListenAddress): Promise<vo
       resolve();
     };
     if ('path' in where) server.listen(where.path, listening);
-    else if ('fd' in where && cluster.isWorker && ownDescriptors.has(where.fd)) {
+    else if ('fd' in where && ownDescriptors.has(where.fd)) {
       server.once('listening', listening);
       (server as unknown as ListenStep)._listen2(null, null, null, undefined, where.fd);
     } else if ('fd' in where) server.listen({ fd: where.fd }, listening);
