@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ } from 'tsgi';
@@ -144,6 +145,40 @@ describe('tsgi.input under serve(): for await', () => {
     expect(refused.raw).toMatch(/^HTTP\/1\.1 400 /);
     await sleep(50);
     expect(server.log.text).toBe('');
+  });
+
+  it.each([
+    ['served as it is', (app: App) => app],
+    ['under errors()', (app: App) => errors(app)],
+  ])("over HTTP/2, a client that resets its stream mid-body is the client's doing too: the raw app's rethrown input error is not logged (%s)", async (_name, wrap) => {
+    const failed = deferred<unknown>();
+    const server = await start(wrap(async (environ, startResponse) => {
+      try {
+        for await (const _chunk of environ['tsgi.input']) {
+          // read on, as a raw app does, letting a broken body propagate
+        }
+      } catch (error) {
+        failed.resolve(error);
+        throw error;
+      }
+      failed.resolve(undefined);
+      startResponse('200 OK', []);
+      return [];
+    }), { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':method': 'POST', ':path': '/upload', 'content-length': '100000' });
+      stream.on('error', () => {});
+      stream.write(new Uint8Array(1000));
+      await sleep(50);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      expect(await failed.promise).toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
+      await sleep(50);
+      expect(server.log.text).toBe('');
+    } finally {
+      session.destroy();
+    }
   });
 
   it('two next() calls at once both settle, each with its own chunk or the end', async () => {

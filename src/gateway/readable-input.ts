@@ -114,7 +114,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
     const stream = this.#stream;
     if (stream.errored) this.#fail(stream.errored);
     else if (stream.readableEnded) this.#state = 'done';
-    else if (stream.destroyed) this.#fail(prematureClose());
+    else if (stream.destroyed) this.#fail(brokeOff());
     else {
       this.#state = 'open';
       stream.on('readable', this.#onReadable);
@@ -179,7 +179,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   #onEnd = (error?: unknown): void => {
     if (error !== undefined) this.#settle('failed', error);
     else if (this.#stream.readableEnded) this.#settle('done', undefined);
-    else this.#settle('failed', prematureClose());
+    else this.#settle('failed', brokeOff());
   };
 
   /** Stops listening and answers the waiting `next()`, if any. */
@@ -210,4 +210,24 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
 /** The error of a stream that closed before its end, as Node's `finished()` reports it. */
 export function prematureClose(): Error {
   return Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+}
+
+/** The errors {@link readableChunks} threw for a stream that closed before its end. */
+const brokenOff = new WeakSet<Error>();
+
+/** {@link prematureClose}, remembered as the iteration's: see {@link isBrokenOff}. */
+function brokeOff(): Error {
+  const error = prematureClose();
+  brokenOff.add(error);
+  return error;
+}
+
+/**
+ * True for the error {@link readableChunks} threw because its stream closed before its end:
+ * over HTTP/2 a client that reset its stream mid-body, whose request stream closes without an
+ * error of its own (over HTTP/1 the stream's own `aborted` error is thrown: `req.errored`).
+ * A raw app that lets it propagate reports the client's doing, not a failure of its own.
+ */
+export function isBrokenOff(error: unknown): boolean {
+  return error instanceof Error && brokenOff.has(error);
 }

@@ -13,6 +13,7 @@ import { escapedAnswer } from '../exceptions/escaped.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
 import { logError, markLogged, requestLine } from '../gateway/log.ts';
 import { isInputError } from '../request/input.ts';
+import { isBrokenOff } from '../gateway/readable-input.ts';
 import { Request } from '../request/request.ts';
 import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
@@ -59,7 +60,8 @@ export interface ErrorsOptions {
  * `options.onError(error, req)` runs; but an `AbortError` or `TimeoutError` the app throws
  * before its head once `tsgi.signal` has aborted (the client left) is the app stopping as
  * asked, and the error of a request body that broke off with the client (a raw app's read of
- * `tsgi.input`: `aborted`, `ECONNRESET`…, see `isInputError`) the client's doing: neither is
+ * `tsgi.input`: `aborted`, `ECONNRESET`…, see `isInputError`; over HTTP/2 the `Premature
+ * close` of a stream reset mid-body, at once) the client's doing: neither is
  * logged nor passed to `onError` (spec §7.5). An `HTTPException`
  * thrown by the app (`abort(404)`) answers its own response, as `Request.application` does,
  * and as the server does (`escapedAnswer`): a 4xx or a redirect is not an error and is not
@@ -125,7 +127,7 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       // req.signal })` rejecting) stopped as asked, and a raw app whose read of the body broke
       // off with it lets the client's doing propagate: nobody reads this 500, and the server
       // logs neither (spec §7.5).
-      if (!(environ['tsgi.signal']?.aborted && isInputError(error))) report(error, '500');
+      if (!isBrokenOff(error) && !(environ['tsgi.signal']?.aborted && isInputError(error))) report(error, '500');
       let res: Response | undefined;
       if (options.debug) {
         try {

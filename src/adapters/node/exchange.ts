@@ -21,6 +21,7 @@ import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { inputFailure, isBodyReadable } from '../../request/input.ts';
 import { serverStatusKey } from '../../gateway/server-status.ts';
+import { isBrokenOff } from '../../gateway/readable-input.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
@@ -192,9 +193,9 @@ export class Exchange implements ExchangeState {
    */
   fail(error: unknown): void {
     // The request's own body broke off (the client left mid-upload, or the parser refused the
-    // body and answered 400 itself), and a raw app let the stream's error propagate: the
+    // body and answered 400 itself; over HTTP/2 a stream reset mid-body), and a raw app let the stream's error propagate: the
     // client's doing, answered as the body readers answer it (400), never logged as the app's.
-    const inputBroke = error !== undefined && error === this.req.errored;
+    const inputBroke = error !== undefined && (error === this.req.errored || isBrokenOff(error));
     if (inputBroke) error = inputFailure(error);
     const tooLarge = isBodyLimitError(error);
     const res = this.res;
