@@ -7,7 +7,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, type Body, Request, Response, serve } from 'tsgi';
+import { type App, type Body, type Environ, Request, Response, type StartResponse, serve } from 'tsgi';
 import { accessLog } from 'tsgi/middleware';
 import { bytes, deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until } from './node-helpers.ts';
 
@@ -680,6 +680,34 @@ describe('graceful close()', () => {
     expect(await answered).toBe('cut');
     expect(logged).toHaveLength(1);
     expect(logged[0]).toMatch(/"GET \/slow HTTP\/1\.1" 499 /);
+  });
+
+  it('still waits for the apps it cut after an app answered with a thenable that called back twice (the second call ignored)', async () => {
+    let calls = 0;
+    const stopped = deferred();
+    const app = ((environ: Environ, startResponse: StartResponse) => {
+      calls++;
+      if (calls === 1) {
+        // Not Promises/A+: calls its callback twice, which a promise would never do.
+        return { then: (answer: (body: Body) => void) => { startResponse('200 OK', []); answer([]); answer([]); } };
+      }
+      // A slow poll that heeds tsgi.signal, as the cut aborts it: it ends 100 ms later.
+      return new Promise<Body>((_resolve, reject) => {
+        environ['tsgi.signal']!.addEventListener('abort', () => setTimeout(() => {
+          stopped.resolve();
+          reject(environ['tsgi.signal']!.reason);
+        }, 100));
+      });
+    }) as unknown as App;
+    const handle = await serve(app, { port: 0, log: { write() {} } });
+    expect((await request(`${handle.url}/first`)).status).toBe(200);
+    const cut = request(`${handle.url}/slow`).catch(() => 'cut');
+    await sleep(50);
+    let done = false;
+    void stopped.promise.then(() => (done = true));
+    await handle.close({ timeout: 300 });
+    expect(done).toBe(true);
+    expect(await cut).toBe('cut');
   });
 
   /** A raw app streaming dots until cut, whose `finally` never settles (a cleanup that hangs). */

@@ -61,6 +61,8 @@ export class Exchange implements ExchangeState {
   readonly sendTimeout: number;
   /** True once an escaped `HTTPException` is being answered (a second one answers 500). */
   answering = false;
+  /** True once the app's promise settled (see {@link settle}). */
+  settled = false;
 
   constructor(
     req: IncomingMessage,
@@ -117,6 +119,7 @@ export class Exchange implements ExchangeState {
     if (isThenable<Body>(body)) {
       // Counted while the app works on its answer: `close()` waits for the apps it cut.
       if (this.state !== undefined) this.state.answering++;
+      this.settled = false; // an escaped HTTPException's answer runs again (see fail)
       try {
         body.then(
           (value) => this.settle(value, false),
@@ -130,8 +133,14 @@ export class Exchange implements ExchangeState {
     }
   }
 
-  /** The app's promise settled: its answer is sent (or its error failed), and `close()` told. */
+  /**
+   * The app's promise settled: its answer is sent (or its error failed), and `close()` told.
+   * Once: a thenable that calls back again (not Promises/A+) is ignored then, as a promise
+   * ignores a second resolve, so the count of apps answering stays right.
+   */
   settle(outcome: unknown, failed: boolean): void {
+    if (this.settled) return;
+    this.settled = true;
     try {
       if (failed) this.fail(outcome);
       else this.send(outcome as Body);
