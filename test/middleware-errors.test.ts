@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { abort, type App, type AppLike, HTTPBadGateway, HTTPNotFound, Request, compose, serve } from 'tsgi';
-import { errors, type ErrorsOptions, lint, requestId } from 'tsgi/middleware';
+import { errors, type ErrorsOptions, lint, requestId, timeout } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { parseStack, renderTraceback } from '../src/middleware/traceback.ts';
 
@@ -274,6 +274,21 @@ describe('errors: after the headers are out', () => {
       expect(log).toEqual([]);
     });
     expect(seen).toEqual([]);
+  });
+
+  it('still logs an upstream reset the app fails with after a timeout() above gave up, the client still there', async () => {
+    // The signal aborted because the deadline passed, not because the client left: the
+    // upstream's ECONNRESET is the app's failure, and the 503 the client got says nothing of it.
+    const app = Request.application(async () => {
+      await new Promise((r) => setTimeout(r, 100));
+      throw Object.assign(new Error('read ECONNRESET (the upstream)'), { code: 'ECONNRESET' });
+    });
+    const seen: unknown[] = [];
+    await withServer(timeout(errors(app, { onError: (e) => void seen.push(e) }), { ms: 30 }), async (url, _port, log) => {
+      expect((await fetch(url)).status).toBe(503);
+      await until(() => seen.length === 1);
+      expect(log.join('')).toContain('500: Error: read ECONNRESET (the upstream)');
+    });
   });
 
   it('still logs an AbortError the app throws while the client is there', async () => {

@@ -13,6 +13,7 @@ import { escapedAnswer } from '../exceptions/escaped.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
 import { logError, markLogged, requestLine } from '../gateway/log.ts';
 import { isInputError } from '../request/input.ts';
+import { isAbort } from '../gateway/abort.ts';
 import { isBrokenOff } from '../gateway/readable-input.ts';
 import { Request } from '../request/request.ts';
 import type { Response } from '../response/response.ts';
@@ -61,8 +62,10 @@ export interface ErrorsOptions {
  * before its head once `tsgi.signal` has aborted (the client left) is the app stopping as
  * asked, and the error of a request body that broke off with the client (a raw app's read of
  * `tsgi.input`: `aborted`, `ECONNRESET`…, see `isInputError`; over HTTP/2 the `Premature
- * close` of a stream reset mid-body, at once) the client's doing: neither is
- * logged nor passed to `onError` (spec §7.5). An `HTTPException`
+ * close` of a stream reset mid-body, at once) the client's doing: neither is logged nor
+ * passed to `onError` (spec §7.5). When the signal aborted because a `timeout` above gave up
+ * (its `TimeoutError` reason), the client is still there, and an `ECONNRESET` or the like
+ * (an upstream's) is the app's failure, logged. An `HTTPException`
  * thrown by the app (`abort(404)`) answers its own response, as `Request.application` does,
  * and as the server does (`escapedAnswer`): a 4xx or a redirect is not an error and is not
  * logged; a 5xx (a proxied upstream's 502, say) is logged with its status and goes to
@@ -127,7 +130,7 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       // req.signal })` rejecting) stopped as asked, and a raw app whose read of the body broke
       // off with it lets the client's doing propagate: nobody reads this 500, and the server
       // logs neither (spec §7.5).
-      if (!isBrokenOff(error) && !(environ['tsgi.signal']?.aborted && isInputError(error))) report(error, '500');
+      if (!isBrokenOff(error) && !stoppedWithClient(environ['tsgi.signal'], error)) report(error, '500');
       let res: Response | undefined;
       if (options.debug) {
         try {
@@ -141,6 +144,18 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       return res.respond(environ, startResponse);
     }
   };
+}
+
+/**
+ * True for an error that is the app stopping on `signal` as asked (an `AbortError`,
+ * `TimeoutError`) once it aborted, or a broken-off body's (`isInputError`) once it aborted
+ * because the client left: not when a `timeout` above gave up (its `TimeoutError` reason),
+ * where an upstream's `ECONNRESET` is still the app's failure.
+ */
+function stoppedWithClient(signal: AbortSignal | undefined, error: unknown): boolean {
+  if (signal?.aborted !== true) return false;
+  if (isAbort(error)) return true;
+  return isInputError(error) && (signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError';
 }
 
 /** Validates what the app gave `startResponse`, so the server never has to refuse it. */
