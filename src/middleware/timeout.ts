@@ -48,8 +48,10 @@ const MAX_DELAY = 2_147_483_647;
  * `DOMException` as its reason, as well as when the client goes away (the server's own
  * signal, joined with `AbortSignal.any`). Pass it to `fetch`, `proxy` (which takes it
  * itself), a database query, and they stop. The environ's key is replaced for the rest of the
- * request, so layers outside `timeout` that read it afterwards see the same signal (none in
- * the toolkit does).
+ * request, so layers outside `timeout` that read it afterwards see the same signal
+ * (`errors()` and `accessLog` do, when an error reaches them to tell a client gone from a
+ * failure: one that comes through `timeout` came before the deadline, so the joined signal
+ * aborted, if at all, for the client).
  *
  * An app that answers after the time is up is not sent: its body is closed (its iterator's
  * `return()`, so a generator's `finally` runs: PEP 3333 `close()`) and what it throws then
