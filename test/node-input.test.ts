@@ -11,7 +11,7 @@ import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ } from 'tsgi';
 import { fromFetchHandler } from 'tsgi/fetch';
-import { errors } from 'tsgi/middleware';
+import { accessLog, errors } from 'tsgi/middleware';
 import { bytes, deferred, rawExchange, request, sleep, start, until, upload } from './node-helpers.ts';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -179,6 +179,33 @@ describe('tsgi.input under serve(): for await', () => {
     } finally {
       session.destroy();
     }
+  });
+
+  it("accessLog logs a raw app's read broken off by the client with the 400 a cut body gets, not a 500", async () => {
+    const lines: string[] = [];
+    const ended = deferred();
+    const server = await start(
+      accessLog(
+        async (environ, startResponse) => {
+          try {
+            for await (const _chunk of environ['tsgi.input']) {
+              // read on, letting a broken body propagate
+            }
+          } finally {
+            ended.resolve();
+          }
+          startResponse('200 OK', []);
+          return [];
+        },
+        { log: { write: (line: string) => void lines.push(line) } },
+      ),
+    );
+    await hangUpMidBody(server.port);
+    await ended.promise;
+    await until(() => lines.length > 0);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/"POST \/ HTTP\/1\.1" 400 /); // as req.bytes() answers a cut body
+    expect(server.log.text).toBe('');
   });
 
   it('two next() calls at once both settle, each with its own chunk or the end', async () => {
