@@ -28,6 +28,26 @@ const hashing: App = async (environ, startResponse) => {
   return [bytes(`${length} ${hash.digest('hex')}`)];
 };
 
+/**
+ * A raw app that reads the whole body, as raw apps do, letting a broken one propagate, then
+ * answers 200; `ended` settles once its read is over, whichever way.
+ */
+function readingApp(): { app: App; ended: Promise<void> } {
+  const ended = deferred();
+  const app: App = async (environ, startResponse) => {
+    try {
+      for await (const _chunk of environ['tsgi.input']) {
+        // read on
+      }
+    } finally {
+      ended.resolve();
+    }
+    startResponse('200 OK', []);
+    return [];
+  };
+  return { app, ended: ended.promise };
+}
+
 /** Sends the head of a 100,000-byte POST and 1,000 bytes of it, then hangs up. */
 async function hangUpMidBody(port: number): Promise<void> {
   const socket = net.connect({ port, host: '127.0.0.1' });
@@ -124,20 +144,10 @@ describe('tsgi.input under serve(): for await', () => {
     ['served as it is', (app: App) => app],
     ['under errors()', (app: App) => errors(app)],
   ])("a client gone mid-body, or a body the parser refuses, is the client's doing: the raw app's rethrown input error is not logged (%s)", async (_name, wrap) => {
-    const ended = deferred();
-    const server = await start(wrap(async (environ, startResponse) => {
-      try {
-        for await (const _chunk of environ['tsgi.input']) {
-          // read on, as a raw app does, letting a broken body propagate
-        }
-      } finally {
-        ended.resolve();
-      }
-      startResponse('200 OK', []);
-      return [];
-    }));
+    const { app, ended } = readingApp();
+    const server = await start(wrap(app));
     await hangUpMidBody(server.port);
-    await ended.promise;
+    await ended;
     await sleep(50);
     expect(server.log.text).toBe('');
     // A chunk size that is no hex number: the server answers 400 and cuts; nothing is logged.
@@ -183,25 +193,10 @@ describe('tsgi.input under serve(): for await', () => {
 
   it("accessLog logs a raw app's read broken off by the client with the 400 a cut body gets, not a 500", async () => {
     const lines: string[] = [];
-    const ended = deferred();
-    const server = await start(
-      accessLog(
-        async (environ, startResponse) => {
-          try {
-            for await (const _chunk of environ['tsgi.input']) {
-              // read on, letting a broken body propagate
-            }
-          } finally {
-            ended.resolve();
-          }
-          startResponse('200 OK', []);
-          return [];
-        },
-        { log: { write: (line: string) => void lines.push(line) } },
-      ),
-    );
+    const { app, ended } = readingApp();
+    const server = await start(accessLog(app, { log: { write: (line: string) => void lines.push(line) } }));
     await hangUpMidBody(server.port);
-    await ended.promise;
+    await ended;
     await until(() => lines.length > 0);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/"POST \/ HTTP\/1\.1" 400 /); // as req.bytes() answers a cut body
