@@ -8,6 +8,7 @@
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import { Http2ServerResponse } from 'node:http2';
 import type { Environ } from '../../gateway/types.ts';
+import { http2Stream } from './http2-compat.ts';
 
 /**
  * The environ's response (or, without one, its request), not listed by `Object.keys`; a copy
@@ -21,25 +22,21 @@ export const EXCHANGE = Symbol('tsgi.node_exchange');
  */
 const ENVIRON = Symbol('tsgi.node_environ');
 
-/** Stores the response of `environ` (its request when there is none), and the environ on it. */
+/**
+ * Stores the response of `environ` (its request when there is none), and the environ on it;
+ * on HTTP/2 on its stream as well: `serve()` answers a body that does not arrive in
+ * `requestTimeout` with a `408` on the stream itself (`h2-sessions.ts`), and records that
+ * status on the environ, for the access log.
+ */
 export function setExchange(environ: Environ, exchange: IncomingMessage | ServerResponse): void {
   (environ as unknown as Record<symbol, unknown>)[EXCHANGE] = exchange;
   (exchange as unknown as Record<symbol, unknown>)[ENVIRON] = environ;
+  const stream = http2Stream(exchange);
+  if (stream !== undefined) (stream as unknown as Record<symbol, unknown>)[ENVIRON] = environ;
 }
 
 /**
- * On HTTP/2, stores `environ` on the request's stream as well: `serve()` answers a body that
- * does not arrive in `requestTimeout` with a `408` on the stream itself (`h2-sessions.ts`),
- * and records that status on the environ, for the access log.
- */
-export function setStreamEnviron(req: IncomingMessage, environ: Environ): void {
-  const stream = (req as unknown as { stream?: object }).stream;
-  if (stream !== undefined) (stream as Record<symbol, unknown>)[ENVIRON] = environ;
-}
-
-/**
- * The environ {@link setExchange} stored on `exchange` (or {@link setStreamEnviron} on an
- * HTTP/2 stream), or `undefined` (a response `serve()` did not make one for).
+ * The environ {@link setExchange} stored on `exchange` (on an HTTP/2 stream too), or `undefined` (a response `serve()` did not make one for).
  */
 export function environOfExchange(exchange: IncomingMessage | ServerResponse | object): Environ | undefined {
   return (exchange as unknown as Record<symbol, unknown>)[ENVIRON] as Environ | undefined;

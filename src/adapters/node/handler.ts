@@ -21,7 +21,6 @@ import { endPlain } from './end.ts';
 import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
 import { http2HasBody, isHttp2 } from './http2-compat.ts';
-import { setStreamEnviron } from './exchange-key.ts';
 import { FailedInput } from '../../gateway/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 import { type Reporter, refusalReporter } from './refused.ts';
@@ -123,7 +122,6 @@ export function createHandler(
     let environ: Environ;
     try {
       environ = createEnviron(req, res, options);
-      if (!embedded && isHttp2(req)) setStreamEnviron(req, environ);
       const framing = framingError(environ);
       if (framing !== null) throw framing;
       if (environ.CONTENT_LENGTH === undefined && (environ.HTTP_TRANSFER_ENCODING !== undefined || (isHttp2(req) && http2HasBody(req)))) {
