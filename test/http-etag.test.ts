@@ -180,9 +180,12 @@ describe('strongEtag / statEtag', () => {
     expect(strongEtag('a')).not.toBe(strongEtag('b'));
   });
 
-  it('statEtag is weak and changes with size or mtime', () => {
-    expect(statEtag({ size: 255, mtimeMs: 4096.7 })).toBe('W/"ff-1000"');
-    expect(parseEtag(statEtag({ size: 1, mtimeMs: 2 }))?.weak).toBe(true);
+  it('statEtag is strong unless asked weak, and changes with size or mtime', () => {
+    expect(statEtag({ size: 255, mtimeMs: 4096.7 })).toBe('"ff-1000"');
+    expect(statEtag({ size: 255, mtimeMs: 4096.7 }, { weak: true })).toBe('W/"ff-1000"');
+    expect(parseEtag(statEtag({ size: 1, mtimeMs: 2 }))?.weak).toBe(false);
+    expect(parseEtag(statEtag({ size: 1, mtimeMs: 2 }, { weak: true }))?.weak).toBe(true);
     expect(statEtag({ size: 1, mtimeMs: 2 })).not.toBe(statEtag({ size: 1, mtimeMs: 3 }));
+    expect(statEtag({ size: 1, mtimeMs: 2 })).not.toBe(statEtag({ size: 2, mtimeMs: 2 }));
   });
 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Request } from 'tsgi';
-import { directoryApp, fileApp, lint } from 'tsgi/middleware';
+import { compress, directoryApp, fileApp, lint } from 'tsgi/middleware';
 import { readBody } from '../src/gateway/body.ts';
 import { safeSegments } from '../src/middleware/safe-path.ts';
 import { dechunk, parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
@@ -76,7 +76,7 @@ describe('directoryApp over a socket', () => {
     expect(res.body.toString()).toBe(HELLO);
     expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
     expect(res.headers['content-length']).toBe(String(HELLO.length));
-    expect(res.headers.etag).toMatch(/^W\/"[0-9a-f]+-[0-9a-f]+"$/);
+    expect(res.headers.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
     expect(res.headers['last-modified']).toBe(MTIME.toUTCString());
     expect(res.headers['accept-ranges']).toBe('bytes');
     expect(res.headers['cache-control']).toBeUndefined();
@@ -139,6 +139,28 @@ describe('directoryApp over a socket', () => {
     expect(garbage.status).toBe(200);
   });
 
+  it('under compress: the gzip copy carries the weakened ETag, and revalidating it gets a 304 for that copy', async () => {
+    const own = mkdtempSync(path.join(os.tmpdir(), 'tsgi-static-gzip-'));
+    try {
+      writeFileSync(path.join(own, 'page.html'), `<p>${'static and compressed '.repeat(200)}</p>`);
+      const server = await start(lint(compress(directoryApp(own))));
+      const identity = await request(`${server.url}/page.html`);
+      const etag = identity.headers.etag!;
+      expect(etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+      const gzipped = await request(`${server.url}/page.html`, { headers: { 'accept-encoding': 'gzip' } });
+      expect([gzipped.headers['content-encoding'], gzipped.headers.etag, gzipped.headers.vary]).toEqual(['gzip', `W/${etag}`, 'Accept-Encoding']);
+      const revalidated = await request(`${server.url}/page.html`, { headers: { 'accept-encoding': 'gzip', 'if-none-match': `W/${etag}` } });
+      expect([revalidated.status, revalidated.headers.etag, revalidated.headers.vary]).toEqual([304, `W/${etag}`, 'Accept-Encoding']);
+      // A range resumed with the gzip copy's (weak) tag restarts whole; with the file's own tag it resumes.
+      const weakResume = await request(`${server.url}/page.html`, { headers: { range: 'bytes=3-5', 'if-range': `W/${etag}` } });
+      expect(weakResume.status).toBe(200);
+      const resume = await request(`${server.url}/page.html`, { headers: { range: 'bytes=3-5', 'if-range': etag } });
+      expect([resume.status, resume.body.toString()]).toEqual([206, 'sta']);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
   it('serves byte ranges: one, suffix, several (multipart), unsatisfiable, ignored', async () => {
     const server = await start(lint(directoryApp(root)));
     const one = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=0-4' } });
@@ -167,9 +189,18 @@ describe('directoryApp over a socket', () => {
     expect([malformed.status, malformed.body.toString()]).toEqual([200, HELLO]);
     const otherUnit = await request(`${server.url}/hello.txt`, { headers: { range: 'lines=1-2' } });
     expect(otherUnit.status).toBe(200);
-    // If-Range: a date equal to Last-Modified honours the range; a (weak) tag never does.
+    // If-Range: a date equal to Last-Modified honours the range, and so does the (strong) ETag,
+    // not its weak form (RFC 9110 §13.1.5 compares strongly).
     const byDate = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=0-4', 'if-range': MTIME.toUTCString() } });
     expect(byDate.status).toBe(206);
+    const etag = (await request(`${server.url}/hello.txt`)).headers.etag!;
+    const byTag = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=0-4', 'if-range': etag } });
+    expect([byTag.status, byTag.body.toString(), byTag.headers['content-range']]).toEqual([206, HELLO.slice(0, 5), `bytes 0-4/${HELLO.length}`]);
+    const byWeakTag = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=0-4', 'if-range': `W/${etag}` } });
+    expect([byWeakTag.status, byWeakTag.body.toString()]).toEqual([200, HELLO]);
+    // If-Match compares strongly too: the file's ETag lets a conditional GET through.
+    const ifMatch = await request(`${server.url}/hello.txt`, { headers: { 'if-match': etag } });
+    expect(ifMatch.status).toBe(200);
     const stale = await request(`${server.url}/hello.txt`, { headers: { range: 'bytes=0-4', 'if-range': '"old"' } });
     expect([stale.status, stale.body.toString()]).toEqual([200, HELLO]);
     // HEAD ignores Range.

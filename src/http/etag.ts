@@ -219,9 +219,14 @@ export function strongEtag(
 }
 
 /**
- * A weak entity tag from a file's size (bytes) and modification time (ms since the epoch),
- * as static file servers make them: `W/"<size hex>-<mtime hex>"`.
+ * An entity tag from a file's size (bytes) and modification time (ms since the epoch, floored),
+ * as nginx, Apache and Werkzeug's `send_file` make them: strong by default,
+ * `"<size hex>-<mtime hex>"`, so an `If-Range` or `If-Match` naming it can match (RFC 9110
+ * §13.1.5 and §13.1.1 compare strongly). The file's bytes must be what is sent: a filter that
+ * changes them (`compress`, a rewriting proxy) weakens the tag. `{ weak: true }` gives
+ * `W/"<size hex>-<mtime hex>"`, for an answer built from the file but not byte for byte it.
  */
-export function statEtag(stat: { size: number; mtimeMs: number }): string {
-  return `W/"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+export function statEtag(stat: { size: number; mtimeMs: number }, options: { weak?: boolean } = {}): string {
+  const tag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+  return options.weak === true ? `W/${tag}` : tag;
 }

@@ -59,13 +59,14 @@ const EMPTY = new Uint8Array(0);
  *
  * - GET and HEAD only; other methods get 405 with `Allow: GET, HEAD`.
  * - `Content-Type` from the file name (see {@link FileOptions.contentType}), `Content-Length`,
- *   `ETag` (weak, from size and mtime), `Last-Modified`, `Accept-Ranges: bytes`.
+ *   `ETag` (strong, from size and mtime: `statEtag`), `Last-Modified`, `Accept-Ranges: bytes`.
  * - Conditional requests (RFC 9110 §13): 304 for a matching `If-None-Match` or an
  *   unchanged `If-Modified-Since`, 412 for a failed `If-Match` / `If-Unmodified-Since`.
  * - Byte ranges (RFC 9110 §14) on GET: one range → 206 with `Content-Range`; several →
  *   206 `multipart/byteranges`; none satisfiable → 416 with `Content-Range: bytes *\/size`;
- *   a malformed `Range`, or an `If-Range` that does not match → the whole file, 200. The weak
- *   ETag never satisfies `If-Range` (RFC 9110 §13.1.5 asks a strong match), a date can.
+ *   a malformed `Range`, or an `If-Range` that does not match → the whole file, 200. The
+ *   file's ETag or its `Last-Modified` date satisfies `If-Range` (RFC 9110 §13.1.5); the weak
+ *   tag `compress` gives its coded copy does not.
  * - The file is opened once per request and streamed from disk in 64 KiB reads with the
  *   positions the range needs, never read whole into memory; the handle is closed when the
  *   body ends or the client goes away. A file that shrinks while being sent makes the body
