@@ -28,7 +28,8 @@ async function ask(port: number, host: string | null, target = '/docs'): Promise
 describe('trustedHosts (Node adapter)', () => {
   it('answers a trusted host, with or without a port, any case, and subdomains of a dotted entry', async () => {
     const server = await start(site, { trustedHosts });
-    for (const host of ['example.com', 'EXAMPLE.com:8080', 'example.org', 'www.example.org', 'a.b.example.org:443']) {
+    // A fully qualified name's trailing dot names the same host (as routing and mount read it, and Django's ALLOWED_HOSTS).
+    for (const host of ['example.com', 'EXAMPLE.com:8080', 'example.org', 'www.example.org', 'a.b.example.org:443', 'example.com.', 'www.example.org.:8080']) {
       expect(await ask(server.port, host, '/docs/'), host).toEqual({ status: 200, location: undefined });
     }
     expect(await ask(server.port, null, '/docs/')).toMatchObject({ status: 200 });
@@ -38,7 +39,7 @@ describe('trustedHosts (Node adapter)', () => {
   it('refuses any other host with 400 before the app, so mount never redirects to it', async () => {
     const server = await start(site, { trustedHosts });
     calls = 0;
-    for (const host of ['evil.com', 'www.example.com', 'example.com.evil.com', 'notexample.org', 'evil.com:80']) {
+    for (const host of ['evil.com', 'www.example.com', 'example.com.evil.com', 'notexample.org', 'evil.com:80', 'example.com..', 'evil.com.']) {
       expect(await ask(server.port, host), host).toEqual({ status: 400, location: undefined });
     }
     expect(calls).toBe(0);

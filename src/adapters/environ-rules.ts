@@ -56,10 +56,12 @@ export interface EnvironOptions {
    * The host names this app answers for (Werkzeug's `trusted_hosts`, Django's `ALLOWED_HOSTS`):
    * a request whose `Host` names another answers `400 Bad Request` without calling the app, so
    * the redirects and URLs it builds (`mount`'s and the static apps' 308s, `req.url`) can
-   * never point at a host an attacker chose. Names are compared without the port and without
-   * regard to case; one that starts with `.` also matches every subdomain (`.example.com`:
-   * `example.com`, `www.example.com`). A request without `Host` (HTTP/1.0) builds its URLs from
-   * `SERVER_NAME` and passes. Default: every host (set it in production).
+   * never point at a host an attacker chose. Names are compared without the port, without
+   * regard to case and without a fully qualified name's trailing dot (`example.com.` is
+   * `example.com`, as routing reads it); one that starts with `.` also matches every
+   * subdomain (`.example.com`: `example.com`, `www.example.com`). A request without `Host`
+   * (HTTP/1.0) builds its URLs from `SERVER_NAME` and passes. Default: every host (set it in
+   * production).
    */
   trustedHosts?: readonly string[];
   /**
@@ -185,18 +187,23 @@ function trustedMatcher(trustedHosts: readonly string[]): (host: string) => bool
   const exact = new Set<string>();
   const suffixes: string[] = [];
   for (const entry of trustedHosts) {
-    const name = entry.toLowerCase();
+    const name = withoutTrailingDot(entry.toLowerCase());
     if (name.startsWith('.')) {
       suffixes.push(name);
       exact.add(name.slice(1));
     } else exact.add(name);
   }
   matcher = (host) => {
-    const name = hostName(host).toLowerCase();
+    const name = withoutTrailingDot(hostName(host).toLowerCase());
     return exact.has(name) || suffixes.some((suffix) => name.endsWith(suffix));
   };
   matchers.set(trustedHosts, matcher);
   return matcher;
+}
+
+/** A fully qualified name without its trailing dot (`example.com.` → `example.com`): the same host. */
+function withoutTrailingDot(name: string): string {
+  return name.length > 1 && name.endsWith('.') ? name.slice(0, -1) : name;
 }
 
 /** A `Host` value without its port: `example.com:8080` → `example.com`, `[::1]:80` → `[::1]`. */
