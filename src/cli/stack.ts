@@ -61,10 +61,10 @@ export function requestLimit(command: ServeCommand): number | undefined {
 /**
  * `proxyFix` for one proxy, trusted when the peer is in `allowIps` (`'*'`: any), or the server
  * listens on a Unix socket (`unixSocket()`: `--uds`, or one `--fd` handed over), where whoever
- * can open the socket is the proxy. Not whenever the peer has no address: a TCP client that
- * resets its connection right after sending its request has none either (Node's
- * `remoteAddress` is `undefined` once `getpeername` fails), and `proxyFix` leaves such a
- * request as it came.
+ * can open the socket is the proxy. Not whenever the peer has no address: behind TLS, a TCP
+ * client that resets its connection right after sending its request has none either (Node's
+ * `remoteAddress` is `undefined` once `getpeername` fails; `serve()` reads a cleartext
+ * connection's as it is accepted), and `proxyFix` leaves such a request as it came.
  */
 function forwardedFrom(app: App, allowIps: readonly string[], unixSocket: () => boolean): App {
   const anyPeer = proxyFix(app, PROXY_HOPS);

@@ -14,6 +14,7 @@ import type { TlsOptions } from 'node:tls';
 import { type ConnectionCaps, capConnections, limitFirstByte, releaseFirstByte } from './connections.ts';
 import { type Sessions, trackSessions } from './h2-sessions.ts';
 import { acceptH2c } from './h2c.ts';
+import { keepPeerAddress } from './peer.ts';
 import { answerClientError } from './client-error.ts';
 import type { Reporter } from './refused.ts';
 
@@ -116,6 +117,7 @@ export function createListener(options: ListenerOptions): Listener {
     acceptH2c(server, h2, (socket) => releaseFirstByte(socket));
     requestServers.push(h2);
   }
+  keepPeerAddress(server);
   capConnections(server, options);
   limitFirstByte(server, 'connection', options.firstByteTimeout, [server]);
   return withClose(server, 'http', requestServers, sessions);
