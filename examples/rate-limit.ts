@@ -1,0 +1,93 @@
+/**
+ * A middleware as a package of its own would ship it: a token-bucket rate limit per client
+ * address, written against the public entry points only (docs/middleware.md, "A middleware
+ * package").
+ *
+ * - `rateLimit(app, options?)` is a `Middleware<RateLimitOptions>`: its options are optional,
+ *   so it stacks in `compose()` as it is, and they are checked at once (`RangeError`), not at
+ *   the first request;
+ * - each `rateLimit(…)` call has its own buckets, one per `req.remoteAddr` (the client's, under
+ *   `proxyFix` behind a proxy): `capacity` requests at once, then `refillPerSecond`;
+ * - past that, `429 Too Many Requests` with `Retry-After` (whole seconds), thrown as
+ *   `HTTPTooManyRequests`: `errorPages`, `accessLog` and `requestId` see it as any other answer;
+ * - the app below reads what is left with the typed key `remainingKey`.
+ *
+ * ```sh
+ * node --conditions=tsgi-source src/cli/main.ts serve examples/rate-limit.ts:app
+ * for i in 1 2 3 4; do curl -si http://127.0.0.1:8000/ | head -1; done   # 200, 200, 200, 429
+ * ```
+ *
+ * @module
+ */
+import { HTTPTooManyRequests, type Middleware, Request, Response, defineEnvironKey, defineMiddleware } from 'tsgi';
+
+/** Options of {@link rateLimit}. */
+export interface RateLimitOptions {
+  /** Requests a client may make at once (the bucket's size). Default 60. */
+  capacity?: number;
+  /** Requests a client gains back per second. Default 1. */
+  refillPerSecond?: number;
+  /**
+   * The client a request counts against. Default: `req.remoteAddr`. A request without one
+   * (`toFetchHandler` on Bun, Deno or Node not given the runtime's second argument, a Unix
+   * socket) answers `null` and is refused with a 429, never let through unlimited: give
+   * another key there.
+   */
+  key?: (req: Request) => string | null;
+  /** The clock, in milliseconds. Default `Date.now`; tests pass their own. */
+  now?: () => number;
+}
+
+/** The requests a client has left after this one, set before the app is called. */
+export const remainingKey = defineEnvironKey<number>('example_rate_limit.remaining');
+
+/** One client's bucket. */
+interface Bucket {
+  tokens: number;
+  updated: number;
+}
+
+/** The checked options and the buckets of one `rateLimit(…)` call. */
+interface Limiter extends Required<RateLimitOptions> {
+  buckets: Map<string, Bucket>;
+}
+
+/** The hooks, given the {@link Limiter} of their `rateLimit(…)` call as their options. */
+const layer = defineMiddleware<Limiter>({
+  before(req, limiter) {
+    const client = limiter.key(req);
+    const now = limiter.now();
+    const bucket = client === null ? { tokens: 0, updated: now } : (limiter.buckets.get(client) ?? { tokens: limiter.capacity, updated: now });
+    bucket.tokens = Math.min(limiter.capacity, bucket.tokens + ((now - bucket.updated) / 1000) * limiter.refillPerSecond);
+    bucket.updated = now;
+    if (client !== null) limiter.buckets.set(client, bucket);
+    if (bucket.tokens < 1) {
+      const retryAfter = client === null ? 60 : Math.ceil((1 - bucket.tokens) / limiter.refillPerSecond);
+      throw new HTTPTooManyRequests(client === null ? 'No client address to count against.' : 'Too many requests.', { retryAfter });
+    }
+    bucket.tokens -= 1;
+    remainingKey.set(req, Math.floor(bucket.tokens));
+    return undefined;
+  },
+});
+
+/**
+ * Limits each client to `capacity` requests at once, then `refillPerSecond`; past that it
+ * answers `429 Too Many Requests` with `Retry-After`. Buckets are kept in memory, per call.
+ *
+ * @throws RangeError for a `capacity` below 1 or a `refillPerSecond` not above 0.
+ */
+export const rateLimit: Middleware<RateLimitOptions> = (app, options = {}) => {
+  const capacity = options.capacity ?? 60;
+  const refillPerSecond = options.refillPerSecond ?? 1;
+  if (!(capacity >= 1)) throw new RangeError(`rateLimit: capacity must be at least 1 (got ${capacity})`);
+  if (!(refillPerSecond > 0)) throw new RangeError(`rateLimit: refillPerSecond must be above 0 (got ${refillPerSecond})`);
+  const key = options.key ?? ((req: Request) => req.remoteAddr);
+  return layer(app, { capacity, refillPerSecond, key, now: options.now ?? Date.now, buckets: new Map() });
+};
+
+/** Three requests at once, then one a second; the page says how many are left. */
+export const app = rateLimit(
+  Request.application((req) => new Response(`${remainingKey.get(req)} left\n`)),
+  { capacity: 3 },
+);

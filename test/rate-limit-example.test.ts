@@ -1,0 +1,74 @@
+/**
+ * examples/rate-limit.ts, a middleware written as a package of its own would be: the burst
+ * then 429 with Retry-After, the refill on an injected clock, buckets per client address (the
+ * test client's `environ`, then `proxyFix` over a real socket), options checked at once, a
+ * request without an address refused, and the typed key the app below reads.
+ */
+import { describe, expect, it } from 'vitest';
+import { Request, Response, compose, serve } from 'tsgi';
+import { proxyFix, requestId } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
+import { toFetchHandler } from 'tsgi/fetch';
+import { app, rateLimit, remainingKey } from '../examples/rate-limit.ts';
+
+const left = Request.application((req) => new Response(`${remainingKey.get(req)} left`));
+
+describe('examples/rate-limit.ts', () => {
+  it('answers its capacity, then 429 with Retry-After', async () => {
+    const client = new TestClient(app);
+    expect((await client.get('/')).textBody).toBe('2 left\n');
+    await client.get('/');
+    expect((await client.get('/')).textBody).toBe('0 left\n');
+    const refused = await client.get('/', { status: 429, headers: { accept: 'application/json' } });
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect(await refused.json()).toMatchObject({ code: 429, message: 'Too many requests.' });
+  });
+
+  it('refills at refillPerSecond, on the clock it is given', async () => {
+    let now = 0;
+    const client = new TestClient(rateLimit(left, { capacity: 2, refillPerSecond: 0.5, now: () => now }));
+    await client.get('/');
+    await client.get('/');
+    expect((await client.get('/', { status: 429 })).headers.get('retry-after')).toBe('2');
+    now = 1000;
+    expect((await client.get('/', { status: 429 })).headers.get('retry-after')).toBe('1');
+    now = 2000;
+    expect((await client.get('/')).textBody).toBe('0 left');
+  });
+
+  it('keeps a bucket per client address, and one per rateLimit() call', async () => {
+    const limited = rateLimit(left, { capacity: 1 });
+    const client = new TestClient(limited);
+    await client.get('/', { environ: { REMOTE_ADDR: '203.0.113.1' } });
+    await client.get('/', { environ: { REMOTE_ADDR: '203.0.113.2' } });
+    await client.get('/', { environ: { REMOTE_ADDR: '203.0.113.1' }, status: 429 });
+    await new TestClient(rateLimit(left, { capacity: 1 })).get('/', { environ: { REMOTE_ADDR: '203.0.113.1' } });
+  });
+
+  it('checks its options at once', () => {
+    expect(() => rateLimit(left, { capacity: 0 })).toThrow(RangeError);
+    expect(() => rateLimit(left, { refillPerSecond: 0 })).toThrow('refillPerSecond must be above 0');
+  });
+
+  it('refuses a request without a client address (a fetch handler given no runtime argument)', async () => {
+    const res = await toFetchHandler(rateLimit(left))(new globalThis.Request('http://localhost/'));
+    expect(res.status).toBe(429);
+    expect(await res.text()).toContain('No client address to count against.');
+  });
+
+  it('counts the forwarded client behind proxyFix over a socket, under requestId', async () => {
+    const stack = compose(requestId, (inner) => proxyFix(inner, { xFor: 1, trust: 'loopback' }), (inner) => rateLimit(inner, { capacity: 1 }));
+    const server = await serve(stack(left), { host: '127.0.0.1', port: 0 });
+    try {
+      const from = (address: string) => fetch(server.url, { headers: { 'x-forwarded-for': address } });
+      expect((await from('198.51.100.7')).status).toBe(200);
+      expect((await from('198.51.100.8')).status).toBe(200);
+      const refused = await from('198.51.100.7');
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.headers.get('x-request-id')).toBeTruthy();
+    } finally {
+      await server.close();
+    }
+  });
+});
