@@ -2,11 +2,13 @@
  * examples/rate-limit.ts, a middleware written as a package of its own would be: the burst
  * then 429 with Retry-After, the refill on an injected clock, buckets per client address (the
  * test client's `environ`, then `proxyFix` over a real socket), options checked at once, a
- * request without an address refused, and the typed key the app below reads.
+ * request without an address refused, the typed key the app below reads, and one rule of a
+ * `RouteMap` limited (docs/routing.md).
  */
 import { describe, expect, it } from 'vitest';
 import { Request, Response, compose, serve } from 'tsgi';
 import { proxyFix, requestId } from 'tsgi/middleware';
+import { RouteMap, routeArgsKey } from 'tsgi/routing';
 import { TestClient } from 'tsgi/testing';
 import { toFetchHandler } from 'tsgi/fetch';
 import { app, rateLimit, remainingKey } from '../examples/rate-limit.ts';
@@ -43,6 +45,16 @@ describe('examples/rate-limit.ts', () => {
     await client.get('/', { environ: { REMOTE_ADDR: '203.0.113.2' } });
     await client.get('/', { environ: { REMOTE_ADDR: '203.0.113.1' }, status: 429 });
     await new TestClient(rateLimit(left, { capacity: 1 })).get('/', { environ: { REMOTE_ADDR: '203.0.113.1' } });
+  });
+
+  it('limits one rule of a RouteMap, made once and answered from its handler', async () => {
+    const routes = new RouteMap({ home: '/', login: { path: '/login/<name>', methods: ['POST'] } });
+    const login = rateLimit(Request.application((req) => new Response(`hello ${String(routeArgsKey.get(req)?.values.name)}`)), { capacity: 1 });
+    const client = new TestClient(routes.app({ home: () => 'home', login: () => login }));
+    expect((await client.post('/login/ada')).textBody).toBe('hello ada');
+    await client.post('/login/ada', { status: 429 });
+    await client.get('/');
+    await client.get('/');
   });
 
   it('checks its options at once', () => {
