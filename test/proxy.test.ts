@@ -63,19 +63,22 @@ describe('the upstream path', () => {
     expect(header(echo, 'x-forwarded-prefix')).toEqual([]);
   });
 
-  it('resolves dot segments without climbing above the base path, and refuses one hidden behind an escaped slash', async () => {
-    // Not mounted: nothing before the proxy cleaned the path up.
+  it('redirects a path with dot segments to its clean form, and refuses one hidden behind an escaped slash', async () => {
+    // Not mounted: nothing before the proxy cleaned the path up. A layer above read PATH_INFO
+    // with the dots (a guard on /admin lets /x/../admin by), so the proxy does not resolve
+    // them out of its sight: the clean URL comes back through that layer (test/security-review).
     const server = await start(to(`${upstream.url}/echo/public/`));
-    const url = async (path: string): Promise<string> => {
+    const location = async (path: string): Promise<string | undefined> => {
       const reply = parseRaw((await rawExchange(server.port, rawGet(path))).raw);
-      expect(reply.status, path).toBe(200);
-      return (JSON.parse(reply.rest) as Echo).url;
+      expect(reply.status, path).toBe(308);
+      return reply.header('location');
     };
-    expect(await url('/../admin')).toBe('/echo/public/admin');
-    expect(await url('/%2e%2E/%2E%2e/admin?x=1')).toBe('/echo/public/admin?x=1');
-    expect(await url('/a/./b/../c/')).toBe('/echo/public/a/c/');
-    expect(await url('/a/..')).toBe('/echo/public/');
-    expect(await url('/.well-known/x%2Fy')).toBe('/echo/public/.well-known/x%2Fy');
+    expect(await location('/../admin')).toBe('http://127.0.0.1/admin');
+    expect(await location('/%2e%2E/%2E%2e/admin?x=1')).toBe('http://127.0.0.1/admin?x=1');
+    expect(await location('/a/./b/../c/')).toBe('http://127.0.0.1/a/c/');
+    expect(await location('/a/..')).toBe('http://127.0.0.1/');
+    const kept = parseRaw((await rawExchange(server.port, rawGet('/.well-known/x%2Fy'))).raw);
+    expect((JSON.parse(kept.rest) as Echo).url).toBe('/echo/public/.well-known/x%2Fy');
     for (const hidden of ['/a/..%2F..%2Fadmin', '/..%5Cadmin', '/x/%2e%2e%2fadmin']) {
       const reply = parseRaw((await rawExchange(server.port, rawGet(hidden))).raw);
       expect(reply.status, hidden).toBe(400);

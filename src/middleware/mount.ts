@@ -163,21 +163,23 @@ function parseKey(key: string): Entry {
 }
 
 const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
 
 /**
  * Collapses repeated slashes and resolves `.` and `..` segments of an absolute path
  * (RFC 3986 §5.2.4), keeping a trailing slash; `..` never climbs above the root. Paths that
- * do not start with `/` (`''`, `*`) are returned as they are.
+ * do not start with `/` (`''`, `*`) are returned as they are. With `mergeSlashes` false, only
+ * the dot segments are resolved (`//a/../b` → `//b`).
  */
-export function cleanPath(path: string): string {
-  if (path.charCodeAt(0) !== 47 || !UNCLEAN.test(path)) return path;
+export function cleanPath(path: string, mergeSlashes = true): string {
+  if (path.charCodeAt(0) !== 47 || !(mergeSlashes ? UNCLEAN : DOT_SEGMENT).test(path)) return path;
   const segments = path.split('/');
   const out: string[] = [];
   const last = segments.length - 1;
   for (let i = 1; i <= last; i++) {
     const segment = segments[i]!;
     if (segment === '..') out.pop();
-    else if (segment !== '' && segment !== '.') {
+    else if (segment !== '.' && (segment !== '' || !mergeSlashes)) {
       out.push(segment);
       continue;
     }

@@ -14,10 +14,11 @@ import { HTTPNotImplemented } from '../exceptions/server-errors.ts';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 import { inputFailure, isBodyReadable } from '../request/input.ts';
 import { HTTPException } from '../exceptions/base.ts';
+import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
 import { applyEdits } from './header-edits.ts';
 import { type ProxyOptions, proxySettings } from './proxy-options.ts';
 import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from './forward-headers.ts';
-import { upstreamTarget } from './upstream-path.ts';
+import { dotFreeLocation, upstreamTarget } from './upstream-path.ts';
 import { ExchangeClosed, type ExchangeTimeouts, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
 import { PROXY_AUTHENTICATION_CODE, answerFailure, failedMidBody, isConnectionLost } from './upstream-errors.ts';
 import { upstreamConnector } from './upstream-socket.ts';
@@ -84,9 +85,12 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  * - **`Upgrade`** requests (WebSocket) are answered `501 Not Implemented`: the gateway
  *   interface does not carry a connection after the exchange. An `h2c` or `TLS` offer alone
  *   (`curl --http2`) is declined: the request is forwarded without it.
- * - **Dot segments** of the path (`/a/../b`, `%2E%2E`) are resolved before the path is appended
- *   to the upstream's base path, never climbing above it (`/../admin` → `/admin`); one hidden
- *   behind an escaped slash (`..%2F..%2Fadmin`) is answered `400 Bad Request`. `OPTIONS *` is
+ * - **Dot segments** of the path (`/a/../b`, `%2E%2E`) are never resolved out of sight of the
+ *   layers above, which read `PATH_INFO` with them (a guard testing for `/admin` lets
+ *   `/x/../admin` by): a request with one is answered `308 Permanent Redirect` to the URL with
+ *   them resolved (`/x/../admin?q` → `/admin?q`), as `mount` answers it, so the clean path
+ *   comes through those layers again. One hidden behind an escaped slash (`..%2F..%2Fadmin`)
+ *   is answered `400 Bad Request`. `OPTIONS *` is
  *   answered `501` (the HTTP client sends only paths) unless the upstream URL has a base path.
  *
  * @example
@@ -118,6 +122,8 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     }
     const path = upstreamTarget(environ, basePath, stripScriptName);
     if (path === null) return new HTTPBadRequest('The path hides a dot segment behind an escaped slash.').respond(environ, startResponse);
+    const clean = dotFreeLocation(environ);
+    if (clean !== null) return new HTTPPermanentRedirect(clean).respond(environ, startResponse);
     if (path === '*') return new HTTPNotImplemented('OPTIONS * is not forwarded: ask the upstream about a path.').respond(environ, startResponse);
     const headers = applyEdits(forwardRequestHeaders(environ, settings), options.requestHeaders, environ);
     const request = {
