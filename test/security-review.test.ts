@@ -16,9 +16,9 @@ afterEach(async () => {
   await Promise.all(upstreams.splice(0).map((server) => new Promise((done) => server.close(done))));
 });
 
-/** A plain upstream answering each request with the request-target it received. */
+/** A plain upstream answering each request with the request-target it received (and its header fields, as JSON, at `/headers`). */
 async function echoUpstream(): Promise<string> {
-  const server = http.createServer((req, res) => res.end(`upstream saw ${req.url}`));
+  const server = http.createServer((req, res) => res.end(req.url === '/headers' ? JSON.stringify(req.headers) : `upstream saw ${req.url}`));
   upstreams.push(server);
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -56,5 +56,27 @@ describe('a proxy guarded by PATH_INFO, served without mount', () => {
     // Nothing else changes: the rest is forwarded as sent, repeated slashes included.
     const plain = parseRaw((await rawExchange(port, rawGet('/a//b/.well-known/%2e%2ex'))).raw);
     expect(plain.rest).toBe('upstream saw /a//b/.well-known/%2e%2ex');
+  });
+});
+
+describe('a proxy asked with client-address claims of the client\'s own making', () => {
+  it('does not pass on X-Real-IP, True-Client-IP or X-Client-IP, which upstreams read as the address of the client', async () => {
+    // chi's RealIP reads True-Client-IP, then X-Real-IP; gin and echo X-Real-IP; nginx's
+    // realip module the header it is told (X-Real-IP, the usual one). An upstream that trusts
+    // this proxy would take the client's word for its address (allow-lists, rate limits, logs).
+    const server = await start(proxy(await echoUpstream()));
+    const claims = 'X-Real-IP: 6.6.6.6\r\nTrue-Client-IP: 6.6.6.6\r\nX-Client-IP: 6.6.6.6\r\nX-Kept: yes\r\n';
+    const reply = parseRaw((await rawExchange(server.port, rawGet('/headers', claims))).raw);
+    expect(reply.status).toBe(200);
+    const seen = JSON.parse(reply.rest) as Record<string, string>;
+    expect(seen['x-kept']).toBe('yes');
+    expect(seen['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen['x-real-ip']).toBeUndefined();
+    expect(seen['true-client-ip']).toBeUndefined();
+    expect(seen['x-client-ip']).toBeUndefined();
+    // The recipe of docs/proxy.md for an upstream that reads X-Real-IP.
+    const setting = await start(proxy(await echoUpstream(), { requestHeaders: (headers, environ) => headers.set('x-real-ip', environ.REMOTE_ADDR ?? '') }));
+    const set = JSON.parse(parseRaw((await rawExchange(setting.port, rawGet('/headers', claims))).raw).rest) as Record<string, string>;
+    expect(set['x-real-ip']).toBe('127.0.0.1');
   });
 });

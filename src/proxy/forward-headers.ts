@@ -15,7 +15,9 @@ import { quotePath } from '../http/url.ts';
  * it writes itself, and the client's `Forwarded` (RFC 7239) and `X-Forwarded-Port`, which an
  * upstream that trusts this proxy would read as the proxy's word on the host, port, scheme
  * and client (Spring's `ForwardedHeaderFilter` prefers them to `X-Forwarded-Host`; `proxyFix`
- * reads them with `forwarded` or `xPort`).
+ * reads them with `forwarded` or `xPort`), and for the same reason its `X-Real-IP`,
+ * `True-Client-IP` and `X-Client-IP`, which upstreams read as the client's address (nginx's
+ * `realip` module as usually set up, chi's `RealIP` before `X-Forwarded-For`, gin, echo).
  */
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP,
@@ -28,6 +30,9 @@ const NOT_FORWARDED = new Set([
   'x-forwarded-port',
   'forwarded',
   'via',
+  'x-real-ip',
+  'true-client-ip',
+  'x-client-ip',
 ]);
 
 /** The field names listed in a `Connection` value, lower-cased (RFC 9110 §7.6.1). */
@@ -61,8 +66,9 @@ export interface ForwardSettings {
  * every `HTTP_*` key of the environ and `CONTENT_TYPE`/`CONTENT_LENGTH`, less the hop-by-hop
  * fields, those named in `Connection`, `Expect` (the server answers `100-continue` itself when
  * the body is first read), `Host` (unless `preserveHost`: the HTTP client sends the
- * upstream's), and the client's `Forwarded` and `X-Forwarded-Port` (claims about the host,
- * port, scheme and client that the upstream would take for this proxy's). Added: `X-Forwarded-For` (the client's address appended to any value received,
+ * upstream's), and the client's `Forwarded`, `X-Forwarded-Port`, `X-Real-IP`, `True-Client-IP`
+ * and `X-Client-IP` (claims about the host, port, scheme and client that the upstream would
+ * take for this proxy's). Added: `X-Forwarded-For` (the client's address appended to any value received,
  * never replacing it), `X-Forwarded-Proto` (`tsgi.url_scheme`), `X-Forwarded-Host` (the
  * client's `Host`), `X-Forwarded-Prefix` (the quoted `SCRIPT_NAME`, when it is stripped and not
  * empty), and `Via` (RFC 9110 §7.6.3: `1.1 tsgi` appended to any value received). A received

@@ -26,8 +26,9 @@ export interface ProxyOptions {
    * `X-Forwarded-Prefix`; default true. Values the client sent for the last three are
    * replaced, never passed on. With false none of the four is sent, the client's own
    * included: an upstream that trusts this proxy would otherwise trust the client's claims
-   * (http-proxy's `xfwd: false` passes them on). The client's `Forwarded` and
-   * `X-Forwarded-Port`, which carry the same claims, are never passed on either way.
+   * (http-proxy's `xfwd: false` passes them on). The client's `Forwarded`,
+   * `X-Forwarded-Port`, `X-Real-IP`, `True-Client-IP` and `X-Client-IP`, which carry the same
+   * claims, are never passed on either way.
    */
   xForwarded?: boolean;
   /** Changes to the request fields sent upstream, applied last (see `HeaderEdits`). */
