@@ -5,7 +5,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { App } from 'tsgi';
+import { type App, Request, Response } from 'tsgi';
+import { encodeMultipart } from 'tsgi/forms';
 import { basicAuth, staticUsers } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
 import { parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
@@ -78,5 +79,20 @@ describe('a proxy asked with client-address claims of the client\'s own making',
     const setting = await start(proxy(await echoUpstream(), { requestHeaders: (headers, environ) => headers.set('x-real-ip', environ.REMOTE_ADDR ?? '') }));
     const set = JSON.parse(parseRaw((await rawExchange(setting.port, rawGet('/headers', claims))).raw).rest) as Record<string, string>;
     expect(set['x-real-ip']).toBe('127.0.0.1');
+  });
+});
+
+describe('an upload saved under its safeFilename', () => {
+  it('never names a dotfile, nor ends in a dot or space, nor hides its extension behind bidi controls', async () => {
+    // docs/forms.md: join safeFilename to a folder once it is not ''. A `.htaccess` or
+    // `.user.ini` dropped in a folder Apache or PHP serves is code execution; `shell.php.`
+    // and `shell.php ` pass an endsWith('.php') check and are saved as `shell.php` on Windows;
+    // `exe.‮gnp` (U+202E) shows as `exe.png`. Werkzeug's secure_filename strips the dots too.
+    const app = Request.application(async (req) => Response.json((await req.files()).getAll('f').map((file) => file.safeFilename)));
+    const server = await start(app);
+    const names = ['.htaccess', '..user.ini', 'shell.php.', 'shell.php . .', 'exe.\u202egnp', 'a\u200bb\u0085.txt', '...', 'ok.tar.gz', '日本語.txt', 'x/../.env'];
+    const { body, contentType } = encodeMultipart({}, { f: names.map((filename) => ({ filename, content: 'x' })) });
+    const reply = await fetch(server.url, { method: 'POST', body, headers: { 'content-type': contentType } });
+    expect(await reply.json()).toEqual(['htaccess', 'user.ini', 'shell.php', 'shell.php', 'exe.gnp', 'ab.txt', '', 'ok.tar.gz', '日本語.txt', 'env']);
   });
 });

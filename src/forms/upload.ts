@@ -20,17 +20,20 @@ export const DEFAULT_SPOOL_THRESHOLD = 500 * 1024;
 
 /**
  * The last path segment of a client's filename, made safe to use as a file name: everything up
- * to the last `/` or `\` is dropped, control characters are removed, surrounding whitespace is
- * trimmed, and `.`/`..` become `''`. Non-ASCII letters are kept. An empty answer means "make
- * up a name". (Werkzeug keeps the client's name on `FileStorage.filename` and offers
+ * to the last `/` or `\` is dropped, control and format characters are removed (C0, DEL, C1,
+ * and the invisible ones of Unicode's `Cf` class: bidi overrides such as U+202E, which show
+ * `exe.\u202Egnp` as `exe.png`, zero-width spaces), and leading and trailing dots and
+ * whitespace are trimmed, so the name is never a dotfile (`.htaccess`, `.user.ini`: code in a
+ * folder Apache or PHP serves) nor ends in a dot or space (`shell.php.` is saved as `shell.php`
+ * on Windows, past an `endsWith('.php')` check), as Werkzeug's `secure_filename` strips them.
+ * `.`, `..` and a name of dots become `''`. Non-ASCII letters are kept. An empty answer means
+ * "make up a name". (Werkzeug keeps the client's name on `FileStorage.filename` and offers
  * `secure_filename`; this is a lighter cousin that keeps Unicode.) It does not guard against
  * Windows device names such as `CON`; prefer names you generate when that matters.
  */
 export function safeFilename(filename: string): string {
   const base = filename.slice(Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\')) + 1);
-  // eslint-disable-next-line no-control-regex
-  const clean = base.replace(/[\u0000-\u001f\u007f]/g, '').trim();
-  return clean === '.' || clean === '..' ? '' : clean;
+  return base.replace(/[\p{Cc}\p{Cf}]/gu, '').replace(/^[\s.]+|[\s.]+$/gu, '');
 }
 
 /**
@@ -126,7 +129,7 @@ export class FileUpload {
     this.#spool = init.spool;
   }
 
-  /** {@link safeFilename} of the client's filename: its last segment, without control characters. */
+  /** {@link safeFilename} of the client's filename: its last segment, without control or format characters nor leading or trailing dots and whitespace; `''` when nothing is left. */
   get safeFilename(): string {
     return safeFilename(this.filename);
   }
