@@ -2,7 +2,7 @@ import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPFound, HTTPGone, Request, Response, serve } from 'tsgi';
 import { lint, mount } from 'tsgi/middleware';
-import { cleanPath } from '../src/middleware/mount.ts';
+import { cleanPath } from '../src/middleware/clean-path.ts';
 import { parseRaw, rawExchange } from './node-helpers.ts';
 
 /** An app that answers where it is mounted and what it sees. */

@@ -6,10 +6,9 @@
  */
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
 import { HTTPNotFound } from '../exceptions/client-errors.ts';
-import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
 import { comparableHostName } from '../http/host.ts';
-import { quotePath } from '../http/url.ts';
 import { Request, splitHost } from '../request/request.ts';
+import { redirectToCleanPath } from './clean-path.ts';
 
 /** The apps to mount: `{ prefix: app }`, or `[prefix, app]` pairs (a `Map` works). */
 export type MountMap = Record<string, AppLike> | Iterable<readonly [string, AppLike]>;
@@ -110,12 +109,8 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
   return (environ, startResponse) => {
     const path = environ.PATH_INFO ?? '';
     if (clean) {
-      const cleaned = cleanPath(path);
-      if (cleaned !== path) {
-        const qs = environ.QUERY_STRING;
-        const location = quotePath(`${environ.SCRIPT_NAME ?? ''}${cleaned}`) + (qs ? `?${qs}` : '');
-        return new HTTPPermanentRedirect(location).respond(environ, startResponse);
-      }
+      const redirect = redirectToCleanPath(environ, startResponse);
+      if (redirect !== null) return redirect;
     }
     let hostname = '';
     let port = 0;
@@ -160,30 +155,4 @@ function parseKey(key: string): Entry {
   }
   path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
   return { host, port, path, app: undefined as unknown as App };
-}
-
-const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)/;
-const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
-
-/**
- * Collapses repeated slashes and resolves `.` and `..` segments of an absolute path
- * (RFC 3986 §5.2.4), keeping a trailing slash; `..` never climbs above the root. Paths that
- * do not start with `/` (`''`, `*`) are returned as they are. With `mergeSlashes` false, only
- * the dot segments are resolved (`//a/../b` → `//b`).
- */
-export function cleanPath(path: string, mergeSlashes = true): string {
-  if (path.charCodeAt(0) !== 47 || !(mergeSlashes ? UNCLEAN : DOT_SEGMENT).test(path)) return path;
-  const segments = path.split('/');
-  const out: string[] = [];
-  const last = segments.length - 1;
-  for (let i = 1; i <= last; i++) {
-    const segment = segments[i]!;
-    if (segment === '..') out.pop();
-    else if (segment !== '.' && (segment !== '' || !mergeSlashes)) {
-      out.push(segment);
-      continue;
-    }
-    if (i === last) out.push('');
-  }
-  return `/${out.join('/')}`;
 }

@@ -14,11 +14,11 @@ import { HTTPNotImplemented } from '../exceptions/server-errors.ts';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 import { inputFailure, isBodyReadable } from '../request/input.ts';
 import { HTTPException } from '../exceptions/base.ts';
-import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
 import { applyEdits } from './header-edits.ts';
 import { type ProxyOptions, proxySettings } from './proxy-options.ts';
 import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from './forward-headers.ts';
-import { dotFreeLocation, upstreamTarget } from './upstream-path.ts';
+import { upstreamTarget } from './upstream-path.ts';
+import { redirectToCleanPath } from '../middleware/clean-path.ts';
 import { ExchangeClosed, type ExchangeTimeouts, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
 import { PROXY_AUTHENTICATION_CODE, answerFailure, failedMidBody, isConnectionLost } from './upstream-errors.ts';
 import { upstreamConnector } from './upstream-socket.ts';
@@ -122,8 +122,10 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     }
     const path = upstreamTarget(environ, basePath, stripScriptName);
     if (path === null) return new HTTPBadRequest('The path hides a dot segment behind an escaped slash.').respond(environ, startResponse);
-    const clean = dotFreeLocation(environ);
-    if (clean !== null) return new HTTPPermanentRedirect(clean).respond(environ, startResponse);
+    // Dot segments are not resolved out of sight of the layers above, which read PATH_INFO
+    // with them; repeated slashes are forwarded as those layers read them.
+    const redirect = redirectToCleanPath(environ, startResponse, false);
+    if (redirect !== null) return redirect;
     if (path === '*') return new HTTPNotImplemented('OPTIONS * is not forwarded: ask the upstream about a path.').respond(environ, startResponse);
     const headers = applyEdits(forwardRequestHeaders(environ, settings), options.requestHeaders, environ);
     const request = {

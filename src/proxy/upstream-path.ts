@@ -7,7 +7,6 @@
  */
 import type { Environ } from '../gateway/types.ts';
 import { quotePath, unquotePath } from '../http/url.ts';
-import { cleanPath } from '../middleware/mount.ts';
 
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
 
@@ -81,23 +80,6 @@ export function upstreamTarget(environ: Environ, basePath: string, stripScriptNa
   if (query) return `${path}?${query}`;
   const uri = environ.REQUEST_URI;
   return typeof uri === 'string' && uri.endsWith('?') ? `${path}?` : path;
-}
-
-/**
- * The URL to send a request to when its `PATH_INFO` (decoded, as every layer above the proxy
- * read it) holds a `.` or `..` segment: `SCRIPT_NAME` + that path with its dot segments
- * resolved, quoted, and the query; `null` when there are none. The proxy would resolve them
- * itself, so a guard above that let `/x/../admin` by (its test did not match `/admin`) would
- * have the upstream asked for `/admin`: redirected, the clean path goes through the guard
- * again, as `mount` makes it. Repeated slashes are left as they are: the proxy forwards them
- * as the guard read them.
- */
-export function dotFreeLocation(environ: Environ): string | null {
-  const info = environ.PATH_INFO ?? '';
-  const clean = cleanPath(info, false);
-  if (clean === info) return null;
-  const query = environ.QUERY_STRING;
-  return quotePath(`${environ.SCRIPT_NAME ?? ''}${clean}`) + (query ? `?${query}` : '');
 }
 
 /** A segment that may be, or hide, a dot segment: it starts with `.` or `%2E`, or holds an escaped slash or a backslash. */
