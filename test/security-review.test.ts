@@ -2,12 +2,15 @@
  * An attacker's view of apps built as the docs show them, over real sockets on 127.0.0.1:
  * each test is a finding of the security review, through the public API.
  */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { encodeMultipart } from 'tsgi/forms';
-import { basicAuth, staticUsers } from 'tsgi/middleware';
+import { basicAuth, directoryApp, staticUsers } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
 import { parseRaw, rawExchange, rawGet, sleep, start } from './node-helpers.ts';
 
@@ -120,5 +123,37 @@ describe('requests pipelined in one packet', () => {
     const bodies = raw.split('HTTP/1.1 200 OK').slice(1).map((answer) => answer.slice(answer.indexOf('\r\n\r\n') + 4));
     expect(bodies).toEqual(Array.from({ length: count }, (_, i) => `/${i}`));
     expect(most).toBe(1);
+  });
+});
+
+describe('a directoryApp guarded by PATH_INFO, served without mount', () => {
+  it('does not serve the guarded folder to //admin/… or /./admin/…, which the guard never saw as /admin/…', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'tsgi-sec-'));
+    try {
+      await mkdir(path.join(root, 'admin'));
+      await writeFile(path.join(root, 'admin', 'report.txt'), 'top secret');
+      await writeFile(path.join(root, 'public.txt'), 'hello');
+      const files = directoryApp(root);
+      const guarded: App = (environ, startResponse) =>
+        /^\/admin(?:\/|$)/.test(environ.PATH_INFO) ? new Response('no', { status: 403 }).respond(environ, startResponse) : files(environ, startResponse);
+      const server = await start(guarded);
+      expect(parseRaw((await rawExchange(server.port, rawGet('/admin/report.txt'))).raw).status).toBe(403);
+      const sneaky: Record<string, string> = {
+        '//admin/report.txt': '/admin/report.txt',
+        '/./admin/report.txt?v=1': '/admin/report.txt?v=1',
+        '/.//public.txt': '/public.txt',
+      };
+      for (const [target, clean] of Object.entries(sneaky)) {
+        const reply = parseRaw((await rawExchange(server.port, rawGet(target))).raw);
+        expect(reply.rest, target).not.toMatch(/top secret/);
+        expect(reply.status, target).toBe(308);
+        expect(reply.header('location'), target).toBe(`http://127.0.0.1${clean}`);
+      }
+      // `..` stays a 404, as a missing file (docs/middleware-static.md).
+      expect(parseRaw((await rawExchange(server.port, rawGet('/x/../admin/report.txt'))).raw).status).toBe(404);
+      expect(parseRaw((await rawExchange(server.port, rawGet('/public.txt'))).raw).rest).toBe('hello');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

@@ -19,7 +19,8 @@ import path from 'node:path';
  * - a segment that starts like a Windows drive (`C:`), or any `:` on Windows (drives,
  *   alternate data streams).
  *
- * Empty and `.` segments are dropped (`//a/./b` is `a/b`), so an absolute `PATH_INFO` is
+ * Empty and `.` segments are dropped (`//a/./b` is `a/b`; `directoryApp` redirects such a path to
+ * its clean URL before it gets here), so an absolute `PATH_INFO` is
  * always taken relative to the root.
  */
 export function safeSegments(pathInfo: string): string[] | null {

@@ -13,6 +13,7 @@ import { escapeHtml } from '../response/error-body.ts';
 import { Request } from '../request/request.ts';
 import { Response } from '../response/response.ts';
 import { isBelow, joinBelow, realBelow, safeSegments } from './safe-path.ts';
+import { redirectToCleanPath } from './clean-path.ts';
 import { ALLOW, type FileOptions, fixedHeaders, sendFile } from './static-file.ts';
 
 /** Options of {@link directoryApp}. */
@@ -48,7 +49,10 @@ export interface DirectoryOptions extends FileOptions {
  *
  * Paths are joined safely (see `safeSegments`): a path with a `..` segment (sent as `..`,
  * `%2e%2e` or `..%2f`), a backslash (`%5c`), a NUL (`%00`) or a drive letter answers **404**,
- * exactly as a file that does not exist, so probing learns nothing; so does a path whose
+ * exactly as a file that does not exist, so probing learns nothing. A path with repeated
+ * slashes or a `.` segment (`//admin/x`, `/./admin/x`) answers **308** to its clean URL, as
+ * `mount` does (under `mount` it never gets here): served as `/admin/x` at once, it would go
+ * round a layer above that tested the path as sent. So does a path whose
  * real location (symlinks resolved) is outside the root, unless `followSymlinks`, and a
  * dotfile unless `dotfiles` says otherwise. A file the process may not read answers 403.
  * The root may be a symlink swapped while the app runs (an atomic deploy): its real path is
@@ -102,6 +106,10 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     const pathInfo = environ.PATH_INFO;
     const segments = safeSegments(pathInfo);
     if (segments === null) return notFound();
+    // `//a` and `/./a` would be served as `/a` out of sight of a layer above that read them as
+    // sent (a guard on `/admin` lets `//admin/x` by): their clean URL comes back through it.
+    const redirect = redirectToCleanPath(environ, startResponse);
+    if (redirect !== null) return redirect;
     if (dotfiles !== 'allow' && hasDotfile(segments)) {
       return dotfiles === 'deny' ? new HTTPForbidden().respond(environ, startResponse) : notFound();
     }
