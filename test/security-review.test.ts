@@ -11,14 +11,23 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { encodeMultipart } from 'tsgi/forms';
 import { basicAuth, directoryApp, staticUsers } from 'tsgi/middleware';
-import { proxy } from 'tsgi/proxy';
+import { type ProxyApp, type ProxyOptions, proxy } from 'tsgi/proxy';
 import { parseRaw, rawExchange, rawGet, sleep, start } from './node-helpers.ts';
 
-/** Upstreams started by a test, closed after it. */
+/** Upstreams started by a test, and the proxies to them, closed after it. */
 const upstreams: http.Server[] = [];
+const proxies: ProxyApp[] = [];
 afterEach(async () => {
+  await Promise.all(proxies.splice(0).map((app) => app.close()));
   await Promise.all(upstreams.splice(0).map((server) => new Promise((done) => server.close(done))));
 });
+
+/** `proxy(upstream, options)`, closed after the test. */
+function proxyTo(upstream: string, options?: ProxyOptions): ProxyApp {
+  const app = proxy(upstream, options);
+  proxies.push(app);
+  return app;
+}
 
 /** A plain upstream answering each request with the request-target it received (and its header fields, as JSON, at `/headers`). */
 async function echoUpstream(): Promise<string> {
@@ -31,7 +40,7 @@ async function echoUpstream(): Promise<string> {
 describe('a proxy guarded by PATH_INFO, served without mount', () => {
   /** docs/proxy.md's guard: /admin/… goes through basicAuth, the rest straight to the upstream. */
   async function guardedProxy(): Promise<number> {
-    const legacy = proxy(await echoUpstream());
+    const legacy = proxyTo(await echoUpstream());
     const admin = basicAuth(legacy, { realm: 'Admin', verify: staticUsers({ admin: 'a password long enough for the test' }) });
     const guarded: App = (environ, startResponse) => (/^\/admin(?:[/;]|$)/i.test(environ.PATH_INFO) ? admin : legacy)(environ, startResponse);
     const server = await start(guarded);
@@ -50,12 +59,12 @@ describe('a proxy guarded by PATH_INFO, served without mount', () => {
       '/x/../admin/%252f..': '/admin/%252f..',
       '/x/..': '/',
     };
-    for (const [path, clean] of Object.entries(sneaky)) {
-      const reply = parseRaw((await rawExchange(port, rawGet(path))).raw);
-      expect(reply.rest, path).not.toMatch(/upstream saw/);
+    for (const [target, clean] of Object.entries(sneaky)) {
+      const reply = parseRaw((await rawExchange(port, rawGet(target))).raw);
+      expect(reply.rest, target).not.toMatch(/upstream saw/);
       // Sent, as mount sends it, to the clean URL, which comes through the guard again.
-      expect(reply.status, path).toBe(308);
-      expect(reply.header('location'), path).toBe(`http://127.0.0.1${clean}`);
+      expect(reply.status, target).toBe(308);
+      expect(reply.header('location'), target).toBe(`http://127.0.0.1${clean}`);
     }
     // Nothing else changes: the rest is forwarded as sent, repeated slashes included.
     const plain = parseRaw((await rawExchange(port, rawGet('/a//b/.well-known/%2e%2ex'))).raw);
@@ -68,7 +77,7 @@ describe('a proxy asked with client-address claims of the client\'s own making',
     // chi's RealIP reads True-Client-IP, then X-Real-IP; gin and echo X-Real-IP; nginx's
     // realip module the header it is told (X-Real-IP, the usual one). An upstream that trusts
     // this proxy would take the client's word for its address (allow-lists, rate limits, logs).
-    const server = await start(proxy(await echoUpstream()));
+    const server = await start(proxyTo(await echoUpstream()));
     const claims = 'X-Real-IP: 6.6.6.6\r\nTrue-Client-IP: 6.6.6.6\r\nX-Client-IP: 6.6.6.6\r\nX-Kept: yes\r\n';
     const reply = parseRaw((await rawExchange(server.port, rawGet('/headers', claims))).raw);
     expect(reply.status).toBe(200);
@@ -79,7 +88,7 @@ describe('a proxy asked with client-address claims of the client\'s own making',
     expect(seen['true-client-ip']).toBeUndefined();
     expect(seen['x-client-ip']).toBeUndefined();
     // The recipe of docs/proxy.md for an upstream that reads X-Real-IP.
-    const setting = await start(proxy(await echoUpstream(), { requestHeaders: (headers, environ) => headers.set('x-real-ip', environ.REMOTE_ADDR ?? '') }));
+    const setting = await start(proxyTo(await echoUpstream(), { requestHeaders: (headers, environ) => headers.set('x-real-ip', environ.REMOTE_ADDR ?? '') }));
     const set = JSON.parse(parseRaw((await rawExchange(setting.port, rawGet('/headers', claims))).raw).rest) as Record<string, string>;
     expect(set['x-real-ip']).toBe('127.0.0.1');
   });
