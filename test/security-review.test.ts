@@ -12,7 +12,7 @@ import { type App, Request, Response } from 'tsgi';
 import { encodeMultipart } from 'tsgi/forms';
 import { basicAuth, directoryApp, staticUsers } from 'tsgi/middleware';
 import { type ProxyApp, type ProxyOptions, proxy } from 'tsgi/proxy';
-import { parseRaw, rawExchange, rawGet, sleep, start } from './node-helpers.ts';
+import { parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
 
 /** Upstreams started by a test, and the proxies to them, closed after it. */
 const upstreams: http.Server[] = [];
@@ -106,32 +106,6 @@ describe('an upload saved under its safeFilename', () => {
     const { body, contentType } = encodeMultipart({}, { f: names.map((filename) => ({ filename, content: 'x' })) });
     const reply = await fetch(server.url, { method: 'POST', body, headers: { 'content-type': contentType } });
     expect(await reply.json()).toEqual(['htaccess', 'user.ini', 'shell.php', 'shell.php', 'exe.gnp', 'ab.txt', '', 'ok.tar.gz', '日本語.txt', 'env']);
-  });
-});
-
-describe('requests pipelined in one packet', () => {
-  it('are given to the app one at a time, not all at once with their answers held in memory', async () => {
-    // Node's parser hands over every request of a read at once (about 2,400 GETs in 64 KiB),
-    // each answer waiting in memory for the one before it: a client that sends them and reads
-    // nothing had the app run 2,400 times at once and 2.5 GB of 1 MiB answers held, from one
-    // connection. nginx, gunicorn and uvicorn take a pipelined request once the one before it
-    // is answered.
-    let running = 0;
-    let most = 0;
-    const app = Request.application(async (req) => {
-      most = Math.max(most, ++running);
-      await sleep(5);
-      running--;
-      return new Response(req.path);
-    });
-    const server = await start(app);
-    const count = 20;
-    let pipelined = '';
-    for (let i = 0; i < count; i++) pipelined += `GET /${i} HTTP/1.1\r\nHost: 127.0.0.1\r\n${i === count - 1 ? 'Connection: close\r\n' : ''}\r\n`;
-    const { raw } = await rawExchange(server.port, pipelined);
-    const bodies = raw.split('HTTP/1.1 200 OK').slice(1).map((answer) => answer.slice(answer.indexOf('\r\n\r\n') + 4));
-    expect(bodies).toEqual(Array.from({ length: count }, (_, i) => `/${i}`));
-    expect(most).toBe(1);
   });
 });
 

@@ -117,7 +117,7 @@ export function createHandler(
   const shutdown = shutdownWatchOf(options.shutdownSignal);
   const limited = !embedded && state.maxInFlight > 0;
   const report = refusalReporter(options.onRefused, options.log);
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  return (req, res) => {
     if (limited && !admit(req, res, state!, report)) return;
     let environ: Environ;
     try {
@@ -155,15 +155,6 @@ export function createHandler(
     }
     new Exchange(req, res, environ, state, sendTimeout, shutdown).run(callable);
   };
-  return (req, res) => {
-    // Node hands over every request pipelined in one read at once (some 2,400 small GETs in
-    // 64 KiB), each answer held in memory until the one before it is sent. A request queued so
-    // has no socket yet: it is taken when Node gives it the socket, its turn, as nginx,
-    // gunicorn and uvicorn take one. Its answer could not go out earlier anyway. Should the
-    // client leave first, the socket never comes and the request is dropped unseen, as Node drops it.
-    if (res.socket === null && !isHttp2(req)) res.once('socket', () => handle(req, res));
-    else handle(req, res);
-  };
 }
 
 /**
@@ -177,9 +168,7 @@ export function createHandler(
  * read of `tsgi.input` then throws an `Error` saying so (a logged 500), instead of answering an
  * empty body. App errors are logged to `tsgi.errors` with the request line; before the headers
  * they answer 500, after them the connection is cut so the client never takes a truncated body
- * for a whole one. Requests pipelined on one HTTP/1.1 connection are given to the app one at a
- * time, each once the answer before it is sent (Node would run them all at once, their answers
- * held in memory). See `serve` for the rest.
+ * for a whole one. See `serve` for the rest.
  *
  * Without `options.shutdownSignal` nothing here knows when your server stops: give one that
  * your shutdown aborts, and event streams end then (see `serve`'s `close()`) and
