@@ -21,6 +21,7 @@ import { endPlain } from './end.ts';
 import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
 import { http2HasBody, isHttp2 } from './http2-compat.ts';
+import { waitsForTurn } from './pipelining.ts';
 import { FailedInput } from '../../gateway/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 import { type Reporter, refusalReporter } from './refused.ts';
@@ -117,7 +118,8 @@ export function createHandler(
   const shutdown = shutdownWatchOf(options.shutdownSignal);
   const limited = !embedded && state.maxInFlight > 0;
   const report = refusalReporter(options.onRefused, options.log);
-  return (req, res) => {
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    if (waitsForTurn(req, res, () => handle(req, res))) return;
     if (limited && !admit(req, res, state!, report)) return;
     let environ: Environ;
     try {
@@ -155,6 +157,7 @@ export function createHandler(
     }
     new Exchange(req, res, environ, state, sendTimeout, shutdown).run(callable);
   };
+  return handle;
 }
 
 /**
@@ -168,7 +171,9 @@ export function createHandler(
  * read of `tsgi.input` then throws an `Error` saying so (a logged 500), instead of answering an
  * empty body. App errors are logged to `tsgi.errors` with the request line; before the headers
  * they answer 500, after them the connection is cut so the client never takes a truncated body
- * for a whole one. See `serve` for the rest.
+ * for a whole one. Requests pipelined on one HTTP/1.1 connection reach the app one at a time,
+ * each once the answer before it is done, and the connection is not read meanwhile (Node would
+ * run the app for every request of a read at once). See `serve` for the rest.
  *
  * Without `options.shutdownSignal` nothing here knows when your server stops: give one that
  * your shutdown aborts, and event streams end then (see `serve`'s `close()`) and
