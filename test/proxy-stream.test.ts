@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { type Dispatcher, errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { Request } from 'tsgi';
+import { HTTPServiceUnavailable, Request, defineMiddleware } from 'tsgi';
 import { dechunk, parseRaw, rawExchange, rawGet, request, sleep, start, until, upload, within } from './node-helpers.ts';
 import { callApp, requestId } from 'tsgi/middleware';
 import { proxy, rewriteHtml } from 'tsgi/proxy';
@@ -174,6 +174,30 @@ describe('upstream failures', () => {
     await expect(request(`${plain.url}/reset-in-tag`)).rejects.toThrow();
     await until(() => plain.log.messages.length > 0);
     expect(plain.log.messages[0]).toMatch(/GET \/reset-in-tag HTTP\/1\.1: UpstreamUnreachable 502: upstream .* in the middle of the response body/);
+  });
+
+  it('logs an upstream failure that a middleware reading the whole body turns into its 502 page', async () => {
+    // WebOb's way of filtering a JSON or HTML answer: read it all, change it, send it. The read
+    // raises the proxy's 502, which Request.middleware answers as a page: it must still be logged.
+    const buffering = defineMiddleware(async (req, app) => {
+      const res = await req.getResponse(app);
+      res.body = (await res.text()).toUpperCase();
+      return res;
+    });
+    const server = await start(buffering(to(upstream.raw)));
+    const reply = await request(`${server.url}/reset-in-tag`, { headers: { accept: 'text/plain' } });
+    expect(reply.status).toBe(502);
+    expect(reply.body.toString()).toMatch(/closed the connection before a complete answer/);
+    expect(server.log.messages).toHaveLength(1);
+    expect(server.log.messages[0]).toMatch(
+      /^\[tsgi\] GET \/reset-in-tag HTTP\/1\.1 502: UpstreamUnreachable 502: upstream http:\/\/127\.0\.0\.1:\d+: connection closed or reset before a complete answer in the middle of the response body \(/,
+    );
+    // A 5xx the handler throws as its answer, with no failure behind it, is not logged.
+    const down = await start(Request.application(() => {
+      throw new HTTPServiceUnavailable('Down for maintenance.');
+    }));
+    expect((await request(down.url)).status).toBe(503);
+    expect(down.log.messages).toHaveLength(0);
   });
 
   it('sends an idempotent request once more when its kept-alive connection was reset, but not a POST', async () => {

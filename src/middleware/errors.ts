@@ -20,7 +20,7 @@ import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { debugResponse } from './traceback.ts';
-import { requestIdLabel } from './request-id-label.ts';
+import { requestIdLabel } from '../gateway/request-id-key.ts';
 
 /** Options of {@link errors}. */
 export interface ErrorsOptions {

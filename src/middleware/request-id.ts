@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
-import { defineEnvironKey } from '../gateway/environ-key.ts';
+import { requestIdKey } from '../gateway/request-id-key.ts';
 import { HOP_BY_HOP, isToken } from '../gateway/fields.ts';
 import { headerEnvironKey } from '../datastructures/environ-headers.ts';
 import { callWithHeadEdit, hasField } from './head-edit.ts';
@@ -33,11 +33,7 @@ export interface RequestIdOptions {
   generate?: (environ: Environ) => string;
 }
 
-/**
- * The request's id, as {@link requestId} stored it (`tsgi.request_id`): read it with
- * `requestIdKey.get(req)` (or `…get(environ)`) in a handler, a log line or an error report.
- */
-export const requestIdKey = defineEnvironKey<string>('tsgi.request_id');
+export { requestIdKey };
 
 /**
  * Fields that cannot carry the id: replacing their value in the environ would change what the

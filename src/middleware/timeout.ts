@@ -8,7 +8,7 @@ import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { isAbort } from '../gateway/abort.ts';
-import { requestIdLabel } from './request-id-label.ts';
+import { requestIdLabel } from '../gateway/request-id-key.ts';
 import { HTTPGatewayTimeout, HTTPServiceUnavailable } from '../exceptions/server-errors.ts';
 
 /** Options of {@link timeout}. */

@@ -7,7 +7,7 @@
  */
 import type { Body, Environ, StartResponse } from '../gateway/types.ts';
 import { logError, requestLine } from '../gateway/log.ts';
-import { requestIdLabel } from '../middleware/request-id-label.ts';
+import { requestIdLabel } from '../gateway/request-id-key.ts';
 import { HTTPBadGateway, HTTPGatewayTimeout } from '../exceptions/server-errors.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { errors } from './undici.ts';

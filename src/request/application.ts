@@ -16,6 +16,7 @@ import { COPY, Response } from '../response/response.ts';
 import { callApplication } from './call.ts';
 import { claimCleanup, endWithBody, finishRequest, hasRequestEnd, releaseCleanup } from './cleanup.ts';
 import { keepInnerResponse } from './inner-responses.ts';
+import { logFailureAnswered } from './failure-log.ts';
 import { setBodyKeepingLength } from './stream-body.ts';
 
 /**
@@ -152,10 +153,11 @@ export function answerOf(
   throw noAnswer(result, source);
 }
 
-/** A thrown `HTTPException` is the answer; anything else propagates. */
+/** A thrown `HTTPException` is the answer (logged when a failure is behind it); anything else propagates. */
 export function answerError(environ: Environ, req: EnvironView, error: unknown, keep: boolean): Response | Promise<Response> {
-  if (error instanceof HTTPException) return handedUp(environ, error.getResponse(req), false, keep);
-  throw error;
+  if (!(error instanceof HTTPException)) throw error;
+  logFailureAnswered(environ, error);
+  return handedUp(environ, error.getResponse(req), false, keep);
 }
 
 /**
@@ -250,9 +252,11 @@ function serve(result: HandlerResult, req: EnvironView, owner: boolean, startRes
   }
 }
 
-/** A thrown `HTTPException` is the answer; anything else propagates. */
+/** A thrown `HTTPException` is the answer (logged when a failure is behind it); anything else propagates. */
 function serveError(error: unknown, req: EnvironView, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
-  return error instanceof HTTPException ? serve(error, req, owner, startResponse) : fail(error, req.environ, owner);
+  if (!(error instanceof HTTPException)) return fail(error, req.environ, owner);
+  logFailureAnswered(req.environ, error);
+  return serve(error, req, owner, startResponse);
 }
 
 /**

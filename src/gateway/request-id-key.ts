@@ -1,0 +1,27 @@
+/**
+ * The request's id in the environ (`tsgi.request_id`, set by the `requestId` middleware), and
+ * its label in `tsgi.errors` lines, so a line is found by the id a user quotes, the access
+ * log's `request_id` and nginx's `$request_id`. Here, below the middleware, so that every
+ * layer that logs (`Request.application` too) can name it.
+ *
+ * @module
+ */
+import type { Environ } from './types.ts';
+import { defineEnvironKey } from './environ-key.ts';
+
+/**
+ * The request's id, as `requestId` stored it (`tsgi.request_id`): read it with
+ * `requestIdKey.get(req)` (or `…get(environ)`) in a handler, a log line or an error report.
+ */
+export const requestIdKey = defineEnvironKey<string>('tsgi.request_id');
+
+/**
+ * ` request_id=<id>` when `requestId` gave the request an id (`tsgi.request_id`), else `''`:
+ * what a `tsgi.errors` line puts after its request line and status, before the colon
+ * (`[tsgi] GET /boom HTTP/1.1 500 request_id=9b2e…: Error: …`). `requestId`'s ids hold no
+ * space or control character; `formatError` escapes control characters of one set otherwise.
+ */
+export function requestIdLabel(environ: Environ): string {
+  const id = requestIdKey.get(environ);
+  return typeof id === 'string' ? ` request_id=${id}` : '';
+}
