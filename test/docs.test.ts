@@ -243,4 +243,19 @@ export const statuses = await Promise.all([
 `);
     expect(statuses).toEqual([403, 403, 200, 200, 200, 200]);
   });
+
+  it('proxy.md: the replaceText example drops the JSON field wherever it stands, leaving valid JSON', async () => {
+    const { Request, Response } = await import('tsgi');
+    const { replaceText } = await import('tsgi/proxy');
+    const literal = /\[\/("internal_id".*)\/g, ''\]/.exec(texts.get('docs/proxy.md')!)!;
+    const pattern = new RegExp(literal[1]!, 'g');
+    const objects = [{ a: 1, internal_id: 2 }, { internal_id: 1, a: 2 }, { a: 1, internal_id: 2, b: 3 }, { internal_id: 1 }];
+    for (const value of [...objects, objects]) {
+      const api = Request.application(() => Response.json(value));
+      const res = await Request.blank('/').getResponse(replaceText(api, { replacements: [[pattern, '']] }));
+      const text = await res.text();
+      expect(() => JSON.parse(text), text).not.toThrow();
+      expect(text).not.toContain('internal_id');
+    }
+  });
 });
