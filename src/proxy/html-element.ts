@@ -35,12 +35,22 @@ export interface TagSource {
   sourceCodeLocation?: { startOffset: number; attrs?: Record<string, { startOffset: number; endOffset: number }> } | null;
 }
 
-const edits = new WeakMap<HtmlElement, ElementEdits>();
-const sources = new WeakMap<HtmlElement, { tag: TagSource; raw: string; text: ByteText }>();
+/** Where an element came from: its start tag, the tag's source text, the document's charset. */
+interface ElementSource {
+  tag: TagSource;
+  raw: string;
+  text: ByteText;
+}
+
+// Read the private state of an element; set in the class's static block (private fields, not
+// WeakMaps: the rewriter makes one element per matching tag, and a link-heavy page has
+// hundreds of thousands).
+let sourceOf: (element: HtmlElement) => ElementSource;
+let editsOfElement: (element: HtmlElement) => ElementEdits;
 
 /** The edits made on `element` (for the rewriter). */
 export function editsOf(element: HtmlElement): ElementEdits {
-  return edits.get(element)!;
+  return editsOfElement(element);
 }
 
 /**
@@ -59,11 +69,18 @@ export class HtmlElement {
   /** The tag name, lower-case: `a`, `head`. */
   readonly tagName: string;
 
+  readonly #source: ElementSource;
+  readonly #edits: ElementEdits = { touched: false, before: '', after: '', prepend: '', append: '', replacement: undefined, inner: undefined, attributes: new Map() };
+
+  static {
+    sourceOf = (element) => element.#source;
+    editsOfElement = (element) => element.#edits;
+  }
+
   /** @internal Made by the rewriter for each matching start tag. */
   constructor(tag: TagSource, raw: string, text: ByteText) {
     this.tagName = tag.tagName;
-    sources.set(this, { tag, raw, text });
-    edits.set(this, { touched: false, before: '', after: '', prepend: '', append: '', replacement: undefined, inner: undefined, attributes: new Map() });
+    this.#source = { tag, raw, text };
   }
 
   /**
@@ -74,7 +91,7 @@ export class HtmlElement {
     const lower = name.toLowerCase();
     const changed = editsOf(this).attributes;
     if (changed.has(lower)) return changed.get(lower)!;
-    const attr = sources.get(this)!.tag.attrs.find((a) => a.name === lower);
+    const attr = sourceOf(this).tag.attrs.find((a) => a.name === lower);
     return attr === undefined ? null : valueOf(this, attr);
   }
 
@@ -85,7 +102,7 @@ export class HtmlElement {
 
   /** Every attribute as `[name, value]`, in source order (changes included, added ones last). */
   get attributes(): Array<[string, string]> {
-    const { tag } = sources.get(this)!;
+    const { tag } = sourceOf(this);
     const changed = editsOf(this).attributes;
     const out: Array<[string, string]> = [];
     for (const attr of tag.attrs) {
@@ -151,7 +168,7 @@ export class HtmlElement {
 
   private encode(content: string, options: ContentOptions | undefined): string {
     const text = String(content);
-    return sources.get(this)!.text.toBytes(options?.html ? text : escapeText(text));
+    return sourceOf(this).text.toBytes(options?.html ? text : escapeText(text));
   }
 }
 
@@ -160,7 +177,7 @@ export class HtmlElement {
  * tokenizer's value mixes decoded references with undecoded bytes, which cannot be told apart).
  */
 function valueOf(element: HtmlElement, attr: { name: string; value: string }): string {
-  const { tag, raw, text } = sources.get(element)!;
+  const { tag, raw, text } = sourceOf(element);
   const at = tag.sourceCodeLocation?.attrs?.[attr.name];
   if (at === undefined) return attr.value;
   const tagStart = tag.sourceCodeLocation!.startOffset;
@@ -178,7 +195,7 @@ function valueOf(element: HtmlElement, attr: { name: string; value: string }): s
  * cut out and new ones added before the end of the tag.
  */
 export function startTagOf(element: HtmlElement): string {
-  const { tag, raw, text } = sources.get(element)!;
+  const { tag, raw, text } = sourceOf(element);
   const changed = editsOf(element).attributes;
   if (changed.size === 0) return raw;
   const location = tag.sourceCodeLocation;
