@@ -138,6 +138,44 @@ describe('filters on the proxy', () => {
 });
 
 describe('rewriteLocation: cookie Domain with IP hosts', () => {
+  it('resolves the dot segments of an upstream URL before mapping it, so that no link climbs out of the mount', async () => {
+    // The upstream's `/../x` is its own `/x` (RFC 3986 §5.2.4, as browsers resolve it), which is
+    // public `/legacy/x`; written `/legacy/../x`, the browser would ask the front site for `/x`.
+    const old = http.createServer((req, res) => {
+      const query = decodeURIComponent(req.url!.slice(req.url!.indexOf('?') + 1));
+      if (req.url!.startsWith('/site/loc')) res.writeHead(302, { location: query.replaceAll('UP', origin) }).end();
+      else res.writeHead(200, { 'content-type': 'text/html' }).end(query.replaceAll('UP', origin));
+    });
+    await new Promise<void>((done) => old.listen(0, '127.0.0.1', done));
+    const origin = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
+    const rooted = proxy(origin);
+    const based = proxy(`${origin}/site/`);
+    const filters = (app: ProxyApp, names: string[]) =>
+      rewriteLocation(rewriteHtml(app, { upstream: names }), { upstream: names });
+    const front = await serve(mount({ '/legacy': filters(rooted, [origin]), '/based': filters(based, [`${origin}/site/`]) }), { port: 0, host: '127.0.0.1' });
+    try {
+      const location = async (prefix: string, target: string) =>
+        (await request(`${front.url}${prefix}/loc?${encodeURIComponent(target)}`, { headers: { Host: 'www.example.com' } })).headers.location;
+      const page = async (html: string) => (await request(`${front.url}/legacy/page?${encodeURIComponent(html)}`, { headers: { Host: 'www.example.com' } })).body.toString();
+      // `/loc` of the rooted proxy is the upstream's `/loc`, not `/site/loc`: ask the based one.
+      expect(await location('/based', 'UP/site/b/../x')).toBe('http://www.example.com/based/x');
+      expect(await location('/based', 'UP/site/a/../../site/x?q=/../y#/../z')).toBe('http://www.example.com/based/x?q=/../y#/../z');
+      expect(await location('/based', '/site/%2e%2E/site/x')).toBe('/based/x');
+      expect(await location('/based', '/site/./a/./')).toBe('/based/a/');
+      // A path that leaves the base path is no URL of the proxied part: left alone.
+      expect(await location('/based', '/site/../x')).toBe('/site/../x');
+      expect(await location('/based', 'UP/site/../../x')).toBe(`${origin}/site/../../x`);
+      expect(await page('<a href="UP/../x">x</a><a href="/a/../../y">y</a><img src="/%2E%2E/v" srcset="/../w 2x">')).toBe(
+        '<a href="http://www.example.com/legacy/x">x</a><a href="/legacy/y">y</a><img src="/legacy/v" srcset="/legacy/w 2x">',
+      );
+    } finally {
+      await front.close();
+      await rooted.close();
+      await based.close();
+      await new Promise((done) => old.close(done));
+    }
+  });
+
   it('maps a Domain naming an IPv6 upstream, and never sends an IP literal or a broken name as Domain', async () => {
     // An upstream on [::1] that sets the cookie the query asks for.
     const ipv6 = http.createServer((req, res) => {

@@ -8,6 +8,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { hostOf } from '../http/host.ts';
 import { quotePath } from '../http/url.ts';
+import { resolveDots } from './upstream-path.ts';
 
 /** The URL(s) the upstream calls itself by: its URL as given to `proxy`, and any other names its pages use. */
 export type UpstreamUrls = string | URL | ReadonlyArray<string | URL>;
@@ -83,20 +84,23 @@ export class UrlMap {
    * (`http://upstream:8080/base/x?q`), a protocol-relative one (`//upstream:8080/base/x`; an
    * upstream's default port may be written out, `//old.example.com:80/x`) or an absolute path
    * (`/base/x`), whose path is at or below the base path, becomes
-   * `<public origin><prefix>/x?q` (an absolute path stays a path: `<prefix>/x?q`). Relative
+   * `<public origin><prefix>/x?q` (an absolute path stays a path: `<prefix>/x?q`). The path's
+   * dot segments are resolved first, as a browser resolves them (`/a/../x` and `/%2e%2e/x` are
+   * the upstream's `/x`), so a mapped URL never climbs out of the prefix (`<prefix>/../x`
+   * would name the public `/x`), and one that leaves the base path is not mapped. Relative
    * references (`x`, `../x`) and other hosts are left alone.
    */
   toPublic(url: string, base: PublicBase): string | undefined {
     const trimmed = url.trim();
     if (trimmed.charCodeAt(0) === 47 && trimmed.charCodeAt(1) !== 47) {
-      const rest = this.below(trimmed);
+      const rest = this.below(withoutDots(trimmed));
       return rest === undefined ? undefined : joinPath(base.prefix, rest);
     }
     const lower = trimmed.slice(0, 300).toLowerCase();
     for (const name of this.names) {
       for (const start of [name.origin, name.originWithPort, name.relative, name.relativeWithPort]) {
         if (!lower.startsWith(start) || !isBoundary(trimmed.charCodeAt(start.length))) continue;
-        const rest = this.below(trimmed.slice(start.length));
+        const rest = this.below(withoutDots(trimmed.slice(start.length)));
         if (rest !== undefined) return base.origin + joinPath(base.prefix, rest);
       }
     }
@@ -127,6 +131,19 @@ function ipv6Literal(address: string): string {
   const bracketed = address.startsWith('[') ? address : `[${address}]`;
   // `URL.parse` is Node 22.1 on; `engines` says 22.
   return URL.canParse(`http://${bracketed}/`) ? new URL(`http://${bracketed}/`).hostname : address;
+}
+
+/**
+ * `ref` (an absolute path, or nothing, then its query and fragment) with the dot segments of
+ * its path resolved (RFC 3986 §5.2.4: `.`, `..`, or spelt `%2E`; `..` stops at the root), the
+ * query and fragment as they were; `ref` as it is when a segment hides a dot segment behind an
+ * escaped slash or a backslash (see `resolveDots`).
+ */
+function withoutDots(ref: string): string {
+  const end = ref.search(/[?#]/);
+  const path = end === -1 ? ref : ref.slice(0, end);
+  const resolved = resolveDots(path);
+  return resolved === null || resolved === path ? ref : resolved + (end === -1 ? '' : ref.slice(end));
 }
 
 /** End of string, `/`, `?` or `#`: where an origin or a base path may end. */
