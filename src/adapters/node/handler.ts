@@ -172,8 +172,8 @@ export function createHandler(
  * empty body. App errors are logged to `tsgi.errors` with the request line; before the headers
  * they answer 500, after them the connection is cut so the client never takes a truncated body
  * for a whole one. Requests pipelined on one HTTP/1.1 connection reach the app one at a time,
- * each once the answer before it is done, and the connection is not read meanwhile (Node would
- * run the app for every request of a read at once). See `serve` for the rest.
+ * each once the answer before it is done (Node would run the app for every request of a read
+ * at once); past 100 waiting, the connection is closed. See `serve` for the rest.
  *
  * Without `options.shutdownSignal` nothing here knows when your server stops: give one that
  * your shutdown aborts, and event streams end then (see `serve`'s `close()`) and
