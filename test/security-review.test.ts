@@ -107,6 +107,17 @@ describe('an upload saved under its safeFilename', () => {
     const reply = await fetch(server.url, { method: 'POST', body, headers: { 'content-type': contentType } });
     expect(await reply.json()).toEqual(['htaccess', 'user.ini', 'shell.php', 'shell.php', 'exe.gnp', 'ab.txt', '', 'ok.tar.gz', '日本語.txt', 'env']);
   });
+
+  it('never names an NTFS alternate data stream, which Windows saves as the file before the colon', async () => {
+    // `shell.php::$DATA` is written to shell.php's own bytes on Windows, past an endsWith('.php')
+    // check, as `shell.php.` was; `shell.php:.jpg` creates shell.php. Werkzeug drops the colon.
+    const app = Request.application(async (req) => Response.json((await req.files()).getAll('f').map((file) => file.safeFilename)));
+    const server = await start(app);
+    const names = ['shell.php::$DATA', 'shell.php:.jpg', 'C:evil.php', 'notes 10:30.txt', 'x.php.:'];
+    const { body, contentType } = encodeMultipart({}, { f: names.map((filename) => ({ filename, content: 'x' })) });
+    const reply = await fetch(server.url, { method: 'POST', body, headers: { 'content-type': contentType } });
+    expect(await reply.json()).toEqual(['shell.php$DATA', 'shell.php.jpg', 'Cevil.php', 'notes 1030.txt', 'x.php']);
+  });
 });
 
 describe('a directoryApp guarded by PATH_INFO, served without mount', () => {

@@ -26,6 +26,8 @@ export const DEFAULT_SPOOL_THRESHOLD = 500 * 1024;
  * whitespace are trimmed, so the name is never a dotfile (`.htaccess`, `.user.ini`: code in a
  * folder Apache or PHP serves) nor ends in a dot or space (`shell.php.` is saved as `shell.php`
  * on Windows, past an `endsWith('.php')` check), as Werkzeug's `secure_filename` strips them.
+ * Colons are removed too: on Windows `shell.php::$DATA` names an NTFS alternate data stream
+ * and is saved as `shell.php`, and `C:x` is relative to a drive (Werkzeug drops them as well).
  * `.`, `..` and a name of dots become `''`. Non-ASCII letters are kept. An empty answer means
  * "make up a name". (Werkzeug keeps the client's name on `FileStorage.filename` and offers
  * `secure_filename`; this is a lighter cousin that keeps Unicode.) It does not guard against
@@ -33,7 +35,7 @@ export const DEFAULT_SPOOL_THRESHOLD = 500 * 1024;
  */
 export function safeFilename(filename: string): string {
   const base = filename.slice(Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\')) + 1);
-  return base.replace(/[\p{Cc}\p{Cf}]/gu, '').replace(/^[\s.]+|[\s.]+$/gu, '');
+  return base.replace(/[\p{Cc}\p{Cf}:]/gu, '').replace(/^[\s.]+|[\s.]+$/gu, '');
 }
 
 /**
@@ -129,7 +131,7 @@ export class FileUpload {
     this.#spool = init.spool;
   }
 
-  /** {@link safeFilename} of the client's filename: its last segment, without control or format characters nor leading or trailing dots and whitespace; `''` when nothing is left. */
+  /** {@link safeFilename} of the client's filename: its last segment, without control or format characters, colons, nor leading or trailing dots and whitespace; `''` when nothing is left. */
   get safeFilename(): string {
     return safeFilename(this.filename);
   }
