@@ -7,7 +7,8 @@
  *   so it stacks in `compose()` as it is, and they are checked at once (`RangeError`), not at
  *   the first request;
  * - each `rateLimit(…)` call has its own buckets, one per `req.remoteAddr` (the client's, under
- *   `proxyFix` behind a proxy): `capacity` requests at once, then `refillPerSecond`;
+ *   `proxyFix` behind a proxy): `capacity` requests at once, then `refillPerSecond`; a bucket
+ *   full again is forgotten, so memory follows the clients of the last minute, not of ever;
  * - past that, `429 Too Many Requests` with `Retry-After` (whole seconds), thrown as
  *   `HTTPTooManyRequests`: `errorPages`, `accessLog` and `requestId` see it as any other answer;
  * - the app below reads what is left with the typed key `remainingKey`.
@@ -60,7 +61,12 @@ const layer = defineMiddleware<Limiter>({
     const bucket = client === null ? { tokens: 0, updated: now } : (limiter.buckets.get(client) ?? { tokens: limiter.capacity, updated: now });
     bucket.tokens = Math.min(limiter.capacity, bucket.tokens + ((now - bucket.updated) / 1000) * limiter.refillPerSecond);
     bucket.updated = now;
-    if (client !== null) limiter.buckets.set(client, bucket);
+    if (client !== null) {
+      // Last used last: the map is in the order of `updated`, oldest first.
+      limiter.buckets.delete(client);
+      limiter.buckets.set(client, bucket);
+      forgetFull(limiter, now);
+    }
     if (bucket.tokens < 1) {
       const retryAfter = client === null ? 60 : Math.ceil((1 - bucket.tokens) / limiter.refillPerSecond);
       throw new HTTPTooManyRequests(client === null ? 'No client address to count against.' : 'Too many requests.', { retryAfter });
@@ -72,8 +78,22 @@ const layer = defineMiddleware<Limiter>({
 });
 
 /**
+ * Drops the buckets full again (untouched for `capacity / refillPerSecond` seconds): one is
+ * what a new client gets, so dropping it changes no answer, and the buckets held are those of
+ * the clients seen in that time, not of every address ever seen (an IPv6 /64 holds 2^64).
+ */
+function forgetFull(limiter: Limiter, now: number): void {
+  const fullAfter = (limiter.capacity / limiter.refillPerSecond) * 1000;
+  for (const [client, bucket] of limiter.buckets) {
+    if (now - bucket.updated < fullAfter) return;
+    limiter.buckets.delete(client);
+  }
+}
+
+/**
  * Limits each client to `capacity` requests at once, then `refillPerSecond`; past that it
- * answers `429 Too Many Requests` with `Retry-After`. Buckets are kept in memory, per call.
+ * answers `429 Too Many Requests` with `Retry-After`. Buckets are kept in memory, per call,
+ * for the clients seen in the last `capacity / refillPerSecond` seconds.
  *
  * @throws RangeError for a `capacity` below 1 or a `refillPerSecond` not above 0.
  */

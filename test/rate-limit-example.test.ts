@@ -5,6 +5,8 @@
  * request without an address refused, the typed key the app below reads, and one rule of a
  * `RouteMap` limited (docs/routing.md).
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Request, Response, compose, serve } from 'tsgi';
 import { proxyFix, requestId } from 'tsgi/middleware';
@@ -55,6 +57,25 @@ describe('examples/rate-limit.ts', () => {
     await client.post('/login/ada', { status: 429 });
     await client.get('/');
     await client.get('/');
+  });
+
+  it('forgets a client once its bucket is full again, so a stream of new addresses holds no memory', async () => {
+    // A bucket full again is the one a new client gets: dropping it changes no answer. Kept for
+    // ever, one per address ever seen (an IPv6 /64 holds 2^64), they grew without bound.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    let now = 0;
+    let client = 0;
+    const limited = rateLimit(left, { capacity: 2, refillPerSecond: 1, now: () => now, key: () => `2001:db8::${(client++).toString(16)}` });
+    const run = async (count: number) => {
+      for (let i = 0; i < count; i++, now += 5000) await limited(Request.blank('/').environ, () => () => {});
+    };
+    await run(1000);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    await run(100_000);
+    gc();
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(4 * 1024 * 1024);
   });
 
   it('checks its options at once', () => {
