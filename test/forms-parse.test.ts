@@ -116,6 +116,11 @@ describe('parseForm: multipart round trip', () => {
     expect(safeFilename('dir/..')).toBe('');
     expect(safeFilename(' a\u0000b\u001f.txt ')).toBe('ab.txt');
     expect(safeFilename('日本語.txt')).toBe('日本語.txt');
+    // Joiners shape a name, they hide nothing: a Persian word's ZWNJ, an emoji sequence's ZWJ.
+    expect(safeFilename('نامه\u200cها.txt')).toBe('نامه\u200cها.txt');
+    expect(safeFilename('\u{1F469}\u200d\u{1F4BB}.png')).toBe('\u{1F469}\u200d\u{1F4BB}.png');
+    expect(safeFilename('exe.\u202egnp')).toBe('exe.gnp');
+    expect(safeFilename('a\u200bb.txt')).toBe('ab.txt');
   });
 
   it('answers an empty form for an empty multipart form and for an empty body', async () => {

@@ -22,7 +22,8 @@ export const DEFAULT_SPOOL_THRESHOLD = 500 * 1024;
  * The last path segment of a client's filename, made safe to use as a file name: everything up
  * to the last `/` or `\` is dropped, control and format characters are removed (C0, DEL, C1,
  * and the invisible ones of Unicode's `Cf` class: bidi overrides such as U+202E, which show
- * `exe.\u202Egnp` as `exe.png`, zero-width spaces), and leading and trailing dots and
+ * `exe.\u202Egnp` as `exe.png`, zero-width spaces; not the joiners U+200C and U+200D, which
+ * shape Persian and Indic words and emoji sequences), and leading and trailing dots and
  * whitespace are trimmed, so the name is never a dotfile (`.htaccess`, `.user.ini`: code in a
  * folder Apache or PHP serves) nor ends in a dot or space (`shell.php.` is saved as `shell.php`
  * on Windows, past an `endsWith('.php')` check), as Werkzeug's `secure_filename` strips them.
@@ -35,7 +36,7 @@ export const DEFAULT_SPOOL_THRESHOLD = 500 * 1024;
  */
 export function safeFilename(filename: string): string {
   const base = filename.slice(Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\')) + 1);
-  return base.replace(/[\p{Cc}\p{Cf}:]/gu, '').replace(/^[\s.]+|[\s.]+$/gu, '');
+  return base.replace(/(?![\u200C\u200D])[\p{Cc}\p{Cf}:]/gu, '').replace(/^[\s.]+|[\s.]+$/gu, '');
 }
 
 /**
