@@ -1,7 +1,7 @@
 /**
  * `tsgi/middleware`: the middleware set, each `name(app, options?) => App` (or, for `mount`,
  * `cascade` and the static apps, an app built from several), and the helpers for writing
- * middleware on the raw interface (`callApp`, `wrapBody`, `transformBody`). See docs/middleware.md.
+ * middleware on the raw interface (`callApp`, `wrapBody`, `transformBody`, `bindBody`). See docs/middleware.md.
  *
  * @module
  */
@@ -36,3 +36,4 @@ export { type DirectoryOptions, directoryApp } from '../middleware/static-direct
 export { type StartedApp, callApp } from '../gateway/call-app.ts';
 export { type BodyHooks, type WrapBodyOptions, wrapBody } from '../gateway/body-watch.ts';
 export { type BodyTransformController, type BodyTransformer, transformBody } from '../gateway/body-transform.ts';
+export { type BodyContextRunner, bindBody } from '../gateway/body-context.ts';
