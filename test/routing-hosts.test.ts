@@ -43,7 +43,7 @@ describe('a rule with a host', () => {
     expect(await text('http://example.com/')).toBe('index on example.com: http://bob.example.com/posts/1');
     expect(await (await client.get('http://alice.example.com/posts/7')).json()).toEqual({
       values: { user: 'alice', id: 7 },
-      route: { endpoint: 'userPost', values: { user: 'alice', id: 7 } },
+      route: { endpoint: 'userPost', rule: '/posts/<int:id>', values: { user: 'alice', id: 7 } },
     });
     expect(await text('http://api.example.com/status')).toBe('api status');
     expect(await text('http://eu.example.com/files/a/b')).toBe('eu a/b');

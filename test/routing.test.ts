@@ -46,7 +46,7 @@ const text = async (path: string) => (await client.get(path)).textBody;
 describe('matching', () => {
   it('gives each placeholder its converter’s value, typed from the pattern', async () => {
     expectTypeOf<RouteValues<'/a/<int:id>/<path:rest>/<b>/<uuid:u>/<float:f>'>>().toEqualTypeOf<{ id: number; rest: string; b: string; u: string; f: number }>();
-    expect(await (await client.get('/items/42')).json()).toEqual({ values: { id: 42 }, route: { endpoint: 'item', values: { id: 42 } } });
+    expect(await (await client.get('/items/42')).json()).toEqual({ values: { id: 42 }, route: { endpoint: 'item', rule: '/items/<int:id>', values: { id: 42 } } });
     expect(await text('/items/hello-world')).toBe('slug hello-world');
     expect(await text('/items/42/edit')).toBe('edit 42');
     expect(await text('/files/a/b/c.txt')).toBe('file a/b/c.txt');

@@ -31,9 +31,22 @@ export interface RouteMapOptions<C extends ConverterMap> {
   mergeSlashes?: boolean;
 }
 
-/** The matched endpoint and values, under `tsgi.route_args` while a handler runs. */
+/**
+ * The match, under `tsgi.route_args` (`routeArgsKey`) from the moment the handler is called:
+ * the environ is shared, so a middleware above the map reads it once the app answered, or
+ * when its body is over (a metrics layer labelling requests by route). Absent when the map
+ * answered by itself (404, 405, the `OPTIONS` 204, a redirect).
+ */
 export interface RouteArgs {
+  /** The endpoint's name, the route table's key (`'item'`). */
   endpoint: string;
+  /**
+   * The rule's path pattern as written (`'/items/<int:id>'`), without the mount's prefix
+   * (`SCRIPT_NAME`) or the rule's `host`: Werkzeug's `request.url_rule.rule`, Express's
+   * `req.route.path`, a bounded label for metrics and traces where the raw path is not.
+   */
+  rule: string;
+  /** The placeholders' converted values (`{ id: 3 }`). */
   values: Record<string, unknown>;
 }
 
@@ -164,7 +177,7 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
       const urls = this.bind(req);
       const found = urls.lookup();
       if (found.kind === 'match') {
-        routeArgsKey.set(req, { endpoint: found.rule.endpoint, values: found.values });
+        routeArgsKey.set(req, { endpoint: found.rule.endpoint, rule: found.rule.pattern, values: found.values });
         return byName[found.rule.endpoint]!(req, found.values, urls);
       }
       if (found.kind === 'method' && req.method === 'OPTIONS') {
