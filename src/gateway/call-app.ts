@@ -8,7 +8,7 @@ import { type App, type Body, type Environ, type StartResponse } from './types.t
 import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } from './body.ts';
 import { logError, requestLine } from './log.ts';
 import { unlessAbort } from './abort.ts';
-import { eventStreamKind } from './shutdown.ts';
+import { eventStreamKind, shutdownEndKey } from './shutdown.ts';
 
 /** An app's answer once its status is known: the first chunk has been produced, none sent. */
 export interface StartedApp {
@@ -107,6 +107,11 @@ export async function pullFirstChunk(
     abandoned ??= closeBody(iterator, onCloseError ?? closeLogger(environ));
     giveUp?.();
   };
+  /** The shutdown's end of an event stream with no event yet: answered whole, and empty. */
+  const endAtShutdown = () => {
+    if (abandoned === undefined) shutdownEndKey.set(environ, true);
+    abandon();
+  };
   try {
     const pending = iterator.next();
     // Only a step still to come can be waited on after the client left.
@@ -118,7 +123,7 @@ export async function pullFirstChunk(
         pending.then(undefined, () => undefined); // settles unseen: the close is ours
       } else if (signal !== undefined || shutdown !== undefined) {
         signal?.addEventListener('abort', abandon, { once: true });
-        shutdown?.addEventListener('abort', abandon, { once: true });
+        shutdown?.addEventListener('abort', endAtShutdown, { once: true });
         // One promise, not a race with a second one: no array, no second promise per request.
         first = await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
           giveUp = () => resolve(DONE);
@@ -138,7 +143,7 @@ export async function pullFirstChunk(
     throw error;
   } finally {
     signal?.removeEventListener('abort', abandon);
-    shutdown?.removeEventListener('abort', abandon);
+    shutdown?.removeEventListener('abort', endAtShutdown);
   }
   if (abandoned !== undefined) return { body: [], close: () => abandoned! };
   first = first!;

@@ -7,6 +7,8 @@
  * @module
  */
 import { isThenable } from './body.ts';
+import { defineEnvironKey } from './environ-key.ts';
+import type { Environ } from './types.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -18,6 +20,16 @@ type Step = IteratorResult<Uint8Array>;
  * plain one is.
  */
 export const CODED_STREAM_GRACE = 1000;
+
+/**
+ * `tsgi.shutdown_end` (internal): `true` once the server's graceful shutdown made the end of this
+ * request's event stream due, so that the server ends it as a complete response and closes its
+ * body (docs/spec.md §2.6). Set by the Node adapter, `toFetchHandler` and the test client
+ * (through {@link streamStopOf}); read by `accessLog`, which logs that close as the `end` the
+ * client got, with the status sent (not `close`, nor 499 when no event had come yet). A client
+ * that leaves in the same instant is logged so too.
+ */
+export const shutdownEndKey = defineEnvironKey<true>('tsgi.shutdown_end');
 
 /** What a {@link StreamStop}'s wait answers once the stream is to end. */
 export const STOP: unique symbol = Symbol('stop');
@@ -122,13 +134,19 @@ export class StreamStop {
   readonly #onDue: (() => void) | undefined;
 
   /**
+   * @param environ - the request's, marked with {@link shutdownEndKey} when the shutdown makes
+   *   the end due (not when {@link stop} is called for a client that left).
    * @param onDue - called once when the end becomes due (to wake a wait for the client, say).
    */
-  constructor(shutdown: ShutdownWatch, kind: 'plain' | 'coded', onDue?: () => void) {
+  constructor(shutdown: ShutdownWatch, kind: 'plain' | 'coded', environ: Environ, onDue?: () => void) {
     this.#onDue = onDue;
+    const end = () => {
+      if (!this.#due) shutdownEndKey.set(environ, true);
+      this.stop();
+    };
     this.#unwatch = shutdown.watch(() => {
-      if (kind === 'plain') return this.stop();
-      this.#grace = setTimeout(() => this.stop(), CODED_STREAM_GRACE);
+      if (kind === 'plain') return end();
+      this.#grace = setTimeout(end, CODED_STREAM_GRACE);
       this.#grace.unref?.();
     });
   }
@@ -175,15 +193,17 @@ export class StreamStop {
 
 /**
  * The {@link StreamStop} of an answer with `headers` under `shutdown`: one when it is an event
- * stream ({@link eventStreamKind}), else `undefined` (so it is without a shutdown).
+ * stream ({@link eventStreamKind}), else `undefined` (so it is without a shutdown). `environ`
+ * (the request's) is marked with {@link shutdownEndKey} when the shutdown ends the stream.
  */
 export function streamStopOf(
   shutdown: ShutdownWatch | undefined,
   headers: ReadonlyArray<readonly [string, string]>,
+  environ: Environ,
   onDue?: () => void,
 ): StreamStop | undefined {
   if (shutdown === undefined) return undefined;
   const kind = eventStreamKind(headers);
-  return kind === undefined ? undefined : new StreamStop(shutdown, kind, onDue);
+  return kind === undefined ? undefined : new StreamStop(shutdown, kind, environ, onDue);
 }
 

@@ -10,6 +10,7 @@ import { wrapBody } from '../gateway/body-watch.ts';
 import { HTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { serverStatusKey } from '../gateway/server-status.ts';
+import { shutdownEndKey } from '../gateway/shutdown.ts';
 import { isAbort } from '../gateway/abort.ts';
 import { requestIdKey } from './request-id.ts';
 
@@ -54,9 +55,10 @@ export interface AccessLogEntry {
   /** Milliseconds from the request reaching this middleware to the end of the body. */
   duration: number;
   /**
-   * How the response ended: `end` (whole body), `close` (the server stopped taking the body:
-   * the client went away, or the server refused the body and answered its own `status`),
-   * `error` (the app or its body threw).
+   * How the response ended: `end` (the client got the whole answer: the body ended, or the
+   * server ended an event stream at its graceful shutdown, closing the body), `close` (the
+   * server stopped taking the body: the client went away, or the server refused the body and
+   * answered its own `status`), `error` (the app or its body threw).
    */
   outcome: 'end' | 'close' | 'error';
   /** The error when `outcome` is `error`. */
@@ -177,7 +179,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
           if (counted && chunk instanceof Uint8Array) bytes += chunk.byteLength;
         },
         end: () => record('end'),
-        close: () => record('close'),
+        // An event stream the server ended at its shutdown: the client got a complete answer.
+        close: () => record(shutdownEndKey.get(environ) === true ? 'end' : 'close'),
         error: (error) => {
           if (stoppedAsAsked(environ, error)) return record('close');
           // Failing before the first chunk, the server answers (a 500, or the exception's own).

@@ -188,7 +188,7 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
   let rest: Step | PromiseLike<Step> | undefined;
   // An event stream ends at the shutdown, as the server ends it (docs/spec.md §2.6): read live
   // (see resumeSteps), and read whole too, which then answers what came before it.
-  const stop = noBody || inMemory !== null ? undefined : streamStopOf(options.shutdown, headers);
+  const stop = noBody || inMemory !== null ? undefined : streamStopOf(options.shutdown, headers, environ);
   /**
    * Buffered, the step awaited, or {@link STOP} once the event stream is to end; never for the
    * first, in hand already (`callApp` took it): one asked for after the shutdown began sends it.

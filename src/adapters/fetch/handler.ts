@@ -83,7 +83,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     iterator = openBody(body);
     // An event stream whose fields came first ends at the shutdown even before its first event.
     const watched = status !== undefined && shutdown?.signal.aborted === false;
-    if (watched) stop = streamStopOf(shutdown, headers!);
+    if (watched) stop = streamStopOf(shutdown, headers!, environ);
     const asked = iterator.next() as Step | PromiseLike<Step>;
     const first = await (stop === undefined ? asked : stop.race(asked));
     if (first === STOP) {
@@ -120,7 +120,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     const ctx = environ['tsgi.fetch_execution_context'] as FetchExecutionContext | undefined;
     const waitUntil = typeof ctx?.waitUntil === 'function' ? ctx.waitUntil.bind(ctx) : undefined;
     // An event stream ends when the shutdown begins (docs/spec.md §2.6).
-    if (!watched) stop = streamStopOf(shutdown, headers!);
+    if (!watched) stop = streamStopOf(shutdown, headers!, environ);
     const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil, stop);
     stop = undefined; // the stream's now
     const response = fetchResponse(stream, head);

@@ -81,7 +81,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   /** Has an event stream end at the shutdown, once its fields are given: a wait for the client ends then too. */
   const watchEventStream = () => {
     watched = true;
-    stop = streamStopOf(exchange.shutdown, exchange.headers!, onDrain);
+    stop = streamStopOf(exchange.shutdown, exchange.headers!, exchange.environ, onDrain);
   };
   /** Ends the response as a complete one, and closes the body: the shutdown's end of an event stream. */
   const endNow = async () => {
