@@ -11,7 +11,7 @@ import { parseStatus } from '../gateway/status.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
-import { logError, markLogged, requestLine } from '../gateway/log.ts';
+import { logError, markLogged, requestLine, wasLogged } from '../gateway/log.ts';
 import { isInputError } from '../request/input.ts';
 import { isAbort } from '../gateway/abort.ts';
 import { isBrokenOff } from '../gateway/readable-input.ts';
@@ -54,7 +54,8 @@ export interface ErrorsOptions {
  * - **After the headers are out**: the error is logged and re-thrown from the body, so the
  *   server aborts the connection: a truncated body never looks complete.
  *
- * Each error is logged once, as `[tsgi] GET /path?q HTTP/1.1 500: <stack>` (the request
+ * Each error is logged once (under nested `errors` layers, a mounted app's own inside the
+ * site's, by the innermost), as `[tsgi] GET /path?q HTTP/1.1 500: <stack>` (the request
  * line, then the status), or `[tsgi] GET /path?q HTTP/1.1 500 request_id=9b2e…: <stack>`
  * under `requestId` (the id of the answer's `X-Request-Id` and of the access log's
  * `request_id`), to `options.log` or `environ['tsgi.errors']`, then
@@ -119,6 +120,8 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     const status = `${started.status.slice(0, 3)} (failed after the response started; the connection is aborted)`;
     return wrapBody(started.body, {
       error: (error) => {
+        // An errors() below (a mounted app's own) logged it already: once per failure.
+        if (wasLogged(environ, error)) return;
         report(error, status);
         markLogged(environ, error); // re-thrown so the server cuts the connection; logged here only
       },

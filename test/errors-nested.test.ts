@@ -1,0 +1,38 @@
+/**
+ * errors() nested (a mounted app with its own, the site's around it): a failure after the head
+ * is logged, and given to onError, once, by the innermost layer, over a real socket.
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, Response, compose, serve } from 'tsgi';
+import { errors, mount, requestId } from 'tsgi/middleware';
+
+const late: App = (environ, startResponse) =>
+  new Response(
+    (async function* () {
+      yield new TextEncoder().encode('part');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      throw new Error('failed after the head');
+    })(),
+  ).respond(environ, startResponse);
+
+describe('errors() inside errors()', () => {
+  it('logs a failure after the head once, and calls onError once', async () => {
+    const lines: string[] = [];
+    const reported: string[] = [];
+    const layer = (name: string) => (app: App) =>
+      errors(app, { log: { write: (line: string) => void lines.push(`${name} ${line.split('\n')[0]}`) }, onError: (error) => void reported.push(`${name} ${(error as Error).message}`) });
+    const serverLog: string[] = [];
+    const app = compose(requestId, layer('site'))(mount({ '/blog': layer('blog')(late) }));
+    const server = await serve(app, { port: 0, log: { write: (line: string) => void serverLog.push(line) } });
+    try {
+      await expect(fetch(`${server.url}/blog/post`).then((res) => res.text())).rejects.toThrow();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      await server.close();
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^blog \[tsgi\] GET \/blog\/post HTTP\/1\.1 200 \(failed after the response started; the connection is aborted\) request_id=[\w-]+: Error: failed after the head$/);
+    expect(reported).toEqual(['blog failed after the head']);
+    expect(serverLog).toEqual([]);
+  });
+});
