@@ -36,3 +36,37 @@ describe('errors() inside errors()', () => {
     expect(serverLog).toEqual([]);
   });
 });
+
+describe('errors() over a Request.application handler', () => {
+  it('logs a 5xx with a cause that the handler answers to its own log, and calls onError, once', async () => {
+    const { HTTPBadGateway, Request } = await import('tsgi');
+    const { RouteMap } = await import('tsgi/routing');
+    const lines: string[] = [];
+    const reported: unknown[] = [];
+    const serverLog: string[] = [];
+    const routes = new RouteMap({ feed: '/feed' });
+    const site = routes.app({
+      feed: () => {
+        throw new HTTPBadGateway('The upstream broke off.', { cause: new Error('ECONNRESET') });
+      },
+    });
+    const plain = Request.application(() => {
+      throw new HTTPBadGateway('Deliberate, no cause.');
+    });
+    const app = compose(requestId, (inner: App) => errors(inner, { log: { write: (line: string) => void lines.push(line.split('\n')[0]!) }, onError: (error) => void reported.push(error) }))(
+      mount({ '/': site, '/plain': plain }),
+    );
+    const server = await serve(app, { port: 0, log: { write: (line: string) => void serverLog.push(line) } });
+    try {
+      expect((await fetch(`${server.url}/feed`)).status).toBe(502);
+      expect((await fetch(`${server.url}/plain`)).status).toBe(502);
+    } finally {
+      await server.close();
+    }
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[tsgi\] GET \/feed HTTP\/1\.1 502 request_id=[\w-]+: HTTPBadGateway: The upstream broke off\.$/);
+    expect(reported).toHaveLength(1);
+    expect((reported[0] as Error).message).toBe('The upstream broke off.');
+    expect(serverLog).toEqual([]);
+  });
+});

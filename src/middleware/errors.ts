@@ -12,6 +12,7 @@ import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
 import { logError, markLogged, requestLine, wasLogged } from '../gateway/log.ts';
+import { failureReportKey } from '../gateway/failure-report.ts';
 import { isInputError } from '../request/input.ts';
 import { isAbort } from '../gateway/abort.ts';
 import { isBrokenOff } from '../gateway/readable-input.ts';
@@ -98,12 +99,18 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       }
     };
     const onCloseError = (error: unknown) => report(error, '(while closing the body)');
+    /** Hands the failure report back to the `errors` above, if any, once the app has answered. */
+    const restore = () => (outer === undefined ? failureReportKey.delete(environ) : failureReportKey.set(environ, outer));
 
     let started: StartedApp | undefined;
+    // A failure the app answers itself (Request.application's 5xx with a cause) is reported here.
+    const outer = failureReportKey.get(environ);
+    failureReportKey.set(environ, report);
     try {
       started = await callApp(inner, environ, onCloseError);
       checkStart(started);
     } catch (error) {
+      restore();
       started?.close();
       const exception = escapedAnswer(error, (e) => report(e, String((e as HTTPException).code)));
       if (exception !== null) {
@@ -115,6 +122,7 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       }
       return answer500(error);
     }
+    restore();
     startResponse(started.status, started.headers);
     if (Array.isArray(started.body)) return started.body;
     const status = `${started.status.slice(0, 3)} (failed after the response started; the connection is aborted)`;

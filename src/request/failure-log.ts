@@ -5,22 +5,23 @@
  * @module
  */
 import type { Environ } from '../gateway/types.ts';
-import { logError, requestLine, wasLogged } from '../gateway/log.ts';
-import { requestIdLabel } from '../gateway/request-id-key.ts';
+import { wasLogged } from '../gateway/log.ts';
+import { reportFailure } from '../gateway/failure-report.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 
 /**
  * Logs `error`, an `HTTPException` thrown inside a `Request.application` handler (which then
- * answers it as its page), to `tsgi.errors` when it is a 5xx with a `cause`: something failed
+ * answers it as its page), when it is a 5xx with a `cause`: something failed
  * below, as when a handler reads a proxied body whose upstream broke off (`await res.text()`
  * rejects with the proxy's `502`, the upstream and its error in the exception), or wraps an
  * error of its own (`throw new HTTPBadGateway('…', { cause })`). The line is the server's for
- * an escaped 5xx: `[tsgi] GET /x HTTP/1.1 502 request_id=…: <stack>`. A 5xx without a cause
+ * an escaped 5xx: `[tsgi] GET /x HTTP/1.1 502 request_id=…: <stack>`, written by the nearest
+ * `errors` above (to its `log`, then its `onError`), else to `tsgi.errors`. A 5xx without a cause
  * (`throw new HTTPServiceUnavailable('Down for maintenance.')`), a 4xx and a redirect are
  * answers chosen by the handler, not logged; nor is an error a layer below logged already
  * (`errors`, once the head was out: `markLogged`). Never throws.
  */
 export function logFailureAnswered(environ: Environ, error: HTTPException): void {
   if (error.code < 500 || error.cause === undefined || wasLogged(environ, error)) return;
-  logError(environ['tsgi.errors'], `${requestLine(environ)} ${error.code}${requestIdLabel(environ)}`, error);
+  reportFailure(environ, error, String(error.code));
 }
