@@ -99,8 +99,11 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       }
     };
     const onCloseError = (error: unknown) => report(error, '(while closing the body)');
-    /** Hands the failure report back to the `errors` above, if any, once the app has answered. */
-    const restore = () => (outer === undefined ? failureReportKey.delete(environ) : failureReportKey.set(environ, outer));
+    /**
+     * Hands the failure report back to the `errors` above, if any, once the app has answered
+     * (`undefined` when none: a `delete` would turn the environ into a slow dictionary object).
+     */
+    const restore = () => failureReportKey.set(environ, outer!);
 
     let started: StartedApp | undefined;
     // A failure the app answers itself (Request.application's 5xx with a cause) is reported here.
