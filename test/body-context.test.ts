@@ -131,4 +131,27 @@ describe('bindBody', () => {
     expect(res.headers.get('content-length')).toBe('5');
     expect(await res.text()).toBe('whole');
   });
+  it('a body that is not one (a string, bare bytes) is logged once under serve(), as unbound, and an unsent one is closed quietly', async () => {
+    const lines: string[] = [];
+    const log = { write: (line: string) => (lines.push(line), true) };
+    for (const wrong of ['hello', new TextEncoder().encode('hello')]) {
+      lines.length = 0;
+      const bad: App = (_environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        return bindBody(wrong as never, (step) => trace.run('bound', step));
+      };
+      server = await serve(bad, { port: 0, log });
+      const res = await fetch(`${server.url}/`);
+      expect(res.status).toBe(500);
+      await res.text();
+      await server.close({ timeout: 0 });
+      server = undefined;
+      expect(lines.filter((line) => line.includes('TypeError'))).toHaveLength(1);
+    }
+    // Never opened (a HEAD, a client gone): return() has nothing to close; throw() throws what it is given.
+    const unopened = bindBody('oops' as never, (step) => step()) as unknown as Iterator<Uint8Array>;
+    expect(unopened.return!()).toEqual({ done: true, value: undefined });
+    const thrown = new Error('given');
+    expect(() => (bindBody('oops' as never, (step) => step()) as unknown as Iterator<Uint8Array>).throw!(thrown)).toThrow(thrown);
+  });
 });

@@ -25,8 +25,9 @@ export type BodyContextRunner = <T>(step: () => T) => T;
  *
  * A sync body stays sync (the server still sends a one-chunk body with `Content-Length`), an
  * async one async; an array, which runs no code, is answered as it is. Values pass through
- * unchanged, errors too: a body that is not iterable throws its `TypeError` at the first step
- * (see `openBody`), as it would unbound.
+ * unchanged, errors too: a body that is not iterable (a string, bare bytes) throws its
+ * `TypeError` at the first `next()` (see `openBody`), as it would unbound, and only there:
+ * `return()` then answers done and `throw(error)` throws `error`, so the failure is logged once.
  *
  * @param body - the app's body.
  * @param run - runs a step in the context, e.g. `AsyncLocalStorage.snapshot()` taken in it.
@@ -37,8 +38,16 @@ export function bindBody(body: Body, run: BodyContextRunner): Body {
   const open = () => (iterator ??= run(() => openBody(body)));
   const step = (method: 'next' | 'return' | 'throw', value?: unknown): IteratorResult<Uint8Array> | Promise<IteratorResult<Uint8Array>> =>
     run(() => {
-      const it = open() as Iterator<Uint8Array> & AsyncIterator<Uint8Array>;
-      if (method === 'next') return it.next();
+      if (method === 'next') return open().next();
+      let it: Iterator<Uint8Array> & AsyncIterator<Uint8Array>;
+      try {
+        it = open() as Iterator<Uint8Array> & AsyncIterator<Uint8Array>;
+      } catch {
+        // A body that cannot be opened holds nothing to close: its error was the first
+        // `next()`'s (logged once), or the server leaves an unsent one alone (`closeUnsent`).
+        if (method === 'throw') throw value;
+        return { done: true as const, value: undefined };
+      }
       const own = it[method];
       if (typeof own === 'function') return own.call(it, value);
       if (method === 'throw') throw value;
