@@ -69,4 +69,26 @@ describe('errors() over a Request.application handler', () => {
     expect((reported[0] as Error).message).toBe('The upstream broke off.');
     expect(serverLog).toEqual([]);
   });
+  it('logs a returned 5xx with a cause as a thrown one, once, through defineMiddleware layers too', async () => {
+    const { HTTPBadGateway, Request, defineMiddleware } = await import('tsgi');
+    const lines: string[] = [];
+    const reported: unknown[] = [];
+    const serverLog: string[] = [];
+    const returned = () => new HTTPBadGateway('The upstream did not answer.', { cause: new Error('ECONNREFUSED') });
+    const layer = defineMiddleware({ after() {} });
+    const refuse = defineMiddleware({ before: returned });
+    const app = errors(
+      mount({ '/handler': Request.application(returned), '/layered': layer(layer(Request.application(returned))), '/before': refuse(Request.application(() => 'ok')) }),
+      { log: { write: (line: string) => void lines.push(line.split('\n')[0]!) }, onError: (error) => void reported.push(error) },
+    );
+    const server = await serve(app, { port: 0, log: { write: (line: string) => void serverLog.push(line) } });
+    try {
+      for (const path of ['/handler', '/layered', '/before']) expect((await fetch(`${server.url}${path}`)).status).toBe(502);
+    } finally {
+      await server.close();
+    }
+    expect(lines.map((line) => line.slice(0, line.indexOf(':')))).toEqual(['[tsgi] GET /handler HTTP/1.1 502', '[tsgi] GET /layered HTTP/1.1 502', '[tsgi] GET /before HTTP/1.1 502']);
+    expect(reported).toHaveLength(3);
+    expect(serverLog).toEqual([]);
+  });
 });

@@ -134,7 +134,8 @@ export function responseOf(environ: Environ, app: App, keep: boolean): Response 
 }
 
 /**
- * A handler's result as a `Response` (see {@link responseOf}).
+ * A handler's result as a `Response` (see {@link responseOf}); a 5xx `HTTPException` with a
+ * `cause` is logged as a thrown one is (`logFailureAnswered`).
  * @param source what answered `result` when it may also answer nothing (a `before` hook), named
  *   in the TypeError for a result that is no answer.
  */
@@ -147,17 +148,19 @@ export function answerOf(
 ): Response | Promise<Response> {
   if (result instanceof Response) return handedUp(environ, result, true, keep);
   if (typeof result === 'string') return new Response(result);
-  if (result instanceof HTTPException) return handedUp(environ, result.getResponse(req), false, keep);
+  if (result instanceof HTTPException) {
+    logFailureAnswered(environ, result);
+    return handedUp(environ, result.getResponse(req), false, keep);
+  }
   if (typeof result === 'function') return responseOf(environ, result, keep);
   if (result && typeof result === 'object' && typeof result.respond === 'function') return callApplication(environ, toApp(result), keep);
   throw noAnswer(result, source);
 }
 
-/** A thrown `HTTPException` is the answer (logged when a failure is behind it); anything else propagates. */
+/** A thrown `HTTPException` is the answer (logged when a failure is behind it, see `answerOf`); anything else propagates. */
 export function answerError(environ: Environ, req: EnvironView, error: unknown, keep: boolean): Response | Promise<Response> {
   if (!(error instanceof HTTPException)) throw error;
-  logFailureAnswered(environ, error);
-  return handedUp(environ, error.getResponse(req), false, keep);
+  return answerOf(environ, req, error, keep);
 }
 
 /**
@@ -255,7 +258,6 @@ function serve(result: HandlerResult, req: EnvironView, owner: boolean, startRes
 /** A thrown `HTTPException` is the answer (logged when a failure is behind it); anything else propagates. */
 function serveError(error: unknown, req: EnvironView, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
   if (!(error instanceof HTTPException)) return fail(error, req.environ, owner);
-  logFailureAnswered(req.environ, error);
   return serve(error, req, owner, startResponse);
 }
 
@@ -272,7 +274,10 @@ function fail(error: unknown, environ: Environ, owner: boolean): Promise<never> 
 function respondWith(result: HandlerResult, req: EnvironView, startResponse: StartResponse): Body | Promise<Body> {
   if (result instanceof Response) return result.respond(req.environ, startResponse);
   if (typeof result === 'string') return new Response(result).respond(req.environ, startResponse);
-  if (result instanceof HTTPException) return result.getResponse(req).respond(req.environ, startResponse);
+  if (result instanceof HTTPException) {
+    logFailureAnswered(req.environ, result);
+    return result.getResponse(req).respond(req.environ, startResponse);
+  }
   if (typeof result === 'function') return result(req.environ, startResponse);
   if (result && typeof result === 'object' && typeof result.respond === 'function') {
     return result.respond(req.environ, startResponse);

@@ -10,8 +10,8 @@ import { reportFailure } from '../gateway/failure-report.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 
 /**
- * Logs `error`, an `HTTPException` thrown inside a `Request.application` handler (which then
- * answers it as its page), when it is a 5xx with a `cause`: something failed
+ * Logs `error`, an `HTTPException` thrown or returned by a `Request.application` handler or a
+ * `defineMiddleware` hook (which then answers it as its page), when it is a 5xx with a `cause`: something failed
  * below, as when a handler reads a proxied body whose upstream broke off (`await res.text()`
  * rejects with the proxy's `502`, the upstream and its error in the exception), or wraps an
  * error of its own (`throw new HTTPBadGateway('…', { cause })`). The line is the server's for

@@ -245,8 +245,8 @@ export class Request implements ParseCache {
    * `application` is called on (Werkzeug's `cls(environ)`): `MyRequest.application` gives the
    * handler a `MyRequest`. The handler may return a `Response`, an `HTTPException`, a string
    * (sent as `text/plain`), another app, or a promise (or thenable) of one; a thrown or
-   * rejected `HTTPException` becomes its response (negotiated by the request's `Accept`;
-   * logged to `tsgi.errors` first when it is a 5xx with a `cause`, a failure below it such as
+   * rejected `HTTPException` becomes its response, as a returned one does (negotiated by the request's `Accept`;
+   * either logged first when it is a 5xx with a `cause` — to the nearest `errors`, else `tsgi.errors` — a failure below it such as
    * a proxied upstream that broke off while the handler read its body), any
    * other error propagates to the server or the error middleware. A HEAD request gets the
    * headers without the body. Errors thrown by a returned app propagate, as in WebOb's `wsgify`.
