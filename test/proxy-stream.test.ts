@@ -10,7 +10,7 @@ import { type Dispatcher, errors as undiciErrors } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { HTTPServiceUnavailable, Request, defineMiddleware } from 'tsgi';
 import { dechunk, parseRaw, rawExchange, rawGet, request, sleep, start, until, upload, within } from './node-helpers.ts';
-import { callApp, requestId } from 'tsgi/middleware';
+import { callApp, errors, requestId } from 'tsgi/middleware';
 import { proxy, rewriteHtml } from 'tsgi/proxy';
 import { patternSha, sha256, useUpstream } from './proxy-helpers.ts';
 
@@ -104,6 +104,20 @@ describe('upstream failures', () => {
     expect(reply.body.toString()).toMatch(/refused the connection/);
     expect(reply.body.toString()).not.toMatch(/invalid response/);
     expect(server.log.text).toMatch(/^\[tsgi\] GET \/x HTTP\/1\.1 502: upstream http:\/\/127\.0\.0\.1:9: connection refused \(ECONNREFUSED/);
+  });
+
+  it('reports a refused connection to the errors() above, its log and onError, with the same line', async () => {
+    const lines: string[] = [];
+    const reported: unknown[] = [];
+    const server = await start(errors(to('http://127.0.0.1:9'), { log: { write: (line: string) => void lines.push(line) }, onError: (error) => void reported.push(error) }));
+    const reply = await request(`${server.url}/x`);
+    expect(reply.status).toBe(502);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[tsgi\] GET \/x HTTP\/1\.1 502: upstream http:\/\/127\.0\.0\.1:9: connection refused \(ECONNREFUSED[^\n]*\)\n$/);
+    expect(reported).toHaveLength(1);
+    expect((reported[0] as { code?: number }).code).toBe(502);
+    expect(((reported[0] as Error).cause as { code?: string }).code).toBe('ECONNREFUSED');
+    expect(server.log.text).toBe('');
   });
 
   it('names the request id of requestId around it in the 502 log line', async () => {

@@ -14,8 +14,9 @@ import { requestIdLabel } from './request-id-key.ts';
  * `tsgi.failure_report` (internal): set by `errors` for the app below while it is called;
  * `report(error, status)` writes the line to `errors`' `log` (`[tsgi] GET /x HTTP/1.1 502
  * request_id=…: <stack>`) and calls its `onError`. Read by `Request.application`, which answers
- * a thrown 5xx `HTTPException` with a `cause` as its page (the exception never reaches
- * `errors`) but logs the failure behind it.
+ * a thrown or returned 5xx `HTTPException` with a `cause` as its page (the exception never reaches
+ * `errors`) but logs the failure behind it, and by `proxy`, which answers an upstream's failure
+ * before the head itself.
  */
 export const failureReportKey = defineEnvironKey<(error: unknown, status: string) => void>('tsgi.failure_report');
 

@@ -6,8 +6,7 @@
  * @module
  */
 import type { Body, Environ, StartResponse } from '../gateway/types.ts';
-import { logError, requestLine } from '../gateway/log.ts';
-import { requestIdLabel } from '../gateway/request-id-key.ts';
+import { reportFailure } from '../gateway/failure-report.ts';
 import { HTTPBadGateway, HTTPGatewayTimeout } from '../exceptions/server-errors.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { errors } from './undici.ts';
@@ -125,13 +124,16 @@ export function describeCause(error: unknown): string {
 /**
  * Answers an upstream failure before the response head: logs
  * `[tsgi] GET /path HTTP/1.1 502: upstream http://host:port: connection refused (ECONNREFUSED: …)`
- * (`502 request_id=…:` under `requestId`) to `tsgi.errors` and serves the 502 or 504 whose
- * detail says which failure it was.
+ * (`502 request_id=…:` under `requestId`) to the nearest `errors` above (its `log`, and the
+ * exception, `cause` the upstream's error, to its `onError`), else to `tsgi.errors`, and serves
+ * the 502 or 504 whose detail says which failure it was.
  */
 export function answerFailure(environ: Environ, startResponse: StartResponse, origin: string, error: unknown): Body {
   const kind = classify(error);
   const exception = kind.answer(error);
-  logError(environ['tsgi.errors'], `${requestLine(environ)} ${exception.code}${requestIdLabel(environ)}`, `upstream ${origin}: ${kind.reason} (${describeCause(error)})`);
+  // The line logged: the upstream, what happened and the cause (no frames: they would be undici's).
+  exception.stack = `upstream ${origin}: ${kind.reason} (${describeCause(error)})`;
+  reportFailure(environ, exception, String(exception.code));
   return exception.respond(environ, startResponse);
 }
 
