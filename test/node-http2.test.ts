@@ -724,6 +724,27 @@ describe('HTTP/2 response heads', () => {
     }
   });
 
+  it('a head too large for one HTTP/2 header block (64 KiB) answers a logged 500, and the session goes on', async () => {
+    const server = await start((environ, startResponse) => {
+      if (environ.PATH_INFO === '/big') startResponse('200 OK', [['Set-Cookie', 'sid=secret'], ['X-Big', 'a'.repeat(70_000)]]);
+      else startResponse('200 OK', [['X-Fits', 'a'.repeat(60_000)]]);
+      return [bytes('ok')];
+    }, { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    try {
+      const res = await h2request(session, '/big');
+      expect([res.status, res.body.toString()]).toEqual([500, 'Internal Server Error\n']);
+      expect(res.headers['set-cookie']).toBeUndefined();
+      await until(() => server.log.text.includes('GET /big HTTP/2.0'));
+      expect(server.log.text).toContain('too large');
+      // Node closes the whole session on a head it fails to send; the next stream is served.
+      const next = await h2request(session, '/fits');
+      expect([next.status, next.body.toString(), next.headers['x-fits']?.length]).toEqual([200, 'ok', 60_000]);
+    } finally {
+      session.close();
+    }
+  });
+
   it('two Date fields (which Node refuses on HTTP/2 and will not remove) answer the logged 500 too, not a stream closed without a head', async () => {
     const appDate = 'Mon, 01 Jan 2024 00:00:00 GMT';
     const server = await start(withFields([['Date', appDate], ['Date', appDate]]), { http2: 'h2c' });

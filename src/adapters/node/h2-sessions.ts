@@ -9,6 +9,7 @@
 import { type Http2Server, type Http2SecureServer, type Http2Session, type ServerHttp2Stream, constants } from 'node:http2';
 import { serverStatusKey } from '../../gateway/server-status.ts';
 import { environOfExchange } from './exchange-key.ts';
+import { setHeaderBlockLimit } from './http2-compat.ts';
 
 /** The limits {@link trackSessions} applies, in milliseconds (0 turns one off). */
 export interface SessionLimits {
@@ -18,6 +19,8 @@ export interface SessionLimits {
   keepAliveTimeout: number;
   /** A request body not received whole in this time: `408`, or the stream reset when the answer has started. */
   requestTimeout: number;
+  /** The largest response header block a session sends, in bytes (its `maxSendHeaderBlockLength`). */
+  maxSendHeaderBlockLength: number;
 }
 
 /** The sessions of one server, for `close()`. */
@@ -40,6 +43,7 @@ export function trackSessions(server: Http2Server | Http2SecureServer, limits: S
   const sessions = new Set<Http2Session>();
   server.on('session', (session: Http2Session) => {
     sessions.add(session);
+    setHeaderBlockLimit(session, limits.maxSendHeaderBlockLength);
     let open = 0;
     let idle: NodeJS.Timeout | undefined;
     const arm = (timeout: number) => {

@@ -17,7 +17,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ServerHttp2Stream, constants } from 'node:http2';
+import { type Http2Session, type ServerHttp2Stream, constants } from 'node:http2';
 
 /** The HTTP/2 stream of a request or response, `undefined` for HTTP/1. */
 export function http2Stream(message: IncomingMessage | ServerResponse): ServerHttp2Stream | undefined {
@@ -56,9 +56,11 @@ export function cutResponse(res: ServerResponse, code: number = constants.NGHTTP
  * Node's own `Date` and keeps the app's, so a stored `Date` is replaced by the current time
  * instead (two of them made the 500 throw too: the stream closed without a head).
  *
- * @throws what `writeHead` throws (`ERR_HTTP2_HEADER_SINGLE_VALUE`…); nothing is sent then.
+ * @throws what `writeHead` throws (`ERR_HTTP2_HEADER_SINGLE_VALUE`…), or a `RangeError` for a
+ *   head too large to send (see {@link assertHeadFits}); nothing is sent then.
  */
 export function writeHttp2Head(res: ServerResponse, code: number, fields: string[]): void {
+  assertHeadFits(res, fields);
   try {
     res.writeHead(code, fields);
   } catch (error) {
@@ -67,6 +69,43 @@ export function writeHttp2Head(res: ServerResponse, code: number, fields: string
       else res.removeHeader(name);
     }
     throw error;
+  }
+}
+
+/** Node's default `maxSendHeaderBlockLength` (nghttp2's): 64 KiB. */
+export const DEFAULT_HEADER_BLOCK_LIMIT = 65_536;
+
+/** The `maxSendHeaderBlockLength` of each session, set by `trackSessions`. */
+const headerBlockLimits = new WeakMap<Http2Session, number>();
+
+/** Records the largest header block `session` sends (its server's `maxSendHeaderBlockLength`). */
+export function setHeaderBlockLimit(session: Http2Session, limit: number): void {
+  headerBlockLimits.set(session, limit);
+}
+
+/**
+ * Throws when nghttp2 would refuse to send a head of `fields` (plus `:status` and Node's
+ * `Date`) on `res`'s stream. nghttp2 bounds the compressed block before it sends it (12 bytes,
+ * 5 for a priority, and per field 12 plus its name and value, as `nghttp2_hd_deflate_bound`
+ * counts) and refuses one past `maxSendHeaderBlockLength`; Node then resets the stream with
+ * `FRAME_SIZE_ERROR` and closes the whole session, while the response looks sent. Checked
+ * first, the head is an app error instead: a logged 500 on that stream alone.
+ *
+ * @throws RangeError when the head's bound passes the session's limit.
+ */
+function assertHeadFits(res: ServerResponse, fields: string[]): void {
+  const session = http2Stream(res)?.session;
+  const limit = (session && headerBlockLimits.get(session)) ?? DEFAULT_HEADER_BLOCK_LIMIT;
+  // 12 + 5, and `:status` (7 + 3) with its 12.
+  let bound = 39;
+  let date = false;
+  for (let i = 0; i < fields.length; i += 2) {
+    bound += 12 + Buffer.byteLength(fields[i]!, 'latin1') + Buffer.byteLength(fields[i + 1]!, 'latin1');
+    if (!date && fields[i]!.toLowerCase() === 'date') date = true;
+  }
+  if (!date) bound += 12 + 4 + 29;
+  if (bound > limit) {
+    throw new RangeError(`response head too large for HTTP/2: ${bound} bytes in its header block, past ${limit} (maxSendHeaderBlockLength)`);
   }
 }
 

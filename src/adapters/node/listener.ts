@@ -14,6 +14,7 @@ import type { TlsOptions } from 'node:tls';
 import { type ConnectionCaps, capConnections, limitFirstByte, releaseFirstByte } from './connections.ts';
 import { type Sessions, trackSessions } from './h2-sessions.ts';
 import { acceptH2c } from './h2c.ts';
+import { DEFAULT_HEADER_BLOCK_LIMIT } from './http2-compat.ts';
 import { keepPeerAddress } from './peer.ts';
 import { answerClientError } from './client-error.ts';
 import type { Reporter } from './refused.ts';
@@ -91,6 +92,9 @@ export function createListener(options: ListenerOptions): Listener {
     firstByteTimeout: options.firstByteTimeout,
     keepAliveTimeout: options.keepAliveTimeout,
     requestTimeout: options.requestTimeout,
+    // h2c's HTTP/2 server takes none of `options.server` (those are the HTTP/1.1 server's).
+    maxSendHeaderBlockLength:
+      (tls !== undefined ? (options.server as http2.SecureServerOptions).maxSendHeaderBlockLength : undefined) ?? DEFAULT_HEADER_BLOCK_LIMIT,
   };
   const h2Options = { settings: H2_SETTINGS, maxHeaderListPairs: options.maxHeadersCount + 8 };
   if (tls !== undefined) {
