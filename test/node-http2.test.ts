@@ -321,6 +321,35 @@ describe('HTTP/2 over TLS', () => {
     }
   });
 
+  it('a client that resets its stream mid-upload aborts tsgi.signal, over TLS and h2c', async () => {
+    for (const options of [{ tls: tls(), http2: true }, { http2: 'h2c' }] as const) {
+      const failed = deferred<AbortSignal>();
+      const app: App = async (environ) => {
+        const signal = environ['tsgi.signal'];
+        try {
+          for await (const _chunk of environ['tsgi.input']);
+        } catch {
+          failed.resolve(signal);
+        }
+        throw new Error('unreachable: the body never ends');
+      };
+      const server = await start(app, options);
+      const session = options.http2 === true ? connect(server.url) : http2.connect(server.url);
+      session.on('error', () => {});
+      try {
+        const stream = session.request({ ':method': 'POST', ':path': '/upload', 'content-length': '100' }, { endStream: false });
+        stream.on('error', () => {});
+        stream.write('a'.repeat(10));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        const signal = await failed.promise;
+        await until(() => signal.aborted);
+      } finally {
+        session.close();
+      }
+    }
+  });
+
   it('a client that resets its stream closes an idle body at once (an event stream waiting for its next event), over TLS and h2c', async () => {
     for (const options of [{ tls: tls(), http2: true }, { http2: 'h2c' }] as const) {
       const returned = deferred();

@@ -216,7 +216,9 @@ const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => {
 function abortSignalFor(req: IncomingMessage, res: ServerResponse | undefined): AbortSignal {
   const controller = new AbortController();
   const target = res ?? req;
-  const gone = () => !(res ? res.writableFinished : req.complete);
+  // `writableEnded` too: Node's HTTP/2 response reports itself finished when its stream is
+  // reset, though the answer never ended (an upload the client cancelled).
+  const gone = () => !(res ? res.writableEnded && res.writableFinished : req.complete);
   const abort = () => {
     if (gone()) controller.abort(clientDisconnected());
   };
