@@ -329,7 +329,7 @@ describe('HTTP/2 over TLS', () => {
         try {
           for await (const _chunk of environ['tsgi.input']);
         } catch {
-          failed.resolve(signal);
+          failed.resolve(signal!);
         }
         throw new Error('unreachable: the body never ends');
       };
@@ -571,6 +571,19 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
         .on('error', reject);
     });
     expect(JSON.parse(one)).toMatchObject({ protocol: 'HTTP/1.1', path: '/one' });
+  });
+
+  it("takes HTTP/2 settings from server: { settings }, as over TLS (128 streams at once unless told)", async () => {
+    for (const [server, expected] of [[undefined, 128], [{ settings: { maxConcurrentStreams: 3 } }, 3]] as const) {
+      const handle = await start(describeApp, { http2: 'h2c', ...(server ? { server } : {}) });
+      const session = http2.connect(handle.url);
+      try {
+        await new Promise((resolve) => session.once('remoteSettings', resolve));
+        expect(session.remoteSettings.maxConcurrentStreams).toBe(expected);
+      } finally {
+        session.close();
+      }
+    }
   });
 
   it('answers a raw non-ASCII byte in :path 400, as HTTP/1.1 does, without calling the app', async () => {

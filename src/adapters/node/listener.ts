@@ -92,9 +92,7 @@ export function createListener(options: ListenerOptions): Listener {
     firstByteTimeout: options.firstByteTimeout,
     keepAliveTimeout: options.keepAliveTimeout,
     requestTimeout: options.requestTimeout,
-    // h2c's HTTP/2 server takes none of `options.server` (those are the HTTP/1.1 server's).
-    maxSendHeaderBlockLength:
-      (tls !== undefined ? (options.server as http2.SecureServerOptions).maxSendHeaderBlockLength : undefined) ?? DEFAULT_HEADER_BLOCK_LIMIT,
+    maxSendHeaderBlockLength: (options.server as http2.ServerOptions).maxSendHeaderBlockLength ?? DEFAULT_HEADER_BLOCK_LIMIT,
   };
   const h2Options = { settings: H2_SETTINGS, maxHeaderListPairs: options.maxHeadersCount + 8 };
   if (tls !== undefined) {
@@ -116,7 +114,9 @@ export function createListener(options: ListenerOptions): Listener {
   let sessions: Sessions | undefined;
   const requestServers: NetServer[] = [server];
   if (options.http2 === 'h2c') {
-    const h2 = http2.createServer(h2Options);
+    // `options.server` goes to both servers, as it does to the one that speaks both over TLS:
+    // each takes the options it knows (`settings` the HTTP/2 one, `maxHeaderSize` the other).
+    const h2 = http2.createServer({ ...h2Options, ...(options.server as http2.ServerOptions) });
     sessions = trackSessions(h2, sessionLimits);
     acceptH2c(server, h2, (socket) => releaseFirstByte(socket));
     requestServers.push(h2);

@@ -106,9 +106,10 @@ export interface ServeOptions extends NodeEnvironOptions {
   maxConcurrentRequests?: number;
   /**
    * Options passed to `http.createServer`, `https.createServer` or `http2.createSecureServer`
-   * (`maxHeaderSize`, HTTP/2 `settings`…); they win over the above.
+   * (with `'h2c'`, to both `http.createServer` and `http2.createServer`) (`maxHeaderSize`,
+   * HTTP/2 `settings`…); they win over the above.
    */
-  server?: http.ServerOptions | http2.SecureServerOptions;
+  server?: http.ServerOptions | http2.SecureServerOptions | http2.ServerOptions;
 }
 
 /**
