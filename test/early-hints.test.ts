@@ -290,6 +290,35 @@ describe('103 Early Hints over HTTP/2', () => {
       session.close();
     }
   });
+
+  it('sends nothing for hints too large for one HTTP/2 header block (answers false); the answer and the session go on', async () => {
+    const results: boolean[] = [];
+    const huge = `</${'a'.repeat(70_000)}.css>; rel=preload`;
+    const server = await start(hinting([huge], results), { http2: 'h2c' });
+    const session = http2.connect(`http://127.0.0.1:${server.port}`);
+    session.on('error', () => {});
+    try {
+      for (const path of ['/one', '/two']) {
+        const { hints, status, body } = await new Promise<{ hints: number; status: number; body: string }>((resolve, reject) => {
+          let hints = 0;
+          const stream = session.request({ ':path': path });
+          stream.on('headers', () => hints++);
+          let status = 0;
+          stream.on('response', (headers) => {
+            status = Number(headers[':status']);
+          });
+          const chunks: Buffer[] = [];
+          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('end', () => resolve({ hints, status, body: Buffer.concat(chunks).toString() }));
+          stream.on('error', reject);
+        });
+        expect([hints, status, body]).toEqual([0, 200, 'page']);
+      }
+      expect(results).toEqual([false, false]);
+    } finally {
+      session.close();
+    }
+  });
 });
 
 describe('the test client', () => {

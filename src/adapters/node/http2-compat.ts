@@ -84,28 +84,40 @@ export function setHeaderBlockLimit(session: Http2Session, limit: number): void 
 }
 
 /**
- * Throws when nghttp2 would refuse to send a head of `fields` (plus `:status` and Node's
- * `Date`) on `res`'s stream. nghttp2 bounds the compressed block before it sends it (12 bytes,
- * 5 for a priority, and per field 12 plus its name and value, as `nghttp2_hd_deflate_bound`
- * counts) and refuses one past `maxSendHeaderBlockLength`; Node then resets the stream with
- * `FRAME_SIZE_ERROR` and closes the whole session, while the response looks sent. Checked
- * first, the head is an app error instead: a logged 500 on that stream alone.
- *
- * @throws RangeError when the head's bound passes the session's limit.
+ * The size nghttp2 allows for the head of `fields` (names and values alternating) on `res`'s
+ * HTTP/2 stream, and its bound, when the bound is past it; else `undefined`. nghttp2 bounds
+ * the compressed block before it sends it (12 bytes, 5 for a priority, and per field 12 plus
+ * its name and value, as `nghttp2_hd_deflate_bound` counts; `:status` included, and Node's
+ * `Date` when `addsDate` and `fields` have none) and refuses one past the session's
+ * `maxSendHeaderBlockLength`: Node then resets the stream with `FRAME_SIZE_ERROR` and closes
+ * the whole session, while the response (or the 103) looks sent. So heads are checked first.
  */
-function assertHeadFits(res: ServerResponse, fields: string[]): void {
+export function headBlockOverflow(res: ServerResponse, fields: string[], addsDate: boolean): { bound: number; limit: number } | undefined {
   const session = http2Stream(res)?.session;
   const limit = (session && headerBlockLimits.get(session)) ?? DEFAULT_HEADER_BLOCK_LIMIT;
   // 12 + 5, and `:status` (7 + 3) with its 12.
   let bound = 39;
-  let date = false;
+  let date = !addsDate;
   for (let i = 0; i < fields.length; i += 2) {
     bound += 12 + Buffer.byteLength(fields[i]!, 'latin1') + Buffer.byteLength(fields[i + 1]!, 'latin1');
     if (!date && fields[i]!.toLowerCase() === 'date') date = true;
   }
   if (!date) bound += 12 + 4 + 29;
-  if (bound > limit) {
-    throw new RangeError(`response head too large for HTTP/2: ${bound} bytes in its header block, past ${limit} (maxSendHeaderBlockLength)`);
+  return bound > limit ? { bound, limit } : undefined;
+}
+
+/**
+ * Throws for a head nghttp2 would refuse to send (see {@link headBlockOverflow}): the head is
+ * an app error then, a logged 500 on that stream alone.
+ *
+ * @throws RangeError when the head's bound passes the session's limit.
+ */
+function assertHeadFits(res: ServerResponse, fields: string[]): void {
+  const overflow = headBlockOverflow(res, fields, true);
+  if (overflow !== undefined) {
+    throw new RangeError(
+      `response head too large for HTTP/2: ${overflow.bound} bytes in its header block, past ${overflow.limit} (maxSendHeaderBlockLength)`,
+    );
   }
 }
 
