@@ -95,11 +95,12 @@ export function setHeaderBlockLimit(session: Http2Session, limit: number): void 
 export function headBlockOverflow(res: ServerResponse, fields: string[], addsDate: boolean): { bound: number; limit: number } | undefined {
   const session = http2Stream(res)?.session;
   const limit = (session && headerBlockLimits.get(session)) ?? DEFAULT_HEADER_BLOCK_LIMIT;
+  // UTF-8 lengths: at least what Node encodes (a value's obs-text bytes are one or two).
   // 12 + 5, and `:status` (7 + 3) with its 12.
   let bound = 39;
   let date = !addsDate;
   for (let i = 0; i < fields.length; i += 2) {
-    bound += 12 + Buffer.byteLength(fields[i]!, 'latin1') + Buffer.byteLength(fields[i + 1]!, 'latin1');
+    bound += 12 + Buffer.byteLength(fields[i]!) + Buffer.byteLength(fields[i + 1]!);
     if (!date && fields[i]!.toLowerCase() === 'date') date = true;
   }
   if (!date) bound += 12 + 4 + 29;
