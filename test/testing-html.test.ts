@@ -167,6 +167,26 @@ describe('the cookie jar (RFC 6265)', () => {
     expect(await (await client.get('/')).json()).toEqual({});
   });
 
+  it('keeps the cookies of a request with a Host header under that host, as Werkzeug and curl do', async () => {
+    const byHost = Request.application((req) => {
+      const res = new Response(JSON.stringify(req.cookies), { contentType: 'application/json' });
+      if (req.pathInfo === '/login') res.setCookie('session', req.host, { domain: req.host });
+      if (req.pathInfo === '/pref') res.setCookie('theme', 'dark');
+      return res;
+    });
+    const client = new TestClient(byHost);
+    const api = { headers: { host: 'api.example.com' } };
+    await client.get('/login', api);
+    await client.get('/pref', api);
+    expect(await (await client.get('/', api)).json()).toEqual({ session: 'api.example.com', theme: 'dark' });
+    expect(client.cookies.all().map((c) => [c.name, c.domain])).toEqual([
+      ['session', 'api.example.com'],
+      ['theme', 'api.example.com'],
+    ]);
+    expect(await (await client.get('/')).json()).toEqual({});
+    expect(await (await client.get('http://api.example.com/')).json()).toEqual({ session: 'api.example.com', theme: 'dark' });
+  });
+
   it('keeps Secure cookies to https, and drops expired ones', async () => {
     const client = new TestClient(site, { baseUrl: 'https://localhost' });
     await client.get('/login');

@@ -183,7 +183,8 @@ export class TestClient {
     const headers: Array<[string, string]> = [...new HeaderList(this.#options.headers)].filter(([name]) => !own.has(name));
     headers.push(...own);
     const useCookies = this.#options.cookies !== false;
-    const cookie = useCookies ? this.cookies.header(url.href) : '';
+    const jarUrl = cookieUrl(url, headers);
+    const cookie = useCookies ? this.cookies.header(jarUrl) : '';
     if (cookie) headers.push(['Cookie', cookie]);
     withQuery(url, options.query);
     const extra: Partial<Environ> = {
@@ -255,7 +256,7 @@ export class TestClient {
       send: (m, u, o) => this.request(m, u, o),
       follow: (o) => this.#follow(hop, res, o),
     });
-    if (useCookies) this.cookies.store(url.href, res.headers.getAll('set-cookie'));
+    if (useCookies) this.cookies.store(jarUrl, res.headers.getAll('set-cookie'));
     try {
       checkErrors();
     } catch (error) {
@@ -286,6 +287,23 @@ export class TestClient {
 /** The log text for a failure message: indented, or nothing. */
 function logged(messages: string[]): string {
   return messages.length === 0 ? '' : `\n${messages.join('').replace(/^/gm, '  ')}`;
+}
+
+/**
+ * The URL whose cookies an exchange sends and stores: `url`, at the host a `Host` field names
+ * when the request gives one (the host the app sees as `req.host`), as Werkzeug's client and
+ * curl file cookies; `url` itself for a `Host` the server would refuse.
+ */
+function cookieUrl(url: URL, headers: ReadonlyArray<[string, string]>): string {
+  const host = headers.findLast(([name]) => name.toLowerCase() === 'host')?.[1];
+  if (host === undefined || !isValidHost(host)) return url.href;
+  try {
+    const at = new URL(url.href);
+    at.host = host;
+    return at.href;
+  } catch {
+    return url.href;
+  }
 }
 
 /** Why the server would refuse a request before the app sees it (as it answers: `Bad Request: <why>`), or null. */
