@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
+import { compress } from 'tsgi/middleware';
 import { TestClient, TestClientError } from 'tsgi/testing';
 
 const enc = new TextEncoder();
@@ -87,6 +88,41 @@ describe('TestResponse.events()', () => {
     expect(seen).toEqual(['1', '2', '3']);
     expect(steps.at(-1)).toBe('closed, signal aborted: true');
     expect(steps.filter((s) => s.startsWith('sent')).length).toBeLessThanOrEqual(4);
+  });
+
+  it('decodes a compressed stream (compress, Accept-Encoding) as a browser does, each event as it comes', async () => {
+    const app = compress(
+      Request.application((req) =>
+        Response.eventStream(
+          (async function* () {
+            for (let i = 1; !req.signal?.aborted; i++) {
+              yield { id: String(i), data: 'x'.repeat(600) };
+              await new Promise((resolve) => setTimeout(resolve, 2));
+            }
+          })(),
+          { heartbeat: 0 },
+        ),
+      ),
+    );
+    for (const coding of ['gzip', 'br', 'deflate']) {
+      const res = await new TestClient(app).get('/', { buffered: false, headers: { 'accept-encoding': coding } });
+      expect(res.headers.get('content-encoding')).toBe(coding);
+      const ids: string[] = [];
+      for await (const event of res.events()) {
+        expect(event.data).toBe('x'.repeat(600));
+        if (ids.push(event.lastEventId) === 3) break;
+      }
+      expect(ids).toEqual(['1', '2', '3']);
+    }
+  }, 5000);
+
+  it('refuses a stream in a coding a browser cannot decode', async () => {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/event-stream'], ['Content-Encoding', 'compress']]);
+      return [enc.encode('data: 1\n\n')];
+    };
+    const res = await new TestClient(app, { lint: false }).get('/');
+    expect(() => res.events()).toThrow(/res.events\(\): the stream is sent with Content-Encoding "compress"/);
   });
 
   it('refuses a response that is not an event stream', async () => {

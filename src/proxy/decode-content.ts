@@ -77,6 +77,20 @@ export function decodeContent(app: AppLike): App {
 }
 
 /**
+ * `body` decoded from the coding `contentEncoding` names (`gzip`, `x-gzip`, `deflate`, `br`,
+ * `zstd` where node:zlib has it; case-insensitive), streamed as {@link decodeContent} decodes
+ * it: each chunk's output before the next chunk is asked for, `body` closed when the result is.
+ * What a browser does to the body before its `EventSource` reads it (`TestResponse.events()`).
+ *
+ * @returns the decoded stream, or `null` for another coding (several codings included).
+ * @throws (the iteration rejects with) HTTPBadGateway for data not valid in that coding.
+ */
+export function decodedBody(body: Body, contentEncoding: string): AsyncGenerator<Uint8Array, void, undefined> | null {
+  const coding = CODINGS[contentEncoding.trim().toLowerCase()];
+  return coding === undefined ? null : decodeStream(body, coding);
+}
+
+/**
  * `app` called with the request's `Accept-Encoding` narrowed to the codings decodeContent
  * reads ({@link narrowAcceptEncoding}), on the environ itself (docs/spec.md §8), until its
  * status is known ({@link callApp}: an app that starts its answer lazily, in its body, has

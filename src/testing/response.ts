@@ -14,6 +14,7 @@ import { type LinkQuery, findLink } from './links.ts';
 import { TestClientError } from './error.ts';
 import { openBody } from '../gateway/body.ts';
 import { type ReceivedEvent, parseEventStream } from './event-stream.ts';
+import { decodedBody } from '../proxy/decode-content.ts';
 
 /** What a {@link TestResponse} knows of its exchange (set by the client). */
 export interface ExchangeContext {
@@ -150,7 +151,11 @@ export class TestResponse extends Response {
    *   break; // the app's generator is closed
    * }
    * ```
-   * @throws TestClientError when the response is not `text/event-stream`; (the iteration rejects
+   * A stream sent with a `Content-Encoding` (`compress` answers one when the request's
+   * `Accept-Encoding` asks) is decoded first, as the browser decodes it: gzip, deflate, br.
+   *
+   * @throws TestClientError when the response is not `text/event-stream`, or is sent in another
+   *   coding; (the iteration rejects
    *   with) TestClientError when the body is cut, or the app wrote to `tsgi.errors` (without
    *   `allowErrors`).
    */
@@ -159,7 +164,12 @@ export class TestResponse extends Response {
     if (!/^text\/event-stream\s*(;|$)/i.test(type)) {
       throw new TestClientError(`res.events(): not an event stream (Content-Type: ${JSON.stringify(type)})`);
     }
-    return parseEventStream(this);
+    const coding = this.headers.getAll('content-encoding').join(', ').trim();
+    if (coding === '' || coding.toLowerCase() === 'identity') return parseEventStream(this);
+    // A browser decodes the content coding before its EventSource parses (`compress` sends one).
+    const decoded = decodedBody(this, coding);
+    if (decoded === null) throw new TestClientError(`res.events(): the stream is sent with Content-Encoding ${JSON.stringify(coding)}, which a browser cannot decode`);
+    return parseEventStream(decoded);
   }
 
   /**
