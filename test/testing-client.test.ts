@@ -165,6 +165,22 @@ describe('redirects', () => {
     expect((await c.get('/away', { followRedirects: 1, headers: { Authorization: 'Bearer u' } })).textBody).toBe('other.example Bearer t');
   });
 
+  it('go to the new host after a redirect to another origin; a call’s Host header names its origin', async () => {
+    const hop = Request.application((req) => {
+      if (req.pathInfo === '/away') return redirect('https://other.example/seen', 302);
+      if (req.pathInfo === '/near') return redirect('/seen', 302); // absolute, at req.host
+      if (req.pathInfo === '/relative') return new Response('', { status: 302, headers: { location: '/seen' } });
+      return `${req.host} ${req.headers.get('authorization')}`;
+    });
+    const c = new TestClient(hop);
+    const call = { followRedirects: 1, headers: { host: 'api.example.com', authorization: 'Bearer u' } };
+    expect((await c.get('/near', call)).textBody).toBe('api.example.com Bearer u');
+    const relative = await c.get('/relative', call);
+    expect(relative.history[0]!.headers.get('location')).toBe('/seen');
+    expect(relative.textBody).toBe('api.example.com Bearer u');
+    expect((await c.get('/away', call)).textBody).toBe('other.example null');
+  });
+
   it('res.follow() follows one, as WebTest’s does, and refuses a non-redirect', async () => {
     const first = await client.head('/found');
     const next = await first.follow();

@@ -18,6 +18,7 @@ import { closeBody } from '../gateway/body.ts';
 import { clientDisconnected } from '../gateway/abort.ts';
 import { isValidHost } from '../http/host.ts';
 import { CookieJar } from './cookies.ts';
+import { hostUrl } from './host-url.ts';
 import { type TestResponse, testResponse } from './response.ts';
 import { TestClientError, preview } from './error.ts';
 import { describeExpectation, statusMatches } from './status.ts';
@@ -183,7 +184,8 @@ export class TestClient {
     const headers: Array<[string, string]> = [...new HeaderList(this.#options.headers)].filter(([name]) => !own.has(name));
     headers.push(...own);
     const useCookies = this.#options.cookies !== false;
-    const jarUrl = cookieUrl(url, headers);
+    // Cookies are filed under the host the app sees, as Werkzeug's client and curl file them.
+    const jarUrl = hostUrl(url, headers).href;
     const cookie = useCookies ? this.cookies.header(jarUrl) : '';
     if (cookie) headers.push(['Cookie', cookie]);
     withQuery(url, options.query);
@@ -287,23 +289,6 @@ export class TestClient {
 /** The log text for a failure message: indented, or nothing. */
 function logged(messages: string[]): string {
   return messages.length === 0 ? '' : `\n${messages.join('').replace(/^/gm, '  ')}`;
-}
-
-/**
- * The URL whose cookies an exchange sends and stores: `url`, at the host a `Host` field names
- * when the request gives one (the host the app sees as `req.host`), as Werkzeug's client and
- * curl file cookies; `url` itself for a `Host` the server would refuse.
- */
-function cookieUrl(url: URL, headers: ReadonlyArray<[string, string]>): string {
-  const host = headers.findLast(([name]) => name.toLowerCase() === 'host')?.[1];
-  if (host === undefined || !isValidHost(host)) return url.href;
-  try {
-    const at = new URL(url.href);
-    at.host = host;
-    return at.href;
-  } catch {
-    return url.href;
-  }
 }
 
 /** Why the server would refuse a request before the app sees it (as it answers: `Bad Request: <why>`), or null. */

@@ -6,6 +6,7 @@
 import type { Response } from '../response/response.ts';
 import type { RequestOptions } from './options.ts';
 import { HeaderList } from '../http/header-list.ts';
+import { hostUrl } from './host-url.ts';
 
 /** One request of a chain: method, absolute URL, options. */
 export interface Hop {
@@ -15,6 +16,8 @@ export interface Hop {
 }
 
 const FOLLOWED = new Set([301, 302, 303, 307, 308]);
+/** The call's fields not sent on to another origin: its credentials, and its `Host` (the new URL names the host). */
+const CROSS_ORIGIN_DROPPED = new Set(['authorization', 'host']);
 /** Fields that describe a request body (Fetch's request-body-header names), dropped with it. */
 const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location', 'content-length']);
 
@@ -22,19 +25,22 @@ const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-langua
  * The next request after `res`, or `null` when `res` is not a redirect to follow (a status
  * other than 301, 302, 303, 307 or 308, or no `Location`). As Werkzeug's client: 307 and 308
  * repeat the method and body; 301, 302 and 303 ask again with GET (a HEAD stays HEAD) and
- * drop the body and its fields. The `Location` is resolved against the URL asked for; the
- * query option is not sent again (the new URL has its own), and `Authorization` is dropped
- * when the origin changes (as `fetch()` does).
+ * drop the body and its fields. The `Location` is resolved against the URL asked for (at the
+ * host its `Host` field names, when it has one: the URL the app saw); the
+ * query option is not sent again (the new URL has its own), and `Authorization` and `Host` are
+ * dropped when the origin changes (as `fetch()` and Werkzeug's client do).
  */
 export function nextHop(hop: Hop, res: Response): Hop | null {
   const location = res.headers.get('location');
   if (!FOLLOWED.has(res.statusCode) || location === null) return null;
-  const url = new URL(location, hop.url);
-  url.hash = '';
   const { query: _query, ...kept } = hop.options;
-  const keepBody = res.statusCode === 307 || res.statusCode === 308;
   let headers = [...new HeaderList(kept.headers)];
-  if (url.origin !== hop.url.origin) headers = headers.filter(([name]) => name.toLowerCase() !== 'authorization');
+  // The URL the request went to, as the app saw it: at the host its Host field named.
+  const from = hostUrl(hop.url, headers);
+  const url = new URL(location, from);
+  url.hash = '';
+  const keepBody = res.statusCode === 307 || res.statusCode === 308;
+  if (url.origin !== from.origin) headers = headers.filter(([name]) => !CROSS_ORIGIN_DROPPED.has(name.toLowerCase()));
   if (keepBody) return { method: hop.method, url, options: { ...kept, headers } };
   const { json: _json, form: _form, files: _files, body: _body, ...rest } = kept;
   headers = headers.filter(([name]) => !BODY_FIELDS.has(name.toLowerCase()));
