@@ -187,6 +187,20 @@ describe('the cookie jar (RFC 6265)', () => {
     expect(await (await client.get('http://api.example.com/')).json()).toEqual({ session: 'api.example.com', theme: 'dark' });
   });
 
+  it('puts a page fetched with a Host header at that host: res.url, its forms and links', async () => {
+    const site = Request.application(async (req) => {
+      if (req.method === 'POST') return `${req.host} ${req.cookies.visit ?? 'no cookie'} ${(await req.form()).get('q')}`;
+      const res = html('<form method="post" action="/send"><input name="q" value="v"></form><a href="/next">next</a>');
+      res.setCookie('visit', '1');
+      return req.pathInfo === '/next' ? `${req.host} ${req.cookies.visit ?? 'no cookie'}` : res;
+    });
+    const client = new TestClient(site);
+    const page = await client.get('/form', { headers: { host: 'api.example.com' } });
+    expect(page.url).toBe('http://api.example.com/form');
+    expect((await page.form().submit()).textBody).toBe('api.example.com 1 v');
+    expect((await page.click('next')).textBody).toBe('api.example.com 1');
+  });
+
   it('keeps Secure cookies to https, and drops expired ones', async () => {
     const client = new TestClient(site, { baseUrl: 'https://localhost' });
     await client.get('/login');

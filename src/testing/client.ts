@@ -249,7 +249,8 @@ export class TestClient {
     } else linted?.assertClosed();
     const res = testResponse(answer, {
       request: new Request(environ),
-      url: url.href,
+      // As the app saw it (at the host a Host field names): the page's forms and links resolve against it.
+      url: hostUrl(url, headers).href,
       history,
       earlyHints: hints.sent,
       get errors() {

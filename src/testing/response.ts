@@ -78,7 +78,10 @@ export class TestResponse extends Response {
     return contextOf(this).request;
   }
 
-  /** The URL asked for. */
+  /**
+   * The URL asked for, as the app saw it: at the host a `Host` field named, when the call sent
+   * one. The page's forms and links resolve against it.
+   */
   get url(): string {
     return contextOf(this).url;
   }
