@@ -257,8 +257,7 @@ function serve(result: HandlerResult, req: EnvironView, owner: boolean, startRes
 
 /** A thrown `HTTPException` is the answer (logged when a failure is behind it); anything else propagates. */
 function serveError(error: unknown, req: EnvironView, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
-  if (!(error instanceof HTTPException)) return fail(error, req.environ, owner);
-  return serve(error, req, owner, startResponse);
+  return error instanceof HTTPException ? serve(error, req, owner, startResponse) : fail(error, req.environ, owner);
 }
 
 /**
