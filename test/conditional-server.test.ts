@@ -1,6 +1,7 @@
 /**
  * Issue 3 over a real socket (`serve(app, { port: 0 })`, fetch, node:http and raw sockets):
- * conditional GETs (304 by ETag and by date), 412 for If-Match on PUT, If-None-Match `*`,
+ * conditional GETs (304 by ETag and by date), 412 for If-Match on PUT (checked by the handler
+ * before it writes), If-None-Match `*`,
  * single and multiple ranges (exact multipart body), 416, If-Range with a stale ETag, HEAD
  * with a range, a streamed body sliced without buffering, the Accept-* getters with hostile
  * headers, and forms/uploads through req.form()/req.files() including a 413 naming the limit.
@@ -9,7 +10,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { HTTPMethodNotAllowed, Request, Response, defineMiddleware, serve } from 'tsgi';
+import { HTTPMethodNotAllowed, HTTPPreconditionFailed, Request, Response, defineMiddleware, serve } from 'tsgi';
 import { type FileUpload } from 'tsgi/forms';
 import { parseRaw, rawExchange, request } from './node-helpers.ts';
 
@@ -27,6 +28,10 @@ const app = Request.application(async (req) => {
   switch (req.pathInfo) {
     case '/doc': {
       if (!['GET', 'HEAD', 'PUT'].includes(req.method)) throw new HTTPMethodNotAllowed(['GET', 'HEAD', 'PUT']);
+      // A write checks its preconditions before writing: its answer is not evaluated again.
+      if (req.method === 'PUT' && ((req.ifMatch.present && !req.ifMatch.contains('v1')) || req.ifNoneMatch.any)) {
+        throw new HTTPPreconditionFailed();
+      }
       const res = new Response(req.method === 'PUT' ? 'updated' : ALPHABET, { conditionalResponse: true });
       res.etag = 'v1';
       res.lastModified = MODIFIED;

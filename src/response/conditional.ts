@@ -9,7 +9,7 @@
 import { type Body, type Environ, type StartResponse } from '../gateway/types.ts';
 import { closingSource, discardBody } from '../gateway/body.ts';
 import { HeaderList } from '../http/header-list.ts';
-import { evaluatePreconditions, notModifiedHeaders } from '../http/conditional.ts';
+import { type PreconditionResult, evaluatePreconditions, notModifiedHeaders } from '../http/conditional.ts';
 import { type ByteRange, formatContentRange, parseRange } from '../http/range.ts';
 import { MultipartByteranges, sliceBody } from '../http/range-body.ts';
 import { serveErrorBody } from './error-body.ts';
@@ -56,14 +56,21 @@ export interface PlannedResponse {
   readonly readRange?: (range: ByteRange) => Body;
 }
 
+/** The methods whose answer is the selected representation itself, evaluated for preconditions. */
+const SELECTING_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+const PROCEED: PreconditionResult = { outcome: 'proceed', status: 200, range: false };
+
 /**
  * Serves `plan` with preconditions and ranges evaluated, in this order:
  *
- * 1. `evaluatePreconditions` (If-Match, If-Unmodified-Since, If-None-Match,
+ * 1. For GET and HEAD, `evaluatePreconditions` (If-Match, If-Unmodified-Since, If-None-Match,
  *    If-Modified-Since) against the planned `ETag` and `Last-Modified`, for a 2xx status:
  *    **304** with the headers `notModifiedHeaders` keeps and no body, or **412** (the body of
  *    an `HTTPPreconditionFailed`, negotiated by `Accept`, with `Vary: Accept`). The planned
- *    body is closed unread.
+ *    body is closed unread. Another method's answer (PUT, POST, DELETE, PATCH…) is made
+ *    after the method was performed, with the new state's validators: its preconditions are
+ *    not evaluated (a 412 then would hide a write that happened, RFC 9110 §13.1.1); the
+ *    handler checks them before writing.
  * 2. A 200 to GET or HEAD whose length is known gets `Accept-Ranges: bytes`, unless the plan
  *    has `Accept-Ranges` already; `Accept-Ranges: none` turns ranges off.
  * 3. For GET, when `If-Range` (if any) holds, `Range` is evaluated with `parseRange`: one range
@@ -86,7 +93,10 @@ export interface PlannedResponse {
 export function servePlanned(plan: PlannedResponse, environ: Environ, startResponse: StartResponse): Body {
   const method = environ.REQUEST_METHOD;
   const { statusCode: status, headers: planned, body, length, readRange } = plan;
-  const result = evaluatePreconditions(
+  // A write's answer is made after the write: its validators are the new state's, so the
+  // preconditions the write was made under cannot be evaluated against them (RFC 9110 §13.1.1:
+  // the method must not be performed when they fail). The handler checks them first.
+  const result = !SELECTING_METHODS.has(method) ? PROCEED : evaluatePreconditions(
     {
       method,
       ifMatch: header(environ, 'HTTP_IF_MATCH'),

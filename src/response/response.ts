@@ -141,8 +141,10 @@ export class Response implements ParseCache {
   }
 
   /**
-   * When true, serving the response ({@link Response.respond}) evaluates the request's
-   * preconditions and `Range` against this response (WebOb's `conditional_response`): 304 Not
+   * When true, serving the response ({@link Response.respond}) to a GET or HEAD evaluates the
+   * request's preconditions and `Range` against this response (WebOb's `conditional_response`;
+   * another method's answer is made after its write, so a handler checks `req.ifMatch` before
+   * writing, RFC 9110 §13.1.1): 304 Not
    * Modified, 412 Precondition Failed, 206 Partial Content (one range, or
    * `multipart/byteranges`), 416 Range Not Satisfiable, in RFC 9110 §13.2.2 order; a 200 of
    * known length announces `Accept-Ranges: bytes`. Set `ETag` (see {@link Response.addEtag})

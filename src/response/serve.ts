@@ -31,7 +31,8 @@ export abstract class ResponseServing {
    * carries no content (1xx, 204, 304) is sent without `Content-Type`, and without a
    * `Content-Length` unless a 304 was given one that is not its empty body's (RFC 9110 §8.6),
    * its body closed unread, `conditionalResponse` or not. With `conditionalResponse`, the
-   * preconditions and ranges of any other status are evaluated first (docs/conditional.md).
+   * preconditions (for GET and HEAD) and ranges (for GET) of any other status are evaluated
+   * first (docs/conditional.md).
    * The response itself is not changed.
    *
    * A 205 Reset Content is sent with `Content-Length: 0`, no `Content-Type` and no body
