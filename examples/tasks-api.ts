@@ -14,7 +14,7 @@
  * | `GET /tasks/export`    | every task, one JSON object a line, streamed                         |
  *
  * ```sh
- * TASKS_TOKEN=secret npx tsgi serve examples/tasks-api.ts:app
+ * TASKS_TOKEN=secret npx tsgi serve examples/tasks-api.ts:app --no-access-log   # the app logs JSON lines itself
  * curl -H 'Authorization: Bearer secret' -H 'Content-Type: application/json' -d '{"title":"a"}' http://127.0.0.1:8000/tasks
  * ```
  *
