@@ -197,6 +197,13 @@ describe('redirects', () => {
     expect(await last.json()).toMatchObject({ method: 'GET', pathInfo: '/echo' });
     await expect(second.follow({ status: 404 })).rejects.toThrow(/answered 200 OK, expected 404/);
   });
+
+  it('res.follow() takes an option given as undefined as one not given (exactOptionalPropertyTypes callers)', async () => {
+    const first = await client.post('/temporary', { body: 'kept body', headers: { 'Content-Type': 'text/plain' } });
+    const given: { headers?: Record<string, string> | undefined; body?: string | undefined } = { headers: undefined, body: undefined };
+    const next = await first.follow(given);
+    expect(await next.json()).toMatchObject({ method: 'POST', pathInfo: '/echo', query: 'kept', body: 'kept body', contentType: 'text/plain' });
+  });
 });
 
 describe('the body, as the server reads it', () => {

@@ -283,8 +283,13 @@ export class TestClient {
     const next = nextHop(hop, res);
     if (next === null) throw new TestClientError(`${hop.method} ${res.url} answered ${res.status}, not a redirect with a Location`, { response: res });
     const { status: _status, followRedirects: _followRedirects, buffered: _buffered, ...request } = next.options;
-    return this.request(next.method, next.url.href, { ...request, ...options });
+    return this.request(next.method, next.url.href, { ...request, ...givenOptions(options) });
   }
+}
+
+/** `options` without the keys given as `undefined`: such a key keeps the kept value, as an absent one does. */
+function givenOptions(options: RequestOptions): RequestOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as RequestOptions;
 }
 
 /** The log text for a failure message: indented, or nothing. */
