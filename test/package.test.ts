@@ -66,8 +66,9 @@ function readmeTsconfig(): { compilerOptions: Record<string, unknown> } {
   return config;
 }
 
-async function typeCheck(files: string[]): Promise<void> {
-  await writeFile(path.join(consumer, 'tsconfig.json'), JSON.stringify({ ...readmeTsconfig(), files }));
+async function typeCheck(files: string[], compilerOptions: Record<string, unknown> = {}): Promise<void> {
+  const config = readmeTsconfig();
+  await writeFile(path.join(consumer, 'tsconfig.json'), JSON.stringify({ ...config, compilerOptions: { ...config.compilerOptions, ...compilerOptions }, files }));
   try {
     await run(tsc, ['-p', 'tsconfig.json'], { cwd: consumer, env });
   } catch (error) {
@@ -157,6 +158,57 @@ describe('npm pack', () => {
       ].join('\n'),
     );
     await typeCheck(['typed.ts']);
+  });
+
+  it('takes an option given as undefined under exactOptionalPropertyTypes, from every entry point', async () => {
+    // A consumer forwarding its own optional settings: each may be undefined, and means the default.
+    await writeFile(
+      path.join(consumer, 'exact.ts'),
+      [
+        `import { Request, Response, HTTPNotFound, serve, type App } from 'tsgi';`,
+        `import { accessLog, errors, secureHeaders } from 'tsgi/middleware';`,
+        `import { serializeSetCookie, statEtag } from 'tsgi/http';`,
+        `import { parseForm } from 'tsgi/forms';`,
+        `import { toNodeHandler } from 'tsgi/node';`,
+        `import { proxy, rewriteHtml } from 'tsgi/proxy';`,
+        `import { RouteMap } from 'tsgi/routing';`,
+        `import { TestClient } from 'tsgi/testing';`,
+        `import { toFetchHandler, fromFetchHandler } from 'tsgi/fetch';`,
+        `declare const maybe: { n?: number; s?: string; b?: boolean; log?: { write(line: string): unknown } };`,
+        `const res = new Response('x', { status: maybe.n, contentType: maybe.s, headers: undefined });`,
+        `const req = Request.blank('/', { method: maybe.s, headers: undefined });`,
+        `const missing = new HTTPNotFound(maybe.s, { contentType: maybe.s, cause: undefined });`,
+        `export const app: App = Request.application(() => res);`,
+        `export const server = serve(app, { port: maybe.n, host: maybe.s, log: maybe.log });`,
+        `export const stack: App = secureHeaders(errors(accessLog(app, { log: maybe.log, format: undefined }), { log: maybe.log, debug: maybe.b }), { contentSecurityPolicy: undefined });`,
+        `export const cookie: string = serializeSetCookie('a', 'b', { domain: maybe.s, maxAge: maybe.n, secure: maybe.b });`,
+        `export const tag: string = statEtag({ size: 1, mtimeMs: 0 }, { weak: maybe.b });`,
+        `export const form = parseForm(req.environ['tsgi.input'], 'text/plain', { maxFields: maybe.n, tmpDir: maybe.s });`,
+        `export const handler = toNodeHandler(app, { serverName: maybe.s });`,
+        `export const upstream: App = rewriteHtml(proxy('http://127.0.0.1:9', { headersTimeout: maybe.n, preserveHost: maybe.b }), { upstream: undefined });`,
+        `export const routes = new RouteMap({ item: { path: '/items/<int:id>', methods: undefined } }, { strictSlashes: maybe.b });`,
+        `export const page = new TestClient(app, { lint: maybe.b }).get('/', { headers: undefined, status: maybe.n });`,
+        `export const fetchHandler = toFetchHandler(fromFetchHandler(() => new globalThis.Response('x'), { stripPrefix: maybe.b }), { scriptName: maybe.s });`,
+        `export const code: 404 = missing.code;`,
+        '',
+      ].join('\n'),
+    );
+    // And every exported options, init or hooks type: each optional key takes an explicit undefined.
+    const loose = [
+      'type Loose<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? ({ [P in K]: undefined } extends Pick<T, K> ? never : K) : never }[keyof T];',
+      'type Exact<T> = [Loose<T>] extends [never] ? true : Loose<T>;',
+    ];
+    const typeArguments: Record<string, string> = { BearerAuthOptions: '<unknown>', RouteMapOptions: '<{}>', MiddlewareHooks: '<{}>' };
+    for (const specifier of ENTRY_SPECIFIERS) {
+      const list = readFileSync(path.join(root, 'test', 'exports', `${specifier.replace('/', '-')}.txt`), 'utf8');
+      for (const [, name] of list.matchAll(/^type (\w+(?:Options|Init|Hooks|Transformer|Spec|Context))$/gm)) {
+        const alias = `${specifier.replace('/', '_')}_${name}`;
+        loose.push(`import type { ${name} as ${alias} } from '${specifier}';`, `export const is_${alias}: Exact<${alias}${typeArguments[name!] ?? ''}> = true;`);
+      }
+    }
+    expect(loose.length).toBeGreaterThan(100);
+    await writeFile(path.join(consumer, 'exact-all.ts'), `${loose.join('\n')}\n`);
+    await typeCheck(['exact.ts', 'exact-all.ts'], { exactOptionalPropertyTypes: true });
   });
 
   it("type-checks the README's snippets as written, strictly", async () => {

@@ -21,9 +21,9 @@ export interface EnvironOptions {
    * `SERVER_NAME`; default what the server knows of itself (Node: the socket's local address,
    * or the bound host under `serve`; fetch: the host name of the request URL).
    */
-  serverName?: string;
+  serverName?: string | undefined;
   /** `SERVER_PORT`; default the socket's local port (Node) or the request URL's port (fetch). */
-  serverPort?: number | string;
+  serverPort?: number | string | undefined;
   /**
    * The mount point of the app on this server, decoded (`'/api'`): it becomes `SCRIPT_NAME`
    * and is taken off the front of `PATH_INFO`, as `mount()` would, for an app deployed under a
@@ -35,15 +35,15 @@ export interface EnvironOptions {
    *
    * @throws TypeError (from the adapter, when it is made) for a value of another shape.
    */
-  scriptName?: string;
+  scriptName?: string | undefined;
   /**
    * Where app errors are logged: the `tsgi.errors` of every request, and where the server
    * writes its own reports of app errors (`[tsgi] GET /path HTTP/1.1: <stack>`). Default
    * standard error (`stderrLog`). Pass `{ write }` to capture them.
    */
-  log?: LogStream;
+  log?: LogStream | undefined;
   /** `tsgi.multiprocess`; default false (true under `tsgi serve --workers`). */
-  multiprocess?: boolean;
+  multiprocess?: boolean | undefined;
   /**
    * Most request header fields accepted; more answer `431 Request Header Fields Too Large`
    * without calling the app. Default 100 (gunicorn's `limit_request_fields`). The Node adapter
@@ -51,7 +51,7 @@ export interface EnvironOptions {
    * fields are already joined, so there each name counts once. The server's own limits apply
    * first (Node's `maxHeadersCount`, 2000 by default: past it Node 24 answers 431 itself).
    */
-  maxHeaders?: number;
+  maxHeaders?: number | undefined;
   /**
    * The host names this app answers for (Werkzeug's `trusted_hosts`, Django's `ALLOWED_HOSTS`):
    * a request whose `Host` names another answers `400 Bad Request` without calling the app, so
@@ -63,7 +63,7 @@ export interface EnvironOptions {
    * (HTTP/1.0) builds its URLs from `SERVER_NAME` and passes. Default: every host (set it in
    * production).
    */
-  trustedHosts?: readonly string[];
+  trustedHosts?: readonly string[] | undefined;
   /**
    * A signal aborted when the server begins a graceful shutdown, given to the app as
    * `tsgi.shutdown_signal` (`req.shutdownSignal`, docs/spec.md §2.6). A `text/event-stream`
@@ -77,7 +77,7 @@ export interface EnvironOptions {
    *
    * @throws TypeError (from the adapter, when it is made) for a value that is not an `AbortSignal`.
    */
-  shutdownSignal?: AbortSignal;
+  shutdownSignal?: AbortSignal | undefined;
 }
 
 /** The default of {@link EnvironOptions.maxHeaders}. */

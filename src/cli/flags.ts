@@ -10,13 +10,13 @@ import { MAX_WORKERS } from './values.ts';
 export interface Flag {
   /** The long name, without `--`. */
   readonly name: string;
-  readonly short?: string;
+  readonly short?: string | undefined;
   /** The value's placeholder (`<seconds>`); none for a boolean flag. */
-  readonly value?: string;
+  readonly value?: string | undefined;
   /** May be given several times. */
-  readonly multiple?: boolean;
+  readonly multiple?: boolean | undefined;
   /** A boolean with a `--no-` form. */
-  readonly negatable?: boolean;
+  readonly negatable?: boolean | undefined;
   readonly help: string;
   /** The default, as `--help` shows it. */
   readonly default: string;

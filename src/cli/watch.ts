@@ -25,9 +25,9 @@ export interface WatchTreeOptions {
   /** Whether a folder (relative to the root, never '') is skipped with all it holds. */
   readonly skipDir: (name: string) => boolean;
   /** A failure to watch a folder other than the root (a lack of inotify watches, say). */
-  readonly onError?: (error: Error, dir: string) => void;
+  readonly onError?: ((error: Error, dir: string) => void) | undefined;
   /** Use `fs.watch`'s `recursive` (default: on macOS and Windows, where it is native). */
-  readonly native?: boolean;
+  readonly native?: boolean | undefined;
 }
 
 /** Whether `fs.watch(…, { recursive: true })` is native here (rather than emulated per file). */

@@ -15,14 +15,14 @@ import { customErrorPage, errorBody, negotiateBodyType } from '../response/error
 /** Options shared by every HTTP exception. */
 export interface HTTPExceptionOptions {
   /** Extra response headers. */
-  headers?: HeaderListInit;
+  headers?: HeaderListInit | undefined;
   /** A body that replaces the generated one (the user's body wins). */
-  body?: ResponseBody;
+  body?: ResponseBody | undefined;
   /**
    * Content-Type for `body`; default the `Content-Type` of `headers`, else `text/plain`
    * (UTF-8).
    */
-  contentType?: string;
+  contentType?: string | undefined;
   /** The underlying error, kept as `error.cause`. */
   cause?: unknown;
   /**
@@ -31,19 +31,19 @@ export interface HTTPExceptionOptions {
    * `formatWwwAuthenticate`) or a ready header value. Throws `TypeError` when a challenge
    * cannot be formatted, or when there is none (`[]`, or a blank string).
    */
-  wwwAuthenticate?: Challenge | readonly Challenge[] | string;
+  wwwAuthenticate?: Challenge | readonly Challenge[] | string | undefined;
   /**
    * Challenges sent as `Proxy-Authenticate` (RFC 9110 §11.7.1), for a 407, which must carry
    * them: as `wwwAuthenticate` (the same challenge syntax), with the same `TypeError`s. The
    * server sends this field from an app, although it drops the hop-by-hop ones.
    */
-  proxyAuthenticate?: Challenge | readonly Challenge[] | string;
+  proxyAuthenticate?: Challenge | readonly Challenge[] | string | undefined;
   /**
    * `Retry-After` (RFC 9110 §10.2.3), for a 429 or 503 (or a 3xx): a delay in whole
    * **seconds**, or the `Date` to retry at. Throws `RangeError` for a negative or fractional
    * number.
    */
-  retryAfter?: number | Date;
+  retryAfter?: number | Date | undefined;
   /**
    * The protocols sent as `Upgrade` (RFC 9110 §7.8), for a 426, which must carry them
    * (§15.5.22): a list, most preferred first, or one string (`'websocket'`,
@@ -52,13 +52,13 @@ export interface HTTPExceptionOptions {
    * it on HTTP/1.1 only, with `Connection: upgrade`; over HTTP/2, to an HTTP/1.0 client and
    * through the fetch adapters the 426 goes without it (docs/exceptions.md).
    */
-  upgrade?: string | readonly string[];
+  upgrade?: string | readonly string[] | undefined;
   /**
    * The representation's complete length in **bytes**, for a 416: sends
    * `Content-Range: bytes *\/length` (RFC 9110 §15.5.17). Throws `RangeError` for a negative or
    * fractional number.
    */
-  length?: number;
+  length?: number | undefined;
 }
 
 /**

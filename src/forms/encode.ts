@@ -19,7 +19,7 @@ export interface FileSpec {
   /** The content; a string is encoded as UTF-8. */
   content: string | Uint8Array;
   /** The part's `Content-Type`; default from the filename's extension, else `application/octet-stream`. */
-  contentType?: string;
+  contentType?: string | undefined;
 }
 
 /** Text fields: a record (an array value repeats the name) or ordered pairs. */
@@ -53,7 +53,7 @@ export function encodeUrlencoded(fields: FormFieldsInit = {}): EncodedForm {
 /** Options of {@link encodeMultipart}. */
 export interface EncodeMultipartOptions {
   /** The boundary to use; default a random one (`tsgi-` and 32 hex digits). */
-  boundary?: string;
+  boundary?: string | undefined;
 }
 
 /**

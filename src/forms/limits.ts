@@ -53,12 +53,15 @@ export const DEFAULT_FORM_LIMITS: Readonly<FormLimits> = Object.freeze({
 /** The name of one limit, as used in error details. */
 export type FormLimitName = keyof FormLimits;
 
+/** Any {@link FormLimits} to override, each optional; one given as `undefined` keeps its default. */
+export type FormLimitOverrides = { [K in FormLimitName]?: FormLimits[K] | undefined };
+
 /**
  * Merges per-call overrides over the defaults. An `undefined` override keeps the default.
  *
  * @throws TypeError when a limit is not a non-negative number (NaN, negative, a string).
  */
-export function resolveLimits(overrides: Partial<FormLimits> = {}): FormLimits {
+export function resolveLimits(overrides: FormLimitOverrides = {}): FormLimits {
   const limits: FormLimits = { ...DEFAULT_FORM_LIMITS };
   for (const key of Object.keys(DEFAULT_FORM_LIMITS) as FormLimitName[]) {
     const value = overrides[key];

@@ -255,11 +255,11 @@ export function classifyPart(headerText: string): PartHeadInfo {
 }
 
 interface DispositionParams {
-  name?: string;
+  name?: string | undefined;
   /** `filename`, or the decoded `filename*` when there is one. */
-  filename?: string;
+  filename?: string | undefined;
   /** True for a `filename*` parameter that could not be decoded (the lenient fallback): its value is unknown. */
-  extendedFilename?: boolean;
+  extendedFilename?: boolean | undefined;
 }
 
 function parseDisposition(value: string): { type: string; params: DispositionParams } {

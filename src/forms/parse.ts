@@ -11,20 +11,20 @@ import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { refuseContentCoding } from './content-coding.ts';
 import { encodingOfLabel } from '../http/charset.ts';
-import { DEFAULT_FORM_LIMITS, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
+import { DEFAULT_FORM_LIMITS, type FormLimitOverrides, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
 import { consumeInput, spoilInput } from '../gateway/input.ts';
 import { parseUrlencoded } from './urlencoded.ts';
 import { DEFAULT_SPOOL_THRESHOLD, type FileUpload, SpoolDir } from './upload.ts';
 
 /** Options of {@link parseForm}: any {@link FormLimits} to override, and storage settings. */
-export interface ParseFormOptions extends Partial<FormLimits> {
+export interface ParseFormOptions extends FormLimitOverrides {
   /** Files larger than this many bytes are spooled to a temporary file; default 512 000 (500 KiB). */
-  spoolThreshold?: number;
+  spoolThreshold?: number | undefined;
   /** The folder for temporary files; default `os.tmpdir()`. */
-  tmpDir?: string;
+  tmpDir?: string | undefined;
   /** The declared `Content-Length` in bytes, if any: a body declared past `maxBodySize` is refused before reading. */
-  contentLength?: number | null;
+  contentLength?: number | null | undefined;
 }
 
 /**

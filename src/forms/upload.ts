@@ -92,10 +92,10 @@ export interface FileUploadInit {
   contentType: string;
   size: number;
   /** The content, when held in memory. */
-  data?: Uint8Array;
+  data?: Uint8Array | undefined;
   /** The temporary file, when spooled. */
-  path?: string;
-  spool?: SpoolDir;
+  path?: string | undefined;
+  spool?: SpoolDir | undefined;
 }
 
 /**

@@ -39,13 +39,13 @@ export interface BodyTransformer {
    * out to pass chunks through unchanged. A throw (or rejection) closes the wrapped body and
    * reaches the consumer.
    */
-  transform?(chunk: Uint8Array, controller: BodyTransformController): TransformedChunks | PromiseLike<TransformedChunks>;
+  transform?: ((chunk: Uint8Array, controller: BodyTransformController) => TransformedChunks | PromiseLike<TransformedChunks>) | undefined;
   /**
    * The chunks to send once the wrapped body has ended, before the end (what a decoder or a
    * matcher held back). Not called when the body failed, was closed early or terminated. A
    * throw reaches the consumer; the wrapped body is over by then, so nothing is closed.
    */
-  flush?(): TransformedChunks | PromiseLike<TransformedChunks>;
+  flush?: (() => TransformedChunks | PromiseLike<TransformedChunks>) | undefined;
 }
 
 type Step = IteratorResult<Uint8Array>;

@@ -24,9 +24,9 @@ export interface BodyHooks {
    * Each chunk, before it is handed on. A throw closes the body (its `return()`), calls
    * `error`, then reaches the consumer.
    */
-  chunk?(chunk: Uint8Array): void;
+  chunk?: ((chunk: Uint8Array) => void) | undefined;
   /** The body ended normally. */
-  end?(): unknown;
+  end?: (() => unknown) | undefined;
   /**
    * The consumer stopped early with `return()` (e.g. the client went away). Called at once,
    * just after the body's own `return()` was called; `returned` settles once that has (it never
@@ -34,14 +34,14 @@ export interface BodyHooks {
    * `close: (returned) => returned.then(removeFiles)`. An async wrapper's `return()` answers
    * only once `returned` (and the hook's promise) have settled, so the app's `finally` has run.
    */
-  close?(returned: Promise<void>): unknown;
+  close?: ((returned: Promise<void>) => unknown) | undefined;
   /** The body threw (or could not be opened); the error is re-thrown to the consumer after this hook. */
-  error?(error: unknown): unknown;
+  error?: ((error: unknown) => unknown) | undefined;
   /**
    * A failure the consumer cannot be told of: the body's own `return()` threw or rejected while
    * being closed, or a hook's promise rejected on a sync body. Must not throw.
    */
-  closeError?(error: unknown): void;
+  closeError?: ((error: unknown) => void) | undefined;
 }
 
 /** Options of {@link wrapBody}. */
@@ -50,7 +50,7 @@ export interface WrapBodyOptions {
    * Answer an async iterable even for a sync body, so the hooks' promises are waited for;
    * default false (a sync body stays sync).
    */
-  async?: boolean;
+  async?: boolean | undefined;
 }
 
 type Done = IteratorReturnResult<undefined>;

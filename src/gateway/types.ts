@@ -56,11 +56,11 @@ export interface Environ {
   /** The raw query string, without `?`; `''` when absent. */
   QUERY_STRING: string;
   /** The raw request-target as it appeared on the request line (path and query, encoded). */
-  REQUEST_URI?: string;
+  REQUEST_URI?: string | undefined;
   /** The `Content-Type` header, if any. */
-  CONTENT_TYPE?: string;
+  CONTENT_TYPE?: string | undefined;
   /** The `Content-Length` header (decimal bytes), if any. */
-  CONTENT_LENGTH?: string;
+  CONTENT_LENGTH?: string | undefined;
   /** The server's host name or address. */
   SERVER_NAME: string;
   /** The server's port, as a decimal string. */
@@ -68,13 +68,13 @@ export interface Environ {
   /** `HTTP/1.1`, `HTTP/1.0`, … */
   SERVER_PROTOCOL: string;
   /** The client's address (the TCP peer), if known. */
-  REMOTE_ADDR?: string;
+  REMOTE_ADDR?: string | undefined;
   /** The client's port, as a decimal string, if known. */
-  REMOTE_PORT?: string;
+  REMOTE_PORT?: string | undefined;
   /** The authenticated user name (RFC 3875 §4.1.11), set by auth middleware. */
-  REMOTE_USER?: string;
+  REMOTE_USER?: string | undefined;
   /** How `REMOTE_USER` was authenticated (RFC 3875 §4.1.1): `Basic`, `Bearer`, `cookie`; set by auth middleware. */
-  AUTH_TYPE?: string;
+  AUTH_TYPE?: string | undefined;
   /** Interface version, `[1, 0]`. */
   'tsgi.version': readonly [number, number];
   /** `http` or `https`. */

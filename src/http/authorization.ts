@@ -31,11 +31,11 @@ export interface Authorization {
   /** The auth-params, names lower-cased, values unquoted (empty for token68). */
   readonly params: Readonly<Record<string, string>>;
   /** Basic only: the decoded user-id. */
-  readonly username?: string;
+  readonly username?: string | undefined;
   /** Basic only: the decoded password (may contain `:`). */
-  readonly password?: string;
+  readonly password?: string | undefined;
   /** Bearer only: the access token (the same as `token68`). */
-  readonly token?: string;
+  readonly token?: string | undefined;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -99,8 +99,8 @@ function special(auth: Authorization): Authorization | null {
  */
 export function formatAuthorization(credentials: {
   scheme: string;
-  token68?: string | null;
-  params?: Readonly<Record<string, string>>;
+  token68?: string | null | undefined;
+  params?: Readonly<Record<string, string>> | undefined;
 }): string {
   return formatAuthValue(credentials.scheme, credentials.token68 ?? null, credentials.params ?? {});
 }

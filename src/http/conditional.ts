@@ -21,27 +21,27 @@ import { evaluateIfRange } from './range.ts';
 export interface PreconditionRequest {
   /** The request method, case-sensitive (`GET`, `HEAD`, `PUT`, …). */
   method: string;
-  ifMatch?: string | null;
-  ifNoneMatch?: string | null;
-  ifModifiedSince?: string | null;
-  ifUnmodifiedSince?: string | null;
-  ifRange?: string | null;
-  range?: string | null;
+  ifMatch?: string | null | undefined;
+  ifNoneMatch?: string | null | undefined;
+  ifModifiedSince?: string | null | undefined;
+  ifUnmodifiedSince?: string | null | undefined;
+  ifRange?: string | null | undefined;
+  range?: string | null | undefined;
 }
 
 /** The response side: what would be sent without the preconditions. */
 export interface PreconditionResource {
   /** The status without preconditions; default 200. */
-  status?: number;
+  status?: number | undefined;
   /** The representation's current `ETag` value (`"x"` or `W/"x"`), if it has one. */
-  etag?: string | null;
+  etag?: string | null | undefined;
   /** Its `Last-Modified`, as a `Date` or a header value, if known. */
-  lastModified?: Date | string | null;
+  lastModified?: Date | string | null | undefined;
   /**
    * Whether a current representation exists (what `*` matches); default true. Pass false
    * for e.g. a PUT that would create the resource.
    */
-  exists?: boolean;
+  exists?: boolean | undefined;
 }
 
 /** What to do: send the response as planned, a 304, or a 412. */
@@ -59,7 +59,7 @@ export interface PreconditionResult {
    */
   readonly range: boolean;
   /** The header that decided a 304 or 412. */
-  readonly decidedBy?: 'if-match' | 'if-unmodified-since' | 'if-none-match' | 'if-modified-since';
+  readonly decidedBy?: 'if-match' | 'if-unmodified-since' | 'if-none-match' | 'if-modified-since' | undefined;
 }
 
 /** Methods that select no representation, whose preconditions are ignored (§13.2.1). */

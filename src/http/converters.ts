@@ -87,7 +87,7 @@ export function byteCount(pattern: RegExp): Converter<number | null> {
 }
 
 /** An entity tag (`{ tag, weak }`); set an opaque or quoted tag, `{ tag, weak }` or `{ value, weak }`. */
-export const etag: Converter<EntityTag | null, string | EntityTag | { value: string; weak?: boolean } | null> = {
+export const etag: Converter<EntityTag | null, string | EntityTag | { value: string; weak?: boolean | undefined } | null> = {
   parse: (raw) => parseEtag(raw),
   format(value) {
     if (value === null) return null;

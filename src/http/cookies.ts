@@ -9,28 +9,28 @@ import { decodeText } from './charset.ts';
 /** Attributes of a `Set-Cookie` line (RFC 6265bis §4.1). */
 export interface CookieOptions {
   /** Lifetime in **seconds** (`Max-Age`); also sets `Expires` to now + maxAge unless given. */
-  maxAge?: number;
+  maxAge?: number | undefined;
   /** Absolute expiry (`Expires`). */
-  expires?: Date;
+  expires?: Date | undefined;
   /** `Path`; default `'/'` (as WebOb and Werkzeug). Pass `null` to leave it out. */
-  path?: string | null;
+  path?: string | null | undefined;
   /** `Domain`; default none (host-only cookie). */
-  domain?: string;
+  domain?: string | undefined;
   /**
    * `Secure`: only sent over HTTPS. Default false. Required with `sameSite: 'none'`,
    * `partitioned`, and a name starting with `__Secure-` or `__Host-`.
    */
-  secure?: boolean;
+  secure?: boolean | undefined;
   /** `HttpOnly`: hidden from scripts. Default false. */
-  httpOnly?: boolean;
+  httpOnly?: boolean | undefined;
   /** `SameSite`: `'strict'`, `'lax'` or `'none'` (`'none'` needs `secure`). */
-  sameSite?: 'strict' | 'lax' | 'none' | 'Strict' | 'Lax' | 'None';
+  sameSite?: 'strict' | 'lax' | 'none' | 'Strict' | 'Lax' | 'None' | undefined;
   /** `Partitioned` (CHIPS): keyed to the top-level site; needs `secure`. Default false. */
-  partitioned?: boolean;
+  partitioned?: boolean | undefined;
   /** `Priority`: `'low'`, `'medium'` or `'high'` (Chromium extension). */
-  priority?: 'low' | 'medium' | 'high';
+  priority?: 'low' | 'medium' | 'high' | undefined;
   /** How the value is encoded; default `encodeURIComponent` (decoded again by `req.cookies`). */
-  encode?: (value: string) => string;
+  encode?: ((value: string) => string) | undefined;
 }
 
 /**

@@ -127,7 +127,7 @@ export function fromEnviron(key: string): Source<{ readonly environ: Environ }> 
  * (comma-separated lists such as `Vary`, RFC 9110 §5.3). Writing replaces every field with
  * one, under `name` as given.
  */
-export function fromHeaders(name: string, options: { all?: boolean } = {}): Source<{ readonly headers: HeaderList }> {
+export function fromHeaders(name: string, options: { all?: boolean | undefined } = {}): Source<{ readonly headers: HeaderList }> {
   const key = name.toLowerCase();
   const all = options.all ?? false;
   return {

@@ -173,7 +173,7 @@ export class EtagSet {
    * not contained. Compares strongly by default (`If-Match`); `{ weak: true }` compares weakly
    * (`If-None-Match`).
    */
-  contains(etag: string | EntityTag | null | undefined, options: { weak?: boolean } = {}): boolean {
+  contains(etag: string | EntityTag | null | undefined, options: { weak?: boolean | undefined } = {}): boolean {
     if (this.any) return true;
     if (etag == null) return false;
     const compare = options.weak ? weakCompare : strongCompare;
@@ -226,7 +226,7 @@ export function strongEtag(
  * changes them (`compress`, a rewriting proxy) weakens the tag. `{ weak: true }` gives
  * `W/"<size hex>-<mtime hex>"`, for an answer built from the file but not byte for byte it.
  */
-export function statEtag(stat: { size: number; mtimeMs: number }, options: { weak?: boolean } = {}): string {
+export function statEtag(stat: { size: number; mtimeMs: number }, options: { weak?: boolean | undefined } = {}): string {
   const tag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
   return options.weak === true ? `W/${tag}` : tag;
 }

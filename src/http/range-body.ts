@@ -53,9 +53,9 @@ export interface ByterangesOptions {
   /** The representation's complete length in bytes. */
   size: number;
   /** The representation's `Content-Type`, repeated in each part; omitted when absent. */
-  contentType?: string | null;
+  contentType?: string | null | undefined;
   /** The multipart boundary; a random 32-character hex string by default. */
-  boundary?: string;
+  boundary?: string | undefined;
 }
 
 /** The source of a multipart body: the whole body, its bytes, or a reader of one range. */

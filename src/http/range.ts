@@ -38,9 +38,9 @@ export interface RangeOptions {
    * Coalesce overlapping and adjacent ranges (RFC 9110 §14.2 allows it), keeping request
    * order otherwise. Default `true`; a single-pass multipart stream needs it.
    */
-  combine?: boolean;
+  combine?: boolean | undefined;
   /** More range-specs than this and the header is ignored (a cheap DoS guard). Default 100. */
-  maxRanges?: number;
+  maxRanges?: number | undefined;
 }
 
 const SPEC = /^(\d*)-(\d*)$/;
@@ -172,7 +172,7 @@ export function formatContentRange(range: ByteRange | null, size: number | null)
  */
 export function evaluateIfRange(
   ifRange: string | null | undefined,
-  current: { etag?: string | null; lastModified?: Date | string | null },
+  current: { etag?: string | null | undefined; lastModified?: Date | string | null | undefined },
 ): boolean {
   if (typeof ifRange !== 'string' || ifRange.trim() === '') return true;
   const text = ifRange.trim();

@@ -20,9 +20,9 @@ export interface Challenge {
   /** The auth-scheme (`Basic`, `Bearer`, …); parsed challenges have it lower-cased. */
   readonly scheme: string;
   /** A token68 instead of params (rare); `null`/absent otherwise. */
-  readonly token68?: string | null;
+  readonly token68?: string | null | undefined;
   /** The auth-params (`realm`, `charset`, `error`, …); parsed names are lower-cased. */
-  readonly params?: Readonly<Record<string, string>>;
+  readonly params?: Readonly<Record<string, string>> | undefined;
 }
 
 /**

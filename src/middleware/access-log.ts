@@ -74,9 +74,9 @@ export interface AccessLogOptions {
    * Where lines go, a `{ write(line) }` stream (each line ends with `\n`); default
    * `process.stdout`. Checked at once: one without `write` throws `TypeError`.
    */
-  log?: LogStream;
+  log?: LogStream | undefined;
   /** A built-in format or a function building the line (without `\n`); default `combined`. */
-  format?: AccessLogFormat | ((entry: AccessLogEntry) => string);
+  format?: AccessLogFormat | ((entry: AccessLogEntry) => string) | undefined;
 }
 
 /**
@@ -304,9 +304,9 @@ export interface JsonAccessRecord {
    * `X-Request-Id` is never taken for it: without `requestId` it is whatever the client sent
    * (`requestId` keeps a proxy's well-formed one, with `trustIncoming`).
    */
-  request_id?: string;
+  request_id?: string | undefined;
   /** With outcome `error`: the error's message (no stack: that goes to the error log). */
-  error?: string | null;
+  error?: string | null | undefined;
 }
 
 /** The {@link JsonAccessRecord} of `entry`. */

@@ -15,17 +15,17 @@ import { SignedCookie, checkMaxAge } from '../http/signed-cookie.ts';
 /** Options of {@link AuthTickets}. */
 export interface AuthTicketOptions {
   /** The signing key: at least 32 bytes (e.g. `crypto.randomBytes(32).toString('base64url')`). */
-  secret?: string | Uint8Array;
+  secret?: string | Uint8Array | undefined;
   /**
    * Several keys, for rotation: tickets are signed with the first and accepted when signed
    * with any. To rotate, put the new key first and drop the old one after `maxAge`.
    * Give `secret` or `secrets`.
    */
-  secrets?: ReadonlyArray<string | Uint8Array>;
+  secrets?: ReadonlyArray<string | Uint8Array> | undefined;
   /** The cookie's name; default `'auth_tkt'`. */
-  cookieName?: string;
+  cookieName?: string | undefined;
   /** How long a ticket is valid, in seconds; default 86400 (one day). */
-  maxAge?: number;
+  maxAge?: number | undefined;
   /**
    * Sliding expiry, in seconds; default none (off): a ticket then expires `maxAge` after the
    * login, however active the user. When set, a valid ticket presented more than
@@ -35,20 +35,20 @@ export interface AuthTicketOptions {
    * `0` reissues on every request (once the ticket is a second old); a tenth of `maxAge`
    * is a good choice (Pyramid's `reissue_time` and `timeout`). Must be below `maxAge`.
    */
-  reissueTime?: number;
+  reissueTime?: number | undefined;
   /**
    * `Secure` cookie attribute (HTTPS only); default false. Set it true in production. Required
    * with `sameSite: 'none'` and with a `__Secure-` or `__Host-` cookie name.
    */
-  secure?: boolean;
+  secure?: boolean | undefined;
   /** `SameSite` cookie attribute; default `'lax'`. `'none'` needs `secure: true`. */
-  sameSite?: 'strict' | 'lax' | 'none';
+  sameSite?: 'strict' | 'lax' | 'none' | undefined;
   /** `Path` cookie attribute; default `'/'` (the only one a `__Host-` cookie may have). */
-  path?: string;
+  path?: string | undefined;
   /** `Domain` cookie attribute; default none (this host only; a `__Host-` cookie has none). */
-  domain?: string;
+  domain?: string | undefined;
   /** The clock, in milliseconds since the epoch; default `Date.now` (tests pass their own). */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /** What a ticket says: who logged in, when, until when, and any data the app added. */
@@ -65,7 +65,7 @@ export interface Ticket {
    * True when remembered with `persistent: false` (a browser-session cookie), so a reissued
    * cookie stays one; absent otherwise.
    */
-  readonly session?: true;
+  readonly session?: true | undefined;
 }
 
 /**
@@ -84,13 +84,13 @@ export interface RememberOptions {
   /** A JSON-serialisable value stored (signed, not encrypted: readable by the client). */
   data?: unknown;
   /** This ticket's lifetime in seconds; default the `maxAge` option. */
-  maxAge?: number;
+  maxAge?: number | undefined;
   /**
    * True (the default): the cookie lives as long as the ticket (`Max-Age`). False: a
    * session cookie, dropped when the browser closes (the ticket still expires); the ticket
    * records it (`session: true`) so that a reissue keeps it a session cookie.
    */
-  persistent?: boolean;
+  persistent?: boolean | undefined;
 }
 
 /** Where `remember`/`forget` add their `Set-Cookie`: a `Response`, an `HTTPException`, or `HeaderList`. */

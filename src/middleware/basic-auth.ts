@@ -25,7 +25,7 @@ export type BasicVerify = (
 /** Options of {@link basicAuth}. */
 export interface BasicAuthOptions {
   /** Names the protection space in the challenge (browsers show it); default `'Restricted'`. */
-  realm?: string;
+  realm?: string | undefined;
   /** Checks the credentials; see {@link BasicVerify}. */
   verify: BasicVerify;
 }

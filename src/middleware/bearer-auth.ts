@@ -25,24 +25,24 @@ export interface BearerAuthOptions<User> {
    */
   verify: BearerVerify<User>;
   /** The `realm` of the challenge; default `'Restricted'`. */
-  realm?: string;
+  realm?: string | undefined;
   /**
    * A `scope` to announce in the challenge (RFC 6750 §3): space-separated, or a list of
    * scope-tokens; default none.
    */
-  scope?: string | readonly string[];
+  scope?: string | readonly string[] | undefined;
   /**
    * The `REMOTE_USER` for a user: default the user itself when `verify` answers a string,
    * else `String(user.id ?? user.name)` when one of those is a string or number, else no
    * `REMOTE_USER` (the user is still at `authUserKey`, `environ['tsgi.auth_user']`), and
    * one an auth layer further out set for its own user is removed.
    */
-  userName?: (user: User) => string;
+  userName?: ((user: User) => string) | undefined;
   /**
    * Also accept the token as an `access_token` query parameter (RFC 6750 §2.3). Default
    * false: the RFC advises against it, as URLs end up in logs and `Referer` headers.
    */
-  allowQuery?: boolean;
+  allowQuery?: boolean | undefined;
 }
 
 /**
@@ -113,12 +113,12 @@ export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>)
 /** Options of {@link insufficientScope}. */
 export interface InsufficientScopeOptions {
   /** The `realm` of the challenge; default `'Restricted'`, as `bearerAuth`'s. */
-  realm?: string;
+  realm?: string | undefined;
   /**
    * A human-readable `error_description` for the challenge (RFC 6750 §3: printable ASCII
    * without `"` and `\`), also used as the body's detail; default none in the challenge.
    */
-  description?: string;
+  description?: string | undefined;
 }
 
 /** scope-token (RFC 6750 §3): `%x21 / %x23-5B / %x5D-7E`, i.e. printable ASCII but `"` and `\`. */

@@ -123,7 +123,7 @@ export interface BodyFilterOptions {
    * filter that only adds a content coding (`compress`): ranges address the identity
    * representation, so a 206 of identity bytes is right.
    */
-  changesContent?: boolean;
+  changesContent?: boolean | undefined;
   /**
    * True for a filter that rewrites what the content says (`rewriteHtml`, `replaceText`), not
    * only its coding: the app's `Last-Modified` dates the upstream's page, not the rewritten one,
@@ -132,7 +132,7 @@ export interface BodyFilterOptions {
    * `sub_filter_last_modified off`, its default). Default false: decoding or compressing keeps
    * the content, and the date.
    */
-  dropsLastModified?: boolean;
+  dropsLastModified?: boolean | undefined;
   /**
    * A version of the filter's rules (checked by `checkVersion` of etag-version.ts), folded into
    * the weak `ETag` of each transformed response (`W/"x"` → `W/"x~v2"`). A tag carrying it in
@@ -141,7 +141,7 @@ export interface BodyFilterOptions {
    * and the 304 the app answers carries the versioned tag again; a tag of another version
    * matches nothing the app sends, so the page is sent again, transformed by these rules.
    */
-  etagVersion?: string;
+  etagVersion?: string | undefined;
 }
 
 /**

@@ -13,13 +13,13 @@ import { type StartedApp, callApp } from '../gateway/call-app.ts';
 /** Options of {@link cascade}. */
 export interface CascadeOptions {
   /** Status codes that mean "try the next app"; default `[404, 405]` (as `Rack::Cascade`). */
-  catch?: Iterable<number>;
+  catch?: Iterable<number> | undefined;
   /**
    * Largest request body buffered for replaying, in bytes; default unlimited (as
    * `Request.bytes()`). A larger body answers 413 Content Too Large (RFC 9110 §15.5.14)
    * before any app runs. The same name as the forms' and `Request`'s body limit.
    */
-  maxBodySize?: number;
+  maxBodySize?: number | undefined;
 }
 
 /**

@@ -28,27 +28,27 @@ export interface CompressOptions {
    * The codings offered, most preferred first: when the client weighs several equally, the
    * first wins. Default `['br', 'gzip', 'deflate']`.
    */
-  encodings?: readonly Coding[];
+  encodings?: readonly Coding[] | undefined;
   /**
    * Bodies smaller than this many bytes are sent as they are; default 1024. Applies when the
    * size is known (`Content-Length`, or a body already in memory); a stream of unknown size is
    * always compressed.
    */
-  threshold?: number;
+  threshold?: number | undefined;
   /** gzip/deflate level, 0 (none) to 9 (best), or -1 for zlib's default (6). Default -1. */
-  level?: number;
+  level?: number | undefined;
   /**
    * Brotli quality, 0 to 11. Default 4: on-the-fly, 11 costs far more CPU than it saves. The
    * window is 2^19 bytes (512 KiB, nginx's `brotli_window` default), so a stream being
    * compressed holds about an eighth of the memory of brotli's default 4 MiB window.
    */
-  brotliQuality?: number;
+  brotliQuality?: number | undefined;
   /**
    * Decides from the `Content-Type` whether a response is worth compressing. Default: the
    * `compressible` package (mime-db's flag, plus `text/*`, `+json`, `+text`, `+xml`), so
    * images, video, archives and unknown types are left alone.
    */
-  filter?: (contentType: string, environ: Environ) => boolean;
+  filter?: ((contentType: string, environ: Environ) => boolean) | undefined;
 }
 
 const DEFAULT_ENCODINGS: readonly Coding[] = ['br', 'gzip', 'deflate'];
@@ -180,7 +180,7 @@ interface Decision {
   /** Whether to add `Vary: Accept-Encoding`. */
   vary: boolean;
   /** The summed length in bytes of the body's chunks in memory, when they were counted (no valid `Content-Length`). */
-  knownSize?: number;
+  knownSize?: number | undefined;
 }
 
 const NONE: Decision = { coding: null, vary: false };

@@ -16,34 +16,34 @@ import { type Flash, type SessionState, Session, sealSession } from './session.t
 /** Options of {@link CookieSessions}. */
 export interface CookieSessionOptions {
   /** The signing key: at least 32 bytes (e.g. `crypto.randomBytes(32).toString('base64url')`). */
-  secret?: string | Uint8Array;
+  secret?: string | Uint8Array | undefined;
   /**
    * Several keys, for rotation: sessions are signed with the first and accepted when signed
    * with any. To rotate, put the new key first and drop the old one after `maxAge`.
    * Give `secret` or `secrets`.
    */
-  secrets?: ReadonlyArray<string | Uint8Array>;
+  secrets?: ReadonlyArray<string | Uint8Array> | undefined;
   /** The cookie's name; default `'session'` (Flask's). */
-  cookieName?: string;
+  cookieName?: string | undefined;
   /**
    * How long a saved session stays valid, in seconds; default 2678400 (31 days, Flask's
    * `PERMANENT_SESSION_LIFETIME`). The cookie's `Max-Age`, and checked on the server against
    * the issue time signed into the cookie: a session not saved again within `maxAge` is empty.
    */
-  maxAge?: number;
+  maxAge?: number | undefined;
   /**
    * `Secure` cookie attribute (HTTPS only); default false. Set it true in production. Required
    * with `sameSite: 'none'` and with a `__Secure-` or `__Host-` cookie name.
    */
-  secure?: boolean;
+  secure?: boolean | undefined;
   /** `SameSite` cookie attribute; default `'lax'`. `'none'` needs `secure: true`. */
-  sameSite?: 'strict' | 'lax' | 'none';
+  sameSite?: 'strict' | 'lax' | 'none' | undefined;
   /** `Path` cookie attribute; default `'/'` (the only one a `__Host-` cookie may have). */
-  path?: string;
+  path?: string | undefined;
   /** `Domain` cookie attribute; default none (this host only; a `__Host-` cookie has none). */
-  domain?: string;
+  domain?: string | undefined;
   /** The clock, in milliseconds since the epoch; default `Date.now` (tests pass their own). */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /**

@@ -32,38 +32,38 @@ export interface CorsOptions {
    *
    * Every answer but `'*'` depends on `Origin`, so every response then gets `Vary: Origin`.
    */
-  origin?: string | readonly string[] | ((origin: string, environ: Environ) => OriginAnswer | Promise<OriginAnswer>);
+  origin?: string | readonly string[] | ((origin: string, environ: Environ) => OriginAnswer | Promise<OriginAnswer>) | undefined;
   /**
    * The methods a preflight allows (`Access-Control-Allow-Methods`), as written (methods are
    * case-sensitive). Default `['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH']`.
    */
-  allowMethods?: readonly string[];
+  allowMethods?: readonly string[] | undefined;
   /**
    * The request fields a preflight allows (`Access-Control-Allow-Headers`). Default: the ones
    * the preflight asks for (`Access-Control-Request-Headers`, echoed, with
    * `Vary: Access-Control-Request-Headers`). `'*'` allows any but `Authorization`, only
    * without credentials.
    */
-  allowHeaders?: readonly string[];
+  allowHeaders?: readonly string[] | undefined;
   /**
    * Response fields beyond the CORS-safelisted ones (`Cache-Control`, `Content-Language`,
    * `Content-Length`, `Content-Type`, `Expires`, `Last-Modified`, `Pragma`) that scripts may
    * read (`Access-Control-Expose-Headers`). Default none. `'*'` exposes all, only without
    * credentials.
    */
-  exposeHeaders?: readonly string[];
+  exposeHeaders?: readonly string[] | undefined;
   /**
    * Let scripts send cookies and HTTP auth (`fetch(url, { credentials: 'include' })`) and read
    * the answer: `Access-Control-Allow-Credentials: true`. Default `false`. Needs a list or a
    * function as `origin`: with `'*'` it throws at once.
    */
-  credentials?: boolean;
+  credentials?: boolean | undefined;
   /**
    * How long, in seconds, a browser may reuse a preflight's answer
    * (`Access-Control-Max-Age`; Chromium caps it at 7200, Firefox at 86400). Default: not sent,
    * so browsers keep it 5 seconds.
    */
-  maxAge?: number;
+  maxAge?: number | undefined;
 }
 
 const ALLOW_ORIGIN = 'Access-Control-Allow-Origin';

@@ -17,7 +17,7 @@ export interface CrossOriginProtectionOptions {
    * exactly with that header: lower case, no path, no trailing slash, no default port. Go's
    * `AddTrustedOrigin`, Django's `CSRF_TRUSTED_ORIGINS` (without wildcards). Default: none.
    */
-  trustedOrigins?: readonly string[];
+  trustedOrigins?: readonly string[] | undefined;
   /**
    * Exempts a request from the protection (Django's `@csrf_exempt`, Go's
    * `AddInsecureBypassPattern`): answer `true` to let it through. Asked only for a request that
@@ -25,7 +25,7 @@ export interface CrossOriginProtectionOptions {
    * other sites post to, `(environ) => environ.PATH_INFO.startsWith('/hooks/')`. What it
    * throws propagates (a 500 under the `errors` middleware).
    */
-  exempt?: (environ: Environ) => boolean;
+  exempt?: ((environ: Environ) => boolean) | undefined;
 }
 
 /** The methods that never change anything (RFC 9110 §9.2.1), always let through, as Go does. */

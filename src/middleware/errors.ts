@@ -29,17 +29,17 @@ export interface ErrorsOptions {
    * Where errors are logged, a `{ write(message) }` stream; default `environ['tsgi.errors']`
    * (the server's `log`, standard error by default).
    */
-  log?: LogStream;
+  log?: LogStream | undefined;
   /**
    * Called with each error and the request, after logging (e.g. to notify an error tracker).
    * Not awaited; what it throws or rejects with is logged and goes no further.
    */
-  onError?: (error: unknown, req: Request) => unknown;
+  onError?: ((error: unknown, req: Request) => unknown) | undefined;
   /**
    * Answer with a traceback page (source lines, request headers, environ) instead of the
    * plain 500. Default `false`; never turn it on in production.
    */
-  debug?: boolean;
+  debug?: boolean | undefined;
 }
 
 /**

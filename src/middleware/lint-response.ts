@@ -28,7 +28,7 @@ export interface ResponseState {
    * The headers array the app gave `startResponse` and the copy lint passed on, until the
    * head's moment (the first chunk, or the end) checks that the app left it as it was.
    */
-  given?: { headers: Array<[string, string]>; copy: Array<[string, string]> } | null;
+  given?: { headers: Array<[string, string]>; copy: Array<[string, string]> } | null | undefined;
 }
 
 /**

@@ -19,13 +19,13 @@ export interface MountOptions {
    * The app answering when no prefix matches; default a 404 `HTTPNotFound`, its body negotiated
    * on `Accept` and sent with `Vary: Accept`.
    */
-  notFound?: AppLike;
+  notFound?: AppLike | undefined;
   /**
    * Redirect paths with repeated slashes or `.`/`..` segments to their clean form (308)
    * before dispatching; default `true`. Turn it off only for an app that needs such paths
    * as they are (a proxy taking `/fetch/https://…`): matching then uses the raw path.
    */
-  cleanPaths?: boolean;
+  cleanPaths?: boolean | undefined;
 }
 
 interface Entry {

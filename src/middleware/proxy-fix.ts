@@ -17,23 +17,23 @@ import { isValidHost } from '../http/host.ts';
 /** Options of {@link proxyFix}: how many proxies to trust for each header (default 0 = none). */
 export interface ProxyFixOptions {
   /** Hops of `X-Forwarded-For` to trust → `REMOTE_ADDR` (and `REMOTE_PORT`). */
-  xFor?: number;
+  xFor?: number | undefined;
   /** Hops of `X-Forwarded-Proto` → `tsgi.url_scheme`. */
-  xProto?: number;
+  xProto?: number | undefined;
   /** Hops of `X-Forwarded-Host` → `HTTP_HOST`, `SERVER_NAME`, `SERVER_PORT`. */
-  xHost?: number;
+  xHost?: number | undefined;
   /** Hops of `X-Forwarded-Port` → the port of `HTTP_HOST`, `SERVER_PORT`. */
-  xPort?: number;
+  xPort?: number | undefined;
   /** Hops of `X-Forwarded-Prefix` → prepended to `SCRIPT_NAME`. */
-  xPrefix?: number;
+  xPrefix?: number | undefined;
   /** Hops of RFC 7239 `Forwarded` → `for=`, `proto=`, `host=` as above. */
-  forwarded?: number;
+  forwarded?: number | undefined;
   /**
    * Rewrite only when the direct peer (`REMOTE_ADDR`) is one of these proxies: addresses,
    * CIDR ranges or the names `loopback`, `linklocal`, `uniquelocal` (as `proxy-addr`), or a
    * function `(addr, i) => boolean`. Default: any peer (the hop counts alone decide).
    */
-  trust?: string | readonly string[] | ((addr: string, i: number) => boolean);
+  trust?: string | readonly string[] | ((addr: string, i: number) => boolean) | undefined;
 }
 
 /** The values {@link proxyFix} may replace, as they were (`undefined` when absent). */

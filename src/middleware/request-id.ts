@@ -18,19 +18,19 @@ export interface RequestIdOptions {
    * the request itself depends on (`Content-Type`, `Content-Length`, `Content-Encoding`,
    * `Host`, `Cookie`, `Authorization`, a hop-by-hop field): the id would replace its value.
    */
-  header?: string;
+  header?: string | undefined;
   /**
    * Keep an id the request brings in `header` (a proxy's: nginx's `$request_id`, Heroku's,
    * a load balancer's), when it is 1 to 200 characters of letters, digits and `-_.:=+/@`;
    * another value is replaced by a new id. Default `true`. Set `false` when clients reach
    * the app directly and their ids must not mix with yours.
    */
-  trustIncoming?: boolean;
+  trustIncoming?: boolean | undefined;
   /**
    * Makes a new id. Default `crypto.randomUUID()` (a version 4 UUID, 122 random bits). What it
    * answers is checked as an incoming id is; a value that fails throws (a 500).
    */
-  generate?: (environ: Environ) => string;
+  generate?: ((environ: Environ) => string) | undefined;
 }
 
 export { requestIdKey };

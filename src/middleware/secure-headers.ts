@@ -26,7 +26,7 @@ export interface ContentSecurityPolicyOptions {
    * Send it as `Content-Security-Policy-Report-Only`: browsers report violations (to
    * `report-to`/`report-uri`) and the console but block nothing. Default `false`.
    */
-  reportOnly?: boolean;
+  reportOnly?: boolean | undefined;
   /**
    * Add a fresh nonce per request to `script-src` (`'nonce-…'`, 128 random bits in base64),
    * and to `script-src-elem` when the policy has it (it replaces `script-src` for `<script>`
@@ -34,7 +34,7 @@ export interface ContentSecurityPolicyOptions {
    * (`<script nonce="…">`). Needs a `script-src` or `script-src-elem` directive. Not added to
    * `style-src`. Default `false`.
    */
-  nonce?: boolean;
+  nonce?: boolean | undefined;
 }
 
 /** Options of {@link secureHeaders}: one per header; see each for its default. */
@@ -44,42 +44,42 @@ export interface SecureHeadersOptions {
    * so no default fits every site (helmet's breaks inline scripts and third-party assets;
    * Hono sends none). A string is sent as it is; an object is checked and serialized.
    */
-  contentSecurityPolicy?: false | string | ContentSecurityPolicyOptions;
+  contentSecurityPolicy?: false | string | ContentSecurityPolicyOptions | undefined;
   /**
    * `Strict-Transport-Security`, sent on `https` requests only (`tsgi.url_scheme`, which
    * `proxyFix` sets behind a TLS-terminating proxy): browsers ignore it over `http`. Default
    * `max-age=31536000; includeSubDomains` (a year, helmet's and the OWASP value). A string
    * must hold `max-age`.
    */
-  strictTransportSecurity?: SecureHeaderSetting;
+  strictTransportSecurity?: SecureHeaderSetting | undefined;
   /** `X-Content-Type-Options`. Default `nosniff`: no MIME sniffing of scripts and styles. */
-  xContentTypeOptions?: SecureHeaderSetting;
+  xContentTypeOptions?: SecureHeaderSetting | undefined;
   /**
    * `Referrer-Policy`. Default `strict-origin-when-cross-origin`: the origin only to other
    * sites, nothing over a downgrade to `http`. (helmet's `no-referrer` makes browsers send
    * `Origin: null` on the site's own form posts, which CSRF checks then refuse.)
    */
-  referrerPolicy?: SecureHeaderSetting;
+  referrerPolicy?: SecureHeaderSetting | undefined;
   /** `X-Frame-Options`. Default `SAMEORIGIN`: only the site's own pages may frame it (clickjacking). */
-  xFrameOptions?: SecureHeaderSetting;
+  xFrameOptions?: SecureHeaderSetting | undefined;
   /** `Cross-Origin-Opener-Policy`. Default `same-origin`: a cross-origin popup or opener gets no handle on the page. */
-  crossOriginOpenerPolicy?: SecureHeaderSetting;
+  crossOriginOpenerPolicy?: SecureHeaderSetting | undefined;
   /** `Cross-Origin-Resource-Policy`. Default `same-origin`: other sites may not embed the responses (Spectre). */
-  crossOriginResourcePolicy?: SecureHeaderSetting;
+  crossOriginResourcePolicy?: SecureHeaderSetting | undefined;
   /**
    * `Cross-Origin-Embedder-Policy`. Default `false` (none); `true` sends `require-corp`, which
    * with COOP `same-origin` makes the page cross-origin isolated (`SharedArrayBuffer`) and
    * blocks every cross-origin resource not served with CORP or CORS.
    */
-  crossOriginEmbedderPolicy?: SecureHeaderSetting;
+  crossOriginEmbedderPolicy?: SecureHeaderSetting | undefined;
   /** `Origin-Agent-Cluster`. Default `?1`: the page gets its own agent cluster (process) per origin. */
-  originAgentCluster?: SecureHeaderSetting;
+  originAgentCluster?: SecureHeaderSetting | undefined;
   /** `X-DNS-Prefetch-Control`. Default `off`: no DNS lookups of the page's links before a click. */
-  xDnsPrefetchControl?: SecureHeaderSetting;
+  xDnsPrefetchControl?: SecureHeaderSetting | undefined;
   /** `X-Permitted-Cross-Domain-Policies`. Default `none`: no Flash/PDF cross-domain policy files. */
-  xPermittedCrossDomainPolicies?: SecureHeaderSetting;
+  xPermittedCrossDomainPolicies?: SecureHeaderSetting | undefined;
   /** `X-XSS-Protection`. Default `0`: turns off the XSS auditor of old browsers, itself a source of leaks. */
-  xXssProtection?: SecureHeaderSetting;
+  xXssProtection?: SecureHeaderSetting | undefined;
 }
 
 /** The headers sent on every request, in order: option, field name, default value, whether on by default. */

@@ -22,23 +22,23 @@ export interface DirectoryOptions extends FileOptions {
    * The file served for a directory URL (ending in `/`), or several tried in order; `false`
    * for none. Default `'index.html'`.
    */
-  index?: string | readonly string[] | false;
+  index?: string | readonly string[] | false | undefined;
   /** Render an HTML listing for a directory without an index file; default false (404). */
-  listing?: boolean;
+  listing?: boolean | undefined;
   /**
    * Serve files reached through symlinks that point outside the root; default false (such
    * paths answer 404). Symlinks that stay inside the root are always followed. Either way a
    * link does not get round `dotfiles`: its target is hidden when its real path has a
    * dotfile segment below the root, or, out of the root, when the file's own name is one.
    */
-  followSymlinks?: boolean;
+  followSymlinks?: boolean | undefined;
   /**
    * Paths with a segment starting with `.` (`.env`, `.git/config`): `'ignore'` (default)
    * answers 404 as if absent, `'deny'` answers 403, `'allow'` serves them. A first segment
    * `.well-known` (RFC 8615: `/.well-known/acme-challenge/…`, `/.well-known/security.txt`) is
    * served whatever this says, as Caddy and WhiteNoise do; dotfiles below it follow the rule.
    */
-  dotfiles?: 'ignore' | 'deny' | 'allow';
+  dotfiles?: 'ignore' | 'deny' | 'allow' | undefined;
 }
 
 /**

@@ -23,21 +23,21 @@ export interface FileOptions {
    * `Cache-Control: public, max-age=<maxAge>` (seconds, rounded down; below 0 sends 0, above
    * 2^31 or `Infinity` sends 2147483648, RFC 9111 §1.2.2); default none (the client revalidates).
    */
-  maxAge?: number;
+  maxAge?: number | undefined;
   /** The `Content-Type`; default from the file name by `mime-types` (with `charset=utf-8` for text), else `application/octet-stream`. */
-  contentType?: string;
+  contentType?: string | undefined;
   /**
    * Extra response headers, e.g. `{ 'X-Content-Type-Options': 'nosniff' }`. A field named here
    * replaces the one the other options or defaults set (`Cache-Control` with `immutable`,
    * `Content-Type`, `Content-Disposition`, `Accept-Ranges: none` to turn ranges off), so it is
    * never sent twice; `Content-Length`, `ETag` and `Last-Modified` are always the file's.
    */
-  headers?: HeaderListInit;
+  headers?: HeaderListInit | undefined;
   /**
    * Send `Content-Disposition: attachment` (browsers save instead of showing): `true` with
    * the file's own name, or a string with another name (non-ASCII names get RFC 6266 `filename*`).
    */
-  download?: boolean | string;
+  download?: boolean | string | undefined;
 }
 
 /** Read size per chunk, in bytes. */

@@ -27,7 +27,7 @@ export interface TimeoutOptions {
    * Heroku's router answer it) or `504` (Gateway Timeout, §15.6.5: for an app that is itself
    * a gateway waiting on a service behind it; Hono's `timeout()` default).
    */
-  status?: 503 | 504;
+  status?: 503 | 504 | undefined;
 }
 
 /** The largest delay `setTimeout` keeps (2^31 - 1 ms); a longer one fires at once. */

@@ -21,11 +21,11 @@ import { HeaderList } from '../http/header-list.ts';
 export type HeaderEdits =
   | {
       /** One field per name, replacing any present. */
-      set?: Record<string, string>;
+      set?: Record<string, string> | undefined;
       /** Fields appended after the existing ones. */
-      add?: Record<string, string>;
+      add?: Record<string, string> | undefined;
       /** Names whose fields are deleted. */
-      remove?: readonly string[];
+      remove?: readonly string[] | undefined;
     }
   | ((headers: HeaderList, environ: Environ) => void);
 

@@ -9,7 +9,7 @@ import { type ByteText, escapeAttribute, escapeText } from './html-text.ts';
 /** How inserted content is read: as text (escaped, the default) or as HTML markup. */
 export interface ContentOptions {
   /** True to insert `content` as HTML; default false: it is text, and `<`, `>`, `&` are escaped. */
-  html?: boolean;
+  html?: boolean | undefined;
 }
 
 /** The changes asked for on one element, as byte strings ready to send. */
@@ -32,7 +32,7 @@ export interface TagSource {
   tagName: string;
   attrs: ReadonlyArray<{ name: string; value: string }>;
   selfClosing: boolean;
-  sourceCodeLocation?: { startOffset: number; attrs?: Record<string, { startOffset: number; endOffset: number }> } | null;
+  sourceCodeLocation?: { startOffset: number; attrs?: Record<string, { startOffset: number; endOffset: number }> } | null | undefined;
 }
 
 /** Where an element came from: its start tag, the tag's source text, the document's charset. */

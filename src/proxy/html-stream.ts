@@ -34,7 +34,7 @@ interface Watch {
 
 /** Where a token lies in the source. */
 interface Located {
-  sourceCodeLocation?: { startOffset: number; endOffset: number } | null;
+  sourceCodeLocation?: { startOffset: number; endOffset: number } | null | undefined;
 }
 
 /**

@@ -13,14 +13,14 @@ export interface ProxyOptions {
    * Send the client's `Host` header upstream (Apache's `ProxyPreserveHost On`); default false:
    * the upstream's own host and port, as in its URL.
    */
-  preserveHost?: boolean;
+  preserveHost?: boolean | undefined;
   /**
    * Leave the mount prefix (`SCRIPT_NAME`) out of the upstream path; default true, as
    * WSGIProxy2's `strip_script_name`: mounted at `/legacy`, `/legacy/a` is asked for as `/a`
    * (below the upstream URL's own path, if it has one). With false it is asked for as
    * `/legacy/a`.
    */
-  stripScriptName?: boolean;
+  stripScriptName?: boolean | undefined;
   /**
    * Add `X-Forwarded-For` (appended), `X-Forwarded-Proto`, `X-Forwarded-Host` and
    * `X-Forwarded-Prefix`; default true. Values the client sent for the last three are
@@ -30,26 +30,26 @@ export interface ProxyOptions {
    * `X-Forwarded-Port`, `X-Real-IP`, `True-Client-IP` and `X-Client-IP`, which carry the same
    * claims, are never passed on either way.
    */
-  xForwarded?: boolean;
+  xForwarded?: boolean | undefined;
   /** Changes to the request fields sent upstream, applied last (see `HeaderEdits`). */
-  requestHeaders?: HeaderEdits;
+  requestHeaders?: HeaderEdits | undefined;
   /** Changes to the response fields sent to the client, applied last (see `HeaderEdits`). */
-  responseHeaders?: HeaderEdits;
+  responseHeaders?: HeaderEdits | undefined;
   /** Time to open a connection to the upstream, ms; default 10 000. Past it: 504. */
-  connectTimeout?: number;
+  connectTimeout?: number | undefined;
   /**
    * Time the upstream may take to send its response head, ms, counted from when the request
    * starts going out; while the request body streams, only the time spent waiting on the
    * upstream counts (each chunk sent restarts it, a slow client stops it); default 60 000.
    * Past it: 504.
    */
-  headersTimeout?: number;
+  headersTimeout?: number | undefined;
   /**
    * Longest pause between two chunks of the upstream's body, ms, not counting the time the
    * proxy waits for a slow client; default 60 000. Past it: 504 if nothing of the body came
    * yet, else the client's connection is cut (the head is already sent).
    */
-  bodyTimeout?: number;
+  bodyTimeout?: number | undefined;
   /**
    * The undici dispatcher to send requests through (a `Pool`, an `Agent` with your TLS
    * options, a `MockAgent` in tests). Default: a `Pool` of keep-alive connections to the
@@ -58,7 +58,7 @@ export interface ProxyOptions {
    * after answering early (docs/proxy.md, an answer before the upload is done): through your
    * own dispatcher such an answer may be a 502.
    */
-  dispatcher?: Dispatcher;
+  dispatcher?: Dispatcher | undefined;
   /**
    * TLS options for an `https:` upstream's connections, given to the default pool (node:tls
    * `connect` options, nginx's `proxy_ssl_*`): `ca` to trust a private certificate authority
@@ -76,7 +76,7 @@ export interface ProxyOptions {
    *   is not PKCS#12 or a wrong `passphrase`, an unknown `minVersion`, `ciphers` that name no
    *   cipher): at once, not a 502 for every request.
    */
-  tls?: ProxyTlsOptions;
+  tls?: ProxyTlsOptions | undefined;
 }
 
 /**

@@ -24,13 +24,13 @@ export interface ReplaceTextOptions {
    * only at the start of the body). A string pattern ignores it: it holds back only an end of
    * the text that begins the pattern.
    */
-  maxMatchLength?: number;
+  maxMatchLength?: number | undefined;
   /**
    * Decides from the media type (`text/css`, lower-case, no parameters) whether to rewrite a
    * response. Default: `text/*`, JSON (`application/json`, `+json`), JavaScript
    * (`application/javascript`, `application/ecmascript`) and XML (`application/xml`, `+xml`).
    */
-  filter?: (type: string, environ: Environ) => boolean;
+  filter?: ((type: string, environ: Environ) => boolean) | undefined;
   /**
    * The version of the rules (`'banner-2'`; visible ASCII but `"`), folded into the weak `ETag`
    * of each response the filter rewrites: the upstream's `"x"` is sent as `W/"x~banner-2"`.
@@ -42,7 +42,7 @@ export interface ReplaceTextOptions {
    * Pages cached before a version was first set (`W/"x"`) still revalidate against the
    * upstream's tag: set one from the start.
    */
-  version?: string;
+  version?: string | undefined;
 }
 
 function isText(type: string): boolean {

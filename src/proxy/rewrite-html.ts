@@ -29,14 +29,14 @@ export interface RewriteHtmlOptions {
    * the selector syntax below). Every handler whose selector matches an element is called, in
    * the order given, with the same element.
    */
-  elements?: Record<string, ElementHandler>;
+  elements?: Record<string, ElementHandler> | undefined;
   /**
    * The upstream's URL(s), as for `rewriteLocation`: links pointing at them (`href`, `src`,
    * each URL of `srcset` and `imagesrcset`, `action`, `formaction`, `poster`, `data`, and the
    * URL of `<meta http-equiv=refresh>`),
    * absolute or as absolute paths, are rewritten to the public URL before your handlers run.
    */
-  upstream?: UpstreamUrls;
+  upstream?: UpstreamUrls | undefined;
   /**
    * The most bytes of one unfinished tag or doctype the rewriter holds back (default 1 MiB,
    * `Infinity` for no bound). parse5 copies all of an unfinished token on every chunk, so a
@@ -46,7 +46,7 @@ export interface RewriteHtmlOptions {
    * through byte for byte, not rewritten. Text, comments, script and style content, however
    * long, are never held back and do not count.
    */
-  maxTokenBytes?: number;
+  maxTokenBytes?: number | undefined;
   /**
    * The version of the rules (`'banner-2'`; visible ASCII but `"`), folded into the weak `ETag`
    * of each response the filter rewrites: the upstream's `"x"` is sent as `W/"x~banner-2"`.
@@ -58,7 +58,7 @@ export interface RewriteHtmlOptions {
    * Pages cached before a version was first set (`W/"x"`) still revalidate against the
    * upstream's tag: set one from the start.
    */
-  version?: string;
+  version?: string | undefined;
 }
 
 /** Link attributes that hold a list of image candidates (`url 2x, url 480w`), not one URL. */

@@ -17,21 +17,21 @@ import { DEFAULT_PORTS } from '../http/host.ts';
 /** Options of {@link Request.blank}. */
 export interface BlankOptions {
   /** Request method; default `GET`. */
-  method?: string;
+  method?: string | undefined;
   /**
    * Request headers (`Content-Type` and `Content-Length` go to their CGI keys; a repeated name
    * is joined with `, `, or `; ` for Cookie; names with `_` are dropped, as servers do).
    */
-  headers?: Record<string, string> | Iterable<readonly [string, string]>;
+  headers?: Record<string, string> | Iterable<readonly [string, string]> | undefined;
   /** Body bytes or text (UTF-8); sets `CONTENT_LENGTH`. */
-  body?: string | Uint8Array;
+  body?: string | Uint8Array | undefined;
   /** A JSON body: serialised, with `Content-Type: application/json`. */
   json?: unknown;
   /**
    * Form fields: sent as `application/x-www-form-urlencoded` (see `encodeUrlencoded`), or as
    * `multipart/form-data` together with `files`. A record (an array repeats the name) or pairs.
    */
-  form?: FormFieldsInit;
+  form?: FormFieldsInit | undefined;
   /**
    * Files: a `multipart/form-data` body (see `encodeMultipart`) with the `form` fields first.
    * Maps a field name to `{ filename, content, contentType? }` (or a list of them); the content
@@ -46,14 +46,14 @@ export interface BlankOptions {
    * });
    * ```
    */
-  files?: FormFilesInit;
+  files?: FormFilesInit | undefined;
   /**
    * Where the app is mounted: `https://example.com/app` sets the scheme, host and port, and
    * `SCRIPT_NAME` `/app`; the path given to `blank` is then relative to it.
    */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /** Extra environ keys, applied last. */
-  environ?: Partial<Environ>;
+  environ?: Partial<Environ> | undefined;
 }
 
 /**

@@ -24,7 +24,7 @@ export interface ReadOptions {
    * 413 Content Too Large. The form readers take the same option, with a default of 100 MiB
    * (`DEFAULT_FORM_LIMITS.maxBodySize`).
    */
-  maxBodySize?: number;
+  maxBodySize?: number | undefined;
 }
 
 /**

@@ -32,13 +32,13 @@ export interface LayerHooks<Options, R extends EnvironView> {
    * Runs before the app: answers `undefined` to call it, or the answer to send instead.
    * @throws an `HTTPException` to answer it (`after` still runs on it).
    */
-  before?: (req: R, options: Options) => HandlerResult | undefined | void | PromiseLike<HandlerResult | undefined | void>;
+  before?: ((req: R, options: Options) => HandlerResult | undefined | void | PromiseLike<HandlerResult | undefined | void>) | undefined;
   /**
    * Runs on the response on its way up: changes `res` and answers `undefined`, or answers the
    * `Response` to send instead.
    * @throws an `HTTPException` to answer it instead.
    */
-  after?: (req: R, res: Response, options: Options) => Response | undefined | void | PromiseLike<Response | undefined | void>;
+  after?: ((req: R, res: Response, options: Options) => Response | undefined | void | PromiseLike<Response | undefined | void>) | undefined;
 }
 
 /** One layer's hooks and options, for the steps below. */

@@ -53,7 +53,7 @@ export interface PlannedResponse {
    * reads of a file (see `MultipartByteranges.stream`). When given, a 206 is sent from it and
    * the planned `body` is closed unread; default: the ranges are cut from `body`.
    */
-  readonly readRange?: (range: ByteRange) => Body;
+  readonly readRange?: ((range: ByteRange) => Body) | undefined;
 }
 
 /** The methods whose answer is the selected representation itself, evaluated for preconditions. */

@@ -97,9 +97,9 @@ export interface ContentTypeInit {
    * 1xx, 204, 205 or 304 status, which carries no content). Text types get `charset`
    * (default `utf-8`). `null` sends no Content-Type at all.
    */
-  contentType?: string | null;
+  contentType?: string | null | undefined;
   /** Charset for text types; default `utf-8`. */
-  charset?: string;
+  charset?: string | undefined;
 }
 
 /** What `new Response()` sends without a content type: text, UTF-8. */

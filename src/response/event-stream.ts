@@ -19,15 +19,15 @@ export interface ServerSentEvent {
    * `TypeError`; a number, bigint or boolean is sent as `String()` gives it, as are those of
    * `event`, `id` and `comment`).
    */
-  data?: string;
+  data?: string | undefined;
   /** The event type (`event:`): `EventSource`'s `addEventListener(type)`; `message` when absent. */
-  event?: string;
+  event?: string | undefined;
   /** The event id (`id:`), which the browser sends back as `Last-Event-ID` when it reconnects; `''` resets it. */
-  id?: string;
+  id?: string | undefined;
   /** How long the browser waits before reconnecting (`retry:`), in milliseconds: a non-negative integer. */
-  retry?: number;
+  retry?: number | undefined;
   /** A comment (`: …` lines), which browsers ignore: padding, or a note for someone reading the stream. */
-  comment?: string;
+  comment?: string | undefined;
 }
 
 /** Options of `Response.eventStream`. */
@@ -39,7 +39,7 @@ export interface EventStreamOptions {
    * 2147483.647 (`setTimeout`'s limit, about 24.8 days); `Response.eventStream` throws a
    * `TypeError` for more, a negative number or `NaN`.
    */
-  heartbeat?: number;
+  heartbeat?: number | undefined;
 }
 
 /**

@@ -58,7 +58,7 @@ export abstract class ResponseFetch {
 }
 
 /** The constructor of a `Response` or of a subclass (see `Response.fromFetch`). */
-type ResponseClass<R> = new (body?: ResponseBody, init?: { status?: number | string; headers?: HeaderListInit; contentType?: string | null }) => R;
+type ResponseClass<R> = new (body?: ResponseBody, init?: { status?: number | string | undefined; headers?: HeaderListInit | undefined; contentType?: string | null | undefined }) => R;
 
 /** `Response.fromFetch(response)` for the class `Class` (see there). */
 export function fromFetchResponse<R extends { readonly headers: HeaderList }>(Class: ResponseClass<R>, response: globalThis.Response): R {

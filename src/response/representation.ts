@@ -98,7 +98,7 @@ export abstract class ResponseRepresentation {
    * // Content-Disposition: attachment; filename="r?sum?.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf
    * ```
    */
-  attachment(filename?: string, options: { type?: string } = {}): this {
+  attachment(filename?: string, options: { type?: string | undefined } = {}): this {
     this.headers.set('Content-Disposition', createContentDisposition(filename, { type: options.type ?? 'attachment' }));
     return this;
   }

@@ -29,11 +29,11 @@ import { type EventStreamOptions, type ServerSentEvent, eventStreamBody, eventSt
 /** Options of `new Response(body, init)`. */
 export interface ResponseInit extends ContentTypeInit {
   /** A status code (`404`) or line (`'404 Not Found'`); default `200`. */
-  status?: number | string;
+  status?: number | string | undefined;
   /** Initial header fields. */
-  headers?: HeaderListInit;
+  headers?: HeaderListInit | undefined;
   /** Sets {@link Response.conditionalResponse}; default `false`. */
-  conditionalResponse?: boolean;
+  conditionalResponse?: boolean | undefined;
 }
 
 const EMPTY = new Uint8Array(0);

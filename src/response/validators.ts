@@ -35,7 +35,7 @@ export abstract class ResponseValidators {
   get etag(): EntityTag | null {
     return ETAG.get(this);
   }
-  set etag(value: string | EntityTag | { value: string; weak?: boolean } | null) {
+  set etag(value: string | EntityTag | { value: string; weak?: boolean | undefined } | null) {
     ETAG.set(this, value);
   }
 
@@ -46,7 +46,7 @@ export abstract class ResponseValidators {
    * @throws TypeError when the body is streamed: `await res.bytes()` first, or set `etag`
    *   from something cheaper (a version, `statEtag`).
    */
-  addEtag(options: { overwrite?: boolean; weak?: boolean } = {}): this {
+  addEtag(options: { overwrite?: boolean | undefined; weak?: boolean | undefined } = {}): this {
     if (this.isStreamed()) throw new TypeError('cannot hash a streamed body: await res.bytes() first, or set res.etag');
     if (!options.overwrite && this.headers.has('etag')) return this;
     const tag = strongEtag(this.body as Uint8Array);

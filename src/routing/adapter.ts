@@ -24,9 +24,9 @@ export interface RouteTable {
 /** Options of {@link UrlAdapter.build}. */
 export interface BuildOptions {
   /** A full URL (scheme and host of the request) instead of a path; default false (Werkzeug's `force_external`). */
-  external?: boolean;
+  external?: boolean | undefined;
   /** A fragment, appended as `#anchor` (percent-encoded). */
-  anchor?: string;
+  anchor?: string | undefined;
 }
 
 /** What {@link UrlAdapter.match} found: the endpoint and its typed values (a union over the endpoints). */

@@ -34,12 +34,12 @@ export interface Converter<T> {
   /** The URL text of a value (before percent-encoding), for `build`. */
   toUrl(value: T): string;
   /** True for a converter that matches across `/` (the `path` converter); default false. */
-  readonly crossesSlashes?: boolean;
+  readonly crossesSlashes?: boolean | undefined;
   /**
    * The order among placeholders that could match the same segment, lower first; default 100
    * (`string`). `int` and `float` are 50, `uuid` 40, `any` 30, `path` 200.
    */
-  readonly weight?: number;
+  readonly weight?: number | undefined;
 }
 
 /** `<string:name>` (the default, `<name>`): any non-empty text without `/`. */

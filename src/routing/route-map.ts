@@ -20,15 +20,15 @@ import type { ConverterMap, EndpointOf, RouteSpec, ValuesOf } from './types.ts';
 /** Options of `new RouteMap(routes, options)`. */
 export interface RouteMapOptions<C extends ConverterMap> {
   /** Custom converters by name (`{ slug }` makes `<slug:name>`); they win over built-ins. */
-  converters?: C;
+  converters?: C | undefined;
   /** The default of each rule's `strictSlashes`: `true` (Werkzeug's default). */
-  strictSlashes?: boolean;
+  strictSlashes?: boolean | undefined;
   /**
    * The default of each rule's `mergeSlashes`: `true` (Werkzeug's `Map(merge_slashes=True)`,
    * its default since 1.0): a path with repeated slashes (`/a//b`) that matches a rule once
    * they are merged is redirected there (308, query kept), and a pattern's own `//` is merged.
    */
-  mergeSlashes?: boolean;
+  mergeSlashes?: boolean | undefined;
 }
 
 /**

@@ -151,10 +151,10 @@ function segmentOf(parts: Part[]): Segment {
 
 /** Options of one rule (see `RouteSpec`). */
 export interface RuleOptions {
-  methods?: readonly string[];
-  strictSlashes?: boolean;
-  mergeSlashes?: boolean;
-  host?: string;
+  methods?: readonly string[] | undefined;
+  strictSlashes?: boolean | undefined;
+  mergeSlashes?: boolean | undefined;
+  host?: string | undefined;
 }
 
 /** The defaults of a map's rules (see `RouteMapOptions`). */

@@ -33,10 +33,10 @@ export type RouteSpec =
   | string
   | {
       readonly path: string;
-      readonly methods?: readonly string[];
-      readonly strictSlashes?: boolean;
-      readonly mergeSlashes?: boolean;
-      readonly host?: string;
+      readonly methods?: readonly string[] | undefined;
+      readonly strictSlashes?: boolean | undefined;
+      readonly mergeSlashes?: boolean | undefined;
+      readonly host?: string | undefined;
     };
 
 /** The pattern of a {@link RouteSpec}. */

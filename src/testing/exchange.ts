@@ -34,13 +34,13 @@ export interface RunOptions {
    * Told of each error logged, before it is logged (the test client keeps the first as the
    * `cause` of the call's failure).
    */
-  onError?: (error: unknown) => void;
+  onError?: ((error: unknown) => void) | undefined;
   /** Read the body whole before answering (default `true`); `false` answers at the head. */
-  buffered?: boolean;
+  buffered?: boolean | undefined;
   /** Told when the head goes out, as the server would send it (early hints are refused after). */
-  onHead?: () => void;
+  onHead?: (() => void) | undefined;
   /** The server's shutdown: a `text/event-stream` body ends when it begins, read live or whole. */
-  shutdown?: ShutdownWatch;
+  shutdown?: ShutdownWatch | undefined;
 }
 
 /** The error of an answer cut after its head (the server resets the connection). */

@@ -16,9 +16,9 @@ export type Send<R> = (method: string, url: string, options: RequestOptions) => 
 /** Options of {@link HtmlForm.set}. */
 export interface SetOptions {
   /** Which control of that name, counting from 0, when several share it; default 0. */
-  index?: number;
+  index?: number | undefined;
   /** Also set a hidden, read-only or disabled control, which a user could not change. */
-  force?: boolean;
+  force?: boolean | undefined;
 }
 
 /**

@@ -9,13 +9,13 @@ import { TestClientError } from './error.ts';
 /** Which link {@link TestResponse.click} follows. */
 export interface LinkQuery {
   /** Text the link's visible text contains (a string), or matches (a RegExp). */
-  text?: string | RegExp;
+  text?: string | RegExp | undefined;
   /** Text its `href` contains, or a RegExp it matches. */
-  href?: string | RegExp;
+  href?: string | RegExp | undefined;
   /** A CSS selector the link matches; default `a[href], area[href]`. */
-  selector?: string;
+  selector?: string | undefined;
   /** Which of several matching links, counting from 0; without it, several matches fail. */
-  index?: number;
+  index?: number | undefined;
 }
 
 const matches = (value: string, wanted: string | RegExp | undefined) =>

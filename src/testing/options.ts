@@ -17,29 +17,29 @@ export type StatusExpectation = number | string | ReadonlyArray<number | string>
 /** Options of one test client request (`client.get(url, options)` and the others). */
 export interface RequestOptions {
   /** Query parameters appended to the URL's own (a record, an array repeating a name, or pairs). */
-  query?: FormFieldsInit;
+  query?: FormFieldsInit | undefined;
   /**
    * Header fields, after the client's own `headers`: a name given here replaces the client's
    * field of that name (case-insensitively), as a per-request `.set()` does on a supertest
    * agent; a name repeated here is sent repeated.
    */
-  headers?: HeaderListInit;
+  headers?: HeaderListInit | undefined;
   /** A JSON body, with `Content-Type: application/json`. */
   json?: unknown;
   /** Form fields: `application/x-www-form-urlencoded`, or `multipart/form-data` with `files`. */
-  form?: FormFieldsInit;
+  form?: FormFieldsInit | undefined;
   /** Files: a `multipart/form-data` body, `form` fields first (see `Request.blank`). */
-  files?: FormFilesInit;
+  files?: FormFilesInit | undefined;
   /** Raw body bytes or text (UTF-8). */
-  body?: string | Uint8Array;
+  body?: string | Uint8Array | undefined;
   /** The statuses expected of the final answer; default the client's (`2xx` or `3xx`). */
-  status?: StatusExpectation;
+  status?: StatusExpectation | undefined;
   /** Redirects to follow (a count); default the client's (0). More than that fails the call. */
-  followRedirects?: number;
+  followRedirects?: number | undefined;
   /** Lets the app write to `tsgi.errors` without failing the call (the text is on `res.errors`). */
-  allowErrors?: boolean;
+  allowErrors?: boolean | undefined;
   /** Extra environ keys, set last (WebTest's `extra_environ`). */
-  environ?: Partial<Environ>;
+  environ?: Partial<Environ> | undefined;
   /**
    * Read the body whole before the call resolves; default `true`. With `false` (Werkzeug's
    * `buffered=False`, for server-sent events, long polls, progressive downloads) the call
@@ -54,7 +54,7 @@ export interface RequestOptions {
    * until the body is read. An answer whose body is over at the head (an array, a short
    * stream, a HEAD) is read whole as with `true`.
    */
-  buffered?: boolean;
+  buffered?: boolean | undefined;
 }
 
 /** Options of `new TestClient(app, options)`. */
@@ -65,22 +65,22 @@ export interface TestClientOptions {
    * relative to it: with `http://localhost/app`, `client.get('/items')` asks for
    * `/app/items`, and the app sees `SCRIPT_NAME` `/app` and `PATH_INFO` `/items`.
    */
-  baseUrl?: string;
+  baseUrl?: string | undefined;
   /**
    * Header fields sent with every request (`User-Agent`, `Accept-Language`, an `Origin`…),
    * unless a call's `headers` name the same field: the call's replace them.
    */
-  headers?: HeaderListInit;
+  headers?: HeaderListInit | undefined;
   /** Run every call under the `lint` middleware; default `true`. */
-  lint?: boolean;
+  lint?: boolean | undefined;
   /** Default of {@link RequestOptions.allowErrors}: `false`. */
-  allowErrors?: boolean;
+  allowErrors?: boolean | undefined;
   /** Default of {@link RequestOptions.followRedirects}: 0. */
-  followRedirects?: number;
+  followRedirects?: number | undefined;
   /** Default of {@link RequestOptions.status}: `2xx` or `3xx`. */
-  status?: StatusExpectation;
+  status?: StatusExpectation | undefined;
   /** Keep cookies across requests in {@link TestClient.cookies}; default `true`. */
-  cookies?: boolean;
+  cookies?: boolean | undefined;
   /**
    * The server's shutdown, as `serve()`'s `close()` gives it (docs/spec.md §2.6): the app sees
    * it as `tsgi.shutdown_signal` (`req.shutdownSignal`), and a `text/event-stream` answer ends,
@@ -91,5 +91,5 @@ export interface TestClientOptions {
    *
    * @throws TypeError (from the constructor) for a value that is not an `AbortSignal`.
    */
-  shutdownSignal?: AbortSignal;
+  shutdownSignal?: AbortSignal | undefined;
 }

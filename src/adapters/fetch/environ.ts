@@ -42,7 +42,7 @@ export interface FetchHandlerOptions extends EnvironOptions {
    * @throws TypeError (from `toFetchHandler`, when the handler is made) for a value that is
    *   not a non-negative integer.
    */
-  maxBodySize?: number;
+  maxBodySize?: number | undefined;
 }
 
 /**
@@ -63,7 +63,7 @@ export interface FetchExecutionContext {
   /** Keeps the Worker alive until `promise` settles, after the response has been sent. */
   waitUntil(promise: Promise<unknown>): void;
   /** Cloudflare: on an uncaught error, forward the request to the origin instead. */
-  passThroughOnException?(): void;
+  passThroughOnException?: (() => void) | undefined;
 }
 
 /** `tsgi.fetch_execution_context`: a Worker's `ctx` (the handler's third argument), if any. */

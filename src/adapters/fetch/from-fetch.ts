@@ -23,7 +23,7 @@ export interface FromFetchOptions {
    * passed on from the client). Default false: the handler sees the URL as the client sent it,
    * prefix included, so its own routes must include the prefix (Hono's `basePath`).
    */
-  stripPrefix?: boolean;
+  stripPrefix?: boolean | undefined;
 }
 
 /**

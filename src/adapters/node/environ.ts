@@ -46,13 +46,13 @@ export interface NodeEnvironOptions extends EnvironOptions {
    * the connection closes after the answer. `req.bytes({ maxBodySize })` and the form limits
    * still apply below it.
    */
-  maxBodySize?: number;
+  maxBodySize?: number | undefined;
   /**
    * Milliseconds a response write may wait for a client that does not read before the
    * connection is cut (nginx's `send_timeout`); re-armed whenever the client takes data, so a
    * slow but steady download or a quiet long poll is never cut. Default 60 000; 0 turns it off.
    */
-  sendTimeout?: number;
+  sendTimeout?: number | undefined;
   /**
    * Called for each request the server answers itself without calling the app, once the
    * answer is sent: a request Node's parser refused (400, 408 for a head too slow, 431 for one
@@ -64,7 +64,7 @@ export interface NodeEnvironOptions extends EnvironOptions {
    * (`tsgi serve` writes them to its access log). An error it throws, or the rejection of the
    * promise it returns (an `async` listener, not waited for), is logged to `log`. Default none.
    */
-  onRefused?: RefusalListener;
+  onRefused?: RefusalListener | undefined;
 }
 
 /** An absolute-form target's scheme and authority, which may not be empty (RFC 9110 §4.2.1). */

@@ -26,7 +26,7 @@ import { isBrokenOff } from '../../gateway/readable-input.ts';
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
   baseUrl?: unknown;
-  originalUrl?: string;
+  originalUrl?: string | undefined;
 }
 
 const INTERNAL_ERROR = Buffer.from('Internal Server Error\n');

@@ -54,7 +54,7 @@ export interface ServerHandle {
 /** The options of {@link ServerHandle.close}. */
 export interface CloseOptions {
   /** Milliseconds before the connections still open are cut. Default 10 000. */
-  timeout?: number;
+  timeout?: number | undefined;
   /**
    * Idle HTTP/1 keep-alive connections: `'close'` (default) closes them at once; `'expire'`
    * keeps them until the keep-alive timeout (`keepAliveTimeout`) or their client ends them,
@@ -69,7 +69,7 @@ export interface CloseOptions {
    * the second Node 24 adds to it) longer. `tsgi serve` uses it on SIGTERM and when a worker
    * is replaced, not on Ctrl-C.
    */
-  idle?: 'close' | 'expire';
+  idle?: 'close' | 'expire' | undefined;
 }
 
 /**

@@ -31,11 +31,11 @@ export const LINGER_BYTES = 4 * 1024 * 1024;
 /** The Node internals used here; each is optional, so a change in Node only costs the linger. */
 interface RequestInternals {
   /** True once the request stream has been read from (Node then does not drain it). */
-  _consuming?: boolean;
+  _consuming?: boolean | undefined;
   /** True once Node drains the body into the void (`_dump()`), the parser dropping it. */
-  _dumped?: boolean;
+  _dumped?: boolean | undefined;
   /** Makes the parser drop the rest of the body and keeps the socket flowing. */
-  _dump?: () => void;
+  _dump?: (() => void) | undefined;
 }
 
 /**

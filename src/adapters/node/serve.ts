@@ -27,9 +27,9 @@ export type { CloseOptions, ServerHandle } from './handle.ts';
  */
 export interface ServeOptions extends NodeEnvironOptions {
   /** Address to bind; default `127.0.0.1`. */
-  host?: string;
+  host?: string | undefined;
   /** Port to bind; default `8000`; `0` picks a free port. */
-  port?: number;
+  port?: number | undefined;
   /**
    * A Unix domain socket to listen on instead of `host` and `port` (nginx's
    * `proxy_pass http://unix:/run/app.sock:`). The file is made read-writable by every local
@@ -37,7 +37,7 @@ export interface ServeOptions extends NodeEnvironOptions {
    * removed when the server closes. `SERVER_NAME` is then `localhost` and `SERVER_PORT` the
    * scheme's port (80, 443), as gunicorn does.
    */
-  path?: string;
+  path?: string | undefined;
   /**
    * A socket already bound and open in this process, by file descriptor, to listen on instead
    * of `host` and `port` (uvicorn's and gunicorn's `--fd`): systemd socket activation, where a
@@ -53,13 +53,13 @@ export interface ServeOptions extends NodeEnvironOptions {
    *   `path`; rejects (`listen EINVAL`, libuv's answer) for a descriptor that is not open or no
    *   socket, and `EEXIST` for one this process already serves.
    */
-  fd?: number;
+  fd?: number | undefined;
   /**
    * TLS: serve HTTPS with these `tls.createServer` options, at least `{ cert, key }` (PEM
    * strings or Buffers); `tsgi.url_scheme` is then `https`. A TLS handshake gets
    * `firstByteTimeout` (or 120 s when that is 0) unless `handshakeTimeout` is given.
    */
-  tls?: TlsOptions;
+  tls?: TlsOptions | undefined;
   /**
    * HTTP/2 (RFC 9113) with `node:http2`. `true`: over TLS (needs `tls`), HTTP/1.1 clients
    * served on the same port (ALPN decides). `'h2c'`: cleartext HTTP/2 for clients that know
@@ -70,46 +70,46 @@ export interface ServeOptions extends NodeEnvironOptions {
    *
    * @throws TypeError (at once) for `true` without `tls`, or `'h2c'` with it.
    */
-  http2?: boolean | 'h2c';
+  http2?: boolean | 'h2c' | undefined;
   /**
    * Milliseconds for the whole request head to arrive once its first byte did; past it the
    * client gets `408` and the connection closes (slowloris). Default 20 000 (Node's 60 000), or
    * `requestTimeout` when that is shorter (Node requires it to be at most that).
    */
-  headersTimeout?: number;
+  headersTimeout?: number | undefined;
   /** Milliseconds for the whole request, body included, to arrive; then `408`. Default 300 000. */
-  requestTimeout?: number;
+  requestTimeout?: number | undefined;
   /** Milliseconds an idle keep-alive connection is kept between requests. Default 5 000. */
-  keepAliveTimeout?: number;
+  keepAliveTimeout?: number | undefined;
   /**
    * Milliseconds a new connection may stay silent before it is closed: a connection that sends
    * nothing never starts the headers timeout. Default 10 000; 0 turns it off.
    */
-  firstByteTimeout?: number;
+  firstByteTimeout?: number | undefined;
   /**
    * Most connections open at once; past it new connections are closed as they arrive, so
    * descriptors remain for the clients being served. Default 80 % of the process's open-file
    * limit, at most 10 000 (4 096 where the limit cannot be read).
    */
-  maxConnections?: number;
+  maxConnections?: number | undefined;
   /**
    * Most connections open at once from one client address; 0 (the default) sets no cap.
    * Behind a proxy every client has the proxy's address: leave it off there.
    */
-  maxConnectionsPerClient?: number;
+  maxConnectionsPerClient?: number | undefined;
   /**
    * Most requests in flight at once in this process (uvicorn's `--limit-concurrency`): past
    * it a request is answered `503 Service Unavailable` without calling the app, and its
    * connection closed. A request is in flight from its head until its answer has been sent or
    * its client has gone. Default none.
    */
-  maxConcurrentRequests?: number;
+  maxConcurrentRequests?: number | undefined;
   /**
    * Options passed to `http.createServer`, `https.createServer` or `http2.createSecureServer`
    * (with `'h2c'`, to both `http.createServer` and `http2.createServer`) (`maxHeaderSize`,
    * HTTP/2 `settings`…); they win over the above.
    */
-  server?: http.ServerOptions | http2.SecureServerOptions | http2.ServerOptions;
+  server?: http.ServerOptions | http2.SecureServerOptions | http2.ServerOptions | undefined;
 }
 
 /**
