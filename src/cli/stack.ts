@@ -8,7 +8,7 @@
  */
 import type { App } from '../gateway/types.ts';
 import { checkHost } from '../adapters/environ-rules.ts';
-import { HTTPException } from '../exceptions/base.ts';
+import { isHTTPException } from '../exceptions/base.ts';
 import { prependScriptName } from '../gateway/script-name.ts';
 import { accessLog } from '../middleware/access-log.ts';
 import { proxyFix } from '../middleware/proxy-fix.ts';
@@ -85,7 +85,7 @@ function forwardedHostChecked(app: App, trustedHosts: readonly string[]): App {
     try {
       checkHost(environ.HTTP_HOST as string | undefined, trustedHosts);
     } catch (error) {
-      if (error instanceof HTTPException) return error.respond(environ, startResponse);
+      if (isHTTPException(error)) return error.respond(environ, startResponse);
       throw error;
     }
     return app(environ, startResponse);

@@ -205,5 +205,22 @@ export class HTTPException extends Error {
   }
 }
 
+/**
+ * The mark every `HTTPException` carries on its prototype, under a registered symbol
+ * (`Symbol.for`), so that an instance made by another copy of tsgi in the same process (npm
+ * link, two versions in a monorepo) is recognised where `instanceof` is not.
+ */
+const HTTP_EXCEPTION_BRAND = Symbol.for('tsgi.HTTPException');
+Object.defineProperty(HTTPException.prototype, HTTP_EXCEPTION_BRAND, { value: true });
+
+/**
+ * Whether `value` is an `HTTPException` of this or of another copy of tsgi: the test of every
+ * place that answers a thrown exception (one property read). Another copy's instance is used
+ * through its own methods only (`code`, `getResponse`, `respond`).
+ */
+export function isHTTPException(value: unknown): value is HTTPException {
+  return (value as { [HTTP_EXCEPTION_BRAND]?: unknown } | null | undefined)?.[HTTP_EXCEPTION_BRAND] === true;
+}
+
 /** An exception class and its status code (the values of `statusExceptions`). */
 export type ExceptionClass<T extends HTTPException> = { new (...args: never[]): T; readonly code: number };

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { HTTPException } from './base.ts';
+import { type HTTPException, isHTTPException } from './base.ts';
 
 /**
  * The answer to `error`, an error that escaped the app (its call, or its body before the head
@@ -19,7 +19,7 @@ import { HTTPException } from './base.ts';
  * first read. After the head, any error cuts the connection instead.
  */
 export function escapedAnswer(error: unknown, log: (error: unknown) => void): HTTPException | null {
-  if (!(error instanceof HTTPException)) return null;
+  if (!isHTTPException(error)) return null;
   if (error.code >= 500) log(error);
   return error;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
-import { HTTPException } from '../exceptions/base.ts';
+import { isHTTPException } from '../exceptions/base.ts';
 import { FailedInput } from '../gateway/input.ts';
 
 /**
@@ -13,6 +13,6 @@ import { FailedInput } from '../gateway/input.ts';
  * body could not be read, the error as its `cause`.
  */
 export function readFailure(input: AsyncIterable<Uint8Array>, error: unknown): unknown {
-  if (error instanceof HTTPException || input instanceof FailedInput) return error;
+  if (isHTTPException(error) || input instanceof FailedInput) return error;
   return new HTTPBadRequest('The request body could not be read completely.', { cause: error });
 }

@@ -7,7 +7,7 @@
 import busboy from 'busboy';
 import type { Readable } from 'node:stream';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
-import { HTTPException } from '../exceptions/base.ts';
+import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
 import { type FormLimits, formBodyTooLarge, limitExceeded, quoteName } from './limits.ts';
 import { MultipartGuard } from './multipart-guard.ts';
@@ -231,7 +231,7 @@ function end(stream: busboy.Busboy): Promise<void> {
 
 /** busboy's errors as 400s with a short reason; HTTP errors pass through. */
 function malformed(error: unknown): HTTPException {
-  if (error instanceof HTTPException) return error;
+  if (isHTTPException(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   const reason = /end of form/i.test(message)
     ? 'unexpected end of the body (truncated, or no closing boundary)'

@@ -7,7 +7,7 @@
 import { type App, type AppLike, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
 import { logError, requestLine, requestTarget } from '../gateway/log.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
-import { HTTPException } from '../exceptions/base.ts';
+import { isHTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { serverStatusKey } from '../gateway/server-status.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
@@ -218,7 +218,7 @@ const CLIENT_CLOSED = 499;
  * (see `escapedAnswer`), else 0, which the entry records as the server's 500.
  */
 function answeredStatus(error: unknown): number {
-  return error instanceof HTTPException ? error.code : 0;
+  return isHTTPException(error) ? error.code : 0;
 }
 
 function stringOrNull(value: unknown): string | null {

@@ -4,7 +4,7 @@
  * @module
  */
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
-import { HTTPException } from '../exceptions/base.ts';
+import { isHTTPException } from '../exceptions/base.ts';
 import { Request } from '../request/request.ts';
 import { finishSkipped } from '../request/cleanup.ts';
 import { logError } from '../gateway/log.ts';
@@ -57,7 +57,7 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
     try {
       await new Request(environ).bytes(maxBodySize === undefined ? undefined : { maxBodySize });
     } catch (error) {
-      if (error instanceof HTTPException) return error.getResponse(environ).respond(environ, startResponse);
+      if (isHTTPException(error)) return error.getResponse(environ).respond(environ, startResponse);
       throw error;
     }
     const line = `${environ.REQUEST_METHOD} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`;
@@ -70,7 +70,7 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
         started = await callApp(list[i]!, environ, onCloseError);
       } catch (error) {
         // A raw app's `throw new HTTPNotFound()` is its 404, as a returned one is.
-        if (error instanceof HTTPException && caught.has(error.code)) continue;
+        if (isHTTPException(error) && caught.has(error.code)) continue;
         throw error;
       }
       const code = Number.parseInt(String(started.status).slice(0, 3), 10);

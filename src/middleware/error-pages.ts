@@ -7,7 +7,7 @@
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { describe, isThenable } from '../gateway/body.ts';
 import { logError, requestLine } from '../gateway/log.ts';
-import { HTTPException } from '../exceptions/base.ts';
+import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import { statusExceptions } from '../exceptions/abort.ts';
 import { ERROR_PAGES_KEY, type ErrorDescription, type ErrorPageHook } from '../response/error-body.ts';
 import { COPY, Response } from '../response/response.ts';
@@ -122,7 +122,7 @@ function renderingHook(render: ErrorPageRenderer): ErrorPageHook {
   let rendering = false;
   return (description, environ, req, fields) => {
     if (description.code < 400 || rendering) return undefined;
-    const error = description instanceof HTTPException ? description : exceptionOf(description, fields);
+    const error = isHTTPException(description) ? description : exceptionOf(description, fields);
     rendering = true;
     try {
       return pageOf(render(error, req instanceof Request ? req : new Request(environ)), error);

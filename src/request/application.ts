@@ -11,7 +11,7 @@
 import { type App, type AppLike, type Body, type Environ, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
-import { HTTPException } from '../exceptions/base.ts';
+import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import { COPY, Response } from '../response/response.ts';
 import { callApplication } from './call.ts';
 import { claimCleanup, endWithBody, finishRequest, hasRequestEnd, releaseCleanup } from './cleanup.ts';
@@ -153,13 +153,17 @@ export function answerOf(
     return handedUp(environ, result.getResponse(req), false, keep);
   }
   if (typeof result === 'function') return responseOf(environ, result, keep);
-  if (result && typeof result === 'object' && typeof result.respond === 'function') return callApplication(environ, toApp(result), keep);
+  if (result && typeof result === 'object' && typeof result.respond === 'function') {
+    // Also another copy of tsgi's Response or HTTPException: served through its own `respond`.
+    if (isHTTPException(result)) logFailureAnswered(environ, result);
+    return callApplication(environ, toApp(result), keep);
+  }
   throw noAnswer(result, source);
 }
 
 /** A thrown `HTTPException` is the answer (logged when a failure is behind it, see `answerOf`); anything else propagates. */
 export function answerError(environ: Environ, req: EnvironView, error: unknown, keep: boolean): Response | Promise<Response> {
-  if (!(error instanceof HTTPException)) throw error;
+  if (!isHTTPException(error)) throw error;
   return answerOf(environ, req, error, keep);
 }
 
@@ -257,7 +261,7 @@ function serve(result: HandlerResult, req: EnvironView, owner: boolean, startRes
 
 /** A thrown `HTTPException` is the answer (logged when a failure is behind it); anything else propagates. */
 function serveError(error: unknown, req: EnvironView, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
-  return error instanceof HTTPException ? serve(error, req, owner, startResponse) : fail(error, req.environ, owner);
+  return isHTTPException(error) ? serve(error, req, owner, startResponse) : fail(error, req.environ, owner);
 }
 
 /**
@@ -273,7 +277,7 @@ function fail(error: unknown, environ: Environ, owner: boolean): Promise<never> 
 function respondWith(result: HandlerResult, req: EnvironView, startResponse: StartResponse): Body | Promise<Body> {
   if (result instanceof Response) return result.respond(req.environ, startResponse);
   if (typeof result === 'string') return new Response(result).respond(req.environ, startResponse);
-  if (result instanceof HTTPException) {
+  if (isHTTPException(result)) {
     logFailureAnswered(req.environ, result);
     return result.getResponse(req).respond(req.environ, startResponse);
   }

@@ -14,8 +14,8 @@
  */
 import { type App, type AppLike, type Environ, type Middleware, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
-import { HTTPException } from '../exceptions/base.ts';
-import { Response } from '../response/response.ts';
+import { HTTPException, isHTTPException } from '../exceptions/base.ts';
+import { Response, isForeignResponse } from '../response/response.ts';
 import { type HandlerResult, answerError, answerOf, handlerApp, responseOf } from './application.ts';
 
 /** What the hooks need of a request: its environ. */
@@ -144,21 +144,23 @@ function runAfter(req: EnvironView, res: Response, layer: Layer): Response | Pro
   }
   if (isThenable(out)) {
     return Promise.resolve(out).then(
-      (value) => replacement(value, res),
+      (value) => replacement(value, res, req.environ),
       (error: unknown) => answerError(req.environ, req, error, true),
     );
   }
-  return replacement(out, res);
+  return replacement(out, res, req.environ);
 }
 
 /**
- * What `after` answered: nothing keeps `res`, a `Response` replaces it.
+ * What `after` answered: nothing keeps `res`, a `Response` replaces it (one of another copy of
+ * tsgi is served and read back as this copy's).
  * @throws TypeError for anything else (an `HTTPException` is thrown, not returned, from `after`).
  */
-function replacement(out: unknown, res: Response): Response {
+function replacement(out: unknown, res: Response, environ: Environ): Response | Promise<Response> {
   if (out === undefined) return res;
   if (out instanceof Response) return out;
-  if (out instanceof HTTPException) {
+  if (isForeignResponse(out)) return responseOf(environ, toApp(out as AppLike), true);
+  if (isHTTPException(out)) {
     throw new TypeError('defineMiddleware after hook returned an HTTPException: throw it to answer it');
   }
   throw new TypeError(`defineMiddleware after hook returned ${out === null ? 'null' : typeof out}: expected a Response or nothing`);

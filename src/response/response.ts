@@ -393,6 +393,19 @@ export class Response implements ParseCache {
   }
 }
 
+/** The mark of every `Response` on its prototype, shared by all copies of tsgi (see {@link isForeignResponse}). */
+const RESPONSE_BRAND = Symbol.for('tsgi.Response');
+Object.defineProperty(Response.prototype, RESPONSE_BRAND, { value: true });
+
+/**
+ * Whether `value` is a `Response` made by another copy of tsgi in the same process (npm link,
+ * two versions in a monorepo): `instanceof Response` is false for it, and its private state
+ * is out of reach, so it is served as an app (`respond`) and read back.
+ */
+export function isForeignResponse(value: unknown): boolean {
+  return !(value instanceof Response) && (value as { [RESPONSE_BRAND]?: unknown } | null | undefined)?.[RESPONSE_BRAND] === true;
+}
+
 /** A {@link Response} whose body is a stream: what `res.isStreamed()` narrows to. */
 export interface StreamedResponse extends Response {
   get body(): Body;
