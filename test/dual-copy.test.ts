@@ -10,6 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPNotFound, Request, Response, defineMiddleware, serve } from 'tsgi';
 import { cascade, errors } from 'tsgi/middleware';
+import { RouteMap } from 'tsgi/routing';
+import { fromFetchHandler } from 'tsgi/fetch';
 
 type Tsgi = typeof import('tsgi');
 
@@ -93,6 +95,33 @@ describe('a second copy of tsgi', () => {
     });
     const res = await get(app);
     expect([res.status, res.text]).toEqual([413, expect.stringContaining('too much')]);
+  });
+
+  it('makes a Request that a RouteMap binds to, as one of this copy', () => {
+    const routes = new RouteMap({ item: '/items/<int:id>' });
+    const urls = routes.bind(other.Request.blank('/items/3', { baseUrl: 'http://localhost/shop' }) as unknown as Request);
+    expect(urls.match()).toMatchObject({ endpoint: 'item', values: { id: 3 } });
+    expect(urls.build('item', { id: 4 })).toBe('/shop/items/4');
+  });
+
+  it('refuses, from its server, a body that a fromFetchHandler handler failed to read: the 413 stands', async () => {
+    const app = fromFetchHandler(async (request) => {
+      try {
+        await request.text();
+        return new globalThis.Response('read');
+      } catch {
+        return new globalThis.Response('could not read', { status: 500 });
+      }
+    });
+    const server = await other.serve(app, { port: 0, host: '127.0.0.1', maxBodySize: 10, log: { write() {} } });
+    try {
+      const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('x'.repeat(100))), c.close()) });
+      const res = await fetch(`${server.url}/`, { method: 'POST', body, duplex: 'half' } as RequestInit);
+      expect(res.status).toBe(413);
+      await res.body?.cancel();
+    } finally {
+      await server.close();
+    }
   });
 
   it('leaves ordinary code as it was: a look-alike without the brand is a failure (500)', async () => {

@@ -79,7 +79,8 @@ export function defineEnvironKey<T>(name: string): EnvironKey<T> {
   });
 }
 
-function environOf(holder: EnvironHolder): Environ {
+/** The environ of a request (its `environ`: a `Request` of any copy of tsgi, any view of one) or the environ itself. */
+export function environOf(holder: EnvironHolder): Environ {
   const environ = 'environ' in holder && typeof holder.environ === 'object' && holder.environ !== null ? holder.environ : holder;
   return environ as Environ;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { App, Environ } from '../gateway/types.ts';
-import { defineEnvironKey } from '../gateway/environ-key.ts';
+import { defineEnvironKey, environOf } from '../gateway/environ-key.ts';
 import { comparableHostName, splitHost } from '../http/host.ts';
 import { Response } from '../response/response.ts';
 import { Request } from '../request/request.ts';
@@ -114,7 +114,7 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
 
   /** The map bound to a request (or its environ): matching its path, building URLs under its `SCRIPT_NAME`. */
   bind(req: Request | Environ): UrlAdapter<R, C> {
-    return new UrlAdapter(this.#table, req instanceof Request ? req.environ : req);
+    return new UrlAdapter(this.#table, req instanceof Request ? req.environ : environOf(req));
   }
 
   /**

@@ -13,7 +13,7 @@ import { Response } from '../../response/response.ts';
 import { EnvironHeaders } from '../../datastructures/environ-headers.ts';
 import { Request } from '../../request/request.ts';
 import { isBodyReadable } from '../../request/input.ts';
-import { HTTPClientError } from '../../exceptions/client-errors.ts';
+import { type HTTPException, isHTTPException } from '../../exceptions/base.ts';
 
 /** Options of {@link fromFetchHandler}. */
 export interface FromFetchOptions {
@@ -112,9 +112,9 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
     // answer, whatever the handler made of the failure: frameworks answer a read error with a
     // 500 (Hono), or fail on tsgi's exception itself (Hono's error handler calls its
     // getResponse()). A 4xx the handler answered itself stands.
-    let refused: HTTPClientError | undefined;
+    let refused: HTTPException | undefined;
     const request = toFetchRequest(environ, strip, (error) => {
-      if (error instanceof HTTPClientError) refused = error;
+      if (isHTTPException(error) && error.code >= 400 && error.code < 500) refused = error;
     });
     let response: globalThis.Response;
     try {
