@@ -211,6 +211,23 @@ describe('npm pack', () => {
     await typeCheck(['exact.ts', 'exact-all.ts'], { exactOptionalPropertyTypes: true });
   });
 
+  it('resolves the types of every entry point under moduleResolution node16, nodenext and bundler, and for CommonJS under nodenext', async () => {
+    const names = ENTRY_SPECIFIERS.map((spec, i) => ({ spec, name: `entry${i}` }));
+    const imports = names.map(({ spec, name }) => `import * as ${name} from '${spec}';`).join('\n');
+    const uses = `export const entries: object[] = [${names.map((n) => n.name).join(', ')}];\nexport const app = entry0.Request.application(() => new entry0.Response('x'));\n`;
+    await writeFile(path.join(consumer, 'resolution.ts'), `${imports}\n${uses}`);
+    // A CommonJS module (require(esm), Node 22.12+): TypeScript allows it under nodenext (and node20), not node16.
+    await writeFile(path.join(consumer, 'resolution.cts'), `${imports}\n${uses}`);
+    const settings: Array<[string, Record<string, unknown>]> = [
+      ['resolution.ts', { module: 'node16', moduleResolution: 'node16' }],
+      ['resolution.ts', { module: 'nodenext', moduleResolution: 'nodenext' }],
+      ['resolution.ts', { module: 'esnext', moduleResolution: 'bundler', allowImportingTsExtensions: false }],
+      ['resolution.ts', { module: 'preserve', moduleResolution: 'bundler', allowImportingTsExtensions: false }],
+      ['resolution.cts', { module: 'nodenext', moduleResolution: 'nodenext' }],
+    ];
+    for (const [file, options] of settings) await typeCheck([file], options);
+  });
+
   it("type-checks the README's snippets as written, strictly", async () => {
     expect(README.match(/^```(?:ts|typescript)\s*$/gm), 'every TypeScript snippet names its file, so it is checked').toBeNull();
     const snippets = readmeSnippets();
