@@ -76,7 +76,7 @@ export interface DemoOptions {
    * Where an access log goes, one combined-format line per request; default none (`tsgi
    * serve` writes its own, see `--access-log`).
    */
-  log?: { write(line: string): unknown };
+  log?: { write(line: string): unknown } | undefined;
 }
 
 /**

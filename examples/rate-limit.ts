@@ -25,18 +25,18 @@ import { HTTPTooManyRequests, type Middleware, Request, Response, defineEnvironK
 /** Options of {@link rateLimit}. */
 export interface RateLimitOptions {
   /** Requests a client may make at once (the bucket's size). Default 60. */
-  capacity?: number;
+  capacity?: number | undefined;
   /** Requests a client gains back per second. Default 1. */
-  refillPerSecond?: number;
+  refillPerSecond?: number | undefined;
   /**
    * The client a request counts against. Default: `req.remoteAddr`. A request without one
    * (`toFetchHandler` on Bun, Deno or Node not given the runtime's second argument, a Unix
    * socket) answers `null` and is refused with a 429, never let through unlimited: give
    * another key there.
    */
-  key?: (req: Request) => string | null;
+  key?: ((req: Request) => string | null) | undefined;
   /** The clock, in milliseconds. Default `Date.now`; tests pass their own. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /** The requests a client has left after this one, set before the app is called. */

@@ -166,7 +166,7 @@ export type App = (environ: Environ, startResponse: StartResponse) => Body | Pro
  *
  * @example
  * ```ts
- * const timing: Middleware<{ header?: string }> = (app, options = {}) => {
+ * const timing: Middleware<{ header?: string | undefined }> = (app, options = {}) => {
  *   const inner = toApp(app);
  *   return async (environ, startResponse) => {
  *     const started = performance.now();
