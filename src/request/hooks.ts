@@ -14,7 +14,7 @@
  */
 import { type App, type AppLike, type Environ, type Middleware, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
-import { HTTPException, isHTTPException } from '../exceptions/base.ts';
+import { isHTTPException } from '../exceptions/base.ts';
 import { Response, isForeignResponse } from '../response/response.ts';
 import { type HandlerResult, answerError, answerOf, handlerApp, responseOf } from './application.ts';
 
