@@ -279,6 +279,47 @@ describe('accessLog', () => {
     expect(out.lines.map((line) => line.split(' ').slice(0, 3).join(' '))).toEqual(['GET /0 500', 'GET /1 500', 'GET /2 500']);
   });
 
+  it('logs the 500 serve() answers for an in-memory answer it refuses (an invalid field value, a wrong Content-Length), errors() inside or not', async () => {
+    const out = collector();
+    const errorLines: string[] = [];
+    const answer = (fields: Array<[string, string]>, chunks: string[], later = false): App => async (_e, start) => {
+      if (later) await new Promise((r) => setTimeout(r, 1));
+      start('200 OK', fields);
+      return chunks.map((c) => enc.encode(c));
+    };
+    const apps: Record<string, App> = {
+      '/value': answer([['X-Bad', 'a\nb']], ['hello']),
+      '/empty': answer([['X-Bad', 'a\rb']], []),
+      '/length': answer([['Content-Length', '10']], ['hello']),
+      '/late': answer([['Content-Length', '10']], ['hello'], true),
+      '/caught': errors(answer([['Content-Length', '10']], ['hello'])),
+      '/good': answer([['Content-Length', '5']], ['hello']),
+    };
+    const routes = Object.fromEntries(Object.entries(apps).map(([path, app]) => [path, accessLog(app, { log: out, format: 'tiny' })]));
+    const server = await serve(mount(routes), { port: 0, log: { write: (line: string) => void errorLines.push(line) } });
+    try {
+      for (const path of Object.keys(apps)) {
+        const res = await fetch(`${server.url}${path}`);
+        await res.text();
+        expect(res.status, path).toBe(path === '/good' ? 200 : 500);
+      }
+      await out.waitFor(6);
+    } finally {
+      await server.close();
+    }
+    expect(out.lines.map((line) => line.split(' ').slice(0, 3).join(' '))).toEqual([
+      'GET /value 500',
+      'GET /empty 500',
+      'GET /length 500',
+      'GET /late 500',
+      'GET /caught 500',
+      'GET /good 200',
+    ]);
+    // Each refusal is logged once, by the server (errors() inside cannot see it: its body had ended).
+    expect(errorLines.filter((line) => line.startsWith('[tsgi] GET /caught ')).length).toBe(1);
+    expect(errorLines.filter((line) => line.startsWith('[tsgi] GET ')).length).toBe(5);
+  });
+
   it('logs the status toFetchHandler and the TestClient answer in place of the app\'s, as under serve()', async () => {
     const badChunk: App = (_e, start) => {
       start('200 OK', [['Content-Type', 'text/plain']]);

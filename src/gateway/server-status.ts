@@ -1,10 +1,11 @@
 /**
- * The status a server answered in place of the app's response ({@link serverStatusKey}), for
- * the access log.
+ * The status a server answered in place of the app's response ({@link serverStatusKey}), and
+ * when it is known ({@link headSettledKey}), for the access log.
  *
  * @module
  */
 import { defineEnvironKey } from './environ-key.ts';
+import type { Environ } from './types.ts';
 
 /**
  * `tsgi.server_status`: the status code the server answered *instead of* the app's response,
@@ -17,3 +18,45 @@ import { defineEnvironKey } from './environ-key.ts';
  * is written after the server has answered (the server closes the body once it did).
  */
 export const serverStatusKey = defineEnvironKey<number>('tsgi.server_status');
+
+/**
+ * `tsgi.head_settled` (internal): `null` while a server takes the first steps of the app's
+ * body before it sends the head (a server frames a body that ends by its second step with its
+ * `Content-Length`, and may refuse the answer only then: a field value or a `Content-Length`
+ * it cannot send), so a layer that sees the body end knows the head is still to come. Such a
+ * layer (`accessLog`, whose line must show the status the client got) puts what to run once
+ * the head is settled in its place ({@link afterHeadSettled}); the server runs it
+ * ({@link settleHead}) once the head is out or its own answer replaced it
+ * ({@link serverStatusKey} set first). Set by the Node adapter for the bodies it streams;
+ * absent otherwise, and then such a layer goes on at once.
+ */
+export const headSettledKey = defineEnvironKey<(() => void) | null | undefined>('tsgi.head_settled');
+
+/**
+ * Called by a server that set {@link headSettledKey} to `null`, once the head of `environ`'s
+ * answer is out or its own answer replaced it: runs what a layer left there, once, and
+ * clears the key.
+ */
+export function settleHead(environ: Environ): void {
+  const settled = environ['tsgi.head_settled'] as (() => void) | null | undefined;
+  if (settled === undefined) return;
+  environ['tsgi.head_settled'] = undefined;
+  settled?.();
+}
+
+/**
+ * Runs `then` once the server has settled the head of `environ`'s answer (see
+ * {@link headSettledKey}), after what earlier layers left there; at once when no server is
+ * settling it.
+ */
+export function afterHeadSettled(environ: Environ, then: () => void): void {
+  const earlier = headSettledKey.get(environ);
+  if (earlier === undefined) then();
+  else if (earlier === null) headSettledKey.set(environ, then);
+  else {
+    headSettledKey.set(environ, () => {
+      earlier();
+      then();
+    });
+  }
+}

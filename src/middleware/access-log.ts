@@ -9,7 +9,7 @@ import { logError, requestLine, requestTarget } from '../gateway/log.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
-import { serverStatusKey } from '../gateway/server-status.ts';
+import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
 import { isAbort } from '../gateway/abort.ts';
 import { requestIdKey } from './request-id.ts';
@@ -39,7 +39,10 @@ export interface AccessLogEntry {
    * before any of the answer was sent: no chunk had reached the server, so no status line
    * either (a server sends the head with the first chunk). When the server replaced the app's
    * answer after the app chose its status (a chunk that is no `Uint8Array`: `serve()`,
-   * `toFetchHandler` and the `TestClient` answer 500), the server's status (`tsgi.server_status`).
+   * `toFetchHandler` and the `TestClient` answer 500; under `serve()` also an in-memory answer
+   * whose field value or `Content-Length` it cannot send, seen once the body ended, so the line
+   * of a body that ends by its second step waits for the head: `tsgi.head_settled`), the
+   * server's status (`tsgi.server_status`).
    */
   status: number;
   /**
@@ -178,7 +181,9 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
           chunks++;
           if (counted && chunk instanceof Uint8Array) bytes += chunk.byteLength;
         },
-        end: () => record('end'),
+        // A body that ended by its second step is framed, and may be refused (a field value or
+        // a Content-Length the server cannot send), only now: the line waits for the head.
+        end: () => (chunks <= 1 ? afterHeadSettled(environ, () => record('end')) : record('end')),
         // An event stream the server ended at its shutdown: the client got a complete answer.
         close: () => record(shutdownEndKey.get(environ) === true ? 'end' : 'close'),
         error: (error) => {

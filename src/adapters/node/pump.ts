@@ -12,6 +12,7 @@ import { guardSend } from './send-timeout.ts';
 import { responseGone } from './http2-compat.ts';
 import { isAbort, unlessAbort } from '../../gateway/abort.ts';
 import { STOP, type StreamStop, streamStopOf } from '../../gateway/shutdown.ts';
+import { headSettledKey, settleHead } from '../../gateway/server-status.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -96,6 +97,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       guardSend(res, exchange.sendTimeout);
     });
   res.once('close', onClose);
+  // The body may end before the head is settled: a layer that sees it end waits (accessLog's line).
+  headSettledKey.set(exchange.environ, null);
   /** The second step, asked for ahead and not yet taken: its failure must still be logged. */
   let untaken: PromiseLike<Step> | undefined;
   try {
@@ -176,6 +179,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   } catch (error) {
     exchange.fail(error);
   } finally {
+    // The head is out, or the server's own answer (`fail`) replaced it: a line waiting for that goes.
+    settleHead(exchange.environ);
     res.off('close', onClose);
     stop?.dispose();
     // Left untaken by the shutdown's end: an abort is the body stopping on the signal as asked.
