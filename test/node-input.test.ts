@@ -9,9 +9,9 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ } from 'tsgi';
+import { type App, type Environ, Request as TsgiRequest, Response as TsgiResponse } from 'tsgi';
 import { fromFetchHandler } from 'tsgi/fetch';
-import { accessLog, errors } from 'tsgi/middleware';
+import { type AccessLogEntry, accessLog, errors } from 'tsgi/middleware';
 import { bytes, deferred, rawExchange, request, sleep, start, until, upload } from './node-helpers.ts';
 
 const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
@@ -48,14 +48,15 @@ function readingApp(): { app: App; ended: Promise<void> } {
   return { app, ended: ended.promise };
 }
 
-/** Sends the head of a 100,000-byte POST and 1,000 bytes of it, then hangs up. */
-async function hangUpMidBody(port: number): Promise<void> {
+/** Sends the head of a 100,000-byte POST and 1,000 bytes of it, then hangs up (closes, or with `reset` resets the connection). */
+async function hangUpMidBody(port: number, reset = false): Promise<void> {
   const socket = net.connect({ port, host: '127.0.0.1' });
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
   socket.write(new Uint8Array(1000));
   await sleep(50);
-  socket.destroy();
+  if (reset) socket.resetAndDestroy();
+  else socket.destroy();
 }
 
 describe('tsgi.input under serve(): for await', () => {
@@ -191,16 +192,47 @@ describe('tsgi.input under serve(): for await', () => {
     }
   });
 
-  it("accessLog logs a raw app's read broken off by the client with the 400 a cut body gets, not a 500", async () => {
-    const lines: string[] = [];
-    const { app, ended } = readingApp();
-    const server = await start(accessLog(app, { log: { write: (line: string) => void lines.push(line) } }));
-    await hangUpMidBody(server.port);
-    await ended;
-    await until(() => lines.length > 0);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/"POST \/ HTTP\/1\.1" 400 /); // as req.bytes() answers a cut body
-    expect(server.log.text).toBe('');
+  it.each([
+    ['closes its connection (FIN) over HTTP/1.1', 'fin'],
+    ['resets its connection over HTTP/1.1', 'reset'],
+    ['resets its stream over h2c', 'h2c'],
+  ] as const)('accessLog logs a client that %s mid-upload as 499, outcome close, for a raw app and a Request.application one alike', async (_name, how) => {
+    const entries: AccessLogEntry[] = [];
+    const raw = readingApp();
+    const reading = deferred();
+    const wrapped = TsgiRequest.application(async (req) => {
+      try {
+        await req.bytes();
+      } finally {
+        reading.resolve();
+      }
+      return new TsgiResponse('read');
+    });
+    for (const [app, ended] of [[raw.app, raw.ended], [wrapped, reading.promise]] as const) {
+      const before = entries.length;
+      const server = await start(accessLog(app, { log: { write: () => {} }, format: (e) => (entries.push(e), '') }), how === 'h2c' ? { http2: 'h2c' } : {});
+      if (how === 'h2c') {
+        const session = http2.connect(server.url);
+        session.on('error', () => {});
+        const stream = session.request({ ':method': 'POST', ':path': '/', 'content-length': '100000' });
+        stream.on('error', () => {});
+        stream.write(new Uint8Array(1000));
+        await sleep(50);
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        await ended;
+        session.destroy();
+      } else {
+        await hangUpMidBody(server.port, how === 'reset');
+        await ended;
+      }
+      await until(() => entries.length > before);
+      await server.close();
+      expect(server.log.text).toBe('');
+    }
+    expect(entries.map((e) => [e.status, e.outcome])).toEqual([
+      [499, 'close'],
+      [499, 'close'],
+    ]);
   });
 
   it('two next() calls at once both settle, each with its own chunk or the end', async () => {

@@ -11,7 +11,8 @@ import { isHTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
-import { isAbort } from '../gateway/abort.ts';
+import { isBrokenOff } from '../gateway/readable-input.ts';
+import { stoppedWithClient } from '../request/input.ts';
 import { requestIdKey } from './request-id.ts';
 
 /** What is known about a request when its log line is written. */
@@ -207,12 +208,14 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
 }
 
 /**
- * True for work that stopped on `tsgi.signal` once the client went away (an `AbortError`, as
- * `fetch(url, { signal })` rejects): the client closed the request, which is no app failure
- * (the server logs no error for it either), so it is logged as `close` (499 before the answer).
+ * True for work that stopped once the client went away: an `AbortError` on `tsgi.signal` (as
+ * `fetch(url, { signal })` rejects), or a raw app's read of `tsgi.input` that broke off with
+ * the client (`stoppedWithClient`; over HTTP/2 the `Premature close` of a stream reset
+ * mid-body, `isBrokenOff`). The client closed the request, which is no app failure (the server
+ * logs no error for it either), so it is logged as `close` (499 before the answer).
  */
 function stoppedAsAsked(environ: Environ, error: unknown): boolean {
-  return isAbort(error) && (environ['tsgi.signal'] as AbortSignal | undefined)?.aborted === true;
+  return isBrokenOff(error) || stoppedWithClient(environ['tsgi.signal'] as AbortSignal | undefined, error);
 }
 
 /** nginx's status for a request whose client went away before the answer was sent. */

@@ -13,8 +13,7 @@ import { escapedAnswer } from '../exceptions/escaped.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
 import { logError, markLogged, requestLine, wasLogged } from '../gateway/log.ts';
 import { failureReportKey } from '../gateway/failure-report.ts';
-import { isInputError } from '../request/input.ts';
-import { isAbort } from '../gateway/abort.ts';
+import { stoppedWithClient } from '../request/input.ts';
 import { isBrokenOff } from '../gateway/readable-input.ts';
 import { Request } from '../request/request.ts';
 import type { Response } from '../response/response.ts';
@@ -158,18 +157,6 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       return res.respond(environ, startResponse);
     }
   };
-}
-
-/**
- * True for an error that is the app stopping on `signal` as asked (an `AbortError`,
- * `TimeoutError`) once it aborted, or a broken-off body's (`isInputError`) once it aborted
- * because the client left: not when a `timeout` above gave up (its `TimeoutError` reason),
- * where an upstream's `ECONNRESET` is still the app's failure.
- */
-function stoppedWithClient(signal: AbortSignal | undefined, error: unknown): boolean {
-  if (signal?.aborted !== true) return false;
-  if (isAbort(error)) return true;
-  return isInputError(error) && (signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError';
 }
 
 /** Validates what the app gave `startResponse`, so the server never has to refuse it. */

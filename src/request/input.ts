@@ -4,6 +4,7 @@
  * @module
  */
 import { concatBytes } from '../gateway/body.ts';
+import { isAbort } from '../gateway/abort.ts';
 import type { Environ } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { BufferedInput, FailedInput } from '../gateway/input.ts';
@@ -180,6 +181,19 @@ export function isInputError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && (INPUT_ERROR_CODES.has(code) || code.startsWith('HPE_'))) return true;
   return error.name === 'AbortError' || error.name === 'TimeoutError' || error.message === 'aborted';
+}
+
+/**
+ * True for an error that is the app stopping on `signal` as asked (an `AbortError`,
+ * `TimeoutError`) once it aborted, or a broken-off body's (`isInputError`) once it aborted
+ * because the client left: not when a `timeout` above gave up (its `TimeoutError` reason),
+ * where an upstream's `ECONNRESET` is still the app's failure. Shared by `errors` (which
+ * logs no 500 for it) and `accessLog` (which logs it as the client's `close`, 499).
+ */
+export function stoppedWithClient(signal: AbortSignal | undefined, error: unknown): boolean {
+  if (signal?.aborted !== true) return false;
+  if (isAbort(error)) return true;
+  return isInputError(error) && (signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError';
 }
 
 function tooLarge(maxBodySize: number): InstanceType<typeof HTTPContentTooLarge> {

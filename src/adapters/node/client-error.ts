@@ -83,8 +83,11 @@ const refusing = new WeakSet<Socket>();
  * broken chunked body), the connection is cut, after the refusal if none of the app's answer
  * has gone out yet (as Node does; the refusal's status is then left in `tsgi.server_status`,
  * so the access log shows the 400 the client got, not a 499). When the client is gone (`ECONNRESET`, the socket no
- * longer writable, or its FIN in the small body Node drains after the request was answered:
- * that request has its answer and its log line) the socket is destroyed. The app is not called for a refused request, and
+ * longer writable, its FIN in the body of the request being answered (Node's
+ * `HPE_INVALID_EOF_STATE`: the client left mid-upload, which is no malformed body; the app's
+ * read fails, as after a reset, and the access log says 499), or its FIN in the small body
+ * Node drains after the request was answered: that request has its answer and its log line)
+ * the socket is destroyed. The app is not called for a refused request, and
  * nothing is logged as an error (the fault is the client's); a refusal answered is passed to
  * `report` (`serve()`'s `onRefused`).
  */
@@ -96,9 +99,16 @@ export function answerClientError(error: Error & { code?: string; reason?: unkno
     socket.destroy();
     return;
   }
-  const refusal = refusalOf(error);
   const answering = answeringOn(socket);
-  if (answering !== undefined && answering.req?.complete !== true) {
+  const midBody = answering !== undefined && answering.req?.complete !== true;
+  // The client's FIN in the body of the request being answered: it went away, as with a reset
+  // (its read fails; the access log says 499), and sent nothing malformed to answer 400.
+  if (midBody && error.code === 'HPE_INVALID_EOF_STATE') {
+    socket.destroy();
+    return;
+  }
+  const refusal = refusalOf(error);
+  if (midBody) {
     // The request being answered is the malformed one: cut, as Node does.
     if (!answering.headersSent) {
       socket.write(answer(refusal));
