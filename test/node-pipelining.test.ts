@@ -161,4 +161,31 @@ describe('pipelined requests', () => {
     );
     expect(bodiesOf(raw)).toEqual(['/slow', `got ${body.length}`, '/last']);
   });
+
+  it.each([
+    ['a 426', true],
+    ['a plain 200', false],
+  ])('an Upgrade request answered without 101 (%s) closes the connection at once, so the client retries what it pipelined behind it', async (_name, refuse) => {
+    const app = Request.application((req) =>
+      refuse && req.headers.has('upgrade')
+        ? new Response('upgrade required\n', { status: 426, headers: { Upgrade: 'websocket' } })
+        : new Response(req.path),
+    );
+    const server = await start(app);
+    const started = Date.now();
+    // Node stops parsing the read after an upgrade request: GET /next is never seen.
+    const { raw, clean } = await rawExchange(
+      server.port,
+      'GET /ws HTTP/1.1\r\nHost: 1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /next HTTP/1.1\r\nHost: 1\r\n\r\n',
+    );
+    expect(Date.now() - started).toBeLessThan(1000); // not the keep-alive timeout (5 s)
+    expect(clean).toBe(true);
+    const head = raw.slice(0, raw.indexOf('\r\n\r\n')).toLowerCase();
+    expect(head).toMatch(refuse ? /^http\/1\.1 426 / : /^http\/1\.1 200 /);
+    expect(head).toContain(refuse ? 'connection: close, upgrade' : 'connection: close');
+    expect(raw.split('HTTP/1.1 ').length).toBe(2); // one answer; the client sends /next again
+    // A request that only names Upgrade (no `Connection: upgrade`) is parsed on: the connection stays.
+    const { raw: both } = await rawExchange(server.port, 'GET /a HTTP/1.1\r\nHost: 1\r\nUpgrade: websocket\r\n\r\nGET /b HTTP/1.1\r\nHost: 1\r\nConnection: close\r\n\r\n');
+    expect(both.split('HTTP/1.1 ').length).toBe(3);
+  });
 });

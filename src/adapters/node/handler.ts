@@ -21,7 +21,7 @@ import { endPlain } from './end.ts';
 import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
 import { http2HasBody, isHttp2 } from './http2-compat.ts';
-import { waitsForTurn } from './pipelining.ts';
+import { closeAfterUpgradeRequest, waitsForTurn } from './pipelining.ts';
 import { FailedInput } from '../../gateway/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 import { type Reporter, refusalReporter } from './refused.ts';
@@ -155,6 +155,7 @@ export function createHandler(
       }
       return;
     }
+    closeAfterUpgradeRequest(environ, res);
     new Exchange(req, res, environ, state, sendTimeout, shutdown).run(callable);
   };
   return handle;

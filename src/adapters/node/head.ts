@@ -12,9 +12,9 @@ import { assertHeader, isRequiredUpgrade } from '../../gateway/fields.ts';
 import { http2FieldValue, writeHttp2Head } from './http2-compat.ts';
 import vary from 'vary';
 
-/** True when a Connection field value lists the `close` option (RFC 9112 §9.6). */
-function hasCloseOption(value: string): boolean {
-  for (const option of value.split(',')) if (option.trim().toLowerCase() === 'close') return true;
+/** True when a Connection field value lists `option` (lower case: `close`, `upgrade`; RFC 9110 §7.6.1), case-insensitively. */
+export function hasConnectionOption(value: string, option: string): boolean {
+  for (const listed of value.split(',')) if (listed.trim().toLowerCase() === option) return true;
   return false;
 }
 
@@ -124,7 +124,7 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
       } else if (upgrades && isRequiredUpgrade(role, code)) {
         upgrade = true;
       } else {
-        if (role === 'connection' && hasCloseOption(pair[1])) res.shouldKeepAlive = false;
+        if (role === 'connection' && hasConnectionOption(pair[1], 'close')) res.shouldKeepAlive = false;
         continue;
       }
     }

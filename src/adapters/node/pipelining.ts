@@ -1,12 +1,15 @@
 /**
  * Requests pipelined on one HTTP/1.1 connection (sent before the answers to those ahead of
  * them), taken one at a time, as nginx, gunicorn and uvicorn take them, and at most
- * {@link MAX_WAITING} of them waiting.
+ * {@link MAX_WAITING} of them waiting; and the connection of an `Upgrade` request, which
+ * Node parses no further in that read, closed after its answer.
  *
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Environ } from '../../gateway/types.ts';
+import { hasConnectionOption } from './head.ts';
 
 /**
  * How many requests of one connection may wait for their turn: one more closes the connection.
@@ -46,4 +49,23 @@ export function waitsForTurn(req: IncomingMessage, res: ServerResponse, take: ()
     process.nextTick(take);
   });
   return true;
+}
+
+/**
+ * Has the answer to an HTTP/1.1 upgrade request (`Upgrade`, with `upgrade` listed in
+ * `Connection`; RFC 9110 §7.8) close the connection (`Connection: close`), whatever it is:
+ * the app cannot switch protocols (a `101` is no final status), so it answers in HTTP/1.1,
+ * a `426` or anything else. Node's parser stops at such a request's end and never parses the
+ * rest of the bytes it read with it, so a request pipelined behind it would wait unanswered
+ * until the keep-alive timeout; closed at once instead, the connection tells the client to send
+ * it again on a new one (RFC 9112 §9.3.2). The price: a client that offers an upgrade with
+ * every request (`curl --http2` over cleartext offers `h2c`) gets no keep-alive. A request
+ * that names `Upgrade` without `Connection: upgrade` is parsed on, and keeps its connection.
+ * Costs the ordinary request one property read (`HTTP_UPGRADE`). (Handing the unparsed bytes
+ * back to Node's parser would need its internals.)
+ */
+export function closeAfterUpgradeRequest(environ: Environ, res: ServerResponse): void {
+  if (environ.HTTP_UPGRADE === undefined) return;
+  const connection = environ.HTTP_CONNECTION as string | undefined;
+  if (connection !== undefined && res.req?.httpVersionMajor === 1 && hasConnectionOption(connection, 'upgrade')) res.shouldKeepAlive = false;
 }
