@@ -1,4 +1,5 @@
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
@@ -279,7 +280,10 @@ describe('accessLog', () => {
     expect(out.lines.map((line) => line.split(' ').slice(0, 3).join(' '))).toEqual(['GET /0 500', 'GET /1 500', 'GET /2 500']);
   });
 
-  it('logs the 500 serve() answers for an in-memory answer it refuses (an invalid field value, a wrong Content-Length), errors() inside or not', async () => {
+  it.each([
+    ['HTTP/1.1', false],
+    ['h2c', true],
+  ])('logs the 500 serve() answers for an in-memory answer it refuses (an invalid field value, a wrong Content-Length), errors() inside or not (%s)', async (_name, h2c) => {
     const out = collector();
     const errorLines: string[] = [];
     const answer = (fields: Array<[string, string]>, chunks: string[], later = false): App => async (_e, start) => {
@@ -296,27 +300,44 @@ describe('accessLog', () => {
       '/good': answer([['Content-Length', '5']], ['hello']),
     };
     const routes = Object.fromEntries(Object.entries(apps).map(([path, app]) => [path, accessLog(app, { log: out, format: 'tiny' })]));
-    const server = await serve(mount(routes), { port: 0, log: { write: (line: string) => void errorLines.push(line) } });
-    try {
-      for (const path of Object.keys(apps)) {
+    const server = await serve(mount(routes), { port: 0, http2: h2c ? 'h2c' : undefined, log: { write: (line: string) => void errorLines.push(line) } });
+    const session = h2c ? http2.connect(server.url) : undefined;
+    session?.on('error', () => {});
+    /** The status of GET `path`, its body read. */
+    const get = async (path: string): Promise<number> => {
+      if (session === undefined) {
         const res = await fetch(`${server.url}${path}`);
         await res.text();
-        expect(res.status, path).toBe(path === '/good' ? 200 : 500);
+        return res.status;
       }
+      return new Promise((resolve) => {
+        const stream = session.request({ ':path': path });
+        let status = 0;
+        stream.on('response', (fields) => (status = Number(fields[':status'])));
+        stream.on('error', () => {});
+        stream.on('close', () => resolve(status));
+        stream.resume();
+      });
+    };
+    try {
+      for (const path of Object.keys(apps)) expect(await get(path), path).toBe(path === '/good' ? 200 : 500);
       await out.waitFor(6);
+      session?.close();
     } finally {
       await server.close();
     }
-    expect(out.lines.map((line) => line.split(' ').slice(0, 3).join(' '))).toEqual([
-      'GET /value 500',
-      'GET /empty 500',
-      'GET /length 500',
-      'GET /late 500',
-      'GET /caught 500',
-      'GET /good 200',
+    // The app's bytes never reached the client: 0, as for an app that failed before the head.
+    expect(out.lines.map((line) => line.split(' ').slice(0, 4).join(' '))).toEqual([
+      'GET /value 500 0',
+      'GET /empty 500 0',
+      'GET /length 500 0',
+      'GET /late 500 0',
+      'GET /caught 500 0',
+      'GET /good 200 5',
     ]);
     // Each refusal is logged once, by the server (errors() inside cannot see it: its body had ended).
     expect(errorLines.filter((line) => line.startsWith('[tsgi] GET /caught ')).length).toBe(1);
+    expect(errorLines.every((line) => !line.startsWith('[tsgi] GET ') || line.includes(h2c ? ' HTTP/2.0:' : ' HTTP/1.1:'))).toBe(true);
     expect(errorLines.filter((line) => line.startsWith('[tsgi] GET ')).length).toBe(5);
   });
 

@@ -49,7 +49,9 @@ export interface AccessLogEntry {
   /**
    * Body bytes handed to the server (counted, not read from Content-Length); 0 for a HEAD
    * request and a 1xx, 204 or 304 status, whose body the server never sends (RFC 9110 §9.3.2,
-   * §6.4.1), whatever the app yielded.
+   * §6.4.1), whatever the app yielded; 0 too when the server answered in place of the app's
+   * response (`tsgi.server_status`: none of its bytes reached the client), as for an app that
+   * failed before the head.
    */
   bytes: number;
   /** The `Referer` header, or `null`. */
@@ -105,7 +107,7 @@ export interface AccessLogOptions {
  *
  * The byte count is what the body actually yielded (`-` when 0 in the Apache formats, as
  * Apache's `%b`), 0 for HEAD, 1xx, 204 and 304 answers, which the server sends without a
- * body; the time is local time when the request arrived (UTC in `json`); quoted fields escape
+ * body, and for an answer the server replaced with its own (`tsgi.server_status`); the time is local time when the request arrived (UTC in `json`); quoted fields escape
  * `"`, `\` and control characters (C0, DEL and C1) as Apache does, and `json` escapes its
  * strings as JSON (DEL, C1, U+2028 and U+2029 too, as `\uXXXX`), so a hostile header cannot
  * forge a log line.
@@ -147,6 +149,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     const record = (outcome: AccessLogEntry['outcome'], error?: unknown): void => {
       if (logged) return;
       logged = true;
+      // The server answered in place of the app: none of the app's bytes reached the client.
+      const replaced = serverStatusKey.get(environ);
       const entry: AccessLogEntry = {
         environ,
         remoteAddr: stringOrNull(environ.REMOTE_ADDR),
@@ -156,8 +160,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         url,
         protocol: String(environ.SERVER_PROTOCOL),
         requestLine: line,
-        status: serverStatusKey.get(environ) ?? (outcome === 'close' && chunks === 0 ? CLIENT_CLOSED : status || 500),
-        bytes,
+        status: replaced ?? (outcome === 'close' && chunks === 0 ? CLIENT_CLOSED : status || 500),
+        bytes: replaced === undefined ? bytes : 0,
         referer: stringOrNull(environ.HTTP_REFERER),
         userAgent: stringOrNull(environ.HTTP_USER_AGENT),
         duration: performance.now() - started,
