@@ -368,6 +368,24 @@ describe('accessLog', () => {
     }
   });
 
+  it('logs the 500 toFetchHandler and the TestClient answer for an in-memory answer they refuse, as serve()', async () => {
+    const answer = (fields: Array<[string, string]>, chunks: string[]): App => (_e, start) => {
+      start('200 OK', fields);
+      return chunks.map((c) => enc.encode(c));
+    };
+    const quiet = { write: () => {} };
+    for (const app of [answer([['X-Bad', 'a\nb']], ['hello']), answer([['X-Bad', 'a\rb']], []), answer([['Content-Length', '10']], ['hello'])]) {
+      const out = collector();
+      const logging = accessLog(app, { log: out, format: 'tiny' });
+      const res = await toFetchHandler(logging, { log: quiet })(new globalThis.Request('http://example.com/f'));
+      expect(res.status).toBe(500);
+      await res.arrayBuffer();
+      const client = new TestClient(logging, { lint: false, allowErrors: true, status: 500 });
+      expect((await client.get('/t')).statusCode).toBe(500);
+      expect(out.lines.map((line) => line.split(' ').slice(0, 4).join(' '))).toEqual(['GET /f 500 0', 'GET /t 500 0']);
+    }
+  });
+
   it('logs the status the server answers for an HTTPException raised before the head', async () => {
     const entries: AccessLogEntry[] = [];
     const out = collector();

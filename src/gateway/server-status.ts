@@ -27,13 +27,23 @@ export const serverStatusKey = defineEnvironKey<number>('tsgi.server_status');
  * layer (`accessLog`, whose line must show the status the client got) puts what to run once
  * the head is settled in its place ({@link afterHeadSettled}); the server runs it
  * ({@link settleHead}) once the head is out or its own answer replaced it
- * ({@link serverStatusKey} set first). Set by the Node adapter for the bodies it streams;
- * absent otherwise, and then such a layer goes on at once.
+ * ({@link serverStatusKey} set first). Set ({@link awaitHead}) by the Node and fetch adapters
+ * and the test client for the bodies they iterate; absent otherwise (another server, a body
+ * read in-process), and then such a layer goes on at once.
  */
 export const headSettledKey = defineEnvironKey<(() => void) | null | undefined>('tsgi.head_settled');
 
 /**
- * Called by a server that set {@link headSettledKey} to `null`, once the head of `environ`'s
+ * Called by a server before it takes the first step of a body whose head it sends only after
+ * (see {@link headSettledKey}); a call still pending there (the body of an answer the server
+ * is replacing with its own) is kept, to run when this head is settled.
+ */
+export function awaitHead(environ: Environ): void {
+  if (environ['tsgi.head_settled'] === undefined) environ['tsgi.head_settled'] = null;
+}
+
+/**
+ * Called by a server that set {@link headSettledKey} (`awaitHead`), once the head of `environ`'s
  * answer is out or its own answer replaced it: runs what a layer left there, once, and
  * clears the key.
  */

@@ -6,7 +6,7 @@
  */
 import { STOP, type ShutdownWatch, streamStopOf } from '../gateway/shutdown.ts';
 import { unlessAbort } from '../gateway/abort.ts';
-import type { App, Environ } from '../gateway/types.ts';
+import type { App, Body, Environ } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
@@ -15,7 +15,7 @@ import { CONNECTION_FIELDS, assertHeader, isRequiredUpgrade } from '../gateway/f
 import { isBodilessStatus, parseStatus } from '../gateway/status.ts';
 import { logError, requestLine, wasLogged } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
-import { serverStatusKey } from '../gateway/server-status.ts';
+import { awaitHead, serverStatusKey, settleHead } from '../gateway/server-status.ts';
 
 /** What a client receives: the status line, the header fields, the body. */
 export interface Answer {
@@ -115,7 +115,7 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * the answer). As in the server, the head goes out once the body's second step is known: an
  * app error up to there (the app call, the first step and a second one that comes within one
  * turn of the event loop, as the server waits for it, an invalid head or chunk, an array
- * body that contradicts its `Content-Length`) is logged to `tsgi.errors` with the request line
+ * body, or one that ended there, that contradicts its `Content-Length`) is logged to `tsgi.errors` with the request line
  * and answered `500 Internal Server Error` as plain text (an `HTTPException` is the answer
  * instead, logged only when a 5xx: `escapedAnswer`; `answering` marks that second run); an
  * error after it is logged and throws {@link CutResponse}, since the server cuts the
@@ -136,6 +136,35 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * `Keep-Alive`, `Transfer-Encoding`) are left out.
  */
 export async function runApp(app: App, environ: Environ, options: RunOptions = {}, answering = false): Promise<Answer> {
+  try {
+    return await answerOf(app, environ, options, answering);
+  } finally {
+    settleHead(environ);
+  }
+}
+
+/**
+ * `app`, whose answer, once in hand, marks the environ as the server does before taking the
+ * body's steps (`awaitHead`): a layer that sees the body end before the head is settled waits
+ * (accessLog's line), until `runApp` is over. Not before: the app sees the environ `serve()`
+ * gives it.
+ */
+function awaitingHead(app: App): App {
+  return (environ, startResponse) => {
+    const body = app(environ, startResponse);
+    if (!isThenable<Body>(body)) {
+      awaitHead(environ);
+      return body;
+    }
+    return Promise.resolve(body).then((value) => {
+      awaitHead(environ);
+      return value;
+    });
+  };
+}
+
+/** {@link runApp}'s work, the head settled once it is over. */
+async function answerOf(app: App, environ: Environ, options: RunOptions, answering: boolean): Promise<Answer> {
   const log = environ['tsgi.errors'];
   const line = requestLine(environ);
   const report = (error: unknown) => {
@@ -155,7 +184,7 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
     return internalError();
   };
   try {
-    started = await callApp(app, environ, report);
+    started = await callApp(awaitingHead(app), environ, report);
   } catch (error) {
     return beforeHead(error);
   }
@@ -255,6 +284,8 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
     if (known && !isBodilessStatus(head.code) && (!noBody || body.byteLength !== 0)) headers.push(['Content-Length', String(body.byteLength)]);
   } else if (!noBody && head.declared !== body.byteLength) {
     const error = new TypeError(`the app declared Content-Length: ${head.declared} but its body has ${body.byteLength} bytes`);
+    // A body that ended by its second step is framed with the head, as the server frames it: a 500.
+    if (known) return beforeHead(error);
     report(error);
     throw cut(error);
   }

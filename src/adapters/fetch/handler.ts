@@ -9,7 +9,7 @@ import { type BodyIterator, checkChunk, closeBody, concatBytes, isThenable, open
 import { logError, requestLine, stderrLog, wasLogged } from '../../gateway/log.ts';
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
-import { serverStatusKey } from '../../gateway/server-status.ts';
+import { awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
 import { checkScriptName } from '../environ-rules.ts';
 import { checkMaxBodySize } from '../body-limit.ts';
 import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
@@ -80,6 +80,8 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       const payload = head.noBody || length === 0 ? null : chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks as Uint8Array[], length);
       return fetchResponse(payload, head);
     }
+    // The body may end before the head is settled: a layer that sees it end waits (accessLog's line).
+    awaitHead(environ);
     iterator = openBody(body);
     // An event stream whose fields came first ends at the shutdown even before its first event.
     const watched = status !== undefined && shutdown?.signal.aborted === false;
@@ -137,6 +139,8 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     return plain(500, 'Internal Server Error', 'Internal Server Error\n');
   } finally {
     stop?.dispose();
+    // The head is settled (or the adapter's own answer replaced it): a line waiting for that goes.
+    settleHead(environ);
   }
 }
 

@@ -12,7 +12,7 @@ import { guardSend } from './send-timeout.ts';
 import { responseGone } from './http2-compat.ts';
 import { isAbort, unlessAbort } from '../../gateway/abort.ts';
 import { STOP, type StreamStop, streamStopOf } from '../../gateway/shutdown.ts';
-import { headSettledKey, settleHead } from '../../gateway/server-status.ts';
+import { awaitHead, settleHead } from '../../gateway/server-status.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -98,7 +98,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     });
   res.once('close', onClose);
   // The body may end before the head is settled: a layer that sees it end waits (accessLog's line).
-  headSettledKey.set(exchange.environ, null);
+  awaitHead(exchange.environ);
   /** The second step, asked for ahead and not yet taken: its failure must still be logged. */
   let untaken: PromiseLike<Step> | undefined;
   try {
