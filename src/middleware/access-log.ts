@@ -40,10 +40,10 @@ export interface AccessLogEntry {
    * before any of the answer was sent: no chunk had reached the server, so no status line
    * either (a server sends the head with the first chunk). When the server replaced the app's
    * answer after the app chose its status (a chunk that is no `Uint8Array`: `serve()`,
-   * `toFetchHandler` and the `TestClient` answer 500; under `serve()` also an in-memory answer
-   * whose field value or `Content-Length` it cannot send, seen once the body ended, so the line
-   * of a body that ends by its second step waits for the head: `tsgi.head_settled`), the
-   * server's status (`tsgi.server_status`).
+   * `toFetchHandler` and the `TestClient` answer 500; so do they for an in-memory answer whose
+   * field value or `Content-Length` they cannot send, seen once the body ended, so the line of
+   * a body that ends by its second step waits for the head: `tsgi.head_settled`), the server's
+   * status (`tsgi.server_status`).
    */
   status: number;
   /**
@@ -107,7 +107,8 @@ export interface AccessLogOptions {
  *
  * The byte count is what the body actually yielded (`-` when 0 in the Apache formats, as
  * Apache's `%b`), 0 for HEAD, 1xx, 204 and 304 answers, which the server sends without a
- * body, and for an answer the server replaced with its own (`tsgi.server_status`); the time is local time when the request arrived (UTC in `json`); quoted fields escape
+ * body, and for an answer the server replaced with its own (`tsgi.server_status`); the time
+ * is local time when the request arrived (UTC in `json`); quoted fields escape
  * `"`, `\` and control characters (C0, DEL and C1) as Apache does, and `json` escapes its
  * strings as JSON (DEL, C1, U+2028 and U+2029 too, as `\uXXXX`), so a hostile header cannot
  * forge a log line.
