@@ -82,11 +82,13 @@ function admit(req: IncomingMessage, res: ServerResponse, state: ServerState, re
 
 /**
  * Why `tsgi.input` fails when a handler before this one (Express's `express.json()`,
- * `express.urlencoded()`, multer) read the body: its bytes are gone, and an empty or partial
- * body would read as the client's fault (a 400 "not valid JSON") or as an empty form.
+ * `express.urlencoded()`, multer, Fastify's content-type parsers) read the body: its bytes are
+ * gone, and an empty or partial body would read as the client's fault (a 400 "not valid JSON")
+ * or as an empty form. The message says what to do in both frameworks.
  */
 const BODY_READ_BEFORE =
-  'the request body was read before toNodeHandler (by a body parser such as express.json(), express.urlencoded() or multer): mount the tsgi app before body-parsing middleware';
+  'the request body was read before toNodeHandler (by a body parser such as express.json(), express.urlencoded(), multer or Fastify’s content-type parsers): ' +
+  'mount the tsgi app before body-parsing middleware (in Fastify, call removeAllContentTypeParsers() in the scope of its route and add a parser for \'*\' that leaves the body alone)';
 
 /** Express's mount path goes in front of SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
 function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): void {
@@ -164,13 +166,15 @@ export function createHandler(
 /**
  * A `(req, res)` handler that runs a gateway app: for `http.createServer`, `https`, or
  * Express/Connect (`app.use('/tsgi', toNodeHandler(tsgiApp))`, where Express's mount path
- * `req.baseUrl` becomes `SCRIPT_NAME` and `req.originalUrl` the `REQUEST_URI`).
+ * `req.baseUrl` becomes `SCRIPT_NAME` and `req.originalUrl` the `REQUEST_URI`), or a Fastify
+ * route that hijacks its reply (Fastify tells the handler no prefix: under a plugin's `prefix`,
+ * pass the same one as `options.scriptName`).
  *
  * A bad request-target (malformed path escape, invalid UTF-8, invalid or repeated Host) is
  * answered 400 without calling the app. A body that a handler before this one already read
- * (Express's `express.json()`, `express.urlencoded()`, multer) cannot be read again: the app's
- * read of `tsgi.input` then throws an `Error` saying so (a logged 500), instead of answering an
- * empty body. App errors are logged to `tsgi.errors` with the request line; before the headers
+ * (Express's `express.json()`, `express.urlencoded()`, multer, Fastify's content-type parsers)
+ * cannot be read again: the app's read of `tsgi.input` then throws an `Error` saying so (a
+ * logged 500), instead of answering an empty body. App errors are logged to `tsgi.errors` with the request line; before the headers
  * they answer 500, after them the connection is cut so the client never takes a truncated body
  * for a whole one. Requests pipelined on one HTTP/1.1 connection reach the app one at a time,
  * each once the answer before it is done (Node would run the app for every request of a read

@@ -1,0 +1,70 @@
+/**
+ * `toNodeHandler` inside Fastify 5, over a real socket: a tsgi app registered under a prefix,
+ * what it sees of a body Fastify parsed first, and what Fastify's hooks see of its answer.
+ */
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { toNodeHandler } from 'tsgi/node';
+import { errorLog } from './node-helpers.ts';
+
+const instances: FastifyInstance[] = [];
+
+afterEach(async () => {
+  for (const fastify of instances.splice(0)) await fastify.close();
+});
+
+/** Answers where it is mounted and the JSON body it read. */
+const app = Request.application(async (req) =>
+  Response.json({ script: req.scriptName, path: req.pathInfo, url: req.url, body: req.method === 'POST' ? await req.json() : null }, { status: req.pathInfo === '/gone' ? 410 : 200 }),
+);
+
+/** Registers `handler` under `prefix` as a catch-all route that hijacks the reply; answers the base URL. */
+async function listen(fastify: FastifyInstance, prefix: string, handler: ReturnType<typeof toNodeHandler>, keepParsers = false): Promise<string> {
+  instances.push(fastify);
+  await fastify.register(
+    async (scope) => {
+      if (!keepParsers) {
+        scope.removeAllContentTypeParsers();
+        scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+      }
+      for (const path of ['/', '/*']) {
+        scope.all(path, (request, reply) => {
+          reply.hijack();
+          handler(request.raw, reply.raw);
+        });
+      }
+    },
+    { prefix },
+  );
+  await fastify.listen({ port: 0, host: '127.0.0.1' });
+  return `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`;
+}
+
+describe('a tsgi app registered under a Fastify prefix', () => {
+  it('is mounted there with scriptName, and Fastify’s onResponse hook sees its status', async () => {
+    const fastify = Fastify();
+    const statuses: string[] = [];
+    fastify.addHook('onResponse', async (request, reply) => {
+      statuses.push(`${request.url} ${reply.statusCode}`);
+    });
+    const base = await listen(fastify, '/v2', toNodeHandler(app, { scriptName: '/v2' }));
+    const res = await fetch(`${base}/v2/items?x=1`);
+    expect(await res.json()).toEqual({ script: '/v2', path: '/items', url: `${base}/v2/items?x=1`, body: null });
+    const post = await fetch(`${base}/v2/gone`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    expect(post.status).toBe(410);
+    expect(((await post.json()) as { body: unknown }).body).toEqual({ a: 1 });
+    expect(statuses).toEqual(['/v2/items?x=1 200', '/v2/gone 410']);
+  });
+
+  it('fails a read of a body Fastify’s own parsers took with a 500 that names them', async () => {
+    const log = errorLog();
+    const base = await listen(Fastify(), '/v2', toNodeHandler(app, { scriptName: '/v2', log }), true);
+    const res = await fetch(`${base}/v2/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+    expect(res.status).toBe(500);
+    expect(log.text).toContain('the request body was read before toNodeHandler');
+    expect(log.text).toContain('Fastify’s content-type parsers');
+    expect(log.text).toContain('removeAllContentTypeParsers()');
+  });
+});
