@@ -148,3 +148,44 @@ describe('an app head refused under Express', () => {
     expect(log.text).toMatch(/X-Bad/);
   });
 });
+
+describe('request fields Express middleware changed before toNodeHandler', () => {
+  it('reach the app as Express left them: added, replaced and removed', async () => {
+    const web = express();
+    web.use((req, _res, next) => {
+      req.headers['x-request-id'] = 'from-express'; // added (express-request-id and the like)
+      req.headers['accept-language'] = 'fr'; // replaced
+      delete req.headers.authorization; // removed, once a login middleware consumed it
+      next();
+    });
+    const app = Request.application(
+      (req) =>
+        new Response(
+          [req.headers.get('X-Request-Id'), req.headers.get('Accept-Language'), req.headers.get('Authorization'), req.headers.get('Cookie'), req.headers.get('X-Other')].join(' | '),
+        ),
+    );
+    web.use('/t', toNodeHandler(app));
+    const base = await listen(web);
+    const res = await fetch(`${base}/t/`, { headers: { authorization: 'Basic eDp5', 'accept-language': 'en', cookie: 'a=1', 'x-other': 'kept' } });
+    expect(await res.text()).toBe('from-express | fr |  | a=1 | kept');
+  });
+
+  it('leave repeated fields as the client sent them when nothing changed them', async () => {
+    const web = express();
+    web.use((req, _res, next) => {
+      void req.get('host'); // Express reads the fields, which builds req.headers
+      next();
+    });
+    web.use('/t', toNodeHandler(Request.application((req) => new Response(`${req.environ.HTTP_COOKIE} | ${req.environ.HTTP_X_A}`))));
+    const base = await listen(web);
+    const { port } = new URL(base);
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/t/', headers: ['Host', `127.0.0.1:${port}`, 'Cookie', 'a=1', 'Cookie', 'b=2', 'X-A', '1', 'X-A', '2'] }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(body));
+      });
+      req.on('error', reject).end();
+    });
+    expect(text).toBe('a=1; b=2 | 1, 2');
+  });
+});

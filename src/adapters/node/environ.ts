@@ -105,6 +105,17 @@ const NON_ASCII = /[\x80-\uffff]/;
  *   and `serve` answer it with the exception's status and `detail` as plain text.
  */
 export function createEnviron(req: IncomingMessage, res?: ServerResponse, options: NodeEnvironOptions = {}): Environ {
+  return buildEnviron(req, res, options, req.rawHeaders);
+}
+
+/**
+ * {@link createEnviron} with the request fields given as `raw` (names and values alternating,
+ * as `rawHeaders`): `toNodeHandler` passes the fields as code before it left them on
+ * `req.headers` (`edited-fields.ts`).
+ *
+ * @throws as {@link createEnviron}.
+ */
+export function buildEnviron(req: IncomingMessage, res: ServerResponse | undefined, options: NodeEnvironOptions, raw: string[]): Environ {
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
   // RFC 9112 §3.2: a request-target has no fragment, yet Node's parsers pass one on (`/a#f`);
@@ -128,7 +139,6 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
   // of the environ together); it finds the exchange under a symbol key, as `tsgi.early_hints` does.
   setExchange(environ, res ?? req);
   Object.defineProperty(environ, 'tsgi.signal', SIGNAL_PROPERTY);
-  const raw = req.rawHeaders;
   const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
   // HTTP/2 pseudo-fields (`:path`, `:authority`…) are not header fields: counted out when it matters.
   if (raw.length >> 1 > maxHeaders) checkFieldCount(fieldCount(raw), maxHeaders);

@@ -10,7 +10,8 @@ import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
 import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { framingError } from './framing.ts';
-import { type NodeEnvironOptions, createEnviron, decodePath } from './environ.ts';
+import { type NodeEnvironOptions, buildEnviron, decodePath } from './environ.ts';
+import { editedRawHeaders } from './edited-fields.ts';
 import { checkScriptName } from '../environ-rules.ts';
 import { Exchange, type ExpressRequest } from './exchange.ts';
 import type { ServerState } from './state.ts';
@@ -125,7 +126,8 @@ export function createHandler(
     if (limited && !admit(req, res, state!, report)) return;
     let environ: Environ;
     try {
-      environ = createEnviron(req, res, options);
+      // Under toNodeHandler, middleware before it may have edited req.headers.
+      environ = buildEnviron(req, res, options, (embedded && editedRawHeaders(req)) || req.rawHeaders);
       const framing = framingError(environ);
       if (framing !== null) throw framing;
       if (environ.CONTENT_LENGTH === undefined && (environ.HTTP_TRANSFER_ENCODING !== undefined || (isHttp2(req) && http2HasBody(req)))) {
@@ -169,6 +171,9 @@ export function createHandler(
  * `req.baseUrl` becomes `SCRIPT_NAME` and `req.originalUrl` the `REQUEST_URI`), or a Fastify
  * route that hijacks its reply (Fastify tells the handler no prefix: under a plugin's `prefix`,
  * pass the same one as `options.scriptName`).
+ *
+ * Request fields that code before the handler edited on `req.headers` (added, replaced,
+ * deleted) reach the environ as edited; the others come from `req.rawHeaders` as sent.
  *
  * A bad request-target (malformed path escape, invalid UTF-8, invalid or repeated Host) is
  * answered 400 without calling the app. A body that a handler before this one already read
