@@ -39,3 +39,35 @@ it("answers a bug in the user's own request-body stream as an app error (logged 
     server.close();
   }
 });
+
+it('fails the read of a body a Hono middleware already read with a 500 that says so, not a locked-stream error', async () => {
+  const { Hono } = await import('hono');
+  const log = errorLog();
+  const tsgi = toFetchHandler(
+    Request.application(async (req) => Response.json(await req.json())),
+    { scriptName: '/v2', log },
+  );
+  const web = new Hono();
+  web.use('/v2/*', async (c, next) => {
+    if (c.req.header('x-peek') !== undefined) await c.req.json(); // a validator, a logger of bodies
+    await next();
+  });
+  web.all('/v2/*', (c) => tsgi(c.req.raw, c.env));
+  const server = await new Promise<http.Server>((resolve) => {
+    const started = honoServe({ fetch: web.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started as http.Server));
+  });
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2/x`;
+    const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' };
+    const untouched = await fetch(url, init);
+    expect(await untouched.json()).toEqual({ a: 1 });
+    const peeked = await fetch(url, { ...init, headers: { ...init.headers, 'x-peek': '1' } });
+    expect(peeked.status).toBe(500);
+    await peeked.text();
+    expect(log.text).toContain('[tsgi] POST /v2/x HTTP/1.1: Error: the request body was read before toFetchHandler');
+    expect(log.text).not.toContain('locked');
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});

@@ -8,6 +8,7 @@ import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { type EnvironKey, defineEnvironKey } from '../../gateway/environ-key.ts';
 import { fromReadableStream } from '../../gateway/stream.ts';
 import { prematureClose } from '../../gateway/readable-input.ts';
+import { FailedInput } from '../../gateway/input.ts';
 import { stderrLog } from '../../gateway/log.ts';
 import {
   DEFAULT_MAX_HEADERS,
@@ -70,6 +71,15 @@ export interface FetchExecutionContext {
 export const fetchExecutionContextKey: EnvironKey<FetchExecutionContext> =
   defineEnvironKey<FetchExecutionContext>('tsgi.fetch_execution_context');
 
+/**
+ * Why `tsgi.input` fails when code before the handler read the `Request`'s body (Hono's
+ * `c.req.json()`, a validator, a logger of bodies) or holds a reader on it: its bytes are gone,
+ * and the stream would fail with a bare "ReadableStream is locked".
+ */
+const BODY_READ_BEFORE =
+  'the request body was read before toFetchHandler (by c.req.json(), c.req.parseBody(), a validator or other middleware): ' +
+  'hand the handler a Request nobody read, or one rebuilt from what was read (new Request(request, { body }))';
+
 /** A request body that is empty (`request.body` is `null`): shared, it has no state. */
 const EMPTY_INPUT: AsyncIterable<Uint8Array> = Object.freeze({
   [Symbol.asyncIterator]: () => ({ next: async (): Promise<IteratorResult<Uint8Array>> => ({ done: true, value: undefined }) }),
@@ -120,7 +130,7 @@ function fetchEnvironFields(
   // data property into an accessor leaves the object in V8's slow dictionary mode.
   this['tsgi.version'] = TSGI_VERSION;
   this['tsgi.url_scheme'] = scheme;
-  this['tsgi.input'] = body === null ? EMPTY_INPUT : fromReadableStream(body, bodyBrokeOff);
+  this['tsgi.input'] = body === null ? EMPTY_INPUT : request.bodyUsed || body.locked ? new FailedInput(new Error(BODY_READ_BEFORE)) : fromReadableStream(body, bodyBrokeOff);
   this['tsgi.errors'] = options.log ?? stderrLog;
   this['tsgi.multithread'] = false;
   this['tsgi.multiprocess'] = options.multiprocess ?? false;

@@ -163,8 +163,10 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * (`serverName`/`serverPort` override them), `SCRIPT_NAME` from `options.scriptName`,
  * `PATH_INFO` percent-decoded as UTF-8, `REQUEST_URI` the path and query as the runtime has
  * them, one `HTTP_*` key per header (names with `_` dropped), the client address where the
- * runtime gives one (see docs/deployment.md), `tsgi.input` streaming the request body,
- * `tsgi.signal` the request's signal. `env` and `ctx` are in the environ as `tsgi.fetch_env`
+ * runtime gives one (see docs/deployment.md), `tsgi.input` streaming the request body (a body
+ * that code before the handler read or locked, such as a Hono middleware's `c.req.json()`,
+ * fails the app's read with an `Error` saying so: a logged 500), `tsgi.signal` the request's
+ * signal. `env` and `ctx` are in the environ as `tsgi.fetch_env`
  * and `tsgi.fetch_execution_context` (`fetchEnvKey`, `fetchExecutionContextKey`).
  *
  * The answer: a body in memory (an array, or a stream that ends right after its first chunk)
