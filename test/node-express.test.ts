@@ -189,3 +189,23 @@ describe('request fields Express middleware changed before toNodeHandler', () =>
     expect(text).toBe('a=1; b=2 | 1, 2');
   });
 });
+
+describe('a request for the Express mount path itself', () => {
+  it('reaches the app with an empty PATH_INFO, as under mount(), so it redirects to the slash', async () => {
+    const { RouteMap } = await import('tsgi/routing');
+    const routes = new RouteMap({ index: '/' });
+    const site = routes.app({ index: (req) => new Response(`index at ${req.url}`) });
+    const where = Request.application((req) => new Response(`[${req.scriptName}] [${req.pathInfo}] ${req.environ.REQUEST_URI}`));
+    const web = express();
+    web.use('/v2', toNodeHandler(site));
+    web.use('/env', toNodeHandler(where));
+    const base = await listen(web);
+    const bare = await fetch(`${base}/v2?x=1`, { redirect: 'manual' });
+    expect(bare.status).toBe(308);
+    expect(bare.headers.get('location')).toBe(`${base}/v2/?x=1`);
+    expect(await (await fetch(`${base}/v2/`)).text()).toBe(`index at ${base}/v2/`);
+    expect(await (await fetch(`${base}/env?q`)).text()).toBe('[/env] [] /env?q');
+    expect(await (await fetch(`${base}/env/`)).text()).toBe('[/env] [/] /env/');
+    expect(await (await fetch(`${base}/ENV`)).text()).toBe('[/ENV] [] /ENV'); // Express matches mount paths in any case
+  });
+});

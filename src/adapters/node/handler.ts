@@ -91,11 +91,19 @@ const BODY_READ_BEFORE =
   'the request body was read before toNodeHandler (by a body parser such as express.json(), express.urlencoded(), multer or Fastify’s content-type parsers): ' +
   'mount the tsgi app before body-parsing middleware (in Fastify, call removeAllContentTypeParsers() in the scope of its route and add a parser for \'*\' that leaves the body alone)';
 
-/** Express's mount path goes in front of SCRIPT_NAME; its original URL is the raw REQUEST_URI. */
+/**
+ * Express's mount path goes in front of SCRIPT_NAME; its original URL is the raw REQUEST_URI.
+ * Express turns a request for the mount path itself (`/v2`, `/v2?x`) into `/`; it gets the
+ * empty `PATH_INFO` it has under `mount()` (spec §9), so an app can tell it from `/v2/` and
+ * redirect to the slash that relative links need.
+ */
 function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): void {
   environ.SCRIPT_NAME = decodePath(baseUrl) + environ.SCRIPT_NAME;
   const original = (req as ExpressRequest).originalUrl;
-  if (typeof original === 'string') environ.REQUEST_URI = original;
+  if (typeof original !== 'string') return;
+  environ.REQUEST_URI = original;
+  const q = original.indexOf('?');
+  if (environ.PATH_INFO === '/' && (q === -1 ? original : original.slice(0, q)) === baseUrl) environ.PATH_INFO = '';
 }
 
 /**
