@@ -68,3 +68,36 @@ describe('a tsgi app registered under a Fastify prefix', () => {
     expect(log.text).toContain('removeAllContentTypeParsers()');
   });
 });
+
+describe('a reply Fastify sent itself before the tsgi app answered', () => {
+  it('logs that the app’s answer was dropped and why, instead of dropping it without a word', async () => {
+    const log = errorLog();
+    const slow = Request.application(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return new Response('from tsgi');
+    });
+    const streamed = Request.application(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return new Response((async function* () { yield new TextEncoder().encode('from tsgi'); })());
+    });
+    const fastify = Fastify();
+    instances.push(fastify);
+    for (const [path, app] of [['/slow', slow], ['/streamed', streamed]] as const) {
+      const handler = toNodeHandler(app, { log });
+      // No reply.hijack(): the async route resolves, and Fastify answers an empty 200 itself.
+      fastify.get(path, async (request, reply) => {
+        handler(request.raw, reply.raw);
+      });
+    }
+    await fastify.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`;
+    for (const path of ['/slow', '/streamed']) {
+      const res = await fetch(`${base}${path}`);
+      expect(await res.text()).toBe('');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(log.text).toContain('[tsgi] GET /slow HTTP/1.1: Error: the response was sent before the app answered');
+    expect(log.text).toContain('[tsgi] GET /streamed HTTP/1.1: Error: the response was sent before the app answered');
+    expect(log.text).toContain('reply.hijack()');
+  });
+});

@@ -30,6 +30,11 @@ export interface ExpressRequest {
 }
 
 const INTERNAL_ERROR = Buffer.from('Internal Server Error\n');
+
+/** See {@link Exchange.checkAnsweredElsewhere}. */
+const ANSWERED_ELSEWHERE =
+  'the response was sent before the app answered, by the framework around toNodeHandler or by middleware that answered after calling it; ' +
+  'the app’s answer was dropped (in a Fastify route, call reply.hijack() before the handler)';
 const TOO_LARGE = Buffer.from('Content Too Large\n');
 
 /**
@@ -173,7 +178,10 @@ export class Exchange implements ExchangeState {
     let length = 0;
     for (let i = 0; i < chunks.length; i++) length += checkChunk(chunks[i]).byteLength;
     const res = this.res;
-    if (res.destroyed || (this.http2 && responseGone(res))) return; // the client left while the app was working
+    if (res.destroyed || (this.http2 && responseGone(res))) {
+      this.checkAnsweredElsewhere(); // else the client left while the app was working
+      return;
+    }
     sendHead(this, length);
     if (chunks.length === 1) endWith(res, chunks[0] as Uint8Array);
     else {
@@ -181,6 +189,18 @@ export class Exchange implements ExchangeState {
       res.end();
     }
     guardSend(res, this.sendTimeout);
+  }
+
+  /**
+   * Called when the app's answer finds its response gone before its head was written. Under
+   * `toNodeHandler` that is not always the client leaving: a response that *finished* was
+   * answered by the framework around the handler (a Fastify route without `reply.hijack()`
+   * resolves, and Fastify sends an empty 200), or by middleware that answered after calling
+   * it. The app's answer is dropped either way; this logs why, instead of dropping it unseen.
+   */
+  checkAnsweredElsewhere(): void {
+    // Not on HTTP/2, where a response reads as finished once the client reset its stream.
+    if (this.state === undefined && !this.http2 && this.res.writableFinished) this.log(new Error(ANSWERED_ELSEWHERE));
   }
 
   /** Writes an error to `tsgi.errors` with the request line (standard error if that throws). */

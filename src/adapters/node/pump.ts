@@ -51,6 +51,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   let releasing: Promise<void> | undefined;
   const release = () => (releasing ??= closeBody(iterator, onError));
   if (res.destroyed || (exchange.http2 && responseGone(res))) {
+    exchange.checkAnsweredElsewhere();
     await release();
     return;
   }
