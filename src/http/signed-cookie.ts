@@ -1,6 +1,7 @@
 /**
  * One signed cookie's settings, checked once: its name, lifetime, attributes, clock and
- * {@link Signer}. Shared by `AuthTickets` and `CookieSessions`; not exported.
+ * {@link Signer}. Shared by `AuthTickets` and `CookieSessions` (whose options take the
+ * documented {@link SignedCookieAttributes}); not exported from an entry point.
  *
  * @module
  */
@@ -9,15 +10,30 @@ import { isToken } from '../gateway/fields.ts';
 import { deletionOptions, serializeSetCookie } from './cookies.ts';
 import { type SigningKeys, Signer } from './signed-value.ts';
 
+/**
+ * The cookie attributes and clock of a signed-cookie middleware's options (`AuthTicketOptions`,
+ * `CookieSessionOptions`), which document the rest themselves.
+ */
+export interface SignedCookieAttributes {
+  /**
+   * `Secure` cookie attribute (HTTPS only); default false. Set it true in production. Required
+   * with `sameSite: 'none'` and with a `__Secure-` or `__Host-` cookie name.
+   */
+  secure?: boolean | undefined;
+  /** `SameSite` cookie attribute; default `'lax'`. `'none'` needs `secure: true`. */
+  sameSite?: 'strict' | 'lax' | 'none' | undefined;
+  /** `Path` cookie attribute; default `'/'` (the only one a `__Host-` cookie may have). */
+  path?: string | undefined;
+  /** `Domain` cookie attribute; default none (this host only; a `__Host-` cookie has none). */
+  domain?: string | undefined;
+  /** The clock, in milliseconds since the epoch; default `Date.now` (tests pass their own). */
+  now?: (() => number) | undefined;
+}
+
 /** The options a signed-cookie middleware takes besides its own (see `AuthTicketOptions`). */
-export interface SignedCookieOptions extends SigningKeys {
+export interface SignedCookieOptions extends SigningKeys, SignedCookieAttributes {
   cookieName?: string | undefined;
   maxAge?: number | undefined;
-  secure?: boolean | undefined;
-  sameSite?: 'strict' | 'lax' | 'none' | undefined;
-  path?: string | undefined;
-  domain?: string | undefined;
-  now?: (() => number) | undefined;
 }
 
 /** What differs between the middleware: the MAC's purpose, the names in errors, the defaults. */

@@ -10,10 +10,10 @@ import { CacheControl } from '../http/cache-control.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
-import { SignedCookie, checkMaxAge } from '../http/signed-cookie.ts';
+import { type SignedCookieAttributes, SignedCookie, checkMaxAge } from '../http/signed-cookie.ts';
 
 /** Options of {@link AuthTickets}. */
-export interface AuthTicketOptions {
+export interface AuthTicketOptions extends SignedCookieAttributes {
   /** The signing key: at least 32 bytes (e.g. `crypto.randomBytes(32).toString('base64url')`). */
   secret?: string | Uint8Array | undefined;
   /**
@@ -36,19 +36,6 @@ export interface AuthTicketOptions {
    * is a good choice (Pyramid's `reissue_time` and `timeout`). Must be below `maxAge`.
    */
   reissueTime?: number | undefined;
-  /**
-   * `Secure` cookie attribute (HTTPS only); default false. Set it true in production. Required
-   * with `sameSite: 'none'` and with a `__Secure-` or `__Host-` cookie name.
-   */
-  secure?: boolean | undefined;
-  /** `SameSite` cookie attribute; default `'lax'`. `'none'` needs `secure: true`. */
-  sameSite?: 'strict' | 'lax' | 'none' | undefined;
-  /** `Path` cookie attribute; default `'/'` (the only one a `__Host-` cookie may have). */
-  path?: string | undefined;
-  /** `Domain` cookie attribute; default none (this host only; a `__Host-` cookie has none). */
-  domain?: string | undefined;
-  /** The clock, in milliseconds since the epoch; default `Date.now` (tests pass their own). */
-  now?: (() => number) | undefined;
 }
 
 /** What a ticket says: who logged in, when, until when, and any data the app added. */

@@ -9,12 +9,12 @@ import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
-import { SignedCookie } from '../http/signed-cookie.ts';
+import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { type Flash, type SessionState, Session, sealSession } from './session.ts';
 
 /** Options of {@link CookieSessions}. */
-export interface CookieSessionOptions {
+export interface CookieSessionOptions extends SignedCookieAttributes {
   /** The signing key: at least 32 bytes (e.g. `crypto.randomBytes(32).toString('base64url')`). */
   secret?: string | Uint8Array | undefined;
   /**
@@ -31,19 +31,6 @@ export interface CookieSessionOptions {
    * the issue time signed into the cookie: a session not saved again within `maxAge` is empty.
    */
   maxAge?: number | undefined;
-  /**
-   * `Secure` cookie attribute (HTTPS only); default false. Set it true in production. Required
-   * with `sameSite: 'none'` and with a `__Secure-` or `__Host-` cookie name.
-   */
-  secure?: boolean | undefined;
-  /** `SameSite` cookie attribute; default `'lax'`. `'none'` needs `secure: true`. */
-  sameSite?: 'strict' | 'lax' | 'none' | undefined;
-  /** `Path` cookie attribute; default `'/'` (the only one a `__Host-` cookie may have). */
-  path?: string | undefined;
-  /** `Domain` cookie attribute; default none (this host only; a `__Host-` cookie has none). */
-  domain?: string | undefined;
-  /** The clock, in milliseconds since the epoch; default `Date.now` (tests pass their own). */
-  now?: (() => number) | undefined;
 }
 
 /**
