@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
-import { accessLog, type AccessLogEntry, type AccessLogOptions, errors, lint, mount, requestId } from 'tsgi/middleware';
+import { accessLog, type AccessLogEntry, type AccessLogOptions, compress, errors, lint, mount, requestId, timeout } from 'tsgi/middleware';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
 import { escapeLogField, formatLogTime } from '../src/middleware/access-log.ts';
@@ -384,6 +384,49 @@ describe('accessLog', () => {
       expect((await client.get('/t')).statusCode).toBe(500);
       expect(out.lines.map((line) => line.split(' ').slice(0, 4).join(' '))).toEqual(['GET /f 500 0', 'GET /t 500 0']);
     }
+  });
+
+  it('logs the 500 of a refused empty answer under a layer that takes its first step before the server (timeout, compress), on serve(), toFetchHandler and the TestClient', async () => {
+    // `timeout` and `compress` above accessLog take the body's first step while the app is
+    // called: an empty body has ended before the server saw it, and is refused only after.
+    const empty = (fields: Array<[string, string]>): App => (_e, start) => {
+      start('200 OK', fields);
+      return [];
+    };
+    const out = collector();
+    const logging = (app: App) => accessLog(app, { log: out, format: 'tiny' });
+    const apps: Record<string, App> = {
+      '/timeout-value': timeout(logging(empty([['X-Bad', 'a\rb']])), { ms: 5000 }),
+      '/timeout-length': timeout(logging(empty([['Content-Length', '3']])), { ms: 5000 }),
+      '/compress-length': compress(logging(empty([['Content-Length', '3']]))),
+    };
+    // A layer that calls the app with a copy of the environ: the copy waits for the same head,
+    // and its line is written once (the server's status is left in the environ it was given).
+    const copied = timeout(logging(empty([['Content-Length', '3']])), { ms: 5000 });
+    apps['/copied'] = (environ, startResponse) => copied({ ...environ }, startResponse);
+    const routed = mount(apps);
+    const server = await serve(routed, { port: 0, log: { write: () => {} } });
+    try {
+      for (const path of Object.keys(apps)) {
+        const res = await fetch(`${server.url}${path}`);
+        await res.arrayBuffer();
+        expect(res.status, path).toBe(500);
+      }
+      await out.waitFor(4);
+    } finally {
+      await server.close();
+    }
+    const quiet = { write: () => {} };
+    for (const path of Object.keys(apps)) {
+      const res = await toFetchHandler(routed, { log: quiet })(new globalThis.Request(`http://example.com${path}`));
+      expect(res.status, path).toBe(500);
+      await res.arrayBuffer();
+    }
+    const client = new TestClient(routed, { lint: false, allowErrors: true, status: 500 });
+    for (const path of Object.keys(apps)) expect((await client.get(path)).statusCode, path).toBe(500);
+    expect(out.lines.map((line) => line.split(' ').slice(0, line.includes(' /copied ') ? 2 : 4).join(' '))).toEqual(
+      [1, 2, 3].flatMap(() => ['GET /timeout-value 500 0', 'GET /timeout-length 500 0', 'GET /compress-length 500 0', 'GET /copied']),
+    );
   });
 
   it('logs the status the server answers for an HTTPException raised before the head', async () => {

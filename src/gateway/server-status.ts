@@ -20,38 +20,53 @@ import type { Environ } from './types.ts';
 export const serverStatusKey = defineEnvironKey<number>('tsgi.server_status');
 
 /**
- * `tsgi.head_settled` (internal): `null` while a server takes the first steps of the app's
- * body before it sends the head (a server frames a body that ends by its second step with its
- * `Content-Length`, and may refuse the answer only then: a field value or a `Content-Length`
- * it cannot send), so a layer that sees the body end knows the head is still to come. Such a
- * layer (`accessLog`, whose line must show the status the client got) puts what to run once
- * the head is settled in its place ({@link afterHeadSettled}); the server runs it
- * ({@link settleHead}) once the head is out or its own answer replaced it
- * ({@link serverStatusKey} set first). Set ({@link awaitHead}) by the Node and fetch adapters
- * and the test client for the bodies they iterate; absent otherwise (another server, a body
- * read in-process), and then such a layer goes on at once.
+ * What a server leaves under `tsgi.head_settled` while the head of its answer is to come: the
+ * work layers left to run once it is settled. One object shared by reference, so that a copy
+ * of the environ (`{ ...environ }`, a layer that puts the environ back as it was) waits for
+ * the same head.
  */
-export const headSettledKey = defineEnvironKey<(() => void) | null | undefined>('tsgi.head_settled');
-
-/**
- * Called by a server before it takes the first step of a body whose head it sends only after
- * (see {@link headSettledKey}); a call still pending there (the body of an answer the server
- * is replacing with its own) is kept, to run when this head is settled.
- */
-export function awaitHead(environ: Environ): void {
-  if (environ['tsgi.head_settled'] === undefined) environ['tsgi.head_settled'] = null;
+export interface HeadWait {
+  /** The work to run once the head is settled; `null` once it is. */
+  pending: Array<() => void> | null;
 }
 
 /**
- * Called by a server that set {@link headSettledKey} (`awaitHead`), once the head of `environ`'s
- * answer is out or its own answer replaced it: runs what a layer left there, once, and
- * clears the key.
+ * `tsgi.head_settled` (internal): a {@link HeadWait} from the moment a server calls the app
+ * until the head of its answer is out or the server's own answer replaced it. A server frames
+ * a body that ends by its second step with its `Content-Length`, and may refuse the answer
+ * only then (a field value or a `Content-Length` it cannot send), and a layer above may take
+ * a body's first step while the app is called (`timeout`, `compress`, `errors`), so a layer
+ * that sees a body end before the head is settled cannot know the status the client gets.
+ * Such a layer (`accessLog`) leaves what to run once the head is settled
+ * ({@link afterHeadSettled}); the server runs it ({@link settleHead}) once the head is out or
+ * its own answer replaced it ({@link serverStatusKey} set first). Set ({@link awaitHead}) by
+ * the Node and fetch adapters and the test client; absent otherwise (another server, a body
+ * read in-process with `Request.blank`), and then such a layer goes on at once.
+ */
+export const headSettledKey = defineEnvironKey<HeadWait | undefined>('tsgi.head_settled');
+
+/**
+ * Called by a server before it calls the app (see {@link headSettledKey}); a wait still open
+ * there (the app's answer is being replaced with the server's own) is kept, to be settled
+ * with this head.
+ */
+export function awaitHead(environ: Environ): void {
+  const wait = environ['tsgi.head_settled'] as HeadWait | undefined;
+  if (wait === undefined || wait.pending === null) environ['tsgi.head_settled'] = { pending: [] } satisfies HeadWait;
+}
+
+/**
+ * Called by a server that set {@link headSettledKey} (`awaitHead`), once the head of
+ * `environ`'s answer is out or its own answer replaced it: runs what layers left there, once,
+ * in order, and clears the key. Harmless when called again, or without `awaitHead`.
  */
 export function settleHead(environ: Environ): void {
-  const settled = environ['tsgi.head_settled'] as (() => void) | null | undefined;
-  if (settled === undefined) return;
+  const wait = environ['tsgi.head_settled'] as HeadWait | undefined;
+  if (wait === undefined) return;
   environ['tsgi.head_settled'] = undefined;
-  settled?.();
+  const pending = wait.pending;
+  wait.pending = null;
+  if (pending !== null) for (const then of pending) then();
 }
 
 /**
@@ -60,13 +75,7 @@ export function settleHead(environ: Environ): void {
  * settling it.
  */
 export function afterHeadSettled(environ: Environ, then: () => void): void {
-  const earlier = headSettledKey.get(environ);
-  if (earlier === undefined) then();
-  else if (earlier === null) headSettledKey.set(environ, then);
-  else {
-    headSettledKey.set(environ, () => {
-      earlier();
-      then();
-    });
-  }
+  const pending = headSettledKey.get(environ)?.pending;
+  if (pending === undefined || pending === null) then();
+  else pending.push(then);
 }

@@ -6,7 +6,7 @@
  */
 import { STOP, type ShutdownWatch, streamStopOf } from '../gateway/shutdown.ts';
 import { unlessAbort } from '../gateway/abort.ts';
-import type { App, Body, Environ } from '../gateway/types.ts';
+import type { App, Environ } from '../gateway/types.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } from '../gateway/body.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
@@ -143,26 +143,6 @@ export async function runApp(app: App, environ: Environ, options: RunOptions = {
   }
 }
 
-/**
- * `app`, whose answer, once in hand, marks the environ as the server does before taking the
- * body's steps (`awaitHead`): a layer that sees the body end before the head is settled waits
- * (accessLog's line), until `runApp` is over. Not before: the app sees the environ `serve()`
- * gives it.
- */
-function awaitingHead(app: App): App {
-  return (environ, startResponse) => {
-    const body = app(environ, startResponse);
-    if (!isThenable<Body>(body)) {
-      awaitHead(environ);
-      return body;
-    }
-    return Promise.resolve(body).then((value) => {
-      awaitHead(environ);
-      return value;
-    });
-  };
-}
-
 /** {@link runApp}'s work, the head settled once it is over. */
 async function answerOf(app: App, environ: Environ, options: RunOptions, answering: boolean): Promise<Answer> {
   const log = environ['tsgi.errors'];
@@ -183,8 +163,11 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     report(error);
     return internalError();
   };
+  // As the server: a layer above may see the body end while the app is called (`timeout` and
+  // `compress` take its first step); what it leaves for the head waits until runApp is over.
+  awaitHead(environ);
   try {
-    started = await callApp(awaitingHead(app), environ, report);
+    started = await callApp(app, environ, report);
   } catch (error) {
     return beforeHead(error);
   }

@@ -68,6 +68,9 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
   let iterator: BodyIterator | undefined;
   /** An event stream's end at the shutdown: disposed of here unless handed to the body stream. */
   let stop: StreamStop | undefined;
+  // A layer above may see the body end while the app is called (`timeout` and `compress` take
+  // its first step): what it leaves for the head (accessLog's line) waits for it.
+  awaitHead(environ);
   try {
     let body = app(environ, startResponse);
     if (isThenable<Body>(body)) body = await body;
@@ -80,8 +83,6 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       const payload = head.noBody || length === 0 ? null : chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks as Uint8Array[], length);
       return fetchResponse(payload, head);
     }
-    // The body may end before the head is settled: a layer that sees it end waits (accessLog's line).
-    awaitHead(environ);
     iterator = openBody(body);
     // An event stream whose fields came first ends at the shutdown even before its first event.
     const watched = status !== undefined && shutdown?.signal.aborted === false;

@@ -20,7 +20,7 @@ import { cutResponse, isHttp2, responseGone } from './http2-compat.ts';
 import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { inputFailure, isBodyReadable } from '../../request/input.ts';
-import { serverStatusKey } from '../../gateway/server-status.ts';
+import { awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
 import { isBrokenOff } from '../../gateway/readable-input.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
@@ -114,6 +114,9 @@ export class Exchange implements ExchangeState {
 
   /** Runs the app and sends its answer. */
   run(app: App): void {
+    // A layer above may see the body end while the app is called (`timeout` and `compress`
+    // take its first step): what it leaves for the head (accessLog's line) waits for it.
+    awaitHead(this.environ);
     let body: Body | Promise<Body>;
     try {
       body = app(this.environ, this.startResponse);
@@ -180,6 +183,7 @@ export class Exchange implements ExchangeState {
     const res = this.res;
     if (res.destroyed || (this.http2 && responseGone(res))) {
       this.checkAnsweredElsewhere(); // else the client left while the app was working
+      settleHead(this.environ); // the client left while the app was working: no head will come
       return;
     }
     sendHead(this, length);
@@ -243,6 +247,16 @@ export class Exchange implements ExchangeState {
     // A body that stops with the signal once the client left did what it was asked: no error.
     const stoppedAsAsked = inputBroke || (responseGone(res) && isAbort(error));
     if (!tooLarge && !stoppedAsAsked && !wasLogged(this.environ, error)) this.log(error);
+    try {
+      this.answerFailure(res, tooLarge);
+    } finally {
+      // The server's own answer (or the cut) replaced the app's: what waited for the head goes.
+      settleHead(this.environ);
+    }
+  }
+
+  /** {@link fail}'s answer once the error is not the answer: a cut after the head, else a 413 or 500. */
+  private answerFailure(res: this['res'], tooLarge: boolean): void {
     if (responseGone(res)) return;
     if (res.headersSent) {
       // A close-delimited body would end cleanly on FIN: reset, so the cut shows as an error.

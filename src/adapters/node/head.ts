@@ -11,6 +11,7 @@ import type { ExchangeState } from './state.ts';
 import { assertHeader, isRequiredUpgrade } from '../../gateway/fields.ts';
 import { http2FieldValue, writeHttp2Head } from './http2-compat.ts';
 import vary from 'vary';
+import { settleHead } from '../../gateway/server-status.ts';
 
 /** True when a Connection field value lists `option` (lower case: `close`, `upgrade`; RFC 9110 §7.6.1), case-insensitively. */
 export function hasConnectionOption(value: string, option: string): boolean {
@@ -168,4 +169,6 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
     }
     else if (!res.chunkedEncoding && !exchange.noBody && !exchange.http2) exchange.closeDelimited = true;
   }
+  // The head is out: what a layer left to run then (accessLog's line) runs now.
+  settleHead(exchange.environ);
 }

@@ -12,7 +12,7 @@ import { guardSend } from './send-timeout.ts';
 import { responseGone } from './http2-compat.ts';
 import { isAbort, unlessAbort } from '../../gateway/abort.ts';
 import { STOP, type StreamStop, streamStopOf } from '../../gateway/shutdown.ts';
-import { awaitHead, settleHead } from '../../gateway/server-status.ts';
+import { settleHead } from '../../gateway/server-status.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -52,6 +52,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   const release = () => (releasing ??= closeBody(iterator, onError));
   if (res.destroyed || (exchange.http2 && responseGone(res))) {
     exchange.checkAnsweredElsewhere();
+    settleHead(exchange.environ); // the client left while the app was working: no head will come
     await release();
     return;
   }
@@ -98,8 +99,6 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       guardSend(res, exchange.sendTimeout);
     });
   res.once('close', onClose);
-  // The body may end before the head is settled: a layer that sees it end waits (accessLog's line).
-  awaitHead(exchange.environ);
   /** The second step, asked for ahead and not yet taken: its failure must still be logged. */
   let untaken: PromiseLike<Step> | undefined;
   try {
@@ -180,7 +179,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   } catch (error) {
     exchange.fail(error);
   } finally {
-    // The head is out, or the server's own answer (`fail`) replaced it: a line waiting for that goes.
+    // The head is out (`sendHead` settled it), or the server's own answer (`fail`) replaced it,
+    // or the client left before it: a line waiting for that goes.
     settleHead(exchange.environ);
     res.off('close', onClose);
     stop?.dispose();
