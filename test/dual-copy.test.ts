@@ -134,3 +134,18 @@ describe('a second copy of tsgi', () => {
     expect(res.log).toContain('not an exception');
   });
 });
+
+describe('errorPages across copies', () => {
+  it("renders the page of another copy's HTTPException, and serves the other copy's Response a render answers", async () => {
+    const { errorPages } = await import('tsgi/middleware');
+    const throwing = Request.application(() => {
+      throw new other.HTTPNotFound('gone');
+    });
+    const ours = await get(errorPages(throwing, { render: (error) => new Response(`our page ${error.code}`) }));
+    expect([ours.status, ours.text]).toEqual([404, 'our page 404']);
+    const theirs = await get(errorPages(Request.application(() => {
+      throw new HTTPNotFound('gone');
+    }), { render: (error) => new other.Response(`their page ${error.code}`) as never }));
+    expect([theirs.status, theirs.text]).toEqual([404, 'their page 404']);
+  });
+});

@@ -6,7 +6,7 @@
 import type { Body, Environ, StartResponse } from '../gateway/types.ts';
 import { isToken } from '../gateway/fields.ts';
 import { HeaderList, type HeaderListInit } from '../http/header-list.ts';
-import { Response, type ResponseBody } from '../response/response.ts';
+import { Response, type ResponseBody, adoptForeignResponse, isForeignResponse } from '../response/response.ts';
 import { reasonPhrase } from '../response/status.ts';
 import { contentRange, retryAfter, wwwAuthenticate } from '../http/converters.ts';
 import type { Challenge } from '../http/www-authenticate.ts';
@@ -190,6 +190,8 @@ export class HTTPException extends Error {
     const environ = environOf(req);
     const page = customErrorPage(environ, this, req);
     if (page instanceof Response) return page;
+    // The page of another copy of tsgi's `errorPages` (npm link, two versions): made this copy's.
+    if (isForeignResponse(page)) return adoptForeignResponse(page);
     const type = negotiateBodyType(environ);
     return new Response(errorBody(this, type), { status: this.status, headers: this.headers, contentType: type }).addVary('Accept');
   }

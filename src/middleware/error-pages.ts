@@ -10,7 +10,7 @@ import { logError, requestLine } from '../gateway/log.ts';
 import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import { statusExceptions } from '../exceptions/abort.ts';
 import { ERROR_PAGES_KEY, type ErrorDescription, type ErrorPageHook } from '../response/error-body.ts';
-import { COPY, Response } from '../response/response.ts';
+import { COPY, Response, adoptForeignResponse, isForeignResponse } from '../response/response.ts';
 import { Request } from '../request/request.ts';
 
 /**
@@ -152,8 +152,9 @@ function pageOf(result: unknown, error: HTTPException): Response | undefined {
   if (typeof result === 'string') {
     return new Response(result, { status: error.status, headers: error.headers, contentType: 'text/html' }).addVary('Accept');
   }
-  if (result instanceof Response) {
-    const page = result[COPY]();
+  if (result instanceof Response || isForeignResponse(result)) {
+    // Another copy of tsgi's Response (npm link, two versions) is made this copy's.
+    const page = result instanceof Response ? result[COPY]() : adoptForeignResponse(result);
     page.status = error.status;
     // Preconditions and ranges apply to a 2xx only (RFC 9110 §13.2.1): never to an error page.
     page.conditionalResponse = false;

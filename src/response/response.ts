@@ -406,6 +406,22 @@ export function isForeignResponse(value: unknown): boolean {
   return !(value instanceof Response) && (value as { [RESPONSE_BRAND]?: unknown } | null | undefined)?.[RESPONSE_BRAND] === true;
 }
 
+/**
+ * @internal This copy's `Response` for `foreign`, a `Response` of another copy of tsgi
+ * ({@link isForeignResponse}), read through its public members: its status, fields, body (a
+ * stream is taken over: `foreign` must not be served after) and `conditionalResponse`. For a
+ * place that must answer a `Response` of its own synchronously (`HTTPException.getResponse`
+ * given another copy's error page).
+ *
+ * @throws TypeError when `foreign` holds what this copy refuses (as its constructor).
+ */
+export function adoptForeignResponse(foreign: unknown): Response {
+  const other = foreign as Response;
+  const adopted = new Response(other.body as ResponseBody, { status: other.status, headers: [...other.headers.list] });
+  adopted.conditionalResponse = other.conditionalResponse === true;
+  return adopted;
+}
+
 /** A {@link Response} whose body is a stream: what `res.isStreamed()` narrows to. */
 export interface StreamedResponse extends Response {
   get body(): Body;
