@@ -182,8 +182,9 @@ export class Exchange implements ExchangeState {
     for (let i = 0; i < chunks.length; i++) length += checkChunk(chunks[i]).byteLength;
     const res = this.res;
     if (res.destroyed || (this.http2 && responseGone(res))) {
-      this.checkAnsweredElsewhere(); // else the client left while the app was working
-      settleHead(this.environ); // the client left while the app was working: no head will come
+      // The client left while the app was working (or the framework around answered): no head will come.
+      this.checkAnsweredElsewhere();
+      settleHead(this.environ);
       return;
     }
     sendHead(this, length);
