@@ -27,6 +27,8 @@ function comparable(environ: Environ): Record<string, unknown> {
     else if (key === 'tsgi.errors') out[key] = typeof (value as { write?: unknown }).write;
     else if (key === 'tsgi.signal') out[key] = value instanceof AbortSignal && !value.aborted;
     else if (key === 'tsgi.early_hints') out[key] = typeof value;
+    // The wait for the head (internal): an object of the server's own, open while the app runs.
+    else if (key === 'tsgi.head_settled') out[key] = typeof value === 'object' && value !== null && (value as { pending?: unknown }).pending !== null;
     // The server's shutdown (spec §2.6): the client has none, a test gives one in `environ`.
     else if (key === 'tsgi.shutdown_signal') continue;
     else if (key === 'REMOTE_PORT') out[key] = /^\d+$/.test(String(value));

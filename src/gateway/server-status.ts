@@ -26,8 +26,12 @@ export const serverStatusKey = defineEnvironKey<number>('tsgi.server_status');
  * the same head.
  */
 export interface HeadWait {
-  /** The work to run once the head is settled; `null` once it is. */
-  pending: Array<() => void> | null;
+  /**
+   * The work to run once the head is settled: `undefined` while none was left, `null` once it
+   * is settled. A server may lend an object it has anyway (the Node adapter's exchange), so
+   * waiting costs a request nothing until a layer leaves work.
+   */
+  pending: Array<() => void> | null | undefined;
 }
 
 /**
@@ -46,13 +50,16 @@ export interface HeadWait {
 export const headSettledKey = defineEnvironKey<HeadWait | undefined>('tsgi.head_settled');
 
 /**
- * Called by a server before it calls the app (see {@link headSettledKey}); a wait still open
- * there (the app's answer is being replaced with the server's own) is kept, to be settled
- * with this head.
+ * Called by a server before it calls the app (see {@link headSettledKey}), with an object of
+ * its own to wait on (its `pending` is reset) or a new one; a wait still open there (the app's
+ * answer is being replaced with the server's own) is kept, to be settled with this head.
  */
-export function awaitHead(environ: Environ): void {
-  const wait = environ['tsgi.head_settled'] as HeadWait | undefined;
-  if (wait === undefined || wait.pending === null) environ['tsgi.head_settled'] = { pending: [] } satisfies HeadWait;
+export function awaitHead(environ: Environ, wait?: HeadWait): void {
+  const open = environ['tsgi.head_settled'] as HeadWait | undefined;
+  if (open !== undefined && open.pending !== null) return;
+  if (wait === undefined) wait = { pending: undefined };
+  else wait.pending = undefined;
+  environ['tsgi.head_settled'] = wait;
 }
 
 /**
@@ -66,7 +73,7 @@ export function settleHead(environ: Environ): void {
   environ['tsgi.head_settled'] = undefined;
   const pending = wait.pending;
   wait.pending = null;
-  if (pending !== null) for (const then of pending) then();
+  if (pending) for (const then of pending) then();
 }
 
 /**
@@ -75,7 +82,7 @@ export function settleHead(environ: Environ): void {
  * settling it.
  */
 export function afterHeadSettled(environ: Environ, then: () => void): void {
-  const pending = headSettledKey.get(environ)?.pending;
-  if (pending === undefined || pending === null) then();
-  else pending.push(then);
+  const wait = headSettledKey.get(environ);
+  if (wait === undefined || wait.pending === null) then();
+  else (wait.pending ??= []).push(then);
 }

@@ -20,7 +20,7 @@ import { cutResponse, isHttp2, responseGone } from './http2-compat.ts';
 import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { inputFailure, isBodyReadable } from '../../request/input.ts';
-import { awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
+import { type HeadWait, awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
 import { isBrokenOff } from '../../gateway/readable-input.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
@@ -44,7 +44,7 @@ const TOO_LARGE = Buffer.from('Content Too Large\n');
  * pumped with backpressure (see `pump`), and their iterator is closed (`return()`) when the
  * client leaves.
  */
-export class Exchange implements ExchangeState {
+export class Exchange implements ExchangeState, HeadWait {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly environ: Environ;
@@ -68,6 +68,8 @@ export class Exchange implements ExchangeState {
   answering = false;
   /** True once the app's promise settled (see {@link settle}). */
   settled = false;
+  /** The wait for this exchange's head (`tsgi.head_settled`, see `awaitHead`): the exchange lends itself. */
+  pending: Array<() => void> | null | undefined = null;
 
   constructor(
     req: IncomingMessage,
@@ -116,7 +118,7 @@ export class Exchange implements ExchangeState {
   run(app: App): void {
     // A layer above may see the body end while the app is called (`timeout` and `compress`
     // take its first step): what it leaves for the head (accessLog's line) waits for it.
-    awaitHead(this.environ);
+    awaitHead(this.environ, this);
     let body: Body | Promise<Body>;
     try {
       body = app(this.environ, this.startResponse);
