@@ -10,7 +10,7 @@ import { type AppLike, Request, Response, serve } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
 import { TestClient } from 'tsgi/testing';
 import Koa from 'koa';
-import { errorLog } from './node-helpers.ts';
+import { errorLog, rawExchange } from './node-helpers.ts';
 
 const servers: http.Server[] = [];
 
@@ -187,6 +187,48 @@ describe('request fields Express middleware changed before toNodeHandler', () =>
       req.on('error', reject).end();
     });
     expect(text).toBe('a=1; b=2 | 1, 2');
+  });
+});
+
+describe('request fields Express middleware changed that the environ cannot take as edited', () => {
+  /** Edits `req.headers` as the request's `X-Mode` asks; the app answers its framing fields and the body it read. */
+  async function editing(): Promise<number> {
+    const web = express();
+    web.use((req, _res, next) => {
+      const mode = req.headers['x-mode'];
+      if (mode === 'host') req.headers.host = 'other.example';
+      if (mode === 'length') req.headers['content-length'] = '2';
+      if (mode === 'no-length') delete req.headers['content-length'];
+      if (mode === 'no-chunked') delete req.headers['transfer-encoding'];
+      if (mode === 'add-length') req.headers['content-length'] = '100';
+      next();
+    });
+    const app = Request.application(async (req) => {
+      const e = req.environ;
+      return new Response(`${e.HTTP_HOST} ${e.CONTENT_LENGTH} ${e.HTTP_TRANSFER_ENCODING} ${new TextDecoder().decode(await req.bytes())}`);
+    });
+    web.use('/t', toNodeHandler(app));
+    return Number(new URL(await listen(web)).port);
+  }
+  const body = (raw: string) => raw.slice(raw.indexOf('\r\n\r\n') + 4);
+
+  it('keep a repeated Host a 400, whatever middleware set as the Host', async () => {
+    const port = await editing();
+    const { raw } = await rawExchange(port, 'GET /t/ HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\nX-Mode: host\r\nConnection: close\r\n\r\n');
+    expect(raw).toMatch(/^HTTP\/1.1 400 /);
+    expect(raw).toContain('several Host headers');
+    const edited = await rawExchange(port, 'GET /t/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Mode: host\r\nConnection: close\r\n\r\n');
+    expect(body(edited.raw)).toBe('other.example undefined undefined ');
+  });
+
+  it('keep Content-Length and Transfer-Encoding as sent, since they framed the body the app reads', async () => {
+    const port = await editing();
+    const send = async (mode: string, framing: string, payload: string) =>
+      body((await rawExchange(port, `POST /t/ HTTP/1.1\r\nHost: 127.0.0.1\r\n${framing}\r\nX-Mode: ${mode}\r\nConnection: close\r\n\r\n${payload}`)).raw);
+    expect(await send('length', 'Content-Length: 5', 'hello')).toBe('127.0.0.1 5 undefined hello');
+    expect(await send('no-length', 'Content-Length: 5', 'hello')).toBe('127.0.0.1 5 undefined hello');
+    expect(await send('no-chunked', 'Transfer-Encoding: chunked', '5\r\nhello\r\n0\r\n\r\n')).toBe('127.0.0.1 undefined chunked hello');
+    expect(await send('add-length', 'Transfer-Encoding: chunked', '5\r\nhello\r\n0\r\n\r\n')).toBe('127.0.0.1 undefined chunked hello');
   });
 });
 

@@ -181,7 +181,10 @@ export function createHandler(
  * pass the same one as `options.scriptName`).
  *
  * Request fields that code before the handler edited on `req.headers` (added, replaced,
- * deleted) reach the environ as edited; the others come from `req.rawHeaders` as sent.
+ * deleted) reach the environ as edited; the others come from `req.rawHeaders` as sent, and so
+ * do `Content-Length` and `Transfer-Encoding` (they framed the body `tsgi.input` reads) and a
+ * Host sent more than once (answered 400). HTTP/1 requests only: on HTTP/2 the environ is
+ * built from the fields as the client sent them.
  *
  * A bad request-target (malformed path escape, invalid UTF-8, invalid or repeated Host) is
  * answered 400 without calling the app. A body that a handler before this one already read
