@@ -71,3 +71,37 @@ it('fails the read of a body a Hono middleware already read with a 500 that says
     server.close();
   }
 });
+
+it('forwards, with the deployment guide’s recipe, a body a Hono middleware read, and every request nobody’s middleware read', async () => {
+  const { Hono } = await import('hono');
+  const legacy = toFetchHandler(
+    Request.application(async (req) => new Response(`${req.method} ${req.pathInfo} [${new TextDecoder().decode(await req.bytes())}]`)),
+    { scriptName: '/legacy' },
+  );
+  const web = new Hono();
+  web.use('/legacy/*', async (c, next) => {
+    if (c.req.header('content-type') === 'application/json') await c.req.json(); // a validator
+    await next();
+  });
+  // docs/deployment.md, "a Hono middleware or validator that read it"
+  web.all('/legacy/*', async (c) => {
+    if (!c.req.raw.bodyUsed) return legacy(c.req.raw, c.env); // nobody read it: forwarded as it came
+    const headers = new Headers(c.req.raw.headers);
+    headers.delete('content-length');
+    return legacy(new globalThis.Request(c.req.raw, { headers, body: await c.req.arrayBuffer() }), c.env);
+  });
+  const server = await new Promise<http.Server>((resolve) => {
+    const started = honoServe({ fetch: web.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(started as http.Server));
+  });
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/legacy/x`;
+    const json = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a": 1}' });
+    expect(await json.text()).toBe('POST /x [{"a": 1}]');
+    expect(await (await fetch(url)).text()).toBe('GET /x []');
+    const text = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'plain' });
+    expect(await text.text()).toBe('POST /x [plain]');
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
