@@ -250,4 +250,16 @@ describe('a request for the Express mount path itself', () => {
     expect(await (await fetch(`${base}/env/`)).text()).toBe('[/env] [/] /env/');
     expect(await (await fetch(`${base}/ENV`)).text()).toBe('[/ENV] [] /ENV'); // Express matches mount paths in any case
   });
+
+  it('drops a fragment a raw client sent, as without Express (RFC 9112 §3.2)', async () => {
+    const web = express();
+    web.use('/env', toNodeHandler(Request.application((req) => new Response(`[${req.scriptName}] [${req.pathInfo}] ${req.environ.REQUEST_URI}`))));
+    const port = Number(new URL(await listen(web)).port);
+    const answer = async (target: string) => {
+      const { raw } = await rawExchange(port, `GET ${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+      return raw.slice(raw.indexOf('\r\n\r\n') + 4);
+    };
+    expect(await answer('/env#f')).toBe('[/env] [] /env');
+    expect(await answer('/env/x?q#f')).toBe('[/env] [/x] /env/x?q');
+  });
 });

@@ -99,8 +99,11 @@ const BODY_READ_BEFORE =
  */
 function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): void {
   environ.SCRIPT_NAME = decodePath(baseUrl) + environ.SCRIPT_NAME;
-  const original = (req as ExpressRequest).originalUrl;
+  let original = (req as ExpressRequest).originalUrl;
   if (typeof original !== 'string') return;
+  // A fragment is no part of a request-target (RFC 9112 §3.2): dropped, as `buildEnviron` drops it.
+  const hash = original.indexOf('#');
+  if (hash !== -1) original = original.slice(0, hash);
   environ.REQUEST_URI = original;
   const q = original.indexOf('?');
   if (environ.PATH_INFO === '/' && (q === -1 ? original : original.slice(0, q)) === baseUrl) environ.PATH_INFO = '';
