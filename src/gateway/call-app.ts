@@ -154,10 +154,12 @@ export async function pullFirstChunk(
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 
 /**
- * The default `onCloseError` of {@link callApp}: logs to `environ['tsgi.errors']`. Made only when
- * a body is closed, so an answer nobody closes early costs no closure.
+ * The default `onCloseError` of {@link callApp}, and accessLog's: logs what the app's body's
+ * `return()` threw to `environ['tsgi.errors']` (`[tsgi] GET /x HTTP/1.1 (closing the app's
+ * body): <stack>`). Made only when a body is closed, so an answer nobody closes early costs no
+ * closure.
  */
-function closeLogger(environ: Environ): (error: unknown) => void {
+export function closeLogger(environ: Environ): (error: unknown) => void {
   return (error) => logError(environ['tsgi.errors'], `${requestLine(environ)} (closing the app's body)`, error);
 }
 

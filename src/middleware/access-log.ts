@@ -7,6 +7,8 @@
 import { type App, type AppLike, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
 import { logError, requestLine, requestTarget } from '../gateway/log.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
+import { closeLogger } from '../gateway/call-app.ts';
+import { unlessAbort } from '../gateway/abort.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
@@ -198,6 +200,10 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
           if (chunks === 0) status = answeredStatus(error);
           record('error', error);
         },
+        // What the body's `return()` throws (a `finally` that fails as the client leaves or the
+        // shutdown cuts it) cannot reach the server through the wrapper: logged here instead, as
+        // the server would, but for an abort (a body stopping on `tsgi.signal`, as asked).
+        closeError: unlessAbort((error) => closeLogger(environ)(error)),
       });
       return body;
     } catch (error) {
