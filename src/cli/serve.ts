@@ -13,7 +13,7 @@ import { announce } from './banner.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { startHeartbeat } from './healthcheck.ts';
 import { loadApp, stalledLoad } from './load.ts';
-import { serveLog } from './log.ts';
+import { type CliLog, serveLog } from './log.ts';
 import { type ListeningMessage, PORT_ENV, RELOAD_CHILD_ENV, type RetiringMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
 import { buildStack } from './stack.ts';
@@ -25,7 +25,8 @@ import { version } from './version.ts';
  * Serves `command` in this process until SIGINT or SIGTERM (or, alone, until
  * `--limit-max-requests`), then closes the server (requests in flight get
  * `--timeout-graceful-shutdown`; a second signal cuts the remaining connections) and answers
- * exit code 0. Idle keep-alive connections are closed at once after Ctrl-C (SIGINT) and in
+ * exit code 0. An unhandled promise rejection, once serving, is logged and stops the server the
+ * same way, answering 1 (Node alone would exit at once, cutting the requests in flight). Idle keep-alive connections are closed at once after Ctrl-C (SIGINT) and in
  * the child of `--reload`; otherwise (SIGTERM, `--limit-max-requests`, a worker replaced)
  * they are left to expire (`close({ idle: 'expire' })`), so a proxy reusing one is never reset.
  *
@@ -102,12 +103,17 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // A worker or a --reload child tells its manager, which prints the one start line.
   if (managed) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
   else announce(log, { url: handle.url, command, version: version() });
+  const rejections = watchRejections(log);
   if (cluster.isWorker && command.timeoutWorkerHealthcheck > 0) {
     startHeartbeat(command.timeoutWorkerHealthcheck, (message) => {
       if (process.connected) process.send?.(message);
     });
   }
-  const stop = await Promise.race([stopped.then((signal) => ({ signal, why: `on ${signal}` })), retired.then((why) => ({ signal: '', why }))]);
+  const stop = await Promise.race([
+    stopped.then((signal) => ({ signal, why: `on ${signal}` })),
+    retired.then((why) => ({ signal: '', why })),
+    rejections.first.then((why) => ({ signal: '', why })),
+  ]);
   if (stop.signal === 'SIGINT') interrupted = true;
   if (!managed) log.info(`Stopping ${stop.why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);
   // A stop in production (SIGTERM, a worker replaced) lets idle keep-alive connections expire,
@@ -116,7 +122,35 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   closeStarted = true;
   await handle.close({ timeout: command.timeoutGracefulShutdown, idle: interrupted || reloadChild ? 'close' : 'expire' });
   await leaveCluster();
-  return 0;
+  return rejections.happened() ? 1 : 0;
+}
+
+/** What {@link watchRejections} answers. */
+interface Rejections {
+  /** Resolves with the reason to stop (for the log) at the first unhandled rejection. */
+  readonly first: Promise<string>;
+  /** True once there was one: the process then exits 1. */
+  happened(): boolean;
+}
+
+/**
+ * Takes over unhandled promise rejections (a promise the app created and left without a
+ * `catch`: a fire-and-forget call), which would otherwise end the process at once (Node's
+ * default), cutting every request in flight: each is logged (`tsgi: unhandled promise
+ * rejection: stopping: <stack>`), and the first resolves `first`, for the server to stop as on
+ * SIGTERM and exit 1 (a supervisor, or the primary of `--workers`, starts it again).
+ */
+function watchRejections(log: CliLog): Rejections {
+  let happened = false;
+  const first = new Promise<string>((resolve) => {
+    process.on('unhandledRejection', (reason) => {
+      const text = reason instanceof Error ? (reason.stack ?? String(reason)) : String(reason);
+      log.error(`unhandled promise rejection${happened ? '' : ': stopping'}: ${text}`);
+      happened = true;
+      resolve('after an unhandled promise rejection');
+    });
+  });
+  return { first, happened: () => happened };
 }
 
 /** How long a worker waits for its primary to let it go before exiting anyway (ms). */

@@ -1,0 +1,52 @@
+/**
+ * `tsgi serve` and a promise rejection nobody handles (a fire-and-forget call the app left
+ * without a catch): Node alone would end the process at once, cutting every request in flight;
+ * the CLI logs it and stops gracefully, as on SIGTERM, with exit status 1.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli, get, servingUrl, waitFor } from './cli-helpers.ts';
+
+let fixtures: string;
+
+beforeAll(() => {
+  fixtures = mkdtempSync(join(tmpdir(), 'tsgi-cli-rejection-'));
+  writeFileSync(
+    join(fixtures, 'stray.mjs'),
+    `export const app = (environ, start) => {
+  if (environ.PATH_INFO === '/stray') Promise.reject(new Error('stray rejection'));
+  if (environ.PATH_INFO === '/slow') {
+    process.stdout.write('received /slow\\n');
+    return (async function* () {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      yield new TextEncoder().encode('slow done');
+    })();
+  }
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode('ok')];
+};
+`,
+  );
+});
+
+afterAll(() => {
+  rmSync(fixtures, { recursive: true, force: true });
+});
+
+describe('tsgi serve after an unhandled promise rejection', () => {
+  it('logs it, lets the requests in flight finish, and exits 1', async () => {
+    const run = cli(['serve', join(fixtures, 'stray.mjs'), '--port', '0']);
+    const url = await servingUrl(run);
+    const slow = get(`${url}/slow`);
+    await waitFor(() => run.out.stdout.includes('received /slow\n'), () => 'the slow request never arrived');
+    expect(await get(`${url}/stray`)).toEqual({ status: 200, body: 'ok' });
+    expect(await slow).toEqual({ status: 200, body: 'slow done' });
+    expect(await run.exited).toEqual({ code: 1, signal: null });
+    expect(run.out.stderr).toMatch(/^tsgi: unhandled promise rejection: stopping: Error: stray rejection\n {4}at app \(file:/m);
+    expect(run.out.stderr.match(/^tsgi:/gm)).toHaveLength(1);
+    expect(run.out.stdout).toMatch(/^Stopping after an unhandled promise rejection: requests in flight get 30 s$/m);
+  });
+});
