@@ -6,6 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Server as NetServer, Socket } from 'node:net';
+import type { LogStream } from '../../gateway/types.ts';
+import { stderrLog } from '../../gateway/log.ts';
 
 /** Milliseconds a new connection may stay silent before it is closed (default of `firstByteTimeout`). */
 export const DEFAULT_FIRST_BYTE_TIMEOUT = 10_000;
@@ -38,13 +40,19 @@ const WAITING = Symbol('tsgi.first_byte');
 
 type WaitingSocket = Socket & { [WAITING]?: boolean };
 
+/** Milliseconds between two log lines about connections closed at the limit. */
+const DROP_LOG_INTERVAL = 10_000;
+
 /**
  * Caps the connections of the listening `server`: Node closes those past `maxConnections`
- * itself; a client address past `maxConnectionsPerClient` has its new connection closed at
- * once (before a TLS handshake costs anything).
+ * itself, which is written to `log` (standard error by default) at once, then at most every
+ * 10 s while it goes on, with the count, so a flood does not become a flood of log lines; a
+ * client address past `maxConnectionsPerClient` has its new connection closed at once (before
+ * a TLS handshake costs anything).
  */
-export function capConnections(server: NetServer, caps: ConnectionCaps): void {
+export function capConnections(server: NetServer, caps: ConnectionCaps, log: LogStream = stderrLog): void {
   server.maxConnections = caps.maxConnections;
+  logDrops(server, caps.maxConnections, log);
   if (caps.maxConnectionsPerClient <= 0) return;
   const perClient = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
@@ -61,6 +69,40 @@ export function capConnections(server: NetServer, caps: ConnectionCaps): void {
       if (left === 0) perClient.delete(address);
       else perClient.set(address, left);
     });
+  });
+}
+
+/**
+ * Writes to `log` when `server` closes a connection past `max` (Node's `drop` event): the first
+ * at once, then one line per {@link DROP_LOG_INTERVAL} with the count closed meanwhile.
+ */
+function logDrops(server: NetServer, max: number, log: LogStream): void {
+  let quiet: NodeJS.Timeout | undefined;
+  let dropped = 0;
+  const write = (line: string) => {
+    try {
+      log.write(`tsgi: ${line}\n`);
+    } catch {
+      // A failing log must not stop the server.
+    }
+  };
+  const summary = () => {
+    quiet = undefined;
+    if (dropped === 0) return;
+    write(`connection limit (maxConnections ${max}): ${dropped} more connection${dropped === 1 ? '' : 's'} closed in the last ${DROP_LOG_INTERVAL / 1000} s`);
+    dropped = 0;
+    quiet = setTimeout(summary, DROP_LOG_INTERVAL).unref();
+  };
+  server.on('drop', () => {
+    if (quiet !== undefined) {
+      dropped++;
+      return;
+    }
+    write(
+      `connection limit reached (maxConnections ${max}): closing new connections as they arrive` +
+        ' (by default 80 % of the open-file limit: raise that, LimitNOFILE under systemd, or run more processes)',
+    );
+    quiet = setTimeout(summary, DROP_LOG_INTERVAL).unref();
   });
 }
 

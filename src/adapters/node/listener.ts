@@ -18,6 +18,7 @@ import { DEFAULT_HEADER_BLOCK_LIMIT } from './http2-compat.ts';
 import { keepPeerAddress } from './peer.ts';
 import { answerClientError } from './client-error.ts';
 import type { Reporter } from './refused.ts';
+import type { LogStream } from '../../gateway/types.ts';
 
 /** What {@link createListener} builds: the protocols, the limits, and server options. */
 export interface ListenerOptions extends ConnectionCaps {
@@ -35,6 +36,8 @@ export interface ListenerOptions extends ConnectionCaps {
   server: http.ServerOptions | http2.SecureServerOptions;
   /** Where the requests Node's HTTP/1 parser refused are reported (`serve()`'s `onRefused`). */
   report: Reporter | undefined;
+  /** Where connections closed at `maxConnections` are logged (`serve()`'s `log`; standard error when undefined). */
+  log: LogStream | undefined;
 }
 
 /** The servers of one `serve()`. */
@@ -103,7 +106,7 @@ export function createListener(options: ListenerOptions): Listener {
         : https.createServer({ ...tlsOptions, ...http1Options, ...(options.server as http.ServerOptions) });
     (server as http.Server).maxHeadersCount = options.maxHeadersCount;
     server.on('clientError', refuse);
-    capConnections(server, options);
+    capConnections(server, options, options.log);
     limitFirstByte(server, 'secureConnection', options.firstByteTimeout, [server]);
     const sessions = options.http2 === true ? trackSessions(server as http2.Http2SecureServer, sessionLimits) : undefined;
     return withClose(server, 'https', [server], sessions);
@@ -122,7 +125,7 @@ export function createListener(options: ListenerOptions): Listener {
     requestServers.push(h2);
   }
   keepPeerAddress(server);
-  capConnections(server, options);
+  capConnections(server, options, options.log);
   limitFirstByte(server, 'connection', options.firstByteTimeout, [server]);
   return withClose(server, 'http', requestServers, sessions);
 }

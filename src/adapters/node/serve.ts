@@ -164,6 +164,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   const report = refusalReporter(options.onRefused, options.log);
   const listener = createListener({
     report,
+    log: options.log,
     tls: options.tls,
     http2: options.http2 ?? false,
     // Node wants the head's timeout within the whole request's.

@@ -1,0 +1,41 @@
+/**
+ * `serve()` at its connection limit (`maxConnections`, by default 80 % of the open-file limit):
+ * the connections past it are closed as they arrive, and the log says so once, not once per
+ * connection (a flood must not turn into a flood of log lines), nor never (an operator whose
+ * clients see resets must find why).
+ */
+import net from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { type App, serve } from 'tsgi';
+
+const ok: App = (_environ, startResponse) => {
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode('ok')];
+};
+
+/** Opens a connection and resolves once it is connected (or refused). */
+const open = (port: number) =>
+  new Promise<net.Socket>((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    socket.on('error', () => resolve(socket));
+  });
+
+describe('serve() at maxConnections', () => {
+  it('logs the connections it closes once per burst, and serves again once they go', async () => {
+    const lines: string[] = [];
+    const server = await serve(ok, { port: 0, maxConnections: 2, log: { write: (message: string) => void lines.push(message) } });
+    const sockets: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 12; i++) sockets.push(await open(server.port));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^tsgi: connection limit reached \(maxConnections 2\): closing new connections/);
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await (await fetch(`${server.url}/`)).text()).toBe('ok');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await server.close({ timeout: 0 });
+    }
+  });
+});
