@@ -120,9 +120,32 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // so a proxy never sends a request on one as it closes; Ctrl-C and --reload close them now.
   const reloadChild = managed && !cluster.isWorker;
   closeStarted = true;
+  // Set before `close()` sets its own cut, so it fires first and counts what that cuts.
+  const cutting = warnOfCut(handle, command.timeoutGracefulShutdown, log);
   await handle.close({ timeout: command.timeoutGracefulShutdown, idle: interrupted || reloadChild ? 'close' : 'expire' });
+  clearTimeout(cutting);
   await leaveCluster();
   return rejections.happened() ? 1 : 0;
+}
+
+/**
+ * Arms the warning of a graceful shutdown that runs out: `timeout` ms after it began, the
+ * connections still open are counted and named as `close()` cuts them (`tsgi: 2 connections
+ * still open at the end of the graceful shutdown (--timeout-graceful-shutdown 30 s): cutting
+ * them`). Clear the timer it answers once `close()` has resolved.
+ */
+function warnOfCut(handle: ServerHandle, timeout: number, log: CliLog): NodeJS.Timeout {
+  const timer = setTimeout(() => {
+    handle.server.getConnections((error, open) => {
+      if (error !== null || open === 0) return;
+      const one = open === 1;
+      log.warning(
+        `${open} connection${one ? '' : 's'} still open at the end of the graceful shutdown (--timeout-graceful-shutdown ${timeout / 1000} s): cutting ${one ? 'it' : 'them'}`,
+      );
+    });
+  }, timeout);
+  timer.unref();
+  return timer;
 }
 
 /** What {@link watchRejections} answers. */
