@@ -38,7 +38,8 @@ export interface EnvironOptions {
   scriptName?: string | undefined;
   /**
    * Where app errors are logged: the `tsgi.errors` of every request, and where the server
-   * writes its own reports of app errors (`[tsgi] GET /path HTTP/1.1: <stack>`). Default
+   * writes its own reports of app errors (`[tsgi] GET /path HTTP/1.1: <stack>`); under
+   * `serve()`, also its connection-limit warning (`tsgi: connection limit reached …`). Default
    * standard error (`stderrLog`). Pass `{ write }` to capture them.
    */
   log?: LogStream | undefined;

@@ -88,8 +88,9 @@ export interface ServeOptions extends NodeEnvironOptions {
   firstByteTimeout?: number | undefined;
   /**
    * Most connections open at once; past it new connections are closed as they arrive, so
-   * descriptors remain for the clients being served. Default 80 % of the process's open-file
-   * limit, at most 10 000 (4 096 where the limit cannot be read).
+   * descriptors remain for the clients being served, and `log` is told (`tsgi: connection
+   * limit reached …` at once, then at most every 10 s with the count). Default 80 % of the
+   * process's open-file limit, at most 10 000 (4 096 where the limit cannot be read).
    */
   maxConnections?: number | undefined;
   /**
