@@ -39,3 +39,19 @@ describe('serve() at maxConnections', () => {
     }
   });
 });
+
+describe('serve() at maxConnectionsPerClient', () => {
+  it('logs the connections it closes once per burst, naming the client', async () => {
+    const lines: string[] = [];
+    const server = await serve(ok, { port: 0, maxConnectionsPerClient: 2, log: { write: (message: string) => void lines.push(message) } });
+    const sockets: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 12; i++) sockets.push(await open(server.port));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(lines).toEqual(['tsgi: connection limit per client reached (maxConnectionsPerClient 2): closing the new connections of 127.0.0.1\n']);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await server.close({ timeout: 0 });
+    }
+  });
+});

@@ -45,15 +45,27 @@ const DROP_LOG_INTERVAL = 10_000;
 
 /**
  * Caps the connections of the listening `server`: Node closes those past `maxConnections`
- * itself, which is written to `log` (standard error by default) at once, then at most every
- * 10 s while it goes on, with the count, so a flood does not become a flood of log lines; a
- * client address past `maxConnectionsPerClient` has its new connection closed at once (before
- * a TLS handshake costs anything).
+ * itself; a client address past `maxConnectionsPerClient` has its new connection closed at
+ * once (before a TLS handshake costs anything). Either is written to `log` (standard error by
+ * default) at once, then at most every 10 s while it goes on, with the count, so a flood does
+ * not become a flood of log lines.
  */
 export function capConnections(server: NetServer, caps: ConnectionCaps, log: LogStream = stderrLog): void {
   server.maxConnections = caps.maxConnections;
-  logDrops(server, caps.maxConnections, log);
+  const dropped = throttledNotice(
+    log,
+    () =>
+      `connection limit reached (maxConnections ${caps.maxConnections}): closing new connections as they arrive` +
+      ' (by default 80 % of the open-file limit: raise that, LimitNOFILE under systemd, or run more processes)',
+    (count) => `connection limit (maxConnections ${caps.maxConnections}): ${connections(count)} closed in the last ${DROP_LOG_INTERVAL / 1000} s`,
+  );
+  server.on('drop', () => dropped(''));
   if (caps.maxConnectionsPerClient <= 0) return;
+  const refused = throttledNotice(
+    log,
+    (address) => `connection limit per client reached (maxConnectionsPerClient ${caps.maxConnectionsPerClient}): closing the new connections of ${address}`,
+    (count) => `connection limit per client (maxConnectionsPerClient ${caps.maxConnectionsPerClient}): ${connections(count)} closed in the last ${DROP_LOG_INTERVAL / 1000} s`,
+  );
   const perClient = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
     const address = socket.remoteAddress;
@@ -61,6 +73,7 @@ export function capConnections(server: NetServer, caps: ConnectionCaps, log: Log
     const open = (perClient.get(address) ?? 0) + 1;
     if (open > caps.maxConnectionsPerClient) {
       socket.destroy();
+      refused(address);
       return;
     }
     perClient.set(address, open);
@@ -72,13 +85,19 @@ export function capConnections(server: NetServer, caps: ConnectionCaps, log: Log
   });
 }
 
+/** `1 more connection`, `5 more connections`. */
+function connections(count: number): string {
+  return `${count} more connection${count === 1 ? '' : 's'}`;
+}
+
 /**
- * Writes to `log` when `server` closes a connection past `max` (Node's `drop` event): the first
- * at once, then one line per {@link DROP_LOG_INTERVAL} with the count closed meanwhile.
+ * A notice written to `log` (as `tsgi: <line>`) for something that may happen in a flood: the
+ * first time at once (`first`, given what the call names), then at most once per
+ * {@link DROP_LOG_INTERVAL}, as `summary` of how many happened meanwhile; nothing once it stops.
  */
-function logDrops(server: NetServer, max: number, log: LogStream): void {
+function throttledNotice(log: LogStream, first: (detail: string) => string, summary: (count: number) => string): (detail: string) => void {
   let quiet: NodeJS.Timeout | undefined;
-  let dropped = 0;
+  let count = 0;
   const write = (line: string) => {
     try {
       log.write(`tsgi: ${line}\n`);
@@ -86,24 +105,21 @@ function logDrops(server: NetServer, max: number, log: LogStream): void {
       // A failing log must not stop the server.
     }
   };
-  const summary = () => {
+  const summarize = () => {
     quiet = undefined;
-    if (dropped === 0) return;
-    write(`connection limit (maxConnections ${max}): ${dropped} more connection${dropped === 1 ? '' : 's'} closed in the last ${DROP_LOG_INTERVAL / 1000} s`);
-    dropped = 0;
-    quiet = setTimeout(summary, DROP_LOG_INTERVAL).unref();
+    if (count === 0) return;
+    write(summary(count));
+    count = 0;
+    quiet = setTimeout(summarize, DROP_LOG_INTERVAL).unref();
   };
-  server.on('drop', () => {
+  return (detail) => {
     if (quiet !== undefined) {
-      dropped++;
+      count++;
       return;
     }
-    write(
-      `connection limit reached (maxConnections ${max}): closing new connections as they arrive` +
-        ' (by default 80 % of the open-file limit: raise that, LimitNOFILE under systemd, or run more processes)',
-    );
-    quiet = setTimeout(summary, DROP_LOG_INTERVAL).unref();
-  });
+    write(first(detail));
+    quiet = setTimeout(summarize, DROP_LOG_INTERVAL).unref();
+  };
 }
 
 /**

@@ -94,8 +94,9 @@ export interface ServeOptions extends NodeEnvironOptions {
    */
   maxConnections?: number | undefined;
   /**
-   * Most connections open at once from one client address; 0 (the default) sets no cap.
-   * Behind a proxy every client has the proxy's address: leave it off there.
+   * Most connections open at once from one client address; 0 (the default) sets no cap. The
+   * connections closed past it are logged as for `maxConnections`. Behind a proxy every
+   * client has the proxy's address: leave it off there.
    */
   maxConnectionsPerClient?: number | undefined;
   /**
