@@ -17,6 +17,7 @@ beforeAll(() => {
     join(fixtures, 'stray.mjs'),
     `export const app = (environ, start) => {
   if (environ.PATH_INFO === '/stray') Promise.reject(new Error('stray rejection'));
+  if (environ.PATH_INFO === '/object') Promise.reject({ code: 'E_CACHE' });
   if (environ.PATH_INFO === '/slow') {
     process.stdout.write('received /slow\\n');
     return (async function* () {
@@ -25,6 +26,16 @@ beforeAll(() => {
       yield new TextEncoder().encode('slow done');
     })();
   }
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode('ok')];
+};
+`,
+  );
+  writeFileSync(
+    join(fixtures, 'own-handler.mjs'),
+    `process.on('unhandledRejection', (reason) => process.stdout.write('the app handled ' + reason.message + '\\n'));
+export const app = (environ, start) => {
+  if (environ.PATH_INFO === '/stray') Promise.reject(new Error('stray rejection'));
   start('200 OK', [['Content-Type', 'text/plain']]);
   return [new TextEncoder().encode('ok')];
 };
@@ -48,5 +59,35 @@ describe('tsgi serve after an unhandled promise rejection', () => {
     expect(run.out.stderr).toMatch(/^tsgi: unhandled promise rejection: stopping: Error: stray rejection\n {4}at app \(file:/m);
     expect(run.out.stderr.match(/^tsgi:/gm)).toHaveLength(1);
     expect(run.out.stdout).toMatch(/^Stopping after an unhandled promise rejection: requests in flight get 30 s$/m);
+  });
+
+  it('shows a reason that is no Error as util.inspect does, not [object Object]', async () => {
+    const run = cli(['serve', join(fixtures, 'stray.mjs'), '--port', '0']);
+    const url = await servingUrl(run);
+    expect(await get(`${url}/object`)).toEqual({ status: 200, body: 'ok' });
+    expect(await run.exited).toEqual({ code: 1, signal: null });
+    expect(run.out.stderr).toMatch(/^tsgi: unhandled promise rejection: stopping: \{ code: 'E_CACHE' \}$/m);
+  });
+
+  it("leaves it to the app's own unhandledRejection handler: the server keeps serving", async () => {
+    const run = cli(['serve', join(fixtures, 'own-handler.mjs'), '--port', '0']);
+    const url = await servingUrl(run);
+    expect(await get(`${url}/stray`)).toEqual({ status: 200, body: 'ok' });
+    await waitFor(() => run.out.stdout.includes('the app handled stray rejection\n'), () => run.out.stdout);
+    expect(await get(`${url}/`)).toEqual({ status: 200, body: 'ok' });
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stderr).not.toMatch(/unhandled promise rejection/);
+  });
+
+  it.each(['warn', 'none'])('leaves it to Node under --unhandled-rejections=%s in NODE_OPTIONS: the server keeps serving', async (mode) => {
+    const run = cli(['serve', join(fixtures, 'stray.mjs'), '--port', '0'], { NODE_OPTIONS: `--unhandled-rejections=${mode}` });
+    const url = await servingUrl(run);
+    expect(await get(`${url}/stray`)).toEqual({ status: 200, body: 'ok' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await get(`${url}/`)).toEqual({ status: 200, body: 'ok' });
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    expect(run.out.stderr).not.toMatch(/^tsgi: unhandled promise rejection/m);
   });
 });

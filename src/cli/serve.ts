@@ -19,6 +19,7 @@ import { serveOptions } from './options.ts';
 import { buildStack } from './stack.ts';
 import { loadTls } from './tls.ts';
 import { freeSocketPath } from './uds.ts';
+import { watchRejections } from './rejections.ts';
 import { version } from './version.ts';
 
 /**
@@ -26,9 +27,11 @@ import { version } from './version.ts';
  * `--limit-max-requests`), then closes the server (requests in flight get
  * `--timeout-graceful-shutdown`; a second signal cuts the remaining connections) and answers
  * exit code 0. An unhandled promise rejection, once serving, is logged and stops the server the
- * same way, answering 1 (Node alone would exit at once, cutting the requests in flight). Idle keep-alive connections are closed at once after Ctrl-C (SIGINT) and in
- * the child of `--reload`; otherwise (SIGTERM, `--limit-max-requests`, a worker replaced)
- * they are left to expire (`close({ idle: 'expire' })`), so a proxy reusing one is never reset.
+ * same way, answering 1, where Node alone would exit at once, cutting the requests in flight
+ * (not under `--unhandled-rejections=warn` or `none`, nor while the app has an
+ * `unhandledRejection` handler of its own: see `watchRejections`). Idle keep-alive
+ * connections are closed at once after Ctrl-C (SIGINT) and in the child of `--reload`;
+ * otherwise (SIGTERM, `--limit-max-requests`, a worker replaced) they are left to expire (`close({ idle: 'expire' })`), so a proxy reusing one is never reset.
  *
  * Managed (a cluster worker, or the child of `--reload`): the bound URL goes to the manager as
  * a {@link ListeningMessage} instead of stdout, reaching the request limit sends a
@@ -125,6 +128,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   await handle.close({ timeout: command.timeoutGracefulShutdown, idle: interrupted || reloadChild ? 'close' : 'expire' });
   clearTimeout(cutting);
   await leaveCluster();
+  rejections.dispose();
   return rejections.happened() ? 1 : 0;
 }
 
@@ -146,34 +150,6 @@ function warnOfCut(handle: ServerHandle, timeout: number, log: CliLog): NodeJS.T
   }, timeout);
   timer.unref();
   return timer;
-}
-
-/** What {@link watchRejections} answers. */
-interface Rejections {
-  /** Resolves with the reason to stop (for the log) at the first unhandled rejection. */
-  readonly first: Promise<string>;
-  /** True once there was one: the process then exits 1. */
-  happened(): boolean;
-}
-
-/**
- * Takes over unhandled promise rejections (a promise the app created and left without a
- * `catch`: a fire-and-forget call), which would otherwise end the process at once (Node's
- * default), cutting every request in flight: each is logged (`tsgi: unhandled promise
- * rejection: stopping: <stack>`), and the first resolves `first`, for the server to stop as on
- * SIGTERM and exit 1 (a supervisor, or the primary of `--workers`, starts it again).
- */
-function watchRejections(log: CliLog): Rejections {
-  let happened = false;
-  const first = new Promise<string>((resolve) => {
-    process.on('unhandledRejection', (reason) => {
-      const text = reason instanceof Error ? (reason.stack ?? String(reason)) : String(reason);
-      log.error(`unhandled promise rejection${happened ? '' : ': stopping'}: ${text}`);
-      happened = true;
-      resolve('after an unhandled promise rejection');
-    });
-  });
-  return { first, happened: () => happened };
 }
 
 /** How long a worker waits for its primary to let it go before exiting anyway (ms). */
