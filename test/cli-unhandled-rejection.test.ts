@@ -90,4 +90,16 @@ describe('tsgi serve after an unhandled promise rejection', () => {
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.out.stderr).not.toMatch(/^tsgi: unhandled promise rejection/m);
   });
+
+  it('keeps the status Node sets under --unhandled-rejections=warn-with-error-code: serves on, exits 1', async () => {
+    const run = cli(['serve', join(fixtures, 'stray.mjs'), '--port', '0'], { NODE_OPTIONS: '--unhandled-rejections=warn-with-error-code' });
+    const url = await servingUrl(run);
+    expect(await get(`${url}/stray`)).toEqual({ status: 200, body: 'ok' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await get(`${url}/`)).toEqual({ status: 200, body: 'ok' });
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 1, signal: null });
+    expect(run.out.stderr).not.toMatch(/^tsgi: unhandled promise rejection/m);
+    expect(run.out.stderr).toMatch(/stray rejection/);
+  });
 });

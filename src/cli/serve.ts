@@ -29,7 +29,9 @@ import { version } from './version.ts';
  * exit code 0. An unhandled promise rejection, once serving, is logged and stops the server the
  * same way, answering 1, where Node alone would exit at once, cutting the requests in flight
  * (not under `--unhandled-rejections=warn` or `none`, nor while the app has an
- * `unhandledRejection` handler of its own: see `watchRejections`). Idle keep-alive
+ * `unhandledRejection` handler of its own: see `watchRejections`); a status set meanwhile in
+ * `process.exitCode` (by Node under `--unhandled-rejections=warn-with-error-code`, or by the
+ * app) is answered instead of 0. Idle keep-alive
  * connections are closed at once after Ctrl-C (SIGINT) and in the child of `--reload`;
  * otherwise (SIGTERM, `--limit-max-requests`, a worker replaced) they are left to expire (`close({ idle: 'expire' })`), so a proxy reusing one is never reset.
  *
@@ -129,7 +131,10 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   clearTimeout(cutting);
   await leaveCluster();
   rejections.dispose();
-  return rejections.happened() ? 1 : 0;
+  if (rejections.happened()) return 1;
+  // A status set meanwhile (by Node under --unhandled-rejections=warn-with-error-code, or by
+  // the app) is kept, as when Node exits by itself.
+  return Number(process.exitCode ?? 0) || 0;
 }
 
 /**
