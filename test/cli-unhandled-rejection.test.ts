@@ -5,6 +5,7 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, get, servingUrl, waitFor } from './cli-helpers.ts';
@@ -59,6 +60,24 @@ describe('tsgi serve after an unhandled promise rejection', () => {
     expect(run.out.stderr).toMatch(/^tsgi: unhandled promise rejection: stopping: Error: stray rejection\n {4}at app \(file:/m);
     expect(run.out.stderr.match(/^tsgi:/gm)).toHaveLength(1);
     expect(run.out.stdout).toMatch(/^Stopping after an unhandled promise rejection: requests in flight get 30 s$/m);
+  });
+
+  it('says why it stops even at --log-level critical, which hides app errors', async () => {
+    // No start line at this level: a port known to be free is given.
+    const port = await new Promise<number>((resolve) => {
+      const probe = net.createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as net.AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const run = cli(['serve', join(fixtures, 'stray.mjs'), '--port', String(port), '--log-level', 'critical']);
+    const url = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      if ((await get(`${url}/stray`).catch(() => undefined)) !== undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await run.exited).toEqual({ code: 1, signal: null });
+    expect(run.out.stderr).toMatch(/^tsgi: unhandled promise rejection: stopping: Error: stray rejection$/m);
   });
 
   it('shows a reason that is no Error as util.inspect does, not [object Object]', async () => {

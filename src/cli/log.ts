@@ -5,6 +5,7 @@
  *
  * | Level | What |
  * | --- | --- |
+ * | critical | what stops the server (an unhandled promise rejection): written at every level |
  * | error | app errors (`tsgi.errors`), workers that die |
  * | warning | workers replaced, a reload that failed, an ignored signal |
  * | info | the start line, the access log, stopping and restarting |
@@ -22,6 +23,8 @@ import { LOG_LEVELS, type LogLevel } from './values.ts';
 export interface CliLog {
   /** True when messages of `level` are written. */
   enabled(level: LogLevel): boolean;
+  /** Written at every level (`--log-level critical` too): what stops the server. */
+  critical(message: string): void;
   error(message: string): void;
   warning(message: string): void;
   info(message: string): void;
@@ -56,6 +59,9 @@ export function createLog(level: LogLevel, io: CliIO, infoOnStderr = false): Cli
   return {
     enabled,
     colour,
+    critical(message) {
+      io.stderr.write(`${paint('red', 'tsgi:', errColour)} ${message}\n`);
+    },
     error(message) {
       if (enabled('error')) io.stderr.write(`${paint('red', 'tsgi:', errColour)} ${message}\n`);
     },

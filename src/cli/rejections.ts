@@ -38,7 +38,8 @@ export function rejectionMode(execArgv: readonly string[] = process.execArgv, no
  * Takes over unhandled promise rejections (a promise the app created and left without a
  * `catch`: a fire-and-forget call) where they would end the process at once, cutting every
  * request in flight: each is logged (`tsgi: unhandled promise rejection: stopping: <stack>`,
- * as `util.inspect` shows it, its `cause` too), and the first resolves `first`, for the server
+ * as `util.inspect` shows it, its `cause` too; the first at every `--log-level`, as Node's
+ * crash would be, the others at `error`), and the first resolves `first`, for the server
  * to stop as on SIGTERM and exit 1 (a supervisor, or the primary of `--workers`, starts it
  * again).
  *
@@ -54,7 +55,9 @@ export function watchRejections(log: CliLog): Rejections {
   const first = new Promise<string>((resolve) => {
     listener = (reason) => {
       if (process.listenerCount('unhandledRejection') > 1) return; // the app's own handler has it
-      log.error(`unhandled promise rejection${happened ? '' : ': stopping'}: ${inspect(reason)}`);
+      // The one that stops the server is said at every --log-level, as Node's crash would be.
+      if (happened) log.error(`unhandled promise rejection: ${inspect(reason)}`);
+      else log.critical(`unhandled promise rejection: stopping: ${inspect(reason)}`);
       happened = true;
       resolve('after an unhandled promise rejection');
     };
