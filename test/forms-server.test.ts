@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -309,6 +309,32 @@ describe('Request.application over a real socket: form options after the first r
       fd.append('file', new Blob([new Uint8Array(10)]), 'small.bin');
       const { answer } = await formThenFiles({ tmpDir }, fd);
       expect(answer, tmpDir).toEqual({ fields: [], sizes: [10] });
+    }
+  });
+});
+
+describe('Request.application over a real socket: saveTo', () => {
+  it('saves a spooled upload with the mode a new file gets, as an in-memory one, not the private mode of its temporary file', async () => {
+    const saved = await mkdtemp(join(tmpdir(), 'tsgi-forms-saved-'));
+    const app = Request.application(async (req) => {
+      const files = await req.files({ spoolThreshold: 100 });
+      for (const file of files.values()) await file.saveTo(join(saved, file.filename));
+      return new Response('ok');
+    });
+    const handle = await serve(app, { port: 0 });
+    try {
+      const body = new FormData();
+      body.append('f', new Blob(['small']), 'small.txt');
+      body.append('f', new Blob([new Uint8Array(1000)]), 'large.bin');
+      const res = await fetch(`http://127.0.0.1:${handle.port}/`, { method: 'POST', body });
+      expect(res.status).toBe(200);
+      const small = (await stat(join(saved, 'small.txt'))).mode & 0o777;
+      const large = (await stat(join(saved, 'large.bin'))).mode & 0o777;
+      expect(small).not.toBe(0o600);
+      expect(large).toBe(small);
+    } finally {
+      await handle.close();
+      await rm(saved, { recursive: true, force: true });
     }
   });
 });

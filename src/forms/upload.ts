@@ -5,7 +5,7 @@
  * @module
  */
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { concatBytes } from '../gateway/body.ts';
@@ -184,12 +184,16 @@ export class FileUpload {
   }
 
   /**
-   * Writes the content to `path` (created or replaced). The temporary file, if any, stays
-   * where it is until cleanup, so the upload can still be read.
+   * Writes the content to `path` (created or replaced), streamed from the temporary file of a
+   * spooled upload. The file gets the mode any new file gets (`0o666` less the umask; a file
+   * replaced keeps its own), whether the upload was in memory or spooled: not the private
+   * `0o600` of the temporary file, which `fs.copyFile` would carry over (Werkzeug's
+   * `FileStorage.save` and multer write a new file the same way). The temporary file, if any,
+   * stays where it is until cleanup, so the upload can still be read.
    */
   async saveTo(path: string): Promise<void> {
     if (this.#data !== undefined) await writeFile(path, this.#data);
-    else await copyFile(this.#checkedPath(), path);
+    else await writeFile(path, createReadStream(this.#checkedPath()));
   }
 
   #checkedPath(): string {
