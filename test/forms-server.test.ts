@@ -338,3 +338,36 @@ describe('Request.application over a real socket: saveTo', () => {
     }
   });
 });
+
+describe('Request.application over a real socket: safeFilename', () => {
+  it('gives a name a file system takes (255 bytes at most, the extension kept) for a client filename too long for one', async () => {
+    const saved = await mkdtemp(join(tmpdir(), 'tsgi-forms-names-'));
+    const app = Request.application(async (req) => {
+      const names = [];
+      for (const file of (await req.files()).values()) {
+        await file.saveTo(join(saved, file.safeFilename));
+        names.push(file.safeFilename);
+      }
+      return Response.json(names);
+    });
+    const handle = await serve(app, { port: 0 });
+    try {
+      const body = new FormData();
+      body.append('f', new Blob(['a']), `${'a'.repeat(300)}.txt`);
+      body.append('f', new Blob(['b']), `${'é'.repeat(200)}.pdf`);
+      body.append('f', new Blob(['c']), `${'😀'.repeat(70)}`);
+      const res = await fetch(`http://127.0.0.1:${handle.port}/`, { method: 'POST', body });
+      expect(res.status).toBe(200);
+      const names = (await res.json()) as string[];
+      const bytes = (name: string) => Buffer.byteLength(name);
+      expect(names[0]).toBe(`${'a'.repeat(251)}.txt`);
+      expect(names[1]).toBe(`${'é'.repeat(125)}.pdf`);
+      expect(names[2]).toBe('😀'.repeat(63));
+      expect(names.map(bytes).every((n) => n <= 255)).toBe(true);
+      expect((await readdir(saved)).sort()).toEqual([...names].sort());
+    } finally {
+      await handle.close();
+      await rm(saved, { recursive: true, force: true });
+    }
+  });
+});

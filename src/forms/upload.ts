@@ -30,13 +30,37 @@ export const DEFAULT_SPOOL_THRESHOLD = 500 * 1024;
  * Colons are removed too: on Windows `shell.php::$DATA` names an NTFS alternate data stream
  * and is saved as `shell.php`, and `C:x` is relative to a drive (Werkzeug drops them as well).
  * `.`, `..` and a name of dots become `''`. Non-ASCII letters are kept. An empty answer means
- * "make up a name". (Werkzeug keeps the client's name on `FileStorage.filename` and offers
+ * "make up a name". A name longer than 255 UTF-8 bytes, which file systems refuse (`ENAMETOOLONG`),
+ * is cut to 255 at a character boundary, its extension kept. (Werkzeug keeps the client's name on `FileStorage.filename` and offers
  * `secure_filename`; this is a lighter cousin that keeps Unicode.) It does not guard against
  * Windows device names such as `CON`; prefer names you generate when that matters.
  */
 export function safeFilename(filename: string): string {
   const base = filename.slice(Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\')) + 1);
-  return base.replace(/(?![\u200C\u200D])[\p{Cc}\p{Cf}:]/gu, '').replace(/^[\s.]+|[\s.]+$/gu, '');
+  return fitName(base.replace(/(?![\u200C\u200D])[\p{Cc}\p{Cf}:]/gu, '').replace(/^[\s.]+|[\s.]+$/gu, ''));
+}
+
+/** The longest file name most file systems take, in UTF-8 bytes (Linux `NAME_MAX`, ext4, APFS, NTFS's 255 UTF-16 units). */
+const NAME_MAX = 255;
+
+const utf8 = new TextEncoder();
+const byteLength = (text: string): number => utf8.encode(text).byteLength;
+
+/**
+ * `name` cut to {@link NAME_MAX} UTF-8 bytes at a code point, its extension (a last `.` and up
+ * to 15 more characters) kept, and trailing dots and whitespace trimmed again after the cut.
+ */
+function fitName(name: string): string {
+  if (byteLength(name) <= NAME_MAX) return name;
+  const extension = /\.[^.\s]{1,15}$/u.exec(name)?.[0] ?? '';
+  let room = NAME_MAX - byteLength(extension);
+  let stem = '';
+  for (const char of name.slice(0, name.length - extension.length)) {
+    room -= byteLength(char);
+    if (room < 0) break;
+    stem += char;
+  }
+  return stem.replace(/[\s.]+$/u, '') + extension;
 }
 
 /**
