@@ -8,6 +8,7 @@
  */
 import type { Environ } from '../gateway/types.ts';
 import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
+import { limitInput } from '../gateway/limit-input.ts';
 
 /**
  * Checks the `maxBodySize` option of `serve()` and `toFetchHandler` when the handler is made.
@@ -36,41 +37,6 @@ function bodyTooLarge(maxBodySize: number): HTTPContentTooLarge {
 }
 
 /**
- * `input` counted as it is read: the `next()` whose chunk would bring the total past
- * `maxBodySize` bytes throws {@link bodyTooLarge} (an `HTTPContentTooLarge`, so
- * `req.bytes()`, `req.form()` and `Request.application` answer 413; a raw app that lets it
- * propagate gets a 413 from the server), after `input`'s iterator was closed (`return()`), so
- * nothing of it listens to the stream. The rest of the body is left unread: the server
- * closes the connection after the answer. `return()` is passed on, as a `break` out of the
- * input would be.
- */
-function limitInput(input: AsyncIterable<Uint8Array>, maxBodySize: number): AsyncIterable<Uint8Array> {
-  return {
-    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-      const source = input[Symbol.asyncIterator]();
-      let total = 0;
-      return {
-        async next() {
-          const step = await source.next();
-          if (!step.done) {
-            total += step.value.byteLength;
-            if (total > maxBodySize) {
-              // A `for await` does not call `return()` on a throwing `next()`: let go of the stream here.
-              await source.return?.();
-              throw bodyTooLarge(maxBodySize);
-            }
-          }
-          return step;
-        },
-        async return(value?: unknown) {
-          return (await source.return?.(value)) ?? { done: true, value: undefined };
-        },
-      };
-    },
-  };
-}
-
-/**
  * Applies `maxBodySize` to a request's body: a declared `Content-Length` past it throws (413
  * before the app runs); otherwise `tsgi.input` is counted as the app reads it
  * ({@link limitInput}) when its length is not known, or, unless `framed`, always. `framed` is
@@ -83,5 +49,5 @@ export function limitBody(environ: Environ, maxBodySize: number, framed: boolean
   const declared = environ.CONTENT_LENGTH;
   if (declared !== undefined && Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
   const unknownLength = declared === undefined && environ['tsgi.input_terminated'] === true;
-  if (unknownLength || !framed) environ['tsgi.input'] = limitInput(environ['tsgi.input'], maxBodySize);
+  if (unknownLength || !framed) environ['tsgi.input'] = limitInput(environ['tsgi.input'], maxBodySize, () => bodyTooLarge(maxBodySize));
 }

@@ -7,7 +7,8 @@
 import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
-import { isBodyReadable, readInput } from './input.ts';
+import { isBodyReadable, readInput, tooLarge } from './input.ts';
+import { limitInput } from '../gateway/limit-input.ts';
 import { BufferedInput, spoilInput } from '../gateway/input.ts';
 import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
@@ -16,7 +17,7 @@ import { quoteName } from '../forms/limits.ts';
 import { refuseContentCoding } from '../forms/content-coding.ts';
 import { cleanupEnviron } from './cleanup.ts';
 
-/** Options of the body readers `bytes()`, `text()` and `json()`. */
+/** Options of the body readers `stream()`, `bytes()`, `text()` and `json()`. */
 export interface ReadOptions {
   /**
    * Maximum body size in **bytes**; default unlimited (`Infinity`). A larger declared
@@ -56,9 +57,28 @@ export abstract class RequestBody {
    * The body as a stream of chunks (`tsgi.input`), not buffered. A live server input can be
    * read once; after `bytes()` (or `text()`, `json()`, `form()`) it is replayable. An environ
    * without `tsgi.input` reads as an empty body (Werkzeug's rule).
+   *
+   * With `options.maxBodySize` (bytes; Werkzeug's `request.stream` under
+   * `max_content_length`) the body is counted as it streams: the read that would pass the
+   * limit throws `HTTPContentTooLarge` (413) instead of handing the chunk over, and leaves the
+   * input failed with it, as `bytes()` does. Without it, `tsgi.input` itself is answered.
+   *
+   * @throws HTTPContentTooLarge (413) at once for a declared `Content-Length` past
+   *   `maxBodySize`, before a byte is read (so `Expect: 100-continue` gets the 413, not
+   *   `100 Continue`); TypeError for the former option name `limit`.
    */
-  stream(): AsyncIterable<Uint8Array> {
-    return this.environ['tsgi.input'] ?? EMPTY_INPUT;
+  stream(options?: ReadOptions): AsyncIterable<Uint8Array> {
+    const input = this.environ['tsgi.input'] ?? EMPTY_INPUT;
+    refuseFormerLimit(options);
+    const maxBodySize = options?.maxBodySize ?? Infinity;
+    if (maxBodySize === Infinity) return input;
+    if (this.contentLength !== null && this.contentLength > maxBodySize) throw tooLarge(maxBodySize);
+    const environ = this.environ;
+    return limitInput(input, maxBodySize, () => {
+      const error = tooLarge(maxBodySize);
+      spoilInput(environ, input, error);
+      return error;
+    });
   }
 
   /**
@@ -83,7 +103,7 @@ export abstract class RequestBody {
   bytes(options?: ReadOptions): Promise<Uint8Array> {
     // Not an `async` function, so `json()` and `text()` wait on one promise less.
     try {
-      const input = this.stream();
+      const input = this.environ['tsgi.input'] ?? EMPTY_INPUT;
       refuseFormerLimit(options);
       if (input instanceof BufferedInput) return readInput(input, options?.maxBodySize);
       const environ = this.environ;

@@ -196,6 +196,7 @@ export function stoppedWithClient(signal: AbortSignal | undefined, error: unknow
   return isInputError(error) && (signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError';
 }
 
-function tooLarge(maxBodySize: number): InstanceType<typeof HTTPContentTooLarge> {
+/** The 413 of a body past `maxBodySize` bytes, as the body readers answer it. */
+export function tooLarge(maxBodySize: number): InstanceType<typeof HTTPContentTooLarge> {
   return new HTTPContentTooLarge(`The request body exceeds the limit of ${maxBodySize} bytes.`);
 }

@@ -1,0 +1,58 @@
+/**
+ * `req.stream({ maxBodySize })` over a real socket: a raw-body upload streamed to the app
+ * within a limit, as `bytes({ maxBodySize })` reads one whole (Werkzeug's `request.stream`,
+ * limited by `max_content_length`).
+ */
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Request, Response, serve } from 'tsgi';
+
+let server: Awaited<ReturnType<typeof serve>>;
+let port: number;
+const reads: number[] = [];
+
+const app = Request.application(async (req) => {
+  let size = 0;
+  for await (const chunk of req.stream({ maxBodySize: 1000 })) size += chunk.byteLength;
+  reads.push(size);
+  return new Response(String(size));
+});
+
+beforeAll(async () => {
+  server = await serve(app, { port: 0 });
+  port = server.port!;
+});
+afterAll(() => server.close());
+
+/** Sends `head` (and `body`) on a fresh connection and answers everything read until the server closes it. */
+function exchange(head: string, body = ''): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(head + body));
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (data: string) => (text += data));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+describe('req.stream({ maxBodySize })', () => {
+  it('streams a body within the limit', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/`, { method: 'PUT', body: 'x'.repeat(1000) });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('1000');
+  });
+
+  it('answers 413 for a chunked body past the limit, while it streams', async () => {
+    const chunk = `${(600).toString(16)}\r\n${'x'.repeat(600)}\r\n`;
+    const text = await exchange('PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n', chunk + chunk + chunk + '0\r\n\r\n');
+    expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(text).toContain('1000 bytes');
+  });
+
+  it('answers 413 for a declared Content-Length past the limit before asking for the body (Expect: 100-continue)', async () => {
+    const text = await exchange('PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n');
+    expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(text).not.toContain('100 Continue');
+  });
+});
