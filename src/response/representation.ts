@@ -88,8 +88,10 @@ export abstract class ResponseRepresentation {
 
   /**
    * Sets `Content-Disposition: attachment` (Express's `res.attachment`), with the filename
-   * when given, encoded by `content-disposition`: quoted, plus `filename*` (RFC 8187) with an
-   * ASCII fallback when it is not plain ASCII. `options.type` gives another disposition type
+   * when given: the last segment of a path (after the last slash or backslash:
+   * `/srv/report.pdf` names `report.pdf`, as Express sends it; RFC 6266 §4.3), encoded by
+   * `content-disposition`: quoted, plus `filename*` (RFC 8187) with an ASCII fallback when it
+   * is not plain ASCII. `options.type` gives another disposition type
    * (`inline` shows the file in the browser, still naming it for "save as").
    *
    * @example
@@ -99,7 +101,9 @@ export abstract class ResponseRepresentation {
    * ```
    */
   attachment(filename?: string, options: { type?: string | undefined } = {}): this {
-    this.headers.set('Content-Disposition', createContentDisposition(filename, { type: options.type ?? 'attachment' }));
+    // Express takes the `basename`; a backslash cuts too, for a client's Windows path.
+    const name = filename?.slice(Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\')) + 1);
+    this.headers.set('Content-Disposition', createContentDisposition(name, { type: options.type ?? 'attachment' }));
     return this;
   }
 
