@@ -14,6 +14,7 @@ import { BufferedInput } from '../gateway/input.ts';
  * names the rule, then the offending value in parentheses.
  */
 export class LintError extends Error {
+  /** Always `'LintError'`, so a log or `error.name === 'LintError'` tells it from the app's own errors. */
   override name = 'LintError';
   /** The rule broken, e.g. `status must be '<3 digits> <reason>'`. */
   readonly rule: string;
