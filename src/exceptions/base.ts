@@ -92,7 +92,10 @@ function protocolList(value: string | readonly string[]): string {
 }
 
 /** Something an exception can read the request from: a `Request`, or an environ. */
-export type RequestLike = { environ: Environ } | Environ;
+export type RequestLike = {
+  /** The request's environ (a `Request`'s `environ`). */
+  environ: Environ;
+} | Environ;
 
 /** The environ of a {@link RequestLike}, or `undefined`. */
 export function environOf(req: RequestLike | undefined): Environ | undefined {

@@ -30,7 +30,12 @@ export type FormFilesInit = Record<string, FileSpec | readonly FileSpec[]> | Ite
 
 /** An encoded body with the `Content-Type` to send it with. */
 export interface EncodedForm {
+  /** The whole encoded body, as bytes (its length is the `Content-Length`). */
   body: Uint8Array;
+  /**
+   * The `Content-Type` header value: `application/x-www-form-urlencoded`, or
+   * `multipart/form-data; boundary=…` naming the boundary the body uses.
+   */
   contentType: string;
 }
 

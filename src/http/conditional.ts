@@ -21,11 +21,17 @@ import { evaluateIfRange } from './range.ts';
 export interface PreconditionRequest {
   /** The request method, case-sensitive (`GET`, `HEAD`, `PUT`, …). */
   method: string;
+  /** `If-Match` (§13.1.1): `*` or a list of entity-tags, compared strongly; unparsable matches nothing. */
   ifMatch?: string | null | undefined;
+  /** `If-None-Match` (§13.1.2): `*` or a list of entity-tags, compared weakly; unparsable matches nothing. */
   ifNoneMatch?: string | null | undefined;
+  /** `If-Modified-Since` (§13.1.3): an HTTP-date; used for GET and HEAD only, ignored when not a valid date or when `If-None-Match` is sent. */
   ifModifiedSince?: string | null | undefined;
+  /** `If-Unmodified-Since` (§13.1.4): an HTTP-date; ignored when not a valid date or when `If-Match` is sent. */
   ifUnmodifiedSince?: string | null | undefined;
+  /** `If-Range` (§13.1.5): an entity-tag (compared strongly) or an HTTP-date (must equal `Last-Modified` to the second); decides whether `Range` applies (see `evaluateIfRange`). */
   ifRange?: string | null | undefined;
+  /** `Range` (§14.2): only whether a non-blank one was sent matters here; parse it with `parseRange` when the result's `range` is true. */
   range?: string | null | undefined;
 }
 
@@ -49,6 +55,7 @@ export type PreconditionOutcome = 'proceed' | 'not-modified' | 'precondition-fai
 
 /** The answer of {@link evaluatePreconditions}. */
 export interface PreconditionResult {
+  /** `proceed` (send as planned), `not-modified` (send 304) or `precondition-failed` (send 412). */
   readonly outcome: PreconditionOutcome;
   /** The status to send: the planned one, 304 or 412. */
   readonly status: number;

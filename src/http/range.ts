@@ -28,7 +28,12 @@ export type RangeIgnoredReason = 'absent' | 'malformed' | 'unit' | 'too-many' | 
 
 /** What a `Range` header asks of a representation of known length. */
 export type RangeResult =
-  | { readonly kind: 'satisfiable'; readonly ranges: readonly ByteRange[] }
+  | {
+      /** `satisfiable` (send 206 with `ranges`), `unsatisfiable` (send 416) or `ignored` (send 200 whole, `reason` says why). */
+      readonly kind: 'satisfiable';
+      /** The ranges to send, clamped to the size, in request order (coalesced with `combine`). */
+      readonly ranges: readonly ByteRange[];
+    }
   | { readonly kind: 'unsatisfiable' }
   | { readonly kind: 'ignored'; readonly reason: RangeIgnoredReason };
 

@@ -38,12 +38,19 @@ export interface ProxyFixOptions {
 
 /** The values {@link proxyFix} may replace, as they were (`undefined` when absent). */
 export interface ProxyFixOrig {
+  /** The direct peer's address (the proxy), which `X-Forwarded-For` / `Forwarded: for=` replaces. */
   REMOTE_ADDR: string | undefined;
+  /** The direct peer's port, as a decimal string. */
   REMOTE_PORT: string | undefined;
+  /** `http` or `https` as the proxy connected, which `X-Forwarded-Proto` / `Forwarded: proto=` replaces. */
   'tsgi.url_scheme': string;
+  /** The `Host` the proxy sent, which `X-Forwarded-Host` / `Forwarded: host=` (and `X-Forwarded-Port`) replace. */
   HTTP_HOST: string | undefined;
+  /** The server name before the rewrite. */
   SERVER_NAME: string;
+  /** The server port before the rewrite, as a decimal string. */
   SERVER_PORT: string;
+  /** The mount prefix before `X-Forwarded-Prefix` was prepended (`''` at the root). */
   SCRIPT_NAME: string;
 }
 

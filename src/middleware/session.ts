@@ -15,7 +15,9 @@ export interface Flash {
 
 /** What a session holds: its values and its pending flash messages. */
 export interface SessionState {
+  /** The values by key, each already a JSON copy (`set` stores `JSON.parse(JSON.stringify(value))`). */
   readonly data: Map<string, unknown>;
+  /** The flash messages not yet consumed, oldest first (`flash` appends, `consumeFlashes` empties). */
   readonly flashes: Flash[];
 }
 

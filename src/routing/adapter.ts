@@ -30,7 +30,14 @@ export interface BuildOptions {
 }
 
 /** What {@link UrlAdapter.match} found: the endpoint and its typed values (a union over the endpoints). */
-export type RouteMatch<R, C extends ConverterMap = {}> = { [E in EndpointOf<R>]: { endpoint: E; values: ValuesOf<R, E, C> } }[EndpointOf<R>];
+export type RouteMatch<R, C extends ConverterMap = {}> = {
+  [E in EndpointOf<R>]: {
+    /** The matched rule's endpoint, as given to the rule. */
+    endpoint: E;
+    /** The placeholders' values, converted by their converters (`<int:id>` → a number), by name. */
+    values: ValuesOf<R, E, C>;
+  };
+}[EndpointOf<R>];
 
 /** The arguments of `build` for endpoint `E`: values required when its pattern has placeholders. */
 export type BuildArgs<V> = {} extends V

@@ -20,7 +20,14 @@ class Node {
 
 /** What a lookup found. */
 export type Lookup =
-  | { readonly kind: 'match'; readonly rule: CompiledRule; readonly values: Record<string, unknown> }
+  | {
+      /** Which outcome: `match`, `method` (405), `slash` or `merge` (redirects) or `none` (404); the other keys depend on it. */
+      readonly kind: 'match';
+      /** The rule that matched the path and method. */
+      readonly rule: CompiledRule;
+      /** Its placeholders' converted values, by name (own properties, `__proto__` included). */
+      readonly values: Record<string, unknown>;
+    }
   /** Rules match the path, but none the method: these are the methods they answer. */
   | { readonly kind: 'method'; readonly allowed: ReadonlySet<string> }
   /** The path with a trailing slash matches a rule with strict slashes: redirect there. */

@@ -9,17 +9,21 @@ import { type CookieOptions, serializeSetCookie } from '../http/cookies.ts';
 
 /** One stored cookie, as {@link CookieJar.all} lists it. */
 export interface StoredCookie {
+  /** The cookie's name, as the `Set-Cookie` gave it. */
   name: string;
+  /** Its value as sent in `Cookie`: the raw text of the `Set-Cookie`, not percent-decoded. */
   value: string;
   /** The domain it is sent to (the host that set it, for a host-only cookie). */
   domain: string;
   /** True when it goes to `domain` only, not its subdomains (no `Domain` attribute). */
   hostOnly: boolean;
+  /** The path it is sent under: the `Path` attribute, else the directory of the request path that set it (RFC 6265 §5.1.4). */
   path: string;
   /** When it expires; `null` for a session cookie. */
   expires: Date | null;
   /** `Secure`: sent over https only. */
   secure: boolean;
+  /** `HttpOnly`: recorded only (the test client has no scripts to hide it from); it is still sent. */
   httpOnly: boolean;
   /** The `SameSite` attribute as set, lower case; recorded, not enforced (a test client makes same-site requests only). */
   sameSite: 'strict' | 'lax' | 'none' | null;
