@@ -23,11 +23,15 @@ export interface CookieOptions {
   secure?: boolean | undefined;
   /** `HttpOnly`: hidden from scripts. Default false. */
   httpOnly?: boolean | undefined;
-  /** `SameSite`: `'strict'`, `'lax'` or `'none'` (`'none'` needs `secure`). */
+  /**
+   * `SameSite`: `'strict'`, `'lax'` or `'none'`, any case (written `SameSite=Strict`…;
+   * RFC 6265bis §4.1.2.7). Default: no attribute (Chromium then treats it as `Lax`). `'none'`
+   * without `secure: true` throws a `TypeError`.
+   */
   sameSite?: 'strict' | 'lax' | 'none' | 'Strict' | 'Lax' | 'None' | undefined;
   /** `Partitioned` (CHIPS): keyed to the top-level site; needs `secure`. Default false. */
   partitioned?: boolean | undefined;
-  /** `Priority`: `'low'`, `'medium'` or `'high'` (Chromium extension). */
+  /** `Priority`: `'low'`, `'medium'` or `'high'` (Chromium extension). Default: no attribute (Chromium's `medium`). */
   priority?: 'low' | 'medium' | 'high' | undefined;
   /** How the value is encoded; default `encodeURIComponent` (decoded again by `req.cookies`). */
   encode?: ((value: string) => string) | undefined;

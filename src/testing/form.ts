@@ -17,7 +17,10 @@ export type Send<R> = (method: string, url: string, options: RequestOptions) => 
 export interface SetOptions {
   /** Which control of that name, counting from 0, when several share it; default 0. */
   index?: number | undefined;
-  /** Also set a hidden, read-only or disabled control, which a user could not change. */
+  /**
+   * Also set a hidden, read-only or disabled control, which a user could not change. Default
+   * false: setting one throws a `TestClientError` that says so (WebTest's `force_value` does it on purpose).
+   */
   force?: boolean | undefined;
 }
 

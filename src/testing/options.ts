@@ -36,7 +36,11 @@ export interface RequestOptions {
   status?: StatusExpectation | undefined;
   /** Redirects to follow (a count); default the client's (0). More than that fails the call. */
   followRedirects?: number | undefined;
-  /** Lets the app write to `tsgi.errors` without failing the call (the text is on `res.errors`). */
+  /**
+   * Lets the app write to `tsgi.errors` without failing the call (the text is on `res.errors`),
+   * as WebTest's `expect_errors` does (its other half is `status`). Default: the client's
+   * `allowErrors`, itself default false: output there throws a `TestClientError` quoting it.
+   */
   allowErrors?: boolean | undefined;
   /** Extra environ keys, set last (WebTest's `extra_environ`). */
   environ?: Partial<Environ> | undefined;
