@@ -56,3 +56,27 @@ describe('req.stream({ maxBodySize })', () => {
     expect(text).not.toContain('100 Continue');
   });
 });
+
+describe('req.stream({ maxBodySize }) after the body was read whole', () => {
+  it('answers 413 for the kept body past the limit and leaves it readable, as bytes({ maxBodySize }) does', async () => {
+    const kept = Request.application(async (req) => {
+      await req.bytes();
+      let refused = '';
+      try {
+        for await (const chunk of req.stream({ maxBodySize: 10 })) void chunk;
+      } catch (error) {
+        refused = String((error as { code?: number }).code);
+      }
+      return new Response(`${refused} ${(await req.bytes()).byteLength}`);
+    });
+    const handle = await serve(kept, { port: 0 });
+    try {
+      // Chunked (no Content-Length), so the limit is met while streaming the kept copy.
+      const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode('x'.repeat(100))), c.close()) });
+      const res = await fetch(`http://127.0.0.1:${handle.port}/`, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+      expect(await res.text()).toBe('413 100');
+    } finally {
+      await handle.close();
+    }
+  });
+});

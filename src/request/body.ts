@@ -60,8 +60,9 @@ export abstract class RequestBody {
    *
    * With `options.maxBodySize` (bytes; Werkzeug's `request.stream` under
    * `max_content_length`) the body is counted as it streams: the read that would pass the
-   * limit throws `HTTPContentTooLarge` (413) instead of handing the chunk over, and leaves the
-   * input failed with it, as `bytes()` does. Without it, `tsgi.input` itself is answered.
+   * limit throws `HTTPContentTooLarge` (413) instead of handing the chunk over, and leaves a
+   * live input failed with it, as `bytes()` does (a body kept by an earlier `bytes()` stays
+   * readable). Without it, `tsgi.input` itself is answered.
    *
    * @throws HTTPContentTooLarge (413) at once for a declared `Content-Length` past
    *   `maxBodySize`, before a byte is read (so `Expect: 100-continue` gets the 413, not
@@ -74,9 +75,11 @@ export abstract class RequestBody {
     if (maxBodySize === Infinity) return input;
     if (this.contentLength !== null && this.contentLength > maxBodySize) throw tooLarge(maxBodySize);
     const environ = this.environ;
+    // A kept body (after `bytes()`) stays readable, as `bytes({ maxBodySize })` leaves it.
+    const kept = input instanceof BufferedInput;
     return limitInput(input, maxBodySize, () => {
       const error = tooLarge(maxBodySize);
-      spoilInput(environ, input, error);
+      if (!kept) spoilInput(environ, input, error);
       return error;
     });
   }
