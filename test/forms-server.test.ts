@@ -1,5 +1,5 @@
 import { Buffer } from 'node:buffer';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -365,6 +365,30 @@ describe('Request.application over a real socket: safeFilename', () => {
       expect(names[2]).toBe('😀'.repeat(63));
       expect(names.map(bytes).every((n) => n <= 255)).toBe(true);
       expect((await readdir(saved)).sort()).toEqual([...names].sort());
+    } finally {
+      await handle.close();
+      await rm(saved, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('Request.application over a real socket: saveTo onto an existing file', () => {
+  it('leaves the file it would replace as it was when the temporary file cannot be read', async () => {
+    const saved = await mkdtemp(join(tmpdir(), 'tsgi-forms-keep-'));
+    const dest = join(saved, 'report.bin');
+    const app = Request.application(async (req) => {
+      const [file] = [...(await req.files({ spoolThreshold: 100 })).values()];
+      await writeFile(dest, 'previous');
+      await rm(file!.path!); // gone from under the upload (a tmp cleaner, a move)
+      const error = await file!.saveTo(dest).then(() => null, (e: NodeJS.ErrnoException) => e.code);
+      return new Response(`${error} ${await readFile(dest, 'utf8')}`);
+    });
+    const handle = await serve(app, { port: 0 });
+    try {
+      const body = new FormData();
+      body.append('f', new Blob([new Uint8Array(1000)]), 'large.bin');
+      const res = await fetch(`http://127.0.0.1:${handle.port}/`, { method: 'POST', body });
+      expect(await res.text()).toBe('ENOENT previous');
     } finally {
       await handle.close();
       await rm(saved, { recursive: true, force: true });

@@ -213,11 +213,20 @@ export class FileUpload {
    * replaced keeps its own), whether the upload was in memory or spooled: not the private
    * `0o600` of the temporary file, which `fs.copyFile` would carry over (Werkzeug's
    * `FileStorage.save` and multer write a new file the same way). The temporary file, if any,
-   * stays where it is until cleanup, so the upload can still be read.
+   * stays where it is until cleanup, so the upload can still be read; it is opened before
+   * `path`, so when it cannot be (`ENOENT`), a file at `path` is left as it was.
+   *
+   * @throws Error for a spooled upload after cleanup; the `fs` error (`ENOENT`, `EISDIR`…) otherwise.
    */
   async saveTo(path: string): Promise<void> {
-    if (this.#data !== undefined) await writeFile(path, this.#data);
-    else await writeFile(path, createReadStream(this.#checkedPath()));
+    if (this.#data !== undefined) return writeFile(path, this.#data);
+    // The source opened first, as `fs.copyFile` does: a temporary file gone leaves `path` untouched.
+    const source = await open(this.#checkedPath());
+    try {
+      await writeFile(path, source.createReadStream({ autoClose: false }));
+    } finally {
+      await source.close();
+    }
   }
 
   #checkedPath(): string {
