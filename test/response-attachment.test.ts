@@ -16,6 +16,9 @@ describe('res.attachment over a real socket', () => {
       expect(await disposition('/srv/files/report.pdf')).toBe('attachment; filename=report.pdf');
       expect(await disposition('C:\\Users\\ada\\résumé.pdf')).toBe(`attachment; filename="r?sum?.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`);
       expect(await disposition('plain.txt')).toBe('attachment; filename=plain.txt');
+      // path.basename, as Express's content-disposition takes it: a trailing separator does not empty the name.
+      expect(await disposition('/srv/files/exports/')).toBe('attachment; filename=exports');
+      expect(await disposition('C:\\Users\\ada\\exports\\')).toBe('attachment; filename=exports');
     } finally {
       await server.close();
     }

@@ -88,8 +88,8 @@ export abstract class ResponseRepresentation {
 
   /**
    * Sets `Content-Disposition: attachment` (Express's `res.attachment`), with the filename
-   * when given: the last segment of a path (after the last slash or backslash:
-   * `/srv/report.pdf` names `report.pdf`, as Express sends it; RFC 6266 §4.3), encoded by
+   * when given: the last segment of a path (after the last slash or backslash, trailing ones
+   * ignored: `/srv/report.pdf` names `report.pdf`, as Express sends it; RFC 6266 §4.3), encoded by
    * `content-disposition`: quoted, plus `filename*` (RFC 8187) with an ASCII fallback when it
    * is not plain ASCII. `options.type` gives another disposition type
    * (`inline` shows the file in the browser, still naming it for "save as").
@@ -101,8 +101,7 @@ export abstract class ResponseRepresentation {
    * ```
    */
   attachment(filename?: string, options: { type?: string | undefined } = {}): this {
-    // Express takes the `basename`; a backslash cuts too, for a client's Windows path.
-    const name = filename?.slice(Math.max(filename.lastIndexOf('/'), filename.lastIndexOf('\\')) + 1);
+    const name = filename === undefined ? undefined : baseName(filename);
     this.headers.set('Content-Disposition', createContentDisposition(name, { type: options.type ?? 'attachment' }));
     return this;
   }
@@ -164,4 +163,16 @@ export abstract class ResponseRepresentation {
   set proxyAuthenticate(value: Challenge | readonly Challenge[] | string | null) {
     PROXY_AUTHENTICATE.set(this, value);
   }
+}
+
+/**
+ * The last segment of `path`, as `path.basename` answers it (Express's `res.attachment`):
+ * trailing separators are ignored (`/srv/exports/` names `exports`), and a backslash
+ * separates too, for a client's Windows path.
+ */
+function baseName(path: string): string {
+  let end = path.length;
+  while (end > 0 && (path[end - 1] === '/' || path[end - 1] === '\\')) end--;
+  const trimmed = path.slice(0, end);
+  return trimmed.slice(Math.max(trimmed.lastIndexOf('/'), trimmed.lastIndexOf('\\')) + 1);
 }
