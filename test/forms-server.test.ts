@@ -395,3 +395,24 @@ describe('Request.application over a real socket: saveTo onto an existing file',
     }
   });
 });
+
+describe('Request.application over a real socket: safeFilename cut at a grapheme', () => {
+  it('cuts a long name between user-perceived characters (no half emoji sequence), never down to a dotfile', async () => {
+    const app = Request.application(async (req) => Response.json((await req.files()).getAll('f').map((file) => file.safeFilename)));
+    const handle = await serve(app, { port: 0 });
+    try {
+      const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}'; // 18 UTF-8 bytes, one grapheme
+      const body = new FormData();
+      body.append('f', new Blob(['a']), `${family.repeat(40)}.txt`);
+      body.append('f', new Blob(['b']), `a${'\u0301'.repeat(300)}.txt`); // one grapheme of 601 bytes
+      const res = await fetch(`http://127.0.0.1:${handle.port}/`, { method: 'POST', body });
+      const names = (await res.json()) as string[];
+      expect(names[0]).toBe(`${family.repeat(13)}.txt`);
+      expect(names[1]!.startsWith('a')).toBe(true);
+      expect(names[1]!.endsWith('.txt')).toBe(true);
+      expect(names.every((name) => Buffer.byteLength(name) <= 255)).toBe(true);
+    } finally {
+      await handle.close();
+    }
+  });
+});

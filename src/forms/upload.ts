@@ -31,7 +31,7 @@ export const DEFAULT_SPOOL_THRESHOLD = 500 * 1024;
  * and is saved as `shell.php`, and `C:x` is relative to a drive (Werkzeug drops them as well).
  * `.`, `..` and a name of dots become `''`. Non-ASCII letters are kept. An empty answer means
  * "make up a name". A name longer than 255 UTF-8 bytes, which file systems refuse (`ENAMETOOLONG`),
- * is cut to 255 at a character boundary, its extension kept. (Werkzeug keeps the client's name on `FileStorage.filename` and offers
+ * is cut to 255 between user-perceived characters (never in an emoji sequence), its extension kept. (Werkzeug keeps the client's name on `FileStorage.filename` and offers
  * `secure_filename`; this is a lighter cousin that keeps Unicode.) It does not guard against
  * Windows device names such as `CON`; prefer names you generate when that matters.
  */
@@ -46,21 +46,34 @@ const NAME_MAX = 255;
 const utf8 = new TextEncoder();
 const byteLength = (text: string): number => utf8.encode(text).byteLength;
 
+/** User-perceived characters (extended grapheme clusters, UAX #29): an emoji ZWJ sequence, a letter and its marks. Made on the first long name. */
+let graphemes: Intl.Segmenter | undefined;
+
 /**
- * `name` cut to {@link NAME_MAX} UTF-8 bytes at a code point, its extension (a last `.` and up
- * to 15 more characters) kept, and trailing dots and whitespace trimmed again after the cut.
+ * `name` cut to {@link NAME_MAX} UTF-8 bytes, its extension (a last `.` and up to 15 more
+ * characters) kept, and trailing dots and whitespace trimmed again after the cut.
  */
 function fitName(name: string): string {
   if (byteLength(name) <= NAME_MAX) return name;
   const extension = /\.[^.\s]{1,15}$/u.exec(name)?.[0] ?? '';
-  let room = NAME_MAX - byteLength(extension);
-  let stem = '';
-  for (const char of name.slice(0, name.length - extension.length)) {
-    room -= byteLength(char);
+  const stem = name.slice(0, name.length - extension.length);
+  const room = NAME_MAX - byteLength(extension);
+  // Between graphemes, so no emoji sequence is left half; at a code point when the first one
+  // alone is too long (a letter under hundreds of combining marks), so the stem is never empty.
+  const cut = fitUnits((graphemes ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' })).segment(stem), room) || fitUnits(stem, room);
+  return cut.replace(/[\s.]+$/u, '') + extension;
+}
+
+/** The longest run of `units` (graphemes or code points) from the start within `room` UTF-8 bytes. */
+function fitUnits(units: Iterable<string | { segment: string }>, room: number): string {
+  let kept = '';
+  for (const unit of units) {
+    const text = typeof unit === 'string' ? unit : unit.segment;
+    room -= byteLength(text);
     if (room < 0) break;
-    stem += char;
+    kept += text;
   }
-  return stem.replace(/[\s.]+$/u, '') + extension;
+  return kept;
 }
 
 /**
