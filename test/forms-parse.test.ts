@@ -145,6 +145,14 @@ describe('parseForm: multipart round trip', () => {
   });
 });
 
+describe('safeFilename in linear time', () => {
+  it('trims a name holding a run of 200,000 spaces at once (a trailing-trim regex retried at each space is quadratic: minutes)', () => {
+    // No clock: the test's own timeout is the bound, a thousand times what the linear trim takes.
+    expect(safeFilename(`a${' '.repeat(200_000)}b.txt`)).toBe('a.txt');
+    expect(safeFilename(`${'. '.repeat(100_000)}x${' .'.repeat(100_000)}`)).toBe('x');
+  });
+});
+
 describe('parseForm: spooling', () => {
   it('spools a big file to disk and removes it on cleanup', async () => {
     const big = new Uint8Array(600 * 1024).map((_, i) => i % 251);
