@@ -51,7 +51,7 @@ export interface Row {
  * Spawns `command` and resolves once it printed `Serving on <url>` (or, with `url` given, once
  * that URL answers), within 30 s; rejects with its output otherwise.
  */
-async function launch(command: string, args: string[], options: { prefix?: string; url?: string; cwd?: string; cleanup?: () => void } = {}): Promise<RunningServer> {
+async function launch(command: string, args: string[], options: { prefix?: string; url?: string; readyPath?: string; cwd?: string; cleanup?: () => void } = {}): Promise<RunningServer> {
   const child: ChildProcess = spawn(command, args, {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1' },
@@ -85,7 +85,7 @@ async function launch(command: string, args: string[], options: { prefix?: strin
       throw new Error(`${command} did not start:\n${stdout}\n${stderr}`);
     }
     if (options.url) {
-      const ok = await fetch(`${options.url}/hangup/status`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${options.url}${options.readyPath ?? '/hangup/status'}`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
       if (ok) origin = options.url;
     } else {
       origin = /Serving on (http:\/\/[^\s/]+)/.exec(stdout)?.[1]?.replace('localhost', '127.0.0.1');
@@ -167,19 +167,27 @@ export const ROWS: Row[] = [
       [GRACEFUL_STOP]: 'a Worker is told nothing of workerd’s shutdown (an open stream was still running 3 s after SIGTERM): there is no signal to give toFetchHandler’s shutdownSignal',
       'client address': 'a Worker learns the client address from CF-Connecting-IP, which Cloudflare’s edge sets; a local workerd has no such field',
     },
-    start: async () => {
-      const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-workerd-'));
-      await bundleWorker(path.join(dir, 'worker.js'));
-      copyFileSync(path.join(ROOT, 'examples/workerd.capnp'), path.join(dir, 'workerd.capnp'));
-      const port = await freePort();
-      const url = `http://127.0.0.1:${port}`;
-      return launch(bin('.bin/workerd'), ['serve', path.join(dir, 'workerd.capnp'), '--socket-addr', `http=127.0.0.1:${port}`], {
-        url,
-        cleanup: () => rmSync(dir, { recursive: true, force: true }),
-      });
-    },
+    start: () => startWorkerd(),
   },
 ];
+
+/**
+ * Bundles `entry` (default examples/worker.ts) as wrangler would and serves it on workerd with
+ * examples/workerd.capnp, on a free port of 127.0.0.1. Ready once `readyPath` answers a 2xx
+ * (the default is examples/everywhere.ts's `/hangup/status`).
+ */
+export async function startWorkerd(entry?: string, readyPath = '/hangup/status'): Promise<RunningServer> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-workerd-'));
+  await bundleWorker(path.join(dir, 'worker.js'), entry);
+  copyFileSync(path.join(ROOT, 'examples/workerd.capnp'), path.join(dir, 'workerd.capnp'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  return launch(bin('.bin/workerd'), ['serve', path.join(dir, 'workerd.capnp'), '--socket-addr', `http=127.0.0.1:${port}`], {
+    url,
+    readyPath,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  });
+}
 
 /** Peak resident memory of a process so far (Linux `VmHWM`), in bytes; undefined elsewhere. */
 export function peakMemory(pid: number): number | undefined {

@@ -6,6 +6,7 @@
  */
 import type { Environ } from '../../gateway/types.ts';
 import { lazyEnvironKey } from '../environ-rules.ts';
+import { inWorkers } from './workers.ts';
 
 /** Bun's `Server` (the second argument of `Bun.serve`'s `fetch`). */
 interface BunServer {
@@ -24,8 +25,6 @@ interface NodeBindings {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
-/** True inside a Cloudflare Worker (the documented runtime check). */
-const inWorkers = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers';
 
 /** The client's address and port as Bun or Deno tell them, `undefined` when they do not. */
 function peerOf(environ: Environ): { address?: string; port?: string } | undefined {

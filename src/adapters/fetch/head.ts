@@ -6,6 +6,7 @@
  */
 import { hasNoContent } from '../../gateway/status.ts';
 import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../head-rules.ts';
+import { inWorkers } from './workers.ts';
 
 /** What a fetch `Response` is built from. */
 export interface FetchHead {
@@ -90,6 +91,9 @@ const APPEND_FIELDS = typeof (globalThis as { Deno?: unknown }).Deno === 'object
  */
 export function fetchResponse(body: Uint8Array | ReadableStream<Uint8Array> | null, head: FetchHead): Response {
   const fields = head.fields;
+  if (inWorkers && isCoded(fields)) {
+    return new globalThis.Response(body, { status: head.code, statusText: head.reason, headers: toInit(fields), encodeBody: 'manual' } as ResponseInit);
+  }
   if (!APPEND_FIELDS) {
     return new globalThis.Response(body, { status: head.code, statusText: head.reason, headers: toInit(fields) });
   }
@@ -97,6 +101,20 @@ export function fetchResponse(body: Uint8Array | ReadableStream<Uint8Array> | nu
   const headers = response.headers;
   for (let i = 0; i < fields.length; i++) headers.append(fields[i]![0], fields[i]![1]);
   return response;
+}
+
+/**
+ * True when the fields name a `Content-Encoding`: the body is then already coded (by
+ * `compress`, or as an upstream sent it). workerd reads that field on a `Response` as an order
+ * to encode the body itself unless the init says `encodeBody: 'manual'`, so without it a gzip
+ * or br answer went out coded twice, and buffered whole.
+ */
+function isCoded(fields: Array<[string, string]>): boolean {
+  for (let i = 0; i < fields.length; i++) {
+    const name = fields[i]![0];
+    if (name.length === 16 && name.toLowerCase() === 'content-encoding') return true;
+  }
+  return false;
 }
 
 /** The pairs as a record, or the pairs themselves when a name repeats (`Set-Cookie`). */

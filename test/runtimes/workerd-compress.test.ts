@@ -1,0 +1,44 @@
+/**
+ * `compress` under `toFetchHandler` on workerd: workerd reads a `Response`'s `Content-Encoding`
+ * as an order to encode its body itself, unless the response says `encodeBody: 'manual'`; the
+ * adapter's bodies are already coded, so without it a gzip or br answer went out compressed
+ * twice (and a streamed one buffered whole). Over a real socket on 127.0.0.1.
+ */
+import http from 'node:http';
+import { fileURLToPath } from 'node:url';
+import zlib from 'node:zlib';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type RunningServer, startWorkerd } from './rows.ts';
+
+let server: RunningServer;
+
+beforeAll(async () => {
+  server = await startWorkerd(fileURLToPath(new URL('./scripts/workerd-compress.ts', import.meta.url)), '/ready');
+});
+afterAll(() => server?.stop());
+
+/** GETs `path` with `Accept-Encoding: coding`: the raw chunks and when each came, in ms. */
+function get(path: string, coding: string): Promise<{ encoding?: string; chunks: Array<{ at: number; bytes: Buffer }> }> {
+  return new Promise((resolve, reject) => {
+    const start = Date.now();
+    http.get(`${server.origin}${path}`, { headers: { 'accept-encoding': coding } }, (res) => {
+      const chunks: Array<{ at: number; bytes: Buffer }> = [];
+      res.on('data', (bytes: Buffer) => chunks.push({ at: Date.now() - start, bytes }));
+      res.on('end', () => resolve({ encoding: res.headers['content-encoding'], chunks }));
+    }).on('error', reject);
+  });
+}
+
+const decode = { gzip: zlib.gunzipSync, br: zlib.brotliDecompressSync, deflate: zlib.inflateSync } as const;
+
+it.each(['gzip', 'br', 'deflate'] as const)('sends %s once, a body in memory and a streamed one chunk by chunk', async (coding) => {
+  const memory = await get('/memory', coding);
+  expect(memory.encoding).toBe(coding);
+  expect(decode[coding](Buffer.concat(memory.chunks.map((c) => c.bytes))).toString()).toBe('x'.repeat(5000));
+
+  const stream = await get('/stream', coding);
+  expect(stream.encoding).toBe(coding);
+  expect(decode[coding](Buffer.concat(stream.chunks.map((c) => c.bytes))).toString()).toBe('first\nsecond\n');
+  // The first chunk is flushed before the second is made (300 ms later).
+  expect(stream.chunks[0]!.at).toBeLessThan(stream.chunks.at(-1)!.at - 150);
+});
