@@ -263,6 +263,20 @@ function createCompressor(coding: Coding, settings: Settings): zlib.Gzip | zlib.
   return coding === 'gzip' ? zlib.createGzip(options) : zlib.createDeflate(options);
 }
 
+/**
+ * Everything the compressor holds, as one buffer (`null` when it holds nothing). Node's
+ * `read()` answers the whole buffer at once; Bun's and Deno's `node:zlib` answer one buffered
+ * chunk per call (a flush's gzip header, then its data), so a single `read()` there sent each
+ * chunk's bytes one chunk late.
+ */
+function readAll(z: zlib.Gzip | zlib.Deflate | zlib.BrotliCompress): Buffer | null {
+  const first = z.read() as Buffer | null;
+  if (first === null || z.readableLength === 0) return first;
+  const parts = [first];
+  for (let part = z.read() as Buffer | null; part !== null; part = z.read() as Buffer | null) parts.push(part);
+  return Buffer.concat(parts);
+}
+
 /** What {@link nextOrStop} answers once the shutdown began. */
 const STOP: unique symbol = Symbol('stop');
 
@@ -303,7 +317,7 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
       z.flush(flushKind, () => {
         z.off('error', onError);
         if (failure !== undefined) reject(failure);
-        else resolve(z.read() as Buffer | null);
+        else resolve(readAll(z));
       });
     });
   const iterator = openBody(body);
