@@ -42,3 +42,15 @@ it.each(['gzip', 'br', 'deflate'] as const)('sends %s once, a body in memory and
   // The first chunk is flushed before the second is made (300 ms later).
   expect(stream.chunks[0]!.at).toBeLessThan(stream.chunks.at(-1)!.at - 150);
 });
+
+it('answers a fetch handler’s Response whose body workerd has not coded as its text', async () => {
+  // workerd codes such a body itself when it sends it (no `encodeBody: 'manual'`), as it decodes
+  // what `fetch()` and service bindings answer: its bytes are the text, not gzip.
+  for (const coding of ['identity', 'gzip'] as const) {
+    const { encoding, chunks } = await get('/inner', coding);
+    const bytes = Buffer.concat(chunks.map((c) => c.bytes));
+    const text = encoding === 'gzip' ? zlib.gunzipSync(bytes).toString() : bytes.toString();
+    expect(text === 'inner '.repeat(1000)).toBe(true);
+    expect(encoding).toBe(coding === 'gzip' ? 'gzip' : undefined);
+  }
+});

@@ -14,6 +14,7 @@ import { EnvironHeaders } from '../../datastructures/environ-headers.ts';
 import { Request } from '../../request/request.ts';
 import { isBodyReadable } from '../../request/input.ts';
 import { type HTTPException, isHTTPException } from '../../exceptions/base.ts';
+import { inWorkers } from './workers.ts';
 
 /** Options of {@link fromFetchHandler}. */
 export interface FromFetchOptions {
@@ -87,7 +88,9 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  * runtime gave `toFetchHandler` (`tsgi.fetch_env`, `tsgi.fetch_execution_context`: a Worker's
  * bindings reach a Hono app as `c.env`), `undefined` on Node. Its `Response` is answered as
  * it is (`Response.fromFetch`): status, fields (several `Set-Cookie` stay several), the body
- * streamed; a HEAD request gets no body.
+ * streamed; a HEAD request gets no body. On Cloudflare Workers its `Content-Encoding` and
+ * `Content-Length` are dropped: a Worker's `Response` body is not coded (workerd decodes what
+ * `fetch()` and service bindings receive, and codes its own answers when it sends them).
  *
  * @throws TypeError (at once) when `handler` is not a function; for an object with a `fetch`
  *   method (a Hono or h3 app, a Worker module) the message says to pass its `.fetch`.
@@ -126,6 +129,22 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
       void response.body?.cancel().catch(() => undefined);
       throw refused;
     }
-    return Response.fromFetch(response).respond(environ, startResponse);
+    return Response.fromFetch(inWorkers ? uncodedOnWorkers(response) : response).respond(environ, startResponse);
   };
+}
+
+/**
+ * On workerd, a `Response`'s `Content-Encoding` is an order to code its body when it is sent,
+ * not a description of it: a Worker's own `Response` holds the text (unless made with
+ * `encodeBody: 'manual'`), and `fetch()` and service bindings decode what they receive
+ * (unless asked `encodeResponseBody: 'manual'`) while keeping the upstream's `Content-Encoding`
+ * and `Content-Length`. So the answer loses both fields, and the gateway's body is the text
+ * it is (`compress` above codes it again when the client asks).
+ */
+function uncodedOnWorkers(response: globalThis.Response): globalThis.Response {
+  if (!response.headers.has('content-encoding')) return response;
+  const headers = new globalThis.Headers(response.headers);
+  headers.delete('content-encoding');
+  headers.delete('content-length');
+  return new globalThis.Response(response.body, { status: response.status, statusText: response.statusText, headers });
 }

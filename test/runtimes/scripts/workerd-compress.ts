@@ -1,10 +1,12 @@
 /**
  * A Worker for test/runtimes/workerd-compress.test.ts: `compress` in front of a body streamed in
- * two chunks 300 ms apart (`/stream`), and of one in memory (`/memory`).
+ * two chunks 300 ms apart (`/stream`), of one in memory (`/memory`), and of a fetch handler's
+ * `Response` that carries `Content-Encoding: gzip` over a body workerd has not coded
+ * (`/inner`: a Worker's own `Response`, as `fetch()` and service bindings answer too).
  */
 import { Request, Response } from 'tsgi';
-import { toFetchHandler } from 'tsgi/fetch';
-import { compress } from 'tsgi/middleware';
+import { fromFetchHandler, toFetchHandler } from 'tsgi/fetch';
+import { compress, mount } from 'tsgi/middleware';
 
 const encoder = new TextEncoder();
 
@@ -14,12 +16,19 @@ async function* twoChunks(): AsyncGenerator<Uint8Array> {
   yield encoder.encode('second\n');
 }
 
-const app = compress(
-  Request.application((req) => {
-    if (req.pathInfo === '/memory') return new Response('x'.repeat(5000), { contentType: 'text/plain' });
-    if (req.pathInfo === '/stream') return new Response(twoChunks(), { contentType: 'text/plain' });
-    return new Response('ok');
-  }),
+/** The text `/inner` answers. */
+const INNER = 'inner '.repeat(1000);
+
+const inner = fromFetchHandler(
+  () => new globalThis.Response(INNER, { headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip' } }),
 );
+
+const site = Request.application((req) => {
+  if (req.pathInfo === '/memory') return new Response('x'.repeat(5000), { contentType: 'text/plain' });
+  if (req.pathInfo === '/stream') return new Response(twoChunks(), { contentType: 'text/plain' });
+  return new Response('ok');
+});
+
+const app = compress(mount({ '/inner': inner, '/': site }));
 
 export default { fetch: toFetchHandler(app) };
