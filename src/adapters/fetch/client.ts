@@ -25,7 +25,6 @@ interface NodeBindings {
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
-
 /** The client's address and port as Bun or Deno tell them, `undefined` when they do not. */
 function peerOf(environ: Environ): { address?: string; port?: string } | undefined {
   const env = environ['tsgi.fetch_env'] as Partial<BunServer & DenoInfo>;

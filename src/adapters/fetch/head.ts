@@ -105,7 +105,7 @@ export function fetchResponse(body: Uint8Array | ReadableStream<Uint8Array> | nu
 
 /**
  * True when the fields name a `Content-Encoding`: the body is then already coded (by
- * `compress`, or as an upstream sent it). workerd reads that field on a `Response` as an order
+ * `compress`, or by the app itself). workerd reads that field on a `Response` as an order
  * to encode the body itself unless the init says `encodeBody: 'manual'`, so without it a gzip
  * or br answer went out coded twice, and buffered whole.
  */
