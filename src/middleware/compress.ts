@@ -326,6 +326,8 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
   /** Output not yet yielded: at the shutdown, it goes out with the end of the coding. */
   const held: Buffer[] = [];
   let throwing = false;
+  /** True once a chunk went out (the head with it). */
+  let sent = false;
   try {
     for (;;) {
       const next = await nextOrStop(iterator, shutdown);
@@ -335,9 +337,18 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
         break;
       }
       const chunk = checkChunk(next.value);
-      if (chunk.byteLength === 0) continue;
+      if (chunk.byteLength === 0) {
+        // The app's way to send its head before any content (an event stream waiting for its
+        // first event, spec §6): passed on while nothing was sent, so the head goes now.
+        if (!sent) {
+          sent = true;
+          yield chunk;
+        }
+        continue;
+      }
       const output = await step(chunk);
       if (output === null || output.byteLength === 0) continue;
+      sent = true;
       if (shutdown?.signal.aborted === true) {
         held.push(output);
         break;

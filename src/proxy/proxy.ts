@@ -23,6 +23,10 @@ import { ExchangeClosed, type ExchangeTimeouts, type UpstreamHead, UpstreamExcha
 import { PROXY_AUTHENTICATION_CODE, answerFailure, failedMidBody, isConnectionLost } from './upstream-errors.ts';
 import { upstreamConnector } from './upstream-socket.ts';
 import { earlyHintsForwarder } from './early-hints.ts';
+import { eventStreamKind } from '../gateway/shutdown.ts';
+
+/** The empty first chunk that sends an event stream's head before its first event. */
+const EMPTY = new Uint8Array(0);
 
 /** What {@link proxy} answers: a gateway app, plus `close()` to release its connections. */
 export interface ProxyApp extends App {
@@ -166,6 +170,15 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     } catch (error) {
       exchange.abort(new ExchangeClosed('invalid response header'));
       return answerFailure(environ, startResponse, origin, Object.assign(error as Error, { code: 'ERR_INVALID_HEADER' }));
+    }
+    // An event stream's head goes out at once, with an empty first chunk, as nginx
+    // (`proxy_buffering off`) and http-proxy pass it on: the client's EventSource opens, and a
+    // `timeout` above sees the answer start, while the upstream works on its first event (an
+    // LLM's first token). A failure before that event cuts the connection, which EventSource
+    // takes as an error and reconnects.
+    if (eventStreamKind(responseHeaders) !== undefined) {
+      startResponse(statusLine(head), responseHeaders);
+      return failLoudly(exchange, origin, EMPTY);
     }
     // The server sends no head before the body's first chunk either: a failure up to there is
     // answered as one before the head (502, saying which), not as the server's 500.

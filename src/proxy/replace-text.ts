@@ -125,13 +125,25 @@ async function* replaceStream(body: Body, codec: TextCodec, replacers: TextRepla
   const decoder = codec.decoder();
   const splitter = events ? new EventSplitter() : null;
   const run = (text: string, flush: boolean) => replacers.reduce((out, replacer) => replacer.push(out, flush), text);
+  /** True once a chunk went out (the head with it). */
+  let sent = false;
   for await (const chunk of body) {
+    // The app's empty chunk sends its head before any content (an event stream waiting for its
+    // first event, spec §6): passed on while nothing was sent.
+    if (chunk.byteLength === 0 && !sent) {
+      sent = true;
+      yield chunk;
+      continue;
+    }
     const text = decoder.decode(chunk, { stream: true });
     const pieces = splitter === null ? { ends: [], rest: text } : splitter.split(text);
     let out = '';
     for (const end of pieces.ends) out += run(end, true);
     out += run(pieces.rest, false);
-    if (out !== '') yield codec.encode(out);
+    if (out !== '') {
+      sent = true;
+      yield codec.encode(out);
+    }
   }
   const rest = run(decoder.decode(), true);
   if (rest !== '') yield codec.encode(rest);

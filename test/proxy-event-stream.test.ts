@@ -1,0 +1,83 @@
+/**
+ * proxy() in front of a server-sent-events upstream (an LLM-style token stream), over real
+ * sockets: the head reaches the client when the upstream sends it, not with the first event,
+ * under the filters and `timeout` too.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compose } from 'tsgi';
+import { compress, timeout } from 'tsgi/middleware';
+import { decodeContent, proxy, replaceText } from 'tsgi/proxy';
+import { start } from './node-helpers.ts';
+
+/** An upstream that sends an event-stream head at once and its one event after `?delay` ms. */
+const upstream = http.createServer((req, res) => {
+  const query = new URL(req.url ?? '/', 'http://x').searchParams;
+  const delay = Number(query.get('delay') ?? 0);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  res.flushHeaders();
+  if (query.has('die')) {
+    setTimeout(() => res.socket?.destroy(), delay);
+    return;
+  }
+  const timer = setTimeout(() => res.end('data: {"token":"a","secret":"s"}\n\n'), delay);
+  res.on('close', () => clearTimeout(timer));
+});
+await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
+
+/** GET `path`; answers the status and when the head came, and the body once it ends. */
+function timedGet(target: string): Promise<{ status: number; headAfter: number; body: Promise<string> }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    http
+      .get(target, { agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const body = new Promise<string>((r) => res.on('end', () => r(Buffer.concat(chunks).toString())));
+        resolve({ status: res.statusCode ?? 0, headAfter: Date.now() - started, body });
+      })
+      .on('error', reject);
+  });
+}
+
+const redact = (app: Parameters<typeof replaceText>[0]) => replaceText(app, { replacements: [[/"secret":"[^"]*"/g, '"secret":"***"']] });
+
+describe('an event-stream upstream slow to its first event', () => {
+  it('passes the head on when the upstream sends it (EventSource opens), not with the first event', async () => {
+    const server = await start(proxy(url));
+    const reply = await timedGet(`${server.url}/?delay=600`);
+    expect(reply.status).toBe(200);
+    expect(reply.headAfter).toBeLessThan(400);
+    expect(await reply.body).toBe('data: {"token":"a","secret":"s"}\n\n');
+  });
+
+  it('does so under compress, replaceText and decodeContent too', async () => {
+    const server = await start(compose(compress, redact, decodeContent)(proxy(url)));
+    const reply = await timedGet(`${server.url}/?delay=600`);
+    expect(reply.status).toBe(200);
+    expect(reply.headAfter).toBeLessThan(400);
+    expect(await reply.body).toBe('data: {"token":"a","secret":"***"}\n\n');
+  });
+
+  it('is not answered 503 by timeout() when the head came in time', async () => {
+    const server = await start(timeout(proxy(url), { ms: 300 }));
+    const reply = await timedGet(`${server.url}/?delay=600`);
+    expect(reply.status).toBe(200);
+    expect(await reply.body).toBe('data: {"token":"a","secret":"s"}\n\n');
+  });
+
+  it('cuts the connection when the upstream dies before the first event: an error EventSource reconnects after, not a 502 page', async () => {
+    const server = await start(proxy(url));
+    const outcome = await new Promise<string>((resolve) => {
+      http.get(`${server.url}/?delay=100&die`, { agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(`clean end ${res.statusCode}`));
+        res.on('error', () => resolve(`cut ${res.statusCode} ${res.headers['content-type']}`));
+      });
+    });
+    expect(outcome).toBe('cut 200 text/event-stream');
+  });
+});
