@@ -14,6 +14,14 @@ import { start } from './node-helpers.ts';
 /** An upstream that sends an event-stream head at once and its one event after `?delay` ms. */
 const upstream = http.createServer((req, res) => {
   const query = new URL(req.url ?? '/', 'http://x').searchParams;
+  if (query.has('ndjson')) {
+    // Two JSON lines 600 ms apart, as a streamed API (Ollama, a log tail) sends them.
+    res.writeHead(200, { 'content-type': query.get('ndjson')! });
+    res.write('{"token":"a","secret":"s1"}\n');
+    const timer = setTimeout(() => res.end('{"token":"b","secret":"s2"}\n'), 600);
+    res.on('close', () => clearTimeout(timer));
+    return;
+  }
   const delay = Number(query.get('delay') ?? 0);
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.flushHeaders();
@@ -80,4 +88,28 @@ describe('an event-stream upstream slow to its first event', () => {
     });
     expect(outcome).toBe('cut 200 text/event-stream');
   });
+});
+
+describe('a line-delimited JSON stream under replaceText', () => {
+  for (const type of ['application/x-ndjson', 'application/jsonl', 'application/json-seq']) {
+    it(`rewrites ${type} by default, and sends each line once it is complete`, async () => {
+      const server = await start(redact(proxy(url)));
+      const first = await new Promise<{ line: string; after: number; body: Promise<string> }>((resolve, reject) => {
+        const started = Date.now();
+        http
+          .get(`${server.url}/?ndjson=${encodeURIComponent(type)}`, { agent: false }, (res) => {
+            let text = '';
+            const body = new Promise<string>((r) => res.on('end', () => r(text)));
+            res.on('data', (chunk: Buffer) => {
+              if (text === '') resolve({ line: chunk.toString(), after: Date.now() - started, body });
+              text += chunk.toString();
+            });
+          })
+          .on('error', reject);
+      });
+      expect(first.line).toBe('{"token":"a","secret":"***"}\n');
+      expect(first.after).toBeLessThan(400);
+      expect(await first.body).toBe('{"token":"a","secret":"***"}\n{"token":"b","secret":"***"}\n');
+    });
+  }
 });

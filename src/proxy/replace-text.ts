@@ -8,6 +8,7 @@ import { parseMediaType } from '../http/media-type.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { checkVersion } from '../middleware/etag-version.ts';
 import { EventSplitter } from './event-stream.ts';
+import { LineSplitter, isJsonLinesType } from './json-lines.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
 import { type TextCodec, textCodec } from './text-codec.ts';
 
@@ -27,7 +28,8 @@ export interface ReplaceTextOptions {
   maxMatchLength?: number | undefined;
   /**
    * Decides from the media type (`text/css`, lower-case, no parameters) whether to rewrite a
-   * response. Default: `text/*`, JSON (`application/json`, `+json`), JavaScript
+   * response. Default: `text/*`, JSON (`application/json`, `+json`), line-delimited JSON
+   * (`application/x-ndjson`, `application/jsonl`, `application/json-seq` and aliases), JavaScript
    * (`application/javascript`, `application/ecmascript`) and XML (`application/xml`, `+xml`).
    */
   filter?: ((type: string, environ: Environ) => boolean) | undefined;
@@ -50,7 +52,8 @@ function isText(type: string): boolean {
     type.startsWith('text/') ||
     type === 'application/json' || type.endsWith('+json') ||
     type === 'application/javascript' || type === 'application/ecmascript' ||
-    type === 'application/xml' || type.endsWith('+xml')
+    type === 'application/xml' || type.endsWith('+xml') ||
+    isJsonLinesType(type)
   );
 }
 
@@ -78,7 +81,9 @@ function isText(type: string): boolean {
  * characters until more text comes or the body ends; in a `text/event-stream` (server-sent
  * events), each event is replaced and sent as soon as the blank line that ends it has come,
  * as if the body ended there: a match never spans two events, `$` and lookahead see the end
- * of the event, and `^` and lookbehind its start. A RegExp match of no characters (`/a?/`) is
+ * of the event, and `^` and lookbehind its start; in line-delimited JSON
+ * (`application/x-ndjson`, `application/jsonl`, `application/json-seq`…), each line once its
+ * line feed has come, the same way. A RegExp match of no characters (`/a?/`) is
  * skipped, unlike `String.prototype.replace`. Nothing is sent early because the source
  * pauses, so the output is the same whatever the timing and the chunking. For other streamed types that must flow, prefer string
  * patterns or a small `maxMatchLength`.
@@ -113,17 +118,19 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     const codec = textCodec(type.parameters.charset ?? 'utf-8');
     if (codec === null) return null;
     const replacers = pairs.map(([p, r]) => new TextReplacer(p, r, maxMatchLength));
-    return (body) => replaceStream(body, codec, replacers, type.type === 'text/event-stream');
+    const unit = type.type === 'text/event-stream' ? 'event' : isJsonLinesType(type.type) ? 'line' : null;
+    return (body) => replaceStream(body, codec, replacers, unit);
   }, { dropsLastModified: true, etagVersion: version });
 }
 
 /**
- * The body, decoded, replaced and encoded back. In an event stream (`events`) each event is
- * replaced and sent once the blank line that ends it has come, as if the body ended there.
+ * The body, decoded, replaced and encoded back. In an event stream (`unit` `'event'`) each
+ * event is replaced and sent once the blank line that ends it has come, as if the body ended
+ * there; in line-delimited JSON (`'line'`), each line once its LF has come.
  */
-async function* replaceStream(body: Body, codec: TextCodec, replacers: TextReplacer[], events: boolean): AsyncGenerator<Uint8Array, void, undefined> {
+async function* replaceStream(body: Body, codec: TextCodec, replacers: TextReplacer[], unit: 'event' | 'line' | null): AsyncGenerator<Uint8Array, void, undefined> {
   const decoder = codec.decoder();
-  const splitter = events ? new EventSplitter() : null;
+  const splitter = unit === 'event' ? new EventSplitter() : unit === 'line' ? new LineSplitter() : null;
   const run = (text: string, flush: boolean) => replacers.reduce((out, replacer) => replacer.push(out, flush), text);
   /** True once a chunk went out (the head with it). */
   let sent = false;
