@@ -6,14 +6,30 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compose } from 'tsgi';
-import { compress, timeout } from 'tsgi/middleware';
+import { Request, compose } from 'tsgi';
+import { callApp, compress, timeout } from 'tsgi/middleware';
 import { decodeContent, proxy, replaceText } from 'tsgi/proxy';
 import { start } from './node-helpers.ts';
+
+let flooded = 0;
+const MiB = 1024 * 1024;
 
 /** An upstream that sends an event-stream head at once and its one event after `?delay` ms. */
 const upstream = http.createServer((req, res) => {
   const query = new URL(req.url ?? '/', 'http://x').searchParams;
+  if (query.has('flood')) {
+    // 1 KiB events as fast as the proxy takes them; what went out is counted in `flooded`.
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    const event = `data: ${'x'.repeat(1018)}\n\n`;
+    const pump = () => {
+      while (!res.destroyed) {
+        flooded += event.length;
+        if (!res.write(event)) return void res.once('drain', pump);
+      }
+    };
+    pump();
+    return;
+  }
   if (query.has('ndjson')) {
     // Two JSON lines 600 ms apart, as a streamed API (Ollama, a log tail) sends them.
     res.writeHead(200, { 'content-type': query.get('ndjson')! });
@@ -112,4 +128,32 @@ describe('a line-delimited JSON stream under replaceText', () => {
       expect(await first.body).toBe('{"token":"a","secret":"***"}\n{"token":"b","secret":"***"}\n');
     });
   }
+});
+
+describe('a steady reader slower than an upstream of small chunks', () => {
+  it('keeps the proxy from reading ahead (backpressure holds, memory bounded)', async () => {
+    const app = proxy(url);
+    flooded = 0;
+    const started = await callApp(app, Request.blank('/?flood').environ);
+    const body = (started.body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    let consumed = 0;
+    let largest = 0;
+    const until = Date.now() + 1500;
+    try {
+      while (Date.now() < until) {
+        const step = await body.next();
+        if (step.done === true) break;
+        consumed += step.value.byteLength;
+        largest = Math.max(largest, step.value.buffer.byteLength);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+      // Socket buffers on both sides of the upstream connection and the proxy's 64 KiB queue.
+      expect(flooded - consumed).toBeLessThan(12 * MiB);
+      // What a chunk handed on keeps alive: undici's read, not everything read ahead.
+      expect(largest).toBeLessThan(MiB);
+    } finally {
+      await body.return?.();
+      await app.close();
+    }
+  });
 });

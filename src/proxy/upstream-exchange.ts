@@ -13,7 +13,14 @@ export interface UpstreamHead {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** Bytes queued from the upstream before reading from its socket pauses. */
+/**
+ * Bytes queued from the upstream before reading from its socket pauses. Reading resumes only
+ * once the queue is empty, not as soon as it is below this: undici puts what it has not parsed
+ * back into the socket when paused, and reads it all again, with what came since, as one new
+ * buffer when resumed, so resuming for every chunk taken (a steady client slower than an
+ * upstream of small chunks: an event stream under `compress`) made it read ahead without end,
+ * each queued chunk keeping a copy of megabytes alive (1 GB for 20 MB of events).
+ */
 const HIGH_WATER = 64 * 1024;
 
 type Step = IteratorResult<Uint8Array, undefined>;
@@ -226,7 +233,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
     const chunk = this.queue.shift();
     if (chunk !== undefined) {
       this.queued -= chunk.byteLength;
-      if (this.queued < HIGH_WATER && this.controller?.paused) {
+      if (this.queued === 0 && this.controller?.paused) {
         this.controller.resume();
         if (this.timeouts !== undefined) this.arm(this.timeouts.body);
       }
