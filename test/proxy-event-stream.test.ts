@@ -4,6 +4,7 @@
  * under the filters and `timeout` too.
  */
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Request, compose } from 'tsgi';
@@ -39,6 +40,14 @@ const upstream = http.createServer((req, res) => {
     return;
   }
   const delay = Number(query.get('delay') ?? 0);
+  if (query.has('gzip')) {
+    // The event gzipped, as an upstream behind its own compression sends it.
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
+    res.flushHeaders();
+    const timer = setTimeout(() => res.end(gzipSync('data: {"token":"a","secret":"s"}\n\n')), delay);
+    res.on('close', () => clearTimeout(timer));
+    return;
+  }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.flushHeaders();
   if (query.has('die')) {
@@ -81,6 +90,14 @@ describe('an event-stream upstream slow to its first event', () => {
   it('does so under compress, replaceText and decodeContent too', async () => {
     const server = await start(compose(compress, redact, decodeContent)(proxy(url)));
     const reply = await timedGet(`${server.url}/?delay=600`);
+    expect(reply.status).toBe(200);
+    expect(reply.headAfter).toBeLessThan(400);
+    expect(await reply.body).toBe('data: {"token":"a","secret":"***"}\n\n');
+  });
+
+  it('does so when decodeContent decodes a gzipped event stream', async () => {
+    const server = await start(compose(redact, decodeContent)(proxy(url)));
+    const reply = await timedGet(`${server.url}/?delay=600&gzip`);
     expect(reply.status).toBe(200);
     expect(reply.headAfter).toBeLessThan(400);
     expect(await reply.body).toBe('data: {"token":"a","secret":"***"}\n\n');

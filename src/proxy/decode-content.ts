@@ -143,6 +143,12 @@ async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8
   let z: Decoder | undefined;
   try {
     for await (const chunk of leading(body, 2)) {
+      // The app's empty first chunk sends its head before any content (spec §6; `proxy` does
+      // so for an event stream): passed on, so the head is not held until the first event.
+      if (chunk.byteLength === 0) {
+        yield chunk;
+        continue;
+      }
       if (z === undefined) {
         z = decoder(coding, chunk);
         // Failures are read from z.errored (and the end's iterator): an 'error' event after the
@@ -166,13 +172,20 @@ async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8
 
 /**
  * The non-empty chunks of `body`, the first ones joined until they hold at least `size` bytes
- * (or the whole body, when it is shorter): enough to read a header from.
+ * (or the whole body, when it is shorter): enough to read a header from. An empty first chunk
+ * of `body` is kept, as the first.
  */
 async function* leading(body: Body, size: number): AsyncGenerator<Uint8Array, void, undefined> {
   const head: Uint8Array[] = [];
   let length = 0;
+  let first = true;
   for await (const chunk of body) {
-    if (chunk.byteLength === 0) continue;
+    if (chunk.byteLength === 0) {
+      if (first) yield chunk;
+      first = false;
+      continue;
+    }
+    first = false;
     if (length >= size) {
       yield chunk;
       continue;
