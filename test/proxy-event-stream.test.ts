@@ -8,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Request, compose } from 'tsgi';
-import { callApp, compress, timeout } from 'tsgi/middleware';
+import { callApp, compress, timeout, transformBody } from 'tsgi/middleware';
 import { decodeContent, proxy, replaceText } from 'tsgi/proxy';
 import { start } from './node-helpers.ts';
 
@@ -101,6 +101,31 @@ describe('an event-stream upstream slow to its first event', () => {
     expect(reply.status).toBe(200);
     expect(reply.headAfter).toBeLessThan(400);
     expect(await reply.body).toBe('data: {"token":"a","secret":"***"}\n\n');
+  });
+
+  it('does so under a transformBody middleware that passes chunks on', async () => {
+    // A byte counter, as an SSE gateway adds one: each chunk passed on as it is.
+    let counted = 0;
+    const server = await start(
+      timeout(
+        async (environ, startResponse) => {
+          const { status, headers, body } = await callApp(proxy(url), environ);
+          startResponse(status, headers);
+          return transformBody(body, {
+            transform: (chunk) => {
+              counted += chunk.byteLength;
+              return chunk;
+            },
+          });
+        },
+        { ms: 300 },
+      ),
+    );
+    const reply = await timedGet(`${server.url}/?delay=600`);
+    expect(reply.status).toBe(200);
+    expect(reply.headAfter).toBeLessThan(250);
+    expect(await reply.body).toBe('data: {"token":"a","secret":"s"}\n\n');
+    expect(counted).toBe(34);
   });
 
   it('is not answered 503 by timeout() when the head came in time', async () => {

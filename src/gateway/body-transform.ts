@@ -11,8 +11,11 @@ import { wrapBody } from './body-watch.ts';
 /**
  * What a step of a {@link BodyTransformer} answers: one chunk, several (sent in order, one per
  * `next()`), or nothing (`undefined`, or `[]`). Empty chunks are left out (they would send
- * nothing, and a last empty chunk would keep a server from framing the body with its length).
- * A promise of it is waited for.
+ * nothing, and a last empty chunk would keep a server from framing the body with its length),
+ * but for the body's empty first chunk, which sends its head before any content (docs/spec.md
+ * §6: an event stream waiting for its first event, as `proxy` sends one): when nothing was
+ * handed on yet and the answer for it is empty, it is passed on as it is. A promise of it is
+ * waited for.
  */
 export type TransformedChunks = Uint8Array | readonly Uint8Array[] | undefined | void;
 
@@ -130,6 +133,8 @@ export function transformBody(body: Body, transformer: BodyTransformer): AsyncIt
   };
   let queue: readonly Uint8Array[] = NONE;
   let at = 0;
+  /** True once a chunk was handed out (the head with it). */
+  let started = false;
   /** Nothing more is asked of the body: it ended, failed, was closed, or the output was terminated. */
   let finished = false;
   /** The consumer called `return()`: nothing more is handed out. */
@@ -143,7 +148,9 @@ export function transformBody(body: Body, transformer: BodyTransformer): AsyncIt
   const transform = async (chunk: unknown): Promise<readonly Uint8Array[]> => {
     try {
       const input = checkChunk(chunk);
-      return chunksOf(transformer.transform === undefined ? input : await transformer.transform(input, controller), 'transform');
+      const chunks = chunksOf(transformer.transform === undefined ? input : await transformer.transform(input, controller), 'transform');
+      // The body's empty first chunk sends its head now (spec §6): not held until the first output.
+      return chunks.length === 0 && input.byteLength === 0 && !started ? [input] : chunks;
     } catch (error) {
       finished = true;
       await closeSource(); // the error on its way goes first; what the close threw waits for a later return()
@@ -153,7 +160,10 @@ export function transformBody(body: Body, transformer: BodyTransformer): AsyncIt
   const pull = async (): Promise<Step> => {
     for (;;) {
       if (closed) return DONE;
-      if (at < queue.length) return { done: false, value: queue[at++]! };
+      if (at < queue.length) {
+        started = true;
+        return { done: false, value: queue[at++]! };
+      }
       if (finished) return DONE;
       if (terminated) {
         finished = true;
