@@ -54,3 +54,10 @@ it('answers a fetch handler’s Response whose body workerd has not coded as its
     expect(encoding).toBe(coding === 'gzip' ? 'gzip' : undefined);
   }
 });
+
+it('keeps a fetch handler’s deflate answer coded as it is, its Content-Encoding with it', async () => {
+  // workerd decodes and codes only gzip and br: a deflate body is what the handler made.
+  const { encoding, chunks } = await get('/inner-deflate', 'deflate');
+  expect(encoding).toBe('deflate');
+  expect(zlib.inflateSync(Buffer.concat(chunks.map((c) => c.bytes))).toString() === 'inner '.repeat(1000)).toBe(true);
+});

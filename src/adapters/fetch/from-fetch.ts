@@ -88,9 +88,10 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  * runtime gave `toFetchHandler` (`tsgi.fetch_env`, `tsgi.fetch_execution_context`: a Worker's
  * bindings reach a Hono app as `c.env`), `undefined` on Node. Its `Response` is answered as
  * it is (`Response.fromFetch`): status, fields (several `Set-Cookie` stay several), the body
- * streamed; a HEAD request gets no body. On Cloudflare Workers its `Content-Encoding` and
- * `Content-Length` are dropped: a Worker's `Response` body is not coded (workerd decodes what
- * `fetch()` and service bindings receive, and codes its own answers when it sends them).
+ * streamed; a HEAD request gets no body. On Cloudflare Workers an answer with
+ * `Content-Encoding: gzip` or `br` loses that field and its `Content-Length`: such a body is not
+ * coded there (workerd decodes what `fetch()` and service bindings receive, and codes its own
+ * answers when it sends them); other codings (`deflate`) and uncoded answers keep both.
  *
  * @throws TypeError (at once) when `handler` is not a function; for an object with a `fetch`
  *   method (a Hono or h3 app, a Worker module) the message says to pass its `.fetch`.
@@ -134,15 +135,24 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
 }
 
 /**
- * On workerd, a `Response`'s `Content-Encoding` is an order to code its body when it is sent,
- * not a description of it: a Worker's own `Response` holds the text (unless made with
- * `encodeBody: 'manual'`), and `fetch()` and service bindings decode what they receive
- * (unless asked `encodeResponseBody: 'manual'`) while keeping the upstream's `Content-Encoding`
- * and `Content-Length`. So the answer loses both fields, and the gateway's body is the text
- * it is (`compress` above codes it again when the client asks).
+ * The codings workerd codes and decodes itself, as it spells them (`GZIP`, `x-gzip`, `deflate`,
+ * `zstd` or a list pass through `fetch()` still coded, and a `Response` carrying them is sent as
+ * it is).
+ */
+const WORKERD_CODINGS = new Set(['gzip', 'br']);
+
+/**
+ * On workerd, a `Content-Encoding: gzip` or `br` on a `Response` is an order to code its body
+ * when it is sent, not a description of it: a Worker's own `Response` holds the text (unless
+ * made with `encodeBody: 'manual'`), and `fetch()` and service bindings decode what they
+ * receive (unless asked `encodeResponseBody: 'manual'`) while keeping the upstream's
+ * `Content-Encoding` and `Content-Length`. So such an answer loses both fields, and the
+ * gateway's body is the text it is (`compress` above codes it again when the client asks).
+ * Any other coding (`deflate`) is the body's own, and stays with its length.
  */
 function uncodedOnWorkers(response: globalThis.Response): globalThis.Response {
-  if (!response.headers.has('content-encoding')) return response;
+  const coding = response.headers.get('content-encoding');
+  if (coding === null || !WORKERD_CODINGS.has(coding)) return response;
   const headers = new globalThis.Headers(response.headers);
   headers.delete('content-encoding');
   headers.delete('content-length');

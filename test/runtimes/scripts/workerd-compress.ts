@@ -2,8 +2,10 @@
  * A Worker for test/runtimes/workerd-compress.test.ts: `compress` in front of a body streamed in
  * two chunks 300 ms apart (`/stream`), of one in memory (`/memory`), and of a fetch handler's
  * `Response` that carries `Content-Encoding: gzip` over a body workerd has not coded
- * (`/inner`: a Worker's own `Response`, as `fetch()` and service bindings answer too).
+ * (`/inner`: a Worker's own `Response`, as `fetch()` and service bindings answer too), and of
+ * one whose body is coded in `deflate`, a coding workerd neither decodes nor codes (`/inner-deflate`).
  */
+import zlib from 'node:zlib';
 import { Request, Response } from 'tsgi';
 import { fromFetchHandler, toFetchHandler } from 'tsgi/fetch';
 import { compress, mount } from 'tsgi/middleware';
@@ -23,12 +25,17 @@ const inner = fromFetchHandler(
   () => new globalThis.Response(INNER, { headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'gzip' } }),
 );
 
+/** A handler's own deflate body, which workerd sends as it is (it codes and decodes only gzip and br). */
+const innerDeflate = fromFetchHandler(
+  () => new globalThis.Response(zlib.deflateSync(INNER), { headers: { 'Content-Type': 'text/plain', 'Content-Encoding': 'deflate' } }),
+);
+
 const site = Request.application((req) => {
   if (req.pathInfo === '/memory') return new Response('x'.repeat(5000), { contentType: 'text/plain' });
   if (req.pathInfo === '/stream') return new Response(twoChunks(), { contentType: 'text/plain' });
   return new Response('ok');
 });
 
-const app = compress(mount({ '/inner': inner, '/': site }));
+const app = compress(mount({ '/inner-deflate': innerDeflate, '/inner': inner, '/': site }));
 
 export default { fetch: toFetchHandler(app) };
