@@ -76,6 +76,18 @@ describe('fromFetchHandler', () => {
     expect(await head.text()).toBe('');
   });
 
+  it('answers a HEAD without a length when the handler gave none, not Content-Length: 0, over a socket', async () => {
+    // Hono answers a HEAD with the GET's fields and no body: a streamed GET declares no length.
+    const app = new Hono().get('/', (c) => c.body(new ReadableStream({ start: (controller) => controller.close() }), 200, { 'Content-Type': 'text/plain' }));
+    const server = await start(fromFetchHandler(app.fetch));
+    const head = await request(server.url, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers['content-length']).toBeUndefined();
+    // A length the handler declared stays.
+    const declared = await start(fromFetchHandler(() => new Response(null, { headers: { 'Content-Length': '7' } })));
+    expect((await request(declared.url, { method: 'HEAD' })).headers['content-length']).toBe('7');
+  });
+
   it("cancels the handler's streamed body when a HEAD answer drops it, over a socket (an event source stops)", async () => {
     let cancelled = false;
     let timer: ReturnType<typeof setInterval> | undefined;

@@ -61,3 +61,14 @@ it('keeps a fetch handler’s deflate answer coded as it is, its Content-Encodin
   expect(encoding).toBe('deflate');
   expect(zlib.inflateSync(Buffer.concat(chunks.map((c) => c.bytes))).toString() === 'inner '.repeat(1000)).toBe(true);
 });
+
+it('answers a HEAD to a fetch handler’s gzip answer without the coded length, and not a length of 0', async () => {
+  // The GET's body is the decoded text, whose length the HEAD answer does not know.
+  const head = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    http.request(`${server.origin}/inner`, { method: 'HEAD', headers: { 'accept-encoding': 'identity' } }, resolve).on('error', reject).end();
+  });
+  head.resume();
+  expect(head.statusCode).toBe(200);
+  expect(head.headers['content-encoding']).toBeUndefined();
+  expect(head.headers['content-length']).toBeUndefined();
+});

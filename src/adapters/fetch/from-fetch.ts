@@ -88,10 +88,11 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  * runtime gave `toFetchHandler` (`tsgi.fetch_env`, `tsgi.fetch_execution_context`: a Worker's
  * bindings reach a Hono app as `c.env`), `undefined` on Node. Its `Response` is answered as
  * it is (`Response.fromFetch`): status, fields (several `Set-Cookie` stay several), the body
- * streamed; a HEAD request gets no body. On Cloudflare Workers an answer with
- * `Content-Encoding: gzip` or `br` loses that field and its `Content-Length`: such a body is not
- * coded there (workerd decodes what `fetch()` and service bindings receive, and codes its own
- * answers when it sends them); other codings (`deflate`) and uncoded answers keep both.
+ * streamed; a HEAD request gets no body, and no `Content-Length` unless the handler gave one.
+ * On Cloudflare Workers an answer with `Content-Encoding: gzip` or `br` loses that field and
+ * its `Content-Length`: such a body is not coded there (workerd decodes what `fetch()` and
+ * service bindings receive, and codes its own answers when it sends them); other codings
+ * (`deflate`) and uncoded answers keep both.
  *
  * @throws TypeError (at once) when `handler` is not a function; for an object with a `fetch`
  *   method (a Hono or h3 app, a Worker module) the message says to pass its `.fetch`.
@@ -130,7 +131,12 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
       void response.body?.cancel().catch(() => undefined);
       throw refused;
     }
-    return Response.fromFetch(inWorkers ? uncodedOnWorkers(response) : response).respond(environ, startResponse);
+    const fetched = inWorkers ? uncodedOnWorkers(response) : response;
+    const answer = Response.fromFetch(fetched);
+    // A HEAD answer without a length (a streamed GET's, or one whose coded length workerd's went
+    // with its coding): none, rather than the empty body's 0 (RFC 9110 §8.6: the GET's or none).
+    if (fetched.body === null && environ.REQUEST_METHOD === 'HEAD' && !fetched.headers.has('content-length')) answer.headers.delete('Content-Length');
+    return answer.respond(environ, startResponse);
   };
 }
 
