@@ -15,7 +15,33 @@ import { start } from './node-helpers.ts';
 let flooded = 0;
 const MiB = 1024 * 1024;
 
-/** An upstream that sends an event-stream head at once and its one event after `?delay` ms. */
+/**
+ * What the upstream holds back under `?hold=<id>` (its event, or its second JSON line) until
+ * the test calls {@link release}, or 5 s pass; and the ids whose held part went out. A test
+ * reads `sent` when the client gets the head (or first line): no clock decides, only the order.
+ */
+const holding = new Map<string, () => void>();
+const sent = new Set<string>();
+let nextId = 0;
+
+function holdUntilReleased(id: string, res: http.ServerResponse, send: () => void): void {
+  const go = () => {
+    clearTimeout(timer);
+    holding.delete(id);
+    sent.add(id);
+    send();
+  };
+  const timer = setTimeout(go, 5000);
+  holding.set(id, go);
+  res.on('close', () => clearTimeout(timer));
+}
+
+/** Lets the upstream send what it holds for `id`. */
+function release(id: string): void {
+  holding.get(id)?.();
+}
+
+/** An upstream that sends an event-stream head at once and its one event when released (`?hold`) or after `?delay` ms. */
 const upstream = http.createServer((req, res) => {
   const query = new URL(req.url ?? '/', 'http://x').searchParams;
   if (query.has('flood')) {
@@ -32,11 +58,10 @@ const upstream = http.createServer((req, res) => {
     return;
   }
   if (query.has('ndjson')) {
-    // Two JSON lines 600 ms apart, as a streamed API (Ollama, a log tail) sends them.
+    // Two JSON lines, the second held back (see `holdUntilReleased`), as a streamed API (Ollama, a log tail) sends them.
     res.writeHead(200, { 'content-type': query.get('ndjson')! });
     res.write('{"token":"a","secret":"s1"}\n');
-    const timer = setTimeout(() => res.end('{"token":"b","secret":"s2"}\n'), 600);
-    res.on('close', () => clearTimeout(timer));
+    holdUntilReleased(query.get('hold')!, res, () => res.end('{"token":"b","secret":"s2"}\n'));
     return;
   }
   const delay = Number(query.get('delay') ?? 0);
@@ -44,14 +69,17 @@ const upstream = http.createServer((req, res) => {
     // The event gzipped, as an upstream behind its own compression sends it.
     res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
     res.flushHeaders();
-    const timer = setTimeout(() => res.end(gzipSync('data: {"token":"a","secret":"s"}\n\n')), delay);
-    res.on('close', () => clearTimeout(timer));
+    holdUntilReleased(query.get('hold')!, res, () => res.end(gzipSync('data: {"token":"a","secret":"s"}\n\n')));
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.flushHeaders();
   if (query.has('die')) {
     setTimeout(() => res.socket?.destroy(), delay);
+    return;
+  }
+  if (query.has('hold')) {
+    holdUntilReleased(query.get('hold')!, res, () => res.end('data: {"token":"a","secret":"s"}\n\n'));
     return;
   }
   const timer = setTimeout(() => res.end('data: {"token":"a","secret":"s"}\n\n'), delay);
@@ -61,16 +89,22 @@ await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
 
-/** GET `path`; answers the status and when the head came, and the body once it ends. */
-function timedGet(target: string): Promise<{ status: number; headAfter: number; body: Promise<string> }> {
-  const started = Date.now();
+/**
+ * GET `path` + `hold=<a new id>` (the upstream holds its event back); answers the status, and
+ * whether the held event had gone out when the head came (it must not have: the head is passed
+ * on without waiting for it), then releases it; the body once it ends.
+ */
+function heldGet(path: string): Promise<{ status: number; eventSentFirst: boolean; body: Promise<string> }> {
+  const id = String(nextId++);
+  const target = `${path}${path.includes('?') ? '&' : '?'}hold=${id}`;
   return new Promise((resolve, reject) => {
     http
       .get(target, { agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         const body = new Promise<string>((r) => res.on('end', () => r(Buffer.concat(chunks).toString())));
-        resolve({ status: res.statusCode ?? 0, headAfter: Date.now() - started, body });
+        resolve({ status: res.statusCode ?? 0, eventSentFirst: sent.has(id), body });
+        release(id);
       })
       .on('error', reject);
   });
@@ -81,25 +115,25 @@ const redact = (app: Parameters<typeof replaceText>[0]) => replaceText(app, { re
 describe('an event-stream upstream slow to its first event', () => {
   it('passes the head on when the upstream sends it (EventSource opens), not with the first event', async () => {
     const server = await start(proxy(url));
-    const reply = await timedGet(`${server.url}/?delay=600`);
+    const reply = await heldGet(`${server.url}/`);
     expect(reply.status).toBe(200);
-    expect(reply.headAfter).toBeLessThan(400);
+    expect(reply.eventSentFirst).toBe(false);
     expect(await reply.body).toBe('data: {"token":"a","secret":"s"}\n\n');
   });
 
   it('does so under compress, replaceText and decodeContent too', async () => {
     const server = await start(compose(compress, redact, decodeContent)(proxy(url)));
-    const reply = await timedGet(`${server.url}/?delay=600`);
+    const reply = await heldGet(`${server.url}/`);
     expect(reply.status).toBe(200);
-    expect(reply.headAfter).toBeLessThan(400);
+    expect(reply.eventSentFirst).toBe(false);
     expect(await reply.body).toBe('data: {"token":"a","secret":"***"}\n\n');
   });
 
   it('does so when decodeContent decodes a gzipped event stream', async () => {
     const server = await start(compose(redact, decodeContent)(proxy(url)));
-    const reply = await timedGet(`${server.url}/?delay=600&gzip`);
+    const reply = await heldGet(`${server.url}/?gzip`);
     expect(reply.status).toBe(200);
-    expect(reply.headAfter).toBeLessThan(400);
+    expect(reply.eventSentFirst).toBe(false);
     expect(await reply.body).toBe('data: {"token":"a","secret":"***"}\n\n');
   });
 
@@ -118,19 +152,20 @@ describe('an event-stream upstream slow to its first event', () => {
             },
           });
         },
-        { ms: 300 },
+        // Far above the head's time, far below the upstream's 5 s fallback: a head held for its event gets the 503.
+        { ms: 2000 },
       ),
     );
-    const reply = await timedGet(`${server.url}/?delay=600`);
+    const reply = await heldGet(`${server.url}/`);
     expect(reply.status).toBe(200);
-    expect(reply.headAfter).toBeLessThan(250);
+    expect(reply.eventSentFirst).toBe(false);
     expect(await reply.body).toBe('data: {"token":"a","secret":"s"}\n\n');
     expect(counted).toBe(34);
   });
 
   it('is not answered 503 by timeout() when the head came in time', async () => {
-    const server = await start(timeout(proxy(url), { ms: 300 }));
-    const reply = await timedGet(`${server.url}/?delay=600`);
+    const server = await start(timeout(proxy(url), { ms: 2000 }));
+    const reply = await heldGet(`${server.url}/`);
     expect(reply.status).toBe(200);
     expect(await reply.body).toBe('data: {"token":"a","secret":"s"}\n\n');
   });
@@ -152,21 +187,25 @@ describe('a line-delimited JSON stream under replaceText', () => {
   for (const type of ['application/x-ndjson', 'application/jsonl', 'application/json-seq']) {
     it(`rewrites ${type} by default, and sends each line once it is complete`, async () => {
       const server = await start(redact(proxy(url)));
-      const first = await new Promise<{ line: string; after: number; body: Promise<string> }>((resolve, reject) => {
-        const started = Date.now();
+      const id = String(nextId++);
+      const first = await new Promise<{ line: string; secondSentFirst: boolean; body: Promise<string> }>((resolve, reject) => {
         http
-          .get(`${server.url}/?ndjson=${encodeURIComponent(type)}`, { agent: false }, (res) => {
+          .get(`${server.url}/?ndjson=${encodeURIComponent(type)}&hold=${id}`, { agent: false }, (res) => {
             let text = '';
             const body = new Promise<string>((r) => res.on('end', () => r(text)));
             res.on('data', (chunk: Buffer) => {
-              if (text === '') resolve({ line: chunk.toString(), after: Date.now() - started, body });
+              if (text === '') {
+                resolve({ line: chunk.toString(), secondSentFirst: sent.has(id), body });
+                release(id);
+              }
               text += chunk.toString();
             });
           })
           .on('error', reject);
       });
       expect(first.line).toBe('{"token":"a","secret":"***"}\n');
-      expect(first.after).toBeLessThan(400);
+      // The first line came while the upstream still held the second back.
+      expect(first.secondSentFirst).toBe(false);
       expect(await first.body).toBe('{"token":"a","secret":"***"}\n{"token":"b","secret":"***"}\n');
     });
   }
