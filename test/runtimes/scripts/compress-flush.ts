@@ -9,9 +9,8 @@ import zlib from 'node:zlib';
 import { Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { compress } from 'tsgi/middleware';
+import { listenOnRuntime } from './listen.ts';
 
-declare const Deno: { serve(options: { hostname: string; port: number; onListen(): void }, handler: unknown): { addr: { port: number }; shutdown(): Promise<void> } } | undefined;
-declare const Bun: { serve(options: { hostname: string; port: number; fetch: unknown }): { port: number; stop(force: boolean): void } } | undefined;
 
 const encoder = new TextEncoder();
 
@@ -23,17 +22,7 @@ async function* twoChunks(): AsyncGenerator<Uint8Array> {
 
 const handler = toFetchHandler(compress(Request.application(() => new Response(twoChunks(), { contentType: 'text/plain' }))));
 
-let port: number;
-let stop: () => unknown;
-if (typeof Deno !== 'undefined') {
-  const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen() {} }, handler);
-  port = server.addr.port;
-  stop = () => server.shutdown();
-} else {
-  const server = Bun!.serve({ hostname: '127.0.0.1', port: 0, fetch: handler });
-  port = server.port;
-  stop = () => server.stop(true);
-}
+const { port, stop } = listenOnRuntime(handler);
 
 const decoders = {
   gzip: (bytes: Buffer) => zlib.gunzipSync(bytes, { finishFlush: zlib.constants.Z_SYNC_FLUSH }),

@@ -6,9 +6,8 @@
 import net from 'node:net';
 import { HTTPException, Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
+import { listenOnRuntime } from './listen.ts';
 
-declare const Deno: { serve(options: { hostname: string; port: number; onListen(): void }, handler: unknown): { addr: { port: number }; shutdown(): Promise<void> } } | undefined;
-declare const Bun: { serve(options: { hostname: string; port: number; fetch: unknown }): { port: number; stop(force: boolean): void } } | undefined;
 
 let report: (line: string) => void = () => undefined;
 const outcome = new Promise<string>((resolve) => (report = resolve));
@@ -26,17 +25,7 @@ const handler = toFetchHandler(
   }),
 );
 
-let port: number;
-let stop: () => unknown;
-if (typeof Deno !== 'undefined') {
-  const server = Deno.serve({ hostname: '127.0.0.1', port: 0, onListen() {} }, handler);
-  port = server.addr.port;
-  stop = () => server.shutdown();
-} else {
-  const server = Bun!.serve({ hostname: '127.0.0.1', port: 0, fetch: handler });
-  port = server.port;
-  stop = () => server.stop(true);
-}
+const { port, stop } = listenOnRuntime(handler);
 
 const socket = net.connect(port, '127.0.0.1', () => {
   socket.write('POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n');
