@@ -31,7 +31,7 @@ export interface ExpressRequest {
 
 const INTERNAL_ERROR = Buffer.from('Internal Server Error\n');
 
-/** See {@link Exchange.checkAnsweredElsewhere}. */
+/** See {@link Exchange.headGone}. */
 const ANSWERED_ELSEWHERE =
   'the response was sent before the app answered, by the framework around toNodeHandler or by middleware that answered after calling it; ' +
   'the app’s answer was dropped (in a Fastify route, call reply.hijack() before the handler)';
@@ -182,13 +182,8 @@ export class Exchange implements ExchangeState, HeadWait {
   sendArray(chunks: unknown[]): void {
     let length = 0;
     for (let i = 0; i < chunks.length; i++) length += checkChunk(chunks[i]).byteLength;
+    if (this.headGone()) return;
     const res = this.res;
-    if (res.destroyed || (this.http2 && responseGone(res))) {
-      // The client left while the app was working (or the framework around answered): no head will come.
-      this.checkAnsweredElsewhere();
-      settleHead(this.environ);
-      return;
-    }
     sendHead(this, length);
     if (chunks.length === 1) endWith(res, chunks[0] as Uint8Array);
     else {
@@ -199,15 +194,20 @@ export class Exchange implements ExchangeState, HeadWait {
   }
 
   /**
-   * Called when the app's answer finds its response gone before its head was written. Under
-   * `toNodeHandler` that is not always the client leaving: a response that *finished* was
-   * answered by the framework around the handler (a Fastify route without `reply.hijack()`
-   * resolves, and Fastify sends an empty 200), or by middleware that answered after calling
-   * it. The app's answer is dropped either way; this logs why, instead of dropping it unseen.
+   * True when the app's answer finds its response gone before its head was written: the client
+   * left while the app was working, or, under `toNodeHandler`, the framework around the handler
+   * answered (a response that *finished*: a Fastify route without `reply.hijack()` resolves and
+   * Fastify sends an empty 200, or middleware answered after calling it). The app's answer is
+   * dropped either way; the latter is logged, instead of dropped unseen (not on HTTP/2, where a
+   * response reads as finished once the client reset its stream). No head will come, so what
+   * waits for it (`tsgi.head_settled`) goes.
    */
-  checkAnsweredElsewhere(): void {
-    // Not on HTTP/2, where a response reads as finished once the client reset its stream.
-    if (this.state === undefined && !this.http2 && this.res.writableFinished) this.log(new Error(ANSWERED_ELSEWHERE));
+  headGone(): boolean {
+    const res = this.res;
+    if (!res.destroyed && !(this.http2 && responseGone(res))) return false;
+    if (this.state === undefined && !this.http2 && res.writableFinished) this.log(new Error(ANSWERED_ELSEWHERE));
+    settleHead(this.environ);
+    return true;
   }
 
   /** Writes an error to `tsgi.errors` with the request line (standard error if that throws). */

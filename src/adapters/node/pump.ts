@@ -50,10 +50,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   };
   let releasing: Promise<void> | undefined;
   const release = () => (releasing ??= closeBody(iterator, onError));
-  if (res.destroyed || (exchange.http2 && responseGone(res))) {
-    // The client left while the app was working (or the framework around answered): no head will come.
-    exchange.checkAnsweredElsewhere();
-    settleHead(exchange.environ);
+  if (exchange.headGone()) {
     await release();
     return;
   }

@@ -71,8 +71,8 @@ export interface ExchangeState {
   readonly sendTimeout: number;
   /** Deals with a request body still arriving, once, before the head goes out. */
   checkUnreadBody(): void;
-  /** Logs why the app's answer is dropped when the framework around the handler answered (see `Exchange`). */
-  checkAnsweredElsewhere(): void;
+  /** True when the response is gone before the head was written, which then never comes (see `Exchange`). */
+  headGone(): boolean;
   /** Writes an error to `tsgi.errors` with the request line. */
   log(error: unknown): void;
   /** An app error: logged; a 500 before the headers are out; after, the connection is cut. */
