@@ -3,20 +3,12 @@
  * out: the log says so (as it does for a second signal, and the primary of `--workers` for a
  * worker it kills), rather than a clean-looking stop that lost requests.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import http from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, get, servingUrl, waitFor } from './cli-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { appModules, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
 
-let fixtures: string;
-
-beforeAll(() => {
-  fixtures = mkdtempSync(join(tmpdir(), 'tsgi-cli-cut-'));
-  writeFileSync(
-    join(fixtures, 'hangs.mjs'),
-    `export const app = (environ, start) => {
+const fixture = appModules('tsgi-cli-cut-', {
+  'hangs.mjs': `export const app = (environ, start) => {
   if (environ.PATH_INFO === '/hang') {
     process.stdout.write('received /hang\\n');
     return new Promise(() => {});
@@ -25,16 +17,11 @@ beforeAll(() => {
   return [new TextEncoder().encode('ok')];
 };
 `,
-  );
-});
-
-afterAll(() => {
-  rmSync(fixtures, { recursive: true, force: true });
 });
 
 describe('tsgi serve at the end of the graceful shutdown', () => {
   it('logs the connections it cuts', async () => {
-    const run = cli(['serve', join(fixtures, 'hangs.mjs'), '--port', '0', '--timeout-graceful-shutdown', '0.3']);
+    const run = cli(['serve', fixture('hangs.mjs'), '--port', '0', '--timeout-graceful-shutdown', '0.3']);
     const url = await servingUrl(run);
     const hung = new Promise<string>((resolve) => {
       http.get(`${url}/hang`, { agent: false }, () => resolve('answered')).on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
@@ -47,7 +34,7 @@ describe('tsgi serve at the end of the graceful shutdown', () => {
   });
 
   it('logs nothing when every request finished in time', async () => {
-    const run = cli(['serve', join(fixtures, 'hangs.mjs'), '--port', '0', '--timeout-graceful-shutdown', '0.3']);
+    const run = cli(['serve', fixture('hangs.mjs'), '--port', '0', '--timeout-graceful-shutdown', '0.3']);
     const url = await servingUrl(run);
     expect((await get(`${url}/`)).body).toBe('ok');
     run.child.kill('SIGTERM');

@@ -4,10 +4,13 @@
  * started in its own process group and killed (with its workers) after each test.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -170,4 +173,20 @@ export async function keptConnection(url: string): Promise<KeptConnection> {
     isClosed: () => closed,
     destroy: () => socket.destroy(),
   };
+}
+
+/**
+ * Writes app modules for `tsgi serve` (file name → source) into a new temporary folder before
+ * the test file's tests, and removes the folder after them. Answers the path of one of them.
+ */
+export function appModules(prefix: string, files: Record<string, string>): (name: string) => string {
+  let folder: string | undefined;
+  beforeAll(() => {
+    folder = mkdtempSync(join(tmpdir(), prefix));
+    for (const [name, source] of Object.entries(files)) writeFileSync(join(folder, name), source);
+  });
+  afterAll(() => {
+    if (folder !== undefined) rmSync(folder, { recursive: true, force: true });
+  });
+  return (name) => join(folder!, name);
 }

@@ -3,20 +3,12 @@
  * without a catch): Node alone would end the process at once, cutting every request in flight;
  * the CLI logs it and stops gracefully, as on SIGTERM, with exit status 1.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import net from 'node:net';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, get, servingUrl, waitFor } from './cli-helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { appModules, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
 
-let fixtures: string;
-
-beforeAll(() => {
-  fixtures = mkdtempSync(join(tmpdir(), 'tsgi-cli-rejection-'));
-  writeFileSync(
-    join(fixtures, 'stray.mjs'),
-    `export const app = (environ, start) => {
+const fixture = appModules('tsgi-cli-rejection-', {
+  'stray.mjs': `export const app = (environ, start) => {
   if (environ.PATH_INFO === '/stray') Promise.reject(new Error('stray rejection'));
   if (environ.PATH_INFO === '/object') Promise.reject({ code: 'E_CACHE' });
   if (environ.PATH_INFO === '/slow') {
@@ -31,26 +23,18 @@ beforeAll(() => {
   return [new TextEncoder().encode('ok')];
 };
 `,
-  );
-  writeFileSync(
-    join(fixtures, 'own-handler.mjs'),
-    `process.on('unhandledRejection', (reason) => process.stdout.write('the app handled ' + reason.message + '\\n'));
+  'own-handler.mjs': `process.on('unhandledRejection', (reason) => process.stdout.write('the app handled ' + reason.message + '\\n'));
 export const app = (environ, start) => {
   if (environ.PATH_INFO === '/stray') Promise.reject(new Error('stray rejection'));
   start('200 OK', [['Content-Type', 'text/plain']]);
   return [new TextEncoder().encode('ok')];
 };
 `,
-  );
-});
-
-afterAll(() => {
-  rmSync(fixtures, { recursive: true, force: true });
 });
 
 describe('tsgi serve after an unhandled promise rejection', () => {
   it('logs it, lets the requests in flight finish, and exits 1', async () => {
-    const run = cli(['serve', join(fixtures, 'stray.mjs'), '--port', '0']);
+    const run = cli(['serve', fixture('stray.mjs'), '--port', '0']);
     const url = await servingUrl(run);
     const slow = get(`${url}/slow`);
     await waitFor(() => run.out.stdout.includes('received /slow\n'), () => 'the slow request never arrived');
@@ -70,7 +54,7 @@ describe('tsgi serve after an unhandled promise rejection', () => {
         probe.close(() => resolve(port));
       });
     });
-    const run = cli(['serve', join(fixtures, 'stray.mjs'), '--port', String(port), '--log-level', 'critical']);
+    const run = cli(['serve', fixture('stray.mjs'), '--port', String(port), '--log-level', 'critical']);
     const url = `http://127.0.0.1:${port}`;
     for (let i = 0; i < 100; i++) {
       if ((await get(`${url}/stray`).catch(() => undefined)) !== undefined) break;
@@ -81,7 +65,7 @@ describe('tsgi serve after an unhandled promise rejection', () => {
   });
 
   it('shows a reason that is no Error as util.inspect does, not [object Object]', async () => {
-    const run = cli(['serve', join(fixtures, 'stray.mjs'), '--port', '0']);
+    const run = cli(['serve', fixture('stray.mjs'), '--port', '0']);
     const url = await servingUrl(run);
     expect(await get(`${url}/object`)).toEqual({ status: 200, body: 'ok' });
     expect(await run.exited).toEqual({ code: 1, signal: null });
@@ -89,7 +73,7 @@ describe('tsgi serve after an unhandled promise rejection', () => {
   });
 
   it("leaves it to the app's own unhandledRejection handler: the server keeps serving", async () => {
-    const run = cli(['serve', join(fixtures, 'own-handler.mjs'), '--port', '0']);
+    const run = cli(['serve', fixture('own-handler.mjs'), '--port', '0']);
     const url = await servingUrl(run);
     expect(await get(`${url}/stray`)).toEqual({ status: 200, body: 'ok' });
     await waitFor(() => run.out.stdout.includes('the app handled stray rejection\n'), () => run.out.stdout);
@@ -100,7 +84,7 @@ describe('tsgi serve after an unhandled promise rejection', () => {
   });
 
   it.each(['warn', 'none'])('leaves it to Node under --unhandled-rejections=%s in NODE_OPTIONS: the server keeps serving', async (mode) => {
-    const run = cli(['serve', join(fixtures, 'stray.mjs'), '--port', '0'], { NODE_OPTIONS: `--unhandled-rejections=${mode}` });
+    const run = cli(['serve', fixture('stray.mjs'), '--port', '0'], { NODE_OPTIONS: `--unhandled-rejections=${mode}` });
     const url = await servingUrl(run);
     expect(await get(`${url}/stray`)).toEqual({ status: 200, body: 'ok' });
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -111,7 +95,7 @@ describe('tsgi serve after an unhandled promise rejection', () => {
   });
 
   it('keeps the status Node sets under --unhandled-rejections=warn-with-error-code: serves on, exits 1', async () => {
-    const run = cli(['serve', join(fixtures, 'stray.mjs'), '--port', '0'], { NODE_OPTIONS: '--unhandled-rejections=warn-with-error-code' });
+    const run = cli(['serve', fixture('stray.mjs'), '--port', '0'], { NODE_OPTIONS: '--unhandled-rejections=warn-with-error-code' });
     const url = await servingUrl(run);
     expect(await get(`${url}/stray`)).toEqual({ status: 200, body: 'ok' });
     await new Promise((resolve) => setTimeout(resolve, 200));
