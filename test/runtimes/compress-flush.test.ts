@@ -5,24 +5,10 @@
  * first and each chunk's bytes one chunk late. Runs test/runtimes/scripts/compress-flush.ts
  * over a real socket on 127.0.0.1.
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
+import { SCRIPT_RUNTIMES, runScript } from './run-script.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-const runtimes: Record<string, string[]> = {
-  bun: [path.join(ROOT, 'node_modules/.bin/bun'), '--conditions=tsgi-source'],
-  deno: [path.join(ROOT, 'node_modules/deno/deno'), 'run', '--allow-net', '--allow-env', '--allow-read', '--no-prompt', '--unstable-no-legacy-abort', '--conditions=tsgi-source'],
-};
-
-it.each(Object.keys(runtimes))('sends the first chunk before the second is made under %s', async (runtime) => {
-  const [command, ...args] = runtimes[runtime]!;
-  const { stdout } = await promisify(execFile)(command!, [...args, 'test/runtimes/scripts/compress-flush.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
+it.each(SCRIPT_RUNTIMES)('sends the first chunk before the second is made under %s', async (runtime) => {
+  const stdout = await runScript(runtime, 'compress-flush.ts');
   expect(stdout.trim().split('\n')).toEqual(['gzip "first\\n"', 'deflate "first\\n"', 'br "first\\n"']);
 });
