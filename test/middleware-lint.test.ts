@@ -152,8 +152,6 @@ describe('lint: startResponse', () => {
     ['bad length', starting('200 OK', [['Content-Length', '1.0']]), /Content-Length must be decimal digits/],
     ['two types', starting('200 OK', [['Content-Type', 'a/b'], ['Content-Type', 'c/d']]), /Content-Type must appear at most once/],
     ['204 length', starting('204 No Content', [['Content-Length', '0']]), /no Content-Length in a 204 response/],
-    ['204 type', starting('204 No Content', [['Content-Type', 'text/plain']]), /no Content-Type in a 204 or 304 response/],
-    ['304 type', starting('304 Not Modified', [['Content-Type', 'text/plain']]), /no Content-Type in a 204 or 304 response/],
     ['401 without challenge', starting('401 Unauthorized', [['Content-Type', 'text/plain']]), /a 401 response must carry WWW-Authenticate with a challenge \(RFC 9110 §15\.5\.2\) \(401 Unauthorized\)/],
     ['401 with a blank challenge', starting('401 Unauthorized', [['WWW-Authenticate', ' ']]), /a 401 response must carry WWW-Authenticate/],
     ['HTTPUnauthorized without challenge', new HTTPUnauthorized('Log in first.').toApp(), /a 401 response must carry WWW-Authenticate/],
@@ -223,6 +221,25 @@ describe('lint: the body', () => {
   ];
   it.each(cases)('%s', async (_name, app, message, req) => {
     await expect(run(app, req)).rejects.toThrow(message);
+  });
+
+  it('warns of what RFC 9110 only discourages, once per rule and status, and lets it through: Content-Type on a 304 (§15.4.5) or a 204', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const notModified = lint(starting('304 Not Modified', [['Content-Type', 'text/plain'], ['ETag', '"x"']]));
+      expect((await Request.blank('/').getResponse(notModified)).statusCode).toBe(304);
+      expect((await Request.blank('/').getResponse(notModified)).statusCode).toBe(304); // the same app: warned once
+      expect((await run(starting('204 No Content', [['Content-Type', 'text/plain']]))).statusCode).toBe(204);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([
+        'LintWarning: lint: a 304 response should not carry Content-Type (RFC 9110 §15.4.5: it has no content; a cache would take the type for its stored one) (304 Not Modified)',
+        'LintWarning: lint: a 204 response has no content for Content-Type to describe (nginx drops it) (204 No Content)',
+      ]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('allows what docs/spec.md allows: an empty reason, Latin-1 values, Connection: close, 304 with a length', async () => {

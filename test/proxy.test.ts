@@ -18,6 +18,7 @@ import { MockAgent } from 'undici';
 import { mount } from 'tsgi/middleware';
 import { type ProxyOptions, proxy } from 'tsgi/proxy';
 import { toFetchHandler } from 'tsgi/fetch';
+import { TestClient } from 'tsgi/testing';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 import { sha256, useUpstream } from './proxy-helpers.ts';
 import { makeCertificate } from './tls-helpers.ts';
@@ -365,6 +366,23 @@ describe('response header fields and statuses', () => {
     expect(notModified.header('etag')).toBe('"v1"');
     expect(notModified.header('cache-control')).toBe('max-age=60');
     expect(notModified.rest).toBe('');
+  });
+
+  it('passes an upstream 304 that carries Content-Type through the TestClient (its lint warns, RFC 9110 §15.4.5 SHOULD NOT)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const client = new TestClient(to(upstream.url));
+      const res = await client.get('/etag', { headers: { 'If-None-Match': '"v1"' }, status: 304 });
+      expect(res.headers.get('etag')).toBe('"v1"');
+      expect(res.headers.get('content-type')).toBe('text/plain'); // passed on as the upstream sent it
+      expect(res.errors).toBe('');
+      await new Promise((resolve) => setImmediate(resolve)); // process warnings are emitted on the next tick
+      expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([expect.stringMatching(/^LintWarning: lint: a 304 response should not carry Content-Type .*RFC 9110 §15\.4\.5/)]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('passes a 304 that carries the 200\'s Content-Length (RFC 9110 §8.6) as a 304 with no body', async () => {

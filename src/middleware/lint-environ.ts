@@ -30,6 +30,22 @@ export function fail(rule: string, detail?: string): never {
   throw new LintError(rule, detail);
 }
 
+/** Reports a finding that breaks no rule but what RFC 9110 discourages; see {@link emitLintWarning}. */
+export type LintWarn = (rule: string, detail?: string) => void;
+
+/**
+ * Emits a process warning of type `'LintWarning'` (`process.emitWarning`, Node's `warnings.warn`,
+ * as Werkzeug's lint warns with an `HTTPWarning`), `lint: <rule> (<detail>)`: printed to
+ * standard error, seen by `process.on('warning')`, and failing nothing. Where there is no
+ * `process.emitWarning` (a Cloudflare Worker without `nodejs_compat`), `console.warn` prints it.
+ */
+export function emitLintWarning(rule: string, detail?: string): void {
+  const message = new LintError(rule, detail).message;
+  const emit = (globalThis as { process?: { emitWarning?: (message: string, options: { type: string }) => void } }).process?.emitWarning;
+  if (typeof emit === 'function') emit.call(process, message, { type: 'LintWarning' });
+  else console.warn(`LintWarning: ${message}`);
+}
+
 const REQUIRED = ['REQUEST_METHOD', 'SCRIPT_NAME', 'PATH_INFO', 'QUERY_STRING', 'SERVER_NAME', 'SERVER_PORT', 'SERVER_PROTOCOL'] as const;
 const OPTIONAL = ['CONTENT_TYPE', 'CONTENT_LENGTH', 'REMOTE_ADDR', 'REMOTE_PORT', 'REMOTE_USER', 'REQUEST_URI', 'AUTH_TYPE'] as const;
 const FLAGS = ['tsgi.multithread', 'tsgi.multiprocess', 'tsgi.run_once'] as const;

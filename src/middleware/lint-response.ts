@@ -8,7 +8,7 @@ import { type Body } from '../gateway/types.ts';
 import { type BodyIterator, closeBody, describe, isAsyncIterable, isIterable, openBody } from '../gateway/body.ts';
 import { CONNECTION_FIELDS, isRequiredUpgrade, isToken } from '../gateway/fields.ts';
 import { hasNoContent } from '../gateway/status.ts';
-import { fail } from './lint-environ.ts';
+import { type LintWarn, fail } from './lint-environ.ts';
 
 /** RFC 9110 §5.5 field-value characters, as docs/spec.md §5 restricts them. */
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -60,8 +60,11 @@ function checkHeadersKept(state: ResponseState): void {
   }
 }
 
-/** Checks a `startResponse` call and records its status and Content-Length in `state`. */
-export function checkStart(status: unknown, headers: unknown, state: ResponseState): void {
+/**
+ * Checks a `startResponse` call and records its status and Content-Length in `state`; what
+ * RFC 9110 only discourages goes to `warn` instead (a 304's or a 204's `Content-Type`).
+ */
+export function checkStart(status: unknown, headers: unknown, state: ResponseState, warn: LintWarn): void {
   if (typeof status !== 'string' || !STATUS.test(status)) {
     fail("status must be '<3 digits> <reason>'", `got ${JSON.stringify(status) ?? describe(status)}`);
   }
@@ -109,7 +112,9 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
     }
   }
   if (code === 204 && length !== null) fail('no Content-Length in a 204 response (RFC 9110 §8.6)', status);
-  if ((code === 204 || code === 304) && types > 0) fail('no Content-Type in a 204 or 304 response: there is no content', status);
+  // Discouraged, not forbidden: a proxy passes on what its upstream sent (nginx does a 304's).
+  if (code === 304 && types > 0) warn('a 304 response should not carry Content-Type (RFC 9110 §15.4.5: it has no content; a cache would take the type for its stored one)', status);
+  if (code === 204 && types > 0) warn('a 204 response has no content for Content-Type to describe (nginx drops it)', status);
   if (code === 401 && !challenged) fail('a 401 response must carry WWW-Authenticate with a challenge (RFC 9110 §15.5.2)', status);
   if (code === 405 && !allowed) fail('a 405 response must carry Allow (RFC 9110 §15.5.6; empty when no method is)', status);
   if (code === 407 && !proxyChallenged) fail('a 407 response must carry Proxy-Authenticate with a challenge (RFC 9110 §15.5.8)', status);

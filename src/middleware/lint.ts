@@ -6,7 +6,7 @@
  * @module
  */
 import { type App, type AppLike, type Body, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
-import { checkEnviron, fail, wrapInput } from './lint-environ.ts';
+import { type LintWarn, checkEnviron, emitLintWarning, fail, wrapInput } from './lint-environ.ts';
 import { type ResponseState, checkBodyType, checkStart, keepHeaders, wrapChecked } from './lint-response.ts';
 
 export { LintError, checkEnviron } from './lint-environ.ts';
@@ -39,18 +39,25 @@ export interface LintedApp extends App {
  *   headers an array of `[name, value]` string pairs with token names and values of HTAB,
  *   SP, visible ASCII or U+0080–U+00FF (so no CR/LF/NUL), no hop-by-hop field but
  *   `Connection: close`, no `Status` field, at most one Content-Length (digits) and
- *   Content-Type, no Content-Length in a 204 (none but 0 in a 205), no Content-Type in a 204 or 304,
+ *   Content-Type, no Content-Length in a 204 (none but 0 in a 205),
  *   and the fields RFC 9110 says a status MUST carry: a 401 a non-blank `WWW-Authenticate`
  *   (§15.5.2; a bare `new HTTPUnauthorized()` breaks this rule), a 405 an `Allow` (§15.5.6;
  *   empty means no method, §10.2.1), a 407 a non-blank `Proxy-Authenticate` (§15.5.8), a 426
  *   a non-blank `Upgrade` (§15.5.22; a bare `new HTTPUpgradeRequired()` breaks it). A 416's
- *   `Content-Range` is only a SHOULD (§15.5.17): not checked;
+ *   `Content-Range` is only a SHOULD (§15.5.17): not checked. What RFC 9110 only discourages
+ *   is let through with a warning (below): `Content-Type` on a 304 (SHOULD NOT, §15.4.5) or
+ *   a 204 (no content to describe);
  * - **the body**: an iterable or async iterable (not a string, not bare bytes), chunks are
  *   `Uint8Array`, produced only after `startResponse`, none with bytes for 204/205/304 or a
  *   HEAD request, as many bytes as Content-Length says; `next()` is not called again before
  *   the previous one settled; the body is iterated to the end or closed with `return()`
  *   (see {@link LintedApp.assertClosed}; a body garbage-collected while open is reported to
  *   `tsgi.errors`).
+ *
+ * **Warnings**, for what is discouraged but allowed, are process warnings of type
+ * `'LintWarning'` (`process.emitWarning`, as Werkzeug's lint calls `warnings.warn`; see
+ * `process.on('warning')`), each once per wrapped app: they fail nothing (a `TestClient` call
+ * neither, unlike output on `tsgi.errors`), and the response goes out as the app made it.
  *
  * Each breach throws a {@link LintError} (`lint: status must be '<3 digits> <reason>' (got
  * "200")`) where it happens: from the app call, from `startResponse`, or from the body's
@@ -67,6 +74,14 @@ export interface LintedApp extends App {
 export function lint(app: AppLike): LintedApp {
   const inner = toApp(app);
   const open = new Map<number, string>();
+  /** The warnings this app was given already: each is emitted once. */
+  const warned = new Set<string>();
+  const warn: LintWarn = (rule, detail) => {
+    const key = `${rule}\0${detail ?? ''}`;
+    if (warned.has(key)) return;
+    warned.add(key);
+    emitLintWarning(rule, detail);
+  };
   let nextId = 0;
   const registry = new FinalizationRegistry<{ id: number; errors: LogStream }>(({ id, errors }) => {
     const what = open.get(id);
@@ -89,7 +104,7 @@ export function lint(app: AppLike): LintedApp {
     const start: StartResponse = (status, headers, error) => {
       if (state.chunked && error === undefined) fail('startResponse must not be called again once the body started');
       if (state.started && error === undefined) fail('startResponse must be called once (a second call needs the error argument)');
-      checkStart(status, headers, state);
+      checkStart(status, headers, state, warn);
       state.started = true;
       startResponse(status, keepHeaders(headers, state), error);
     };
