@@ -594,3 +594,53 @@ describe('close()', () => {
     expect(app.upstream).toBe(upstream.url);
   });
 });
+
+describe('TRACE and Max-Forwards (RFC 9110 §9.3.8, §7.6.2)', () => {
+  /** A node:http upstream on 127.0.0.1 that records each request's method and Max-Forwards. */
+  async function recordingUpstream(): Promise<{ origin: string; seen: string[]; close(): void }> {
+    const seen: string[] = [];
+    const own = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${req.headers['max-forwards'] ?? '-'}`);
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': '2' });
+      res.end('up');
+    });
+    await new Promise<void>((resolve) => own.listen(0, '127.0.0.1', resolve));
+    return { origin: `http://127.0.0.1:${(own.address() as AddressInfo).port}`, seen, close: () => own.close() };
+  }
+
+  it('answers TRACE 501 without forwarding it: the echo would show the client its cookies and the fields this proxy adds (cross-site tracing)', async () => {
+    const own = await recordingUpstream();
+    try {
+      const server = await start(to(own.origin, { requestHeaders: { set: { 'X-Internal-Token': 'secret' } } }));
+      const res = await request(`${server.url}/page`, { method: 'TRACE', headers: { Cookie: 'session=abc', 'Max-Forwards': '5' } });
+      expect(res.status).toBe(501);
+      expect(res.body.toString()).toContain('TRACE is not forwarded');
+      expect(res.body.toString()).not.toContain('secret');
+      expect(own.seen).toEqual([]);
+      expect(server.log.text).toBe('');
+    } finally {
+      own.close();
+    }
+  });
+
+  it('answers OPTIONS with Max-Forwards: 0 itself, decrements a larger one, refuses a malformed one; other methods forward it as it is', async () => {
+    const own = await recordingUpstream();
+    try {
+      const server = await start(to(own.origin));
+      const here = await request(`${server.url}/a`, { method: 'OPTIONS', headers: { 'Max-Forwards': '0' } });
+      expect([here.status, here.headers['content-length'], here.body.toString()]).toEqual([200, '0', '']);
+      expect(own.seen).toEqual([]);
+      expect((await request(`${server.url}/b`, { method: 'OPTIONS', headers: { 'Max-Forwards': '3' } })).body.toString()).toBe('up');
+      await request(`${server.url}/c`, { method: 'OPTIONS', headers: { 'Max-Forwards': '99999999999999999999' } });
+      await request(`${server.url}/d`, { method: 'OPTIONS' });
+      await request(`${server.url}/e`, { method: 'GET', headers: { 'Max-Forwards': '0' } });
+      expect(own.seen).toEqual(['OPTIONS /b 2', 'OPTIONS /c 2147483647', 'OPTIONS /d -', 'GET /e 0']);
+      const bad = await request(`${server.url}/f`, { method: 'OPTIONS', headers: { 'Max-Forwards': '-1' } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.toString()).toContain('Max-Forwards');
+      expect(own.seen).toHaveLength(4);
+    } finally {
+      own.close();
+    }
+  });
+});

@@ -18,6 +18,7 @@ import { applyEdits } from './header-edits.ts';
 import { type ProxyOptions, proxySettings } from './proxy-options.ts';
 import { connectionOptions, forwardRequestHeaders, forwardResponseHeaders } from './forward-headers.ts';
 import { upstreamTarget } from './upstream-path.ts';
+import { decrementMaxForwards, maxForwardsOf } from './max-forwards.ts';
 import { redirectToCleanPath } from '../middleware/clean-path.ts';
 import { ExchangeClosed, type ExchangeTimeouts, type UpstreamHead, UpstreamExchange } from './upstream-exchange.ts';
 import { PROXY_AUTHENTICATION_CODE, answerFailure, failedMidBody, isConnectionLost } from './upstream-errors.ts';
@@ -70,7 +71,7 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  *   the server cuts the client's connection: a truncated body never looks complete.
  * - **A kept-alive connection lost** before any answer (reset, closed: the upstream closed it
  *   as the request went out) is retried once on another connection for an idempotent method
- *   (GET, HEAD, OPTIONS, TRACE, PUT, DELETE; RFC 9110 §9.2.2) without a body, as nginx's
+ *   (GET, HEAD, OPTIONS, PUT, DELETE; RFC 9110 §9.2.2) without a body, as nginx's
  *   `proxy_next_upstream` does; anything else, or a second loss, is the 502.
  * - **An early answer** (RFC 9112 §9.5: a `413` or `401` sent before the whole upload was read,
  *   the connection then closed or reset by the upstream) is passed on, with its body, instead of
@@ -89,6 +90,15 @@ const CLIENT_CLOSED = '499 Client Closed Request';
  * - **`Upgrade`** requests (WebSocket) are answered `501 Not Implemented`: the gateway
  *   interface does not carry a connection after the exchange. An `h2c` or `TLS` offer alone
  *   (`curl --http2`) is declined: the request is forwarded without it.
+ * - **`TRACE`** is answered `501 Not Implemented`, never forwarded: the upstream's echo of the
+ *   request (RFC 9110 §9.3.8) would show the client what this gateway adds to it (the
+ *   `requestHeaders` edits: an internal token) and, read by a script, its cookies (cross-site
+ *   tracing). nginx refuses TRACE too (405; a 405 must carry an `Allow` this gateway cannot
+ *   know, and 501 is RFC 9110 §15.6.2's answer for a method not supported for any resource).
+ * - **`Max-Forwards`** on an `OPTIONS` (RFC 9110 §7.6.2): `0` is answered here, `200` with no
+ *   content, and not forwarded; a larger count is forwarded decremented (at most 2³¹ − 1); one
+ *   that is not digits is answered `400`. Other methods forward the field as it is (§7.6.2 lets
+ *   a recipient ignore it for them).
  * - **Dot segments** of the path (`/a/../b`, `%2E%2E`) are never resolved out of sight of the
  *   layers above, which read `PATH_INFO` with them (a guard testing for `/admin` lets
  *   `/x/../admin` by): a request with one is answered `308 Permanent Redirect` to the URL with
@@ -124,14 +134,22 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     if (isUpgrade(environ)) {
       return new HTTPNotImplemented('WebSocket and other Upgrade requests cannot pass through this gateway.').respond(environ, startResponse);
     }
+    if (environ.REQUEST_METHOD === 'TRACE') return new HTTPNotImplemented(TRACE_REFUSED).respond(environ, startResponse);
     const path = upstreamTarget(environ, basePath, stripScriptName);
     if (path === null) return new HTTPBadRequest('The path hides a dot segment behind an escaped slash.').respond(environ, startResponse);
     // Dot segments are not resolved out of sight of the layers above, which read PATH_INFO
     // with them; repeated slashes are forwarded as those layers read them.
     const redirect = redirectToCleanPath(environ, startResponse, false);
     if (redirect !== null) return redirect;
+    const hops = maxForwardsOf(environ);
+    if (hops === null) return new HTTPBadRequest('Max-Forwards must be a number of hops: digits only.').respond(environ, startResponse);
+    if (hops === 0) {
+      // RFC 9110 §7.6.2: not forwarded; answered as the final recipient, an OPTIONS with no content.
+      startResponse('200 OK', [['Content-Length', '0']]);
+      return [];
+    }
     if (path === '*') return new HTTPNotImplemented('OPTIONS * is not forwarded: ask the upstream about a path.').respond(environ, startResponse);
-    const headers = applyEdits(forwardRequestHeaders(environ, settings), options.requestHeaders, environ);
+    const headers = applyEdits(decrementMaxForwards(forwardRequestHeaders(environ, settings), hops), options.requestHeaders, environ);
     const request = {
       origin,
       path,
@@ -216,8 +234,11 @@ function failedBeforeHead(exchange: UpstreamExchange, environ: Environ, startRes
   throw failure;
 }
 
-/** RFC 9110 §9.2.2: the methods a client may send again after a lost connection. */
-const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+/** RFC 9110 §9.2.2: the methods a client may send again after a lost connection (TRACE is never sent). */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/** The 501's reason for a TRACE. */
+const TRACE_REFUSED = 'TRACE is not forwarded: its echo would show the request, with the fields this gateway adds, to whoever sent it.';
 
 /**
  * Sends `request` upstream through `dispatcher` (the body read from `input`, when there is
