@@ -243,6 +243,19 @@ describe('request header fields', () => {
     }
   });
 
+  it("passes on none of the client's own address claims (X-Real-IP, CF-Connecting-IP, True-Client-IP…), with or without xForwarded: an upstream trusting this proxy would take them for its word", async () => {
+    const claims = [
+      'X-Real-IP', 'X-Client-IP', 'True-Client-IP', 'CF-Connecting-IP', 'CF-Connecting-IPv6', 'CF-Pseudo-IPv4', 'Fastly-Client-IP',
+      'X-Cluster-Client-IP', 'X-Forwarded', 'Forwarded-For', 'X-Original-Forwarded-For', 'X-AppEngine-User-IP',
+    ];
+    const spoof = Object.fromEntries([...claims.map((name) => [name, '6.6.6.6']), ['X-Kept', 'yes']]);
+    for (const server of [await start(to(upstream.url)), await start(to(upstream.url, { xForwarded: false }))]) {
+      const echo = echoed((await request(`${server.url}/echo`, { headers: spoof })).body);
+      for (const name of claims) expect(header(echo, name.toLowerCase()), name).toEqual([]);
+      expect(header(echo, 'x-kept')).toEqual(['yes']);
+    }
+  });
+
   it('does not append to an X-Forwarded-For or Via the client named in Connection (meant for this hop alone)', async () => {
     const server = await start(to(upstream.url));
     const { raw } = await rawExchange(server.port, rawGet('/echo', 'Connection: close, X-Forwarded-For, Via\r\nX-Forwarded-For: 6.6.6.6\r\nVia: 1.1 hop\r\n'));

@@ -11,13 +11,36 @@ import { hostOf } from '../http/host.ts';
 import { quotePath } from '../http/url.ts';
 
 /**
+ * The fields that carry a client's address, which upstreams read as the client's, often before
+ * `X-Forwarded-For`: nginx's `realip` module as usually set up (`X-Real-IP`), chi's `RealIP`
+ * (`True-Client-IP`, `X-Real-IP`), gin, echo, and the npm `request-ip` package (`X-Client-IP`,
+ * `CF-Connecting-IP`, `Fastly-Client-IP`, `True-Client-IP`, `X-Real-IP`, `X-Cluster-Client-IP`,
+ * `X-Forwarded`, `Forwarded-For`, `X-AppEngine-User-IP`, `CF-Pseudo-IPv4`); besides Cloudflare's
+ * `CF-Connecting-IPv6` and ingress-nginx's `X-Original-Forwarded-For`. A client sends one to
+ * choose the address an allow-list, a rate limit or a log sees: the proxy never forwards the
+ * client's. Lower-case.
+ */
+const CLIENT_ADDRESS_FIELDS: ReadonlySet<string> = new Set([
+  'x-real-ip',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'cf-connecting-ipv6',
+  'cf-pseudo-ipv4',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-forwarded',
+  'forwarded-for',
+  'x-original-forwarded-for',
+  'x-appengine-user-ip',
+]);
+
+/**
  * The request fields the proxy never forwards as received besides the hop-by-hop ones: those
  * it writes itself, and the client's `Forwarded` (RFC 7239) and `X-Forwarded-Port`, which an
  * upstream that trusts this proxy would read as the proxy's word on the host, port, scheme
  * and client (Spring's `ForwardedHeaderFilter` prefers them to `X-Forwarded-Host`; `proxyFix`
- * reads them with `forwarded` or `xPort`), and for the same reason its `X-Real-IP`,
- * `True-Client-IP` and `X-Client-IP`, which upstreams read as the client's address (nginx's
- * `realip` module as usually set up, chi's `RealIP` before `X-Forwarded-For`, gin, echo).
+ * reads them with `forwarded` or `xPort`), and for the same reason its {@link CLIENT_ADDRESS_FIELDS}.
  */
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP,
@@ -30,9 +53,7 @@ const NOT_FORWARDED = new Set([
   'x-forwarded-port',
   'forwarded',
   'via',
-  'x-real-ip',
-  'true-client-ip',
-  'x-client-ip',
+  ...CLIENT_ADDRESS_FIELDS,
 ]);
 
 /** The field names listed in a `Connection` value, lower-cased (RFC 9110 §7.6.1). */
@@ -66,9 +87,9 @@ export interface ForwardSettings {
  * every `HTTP_*` key of the environ and `CONTENT_TYPE`/`CONTENT_LENGTH`, less the hop-by-hop
  * fields, those named in `Connection`, `Expect` (the server answers `100-continue` itself when
  * the body is first read), `Host` (unless `preserveHost`: the HTTP client sends the
- * upstream's), and the client's `Forwarded`, `X-Forwarded-Port`, `X-Real-IP`, `True-Client-IP`
- * and `X-Client-IP` (claims about the host, port, scheme and client that the upstream would
- * take for this proxy's). Added: `X-Forwarded-For` (the client's address appended to any value received,
+ * upstream's), and the client's `Forwarded`, `X-Forwarded-Port` and
+ * {@link CLIENT_ADDRESS_FIELDS} (`X-Real-IP`, `CF-Connecting-IP`, `True-Client-IP`…: claims
+ * about the host, port, scheme and client that the upstream would take for this proxy's). Added: `X-Forwarded-For` (the client's address appended to any value received,
  * never replacing it), `X-Forwarded-Proto` (`tsgi.url_scheme`), `X-Forwarded-Host` (the
  * client's `Host`), `X-Forwarded-Prefix` (the quoted `SCRIPT_NAME`, when it is stripped and not
  * empty), and `Via` (RFC 9110 §7.6.3: `1.1 tsgi` appended to any value received). A received

@@ -27,8 +27,9 @@ export interface ProxyOptions {
    * replaced, never passed on. With false none of the four is sent, the client's own
    * included: an upstream that trusts this proxy would otherwise trust the client's claims
    * (http-proxy's `xfwd: false` passes them on). The client's `Forwarded`,
-   * `X-Forwarded-Port`, `X-Real-IP`, `True-Client-IP` and `X-Client-IP`, which carry the same
-   * claims, are never passed on either way.
+   * `X-Forwarded-Port`, and the fields that name a client's address (`X-Real-IP`,
+   * `CF-Connecting-IP`, `True-Client-IP`, `X-Client-IP`, `Fastly-Client-IP`… see
+   * docs/proxy.md), which carry the same claims, are never passed on either way.
    */
   xForwarded?: boolean | undefined;
   /** Changes to the request fields sent upstream, applied last (see `HeaderEdits`). */
