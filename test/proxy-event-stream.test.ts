@@ -7,7 +7,8 @@ import http from 'node:http';
 import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Request, compose } from 'tsgi';
+import { type App, Request, compose } from 'tsgi';
+import { TestClient } from 'tsgi/testing';
 import { callApp, compress, timeout, transformBody } from 'tsgi/middleware';
 import { decodeContent, proxy, replaceText } from 'tsgi/proxy';
 import { start } from './node-helpers.ts';
@@ -62,6 +63,13 @@ const upstream = http.createServer((req, res) => {
     res.writeHead(200, { 'content-type': query.get('ndjson')! });
     res.write('{"token":"a","secret":"s1"}\n');
     holdUntilReleased(query.get('hold')!, res, () => res.end('{"token":"b","secret":"s2"}\n'));
+    return;
+  }
+  if (query.has('seq')) {
+    // RFC 7464 records (RS, a JSON text, LF), pretty-printed: LF inside them too; the second held back.
+    res.writeHead(200, { 'content-type': 'application/json-seq' });
+    res.write('\x1e{\n  "token": "a \\"}\\" ]",\n  "secret": "s1"\n}\n');
+    holdUntilReleased(query.get('hold')!, res, () => res.end('\x1e[\n  "b",\n  "secret": "s2"\n]\n\x1e"c\\n, \\"secret\\": \\"s3\\""\n'));
     return;
   }
   const delay = Number(query.get('delay') ?? 0);
@@ -209,6 +217,50 @@ describe('a line-delimited JSON stream under replaceText', () => {
       expect(await first.body).toBe('{"token":"a","secret":"***"}\n{"token":"b","secret":"***"}\n');
     });
   }
+});
+
+describe('an application/json-seq stream (RFC 7464) under replaceText', () => {
+  it('replaces each record whole, LF inside it or not, and sends it once its JSON text is complete', async () => {
+    // The secret and the comma before it, across the line break: a cut at each LF would miss it.
+    const server = await start(replaceText(proxy(url), { replacements: [[/,\s*"secret": "[^"]*"/g, '']] }));
+    const id = String(nextId++);
+    const first = await new Promise<{ record: string; secondSentFirst: boolean; body: Promise<string> }>((resolve, reject) => {
+      http
+        .get(`${server.url}/?seq&hold=${id}`, { agent: false }, (res) => {
+          let text = '';
+          const body = new Promise<string>((r) => res.on('end', () => r(text)));
+          res.on('data', (chunk: Buffer) => {
+            if (text === '') {
+              resolve({ record: chunk.toString(), secondSentFirst: sent.has(id), body });
+              release(id);
+            }
+            text += chunk.toString();
+          });
+        })
+        .on('error', reject);
+    });
+    // Brackets and escaped quotes inside a string close nothing: the record ends at the LF after its "}".
+    expect(first.record).toBe('\x1e{\n  "token": "a \\"}\\" ]"\n}\n');
+    // The first record came while the upstream still held the second back.
+    expect(first.secondSentFirst).toBe(false);
+    expect(await first.body).toBe('\x1e{\n  "token": "a \\"}\\" ]"\n}\n\x1e[\n  "b"\n]\n\x1e"c\\n, \\"secret\\": \\"s3\\""\n');
+  });
+
+  it('cuts the same records however the body is chunked: one character at a time, or whole', async () => {
+    const seq = '\x1e{"a": "x\\\\",\n "b": [1,\n 2]}\n\x1e12\n\x1e{"truncated": [3\n\x1e{"b": 4}\n';
+    const app = (pieces: string[]): App => (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'application/json-seq']]);
+      return (async function* () {
+        for (const piece of pieces) yield new TextEncoder().encode(piece);
+      })();
+    };
+    // `\n$`: the LF that ends a record (a truncated one ends at the next RS); a cut at an inner LF would add a match.
+    const options = { replacements: [[/\n$/g, '!\n']] as Array<[RegExp, string]> };
+    const whole = await new TestClient(replaceText(app([seq]), options)).get('/');
+    const split = await new TestClient(replaceText(app([...seq]), options)).get('/');
+    expect(whole.textBody).toBe('\x1e{"a": "x\\\\",\n "b": [1,\n 2]}!\n\x1e12!\n\x1e{"truncated": [3!\n\x1e{"b": 4}!\n');
+    expect(split.textBody).toBe(whole.textBody);
+  });
 });
 
 describe('a steady reader slower than an upstream of small chunks', () => {

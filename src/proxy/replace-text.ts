@@ -7,8 +7,8 @@ import type { App, AppLike, Body, Environ } from '../gateway/types.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { checkVersion } from '../middleware/etag-version.ts';
-import { EventSplitter } from './event-stream.ts';
-import { LineSplitter, isJsonLinesType } from './json-lines.ts';
+import { type EventPieces, EventSplitter } from './event-stream.ts';
+import { isJsonLinesType, jsonLinesSplitter } from './json-lines.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
 import { type TextCodec, textCodec } from './text-codec.ts';
 
@@ -82,8 +82,9 @@ function isText(type: string): boolean {
  * events), each event is replaced and sent as soon as the blank line that ends it has come,
  * as if the body ended there: a match never spans two events, `$` and lookahead see the end
  * of the event, and `^` and lookbehind its start; in line-delimited JSON
- * (`application/x-ndjson`, `application/jsonl`, `application/json-seq`…), each line once its
- * line feed has come, the same way. A RegExp match of no characters (`/a?/`) is
+ * (`application/x-ndjson`, `application/jsonl`…), each line once its line feed has come, the
+ * same way, and in `application/json-seq` (RFC 7464) each record: from its RS to the LF after
+ * its JSON text, LFs inside a pretty-printed record included. A RegExp match of no characters (`/a?/`) is
  * skipped, unlike `String.prototype.replace`. Nothing is sent early because the source
  * pauses, so the output is the same whatever the timing and the chunking. For other streamed types that must flow, prefer string
  * patterns or a small `maxMatchLength`.
@@ -118,19 +119,23 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     const codec = textCodec(type.parameters.charset ?? 'utf-8');
     if (codec === null) return null;
     const replacers = pairs.map(([p, r]) => new TextReplacer(p, r, maxMatchLength));
-    const unit = type.type === 'text/event-stream' ? 'event' : isJsonLinesType(type.type) ? 'line' : null;
-    return (body) => replaceStream(body, codec, replacers, unit);
+    const newSplitter = type.type === 'text/event-stream' ? () => new EventSplitter() : isJsonLinesType(type.type) ? () => jsonLinesSplitter(type.type) : null;
+    return (body) => replaceStream(body, codec, replacers, newSplitter?.() ?? null);
   }, { dropsLastModified: true, etagVersion: version });
 }
 
+/** Cuts a stream into the units replaced as if each were a whole body (events, records). */
+interface UnitSplitter {
+  split(text: string): EventPieces;
+}
+
 /**
- * The body, decoded, replaced and encoded back. In an event stream (`unit` `'event'`) each
- * event is replaced and sent once the blank line that ends it has come, as if the body ended
- * there; in line-delimited JSON (`'line'`), each line once its LF has come.
+ * The body, decoded, replaced and encoded back. With a `splitter`, each unit it cuts (an event
+ * of an event stream, a record of line-delimited JSON) is replaced and sent once complete, as
+ * if the body ended there.
  */
-async function* replaceStream(body: Body, codec: TextCodec, replacers: TextReplacer[], unit: 'event' | 'line' | null): AsyncGenerator<Uint8Array, void, undefined> {
+async function* replaceStream(body: Body, codec: TextCodec, replacers: TextReplacer[], splitter: UnitSplitter | null): AsyncGenerator<Uint8Array, void, undefined> {
   const decoder = codec.decoder();
-  const splitter = unit === 'event' ? new EventSplitter() : unit === 'line' ? new LineSplitter() : null;
   const run = (text: string, flush: boolean) => replacers.reduce((out, replacer) => replacer.push(out, flush), text);
   /** True once a chunk went out (the head with it). */
   let sent = false;
