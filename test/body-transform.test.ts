@@ -9,6 +9,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { type App, type Body } from 'tsgi';
 import { type BodyTransformer, transformBody } from 'tsgi/middleware';
+import { replaceText, rewriteHtml } from 'tsgi/proxy';
 import { TestClient } from 'tsgi/testing';
 import { rejection } from './helpers.ts';
 import { bytes, dechunk, deferred, parseRaw, rawExchange, rawGet, request, sleep, start, until, within } from './node-helpers.ts';
@@ -213,6 +214,28 @@ describe('transformBody over a socket (serve)', () => {
     }), () => ({ flush: () => bytes('\n-- end --\n') })));
     const flushed = await request(`http://127.0.0.1:${framed.port}/`);
     expect(flushed.body.toString()).toBe('AÉ\n-- end --\n');
+  });
+
+  it('frames an array body whose first chunk is empty with Content-Length, under transformBody and the body filters', async () => {
+    // An empty first chunk sends the head early for a body that may wait (an event stream); an
+    // array never waits, so passing it on only cost the client the length (chunked instead).
+    const page = '<p>old text</p>';
+    const arrayApp = (type: string, content: Uint8Array, extra: Array<[string, string]> = []): App => (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', type], ...extra]);
+      return [new Uint8Array(0), content];
+    };
+    const cases: Array<[string, App, string]> = [
+      ['transformBody', upperCase(arrayApp('text/plain; charset=utf-8', bytes('fine'))), 'FINE'],
+      ['replaceText', replaceText(arrayApp('text/html', bytes(page)), { replacements: [['old', 'new']] }), '<p>new text</p>'],
+      ['rewriteHtml', rewriteHtml(arrayApp('text/html', bytes(page)), { elements: { p: (el) => el.setAttribute('class', 'x') } }), '<p class="x">old text</p>'],
+    ];
+    for (const [name, app, body] of cases) {
+      const server = await start(app);
+      const res = await request(`http://127.0.0.1:${server.port}/`);
+      expect(res.body.toString(), name).toBe(body);
+      expect([res.headers['content-length'], res.headers['transfer-encoding']], name).toEqual([String(Buffer.byteLength(body)), undefined]);
+      expect(server.log.text, name).toBe('');
+    }
   });
 
   it('terminate() ends an endless body after the chunks it answered, closing the app body', async () => {

@@ -5,17 +5,18 @@
  * @module
  */
 import { type Body } from './types.ts';
-import { checkChunk, describe } from './body.ts';
+import { checkChunk, describe, sendsHeadEarly } from './body.ts';
 import { wrapBody } from './body-watch.ts';
 
 /**
  * What a step of a {@link BodyTransformer} answers: one chunk, several (sent in order, one per
  * `next()`), or nothing (`undefined`, or `[]`). Empty chunks are left out (they would send
  * nothing, and a last empty chunk would keep a server from framing the body with its length),
- * but for the body's empty first chunk, which sends its head before any content (docs/spec.md
- * §6: an event stream waiting for its first event, as `proxy` sends one): when nothing was
- * handed on yet and the answer for it is empty, it is passed on as it is. A promise of it is
- * waited for.
+ * but for the empty first chunk of an async body, which sends its head before any content
+ * (docs/spec.md §6: an event stream waiting for its first event, as `proxy` sends one): when
+ * nothing was handed on yet and the answer for it is empty, it is passed on as it is. A sync
+ * body's (an array's `[empty, bytes]`) is left out too: it waits for nothing, and the
+ * server can then send a one-chunk output with `Content-Length`. A promise of it is waited for.
  */
 export type TransformedChunks = Uint8Array | readonly Uint8Array[] | undefined | void;
 
@@ -66,8 +67,9 @@ const NONE: readonly Uint8Array[] = Object.freeze([]);
  * Pull-based: the wrapped body is asked for a chunk only when the chunks of the last one have
  * all been taken, so a slow client slows the app down (spec §7.3). The answer is always async,
  * a sync body's too: a transformer may answer a promise at any chunk, which a sync iterator
- * could not wait for. Servers still send a body that ends within a turn of the event loop
- * with `Content-Length` (spec §7.1), so a transformed array body keeps one, of the new length.
+ * could not wait for. Servers still send a body whose first chunk is followed by its end within
+ * a turn of the event loop with `Content-Length` (spec §7.1), so an array body transformed into
+ * one chunk keeps one, of the new length (more chunks go out chunked).
  *
  * Closing follows {@link wrapBody}, on which it is built: the wrapped body is opened at the
  * first `next()` and closed (its `return()`: a generator's `finally` runs, a Node stream is
@@ -121,6 +123,8 @@ const NONE: readonly Uint8Array[] = Object.freeze([]);
 export function transformBody(body: Body, transformer: BodyTransformer): AsyncIterableIterator<Uint8Array> {
   /** What the body's `return()` threw, told by wrapBody's closeError before its `return()` answers. */
   const closeFailures: unknown[] = [];
+  /** The body's empty first chunk is passed on (an array's is not: see sendsHeadEarly). */
+  const early = sendsHeadEarly(body);
   const source = wrapBody(body, { closeError: (error) => void closeFailures.push(error) }, { async: true })[Symbol.asyncIterator]();
   let closing: Promise<unknown[]> | undefined;
   /** Closes the body (once: wrapBody calls no second `return()`, nor one after its end); answers what that threw. */
@@ -150,7 +154,7 @@ export function transformBody(body: Body, transformer: BodyTransformer): AsyncIt
       const input = checkChunk(chunk);
       const chunks = chunksOf(transformer.transform === undefined ? input : await transformer.transform(input, controller), 'transform');
       // The body's empty first chunk sends its head now (spec §6): not held until the first output.
-      return chunks.length === 0 && input.byteLength === 0 && !started ? [input] : chunks;
+      return chunks.length === 0 && input.byteLength === 0 && !started && early ? [input] : chunks;
     } catch (error) {
       finished = true;
       await closeSource(); // the error on its way goes first; what the close threw waits for a later return()

@@ -18,6 +18,17 @@ export function isAsyncIterable(value: unknown): value is AsyncIterable<Uint8Arr
   );
 }
 
+/**
+ * True when a layer that changes `body` should pass on its empty first chunk as it is: `body`
+ * is async, so it may wait before its content (an event stream before its first event), and
+ * that chunk sends the head meanwhile (docs/spec.md §6). A sync body (an array) has its next
+ * chunk at once: its empty first chunk is dropped like any other, so the server can still frame
+ * a whole output with `Content-Length` (§7.1) instead of sending it chunked.
+ */
+export function sendsHeadEarly(body: Body): boolean {
+  return isAsyncIterable(body);
+}
+
 /** A sync or async iterator over body chunks. */
 export type BodyIterator = Iterator<Uint8Array> | AsyncIterator<Uint8Array>;
 

@@ -4,6 +4,7 @@
  * @module
  */
 import type { App, AppLike, Body, Environ } from '../gateway/types.ts';
+import { sendsHeadEarly } from '../gateway/body.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { checkVersion } from '../middleware/etag-version.ts';
@@ -136,13 +137,14 @@ interface UnitSplitter {
  */
 async function* replaceStream(body: Body, codec: TextCodec, replacers: TextReplacer[], splitter: UnitSplitter | null): AsyncGenerator<Uint8Array, void, undefined> {
   const decoder = codec.decoder();
+  const early = sendsHeadEarly(body);
   const run = (text: string, flush: boolean) => replacers.reduce((out, replacer) => replacer.push(out, flush), text);
   /** True once a chunk went out (the head with it). */
   let sent = false;
   for await (const chunk of body) {
     // The app's empty chunk sends its head before any content (an event stream waiting for its
-    // first event, spec §6): passed on while nothing was sent.
-    if (chunk.byteLength === 0 && !sent) {
+    // first event, spec §6): passed on while nothing was sent, unless the body is an array.
+    if (chunk.byteLength === 0 && !sent && early) {
       sent = true;
       yield chunk;
       continue;
