@@ -40,7 +40,8 @@ const CLIENT_ADDRESS_FIELDS: ReadonlySet<string> = new Set([
  * it writes itself, and the client's `Forwarded` (RFC 7239) and `X-Forwarded-Port`, which an
  * upstream that trusts this proxy would read as the proxy's word on the host, port, scheme
  * and client (Spring's `ForwardedHeaderFilter` prefers them to `X-Forwarded-Host`; `proxyFix`
- * reads them with `forwarded` or `xPort`), and for the same reason its {@link CLIENT_ADDRESS_FIELDS}.
+ * reads them with `forwarded` or `xPort`), and for the same reason its
+ * {@link CLIENT_ADDRESS_FIELDS}.
  */
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP,
@@ -89,7 +90,8 @@ export interface ForwardSettings {
  * the body is first read), `Host` (unless `preserveHost`: the HTTP client sends the
  * upstream's), and the client's `Forwarded`, `X-Forwarded-Port` and
  * {@link CLIENT_ADDRESS_FIELDS} (`X-Real-IP`, `CF-Connecting-IP`, `True-Client-IP`…: claims
- * about the host, port, scheme and client that the upstream would take for this proxy's). Added: `X-Forwarded-For` (the client's address appended to any value received,
+ * about the host, port, scheme and client that the upstream would take for this proxy's).
+ * Added: `X-Forwarded-For` (the client's address appended to any value received,
  * never replacing it), `X-Forwarded-Proto` (`tsgi.url_scheme`), `X-Forwarded-Host` (the
  * client's `Host`), `X-Forwarded-Prefix` (the quoted `SCRIPT_NAME`, when it is stripped and not
  * empty), and `Via` (RFC 9110 §7.6.3: `1.1 tsgi` appended to any value received). A received

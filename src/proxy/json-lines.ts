@@ -44,8 +44,9 @@ export function jsonLinesSplitter(type: string): LineSplitter | JsonSeqSplitter 
  * LFs of its own (a pretty-printed text, RFC 7464 §2.2 lets a JSON text hold any whitespace):
  * an LF ends one only outside strings and brackets, after a value. Strings are followed through
  * their escapes (`"a \"}\""` closes nothing); a truncated record (`{"a": [1` then RS, RFC 7464
- * §2.3) ends at the next RS or the end of the body. Only that state (inside a string, after a backslash, the bracket depth,
- * whether a value started) is kept between pieces.
+ * §2.3) ends at the next RS or the end of the body. Only that state (inside a string, after a
+ * backslash, the bracket depth, whether a value started) is kept between pieces, so the cuts
+ * are the same however the body is pieced.
  */
 export class JsonSeqSplitter {
   private inString = false;
