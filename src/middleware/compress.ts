@@ -14,7 +14,7 @@ import { logError, requestLine } from '../gateway/log.ts';
 import { unlessAbort } from '../gateway/abort.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
-import { AcceptEncoding } from '../http/accept.ts';
+import { chooseCoding } from '../http/coding-choice.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { callApp } from '../gateway/call-app.ts';
 import { markTransformed, weakenNotModified } from './body-filter.ts';
@@ -221,26 +221,7 @@ function decide(
     size = knownSize = known.reduce((sum, chunk) => sum + chunk.byteLength, 0);
   }
   if (size !== null && size < options.threshold) return VARY_ONLY;
-  return { coding: negotiate(acceptEncoding, options.encodings), vary: true, knownSize };
-}
-
-/**
- * The offered coding the client weighs highest (ties: the first offered), or null when the
- * header is absent or malformed, identity is weighed higher, or none is acceptable.
- */
-function negotiate(header: string | undefined, encodings: Coding[]): Coding | null {
-  const accept = new AcceptEncoding(header);
-  if (!accept.present) return null;
-  let best: Coding | null = null;
-  let bestQ = 0;
-  for (const coding of encodings) {
-    const q = accept.quality(coding);
-    if (q > bestQ) {
-      best = coding;
-      bestQ = q;
-    }
-  }
-  return best !== null && accept.quality('identity') <= bestQ ? best : null;
+  return { coding: chooseCoding(acceptEncoding, options.encodings), vary: true, knownSize };
 }
 
 /**

@@ -14,7 +14,8 @@ import { Request } from '../request/request.ts';
 import { Response } from '../response/response.ts';
 import { isBelow, joinBelow, realBelow, safeSegments } from './safe-path.ts';
 import { redirectToCleanPath } from './clean-path.ts';
-import { ALLOW, type FileOptions, fixedHeaders, sendFile } from './static-file.ts';
+import { ALLOW, type FileOptions, contentTypeOf, fixedHeaders, sendFile } from './static-file.ts';
+import { chooseSibling } from './static-precompressed.ts';
 
 /** Options of {@link directoryApp}. */
 export interface DirectoryOptions extends FileOptions {
@@ -65,6 +66,12 @@ export interface DirectoryOptions extends FileOptions {
  * directories first, then by name; it shows exactly the entries a request would be served:
  * none that would answer 404 or 403, such as a link to a dotfile), else 404. A file requested
  * with a trailing slash is 404.
+ *
+ * Precompressed copies a build left next to a file (`app.js.br`, `app.js.gz`) are served in
+ * its place to a client whose `Accept-Encoding` takes their coding (nginx's `gzip_static`):
+ * `Content-Encoding` set, the file's type, the copy's length and an ETag of its own
+ * (`"…-br"`); every answer for such a file has `Vary: Accept-Encoding`. A `Range` request is
+ * answered from the file itself, and a copy older than the file is ignored as stale.
  *
  * @example
  * ```ts
@@ -131,14 +138,25 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     if (dotfiles !== 'allow' && isHidden(realBase, located)) {
       return dotfiles === 'deny' ? new HTTPForbidden().respond(environ, startResponse) : notFound();
     }
-    // Type and download name go by the name asked for, not a symlink target's (serve-static, Werkzeug).
+    const root = realBase;
+    const servable = (found: Located | null): found is Located => found !== null && !found.directory && (dotfiles === 'allow' || !isHidden(root, found));
+    // Type and download name go by the name asked for, not a symlink target's (serve-static,
+    // Werkzeug) nor a precompressed copy's (`app.js.br` is sent as `app.js`, coded).
+    const send = async (file: Located, name: string) => {
+      const find = async (copy: string) => {
+        const found = await locate(root, copy, follow);
+        return servable(found) ? found : null;
+      };
+      const { sibling, vary } = await chooseSibling(environ, file, contentTypeOf(fixed, name), find);
+      return sendFile(environ, startResponse, sibling?.path ?? file.path, fixed, name, { encoding: sibling?.coding ?? null, vary });
+    };
     if (!located.directory) {
-      return pathInfo.endsWith('/') ? notFound() : sendFile(environ, startResponse, located.path, fixed, target);
+      return pathInfo.endsWith('/') ? notFound() : send(located, target);
     }
     if (!pathInfo.endsWith('/')) return redirectToSlash(environ, startResponse);
     for (const name of indexes) {
       const index = await locate(realBase, path.join(located.path, name), follow);
-      if (index !== null && !index.directory && (dotfiles === 'allow' || !isHidden(realBase, index))) return sendFile(environ, startResponse, index.path, fixed, path.join(target, name));
+      if (servable(index)) return send(index, path.join(target, name));
     }
     if (!options.listing) return notFound();
     let html: string;
@@ -169,6 +187,8 @@ interface Located {
   /** The real path (symlinks resolved), `null` when not looked up (followed, dotfiles allowed). */
   real: string | null;
   directory: boolean;
+  /** Its modification time, ms since the epoch (a precompressed copy older than its file is stale). */
+  mtimeMs: number;
 }
 
 /**
@@ -188,7 +208,7 @@ async function locate(realRoot: string, target: string, follow: Follow): Promise
   try {
     const info = await stat(file);
     if (!info.isDirectory() && !info.isFile()) return null; // FIFOs, sockets, devices
-    return { path: file, real, directory: info.isDirectory() };
+    return { path: file, real, directory: info.isDirectory(), mtimeMs: info.mtimeMs };
   } catch {
     return null;
   }

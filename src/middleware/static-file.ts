@@ -11,7 +11,7 @@ import contentDisposition from 'content-disposition';
 import mime from 'mime-types';
 import { type App, type Body, type Environ, type StartResponse } from '../gateway/types.ts';
 import { afterBody } from '../gateway/body-watch.ts';
-import { HeaderList, type HeaderListInit } from '../http/header-list.ts';
+import { HeaderList, type HeaderListInit, appendVary } from '../http/header-list.ts';
 import { HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions/client-errors.ts';
 import { MAX_DELTA_SECONDS, formatHttpDate } from '../http/dates.ts';
 import { statEtag } from '../http/etag.ts';
@@ -161,19 +161,48 @@ function typeOf(file: string): string {
   return mime.contentType(path.extname(file)) || 'application/octet-stream';
 }
 
+/** @internal The `Content-Type` the file named `name` is sent with: the fixed one, else by its name. */
+export function contentTypeOf(fixed: FixedHeaders, name: string): string {
+  return fixed.typeByName ? typeOf(name) : (fixed.headers.get('content-type') ?? typeOf(name));
+}
+
+/**
+ * @internal How a file is sent in place of the one asked for: `encoding`, the content coding
+ * of a precompressed copy (`app.js.br` for `app.js`), and `vary`, whether the answer depends
+ * on `Accept-Encoding` (the file has such copies).
+ */
+export interface FileVariant {
+  readonly encoding?: string | null | undefined;
+  readonly vary?: boolean | undefined;
+}
+
 /** `Content-Disposition: attachment` with the name asked for, or the file's own. */
 function disposition(download: true | string, file: string): string {
   return contentDisposition.create(typeof download === 'string' ? download : path.basename(file));
 }
 
-/** The headers of a 200 for the file: {@link fixedHeaders} plus what depends on the file. */
-function fileHeaders(fixed: FixedHeaders, name: string, stat: { size: number; mtimeMs: number; mtime: Date }): HeaderList {
+/**
+ * The headers of a 200 for the file: {@link fixedHeaders} plus what depends on the file. A
+ * coded copy (`variant.encoding`) gets `Content-Encoding`, an ETag of its own with the coding
+ * folded in (`"<size>-<mtime>-br"`, never equal to the identity file's, so `If-Range` and
+ * `If-Match` cannot mix the two) and `Accept-Ranges: none` (ranges are served from the
+ * identity file).
+ */
+function fileHeaders(fixed: FixedHeaders, name: string, stat: { size: number; mtimeMs: number; mtime: Date }, variant: FileVariant): HeaderList {
   const headers = new HeaderList(fixed.headers);
   if (fixed.typeByName) headers.set('Content-Type', typeOf(name));
   if (fixed.dispositionByName) headers.set('Content-Disposition', disposition(true, name));
   headers.set('Content-Length', stat.size);
-  headers.set('ETag', statEtag(stat));
+  const etag = statEtag(stat);
+  if (variant.encoding) {
+    headers.set('Content-Encoding', variant.encoding);
+    headers.set('Accept-Ranges', 'none');
+    headers.set('ETag', `${etag.slice(0, -1)}-${variant.encoding}"`);
+  } else {
+    headers.set('ETag', etag);
+  }
   headers.set('Last-Modified', formatHttpDate(stat.mtime));
+  if (variant.vary) appendVary(headers.list, 'Accept-Encoding');
   return headers;
 }
 
@@ -181,9 +210,10 @@ function fileHeaders(fixed: FixedHeaders, name: string, stat: { size: number; mt
  * @internal {@link serveFile} with the fixed headers computed up front. The file is opened
  * and stat'ed here; preconditions and ranges are `servePlanned`'s, reading each range with
  * positional reads. `name` is the path the type and download name come from when they go by
- * name: the one asked for, which a symlink's target may not share (default `file`).
+ * name: the one asked for, which a symlink's target or a precompressed copy may not share
+ * (default `file`); `variant` tells a precompressed copy (see {@link FileVariant}).
  */
-export async function sendFile(environ: Environ, startResponse: StartResponse, file: string, fixed: FixedHeaders, name = file): Promise<Body> {
+export async function sendFile(environ: Environ, startResponse: StartResponse, file: string, fixed: FixedHeaders, name = file, variant: FileVariant = {}): Promise<Body> {
   const method = environ.REQUEST_METHOD;
   if (method !== 'GET' && method !== 'HEAD') return new HTTPMethodNotAllowed(ALLOW).respond(environ, startResponse);
   let handle: FileHandle;
@@ -204,7 +234,7 @@ export async function sendFile(environ: Environ, startResponse: StartResponse, f
       {
         statusCode: 200,
         status: '200 OK',
-        headers: fileHeaders(fixed, name, stat),
+        headers: fileHeaders(fixed, name, stat, variant),
         // Both readers are lazy: nothing is read unless the answer sends file bytes.
         body: size === 0 ? EMPTY : readRange(handle, 0, size - 1),
         length: size,
