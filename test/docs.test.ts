@@ -2,10 +2,10 @@
  * The docs stay true to the code: every `import { … } from 'tsgi…'` in docs/*.md and the
  * README names what that entry point exports, and every relative link in docs/ reaches a file
  * (and a heading, for `#anchors`) that exists; and the examples of docs/sessions.md,
- * docs/middleware-csrf.md, docs/middleware-cors.md and the production stack of
- * docs/middleware.md run as written.
+ * docs/middleware-csrf.md, docs/middleware-cors.md, the production stack of docs/middleware.md
+ * and the single-page app of docs/middleware-static.md run as written.
  */
-import { mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -242,6 +242,39 @@ export const statuses = await Promise.all([
 ].map(async (res) => (await res).statusCode));
 `);
     expect(statuses).toEqual([403, 403, 200, 200, 200, 200]);
+  });
+
+  it('middleware-static.md: the single-page app serves deep links the page, immutable assets, and 404s for missing files and API routes', async () => {
+    const recipe = block('A single-page app: history fallback and immutable assets', 'middleware-static.md');
+    expect(recipe.match(/'dist/g)).toHaveLength(3);
+    const dist = mkdtempSync(path.join(tmpdir(), 'tsgi-docs-spa-'));
+    try {
+      mkdirSync(path.join(dist, 'assets'));
+      writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>spa</title>');
+      writeFileSync(path.join(dist, 'assets', 'app-3f2a9c.js'), 'export {};');
+      const { answers } = await run(`import { HTTPNotFound as NotFound, Request as Req, Response as Res } from 'tsgi';
+const api = Req.application((req) => { if (req.pathInfo === '/health') return Res.json({ ok: true }); throw new NotFound(); });
+${recipe.replaceAll("'dist", `'${dist}`)}
+import { TestClient } from 'tsgi/testing';
+const client = new TestClient(app, { status: '*' });
+export const answers = await Promise.all(['/settings/profile', '/', '/assets/app-3f2a9c.js', '/assets/missing.js', '/api/unknown', '/api/health', '/robots.txt', '/.env'].map(async (url) => {
+  const res = await client.get(url);
+  return [url, res.statusCode, res.headers.get('cache-control'), res.textBody.startsWith('<!doctype')];
+}));
+`);
+      expect(answers).toEqual([
+        ['/settings/profile', 200, 'no-cache', true],
+        ['/', 200, 'no-cache', true],
+        ['/assets/app-3f2a9c.js', 200, 'public, max-age=31536000, immutable', false],
+        ['/assets/missing.js', 404, null, false],
+        ['/api/unknown', 404, null, false],
+        ['/api/health', 200, null, false],
+        ['/robots.txt', 404, null, false],
+        ['/.env', 404, null, false],
+      ]);
+    } finally {
+      rmSync(dist, { recursive: true, force: true });
+    }
   });
 
   it('proxy.md: the replaceText example drops the JSON field wherever it stands, leaving valid JSON', async () => {

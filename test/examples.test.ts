@@ -1,7 +1,7 @@
 /**
  * Runs every file in examples/: the four chapter-10 apps, the upload form (more in
  * test/upload-example.test.ts), the bookmarks app (test/bookmarks-example.test.ts), the rate
- * limit (test/rate-limit-example.test.ts), the tasks JSON API (test/tasks-api-example.test.ts), the server-sent-events clock and the demo that
+ * limit (test/rate-limit-example.test.ts), the single-page app (test/spa-example.test.ts), the tasks JSON API (test/tasks-api-example.test.ts), the server-sent-events clock and the demo that
  * mounts them behind its middleware stack.
  * The time apps and the demo go over a real socket (their Host check wants 127.0.0.1).
  */
@@ -20,6 +20,7 @@ import * as events from '../examples/events.ts';
 import * as legacyProxy from '../examples/legacy-proxy.ts';
 import * as legacySite from '../examples/legacy-site/server.ts';
 import * as rateLimit from '../examples/rate-limit.ts';
+import * as spa from '../examples/spa.ts';
 import * as tasksApi from '../examples/tasks-api.ts';
 import * as everywhere from '../examples/everywhere.ts';
 import * as honoInside from '../examples/hono-inside.ts';
@@ -42,6 +43,7 @@ const EXAMPLES: Record<string, { app: App }> = {
   'legacy-proxy.ts': legacyProxy,
   'legacy-site/server.ts': legacySite,
   'rate-limit.ts': rateLimit,
+  'spa.ts': spa,
   'tasks-api.ts': tasksApi,
   'everywhere.ts': everywhere,
   'hono-inside.ts': honoInside,
