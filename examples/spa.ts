@@ -43,7 +43,9 @@ export function spaApp(dist: string, api: App): App {
   return mount({
     '/api': api,
     '/assets': directoryApp(`${dist}/assets`, immutable),
-    '/': cascade([directoryApp(dist, noCache), historyFallback(fileApp(`${dist}/index.html`, noCache))]),
+    // `cascade` holds a request body in memory to replay it to each app: the files take none,
+    // so a POST's body is refused (413) at once instead of buffered whole.
+    '/': cascade([directoryApp(dist, noCache), historyFallback(fileApp(`${dist}/index.html`, noCache))], { maxBodySize: 0 }),
   });
 }
 

@@ -252,7 +252,7 @@ export const statuses = await Promise.all([
       mkdirSync(path.join(dist, 'assets'));
       writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>spa</title>');
       writeFileSync(path.join(dist, 'assets', 'app-3f2a9c.js'), 'export {};');
-      const { answers } = await run(`import { HTTPNotFound as NotFound, Request as Req, Response as Res } from 'tsgi';
+      const { answers, posted } = await run(`import { HTTPNotFound as NotFound, Request as Req, Response as Res } from 'tsgi';
 const api = Req.application((req) => { if (req.pathInfo === '/health') return Res.json({ ok: true }); throw new NotFound(); });
 ${recipe.replaceAll("'dist", `'${dist}`)}
 import { TestClient } from 'tsgi/testing';
@@ -261,6 +261,7 @@ export const answers = await Promise.all(['/settings/profile', '/', '/assets/app
   const res = await client.get(url);
   return [url, res.statusCode, res.headers.get('cache-control'), res.textBody.startsWith('<!doctype')];
 }));
+export const posted = [(await client.post('/settings', { body: '' })).statusCode, (await client.post('/settings', { body: 'x'.repeat(1024) })).statusCode];
 `);
       expect(answers).toEqual([
         ['/settings/profile', 200, 'no-cache', true],
@@ -272,6 +273,7 @@ export const answers = await Promise.all(['/settings/profile', '/', '/assets/app
         ['/robots.txt', 404, null, false],
         ['/.env', 404, null, false],
       ]);
+      expect(posted).toEqual([405, 413]);
     } finally {
       rmSync(dist, { recursive: true, force: true });
     }

@@ -59,8 +59,11 @@ describe('examples/spa.ts over a socket', () => {
     expect([apiMissing.status, apiMissing.headers['content-type']]).toEqual([404, 'application/json']);
     const health = await request(`${server.url}/api/health`);
     expect(JSON.parse(health.body.toString())).toEqual({ status: 'ok' });
-    const post = await request(`${server.url}/settings/profile`, { method: 'POST', body: 'x' });
+    const post = await request(`${server.url}/settings/profile`, { method: 'POST' });
     expect([post.status, post.headers.allow]).toEqual([405, 'GET, HEAD']);
+    // A body is not held in memory to be replayed to the files: refused before any is read.
+    const big = await request(`${server.url}/settings/profile`, { method: 'POST', body: new Uint8Array(8 * 1024 * 1024) });
+    expect(big.status).toBe(413);
   });
 
   it('sends hashed assets immutable and precompressed (never compressed twice), other files no-cache', async () => {
