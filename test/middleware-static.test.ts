@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -114,6 +115,38 @@ describe('directoryApp over a socket', () => {
     expect(chunks.length).toBeGreaterThan(4);
     expect(Math.max(...chunks.map((c) => c.byteLength))).toBeLessThanOrEqual(64 * 1024);
     expect(Buffer.compare(Buffer.concat(chunks), big)).toBe(0);
+  });
+
+  it('finishes a download with the old bytes when a new file is renamed over it meanwhile; the next request gets the new one', async () => {
+    const own = mkdtempSync(path.join(os.tmpdir(), 'tsgi-static-swap-'));
+    try {
+      const before = Buffer.alloc(8 * 1024 * 1024, 'a');
+      const after = Buffer.alloc(3 * 1024 * 1024, 'b');
+      writeFileSync(path.join(own, 'video.mp4'), before);
+      const server = await start(lint(directoryApp(own)));
+      const { received, etag } = await new Promise<{ received: Buffer; etag: string }>((resolve, reject) => {
+        const req = http.get(`${server.url}/video.mp4`, { agent: false }, (res) => {
+          const chunks: Buffer[] = [];
+          res.once('data', () => {
+            // An atomic deploy: the new file is written aside, then renamed over the old one.
+            res.pause();
+            writeFileSync(path.join(own, 'video.mp4.tmp'), after);
+            renameSync(path.join(own, 'video.mp4.tmp'), path.join(own, 'video.mp4'));
+            res.resume();
+          });
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ received: Buffer.concat(chunks), etag: res.headers.etag! }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+      });
+      expect([received.length, received.equals(before)]).toEqual([before.length, true]);
+      const next = await request(`${server.url}/video.mp4`, { headers: { 'if-none-match': etag } });
+      expect([next.status, next.body.equals(after)]).toEqual([200, true]);
+      expect(next.headers.etag).not.toBe(etag);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 
   it('answers conditional requests: 304 for If-None-Match / If-Modified-Since, 412 for If-Match', async () => {
