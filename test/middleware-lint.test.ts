@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, HTTPMethodNotAllowed, HTTPNotModified, HTTPProxyAuthenticationRequired, HTTPUnauthorized, HTTPUpgradeRequired, Request, Response, serve } from 'tsgi';
 import { lint, LintError, mount } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
 import { checkEnviron } from '../src/middleware/lint-environ.ts';
 
 const enc = new TextEncoder();
@@ -223,7 +224,7 @@ describe('lint: the body', () => {
     await expect(run(app, req)).rejects.toThrow(message);
   });
 
-  it('warns of what RFC 9110 only discourages, once per rule and status, and lets it through: Content-Type on a 304 (§15.4.5) or a 204', async () => {
+  it('warns of what RFC 9110 only discourages, once per rule, and lets it through: Content-Type on a 304 (§15.4.5) or a 204', async () => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error) => void warnings.push(warning);
     process.on('warning', onWarning);
@@ -237,6 +238,27 @@ describe('lint: the body', () => {
         'LintWarning: lint: a 304 response should not carry Content-Type (RFC 9110 §15.4.5: it has no content; a cache would take the type for its stored one) (304 Not Modified)',
         'LintWarning: lint: a 204 response has no content for Content-Type to describe (nginx drops it) (204 No Content)',
       ]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  it('warns once per app and rule however often it is wrapped: a TestClient, which lints each call, does not repeat it', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      // A proxy passes on the upstream's reason phrase: a finding is one warning whatever its status line.
+      let reason = 0;
+      const app: App = (_environ, start) => {
+        start(`304 Not Modified ${reason++}`, [['Content-Type', 'text/plain'], ['ETag', '"x"']]);
+        return [];
+      };
+      const client = new TestClient(app);
+      for (let i = 0; i < 3; i++) expect((await client.get('/', { status: 304 })).statusCode).toBe(304);
+      expect((await run(app)).statusCode).toBe(304); // the same app wrapped anew
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([expect.stringMatching(/^LintWarning: lint: a 304 response should not carry Content-Type .*\(304 Not Modified 0\)$/)]);
     } finally {
       process.off('warning', onWarning);
     }

@@ -24,6 +24,19 @@ export interface LintedApp extends App {
 }
 
 /**
+ * The rules each app (as given to {@link lint}) was warned of: kept across its wrappings, since
+ * a `TestClient` wraps its app anew for each call and would otherwise warn on every one.
+ */
+const WARNED = new WeakMap<AppLike, Set<string>>();
+
+/** The set of rules `app` was warned of, made empty on first use. */
+function warnedOf(app: AppLike): Set<string> {
+  let warned = WARNED.get(app);
+  if (warned === undefined) WARNED.set(app, (warned = new Set()));
+  return warned;
+}
+
+/**
  * Wraps an app and checks both sides of the gateway interface, like `wsgiref.validate`:
  *
  * - **the environ** the server passes: the CGI keys are strings of the right shape
@@ -56,7 +69,8 @@ export interface LintedApp extends App {
  *
  * **Warnings**, for what is discouraged but allowed, are process warnings of type
  * `'LintWarning'` (`process.emitWarning`, as Werkzeug's lint calls `warnings.warn`; see
- * `process.on('warning')`), each once per wrapped app: they fail nothing (a `TestClient` call
+ * `process.on('warning')`), each once per app and rule, however often the same app is wrapped
+ * (a `TestClient` wraps it for each call): they fail nothing (a `TestClient` call
  * neither, unlike output on `tsgi.errors`), and the response goes out as the app made it.
  *
  * Each breach throws a {@link LintError} (`lint: status must be '<3 digits> <reason>' (got
@@ -74,12 +88,11 @@ export interface LintedApp extends App {
 export function lint(app: AppLike): LintedApp {
   const inner = toApp(app);
   const open = new Map<number, string>();
-  /** The warnings this app was given already: each is emitted once. */
-  const warned = new Set<string>();
+  const warned = warnedOf(app);
   const warn: LintWarn = (rule, detail) => {
-    const key = `${rule}\0${detail ?? ''}`;
-    if (warned.has(key)) return;
-    warned.add(key);
+    // Keyed by the rule alone: the detail (a status line, an upstream's reason phrase behind a proxy) varies.
+    if (warned.has(rule)) return;
+    warned.add(rule);
     emitLintWarning(rule, detail);
   };
   let nextId = 0;
