@@ -81,6 +81,39 @@ describe('requests the HTTP/1 parser refuses', () => {
     expect(calls).toEqual([]);
   });
 
+  it('answers a request target past maxHeaderSize with 414 (the request line overflowed), reported as such', async () => {
+    const { app, calls } = counted();
+    const refused: Array<{ status: number; reason: string }> = [];
+    const server = await start(app, { server: { maxHeaderSize: 4096 }, onRefused: (r) => refused.push(r) });
+    const { raw } = await rawExchange(server.port, `GET /${'a'.repeat(8000)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    expectRefusal(raw, '414 URI Too Long', 'URI Too Long: the request target is longer than the server accepts\n');
+    expect(refused).toEqual([expect.objectContaining({ status: 414, reason: 'the request target is longer than the server accepts' })]);
+    expect(calls).toEqual([]);
+    expect(server.log.text).toBe('');
+  });
+
+  it('answers 414 for a long target pipelined behind a request, or whose end arrives in a later read; 431 for a long field in pieces', async () => {
+    const { app, calls } = counted();
+    const server = await start(app, { server: { maxHeaderSize: 4096 } });
+    const pipelined = await rawExchange(server.port, `GET /first HTTP/1.1\r\nHost: a\r\n\r\nGET /${'a'.repeat(8000)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    expect(pipelined.raw).toMatch(/^HTTP\/1\.1 200 [^]*ok \/firstHTTP\/1\.1 414 URI Too Long\r\n/);
+    const inPieces = async (first: string, second: string) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+      socket.on('error', () => undefined);
+      socket.write(first);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.write(second);
+      await new Promise((resolve) => socket.on('close', resolve));
+      return parseRaw(text).status;
+    };
+    expect(await inPieces(`GET /${'a'.repeat(3000)}`, `${'a'.repeat(3000)} HTTP/1.1\r\nHost: a\r\n\r\n`)).toBe(414);
+    expect(await inPieces(`GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'b'.repeat(3000)}`, `${'b'.repeat(3000)}\r\n\r\n`)).toBe(431);
+    expect(await inPieces(`GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'b'.repeat(3000)}`, `${'b'.repeat(3000)}`)).toBe(431);
+    expect(calls).toEqual(['/first']);
+  });
+
   it('answers a head not in by headersTimeout with 408 and a reason', async () => {
     const server = await start(counted().app, { headersTimeout: 300, firstByteTimeout: 0 });
     const { raw } = await new Promise<{ raw: string }>((resolve) => {

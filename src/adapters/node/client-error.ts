@@ -10,6 +10,7 @@ import { discardThenClose, endsAnsweredBody } from './linger.ts';
 import { environOfExchange } from './exchange-key.ts';
 import { serverStatusKey } from '../../gateway/server-status.ts';
 import type { Reporter } from './refused.ts';
+import { overflowsRequestLine } from './head-overflow.ts';
 
 /** What a refused request is answered: status code, reason phrase, and why. */
 interface Refusal {
@@ -42,6 +43,12 @@ const REFUSALS: ReadonlyMap<string, Refusal> = new Map([
 const MALFORMED = badRequest('malformed request');
 
 /**
+ * A head past `maxHeaderSize` that overflowed in its request line: a request target too long
+ * (RFC 9110 §15.5.15), as nginx answers a request line past its buffer.
+ */
+const URI_TOO_LONG: Refusal = { code: 414, reason: 'URI Too Long', detail: 'the request target is longer than the server accepts' };
+
+/**
  * Both framing headers at once. llhttp reports it under the code of whichever header came
  * second (`HPE_INVALID_CONTENT_LENGTH` or `HPE_INVALID_TRANSFER_ENCODING`), so it is told by
  * its reason, "… can't be present with …".
@@ -56,7 +63,8 @@ const BOTH_FRAMINGS = badRequest('Content-Length together with Transfer-Encoding
 const LINE_ENDING = badRequest('malformed line ending');
 
 /** The refusal of a parser error: by its llhttp `reason` where the code is shared or misleading, else by its code. */
-function refusalOf(error: Error & { code?: string; reason?: unknown }): Refusal {
+function refusalOf(error: Error & { code?: string; reason?: unknown; bytesParsed?: unknown; rawPacket?: unknown }): Refusal {
+  if (error.code === 'HPE_HEADER_OVERFLOW' && overflowsRequestLine(error)) return URI_TOO_LONG;
   if (typeof error.reason === 'string') {
     if (error.reason.includes("can't be present with")) return BOTH_FRAMINGS;
     if (error.reason.includes('Expected CRLF')) return LINE_ENDING;
@@ -72,7 +80,8 @@ const refusing = new WeakSet<Socket>();
  * limits). A request Node's parser refused — a non-ASCII byte in the request target, an
  * invalid field name, `Content-Length` next to `Transfer-Encoding`, a head past Node's
  * `maxHeaderSize`, a head not in by `headersTimeout` — gets the status Node gives it (400; 431
- * for a head too large; 408 for a timeout; 413 for chunk extensions too large) with
+ * for a head too large, 414 when the request target is what overflowed it, as nginx answers;
+ * 408 for a timeout; 413 for chunk extensions too large) with
  * `Content-Type: text/plain; charset=utf-8`, a `Content-Length` and a one-line reason such as
  * `Bad Request: invalid character in the request target` (Node's own answer has no body).
  * The connection then closes: after a timeout at once, else as a lingering close

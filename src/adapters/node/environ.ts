@@ -56,7 +56,7 @@ export interface NodeEnvironOptions extends EnvironOptions {
   /**
    * Called for each request the server answers itself without calling the app, once the
    * answer is sent: a request Node's parser refused (400, 408 for a head too slow, 431 for one
-   * too large; under `serve()` only), a bad request-target or Host (400), a path outside
+   * too large, 414 for one whose request target is too long; under `serve()` only), a bad request-target or Host (400), a path outside
    * `scriptName` (404), a declared body past `maxBodySize` (413), an `Expect` other than
    * `100-continue` (417), `CONNECT` (501), a request past `maxConcurrentRequests` (503). It gets
    * a {@link RefusedRequest}: the status, the one-line reason, the request line and fields when
