@@ -31,6 +31,8 @@ describe('tsgi serve at the end of the graceful shutdown', () => {
     expect(await hung).toBe('ECONNRESET');
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.out.stderr).toBe('tsgi: 1 connection still open at the end of the graceful shutdown (--timeout-graceful-shutdown 0.3 s): cutting it\n');
+    // The cut request has its access log line, as one the app stopped on tsgi.signal would.
+    expect(run.out.stdout).toMatch(/"GET \/hang HTTP\/1\.1" 499 - /);
   });
 
   it('logs nothing when every request finished in time', async () => {

@@ -13,6 +13,8 @@ import { isHTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
+import { watchShutdownCut } from '../gateway/shutdown-cut.ts';
+import { isThenable } from '../gateway/body.ts';
 import { isBrokenOff } from '../gateway/readable-input.ts';
 import { stoppedWithClient } from '../request/input.ts';
 import { requestIdKey } from './request-id.ts';
@@ -40,7 +42,9 @@ export interface AccessLogEntry {
    * answers 500), the exception's status when that failure was an `HTTPException` (the server
    * answers it as itself). 499 (nginx's "client closed request") when the client went away
    * before any of the answer was sent: no chunk had reached the server, so no status line
-   * either (a server sends the head with the first chunk). When the server replaced the app's
+   * either (a server sends the head with the first chunk); so when the server's graceful
+   * shutdown cut the request before the app answered, logged at the cut even when the app
+   * never settles (`tsgi.shutdown_signal`, then `tsgi.signal`, aborted). When the server replaced the app's
    * answer after the app chose its status (a chunk that is no `Uint8Array`: `serve()`,
    * `toFetchHandler` and the `TestClient` answer 500; so do they for an in-memory answer whose
    * field value or `Content-Length` they cannot send, seen once the body ended, so the line of
@@ -183,8 +187,13 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       // Nor do 1xx, 204 and 304 (RFC 9110 §6.4.1): the server drops what the body yields.
       counted = !head && !isBodilessStatus(status);
     };
+    let unwatch: (() => void) | undefined;
     try {
-      const body = wrapBody(await inner(environ, start), {
+      const answer = inner(environ, start);
+      // An app the shutdown cuts before it answered, and which never settles (it ignores
+      // `tsgi.signal`), is logged at the cut, as one that stops on the signal is (499).
+      if (isThenable(answer)) unwatch = watchShutdownCut(environ, () => record('close'));
+      const body = wrapBody(await answer, {
         chunk(chunk) {
           chunks++;
           if (counted && chunk instanceof Uint8Array) bytes += chunk.byteLength;
@@ -214,6 +223,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         record('error', error);
       }
       throw error;
+    } finally {
+      unwatch?.();
     }
   };
 }
