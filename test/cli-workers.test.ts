@@ -14,7 +14,8 @@ import { freePort } from './free-port.ts';
 
 let dir: string;
 /**
- * Answers its pid; /slow?ms waits first, /hang blocks its event loop for good; while loading,
+ * Answers its pid; /slow?ms waits first, /hang blocks its event loop for good, /stray leaves a
+ * promise rejected unhandled (the worker stops gracefully); while loading,
  * exits with 5 when ./broken exists and never ends when ./hang exists.
  */
 let pidApp: string;
@@ -29,6 +30,7 @@ if (existsSync(new URL('./broken', import.meta.url))) process.exit(5);
 if (existsSync(new URL('./hang', import.meta.url))) await new Promise(() => setInterval(() => {}, 1000));
 export const app = async (environ, start) => {
   if (environ.PATH_INFO === '/crash') process.exit(3);
+  if (environ.PATH_INFO === '/stray') Promise.reject(new Error('stray rejection'));
   if (environ.PATH_INFO === '/hang') for (;;);
   if (environ.PATH_INFO === '/slow') await new Promise((resolve) => setTimeout(resolve, Number(environ.QUERY_STRING)));
   start('200 OK', [['Content-Type', 'text/plain']]);
@@ -590,5 +592,29 @@ export const app = (environ, start) => {
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.out.stdout).toMatch(/^Stopping on SIGTERM: requests in flight get 30 s$/m);
     expect(existsSync(path)).toBe(false);
+  });
+
+  it('starts the successor of a worker stopping after an unhandled rejection at once, not once its requests in flight are done', async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1']);
+    const url = await servingUrl(run);
+    const first = await pidOf(url);
+    const slow = pidOf(url, '/slow?4000');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await pidOf(url, '/stray')).toBe(first);
+    await waitFor(() => run.out.stderr.includes('stopping'), () => run.out.stderr);
+    // The stopping worker finishes /slow (4 s); its successor answers meanwhile, once it listens.
+    const started = Date.now();
+    let next = 0;
+    while (next === 0 && Date.now() - started < 3000) {
+      next = await pidOf(url).catch(() => 0);
+      if (next === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(next).toBeGreaterThan(0);
+    expect(next).not.toBe(first);
+    expect(await slow).toBe(first);
+    expect(run.out.stderr).toMatch(/^tsgi: worker \d+ is stopping after an unhandled promise rejection; starting a new one(?: in [\d.]+ s)?$/m);
+    expect(run.out.stderr).not.toMatch(/died|failed to start/);
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
   });
 });

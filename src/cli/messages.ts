@@ -40,13 +40,22 @@ export interface HeartbeatMessage {
   readonly type: 'tsgi:alive';
 }
 
+/**
+ * Sent by a worker that stops by itself, after an unhandled promise rejection: it no longer
+ * takes connections, and finishes its requests in flight before it exits, so its primary
+ * starts its successor now rather than at its exit.
+ */
+export interface StoppingMessage {
+  readonly type: 'tsgi:stopping';
+}
+
 /** A message from a serving process. */
-export type ServingMessage = ListeningMessage | RetiringMessage | HeartbeatMessage;
+export type ServingMessage = ListeningMessage | RetiringMessage | HeartbeatMessage | StoppingMessage;
 
 /** Whether `message` is a {@link ServingMessage}. */
 export function isServingMessage(message: unknown): message is ServingMessage {
   if (typeof message !== 'object' || message === null) return false;
   const { type } = message as { type?: unknown };
   if (type === 'tsgi:listening') return typeof (message as ListeningMessage).url === 'string';
-  return type === 'tsgi:retiring' || type === 'tsgi:alive';
+  return type === 'tsgi:retiring' || type === 'tsgi:alive' || type === 'tsgi:stopping';
 }

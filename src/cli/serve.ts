@@ -14,7 +14,7 @@ import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { startHeartbeat } from './healthcheck.ts';
 import { loadApp, stalledLoad } from './load.ts';
 import { type CliLog, serveLog } from './log.ts';
-import { type ListeningMessage, PORT_ENV, RELOAD_CHILD_ENV, type RetiringMessage } from './messages.ts';
+import { type ListeningMessage, PORT_ENV, RELOAD_CHILD_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
 import { buildStack } from './stack.ts';
 import { loadTls } from './tls.ts';
@@ -37,7 +37,7 @@ import { version } from './version.ts';
  *
  * Managed (a cluster worker, or the child of `--reload`): the bound URL goes to the manager as
  * a {@link ListeningMessage} instead of stdout, reaching the request limit sends a
- * {@link RetiringMessage}, SIGINT (only noted: Ctrl-C) and SIGHUP are ignored and a repeated SIGTERM too (the
+ * {@link RetiringMessage}, stopping after an unhandled rejection sends a {@link StoppingMessage}, SIGINT (only noted: Ctrl-C) and SIGHUP are ignored and a repeated SIGTERM too (the
  * manager, which gets the terminal's and the service manager's signals too, stops it with
  * SIGTERM and kills it when it must). In a worker `tsgi.multiprocess` is true, and once it
  * listens it sends heartbeats (`--timeout-worker-healthcheck`, src/cli/healthcheck.ts).
@@ -117,8 +117,11 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   const stop = await Promise.race([
     stopped.then((signal) => ({ signal, why: `on ${signal}` })),
     retired.then((why) => ({ signal: '', why })),
-    rejections.first.then((why) => ({ signal: '', why })),
+    rejections.first.then((why) => ({ signal: '', why, own: true })),
   ]);
+  // A worker stopping by itself has its primary start its successor now, not at its exit:
+  // with it the last worker listening, no connection would be taken until then.
+  if ('own' in stop && cluster.isWorker && process.connected) process.send?.({ type: 'tsgi:stopping' } satisfies StoppingMessage);
   if (stop.signal === 'SIGINT') interrupted = true;
   if (!managed) log.info(`Stopping ${stop.why}: requests in flight get ${command.timeoutGracefulShutdown / 1000} s`);
   // A stop in production (SIGTERM, a worker replaced) lets idle keep-alive connections expire,

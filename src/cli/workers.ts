@@ -2,7 +2,9 @@
  * `tsgi serve --workers N`: the primary process of a node:cluster. It forks one worker running
  * `serveInProcess`; once that one listens it announces the address and forks the other N-1
  * (the cluster shares the listening socket). A worker that dies is replaced after a
- * {@link Backoff} pause, with its exit code or signal logged. SIGINT/SIGTERM stop every worker
+ * {@link Backoff} pause, with its exit code or signal logged; one that stops by itself after an
+ * unhandled promise rejection (it finishes its requests in flight first) is replaced as soon as
+ * it says so, not at its exit. SIGINT/SIGTERM stop every worker
  * (SIGTERM, SIGKILL after `--timeout-graceful-shutdown` + {@link KILL_MARGIN}, or at a second
  * signal). A listening worker whose heartbeats stop for `--timeout-worker-healthcheck` (its
  * event loop is stuck) is killed with SIGKILL and replaced as one that died
@@ -122,6 +124,19 @@ class Primary {
     if (slot === undefined || !isServingMessage(message) || this.#stopping) return;
     if (message.type === 'tsgi:alive') {
       if (slot.listening) this.#watchdog?.seen(worker, Date.now());
+      return;
+    }
+    if (message.type === 'tsgi:stopping') {
+      // An unhandled rejection: it no longer takes connections and exits once its requests in
+      // flight are done. Its successor starts now, as for a death (same backoff), not then.
+      if (slot.leaving) return;
+      slot.leaving = true;
+      slot.stopped = true; // its exit is expected: no second line then
+      const delay = this.#backoff.next(Date.now() - slot.started);
+      this.log.warning(`worker ${worker.process.pid} is stopping after an unhandled promise rejection; starting a new one${delay === 0 ? '' : ` in ${delay / 1000} s`}`);
+      setTimeout(() => {
+        if (!this.#stopping) this.#fork();
+      }, delay);
       return;
     }
     if (message.type === 'tsgi:retiring') {
