@@ -5,6 +5,7 @@ import { type App, type Environ, HTTPMethodNotAllowed, HTTPNotModified, HTTPProx
 import { lint, LintError, mount } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { checkEnviron } from '../src/middleware/lint-environ.ts';
+import { parseRaw, rawExchange } from './node-helpers.ts';
 
 const enc = new TextEncoder();
 
@@ -212,11 +213,10 @@ describe('lint: the body', () => {
       /startResponse must be called before the first body chunk/,
     ],
     ['no startResponse', () => [], /startResponse must be called before the body ends/],
-    ['bytes for 204', starting('204 No Content', [], [enc.encode('x')]), /no body bytes in a 204, 205 or 304 response or to a HEAD request \(status 204\)/],
+    ['bytes for 204', starting('204 No Content', [], [enc.encode('x')]), /no body bytes in a 204, 205 or 304 response \(RFC 9110 §6.4.1\) \(status 204\)/],
     ['bytes for 304', starting('304 Not Modified', [], [enc.encode('x')]), /no body bytes .* \(status 304\)/],
     ['bytes for 205', starting('205 Reset Content', [], [enc.encode('x')]), /no body bytes in a 204, 205 or 304 response .* \(status 205\)/],
     ['length for 205', starting('205 Reset Content', [['Content-Length', '1']], [enc.encode('x')]), /a 205 response has no content: Content-Length 0 or none/],
-    ['bytes for HEAD', starting('200 OK', [['Content-Length', '1']], [enc.encode('x')]), /no body bytes .* \(HEAD request\)/, Request.blank('/', { method: 'HEAD' })],
     ['length too small', starting('200 OK', [['Content-Length', '1']], [enc.encode('xy')]), /Content-Length must equal the body bytes sent \(declared 1, sent more\)/],
     ['length too large', starting('200 OK', [['Content-Length', '5']], [enc.encode('xy')]), /Content-Length must equal the body bytes sent \(declared 5, sent 2\)/],
   ];
@@ -278,6 +278,42 @@ describe('lint: the body', () => {
     expect((await run(new HTTPMethodNotAllowed(['GET']).toApp())).statusCode).toBe(405);
     expect((await run(new HTTPProxyAuthenticationRequired(undefined, { proxyAuthenticate: 'Basic realm="proxy"' }).toApp())).statusCode).toBe(407);
     expect((await run(new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' }).toApp())).statusCode).toBe(426);
+  });
+
+  it('warns of body bytes answered to HEAD, which the server drops keeping the Content-Length (Werkzeug does not refuse them)', async () => {
+    const hello = enc.encode('hello');
+    const app = lint((environ, start) => {
+      start('200 OK', [['Content-Type', 'text/plain'], ['Content-Length', '5']]);
+      if (environ.PATH_INFO === '/stream') {
+        return (async function* () {
+          yield hello;
+        })();
+      }
+      return [hello];
+    });
+    const log: string[] = [];
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning);
+    process.on('warning', onWarning);
+    const server = await serve(app, { port: 0, log: { write: (m) => void log.push(m) } });
+    try {
+      for (const path of ['/array', '/stream', '/array']) {
+        const res = parseRaw((await rawExchange(server.port, `HEAD ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).raw);
+        expect(res.status, path).toBe(200);
+        expect(res.header('content-length'), path).toBe('5');
+        expect(res.rest, path).toBe('');
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      await server.close();
+      process.off('warning', onWarning);
+    }
+    // A LintWarning, once per app and rule; nothing on tsgi.errors (which fails a TestClient call).
+    expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([
+      'LintWarning: lint: body bytes answered to a HEAD request, which the server drops (docs/spec.md §7.2: the app SHOULD NOT produce them) (HEAD /array)',
+    ]);
+    expect(log.filter((line) => line.includes('lint'))).toEqual([]);
+    expect(app.openBodies).toBe(0);
   });
 
   it('allows a HEAD answer with the Content-Length of the GET and no body', async () => {

@@ -139,9 +139,11 @@ const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value:
 
 /**
  * The body with every chunk checked; sync when the app's was. `settle` runs once, when the
- * body is finished, closed or failed.
+ * body is finished, closed or failed. Body bytes answered to a HEAD request (`head`) are no
+ * breach: docs/spec.md §7.2 has the app avoid them (SHOULD NOT) and the server drop them, so
+ * `warn` is told once, with the rule, as Werkzeug's lint leaves them to the server too.
  */
-export function wrapChecked(body: Body, state: ResponseState, head: boolean, settle: () => void): Body {
+export function wrapChecked(body: Body, state: ResponseState, head: boolean, settle: () => void, warn: (rule: string) => void): Body {
   const sync = !isAsyncIterable(body);
   // openBody, as the servers do: a Node stream's iterator is a generator that a return()
   // before its first next() would leave open; openBody's destroys the stream.
@@ -149,6 +151,7 @@ export function wrapChecked(body: Body, state: ResponseState, head: boolean, set
   let sent = 0;
   let finished = false;
   let pending = false;
+  let warnedHead = false;
   const onStep = (step: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> => {
     if (finished) return DONE;
     if (step.done) {
@@ -167,8 +170,10 @@ export function wrapChecked(body: Body, state: ResponseState, head: boolean, set
     if (!(chunk instanceof Uint8Array)) fail('body chunks must be Uint8Array', `got ${describe(chunk)}`);
     state.chunked = true;
     sent += chunk.byteLength;
-    if (chunk.byteLength > 0 && (head || hasNoContent(state.status))) {
-      fail('no body bytes in a 204, 205 or 304 response or to a HEAD request', head ? 'HEAD request' : `status ${state.status}`);
+    if (chunk.byteLength > 0 && hasNoContent(state.status)) fail('no body bytes in a 204, 205 or 304 response (RFC 9110 §6.4.1)', `status ${state.status}`);
+    if (chunk.byteLength > 0 && head && !warnedHead) {
+      warnedHead = true;
+      warn('body bytes answered to a HEAD request, which the server drops (docs/spec.md §7.2: the app SHOULD NOT produce them)');
     }
     if (state.length !== null && !head && sent > state.length) {
       fail('Content-Length must equal the body bytes sent', `declared ${state.length}, sent more`);

@@ -59,11 +59,13 @@ function warnedOf(app: AppLike): Set<string> {
  *   a non-blank `Upgrade` (§15.5.22; a bare `new HTTPUpgradeRequired()` breaks it). A 416's
  *   `Content-Range` is only a SHOULD (§15.5.17): not checked. What RFC 9110 only discourages
  *   is let through with a warning (below): `Content-Type` on a 304 (SHOULD NOT, §15.4.5) or
- *   a 204 (no content to describe);
+ *   a 204 (no content to describe), and body bytes answered to a HEAD request (the server
+ *   drops them and keeps the `Content-Length`, docs/spec.md §7.2; Werkzeug's lint says
+ *   nothing of them);
  * - **the body**: an iterable or async iterable (not a string, not bare bytes), chunks are
- *   `Uint8Array`, produced only after `startResponse`, none with bytes for 204/205/304 or a
- *   HEAD request, as many bytes as Content-Length says; `next()` is not called again before
- *   the previous one settled; the body is iterated to the end or closed with `return()`
+ *   `Uint8Array`, produced only after `startResponse`, none with bytes for 204/205/304, as
+ *   many bytes as Content-Length says (not checked for HEAD and 304); `next()` is not called
+ *   again before the previous one settled; the body is iterated to the end or closed with `return()`
  *   (see {@link LintedApp.assertClosed}; a body garbage-collected while open is reported to
  *   `tsgi.errors`).
  *
@@ -125,7 +127,7 @@ export function lint(app: AppLike): LintedApp {
     checkBodyType(body);
     const id = nextId++;
     open.set(id, what);
-    const wrapper = wrapChecked(body, state, method === 'HEAD', () => open.delete(id));
+    const wrapper = wrapChecked(body, state, method === 'HEAD', () => open.delete(id), (rule) => warn(rule, what));
     registry.register(wrapper, { id, errors: environ['tsgi.errors'] });
     return wrapper;
   }) as unknown as LintedApp & { openBodies: number };
