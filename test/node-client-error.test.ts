@@ -172,18 +172,24 @@ describe('requests the HTTP/1 parser refuses', () => {
   });
 
   it('refuses over TLS, and over the HTTP/1.1 fallback of an HTTP/2 server', async () => {
+    const refusals: Array<[string, string, string]> = [
+      ['GET /caf\xe9 HTTP/1.1\r\nHost: a\r\n\r\n', '400 Bad Request', 'Bad Request: invalid character in the request target\n'],
+      [`GET /${'a'.repeat(8000)} HTTP/1.1\r\nHost: a\r\n\r\n`, '414 URI Too Long', 'URI Too Long: the request target is longer than the server accepts\n'],
+    ];
     for (const http2 of [false, true]) {
       const { app, calls } = counted();
-      const server = await start(app, { tls: { cert: certificate.cert, key: certificate.key }, http2 });
-      const raw = await new Promise<string>((resolve, reject) => {
-        const socket = tls.connect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
-        let text = '';
-        socket.on('secureConnect', () => socket.write(Buffer.from('GET /caf\xe9 HTTP/1.1\r\nHost: a\r\n\r\n', 'latin1')));
-        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-        socket.on('error', reject);
-        socket.on('close', () => resolve(text));
-      });
-      expectRefusal(raw, '400 Bad Request', 'Bad Request: invalid character in the request target\n');
+      const server = await start(app, { tls: { cert: certificate.cert, key: certificate.key }, http2, server: { maxHeaderSize: 4096 } });
+      for (const [head, status, body] of refusals) {
+        const raw = await new Promise<string>((resolve, reject) => {
+          const socket = tls.connect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+          let text = '';
+          socket.on('secureConnect', () => socket.write(Buffer.from(head, 'latin1')));
+          socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+          socket.on('error', reject);
+          socket.on('close', () => resolve(text));
+        });
+        expectRefusal(raw, status, body);
+      }
       expect(calls).toEqual([]);
     }
   });
