@@ -6,7 +6,7 @@
  * | Path | Answer |
  * | --- | --- |
  * | `/api/health` | `{"status":"ok"}`; any other `/api/…` is a 404, never the page |
- * | `/assets/app-3f2a9c.css` | the file, `Cache-Control: public, max-age=31536000, immutable`; a precompressed copy when there is one; a missing one is a 404 |
+ * | `/assets/app-3f2a9c.css` | the file, `Cache-Control: public, max-age=31536000, immutable`; its precompressed copy when there is one (`precompressed: true`); a missing one is a 404 |
  * | `/`, `/index.html`, `/favicon.ico`… | the files of `dist/`, `Cache-Control: no-cache` (revalidated: a cheap 304) |
  * | `/settings/profile` | `index.html` (200, `no-cache`): the client-side router takes it from there |
  * | `/robots.txt`, `/old-chunk.js` (missing) | 404: a path whose last segment has a dot names a file, not a page |
@@ -42,10 +42,11 @@ export function spaApp(dist: string, api: App): App {
   const noCache = { headers: { 'Cache-Control': 'no-cache' } };
   return mount({
     '/api': api,
-    '/assets': directoryApp(`${dist}/assets`, immutable),
+    // `precompressed: true`: the `.br`/`.gz` copies the build left are sent in their file's place.
+    '/assets': directoryApp(`${dist}/assets`, { ...immutable, precompressed: true }),
     // `cascade` holds a request body in memory to replay it to each app: the files take none,
     // so a POST's body is refused (413) at once instead of buffered whole.
-    '/': cascade([directoryApp(dist, noCache), historyFallback(fileApp(`${dist}/index.html`, noCache))], { maxBodySize: 0 }),
+    '/': cascade([directoryApp(dist, { ...noCache, precompressed: true }), historyFallback(fileApp(`${dist}/index.html`, noCache))], { maxBodySize: 0 }),
   });
 }
 

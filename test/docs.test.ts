@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -252,7 +253,8 @@ export const statuses = await Promise.all([
       mkdirSync(path.join(dist, 'assets'));
       writeFileSync(path.join(dist, 'index.html'), '<!doctype html><title>spa</title>');
       writeFileSync(path.join(dist, 'assets', 'app-3f2a9c.js'), 'export {};');
-      const { answers, posted } = await run(`import { HTTPNotFound as NotFound, Request as Req, Response as Res } from 'tsgi';
+      writeFileSync(path.join(dist, 'assets', 'app-3f2a9c.js.br'), brotliCompressSync('export {};'));
+      const { answers, posted, coded } = await run(`import { HTTPNotFound as NotFound, Request as Req, Response as Res } from 'tsgi';
 const api = Req.application((req) => { if (req.pathInfo === '/health') return Res.json({ ok: true }); throw new NotFound(); });
 ${recipe.replaceAll("'dist", `'${dist}`)}
 import { TestClient } from 'tsgi/testing';
@@ -262,6 +264,7 @@ export const answers = await Promise.all(['/settings/profile', '/', '/assets/app
   return [url, res.statusCode, res.headers.get('cache-control'), res.textBody.startsWith('<!doctype')];
 }));
 export const posted = [(await client.post('/settings', { body: '' })).statusCode, (await client.post('/settings', { body: 'x'.repeat(1024) })).statusCode];
+export const coded = (await client.get('/assets/app-3f2a9c.js', { headers: { 'accept-encoding': 'br' } })).headers.get('content-encoding');
 `);
       expect(answers).toEqual([
         ['/settings/profile', 200, 'no-cache', true],
@@ -274,6 +277,8 @@ export const posted = [(await client.post('/settings', { body: '' })).statusCode
         ['/.env', 404, null, false],
       ]);
       expect(posted).toEqual([405, 413]);
+      // The build's Brotli copy is sent (`precompressed: true`), not compressed again.
+      expect(coded).toBe('br');
     } finally {
       rmSync(dist, { recursive: true, force: true });
     }

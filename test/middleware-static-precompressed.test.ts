@@ -1,5 +1,5 @@
 /**
- * directoryApp serves the precompressed siblings a build leaves next to a file (`app.js.br`,
+ * directoryApp with `precompressed: true` serves the precompressed siblings a build leaves next to a file (`app.js.br`,
  * `app.js.gz`) to the clients that accept their coding, over a socket.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -49,8 +49,21 @@ afterAll(() => {
 });
 
 describe('directoryApp: precompressed siblings', () => {
+  it('serves no sibling without precompressed: true (the default): the file itself, no Vary', async () => {
+    for (const options of [{}, { precompressed: false }]) {
+      const server = await start(lint(directoryApp(root, options)));
+      const res = await request(`${server.url}/assets/app.js`, { headers: { 'accept-encoding': 'br, gzip' } });
+      expect([res.status, res.headers['content-encoding'], res.headers.vary, res.headers['accept-ranges'], res.body.toString()]).toEqual([200, undefined, undefined, 'bytes', JS]);
+      const index = await request(`${server.url}/`, { headers: { 'accept-encoding': 'gzip' } });
+      expect([index.headers['content-encoding'], index.headers.vary]).toEqual([undefined, undefined]);
+      // A file named by its copy's name is still served as it is.
+      const copy = await request(`${server.url}/assets/app.js.br`, { headers: { 'accept-encoding': 'br' } });
+      expect([copy.status, copy.headers['content-encoding'], Buffer.compare(copy.body, BR)]).toEqual([200, undefined, 0]);
+    }
+  });
+
   it('serves the .br or .gz sibling with its coding, length and own strong ETag, and Vary on every answer', async () => {
-    const server = await start(lint(directoryApp(root)));
+    const server = await start(lint(directoryApp(root, { precompressed: true })));
     const identity = await request(`${server.url}/assets/app.js`);
     expect([identity.status, identity.body.toString(), identity.headers['content-encoding'], identity.headers.vary]).toEqual([200, JS, undefined, 'Accept-Encoding']);
     const br = await request(`${server.url}/assets/app.js`, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
@@ -81,7 +94,7 @@ describe('directoryApp: precompressed siblings', () => {
   });
 
   it('revalidates the coded copy with its own tag (304 with Vary), and serves ranges from the identity file only', async () => {
-    const server = await start(lint(directoryApp(root)));
+    const server = await start(lint(directoryApp(root, { precompressed: true })));
     const br = await request(`${server.url}/assets/app.js`, { headers: { 'accept-encoding': 'br' } });
     const etag = br.headers.etag!;
     const revalidated = await request(`${server.url}/assets/app.js`, { headers: { 'accept-encoding': 'br', 'if-none-match': etag } });
@@ -104,7 +117,7 @@ describe('directoryApp: precompressed siblings', () => {
   });
 
   it('ignores a sibling older than the file, a link to a dotfile and a link out of the root', async () => {
-    const server = await start(lint(directoryApp(root)));
+    const server = await start(lint(directoryApp(root, { precompressed: true })));
     const stale = await request(`${server.url}/assets/stale.js`, { headers: { 'accept-encoding': 'br' } });
     expect([stale.headers['content-encoding'], stale.body.toString()]).toEqual([undefined, JS]);
     const leak = await request(`${server.url}/leak.js`, { headers: { 'accept-encoding': 'br' } });
@@ -114,7 +127,7 @@ describe('directoryApp: precompressed siblings', () => {
   });
 
   it('under compress: the sibling is sent as it is, never compressed twice; another coding is made on the fly', async () => {
-    const server = await start(lint(compress(directoryApp(root))));
+    const server = await start(lint(compress(directoryApp(root, { precompressed: true }))));
     const br = await request(`${server.url}/assets/app.js`, { headers: { 'accept-encoding': 'br' } });
     expect([br.headers['content-encoding'], br.headers.vary, br.headers['content-length']]).toEqual(['br', 'Accept-Encoding', String(BR.length)]);
     expect(zlib.brotliDecompressSync(br.body).toString()).toBe(JS);

@@ -40,6 +40,15 @@ export interface DirectoryOptions extends FileOptions {
    * served whatever this says, as Caddy and WhiteNoise do; dotfiles below it follow the rule.
    */
   dotfiles?: 'ignore' | 'deny' | 'allow' | undefined;
+  /**
+   * Serve the precompressed copies a build left next to a file (`app.js.br`, `app.js.gz`) in
+   * its place to a client whose `Accept-Encoding` takes their coding; default false (a copy is
+   * only ever served by its own name, and no request pays for looking copies up). Opt-in as
+   * Hono's `serveStatic({ precompressed: true })`, Caddy's `file_server { precompressed }`,
+   * nginx's `gzip_static on` and sirv's `brotli`/`gzip`: a site may hold an `x.gz` that is a
+   * download of its own, not a copy of `x`. See {@link directoryApp} for how copies are served.
+   */
+  precompressed?: boolean | undefined;
 }
 
 /**
@@ -67,8 +76,9 @@ export interface DirectoryOptions extends FileOptions {
  * none that would answer 404 or 403, such as a link to a dotfile), else 404. A file requested
  * with a trailing slash is 404.
  *
- * Precompressed copies a build left next to a file (`app.js.br`, `app.js.gz`) are served in
- * its place to a client whose `Accept-Encoding` takes their coding (nginx's `gzip_static`):
+ * With `precompressed: true`, the copies a build left next to a file (`app.js.br`,
+ * `app.js.gz`) are served in its place to a client whose `Accept-Encoding` takes their coding
+ * (nginx's `gzip_static on`), for the types `compress` would compress:
  * `Content-Encoding` set, the file's type, the copy's length and an ETag of its own
  * (`"…-br"`); every answer for such a file has `Vary: Accept-Encoding`. A `Range` request is
  * answered from the file itself, and a copy older than the file is ignored as stale.
@@ -92,6 +102,7 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
   const base = path.resolve(root);
   const indexes = options.index === false ? [] : typeof options.index === 'string' ? [options.index] : [...(options.index ?? ['index.html'])];
   const dotfiles = options.dotfiles ?? 'ignore';
+  const precompressed = options.precompressed ?? false;
   const fixed = fixedHeaders(options);
   // With `dotfiles: 'allow'`, a followed link's real path is not needed: no realpath is paid for it.
   const follow: Follow = { symlinks: options.followSymlinks ?? false, real: dotfiles !== 'allow' };
@@ -143,6 +154,7 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
     // Type and download name go by the name asked for, not a symlink target's (serve-static,
     // Werkzeug) nor a precompressed copy's (`app.js.br` is sent as `app.js`, coded).
     const send = async (file: Located, name: string) => {
+      if (!precompressed) return sendFile(environ, startResponse, file.path, fixed, name);
       const find = async (copy: string) => {
         const found = await locate(root, copy, follow);
         return servable(found) ? found : null;
