@@ -81,7 +81,8 @@ export interface DirectoryOptions extends FileOptions {
  * (nginx's `gzip_static on`), for the types `compress` would compress:
  * `Content-Encoding` set, the file's type, the copy's length and an ETag of its own
  * (`"…-br"`); every answer for such a file has `Vary: Accept-Encoding`. A `Range` request is
- * answered from the file itself, and a copy older than the file is ignored as stale.
+ * answered from the file itself, a copy older than the file is ignored as stale, and one
+ * that cannot be opened (unreadable, deleted since it was found) gives way to the file.
  *
  * @example
  * ```ts
@@ -160,7 +161,7 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
         return servable(found) ? found : null;
       };
       const { sibling, vary } = await chooseSibling(environ, file, contentTypeOf(fixed, name), find);
-      return sendFile(environ, startResponse, sibling?.path ?? file.path, fixed, name, { encoding: sibling?.coding ?? null, vary });
+      return sendFile(environ, startResponse, sibling?.path ?? file.path, fixed, name, { encoding: sibling?.coding ?? null, vary, identity: sibling === null ? undefined : file.path });
     };
     if (!located.directory) {
       return pathInfo.endsWith('/') ? notFound() : send(located, target);

@@ -168,12 +168,15 @@ export function contentTypeOf(fixed: FixedHeaders, name: string): string {
 
 /**
  * @internal How a file is sent in place of the one asked for: `encoding`, the content coding
- * of a precompressed copy (`app.js.br` for `app.js`), and `vary`, whether the answer depends
- * on `Accept-Encoding` (the file has such copies).
+ * of a precompressed copy (`app.js.br` for `app.js`), `vary`, whether the answer depends
+ * on `Accept-Encoding` (the file has such copies), and `identity`, the file the copy stands
+ * for, sent instead when the copy cannot be opened after all (unreadable, deleted or no
+ * longer a regular file since it was found).
  */
 export interface FileVariant {
   readonly encoding?: string | null | undefined;
   readonly vary?: boolean | undefined;
+  readonly identity?: string | undefined;
 }
 
 /** `Content-Disposition: attachment` with the name asked for, or the file's own. */
@@ -216,11 +219,15 @@ function fileHeaders(fixed: FixedHeaders, name: string, stat: { size: number; mt
 export async function sendFile(environ: Environ, startResponse: StartResponse, file: string, fixed: FixedHeaders, name = file, variant: FileVariant = {}): Promise<Body> {
   const method = environ.REQUEST_METHOD;
   if (method !== 'GET' && method !== 'HEAD') return new HTTPMethodNotAllowed(ALLOW).respond(environ, startResponse);
+  // A copy that cannot be served after all gives way to the file it stands for.
+  const identity = variant.identity;
+  const fallBack = identity === undefined ? null : () => sendFile(environ, startResponse, identity, fixed, name, { vary: variant.vary });
   let handle: FileHandle;
   try {
     handle = await open(file, OPEN_FLAGS);
   } catch (error) {
     const code = (error as { code?: string }).code ?? '';
+    if (fallBack !== null && (MISSING.has(code) || code === 'EACCES' || code === 'EPERM')) return fallBack();
     if (MISSING.has(code)) return new HTTPNotFound().respond(environ, startResponse);
     if (code === 'EACCES' || code === 'EPERM') return new HTTPForbidden().respond(environ, startResponse);
     throw error;
@@ -228,7 +235,7 @@ export async function sendFile(environ: Environ, startResponse: StartResponse, f
   let handed = false;
   try {
     const stat = await handle.stat();
-    if (!stat.isFile()) return new HTTPNotFound().respond(environ, startResponse);
+    if (!stat.isFile()) return fallBack !== null ? await fallBack() : new HTTPNotFound().respond(environ, startResponse);
     const size = stat.size;
     const body = servePlanned(
       {
