@@ -72,6 +72,8 @@ describe('examples/spa.ts over a socket', () => {
     expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect([br.headers['content-encoding'], br.headers.vary, br.headers['content-length']]).toEqual(['br', 'Accept-Encoding', String(br.body.length)]);
     expect(zlib.brotliDecompressSync(br.body).toString()).toBe(JS);
+    // The build's copy (its own strong tag), not one `compress` made (a weak W/ tag).
+    expect(br.headers.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+-br"$/);
     const plain = await request(`${server.url}/assets/app-3f2a9c.js`);
     expect([plain.body.toString(), plain.headers['content-encoding'], plain.headers.vary]).toEqual([JS, undefined, 'Accept-Encoding']);
     const favicon = await request(`${server.url}/favicon.ico`);
