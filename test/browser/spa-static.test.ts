@@ -71,7 +71,7 @@ it('loads and reloads a deep link, and seeks a <video> through byte ranges', asy
   const problems: string[] = [];
   page.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
   const encodings: string[] = [];
-  page.on('response', (res) => void (res.url().endsWith('.js') && encodings.push(`${res.status()} ${res.headers()['content-encoding']}`)));
+  page.on('response', (res) => void (res.url().endsWith('.js') && encodings.push(`${res.status()} ${res.headers()['content-encoding']} ${/-br"$/.test(res.headers()['etag'] ?? '') ? 'build copy' : 'made here'}`)));
   await page.goto(`${server.url}/settings/profile`);
   await page.waitForSelector('body[data-route]');
   await page.reload();
@@ -79,7 +79,7 @@ it('loads and reloads a deep link, and seeks a <video> through byte ranges', asy
   expect(await page.locator('body').getAttribute('data-route')).toBe('/settings/profile');
   // Asked once, as Brotli: the reload reused the immutable copy.
   expect(arrived.filter((line) => line.startsWith('/assets/'))).toEqual(['/assets/app-3f2a9c.js -']);
-  expect(encodings[0]).toBe('200 br');
+  expect(encodings[0]).toBe('200 br build copy'); // the build's .br (its strong -br tag), not compress's
   // A string, run in the page (the suite's types have no DOM).
   const seek = await page.evaluate(`(async () => {
     const video = document.getElementById('v');
