@@ -22,14 +22,23 @@ function wholeMatch(converter: Converter<unknown>): RegExp {
  * The text of `part`'s value in `values`, as its converter writes it (not yet encoded). Only
  * `values`' own properties count (see {@link buildPath}).
  *
- * @throws TypeError when the value is missing (or `null`), its converter refuses it, or the
- *   text does not match the converter's regex (the URL would not lead back to the rule).
+ * @throws TypeError when the value is missing (or `null`), its converter refuses it (its
+ *   `toUrl` throws a `TypeError`: thrown again as `endpoint (pattern): <name>: message`, the
+ *   original as `cause`; other errors pass unchanged), or the text does not match the
+ *   converter's regex (the URL would not lead back to the rule).
  */
 function valueText(rule: CompiledRule, part: Placeholder, values: Readonly<Record<string, unknown>>): string {
   // Own values only: a missing `constructor` or `toString` is not Object.prototype's.
   const value = Object.hasOwn(values, part.name) ? values[part.name] : undefined;
   if (value === undefined || value === null) throw new TypeError(`${rule.endpoint} (${rule.pattern}) needs a value for ${part.name}`);
-  const raw = part.converter.toUrl(value);
+  let raw: string;
+  try {
+    raw = part.converter.toUrl(value);
+  } catch (error) {
+    // A converter's TypeError, with where it came from; other errors (a custom converter's own) pass as they are.
+    if (error instanceof TypeError) throw new TypeError(`${rule.endpoint} (${rule.pattern}): <${part.name}>: ${error.message}`, { cause: error });
+    throw error;
+  }
   // A URL that would not match its own rule again is refused (an empty string, a word any() lacks…).
   if (!wholeMatch(part.converter).test(raw)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${JSON.stringify(raw)} does not match <${part.name}>`);
   return raw;

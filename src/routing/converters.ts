@@ -42,6 +42,9 @@ export interface Converter<T> {
   readonly weight?: number | undefined;
 }
 
+/** `value` as a refusal shows it: a string quoted and said to be one (`"3" (a string)`), else as text (`-1`, `NaN`). */
+const shown = (value: unknown): string => (typeof value === 'string' ? `${JSON.stringify(value)} (a string)` : String(value));
+
 /** `<string:name>` (the default, `<name>`): any non-empty text without `/`. */
 export const stringConverter: Converter<string> = { regex: '[^/]+', toValue: (text) => text, toUrl: (value) => value, weight: 100 };
 
@@ -53,7 +56,7 @@ export const intConverter: Converter<number> = {
     return Number.isSafeInteger(value) ? value : undefined;
   },
   toUrl: (value) => {
-    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`an int placeholder takes a non-negative safe integer, not ${value}`);
+    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`an int placeholder takes a non-negative safe integer, not ${shown(value)}`);
     return String(value);
   },
   weight: 50,
@@ -87,7 +90,7 @@ export const floatConverter: Converter<number> = {
     return Number.isFinite(value) ? value : undefined;
   },
   toUrl: (value) => {
-    if (!Number.isFinite(value) || value < 0) throw new TypeError(`a float placeholder takes a non-negative finite number, not ${value}`);
+    if (!Number.isFinite(value) || value < 0) throw new TypeError(`a float placeholder takes a non-negative finite number, not ${shown(value)}`);
     return plainDecimal(value);
   },
   weight: 50,
@@ -102,11 +105,17 @@ export const pathConverter: Converter<string> = {
   weight: 200,
 };
 
-/** `<uuid:key>`: an RFC 9562 UUID in its 8-4-4-4-12 hex form, read in lower case. */
+/**
+ * `<uuid:key>`: an RFC 9562 UUID in its 8-4-4-4-12 hex form, read in lower case; `toUrl`
+ * throws a `TypeError` for a value that is no string.
+ */
 export const uuidConverter: Converter<string> = {
   regex: '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}',
   toValue: (text) => text.toLowerCase(),
-  toUrl: (value) => value.toLowerCase(),
+  toUrl: (value) => {
+    if (typeof value !== 'string') throw new TypeError(`a uuid placeholder takes a UUID string, not ${shown(value)}`);
+    return value.toLowerCase();
+  },
   weight: 40,
 };
 

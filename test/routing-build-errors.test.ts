@@ -1,0 +1,57 @@
+/**
+ * tsgi/routing: a build that cannot be satisfied says which endpoint, pattern and placeholder
+ * refused which value (Werkzeug's `BuildError` names the endpoint), a string shown as one.
+ */
+import { describe, expect, it } from 'vitest';
+import { type Converter, RouteMap } from 'tsgi/routing';
+
+const even: Converter<number> = {
+  regex: '\\d+',
+  toValue: (text) => Number(text),
+  toUrl: (value) => {
+    if (value % 2 !== 0) throw new TypeError(`${value} is odd`);
+    return String(value);
+  },
+};
+class Refused extends Error {}
+const strict: Converter<string> = {
+  regex: '[a-z]+',
+  toValue: (text) => text,
+  toUrl: () => {
+    throw new Refused('no');
+  },
+};
+const routes = new RouteMap(
+  {
+    item: '/items/<int:id>',
+    price: '/price/<float:p>',
+    key: '/keys/<uuid:key>',
+    lang: '/<any(en,fr):lang>/about',
+    pair: '/pairs/<even:n>',
+    own: '/own/<strict:s>',
+  },
+  { converters: { even, strict } },
+);
+const build = (endpoint: string, values: Record<string, unknown>) => () => (routes.build as (endpoint: string, values: Record<string, unknown>) => string)(endpoint, values);
+
+describe('a build its converter refuses', () => {
+  it('names the endpoint, the pattern and the placeholder', () => {
+    expect(build('item', { id: -1 })).toThrow(new TypeError('item (/items/<int:id>): <id>: an int placeholder takes a non-negative safe integer, not -1'));
+    expect(build('price', { p: Number.NaN })).toThrow(new TypeError('price (/price/<float:p>): <p>: a float placeholder takes a non-negative finite number, not NaN'));
+    expect(build('lang', { lang: 'de' })).toThrow(new TypeError('lang (/<any(en,fr):lang>/about): <lang>: "de" is not one of en, fr'));
+    expect(build('pair', { n: 3 })).toThrow(new TypeError('pair (/pairs/<even:n>): <n>: 3 is odd'));
+  });
+
+  it('shows a string as a string, where a number was wanted (url_for(id=request.args["id"]))', () => {
+    expect(build('item', { id: '3' })).toThrow(new TypeError('item (/items/<int:id>): <id>: an int placeholder takes a non-negative safe integer, not "3" (a string)'));
+    expect(build('price', { p: '1.5' })).toThrow(': <p>: a float placeholder takes a non-negative finite number, not "1.5" (a string)');
+  });
+
+  it('refuses a uuid that is no string with a TypeError of its own, not a crash inside the converter', () => {
+    expect(build('key', { key: 5 })).toThrow(new TypeError('key (/keys/<uuid:key>): <key>: a uuid placeholder takes a UUID string, not 5'));
+  });
+
+  it("lets a custom converter's own error class through unchanged", () => {
+    expect(build('own', { s: 'a' })).toThrow(Refused);
+  });
+});
