@@ -96,9 +96,17 @@ function matchHost(pattern: HostPattern, host: string | null): unknown[] | undef
   return convert(match, pattern.placeholders, values) ? values : undefined;
 }
 
-/** Adds `rule` to `rules`: a rule with a host before those without, so it wins on its host. */
+/**
+ * The order of rules at the same path by their host, lower first: a static host, then
+ * placeholder hosts by weight (`<any(v1,v2):v>.api.example.com` before `<user>.example.com`),
+ * then the rules without a host, as Werkzeug tries a host's static parts first.
+ */
+const hostWeight = (rule: CompiledRule): number => rule.host?.weight ?? Number.MAX_VALUE;
+
+/** Adds `rule` to `rules` after those of the same host weight or lower, so it wins on its host. */
 function insert(rules: CompiledRule[], rule: CompiledRule): void {
-  const at = rule.host === null ? -1 : rules.findIndex((r) => r.host === null);
+  const weight = hostWeight(rule);
+  const at = rules.findIndex((r) => hostWeight(r) > weight);
   if (at === -1) rules.push(rule);
   else rules.splice(at, 0, rule);
 }
@@ -148,7 +156,7 @@ export class Matcher {
     }
     if (rule.tail) {
       node.tails.push(rule);
-      node.tails.sort((a, b) => tailWeight(a) - tailWeight(b) || Number(a.host === null) - Number(b.host === null));
+      node.tails.sort((a, b) => tailWeight(a) - tailWeight(b) || hostWeight(a) - hostWeight(b));
     } else insert(node.rules, rule);
   }
 

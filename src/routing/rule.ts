@@ -41,6 +41,11 @@ export interface HostPattern {
   /** Matches a whole host, one capture group per placeholder. */
   readonly regex: RegExp;
   readonly placeholders: readonly Placeholder[];
+  /**
+   * Lower is tried first among rules with a host at the same path: 0 without placeholders
+   * (`api.example.com` before `<user>.example.com`), else as a segment's weight.
+   */
+  readonly weight: number;
 }
 
 /** A compiled rule. */
@@ -135,14 +140,23 @@ const source = (parts: readonly Part[]) => parts.map((p) => (typeof p === 'strin
  */
 const wholeRegex = (parts: readonly Part[]) => new RegExp(`^${source(parts)}$`, 's');
 
+/**
+ * The order of parts that could match the same text, lower first: 0 for static text only, else
+ * the highest weight of their converters, less for more static text (up to 99 characters).
+ */
+function weightOf(parts: readonly Part[], placeholders: readonly Placeholder[]): number {
+  if (placeholders.length === 0) return 0;
+  const staticLength = parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0);
+  return Math.max(...placeholders.map((p) => p.converter.weight ?? 100)) - Math.min(staticLength, 99) / 100;
+}
+
 function segmentOf(parts: Part[]): Segment {
   const placeholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
   if (placeholders.length === 0) {
     const text = parts.join('');
     return { text, regex: null, anything: false, placeholders, key: `=${text}`, weight: 0 };
   }
-  const staticLength = parts.reduce((n, p) => n + (typeof p === 'string' ? p.length : 0), 0);
-  const weight = Math.max(...placeholders.map((p) => p.converter.weight ?? 100)) - Math.min(staticLength, 99) / 100;
+  const weight = weightOf(parts, placeholders);
   const key = JSON.stringify(parts.map((p) => (typeof p === 'string' ? p : [p.key])));
   // The fast path (no regex, no toValue) is for the built-in string converter only: its value is the text.
   const anything = parts.length === 1 && placeholders[0]!.converter === stringConverter;
@@ -179,7 +193,8 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
   const last = parts.at(-1);
   // `example.com.` or `example.com.:8000`: the request's host is compared without the dot.
   if (typeof last === 'string') parts[parts.length - 1] = last.replace(/\.(?=(?::\d*)?$)/, '');
-  return { parts, regex: wholeRegex(parts), placeholders: parts.filter((p): p is Placeholder => typeof p !== 'string') };
+  const placeholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
+  return { parts, regex: wholeRegex(parts), placeholders, weight: weightOf(parts, placeholders) };
 }
 
 /**
