@@ -55,3 +55,26 @@ describe('a build its converter refuses', () => {
     expect(build('own', { s: 'a' })).toThrow(Refused);
   });
 });
+
+describe('a build whose path would have a dot segment', () => {
+  const files = new RouteMap({ item: '/items/<slug>', files: '/files/<path:rest>', ext: '/docs/<name>.<ext>' });
+  const base = 'http://example.com';
+
+  it('refuses a "." or ".." segment, which a client resolves away (RFC 3986 §5.2.4), so the link would not lead back', () => {
+    // What a browser or fetch would request for the URL Werkzeug writes:
+    expect(new URL('/items/..', base).pathname).toBe('/');
+    expect(() => files.build('item', { slug: '..' })).toThrow(new TypeError('item (/items/<slug>): the path /items/.. has a "." or ".." segment, which a client resolves away (RFC 3986 §5.2.4)'));
+    expect(() => files.build('item', { slug: '.' })).toThrow('has a "." or ".." segment');
+    expect(() => files.build('files', { rest: 'a/../b' })).toThrow('the path /files/a/../b has');
+    expect(() => files.build('files', { rest: 'a/.' })).toThrow('has a "." or ".." segment');
+    expect(() => files.build('ext', { name: '', ext: '' })).toThrow(TypeError);
+  });
+
+  it('builds dots that are no segment of their own', () => {
+    expect(files.build('item', { slug: '...' })).toBe('/items/...');
+    expect(files.build('item', { slug: '.hidden' })).toBe('/items/.hidden');
+    expect(files.build('files', { rest: 'a/..b/c.' })).toBe('/files/a/..b/c.');
+    expect(files.build('ext', { name: 'a', ext: 'b' })).toBe('/docs/a.b');
+    expect(files.build('item', { slug: '%2E%2E' })).toBe('/items/%252E%252E');
+  });
+});

@@ -9,6 +9,9 @@ import { isValidHost } from '../http/host.ts';
 import type { CompiledRule, Placeholder } from './rule.ts';
 import type { Converter } from './converters.ts';
 
+/** A `.` or `..` segment of a path. */
+const DOT_SEGMENT = /\/\.\.?(?=\/|$)/;
+
 const WHOLE = new WeakMap<Converter<unknown>, RegExp>();
 
 /** The converter's regex anchored at both ends (`s` flag: a path may hold any character). */
@@ -51,8 +54,10 @@ function valueText(rule: CompiledRule, part: Placeholder, values: Readonly<Recor
  * placeholder named `constructor` or `toString` needs its own value, not the prototype's (a
  * `__proto__` value is given as `{ ['__proto__']: v }`, not `{ __proto__: v }`, which sets the prototype).
  *
- * @throws TypeError when a placeholder has no value (or `null`), its converter refuses it, or
- *   the text does not match the converter's regex (the URL would not lead back to the rule).
+ * @throws TypeError when a placeholder has no value (or `null`), its converter refuses it, the
+ *   text does not match the converter's regex, or the path has a `.` or `..` segment (`..` as a
+ *   `string` value, `a/../b` as a `path` one), which clients resolve away (RFC 3986 §5.2.4):
+ *   each URL would not lead back to the rule.
  */
 export function buildPath(rule: CompiledRule, values: Readonly<Record<string, unknown>>): { path: string; query: string } {
   let path = '';
@@ -64,6 +69,8 @@ export function buildPath(rule: CompiledRule, values: Readonly<Record<string, un
     const text = quotePath(valueText(rule, part, values));
     path += part.converter.crossesSlashes ? text : text.replaceAll('/', '%2F');
   }
+  // A client removes `.` and `..` segments before sending (RFC 3986 §5.2.4): `/items/..` would reach `/`.
+  if (DOT_SEGMENT.test(path)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): the path ${path} has a "." or ".." segment, which a client resolves away (RFC 3986 §5.2.4)`);
   const query = new URLSearchParams();
   const names = new Set(rule.placeholders.map((p) => p.name));
   for (const [name, value] of Object.entries(values)) {
