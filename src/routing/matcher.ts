@@ -163,8 +163,10 @@ export class Matcher {
   /**
    * Finds the rule for `path` (a `PATH_INFO`) and `method` (`null`: any method): the first
    * rule by specificity (static segments before placeholders, lower converter weight first)
-   * that matches both; else, when the path lacks a trailing slash that a strict rule has,
-   * `slash`; else the methods of the rules that match the path. A path with a trailing slash
+   * that matches both, a rule for the path with a trailing slash it lacks counting as found
+   * where the path ends (`slash` for a strict one, so `/settings` goes to a strict
+   * `/settings/` before `/<username>`, as in Werkzeug); else, when the path lacks a trailing
+   * slash that a strict rule has, `slash`; else the methods of the rules that match the path. A path with a trailing slash
    * no rule has is looked up without it among the rules without strict slashes (match or
    * methods). When the path's rules lack the method, a rule of the other form (with or
    * without the slash) that answers it is taken (`slash` or a match), else their methods.
@@ -221,7 +223,7 @@ export class Matcher {
       segments.push(path.slice(start));
     }
     const found = this.#search(host, path, segments, method);
-    if (found.kind === 'match') return found;
+    if (found.kind === 'match' || found.kind === 'slash') return found;
     // Past here the path's own rules lack the method (`method`) or there are none (`none`): the
     // other form of the path (with or without its trailing slash) is tried. After a `method`,
     // only a rule there that answers the method takes over, as in Werkzeug (POST /items and
@@ -255,6 +257,14 @@ function walk(node: Node, i: number, search: Search): Lookup | undefined {
   if (i === segments.length) {
     const found = pick(node.rules, search, converted);
     if (found) return found;
+    // The path ends here; a rule for it with a trailing slash that answers the method decides
+    // now, before placeholders elsewhere are tried (Werkzeug: /settings is redirected to a
+    // strict /settings/, not taken by /<username>).
+    const slashed = node.static.get('');
+    if (slashed && !search.looseOnly) {
+      const withSlash = withTrailingSlash(pick(slashed.rules, search, converted, false));
+      if (withSlash) return withSlash;
+    }
   } else {
     const text = segments[i]!;
     const child = node.static.get(text);
@@ -284,12 +294,16 @@ function walk(node: Node, i: number, search: Search): Lookup | undefined {
     for (let j = 0; j < i; j++) offset += segments[j]!.length + 1;
     const rest = search.path.slice(offset);
     for (const rule of node.tails) {
-      const match = rule.tail!.regex.exec(rest);
+      let match = rule.tail!.regex.exec(rest);
+      // A tail that needs a trailing slash the path lacks (/docs/<path:page>/ for /docs/a/b), as above.
+      const slash = !match && !search.looseOnly && rule.pattern.endsWith('/') && !rest.endsWith('/');
+      if (slash) match = rule.tail!.regex.exec(`${rest}/`);
       if (!match) continue;
       const depth = converted.length;
       if (convert(match, rule.tail!.placeholders, converted)) {
-        const found = pick([rule], search, converted);
-        if (found) return found;
+        const found = pick([rule], search, converted, !slash);
+        const answer = slash ? withTrailingSlash(found) : found;
+        if (answer) return answer;
       }
       converted.length = depth;
     }
@@ -297,8 +311,22 @@ function walk(node: Node, i: number, search: Search): Lookup | undefined {
   return undefined;
 }
 
-/** The first of `rules` that answers the method, noting the methods of those that do not. */
-function pick(rules: CompiledRule[], search: Search, converted: unknown[]): Lookup | undefined {
+/**
+ * What a rule found for the path with a trailing slash it lacks answers: the redirect for a
+ * strict rule, else the match; nothing when no rule answered the method (a `method` noted by
+ * `pick` is not an answer: the other rules are tried, and the 405 or the redirect whatever the
+ * method is decided after the search).
+ */
+function withTrailingSlash(found: Lookup | undefined): Lookup | undefined {
+  if (found?.kind !== 'match') return undefined;
+  return found.rule.strictSlashes ? SLASH : found;
+}
+
+/**
+ * The first of `rules` that answers the method, noting the methods of those that do not
+ * (unless `note` is false: rules for the path with a slash it lacks are not its rules).
+ */
+function pick(rules: CompiledRule[], search: Search, converted: unknown[], note = true): Lookup | undefined {
   for (const rule of rules) {
     if (search.looseOnly && rule.strictSlashes) continue;
     let values = converted;
@@ -308,6 +336,7 @@ function pick(rules: CompiledRule[], search: Search, converted: unknown[]): Look
       values = [...hostValues, ...converted];
     }
     if (search.method === null || rule.methods.has(search.method)) return { kind: 'match', rule, values: valuesOf(rule, values) };
+    if (!note) continue;
     search.allowed ??= new Set();
     for (const m of rule.methods) search.allowed.add(m);
   }

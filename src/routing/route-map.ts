@@ -122,7 +122,8 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * §9.1 says: `GET`, not `get`), without a request: `match`
    * with the rule and typed-by-converter values, `method` with the methods the path's rules
    * answer, `slash` when a strict rule with a trailing slash matches the path with it (and
-   * the path's own rules, if any, lack the method), `merge` with the path to redirect to
+   * answers the method, or the path's own rules, if any, lack it; a static segment's slash
+   * rule is reached before placeholder rules: `/settings` for `/settings/` and `/<username>`), `merge` with the path to redirect to
    * when only the path with its repeated slashes merged matches (see `mergeSlashes`), `none`.
    * Rules with a `host` take part only when `host` is given and matches it, read as a
    * request's `Host` is (any case, a trailing dot dropped: `Alice.Example.com.` is
