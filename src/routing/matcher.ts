@@ -166,9 +166,9 @@ export class Matcher {
    * that matches both, a rule for the path with a trailing slash it lacks counting as found
    * where the path ends (`slash` for a strict one, so `/settings` goes to a strict
    * `/settings/` before `/<username>`, as in Werkzeug); else, when the path lacks a trailing
-   * slash that a strict rule has, `slash`; else the methods of the rules that match the path. A path with a trailing slash
-   * no rule has is looked up without it among the rules without strict slashes (match or
-   * methods). When the path's rules lack the method, a rule of the other form (with or
+   * slash that a strict rule has, `slash`; else the methods of the rules that match the path.
+   * A path with a trailing slash no rule has is looked up without it among the rules without
+   * strict slashes (match or methods). When the path's rules lack the method, a rule of the other form (with or
    * without the slash) that answers it is taken (`slash` or a match), else their methods.
    * When none of that answers and the path has `//`, the path with its slashes merged is
    * looked up the same way: a rule there with `mergeSlashes` gives `merge` (Werkzeug's
