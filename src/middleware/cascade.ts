@@ -6,6 +6,11 @@
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { Request } from '../request/request.ts';
+import { isBodyReadable, tooLarge } from '../request/input.ts';
+import { BufferedInput, FailedInput } from '../gateway/input.ts';
+import { InputRecording } from '../gateway/recorded-input.ts';
+import { limitInput } from '../gateway/limit-input.ts';
+import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { finishSkipped } from '../request/cleanup.ts';
 import { logError } from '../gateway/log.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
@@ -15,9 +20,14 @@ export interface CascadeOptions {
   /** Status codes that mean "try the next app"; default `[404, 405]` (as `Rack::Cascade`). */
   catch?: Iterable<number> | undefined;
   /**
-   * Largest request body buffered for replaying, in bytes; default unlimited (as
-   * `Request.bytes()`). A larger body answers 413 Content Too Large (RFC 9110 §15.5.14)
-   * before any app runs. The same name as the forms' and `Request`'s body limit.
+   * Largest request body the apps may read through the cascade, in bytes; default unlimited
+   * (as `Request.bytes()`). It bounds what is recorded for replay (see {@link cascade}), so the
+   * memory a request's recording can take, and every read, the last app's included. A
+   * declared `Content-Length` past it answers 413 Content Too Large (RFC 9110 §15.5.14) before
+   * any app runs; a body of undeclared length (chunked) when an app reads past it: that read
+   * throws `HTTPContentTooLarge`, so `req.bytes()` or `req.form()` answers 413, as does a raw
+   * app that lets it propagate, and so does every later read that gets that far. The same name
+   * as the forms' and `Request`'s body limit.
    */
   maxBodySize?: number | undefined;
 }
@@ -26,9 +36,24 @@ export interface CascadeOptions {
  * Tries `apps` in order and answers the first answer whose status is not in `catch`; when
  * every app answers a caught status, the last app's answer is sent as it is.
  *
- * The request body is read once (with `Request.bytes()`, so the environ keeps a replayable
- * `tsgi.input`) and every app reads the same bytes. Every app gets the environ itself
- * (docs/spec.md §8), put back as it was before each new try, so what a skipped app changed
+ * The request body streams: nothing is read in advance, and an app that never reads it (a
+ * static-file app answering 404 or 405) costs nothing. What an app other than the last reads
+ * from `tsgi.input` is recorded, so that if it is skipped the next app gets those bytes again,
+ * followed by the rest of the stream, unread until then; the last app gets that as a stream,
+ * nothing held for it, and each recorded chunk is let go once handed over. Once an app's
+ * answer is taken, what it reads from then on is not recorded, and what was recorded is let
+ * go. So a body is held in memory only as far as a skipped app read it (`maxBodySize` bounds
+ * it): `Request.bytes()` in an app before the last holds it whole, as it always does. For the
+ * apps before the last, `tsgi.input` replays the body from its start at each iteration (as the
+ * copy `Request.bytes()` keeps); for the last, and for the answering app once its answer is
+ * taken, it reads on as a live input, once (docs/spec.md §3). An input that already replays
+ * (a body read by `Request.bytes()` above the cascade) is given to every app as it is. The
+ * bytes are the client's, so `CONTENT_LENGTH` stays right. A read that fails (the client left
+ * mid-body: `req.bytes()` answers 400) fails for every app that reads that far; the input of a
+ * skipped app reads no more (its reads throw) once the next app is called.
+ *
+ * Every app gets the environ itself (docs/spec.md §8), put back as it was before each new try
+ * (then given the replay as `tsgi.input`), so what a skipped app changed
  * (`SCRIPT_NAME` after a `mount`, keys it added) does not leak into the next, while what the
  * answering app changes stays visible to the layers above. The uploads a skipped app parsed
  * are removed before the next try, and the streamed answers it got through `getResponse` are
@@ -54,17 +79,14 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
   const last = list[list.length - 1]!;
   if (list.length === 1) return last;
   return async (environ, startResponse) => {
-    try {
-      await new Request(environ).bytes(maxBodySize === undefined ? undefined : { maxBodySize });
-    } catch (error) {
-      if (isHTTPException(error)) return error.getResponse(environ).respond(environ, startResponse);
-      throw error;
-    }
+    const recording = recordInput(environ, maxBodySize);
+    if (recording instanceof HTTPContentTooLarge) return recording.getResponse(environ).respond(environ, startResponse);
     const line = `${environ.REQUEST_METHOD} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`;
     const onCloseError = (error: unknown) => logError(environ['tsgi.errors'], `${line} (cascade, closing a skipped body)`, error);
     const saved = { ...environ };
     for (let i = 0; i < list.length - 1; i++) {
       if (i > 0) await restore(environ, saved);
+      if (recording !== undefined) environ['tsgi.input'] = recording.reader();
       let started: StartedApp;
       try {
         started = await callApp(list[i]!, environ, onCloseError);
@@ -75,14 +97,41 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
       }
       const code = Number.parseInt(String(started.status).slice(0, 3), 10);
       if (!caught.has(code)) {
+        // The answer: what this app reads from now on is not recorded, what it read is let go.
+        recording?.stop();
         startResponse(started.status, started.headers);
         return started.body;
       }
       started.close();
     }
     await restore(environ, saved);
+    if (recording !== undefined) {
+      // The last app streams: what the others read, then the rest of the input, unrecorded.
+      // When nobody read and there is no limit to count, it gets the input itself.
+      if (recording.touched || maxBodySize !== undefined) {
+        environ['tsgi.input'] = recording.reader();
+        recording.stop();
+      } else recording.close();
+    }
     return last(environ, startResponse);
   };
+}
+
+/**
+ * The recording of the request body that `cascade`'s apps read in turn; `undefined` when
+ * there is nothing to record: no body (RFC 9112 §6.3), or an input that replays already (a
+ * `BufferedInput` kept by `req.bytes()` above, a `FailedInput`). The 413 of a body declared
+ * (or kept) past `maxBodySize`, decided before any app runs.
+ */
+function recordInput(environ: Environ, maxBodySize: number | undefined): InputRecording | HTTPContentTooLarge | undefined {
+  const input = environ['tsgi.input'];
+  if (maxBodySize !== undefined) {
+    const declared = new Request(environ).contentLength;
+    if (declared !== null && declared > maxBodySize) return tooLarge(maxBodySize);
+    if (input instanceof BufferedInput && input.bytes.byteLength > maxBodySize) return tooLarge(maxBodySize);
+  }
+  if (input === undefined || input instanceof BufferedInput || input instanceof FailedInput || !isBodyReadable(environ)) return undefined;
+  return new InputRecording(maxBodySize === undefined ? input : limitInput(input, maxBodySize, () => tooLarge(maxBodySize)));
 }
 
 /**
