@@ -44,9 +44,9 @@ export function spaApp(dist: string, api: App): App {
     '/api': api,
     // `precompressed: true`: the `.br`/`.gz` copies the build left are sent in their file's place.
     '/assets': directoryApp(`${dist}/assets`, { ...immutable, precompressed: true }),
-    // `cascade` holds a request body in memory to replay it to each app: the files take none,
-    // so a POST's body is refused (413) at once instead of buffered whole.
-    '/': cascade([directoryApp(dist, { ...noCache, precompressed: true }), historyFallback(fileApp(`${dist}/index.html`, noCache))], { maxBodySize: 0 }),
+    // Files first, then the page for any other GET; neither reads a request body, so a POST's
+    // is never read (cascade records only what an app it skips reads) before its 405.
+    '/': cascade([directoryApp(dist, { ...noCache, precompressed: true }), historyFallback(fileApp(`${dist}/index.html`, noCache))]),
   });
 }
 
