@@ -67,6 +67,11 @@ function checkTarget(location: string): string {
  * - Spaces, control characters and non-ASCII are percent-encoded (UTF-8), so the header is
  *   plain ASCII (Werkzeug's `iri_to_uri`) and no URL parser can silently drop them; a
  *   non-ASCII host name of an absolute target is written in punycode instead.
+ * - In the query, any other character a URI's query may not hold (RFC 3986 §3.4: `"`, `<`,
+ *   `>`, `[`, `]`, `\`, `^`, `` ` ``, `{`, `|`, `}`) and a `%` that starts no escape are
+ *   percent-encoded too, escapes already there kept, so a query copied from the request
+ *   (`?q="<x>"`, which Node accepts) makes a valid URI reference (RFC 9110 §10.2.2), as
+ *   Werkzeug's `iri_to_uri` writes it.
  * - In a relative target, `\` becomes `%5C` and a leading `//` becomes `/%2F`, so
  *   `//evil.com`, `\\evil.com`, `/\evil.com` or `/<TAB>/evil.com` stay paths on this host
  *   instead of becoming another host (WebOb's fix for CVE-2024-42353, extended to the
@@ -77,7 +82,7 @@ function checkTarget(location: string): string {
  *   returned relative. An absolute target (`https:…`) is kept as given, encoded as above.
  */
 export function absoluteLocation(location: string, environ: Environ | undefined): string {
-  let target = punycodeHost(location.toWellFormed()).replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c));
+  let target = quoteQuery(punycodeHost(location.toWellFormed()).replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c)));
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target)) return target;
   target = target.replaceAll('\\', '%5C');
   if (target.startsWith('//')) target = `/%2F${target.slice(2)}`;
@@ -91,6 +96,23 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
   } catch {
     return target;
   }
+}
+
+/** A character a URI's query may not hold (RFC 3986 §3.4: `pchar`, `/`, `?`), or a `%` that starts no escape. */
+const NOT_QUERY = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2})/g;
+
+/**
+ * `location` with the characters of its query (from the first `?` to the `#`, if any) that no
+ * URI query may hold percent-encoded (`<` → `%3C`, a lone `%` → `%25`); the rest unchanged.
+ */
+function quoteQuery(location: string): string {
+  const start = location.indexOf('?');
+  if (start === -1) return location;
+  let end = location.indexOf('#');
+  if (end !== -1 && end < start) return location; // The `?` is in the fragment.
+  if (end === -1) end = location.length;
+  const query = location.slice(start + 1, end);
+  return `${location.slice(0, start + 1)}${query.replace(NOT_QUERY, (c) => encodeURIComponent(c))}${location.slice(end)}`;
 }
 
 /** An absolute URL's authority, `scheme://host[:port]`, with anything before the path. */
