@@ -56,3 +56,12 @@ describe('rules with hosts at the same path', () => {
     expect(await get('example.org', '/items/3')).toBe('item 3');
   });
 });
+
+describe('the path before the host (docs/routing.md: what differs from Werkzeug)', () => {
+  it('lets a placeholder host with a static path beat a static host with a placeholder path', () => {
+    // Werkzeug matches the host first, so apiPage would answer there.
+    const paths = new RouteMap({ userAbout: { path: '/about', host: '<user>.example.com' }, apiPage: { path: '/<page>', host: 'api.example.com' } });
+    expect(paths.lookup('GET', '/about', 'api.example.com')).toMatchObject({ kind: 'match', rule: { endpoint: 'userAbout' }, values: { user: 'api' } });
+    expect(paths.lookup('GET', '/help', 'api.example.com')).toMatchObject({ kind: 'match', rule: { endpoint: 'apiPage' }, values: { page: 'help' } });
+  });
+});
