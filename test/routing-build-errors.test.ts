@@ -51,6 +51,22 @@ describe('a build its converter refuses', () => {
     expect(build('key', { key: 5 })).toThrow(new TypeError('key (/keys/<uuid:key>): <key>: a uuid placeholder takes a UUID string, not 5'));
   });
 
+  it('shows no more of a refused value than it needs: 100 characters of a string, the type of an object', () => {
+    // A value may come from the request or a record: the message reaches logs.
+    const long = `${'x'.repeat(5000)}/`;
+    expect(build('item', { id: long })).toThrow(new TypeError(`item (/items/<int:id>): <id>: an int placeholder takes a non-negative safe integer, not "${'x'.repeat(100)}…" (a string)`));
+    expect(() => routes.build('lang', { lang: long as 'en' })).toThrow(`<lang>: "${'x'.repeat(100)}…" is not one of en, fr`);
+    const user = { name: 'ada', passwordHash: 'secret-hash' };
+    expect(build('lang', { lang: user })).toThrow(new TypeError('lang (/<any(en,fr):lang>/about): <lang>: an object is not one of en, fr'));
+    expect(build('key', { key: user })).toThrow(new TypeError('key (/keys/<uuid:key>): <key>: a uuid placeholder takes a UUID string, not an object'));
+    expect(build('item', { id: { toString: () => 'secret-token' } })).toThrow(new TypeError('item (/items/<int:id>): <id>: an int placeholder takes a non-negative safe integer, not an object'));
+    expect(build('item', { id: Object.create(null) })).toThrow(new TypeError('item (/items/<int:id>): <id>: an int placeholder takes a non-negative safe integer, not an object'));
+    expect(build('item', { id: 3n })).toThrow(new TypeError('item (/items/<int:id>): <id>: an int placeholder takes a non-negative safe integer, not 3n (a bigint)'));
+    const files = new RouteMap({ item: '/items/<slug>', files: '/files/<path:rest>' });
+    expect(() => files.build('item', { slug: long })).toThrow(new TypeError(`item (/items/<slug>): "${'x'.repeat(100)}…" does not match <slug>`));
+    expect(() => files.build('files', { rest: `${'x'.repeat(5000)}/..` })).toThrow(new TypeError(`files (/files/<path:rest>): the path "/files/${'x'.repeat(93)}…" has a "." or ".." segment, which a client resolves away (RFC 3986 §5.2.4)`));
+  });
+
   it("lets a custom converter's own error class through unchanged", () => {
     expect(build('own', { s: 'a' })).toThrow(Refused);
   });
@@ -63,9 +79,9 @@ describe('a build whose path would have a dot segment', () => {
   it('refuses a "." or ".." segment, which a client resolves away (RFC 3986 §5.2.4), so the link would not lead back', () => {
     // What a browser or fetch would request for the URL Werkzeug writes:
     expect(new URL('/items/..', base).pathname).toBe('/');
-    expect(() => files.build('item', { slug: '..' })).toThrow(new TypeError('item (/items/<slug>): the path /items/.. has a "." or ".." segment, which a client resolves away (RFC 3986 §5.2.4)'));
+    expect(() => files.build('item', { slug: '..' })).toThrow(new TypeError('item (/items/<slug>): the path "/items/.." has a "." or ".." segment, which a client resolves away (RFC 3986 §5.2.4)'));
     expect(() => files.build('item', { slug: '.' })).toThrow('has a "." or ".." segment');
-    expect(() => files.build('files', { rest: 'a/../b' })).toThrow('the path /files/a/../b has');
+    expect(() => files.build('files', { rest: 'a/../b' })).toThrow('the path "/files/a/../b" has');
     expect(() => files.build('files', { rest: 'a/.' })).toThrow('has a "." or ".." segment');
     expect(() => files.build('ext', { name: '', ext: '' })).toThrow(TypeError);
   });

@@ -8,6 +8,7 @@ import { quotePath } from '../http/url.ts';
 import { isValidHost } from '../http/host.ts';
 import type { CompiledRule, Placeholder } from './rule.ts';
 import type { Converter } from './converters.ts';
+import { shownText } from './shown.ts';
 
 /** A `.` or `..` segment of a path. */
 const DOT_SEGMENT = /\/\.\.?(?=\/|$)/;
@@ -43,7 +44,7 @@ function valueText(rule: CompiledRule, part: Placeholder, values: Readonly<Recor
     throw error;
   }
   // A URL that would not match its own rule again is refused (an empty string, a word any() lacks…).
-  if (!wholeMatch(part.converter).test(raw)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${JSON.stringify(raw)} does not match <${part.name}>`);
+  if (!wholeMatch(part.converter).test(raw)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${shownText(raw)} does not match <${part.name}>`);
   return raw;
 }
 
@@ -70,7 +71,7 @@ export function buildPath(rule: CompiledRule, values: Readonly<Record<string, un
     path += part.converter.crossesSlashes ? text : text.replaceAll('/', '%2F');
   }
   // A client removes `.` and `..` segments before sending (RFC 3986 §5.2.4): `/items/..` would reach `/`.
-  if (DOT_SEGMENT.test(path)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): the path ${path} has a "." or ".." segment, which a client resolves away (RFC 3986 §5.2.4)`);
+  if (DOT_SEGMENT.test(path)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): the path ${shownText(path)} has a "." or ".." segment, which a client resolves away (RFC 3986 §5.2.4)`);
   const query = new URLSearchParams();
   const names = new Set(rule.placeholders.map((p) => p.name));
   for (const [name, value] of Object.entries(values)) {

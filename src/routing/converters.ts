@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { shownText, shownValue } from './shown.ts';
 
 /**
  * A converter: what a `<name:variable>` placeholder matches, and how its text becomes a value
@@ -42,8 +43,6 @@ export interface Converter<T> {
   readonly weight?: number | undefined;
 }
 
-/** `value` as a refusal shows it: a string quoted and said to be one (`"3" (a string)`), else as text (`-1`, `NaN`). */
-const shown = (value: unknown): string => (typeof value === 'string' ? `${JSON.stringify(value)} (a string)` : String(value));
 
 /** `<string:name>` (the default, `<name>`): any non-empty text without `/`. */
 export const stringConverter: Converter<string> = { regex: '[^/]+', toValue: (text) => text, toUrl: (value) => value, weight: 100 };
@@ -56,7 +55,7 @@ export const intConverter: Converter<number> = {
     return Number.isSafeInteger(value) ? value : undefined;
   },
   toUrl: (value) => {
-    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`an int placeholder takes a non-negative safe integer, not ${shown(value)}`);
+    if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`an int placeholder takes a non-negative safe integer, not ${shownValue(value)}`);
     return String(value);
   },
   weight: 50,
@@ -90,7 +89,7 @@ export const floatConverter: Converter<number> = {
     return Number.isFinite(value) ? value : undefined;
   },
   toUrl: (value) => {
-    if (!Number.isFinite(value) || value < 0) throw new TypeError(`a float placeholder takes a non-negative finite number, not ${shown(value)}`);
+    if (!Number.isFinite(value) || value < 0) throw new TypeError(`a float placeholder takes a non-negative finite number, not ${shownValue(value)}`);
     return plainDecimal(value);
   },
   weight: 50,
@@ -113,7 +112,7 @@ export const uuidConverter: Converter<string> = {
   regex: '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}',
   toValue: (text) => text.toLowerCase(),
   toUrl: (value) => {
-    if (typeof value !== 'string') throw new TypeError(`a uuid placeholder takes a UUID string, not ${shown(value)}`);
+    if (typeof value !== 'string') throw new TypeError(`a uuid placeholder takes a UUID string, not ${shownValue(value)}`);
     return value.toLowerCase();
   },
   weight: 40,
@@ -131,7 +130,7 @@ export function anyConverter(words: readonly string[]): Converter<string> {
     regex: `(?:${words.map(escapeRegex).join('|')})`,
     toValue: (text) => text,
     toUrl: (value) => {
-      if (!allowed.has(value)) throw new TypeError(`${JSON.stringify(value)} is not one of ${words.join(', ')}`);
+      if (!allowed.has(value)) throw new TypeError(`${typeof value === 'string' ? shownText(value) : shownValue(value)} is not one of ${words.join(', ')}`);
       return value;
     },
     weight: 30,
