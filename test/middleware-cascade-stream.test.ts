@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type App, type AppLike, Request, Response, defineMiddleware, serve } from 'tsgi';
+import { type App, type AppLike, HTTPNotFound, Request, Response, defineMiddleware, serve } from 'tsgi';
 import { cascade, directoryApp, lint } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
+
 
 /** `size` bytes whose every 4-byte word is its own offset, so a byte out of place shows. */
 function pattern(offset: number, size: number): Buffer {
@@ -319,6 +321,105 @@ describe('cascade streams the request body', () => {
     });
     // A recording kept would hold the whole body: 64 MiB.
     expect(growth).toBeLessThan(16 * size);
+  });
+
+  it('records nothing an app reads once it gave a status the cascade does not catch, before its first chunk (socket)', async () => {
+    const size = 1024 * 1024;
+    const chunk = pattern(0, size);
+    const total = 64 * size;
+    const chunks = Array.from({ length: total / size }, () => chunk);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    let growth = 0;
+    // Gives its status at once, then reads the whole upload before its first chunk (a body
+    // that stores the upload and then says where): the cascade has its status, not yet a chunk.
+    const store: App = (environ, start) => {
+      start('201 Created', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        gc();
+        const before = process.memoryUsage().arrayBuffers;
+        let read = 0;
+        for await (const part of environ['tsgi.input']) {
+          read += part.byteLength;
+          if (read % (8 * size) < part.byteLength) {
+            gc();
+            growth = Math.max(growth, process.memoryUsage().arrayBuffers - before);
+          }
+        }
+        yield Buffer.from(`stored ${read}`);
+      })();
+    };
+    await withServer(cascade([store, new Response('never')]), async (url) => {
+      expect(await post(url, chunks)).toEqual({ status: 201, text: `stored ${total}` });
+    });
+    // A recording kept until the first chunk would hold the whole body: 64 MiB.
+    expect(growth).toBeLessThan(16 * size);
+  });
+
+  it('gives an app that gave its status a live input before its first chunk: a second iteration reads on (TestClient)', async () => {
+    const size = 64 * 1024; // the TestClient's chunk
+    const body = bodyOf(5 * size, size);
+    const answering: App = (environ, start) => {
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        let first = 0;
+        for await (const part of environ['tsgi.input']) {
+          first += part.byteLength;
+          if (first >= 2 * size) break;
+        }
+        let rest = 0;
+        for await (const part of environ['tsgi.input']) rest += part.byteLength;
+        yield Buffer.from(`${first} ${rest}`);
+      })();
+    };
+    const client = new TestClient(cascade([reader(404), answering, new Response('never')]));
+    const res = await client.post('/', { body: Buffer.concat(body.chunks) });
+    expect(await res.text()).toBe(`${2 * size} ${3 * size}`);
+    // The same, its first reads done before it gave its status: it reads on from where it stopped.
+    const early: App = async (environ, start) => {
+      let first = 0;
+      for await (const part of environ['tsgi.input']) {
+        first += part.byteLength;
+        if (first >= 2 * size) break;
+      }
+      start('200 OK', [['Content-Type', 'text/plain']]);
+      let rest = 0;
+      for await (const part of environ['tsgi.input']) rest += part.byteLength;
+      return [Buffer.from(`${first} ${rest}`)];
+    };
+    const res2 = await new TestClient(cascade([reader(404), early, new Response('never')])).post('/', { body: Buffer.concat(body.chunks) });
+    expect(await res2.text()).toBe(`${2 * size} ${3 * size}`);
+  });
+
+  it('answers as it is an app that gave an uncaught status and then a caught one, or threw a caught HTTPException', async () => {
+    const calls: string[] = [];
+    const next = Request.application(async (req) => {
+      calls.push('next');
+      return `${(await req.bytes()).byteLength}`;
+    });
+    // Takes its answer back after it read on unrecorded: the next app could not get the body whole.
+    const fickle: App = (environ, start) => {
+      start('200 OK', []);
+      return (async function* () {
+        for await (const _ of environ['tsgi.input']) void _;
+        start('404 Not Found', [], new Error('changed its mind'));
+        yield Buffer.from('gone');
+      })();
+    };
+    const client = new TestClient(cascade([fickle, next]));
+    const res = await client.post('/', { body: 'x'.repeat(200_000), status: 404 });
+    expect(res.statusCode).toBe(404);
+    expect(calls).toEqual([]);
+    const thrower: App = (environ, start) => {
+      start('200 OK', []);
+      return (async function* () {
+        for await (const _ of environ['tsgi.input']) void _;
+        throw new HTTPNotFound();
+      })();
+    };
+    const res2 = await new TestClient(cascade([thrower, next])).post('/', { body: 'x'.repeat(200_000), status: 404 });
+    expect(res2.statusCode).toBe(404);
+    expect(calls).toEqual([]);
   });
 
   it('hands the next app the chunk a skipped app was still waiting for, and fails that read (socket)', async () => {

@@ -63,6 +63,11 @@ export class InputRecording {
     return (this.#current = new ReaderInput(this));
   }
 
+  /** False once {@link InputRecording.stop} has ended the recording: a next reader would no longer get the body whole. */
+  get recording(): boolean {
+    return this.#recording;
+  }
+
   /** Closes the current reader's input, as {@link InputRecording.reader} does, for a reader given the input itself. */
   close(): void {
     this.#current?.close();
@@ -70,16 +75,20 @@ export class InputRecording {
 
   /**
    * Ends the recording: the current reader's input reads on from where its reads are (the
-   * earliest of those under way; its start if it never read; after what it read, if its reads
-   * are over), and what it has passed is let go. Idempotent.
+   * earliest of those under way; its start if it never read; after the furthest it read, if
+   * its reads are over, even when an earlier reader read further), and what it has passed is
+   * let go. Idempotent.
    */
   stop(): void {
     if (!this.#recording) return;
     this.#recording = false;
     const reader = this.#current;
-    let cursor = this.#base + this.#queue.length;
-    if (reader === undefined || !reader.started) cursor = this.#base;
-    else for (const iterator of reader.live) cursor = Math.min(cursor, iterator.position);
+    let cursor = this.#base;
+    if (reader !== undefined && reader.live.size === 0) cursor += reader.reached;
+    else if (reader !== undefined) {
+      cursor = this.#base + this.#queue.length;
+      for (const iterator of reader.live) cursor = Math.min(cursor, iterator.position);
+    }
     this.#cursor = cursor;
     this.#queue = this.#queue.slice(cursor - this.#base);
     this.#base = cursor;
@@ -94,8 +103,10 @@ export class InputRecording {
       const index = recording ? iterator.position : this.#cursor;
       if (index < this.#base + this.#queue.length) {
         const chunk = this.#queue[index - this.#base]!;
-        if (recording) iterator.position = index + 1;
-        else this.#take(index);
+        if (recording) {
+          iterator.position = index + 1;
+          if (reader.reached <= index) reader.reached = index + 1;
+        } else this.#take(index);
         return { done: false, value: chunk };
       }
       if (this.#failed) throw this.#error;
@@ -146,8 +157,8 @@ class ReaderInput implements AsyncIterable<Uint8Array> {
   readonly #recording: InputRecording;
   /** True once the reader was passed over: its reads throw. */
   closed = false;
-  /** True once one of its iterations asked for a chunk. */
-  started = false;
+  /** While recording: how many chunks its furthest iteration got. */
+  reached = 0;
   /** Its iterations that asked for a chunk and have not finished. */
   readonly live = new Set<ReaderIterator>();
 
@@ -183,10 +194,7 @@ class ReaderIterator implements AsyncIterator<Uint8Array, undefined> {
   }
 
   async next(): Promise<Step> {
-    if (!this.finished && !this.#reader.closed) {
-      this.#reader.started = true;
-      this.#reader.live.add(this);
-    }
+    if (!this.finished && !this.#reader.closed) this.#reader.live.add(this);
     try {
       const step = await this.#recording.next(this.#reader, this);
       if (step.done) this.#finish();

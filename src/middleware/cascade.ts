@@ -41,8 +41,8 @@ export interface CascadeOptions {
  * from `tsgi.input` is recorded, so that if it is skipped the next app gets those bytes again,
  * followed by the rest of the stream, unread until then; the last app gets that as a stream,
  * nothing held for it, and each recorded chunk is let go once handed over. Once an app's
- * answer is taken, what it reads from then on is not recorded, and what was recorded is let
- * go. So a body is held in memory only as far as a skipped app read it (`maxBodySize` bounds
+ * answer is taken (it gave `startResponse` a status not in `catch`, even before its first
+ * chunk), what it reads from then on is not recorded, and what was recorded is let go. So a body is held in memory only as far as a skipped app read it (`maxBodySize` bounds
  * it): `Request.bytes()` in an app before the last holds it whole, as it always does. For the
  * apps before the last, `tsgi.input` replays the body from its start at each iteration (as the
  * copy `Request.bytes()` keeps); for the last, and for the answering app once its answer is
@@ -60,8 +60,9 @@ export interface CascadeOptions {
  * closed when the request ends, as its own would be. The body of a
  * skipped answer is closed unread (its iterator's `return()` runs, so `finally` blocks
  * clean up). An `HTTPException` an app throws before its head counts as its answer: one with
- * a caught status (`abort(404)` in a raw app) tries the next app, as a returned 404 does; any
- * other propagates, and the server answers it as itself (see `escapedAnswer`). Other errors
+ * a caught status (`abort(404)` in a raw app) tries the next app, as a returned 404 does, unless
+ * the app had given a status not in `catch` (its answer was taken: the next app could not get
+ * the body whole), as a caught status given after that is sent as it is; any other propagates, and the server answers it as itself (see `escapedAnswer`). Other errors
  * propagate too: put `errors()` outside the cascade.
  *
  * @example
@@ -89,14 +90,15 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
       if (recording !== undefined) environ['tsgi.input'] = recording.reader();
       let started: StartedApp;
       try {
-        started = await callApp(list[i]!, environ, onCloseError);
+        started = await callApp(recording === undefined ? list[i]! : stopsOnAnswer(list[i]!, recording, caught), environ, onCloseError);
       } catch (error) {
-        // A raw app's `throw new HTTPNotFound()` is its 404, as a returned one is.
-        if (isHTTPException(error) && caught.has(error.code)) continue;
+        // A raw app's `throw new HTTPNotFound()` is its 404, as a returned one is; not after it
+        // gave a status not caught (the recording is over: the next app would miss bytes).
+        if (isHTTPException(error) && caught.has(error.code) && recording?.recording !== false) continue;
         throw error;
       }
-      const code = Number.parseInt(String(started.status).slice(0, 3), 10);
-      if (!caught.has(code)) {
+      const code = statusCode(started.status);
+      if (!caught.has(code) || recording?.recording === false) {
         // The answer: what this app reads from now on is not recorded, what it read is let go.
         recording?.stop();
         startResponse(started.status, started.headers);
@@ -115,6 +117,26 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
     }
     return last(environ, startResponse);
   };
+}
+
+/** The code of a status line (`'404 Not Found'` → 404). */
+function statusCode(status: string): number {
+  return Number.parseInt(String(status).slice(0, 3), 10);
+}
+
+/**
+ * `app` given a `startResponse` that ends `recording` once the app gives a status not in
+ * `caught`: that is its answer, so what it reads from then on (a body that reads the upload
+ * before its first chunk, while `callApp` waits for that chunk) is not recorded. Should it
+ * then give a caught status after all (`startResponse` again, with an error) or throw a caught
+ * `HTTPException`, that is sent as its answer: the next app could not get the body whole.
+ */
+function stopsOnAnswer(app: App, recording: InputRecording, caught: ReadonlySet<number>): App {
+  return (environ, startResponse) =>
+    app(environ, (status, headers, error) => {
+      startResponse(status, headers, error);
+      if (!caught.has(statusCode(status))) recording.stop();
+    });
 }
 
 /**
