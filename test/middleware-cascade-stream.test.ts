@@ -469,6 +469,27 @@ describe('cascade streams the request body', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('gives the last app the server input itself when no app read before it, also under maxBodySize for a declared length (socket)', async () => {
+    const { chunks, digest } = bodyOf(300_000, 30_000);
+    const inputs: string[] = [];
+    const last: App = (environ, start) => {
+      inputs.push(Object.prototype.toString.call(environ['tsgi.input']));
+      return digestApp(environ, start);
+    };
+    const notHere: App = (_environ, start) => {
+      start('404 Not Found', []);
+      return [];
+    };
+    for (const maxBodySize of [undefined, 1_000_000]) {
+      await withServer(cascade([directoryApp(dir), notHere, last], { maxBodySize }), async (url) => {
+        expect(await post(url, chunks)).toEqual({ status: 200, text: `300000 ${digest} 300000` });
+        // A chunked body is counted against the limit: not the input itself then.
+        expect(await post(url, chunks, { chunked: true })).toEqual({ status: 200, text: `300000 ${digest} -` });
+      });
+    }
+    expect(inputs).toEqual(['[object ReadableInput]', '[object ReadableInput]', '[object ReadableInput]', '[object RecordedInput]']);
+  });
+
   it('sends no 100 Continue when no app reads the body (socket)', async () => {
     const app = cascade([directoryApp(dir), (_environ, start) => {
       start('200 OK', [['Content-Type', 'text/plain']]);

@@ -109,8 +109,9 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
     await restore(environ, saved);
     if (recording !== undefined) {
       // The last app streams: what the others read, then the rest of the input, unrecorded.
-      // When nobody read and there is no limit to count, it gets the input itself.
-      if (recording.touched || maxBodySize !== undefined) {
+      // When nobody read and there is no limit to count (none, or a declared length within
+      // it: the framing ends the body there), it gets the input itself.
+      if (recording.touched || (maxBodySize !== undefined && new Request(environ).contentLength === null)) {
         environ['tsgi.input'] = recording.reader();
         recording.stop();
       } else recording.close();
