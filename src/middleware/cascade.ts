@@ -42,8 +42,9 @@ export interface CascadeOptions {
  * followed by the rest of the stream, unread until then; the last app gets that as a stream,
  * nothing held for it, and each recorded chunk is let go once handed over. Once an app's
  * answer is taken (it gave `startResponse` a status not in `catch`, even before its first
- * chunk), what it reads from then on is not recorded, and what was recorded is let go. So a body is held in memory only as far as a skipped app read it (`maxBodySize` bounds
- * it): `Request.bytes()` in an app before the last holds it whole, as it always does. For the
+ * chunk), what it reads from then on is not recorded, and what was recorded is let go. So a
+ * body is held in memory only as far as a skipped app read it (`maxBodySize` bounds it):
+ * `Request.bytes()` in an app before the last holds it whole, as it always does. For the
  * apps before the last, `tsgi.input` replays the body from its start at each iteration (as the
  * copy `Request.bytes()` keeps); for the last, and for the answering app once its answer is
  * taken, it reads on as a live input, once (docs/spec.md §3). An input that already replays
@@ -60,9 +61,10 @@ export interface CascadeOptions {
  * closed when the request ends, as its own would be. The body of a
  * skipped answer is closed unread (its iterator's `return()` runs, so `finally` blocks
  * clean up). An `HTTPException` an app throws before its head counts as its answer: one with
- * a caught status (`abort(404)` in a raw app) tries the next app, as a returned 404 does, unless
- * the app had given a status not in `catch` (its answer was taken: the next app could not get
- * the body whole), as a caught status given after that is sent as it is; any other propagates, and the server answers it as itself (see `escapedAnswer`). Other errors
+ * a caught status (`abort(404)` in a raw app) tries the next app, as a returned 404 does,
+ * unless the app had given a status not in `catch` (its answer was taken: the next app could
+ * not get the body whole; a caught status it gives after that is sent as it is); any other
+ * propagates, and the server answers it as itself (see `escapedAnswer`). Other errors
  * propagate too: put `errors()` outside the cascade.
  *
  * @example
