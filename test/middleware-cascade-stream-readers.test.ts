@@ -126,6 +126,17 @@ describe('cascade streams the request body: readers, adapters and clients', () =
     expect(await res.text()).toBe(`${body.byteLength} ${digest} true undefined`);
   });
 
+  it('counts against maxBodySize a fetch body whose declared Content-Length it does not keep to, when no app read before the last', async () => {
+    const notHere: App = (_environ, start) => {
+      start('404 Not Found', []);
+      return [];
+    };
+    const handler = toFetchHandler(cascade([notHere, digestApp], { maxBodySize: 1000 }));
+    // A Request made in process: its Content-Length says 10, its body holds 100 000 bytes.
+    const res = await handler(new globalThis.Request('http://x/', { method: 'POST', headers: { 'Content-Length': '10' }, body: new Uint8Array(100_000) }));
+    expect(res.status).toBe(413);
+  });
+
   it('replays under the live input of the TestClient', async () => {
     const res = await new TestClient(cascade([breaker(2), digestApp])).post('/', { body });
     expect(await res.text()).toBe(`${body.byteLength} ${digest} true ${body.byteLength}`);

@@ -10,6 +10,7 @@ import { isBodyReadable, tooLarge } from '../request/input.ts';
 import { BufferedInput, FailedInput } from '../gateway/input.ts';
 import { InputRecording } from '../gateway/recorded-input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
+import { nodeReadableOf } from '../gateway/readable-input.ts';
 import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { finishSkipped } from '../request/cleanup.ts';
 import { logError } from '../gateway/log.ts';
@@ -111,15 +112,25 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
     await restore(environ, saved);
     if (recording !== undefined) {
       // The last app streams: what the others read, then the rest of the input, unrecorded.
-      // When nobody read and there is no limit to count (none, or a declared length within
-      // it: the framing ends the body there), it gets the input itself.
-      if (recording.touched || (maxBodySize !== undefined && new Request(environ).contentLength === null)) {
+      // When nobody read and there is no limit to count (none, or a declared length within it
+      // on a Node request stream, whose parser ends the body there), it gets the input itself.
+      if (recording.touched || (maxBodySize !== undefined && !(framed(environ) && new Request(environ).contentLength !== null))) {
         environ['tsgi.input'] = recording.reader();
         recording.stop();
       } else recording.close();
     }
     return last(environ, startResponse);
   };
+}
+
+/**
+ * True when `tsgi.input` is a Node request stream (`serve()`, `toNodeHandler`), which Node's
+ * HTTP parser holds to its declared `Content-Length`; a fetch `Request` made in process may
+ * carry one its body does not keep to (see `limitBody`).
+ */
+function framed(environ: Environ): boolean {
+  const input = environ['tsgi.input'];
+  return input !== undefined && nodeReadableOf(input) !== undefined;
 }
 
 /** The code of a status line (`'404 Not Found'` → 404). */
