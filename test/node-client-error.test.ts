@@ -114,6 +114,29 @@ describe('requests the HTTP/1 parser refuses', () => {
     expect(calls).toEqual(['/first']);
   });
 
+  it('answers 431, not 414, for a head that overflows at the end of a field name (many fields, a long name)', async () => {
+    const { app, calls } = counted();
+    const server = await start(app, { server: { maxHeaderSize: 4096 } });
+    // Node's parser counts a field name at its colon and stops past it, before the space of the
+    // value: what it stopped on is a space there too, as after a request target.
+    const manyFields = Array.from({ length: 90 }, (_, i) => `X-F${i}: ${'c'.repeat(60)}\r\n`).join('');
+    for (const head of [`GET / HTTP/1.1\r\nHost: a\r\n${manyFields}\r\n`, `GET / HTTP/1.1\r\nHost: a\r\nX-${'n'.repeat(8000)}: v\r\n\r\n`]) {
+      const { raw } = await rawExchange(server.port, head);
+      expectRefusal(raw, '431 Request Header Fields Too Large', 'Request Header Fields Too Large: the header section is larger than the server accepts\n');
+    }
+    // Its name in a read of its own, its line begun in an earlier one.
+    const socket = net.connect(server.port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.write(`GET / HTTP/1.1\r\nHost: a\r\nX-${'n'.repeat(3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.write(`${'n'.repeat(3000)}: v\r\n\r\n`);
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(parseRaw(text).status).toBe(431);
+    expect(calls).toEqual([]);
+  });
+
   it('answers a head not in by headersTimeout with 408 and a reason', async () => {
     const server = await start(counted().app, { headersTimeout: 300, firstByteTimeout: 0 });
     const { raw } = await new Promise<{ raw: string }>((resolve) => {

@@ -10,6 +10,7 @@ import { METHODS } from 'node:http';
 
 const SP = 0x20;
 const LF = 0x0a;
+const COLON = 0x3a;
 const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 
 /** The parts of Node's parser error read here (`clientError`'s error). */
@@ -19,18 +20,23 @@ export interface ParserErrorBytes {
 }
 
 /**
- * Whether an `HPE_HEADER_OVERFLOW` happened in the request line. The parser stops where the
- * piece it was counting ends: the request target ends at a space, a field value at its line's
- * end; a piece still running at the end of the read is placed by the start of its line, a
- * method and a space for a request line. When that start came in an earlier read (a long line
- * that arrived in several reads, overflowing in a read holding neither its start nor its end)
- * nothing tells, and the answer is false (the `431` Node gives).
+ * Whether an `HPE_HEADER_OVERFLOW` happened in the request line. Node's parser counts the
+ * request target, field names and field values, each when it ends or at the end of the read,
+ * and stops there: on the space after a request target, past the colon of a field name (on
+ * the space of `Name: value`, so a space alone does not tell), past the CR of a field value.
+ * The line it stopped in is told by its start, a method and a space for a request line (a
+ * field name has no space); a line begun in an earlier read, by where it stopped: a space not
+ * after a colon ends a request target. A piece still running at the end of a read holding
+ * neither the start of its line nor its end (a long line in several reads) tells nothing, and
+ * the answer is false (the `431` Node gives).
  */
 export function overflowsRequestLine(error: ParserErrorBytes): boolean {
   const { rawPacket: raw, bytesParsed: at } = error;
   if (!Buffer.isBuffer(raw) || typeof at !== 'number' || !Number.isInteger(at) || at <= 0 || at > raw.length) return false;
-  if (at < raw.length) return raw[at] === SP;
+  const ended = at < raw.length;
+  if (ended && raw[at] !== SP) return false;
   const lineStart = raw.lastIndexOf(LF, at - 1) + 1;
+  if (lineStart === 0 && ended) return raw[at - 1] !== COLON;
   return startsRequestLine(raw.subarray(lineStart, at));
 }
 
