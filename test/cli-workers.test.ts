@@ -16,7 +16,8 @@ let dir: string;
 /**
  * Answers its pid; /slow?ms waits first, /hang blocks its event loop for good, /stray leaves a
  * promise rejected unhandled (the worker stops gracefully); while loading,
- * exits with 5 when ./broken exists and never ends when ./hang exists.
+ * exits with 5 when ./broken exists and never ends when ./hang exists (once there, it writes
+ * ./hanging-<pid>: {@link hangingPids}).
  */
 let pidApp: string;
 
@@ -25,9 +26,12 @@ beforeAll(() => {
   pidApp = join(dir, 'pid.mjs');
   writeFileSync(
     pidApp,
-    `import { existsSync } from 'node:fs';
+    `import { existsSync, writeFileSync } from 'node:fs';
 if (existsSync(new URL('./broken', import.meta.url))) process.exit(5);
-if (existsSync(new URL('./hang', import.meta.url))) await new Promise(() => setInterval(() => {}, 1000));
+if (existsSync(new URL('./hang', import.meta.url))) {
+  writeFileSync(new URL('./hanging-' + process.pid, import.meta.url), '');
+  await new Promise(() => setInterval(() => {}, 1000));
+}
 export const app = async (environ, start) => {
   if (environ.PATH_INFO === '/crash') process.exit(3);
   if (environ.PATH_INFO === '/stray') Promise.reject(new Error('stray rejection'));
@@ -100,7 +104,19 @@ async function whileLoadsHang(during: () => Promise<void>): Promise<void> {
     await during();
   } finally {
     rmSync(join(dir, 'hang'), { force: true });
+    for (const pid of hangingPids()) rmSync(join(dir, `hanging-${pid}`), { force: true });
   }
+}
+
+/**
+ * The workers that reached the hang while loading (under {@link whileLoadsHang}). A worker
+ * takes from half a second to well over one to get there on a busy machine: a test waits for
+ * this, not for a fixed time, or the hang file may be gone before the worker looks for it.
+ */
+function hangingPids(): number[] {
+  return readdirSync(dir)
+    .filter((name) => name.startsWith('hanging-'))
+    .map((name) => Number(name.slice('hanging-'.length)));
 }
 
 /**
@@ -359,7 +375,9 @@ export const app = (environ, start) => {
     await whileLoadsHang(async () => {
       await get(`${url}/crash`).catch(() => undefined);
       await waitFor(() => run.out.stderr.includes(`worker ${first} died`), () => run.out.stderr, 20_000);
-      await new Promise((resolve) => setTimeout(resolve, 1_500)); // its replacement is forked, and hangs
+      // Its replacement is forked (after the 0.5 s back-off) and hangs: a fixed wait here (1.5 s)
+      // lost the race against a slow start, the hang file gone before the worker looked for it.
+      await waitFor(() => hangingPids().length > 0, () => run.out.stderr, 20_000);
     });
     // Without a SIGHUP a restart has no deadline; the round waits on it for 5 s from its start.
     run.child.kill('SIGHUP');
