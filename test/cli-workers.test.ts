@@ -616,14 +616,16 @@ export const app = (environ, start) => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '1']);
     const url = await servingUrl(run);
     const first = await pidOf(url);
-    const slow = pidOf(url, '/slow?4000');
+    let slowDone = false;
+    const slow = pidOf(url, '/slow?6000').finally(() => (slowDone = true));
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await pidOf(url, '/stray')).toBe(first);
     await waitFor(() => run.out.stderr.includes('stopping'), () => run.out.stderr);
-    // The stopping worker finishes /slow (4 s); its successor answers meanwhile, once it listens.
-    const started = Date.now();
+    // The stopping worker finishes /slow (6 s); its successor answers meanwhile, once it listens
+    // (a worker takes one to two seconds to start: no shorter fixed window than /slow itself).
+    // Without it started early, nothing listens until /slow has ended (and a back-off more).
     let next = 0;
-    while (next === 0 && Date.now() - started < 3000) {
+    while (next === 0 && !slowDone) {
       next = await pidOf(url).catch(() => 0);
       if (next === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
