@@ -79,14 +79,20 @@ describe('an event stream ended at the shutdown', () => {
 
   it('logs an app the shutdown cut before it answered, and which never settles, as 499 close', async () => {
     const lines: Line[] = [];
-    const hangs: App = () => new Promise(() => {});
+    let entered!: () => void;
+    const called = new Promise<void>((resolve) => (entered = resolve));
+    const hangs: App = () => {
+      entered();
+      return new Promise(() => {});
+    };
     const log = accessLog(hangs, { format: 'json', log: { write: (line: string) => void lines.push(JSON.parse(line) as Line) } });
     const server = await serve(log, { port: 0, log: { write() {} } });
     const answer = fetch(`${server.url}/hangs`).then(
       (res) => res.status,
       () => 'cut',
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // The request is in the app (a fixed wait could close the server before it arrived).
+    await called;
     await server.close({ timeout: 100 });
     expect(await answer).toBe('cut');
     expect(lines.map(({ status, bytes, outcome }) => ({ status, bytes, outcome }))).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
