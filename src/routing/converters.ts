@@ -44,16 +44,25 @@ export interface Converter<T> {
 }
 
 
+/** The safe integer `text` (digits, maybe after `-`) reads as, else `undefined` (too large to be exact). */
+function readInt(text: string): number | undefined {
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : undefined;
+}
+
+/** The finite number `text` (`digits.digits`, maybe after `-`) reads as, else `undefined` (past `Number.MAX_VALUE`). */
+function readFloat(text: string): number | undefined {
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}
+
 /** `<string:name>` (the default, `<name>`): any non-empty text without `/`. */
 export const stringConverter: Converter<string> = { regex: '[^/]+', toValue: (text) => text, toUrl: (value) => value, weight: 100 };
 
 /** `<int:id>`: decimal digits, as a safe integer (`007` reads 7; too large a number does not match). */
 export const intConverter: Converter<number> = {
   regex: '\\d+',
-  toValue: (text) => {
-    const value = Number(text);
-    return Number.isSafeInteger(value) ? value : undefined;
-  },
+  toValue: readInt,
   toUrl: (value) => {
     if (!Number.isSafeInteger(value) || value < 0) throw new TypeError(`an int placeholder takes a non-negative safe integer, not ${shownValue(value)}`);
     return String(value);
@@ -84,10 +93,7 @@ function plainDecimal(value: number): string {
  */
 export const floatConverter: Converter<number> = {
   regex: '\\d+\\.\\d+',
-  toValue: (text) => {
-    const value = Number(text);
-    return Number.isFinite(value) ? value : undefined;
-  },
+  toValue: readFloat,
   toUrl: (value) => {
     if (!Number.isFinite(value) || value < 0) throw new TypeError(`a float placeholder takes a non-negative finite number, not ${shownValue(value)}`);
     return plainDecimal(value);
@@ -134,6 +140,116 @@ export function anyConverter(words: readonly string[]): Converter<string> {
       return value;
     },
     weight: 30,
+  };
+}
+
+/** Werkzeug's `min` and `max` of a number placeholder (`null`: no bound). */
+export interface NumberBounds {
+  readonly min: number | null;
+  readonly max: number | null;
+  /** True to match (and build) a leading `-`; default false. */
+  readonly signed: boolean;
+}
+
+/** `from 1 to 9`, `from 1`, `up to 9` (with a leading space), or `''` without bounds. */
+function boundsText({ min, max }: NumberBounds): string {
+  if (min !== null) return max !== null ? ` from ${min} to ${max}` : ` from ${min}`;
+  return max !== null ? ` up to ${max}` : '';
+}
+
+/** `read`, refusing (`undefined`) a value outside `bounds`. */
+function bounded(read: (text: string) => number | undefined, { min, max }: NumberBounds): (text: string) => number | undefined {
+  return (text) => {
+    const value = read(text);
+    return value === undefined || (min !== null && value < min) || (max !== null && value > max) ? undefined : value;
+  };
+}
+
+/**
+ * Checks that `what` can build `value` (any value given to `build`): a number that `isNumber`
+ * accepts, not negative unless `signed`, within the bounds.
+ *
+ * @throws TypeError naming `what` (`an int placeholder from 1`) otherwise.
+ */
+function checkNumber(value: unknown, what: string, kind: string, isNumber: (value: unknown) => boolean, { min, max, signed }: NumberBounds): asserts value is number {
+  if (!isNumber(value) || (!signed && (value as number) < 0)) throw new TypeError(`${what} takes a ${signed ? '' : 'non-negative '}${kind}, not ${shownValue(value)}`);
+  if ((min !== null && (value as number) < min) || (max !== null && (value as number) > max)) throw new TypeError(`${what} takes no ${value}`);
+}
+
+/**
+ * `<int(fixed_digits=4, min=1, max=9999, signed=False):n>` (Werkzeug's `IntegerConverter`
+ * arguments): `fixedDigits` (0: any number of digits) is the exact length of the text, a `-`
+ * counting as one of them (Werkzeug's `zfill`: `-1` is `-01` with 3), and the number built is
+ * zero-padded to it; a value outside `min`/`max` does not match. Weight 50, as `int`.
+ * `toUrl` throws a `TypeError` for a value the rule could not match back.
+ */
+export function boundedIntConverter(fixedDigits: number, bounds: NumberBounds): Converter<number> {
+  const what = `an int placeholder${fixedDigits ? ` of ${fixedDigits} digits` : ''}${boundsText(bounds)}`;
+  const read = bounded((text) => (fixedDigits && text.length !== fixedDigits ? undefined : readInt(text)), bounds);
+  return {
+    regex: bounds.signed ? '-?\\d+' : '\\d+',
+    // `-0` reads as 0, as Python's int('-0').
+    toValue: (text) => {
+      const value = read(text);
+      return value === 0 ? 0 : value;
+    },
+    toUrl: (value) => {
+      checkNumber(value, what, 'safe integer', Number.isSafeInteger, bounds);
+      if (!fixedDigits) return String(value);
+      const text = value < 0 ? `-${String(-value).padStart(fixedDigits - 1, '0')}` : String(value).padStart(fixedDigits, '0');
+      if (text.length > fixedDigits) throw new TypeError(`${what} takes at most ${fixedDigits} digits, not ${value}`);
+      return text;
+    },
+    weight: 50,
+  };
+}
+
+/**
+ * `<float(min=0.0, max=1.0, signed=False):x>` (Werkzeug's `FloatConverter` arguments): a
+ * value outside `min`/`max` does not match. Weight 50, as `float`. `toUrl` throws a
+ * `TypeError` for a value the rule could not match back.
+ */
+export function boundedFloatConverter(bounds: NumberBounds): Converter<number> {
+  const what = `a float placeholder${boundsText(bounds)}`;
+  return {
+    regex: bounds.signed ? '-?\\d+\\.\\d+' : '\\d+\\.\\d+',
+    toValue: bounded(readFloat, bounds),
+    toUrl: (value) => {
+      checkNumber(value, what, 'finite number', Number.isFinite, bounds);
+      return value < 0 ? `-${plainDecimal(-value)}` : plainDecimal(value);
+    },
+    weight: 50,
+  };
+}
+
+/** The characters (code points, as Python counts them) of `text`. */
+function characters(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
+}
+
+/**
+ * `<string(minlength=2, maxlength=8):s>`, `<string(length=2):s>` (Werkzeug's
+ * `UnicodeConverter` arguments): a segment of `min` to `max` characters (code points, as
+ * Werkzeug counts them; `max` `null`: no upper bound). Weight 100, as `string`. `toUrl`
+ * throws a `TypeError` for a value that is no string or has another length.
+ */
+export function lengthConverter(min: number, max: number | null): Converter<string> {
+  const fits = (text: string) => {
+    const count = characters(text);
+    return count >= min && (max === null || count <= max);
+  };
+  const what = `a string placeholder of ${min === max ? min : max === null ? `at least ${min}` : `${min} to ${max}`} characters`;
+  return {
+    regex: '[^/]+',
+    toValue: (text) => (fits(text) ? text : undefined),
+    toUrl: (value) => {
+      if (typeof value !== 'string') throw new TypeError(`${what} takes a string, not ${shownValue(value)}`);
+      if (!fits(value)) throw new TypeError(`${what} takes no ${shownText(value)}`);
+      return value;
+    },
+    weight: 100,
   };
 }
 

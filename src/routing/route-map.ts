@@ -68,6 +68,9 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in EndpointOf<R
  * endpoint, each value its pattern or `{ path, methods, strictSlashes, mergeSlashes, host }`
  * (see {@link RouteSpec}). Placeholders are `<converter:name>`: `string` (the default, `<name>`),
  * `int`, `float`, `path` (slashes included), `uuid`, `any(a,b,c)`, and custom converters.
+ * `int`, `float` and `string` take Werkzeug's arguments (`<int(min=1):page>`,
+ * `<int(fixed_digits=4, signed=True):n>`, `<float(max=1.0):x>`, `<string(length=2):lang>`):
+ * a value outside them does not match, and `build` refuses it.
  * The values reach handlers typed from the pattern text: `'/items/<int:id>'` gives
  * `{ id: number }`.
  *
@@ -90,7 +93,9 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in EndpointOf<R
  * });
  * ```
  * @throws TypeError (from the constructor) for a pattern that does not start with `/`, an
- *   unknown converter, a placeholder named twice, an invalid method.
+ *   unknown converter, converter arguments it does not take (that cannot be read, an unknown
+ *   keyword, a wrong type: `<int(min='1'):n>`, any for `path`, `uuid` or a custom converter),
+ *   a placeholder named twice, an invalid method.
  */
 export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const C extends ConverterMap = {}> {
   /** The route table as given. */

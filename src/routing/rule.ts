@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type Converter, anyConverter, stringConverter } from './converters.ts';
+import { type Converter, BUILTIN_CONVERTERS, anyConverter, stringConverter } from './converters.ts';
+import { convertedWithArgs } from './converter-args.ts';
 
 /** A `<converter:name>` placeholder of a pattern. */
 export interface Placeholder {
@@ -99,9 +100,18 @@ function converterFor(name: string, args: string | undefined, converters: Readon
     const words = args.split(',').map((word) => word.trim().replace(/^(['"])(.*)\1$/, '$2'));
     return { converter: anyConverter(words), key: `any${JSON.stringify(words)}` };
   }
-  if (args !== undefined) throw new TypeError(`${pattern}: only any() takes arguments (got ${name}(${args}))`);
   const converter = Object.hasOwn(converters, name) ? converters[name] : undefined;
   if (!converter) throw new TypeError(`${pattern}: unknown converter ${JSON.stringify(name)} (known: any, ${Object.keys(converters).join(', ')})`);
+  if (args !== undefined) {
+    let made: ReturnType<typeof convertedWithArgs>;
+    try {
+      made = convertedWithArgs(name, args, converter !== BUILTIN_CONVERTERS[name]);
+    } catch (error) {
+      throw new TypeError(`${pattern}: ${(error as Error).message}`, { cause: error });
+    }
+    // Arguments that are the defaults (`int()`) leave the converter itself, sharing its trie nodes and fast path.
+    if (made) return made;
+  }
   let groups: number;
   try {
     groups = new RegExp(`${converter.regex}|`).exec('')!.length - 1;
@@ -201,7 +211,7 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
  * Compiles one rule.
  *
  * @throws TypeError for a pattern that does not start with `/`, names an unknown converter,
- *   repeats a placeholder name (in its path or host) or has a stray `<` or `>`; for an
+ *   gives a converter arguments it does not take (see `convertedWithArgs`), repeats a placeholder name (in its path or host) or has a stray `<` or `>`; for an
  *   invalid method; for an empty `host` or one with `/`.
  */
 export function compileRule(endpoint: string, pattern: string, options: RuleOptions, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): CompiledRule {

@@ -60,16 +60,18 @@ interface BuiltinValues {
   uuid: string;
 }
 
-/** The value type of the converter named `N` (custom converters first). */
+/** The value type of the converter named `N` (custom converters first; `int(min=1)` is `int`'s). */
 type ValueOf<N extends string, C extends ConverterMap> = N extends keyof C
   ? C[N] extends Converter<infer T>
     ? T
     : never
   : N extends `any(${string})`
     ? string
-    : N extends keyof BuiltinValues
-      ? BuiltinValues[N]
-      : unknown;
+    : N extends `${infer Name}(${string})`
+      ? ValueOf<Name, C>
+      : N extends keyof BuiltinValues
+        ? BuiltinValues[N]
+        : unknown;
 
 /** One placeholder's entry: `int:id` → `{ id: number }`, `name` → `{ name: string }`. */
 type Entry<Inside extends string, C extends ConverterMap> = Inside extends `${infer Conv}:${infer Name}`

@@ -1,0 +1,185 @@
+/**
+ * Converter arguments (`<int(min=1, signed=True):n>`), read as Werkzeug's
+ * `parse_converter_args` reads them, and the built-in converters they make.
+ *
+ * @module
+ */
+import { type Converter, type NumberBounds, boundedFloatConverter, boundedIntConverter, lengthConverter } from './converters.ts';
+import { shownValue } from './shown.ts';
+
+/** A converter argument's value: one of Python's literals (`None` is `null`; a bare word a string). */
+export type ConverterArg = number | boolean | string | null;
+
+/** One argument as written: positional (`name` undefined) or by keyword. */
+interface Item {
+  readonly name: string | undefined;
+  readonly value: ConverterArg;
+}
+
+/**
+ * One argument and the comma after it (or the end), from the sticky position: an optional
+ * `name=`, then `True`/`False`/`None`, a number (`1`, `-2.5`, `1e3`; a sign is more than
+ * Werkzeug reads), a quoted string (`'a'`, `"a"`, Python's `u`/`r` prefixes allowed, no
+ * escapes), or a bare word (`about`, read as a string).
+ */
+const ITEM =
+  /\s*(?:([A-Za-z_]\w*)\s*=\s*)?(?:(True|False|None)|([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|[uUrR]?(?:"([^"]*)"|'([^']*)')|([A-Za-z_][\w.]*))\s*(?:,|$)/y;
+
+const CONSTANTS: Readonly<Record<string, ConverterArg>> = { True: true, False: false, None: null };
+
+/**
+ * The arguments in `text` (what is between a converter's parentheses), in order.
+ *
+ * @throws TypeError naming the converter and the text from where it cannot be read.
+ */
+function parseArgs(converter: string, text: string): Item[] {
+  const items: Item[] = [];
+  const trimmed = text.trim();
+  for (let at = 0; at < trimmed.length; ) {
+    ITEM.lastIndex = at;
+    const match = ITEM.exec(trimmed);
+    if (!match) throw new TypeError(`${converter}(): cannot read the arguments ${JSON.stringify(text)}: at ${JSON.stringify(trimmed.slice(at))}`);
+    const [, name, constant, number, double, single, word] = match;
+    const value = constant !== undefined ? CONSTANTS[constant]! : number !== undefined ? Number(number) : (double ?? single ?? word)!;
+    items.push({ name, value });
+    at = ITEM.lastIndex;
+  }
+  return items;
+}
+
+/**
+ * The arguments by parameter name, as Python binds a call's (positional ones in order,
+ * then keywords).
+ *
+ * @throws TypeError for too many positional arguments, an unknown keyword, or one given twice.
+ */
+function bindArgs(converter: string, params: readonly string[], items: readonly Item[]): Map<string, ConverterArg> {
+  const bound = new Map<string, ConverterArg>();
+  const positional = items.filter((item) => item.name === undefined);
+  if (positional.length > params.length) {
+    throw new TypeError(params.length === 0 ? `${converter}() takes no arguments` : `${converter}() takes at most ${params.length} arguments (${positional.length} given)`);
+  }
+  positional.forEach((item, i) => bound.set(params[i]!, item.value));
+  for (const { name, value } of items) {
+    if (name === undefined) continue;
+    if (!params.includes(name)) {
+      throw new TypeError(params.length === 0 ? `${converter}() takes no arguments` : `${converter}() takes no argument ${name} (it takes ${params.join(', ')})`);
+    }
+    if (bound.has(name)) throw new TypeError(`${converter}() got ${name} twice`);
+    bound.set(name, value);
+  }
+  return bound;
+}
+
+/** The bound arguments of one converter, read by type. */
+class Args {
+  readonly converter: string;
+  readonly bound: ReadonlyMap<string, ConverterArg>;
+
+  constructor(converter: string, bound: ReadonlyMap<string, ConverterArg>) {
+    this.converter = converter;
+    this.bound = bound;
+  }
+
+  #refuse(name: string, wanted: string, value: ConverterArg): never {
+    throw new TypeError(`${this.converter}(): ${name} takes ${wanted}, not ${shownValue(value)}`);
+  }
+
+  /** An integer argument (`null` when not given or `None`, if `nullable`), at least `least`. */
+  integer(name: string, fallback: number | null, least: number, nullable: boolean): number | null {
+    const value = this.bound.has(name) ? this.bound.get(name)! : fallback;
+    if (value === null && nullable) return null;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value)) this.#refuse(name, nullable ? 'an integer or None' : 'an integer', value);
+    if (value < least) this.#refuse(name, `an integer from ${least}`, value);
+    return value;
+  }
+
+  /** A finite number argument, or `null` (not given, or `None`). */
+  number(name: string): number | null {
+    const value = this.bound.get(name) ?? null;
+    if (value !== null && (typeof value !== 'number' || !Number.isFinite(value))) this.#refuse(name, 'a number or None', value);
+    return value;
+  }
+
+  /** A boolean argument (`True`/`False`), false when not given. */
+  boolean(name: string): boolean {
+    const value = this.bound.get(name) ?? false;
+    if (typeof value !== 'boolean') this.#refuse(name, 'True or False', value);
+    return value;
+  }
+
+  /** Refuses a lower bound over an upper one (a rule that could match nothing). */
+  ordered(lowName: string, low: number | null, highName: string, high: number | null): void {
+    if (low !== null && high !== null && low > high) throw new TypeError(`${this.converter}(): ${lowName} ${low} is over ${highName} ${high}`);
+  }
+}
+
+/** The `min`, `max` and `signed` of a number converter. */
+function boundsOf(args: Args, integer: boolean): NumberBounds {
+  const min = integer ? args.integer('min', null, -Infinity, true) : args.number('min');
+  const max = integer ? args.integer('max', null, -Infinity, true) : args.number('max');
+  args.ordered('min', min, 'max', max);
+  return { min, max, signed: args.boolean('signed') };
+}
+
+/** A converter made from arguments, with its key (the same arguments, the same key), or `null` for the defaults. */
+type Made = { readonly converter: Converter<unknown>; readonly key: string } | null;
+
+/** A built-in converter that takes arguments: Werkzeug's parameters in order, and what they make. */
+interface Maker {
+  readonly params: readonly string[];
+  make(args: Args): Made;
+}
+
+const intMaker: Maker = {
+  params: ['fixed_digits', 'min', 'max', 'signed'],
+  make(args) {
+    const fixedDigits = args.integer('fixed_digits', 0, 0, false)!;
+    const bounds = boundsOf(args, true);
+    if (fixedDigits === 0 && bounds.min === null && bounds.max === null && !bounds.signed) return null;
+    return { converter: boundedIntConverter(fixedDigits, bounds) as Converter<unknown>, key: `int${JSON.stringify([fixedDigits, bounds.min, bounds.max, bounds.signed])}` };
+  },
+};
+
+const floatMaker: Maker = {
+  params: ['min', 'max', 'signed'],
+  make(args) {
+    const bounds = boundsOf(args, false);
+    if (bounds.min === null && bounds.max === null && !bounds.signed) return null;
+    return { converter: boundedFloatConverter(bounds) as Converter<unknown>, key: `float${JSON.stringify([bounds.min, bounds.max, bounds.signed])}` };
+  },
+};
+
+const stringMaker: Maker = {
+  params: ['minlength', 'maxlength', 'length'],
+  make(args) {
+    // As in Werkzeug, `length` wins over `minlength` and `maxlength`.
+    const length = args.integer('length', null, 1, true);
+    const min = length ?? args.integer('minlength', 1, 1, false)!;
+    const max = length ?? args.integer('maxlength', null, 1, true);
+    args.ordered('minlength', min, 'maxlength', max);
+    if (min === 1 && max === null) return null;
+    return { converter: lengthConverter(min, max) as Converter<unknown>, key: `string${JSON.stringify([min, max])}` };
+  },
+};
+
+/** The built-in converters' makers by name; `path` and `uuid` take no arguments. */
+const MAKERS: Readonly<Record<string, Maker>> = { int: intMaker, float: floatMaker, string: stringMaker, default: stringMaker };
+
+/**
+ * The built-in converter `name` (`int`, `float`, `string`, `default`) made with the arguments
+ * `text` (Werkzeug's `int(min=1)`: positional and keyword, Python literals), with its key; `null`
+ * when the arguments are the defaults (`int()`, `string(minlength=1)`): the converter itself.
+ *
+ * @throws TypeError (without the pattern, which the caller adds) for arguments that cannot be
+ *   read, too many, an unknown keyword, one given twice, a wrong type or an impossible value
+ *   (`fixed_digits=-1`, `length=0`, `min` over `max`), and for any argument to `path`, `uuid`
+ *   or a custom converter.
+ */
+export function convertedWithArgs(name: string, text: string, custom: boolean): Made {
+  const maker = custom || !Object.hasOwn(MAKERS, name) ? undefined : MAKERS[name];
+  const items = parseArgs(name, text);
+  if (custom && items.length > 0) throw new TypeError(`${name}() is a custom converter, which takes no arguments`);
+  const bound = bindArgs(name, maker?.params ?? [], items);
+  return maker ? maker.make(new Args(name, bound)) : null;
+}
