@@ -32,6 +32,19 @@ export interface HeadWait {
    * waiting costs a request nothing until a layer leaves work.
    */
   pending: Array<() => void> | null | undefined;
+  /**
+   * The watches of layers told when the client goes away before the app answered
+   * (`watchClientGone` in client-gone.ts), on a server that tells of it (the Node adapter):
+   * `false` while none is set, the one watch, or an array of several; `null` once the client
+   * is gone (`tellClientGone`). `undefined` (or absent) on a server that does not tell; a
+   * layer then watches for a shutdown's cut.
+   */
+  gone?: (() => void) | Array<() => void> | false | null | undefined;
+  /**
+   * Called when the first watch is set in {@link gone}: the server starts noticing the client
+   * leave, if it does not anyway (so that a request no layer watches costs it nothing).
+   */
+  watchingGone?: (() => void) | undefined;
 }
 
 /**

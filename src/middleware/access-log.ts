@@ -13,7 +13,7 @@ import { isHTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
-import { watchShutdownCut } from '../gateway/shutdown-cut.ts';
+import { forgetClientGone, watchClientGone } from '../gateway/client-gone.ts';
 import { isThenable } from '../gateway/body.ts';
 import { isBrokenOff } from '../gateway/readable-input.ts';
 import { stoppedWithClient } from '../request/input.ts';
@@ -42,9 +42,12 @@ export interface AccessLogEntry {
    * answers 500), the exception's status when that failure was an `HTTPException` (the server
    * answers it as itself). 499 (nginx's "client closed request") when the client went away
    * before any of the answer was sent: no chunk had reached the server, so no status line
-   * either (a server sends the head with the first chunk); so when the server's graceful
-   * shutdown cut the request before the app answered, logged at the cut even when the app
-   * never settles (`tsgi.shutdown_signal`, then `tsgi.signal`, aborted). When the server replaced the app's
+   * either (a server sends the head with the first chunk). A client gone before the app
+   * answered is logged at that moment under `serve()` and `toNodeHandler` (the server tells of
+   * the connection's or HTTP/2 stream's `close`; the server's graceful shutdown cutting it
+   * included), even when the app never settles, and not again when it does; under another
+   * server, only the shutdown's cut is logged so (`tsgi.shutdown_signal`, then `tsgi.signal`,
+   * aborted). When the server replaced the app's
    * answer after the app chose its status (a chunk that is no `Uint8Array`: `serve()`,
    * `toFetchHandler` and the `TestClient` answer 500; so do they for an in-memory answer whose
    * field value or `Content-Length` they cannot send, seen once the body ended, so the line of
@@ -93,7 +96,9 @@ export interface AccessLogOptions {
 
 /**
  * Writes one line per request to `options.log`, once the response is over: when the body ends,
- * when the client goes away (the server calls the body's `return()`), or when the app fails.
+ * when the client goes away (the server calls the body's `return()`; before the app answered,
+ * under `serve()` and `toNodeHandler`, when the server sees the client leave: `499`, also for
+ * an app that never settles, see {@link AccessLogEntry.status}), or when the app fails.
  *
  * Formats (Apache's `mod_log_config` and morgan's):
  * - `common`: `%h %l %u %t "%r" %>s %b` —
@@ -187,12 +192,12 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       // Nor do 1xx, 204 and 304 (RFC 9110 §6.4.1): the server drops what the body yields.
       counted = !head && !isBodilessStatus(status);
     };
-    let unwatch: (() => void) | undefined;
+    let gone: (() => void) | undefined;
     try {
       const answer = inner(environ, start);
-      // An app the shutdown cuts before it answered, and which never settles (it ignores
-      // `tsgi.signal`), is logged at the cut, as one that stops on the signal is (499).
-      if (isThenable(answer)) unwatch = watchShutdownCut(environ, () => record('close'));
+      // A client gone before the app answered (or cut by the shutdown) is logged then (499),
+      // also when the app never settles (it ignores `tsgi.signal`), as nginx logs it.
+      if (isThenable(answer)) watchClientGone(environ, (gone = () => record('close')));
       const body = wrapBody(await answer, {
         chunk(chunk) {
           chunks++;
@@ -224,7 +229,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       }
       throw error;
     } finally {
-      unwatch?.();
+      if (gone !== undefined) forgetClientGone(environ, gone);
     }
   };
 }

@@ -22,6 +22,8 @@ import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { inputFailure, isBodyReadable } from '../../request/input.ts';
 import { type HeadWait, awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
 import { isBrokenOff } from '../../gateway/readable-input.ts';
+import { unwatchClient, watchClient } from './client-watch.ts';
+import type { Socket } from 'node:net';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
@@ -70,6 +72,10 @@ export class Exchange implements ExchangeState, HeadWait {
   settled = false;
   /** The wait for this exchange's head (`tsgi.head_settled`, see `awaitHead`): the exchange lends itself. */
   pending: Array<() => void> | null | undefined = null;
+  /** The layers told when the client leaves while the app works (`watchClientGone`; see `HeadWait`). */
+  gone: (() => void) | Array<() => void> | false | null = false;
+  /** While the client is watched for leaving before the app answered (see {@link watchingGone}): its connection on HTTP/1, else `true`. */
+  watching: Socket | true | undefined = undefined;
 
   constructor(
     req: IncomingMessage,
@@ -144,6 +150,16 @@ export class Exchange implements ExchangeState, HeadWait {
   }
 
   /**
+   * A layer began to watch for the client leaving while the app works (`watchClientGone`,
+   * through `tsgi.head_settled`): the connection's or the stream's `close` tells it (see
+   * `watchClient`), until the app's promise settles. `serve()` hears every HTTP/2 stream's
+   * `close` anyway.
+   */
+  watchingGone(): void {
+    if (this.watching === undefined) this.watching = watchClient(this.req, this.res, this.environ, this.http2, this.state !== undefined) ?? true;
+  }
+
+  /**
    * The app's promise settled: its answer is sent (or its error failed), and `close()` told.
    * Once: a thenable that calls back again (not Promises/A+) is ignored then, as a promise
    * ignores a second resolve, so the count of apps answering stays right.
@@ -151,6 +167,13 @@ export class Exchange implements ExchangeState, HeadWait {
   settle(outcome: unknown, failed: boolean): void {
     if (this.settled) return;
     this.settled = true;
+    // The app answered: a client leaving from now on is the body's business (see `pump`).
+    const watching = this.watching;
+    if (watching !== undefined) {
+      if (this.gone) this.gone = false;
+      if (watching !== true) unwatchClient(watching, this.environ);
+      this.watching = undefined;
+    }
     try {
       if (failed) this.fail(outcome);
       else this.send(outcome as Body);

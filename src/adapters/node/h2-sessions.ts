@@ -9,6 +9,7 @@
 import { type Http2Server, type Http2SecureServer, type Http2Session, type ServerHttp2Stream, constants } from 'node:http2';
 import { serverStatusKey } from '../../gateway/server-status.ts';
 import { environOfExchange } from './exchange-key.ts';
+import { tellClientGone } from '../../gateway/client-gone.ts';
 import { setHeaderBlockLimit } from './http2-compat.ts';
 
 /** The limits {@link trackSessions} applies, in milliseconds (0 turns one off). */
@@ -57,6 +58,8 @@ export function trackSessions(server: Http2Server | Http2SecureServer, limits: S
       clearTimeout(idle);
       if (!stream.endAfterHeaders) limitRequest(stream, limits.requestTimeout);
       stream.once('close', () => {
+        // A client that reset its stream while the app works: the layers watching it are told.
+        tellClientGone(environOfExchange(stream));
         open--;
         if (open === 0 && !session.closed) arm(limits.keepAliveTimeout);
       });

@@ -16,6 +16,7 @@ import { type Sessions, trackSessions } from './h2-sessions.ts';
 import { acceptH2c } from './h2c.ts';
 import { DEFAULT_HEADER_BLOCK_LIMIT } from './http2-compat.ts';
 import { keepPeerAddress } from './peer.ts';
+import { connectionClosed, hearsClose } from './client-watch.ts';
 import { answerClientError } from './client-error.ts';
 import type { Reporter } from './refused.ts';
 import type { LogStream } from '../../gateway/types.ts';
@@ -130,10 +131,17 @@ export function createListener(options: ListenerOptions): Listener {
   return withClose(server, 'http', requestServers, sessions);
 }
 
-/** Keeps `socket` in `open` until it closes. */
+/**
+ * Keeps `socket` in `open` until it closes; its `close` also tells the layers watching a
+ * request whose app still works there that the client is gone (`connectionClosed`).
+ */
 function trackSocket(open: Set<Socket>, socket: Socket): void {
   open.add(socket);
-  socket.once('close', () => open.delete(socket));
+  hearsClose(socket);
+  socket.once('close', () => {
+    open.delete(socket);
+    connectionClosed(socket);
+  });
 }
 
 /**

@@ -1,0 +1,242 @@
+/**
+ * accessLog and a client that goes away before the app answered, while the app never settles
+ * (stuck on a call that ignores `tsgi.signal`): the line (`499`, `close`) is written when the
+ * client leaves, as nginx writes its 499, and only once (not again when the app is released),
+ * under `serve()` over HTTP/1.1 and HTTP/2 and under `toNodeHandler` on a plain `node:http`
+ * server. A request whose client stays is logged once, as before.
+ */
+import http from 'node:http';
+import http2 from 'node:http2';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { type App, type AppLike } from 'tsgi';
+import { toNodeHandler } from 'tsgi/node';
+import { toFetchHandler } from 'tsgi/fetch';
+import { accessLog } from 'tsgi/middleware';
+import { bytes, deferred, rawGet, start, within } from './node-helpers.ts';
+
+interface Line { status: number; bytes: number; outcome: string; url: string }
+
+/**
+ * An app that hangs until `release()`, then answers a body whose `return()` resolves `closed`
+ * (the server closes it when it finds its client gone), logged as JSON into `lines`.
+ */
+function hanging() {
+  const lines: Line[] = [];
+  const entered = deferred();
+  const released = deferred();
+  const closed = deferred();
+  const app: App = async (_environ, startResponse) => {
+    entered.resolve();
+    await released.promise;
+    startResponse('200 OK', [['Content-Type', 'text/plain']]);
+    // The server closes the body unread (`return()`) once it finds the client gone.
+    const body: AsyncIterableIterator<Uint8Array> = {
+      [Symbol.asyncIterator]: () => body,
+      next: () => Promise.resolve({ done: false, value: bytes('late\n') }),
+      return: () => {
+        closed.resolve();
+        return Promise.resolve({ done: true, value: undefined });
+      },
+    };
+    return body;
+  };
+  const logged = accessLog(app, { format: 'json', log: { write: (line: string) => void lines.push(JSON.parse(line) as Line) } });
+  return { lines, logged, entered: entered.promise, release: () => released.resolve(), closed: closed.promise };
+}
+
+/** A keep-alive GET of `path`. */
+const keepAliveGet = (path: string) => `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
+
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+const summary = (lines: Line[]) => lines.map(({ status, bytes, outcome }) => ({ status, bytes, outcome }));
+
+/** A raw HTTP/1.1 connection to `port` that sends `request`. */
+function connect(port: number, request: string): net.Socket {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  socket.write(request);
+  return socket;
+}
+
+/** Listens with `handler` on a plain `node:http` server; answers its port and a close function. */
+async function plainServer(handler: http.RequestListener): Promise<{ server: http.Server; port: number; close: () => Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Waits until `server` has no connection open, then a turn of the event loop (its sockets' `close` ran). */
+async function noConnections(server: net.Server): Promise<void> {
+  for (;;) {
+    const count = await new Promise<number>((resolve, reject) => server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
+    if (count === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await turn();
+  await turn();
+}
+
+/** The client of a hanging app leaves: one 499 line at once, none more once the app is released. */
+async function leavesWhileHanging(serveIt: (app: AppLike) => Promise<{ port: number }>) {
+  const { lines, logged, entered, release, closed } = hanging();
+  const { port } = await serveIt(logged);
+  const socket = connect(port, rawGet('/stuck'));
+  await entered;
+  socket.destroy();
+  expect(await within(() => lines.length > 0, 2000)).toBe(true);
+  expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
+  expect(lines[0]!.url).toBe('/stuck');
+  release();
+  await closed;
+  await turn();
+  expect(lines).toHaveLength(1);
+}
+
+describe('accessLog: a client gone before a never-settling app answered', () => {
+  it('is logged 499 close at once under serve() over HTTP/1.1, and only once', async () => {
+    await leavesWhileHanging(async (app) => start(app));
+  });
+
+  it('is logged 499 close at once under toNodeHandler on a plain node:http server, and only once', async () => {
+    let server: Awaited<ReturnType<typeof plainServer>> | undefined;
+    try {
+      await leavesWhileHanging(async (app) => (server = await plainServer(toNodeHandler(app))));
+    } finally {
+      await server?.close();
+    }
+  });
+
+  it('is logged at once under a layer that awaits before calling accessLog (the watch comes after the server called the app)', async () => {
+    await leavesWhileHanging(async (app) => {
+      const later: App = async (environ, startResponse) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return (app as App)(environ, startResponse);
+      };
+      return start(later);
+    });
+  });
+
+  it('is logged 499 close at once under toNodeHandler on a node:http2 server when the client resets its stream', async () => {
+    const { lines, logged, entered, release, closed } = hanging();
+    const server = http2.createServer(toNodeHandler(logged) as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':path': '/stuck' });
+      stream.on('error', () => {});
+      await entered;
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      expect(await within(() => lines.length > 0, 2000)).toBe(true);
+      expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
+      release();
+      await closed;
+      await turn();
+      expect(lines).toHaveLength(1);
+    } finally {
+      session.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('is logged 499 close at once when the client resets its HTTP/2 stream (h2c), and only once', async () => {
+    const { lines, logged, entered, release, closed } = hanging();
+    const server = await start(logged, { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':path': '/stuck' });
+      stream.on('error', () => {});
+      await entered;
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      expect(await within(() => lines.length > 0, 2000)).toBe(true);
+      expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
+      // The session stays open: the server saw the stream's reset, not the connection's end.
+      expect(session.closed).toBe(false);
+      release();
+      await closed;
+      await turn();
+      expect(lines).toHaveLength(1);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('is logged once by each of two accessLog layers, at once', async () => {
+    const { lines, logged, entered, release, closed } = hanging();
+    const outer: Line[] = [];
+    const server = await start(accessLog(logged, { format: 'json', log: { write: (line: string) => void outer.push(JSON.parse(line) as Line) } }));
+    const socket = connect(server.port, rawGet('/stuck'));
+    await entered;
+    socket.destroy();
+    expect(await within(() => lines.length > 0 && outer.length > 0, 2000)).toBe(true);
+    expect([...summary(lines), ...summary(outer)]).toEqual([
+      { status: 499, bytes: 0, outcome: 'close' },
+      { status: 499, bytes: 0, outcome: 'close' },
+    ]);
+    release();
+    await closed;
+    await turn();
+    expect([lines.length, outer.length]).toEqual([1, 1]);
+  });
+
+  it('under toFetchHandler, is still logged when the graceful shutdown cut it (its tsgi.signal aborted)', async () => {
+    const { lines, logged, entered, release } = hanging();
+    const stopping = new AbortController();
+    const leaving = new AbortController();
+    const handler = toFetchHandler(logged, { shutdownSignal: stopping.signal });
+    void Promise.resolve(handler(new globalThis.Request('http://example.com/stuck', { signal: leaving.signal }))).catch(() => {});
+    await entered;
+    stopping.abort();
+    await turn();
+    expect(lines).toHaveLength(0);
+    leaving.abort();
+    expect(await within(() => lines.length > 0, 2000)).toBe(true);
+    expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
+    release();
+  });
+
+  it('logs a request whose client stays once, with its status, not again when its connection closes', async () => {
+    for (const embedded of [false, true]) {
+      const lines: Line[] = [];
+      const app: App = async (_environ, startResponse) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        startResponse('200 OK', [['Content-Type', 'text/plain'], ['Content-Length', '3']]);
+        return [bytes('ok\n')];
+      };
+      const logged = accessLog(app, { format: 'json', log: { write: (line: string) => void lines.push(JSON.parse(line) as Line) } });
+      const plain = embedded ? await plainServer(toNodeHandler(logged)) : undefined;
+      const served = embedded ? undefined : await start(logged);
+      const port = plain?.port ?? served!.port;
+      const netServer = plain?.server ?? served!.server;
+      try {
+        // Two requests on one keep-alive connection, then the client closes it.
+        const socket = connect(port, keepAliveGet('/one'));
+        let received = '';
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+        expect(await within(() => received.includes('ok\n'), 2000)).toBe(true);
+        socket.write(keepAliveGet('/two'));
+        expect(await within(() => received.lastIndexOf('ok\n') > received.indexOf('ok\n'), 2000)).toBe(true);
+        expect(await within(() => lines.length === 2, 2000)).toBe(true);
+        socket.destroy();
+        await noConnections(netServer);
+        expect(lines.map(({ status, outcome, url }) => ({ status, outcome, url }))).toEqual([
+          { status: 200, outcome: 'end', url: '/one' },
+          { status: 200, outcome: 'end', url: '/two' },
+        ]);
+      } finally {
+        await plain?.close();
+      }
+    }
+  });
+});
