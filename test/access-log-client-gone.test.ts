@@ -8,6 +8,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike } from 'tsgi';
@@ -15,6 +16,7 @@ import { toNodeHandler } from 'tsgi/node';
 import { toFetchHandler } from 'tsgi/fetch';
 import { accessLog } from 'tsgi/middleware';
 import { bytes, deferred, rawGet, start, within } from './node-helpers.ts';
+import { makeCertificate } from './tls-helpers.ts';
 
 interface Line { status: number; bytes: number; outcome: string; url: string }
 
@@ -113,6 +115,27 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
       await leavesWhileHanging(async (app) => (server = await plainServer(toNodeHandler(app))));
     } finally {
       await server?.close();
+    }
+  });
+
+  it('is logged 499 close at once under serve() over TLS (HTTP/1.1), and only once', async () => {
+    const certificate = await makeCertificate();
+    try {
+      const { lines, logged, entered, release, closed } = hanging();
+      const server = await start(logged, { tls: { cert: certificate.cert, key: certificate.key } });
+      const socket = tls.connect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false });
+      socket.on('error', () => {});
+      socket.write(rawGet('/stuck'));
+      await entered;
+      socket.destroy();
+      expect(await within(() => lines.length > 0, 2000)).toBe(true);
+      expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
+      release();
+      await closed;
+      await turn();
+      expect(lines).toHaveLength(1);
+    } finally {
+      await certificate.remove();
     }
   });
 
