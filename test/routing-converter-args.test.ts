@@ -167,6 +167,25 @@ describe('the argument list', () => {
     }
   });
 
+  it('reads a 100 KB argument list in linear time (no regex backtracking), quoting at most 100 characters of it', () => {
+    const digits = '1'.repeat(100_000);
+    const start = performance.now();
+    for (const pattern of [`/x/<int(${digits}x):n>`, `/x/<int(min=${digits}e):n>`, `/x/<float(max=${digits}.${digits}x):n>`, `/x/<int(${'min=1, '.repeat(15_000)}):n>`]) {
+      expect(rule(pattern)).toThrow(TypeError);
+    }
+    expect(performance.now() - start).toBeLessThan(2000);
+    expect(rule(`/x/<int(${digits}x):n>`)).toThrow(/: at "1{100}…"$/);
+  });
+
+  it('reads digits grouped with underscores, as Python (and Werkzeug) does: 1_000 is 1000', () => {
+    const m = new RouteMap({ n: '/n/<int(min=1_000):n>', f: '/f/<float(max=1_0.5):f>' });
+    expect(m.lookup('GET', '/n/999')).toEqual({ kind: 'none' });
+    expect(m.lookup('GET', '/n/1000')).toMatchObject({ values: { n: 1000 } });
+    expect(m.lookup('GET', '/f/10.5')).toMatchObject({ values: { f: 10.5 } });
+    expect(m.lookup('GET', '/f/10.6')).toEqual({ kind: 'none' });
+    for (const bad of ['1__000', '1000_', '_1000', '0x10']) expect(rule(`/x/<int(min=${bad}):n>`), bad).toThrow(TypeError);
+  });
+
   it('gives no arguments to a custom converter, one registered under a built-in name included', () => {
     const slug: Converter<string> = { regex: '[a-z-]+', toValue: (text) => text, toUrl: (value) => value };
     expect(() => new RouteMap({ x: '/x/<slug(2):s>' }, { converters: { slug } })).toThrow(new TypeError('/x/<slug(2):s>: slug() is a custom converter, which takes no arguments'));

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Converter, type NumberBounds, boundedFloatConverter, boundedIntConverter, lengthConverter } from './converters.ts';
-import { shownValue } from './shown.ts';
+import { shownText, shownValue } from './shown.ts';
 
 /** A converter argument's value: one of Python's literals (`None` is `null`; a bare word a string). */
 export type ConverterArg = number | boolean | string | null;
@@ -17,13 +17,22 @@ interface Item {
 }
 
 /**
- * One argument and the comma after it (or the end), from the sticky position: an optional
- * `name=`, then `True`/`False`/`None`, a number (`1`, `-2.5`, `1e3`; a sign is more than
- * Werkzeug reads), a quoted string (`'a'`, `"a"`, Python's `u`/`r` prefixes allowed, no
- * escapes), or a bare word (`about`, read as a string).
+ * Python's digits: `1000`, `1_000` (an underscore between two digits). Each repetition takes one
+ * digit, so a run of digits can be split one way only: no backtracking over it.
  */
-const ITEM =
-  /\s*(?:([A-Za-z_]\w*)\s*=\s*)?(?:(True|False|None)|([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)|[uUrR]?(?:"([^"]*)"|'([^']*)')|([A-Za-z_][\w.]*))\s*(?:,|$)/y;
+const DIGITS = String.raw`\d(?:_?\d)*`;
+
+/**
+ * One argument and the comma after it (or the end), from the sticky position: an optional
+ * `name=`, then `True`/`False`/`None`, a number (`1`, `-2.5`, `1.`, `.5`, `1e3`, `1_000`; a
+ * sign is more than Werkzeug reads), a quoted string (`'a'`, `"a"`, Python's `u`/`r` prefixes
+ * allowed, no escapes), or a bare word (`about`, read as a string). Linear in the text: no two
+ * adjacent quantifiers can take the same characters.
+ */
+const ITEM = new RegExp(
+  String.raw`\s*(?:([A-Za-z_]\w*)\s*=\s*)?(?:(True|False|None)|([+-]?(?:${DIGITS}(?:\.(?:${DIGITS})?)?|\.${DIGITS})(?:[eE][+-]?${DIGITS})?)|[uUrR]?(?:"([^"]*)"|'([^']*)')|([A-Za-z_][\w.]*))\s*(?:,|$)`,
+  'y',
+);
 
 const CONSTANTS: Readonly<Record<string, ConverterArg>> = { True: true, False: false, None: null };
 
@@ -38,9 +47,9 @@ function parseArgs(converter: string, text: string): Item[] {
   for (let at = 0; at < trimmed.length; ) {
     ITEM.lastIndex = at;
     const match = ITEM.exec(trimmed);
-    if (!match) throw new TypeError(`${converter}(): cannot read the arguments ${JSON.stringify(text)}: at ${JSON.stringify(trimmed.slice(at))}`);
+    if (!match) throw new TypeError(`${converter}(): cannot read the arguments ${shownText(text)}: at ${shownText(trimmed.slice(at))}`);
     const [, name, constant, number, double, single, word] = match;
-    const value = constant !== undefined ? CONSTANTS[constant]! : number !== undefined ? Number(number) : (double ?? single ?? word)!;
+    const value = constant !== undefined ? CONSTANTS[constant]! : number !== undefined ? Number(number.replaceAll('_', '')) : (double ?? single ?? word)!;
     items.push({ name, value });
     at = ITEM.lastIndex;
   }
