@@ -108,6 +108,19 @@ describe('string arguments', () => {
     expect(routes.lookup('GET', '/plain/deu')).toEqual({ kind: 'none' });
   });
 
+  it('splits a segment by the lengths, as Werkzeug’s [^/]{2} does, so what build writes matches back', () => {
+    const m = new RouteMap({ two: '/two/<string(length=2):a><string(length=2):b>', lang: '/l/<string(length=2):lang>-<rest>', min: '/m/<string(minlength=3):a>.<b>' });
+    expect(m.lookup('GET', '/two/abcd')).toMatchObject({ kind: 'match', values: { a: 'ab', b: 'cd' } });
+    expect(m.lookup('GET', '/two/😀😀éx')).toMatchObject({ kind: 'match', values: { a: '😀😀', b: 'éx' } });
+    expect(m.lookup('GET', '/two/abc')).toEqual({ kind: 'none' });
+    expect(m.lookup('GET', '/l/en-us-x')).toMatchObject({ kind: 'match', values: { lang: 'en', rest: 'us-x' } });
+    expect(m.lookup('GET', '/m/a.b.c')).toMatchObject({ kind: 'match', values: { a: 'a.b', b: 'c' } });
+    expect(m.lookup('GET', '/m/ab.c')).toEqual({ kind: 'none' });
+    const built = m.build('two', { a: 'ab', b: 'cd' });
+    expect(built).toBe('/two/abcd');
+    expect(m.lookup('GET', decodeURIComponent(built))).toMatchObject({ values: { a: 'ab', b: 'cd' } });
+  });
+
   it('refuses to build a string of another length', () => {
     expect(routes.build('lang', { code: 'fr' })).toBe('/lang/fr');
     expect(() => routes.build('lang', { code: 'fra' })).toThrow(new TypeError('lang (/lang/<string(length=2):code>): <code>: a string placeholder of 2 characters takes no "fra"'));

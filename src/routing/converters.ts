@@ -229,11 +229,16 @@ function characters(text: string): number {
   return count;
 }
 
+/** One character (code point) other than `/`: a surrogate pair, else one UTF-16 unit. */
+const CHARACTER = '(?:[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]|[^/])';
+
 /**
  * `<string(minlength=2, maxlength=8):s>`, `<string(length=2):s>` (Werkzeug's
  * `UnicodeConverter` arguments): a segment of `min` to `max` characters (code points, as
- * Werkzeug counts them; `max` `null`: no upper bound). Weight 100, as `string`. `toUrl`
- * throws a `TypeError` for a value that is no string or has another length.
+ * Werkzeug counts them; `max` `null`: no upper bound). The lengths are in the regex, as
+ * Werkzeug's `[^/]{2}`, so a segment with two placeholders (`<string(length=2):a><b>`) is
+ * split by them. Weight 100, as `string`. `toUrl` throws a `TypeError` for a value that is
+ * no string or has another length.
  */
 export function lengthConverter(min: number, max: number | null): Converter<string> {
   const fits = (text: string) => {
@@ -242,8 +247,8 @@ export function lengthConverter(min: number, max: number | null): Converter<stri
   };
   const what = `a string placeholder of ${min === max ? min : max === null ? `at least ${min}` : `${min} to ${max}`} characters`;
   return {
-    regex: '[^/]+',
-    toValue: (text) => (fits(text) ? text : undefined),
+    regex: `${CHARACTER}{${min},${max ?? ''}}`,
+    toValue: (text) => text,
     toUrl: (value) => {
       if (typeof value !== 'string') throw new TypeError(`${what} takes a string, not ${shownValue(value)}`);
       if (!fits(value)) throw new TypeError(`${what} takes no ${shownText(value)}`);
