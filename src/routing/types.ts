@@ -78,9 +78,21 @@ type Entry<Inside extends string, C extends ConverterMap> = Inside extends `${in
   ? { [K in Name]: ValueOf<Conv, C> }
   : { [K in Inside]: string };
 
-type Entries<P extends string, C extends ConverterMap> = P extends `${string}<${infer Inside}>${infer Rest}`
-  ? Entry<Inside, C> & Entries<Rest, C>
+/**
+ * The entries of the placeholders in `P`. A placeholder with arguments ends at the `>` after
+ * its `):name`, as the pattern is read at run time, so arguments may hold `:`, `>`, `(` or
+ * quotes (`<any('a:b', c>d):w>`); without arguments, at the first `>`.
+ */
+type Entries<P extends string, C extends ConverterMap> = P extends `${string}<${infer After}`
+  ? After extends `${infer Conv}(${infer Args}):${infer Name}>${infer Rest}`
+    ? Conv extends `${string}${'<' | '>' | ':' | '/'}${string}`
+      ? Simple<After, C>
+      : { [K in Name]: ValueOf<`${Conv}(${Args})`, C> } & Entries<Rest, C>
+    : Simple<After, C>
   : {};
+
+/** The entries of `After` (the text after a `<`) whose placeholder has no arguments, then the rest's. */
+type Simple<After extends string, C extends ConverterMap> = After extends `${infer Inside}>${infer Rest}` ? Entry<Inside, C> & Entries<Rest, C> : {};
 
 /**
  * The values a pattern's placeholders give, typed by converter: `RouteValues<'/items/<int:id>/<path:rest>'>`
