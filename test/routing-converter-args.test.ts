@@ -221,6 +221,27 @@ describe('the argument list', () => {
     expect(m.lookup('POST', '/n/50')).toMatchObject({ rule: { endpoint: 'big' } });
   });
 
+  it('applies the range on every path of a lookup: 405 and its Allow, HEAD, the slash and merge redirects', () => {
+    const m = new RouteMap({
+      post: { path: '/q/<int(min=1):n>', methods: ['POST'] },
+      put: { path: '/q/<int(max=-1, signed=True):n>', methods: ['PUT'] },
+      slash: '/s/<int(min=1):n>/',
+      merge: { path: '/m/<int(min=1):n>/x', mergeSlashes: true },
+      page: '/g/<string(length=2):s>',
+    });
+    expect(m.lookup('GET', '/q/0')).toEqual({ kind: 'none' });
+    expect(m.lookup('GET', '/q/3')).toEqual({ kind: 'method', allowed: new Set(['POST']) });
+    expect(m.lookup('GET', '/q/-3')).toEqual({ kind: 'method', allowed: new Set(['PUT']) });
+    expect(m.lookup('GET', '/s/0')).toEqual({ kind: 'none' });
+    expect(m.lookup('GET', '/s/1')).toEqual({ kind: 'slash' });
+    expect(m.lookup('GET', '/m//0/x')).toEqual({ kind: 'none' });
+    expect(m.lookup('GET', '/m//1/x')).toEqual({ kind: 'merge', path: '/m/1/x' });
+    expect(m.lookup('HEAD', '/g/abc')).toEqual({ kind: 'none' });
+    expect(m.lookup('HEAD', '/g/ab')).toMatchObject({ kind: 'match', values: { s: 'ab' } });
+    expect(m.lookup('POST', '/g/ab')).toEqual({ kind: 'method', allowed: new Set(['GET', 'HEAD']) });
+    expect(m.lookup('POST', '/g/abc')).toEqual({ kind: 'none' });
+  });
+
   it('takes arguments in a host pattern too', () => {
     const m = new RouteMap({ v: { path: '/', host: 'v<int(min=2):version>.example.com' } });
     expect(m.lookup('GET', '/', 'v2.example.com')).toMatchObject({ kind: 'match', values: { version: 2 } });
