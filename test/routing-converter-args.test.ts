@@ -190,6 +190,15 @@ describe('the argument list', () => {
     expect(rule(`/x/<int(${digits}x):n>`)).toThrow(/: at "1{100}…"$/);
   });
 
+  it('refuses a 200 KB pattern of unclosed argument lists in linear time', () => {
+    const start = performance.now();
+    expect(rule(`/${'<a('.repeat(70_000)}`)).toThrow(/malformed placeholder/);
+    expect(rule(`/${'<int(1'.repeat(35_000)}`)).toThrow(/malformed placeholder/);
+    expect(performance.now() - start).toBeLessThan(1000);
+    // Arguments hold no parentheses (Werkzeug's end at the first `)` too).
+    expect(rule("/x/<any('(', b):w>")).toThrow(/malformed placeholder/);
+  });
+
   it('reads digits grouped with underscores, as Python (and Werkzeug) does: 1_000 is 1000', () => {
     const m = new RouteMap({ n: '/n/<int(min=1_000):n>', f: '/f/<float(max=1_0.5):f>' });
     expect(m.lookup('GET', '/n/999')).toEqual({ kind: 'none' });

@@ -81,7 +81,12 @@ export interface CompiledRule {
   readonly protoName: boolean;
 }
 
-const PLACEHOLDER = /<(?:([A-Za-z_]\w*)(?:\(([^)]*)\))?:)?([A-Za-z_]\w*)>/g;
+/**
+ * `<converter(arguments):name>`, `<converter:name>`, `<name>`. The arguments hold no `(` or
+ * `)`: a scan for the `)` stops at the next `(`, so a pattern of many unclosed `<a(` is read
+ * in linear time, not rescanned to its end from each one.
+ */
+const PLACEHOLDER = /<(?:([A-Za-z_]\w*)(?:\(([^()]*)\))?:)?([A-Za-z_]\w*)>/g;
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const converterIds = new WeakMap<Converter<unknown>, number>();
