@@ -313,6 +313,14 @@ describe('over a socket', () => {
     }
     const lang = await get('/lang/fr');
     expect([lang.status, await lang.text()]).toEqual([200, 'lang fr']);
+    // Lengths count the decoded characters, not the escaped text: 😀😀 and éa are two each.
+    for (const [path, body] of [['/lang/%F0%9F%98%80%F0%9F%98%80', 'lang 😀😀'], ['/lang/%C3%A9a', 'lang éa']]) {
+      const res = await get(path);
+      expect([res.status, await res.text()], path).toEqual([200, body]);
+    }
+    const one = await get('/lang/%C3%A9');
+    expect(one.status).toBe(404);
+    await one.arrayBuffer();
     expect(server.log.text).toBe('');
   });
 });
