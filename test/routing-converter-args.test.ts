@@ -186,7 +186,7 @@ describe('the argument list', () => {
     for (const pattern of [`/x/<int(${digits}x):n>`, `/x/<int(min=${digits}e):n>`, `/x/<float(max=${digits}.${digits}x):n>`, `/x/<int(${'min=1, '.repeat(15_000)}):n>`]) {
       expect(rule(pattern)).toThrow(TypeError);
     }
-    expect(performance.now() - start).toBeLessThan(2000);
+    expect(performance.now() - start).toBeLessThan(5000); // about 30 ms here; the backtracking regex took 18 s;
     expect(rule(`/x/<int(${digits}x):n>`)).toThrow(/: at "1{100}…"$/);
   });
 
@@ -194,7 +194,7 @@ describe('the argument list', () => {
     const start = performance.now();
     expect(rule(`/${'<a('.repeat(70_000)}`)).toThrow(/malformed placeholder/);
     expect(rule(`/${'<int(1'.repeat(35_000)}`)).toThrow(/malformed placeholder/);
-    expect(performance.now() - start).toBeLessThan(1000);
+    expect(performance.now() - start).toBeLessThan(5000); // a few ms here; the old placeholder scan took 11 s;
     // Arguments hold no parentheses (Werkzeug's end at the first `)` too).
     expect(rule("/x/<any('(', b):w>")).toThrow(/malformed placeholder/);
   });
