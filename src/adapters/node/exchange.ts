@@ -129,6 +129,8 @@ export class Exchange implements ExchangeState, HeadWait {
     try {
       body = app(this.environ, this.startResponse);
     } catch (error) {
+      // A layer may have watched for the client (an `accessLog` below it) before it threw.
+      this.stopWatching();
       this.fail(error);
       return;
     }
@@ -145,6 +147,7 @@ export class Exchange implements ExchangeState, HeadWait {
         this.settle(error, true);
       }
     } else {
+      this.stopWatching();
       this.send(body);
     }
   }
@@ -160,6 +163,19 @@ export class Exchange implements ExchangeState, HeadWait {
   }
 
   /**
+   * The app answered (its promise settled, or it threw): a client leaving from now on is the
+   * body's business (see `pump`), and the connection no longer points at this request's
+   * environ (an idle keep-alive connection would keep it alive).
+   */
+  private stopWatching(): void {
+    const watching = this.watching;
+    if (watching === undefined) return;
+    if (this.gone) this.gone = false;
+    if (watching !== true) unwatchClient(watching, this.environ);
+    this.watching = undefined;
+  }
+
+  /**
    * The app's promise settled: its answer is sent (or its error failed), and `close()` told.
    * Once: a thenable that calls back again (not Promises/A+) is ignored then, as a promise
    * ignores a second resolve, so the count of apps answering stays right.
@@ -167,13 +183,7 @@ export class Exchange implements ExchangeState, HeadWait {
   settle(outcome: unknown, failed: boolean): void {
     if (this.settled) return;
     this.settled = true;
-    // The app answered: a client leaving from now on is the body's business (see `pump`).
-    const watching = this.watching;
-    if (watching !== undefined) {
-      if (this.gone) this.gone = false;
-      if (watching !== true) unwatchClient(watching, this.environ);
-      this.watching = undefined;
-    }
+    this.stopWatching();
     try {
       if (failed) this.fail(outcome);
       else this.send(outcome as Body);
