@@ -85,3 +85,61 @@ describe('a watched request on a keep-alive connection', () => {
     });
   }
 });
+
+describe('the connections of serve()', () => {
+  /**
+   * Opens two keep-alive connections to `port` (through `connect`), a watched request on the
+   * first, an unwatched one on the second, and answers the server's side of both, in order.
+   */
+  async function twoConnections(
+    server: { server: net.Server },
+    event: 'connection' | 'secureConnection',
+    connect: () => net.Socket,
+  ): Promise<net.Socket[]> {
+    const sockets: net.Socket[] = [];
+    server.server.on(event, (socket: net.Socket) => sockets.push(socket));
+    const clients: net.Socket[] = [];
+    try {
+      for (const path of ['/watched', '/plain']) {
+        const client = connect();
+        client.on('error', () => {});
+        clients.push(client);
+        await get(client, path);
+      }
+    } finally {
+      for (const client of clients) client.destroy();
+    }
+    expect(sockets).toHaveLength(2);
+    return sockets;
+  }
+
+  const plain: App = (_environ, startResponse) => {
+    startResponse('200 OK', [['Content-Length', '3']]);
+    return [bytes('ok\n')];
+  };
+  const app: App = (environ, startResponse) => (environ.PATH_INFO === '/watched' ? watched : plain)(environ, startResponse);
+
+  it('keep one shape whether or not a request on them was watched (HTTP/1.1)', async () => {
+    const server = await start(app);
+    const [first, second] = await twoConnections(server, 'connection', () => net.connect(server.port, '127.0.0.1'));
+    expect(haveSameMap(first!, second!)).toBe(true);
+  });
+
+  for (const [name, options] of [
+    ['over TLS', {}],
+    ['over TLS with HTTP/2 offered (an HTTP/1.1 client)', { http2: true }],
+  ] as Array<[string, ServeOptions]>) {
+    it(`keep one shape whether or not a request on them was watched (HTTP/1.1 ${name})`, async () => {
+      const certificate = await makeCertificate();
+      try {
+        const server = await start(app, { ...options, tls: { cert: certificate.cert, key: certificate.key } });
+        const [first, second] = await twoConnections(server, 'secureConnection', () =>
+          tls.connect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }),
+        );
+        expect(haveSameMap(first!, second!)).toBe(true);
+      } finally {
+        await certificate.remove();
+      }
+    });
+  }
+});

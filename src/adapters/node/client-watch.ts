@@ -16,18 +16,31 @@ import { http2Stream } from './http2-compat.ts';
 
 /** On a connection: the environ of its request whose app is working and watched, if any. */
 const ANSWERING = Symbol('tsgi.answering');
-/** On a connection: `true` once {@link connectionClosed} runs at its `close`. */
+/** On a connection: `true` once {@link connectionClosed} runs at its `close`; `false` while nothing does yet. */
 const HEARD = Symbol('tsgi.close_heard');
 
-type HeardSocket = Socket & { [ANSWERING]?: Environ | undefined; [HEARD]?: true };
+type HeardSocket = Socket & { [HEARD]?: boolean; [ANSWERING]?: Environ | undefined };
 
 /**
  * Has {@link connectionClosed} run at `socket`'s `close` by a listener the server adds to
  * every connection anyway (`serve()`'s, which keeps it to cut at the shutdown): no watched
- * request on it then adds one.
+ * request on it then adds one. Gives the connection both slots at once (see {@link watchable}).
  */
 export function hearsClose(socket: Socket): void {
   (socket as HeardSocket)[HEARD] = true;
+  (socket as HeardSocket)[ANSWERING] = undefined;
+}
+
+/**
+ * Gives a new connection no server listener hears (`serve()`'s over TLS: its `close` listener
+ * is on the TCP socket under it) the slots {@link watchClient} fills, empty: a property added
+ * to a `Socket` changes its V8 hidden class, so a connection that gets them at its first
+ * watched request would no longer share the shape of the others, and Node's socket code would
+ * see both. Set in the order `watchClient` sets them, and as {@link hearsClose} does.
+ */
+export function watchable(socket: Socket): void {
+  (socket as HeardSocket)[HEARD] = false;
+  (socket as HeardSocket)[ANSWERING] = undefined;
 }
 
 /**
@@ -74,6 +87,7 @@ export function watchClient(req: IncomingMessage, res: ServerResponse, environ: 
     return undefined;
   }
   if (socket[HEARD] !== true) {
+    // Both slots, in that order: the shape `hearsClose` and `watchable` give at the start.
     socket[HEARD] = true;
     socket.once('close', onConnectionClose);
   }

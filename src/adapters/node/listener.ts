@@ -16,7 +16,7 @@ import { type Sessions, trackSessions } from './h2-sessions.ts';
 import { acceptH2c } from './h2c.ts';
 import { DEFAULT_HEADER_BLOCK_LIMIT } from './http2-compat.ts';
 import { keepPeerAddress } from './peer.ts';
-import { connectionClosed, hearsClose } from './client-watch.ts';
+import { connectionClosed, hearsClose, watchable } from './client-watch.ts';
 import { answerClientError } from './client-error.ts';
 import type { Reporter } from './refused.ts';
 import type { LogStream } from '../../gateway/types.ts';
@@ -107,6 +107,8 @@ export function createListener(options: ListenerOptions): Listener {
         : https.createServer({ ...tlsOptions, ...http1Options, ...(options.server as http.ServerOptions) });
     (server as http.Server).maxHeadersCount = options.maxHeadersCount;
     server.on('clientError', refuse);
+    // The TLS socket a request sees is not the TCP socket `trackSocket` hears.
+    server.on('secureConnection', watchable);
     capConnections(server, options, options.log);
     limitFirstByte(server, 'secureConnection', options.firstByteTimeout, [server]);
     const sessions = options.http2 === true ? trackSessions(server as http2.Http2SecureServer, sessionLimits) : undefined;
