@@ -11,11 +11,12 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import express from 'express';
 import { type App, type AppLike } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
 import { toFetchHandler } from 'tsgi/fetch';
 import { accessLog } from 'tsgi/middleware';
-import { bytes, deferred, rawGet, start, within } from './node-helpers.ts';
+import { bytes, deferred, rawGet, sleep, start, within } from './node-helpers.ts';
 import { makeCertificate } from './tls-helpers.ts';
 
 interface Line { status: number; bytes: number; outcome: string; url: string }
@@ -260,6 +261,88 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
       } finally {
         await plain?.close();
       }
+    }
+  });
+
+  it('is logged at once when the client reset its HTTP/2 stream before a layer began to watch it (h2c)', async () => {
+    const { lines, logged, entered, release, closed } = hanging();
+    // The layer above calls accessLog only once the stream is gone (its signal aborted).
+    const late: App = async (environ, startResponse) => {
+      const signal = environ['tsgi.signal'] as AbortSignal;
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      await sleep(20);
+      return (logged as App)(environ, startResponse);
+    };
+    const server = await start(late, { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':path': '/stuck' });
+      stream.on('error', () => {});
+      await new Promise((resolve) => stream.once('response', resolve).once('ready', resolve));
+      await sleep(20);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      await entered;
+      expect(await within(() => lines.length > 0, 2000)).toBe(true);
+      expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
+      release();
+      await closed;
+      await turn();
+      expect(lines).toHaveLength(1);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('is logged at once for a request whose client leaves with another pipelined behind it, which never runs', async () => {
+    const { lines, logged, entered, release, closed } = hanging();
+    const server = await start(logged);
+    const socket = connect(server.port, keepAliveGet('/stuck') + keepAliveGet('/behind'));
+    await entered;
+    await sleep(20);
+    socket.destroy();
+    expect(await within(() => lines.length > 0, 2000)).toBe(true);
+    release();
+    await closed;
+    await turn();
+    expect(lines.map(({ status, outcome, url }) => ({ status, outcome, url }))).toEqual([{ status: 499, outcome: 'close', url: '/stuck' }]);
+  });
+
+  it('under toNodeHandler in Express, listens to a keep-alive connection once, not once per request (1,000 requests)', async () => {
+    const lines: Line[] = [];
+    const app: App = async (_environ, startResponse) => {
+      await Promise.resolve();
+      startResponse('200 OK', [['Content-Length', '3']]);
+      return [bytes('ok\n')];
+    };
+    const logged = accessLog(app, { format: 'json', log: { write: (line: string) => void lines.push(JSON.parse(line) as Line) } });
+    const sockets = new Set<net.Socket>();
+    const web = express();
+    web.use((req, _res, next) => {
+      sockets.add(req.socket);
+      next();
+    });
+    web.use('/tsgi', toNodeHandler(logged));
+    const server = await plainServer(web);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    // The connection's `close` listeners once each answer is over (Node's, and the adapter's).
+    const counts: number[] = [];
+    try {
+      for (let i = 0; i < 1000; i++) {
+        await new Promise<void>((resolve, reject) => {
+          http.get({ host: '127.0.0.1', port: server.port, path: `/tsgi/${i}`, agent }, (res) => {
+            res.resume();
+            res.on('end', resolve).on('error', reject);
+          }).on('error', reject);
+        });
+        counts.push(sockets.values().next().value!.listenerCount('close'));
+      }
+      expect(sockets.size).toBe(1);
+      expect(lines).toHaveLength(1000);
+      expect(Math.max(...counts)).toBe(counts[0]);
+    } finally {
+      agent.destroy();
+      await server.close();
     }
   });
 });
