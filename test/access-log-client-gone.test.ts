@@ -46,7 +46,21 @@ function hanging() {
     return body;
   };
   const logged = accessLog(app, { format: 'json', log: { write: (line: string) => void lines.push(JSON.parse(line) as Line) } });
-  return { lines, logged, entered: entered.promise, release: () => released.resolve(), closed: closed.promise };
+  const release = () => released.resolve();
+  /**
+   * One `499 close` line comes at once (`meanwhile` checks more while the app still hangs);
+   * releasing the app, whose late body the server closes, adds none.
+   */
+  const oneLine = async (meanwhile?: () => void) => {
+    expect(await within(() => lines.length > 0, 2000)).toBe(true);
+    expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
+    meanwhile?.();
+    release();
+    await closed.promise;
+    await turn();
+    expect(lines).toHaveLength(1);
+  };
+  return { lines, logged, entered: entered.promise, release, closed: closed.promise, oneLine };
 }
 
 /** A keep-alive GET of `path`. */
@@ -91,18 +105,14 @@ async function noConnections(server: net.Server): Promise<void> {
 
 /** The client of a hanging app leaves: one 499 line at once, none more once the app is released. */
 async function leavesWhileHanging(serveIt: (app: AppLike) => Promise<{ port: number }>) {
-  const { lines, logged, entered, release, closed } = hanging();
+  const { lines, logged, entered, oneLine } = hanging();
   const { port } = await serveIt(logged);
   const socket = connect(port, rawGet('/stuck'));
   await entered;
   socket.destroy();
-  expect(await within(() => lines.length > 0, 2000)).toBe(true);
-  expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
-  expect(lines[0]!.url).toBe('/stuck');
-  release();
-  await closed;
-  await turn();
-  expect(lines).toHaveLength(1);
+  await oneLine(() => {
+    expect(lines[0]!.url).toBe('/stuck');
+  });
 }
 
 describe('accessLog: a client gone before a never-settling app answered', () => {
@@ -122,19 +132,14 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
   it('is logged 499 close at once under serve() over TLS (HTTP/1.1), and only once', async () => {
     const certificate = await makeCertificate();
     try {
-      const { lines, logged, entered, release, closed } = hanging();
+      const { logged, entered, oneLine } = hanging();
       const server = await start(logged, { tls: { cert: certificate.cert, key: certificate.key } });
       const socket = tls.connect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false });
       socket.on('error', () => {});
       socket.write(rawGet('/stuck'));
       await entered;
       socket.destroy();
-      expect(await within(() => lines.length > 0, 2000)).toBe(true);
-      expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
-      release();
-      await closed;
-      await turn();
-      expect(lines).toHaveLength(1);
+      await oneLine();
     } finally {
       await certificate.remove();
     }
@@ -151,7 +156,7 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
   });
 
   it('is logged 499 close at once under toNodeHandler on a node:http2 server when the client resets its stream', async () => {
-    const { lines, logged, entered, release, closed } = hanging();
+    const { logged, entered, oneLine } = hanging();
     const server = http2.createServer(toNodeHandler(logged) as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
@@ -161,12 +166,7 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
       stream.on('error', () => {});
       await entered;
       stream.close(http2.constants.NGHTTP2_CANCEL);
-      expect(await within(() => lines.length > 0, 2000)).toBe(true);
-      expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
-      release();
-      await closed;
-      await turn();
-      expect(lines).toHaveLength(1);
+      await oneLine();
     } finally {
       session.close();
       await new Promise((resolve) => server.close(resolve));
@@ -174,7 +174,7 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
   });
 
   it('is logged 499 close at once when the client resets its HTTP/2 stream (h2c), and only once', async () => {
-    const { lines, logged, entered, release, closed } = hanging();
+    const { logged, entered, oneLine } = hanging();
     const server = await start(logged, { http2: 'h2c' });
     const session = http2.connect(server.url);
     session.on('error', () => {});
@@ -183,14 +183,10 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
       stream.on('error', () => {});
       await entered;
       stream.close(http2.constants.NGHTTP2_CANCEL);
-      expect(await within(() => lines.length > 0, 2000)).toBe(true);
-      expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
-      // The session stays open: the server saw the stream's reset, not the connection's end.
-      expect(session.closed).toBe(false);
-      release();
-      await closed;
-      await turn();
-      expect(lines).toHaveLength(1);
+      await oneLine(() => {
+        // The session stays open: the server saw the stream's reset, not the connection's end.
+        expect(session.closed).toBe(false);
+      });
     } finally {
       session.close();
     }
@@ -265,7 +261,7 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
   });
 
   it('is logged at once when the client reset its HTTP/2 stream before a layer began to watch it (h2c)', async () => {
-    const { lines, logged, entered, release, closed } = hanging();
+    const { logged, entered, oneLine } = hanging();
     // The layer above calls accessLog only once the stream is gone (its signal aborted).
     const late: App = async (environ, startResponse) => {
       const signal = environ['tsgi.signal'] as AbortSignal;
@@ -283,12 +279,7 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
       await sleep(20);
       stream.close(http2.constants.NGHTTP2_CANCEL);
       await entered;
-      expect(await within(() => lines.length > 0, 2000)).toBe(true);
-      expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
-      release();
-      await closed;
-      await turn();
-      expect(lines).toHaveLength(1);
+      await oneLine();
     } finally {
       session.close();
     }
