@@ -65,3 +65,45 @@ describe('a static segment with a strict trailing-slash rule', () => {
     expect(refused.header('allow')).toBe('GET, HEAD, OPTIONS');
   });
 });
+
+describe('OPTIONS, which every rule answers (Flask), at the path any method is led to', () => {
+  it('redirects OPTIONS to the strict slash rule, as GET, not the Allow of a placeholder rule', async () => {
+    const moved = await request('OPTIONS', '/settings?tab=2');
+    expect(moved.status).toBe(308);
+    expect(moved.header('location')).toBe('http://example.com/settings/?tab=2');
+    expect(routes.lookup('OPTIONS', '/settings')).toEqual({ kind: 'slash' });
+    expect((await request('OPTIONS', '/docs/a/b')).status).toBe(308);
+    // /upload/ answers POST only, and OPTIONS too, as every rule: redirected (Flask), where GET is the profile.
+    expect((await request('OPTIONS', '/upload')).status).toBe(308);
+    const here = await request('OPTIONS', '/settings/');
+    expect(here.status).toBe(204);
+    expect(here.header('allow')).toBe('GET, HEAD, OPTIONS');
+    expect((await request('OPTIONS', '/alice')).header('allow')).toBe('GET, HEAD, OPTIONS');
+    expect((await request('OPTIONS', '/about')).status).toBe(204);
+  });
+
+  it('keeps HEAD with GET and the 405 with the rules that answer the path', async () => {
+    const head = await request('HEAD', '/settings');
+    expect(head.status).toBe(308);
+    expect(head.header('location')).toBe('http://example.com/settings/');
+    expect((await request('HEAD', '/upload')).status).toBe(200);
+    expect(routes.lookup('HEAD', '/upload')).toMatchObject({ kind: 'match', rule: { endpoint: 'user' } });
+    expect(routes.lookup('DELETE', '/settings')).toEqual({ kind: 'method', allowed: new Set(['GET', 'HEAD']) });
+  });
+
+  it('redirects before a placeholder rule that lists OPTIONS, and answers the rule listing it at its path', async () => {
+    const listed = new RouteMap({
+      settings: '/settings/',
+      user: { path: '/<username>', methods: ['GET', 'OPTIONS'] },
+      items: '/items',
+      itemsOptions: { path: '/items', methods: ['OPTIONS', 'POST'] },
+    });
+    port = (await start(listed.app({ settings: () => 'settings', user: (req) => `user ${req.method}`, items: () => 'items', itemsOptions: (req) => `items ${req.method}` }))).port;
+    expect((await request('OPTIONS', '/settings')).status).toBe(308);
+    expect(listed.lookup('OPTIONS', '/settings')).toEqual({ kind: 'slash' });
+    expect((await request('OPTIONS', '/alice')).rest).toBe('user OPTIONS');
+    expect((await request('OPTIONS', '/items')).rest).toBe('items OPTIONS');
+    const refused = await request('PUT', '/items');
+    expect(refused.header('allow')).toBe('GET, HEAD, OPTIONS, POST');
+  });
+});

@@ -176,9 +176,30 @@ export class Matcher {
    * A rule with a `host` takes part only when it matches `host` (the request's, lower case,
    * without a trailing dot, with its port unless the scheme's default: `urls.host`;
    * `null`: never), and is tried before the rules
-   * without one at the same path; its host's values come first in `values`.
+   * without one at the same path; its host's values come first in `values`. `OPTIONS`, which
+   * every rule answers, is looked up as any method, then matched at that path (see `#options`).
    */
   lookup(path: string, method: string | null, host: string | null = null): Lookup {
+    return method === 'OPTIONS' ? this.#options(path, host) : this.#find(path, method, host);
+  }
+
+  /**
+   * `OPTIONS`, which every rule answers (automatically unless it lists it, as Flask's rules
+   * carry it): the rule any method would reach decides where it is answered (a `slash` or
+   * `merge` redirect, or `none`, as for that rule: `/settings` for `/settings/` and
+   * `/<username>` is redirected, as `GET` is). At its path, a rule there that lists `OPTIONS`
+   * matches; else `method` with the methods the path's rules answer (those of a 405).
+   */
+  #options(path: string, host: string | null): Lookup {
+    const chosen = this.#find(path, null, host);
+    if (chosen.kind !== 'match') return chosen;
+    const own = this.#find(path, 'OPTIONS', host);
+    if (own.kind === 'method' || (own.kind === 'match' && placeOf(own.rule) === placeOf(chosen.rule))) return own;
+    const allowed = this.#find(path, '', host);
+    return allowed.kind === 'method' ? allowed : { kind: 'method', allowed: chosen.rule.methods };
+  }
+
+  #find(path: string, method: string | null, host: string | null): Lookup {
     const found = this.#lookup(path, method, host);
     if ((found.kind !== 'none' && found.kind !== 'method') || !this.#mergeRules || path.indexOf('//') === -1) return found;
     return this.#merged(path, method, host, found);
@@ -341,6 +362,14 @@ function pick(rules: CompiledRule[], search: Search, converted: unknown[], note 
     for (const m of rule.methods) search.allowed.add(m);
   }
   return undefined;
+}
+
+/**
+ * Where `rule` sits in the trie, as text: rules with the same place match the same paths (they
+ * differ by methods, host or strictness only), placeholders by their keys, not their names.
+ */
+function placeOf(rule: CompiledRule): string {
+  return rule.parts.map((part) => (typeof part === 'string' ? part : `<${part.key}>`)).join('');
 }
 
 /** The order of tails: lower converter weight first, then more static text first. */

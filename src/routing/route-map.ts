@@ -128,7 +128,8 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * with the rule and typed-by-converter values, `method` with the methods the path's rules
    * answer, `slash` when a strict rule with a trailing slash matches the path with it (and
    * answers the method, or the path's own rules, if any, lack it; a static segment's slash
-   * rule is reached before placeholder rules: `/settings` for `/settings/` and `/<username>`), `merge` with the path to redirect to
+   * rule is reached before placeholder rules: `/settings` for `/settings/` and `/<username>`;
+   * `OPTIONS`, which every rule answers, is led where any method is), `merge` with the path to redirect to
    * when only the path with its repeated slashes merged matches (see `mergeSlashes`), `none`.
    * Rules with a `host` take part only when `host` is given and matches it, read as a
    * request's `Host` is (any case, a trailing dot dropped: `Alice.Example.com.` is
@@ -164,7 +165,9 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    *
    * - 404 Not Found when no rule matches the path;
    * - 405 Method Not Allowed with `Allow` when rules match the path but not the method;
-   * - `OPTIONS` with 204 No Content and `Allow`, unless a rule lists `OPTIONS`;
+   * - `OPTIONS` with 204 No Content and `Allow`, unless a rule lists `OPTIONS`; as every rule
+   *   answers it (Flask), it is redirected where any method would be (`/settings` for
+   *   `/settings/` and `/<username>`), and a rule listing it answers only at its own path;
    * - `HEAD` through the `GET` handler (the server sends no body);
    * - 308 Permanent Redirect to the path with its trailing slash for a strict rule that has
    *   one (query kept);
