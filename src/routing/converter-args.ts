@@ -22,6 +22,12 @@ interface Item {
  */
 const DIGITS = String.raw`\d(?:_?\d)*`;
 
+/** A quoted string, no escapes: its text in group 1 (`"…"`) or 2 (`'…'`). */
+const QUOTES = String.raw`(?:"([^"]*)"|'([^']*)')`;
+
+/** A quoted string as Python writes it, `u`/`r` prefixes allowed (see {@link QUOTES}). */
+const QUOTED = String.raw`[uUrR]?${QUOTES}`;
+
 /**
  * One argument and the comma after it (or the end), from the sticky position: an optional
  * `name=`, then `True`/`False`/`None`, a number (`1`, `-2.5`, `1.`, `.5`, `1e3`, `1_000`; a
@@ -30,9 +36,16 @@ const DIGITS = String.raw`\d(?:_?\d)*`;
  * adjacent quantifiers can take the same characters.
  */
 const ITEM = new RegExp(
-  String.raw`\s*(?:([A-Za-z_]\w*)\s*=\s*)?(?:(True|False|None)|([+-]?(?:${DIGITS}(?:\.(?:${DIGITS})?)?|\.${DIGITS})(?:[eE][+-]?${DIGITS})?)|[uUrR]?(?:"([^"]*)"|'([^']*)')|([A-Za-z_][\w.]*))\s*(?:,|$)`,
+  String.raw`\s*(?:([A-Za-z_]\w*)\s*=\s*)?(?:(True|False|None)|([+-]?(?:${DIGITS}(?:\.(?:${DIGITS})?)?|\.${DIGITS})(?:[eE][+-]?${DIGITS})?)|${QUOTED}|([A-Za-z_][\w.]*))\s*(?:,|$)`,
   'y',
 );
+
+/**
+ * One word of `any(…)` and the comma after it (or the end), from the sticky position: a quoted
+ * string followed by the comma (its text, commas and `)` included; no `u`/`r` prefix, so
+ * `u'a'` stays the word it was), else the text up to the next comma. Linear: the quoted try stops at the next quote, the text at the next comma.
+ */
+const WORD = new RegExp(String.raw`\s*(?:${QUOTES}\s*(,|$)|([^,]*)(,|$))`, 'y');
 
 const CONSTANTS: Readonly<Record<string, ConverterArg>> = { True: true, False: false, None: null };
 
@@ -191,4 +204,22 @@ export function convertedWithArgs(name: string, text: string, custom: boolean): 
   if (custom && items.length > 0) throw new TypeError(`${name}() is a custom converter, which takes no arguments`);
   const bound = bindArgs(name, maker?.params ?? [], items);
   return maker ? maker.make(new Args(name, bound)) : null;
+}
+
+/**
+ * The words of `any(…)` from `text` (what is between its parentheses), in order: a quoted word
+ * as a Python string (`any("a,b", 'c)')` is `a,b` and `c)`), any
+ * other as the text between commas, trimmed, quotes around it dropped (`a-b`, `c>d`, `it's`,
+ * `'p'q'` is `p'q`). Empty words are kept, for `anyConverter` to refuse.
+ */
+export function anyWords(text: string): string[] {
+  const words: string[] = [];
+  for (let at = 0, more = true; more; at = WORD.lastIndex) {
+    WORD.lastIndex = at;
+    // The second branch matches anything up to a comma or the end: never null.
+    const [, double, single, quotedEnd, bare, bareEnd] = WORD.exec(text)!;
+    words.push(double ?? single ?? bare!.trim().replace(/^(['"])(.*)\1$/, '$2'));
+    more = (quotedEnd ?? bareEnd) === ',';
+  }
+  return words;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Converter, BUILTIN_CONVERTERS, anyConverter, stringConverter } from './converters.ts';
-import { convertedWithArgs } from './converter-args.ts';
+import { anyWords, convertedWithArgs } from './converter-args.ts';
 
 /** A `<converter:name>` placeholder of a pattern. */
 export interface Placeholder {
@@ -82,11 +82,17 @@ export interface CompiledRule {
 }
 
 /**
- * `<converter(arguments):name>`, `<converter:name>`, `<name>`. The arguments hold no `(` or
- * `)`: a scan for the `)` stops at the next `(`, so a pattern of many unclosed `<a(` is read
- * in linear time, not rescanned to its end from each one.
+ * Arguments: no `(`, and no `)` but inside a quoted argument (`any('a)b', c)`): a quote that
+ * closes before the next `(` or `>` and is then followed by `,` or `)` opens one, any other
+ * quote is text (`it's`); so a quoted run never reaches past the placeholder's `>`, and a
+ * pattern read before is read the same. Each character can be read one way only, and a scan
+ * for the `)` stops at the next `(`, so a pattern of many unclosed `<a(` is read in linear
+ * time, not rescanned to its end from each one.
  */
-const PLACEHOLDER = /<(?:([A-Za-z_]\w*)(?:\(([^()]*)\))?:)?([A-Za-z_]\w*)>/g;
+const ARGUMENTS = String.raw`(?:[^()'"]|'(?=[^'(>]*'\s*[,)])[^'(>]*'|'(?![^'(>]*'\s*[,)])|"(?=[^"(>]*"\s*[,)])[^"(>]*"|"(?![^"(>]*"\s*[,)]))*`;
+
+/** `<converter(arguments):name>`, `<converter:name>`, `<name>` (see {@link ARGUMENTS}). */
+const PLACEHOLDER = new RegExp(String.raw`<(?:([A-Za-z_]\w*)(?:\((${ARGUMENTS})\))?:)?([A-Za-z_]\w*)>`, 'g');
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const converterIds = new WeakMap<Converter<unknown>, number>();
@@ -102,7 +108,7 @@ function identityKey(converter: Converter<unknown>): string {
 /** The converter a placeholder names, built-in or the map's own, with its key (see {@link Placeholder.key}). */
 function converterFor(name: string, args: string | undefined, converters: Readonly<Record<string, Converter<unknown>>>, pattern: string): Pick<Placeholder, 'converter' | 'key'> {
   if (name === 'any' && args !== undefined && !Object.hasOwn(converters, 'any')) {
-    const words = args.split(',').map((word) => word.trim().replace(/^(['"])(.*)\1$/, '$2'));
+    const words = anyWords(args);
     return { converter: anyConverter(words), key: `any${JSON.stringify(words)}` };
   }
   const converter = Object.hasOwn(converters, name) ? converters[name] : undefined;
