@@ -26,7 +26,7 @@ function comparable(environ: Environ): Record<string, unknown> {
     if (key === 'tsgi.input') out[key] = typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator];
     else if (key === 'tsgi.errors') out[key] = typeof (value as { write?: unknown }).write;
     else if (key === 'tsgi.signal') out[key] = value instanceof AbortSignal && !value.aborted;
-    else if (key === 'tsgi.early_hints') out[key] = typeof value;
+    else if (key === 'tsgi.early_hints' || key === 'tsgi.wait_until') out[key] = typeof value;
     // The wait for the head (internal): an object of the server's own, open while the app runs.
     else if (key === 'tsgi.head_settled') out[key] = typeof value === 'object' && value !== null && (value as { pending?: unknown }).pending !== null;
     // The server's shutdown (spec §2.6): the client has none, a test gives one in `environ`.

@@ -116,6 +116,13 @@ export interface Environ {
    */
   'tsgi.input_terminated'?: boolean;
   /**
+   * Hands the server work that runs after the answer (a promise), as a Worker's
+   * `ctx.waitUntil`: a graceful shutdown waits for it, within its timeout. OPTIONAL: `serve()`
+   * and the `TestClient` provide it (the client's call settles once the work has); elsewhere
+   * the work still runs but nothing waits for it. `res.callOnClose(fn)` uses it.
+   */
+  'tsgi.wait_until'?: (promise: Promise<unknown>) => void;
+  /**
    * Sends a `103 Early Hints` response (RFC 8297) ahead of the final one: OPTIONAL, present
    * only where the server can send one (`serve()`, `toNodeHandler`; not the fetch adapters).
    * See {@link EarlyHints}; apps call `req.sendEarlyHints(links)`.

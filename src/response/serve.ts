@@ -9,6 +9,10 @@ import { hasNoContent } from '../gateway/status.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import { servePlanned } from './conditional.ts';
 import { TAKE_STREAM } from './body.ts';
+import { type CloseCall, withCloseCalls } from '../gateway/close-calls.ts';
+
+/** Where a response keeps the functions given to `callOnClose`. */
+const CLOSE_CALLS: unique symbol = Symbol('tsgi.response_close_calls');
 
 /** A `Response` as a gateway app (installed on it; see `descriptors.ts`). */
 export abstract class ResponseServing {
@@ -23,6 +27,33 @@ export abstract class ResponseServing {
   abstract set contentLength(value: number | null);
   abstract get contentType(): string | null;
   abstract set contentType(value: string | null);
+  declare [CLOSE_CALLS]: CloseCall[] | undefined;
+
+  /**
+   * Runs `fn` once this response has been sent (Werkzeug's `Response.call_on_close`, the work
+   * PEP 3333's `close()` does after the last byte): answer a webhook `202` at once and do the
+   * work after. Functions run in the order given, each awaited before the next, on a later
+   * turn of the event loop than the one the server wrote the body's end in; also when the
+   * body failed, the client left before the end, or nothing was sent (HEAD, 204, 304). They run
+   * each time the response is served, and only when it is (through `respond()`, `toApp()`, or
+   * returned from a `Request.application` handler), not when it is read or converted
+   * (`text()`, `toFetch()`).
+   *
+   * What a function throws or rejects with is logged to `tsgi.errors` (the server's `log`),
+   * as `[tsgi] POST /hook HTTP/1.1 (callOnClose): …`, and the next one still runs; the server
+   * keeps serving. `serve()`'s graceful `close()` (so `tsgi serve` on SIGTERM) waits for work
+   * still running, until its `timeout`; the `TestClient`'s call settles once the work has, and
+   * fails on what it logged. Elsewhere (`toNodeHandler`, the fetch adapters) the work runs but
+   * the shutdown does not wait for it (see `tsgi.wait_until`, docs/spec.md).
+   *
+   * @param fn - the work; may return a promise.
+   * @returns `fn`, so it can be used as a decorator as in Werkzeug.
+   */
+  callOnClose<F extends CloseCall>(fn: F): F {
+    if (typeof fn !== 'function') throw new TypeError('callOnClose: expected a function');
+    (this[CLOSE_CALLS] ??= []).push(fn);
+    return fn;
+  }
 
   /**
    * Serves this response as a gateway app (WebOb's `response(environ, start_response)`):
@@ -42,31 +73,15 @@ export abstract class ResponseServing {
    * can be iterated once (a generator, a Node or web stream) is served once: serving it again,
    * or while it is being served, throws instead of sending it empty or in pieces.
    *
+   * Functions given to {@link ResponseServing.callOnClose} run once the body returned is done.
+   *
    * @throws TypeError for a one-shot stream already handed out (sent, read, or converted by
    *   `toFetch`); what `startResponse` throws.
    */
   respond(environ: Environ, startResponse: StartResponse): Body {
-    const streamed = this.isStreamed();
-    const body = streamed ? this[TAKE_STREAM]() : this.body;
-    const code = this.statusCode;
-    // First: a status without content has no representation for preconditions or ranges to apply to.
-    if (hasNoContent(code)) {
-      const fields = code === 205 ? resetContentFields(this.headers.list) : bodilessFields(this.headers.list, code, streamed ? -1 : (body as Uint8Array).byteLength);
-      startResponse(this.status, fields);
-      if (streamed) discardBody(body);
-      return [];
-    }
-    if (this.conditionalResponse) {
-      const length = streamed ? this.contentLength : (body as Uint8Array).byteLength;
-      return servePlanned({ statusCode: code, status: this.status, headers: this.headers, body, length }, environ, startResponse);
-    }
-    startResponse(this.status, this.headers.list);
-    if (environ.REQUEST_METHOD === 'HEAD') {
-      if (streamed) discardBody(body);
-      return [];
-    }
-    if (streamed) return body as Body;
-    return (body as Uint8Array).byteLength === 0 ? [] : [body as Uint8Array];
+    const calls = this[CLOSE_CALLS];
+    const body = serveBody(this, environ, startResponse);
+    return calls === undefined ? body : withCloseCalls(body, calls, environ);
   }
 
   /** This response as an {@link App} function. */
@@ -79,6 +94,31 @@ export abstract class ResponseServing {
     const size = this.isStreamed() ? 'streamed' : `${(this.body as Uint8Array).byteLength} bytes`;
     return `<Response ${this.status} ${this.contentType ?? '-'} ${size}>`;
   }
+}
+
+/** What {@link ResponseServing.respond} does but for the close calls. */
+function serveBody(res: ResponseServing, environ: Environ, startResponse: StartResponse): Body {
+  const streamed = res.isStreamed();
+  const body = streamed ? res[TAKE_STREAM]() : res.body;
+  const code = res.statusCode;
+  // First: a status without content has no representation for preconditions or ranges to apply to.
+  if (hasNoContent(code)) {
+    const fields = code === 205 ? resetContentFields(res.headers.list) : bodilessFields(res.headers.list, code, streamed ? -1 : (body as Uint8Array).byteLength);
+    startResponse(res.status, fields);
+    if (streamed) discardBody(body);
+    return [];
+  }
+  if (res.conditionalResponse) {
+    const length = streamed ? res.contentLength : (body as Uint8Array).byteLength;
+    return servePlanned({ statusCode: code, status: res.status, headers: res.headers, body, length }, environ, startResponse);
+  }
+  startResponse(res.status, res.headers.list);
+  if (environ.REQUEST_METHOD === 'HEAD') {
+    if (streamed) discardBody(body);
+    return [];
+  }
+  if (streamed) return body as Body;
+  return (body as Uint8Array).byteLength === 0 ? [] : [body as Uint8Array];
 }
 
 /**

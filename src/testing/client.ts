@@ -176,6 +176,7 @@ export class TestClient {
   async #exchange(hop: Hop, history: TestResponse[]): Promise<TestResponse> {
     const { method, url, options } = hop;
     const messages: string[] = [];
+    const waiting: Array<Promise<unknown>> = [];
     const controller = new AbortController();
     const hints = hintRecorder();
     // A call's field replaces the client's of the same name (supertest's agent, fetch's
@@ -194,6 +195,8 @@ export class TestClient {
       'tsgi.errors': { write: (message: string) => void messages.push(String(message)) },
       'tsgi.signal': controller.signal,
       'tsgi.early_hints': hints.send,
+      // The work run after the answer (`res.callOnClose`): the call settles once it has.
+      'tsgi.wait_until': (promise: Promise<unknown>) => void waiting.push(promise),
       ...(this.#shutdown === undefined ? {} : { 'tsgi.shutdown_signal': this.#shutdown.signal }),
       ...options.environ,
     };
@@ -223,8 +226,9 @@ export class TestClient {
       });
     };
     /** The checks of an exchange over, once its body is. */
-    const finish = () => {
+    const finish = async () => {
       linted?.assertClosed();
+      await settled(waiting);
       checkErrors();
     };
     const live = answer.body instanceof Uint8Array ? null : answer.body;
@@ -246,7 +250,10 @@ export class TestClient {
         { async: true },
       );
       answer = { ...answer, body: watched as AsyncIterableIterator<Uint8Array> };
-    } else linted?.assertClosed();
+    } else {
+      linted?.assertClosed();
+      await settled(waiting);
+    }
     const res = testResponse(answer, {
       request: new Request(environ),
       // As the app saw it (at the host a Host field names): the page's forms and links resolve against it.
@@ -290,6 +297,11 @@ export class TestClient {
 /** `options` without the keys given as `undefined`: such a key keeps the kept value, as an absent one does. */
 function givenOptions(options: RequestOptions): RequestOptions {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as RequestOptions;
+}
+
+/** Settles once every promise in `waiting` has, including those added meanwhile. */
+async function settled(waiting: Array<Promise<unknown>>): Promise<void> {
+  for (let done = 0; done < waiting.length; done = waiting.length) await Promise.allSettled(waiting.slice(done));
 }
 
 /** The log text for a failure message: indented, or nothing. */

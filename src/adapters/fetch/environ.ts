@@ -138,6 +138,9 @@ function fetchEnvironFields(
   this['tsgi.fetch_request'] = request;
   this['tsgi.fetch_env'] = env;
   this['tsgi.fetch_execution_context'] = ctx;
+  // A Worker waits for the work run after the answer (`res.callOnClose`) through its `waitUntil`.
+  const waitUntil = (ctx as Partial<FetchExecutionContext> | undefined)?.waitUntil;
+  if (typeof waitUntil === 'function') this['tsgi.wait_until'] = waitUntil.bind(ctx);
   if (options.shutdownSignal !== undefined) this['tsgi.shutdown_signal'] = options.shutdownSignal;
 }
 

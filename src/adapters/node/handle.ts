@@ -144,8 +144,14 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
           // for `timeout` more (2 s at most: an app or a body awaiting what ignores the signal
           // never settles, and one that heeds it is done in milliseconds).
           const grace = setTimeout(giveUp!, Math.min(timeout, BODY_CLOSE_GRACE));
-          void Promise.race([appsAndBodies(state), givenUp]).then(() => {
+          void Promise.race([appsAndBodies(state), givenUp]).then(async () => {
             clearTimeout(grace);
+            // Then the work run after the answers (`res.callOnClose`), until the deadline.
+            if (state.waiting.size > 0) {
+              const due = setTimeout(giveUp!, Math.max(0, deadline - Date.now()));
+              await Promise.race([settledAll(state.waiting), givenUp]);
+              clearTimeout(due);
+            }
             resolve();
           });
         });
@@ -162,4 +168,9 @@ async function appsAndBodies(state: ServerState): Promise<void> {
   if (state.answering > 0) await new Promise<void>((resolve) => (state.onAnswered = resolve));
   state.onAnswered = undefined;
   await Promise.all(state.pumping);
+}
+
+/** Settles once every promise in `waiting` has, including those added meanwhile. */
+async function settledAll(waiting: Set<Promise<unknown>>): Promise<void> {
+  while (waiting.size > 0) await Promise.allSettled(waiting);
 }

@@ -162,7 +162,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     throw new TypeError('serve: shutdownSignal must be an AbortSignal');
   }
   const requestTimeout = options.requestTimeout ?? 300_000;
-  const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set(), answering: 0, onAnswered: undefined, shutdown: new AbortController() };
+  const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set(), waiting: new Set(), answering: 0, onAnswered: undefined, shutdown: new AbortController() };
   const report = refusalReporter(options.onRefused, options.log);
   const listener = createListener({
     report,

@@ -28,6 +28,11 @@ export interface ServerState {
    * `tsgi.signal` has ended, and its access log line is written, when it resolves.
    */
   answering: number;
+  /**
+   * The work handed over by `tsgi.wait_until` (`res.callOnClose`) not yet settled: `close()`
+   * waits for it once the connections are closed, until its timeout.
+   */
+  readonly waiting: Set<Promise<unknown>>;
   /** Set by `close()` while it waits for `answering` to reach 0; called then. */
   onAnswered: (() => void) | undefined;
   /** Aborted by the first `close()`: `tsgi.shutdown_signal`, and the end of event streams (see `pump`). */

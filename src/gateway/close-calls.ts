@@ -1,0 +1,47 @@
+/**
+ * Work run once a response has been sent (Werkzeug's `Response.call_on_close`, PEP 3333's
+ * `close()` run after the last byte): {@link withCloseCalls} wraps a body so its calls start
+ * after the server wrote its end (or the body failed, or the client left), each failure logged
+ * to `tsgi.errors`, and hands the work to the server's `tsgi.wait_until` so a graceful shutdown
+ * waits for it.
+ *
+ * @module
+ */
+import type { Body, Environ, LogStream } from './types.ts';
+import { wrapBody } from './body-watch.ts';
+import { logError, requestLine } from './log.ts';
+
+/** A function run once the response is sent; what it returns is awaited before the next one. */
+export type CloseCall = () => unknown;
+
+/**
+ * Wraps `body` so `calls` run, in order, once it is done: it ended (the server has then written
+ * the last chunk; the calls start on a later turn of the event loop, after that write), failed,
+ * or was closed early (`return()`: the client left, a HEAD answer). Each call's promise is
+ * awaited before the next one starts; what one throws or rejects with is logged to
+ * `environ['tsgi.errors']` with the request line and `(callOnClose)`, and the next still runs.
+ * The whole run is handed to `environ['tsgi.wait_until']` when the server provides it.
+ * The body keeps its kind (a sync body stays sync) and its errors reach the consumer unchanged.
+ */
+export function withCloseCalls(body: Body, calls: readonly CloseCall[], environ: Environ): Body {
+  if (calls.length === 0) return body;
+  const start = () => void runCloseCalls([...calls], environ);
+  return wrapBody(body, { end: start, close: start, error: start });
+}
+
+/** Runs `calls` after the current turn (see {@link withCloseCalls}); never rejects. */
+function runCloseCalls(calls: CloseCall[], environ: Environ): Promise<void> {
+  const log = environ['tsgi.errors'] as LogStream | undefined;
+  const work = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(async () => {
+    for (const call of calls) {
+      try {
+        await call();
+      } catch (error) {
+        logError(log, `${requestLine(environ)} (callOnClose)`, error);
+      }
+    }
+  });
+  const waitUntil = environ['tsgi.wait_until'];
+  if (typeof waitUntil === 'function') (waitUntil as (promise: Promise<unknown>) => void)(work);
+  return work;
+}

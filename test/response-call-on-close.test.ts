@@ -1,0 +1,137 @@
+/**
+ * `res.callOnClose(fn)` (Werkzeug's `Response.call_on_close`), over real sockets: the work runs
+ * once the answer's last byte is written, a failure there is logged and the server keeps
+ * serving, `close()` waits for work still running (within its timeout), and the `TestClient`
+ * waits for it too.
+ */
+import { describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { TestClient, TestClientError } from 'tsgi/testing';
+import { deferred, sleep, start, until } from './node-helpers.ts';
+
+describe('callOnClose over a socket', () => {
+  it('runs after the whole answer reached the client, not before', async () => {
+    const gate = deferred();
+    const events: string[] = [];
+    const app = Request.application(() => {
+      const res = Response.json({ received: true }, { status: 202 });
+      res.callOnClose(async () => {
+        events.push('work started');
+        await gate.promise;
+        events.push('work done');
+      });
+      return res;
+    });
+    const server = await start(app);
+    try {
+      const answer = await fetch(`${server.url}/hook`, { method: 'POST', body: '{}' });
+      expect(answer.status).toBe(202);
+      expect(await answer.json()).toEqual({ received: true });
+      await until(() => events.length > 0);
+      expect(events).toEqual(['work started']);
+      gate.resolve();
+      await until(() => events.length === 2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('logs what the work throws, with the request line, and the server keeps serving', async () => {
+    const app = Request.application((req) => {
+      const res = new Response('ok\n');
+      if (req.path === '/fail') res.callOnClose(() => Promise.reject(new Error('queue is down')));
+      return res;
+    });
+    const server = await start(app);
+    try {
+      expect((await fetch(`${server.url}/fail`)).status).toBe(200);
+      await until(() => server.log.text.includes('queue is down'));
+      expect(server.log.text).toContain('GET /fail');
+      expect(await (await fetch(`${server.url}/next`)).text()).toBe('ok\n');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('close() waits for the work still running, and stops waiting at its timeout', async () => {
+    let finished = false;
+    const app = Request.application(() => {
+      const res = new Response('ok\n');
+      res.callOnClose(async () => {
+        await sleep(300);
+        finished = true;
+      });
+      return res;
+    });
+    const server = await start(app);
+    expect((await fetch(server.url)).status).toBe(200);
+    await server.close({ timeout: 5000 });
+    expect(finished).toBe(true);
+
+    const stuck = await start(Request.application(() => {
+      const res = new Response('ok\n');
+      res.callOnClose(() => new Promise(() => {}));
+      return res;
+    }));
+    expect((await fetch(stuck.url)).status).toBe(200);
+    const begun = Date.now();
+    await stuck.close({ timeout: 200 });
+    expect(Date.now() - begun).toBeLessThan(2000);
+  });
+});
+
+describe('callOnClose in the TestClient', () => {
+  it('waits for the work before the call answers, and fails the call on an error there', async () => {
+    let done = false;
+    const app = Request.application((req) => {
+      const res = new Response('ok\n');
+      res.callOnClose(async () => {
+        await sleep(20);
+        if (req.path === '/fail') throw new Error('boom after the answer');
+        done = true;
+      });
+      return res;
+    });
+    const client = new TestClient(app);
+    await client.get('/');
+    expect(done).toBe(true);
+    await expect(client.get('/fail')).rejects.toThrow(TestClientError);
+    const res = await client.get('/fail', { allowErrors: true });
+    expect(res.errors).toContain('boom after the answer');
+  });
+
+  it('runs for a HEAD answer, a 204 and an error answer alike, once', async () => {
+    let calls = 0;
+    const app = Request.application((req) => {
+      const res = new Response(null, { status: req.path === '/none' ? 204 : 200 });
+      res.callOnClose(() => void calls++);
+      return res;
+    });
+    const client = new TestClient(app);
+    await client.head('/');
+    await client.get('/none');
+    expect(calls).toBe(2);
+  });
+});
+
+describe('callOnClose under a fetch handler', () => {
+  it("hands the work to a Worker's ctx.waitUntil, which the runtime waits for", async () => {
+    const { toFetchHandler } = await import('tsgi/fetch');
+    const handed: Array<Promise<unknown>> = [];
+    const ctx = { waitUntil: (promise: Promise<unknown>) => void handed.push(promise), passThroughOnException() {} };
+    let done = false;
+    const app = Request.application(() => {
+      const res = Response.json({ received: true }, { status: 202 });
+      res.callOnClose(async () => {
+        await sleep(10);
+        done = true;
+      });
+      return res;
+    });
+    const answer = await toFetchHandler(app)(new globalThis.Request('http://h/hook', { method: 'POST', body: '{}' }), {}, ctx);
+    expect(await answer.json()).toEqual({ received: true });
+    expect(handed.length).toBeGreaterThan(0);
+    await Promise.all(handed);
+    expect(done).toBe(true);
+  });
+});
