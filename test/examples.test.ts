@@ -1,7 +1,7 @@
 /**
  * Runs every file in examples/: the four chapter-10 apps, the upload form (more in
  * test/upload-example.test.ts), the bookmarks app (test/bookmarks-example.test.ts), the rate
- * limit (test/rate-limit-example.test.ts), the single-page app (test/spa-example.test.ts), the tasks JSON API (test/tasks-api-example.test.ts), the server-sent-events clock and the demo that
+ * limit (test/rate-limit-example.test.ts), the single-page app (test/spa-example.test.ts), the tasks JSON API (test/tasks-api-example.test.ts), the webhook receiver (test/webhooks-example.test.ts), the server-sent-events clock and the demo that
  * mounts them behind its middleware stack.
  * The time apps and the demo go over a real socket (their Host check wants 127.0.0.1).
  */
@@ -28,6 +28,7 @@ import * as timeApplication from '../examples/time-application.ts';
 import * as timeRaw from '../examples/time-raw.ts';
 import * as timeRequest from '../examples/time-request.ts';
 import * as upload from '../examples/upload.ts';
+import * as webhooks from '../examples/webhooks.ts';
 
 // Runs before the imports: the exported demo app takes its admin password from here.
 const ENV_PASSWORD = vi.hoisted(() => {
@@ -51,6 +52,7 @@ const EXAMPLES: Record<string, { app: App }> = {
   'time-raw.ts': timeRaw,
   'time-request.ts': timeRequest,
   'upload.ts': upload,
+  'webhooks.ts': webhooks,
 };
 
 // The old site that examples/legacy-proxy.ts starts (for the demo's /legacy/ too) stops with this file.
