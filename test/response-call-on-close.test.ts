@@ -80,6 +80,39 @@ describe('callOnClose over a socket', () => {
   });
 });
 
+describe('callOnClose when the client leaves', () => {
+  it("runs once the streamed body's finally has run", async () => {
+    const events: string[] = [];
+    const app = Request.application(() => {
+      const res = new Response((async function* () {
+        try {
+          for (;;) {
+            yield new TextEncoder().encode('tick\n'); // never ends by itself
+            await sleep(10);
+          }
+        } finally {
+          await sleep(20);
+          events.push('finally');
+        }
+      })());
+      res.callOnClose(() => void events.push('work'));
+      return res;
+    });
+    const server = await start(app);
+    try {
+      const controller = new AbortController();
+      const answer = await fetch(server.url, { signal: controller.signal });
+      const reader = answer.body!.getReader();
+      await reader.read();
+      controller.abort();
+      await until(() => events.length === 2);
+      expect(events).toEqual(['finally', 'work']);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('callOnClose in the TestClient', () => {
   it('waits for the work before the call answers, and fails the call on an error there', async () => {
     let done = false;

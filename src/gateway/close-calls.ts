@@ -17,7 +17,8 @@ export type CloseCall = () => unknown;
 /**
  * Wraps `body` so `calls` run, in order, once it is done: it ended (the server has then written
  * the last chunk; the calls start on a later turn of the event loop, after that write), failed,
- * or was closed early (`return()`: the client left, a HEAD answer). Each call's promise is
+ * or was closed early (`return()`: the client left; the calls start once the body's own
+ * `return()` has settled, so its `finally` has run). Each call's promise is
  * awaited before the next one starts; what one throws or rejects with is logged to
  * `environ['tsgi.errors']` with the request line and `(callOnClose)`, and the next still runs.
  * The whole run is handed to `environ['tsgi.wait_until']` when the server provides it.
@@ -26,7 +27,8 @@ export type CloseCall = () => unknown;
 export function withCloseCalls(body: Body, calls: readonly CloseCall[], environ: Environ): Body {
   if (calls.length === 0) return body;
   const start = () => void runCloseCalls([...calls], environ);
-  return wrapBody(body, { end: start, close: start, error: start });
+  // Closed early: once the body's own `return()` has settled (its `finally` has run).
+  return wrapBody(body, { end: start, close: (returned) => void returned.then(start), error: start });
 }
 
 /** Runs `calls` after the current turn (see {@link withCloseCalls}); never rejects. */
