@@ -4,6 +4,7 @@
  * serving, `close()` waits for work still running (within its timeout), and the `TestClient`
  * waits for it too.
  */
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { TestClient, TestClientError } from 'tsgi/testing';
@@ -110,6 +111,36 @@ describe('callOnClose when the client leaves', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('callOnClose and the uploads of the request', () => {
+  it('reads an upload spooled to disk after the answer: its file is removed only once the work is done', async () => {
+    const got: Array<number | string> = [];
+    let spooled: string | undefined;
+    const app = Request.application(async (req) => {
+      const upload = (await req.files()).get('attachment')!;
+      spooled = upload.path;
+      const res = new Response(null, { status: 204 });
+      res.callOnClose(async () => {
+        await sleep(20);
+        got.push((await upload.bytes()).byteLength);
+      });
+      return res;
+    });
+    const server = await start(app);
+    try {
+      const form = new FormData();
+      form.append('attachment', new Blob([new Uint8Array(3_000_000)]), 'mail.eml');
+      expect((await fetch(server.url, { method: 'POST', body: form })).status).toBe(204);
+      await until(() => got.length > 0 || server.log.text !== '');
+      expect(server.log.text).toBe('');
+      expect(got).toEqual([3_000_000]);
+    } finally {
+      await server.close();
+    }
+    expect(spooled).toBeDefined();
+    expect(existsSync(spooled!)).toBe(false); // removed after the work, before close() resolved
   });
 });
 

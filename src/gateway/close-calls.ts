@@ -31,6 +31,17 @@ export function withCloseCalls(body: Body, calls: readonly CloseCall[], environ:
   return wrapBody(body, { end: start, close: (returned) => void returned.then(start), error: start });
 }
 
+/** The environ key holding the close calls running for the request (a promise that never rejects). */
+const RUNNING_KEY = 'tsgi.close_calls_running';
+
+/**
+ * The close calls of the request on `environ` started and not yet done (a promise that never
+ * rejects), or `undefined`: what the end of the request (its uploads' removal) waits for.
+ */
+export function closeCallsRunning(environ: Environ): Promise<void> | undefined {
+  return environ[RUNNING_KEY] as Promise<void> | undefined;
+}
+
 /** Runs `calls` after the current turn (see {@link withCloseCalls}); never rejects. */
 function runCloseCalls(calls: CloseCall[], environ: Environ): Promise<void> {
   const log = environ['tsgi.errors'] as LogStream | undefined;
@@ -43,7 +54,14 @@ function runCloseCalls(calls: CloseCall[], environ: Environ): Promise<void> {
       }
     }
   });
+  const running = closeCallsRunning(environ);
+  environ[RUNNING_KEY] = running === undefined ? work : Promise.all([running, work]).then(() => undefined);
+  handOver(environ, work);
+  return work;
+}
+
+/** Hands `work` to the server's `tsgi.wait_until`, when it provides one. */
+export function handOver(environ: Environ, work: Promise<unknown>): void {
   const waitUntil = environ['tsgi.wait_until'];
   if (typeof waitUntil === 'function') (waitUntil as (promise: Promise<unknown>) => void)(work);
-  return work;
 }

@@ -14,6 +14,7 @@
  */
 import { type Body, type Environ } from '../gateway/types.ts';
 import { afterBody } from '../gateway/body-watch.ts';
+import { closeCallsRunning, handOver } from '../gateway/close-calls.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm, abortPendingForm } from '../forms/parse.ts';
 import { carryInnerResponses, closeInnerResponses, hasInnerResponses } from './inner-responses.ts';
 
@@ -71,10 +72,20 @@ export async function cleanupEnviron(environ: Environ): Promise<void> {
  * parse still reading the body (started by a handler that answered without waiting for it) is
  * not waited for, which would hold the answer back until the client had sent its whole
  * upload: it is stopped, and removes its files as it fails; the answer goes out at once.
+ * While work given to `res.callOnClose` runs, the files stay: they are removed once it is done
+ * (and the server's `tsgi.wait_until` is handed that removal).
  */
 export async function finishRequest(environ: Environ): Promise<void> {
   await closeInnerResponses(environ);
-  if (abortPendingForm(environ[FORM_ENVIRON_KEY])) {
+  const aborted = abortPendingForm(environ[FORM_ENVIRON_KEY]);
+  // Work run after the answer (`res.callOnClose`) may still read the uploads: they stay until it
+  // is done, and the server's shutdown waits for their removal too.
+  const working = closeCallsRunning(environ);
+  if (working !== undefined) {
+    handOver(environ, working.then(() => cleanupEnviron(environ)).then(() => releaseCleanup(environ)));
+    return;
+  }
+  if (aborted) {
     void cleanupEnviron(environ).then(() => releaseCleanup(environ));
     return;
   }
