@@ -117,9 +117,10 @@ export interface Environ {
   'tsgi.input_terminated'?: boolean;
   /**
    * Hands the server work that runs after the answer (a promise), as a Worker's
-   * `ctx.waitUntil`: a graceful shutdown waits for it, within its timeout. OPTIONAL: `serve()`
-   * and the `TestClient` provide it (the client's call settles once the work has); elsewhere
-   * the work still runs but nothing waits for it. `res.callOnClose(fn)` uses it.
+   * `ctx.waitUntil`: a graceful shutdown waits for it, within its timeout (docs/spec.md §2.7).
+   * OPTIONAL: `serve()`, the fetch adapters on a Worker (its `ctx.waitUntil`) and the
+   * `TestClient` provide it (the client's call settles once the work has); elsewhere the work
+   * still runs but nothing waits for it. `res.callOnClose(fn)` uses it.
    */
   'tsgi.wait_until'?: (promise: Promise<unknown>) => void;
   /**

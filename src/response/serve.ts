@@ -43,11 +43,14 @@ export abstract class ResponseServing {
    * as `[tsgi] POST /hook HTTP/1.1 (callOnClose): …`, and the next one still runs; the server
    * keeps serving. `serve()`'s graceful `close()` (so `tsgi serve` on SIGTERM) waits for work
    * still running, until its `timeout`; the `TestClient`'s call settles once the work has, and
-   * fails on what it logged. Elsewhere (`toNodeHandler`, the fetch adapters) the work runs but
-   * the shutdown does not wait for it (see `tsgi.wait_until`, docs/spec.md).
+   * fails on what it logged; on a Worker it goes to `ctx.waitUntil`. Under `toNodeHandler`, and
+   * `toFetchHandler` on Bun or Deno, the work runs but nothing waits for it at shutdown (see
+   * `tsgi.wait_until`, docs/spec.md §2.7). The request's uploads (`req.files()`) stay on disk
+   * until the work is done.
    *
    * @param fn - the work; may return a promise.
    * @returns `fn`, so it can be used as a decorator as in Werkzeug.
+   * @throws TypeError when `fn` is not a function.
    */
   callOnClose<F extends CloseCall>(fn: F): F {
     if (typeof fn !== 'function') throw new TypeError('callOnClose: expected a function');
