@@ -164,7 +164,14 @@ describe('callOnClose in the TestClient', () => {
     expect(res.errors).toContain('boom after the answer');
   });
 
-  it('runs for a HEAD answer, a 204 and an error answer alike, once', async () => {
+  it('returns the function given (a decorator, as in Werkzeug), and refuses what is not one', () => {
+    const res = new Response('ok');
+    const fn = () => {};
+    expect(res.callOnClose(fn)).toBe(fn);
+    expect(() => res.callOnClose('later' as never)).toThrow(new TypeError('callOnClose: expected a function'));
+  });
+
+  it('runs for a HEAD answer and a 204 alike, once each', async () => {
     let calls = 0;
     const app = Request.application((req) => {
       const res = new Response(null, { status: req.path === '/none' ? 204 : 200 });
