@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Request, Response } from 'tsgi';
+import { Request, Response, defineMiddleware } from 'tsgi';
 import { TestClient, TestClientError } from 'tsgi/testing';
 import { deferred, sleep, start, until } from './node-helpers.ts';
 
@@ -32,6 +32,30 @@ describe('callOnClose over a socket', () => {
       expect(events).toEqual(['work started']);
       gate.resolve();
       await until(() => events.length === 2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('runs under defineMiddleware layers, awaited and hooks, which hand the response up as a copy', async () => {
+    const ran: string[] = [];
+    const handler = Request.application((req) => {
+      const res = new Response('ok\n');
+      res.callOnClose(() => void ran.push(req.path));
+      return res;
+    });
+    const awaited = defineMiddleware(async (req, app) => {
+      const res = await req.getResponse(app);
+      res.headers.set('X-Layer', 'awaited');
+      return res;
+    });
+    const hooks = defineMiddleware({ after: (_req, res) => void res.headers.set('X-Hook', 'yes') });
+    const server = await start(hooks(awaited(handler)));
+    try {
+      const answer = await fetch(`${server.url}/layered`);
+      expect([answer.headers.get('x-layer'), answer.headers.get('x-hook'), await answer.text()]).toEqual(['awaited', 'yes', 'ok\n']);
+      await until(() => ran.length > 0);
+      expect(ran).toEqual(['/layered']);
     } finally {
       await server.close();
     }

@@ -22,7 +22,7 @@ import { ResponseValidators } from './validators.ts';
 import { ResponseCaching } from './caching.ts';
 import { ResponseRepresentation } from './representation.ts';
 import { ResponseCookies } from './cookies.ts';
-import { ResponseServing } from './serve.ts';
+import { CLOSE_CALLS, ResponseServing } from './serve.ts';
 import { ResponseFetch, fromFetchResponse } from './fetch.ts';
 import { type EventStreamOptions, type ServerSentEvent, eventStreamBody, eventStreamHeartbeat } from './event-stream.ts';
 
@@ -372,6 +372,12 @@ export class Response implements ParseCache {
     copy.#bytes = this.#bytes;
     copy.#stream = this.#stream === null ? null : this[TAKE_STREAM]();
     copy.conditionalResponse = this.conditionalResponse;
+    // The work to run once it is sent goes with the copy, which is what gets sent.
+    const calls = this[CLOSE_CALLS];
+    if (calls !== undefined) {
+      copy[CLOSE_CALLS] = calls;
+      this[CLOSE_CALLS] = undefined;
+    }
     return copy;
   }
 

@@ -11,8 +11,11 @@ import { servePlanned } from './conditional.ts';
 import { TAKE_STREAM } from './body.ts';
 import { type CloseCall, withCloseCalls } from '../gateway/close-calls.ts';
 
-/** Where a response keeps the functions given to `callOnClose`. */
-const CLOSE_CALLS: unique symbol = Symbol('tsgi.response_close_calls');
+/**
+ * @internal Where a response keeps the functions given to `callOnClose` (moved to the copy
+ * `req.getResponse()` hands up, see `Response[COPY]`). Not exported from the package.
+ */
+export const CLOSE_CALLS: unique symbol = Symbol('tsgi.response_close_calls');
 
 /** A `Response` as a gateway app (installed on it; see `descriptors.ts`). */
 export abstract class ResponseServing {
