@@ -26,6 +26,14 @@ describe('any() words', () => {
     expect(m.lookup('GET', '/x/a/1')).toEqual({ kind: 'none' });
     expect(m.build('x', { w: 'c)', n: 3 })).toBe('/x/c)/3');
     expectTypeOf<RouteValues<"/x/<any('a)b', c):w>/<int(min=1):n>">>().toEqualTypeOf<{ w: string; n: number }>();
+    // A quoted word may hold `):` too: the name is still the one after the arguments' `)`.
+    const colon = new RouteMap({ x: "/x/<any('a):b', c):w>/<int:n>", y: '/y/<any("p):q", \'r):s\'):v>' });
+    expect(colon.lookup('GET', '/x/a):b/1')).toMatchObject({ kind: 'match', values: { w: 'a):b', n: 1 } });
+    expect(colon.lookup('GET', '/y/r):s')).toMatchObject({ kind: 'match', values: { v: 'r):s' } });
+    expectTypeOf<RouteValues<"/x/<any('a):b', c):w>/<int:n>">>().toEqualTypeOf<{ w: string; n: number }>();
+    expectTypeOf<RouteValues<"/x/<any('a):b', c>d):w>/<int(min=1):n>">>().toEqualTypeOf<{ w: string; n: number }>();
+    expectTypeOf<RouteValues<'/y/<any("p):q", \'r):s\'):v>'>>().toEqualTypeOf<{ v: string }>();
+    expect(colon.build('y', { v: 'p):q' })).toBe('/y/p):q');
     expect(rule("/x/<any('(', b):w>")).toThrow(/malformed placeholder/);
     expect(rule("/x/<any('a(b)', b):w>")).toThrow(/malformed placeholder/);
   });

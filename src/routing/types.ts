@@ -81,15 +81,37 @@ type Entry<Inside extends string, C extends ConverterMap> = Inside extends `${in
 /**
  * The entries of the placeholders in `P`. A placeholder with arguments ends at the `>` after
  * its `):name`, as the pattern is read at run time, so arguments may hold `:`, `>`, `(` or
- * quotes (`<any('a:b', c>d):w>`); without arguments, at the first `>`.
+ * quotes (`<any('a:b', c>d):w>`), and a quoted word `):` (`<any('a):b', c):w>`); without
+ * arguments, at the first `>`.
  */
 type Entries<P extends string, C extends ConverterMap> = P extends `${string}<${infer After}`
-  ? After extends `${infer Conv}(${infer Args}):${infer Name}>${infer Rest}`
+  ? After extends `${infer Conv}(${infer Tail}`
     ? Conv extends `${string}${'<' | '>' | ':' | '/'}${string}`
       ? Simple<After, C>
-      : { [K in Name]: ValueOf<`${Conv}(${Args})`, C> } & Entries<Rest, C>
+      : WithArgs<Conv, '', Tail, After, C>
     : Simple<After, C>
   : {};
+
+/**
+ * The entry of a placeholder `<Conv(…` whose arguments so far are `Args` and whose text after
+ * them is `Tail`: the arguments end at the first `):` followed by a name and `>` (a `):` before
+ * it is inside a quoted word); none: `After` read as a placeholder without arguments.
+ */
+type WithArgs<Conv extends string, Args extends string, Tail extends string, After extends string, C extends ConverterMap> =
+  Tail extends `${infer More}):${infer Name}>${infer Rest}`
+    ? IsName<Name> extends true
+      ? { [K in Name]: ValueOf<`${Conv}(${Args}${More})`, C> } & Entries<Rest, C>
+      : WithArgs<Conv, `${Args}${More}):`, `${Name}>${Rest}`, After, C>
+    : Simple<After, C>;
+
+/** The characters of a placeholder's name after its first (`\w`). */
+type NameChar = Chars<'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_'>;
+type Chars<S extends string, Found extends string = never> = S extends `${infer H}${infer T}` ? Chars<T, Found | H> : Found;
+
+/** Whether `N` is a placeholder name as the pattern is read (`[A-Za-z_]\w*`). */
+type IsName<N extends string> = N extends `${infer H}${infer T}` ? (H extends Exclude<NameChar, Digit> ? IsWord<T> : false) : false;
+type IsWord<N extends string> = N extends `${infer H}${infer T}` ? (H extends NameChar ? IsWord<T> : false) : true;
+type Digit = Chars<'0123456789'>;
 
 /** The entries of `After` (the text after a `<`) whose placeholder has no arguments, then the rest's. */
 type Simple<After extends string, C extends ConverterMap> = After extends `${infer Inside}>${infer Rest}` ? Entry<Inside, C> & Entries<Rest, C> : {};
