@@ -4,6 +4,7 @@
  * and `/<username>`, `/settings` is a 308 to `/settings/`, not the profile of "settings".
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { cors } from 'tsgi/middleware';
 import { RouteMap } from 'tsgi/routing';
 import { parseRaw, rawExchange, start } from './node-helpers.ts';
 
@@ -80,6 +81,16 @@ describe('OPTIONS, which every rule answers (Flask), at the path any method is l
     expect(here.header('allow')).toBe('GET, HEAD, OPTIONS');
     expect((await request('OPTIONS', '/alice')).header('allow')).toBe('GET, HEAD, OPTIONS');
     expect((await request('OPTIONS', '/about')).status).toBe(204);
+  });
+
+  it('leaves CORS preflights to cors() in front, which answers them before routing (a redirected preflight fails in browsers)', async () => {
+    port = (await start(cors(app, { origin: 'https://app.example' }))).port;
+    const preflight = parseRaw((await rawExchange(port, 'OPTIONS /settings HTTP/1.1\r\nHost: example.com\r\nOrigin: https://app.example\r\nAccess-Control-Request-Method: PUT\r\nConnection: close\r\n\r\n')).raw);
+    expect(preflight.status).toBe(204);
+    expect(preflight.header('access-control-allow-origin')).toBe('https://app.example');
+    expect(preflight.header('location')).toBeUndefined();
+    // Not a preflight (no Access-Control-Request-Method): the app's answer, the redirect.
+    expect((await request('OPTIONS', '/settings')).status).toBe(308);
   });
 
   it('keeps HEAD with GET and the 405 with the rules that answer the path', async () => {
