@@ -83,6 +83,23 @@ describe('OPTIONS, which every rule answers (Flask), at the path any method is l
     expect((await request('OPTIONS', '/about')).status).toBe(204);
   });
 
+  it('leaves OPTIONS of a path its rules answer to a catch-all rule that lists OPTIONS (a hand-written preflight handler)', async () => {
+    const withPreflight = new RouteMap({
+      settings: '/settings/',
+      items: { path: '/api/items', methods: ['GET', 'PUT'] },
+      preflight: { path: '/<path:rest>', methods: ['OPTIONS'] },
+    });
+    port = (await start(withPreflight.app({ settings: () => 'settings', items: () => 'items', preflight: (_req, { rest }) => `preflight ${rest}` }))).port;
+    const answered = await request('OPTIONS', '/api/items');
+    expect(answered.status).toBe(200);
+    expect(answered.rest).toBe('preflight api/items');
+    expect(withPreflight.lookup('OPTIONS', '/api/items')).toMatchObject({ kind: 'match', rule: { endpoint: 'preflight' } });
+    expect((await request('OPTIONS', '/api/other')).rest).toBe('preflight api/other');
+    // A redirect any method gets still comes first.
+    expect((await request('OPTIONS', '/settings')).status).toBe(308);
+    expect((await request('PATCH', '/api/items')).header('allow')).toBe('GET, HEAD, OPTIONS, PUT');
+  });
+
   it('leaves CORS preflights to cors() in front, which answers them before routing (a redirected preflight fails in browsers)', async () => {
     port = (await start(cors(app, { origin: 'https://app.example' }))).port;
     const preflight = parseRaw((await rawExchange(port, 'OPTIONS /settings HTTP/1.1\r\nHost: example.com\r\nOrigin: https://app.example\r\nAccess-Control-Request-Method: PUT\r\nConnection: close\r\n\r\n')).raw);

@@ -185,16 +185,18 @@ export class Matcher {
 
   /**
    * `OPTIONS`, which every rule answers (automatically unless it lists it, as Flask's rules
-   * carry it): the rule any method would reach decides where it is answered (a `slash` or
-   * `merge` redirect, or `none`, as for that rule: `/settings` for `/settings/` and
-   * `/<username>` is redirected, as `GET` is). At its path, a rule there that lists `OPTIONS`
-   * matches; else `method` with the methods the path's rules answer (those of a 405).
+   * carry it): a redirect any method would get (`slash`, `merge`) or `none` comes first
+   * (`/settings` for `/settings/` and `/<username>` is redirected, as `GET` is). A path its
+   * rules answer is looked up for `OPTIONS` as for any method, so the first rule matching it
+   * that lists `OPTIONS` answers, a catch-all `/<path:rest>` included (a hand-written preflight
+   * handler); else `method` with the methods the path's rules answer (those of a 405), also
+   * when only the path's other form (with or without its slash) lists `OPTIONS`.
    */
   #options(path: string, host: string | null): Lookup {
     const chosen = this.#find(path, null, host);
     if (chosen.kind !== 'match') return chosen;
     const own = this.#find(path, 'OPTIONS', host);
-    if (own.kind === 'method' || (own.kind === 'match' && placeOf(own.rule) === placeOf(chosen.rule))) return own;
+    if (own.kind === 'match' || own.kind === 'method') return own;
     const allowed = this.#find(path, '', host);
     return allowed.kind === 'method' ? allowed : { kind: 'method', allowed: chosen.rule.methods };
   }
@@ -362,14 +364,6 @@ function pick(rules: CompiledRule[], search: Search, converted: unknown[], note 
     for (const m of rule.methods) search.allowed.add(m);
   }
   return undefined;
-}
-
-/**
- * Where `rule` sits in the trie, as text: rules with the same place match the same paths (they
- * differ by methods, host or strictness only), placeholders by their keys, not their names.
- */
-function placeOf(rule: CompiledRule): string {
-  return rule.parts.map((part) => (typeof part === 'string' ? part : `<${part.key}>`)).join('');
 }
 
 /** The order of tails: lower converter weight first, then more static text first. */

@@ -167,7 +167,8 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * - 405 Method Not Allowed with `Allow` when rules match the path but not the method;
    * - `OPTIONS` with 204 No Content and `Allow`, unless a rule lists `OPTIONS`; as every rule
    *   answers it (Flask), it is redirected where any method would be (`/settings` for
-   *   `/settings/` and `/<username>`), and a rule listing it answers only at its own path;
+   *   `/settings/` and `/<username>`); else the first rule matching the path that lists it
+   *   answers (a catch-all `/<path:rest>` for `OPTIONS` included);
    * - `HEAD` through the `GET` handler (the server sends no body);
    * - 308 Permanent Redirect to the path with its trailing slash for a strict rule that has
    *   one (query kept);
