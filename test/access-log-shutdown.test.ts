@@ -13,8 +13,9 @@ import { TestClient } from 'tsgi/testing';
 interface Line { status: number; bytes: number; outcome: string }
 
 /** An event stream that waits for ever (`events: true`: one event first), logged as JSON into `lines`. */
-function logged(lines: Line[], events: boolean): App {
+function logged(lines: Line[], events: boolean, entered?: () => void): App {
   const stream: App = (_environ, startResponse) => {
+    entered?.();
     startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
     return (async function* () {
       if (events) yield new TextEncoder().encode('data: one\n\n');
@@ -33,9 +34,12 @@ describe('an event stream ended at the shutdown', () => {
     const sent = events ? 'data: one\n\n' : '';
     it(`is logged with its status and end under serve() (${events ? 'one event' : 'no event yet'})`, async () => {
       const lines: Line[] = [];
-      const server = await serve(logged(lines, events), { port: 0, log: { write() {} } });
+      let entered!: () => void;
+      const inApp = new Promise<void>((resolve) => (entered = resolve));
+      const server = await serve(logged(lines, events, entered), { port: 0, log: { write() {} } });
       const answer = fetch(`${server.url}/events`).then(async (res) => [res.status, await res.text()] as const);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // The stream is open in the app before the shutdown begins: no fixed wait.
+      await inApp;
       await server.close({ timeout: 1000 });
       expect(await answer).toEqual([200, sent]);
       await settle(lines);

@@ -31,7 +31,9 @@ export interface StartedApp {
  * `environ['tsgi.signal']` aborts then (the client left, a `timeout` above gave up), the app's
  * body is closed here at once (`return()`) and the answer's body is empty; so it is, for an
  * event stream (`text/event-stream` fields given before the body), when
- * `environ['tsgi.shutdown_signal']` aborts (the server's shutdown, docs/spec.md §2.6).
+ * `environ['tsgi.shutdown_signal']` aborts (the server's shutdown, docs/spec.md §2.6), or a turn
+ * of the event loop after the app answered when it had aborted already (an event the body has
+ * at once is answered then).
  *
  * The `startResponse` given to the app accepts a second call with `error` until `callApp`
  * returns; after that such a call re-throws `error` (PEP 3333: the headers are out).
@@ -87,7 +89,8 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
  *
  * @param onCloseError - as {@link callApp}'s.
  * @param shutdown - a second signal that abandons the pull as `tsgi.signal` does (an event
- *   stream's `tsgi.shutdown_signal`).
+ *   stream's `tsgi.shutdown_signal`); aborted already, it abandons a pull still pending after a
+ *   turn of the event loop.
  * @throws (rejects with) what pulling the first chunk throws, the app's iterator closed first;
  *   TypeError when `body` is not an iterable.
  */
@@ -101,6 +104,8 @@ export async function pullFirstChunk(
   let first: IteratorResult<Uint8Array>;
   let abandoned: Promise<void> | undefined;
   let signal: AbortSignal | undefined;
+  /** The end of an event stream pulled once the shutdown had begun. */
+  let late: ReturnType<typeof setTimeout> | undefined;
   /** Ends the wait for the first step once abandoned: a generator stuck in a wait never takes its `return()`. */
   let giveUp: (() => void) | undefined;
   const abandon = () => {
@@ -117,13 +122,15 @@ export async function pullFirstChunk(
     // Only a step still to come can be waited on after the client left.
     if (isThenable<IteratorResult<Uint8Array>>(pending)) {
       signal = environ['tsgi.signal'];
-      // A shutdown begun before the request is left to the server, which ends the stream after its first chunk.
       if (signal?.aborted === true) {
         abandon();
         pending.then(undefined, () => undefined); // settles unseen: the close is ours
       } else if (signal !== undefined || shutdown !== undefined) {
         signal?.addEventListener('abort', abandon, { once: true });
-        shutdown?.addEventListener('abort', endAtShutdown, { once: true });
+        // Begun already (the app answered after it): as the server, a turn of the event loop
+        // for an event the body has at once, then the end (an aborted signal fires no more).
+        if (shutdown?.aborted === true) late = setTimeout(endAtShutdown, 0);
+        else shutdown?.addEventListener('abort', endAtShutdown, { once: true });
         // One promise, not a race with a second one: no array, no second promise per request.
         first = await new Promise<IteratorResult<Uint8Array>>((resolve, reject) => {
           giveUp = () => resolve(DONE);
@@ -144,6 +151,7 @@ export async function pullFirstChunk(
   } finally {
     signal?.removeEventListener('abort', abandon);
     shutdown?.removeEventListener('abort', endAtShutdown);
+    if (late !== undefined) clearTimeout(late);
   }
   if (abandoned !== undefined) return { body: [], close: () => abandoned! };
   first = first!;

@@ -121,8 +121,9 @@ export function shutdownWatchOf(signal: AbortSignal | undefined): ShutdownWatch 
 /**
  * One event stream's end at the shutdown, as the server sending it waits for the stream's
  * steps: {@link race} answers a step, or {@link STOP} once the stream is to end ({@link due}):
- * at the shutdown for a plain stream, {@link CODED_STREAM_GRACE} after it for a coded one, or
- * when {@link stop} is called (the client left). A promise per wait, never `Promise.race` with
+ * at the shutdown for a plain stream (a turn of the event loop after it is made, for one made
+ * once the shutdown began: a step it has at once comes first), {@link CODED_STREAM_GRACE}
+ * after it for a coded one, or when {@link stop} is called (the client left). A promise per wait, never `Promise.race` with
  * one long-lived promise: each race would leave a reaction on it holding that step's chunk,
  * for as long as the stream runs.
  */
@@ -144,9 +145,12 @@ export class StreamStop {
       if (!this.#due) shutdownEndKey.set(environ, true);
       this.stop();
     };
+    // A stream that reaches the server once the shutdown began (its app answered after it)
+    // ends a turn of the event loop later: an event it has at once is sent, else none.
+    const late = shutdown.signal.aborted;
     this.#unwatch = shutdown.watch(() => {
-      if (kind === 'plain') return end();
-      this.#grace = setTimeout(end, CODED_STREAM_GRACE);
+      if (kind === 'plain' && !late) return end();
+      this.#grace = setTimeout(end, kind === 'coded' ? CODED_STREAM_GRACE : 0);
       this.#grace.unref?.();
     });
   }

@@ -84,8 +84,9 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       return fetchResponse(payload, head);
     }
     iterator = openBody(body);
-    // An event stream whose fields came first ends at the shutdown even before its first event.
-    const watched = status !== undefined && shutdown?.signal.aborted === false;
+    // An event stream whose fields came first ends at the shutdown even before its first event
+    // (one whose app answered once the shutdown began too: see `StreamStop`).
+    const watched = status !== undefined;
     if (watched) stop = streamStopOf(shutdown, headers!, environ);
     const asked = iterator.next() as Step | PromiseLike<Step>;
     const first = await (stop === undefined ? asked : stop.race(asked));

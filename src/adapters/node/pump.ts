@@ -30,7 +30,9 @@ type Step = IteratorResult<Uint8Array>;
  * shutdown; one with a `Content-Encoding` is first given `CODED_STREAM_GRACE` to end by
  * itself, as `compress` ends it, its coding finished), even while it waits for its next event
  * (its first one too, when its fields were given before it: it is then answered with an
- * empty body) or for the client to read: its `return()` is called and the response ends as a
+ * empty body; a body that reaches the server once the shutdown began, its app having answered
+ * after it, is given a turn of the event loop for an event it has at once) or for the client
+ * to read: its `return()` is called and the response ends as a
  * complete one (the last chunk, or the end of the HTTP/2 stream), so an `EventSource`
  * reconnects, to another worker, where a stream cut at the shutdown's timeout would have held
  * it until then. Such a body also stops waiting at once when the client leaves.
@@ -100,9 +102,10 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   /** The second step, asked for ahead and not yet taken: its failure must still be logged. */
   let untaken: PromiseLike<Step> | undefined;
   try {
-    // Fields given before the first chunk: an event stream may end at the shutdown before it
-    // (one asked for once the shutdown began sends its first chunk, as the server sends it).
-    if (exchange.headers !== undefined && exchange.shutdown?.signal.aborted === false) watchEventStream();
+    // Fields given before the first chunk: an event stream may end at the shutdown before it,
+    // also one whose app answered once the shutdown began (see `StreamStop`: an event it has at
+    // once is sent first).
+    if (exchange.headers !== undefined) watchEventStream();
     const firstStep = iterator.next() as Step | Promise<Step>;
     const first = await nextOf(firstStep);
     if (closed) return;
