@@ -105,6 +105,32 @@ describe('callOnClose over a socket', () => {
   });
 });
 
+describe('callOnClose under a middleware that does not send the response it got', () => {
+  it('runs once the answer is sent when the layer reads the response to rewrite it, or answers something else', async () => {
+    const events: string[] = [];
+    const handler = Request.application((req) => {
+      const res = new Response('hello\n');
+      res.callOnClose(() => void events.push(`work ${req.path}`));
+      return res;
+    });
+    const rewrite = defineMiddleware(async (req, app) => {
+      const res = await req.getResponse(app);
+      if (req.path === '/other') return new Response('other\n');
+      return new Response((await res.text()).toUpperCase());
+    });
+    const server = await start(rewrite(handler));
+    try {
+      expect(await (await fetch(`${server.url}/read`)).text()).toBe('HELLO\n');
+      await until(() => events.length === 1);
+      expect(await (await fetch(`${server.url}/other`)).text()).toBe('other\n');
+      await until(() => events.length === 2);
+      expect(events).toEqual(['work /read', 'work /other']);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('callOnClose when the client leaves', () => {
   it("runs once the streamed body's finally has run", async () => {
     const events: string[] = [];

@@ -15,6 +15,16 @@ import { logError, requestLine } from './log.ts';
 export type CloseCall = () => unknown;
 
 /**
+ * The calls a response holds: the functions in order, and whether the response has been
+ * served since the last one was added (else the end of the request runs them, see
+ * `closeInnerResponses`).
+ */
+export interface CloseCalls {
+  readonly fns: CloseCall[];
+  served: boolean;
+}
+
+/**
  * Wraps `body` so `calls` run, in order, once it is done: it ended (the server has then written
  * the last chunk; the calls start on a later turn of the event loop, after that write), failed,
  * or was closed early (`return()`: the client left; the calls start once the body's own
@@ -42,8 +52,11 @@ export function closeCallsRunning(environ: Environ): Promise<void> | undefined {
   return environ[RUNNING_KEY] as Promise<void> | undefined;
 }
 
-/** Runs `calls` after the current turn (see {@link withCloseCalls}); never rejects. */
-function runCloseCalls(calls: CloseCall[], environ: Environ): Promise<void> {
+/**
+ * Runs `calls` after the current turn (see {@link withCloseCalls}), as the work of the request
+ * on `environ` (handed to its `tsgi.wait_until`; the uploads stay until it is done); never rejects.
+ */
+export function runCloseCalls(calls: CloseCall[], environ: Environ): Promise<void> {
   const log = environ['tsgi.errors'] as LogStream | undefined;
   const work = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(async () => {
     for (const call of calls) {

@@ -14,6 +14,10 @@
  * nothing through `getResponse` pays nothing. When the request ends, each one whose stream
  * was never taken (sent, read, copied up the chain or converted: see `TAKE_STREAM`) is closed.
  *
+ * A response holding `res.callOnClose` work is kept too, streamed or not: when the request
+ * ends without it being served (a layer read it to rewrite it, or answered something else),
+ * its work runs then (after its stream, if any, is closed), so the work is never lost.
+ *
  * @module
  */
 import { type Environ } from '../gateway/types.ts';
@@ -21,6 +25,8 @@ import { discardBody } from '../gateway/body.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { type Response, UNSENT_STREAM } from '../response/response.ts';
 import { TAKE_STREAM } from '../response/body.ts';
+import { CLOSE_CALLS } from '../response/serve.ts';
+import { runCloseCalls } from '../gateway/close-calls.ts';
 
 /** The environ key of the list of responses {@link keepInnerResponse} keeps. */
 const INNER_KEY = 'tsgi.inner_responses';
@@ -29,10 +35,11 @@ const CLOSED: Promise<void> = Promise.resolve();
 
 /**
  * Keeps `res`, an answer `getResponse` hands to a handler, to be closed at the request's end
- * if nobody sends it; a response whose body is in memory is not kept. Answers `res`.
+ * if nobody sends it; a response whose body is in memory and that holds no `callOnClose` work
+ * is not kept. Answers `res`.
  */
 export function keepInnerResponse(environ: Environ, res: Response): Response {
-  if (!res.isStreamed()) return res;
+  if (!res.isStreamed() && res[CLOSE_CALLS] === undefined) return res;
   const kept = environ[INNER_KEY] as Response[] | undefined;
   if (kept === undefined) environ[INNER_KEY] = [res];
   else kept.push(res);
@@ -59,7 +66,7 @@ export function hasInnerResponses(environ: Environ): boolean {
   const kept = environ[INNER_KEY] as Response[] | undefined;
   if (kept === undefined) return false;
   let open = 0;
-  for (const res of kept) if (res[UNSENT_STREAM]() !== null) kept[open++] = res;
+  for (const res of kept) if (res[UNSENT_STREAM]() !== null || unservedCalls(res)) kept[open++] = res;
   kept.length = open;
   // Not `delete`: deleting a key turns the environ into a slow dictionary-mode object.
   if (open === 0) environ[INNER_KEY] = undefined;
@@ -71,7 +78,8 @@ export function hasInnerResponses(environ: Environ): boolean {
  * `return()` runs its `finally`, a Node stream is destroyed, a web `ReadableStream` is
  * cancelled), and forgets them all. The stream then counts as taken: serving that response
  * afterwards throws instead of sending a closed body. A response handed up the chain, sent or
- * read is not touched. What closing throws is logged to `environ['tsgi.errors']`, never
+ * read is not touched. The `callOnClose` work of each one not served then starts (see
+ * close-calls.ts), once its stream, if any, is closed. What closing throws is logged to `environ['tsgi.errors']`, never
  * thrown.
  *
  * @returns a promise that settles once every stream's `return()` has; it never rejects.
@@ -82,11 +90,24 @@ export function closeInnerResponses(environ: Environ): Promise<void> {
   environ[INNER_KEY] = undefined;
   let closing: Array<Promise<void>> | undefined;
   for (const res of kept) {
-    if (res[UNSENT_STREAM]() === null) continue;
+    const calls = unservedCalls(res) ? res[CLOSE_CALLS] : undefined;
+    if (calls !== undefined) calls.served = true;
+    if (res[UNSENT_STREAM]() === null) {
+      if (calls !== undefined) runCloseCalls([...calls.fns], environ);
+      continue;
+    }
     const stream = res[TAKE_STREAM]();
-    (closing ??= []).push(discardBody(stream, (error) => logCloseError(environ, error)));
+    const closed = discardBody(stream, (error) => logCloseError(environ, error));
+    // Its work runs once its stream is closed, as when the client leaves a served one.
+    (closing ??= []).push(calls === undefined ? closed : closed.then(() => void runCloseCalls([...calls.fns], environ)));
   }
   return closing === undefined ? CLOSED : Promise.all(closing).then(() => undefined);
+}
+
+/** True when `res` holds `callOnClose` work and was not served since (read, or dropped). */
+function unservedCalls(res: Response): boolean {
+  const calls = res[CLOSE_CALLS];
+  return calls !== undefined && !calls.served;
 }
 
 /** Logs what closing an inner response's stream threw. */

@@ -9,7 +9,7 @@ import { hasNoContent } from '../gateway/status.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import { servePlanned } from './conditional.ts';
 import { TAKE_STREAM } from './body.ts';
-import { type CloseCall, withCloseCalls } from '../gateway/close-calls.ts';
+import { type CloseCalls, withCloseCalls } from '../gateway/close-calls.ts';
 
 /**
  * @internal Where a response keeps the functions given to `callOnClose` (moved to the copy
@@ -30,7 +30,7 @@ export abstract class ResponseServing {
   abstract set contentLength(value: number | null);
   abstract get contentType(): string | null;
   abstract set contentType(value: string | null);
-  declare [CLOSE_CALLS]: CloseCall[] | undefined;
+  declare [CLOSE_CALLS]: CloseCalls | undefined;
 
   /**
    * Runs `fn` once this response has been sent (Werkzeug's `Response.call_on_close`, the work
@@ -55,9 +55,11 @@ export abstract class ResponseServing {
    * @returns `fn`, so it can be used as a decorator as in Werkzeug.
    * @throws TypeError when `fn` is not a function.
    */
-  callOnClose<F extends CloseCall>(fn: F): F {
+  callOnClose<F extends () => unknown>(fn: F): F {
     if (typeof fn !== 'function') throw new TypeError('callOnClose: expected a function');
-    (this[CLOSE_CALLS] ??= []).push(fn);
+    const calls = (this[CLOSE_CALLS] ??= { fns: [], served: false });
+    calls.fns.push(fn);
+    calls.served = false;
     return fn;
   }
 
@@ -87,7 +89,9 @@ export abstract class ResponseServing {
   respond(environ: Environ, startResponse: StartResponse): Body {
     const calls = this[CLOSE_CALLS];
     const body = serveBody(this, environ, startResponse);
-    return calls === undefined ? body : withCloseCalls(body, calls, environ);
+    if (calls === undefined) return body;
+    calls.served = true;
+    return withCloseCalls(body, calls.fns, environ);
   }
 
   /** This response as an {@link App} function. */
