@@ -131,6 +131,40 @@ describe('callOnClose under a middleware that does not send the response it got'
   });
 });
 
+describe('callOnClose on a response served for many requests', () => {
+  it('runs its calls each time it is served, under a middleware as alone; a HEAD through a layer runs them after the answer', async () => {
+    let runs = 0;
+    const page = new Response('same for all\n');
+    page.callOnClose(() => void runs++);
+    const handler = Request.application(() => page);
+    const layer = defineMiddleware({ after: (_req, res) => void res.headers.set('X-Layer', 'yes') });
+    const events: string[] = [];
+    const slow = defineMiddleware(async (req, app) => {
+      const res = await req.getResponse(app);
+      await sleep(30);
+      events.push('layer answered');
+      return res;
+    });
+    const head = Request.application(() => {
+      const res = new Response('x\n');
+      res.callOnClose(() => void events.push('work'));
+      return res;
+    });
+    const server = await start(Request.application((req) => (req.path === '/head' ? req.getResponse(slow(head)) : req.getResponse(req.path === '/layer' ? layer(handler) : handler))));
+    try {
+      for (const path of ['/alone', '/layer', '/layer', '/alone']) await (await fetch(`${server.url}${path}`)).text();
+      await until(() => runs === 4);
+      await sleep(20);
+      expect(runs).toBe(4);
+      expect((await fetch(`${server.url}/head`, { method: 'HEAD' })).status).toBe(200);
+      await until(() => events.length === 2);
+      expect(events).toEqual(['layer answered', 'work']);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('callOnClose when the client leaves', () => {
   it("runs once the streamed body's finally has run", async () => {
     const events: string[] = [];

@@ -16,8 +16,8 @@ export type CloseCall = () => unknown;
 
 /**
  * The calls a response holds: the functions in order, and whether the response has been
- * served since the last one was added (else the end of the request runs them, see
- * `closeInnerResponses`).
+ * served, or handed on as a copy, since the last one was added (else the end of the request
+ * runs them, see `closeInnerResponses`).
  */
 export interface CloseCalls {
   readonly fns: CloseCall[];

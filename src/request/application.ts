@@ -13,6 +13,7 @@ import { isThenable } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import { COPY, Response } from '../response/response.ts';
+import { CLOSE_CALLS, serveWithoutCalls } from '../response/serve.ts';
 import { callApplication } from './call.ts';
 import { claimCleanup, endWithBody, finishRequest, hasRequestEnd, releaseCleanup } from './cleanup.ts';
 import { keepInnerResponse } from './inner-responses.ts';
@@ -176,7 +177,15 @@ export function answerError(environ: Environ, req: EnvironView, error: unknown, 
  */
 function handedUp(environ: Environ, res: Response, shared: boolean, keep: boolean): Response | Promise<Response> {
   if (environ.REQUEST_METHOD === 'HEAD' || res.conditionalResponse || isBodilessStatus(res.statusCode)) {
-    return callApplication(environ, (e, start) => res.respond(e, start), keep);
+    // Served now and read back: its `callOnClose` work goes with what is read back, to run
+    // once that is sent, not as it is read here.
+    const calls = res[CLOSE_CALLS];
+    if (calls === undefined) return callApplication(environ, (e, start) => res.respond(e, start), keep);
+    return callApplication(environ, (e, start) => serveWithoutCalls(res, e, start)).then((up) => {
+      up[CLOSE_CALLS] = { fns: calls.fns.slice(), served: false };
+      calls.served = true;
+      return keep ? keepInnerResponse(environ, up) : up;
+    });
   }
   const up = shared ? res[COPY]() : res;
   return keep ? keepInnerResponse(environ, up) : up;

@@ -372,11 +372,13 @@ export class Response implements ParseCache {
     copy.#bytes = this.#bytes;
     copy.#stream = this.#stream === null ? null : this[TAKE_STREAM]();
     copy.conditionalResponse = this.conditionalResponse;
-    // The work to run once it is sent goes with the copy, which is what gets sent.
+    // The work to run once it is sent goes with the copy, which is what gets sent; this one
+    // keeps its calls (a response a handler keeps runs them at each request, as when served
+    // alone) but counts as served, so the end of the request does not run them again.
     const calls = this[CLOSE_CALLS];
     if (calls !== undefined) {
-      copy[CLOSE_CALLS] = calls;
-      this[CLOSE_CALLS] = undefined;
+      copy[CLOSE_CALLS] = { fns: calls.fns.slice(), served: false };
+      calls.served = true;
     }
     return copy;
   }

@@ -88,7 +88,7 @@ export abstract class ResponseServing {
    */
   respond(environ: Environ, startResponse: StartResponse): Body {
     const calls = this[CLOSE_CALLS];
-    const body = serveBody(this, environ, startResponse);
+    const body = serveWithoutCalls(this, environ, startResponse);
     if (calls === undefined) return body;
     calls.served = true;
     return withCloseCalls(body, calls.fns, environ);
@@ -106,8 +106,12 @@ export abstract class ResponseServing {
   }
 }
 
-/** What {@link ResponseServing.respond} does but for the close calls. */
-function serveBody(res: ResponseServing, environ: Environ, startResponse: StartResponse): Body {
+/**
+ * @internal What {@link ResponseServing.respond} does but for the close calls: for a layer that
+ * serves a response to read it back, and hands the calls on to what it read. Not exported from
+ * the package.
+ */
+export function serveWithoutCalls(res: ResponseServing, environ: Environ, startResponse: StartResponse): Body {
   const streamed = res.isStreamed();
   const body = streamed ? res[TAKE_STREAM]() : res.body;
   const code = res.statusCode;
