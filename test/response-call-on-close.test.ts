@@ -165,6 +165,25 @@ describe('callOnClose on a response served for many requests', () => {
   });
 });
 
+describe('tsgi.wait_until under serve()', () => {
+  it('is set with the other tsgi keys, before the header keys: no shape change per request after construction', async () => {
+    let keys: string[] = [];
+    const server = await start((environ, startResponse) => {
+      keys = Object.keys(environ);
+      startResponse('204 No Content', []);
+      return [];
+    });
+    try {
+      await fetch(`${server.url}/`, { headers: { 'X-A': '1' } });
+      const at = keys.indexOf('tsgi.wait_until');
+      expect(at).toBeGreaterThan(keys.indexOf('tsgi.early_hints'));
+      expect(at).toBeLessThan(keys.findIndex((key) => key.startsWith('HTTP_')));
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('callOnClose when the client leaves', () => {
   it("runs once the streamed body's finally has run", async () => {
     const events: string[] = [];

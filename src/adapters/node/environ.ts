@@ -30,6 +30,16 @@ import {
 export { DEFAULT_MAX_HEADERS, decodePath };
 
 /**
+ * @internal The key under which `serve()` hands its `tsgi.wait_until` to the environ builder
+ * in the handler's options (not a public option: only a server that waits at its shutdown
+ * provides the key). Not exported from the package.
+ */
+export const WAIT_UNTIL_OPTION: unique symbol = Symbol('tsgi.wait_until_option');
+
+/** `NodeEnvironOptions` as `serve()` passes them: with its `tsgi.wait_until`. */
+export type ServerEnvironOptions = NodeEnvironOptions & { [WAIT_UNTIL_OPTION]?: ((promise: Promise<unknown>) => void) | undefined };
+
+/**
  * Options of {@link createEnviron} and `toNodeHandler`: the {@link EnvironOptions} every
  * adapter takes (`serverName`, `serverPort`, `scriptName`, `log`, `multiprocess`,
  * `maxHeaders`). Under `serve`, keep `maxHeaders` below Node's `maxHeadersCount` (2000 by
@@ -179,7 +189,7 @@ function nodeEnvironFields(
   method: string,
   target: string,
   pathAndQuery: string,
-  options: NodeEnvironOptions,
+  options: ServerEnvironOptions,
 ): void {
   const socket = req.socket;
   const q = pathAndQuery.indexOf('?');
@@ -204,6 +214,8 @@ function nodeEnvironFields(
   // One function for every request: it finds the response through the environ it is given.
   this['tsgi.early_hints'] = sendNodeEarlyHints;
   if (options.shutdownSignal !== undefined) this['tsgi.shutdown_signal'] = options.shutdownSignal;
+  const waitUntil = options[WAIT_UNTIL_OPTION];
+  if (waitUntil !== undefined) this['tsgi.wait_until'] = waitUntil;
 }
 
 /** The constructor of a Node request's environ: see `environConstructor` for why not a literal. */

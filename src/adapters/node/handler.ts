@@ -132,7 +132,6 @@ export function createHandler(
   const shutdown = shutdownWatchOf(options.shutdownSignal);
   const limited = !embedded && state.maxInFlight > 0;
   const report = refusalReporter(options.onRefused, options.log);
-  const waitUntil = embedded ? undefined : waitUntilOf(state);
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (waitsForTurn(req, res, () => handle(req, res))) return;
     if (limited && !admit(req, res, state!, report)) return;
@@ -171,7 +170,6 @@ export function createHandler(
       }
       return;
     }
-    if (waitUntil !== undefined) environ['tsgi.wait_until'] = waitUntil;
     closeAfterUpgradeRequest(environ, res);
     new Exchange(req, res, environ, state, sendTimeout, shutdown).run(callable);
   };
@@ -211,16 +209,4 @@ export function createHandler(
  */
 export function toNodeHandler(app: AppLike, options: NodeEnvironOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   return createHandler(app, options, undefined);
-}
-
-/**
- * The `tsgi.wait_until` of a server: the promise is kept in `state.waiting` until it settles,
- * for `close()` to wait for (its rejection is the caller's to report: it is only observed here).
- */
-function waitUntilOf(state: ServerState): (promise: Promise<unknown>) => void {
-  return (promise) => {
-    state.waiting.add(promise);
-    const forget = () => void state.waiting.delete(promise);
-    promise.then(forget, forget);
-  };
 }

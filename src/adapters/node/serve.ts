@@ -8,8 +8,8 @@ import type http from 'node:http';
 import type http2 from 'node:http2';
 import type { TlsOptions } from 'node:tls';
 import type { AppLike } from '../../gateway/types.ts';
-import type { NodeEnvironOptions } from './environ.ts';
-import type { ServerState } from './state.ts';
+import { type NodeEnvironOptions, type ServerEnvironOptions, WAIT_UNTIL_OPTION } from './environ.ts';
+import { type ServerState, waitUntilOf } from './state.ts';
 import { connectRefuser, createHandler, expectationRefuser } from './handler.ts';
 import { refusalReporter } from './refused.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
@@ -184,12 +184,14 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   });
   const path = options.path;
   const fd = options.fd;
-  const handlerOptions: NodeEnvironOptions = {
+  const handlerOptions: ServerEnvironOptions = {
     ...options,
     // On a descriptor's socket, each connection's local address (see `createEnviron`).
     serverName: options.serverName ?? (fd !== undefined ? undefined : path === undefined ? host : 'localhost'),
     serverPort: options.serverPort ?? (path === undefined ? undefined : listener.scheme === 'https' ? 443 : 80),
     shutdownSignal: shutdownSignalOf(state, options.shutdownSignal),
+    // Set as the environ is built, with the other `tsgi.*` keys: one shape for every request.
+    [WAIT_UNTIL_OPTION]: waitUntilOf(state),
   };
   for (const server of listener.requestServers) {
     server.on('request', createHandler(app, handlerOptions, state));

@@ -83,3 +83,15 @@ export interface ExchangeState {
   /** An app error: logged; a 500 before the headers are out; after, the connection is cut. */
   fail(error: unknown): void;
 }
+
+/**
+ * The `tsgi.wait_until` of a server: the promise is kept in `state.waiting` until it settles,
+ * for `close()` to wait for (its rejection is the caller's to report: it is only observed here).
+ */
+export function waitUntilOf(state: ServerState): (promise: Promise<unknown>) => void {
+  return (promise) => {
+    state.waiting.add(promise);
+    const forget = () => void state.waiting.delete(promise);
+    promise.then(forget, forget);
+  };
+}
