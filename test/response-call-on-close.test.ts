@@ -5,7 +5,7 @@
  * waits for it too.
  */
 import { existsSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Request, Response, defineMiddleware } from 'tsgi';
 import { TestClient, TestClientError } from 'tsgi/testing';
 import { deferred, sleep, start, until } from './node-helpers.ts';
@@ -286,6 +286,25 @@ describe('callOnClose in the TestClient', () => {
     await client.get('/none');
     expect(calls).toBe(2);
   });
+});
+
+describe('callOnClose work that never settles, in the TestClient', () => {
+  it('says which call waits for it, instead of hanging the test without a word', async () => {
+    const app = Request.application(() => {
+      const res = new Response('ok\n');
+      res.callOnClose(() => new Promise(() => {}));
+      return res;
+    });
+    const warned: string[] = [];
+    const spy = vi.spyOn(console, 'warn').mockImplementation((message: unknown) => void warned.push(String(message)));
+    try {
+      void new TestClient(app).get('/stuck');
+      await until(() => warned.length > 0);
+      expect(warned[0]).toMatch(/GET http:\/\/localhost\/stuck .*res\.callOnClose.* 2 s/);
+    } finally {
+      spy.mockRestore();
+    }
+  }, 10_000);
 });
 
 describe('callOnClose under a fetch handler', () => {

@@ -228,7 +228,7 @@ export class TestClient {
     /** The checks of an exchange over, once its body is. */
     const finish = async () => {
       linted?.assertClosed();
-      await settled(waiting);
+      await settled(waiting, `${method} ${url.href}`);
       checkErrors();
     };
     const live = answer.body instanceof Uint8Array ? null : answer.body;
@@ -252,7 +252,7 @@ export class TestClient {
       answer = { ...answer, body: watched as AsyncIterableIterator<Uint8Array> };
     } else {
       linted?.assertClosed();
-      await settled(waiting);
+      await settled(waiting, `${method} ${url.href}`);
     }
     const res = testResponse(answer, {
       request: new Request(environ),
@@ -299,9 +299,25 @@ function givenOptions(options: RequestOptions): RequestOptions {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as RequestOptions;
 }
 
-/** Settles once every promise in `waiting` has, including those added meanwhile. */
-async function settled(waiting: Array<Promise<unknown>>): Promise<void> {
-  for (let done = 0; done < waiting.length; done = waiting.length) await Promise.allSettled(waiting.slice(done));
+/** How long the work after an answer may run before the client says what it waits for, in ms. */
+const SLOW_WORK_WARNING = 2000;
+
+/**
+ * Settles once every promise in `waiting` has, including those added meanwhile; there is no
+ * limit, but past {@link SLOW_WORK_WARNING} it says once, with `console.warn`, which call
+ * (`call`, its method and URL) waits for `res.callOnClose` work, so a test that hangs on work
+ * that never settles says why before its runner's timeout.
+ */
+async function settled(waiting: Array<Promise<unknown>>, call: string): Promise<void> {
+  if (waiting.length === 0) return;
+  const timer = setTimeout(() => {
+    console.warn(`TestClient: ${call} is still waiting for the work given to res.callOnClose (or tsgi.wait_until) after ${SLOW_WORK_WARNING / 1000} s; the call settles once that work has`);
+  }, SLOW_WORK_WARNING);
+  try {
+    for (let done = 0; done < waiting.length; done = waiting.length) await Promise.allSettled(waiting.slice(done));
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The log text for a failure message: indented, or nothing. */
