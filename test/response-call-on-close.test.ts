@@ -184,6 +184,30 @@ describe('tsgi.wait_until under serve()', () => {
   });
 });
 
+describe('callOnClose at close() past a stuck app', () => {
+  it('waits for the work until the timeout given, though it stopped waiting for an app that ignores the signal', async () => {
+    let finished = false;
+    const app = Request.application((req) => {
+      if (req.path === '/stuck') return new Promise<Response>(() => {}); // ignores tsgi.signal
+      const res = new Response('ok\n');
+      res.callOnClose(async () => {
+        await sleep(2500);
+        finished = true;
+      });
+      return res;
+    });
+    const server = await start(app);
+    const leaving = new AbortController();
+    const stuck = fetch(`${server.url}/stuck`, { signal: leaving.signal }).catch(() => undefined);
+    expect(await (await fetch(`${server.url}/work`)).text()).toBe('ok\n');
+    await sleep(50);
+    leaving.abort();
+    await stuck;
+    await server.close({ timeout: 6000 });
+    expect(finished).toBe(true);
+  }, 15_000);
+});
+
 describe('callOnClose when the client leaves', () => {
   it("runs once the streamed body's finally has run", async () => {
     const events: string[] = [];

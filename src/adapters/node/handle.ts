@@ -41,8 +41,10 @@ export interface ServerHandle {
    * promise; a shorter `timeout` given then moves the cut forward (`close({ timeout: 0 })` cuts
    * what remains at once, as a second Ctrl-C does, and stops waiting for bodies still
    * closing and apps still working, which are otherwise waited for `timeout` more
-   * milliseconds, 2 s at most), and
+   * milliseconds, 2 s at most, and the work below), and
    * `idle: 'close'` given then closes the idle connections an earlier `idle: 'expire'` kept.
+   * Then it waits for the work apps handed over to run after their answers
+   * (`res.callOnClose`, `tsgi.wait_until`), until `timeout` milliseconds after the call.
    *
    * `idle` says what becomes of idle HTTP/1 keep-alive connections (see {@link CloseOptions}):
    * closed at once (`'close'`, the default, as Node's `server.close()`, uvicorn and gunicorn
@@ -143,8 +145,10 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
           // the apps cut before they answered have settled (their access log lines written),
           // for `timeout` more (2 s at most: an app or a body awaiting what ignores the signal
           // never settles, and one that heeds it is done in milliseconds).
-          const grace = setTimeout(giveUp!, Math.min(timeout, BODY_CLOSE_GRACE));
-          void Promise.race([appsAndBodies(state), givenUp]).then(async () => {
+          // The grace ends this wait only: the work after the answers still has until the deadline.
+          let grace: NodeJS.Timeout | undefined;
+          const graceOver = new Promise<void>((over) => (grace = setTimeout(over, Math.min(timeout, BODY_CLOSE_GRACE))));
+          void Promise.race([appsAndBodies(state), graceOver, givenUp]).then(async () => {
             clearTimeout(grace);
             // Then the work run after the answers (`res.callOnClose`), until the deadline.
             if (state.waiting.size > 0) {
