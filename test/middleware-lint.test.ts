@@ -87,6 +87,7 @@ describe('lint: the environ (server side)', () => {
     ['multithread', (e) => (e['tsgi.multithread'] = 'yes' as never), /tsgi\.multithread must be a boolean/],
     ['signal', (e) => (e['tsgi.signal'] = {} as never), /tsgi\.signal must be an AbortSignal/],
     ['shutdown signal', (e) => (e['tsgi.shutdown_signal'] = 'soon' as never), /tsgi\.shutdown_signal must be an AbortSignal/],
+    ['wait until', (e) => (e['tsgi.wait_until'] = Promise.resolve() as never), /tsgi\.wait_until must be a function/],
   ];
   it.each(cases)('%s', async (_name, breakIt, message) => {
     const environ = Request.blank('/a').environ;

@@ -102,6 +102,8 @@ export function checkEnviron(environ: Environ): void {
     const signal = environ[key];
     if (signal !== undefined && !(signal instanceof AbortSignal)) fail(`${key} must be an AbortSignal when present`, `got ${describe(signal)}`);
   }
+  const waitUntil = environ['tsgi.wait_until'];
+  if (waitUntil !== undefined && typeof waitUntil !== 'function') fail('tsgi.wait_until must be a function when present (spec §2.7)', `got ${describe(waitUntil)}`);
 }
 
 /** Replaces a live `tsgi.input` with one that checks its chunks, and `tsgi.errors` likewise. */
