@@ -39,8 +39,11 @@ export abstract class ResponseServing {
    * turn of the event loop than the one the server wrote the body's end in; also when the
    * body failed, the client left before the end, or nothing was sent (HEAD, 204, 304). They run
    * each time the response is served, and only when it is (through `respond()`, `toApp()`, or
-   * returned from a `Request.application` handler), not when it is read or converted
-   * (`text()`, `toFetch()`).
+   * returned from a `Request.application` handler, alone or under middleware), not when it is
+   * read or converted (`text()`, `toFetch()`); a response a layer got from `req.getResponse()`
+   * and read or dropped instead of sending runs them when the request ends. They stay on the
+   * response: one kept at module level runs every function added to it at each serve (added
+   * per request, they accumulate), as Werkzeug's do.
    *
    * What a function throws or rejects with is logged to `tsgi.errors` (the server's `log`),
    * as `[tsgi] POST /hook HTTP/1.1 (callOnClose): …`, and the next one still runs; the server
