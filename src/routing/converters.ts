@@ -56,10 +56,18 @@ function readFloat(text: string): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
-/** `<string:name>` (the default, `<name>`): any non-empty text without `/`. */
+/**
+ * `<string:name>` (the default, `<name>`): any non-empty text without `/`. In a pattern it
+ * takes Werkzeug's arguments `length`, `minlength`, `maxlength` (`<string(length=2):lang>`,
+ * docs/routing.md#converter-arguments).
+ */
 export const stringConverter: Converter<string> = { regex: '[^/]+', toValue: (text) => text, toUrl: (value) => value, weight: 100 };
 
-/** `<int:id>`: decimal digits, as a safe integer (`007` reads 7; too large a number does not match). */
+/**
+ * `<int:id>`: decimal digits, as a safe integer (`007` reads 7; too large a number does not match).
+ * In a pattern it takes Werkzeug's arguments `fixed_digits`, `min`, `max`, `signed`
+ * (`<int(min=1):page>`, docs/routing.md#converter-arguments).
+ */
 export const intConverter: Converter<number> = {
   regex: '\\d+',
   toValue: readInt,
@@ -89,7 +97,8 @@ function plainDecimal(value: number): string {
  * `<float:x>`: `digits.digits`, as a finite number (Werkzeug's `FloatConverter`); digits too
  * many for a double (past `Number.MAX_VALUE`, which reads as `Infinity`) do not match, as a
  * too large `<int>` does not. It builds from any non-negative finite number, written without
- * an exponent so that the URL matches back.
+ * an exponent so that the URL matches back. In a pattern it takes Werkzeug's arguments `min`,
+ * `max`, `signed` (`<float(signed=True):x>`, docs/routing.md#converter-arguments).
  */
 export const floatConverter: Converter<number> = {
   regex: '\\d+\\.\\d+',
