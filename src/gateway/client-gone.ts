@@ -16,7 +16,7 @@ import { logError, requestLine } from './log.ts';
 const NOTHING = (): void => undefined;
 
 /**
- * Calls `then` once, if the client of `environ` goes away before {@link forgetClientGone} is
+ * Calls `then` once, if the client of `environ` goes away before {@link unwatchClientGone} is
  * called with the same `then`; a layer calls that once the app it awaits has settled.
  *
  * Under a server that tells of a client gone (its `tsgi.head_settled` wait has a `gone` slot:
@@ -50,7 +50,7 @@ export function watchClientGone(environ: Environ, then: () => void): void {
 }
 
 /** Ends the watch {@link watchClientGone} set with `then` on `environ`; harmless when called again. */
-export function forgetClientGone(environ: Environ, then: () => void): void {
+export function unwatchClientGone(environ: Environ, then: () => void): void {
   const wait = environ['tsgi.head_settled'] as HeadWait | undefined;
   const gone = wait?.gone;
   if (gone === then) {

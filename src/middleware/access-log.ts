@@ -13,7 +13,7 @@ import { isHTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
-import { forgetClientGone, watchClientGone } from '../gateway/client-gone.ts';
+import { unwatchClientGone, watchClientGone } from '../gateway/client-gone.ts';
 import { isThenable } from '../gateway/body.ts';
 import { isBrokenOff } from '../gateway/readable-input.ts';
 import { stoppedWithClient } from '../request/input.ts';
@@ -229,7 +229,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       }
       throw error;
     } finally {
-      if (gone !== undefined) forgetClientGone(environ, gone);
+      if (gone !== undefined) unwatchClientGone(environ, gone);
     }
   };
 }
