@@ -1,5 +1,5 @@
 /**
- * directoryApp with `precompressed: true` serves the precompressed siblings a build leaves next to a file (`app.js.br`,
+ * directoryApp with `precompressed: true` serves the precompressed copies a build leaves next to a file (`app.js.br`,
  * `app.js.gz`) to the clients that accept their coding, over a socket.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
@@ -31,7 +31,7 @@ beforeAll(() => {
   write('assets/gz-only.css', `body{color:red}\n`.repeat(100));
   write('assets/gz-only.css.gz', zlib.gzipSync(`body{color:red}\n`.repeat(100)));
   write('assets/plain.js', JS);
-  // Rebuilt after its siblings were made: they are stale.
+  // Rebuilt after its copies were made: they are stale.
   write('assets/stale.js', JS, new Date(BUILT.getTime() + 60_000));
   write('assets/stale.js.br', zlib.brotliCompressSync('export const old = 1;\n'));
   write('index.html', `<!doctype html><title>spa</title>${'<p>x</p>'.repeat(200)}`);
@@ -48,8 +48,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('directoryApp: precompressed siblings', () => {
-  it('serves no sibling without precompressed: true (the default): the file itself, no Vary', async () => {
+describe('directoryApp: precompressed copies', () => {
+  it('serves no copy without precompressed: true (the default): the file itself, no Vary', async () => {
     for (const options of [{}, { precompressed: false }]) {
       const server = await start(lint(directoryApp(root, options)));
       const res = await request(`${server.url}/assets/app.js`, { headers: { 'accept-encoding': 'br, gzip' } });
@@ -62,7 +62,7 @@ describe('directoryApp: precompressed siblings', () => {
     }
   });
 
-  it('serves the .br or .gz sibling with its coding, length and own strong ETag, and Vary on every answer', async () => {
+  it('serves the .br or .gz copy with its coding, length and own strong ETag, and Vary on every answer', async () => {
     const server = await start(lint(directoryApp(root, { precompressed: true })));
     const identity = await request(`${server.url}/assets/app.js`);
     expect([identity.status, identity.body.toString(), identity.headers['content-encoding'], identity.headers.vary]).toEqual([200, JS, undefined, 'Accept-Encoding']);
@@ -85,10 +85,10 @@ describe('directoryApp: precompressed siblings', () => {
     // HEAD: the fields GET would get.
     const head = await request(`${server.url}/assets/app.js`, { method: 'HEAD', headers: { 'accept-encoding': 'br' } });
     expect([head.headers['content-encoding'], head.headers['content-length'], head.body.length]).toEqual(['br', String(BR.length), 0]);
-    // An index file has its siblings too.
+    // An index file has its copies too.
     const index = await request(`${server.url}/`, { headers: { 'accept-encoding': 'gzip' } });
     expect([index.headers['content-encoding'], index.headers['content-type']]).toEqual(['gzip', 'text/html; charset=utf-8']);
-    // A file without siblings is as before: no Vary.
+    // A file without copies is as before: no Vary.
     const plain = await request(`${server.url}/assets/plain.js`, { headers: { 'accept-encoding': 'br, gzip' } });
     expect([plain.headers['content-encoding'], plain.headers.vary]).toEqual([undefined, undefined]);
   });
@@ -116,7 +116,7 @@ describe('directoryApp: precompressed siblings', () => {
     expect([several.status, several.headers['content-encoding']]).toEqual([206, undefined]);
   });
 
-  it('ignores a sibling older than the file, a link to a dotfile and a link out of the root', async () => {
+  it('ignores a copy older than the file, a link to a dotfile and a link out of the root', async () => {
     const server = await start(lint(directoryApp(root, { precompressed: true })));
     const stale = await request(`${server.url}/assets/stale.js`, { headers: { 'accept-encoding': 'br' } });
     expect([stale.headers['content-encoding'], stale.body.toString()]).toEqual([undefined, JS]);
@@ -126,7 +126,7 @@ describe('directoryApp: precompressed siblings', () => {
     expect([out.headers['content-encoding'], out.body.toString()]).toEqual([undefined, JS]);
   });
 
-  it('under compress: the sibling is sent as it is, never compressed twice; another coding is made on the fly', async () => {
+  it('under compress: the copy is sent as it is, never compressed twice; another coding is made on the fly', async () => {
     const server = await start(lint(compress(directoryApp(root, { precompressed: true }))));
     const br = await request(`${server.url}/assets/app.js`, { headers: { 'accept-encoding': 'br' } });
     expect([br.headers['content-encoding'], br.headers.vary, br.headers['content-length']]).toEqual(['br', 'Accept-Encoding', String(BR.length)]);

@@ -15,7 +15,7 @@ import { Response } from '../response/response.ts';
 import { isBelow, joinBelow, realBelow, safeSegments } from './safe-path.ts';
 import { redirectToCleanPath } from './clean-path.ts';
 import { ALLOW, type FileOptions, contentTypeOf, fixedHeaders, sendFile } from './static-file.ts';
-import { chooseSibling } from './static-precompressed.ts';
+import { choosePrecompressed } from './static-precompressed.ts';
 
 /** Options of {@link directoryApp}. */
 export interface DirectoryOptions extends FileOptions {
@@ -160,8 +160,8 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
         const found = await locate(root, copy, follow);
         return servable(found) ? found : null;
       };
-      const { sibling, vary } = await chooseSibling(environ, file, contentTypeOf(fixed, name), find);
-      return sendFile(environ, startResponse, sibling?.path ?? file.path, fixed, name, { encoding: sibling?.coding ?? null, vary, identity: sibling === null ? undefined : file.path });
+      const { copy, vary } = await choosePrecompressed(environ, file, contentTypeOf(fixed, name), find);
+      return sendFile(environ, startResponse, copy?.path ?? file.path, fixed, name, { encoding: copy?.coding ?? null, vary, identity: copy === null ? undefined : file.path });
     };
     if (!located.directory) {
       return pathInfo.endsWith('/') ? notFound() : send(located, target);

@@ -10,14 +10,14 @@ import { type Environ } from '../gateway/types.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
 
 /** A coding a precompressed copy may have. */
-export type SiblingCoding = 'br' | 'gzip';
+export type PrecompressedCoding = 'br' | 'gzip';
 
 /** The codings looked for, most preferred first (ties go to Brotli, as in `compress`), with their file-name suffix. */
-const SIBLINGS: ReadonlyArray<{ coding: SiblingCoding; suffix: string }> = [
+const COPIES: ReadonlyArray<{ coding: PrecompressedCoding; suffix: string }> = [
   { coding: 'br', suffix: '.br' },
   { coding: 'gzip', suffix: '.gz' },
 ];
-const CODINGS: readonly SiblingCoding[] = SIBLINGS.map((s) => s.coding);
+const CODINGS: readonly PrecompressedCoding[] = COPIES.map((s) => s.coding);
 
 /** A file found on disk: the path to serve and its modification time (ms since the epoch). */
 export interface FoundFile {
@@ -25,15 +25,15 @@ export interface FoundFile {
   readonly mtimeMs: number;
 }
 
-/** @internal What {@link chooseSibling} decided for a request. */
-export interface SiblingChoice {
+/** @internal What {@link choosePrecompressed} decided for a request. */
+export interface PrecompressedChoice {
   /** The copy to serve in the file's place, or `null` to serve the file itself. */
-  readonly sibling: (FoundFile & { readonly coding: SiblingCoding }) | null;
+  readonly copy: (FoundFile & { readonly coding: PrecompressedCoding }) | null;
   /** The file has copies, so its answers vary by `Accept-Encoding` (the identity one too). */
   readonly vary: boolean;
 }
 
-const NONE: SiblingChoice = { sibling: null, vary: false };
+const NONE: PrecompressedChoice = { copy: null, vary: false };
 
 /**
  * @internal Chooses between `file` and its precompressed copies `<file>.br`, `<file>.gz`.
@@ -47,20 +47,20 @@ const NONE: SiblingChoice = { sibling: null, vary: false };
  * the file itself, so a part never mixes coded bytes with identity offsets (and a
  * `multipart/byteranges` body is never labelled with the coding of its parts).
  */
-export async function chooseSibling(
+export async function choosePrecompressed(
   environ: Environ,
   file: FoundFile,
   contentType: string,
   find: (path: string) => Promise<FoundFile | null>,
-): Promise<SiblingChoice> {
+): Promise<PrecompressedChoice> {
   if (compressible(contentType) !== true) return NONE;
-  const found = await Promise.all(SIBLINGS.map(({ suffix }) => find(file.path + suffix)));
-  const fresh = new Map<SiblingCoding, FoundFile>();
+  const found = await Promise.all(COPIES.map(({ suffix }) => find(file.path + suffix)));
+  const fresh = new Map<PrecompressedCoding, FoundFile>();
   found.forEach((copy, i) => {
-    if (copy !== null && copy.mtimeMs >= file.mtimeMs) fresh.set(SIBLINGS[i]!.coding, copy);
+    if (copy !== null && copy.mtimeMs >= file.mtimeMs) fresh.set(COPIES[i]!.coding, copy);
   });
   if (fresh.size === 0) return NONE;
-  if (environ.HTTP_RANGE !== undefined) return { sibling: null, vary: true };
+  if (environ.HTTP_RANGE !== undefined) return { copy: null, vary: true };
   const coding = chooseCoding(environ.HTTP_ACCEPT_ENCODING as string | undefined, CODINGS.filter((c) => fresh.has(c)));
-  return { sibling: coding === null ? null : { ...fresh.get(coding)!, coding }, vary: true };
+  return { copy: coding === null ? null : { ...fresh.get(coding)!, coding }, vary: true };
 }
