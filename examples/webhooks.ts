@@ -22,7 +22,7 @@
  * @module
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { HTTPBadRequest, HTTPUnsupportedMediaType, Request, Response } from 'tsgi';
+import { HTTPBadRequest, HTTPServiceUnavailable, HTTPUnsupportedMediaType, Request, Response } from 'tsgi';
 
 /** An event as the sender posts it: an id, a type, and whatever else. */
 export interface WebhookEvent {
@@ -33,8 +33,8 @@ export interface WebhookEvent {
 
 /** Options of {@link createWebhooks}. */
 export interface WebhookOptions {
-  /** The signing secret shared with the sender. */
-  secret: string;
+  /** The signing secret shared with the sender; without one, every event is refused (503). */
+  secret: string | undefined;
   /** The work done for each new event, after the answer; may return a promise. */
   handle: (event: WebhookEvent) => unknown;
   /** Seconds a signature's timestamp may be away from now. Default 300. */
@@ -78,6 +78,8 @@ export function createWebhooks(options: WebhookOptions) {
   const received = new Set<string>();
   return Request.application(async (req) => {
     if (req.method !== 'POST') return new Response('Post events here.\n', { status: 405, headers: { Allow: 'POST' } });
+    // No default secret: a receiver deployed without one would take forged events.
+    if (secret === undefined || secret === '') throw new HTTPServiceUnavailable('No signing secret is set (WEBHOOK_SECRET): no event is accepted.');
     if (req.contentType !== 'application/json') throw new HTTPUnsupportedMediaType('Send application/json.');
     const header = req.headers.get('Stripe-Signature');
     if (header === null) throw new HTTPBadRequest('No Stripe-Signature header.');
@@ -101,8 +103,8 @@ export function createWebhooks(options: WebhookOptions) {
   });
 }
 
-/** The receiver as `tsgi serve` runs it: the secret from `WEBHOOK_SECRET`; events logged. */
+/** The receiver as `tsgi serve` runs it: the secret from `WEBHOOK_SECRET` (events refused without it); events logged. */
 export const app = createWebhooks({
-  secret: process.env.WEBHOOK_SECRET ?? 'whsec_example',
+  secret: process.env.WEBHOOK_SECRET,
   handle: (event) => console.log(`webhook ${event.type} ${event.id}`),
 });

@@ -53,6 +53,15 @@ describe('examples/webhooks.ts', () => {
     expect(await reason(signed('[]'), 400, '[]')).toBe('Send {"id": string, "type": string, …}.');
   });
 
+  it('refuses every event without a signing secret (no default one to forge with)', async () => {
+    for (const missing of [undefined, '']) {
+      const client = new TestClient(createWebhooks({ secret: missing, handle: () => {} }));
+      const body = JSON.stringify({ id: 'evt_3', type: 'x' });
+      const res = await client.post('/', { body, headers: signed(body), status: 503 });
+      expect(res.textBody).toContain('No signing secret is set (WEBHOOK_SECRET)');
+    }
+  });
+
   it('accepts any of several v1 signatures (a secret being rolled)', () => {
     expect(parseSignatureHeader('t=12,v1=ab,v0=zz,v1=cd')).toEqual({ timestamp: 12, signatures: ['ab', 'cd'] });
     expect(parseSignatureHeader('t=x,v1=ab')).toBeNull();
