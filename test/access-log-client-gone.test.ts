@@ -115,6 +115,29 @@ async function leavesWhileHanging(serveIt: (app: AppLike) => Promise<{ port: num
   });
 }
 
+/**
+ * An HTTP/2 client of `url` resets its stream once the hanging app was `entered`: `oneLine`
+ * checks the one 499 line (and `meanwhile`, given the session, while the app still hangs).
+ */
+async function resetWhileHanging(
+  url: string,
+  entered: Promise<void>,
+  oneLine: (meanwhile?: () => void) => Promise<void>,
+  meanwhile?: (session: http2.ClientHttp2Session) => void,
+): Promise<void> {
+  const session = http2.connect(url);
+  session.on('error', () => {});
+  try {
+    const stream = session.request({ ':path': '/stuck' });
+    stream.on('error', () => {});
+    await entered;
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+    await oneLine(meanwhile && (() => meanwhile(session)));
+  } finally {
+    session.close();
+  }
+}
+
 describe('accessLog: a client gone before a never-settling app answered', () => {
   it('is logged 499 close at once under serve() over HTTP/1.1, and only once', async () => {
     await leavesWhileHanging(async (app) => start(app));
@@ -159,16 +182,9 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
     const { logged, entered, oneLine } = hanging();
     const server = http2.createServer(toNodeHandler(logged) as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    session.on('error', () => {});
     try {
-      const stream = session.request({ ':path': '/stuck' });
-      stream.on('error', () => {});
-      await entered;
-      stream.close(http2.constants.NGHTTP2_CANCEL);
-      await oneLine();
+      await resetWhileHanging(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, entered, oneLine);
     } finally {
-      session.close();
       await new Promise((resolve) => server.close(resolve));
     }
   });
@@ -176,20 +192,8 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
   it('is logged 499 close at once when the client resets its HTTP/2 stream (h2c), and only once', async () => {
     const { logged, entered, oneLine } = hanging();
     const server = await start(logged, { http2: 'h2c' });
-    const session = http2.connect(server.url);
-    session.on('error', () => {});
-    try {
-      const stream = session.request({ ':path': '/stuck' });
-      stream.on('error', () => {});
-      await entered;
-      stream.close(http2.constants.NGHTTP2_CANCEL);
-      await oneLine(() => {
-        // The session stays open: the server saw the stream's reset, not the connection's end.
-        expect(session.closed).toBe(false);
-      });
-    } finally {
-      session.close();
-    }
+    // The session stays open: the server saw the stream's reset, not the connection's end.
+    await resetWhileHanging(server.url, entered, oneLine, (session) => expect(session.closed).toBe(false));
   });
 
   it('is logged once by each of two accessLog layers, at once', async () => {

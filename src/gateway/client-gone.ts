@@ -12,6 +12,7 @@
 import type { Environ } from './types.ts';
 import type { HeadWait } from './server-status.ts';
 import { logError, requestLine } from './log.ts';
+import { shutdownWatchFor } from './shutdown.ts';
 
 const NOTHING = (): void => undefined;
 
@@ -102,41 +103,20 @@ function callWatch(environ: Environ, then: () => void): void {
 }
 
 /**
- * The watches waiting on each server's `tsgi.shutdown_signal` (see {@link watchShutdownCut}):
- * one listener on the signal for all of them, so that a watch costs a request a `Set` entry,
- * not a listener of its own.
- */
-const waiting = new WeakMap<AbortSignal, Set<() => void>>();
-
-/**
  * {@link watchClientGone} under a server that does not tell of a client gone: `then` once the
- * graceful shutdown (`tsgi.shutdown_signal`) began and `tsgi.signal` then aborted.
+ * graceful shutdown (`tsgi.shutdown_signal`) began and `tsgi.signal` then aborted. The watch is
+ * the signal's {@link ShutdownWatch} (one listener on the signal for all requests, a `Set`
+ * entry each).
  */
 function watchShutdownCut(environ: Environ, then: () => void): () => void {
   const shutdown = environ['tsgi.shutdown_signal'];
   if (!(shutdown instanceof AbortSignal)) return NOTHING;
-  if (shutdown.aborted) return whenSignalAborts(environ, then);
-  let watches = waiting.get(shutdown);
-  if (watches === undefined) {
-    const all = new Set<() => void>();
-    watches = all;
-    waiting.set(shutdown, all);
-    shutdown.addEventListener(
-      'abort',
-      () => {
-        for (const begin of [...all]) begin();
-        all.clear();
-      },
-      { once: true },
-    );
-  }
   let stop = NOTHING;
-  const begin = () => {
+  const forget = shutdownWatchFor(shutdown).watch(() => {
     stop = whenSignalAborts(environ, then);
-  };
-  watches.add(begin);
+  });
   return () => {
-    watches.delete(begin);
+    forget();
     stop();
     stop = NOTHING;
   };

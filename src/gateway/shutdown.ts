@@ -115,7 +115,17 @@ export class ShutdownWatch {
 export function shutdownWatchOf(signal: AbortSignal | undefined): ShutdownWatch | undefined {
   if (signal === undefined) return undefined;
   if (!(signal instanceof AbortSignal)) throw new TypeError('shutdownSignal must be an AbortSignal');
-  return new ShutdownWatch(signal);
+  return shutdownWatchFor(signal);
+}
+
+/** The {@link ShutdownWatch} of each shutdown signal: one per signal, however many adapters or layers watch it. */
+const watches = new WeakMap<AbortSignal, ShutdownWatch>();
+
+/** The one {@link ShutdownWatch} of `signal` (a request's `tsgi.shutdown_signal`, say), made at its first use. */
+export function shutdownWatchFor(signal: AbortSignal): ShutdownWatch {
+  let watch = watches.get(signal);
+  if (watch === undefined) watches.set(signal, (watch = new ShutdownWatch(signal)));
+  return watch;
 }
 
 /**
