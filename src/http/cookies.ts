@@ -44,11 +44,14 @@ export interface CookieOptions {
  * instead of being sent to be dropped without a word: `SameSite=None` or `Partitioned`
  * without `Secure`, a `__Secure-` name without `Secure`, and a `__Host-` name without
  * `Secure`, with a `Domain`, or with a `Path` other than `/` (prefixes compared
- * case-insensitively, as browsers do).
+ * case-insensitively, as browsers do); and a name and encoded value of more than
+ * 4096 bytes together (§5.7 step 3; Werkzeug's `dump_cookie` only
+ * warns).
  *
  * @throws TypeError for a name that is not a token, or a path/domain/encoded value with
  *   characters a cookie cannot carry (from `cookie`), a value that is not valid Unicode (a
- *   lone surrogate), a non-finite `maxAge`, or a line a browser would refuse (above).
+ *   lone surrogate), a non-finite `maxAge`, or a line a browser would refuse (above);
+ *   RangeError for a cookie over 4096 bytes, the message giving its size.
  */
 export function serializeSetCookie(name: string, value: string, options: CookieOptions = {}): string {
   const { maxAge, path = '/', sameSite, encode, ...rest } = options;
@@ -59,8 +62,9 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
     if (!Number.isFinite(maxAge)) throw new TypeError(`maxAge must be a finite number of seconds`);
     expires ??= new Date(Date.now() + Math.floor(maxAge) * 1000);
   }
+  let line: string;
   try {
-    return serialize(name, value, {
+    line = serialize(name, value, {
       ...rest,
       ...(encode ? { encode } : {}),
       ...(maxAge !== undefined ? { maxAge: Math.floor(maxAge) } : {}),
@@ -73,7 +77,20 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
     if (error instanceof URIError) throw new TypeError(`cookie ${JSON.stringify(name)}: the value is not valid Unicode (a lone surrogate)`, { cause: error });
     throw error;
   }
+  // `cookie` lets only ASCII through in the name and the encoded value: characters are bytes.
+  const end = line.indexOf(';');
+  const size = (end === -1 ? line.length : end) - 1;
+  if (size > MAX_COOKIE_SIZE) {
+    throw new RangeError(`cookie ${JSON.stringify(name)} is ${size} bytes (name and value), over ${MAX_COOKIE_SIZE}: browsers would not store it`);
+  }
+  return line;
 }
+
+/**
+ * The most bytes a cookie's name and value may hold together, 4096: browsers ignore a
+ * `Set-Cookie` past it (RFC 6265bis §5.7 step 3, §6.1).
+ */
+const MAX_COOKIE_SIZE = 4096;
 
 /** Names whose prefix asks for `Secure` (`__secure-`, `__host-`), lower-cased, as `prefixOf` answers. */
 type CookiePrefix = '__secure-' | '__host-' | null;

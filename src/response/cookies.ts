@@ -20,7 +20,8 @@ export abstract class ResponseCookies {
    * @throws TypeError for an invalid name or attribute (from `cookie`), and for a cookie
    *   browsers refuse to store: `sameSite: 'none'` or `partitioned` without `secure`, a
    *   `__Secure-` name without `secure`, a `__Host-` name without `secure`, with a `domain`
-   *   or with a `path` other than `'/'` (RFC 6265bis §4.1.3).
+   *   or with a `path` other than `'/'` (RFC 6265bis §4.1.3); RangeError when the name and
+   *   encoded value come to more than 4096 bytes, which browsers ignore (§5.7).
    */
   setCookie(name: string, value: string, options?: CookieOptions): this {
     this.headers.add('Set-Cookie', serializeSetCookie(name, value, options));
