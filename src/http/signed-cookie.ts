@@ -16,8 +16,9 @@ import { type SigningKeys, Signer } from './signed-value.ts';
  */
 export interface SignedCookieAttributes {
   /**
-   * `Secure` cookie attribute (HTTPS only); default false. Set it true in production. Required
-   * with `sameSite: 'none'` and with a `__Secure-` or `__Host-` cookie name.
+   * `Secure` cookie attribute (HTTPS only); default false (`CookieSessions`: the request's
+   * scheme). Set it true in production. Required with `sameSite: 'none'` and with a
+   * `__Secure-` or `__Host-` cookie name.
    */
   secure?: boolean | undefined;
   /** `SameSite` cookie attribute; default `'lax'`. `'none'` needs `secure: true`. */
@@ -57,6 +58,8 @@ export class SignedCookie {
   /** The clock, in milliseconds since the epoch. */
   readonly now: () => number;
   readonly #signer: Signer;
+  /** The `secure` option as given: `undefined` lets {@link setCookie}'s caller decide. */
+  readonly #secure: boolean | undefined;
   readonly #attributes: { path: string; domain?: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none'; httpOnly: true };
 
   /**
@@ -70,6 +73,7 @@ export class SignedCookie {
     if (!isToken(this.name)) throw new TypeError(`invalid cookie name: ${JSON.stringify(this.name)}`);
     this.maxAge = options.maxAge ?? kind.maxAge;
     checkMaxAge(this.maxAge);
+    this.#secure = options.secure;
     this.#attributes = {
       path: options.path ?? '/',
       ...(options.domain !== undefined ? { domain: options.domain } : {}),
@@ -101,14 +105,23 @@ export class SignedCookie {
     return this.#signer.sign(this.name, json);
   }
 
-  /** The `Set-Cookie` carrying `value`, with a lifetime (`Max-Age`, `Expires`) when given. */
-  setCookie(value: string, lifetime?: { maxAge: number; expires: Date }): string {
-    return serializeSetCookie(this.name, value, { ...this.#attributes, ...lifetime });
+  /**
+   * The `Set-Cookie` carrying `value`, with a lifetime (`Max-Age`, `Expires`) when given.
+   *
+   * @param https whether the request came over https: `Secure` then, when the `secure` option
+   *   was not given (default false).
+   */
+  setCookie(value: string, lifetime?: { maxAge: number; expires: Date }, https = false): string {
+    return serializeSetCookie(this.name, value, { ...this.#attributesFor(https), ...lifetime });
   }
 
-  /** The `Set-Cookie` deleting the cookie. */
-  deleteCookie(): string {
-    return serializeSetCookie(this.name, '', deletionOptions(this.name, this.#attributes));
+  /** The `Set-Cookie` deleting the cookie; `https` as for {@link setCookie}. */
+  deleteCookie(https = false): string {
+    return serializeSetCookie(this.name, '', deletionOptions(this.name, this.#attributesFor(https)));
+  }
+
+  #attributesFor(https: boolean) {
+    return https && this.#secure === undefined ? { ...this.#attributes, secure: true } : this.#attributes;
   }
 
   /** The clock, in whole seconds since the epoch. */

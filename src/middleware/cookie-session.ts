@@ -15,6 +15,14 @@ import { type Flash, type SessionState, Session, sealSession } from './session.t
 
 /** Options of {@link CookieSessions}. */
 export interface CookieSessionOptions extends SignedCookieAttributes {
+  /**
+   * `Secure` cookie attribute (sent over HTTPS only). Default: `Secure` on the cookie set in
+   * answer to an https request (`req.scheme`, which behind a proxy that ends TLS is `https`
+   * under `proxyFix` with `xProto`), none over plain http (development). `true`: always,
+   * required with `sameSite: 'none'` and a `__Secure-` or `__Host-` cookie name. `false`:
+   * never.
+   */
+  secure?: boolean | undefined;
   /** The signing key: at least 32 bytes (e.g. `crypto.randomBytes(32).toString('base64url')`). */
   secret?: string | Uint8Array | undefined;
   /**
@@ -138,7 +146,7 @@ export class CookieSessions {
     return (environ, startResponse) => {
       const session = new Session(() => this.load(environ));
       sessionKey.set(environ, session);
-      return inner(environ, (status, headers, error) => startResponse(status, this.#save(session, headers), error));
+      return inner(environ, (status, headers, error) => startResponse(status, this.#save(session, headers, environ['tsgi.url_scheme'] === 'https'), error));
     };
   };
 
@@ -162,15 +170,18 @@ export class CookieSessions {
     };
   }
 
-  /** `headers` with the session's `Vary`, `Set-Cookie` and `Cache-Control`, as the middleware says. */
-  #save(session: Session, headers: Array<[string, string]>): Array<[string, string]> {
+  /**
+   * `headers` with the session's `Vary`, `Set-Cookie` and `Cache-Control`, as the middleware
+   * says; `https` for a request that came over https (`Secure` unless `secure` says otherwise).
+   */
+  #save(session: Session, headers: Array<[string, string]>, https: boolean): Array<[string, string]> {
     const { accessed, modified, data, flashes } = sealSession(session);
     if (!accessed) return headers;
     const list = new HeaderList(headers);
     appendVary(list.list, 'Cookie');
     if (!modified) return list.list;
     if (data.size === 0 && flashes.length === 0) {
-      list.add('Set-Cookie', this.#cookie.deleteCookie());
+      list.add('Set-Cookie', this.#cookie.deleteCookie(https));
     } else {
       const issued = this.#cookie.seconds();
       const value = this.#cookie.sign({
@@ -183,7 +194,7 @@ export class CookieSessions {
         throw new RangeError(`the session cookie is ${size} bytes, over ${MAX_SIGNED_LENGTH} (browsers would drop it): store less in the session`);
       }
       const maxAge = Math.floor(this.maxAge);
-      list.add('Set-Cookie', this.#cookie.setCookie(value, { maxAge, expires: new Date((issued + maxAge) * 1000) }));
+      list.add('Set-Cookie', this.#cookie.setCookie(value, { maxAge, expires: new Date((issued + maxAge) * 1000) }, https));
     }
     keepPrivate(list);
     return list.list;
