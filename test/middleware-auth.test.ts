@@ -128,11 +128,22 @@ describe('bearerAuth', () => {
 
   it('answers 400 invalid_request for a malformed Bearer value', async () => {
     const server = await start(bearerAuth(whoami(), { realm: 'api', verify }));
-    for (const authorization of ['Bearer', 'Bearer a b', 'Bearer tok-alice, Bearer tok-alice', 'Bearer "quoted"', 'Bearer a=b, c=d', 'Basic x, Bearer y']) {
+    for (const authorization of ['Bearer', 'Bearer ', 'Bearer tok-alice, Bearer tok-alice', 'Bearer tok-alice, Basic eA==', 'Basic x, Bearer y', 'Bearer a$b, Bearer c']) {
       const res = await request(server.url, { headers: { authorization } });
       expect(res.status, authorization).toBe(400);
       expect(res.headers['www-authenticate'], authorization).toMatch(/^Bearer realm="api", error="invalid_request", error_description="[^"]+"$/);
     }
+  });
+
+  it('answers 401 invalid_token for one Bearer credential whose token is malformed (RFC 6750 §3.1)', async () => {
+    const tokens: string[] = [];
+    const server = await start(bearerAuth(whoami(), { realm: 'api', verify: (token) => (tokens.push(token), verify(token)) }));
+    for (const authorization of ['Bearer a$b', 'Bearer "quoted"', 'Bearer a b', 'Bearer a=b, c=d', 'Bearer tok-alice,', 'Bearer tok-alice ~']) {
+      const res = await request(server.url, { headers: { authorization } });
+      expect(res.status, authorization).toBe(401);
+      expect(res.headers['www-authenticate'], authorization).toBe('Bearer realm="api", error="invalid_token", error_description="The access token is malformed."');
+    }
+    expect(tokens).toEqual([]); // verify never sees a token that cannot be one
   });
 
   it('answers 400 for two Authorization lines (raw socket)', async () => {

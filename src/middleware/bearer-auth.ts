@@ -53,9 +53,13 @@ export interface BearerAuthOptions<User> {
  *   `userName`); `app` is called.
  * - No credentials, or another scheme (`Basic …`): 401 with `WWW-Authenticate: Bearer
  *   realm="…"` and no error code (RFC 6750 §3.1).
- * - A malformed request, i.e. a `Bearer` value that is not one token68 (`Bearer a b`,
- *   `Bearer` alone, two `Authorization` lines), a token sent both in the header and the query,
- *   or two `access_token` parameters: 400 with `error="invalid_request"`.
+ * - A malformed request: `Bearer` without a token, two credentials (two `Authorization`
+ *   lines, which arrive joined with `, `), a token sent both in the header and the query, or
+ *   two `access_token` parameters: 400 with `error="invalid_request"`.
+ * - A malformed token, i.e. one `Bearer` credential that is not one b64token (`Bearer a$b`,
+ *   `Bearer a b`, `Bearer "x"`): 401 with `error="invalid_token"` (RFC 6750 §3.1 lists
+ *   malformed tokens there; Spring Security answers the same), so that the client gets a new
+ *   token rather than giving up; `verify` is not called.
  * - A token `verify` refuses: 401 with `error="invalid_token"`.
  *
  * Every refusal carries the `WWW-Authenticate` challenge (with `error_description`) and a
@@ -96,6 +100,9 @@ export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>)
       refusal = new HTTPUnauthorized(undefined, { wwwAuthenticate: plain });
     } else if (found.kind === 'malformed') {
       refusal = invalidRequest(found.reason);
+    } else if (found.kind === 'invalid') {
+      const description = 'The access token is malformed.';
+      refusal = new HTTPUnauthorized(description, { wwwAuthenticate: challenge('invalid_token', description) });
     } else {
       const req = new Request(environ);
       const user = await verify(found.token, req);
@@ -189,7 +196,16 @@ function formatScope(scope: string | readonly string[]): string {
   return tokens.join(' ');
 }
 
-type Found = { kind: 'none' } | { kind: 'malformed'; reason: string } | { kind: 'token'; token: string };
+type Found = { kind: 'none' } | { kind: 'malformed'; reason: string } | { kind: 'invalid' } | { kind: 'token'; token: string };
+
+/**
+ * Whether an `Authorization` value holds a second credential after a comma (`auth-scheme`
+ * then a space, a comma or the end: two lines joined with `, `), quoted-strings aside; an
+ * auth-param (`, c=d`) is not one.
+ */
+function hasSecondCredential(value: string): boolean {
+  return /,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s|,|$)/.test(value.replace(/"(?:[^"\\]|\\.)*"/g, '""'));
+}
 
 /** Where the request carries its token (RFC 6750 §2.1, §2.3), or why it is malformed. */
 function findToken(environ: Environ, allowQuery: boolean): Found {
@@ -199,10 +215,13 @@ function findToken(environ: Environ, allowQuery: boolean): Found {
     const parsed = parseAuthorization(header);
     if (parsed === null) {
       // Any other scheme, even garbled, is "no Bearer credentials"; a garbled Bearer is not.
-      if (/(^|[\s,])bearer(\s|,|$)/i.test(header)) {
-        return { kind: 'malformed', reason: 'The Authorization header is not Bearer followed by one token.' };
-      }
-      return { kind: 'none' };
+      if (!/(^|[\s,])bearer(\s|,|$)/i.test(header)) return { kind: 'none' };
+      const value = header.trim();
+      // One Bearer credential whose token is not a b64token: the access token is malformed
+      // (RFC 6750 §3.1 invalid_token), so that the client gets a new one. No token, or
+      // credentials after a comma (two lines joined, another scheme first): the request is.
+      if (/^bearer\s+\S/i.test(value) && !hasSecondCredential(value)) return { kind: 'invalid' };
+      return { kind: 'malformed', reason: 'The Authorization header is not Bearer followed by one token.' };
     }
     if (parsed.scheme !== 'bearer') return { kind: 'none' };
     fromHeader = parsed.token ?? null;
