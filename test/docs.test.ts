@@ -150,6 +150,29 @@ export const statuses = [none.statusCode, wrong.statusCode, other.statusCode, go
     expect(statuses).toEqual([403, 403, 403, 200, 'done', 200]);
   });
 
+  it('sessions.md: the Revoking example refuses a copy of the cookie kept after the logout', async () => {
+    const { seen } = await run(`${block('Revoking a login')}
+import { CookieSessions } from 'tsgi/middleware';
+import { Request as Req, Response as Res } from 'tsgi';
+import { TestClient } from 'tsgi/testing';
+const sessions = new CookieSessions({ secret: process.env.SESSION_SECRET! });
+const app = sessions.middleware(Req.application((req) => {
+  if (req.pathInfo === '/login') logIn(req, 'bob');
+  if (req.pathInfo === '/logout') logOut(req);
+  return new Res(currentUser(req) ?? 'stranger');
+}));
+const client = new TestClient(app);
+const login = (await client.post('/login')).textBody;
+const kept = client.cookies.get('session')!;
+const before = (await client.get('/')).textBody;
+await client.post('/logout');
+const thief = new TestClient(app);
+thief.cookies.set('session', kept);
+export const seen = [login, before, (await client.get('/')).textBody, (await thief.get('/')).textBody];
+`);
+    expect(seen).toEqual(['bob', 'bob', 'stranger', 'stranger']);
+  });
+
   it('middleware-cors.md: the single-page app example logs in from the front end, refuses a sibling origin, and answers preflights', async () => {
     process.env.SPA_ORIGINS = 'http://localhost:5173';
     const { results } = await run(`${block('A single-page app with a cookie session', 'middleware-cors.md')}
