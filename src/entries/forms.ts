@@ -7,6 +7,7 @@
  * @module
  */
 export { type ParseFormOptions, ParsedForm, parseForm } from '../forms/parse.ts';
+export type { FieldPart, FilePart, FormPart, PartsOptions } from '../forms/parts.ts';
 export { DEFAULT_FORM_LIMITS, type FormLimitName, type FormLimits } from '../forms/limits.ts';
 export { FileUpload, safeFilename } from '../forms/upload.ts';
 export {

@@ -66,95 +66,30 @@ export async function parseMultipart(
   signal?: AbortSignal,
 ): Promise<void> {
   const guard = new MultipartGuard(boundary, limits);
-
-  let failure: unknown;
-  /** The steps waiting in {@link guarded}: each is rejected when the parse fails. */
-  const waiting = new Set<(error: unknown) => void>();
   let bb: busboy.Busboy | undefined;
+  const latch = new FailureLatch(() => bb?.destroy());
   const tasks: Promise<void>[] = [];
   /** Uploads in body order (file tasks finish in any order). */
   const uploads: Array<FileUpload | undefined> = [];
+  const fail = (error: unknown): void => latch.fail(error);
 
-  const fail = (error: unknown): void => {
-    if (failure !== undefined) return;
-    failure = error ?? new Error('form parsing failed');
-    for (const reject of waiting) reject(failure);
-    waiting.clear();
-    bb?.destroy();
-  };
-  /**
-   * Waits for `promise` unless the parse fails first; a late rejection of `promise` is ignored.
-   * (Not `Promise.race` with one long-lived "failed" promise: every race would leave a reaction
-   * on it holding the step's result, so every chunk of the body would stay in memory until the
-   * parse ends.)
-   */
-  const guarded = <T>(promise: Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      if (failure !== undefined) {
-        promise.catch(() => {});
-        reject(failure);
-        return;
-      }
-      waiting.add(reject);
-      promise.then(
-        (value) => {
-          waiting.delete(reject);
-          resolve(value);
-        },
-        (error: unknown) => {
-          waiting.delete(reject);
-          reject(error);
-        },
-      );
+  const open = (): busboy.Busboy =>
+    openParser(contentType, limits, fail, {
+      field: (name, value) => {
+        if (!latch.failed) target.fields.add(name, value);
+      },
+      file: (name, stream, info) => {
+        const slot = uploads.length;
+        uploads.push(undefined);
+        tasks.push(
+          receiveFile(name, stream, info).then((upload) => {
+            uploads[slot] = upload;
+          }, fail),
+        );
+      },
     });
-
-  const open = (): busboy.Busboy => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: { 'content-type': contentType },
-        defParamCharset: 'utf8',
-        preservePath: true,
-        // Backstops, set just past our own limits (busboy fires when a size is *reached*).
-        limits: {
-          fieldSize: limits.maxFieldSize + 1,
-          fieldNameSize: Infinity,
-          fileSize: limits.maxFileSize + 1,
-          fields: limits.maxFields,
-          files: limits.maxFiles,
-        },
-      });
-    } catch (error) {
-      throw new HTTPBadRequest('malformed multipart/form-data Content-Type', { cause: error });
-    }
-    parser.on('error', (error) => fail(malformed(error)));
-    parser.on('fieldsLimit', () => fail(limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`)));
-    parser.on('filesLimit', () => fail(limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`)));
-    parser.on('field', (name: string | undefined, value, info) => {
-      if (info.valueTruncated) {
-        fail(limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${limits.maxFieldSize} bytes`));
-      } else if (failure === undefined) {
-        target.fields.add(name ?? '', value);
-      }
-    });
-    parser.on('file', (name: string | undefined, stream, info) => {
-      const slot = uploads.length;
-      uploads.push(undefined);
-      tasks.push(
-        receiveFile(name ?? '', stream, info).then((upload) => {
-          uploads[slot] = upload;
-        }, fail),
-      );
-    });
-    return parser;
-  };
 
   const receiveFile = async (fieldName: string, stream: Readable, info: busboy.FileInfo): Promise<FileUpload | undefined> => {
-    const filename = info.filename ?? '';
-    stream.on('error', () => {}); // surfaced through the iterator below, or moot after a failure
-    stream.on('limit', () => {
-      fail(limitExceeded('maxFileSize', `file ${quoteName(filename || fieldName)} is larger than ${limits.maxFileSize} bytes`));
-    });
     const writer = new UploadWriter(target.spoolThreshold, target.spool);
     const chunks = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
     try {
@@ -166,11 +101,11 @@ export async function parseMultipart(
           throw malformed(error);
         }
         if (step.done) break;
-        if (failure !== undefined) return undefined;
+        if (latch.failed) return undefined;
         await writer.write(step.value);
       }
-      if (failure !== undefined) return undefined;
-      return await writer.finish({ fieldName, filename, contentType: info.mimeType });
+      if (latch.failed) return undefined;
+      return await writer.finish({ fieldName, filename: info.filename ?? '', contentType: info.mimeType });
     } finally {
       await writer.abort(); // a no-op after finish(); otherwise frees memory and closes the file
     }
@@ -185,9 +120,9 @@ export async function parseMultipart(
     for (;;) {
       let step: IteratorResult<Uint8Array>;
       try {
-        step = await guarded(iterator.next());
+        step = await latch.guard(iterator.next());
       } catch (error) {
-        if (failure !== undefined) throw failure;
+        if (latch.failed) throw latch.failure;
         throw readFailure(input, error);
       }
       if (step.done) break;
@@ -199,30 +134,149 @@ export async function parseMultipart(
       }
       guard.push(chunk);
       bb ??= open();
-      await guarded(write(bb, chunk));
+      await latch.guard(writeParser(bb, chunk));
     }
     if (bb === undefined) return; // an empty body: an empty form
-    await guarded(end(bb));
-    await guarded(Promise.all(tasks));
-    if (failure !== undefined) throw failure;
+    await latch.guard(endParser(bb));
+    await latch.guard(Promise.all(tasks));
+    if (latch.failed) throw latch.failure;
     for (const upload of uploads) if (upload) target.files.add(upload.fieldName, upload);
   } catch (error) {
     fail(error);
     detach();
     await Promise.allSettled(tasks);
-    throw failure;
+    throw latch.failure;
   } finally {
     signal?.removeEventListener('abort', abort);
   }
 }
 
-function write(stream: busboy.Busboy, chunk: Uint8Array): Promise<void> {
+/**
+ * The first failure of a parse, and the steps waiting on it: {@link FailureLatch.fail} records
+ * the first error (later ones are ignored), rejects every step waiting in
+ * {@link FailureLatch.guard} with it and runs the `onFail` given to the constructor once.
+ */
+export class FailureLatch {
+  #failure: unknown = undefined;
+  #failed = false;
+  readonly #waiting = new Set<(error: unknown) => void>();
+  readonly #onFail: () => void;
+
+  /** @param onFail - run once, at the first failure, after the waiting steps were rejected (destroys the parser). */
+  constructor(onFail: () => void) {
+    this.#onFail = onFail;
+  }
+
+  /** True once {@link FailureLatch.fail} was called. */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
+  /** The first error given to {@link FailureLatch.fail}; `undefined` before. */
+  get failure(): unknown {
+    return this.#failure;
+  }
+
+  /** Records `error` (a generic `Error` for none) unless a failure came first. */
+  fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#failure = error ?? new Error('form parsing failed');
+    for (const reject of this.#waiting) reject(this.#failure);
+    this.#waiting.clear();
+    this.#onFail();
+  }
+
+  /**
+   * Waits for `promise` unless the parse fails first; a late rejection of `promise` is ignored.
+   * (Not `Promise.race` with one long-lived "failed" promise: every race would leave a reaction
+   * on it holding the step's result, so every chunk of the body would stay in memory until the
+   * parse ends.)
+   */
+  guard<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.#failed) {
+        promise.catch(() => {});
+        reject(this.#failure);
+        return;
+      }
+      const waiting = this.#waiting;
+      waiting.add(reject);
+      promise.then(
+        (value) => {
+          waiting.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          waiting.delete(reject);
+          reject(error);
+        },
+      );
+    });
+  }
+}
+
+/** What {@link openParser} hands over: each text field whole, each file as busboy's stream. */
+export interface PartHandlers {
+  /** A text field, `name` `''` when the part had none. Not called for a field past `maxFieldSize`. */
+  field(name: string, value: string): void;
+  /** A file part; its stream must be read (or resumed) for the parse to go on (busboy's backpressure). */
+  file(name: string, stream: Readable, info: busboy.FileInfo): void;
+}
+
+/**
+ * A busboy parser for a `multipart/form-data` body with the options tsgi parses with: UTF-8
+ * parameters, paths kept in filenames, and busboy's own limits set just past `limits` as a
+ * backstop (busboy fires when a size is *reached*; {@link MultipartGuard} enforces ours first).
+ * Its errors and limit events go to `fail` (400 malformed, 413 naming the limit).
+ *
+ * @throws HTTPBadRequest (400) for a `Content-Type` busboy cannot read.
+ */
+export function openParser(contentType: string, limits: FormLimits, fail: (error: unknown) => void, handlers: PartHandlers): busboy.Busboy {
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: { 'content-type': contentType },
+      defParamCharset: 'utf8',
+      preservePath: true,
+      limits: {
+        fieldSize: limits.maxFieldSize + 1,
+        fieldNameSize: Infinity,
+        fileSize: limits.maxFileSize + 1,
+        fields: limits.maxFields,
+        files: limits.maxFiles,
+      },
+    });
+  } catch (error) {
+    throw new HTTPBadRequest('malformed multipart/form-data Content-Type', { cause: error });
+  }
+  parser.on('error', (error) => fail(malformed(error)));
+  parser.on('fieldsLimit', () => fail(limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`)));
+  parser.on('filesLimit', () => fail(limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`)));
+  parser.on('field', (name: string | undefined, value, info) => {
+    if (info.valueTruncated) fail(limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${limits.maxFieldSize} bytes`));
+    else handlers.field(name ?? '', value);
+  });
+  parser.on('file', (name: string | undefined, stream, info) => {
+    const filename = info.filename ?? '';
+    stream.on('error', () => {}); // surfaced to the file's reader, or moot after a failure
+    stream.on('limit', () => {
+      fail(limitExceeded('maxFileSize', `file ${quoteName(filename || name)} is larger than ${limits.maxFileSize} bytes`));
+    });
+    handlers.file(name ?? '', stream, info);
+  });
+  return parser;
+}
+
+/** Writes `chunk` to the parser; settles once busboy took it (the read of a file part it fed may be awaited first). */
+export function writeParser(stream: busboy.Busboy, chunk: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
     stream.write(chunk, (error) => (error ? reject(malformed(error)) : resolve()));
   });
 }
 
-function end(stream: busboy.Busboy): Promise<void> {
+/** Ends the parser; settles on its `close` (after every file stream has ended, or an error). */
+export function endParser(stream: busboy.Busboy): Promise<void> {
   return new Promise((resolve) => {
     stream.once('close', resolve);
     stream.end();
@@ -230,7 +284,7 @@ function end(stream: busboy.Busboy): Promise<void> {
 }
 
 /** busboy's errors as 400s with a short reason; HTTP errors pass through. */
-function malformed(error: unknown): HTTPException {
+export function malformed(error: unknown): HTTPException {
   if (isHTTPException(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
   const reason = /end of form/i.test(message)

@@ -86,7 +86,7 @@ export async function parseForm(
 }
 
 /** How a body is to be parsed, decided from its `Content-Type` and the options alone. */
-interface FormPlan {
+export interface FormPlan {
   /** The form's media type; null for any other body (an empty form, the input unread). */
   type: 'application/x-www-form-urlencoded' | 'multipart/form-data' | null;
   contentType: string;
@@ -102,7 +102,7 @@ interface FormPlan {
  *
  * @throws as {@link parseForm}, before reading.
  */
-function planForm(contentType: string | null | undefined, contentEncoding: unknown, options: ParseFormOptions): FormPlan {
+export function planForm(contentType: string | null | undefined, contentEncoding: unknown, options: ParseFormOptions): FormPlan {
   const { type, parameters } = parseMediaType(contentType);
   if (type === 'application/x-www-form-urlencoded') {
     const charset = parameters.charset;

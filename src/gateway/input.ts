@@ -66,9 +66,16 @@ export function spoilInput(environ: Environ, input: AsyncIterable<Uint8Array>, e
  */
 export function consumeInput(environ: Environ, input: AsyncIterable<Uint8Array>, reader: string): void {
   if (environ['tsgi.input'] !== input || input instanceof BufferedInput) return;
-  environ['tsgi.input'] = new FailedInput(
-    new Error(`the request body was read by ${reader} and not kept: read it with await req.bytes() first to keep it`),
-  );
+  environ['tsgi.input'] = new FailedInput(consumedBody(reader));
+}
+
+/**
+ * The `Error` of a body that `reader` read without keeping it, as {@link consumeInput} leaves
+ * it for later readers: `the request body was read by <reader> and not kept: read it with
+ * await req.bytes() first to keep it`.
+ */
+export function consumedBody(reader: string): Error {
+  return new Error(`the request body was read by ${reader} and not kept: read it with await req.bytes() first to keep it`);
 }
 
 /**

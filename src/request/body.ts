@@ -15,6 +15,7 @@ import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
 import { quoteName } from '../forms/limits.ts';
 import { refuseContentCoding } from '../forms/content-coding.ts';
+import { type FilePart, type FormPart, type PartsOptions, partsFromEnviron } from '../forms/parts.ts';
 import { cleanupEnviron } from './cleanup.ts';
 
 /** Options of the body readers `stream()`, `bytes()`, `text()` and `json()`. */
@@ -217,6 +218,48 @@ export abstract class RequestBody {
    */
   async files(options?: FormOptions): Promise<MultiDict<FileUpload>> {
     return (await this.parseForm(options)).files;
+  }
+
+  /**
+   * The form body part by part, as it streams (busboy's `field` and `file` events, Werkzeug's
+   * `stream_factory`): text fields whole, and files as {@link FilePart}s whose `body` (a web
+   * `ReadableStream`) is read straight from the client, so an upload goes to its destination
+   * (object storage, a socket, a hash) with nothing written to disk and nothing held in
+   * memory past a chunk. Parts come in body order; a file's body must be read (or cancelled)
+   * before the next part: asking for the next one discards the rest of it. Backpressure runs
+   * end to end: nothing more is read from the client than the reader of the current body asks
+   * for. A `break` (or a throw) out of the loop stops reading the body there; the server then
+   * drains or closes the connection after the answer. `multipart/form-data` and
+   * `application/x-www-form-urlencoded` bodies (fields only) are read; any other type gives no
+   * parts, without reading the body, as `form()` gives an empty form.
+   *
+   * The body is read once and not kept: `form()`, `files()`, `bytes()`… afterwards throw an
+   * `Error` (`the request body was read by req.parts() and not kept: …`), and `parts()` after
+   * them throws theirs; after `await req.bytes()` both read the copy in memory.
+   *
+   * @example
+   * ```ts
+   * for await (const part of req.parts({ maxFileSize: 5 * 1024 ** 3 })) {
+   *   if (part.kind === 'field') fields.add(part.name, part.value);
+   *   else await bucket.put(`uploads/${crypto.randomUUID()}`, part.body);
+   * }
+   * ```
+   *
+   * @param options - the limits of `form()` (`FormLimits`: `maxBodySize`, `maxFileSize`,
+   *   `maxFieldSize`, `maxParts`, `maxFields`, `maxFiles`, `maxPartHeaderSize`), same names and
+   *   defaults (`DEFAULT_FORM_LIMITS`), each checked while the body streams.
+   * @throws (at once, before reading) HTTPContentTooLarge (413) for a declared `Content-Length`
+   *   past `maxBodySize`; HTTPBadRequest (400) for a multipart type without a valid boundary;
+   *   HTTPUnsupportedMediaType (415) for a form body with a `Content-Encoding` or a urlencoded
+   *   one in a charset other than UTF-8; the `Error` of an earlier reader that did not keep the
+   *   body; TypeError for an invalid limit or the former option name `limit`. While iterating,
+   *   from the loop or from a file body's read: HTTPContentTooLarge (413) naming the limit
+   *   passed (`"maxFileSize exceeded: file 'a.iso' is larger than 1048576 bytes"`),
+   *   HTTPBadRequest (400) for a malformed or truncated body or one the client broke off.
+   */
+  parts(options?: PartsOptions): AsyncIterableIterator<FormPart> {
+    refuseFormerLimit(options);
+    return partsFromEnviron(this.environ, options);
   }
 
   /**

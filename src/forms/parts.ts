@@ -1,0 +1,259 @@
+/**
+ * `req.parts()`: a form body as a stream of parts, each file part with a body to read as it
+ * arrives (busboy's `file` stream, Werkzeug's `stream_factory`), so an upload goes straight to
+ * its destination without a temporary file and without being held in memory.
+ *
+ * @module
+ */
+import type busboy from 'busboy';
+import type { Readable } from 'node:stream';
+import type { Environ } from '../gateway/types.ts';
+import { MultiDict } from '../datastructures/multidict.ts';
+import { BufferedInput, FailedInput, consumeInput, consumedBody, openInput } from '../gateway/input.ts';
+import { readableChunks } from '../gateway/readable-input.ts';
+import { type FormLimitOverrides, type FormLimits, formBodyTooLarge } from './limits.ts';
+import { FailureLatch, endParser, malformed, openParser, writeParser } from './multipart.ts';
+import { MultipartGuard } from './multipart-guard.ts';
+import { FORM_ENVIRON_KEY, planForm } from './parse.ts';
+import { readFailure } from './input.ts';
+import { safeFilename } from './upload.ts';
+import { parseUrlencoded } from './urlencoded.ts';
+
+/**
+ * Options of `req.parts()`: the {@link FormLimits} of `req.form()`, with the same names,
+ * defaults (`DEFAULT_FORM_LIMITS`) and 413 answers; `Infinity` switches one off. There is no
+ * `spoolThreshold` nor `tmpDir`: nothing is stored.
+ */
+export type PartsOptions = FormLimitOverrides;
+
+/** A text field of the form, whole (at most `maxFieldSize` bytes). */
+export interface FieldPart {
+  readonly kind: 'field';
+  /** The field's name (`''` when the part had none). */
+  readonly name: string;
+  /** Its value, decoded as UTF-8. */
+  readonly value: string;
+}
+
+/**
+ * A file of a `multipart/form-data` body, yielded as soon as its headers are read: its
+ * content is still on the wire, and comes as {@link FilePart.body} is read.
+ */
+export interface FilePart {
+  readonly kind: 'file';
+  /** The form field's name (`''` when the part had none); `FileUpload.fieldName`. */
+  readonly name: string;
+  /** The filename exactly as the client sent it (`''` when none): never use it as a path. */
+  readonly filename: string;
+  /** `safeFilename(filename)`: its last segment made safe to join to a folder, `''` when nothing is left. */
+  readonly safeFilename: string;
+  /** The part's media type, `text/plain` when it had none (as busboy reads it): the client's claim. */
+  readonly contentType: string;
+  /**
+   * The content as it arrives, unbuffered: a web `ReadableStream` (also an async iterable of
+   * `Uint8Array` chunks: `for await`, `Readable.fromWeb`, an S3 client's `Body`). Nothing more
+   * is read from the client than its reader asks for, so a slow destination slows the upload.
+   * It can be read once, and only until the loop asks for the next part: the rest of a body
+   * left unread is then discarded (still counted against `maxFileSize`), and reading it throws.
+   * `body.cancel()` discards the rest at once. A read fails with the 413 of a limit the part
+   * or the body passes, a 400 for a malformed body or one the client broke off (`The request
+   * body could not be read completely.`, its `cause` the socket's error).
+   */
+  readonly body: ReadableStream<Uint8Array>;
+}
+
+/** One part of a form body, in body order: a text field or a file. */
+export type FormPart = FieldPart | FilePart;
+
+/** What `partsFromEnviron` says the reader is, in the error later readers of the body get. */
+const READER = 'req.parts()';
+
+/**
+ * The parts of the request's form body, for `req.parts()`: see `RequestBody.parts`. Refusals
+ * that need no reading are thrown here, before the first part is asked for.
+ *
+ * @throws as `RequestBody.parts`.
+ */
+export function partsFromEnviron(environ: Environ, options: PartsOptions = {}): AsyncIterableIterator<FormPart> {
+  const declared = environ.CONTENT_LENGTH;
+  const contentLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : null;
+  const plan = planForm(environ.CONTENT_TYPE, environ.HTTP_CONTENT_ENCODING, { ...options, spoolThreshold: undefined, tmpDir: undefined, contentLength });
+  const input: AsyncIterable<Uint8Array> | undefined = environ['tsgi.input'];
+  if (plan.type === null || input === undefined) return noParts();
+  if (input instanceof FailedInput) throw input.error;
+  if (environ[FORM_ENVIRON_KEY] instanceof Promise && !(input instanceof BufferedInput)) {
+    throw consumedBody('the form parse (req.form(), files() or params())');
+  }
+  consumeInput(environ, input, READER);
+  if (plan.type === 'application/x-www-form-urlencoded') return urlencodedParts(input, plan.limits);
+  return multipartParts(input, plan.contentType, plan.boundary!, plan.limits);
+}
+
+async function* noParts(): AsyncGenerator<FormPart, void, undefined> {
+  // an empty form: the body, if any, is not read (as req.form() answers for other types)
+}
+
+/** A urlencoded body's pairs as field parts, read whole first (each within `maxFieldSize`). */
+async function* urlencodedParts(input: AsyncIterable<Uint8Array>, limits: FormLimits): AsyncGenerator<FormPart, void, undefined> {
+  const fields = new MultiDict<string>();
+  await parseUrlencoded(input, limits, fields);
+  for (const [name, value] of fields) yield { kind: 'field', name, value };
+}
+
+/** The error a file part's body read throws once the loop went on to the next part. */
+function skippedBody(part: FilePart): Error {
+  return new Error(
+    `the body of file part ${JSON.stringify(part.filename || part.name)} was skipped: read each part's body before asking req.parts() for the next part`,
+  );
+}
+
+/** A file part being handed over: its public face, and the way to discard the rest of it. */
+interface OpenFile {
+  kind: 'open-file';
+  part: FilePart;
+  /** Stops reading busboy's stream for the reader and lets the rest of it flow away. Idempotent. */
+  skip(): void;
+}
+
+/**
+ * Parses a `multipart/form-data` body part by part. A pump writes the input to busboy one
+ * chunk at a time, and only while every part parsed so far has been handed over; busboy holds
+ * back its write while a file's stream is full (the reader has not asked for more), so the pump
+ * stops reading the socket and the client is slowed down (TCP backpressure). Every limit is
+ * checked by {@link MultipartGuard} before busboy sees the bytes.
+ */
+async function* multipartParts(
+  input: AsyncIterable<Uint8Array>,
+  contentType: string,
+  boundary: string,
+  limits: FormLimits,
+): AsyncGenerator<FormPart, void, undefined> {
+  const guard = new MultipartGuard(boundary, limits);
+  let bb: busboy.Busboy | undefined;
+  /** Parts parsed but not yet handed over, in body order. */
+  const queue: Array<FieldPart | OpenFile> = [];
+  let finished = false;
+  /** Wakes whoever waits for a change: the pump (the queue emptied) or the loop (a part, the end, a failure). */
+  let waiters: Array<() => void> = [];
+  const changed = (): Promise<void> => new Promise((resolve) => void waiters.push(resolve));
+  const notify = (): void => {
+    const woken = waiters;
+    waiters = [];
+    for (const resolve of woken) resolve();
+  };
+  const latch = new FailureLatch(() => {
+    bb?.destroy();
+    notify();
+  });
+  const fail = (error: unknown): void => latch.fail(error);
+
+  const fileOf = (name: string, stream: Readable, info: busboy.FileInfo): OpenFile => {
+    const chunks = readableChunks(stream);
+    let state: 'open' | 'done' | 'skipped' = 'open';
+    const skip = (): void => {
+      if (state !== 'open') return;
+      state = 'skipped';
+      void chunks.return?.();
+      stream.resume(); // discarded as it comes, so busboy goes on to the next part
+    };
+    /** Read anew after an `await` (the loop may have skipped the part meanwhile). */
+    const isSkipped = (): boolean => state === 'skipped';
+    const filename = info.filename ?? '';
+    const part: FilePart = {
+      kind: 'file',
+      name,
+      filename,
+      safeFilename: safeFilename(filename),
+      contentType: info.mimeType,
+      body: new ReadableStream<Uint8Array>(
+        {
+          async pull(controller) {
+            if (latch.failed) throw latch.failure;
+            if (state === 'skipped') throw skippedBody(part);
+            let step: IteratorResult<Uint8Array>;
+            try {
+              step = await chunks.next();
+            } catch (error) {
+              throw latch.failed ? latch.failure : malformed(error);
+            }
+            if (latch.failed) throw latch.failure;
+            if (isSkipped()) throw skippedBody(part);
+            if (step.done) {
+              state = 'done';
+              controller.close();
+            } else controller.enqueue(step.value);
+          },
+          cancel: skip,
+        },
+        { highWaterMark: 0 },
+      ),
+    };
+    return { kind: 'open-file', part, skip };
+  };
+
+  const pump = async (): Promise<void> => {
+    const { chunks, detach } = openInput(input);
+    let received = 0;
+    try {
+      for (;;) {
+        // Read on only once the loop has taken every part parsed so far: fields never pile up.
+        while (queue.length > 0) await latch.guard(changed());
+        let step: IteratorResult<Uint8Array>;
+        try {
+          step = await latch.guard(chunks.next());
+        } catch (error) {
+          throw latch.failed ? latch.failure : readFailure(input, error);
+        }
+        if (step.done) break;
+        const chunk = step.value;
+        if (chunk.byteLength === 0) continue;
+        received += chunk.byteLength;
+        if (received > limits.maxBodySize) throw formBodyTooLarge(limits);
+        guard.push(chunk);
+        bb ??= openParser(contentType, limits, fail, {
+          field: (name, value) => {
+            queue.push({ kind: 'field', name, value });
+            notify();
+          },
+          file: (name, stream, info) => {
+            queue.push(fileOf(name, stream, info));
+            notify();
+          },
+        });
+        await latch.guard(writeParser(bb, chunk));
+      }
+      if (bb !== undefined) await latch.guard(endParser(bb)); // after the last file's stream ended
+      if (latch.failed) throw latch.failure;
+      finished = true;
+      notify();
+    } catch (error) {
+      fail(error);
+      detach();
+    }
+  };
+
+  let current: OpenFile | undefined;
+  const pumping = pump();
+  try {
+    for (;;) {
+      current?.skip();
+      current = undefined;
+      while (queue.length === 0 && !finished && !latch.failed) await changed();
+      if (latch.failed) throw latch.failure;
+      const next = queue.shift();
+      if (next === undefined) return; // the closing boundary, every part handed over
+      notify(); // the pump may read on
+      if (next.kind === 'field') {
+        yield next;
+      } else {
+        current = next;
+        yield next.part;
+      }
+    }
+  } finally {
+    // A loop left early (`break`, a throw in its body): the rest of the body is not read.
+    if (!finished) fail(new Error('req.parts() was stopped before the end of the body'));
+    current?.skip();
+    await pumping;
+  }
+}
