@@ -146,6 +146,15 @@ function isUtf8Label(charset: string): boolean {
   return charset.toLowerCase() === 'us-ascii' || encodingOfLabel(charset) === 'utf-8';
 }
 
+/** What read the body, in the error of a later reader of a body the form parse did not keep (`consumeInput`). */
+export const FORM_READER = 'the form parse (req.form(), files() or params())';
+
+/** The environ's `CONTENT_LENGTH` in bytes; null when absent or not a plain number. */
+export function declaredLength(environ: Environ): number | null {
+  const declared = environ.CONTENT_LENGTH;
+  return declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : null;
+}
+
 /** The environ key where {@link formFromEnviron} keeps the parse (a promise of {@link ParsedForm}). */
 export const FORM_ENVIRON_KEY = 'tsgi.form';
 
@@ -236,8 +245,7 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
       ),
     );
   }
-  const declared = environ.CONTENT_LENGTH;
-  const contentLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : null;
+  const contentLength = declaredLength(environ);
   const input = environ['tsgi.input'];
   const controller = new AbortController();
   let parsed: Promise<ParsedForm>;
@@ -245,7 +253,7 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
     const plan = planForm(environ.CONTENT_TYPE, environ.HTTP_CONTENT_ENCODING, { contentLength, ...options });
     parsed = readForm(input, plan, controller.signal).then(
       (form) => {
-        if (plan.type !== null) consumeInput(environ, input, 'the form parse (req.form(), files() or params())');
+        if (plan.type !== null) consumeInput(environ, input, FORM_READER);
         return form;
       },
       (error: unknown) => {

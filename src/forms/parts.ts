@@ -14,7 +14,7 @@ import { readableChunks } from '../gateway/readable-input.ts';
 import { type FormLimitOverrides, type FormLimits, formBodyTooLarge } from './limits.ts';
 import { FailureLatch, endParser, malformed, openParser, writeParser } from './multipart.ts';
 import { MultipartGuard } from './multipart-guard.ts';
-import { FORM_ENVIRON_KEY, planForm } from './parse.ts';
+import { FORM_ENVIRON_KEY, FORM_READER, declaredLength, planForm } from './parse.ts';
 import { readFailure } from './input.ts';
 import { safeFilename } from './upload.ts';
 import { parseUrlencoded } from './urlencoded.ts';
@@ -75,14 +75,13 @@ const READER = 'req.parts()';
  * @throws as `RequestBody.parts`.
  */
 export function partsFromEnviron(environ: Environ, options: PartsOptions = {}): AsyncIterableIterator<FormPart> {
-  const declared = environ.CONTENT_LENGTH;
-  const contentLength = declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : null;
+  const contentLength = declaredLength(environ);
   const plan = planForm(environ.CONTENT_TYPE, environ.HTTP_CONTENT_ENCODING, { ...options, spoolThreshold: undefined, tmpDir: undefined, contentLength });
   const input: AsyncIterable<Uint8Array> | undefined = environ['tsgi.input'];
   if (plan.type === null || input === undefined) return noParts();
   if (input instanceof FailedInput) throw input.error;
   if (environ[FORM_ENVIRON_KEY] instanceof Promise && !(input instanceof BufferedInput)) {
-    throw consumedBody('the form parse (req.form(), files() or params())');
+    throw consumedBody(FORM_READER);
   }
   consumeInput(environ, input, READER);
   if (plan.type === 'application/x-www-form-urlencoded') return urlencodedParts(input, plan.limits);
