@@ -83,17 +83,17 @@ describe('req.parts() over a real socket', () => {
         let skipped: FilePart | undefined;
         for await (const part of req.parts()) {
           if (part.kind === 'field') {
-            seen.push(['field', part.name, part.value]);
-          } else if (part.name === 'skip') {
+            seen.push(['field', part.fieldName, part.value]);
+          } else if (part.fieldName === 'skip') {
             seen.push(['skipped', part.filename]);
             skipped = part;
-          } else if (part.name === 'a') {
+          } else if (part.fieldName === 'a') {
             const chunks: Uint8Array[] = [];
             for await (const chunk of part.body) chunks.push(chunk);
-            seen.push(['file', part.name, part.filename, part.safeFilename, part.contentType, Buffer.concat(chunks).toString()]);
+            seen.push(['file', part.fieldName, part.filename, part.safeFilename, part.contentType, Buffer.concat(chunks).toString()]);
           } else {
             const text = await new Response(part.body).text();
-            seen.push(['file', part.name, part.filename, part.safeFilename, part.contentType, text.length, checksum([Buffer.from(text)])]);
+            seen.push(['file', part.fieldName, part.filename, part.safeFilename, part.contentType, text.length, checksum([Buffer.from(text)])]);
           }
         }
         lateRead = await skipped!.body.getReader().read().catch((error: unknown) => error);
@@ -172,7 +172,7 @@ describe('req.parts() over a real socket', () => {
       Request.application(async (req) => {
         try {
           for await (const part of req.parts({ maxFileSize: 100_000 })) {
-            if (part.kind === 'field') later.push(part.name);
+            if (part.kind === 'field') later.push(part.fieldName);
             else {
               try {
                 for await (const _chunk of part.body);
@@ -202,7 +202,7 @@ describe('req.parts() over a real socket', () => {
       Request.application(async (req) => {
         const names: string[] = [];
         try {
-          for await (const part of req.parts({ maxFields: 2, maxFiles: 1, maxBodySize: 10_000 })) names.push(part.name);
+          for await (const part of req.parts({ maxFields: 2, maxFiles: 1, maxBodySize: 10_000 })) names.push(part.fieldName);
         } catch (error) {
           return answer(error);
         }
@@ -297,7 +297,7 @@ describe('req.parts() over a real socket', () => {
         }
         leftOver = listeners(stream) - before;
         bytesError = await req.bytes().catch((error: unknown) => error);
-        return new Response(`first ${first?.name}`);
+        return new Response(`first ${first?.fieldName}`);
       }),
     );
     const client = postStreaming(server.port, { before: `${fieldPart('note', 'hi')}${fileHead('file', 'big.bin')}`, size: 64 * 1024 * 1024, after: closing });
@@ -319,7 +319,7 @@ describe('req.parts() over a real socket', () => {
         const order = req.query.get('order');
         const parts = async () => {
           const names: string[] = [];
-          for await (const part of req.parts()) names.push(part.kind === 'file' ? `${part.name}=${await new Response(part.body).text()}` : `${part.name}=${part.value}`);
+          for await (const part of req.parts()) names.push(part.kind === 'file' ? `${part.fieldName}=${await new Response(part.body).text()}` : `${part.fieldName}=${part.value}`);
           return names.join(',');
         };
         const outcome = (promise: Promise<unknown>) => promise.then(String, (error: unknown) => `${(error as Error).constructor.name}: ${(error as Error).message}`);

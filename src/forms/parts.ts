@@ -29,8 +29,8 @@ export type PartsOptions = FormLimitOverrides;
 /** A text field of the form, whole (at most `maxFieldSize` bytes). */
 export interface FieldPart {
   readonly kind: 'field';
-  /** The field's name (`''` when the part had none). */
-  readonly name: string;
+  /** The field's name (`''` when the part had none); as `FileUpload.fieldName`. */
+  readonly fieldName: string;
   /** Its value, decoded as UTF-8. */
   readonly value: string;
 }
@@ -41,8 +41,8 @@ export interface FieldPart {
  */
 export interface FilePart {
   readonly kind: 'file';
-  /** The form field's name (`''` when the part had none); `FileUpload.fieldName`. */
-  readonly name: string;
+  /** The form field's name (`''` when the part had none); as `FileUpload.fieldName`. */
+  readonly fieldName: string;
   /** The filename exactly as the client sent it (`''` when none): never use it as a path. */
   readonly filename: string;
   /** `safeFilename(filename)`: its last segment made safe to join to a folder, `''` when nothing is left. */
@@ -96,13 +96,13 @@ async function* noParts(): AsyncGenerator<FormPart, void, undefined> {
 async function* urlencodedParts(input: AsyncIterable<Uint8Array>, limits: FormLimits): AsyncGenerator<FormPart, void, undefined> {
   const fields = new MultiDict<string>();
   await parseUrlencoded(input, limits, fields);
-  for (const [name, value] of fields) yield { kind: 'field', name, value };
+  for (const [name, value] of fields) yield { kind: 'field', fieldName: name, value };
 }
 
 /** The error a file part's body read throws once the loop went on to the next part. */
 function skippedBody(part: FilePart): Error {
   return new Error(
-    `the body of file part ${JSON.stringify(part.filename || part.name)} was skipped: read each part's body before asking req.parts() for the next part`,
+    `the body of file part ${JSON.stringify(part.filename || part.fieldName)} was skipped: read each part's body before asking req.parts() for the next part`,
   );
 }
 
@@ -160,7 +160,7 @@ async function* multipartParts(
     const filename = info.filename ?? '';
     const part: FilePart = {
       kind: 'file',
-      name,
+      fieldName: name,
       filename,
       safeFilename: safeFilename(filename),
       contentType: info.mimeType,
@@ -211,7 +211,7 @@ async function* multipartParts(
         guard.push(chunk);
         bb ??= openParser(contentType, limits, fail, {
           field: (name, value) => {
-            queue.push({ kind: 'field', name, value });
+            queue.push({ kind: 'field', fieldName: name, value });
             notify();
           },
           file: (name, stream, info) => {
