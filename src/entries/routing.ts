@@ -8,4 +8,4 @@ export { RouteMap, type RouteMapOptions, type RouteHandler, type RouteHandlers, 
 export { UrlAdapter, type BuildOptions, type BuildArgs, type RouteMatch } from '../routing/adapter.ts';
 export { type Converter, anyConverter, floatConverter, intConverter, pathConverter, stringConverter, uuidConverter } from '../routing/converters.ts';
 export type { Lookup } from '../routing/matcher.ts';
-export type { BuildValues, ConverterMap, EndpointOf, HostOf, PatternOf, RouteSpec, RouteValues, ValuesOf } from '../routing/types.ts';
+export type { BuildValues, BuildValuesOf, ConverterMap, EndpointOf, HostOf, PatternOf, RouteSpec, RouteValues, RuleSpec, ValuesOf } from '../routing/types.ts';

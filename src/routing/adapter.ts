@@ -12,13 +12,16 @@ import { HTTPPermanentRedirect } from '../exceptions/redirects.ts';
 import { Request } from '../request/request.ts';
 import type { CompiledRule } from './rule.ts';
 import type { Lookup, Matcher } from './matcher.ts';
-import { buildHost, buildPath, fragment } from './build.ts';
-import type { BuildValues, ConverterMap, EndpointOf, ValuesOf } from './types.ts';
+import { buildHost, fragment } from './build.ts';
+import { buildFor } from './endpoint.ts';
+import { isFullUrl } from './redirect-to.ts';
+import type { BuildValues, BuildValuesOf, ConverterMap, EndpointOf, ValuesOf } from './types.ts';
 
 /** The rules of a map, as its adapters use them. */
 export interface RouteTable {
   readonly matcher: Matcher;
-  readonly byEndpoint: ReadonlyMap<string, CompiledRule>;
+  /** Each endpoint's rules, in build order (see `compileEndpoint`). */
+  readonly byEndpoint: ReadonlyMap<string, readonly CompiledRule[]>;
 }
 
 /** Options of {@link UrlAdapter.build}. */
@@ -83,16 +86,22 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    * (`/app/items/3`), values the pattern does not use in the query (`?page=2`), a full URL
    * with `external`. For a rule with a `host` other than the request's ({@link UrlAdapter.host}),
    * a full URL on that host, with the request's scheme (`https://bob.example.com/app/`), as
-   * Werkzeug builds across hosts.
+   * Werkzeug builds across hosts. With several rules for the endpoint, the first that the
+   * values suit (each placeholder given, each default left out or equal; those answering `GET`
+   * first, then more placeholders and defaults first), on the request's host if one is, as
+   * Werkzeug's `url_for`: `build('users')` and `build('users', { page: 1 })` give `/users/`
+   * for `[{ path: '/users/', defaults: { page: 1 } }, '/users/page/<int:page>']`, `{ page: 2 }`
+   * `/users/page/2`.
    *
    * @throws TypeError for an unknown endpoint, a missing value, a value its converter refuses,
-   *   or a host value that makes no valid host.
+   *   a host value that makes no valid host, or values no rule of the endpoint takes.
    */
-  build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<ValuesOf<R, E, C>>): string {
-    const rule = this.#table.byEndpoint.get(endpoint);
-    if (!rule) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
+  build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<BuildValuesOf<R, E, C>>): string {
+    const rules = this.#table.byEndpoint.get(endpoint);
+    if (!rules) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
     const given = (values ?? {}) as Record<string, unknown>;
-    const built = buildPath(rule, given);
+    const built = buildFor(endpoint, rules, given, (r) => r.host === null || buildHost(r, given) === this.host);
+    const rule = built.rule;
     const path = `${quotePath(this.#req.scriptName)}${built.path}${built.query}${fragment(options?.anchor)}`;
     if (rule.host !== null) {
       const host = buildHost(rule, given);
@@ -134,16 +143,20 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    */
   failure(found: Exclude<Lookup, { kind: 'match' }>, pathInfo: string = this.#req.pathInfo): HTTPNotFound | HTTPMethodNotAllowed | HTTPPermanentRedirect {
     if (found.kind === 'method') return new HTTPMethodNotAllowed(allowHeader(found.allowed));
-    if (found.kind === 'slash') return this.#redirect(`${pathInfo}/`);
-    if (found.kind === 'merge') return this.#redirect(found.path);
+    if (found.kind === 'slash') return this.#redirect(quotePath(`${pathInfo}/`));
+    if (found.kind === 'merge') return this.#redirect(quotePath(found.path));
+    if (found.kind === 'redirect') return isFullUrl(found.to) ? new HTTPPermanentRedirect(found.to) : this.#redirect(found.to);
     return new HTTPNotFound();
   }
 
-  /** The 308 to `pathInfo` under the request's `SCRIPT_NAME`, the request's query kept. */
-  #redirect(pathInfo: string): HTTPPermanentRedirect {
+  /**
+   * The 308 to `path` (percent-encoded) under the request's `SCRIPT_NAME`, the request's query
+   * kept unless `path` has its own.
+   */
+  #redirect(path: string): HTTPPermanentRedirect {
     const req = this.#req;
-    const query = req.queryString;
-    return new HTTPPermanentRedirect(`${req.hostUrl}${quotePath(`${req.scriptName}${pathInfo}`)}${query ? `?${query}` : ''}`);
+    const query = path.includes('?') ? '' : req.queryString;
+    return new HTTPPermanentRedirect(`${req.hostUrl}${quotePath(req.scriptName)}${path}${query ? `?${query}` : ''}`);
   }
 
   /** The methods the rules for `pathInfo` answer (`OPTIONS` included), sorted; empty when none match. */

@@ -10,6 +10,9 @@ import type { CompiledRule, Placeholder } from './rule.ts';
 import type { Converter } from './converters.ts';
 import { shownText } from './shown.ts';
 
+/** What a path is built from: a rule, or a `redirectTo` template (its text as `pattern`). */
+export type Buildable = Pick<CompiledRule, 'endpoint' | 'pattern' | 'parts'>;
+
 /** A `.` or `..` segment of a path. */
 const DOT_SEGMENT = /\/\.\.?(?=\/|$)/;
 
@@ -31,7 +34,7 @@ function wholeMatch(converter: Converter<unknown>): RegExp {
  *   original as `cause`; other errors pass unchanged), or the text does not match the
  *   converter's regex (the URL would not lead back to the rule).
  */
-function valueText(rule: CompiledRule, part: Placeholder, values: Readonly<Record<string, unknown>>): string {
+function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<string, unknown>>): string {
   // Own values only: a missing `constructor` or `toString` is not Object.prototype's.
   const value = Object.hasOwn(values, part.name) ? values[part.name] : undefined;
   if (value === undefined || value === null) throw new TypeError(`${rule.endpoint} (${rule.pattern}) needs a value for ${part.name}`);
@@ -50,8 +53,8 @@ function valueText(rule: CompiledRule, part: Placeholder, values: Readonly<Recor
 
 /**
  * The path of `rule` with `values` (percent-encoded, not yet under `SCRIPT_NAME`) and the
- * query of the values the pattern does not use (`?a=1&b=2`, or `''`): an array repeats its
- * name, `null` and `undefined` are left out. Only `values`' own properties count: a
+ * query of the values the rule does not take (its placeholders' and defaults' names;
+ * `?a=1&b=2`, or `''`): an array repeats its name, `null` and `undefined` are left out. Only `values`' own properties count: a
  * placeholder named `constructor` or `toString` needs its own value, not the prototype's (a
  * `__proto__` value is given as `{ ['__proto__']: v }`, not `{ __proto__: v }`, which sets the prototype).
  *
@@ -61,6 +64,16 @@ function valueText(rule: CompiledRule, part: Placeholder, values: Readonly<Recor
  *   each URL would not lead back to the rule.
  */
 export function buildPath(rule: CompiledRule, values: Readonly<Record<string, unknown>>): { path: string; query: string } {
+  return { path: pathOf(rule, values), query: queryOf(rule.arguments, values) };
+}
+
+/**
+ * The path of `rule` (or of a `redirectTo` template) with `values`, percent-encoded, not yet
+ * under `SCRIPT_NAME`.
+ *
+ * @throws TypeError as {@link buildPath}.
+ */
+export function pathOf(rule: Buildable, values: Readonly<Record<string, unknown>>): string {
   let path = '';
   for (const part of rule.parts) {
     if (typeof part === 'string') {
@@ -72,14 +85,18 @@ export function buildPath(rule: CompiledRule, values: Readonly<Record<string, un
   }
   // A client removes `.` and `..` segments before sending (RFC 3986 §5.2.4): `/items/..` would reach `/`.
   if (DOT_SEGMENT.test(path)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): the path ${shownText(path)} has a "." or ".." segment, which a client resolves away (RFC 3986 §5.2.4)`);
+  return path;
+}
+
+/** The query (`?a=1&b=2`, or `''`) of the `values` not named in `taken` (a rule's placeholders and defaults). */
+function queryOf(taken: ReadonlySet<string>, values: Readonly<Record<string, unknown>>): string {
   const query = new URLSearchParams();
-  const names = new Set(rule.placeholders.map((p) => p.name));
   for (const [name, value] of Object.entries(values)) {
-    if (names.has(name) || value === undefined || value === null) continue;
+    if (taken.has(name) || value === undefined || value === null) continue;
     for (const one of Array.isArray(value) ? value : [value]) query.append(name, String(one));
   }
   const text = query.toString();
-  return { path, query: text ? `?${text}` : '' };
+  return text ? `?${text}` : '';
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 import { type CompiledRule, type HostPattern, type Segment, mergeSlashes } from './rule.ts';
+import { redirectOf } from './endpoint.ts';
 
 class Node {
   /** Children by the exact text of the next segment. */
@@ -37,24 +38,33 @@ export type Lookup =
    * strict rule has one) is a rule's with `mergeSlashes`: redirect to `path` (a `PATH_INFO`).
    */
   | { readonly kind: 'merge'; readonly path: string }
+  /**
+   * The rule matched redirects: to another rule of its endpoint whose `defaults` equal the
+   * values (`/users/page/1` → `/users/`), or to its `redirectTo`. `to` is a percent-encoded
+   * path from the map's root (to put under `SCRIPT_NAME`), or a full URL a `redirectTo`
+   * function answered.
+   */
+  | { readonly kind: 'redirect'; readonly to: string }
   | { readonly kind: 'none' };
 
 const NONE: Lookup = Object.freeze({ kind: 'none' });
 const SLASH: Lookup = Object.freeze({ kind: 'slash' });
 
 /**
- * The values of `rule` from the converted texts in path order, each an own property (so
- * `<constructor>` and `<toString>` are plain names; `<__proto__>` is defined, not assigned).
+ * The values of `rule` from the converted texts in path order, then its defaults, each an own
+ * property (so `<constructor>` and `<toString>` are plain names; `<__proto__>` is defined, not
+ * assigned).
  */
 function valuesOf(rule: CompiledRule, converted: unknown[]): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
   const placeholders = rule.placeholders;
   if (rule.protoName) {
-    for (let i = 0; i < placeholders.length; i++) {
-      Object.defineProperty(values, placeholders[i]!.name, { value: converted[i], enumerable: true, writable: true, configurable: true });
-    }
+    const values: Record<string, unknown> = {};
+    const define = (name: string, value: unknown) => Object.defineProperty(values, name, { value, enumerable: true, writable: true, configurable: true });
+    for (let i = 0; i < placeholders.length; i++) define(placeholders[i]!.name, converted[i]);
+    for (const [name, value] of Object.entries(rule.defaults ?? {})) define(name, value);
     return values;
   }
+  const values: Record<string, unknown> = rule.defaults === null ? {} : { ...rule.defaults };
   for (let i = 0; i < placeholders.length; i++) values[placeholders[i]!.name] = converted[i];
   return values;
 }
@@ -176,7 +186,9 @@ export class Matcher {
    * A rule with a `host` takes part only when it matches `host` (the request's, lower case,
    * without a trailing dot, with its port unless the scheme's default: `urls.host`;
    * `null`: never), and is tried before the rules
-   * without one at the same path; its host's values come first in `values`. `OPTIONS`, which
+   * without one at the same path; its host's values come first in `values`, its defaults last.
+   * A match of a rule that redirects (another rule's defaults equal to its values, answering
+   * `method`; its `redirectTo`) gives `redirect` (or `none` when a template cannot hold the values). `OPTIONS`, which
    * every rule answers, is looked up as any method, then matched at that path (see `#options`).
    */
   lookup(path: string, method: string | null, host: string | null = null): Lookup {
@@ -196,14 +208,15 @@ export class Matcher {
     const chosen = this.#find(path, null, host);
     if (chosen.kind !== 'match') return chosen;
     const own = this.#find(path, 'OPTIONS', host);
-    if (own.kind === 'match' || own.kind === 'method') return own;
+    if (own.kind === 'match' || own.kind === 'method' || own.kind === 'redirect') return own;
     const allowed = this.#find(path, '', host);
     return allowed.kind === 'method' ? allowed : { kind: 'method', allowed: chosen.rule.methods };
   }
 
   #find(path: string, method: string | null, host: string | null): Lookup {
     const found = this.#lookup(path, method, host);
-    if ((found.kind !== 'none' && found.kind !== 'method') || !this.#mergeRules || path.indexOf('//') === -1) return found;
+    if (found.kind === 'match') return found.rule.redirects ? redirected(found, method) : found;
+    if (found.kind === 'slash' || !this.#mergeRules || path.indexOf('//') === -1) return found;
     return this.#merged(path, method, host, found);
   }
 
@@ -229,7 +242,7 @@ export class Matcher {
     if (exact !== undefined && method !== null) {
       for (const rule of exact) {
         if (!rule.methods.has(method)) continue;
-        if (rule.host === null) return { kind: 'match', rule, values: {} };
+        if (rule.host === null) return { kind: 'match', rule, values: rule.defaults === null ? {} : valuesOf(rule, []) };
         const values = matchHost(rule.host, host);
         if (values !== undefined) return { kind: 'match', rule, values: valuesOf(rule, values) };
       }
@@ -272,6 +285,17 @@ export class Matcher {
     if (found) return found;
     return search.allowed ? { kind: 'method', allowed: search.allowed } : NONE;
   }
+}
+
+/**
+ * A match of a rule that may redirect (`defaults` of another rule of its endpoint, `redirectTo`):
+ * the redirect, `none` when its `redirectTo` template cannot be written with the values, else
+ * the match.
+ */
+function redirected(found: Lookup & { kind: 'match' }, method: string | null): Lookup {
+  const to = redirectOf(found.rule, found.values, method);
+  if (to === undefined) return found;
+  return to === null ? NONE : { kind: 'redirect', to };
 }
 
 /** Depth-first search from `node` at segment `i`; `undefined` when nothing matched here. */

@@ -11,11 +11,12 @@ import { Response } from '../response/response.ts';
 import { Request } from '../request/request.ts';
 import type { HandlerResult } from '../request/application.ts';
 import { type Converter, BUILTIN_CONVERTERS } from './converters.ts';
-import { type CompiledRule, compileRule } from './rule.ts';
+import type { CompiledRule } from './rule.ts';
 import { type Lookup, Matcher } from './matcher.ts';
 import { type BuildArgs, type RouteTable, UrlAdapter, allowHeader } from './adapter.ts';
-import { buildPath, fragment } from './build.ts';
-import type { ConverterMap, EndpointOf, RouteSpec, ValuesOf } from './types.ts';
+import { fragment } from './build.ts';
+import { buildFor, compileEndpoint } from './endpoint.ts';
+import type { BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, RouteSpec, RuleSpec, ValuesOf } from './types.ts';
 
 /** Options of `new RouteMap(routes, options)`. */
 export interface RouteMapOptions<C extends ConverterMap> {
@@ -60,13 +61,18 @@ export const routeArgsKey = defineEnvironKey<RouteArgs>('tsgi.route_args');
  */
 export type RouteHandler<V, R, C extends ConverterMap = {}> = (req: Request, values: V, urls: UrlAdapter<R, C>) => HandlerResult | Promise<HandlerResult>;
 
-/** A handler for every endpoint of route table `R`. */
-export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in EndpointOf<R>]: RouteHandler<ValuesOf<R, E, C>, R, C> };
+/**
+ * A handler for every endpoint of route table `R`, but those whose rules all redirect
+ * (`redirectTo`). With several rules, the values are those any of them gives: a name all give
+ * is required, one only some give optional.
+ */
+export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in HandledEndpointOf<R>]: RouteHandler<ValuesOf<R, E, C>, R, C> };
 
 /**
  * Named routes with typed placeholders (Werkzeug's `Map` of `Rule`s): each key is an
- * endpoint, each value its pattern or `{ path, methods, strictSlashes, mergeSlashes, host }`
- * (see {@link RouteSpec}). Placeholders are `<converter:name>`: `string` (the default, `<name>`),
+ * endpoint, each value its pattern or `{ path, methods, strictSlashes, mergeSlashes, host,
+ * defaults, redirectTo }` (see {@link RuleSpec}), or an array of them, several rules for the
+ * endpoint (see {@link RouteSpec}). Placeholders are `<converter:name>`: `string` (the default, `<name>`),
  * `int`, `float`, `path` (slashes included), `uuid`, `any(a,b,c)`, and custom converters.
  * `int`, `float` and `string` take Werkzeug's arguments (`<int(min=1):page>`,
  * `<int(fixed_digits=4, signed=True):n>`, `<float(max=1.0):x>`, `<string(length=2):lang>`):
@@ -95,7 +101,9 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in EndpointOf<R
  * @throws TypeError (from the constructor) for a pattern that does not start with `/`, an
  *   unknown converter, converter arguments it does not take (that cannot be read, an unknown
  *   keyword, a wrong type: `<int(min='1'):n>`, any for `path`, `uuid` or a custom converter),
- *   a placeholder named twice, an invalid method.
+ *   a placeholder named twice, an invalid method, an endpoint with an empty array of rules,
+ *   `defaults` that name one of the rule's placeholders, a `redirectTo` template that does not
+ *   start with `/` or names no placeholder of the rule.
  */
 export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const C extends ConverterMap = {}> {
   /** The route table as given. */
@@ -106,13 +114,12 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
     this.routes = routes;
     const converters = { ...BUILTIN_CONVERTERS, ...(options.converters as Record<string, Converter<unknown>> | undefined) };
     const matcher = new Matcher();
-    const byEndpoint = new Map<string, CompiledRule>();
+    const byEndpoint = new Map<string, readonly CompiledRule[]>();
     const defaults = { strictSlashes: options.strictSlashes ?? true, mergeSlashes: options.mergeSlashes ?? true };
     for (const [endpoint, spec] of Object.entries(routes)) {
-      const { path, ...ruleOptions } = typeof spec === 'string' ? { path: spec } : spec;
-      const rule = compileRule(endpoint, path, ruleOptions, converters, defaults);
-      matcher.add(rule);
-      byEndpoint.set(endpoint, rule);
+      const { written, build } = compileEndpoint(endpoint, spec, converters, defaults);
+      for (const rule of written) matcher.add(rule);
+      byEndpoint.set(endpoint, build);
     }
     this.#table = { matcher, byEndpoint };
   }
@@ -130,7 +137,9 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * answers the method, or the path's own rules, if any, lack it; a static segment's slash
    * rule is reached before placeholder rules: `/settings` for `/settings/` and `/<username>`;
    * `OPTIONS`, which every rule answers, is led where any method is), `merge` with the path to redirect to
-   * when only the path with its repeated slashes merged matches (see `mergeSlashes`), `none`.
+   * when only the path with its repeated slashes merged matches (see `mergeSlashes`),
+   * `redirect` with `to` when the rule matched redirects (its `redirectTo`, or another rule's
+   * `defaults` equal to its values; see {@link RuleSpec}), `none`.
    * Rules with a `host` take part only when `host` is given and matches it, read as a
    * request's `Host` is (any case, a trailing dot dropped: `Alice.Example.com.` is
    * `alice.example.com`); give its port unless the scheme's default (`localhost:8000`).
@@ -148,13 +157,13 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    *   for `external: true` or a rule with a `host`, which need a request's scheme and host
    *   (`routes.bind(req).build`).
    */
-  build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<ValuesOf<R, E, C>>): string {
-    const rule = this.#table.byEndpoint.get(endpoint);
-    if (!rule) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
-    if (options?.external || rule.host !== null) {
+  build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<BuildValuesOf<R, E, C>>): string {
+    const rules = this.#table.byEndpoint.get(endpoint);
+    if (!rules) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
+    const built = options?.external ? undefined : buildFor(endpoint, rules, (values ?? {}) as Record<string, unknown>, (rule) => rule.host === null);
+    if (built === undefined || built.rule.host !== null) {
       throw new TypeError(`routes.build(${JSON.stringify(endpoint)}) has no request to take a host from: use routes.bind(req).build for an external URL or a rule with a host`);
     }
-    const built = buildPath(rule, (values ?? {}) as Record<string, unknown>);
     return built.path + built.query + fragment(options?.anchor);
   }
 
@@ -173,13 +182,19 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * - 308 Permanent Redirect to the path with its trailing slash for a strict rule that has
    *   one (query kept);
    * - 308 Permanent Redirect to the path with its repeated slashes merged (`/a//b` → `/a/b`,
-   *   query kept) when only that matches a rule, unless the rule has `mergeSlashes: false`.
+   *   query kept) when only that matches a rule, unless the rule has `mergeSlashes: false`;
+   * - 308 Permanent Redirect for a rule with `redirectTo` (to its target), and for a rule whose
+   *   values equal the `defaults` of another rule of its endpoint (to that rule's URL, query
+   *   kept: Werkzeug's `redirect_defaults`).
+   *
+   * `handlers` has one for each endpoint but those whose rules all redirect.
    *
    * A rule with a `host` answers only on that host (see {@link RouteSpec}). The match is also
    * in the environ under {@link routeArgsKey} (`tsgi.route_args`).
    */
   app(handlers: RouteHandlers<R, C>): App {
-    for (const endpoint of this.#table.byEndpoint.keys()) {
+    for (const [endpoint, rules] of this.#table.byEndpoint) {
+      if (rules.every((rule) => rule.redirectTo !== null)) continue;
       if (typeof (handlers as Record<string, unknown>)[endpoint] !== 'function') throw new TypeError(`no handler for the route ${JSON.stringify(endpoint)}`);
     }
     const byName = handlers as unknown as Record<string, RouteHandler<unknown, R, C>>;

@@ -38,6 +38,8 @@ export interface Segment {
 
 /** The host pattern of a rule (`<user>.example.com`). */
 export interface HostPattern {
+  /** The pattern as written. */
+  readonly text: string;
   readonly parts: readonly Part[];
   /** Matches a whole host, one capture group per placeholder. */
   readonly regex: RegExp;
@@ -75,11 +77,33 @@ export interface CompiledRule {
   /** Every placeholder, in order: the host's first, then the path's. */
   readonly placeholders: readonly Placeholder[];
   /**
-   * True when a placeholder is named `__proto__`: its value is defined as an own property of
-   * the values, where an assignment would set their prototype (and be lost).
+   * True when a placeholder or default is named `__proto__`: its value is defined as an own
+   * property of the values, where an assignment would set their prototype (and be lost).
    */
   readonly protoName: boolean;
+  /** The rule's `defaults` (a copy), added to its matched values; `null` without. */
+  readonly defaults: Readonly<Record<string, unknown>> | null;
+  /** The names the rule takes: its placeholders' and its defaults' (Werkzeug's `Rule.arguments`). */
+  readonly arguments: ReadonlySet<string>;
+  /** Where a match redirects to instead of reaching a handler (`redirectTo`); `null` without. */
+  readonly redirectTo: RedirectTo | null;
+  /**
+   * The rules of the same endpoint, in build order before this one, whose defaults can stand
+   * for this rule's values (same names; Werkzeug's `provides_defaults_for`): a match whose
+   * values equal one's defaults is redirected to its URL.
+   */
+  readonly defaultsFrom: readonly CompiledRule[];
+  /** True when a match of the rule may redirect (`redirectTo`, or `defaultsFrom` not empty): the only check a match pays. */
+  readonly redirects: boolean;
 }
+
+/**
+ * A compiled `redirectTo`: a path template (its static text and the rule's placeholders, in
+ * order), or the function given.
+ */
+export type RedirectTo =
+  | { readonly template: string; readonly parts: readonly Part[] }
+  | ((values: Readonly<Record<string, unknown>>) => string);
 
 /**
  * Arguments: no `(`, and no `)` but inside a quoted argument (`any('a)b', c)`): a quote that
@@ -190,6 +214,7 @@ export interface RuleOptions {
   strictSlashes?: boolean | undefined;
   mergeSlashes?: boolean | undefined;
   host?: string | undefined;
+  defaults?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** The defaults of a map's rules (see `RouteMapOptions`). */
@@ -215,7 +240,7 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
   // `example.com.` or `example.com.:8000`: the request's host is compared without the dot.
   if (typeof last === 'string') parts[parts.length - 1] = last.replace(/\.(?=(?::\d*)?$)/, '');
   const placeholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
-  return { parts, regex: wholeRegex(parts), placeholders, weight: weightOf(parts, placeholders) };
+  return { text: host, parts, regex: wholeRegex(parts), placeholders, weight: weightOf(parts, placeholders) };
 }
 
 /**
@@ -223,7 +248,8 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
  *
  * @throws TypeError for a pattern that does not start with `/`, names an unknown converter,
  *   gives a converter arguments it does not take (see `convertedWithArgs`), repeats a placeholder name (in its path or host) or has a stray `<` or `>`; for an
- *   invalid method; for an empty `host` or one with `/`.
+ *   invalid method; for an empty `host` or one with `/`; for `defaults` that are no object or
+ *   name a placeholder.
  */
 export function compileRule(endpoint: string, pattern: string, options: RuleOptions, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): CompiledRule {
   if (!pattern.startsWith('/')) throw new TypeError(`route pattern must start with '/': ${JSON.stringify(pattern)} (${endpoint})`);
@@ -255,6 +281,9 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
     if (pathPlaceholders.some((q) => q.name === p.name)) throw new TypeError(`${pattern}: the placeholder ${p.name} appears in the host ${options.host} too`);
   }
   const placeholders = host ? [...host.placeholders, ...pathPlaceholders] : pathPlaceholders;
+  const values = defaultsOf(options.defaults, placeholders, pattern, endpoint);
+  const names = placeholders.map((p) => p.name);
+  if (values) names.push(...Object.keys(values));
   return {
     endpoint,
     pattern,
@@ -266,6 +295,27 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
     segments: matched.map(segmentOf),
     tail: crossing === -1 ? null : { regex: wholeRegex(tailParts), placeholders: tailParts.filter((p): p is Placeholder => typeof p !== 'string') },
     placeholders,
-    protoName: placeholders.some((p) => p.name === '__proto__'),
+    protoName: names.includes('__proto__'),
+    defaults: values,
+    arguments: new Set(names),
+    redirectTo: null,
+    defaultsFrom: [],
+    redirects: false,
   };
+}
+
+/**
+ * A copy of a rule's `defaults` (its own enumerable properties), `null` for none or `{}`.
+ *
+ * @throws TypeError when `defaults` is not a plain object, or names one of the rule's placeholders.
+ */
+function defaultsOf(defaults: unknown, placeholders: readonly Placeholder[], pattern: string, endpoint: string): Record<string, unknown> | null {
+  if (defaults === undefined) return null;
+  if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) throw new TypeError(`${pattern}: defaults must be an object of values (${endpoint})`);
+  const copy: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(defaults)) {
+    if (placeholders.some((p) => p.name === name)) throw new TypeError(`${pattern}: the default ${name} is a placeholder of the rule too (${endpoint})`);
+    Object.defineProperty(copy, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return Object.keys(copy).length > 0 ? copy : null;
 }

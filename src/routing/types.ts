@@ -7,7 +7,7 @@
 import type { Converter } from './converters.ts';
 
 /**
- * One route: a pattern (`'/items/<int:id>'`), or a pattern with options.
+ * One rule: a pattern (`'/items/<int:id>'`), or a pattern with options.
  *
  * - `methods`: the methods it answers, default `['GET']` (written in upper case; a request's
  *   method is compared as sent, RFC 9110 §9.1); `HEAD` comes with `GET`, and
@@ -31,7 +31,7 @@ import type { Converter } from './converters.ts';
  *   `<user>.example.com`, whatever the order of the rules), as Werkzeug does.
  *   `urls.build` gives a full URL when the host differs from the request's.
  */
-export type RouteSpec =
+export type RuleSpec =
   | string
   | {
       readonly path: string;
@@ -39,13 +39,46 @@ export type RouteSpec =
       readonly strictSlashes?: boolean | undefined;
       readonly mergeSlashes?: boolean | undefined;
       readonly host?: string | undefined;
+      /**
+       * Values the rule gives its endpoint's handler without a placeholder for them (Werkzeug's
+       * `Rule(…, defaults={'page': 1})`): `{ path: '/users/', defaults: { page: 1 } }` next to
+       * `'/users/page/<int:page>'` gives `page` = 1 at `/users/`. A URL of another rule of the
+       * endpoint with the same names whose values equal them (`/users/page/1`) answers a 308 to
+       * this rule's (`/users/`, query kept; Werkzeug's `redirect_defaults`), and `build` takes
+       * this rule when the values given leave them out or equal them (compared with `===`).
+       * A name may not be one of the rule's placeholders.
+       */
+      readonly defaults?: Readonly<Record<string, unknown>> | undefined;
+      /**
+       * Answer a 308 Permanent Redirect instead of calling a handler (Werkzeug's `redirect_to`):
+       * a path template (`'/items/<id>'`, `<name>` being the rule's placeholder, written by its
+       * converter as `build` does) under the request's `SCRIPT_NAME`, the request's query kept;
+       * or a function of the rule's values answering such a path (its own query allowed) or a
+       * full URL (`https://…`), used as it is. An endpoint whose rules all redirect needs no
+       * handler.
+       */
+      readonly redirectTo?: string | ((values: Readonly<Record<string, unknown>>) => string) | undefined;
     };
 
-/** The pattern of a {@link RouteSpec}. */
-export type PatternOf<S> = S extends string ? S : S extends { readonly path: infer P extends string } ? P : never;
+/**
+ * One route: a rule (see {@link RuleSpec}), or several rules for one endpoint (Werkzeug's
+ * rules sharing an endpoint, Flask's stacked `@app.route`): `[{ path: '/users/', defaults:
+ * { page: 1 } }, '/users/page/<int:page>']`. They are matched each in its place among the
+ * map's rules; `build` tries them in Werkzeug's order (those answering `GET` first, then more
+ * placeholders and defaults first, else as written) and takes the first whose placeholders all
+ * have a value and whose defaults the values leave out or equal.
+ */
+export type RouteSpec = RuleSpec | readonly RuleSpec[];
 
-/** The host pattern of a {@link RouteSpec} (`''` without one). */
-export type HostOf<S> = S extends { readonly host: infer H extends string } ? H : '';
+/** The rules of a {@link RouteSpec}, one by one (a union). */
+export type RulesOf<S> = S extends readonly (infer One)[] ? One : S;
+
+/** The pattern of a {@link RouteSpec} (of each of its rules: a union). */
+export type PatternOf<S> = RulesOf<S> extends infer One ? (One extends string ? One : One extends { readonly path: infer P extends string } ? P : never) : never;
+
+/** The host pattern of a {@link RouteSpec} (`''` without one; of each of its rules: a union). */
+export type HostOf<S> = RulesOf<S> extends infer One ? (One extends { readonly host: infer H extends string } ? H : '') : never;
+
 
 /** Custom converters by name, as `RouteMap`'s `converters` option takes them. */
 export type ConverterMap = Readonly<Record<string, Converter<any>>>;
@@ -131,5 +164,58 @@ export type BuildValues<V> = V & Readonly<Record<string, unknown>>;
 /** The endpoints of a route table. */
 export type EndpointOf<R> = Extract<keyof R, string>;
 
-/** The values of endpoint `E` of route table `R`: its host's placeholders' and its path's. */
-export type ValuesOf<R, E extends keyof R, C extends ConverterMap> = RouteValues<`${HostOf<R[E]>}${PatternOf<R[E]>}`, C>;
+/** A default's type as a handler sees it: a literal widened (`1` is `number`), anything else as it is. */
+type Widened<T> = T extends string ? string : T extends number ? number : T extends boolean ? boolean : T extends bigint ? bigint : T;
+
+/** The `defaults` of rule `S` (`{}` without), literals widened. */
+type DefaultsOf<S> = { -readonly [K in keyof DefaultValues<S>]: Widened<DefaultValues<S>[K]> };
+
+/** The `defaults` of rule `S` as given (`{}` without). */
+type DefaultValues<S> = S extends { readonly defaults: infer D extends Readonly<Record<string, unknown>> } ? D : {};
+
+/** The values one rule `S` gives: its host's and path's placeholders' and its defaults. */
+type RuleValues<S, C extends ConverterMap> = RouteValues<`${HostOf<S>}${PatternOf<S>}`, C> & DefaultsOf<S>;
+
+/** The keys of any member of union `U`. */
+type AnyKey<U> = U extends unknown ? keyof U : never;
+
+/**
+ * One object type for a union of rules' values: a name every rule gives is required, with
+ * the union of its types; one only some give is optional (`['/a/', '/a/<int:n>']` gives
+ * `{ n?: number }`).
+ */
+type Merged<U> = [U] extends [never]
+  ? {}
+  : { [K in Extract<keyof U, string>]: U extends unknown ? (K extends keyof U ? U[K] : never) : never } & {
+      [K in Exclude<AnyKey<U>, keyof U> & string]?: U extends unknown ? (K extends keyof U ? U[K] : never) : never;
+    };
+
+/** Flattens an intersection into one object type, for readable hovers. */
+type Flat<T> = { [K in keyof T]: T[K] };
+
+/**
+ * The values of endpoint `E` of route table `R`, as its handler gets them: its host's and
+ * path's placeholders' and its defaults; with several rules, a name all of them give is
+ * required, one only some give optional (rules that redirect, `redirectTo`, reach no handler
+ * and are left out).
+ */
+export type ValuesOf<R, E extends keyof R, C extends ConverterMap> = Flat<Merged<RulesValues<Exclude<RulesOf<R[E]>, Redirecting>, C>>>;
+
+/** A rule that redirects (`redirectTo`) instead of reaching a handler. */
+type Redirecting = { readonly redirectTo: string | ((...args: never[]) => string) };
+
+/** Each rule's values, distributed over the union of rules. */
+type RulesValues<S, C extends ConverterMap> = S extends unknown ? Flat<RuleValues<S, C>> : never;
+
+/**
+ * The values `build` takes for endpoint `E`: for one of its rules, its placeholders' (required)
+ * and its defaults (left out, or the very value: `page?: 1`), a union over its rules.
+ */
+export type BuildValuesOf<R, E extends keyof R, C extends ConverterMap> = RulesBuildValues<RulesOf<R[E]>, C>;
+
+type RulesBuildValues<S, C extends ConverterMap> = S extends unknown
+  ? Flat<RouteValues<`${HostOf<S>}${PatternOf<S>}`, C> & { -readonly [K in keyof DefaultValues<S>]?: DefaultValues<S>[K] }>
+  : never;
+
+/** The endpoints of `R` that need a handler: those with a rule that does not redirect (`redirectTo`). */
+export type HandledEndpointOf<R> = { [E in EndpointOf<R>]: RulesOf<R[E]> extends Redirecting ? never : E }[EndpointOf<R>];

@@ -1,0 +1,139 @@
+/**
+ * The rules of one endpoint (Werkzeug's rules sharing an endpoint): compiled in the order
+ * written, sorted for building, the redirect a match of one owes to another's `defaults`
+ * (`redirect_defaults`), and the rule `build` takes for given values (`Map.build`,
+ * `Rule.suitable_for`).
+ *
+ * @module
+ */
+import type { Converter } from './converters.ts';
+import { type CompiledRule, type RuleDefaults, compileRule } from './rule.ts';
+import { buildPath, pathOf } from './build.ts';
+import { compileRedirectTo, redirectTarget } from './redirect-to.ts';
+import type { RouteSpec } from './types.ts';
+
+/**
+ * The rules of `endpoint` from its spec (one rule, or an array of them): as written (the order
+ * they are matched in), and in build order: those answering `GET` first (Werkzeug builds with
+ * the default method first), then more names (placeholders and defaults) first, then more
+ * defaults first, else as written (Werkzeug's `build_compare_key`). Each knows the rules
+ * before it in that order whose defaults stand for its values.
+ *
+ * @throws TypeError for an empty array, and as `compileRule` and `compileRedirectTo`.
+ */
+export function compileEndpoint(endpoint: string, spec: RouteSpec, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): { written: CompiledRule[]; build: CompiledRule[] } {
+  const specs = Array.isArray(spec) ? (spec as readonly unknown[]) : [spec];
+  if (specs.length === 0) throw new TypeError(`the route ${JSON.stringify(endpoint)} has no rule`);
+  const compiled = specs.map((one) => {
+    const { path, redirectTo, ...options } = (typeof one === 'string' ? { path: one } : one) as { path: string; redirectTo?: unknown } & Parameters<typeof compileRule>[2];
+    const rule = compileRule(endpoint, path, options, converters, defaults);
+    return redirectTo === undefined ? rule : { ...rule, redirectTo: compileRedirectTo(rule, redirectTo), redirects: true };
+  });
+  if (compiled.length === 1) return { written: compiled, build: compiled };
+  // Werkzeug's build_compare_key: more arguments first, then more defaults; a stable sort keeps the written order.
+  const byKey = [...compiled].sort((a, b) => b.arguments.size - a.arguments.size || defaultCount(b) - defaultCount(a));
+  const final = new Map<CompiledRule, CompiledRule>();
+  byKey.forEach((rule, i) => {
+    const defaultsFrom = byKey.slice(0, i).filter((r) => providesDefaultsFor(r, rule));
+    final.set(rule, defaultsFrom.length === 0 ? rule : { ...rule, defaultsFrom, redirects: true });
+  });
+  const sorted = byKey.map((rule) => final.get(rule)!);
+  // Build order: the rules answering GET first, as Werkzeug's build tries the default method first.
+  const build = [...sorted.filter((r) => r.methods.has('GET')), ...sorted.filter((r) => !r.methods.has('GET'))];
+  return { written: compiled.map((rule) => final.get(rule)!), build };
+}
+
+const defaultCount = (rule: CompiledRule) => (rule.defaults === null ? 0 : Object.keys(rule.defaults).length);
+
+/**
+ * Whether `r`'s defaults can stand for `rule`'s values (Werkzeug's `provides_defaults_for`): it
+ * has defaults, takes the same names, and answers on the same host pattern.
+ */
+function providesDefaultsFor(r: CompiledRule, rule: CompiledRule): boolean {
+  if (r.defaults === null || r === rule || r.redirectTo !== null || (r.host?.text ?? null) !== (rule.host?.text ?? null)) return false;
+  return r.arguments.size === rule.arguments.size && [...r.arguments].every((name) => rule.arguments.has(name));
+}
+
+/** True when `values` has an own value for `name` other than `null` and `undefined`. */
+const given = (values: Readonly<Record<string, unknown>>, name: string) => Object.hasOwn(values, name) && values[name] !== undefined && values[name] !== null;
+
+/**
+ * Whether `rule` can be built with `values` (Werkzeug's `Rule.suitable_for`): each placeholder
+ * has a value, and each default is left out or given equal (`===`).
+ */
+function suitable(rule: CompiledRule, values: Readonly<Record<string, unknown>>): boolean {
+  for (const p of rule.placeholders) if (!given(values, p.name)) return false;
+  if (rule.defaults !== null) {
+    for (const [name, value] of Object.entries(rule.defaults)) if (given(values, name) && values[name] !== value) return false;
+  }
+  return true;
+}
+
+/**
+ * Where a match of `rule` with `values` (its defaults included) and `method` (`null`: any)
+ * redirects, or `undefined` when it answers: first a rule before it whose defaults equal the
+ * values and that answers the method (its path, Werkzeug's `redirect_defaults`), then the
+ * rule's `redirectTo` (see `redirectTarget`; `null` when its template cannot be written with
+ * the values, a 404).
+ */
+export function redirectOf(rule: CompiledRule, values: Readonly<Record<string, unknown>>, method: string | null): string | null | undefined {
+  for (const r of rule.defaultsFrom) {
+    if ((method !== null && !r.methods.has(method)) || !suitable(r, values)) continue;
+    try {
+      return pathOf(r, { ...values, ...r.defaults });
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+    }
+  }
+  if (rule.redirectTo === null) return undefined;
+  return redirectTarget(rule.redirectTo, rule, values) ?? null;
+}
+
+/** A rule built: the rule taken, its path and query (see `buildPath`). */
+export interface Built {
+  readonly rule: CompiledRule;
+  readonly path: string;
+  readonly query: string;
+}
+
+/**
+ * The first of `rules` (in build order) that `values` suit and that builds (Werkzeug's
+ * `MapAdapter.build`): among the rules answering `GET`, then the others, the first whose host
+ * `onHost` accepts (the request's, or none), else the first built. One rule without defaults
+ * is built at once, its errors as they are.
+ *
+ * @throws TypeError for no rule suiting the values (naming what each needs), or the first
+ *   suitable rule's `TypeError` when none builds (see `buildPath`).
+ */
+export function buildFor(endpoint: string, rules: readonly CompiledRule[], values: Readonly<Record<string, unknown>>, onHost: (rule: CompiledRule) => boolean): Built {
+  const only = rules[0]!;
+  if (rules.length === 1 && only.defaults === null) return { rule: only, ...buildPath(only, values) };
+  let first: Built | undefined;
+  let refused: unknown;
+  let withGet = true;
+  for (const rule of rules) {
+    if (withGet && !rule.methods.has('GET')) {
+      if (first) return first;
+      withGet = false;
+    }
+    if (!suitable(rule, values)) continue;
+    try {
+      const built = { rule, ...buildPath(rule, values) };
+      if (onHost(rule)) return built;
+      first ??= built;
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error;
+      refused ??= error;
+    }
+  }
+  if (first) return first;
+  throw refused ?? new TypeError(`${endpoint}: no rule takes these values (${rules.map((r) => needs(r, values)).join('; ')})`);
+}
+
+/** What `rule` needs that `values` lack or contradict: `/users/ needs page 1 (by default) or none`. */
+function needs(rule: CompiledRule, values: Readonly<Record<string, unknown>>): string {
+  const missing = rule.placeholders.filter((p) => !given(values, p.name)).map((p) => p.name);
+  const contradicted = Object.keys(rule.defaults ?? {}).filter((name) => given(values, name) && values[name] !== rule.defaults![name]);
+  const wants = [...(missing.length ? [`a value for ${missing.join(', ')}`] : []), ...contradicted.map((name) => `${name} left out or equal to its default`)];
+  return `${rule.pattern} needs ${wants.join(' and ')}`;
+}

@@ -1,0 +1,175 @@
+/**
+ * tsgi/routing: several rules for one endpoint, `defaults` (with Werkzeug's
+ * `redirect_defaults` and build choosing the rule whose defaults fit), and `redirectTo`, as a
+ * Flask app ported to a `RouteMap` uses them. Redirects over a real socket.
+ */
+import { beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
+import { HTTPPermanentRedirect, Request, Response } from 'tsgi';
+import { mount } from 'tsgi/middleware';
+import { RouteMap } from 'tsgi/routing';
+import { TestClient } from 'tsgi/testing';
+import { parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
+
+const routes = new RouteMap({
+  // @app.route('/users/', defaults={'page': 1}) + @app.route('/users/page/<int:page>')
+  users: [{ path: '/users/', defaults: { page: 1 } }, '/users/page/<int:page>'],
+  // Two URLs, no defaults: both answer, build takes the first written.
+  post: ['/posts/<int:id>', '/p/<int:id>'],
+  // A name only one rule gives.
+  archive: ['/archive/', '/archive/<int:year>'],
+  item: '/items/<int:id>',
+  files: '/files/<path:rest>',
+  slug: '/s/<slug>',
+  // Rule(…, redirect_to='items/<id>'): no handler.
+  oldItem: { path: '/old/items/<int:id>', redirectTo: '/items/<id>' },
+  oldFiles: { path: '/old/files/<path:rest>', redirectTo: '/files/<rest>' },
+  oldSlug: { path: '/old/s/<slug>', redirectTo: '/s/<slug>' },
+  // Rule(…, redirect_to=fn)
+  legacy: { path: '/legacy/<int:n>', redirectTo: ({ n }) => `/items/${Number(n) + 1}` },
+  away: { path: '/away/<slug>', redirectTo: ({ slug }) => `https://example.org/${String(slug)}` },
+  // A rule that redirects next to one that answers: the endpoint keeps its handler.
+  report: ['/report', { path: '/report.php/<int:v>', redirectTo: '/report' }],
+  // build tries the rules answering GET first, as url_for does.
+  save: [{ path: '/save', methods: ['POST'] }, '/saved'],
+});
+
+const app = routes.app({
+  users: (_req, values, urls) => Response.json({ values, self: urls.build('users', values) }),
+  post: (_req, { id }, urls) => `post ${id} ${urls.build('post', { id })}`,
+  archive: (_req, { year }) => `archive ${year ?? 'all'}`,
+  item: (_req, { id }) => `item ${id}`,
+  files: (_req, { rest }) => `files ${rest}`,
+  slug: (_req, { slug }) => `slug ${slug}`,
+  report: () => 'report',
+  save: () => 'saved',
+});
+
+let port: number;
+/** The app served without `mount`, which would clean `%2F` and `..` out of paths first. */
+let barePort: number;
+beforeEach(async () => {
+  port = (await start(mount({ '/app': app, '': app }))).port;
+  barePort = (await start(app)).port;
+});
+const send = async (target: string, method = 'GET', to = port) => parseRaw((await rawExchange(to, rawGet(target, '', method))).raw);
+const client = new TestClient(app);
+
+describe('several rules for one endpoint', () => {
+  it('matches each rule, the defaults giving the values a rule has no placeholder for', async () => {
+    expect(await (await client.get('/users/')).json()).toEqual({ values: { page: 1 }, self: '/users/' });
+    expect(await (await client.get('/users/page/2')).json()).toEqual({ values: { page: 2 }, self: '/users/page/2' });
+    expect((await client.get('/posts/3')).textBody).toBe('post 3 /posts/3');
+    expect((await client.get('/p/3')).textBody).toBe('post 3 /posts/3');
+    expect((await client.get('/archive/')).textBody).toBe('archive all');
+    expect((await client.get('/archive/2020')).textBody).toBe('archive 2020');
+  });
+
+  it('types the values as any rule gives them: a name all give required, one some give optional', () => {
+    type Handlers = Parameters<typeof routes.app>[0];
+    expectTypeOf<Parameters<Handlers['users']>[1]>().toEqualTypeOf<{ page: number }>();
+    expectTypeOf<Parameters<Handlers['post']>[1]>().toEqualTypeOf<{ id: number }>();
+    expectTypeOf<Parameters<Handlers['archive']>[1]>().toEqualTypeOf<{ year?: number }>();
+    // A rule that redirects reaches no handler: its placeholders are not the handler's.
+    expectTypeOf<Parameters<Handlers['report']>[1]>().toEqualTypeOf<{}>();
+    // Endpoints whose rules all redirect take no handler.
+    expectTypeOf<keyof Handlers>().toEqualTypeOf<'users' | 'post' | 'archive' | 'item' | 'files' | 'slug' | 'report' | 'save'>();
+    const urls = routes.bind(Request.blank('/'));
+    // @ts-expect-error a string page
+    expect(() => urls.build('users', { page: 'x' })).toThrow(TypeError);
+    // @ts-expect-error post needs an id
+    expect(() => urls.build('post')).toThrow(TypeError);
+  });
+
+  it('builds with the first rule the values suit: defaults left out or equal, else a placeholder rule', () => {
+    expect(routes.build('users')).toBe('/users/');
+    expect(routes.build('users', { page: 1 })).toBe('/users/');
+    expect(routes.build('users', { page: 2 })).toBe('/users/page/2');
+    expect(routes.build('users', { page: 2, sort: 'name' })).toBe('/users/page/2?sort=name');
+    expect(routes.build('users', { sort: 'name' })).toBe('/users/?sort=name');
+    expect(routes.build('archive')).toBe('/archive/');
+    expect(routes.build('archive', { year: 2020 })).toBe('/archive/2020');
+    expect(routes.build('post', { id: 3 })).toBe('/posts/3');
+    expect(routes.build('save')).toBe('/saved');
+    expect(routes.build('report')).toBe('/report');
+  });
+
+  it('refuses, naming what each rule needs, values no rule takes', () => {
+    const only = new RouteMap({ first: { path: '/first/', defaults: { page: 1 } } });
+    // @ts-expect-error a default's value, if given, is the default's
+    expect(() => only.build('first', { page: 2 })).toThrow('first: no rule takes these values (/first/ needs page left out or equal to its default)');
+    expect(() => routes.build('post', {} as never)).toThrow('post: no rule takes these values (/posts/<int:id> needs a value for id; /p/<int:id> needs a value for id)');
+    // A converter refusal of the one suitable rule is its own TypeError, as with one rule.
+    expect(() => routes.build('users', { page: -2 })).toThrow('users (/users/page/<int:page>): <page>');
+  });
+
+  it('refuses at construction an empty array, defaults that name a placeholder or are no object', () => {
+    expect(() => new RouteMap({ none: [] })).toThrow('the route "none" has no rule');
+    expect(() => new RouteMap({ a: { path: '/a/<int:n>', defaults: { n: 1 } } })).toThrow('/a/<int:n>: the default n is a placeholder of the rule too (a)');
+    expect(() => new RouteMap({ a: { path: '/a', defaults: [1] as never } })).toThrow('defaults must be an object');
+  });
+});
+
+describe('a URL whose values equal another rule’s defaults (redirect_defaults)', () => {
+  it('answers 308 to that rule’s URL, the query kept, under the mount prefix', async () => {
+    const moved = await send('/users/page/1?sort=name');
+    expect(moved.status).toBe(308);
+    expect(moved.header('location')).toBe('http://127.0.0.1/users/?sort=name');
+    expect((await send('/app/users/page/1')).header('location')).toBe('http://127.0.0.1/app/users/');
+    expect((await send('/users/page/2')).status).toBe(200);
+    expect((await send('/users/')).status).toBe(200);
+  });
+
+  it('redirects OPTIONS too, where any method goes; another method is refused first', async () => {
+    expect((await send('/users/page/1', 'OPTIONS')).status).toBe(308);
+    const post = await send('/users/page/1', 'POST');
+    expect(post.status).toBe(405);
+    expect(post.header('allow')).toBe('GET, HEAD, OPTIONS');
+  });
+
+  it('is a lookup of its own kind, and urls.match throws the 308', () => {
+    expect(routes.lookup('GET', '/users/page/1')).toEqual({ kind: 'redirect', to: '/users/' });
+    const urls = routes.bind(Request.blank('/users/page/1?a=b', { baseUrl: 'https://example.com/shop' }));
+    expect(() => urls.match()).toThrow(HTTPPermanentRedirect);
+    expect(() => urls.match()).toThrow(expect.objectContaining({ location: 'https://example.com/shop/users/?a=b' }));
+  });
+});
+
+describe('redirectTo', () => {
+  it('answers 308 to the template with the matched values, the query kept, under the mount prefix', async () => {
+    const moved = await send('/old/items/3?x=1');
+    expect(moved.status).toBe(308);
+    expect(moved.header('location')).toBe('http://127.0.0.1/items/3?x=1');
+    expect((await send('/app/old/items/3')).header('location')).toBe('http://127.0.0.1/app/items/3');
+    expect((await send('/old/files/a/b%20c')).header('location')).toBe('http://127.0.0.1/files/a/b%20c');
+    expect((await send('/old/s/caf%C3%A9%20x')).header('location')).toBe('http://127.0.0.1/s/caf%C3%A9%20x');
+    expect((await send('/report.php/2')).header('location')).toBe('http://127.0.0.1/report');
+  });
+
+  it('answers 308 to what a function answers: a path under the prefix, or a full URL as it is', async () => {
+    expect((await send('/app/legacy/3?q=1')).header('location')).toBe('http://127.0.0.1/app/items/4?q=1');
+    const away = await send('/away/post?q=1');
+    expect(away.status).toBe(308);
+    expect(away.header('location')).toBe('https://example.org/post');
+  });
+
+  it('is a 404, not a crash, when the values cannot be written into the target', async () => {
+    const dots = await send('/old/s/..', 'GET', barePort);
+    expect(dots.status).toBe(404);
+    expect((await send('/old/s/%2E%2E', 'GET', barePort)).status).toBe(404);
+  });
+
+  it('answers a method the rule lacks 405, and OPTIONS the redirect', async () => {
+    expect((await send('/old/items/3', 'POST')).status).toBe(405);
+    expect((await send('/old/items/3', 'OPTIONS')).status).toBe(308);
+  });
+
+  it('still builds the old URL', () => {
+    expect(routes.build('oldItem', { id: 3 })).toBe('/old/items/3');
+  });
+
+  it('refuses at construction a template that is no path or names no placeholder', () => {
+    expect(() => new RouteMap({ a: { path: '/a/<int:id>', redirectTo: 'b/<id>' } })).toThrow("/a/<int:id> (a): redirectTo must be a path starting with '/'");
+    expect(() => new RouteMap({ a: { path: '/a/<int:id>', redirectTo: '/b/<int:id>' } })).toThrow('"<int:id>" names none of the rule\'s placeholders (id)');
+    expect(() => new RouteMap({ a: { path: '/a', redirectTo: '/b?x=1' } })).toThrow('without query or fragment');
+  });
+});
