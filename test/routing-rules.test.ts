@@ -28,7 +28,8 @@ const routes = new RouteMap({
   legacy: { path: '/legacy/<int:n>', redirectTo: ({ n }) => `/items/${Number(n) + 1}` },
   away: { path: '/away/<slug>', redirectTo: ({ slug }) => `https://example.org/${String(slug)}` },
   // A rule that redirects next to one that answers: the endpoint keeps its handler.
-  report: ['/report', { path: '/report.php/<int:v>', redirectTo: '/report' }],
+  // Written first, built last: a URL that redirects is built only when no other rule suits.
+  report: [{ path: '/report.php/<int:v>', redirectTo: '/report' }, '/report'],
   // build tries the rules answering GET first, as url_for does.
   save: [{ path: '/save', methods: ['POST'] }, '/saved'],
 });
@@ -91,6 +92,7 @@ describe('several rules for one endpoint', () => {
     expect(routes.build('post', { id: 3 })).toBe('/posts/3');
     expect(routes.build('save')).toBe('/saved');
     expect(routes.build('report')).toBe('/report');
+    expect(routes.build('report', { v: 2 })).toBe('/report?v=2');
   });
 
   it('refuses, naming what each rule needs, values no rule takes', () => {

@@ -15,7 +15,7 @@ import type { Lookup, Matcher } from './matcher.ts';
 import { buildHost, fragment } from './build.ts';
 import { buildFor } from './endpoint.ts';
 import { isFullUrl } from './redirect-to.ts';
-import type { BuildValues, BuildValuesOf, ConverterMap, EndpointOf, ValuesOf } from './types.ts';
+import type { BuildValues, BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, ValuesOf } from './types.ts';
 
 /** The rules of a map, as its adapters use them. */
 export interface RouteTable {
@@ -32,15 +32,18 @@ export interface BuildOptions {
   anchor?: string | undefined;
 }
 
-/** What {@link UrlAdapter.match} found: the endpoint and its typed values (a union over the endpoints). */
+/**
+ * What {@link UrlAdapter.match} found: the endpoint and its typed values (a union over the
+ * endpoints but those whose rules all redirect).
+ */
 export type RouteMatch<R, C extends ConverterMap = {}> = {
-  [E in EndpointOf<R>]: {
+  [E in HandledEndpointOf<R>]: {
     /** The matched rule's endpoint, as given to the rule. */
     endpoint: E;
     /** The placeholders' values, converted by their converters (`<int:id>` → a number), by name. */
     values: ValuesOf<R, E, C>;
   };
-}[EndpointOf<R>];
+}[HandledEndpointOf<R>];
 
 /** The arguments of `build` for endpoint `E`: values required when its pattern has placeholders. */
 export type BuildArgs<V> = {} extends V
@@ -128,7 +131,8 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    *   HTTPPermanentRedirect (308, the request's query kept) to the path matched (`pathInfo`
    *   when given, under the request's `SCRIPT_NAME`) with a trailing slash when only a strict
    *   rule with one matches, or with its repeated slashes merged when only that matches a rule
-   *   (`mergeSlashes`).
+   *   (`mergeSlashes`); HTTPPermanentRedirect to a rule's `redirectTo`, or to the URL of another
+   *   rule of the endpoint whose `defaults` equal the values (see `RuleSpec`).
    */
   match(method?: string, pathInfo: string = this.#req.pathInfo): RouteMatch<R, C> {
     const found = this.lookup(method, pathInfo);

@@ -15,8 +15,9 @@ import type { RouteSpec } from './types.ts';
 /**
  * The rules of `endpoint` from its spec (one rule, or an array of them): as written (the order
  * they are matched in), and in build order: those answering `GET` first (Werkzeug builds with
- * the default method first), then more names (placeholders and defaults) first, then more
- * defaults first, else as written (Werkzeug's `build_compare_key`). Each knows the rules
+ * the default method first), those with `redirectTo` last (a URL that redirects is built only
+ * when no other suits, as Werkzeug's `alias` rules), then more names (placeholders and
+ * defaults) first, then more defaults first, else as written (Werkzeug's `build_compare_key`). Each knows the rules
  * before it in that order whose defaults stand for its values.
  *
  * @throws TypeError for an empty array, and as `compileRule` and `compileRedirectTo`.
@@ -30,8 +31,9 @@ export function compileEndpoint(endpoint: string, spec: RouteSpec, converters: R
     return redirectTo === undefined ? rule : { ...rule, redirectTo: compileRedirectTo(rule, redirectTo), redirects: true };
   });
   if (compiled.length === 1) return { written: compiled, build: compiled };
-  // Werkzeug's build_compare_key: more arguments first, then more defaults; a stable sort keeps the written order.
-  const byKey = [...compiled].sort((a, b) => b.arguments.size - a.arguments.size || defaultCount(b) - defaultCount(a));
+  // Werkzeug's build_compare_key: redirecting rules last (as its alias rules), then more arguments first, then
+  // more defaults; a stable sort keeps the written order.
+  const byKey = [...compiled].sort((a, b) => redirecting(a) - redirecting(b) || b.arguments.size - a.arguments.size || defaultCount(b) - defaultCount(a));
   const final = new Map<CompiledRule, CompiledRule>();
   byKey.forEach((rule, i) => {
     const defaultsFrom = byKey.slice(0, i).filter((r) => providesDefaultsFor(r, rule));
@@ -43,6 +45,7 @@ export function compileEndpoint(endpoint: string, spec: RouteSpec, converters: R
   return { written: compiled.map((rule) => final.get(rule)!), build };
 }
 
+const redirecting = (rule: CompiledRule) => (rule.redirectTo === null ? 0 : 1);
 const defaultCount = (rule: CompiledRule) => (rule.defaults === null ? 0 : Object.keys(rule.defaults).length);
 
 /**
