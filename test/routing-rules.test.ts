@@ -104,6 +104,25 @@ describe('several rules for one endpoint', () => {
     expect(() => routes.build('users', { page: -2 })).toThrow('users (/users/page/<int:page>): <page>');
   });
 
+  it("takes Flask's usual pairs: a None default next to an int, an empty path next to a catch-all", async () => {
+    const flask = new RouteMap({
+      users: [{ path: '/users/', defaults: { user_id: null } }, '/users/<int:user_id>'],
+      page: [{ path: '/', defaults: { path: '' } }, '/<path:path>'],
+    });
+    const flaskApp = flask.app({
+      users: (_req, values, urls) => Response.json({ values, self: urls.build('users', values) }),
+      page: (_req, { path }, urls) => Response.json({ path, self: urls.build('page', { path }) }),
+    });
+    expectTypeOf<Parameters<Parameters<typeof flask.app>[0]['users']>[1]>().toEqualTypeOf<{ user_id: number | null }>();
+    const flaskClient = new TestClient(flaskApp);
+    expect(await (await flaskClient.get('/users/')).json()).toEqual({ values: { user_id: null }, self: '/users/' });
+    expect(await (await flaskClient.get('/users/7')).json()).toEqual({ values: { user_id: 7 }, self: '/users/7' });
+    expect(await (await flaskClient.get('/')).json()).toEqual({ path: '', self: '/' });
+    expect(await (await flaskClient.get('/a/b')).json()).toEqual({ path: 'a/b', self: '/a/b' });
+    expect(flask.build('users')).toBe('/users/');
+    expect(flask.build('users', { user_id: null })).toBe('/users/');
+  });
+
   it('refuses at construction an empty array, defaults that name a placeholder or are no object', () => {
     expect(() => new RouteMap({ none: [] })).toThrow('the route "none" has no rule');
     expect(() => new RouteMap({ a: { path: '/a/<int:n>', defaults: { n: 1 } } })).toThrow('/a/<int:n>: the default n is a placeholder of the rule too (a)');
