@@ -27,6 +27,7 @@ const routes = new RouteMap({
   // Rule(…, redirect_to=fn)
   legacy: { path: '/legacy/<int:n>', redirectTo: ({ n }) => `/items/${Number(n) + 1}` },
   away: { path: '/away/<slug>', redirectTo: ({ slug }) => `https://example.org/${String(slug)}` },
+  find: { path: '/find/<q>', redirectTo: ({ q }) => `/s/results?q=${encodeURIComponent(String(q))}` },
   // A rule that redirects next to one that answers: the endpoint keeps its handler.
   // Written first, built last: a URL that redirects is built only when no other rule suits.
   report: [{ path: '/report.php/<int:v>', redirectTo: '/report' }, '/report'],
@@ -168,6 +169,8 @@ describe('redirectTo', () => {
 
   it('answers 308 to what a function answers: a path under the prefix, or a full URL as it is', async () => {
     expect((await send('/app/legacy/3?q=1')).header('location')).toBe('http://127.0.0.1/app/items/4?q=1');
+    // A query of its own replaces the request's.
+    expect((await send('/find/a%20b?page=2')).header('location')).toBe('http://127.0.0.1/s/results?q=a%20b');
     const away = await send('/away/post?q=1');
     expect(away.status).toBe(308);
     expect(away.header('location')).toBe('https://example.org/post');

@@ -91,7 +91,8 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    * a full URL on that host, with the request's scheme (`https://bob.example.com/app/`), as
    * Werkzeug builds across hosts. With several rules for the endpoint, the first that the
    * values suit (each placeholder given, each default left out or equal; those answering `GET`
-   * first, then more placeholders and defaults first), on the request's host if one is, as
+   * first, those with `redirectTo` last, then more placeholders and defaults first), on the
+   * request's host if one is, as
    * Werkzeug's `url_for`: `build('users')` and `build('users', { page: 1 })` give `/users/`
    * for `[{ path: '/users/', defaults: { page: 1 } }, '/users/page/<int:page>']`, `{ page: 2 }`
    * `/users/page/2`.
@@ -155,11 +156,11 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
 
   /**
    * The 308 to `path` (percent-encoded) under the request's `SCRIPT_NAME`, the request's query
-   * kept unless `path` has its own.
+   * kept unless `path` has its own query or a fragment (a `redirectTo` function's).
    */
   #redirect(path: string): HTTPPermanentRedirect {
     const req = this.#req;
-    const query = path.includes('?') ? '' : req.queryString;
+    const query = /[?#]/.test(path) ? '' : req.queryString;
     return new HTTPPermanentRedirect(`${req.hostUrl}${quotePath(req.scriptName)}${path}${query ? `?${query}` : ''}`);
   }
 

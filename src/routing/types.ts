@@ -53,8 +53,9 @@ export type RuleSpec =
        * Answer a 308 Permanent Redirect instead of calling a handler (Werkzeug's `redirect_to`):
        * a path template (`'/items/<id>'`, `<name>` being the rule's placeholder, written by its
        * converter as `build` does) under the request's `SCRIPT_NAME`, the request's query kept;
-       * or a function of the rule's values answering such a path (its own query allowed) or a
-       * full URL (`https://…`), used as it is. An endpoint whose rules all redirect needs no
+       * or a function of the rule's values answering such a path, percent-encoded (the request's
+       * query kept unless it has its own `?` or a `#`), or a full `http:`/`https:` URL, used as
+       * it is. An endpoint whose rules all redirect needs no
        * handler.
        */
       readonly redirectTo?: string | ((values: Readonly<Record<string, unknown>>) => string) | undefined;
