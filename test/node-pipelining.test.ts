@@ -4,6 +4,7 @@
  * for every request of a read at once and read on), and past 100 waiting the connection is
  * closed. Also under `toNodeHandler`.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -160,6 +161,26 @@ describe('pipelined requests', () => {
       `GET /slow HTTP/1.1\r\nHost: 1\r\n\r\nPOST /up HTTP/1.1\r\nHost: 1\r\nContent-Length: ${body.length}\r\n\r\n${body}GET /last HTTP/1.1\r\nHost: 1\r\nConnection: close\r\n\r\n`,
     );
     expect(bodiesOf(raw)).toEqual(['/slow', `got ${body.length}`, '/last']);
+  });
+
+  it("each runs in its own request's async context, as OpenTelemetry's http instrumentation sets it around the server's request event", async () => {
+    // As @opentelemetry/instrumentation-http does: the request event runs inside the request's span.
+    const spans = new AsyncLocalStorage<string>();
+    const seen: string[] = [];
+    const app = Request.application(async (req) => {
+      seen.push(`${req.path} in ${spans.getStore()}`);
+      await sleep(5);
+      return new Response(req.path);
+    });
+    const server = await start(app);
+    const emit = server.server.emit;
+    server.server.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]) {
+      if (event !== 'request') return emit.call(this, event, ...args);
+      return spans.run(`span of ${(args[0] as http.IncomingMessage).url}`, () => emit.call(this, event, ...args));
+    } as typeof emit;
+    const { raw } = await rawExchange(server.port, pipelined(3));
+    expect(bodiesOf(raw)).toEqual(['/0', '/1', '/2']);
+    expect(seen).toEqual(['/0 in span of /0', '/1 in span of /1', '/2 in span of /2']);
   });
 
   it.each([

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Environ } from '../../gateway/types.ts';
@@ -33,6 +34,10 @@ const waiting = new WeakMap<Socket, number>();
  * at once; and, once requests wait instead, Node never pauses the connection (it pauses when
  * waiting answers back up, and there are none), so a flood behind one slow request was parsed
  * without bound. A client gone before a request's turn leaves it unrun (Node drops it).
+ *
+ * `take` runs in the async context of the request's own `request` event (`AsyncResource.bind`),
+ * not in that of the answer before it: an `AsyncLocalStorage` store set around the event (the
+ * span of OpenTelemetry's http instrumentation) is the request's own, not the previous one's.
  */
 export function waitsForTurn(req: IncomingMessage, res: ServerResponse, take: () => void): boolean {
   if (res.socket !== null) return false;
@@ -43,10 +48,11 @@ export function waitsForTurn(req: IncomingMessage, res: ServerResponse, take: ()
     return true;
   }
   waiting.set(socket, count + 1);
+  const takeInContext = AsyncResource.bind(take);
   res.once('socket', () => {
     waiting.set(socket, waiting.get(socket)! - 1);
     // Node emits the `close` of the answer before on the next tick.
-    process.nextTick(take);
+    process.nextTick(takeInContext);
   });
   return true;
 }
