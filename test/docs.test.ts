@@ -251,6 +251,53 @@ export const results = answers.map((res) => [
     expect(log).toMatch(/^GET \/slow HTTP\/1\.1 503 [0-9a-f-]{36}$/m);
   });
 
+  it('middleware.md: the Prometheus middleware counts, over a socket, the status the client got: the route, a refused answer\'s 500, a client gone 499', async () => {
+    const recipe = block('Metrics: a Prometheus middleware', 'middleware.md');
+    const { scrape } = await run(`${recipe}
+import net from 'node:net';
+import { Response as Res, serve } from 'tsgi';
+import { mount as mountApps } from 'tsgi/middleware';
+import { RouteMap } from 'tsgi/routing';
+const routes = new RouteMap({ item: '/items/<int:id>' });
+// An in-memory answer whose Content-Length the server cannot send: it answers 500 instead.
+const lying: App = (_environ, startResponse) => {
+  startResponse('200 OK', [['Content-Length', '10']]);
+  return [new TextEncoder().encode('more than ten bytes')];
+};
+const never: App = () => new Promise(() => {});          // ignores tsgi.signal
+const server = await serve(mountApps({
+  '/metrics': metricsApp,
+  '/': metrics(mountApps({ '/lying': lying, '/never': never, '/': routes.app({ item: (_req, { id }) => new Res('item ' + id) }) })),
+}), { port: 0, log: { write() {} } });
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const exchange = (path: string, leaveAfter?: number) => new Promise<string>((resolve) => {
+  const socket = net.connect(server.port, '127.0.0.1', () => socket.write('GET ' + path + ' HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n'));
+  let text = '';
+  socket.on('data', (chunk) => { text += chunk; });
+  socket.on('close', () => resolve(text));
+  if (leaveAfter !== undefined) setTimeout(() => socket.destroy(), leaveAfter);
+});
+let scrape = '';
+try {
+  await exchange('/items/3');
+  await exchange('/lying');
+  await exchange('/never', 50);
+  await sleep(100);
+  const answer = await exchange('/metrics');
+  scrape = answer.slice(answer.indexOf('\\r\\n\\r\\n') + 4);
+} finally {
+  await server.close({ timeout: 100 });
+}
+export { scrape };
+`);
+    const counts = [...String(scrape).matchAll(/^http_request_duration_seconds_count\{(.*)\} (\d+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+    expect(counts).toEqual([
+      'route="/items/<int:id>",method="GET",status="200" 1',
+      'route="unmatched",method="GET",status="499" 1',
+      'route="unmatched",method="GET",status="500" 1',
+    ]);
+  });
+
   it('middleware-csrf.md: the Use example refuses a cross-site post, and lets its own, the trusted origin\'s and the hook through', async () => {
     const { statuses } = await run(`${block('Use', 'middleware-csrf.md')}
 import { TestClient } from 'tsgi/testing';
