@@ -5,6 +5,7 @@
  * test/proxy-stream.test.ts.
  */
 import { execFileSync } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -15,7 +16,7 @@ import net from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
-import { mount } from 'tsgi/middleware';
+import { mount, requestId } from 'tsgi/middleware';
 import { type ProxyOptions, proxy } from 'tsgi/proxy';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
@@ -216,6 +217,27 @@ describe('request header fields', () => {
     expect(header(echo, 'connection')).toEqual(['keep-alive']); // the HTTP client's own, for its pool
     expect(header(echo, 'x-kept')).toEqual(['yes']);
     expect(header(echo, 'accept')).toEqual(['text/plain']);
+  });
+
+  it("passes trace context and requestId's X-Request-Id on as received; with a tracer that adds its own traceparent, removing the client's leaves one", async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const fields = { traceparent, tracestate: 'congo=t61rcWkgMzE', baggage: 'userId=alice', 'X-Request-Id': 'ingress-42' };
+    const plain = await start(requestId(to(upstream.url)));
+    const echo = echoed((await request(`${plain.url}/echo`, { headers: fields })).body);
+    expect([header(echo, 'traceparent'), header(echo, 'tracestate'), header(echo, 'baggage'), header(echo, 'x-request-id')]).toEqual([[traceparent], ['congo=t61rcWkgMzE'], ['userId=alice'], ['ingress-42']]);
+    // As @opentelemetry/instrumentation-undici does: its span's traceparent appended to each request.
+    const child = '00-0af7651916cd43dd8448eb211c80319c-00f067aa0ba902b7-01';
+    const inject = (message: unknown) => (message as { request: { addHeader(name: string, value: string): void } }).request.addHeader('traceparent', child);
+    diagnostics.subscribe('undici:request:create', inject);
+    try {
+      const appended = echoed((await request(`${plain.url}/echo`, { headers: fields })).body);
+      expect(header(appended, 'traceparent')).toEqual([traceparent, child]); // two: W3C Trace Context discards both
+      const removing = await start(to(upstream.url, { requestHeaders: { remove: ['traceparent', 'tracestate'] } }));
+      const one = echoed((await request(`${removing.url}/echo`, { headers: fields })).body);
+      expect(header(one, 'traceparent')).toEqual([child]);
+    } finally {
+      diagnostics.unsubscribe('undici:request:create', inject);
+    }
   });
 
   it('appends to a spoofed X-Forwarded-For, replaces the other X-Forwarded-* fields, appends to Via', async () => {
