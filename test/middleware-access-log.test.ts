@@ -489,6 +489,38 @@ describe('accessLog', () => {
     expect(JSON.parse(out.lines[0]!)).toMatchObject({ url: '/s?x=1' });
   });
 
+  it('keeps a custom format on one line: a hostile REMOTE_USER or obs-text User-Agent cannot forge a line, and JSON.stringify output still parses back (raw socket)', async () => {
+    // A layer below sets REMOTE_USER from what a client sent (a Basic user name is UTF-8 text).
+    const site: App = (environ, startResponse) => {
+      environ.REMOTE_USER = 'bob\n{"forged":true}\u2028x\u0085y';
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [enc.encode('x')];
+    };
+    const json = collector();
+    const text = collector();
+    const app = accessLog(accessLog(site, { log: text, format: (e) => `${e.remoteUser} ${e.url}\t${e.userAgent}` }), {
+      log: json,
+      format: (e) => JSON.stringify({ user: e.remoteUser, ua: e.userAgent }),
+    });
+    await withServer(app, async (_url, port) => {
+      // User-Agent bytes: "a", NEL (0x85), "b", CSI (0x9B) "2J".
+      const head = Buffer.concat([
+        Buffer.from('GET /p HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nUser-Agent: a'),
+        Buffer.from([0x85, 0x62, 0x9b, 0x32, 0x4a]),
+        Buffer.from('\r\n\r\n'),
+      ]);
+      await rawExchange(port, head);
+      await json.waitFor(1);
+      await text.waitFor(1);
+    });
+    for (const line of [...json.lines, ...text.lines]) {
+      expect(line.endsWith('\n')).toBe(true);
+      expect(line.slice(0, -1)).not.toMatch(/[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/);
+    }
+    expect(JSON.parse(json.lines[0]!)).toEqual({ user: 'bob\n{"forged":true}\u2028x\u0085y', ua: 'a\u0085b\u009b2J' });
+    expect(text.lines[0]).toBe('bob\\u000a{"forged":true}\\u2028x\\u0085y /p\ta\\u0085b\\u009b2J\n');
+  });
+
   it('has a dev format with the duration', async () => {
     const out = collector();
     const res = await Request.blank('/d?x').getResponse(accessLog(new Response('abc', { status: 404 }), { log: out, format: 'dev' }));

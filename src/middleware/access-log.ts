@@ -90,7 +90,13 @@ export interface AccessLogOptions {
    * `process.stdout`. Checked at once: one without `write` throws `TypeError`.
    */
   log?: LogStream | undefined;
-  /** A built-in format or a function building the line (without `\n`); default `combined`. */
+  /**
+   * A built-in format or a function building the line (without `\n`); default `combined`.
+   * What a function answers is written on one line whatever fields it holds: control
+   * characters but tab (C0, DEL, C1: NEL, CSI) and U+2028, U+2029 are written `\uXXXX`, which
+   * JSON reads back as the same character, so `JSON.stringify` of hostile fields stays one
+   * parseable object a line, and a text line cannot be split into a forged one.
+   */
   format?: AccessLogFormat | ((entry: AccessLogEntry) => string) | undefined;
 }
 
@@ -181,7 +187,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       };
       if (outcome === 'error') entry.error = error;
       try {
-        out.write(`${build(entry)}\n`);
+        out.write(`${oneLine(build(entry))}\n`);
       } catch (failure) {
         logError(environ['tsgi.errors'], `${line} (accessLog could not write its line)`, failure);
       }
@@ -368,15 +374,23 @@ export function jsonAccessRecord(entry: AccessLogEntry): JsonAccessRecord {
 }
 
 /**
- * DEL, C1, and the line and paragraph separators, which `JSON.stringify` leaves as they are:
- * NEL, U+2028 and U+2029 end a line for Unicode-aware readers, C1's CSI starts a terminal
- * escape sequence. They only occur inside strings, where `\uXXXX` means the same.
+ * What could split or hijack a log line: C0 but tab, DEL, C1 (NEL ends a line for
+ * Unicode-aware readers, CSI starts a terminal escape sequence), U+2028 and U+2029.
+ * `JSON.stringify` escapes C0 but leaves the others as they are.
  */
-const JSON_UNSAFE = /[\u007f-\u009f\u2028\u2029]/g;
+const LINE_UNSAFE = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * `line` with {@link LINE_UNSAFE} characters written `\uXXXX`: one line whatever it holds. In
+ * JSON they can only occur inside strings, where `\uXXXX` means the same character.
+ */
+function oneLine(line: string): string {
+  return line.replace(LINE_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 /** `record` as one line of JSON (without `\n`): a string holds no character that could end the line. */
 export function jsonAccessLine(record: JsonAccessRecord): string {
-  return JSON.stringify(record).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return oneLine(JSON.stringify(record));
 }
 
 /** The message of `error` (a thrown non-`Error` as a string); `null` when there is none or it cannot be read. */
