@@ -298,6 +298,60 @@ export { scrape };
     ]);
   });
 
+  it('deployment.md: the Observability stack logs JSON lines with the ingress\'s id, counts by route, keeps probes out of both, and names the id in errors (socket)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-docs-'));
+    try {
+      writeFileSync(path.join(dir, 'probes.ts'), block('Kubernetes', 'deployment.md'));
+      writeFileSync(path.join(dir, 'metrics.ts'), block('Metrics: a Prometheus middleware', 'middleware.md'));
+      writeFileSync(
+        path.join(dir, 'site.ts'),
+        `import { Response } from 'tsgi';
+import { RouteMap } from 'tsgi/routing';
+export const site = new RouteMap({ item: '/items/<int:id>', boom: '/boom' }).app({
+  item: (_req, { id }) => new Response('item ' + id),
+  boom: () => { throw new Error('boom'); },
+});
+`,
+      );
+      writeFileSync(
+        path.join(dir, 'app.ts'),
+        `import { healthz, readyz } from './probes.ts';\nimport { metrics, metricsApp } from './metrics.ts';\nimport { site } from './site.ts';\n${block('Observability', 'deployment.md')}`,
+      );
+      const { app } = (await import(path.join(dir, 'app.ts'))) as { app: import('tsgi').App };
+      const { serve } = await import('tsgi');
+      const errors: string[] = [];
+      const server = await serve(app, { port: 0, log: { write: (text: string) => void errors.push(text) } });
+      const lines: string[] = [];
+      const { stdout } = process;
+      const write = stdout.write;
+      (stdout as { write: unknown }).write = (chunk: string) => (lines.push(String(chunk)), true);
+      const answers: Array<[number, string | null]> = [];
+      let scrape = '';
+      try {
+        for (const [url, id] of [['/items/3', 'ingress-7'], ['/boom', 'ingress-8'], ['/healthz', 'ingress-9'], ['/readyz', undefined]] as const) {
+          const res = await fetch(`${server.url}${url}`, { headers: id === undefined ? {} : { 'x-request-id': id } });
+          await res.arrayBuffer();
+          answers.push([res.status, res.headers.get('x-request-id')]);
+        }
+        scrape = await (await fetch(`${server.url}/metrics`)).text();
+      } finally {
+        (stdout as { write: unknown }).write = write;
+        await server.close();
+      }
+      expect(answers).toEqual([[200, 'ingress-7'], [500, 'ingress-8'], [200, null], [200, null]]);
+      const logged = lines.join('').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(logged.map((l) => [l.url, l.status, l.request_id, l.outcome, typeof l.duration_ms])).toEqual([
+        ['/items/3', 200, 'ingress-7', 'end', 'number'],
+        ['/boom', 500, 'ingress-8', 'end', 'number'],
+      ]);
+      expect(errors.join('')).toMatch(/^\[tsgi\] GET \/boom HTTP\/1\.1 500 request_id=ingress-8: Error: boom/);
+      const counts = [...scrape.matchAll(/^http_request_duration_seconds_count\{(.*)\} (\d+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort();
+      expect(counts).toEqual(['route="/boom",method="GET",status="500" 1', 'route="/items/<int:id>",method="GET",status="200" 1']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('middleware-csrf.md: the Use example refuses a cross-site post, and lets its own, the trusted origin\'s and the hook through', async () => {
     const { statuses } = await run(`${block('Use', 'middleware-csrf.md')}
 import { TestClient } from 'tsgi/testing';
