@@ -173,11 +173,10 @@ describe('pipelined requests', () => {
       return new Response(req.path);
     });
     const server = await start(app);
-    const emit = server.server.emit;
-    server.server.emit = function (this: http.Server, event: string | symbol, ...args: unknown[]) {
-      if (event !== 'request') return emit.call(this, event, ...args);
-      return spans.run(`span of ${(args[0] as http.IncomingMessage).url}`, () => emit.call(this, event, ...args));
-    } as typeof emit;
+    const target = server.server as unknown as { emit: (event: string | symbol, ...args: unknown[]) => boolean };
+    const emit = target.emit.bind(target);
+    target.emit = (event, ...args) =>
+      event === 'request' ? spans.run(`span of ${(args[0] as http.IncomingMessage).url}`, () => emit(event, ...args)) : emit(event, ...args);
     const { raw } = await rawExchange(server.port, pipelined(3));
     expect(bodiesOf(raw)).toEqual(['/0', '/1', '/2']);
     expect(seen).toEqual(['/0 in span of /0', '/1 in span of /1', '/2 in span of /2']);
