@@ -521,6 +521,39 @@ describe('accessLog', () => {
     expect(text.lines[0]).toBe('bob\\u000a{"forged":true}\\u2028x\\u0085y /p\ta\\u0085b\\u009b2J\n');
   });
 
+  it('times an in-memory or single-chunk body to its last byte sent, not to the server taking it; a client gone before it is close (raw socket)', async () => {
+    const big = new Uint8Array(32 * 1024 * 1024); // more than the socket buffers take at once
+    const apps: Record<string, App> = {
+      '/response': Request.application(() => new Response(big)),
+      '/array': (_environ, startResponse) => (startResponse('200 OK', []), [big]),
+      '/one-chunk': (_environ, startResponse) => (startResponse('200 OK', []), (async function* () { yield big; })()),
+    };
+    const out = collector();
+    const app = accessLog((environ, startResponse) => apps[environ.PATH_INFO as string]!(environ, startResponse), { log: out, format: 'json' });
+    const fetchSlowly = (port: number, path: string, mode: 'read-late' | 'leave') =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        socket.pause(); // the client reads nothing for 300 ms
+        setTimeout(() => (mode === 'leave' ? socket.destroy() : socket.resume()), 300);
+        socket.on('data', () => {});
+        socket.on('error', () => {});
+        socket.on('close', () => resolve());
+      });
+    await withServer(app, async (_url, port) => {
+      for (const path of Object.keys(apps)) await fetchSlowly(port, path, 'read-late');
+      await fetchSlowly(port, '/response', 'leave');
+      await out.waitFor(4);
+    });
+    const lines = out.lines.map((line) => JSON.parse(line) as { url: string; status: number; outcome: string; duration_ms: number });
+    expect(lines.map((l) => [l.url, l.status, l.outcome])).toEqual([
+      ['/response', 200, 'end'],
+      ['/array', 200, 'end'],
+      ['/one-chunk', 200, 'end'],
+      ['/response', 200, 'close'],
+    ]);
+    for (const line of lines) expect(line.duration_ms, line.url).toBeGreaterThanOrEqual(250);
+  });
+
   it('has a dev format with the duration', async () => {
     const out = collector();
     const res = await Request.blank('/d?x').getResponse(accessLog(new Response('abc', { status: 404 }), { log: out, format: 'dev' }));

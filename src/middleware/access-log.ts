@@ -12,6 +12,7 @@ import { unlessAbort } from '../gateway/abort.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
+import { afterResponseSent } from '../gateway/response-sent.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
 import { unwatchClientGone, watchClientGone } from '../gateway/client-gone.ts';
 import { isThenable } from '../gateway/body.ts';
@@ -67,13 +68,19 @@ export interface AccessLogEntry {
   referer: string | null;
   /** The `User-Agent` header, or `null`. */
   userAgent: string | null;
-  /** Milliseconds from the request reaching this middleware to the end of the body. */
+  /**
+   * Milliseconds from the request reaching this middleware to the end of the response: under
+   * `serve()` and `toNodeHandler`, its last byte handed to the connection (Node's `finish`, as
+   * nginx's `$request_time`), so a large in-memory body a slow client downloads is timed whole;
+   * elsewhere the body's end (the server took its last chunk).
+   */
   duration: number;
   /**
-   * How the response ended: `end` (the client got the whole answer: the body ended, or the
-   * server ended an event stream at its graceful shutdown, closing the body), `close` (the
-   * server stopped taking the body: the client went away, or the server refused the body and
-   * answered its own `status`), `error` (the app or its body threw).
+   * How the response ended: `end` (the client got the whole answer: the body ended and, under
+   * `serve()` and `toNodeHandler`, its last byte was handed to the connection; or the server
+   * ended an event stream at its graceful shutdown, closing the body), `close` (the server
+   * stopped taking the body, or could not send all of it: the client went away, or the server
+   * refused the body and answered its own `status`), `error` (the app or its body threw).
    */
   outcome: 'end' | 'close' | 'error';
   /** The error when `outcome` is `error`. */
@@ -210,8 +217,10 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
           if (counted && chunk instanceof Uint8Array) bytes += chunk.byteLength;
         },
         // A body that ended by its second step is framed, and may be refused (a field value or
-        // a Content-Length the server cannot send), only now: the line waits for the head.
-        end: () => (chunks <= 1 ? afterHeadSettled(environ, () => record('end')) : record('end')),
+        // a Content-Length the server cannot send), only now: the line waits for the head, then
+        // for the last byte sent (an in-memory body is taken whole before any of it is written),
+        // and says `close` when the client left before it.
+        end: () => afterHeadSettled(environ, () => afterResponseSent(environ, (complete) => record(complete ? 'end' : 'close'))),
         // An event stream the server ended at its shutdown: the client got a complete answer.
         close: () => record(shutdownEndKey.get(environ) === true ? 'end' : 'close'),
         error: (error) => {
@@ -330,8 +339,8 @@ export interface JsonAccessRecord {
   /** Body bytes handed to the server, as {@link AccessLogEntry.bytes}. */
   bytes: number;
   /**
-   * Milliseconds from the request reaching `accessLog` to the end of the response, rounded to
-   * the microsecond (`3.25`); `null` in `tsgi serve`'s lines of refused requests (not timed).
+   * Milliseconds from the request reaching `accessLog` to the end of the response (its last
+   * byte sent, as {@link AccessLogEntry.duration}), rounded to the microsecond (`3.25`); `null` in `tsgi serve`'s lines of refused requests (not timed).
    */
   duration_ms: number | null;
   /** The `Referer` field. */

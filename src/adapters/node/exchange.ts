@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { AsyncResource } from 'node:async_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type App, type Body, type Environ, type StartResponse } from '../../gateway/types.ts';
 import { checkChunk, isThenable } from '../../gateway/body.ts';
@@ -21,6 +22,7 @@ import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { inputFailure, isBodyReadable } from '../../request/input.ts';
 import { type HeadWait, awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
+import { type SentWait, responseSentKey } from '../../gateway/response-sent.ts';
 import { isBrokenOff } from '../../gateway/readable-input.ts';
 import { unwatchClient, watchClient } from './client-watch.ts';
 import type { Socket } from 'node:net';
@@ -46,7 +48,7 @@ const TOO_LARGE = Buffer.from('Content Too Large\n');
  * pumped with backpressure (see `pump`), and their iterator is closed (`return()`) when the
  * client leaves.
  */
-export class Exchange implements ExchangeState, HeadWait {
+export class Exchange implements ExchangeState, HeadWait, SentWait {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly environ: Environ;
@@ -95,6 +97,19 @@ export class Exchange implements ExchangeState, HeadWait {
     // RFC 9112 §6.3, and on HTTP/2 a stream its HEADERS frame did not end: the handler marked
     // that one `tsgi.input_terminated`, so the environ says it for both protocols.
     this.bodyPending = isBodyReadable(environ);
+    // What waits for the response's end (`tsgi.response_sent`): the exchange lends itself.
+    responseSentKey.set(environ, this);
+  }
+
+  /**
+   * `SentWait.onSent`: runs `then` at the response's `close`, complete when it had finished
+   * (its last byte handed to the connection), else cut; in the caller's async context.
+   */
+  onSent(then: (complete: boolean) => void): void {
+    const res = this.res;
+    if (res.writableFinished || responseGone(res)) return then(res.writableFinished);
+    const inContext = AsyncResource.bind(then);
+    res.once('close', () => inContext(res.writableFinished));
   }
 
   /** PEP 3333 `start_response`: records the status and headers; they are checked at sending. */
