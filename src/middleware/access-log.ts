@@ -108,7 +108,8 @@ export interface AccessLogOptions {
 }
 
 /**
- * Writes one line per request to `options.log`, once the response is over: when the body ends,
+ * Writes one line per request to `options.log`, once the response is over: when the body ends
+ * (under `serve()` and `toNodeHandler`, once its last byte was handed to the connection),
  * when the client goes away (the server calls the body's `return()`; before the app answered,
  * under `serve()` and `toNodeHandler`, when the server sees the client leave: `499`, also for
  * an app that never settles, see {@link AccessLogEntry.status}), or when the app fails.
