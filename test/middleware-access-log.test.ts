@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -552,6 +553,31 @@ describe('accessLog', () => {
       ['/response', 200, 'close'],
     ]);
     for (const line of lines) expect(line.duration_ms, line.url).toBeGreaterThanOrEqual(250);
+  });
+
+  it("runs a format function in the async context set around the server's request event (OpenTelemetry's span), in-memory bodies included (socket)", async () => {
+    const spans = new AsyncLocalStorage<string>();
+    const out = collector();
+    const app = accessLog(
+      (environ, startResponse) => {
+        startResponse('200 OK', []);
+        return environ.PATH_INFO === '/stream' ? (async function* () { yield enc.encode('a'); yield enc.encode('b'); })() : [enc.encode('ab')];
+      },
+      { log: out, format: (e) => `${e.url} ${spans.getStore()}` },
+    );
+    const server = await serve(app, { port: 0, log: { write: () => {} } });
+    try {
+      // As @opentelemetry/instrumentation-http does: the request event runs inside the request's span.
+      const target = server.server as unknown as { emit: (event: string | symbol, ...args: unknown[]) => boolean };
+      const emit = target.emit.bind(target);
+      target.emit = (event, ...args) =>
+        event === 'request' ? spans.run(`span of ${(args[0] as http.IncomingMessage).url}`, () => emit(event, ...args)) : emit(event, ...args);
+      for (const path of ['/memory', '/stream']) await (await fetch(`${server.url}${path}`)).text();
+      await out.waitFor(2);
+    } finally {
+      await server.close();
+    }
+    expect(out.lines).toEqual(['/memory span of /memory\n', '/stream span of /stream\n']);
   });
 
   it('has a dev format with the duration', async () => {
