@@ -45,6 +45,16 @@ export interface HeadWait {
    * leave, if it does not anyway (so that a request no layer watches costs it nothing).
    */
   watchingGone?: (() => void) | undefined;
+  /**
+   * Runs `then` once the response is over, told whether it was complete (its last byte handed
+   * to the connection: Node's `finish`, where nginx's `$request_time` and Express's
+   * `res.on('finish')` stop) or cut before (the client left, the connection was cut); in the
+   * async context `onSent` was called in (an `AsyncLocalStorage` store is still there); at
+   * once when it is over already. Lent by a server that sends the body itself (the Node
+   * adapter's exchange); absent elsewhere (the fetch adapters, whose runtime sends the body;
+   * the test client): see {@link afterResponseSent}.
+   */
+  onSent?: ((then: (complete: boolean) => void) => void) | undefined;
 }
 
 /**
@@ -98,4 +108,16 @@ export function afterHeadSettled(environ: Environ, then: () => void): void {
   const wait = headSettledKey.get(environ);
   if (wait === undefined || wait.pending === null) then();
   else (wait.pending ??= []).push(then);
+}
+
+/**
+ * Runs `then` once the server behind `wait` (the {@link HeadWait} of `headSettledKey`, taken
+ * while the app is called: the server clears the key once the head is settled) has sent the
+ * response, told whether it was complete; at once, as complete, when it does not tell (no
+ * `onSent`, or no wait: another server, `Request.blank`). For `accessLog`'s duration and
+ * outcome: an in-memory body is taken whole before any of it is written.
+ */
+export function afterResponseSent(wait: HeadWait | undefined, then: (complete: boolean) => void): void {
+  if (wait?.onSent === undefined) then(true);
+  else wait.onSent(then);
 }

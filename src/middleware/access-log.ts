@@ -11,8 +11,7 @@ import { closeLogger } from '../gateway/call-app.ts';
 import { unlessAbort } from '../gateway/abort.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
-import { afterHeadSettled, serverStatusKey } from '../gateway/server-status.ts';
-import { afterResponseSent } from '../gateway/response-sent.ts';
+import { afterHeadSettled, afterResponseSent, headSettledKey, serverStatusKey } from '../gateway/server-status.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
 import { unwatchClientGone, watchClientGone } from '../gateway/client-gone.ts';
 import { isThenable } from '../gateway/body.ts';
@@ -207,6 +206,9 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       counted = !head && !isBodilessStatus(status);
     };
     let gone: (() => void) | undefined;
+    // The server's wait for the head, which also tells when the response was sent: taken now,
+    // as the server clears it once the head is out.
+    const wait = headSettledKey.get(environ);
     try {
       const answer = inner(environ, start);
       // A client gone before the app answered (or cut by the shutdown) is logged then (499),
@@ -221,7 +223,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         // a Content-Length the server cannot send), only now: the line waits for the head, then
         // for the last byte sent (an in-memory body is taken whole before any of it is written),
         // and says `close` when the client left before it.
-        end: () => afterHeadSettled(environ, () => afterResponseSent(environ, (complete) => record(complete ? 'end' : 'close'))),
+        end: () => afterHeadSettled(environ, () => afterResponseSent(wait, (complete) => record(complete ? 'end' : 'close'))),
         // An event stream the server ended at its shutdown: the client got a complete answer.
         close: () => record(shutdownEndKey.get(environ) === true ? 'end' : 'close'),
         error: (error) => {

@@ -240,7 +240,7 @@ export abstract class RequestBody {
    * @example
    * ```ts
    * for await (const part of req.parts({ maxFileSize: 5 * 1024 ** 3 })) {
-   *   if (part.kind === 'field') fields.add(part.name, part.value);
+   *   if (part.kind === 'field') fields.add(part.fieldName, part.value);
    *   else await bucket.put(`uploads/${crypto.randomUUID()}`, part.body);
    * }
    * ```

@@ -22,7 +22,6 @@ import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { inputFailure, isBodyReadable } from '../../request/input.ts';
 import { type HeadWait, awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
-import { type SentWait, responseSentKey } from '../../gateway/response-sent.ts';
 import { isBrokenOff } from '../../gateway/readable-input.ts';
 import { unwatchClient, watchClient } from './client-watch.ts';
 import type { Socket } from 'node:net';
@@ -48,7 +47,7 @@ const TOO_LARGE = Buffer.from('Content Too Large\n');
  * pumped with backpressure (see `pump`), and their iterator is closed (`return()`) when the
  * client leaves.
  */
-export class Exchange implements ExchangeState, HeadWait, SentWait {
+export class Exchange implements ExchangeState, HeadWait {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
   readonly environ: Environ;
@@ -97,12 +96,10 @@ export class Exchange implements ExchangeState, HeadWait, SentWait {
     // RFC 9112 §6.3, and on HTTP/2 a stream its HEADERS frame did not end: the handler marked
     // that one `tsgi.input_terminated`, so the environ says it for both protocols.
     this.bodyPending = isBodyReadable(environ);
-    // What waits for the response's end (`tsgi.response_sent`): the exchange lends itself.
-    responseSentKey.set(environ, this);
   }
 
   /**
-   * `SentWait.onSent`: runs `then` at the response's `close`, complete when it had finished
+   * `HeadWait.onSent`: runs `then` at the response's `close`, complete when it had finished
    * (its last byte handed to the connection), else cut; in the caller's async context.
    */
   onSent(then: (complete: boolean) => void): void {
