@@ -2,8 +2,8 @@
  * accessLog and a client that goes away before the app answered, while the app never settles
  * (stuck on a call that ignores `tsgi.signal`): the line (`499`, `close`) is written when the
  * client leaves, as nginx writes its 499, and only once (not again when the app is released),
- * under `serve()` over HTTP/1.1 and HTTP/2 and under `toNodeHandler` on a plain `node:http`
- * server. A request whose client stays is logged once, as before.
+ * under `serve()` over HTTP/1.1 and HTTP/2, under `toNodeHandler` on a plain `node:http`
+ * server, and under `toFetchHandler` on `@hono/node-server` (the request's `signal` aborts). A request whose client stays is logged once, as before.
  */
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -18,6 +18,8 @@ import { toFetchHandler } from 'tsgi/fetch';
 import { accessLog } from 'tsgi/middleware';
 import { bytes, deferred, rawGet, sleep, start, within } from './node-helpers.ts';
 import { makeCertificate } from './tls-helpers.ts';
+import { serve as honoServe } from '@hono/node-server';
+import { request as undiciRequest } from 'undici';
 
 interface Line { status: number; bytes: number; outcome: string; url: string }
 
@@ -228,6 +230,30 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
     expect(await within(() => lines.length > 0, 2000)).toBe(true);
     expect(summary(lines)).toEqual([{ status: 499, bytes: 0, outcome: 'close' }]);
     release();
+  });
+
+  it('is logged 499 close at once under toFetchHandler on Node (@hono/node-server) when an undici client aborts, and only once', async () => {
+    const { lines, logged, entered, release } = hanging();
+    const server = await new Promise<http.Server>((resolve) => {
+      const started = honoServe({ fetch: toFetchHandler(logged), hostname: '127.0.0.1', port: 0 }, () => resolve(started as http.Server));
+    });
+    try {
+      const leaving = new AbortController();
+      const asked = undiciRequest(`http://127.0.0.1:${(server.address() as AddressInfo).port}/stuck`, { signal: leaving.signal });
+      asked.catch(() => {});
+      await entered;
+      await sleep(20);
+      expect(lines).toHaveLength(0);
+      leaving.abort();
+      expect(await within(() => lines.length > 0, 2000)).toBe(true);
+      expect(lines.map(({ status, bytes, outcome, url }) => ({ status, bytes, outcome, url }))).toEqual([{ status: 499, bytes: 0, outcome: 'close', url: '/stuck' }]);
+      release();
+      await sleep(50);
+      expect(lines).toHaveLength(1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('logs a request whose client stays once, with its status, not again when its connection closes', async () => {

@@ -3,7 +3,8 @@
  * ({@link watchClientGone}): `accessLog` then writes, at that moment, the `499` line of an app
  * that neither settles nor heeds `tsgi.signal` (nginx logs its 499 when the client closes). A
  * server that notices a client gone anyway (the Node adapter, through the `close` of the
- * connection or the HTTP/2 stream it already listens to) tells the layers waiting on the
+ * connection or the HTTP/2 stream it already listens to; `toFetchHandler`, through the
+ * request's `signal`) tells the layers waiting on the
  * request's {@link HeadWait} ({@link tellClientGone}); under any other server, a graceful
  * shutdown that cuts the request is watched instead (its `tsgi.signal` once the shutdown began).
  *
@@ -21,15 +22,18 @@ const NOTHING = (): void => undefined;
  * called with the same `then`; a layer calls that once the app it awaits has settled.
  *
  * Under a server that tells of a client gone (its `tsgi.head_settled` wait has a `gone` slot:
- * the Node adapter, `serve()` and `toNodeHandler`), `then` is called when the server notices
- * it: the client closed the connection or reset the HTTP/2 stream, or the server cut it (a
- * graceful shutdown's timeout); at once when it already had. The watch costs the request no
+ * the Node adapter, `serve()` and `toNodeHandler`, and `toFetchHandler`), `then` is called
+ * when the server notices it: the client closed the connection or reset the HTTP/2 stream, or
+ * the server cut it (a graceful shutdown's timeout); under `toFetchHandler`, the request's
+ * `signal` aborted (the runtime's doing: Bun, Deno, `@hono/node-server`; never on workerd); at
+ * once when it already had. The watch costs the request no
  * listener and no allocation (one watch is kept in that slot as it is, more in an array); the
  * first one has the server start noticing (`watchingGone`): `serve()` hears every connection's
  * and stream's `close` anyway, and notes the request on its connection; elsewhere (TLS,
- * `toNodeHandler`) one listener per connection is added, shared by its requests.
+ * `toNodeHandler`) one listener per connection is added, shared by its requests;
+ * `toFetchHandler` adds its wait itself as the `abort` listener of the request's signal.
  *
- * Under another server (`toFetchHandler`, the `TestClient`), only a graceful shutdown's cut is
+ * Under another server (the `TestClient`), only a graceful shutdown's cut is
  * seen: once `environ['tsgi.shutdown_signal']` aborted, `then` is called when `tsgi.signal`
  * aborts (the shutdown cut the request, or the client went away meanwhile). Until the shutdown
  * begins, `tsgi.signal` is not read (which would create it for every request); nothing happens

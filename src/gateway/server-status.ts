@@ -34,7 +34,8 @@ export interface HeadWait {
   pending: Array<() => void> | null | undefined;
   /**
    * The watches of layers told when the client goes away before the app answered
-   * (`watchClientGone` in client-gone.ts), on a server that tells of it (the Node adapter):
+   * (`watchClientGone` in client-gone.ts), on a server that tells of it (the Node adapter,
+   * `toFetchHandler`):
    * `false` while none is set, the one watch, or an array of several; `null` once the client
    * is gone (`tellClientGone`). `undefined` (or absent) on a server that does not tell; a
    * layer then watches for a shutdown's cut.

@@ -18,6 +18,7 @@ import { resumeBody } from './body.ts';
 import { raceTimer } from '../../gateway/resume.ts';
 import { drainUnread } from './unread.ts';
 import { unlessAbort } from '../../gateway/abort.ts';
+import { FetchHeadWait } from './client-gone.ts';
 import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopOf } from '../../gateway/shutdown.ts';
 
 /**
@@ -70,10 +71,17 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
   let stop: StreamStop | undefined;
   // A layer above may see the body end while the app is called (`timeout` and `compress` take
   // its first step): what it leaves for the head (accessLog's line) waits for it.
-  awaitHead(environ);
+  // Its `gone` slot: a client that leaves while the app works is told to the layers watching.
+  const wait = new FetchHeadWait(environ);
+  awaitHead(environ, wait);
   try {
-    let body = app(environ, startResponse);
-    if (isThenable<Body>(body)) body = await body;
+    let body: Body | PromiseLike<Body>;
+    try {
+      body = app(environ, startResponse);
+      if (isThenable<Body>(body)) body = await body;
+    } finally {
+      wait.appSettled();
+    }
     if (Array.isArray(body) && status !== undefined) {
       const chunks = body as unknown[];
       let length = 0;
@@ -168,7 +176,8 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * runtime gives one (see docs/deployment.md), `tsgi.input` streaming the request body (a body
  * that code before the handler read or locked, such as a Hono middleware's `c.req.json()`,
  * fails the app's read with an `Error` saying so: a logged 500), `tsgi.signal` the request's
- * signal. `env` and `ctx` are in the environ as `tsgi.fetch_env`
+ * signal (a client that leaves while the app works is told to the layers that watch for it:
+ * `accessLog` logs its `499` then). `env` and `ctx` are in the environ as `tsgi.fetch_env`
  * and `tsgi.fetch_execution_context` (`fetchEnvKey`, `fetchExecutionContextKey`).
  *
  * The answer: a body in memory (an array, or a stream that ends right after its first chunk)
