@@ -99,32 +99,36 @@ describe('an event stream whose app answers after close() began, under serve()',
     await cleaned;
   });
 
-  it('ends as a complete (empty, so uncoded) response under compress', async () => {
-    const { app, entered, open, release, cleaned } = lateStream(false);
-    const server = await start(compress(app));
-    const answer = new Promise<{ coding: unknown; text: string; complete: boolean }>((resolve, reject) => {
-      http
-        .get(`${server.url}/events`, { agent: false, headers: { 'accept-encoding': 'gzip' } }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const raw = Buffer.concat(chunks);
-            const text = res.headers['content-encoding'] === 'gzip' ? zlib.gunzipSync(raw).toString() : raw.toString();
-            resolve({ coding: res.headers['content-encoding'], text, complete: res.complete });
-          });
-          res.on('error', reject);
-        })
-        .on('error', reject);
+  for (const events of [false, true]) {
+    const expected = events ? { coding: 'gzip', text: 'data: one\n\n', complete: true } : { coding: undefined, text: '', complete: true };
+    it(`ends as a complete response under compress (${events ? 'one event at once: sent, gzip' : 'no event: empty, so uncoded'})`, async () => {
+      const { app, entered, open, release, cleaned } = lateStream(events);
+      const server = await start(compress(app));
+      const answer = new Promise<{ coding: unknown; text: string; complete: boolean }>((resolve, reject) => {
+        http
+          .get(`${server.url}/events`, { agent: false, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => {
+              const raw = Buffer.concat(chunks);
+              const text = res.headers['content-encoding'] === 'gzip' ? zlib.gunzipSync(raw).toString() : raw.toString();
+              resolve({ coding: res.headers['content-encoding'], text, complete: res.complete });
+            });
+            res.on('error', reject);
+          })
+          .on('error', reject);
+      });
+      await entered;
+      const closing = server.close({ timeout: 5000 });
+      open();
+      expect(await timed(answer)).toBeLessThan(3000);
+      expect(await answer).toEqual(expected);
+      release();
+      await closing;
+      await cleaned;
+      expect(server.log.text).toBe('');
     });
-    await entered;
-    const closing = server.close({ timeout: 5000 });
-    open();
-    expect(await timed(answer)).toBeLessThan(3000);
-    expect(await answer).toEqual({ coding: undefined, text: '', complete: true });
-    release();
-    await closing;
-    await cleaned;
-  });
+  }
 
   it('ends as a complete stream over HTTP/2 (h2c)', async () => {
     const { app, entered, open, release, cleaned } = lateStream(false);

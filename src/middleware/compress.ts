@@ -276,7 +276,9 @@ interface Shutdown {
  * yielded before the next chunk is pulled. Closing this generator early closes `body` and
  * frees the compressor.
  *
- * With `shutdown` (an event stream under `tsgi.shutdown_signal`), when the signal aborts, even
+ * With `shutdown` (an event stream under `tsgi.shutdown_signal`), when the signal aborts (a
+ * turn of the event loop after this stream began for one begun once it had, so that an event
+ * the body has at once, the one a layer took to answer the head, is sent), even
  * while the body waits for its next event: the body is closed (`return()`, not waited for: a
  * generator takes it only once its current wait ends), and the coding is finished, its last
  * bytes yielded as one chunk (with the output of a chunk in hand), so the server ends the
@@ -301,6 +303,14 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
         else resolve(readAll(z));
       });
     });
+  // A stream made once the shutdown began ends a turn of the event loop later, as the server
+  // ends a plain one (`StreamStop`): an event it has at once is sent, not lost.
+  let turn: ReturnType<typeof setTimeout> | undefined;
+  if (shutdown?.signal.aborted === true) {
+    const late = new AbortController();
+    turn = setTimeout(() => late.abort(), 0);
+    shutdown = { signal: late.signal, log: shutdown.log };
+  }
   const iterator = openBody(body);
   /** True once the body needs no closing here: it ended, or the shutdown closed it. */
   let ended = false;
@@ -348,6 +358,7 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
     throwing = true;
     throw error;
   } finally {
+    clearTimeout(turn);
     z.destroy();
     if (!ended) {
       // Closed early (the client left, or an error): close the body too, as `for await` would.
