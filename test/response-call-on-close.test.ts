@@ -6,9 +6,9 @@
  */
 import { existsSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { Request, Response, defineMiddleware } from 'tsgi';
+import { type App, Request, Response, defineMiddleware } from 'tsgi';
 import { TestClient, TestClientError } from 'tsgi/testing';
-import { deferred, sleep, start, until } from './node-helpers.ts';
+import { deferred, sleep, start, until, within } from './node-helpers.ts';
 
 describe('callOnClose over a socket', () => {
   it('runs after the whole answer reached the client, not before', async () => {
@@ -350,5 +350,82 @@ describe('callOnClose under a fetch handler', () => {
     expect(handed.length).toBeGreaterThan(0);
     await Promise.all(handed);
     expect(done).toBe(true);
+  });
+});
+
+describe('callOnClose on the response getResponse answers outside any Request.application', () => {
+  /** A handler whose answer (in memory, or streamed) holds work that records its runs in `runs`. */
+  function hook(streamed: boolean) {
+    const runs: string[] = [];
+    const app = Request.application(() => {
+      const res = streamed
+        ? new Response(
+            (async function* () {
+              yield new TextEncoder().encode('accepted');
+            })(),
+          )
+        : new Response('accepted');
+      res.callOnClose(() => void runs.push('work'));
+      return res;
+    });
+    return { runs, app };
+  }
+
+  for (const streamed of [false, true]) {
+    const kind = streamed ? 'streamed' : 'in memory';
+    it(`runs the work once the body is read (text()), once, not again when read again (${kind})`, async () => {
+      const { runs, app } = hook(streamed);
+      const res = await Request.blank('/hook', { method: 'POST' }).getResponse(app);
+      expect(await res.text()).toBe('accepted');
+      expect(await within(() => runs.length > 0, 1000)).toBe(true);
+      expect(await res.text()).toBe('accepted');
+      await sleep(20);
+      expect(runs).toEqual(['work']);
+    });
+
+    it(`runs the work once, after the answer, when a raw app serves the response it got (${kind}), over a socket`, async () => {
+      const { runs, app } = hook(streamed);
+      const events: string[] = [];
+      const raw: App = async (environ, startResponse) => {
+        const res = await new Request(environ).getResponse(app);
+        events.push('got');
+        return res.respond(environ, startResponse);
+      };
+      const server = await start(raw);
+      try {
+        const answer = await fetch(`${server.url}/hook`, { method: 'POST' });
+        expect(await answer.text()).toBe('accepted');
+        expect(await within(() => runs.length > 0, 1000)).toBe(true);
+        await sleep(20);
+        expect([...events, ...runs]).toEqual(['got', 'work']);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  it('runs the work when the response is converted (toFetch()), once', async () => {
+    const { runs, app } = hook(false);
+    const res = await Request.blank('/hook', { method: 'POST' }).getResponse(app);
+    expect(await res.toFetch().text()).toBe('accepted');
+    expect(await within(() => runs.length > 0, 1000)).toBe(true);
+    await sleep(20);
+    expect(runs).toEqual(['work']);
+  });
+
+  it('logs what the work throws to the request\'s tsgi.errors', async () => {
+    const lines: string[] = [];
+    const app = Request.application(() => {
+      const res = new Response('accepted');
+      res.callOnClose(() => {
+        throw new Error('queue down');
+      });
+      return res;
+    });
+    const req = Request.blank('/hook', { method: 'POST' });
+    req.environ['tsgi.errors'] = { write: (line: string) => void lines.push(line) };
+    await (await req.getResponse(app)).text();
+    expect(await within(() => lines.length > 0, 1000)).toBe(true);
+    expect(lines.join('')).toMatch(/POST \/hook HTTP\/1\.1 \(callOnClose\): Error: queue down/);
   });
 });

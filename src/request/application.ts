@@ -14,6 +14,8 @@ import { isBodilessStatus } from '../gateway/status.ts';
 import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import { COPY, Response } from '../response/response.ts';
 import { CLOSE_CALLS, serveWithoutCalls } from '../response/serve.ts';
+import { READ_HOOK } from '../response/body.ts';
+import { runCloseCalls, withCloseCalls } from '../gateway/close-calls.ts';
 import { callApplication } from './call.ts';
 import { claimCleanup, endWithBody, finishRequest, hasRequestEnd, releaseCleanup } from './cleanup.ts';
 import { keepInnerResponse } from './inner-responses.ts';
@@ -47,7 +49,10 @@ export abstract class RequestApplication {
    *
    * Called outside any `Request.application` (in a test, a script), it takes charge of the
    * request's end: uploads the app parsed are cleaned up once the response body is read to
-   * its end or closed, or at once when the body came back in memory.
+   * its end or closed, or at once when the body came back in memory. The answer's
+   * `callOnClose` work runs once it is served (after it is sent), or else once it is read or
+   * converted (`bytes()`, `text()`, `json()`, `toFetch()`; a stream: read to its end or
+   * closed): once, never lost to a read.
    *
    * Called inside one (in a handler, a `Request.middleware`), a streamed response it answers
    * lives as long as the request: when the outermost layer's body has been sent or closed, or
@@ -82,6 +87,7 @@ async function ownedResponse(environ: Environ, app: AppLike): Promise<Response> 
   } catch (error) {
     return fail(error, environ, true);
   }
+  handOnCalls(environ, res);
   if (!res.isStreamed()) {
     await finishRequest(environ);
   } else {
@@ -90,6 +96,34 @@ async function ownedResponse(environ: Environ, app: AppLike): Promise<Response> 
     if (ended !== body) setBodyKeepingLength(res, ended);
   }
   return res;
+}
+
+/**
+ * The `callOnClose` work of `res`, which `getResponse` answers outside any
+ * `Request.application` (no request's end is left to run it if nobody serves it), goes with
+ * what the caller does with it: serving it runs the work once it is sent, as always; reading it
+ * instead runs it once read, as WebOb and Werkzeug run an app's `close()` once they have read
+ * its body. A streamed body takes the work (it runs once the body is read to its end, closed,
+ * or served, before the request's end, so uploads stay until it is done); a body in memory runs
+ * it at its first read or conversion (`bytes()`, `text()`, `json()`, `toFetch()`), unless it
+ * was served first. Run once either way.
+ */
+function handOnCalls(environ: Environ, res: Response): void {
+  const calls = res[CLOSE_CALLS];
+  if (calls === undefined || calls.served) return;
+  if (res.isStreamed()) {
+    res[CLOSE_CALLS] = undefined;
+    setBodyKeepingLength(res, withCloseCalls(res.body as Body, calls.fns.slice(), environ));
+    return;
+  }
+  res[READ_HOOK] = () => {
+    res[READ_HOOK] = undefined;
+    if (calls.served || res[CLOSE_CALLS] !== calls) return;
+    // Taken off: serving the response after reading it does not run the work again.
+    res[CLOSE_CALLS] = undefined;
+    calls.served = true;
+    void runCloseCalls(calls.fns.slice(), environ);
+  };
 }
 
 /** The handler behind an app made by {@link handlerApp}, kept on the app under {@link HANDLER}. */

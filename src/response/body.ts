@@ -33,6 +33,15 @@ export type ResponseBody =
 export const TAKE_STREAM: unique symbol = Symbol('tsgi.response_take_stream');
 
 /**
+ * @internal The key of a function a `Response` in memory runs when its body is read whole or
+ * converted (`bytes()`, `text()`, `json()`, `toFetch()`), once: set by `getResponse` outside
+ * any `Request.application` on an answer that holds `callOnClose` work, which then runs (see
+ * `handOnCalls` in request/application.ts). Absent on every other response. Not exported from
+ * the package.
+ */
+export const READ_HOOK: unique symbol = Symbol('tsgi.response_read_hook');
+
+/**
  * True when a streamed body can be iterated once only: an iterator (a generator, an async
  * generator, anything with `next()`), a Node stream (`pipe()`) or a web `ReadableStream`
  * (`getReader()`). An array, or an iterable that makes a new iterator each time, can be sent
@@ -57,6 +66,7 @@ export abstract class ResponseBodyReaders {
   abstract set body(value: ResponseBody);
   abstract isStreamed(): boolean;
   abstract [TAKE_STREAM](): Body;
+  declare [READ_HOOK]: (() => void) | undefined;
   abstract get charset(): string | null;
   abstract set charset(value: string | null);
 
@@ -70,7 +80,10 @@ export abstract class ResponseBodyReaders {
    *   and was already sent, or is being read by another call.
    */
   async bytes(): Promise<Uint8Array> {
-    if (!this.isStreamed()) return this.body as Uint8Array;
+    if (!this.isStreamed()) {
+      this[READ_HOOK]?.();
+      return this.body as Uint8Array;
+    }
     const bytes = await readBody(this[TAKE_STREAM]());
     this.body = bytes;
     return bytes;

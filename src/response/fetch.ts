@@ -8,7 +8,7 @@ import type { Body } from '../gateway/types.ts';
 import { CONNECTION_FIELDS, HOP_BY_HOP } from '../gateway/fields.ts';
 import { fromReadableStream, toReadableStream } from '../gateway/stream.ts';
 import type { HeaderList, HeaderListInit } from '../http/header-list.ts';
-import { type ResponseBody, TAKE_STREAM } from './body.ts';
+import { READ_HOOK, type ResponseBody, TAKE_STREAM } from './body.ts';
 import { bodilessFields } from './serve.ts';
 
 /** Statuses a fetch `Response` must have no body for (WHATWG Fetch "null body status"). */
@@ -22,6 +22,7 @@ export abstract class ResponseFetch {
   abstract get body(): Uint8Array | Body;
   abstract isStreamed(): boolean;
   abstract [TAKE_STREAM](): Body;
+  declare [READ_HOOK]: (() => void) | undefined;
 
   /**
    * This response as a fetch `Response` (for Bun, Deno, workers, or a framework's `fetch`
@@ -47,6 +48,7 @@ export abstract class ResponseFetch {
     const reason = this.status.slice(4);
     let body: Uint8Array | ReadableStream<Uint8Array> | null;
     const stream = this.isStreamed() ? this[TAKE_STREAM]() : null;
+    if (stream === null) this[READ_HOOK]?.();
     if (NULL_BODY.has(code)) {
       body = null;
       if (stream !== null) void toReadableStream(stream).cancel();

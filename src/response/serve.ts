@@ -41,7 +41,8 @@ export abstract class ResponseServing {
    * each time the response is served, and only when it is (through `respond()`, `toApp()`, or
    * returned from a `Request.application` handler, alone or under middleware), not when it is
    * read or converted (`text()`, `toFetch()`); a response a layer got from `req.getResponse()`
-   * and read or dropped instead of sending runs them when the request ends. They stay on the
+   * and read or dropped instead of sending runs them when the request ends; one it got outside
+   * any `Request.application` runs them when read or converted, if not served (once). They stay on the
    * response: one kept at module level runs every function added to it at each serve (added
    * per request, they accumulate), as Werkzeug's do.
    *
