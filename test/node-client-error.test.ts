@@ -114,6 +114,41 @@ describe('requests the HTTP/1 parser refuses', () => {
     expect(calls).toEqual(['/first']);
   });
 
+  it('answers 414 for a long target in three or more reads, overflowing in a read that holds neither its start nor its end; 431 for a long field so', async () => {
+    const { app, calls } = counted();
+    const refused: Array<{ status: number }> = [];
+    const server = await start(app, { server: { maxHeaderSize: 4096 }, onRefused: (r) => refused.push(r) });
+    /** Writes `pieces` 100 ms apart (one read each) on a raw socket: the status of the answer, and the time it took. */
+    const inPieces = async (...pieces: string[]) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+      socket.on('error', () => undefined);
+      const closed = new Promise((resolve) => socket.on('close', resolve));
+      const begun = Date.now();
+      for (const piece of pieces) {
+        if (socket.writable) socket.write(piece);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await closed;
+      return { status: parseRaw(text).status, ms: Date.now() - begun };
+    };
+    const a = (n: number) => 'a'.repeat(n);
+    const b = (n: number) => 'b'.repeat(n);
+    const target = await inPieces(`GET /${a(2000)}`, a(3000), `${a(2000)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    expect(target.status).toBe(414);
+    expect(target.ms).toBeLessThan(1500);
+    // Four reads, the end of the line two reads after the overflow.
+    expect((await inPieces(`GET /${a(2000)}`, a(3000), a(3000), `${a(10)} HTTP/1.1\r\nHost: a\r\n\r\n`)).status).toBe(414);
+    // A field value in pieces: 431, whether its tail has spaces, looks like nothing, or never comes.
+    expect((await inPieces(`GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${b(2000)}`, b(3000), `${b(2000)}\r\n\r\n`)).status).toBe(431);
+    expect((await inPieces(`GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${b(2000)}`, b(3000), `${b(20)} and more\r\n\r\n`)).status).toBe(431);
+    expect((await inPieces(`GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${b(2000)}`, b(3000))).status).toBe(431);
+    expect(refused.map((r) => r.status)).toEqual([414, 414, 431, 431, 431]);
+    expect(calls).toEqual([]);
+    expect(server.log.text).toBe('');
+  });
+
   it('answers 431, not 414, for a head that overflows at the end of a field name (many fields, a long name)', async () => {
     const { app, calls } = counted();
     const server = await start(app, { server: { maxHeaderSize: 4096 } });

@@ -10,7 +10,7 @@ import { discardThenClose, endsAnsweredBody } from './linger.ts';
 import { environOfExchange } from './exchange-key.ts';
 import { serverStatusKey } from '../../gateway/server-status.ts';
 import type { Reporter } from './refused.ts';
-import { overflowsRequestLine } from './head-overflow.ts';
+import { LineTail, overflowsRequestLine } from './head-overflow.ts';
 
 /** What a refused request is answered: status code, reason phrase, and why. */
 interface Refusal {
@@ -64,7 +64,7 @@ const LINE_ENDING = badRequest('malformed line ending');
 
 /** The refusal of a parser error: by its llhttp `reason` where the code is shared or misleading, else by its code. */
 function refusalOf(error: Error & { code?: string; reason?: unknown; bytesParsed?: unknown; rawPacket?: unknown }): Refusal {
-  if (error.code === 'HPE_HEADER_OVERFLOW' && overflowsRequestLine(error)) return URI_TOO_LONG;
+  if (error.code === 'HPE_HEADER_OVERFLOW' && overflowsRequestLine(error) === true) return URI_TOO_LONG;
   if (typeof error.reason === 'string') {
     if (error.reason.includes("can't be present with")) return BOTH_FRAMINGS;
     if (error.reason.includes('Expected CRLF')) return LINE_ENDING;
@@ -85,7 +85,10 @@ const refusing = new WeakSet<Socket>();
  * `Content-Type: text/plain; charset=utf-8`, a `Content-Length` and a one-line reason such as
  * `Bad Request: invalid character in the request target` (Node's own answer has no body).
  * The connection then closes: after a timeout at once, else as a lingering close
- * (`discardThenClose`), so a client still sending can read the answer.
+ * (`discardThenClose`), so a client still sending can read the answer. A head that overflowed
+ * in a read lying inside one line (a long line in three reads or more) is answered once the
+ * rest of that line told a request target from a field (up to 1 s or 1 MiB more of it; `431`
+ * when it did not: see `LineTail`).
  *
  * A malformed request pipelined behind one the app is still answering is refused once that
  * answer has gone out whole. When the request being answered is itself the malformed one (a
@@ -100,7 +103,7 @@ const refusing = new WeakSet<Socket>();
  * nothing is logged as an error (the fault is the client's); a refusal answered is passed to
  * `report` (`serve()`'s `onRefused`).
  */
-export function answerClientError(error: Error & { code?: string; reason?: unknown }, socket: Socket, report?: Reporter): void {
+export function answerClientError(error: Error & { code?: string; reason?: unknown; bytesParsed?: unknown; rawPacket?: unknown }, socket: Socket, report?: Reporter): void {
   if (refusing.has(socket)) return;
   refusing.add(socket);
   // A client gone (a reset; its FIN in the drained body of a request already answered) reads no answer.
@@ -128,6 +131,52 @@ export function answerClientError(error: Error & { code?: string; reason?: unkno
     socket.destroy();
     return;
   }
+  if (error.code === 'HPE_HEADER_OVERFLOW' && overflowsRequestLine(error) === undefined) {
+    // The read inside one line: the rest of the line tells a request target from a field.
+    readLineTail(socket, (requestLine) => refuse(socket, requestLine ? URI_TOO_LONG : refusal, report));
+    return;
+  }
+  refuse(socket, refusal, report);
+}
+
+/** How long (ms) the rest of a line that overflowed the head is waited for (see {@link readLineTail}). */
+const LINE_TAIL_TIME = 1000;
+/** How many bytes of the rest of that line are read, at most. */
+const LINE_TAIL_BYTES = 1024 * 1024;
+
+/**
+ * Reads the rest of the line that overflowed the head from `socket` (the parser refuses the
+ * bytes too, repeating its error), and calls `then` once, with whether it proved a request
+ * line ({@link LineTail}); with `false` when it did not within {@link LINE_TAIL_TIME} ms or
+ * {@link LINE_TAIL_BYTES} bytes, or the client ended or reset the connection (the `431` Node
+ * gives). The answer waits meanwhile: a client sends its head whole before it reads.
+ */
+function readLineTail(socket: Socket, then: (requestLine: boolean) => void): void {
+  const tail = new LineTail();
+  let left = LINE_TAIL_BYTES;
+  const finish = (requestLine: boolean) => {
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.off('end', onEnd);
+    socket.off('close', onEnd);
+    then(requestLine);
+  };
+  const onData = (chunk: Buffer) => {
+    left -= chunk.byteLength;
+    const told = tail.push(chunk);
+    if (told !== undefined || left < 0) finish(told === true);
+  };
+  const onEnd = () => finish(false);
+  const timer = setTimeout(onEnd, LINE_TAIL_TIME);
+  timer.unref();
+  socket.on('data', onData);
+  socket.once('end', onEnd);
+  socket.once('close', onEnd);
+  socket.resume();
+}
+
+/** Answers `refusal` on `socket` once the answers before it are out, and closes the connection. */
+function refuse(socket: Socket, refusal: Refusal, report: Reporter | undefined): void {
   whenAnswered(socket, () => {
     if (!socket.writable) return;
     socket.end(answer(refusal));
