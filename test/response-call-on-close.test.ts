@@ -404,6 +404,17 @@ describe('callOnClose on the response getResponse answers outside any Request.ap
     });
   }
 
+  it('runs the work once when the response is read, then served (as Werkzeug reads an app whole, running its close)', async () => {
+    const { runs, app } = hook(false);
+    const req = Request.blank('/hook', { method: 'POST' });
+    const res = await req.getResponse(app);
+    expect(await res.text()).toBe('accepted');
+    const body = res.respond(req.environ, () => undefined) as Iterable<Uint8Array>;
+    for (const _chunk of body);
+    await sleep(30);
+    expect(runs).toEqual(['work']);
+  });
+
   it('runs the work when the response is converted (toFetch()), once', async () => {
     const { runs, app } = hook(false);
     const res = await Request.blank('/hook', { method: 'POST' }).getResponse(app);
