@@ -415,6 +415,32 @@ describe('callOnClose on the response getResponse answers outside any Request.ap
     expect(runs).toEqual(['work']);
   });
 
+  it('keeps the uploads of a streamed answer until its work, run once the body is read, is done', async () => {
+    const got: number[] = [];
+    let spooled: string | undefined;
+    const app = Request.application(async (req) => {
+      const upload = (await req.files()).get('attachment')!;
+      spooled = upload.path;
+      const res = new Response(
+        (async function* () {
+          yield new TextEncoder().encode('accepted');
+        })(),
+      );
+      res.callOnClose(async () => {
+        await sleep(20);
+        got.push((await upload.bytes()).byteLength);
+      });
+      return res;
+    });
+    const req = Request.blank('/hook', { method: 'POST', files: { attachment: { filename: 'mail.eml', content: new Uint8Array(3_000_000) } } });
+    const res = await req.getResponse(app);
+    expect(await res.text()).toBe('accepted');
+    expect(await within(() => got.length > 0, 2000)).toBe(true);
+    expect(got).toEqual([3_000_000]);
+    expect(spooled).toBeDefined();
+    expect(await within(() => !existsSync(spooled!), 2000)).toBe(true);
+  });
+
   it('runs the work when the response is converted (toFetch()), once', async () => {
     const { runs, app } = hook(false);
     const res = await Request.blank('/hook', { method: 'POST' }).getResponse(app);
