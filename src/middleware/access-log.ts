@@ -45,9 +45,10 @@ export interface AccessLogEntry {
    * either (a server sends the head with the first chunk). A client gone before the app
    * answered is logged at that moment under `serve()` and `toNodeHandler` (the server tells of
    * the connection's or HTTP/2 stream's `close`; the server's graceful shutdown cutting it
-   * included), even when the app never settles, and not again when it does; under another
-   * server, only the shutdown's cut is logged so (`tsgi.shutdown_signal`, then `tsgi.signal`,
-   * aborted). When the server replaced the app's
+   * included) and `toFetchHandler` (the request's `signal` aborted: Bun, Deno,
+   * `@hono/node-server`; not workerd), even when the app never settles, and not again when it
+   * does; under another server (the `TestClient`), only the shutdown's cut is logged so
+   * (`tsgi.shutdown_signal`, then `tsgi.signal`, aborted). When the server replaced the app's
    * answer after the app chose its status (a chunk that is no `Uint8Array`: `serve()`,
    * `toFetchHandler` and the `TestClient` answer 500; so do they for an in-memory answer whose
    * field value or `Content-Length` they cannot send, seen once the body ended, so the line of
