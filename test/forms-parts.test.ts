@@ -10,8 +10,8 @@ import path from 'node:path';
 import { type default as http, request as httpRequest } from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type AppLike, HTTPException, Request, Response } from 'tsgi';
-import { type FilePart, type FormPart, encodeMultipart } from 'tsgi/forms';
+import { type AppLike, HTTPException, MultiDict, Request, Response } from 'tsgi';
+import { DEFAULT_FORM_LIMITS, type FilePart, type FormPart, encodeMultipart } from 'tsgi/forms';
 import { deferred, request, sleep, start } from './node-helpers.ts';
 
 const BOUNDARY = 'parts-test-boundary';
@@ -390,5 +390,35 @@ describe('req.parts() over a real socket', () => {
     await putting.promise;
     await sleep(300);
     expect(objects.size).toBe(0);
+  });
+});
+
+describe('req.parts() TSDoc', () => {
+  it('the @example of RequestBody.parts runs as written: fields by their name, files to the bucket, a body limit as large as the file limit', async () => {
+    const source = readFileSync(new URL('../src/request/body.ts', import.meta.url), 'utf8');
+    const doc = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*parts\(/.exec(source)![1]!;
+    const example = /@example\s*\n\s*\* ```ts\n([\s\S]*?)\n\s*\* ```/.exec(doc)![1]!.replace(/^\s*\* ?/gm, '');
+    const run = new Function('req', 'fields', 'bucket', 'crypto', `return (async () => {\n${example}\n})();`) as (...args: unknown[]) => Promise<void>;
+    const stored: Array<[string, string]> = [];
+    const bucket = { put: async (key: string, body: ReadableStream<Uint8Array>) => void stored.push([key.replace(/[0-9a-f-]{36}$/, 'ID'), await new Response(body).text()]) };
+    let asked: Record<string, number> = {};
+    const server = await start(
+      Request.application(async (req) => {
+        const fields = new MultiDict<string>();
+        const parts = req.parts.bind(req);
+        req.parts = (options) => {
+          asked = { ...options } as Record<string, number>;
+          return parts(options);
+        };
+        await run(req, fields, bucket, globalThis.crypto);
+        return Response.json([...fields]);
+      }),
+    );
+    const { body, contentType } = encodeMultipart({ title: 'holiday' }, { photo: { filename: 'a.jpg', content: 'JPEG' } });
+    const res = await request(server.url, { method: 'POST', body, headers: { 'Content-Type': contentType } });
+    expect([res.status, JSON.parse(res.body.toString())]).toEqual([200, [['title', 'holiday']]]);
+    expect(stored).toEqual([['uploads/ID', 'JPEG']]);
+    // A file limit above the body limit (default 100 MiB) would never be reached.
+    expect(asked.maxBodySize ?? DEFAULT_FORM_LIMITS.maxBodySize).toBeGreaterThanOrEqual(asked.maxFileSize ?? DEFAULT_FORM_LIMITS.maxFileSize);
   });
 });

@@ -239,7 +239,7 @@ export abstract class RequestBody {
    *
    * @example
    * ```ts
-   * for await (const part of req.parts({ maxFileSize: 5 * 1024 ** 3 })) {
+   * for await (const part of req.parts({ maxBodySize: 5 * 1024 ** 3, maxFileSize: 5 * 1024 ** 3 })) {
    *   if (part.kind === 'field') fields.add(part.fieldName, part.value);
    *   else await bucket.put(`uploads/${crypto.randomUUID()}`, part.body);
    * }
@@ -247,7 +247,8 @@ export abstract class RequestBody {
    *
    * @param options - the limits of `form()` (`FormLimits`: `maxBodySize`, `maxFileSize`,
    *   `maxFieldSize`, `maxParts`, `maxFields`, `maxFiles`, `maxPartHeaderSize`), same names and
-   *   defaults (`DEFAULT_FORM_LIMITS`), each checked while the body streams.
+   *   defaults (`DEFAULT_FORM_LIMITS`), each checked while the body streams; `maxBodySize`
+   *   (default 100 MiB) bounds every file too, so raise it with `maxFileSize`.
    * @throws (at once, before reading) HTTPContentTooLarge (413) for a declared `Content-Length`
    *   past `maxBodySize`; HTTPBadRequest (400) for a multipart type without a valid boundary;
    *   HTTPUnsupportedMediaType (415) for a form body with a `Content-Encoding` or a urlencoded
