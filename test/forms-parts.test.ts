@@ -74,6 +74,20 @@ const answer = (error: unknown): Response => {
   throw error;
 };
 
+/** The `uploadApp` of docs/forms.md's S3-style example, as written there. */
+async function docsUploadApp(): Promise<(bucket: unknown) => AppLike> {
+  const docs = readFileSync(new URL('../docs/forms.md', import.meta.url), 'utf8');
+  const code = /```ts\n((?:(?!```)[\s\S])*export const uploadApp[\s\S]*?)```/.exec(docs)![1]!;
+  const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-docs-parts-'));
+  const file = path.join(dir, 'upload.ts');
+  writeFileSync(file, code);
+  try {
+    return ((await import(file)) as { uploadApp: (bucket: unknown) => AppLike }).uploadApp;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe('req.parts() over a real socket', () => {
   it('yields fields and files in body order; a file body reads as a stream or an async iterable, and one left unread is skipped', async () => {
     const seen: unknown[] = [];
@@ -344,17 +358,7 @@ describe('req.parts() over a real socket', () => {
   });
 
   it('docs/forms.md: the S3-style example streams each file to a slow bucket, and removes what it stored when the client hangs up', async () => {
-    const docs = readFileSync(new URL('../docs/forms.md', import.meta.url), 'utf8');
-    const code = /```ts\n((?:(?!```)[\s\S])*export const uploadApp[\s\S]*?)```/.exec(docs)![1]!;
-    const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-docs-parts-'));
-    const file = path.join(dir, 'upload.ts');
-    writeFileSync(file, code);
-    let uploadApp: (bucket: unknown) => AppLike;
-    try {
-      ({ uploadApp } = (await import(file)) as { uploadApp: (bucket: unknown) => AppLike });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const uploadApp = await docsUploadApp();
     const objects = new Map<string, { contentType: string; size: number; sum: number }>();
     const bucket = {
       async put(key: string, body: ReadableStream<Uint8Array>, { contentType }: { contentType: string }) {
@@ -390,6 +394,32 @@ describe('req.parts() over a real socket', () => {
     await putting.promise;
     await sleep(300);
     expect(objects.size).toBe(0);
+  });
+});
+
+describe('req.parts() into a sink that wraps errors', () => {
+  it('docs/forms.md: the S3-style example over fetch answers a malformed body 400, not the 500 of fetch failed', async () => {
+    const uploadApp = await docsUploadApp();
+    const store = await start(
+      Request.application(async (req) => {
+        await req.bytes();
+        return new Response('stored');
+      }),
+    );
+    // A put by fetch, as the docs suggest: fetch rejects with `TypeError: fetch failed`, the body's error as its cause.
+    const bucket = {
+      async put(key: string, body: ReadableStream<Uint8Array>) {
+        const res = await fetch(`${store.url}/${key}`, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+        if (!res.ok) throw new Error(`PUT ${key}: ${res.status}`);
+      },
+      async delete() {},
+    };
+    const server = await start(uploadApp(bucket));
+    // The file part never ends: no closing boundary.
+    const truncated = await request(server.url, { method: 'POST', body: `${fileHead('photo', 'a.jpg', 'image/jpeg')}${'x'.repeat(100_000)}`, headers: { 'Content-Type': CONTENT_TYPE } });
+    expect(truncated.status).toBe(400);
+    expect(truncated.body.toString()).toContain('Malformed multipart body');
+    expect(server.log.text).toBe('');
   });
 });
 
