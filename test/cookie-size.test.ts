@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { serializeSetCookie } from 'tsgi/http';
 import { errors } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
 import { request, start } from './node-helpers.ts';
 
 /** Browsers ignore a `Set-Cookie` whose name and value add up to more than 4096 octets (RFC 6265bis §5.7). */
@@ -30,5 +31,20 @@ describe('a cookie browsers would drop for its size', () => {
     expect(() => serializeSetCookie('a', 'é'.repeat(1366))).toThrow(RangeError);
     expect(() => serializeSetCookie('a', 'é'.repeat(681))).not.toThrow(); // 1 + 4086
     expect(() => serializeSetCookie('a', '', { maxAge: 0, path: `/${'p'.repeat(5000)}` })).not.toThrow(); // attributes are not counted
+  });
+
+  it('set by hand (a raw Set-Cookie, an upstream behind proxy) is not kept by the TestClient jar, as a browser drops it', async () => {
+    const raw = (_environ: unknown, startResponse: (status: string, headers: Array<[string, string]>) => unknown) => {
+      startResponse('200 OK', [
+        ['Set-Cookie', `big=${'x'.repeat(4097 - 3)}; Path=/`],
+        ['Set-Cookie', `edge=${'y'.repeat(4096 - 4)}; Path=/`],
+      ]);
+      return [new TextEncoder().encode('ok')];
+    };
+    const client = new TestClient(raw);
+    await client.get('/');
+    expect(client.cookies.get('big')).toBeUndefined();
+    expect(client.cookies.get('edge')).toHaveLength(4092);
+    expect(() => client.cookies.set('prefs', 'x'.repeat(5000))).toThrow(RangeError);
   });
 });

@@ -90,7 +90,7 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
  * The most bytes a cookie's name and value may hold together, 4096: browsers ignore a
  * `Set-Cookie` past it (RFC 6265bis §5.7 step 3, §6.1).
  */
-const MAX_COOKIE_SIZE = 4096;
+export const MAX_COOKIE_SIZE = 4096;
 
 /** Names whose prefix asks for `Secure` (`__secure-`, `__host-`), lower-cased, as `prefixOf` answers. */
 type CookiePrefix = '__secure-' | '__host-' | null;

@@ -5,7 +5,7 @@
  * @module
  */
 import { Cookie, CookieJar as ToughJar } from 'tough-cookie';
-import { type CookieOptions, serializeSetCookie } from '../http/cookies.ts';
+import { type CookieOptions, MAX_COOKIE_SIZE, serializeSetCookie } from '../http/cookies.ts';
 
 /** One stored cookie, as {@link CookieJar.all} lists it. */
 export interface StoredCookie {
@@ -82,15 +82,22 @@ export class CookieJar {
    * except (RFC 6265 §5.3 step 5) when it names the request host itself: the cookie is then
    * kept host-only. tough-cookie refuses that case too, and a single-label host (`testserver`,
    * a container's `web`) is a public suffix to it, so `Domain=testserver` set by
-   * `http://testserver` is retried without its `Domain`.
+   * `http://testserver` is retried without its `Domain`. A cookie whose name and value come
+   * to more than {@link MAX_COOKIE_SIZE} bytes is refused, as browsers ignore it (RFC 6265bis
+   * §5.7 step 3; tough-cookie keeps it).
    *
-   * @throws Error (tough-cookie's) for a cookie not to store.
+   * @throws Error (tough-cookie's, or ours for the size) for a cookie not to store.
    */
   #setCookie(line: string, url: string): void {
+    const parsed = Cookie.parse(line);
+    // Header text is Latin-1: one character per byte, as the browser counts them.
+    if (parsed !== undefined && parsed.key.length + parsed.value.length > MAX_COOKIE_SIZE) {
+      throw new Error(`cookie ${JSON.stringify(parsed.key)} is over ${MAX_COOKIE_SIZE} bytes (name and value): browsers ignore it`);
+    }
     try {
       this.#jar.setCookieSync(line, url, { ignoreError: false });
     } catch (error) {
-      const cookie = Cookie.parse(line);
+      const cookie = parsed;
       if (cookie?.domain == null || cookie.domain.toLowerCase() !== new URL(url).hostname.toLowerCase()) throw error;
       cookie.domain = null;
       this.#jar.setCookieSync(cookie, url, { ignoreError: false });
