@@ -508,6 +508,31 @@ describe('HTTP/2 over TLS', () => {
     }
   });
 
+  it('a body cut by requestTimeout is not read as complete: the app reading it sees it broken off, not a shorter body', async () => {
+    const outcome = deferred<string>();
+    const app = Request.application(async (req) => {
+      const read = await req.form().then(
+        (form) => `read ${JSON.stringify([...form])}`,
+        (error: unknown) => `failed ${(error as { code?: number }).code}`,
+      );
+      outcome.resolve(read);
+      return new Response(read);
+    });
+    const server = await start(app, { http2: 'h2c', requestTimeout: 300 });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':path': '/', ':method': 'POST', 'content-type': 'application/x-www-form-urlencoded', 'content-length': '100' });
+      stream.on('error', () => {});
+      stream.write('amount=100'); // then nothing: "amount=1000000" never arrives whole
+      const status = await new Promise<number>((resolve) => stream.once('response', (h) => resolve(Number(h[':status']))));
+      expect(status).toBe(408);
+      expect(await outcome.promise).toBe('failed 400');
+    } finally {
+      session.destroy();
+    }
+  });
+
   it('cuts a stream whose client stops reading (sendTimeout), and closes its body', async () => {
     const closed = deferred();
     const app: App = (_environ, startResponse) => {

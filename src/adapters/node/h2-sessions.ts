@@ -8,7 +8,7 @@
  */
 import { type Http2Server, type Http2SecureServer, type Http2Session, type ServerHttp2Stream, constants } from 'node:http2';
 import { serverStatusKey } from '../../gateway/server-status.ts';
-import { environOfExchange } from './exchange-key.ts';
+import { environOfExchange, exchangeOf } from './exchange-key.ts';
 import { tellClientGone } from '../../gateway/client-gone.ts';
 import { setHeaderBlockLimit } from './http2-compat.ts';
 
@@ -79,13 +79,17 @@ export function trackSessions(server: Http2Server | Http2SecureServer, limits: S
   };
 }
 
-/** Answers `408` (or resets the stream) when the request body is not whole after `timeout` ms. */
+/**
+ * Answers `408` (or resets the stream) when the request body is not whole after `timeout` ms.
+ * After the 408, an app still reading the body sees it broken off (`breakOffRequest`), not the
+ * clean, shorter end Node gives a stream closed with `NO_ERROR`.
+ */
 function limitRequest(stream: ServerHttp2Stream, timeout: number): void {
   if (timeout <= 0) return;
   const timer = setTimeout(() => {
     if (stream.closed || stream.destroyed) return;
     if (stream.headersSent) {
-      stream.close(constants.NGHTTP2_CANCEL);
+      stream.close(constants.NGHTTP2_CANCEL); // Node fails the body's read itself (an error close)
       return;
     }
     // The client gets this 408, not the app's answer: the access log says so, not 499.
@@ -94,10 +98,25 @@ function limitRequest(stream: ServerHttp2Stream, timeout: number): void {
     stream.respond({ ':status': 408, 'content-type': 'text/plain; charset=utf-8', 'content-length': TIMEOUT_BODY.length });
     stream.end(TIMEOUT_BODY, () => {
       if (!stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
+      breakOffRequest(stream);
     });
   }, timeout);
   timer.unref();
   const stop = () => clearTimeout(timer);
   stream.once('end', stop);
   stream.once('close', stop);
+}
+
+/**
+ * Destroys the request of `stream` (the app's `Http2ServerRequest`, found through its environ)
+ * once the stream is being closed before its body arrived whole: Node would end that body as
+ * if it were complete, so a form or JSON cut off by `requestTimeout` would read as a shorter
+ * one; destroyed, a reader gets a premature close (a 400 from the body readers). A request the
+ * app was not called for yet has no reader and is left alone. As `refuseRestOfBody` does.
+ */
+function breakOffRequest(stream: ServerHttp2Stream): void {
+  const environ = environOfExchange(stream);
+  const exchange = environ === undefined ? undefined : exchangeOf(environ);
+  const req = exchange === undefined ? undefined : 'req' in exchange ? exchange.req : exchange;
+  if (req !== undefined && !req.destroyed && !req.complete) req.destroy();
 }
