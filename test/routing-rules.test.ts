@@ -187,6 +187,22 @@ describe('redirectTo', () => {
     expect((await send('/old/items/3', 'OPTIONS')).status).toBe(308);
   });
 
+  it('answers OPTIONS with the path\'s methods where another rule there answers a method itself, whatever the order written', async () => {
+    // A GET alias that redirects next to a POST handler: a preflight for the POST needs the
+    // 204, not a 308 (which a browser does not follow for a preflight), in either order.
+    const aliasFirst = new RouteMap({ old: { path: '/login', redirectTo: '/signin' }, login: { path: '/login', methods: ['POST'] }, signin: '/signin' });
+    const aliasLast = new RouteMap({ login: { path: '/login', methods: ['POST'] }, old: { path: '/login', redirectTo: '/signin' }, signin: '/signin' });
+    for (const to of [(await start(aliasFirst.app({ login: () => 'in', signin: () => 'form' }))).port, (await start(aliasLast.app({ login: () => 'in', signin: () => 'form' }))).port]) {
+      const options = await send('/login', 'OPTIONS', to);
+      expect(options.status).toBe(204);
+      expect(options.header('allow')).toBe('GET, HEAD, OPTIONS, POST');
+      expect((await send('/login', 'GET', to)).header('location')).toBe('http://127.0.0.1/signin');
+      expect((await send('/login', 'POST', to)).status).toBe(200);
+    }
+    // Where every method of the path redirects, OPTIONS is redirected as they are.
+    expect((await send('/old/items/3', 'OPTIONS')).status).toBe(308);
+  });
+
   it('still builds the old URL', () => {
     expect(routes.build('oldItem', { id: 3 })).toBe('/old/items/3');
   });

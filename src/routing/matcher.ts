@@ -202,15 +202,27 @@ export class Matcher {
    * rules answer is looked up for `OPTIONS` as for any method, so the first rule matching it
    * that lists `OPTIONS` answers, a catch-all `/<path:rest>` included (a hand-written preflight
    * handler); else `method` with the methods the path's rules answer (those of a 405), also
-   * when only the path's other form (with or without its slash) lists `OPTIONS`.
+   * when only the path's other form (with or without its slash) lists `OPTIONS`. A rule's own
+   * redirect (`redirectTo`, another rule's `defaults`) is answered only where every method the
+   * path answers gets it; where another rule answers a method itself (a `POST` handler next to a
+   * `GET` alias), its methods, whatever the order the rules are written in.
    */
   #options(path: string, host: string | null): Lookup {
     const chosen = this.#find(path, null, host);
-    if (chosen.kind !== 'match') return chosen;
+    if (chosen.kind === 'redirect' && this.#redirectsEveryMethod(path, host)) return chosen;
+    if (chosen.kind !== 'match' && chosen.kind !== 'redirect') return chosen;
     const own = this.#find(path, 'OPTIONS', host);
     if (own.kind === 'match' || own.kind === 'method' || own.kind === 'redirect') return own;
     const allowed = this.#find(path, '', host);
-    return allowed.kind === 'method' ? allowed : { kind: 'method', allowed: chosen.rule.methods };
+    return allowed.kind === 'method' || chosen.kind !== 'match' ? allowed : { kind: 'method', allowed: chosen.rule.methods };
+  }
+
+  /** True when each method the rules for `path` answer is redirected by its rule (see `#options`). */
+  #redirectsEveryMethod(path: string, host: string | null): boolean {
+    const allowed = this.#find(path, '', host);
+    if (allowed.kind !== 'method') return true;
+    for (const method of allowed.allowed) if (this.#find(path, method, host).kind !== 'redirect') return false;
+    return true;
   }
 
   #find(path: string, method: string | null, host: string | null): Lookup {

@@ -185,7 +185,8 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    *   query kept) when only that matches a rule, unless the rule has `mergeSlashes: false`;
    * - 308 Permanent Redirect for a rule with `redirectTo` (to its target), and for a rule whose
    *   values equal the `defaults` of another rule of its endpoint (to that rule's URL, query
-   *   kept: Werkzeug's `redirect_defaults`).
+   *   kept: Werkzeug's `redirect_defaults`); `OPTIONS` gets it where every method of the path
+   *   does, else the 204 (a `POST` handler next to a `GET` alias: a preflight passes).
    *
    * `handlers` has one for each endpoint but those whose rules all redirect.
    *
