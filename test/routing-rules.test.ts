@@ -105,6 +105,25 @@ describe('several rules for one endpoint', () => {
     expect(() => routes.build('users', { page: -2 })).toThrow('users (/users/page/<int:page>): <page>');
   });
 
+  it('never moves a value a rule refuses into the query of a rule without that name', () => {
+    const map = new RouteMap({
+      archive: ['/archive/', '/archive/<int:year>'],
+      tag: ['/tags/', '/tags/<tag>'],
+      // Another rule with the name may take what the first refused (Werkzeug's ValidationError).
+      ref: ['/r/<int:id>', '/r/<id>'],
+    });
+    // A single rule refuses these (the URL would not lead back to it): with a list rule next to
+    // it, the value must not end up as `/archive/?year=-5`, a link to another page.
+    expect(() => map.build('archive', { year: -5 })).toThrow('archive (/archive/<int:year>): <year>');
+    expect(() => map.build('archive', { year: 1.5 })).toThrow('archive (/archive/<int:year>): <year>');
+    expect(() => map.build('tag', { tag: 'a/b' })).toThrow('tag (/tags/<tag>)');
+    expect(() => map.build('tag', { tag: '..' })).toThrow('tag (/tags/<tag>)');
+    expect(map.build('archive', { year: 2020, sort: 'x' })).toBe('/archive/2020?sort=x');
+    expect(map.build('archive', { sort: 'x' })).toBe('/archive/?sort=x');
+    expect(map.build('ref', { id: 3 })).toBe('/r/3');
+    expect(map.build('ref', { id: 'abc' as unknown as number })).toBe('/r/abc');
+  });
+
   it("takes Flask's usual pairs: a None default next to an int, an empty path next to a catch-all", async () => {
     const flask = new RouteMap({
       users: [{ path: '/users/', defaults: { user_id: null } }, '/users/<int:user_id>'],

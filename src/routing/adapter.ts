@@ -97,8 +97,10 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    * for `[{ path: '/users/', defaults: { page: 1 } }, '/users/page/<int:page>']`, `{ page: 2 }`
    * `/users/page/2`.
    *
-   * @throws TypeError for an unknown endpoint, a missing value, a value its converter refuses,
-   *   a host value that makes no valid host, or values no rule of the endpoint takes.
+   * @throws TypeError for an unknown endpoint, a missing value, a value its converter refuses
+   *   (with several rules, when no other rule taking that name builds it: a refused value is
+   *   never put in another rule's query), a host value that makes no valid host, or values no
+   *   rule of the endpoint takes.
    */
   build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<BuildValuesOf<R, E, C>>): string {
     const rules = this.#table.byEndpoint.get(endpoint);

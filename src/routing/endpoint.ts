@@ -102,8 +102,11 @@ export interface Built {
 /**
  * The first of `rules` (in build order) that `values` suit and that builds (Werkzeug's
  * `MapAdapter.build`): among the rules answering `GET`, then the others, the first whose host
- * `onHost` accepts (the request's, or none), else the first built. One rule without defaults
- * is built at once, its errors as they are.
+ * `onHost` accepts (the request's, or none), else the first built. After a rule refuses the
+ * values (a converter's `TypeError`, as Werkzeug's `ValidationError`), only rules taking each
+ * of its placeholders' names are tried (`['/p/<int:id>', '/p/<id>']` builds `/p/abc`), so a
+ * refused value never goes into another rule's query. One rule without defaults is built at
+ * once, its errors as they are.
  *
  * @throws TypeError for no rule suiting the values (naming what each needs), or the first
  *   suitable rule's `TypeError` when none builds (see `buildPath`).
@@ -113,13 +116,16 @@ export function buildFor(endpoint: string, rules: readonly CompiledRule[], value
   if (rules.length === 1 && only.defaults === null) return { rule: only, ...buildPath(only, values) };
   let first: Built | undefined;
   let refused: unknown;
+  // The placeholders of the rules that refused the values: a later rule must take each of
+  // them, so a value one refused never moves into another's query (`/archive/?year=-5`).
+  let refusedNames: string[] = [];
   let withGet = true;
   for (const rule of rules) {
     if (withGet && !rule.methods.has('GET')) {
       if (first) return first;
       withGet = false;
     }
-    if (!suitable(rule, values)) continue;
+    if (!suitable(rule, values) || refusedNames.some((name) => !rule.arguments.has(name))) continue;
     try {
       const built = { rule, ...buildPath(rule, values) };
       if (onHost(rule)) return built;
@@ -127,6 +133,7 @@ export function buildFor(endpoint: string, rules: readonly CompiledRule[], value
     } catch (error) {
       if (!(error instanceof TypeError)) throw error;
       refused ??= error;
+      refusedNames = [...refusedNames, ...rule.placeholders.map((p) => p.name)];
     }
   }
   if (first) return first;
