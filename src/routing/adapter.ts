@@ -40,7 +40,7 @@ export type RouteMatch<R, C extends ConverterMap = {}> = {
   [E in HandledEndpointOf<R>]: {
     /** The matched rule's endpoint, as given to the rule. */
     endpoint: E;
-    /** The placeholders' values, converted by their converters (`<int:id>` → a number), by name. */
+    /** The placeholders' values, converted by their converters (`<int:id>` → a number), and the rule's `defaults`, by name. */
     values: ValuesOf<R, E, C>;
   };
 }[HandledEndpointOf<R>];

@@ -22,11 +22,11 @@ class Node {
 /** What a lookup found. */
 export type Lookup =
   | {
-      /** Which outcome: `match`, `method` (405), `slash` or `merge` (redirects) or `none` (404); the other keys depend on it. */
+      /** Which outcome: `match`, `method` (405), `slash`, `merge` or `redirect` (redirects) or `none` (404); the other keys depend on it. */
       readonly kind: 'match';
       /** The rule that matched the path and method. */
       readonly rule: CompiledRule;
-      /** Its placeholders' converted values, by name (own properties, `__proto__` included). */
+      /** Its placeholders' converted values and its `defaults`, by name (own properties, `__proto__` included). */
       readonly values: Record<string, unknown>;
     }
   /** Rules match the path, but none the method: these are the methods they answer. */

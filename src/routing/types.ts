@@ -43,8 +43,9 @@ export type RuleSpec =
        * Values the rule gives its endpoint's handler without a placeholder for them (Werkzeug's
        * `Rule(…, defaults={'page': 1})`): `{ path: '/users/', defaults: { page: 1 } }` next to
        * `'/users/page/<int:page>'` gives `page` = 1 at `/users/`. A URL of another rule of the
-       * endpoint with the same names whose values equal them (`/users/page/1`) answers a 308 to
-       * this rule's (`/users/`, query kept; Werkzeug's `redirect_defaults`), and `build` takes
+       * endpoint with the same names (and the same `host` pattern, if any) whose values equal
+       * them (`/users/page/1`) answers a 308 to this rule's (`/users/`, query kept; Werkzeug's
+       * `redirect_defaults`) for a method this rule answers, and `build` takes
        * this rule when the values given leave them out or equal them (compared with `===`).
        * A name may not be one of the rule's placeholders.
        */
@@ -55,8 +56,8 @@ export type RuleSpec =
        * converter as `build` does) under the request's `SCRIPT_NAME`, the request's query kept;
        * or a function of the rule's values answering such a path, percent-encoded (the request's
        * query kept unless it has its own `?` or a `#`), or a full `http:`/`https:` URL, used as
-       * it is. An endpoint whose rules all redirect needs no
-       * handler.
+       * it is (another scheme, `javascript:`, is refused with a 400, as by every redirect).
+       * An endpoint whose rules all redirect needs no handler.
        */
       readonly redirectTo?: string | ((values: Readonly<Record<string, unknown>>) => string) | undefined;
     };
@@ -65,9 +66,9 @@ export type RuleSpec =
  * One route: a rule (see {@link RuleSpec}), or several rules for one endpoint (Werkzeug's
  * rules sharing an endpoint, Flask's stacked `@app.route`): `[{ path: '/users/', defaults:
  * { page: 1 } }, '/users/page/<int:page>']`. They are matched each in its place among the
- * map's rules; `build` tries them in Werkzeug's order (those answering `GET` first, then more
- * placeholders and defaults first, else as written) and takes the first whose placeholders all
- * have a value and whose defaults the values leave out or equal.
+ * map's rules; `build` tries them in Werkzeug's order (those answering `GET` first, those with
+ * `redirectTo` last, then more placeholders and defaults first, else as written) and takes the
+ * first whose placeholders all have a value and whose defaults the values leave out or equal.
  */
 export type RouteSpec = RuleSpec | readonly RuleSpec[];
 
