@@ -66,6 +66,14 @@ describe('several rules for one endpoint', () => {
     expect((await client.get('/archive/2020')).textBody).toBe('archive 2020');
   });
 
+  it("gives the placeholders' values first, then the rule's defaults (as Werkzeug updates them in)", () => {
+    const map = new RouteMap({ page: [{ path: '/<lang>/', defaults: { page: 'index' } }, '/<lang>/<page>'], one: { path: '/one/<a>', defaults: { b: 2, c: 3 } } });
+    const found = map.lookup('GET', '/en/');
+    expect(found.kind === 'match' && Object.keys(found.values)).toEqual(['lang', 'page']);
+    const one = map.lookup('GET', '/one/x');
+    expect(one.kind === 'match' && Object.entries(one.values)).toEqual([['a', 'x'], ['b', 2], ['c', 3]]);
+  });
+
   it('types the values as any rule gives them: a name all give required, one some give optional', () => {
     type Handlers = Parameters<typeof routes.app>[0];
     expectTypeOf<Parameters<Handlers['users']>[1]>().toEqualTypeOf<{ page: number }>();

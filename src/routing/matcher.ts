@@ -64,9 +64,9 @@ function valuesOf(rule: CompiledRule, converted: unknown[]): Record<string, unkn
     for (const [name, value] of Object.entries(rule.defaults ?? {})) define(name, value);
     return values;
   }
-  const values: Record<string, unknown> = rule.defaults === null ? {} : { ...rule.defaults };
+  const values: Record<string, unknown> = {};
   for (let i = 0; i < placeholders.length; i++) values[placeholders[i]!.name] = converted[i];
-  return values;
+  return rule.defaults === null ? values : Object.assign(values, rule.defaults);
 }
 
 /** A search in progress: the path's segments, the method, what has been converted so far. */
