@@ -90,6 +90,21 @@ describe('several rules for one endpoint', () => {
     expect(() => urls.build('post')).toThrow(TypeError);
   });
 
+  it('types refuse a handler for an endpoint that only redirects, values of the wrong type, a redirectTo answering no string', () => {
+    const map = new RouteMap({
+      list: [{ path: '/l/', defaults: { n: null } }, '/l/<int:n>'],
+      moved: [{ path: '/m/', redirectTo: '/l/' }, { path: '/m/<int:n>', redirectTo: '/l/<n>' }],
+    });
+    expect(() => map.app({ list: (_req, { n }, urls) => urls.build('list', { n }) })).not.toThrow();
+    // @ts-expect-error moved only redirects: no handler
+    map.app({ list: () => '', moved: () => '' });
+    // @ts-expect-error n is a number or null
+    map.app({ list: (_req, values: { n: string }) => values.n });
+    expect(map.build('moved', { n: 2 })).toBe('/m/2');
+    // @ts-expect-error redirectTo answers a string
+    expect(() => new RouteMap({ bad: { path: '/b', redirectTo: () => 3 } })).not.toThrow();
+  });
+
   it('builds with the first rule the values suit: defaults left out or equal, else a placeholder rule', () => {
     expect(routes.build('users')).toBe('/users/');
     expect(routes.build('users', { page: 1 })).toBe('/users/');
