@@ -28,6 +28,7 @@ export type PartsOptions = FormLimitOverrides;
 
 /** A text field of the form, whole (at most `maxFieldSize` bytes). */
 export interface FieldPart {
+  /** `'field'`: tells a text field from a {@link FilePart} (`if (part.kind === 'field')`). */
   readonly kind: 'field';
   /** The field's name (`''` when the part had none); as `FileUpload.fieldName`. */
   readonly fieldName: string;
@@ -40,6 +41,7 @@ export interface FieldPart {
  * content is still on the wire, and comes as {@link FilePart.body} is read.
  */
 export interface FilePart {
+  /** `'file'`: tells a file from a {@link FieldPart}. */
   readonly kind: 'file';
   /** The form field's name (`''` when the part had none); as `FileUpload.fieldName`. */
   readonly fieldName: string;
