@@ -132,11 +132,14 @@ export class CookieSessions {
    * - a changed session adds a `Set-Cookie` with the new signed value, issued now (so the
    *   session lasts `maxAge` from its last change), or one deleting the cookie when it was
    *   emptied (`clear()`); an unchanged session sets no cookie;
-   * - a response with such a `Set-Cookie` is kept out of shared caches: unless its
+   * - a response with such a `Set-Cookie`, or one whose session was read and held values or
+   *   flashes (a logged-in user's page), is kept out of shared caches: unless its
    *   `Cache-Control` says `private` or `no-store`, `public` and `s-maxage` are dropped and
-   *   `private` added (RFC 9111 §5.2.2.7), so a cache cannot hand one visitor's session to
-   *   another (Flask relies on `Vary: Cookie`, which does not cover a first visit without
-   *   a cookie).
+   *   `private` added (RFC 9111 §5.2.2.7), and `CDN-Cache-Control`, `<name>-CDN-Cache-Control`
+   *   (RFC 9213) and `Surrogate-Control`, which a CDN obeys in place of `Cache-Control`, are
+   *   removed; so a cache cannot hand one visitor's session or page to another (Flask relies
+   *   on `Vary: Cookie`, which does not cover a first visit without a cookie, and which
+   *   Cloudflare and CloudFront ignore). A page that read an empty session keeps its caching.
    *
    * @throws RangeError, from `startResponse` (a 500 the server logs), when the cookie would
    *   be over 4096 bytes, which browsers drop without a word: the message gives the size.
@@ -179,7 +182,11 @@ export class CookieSessions {
     if (!accessed) return headers;
     const list = new HeaderList(headers);
     appendVary(list.list, 'Cookie');
-    if (!modified) return list.list;
+    if (!modified) {
+      // A page made from a visitor's session (a logged-in user's) is that visitor's alone.
+      if (data.size > 0 || flashes.length > 0) keepPrivate(list);
+      return list.list;
+    }
     if (data.size === 0 && flashes.length === 0) {
       list.add('Set-Cookie', this.#cookie.deleteCookie(https));
     } else {
@@ -201,8 +208,23 @@ export class CookieSessions {
   }
 }
 
-/** Makes `list`'s response unstorable by shared caches (RFC 9111 §5.2.2.7), unless it is already. */
+/**
+ * Whether a field targets a CDN's cache and takes precedence over `Cache-Control` there:
+ * `CDN-Cache-Control` and the `<name>-CDN-Cache-Control` of one CDN (RFC 9213 §2), and
+ * `Surrogate-Control` (Edge Architecture 1.0, Fastly, Akamai).
+ */
+function targetsCdn(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === 'surrogate-control' || lower === 'cdn-cache-control' || lower.endsWith('-cdn-cache-control');
+}
+
+/**
+ * Makes `list`'s response unstorable by shared caches (RFC 9111 §5.2.2.7), unless it is
+ * already: `public` and `s-maxage` dropped, `private` added, and the CDN-targeted fields that
+ * would override it at a CDN removed.
+ */
 function keepPrivate(list: HeaderList): void {
+  for (const [name] of [...list.list]) if (targetsCdn(name)) list.delete(name);
   const cache = new CacheControl(list.getAll('cache-control').join(', '));
   if (cache.has('private') || cache.has('no-store')) return;
   cache.delete('public');

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { type App, Request, Response } from 'tsgi';
+import { CookieSessions, sessionOf } from 'tsgi/middleware';
+import { request, start } from './node-helpers.ts';
+
+const SECRET = 'a-long-enough-secret-for-tests-0123456789';
+
+/** A news page cached by a CDN: every answer says public, with CDN-targeted fields too. */
+const CDN_FIELDS = {
+  'Cache-Control': 'public, max-age=60, s-maxage=600',
+  'CDN-Cache-Control': 'max-age=600',
+  'Surrogate-Control': 'max-age=600',
+  'Example-CDN-Cache-Control': 'max-age=600',
+};
+
+const site: App = Request.application((req) => {
+  const session = sessionOf(req);
+  if (req.pathInfo === '/login') {
+    session.set('user', 'bob');
+    return new Response('welcome', { headers: CDN_FIELDS });
+  }
+  const user = session.get<string>('user');
+  return new Response(user === undefined ? 'Hello stranger' : `Hello ${user}`, { headers: CDN_FIELDS });
+});
+
+describe('CookieSessions behind a CDN', () => {
+  it('keeps a page that only read a logged-in session out of shared caches, CDN-targeted fields included', async () => {
+    const server = await start(new CookieSessions({ secret: SECRET }).middleware(site));
+    const login = await request(`${server.url}/login`);
+    expect(login.headers['cache-control']).toBe('max-age=60, private');
+    // CDN-Cache-Control (RFC 9213) and Surrogate-Control override Cache-Control at the CDN.
+    expect(login.headers['cdn-cache-control']).toBeUndefined();
+    expect(login.headers['surrogate-control']).toBeUndefined();
+    expect(login.headers['example-cdn-cache-control']).toBeUndefined();
+    const cookie = /^([^;]*)/.exec(login.headers['set-cookie']![0]!)![1]!;
+
+    const page = await request(`${server.url}/`, { headers: { cookie } });
+    expect(page.body.toString()).toBe('Hello bob');
+    expect(page.headers['set-cookie']).toBeUndefined(); // only read
+    expect(page.headers['cache-control']).toBe('max-age=60, private');
+    expect(page.headers['cdn-cache-control']).toBeUndefined();
+    expect(page.headers['surrogate-control']).toBeUndefined();
+    expect(page.headers.vary).toBe('Cookie');
+  });
+
+  it('leaves the caching of a page that read an empty session as the app said', async () => {
+    const server = await start(new CookieSessions({ secret: SECRET }).middleware(site));
+    const page = await request(`${server.url}/`);
+    expect(page.body.toString()).toBe('Hello stranger');
+    expect(page.headers['cache-control']).toBe('public, max-age=60, s-maxage=600');
+    expect(page.headers['cdn-cache-control']).toBe('max-age=600');
+    expect(page.headers.vary).toBe('Cookie');
+  });
+});
