@@ -7,6 +7,7 @@
 import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
+import { targetsCdn } from '../http/shared-cache.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie.ts';
@@ -206,16 +207,6 @@ export class CookieSessions {
     keepPrivate(list);
     return list.list;
   }
-}
-
-/**
- * Whether a field targets a CDN's cache and takes precedence over `Cache-Control` there:
- * `CDN-Cache-Control` and the `<name>-CDN-Cache-Control` of one CDN (RFC 9213 §2), and
- * `Surrogate-Control` (Edge Architecture 1.0, Fastly, Akamai).
- */
-function targetsCdn(name: string): boolean {
-  const lower = name.toLowerCase();
-  return lower === 'surrogate-control' || lower === 'cdn-cache-control' || lower.endsWith('-cdn-cache-control');
 }
 
 /**

@@ -8,6 +8,8 @@ import { type Body } from '../gateway/types.ts';
 import { type BodyIterator, closeBody, describe, isAsyncIterable, isIterable, openBody } from '../gateway/body.ts';
 import { CONNECTION_FIELDS, isRequiredUpgrade, isToken } from '../gateway/fields.ts';
 import { hasNoContent } from '../gateway/status.ts';
+import { HeaderList } from '../http/header-list.ts';
+import { sharedCacheKeeps } from '../http/shared-cache.ts';
 import { type LintWarn, fail } from './lint-environ.ts';
 
 /** RFC 9110 §5.5 field-value characters, as docs/spec.md §5 restricts them. */
@@ -62,7 +64,8 @@ function checkHeadersKept(state: ResponseState): void {
 
 /**
  * Checks a `startResponse` call and records its status and Content-Length in `state`; what
- * RFC 9110 only discourages goes to `warn` instead (a 304's or a 204's `Content-Type`).
+ * RFC 9110 only discourages goes to `warn` instead (a 304's or a 204's `Content-Type`), and so
+ * does a `Set-Cookie` a shared cache may store and hand to others (RFC 9111 §7.3).
  */
 export function checkStart(status: unknown, headers: unknown, state: ResponseState, warn: LintWarn): void {
   if (typeof status !== 'string' || !STATUS.test(status)) {
@@ -77,6 +80,7 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
   let proxyChallenged = false;
   let allowed = false;
   let upgrades = false;
+  let cookies = false;
   for (const pair of headers as unknown[]) {
     if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || typeof pair[1] !== 'string') {
       // The pair itself, so the field at fault is named: ["Content-Length", number].
@@ -109,12 +113,17 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
       allowed = true;
     } else if (lower === 'upgrade' && value.trim() !== '') {
       upgrades = true;
+    } else if (lower === 'set-cookie') {
+      cookies = true;
     }
   }
   if (code === 204 && length !== null) fail('no Content-Length in a 204 response (RFC 9110 §8.6)', status);
   // Discouraged, not forbidden: a proxy passes on what its upstream sent (nginx does a 304's).
   if (code === 304 && types > 0) warn('a 304 response should not carry Content-Type (RFC 9110 §15.4.5: it has no content; a cache would take the type for its stored one)', status);
   if (code === 204 && types > 0) warn('a 204 response has no content for Content-Type to describe (nginx drops it)', status);
+  if (cookies && sharedCacheKeeps(new HeaderList(headers as Array<[string, string]>), 'set-cookie')) {
+    warn('Set-Cookie on a response a shared cache may store (public, s-maxage, or a CDN-Cache-Control or Surrogate-Control lifetime): a CDN may hand the cookie to other visitors (RFC 9111 §7.3); add Cache-Control private, or no-cache="Set-Cookie"', status);
+  }
   if (code === 401 && !challenged) fail('a 401 response must carry WWW-Authenticate with a challenge (RFC 9110 §15.5.2)', status);
   if (code === 405 && !allowed) fail('a 405 response must carry Allow (RFC 9110 §15.5.6; empty when no method is)', status);
   if (code === 407 && !proxyChallenged) fail('a 407 response must carry Proxy-Authenticate with a challenge (RFC 9110 §15.5.8)', status);

@@ -1,0 +1,51 @@
+/**
+ * Whether a shared cache (a CDN) may store a response, read from its caching fields:
+ * `Cache-Control` (RFC 9111 §5.2.2) and the fields a CDN obeys in its place,
+ * `CDN-Cache-Control` and `<name>-CDN-Cache-Control` (RFC 9213) and `Surrogate-Control`
+ * (Edge Architecture 1.0: Fastly, Akamai). Internal: used by `CookieSessions` and `lint`.
+ *
+ * @module
+ */
+import { CacheControl } from './cache-control.ts';
+import type { HeaderList } from './header-list.ts';
+
+/**
+ * Whether the field `name` (any case) targets a CDN's cache and takes precedence over
+ * `Cache-Control` there: `CDN-Cache-Control`, `<name>-CDN-Cache-Control`, `Surrogate-Control`.
+ */
+export function targetsCdn(name: string): boolean {
+  const lower = name.toLowerCase();
+  return lower === 'surrogate-control' || lower === 'cdn-cache-control' || lower.endsWith('-cdn-cache-control');
+}
+
+/** Whether `value` (true, or a list of field names) covers the field `lower`. */
+function covers(value: true | string[] | false, lower: string): boolean {
+  return value === true || (Array.isArray(value) && value.some((name) => name.toLowerCase() === lower));
+}
+
+/**
+ * Whether a shared cache obeying `cc` may store the response and send its field `field`
+ * (lower-case) to later requests: the response is stored (`cdn`: any directive a CDN stores
+ * by, `max-age` included; else `public` or `s-maxage`), and neither `no-store`, nor `private`
+ * nor `no-cache` (bare, or naming the field) keeps the field back.
+ */
+function keeps(cc: CacheControl, field: string, cdn: boolean): boolean {
+  if (cc.noStore || covers(cc.private, field) || covers(cc.noCache, field)) return false;
+  return cdn ? cc.maxAge !== null || cc.sMaxAge !== null || cc.public : cc.public || cc.sMaxAge !== null;
+}
+
+/**
+ * Whether a shared cache may store the response of `headers` explicitly (RFC 9111 §3:
+ * `public` or `s-maxage` in `Cache-Control`, or a lifetime in a CDN-targeted field, which the
+ * CDN obeys even over `Cache-Control: private`) and hand its field `field` (e.g.
+ * `'set-cookie'`) to other clients: not when `no-store`, `private` or `no-cache`, bare or
+ * naming the field, keeps it back. Heuristic freshness (a 200 with no caching fields) is not
+ * counted. Never throws.
+ */
+export function sharedCacheKeeps(headers: HeaderList, field: string): boolean {
+  const lower = field.toLowerCase();
+  for (const [name, value] of headers.entries()) {
+    if (targetsCdn(name) && keeps(new CacheControl(value), lower, true)) return true;
+  }
+  return keeps(new CacheControl(headers.getAll('cache-control').join(', ')), lower, false);
+}
