@@ -11,6 +11,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { type App, Request, Response } from 'tsgi';
+import { type CookieSessions, sessionOf } from 'tsgi/middleware';
+import { request, start } from './node-helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DOCS = path.join(ROOT, 'docs');
@@ -405,6 +408,74 @@ export const coded = (await client.get('/assets/app-3f2a9c.js', { headers: { 'ac
       expect(coded).toBe('br');
     } finally {
       rmSync(dist, { recursive: true, force: true });
+    }
+  });
+
+  it('caching.md: Behind a CDN caches anonymous articles at the edge, revalidates with 304s, keeps readers\' pages private and assets immutable (socket)', async () => {
+    const recipe = block('Behind a CDN', 'caching.md');
+    expect(recipe.match(/'public\/assets'/g)).toHaveLength(1);
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-docs-cdn-'));
+    try {
+      writeFileSync(path.join(dir, 'app.3f9a.css'), 'body { color: #222 }\n'.repeat(100));
+      const { app, sessions } = await run(`const loadArticle = async (slug) => slug === 'hello' ? { slug, version: 3, updatedAt: new Date('2026-12-01T10:00:00Z'), html: 'x'.repeat(3000) } : undefined;
+const renderArticle = (row, user) => \`<h1>\${row.slug}</h1>\${user ? \`<p>Hi \${user}</p>\` : ''}\${row.html}\`;
+${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
+      const server = await start(app as App);
+      const login = await start((sessions as CookieSessions).middleware(Request.application((req) => {
+        sessionOf(req).set('user', 'bob');
+        return new Response('in');
+      })));
+      try {
+        const get = (url: string, headers: Record<string, string> = {}) => request(`${server.url}${url}`, { headers });
+        const page = await get('/articles/hello');
+        expect(page.status).toBe(200);
+        expect(page.headers['cache-control']).toBe('public, max-age=60, s-maxage=600, stale-while-revalidate=30, stale-if-error=86400');
+        expect(page.headers['cdn-cache-control']).toBe('max-age=600');
+        expect(page.headers['surrogate-key']).toBe('article-hello articles');
+        expect(page.headers.vary).toBe('Accept-Encoding');
+        expect(page.headers.etag).toBe('"hello-3"');
+        expect(page.headers['last-modified']).toBe('Tue, 01 Dec 2026 10:00:00 GMT');
+        expect(page.headers['set-cookie']).toBeUndefined();
+
+        const gzipped = await get('/articles/hello', { 'accept-encoding': 'gzip' });
+        expect([gzipped.headers['content-encoding'], gzipped.headers.etag, gzipped.headers.vary]).toEqual(['gzip', 'W/"hello-3"', 'Accept-Encoding']);
+
+        // The browser's revalidations: 304s with the caching fields, without the body's.
+        for (const headers of [
+          { 'if-none-match': '"other", "hello-3"' },
+          { 'if-none-match': '*' },
+          { 'if-modified-since': 'Tue, 01 Dec 2026 10:00:00 GMT' },
+          { 'if-modified-since': 'Tuesday, 01-Dec-26 10:00:00 GMT' },
+          { 'if-modified-since': 'Tue Dec  1 10:00:00 2026' },
+        ]) {
+          const again = await get('/articles/hello', headers);
+          expect(again.status, JSON.stringify(headers)).toBe(304);
+          expect(again.headers['cache-control']).toBe(page.headers['cache-control']);
+          expect([again.headers['content-type'], again.headers['content-length'], again.body.length]).toEqual([undefined, undefined, 0]);
+        }
+        // If-None-Match wins over If-Modified-Since (RFC 9110 §13.1.3).
+        expect((await get('/articles/hello', { 'if-none-match': '"hello-2"', 'if-modified-since': 'Tue, 01 Dec 2026 10:00:00 GMT' })).status).toBe(200);
+        const weak = await get('/articles/hello', { 'if-none-match': 'W/"hello-3"', 'accept-encoding': 'gzip' });
+        expect([weak.status, weak.headers.etag, weak.headers.vary]).toEqual([304, 'W/"hello-3"', 'Accept-Encoding']);
+        expect(weak.rawHeaders.filter((name) => name.toLowerCase() === 'date')).toHaveLength(1);
+
+        // A logged-in reader: private, no CDN fields, not stored.
+        const cookie = /^([^;]*)/.exec(String((await request(login.url)).headers['set-cookie']))![1]!;
+        const mine = await get('/articles/hello', { cookie });
+        expect(mine.body.toString()).toContain('<p>Hi bob</p>');
+        expect(mine.headers['cache-control']).toBe('private, no-cache');
+        expect([mine.headers['cdn-cache-control'], mine.headers['surrogate-key']]).toEqual([undefined, undefined]);
+
+        const css = await get('/assets/app.3f9a.css', { 'accept-encoding': 'br' });
+        expect([css.status, css.headers['cache-control'], css.headers['content-encoding'], css.headers.vary]).toEqual([200, 'public, max-age=31536000, immutable', 'br', 'Accept-Encoding']);
+        expect(css.headers.etag).toMatch(/^W\//);
+        expect((await get('/articles/nope')).status).toBe(404);
+      } finally {
+        await server.close();
+        await login.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
