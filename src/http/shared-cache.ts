@@ -2,7 +2,8 @@
  * Whether a shared cache (a CDN) may store a response, read from its caching fields:
  * `Cache-Control` (RFC 9111 §5.2.2) and the fields a CDN obeys in its place,
  * `CDN-Cache-Control` and `<name>-CDN-Cache-Control` (RFC 9213) and `Surrogate-Control`
- * (Edge Architecture 1.0: Fastly, Akamai). Internal: used by `CookieSessions` and `lint`.
+ * (Edge Architecture 1.0: Fastly, Akamai). Internal: used by `CookieSessions`, `AuthTickets`
+ * and `lint`.
  *
  * @module
  */
@@ -43,9 +44,19 @@ function keeps(cc: CacheControl, field: string, cdn: boolean): boolean {
  * counted. Never throws.
  */
 export function sharedCacheKeeps(headers: HeaderList, field: string): boolean {
+  return cdnKeeps(headers, field) || keeps(new CacheControl(headers.getAll('cache-control').join(', ')), field.toLowerCase(), false);
+}
+
+/**
+ * Whether a CDN-targeted field of `headers` (see {@link targetsCdn}), which a CDN obeys in
+ * place of `Cache-Control` (RFC 9213 §2.1), lets it store the response (`max-age`,
+ * `s-maxage` or `public`) and hand its field `field` to other clients (no `no-store`, nor
+ * `private` or `no-cache` bare or naming the field). Never throws.
+ */
+export function cdnKeeps(headers: HeaderList, field: string): boolean {
   const lower = field.toLowerCase();
   for (const [name, value] of headers.entries()) {
     if (targetsCdn(name) && keeps(new CacheControl(value), lower, true)) return true;
   }
-  return keeps(new CacheControl(headers.getAll('cache-control').join(', ')), lower, false);
+  return false;
 }

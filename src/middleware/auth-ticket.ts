@@ -7,6 +7,7 @@ import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
+import { cdnKeeps } from '../http/shared-cache.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
@@ -168,7 +169,9 @@ export class AuthTickets {
    * that sets or deletes the ticket cookie itself (the app logged someone in or out), and
    * on one a shared cache may store and serve fresh (RFC 9111 §3, §5.2.2: `Cache-Control:
    * public`, `s-maxage` or `max-age`, or an `Expires` header, unless `private` or `no-store`
-   * says otherwise), where the cookie could be served to others; the next request reissues
+   * says otherwise; or a lifetime in `CDN-Cache-Control`, `<name>-CDN-Cache-Control` or
+   * `Surrogate-Control`, which a CDN obeys over `Cache-Control: private`, RFC 9213), where the
+   * cookie could be served to others; the next request reissues
    * instead. A reissue on a response without such freshness, which a shared cache may still
    * keep for a heuristic time (RFC 9111 §4.2.2: a `Last-Modified` is enough), adds `Cookie` to
    * its `Vary` (unless `private` or `no-store` keep it out of shared caches), so a cache serves
@@ -299,6 +302,8 @@ export class AuthTickets {
       if (lower === 'cache-control') cacheControl.push(value);
       if (lower === 'expires') expires = true;
     }
+    // Stored by a CDN that obeys CDN-Cache-Control or Surrogate-Control over Cache-Control (RFC 9213).
+    if (cdnKeeps(new HeaderList(headers), 'set-cookie')) return headers;
     // Storable by a shared cache (RFC 9111 §3), with a freshness it may serve it for unasked
     // (§4.2.1): max-age and Expires apply to shared caches too, not only s-maxage.
     const cache = new CacheControl(cacheControl.join(', '));

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { AuthTickets } from 'tsgi/middleware';
+import { request, start } from './node-helpers.ts';
+
+const SECRET = 'a-long-enough-secret-for-tests-0123456789';
+const T0 = Date.UTC(2030, 0, 1);
+
+describe('AuthTickets reissueTime behind a CDN', () => {
+  it('never reissues on a response a CDN may store by CDN-Cache-Control or Surrogate-Control, over a private Cache-Control (socket)', async () => {
+    const site = Request.application((req) => {
+      const res = new Response('ok', { headers: { 'Cache-Control': 'private, max-age=60' } });
+      if (req.pathInfo === '/cdn') res.headers.set('CDN-Cache-Control', 'max-age=600');
+      if (req.pathInfo === '/vendor') res.headers.set('Example-CDN-Cache-Control', 'max-age=600');
+      if (req.pathInfo === '/surrogate') res.headers.set('Surrogate-Control', 'max-age=600');
+      if (req.pathInfo === '/cdn-no-store') res.headers.set('CDN-Cache-Control', 'no-store');
+      return res;
+    });
+    const clock = { now: T0 };
+    const tickets = new AuthTickets({ secret: SECRET, maxAge: 600, reissueTime: 60, now: () => clock.now });
+    const server = await start(tickets.middleware(site));
+    const bob = tickets.sign('bob').value;
+    clock.now = T0 + 61_000;
+    const lines = async (path: string) => (await request(`${server.url}${path}`, { headers: { cookie: `auth_tkt=${bob}` } })).headers['set-cookie'] ?? [];
+    for (const path of ['/cdn', '/vendor', '/surrogate']) expect(await lines(path), path).toEqual([]);
+    for (const path of ['/', '/cdn-no-store']) expect(await lines(path), path).toHaveLength(1); // private everywhere: reissued
+  });
+});
