@@ -441,13 +441,14 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
         expect([gzipped.headers['content-encoding'], gzipped.headers.etag, gzipped.headers.vary]).toEqual(['gzip', 'W/"hello-3"', 'Accept-Encoding']);
 
         // The browser's revalidations: 304s with the caching fields, without the body's.
-        for (const headers of [
+        const revalidations: Array<Record<string, string>> = [
           { 'if-none-match': '"other", "hello-3"' },
           { 'if-none-match': '*' },
           { 'if-modified-since': 'Tue, 01 Dec 2026 10:00:00 GMT' },
           { 'if-modified-since': 'Tuesday, 01-Dec-26 10:00:00 GMT' },
           { 'if-modified-since': 'Tue Dec  1 10:00:00 2026' },
-        ]) {
+        ];
+        for (const headers of revalidations) {
           const again = await get('/articles/hello', headers);
           expect(again.status, JSON.stringify(headers)).toBe(304);
           expect(again.headers['cache-control']).toBe(page.headers['cache-control']);
