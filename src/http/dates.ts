@@ -169,3 +169,16 @@ export function retryAfterSeconds(
   if ('seconds' in parsed) return parsed.seconds;
   return Math.max(0, httpSeconds(parsed.date) - httpSeconds(now));
 }
+
+/**
+ * A `Last-Modified` value as an origin server may send it (RFC 9110 §8.8.2.1): `value` itself
+ * when it is not a valid HTTP-date or not later than `now` (ms since the epoch; default
+ * `Date.now()`), else `now` as an IMF-fixdate, the message's origination date. A date in the
+ * future (a clock running ahead where the row or file was written) would otherwise come back
+ * in `If-Modified-Since` and make every change until then answer 304. Apache does the same.
+ * Never throws.
+ */
+export function pastLastModified(value: string, now: number = Date.now()): string {
+  const date = parseHttpDate(value);
+  return date !== null && httpSeconds(date) > httpSeconds(now) ? formatHttpDate(now) : value;
+}

@@ -204,7 +204,8 @@ function fileHeaders(fixed: FixedHeaders, name: string, stat: { size: number; mt
   } else {
     headers.set('ETag', etag);
   }
-  headers.set('Last-Modified', formatHttpDate(stat.mtime));
+  // An mtime ahead of the clock is sent as now (RFC 9110 §8.8.2.1), as Apache does.
+  headers.set('Last-Modified', formatHttpDate(Math.min(stat.mtimeMs, Date.now())));
   if (variant.vary) appendVary(headers.list, 'Accept-Encoding');
   return headers;
 }

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { fileApp } from 'tsgi/middleware';
+import { request, sleep, start } from './node-helpers.ts';
+
+const DAY = 86_400_000;
+const seconds = (value: string | undefined) => Date.parse(value!) / 1000;
+
+/** `Last-Modified` is the `Date` (or the second before it, when the clock ticked between). */
+function sentAsDate(headers: Record<string, string | string[] | undefined>): void {
+  const lag = seconds(headers.date as string) - seconds(headers['last-modified'] as string);
+  expect(lag === 0 || lag === 1, `Last-Modified ${String(headers['last-modified'])}, Date ${String(headers.date)}`).toBe(true);
+}
+
+describe('a Last-Modified in the future is sent as the Date (RFC 9110 §8.8.2.1)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-future-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('for a Response, conditional or not, and it is what If-Modified-Since is compared with (socket)', async () => {
+    const row = { updatedAt: Date.now() + DAY }; // a row written by a host whose clock runs ahead
+    const server = await start(Request.application((req) => {
+      const res = new Response(`article ${row.updatedAt}`, { conditionalResponse: req.queryString !== 'plain' });
+      res.lastModified = row.updatedAt;
+      return res;
+    }));
+    for (const url of [`${server.url}/`, `${server.url}/?plain`]) {
+      const res = await request(url);
+      expect(res.status).toBe(200);
+      sentAsDate(res.headers);
+    }
+    const seen = (await request(`${server.url}/`)).headers['last-modified']!;
+    await sleep(1100);
+    row.updatedAt = Date.now(); // edited: after what the client was given, before the future date
+    // The client revalidates with what it was given: the edit is seen (with the future date, a 304).
+    const again = await request(`${server.url}/`, { headers: { 'if-modified-since': seen } });
+    expect(again.status).toBe(200);
+    expect(again.body.toString()).toBe(`article ${row.updatedAt}`);
+  });
+
+  it('for fileApp, whose file has an mtime ahead of the clock (socket)', async () => {
+    const file = path.join(dir, 'ahead.txt');
+    writeFileSync(file, 'from a build machine whose clock runs ahead');
+    const ahead = new Date(Date.now() + DAY);
+    utimesSync(file, ahead, ahead);
+    const server = await start(fileApp(file));
+    const res = await request(server.url);
+    expect(res.status).toBe(200);
+    sentAsDate(res.headers);
+  });
+});
