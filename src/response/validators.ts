@@ -57,7 +57,8 @@ export abstract class ResponseValidators {
   /**
    * `Last-Modified` (RFC 9110 §8.8.2) as a `Date`, or `null` when absent or not an HTTP-date.
    * Set a `Date`, milliseconds since the epoch, or an HTTP-date string (sent to the second);
-   * `null` removes it.
+   * `null` removes it. One later than the time the response is served is sent, and compared
+   * with `If-Modified-Since`, as that time (RFC 9110 §8.8.2.1); this property keeps it.
    *
    * @throws RangeError for an invalid date; TypeError for a string that is not an HTTP-date.
    */
