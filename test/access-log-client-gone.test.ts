@@ -5,6 +5,7 @@
  * under `serve()` over HTTP/1.1 and HTTP/2, under `toNodeHandler` on a plain `node:http`
  * server, and under `toFetchHandler` on `@hono/node-server` (the request's `signal` aborts). A request whose client stays is logged once, as before.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -253,6 +254,59 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
     } finally {
       server.closeAllConnections();
       server.close();
+    }
+  });
+
+  it("writes the 499 line in the async context set around the server's request event (OpenTelemetry's span), not the connection's: serve(), toNodeHandler over HTTP/1.1 and HTTP/2", async () => {
+    const spans = new AsyncLocalStorage<string>();
+    /** As @opentelemetry/instrumentation-http does: the request event runs inside the request's span. */
+    const traced = (server: { emit: (event: string | symbol, ...args: unknown[]) => boolean }) => {
+      const emit = server.emit.bind(server);
+      server.emit = (event, ...args) =>
+        event === 'request' ? spans.run(`span of ${(args[0] as http.IncomingMessage).url}`, () => emit(event, ...args)) : emit(event, ...args);
+    };
+    const stuck = () => {
+      const seen: Array<string | undefined> = [];
+      const entered = deferred();
+      const app = accessLog(
+        async () => {
+          entered.resolve();
+          await new Promise(() => {});
+          return [];
+        },
+        { log: { write: () => {} }, format: (entry) => (seen.push(`${entry.status} ${spans.getStore()}`), '') },
+      );
+      return { seen, app, entered: entered.promise };
+    };
+    // serve() over HTTP/1.1, and toNodeHandler on a plain node:http server.
+    for (const embedded of [false, true]) {
+      const { seen, app, entered } = stuck();
+      const server = embedded ? await plainServer(toNodeHandler(app)) : await start(app);
+      traced(server.server as never);
+      const socket = connect(server.port, rawGet('/stuck'));
+      await entered;
+      socket.destroy();
+      expect(await within(() => seen.length > 0, 2000)).toBe(true);
+      expect(seen, embedded ? 'toNodeHandler' : 'serve()').toEqual(['499 span of /stuck']);
+      if (embedded) await server.close();
+    }
+    // toNodeHandler on a node:http2 server: the client resets its stream.
+    const { seen, app, entered } = stuck();
+    const server = http2.createServer(toNodeHandler(app) as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    traced(server as never);
+    const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    session.on('error', () => {});
+    try {
+      const stream = session.request({ ':path': '/stuck' });
+      stream.on('error', () => {});
+      await entered;
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      expect(await within(() => seen.length > 0, 2000)).toBe(true);
+      expect(seen, 'HTTP/2').toEqual(['499 span of /stuck']);
+    } finally {
+      session.close();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 

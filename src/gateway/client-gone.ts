@@ -83,7 +83,10 @@ const cuts = new WeakMap<() => void, () => void>();
  * when the client of `environ` went away (or the server cut its connection) while the app
  * had not answered: calls the watches, once, in order, and marks the slot (`null`: a watch set
  * afterwards is called at once). Nothing happens once the head was settled (the server clears
- * `tsgi.head_settled` then), so a server may call it at every close. An error a watch throws
+ * `tsgi.head_settled` then), so a server may call it at every close. The watches run in the
+ * request's async context when the server keeps it (`HeadWait.tellingGone`: the Node adapter),
+ * so a line `accessLog` writes then sees the request's `AsyncLocalStorage` store (OpenTelemetry's
+ * span). An error a watch throws
  * is logged to `tsgi.errors` with the request line, and the others still run. Harmless
  * without such a wait, and when called again.
  */
@@ -93,8 +96,12 @@ export function tellClientGone(environ: Environ | undefined): void {
   if (gone === undefined || gone === null) return;
   wait!.gone = null;
   if (gone === false) return;
-  if (typeof gone === 'function') callWatch(environ!, gone);
-  else for (const then of gone) callWatch(environ!, then);
+  const tell = () => {
+    if (typeof gone === 'function') callWatch(environ!, gone);
+    else for (const then of gone) callWatch(environ!, then);
+  };
+  if (wait!.tellingGone === undefined) tell();
+  else wait!.tellingGone(tell);
 }
 
 /** Calls `then`; what it throws is logged to `tsgi.errors` with the request line. */

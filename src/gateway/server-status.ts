@@ -47,6 +47,13 @@ export interface HeadWait {
    */
   watchingGone?: (() => void) | undefined;
   /**
+   * Runs `tell` (the calling of the watches in {@link gone}, see `tellClientGone`) in the async
+   * context the first watch was set in, the request's (an `AsyncLocalStorage` store set around
+   * the server's `request` event: OpenTelemetry's span), not that of the connection's or the
+   * stream's `close` the server noticed the client leave in. Absent: `tell` runs as it is.
+   */
+  tellingGone?: ((tell: () => void) => void) | undefined;
+  /**
    * Runs `then` once the response is over, told whether it was complete (its last byte handed
    * to the connection: Node's `finish`, where nginx's `$request_time` and Express's
    * `res.on('finish')` stop) or cut before (the client left, the connection was cut); in the

@@ -99,14 +99,38 @@ export class Exchange implements ExchangeState, HeadWait {
   }
 
   /**
+   * The request's async context, for what the connection's events run late (see
+   * {@link requestContext}); taken when first needed, so a request that needs none costs none.
+   */
+  private context: AsyncResource | undefined = undefined;
+
+  /**
+   * The async context of the request, as it was where this is first asked for (while the app
+   * is called, or a step of its body: inside an `AsyncLocalStorage` store set around the
+   * server's `request` event, OpenTelemetry's span), for work run from the connection's or the
+   * stream's events, whose own context is the connection's.
+   */
+  requestContext(): AsyncResource {
+    return (this.context ??= new AsyncResource('tsgi.exchange'));
+  }
+
+  /**
    * `HeadWait.onSent`: runs `then` at the response's `close`, complete when it had finished
-   * (its last byte handed to the connection), else cut; in the caller's async context.
+   * (its last byte handed to the connection), else cut; in the request's async context
+   * ({@link requestContext}).
    */
   onSent(then: (complete: boolean) => void): void {
     const res = this.res;
     if (res.writableFinished || responseGone(res)) return then(res.writableFinished);
-    const inContext = AsyncResource.bind(then);
-    res.once('close', () => inContext(res.writableFinished));
+    const context = this.requestContext();
+    res.once('close', () => context.runInAsyncScope(then, null, res.writableFinished));
+  }
+
+  /** `HeadWait.tellingGone`: the watches told of a client gone run in the request's async context. */
+  tellingGone(tell: () => void): void {
+    const context = this.context;
+    if (context === undefined) tell();
+    else context.runInAsyncScope(tell);
   }
 
   /** PEP 3333 `start_response`: records the status and headers; they are checked at sending. */
@@ -167,10 +191,12 @@ export class Exchange implements ExchangeState, HeadWait {
   /**
    * A layer began to watch for the client leaving while the app works (`watchClientGone`,
    * through `tsgi.head_settled`): the connection's or the stream's `close` tells it (see
-   * `watchClient`), until the app's promise settles. `serve()` hears every HTTP/2 stream's
+   * `watchClient`), until the app's promise settles, in the request's async context (taken now,
+   * while the app is called: see {@link tellingGone}). `serve()` hears every HTTP/2 stream's
    * `close` anyway.
    */
   watchingGone(): void {
+    this.requestContext();
     if (this.watching === undefined) this.watching = watchClient(this.req, this.res, this.environ, this.http2, this.state !== undefined) ?? true;
   }
 
