@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
 import { accessLog, type AccessLogEntry, type AccessLogOptions, compress, errors, lint, mount, requestId, timeout } from 'tsgi/middleware';
 import { toFetchHandler } from 'tsgi/fetch';
+import { toNodeHandler } from 'tsgi/node';
 import { TestClient } from 'tsgi/testing';
 import { escapeLogField, formatLogTime } from '../src/middleware/access-log.ts';
 import { rawExchange } from './node-helpers.ts';
@@ -578,6 +579,54 @@ describe('accessLog', () => {
       await server.close();
     }
     expect(out.lines).toEqual(['/memory span of /memory\n', '/stream span of /stream\n']);
+  });
+
+  it("runs a format function in the request event's async context when the client leaves mid-stream (the server closes the body from the connection's close), over HTTP/1.1 and HTTP/2 (socket)", async () => {
+    const spans = new AsyncLocalStorage<string>();
+    const out = collector();
+    const app = accessLog(
+      (_environ, startResponse) => {
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        // A stream that waits for its next event; closed (`return()`) when the client leaves.
+        let sent = false;
+        const body: AsyncIterableIterator<Uint8Array> = {
+          [Symbol.asyncIterator]: () => body,
+          next: () => (sent ? new Promise(() => {}) : ((sent = true), Promise.resolve({ done: false, value: enc.encode('first') }))),
+          return: () => Promise.resolve({ done: true, value: undefined }),
+        };
+        return body;
+      },
+      { log: out, format: (e) => `${e.status} ${e.outcome} ${spans.getStore()}` },
+    );
+    const server = await serve(app, { port: 0, log: { write: () => {} } });
+    const h2 = http2.createServer(toNodeHandler(app) as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void);
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    try {
+      for (const target of [server.server, h2] as unknown as Array<{ emit: (event: string | symbol, ...args: unknown[]) => boolean }>) {
+        const emit = target.emit.bind(target);
+        target.emit = (event, ...args) =>
+          event === 'request' ? spans.run(`span of ${(args[0] as http.IncomingMessage).url}`, () => emit(event, ...args)) : emit(event, ...args);
+      }
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(server.port, '127.0.0.1', () => socket.write('GET /leave HTTP/1.1\r\nHost: x\r\n\r\n'));
+        socket.on('error', () => {});
+        socket.once('data', () => socket.destroy());
+        socket.on('close', () => resolve());
+      });
+      await out.waitFor(1);
+      const session = http2.connect(`http://127.0.0.1:${(h2.address() as net.AddressInfo).port}`);
+      session.on('error', () => {});
+      const stream = session.request({ ':path': '/leave2' });
+      stream.on('error', () => {});
+      await new Promise((resolve) => stream.once('data', resolve));
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      await out.waitFor(2);
+      session.close();
+    } finally {
+      await server.close({ timeout: 50 }); // the body's pending next() never settles
+      h2.close();
+    }
+    expect(out.lines).toEqual(['200 close span of /leave\n', '200 close span of /leave2\n']);
   });
 
   it('has a dev format with the duration', async () => {

@@ -20,7 +20,8 @@ type Step = IteratorResult<Uint8Array>;
  * Sends a streamed body with backpressure: the next chunk is asked for only once the last
  * one was accepted. The headers wait for the first chunk; a body that ends at its second
  * step is sent with Content-Length. When the client leaves, the iterator's `return()` is
- * called at once (even while a `next()` is pending) and nothing more is asked of it.
+ * called at once (even while a `next()` is pending), in the request's async context, and
+ * nothing more is asked of it.
  * Errors go to `exchange.fail()`; this never rejects, and settles once the body ended or its
  * `return()` settled. The second step is asked for before the
  * head goes out; when the exchange ends without taking it (the client left, a HEAD answer
@@ -67,7 +68,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   };
   /** An event stream's end at the shutdown (see `watchEventStream`). */
   let stop: StreamStop | undefined;
-  const onClose = () => {
+  const closeNow = () => {
     // Not `res.writableFinished`: an HTTP/2 response reads as finished once the client reset
     // its stream, and the body (an idle event stream) would then never be closed.
     if (finished) return;
@@ -77,6 +78,10 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     onDrain();
     stop?.stop();
   };
+  // The body is closed in the request's async context, not the connection's: its `finally`
+  // and `accessLog`'s line see the store set around the `request` event (OpenTelemetry's span).
+  const context = exchange.requestContext();
+  const onClose = () => context.runInAsyncScope(closeNow);
   /** `step`, or {@link STOP} once an event stream is to end (the client left, the shutdown). */
   const nextOf = (step: Step | PromiseLike<Step>) => (stop === undefined ? step : stop.race(step));
   /** True once the fields were looked at for an event stream (see `watchEventStream`). */

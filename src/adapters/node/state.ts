@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { AsyncResource } from 'node:async_hooks';
 import type { ServerResponse } from 'node:http';
 import type { Environ } from '../../gateway/types.ts';
 import type { ShutdownWatch } from '../../gateway/shutdown.ts';
@@ -80,6 +81,12 @@ export interface ExchangeState {
   headGone(): boolean;
   /** Writes an error to `tsgi.errors` with the request line. */
   log(error: unknown): void;
+  /**
+   * The request's async context (an `AsyncLocalStorage` store set around the server's
+   * `request` event: OpenTelemetry's span), taken at the first call, for work the connection's
+   * events run (`pump` closes the body at the response's `close`).
+   */
+  requestContext(): AsyncResource;
   /** An app error: logged; a 500 before the headers are out; after, the connection is cut. */
   fail(error: unknown): void;
 }
