@@ -441,6 +441,63 @@ describe('callOnClose on the response getResponse answers outside any Request.ap
     expect(await within(() => !existsSync(spooled!), 2000)).toBe(true);
   });
 
+  it('keeps the uploads of an in-memory answer until its work, run once the body is read, is done', async () => {
+    const got: Array<number | string> = [];
+    let spooled: string | undefined;
+    const app = Request.application(async (req) => {
+      const upload = (await req.files()).get('attachment')!;
+      spooled = upload.path;
+      const res = new Response('accepted');
+      res.callOnClose(async () => {
+        try {
+          got.push((await upload.bytes()).byteLength);
+        } catch (error) {
+          got.push(String(error));
+        }
+      });
+      return res;
+    });
+    const req = Request.blank('/hook', { method: 'POST', files: { attachment: { filename: 'mail.eml', content: new Uint8Array(3_000_000) } } });
+    const res = await req.getResponse(app);
+    expect(await res.text()).toBe('accepted');
+    expect(await within(() => got.length > 0, 2000)).toBe(true);
+    expect(got).toEqual([3_000_000]);
+    expect(spooled).toBeDefined();
+    expect(await within(() => !existsSync(spooled!), 2000)).toBe(true);
+  });
+
+  it('keeps the uploads of an in-memory answer a raw app got and served until its work, run after the answer, is done (socket)', async () => {
+    const got: Array<number | string> = [];
+    let spooled: string | undefined;
+    const app = Request.application(async (req) => {
+      const upload = (await req.files()).get('attachment')!;
+      spooled = upload.path;
+      const res = new Response('accepted');
+      res.callOnClose(async () => {
+        try {
+          got.push((await upload.bytes()).byteLength);
+        } catch (error) {
+          got.push(String(error));
+        }
+      });
+      return res;
+    });
+    const raw: App = async (environ, startResponse) => (await new Request(environ).getResponse(app)).respond(environ, startResponse);
+    const server = await start(raw);
+    try {
+      const form = new FormData();
+      form.append('attachment', new Blob([new Uint8Array(3_000_000)]), 'mail.eml');
+      const answer = await fetch(`${server.url}/hook`, { method: 'POST', body: form });
+      expect(await answer.text()).toBe('accepted');
+      expect(await within(() => got.length > 0, 2000)).toBe(true);
+      expect(got).toEqual([3_000_000]);
+      expect(spooled).toBeDefined();
+      expect(await within(() => !existsSync(spooled!), 2000)).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('runs the work when the response is converted (toFetch()), once', async () => {
     const { runs, app } = hook(false);
     const res = await Request.blank('/hook', { method: 'POST' }).getResponse(app);

@@ -15,7 +15,7 @@ import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import { COPY, Response } from '../response/response.ts';
 import { CLOSE_CALLS, serveWithoutCalls } from '../response/serve.ts';
 import { READ_HOOK } from '../response/body.ts';
-import { runCloseCalls, withCloseCalls } from '../gateway/close-calls.ts';
+import { type CloseCalls, runCloseCalls, withCloseCalls } from '../gateway/close-calls.ts';
 import { callApplication } from './call.ts';
 import { claimCleanup, endWithBody, finishRequest, hasRequestEnd, releaseCleanup } from './cleanup.ts';
 import { keepInnerResponse } from './inner-responses.ts';
@@ -49,7 +49,8 @@ export abstract class RequestApplication {
    *
    * Called outside any `Request.application` (in a test, a script), it takes charge of the
    * request's end: uploads the app parsed are cleaned up once the response body is read to
-   * its end or closed, or at once when the body came back in memory. The answer's
+   * its end or closed, or at once when the body came back in memory (with `callOnClose` work,
+   * once that work is done: they stay until then, as when a server sends it). The answer's
    * `callOnClose` work runs once it is served (after it is sent), or else once it is read or
    * converted (`bytes()`, `text()`, `json()`, `toFetch()`; a stream: read to its end or
    * closed): once, never lost to a read.
@@ -87,9 +88,9 @@ async function ownedResponse(environ: Environ, app: AppLike): Promise<Response> 
   } catch (error) {
     return fail(error, environ, true);
   }
-  handOnCalls(environ, res);
+  const endsWithWork = handOnCalls(environ, res);
   if (!res.isStreamed()) {
-    await finishRequest(environ);
+    if (!endsWithWork) await finishRequest(environ);
   } else {
     const body = res.body as Body;
     const ended = await endWithBody(body, environ);
@@ -106,24 +107,31 @@ async function ownedResponse(environ: Environ, app: AppLike): Promise<Response> 
  * its body. A streamed body takes the work (it runs once the body is read to its end, closed,
  * or served, before the request's end, so uploads stay until it is done); a body in memory runs
  * it at its first read or conversion (`bytes()`, `text()`, `json()`, `toFetch()`), unless it
- * was served first. Run once either way.
+ * was served first, and then ends the request (its uploads stay until the work is done). Run
+ * once either way. Answers true when the request's end was so handed to the work of a body in
+ * memory (the caller must not end it now).
  */
-function handOnCalls(environ: Environ, res: Response): void {
+function handOnCalls(environ: Environ, res: Response): boolean {
   const calls = res[CLOSE_CALLS];
-  if (calls === undefined || calls.served) return;
+  if (calls === undefined || calls.served) return false;
   if (res.isStreamed()) {
     res[CLOSE_CALLS] = undefined;
     setBodyKeepingLength(res, withCloseCalls(res.body as Body, calls.fns.slice(), environ));
-    return;
+    return false;
   }
+  // The request's end comes last, once the work is done (`finishRequest` waits for the work
+  // running: the uploads stay until then), whether the response is read or served.
+  const own: CloseCalls = { fns: [...calls.fns, () => void finishRequest(environ)], served: false };
+  res[CLOSE_CALLS] = own;
   res[READ_HOOK] = () => {
     res[READ_HOOK] = undefined;
-    if (calls.served || res[CLOSE_CALLS] !== calls) return;
+    if (own.served || res[CLOSE_CALLS] !== own) return;
     // Taken off: serving the response after reading it does not run the work again.
     res[CLOSE_CALLS] = undefined;
-    calls.served = true;
-    void runCloseCalls(calls.fns.slice(), environ);
+    own.served = true;
+    void runCloseCalls(own.fns.slice(), environ);
   };
+  return true;
 }
 
 /** The handler behind an app made by {@link handlerApp}, kept on the app under {@link HANDLER}. */
