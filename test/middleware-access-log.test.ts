@@ -9,7 +9,7 @@ import { toFetchHandler } from 'tsgi/fetch';
 import { toNodeHandler } from 'tsgi/node';
 import { TestClient } from 'tsgi/testing';
 import { escapeLogField, formatLogTime } from '../src/middleware/access-log.ts';
-import { rawExchange } from './node-helpers.ts';
+import { rawExchange, within } from './node-helpers.ts';
 
 const enc = new TextEncoder();
 
@@ -627,6 +627,25 @@ describe('accessLog', () => {
       h2.close();
     }
     expect(out.lines).toEqual(['200 close span of /leave\n', '200 close span of /leave2\n']);
+  });
+
+  it('writes what a plain-JavaScript format function answers that is no string as its string, as before (socket)', async () => {
+    const out = collector();
+    const errorLines: string[] = [];
+    const app = accessLog(
+      (environ, startResponse) => {
+        environ['tsgi.errors'] = { write: (line: string) => void errorLines.push(line) };
+        startResponse('204 No Content', []);
+        return [];
+      },
+      { log: out, format: ((e: AccessLogEntry) => e.status) as unknown as (e: AccessLogEntry) => string },
+    );
+    await withServer(app, async (url) => {
+      await (await fetch(`${url}/n`)).text();
+      expect(await within(() => out.lines.length + errorLines.length > 0, 2000)).toBe(true);
+    });
+    expect(out.lines).toEqual(['204\n']);
+    expect(errorLines).toEqual([]);
   });
 
   it('has a dev format with the duration', async () => {

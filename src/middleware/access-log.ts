@@ -195,7 +195,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       };
       if (outcome === 'error') entry.error = error;
       try {
-        out.write(`${oneLine(build(entry))}\n`);
+        out.write(`${oneLine(String(build(entry)))}\n`);
       } catch (failure) {
         logError(environ['tsgi.errors'], `${line} (accessLog could not write its line)`, failure);
       }
