@@ -355,6 +355,40 @@ export const site = new RouteMap({ item: '/items/<int:id>', boom: '/boom' }).app
     }
   });
 
+  it('deployment.md, Kubernetes: after SIGTERM `tsgi serve` lets an idle kept-alive connection expire, and a probe sent on it meanwhile reaches readyz: 503, Connection: close (socket)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-docs-'));
+    const tsgi = path.join(ROOT, 'src/index.ts');
+    const { cli, servingUrl, waitFor } = await import('./cli-helpers.ts');
+    const { default: net } = await import('node:net');
+    try {
+      writeFileSync(path.join(dir, 'probes.ts'), block('Kubernetes', 'deployment.md').replaceAll("from 'tsgi'", `from '${tsgi}'`));
+      const served = cli(['serve', `${path.join(dir, 'probes.ts')}:readyz`, '--port', '0', '--timeout-keep-alive', '5']);
+      const url = new URL(await servingUrl(served));
+      const probe = net.connect(Number(url.port), '127.0.0.1');
+      let got = '';
+      probe.on('data', (chunk: Buffer) => (got += chunk.toString('latin1')));
+      probe.on('error', () => {});
+      const ask = async () => {
+        got = '';
+        probe.write('GET /readyz HTTP/1.1\r\nHost: pod\r\n\r\n');
+        await waitFor(() => got.endsWith('\n\n') || /\r\n\r\n(ready|draining)\n$/.test(got), () => `no answer: ${JSON.stringify(got)}`, 5_000);
+        return got;
+      };
+      expect(await ask()).toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\nready\n$/);
+      served.child.kill('SIGTERM');
+      await waitFor(() => /Stopping on SIGTERM/.test(served.out.stdout), () => served.out.stdout, 5_000);
+      // The connection is idle: left to expire, not closed, so the kubelet's probe on it gets an answer.
+      const answer = await ask();
+      expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+      expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+      expect(answer.endsWith('draining\n')).toBe(true);
+      probe.destroy();
+      expect((await served.exited).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('middleware-csrf.md: the Use example refuses a cross-site post, and lets its own, the trusted origin\'s and the hook through', async () => {
     const { statuses } = await run(`${block('Use', 'middleware-csrf.md')}
 import { TestClient } from 'tsgi/testing';
