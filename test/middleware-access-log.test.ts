@@ -648,6 +648,35 @@ describe('accessLog', () => {
     expect(errorLines).toEqual([]);
   });
 
+  it('logs close for an in-memory body whose HTTP/2 client resets its stream before the last byte, end for one read whole (h2c socket)', async () => {
+    const big = new Uint8Array(8 * 1024 * 1024); // more than HTTP/2 flow control lets go at once
+    const out = collector();
+    const app = accessLog((_environ, startResponse) => (startResponse('200 OK', []), [big]), { log: out, format: (e) => `${e.status} ${e.outcome}` });
+    const server = await serve(app, { port: 0, http2: 'h2c', log: { write: () => {} } });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    try {
+      const fetchBig = (leave: boolean) =>
+        new Promise<void>((resolve) => {
+          const stream = session.request({ ':path': '/big' });
+          stream.on('data', () => {
+            if (leave) stream.close(http2.constants.NGHTTP2_CANCEL);
+          });
+          stream.on('error', () => {});
+          stream.on('close', () => resolve());
+          stream.end();
+        });
+      await fetchBig(true);
+      await out.waitFor(1);
+      await fetchBig(false);
+      await out.waitFor(2);
+    } finally {
+      session.close();
+      await server.close();
+    }
+    expect(out.lines).toEqual(['200 close\n', '200 end\n']);
+  });
+
   it('has a dev format with the duration', async () => {
     const out = collector();
     const res = await Request.blank('/d?x').getResponse(accessLog(new Response('abc', { status: 404 }), { log: out, format: 'dev' }));

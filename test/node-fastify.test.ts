@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
+import { accessLog } from 'tsgi/middleware';
 import { errorLog } from './node-helpers.ts';
 
 const instances: FastifyInstance[] = [];
@@ -99,5 +100,35 @@ describe('a reply Fastify sent itself before the tsgi app answered', () => {
     expect(log.text).toContain('[tsgi] GET /slow HTTP/1.1: Error: the response was sent before the app answered');
     expect(log.text).toContain('[tsgi] GET /streamed HTTP/1.1: Error: the response was sent before the app answered');
     expect(log.text).toContain('reply.hijack()');
+  });
+});
+
+describe('accessLog of a tsgi app under fastify.inject() (light-my-request, no socket)', () => {
+  it('logs what the injected request got, end with its status, as over a socket: a 204, an in-memory body, a stream', async () => {
+    const lines: string[] = [];
+    const logged = accessLog(
+      async (environ, startResponse) => {
+        const path = environ.PATH_INFO as string;
+        if (path === '/hook') return (startResponse('204 No Content', []), []);
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        return path === '/stream' ? (async function* () { yield new TextEncoder().encode('a'); yield new TextEncoder().encode('b'); })() : [new TextEncoder().encode('ab')];
+      },
+      { log: { write: (line: string) => void lines.push(line) }, format: (e) => `${e.url} ${e.status} ${e.outcome} ${e.bytes}` },
+    );
+    const handler = toNodeHandler(logged);
+    const fastify = Fastify();
+    instances.push(fastify);
+    fastify.all('/*', (request, reply) => {
+      reply.hijack();
+      handler(request.raw, reply.raw);
+    });
+    const answers: Array<[number, string]> = [];
+    for (const [method, url] of [['POST', '/hook'], ['GET', '/memory'], ['GET', '/stream']] as const) {
+      const res = await fastify.inject({ method, url });
+      answers.push([res.statusCode, res.body]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answers).toEqual([[204, ''], [200, 'ab'], [200, 'ab']]);
+    expect(lines).toEqual(['/hook 204 end 0\n', '/memory 200 end 2\n', '/stream 200 end 2\n']);
   });
 });

@@ -115,15 +115,31 @@ export class Exchange implements ExchangeState, HeadWait {
   }
 
   /**
-   * `HeadWait.onSent`: runs `then` at the response's `close`, complete when it had finished
-   * (its last byte handed to the connection), else cut; in the request's async context
-   * ({@link requestContext}).
+   * `HeadWait.onSent`: runs `then` once, complete when the response's last byte was handed to
+   * the connection, else cut; in the request's async context ({@link requestContext}). On
+   * HTTP/1, complete at its `finish`, cut at a `close` before it (not `writableFinished` read
+   * at `close`: a response whose socket is no connection, `fastify.inject()`'s
+   * light-my-request, finishes and closes with bytes still in that socket's buffer). On
+   * HTTP/2, whose compatibility response emits `finish` when its stream closes, even reset
+   * mid-body, by `writableFinished` at its `close`.
    */
   onSent(then: (complete: boolean) => void): void {
     const res = this.res;
     if (res.writableFinished || responseGone(res)) return then(res.writableFinished);
     const context = this.requestContext();
-    res.once('close', () => context.runInAsyncScope(then, null, res.writableFinished));
+    if (this.http2) {
+      res.once('close', () => context.runInAsyncScope(then, null, res.writableFinished));
+      return;
+    }
+    const over = (complete: boolean) => {
+      res.off('finish', finished);
+      res.off('close', closed);
+      context.runInAsyncScope(then, null, complete);
+    };
+    const finished = () => over(true);
+    const closed = () => over(res.writableFinished);
+    res.once('finish', finished);
+    res.once('close', closed);
   }
 
   /** `HeadWait.tellingGone`: the watches told of a client gone run in the request's async context. */
