@@ -13,7 +13,7 @@ describe('checkChunk', () => {
   });
 
   it('throws TypeError naming the type of anything else', () => {
-    expect(() => checkChunk('text')).toThrow(new TypeError('body chunk is not a Uint8Array (string)'));
+    expect(() => checkChunk('text')).toThrow(new TypeError('body chunk is not a Uint8Array (string): encode text with new TextEncoder().encode(text), or answer a Response, which takes a string'));
     expect(() => checkChunk(null)).toThrow(/\(null\)/);
     expect(() => checkChunk(new ArrayBuffer(1))).toThrow(/\(ArrayBuffer\)/);
   });

@@ -288,9 +288,16 @@ export function describe(value: unknown): string {
  * never strings or other values (PEP 3333 requires bytes too).
  *
  * @returns the chunk itself.
- * @throws TypeError `body chunk is not a Uint8Array (<type>)` for anything else.
+ * @throws TypeError `body chunk is not a Uint8Array (<type>)` for anything else (for a string,
+ *   followed by how to send text).
  */
 export function checkChunk(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
-  throw new TypeError(`body chunk is not a Uint8Array (${describe(chunk)})`);
+  throw notAChunk(chunk);
+}
+
+/** The error of {@link checkChunk}; a string is told how to send text. Only built on that error path. */
+function notAChunk(chunk: unknown): TypeError {
+  const hint = typeof chunk === 'string' ? ': encode text with new TextEncoder().encode(text), or answer a Response, which takes a string' : '';
+  return new TypeError(`body chunk is not a Uint8Array (${describe(chunk)})${hint}`);
 }

@@ -9,6 +9,7 @@ import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } f
 import { logError, requestLine } from './log.ts';
 import { unlessAbort } from './abort.ts';
 import { eventStreamKind, shutdownEndKey } from './shutdown.ts';
+import { startedTwice } from './start-twice.ts';
 
 /** An app's answer once its status is known: the first chunk has been produced, none sent. */
 export interface StartedApp {
@@ -54,7 +55,7 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
       if (error !== undefined) throw error;
       throw new TypeError('startResponse was called again after the response started');
     }
-    if (status !== undefined && error === undefined) throw new TypeError('startResponse was called twice without an error');
+    if (status !== undefined && error === undefined) throw startedTwice();
     status = s;
     headers = h;
   };

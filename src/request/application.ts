@@ -134,10 +134,18 @@ function handOnCalls(environ: Environ, res: Response): boolean {
   return true;
 }
 
+/**
+ * What answered a result, named in the TypeError for one that is no answer (see
+ * {@link noAnswer}): a `Request.application` handler, a `defineMiddleware` (`Request.middleware`)
+ * handler, or a `before` hook (which may also answer nothing).
+ */
+export type AnswerSource = 'handler' | 'middleware' | 'before';
+
 /** The handler behind an app made by {@link handlerApp}, kept on the app under {@link HANDLER}. */
 interface HandlerInfo {
   RequestClass: RequestClass<EnvironView>;
   handler: (req: EnvironView) => HandlerResult | PromiseLike<HandlerResult>;
+  source: AnswerSource;
 }
 
 /** Where a {@link handlerApp} keeps its {@link HandlerInfo}. */
@@ -169,25 +177,24 @@ export function responseOf(environ: Environ, app: App, keep: boolean): Response 
   }
   if (isThenable(result)) {
     return Promise.resolve(result).then(
-      (value) => answerOf(environ, req, value, keep),
+      (value) => answerOf(environ, req, value, keep, info.source),
       (error: unknown) => answerError(environ, req, error, keep),
     );
   }
-  return answerOf(environ, req, result, keep);
+  return answerOf(environ, req, result, keep, info.source);
 }
 
 /**
  * A handler's result as a `Response` (see {@link responseOf}); a 5xx `HTTPException` with a
  * `cause` is logged as a thrown one is (`logFailureAnswered`).
- * @param source what answered `result` when it may also answer nothing (a `before` hook), named
- *   in the TypeError for a result that is no answer.
+ * @param source what answered `result`, named in the TypeError for a result that is no answer.
  */
 export function answerOf(
   environ: Environ,
   req: EnvironView,
   result: HandlerResult,
   keep: boolean,
-  source?: string,
+  source: AnswerSource = 'handler',
 ): Response | Promise<Response> {
   if (result instanceof Response) return handedUp(environ, result, true, keep);
   if (typeof result === 'string') return new Response(result);
@@ -233,16 +240,33 @@ function handedUp(environ: Environ, res: Response, shared: boolean, keep: boolea
   return keep ? keepInnerResponse(environ, up) : up;
 }
 
+/** How each {@link AnswerSource} is named in the TypeError of {@link noAnswer}. */
+const SOURCE_NAMES: Record<AnswerSource, string> = {
+  handler: 'Request.application handler',
+  middleware: 'defineMiddleware handler',
+  before: 'defineMiddleware before hook',
+};
+
 /**
- * The error for a result that is none of {@link HandlerResult}, answered by `source` (a
- * `Request.application` handler unless told).
+ * The error for a result that is none of {@link HandlerResult}, answered by `source`, with the
+ * likely mistake behind it and what to write instead. Only built on that error path.
  */
-function noAnswer(result: unknown, source?: string): TypeError {
-  const kind = result === null ? 'null' : typeof result;
+function noAnswer(result: unknown, source: AnswerSource): TypeError {
+  const fetchResponse = typeof globalThis.Response === 'function' && result instanceof globalThis.Response;
+  const kind = fetchResponse ? 'a fetch Response' : result === null ? 'null' : typeof result;
+  const expected = source === 'before' ? 'nothing, or a Response, HTTPException, string or app' : 'a Response, HTTPException, string or app';
+  return new TypeError(`${SOURCE_NAMES[source]} returned ${kind}: expected ${expected}${noAnswerHint(kind, source)}`);
+}
+
+/** The likely mistake behind a result of `kind` that is no answer (see {@link noAnswer}). */
+function noAnswerHint(kind: string, source: AnswerSource): string {
+  // Hono's `c.text()`, `fetch()`'s answer: the web's Response, not tsgi's.
+  if (kind === 'a fetch Response') return " (tsgi's Response is another class: return Response.fromFetch(response) to convert it)";
   // A plain object or a number: most likely data meant as JSON (Flask's dict, Express's res.json).
-  const hint = kind === 'object' || kind === 'number' || kind === 'boolean' ? ' (for JSON, return Response.json(value))' : '';
-  if (source !== undefined) return new TypeError(`${source} returned ${kind}: expected nothing, or a Response, HTTPException, string or app${hint}`);
-  return new TypeError(`Request.application handler returned ${kind}: expected a Response, HTTPException, string or app${hint}`);
+  if (kind === 'object' || kind === 'number' || kind === 'boolean') return ' (for JSON, return Response.json(value))';
+  if (kind !== 'undefined' || source === 'before') return '';
+  if (source === 'middleware') return ' (a missing return? A middleware answers `return res` after `const res = await req.getResponse(app)`)';
+  return ' (a missing return?)';
 }
 
 /**
@@ -252,6 +276,7 @@ function noAnswer(result: unknown, source?: string): TypeError {
 export function handlerApp<R extends EnvironView>(
   RequestClass: RequestClass<R>,
   handler: (req: R) => HandlerResult | PromiseLike<HandlerResult>,
+  source: AnswerSource = 'handler',
 ): App {
   const app: App & { [HANDLER]?: HandlerInfo } = (environ, startResponse) => {
     const req = new RequestClass(environ);
@@ -260,17 +285,17 @@ export function handlerApp<R extends EnvironView>(
     try {
       result = handler(req);
     } catch (error) {
-      return serveError(error, req, owner, startResponse);
+      return serveError(error, req, owner, startResponse, source);
     }
     if (isThenable(result)) {
       return Promise.resolve(result).then(
-        (value) => serve(value, req, owner, startResponse),
-        (error: unknown) => serveError(error, req, owner, startResponse),
+        (value) => serve(value, req, owner, startResponse, source),
+        (error: unknown) => serveError(error, req, owner, startResponse, source),
       );
     }
-    return serve(result, req, owner, startResponse);
+    return serve(result, req, owner, startResponse, source);
   };
-  app[HANDLER] = { RequestClass, handler } as unknown as HandlerInfo;
+  app[HANDLER] = { RequestClass, handler, source } as unknown as HandlerInfo;
   return app;
 }
 
@@ -285,17 +310,17 @@ export function handlerMiddleware<R extends EnvironView, Options extends object>
   return ((app: AppLike, options?: Options): App => {
     const inner = toApp(app);
     const opts = (options ?? {}) as Options;
-    return handlerApp(RequestClass, (req) => fn(req, inner, opts));
+    return handlerApp(RequestClass, (req) => fn(req, inner, opts), 'middleware');
   }) as Middleware<Options>;
 }
 
 // The steps of `handlerApp`, written as plain functions so the synchronous path allocates no
 // closures. `owner` is true when this app has charge of the request's cleanup (see cleanup.ts).
 
-/** Answers with what the handler returned. */
-function serve(result: HandlerResult, req: EnvironView, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
+/** Answers with what the handler returned (`source` names it if that is no answer). */
+function serve(result: HandlerResult, req: EnvironView, owner: boolean, startResponse: StartResponse, source: AnswerSource): Body | Promise<Body> {
   try {
-    const body = respondWith(result, req, startResponse);
+    const body = respondWith(result, req, startResponse, source);
     if (!owner) return body;
     const environ = req.environ;
     if (isThenable(body)) {
@@ -311,8 +336,8 @@ function serve(result: HandlerResult, req: EnvironView, owner: boolean, startRes
 }
 
 /** A thrown `HTTPException` is the answer (logged when a failure is behind it); anything else propagates. */
-function serveError(error: unknown, req: EnvironView, owner: boolean, startResponse: StartResponse): Body | Promise<Body> {
-  return isHTTPException(error) ? serve(error, req, owner, startResponse) : fail(error, req.environ, owner);
+function serveError(error: unknown, req: EnvironView, owner: boolean, startResponse: StartResponse, source: AnswerSource): Body | Promise<Body> {
+  return isHTTPException(error) ? serve(error, req, owner, startResponse, source) : fail(error, req.environ, owner);
 }
 
 /**
@@ -325,7 +350,7 @@ function fail(error: unknown, environ: Environ, owner: boolean): Promise<never> 
   throw error;
 }
 
-function respondWith(result: HandlerResult, req: EnvironView, startResponse: StartResponse): Body | Promise<Body> {
+function respondWith(result: HandlerResult, req: EnvironView, startResponse: StartResponse, source: AnswerSource): Body | Promise<Body> {
   if (result instanceof Response) return result.respond(req.environ, startResponse);
   if (typeof result === 'string') return new Response(result).respond(req.environ, startResponse);
   if (isHTTPException(result)) {
@@ -336,5 +361,5 @@ function respondWith(result: HandlerResult, req: EnvironView, startResponse: Sta
   if (result && typeof result === 'object' && typeof result.respond === 'function') {
     return result.respond(req.environ, startResponse);
   }
-  throw noAnswer(result);
+  throw noAnswer(result, source);
 }

@@ -107,7 +107,7 @@ function runLayer(req: EnvironView, layer: Layer): Response | Promise<Response> 
 /** Goes on down the chain when `before` answered nothing, else answers what it answered. */
 function afterBefore(req: EnvironView, early: unknown, layer: Layer): Response | Promise<Response> {
   if (early === undefined) return down(req, layer);
-  return up(req, answerOf(req.environ, req, early as HandlerResult, true, 'defineMiddleware before hook'), layer);
+  return up(req, answerOf(req.environ, req, early as HandlerResult, true, 'before'), layer);
 }
 
 /** The app's answer, an `HTTPException` it throws included, through `after`. */

@@ -20,6 +20,7 @@ import { drainUnread } from './unread.ts';
 import { unlessAbort } from '../../gateway/abort.ts';
 import { FetchHeadWait } from './client-gone.ts';
 import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopOf } from '../../gateway/shutdown.ts';
+import { startedTwice } from '../../gateway/start-twice.ts';
 
 /**
  * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's
@@ -54,7 +55,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     if (error !== undefined) {
       if (committed || bodyStarted) throw error;
     } else if (status !== undefined) {
-      throw new TypeError('startResponse was called twice without an error');
+      throw startedTwice();
     }
     if (!Array.isArray(h)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
     status = s;

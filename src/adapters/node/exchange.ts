@@ -25,6 +25,7 @@ import { type HeadWait, awaitHead, serverStatusKey, settleHead } from '../../gat
 import { isBrokenOff } from '../../gateway/readable-input.ts';
 import { unwatchClient, watchClient } from './client-watch.ts';
 import type { Socket } from 'node:net';
+import { startedTwice } from '../../gateway/start-twice.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
@@ -154,7 +155,7 @@ export class Exchange implements ExchangeState, HeadWait {
     if (error !== undefined) {
       if (this.bodyStarted || this.res.headersSent) throw error;
     } else if (this.status !== undefined) {
-      throw new TypeError('startResponse was called twice without an error');
+      throw startedTwice();
     }
     if (!Array.isArray(headers)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
     this.status = status;

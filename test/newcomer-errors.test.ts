@@ -1,0 +1,84 @@
+/**
+ * The mistakes a newcomer (from Express or Hono) makes first, served over a real socket: each
+ * answers a 500 whose log line names what went wrong and what to write instead.
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, Request, Response, defineMiddleware } from 'tsgi';
+import { request, start } from './node-helpers.ts';
+
+/** Serves `app`, sends one GET, and answers the status and the error log. */
+async function served(app: App): Promise<{ status: number; log: string }> {
+  const server = await start(app);
+  const res = await request(`${server.url}/`);
+  return { status: res.status, log: server.log.text };
+}
+
+const hello = Request.application(() => 'hello');
+
+describe('a Request.application handler that answers no response', () => {
+  it('returning a fetch Response (Hono, fetch()) is told to convert it with Response.fromFetch', async () => {
+    const app = Request.application(() => new globalThis.Response('hi') as unknown as Response);
+    const { status, log } = await served(app);
+    expect(status).toBe(500);
+    expect(log).toMatch(/Request\.application handler returned a fetch Response: .*return Response\.fromFetch\(response\)/);
+    expect(log).not.toMatch(/for JSON/);
+  });
+
+  it('returning a promise of a fetch Response is told the same', async () => {
+    const app = Request.application(async () => new globalThis.Response('hi') as unknown as Response);
+    const { status, log } = await served(app);
+    expect(status).toBe(500);
+    expect(log).toMatch(/returned a fetch Response: .*Response\.fromFetch/);
+  });
+
+  it('returning undefined is asked about a missing return', async () => {
+    const app = Request.application(() => undefined as unknown as Response);
+    const { status, log } = await served(app);
+    expect(status).toBe(500);
+    expect(log).toMatch(/Request\.application handler returned undefined: expected a Response, HTTPException, string or app \(a missing return\?\)/);
+  });
+});
+
+describe('a defineMiddleware handler that forgets to return the answer', () => {
+  it('is named as the middleware, with the line it misses', async () => {
+    const stamp = defineMiddleware((async (req: Request, app: App) => {
+      const res = await req.getResponse(app);
+      res.headers.set('X-Stamp', '1');
+    }) as unknown as (req: Request, app: App) => Promise<Response>);
+    const { status, log } = await served(stamp(hello));
+    expect(status).toBe(500);
+    expect(log).toMatch(/defineMiddleware handler returned undefined: .*\(a missing return\? A middleware answers `return res` after `const res = await req\.getResponse\(app\)`\)/);
+    expect(log).not.toMatch(/Request\.application handler/);
+  });
+
+  it('still names a Request.application handler below it as such', async () => {
+    const pass = defineMiddleware((req, app) => req.getResponse(app));
+    const app = Request.application(() => 42 as unknown as Response);
+    const { status, log } = await served(pass(app));
+    expect(status).toBe(500);
+    expect(log).toMatch(/Request\.application handler returned number: .*\(for JSON, return Response\.json\(value\)\)/);
+  });
+});
+
+describe('a raw gateway app', () => {
+  it('yielding strings is told to encode them or to answer a Response', async () => {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return ['hello'] as unknown as Uint8Array[];
+    };
+    const { status, log } = await served(app);
+    expect(status).toBe(500);
+    expect(log).toMatch(/body chunk is not a Uint8Array \(string\): encode text with new TextEncoder\(\)\.encode\(text\), or answer a Response/);
+  });
+
+  it('calling startResponse twice is told about the third argument', async () => {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', []);
+      startResponse('201 Created', []);
+      return [];
+    };
+    const { status, log } = await served(app);
+    expect(status).toBe(500);
+    expect(log).toMatch(/startResponse was called twice without an error: call it once, or pass the error as its third argument/);
+  });
+});
