@@ -57,6 +57,13 @@ export function defineMiddleware<Options extends object = {}>(fn: MiddlewareHand
  *   a function.
  */
 export function defineMiddleware<Options extends object = {}>(hooks: MiddlewareHooks<Options, Request>): Middleware<Options>;
+/**
+ * Either form, for a value that may be a handler or hooks. Also the signature strict TypeScript
+ * reports a mistake against (it names the last overload's error): a handler that forgets to
+ * return is told `Type 'void' is not assignable to type 'HandlerResult'`, not that it `has no
+ * properties in common with type 'MiddlewareHooks'`.
+ */
+export function defineMiddleware<Options extends object = {}>(fn: MiddlewareHandler<Options> | MiddlewareHooks<Options, Request>): Middleware<Options>;
 export function defineMiddleware<Options extends object = {}>(
   fn: MiddlewareHandler<Options> | MiddlewareHooks<Options, Request>,
 ): Middleware<Options> {

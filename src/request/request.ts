@@ -232,6 +232,16 @@ export class Request implements ParseCache {
     this: new (environ: Environ) => R,
     hooks: MiddlewareHooks<Options, R>,
   ): Middleware<Options>;
+  /**
+   * Either form, for a value that may be a handler or hooks. Also the signature strict
+   * TypeScript reports a mistake against (it names the last overload's error): a handler that
+   * forgets to return is told `Type 'void' is not assignable to type 'HandlerResult'`, not that
+   * it `has no properties in common with type 'MiddlewareHooks'`.
+   */
+  static middleware<Options extends object = {}, R extends Request = Request>(
+    this: new (environ: Environ) => R,
+    fn: MiddlewareHandler<Options, R> | MiddlewareHooks<Options, R>,
+  ): Middleware<Options>;
   static middleware<Options extends object = {}, R extends Request = Request>(
     this: new (environ: Environ) => R,
     fn: MiddlewareHandler<Options, R> | MiddlewareHooks<Options, R>,
