@@ -230,6 +230,18 @@ describe('tsgi serve errors', () => {
     expect(result.stderr).toMatch(/^tsgi: module 'examples\/demo\.ts' has no export 'nope' \(its exports: [^\n]*app[^\n]*\)\n$/);
   });
 
+  it('a missing export when one other export is an app: the line names the spec to serve', async () => {
+    writeFileSync(join(fixtures, 'handler.mjs'), "export const handler = (environ, start) => (start('200 OK', []), []);\nexport const PORT = 8000;\n");
+    writeFileSync(join(fixtures, 'default.mjs'), "export default (environ, start) => (start('200 OK', []), []);\n");
+    const [named, unnamed] = await Promise.all(
+      ['handler.mjs', 'default.mjs'].map((file) => finish(['serve', join(fixtures, file), '--port', '0'])),
+    );
+    expect(named!.code).toBe(2);
+    expect(named!.stderr).toMatch(/^tsgi: module '[^']+handler\.mjs' has no export 'app' \(its exports: PORT, handler\): serve it as '[^']+handler\.mjs:handler'\n$/);
+    expect(unnamed!.code).toBe(2);
+    expect(unnamed!.stderr).toMatch(/^tsgi: module '[^']+default\.mjs' has no export 'app' \(its exports: default\): serve it as '[^']+default\.mjs:default'\n$/);
+  });
+
   it('an export that is not an app: one line, exit 2', async () => {
     const names = ['app', 'other'];
     const results = await Promise.all(names.map((name) => finish(['serve', `${join(fixtures, 'not-app.mjs')}:${name}`, '--port', '0'])));

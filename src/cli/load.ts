@@ -33,7 +33,8 @@ export class ModuleError extends Error {
  * `respond()` bound to it, a promise of either awaited first.
  *
  * @throws LoadError when the file does not exist, is not a module Node imports (`app.py`, a
- *   `.json`), has no such export, or the export is not an app (`undefined`, a string, an
+ *   `.json`), has no such export (naming the one export that looks like an app, if only one
+ *   does), or the export is not an app (`undefined`, a string, an
  *   object without `respond`…, an Express, Connect or Koa app, named as such).
  * @throws ModuleError when importing the module throws.
  */
@@ -66,7 +67,7 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
   if (!Object.hasOwn(namespace, exportName)) {
     const names = Object.keys(namespace);
     const known = names.length === 0 ? 'it has no exports' : `its exports: ${names.join(', ')}`;
-    throw new LoadError(`module '${modulePath}' has no export '${exportName}' (${known})`);
+    throw new LoadError(`module '${modulePath}' has no export '${exportName}' (${known})${otherApp(namespace, modulePath)}`);
   }
   let value = namespace[exportName];
   if (isThenable(value)) {
@@ -99,6 +100,19 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
       `export '${exportName}' of '${modulePath}' is not an app (a function or an object with respond()): got ${kind}`,
     );
   }
+}
+
+/**
+ * The spec to serve when exactly one export of the module looks like an app (a function, or an
+ * object with `respond()`): `export default app` or `export const handler = …` served without
+ * its name. Empty when none or several do.
+ */
+function otherApp(namespace: Record<string, unknown>, modulePath: string): string {
+  const apps = Object.keys(namespace).filter((name) => {
+    const value = namespace[name];
+    return typeof value === 'function' || (typeof value === 'object' && value !== null && typeof (value as { respond?: unknown }).respond === 'function');
+  });
+  return apps.length === 1 ? `: serve it as '${modulePath}:${apps[0]}'` : '';
 }
 
 /** True for what looks like a `RouteMap` of tsgi/routing (its `app`, `bind` and `lookup`), exported instead of its app. */
