@@ -238,6 +238,9 @@ describe('mount', () => {
     expect(() => mount({ '/blog': where('a'), '/blog/': where('b') })).toThrow(/same mount point/);
     expect(() => mount({ '/': where('a'), '': where('b') })).toThrow(/same mount point/);
     expect(() => mount({ blog: where('a') })).toThrow(/must start with/);
+    // Express's `app.use('api', …)` habit: the message gives the key to write.
+    expect(() => mount({ 'api/v1': where('a') })).toThrow('mount: keys must start with "/" or "http://" / "https://" (got "api/v1": write "/api/v1")');
+    expect(() => mount({ 'ftp://x/': where('a') })).toThrow(/\(got "ftp:\/\/x\/"\)$/);
     expect(() => mount({ 'ftp://x/': where('a') })).toThrow(/must start with/);
     expect(() => mount({ 'http:///x': where('a') })).toThrow(/invalid host/);
     expect(() => mount({ 'http://x:abc/': where('a') })).toThrow(/invalid host/);

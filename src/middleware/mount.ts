@@ -151,7 +151,9 @@ function parseKey(key: string): Entry {
     path = match[3]!;
   }
   if (path !== '' && !path.startsWith('/')) {
-    throw new TypeError(`mount: keys must start with "/" or "http://" / "https://" (got ${JSON.stringify(key)})`);
+    // A bare path (`'api'`, Express's habit) is told the key to write; another scheme is not.
+    const fix = match === null && !/^[a-z][a-z0-9+.-]*:/i.test(key) ? `: write ${JSON.stringify(`/${key}`)}` : '';
+    throw new TypeError(`mount: keys must start with "/" or "http://" / "https://" (got ${JSON.stringify(key)}${fix})`);
   }
   path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
   return { host, port, path, app: undefined as unknown as App };
