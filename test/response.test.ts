@@ -36,6 +36,13 @@ describe('Response: construction and status', () => {
     expect(() => new Response('x').setCookie('a', '\ud800')).toThrow(TypeError);
   });
 
+  it('names the cookie and the rule when setCookie refuses a name or an attribute', () => {
+    expect(() => new Response('x').setCookie('user id', '1')).toThrow(
+      new TypeError('cookie "user id": the name must be a token (letters, digits and !#$%&\'*+-.^_`|~; no spaces, quotes, controls or separators such as ;,=()/@)'),
+    );
+    expect(() => new Response('x').setCookie('a', '1', { path: '/a;b' })).toThrow(new TypeError('cookie "a": option path is invalid: /a;b'));
+  });
+
   it('refuses at once a JSON value with no JSON form, and a reason phrase past U+00FF', () => {
     for (const value of [undefined, () => 1, Symbol('s')]) expect(() => Response.json(value)).toThrow(TypeError);
     expect(Response.json(null).body).toEqual(enc.encode('null'));

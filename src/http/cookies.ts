@@ -48,8 +48,9 @@ export interface CookieOptions {
  * 4096 bytes together (§5.7 step 3; Werkzeug's `dump_cookie` only
  * warns).
  *
- * @throws TypeError for a name that is not a token, or a path/domain/encoded value with
- *   characters a cookie cannot carry (from `cookie`), a value that is not valid Unicode (a
+ * @throws TypeError for a name that is not a token (the message names the cookie and the
+ *   rule), or a path/domain/encoded value with characters a cookie cannot carry (`cookie`'s
+ *   message, after the cookie's name), a value that is not valid Unicode (a
  *   lone surrogate), a non-finite `maxAge`, or a line a browser would refuse (above);
  *   RangeError for a cookie over 4096 bytes, the message giving its size.
  */
@@ -75,7 +76,7 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
   } catch (error) {
     // encodeURIComponent's URIError for a lone surrogate: a bad value, like the others.
     if (error instanceof URIError) throw new TypeError(`cookie ${JSON.stringify(name)}: the value is not valid Unicode (a lone surrogate)`, { cause: error });
-    throw error;
+    throw refusedByCookie(name, error);
   }
   // `cookie` lets only ASCII through in the name and the encoded value: characters are bytes.
   const end = line.indexOf(';');
@@ -84,6 +85,22 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
     throw new RangeError(`cookie ${JSON.stringify(name)} is ${size} bytes (name and value), over ${MAX_COOKIE_SIZE}: browsers would not store it`);
   }
   return line;
+}
+
+/**
+ * `cookie`'s error for a name or attribute it refuses (`argument name is invalid: user id`),
+ * naming the cookie, and for the name the rule it breaks (RFC 6265 §4.1.1: a token, RFC 9110
+ * §5.6.2).
+ */
+function refusedByCookie(name: string, error: unknown): unknown {
+  if (!(error instanceof TypeError)) return error;
+  if (error.message.startsWith('argument name is invalid')) {
+    return new TypeError(
+      `cookie ${JSON.stringify(name)}: the name must be a token (letters, digits and !#$%&'*+-.^_\`|~; no spaces, quotes, controls or separators such as ;,=()/@)`,
+      { cause: error },
+    );
+  }
+  return new TypeError(`cookie ${JSON.stringify(name)}: ${error.message}`, { cause: error });
 }
 
 /**
