@@ -31,6 +31,14 @@ describe('a Request.application handler that answers no response', () => {
     expect(log).toMatch(/returned a fetch Response: .*Response\.fromFetch/);
   });
 
+  it('returning bytes (Express\'s res.send(buffer)) is told to wrap them in a Response, not to make JSON', async () => {
+    const app = Request.application(() => Buffer.from('bytes') as unknown as Response);
+    const { status, log } = await served(app);
+    expect(status).toBe(500);
+    expect(log).toMatch(/Request\.application handler returned a Buffer: expected a Response, HTTPException, string or app \(for bytes, return new Response\(bytes\)\)/);
+    expect(log).not.toMatch(/for JSON/);
+  });
+
   it('returning undefined is asked about a missing return', async () => {
     const app = Request.application(() => undefined as unknown as Response);
     const { status, log } = await served(app);
@@ -71,6 +79,16 @@ describe('a raw gateway app', () => {
     expect(log).toMatch(/body chunk is not a Uint8Array \(string\): encode text with new TextEncoder\(\)\.encode\(text\), or answer a Response/);
   });
 
+  it('returning a string as its body is told to encode it or to answer a Response', async () => {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return 'hello' as unknown as Uint8Array[];
+    };
+    const { status, log } = await served(app);
+    expect(status).toBe(500);
+    expect(log).toMatch(/app returned an invalid body \(string\): expected an iterable of Uint8Array: encode text first, \[new TextEncoder\(\)\.encode\(text\)\], or answer a Response/);
+  });
+
   it('calling startResponse twice is told about the third argument', async () => {
     const app: App = (_environ, startResponse) => {
       startResponse('200 OK', []);
@@ -80,5 +98,15 @@ describe('a raw gateway app', () => {
     const { status, log } = await served(app);
     expect(status).toBe(500);
     expect(log).toMatch(/startResponse was called twice without an error: call it once, or pass the error as its third argument/);
+  });
+});
+
+describe('a Response built from data', () => {
+  it('refuses an object or a number at construction, pointing at Response.json', () => {
+    for (const value of [{ ok: true }, 42]) {
+      expect(() => new Response(value as unknown as string)).toThrow(
+        /^response body must be a string, bytes or an iterable of Uint8Array \(got (Object|number)\): for JSON, use Response\.json\(value\)$/,
+      );
+    }
   });
 });

@@ -59,9 +59,9 @@ export function openBody(body: Body): BodyIterator {
     }
   } else if (isIterable(body) && typeof body !== 'string') iterator = body[Symbol.iterator]();
   else {
-    throw new TypeError(
-      `app returned an invalid body (${describe(body)}): expected an iterable of Uint8Array`,
-    );
+    // A string iterates by character: the spec §6 mistake, told how text is sent.
+    const text = typeof body === 'string' ? ': encode text first, [new TextEncoder().encode(text)], or answer a Response' : '';
+    throw new TypeError(`app returned an invalid body (${describe(body)}): expected an iterable of Uint8Array${text}`);
   }
   if (!isObject(iterator)) {
     throw new TypeError(`the body's iterator is not an object (${describe(iterator)})`);

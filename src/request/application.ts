@@ -9,7 +9,7 @@
  * @module
  */
 import { type App, type AppLike, type Body, type Environ, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
-import { isThenable } from '../gateway/body.ts';
+import { describe, isThenable } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import { COPY, Response } from '../response/response.ts';
@@ -253,7 +253,7 @@ const SOURCE_NAMES: Record<AnswerSource, string> = {
  */
 function noAnswer(result: unknown, source: AnswerSource): TypeError {
   const fetchResponse = typeof globalThis.Response === 'function' && result instanceof globalThis.Response;
-  const kind = fetchResponse ? 'a fetch Response' : result === null ? 'null' : typeof result;
+  const kind = fetchResponse ? 'a fetch Response' : result instanceof Uint8Array ? `a ${describe(result)}` : result === null ? 'null' : typeof result;
   const expected = source === 'before' ? 'nothing, or a Response, HTTPException, string or app' : 'a Response, HTTPException, string or app';
   return new TypeError(`${SOURCE_NAMES[source]} returned ${kind}: expected ${expected}${noAnswerHint(kind, source)}`);
 }
@@ -262,6 +262,8 @@ function noAnswer(result: unknown, source: AnswerSource): TypeError {
 function noAnswerHint(kind: string, source: AnswerSource): string {
   // Hono's `c.text()`, `fetch()`'s answer: the web's Response, not tsgi's.
   if (kind === 'a fetch Response') return " (tsgi's Response is another class: return Response.fromFetch(response) to convert it)";
+  // Express's `res.send(buffer)`: bytes are a body, not JSON.
+  if (kind.startsWith('a ')) return ' (for bytes, return new Response(bytes))';
   // A plain object or a number: most likely data meant as JSON (Flask's dict, Express's res.json).
   if (kind === 'object' || kind === 'number' || kind === 'boolean') return ' (for JSON, return Response.json(value))';
   if (kind !== 'undefined' || source === 'before') return '';

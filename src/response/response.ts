@@ -8,7 +8,7 @@
  * @module
  */
 import type { Body } from '../gateway/types.ts';
-import { isAsyncIterable, isIterable } from '../gateway/body.ts';
+import { describe, isAsyncIterable, isIterable } from '../gateway/body.ts';
 import { forbidsContentLength, hasNoContent, isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList, adoptList, type HeaderListInit, replaceField } from '../http/header-list.ts';
 import { encodeText } from '../http/charset.ts';
@@ -317,7 +317,7 @@ export class Response implements ParseCache {
       if (this.#code === 205) replaceField(this.headers.list, 'Content-Length', '0');
       else this.headers.delete('content-length');
     } else {
-      throw new TypeError('response body must be a string, bytes or an iterable of Uint8Array');
+      throw notABody(value);
     }
   }
 
@@ -446,3 +446,14 @@ installParts(Response, [
   ResponseServing,
   ResponseFetch,
 ]);
+
+/**
+ * The error for a `Response` body that is none of {@link ResponseBody}, naming what it got; data
+ * (a plain object, a number, a boolean) is pointed at `Response.json`. Built on that error path
+ * only.
+ */
+function notABody(value: unknown): TypeError {
+  const kind = typeof value;
+  const json = kind === 'number' || kind === 'boolean' || kind === 'bigint' || kind === 'object' ? ': for JSON, use Response.json(value)' : '';
+  return new TypeError(`response body must be a string, bytes or an iterable of Uint8Array (got ${describe(value)})${json}`);
+}
