@@ -202,6 +202,12 @@ describe('custom converters and bad rules', () => {
     expect(() => new RouteMap({ a: '/<nope:x>' })).toThrow(/unknown converter "nope"/);
     expect(() => new RouteMap({ a: '/<x>/<int:x>' })).toThrow(/appears twice/);
     expect(() => new RouteMap({ a: '/<x' })).toThrow(/malformed placeholder/);
+    // A typo names the placeholder, not the whole static text before it, and the form to write.
+    expect(() => new RouteMap({ a: '/users/<int id>' })).toThrow(
+      new TypeError('/users/<int id>: malformed placeholder near "<int id>": write <name> or <converter:name>, as <int:id>'),
+    );
+    expect(() => new RouteMap({ a: '/x/<int:id' })).toThrow(/^\/x\/<int:id: malformed placeholder near "<int:id": write <name> or <converter:name>/);
+    expect(() => new RouteMap({ a: { path: '/a/<id>', redirectTo: '/b/<id' } })).toThrow(/redirectTo: malformed placeholder near "<id": write <name>/);
     const grouped: Converter<string> = { regex: '(a|b)', toValue: (t) => t, toUrl: (v) => v };
     expect(() => new RouteMap({ a: '/<g:x>' }, { converters: { g: grouped } })).toThrow(/capture groups: use \(\?:…\)/);
     expect(() => new RouteMap({ a: { path: '/', methods: ['G ET'] } })).toThrow(/invalid method/);

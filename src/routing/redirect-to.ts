@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CompiledRule, Part, RedirectTo } from './rule.ts';
+import { type CompiledRule, type Part, type RedirectTo, malformedPlaceholder } from './rule.ts';
 import { pathOf } from './build.ts';
 import { shownText } from './shown.ts';
 
@@ -37,7 +37,7 @@ export function compileRedirectTo(rule: CompiledRule, target: unknown): Redirect
     at = match.index + match[0].length;
   }
   if (at < target.length) parts.push(target.slice(at));
-  for (const part of parts) if (typeof part === 'string' && /[<>]/.test(part)) throw new TypeError(`${where}: malformed placeholder near ${JSON.stringify(part)}`);
+  for (const part of parts) if (typeof part === 'string' && /[<>]/.test(part)) throw malformedPlaceholder(where, part);
   return { template: target, parts };
 }
 

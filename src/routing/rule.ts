@@ -6,6 +6,7 @@
  */
 import { type Converter, BUILTIN_CONVERTERS, anyConverter, stringConverter } from './converters.ts';
 import { anyWords, convertedWithArgs } from './converter-args.ts';
+import { shownText } from './shown.ts';
 
 /** A `<converter:name>` placeholder of a pattern. */
 export interface Placeholder {
@@ -171,8 +172,19 @@ function parseParts(pattern: string, converters: Readonly<Record<string, Convert
     at = match.index + match[0].length;
   }
   if (at < pattern.length) parts.push(pattern.slice(at));
-  for (const part of parts) if (typeof part === 'string' && /[<>]/.test(part)) throw new TypeError(`${pattern}: malformed placeholder near ${JSON.stringify(part)}`);
+  for (const part of parts) if (typeof part === 'string' && /[<>]/.test(part)) throw malformedPlaceholder(pattern, part);
   return parts;
+}
+
+/**
+ * The TypeError for static text of a pattern (or a `redirectTo` template) that still holds a
+ * `<` or `>`: a placeholder that did not parse (`<int id>`, an unclosed `<int:id`). It shows the
+ * text from that bracket on, cut after 100 characters, and the form to write.
+ * @param where the pattern, or what names the template, leading the message.
+ */
+export function malformedPlaceholder(where: string, part: string): TypeError {
+  const from = part.search(/[<>]/);
+  return new TypeError(`${where}: malformed placeholder near ${shownText(part.slice(from))}: write <name> or <converter:name>, as <int:id>`);
 }
 
 /** The regex source of parts, one capture group per placeholder. */
