@@ -110,3 +110,19 @@ describe('a Response built from data', () => {
     }
   });
 });
+
+describe('a promise where its value was meant (a forgotten await)', () => {
+  it('Response.json(promise) throws at once instead of sending {}', () => {
+    const pending = Promise.resolve({ ok: true });
+    expect(() => Response.json(pending)).toThrow(new TypeError('Response.json got a Promise, whose JSON is {}: await it first, Response.json(await value)'));
+    // A value whose JSON is {} and that is no promise is sent as before.
+    expect(Response.json({}).body).toEqual(new TextEncoder().encode('{}'));
+    expect(Response.json(new Map()).body).toEqual(new TextEncoder().encode('{}'));
+  });
+
+  it('new Response(promise) says to await it, not to make JSON', () => {
+    expect(() => new Response(Promise.resolve('text') as unknown as string)).toThrow(
+      /^response body must be a string, bytes or an iterable of Uint8Array \(got Promise\): await it first$/,
+    );
+  });
+});

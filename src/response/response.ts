@@ -8,7 +8,7 @@
  * @module
  */
 import type { Body } from '../gateway/types.ts';
-import { describe, isAsyncIterable, isIterable } from '../gateway/body.ts';
+import { describe, isAsyncIterable, isIterable, isThenable } from '../gateway/body.ts';
 import { forbidsContentLength, hasNoContent, isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList, adoptList, type HeaderListInit, replaceField } from '../http/header-list.ts';
 import { encodeText } from '../http/charset.ts';
@@ -157,13 +157,16 @@ export class Response implements ParseCache {
    * charset, RFC 8259 §11) unless `init.contentType` or a `Content-Type` in `init.headers`
    * says otherwise (`application/problem+json`), as fetch's `Response.json` does.
    *
-   * @throws TypeError from `JSON.stringify` (a BigInt, a cycle), and for a value with no JSON
-   *   form (`undefined`, a function, a symbol).
+   * @throws TypeError from `JSON.stringify` (a BigInt, a cycle), for a value with no JSON
+   *   form (`undefined`, a function, a symbol), and for a promise (a forgotten `await`, whose
+   *   JSON would be `{}`).
    */
   static json<R extends Response>(this: new (body?: ResponseBody, init?: ResponseInit) => R, value: unknown, init?: ResponseInit): R {
     const text: string | undefined = JSON.stringify(value);
     // `undefined`, a function or a symbol has no JSON form: an empty body would not be JSON (fetch's Response.json throws too).
     if (text === undefined) throw new TypeError(`Response.json: ${typeof value} has no JSON form`);
+    // A forgotten `await` (`Response.json(db.find())`) would send `{}`: checked only for that text.
+    if (text === '{}' && isThenable(value)) throw new TypeError(`Response.json got a ${describe(value)}, whose JSON is {}: await it first, Response.json(await value)`);
     if (init?.contentType === undefined && init?.headers !== undefined) {
       // A Content-Type among the headers is the type (the constructor keeps it); the list is built once.
       const headers = new HeaderList(init.headers);
@@ -454,6 +457,10 @@ installParts(Response, [
  */
 function notABody(value: unknown): TypeError {
   const kind = typeof value;
-  const json = kind === 'number' || kind === 'boolean' || kind === 'bigint' || kind === 'object' ? ': for JSON, use Response.json(value)' : '';
-  return new TypeError(`response body must be a string, bytes or an iterable of Uint8Array (got ${describe(value)})${json}`);
+  const hint = isThenable(value)
+    ? ': await it first'
+    : kind === 'number' || kind === 'boolean' || kind === 'bigint' || kind === 'object'
+      ? ': for JSON, use Response.json(value)'
+      : '';
+  return new TypeError(`response body must be a string, bytes or an iterable of Uint8Array (got ${describe(value)})${hint}`);
 }
