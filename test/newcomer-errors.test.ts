@@ -3,7 +3,7 @@
  * answers a 500 whose log line names what went wrong and what to write instead.
  */
 import { describe, expect, it } from 'vitest';
-import { type App, Request, Response, defineMiddleware } from 'tsgi';
+import { type App, Request, Response, type ServeOptions, defineMiddleware, serve } from 'tsgi';
 import { request, start } from './node-helpers.ts';
 
 /** Serves `app`, sends one GET, and answers the status and the error log. */
@@ -124,5 +124,32 @@ describe('a promise where its value was meant (a forgotten await)', () => {
     expect(() => new Response(Promise.resolve('text') as unknown as string)).toThrow(
       /^response body must be a string, bytes or an iterable of Uint8Array \(got Promise\): await it first$/,
     );
+  });
+});
+
+describe('serve() given Express-style arguments', () => {
+  it('refuses a port given in place of the options (app.listen(3000)) instead of serving on 8000', async () => {
+    await expect(serve(hello, 3000 as unknown as ServeOptions)).rejects.toThrow(
+      new TypeError('serve: options must be an object, as serve(app, { port: 3000 }) (got number)'),
+    );
+  });
+
+  it('refuses a port that is no number instead of listening on a Unix socket of that name', async () => {
+    await expect(serve(hello, { port: 'http' as unknown as number })).rejects.toThrow(
+      new TypeError('serve: port must be a number from 0 to 65535 (got "http"); a Unix socket is { path }'),
+    );
+  });
+
+  it('refuses a host holding a port, saying where the port goes', async () => {
+    await expect(serve(hello, { host: 'localhost:3000' })).rejects.toThrow(
+      new TypeError('serve: host "localhost:3000" holds a port: serve(app, { host: "localhost", port: 3000 })'),
+    );
+  });
+
+  it('still takes a port as digits (process.env.PORT) and an IPv6 host', async () => {
+    const server = await start(hello, { host: '::1', port: '0' as unknown as number });
+    const res = await request(`${server.url}/`);
+    expect(res.status).toBe(200);
+    expect(server.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
   });
 });

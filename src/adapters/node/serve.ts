@@ -140,7 +140,9 @@ export interface ServeOptions extends NodeEnvironOptions {
  *
  * @returns once listening: the bound address and a graceful `close()`.
  * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`); a TypeError
- *   for `http2: true` without `tls`, `'h2c'` with it, an `fd` that is not a descriptor number
+ *   for `options` that are not an object (`serve(app, 3000)`), a `port` that is not a number
+ *   (or a string of digits), a `host` holding a port (`'localhost:3000'`), `http2: true`
+ *   without `tls`, `'h2c'` with it, an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize` or
  *   `maxConcurrentRequests` that is not a non-negative integer, a `shutdownSignal` that is
  *   not an `AbortSignal`, or an Express, Connect or Koa
@@ -148,6 +150,7 @@ export interface ServeOptions extends NodeEnvironOptions {
  *   bad certificate or key.
  */
 export async function serve(app: AppLike, options: ServeOptions = {}): Promise<ServerHandle> {
+  checkAddress(options);
   const host = options.host ?? '127.0.0.1';
   const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
   const maxConcurrentRequests = options.maxConcurrentRequests ?? 0;
@@ -204,6 +207,29 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   const server = listener.server;
   await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path });
   return handleOf(listener, state, path);
+}
+
+/**
+ * Refuses the address arguments of other servers' habits, which Node would take for something
+ * else: `serve(app, 3000)` (Express's `app.listen(3000)`, served on 8000), a `port` that is no
+ * number (`'http'`, which Node takes for a Unix socket's path) and a `host` with a port
+ * (`'localhost:3000'`, an `ENOTFOUND`). A port as digits (`process.env.PORT`) is taken, as Node
+ * takes it.
+ * @throws TypeError naming what to write instead.
+ */
+function checkAddress(options: ServeOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    const port = typeof options === 'number' ? options : 8000;
+    throw new TypeError(`serve: options must be an object, as serve(app, { port: ${port} }) (got ${options === null ? 'null' : typeof options})`);
+  }
+  const { port, host } = options;
+  if (port !== undefined && typeof port !== 'number' && !(typeof port === 'string' && /^\d+$/.test(port))) {
+    throw new TypeError(`serve: port must be a number from 0 to 65535 (got ${JSON.stringify(port) ?? typeof port}); a Unix socket is { path }`);
+  }
+  const hostPort = typeof host === 'string' ? /^([^:\[\]]+):(\d+)$/.exec(host) : null;
+  if (hostPort !== null) {
+    throw new TypeError(`serve: host ${JSON.stringify(host)} holds a port: serve(app, { host: ${JSON.stringify(hostPort[1])}, port: ${hostPort[2]} })`);
+  }
 }
 
 /**
