@@ -4,6 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response, type ServeOptions, defineMiddleware, serve } from 'tsgi';
+import { errors, mount } from 'tsgi/middleware';
+import { RouteMap } from 'tsgi/routing';
 import { request, start } from './node-helpers.ts';
 
 /** Serves `app`, sends one GET, and answers the status and the error log. */
@@ -151,5 +153,22 @@ describe('serve() given Express-style arguments', () => {
     const res = await request(`${server.url}/`);
     expect(res.status).toBe(200);
     expect(server.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
+  });
+});
+
+describe('a value that is not an app, given where one goes', () => {
+  const routes = new RouteMap({ home: '/' });
+
+  it('names what it got when the app is built, a RouteMap with the app to give', () => {
+    expect(() => errors(undefined as unknown as App)).toThrow(
+      new TypeError('expected a gateway app: a function or an object with respond() (got undefined)'),
+    );
+    expect(() => errors(routes as unknown as App)).toThrow(
+      new TypeError('expected a gateway app: a function or an object with respond() (got a RouteMap: give its app, routes.app(handlers))'),
+    );
+    expect(() => mount({ '/api': routes as unknown as App })).toThrow(
+      new TypeError('mount: the value for "/api" is not an app (got a RouteMap: give its app, routes.app(handlers))'),
+    );
+    expect(() => mount({ '/api': { ok: true } as unknown as App })).toThrow(new TypeError('mount: the value for "/api" is not an app (got an object without respond())'));
   });
 });

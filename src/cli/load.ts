@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { type App, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
 import { nodeFramework } from '../gateway/foreign-app.ts';
+import { isRouteMapLike } from '../gateway/not-an-app.ts';
 
 /**
  * The module or export named on the command line cannot be served: no such file, a file Node
@@ -91,7 +92,7 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
         ? String(value)
         : Array.isArray(value)
           ? 'an array'
-          : isRouteMap(value)
+          : isRouteMapLike(value)
             ? 'a RouteMap, the rules alone: serve the app it builds, export const app = routes.app({ ...handlers })'
             : typeof value === 'object'
               ? 'an object without respond()'
@@ -115,12 +116,6 @@ function otherApp(namespace: Record<string, unknown>, modulePath: string): strin
   return apps.length === 1 ? `: serve it as '${modulePath}:${apps[0]}'` : '';
 }
 
-/** True for what looks like a `RouteMap` of tsgi/routing (its `app`, `bind` and `lookup`), exported instead of its app. */
-function isRouteMap(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const map = value as Record<string, unknown>;
-  return typeof map.app === 'function' && typeof map.bind === 'function' && typeof map.lookup === 'function';
-}
 
 /**
  * What to do when this Node cannot import a `.ts` file: Node strips types by default from

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { notAnAppKind } from './not-an-app.ts';
 
 /**
  * The response body an app returns: any sync or async iterable of byte chunks.
@@ -196,13 +197,16 @@ export type Middleware<Options extends object = {}> = (
  */
 export type AppLike = App | { respond: App };
 
-/** Turns an {@link AppLike} into an {@link App} (binding `respond` when given an object). */
+/**
+ * Turns an {@link AppLike} into an {@link App} (binding `respond` when given an object).
+ * @throws TypeError for anything else, naming what it got (`undefined`, a `RouteMap`…).
+ */
 export function toApp(app: AppLike): App {
   if (typeof app === 'function') return app;
   if (app !== null && typeof app === 'object' && typeof app.respond === 'function') {
     return app.respond.bind(app);
   }
-  throw new TypeError('expected a gateway app: a function or an object with respond()');
+  throw new TypeError(`expected a gateway app: a function or an object with respond() (got ${notAnAppKind(app)})`);
 }
 
 /** The `tsgi.version` this package implements. */

@@ -5,6 +5,7 @@
  * @module
  */
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
+import { notAnAppKind } from '../gateway/not-an-app.ts';
 import { HTTPNotFound } from '../exceptions/client-errors.ts';
 import { comparableHostName } from '../http/host.ts';
 import { Request, splitHost } from '../request/request.ts';
@@ -95,7 +96,7 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
     try {
       entry.app = toApp(value);
     } catch {
-      throw new TypeError(`mount: the value for ${JSON.stringify(key)} is not an app`);
+      throw new TypeError(`mount: the value for ${JSON.stringify(key)} is not an app (got ${notAnAppKind(value)})`);
     }
     entries.push(entry);
   }
