@@ -230,6 +230,12 @@ describe('tsgi serve errors', () => {
     expect(result.stderr).toMatch(/^tsgi: module 'examples\/demo\.ts' has no export 'nope' \(its exports: [^\n]*app[^\n]*\)\n$/);
   });
 
+  it('a module named without its extension (uvicorn\'s module:app): the line names the file there is', async () => {
+    const result = await finish(['serve', `${join(fixtures, 'pid')}:app`, '--port', '0']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^tsgi: cannot find module '[^']+pid' \(no file [^)]+pid; there is pid\.mjs: serve '[^']+pid\.mjs:app'\)\n$/);
+  });
+
   it('a missing export when one other export is an app: the line names the spec to serve', async () => {
     writeFileSync(join(fixtures, 'handler.mjs'), "export const handler = (environ, start) => (start('200 OK', []), []);\nexport const PORT = 8000;\n");
     writeFileSync(join(fixtures, 'default.mjs'), "export default (environ, start) => (start('200 OK', []), []);\n");

@@ -5,7 +5,7 @@
  * @module
  */
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type App, toApp } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
@@ -47,7 +47,7 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
   } catch {
     // absent: reported below
   }
-  if (!isFile) throw new LoadError(`cannot find module '${modulePath}' (no file ${file})`);
+  if (!isFile) throw new LoadError(`cannot find module '${modulePath}' (no file ${file}${sibling(modulePath, file, exportName)})`);
   let namespace: Record<string, unknown>;
   const url = pathToFileURL(file).href;
   try {
@@ -101,6 +101,30 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
       `export '${exportName}' of '${modulePath}' is not an app (a function or an object with respond()): got ${kind}`,
     );
   }
+}
+
+/** The extensions `tsgi serve` loads, in the order a name without one is looked for. */
+const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
+
+/**
+ * The file there is for a module named without its extension (`hello:app`, as uvicorn names
+ * a Python module) or with `.js` for a `.ts` file, and the spec that serves it; empty when
+ * there is none.
+ */
+function sibling(modulePath: string, file: string, exportName: string): string {
+  const stem = file.endsWith('.js') ? file.slice(0, -3) : file;
+  const given = modulePath.endsWith('.js') ? modulePath.slice(0, -3) : modulePath;
+  for (const extension of MODULE_EXTENSIONS) {
+    if (stem + extension === file) continue;
+    let found = false;
+    try {
+      found = statSync(stem + extension).isFile();
+    } catch {
+      // absent: try the next
+    }
+    if (found) return `; there is ${basename(stem + extension)}: serve '${given}${extension}:${exportName}'`;
+  }
+  return '';
 }
 
 /**
