@@ -172,3 +172,11 @@ describe('a value that is not an app, given where one goes', () => {
     expect(() => mount({ '/api': { ok: true } as unknown as App })).toThrow(new TypeError('mount: the value for "/api" is not an app (got an object without respond())'));
   });
 });
+
+describe('Response.json of a BigInt', () => {
+  it('throws at once, saying how to convert it', () => {
+    expect(() => Response.json({ id: 12n })).toThrow(
+      /^Response\.json: Do not know how to serialize a BigInt \(JSON has no BigInt: convert it first, String\(n\), or Number\(n\) when it is safe\)$/,
+    );
+  });
+});

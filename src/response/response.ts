@@ -162,7 +162,7 @@ export class Response implements ParseCache {
    *   JSON would be `{}`).
    */
   static json<R extends Response>(this: new (body?: ResponseBody, init?: ResponseInit) => R, value: unknown, init?: ResponseInit): R {
-    const text: string | undefined = JSON.stringify(value);
+    const text = jsonText(value);
     // `undefined`, a function or a symbol has no JSON form: an empty body would not be JSON (fetch's Response.json throws too).
     if (text === undefined) throw new TypeError(`Response.json: ${typeof value} has no JSON form`);
     // A forgotten `await` (`Response.json(db.find())`) would send `{}`: checked only for that text.
@@ -463,4 +463,19 @@ function notABody(value: unknown): TypeError {
       ? ': for JSON, use Response.json(value)'
       : '';
   return new TypeError(`response body must be a string, bytes or an iterable of Uint8Array (got ${describe(value)})${hint}`);
+}
+
+/**
+ * `JSON.stringify(value)`, its BigInt error told how to convert (the engine's message, `Do not
+ * know how to serialize a BigInt`, says none).
+ * @throws TypeError from `JSON.stringify` (a BigInt, a cycle), prefixed `Response.json: `.
+ */
+function jsonText(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    const hint = /BigInt/i.test(error.message) ? ' (JSON has no BigInt: convert it first, String(n), or Number(n) when it is safe)' : '';
+    throw new TypeError(`Response.json: ${error.message}${hint}`, { cause: error });
+  }
 }
