@@ -180,3 +180,14 @@ describe('Response.json of a BigInt', () => {
     );
   });
 });
+
+describe('a middleware served as an app (not given the app it wraps)', () => {
+  it('is told to give it the app, whether defineMiddleware made it or tsgi/middleware', async () => {
+    const stamp = defineMiddleware({ after(_req, res) { res.headers.set('X-Stamp', '1'); } });
+    for (const middleware of [stamp, errors]) {
+      const { status, log } = await served(middleware as unknown as App);
+      expect(status).toBe(500);
+      expect(log).toMatch(/expected a gateway app: a function or an object with respond\(\) \(got an environ: a middleware served as an app\? Give it the app it wraps, serve\(middleware\(app\)\)\)/);
+    }
+  });
+});

@@ -15,12 +15,17 @@ export function isRouteMapLike(value: unknown): boolean {
 
 /**
  * What `value`, which is no app, is: `undefined`, `null`, `an array`, `a RouteMap: give its
- * app, routes.app(handlers)`, `an object without respond()`, or `a <type>`.
+ * app, routes.app(handlers)`, an environ (a middleware called as an app, `serve(errors)`),
+ * `an object without respond()`, or `a <type>`.
  */
 export function notAnAppKind(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return 'an array';
   if (isRouteMapLike(value)) return 'a RouteMap: give its app, routes.app(handlers)';
+  // A middleware `(app, options?) => App` served itself gets the environ where its app goes.
+  if (typeof (value as { REQUEST_METHOD?: unknown }).REQUEST_METHOD === 'string') {
+    return 'an environ: a middleware served as an app? Give it the app it wraps, serve(middleware(app))';
+  }
   if (typeof value === 'object') return 'an object without respond()';
   return `a ${typeof value}`;
 }
