@@ -91,6 +91,21 @@ describe('a raw gateway app', () => {
     expect(log).toMatch(/app returned an invalid body \(string\): expected an iterable of Uint8Array: encode text first, \[new TextEncoder\(\)\.encode\(text\)\], or answer a Response/);
   });
 
+  it('never calling startResponse is told when to call it', async () => {
+    const apps: App[] = [
+      () => [new TextEncoder().encode('x')],
+      () =>
+        (async function* () {
+          yield new TextEncoder().encode('x');
+        })(),
+    ];
+    for (const app of apps) {
+      const { status, log } = await served(app);
+      expect(status).toBe(500);
+      expect(log).toMatch(/the app produced a body without calling startResponse: call startResponse\(status, headers\) before returning the body, or in a generator before its first yield/);
+    }
+  });
+
   it('calling startResponse twice is told about the third argument', async () => {
     const app: App = (_environ, startResponse) => {
       startResponse('200 OK', []);

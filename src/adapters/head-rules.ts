@@ -7,6 +7,7 @@
  */
 import { CONNECTION_FIELDS } from '../gateway/fields.ts';
 import { describe } from '../gateway/body.ts';
+import { neverStarted } from '../gateway/start-errors.ts';
 import { type ParsedStatus, parseStatus } from '../gateway/status.ts';
 
 const DIGITS = /^\d+$/;
@@ -18,7 +19,7 @@ const DIGITS = /^\d+$/;
  *   1xx status (a final answer is 200–999).
  */
 export function finalStatus(status: string | undefined, headers: unknown): ParsedStatus {
-  if (status === undefined || headers === undefined) throw new TypeError('the app produced a body without calling startResponse');
+  if (status === undefined || headers === undefined) throw neverStarted();
   const parsed = parseStatus(status);
   if (parsed.code < 200) throw new TypeError(`invalid final status: ${JSON.stringify(status)}`);
   return parsed;

@@ -9,7 +9,7 @@ import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } f
 import { logError, requestLine } from './log.ts';
 import { unlessAbort } from './abort.ts';
 import { eventStreamKind, shutdownEndKey } from './shutdown.ts';
-import { startedTwice } from './start-twice.ts';
+import { neverStarted, startedTwice } from './start-errors.ts';
 
 /** An app's answer once its status is known: the first chunk has been produced, none sent. */
 export interface StartedApp {
@@ -70,7 +70,7 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
   const pulled = await pullFirstChunk(body, environ, onCloseError, shutdown);
   if (status === undefined) {
     void pulled.close();
-    throw new TypeError('the app returned a body without calling startResponse');
+    throw neverStarted();
   }
   committed = true;
   return { status, headers, body: pulled.body, close: pulled.close };

@@ -20,7 +20,7 @@ import { drainUnread } from './unread.ts';
 import { unlessAbort } from '../../gateway/abort.ts';
 import { FetchHeadWait } from './client-gone.ts';
 import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopOf } from '../../gateway/shutdown.ts';
-import { startedTwice } from '../../gateway/start-twice.ts';
+import { startedTwice } from '../../gateway/start-errors.ts';
 
 /**
  * A fetch handler: what `Bun.serve({ fetch })`, `Deno.serve(handler)`, a Worker's

@@ -25,7 +25,7 @@ import { type HeadWait, awaitHead, serverStatusKey, settleHead } from '../../gat
 import { isBrokenOff } from '../../gateway/readable-input.ts';
 import { unwatchClient, watchClient } from './client-watch.ts';
 import type { Socket } from 'node:net';
-import { startedTwice } from '../../gateway/start-twice.ts';
+import { startedTwice } from '../../gateway/start-errors.ts';
 
 /** The fields Express/Connect leave on a request routed by `app.use(path, handler)`. */
 export interface ExpressRequest {
