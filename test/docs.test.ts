@@ -2,7 +2,7 @@
  * The docs stay true to the code: every `import { … } from 'tsgi…'` in docs/*.md and the
  * README names what that entry point exports, and every relative link in docs/ reaches a file
  * (and a heading, for `#anchors`) that exists; and the examples of docs/sessions.md,
- * docs/middleware-csrf.md, docs/middleware-cors.md, the production stack of docs/middleware.md
+ * docs/middleware-csrf.md, docs/middleware-cors.md, docs/negotiation.md, the production stack of docs/middleware.md
  * and the single-page app of docs/middleware-static.md run as written.
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -174,6 +174,27 @@ thief.cookies.set('session', kept);
 export const seen = [login, before, (await client.get('/')).textBody, (await thief.get('/')).textBody];
 `);
     expect(seen).toEqual(['bob', 'bob', 'stranger', 'stranger']);
+  });
+
+  it('negotiation.md: the GraphQL endpoint offers JSON first, with its charset, over a socket', async () => {
+    const { app } = (await run(block('Offers with parameters: a GraphQL endpoint', 'negotiation.md'))) as { app: App };
+    const server = await start(app);
+    const answer = async (accept?: string) => {
+      const res = await request(server.url, { headers: accept === undefined ? {} : { accept } });
+      return [res.status, res.headers['content-type'], res.headers.vary];
+    };
+    const json = [200, 'application/json; charset=utf-8', 'Accept'];
+    const gql = [200, 'application/graphql-response+json; charset=utf-8', 'Accept'];
+    expect(await answer()).toEqual(json);
+    expect(await answer('*/*')).toEqual(json);
+    expect(await answer('application/json')).toEqual(json);
+    expect(await answer('application/json; charset=utf-8')).toEqual(json);
+    expect(await answer('application/graphql-response+json, application/json;q=0.9')).toEqual(gql);
+    expect((await answer('application/graphql-response+json; charset=iso-8859-1'))[0]).toBe(406);
+    expect((await answer('text/html'))[0]).toBe(406);
+    // The reason for the charset in the offers: without it, this client is refused.
+    const { Accept } = await import('tsgi/http');
+    expect(new Accept('application/json; charset=utf-8').bestMatch(['application/json'])).toBeNull();
   });
 
   it('middleware-cors.md: the single-page app example logs in from the front end, refuses a sibling origin, and answers preflights', async () => {
