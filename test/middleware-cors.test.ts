@@ -376,6 +376,20 @@ describe('cors: the answers that reach it', () => {
     expect(res.headers['access-control-allow-origin']).toBe(SITE);
   });
 
+  it("a body past the read's maxBodySize gets a 413 with the fields; serve()'s own refusal has none", async () => {
+    const reader = Request.application(async (req) => Response.json(await req.json({ maxBodySize: 10 })));
+    const body = JSON.stringify({ query: '{ a long one }' });
+    const read = await start(cors(reader, options));
+    const tooLarge = await request(read.url, { method: 'POST', body, headers: { origin: SITE, 'content-type': 'application/json' } });
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.headers['access-control-allow-origin']).toBe(SITE);
+    // serve() refuses a declared Content-Length past its maxBodySize before calling the app.
+    const served = await start(cors(reader, options), { maxBodySize: 10 });
+    const refused = await request(served.url, { method: 'POST', body, headers: { origin: SITE, 'content-type': 'application/json' } });
+    expect(refused.status).toBe(413);
+    expect(refused.headers['access-control-allow-origin']).toBeUndefined();
+  });
+
   it('outside auth: the preflight is answered 204, not 401, and the 401 is readable', async () => {
     const server = await start(cors(basicAuth(counted(), { verify: staticUsers({ ann: 'secret' }) }), options));
     const pre = await preflight(server.url, SITE, { 'access-control-request-headers': 'authorization' });
