@@ -10,7 +10,8 @@ import path from 'node:path';
 import { type default as http, request as httpRequest } from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type AppLike, HTTPException, MultiDict, Request, Response } from 'tsgi';
+import { type App, type AppLike, HTTPContentTooLarge, HTTPException, MultiDict, Request, Response } from 'tsgi';
+import { errors } from 'tsgi/middleware';
 import { DEFAULT_FORM_LIMITS, type FilePart, type FormPart, encodeMultipart } from 'tsgi/forms';
 import { deferred, request, sleep, start } from './node-helpers.ts';
 
@@ -420,6 +421,147 @@ describe('req.parts() into a sink that wraps errors', () => {
     expect(truncated.status).toBe(400);
     expect(truncated.body.toString()).toContain('Malformed multipart body');
     expect(server.log.text).toBe('');
+  });
+});
+
+/**
+ * A sink that PUTs `body` to `store` with fetch, as the docs suggest: fetch rejects with
+ * `TypeError: fetch failed`, the body's error as its `cause`. `failed` settles with that error.
+ */
+function fetchSink(storeUrl: string): { put(body: ReadableStream<Uint8Array>): Promise<void>; failed: Promise<unknown> } {
+  const failed = deferred<unknown>();
+  return {
+    failed: failed.promise,
+    async put(body) {
+      try {
+        const res = await fetch(`${storeUrl}/object`, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+        if (!res.ok) throw new Error(`PUT: ${res.status}`);
+      } catch (error) {
+        failed.resolve(error);
+        throw error;
+      }
+    },
+  };
+}
+
+/** A slow object store: reads each PUT body a chunk at a time, with a pause between chunks. */
+const slowStore = () =>
+  start(
+    Request.application(async (req) => {
+      for await (const _chunk of req.stream()) await sleep(1);
+      return new Response('stored');
+    }),
+  );
+
+describe('a body failure wrapped by the sink answers itself (its 413 or 400), not a 500', () => {
+  // The part's head comes in the first chunk, its content past the limit in later ones.
+  const bigFile = `${fileHead('a', 'a.bin')}${'a'.repeat(1024 * 1024)}\r\n${closing}`;
+
+  it('Request.application: a file part past maxFileSize streamed by fetch answers 413, and nothing is logged', async () => {
+    const store = await slowStore();
+    const sink = fetchSink(store.url);
+    const server = await start(
+      Request.application(async (req) => {
+        for await (const part of req.parts({ maxFileSize: 200_000 })) if (part.kind === 'file') await sink.put(part.body);
+        return new Response('ok');
+      }),
+    );
+    const res = await request(server.url, { method: 'POST', body: bigFile, headers: { 'Content-Type': CONTENT_TYPE } });
+    const wrapped = (await sink.failed) as Error;
+    expect([wrapped.name, (wrapped.cause as HTTPException).code]).toEqual(['TypeError', 413]);
+    expect(res.status).toBe(413);
+    expect(res.body.toString()).toContain('maxFileSize exceeded');
+    expect(server.log.text).toBe('');
+  });
+
+  it('Request.application: the error of user code wrapping it (Error with cause, two levels deep) answers the same 413', async () => {
+    const store = await slowStore();
+    const sink = fetchSink(store.url);
+    const server = await start(
+      Request.application(async (req) => {
+        for await (const part of req.parts({ maxFileSize: 200_000 })) {
+          if (part.kind !== 'file') continue;
+          try {
+            await sink.put(part.body);
+          } catch (cause) {
+            throw new Error('upload failed', { cause });
+          }
+        }
+        return new Response('ok');
+      }),
+    );
+    const res = await request(server.url, { method: 'POST', body: bigFile, headers: { 'Content-Type': CONTENT_TYPE } });
+    expect(res.status).toBe(413);
+    expect(server.log.text).toBe('');
+  });
+
+  it('a client that hangs up mid-upload is not logged as an app error: Request.application, a raw app bare and under errors()', async () => {
+    const store = await slowStore();
+    let sink = fetchSink(store.url);
+    const upload = async (req: Request) => {
+      for await (const part of req.parts()) if (part.kind === 'file') await sink.put(part.body);
+    };
+    const raw: App = async (environ, startResponse) => {
+      await upload(new Request(environ));
+      startResponse('200 OK', []);
+      return [];
+    };
+    const apps: AppLike[] = [Request.application(async (req) => (await upload(req), new Response('ok'))), raw, errors(raw)];
+    for (const app of apps) {
+      sink = fetchSink(store.url);
+      const server = await start(app);
+      postStreaming(server.port, { before: fileHead('file', 'big.bin'), size: 4 * 1024 * 1024, after: closing, truncate: 512 * 1024 });
+      const wrapped = (await sink.failed) as Error;
+      expect([wrapped.name, (wrapped.cause as HTTPException).code]).toEqual(['TypeError', 400]);
+      await sleep(50);
+      expect(server.log.text).toBe('');
+    }
+  });
+
+  it('a genuine app error stays a logged 500: a cause that is another HTTPException than the body failure, a cycle of causes', async () => {
+    const later: unknown[] = [];
+    const server = await start(
+      Request.application(async (req) => {
+        let failure: unknown;
+        try {
+          for await (const part of req.parts({ maxFileSize: 200_000 })) if (part.kind === 'file') await new Response(part.body).bytes();
+        } catch (error) {
+          failure = error;
+        }
+        // A later reader gets the failed read's 413, not the consumed body's error.
+        later.push(await req.bytes().catch((error: unknown) => (error as HTTPException).code));
+        if (req.query.get('kind') === 'other') {
+          // The body did fail with a 413, but this error wraps one of its own making.
+          throw new Error('quota check failed', { cause: new HTTPContentTooLarge('quota') });
+        }
+        const looped = new Error('looped') as Error & { cause?: unknown };
+        looped.cause = new Error('inner', { cause: looped });
+        throw failure === undefined ? new Error('no failure') : looped;
+      }),
+    );
+    for (const kind of ['other', 'cycle']) {
+      const res = await request(`${server.url}/?kind=${kind}`, { method: 'POST', body: bigFile, headers: { 'Content-Type': CONTENT_TYPE } });
+      expect(res.status).toBe(500);
+    }
+    expect(later).toEqual([413, 413]);
+    expect(server.log.text).toContain('quota check failed');
+    expect(server.log.text).toContain('looped');
+  });
+
+  it('a raw gateway app under serve(), bare and under errors(): the wrapped 413 answers 413, nothing logged', async () => {
+    const store = await slowStore();
+    const raw: App = async (environ, startResponse) => {
+      const sink = fetchSink(store.url);
+      for await (const part of new Request(environ).parts({ maxFileSize: 200_000 })) if (part.kind === 'file') await sink.put(part.body);
+      startResponse('200 OK', []);
+      return [];
+    };
+    for (const app of [raw, errors(raw)]) {
+      const server = await start(app);
+      const res = await request(server.url, { method: 'POST', body: bigFile, headers: { 'Content-Type': CONTENT_TYPE } });
+      expect(res.status).toBe(413);
+      expect(server.log.text).toBe('');
+    }
   });
 });
 

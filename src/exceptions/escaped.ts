@@ -4,13 +4,16 @@
  *
  * @module
  */
-import { type HTTPException, isHTTPException } from './base.ts';
+import type { Environ } from '../gateway/types.ts';
+import type { HTTPException } from './base.ts';
+import { answeringException } from './body-failure.ts';
 
 /**
  * The answer to `error`, an error that escaped the app (its call, or its body before the head
  * was sent): the exception itself when it is an `HTTPException` (its status, headers and
- * negotiated page, as `Request.application` answers one), else `null` (the server's plain
- * `500`). A server error (5xx) is also given to `log`: something failed, and the page the
+ * negotiated page, as `Request.application` answers one), or the 4xx of the request body's
+ * read that it wraps (`bodyFailureBehind`: a sink's `TypeError: fetch failed` whose `cause` is
+ * the 413), else `null` (the server's plain `500`). A server error (5xx) is also given to `log`: something failed, and the page the
  * client gets says only what is safe to show; a client error or a redirect is an answer, not
  * logged.
  *
@@ -18,8 +21,8 @@ import { type HTTPException, isHTTPException } from './base.ts';
  * comes at once), so this covers a body that throws, for example, `HTTPBadGateway` at its
  * first read. After the head, any error cuts the connection instead.
  */
-export function escapedAnswer(error: unknown, log: (error: unknown) => void): HTTPException | null {
-  if (!isHTTPException(error)) return null;
-  if (error.code >= 500) log(error);
-  return error;
+export function escapedAnswer(error: unknown, log: (error: unknown) => void, environ: Environ): HTTPException | null {
+  const exception = answeringException(environ, error);
+  if (exception !== null && exception.code >= 500) log(exception);
+  return exception;
 }

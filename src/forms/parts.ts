@@ -9,7 +9,8 @@ import type busboy from 'busboy';
 import type { Readable } from 'node:stream';
 import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
-import { BufferedInput, FailedInput, consumeInput, consumedBody, openInput } from '../gateway/input.ts';
+import { BufferedInput, FailedInput, consumeInput, consumedBody, openInput, spoilInput } from '../gateway/input.ts';
+import { isHTTPException } from '../exceptions/base.ts';
 import { readableChunks } from '../gateway/readable-input.ts';
 import { type FormLimitOverrides, type FormLimits, formBodyTooLarge } from './limits.ts';
 import { FailureLatch, endParser, malformed, openParser, writeParser } from './multipart.ts';
@@ -87,7 +88,14 @@ export function partsFromEnviron(environ: Environ, options: PartsOptions = {}): 
   }
   consumeInput(environ, input, READER);
   if (plan.type === 'application/x-www-form-urlencoded') return urlencodedParts(input, plan.limits);
-  return multipartParts(input, plan.contentType, plan.boundary!, plan.limits);
+  // A read of the body that fails (a limit, a malformed body, a client gone) is left for later
+  // readers, and for the rule that answers an app error wrapping it (`bodyFailureBehind`), in
+  // place of the consumed body's error; a body kept by `bytes()` stays readable.
+  const consumed: AsyncIterable<Uint8Array> = environ['tsgi.input'];
+  const spoil = (failure: unknown): void => {
+    if (consumed !== input && isHTTPException(failure)) spoilInput(environ, consumed, failure);
+  };
+  return multipartParts(input, plan.contentType, plan.boundary!, plan.limits, spoil);
 }
 
 async function* noParts(): AsyncGenerator<FormPart, void, undefined> {
@@ -121,13 +129,15 @@ interface OpenFile {
  * chunk at a time, and only while every part parsed so far has been handed over; busboy holds
  * back its write while a file's stream is full (the reader has not asked for more), so the pump
  * stops reading the socket and the client is slowed down (TCP backpressure). Every limit is
- * checked by {@link MultipartGuard} before busboy sees the bytes.
+ * checked by {@link MultipartGuard} before busboy sees the bytes. `spoil` is told of the first
+ * failure at once (see {@link FailureLatch}).
  */
 async function* multipartParts(
   input: AsyncIterable<Uint8Array>,
   contentType: string,
   boundary: string,
   limits: FormLimits,
+  spoil: (failure: unknown) => void,
 ): AsyncGenerator<FormPart, void, undefined> {
   const guard = new MultipartGuard(boundary, limits);
   let bb: busboy.Busboy | undefined;
@@ -143,6 +153,7 @@ async function* multipartParts(
     for (const resolve of woken) resolve();
   };
   const latch = new FailureLatch(() => {
+    spoil(latch.failure); // at once: before a part's reader (and what wraps its error) hears of it
     bb?.destroy();
     notify();
   });

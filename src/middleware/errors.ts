@@ -10,6 +10,7 @@ import { checkChunk, describe } from '../gateway/body.ts';
 import { parseStatus } from '../gateway/status.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
+import { bodyFailureBehind } from '../exceptions/body-failure.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
 import { logError, markLogged, requestLine, wasLogged } from '../gateway/log.ts';
 import { failureReportKey } from '../gateway/failure-report.ts';
@@ -70,7 +71,10 @@ export interface ErrorsOptions {
  * thrown by the app (`abort(404)`) answers its own response, as `Request.application` does,
  * and as the server does (`escapedAnswer`): a 4xx or a redirect is not an error and is not
  * logged; a 5xx (a proxied upstream's 502, say) is logged with its status and goes to
- * `onError`.
+ * `onError`. So is an error that wraps the 4xx a failed read of the request body left in
+ * `tsgi.input` (`bodyFailureBehind`: a sink's `TypeError: fetch failed` whose `cause` is a
+ * `req.parts()` file's 413, or the 400 of a client that hung up): that 4xx is the answer,
+ * neither logged nor passed to `onError`.
  *
  * @example
  * ```ts
@@ -114,7 +118,7 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     } catch (error) {
       restore();
       started?.close();
-      const exception = escapedAnswer(error, (e) => report(e, String((e as HTTPException).code)));
+      const exception = escapedAnswer(error, (e) => report(e, String((e as HTTPException).code)), environ);
       if (exception !== null) {
         try {
           return exception.getResponse(environ).respond(environ, startResponse);
@@ -130,8 +134,9 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     const status = `${started.status.slice(0, 3)} (failed after the response started; the connection is aborted)`;
     return wrapBody(started.body, {
       error: (error) => {
-        // An errors() below (a mounted app's own) logged it already: once per failure.
-        if (wasLogged(environ, error)) return;
+        // An errors() below (a mounted app's own) logged it already: once per failure. The
+        // request body's own failure, wrapped (see below), is the client's doing: not logged.
+        if (wasLogged(environ, error) || bodyFailureBehind(environ, error) !== null) return;
         report(error, status);
         markLogged(environ, error); // re-thrown so the server cuts the connection; logged here only
       },

@@ -36,7 +36,7 @@ export function callWithHeadEdit(
     startResponse(status, edit(headers), error);
   };
   const rescue = (error: unknown): Body => {
-    const exception = escapedAnswer(error, (e) => logError(environ['tsgi.errors'], requestLine(environ), e));
+    const exception = escapedAnswer(error, (e) => logError(environ['tsgi.errors'], requestLine(environ), e), environ);
     if (exception === null) throw error;
     return exception.respond(environ, started ? (status, headers) => start(status, headers, error) : start);
   };

@@ -12,6 +12,7 @@ import { type App, type AppLike, type Body, type Environ, type Middleware, type 
 import { describe, isThenable } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HTTPException, isHTTPException } from '../exceptions/base.ts';
+import { answeringException } from '../exceptions/body-failure.ts';
 import { COPY, Response } from '../response/response.ts';
 import { CLOSE_CALLS, serveWithoutCalls } from '../response/serve.ts';
 import { READ_HOOK } from '../response/body.ts';
@@ -211,10 +212,15 @@ export function answerOf(
   throw noAnswer(result, source);
 }
 
-/** A thrown `HTTPException` is the answer (logged when a failure is behind it, see `answerOf`); anything else propagates. */
+/**
+ * A thrown `HTTPException` is the answer (logged when a failure is behind it, see `answerOf`),
+ * as is the 4xx of a failed body read that a thrown error wraps (`bodyFailureBehind`: a sink's
+ * `TypeError: fetch failed` whose `cause` is the part's 413); anything else propagates.
+ */
 export function answerError(environ: Environ, req: EnvironView, error: unknown, keep: boolean): Response | Promise<Response> {
-  if (!isHTTPException(error)) throw error;
-  return answerOf(environ, req, error, keep);
+  const exception = answeringException(environ, error);
+  if (exception === null) throw error;
+  return answerOf(environ, req, exception, keep);
 }
 
 /**
@@ -337,9 +343,13 @@ function serve(result: HandlerResult, req: EnvironView, owner: boolean, startRes
   }
 }
 
-/** A thrown `HTTPException` is the answer (logged when a failure is behind it); anything else propagates. */
+/**
+ * A thrown `HTTPException` is the answer (logged when a failure is behind it), as is the body
+ * failure a thrown error wraps (see {@link answerError}); anything else propagates.
+ */
 function serveError(error: unknown, req: EnvironView, owner: boolean, startResponse: StartResponse, source: AnswerSource): Body | Promise<Body> {
-  return isHTTPException(error) ? serve(error, req, owner, startResponse, source) : fail(error, req.environ, owner);
+  const exception = answeringException(req.environ, error);
+  return exception !== null ? serve(exception, req, owner, startResponse, source) : fail(error, req.environ, owner);
 }
 
 /**

@@ -234,8 +234,10 @@ export abstract class RequestBody {
    * parts, without reading the body, as `form()` gives an empty form.
    *
    * The body is read once and not kept: `form()`, `files()`, `bytes()`… afterwards throw an
-   * `Error` (`the request body was read by req.parts() and not kept: …`), and `parts()` after
-   * them throws theirs; after `await req.bytes()` both read the copy in memory.
+   * `Error` (`the request body was read by req.parts() and not kept: …`), or, once a read of a
+   * multipart body failed, its 413 or 400 (which also answers an app error wrapping it, such as
+   * a sink's `TypeError: fetch failed`: see `bodyFailureBehind`), and `parts()` after them
+   * throws theirs; after `await req.bytes()` both read the copy in memory.
    *
    * @example
    * ```ts

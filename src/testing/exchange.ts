@@ -156,7 +156,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   // The status is left for accessLog (as the Node adapter does) before `close` ends the app's
   // body, which writes its line.
   const beforeHead = async (error: unknown, close?: () => unknown): Promise<Answer> => {
-    const exception = answering ? null : escapedAnswer(error, report);
+    const exception = answering ? null : escapedAnswer(error, report, environ);
     serverStatusKey.set(environ, exception?.code ?? 500);
     await close?.();
     if (exception !== null) return runApp(exception.toApp(), environ, options, true);

@@ -141,7 +141,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     return response;
   } catch (error) {
     // Before the head an HTTPException is the answer (see escapedAnswer); a second one is a 500.
-    const exception = answering || committed ? null : escapedAnswer(error, log);
+    const exception = answering || committed ? null : escapedAnswer(error, log, environ);
     // The answer is the adapter's, not the app's: for accessLog, whose line the close writes.
     serverStatusKey.set(environ, exception?.code ?? 500);
     if (iterator !== undefined) void closeBody(iterator, log);

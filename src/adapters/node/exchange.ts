@@ -20,6 +20,7 @@ import type { ShutdownWatch } from '../../gateway/shutdown.ts';
 import { cutResponse, isHttp2, responseGone } from './http2-compat.ts';
 import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
+import { bodyFailureBehind } from '../../exceptions/body-failure.ts';
 import { inputFailure, isBodyReadable } from '../../request/input.ts';
 import { type HeadWait, awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
 import { isBrokenOff } from '../../gateway/readable-input.ts';
@@ -311,7 +312,8 @@ export class Exchange implements ExchangeState, HeadWait {
    * the `errors` middleware logged already (`markLogged`), nor an
    * `AbortError` or `TimeoutError` once the client has gone (the body stopping on `tsgi.signal`,
    * as asked), nor the request stream's own error (the body broke off: answered 400 when the
-   * head is not out, as `req.bytes()` answers it). The status
+   * head is not out, as `req.bytes()` answers it), nor an error that wraps the 4xx a body
+   * reader left in `tsgi.input` (`bodyFailureBehind`: answered as that 4xx). The status
    * answered instead of the app's is left in `tsgi.server_status` (`serverStatusKey`), for the
    * access log.
    */
@@ -321,10 +323,15 @@ export class Exchange implements ExchangeState, HeadWait {
     // client's doing, answered as the body readers answer it (400), never logged as the app's.
     const inputBroke = error !== undefined && (error === this.req.errored || isBrokenOff(error));
     if (inputBroke) error = inputFailure(error);
+    // An error that wraps the failure a body reader left in `tsgi.input` (a sink's `fetch
+    // failed` whose cause is the part's 413 or the 400 of a client gone): the same, answered
+    // as that reader's error (see `escapedAnswer`) and not logged, before or after the head.
+    const bodyFailure = inputBroke ? null : bodyFailureBehind(this.environ, error);
+    if (bodyFailure !== null) error = bodyFailure;
     const tooLarge = isBodyLimitError(error);
     const res = this.res;
     if (!tooLarge && !this.answering && !res.headersSent && !responseGone(res)) {
-      const exception = escapedAnswer(error, (e) => this.log(e));
+      const exception = escapedAnswer(error, (e) => this.log(e), this.environ);
       if (exception !== null) {
         // The exception is the answer (see escapedAnswer): the app's status and fields are dropped.
         this.answering = true;
@@ -336,7 +343,7 @@ export class Exchange implements ExchangeState, HeadWait {
       }
     }
     // A body that stops with the signal once the client left did what it was asked: no error.
-    const stoppedAsAsked = inputBroke || (responseGone(res) && isAbort(error));
+    const stoppedAsAsked = inputBroke || bodyFailure !== null || (responseGone(res) && isAbort(error));
     if (!tooLarge && !stoppedAsAsked && !wasLogged(this.environ, error)) this.log(error);
     try {
       this.answerFailure(res, tooLarge);

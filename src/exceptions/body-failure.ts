@@ -1,0 +1,58 @@
+/**
+ * The rule by which an app's error that wraps the failure of its request body read answers as
+ * that read would have (its 413 or 400), not as the app's own failure: shared by
+ * `Request.application`, `errors` and the servers (through `escapedAnswer`).
+ *
+ * @module
+ */
+import type { Environ } from '../gateway/types.ts';
+import { FailedInput } from '../gateway/input.ts';
+import { type HTTPException, isHTTPException } from './base.ts';
+
+/**
+ * How many `cause` links {@link bodyFailureBehind} follows: the wrappers of a sink (`fetch`'s
+ * `TypeError: fetch failed`, `stream.pipeline`, an SDK's upload, the app's own `new Error('…', {
+ * cause })`) nest a few levels, never more; the bound also ends a chain that loops.
+ */
+const MAX_CAUSE_DEPTH = 8;
+
+/**
+ * The client error (4xx) of the request body's read that `error` wraps, else `null`.
+ *
+ * A reader whose read of the body failed (`req.bytes()`, `form()`, `stream({ maxBodySize })`,
+ * a `req.parts()` file part's body: past a limit, malformed, broken off by a client that left)
+ * leaves `environ['tsgi.input']` a `FailedInput` of its `HTTPException` (see `spoilInput`).
+ * When the app then fails with an error that is no `HTTPException` but carries that very
+ * exception in its `cause` chain (compared by identity, at most {@link MAX_CAUSE_DEPTH} links,
+ * so a chain that loops ends), the client caused the failure: the exception is the answer, as
+ * it would have been had the app let the reader's error through. Any other error, one whose
+ * causes hold some other `HTTPException` included, is the app's own (a 500, logged).
+ *
+ * Never throws (a `cause` getter that throws ends the search).
+ */
+export function bodyFailureBehind(environ: Environ, error: unknown): HTTPException | null {
+  if (isHTTPException(error)) return null;
+  const input: unknown = environ['tsgi.input'];
+  if (!(input instanceof FailedInput)) return null;
+  const failure = input.error;
+  if (!isHTTPException(failure) || failure.code >= 500) return null;
+  let link = error;
+  for (let depth = 0; depth < MAX_CAUSE_DEPTH; depth++) {
+    if (typeof link !== 'object' || link === null) return null;
+    try {
+      link = (link as { cause?: unknown }).cause;
+    } catch {
+      return null;
+    }
+    if (link === failure) return failure;
+  }
+  return null;
+}
+
+/**
+ * The `HTTPException` that answers `error`: the error itself when it is one, else the body
+ * failure it wraps ({@link bodyFailureBehind}), else `null` (the app's own failure).
+ */
+export function answeringException(environ: Environ, error: unknown): HTTPException | null {
+  return isHTTPException(error) ? error : bodyFailureBehind(environ, error);
+}
