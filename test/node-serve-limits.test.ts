@@ -63,6 +63,32 @@ describe('maxBodySize', () => {
     expect(res.header('connection')).toBe('close');
   });
 
+  it('a body streamed past it into fetch (TypeError: fetch failed, the 413 its cause) answers 413, not a logged 500', async () => {
+    const store = await start(
+      Request.application(async (req) => {
+        for await (const _chunk of req.stream()) await new Promise((resolve) => setTimeout(resolve, 1));
+        return new Response('stored');
+      }),
+    );
+    let wrapped: unknown;
+    const server = await start(
+      Request.application(async (req) => {
+        try {
+          await fetch(`${store.url}/object`, { method: 'PUT', body: req.stream() as unknown as ReadableStream<Uint8Array>, duplex: 'half' } as RequestInit);
+        } catch (error) {
+          wrapped = error;
+          throw error;
+        }
+        return new Response('ok');
+      }),
+      { maxBodySize: 10_000 },
+    );
+    const res = parseRaw((await rawExchange(server.port, chunked(1000, 25))).raw);
+    expect([(wrapped as Error).name, ((wrapped as Error).cause as { code?: number }).code]).toEqual(['TypeError', 413]);
+    expect(res.status).toBe(413);
+    expect(server.log.text).toBe('');
+  });
+
   it('refuses a value that is not a byte count', async () => {
     await expect(serve(counting({ bytes: 0 }), { port: 0, maxBodySize: -1 })).rejects.toThrow(/maxBodySize/);
   });

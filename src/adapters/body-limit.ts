@@ -9,6 +9,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { limitInput } from '../gateway/limit-input.ts';
+import { spoilInput } from '../gateway/input.ts';
 
 /**
  * Checks the `maxBodySize` option of `serve()` and `toFetchHandler` when the handler is made.
@@ -39,7 +40,9 @@ function bodyTooLarge(maxBodySize: number): HTTPContentTooLarge {
 /**
  * Applies `maxBodySize` to a request's body: a declared `Content-Length` past it throws (413
  * before the app runs); otherwise `tsgi.input` is counted as the app reads it
- * ({@link limitInput}) when its length is not known, or, unless `framed`, always. `framed` is
+ * ({@link limitInput}) when its length is not known, or, unless `framed`, always; the read
+ * past the limit leaves `tsgi.input` failed with its 413 (`spoilInput`), so later reads get
+ * it at once and an app error that wraps it answers it (`bodyFailureBehind`). `framed` is
  * for a server that holds a body to its declared length itself (Node's HTTP parser); a fetch
  * `Request` made in process may carry a `Content-Length` its body does not keep to.
  *
@@ -49,5 +52,11 @@ export function limitBody(environ: Environ, maxBodySize: number, framed: boolean
   const declared = environ.CONTENT_LENGTH;
   if (declared !== undefined && Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
   const unknownLength = declared === undefined && environ['tsgi.input_terminated'] === true;
-  if (unknownLength || !framed) environ['tsgi.input'] = limitInput(environ['tsgi.input'], maxBodySize, () => bodyTooLarge(maxBodySize));
+  if (!unknownLength && framed) return;
+  const limited = limitInput(environ['tsgi.input'], maxBodySize, () => {
+    const error = bodyTooLarge(maxBodySize);
+    spoilInput(environ, limited, error);
+    return error;
+  });
+  environ['tsgi.input'] = limited;
 }
