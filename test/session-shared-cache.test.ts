@@ -52,3 +52,26 @@ describe('CookieSessions behind a CDN', () => {
     expect(page.headers.vary).toBe('Cookie');
   });
 });
+
+describe('CookieSessions behind a CDN: review', () => {
+  const login = async (url: string) => /^([^;]*)/.exec((await request(`${url}/login`)).headers['set-cookie']![0]!)![1]!;
+
+  it('a private="Set-Cookie" (private for the cookie alone) does not keep a logged-in reader\'s page public', async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    const server = await start(sessions.middleware(Request.application((req) => {
+      const session = sessionOf(req);
+      if (req.pathInfo === '/login') session.set('user', 'bob');
+      return new Response(`Hello ${session.get<string>('user') ?? 'stranger'}`, {
+        headers: { 'Cache-Control': 'public, s-maxage=600, private="Set-Cookie"' },
+      });
+    })));
+    try {
+      const cookie = await login(server.url);
+      const page = await request(`${server.url}/`, { headers: { cookie } });
+      expect(page.body.toString()).toBe('Hello bob');
+      expect(page.headers['cache-control']).toBe('private');
+    } finally {
+      await server.close();
+    }
+  });
+});

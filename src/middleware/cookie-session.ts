@@ -211,13 +211,15 @@ export class CookieSessions {
 
 /**
  * Makes `list`'s response unstorable by shared caches (RFC 9111 §5.2.2.7), unless it is
- * already: `public` and `s-maxage` dropped, `private` added, and the CDN-targeted fields that
+ * already (bare `private`, or `no-store`): `public` and `s-maxage` dropped, `private` added
+ * (over a `private` naming fields), and the CDN-targeted fields that
  * would override it at a CDN removed.
  */
 function keepPrivate(list: HeaderList): void {
   for (const [name] of [...list.list]) if (targetsCdn(name)) list.delete(name);
   const cache = new CacheControl(list.getAll('cache-control').join(', '));
-  if (cache.has('private') || cache.has('no-store')) return;
+  // `private="Set-Cookie"` keeps only that field from shared caches, not the page: bare `private` only.
+  if (cache.private === true || cache.noStore) return;
   cache.delete('public');
   cache.delete('s-maxage');
   cache.set('private', true);
