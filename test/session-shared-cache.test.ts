@@ -75,3 +75,37 @@ describe('CookieSessions behind a CDN: review', () => {
     }
   });
 });
+
+describe('CookieSessions: a session first read by a streamed body, after the head', () => {
+  it('throws rather than put a logged-in reader\'s data in a body whose head said public, without Vary: Cookie', async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    let late: unknown;
+    const server = await start(sessions.middleware(Request.application((req) => {
+      const session = sessionOf(req);
+      if (req.pathInfo === '/login') {
+        session.set('user', 'bob');
+        return new Response('in');
+      }
+      const res = new Response((async function* () {
+        yield new TextEncoder().encode('<h1>News</h1>');
+        let user: string | undefined;
+        try {
+          user = session.get<string>('user');
+        } catch (error) {
+          late = error;
+        }
+        if (user !== undefined) yield new TextEncoder().encode(`<p>Hi ${user}</p>`);
+      })(), { headers: CDN_FIELDS });
+      return res;
+    })));
+    try {
+      const cookie = /^([^;]*)/.exec((await request(`${server.url}/login`)).headers['set-cookie']![0]!)![1]!;
+      const page = await request(`${server.url}/`, { headers: { cookie } });
+      expect(page.headers['cache-control']).toBe('public, max-age=60, s-maxage=600');
+      expect(page.body.toString()).toBe('<h1>News</h1>');
+      expect((late as Error).message).toMatch(/first read after the response head was sent/);
+    } finally {
+      await server.close();
+    }
+  });
+});

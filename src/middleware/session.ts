@@ -41,6 +41,10 @@ export let sealSession: (session: Session) => SealedSession;
  *   Changing an object got from `get` changes nothing: `set` it again (or set `modified`).
  * - It is saved when the response head is sent, and only when modified. A change after that
  *   (from a streamed body) cannot reach the client: it throws instead of being lost.
+ * - A first read after the head (from a streamed body) throws too: the head went out without
+ *   `Vary: Cookie` and, for a logged-in visitor, without `private`, so a shared cache could
+ *   store the page made from the session and hand it to others. Read it before the head; a
+ *   session read before may be read again from the body.
  */
 export class Session {
   readonly #load: () => SessionState | null;
@@ -63,12 +67,20 @@ export class Session {
     this.#load = load;
   }
 
-  /** The value under `key` (a JSON value, typed as the caller says), or `undefined`. */
+  /**
+   * The value under `key` (a JSON value, typed as the caller says), or `undefined`.
+   *
+   * @throws Error when the session is first read after the response head was sent.
+   */
   get<T = unknown>(key: string): T | undefined {
     return this.#read(true).data.get(key) as T | undefined;
   }
 
-  /** Whether `key` holds a value. */
+  /**
+   * Whether `key` holds a value.
+   *
+   * @throws Error when the session is first read after the response head was sent.
+   */
   has(key: string): boolean {
     return this.#read(true).data.has(key);
   }
@@ -116,12 +128,20 @@ export class Session {
     state.flashes.length = 0;
   }
 
-  /** The keys, in insertion order. */
+  /**
+   * The keys, in insertion order.
+   *
+   * @throws Error when the session is first read after the response head was sent.
+   */
   keys(): string[] {
     return [...this.#read(true).data.keys()];
   }
 
-  /** How many keys the session holds (flash messages aside). */
+  /**
+   * How many keys the session holds (flash messages aside).
+   *
+   * @throws Error when the session is first read after the response head was sent.
+   */
   get size(): number {
     return this.#read(true).data.size;
   }
@@ -163,7 +183,8 @@ export class Session {
    * request answer the same list; messages flashed after the first call wait for the next
    * request.
    *
-   * @throws Error after the response head was sent, when there were messages to remove.
+   * @throws Error after the response head was sent, when there were messages to remove, or
+   *   when the session is first read then.
    */
   consumeFlashes(): Flash[] {
     if (this.#consumed === null) {
@@ -175,12 +196,20 @@ export class Session {
     return [...this.#consumed];
   }
 
-  /** The values as a plain object (`JSON.stringify(session)`), flash messages aside. */
+  /**
+   * The values as a plain object (`JSON.stringify(session)`), flash messages aside.
+   *
+   * @throws Error when the session is first read after the response head was sent.
+   */
   toJSON(): Record<string, unknown> {
     return Object.fromEntries(this.#read(true).data);
   }
 
   #read(access: boolean): SessionState {
+    if (access && !this.#accessed && this.#sealed) {
+      // The head went out without Vary: Cookie or private: a shared cache could store this visitor's data.
+      throw new Error('the session was first read after the response head was sent (from a streamed body): the head could not keep the page private nor vary on Cookie; read it before the head');
+    }
     if (access) this.#accessed = true;
     this.#state ??= this.#load() ?? { data: new Map(), flashes: [] };
     return this.#state;
