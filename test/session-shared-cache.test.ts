@@ -109,3 +109,27 @@ describe('CookieSessions: a session first read by a streamed body, after the hea
     }
   });
 });
+
+describe('CookieSessions: Surrogate-Control asking for ESI', () => {
+  it('keeps content="ESI/1.0" on a logged-in reader\'s page (Varnish then still assembles it), dropping its lifetime', async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    const server = await start(sessions.middleware(Request.application((req) => {
+      const session = sessionOf(req);
+      if (req.pathInfo === '/login') session.set('user', 'bob');
+      return new Response(`<esi:include src="/header"/>Hello ${session.get<string>('user') ?? 'stranger'}`, {
+        headers: { 'Cache-Control': 'public, s-maxage=600', 'Surrogate-Control': 'content="ESI/1.0", max-age=600' },
+      });
+    })));
+    try {
+      const login = await request(`${server.url}/login`);
+      expect(login.headers['surrogate-control']).toBe('content="ESI/1.0"');
+      const cookie = /^([^;]*)/.exec(login.headers['set-cookie']![0]!)![1]!;
+      const page = await request(`${server.url}/`, { headers: { cookie } });
+      expect([page.headers['cache-control'], page.headers['surrogate-control']]).toEqual(['private', 'content="ESI/1.0"']);
+      const anonymous = await request(`${server.url}/`);
+      expect(anonymous.headers['surrogate-control']).toBe('content="ESI/1.0", max-age=600');
+    } finally {
+      await server.close();
+    }
+  });
+});

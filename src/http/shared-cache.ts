@@ -60,3 +60,15 @@ export function cdnKeeps(headers: HeaderList, field: string): boolean {
   }
   return false;
 }
+
+/**
+ * Removes from `list` the CDN-targeted fields (see {@link targetsCdn}), so a CDN goes by
+ * `Cache-Control` (which the caller makes `private`). A `Surrogate-Control` asking for ESI
+ * (`content="ESI/1.0"`, Edge Architecture 1.0; what Varnish's `do_esi` VCL tests) keeps that
+ * directive alone, without lifetime: the page is still assembled, not stored.
+ */
+export function dropCdnCaching(list: HeaderList): void {
+  const content = new CacheControl(list.getAll('surrogate-control').join(', ')).get('content');
+  for (const [name] of [...list.list]) if (targetsCdn(name)) list.delete(name);
+  if (typeof content === 'string') list.set('Surrogate-Control', new CacheControl().set('content', content).toString());
+}

@@ -7,7 +7,7 @@
 import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
-import { targetsCdn } from '../http/shared-cache.ts';
+import { dropCdnCaching } from '../http/shared-cache.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie.ts';
@@ -138,7 +138,8 @@ export class CookieSessions {
    *   `Cache-Control` says `private` or `no-store`, `public` and `s-maxage` are dropped and
    *   `private` added (RFC 9111 §5.2.2.7), and `CDN-Cache-Control`, `<name>-CDN-Cache-Control`
    *   (RFC 9213) and `Surrogate-Control`, which a CDN obeys in place of `Cache-Control`, are
-   *   removed; so a cache cannot hand one visitor's session or page to another (Flask relies
+   *   removed (but for a `Surrogate-Control: content="ESI/1.0"`, kept alone, so Varnish still
+   *   assembles the page); so a cache cannot hand one visitor's session or page to another (Flask relies
    *   on `Vary: Cookie`, which does not cover a first visit without a cookie, and which
    *   Cloudflare and CloudFront ignore). A page that read an empty session keeps its caching.
    *
@@ -213,10 +214,10 @@ export class CookieSessions {
  * Makes `list`'s response unstorable by shared caches (RFC 9111 §5.2.2.7), unless it is
  * already (bare `private`, or `no-store`): `public` and `s-maxage` dropped, `private` added
  * (over a `private` naming fields), and the CDN-targeted fields that
- * would override it at a CDN removed.
+ * would override it at a CDN removed (a `Surrogate-Control` ESI request kept).
  */
 function keepPrivate(list: HeaderList): void {
-  for (const [name] of [...list.list]) if (targetsCdn(name)) list.delete(name);
+  dropCdnCaching(list);
   const cache = new CacheControl(list.getAll('cache-control').join(', '));
   // `private="Set-Cookie"` keeps only that field from shared caches, not the page: bare `private` only.
   if (cache.private === true || cache.noStore) return;
