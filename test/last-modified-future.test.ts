@@ -51,3 +51,25 @@ describe('a Last-Modified in the future is sent as the Date (RFC 9110 §8.8.2.1)
     sentAsDate(res.headers);
   });
 });
+
+describe('a future Last-Modified sent as now is never later than the Date the server sends', () => {
+  it('even when the second turns while the app works, after Node cached its Date (socket)', async () => {
+    const server = await start(Request.application((req) => {
+      if (req.pathInfo === '/prime') return new Response('primed'); // Node caches its Date string
+      const turn = (Math.floor(Date.now() / 1000) + 1) * 1000 + 30;
+      while (Date.now() < turn); // a busy app: Node's timer refreshing its Date cannot run
+      const res = new Response('article');
+      res.lastModified = Date.now() + DAY;
+      return res;
+    }));
+    try {
+      // Both requests in the same second, late in it.
+      while (Date.now() % 1000 < 850 || Date.now() % 1000 > 900) await sleep(5);
+      await request(`${server.url}/prime`);
+      const res = await request(`${server.url}/late`);
+      expect(seconds(res.headers['last-modified'] as string)).toBeLessThanOrEqual(seconds(res.headers.date as string));
+    } finally {
+      await server.close();
+    }
+  });
+});

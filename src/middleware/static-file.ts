@@ -16,6 +16,7 @@ import { HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound } from '../exceptions
 import { MAX_DELTA_SECONDS, formatHttpDate } from '../http/dates.ts';
 import { statEtag } from '../http/etag.ts';
 import { servePlanned } from '../response/conditional.ts';
+import { originDates } from '../http/origin-dates.ts';
 
 /** Options of {@link fileApp} (and of each file `directoryApp` serves). */
 export interface FileOptions {
@@ -204,10 +205,10 @@ function fileHeaders(fixed: FixedHeaders, name: string, stat: { size: number; mt
   } else {
     headers.set('ETag', etag);
   }
-  // An mtime ahead of the clock is sent as now (RFC 9110 §8.8.2.1), as Apache does.
-  headers.set('Last-Modified', formatHttpDate(Math.min(stat.mtimeMs, Date.now())));
+  headers.set('Last-Modified', formatHttpDate(stat.mtime));
   if (variant.vary) appendVary(headers.list, 'Accept-Encoding');
-  return headers;
+  // An mtime ahead of the clock is sent as now (RFC 9110 §8.8.2.1), as Apache does, with a Date no earlier.
+  return originDates(headers);
 }
 
 /**

@@ -6,8 +6,8 @@
 import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { discardBody } from '../gateway/body.ts';
 import { hasNoContent } from '../gateway/status.ts';
-import { HeaderList } from '../http/header-list.ts';
-import { pastLastModified } from '../http/dates.ts';
+import type { HeaderList } from '../http/header-list.ts';
+import { originDates } from '../http/origin-dates.ts';
 import { servePlanned } from './conditional.ts';
 import { TAKE_STREAM } from './body.ts';
 import { type CloseCalls, withCloseCalls } from '../gateway/close-calls.ts';
@@ -120,7 +120,8 @@ export function serveWithoutCalls(res: ResponseServing, environ: Environ, startR
   const streamed = res.isStreamed();
   const body = streamed ? res[TAKE_STREAM]() : res.body;
   const code = res.statusCode;
-  const headers = sentHeaders(res.headers);
+  // A future Last-Modified sent as now, with a Date from this clock (RFC 9110 §8.8.2.1); the response keeps its own.
+  const headers = originDates(res.headers);
   // First: a status without content has no representation for preconditions or ranges to apply to.
   if (hasNoContent(code)) {
     const fields = code === 205 ? resetContentFields(headers.list) : bodilessFields(headers.list, code, streamed ? -1 : (body as Uint8Array).byteLength);
@@ -139,17 +140,6 @@ export function serveWithoutCalls(res: ResponseServing, environ: Environ, startR
   }
   if (streamed) return body as Body;
   return (body as Uint8Array).byteLength === 0 ? [] : [body as Uint8Array];
-}
-
-/**
- * The response's fields as sent now: a `Last-Modified` in the future replaced by now (RFC 9110
- * §8.8.2.1, see `pastLastModified`), in a copy, so the response itself is not changed.
- */
-function sentHeaders(headers: HeaderList): HeaderList {
-  const value = headers.get('last-modified');
-  if (value === null) return headers;
-  const past = pastLastModified(value);
-  return past === value ? headers : new HeaderList(headers).set('Last-Modified', past);
 }
 
 /**
