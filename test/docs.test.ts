@@ -521,6 +521,12 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
         expect(mine.body.toString()).toContain('<p>Hi bob</p>');
         expect(mine.headers['cache-control']).toBe('private, no-cache');
         expect([mine.headers['cdn-cache-control'], mine.headers['surrogate-key']]).toEqual([undefined, undefined]);
+        // The reader's browser still holds the anonymous copy: revalidating it once logged in
+        // must answer the reader's page, not a 304 that keeps the anonymous one showing.
+        for (const headers of [{ 'if-none-match': '"hello-3"' }, { 'if-modified-since': 'Tue, 01 Dec 2026 10:00:00 GMT' }]) {
+          const again = await get('/articles/hello', { cookie, ...headers });
+          expect([again.status, again.body.toString().includes('<p>Hi bob</p>')], JSON.stringify(headers)).toEqual([200, true]);
+        }
 
         const css = await get('/assets/app.3f9a.css', { 'accept-encoding': 'br' });
         expect([css.status, css.headers['cache-control'], css.headers['content-encoding'], css.headers.vary]).toEqual([200, 'public, max-age=31536000, immutable', 'br', 'Accept-Encoding']);
