@@ -133,3 +133,33 @@ describe('CookieSessions: Surrogate-Control asking for ESI', () => {
     }
   });
 });
+
+describe('CookieSessions: a late read that cannot leak', () => {
+  it('is allowed on a private page, and for a visitor without a session (socket)', async () => {
+    const sessions = new CookieSessions({ secret: SECRET });
+    const seen: unknown[] = [];
+    const server = await start(sessions.middleware(Request.application((req) => {
+      const session = sessionOf(req);
+      if (req.pathInfo === '/login') {
+        session.set('user', 'bob');
+        return new Response('in');
+      }
+      return new Response((async function* () {
+        yield new TextEncoder().encode('page');
+        try {
+          seen.push(session.get('user') ?? null);
+        } catch (error) {
+          seen.push(error);
+        }
+      })(), { headers: { 'Cache-Control': req.pathInfo === '/private' ? 'private, max-age=60' : 'public, max-age=60' } });
+    })));
+    try {
+      const cookie = /^([^;]*)/.exec((await request(`${server.url}/login`)).headers['set-cookie']![0]!)![1]!;
+      expect((await request(`${server.url}/private`, { headers: { cookie } })).body.toString()).toBe('page');
+      expect((await request(`${server.url}/public`)).body.toString()).toBe('page');
+      expect(seen).toEqual(['bob', null]);
+    } finally {
+      await server.close();
+    }
+  });
+});

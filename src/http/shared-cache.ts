@@ -72,3 +72,14 @@ export function dropCdnCaching(list: HeaderList): void {
   for (const [name] of [...list.list]) if (targetsCdn(name)) list.delete(name);
   if (typeof content === 'string') list.set('Surrogate-Control', new CacheControl().set('content', content).toString());
 }
+
+/**
+ * Whether a shared cache may store the response of `headers` at all: unless `Cache-Control`
+ * says `no-store` or a bare `private` and no CDN-targeted field gives it a lifetime (a
+ * response without caching fields may be stored for a heuristic time, RFC 9111 §4.2.2, or a
+ * CDN's default one). Never throws.
+ */
+export function sharedCacheMayStore(headers: HeaderList): boolean {
+  const cc = new CacheControl(headers.getAll('cache-control').join(', '));
+  return !(cc.noStore || cc.private === true) || cdnKeeps(headers, '');
+}

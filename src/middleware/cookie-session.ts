@@ -7,7 +7,7 @@
 import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
-import { dropCdnCaching } from '../http/shared-cache.ts';
+import { dropCdnCaching, sharedCacheMayStore } from '../http/shared-cache.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie.ts';
@@ -180,7 +180,7 @@ export class CookieSessions {
    * says; `https` for a request that came over https (`Secure` unless `secure` says otherwise).
    */
   #save(session: Session, headers: Array<[string, string]>, https: boolean): Array<[string, string]> {
-    const { accessed, modified, data, flashes } = sealSession(session);
+    const { accessed, modified, data, flashes } = sealSession(session, () => sharedCacheMayStore(new HeaderList(headers)));
     if (!accessed) return headers;
     const list = new HeaderList(headers);
     appendVary(list.list, 'Cookie');

@@ -27,8 +27,12 @@ export interface SealedSession extends SessionState {
   readonly modified: boolean;
 }
 
-/** Seals a session (see {@link Session}) and answers its state; the middleware's alone. */
-export let sealSession: (session: Session) => SealedSession;
+/**
+ * Seals a session (see {@link Session}) and answers its state; the middleware's alone.
+ * `exposed` tells, when asked (a first read after the head), whether the head sent lets a
+ * shared cache store the page.
+ */
+export let sealSession: (session: Session, exposed: () => boolean) => SealedSession;
 
 /**
  * The session of the request (`sessionOf(req)` below a `CookieSessions` middleware): string
@@ -41,10 +45,12 @@ export let sealSession: (session: Session) => SealedSession;
  *   Changing an object got from `get` changes nothing: `set` it again (or set `modified`).
  * - It is saved when the response head is sent, and only when modified. A change after that
  *   (from a streamed body) cannot reach the client: it throws instead of being lost.
- * - A first read after the head (from a streamed body) throws too: the head went out without
- *   `Vary: Cookie` and, for a logged-in visitor, without `private`, so a shared cache could
- *   store the page made from the session and hand it to others. Read it before the head; a
- *   session read before may be read again from the body.
+ * - A first read after the head (from a streamed body) of a session holding values or flashes
+ *   throws too when the head let a shared cache store the response (it says neither
+ *   `private` nor `no-store`, or a CDN-targeted field gives it a lifetime): the head went out
+ *   without `private` nor `Vary: Cookie`, and a cache could hand the page made from the
+ *   session to others. Read it before the head; a session read before may be read again from
+ *   the body.
  */
 export class Session {
   readonly #load: () => SessionState | null;
@@ -52,12 +58,14 @@ export class Session {
   #accessed = false;
   #modified = false;
   #sealed = false;
+  #exposed: () => boolean = () => false;
   #consumed: Flash[] | null = null;
 
   static {
-    sealSession = (session) => {
+    sealSession = (session, exposed) => {
       const state = session.#accessed ? session.#read(false) : { data: new Map<string, unknown>(), flashes: [] };
       session.#sealed = true;
+      session.#exposed = exposed;
       return { ...state, accessed: session.#accessed, modified: session.#modified };
     };
   }
@@ -70,7 +78,7 @@ export class Session {
   /**
    * The value under `key` (a JSON value, typed as the caller says), or `undefined`.
    *
-   * @throws Error when the session is first read after the response head was sent.
+   * @throws Error when the session is first read after the response head was sent (see above).
    */
   get<T = unknown>(key: string): T | undefined {
     return this.#read(true).data.get(key) as T | undefined;
@@ -79,7 +87,7 @@ export class Session {
   /**
    * Whether `key` holds a value.
    *
-   * @throws Error when the session is first read after the response head was sent.
+   * @throws Error when the session is first read after the response head was sent (see above).
    */
   has(key: string): boolean {
     return this.#read(true).data.has(key);
@@ -131,7 +139,7 @@ export class Session {
   /**
    * The keys, in insertion order.
    *
-   * @throws Error when the session is first read after the response head was sent.
+   * @throws Error when the session is first read after the response head was sent (see above).
    */
   keys(): string[] {
     return [...this.#read(true).data.keys()];
@@ -140,7 +148,7 @@ export class Session {
   /**
    * How many keys the session holds (flash messages aside).
    *
-   * @throws Error when the session is first read after the response head was sent.
+   * @throws Error when the session is first read after the response head was sent (see above).
    */
   get size(): number {
     return this.#read(true).data.size;
@@ -199,19 +207,21 @@ export class Session {
   /**
    * The values as a plain object (`JSON.stringify(session)`), flash messages aside.
    *
-   * @throws Error when the session is first read after the response head was sent.
+   * @throws Error when the session is first read after the response head was sent (see above).
    */
   toJSON(): Record<string, unknown> {
     return Object.fromEntries(this.#read(true).data);
   }
 
   #read(access: boolean): SessionState {
-    if (access && !this.#accessed && this.#sealed) {
-      // The head went out without Vary: Cookie or private: a shared cache could store this visitor's data.
-      throw new Error('the session was first read after the response head was sent (from a streamed body): the head could not keep the page private nor vary on Cookie; read it before the head');
-    }
+    const late = access && !this.#accessed && this.#sealed;
     if (access) this.#accessed = true;
     this.#state ??= this.#load() ?? { data: new Map(), flashes: [] };
+    if (late && (this.#state.data.size > 0 || this.#state.flashes.length > 0) && this.#exposed()) {
+      // The head went out without Vary: Cookie or private: a shared cache could store this visitor's data.
+      this.#accessed = false;
+      throw new Error('the session was first read after the response head was sent (from a streamed body), on a response a shared cache may store: the head could not make it private; read the session before the head (outside the page, as for a log line: sessions.load(req))');
+    }
     return this.#state;
   }
 
