@@ -58,3 +58,29 @@ describe('lint: Set-Cookie on a response a CDN may store', () => {
     expect(await warningsFor(query)).toEqual([]);
   });
 });
+
+describe('lint: a CDN-targeted field on several lines is one list (RFC 9110 §5.3)', () => {
+  it('is quiet when the second line says no-store (socket)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => void warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    const server = await start(lint((_environ, startResponse) => {
+      startResponse('200 OK', [
+        ['Content-Type', 'text/plain'],
+        ['Cache-Control', 'private'],
+        ['CDN-Cache-Control', 'max-age=600'],
+        ['CDN-Cache-Control', 'no-store'],
+        ['Set-Cookie', 'ab=variant-b; Path=/'],
+      ]);
+      return [new TextEncoder().encode('page')];
+    }));
+    try {
+      expect((await request(server.url)).status).toBe(200);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.filter((line) => RULE.test(line))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await server.close();
+    }
+  });
+});

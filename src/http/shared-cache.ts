@@ -51,13 +51,17 @@ export function sharedCacheKeeps(headers: HeaderList, field: string): boolean {
  * Whether a CDN-targeted field of `headers` (see {@link targetsCdn}), which a CDN obeys in
  * place of `Cache-Control` (RFC 9213 §2.1), lets it store the response (`max-age`,
  * `s-maxage` or `public`) and hand its field `field` to other clients (no `no-store`, nor
- * `private` or `no-cache` bare or naming the field). Never throws.
+ * `private` or `no-cache` bare or naming the field), its lines taken together. Never throws.
  */
 export function cdnKeeps(headers: HeaderList, field: string): boolean {
   const lower = field.toLowerCase();
+  // Each CDN obeys its own field; the lines of one field are one list (RFC 9110 §5.3).
+  const fields = new Map<string, string[]>();
   for (const [name, value] of headers.entries()) {
-    if (targetsCdn(name) && keeps(new CacheControl(value), lower, true)) return true;
+    const key = name.toLowerCase();
+    if (targetsCdn(key)) fields.set(key, [...(fields.get(key) ?? []), value]);
   }
+  for (const values of fields.values()) if (keeps(new CacheControl(values.join(', ')), lower, true)) return true;
   return false;
 }
 
