@@ -135,7 +135,7 @@ export class CookieSessions {
    *   emptied (`clear()`); an unchanged session sets no cookie;
    * - a response with such a `Set-Cookie`, or one whose session was read and held values or
    *   flashes (a logged-in user's page), is kept out of shared caches: unless its
-   *   `Cache-Control` says `private` or `no-store`, `public` and `s-maxage` are dropped and
+   *   `Cache-Control` says `private` (bare, not `private="Set-Cookie"`) or `no-store`, `public` and `s-maxage` are dropped and
    *   `private` added (RFC 9111 §5.2.2.7), and `CDN-Cache-Control`, `<name>-CDN-Cache-Control`
    *   (RFC 9213) and `Surrogate-Control`, which a CDN obeys in place of `Cache-Control`, are
    *   removed (but for a `Surrogate-Control: content="ESI/1.0"`, kept alone, so Varnish still
