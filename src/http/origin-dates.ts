@@ -8,16 +8,18 @@ import { formatHttpDate, httpSeconds, parseHttpDate, pastLastModified } from './
 import { HeaderList } from './header-list.ts';
 
 /**
- * `headers` as sent at `now` (ms since the epoch; default `Date.now()`): a `Last-Modified`
+ * `headers` as sent at `now` (ms since the epoch; default `Date.now()`, read only when there is a `Last-Modified`): a `Last-Modified`
  * later than `now` is sent as `now` (see `pastLastModified`), and one that falls in the second
  * of `now`, when `headers` has no `Date`, comes with a `Date` of `now` too. Node's own `Date`
  * is a string cached for up to a second, refreshed by a timer a busy event loop delays: it
  * could name the second before, and a `Last-Modified` must not be later than the `Date`.
  * `headers` itself when nothing changes, else a copy. Never throws.
  */
-export function originDates(headers: HeaderList, now: number = Date.now()): HeaderList {
+export function originDates(headers: HeaderList, now?: number): HeaderList {
   const value = headers.get('last-modified');
   if (value === null) return headers;
+  // The clock is read only for a response that has a Last-Modified (the fast path has none).
+  now ??= Date.now();
   const past = pastLastModified(value, now);
   const date = parseHttpDate(past);
   const dated = date !== null && httpSeconds(date) === httpSeconds(now) && !headers.has('date');
