@@ -153,7 +153,7 @@ describe('serve() given Express-style arguments', () => {
 
   it('refuses a port that is no number instead of listening on a Unix socket of that name', async () => {
     await expect(serve(hello, { port: 'http' as unknown as number })).rejects.toThrow(
-      new TypeError('serve: port must be a number from 0 to 65535 (got "http"); a Unix socket is { path }'),
+      new TypeError('serve: port must be a number from 0 to 65535 (got "http" (a string)); a Unix socket is { path }'),
     );
   });
 
@@ -168,6 +168,36 @@ describe('serve() given Express-style arguments', () => {
     const res = await request(`${server.url}/`);
     expect(res.status).toBe(200);
     expect(server.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
+  });
+});
+
+describe('serve() given a port Node takes', () => {
+  it('still takes a port string Node reads as a number (a PORT file read with its newline, spaces)', async () => {
+    for (const port of ['0\n', ' 0 ', '0\r\n']) {
+      const server = await start(hello, { port: port as unknown as number });
+      const res = await request(`${server.url}/`);
+      expect(res.status).toBe(200);
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    }
+  });
+
+  it('refuses a negative port string, which Node would take for a Unix socket\'s path, and an empty one (PORT= set empty)', async () => {
+    await expect(serve(hello, { port: '-1' as unknown as number })).rejects.toThrow(/^serve: port must be a number from 0 to 65535 \(got "-1" \(a string\)\)/);
+    for (const port of ['', ' ']) {
+      await expect(serve(hello, { port: port as unknown as number })).rejects.toThrow(
+        new TypeError(`serve: port must be a number from 0 to 65535 (got ${JSON.stringify(port)} (a string)); a Unix socket is { path }`),
+      );
+    }
+  });
+
+  it('names a port of another type without dumping it (a BigInt, a config object)', async () => {
+    await expect(serve(hello, { port: 3000n as unknown as number })).rejects.toThrow(
+      new TypeError('serve: port must be a number from 0 to 65535 (got 3000n (a bigint)); a Unix socket is { path }'),
+    );
+    const config = { port: 3000, password: 's3cret' };
+    const error = await serve(hello, { port: config as unknown as number }).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe('serve: port must be a number from 0 to 65535 (got an object); a Unix socket is { path }');
   });
 });
 

@@ -17,6 +17,7 @@ import { DEFAULT_FIRST_BYTE_TIMEOUT, defaultMaxConnections } from './connections
 import { createListener } from './listener.ts';
 import { type ServerHandle, handleOf } from './handle.ts';
 import { listenOn } from './listen.ts';
+import { shownValue } from '../../routing/shown.ts';
 
 export type { CloseOptions, ServerHandle } from './handle.ts';
 
@@ -141,7 +142,7 @@ export interface ServeOptions extends NodeEnvironOptions {
  * @returns once listening: the bound address and a graceful `close()`.
  * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`); a TypeError
  *   for `options` that are not an object (`serve(app, 3000)`), a `port` that is not a number
- *   (or a string of digits), a `host` holding a port (`'localhost:3000'`), `http2: true`
+ *   (or a string of one, `process.env.PORT`), a `host` holding a port (`'localhost:3000'`), `http2: true`
  *   without `tls`, `'h2c'` with it, an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize` or
  *   `maxConcurrentRequests` that is not a non-negative integer, a `shutdownSignal` that is
@@ -213,8 +214,9 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
  * Refuses the address arguments of other servers' habits, which Node would take for something
  * else: `serve(app, 3000)` (Express's `app.listen(3000)`, served on 8000), a `port` that is no
  * number (`'http'`, which Node takes for a Unix socket's path) and a `host` with a port
- * (`'localhost:3000'`, an `ENOTFOUND`). A port as digits (`process.env.PORT`) is taken, as Node
- * takes it.
+ * (`'localhost:3000'`, an `ENOTFOUND`). A port as a string of a number (`process.env.PORT`,
+ * spaces or a newline around it) is taken, as Node takes it. The message shows a refused port
+ * by its type alone when it is an object (a config object may hold secrets).
  * @throws TypeError naming what to write instead.
  */
 function checkAddress(options: ServeOptions): void {
@@ -222,9 +224,13 @@ function checkAddress(options: ServeOptions): void {
     const port = typeof options === 'number' ? options : 8000;
     throw new TypeError(`serve: options must be an object, as serve(app, { port: ${port} }) (got ${options === null ? 'null' : typeof options})`);
   }
-  const { port, host } = options;
-  if (port !== undefined && typeof port !== 'number' && !(typeof port === 'string' && /^\d+$/.test(port))) {
-    throw new TypeError(`serve: port must be a number from 0 to 65535 (got ${JSON.stringify(port) ?? typeof port}); a Unix socket is { path }`);
+  // Unknown: plain JavaScript and a config file give what the types do not allow.
+  const { port, host }: { port?: unknown; host?: unknown } = options;
+  // Node's `listen(port, host)` takes a string for a port when `Number(port) >= 0` (`'3000'`,
+  // a PORT file's `'3000\n'`), for a Unix socket's path otherwise: that is refused, and an
+  // empty one (`PORT=`), which Node refuses in other words.
+  if (port !== undefined && typeof port !== 'number' && !(typeof port === 'string' && port.trim() !== '' && Number(port) >= 0)) {
+    throw new TypeError(`serve: port must be a number from 0 to 65535 (got ${shownValue(port)}); a Unix socket is { path }`);
   }
   const hostPort = typeof host === 'string' ? /^([^:\[\]]+):(\d+)$/.exec(host) : null;
   if (hostPort !== null) {
