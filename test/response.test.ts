@@ -38,8 +38,11 @@ describe('Response: construction and status', () => {
 
   it('names the cookie and the rule when setCookie refuses a name or an attribute', () => {
     expect(() => new Response('x').setCookie('user id', '1')).toThrow(
-      new TypeError('cookie "user id": the name must be a token (letters, digits and !#$%&\'*+-.^_`|~; no spaces, quotes, controls or separators such as ;,=()/@)'),
+      new TypeError('cookie "user id": the name may hold no spaces, controls, ";", "=" or non-ASCII characters (write letters, digits and !#$%&\'*+-.^_`|~, an RFC 6265 token)'),
     );
+    expect(() => new Response('x').setCookie('', '1')).toThrow(new TypeError('cookie "": the name is empty'));
+    // What the message does not name is taken (the `cookie` package's rule, RFC 6265bis §5.6), as before.
+    for (const name of ['a(b)', 'a/b', 'a@b', 'a,b', 'a:b', '"q"']) expect(new Response('x').setCookie(name, '1').headers.get('set-cookie')).toBe(`${name}=1; Path=/`);
     expect(() => new Response('x').setCookie('a', '1', { path: '/a;b' })).toThrow(new TypeError('cookie "a": option path is invalid: /a;b'));
   });
 

@@ -48,8 +48,9 @@ export interface CookieOptions {
  * 4096 bytes together (§5.7 step 3; Werkzeug's `dump_cookie` only
  * warns).
  *
- * @throws TypeError for a name that is not a token (the message names the cookie and the
- *   rule), or a path/domain/encoded value with characters a cookie cannot carry (`cookie`'s
+ * @throws TypeError for a name that is empty or holds a space, a control, `;`, `=` or a
+ *   character past ASCII (the message names the cookie and the rule; other non-token names,
+ *   `a/b`, are taken, as the `cookie` package takes them), or a path/domain/encoded value with characters a cookie cannot carry (`cookie`'s
  *   message, after the cookie's name), a value that is not valid Unicode (a
  *   lone surrogate), a non-finite `maxAge`, or a line a browser would refuse (above);
  *   RangeError for a cookie over 4096 bytes, the message giving its size.
@@ -89,16 +90,17 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
 
 /**
  * `cookie`'s error for a name or attribute it refuses (`argument name is invalid: user id`),
- * naming the cookie, and for the name the rule it breaks (RFC 6265 §4.1.1: a token, RFC 9110
- * §5.6.2).
+ * naming the cookie, and for the name the rule it breaks: `cookie` refuses an empty name and one
+ * holding a space, a control, `;`, `=` or a character past ASCII (RFC 6265bis §5.6), and takes
+ * the rest (`a/b`, `a:b`); a token (RFC 6265 §4.1.1, RFC 9110 §5.6.2) is what to write.
  */
 function refusedByCookie(name: string, error: unknown): unknown {
   if (!(error instanceof TypeError)) return error;
   if (error.message.startsWith('argument name is invalid')) {
-    return new TypeError(
-      `cookie ${JSON.stringify(name)}: the name must be a token (letters, digits and !#$%&'*+-.^_\`|~; no spaces, quotes, controls or separators such as ;,=()/@)`,
-      { cause: error },
-    );
+    const why = name === ''
+      ? 'the name is empty'
+      : `the name may hold no spaces, controls, ";", "=" or non-ASCII characters (write letters, digits and !#$%&'*+-.^_\`|~, an RFC 6265 token)`;
+    return new TypeError(`cookie ${JSON.stringify(name)}: ${why}`, { cause: error });
   }
   return new TypeError(`cookie ${JSON.stringify(name)}: ${error.message}`, { cause: error });
 }
