@@ -248,6 +248,23 @@ describe('tsgi serve errors', () => {
     expect(unnamed!.stderr).toMatch(/^tsgi: module '[^']+default\.mjs' has no export 'app' \(its exports: default\): serve it as '[^']+default\.mjs:default'\n$/);
   });
 
+  it('a missing export: an Express app or a class is not named as the app to serve, a CommonJS app is', async () => {
+    // An Express app (a function with handle and listen), a Request subclass: neither serves.
+    writeFileSync(join(fixtures, 'express.mjs'), 'const app = (req, res, next) => next();\napp.handle = () => {};\napp.listen = () => {};\nexport default app;\n');
+    writeFileSync(join(fixtures, 'klass.mjs'), 'export class AppRequest {}\nexport const routes = 1;\n');
+    // module.exports = app: Node names it default and 'module.exports', one app.
+    writeFileSync(join(fixtures, 'common.cjs'), "module.exports = (environ, start) => (start('200 OK', []), []);\n");
+    const [express, klass, common] = await Promise.all(
+      ['express.mjs', 'klass.mjs', 'common.cjs'].map((file) => finish(['serve', join(fixtures, file), '--port', '0'])),
+    );
+    expect(express!.code).toBe(2);
+    expect(express!.stderr).toMatch(/^tsgi: module '[^']+express\.mjs' has no export 'app' \(its exports: default\)\n$/);
+    expect(klass!.code).toBe(2);
+    expect(klass!.stderr).toMatch(/^tsgi: module '[^']+klass\.mjs' has no export 'app' \(its exports: AppRequest, routes\)\n$/);
+    expect(common!.code).toBe(2);
+    expect(common!.stderr).toMatch(/\(its exports: default, module\.exports\): serve it as '[^']+common\.cjs:default'\n$/);
+  });
+
   it('an export that is not an app: one line, exit 2', async () => {
     const names = ['app', 'other'];
     const results = await Promise.all(names.map((name) => finish(['serve', `${join(fixtures, 'not-app.mjs')}:${name}`, '--port', '0'])));

@@ -129,15 +129,26 @@ function sibling(modulePath: string, file: string, exportName: string): string {
 
 /**
  * The spec to serve when exactly one export of the module looks like an app (a function, or an
- * object with `respond()`): `export default app` or `export const handler = …` served without
- * its name. Empty when none or several do.
+ * object with `respond()`; not a class, nor an Express, Connect or Koa app, which would be
+ * refused): `export default app` or `export const handler = …` served without its name. One
+ * value exported under two names (`module.exports = app`, which Node names `default` and
+ * `module.exports`) is one app, named `default`. Empty when none or several do.
  */
 function otherApp(namespace: Record<string, unknown>, modulePath: string): string {
-  const apps = Object.keys(namespace).filter((name) => {
+  const apps = new Map<unknown, string>();
+  for (const name of Object.keys(namespace)) {
     const value = namespace[name];
-    return typeof value === 'function' || (typeof value === 'object' && value !== null && typeof (value as { respond?: unknown }).respond === 'function');
-  });
-  return apps.length === 1 ? `: serve it as '${modulePath}:${apps[0]}'` : '';
+    if (!looksLikeApp(value)) continue;
+    if (!apps.has(value) || name === 'default') apps.set(value, name);
+  }
+  return apps.size === 1 ? `: serve it as '${modulePath}:${[...apps.values()][0]}'` : '';
+}
+
+/** True for a function that is no class, or an object with `respond()`, that is no Express, Connect or Koa app. */
+function looksLikeApp(value: unknown): boolean {
+  if (nodeFramework(value) !== undefined) return false;
+  if (typeof value === 'function') return !Function.prototype.toString.call(value).startsWith('class');
+  return typeof value === 'object' && value !== null && typeof (value as { respond?: unknown }).respond === 'function';
 }
 
 
