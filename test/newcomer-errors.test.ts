@@ -151,6 +151,12 @@ describe('serve() given Express-style arguments', () => {
     );
   });
 
+  it('refuses process.env.PORT given in place of the options, naming that port, not 8000', async () => {
+    await expect(serve(hello, '3000' as unknown as ServeOptions)).rejects.toThrow(
+      new TypeError('serve: options must be an object, as serve(app, { port: 3000 }) (got string)'),
+    );
+  });
+
   it('refuses a port that is no number instead of listening on a Unix socket of that name', async () => {
     await expect(serve(hello, { port: 'http' as unknown as number })).rejects.toThrow(
       new TypeError('serve: port must be a number from 0 to 65535 (got "http" (a string)); a Unix socket is { path }'),

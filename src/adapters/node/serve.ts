@@ -221,7 +221,10 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
  */
 function checkAddress(options: ServeOptions): void {
   if (typeof options !== 'object' || options === null) {
-    const port = typeof options === 'number' ? options : 8000;
+    // `app.listen(3000)`, `app.listen(process.env.PORT)`: the port they meant, when it is one.
+    const raw: unknown = options;
+    const given = typeof raw === 'number' || (typeof raw === 'string' && raw.trim() !== '') ? Number(raw) : NaN;
+    const port = Number.isInteger(given) && given >= 0 && given <= 65535 ? given : 8000;
     throw new TypeError(`serve: options must be an object, as serve(app, { port: ${port} }) (got ${options === null ? 'null' : typeof options})`);
   }
   // Unknown: plain JavaScript and a config file give what the types do not allow.
