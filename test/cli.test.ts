@@ -265,6 +265,12 @@ describe('tsgi serve errors', () => {
     expect(common!.stderr).toMatch(/\(its exports: default, module\.exports\): serve it as '[^']+common\.cjs:default'\n$/);
   });
 
+  it('a --host holding a port: told the flags to write, exit 2 (not the serve() options of the API)', async () => {
+    const result = await finish(['serve', `${join(fixtures, 'pid.mjs')}:app`, '--host', 'localhost:3000']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe("tsgi: invalid --host 'localhost:3000': expected an address without its port: --host localhost --port 3000\n");
+  });
+
   it('an export that is not an app: one line, exit 2', async () => {
     const names = ['app', 'other'];
     const results = await Promise.all(names.map((name) => finish(['serve', `${join(fixtures, 'not-app.mjs')}:${name}`, '--port', '0'])));

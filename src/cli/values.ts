@@ -7,6 +7,7 @@
  */
 import bytes from 'bytes';
 import proxyAddr from 'proxy-addr';
+import { hostWithPort } from '../adapters/node/host-port.ts';
 
 /** A command line that cannot be run; the CLI prints its one-line message, exit 2. */
 export class UsageError extends Error {
@@ -141,7 +142,18 @@ export function parseHostList(value: string, flag: string): readonly string[] {
   return list;
 }
 
-/** A non-empty value (`--host`, `--uds`, file names). */
+/**
+ * An address to bind (`--host`): not empty, and without a port (`localhost:3000`, which Node
+ * would look up as a host name), the flags to write named instead.
+ * @throws UsageError for an empty value or one holding a port.
+ */
+export function parseHost(value: string, flag: string): string {
+  const withPort = hostWithPort(parseNonEmpty(value, flag));
+  if (withPort !== null) throw invalid(flag, value, `an address without its port: ${flag} ${withPort.name} --port ${withPort.port}`);
+  return value;
+}
+
+/** A non-empty value (`--uds`, file names; `--host` through {@link parseHost}). */
 export function parseNonEmpty(value: string, flag: string): string {
   if (value === '') throw new UsageError(`${flag} must not be empty`);
   return value;

@@ -18,6 +18,7 @@ import { createListener } from './listener.ts';
 import { type ServerHandle, handleOf } from './handle.ts';
 import { listenOn } from './listen.ts';
 import { shownValue } from '../../routing/shown.ts';
+import { hostWithPort } from './host-port.ts';
 
 export type { CloseOptions, ServerHandle } from './handle.ts';
 
@@ -235,9 +236,9 @@ function checkAddress(options: ServeOptions): void {
   if (port !== undefined && typeof port !== 'number' && !(typeof port === 'string' && port.trim() !== '' && Number(port) >= 0)) {
     throw new TypeError(`serve: port must be a number from 0 to 65535 (got ${shownValue(port)}); a Unix socket is { path }`);
   }
-  const hostPort = typeof host === 'string' ? /^([^:\[\]]+):(\d+)$/.exec(host) : null;
+  const hostPort = typeof host === 'string' ? hostWithPort(host) : null;
   if (hostPort !== null) {
-    throw new TypeError(`serve: host ${JSON.stringify(host)} holds a port: serve(app, { host: ${JSON.stringify(hostPort[1])}, port: ${hostPort[2]} })`);
+    throw new TypeError(`serve: host ${JSON.stringify(host)} holds a port: serve(app, { host: ${JSON.stringify(hostPort.name)}, port: ${hostPort.port} })`);
   }
 }
 
