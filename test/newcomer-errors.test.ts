@@ -126,6 +126,15 @@ describe('a Response built from data', () => {
       );
     }
   });
+
+  it('points only data at Response.json: a Blob (the fetch Response body) or a BigInt, whose JSON is {} or an error, is named alone', () => {
+    expect(() => new Response(new Blob(['x']) as unknown as string)).toThrow(
+      new TypeError('response body must be a string, bytes or an iterable of Uint8Array (got Blob)'),
+    );
+    expect(() => new Response(10n as unknown as string)).toThrow(
+      new TypeError('response body must be a string, bytes or an iterable of Uint8Array (got bigint)'),
+    );
+  });
 });
 
 describe('a promise where its value was meant (a forgotten await)', () => {

@@ -452,17 +452,27 @@ installParts(Response, [
 
 /**
  * The error for a `Response` body that is none of {@link ResponseBody}, naming what it got; data
- * (a plain object, a number, a boolean) is pointed at `Response.json`. Built on that error path
- * only.
+ * (a plain object, a number, a boolean) is pointed at `Response.json`, not a `Blob` or a
+ * BigInt. Built on that error path only.
  */
 function notABody(value: unknown): TypeError {
   const kind = typeof value;
   const hint = isThenable(value)
     ? ': await it first'
-    : kind === 'number' || kind === 'boolean' || kind === 'bigint' || kind === 'object'
+    : kind === 'number' || kind === 'boolean' || isPlainObject(value)
       ? ': for JSON, use Response.json(value)'
       : '';
   return new TypeError(`response body must be a string, bytes or an iterable of Uint8Array (got ${describe(value)})${hint}`);
+}
+
+/**
+ * True for data as JSON reads it: an object of `Object`'s prototype (a literal) or of none. A
+ * `Blob`, a `Map` or a class's instance is not (its JSON is `{}` or its own `toJSON`).
+ */
+function isPlainObject(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 /**
