@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type App, type MiddlewareHandler, type MiddlewareHooks, Request, defineMiddleware } from 'tsgi';
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, '..');
@@ -94,4 +95,41 @@ export const c = My.middleware((req, app) => (req.who === 'me' ? req.getResponse
 export const d = My.middleware({ after(req, res) { res.headers.set('X-Who', req.who); } });\n`);
     expect(good).toBe('');
   }, 60_000);
+});
+
+describe('the third overload keeps correct middleware typed as before', () => {
+  // Checked by the project's `tsc --noEmit -p .`: each line below compiles, or is an error where marked.
+  const inner: App = (_environ, start) => (start('200 OK', []), []);
+
+  it('infers options from a handler annotation or hooks, sync or async, and from a subclass', () => {
+    const annotated = defineMiddleware(async (req, app, { name }: { name: string }) => {
+      const res = await req.getResponse(app);
+      res.headers.set('X-Name', name);
+      return res;
+    });
+    const sync = defineMiddleware((req, app) => (req.method === 'GET' ? app : 'no'));
+    const before = defineMiddleware({ before: (req, { tag }: { tag: string }) => (req.path === tag ? undefined : 'other') });
+    const after = defineMiddleware({ after(_req, res, { n }: { n: number }) { res.headers.set('X-N', String(n)); } });
+    class Shop<T extends string = string> extends Request {
+      get shop(): T {
+        return 'acme' as T;
+      }
+    }
+    const handler = Shop.middleware((req, app) => (req.shop === 'acme' ? req.getResponse(app) : 'no'));
+    const hooks = Shop.middleware({ before(req) { if (req.shop !== 'acme') return 'no'; } });
+    const either = (flag: boolean): MiddlewareHandler<{}> | MiddlewareHooks<{}> => (flag ? (req, app) => req.getResponse(app) : { after() {} });
+    const union = defineMiddleware(either(true));
+    const apps = [annotated(inner, { name: 'a' }), sync(inner), before(inner, { tag: '/' }), after(inner, { n: 1 }), handler(inner), hooks(inner), union(inner)];
+    // @ts-expect-error the options inferred from the handler's annotation are required
+    annotated(inner);
+    // @ts-expect-error and from a before hook's
+    before(inner);
+    // @ts-expect-error and from an after hook's
+    after(inner);
+    // @ts-expect-error a hooks mistake is still refused (after answers a Response or nothing)
+    defineMiddleware({ after: async () => 'text' });
+    // @ts-expect-error a handler answering null is refused
+    defineMiddleware(async (req, app) => (req.method === 'POST' ? null : req.getResponse(app)));
+    expect(apps.every((app) => typeof app === 'function')).toBe(true);
+  });
 });
