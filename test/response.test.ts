@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { type Body, HeaderList, Request, Response, type StartResponse } from 'tsgi';
 import { reasonPhrase } from 'tsgi/http';
@@ -44,6 +45,15 @@ describe('Response: construction and status', () => {
     // What the message does not name is taken (the `cookie` package's rule, RFC 6265bis §5.6), as before.
     for (const name of ['a(b)', 'a/b', 'a@b', 'a,b', 'a:b', '"q"']) expect(new Response('x').setCookie(name, '1').headers.get('set-cookie')).toBe(`${name}=1; Path=/`);
     expect(() => new Response('x').setCookie('a', '1', { path: '/a;b' })).toThrow(new TypeError('cookie "a": option path is invalid: /a;b'));
+    // A value a custom encode leaves unfit is not written out (an email, a token would reach the log), nor its cause.
+    let refused: unknown;
+    try {
+      new Response('x').setCookie('prefs', '{"email": "ann@example.com"}', { encode: (v) => v });
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toEqual(new TypeError('cookie "prefs": the encoded value holds a space, a control, ";" or a non-ASCII character, which a cookie cannot carry: check the encode option'));
+    expect(inspect(refused)).not.toContain('ann@example.com');
   });
 
   it('refuses at once a JSON value with no JSON form, and a reason phrase past U+00FF', () => {

@@ -50,9 +50,10 @@ export interface CookieOptions {
  *
  * @throws TypeError for a name that is empty or holds a space, a control, `;`, `=` or a
  *   character past ASCII (the message names the cookie and the rule; other non-token names,
- *   `a/b`, are taken, as the `cookie` package takes them), or a path/domain/encoded value with characters a cookie cannot carry (`cookie`'s
- *   message, after the cookie's name), a value that is not valid Unicode (a
- *   lone surrogate), a non-finite `maxAge`, or a line a browser would refuse (above);
+ *   `a/b`, are taken, as the `cookie` package takes them), a path or domain with characters
+ *   a cookie cannot carry (`cookie`'s message, after the cookie's name), a value a custom
+ *   `encode` left with such characters (the message does not show the value), a value that is
+ *   not valid Unicode (a lone surrogate), a non-finite `maxAge`, or a line a browser would refuse (above);
  *   RangeError for a cookie over 4096 bytes, the message giving its size.
  */
 export function serializeSetCookie(name: string, value: string, options: CookieOptions = {}): string {
@@ -89,8 +90,8 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
 }
 
 /**
- * `cookie`'s error for a name or attribute it refuses (`argument name is invalid: user id`),
- * naming the cookie, and for the name the rule it breaks: `cookie` refuses an empty name and one
+ * `cookie`'s error for a name, value or attribute it refuses (`argument name is invalid: user
+ * id`), naming the cookie (never the value), and for the name the rule it breaks: `cookie` refuses an empty name and one
  * holding a space, a control, `;`, `=` or a character past ASCII (RFC 6265bis §5.6), and takes
  * the rest (`a/b`, `a:b`); a token (RFC 6265 §4.1.1, RFC 9110 §5.6.2) is what to write.
  */
@@ -101,6 +102,11 @@ function refusedByCookie(name: string, error: unknown): unknown {
       ? 'the name is empty'
       : `the name may hold no spaces, controls, ";", "=" or non-ASCII characters (write letters, digits and !#$%&'*+-.^_\`|~, an RFC 6265 token)`;
     return new TypeError(`cookie ${JSON.stringify(name)}: ${why}`, { cause: error });
+  }
+  if (error.message.startsWith('argument val is invalid')) {
+    // Only a custom `encode` gets here. `cookie`'s message (and so a cause) holds the value,
+    // which may be private (a token, an email): the error, logged, keeps it out.
+    return new TypeError(`cookie ${JSON.stringify(name)}: the encoded value holds a space, a control, ";" or a non-ASCII character, which a cookie cannot carry: check the encode option`);
   }
   return new TypeError(`cookie ${JSON.stringify(name)}: ${error.message}`, { cause: error });
 }
