@@ -4,8 +4,9 @@
  *
  * - the signature is checked over the exact bytes received (`await req.bytes()`, with a body
  *   limit: 413 past it), HMAC-SHA256 of `<t>.<body>` compared in constant time with each `v1`
- *   of `Stripe-Signature: t=…,v1=…`; then `await req.json()` parses the same bytes, kept by
- *   `bytes()`;
+ *   of `Stripe-Signature: t=…,v1=…`; then `await req.json({ maxBodySize })` parses the same
+ *   bytes, kept by `bytes()` (given the same limit: `json()` holds them to its own, 1 MiB by
+ *   default);
  * - a timestamp outside the tolerance (5 minutes) is refused, so a captured delivery cannot be
  *   replayed later; a delivery already seen (by event id) is answered 200 and not processed
  *   again, since senders retry until they get a 2xx;
@@ -93,7 +94,7 @@ export function createWebhooks(options: WebhookOptions) {
       return bytes.length === expected.length && timingSafeEqual(bytes, expected);
     });
     if (!valid) throw new HTTPBadRequest('No valid signature.');
-    const event = await req.json(); // the bytes checked above
+    const event = await req.json({ maxBodySize }); // the bytes checked above, under the same limit (json()'s default is 1 MiB)
     if (!isEvent(event)) throw new HTTPBadRequest('Send {"id": string, "type": string, …}.');
     if (received.has(event.id)) return Response.json({ received: true, duplicate: true });
     received.add(event.id);

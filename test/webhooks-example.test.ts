@@ -53,6 +53,13 @@ describe('examples/webhooks.ts', () => {
     expect(await reason(signed('[]'), 400, '[]')).toBe('Send {"id": string, "type": string, …}.');
   });
 
+  it('takes an event up to its own maxBodySize, past the 1 MiB default of req.json()', async () => {
+    const client = new TestClient(createWebhooks({ secret, handle: () => {}, maxBodySize: 2 * 1024 * 1024, now: () => NOW }));
+    const body = JSON.stringify({ id: 'evt_large', type: 'x', pad: 'x'.repeat(1536 * 1024) });
+    const res = await client.post('/', { body, headers: signed(body), status: 202 });
+    expect(await res.json()).toEqual({ received: true });
+  });
+
   it('refuses every event without a signing secret (no default one to forge with)', async () => {
     for (const missing of [undefined, '']) {
       const client = new TestClient(createWebhooks({ secret: missing, handle: () => {} }));

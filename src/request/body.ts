@@ -7,13 +7,13 @@
 import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
-import { isBodyReadable, readInput, tooLarge } from './input.ts';
+import { type HTTPContentTooLargeError, isBodyReadable, readInput, tooLarge } from './input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
 import { BufferedInput, spoilInput } from '../gateway/input.ts';
 import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
-import { quoteName } from '../forms/limits.ts';
+import { limitExceeded, quoteName } from '../forms/limits.ts';
 import { refuseContentCoding } from '../forms/content-coding.ts';
 import { type FilePart, type FormPart, type PartsOptions, partsFromEnviron } from '../forms/parts.ts';
 import { cleanupEnviron } from './cleanup.ts';
@@ -21,13 +21,27 @@ import { cleanupEnviron } from './cleanup.ts';
 /** Options of the body readers `stream()`, `bytes()`, `text()` and `json()`. */
 export interface ReadOptions {
   /**
-   * Maximum body size in **bytes**; default unlimited (`Infinity`). A larger declared
-   * `Content-Length` is refused before reading, a longer body as soon as it passes the limit:
-   * 413 Content Too Large. The form readers take the same option, with a default of 100 MiB
+   * Maximum body size in **bytes**. A larger declared `Content-Length` is refused before
+   * reading, a longer body as soon as it passes the limit: 413 Content Too Large. Default:
+   * 1 MiB for `text()` and `json()` ({@link DEFAULT_TEXT_LIMITS}), unlimited (`Infinity`) for
+   * `stream()` and `bytes()`, the raw reads. `Infinity` lifts it; `undefined` keeps the
+   * default. The form readers take the same option, with a default of 100 MiB
    * (`DEFAULT_FORM_LIMITS.maxBodySize`).
    */
   maxBodySize?: number | undefined;
 }
+
+/**
+ * The default {@link ReadOptions} of `req.text()` and `req.json()`: `maxBodySize` 1 MiB
+ * (1 048 576 bytes), Fastify's `bodyLimit` (Express's `json()` has 100 kB, Django's
+ * `DATA_UPLOAD_MAX_MEMORY_SIZE` 2.5 MB; WebOb and Werkzeug have none), so a JSON endpoint
+ * cannot be made to hold an unbounded body in memory. A call raises it
+ * (`req.json({ maxBodySize: 10 * 1024 ** 2 })`) or lifts it (`{ maxBodySize: Infinity }`);
+ * a server-wide `serve(app, { maxBodySize })` does not raise it, it only caps every read.
+ * `stream()` and `bytes()` have no default limit. Frozen. The form readers' defaults are
+ * `DEFAULT_FORM_LIMITS` (`tsgi/forms`).
+ */
+export const DEFAULT_TEXT_LIMITS: Readonly<{ maxBodySize: number }> = Object.freeze({ maxBodySize: 1024 * 1024 });
 
 /**
  * Options of the form readers (`form()`, `files()`, `params()`, `parseForm()`): the limits of
@@ -105,16 +119,10 @@ export abstract class RequestBody {
    *   `limit`.
    */
   bytes(options?: ReadOptions): Promise<Uint8Array> {
-    // Not an `async` function, so `json()` and `text()` wait on one promise less.
+    // Not an `async` function: a rejection, not a throw, for a refused option.
     try {
-      const input = this.environ['tsgi.input'] ?? EMPTY_INPUT;
       refuseFormerLimit(options);
-      if (input instanceof BufferedInput) return readInput(input, options?.maxBodySize);
-      const environ = this.environ;
-      return readInput(input, options?.maxBodySize, this.contentLength, {
-        keep: (bytes) => void (environ['tsgi.input'] = new BufferedInput(bytes)),
-        spoil: (error) => spoilInput(environ, input, error),
-      });
+      return readWhole(this, options?.maxBodySize ?? Infinity, tooLarge);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -126,13 +134,22 @@ export abstract class RequestBody {
    * encoding instead and is removed (the WHATWG Encoding Standard's "decode"), so a
    * `charset=utf-16` body in either byte order reads right.
    *
-   * @throws HTTPUnsupportedMediaType (415) for a charset no decoder knows (in a body without a
+   * Reads at most `options.maxBodySize` bytes, default 1 MiB ({@link DEFAULT_TEXT_LIMITS}):
+   * `req.text({ maxBodySize: 10 * 1024 ** 2 })` raises it, `Infinity` lifts it. A body already
+   * in memory (kept by an earlier `bytes()`) is held to the same limit, by its length.
+   *
+   * @throws HTTPContentTooLarge (413) past `maxBodySize`: at once, before a byte is read, for a
+   *   declared `Content-Length` past it (so `Expect: 100-continue` gets the 413, not
+   *   `100 Continue`), else while streaming; past the default, the detail says how to raise it
+   *   (`maxBodySize exceeded: the request body is larger than 1048576 bytes (the default of
+   *   req.text()): pass req.text({ maxBodySize }) to raise it`).
+   *   HTTPUnsupportedMediaType (415) for a charset no decoder knows (in a body without a
    *   BOM), or a body sent with a `Content-Encoding` (`gzip`…: not decoded; the answer carries
    *   `Accept-Encoding: identity`), decided before reading; and as `bytes()`.
    */
   async text(options?: ReadOptions): Promise<string> {
     refuseContentCoding(this.environ.HTTP_CONTENT_ENCODING);
-    const bytes = await this.bytes(options);
+    const bytes = await readText(this, options, 'text');
     try {
       return decodeBody(bytes, this.charset);
     } catch {
@@ -146,13 +163,24 @@ export abstract class RequestBody {
    * checked: the value is whatever the client sent (`null`, an array…), so validate it
    * before use rather than let a `TypeError` answer 500.
    *
-   * @throws HTTPBadRequest (400) for an empty body, invalid UTF-8 or invalid JSON;
+   * Reads at most `options.maxBodySize` bytes, default 1 MiB ({@link DEFAULT_TEXT_LIMITS},
+   * Fastify's `bodyLimit`): `req.json({ maxBodySize: 10 * 1024 ** 2 })` raises it, `Infinity`
+   * lifts it. A body already in memory (kept by an earlier `bytes()`) is held to the same
+   * limit, by its length, as Fastify applies its limit at the parse: a middleware that read
+   * the body does not change what `json()` accepts.
+   *
+   * @throws HTTPContentTooLarge (413) past `maxBodySize`: at once, before a byte is read, for a
+   *   declared `Content-Length` past it (so `Expect: 100-continue` gets the 413, not
+   *   `100 Continue`), else while streaming; past the default, the detail says how to raise it
+   *   (`maxBodySize exceeded: the request body is larger than 1048576 bytes (the default of
+   *   req.json()): pass req.json({ maxBodySize }) to raise it`).
+   *   HTTPBadRequest (400) for an empty body, invalid UTF-8 or invalid JSON;
    *   HTTPUnsupportedMediaType (415) for a body sent with a `Content-Encoding`, as `text()`;
    *   and as `bytes()`.
    */
   async json<T = unknown>(options?: ReadOptions): Promise<T> {
     refuseContentCoding(this.environ.HTTP_CONTENT_ENCODING);
-    const bytes = await this.bytes(options);
+    const bytes = await readText(this, options, 'json');
     if (bytes.byteLength === 0) throw new HTTPBadRequest('The body is empty: a JSON value was expected.');
     let text: string;
     try {
@@ -290,6 +318,44 @@ export abstract class RequestBody {
   cleanup(): Promise<void> {
     return cleanupEnviron(this.environ);
   }
+}
+
+/**
+ * Reads `req`'s body whole (see `RequestBody.bytes`), keeping a replayable copy in its environ,
+ * or leaving a failed input there when the read fails after it began.
+ *
+ * @param refuse - makes the 413 past `maxBodySize`.
+ */
+function readWhole(req: RequestBody, maxBodySize: number, refuse: (maxBodySize: number) => HTTPContentTooLargeError): Promise<Uint8Array> {
+  const environ = req.environ;
+  const input = environ['tsgi.input'] ?? EMPTY_INPUT;
+  if (input instanceof BufferedInput) return readInput(input, maxBodySize, null, undefined, refuse);
+  return readInput(
+    input,
+    maxBodySize,
+    req.contentLength,
+    {
+      keep: (bytes) => void (environ['tsgi.input'] = new BufferedInput(bytes)),
+      spoil: (error) => spoilInput(environ, input, error),
+    },
+    refuse,
+  );
+}
+
+/**
+ * The body bytes for `text()` or `json()`: within `options.maxBodySize`, or
+ * {@link DEFAULT_TEXT_LIMITS} when none is given, whose 413 names the reader and how to raise it.
+ */
+function readText(req: RequestBody, options: ReadOptions | undefined, reader: 'text' | 'json'): Promise<Uint8Array> {
+  refuseFormerLimit(options);
+  const given = options?.maxBodySize;
+  if (given !== undefined) return readWhole(req, given, tooLarge);
+  return readWhole(req, DEFAULT_TEXT_LIMITS.maxBodySize, (maxBodySize) =>
+    limitExceeded(
+      'maxBodySize',
+      `the request body is larger than ${maxBodySize} bytes (the default of req.${reader}()): pass req.${reader}({ maxBodySize }) to raise it`,
+    ),
+  );
 }
 
 /**

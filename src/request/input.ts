@@ -39,6 +39,7 @@ export function isBodyReadable(environ: Environ): boolean {
  * @param owner - when given, told of the outcome before the promise settles: the bytes once
  *   read, or the error of a read that failed after it began (not of one refused by
  *   `declaredLength` before reading).
+ * @param refuse - makes the 413 of a body past `maxBodySize`; default {@link tooLarge}.
  * @throws (rejects with) HTTPContentTooLarge (413) past the limit; HTTPBadRequest (400) when the client goes
  *   away or the stream breaks off mid-body (see {@link isInputError}), the stream error as its
  *   `cause`; an HTTPException the input itself throws, unchanged; the error of a
@@ -50,28 +51,34 @@ export function readInput(
   maxBodySize = Infinity,
   declaredLength: number | null = null,
   owner?: InputOwner,
+  refuse: (maxBodySize: number) => HTTPContentTooLargeError = tooLarge,
 ): Promise<Uint8Array> {
   // Not an `async` function: a Node stream's read is handed over as the promise it is, without
   // a frame and a promise more (they cost more than the rest of a small body's read).
   if (input instanceof BufferedInput) {
-    if (input.bytes.byteLength > maxBodySize) return Promise.reject(tooLarge(maxBodySize));
+    if (input.bytes.byteLength > maxBodySize) return Promise.reject(refuse(maxBodySize));
     return Promise.resolve(input.bytes);
   }
   if (input instanceof FailedInput) return Promise.reject(input.error);
-  if (declaredLength !== null && declaredLength > maxBodySize) return Promise.reject(tooLarge(maxBodySize));
+  if (declaredLength !== null && declaredLength > maxBodySize) return Promise.reject(refuse(maxBodySize));
   const stream = nodeReadableOf(input);
-  if (stream !== undefined) return readEventStream(stream, maxBodySize, owner);
-  return readIterable(input, maxBodySize, owner);
+  if (stream !== undefined) return readEventStream(stream, maxBodySize, owner, refuse);
+  return readIterable(input, maxBodySize, owner, refuse);
 }
 
 /** {@link readInput} for any other async iterable, chunk by chunk. */
-async function readIterable(input: AsyncIterable<Uint8Array>, maxBodySize: number, owner: InputOwner | undefined): Promise<Uint8Array> {
+async function readIterable(
+  input: AsyncIterable<Uint8Array>,
+  maxBodySize: number,
+  owner: InputOwner | undefined,
+  refuse: (maxBodySize: number) => HTTPContentTooLargeError,
+): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   try {
     for await (const chunk of input) {
       total += chunk.byteLength;
-      if (total > maxBodySize) throw tooLarge(maxBodySize);
+      if (total > maxBodySize) throw refuse(maxBodySize);
       chunks.push(chunk);
     }
   } catch (error) {
@@ -91,7 +98,12 @@ async function readIterable(input: AsyncIterable<Uint8Array>, maxBodySize: numbe
  * less). Past `maxBodySize` the stream is paused, not destroyed: the server then closes the
  * connection after the 413 (src/adapters/node/linger.ts).
  */
-function readEventStream(stream: NodeReadable, maxBodySize: number, owner: InputOwner | undefined): Promise<Uint8Array> {
+function readEventStream(
+  stream: NodeReadable,
+  maxBodySize: number,
+  owner: InputOwner | undefined,
+  refuse: (maxBodySize: number) => HTTPContentTooLargeError,
+): Promise<Uint8Array> {
   if (stream.errored) return spoiled(owner, inputFailure(stream.errored));
   if (stream.readableEnded) return Promise.resolve(new Uint8Array(0));
   if (stream.destroyed) return spoiled(owner, inputFailure(prematureClose()));
@@ -113,7 +125,7 @@ function readEventStream(stream: NodeReadable, maxBodySize: number, owner: Input
           return;
         }
         stream.pause();
-        fail(tooLarge(maxBodySize));
+        fail(refuse(maxBodySize));
         return;
       }
       if (value !== undefined) fail(inputFailure(value));
@@ -196,7 +208,10 @@ export function stoppedWithClient(signal: AbortSignal | undefined, error: unknow
   return isInputError(error) && (signal.reason as { name?: unknown } | undefined)?.name !== 'TimeoutError';
 }
 
-/** The 413 of a body past `maxBodySize` bytes, as the body readers answer it. */
-export function tooLarge(maxBodySize: number): InstanceType<typeof HTTPContentTooLarge> {
+/** The 413 a body reader throws: an `HTTPContentTooLarge`. */
+export type HTTPContentTooLargeError = InstanceType<typeof HTTPContentTooLarge>;
+
+/** The 413 of a body past `maxBodySize` bytes, as the body readers answer it for a limit the caller gave. */
+export function tooLarge(maxBodySize: number): HTTPContentTooLargeError {
   return new HTTPContentTooLarge(`The request body exceeds the limit of ${maxBodySize} bytes.`);
 }
