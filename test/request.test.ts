@@ -650,6 +650,18 @@ describe('Request: body', () => {
     expect((await req.form()).get('a')).toBe('long value');
   });
 
+  it('refuses a maxBodySize that is no size, which would lift the limit in silence (json() and text() default to 1 MiB)', async () => {
+    const big = 'x'.repeat(2 * 1024 * 1024);
+    for (const maxBodySize of ['10mb', Number.NaN, -1, null] as unknown as number[]) {
+      const req = Request.blank('/', { method: 'POST', body: big });
+      await expect(req.json({ maxBodySize })).rejects.toThrow(/maxBodySize must be a non-negative number of bytes/);
+      await expect(req.text({ maxBodySize })).rejects.toThrow(TypeError);
+      await expect(req.bytes({ maxBodySize })).rejects.toThrow(TypeError);
+      expect(() => req.stream({ maxBodySize })).toThrow(TypeError);
+      expect(await req.bytes()).toHaveLength(big.length); // the input is left whole
+    }
+  });
+
   it('a body that breaks off answers 400', async () => {
     const { input } = liveInput(['ab', 'cd', 'ef'], { failAfter: 1 });
     const req = new Request(makeEnviron({ 'tsgi.input': input }));

@@ -81,11 +81,12 @@ export abstract class RequestBody {
    *
    * @throws HTTPContentTooLarge (413) at once for a declared `Content-Length` past
    *   `maxBodySize`, before a byte is read (so `Expect: 100-continue` gets the 413, not
-   *   `100 Continue`); TypeError for the former option name `limit`.
+   *   `100 Continue`); TypeError for the former option name `limit` or a `maxBodySize` that is
+   *   no non-negative number (`'10mb'`, `NaN`).
    */
   stream(options?: ReadOptions): AsyncIterable<Uint8Array> {
     const input = this.environ['tsgi.input'] ?? EMPTY_INPUT;
-    refuseFormerLimit(options);
+    checkReadOptions(options);
     const maxBodySize = options?.maxBodySize ?? Infinity;
     if (maxBodySize === Infinity) return input;
     if (this.contentLength !== null && this.contentLength > maxBodySize) throw tooLarge(maxBodySize);
@@ -116,12 +117,12 @@ export abstract class RequestBody {
    *
    * @throws HTTPContentTooLarge (413) past `options.maxBodySize`, decided while streaming;
    *   HTTPBadRequest (400) when the body breaks off; TypeError for the former option name
-   *   `limit`.
+   *   `limit` or a `maxBodySize` that is no non-negative number (`'10mb'`, `NaN`).
    */
   bytes(options?: ReadOptions): Promise<Uint8Array> {
     // Not an `async` function: a rejection, not a throw, for a refused option.
     try {
-      refuseFormerLimit(options);
+      checkReadOptions(options);
       return readWhole(this, options?.maxBodySize ?? Infinity, tooLarge);
     } catch (error) {
       return Promise.reject(error);
@@ -347,7 +348,7 @@ function readWhole(req: RequestBody, maxBodySize: number, refuse: (maxBodySize: 
  * {@link DEFAULT_TEXT_LIMITS} when none is given, whose 413 names the reader and how to raise it.
  */
 function readText(req: RequestBody, options: ReadOptions | undefined, reader: 'text' | 'json'): Promise<Uint8Array> {
-  refuseFormerLimit(options);
+  checkReadOptions(options);
   const given = options?.maxBodySize;
   if (given !== undefined) return readWhole(req, given, tooLarge);
   return readWhole(req, DEFAULT_TEXT_LIMITS.maxBodySize, (maxBodySize) =>
@@ -356,6 +357,22 @@ function readText(req: RequestBody, options: ReadOptions | undefined, reader: 't
       `the request body is larger than ${maxBodySize} bytes (the default of req.${reader}()): pass req.${reader}({ maxBodySize }) to raise it`,
     ),
   );
+}
+
+/**
+ * Checks the {@link ReadOptions} of `stream()`, `bytes()`, `text()` and `json()`: the former
+ * name `limit`, and a `maxBodySize` that is no size (`'10mb'`, `NaN`, `null`, a negative
+ * number), which every comparison with a length would take for no limit at all (or refuse
+ * every body) rather than fail, as the form limits are checked (`resolveLimits`).
+ *
+ * @throws TypeError naming what to write.
+ */
+function checkReadOptions(options: ReadOptions | undefined): void {
+  refuseFormerLimit(options);
+  const size = options?.maxBodySize;
+  if (size !== undefined && (typeof size !== 'number' || Number.isNaN(size) || size < 0)) {
+    throw new TypeError(`maxBodySize must be a non-negative number of bytes (Infinity for no limit), got ${String(size)}`);
+  }
 }
 
 /**
