@@ -6,6 +6,7 @@
  */
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -248,6 +249,25 @@ export const app = (_environ: object, start: (status: string, headers: [string, 
     for (const version of ['deep 2', 'deep 3']) {
       saveAtomically(join(lib, 'deeper', 'message.ts'), messageModule(version));
       await until(url, version, output);
+    }
+  });
+  it('exits 1 at once when the address is in use at the start, as without --reload', { timeout: 30_000 }, async () => {
+    const folder = join(dir, 'in-use');
+    mkdirSync(folder);
+    writeApp(folder, 'never served');
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as net.AddressInfo).port;
+      const run = cli(['serve', join(folder, 'app.ts'), '--port', String(port), '--reload']);
+      const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+      const exited = await Promise.race([run.exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 15_000))]);
+      expect(exited, output()).toEqual({ code: 1, signal: null });
+      expect(run.out.stderr).toBe(
+        `tsgi: cannot listen on 127.0.0.1:${port}: address already in use (another process listens there: stop it, or choose another --port)\n`,
+      );
+    } finally {
+      taken.close();
     }
   });
 });

@@ -1,8 +1,10 @@
 /**
  * What a managing process (the primary of `--workers`, the supervisor of `--reload`) checks
  * and prepares before it starts any serving process: the module exists, the TLS files work, a
- * stale Unix socket is gone, and the port (`--port 0` made one free port) is fixed for every
- * process it starts, whatever `$PORT` in `--env-file` says by then.
+ * stale Unix socket is gone, the address can be listened on (so an address in use stops the
+ * command at once, where the supervisor of `--reload` would otherwise wait for a change), and
+ * the port (`--port 0` made one free port) is fixed for every process it starts, whatever
+ * `$PORT` in `--env-file` says by then.
  *
  * @module
  */
@@ -15,14 +17,19 @@ import { PORT_ENV } from './messages.ts';
 import { loadTls } from './tls.ts';
 import { freeSocketPath } from './uds.ts';
 
-/** A port free on `host` now: bound with port 0, then released. */
-function freePort(host: string): Promise<number> {
+/**
+ * Binds `port` on `host` (`0`: a free one) and releases it, answering the port bound: the
+ * address can be listened on now. Rejects with the `listen` error otherwise (`EADDRINUSE`,
+ * `EACCES`, `EADDRNOTAVAIL`, a `--host` that does not resolve), which the CLI reports as a
+ * failure to listen, as the serving process itself would have.
+ */
+function probePort(host: string, port: number): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const probe = createServer();
     probe.once('error', reject);
-    probe.listen(0, host, () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolvePort(port));
+    probe.listen(port, host, () => {
+      const bound = (probe.address() as AddressInfo).port;
+      probe.close(() => resolvePort(bound));
     });
   });
 }
@@ -32,8 +39,9 @@ function freePort(host: string): Promise<number> {
  * (`TSGI_BOUND_PORT`: the port every serving process binds, unless on `--uds` or `--fd`).
  *
  * @throws LoadError when the module file does not exist; UsageError for unusable TLS files
- *   or a `--uds` path that is not a socket; rejects when `--port 0` cannot be bound on the
- *   host, or a process listens on the `--uds` socket.
+ *   or a `--uds` path that is not a socket; rejects with the `listen` error when the port
+ *   cannot be bound on the host (`EADDRINUSE`: another process listens there), or a process
+ *   listens on the `--uds` socket.
  */
 export async function prepareManaged(command: ServeCommand): Promise<Record<string, string>> {
   const file = resolve(command.module);
@@ -49,6 +57,6 @@ export async function prepareManaged(command: ServeCommand): Promise<Record<stri
   if (command.uds !== undefined) await freeSocketPath(command.uds);
   // The port is the manager's, for good: a worker started later (SIGHUP, a replacement) reads
   // --env-file again, and a $PORT edited there since would move it off the announced port.
-  else if (command.fd === undefined) env[PORT_ENV] = String(command.port === 0 ? await freePort(command.host) : command.port);
+  else if (command.fd === undefined) env[PORT_ENV] = String(await probePort(command.host, command.port));
   return env;
 }
