@@ -155,7 +155,7 @@ describe('tsgi serve --reload', () => {
     expect(run.out.stderr).not.toMatch(/EADDRINUSE|address already in use/);
   });
 
-  it('watches --reload-dir instead of the module folder; its child ends with it', { timeout: 60_000 }, async () => {
+  it('watches --reload-dir instead of the module folder, and says so; its child ends with it', { timeout: 60_000 }, async () => {
     const folder = join(dir, 'watched');
     const other = join(dir, 'elsewhere');
     mkdirSync(folder);
@@ -163,6 +163,9 @@ describe('tsgi serve --reload', () => {
     writeApp(folder, 'one');
     const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--reload-dir', other]);
     const url = await servingUrl(run);
+    // The start says what is watched: the --reload-dir, not the module's folder.
+    expect(run.out.stdout).toMatch(/^Watching for changes to \.ts, \.mts, \.cts, \.js, \.mjs, \.cjs and \.json files in (.+) \(node_modules, \.git and dot-files aside\)$/m);
+    expect(/^Watching for changes .* files in (.+) \(/m.exec(run.out.stdout)?.[1]).toBe(other);
     writeFileSync(join(folder, 'message.ts'), 'export const message: string = "ignored";\n');
     writeFileSync(join(other, 'trigger.json'), '{}');
     await waitFor(() => /^Change in .*trigger\.json: restarting$/m.test(run.out.stdout), () => run.out.stdout, 20_000);

@@ -39,6 +39,17 @@ export function isReloadable(file: string): boolean {
   return !isIgnored(file) && RELOAD_EXTENSIONS.has(extname(file));
 }
 
+/**
+ * What the supervisor prints before the first start, as uvicorn's "Will watch for changes in
+ * these directories": `Watching for changes to .ts, .mts, .cts, .js, .mjs, .cjs and .json
+ * files in /srv/site (node_modules, .git and dot-files aside)`, the folders absolute.
+ */
+export function watchingLine(dirs: readonly string[]): string {
+  const extensions = [...RELOAD_EXTENSIONS];
+  const kinds = `${extensions.slice(0, -1).join(', ')} and ${extensions.at(-1)!}`;
+  return `Watching for changes to ${kinds} files in ${dirs.join(', ')} (node_modules, .git and dot-files aside)`;
+}
+
 /** The watched folders, resolved; each must be a folder. */
 function watchedDirs(command: ServeCommand): string[] {
   return command.reloadDirs.map((dir) => {
@@ -119,7 +130,7 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
         { skipDir: isIgnored, onError },
       ),
     );
-    log.debug(`watching ${dirs.join(', ')}`);
+    log.info(watchingLine(dirs));
     // SIGHUP too: a closed terminal ends the development server, child included.
     void waitForSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], () => child?.kill('SIGKILL')).then((signal) => {
       stopping = true;
