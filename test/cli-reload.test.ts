@@ -273,4 +273,32 @@ export const app = (_environ: object, start: (status: string, headers: [string, 
       taken.close();
     }
   });
+
+  it('cuts a request still running 5 s after a change, and says so', { timeout: 60_000 }, async () => {
+    const folder = join(dir, 'stuck');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'message.ts'), messageModule('one'));
+    writeFileSync(
+      join(folder, 'app.ts'),
+      `import { message } from './message.ts';
+export const app = async (environ: { PATH_INFO: string }, start: (status: string, headers: [string, string][]) => void) => {
+  if (environ.PATH_INFO === '/stuck') await new Promise((resolve) => setTimeout(resolve, 60_000));
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode(message)];
+};
+`,
+    );
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
+    const url = await servingUrl(run);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    const stuck = get(`${url}/stuck`, {}, 20_000).then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writeFileSync(join(folder, 'message.ts'), messageModule('two'));
+    await until(url, 'two', output);
+    expect(await stuck).toMatch(/socket hang up|ECONNRESET/);
+    expect(run.out.stderr, output()).toMatch(/^tsgi: the app was still running 5 s after the change \(a request in flight\?\): killing it$/m);
+  });
 });

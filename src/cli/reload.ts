@@ -67,7 +67,8 @@ function watchedDirs(command: ServeCommand): string[] {
 
 /**
  * Runs the supervisor until SIGINT, SIGTERM or SIGHUP (answering 0): starts the child, restarts
- * it on changes, and stops it (SIGTERM, SIGKILL after {@link CHILD_STOP_TIMEOUT}) at the end.
+ * it on changes, and stops it (SIGTERM, SIGKILL after {@link CHILD_STOP_TIMEOUT}, with a
+ * warning, since that cuts its requests in flight) at each change and at the end.
  *
  * @throws LoadError when the module file does not exist; UsageError for a `--reload-dir` that
  *   is not a folder or unusable TLS files.
@@ -103,9 +104,13 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
         }
       });
     };
-    const stop = (current: ChildProcess) => {
+    /** SIGTERM, then SIGKILL after CHILD_STOP_TIMEOUT, saying so: its requests in flight are cut. */
+    const stop = (current: ChildProcess, after: string) => {
       current.kill('SIGTERM');
-      const timer = setTimeout(() => current.kill('SIGKILL'), CHILD_STOP_TIMEOUT);
+      const timer = setTimeout(() => {
+        log.warning(`the app was still running ${CHILD_STOP_TIMEOUT / 1000} s after ${after} (a request in flight?): killing it`);
+        current.kill('SIGKILL');
+      }, CHILD_STOP_TIMEOUT);
       timer.unref();
       current.once('exit', () => clearTimeout(timer));
     };
@@ -114,7 +119,7 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
       if (child === undefined) start();
       else if (!restart) {
         restart = true;
-        stop(child);
+        stop(child, 'the change');
       }
     };
     const onError = (error: Error, dir: string) => log.warning(`cannot watch ${relative(process.cwd(), dir)}: ${error.message}`);
@@ -138,7 +143,7 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
       for (const watcher of watchers) watcher.close();
       log.info(`Stopping on ${signal}`);
       if (child === undefined) done(0);
-      else stop(child);
+      else stop(child, signal);
     });
     start();
   });
