@@ -460,6 +460,36 @@ describe('errors: debug page', () => {
     expect(json.error.stack).toContain('handler');
   });
 
+  it('warns once, as a process warning, when debug: true is set under NODE_ENV=production', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning);
+    const saved = process.env.NODE_ENV;
+    process.on('warning', onWarning);
+    try {
+      process.env.NODE_ENV = 'development';
+      errors(boomApp(), { debug: true });
+      process.env.NODE_ENV = 'production';
+      errors(boomApp(), { debug: false });
+      errors(boomApp());
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+      errors(boomApp(), { debug: true });
+      errors(boomApp(), { debug: true });
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((w) => [w.name, (w as { code?: string }).code, w.message])).toEqual([
+        [
+          'TsgiWarning',
+          'TSGI_DEBUG_IN_PRODUCTION',
+          "errors(app, { debug: true }) under NODE_ENV=production: its traceback page shows source code, request headers and the environ to every client whose request fails; set debug from NODE_ENV === 'development'",
+        ],
+      ]);
+    } finally {
+      process.off('warning', onWarning);
+      if (saved === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = saved;
+    }
+  });
+
   it('serves the debug page over a socket, and never without debug: true', async () => {
     await withServer(guarded(boomApp(), { debug: true }), async (url) => {
       const res = await fetch(url, { headers: { accept: 'text/html' } });

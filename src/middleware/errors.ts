@@ -20,7 +20,7 @@ import { Request } from '../request/request.ts';
 import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
-import { debugResponse } from './traceback.ts';
+import { debugResponse, warnIfProduction } from './traceback.ts';
 import { requestIdLabel } from '../gateway/request-id-key.ts';
 
 /** Options of {@link errors}. */
@@ -37,7 +37,8 @@ export interface ErrorsOptions {
   onError?: ((error: unknown, req: Request) => unknown) | undefined;
   /**
    * Answer with a traceback page (source lines, request headers, environ) instead of the
-   * plain 500. Default `false`; never turn it on in production.
+   * plain 500. Default `false`; never turn it on in production: under `NODE_ENV=production`
+   * it emits a process warning (`TSGI_DEBUG_IN_PRODUCTION`, once per process).
    */
   debug?: boolean | undefined;
 }
@@ -86,6 +87,7 @@ export interface ErrorsOptions {
  */
 export function errors(app: AppLike, options: ErrorsOptions = {}): App {
   const inner = toApp(app);
+  if (options.debug) warnIfProduction();
   return async (environ, startResponse) => {
     const report = (error: unknown, status: string): void => {
       const line = `${requestLine(environ)} ${status}${requestIdLabel(environ)}`;

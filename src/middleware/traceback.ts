@@ -14,6 +14,26 @@ import { EnvironHeaders } from '../datastructures/environ-headers.ts';
 import { escapeHtml, negotiateBodyType } from '../response/error-body.ts';
 import { Response } from '../response/response.ts';
 
+let warnedOfProduction = false;
+
+/**
+ * Emits, once per process, a process warning (type `TsgiWarning`, code
+ * `TSGI_DEBUG_IN_PRODUCTION`: printed on standard error, seen by `process.on('warning')`) when
+ * the debug page is turned on while `NODE_ENV` is `production`, where it would show source
+ * code, request headers and the environ to any client whose request fails. Called by
+ * `errors(app, { debug: true })` as it is built, so the warning comes at the start, not at the
+ * first failure. Nothing where there is no `process` (a Worker without `nodejs_compat`).
+ */
+export function warnIfProduction(): void {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined>; emitWarning?: (message: string, options: { type: string; code: string }) => void } }).process;
+  if (warnedOfProduction || proc?.env?.NODE_ENV !== 'production' || typeof proc.emitWarning !== 'function') return;
+  warnedOfProduction = true;
+  proc.emitWarning(
+    "errors(app, { debug: true }) under NODE_ENV=production: its traceback page shows source code, request headers and the environ to every client whose request fails; set debug from NODE_ENV === 'development'",
+    { type: 'TsgiWarning', code: 'TSGI_DEBUG_IN_PRODUCTION' },
+  );
+}
+
 /** One frame of a V8 stack trace. */
 export interface StackFrame {
   /** The function as V8 names it (`async handler`, `new Foo`), or `null` at top level. */
