@@ -444,6 +444,10 @@ describe('errors: debug page', () => {
     expect(html).toContain('class="current"');
     expect(html).toContain('Caused by');
     expect(html).toContain('inner cause');
+    // The arrow function that threw has no name: V8 writes its frame as it writes a module's top
+    // level, `at file:///…:line:col`, so the page names neither guess.
+    expect(html).toMatch(/<span class="fn">\(anonymous\)<\/span> <span class="loc">[^<]*middleware-errors\.test\.ts:\d+:\d+<\/span>/);
+    expect(html).not.toContain('(top level)');
   });
 
   it('answers the stack as plain text for curl (*/*) and as JSON when asked', async () => {

@@ -36,7 +36,7 @@ export function warnIfProduction(): void {
 
 /** One frame of a V8 stack trace. */
 export interface StackFrame {
-  /** The function as V8 names it (`async handler`, `new Foo`), or `null` at top level. */
+  /** The function as V8 names it (`async handler`, `new Foo`), or `null` for an anonymous function or a module's top level (V8 writes both alike; the page shows `(anonymous)`, as browsers' devtools do). */
   fn: string | null;
   /** The location as written in the stack (`file:///app/x.ts`, `node:internal/…`). */
   location: string;
@@ -216,7 +216,7 @@ async function renderError(error: unknown, cache: Map<string, Promise<string[] |
         : '';
       return (
         `<li class="frame${lib ? ' lib' : ''}"><details${lib || !source ? '' : ' open'}>` +
-        `<summary><span class="fn">${escapeHtml(frame.fn ?? '(top level)')}</span> <span class="loc">${escapeHtml(place)}</span></summary>` +
+        `<summary><span class="fn">${escapeHtml(frame.fn ?? '(anonymous)')}</span> <span class="loc">${escapeHtml(place)}</span></summary>` +
         `${source}</details></li>`
       );
     }),
