@@ -336,6 +336,28 @@ describe('tsgi serve errors', () => {
     expect(result.stderr).toContain('broken on purpose');
   });
 
+  it('a type imported without `import type` (Node erases types, not their imports): the hint says so, exit 1', async () => {
+    writeFileSync(join(fixtures, 'shapes.ts'), 'export interface Greeting { text: string }\nexport const version = 1;\n');
+    writeFileSync(
+      join(fixtures, 'typed.ts'),
+      "import { Greeting } from './shapes.ts';\nconst g: Greeting = { text: 'hi' };\nexport const app = () => g;\n",
+    );
+    const result = await finish(['serve', join(fixtures, 'typed.ts'), '--port', '0']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /^tsgi: error while loading '[^']+typed\.ts' \(if 'Greeting' is a type, import it with `import type \{ Greeting \}`: Node erases types, not the imports of them\):\n/,
+    );
+    // Node's own report follows, with the file and line of the import.
+    expect(result.stderr).toContain("does not provide an export named 'Greeting'");
+    expect(result.stderr).toMatch(/typed\.ts:1\n/);
+    // A missing export of a .js module is not about types: no hint.
+    writeFileSync(join(fixtures, 'plain.mjs'), 'export const version = 1;\n');
+    writeFileSync(join(fixtures, 'uses-plain.ts'), "import { missing } from './plain.mjs';\nexport const app = () => missing;\n");
+    const plain = await finish(['serve', join(fixtures, 'uses-plain.ts'), '--port', '0']);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/^tsgi: error while loading '[^']+uses-plain\.ts':\n/);
+  });
+
   it('an address in use: exit 1 with the reason', async () => {
     const first = cli(['serve', 'examples/demo.ts:app', '--port', '0']);
     const port = new URL(await servingUrl(first)).port;

@@ -62,7 +62,8 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
     if (!typescript && aboutFile && (code === 'ERR_UNKNOWN_FILE_EXTENSION' || code === 'ERR_IMPORT_ATTRIBUTE_MISSING')) {
       throw new LoadError(`cannot load '${modulePath}' as a module: serve a .js, .mjs, .cjs, .ts, .mts or .cts file`);
     }
-    const hint = code === 'ERR_UNKNOWN_FILE_EXTENSION' && typescript ? ` (${typeScriptHint()})` : '';
+    const why = code === 'ERR_UNKNOWN_FILE_EXTENSION' && typescript ? typeScriptHint() : typeImportHint(error);
+    const hint = why === undefined ? '' : ` (${why})`;
     throw new ModuleError(`error while loading '${modulePath}'${hint}`, { cause: error });
   }
   if (!Object.hasOwn(namespace, exportName)) {
@@ -151,6 +152,21 @@ function looksLikeApp(value: unknown): boolean {
   return typeof value === 'object' && value !== null && typeof (value as { respond?: unknown }).respond === 'function';
 }
 
+
+/**
+ * The hint for a type imported from a TypeScript module without `import type`
+ * (`import { Greeting } from './shapes.ts'` of an `interface Greeting`): Node erases the type
+ * but keeps the import, which then fails to link with V8's `SyntaxError: The requested module
+ * './shapes.ts' does not provide an export named 'Greeting'`. `undefined` for any other error,
+ * and for a module that is not TypeScript (which has no types to forget).
+ */
+function typeImportHint(error: unknown): string | undefined {
+  if (!(error instanceof SyntaxError)) return undefined;
+  const match = /^The requested module '[^']+\.[cm]?tsx?' does not provide an export named '([^']+)'$/.exec(error.message);
+  if (match === null) return undefined;
+  const name = match[1]!;
+  return `if '${name}' is a type, import it with \`import type { ${name} }\`: Node erases types, not the imports of them`;
+}
 
 /**
  * What to do when this Node cannot import a `.ts` file: Node strips types by default from
