@@ -4,13 +4,14 @@
  * editors save), created, deleted or in a folder made later; a syntax error is printed and the
  * supervisor waits for the next change; SIGINT stops everything.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, get, servingUrl, waitFor } from './cli-helpers.ts';
+import { ROOT, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
 
 let dir: string;
 
@@ -300,5 +301,37 @@ export const app = async (environ: { PATH_INFO: string }, start: (status: string
     await until(url, 'two', output);
     expect(await stuck).toMatch(/socket hang up|ECONNRESET/);
     expect(run.out.stderr, output()).toMatch(/^tsgi: the app was still running 5 s after the change \(a request in flight\?\): killing it$/m);
+  });
+  it('on a terminal, names the watched folder in the banner', { timeout: 30_000 }, async () => {
+    const folder = join(dir, 'terminal');
+    mkdirSync(folder);
+    writeApp(folder, 'tty');
+    // `script` gives the process a pseudo-terminal.
+    const command = [process.execPath, '--conditions=tsgi-source', 'src/cli/main.ts', 'serve', join(folder, 'app.ts'), '--port', '0', '--reload'].join(' ');
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' }, detached: true });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+    try {
+      await waitFor(() => out.includes('Press Ctrl-C to stop'), () => `no banner: ${JSON.stringify(out)}`);
+      // eslint-disable-next-line no-control-regex
+      const plain = out.replace(/\u001b\[[\d;]*m/g, '').replace(/\r/g, '');
+      const lines = plain.split('\n');
+      const serving = lines.findIndex((line) => line.includes('Serving on http://'));
+      expect(lines.slice(serving + 1, serving + 3).map((line) => line.trim()), plain).toEqual([
+        expect.stringMatching(/^HTTP\/1\.1 · 1 process · Node v[\d.]+ · reload on$/),
+        `Watching ${folder} for changes to .ts, .mts, .cts, .js, .mjs, .cjs and .json files`,
+      ]);
+      // Said once, in the banner: not also as the line printed where there is no terminal.
+      expect(plain).not.toContain('Watching for changes to');
+    } finally {
+      const exited = new Promise((resolve) => child.once('close', resolve));
+      child.stdin.write('\x03');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    }
   });
 });

@@ -16,6 +16,11 @@ export interface StartInfo {
   readonly command: Pick<ServeCommand, 'workers' | 'reload' | 'http2' | 'ssl' | 'fd'>;
   /** The package version, for the banner. */
   readonly version: string;
+  /**
+   * What `--reload` watches, for a line of the banner (`Watching /srv/site for changes to .ts,
+   * … files`); the plain start line leaves it to a line of its own, printed before it.
+   */
+  readonly watching?: string | undefined;
 }
 
 /** `HTTP/1.1`, `HTTP/2 and HTTP/1.1`, `h2c and HTTP/1.1` (cleartext HTTP/2). */
@@ -51,7 +56,7 @@ export function startLine(info: StartInfo): string {
   return `Serving on ${where(info)} (${details.join(', ')})`;
 }
 
-/** The banner for a terminal, in colour: name and version, the URL, the details, how to stop. */
+/** The banner for a terminal, in colour: name and version, the URL, the details, what reload watches, how to stop. */
 export function banner(info: StartInfo): string {
   const { command } = info;
   const paint = (format: Parameters<typeof styleText>[0], text: string) => styleText(format, text, { validateStream: false });
@@ -62,6 +67,7 @@ export function banner(info: StartInfo): string {
     `  ${paint(['bold', 'cyan'], 'tsgi')} ${paint('dim', info.version)}`,
     `  ${paint('green', '➜')} Serving on ${paint(['bold', 'underline'], where(info))}`,
     `    ${details.join(dot)}`,
+    ...(info.watching === undefined ? [] : [`    ${info.watching}`]),
     `    ${paint('dim', 'Press Ctrl-C to stop')}`,
     '',
   ].join('\n');

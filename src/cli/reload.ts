@@ -39,15 +39,25 @@ export function isReloadable(file: string): boolean {
   return !isIgnored(file) && RELOAD_EXTENSIONS.has(extname(file));
 }
 
+/** `.ts, .mts, .cts, .js, .mjs, .cjs and .json`: the kinds of file whose change restarts. */
+function reloadKinds(): string {
+  const extensions = [...RELOAD_EXTENSIONS];
+  return `${extensions.slice(0, -1).join(', ')} and ${extensions.at(-1)!}`;
+}
+
 /**
  * What the supervisor prints before the first start, as uvicorn's "Will watch for changes in
  * these directories": `Watching for changes to .ts, .mts, .cts, .js, .mjs, .cjs and .json
- * files in /srv/site (node_modules, .git and dot-files aside)`, the folders absolute.
+ * files in /srv/site (node_modules, .git and dot-files aside)`, the folders absolute. On a
+ * colour terminal the banner has {@link watchingBannerLine} instead.
  */
 export function watchingLine(dirs: readonly string[]): string {
-  const extensions = [...RELOAD_EXTENSIONS];
-  const kinds = `${extensions.slice(0, -1).join(', ')} and ${extensions.at(-1)!}`;
-  return `Watching for changes to ${kinds} files in ${dirs.join(', ')} (node_modules, .git and dot-files aside)`;
+  return `Watching for changes to ${reloadKinds()} files in ${dirs.join(', ')} (node_modules, .git and dot-files aside)`;
+}
+
+/** The banner's line of what is watched: `Watching /srv/site for changes to .ts, … and .json files`. */
+export function watchingBannerLine(dirs: readonly string[]): string {
+  return `Watching ${dirs.join(', ')} for changes to ${reloadKinds()} files`;
 }
 
 /** The watched folders, resolved; each must be a folder. */
@@ -89,7 +99,7 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
       current.on('message', (message) => {
         if (!isServingMessage(message) || message.type !== 'tsgi:listening') return;
         if (announced) log.info(`Reloaded: serving on ${message.url}`);
-        else announce(log, { url: message.url, command, version: version() });
+        else announce(log, { url: message.url, command, version: version(), watching: watchingBannerLine(dirs) });
         announced = true;
       });
       current.once('exit', (code, signal) => {
@@ -135,7 +145,8 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
         { skipDir: isIgnored, onError },
       ),
     );
-    log.info(watchingLine(dirs));
+    // On a terminal the banner says it, once the app listens.
+    if (!log.colour) log.info(watchingLine(dirs));
     // SIGHUP too: a closed terminal ends the development server, child included.
     void waitForSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], () => child?.kill('SIGKILL')).then((signal) => {
       stopping = true;
