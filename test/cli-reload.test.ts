@@ -302,6 +302,37 @@ export const app = async (environ: { PATH_INFO: string }, start: (status: string
     expect(await stuck).toMatch(/socket hang up|ECONNRESET/);
     expect(run.out.stderr, output()).toMatch(/^tsgi: the app was still running 5 s after the change \(a request in flight\?\): killing it$/m);
   });
+  it('a second Ctrl-C cuts the requests in flight at once, and says so', { timeout: 30_000 }, async () => {
+    const folder = join(dir, 'second-signal');
+    mkdirSync(folder);
+    writeFileSync(
+      join(folder, 'app.ts'),
+      `export const app = async (_environ: object, start: (status: string, headers: [string, string][]) => void) => {
+  await new Promise((resolve) => setTimeout(resolve, 60_000));
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode('late')];
+};
+`,
+    );
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
+    const url = await servingUrl(run);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    const stuck = get(url, {}, 20_000).then(
+      () => 'answered',
+      (error: Error) => error.message,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    run.child.kill('SIGINT');
+    await waitFor(() => run.out.stdout.includes('Stopping on SIGINT'), output);
+    const signalled = Date.now();
+    run.child.kill('SIGINT');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    // Cut at the second signal, not at the supervisor's 5 s.
+    expect(Date.now() - signalled).toBeLessThan(3_000);
+    expect(await stuck).toMatch(/socket hang up|ECONNRESET/);
+    expect(run.out.stderr, output()).toMatch(/^tsgi: SIGINT during the graceful shutdown: cutting the requests in flight$/m);
+  });
+
   it('on a terminal, names the watched folder in the banner', { timeout: 30_000 }, async () => {
     const folder = join(dir, 'terminal');
     mkdirSync(folder);

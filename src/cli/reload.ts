@@ -148,7 +148,13 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
     // On a terminal the banner says it, once the app listens.
     if (!log.colour) log.info(watchingLine(dirs));
     // SIGHUP too: a closed terminal ends the development server, child included.
-    void waitForSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], () => child?.kill('SIGKILL')).then((signal) => {
+    // A second signal cuts the child's requests in flight; the log says so, as without --reload.
+    const cut = (signal: NodeJS.Signals) => {
+      if (child === undefined) return;
+      log.warning(`${signal} during the graceful shutdown: cutting the requests in flight`);
+      child.kill('SIGKILL');
+    };
+    void waitForSignal(['SIGINT', 'SIGTERM', 'SIGHUP'], cut).then((signal) => {
       stopping = true;
       clearTimeout(pending);
       for (const watcher of watchers) watcher.close();
