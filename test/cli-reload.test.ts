@@ -302,6 +302,30 @@ export const app = async (environ: { PATH_INFO: string }, start: (status: string
     expect(await stuck).toMatch(/socket hang up|ECONNRESET/);
     expect(run.out.stderr, output()).toMatch(/^tsgi: the app was still running 5 s after the change \(a request in flight\?\): killing it$/m);
   });
+  it('restarts once for an editor writing a file three times in 50 ms, never for node_modules, .git or dot-files', { timeout: 60_000 }, async () => {
+    const folder = join(dir, 'bursts');
+    mkdirSync(join(folder, 'node_modules', 'dep'), { recursive: true });
+    mkdirSync(join(folder, '.git'));
+    writeApp(folder, 'start');
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
+    const url = await servingUrl(run);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    writeFileSync(join(folder, 'node_modules', 'dep', 'index.js'), 'export {};\n');
+    writeFileSync(join(folder, '.git', 'hook.js'), 'export {};\n');
+    writeFileSync(join(folder, '.scratch.ts'), 'export {};\n');
+    writeFileSync(join(folder, '.env'), 'A=1\n');
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(run.out.stdout, output()).not.toContain('Change in');
+    for (const text of ['burst 1', 'burst 2', 'burst 3']) {
+      writeFileSync(join(folder, 'message.ts'), messageModule(text));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    await until(url, 'burst 3', output);
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(run.out.stdout.match(/^Change in .*: restarting$/gm), output()).toEqual([expect.stringMatching(/message\.ts: restarting$/)]);
+    expect(run.out.stdout.match(/^Reloaded: /gm), output()).toHaveLength(1);
+  });
+
   it('a second Ctrl-C cuts the requests in flight at once, and says so', { timeout: 30_000 }, async () => {
     const folder = join(dir, 'second-signal');
     mkdirSync(folder);
