@@ -36,7 +36,11 @@ export function warnIfProduction(): void {
 
 /** One frame of a V8 stack trace. */
 export interface StackFrame {
-  /** The function as V8 names it (`async handler`, `new Foo`), or `null` for an anonymous function or a module's top level (V8 writes both alike; the page shows `(anonymous)`, as browsers' devtools do). */
+  /**
+   * The function as V8 names it (`async handler`, `new Foo`), or `null` for an anonymous
+   * function or a module's top level (V8 writes both alike; the page shows `(anonymous)`, as
+   * browsers' devtools do).
+   */
   fn: string | null;
   /** The location as written in the stack (`file:///app/x.ts`, `node:internal/…`). */
   location: string;
