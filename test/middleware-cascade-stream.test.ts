@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPNotFound, Request, Response, defineMiddleware, serve } from 'tsgi';
 import { cascade, directoryApp, lint } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
+import { start } from './node-helpers.ts';
 
 
 /** `size` bytes whose every 4-byte word is its own offset, so a byte out of place shows. */
@@ -256,6 +257,39 @@ describe('cascade streams the request body', () => {
     await withServer(cascade([first, new Response('never')], { maxBodySize: 10_000 }), async (url) => {
       expect((await post(url, chunks, { chunked: true })).status).toBe(413);
     });
+  });
+
+  it('answers 413, not a logged 500, for a body past maxBodySize that the answering app streams into fetch (TypeError: fetch failed, the 413 its cause) (socket)', async () => {
+    const chunks = bodyOf(64 * 1024, 4096).chunks;
+    const store = await start(
+      Request.application(async (req) => {
+        for await (const _chunk of req.stream()) await new Promise((resolve) => setTimeout(resolve, 1));
+        return new Response('stored');
+      }),
+    );
+    const causes: unknown[] = [];
+    const upload = Request.application(async (req) => {
+      try {
+        await fetch(`${store.url}/object`, { method: 'PUT', body: req.stream() as unknown as ReadableStream<Uint8Array>, duplex: 'half' } as RequestInit);
+      } catch (error) {
+        causes.push((error as Error).cause);
+        throw error;
+      }
+      return new Response('stored');
+    });
+    // The cascade's own limit, and serve()'s under a cascade whose skipped app read a little
+    // (so the last app reads the recording's replay, not the server's input).
+    const cases = [
+      { app: cascade([reader(404, 1000), upload], { maxBodySize: 10_000 }), options: {} },
+      { app: cascade([reader(404, 1000), upload]), options: { maxBodySize: 10_000 } },
+    ];
+    for (const { app, options } of cases) {
+      const server = await start(app, options);
+      const sent = await post(server.url, chunks, { chunked: true }).catch((error: unknown) => ({ status: 0, text: String(error) }));
+      expect((causes.at(-1) as { code?: number } | undefined)?.code).toBe(413);
+      expect(sent.status).toBe(413);
+      expect(server.log.text).toBe('');
+    }
   });
 
   it('fails the reads of every app, without a hang, when the client hangs up mid-body (socket)', async () => {

@@ -24,10 +24,12 @@ const DONE: Step = Object.freeze({ done: true, value: undefined });
  *
  * When a read of the input fails (the client left; the 413 of a `limitInput` past its limit),
  * a reader that reaches that point gets the error, unchanged, every time; what came before it
- * is still replayed.
+ * is still replayed. `onFailure` hears of each such throw first, with the reader's input (the
+ * cascade leaves it failed in the environ, as a reader of the input itself would find it).
  */
 export class InputRecording {
   readonly #source: AsyncIterable<Uint8Array>;
+  readonly #onFailure: ((input: AsyncIterable<Uint8Array>, error: unknown) => void) | undefined;
   /** The input's iterator, opened at the first read (`openInput`: a Node stream is not destroyed). */
   #opened: ReturnType<typeof openInput> | undefined = undefined;
   /** The chunks read and not let go; `#queue[0]` is chunk number `#base`. */
@@ -43,9 +45,14 @@ export class InputRecording {
   #cursor = 0;
   #current: ReaderInput | undefined = undefined;
 
-  /** @param source - the request's input (`tsgi.input`), read only as readers ask. */
-  constructor(source: AsyncIterable<Uint8Array>) {
+  /**
+   * @param source - the request's input (`tsgi.input`), read only as readers ask.
+   * @param onFailure - told, before a reader's read throws the input's failure, of that
+   *   reader's input and the error.
+   */
+  constructor(source: AsyncIterable<Uint8Array>, onFailure?: (input: AsyncIterable<Uint8Array>, error: unknown) => void) {
     this.#source = source;
+    this.#onFailure = onFailure;
   }
 
   /** True once a reader has asked for a chunk (the input is then no longer as it was). */
@@ -109,7 +116,10 @@ export class InputRecording {
         } else this.#take(index);
         return { done: false, value: chunk };
       }
-      if (this.#failed) throw this.#error;
+      if (this.#failed) {
+        this.#onFailure?.(reader, this.#error);
+        throw this.#error;
+      }
       if (this.#ended) return DONE;
       await this.#pull();
     }

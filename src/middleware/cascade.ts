@@ -7,7 +7,7 @@ import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts
 import { isHTTPException } from '../exceptions/base.ts';
 import { Request } from '../request/request.ts';
 import { isBodyReadable, tooLarge } from '../request/input.ts';
-import { BufferedInput, FailedInput } from '../gateway/input.ts';
+import { BufferedInput, FailedInput, spoilInput } from '../gateway/input.ts';
 import { InputRecording } from '../gateway/recorded-input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
 import { nodeReadableOf } from '../gateway/readable-input.ts';
@@ -167,7 +167,14 @@ function recordInput(environ: Environ, maxBodySize: number | undefined): InputRe
     if (input instanceof BufferedInput && input.bytes.byteLength > maxBodySize) return tooLarge(maxBodySize);
   }
   if (input === undefined || input instanceof BufferedInput || input instanceof FailedInput || !isBodyReadable(environ)) return undefined;
-  return new InputRecording(maxBodySize === undefined ? input : limitInput(input, maxBodySize, () => tooLarge(maxBodySize)));
+  const source = maxBodySize === undefined ? input : limitInput(input, maxBodySize, () => tooLarge(maxBodySize));
+  // A client error of the input (a limit's 413, this one's or the server's) leaves the reading
+  // app's input failed with it, as the input itself would be left: a later read gets it at
+  // once, and an app error wrapping it (fetch's `TypeError: fetch failed`) answers it
+  // (`bodyFailureBehind`). The next app's input is a fresh reader (see `restore`).
+  return new InputRecording(source, (reader, error) => {
+    if (isHTTPException(error) && error.code < 500) spoilInput(environ, reader, error);
+  });
 }
 
 /**
