@@ -9,9 +9,9 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve as honoServe } from '@hono/node-server';
 import { expect, it } from 'vitest';
-import { Request, Response } from 'tsgi';
+import { type App, type AppLike, Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
-import { errorLog } from './node-helpers.ts';
+import { errorLog, start } from './node-helpers.ts';
 
 it("answers a bug in the user's own request-body stream as an app error (logged 500), not as the client's body breaking off", async () => {
   const log = errorLog();
@@ -103,5 +103,55 @@ it('forwards, with the deployment guide’s recipe, a body a Hono middleware rea
   } finally {
     server.closeAllConnections();
     server.close();
+  }
+});
+
+it('answers 413, not a logged 500, when an app streams a body past maxBodySize into fetch (TypeError: fetch failed, the 413 its cause): Request.application and a raw app', async () => {
+  const { request: httpRequest } = await import('node:http');
+  const store = await start(
+    Request.application(async (req) => {
+      for await (const _chunk of req.stream()) await new Promise((resolve) => setTimeout(resolve, 1));
+      return new Response('stored');
+    }),
+  );
+  const causes: unknown[] = [];
+  const put = async (body: AsyncIterable<Uint8Array>) => {
+    try {
+      await fetch(`${store.url}/object`, { method: 'PUT', body: body as unknown as ReadableStream<Uint8Array>, duplex: 'half' } as RequestInit);
+    } catch (error) {
+      causes.push((error as Error).cause);
+      throw error;
+    }
+  };
+  const raw: App = async (environ, startResponse) => {
+    await put(new Request(environ).stream());
+    startResponse('200 OK', []);
+    return [];
+  };
+  const apps: AppLike[] = [Request.application(async (req) => (await put(req.stream()), new Response('stored'))), raw];
+  for (const app of apps) {
+    const log = errorLog();
+    const handler = toFetchHandler(app, { log, maxBodySize: 10_000 });
+    const server = await new Promise<http.Server>((resolve) => {
+      const started = honoServe({ fetch: handler, hostname: '127.0.0.1', port: 0 }, () => resolve(started as http.Server));
+    });
+    try {
+      // A chunked body (no Content-Length), 25 KB: the limit is met while the app streams it.
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/up', method: 'POST' }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        for (let i = 0; i < 25; i++) req.write('a'.repeat(1000));
+        req.end();
+      });
+      expect((causes.at(-1) as { code?: number } | undefined)?.code).toBe(413);
+      expect(status).toBe(413);
+      expect(log.text).toBe('');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   }
 });
