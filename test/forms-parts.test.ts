@@ -11,7 +11,7 @@ import { type default as http, request as httpRequest } from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPContentTooLarge, HTTPException, MultiDict, Request, Response } from 'tsgi';
-import { errors } from 'tsgi/middleware';
+import { cors, errors } from 'tsgi/middleware';
 import { DEFAULT_FORM_LIMITS, type FilePart, type FormPart, encodeMultipart } from 'tsgi/forms';
 import { deferred, request, sleep, start } from './node-helpers.ts';
 
@@ -562,6 +562,28 @@ describe('a body failure wrapped by the sink answers itself (its 413 or 400), no
       expect(res.status).toBe(413);
       expect(server.log.text).toBe('');
     }
+  });
+});
+
+describe('a body failure wrapped by the sink, under a middleware that edits the head (cors)', () => {
+  it("a raw app's wrapped 413 is answered by cors() itself, so the page carries its grant, and nothing is logged", async () => {
+    const store = await slowStore();
+    const bigFile = `${fileHead('a', 'a.bin')}${'a'.repeat(1024 * 1024)}\r\n${closing}`;
+    const raw: App = async (environ, startResponse) => {
+      const sink = fetchSink(store.url);
+      for await (const part of new Request(environ).parts({ maxFileSize: 200_000 })) if (part.kind === 'file') await sink.put(part.body);
+      startResponse('200 OK', []);
+      return [];
+    };
+    const server = await start(cors(raw));
+    const res = await request(server.url, {
+      method: 'POST',
+      body: bigFile,
+      headers: { 'Content-Type': CONTENT_TYPE, Origin: 'https://app.example' },
+    });
+    expect(res.status).toBe(413);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(server.log.text).toBe('');
   });
 });
 
