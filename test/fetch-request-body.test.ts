@@ -11,7 +11,8 @@ import { serve as honoServe } from '@hono/node-server';
 import { expect, it } from 'vitest';
 import { type App, type AppLike, Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
-import { errorLog, start } from './node-helpers.ts';
+import { errors } from 'tsgi/middleware';
+import { errorLog, rawExchange, start } from './node-helpers.ts';
 
 it("answers a bug in the user's own request-body stream as an app error (logged 500), not as the client's body breaking off", async () => {
   const log = errorLog();
@@ -154,4 +155,63 @@ it('answers 413, not a logged 500, when an app streams a body past maxBodySize i
       server.close();
     }
   }
+});
+
+it('cuts, without logging it as an app error, a body that fails after the head with the 413 of the request body past maxBodySize, bare or wrapped by fetch: serve() (bare and under errors()) and toFetchHandler', async () => {
+  const store = await start(
+    Request.application(async (req) => {
+      for await (const _chunk of req.stream()) await new Promise((resolve) => setTimeout(resolve, 1));
+      return new Response('stored');
+    }),
+  );
+  let cause: unknown;
+  const reported: unknown[] = [];
+  // A raw app whose body sends its head, then streams the upload into fetch: the 413 comes
+  // after the head, so the answer can only be cut. `bare` throws fetch's cause, the 413 itself.
+  const appOf = (bare: boolean): App => (environ, startResponse) =>
+    (async function* () {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      yield new TextEncoder().encode('storing\n');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      yield new TextEncoder().encode('still storing\n');
+      try {
+        await fetch(`${store.url}/object`, { method: 'PUT', body: new Request(environ).stream() as unknown as ReadableStream<Uint8Array>, duplex: 'half' } as RequestInit);
+      } catch (error) {
+        cause = (error as Error).cause;
+        throw bare ? cause : error;
+      }
+      yield new TextEncoder().encode('stored\n');
+    })();
+  const onServe = async (app: AppLike) => {
+    const server = await start(app, { maxBodySize: 10_000 });
+    return { port: server.port, log: server.log, close: async () => {} };
+  };
+  const onFetch = async (app: AppLike) => {
+    const log = errorLog();
+    const handler = toFetchHandler(app, { log, maxBodySize: 10_000 });
+    const server = await new Promise<http.Server>((resolve) => {
+      const started = honoServe({ fetch: handler, hostname: '127.0.0.1', port: 0 }, () => resolve(started as http.Server));
+    });
+    return { port: (server.address() as AddressInfo).port, log, close: async () => (server.closeAllConnections(), server.close()) };
+  };
+  for (const bare of [false, true]) {
+    const cases = [
+      { kind: 'serve()', server: await onServe(appOf(bare)) },
+      { kind: 'serve(errors())', server: await onServe(errors(appOf(bare), { onError: (error) => void reported.push(error) })) },
+      { kind: 'toFetchHandler', server: await onFetch(appOf(bare)) },
+    ];
+    for (const { kind, server } of cases) {
+      const label = `${kind}${bare ? ', bare' : ', wrapped'}`;
+      cause = undefined;
+      const chunk = `3e8\r\n${'a'.repeat(1000)}\r\n`;
+      const { raw } = await rawExchange(server.port, `POST /up HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunk.repeat(25)}0\r\n\r\n`);
+      expect((cause as { code?: number } | undefined)?.code, label).toBe(413);
+      expect(raw, label).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(raw, label).not.toContain('stored\n'); // cut: no end of the body
+      expect(raw, label).not.toMatch(/\r\n0\r\n\r\n$/);
+      expect(server.log.text, label).toBe('');
+      await server.close();
+    }
+  }
+  expect(reported).toEqual([]);
 });

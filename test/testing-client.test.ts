@@ -250,6 +250,27 @@ describe('the body, as the server reads it', () => {
     expect(error.message).toContain('[tsgi] GET / HTTP/1.1: Error: disk gone');
   });
 
+  it('cuts, as the server does, without logging it as an app error, a body failing after the head with the failed read of the request body, bare or wrapped', async () => {
+    const app = (bare: boolean): App => (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield encoder.encode('a');
+        await new Promise((resolve) => setTimeout(resolve, 10)); // the head is out
+        try {
+          // A file past maxFileSize: the read fails mid-body (no length declared decides it).
+          for await (const part of new Request(environ).parts({ maxFileSize: 10 })) if (part.kind === 'file') await new Response(part.body).bytes();
+        } catch (cause) {
+          throw bare ? cause : new Error('upload failed', { cause });
+        }
+      })();
+    };
+    for (const bare of [true, false]) {
+      const error = (await rejection(new TestClient(app(bare)).post('/', { files: { f: { filename: 'f.bin', content: 'x'.repeat(100) } } }))) as TestClientError;
+      expect(error.message, `bare: ${bare}`).toMatch(/the response was cut after its head: /);
+      expect(error.message, `bare: ${bare}`).not.toContain('[tsgi]'); // nothing logged to tsgi.errors
+    }
+  });
+
   it('frames a body whose second step comes after a turn of the event loop as the server does: head out, then a cut or no Content-Length', async () => {
     const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
     const slow = (fail: boolean): App => (_environ, startResponse) => {

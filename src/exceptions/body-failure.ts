@@ -56,3 +56,18 @@ export function bodyFailureBehind(environ: Environ, error: unknown): HTTPExcepti
 export function answeringException(environ: Environ, error: unknown): HTTPException | null {
   return isHTTPException(error) ? error : bodyFailureBehind(environ, error);
 }
+
+/**
+ * True when `error` is the client error (4xx) a failed read of the request body left in
+ * `tsgi.input` (the `FailedInput`'s own error, compared by identity), or wraps it
+ * ({@link bodyFailureBehind}): the client's doing, not the app's. Before the head it answers
+ * as itself; after it, where no answer can be sent, the servers (`serve()`, `toFetchHandler`,
+ * the test client) and `errors` cut the response without logging it as an app failure, as
+ * they do for a client that left mid-body. Never throws.
+ */
+export function isBodyFailure(environ: Environ, error: unknown): boolean {
+  const input: unknown = environ['tsgi.input'];
+  if (!(input instanceof FailedInput)) return false;
+  if (input.error === error) return isHTTPException(error) && error.code < 500;
+  return bodyFailureBehind(environ, error) !== null;
+}

@@ -10,7 +10,7 @@ import { checkChunk, describe } from '../gateway/body.ts';
 import { parseStatus } from '../gateway/status.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
-import { bodyFailureBehind } from '../exceptions/body-failure.ts';
+import { isBodyFailure } from '../exceptions/body-failure.ts';
 import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
 import { logError, markLogged, requestLine, wasLogged } from '../gateway/log.ts';
 import { failureReportKey } from '../gateway/failure-report.ts';
@@ -137,8 +137,8 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     return wrapBody(started.body, {
       error: (error) => {
         // An errors() below (a mounted app's own) logged it already: once per failure. The
-        // request body's own failure, wrapped (see below), is the client's doing: not logged.
-        if (wasLogged(environ, error) || bodyFailureBehind(environ, error) !== null) return;
+        // request body's own failure, bare or wrapped (`isBodyFailure`), is the client's doing: not logged.
+        if (wasLogged(environ, error) || isBodyFailure(environ, error)) return;
         report(error, status);
         markLogged(environ, error); // re-thrown so the server cuts the connection; logged here only
       },

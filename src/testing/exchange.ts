@@ -15,6 +15,7 @@ import { CONNECTION_FIELDS, assertHeader, isRequiredUpgrade } from '../gateway/f
 import { isBodilessStatus, parseStatus } from '../gateway/status.ts';
 import { logError, requestLine, wasLogged } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
+import { isBodyFailure } from '../exceptions/body-failure.ts';
 import { awaitHead, serverStatusKey, settleHead } from '../gateway/server-status.ts';
 
 /** What a client receives: the status line, the header fields, the body. */
@@ -148,6 +149,9 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   const log = environ['tsgi.errors'];
   const line = requestLine(environ);
   const report = (error: unknown) => {
+    // The failed read of the request body, bare or wrapped, is the client's doing: answered as
+    // its 4xx before the head, a cut after it, never logged as the app's (as the server does).
+    if (isBodyFailure(environ, error)) return;
     options.onError?.(error);
     if (!wasLogged(environ, error)) logError(log, line, error); // `errors` logged it already
   };

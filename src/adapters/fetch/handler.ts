@@ -9,6 +9,7 @@ import { type BodyIterator, checkChunk, closeBody, concatBytes, isThenable, open
 import { logError, requestLine, stderrLog, wasLogged } from '../../gateway/log.ts';
 import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
+import { isBodyFailure } from '../../exceptions/body-failure.ts';
 import { awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
 import { checkScriptName } from '../environ-rules.ts';
 import { checkMaxBodySize } from '../body-limit.ts';
@@ -63,9 +64,11 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
   };
   const method = environ.REQUEST_METHOD;
   // An error the `errors` middleware logged before throwing it on after the head (to have the
-  // stream cut) is not logged a second time, as under serve().
+  // stream cut) is not logged a second time, as under serve(); nor, as there, the 4xx a read of
+  // the request body failed with, bare or wrapped (`isBodyFailure`): the client's doing,
+  // answered as that 4xx before the head, a cut after it.
   const log = (error: unknown) => {
-    if (!wasLogged(environ, error)) logError(environ['tsgi.errors'], requestLine(environ), error);
+    if (!wasLogged(environ, error) && !isBodyFailure(environ, error)) logError(environ['tsgi.errors'], requestLine(environ), error);
   };
   let iterator: BodyIterator | undefined;
   /** An event stream's end at the shutdown: disposed of here unless handed to the body stream. */

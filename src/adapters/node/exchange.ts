@@ -20,7 +20,7 @@ import type { ShutdownWatch } from '../../gateway/shutdown.ts';
 import { cutResponse, isHttp2, responseGone } from './http2-compat.ts';
 import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
-import { bodyFailureBehind } from '../../exceptions/body-failure.ts';
+import { bodyFailureBehind, isBodyFailure } from '../../exceptions/body-failure.ts';
 import { inputFailure, isBodyReadable } from '../../request/input.ts';
 import { type HeadWait, awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
 import { isBrokenOff } from '../../gateway/readable-input.ts';
@@ -312,8 +312,9 @@ export class Exchange implements ExchangeState, HeadWait {
    * the `errors` middleware logged already (`markLogged`), nor an
    * `AbortError` or `TimeoutError` once the client has gone (the body stopping on `tsgi.signal`,
    * as asked), nor the request stream's own error (the body broke off: answered 400 when the
-   * head is not out, as `req.bytes()` answers it), nor an error that wraps the 4xx a body
-   * reader left in `tsgi.input` (`bodyFailureBehind`: answered as that 4xx). The status
+   * head is not out, as `req.bytes()` answers it), nor the 4xx a body reader left in
+   * `tsgi.input` or an error that wraps it (`isBodyFailure`: answered as that 4xx before the
+   * head, a cut after it). The status
    * answered instead of the app's is left in `tsgi.server_status` (`serverStatusKey`), for the
    * access log.
    */
@@ -342,8 +343,9 @@ export class Exchange implements ExchangeState, HeadWait {
         return;
       }
     }
-    // A body that stops with the signal once the client left did what it was asked: no error.
-    const stoppedAsAsked = inputBroke || bodyFailure !== null || (responseGone(res) && isAbort(error));
+    // A body that stops with the signal once the client left did what it was asked: no error;
+    // nor is the failed read of the request body, bare or wrapped, once it cannot be answered.
+    const stoppedAsAsked = inputBroke || isBodyFailure(this.environ, error) || (responseGone(res) && isAbort(error));
     if (!tooLarge && !stoppedAsAsked && !wasLogged(this.environ, error)) this.log(error);
     try {
       this.answerFailure(res, tooLarge);

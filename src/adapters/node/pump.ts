@@ -13,6 +13,7 @@ import { responseGone } from './http2-compat.ts';
 import { isAbort, unlessAbort } from '../../gateway/abort.ts';
 import { STOP, type StreamStop, streamStopOf } from '../../gateway/shutdown.ts';
 import { settleHead } from '../../gateway/server-status.ts';
+import { isBodyFailure } from '../../exceptions/body-failure.ts';
 
 type Step = IteratorResult<Uint8Array>;
 
@@ -49,7 +50,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   const res = exchange.res;
   // Closing the body after the client left: an abort is the body stopping as asked.
   const onError = (error: unknown) => {
-    if (!(isAbort(error) && responseGone(res))) exchange.log(error);
+    if (!(isAbort(error) && responseGone(res)) && !isBodyFailure(exchange.environ, error)) exchange.log(error);
   };
   let releasing: Promise<void> | undefined;
   const release = () => (releasing ??= closeBody(iterator, onError));
