@@ -587,6 +587,32 @@ describe('a body failure wrapped by the sink, under a middleware that edits the 
   });
 });
 
+describe('a body failure after the head', () => {
+  it('serve() cuts a response whose body fails after its head with a file part past maxFileSize, and logs nothing (the client caused it)', async () => {
+    const bigFile = `${fileHead('a', 'a.bin')}${'a'.repeat(1024 * 1024)}\r\n${closing}`;
+    let failure: unknown;
+    const app: App = (environ, startResponse) =>
+      (async function* () {
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        yield new TextEncoder().encode('reading\n');
+        await sleep(20); // the head is out
+        try {
+          for await (const part of new Request(environ).parts({ maxFileSize: 200_000 })) if (part.kind === 'file') await new Response(part.body).bytes();
+        } catch (error) {
+          failure = error;
+          throw error;
+        }
+        yield new TextEncoder().encode('read\n');
+      })();
+    const server = await start(app);
+    const res = await request(server.url, { method: 'POST', body: bigFile, headers: { 'Content-Type': CONTENT_TYPE } }).catch((error: unknown) => error);
+    expect((failure as HTTPException).code).toBe(413);
+    expect(res).toBeInstanceOf(Error); // cut: the client's read of the body fails
+    await sleep(50);
+    expect(server.log.text).toBe('');
+  });
+});
+
 describe('req.parts() TSDoc', () => {
   it('the @example of RequestBody.parts runs as written: fields by their name, files to the bucket, a body limit as large as the file limit', async () => {
     const source = readFileSync(new URL('../src/request/body.ts', import.meta.url), 'utf8');
