@@ -2,8 +2,10 @@
  * toFetchHandler and a request body whose stream fails: a client gone mid-upload is a 400 to
  * the body readers (Deno's `BadResource` included, see test/runtimes/fetch-cut-upload.test.ts),
  * but a failure that is not the client's, a bug in a stream the user put in front of the
- * handler, stays an app error: a logged 500, not a 400 that hides it. Over a real socket with
- * `@hono/node-server`.
+ * handler, stays an app error: a logged 500, not a 400 that hides it. A body past
+ * `maxBodySize` streamed into a sink that wraps the error (fetch's `TypeError: fetch failed`)
+ * answers its 413, or, after the head, is cut unlogged, as under serve(). Over a real socket
+ * with `@hono/node-server`.
  */
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
