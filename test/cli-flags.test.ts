@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, cli, finish, get, servingUrl, waitFor } from './cli-helpers.ts';
+import { ROOT, cli, finish, get, onTerminal, servingUrl, waitFor } from './cli-helpers.ts';
 import { getFirstChunk, parseRaw, rawExchange } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
@@ -694,31 +694,18 @@ export const app = (environ, start) => {
   });
 
   it('prints a colour banner on a terminal', async () => {
-    // `script` gives the process a pseudo-terminal.
-    const command = [process.execPath, '--conditions=tsgi-source', 'src/cli/main.ts', 'serve', envApp, '--port', '0'].join(' ');
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' }, detached: true });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+    const run = onTerminal([envApp, '--port', '0']);
     try {
-      await waitFor(() => out.includes('Press Ctrl-C to stop'), () => `no banner: ${JSON.stringify(out)}`);
-      expect(out).toContain('\u001b[');
+      await waitFor(() => run.output().includes('Press Ctrl-C to stop'), () => `no banner: ${JSON.stringify(run.output())}`);
+      expect(run.output()).toContain('\u001b[');
       // eslint-disable-next-line no-control-regex
-      const plain = out.replace(/\u001b\[[\d;]*m/g, '');
+      const plain = run.output().replace(/\u001b\[[\d;]*m/g, '');
       expect(plain).toMatch(/tsgi \d+\.\d+\.\d+/);
       expect(plain).toMatch(/Serving on http:\/\/127\.0\.0\.1:\d+/);
       expect(plain).toMatch(/HTTP\/1\.1 · 1 process · Node v[\d.]+ · reload off/);
     } finally {
-      // Ctrl-C on the pseudo-terminal: a SIGKILL to `script` alone hangs the terminal up, and
-      // the server, which ignores SIGHUP in its own session, was left running after the test.
-      const exited = new Promise((resolve) => child.once('close', resolve));
-      child.stdin.write('\x03');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // gone already
-      }
+      await run.stop();
     }
-    expect(out).toContain('Stopping on SIGINT');
+    expect(run.output()).toContain('Stopping on SIGINT');
   });
 });

@@ -190,3 +190,36 @@ export function appModules(prefix: string, files: Record<string, string>): (name
   });
   return (name) => join(folder!, name);
 }
+
+/** `tsgi serve` run on a pseudo-terminal (`script`), its output so far, and its stop. */
+export interface TerminalRun {
+  /** All it printed so far, colour codes and carriage returns included. */
+  output(): string;
+  /** Ctrl-C on the terminal, then, past 5 s, a SIGKILL to the whole group. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `tsgi serve` with `args` on a pseudo-terminal (`script` gives it one), colours on.
+ * Stopped by Ctrl-C on the terminal: a SIGKILL to `script` alone hangs the terminal up, and the
+ * server, which ignores SIGHUP in its own session, was left running.
+ */
+export function onTerminal(args: string[]): TerminalRun {
+  const command = [process.execPath, '--conditions=tsgi-source', 'src/cli/main.ts', 'serve', ...args].join(' ');
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' }, detached: true });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+  return {
+    output: () => out,
+    async stop() {
+      const exited = new Promise((resolve) => child.once('close', resolve));
+      child.stdin.write('\x03');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    },
+  };
+}

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
+import { ROOT, cli, get, onTerminal, servingUrl, waitFor } from './cli-helpers.ts';
 
 let dir: string;
 
@@ -361,15 +361,11 @@ export const app = async (environ: { PATH_INFO: string }, start: (status: string
     const folder = join(dir, 'terminal');
     mkdirSync(folder);
     writeApp(folder, 'tty');
-    // `script` gives the process a pseudo-terminal.
-    const command = [process.execPath, '--conditions=tsgi-source', 'src/cli/main.ts', 'serve', join(folder, 'app.ts'), '--port', '0', '--reload'].join(' ');
-    const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '' }, detached: true });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (out += text));
+    const run = onTerminal([join(folder, 'app.ts'), '--port', '0', '--reload']);
     try {
-      await waitFor(() => out.includes('Press Ctrl-C to stop'), () => `no banner: ${JSON.stringify(out)}`);
+      await waitFor(() => run.output().includes('Press Ctrl-C to stop'), () => `no banner: ${JSON.stringify(run.output())}`);
       // eslint-disable-next-line no-control-regex
-      const plain = out.replace(/\u001b\[[\d;]*m/g, '').replace(/\r/g, '');
+      const plain = run.output().replace(/\u001b\[[\d;]*m/g, '').replace(/\r/g, '');
       const lines = plain.split('\n');
       const serving = lines.findIndex((line) => line.includes('Serving on http://'));
       expect(lines.slice(serving + 1, serving + 3).map((line) => line.trim()), plain).toEqual([
@@ -379,14 +375,7 @@ export const app = async (environ: { PATH_INFO: string }, start: (status: string
       // Said once, in the banner: not also as the line printed where there is no terminal.
       expect(plain).not.toContain('Watching for changes to');
     } finally {
-      const exited = new Promise((resolve) => child.once('close', resolve));
-      child.stdin.write('\x03');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // gone already
-      }
+      await run.stop();
     }
   });
 });

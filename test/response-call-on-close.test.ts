@@ -442,46 +442,18 @@ describe('callOnClose on the response getResponse answers outside any Request.ap
   });
 
   it('keeps the uploads of an in-memory answer until its work, run once the body is read, is done', async () => {
-    const got: Array<number | string> = [];
-    let spooled: string | undefined;
-    const app = Request.application(async (req) => {
-      const upload = (await req.files()).get('attachment')!;
-      spooled = upload.path;
-      const res = new Response('accepted');
-      res.callOnClose(async () => {
-        try {
-          got.push((await upload.bytes()).byteLength);
-        } catch (error) {
-          got.push(String(error));
-        }
-      });
-      return res;
-    });
+    const { got, spooled, app } = uploadHook();
     const req = Request.blank('/hook', { method: 'POST', files: { attachment: { filename: 'mail.eml', content: new Uint8Array(3_000_000) } } });
     const res = await req.getResponse(app);
     expect(await res.text()).toBe('accepted');
     expect(await within(() => got.length > 0, 2000)).toBe(true);
     expect(got).toEqual([3_000_000]);
-    expect(spooled).toBeDefined();
-    expect(await within(() => !existsSync(spooled!), 2000)).toBe(true);
+    expect(spooled()).toBeDefined();
+    expect(await within(() => !existsSync(spooled()!), 2000)).toBe(true);
   });
 
   it('keeps the uploads of an in-memory answer a raw app got and served until its work, run after the answer, is done (socket)', async () => {
-    const got: Array<number | string> = [];
-    let spooled: string | undefined;
-    const app = Request.application(async (req) => {
-      const upload = (await req.files()).get('attachment')!;
-      spooled = upload.path;
-      const res = new Response('accepted');
-      res.callOnClose(async () => {
-        try {
-          got.push((await upload.bytes()).byteLength);
-        } catch (error) {
-          got.push(String(error));
-        }
-      });
-      return res;
-    });
+    const { got, spooled, app } = uploadHook();
     const raw: App = async (environ, startResponse) => (await new Request(environ).getResponse(app)).respond(environ, startResponse);
     const server = await start(raw);
     try {
@@ -491,8 +463,8 @@ describe('callOnClose on the response getResponse answers outside any Request.ap
       expect(await answer.text()).toBe('accepted');
       expect(await within(() => got.length > 0, 2000)).toBe(true);
       expect(got).toEqual([3_000_000]);
-      expect(spooled).toBeDefined();
-      expect(await within(() => !existsSync(spooled!), 2000)).toBe(true);
+      expect(spooled()).toBeDefined();
+      expect(await within(() => !existsSync(spooled()!), 2000)).toBe(true);
     } finally {
       await server.close();
     }
@@ -523,3 +495,26 @@ describe('callOnClose on the response getResponse answers outside any Request.ap
     expect(lines.join('')).toMatch(/POST \/hook HTTP\/1\.1 \(callOnClose\): Error: queue down/);
   });
 });
+
+/**
+ * An app answering `accepted` from memory whose `callOnClose` work reads the request's upload
+ * `attachment` (its size in `got`, or the error), and where that upload was spooled.
+ */
+function uploadHook(): { got: Array<number | string>; spooled: () => string | undefined; app: App } {
+  const got: Array<number | string> = [];
+  let path: string | undefined;
+  const app = Request.application(async (req) => {
+    const upload = (await req.files()).get('attachment')!;
+    path = upload.path;
+    const res = new Response('accepted');
+    res.callOnClose(async () => {
+      try {
+        got.push((await upload.bytes()).byteLength);
+      } catch (error) {
+        got.push(String(error));
+      }
+    });
+    return res;
+  });
+  return { got, spooled: () => path, app };
+}
