@@ -1,7 +1,7 @@
 /**
  * The default `maxBodySize` of `req.json()` and `req.text()`, 1 MiB (`DEFAULT_TEXT_LIMITS`,
  * Fastify's `bodyLimit`), over a real socket: a declared `Content-Length` past it is refused
- * before the body is asked for (`Expect: 100-continue`), a chunked or HTTP/2 body while it
+ * before the body is asked for (`Expect: 100-continue`, HTTP/1.1 and HTTP/2), a chunked or HTTP/2 body while it
  * streams; a call raises it (`{ maxBodySize }`, `Infinity`); `bytes()` and `stream()` stay
  * unlimited.
  */
@@ -140,6 +140,34 @@ describe('req.json() and req.text() read at most 1 MiB unless told otherwise', (
       const { status, body } = await answer;
       expect(status).toBe(413);
       expect(body).toContain('maxBodySize exceeded');
+    } finally {
+      session.close();
+    }
+  });
+
+  it('answers 413 for a declared 2 MiB HTTP/2 body before asking for it (Expect: 100-continue)', async () => {
+    const server = await start(app, { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    try {
+      const stream = session.request(
+        { ':method': 'POST', ':path': '/json', 'content-type': 'application/json', 'content-length': String(2 * MiB), expect: '100-continue' },
+        { endStream: false },
+      );
+      stream.on('error', () => {}); // the server may reset the stream after its answer
+      let continued = false;
+      stream.on('continue', () => {
+        continued = true;
+        stream.end(jsonOf(2 * MiB));
+      });
+      const { status, body } = await new Promise<{ status: number; body: string }>((resolve) => {
+        let status = 0;
+        const chunks: Buffer[] = [];
+        stream.on('response', (headers) => (status = Number(headers[':status'])));
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString() }));
+      });
+      expect({ status, continued }).toEqual({ status: 413, continued: false });
+      expect(body).toContain('pass req.json({ maxBodySize }) to raise it');
     } finally {
       session.close();
     }
