@@ -22,16 +22,27 @@ let warnedOfProduction = false;
  * the debug page is turned on while `NODE_ENV` is `production`, where it would show source
  * code, request headers and the environ to any client whose request fails. Called by
  * `errors(app, { debug: true })` as it is built, so the warning comes at the start, not at the
- * first failure. Nothing where there is no `process` (a Worker without `nodejs_compat`).
+ * first failure. Nothing where there is no `process` (a Worker without `nodejs_compat`), nor
+ * where `NODE_ENV` may not be read (Deno without `--allow-env` throws `NotCapable`: building
+ * the middleware must not need a permission).
  */
 export function warnIfProduction(): void {
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined>; emitWarning?: (message: string, options: { type: string; code: string }) => void } }).process;
-  if (warnedOfProduction || proc?.env?.NODE_ENV !== 'production' || typeof proc.emitWarning !== 'function') return;
+  if (warnedOfProduction || nodeEnv(proc?.env) !== 'production' || typeof proc?.emitWarning !== 'function') return;
   warnedOfProduction = true;
   proc.emitWarning(
     "errors(app, { debug: true }) under NODE_ENV=production: its traceback page shows source code, request headers and the environ to every client whose request fails; set debug from NODE_ENV === 'development'",
     { type: 'TsgiWarning', code: 'TSGI_DEBUG_IN_PRODUCTION' },
   );
+}
+
+/** `env.NODE_ENV`, or `undefined` when it cannot be read (Deno without `--allow-env`). */
+function nodeEnv(env: Record<string, string | undefined> | undefined): string | undefined {
+  try {
+    return env?.NODE_ENV;
+  } catch {
+    return undefined;
+  }
 }
 
 /** One frame of a V8 stack trace. */
