@@ -19,8 +19,10 @@ import { type ServerHandle, handleOf } from './handle.ts';
 import { listenOn } from './listen.ts';
 import { shownValue } from '../../routing/shown.ts';
 import { hostWithPort } from './host-port.ts';
+import { type UpgradeHandler, acceptUpgrades } from './upgrade.ts';
 
 export type { CloseOptions, ServerHandle } from './handle.ts';
+export type { UpgradeHandler } from './upgrade.ts';
 
 /**
  * Options of {@link serve}: those of `toNodeHandler` ({@link NodeEnvironOptions}: `log`, where
@@ -114,6 +116,21 @@ export interface ServeOptions extends NodeEnvironOptions {
    * HTTP/2 `settings`…); they win over the above.
    */
   server?: http.ServerOptions | http2.SecureServerOptions | http2.ServerOptions | undefined;
+  /**
+   * Takes the connections of HTTP/1.1 `Upgrade` requests (RFC 9110 §7.8), WebSockets above all,
+   * on the same port as the app: `(req, socket, head, shutdown)`, Node's `upgrade` event with
+   * the server's shutdown signal (see {@link UpgradeHandler}), e.g. a `ws`
+   * `WebSocketServer({ noServer: true })`'s `handleUpgrade`. The request's head is read and
+   * limited as any request's (`maxHeaderSize`, `maxHeaders`, `headersTimeout`); an upgrade
+   * offering only `h2c` goes to the app, and one asked once `close()` has begun is answered
+   * `503`. `close()` aborts `shutdown`, waits for the upgraded connections to close, and cuts
+   * those left at its timeout. Default none: an `Upgrade` request is then the app's, answered
+   * with `Connection: close` (HTTP/2 has no `Upgrade`; RFC 8441's WebSockets over HTTP/2 are
+   * not offered).
+   *
+   * @throws TypeError (at once) when it is not a function.
+   */
+  upgrade?: UpgradeHandler | undefined;
 }
 
 /**
@@ -207,6 +224,15 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     server.on('connect', connectRefuser(report));
   }
   const server = listener.server;
+  if (options.upgrade !== undefined) {
+    acceptUpgrades(server as http.Server, {
+      handler: options.upgrade,
+      shutdown: handlerOptions.shutdownSignal!,
+      closing: () => state.closing,
+      log: options.log,
+      report,
+    });
+  }
   await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path });
   return handleOf(listener, state, path);
 }

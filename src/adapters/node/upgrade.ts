@@ -1,0 +1,97 @@
+/**
+ * HTTP/1.1 protocol upgrades (RFC 9110 §7.8) next to the app on the same port: `serve()`'s
+ * `upgrade` option, for WebSockets with a library that speaks the protocol (the `ws`
+ * package's `WebSocketServer({ noServer: true })`). tsgi decides which requests go there and
+ * ties the upgraded connections to the server's limits and its graceful close; it reads and
+ * writes nothing on them.
+ *
+ * @module
+ */
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { LogStream } from '../../gateway/types.ts';
+import { logError } from '../../gateway/log.ts';
+import { isThenable } from '../../gateway/body.ts';
+import { releaseFirstByte } from './connections.ts';
+import type { Reporter } from './refused.ts';
+
+/**
+ * Takes over the connection of an HTTP/1.1 `Upgrade` request (Node's `upgrade` event):
+ * `req` is the request (its head read, `req.headers`, `req.url`), `socket` the connection,
+ * `head` the bytes that came after the head (the first frames, often empty), and `shutdown`
+ * the server's shutdown signal, aborted when `close()` begins: the handler's connections end
+ * then (a WebSocket with close code 1001, "going away", RFC 6455 §7.4.1), or are cut at
+ * `close()`'s timeout.
+ *
+ * The handler answers on the raw socket: `101 Switching Protocols` (what `ws`'s
+ * `handleUpgrade` writes), or a refusal (`403`, `404`, `426`) followed by `socket.end()`.
+ * It may be `async`. An error it throws, or the rejection of the promise it returns, is logged
+ * to `serve()`'s `log`, and the connection is closed (`500` first when thrown before the
+ * handler wrote anything).
+ */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, shutdown: AbortSignal) => void | Promise<void>;
+
+/**
+ * True when `upgrade`, a request's `Upgrade` field, offers only `h2c` (RFC 7540's cleartext
+ * HTTP/2 upgrade, which `curl --http2` offers on every request): RFC 9113 deprecated it and
+ * tsgi does not take it, so such a request is served as HTTP/1.1 by the app.
+ */
+function offersOnlyH2c(upgrade: string | undefined): boolean {
+  return upgrade !== undefined && upgrade.split(',').every((protocol) => protocol.trim().toLowerCase().startsWith('h2c'));
+}
+
+/** Writes a short plain-text HTTP/1.1 answer on `socket` and ends it. */
+function answerRaw(socket: Duplex, status: number, reason: string, detail: string): void {
+  const body = `${detail}\n`;
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+/** What {@link acceptUpgrades} needs of the server. */
+export interface UpgradeSetup {
+  /** The handler given to `serve()`. */
+  handler: UpgradeHandler;
+  /** The `tsgi.shutdown_signal` of the server. */
+  shutdown: AbortSignal;
+  /** True once `close()` has begun. */
+  closing: () => boolean;
+  /** Where a failing handler is logged. */
+  log: LogStream | undefined;
+  /** Where an upgrade refused during shutdown is reported (`onRefused`). */
+  report: Reporter | undefined;
+}
+
+/**
+ * Hands the HTTP/1.1 `Upgrade` requests of `server` (but `h2c`'s, served by the app) to
+ * `setup.handler`. Node's parser has read and limited the head as for any request
+ * (`maxHeaderSize`, `maxHeaders`, `headersTimeout`); the connection's first-byte timeout ends,
+ * as a request's does. An upgrade asked once `close()` has begun is answered `503` on the raw
+ * socket without calling the handler.
+ *
+ * @throws TypeError when `setup.handler` is not a function.
+ */
+export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
+  const { handler, shutdown, log, report } = setup;
+  if (typeof handler !== 'function') throw new TypeError('serve: upgrade must be a function (req, socket, head, shutdown)');
+  // Node asks this for each request with `Connection: upgrade` and `Upgrade` (from Node 24.9;
+  // earlier versions hand every upgrade to the listener): false serves it as a request.
+  (server as { shouldUpgradeCallback?: (req: IncomingMessage) => boolean }).shouldUpgradeCallback = (req) => !offersOnlyH2c(req.headers.upgrade);
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    releaseFirstByte(socket as Socket);
+    if (setup.closing()) {
+      const detail = 'the server is shutting down';
+      answerRaw(socket, 503, 'Service Unavailable', detail);
+      report?.(503, detail, detail.length + 1, req);
+      return;
+    }
+    const logged = (error: unknown) => logError(log, `${req.method ?? '-'} ${req.url ?? '-'} (upgrade handler)`, error);
+    try {
+      const result: unknown = handler(req, socket, head, shutdown);
+      if (isThenable(result)) result.then(undefined, (error: unknown) => (logged(error), socket.destroy()));
+    } catch (error) {
+      logged(error);
+      if (socket.writable && (socket as Socket).bytesWritten === 0) answerRaw(socket, 500, 'Internal Server Error', 'Internal Server Error');
+      else socket.destroy();
+    }
+  });
+}

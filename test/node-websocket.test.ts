@@ -1,0 +1,253 @@
+/**
+ * WebSockets next to a tsgi app on one port: `serve()`'s `upgrade` option hands HTTP/1.1
+ * Upgrade requests (but `h2c`) to a handler, here the `ws` package's `WebSocketServer`
+ * (`noServer`), over real sockets: refusals on the raw socket, cookie authentication through
+ * `createEnviron` and `Request`, close code 1001 on `close()`, limits still applied.
+ */
+import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
+import type { Duplex } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { type App, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
+import { createEnviron } from 'tsgi/node';
+import { CookieSessions, sessionOf } from 'tsgi/middleware';
+import { makeCertificate } from './tls-helpers.ts';
+
+const app: App = (environ, startResponse) => {
+  startResponse('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode(`app ${String(environ.PATH_INFO)}`)];
+};
+
+/** Answers `status` on the raw socket of a refused upgrade and closes it. */
+function refuse(socket: Duplex, status: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${status.length}\r\n\r\n${status}`);
+}
+
+/** The recipe of docs/server.md: path, origin and cookie checks, then `ws` takes the socket. */
+function chat(wss: WebSocketServer): NonNullable<ServeOptions['upgrade']> {
+  return (req: IncomingMessage, socket: Duplex, head: Buffer, shutdown: AbortSignal) => {
+    const request = new Request(createEnviron(req));
+    if (request.path !== '/chat') return refuse(socket, '404 Not Found');
+    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') return refuse(socket, '426 Upgrade Required');
+    if (request.headers.get('Origin') !== 'http://app.test') return refuse(socket, '403 Forbidden');
+    const user = request.cookies.user;
+    if (user === undefined) return refuse(socket, '403 Forbidden');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const bye = () => ws.close(1001, 'server shutting down');
+      shutdown.addEventListener('abort', bye, { once: true });
+      ws.on('close', () => shutdown.removeEventListener('abort', bye));
+      ws.on('message', (data) => ws.send(`${user}: ${String(data)}`));
+    });
+  };
+}
+
+let handle: ServerHandle | undefined;
+afterEach(async () => {
+  await handle?.close({ timeout: 0 });
+  handle = undefined;
+});
+
+/** Opens a WebSocket to `path` of `handle`, resolving once open (rejecting with the refusal). */
+function open(path: string, headers: Record<string, string> = { Origin: 'http://app.test', Cookie: 'user=ann' }): Promise<WebSocket> {
+  const ws = new WebSocket(`${handle!.url.replace('http', 'ws')}${path}`, { headers });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`refused ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+/** Sends `request` on a raw connection and answers all that comes back until the server closes. */
+function raw(request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(handle!.port, '127.0.0.1', () => socket.write(request));
+    let got = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (got += chunk));
+    socket.on('end', () => resolve(got));
+    socket.on('error', reject);
+  });
+}
+
+describe('serve({ upgrade })', () => {
+  it('hands a WebSocket upgrade to the handler, and plain requests to the app, on one port', async () => {
+    const wss = new WebSocketServer({ noServer: true });
+    handle = await serve(app, { port: 0, upgrade: chat(wss) });
+    const ws = await open('/chat');
+    ws.send('hello');
+    const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
+    expect(String(message)).toBe('ann: hello');
+    const res = await fetch(`${handle.url}/page`);
+    expect(await res.text()).toBe('app /page');
+    ws.terminate();
+  });
+
+  it('refuses on the raw socket with a proper HTTP answer: path, upgrade, origin, cookie', async () => {
+    handle = await serve(app, { port: 0, upgrade: chat(new WebSocketServer({ noServer: true })) });
+    await expect(open('/nope')).rejects.toThrow('refused 404');
+    await expect(open('/chat', { Origin: 'http://evil.test', Cookie: 'user=ann' })).rejects.toThrow('refused 403');
+    await expect(open('/chat', { Origin: 'http://app.test' })).rejects.toThrow('refused 403');
+    const answer = await raw('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 426 /);
+  });
+
+  it('closes the WebSockets with 1001 on close(), which resolves without waiting for its timeout', async () => {
+    handle = await serve(app, { port: 0, upgrade: chat(new WebSocketServer({ noServer: true })) });
+    const ws = await open('/chat');
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    const started = Date.now();
+    await handle.close({ timeout: 5_000 });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(await closed).toBe(1001);
+    handle = undefined;
+  });
+
+  it('gives an Upgrade: h2c request (curl --http2 over cleartext) to the app, as without a handler', async () => {
+    let called = 0;
+    handle = await serve(app, { port: 0, upgrade: (_req, socket) => (called++, refuse(socket, '404 Not Found')) });
+    const answer = await raw('GET /x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain('app /x');
+    expect(called).toBe(0);
+  });
+
+  it('refuses an upgrade that comes once close() has begun with 503', async () => {
+    let called = 0;
+    const wss = new WebSocketServer({ noServer: true });
+    const upgrade = chat(wss);
+    const slow: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        yield new TextEncoder().encode('slow');
+      })();
+    };
+    handle = await serve(slow, { port: 0, upgrade: (...args) => (called++, upgrade(...args)) });
+    // A keep-alive connection, busy with a slow first request when close() begins; the
+    // upgrade pipelined behind it arrives during the shutdown.
+    const socket = net.connect(handle.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    let got = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (got += chunk));
+    socket.write('GET /one HTTP/1.1\r\nHost: a\r\n\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closing = handle.close({ timeout: 2_000 });
+    socket.write('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://app.test\r\nCookie: user=ann\r\n\r\n');
+    await new Promise((resolve) => socket.once('close', resolve));
+    await closing;
+    handle = undefined;
+    expect(called).toBe(0);
+    expect(got).toContain('503 Service Unavailable');
+    expect(got).not.toContain('101 Switching');
+  });
+
+  it('answers 500 and logs when the handler throws before writing; a rejected promise is logged and the socket closed', async () => {
+    const lines: string[] = [];
+    handle = await serve(app, {
+      port: 0,
+      log: { write: (line: string) => void lines.push(line) },
+      upgrade: (req) => {
+        if (req.url === '/sync') throw new Error('sync boom');
+        return Promise.reject(new Error('async boom'));
+      },
+    });
+    const request = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n`;
+    expect(await raw(request('/sync'))).toMatch(/^HTTP\/1\.1 500 /);
+    expect(await raw(request('/async'))).toBe('');
+    expect(lines.join('')).toContain('GET /sync (upgrade handler): Error: sync boom');
+    expect(lines.join('')).toContain('GET /async (upgrade handler): Error: async boom');
+  });
+
+  it('refuses an upgrade handler that is not a function at once', async () => {
+    await expect(serve(app, { port: 0, upgrade: 'ws' as never })).rejects.toThrow('serve: upgrade must be a function');
+  });
+
+  it('keeps maxHeaderSize: an upgrade request with a head too large is answered 431 without the handler', async () => {
+    let called = 0;
+    handle = await serve(app, { port: 0, server: { maxHeaderSize: 2048 }, upgrade: (_req, socket) => (called++, refuse(socket, '404 Not Found')) });
+    const answer = await raw(`GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nX-Big: ${'a'.repeat(4096)}\r\n\r\n`);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(called).toBe(0);
+  });
+
+  it('does not cut an upgraded connection at firstByteTimeout', async () => {
+    // A handler that keeps the raw socket (no `ws`, which turns the socket timeout off itself).
+    handle = await serve(app, {
+      port: 0,
+      firstByteTimeout: 200,
+      upgrade: (_req, socket) => {
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n');
+        socket.on('data', (chunk: Buffer) => socket.write(chunk));
+      },
+    });
+    const socket = net.connect(handle.port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n'));
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('data', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    socket.write('ping');
+    const [echo] = await new Promise<unknown[]>((resolve) => socket.once('data', (...args) => resolve(args)));
+    expect(String(echo)).toBe('ping');
+    socket.destroy();
+  });
+});
+
+describe('serve({ upgrade }) with a session', () => {
+  it("authenticates the upgrade from the app's signed session cookie (CookieSessions.load)", async () => {
+    const sessions = new CookieSessions({ secret: 'a'.repeat(32), secure: false });
+    const site = sessions.middleware(
+      Request.application((req) => {
+        sessionOf(req).set('user', 'cy');
+        return new Response('logged in');
+      }),
+    );
+    const wss = new WebSocketServer({ noServer: true });
+    handle = await serve(site, {
+      port: 0,
+      upgrade: (req, socket, head) => {
+        const user = sessions.load(createEnviron(req))?.data.get('user');
+        if (typeof user !== 'string') return refuse(socket, '403 Forbidden');
+        wss.handleUpgrade(req, socket, head, (ws) => ws.send(`hello ${user}`));
+      },
+    });
+    await expect(open('/chat', { Cookie: 'session=forged' })).rejects.toThrow('refused 403');
+    const login = await fetch(`${handle.url}/login`);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    // The greeting may come with the 101: listen before the socket opens.
+    const ws = new WebSocket(`${handle.url.replace('http', 'ws')}/chat`, { headers: { Cookie: cookie } });
+    const [message] = await new Promise<unknown[]>((resolve, reject) => (ws.once('message', (...args) => resolve(args)), ws.once('error', reject)));
+    expect(String(message)).toBe('hello cy');
+    ws.terminate();
+  });
+});
+
+describe('serve({ upgrade }) over TLS', () => {
+  for (const http2 of [false, true]) {
+    it(`takes wss:// upgrades${http2 ? ' with http2: true (HTTP/1.1 by ALPN)' : ''}`, async () => {
+      const certificate = await makeCertificate();
+      const wss = new WebSocketServer({ noServer: true });
+      handle = await serve(app, { port: 0, tls: { cert: certificate.cert, key: certificate.key }, http2, upgrade: chat(wss) });
+      const ws = new WebSocket(`wss://localhost:${handle.port}/chat`, { ca: certificate.cert, headers: { Origin: 'http://app.test', Cookie: 'user=bo' } });
+      ws.on('error', () => {});
+      await new Promise((resolve) => ws.once('open', resolve));
+      ws.send('hi');
+      const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
+      expect(String(message)).toBe('bo: hi');
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      await handle.close({ timeout: 5_000 });
+      handle = undefined;
+      expect(await closed).toBe(1001);
+    });
+  }
+});
+
+describe('serve() without upgrade', () => {
+  it("keeps today's behaviour: the app answers an Upgrade request, with Connection: close", async () => {
+    handle = await serve(app, { port: 0 });
+    await expect(open('/chat')).rejects.toThrow('refused 200');
+    const answer = await raw('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer.toLowerCase()).toContain('connection: close');
+  });
+});
