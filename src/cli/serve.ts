@@ -13,6 +13,7 @@ import { announce } from './banner.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { startHeartbeat } from './healthcheck.ts';
 import { loadApp, stalledLoad } from './load.ts';
+import { loadUpgrade } from './upgrade-export.ts';
 import { type CliLog, serveLog } from './log.ts';
 import { type ListeningMessage, PORT_ENV, RELOAD_CHILD_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
@@ -99,11 +100,13 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // Known for --fd once listening: whether its socket is a Unix one (its handle's URL says).
   let unixSocket = command.uds !== undefined;
   const app = buildStack(await loading, command, log, onLimit, () => unixSocket);
+  // WebSockets: the module's `upgrade` export, next to the app (the CLI owns the server).
+  const upgrade = await loadUpgrade(command.module, command.exportName);
   // The child of --reload too: the child before it may have crashed, leaving its socket file.
   // (Cluster workers share the primary's socket.)
   if (!cluster.isWorker && command.uds !== undefined) await freeSocketPath(command.uds);
   const picked = process.env[PORT_ENV];
-  handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker });
+  handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker, upgrade });
   unixSocket = handle.path !== undefined;
   // A worker or a --reload child tells its manager, which prints the one start line.
   if (managed) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
