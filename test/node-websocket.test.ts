@@ -103,6 +103,23 @@ describe('serve({ upgrade })', () => {
     handle = undefined;
   });
 
+  it('cuts, at its timeout, the upgraded connections a handler keeps open past the shutdown signal', async () => {
+    handle = await serve(app, {
+      port: 0,
+      upgrade: (_req, socket) => void socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n'),
+    });
+    const socket = net.connect(handle.port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n'));
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('data', resolve));
+    const gone = new Promise((resolve) => socket.once('close', resolve));
+    const started = Date.now();
+    await handle.close({ timeout: 300 });
+    handle = undefined;
+    await gone;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
   it('gives an Upgrade: h2c request (curl --http2 over cleartext) to the app, as without a handler', async () => {
     let called = 0;
     handle = await serve(app, { port: 0, upgrade: (_req, socket) => (called++, refuse(socket, '404 Not Found')) });
@@ -112,10 +129,53 @@ describe('serve({ upgrade })', () => {
     expect(called).toBe(0);
   });
 
-  it('refuses an upgrade that comes once close() has begun with 503', async () => {
+  it('answers the requests ahead of a pipelined upgrade first, then hands it over', async () => {
+    const slow: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        yield new TextEncoder().encode('slow');
+      })();
+    };
+    handle = await serve(slow, {
+      port: 0,
+      upgrade: (_req, socket) => void socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n'),
+    });
+    const socket = net.connect(handle.port, '127.0.0.1');
+    socket.on('error', () => {});
+    let got = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (got += chunk));
+    socket.write('GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n');
+    const until = Date.now() + 3_000;
+    while (!got.includes('101 Switching') && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*slow[\s\S]*HTTP\/1\.1 200 OK\r\n[\s\S]*slow[\s\S]*HTTP\/1\.1 101 Switching Protocols\r\n/);
+    socket.destroy();
+  });
+
+  it("refuses with 503 an upgrade that comes once close() has begun, on a connection kept by idle: 'expire'", async () => {
     let called = 0;
-    const wss = new WebSocketServer({ noServer: true });
-    const upgrade = chat(wss);
+    const upgrade = chat(new WebSocketServer({ noServer: true }));
+    handle = await serve(app, { port: 0, upgrade: (...args) => (called++, upgrade(...args)) });
+    const socket = net.connect(handle.port, '127.0.0.1');
+    socket.on('error', () => {});
+    let got = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (got += chunk));
+    socket.write('GET /one HTTP/1.1\r\nHost: a\r\n\r\n');
+    while (!got.includes('app /one')) await new Promise((resolve) => setTimeout(resolve, 10));
+    // `tsgi serve` on SIGTERM: idle keep-alive connections stay until their timeout.
+    const closing = handle.close({ timeout: 2_000, idle: 'expire' });
+    socket.write('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://app.test\r\nCookie: user=ann\r\n\r\n');
+    await new Promise((resolve) => socket.once('close', resolve));
+    await closing;
+    handle = undefined;
+    expect(called).toBe(0);
+    expect(got).toMatch(/HTTP\/1\.1 503 Service Unavailable\r\n[\s\S]*the server is shutting down\n$/);
+  });
+
+  it('does not hand over an upgrade pipelined behind an answer that closes the connection (close() begun)', async () => {
+    let called = 0;
     const slow: App = (_environ, startResponse) => {
       startResponse('200 OK', [['Content-Type', 'text/plain']]);
       return (async function* () {
@@ -123,9 +183,7 @@ describe('serve({ upgrade })', () => {
         yield new TextEncoder().encode('slow');
       })();
     };
-    handle = await serve(slow, { port: 0, upgrade: (...args) => (called++, upgrade(...args)) });
-    // A keep-alive connection, busy with a slow first request when close() begins; the
-    // upgrade pipelined behind it arrives during the shutdown.
+    handle = await serve(slow, { port: 0, upgrade: (_req, socket) => (called++, refuse(socket, '404 Not Found')) });
     const socket = net.connect(handle.port, '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     let got = '';
@@ -134,13 +192,14 @@ describe('serve({ upgrade })', () => {
     socket.write('GET /one HTTP/1.1\r\nHost: a\r\n\r\n');
     await new Promise((resolve) => setTimeout(resolve, 100));
     const closing = handle.close({ timeout: 2_000 });
-    socket.write('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://app.test\r\nCookie: user=ann\r\n\r\n');
+    socket.write('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
     await new Promise((resolve) => socket.once('close', resolve));
     await closing;
     handle = undefined;
     expect(called).toBe(0);
-    expect(got).toContain('503 Service Unavailable');
-    expect(got).not.toContain('101 Switching');
+    // The answer to the request ahead goes out whole, and tells the client to reconnect.
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*[Cc]onnection: close\r\n[\s\S]*slow/);
+    expect(got).not.toContain('404');
   });
 
   it('answers 500 and logs when the handler throws before writing; a rejected promise is logged and the socket closed', async () => {

@@ -122,8 +122,8 @@ export interface ServeOptions extends NodeEnvironOptions {
    * the server's shutdown signal (see {@link UpgradeHandler}), e.g. a `ws`
    * `WebSocketServer({ noServer: true })`'s `handleUpgrade`. The request's head is read and
    * limited as any request's (`maxHeaderSize`, `maxHeaders`, `headersTimeout`); an upgrade
-   * offering only `h2c` goes to the app, and one asked once `close()` has begun is answered
-   * `503`. `close()` aborts `shutdown`, waits for the upgraded connections to close, and cuts
+   * offering only `h2c` goes to the app, one pipelined behind answers still going out waits
+   * for them, and one asked once `close()` has begun is answered `503`. `close()` aborts `shutdown`, waits for the upgraded connections to close, and cuts
    * those left at its timeout. Default none: an `Upgrade` request is then the app's, answered
    * with `Connection: close` (HTTP/2 has no `Upgrade`; RFC 8441's WebSockets over HTTP/2 are
    * not offered).

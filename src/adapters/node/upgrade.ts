@@ -65,19 +65,29 @@ export interface UpgradeSetup {
  * Hands the HTTP/1.1 `Upgrade` requests of `server` (but `h2c`'s, served by the app) to
  * `setup.handler`. Node's parser has read and limited the head as for any request
  * (`maxHeaderSize`, `maxHeaders`, `headersTimeout`); the connection's first-byte timeout ends,
- * as a request's does. An upgrade asked once `close()` has begun is answered `503` on the raw
- * socket without calling the handler.
+ * as a request's does. An upgrade pipelined behind requests still being answered is handed
+ * over once their answers have gone out (not at all when one closed the connection). An
+ * upgrade asked once `close()` has begun is answered `503` on the raw socket without calling
+ * the handler.
  *
  * @throws TypeError when `setup.handler` is not a function.
  */
 export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
   const { handler, shutdown, log, report } = setup;
   if (typeof handler !== 'function') throw new TypeError('serve: upgrade must be a function (req, socket, head, shutdown)');
+  const answering = countAnswers(server);
   // Node asks this for each request with `Connection: upgrade` and `Upgrade` (from Node 24.9;
   // earlier versions hand every upgrade to the listener): false serves it as a request.
   (server as { shouldUpgradeCallback?: (req: IncomingMessage) => boolean }).shouldUpgradeCallback = (req) => !offersOnlyH2c(req.headers.upgrade);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     releaseFirstByte(socket as Socket);
+    // An upgrade pipelined behind requests still being answered waits for their answers,
+    // which go out first, on the same socket.
+    answering.idle(socket as Socket, () => {
+      if (!socket.destroyed && socket.writable) take(req, socket, head);
+    });
+  });
+  const take = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (setup.closing()) {
       const detail = 'the server is shutting down';
       answerRaw(socket, 503, 'Service Unavailable', detail);
@@ -93,5 +103,39 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
       if (socket.writable && (socket as Socket).bytesWritten === 0) answerRaw(socket, 500, 'Internal Server Error', 'Internal Server Error');
       else socket.destroy();
     }
-  });
+  };
+}
+
+/** Per connection, the answers of {@link countAnswers} not yet closed, and who waits for none. */
+interface Answering {
+  count: number;
+  idle: Array<() => void>;
+}
+
+/**
+ * Counts, per HTTP/1 connection of `server`, the answers begun and not yet closed, so that
+ * `idle(socket, then)` runs `then` once the connection has none (at once when it has none).
+ */
+function countAnswers(server: HttpServer): { idle(socket: Socket, then: () => void): void } {
+  const open = new WeakMap<Socket, Answering>();
+  const begun = (req: IncomingMessage, res: { once(event: 'close', listener: () => void): unknown }) => {
+    if (req.httpVersionMajor !== 1) return;
+    const socket = req.socket;
+    const answering = open.get(socket) ?? { count: 0, idle: [] };
+    open.set(socket, answering);
+    answering.count++;
+    res.once('close', () => {
+      if (--answering.count > 0) return;
+      for (const then of answering.idle.splice(0)) then();
+    });
+  };
+  server.on('request', begun);
+  server.on('checkContinue', begun);
+  return {
+    idle(socket, then) {
+      const answering = open.get(socket);
+      if (answering === undefined || answering.count === 0) then();
+      else answering.idle.push(then);
+    },
+  };
 }
