@@ -301,6 +301,20 @@ describe('serve({ upgrade }) over TLS', () => {
   }
 });
 
+describe("serve({ upgrade }) with http2: 'h2c'", () => {
+  it('takes ws:// upgrades on HTTP/1.1 connections, next to prior-knowledge HTTP/2 ones', async () => {
+    handle = await serve(app, { port: 0, http2: 'h2c', upgrade: chat(new WebSocketServer({ noServer: true })) });
+    const ws = await open('/chat');
+    ws.send('hey');
+    const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
+    expect(String(message)).toBe('ann: hey');
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await handle.close({ timeout: 5_000 });
+    handle = undefined;
+    expect(await closed).toBe(1001);
+  });
+});
+
 describe('serve() without upgrade', () => {
   it("keeps today's behaviour: the app answers an Upgrade request, with Connection: close", async () => {
     handle = await serve(app, { port: 0 });
