@@ -9,7 +9,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { type App, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
+import { type App, HTTPForbidden, HTTPNotFound, HTTPUpgradeRequired, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
 import { createEnviron } from 'tsgi/node';
 import { CookieSessions, sessionOf } from 'tsgi/middleware';
 import { makeCertificate } from './tls-helpers.ts';
@@ -28,11 +28,11 @@ function refuse(socket: Duplex, status: string): void {
 function chat(wss: WebSocketServer): NonNullable<ServeOptions['upgrade']> {
   return (req: IncomingMessage, socket: Duplex, head: Buffer, shutdown: AbortSignal) => {
     const request = new Request(createEnviron(req));
-    if (request.path !== '/chat') return refuse(socket, '404 Not Found');
-    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') return refuse(socket, '426 Upgrade Required');
-    if (request.headers.get('Origin') !== 'http://app.test') return refuse(socket, '403 Forbidden');
+    if (request.path !== '/chat') throw new HTTPNotFound();
+    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') throw new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' });
+    if (request.headers.get('Origin') !== 'http://app.test') throw new HTTPForbidden('Not from this origin.');
     const user = request.cookies.user;
-    if (user === undefined) return refuse(socket, '403 Forbidden');
+    if (user === undefined) throw new HTTPForbidden('Log in first.');
     wss.handleUpgrade(req, socket, head, (ws) => {
       const bye = () => ws.close(1001, 'server shutting down');
       shutdown.addEventListener('abort', bye, { once: true });
@@ -217,6 +217,32 @@ describe('serve({ upgrade })', () => {
     expect(await raw(request('/async'))).toBe('');
     expect(lines.join('')).toContain('GET /sync (upgrade handler): Error: sync boom');
     expect(lines.join('')).toContain('GET /async (upgrade handler): Error: async boom');
+  });
+
+  it("answers an HTTPException the handler throws before writing (createEnviron's 400, a 403, a 426) with its status and reason, unlogged", async () => {
+    const lines: string[] = [];
+    const refused: number[] = [];
+    handle = await serve(app, {
+      port: 0,
+      log: { write: (line: string) => void lines.push(line) },
+      onRefused: (r) => void refused.push(r.status),
+      upgrade: (req) => {
+        const request = new Request(createEnviron(req));
+        if (request.path === '/old') throw new HTTPUpgradeRequired('Speak WebSocket here.', { upgrade: 'websocket' });
+        throw new HTTPForbidden('Not from that origin.');
+      },
+    });
+    const forbidden = await raw('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(forbidden).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+    expect(forbidden).toMatch(/\r\n\r\nNot from that origin\.\n$/);
+    const upgrade = await raw('GET /old HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: foo\r\n\r\n');
+    expect(upgrade).toMatch(/^HTTP\/1\.1 426 Upgrade Required\r\n/);
+    expect(upgrade).toMatch(/\r\nUpgrade: websocket\r\n/i);
+    // No Host on HTTP/1.1: createEnviron's HTTPBadRequest.
+    const noHost = await raw('GET /chat HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(noHost).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(lines).toEqual([]);
+    expect(refused).toEqual([403, 426, 400]);
   });
 
   it('refuses an upgrade handler that is not a function at once', async () => {

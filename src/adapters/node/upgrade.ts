@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { LogStream } from '../../gateway/types.ts';
 import { logError } from '../../gateway/log.ts';
 import { isThenable } from '../../gateway/body.ts';
+import { HTTPException } from '../../exceptions/base.ts';
 import { releaseFirstByte } from './connections.ts';
 import type { Reporter } from './refused.ts';
 
@@ -26,9 +27,12 @@ import type { Reporter } from './refused.ts';
  *
  * The handler answers on the raw socket: `101 Switching Protocols` (what `ws`'s
  * `handleUpgrade` writes), or a refusal (`403`, `404`, `426`) followed by `socket.end()`.
- * It may be `async`. An error it throws, or the rejection of the promise it returns, is logged
- * to `serve()`'s `log`, and the connection is closed (`500` first when thrown before the
- * handler wrote anything).
+ * It may be `async`. An `HTTPException` it throws before writing anything (`HTTPForbidden`,
+ * `HTTPUpgradeRequired` with its `upgrade`, `createEnviron`'s `HTTPBadRequest` for a request
+ * without Host) is the answer: its status, reason, fields and message, as plain text, and
+ * `onRefused` is told. Another error it throws, or the rejection of the promise it returns, is
+ * logged to `serve()`'s `log`, and the connection is closed (`500` first when thrown before
+ * the handler wrote anything).
  */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, shutdown: AbortSignal) => void | Promise<void>;
 
@@ -41,10 +45,26 @@ function offersOnlyH2c(upgrade: string | undefined): boolean {
   return upgrade !== undefined && upgrade.split(',').every((protocol) => protocol.trim().toLowerCase().startsWith('h2c'));
 }
 
-/** Writes a short plain-text HTTP/1.1 answer on `socket` and ends it. */
-function answerRaw(socket: Duplex, status: number, reason: string, detail: string): void {
+/** Fields of an exception's headers the raw answer writes itself. */
+const OWN_FIELDS = new Set(['connection', 'content-length', 'content-type', 'transfer-encoding']);
+
+/**
+ * Writes a short plain-text HTTP/1.1 answer on `socket` and ends it, with `fields` (an
+ * exception's headers, checked when it was made; a 426's `Upgrade` is then listed in
+ * `Connection`, RFC 9110 §7.8). Answers the number of body bytes.
+ */
+function answerRaw(socket: Duplex, status: number, reason: string, detail: string, fields: Iterable<[string, string]> = []): number {
   const body = `${detail}\n`;
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
+  let upgrade = false;
+  for (const [name, value] of fields) {
+    if (OWN_FIELDS.has(name.toLowerCase())) continue;
+    upgrade ||= name.toLowerCase() === 'upgrade';
+    head += `${name}: ${value}\r\n`;
+  }
+  head += `Connection: ${upgrade ? 'close, upgrade' : 'close'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  socket.end(head + body);
+  return Buffer.byteLength(body);
 }
 
 /** What {@link acceptUpgrades} needs of the server. */
@@ -90,8 +110,8 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
   const take = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (setup.closing()) {
       const detail = 'the server is shutting down';
-      answerRaw(socket, 503, 'Service Unavailable', detail);
-      report?.(503, detail, detail.length + 1, req);
+      const bytes = answerRaw(socket, 503, 'Service Unavailable', detail);
+      report?.(503, detail, bytes, req);
       return;
     }
     const logged = (error: unknown) => logError(log, `${req.method ?? '-'} ${req.url ?? '-'} (upgrade handler)`, error);
@@ -99,8 +119,15 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
       const result: unknown = handler(req, socket, head, shutdown);
       if (isThenable(result)) result.then(undefined, (error: unknown) => (logged(error), socket.destroy()));
     } catch (error) {
+      const fresh = socket.writable && (socket as Socket).bytesWritten === 0;
+      if (fresh && error instanceof HTTPException && error.code >= 400) {
+        // A refusal: createEnviron's 400 (no Host, a bad path), or the handler's HTTPForbidden.
+        const bytes = answerRaw(socket, error.code, error.title, error.message, error.headers);
+        report?.(error.code, error.message, bytes, req);
+        return;
+      }
       logged(error);
-      if (socket.writable && (socket as Socket).bytesWritten === 0) answerRaw(socket, 500, 'Internal Server Error', 'Internal Server Error');
+      if (fresh) answerRaw(socket, 500, 'Internal Server Error', 'Internal Server Error');
       else socket.destroy();
     }
   };
