@@ -202,7 +202,7 @@ describe('serve({ upgrade })', () => {
     expect(got).not.toContain('404');
   });
 
-  it('answers 500 and logs when the handler throws before writing; a rejected promise is logged and the socket closed', async () => {
+  it('answers 500 and logs when the handler throws or its promise rejects before writing', async () => {
     const lines: string[] = [];
     handle = await serve(app, {
       port: 0,
@@ -214,20 +214,24 @@ describe('serve({ upgrade })', () => {
     });
     const request = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n`;
     expect(await raw(request('/sync'))).toMatch(/^HTTP\/1\.1 500 /);
-    expect(await raw(request('/async'))).toBe('');
+    expect(await raw(request('/async'))).toMatch(/^HTTP\/1\.1 500 /);
     expect(lines.join('')).toContain('GET /sync (upgrade handler): Error: sync boom');
     expect(lines.join('')).toContain('GET /async (upgrade handler): Error: async boom');
   });
 
-  it("answers an HTTPException the handler throws before writing (createEnviron's 400, a 403, a 426) with its status and reason, unlogged", async () => {
+  it("answers an HTTPException the handler throws or rejects with before writing (createEnviron's 400, a 403, a 426) with its status and reason, unlogged", async () => {
     const lines: string[] = [];
     const refused: number[] = [];
     handle = await serve(app, {
       port: 0,
       log: { write: (line: string) => void lines.push(line) },
       onRefused: (r) => void refused.push(r.status),
-      upgrade: (req) => {
+      upgrade: async (req) => {
         const request = new Request(createEnviron(req));
+        if (request.path === '/later') {
+          await new Promise((resolve) => setTimeout(resolve, 20)); // a session store's lookup
+          throw new HTTPForbidden('Session expired.');
+        }
         if (request.path === '/old') throw new HTTPUpgradeRequired('Speak WebSocket here.', { upgrade: 'websocket' });
         throw new HTTPForbidden('Not from that origin.');
       },
@@ -242,7 +246,10 @@ describe('serve({ upgrade })', () => {
     const noHost = await raw('GET /chat HTTP/1.1\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
     expect(noHost).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
     expect(lines).toEqual([]);
-    expect(refused).toEqual([403, 426, 400]);
+    const later = await raw('GET /later HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(later).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*Session expired\.\n$/);
+    expect(lines).toEqual([]);
+    expect(refused).toEqual([403, 426, 400, 403]);
   });
 
   it('refuses an upgrade handler that is not a function at once', async () => {

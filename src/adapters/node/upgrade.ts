@@ -27,12 +27,12 @@ import type { Reporter } from './refused.ts';
  *
  * The handler answers on the raw socket: `101 Switching Protocols` (what `ws`'s
  * `handleUpgrade` writes), or a refusal (`403`, `404`, `426`) followed by `socket.end()`.
- * It may be `async`. An `HTTPException` it throws before writing anything (`HTTPForbidden`,
- * `HTTPUpgradeRequired` with its `upgrade`, `createEnviron`'s `HTTPBadRequest` for a request
- * without Host) is the answer: its status, reason, fields and message, as plain text, and
- * `onRefused` is told. Another error it throws, or the rejection of the promise it returns, is
- * logged to `serve()`'s `log`, and the connection is closed (`500` first when thrown before
- * the handler wrote anything).
+ * It may be `async`. An `HTTPException` it throws (or rejects with) before writing anything
+ * (`HTTPForbidden`, `HTTPUpgradeRequired` with its `upgrade`, `createEnviron`'s
+ * `HTTPBadRequest` for a request without Host) is the answer: its status, reason, fields and
+ * message, as plain text, and `onRefused` is told. Another error it throws or rejects with is
+ * logged to `serve()`'s `log`, and the connection is closed (`500` first when nothing was
+ * written yet).
  */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, shutdown: AbortSignal) => void | Promise<void>;
 
@@ -114,11 +114,8 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
       report?.(503, detail, bytes, req);
       return;
     }
-    const logged = (error: unknown) => logError(log, `${req.method ?? '-'} ${req.url ?? '-'} (upgrade handler)`, error);
-    try {
-      const result: unknown = handler(req, socket, head, shutdown);
-      if (isThenable(result)) result.then(undefined, (error: unknown) => (logged(error), socket.destroy()));
-    } catch (error) {
+    // The handler's error, thrown or the rejection of its promise.
+    const failed = (error: unknown) => {
       const fresh = socket.writable && (socket as Socket).bytesWritten === 0;
       if (fresh && error instanceof HTTPException && error.code >= 400) {
         // A refusal: createEnviron's 400 (no Host, a bad path), or the handler's HTTPForbidden.
@@ -126,9 +123,15 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
         report?.(error.code, error.message, bytes, req);
         return;
       }
-      logged(error);
+      logError(log, `${req.method ?? '-'} ${req.url ?? '-'} (upgrade handler)`, error);
       if (fresh) answerRaw(socket, 500, 'Internal Server Error', 'Internal Server Error');
       else socket.destroy();
+    };
+    try {
+      const result: unknown = handler(req, socket, head, shutdown);
+      if (isThenable(result)) result.then(undefined, failed);
+    } catch (error) {
+      failed(error);
     }
   };
 }
