@@ -264,11 +264,14 @@ describe('serve({ upgrade })', () => {
     expect(called).toBe(0);
   });
 
-  it('does not cut an upgraded connection at firstByteTimeout', async () => {
+  it('does not cut an upgraded connection at firstByteTimeout, requestTimeout or keepAliveTimeout', async () => {
     // A handler that keeps the raw socket (no `ws`, which turns the socket timeout off itself).
     handle = await serve(app, {
       port: 0,
       firstByteTimeout: 200,
+      headersTimeout: 300,
+      requestTimeout: 600,
+      keepAliveTimeout: 300,
       upgrade: (_req, socket) => {
         socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n');
         socket.on('data', (chunk: Buffer) => socket.write(chunk));
@@ -277,7 +280,8 @@ describe('serve({ upgrade })', () => {
     const socket = net.connect(handle.port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n'));
     socket.on('error', () => {});
     await new Promise((resolve) => socket.once('data', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Node checks its request timeouts every second.
+    await new Promise((resolve) => setTimeout(resolve, 2_200));
     socket.write('ping');
     const [echo] = await new Promise<unknown[]>((resolve) => socket.once('data', (...args) => resolve(args)));
     expect(String(echo)).toBe('ping');

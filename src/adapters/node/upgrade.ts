@@ -159,8 +159,9 @@ function countAnswers(server: HttpServer): { idle(socket: Socket, then: () => vo
       for (const then of answering.idle.splice(0)) then();
     });
   };
-  server.on('request', begun);
-  server.on('checkContinue', begun);
+  // First, before the handler that may answer (and close) at once.
+  server.prependListener('request', begun);
+  server.prependListener('checkContinue', begun);
   return {
     idle(socket, then) {
       const answering = open.get(socket);
