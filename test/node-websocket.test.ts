@@ -252,6 +252,12 @@ describe('serve({ upgrade })', () => {
     expect(refused).toEqual([403, 426, 400, 403]);
   });
 
+  it('answers a refusal on a keep-alive connection that carried requests before the upgrade', async () => {
+    handle = await serve(app, { port: 0, upgrade: chat(new WebSocketServer({ noServer: true })) });
+    const answer = await raw('GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\nOrigin: http://evil.test\r\nCookie: user=ann\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*app \/one[\s\S]*HTTP\/1\.1 403 Forbidden\r\n[\s\S]*Not from this origin\.\n$/);
+  });
+
   it('refuses an upgrade handler that is not a function at once', async () => {
     await expect(serve(app, { port: 0, upgrade: 'ws' as never })).rejects.toThrow('serve: upgrade must be a function');
   });

@@ -114,9 +114,11 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
       report?.(503, detail, bytes, req);
       return;
     }
+    // What the connection carried before (the answers to the requests ahead of this one).
+    const before = (socket as Socket).bytesWritten;
     // The handler's error, thrown or the rejection of its promise.
     const failed = (error: unknown) => {
-      const fresh = socket.writable && (socket as Socket).bytesWritten === 0;
+      const fresh = socket.writable && (socket as Socket).bytesWritten === before;
       if (fresh && error instanceof HTTPException && error.code >= 400) {
         // A refusal: createEnviron's 400 (no Host, a bad path), or the handler's HTTPForbidden.
         const bytes = answerRaw(socket, error.code, error.title, error.message, error.headers);
