@@ -258,6 +258,25 @@ describe('serve({ upgrade })', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*app \/one[\s\S]*HTTP\/1\.1 403 Forbidden\r\n[\s\S]*Not from this origin\.\n$/);
   });
 
+  it("applies serve()'s request rules before the handler: trustedHosts (400), scriptName (404)", async () => {
+    let called = 0;
+    const refused: string[] = [];
+    handle = await serve(app, {
+      port: 0,
+      trustedHosts: ['app.test'],
+      scriptName: '/api',
+      onRefused: (r) => void refused.push(`${r.status} ${r.reason}`),
+      upgrade: (_req, socket) => (called++, refuse(socket, '404 Not Found')),
+    });
+    const request = (host: string, path: string) => `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n`;
+    expect(await raw(request('evil.test', '/api/chat'))).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*untrusted Host header\n$/);
+    expect(await raw(request('app.test', '/chat'))).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+    expect(called).toBe(0);
+    expect(await raw(request('app.test', '/api/chat'))).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+    expect(called).toBe(1);
+    expect(refused).toEqual(['400 untrusted Host header', expect.stringMatching(/^404 /)]);
+  });
+
   it('refuses an upgrade handler that is not a function at once', async () => {
     await expect(serve(app, { port: 0, upgrade: 'ws' as never })).rejects.toThrow('serve: upgrade must be a function');
   });

@@ -121,7 +121,8 @@ export interface ServeOptions extends NodeEnvironOptions {
    * on the same port as the app: `(req, socket, head, shutdown)`, Node's `upgrade` event with
    * the server's shutdown signal (see {@link UpgradeHandler}), e.g. a `ws`
    * `WebSocketServer({ noServer: true })`'s `handleUpgrade`. The request's head is read and
-   * limited as any request's (`maxHeaderSize`, `maxHeaders`, `headersTimeout`); an upgrade
+   * limited as any request's (`maxHeaderSize`, `maxHeaders`, `headersTimeout`), and must pass
+   * the same rules (`trustedHosts`, `scriptName`: else `400`, `404`); an upgrade
    * offering only `h2c` goes to the app, one pipelined behind answers still going out waits
    * for them, and one asked once `close()` has begun is answered `503`. `close()` aborts `shutdown`, waits for the upgraded connections to close, and cuts
    * those left at its timeout. Default none: an `Upgrade` request is then the app's, answered
@@ -231,6 +232,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
       closing: () => state.closing,
       log: options.log,
       report,
+      environ: handlerOptions,
     });
   }
   await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path });

@@ -15,6 +15,7 @@ import { logError } from '../../gateway/log.ts';
 import { isThenable } from '../../gateway/body.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { releaseFirstByte } from './connections.ts';
+import { type NodeEnvironOptions, createEnviron } from './environ.ts';
 import type { Reporter } from './refused.ts';
 
 /**
@@ -79,13 +80,17 @@ export interface UpgradeSetup {
   log: LogStream | undefined;
   /** Where an upgrade refused during shutdown is reported (`onRefused`). */
   report: Reporter | undefined;
+  /** The request rules of the server (`trustedHosts`, `maxHeaders`, `scriptName`), checked first. */
+  environ: NodeEnvironOptions;
 }
 
 /**
  * Hands the HTTP/1.1 `Upgrade` requests of `server` (but `h2c`'s, served by the app) to
  * `setup.handler`. Node's parser has read and limited the head as for any request
  * (`maxHeaderSize`, `maxHeaders`, `headersTimeout`); the connection's first-byte timeout ends,
- * as a request's does. An upgrade pipelined behind requests still being answered is handed
+ * as a request's does. The request must pass the rules an app's request does (`trustedHosts`,
+ * `scriptName`, a valid Host and target: else the `400` or `404` of `createEnviron`). An
+ * upgrade pipelined behind requests still being answered is handed
  * over once their answers have gone out (not at all when one closed the connection). An
  * upgrade asked once `close()` has begun is answered `503` on the raw socket without calling
  * the handler.
@@ -116,6 +121,7 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
     }
     // What the connection carried before (the answers to the requests ahead of this one).
     const before = (socket as Socket).bytesWritten;
+
     // The handler's error, thrown or the rejection of its promise.
     const failed = (error: unknown) => {
       const fresh = socket.writable && (socket as Socket).bytesWritten === before;
@@ -130,6 +136,9 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
       else socket.destroy();
     };
     try {
+      // First the rules the app's requests pass (a Host in `trustedHosts`, a path under
+      // `scriptName`, at most `maxHeaders` fields): createEnviron's refusal is answered below.
+      createEnviron(req, undefined, setup.environ);
       const result: unknown = handler(req, socket, head, shutdown);
       if (isThenable(result)) result.then(undefined, failed);
     } catch (error) {
