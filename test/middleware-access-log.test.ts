@@ -117,6 +117,91 @@ describe('accessLog', () => {
     expect(out.lines.map((line) => line.split(' - ')[0])).toEqual(['HEAD / 200 0', 'GET /304 304 0', 'GET /204 204 0', 'GET / 200 10']);
   });
 
+  it.each([
+    ['HTTP/1.1', false],
+    ['h2c', true],
+  ])('logs end with its status for a HEAD (or 204, 304) answered whole from a streamed body the server closes unsent, close for a HEAD client gone first (%s socket)', async (_name, h2c) => {
+    const out = collector();
+    let release: () => void = () => {};
+    const raw: App = (environ, start) => {
+      const path = String(environ.PATH_INFO);
+      start(path === '/204' ? '204 No Content' : path === '/304' ? '304 Not Modified' : '200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        // `/slow`: the first chunk waits until the client has gone.
+        if (path === '/slow') await new Promise<void>((resolve) => (release = resolve));
+        yield enc.encode('hello');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        yield enc.encode('world');
+      })();
+    };
+    const server = await serve(accessLog(raw, { log: out, format: (e) => `${e.method} ${e.url} ${e.status} ${e.bytes} ${e.outcome}` }), {
+      port: 0,
+      http2: h2c ? 'h2c' : undefined,
+      log: { write: () => {} },
+    });
+    const session = h2c ? http2.connect(server.url) : undefined;
+    session?.on('error', () => {});
+    /** The status of a request read whole; with `leave`, the client goes away before the answer instead (`0`). */
+    const ask = (method: string, path: string, leave = false) =>
+      new Promise<number>((resolve, reject) => {
+        if (session !== undefined) {
+          const stream = session.request({ ':method': method, ':path': path });
+          stream.on('error', () => {});
+          if (leave) setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), 50);
+          let status = 0;
+          stream.on('response', (headers) => (status = Number(headers[':status'])));
+          stream.on('close', () => resolve(status));
+          stream.resume();
+          stream.end();
+          return;
+        }
+        const req = http.request({ host: '127.0.0.1', port: server.port, method, path, agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', (error) => (leave ? resolve(0) : reject(error)));
+        if (leave) setTimeout(() => req.destroy(), 50);
+        req.end();
+      });
+    try {
+      expect(await ask('HEAD', '/')).toBe(200);
+      await out.waitFor(1);
+      expect(await ask('GET', '/204')).toBe(204);
+      await out.waitFor(2);
+      expect(await ask('GET', '/304')).toBe(304);
+      await out.waitFor(3);
+      expect(await ask('HEAD', '/slow', true)).toBe(0);
+      await out.waitFor(4);
+      release();
+      expect(await ask('GET', '/')).toBe(200);
+      await out.waitFor(5);
+    } finally {
+      session?.close();
+      await server.close();
+    }
+    expect(out.lines).toEqual(['HEAD / 200 0 end\n', 'GET /204 204 0 end\n', 'GET /304 304 0 end\n', 'HEAD /slow 499 0 close\n', 'GET / 200 10 end\n']);
+  });
+
+  it('logs end for a HEAD answered from a streamed body under toFetchHandler and the TestClient too', async () => {
+    const out = collector();
+    const app = accessLog(
+      (_environ, start) => {
+        start('200 OK', []);
+        return (async function* () {
+          yield enc.encode('hello');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          yield enc.encode('world');
+        })();
+      },
+      { log: out, format: (e) => `${e.status} ${e.outcome}` },
+    );
+    await (await toFetchHandler(app)(new globalThis.Request('http://x/', { method: 'HEAD' }))).text();
+    await out.waitFor(1);
+    await new TestClient(app).head('/');
+    await out.waitFor(2);
+    expect(out.lines).toEqual(['200 end\n', '200 end\n']);
+  });
+
   it('logs REMOTE_USER set by the app below, and the request line as received (before mount)', async () => {
     const inner: App = (environ, start) => {
       environ.REMOTE_USER = 'alice';

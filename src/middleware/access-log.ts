@@ -78,7 +78,9 @@ export interface AccessLogEntry {
   /**
    * How the response ended: `end` (the client got the whole answer: the body ended and, under
    * `serve()` and `toNodeHandler`, its last byte was handed to the connection; or the server
-   * ended an event stream at its graceful shutdown, closing the body), `close` (the server
+   * ended an event stream at its graceful shutdown, closing the body; or the head of an answer
+   * sent without a body, HEAD or a 1xx, 204 or 304 status, was handed to the connection,
+   * though the server closed a streamed body unsent), `close` (the server
    * stopped taking the body, or could not send all of it: the client went away, or the server
    * refused the body and answered its own `status`), `error` (the app or its body threw).
    */
@@ -225,8 +227,15 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         // for the last byte sent (an in-memory body is taken whole before any of it is written),
         // and says `close` when the client left before it.
         end: () => afterHeadSettled(environ, () => afterResponseSent(wait, (complete) => record(complete ? 'end' : 'close'))),
-        // An event stream the server ended at its shutdown: the client got a complete answer.
-        close: () => record(shutdownEndKey.get(environ) === true ? 'end' : 'close'),
+        close: () => {
+          // An event stream the server ended at its shutdown: the client got a complete answer.
+          if (shutdownEndKey.get(environ) === true) return record('end');
+          // A body the server sends none of (HEAD, 1xx, 204, 304), taken once it had a chunk
+          // to frame the head with, is closed by the server as it answers: how the answer ended
+          // is the response's (as for a body that ends), not the body's.
+          if (!counted && chunks > 0) return afterHeadSettled(environ, () => afterResponseSent(wait, (complete) => record(complete ? 'end' : 'close')));
+          record('close');
+        },
         error: (error) => {
           if (stoppedAsAsked(environ, error)) return record('close');
           // Failing before the first chunk, the server answers (a 500, or the exception's own).

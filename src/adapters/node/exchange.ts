@@ -17,7 +17,7 @@ import { guardSend } from './send-timeout.ts';
 import { endPlain, endWith } from './end.ts';
 import type { ExchangeState, ServerState } from './state.ts';
 import type { ShutdownWatch } from '../../gateway/shutdown.ts';
-import { cutResponse, isHttp2, responseGone } from './http2-compat.ts';
+import { cutResponse, isHttp2, responseGone, sentWhole } from './http2-compat.ts';
 import { isBodyLimitError } from '../body-limit.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { bodyFailureBehind, isBodyFailure } from '../../exceptions/body-failure.ts';
@@ -123,14 +123,14 @@ export class Exchange implements ExchangeState, HeadWait {
    * at `close`: a response whose socket is no connection, `fastify.inject()`'s
    * light-my-request, finishes and closes with bytes still in that socket's buffer). On
    * HTTP/2, whose compatibility response emits `finish` when its stream closes, even reset
-   * mid-body, by `writableFinished` at its `close`.
+   * mid-body, by `writableFinished` at its `close` and the stream's reset code (`sentWhole`).
    */
   onSent(then: (complete: boolean) => void): void {
     const res = this.res;
-    if (res.writableFinished || responseGone(res)) return then(res.writableFinished);
+    if (res.writableFinished || responseGone(res)) return then(sentWhole(res));
     const context = this.requestContext();
     if (this.http2) {
-      res.once('close', () => context.runInAsyncScope(then, null, res.writableFinished));
+      res.once('close', () => context.runInAsyncScope(then, null, sentWhole(res)));
       return;
     }
     const over = (complete: boolean) => {

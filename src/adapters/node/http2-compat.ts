@@ -37,6 +37,18 @@ export function responseGone(res: ServerResponse): boolean {
 }
 
 /**
+ * True when `res` was handed whole to its connection: finished, and on HTTP/2 its stream not
+ * reset by the client. Node's `Http2ServerResponse` reads as finished once its stream closed,
+ * reset or not; and for a HEAD request, whose stream Node ends at once, it emits no `close` at
+ * the client's reset (the stream's `rstCode` tells it).
+ */
+export function sentWhole(res: ServerResponse): boolean {
+  if (!res.writableFinished) return false;
+  const code = http2Stream(res)?.rstCode;
+  return code === undefined || code === constants.NGHTTP2_NO_ERROR;
+}
+
+/**
  * Ends the exchange on `res` abruptly: on HTTP/2 its stream is reset with `code` (default
  * `INTERNAL_ERROR`: a reset with `NO_ERROR` would let a cut body pass for a whole one); on
  * HTTP/1 the connection is destroyed.

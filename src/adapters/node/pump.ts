@@ -9,7 +9,7 @@ import type { ExchangeState } from './state.ts';
 import { sendHead } from './head.ts';
 import { endWith } from './end.ts';
 import { guardSend } from './send-timeout.ts';
-import { responseGone } from './http2-compat.ts';
+import { http2Stream, responseGone } from './http2-compat.ts';
 import { isAbort, unlessAbort } from '../../gateway/abort.ts';
 import { STOP, type StreamStop, streamStopOf } from '../../gateway/shutdown.ts';
 import { settleHead } from '../../gateway/server-status.ts';
@@ -72,7 +72,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   const closeNow = () => {
     // Not `res.writableFinished`: an HTTP/2 response reads as finished once the client reset
     // its stream, and the body (an idle event stream) would then never be closed.
-    if (finished) return;
+    if (finished || closed) return;
     closed = true;
     res.off('drain', onDrain);
     release();
@@ -105,6 +105,10 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       guardSend(res, exchange.sendTimeout);
     });
   res.once('close', onClose);
+  // On HTTP/2 the stream's own `close` too: for a HEAD request (a stream Node ended at once),
+  // the response emits none when the client resets the stream.
+  const stream = http2Stream(res);
+  stream?.once('close', onClose);
   /** The second step, asked for ahead and not yet taken: its failure must still be logged. */
   let untaken: PromiseLike<Step> | undefined;
   try {
@@ -190,6 +194,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     // or the client left before it: a line waiting for that goes.
     settleHead(exchange.environ);
     res.off('close', onClose);
+    stream?.off('close', onClose);
     stop?.dispose();
     // Left untaken by the shutdown's end: an abort is the body stopping on the signal as asked.
     untaken?.then(undefined, stop?.due === true ? unlessAbort(onError) : onError);
