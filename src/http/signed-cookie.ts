@@ -16,9 +16,9 @@ import { type SigningKeys, Signer } from './signed-value.ts';
  */
 export interface SignedCookieAttributes {
   /**
-   * `Secure` cookie attribute (HTTPS only); default false (`CookieSessions`: the request's
-   * scheme). Set it true in production. Required with `sameSite: 'none'` and with a
-   * `__Secure-` or `__Host-` cookie name.
+   * `Secure` cookie attribute (HTTPS only). Default: the request's scheme, as each
+   * middleware documents (`Secure` in answer to an https request). `true`: always, required
+   * with `sameSite: 'none'` and with a `__Secure-` or `__Host-` cookie name. `false`: never.
    */
   secure?: boolean | undefined;
   /** `SameSite` cookie attribute; default `'lax'`. `'none'` needs `secure: true`. */
@@ -118,6 +118,24 @@ export class SignedCookie {
   /** The `Set-Cookie` deleting the cookie; `https` as for {@link setCookie}. */
   deleteCookie(https = false): string {
     return serializeSetCookie(this.name, '', deletionOptions(this.name, this.#attributesFor(https)));
+  }
+
+  /**
+   * `headers` with this cookie's `Set-Cookie` fields made `Secure`, for the answer to an https
+   * request when the `secure` option was not given (as {@link setCookie} with `https`): for a
+   * cookie set without the request at hand (`AuthTickets`' `remember` and `forget` write into
+   * a response). `headers` itself when there is nothing to change.
+   */
+  secureFields(headers: Array<[string, string]>): Array<[string, string]> {
+    if (this.#secure !== undefined) return headers;
+    let out: Array<[string, string]> | undefined;
+    for (let i = 0; i < headers.length; i++) {
+      const [name, value] = headers[i]!;
+      if (name.toLowerCase() !== 'set-cookie' || value.slice(0, value.indexOf('=')).trim() !== this.name) continue;
+      if (value.split(';').some((attribute, n) => n > 0 && attribute.trim().toLowerCase() === 'secure')) continue;
+      (out ??= headers.slice())[i] = [name, `${value}; Secure`];
+    }
+    return out ?? headers;
   }
 
   #attributesFor(https: boolean) {

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
+import { type AppLike, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
@@ -15,6 +15,17 @@ import { type SignedCookieAttributes, SignedCookie, checkMaxAge } from '../http/
 
 /** Options of {@link AuthTickets}. */
 export interface AuthTicketOptions extends SignedCookieAttributes {
+  /**
+   * `Secure` cookie attribute (sent over HTTPS only). Default: `Secure` on the ticket cookie
+   * in the answer to an https request (`req.scheme`, which behind a proxy that ends TLS is
+   * `https` under `proxyFix` with `xProto`), none over plain http (development), as
+   * `CookieSessions` does: the reissued ticket, and the cookie `remember` or `forget` put in
+   * a response, made `Secure` by the middleware as the response passes it (a login answered
+   * by an app the middleware does not wrap gets no `Secure`: give `true` there). `true`:
+   * always, required with `sameSite: 'none'` and a `__Secure-` or `__Host-` cookie name.
+   * `false`: never.
+   */
+  secure?: boolean | undefined;
   /** The signing key: at least 32 bytes (e.g. `crypto.randomBytes(32).toString('base64url')`). */
   secret?: string | Uint8Array | undefined;
   /**
@@ -164,6 +175,10 @@ export class AuthTickets {
    * It never refuses a request: guard pages in the app
    * (`if (!req.remoteUser) throw new HTTPSeeOther('/login')`).
    *
+   * On an https request, the ticket cookie of the response (the app's `remember` or `forget`,
+   * or the reissue) is `Secure` unless the `secure` option is `false`
+   * ({@link AuthTicketOptions.secure}).
+   *
    * With `reissueTime`, a valid ticket older than that gets a fresh ticket cookie added to
    * the response, as its headers pass (the body is not touched), except on a response
    * that sets or deletes the ticket cookie itself (the app logged someone in or out), and
@@ -180,14 +195,18 @@ export class AuthTickets {
   readonly middleware: Middleware = (app: AppLike) => {
     const inner = toApp(app);
     return (environ, startResponse) => {
+      const https = environ['tsgi.url_scheme'] === 'https';
+      // On https, the ticket cookie the app set (`remember`, `forget`) is made `Secure`, unless
+      // the `secure` option says otherwise: they write into a response, with no request at hand.
+      const respond: StartResponse = https ? (status, headers, error) => startResponse(status, this.#cookie.secureFields(headers), error) : startResponse;
       const ticket = this.read(environ);
-      if (ticket === null) return inner(environ, startResponse);
+      if (ticket === null) return inner(environ, respond);
       setRemoteUser(environ, ticket.user, 'cookie');
       authTicketKey.set(environ, ticket);
       if (this.reissueTime === undefined || this.#cookie.seconds() - ticket.issued <= this.reissueTime) {
-        return inner(environ, startResponse);
+        return inner(environ, respond);
       }
-      return inner(environ, (status, headers, error) => startResponse(status, this.#reissue(ticket, headers), error));
+      return inner(environ, (status, headers, error) => respond(status, this.#reissue(ticket, headers, https), error));
     };
   };
 
@@ -260,7 +279,9 @@ export class AuthTickets {
   /**
    * Logs `user` in: adds a `Set-Cookie` with a fresh ticket to `target` (a `Response`, an
    * `HTTPException` such as the redirect after a login, or `HeaderList`). The cookie is
-   * `HttpOnly`, with the `Secure`, `SameSite`, `Path` and `Domain` of the options.
+   * `HttpOnly`, with the `Secure`, `SameSite`, `Path` and `Domain` of the options (without a
+   * `secure` option, made `Secure` by the middleware on an https request: see
+   * {@link AuthTicketOptions.secure}).
    *
    * @returns the new ticket.
    * @throws as {@link sign} does.
@@ -284,16 +305,16 @@ export class AuthTickets {
   }
 
   /** The `Set-Cookie` value carrying `value`: `Max-Age`/`Expires` unless a session ticket. */
-  #setCookie(value: string, ticket: Ticket): string {
+  #setCookie(value: string, ticket: Ticket, https = false): string {
     const lifetime = { maxAge: ticket.expires - ticket.issued, expires: new Date(ticket.expires * 1000) };
-    return this.#cookie.setCookie(value, ticket.session ? undefined : lifetime);
+    return this.#cookie.setCookie(value, ticket.session ? undefined : lifetime, https);
   }
 
   /**
    * `headers` plus a fresh ticket's `Set-Cookie`, or `headers` as they are when they set
    * the ticket cookie themselves or allow a shared cache to store the response.
    */
-  #reissue(ticket: Ticket, headers: Array<[string, string]>): Array<[string, string]> {
+  #reissue(ticket: Ticket, headers: Array<[string, string]>, https: boolean): Array<[string, string]> {
     const cacheControl: string[] = [];
     let expires = false;
     for (const [name, value] of headers) {
@@ -314,7 +335,7 @@ export class AuthTickets {
       persistent: !ticket.session,
       ...(ticket.data !== undefined ? { data: ticket.data } : {}),
     });
-    const reissued: Array<[string, string]> = [...headers, ['Set-Cookie', this.#setCookie(value, fresh)]];
+    const reissued: Array<[string, string]> = [...headers, ['Set-Cookie', this.#setCookie(value, fresh, https)]];
     // Without explicit freshness a shared cache may still keep it, fresh for a heuristic time
     // (RFC 9111 §4.2.2): `Vary: Cookie` keeps it for requests with this user's cookie alone.
     return shared ? varyOnCookie(reissued) : reissued;
