@@ -275,6 +275,46 @@ export const app = (_environ: object, start: (status: string, headers: [string, 
     }
   });
 
+  it('answers a request sent while the app restarts from the new code, and one sent while it cannot load once fixed, never refusing it', { timeout: 60_000 }, async () => {
+    const folder = join(dir, 'held');
+    mkdirSync(folder);
+    writeApp(folder, 'old');
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
+    const url = await servingUrl(run);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    try {
+      expect((await get(url)).body).toBe('old');
+      // The new code takes a second to load: a request sent meanwhile waits for it.
+      writeFileSync(join(folder, 'message.ts'), `await new Promise((resolve) => setTimeout(resolve, 1_000));\n${messageModule('new')}`);
+      await waitFor(() => /^Change in .*message\.ts: restarting$/m.test(run.out.stdout), output, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const during = await get(url, {}, 15_000).then(
+        (res) => `${res.status} ${res.body}`,
+        (error: Error) => error.message,
+      );
+      expect(during, output()).toBe('200 new');
+      // A syntax error: a request waits until the fix, and gets the fixed code's answer.
+      writeFileSync(join(folder, 'message.ts'), 'export const message: string = ;\n');
+      await waitFor(() => /waiting for a change/.test(run.out.stderr), output, 10_000);
+      const waiting = get(url, {}, 15_000).then(
+        (res) => `${res.status} ${res.body}`,
+        (error: Error) => error.message,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      writeFileSync(join(folder, 'message.ts'), messageModule('fixed'));
+      expect(await waiting, output()).toBe('200 fixed');
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+    // Ctrl-C closed the socket.
+    const after = await get(url, {}, 5_000).then(
+      () => 'answered',
+      (error: Error & { code?: string }) => error.code,
+    );
+    expect(after).toBe('ECONNREFUSED');
+  });
+
   it('cuts a request still running 5 s after a change, and says so', { timeout: 60_000 }, async () => {
     const folder = join(dir, 'stuck');
     mkdirSync(folder);

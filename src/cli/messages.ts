@@ -49,6 +49,19 @@ export interface StoppingMessage {
   readonly type: 'tsgi:stopping';
 }
 
+/**
+ * Sent by the supervisor of `--reload` to its child with a connection it accepted on the
+ * socket they share (src/cli/reload-socket.ts): the child serves it as one it accepted.
+ */
+export interface ConnectionMessage {
+  readonly type: 'tsgi:connection';
+}
+
+/** Whether `message` is a {@link ConnectionMessage}. */
+export function isConnectionMessage(message: unknown): message is ConnectionMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'tsgi:connection';
+}
+
 /** A message from a serving process. */
 export type ServingMessage = ListeningMessage | RetiringMessage | HeartbeatMessage | StoppingMessage;
 

@@ -20,7 +20,9 @@ import type { TlsOptions } from 'node:tls';
 import type { ServeOptions } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
+import { RELOAD_CHILD_ENV } from './messages.ts';
 import { refusedLogger } from './refused-log.ts';
+import { RELOAD_SOCKET_FD } from './reload-socket.ts';
 import { WORKER_SOCKET_FD } from './socket-activation.ts';
 import { ownDescriptor } from '../adapters/node/listen.ts';
 
@@ -37,7 +39,12 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
     requestTimeout: command.timeoutRequest,
     http2: command.http2,
   };
-  if (command.uds !== undefined) options.path = command.uds;
+  // The child of --reload serves on its supervisor's socket, named as it would name its own.
+  if (process.env[RELOAD_CHILD_ENV] === '1' && !cluster.isWorker) {
+    options.fd = RELOAD_SOCKET_FD;
+    options.serverName = command.uds !== undefined ? 'localhost' : command.host;
+    if (command.uds !== undefined) options.serverPort = tls === undefined ? 80 : 443;
+  } else if (command.uds !== undefined) options.path = command.uds;
   // A worker inherits the socket on a descriptor of its own (shareActivatedSocket).
   else if (command.fd !== undefined) options.fd = cluster.isWorker ? ownDescriptor(WORKER_SOCKET_FD) : command.fd;
   else {

@@ -4,6 +4,8 @@
  * `.ts`, `.js` or `.json` file changes (`.mts`, `.cts`, `.mjs`, `.cjs` too; `node_modules`,
  * `.git` and dot-files are ignored). A child that fails (a syntax error, a missing export, a
  * crash) has printed why; the supervisor then waits for the next change instead of exiting.
+ * The supervisor binds the address itself and each child serves on that socket
+ * (src/cli/reload-socket.ts), so a request sent meanwhile waits for the next child.
  *
  * @module
  */
@@ -15,7 +17,8 @@ import { announce } from './banner.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { serveLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
-import { RELOAD_CHILD_ENV, isServingMessage } from './messages.ts';
+import { PORT_ENV, RELOAD_CHILD_ENV, isServingMessage } from './messages.ts';
+import { bindReloadSocket } from './reload-socket.ts';
 import { UsageError } from './values.ts';
 import { version } from './version.ts';
 import { type TreeWatcher, watchTree } from './watch.ts';
@@ -78,32 +81,46 @@ function watchedDirs(command: ServeCommand): string[] {
 /**
  * Runs the supervisor until SIGINT, SIGTERM or SIGHUP (answering 0): starts the child, restarts
  * it on changes, and stops it (SIGTERM, SIGKILL after {@link CHILD_STOP_TIMEOUT}, with a
- * warning, since that cuts its requests in flight) at each change and at the end.
+ * warning, since that cuts its requests in flight) at each change and at the end. The address
+ * is bound here, once, and closed at the end: each child serves on that socket
+ * (src/cli/reload-socket.ts).
  *
  * @throws LoadError when the module file does not exist; UsageError for a `--reload-dir` that
- *   is not a folder or unusable TLS files.
+ *   is not a folder or unusable TLS files; rejects with the `listen` error when the address
+ *   cannot be bound (`EADDRINUSE`, `EACCES`).
  */
 export async function runReloader(command: ServeCommand, io: CliIO = processIO): Promise<number> {
   const log = serveLog(command, io);
   const dirs = watchedDirs(command);
-  const env = { ...process.env, ...(await prepareManaged(command)), [RELOAD_CHILD_ENV]: '1' };
-  return new Promise<number>((done) => {
+  const managed = await prepareManaged(command);
+  const socket = await bindReloadSocket(command.uds !== undefined ? { path: command.uds } : { host: command.host, port: Number(managed[PORT_ENV]) });
+  // The child's own URL of a Unix socket it inherited names no path.
+  const socketUrl = command.uds !== undefined ? `unix:${command.uds}` : undefined;
+  const env = { ...process.env, ...managed, [RELOAD_CHILD_ENV]: '1' };
+  return new Promise<number>((resolveDone) => {
+    const done = (code: number) => {
+      socket.close();
+      resolveDone(code);
+    };
     let child: ChildProcess | undefined;
     let announced = false;
     let stopping = false;
     let restart = false;
     let pending: NodeJS.Timeout | undefined;
     const start = () => {
-      const current = fork(process.argv[1]!, process.argv.slice(2), { execArgv: process.execArgv, env, stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
+      const current = fork(process.argv[1]!, process.argv.slice(2), { execArgv: process.execArgv, env, stdio: ['inherit', 'inherit', 'inherit', socket.fd, 'ipc'] });
       child = current;
       current.on('message', (message) => {
         if (!isServingMessage(message) || message.type !== 'tsgi:listening') return;
-        if (announced) log.info(`Reloaded: serving on ${message.url}`);
-        else announce(log, { url: message.url, command, version: version(), watching: watchingBannerLine(dirs) });
+        if (child === current && !restart && !stopping) socket.serveWith(current);
+        const url = socketUrl ?? message.url;
+        if (announced) log.info(`Reloaded: serving on ${url}`);
+        else announce(log, { url, command, version: version(), watching: watchingBannerLine(dirs) });
         announced = true;
       });
       current.once('exit', (code, signal) => {
         child = undefined;
+        socket.serveWith(undefined);
         if (stopping) {
           done(0);
         } else if (restart) {
@@ -116,6 +133,8 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
     };
     /** SIGTERM, then SIGKILL after CHILD_STOP_TIMEOUT, saying so: its requests in flight are cut. */
     const stop = (current: ChildProcess, after: string) => {
+      // The connections the supervisor takes from now on wait for the next child.
+      socket.serveWith(undefined);
       current.kill('SIGTERM');
       const timer = setTimeout(() => {
         log.warning(`the app was still running ${CHILD_STOP_TIMEOUT / 1000} s after ${after} (a request in flight?): killing it`);

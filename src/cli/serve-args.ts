@@ -100,7 +100,7 @@ function checkCombinations(values: Record<string, unknown>): void {
   excludes('fd', 'host');
   excludes('fd', 'port');
   excludes('fd', 'uds');
-  // The child of --reload gets its standard streams and the IPC channel only.
+  // The child of --reload gets its standard streams, its supervisor's socket (3) and the IPC channel only.
   excludes('fd', 'reload');
   if (values['proxy-headers'] === false && values['forwarded-allow-ips'] !== undefined) {
     throw new UsageError('--forwarded-allow-ips needs --proxy-headers');

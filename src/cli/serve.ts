@@ -7,6 +7,7 @@
  * @module
  */
 import cluster from 'node:cluster';
+import { Socket } from 'node:net';
 import { type ServerHandle, serve } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
@@ -15,7 +16,7 @@ import { startHeartbeat } from './healthcheck.ts';
 import { loadApp, stalledLoad } from './load.ts';
 import { loadUpgrade } from './upgrade-export.ts';
 import { type CliLog, serveLog } from './log.ts';
-import { type ListeningMessage, PORT_ENV, RELOAD_CHILD_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
+import { type ListeningMessage, PORT_ENV, isConnectionMessage, RELOAD_CHILD_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
 import { buildStack } from './stack.ts';
 import { loadTls } from './tls.ts';
@@ -102,14 +103,20 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   const app = buildStack(await loading, command, log, onLimit, () => unixSocket);
   // WebSockets: the module's `upgrade` export, next to the app (the CLI owns the server).
   const upgrade = await loadUpgrade(command.module, command.exportName);
-  // The child of --reload too: the child before it may have crashed, leaving its socket file.
-  // (Cluster workers share the primary's socket.)
-  if (!cluster.isWorker && command.uds !== undefined) await freeSocketPath(command.uds);
+  // (Cluster workers share the primary's socket; the child of --reload inherits its supervisor's.)
+  if (!managed && command.uds !== undefined) await freeSocketPath(command.uds);
   const picked = process.env[PORT_ENV];
   handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker, upgrade });
   unixSocket = handle.path !== undefined;
   // A worker or a --reload child tells its manager, which prints the one start line.
   if (managed) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
+  // The connections the supervisor of --reload accepted on the socket it shares with this child.
+  const server = handle.server;
+  if (managed && !cluster.isWorker) {
+    process.on('message', (message, socket) => {
+      if (isConnectionMessage(message) && socket instanceof Socket) server.emit('connection', socket);
+    });
+  }
   else announce(log, { url: handle.url, command, version: version() });
   const rejections = watchRejections(log);
   if (cluster.isWorker && command.timeoutWorkerHealthcheck > 0) {

@@ -1,0 +1,79 @@
+/**
+ * The listening socket of `tsgi serve --reload`, bound once by the supervisor and kept open
+ * for its whole run, as uvicorn's reloader does: each child inherits it as descriptor
+ * {@link RELOAD_SOCKET_FD} and accepts on it (as `--fd 3` would), so a connection that comes
+ * while a child is replaced, or while none can load the app (a syntax error), waits instead of
+ * being refused. The supervisor's own handle of the socket accepts too (Node gives no way to
+ * keep a listening socket open without accepting on it): a connection it takes goes to the
+ * serving child over the IPC channel ({@link ConnectionMessage}), or is held until a child
+ * listens, as node:cluster's primary does.
+ *
+ * @module
+ */
+import type { ChildProcess } from 'node:child_process';
+import { type Server, type Socket, createServer } from 'node:net';
+import { type ListenAddress, listenOn } from '../adapters/node/listen.ts';
+import type { ConnectionMessage } from './messages.ts';
+
+/** The descriptor the child of `--reload` finds the supervisor's listening socket on. */
+export const RELOAD_SOCKET_FD = 3;
+
+/** The supervisor's side of the socket. */
+export interface ReloadSocket {
+  /** The socket's descriptor in the supervisor, to hand to each child as {@link RELOAD_SOCKET_FD}. */
+  readonly fd: number;
+  /**
+   * Sets the child that listens, which the connections the supervisor takes go to (those held
+   * meanwhile first), or none (`undefined`: a child stopping, or none could load the app),
+   * which holds them.
+   */
+  serveWith(child: ChildProcess | undefined): void;
+  /** Closes the socket (a Unix socket's file is removed) and the connections held. */
+  close(): void;
+}
+
+/**
+ * Binds `where` (a TCP address, or `--uds`'s path: its file made read-writable by every local
+ * user, as without `--reload`) and answers the supervisor's side of it.
+ *
+ * @throws (rejects) with the `listen` error when the address cannot be bound (`EADDRINUSE`,
+ *   `EACCES`), as the serving process would.
+ */
+export async function bindReloadSocket(where: ListenAddress): Promise<ReloadSocket> {
+  const held = new Set<Socket>();
+  let serving: ChildProcess | undefined;
+  // Paused: the bytes a client sent stay in the socket for the child to read.
+  const server: Server = createServer({ pauseOnConnect: true });
+  const handOver = (socket: Socket) => {
+    const child = serving;
+    if (child === undefined || !child.connected) {
+      held.add(socket);
+      socket.once('close', () => held.delete(socket));
+      return;
+    }
+    held.delete(socket);
+    // Sent, the supervisor's copy is closed (`keepOpen` false); unsent (the child just went), it is dropped.
+    child.send({ type: 'tsgi:connection' } satisfies ConnectionMessage, socket, { keepOpen: false }, (error) => {
+      if (error !== null) socket.destroy();
+    });
+  };
+  server.on('connection', handOver);
+  await listenOn(server, where);
+  const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) {
+    server.close();
+    throw new Error('tsgi serve --reload: the listening socket has no descriptor to hand to the app on this platform');
+  }
+  return {
+    fd,
+    serveWith(child) {
+      serving = child;
+      if (child !== undefined) for (const socket of [...held]) handOver(socket);
+    },
+    close() {
+      server.close();
+      for (const socket of held) socket.destroy();
+      held.clear();
+    },
+  };
+}
