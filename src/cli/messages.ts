@@ -15,6 +15,13 @@ export const PORT_ENV = 'TSGI_BOUND_PORT';
 /** Environment variable that marks the child process of `--reload`. */
 export const RELOAD_CHILD_ENV = 'TSGI_RELOAD_CHILD';
 
+/**
+ * Environment variable set (`'1'`) for the child of `--reload` when it serves on its
+ * supervisor's listening socket (src/cli/reload-socket.ts); absent where the platform gives the
+ * supervisor no descriptor to hand over, and the child then binds the address itself.
+ */
+export const RELOAD_SOCKET_ENV = 'TSGI_RELOAD_SOCKET';
+
 /** Sent once the process listens. */
 export interface ListeningMessage {
   readonly type: 'tsgi:listening';

@@ -20,7 +20,7 @@ import type { TlsOptions } from 'node:tls';
 import type { ServeOptions } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
-import { RELOAD_CHILD_ENV } from './messages.ts';
+import { RELOAD_SOCKET_ENV } from './messages.ts';
 import { refusedLogger } from './refused-log.ts';
 import { RELOAD_SOCKET_FD } from './reload-socket.ts';
 import { WORKER_SOCKET_FD } from './socket-activation.ts';
@@ -40,7 +40,7 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
     http2: command.http2,
   };
   // The child of --reload serves on its supervisor's socket, named as it would name its own.
-  if (process.env[RELOAD_CHILD_ENV] === '1' && !cluster.isWorker) {
+  if (process.env[RELOAD_SOCKET_ENV] === '1' && !cluster.isWorker) {
     options.fd = RELOAD_SOCKET_FD;
     options.serverName = command.uds !== undefined ? 'localhost' : command.host;
     if (command.uds !== undefined) options.serverPort = tls === undefined ? 80 : 443;

@@ -35,11 +35,14 @@ export interface ReloadSocket {
 /**
  * Binds `where` (a TCP address, or `--uds`'s path: its file made read-writable by every local
  * user, as without `--reload`) and answers the supervisor's side of it.
+ * `undefined` where the platform gives no descriptor of the socket to hand to a child
+ * (Windows): it is closed again, and each child binds the address itself, as it did before
+ * the supervisor kept the socket (connections are then refused while a child restarts).
  *
  * @throws (rejects) with the `listen` error when the address cannot be bound (`EADDRINUSE`,
  *   `EACCES`), as the serving process would.
  */
-export async function bindReloadSocket(where: ListenAddress): Promise<ReloadSocket> {
+export async function bindReloadSocket(where: ListenAddress): Promise<ReloadSocket | undefined> {
   const held = new Set<Socket>();
   let serving: ChildProcess | undefined;
   // Paused: the bytes a client sent stay in the socket for the child to read.
@@ -61,8 +64,9 @@ export async function bindReloadSocket(where: ListenAddress): Promise<ReloadSock
   await listenOn(server, where);
   const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) {
-    server.close();
-    throw new Error('tsgi serve --reload: the listening socket has no descriptor to hand to the app on this platform');
+    // No descriptor to hand over (Windows): each child binds the address itself, as before.
+    await new Promise((resolve) => server.close(resolve));
+    return undefined;
   }
   return {
     fd,

@@ -17,7 +17,7 @@ import { announce } from './banner.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { serveLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
-import { PORT_ENV, RELOAD_CHILD_ENV, isServingMessage } from './messages.ts';
+import { PORT_ENV, RELOAD_CHILD_ENV, RELOAD_SOCKET_ENV, isServingMessage } from './messages.ts';
 import { bindReloadSocket } from './reload-socket.ts';
 import { UsageError } from './values.ts';
 import { version } from './version.ts';
@@ -95,11 +95,13 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
   const managed = await prepareManaged(command);
   const socket = await bindReloadSocket(command.uds !== undefined ? { path: command.uds } : { host: command.host, port: Number(managed[PORT_ENV]) });
   // The child's own URL of a Unix socket it inherited names no path.
-  const socketUrl = command.uds !== undefined ? `unix:${command.uds}` : undefined;
-  const env = { ...process.env, ...managed, [RELOAD_CHILD_ENV]: '1' };
+  const socketUrl = socket !== undefined && command.uds !== undefined ? `unix:${command.uds}` : undefined;
+  const env = { ...process.env, ...managed, [RELOAD_CHILD_ENV]: '1', ...(socket !== undefined && { [RELOAD_SOCKET_ENV]: '1' }) };
+  // The child's descriptors: the supervisor's socket as the fourth, when there is one to hand over.
+  const stdio = socket === undefined ? (['inherit', 'inherit', 'inherit', 'ipc'] as const) : (['inherit', 'inherit', 'inherit', socket.fd, 'ipc'] as const);
   return new Promise<number>((resolveDone) => {
     const done = (code: number) => {
-      socket.close();
+      socket?.close();
       resolveDone(code);
     };
     let child: ChildProcess | undefined;
@@ -108,11 +110,11 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
     let restart = false;
     let pending: NodeJS.Timeout | undefined;
     const start = () => {
-      const current = fork(process.argv[1]!, process.argv.slice(2), { execArgv: process.execArgv, env, stdio: ['inherit', 'inherit', 'inherit', socket.fd, 'ipc'] });
+      const current = fork(process.argv[1]!, process.argv.slice(2), { execArgv: process.execArgv, env, stdio: [...stdio] });
       child = current;
       current.on('message', (message) => {
         if (!isServingMessage(message) || message.type !== 'tsgi:listening') return;
-        if (child === current && !restart && !stopping) socket.serveWith(current);
+        if (child === current && !restart && !stopping) socket?.serveWith(current);
         const url = socketUrl ?? message.url;
         if (announced) log.info(`Reloaded: serving on ${url}`);
         else announce(log, { url, command, version: version(), watching: watchingBannerLine(dirs) });
@@ -120,7 +122,7 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
       });
       current.once('exit', (code, signal) => {
         child = undefined;
-        socket.serveWith(undefined);
+        socket?.serveWith(undefined);
         if (stopping) {
           done(0);
         } else if (restart) {
@@ -134,7 +136,7 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
     /** SIGTERM, then SIGKILL after CHILD_STOP_TIMEOUT, saying so: its requests in flight are cut. */
     const stop = (current: ChildProcess, after: string) => {
       // The connections the supervisor takes from now on wait for the next child.
-      socket.serveWith(undefined);
+      socket?.serveWith(undefined);
       current.kill('SIGTERM');
       const timer = setTimeout(() => {
         log.warning(`the app was still running ${CHILD_STOP_TIMEOUT / 1000} s after ${after} (a request in flight?): killing it`);

@@ -16,7 +16,7 @@ import { startHeartbeat } from './healthcheck.ts';
 import { loadApp, stalledLoad } from './load.ts';
 import { loadUpgrade } from './upgrade-export.ts';
 import { type CliLog, serveLog } from './log.ts';
-import { type ListeningMessage, PORT_ENV, isConnectionMessage, RELOAD_CHILD_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
+import { type ListeningMessage, PORT_ENV, isConnectionMessage, RELOAD_CHILD_ENV, RELOAD_SOCKET_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
 import { buildStack } from './stack.ts';
 import { loadTls } from './tls.ts';
@@ -104,7 +104,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // WebSockets: the module's `upgrade` export, next to the app (the CLI owns the server).
   const upgrade = await loadUpgrade(command.module, command.exportName);
   // (Cluster workers share the primary's socket; the child of --reload inherits its supervisor's.)
-  if (!managed && command.uds !== undefined) await freeSocketPath(command.uds);
+  if (!cluster.isWorker && process.env[RELOAD_SOCKET_ENV] !== '1' && command.uds !== undefined) await freeSocketPath(command.uds);
   const picked = process.env[PORT_ENV];
   handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker, upgrade });
   unixSocket = handle.path !== undefined;
