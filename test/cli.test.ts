@@ -371,7 +371,7 @@ describe('tsgi serve errors', () => {
     expect(workers.stderr).toBe(inUse);
   });
 
-  it('a --host that does not resolve, a Unix socket in use: one line naming the flag, exit 1', async () => {
+  it('a --host that does not resolve, a Unix socket in use: one line naming the flag, exit 1', { timeout: 60_000 }, async () => {
     const host = await finish(['serve', 'examples/demo.ts:app', '--host', 'tsgi-test.invalid']);
     expect(host.code).toBe(1);
     expect(host.stderr).toMatch(/^tsgi: cannot resolve --host 'tsgi-test\.invalid' \(\w+\)\n$/);
