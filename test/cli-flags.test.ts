@@ -119,6 +119,8 @@ describe('tsgi serve flag values', () => {
       [['--fd', '3', '--port', '8000'], /^--fd and --port cannot be combined/],
       [['--fd', '3', '--reload'], /^--fd and --reload cannot be combined/],
       [['--fd', 'three'], /^invalid --fd 'three': expected a whole number >= 0/],
+      [['--upgrade', 'ws.handle'], /^--upgrade names an export of the module \(a name like 'upgrade'\): got 'ws\.handle'/],
+      [['--upgrade', 'app'], /^--upgrade app names the export served as the app/],
     ];
     // A free port unless the case names the address itself.
     const address = (args: string[]) => (args.some((arg) => arg === '--uds' || arg === '--fd' || arg.startsWith('--port')) ? [] : ['--port', '0']);

@@ -1,6 +1,7 @@
 /**
- * `tsgi serve` with WebSockets: the app module's `upgrade` export, next to the app, becomes
- * `serve()`'s `upgrade` option; SIGTERM closes the sockets with 1001.
+ * `tsgi serve --upgrade <export>` with WebSockets: the named export of the app's module
+ * becomes `serve()`'s `upgrade` option in each serving process; SIGTERM closes the sockets
+ * with 1001. An export is never picked up by its name alone.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -18,12 +19,18 @@ export const app = (environ, start) => {
   start('200 OK', [['Content-Type', 'text/plain']]);
   return [new TextEncoder().encode('page')];
 };
-export function upgrade(req, socket, head, shutdown) {
+export function sockets(req, socket, head, shutdown) {
   if (req.url !== '/chat') return socket.end('HTTP/1.1 404 Not Found\\r\\nConnection: close\\r\\nContent-Length: 0\\r\\n\\r\\n');
   wss.handleUpgrade(req, socket, head, (ws) => {
     shutdown.addEventListener('abort', () => ws.close(1001, 'bye'), { once: true });
-    ws.on('message', (data) => ws.send('echo ' + data));
+    ws.on('message', (data) => ws.send('echo ' + data + ' from ' + process.pid));
   });
+}
+`,
+  'migration.mjs': `export const app = (environ, start) => (start('200 OK', [['Content-Type', 'text/plain']]), [new TextEncoder().encode('page')]);
+export function upgrade() {
+  console.error('MIGRATION RAN');
+  process.exit(42);
 }
 `,
   'bad.mjs': `export const app = (environ, start) => (start('200 OK', []), []);
@@ -31,17 +38,23 @@ export const upgrade = 'ws';
 `,
 });
 
-describe('tsgi serve with an upgrade export', () => {
-  it("hands Upgrade requests to the module's upgrade export, and closes them with 1001 on SIGTERM", async () => {
-    const run = cli(['serve', `${module('chat.mjs')}:app`, '--port', '0', '--no-access-log']);
+/** Opens a WebSocket on `url`'s `/chat`, sends `text`, and answers the reply and the socket. */
+async function echo(url: string, text: string): Promise<{ reply: string; ws: WebSocket }> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/chat`);
+  ws.on('error', () => {});
+  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('unexpected-response', reject)));
+  ws.send(text);
+  const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
+  return { reply: String(message), ws };
+}
+
+describe('tsgi serve --upgrade <export>', () => {
+  it('hands Upgrade requests to the named export, and closes them with 1001 on SIGTERM', async () => {
+    const run = cli(['serve', `${module('chat.mjs')}:app`, '--upgrade', 'sockets', '--port', '0', '--no-access-log']);
     const url = await servingUrl(run);
     expect((await get(`${url}/`)).body).toBe('page');
-    const ws = new WebSocket(`${url.replace('http', 'ws')}/chat`, { headers: { Origin: 'http://x' } });
-    ws.on('error', () => {});
-    await new Promise((resolve) => ws.once('open', resolve));
-    ws.send('hi');
-    const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
-    expect(String(message)).toBe('echo hi');
+    const { reply, ws } = await echo(url, 'hi');
+    expect(reply).toMatch(/^echo hi from \d+$/);
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     const started = Date.now();
     run.child.kill('SIGTERM');
@@ -50,10 +63,46 @@ describe('tsgi serve with an upgrade export', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
-  it('refuses an upgrade export that is not a function, as a usage error', async () => {
-    const run = cli(['serve', `${module('bad.mjs')}:app`, '--port', '0']);
-    const { code } = await run.exited;
-    expect(code).toBe(2);
-    expect(run.out.stderr).toContain("export 'upgrade'");
+  it('serves WebSockets in every worker of --workers 2', async () => {
+    const run = cli(['serve', `${module('chat.mjs')}:app`, '--upgrade', 'sockets', '--workers', '2', '--port', '0', '--no-access-log']);
+    const url = await servingUrl(run);
+    // The primary starts the second worker once the first listens; connections then spread
+    // over both (round robin on Linux): one kept open per worker.
+    const open = new Map<string, WebSocket>();
+    for (let i = 0; i < 100 && open.size < 2; i++) {
+      const { reply, ws } = await echo(url, `n${i}`);
+      expect(reply).toMatch(new RegExp(`^echo n${i} from \\d+$`));
+      const pid = reply.split(' ').at(-1)!;
+      if (open.has(pid)) {
+        ws.close();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      } else open.set(pid, ws);
+    }
+    expect(open.size).toBe(2);
+    const closes = [...open.values()].map((ws) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code))));
+    run.child.kill('SIGTERM');
+    expect(new Set(await Promise.all(closes))).toEqual(new Set([1001]));
+    expect((await run.exited).code).toBe(0);
+  });
+
+  it('leaves an export named upgrade alone without --upgrade: the app answers the Upgrade request', async () => {
+    const run = cli(['serve', `${module('migration.mjs')}:app`, '--port', '0', '--no-access-log']);
+    const url = await servingUrl(run);
+    const answer = await get(`${url}/`, { Connection: 'upgrade', Upgrade: 'websocket' });
+    expect(answer.status).toBe(200);
+    expect(answer.body).toBe('page');
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
+    expect(run.out.stderr).not.toContain('MIGRATION RAN');
+  });
+
+  it('refuses an --upgrade export that is missing or not a function, as a usage error', async () => {
+    const missing = cli(['serve', `${module('chat.mjs')}:app`, '--upgrade', 'chat', '--port', '0']);
+    expect((await missing.exited).code).toBe(2);
+    expect(missing.out.stderr).toContain("has no export 'chat', which --upgrade hands the Upgrade requests (WebSockets) to (its functions: app, sockets)");
+    const bad = cli(['serve', `${module('bad.mjs')}:app`, '--upgrade', 'upgrade', '--port', '0']);
+    expect((await bad.exited).code).toBe(2);
+    expect(bad.out.stderr).toContain("export 'upgrade' of");
+    expect(bad.out.stderr).toContain('is not a function (req, socket, head, shutdown), which --upgrade hands the Upgrade requests (WebSockets) to: got a string');
   });
 });

@@ -23,6 +23,11 @@ export interface ServeCommand {
   readonly module: string;
   /** The export to serve; `app` when the target has no `:export`. */
   readonly exportName: string;
+  /**
+   * `--upgrade`: the export of {@link module} that takes the HTTP/1.1 `Upgrade` requests
+   * (`serve()`'s `upgrade`); `undefined` leaves them to the app.
+   */
+  readonly upgrade: string | undefined;
   /** Address to bind; default `127.0.0.1`. */
   readonly host: string;
   /** Port to bind (0–65535, 0 picks a free one); default `$PORT`, else 8000. */

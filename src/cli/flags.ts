@@ -36,6 +36,7 @@ export const FLAG_GROUPS: ReadonlyArray<readonly [title: string, flags: readonly
       { name: 'ssl-keyfile-password', value: '<password>', help: 'Passphrase of an encrypted key file', default: 'none' },
       { name: 'http2', help: 'HTTP/2 over TLS, HTTP/1.1 on the same port for older clients', default: 'off' },
       { name: 'h2c', help: 'Cleartext HTTP/2 (prior knowledge) next to HTTP/1.1', default: 'off' },
+      { name: 'upgrade', value: '<export>', help: 'Hand HTTP/1.1 Upgrade requests (WebSockets) to this export of the module', default: 'none: the app answers them' },
     ],
   ],
   [

@@ -12,6 +12,7 @@
  * | `--limit-concurrency` | `maxConcurrentRequests` |
  * | `--max-body-size` | `maxBodySize` |
  * | `--trusted-hosts` | `trustedHosts` |
+ * | `--upgrade <export>` | `upgrade` (the export, loaded in src/cli/serve.ts) |
  *
  * @module
  */

@@ -146,6 +146,9 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
   // How an error names an environment default: with the file it came from, when it did.
   const variable = (name: string) => (name in environment ? `$${name} (set by --env-file ${envFile})` : `$${name}`);
   const { module, exportName } = parseTarget(positionals[0]!);
+  const upgrade = text('upgrade');
+  if (upgrade !== undefined && !IDENTIFIER.test(upgrade)) throw new UsageError(`--upgrade names an export of the module (a name like 'upgrade'): got '${upgrade}'`);
+  if (upgrade === exportName) throw new UsageError(`--upgrade ${upgrade} names the export served as the app; name the export that takes the Upgrade requests`);
   const port = text('port') ?? fromEnv(env, 'PORT');
   // --reload serves one process: $WEB_CONCURRENCY (set for production) is ignored, as uvicorn
   // does; `--workers` with it is refused (checkCombinations).
@@ -168,6 +171,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     command: 'serve',
     module,
     exportName,
+    upgrade,
     host: parseHost(text('host') ?? DEFAULT_HOST, '--host'),
     port: port === undefined ? DEFAULT_PORT : parsePort(port, text('port') === undefined ? variable('PORT') : '--port'),
     uds: text('uds') === undefined ? undefined : parseNonEmpty(text('uds')!, '--uds'),

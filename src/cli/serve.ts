@@ -101,8 +101,8 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // Known for --fd once listening: whether its socket is a Unix one (its handle's URL says).
   let unixSocket = command.uds !== undefined;
   const app = buildStack(await loading, command, log, onLimit, () => unixSocket);
-  // WebSockets: the module's `upgrade` export, next to the app (the CLI owns the server).
-  const upgrade = await loadUpgrade(command.module, command.exportName);
+  // WebSockets: the export named by --upgrade, next to the app (the CLI owns the server).
+  const upgrade = command.upgrade === undefined ? undefined : await loadUpgrade(command.module, command.upgrade);
   // (Cluster workers share the primary's socket; the child of --reload inherits its supervisor's.)
   if (!cluster.isWorker && process.env[RELOAD_SOCKET_ENV] !== '1' && command.uds !== undefined) await freeSocketPath(command.uds);
   const picked = process.env[PORT_ENV];

@@ -1,7 +1,8 @@
 /**
- * The WebSocket side of the module `tsgi serve` runs: its `upgrade` export, next to the app,
- * becomes `serve()`'s `upgrade` option, since the CLI owns the server and the module has no
- * handle to attach one to.
+ * The WebSocket side of the module `tsgi serve` runs: the export named by `--upgrade`, next to
+ * the app, becomes `serve()`'s `upgrade` option, since the CLI owns the server and the module
+ * has no handle to attach one to. Nothing is picked up by its name alone: a module's
+ * `upgrade()` (a migration step) is never called unless the command line names it.
  *
  * @module
  */
@@ -10,24 +11,25 @@ import { pathToFileURL } from 'node:url';
 import type { UpgradeHandler } from '../adapters/node/upgrade.ts';
 import { LoadError } from './load.ts';
 
-/** The name of the export `tsgi serve` hands HTTP/1.1 `Upgrade` requests to. */
-export const UPGRADE_EXPORT = 'upgrade';
-
 /**
- * The `upgrade` export of `modulePath` (resolved against `cwd`; already imported by `loadApp`,
- * so Node answers it from its cache), or `undefined` when the module has none, or when the
- * app served is that export itself.
+ * The export `exportName` of `modulePath` (resolved against `cwd`; already imported by
+ * `loadApp`, so Node answers it from its cache), the handler of `--upgrade <export>`.
  *
- * @throws LoadError when the export is there but no function.
+ * @throws LoadError when the module has no such export, or it is no function (a usage error,
+ *   exit 2).
  */
-export async function loadUpgrade(modulePath: string, exportName: string, cwd: string = process.cwd()): Promise<UpgradeHandler | undefined> {
-  if (exportName === UPGRADE_EXPORT) return undefined;
+export async function loadUpgrade(modulePath: string, exportName: string, cwd: string = process.cwd()): Promise<UpgradeHandler> {
   const namespace = (await import(pathToFileURL(resolve(cwd, modulePath)).href)) as Record<string, unknown>;
-  if (!Object.hasOwn(namespace, UPGRADE_EXPORT)) return undefined;
-  const value = namespace[UPGRADE_EXPORT];
+  const purpose = 'which --upgrade hands the Upgrade requests (WebSockets) to';
+  if (!Object.hasOwn(namespace, exportName)) {
+    const functions = Object.keys(namespace).filter((name) => typeof namespace[name] === 'function');
+    const known = functions.length === 0 ? 'it exports no function' : `its functions: ${functions.join(', ')}`;
+    throw new LoadError(`module '${modulePath}' has no export '${exportName}', ${purpose} (${known})`);
+  }
+  const value = namespace[exportName];
   if (typeof value !== 'function') {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-    throw new LoadError(`export '${UPGRADE_EXPORT}' of '${modulePath}' is not a function (req, socket, head, shutdown), which tsgi serve hands Upgrade requests (WebSockets) to: got ${kind}`);
+    throw new LoadError(`export '${exportName}' of '${modulePath}' is not a function (req, socket, head, shutdown), ${purpose}: got ${kind}`);
   }
   return value as UpgradeHandler;
 }
