@@ -19,10 +19,10 @@ export const app = (environ, start) => {
   start('200 OK', [['Content-Type', 'text/plain']]);
   return [new TextEncoder().encode('page')];
 };
-export function sockets(req, socket, head, shutdown) {
+export function sockets(req, socket, head, context) {
   if (req.url !== '/chat') return socket.end('HTTP/1.1 404 Not Found\\r\\nConnection: close\\r\\nContent-Length: 0\\r\\n\\r\\n');
   wss.handleUpgrade(req, socket, head, (ws) => {
-    shutdown.addEventListener('abort', () => ws.close(1001, 'bye'), { once: true });
+    context.shutdown.addEventListener('abort', () => ws.close(1001, 'bye'), { once: true });
     ws.on('message', (data) => ws.send('echo ' + data + ' from ' + process.pid));
   });
 }
@@ -103,6 +103,6 @@ describe('tsgi serve --upgrade <export>', () => {
     const bad = cli(['serve', `${module('bad.mjs')}:app`, '--upgrade', 'upgrade', '--port', '0']);
     expect((await bad.exited).code).toBe(2);
     expect(bad.out.stderr).toContain("export 'upgrade' of");
-    expect(bad.out.stderr).toContain('is not a function (req, socket, head, shutdown), which --upgrade hands the Upgrade requests (WebSockets) to: got a string');
+    expect(bad.out.stderr).toContain('is not a function (req, socket, head, context), which --upgrade hands the Upgrade requests (WebSockets) to: got a string');
   });
 });

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type App, HTTPForbidden, HTTPNotFound, HTTPUpgradeRequired, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
-import { createEnviron } from 'tsgi/node';
+import { type UpgradeContext, createEnviron } from 'tsgi/node';
 import { CookieSessions, sessionOf } from 'tsgi/middleware';
 import { makeCertificate } from './tls-helpers.ts';
 
@@ -26,7 +26,7 @@ function refuse(socket: Duplex, status: string): void {
 
 /** The recipe of docs/server.md: path, origin and cookie checks, then `ws` takes the socket. */
 function chat(wss: WebSocketServer): NonNullable<ServeOptions['upgrade']> {
-  return (req: IncomingMessage, socket: Duplex, head: Buffer, shutdown: AbortSignal) => {
+  return (req: IncomingMessage, socket: Duplex, head: Buffer, { shutdown }: UpgradeContext) => {
     const request = new Request(createEnviron(req));
     if (request.path !== '/chat') throw new HTTPNotFound();
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') throw new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' });
@@ -81,6 +81,26 @@ describe('serve({ upgrade })', () => {
     const res = await fetch(`${handle.url}/page`);
     expect(await res.text()).toBe('app /page');
     ws.terminate();
+  });
+
+  it("gives the handler a context object as its fourth argument, whose shutdown is the server's shutdown signal", async () => {
+    const contexts: UpgradeContext[] = [];
+    handle = await serve(app, {
+      port: 0,
+      upgrade: (req, socket, head, context) => {
+        contexts.push(context);
+        refuse(socket, '404 Not Found');
+      },
+    });
+    await expect(open('/chat')).rejects.toThrow('refused 404');
+    expect(contexts).toHaveLength(1);
+    const [context] = contexts;
+    expect(context).not.toBeInstanceOf(AbortSignal);
+    expect(context!.shutdown).toBeInstanceOf(AbortSignal);
+    expect(context!.shutdown.aborted).toBe(false);
+    await handle.close({ timeout: 0 });
+    handle = undefined;
+    expect(context!.shutdown.aborted).toBe(true);
   });
 
   it('refuses on the raw socket with a proper HTTP answer: path, upgrade, origin, cookie', async () => {

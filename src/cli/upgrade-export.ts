@@ -29,7 +29,7 @@ export async function loadUpgrade(modulePath: string, exportName: string, cwd: s
   const value = namespace[exportName];
   if (typeof value !== 'function') {
     const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-    throw new LoadError(`export '${exportName}' of '${modulePath}' is not a function (req, socket, head, shutdown), ${purpose}: got ${kind}`);
+    throw new LoadError(`export '${exportName}' of '${modulePath}' is not a function (req, socket, head, context), ${purpose}: got ${kind}`);
   }
   return value as UpgradeHandler;
 }

@@ -22,7 +22,7 @@ import { hostWithPort } from './host-port.ts';
 import { type UpgradeHandler, acceptUpgrades } from './upgrade.ts';
 
 export type { CloseOptions, ServerHandle } from './handle.ts';
-export type { UpgradeHandler } from './upgrade.ts';
+export type { UpgradeContext, UpgradeHandler } from './upgrade.ts';
 
 /**
  * Options of {@link serve}: those of `toNodeHandler` ({@link NodeEnvironOptions}: `log`, where
@@ -118,13 +118,13 @@ export interface ServeOptions extends NodeEnvironOptions {
   server?: http.ServerOptions | http2.SecureServerOptions | http2.ServerOptions | undefined;
   /**
    * Takes the connections of HTTP/1.1 `Upgrade` requests (RFC 9110 §7.8), WebSockets above all,
-   * on the same port as the app: `(req, socket, head, shutdown)`, Node's `upgrade` event with
-   * the server's shutdown signal (see {@link UpgradeHandler}), e.g. a `ws`
+   * on the same port as the app: `(req, socket, head, context)`, Node's `upgrade` event with
+   * a context whose `shutdown` is the server's shutdown signal (see {@link UpgradeHandler}), e.g. a `ws`
    * `WebSocketServer({ noServer: true })`'s `handleUpgrade`. The request's head is read and
    * limited as any request's (`maxHeaderSize`, `maxHeaders`, `headersTimeout`), and must pass
    * the same rules (`trustedHosts`, `scriptName`: else `400`, `404`); an upgrade
    * offering only `h2c` goes to the app, one pipelined behind answers still going out waits
-   * for them, and one asked once `close()` has begun is answered `503`. `close()` aborts `shutdown`, waits for the upgraded connections to close, and cuts
+   * for them, and one asked once `close()` has begun is answered `503`. `close()` aborts `context.shutdown`, waits for the upgraded connections to close, and cuts
    * those left at its timeout. Default none: an `Upgrade` request is then the app's, answered
    * with `Connection: close` (HTTP/2 has no `Upgrade`; RFC 8441's WebSockets over HTTP/2 are
    * not offered).

@@ -19,12 +19,28 @@ import { type NodeEnvironOptions, createEnviron } from './environ.ts';
 import type { Reporter } from './refused.ts';
 
 /**
- * Takes over the connection of an HTTP/1.1 `Upgrade` request (Node's `upgrade` event):
- * `req` is the request (its head read, `req.headers`, `req.url`), `socket` the connection,
- * `head` the bytes that came after the head (the first frames, often empty), and `shutdown`
- * the server's shutdown signal, aborted when `close()` begins: the handler's connections end
- * then (a WebSocket with close code 1001, "going away", RFC 6455 §7.4.1), or are cut at
- * `close()`'s timeout.
+ * What `serve()` hands an {@link UpgradeHandler} next to the connection, its fourth argument.
+ * An object, so that later versions can add fields without changing the handler's signature.
+ */
+export interface UpgradeContext {
+  /**
+   * The server's shutdown signal (the app's `tsgi.shutdown_signal`), aborted when `close()`
+   * begins (SIGINT or SIGTERM under `tsgi serve`): end the handler's connections then, a
+   * WebSocket with close code `1001` ("going away", RFC 6455 §7.4.1), or `close()` cuts them
+   * at its timeout. An upgrade asked once `close()` has begun is answered `503` without the
+   * handler, but an `async` handler's awaits may outlast the start of `close()`: check
+   * `shutdown.aborted` after them (a listener added to an aborted signal never runs). Remove
+   * the listeners you add when a connection closes.
+   */
+  readonly shutdown: AbortSignal;
+}
+
+/**
+ * Takes over the connection of an HTTP/1.1 `Upgrade` request (Node's `upgrade` event,
+ * RFC 9110 §7.8): `(req, socket, head, context)`, with `req` the request (its head read,
+ * `req.headers`, `req.url`), `socket` the connection, `head` the bytes that came after the
+ * head (the first frames, often empty; hand them on, as `ws`'s `handleUpgrade` takes them),
+ * and `context` an {@link UpgradeContext} (`context.shutdown`, the server's shutdown signal).
  *
  * The handler answers on the raw socket: `101 Switching Protocols` (what `ws`'s
  * `handleUpgrade` writes), or a refusal (`403`, `404`, `426`) followed by `socket.end()`.
@@ -35,7 +51,7 @@ import type { Reporter } from './refused.ts';
  * logged to `serve()`'s `log`, and the connection is closed (`500` first when nothing was
  * written yet).
  */
-export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, shutdown: AbortSignal) => void | Promise<void>;
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, context: UpgradeContext) => void | Promise<void>;
 
 /**
  * True when `upgrade`, a request's `Upgrade` field, offers only `h2c` (RFC 7540's cleartext
@@ -99,7 +115,8 @@ export interface UpgradeSetup {
  */
 export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
   const { handler, shutdown, log, report } = setup;
-  if (typeof handler !== 'function') throw new TypeError('serve: upgrade must be a function (req, socket, head, shutdown)');
+  const context: UpgradeContext = Object.freeze({ shutdown });
+  if (typeof handler !== 'function') throw new TypeError('serve: upgrade must be a function (req, socket, head, context)');
   const answering = countAnswers(server);
   // Node asks this for each request with `Connection: upgrade` and `Upgrade` (from Node 24.9;
   // earlier versions hand every upgrade to the listener): false serves it as a request.
@@ -139,7 +156,7 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
       // First the rules the app's requests pass (a Host in `trustedHosts`, a path under
       // `scriptName`, at most `maxHeaders` fields): createEnviron's refusal is answered below.
       createEnviron(req, undefined, setup.environ);
-      const result: unknown = handler(req, socket, head, shutdown);
+      const result: unknown = handler(req, socket, head, context);
       if (isThenable(result)) result.then(undefined, failed);
     } catch (error) {
       failed(error);
