@@ -222,6 +222,38 @@ describe('serve({ upgrade })', () => {
     expect(got).not.toContain('404');
   });
 
+  it('survives a client that resets its connection while an async handler awaits (no uncaught ECONNRESET)', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      let reached!: () => void;
+      const handed = new Promise<void>((resolve) => (reached = resolve));
+      let closed!: () => void;
+      const gone = new Promise<void>((resolve) => (closed = resolve));
+      handle = await serve(app, {
+        port: 0,
+        upgrade: async (req, socket) => {
+          reached();
+          // A session store's lookup, say, while the client goes away.
+          await new Promise((resolve) => socket.once('close', resolve));
+          closed();
+        },
+      });
+      const client = net.connect(handle.port, '127.0.0.1', () => client.write('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'));
+      client.on('error', () => {});
+      await handed;
+      client.resetAndDestroy();
+      await gone;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(uncaught).toEqual([]);
+      // The server still answers.
+      expect(await (await fetch(`${handle.url}/after`)).text()).toBe('app /after');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
   it('answers 500 and logs when the handler throws or its promise rejects before writing', async () => {
     const lines: string[] = [];
     handle = await serve(app, {

@@ -62,6 +62,9 @@ function offersOnlyH2c(upgrade: string | undefined): boolean {
   return upgrade !== undefined && upgrade.split(',').every((protocol) => protocol.trim().toLowerCase().startsWith('h2c'));
 }
 
+/** The 'error' listener of an upgraded socket: a peer's reset destroys it, which is all. */
+function ignoreSocketError(): void {}
+
 /** Fields of an exception's headers the raw answer writes itself. */
 const OWN_FIELDS = new Set(['connection', 'content-length', 'content-type', 'transfer-encoding']);
 
@@ -109,7 +112,8 @@ export interface UpgradeSetup {
  * upgrade pipelined behind requests still being answered is handed
  * over once their answers have gone out (not at all when one closed the connection). An
  * upgrade asked once `close()` has begun is answered `503` on the raw socket without calling
- * the handler.
+ * the handler. A socket error (a client's reset) never reaches the process as an uncaught
+ * error: the socket has an 'error' listener before the handler runs.
  *
  * @throws TypeError when `setup.handler` is not a function.
  */
@@ -122,6 +126,10 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
   // earlier versions hand every upgrade to the listener): false serves it as a request.
   (server as { shouldUpgradeCallback?: (req: IncomingMessage) => boolean }).shouldUpgradeCallback = (req) => !offersOnlyH2c(req.headers.upgrade);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node's HTTP server removes its own 'error' listener from an upgraded socket: a client
+    // that resets it (ECONNRESET) while the handler awaits, or before its turn, would end the
+    // process with an uncaught error. The socket is destroyed with the error; nothing to say.
+    socket.on('error', ignoreSocketError);
     releaseFirstByte(socket as Socket);
     // An upgrade pipelined behind requests still being answered waits for their answers,
     // which go out first, on the same socket.
