@@ -254,6 +254,31 @@ describe('serve({ upgrade })', () => {
     }
   });
 
+  it('closes the connection of a refusal it answers once the answer is written, even when the client keeps its side open', async () => {
+    handle = await serve(app, {
+      port: 0,
+      upgrade: () => {
+        throw new HTTPNotFound();
+      },
+    });
+    const client = net.connect({ port: handle.port, host: '127.0.0.1', allowHalfOpen: true }, () =>
+      client.write('GET /nope HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'),
+    );
+    client.on('error', () => {});
+    let got = '';
+    client.setEncoding('latin1');
+    client.on('data', (chunk: string) => (got += chunk));
+    // The answer and the server's FIN; the client does not end its side (a careless or hostile one).
+    await new Promise((resolve) => client.once('end', resolve));
+    expect(got).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+    const started = Date.now();
+    await handle.close({ timeout: 5_000 });
+    handle = undefined;
+    // No connection left to wait for: the refused one was closed, not held half open.
+    expect(Date.now() - started).toBeLessThan(1_000);
+    client.destroy();
+  });
+
   it('answers 500 and logs when the handler throws or its promise rejects before writing', async () => {
     const lines: string[] = [];
     handle = await serve(app, {

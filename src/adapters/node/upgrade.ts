@@ -71,7 +71,7 @@ const OWN_FIELDS = new Set(['connection', 'content-length', 'content-type', 'tra
 /**
  * Writes a short plain-text HTTP/1.1 answer on `socket` and ends it, with `fields` (an
  * exception's headers, checked when it was made; a 426's `Upgrade` is then listed in
- * `Connection`, RFC 9110 §7.8). Answers the number of body bytes.
+ * `Connection`, RFC 9110 §7.8), and closes it once written. Answers the number of body bytes.
  */
 function answerRaw(socket: Duplex, status: number, reason: string, detail: string, fields: Iterable<[string, string]> = []): number {
   const body = `${detail}\n`;
@@ -83,6 +83,10 @@ function answerRaw(socket: Duplex, status: number, reason: string, detail: strin
     head += `${name}: ${value}\r\n`;
   }
   head += `Connection: ${upgrade ? 'close, upgrade' : 'close'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+  // Closed once written, as Node's server closes a `Connection: close` answer and `ws` its
+  // refusals: a client that keeps its side open would otherwise hold the connection (and
+  // `close()`) until cut, as no timeout watches an upgraded socket.
+  socket.once('finish', () => socket.destroy());
   socket.end(head + body);
   return Buffer.byteLength(body);
 }
