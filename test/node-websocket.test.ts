@@ -279,6 +279,30 @@ describe('serve({ upgrade })', () => {
     client.destroy();
   });
 
+  it('logs nothing when an async handler refuses (HTTPException) a client that has gone meanwhile', async () => {
+    const lines: string[] = [];
+    let rejected!: () => void;
+    const done = new Promise<void>((resolve) => (rejected = resolve));
+    let reached!: () => void;
+    const handed = new Promise<void>((resolve) => (reached = resolve));
+    handle = await serve(app, {
+      port: 0,
+      log: { write: (line: string) => void lines.push(line) },
+      upgrade: async (req, socket) => {
+        reached();
+        await new Promise((resolve) => socket.once('close', resolve));
+        setTimeout(rejected, 50);
+        throw new HTTPForbidden('Log in first.');
+      },
+    });
+    const client = net.connect(handle.port, '127.0.0.1', () => client.write('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'));
+    client.on('error', () => {});
+    await handed;
+    client.resetAndDestroy();
+    await done;
+    expect(lines).toEqual([]);
+  });
+
   it('answers 500 and logs when the handler throws or its promise rejects before writing', async () => {
     const lines: string[] = [];
     handle = await serve(app, {

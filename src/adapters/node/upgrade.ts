@@ -47,7 +47,8 @@ export interface UpgradeContext {
  * It may be `async`. An `HTTPException` it throws (or rejects with) before writing anything
  * (`HTTPForbidden`, `HTTPUpgradeRequired` with its `upgrade`, `createEnviron`'s
  * `HTTPBadRequest` for a request without Host) is the answer: its status, reason, fields and
- * message, as plain text, and `onRefused` is told. Another error it throws or rejects with is
+ * message, as plain text, and `onRefused` is told (unlogged, and unanswered when the client has
+ * gone meanwhile). Another error it throws or rejects with is
  * logged to `serve()`'s `log`, and the connection is closed (`500` first when nothing was
  * written yet).
  */
@@ -154,7 +155,14 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
     // The handler's error, thrown or the rejection of its promise.
     const failed = (error: unknown) => {
       const fresh = socket.writable && (socket as Socket).bytesWritten === before;
-      if (fresh && error instanceof HTTPException && error.code >= 400) {
+      const refusal = error instanceof HTTPException && error.code >= 400;
+      // A refusal for a client gone meanwhile (while an async handler awaited): nothing to answer,
+      // and nothing went wrong on the server's side.
+      if (refusal && !socket.writable) {
+        socket.destroy();
+        return;
+      }
+      if (fresh && refusal) {
         // A refusal: createEnviron's 400 (no Host, a bad path), or the handler's HTTPForbidden.
         const bytes = answerRaw(socket, error.code, error.title, error.message, error.headers);
         report?.(error.code, error.message, bytes, req);
