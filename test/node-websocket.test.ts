@@ -140,6 +140,15 @@ describe('serve({ upgrade })', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it('gives an HTTP/1.0 request with Upgrade to the app, which ignores the field (RFC 9110 §7.8)', async () => {
+    let called = 0;
+    handle = await serve(app, { port: 0, upgrade: (_req, socket) => (called++, refuse(socket, '404 Not Found')) });
+    const answer = await raw('GET /x HTTP/1.0\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toContain('app /x');
+    expect(called).toBe(0);
+  });
+
   it('gives an Upgrade: h2c request (curl --http2 over cleartext) to the app, as without a handler', async () => {
     let called = 0;
     handle = await serve(app, { port: 0, upgrade: (_req, socket) => (called++, refuse(socket, '404 Not Found')) });

@@ -109,7 +109,8 @@ export interface UpgradeSetup {
 }
 
 /**
- * Hands the HTTP/1.1 `Upgrade` requests of `server` (but `h2c`'s, served by the app) to
+ * Hands the HTTP/1.1 `Upgrade` requests of `server` (but `h2c`'s, and HTTP/1.0 requests, whose
+ * `Upgrade` RFC 9110 §7.8 has a server ignore: served by the app; from Node 24.9) to
  * `setup.handler`. Node's parser has read and limited the head as for any request
  * (`maxHeaderSize`, `maxHeaders`, `headersTimeout`); the connection's first-byte timeout ends,
  * as a request's does. The request must pass the rules an app's request does (`trustedHosts`,
@@ -129,7 +130,9 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
   const answering = countAnswers(server);
   // Node asks this for each request with `Connection: upgrade` and `Upgrade` (from Node 24.9;
   // earlier versions hand every upgrade to the listener): false serves it as a request.
-  (server as { shouldUpgradeCallback?: (req: IncomingMessage) => boolean }).shouldUpgradeCallback = (req) => !offersOnlyH2c(req.headers.upgrade);
+  // An HTTP/1.0 request's Upgrade is ignored (RFC 9110 §7.8: a server MUST), as h2c's is.
+  (server as { shouldUpgradeCallback?: (req: IncomingMessage) => boolean }).shouldUpgradeCallback = (req) =>
+    req.httpVersion !== '1.0' && !offersOnlyH2c(req.headers.upgrade);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Node's HTTP server removes its own 'error' listener from an upgraded socket: a client
     // that resets it (ECONNRESET) while the handler awaits, or before its turn, would end the
