@@ -4,6 +4,7 @@
  * (`noServer`), over real sockets: refusals on the raw socket, cookie authentication through
  * `createEnviron` and `Request`, close code 1001 on `close()`, limits still applied.
  */
+import { getEventListeners } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -101,6 +102,33 @@ describe('serve({ upgrade })', () => {
     await handle.close({ timeout: 0 });
     handle = undefined;
     expect(context!.shutdown.aborted).toBe(true);
+  });
+
+  it('leaves no listener behind over many upgrades: on the server, and on the shutdown signal with the recipe', async () => {
+    let signal: AbortSignal | undefined;
+    let own = 0;
+    const upgrade = chat(new WebSocketServer({ noServer: true }));
+    handle = await serve(app, {
+      port: 0,
+      upgrade: (req, socket, head, context) => {
+        // The server's own listeners, before the first WebSocket adds one.
+        if (signal === undefined) own = getEventListeners(context.shutdown, 'abort').length;
+        signal = context.shutdown;
+        return upgrade(req, socket, head, context);
+      },
+    });
+    const counts = () => ['connection', 'upgrade', 'request', 'checkContinue'].map((name) => handle!.server.listenerCount(name));
+    const before = counts();
+    for (let i = 0; i < 200; i++) {
+      const ws = await open('/chat');
+      const closed = new Promise((resolve) => ws.once('close', resolve));
+      ws.close();
+      await closed;
+    }
+    expect(counts()).toEqual(before);
+    // The recipe removes its 'abort' listener when the WebSocket closes (server side too).
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(getEventListeners(signal!, 'abort')).toHaveLength(own);
   });
 
   it('refuses on the raw socket with a proper HTTP answer: path, upgrade, origin, cookie', async () => {
