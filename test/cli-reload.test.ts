@@ -342,6 +342,42 @@ export const app = async (environ: { PATH_INFO: string }, start: (status: string
     expect(await stuck).toMatch(/socket hang up|ECONNRESET/);
     expect(run.out.stderr, output()).toMatch(/^tsgi: the app was still running 5 s after the change \(a request in flight\?\): killing it$/m);
   });
+  it('gives a request on a connection the supervisor accepted the graceful stop at a change, as one the child accepted', { timeout: 60_000 }, async () => {
+    const folder = join(dir, 'handed');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'message.ts'), messageModule('one'));
+    writeFileSync(
+      join(folder, 'app.ts'),
+      `import { message } from './message.ts';
+export const app = async (environ: { PATH_INFO: string }, start: (status: string, headers: [string, string][]) => void) => {
+  if (environ.PATH_INFO === '/slow') await new Promise((resolve) => setTimeout(resolve, 3_500));
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode(environ.PATH_INFO === '/pid' ? String(process.pid) : message)];
+};
+`,
+    );
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
+    const url = await servingUrl(run);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    try {
+      const pid = Number((await get(`${url}/pid`)).body);
+      // The child stopped, the supervisor is the one to accept: it hands the connection over.
+      process.kill(pid, 'SIGSTOP');
+      const slow = get(`${url}/slow`, {}, 20_000).then(
+        (res) => `${res.status} ${res.body}`,
+        (error: Error) => error.message,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      process.kill(pid, 'SIGCONT');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      writeFileSync(join(folder, 'message.ts'), messageModule('two'));
+      expect(await slow, output()).toBe('200 one');
+      await until(url, 'two', output);
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
   it('restarts once for an editor writing a file three times in 50 ms, never for node_modules, .git or dot-files', { timeout: 60_000 }, async () => {
     const folder = join(dir, 'bursts');
     mkdirSync(join(folder, 'node_modules', 'dep'), { recursive: true });

@@ -7,7 +7,7 @@
  * @module
  */
 import cluster from 'node:cluster';
-import { Socket } from 'node:net';
+import { type Server as NetServer, Socket } from 'node:net';
 import { type ServerHandle, serve } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
@@ -114,7 +114,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   const server = handle.server;
   if (managed && !cluster.isWorker) {
     process.on('message', (message, socket) => {
-      if (isConnectionMessage(message) && socket instanceof Socket) server.emit('connection', socket);
+      if (isConnectionMessage(message) && socket instanceof Socket) adoptConnection(server, socket);
     });
   }
   else announce(log, { url: handle.url, command, version: version() });
@@ -194,4 +194,25 @@ function leaveCluster(): Promise<void> {
     });
     worker.disconnect();
   });
+}
+
+/** `net.Server`'s connection count, kept by Node in these fields (its own accepts set them). */
+interface ConnectionCount {
+  _connections: number;
+}
+
+/**
+ * Serves `socket`, a connection the supervisor of `--reload` accepted on the socket it shares
+ * with this child, as one `server` accepted itself: counted among its connections as Node's own
+ * `onconnection` does (and node:cluster's worker for a connection its primary accepted), so
+ * that `server.close()` waits for it at a restart (its request gets the graceful stop) instead
+ * of calling back with it in flight.
+ */
+function adoptConnection(server: NetServer, socket: Socket): void {
+  if (server.listening) {
+    (server as unknown as ConnectionCount)._connections++;
+    // A socket's `_server` is the one whose count its `close` lowers (net.Socket's `_destroy`).
+    (socket as unknown as { _server: NetServer })._server = server;
+  }
+  server.emit('connection', socket);
 }
