@@ -72,4 +72,26 @@ describe('AuthTickets on https', () => {
       }
     }
   });
+
+  it('sets Secure on a redirect thrown with the ticket that the server answers, sync or async (socket)', async () => {
+    const tickets = new AuthTickets({ secret: SECRET });
+    // A plain gateway app: the HTTPException escapes the middleware, answered by serve().
+    const app = (environ: { PATH_INFO?: string }) => {
+      const res = new HTTPSeeOther('/');
+      tickets.remember(res, 'alice');
+      if (environ.PATH_INFO === '/async') return Promise.reject(res);
+      throw res;
+    };
+    const server = await start(proxyFix(tickets.middleware(app), { xProto: 1 }));
+    try {
+      for (const path of ['/sync', '/async']) {
+        const line = await ticketCookie(server.url, path, 'https');
+        expect(line, path).toBeDefined();
+        expect(secure(line), path).toBe(true);
+        expect(secure(await ticketCookie(server.url, path, 'http')), path).toBe(false);
+      }
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { type AppLike, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
+import { type AppLike, type Body, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
-import { type RequestLike, environOf } from '../exceptions/base.ts';
+import { type RequestLike, environOf, isHTTPException } from '../exceptions/base.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { cdnKeeps } from '../http/shared-cache.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
@@ -20,7 +20,8 @@ export interface AuthTicketOptions extends SignedCookieAttributes {
    * in the answer to an https request (`req.scheme`, which behind a proxy that ends TLS is
    * `https` under `proxyFix` with `xProto`), none over plain http (development), as
    * `CookieSessions` does: the reissued ticket, and the cookie `remember` or `forget` put in
-   * a response, made `Secure` by the middleware as the response passes it (a login answered
+   * a response, made `Secure` by the middleware as the response (or an `HTTPException` thrown
+   * with it) passes it (a login answered
    * by an app the middleware does not wrap gets no `Secure`: give `true` there). `true`:
    * always, required with `sameSite: 'none'` and a `__Secure-` or `__Host-` cookie name.
    * `false`: never.
@@ -199,14 +200,17 @@ export class AuthTickets {
       // On https, the ticket cookie the app set (`remember`, `forget`) is made `Secure`, unless
       // the `secure` option says otherwise: they write into a response, with no request at hand.
       const respond: StartResponse = https ? (status, headers, error) => startResponse(status, this.#cookie.secureFields(headers), error) : startResponse;
+      // The same for an `HTTPException` the app throws with the cookie (the redirect after a
+      // login), which escapes to be answered by whatever is outside (`serve()`).
+      const call = (start: StartResponse) => (https ? this.#secureThrown(() => inner(environ, start)) : inner(environ, start));
       const ticket = this.read(environ);
-      if (ticket === null) return inner(environ, respond);
+      if (ticket === null) return call(respond);
       setRemoteUser(environ, ticket.user, 'cookie');
       authTicketKey.set(environ, ticket);
       if (this.reissueTime === undefined || this.#cookie.seconds() - ticket.issued <= this.reissueTime) {
-        return inner(environ, respond);
+        return call(respond);
       }
-      return inner(environ, (status, headers, error) => respond(status, this.#reissue(ticket, headers, https), error));
+      return call((status, headers, error) => respond(status, this.#reissue(ticket, headers, https), error));
     };
   };
 
@@ -302,6 +306,30 @@ export class AuthTickets {
   forget<T extends CookieTarget>(target: T): T {
     headersOf(target).add('Set-Cookie', this.#cookie.deleteCookie());
     return target;
+  }
+
+  /**
+   * `run()`'s answer, with the ticket cookie made `Secure` (as {@link SignedCookie.secureFields})
+   * in the headers of an `HTTPException` it throws or rejects with, before it goes on.
+   */
+  #secureThrown(run: () => Body | Promise<Body>): Body | Promise<Body> {
+    const secure = (error: unknown): never => {
+      if (isHTTPException(error)) {
+        const fields = error.headers.toList();
+        const secured = this.#cookie.secureFields(fields);
+        if (secured !== fields) {
+          error.headers.clear();
+          for (const [name, value] of secured) error.headers.add(name, value);
+        }
+      }
+      throw error;
+    };
+    try {
+      const body = run();
+      return body instanceof Promise ? body.catch(secure) : body;
+    } catch (error) {
+      return secure(error);
+    }
   }
 
   /** The `Set-Cookie` value carrying `value`: `Max-Age`/`Expires` unless a session ticket. */
