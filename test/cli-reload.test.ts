@@ -378,6 +378,34 @@ export const app = async (environ: { PATH_INFO: string }, start: (status: string
     }
     expect(await run.exited).toEqual({ code: 0, signal: null });
   });
+  it('holds at most 511 connections while the app cannot load, as a listen backlog, closing the rest', { timeout: 60_000 }, async () => {
+    const folder = join(dir, 'flood');
+    mkdirSync(folder);
+    writeApp(folder, 'ok');
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
+    const url = await servingUrl(run);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    const { port } = new URL(url);
+    const sockets: net.Socket[] = [];
+    try {
+      writeFileSync(join(folder, 'message.ts'), 'export const message: string = ;\n');
+      await waitFor(() => /waiting for a change/.test(run.out.stderr), output, 10_000);
+      let closed = 0;
+      for (let i = 0; i < 600; i++) {
+        const socket = net.connect(Number(port), '127.0.0.1');
+        socket.on('error', () => {});
+        socket.on('close', () => closed++);
+        sockets.push(socket);
+      }
+      await waitFor(() => closed >= 89, () => `${closed} closed; ${output()}`, 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(closed).toBe(89);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
   it('restarts once for an editor writing a file three times in 50 ms, never for node_modules, .git or dot-files', { timeout: 60_000 }, async () => {
     const folder = join(dir, 'bursts');
     mkdirSync(join(folder, 'node_modules', 'dep'), { recursive: true });

@@ -18,6 +18,15 @@ import type { ConnectionMessage } from './messages.ts';
 /** The descriptor the child of `--reload` finds the supervisor's listening socket on. */
 export const RELOAD_SOCKET_FD = 3;
 
+/**
+ * How many connections the supervisor holds at most while no child serves (the app cannot
+ * load, or restarts): Node's default listen backlog, which bounds the connections waiting in
+ * the kernel without `--reload`. One more is closed at once. Held connections are paused, so
+ * one whose client left is not noticed before a child takes it: the bound keeps a browser
+ * retrying against a broken app (or a flood) from using up the supervisor's descriptors.
+ */
+export const MAX_HELD_CONNECTIONS = 511;
+
 /** The supervisor's side of the socket. */
 export interface ReloadSocket {
   /** The socket's descriptor in the supervisor, to hand to each child as {@link RELOAD_SOCKET_FD}. */
@@ -50,6 +59,10 @@ export async function bindReloadSocket(where: ListenAddress): Promise<ReloadSock
   const handOver = (socket: Socket) => {
     const child = serving;
     if (child === undefined || !child.connected) {
+      if (!held.has(socket) && held.size >= MAX_HELD_CONNECTIONS) {
+        socket.destroy();
+        return;
+      }
       held.add(socket);
       socket.once('close', () => held.delete(socket));
       return;
