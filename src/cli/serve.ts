@@ -110,6 +110,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   unixSocket = handle.path !== undefined;
   // A worker or a --reload child tells its manager, which prints the one start line.
   if (managed) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
+  else announce(log, { url: handle.url, command, version: version() });
   // The connections the supervisor of --reload accepted on the socket it shares with this child.
   const server = handle.server;
   if (managed && !cluster.isWorker) {
@@ -117,7 +118,6 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
       if (isConnectionMessage(message) && socket instanceof Socket) adoptConnection(server, socket);
     });
   }
-  else announce(log, { url: handle.url, command, version: version() });
   const rejections = watchRejections(log);
   if (cluster.isWorker && command.timeoutWorkerHealthcheck > 0) {
     startHeartbeat(command.timeoutWorkerHealthcheck, (message) => {
