@@ -3,18 +3,23 @@
  * `Cache-Control` (RFC 9111 §5.2.2) and the fields a CDN obeys in its place,
  * `CDN-Cache-Control` and `<name>-CDN-Cache-Control` (RFC 9213) and `Surrogate-Control`
  * (Edge Architecture 1.0: Fastly, Akamai). Internal: used by `CookieSessions`, `AuthTickets`
- * and `lint`.
+ * and `lint`, so that each reads these fields the one way.
  *
  * @module
  */
 import { CacheControl } from './cache-control.ts';
 import type { HeaderList } from './header-list.ts';
 
+/** The directives of `headers`' `Cache-Control` lines, taken together (RFC 9110 §5.3). */
+export function cacheControlOf(headers: HeaderList): CacheControl {
+  return new CacheControl(headers.getAll('cache-control').join(', '));
+}
+
 /**
  * Whether the field `name` (any case) targets a CDN's cache and takes precedence over
  * `Cache-Control` there: `CDN-Cache-Control`, `<name>-CDN-Cache-Control`, `Surrogate-Control`.
  */
-export function targetsCdn(name: string): boolean {
+function targetsCdn(name: string): boolean {
   const lower = name.toLowerCase();
   return lower === 'surrogate-control' || lower === 'cdn-cache-control' || lower.endsWith('-cdn-cache-control');
 }
@@ -44,7 +49,7 @@ function keeps(cc: CacheControl, field: string, cdn: boolean): boolean {
  * counted. Never throws.
  */
 export function sharedCacheKeeps(headers: HeaderList, field: string): boolean {
-  return cdnKeeps(headers, field) || keeps(new CacheControl(headers.getAll('cache-control').join(', ')), field.toLowerCase(), false);
+  return cdnKeeps(headers, field) || keeps(cacheControlOf(headers), field.toLowerCase(), false);
 }
 
 /**
@@ -84,6 +89,28 @@ export function dropCdnCaching(list: HeaderList): void {
  * CDN's default one). Never throws.
  */
 export function sharedCacheMayStore(headers: HeaderList): boolean {
-  const cc = new CacheControl(headers.getAll('cache-control').join(', '));
+  const cc = cacheControlOf(headers);
   return !(cc.noStore || cc.private === true) || cdnKeeps(headers, '');
+}
+
+/**
+ * How a shared cache may keep the response of `headers` were the field `field` (e.g.
+ * `'set-cookie'`) added to it, as `AuthTickets` asks before it adds a reissued ticket:
+ *
+ * - `'fresh'`: stored and served fresh to other requests without asking the origin: a
+ *   CDN-targeted field gives it a lifetime that keeps `field` ({@link cdnKeeps}), or
+ *   `Cache-Control` has neither `private` (bare or naming fields) nor `no-store` and gives it
+ *   explicit freshness, `public`, `s-maxage` or `max-age`, or the response has an `Expires`
+ *   (RFC 9111 §3, §4.2.1: `max-age` and `Expires` apply to shared caches too);
+ * - `'heuristic'`: neither `private` nor `no-store`, and no explicit freshness: a shared cache
+ *   may still keep it for a heuristic time (RFC 9111 §4.2.2; a `Last-Modified` is enough);
+ * - `'private'`: `private` or `no-store` keeps it out of shared caches.
+ *
+ * Never throws.
+ */
+export function sharedFreshness(headers: HeaderList, field: string): 'fresh' | 'heuristic' | 'private' {
+  if (cdnKeeps(headers, field)) return 'fresh';
+  const cc = cacheControlOf(headers);
+  if (cc.has('private') || cc.has('no-store')) return 'private';
+  return cc.has('public') || cc.has('s-maxage') || cc.has('max-age') || headers.has('expires') ? 'fresh' : 'heuristic';
 }

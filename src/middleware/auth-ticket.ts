@@ -6,8 +6,7 @@
 import { type AppLike, type Body, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { type RequestLike, environOf, isHTTPException } from '../exceptions/base.ts';
-import { CacheControl } from '../http/cache-control.ts';
-import { cdnKeeps } from '../http/shared-cache.ts';
+import { sharedFreshness } from '../http/shared-cache.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
@@ -343,21 +342,12 @@ export class AuthTickets {
    * the ticket cookie themselves or allow a shared cache to store the response.
    */
   #reissue(ticket: Ticket, headers: Array<[string, string]>, https: boolean): Array<[string, string]> {
-    const cacheControl: string[] = [];
-    let expires = false;
     for (const [name, value] of headers) {
-      const lower = name.toLowerCase();
-      if (lower === 'set-cookie' && value.slice(0, value.indexOf('=')).trim() === this.cookieName) return headers;
-      if (lower === 'cache-control') cacheControl.push(value);
-      if (lower === 'expires') expires = true;
+      if (name.toLowerCase() === 'set-cookie' && value.slice(0, value.indexOf('=')).trim() === this.cookieName) return headers;
     }
-    // Stored by a CDN that obeys CDN-Cache-Control or Surrogate-Control over Cache-Control (RFC 9213).
-    if (cdnKeeps(new HeaderList(headers), 'set-cookie')) return headers;
-    // Storable by a shared cache (RFC 9111 §3), with a freshness it may serve it for unasked
-    // (§4.2.1): max-age and Expires apply to shared caches too, not only s-maxage.
-    const cache = new CacheControl(cacheControl.join(', '));
-    const shared = !cache.has('private') && !cache.has('no-store');
-    if (shared && (cache.has('public') || cache.has('s-maxage') || cache.has('max-age') || expires)) return headers;
+    // Served fresh to others by a shared cache or a CDN: the cookie would go to them too.
+    const storage = sharedFreshness(new HeaderList(headers), 'set-cookie');
+    if (storage === 'fresh') return headers;
     const { value, ticket: fresh } = this.sign(ticket.user, {
       maxAge: ticket.expires - ticket.issued,
       persistent: !ticket.session,
@@ -366,7 +356,7 @@ export class AuthTickets {
     const reissued: Array<[string, string]> = [...headers, ['Set-Cookie', this.#setCookie(value, fresh, https)]];
     // Without explicit freshness a shared cache may still keep it, fresh for a heuristic time
     // (RFC 9111 §4.2.2): `Vary: Cookie` keeps it for requests with this user's cookie alone.
-    return shared ? varyOnCookie(reissued) : reissued;
+    return storage === 'heuristic' ? varyOnCookie(reissued) : reissued;
   }
 }
 

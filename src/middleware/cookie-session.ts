@@ -7,8 +7,7 @@
 import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
-import { dropCdnCaching, sharedCacheMayStore } from '../http/shared-cache.ts';
-import { CacheControl } from '../http/cache-control.ts';
+import { cacheControlOf, dropCdnCaching, sharedCacheMayStore } from '../http/shared-cache.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
@@ -218,7 +217,7 @@ export class CookieSessions {
  */
 function keepPrivate(list: HeaderList): void {
   dropCdnCaching(list);
-  const cache = new CacheControl(list.getAll('cache-control').join(', '));
+  const cache = cacheControlOf(list);
   // `private="Set-Cookie"` keeps only that field from shared caches, not the page: bare `private` only.
   if (cache.private === true || cache.noStore) return;
   cache.delete('public');
