@@ -10,6 +10,7 @@ import { discardThenClose, endsAnsweredBody } from './linger.ts';
 import { environOfExchange } from './exchange-key.ts';
 import { serverStatusKey } from '../../gateway/server-status.ts';
 import type { Reporter } from './refused.ts';
+import { rawAnswer } from './raw-answer.ts';
 import { LineTail, overflowsRequestLine } from './head-overflow.ts';
 
 /** What a refused request is answered: status code, reason phrase, and why. */
@@ -224,7 +225,5 @@ function bodyOf({ reason, detail }: Refusal): string {
 
 /** The whole HTTP/1.1 answer of `refusal`. */
 function answer(refusal: Refusal): string {
-  const { code, reason } = refusal;
-  const body = bodyOf(refusal);
-  return `HTTP/1.1 ${code} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`;
+  return rawAnswer(refusal.code, refusal.reason, bodyOf(refusal));
 }

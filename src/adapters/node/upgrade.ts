@@ -17,6 +17,7 @@ import { HTTPException } from '../../exceptions/base.ts';
 import { releaseFirstByte } from './connections.ts';
 import { type NodeEnvironOptions, createEnviron } from './environ.ts';
 import type { Reporter } from './refused.ts';
+import { rawAnswer } from './raw-answer.ts';
 
 /**
  * What `serve()` hands an {@link UpgradeHandler} next to the connection, its fourth argument.
@@ -66,29 +67,17 @@ function offersOnlyH2c(upgrade: string | undefined): boolean {
 /** The 'error' listener of an upgraded socket: a peer's reset destroys it, which is all. */
 function ignoreSocketError(): void {}
 
-/** Fields of an exception's headers the raw answer writes itself. */
-const OWN_FIELDS = new Set(['connection', 'content-length', 'content-type', 'transfer-encoding']);
-
 /**
- * Writes a short plain-text HTTP/1.1 answer on `socket` and ends it, with `fields` (an
- * exception's headers, checked when it was made; a 426's `Upgrade` is then listed in
- * `Connection`, RFC 9110 §7.8), and closes it once written. Answers the number of body bytes.
+ * Writes a short plain-text HTTP/1.1 answer on `socket` ({@link rawAnswer}, with `fields`, an
+ * exception's headers) and closes it once written. Answers the number of body bytes.
  */
 function answerRaw(socket: Duplex, status: number, reason: string, detail: string, fields: Iterable<[string, string]> = []): number {
   const body = `${detail}\n`;
-  let head = `HTTP/1.1 ${status} ${reason}\r\n`;
-  let upgrade = false;
-  for (const [name, value] of fields) {
-    if (OWN_FIELDS.has(name.toLowerCase())) continue;
-    upgrade ||= name.toLowerCase() === 'upgrade';
-    head += `${name}: ${value}\r\n`;
-  }
-  head += `Connection: ${upgrade ? 'close, upgrade' : 'close'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
   // Closed once written, as Node's server closes a `Connection: close` answer and `ws` its
   // refusals: a client that keeps its side open would otherwise hold the connection (and
   // `close()`) until cut, as no timeout watches an upgraded socket.
   socket.once('finish', () => socket.destroy());
-  socket.end(head + body);
+  socket.end(rawAnswer(status, reason, body, fields));
   return Buffer.byteLength(body);
 }
 
