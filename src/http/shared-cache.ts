@@ -58,7 +58,7 @@ export function sharedCacheKeeps(headers: HeaderList, field: string): boolean {
  * `s-maxage` or `public`) and hand its field `field` to other clients (no `no-store`, nor
  * `private` or `no-cache` bare or naming the field), its lines taken together. Never throws.
  */
-export function cdnKeeps(headers: HeaderList, field: string): boolean {
+function cdnKeeps(headers: HeaderList, field: string): boolean {
   const lower = field.toLowerCase();
   // Each CDN obeys its own field; the lines of one field are one list (RFC 9110 §5.3).
   const fields = new Map<string, string[]>();
