@@ -131,11 +131,16 @@ export class SignedCookie {
     let out: Array<[string, string]> | undefined;
     for (let i = 0; i < headers.length; i++) {
       const [name, value] = headers[i]!;
-      if (name.toLowerCase() !== 'set-cookie' || value.slice(0, value.indexOf('=')).trim() !== this.name) continue;
+      if (!this.isSetBy(name, value)) continue;
       if (value.split(';').some((attribute, n) => n > 0 && attribute.trim().toLowerCase() === 'secure')) continue;
       (out ??= headers.slice())[i] = [name, `${value}; Secure`];
     }
     return out ?? headers;
+  }
+
+  /** True when the header field `name: value` is a `Set-Cookie` of this cookie (its name compared exactly). */
+  isSetBy(name: string, value: string): boolean {
+    return name.toLowerCase() === 'set-cookie' && value.slice(0, value.indexOf('=')).trim() === this.name;
   }
 
   #attributesFor(https: boolean) {

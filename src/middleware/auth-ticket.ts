@@ -342,9 +342,7 @@ export class AuthTickets {
    * the ticket cookie themselves or allow a shared cache to store the response.
    */
   #reissue(ticket: Ticket, headers: Array<[string, string]>, https: boolean): Array<[string, string]> {
-    for (const [name, value] of headers) {
-      if (name.toLowerCase() === 'set-cookie' && value.slice(0, value.indexOf('=')).trim() === this.cookieName) return headers;
-    }
+    if (headers.some(([name, value]) => this.#cookie.isSetBy(name, value))) return headers;
     // Served fresh to others by a shared cache or a CDN: the cookie would go to them too.
     const storage = sharedFreshness(new HeaderList(headers), 'set-cookie');
     if (storage === 'fresh') return headers;
