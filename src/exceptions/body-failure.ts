@@ -7,6 +7,7 @@
  */
 import type { Environ } from '../gateway/types.ts';
 import { FailedInput } from '../gateway/input.ts';
+import { causeChain } from '../gateway/cause-chain.ts';
 import { type HTTPException, isHTTPException } from './base.ts';
 
 /**
@@ -36,16 +37,7 @@ export function bodyFailureBehind(environ: Environ, error: unknown): HTTPExcepti
   if (!(input instanceof FailedInput)) return null;
   const failure = input.error;
   if (!isHTTPException(failure) || failure.code >= 500) return null;
-  let link = error;
-  for (let depth = 0; depth < MAX_CAUSE_DEPTH; depth++) {
-    if (typeof link !== 'object' || link === null) return null;
-    try {
-      link = (link as { cause?: unknown }).cause;
-    } catch {
-      return null;
-    }
-    if (link === failure) return failure;
-  }
+  for (const link of causeChain(error, MAX_CAUSE_DEPTH)) if (link === failure) return failure;
   return null;
 }
 

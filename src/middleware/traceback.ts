@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type Environ } from '../gateway/types.ts';
 import { describe } from '../gateway/body.ts';
 import { requestLine } from '../gateway/log.ts';
+import { causeChain } from '../gateway/cause-chain.ts';
 import { EnvironHeaders } from '../datastructures/environ-headers.ts';
 import { escapeHtml, negotiateBodyType } from '../response/error-body.ts';
 import { Response } from '../response/response.ts';
@@ -163,11 +164,11 @@ function framesOf(stack: string, name: string, message: string): StackFrame[] {
 }
 
 function causes(error: unknown): unknown[] {
-  const chain: unknown[] = [error];
-  let current = error;
-  while (chain.length <= MAX_CAUSES && current instanceof Error && current.cause !== undefined && !chain.includes(current.cause)) {
-    current = current.cause;
-    chain.push(current);
+  const chain: unknown[] = [];
+  for (const link of causeChain(error, MAX_CAUSES)) {
+    chain.push(link);
+    // Only an Error's cause is followed: a thrown plain object is shown as a value.
+    if (!(link instanceof Error)) break;
   }
   return chain;
 }

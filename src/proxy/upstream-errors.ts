@@ -7,6 +7,7 @@
  */
 import type { Body, Environ, StartResponse } from '../gateway/types.ts';
 import { reportFailure } from '../gateway/failure-report.ts';
+import { causeChain } from '../gateway/cause-chain.ts';
 import { HTTPBadGateway, HTTPGatewayTimeout } from '../exceptions/server-errors.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { errors } from './undici.ts';
@@ -47,7 +48,8 @@ const OTHER = failure('request failed', (cause) => new UpstreamUnreachable(undef
 
 /** The error's code, or its cause's (undici wraps some socket errors). */
 function codeOf(error: unknown): string {
-  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+  for (const e of causeChain(error, 3)) {
+    if (typeof e !== 'object' || e === null) return '';
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && code !== '') return code;
   }
