@@ -44,6 +44,30 @@ function saveAtomically(path: string, text: string): void {
 /** A module exporting `message`. */
 const messageModule = (text: string) => `export const message: string = ${JSON.stringify(text)};\n`;
 
+/**
+ * Serves, with `--reload`, an app in `dir/<name>` answering `message.ts`'s message (`one` at
+ * first), its process id at `/pid`, and `slowPath` after `ms` milliseconds.
+ */
+async function slowApp(name: string, slowPath: string, ms: number) {
+  const folder = join(dir, name);
+  mkdirSync(folder);
+  writeFileSync(join(folder, 'message.ts'), messageModule('one'));
+  writeFileSync(
+    join(folder, 'app.ts'),
+    `import { message } from './message.ts';
+export const app = async (environ: { PATH_INFO: string }, start: (status: string, headers: [string, string][]) => void) => {
+  if (environ.PATH_INFO === ${JSON.stringify(slowPath)}) await new Promise((resolve) => setTimeout(resolve, ${ms}));
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode(environ.PATH_INFO === '/pid' ? String(process.pid) : message)];
+};
+`,
+  );
+  const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
+  const url = await servingUrl(run);
+  const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+  return { folder, run, url, output };
+}
+
 /** GETs `url` until it answers `text` (the restarted server). */
 async function until(url: string, text: string, what: () => string): Promise<void> {
   let last = '';
@@ -316,22 +340,7 @@ export const app = (_environ: object, start: (status: string, headers: [string, 
   });
 
   it('cuts a request still running 5 s after a change, and says so', { timeout: 60_000 }, async () => {
-    const folder = join(dir, 'stuck');
-    mkdirSync(folder);
-    writeFileSync(join(folder, 'message.ts'), messageModule('one'));
-    writeFileSync(
-      join(folder, 'app.ts'),
-      `import { message } from './message.ts';
-export const app = async (environ: { PATH_INFO: string }, start: (status: string, headers: [string, string][]) => void) => {
-  if (environ.PATH_INFO === '/stuck') await new Promise((resolve) => setTimeout(resolve, 60_000));
-  start('200 OK', [['Content-Type', 'text/plain']]);
-  return [new TextEncoder().encode(message)];
-};
-`,
-    );
-    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
-    const url = await servingUrl(run);
-    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    const { folder, run, url, output } = await slowApp('stuck', '/stuck', 60_000);
     const stuck = get(`${url}/stuck`, {}, 20_000).then(
       () => 'answered',
       (error: Error) => error.message,
@@ -343,22 +352,7 @@ export const app = async (environ: { PATH_INFO: string }, start: (status: string
     expect(run.out.stderr, output()).toMatch(/^tsgi: the app was still running 5 s after the change \(a request in flight\?\): killing it$/m);
   });
   it('gives a request on a connection the supervisor accepted the graceful stop at a change, as one the child accepted', { timeout: 60_000 }, async () => {
-    const folder = join(dir, 'handed');
-    mkdirSync(folder);
-    writeFileSync(join(folder, 'message.ts'), messageModule('one'));
-    writeFileSync(
-      join(folder, 'app.ts'),
-      `import { message } from './message.ts';
-export const app = async (environ: { PATH_INFO: string }, start: (status: string, headers: [string, string][]) => void) => {
-  if (environ.PATH_INFO === '/slow') await new Promise((resolve) => setTimeout(resolve, 3_500));
-  start('200 OK', [['Content-Type', 'text/plain']]);
-  return [new TextEncoder().encode(environ.PATH_INFO === '/pid' ? String(process.pid) : message)];
-};
-`,
-    );
-    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
-    const url = await servingUrl(run);
-    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    const { folder, run, url, output } = await slowApp('handed', '/slow', 3_500);
     try {
       const pid = Number((await get(`${url}/pid`)).body);
       // The child stopped, the supervisor is the one to accept: it hands the connection over.
