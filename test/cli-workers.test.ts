@@ -233,6 +233,8 @@ describe('tsgi serve --workers', () => {
     // The round is over: the next SIGHUP starts one, and it succeeds.
     run.child.kill('SIGHUP');
     await waitFor(() => /^Replaced 1 worker$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 20_000);
+    // Replaced once its successor listens; the old one may take a last connection as it leaves.
+    await waitFor(() => !alive(first), () => `worker ${first} still runs`);
     expect(await pidOf(url)).not.toBe(first);
   });
 
