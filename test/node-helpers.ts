@@ -4,6 +4,7 @@
  * clients over `node:net` and `node:http`.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { afterEach } from 'vitest';
 import { type App, type AppLike, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
@@ -315,4 +316,19 @@ export function tickingEvents(retry?: number): { app: App; cleaned: Promise<void
     ),
   );
   return { app, cleaned: cleaned.promise };
+}
+
+/**
+ * A GET of `path` over an h2c session to `url`: its stream, the text read so far, its status
+ * once the head came, and its end. Close the session when done.
+ */
+export function h2cGet(url: string, path: string) {
+  const session = http2.connect(url);
+  session.on('error', () => {});
+  const stream = session.request({ ':path': path });
+  let text = '';
+  stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+  const status = new Promise<unknown>((resolve) => stream.on('response', (headers) => resolve(headers[':status'])));
+  const ended = new Promise<void>((resolve) => stream.on('end', resolve));
+  return { session, stream, text: () => text, status, ended };
 }

@@ -14,7 +14,7 @@ import { type App, Request, Response } from 'tsgi';
 import { serve, toNodeHandler } from 'tsgi/node';
 import { accessLog } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
-import { deferred, encoder, gatedEventStream, getFirstChunk, sleep, start, tickingEvents, until } from './node-helpers.ts';
+import { deferred, encoder, gatedEventStream, getFirstChunk, h2cGet, sleep, start, tickingEvents, until } from './node-helpers.ts';
 
 /** Milliseconds `promise` took to settle. */
 async function timed(promise: Promise<unknown>): Promise<number> {
@@ -176,14 +176,9 @@ describe('close() and event streams', () => {
   it('ends an event stream over HTTP/2 (h2c) as a complete stream', async () => {
     const { app, cleaned } = tickingEvents();
     const server = await start(app, { http2: 'h2c' });
-    const session = http2.connect(server.url);
-    session.on('error', () => {});
+    const { session, stream, text, ended } = h2cGet(server.url, '/events');
     try {
-      const stream = session.request({ ':path': '/events' });
-      let text = '';
-      stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      const ended = new Promise<void>((resolve) => stream.on('end', resolve));
-      await until(() => text.includes('tick 1'));
+      await until(() => text().includes('tick 1'));
       const took = await timed(server.close({ timeout: 5000 }));
       await ended;
       expect(stream.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);

@@ -16,7 +16,7 @@ import { compress, errors } from 'tsgi/middleware';
 import { toNodeHandler } from 'tsgi/node';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
-import { deferred, encoder, start } from './node-helpers.ts';
+import { deferred, encoder, h2cGet, start } from './node-helpers.ts';
 
 /**
  * An async app that calls `startResponse` with an event stream's fields, tells `entered`, and
@@ -133,20 +133,14 @@ describe('an event stream whose app answers after close() began, under serve()',
   it('ends as a complete stream over HTTP/2 (h2c)', async () => {
     const { app, entered, open, release, cleaned } = lateStream(false);
     const server = await start(app, { http2: 'h2c' });
-    const session = http2.connect(server.url);
-    session.on('error', () => {});
+    const { session, stream, text, status, ended } = h2cGet(server.url, '/events');
     try {
-      const stream = session.request({ ':path': '/events' });
-      let text = '';
-      stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-      const status = new Promise<unknown>((resolve) => stream.on('response', (headers) => resolve(headers[':status'])));
-      const ended = new Promise<void>((resolve) => stream.on('end', resolve));
       await entered;
       const closing = server.close({ timeout: 5000 });
       open();
       expect(await timed(ended)).toBeLessThan(3000);
       expect(await status).toBe(200);
-      expect(text).toBe('');
+      expect(text()).toBe('');
       expect(stream.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
       release();
       await closing;

@@ -217,6 +217,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       // A client gone before the app answered (or cut by the shutdown) is logged then (499),
       // also when the app never settles (it ignores `tsgi.signal`), as nginx logs it.
       if (isThenable(answer)) watchClientGone(environ, (gone = () => record('close')));
+      // The line of an answer that ended: once the head is settled and the last byte sent.
+      const whenSent = () => afterHeadSettled(environ, () => afterResponseSent(wait, (complete) => record(complete ? 'end' : 'close')));
       const body = wrapBody(await answer, {
         chunk(chunk) {
           chunks++;
@@ -226,14 +228,14 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         // a Content-Length the server cannot send), only now: the line waits for the head, then
         // for the last byte sent (an in-memory body is taken whole before any of it is written),
         // and says `close` when the client left before it.
-        end: () => afterHeadSettled(environ, () => afterResponseSent(wait, (complete) => record(complete ? 'end' : 'close'))),
+        end: whenSent,
         close: () => {
           // An event stream the server ended at its shutdown: the client got a complete answer.
           if (shutdownEndKey.get(environ) === true) return record('end');
           // A body the server sends none of (HEAD, 1xx, 204, 304), taken once it had a chunk
           // to frame the head with, is closed by the server as it answers: how the answer ended
           // is the response's (as for a body that ends), not the body's.
-          if (!counted && chunks > 0) return afterHeadSettled(environ, () => afterResponseSent(wait, (complete) => record(complete ? 'end' : 'close')));
+          if (!counted && chunks > 0) return whenSent();
           record('close');
         },
         error: (error) => {
