@@ -10,11 +10,19 @@ export const alias = [
   { find: /^tsgi\/(middleware|http|forms|node|fetch|proxy|routing|testing)$/, replacement: source('./src/entries/$1.ts') },
 ];
 
+/**
+ * `tsgi serve`'s process supervision end to end (`--workers`, `--reload`): each test starts a
+ * supervisor and its children and drives them through signals, crashes, restarts and file
+ * changes, four minutes of waiting in all, so they run in `npm run test:workers`
+ * (vitest.workers.config.ts, which .ci/run calls) and `npm test` stays under five minutes.
+ */
+export const SUPERVISION = ['test/cli-workers.test.ts', 'test/cli-reload.test.ts'];
+
 export default defineConfig({
   resolve: { alias },
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/browser/**', 'test/runtimes/**', 'test/nginx/**', 'test/cli-workers.test.ts', 'node_modules/**'],
+    exclude: ['test/browser/**', 'test/runtimes/**', 'test/nginx/**', ...SUPERVISION, 'node_modules/**'],
     testTimeout: 20_000,
     // Vitest's default (CPUs − 1) runs one file at a time on a 2-CPU machine. Most files wait
     // on sockets and child processes (the CLI suites alone are 100 s of waiting), so two files

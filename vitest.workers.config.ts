@@ -1,13 +1,16 @@
 import { defineConfig } from 'vitest/config';
-import base from './vitest.config.ts';
+import base, { SUPERVISION } from './vitest.config.ts';
 
 /**
- * `npm run test:workers`: `tsgi serve --workers` end to end (test/cli-workers.test.ts), run by
- * .ci/run after the main suite. Each test starts a primary and its workers and drives them
- * through signals, crashes and rolling replacements, about two minutes in all, so it has a
- * script of its own and `npm test` stays under five minutes.
+ * `npm run test:workers`: `tsgi serve --workers` and `--reload` end to end
+ * (test/cli-workers.test.ts, test/cli-reload.test.ts), run by .ci/run after the main suite.
+ * Each test starts a supervisor and its children and drives them through signals, crashes,
+ * rolling replacements and file changes, about four minutes in all, so they have a script of
+ * their own and `npm test` stays under five minutes. One file at a time: their timings (a
+ * restart's debounce, a worker's replacement) are asserted, and two at once on two CPUs would
+ * stretch them.
  */
 export default defineConfig({
   resolve: base.resolve,
-  test: { include: ['test/cli-workers.test.ts'], testTimeout: base.test?.testTimeout, hookTimeout: base.test?.hookTimeout },
+  test: { include: SUPERVISION, maxWorkers: 1, testTimeout: base.test?.testTimeout, hookTimeout: base.test?.hookTimeout },
 });

@@ -2,7 +2,7 @@
  * The `tsgi` CLI, run as a child process with the project's Node (vitest runs under it):
  * `node --conditions=tsgi-source src/cli/main.ts …`, as `npm start` does.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -448,6 +448,20 @@ describe('tsgi --help and --version', () => {
   it('--version prints the package version, exit 0', async () => {
     const result = await finish(['--version']);
     expect(result).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+  });
+
+  it("keeps Node's compile cache in the temporary folder, and none with NODE_DISABLE_COMPILE_CACHE=1", async () => {
+    // Without $NODE_COMPILE_CACHE, Node's default: <os.tmpdir()>/node-compile-cache ($TMPDIR).
+    const on = mkdtempSync(join(fixtures, 'tmp-'));
+    const off = mkdtempSync(join(fixtures, 'tmp-'));
+    expect((await finish(['--version'], { TMPDIR: on, NODE_COMPILE_CACHE: undefined })).code).toBe(0);
+    // One folder per Node version, holding a file per module compiled (tsgi's, TypeScript).
+    const [version, ...others] = readdirSync(join(on, 'node-compile-cache'));
+    expect(others).toEqual([]);
+    expect(readdirSync(join(on, 'node-compile-cache', version!)).length).toBeGreaterThan(10);
+    const disabled = await finish(['--version'], { TMPDIR: off, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: '1' });
+    expect(disabled.code).toBe(0);
+    expect(readdirSync(off)).toEqual([]);
   });
 });
 

@@ -8,12 +8,22 @@
  * tsgi --help
  * ```
  *
+ * It first turns on Node's module compile cache (`module.enableCompileCache()`, Node 22.8 and
+ * later; as Node advises tools to, in `$NODE_COMPILE_CACHE` or else `<tmpdir>/node-compile-cache`;
+ * `NODE_DISABLE_COMPILE_CACHE=1` turns it off): tsgi's modules and the app's, TypeScript
+ * included, are compiled once and read back from disk by every later process (each worker, a
+ * replaced worker, each `--reload` restart). A cache that cannot be written changes nothing.
+ * The rest of tsgi is imported after that, so it is cached too.
+ *
  * See {@link run} in src/cli/run.ts for the commands and exit codes.
  *
  * @module
  */
-import { ignoreLogWriteErrors } from './io.ts';
-import { run } from './run.ts';
+import module from 'node:module';
+
+module.enableCompileCache?.();
+const { ignoreLogWriteErrors } = await import('./io.ts');
+const { run } = await import('./run.ts');
 
 ignoreLogWriteErrors();
 process.exit(await run(process.argv.slice(2)));
