@@ -4,22 +4,28 @@
  * with 1001. An export is never picked up by its name alone.
  */
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { appModules, cli, get, servingUrl } from './cli-helpers.ts';
+import net from 'node:net';
+import { ROOT, appModules, cli, get, servingUrl, waitFor } from './cli-helpers.ts';
 
 /** `ws`, by URL: the modules live in a temporary folder, out of reach of node_modules. */
 const WS = pathToFileURL(createRequire(import.meta.url).resolve('ws')).href;
+/** tsgi's sources, the CLI's own modules (its `HTTPException` class). */
+const TSGI = pathToFileURL(join(ROOT, 'src/index.ts')).href;
 
 const module = appModules('tsgi-cli-ws-', {
   'chat.mjs': `import WS from '${WS}';
+import { HTTPForbidden } from '${TSGI}';
 const wss = new WS.WebSocketServer({ noServer: true });
 export const app = (environ, start) => {
   start('200 OK', [['Content-Type', 'text/plain']]);
   return [new TextEncoder().encode('page')];
 };
 export function sockets(req, socket, head, context) {
+  if (req.url === '/private') throw new HTTPForbidden('Members only.');
   if (req.url !== '/chat') return socket.end('HTTP/1.1 404 Not Found\\r\\nConnection: close\\r\\nContent-Length: 0\\r\\n\\r\\n');
   wss.handleUpgrade(req, socket, head, (ws) => {
     context.shutdown.addEventListener('abort', () => ws.close(1001, 'bye'), { once: true });
@@ -37,6 +43,21 @@ export function upgrade() {
 export const upgrade = 'ws';
 `,
 });
+
+/** Sends an upgrade request for `path` on a raw connection to `url` and answers all that comes back. */
+function rawUpgrade(url: string, path: string, fields = ''): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () =>
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: upgrade\r\nUpgrade: websocket\r\n${fields}\r\n`),
+    );
+    let got = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (got += chunk));
+    socket.on('end', () => resolve(got));
+    socket.on('error', reject);
+  });
+}
 
 /** Opens a WebSocket on `url`'s `/chat`, sends `text`, and answers the reply and the socket. */
 async function echo(url: string, text: string): Promise<{ reply: string; ws: WebSocket }> {
@@ -61,6 +82,29 @@ describe('tsgi serve --upgrade <export>', () => {
     expect(await closed).toBe(1001);
     expect((await run.exited).code).toBe(0);
     expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('writes an access log line per upgrade: 101 with its bytes and duration once the WebSocket closes, a refusal at once', async () => {
+    const run = cli(['serve', `${module('chat.mjs')}:app`, '--upgrade', 'sockets', '--port', '0']);
+    const url = await servingUrl(run);
+    const { ws } = await echo(url, 'hi');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Not while the WebSocket is open: nginx logs it when it ends.
+    expect(run.out.stdout).not.toContain('/chat');
+    ws.close();
+    await waitFor(() => run.out.stdout.includes('"GET /chat HTTP/1.1"'), () => `no line for the WebSocket: ${run.out.stdout}`);
+    // combined: the status, the bytes after the 101's head (the echo and the close frame).
+    expect(run.out.stdout).toMatch(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/chat HTTP\/1\.1" 101 \d+ "-" "-"$/m);
+    // The handler's own refusal.
+    expect(await rawUpgrade(url, '/nope')).toMatch(/^HTTP\/1\.1 404 /);
+    await waitFor(() => run.out.stdout.includes('"GET /nope HTTP/1.1" 404'), () => `no line for the 404: ${run.out.stdout}`);
+    // An HTTPException the handler throws, answered by tsgi: one line, the refused requests' way.
+    expect(await rawUpgrade(url, '/private')).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*Members only\.\n$/);
+    await waitFor(() => run.out.stdout.includes('"GET /private HTTP/1.1" 403 14'), () => `no line for the 403: ${run.out.stdout}`);
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
+    expect(run.out.stdout.match(/"GET \/chat HTTP\/1\.1" 101/g)).toHaveLength(1);
+    expect(run.out.stdout.match(/"GET \/private HTTP\/1\.1" 403/g)).toHaveLength(1);
   });
 
   it('serves WebSockets in every worker of --workers 2', async () => {

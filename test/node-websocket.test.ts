@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type App, HTTPForbidden, HTTPNotFound, HTTPUpgradeRequired, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
-import { type UpgradeContext, createEnviron } from 'tsgi/node';
+import { type ClosedUpgrade, type UpgradeContext, createEnviron } from 'tsgi/node';
 import { CookieSessions, sessionOf } from 'tsgi/middleware';
 import { makeCertificate } from './tls-helpers.ts';
 
@@ -57,6 +57,12 @@ function open(path: string, headers: Record<string, string> = { Origin: 'http://
     ws.once('unexpected-response', (_req, res) => reject(new Error(`refused ${res.statusCode}`)));
     ws.once('error', reject);
   });
+}
+
+/** Waits until `done()` holds, polling every 10 ms (2 s at most). */
+async function waitUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(done()).toBe(true);
 }
 
 /** Sends `request` on a raw connection and answers all that comes back until the server closes. */
@@ -413,6 +419,94 @@ describe('serve({ upgrade })', () => {
     expect(await raw(request('app.test', '/api/chat'))).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
     expect(called).toBe(1);
     expect(refused).toEqual(['400 untrusted Host header', expect.stringMatching(/^404 /)]);
+  });
+
+  it("gives the handler the request's environ in context.environ: serve()'s scriptName applied, the peer's address", async () => {
+    const seen: Record<string, unknown>[] = [];
+    handle = await serve(app, {
+      port: 0,
+      scriptName: '/api',
+      upgrade: (_req, socket, _head, { environ }) => {
+        seen.push({ script: environ.SCRIPT_NAME, path: environ.PATH_INFO, addr: environ.REMOTE_ADDR, scheme: environ['tsgi.url_scheme'] });
+        refuse(socket, '404 Not Found');
+      },
+    });
+    expect(await raw('GET /api/chat?room=1 HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n')).toMatch(/^HTTP\/1\.1 404 /);
+    expect(seen).toEqual([{ script: '/api', path: '/chat', addr: '127.0.0.1', scheme: 'http' }]);
+  });
+
+  it('tells onUpgradeClosed of each upgrade the handler took, once its connection closed: status, bytes after the head, duration', async () => {
+    const closed: ClosedUpgrade[] = [];
+    const refused: number[] = [];
+    const wss = new WebSocketServer({ noServer: true });
+    handle = await serve(app, {
+      port: 0,
+      log: { write() {} },
+      onRefused: (r) => void refused.push(r.status),
+      onUpgradeClosed: (c) => void closed.push(c),
+      upgrade: (req, socket, head, { environ }) => {
+        if (environ.PATH_INFO === '/own') return refuse(socket, '404 Not Found');
+        if (environ.PATH_INFO === '/forbidden') throw new HTTPForbidden('No.');
+        if (environ.PATH_INFO === '/boom') throw new Error('boom');
+        if (environ.PATH_INFO === '/drop') return void socket.destroy();
+        wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data) => ws.send(`echo ${String(data)}`)));
+      },
+    });
+    const ws = await open('/chat');
+    ws.send('hi');
+    await new Promise((resolve) => ws.once('message', resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Logged when the connection ends, as nginx logs a WebSocket.
+    expect(closed).toEqual([]);
+    const gone = new Promise((resolve) => ws.once('close', resolve));
+    ws.close();
+    await gone;
+    await waitUntil(() => closed.length === 1);
+    const [chat] = closed;
+    expect(chat!.status).toBe(101);
+    // The server's frames: `echo hi` (2 + 7 bytes) and its empty close frame (2); not the 101's head.
+    expect(chat!.bytes).toBe(11);
+    expect(chat!.duration).toBeGreaterThanOrEqual(50);
+    expect(chat!.time).toBeInstanceOf(Date);
+    expect(chat!.environ.REQUEST_URI).toBe('/chat');
+    expect(chat!.environ.REMOTE_ADDR).toBe('127.0.0.1');
+    const request = (path: string) => `GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n`;
+    expect(await raw(request('/own'))).toMatch(/^HTTP\/1\.1 404 /);
+    expect(await raw(request('/forbidden'))).toMatch(/^HTTP\/1\.1 403 /);
+    expect(await raw(request('/boom'))).toMatch(/^HTTP\/1\.1 500 /);
+    expect(await raw(request('/drop')).catch(() => '')).toBe('');
+    await waitUntil(() => closed.length === 4);
+    // The 403 tsgi answered for the handler is onRefused's alone, at once.
+    expect(refused).toEqual([403]);
+    expect(closed.slice(1).map((c) => [c.environ.PATH_INFO, c.status, c.bytes])).toEqual([
+      ['/own', 404, '404 Not Found'.length],
+      ['/boom', 500, 'Internal Server Error\n'.length],
+      ['/drop', 499, 0],
+    ]);
+  });
+
+  it('logs an onUpgradeClosed that throws or rejects, and goes on serving', async () => {
+    const lines: string[] = [];
+    let calls = 0;
+    handle = await serve(app, {
+      port: 0,
+      log: { write: (line: string) => void lines.push(line) },
+      onUpgradeClosed: (c) => {
+        if (++calls === 1) throw new Error('sync listener boom');
+        return Promise.reject(new Error(`async listener boom ${c.status}`));
+      },
+      upgrade: (_req, socket) => refuse(socket, '404 Not Found'),
+    });
+    const request = 'GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n';
+    expect(await raw(request)).toMatch(/^HTTP\/1\.1 404 /);
+    expect(await raw(request)).toMatch(/^HTTP\/1\.1 404 /);
+    await waitUntil(() => lines.length === 2);
+    expect(lines.join('')).toContain('GET /chat HTTP/1.1 (onUpgradeClosed threw): Error: sync listener boom');
+    expect(lines.join('')).toContain('Error: async listener boom 404');
+  });
+
+  it('refuses an onUpgradeClosed that is not a function at once', async () => {
+    await expect(serve(app, { port: 0, upgrade: () => {}, onUpgradeClosed: 'log' as never })).rejects.toThrow('serve: onUpgradeClosed must be a function');
   });
 
   it('refuses an upgrade handler that is not a function at once', async () => {

@@ -13,6 +13,7 @@
  * | `--max-body-size` | `maxBodySize` |
  * | `--trusted-hosts` | `trustedHosts` |
  * | `--upgrade <export>` | `upgrade` (the export, loaded in src/cli/serve.ts) |
+ * | `--access-log` | `onRefused`, and `onUpgradeClosed` with `--upgrade` (the app's lines: src/cli/stack.ts) |
  *
  * @module
  */
@@ -23,6 +24,7 @@ import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
 import { RELOAD_SOCKET_ENV } from './messages.ts';
 import { refusedLogger } from './refused-log.ts';
+import { upgradeLogger } from './upgrade-log.ts';
 import { RELOAD_SOCKET_FD } from './reload-socket.ts';
 import { WORKER_SOCKET_FD } from './socket-activation.ts';
 import { ownDescriptor } from '../adapters/node/listen.ts';
@@ -56,7 +58,11 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
   if (command.limitConcurrency !== undefined) options.maxConcurrentRequests = command.limitConcurrency;
   if (command.maxBodySize > 0) options.maxBodySize = command.maxBodySize;
   if (command.trustedHosts !== undefined) options.trustedHosts = command.trustedHosts;
-  // The requests the server answers itself go to the access log too (the app's: src/cli/stack.ts).
-  if (command.accessLog && log.enabled('info')) options.onRefused = refusedLogger(log.stdout, command.accessLogFormat);
+  // The requests the server answers itself go to the access log too (the app's: src/cli/stack.ts),
+  // and the upgrades, once their connections close.
+  if (command.accessLog && log.enabled('info')) {
+    options.onRefused = refusedLogger(log.stdout, command.accessLogFormat);
+    if (command.upgrade !== undefined) options.onUpgradeClosed = upgradeLogger(log.stdout, command.accessLogFormat);
+  }
   return options;
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-export { type CloseOptions, type ServeOptions, type ServerHandle, type UpgradeContext, type UpgradeHandler, serve } from '../adapters/node/serve.ts';
+export { type CloseOptions, type ServeOptions, type ServerHandle, type UpgradeContext, type UpgradeHandler, type ClosedUpgrade, type UpgradeCloseListener, serve } from '../adapters/node/serve.ts';
 export { toNodeHandler } from '../adapters/node/handler.ts';
 export { DEFAULT_MAX_HEADERS, type NodeEnvironOptions, createEnviron } from '../adapters/node/environ.ts';
 export { type RefusalListener, type RefusedRequest } from '../adapters/node/refused.ts';

@@ -286,7 +286,8 @@ function answeredStatus(error: unknown): number {
   return isHTTPException(error) ? error.code : 0;
 }
 
-function stringOrNull(value: unknown): string | null {
+/** `value` when it is a non-empty string, else `null`: an environ value as an entry field. */
+export function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 

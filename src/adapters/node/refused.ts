@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { LogStream } from '../../gateway/types.ts';
 import { logError } from '../../gateway/log.ts';
-import { isThenable } from '../../gateway/body.ts';
+import { callListener } from './listener-call.ts';
 
 /** A request the server answered itself, without calling the app: what `onRefused` gets. */
 export interface RefusedRequest {
@@ -61,14 +61,10 @@ export function refusalReporter(listener: RefusalListener | undefined, log: LogS
       bytes,
       time: new Date(),
     };
-    const failed = (error: unknown) => logError(log, `${refused.method ?? '-'} ${refused.target ?? '-'} (onRefused threw)`, error);
-    try {
-      const result: unknown = listener(refused);
-      // An async listener's rejection would be an unhandled one, which ends the process.
-      if (isThenable(result)) result.then(undefined, failed);
-    } catch (error) {
-      failed(error);
-    }
+    callListener(
+      () => listener(refused),
+      (error) => logError(log, `${refused.method ?? '-'} ${refused.target ?? '-'} (onRefused threw)`, error),
+    );
   };
 }
 

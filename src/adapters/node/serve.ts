@@ -20,9 +20,11 @@ import { listenOn } from './listen.ts';
 import { shownValue } from '../../routing/shown.ts';
 import { hostWithPort } from './host-port.ts';
 import { type UpgradeHandler, acceptUpgrades } from './upgrade.ts';
+import type { UpgradeCloseListener } from './upgrade-closed.ts';
 
 export type { CloseOptions, ServerHandle } from './handle.ts';
 export type { UpgradeContext, UpgradeHandler } from './upgrade.ts';
+export type { ClosedUpgrade, UpgradeCloseListener } from './upgrade-closed.ts';
 
 /**
  * Options of {@link serve}: those of `toNodeHandler` ({@link NodeEnvironOptions}: `log`, where
@@ -119,7 +121,7 @@ export interface ServeOptions extends NodeEnvironOptions {
   /**
    * Takes the connections of HTTP/1.1 `Upgrade` requests (RFC 9110 §7.8), WebSockets above all,
    * on the same port as the app: `(req, socket, head, context)`, Node's `upgrade` event with
-   * a context whose `shutdown` is the server's shutdown signal (see {@link UpgradeHandler}), e.g. a `ws`
+   * a context whose `shutdown` is the server's shutdown signal and `environ` the request's (see {@link UpgradeHandler}), e.g. a `ws`
    * `WebSocketServer({ noServer: true })`'s `handleUpgrade`. The request's head is read and
    * limited as any request's (`maxHeaderSize`, `maxHeaders`, `headersTimeout`), and must pass
    * the same rules (`trustedHosts`, `scriptName`: else `400`, `404`); an upgrade
@@ -132,6 +134,20 @@ export interface ServeOptions extends NodeEnvironOptions {
    * @throws TypeError (at once) when it is not a function.
    */
   upgrade?: UpgradeHandler | undefined;
+  /**
+   * With `upgrade`: told of each upgrade the handler took once its connection has closed, a
+   * {@link ClosedUpgrade} (`status` `101` for a WebSocket, the handler's own refusal, tsgi's
+   * `500` for a failing handler, `499` when nothing was answered; the bytes sent after the
+   * answer's head, the duration, `environ`), as nginx logs a WebSocket when it ends: the
+   * access log line of an upgrade, which `accessLog` cannot write (it wraps the app, and no
+   * upgrade reaches the app). An `HTTPException` the handler throws, and the refusals before it
+   * (`400`, `404` of the request rules, `503` during shutdown), are told to `onRefused`
+   * instead, at once. `tsgi serve` writes both to its access log. It may be `async`; its error
+   * is logged to `log`. Default none.
+   *
+   * @throws TypeError (at once) when it is not a function.
+   */
+  onUpgradeClosed?: UpgradeCloseListener | undefined;
 }
 
 /**
@@ -165,7 +181,7 @@ export interface ServeOptions extends NodeEnvironOptions {
  *   without `tls`, `'h2c'` with it, an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize` or
  *   `maxConcurrentRequests` that is not a non-negative integer, a `shutdownSignal` that is
- *   not an `AbortSignal`, or an Express, Connect or Koa
+ *   not an `AbortSignal`, an `upgrade` or `onUpgradeClosed` that is not a function, or an Express, Connect or Koa
  *   app given as `app` (mount tsgi inside it with `toNodeHandler` instead); TLS errors for a
  *   bad certificate or key.
  */
@@ -180,6 +196,9 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   if (options.fd !== undefined) {
     if (!Number.isSafeInteger(options.fd) || options.fd < 0) throw new TypeError('serve: fd must be a non-negative integer (a file descriptor)');
     if (options.path !== undefined) throw new TypeError('serve: fd and path cannot be combined: listen on one socket');
+  }
+  if (options.onUpgradeClosed !== undefined && typeof options.onUpgradeClosed !== 'function') {
+    throw new TypeError('serve: onUpgradeClosed must be a function');
   }
   if (options.shutdownSignal !== undefined && !(options.shutdownSignal instanceof AbortSignal)) {
     throw new TypeError('serve: shutdownSignal must be an AbortSignal');
@@ -233,6 +252,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
       log: options.log,
       report,
       environ: handlerOptions,
+      closed: options.onUpgradeClosed,
     });
   }
   await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path });

@@ -10,14 +10,15 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { LogStream } from '../../gateway/types.ts';
-import { logError } from '../../gateway/log.ts';
-import { isThenable } from '../../gateway/body.ts';
+import type { Environ, LogStream } from '../../gateway/types.ts';
+import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { releaseFirstByte } from './connections.ts';
 import { type NodeEnvironOptions, createEnviron } from './environ.ts';
 import type { Reporter } from './refused.ts';
 import { rawAnswer } from './raw-answer.ts';
+import { callListener } from './listener-call.ts';
+import { type ClosedUpgrade, type UpgradeCloseListener, type UpgradeWatch, watchUpgrade } from './upgrade-closed.ts';
 
 /**
  * What `serve()` hands an {@link UpgradeHandler} next to the connection, its fourth argument.
@@ -34,6 +35,16 @@ export interface UpgradeContext {
    * the listeners you add when a connection closes.
    */
   readonly shutdown: AbortSignal;
+  /**
+   * The request's environ, as the app would get it: built by `serve()` with its options
+   * (`scriptName` applied, `trustedHosts` checked), and under `tsgi serve` with `--root-path`
+   * and `--proxy-headers` applied as to the app's requests, so `REMOTE_ADDR` is the client's
+   * address, `tsgi.url_scheme` and `HTTP_HOST` the ones it used, behind a trusted proxy
+   * (`req.socket.remoteAddress` stays the peer's, the proxy's). `new Request(context.environ)`
+   * reads it as the app's `Request` does (path, cookies, `remoteAddr`). One per upgrade; what
+   * the handler sets on it is what `onUpgradeClosed` gets.
+   */
+  readonly environ: Environ;
 }
 
 /**
@@ -41,7 +52,8 @@ export interface UpgradeContext {
  * RFC 9110 §7.8): `(req, socket, head, context)`, with `req` the request (its head read,
  * `req.headers`, `req.url`), `socket` the connection, `head` the bytes that came after the
  * head (the first frames, often empty; hand them on, as `ws`'s `handleUpgrade` takes them),
- * and `context` an {@link UpgradeContext} (`context.shutdown`, the server's shutdown signal).
+ * and `context` an {@link UpgradeContext} (`context.shutdown`, the server's shutdown signal;
+ * `context.environ`, the request's environ, the client's address in `REMOTE_ADDR`).
  *
  * The handler answers on the raw socket: `101 Switching Protocols` (what `ws`'s
  * `handleUpgrade` writes), or a refusal (`403`, `404`, `426`) followed by `socket.end()`.
@@ -95,6 +107,8 @@ export interface UpgradeSetup {
   report: Reporter | undefined;
   /** The request rules of the server (`trustedHosts`, `maxHeaders`, `scriptName`), checked first. */
   environ: NodeEnvironOptions;
+  /** Told of each upgrade the handler took once its connection closed (`onUpgradeClosed`). */
+  closed: UpgradeCloseListener | undefined;
 }
 
 /**
@@ -108,13 +122,14 @@ export interface UpgradeSetup {
  * over once their answers have gone out (not at all when one closed the connection). An
  * upgrade asked once `close()` has begun is answered `503` on the raw socket without calling
  * the handler. A socket error (a client's reset) never reaches the process as an uncaught
- * error: the socket has an 'error' listener before the handler runs.
+ * error: the socket has an 'error' listener before the handler runs. With `setup.closed`, each
+ * upgrade the handler took is told to it once its connection closed ({@link watchUpgrade}),
+ * but a refusal of the handler's that tsgi answers, which goes to `setup.report` alone.
  *
  * @throws TypeError when `setup.handler` is not a function.
  */
 export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
-  const { handler, shutdown, log, report } = setup;
-  const context: UpgradeContext = Object.freeze({ shutdown });
+  const { handler, shutdown, log, report, closed } = setup;
   if (typeof handler !== 'function') throw new TypeError('serve: upgrade must be a function (req, socket, head, context)');
   const answering = countAnswers(server);
   // Node asks this for each request with `Connection: upgrade` and `Upgrade` (from Node 24.9;
@@ -122,7 +137,13 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
   // An HTTP/1.0 request's Upgrade is ignored (RFC 9110 §7.8: a server MUST), as h2c's is.
   (server as { shouldUpgradeCallback?: (req: IncomingMessage) => boolean }).shouldUpgradeCallback = (req) =>
     req.httpVersion !== '1.0' && !offersOnlyH2c(req.headers.upgrade);
+  // Told once the connection closed, with what it sent (an error of its own is logged).
+  const tell =
+    closed === undefined
+      ? undefined
+      : (upgrade: ClosedUpgrade) => callListener(() => closed(upgrade), (error) => logError(log, `${requestLine(upgrade.environ)} (onUpgradeClosed threw)`, error));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const started = performance.now();
     // Node's HTTP server removes its own 'error' listener from an upgraded socket: a client
     // that resets it (ECONNRESET) while the handler awaits, or before its turn, would end the
     // process with an uncaught error. The socket is destroyed with the error; nothing to say.
@@ -131,10 +152,10 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
     // An upgrade pipelined behind requests still being answered waits for their answers,
     // which go out first, on the same socket.
     answering.idle(socket as Socket, () => {
-      if (!socket.destroyed && socket.writable) take(req, socket, head);
+      if (!socket.destroyed && socket.writable) take(req, socket, head, started);
     });
   });
-  const take = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const take = (req: IncomingMessage, socket: Duplex, head: Buffer, started: number) => {
     if (setup.closing()) {
       const detail = 'the server is shutting down';
       const bytes = answerRaw(socket, 503, 'Service Unavailable', detail);
@@ -143,6 +164,8 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
     }
     // What the connection carried before (the answers to the requests ahead of this one).
     const before = (socket as Socket).bytesWritten;
+    // Watching the answer, for `onUpgradeClosed`, once the handler has the socket.
+    let watch: UpgradeWatch | undefined;
 
     // The handler's error, thrown or the rejection of its promise.
     const failed = (error: unknown) => {
@@ -156,6 +179,8 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
       }
       if (fresh && refusal) {
         // A refusal: createEnviron's 400 (no Host, a bad path), or the handler's HTTPForbidden.
+        // Told to `onRefused` at once, as the refusals before the handler are, and only there.
+        watch?.forget();
         const bytes = answerRaw(socket, error.code, error.title, error.message, error.headers);
         report?.(error.code, error.message, bytes, req);
         return;
@@ -167,9 +192,10 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
     try {
       // First the rules the app's requests pass (a Host in `trustedHosts`, a path under
       // `scriptName`, at most `maxHeaders` fields): createEnviron's refusal is answered below.
-      createEnviron(req, undefined, setup.environ);
-      const result: unknown = handler(req, socket, head, context);
-      if (isThenable(result)) result.then(undefined, failed);
+      const environ = createEnviron(req, undefined, setup.environ);
+      if (tell !== undefined) watch = watchUpgrade(socket as Socket, environ, started, tell);
+      const context: UpgradeContext = Object.freeze({ shutdown, environ });
+      callListener(() => handler(req, socket, head, context), failed);
     } catch (error) {
       failed(error);
     }

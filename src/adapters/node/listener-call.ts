@@ -1,0 +1,22 @@
+/**
+ * Calling a listener the user gave `serve()` (`onRefused`, `onUpgradeClosed`) from the
+ * server's own events, where an error it throws, or the rejection of the promise an `async`
+ * one returns, must not escape: it would end the process (an uncaught error, an unhandled
+ * rejection) for a report about a connection already answered.
+ *
+ * @module
+ */
+import { isThenable } from '../../gateway/body.ts';
+
+/**
+ * Runs `call()`, handing what it throws, or what the promise it returns rejects with, to
+ * `failed`. Never throws itself (but for what `failed` throws).
+ */
+export function callListener(call: () => unknown, failed: (error: unknown) => void): void {
+  try {
+    const result = call();
+    if (isThenable(result)) result.then(undefined, failed);
+  } catch (error) {
+    failed(error);
+  }
+}

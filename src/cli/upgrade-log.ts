@@ -1,0 +1,49 @@
+/**
+ * The access log lines of upgrades (WebSockets, `--upgrade`): `tsgi serve` writes one per
+ * upgrade the handler took once its connection has closed (`serve()`'s `onUpgradeClosed`), in
+ * the app's format, as nginx logs a WebSocket when it ends: status `101`, the bytes sent after
+ * the `101`'s head, the time the connection lasted, and the client's address as
+ * `--proxy-headers` gave it to the handler. The refusals tsgi answers (an `HTTPException` the
+ * handler throws, the request rules' `400`, `503` during shutdown) are the refused requests'
+ * lines, written at once (src/cli/refused-log.ts). `accessLog` cannot write them: it wraps
+ * the app, which no upgrade reaches.
+ *
+ * @module
+ */
+import type { LogStream } from '../gateway/types.ts';
+import type { ClosedUpgrade, UpgradeCloseListener } from '../adapters/node/upgrade-closed.ts';
+import { requestLine, requestTarget } from '../gateway/log.ts';
+import { type AccessLogEntry, formatAccessEntry, stringOrNull } from '../middleware/access-log.ts';
+import type { CliAccessLogFormat } from './values.ts';
+
+/** Writes a line in `format` (default `combined`) to `out` for each upgrade that closed. */
+export function upgradeLogger(out: LogStream, format: CliAccessLogFormat = 'combined'): UpgradeCloseListener {
+  return (closed) => out.write(`${formatAccessEntry(entryOf(closed), format)}\n`);
+}
+
+/**
+ * The {@link AccessLogEntry} of an upgrade whose connection closed: outcome `close` when
+ * nothing was answered (`499`), else `end`.
+ */
+function entryOf(closed: ClosedUpgrade): AccessLogEntry {
+  const { environ } = closed;
+  return {
+    environ,
+    remoteAddr: stringOrNull(environ.REMOTE_ADDR),
+    remoteUser: stringOrNull(environ.REMOTE_USER),
+    time: closed.time,
+    method: String(environ.REQUEST_METHOD),
+    url: requestTarget(environ),
+    protocol: String(environ.SERVER_PROTOCOL),
+    requestLine: requestLine(environ),
+    status: closed.status,
+    bytes: closed.bytes,
+    referer: stringOrNull(environ.HTTP_REFERER),
+    userAgent: stringOrNull(environ.HTTP_USER_AGENT),
+    duration: closed.duration,
+    outcome: closed.status === CLIENT_CLOSED ? 'close' : 'end',
+  };
+}
+
+/** The status of an upgrade that got no answer (see `ClosedUpgrade.status`). */
+const CLIENT_CLOSED = 499;
