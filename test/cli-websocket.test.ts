@@ -33,6 +33,14 @@ export function sockets(req, socket, head, context) {
   });
 }
 `,
+  'view.mjs': `import WS from '${WS}';
+const wss = new WS.WebSocketServer({ noServer: true });
+export const app = (environ, start) => (start('200 OK', [['Content-Type', 'text/plain']]), [new TextEncoder().encode('page')]);
+export function sockets(req, socket, head, { environ }) {
+  const view = { addr: environ.REMOTE_ADDR, scheme: environ['tsgi.url_scheme'], host: environ.HTTP_HOST, script: environ.SCRIPT_NAME, path: environ.PATH_INFO, peer: req.socket.remoteAddress };
+  wss.handleUpgrade(req, socket, head, (ws) => ws.send(JSON.stringify(view)));
+}
+`,
   'migration.mjs': `export const app = (environ, start) => (start('200 OK', [['Content-Type', 'text/plain']]), [new TextEncoder().encode('page')]);
 export function upgrade() {
   console.error('MIGRATION RAN');
@@ -105,6 +113,33 @@ describe('tsgi serve --upgrade <export>', () => {
     expect((await run.exited).code).toBe(0);
     expect(run.out.stdout.match(/"GET \/chat HTTP\/1\.1" 101/g)).toHaveLength(1);
     expect(run.out.stdout.match(/"GET \/private HTTP\/1\.1" 403/g)).toHaveLength(1);
+  });
+
+  it("gives the handler the app's view under --proxy-headers and --root-path (context.environ), and logs the client's address", async () => {
+    const run = cli([
+      'serve', `${module('view.mjs')}:app`, '--upgrade', 'sockets', '--port', '0',
+      '--proxy-headers', '--root-path', '/app', '--trusted-hosts', 'chat.example,127.0.0.1', '--access-log-format', 'json',
+    ]);
+    const url = await servingUrl(run, 15_000, 'stderr');
+    const forwarded = { 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'chat.example' };
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/chat`, { headers: forwarded });
+    ws.on('error', () => {});
+    const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
+    expect(JSON.parse(String(message))).toEqual({ addr: '203.0.113.9', scheme: 'https', host: 'chat.example', script: '/app', path: '/chat', peer: '127.0.0.1' });
+    ws.close();
+    await waitFor(() => run.out.stdout.includes('"status":101'), () => `no line for the WebSocket: ${run.out.stdout}`);
+    const line = JSON.parse(run.out.stdout.split('\n').find((l) => l.includes('"status":101'))!) as Record<string, unknown>;
+    expect(line).toMatchObject({ remote_addr: '203.0.113.9', method: 'GET', url: '/chat', status: 101, outcome: 'end' });
+    expect(line.duration_ms).toBeGreaterThan(0);
+    expect(line.bytes).toBeGreaterThan(0);
+    // A forwarded host outside --trusted-hosts: the app's 400, for the upgrade too, logged at once.
+    const refused = new WebSocket(`${url.replace('http', 'ws')}/chat`, { headers: { ...forwarded, 'X-Forwarded-Host': 'evil.example' } });
+    refused.on('error', () => {});
+    const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode!)));
+    expect(status).toBe(400);
+    await waitFor(() => run.out.stdout.includes('"status":400'), () => `no line for the 400: ${run.out.stdout}`);
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
   });
 
   it('serves WebSockets in every worker of --workers 2', async () => {

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type App, HTTPForbidden, HTTPNotFound, HTTPUpgradeRequired, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
 import { type ClosedUpgrade, type UpgradeContext, createEnviron } from 'tsgi/node';
-import { CookieSessions, sessionOf } from 'tsgi/middleware';
+import { CookieSessions, proxyFix, sessionOf } from 'tsgi/middleware';
 import { makeCertificate } from './tls-helpers.ts';
 
 const app: App = (environ, startResponse) => {
@@ -433,6 +433,21 @@ describe('serve({ upgrade })', () => {
     });
     expect(await raw('GET /api/chat?room=1 HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n')).toMatch(/^HTTP\/1\.1 404 /);
     expect(seen).toEqual([{ script: '/api', path: '/chat', addr: '127.0.0.1', scheme: 'http' }]);
+  });
+
+  it("lets the handler run the app's proxyFix over context.environ (docs/server.md's recipe)", async () => {
+    const seen: unknown[] = [];
+    handle = await serve(app, {
+      port: 0,
+      upgrade: (_req, socket, _head, { environ }) => {
+        proxyFix(() => [], { xFor: 1, xProto: 1, xHost: 1 })(environ, () => {});
+        seen.push([environ.REMOTE_ADDR, environ['tsgi.url_scheme'], environ.HTTP_HOST]);
+        refuse(socket, '404 Not Found');
+      },
+    });
+    const forwarded = 'X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: chat.example\r\n';
+    expect(await raw(`GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n${forwarded}\r\n`)).toMatch(/^HTTP\/1\.1 404 /);
+    expect(seen).toEqual([['203.0.113.9', 'https', 'chat.example']]);
   });
 
   it('tells onUpgradeClosed of each upgrade the handler took, once its connection closed: status, bytes after the head, duration', async () => {

@@ -18,7 +18,7 @@ import { loadUpgrade } from './upgrade-export.ts';
 import { type CliLog, serveLog } from './log.ts';
 import { type ListeningMessage, PORT_ENV, isConnectionMessage, RELOAD_CHILD_ENV, RELOAD_SOCKET_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
-import { buildStack } from './stack.ts';
+import { buildStack, upgradeStack } from './stack.ts';
 import { loadTls } from './tls.ts';
 import { freeSocketPath } from './uds.ts';
 import { watchRejections } from './rejections.ts';
@@ -101,8 +101,9 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // Known for --fd once listening: whether its socket is a Unix one (its handle's URL says).
   let unixSocket = command.uds !== undefined;
   const app = buildStack(await loading, command, log, onLimit, () => unixSocket);
-  // WebSockets: the export named by --upgrade, next to the app (the CLI owns the server).
-  const upgrade = command.upgrade === undefined ? undefined : await loadUpgrade(command.module, command.upgrade);
+  // WebSockets: the export named by --upgrade, next to the app (the CLI owns the server),
+  // seeing the request as the app does (--root-path, --proxy-headers).
+  const upgrade = command.upgrade === undefined ? undefined : upgradeStack(await loadUpgrade(command.module, command.upgrade), command, () => unixSocket);
   // (Cluster workers share the primary's socket; the child of --reload inherits its supervisor's.)
   if (!cluster.isWorker && process.env[RELOAD_SOCKET_ENV] !== '1' && command.uds !== undefined) await freeSocketPath(command.uds);
   const picked = process.env[PORT_ENV];

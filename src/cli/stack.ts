@@ -2,16 +2,19 @@
  * The middleware `tsgi serve` puts around the app its flags ask for, outermost first:
  * the request count of `--limit-max-requests`, `--root-path`, `--proxy-headers` (`proxyFix`
  * for one proxy), then the access log, so that its lines show the client's address, and, with
- * `--trusted-hosts` too, the check of the host the proxy forwarded.
+ * `--trusted-hosts` too, the check of the host the proxy forwarded. The same edits of the
+ * environ, in the same order, come before the `--upgrade` handler ({@link upgradeStack}), so it
+ * sees a request as the app would.
  *
  * @module
  */
-import type { App } from '../gateway/types.ts';
+import type { App, Environ } from '../gateway/types.ts';
+import type { UpgradeHandler } from '../adapters/node/upgrade.ts';
 import { checkHost } from '../adapters/environ-rules.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { prependScriptName } from '../gateway/script-name.ts';
 import { accessLog } from '../middleware/access-log.ts';
-import { proxyFix } from '../middleware/proxy-fix.ts';
+import { proxyFixer } from '../middleware/proxy-fix.ts';
 import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
 
@@ -37,14 +40,69 @@ export function buildStack(
   unixSocket: () => boolean = () => command.uds !== undefined,
 ): App {
   let stack = app;
-  const { trustedHosts } = command;
-  if (command.proxyHeaders && trustedHosts !== undefined) stack = forwardedHostChecked(stack, trustedHosts);
+  const { rootPath, forwarded, forwardedHost } = flagEdits(command, unixSocket);
+  if (forwardedHost !== undefined) stack = answeringRefusal(stack, forwardedHost);
   if (command.accessLog && log.enabled('info')) stack = accessLog(stack, { log: log.stdout, format: command.accessLogFormat });
-  if (command.proxyHeaders) stack = forwardedFrom(stack, command.forwardedAllowIps, unixSocket);
-  if (command.rootPath !== '') stack = withRootPath(stack, command.rootPath);
+  if (forwarded !== undefined) stack = edited(stack, forwarded);
+  if (rootPath !== undefined) stack = edited(stack, rootPath);
   const limit = requestLimit(command);
   if (limit !== undefined) stack = counted(stack, limit, onLimit);
   return stack;
+}
+
+/**
+ * `handler`, the export of `--upgrade`, with the view of the request the flags give the app:
+ * `context.environ` is edited by `--root-path`, then `--proxy-headers` (the client's address,
+ * scheme and host when the peer is trusted), and with `--trusted-hosts` too the forwarded host
+ * checked (`400` when not listed: an `HTTPBadRequest`, which `serve()` answers and reports to
+ * `onRefused`), before `handler` runs. `handler` itself when no flag asks for an edit. The
+ * request limit of `--limit-max-requests` does not count upgrades.
+ */
+export function upgradeStack(handler: UpgradeHandler, command: ServeCommand, unixSocket: () => boolean = () => command.uds !== undefined): UpgradeHandler {
+  const { rootPath, forwarded, forwardedHost } = flagEdits(command, unixSocket);
+  const edits = [rootPath, forwarded, forwardedHost].filter((edit) => edit !== undefined);
+  if (edits.length === 0) return handler;
+  return (req, socket, head, context) => {
+    for (const edit of edits) edit(context.environ);
+    return handler(req, socket, head, context);
+  };
+}
+
+/** A change the flags make to a request's environ before the app (or the upgrade handler) reads it; it may throw an `HTTPException`. */
+type EnvironEdit = (environ: Environ) => void;
+
+/** The {@link EnvironEdit}s of `command`'s flags, `undefined` for those it does not give. */
+function flagEdits(
+  command: ServeCommand,
+  unixSocket: () => boolean,
+): { rootPath: EnvironEdit | undefined; forwarded: EnvironEdit | undefined; forwardedHost: EnvironEdit | undefined } {
+  const { rootPath, trustedHosts } = command;
+  return {
+    rootPath: rootPath === '' ? undefined : withRootPath(rootPath),
+    forwarded: command.proxyHeaders ? forwardedFrom(command.forwardedAllowIps, unixSocket) : undefined,
+    forwardedHost: command.proxyHeaders && trustedHosts !== undefined ? forwardedHostChecked(trustedHosts) : undefined,
+  };
+}
+
+/** `app` with `edit` made to each request's environ first. */
+function edited(app: App, edit: EnvironEdit): App {
+  return (environ, startResponse) => {
+    edit(environ);
+    return app(environ, startResponse);
+  };
+}
+
+/** `app` with `check` made first: the `HTTPException` it throws is the answer (inside the access log, which logs it). */
+function answeringRefusal(app: App, check: EnvironEdit): App {
+  return (environ, startResponse) => {
+    try {
+      check(environ);
+    } catch (error) {
+      if (isHTTPException(error)) return error.respond(environ, startResponse);
+      throw error;
+    }
+    return app(environ, startResponse);
+  };
 }
 
 /**
@@ -66,41 +124,33 @@ export function requestLimit(command: ServeCommand): number | undefined {
  * `remoteAddress` is `undefined` once `getpeername` fails; `serve()` reads a cleartext
  * connection's as it is accepted), and `proxyFix` leaves such a request as it came.
  */
-function forwardedFrom(app: App, allowIps: readonly string[], unixSocket: () => boolean): App {
-  const anyPeer = proxyFix(app, PROXY_HOPS);
+function forwardedFrom(allowIps: readonly string[], unixSocket: () => boolean): EnvironEdit {
+  const anyPeer = proxyFixer(PROXY_HOPS);
   if (allowIps.includes('*')) return anyPeer;
-  const listed = proxyFix(app, { ...PROXY_HOPS, trust: allowIps });
-  return (environ, startResponse) => (unixSocket() ? anyPeer : listed)(environ, startResponse);
+  const listed = proxyFixer({ ...PROXY_HOPS, trust: allowIps });
+  return (environ) => (unixSocket() ? anyPeer : listed)(environ);
 }
 
 /**
- * Answers `400 Bad Request` (`untrusted Host header`, the server's answer to a `Host` outside
- * `trustedHosts`) to a request whose host `--proxy-headers` took from `X-Forwarded-Host` and
+ * Refuses with `400 Bad Request` (`untrusted Host header`, the server's answer to a `Host` outside
+ * `trustedHosts`) a request whose host `--proxy-headers` took from `X-Forwarded-Host` and
  * is not one of `trustedHosts`: the server checked the `Host` of the connection (the proxy's),
  * before `proxyFix` replaced it. As Werkzeug checks `trusted_hosts` on the host `ProxyFix` set,
- * and Django `ALLOWED_HOSTS` on `X-Forwarded-Host`. Inside the access log, which logs the 400.
+ * and Django `ALLOWED_HOSTS` on `X-Forwarded-Host`. Around the app, inside the access log,
+ * which logs the 400; before the upgrade handler, `serve()` answers it (and `onRefused` logs it).
+ *
+ * @throws HTTPBadRequest for a host not listed.
  */
-function forwardedHostChecked(app: App, trustedHosts: readonly string[]): App {
-  return (environ, startResponse) => {
-    try {
-      checkHost(environ.HTTP_HOST as string | undefined, trustedHosts);
-    } catch (error) {
-      if (isHTTPException(error)) return error.respond(environ, startResponse);
-      throw error;
-    }
-    return app(environ, startResponse);
-  };
+function forwardedHostChecked(trustedHosts: readonly string[]): EnvironEdit {
+  return (environ) => checkHost(environ.HTTP_HOST as string | undefined, trustedHosts);
 }
 
 /**
  * Prepends `rootPath` to `SCRIPT_NAME`: the app builds its URLs with the prefix the proxy
  * stripped. Not for `OPTIONS *`, which names no path (`prependScriptName`).
  */
-function withRootPath(app: App, rootPath: string): App {
-  return (environ, startResponse) => {
-    prependScriptName(environ, rootPath);
-    return app(environ, startResponse);
-  };
+function withRootPath(rootPath: string): EnvironEdit {
+  return (environ) => prependScriptName(environ, rootPath);
 }
 
 /** Calls `onLimit(served)` when the `limit`-th request arrives, and every `limit` requests after. */

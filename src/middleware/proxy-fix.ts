@@ -111,6 +111,22 @@ export const proxyFixOrigKey = defineEnvironKey<ProxyFixOrig>('tsgi.proxy_fix_or
  */
 export function proxyFix(app: AppLike, options: ProxyFixOptions = {}): App {
   const inner = toApp(app);
+  const fix = proxyFixer(options);
+  return (environ, startResponse) => {
+    fix(environ);
+    return inner(environ, startResponse);
+  };
+}
+
+/**
+ * The rewrite {@link proxyFix} makes to each request's environ with `options`, on its own:
+ * for a request no app sees (`tsgi serve --proxy-headers` applies it to an upgrade's
+ * `context.environ`). Sets {@link proxyFixOrigKey} and rewrites when the peer is trusted.
+ * Not exported from the package.
+ *
+ * @throws TypeError (at once) as {@link proxyFix}.
+ */
+export function proxyFixer(options: ProxyFixOptions = {}): (environ: Environ) => void {
   const hops = {
     xFor: count(options.xFor, 'xFor'),
     xProto: count(options.xProto, 'xProto'),
@@ -122,7 +138,7 @@ export function proxyFix(app: AppLike, options: ProxyFixOptions = {}): App {
   const trust = options.trust;
   const trusted =
     trust === undefined ? null : typeof trust === 'function' ? trust : proxyAddr.compile(trust as string | string[]);
-  return (environ, startResponse) => {
+  return (environ) => {
     const orig: ProxyFixOrig = {
       REMOTE_ADDR: environ.REMOTE_ADDR,
       REMOTE_PORT: environ.REMOTE_PORT,
@@ -136,7 +152,6 @@ export function proxyFix(app: AppLike, options: ProxyFixOptions = {}): App {
     if (trusted === null || (orig.REMOTE_ADDR !== undefined && trusted(orig.REMOTE_ADDR, 0))) {
       rewrite(environ, hops);
     }
-    return inner(environ, startResponse);
   };
 }
 
