@@ -1,8 +1,8 @@
 /**
- * Calling a listener the user gave `serve()` (`onRefused`, `onUpgradeClosed`) from the
- * server's own events, where an error it throws, or the rejection of the promise an `async`
- * one returns, must not escape: it would end the process (an uncaught error, an unhandled
- * rejection) for a report about a connection already answered.
+ * Calling a function the user gave `serve()` (`onRefused`, `onUpgradeClosed`, the `upgrade`
+ * handler) from the server's own events, where an error it throws, or the rejection of the
+ * promise an `async` one returns, must not escape: it would end the process (an uncaught
+ * error, an unhandled rejection). The caller decides what the error means (logged, answered).
  *
  * @module
  */
