@@ -18,6 +18,7 @@ import { chooseCoding } from '../http/coding-choice.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { callApp } from '../gateway/call-app.ts';
 import { markTransformed, weakenNotModified } from './body-filter.ts';
+import { type Route, askWithout, routeOf } from './ask-again.ts';
 
 /** A content coding {@link compress} can apply. */
 export type Coding = 'br' | 'gzip' | 'deflate';
@@ -69,7 +70,7 @@ const oneShot = {
  * compressed when the header is absent or malformed (curl and old clients), when
  * `identity` is weighed higher, or when no offered coding is acceptable.
  *
- * A response passes through untouched when it is informational, 204 or 304; when it has a
+ * A response passes through untouched when it is informational or 204; when it has a
  * `Content-Encoding` already (other than `identity`); when its `Cache-Control` has
  * `no-transform` (RFC 9111 §5.2.2.6); or when it has no `Content-Type` or `filter` refuses it.
  * Otherwise `Vary: Accept-Encoding` is added (through `vary`), even if this response ends up
@@ -82,6 +83,15 @@ const oneShot = {
  * and so are `Content-Digest`, `Repr-Digest`, `Digest` and `Content-MD5` (RFC 9530: digests
  * of the bytes with their coding);
  * a strong `ETag` becomes weak (`W/`), since the bytes differ but the meaning does not.
+ *
+ * A 304 carries the validator and the `Vary` the 200 to the same request would carry (RFC
+ * 9110 §15.4.5): to a request whose `If-None-Match` names the weakened `W/"x"` of the app's
+ * strong `"x"` (and not `"x"`), it is sent with `W/"x"`, without the fields compressing
+ * drops, and with `Vary: Accept-Encoding`. Any other 304 gets that `Vary` when its 200 would
+ * have: a 304 has no type to tell, so the app is asked again for that 200 (the request
+ * without `If-None-Match`, `If-Modified-Since`, `Range`, `If-Range`; its answer closed
+ * unread), unless the 304's `Vary` names `Accept-Encoding` already, it has
+ * `Cache-Control: no-transform`, or the method is no GET or HEAD.
  *
  * A body already in memory (an array, e.g. from a `Response`) is compressed in one go and
  * sent with a `Content-Length`. A streamed body is compressed chunk by chunk: each chunk the
@@ -125,10 +135,20 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     // Read before the app runs: a layer below may change it while it calls its own app
     // (`decodeContent` narrows it for the upstream), and the client's field is what counts here.
     const acceptEncoding = environ.HTTP_ACCEPT_ENCODING as string | undefined;
+    const route = routeOf(environ);
     const started = await callApp(inner, environ);
     const headers = new HeaderList(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
-    const decision = decide(environ, acceptEncoding, started.status, headers, known, choice);
+    let decision: Decision;
+    try {
+      decision =
+        started.status.startsWith('304')
+          ? await decideNotModified(inner, environ, route, acceptEncoding, headers, choice)
+          : decide(environ, acceptEncoding, started.status, headers, known, choice);
+    } catch (error) {
+      started.close();
+      throw error;
+    }
     if (decision.vary) appendVary(headers.list, 'Accept-Encoding');
     if (decision.coding === null) {
       startResponse(started.status, decision.vary ? headers.list : started.headers);
@@ -196,15 +216,12 @@ function decide(
   options: Choice,
 ): Decision {
   const code = Number(status.slice(0, 3));
-  // The 304 of a compressed 200: the validator and `Vary` that 200 carried (RFC 9110 §15.4.5).
-  if (code === 304) return weakenNotModified(environ, headers) ? VARY_ONLY : NONE;
   if (!(code >= 200) || isBodilessStatus(code)) return NONE;
   // A part (206, or a `Content-Range`) is sent as it is: its range addresses the identity bytes.
   const partial = code === 206 || headers.has('content-range');
   const encoding = headers.getAll('content-encoding').join(',').trim().toLowerCase();
   if (encoding !== '' && encoding !== 'identity') return NONE;
-  const cacheControl = headers.getAll('cache-control');
-  if (cacheControl.length > 0 && new CacheControl(cacheControl.join(', ')).noTransform) return NONE;
+  if (isNoTransform(headers)) return NONE;
   const type = headers.get('content-type');
   // Several ranges: each part carries the type (RFC 9110 §14.6), so whether the 200 would be
   // compressed is not known here, and its `Vary` is sent as it may have been.
@@ -222,6 +239,54 @@ function decide(
   }
   if (size !== null && size < options.threshold) return VARY_ONLY;
   return { coding: chooseCoding(acceptEncoding, options.encodings), vary: true, knownSize };
+}
+
+/** The request fields that make a request conditional on the representation it would get, or ask for a part of it. */
+const CONDITIONAL_FIELDS = ['HTTP_IF_NONE_MATCH', 'HTTP_IF_MODIFIED_SINCE', 'HTTP_RANGE', 'HTTP_IF_RANGE'];
+
+/**
+ * The decision for a 304: it carries the validator and the `Vary` of the 200 it stands for
+ * (RFC 9110 §15.4.5). The validator sent back tells of a compressed 200 ({@link
+ * weakenNotModified}, which sets its `ETag`); otherwise the 304, without a type, does not tell
+ * whether its 200 was one `compress` adds `Vary` to, so the app is asked again for that 200
+ * (the same request without `If-None-Match`, `If-Modified-Since`, `Range` and `If-Range`,
+ * answered unread and closed) and decided on as it would be. Not asked: the request is no GET or
+ * HEAD, the 304 has `Vary: Accept-Encoding` (or `*`) already, or `Cache-Control: no-transform`.
+ */
+async function decideNotModified(
+  app: App,
+  environ: Environ,
+  route: Route,
+  acceptEncoding: string | undefined,
+  headers: HeaderList,
+  options: Choice,
+): Promise<Decision> {
+  if (weakenNotModified(environ, headers)) return VARY_ONLY;
+  const method = environ.REQUEST_METHOD;
+  if ((method !== 'GET' && method !== 'HEAD') || variesByCoding(headers) || isNoTransform(headers)) return NONE;
+  const whole = await askWithout(environ, route, CONDITIONAL_FIELDS, () => callApp(app, environ));
+  try {
+    return decide(environ, acceptEncoding, whole.status, new HeaderList(whole.headers), null, options).vary ? VARY_ONLY : NONE;
+  } finally {
+    whole.close();
+  }
+}
+
+/** True when the response has `Cache-Control: no-transform` (RFC 9111 §5.2.2.6). */
+function isNoTransform(headers: HeaderList): boolean {
+  const cacheControl = headers.getAll('cache-control');
+  return cacheControl.length > 0 && new CacheControl(cacheControl.join(', ')).noTransform;
+}
+
+/** True when the response's `Vary` names `Accept-Encoding` or is `*`. */
+function variesByCoding(headers: HeaderList): boolean {
+  return headers
+    .getAll('vary')
+    .flatMap((value) => value.split(','))
+    .some((name) => {
+      const field = name.trim().toLowerCase();
+      return field === '*' || field === 'accept-encoding';
+    });
 }
 
 /**
