@@ -8,7 +8,7 @@ import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { type HTTPContentTooLargeError, isBodyReadable, readInput, tooLarge } from './input.ts';
-import { limitInput } from '../gateway/limit-input.ts';
+import { streamInput } from './stream-input.ts';
 import { BufferedInput, spoilInput } from '../gateway/input.ts';
 import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
@@ -75,29 +75,27 @@ export abstract class RequestBody {
    *
    * With `options.maxBodySize` (bytes; Werkzeug's `request.stream` under
    * `max_content_length`) the body is counted as it streams: the read that would pass the
-   * limit throws `HTTPContentTooLarge` (413) instead of handing the chunk over, and leaves a
-   * live input failed with it, as `bytes()` does (a body kept by an earlier `bytes()` stays
-   * readable). Without it, `tsgi.input` itself is answered.
+   * limit throws `HTTPContentTooLarge` (413) instead of handing the chunk over.
+   *
+   * A read that fails throws as `bytes()` does, and leaves a live input failed with that
+   * error (a body kept by an earlier `bytes()` stays readable): the body breaking off (the
+   * client hung up mid-upload; Werkzeug's `ClientDisconnected`) throws `HTTPBadRequest` (400)
+   * whose `cause` is the stream's error (Node's `aborted`, `ECONNRESET`). So a sink that wraps
+   * it (`fetch(url, { body: req.stream(), duplex: 'half' })`'s `TypeError: fetch failed`) is
+   * answered as that 400 and not logged as an app failure (`bodyFailureBehind`).
    *
    * @throws HTTPContentTooLarge (413) at once for a declared `Content-Length` past
    *   `maxBodySize`, before a byte is read (so `Expect: 100-continue` gets the 413, not
    *   `100 Continue`); TypeError for the former option name `limit` or a `maxBodySize` that is
-   *   no non-negative number (`'10mb'`, `NaN`).
+   *   no non-negative number (`'10mb'`, `NaN`). While iterating: the 413 past `maxBodySize`,
+   *   the 400 of a body that broke off, the error of an input a reader left failed.
    */
   stream(options?: ReadOptions): AsyncIterable<Uint8Array> {
     const input = this.environ['tsgi.input'] ?? EMPTY_INPUT;
     checkReadOptions(options);
     const maxBodySize = options?.maxBodySize ?? Infinity;
-    if (maxBodySize === Infinity) return input;
     if (this.contentLength !== null && this.contentLength > maxBodySize) throw tooLarge(maxBodySize);
-    const environ = this.environ;
-    // A kept body (after `bytes()`) stays readable, as `bytes({ maxBodySize })` leaves it.
-    const kept = input instanceof BufferedInput;
-    return limitInput(input, maxBodySize, () => {
-      const error = tooLarge(maxBodySize);
-      if (!kept) spoilInput(environ, input, error);
-      return error;
-    });
+    return streamInput(this.environ, input, maxBodySize);
   }
 
   /**

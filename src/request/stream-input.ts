@@ -1,0 +1,65 @@
+/**
+ * The request body as `req.stream()` hands it out: streamed as it arrives, counted against a
+ * limit when one is given, and failing as the other body readers fail.
+ *
+ * @module
+ */
+import type { Environ } from '../gateway/types.ts';
+import { BufferedInput, FailedInput, spoilInput } from '../gateway/input.ts';
+import { limitInput } from '../gateway/limit-input.ts';
+import { inputFailure, tooLarge } from './input.ts';
+
+/**
+ * `input`, the environ's `tsgi.input`, as `req.stream({ maxBodySize })` hands it out: the
+ * chunks as they arrive (nothing buffered), at most `maxBodySize` bytes of them (`Infinity`:
+ * no limit).
+ *
+ * A read that fails throws what `req.bytes()` would have thrown (`inputFailure`): the body
+ * breaking off (the client hung up, Node's `aborted` with code `ECONNRESET`, a stream reset
+ * over HTTP/2) is an `HTTPBadRequest` (400) whose `cause` is the stream's error; past
+ * `maxBodySize` it is `HTTPContentTooLarge` (413); any other error unchanged. Like every body
+ * reader's failure, it is left in `tsgi.input` (`spoilInput`), so that a sink that wraps it
+ * (`fetch`'s `TypeError: fetch failed`, `stream.pipeline`) is answered as that 4xx and not
+ * logged as the app's failure (`bodyFailureBehind`). Later reads of this stream throw the same
+ * error again. A body already read whole (a `BufferedInput`) replays and is never left failed;
+ * a failed input throws its own error.
+ */
+export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, maxBodySize: number): AsyncIterable<Uint8Array> {
+  const limited = maxBodySize === Infinity ? input : limitInput(input, maxBodySize, () => tooLarge(maxBodySize));
+  if (input instanceof BufferedInput || input instanceof FailedInput) return limited;
+  return failingAs(limited, (error) => {
+    const failure = inputFailure(error);
+    spoilInput(environ, input, failure);
+    return failure;
+  });
+}
+
+/**
+ * `input` with each failed `next()` rejecting with what `fail` makes of its error, called
+ * once: a `next()` after a failure rejects with the same error. `return()` is passed on.
+ */
+function failingAs(input: AsyncIterable<Uint8Array>, fail: (error: unknown) => unknown): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+      const source = input[Symbol.asyncIterator]();
+      let failure: { error: unknown } | undefined;
+      const failed = (error: unknown): never => {
+        failure ??= { error: fail(error) };
+        throw failure.error;
+      };
+      return {
+        next() {
+          if (failure !== undefined) return Promise.reject(failure.error);
+          try {
+            return source.next().then(undefined, failed);
+          } catch (error) {
+            return Promise.reject(failed(error));
+          }
+        },
+        async return(value?: unknown) {
+          return (await source.return?.(value)) ?? { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * A client that hangs up while its request body streams into `fetch(url, { body:
+ * req.stream(), duplex: 'half' })`, without `signal: req.signal`: undici rejects with
+ * `TypeError: fetch failed` whose `cause` is what the body's read threw. That is the client's
+ * doing, as for Werkzeug's `ClientDisconnected` (a 400, never a 500): no error logged by
+ * `errors` or the server, and `accessLog` writes the client's `499`/`close`. Over real sockets.
+ */
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type App, type AppLike, Request, Response } from 'tsgi';
+import { accessLog, errors } from 'tsgi/middleware';
+import { toNodeHandler } from 'tsgi/node';
+import { errorLog, sleep, start, until } from './node-helpers.ts';
+
+/** An upstream that reads request bodies slowly, counting what it got. */
+async function slowUpstream(): Promise<{ url: string; got: () => number; close(): Promise<void> }> {
+  let got = 0;
+  const server = http.createServer((req, res) => {
+    req.on('data', (chunk: Buffer) => {
+      got += chunk.byteLength;
+      req.pause();
+      setTimeout(() => req.resume(), 20);
+    });
+    req.on('error', () => {});
+    req.on('end', () => res.end(`got ${got}`));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/object`,
+    got: () => got,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+/** A raw client that declares 10 MB, sends 256 KiB, and destroys its socket once the upstream got some of it. */
+async function hangUpMidBody(port: number, upstreamGot: () => number): Promise<void> {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => {});
+  await once(socket, 'connect');
+  socket.write('POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10000000\r\n\r\n');
+  socket.write(Buffer.alloc(256 * 1024, 97));
+  await until(() => upstreamGot() > 0);
+  socket.destroy();
+}
+
+/** `accessLog` lines as `status outcome`. */
+function accessLines(): { lines: string[]; format: (entry: { status: number; outcome: string }) => string; log: { write(line: string): void } } {
+  const lines: string[] = [];
+  return { lines, format: (entry) => `${entry.status} ${entry.outcome}`, log: { write: (line: string) => lines.push(line.trim()) } };
+}
+
+describe('a client gone while its body streams into fetch (no signal)', () => {
+  it('serve(): accessLog(errors(Request.application)) logs the 499 close, and no error anywhere', async () => {
+    const upstream = await slowUpstream();
+    cleanups.push(upstream.close);
+    let caught: unknown;
+    const app = Request.application(async (req) => {
+      try {
+        const res = await fetch(upstream.url, { method: 'PUT', body: req.stream() as unknown as ReadableStream<Uint8Array>, duplex: 'half' } as RequestInit);
+        return new Response(await res.text());
+      } catch (error) {
+        caught = error;
+        throw error;
+      }
+    });
+    const access = accessLines();
+    const errorsLog = errorLog();
+    const server = await start(accessLog(errors(app, { log: errorsLog }), { log: access.log, format: access.format }));
+    await hangUpMidBody(server.port, upstream.got);
+    await until(() => access.lines.length > 0);
+    await sleep(50);
+    expect(access.lines).toEqual(['499 close']);
+    expect(errorsLog.text).toBe('');
+    expect(server.log.text).toBe('');
+    // undici's `fetch failed` wraps the body reader's 400, which wraps Node's `aborted`.
+    const cause = (caught as Error).cause as { code?: unknown; cause?: { code?: unknown } };
+    expect([(caught as Error).message, cause.code, cause.cause?.code]).toEqual(['fetch failed', 400, 'ECONNRESET']);
+  });
+
+  it('serve(): a raw app reading through new Request(environ).stream(), under accessLog only', async () => {
+    const upstream = await slowUpstream();
+    cleanups.push(upstream.close);
+    const raw: App = async (environ, startResponse) => {
+      await fetch(upstream.url, { method: 'PUT', body: new Request(environ).stream() as unknown as ReadableStream<Uint8Array>, duplex: 'half' } as RequestInit);
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode('stored')];
+    };
+    const access = accessLines();
+    const server = await start(accessLog(raw, { log: access.log, format: access.format }));
+    await hangUpMidBody(server.port, upstream.got);
+    await until(() => access.lines.length > 0);
+    await sleep(50);
+    expect(access.lines).toEqual(['499 close']);
+    expect(server.log.text).toBe('');
+  });
+
+  it('toNodeHandler: the same', async () => {
+    const upstream = await slowUpstream();
+    cleanups.push(upstream.close);
+    const app: AppLike = Request.application(async (req) => {
+      const res = await fetch(upstream.url, { method: 'PUT', body: req.stream() as unknown as ReadableStream<Uint8Array>, duplex: 'half' } as RequestInit);
+      return new Response(await res.text());
+    });
+    const access = accessLines();
+    const errorsLog = errorLog();
+    const log = errorLog();
+    const server = http.createServer(toNodeHandler(accessLog(errors(app, { log: errorsLog }), { log: access.log, format: access.format }), { log }));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    await hangUpMidBody((server.address() as AddressInfo).port, upstream.got);
+    await until(() => access.lines.length > 0);
+    await sleep(50);
+    expect(access.lines).toEqual(['499 close']);
+    expect(errorsLog.text).toBe('');
+    expect(log.text).toBe('');
+  });
+});
+
+describe('req.stream(): a read that breaks off', () => {
+  it('throws the 400 bytes() throws, the stream error its cause, and leaves the input failed with it', async () => {
+    const reset = Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    const input: AsyncIterable<Uint8Array> = {
+      async *[Symbol.asyncIterator]() {
+        yield new Uint8Array([1, 2, 3]);
+        throw reset;
+      },
+    };
+    const req = Request.blank('/', { method: 'POST' });
+    req.environ['tsgi.input'] = input;
+    const chunks: Uint8Array[] = [];
+    const iterator = req.stream()[Symbol.asyncIterator]();
+    let failure: unknown;
+    try {
+      for (let step = await iterator.next(); !step.done; step = await iterator.next()) chunks.push(step.value);
+    } catch (error) {
+      failure = error;
+    }
+    expect(chunks).toEqual([new Uint8Array([1, 2, 3])]);
+    expect([(failure as { code?: unknown }).code, (failure as Error).cause]).toEqual([400, reset]);
+    // The same error again: from this stream, and from any later read.
+    await expect(iterator.next()).rejects.toBe(failure);
+    await expect(req.bytes()).rejects.toBe(failure);
+    // A programming error in the input is no client error: passed on as it is (a 500).
+    const broken = Request.blank('/', { method: 'POST' });
+    const bug = new TypeError('oops');
+    broken.environ['tsgi.input'] = { [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(bug) }) };
+    await expect(broken.stream()[Symbol.asyncIterator]().next()).rejects.toBe(bug);
+  });
+});
