@@ -28,6 +28,14 @@ function answer(body: string | Uint8Array, headers: Record<string, string> = {},
   return Request.application(() => new Response(body, { status, headers, contentType: headers['Content-Type'] ?? 'text/plain' }));
 }
 
+/** A raw app answering `status` with `headers` and no body. */
+function rawAnswer(status: string, headers: Array<[string, string]>): App {
+  return (_environ, startResponse) => {
+    startResponse(status, headers);
+    return [];
+  };
+}
+
 /** An app streaming `chunks` (unknown length). */
 function streaming(chunks: string[], headers: Array<[string, string]> = [['Content-Type', 'text/plain']]): App {
   return (_environ, startResponse) => {
@@ -150,7 +158,10 @@ describe('compress: what it leaves alone', () => {
       ['206 image', answer(TEXT.slice(0, 2000), { 'Content-Range': `bytes 0-1999/${TEXT.length}`, 'Content-Type': 'image/png' }, 206), undefined],
       ['206 no-transform', answer(TEXT.slice(0, 2000), { 'Content-Range': `bytes 0-1999/${TEXT.length}`, 'Cache-Control': 'no-transform' }, 206), undefined],
       ['204', answer('', {}, 204), undefined],
-      ['304', answer('', { ETag: '"x"' }, 304), undefined],
+      // A 304 without a type: the `Vary` its 200 would have had, were it compressible
+      // (docs/middleware-compress.md, Revalidation); one with an image's type: none.
+      ['304', answer('', { ETag: '"x"' }, 304), 'Accept-Encoding'],
+      ['304 image', rawAnswer('304 Not Modified', [['ETag', '"x"'], ['Content-Type', 'image/png']]), undefined],
     ];
     for (const [name, app, vary] of cases) {
       const server = await start(compress(app));

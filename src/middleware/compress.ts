@@ -18,7 +18,6 @@ import { chooseCoding } from '../http/coding-choice.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { callApp } from '../gateway/call-app.ts';
 import { markTransformed, weakenNotModified } from './body-filter.ts';
-import { type Route, askWithout, routeOf } from './ask-again.ts';
 
 /** A content coding {@link compress} can apply. */
 export type Coding = 'br' | 'gzip' | 'deflate';
@@ -87,11 +86,13 @@ const oneShot = {
  * A 304 carries the validator and the `Vary` the 200 to the same request would carry (RFC
  * 9110 §15.4.5): to a request whose `If-None-Match` names the weakened `W/"x"` of the app's
  * strong `"x"` (and not `"x"`), it is sent with `W/"x"`, without the fields compressing
- * drops, and with `Vary: Accept-Encoding`. Any other 304 gets that `Vary` when its 200 would
- * have: a 304 has no type to tell, so the app is asked again for that 200 (the request
- * without `If-None-Match`, `If-Modified-Since`, `Range`, `If-Range`; its answer closed
- * unread), unless the 304's `Vary` names `Accept-Encoding` already, it has
- * `Cache-Control: no-transform`, or the method is no GET or HEAD.
+ * drops, and with `Vary: Accept-Encoding`. Any other 304 to a GET or HEAD gets that `Vary`
+ * too, unless it has `Cache-Control: no-transform`, a `Vary` of `*` or naming
+ * `Accept-Encoding` already, or a `Content-Type` that `filter` refuses (an upstream's 304 of an
+ * image). A 304 usually has no type (tsgi's own have none), so it cannot tell whether its 200
+ * was compressible: the app is not asked again, and the 304 of an image without a type gets a
+ * `Vary` its 200 lacked (a cache merges it into the stored 200, RFC 9111 §4.3.4, at worst
+ * keeping one copy per coding).
  *
  * A body already in memory (an array, e.g. from a `Response`) is compressed in one go and
  * sent with a `Content-Length`. A streamed body is compressed chunk by chunk: each chunk the
@@ -135,20 +136,12 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     // Read before the app runs: a layer below may change it while it calls its own app
     // (`decodeContent` narrows it for the upstream), and the client's field is what counts here.
     const acceptEncoding = environ.HTTP_ACCEPT_ENCODING as string | undefined;
-    const route = routeOf(environ);
     const started = await callApp(inner, environ);
     const headers = new HeaderList(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
-    let decision: Decision;
-    try {
-      decision =
-        started.status.startsWith('304')
-          ? await decideNotModified(inner, environ, route, acceptEncoding, headers, choice)
-          : decide(environ, acceptEncoding, started.status, headers, known, choice);
-    } catch (error) {
-      started.close();
-      throw error;
-    }
+    const decision = started.status.startsWith('304')
+      ? decideNotModified(environ, headers, choice)
+      : decide(environ, acceptEncoding, started.status, headers, known, choice);
     if (decision.vary) appendVary(headers.list, 'Accept-Encoding');
     if (decision.coding === null) {
       startResponse(started.status, decision.vary ? headers.list : started.headers);
@@ -241,35 +234,21 @@ function decide(
   return { coding: chooseCoding(acceptEncoding, options.encodings), vary: true, knownSize };
 }
 
-/** The request fields that make a request conditional on the representation it would get, or ask for a part of it. */
-const CONDITIONAL_FIELDS = ['HTTP_IF_NONE_MATCH', 'HTTP_IF_MODIFIED_SINCE', 'HTTP_RANGE', 'HTTP_IF_RANGE'];
-
 /**
  * The decision for a 304: it carries the validator and the `Vary` of the 200 it stands for
  * (RFC 9110 §15.4.5). The validator sent back tells of a compressed 200 ({@link
- * weakenNotModified}, which sets its `ETag`); otherwise the 304, without a type, does not tell
- * whether its 200 was one `compress` adds `Vary` to, so the app is asked again for that 200
- * (the same request without `If-None-Match`, `If-Modified-Since`, `Range` and `If-Range`,
- * answered unread and closed) and decided on as it would be. Not asked: the request is no GET or
- * HEAD, the 304 has `Vary: Accept-Encoding` (or `*`) already, or `Cache-Control: no-transform`.
+ * weakenNotModified}, which sets its `ETag`). Otherwise the 304, which usually has no type,
+ * does not tell whether its 200 was one `compress` adds `Vary` to; the app is not asked again
+ * (a second call would cost its work for a 200 on every such revalidation), so the `Vary` is
+ * added unless the 304 itself tells otherwise: no GET or HEAD, `Vary: Accept-Encoding` (or
+ * `*`) already, `Cache-Control: no-transform`, or a `Content-Type` that `filter` refuses.
  */
-async function decideNotModified(
-  app: App,
-  environ: Environ,
-  route: Route,
-  acceptEncoding: string | undefined,
-  headers: HeaderList,
-  options: Choice,
-): Promise<Decision> {
+function decideNotModified(environ: Environ, headers: HeaderList, options: Choice): Decision {
   if (weakenNotModified(environ, headers)) return VARY_ONLY;
   const method = environ.REQUEST_METHOD;
   if ((method !== 'GET' && method !== 'HEAD') || variesByCoding(headers) || isNoTransform(headers)) return NONE;
-  const whole = await askWithout(environ, route, CONDITIONAL_FIELDS, () => callApp(app, environ));
-  try {
-    return decide(environ, acceptEncoding, whole.status, new HeaderList(whole.headers), null, options).vary ? VARY_ONLY : NONE;
-  } finally {
-    whole.close();
-  }
+  const type = headers.get('content-type');
+  return type !== null && !options.filter(type, environ) ? NONE : VARY_ONLY;
 }
 
 /** True when the response has `Cache-Control: no-transform` (RFC 9111 §5.2.2.6). */
