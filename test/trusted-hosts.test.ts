@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { type App, Request } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { mount } from 'tsgi/middleware';
+import { serve, toNodeHandler } from 'tsgi/node';
 import { parseRaw, rawExchange, start } from './node-helpers.ts';
 
 let calls = 0;
@@ -57,6 +58,37 @@ describe('trustedHosts (Node adapter)', () => {
       expect((await ask(server.port, host)).status, host).toBe(400);
     }
     await server.close();
+  });
+});
+
+describe('trustedHosts entries', () => {
+  it('takes an internationalized name in Unicode, as browsers send it in punycode (Werkzeug encodes the list to IDNA)', async () => {
+    const server = await start(site, { trustedHosts: ['Bücher.example', '.café.example'] });
+    for (const host of ['xn--bcher-kva.example', 'XN--BCHER-KVA.example:8080', 'xn--caf-dma.example', 'shop.xn--caf-dma.example.']) {
+      expect(await ask(server.port, host, '/docs/'), host).toEqual({ status: 200, location: undefined });
+    }
+    expect((await ask(server.port, 'xn--bcher-kva.example.evil.com', '/docs/')).status).toBe(400);
+    await server.close();
+    const handler = toFetchHandler(site, { trustedHosts: ['bücher.example'] });
+    expect((await handler(new globalThis.Request('http://bücher.example/docs/'))).status).toBe(200);
+  });
+
+  it('refuses, when the server is made, an entry that could never match: a port, a wildcard, a URL', async () => {
+    const cases: [string, RegExp][] = [
+      ['localhost:8000', /without the port: write "localhost"/],
+      ['[::1]:8000', /without the port: write "\[::1\]"/],
+      ['*.example.com', /write "\.example\.com" for example\.com and its subdomains/],
+      ['*', /leave trustedHosts out/],
+      ['https://example.com/', /a host name, not a URL: write "example\.com"/],
+      ['', /not a host name/],
+      ['exa mple.com', /not a host name/],
+    ];
+    for (const [entry, message] of cases) {
+      expect(() => toFetchHandler(site, { trustedHosts: [entry] }), entry).toThrow(message);
+      expect(() => toNodeHandler(site, { trustedHosts: ['example.com', entry] }), entry).toThrow(message);
+      await expect(serve(site, { port: 0, trustedHosts: [entry] }), entry).rejects.toThrow(message);
+    }
+    expect(() => toFetchHandler(site, { trustedHosts: 'example.com' as never })).toThrow(/trustedHosts must be an array of host names/);
   });
 });
 

@@ -60,9 +60,15 @@ export interface EnvironOptions {
    * never point at a host an attacker chose. Names are compared without the port, without
    * regard to case and without a fully qualified name's trailing dot (`example.com.` is
    * `example.com`, as routing reads it); one that starts with `.` also matches every
-   * subdomain (`.example.com`: `example.com`, `www.example.com`). A request without `Host`
-   * (HTTP/1.0) builds its URLs from `SERVER_NAME` and passes. Default: every host (set it in
-   * production).
+   * subdomain (`.example.com`: `example.com`, `www.example.com`). An internationalized name
+   * may be written in Unicode (`bücher.example`): it is compared in the ASCII form browsers
+   * send (`xn--bcher-kva.example`), as Werkzeug encodes its list to IDNA. A request without
+   * `Host` (HTTP/1.0) builds its URLs from `SERVER_NAME` and passes. Default: every host (set
+   * it in production).
+   *
+   * @throws TypeError (from the adapter, when it is made) for an entry no `Host` could match:
+   *   with a port (`'localhost:8000'`: write `'localhost'`), a wildcard (`'*.example.com'`:
+   *   write `'.example.com'`; `'*'`: leave the option out), a URL, or no host name at all.
    */
   trustedHosts?: readonly string[] | undefined;
   /**
@@ -181,6 +187,20 @@ export function checkHost(host: string | undefined, trustedHosts?: readonly stri
 /** The matcher of each `trustedHosts` list, made once per list. */
 const matchers = new WeakMap<readonly string[], (host: string) => boolean>();
 
+/**
+ * Checks `trustedHosts` when an adapter is made (see {@link EnvironOptions.trustedHosts}), so
+ * that a list no request could ever match fails at start, not as a 400 to every request.
+ *
+ * @throws TypeError for a value that is no array, or an entry that is no host name: one with
+ *   a port (`localhost:8000`: names are compared without it), a wildcard (`*.example.com`:
+ *   write `.example.com`; `*`: leave the option out), a URL, or text no host can hold.
+ */
+export function checkTrustedHosts(trustedHosts: readonly string[] | undefined): void {
+  if (trustedHosts === undefined) return;
+  if (!Array.isArray(trustedHosts)) throw new TypeError('trustedHosts must be an array of host names, as ["example.com", ".example.com"]');
+  trustedMatcher(trustedHosts);
+}
+
 /** A function telling whether a `Host` value names one of `trustedHosts` (see there). */
 function trustedMatcher(trustedHosts: readonly string[]): (host: string) => boolean {
   let matcher = matchers.get(trustedHosts);
@@ -188,7 +208,7 @@ function trustedMatcher(trustedHosts: readonly string[]): (host: string) => bool
   const exact = new Set<string>();
   const suffixes: string[] = [];
   for (const entry of trustedHosts) {
-    const name = withoutTrailingDot(entry.toLowerCase());
+    const name = trustedName(entry);
     if (name.startsWith('.')) {
       suffixes.push(name);
       exact.add(name.slice(1));
@@ -200,6 +220,43 @@ function trustedMatcher(trustedHosts: readonly string[]): (host: string) => bool
   };
   matchers.set(trustedHosts, matcher);
   return matcher;
+}
+
+/**
+ * A `trustedHosts` entry as `Host` names are compared: lower case, without a trailing dot, an
+ * internationalized name in its ASCII form (`bücher.example` → `xn--bcher-kva.example`, the
+ * form browsers send, as Werkzeug encodes its list to IDNA); a leading `.` kept.
+ *
+ * @throws TypeError for an entry that is no host name, saying what to write instead.
+ */
+function trustedName(entry: unknown): string {
+  const shown = JSON.stringify(entry);
+  if (typeof entry !== 'string') throw new TypeError(`trustedHosts: ${shown} is not a host name`);
+  if (entry === '*') throw new TypeError('trustedHosts: "*" is no host name: leave trustedHosts out to answer every host');
+  if (entry.startsWith('*.')) {
+    throw new TypeError(`trustedHosts: ${shown} is no host name: write ${JSON.stringify(entry.slice(1))} for ${entry.slice(2)} and its subdomains`);
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) {
+    const host = URL.canParse(entry) ? new URL(entry).hostname : '';
+    throw new TypeError(`trustedHosts: ${shown} is a host name, not a URL${host === '' ? '' : `: write ${JSON.stringify(host)}`}`);
+  }
+  const dot = entry.startsWith('.') ? '.' : '';
+  let name = withoutTrailingDot(entry.slice(dot.length).toLowerCase());
+  const [bare, port] = splitPort(name);
+  if (port) throw new TypeError(`trustedHosts: ${shown} is compared without the port: write ${JSON.stringify(dot + bare)}`);
+  // eslint-disable-next-line no-control-regex
+  if (/[^\x00-\x7f]/.test(name)) name = URL.canParse(`http://${name}/`) ? withoutTrailingDot(new URL(`http://${name}/`).hostname) : '';
+  if (name === '' || name.startsWith('.') || name.includes(':') !== name.startsWith('[') || !isValidHost(name)) {
+    throw new TypeError(`trustedHosts: ${shown} is not a host name`);
+  }
+  return dot + name;
+}
+
+/** `name` and whether it ended in a port (`localhost:8000` → `['localhost', true]`; `[::1]` → no port). */
+function splitPort(name: string): [string, boolean] {
+  const colon = name.lastIndexOf(':');
+  const isPort = colon > name.lastIndexOf(']') && (name.startsWith('[') || name.indexOf(':') === colon);
+  return isPort ? [name.slice(0, colon), true] : [name, false];
 }
 
 /** A fully qualified name without its trailing dot (`example.com.` → `example.com`): the same host. */

@@ -11,7 +11,7 @@ import { HTTPClientError } from '../../exceptions/client-errors.ts';
 import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { isBodyFailure } from '../../exceptions/body-failure.ts';
 import { awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
-import { checkScriptName } from '../environ-rules.ts';
+import { checkScriptName, checkTrustedHosts } from '../environ-rules.ts';
 import { checkMaxBodySize } from '../body-limit.ts';
 import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
 import { fetchHead, fetchResponse } from './head.ts';
@@ -211,6 +211,7 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
 export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}): FetchHandler {
   const callable = toApp(app);
   checkScriptName(options.scriptName);
+  checkTrustedHosts(options.trustedHosts);
   checkMaxBodySize(options.maxBodySize);
   const shutdown = shutdownWatchOf(options.shutdownSignal);
   return (request, env, ctx) => {

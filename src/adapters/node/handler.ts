@@ -12,7 +12,7 @@ import { HTTPException } from '../../exceptions/base.ts';
 import { framingError } from './framing.ts';
 import { type NodeEnvironOptions, buildEnviron, decodePath } from './environ.ts';
 import { editedRawHeaders } from './edited-fields.ts';
-import { checkScriptName } from '../environ-rules.ts';
+import { checkScriptName, checkTrustedHosts } from '../environ-rules.ts';
 import { Exchange, type ExpressRequest } from './exchange.ts';
 import type { ServerState } from './state.ts';
 import { prepareUnreadBody } from './linger.ts';
@@ -127,6 +127,7 @@ export function createHandler(
   const callable = toApp(app);
   const sendTimeout = options.sendTimeout ?? DEFAULT_SEND_TIMEOUT;
   checkScriptName(options.scriptName);
+  checkTrustedHosts(options.trustedHosts);
   const maxBodySize = options.maxBodySize;
   checkMaxBodySize(maxBodySize);
   const shutdown = shutdownWatchOf(options.shutdownSignal);

@@ -13,6 +13,7 @@ import { type ServerState, waitUntilOf } from './state.ts';
 import { connectRefuser, createHandler, expectationRefuser } from './handler.ts';
 import { refusalReporter } from './refused.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
+import { checkTrustedHosts } from '../environ-rules.ts';
 import { DEFAULT_FIRST_BYTE_TIMEOUT, defaultMaxConnections } from './connections.ts';
 import { createListener } from './listener.ts';
 import { type ServerHandle, handleOf } from './handle.ts';
@@ -181,7 +182,9 @@ export interface ServeOptions extends NodeEnvironOptions {
  *   without `tls`, `'h2c'` with it, an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize` or
  *   `maxConcurrentRequests` that is not a non-negative integer, a `shutdownSignal` that is
- *   not an `AbortSignal`, an `upgrade` or `onUpgradeClosed` that is not a function, or an Express, Connect or Koa
+ *   not an `AbortSignal`, an `upgrade` or `onUpgradeClosed` that is not a function, a
+ *   `trustedHosts` entry that is no host name (`'localhost:8000'`, `'*.example.com'`), or an
+ *   Express, Connect or Koa
  *   app given as `app` (mount tsgi inside it with `toNodeHandler` instead); TLS errors for a
  *   bad certificate or key.
  */
@@ -203,6 +206,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   if (options.shutdownSignal !== undefined && !(options.shutdownSignal instanceof AbortSignal)) {
     throw new TypeError('serve: shutdownSignal must be an AbortSignal');
   }
+  checkTrustedHosts(options.trustedHosts);
   const requestTimeout = options.requestTimeout ?? 300_000;
   const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set(), waiting: new Set(), answering: 0, onAnswered: undefined, shutdown: new AbortController() };
   const report = refusalReporter(options.onRefused, options.log);
