@@ -1,7 +1,7 @@
 /**
  * Runs every file in examples/: the four chapter-10 apps, the upload form (more in
  * test/upload-example.test.ts), the bookmarks app (test/bookmarks-example.test.ts), the rate
- * limit (test/rate-limit-example.test.ts), the single-page app (test/spa-example.test.ts), the tasks JSON API (test/tasks-api-example.test.ts), the webhook receiver (test/webhooks-example.test.ts), the server-sent-events clock and the demo that
+ * limit (test/rate-limit-example.test.ts), the single-page app (test/spa-example.test.ts), the tasks JSON API (test/tasks-api-example.test.ts), the multi-tenant site (test/tenants-example.test.ts), the webhook receiver (test/webhooks-example.test.ts), the server-sent-events clock and the demo that
  * mounts them behind its middleware stack.
  * The time apps and the demo go over a real socket (their Host check wants 127.0.0.1).
  */
@@ -22,6 +22,7 @@ import * as legacySite from '../examples/legacy-site/server.ts';
 import * as rateLimit from '../examples/rate-limit.ts';
 import * as spa from '../examples/spa.ts';
 import * as tasksApi from '../examples/tasks-api.ts';
+import * as tenants from '../examples/tenants.ts';
 import * as everywhere from '../examples/everywhere.ts';
 import * as honoInside from '../examples/hono-inside.ts';
 import * as timeApplication from '../examples/time-application.ts';
@@ -46,6 +47,7 @@ const EXAMPLES: Record<string, { app: App }> = {
   'rate-limit.ts': rateLimit,
   'spa.ts': spa,
   'tasks-api.ts': tasksApi,
+  'tenants.ts': tenants,
   'everywhere.ts': everywhere,
   'hono-inside.ts': honoInside,
   'time-application.ts': timeApplication,

@@ -1,0 +1,136 @@
+/**
+ * A multi-tenant site: each tenant on a subdomain (`acme.example.com`) and, if it wants, on a
+ * domain of its own (`shop.acme.test`), the marketing site on `www.example.com`, all behind a
+ * load balancer that ends TLS and sets `X-Forwarded-For`, `-Proto` and `-Host`.
+ *
+ * What it shows (docs/routing.md#hosts, "A tenant per host"):
+ *
+ * - **Dispatch on the host.** `mount`'s host keys name fixed hosts (`www.example.com`); the
+ *   tenants, whose custom domains come from a database and change at run time, are found by a
+ *   middleware from the request's host name, as Express's `vhost` and Werkzeug's host
+ *   dispatching do. The name is compared in lower case without its port or a trailing dot
+ *   (`Acme.Example.com.:443` is `acme.example.com`).
+ * - **The host checked after `proxyFix`.** `serve()`'s `trustedHosts` checks the `Host` of the
+ *   connection, before `proxyFix` puts `X-Forwarded-Host` in its place, and cannot list domains
+ *   added at run time. The tenant lookup runs inside `proxyFix`, on the forwarded host, and
+ *   answers `404` to a host that is no tenant's, so no page, redirect or built URL ever names
+ *   a host a client chose.
+ * - **A session per tenant.** The session cookie is host-only (no `Domain`), named `__Host-`
+ *   so that no sibling subdomain, another tenant's, can set one for the whole domain, and
+ *   holds the tenant it was made for: every tenant shares the signing key, so a cookie copied
+ *   from `acme.example.com` to `bob.example.com` would verify there too; the login is not taken
+ *   on another tenant's host.
+ * - **CORS per tenant.** Each tenant lists the origins of its own front ends.
+ *
+ * ```sh
+ * SESSION_SECRET=$(openssl rand -base64 32) npx tsgi serve examples/tenants.ts:app
+ * ```
+ * (`app` applies its own `proxyFix`: no `--proxy-headers`.)
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { type App, HTTPNotFound, HTTPSeeOther, Request, Response, compose, defineEnvironKey, defineMiddleware } from 'tsgi';
+import { CookieSessions, cors, mount, proxyFix, sessionOf } from 'tsgi/middleware';
+import { RouteMap } from 'tsgi/routing';
+
+/** A tenant, as a database row would hold it. */
+export interface Tenant {
+  id: string;
+  name: string;
+  /** The origins of the tenant's own front ends, allowed to call its API with cookies. */
+  origins: readonly string[];
+}
+
+/** The domain whose subdomains are the tenants (`<id>.example.com`). */
+export const PARENT_DOMAIN = 'example.com';
+
+/** The tenants by id, and their custom domains: tables in a real app. */
+const TENANTS = new Map<string, Tenant>([
+  ['acme', { id: 'acme', name: 'Acme Corp', origins: ['https://app.acme.test'] }],
+  ['bob', { id: 'bob', name: "Bob's Shop", origins: [] }],
+]);
+const CUSTOM_DOMAINS = new Map<string, string>([['shop.acme.test', 'acme']]);
+
+/**
+ * The tenant a host name names: `<id>.example.com` (one label) or a custom domain; compared
+ * in lower case without a trailing dot, as hosts are. `undefined` for any other host.
+ */
+export function tenantFor(hostname: string): Tenant | undefined {
+  let name = hostname.toLowerCase();
+  if (name.endsWith('.')) name = name.slice(0, -1);
+  const suffix = `.${PARENT_DOMAIN}`;
+  if (name.endsWith(suffix)) {
+    const id = name.slice(0, -suffix.length);
+    return id.includes('.') ? undefined : TENANTS.get(id);
+  }
+  const id = CUSTOM_DOMAINS.get(name);
+  return id === undefined ? undefined : TENANTS.get(id);
+}
+
+/** The request's tenant, set by {@link withTenant} for the apps below it. */
+export const tenantKey = defineEnvironKey<Tenant>('tenants.tenant');
+
+/** The tenant of `req` (the apps below {@link withTenant} always have one). */
+const tenantOf = (req: Request): Tenant => tenantKey.get(req)!;
+
+/** Finds the tenant of the request's host (`req.hostname`: after `proxyFix`, the forwarded one); another host is a 404. */
+const withTenant = defineMiddleware((req, app) => {
+  const tenant = tenantFor(req.hostname);
+  if (tenant === undefined) throw new HTTPNotFound('No site here.');
+  tenantKey.set(req, tenant);
+  return app;
+});
+
+// One key signs every tenant's sessions; the tenant in the session keeps each login on its host.
+const sessions = new CookieSessions({
+  // Without SESSION_SECRET, a random key: the sessions end with the process.
+  secret: process.env.SESSION_SECRET ?? randomBytes(32).toString('base64url'),
+  cookieName: '__Host-session',
+  secure: true,
+});
+
+/** The user logged in on this tenant, or `undefined` (a session made for another tenant counts as none). */
+function userOf(req: Request): string | undefined {
+  const session = sessionOf(req);
+  return session.get('tenant') === tenantOf(req).id ? session.get<string>('user') : undefined;
+}
+
+const routes = new RouteMap({
+  home: '/',
+  login: { path: '/login', methods: ['POST'] },
+  me: '/api/me',
+});
+
+const site = routes.app({
+  home: (req, _values, urls) => new Response(`${tenantOf(req).name}: ${userOf(req) ?? 'not logged in'} (${urls.build('home', {}, { external: true })})`),
+  login: async (req, _values, urls) => {
+    const user = (await req.form()).get('user') ?? '';
+    const session = sessionOf(req);
+    session.clear();
+    session.set('tenant', tenantOf(req).id);
+    session.set('user', user);
+    return new HTTPSeeOther(urls.build('home'));
+  },
+  me: (req) => Response.json({ tenant: tenantOf(req).id, user: userOf(req) ?? null }),
+});
+
+/** The tenant's front ends may read its API with cookies. */
+const tenantCors = (app: App): App =>
+  cors(app, {
+    origin: (origin, environ) => tenantKey.get(environ)?.origins.includes(origin) ?? false,
+    credentials: true,
+  });
+
+/** The marketing site, on fixed hosts. */
+const www = Request.application((req) => new Response(`Sign up, or go to https://acme.${PARENT_DOMAIN}/ (you asked for ${req.hostname})`));
+
+export const app = proxyFix(
+  mount({
+    [`http://www.${PARENT_DOMAIN}/`]: www,
+    [`http://${PARENT_DOMAIN}/`]: Request.application((req) => new HTTPSeeOther(`${req.scheme}://www.${PARENT_DOMAIN}${req.pathQs}`)),
+    '/': compose(withTenant, tenantCors, sessions.middleware)(site),
+  }),
+  // One load balancer in front, on this machine or a private network.
+  { xFor: 1, xProto: 1, xHost: 1, trust: ['loopback', 'uniquelocal'] },
+);

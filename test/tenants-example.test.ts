@@ -1,0 +1,88 @@
+/**
+ * examples/tenants.ts, a multi-tenant site behind a load balancer, over a real socket: the
+ * tenant found from the forwarded host (subdomain or custom domain, any case, a port or a
+ * trailing dot), an unknown host refused before any page names it, the marketing site on its
+ * fixed hosts, a session that stays on its tenant's host, and CORS per tenant.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServerHandle, serve } from 'tsgi';
+import { app, tenantFor } from '../examples/tenants.ts';
+import { request } from './node-helpers.ts';
+
+let server: ServerHandle;
+beforeAll(async () => {
+  server = await serve(app, { port: 0 });
+});
+afterAll(() => server.close());
+
+/** A request as the load balancer forwards it: its own Host, the client's in X-Forwarded-Host, over https. */
+function forwarded(host: string, path = '/', options: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  return request(new URL(path, server.url).href, {
+    ...options,
+    headers: { host: 'tenants.internal', 'x-forwarded-host': host, 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.9', ...options.headers },
+  });
+}
+
+describe('examples/tenants.ts', () => {
+  it('finds the tenant from the forwarded host: a subdomain or a custom domain, any case, a port, a trailing dot', async () => {
+    for (const host of ['acme.example.com', 'ACME.Example.com.', 'acme.example.com:443', 'shop.acme.test']) {
+      const res = await forwarded(host);
+      expect(res.status, host).toBe(200);
+      expect(res.body.toString(), host).toMatch(/^Acme Corp: not logged in \(https:\/\//);
+    }
+    expect((await forwarded('bob.example.com')).body.toString()).toBe("Bob's Shop: not logged in (https://bob.example.com/)");
+    expect(tenantFor('Shop.Acme.Test.')?.id).toBe('acme');
+  });
+
+  it('answers 404 to a host that is no tenant: nothing the app builds names it', async () => {
+    for (const host of ['evil.com', 'nobody.example.com', 'a.acme.example.com', 'acme.example.com.evil.com', 'tenants.internal']) {
+      const res = await forwarded(host, '/');
+      expect(res.status, host).toBe(404);
+      expect(res.body.toString(), host).not.toContain(host);
+    }
+    // Without X-Forwarded-Host, the proxy's own Host is no tenant either.
+    expect((await request(server.url, { headers: { host: 'tenants.internal' } })).status).toBe(404);
+  });
+
+  it('serves the marketing site on www, and sends the bare domain there, keeping the scheme and path', async () => {
+    expect((await forwarded('www.example.com')).body.toString()).toContain('you asked for www.example.com');
+    const apex = await forwarded('Example.com', '/pricing?plan=pro');
+    expect(apex.status).toBe(303);
+    expect(apex.headers.location).toBe('https://www.example.com/pricing?plan=pro');
+  });
+
+  it("keeps a login on its tenant's host: host-only __Host- cookie, and refused on another tenant's host", async () => {
+    const login = await forwarded('acme.example.com', '/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'user=ann',
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.location).toBe('https://acme.example.com/');
+    const setCookie = login.headers['set-cookie']![0]!;
+    expect(setCookie).toMatch(/^__Host-session=[^;]+;/);
+    expect(setCookie).toMatch(/; Path=\/;.*; HttpOnly; Secure; SameSite=Lax$/);
+    expect(setCookie).not.toMatch(/Domain=/i);
+    const cookie = setCookie.split(';')[0]!;
+    const mine = await forwarded('acme.example.com', '/api/me', { headers: { cookie } });
+    expect(JSON.parse(mine.body.toString())).toEqual({ tenant: 'acme', user: 'ann' });
+    // The same cookie, copied to another tenant's host, verifies (one key) but is not a login there.
+    const copied = await forwarded('bob.example.com', '/api/me', { headers: { cookie } });
+    expect(JSON.parse(copied.body.toString())).toEqual({ tenant: 'bob', user: null });
+  });
+
+  it("allows each tenant's own front ends, and no other tenant's", async () => {
+    const origin = 'https://app.acme.test';
+    const preflight = await forwarded('acme.example.com', '/api/me', {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers['access-control-allow-origin']).toBe(origin);
+    expect(preflight.headers['access-control-allow-credentials']).toBe('true');
+    const elsewhere = await forwarded('bob.example.com', '/api/me', { headers: { origin } });
+    expect(elsewhere.status).toBe(200);
+    expect(elsewhere.headers['access-control-allow-origin']).toBeUndefined();
+    expect(elsewhere.headers.vary).toContain('Origin');
+  });
+});
