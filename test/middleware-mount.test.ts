@@ -181,6 +181,16 @@ describe('mount', () => {
     });
   });
 
+  it('matches a host key written in Unicode on the punycode Host browsers send', async () => {
+    const idn = mount({ '/': where('root'), 'http://Bücher.example/': where('books'), 'http://shop.café.example:8080/': where('cafe') });
+    await withServer(idn, async (_url, port) => {
+      expect(await seen(port, '/', { host: 'xn--bcher-kva.example' })).toMatchObject({ name: 'books' });
+      expect(await seen(port, '/', { host: 'XN--BCHER-KVA.example.:9999' })).toMatchObject({ name: 'books' });
+      expect(await seen(port, '/', { host: 'shop.xn--caf-dma.example:8080' })).toMatchObject({ name: 'cafe' });
+      expect(await seen(port, '/', { host: 'shop.xn--caf-dma.example' })).toMatchObject({ name: 'root' });
+    });
+  });
+
   it('prefers a key with a port to the same host without one, whatever their order', async () => {
     for (const order of ['port last', 'port first'] as const) {
       const keys: Array<[string, App]> = [

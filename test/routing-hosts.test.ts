@@ -130,6 +130,27 @@ describe('declaring a host', () => {
   });
 });
 
+describe('an internationalized host', () => {
+  const idn = new RouteMap({
+    books: { path: '/', host: 'Bücher.example' },
+    shop: { path: '/shop', host: '<user>.bücher.example' },
+  });
+
+  it('matches the punycode Host browsers send, and builds it, when whole labels are in Unicode', async () => {
+    const books = idn.app({ books: (_req, _v, urls) => urls.build('shop', { user: 'ann' }), shop: (_req, { user }) => `shop of ${user}` });
+    const server = await start(books);
+    const get = async (host: string, path: string) =>
+      parseRaw((await rawExchange(server.port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).raw);
+    expect((await get('xn--bcher-kva.example', '/')).rest).toBe('http://ann.xn--bcher-kva.example/shop');
+    expect((await get('Ann.XN--BCHER-KVA.example.', '/shop')).rest).toBe('shop of ann');
+    expect(idn.lookup('GET', '/', 'xn--bcher-kva.example')).toMatchObject({ kind: 'match' });
+  });
+
+  it('refuses a label that mixes Unicode with a placeholder, which has no ASCII form to match', () => {
+    expect(() => new RouteMap({ a: { path: '/', host: 'café-<n>.example' } })).toThrow(/café-<n>\.example: a label in Unicode cannot hold a placeholder/);
+  });
+});
+
 describe('over a socket', () => {
   it('routes by the Host header a client sends', async () => {
     const server = await start(app);

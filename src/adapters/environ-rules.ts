@@ -9,7 +9,7 @@
 import type { Environ, LogStream } from '../gateway/types.ts';
 import { headerEnvironKey, joinFieldValues } from '../datastructures/environ-headers.ts';
 import { unquotePath } from '../http/url.ts';
-import { isValidHost } from '../http/host.ts';
+import { asciiHostName, isValidHost } from '../http/host.ts';
 import { HTTPBadRequest, HTTPNotFound, HTTPRequestHeaderFieldsTooLarge } from '../exceptions/client-errors.ts';
 
 /**
@@ -241,15 +241,14 @@ function trustedName(entry: unknown): string {
     throw new TypeError(`trustedHosts: ${shown} is a host name, not a URL${host === '' ? '' : `: write ${JSON.stringify(host)}`}`);
   }
   const dot = entry.startsWith('.') ? '.' : '';
-  let name = withoutTrailingDot(entry.slice(dot.length).toLowerCase());
+  const name = withoutTrailingDot(entry.slice(dot.length).toLowerCase());
   const [bare, port] = splitPort(name);
   if (port) throw new TypeError(`trustedHosts: ${shown} is compared without the port: write ${JSON.stringify(dot + bare)}`);
-  // eslint-disable-next-line no-control-regex
-  if (/[^\x00-\x7f]/.test(name)) name = URL.canParse(`http://${name}/`) ? withoutTrailingDot(new URL(`http://${name}/`).hostname) : '';
-  if (name === '' || name.startsWith('.') || name.includes(':') !== name.startsWith('[') || !isValidHost(name)) {
+  const ascii = withoutTrailingDot(asciiHostName(name) ?? '');
+  if (ascii === '' || ascii.startsWith('.') || ascii.includes(':') !== ascii.startsWith('[') || !isValidHost(ascii)) {
     throw new TypeError(`trustedHosts: ${shown} is not a host name`);
   }
-  return dot + name;
+  return dot + ascii;
 }
 
 /** `name` and whether it ended in a port (`localhost:8000` → `['localhost', true]`; `[::1]` → no port). */

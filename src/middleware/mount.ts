@@ -7,7 +7,7 @@
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
 import { notAnAppKind } from '../gateway/not-an-app.ts';
 import { HTTPNotFound } from '../exceptions/client-errors.ts';
-import { comparableHostName } from '../http/host.ts';
+import { asciiHostName, comparableHostName } from '../http/host.ts';
 import { Request, splitHost } from '../request/request.ts';
 import { redirectToCleanPath } from './clean-path.ts';
 
@@ -53,7 +53,8 @@ const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
  * - `'http://api.example.com/'` matches requests whose Host is `api.example.com`, on any
  *   port; `'http://api.example.com:8080/v1'` only port 8080, where a request without a port
  *   is on its scheme's default (80 or 443), so `'http://x:80/'` matches `Host: x`. The
- *   scheme of a key is not compared (as in URLMap).
+ *   scheme of a key is not compared (as in URLMap). A host in Unicode (`'http://bücher.example/'`)
+ *   matches the ASCII form browsers send (`xn--bcher-kva.example`).
  *
  * Matching: host keys are tried before plain ones, and the longest prefix wins within each
  * group. A prefix matches only whole segments: `/blog` matches `/blog` and `/blog/x`, never
@@ -147,7 +148,9 @@ function parseKey(key: string): Entry {
     if (name === '' || (hasPort && parsedPort === null) || /[\s@?#]/.test(authority)) {
       throw new TypeError(`mount: invalid host in key ${JSON.stringify(key)}`);
     }
-    host = comparableHostName(name);
+    const ascii = asciiHostName(name);
+    if (ascii === null) throw new TypeError(`mount: invalid host in key ${JSON.stringify(key)}`);
+    host = comparableHostName(ascii);
     port = hasPort ? parsedPort : null;
     path = match[3]!;
   }

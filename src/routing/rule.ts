@@ -7,6 +7,7 @@
 import { type Converter, BUILTIN_CONVERTERS, anyConverter, stringConverter } from './converters.ts';
 import { anyWords, convertedWithArgs } from './converter-args.ts';
 import { shownText } from './shown.ts';
+import { asciiHostName } from '../http/host.ts';
 
 /** A `<converter:name>` placeholder of a pattern. */
 export interface Placeholder {
@@ -239,15 +240,44 @@ export interface RuleDefaults {
 export const mergeSlashes = (path: string): string => path.replace(/\/{2,}/g, '/');
 
 /**
+ * Static text of a host pattern as a `Host` field carries it: lower case, each label written in
+ * Unicode (`bücher`) in its ASCII form (`xn--bcher-kva`, see `asciiHostName`), a `:port` kept.
+ * `placeholderBefore` / `placeholderAfter`: a placeholder touches the first / last label,
+ * whose ASCII form cannot be known without its value.
+ *
+ * @throws TypeError for a label in Unicode next to a placeholder, or one no URL can carry.
+ */
+function asciiHostText(text: string, placeholderBefore: boolean, placeholderAfter: boolean, host: string, endpoint: string): string {
+  const labels = text.toLowerCase().split('.');
+  return labels
+    .map((label, i) => {
+      // eslint-disable-next-line no-control-regex
+      if (!/[^\x00-\x7f]/.test(label)) return label;
+      const colon = label.indexOf(':');
+      if ((i === 0 && placeholderBefore) || (i === labels.length - 1 && colon === -1 && placeholderAfter)) {
+        throw new TypeError(`${host}: a label in Unicode cannot hold a placeholder: write the label's ASCII form (xn--…) (${endpoint})`);
+      }
+      const ascii = asciiHostName(colon === -1 ? label : label.slice(0, colon));
+      if (ascii === null) throw new TypeError(`route host must be a host name: ${JSON.stringify(host)} (${endpoint})`);
+      return colon === -1 ? ascii : ascii + label.slice(colon);
+    })
+    .join('.');
+}
+
+/**
  * The host pattern `host` (`<user>.example.com`, `api.example.com:8080`), its static text in
  * lower case and without a trailing dot, as hosts are compared (RFC 3986 §3.2.2; see
- * `comparableHostName`).
+ * `comparableHostName`), a name in Unicode in its ASCII form (`bücher.example` matches and
+ * builds `xn--bcher-kva.example`, the form browsers send).
  *
- * @throws TypeError for an empty host or one with `/`, and as for a path pattern.
+ * @throws TypeError for an empty host or one with `/`, a label in Unicode that holds a
+ *   placeholder (`café-<n>.example`), and as for a path pattern.
  */
 function compileHost(host: string, converters: Readonly<Record<string, Converter<unknown>>>, endpoint: string): HostPattern {
   if (host === '' || host.includes('/')) throw new TypeError(`route host must be a host name, without '/': ${JSON.stringify(host)} (${endpoint})`);
-  const parts = parseParts(host, converters).map((p) => (typeof p === 'string' ? p.toLowerCase() : p));
+  const parts = parseParts(host, converters).map((p, i, all) =>
+    typeof p === 'string' ? asciiHostText(p, i > 0 && typeof all[i - 1] !== 'string', i < all.length - 1 && typeof all[i + 1] !== 'string', host, endpoint) : p,
+  );
   const last = parts.at(-1);
   // `example.com.` or `example.com.:8000`: the request's host is compared without the dot.
   if (typeof last === 'string') parts[parts.length - 1] = last.replace(/\.(?=(?::\d*)?$)/, '');
