@@ -8,6 +8,7 @@
 import { type App, type AppLike, type Body, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
 import { type LintWarn, checkEnviron, emitLintWarning, fail, wrapInput } from './lint-environ.ts';
 import { type ResponseState, checkBodyType, checkStart, keepHeaders, wrapChecked } from './lint-response.ts';
+import { checkCookieDomains } from './lint-cookie-domain.ts';
 
 export { LintError, checkEnviron } from './lint-environ.ts';
 
@@ -59,9 +60,10 @@ function warnedOf(app: AppLike): Set<string> {
  *   a non-blank `Upgrade` (§15.5.22; a bare `new HTTPUpgradeRequired()` breaks it). A 416's
  *   `Content-Range` is only a SHOULD (§15.5.17): not checked. What RFC 9110 only discourages
  *   is let through with a warning (below): `Content-Type` on a 304 (SHOULD NOT, §15.4.5) or
- *   a 204 (no content to describe), and body bytes answered to a HEAD request (the server
+ *   a 204 (no content to describe), body bytes answered to a HEAD request (the server
  *   drops them and keeps the `Content-Length`, docs/spec.md §7.2; Werkzeug's lint says
- *   nothing of them);
+ *   nothing of them), and a `Set-Cookie` whose `Domain` does not cover the request's host
+ *   (`Domain=example.com` answered to `shop.acme.test`: browsers drop it, RFC 6265 §5.3);
  * - **the body**: an iterable or async iterable (not a string, not bare bytes), chunks are
  *   `Uint8Array`, produced only after `startResponse`, none with bytes for 204/205/304, as
  *   many bytes as Content-Length says (not checked for HEAD and 304); `next()` is not called
@@ -120,6 +122,7 @@ export function lint(app: AppLike): LintedApp {
       if (state.chunked && error === undefined) fail('startResponse must not be called again once the body started');
       if (state.started && error === undefined) fail('startResponse must be called once (a second call needs the error argument)');
       checkStart(status, headers, state, warn);
+      checkCookieDomains(headers, environ, warn, what);
       state.started = true;
       startResponse(status, keepHeaders(headers, state), error);
     };
