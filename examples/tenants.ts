@@ -10,9 +10,9 @@
  *   middleware from the request's host name, as Express's `vhost` and Werkzeug's host
  *   dispatching do. The name is compared in lower case without its port or a trailing dot
  *   (`Acme.Example.com.:443` is `acme.example.com`).
- * - **The host checked after `proxyFix`.** `serve()`'s `trustedHosts` checks the `Host` of the
- *   connection, before `proxyFix` puts `X-Forwarded-Host` in its place, and cannot list domains
- *   added at run time. The tenant lookup runs inside `proxyFix`, on the forwarded host, and
+ * - **The host checked after `proxyFix`.** `serve()`'s `trustedHosts` (which `proxyFix` checks
+ *   the forwarded host against too) cannot list domains added at run time, so it is left out.
+ *   The tenant lookup runs inside `proxyFix`, on the forwarded host, and
  *   answers `404` to a host that is no tenant's, so no page, redirect or built URL ever names
  *   a host a client chose.
  * - **A session per tenant.** The session cookie is host-only (no `Domain`), named `__Host-`

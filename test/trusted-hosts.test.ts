@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type App, Request } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
-import { mount } from 'tsgi/middleware';
+import { mount, proxyFix } from 'tsgi/middleware';
 import { serve, toNodeHandler } from 'tsgi/node';
 import { parseRaw, rawExchange, start } from './node-helpers.ts';
 
@@ -89,6 +89,41 @@ describe('trustedHosts entries', () => {
       await expect(serve(site, { port: 0, trustedHosts: [entry] }), entry).rejects.toThrow(message);
     }
     expect(() => toFetchHandler(site, { trustedHosts: 'example.com' as never })).toThrow(/trustedHosts must be an array of host names/);
+  });
+});
+
+describe('trustedHosts and the host proxyFix forwards', () => {
+  /** The status and body of a raw request through a proxy that forwards `forwarded`. */
+  async function askForwarded(port: number, header: string): Promise<{ status: number; body: string }> {
+    const head = `GET /docs/ HTTP/1.1\r\nHost: example.com\r\n${header}\r\nConnection: close\r\n\r\n`;
+    const res = parseRaw((await rawExchange(port, head)).raw);
+    return { status: res.status, body: res.rest };
+  }
+
+  it('checks the host X-Forwarded-Host or Forwarded puts in place of the Host, as Werkzeug checks the host after ProxyFix', async () => {
+    const server = await start(proxyFix(site, { xHost: 1, forwarded: 1 }), { trustedHosts });
+    calls = 0;
+    for (const header of ['X-Forwarded-Host: evil.com', 'X-Forwarded-Host: www.example.org, evil.com:443', 'Forwarded: host=evil.com']) {
+      expect(await askForwarded(server.port, header), header).toEqual({ status: 400, body: expect.stringContaining('untrusted Host header') });
+    }
+    expect(calls).toBe(0);
+    expect(await askForwarded(server.port, 'X-Forwarded-Host: Shop.Example.org.:8443')).toEqual({ status: 200, body: 'docs at http://Shop.Example.org.:8443/docs' });
+    // A value proxyFix does not take leaves the Host the server checked.
+    expect(await askForwarded(server.port, 'X-Forwarded-Host: evil.com/x')).toEqual({ status: 200, body: 'docs at http://example.com/docs' });
+    await server.close();
+    // Without trustedHosts, any forwarded host, as before.
+    const open = await start(proxyFix(site, { xHost: 1 }));
+    expect(await askForwarded(open.port, 'X-Forwarded-Host: evil.com')).toEqual({ status: 200, body: 'docs at http://evil.com/docs' });
+    await open.close();
+  });
+
+  it('does so under toFetchHandler too', async () => {
+    const handler = toFetchHandler(proxyFix(site, { xHost: 1 }), { trustedHosts });
+    const refused = await handler(new globalThis.Request('http://example.com/docs/', { headers: { 'x-forwarded-host': 'evil.com' } }));
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('untrusted Host');
+    const passed = await handler(new globalThis.Request('http://example.com/docs/', { headers: { 'x-forwarded-host': 'www.example.org' } }));
+    expect(await passed.text()).toBe('docs at http://www.example.org/docs');
   });
 });
 

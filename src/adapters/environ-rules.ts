@@ -9,7 +9,8 @@
 import type { Environ, LogStream } from '../gateway/types.ts';
 import { headerEnvironKey, joinFieldValues } from '../datastructures/environ-headers.ts';
 import { unquotePath } from '../http/url.ts';
-import { asciiHostName, isValidHost } from '../http/host.ts';
+import { isValidHost } from '../http/host.ts';
+import { isTrustedHost } from '../http/trusted-hosts.ts';
 import { HTTPBadRequest, HTTPNotFound, HTTPRequestHeaderFieldsTooLarge } from '../exceptions/client-errors.ts';
 
 /**
@@ -63,8 +64,10 @@ export interface EnvironOptions {
    * subdomain (`.example.com`: `example.com`, `www.example.com`). An internationalized name
    * may be written in Unicode (`bücher.example`): it is compared in the ASCII form browsers
    * send (`xn--bcher-kva.example`), as Werkzeug encodes its list to IDNA. A request without
-   * `Host` (HTTP/1.0) builds its URLs from `SERVER_NAME` and passes. Default: every host (set
-   * it in production).
+   * `Host` (HTTP/1.0) builds its URLs from `SERVER_NAME` and passes. A `proxyFix` in the app
+   * checks the host it puts in place of the `Host` (`X-Forwarded-Host`, `Forwarded: host=`)
+   * against the same list (handed over as `tsgi.trusted_hosts`), as Werkzeug checks its list
+   * after `ProxyFix`. Default: every host (set it in production).
    *
    * @throws TypeError (from the adapter, when it is made) for an entry no `Host` could match:
    *   with a port (`'localhost:8000'`: write `'localhost'`), a wildcard (`'*.example.com'`:
@@ -181,92 +184,7 @@ export function checkFieldCount(count: number, max: number): void {
 export function checkHost(host: string | undefined, trustedHosts?: readonly string[]): void {
   if (host === undefined) return;
   if (!isValidHost(host)) throw new HTTPBadRequest('invalid Host header');
-  if (trustedHosts !== undefined && !trustedMatcher(trustedHosts)(host)) throw new HTTPBadRequest('untrusted Host header');
-}
-
-/** The matcher of each `trustedHosts` list, made once per list. */
-const matchers = new WeakMap<readonly string[], (host: string) => boolean>();
-
-/**
- * Checks `trustedHosts` when an adapter is made (see {@link EnvironOptions.trustedHosts}), so
- * that a list no request could ever match fails at start, not as a 400 to every request.
- *
- * @throws TypeError for a value that is no array, or an entry that is no host name: one with
- *   a port (`localhost:8000`: names are compared without it), a wildcard (`*.example.com`:
- *   write `.example.com`; `*`: leave the option out), a URL, or text no host can hold.
- */
-export function checkTrustedHosts(trustedHosts: readonly string[] | undefined): void {
-  if (trustedHosts === undefined) return;
-  if (!Array.isArray(trustedHosts)) throw new TypeError('trustedHosts must be an array of host names, as ["example.com", ".example.com"]');
-  trustedMatcher(trustedHosts);
-}
-
-/** A function telling whether a `Host` value names one of `trustedHosts` (see there). */
-function trustedMatcher(trustedHosts: readonly string[]): (host: string) => boolean {
-  let matcher = matchers.get(trustedHosts);
-  if (matcher !== undefined) return matcher;
-  const exact = new Set<string>();
-  const suffixes: string[] = [];
-  for (const entry of trustedHosts) {
-    const name = trustedName(entry);
-    if (name.startsWith('.')) {
-      suffixes.push(name);
-      exact.add(name.slice(1));
-    } else exact.add(name);
-  }
-  matcher = (host) => {
-    const name = withoutTrailingDot(hostName(host).toLowerCase());
-    return exact.has(name) || suffixes.some((suffix) => name.endsWith(suffix));
-  };
-  matchers.set(trustedHosts, matcher);
-  return matcher;
-}
-
-/**
- * A `trustedHosts` entry as `Host` names are compared: lower case, without a trailing dot, an
- * internationalized name in its ASCII form (`bücher.example` → `xn--bcher-kva.example`, the
- * form browsers send, as Werkzeug encodes its list to IDNA); a leading `.` kept.
- *
- * @throws TypeError for an entry that is no host name, saying what to write instead.
- */
-function trustedName(entry: unknown): string {
-  const shown = JSON.stringify(entry);
-  if (typeof entry !== 'string') throw new TypeError(`trustedHosts: ${shown} is not a host name`);
-  if (entry === '*') throw new TypeError('trustedHosts: "*" is no host name: leave trustedHosts out to answer every host');
-  if (entry.startsWith('*.')) {
-    throw new TypeError(`trustedHosts: ${shown} is no host name: write ${JSON.stringify(entry.slice(1))} for ${entry.slice(2)} and its subdomains`);
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) {
-    const host = URL.canParse(entry) ? new URL(entry).hostname : '';
-    throw new TypeError(`trustedHosts: ${shown} is a host name, not a URL${host === '' ? '' : `: write ${JSON.stringify(host)}`}`);
-  }
-  const dot = entry.startsWith('.') ? '.' : '';
-  const name = withoutTrailingDot(entry.slice(dot.length).toLowerCase());
-  const [bare, port] = splitPort(name);
-  if (port) throw new TypeError(`trustedHosts: ${shown} is compared without the port: write ${JSON.stringify(dot + bare)}`);
-  const ascii = withoutTrailingDot(asciiHostName(name) ?? '');
-  if (ascii === '' || ascii.startsWith('.') || ascii.includes(':') !== ascii.startsWith('[') || !isValidHost(ascii)) {
-    throw new TypeError(`trustedHosts: ${shown} is not a host name`);
-  }
-  return dot + ascii;
-}
-
-/** `name` and whether it ended in a port (`localhost:8000` → `['localhost', true]`; `[::1]` → no port). */
-function splitPort(name: string): [string, boolean] {
-  const colon = name.lastIndexOf(':');
-  const isPort = colon > name.lastIndexOf(']') && (name.startsWith('[') || name.indexOf(':') === colon);
-  return isPort ? [name.slice(0, colon), true] : [name, false];
-}
-
-/** A fully qualified name without its trailing dot (`example.com.` → `example.com`): the same host. */
-function withoutTrailingDot(name: string): string {
-  return name.length > 1 && name.endsWith('.') ? name.slice(0, -1) : name;
-}
-
-/** A `Host` value without its port: `example.com:8080` → `example.com`, `[::1]:80` → `[::1]`. */
-function hostName(host: string): string {
-  const colon = host.lastIndexOf(':');
-  return colon > host.lastIndexOf(']') ? host.slice(0, colon) : host;
+  if (trustedHosts !== undefined && !isTrustedHost(host, trustedHosts)) throw new HTTPBadRequest('untrusted Host header');
 }
 
 /**

@@ -11,6 +11,7 @@
 import type { App, Environ } from '../gateway/types.ts';
 import type { UpgradeHandler } from '../adapters/node/upgrade.ts';
 import { checkHost } from '../adapters/environ-rules.ts';
+import { trustedHostsKey } from '../http/trusted-hosts.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { prependScriptName } from '../gateway/script-name.ts';
 import { accessLog } from '../middleware/access-log.ts';
@@ -79,7 +80,7 @@ function flagEdits(
   const { rootPath, trustedHosts } = command;
   return {
     rootPath: rootPath === '' ? undefined : withRootPath(rootPath),
-    forwarded: command.proxyHeaders ? forwardedFrom(command.forwardedAllowIps, unixSocket) : undefined,
+    forwarded: command.proxyHeaders ? forwardedFrom(command.forwardedAllowIps, unixSocket, trustedHosts !== undefined) : undefined,
     forwardedHost: command.proxyHeaders && trustedHosts !== undefined ? forwardedHostChecked(trustedHosts) : undefined,
   };
 }
@@ -124,11 +125,15 @@ export function requestLimit(command: ServeCommand): number | undefined {
  * `remoteAddress` is `undefined` once `getpeername` fails; `serve()` reads a cleartext
  * connection's as it is accepted), and `proxyFix` leaves such a request as it came.
  */
-function forwardedFrom(allowIps: readonly string[], unixSocket: () => boolean): EnvironEdit {
+function forwardedFrom(allowIps: readonly string[], unixSocket: () => boolean, hostChecked: boolean): EnvironEdit {
   const anyPeer = proxyFixer(PROXY_HOPS);
-  if (allowIps.includes('*')) return anyPeer;
-  const listed = proxyFixer({ ...PROXY_HOPS, trust: allowIps });
-  return (environ) => (unixSocket() ? anyPeer : listed)(environ);
+  const listed = allowIps.includes('*') ? anyPeer : proxyFixer({ ...PROXY_HOPS, trust: allowIps });
+  return (environ) => {
+    // The forwarded host is checked inside the access log (forwardedHostChecked), which logs
+    // its 400: not by proxyFix, outside it, which checks it against the server's trustedHosts.
+    if (hostChecked) environ[trustedHostsKey.name] = undefined;
+    (unixSocket() ? anyPeer : listed)(environ);
+  };
 }
 
 /**

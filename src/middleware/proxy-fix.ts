@@ -13,6 +13,8 @@ import { Cursor } from '../http/syntax.ts';
 import { unquotePath } from '../http/url.ts';
 import { splitHost } from '../request/request.ts';
 import { isValidHost } from '../http/host.ts';
+import { isTrustedHost, trustedHostsKey } from '../http/trusted-hosts.ts';
+import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 
 /** Options of {@link proxyFix}: how many proxies to trust for each header (default 0 = none). */
 export interface ProxyFixOptions {
@@ -86,6 +88,10 @@ export const proxyFixOrigKey = defineEnvironKey<ProxyFixOrig>('tsgi.proxy_fix_or
  * - `X-Forwarded-Proto` / `proto=` → `tsgi.url_scheme` (lower-cased).
  * - `X-Forwarded-Host` / `host=` → `HTTP_HOST` and `SERVER_NAME`; `SERVER_PORT` becomes its
  *   port, or the scheme's default (80/443) when it has none (Werkzeug leaves `SERVER_PORT`).
+ *   Under a server given `trustedHosts` (`serve()`, `toNodeHandler`, `toFetchHandler`), a
+ *   forwarded host the list does not name answers `400 Bad Request` (`untrusted Host
+ *   header`) without calling the app, as the server answers such a `Host` and as Werkzeug
+ *   checks `trusted_hosts` on the host `ProxyFix` set.
  * - `X-Forwarded-Port` → replaces the port of `HTTP_HOST` and `SERVER_PORT`.
  * - `X-Forwarded-Prefix` → percent-decoded, trailing slashes dropped, prepended to
  *   `SCRIPT_NAME`, so `req.applicationUrl` and redirects include the proxy's mount path. Not
@@ -113,7 +119,13 @@ export function proxyFix(app: AppLike, options: ProxyFixOptions = {}): App {
   const inner = toApp(app);
   const fix = proxyFixer(options);
   return (environ, startResponse) => {
-    fix(environ);
+    try {
+      fix(environ);
+    } catch (error) {
+      // A forwarded host outside the server's `trustedHosts` (see `proxyFixer`): its 400.
+      if (error instanceof HTTPBadRequest) return error.respond(environ, startResponse);
+      throw error;
+    }
     return inner(environ, startResponse);
   };
 }
@@ -124,7 +136,8 @@ export function proxyFix(app: AppLike, options: ProxyFixOptions = {}): App {
  * `context.environ`). Sets {@link proxyFixOrigKey} and rewrites when the peer is trusted.
  * Not exported from the package.
  *
- * @throws TypeError (at once) as {@link proxyFix}.
+ * @throws TypeError (at once) as {@link proxyFix}; the edit throws `HTTPBadRequest` (400
+ *   `untrusted Host header`) for a forwarded host outside the server's `trustedHosts`.
  */
 export function proxyFixer(options: ProxyFixOptions = {}): (environ: Environ) => void {
   const hops = {
@@ -151,6 +164,11 @@ export function proxyFixer(options: ProxyFixOptions = {}): (environ: Environ) =>
     proxyFixOrigKey.set(environ, orig);
     if (trusted === null || (orig.REMOTE_ADDR !== undefined && trusted(orig.REMOTE_ADDR, 0))) {
       rewrite(environ, hops);
+      // The server's `trustedHosts` checked the Host this replaced: the forwarded one passes the same check.
+      const trustedHosts = trustedHostsKey.get(environ);
+      if (trustedHosts !== undefined && environ.HTTP_HOST !== orig.HTTP_HOST && !isTrustedHost(environ.HTTP_HOST as string, trustedHosts)) {
+        throw new HTTPBadRequest('untrusted Host header');
+      }
     }
   };
 }

@@ -142,6 +142,8 @@ function fetchEnvironFields(
   const waitUntil = (ctx as Partial<FetchExecutionContext> | undefined)?.waitUntil;
   if (typeof waitUntil === 'function') this['tsgi.wait_until'] = waitUntil.bind(ctx);
   if (options.shutdownSignal !== undefined) this['tsgi.shutdown_signal'] = options.shutdownSignal;
+  // For `proxyFix`, which checks the host it forwards against them (trustedHostsKey).
+  if (options.trustedHosts !== undefined) this['tsgi.trusted_hosts'] = options.trustedHosts;
 }
 
 /** The constructor of a fetch request's environ: see `environConstructor` for why not a literal. */

@@ -216,6 +216,8 @@ function nodeEnvironFields(
   if (options.shutdownSignal !== undefined) this['tsgi.shutdown_signal'] = options.shutdownSignal;
   const waitUntil = options[WAIT_UNTIL_OPTION];
   if (waitUntil !== undefined) this['tsgi.wait_until'] = waitUntil;
+  // For `proxyFix`, which checks the host it forwards against them (trustedHostsKey).
+  if (options.trustedHosts !== undefined) this['tsgi.trusted_hosts'] = options.trustedHosts;
 }
 
 /** The constructor of a Node request's environ: see `environConstructor` for why not a literal. */

@@ -13,7 +13,7 @@ import { type ServerState, waitUntilOf } from './state.ts';
 import { connectRefuser, createHandler, expectationRefuser } from './handler.ts';
 import { refusalReporter } from './refused.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
-import { checkTrustedHosts } from '../environ-rules.ts';
+import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
 import { DEFAULT_FIRST_BYTE_TIMEOUT, defaultMaxConnections } from './connections.ts';
 import { createListener } from './listener.ts';
 import { type ServerHandle, handleOf } from './handle.ts';
