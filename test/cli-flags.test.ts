@@ -97,6 +97,7 @@ describe('tsgi serve flag values', () => {
       [['--root-path', '/a/../b'], /^invalid --root-path/],
       [['--trusted-hosts', 'example.com:80'], /^invalid --trusted-hosts 'example\.com:80'/],
       [['--trusted-hosts', 'http://example.com'], /^invalid --trusted-hosts/],
+      [['--trusted-hosts', 'example.com,*.example.com'], /^invalid --trusted-hosts 'example\.com,\*\.example\.com': expected host names such as example\.com or \.example\.com, separated by commas \(write "\.example\.com" for example\.com and its subdomains\)\n/],
       [['--http2'], /^--http2 needs --ssl-certfile and --ssl-keyfile/],
       [['--ssl-certfile', certificate.certFile], /^--ssl-certfile needs --ssl-keyfile/],
       [['--h2c', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', certificate.keyFile], /^--h2c and --ssl-certfile cannot be combined/],
@@ -298,9 +299,11 @@ describe('tsgi serve flags at work', () => {
   });
 
   it('--trusted-hosts answers the hosts listed (and subdomains of a dotted entry), 400 to others', async () => {
-    const run = cli(['serve', envApp, '--port', '0', '--trusted-hosts', 'example.com, .example.org']);
+    const run = cli(['serve', envApp, '--port', '0', '--trusted-hosts', 'example.com, .example.org, bücher.example.']);
     const url = await servingUrl(run);
     expect((await get(`${url}/`, { Host: 'example.com' })).status).toBe(200);
+    // A name in Unicode, as serve() takes it: the punycode browsers send.
+    expect((await get(`${url}/`, { Host: 'xn--bcher-kva.example' })).status).toBe(200);
     expect((await get(`${url}/`, { Host: 'shop.example.org:8080' })).status).toBe(200);
     const refused = await get(`${url}/`, { Host: 'evil.com' });
     expect(refused.status).toBe(400);

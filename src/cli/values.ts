@@ -8,6 +8,7 @@
 import bytes from 'bytes';
 import proxyAddr from 'proxy-addr';
 import { hostWithPort } from '../adapters/node/host-port.ts';
+import { checkTrustedHosts } from '../http/trusted-hosts.ts';
 
 /** A command line that cannot be run; the CLI prints its one-line message, exit 2. */
 export class UsageError extends Error {
@@ -130,14 +131,17 @@ export function parseRootPath(value: string, flag: string): string {
 
 /**
  * A comma-separated list of host names (`--trusted-hosts`): `example.com`, `.example.com` (its
- * subdomains too), an IPv4 address or a bracketed IPv6 one; no port, no scheme.
+ * subdomains too), an IPv4 address or a bracketed IPv6 one, a name in Unicode, a trailing dot;
+ * no port, no scheme: what `serve()`'s `trustedHosts` takes (`checkTrustedHosts`).
+ * @throws UsageError for another entry, with what to write when it is known.
  */
 export function parseHostList(value: string, flag: string): readonly string[] {
   const list = value.split(',').map((entry) => entry.trim());
-  for (const entry of list) {
-    if (!/^(?:\.?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])$/.test(entry)) {
-      throw invalid(flag, value, 'host names such as example.com or .example.com, separated by commas');
-    }
+  try {
+    checkTrustedHosts(list);
+  } catch (error) {
+    const hint = /: (write .*|leave .*)$/.exec((error as Error).message)?.[1]?.replace('trustedHosts', flag);
+    throw invalid(flag, value, `host names such as example.com or .example.com, separated by commas${hint === undefined ? '' : ` (${hint})`}`);
   }
   return list;
 }
