@@ -255,6 +255,11 @@ describe('mount', () => {
     expect(() => mount({ 'http:///x': where('a') })).toThrow(/invalid host/);
     expect(() => mount({ 'http://x:abc/': where('a') })).toThrow(/invalid host/);
     expect(() => mount({ 'http://user@x/': where('a') })).toThrow(/invalid host/);
+    // Express's vhost('*.example.com') habit: a host key names one host, which no Host could match.
+    expect(() => mount({ 'http://*.example.com/': where('a') })).toThrow(
+      'mount: a host key names one host, not a pattern (got "http://*.example.com/"): for every subdomain, find the tenant from req.hostname in a middleware (docs/routing.md#a-tenant-per-host)',
+    );
+    expect(() => mount({ 'http://exa_mple|.com/': where('a') })).toThrow(/invalid host/);
     expect(() => mount({ '/a': 42 as never })).toThrow(/not an app/);
     expect(() => mount({ '//a//b//': where('a'), '/a/b': where('b') })).toThrow(/same mount point/);
   });

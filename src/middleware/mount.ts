@@ -7,7 +7,7 @@
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
 import { notAnAppKind } from '../gateway/not-an-app.ts';
 import { HTTPNotFound } from '../exceptions/client-errors.ts';
-import { asciiHostName, comparableHostName } from '../http/host.ts';
+import { asciiHostName, comparableHostName, isValidHost } from '../http/host.ts';
 import { Request, splitHost } from '../request/request.ts';
 import { redirectToCleanPath } from './clean-path.ts';
 
@@ -80,7 +80,8 @@ const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
  * });
  * ```
  * @throws TypeError for a key that is neither a path nor an `http(s)://` URL, a host key
- *   with an invalid port, two keys that mean the same mount, or a value that is not an app.
+ *   with an invalid host or port or a wildcard (`http://*.example.com/`: find tenants in a
+ *   middleware instead), two keys that mean the same mount, or a value that is not an app.
  */
 export function mount(map: MountMap, options: MountOptions = {}): App {
   const pairs: Iterable<readonly [string, AppLike]> =
@@ -148,8 +149,13 @@ function parseKey(key: string): Entry {
     if (name === '' || (hasPort && parsedPort === null) || /[\s@?#]/.test(authority)) {
       throw new TypeError(`mount: invalid host in key ${JSON.stringify(key)}`);
     }
+    if (name.includes('*')) {
+      throw new TypeError(
+        `mount: a host key names one host, not a pattern (got ${JSON.stringify(key)}): for every subdomain, find the tenant from req.hostname in a middleware (docs/routing.md#a-tenant-per-host)`,
+      );
+    }
     const ascii = asciiHostName(name);
-    if (ascii === null) throw new TypeError(`mount: invalid host in key ${JSON.stringify(key)}`);
+    if (ascii === null || !isValidHost(ascii)) throw new TypeError(`mount: invalid host in key ${JSON.stringify(key)}`);
     host = comparableHostName(ascii);
     port = hasPort ? parsedPort : null;
     path = match[3]!;
