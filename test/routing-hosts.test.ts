@@ -127,6 +127,10 @@ describe('declaring a host', () => {
     expect(() => new RouteMap({ a: { path: '/', host: 'example.com/x' } })).toThrow(TypeError);
     expect(() => new RouteMap({ a: { path: '/<user>', host: '<user>.example.com' } })).toThrow(/appears in the host/);
     expect(() => new RouteMap({ a: { path: '/', host: '<nope:x>.example.com' } })).toThrow(/unknown converter/);
+    // Express's vhost('*.example.com'), Flask's subdomain='*' habits: a wildcard is a placeholder here.
+    expect(() => new RouteMap({ a: { path: '/', host: '*.example.com' } })).toThrow(
+      'route host "*.example.com" (a): a wildcard matches no host: write a placeholder, as "<sub>.example.com"',
+    );
   });
 });
 

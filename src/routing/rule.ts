@@ -270,11 +270,15 @@ function asciiHostText(text: string, placeholderBefore: boolean, placeholderAfte
  * `comparableHostName`), a name in Unicode in its ASCII form (`bücher.example` matches and
  * builds `xn--bcher-kva.example`, the form browsers send).
  *
- * @throws TypeError for an empty host or one with `/`, a label in Unicode that holds a
- *   placeholder (`café-<n>.example`), and as for a path pattern.
+ * @throws TypeError for an empty host or one with `/` or a `*` (`*.example.com`: write
+ *   `<sub>.example.com`), a label in Unicode that holds a placeholder (`café-<n>.example`),
+ *   and as for a path pattern.
  */
 function compileHost(host: string, converters: Readonly<Record<string, Converter<unknown>>>, endpoint: string): HostPattern {
   if (host === '' || host.includes('/')) throw new TypeError(`route host must be a host name, without '/': ${JSON.stringify(host)} (${endpoint})`);
+  if (host.includes('*') && !/<[^>]*\*[^>]*>/.test(host)) {
+    throw new TypeError(`route host ${JSON.stringify(host)} (${endpoint}): a wildcard matches no host: write a placeholder, as ${JSON.stringify(host.replace(/\*/g, '<sub>'))}`);
+  }
   const parts = parseParts(host, converters).map((p, i, all) =>
     typeof p === 'string' ? asciiHostText(p, i > 0 && typeof all[i - 1] !== 'string', i < all.length - 1 && typeof all[i + 1] !== 'string', host, endpoint) : p,
   );
