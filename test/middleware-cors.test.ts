@@ -421,6 +421,11 @@ describe('cors: options checked at once', () => {
     expect(() => cors(app, { origin: 'https://app.example.com/' })).toThrow(/did you mean "https:\/\/app.example.com"\?/);
     expect(() => cors(app, { origin: ['https://App.Example.com'] })).toThrow(/did you mean "https:\/\/app.example.com"\?/);
     expect(() => cors(app, { origin: ['https://app.example.com:443'] })).toThrow(/did you mean "https:\/\/app.example.com"\?/);
+    // A wildcard (Flask-CORS's regex habit, Django's CSRF_TRUSTED_ORIGINS): no browser sends it.
+    expect(() => cors(app, { origin: ['https://app.example.com', 'https://*.example.com'] })).toThrow(
+      'cors: "https://*.example.com" has a wildcard, which no browser sends: give origin a function, as (origin) => origin.endsWith(".example.com") && origin.startsWith("https://")',
+    );
+    expect(() => cors(app, { origin: 'https://*.example.com' })).toThrow(/has a wildcard/);
     expect(() => cors(app, { origin: ['https://bücher.example'] })).toThrow(/did you mean "https:\/\/xn--bcher-kva.example"\?/);
     expect(() => cors(app, { origin: ['app.example.com'] })).toThrow(/is not an origin/);
     expect(() => cors(app, { origin: [SITE, '*'] })).toThrow(/on its own/);

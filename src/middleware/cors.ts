@@ -125,7 +125,8 @@ interface Grant {
  * ```
  *
  * @throws TypeError (at once) for an `origin` that is not `'*'`, a serialized origin (or
- *   `'null'`), a list of them or a function; for a method or field name that is not a token
+ *   `'null'`), a list of them or a function (a wildcard, `'https://*.example.com'`, is
+ *   refused with the function to write); for a method or field name that is not a token
  *   (RFC 9110 §5.6.2); a `maxAge` that is not a whole number of seconds >= 0; and, with
  *   `credentials`, for `origin: '*'` or a `'*'` in `allowMethods`, `allowHeaders` or
  *   `exposeHeaders` (browsers take it literally then).
@@ -225,6 +226,13 @@ function allowOriginOf(answer: OriginAnswer, origin: string): string | null {
 function checkedOrigin(entry: unknown): string {
   if (entry === 'null') return entry;
   if (entry === '*') throw new TypeError("cors: '*' is origin: '*' on its own, not an entry of a list");
+  if (typeof entry === 'string' && entry.includes('*')) {
+    const suffix = /^[a-z][a-z0-9+.-]*:\/\/\*(\.[^*/:]+)/i.exec(entry)?.[1] ?? '.example.com';
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(entry)?.[0] ?? 'https://';
+    throw new TypeError(
+      `cors: ${JSON.stringify(entry)} has a wildcard, which no browser sends: give origin a function, as (origin) => origin.endsWith(${JSON.stringify(suffix)}) && origin.startsWith(${JSON.stringify(scheme)})`,
+    );
+  }
   const canonical = parseUrl(String(entry))?.origin;
   if (typeof entry === 'string' && SERIALIZED_ORIGIN.test(entry) && (canonical === undefined || canonical === 'null' || canonical === entry)) return entry;
   const hint = canonical !== undefined && canonical !== 'null' ? `; did you mean ${JSON.stringify(canonical)}?` : '';
