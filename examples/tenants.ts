@@ -23,9 +23,11 @@
  * - **CORS per tenant.** Each tenant lists the origins of its own front ends.
  *
  * ```sh
- * SESSION_SECRET=$(openssl rand -base64 32) npx tsgi serve examples/tenants.ts:app
+ * # tenantSite behind the CLI's proxyFix, so the access log shows the client's address:
+ * SESSION_SECRET=$(openssl rand -base64 32) npx tsgi serve examples/tenants.ts:tenantSite --proxy-headers
  * ```
- * (`app` applies its own `proxyFix`: no `--proxy-headers`.)
+ * `app` is `tenantSite` with its own `proxyFix`, for `serve(app)` (under `tsgi serve`, without
+ * `--proxy-headers`: one `proxyFix` per stack).
  *
  * @module
  */
@@ -125,12 +127,12 @@ const tenantCors = (app: App): App =>
 /** The marketing site, on fixed hosts. */
 const www = Request.application((req) => new Response(`Sign up, or go to https://acme.${PARENT_DOMAIN}/ (you asked for ${req.hostname})`));
 
-export const app = proxyFix(
-  mount({
-    [`http://www.${PARENT_DOMAIN}/`]: www,
-    [`http://${PARENT_DOMAIN}/`]: Request.application((req) => new HTTPSeeOther(`${req.scheme}://www.${PARENT_DOMAIN}${req.pathQs}`)),
-    '/': compose(withTenant, tenantCors, sessions.middleware)(site),
-  }),
-  // One load balancer in front, on this machine or a private network.
-  { xFor: 1, xProto: 1, xHost: 1, trust: ['loopback', 'uniquelocal'] },
-);
+/** The marketing site on its fixed hosts, every other host a tenant's (or a 404). */
+export const tenantSite: App = mount({
+  [`http://www.${PARENT_DOMAIN}/`]: www,
+  [`http://${PARENT_DOMAIN}/`]: Request.application((req) => new HTTPSeeOther(`${req.scheme}://www.${PARENT_DOMAIN}${req.pathQs}`)),
+  '/': compose(withTenant, tenantCors, sessions.middleware)(site),
+});
+
+// One load balancer in front, on this machine or a private network.
+export const app = proxyFix(tenantSite, { xFor: 1, xProto: 1, xHost: 1, trust: ['loopback', 'uniquelocal'] });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerHandle, serve } from 'tsgi';
-import { app, tenantFor } from '../examples/tenants.ts';
+import { app, tenantFor, tenantSite } from '../examples/tenants.ts';
 import { request } from './node-helpers.ts';
 
 let server: ServerHandle;
@@ -69,6 +69,16 @@ describe('examples/tenants.ts', () => {
     // The same cookie, copied to another tenant's host, verifies (one key) but is not a login there.
     const copied = await forwarded('bob.example.com', '/api/me', { headers: { cookie } });
     expect(JSON.parse(copied.body.toString())).toEqual({ tenant: 'bob', user: null });
+  });
+
+  it('exports tenantSite without proxyFix, for tsgi serve --proxy-headers: it reads the Host as it comes', async () => {
+    const direct = await serve(tenantSite, { port: 0 });
+    try {
+      const res = await request(direct.url, { headers: { host: 'bob.example.com', 'x-forwarded-host': 'acme.example.com' } });
+      expect(res.body.toString()).toBe("Bob's Shop: not logged in (http://bob.example.com/)");
+    } finally {
+      await direct.close();
+    }
   });
 
   it("allows each tenant's own front ends, and no other tenant's", async () => {
