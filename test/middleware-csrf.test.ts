@@ -161,6 +161,10 @@ describe('crossOriginProtection', () => {
     expect(() => crossOriginProtection(recorder(), { trustedOrigins: [42 as unknown as string] })).toThrow(TypeError);
     expect(() => crossOriginProtection(recorder(), { trustedOrigins: 'https://admin.example.com' as unknown as string[] })).toThrow(/must be an array/);
     expect(() => crossOriginProtection(recorder(), { exempt: '/hooks' as unknown as () => boolean })).toThrow(TypeError);
+    // A name in Unicode: told the punycode the browser sends, as cors does.
+    expect(() => crossOriginProtection(recorder(), { trustedOrigins: ['https://bücher.example'] })).toThrow(
+      'crossOriginProtection: trusted origin "https://bücher.example" is not as a browser sends it: https://xn--bcher-kva.example',
+    );
     // Origins of other schemes (a browser extension) have no other serialization to check.
     expect(() => crossOriginProtection(recorder(), { trustedOrigins: ['chrome-extension://abcdef', 'http://[::1]:8080'] })).not.toThrow();
   });
