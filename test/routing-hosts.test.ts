@@ -148,6 +148,9 @@ describe('an internationalized host', () => {
     expect((await get('xn--bcher-kva.example', '/')).rest).toBe('http://ann.xn--bcher-kva.example/shop');
     expect((await get('Ann.XN--BCHER-KVA.example.', '/shop')).rest).toBe('shop of ann');
     expect(idn.lookup('GET', '/', 'xn--bcher-kva.example')).toMatchObject({ kind: 'match' });
+    // routes.lookup reads a host given in Unicode as the request's would be sent.
+    expect(idn.lookup('GET', '/shop', 'Ann.Bücher.example:80')).toMatchObject({ kind: 'none' });
+    expect(idn.lookup('GET', '/shop', 'Ann.Bücher.example.')).toMatchObject({ kind: 'match', values: { user: 'ann' } });
   });
 
   it('refuses a label that mixes Unicode with a placeholder, which has no ASCII form to match', () => {

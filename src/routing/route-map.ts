@@ -6,7 +6,7 @@
  */
 import type { App, Environ } from '../gateway/types.ts';
 import { defineEnvironKey, environOf } from '../gateway/environ-key.ts';
-import { comparableHostName, splitHost } from '../http/host.ts';
+import { asciiHostName, comparableHostName, splitHost } from '../http/host.ts';
 import { Response } from '../response/response.ts';
 import { Request } from '../request/request.ts';
 import type { HandlerResult } from '../request/application.ts';
@@ -142,7 +142,8 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * `defaults` equal to its values; see {@link RuleSpec}), `none`.
    * Rules with a `host` take part only when `host` is given and matches it, read as a
    * request's `Host` is (any case, a trailing dot dropped: `Alice.Example.com.` is
-   * `alice.example.com`); give its port unless the scheme's default (`localhost:8000`).
+   * `alice.example.com`; a name in Unicode in its ASCII form); give its port unless the
+   * scheme's default (`localhost:8000`).
    */
   lookup(method: string, pathInfo: string, host?: string): Lookup {
     return this.#table.matcher.lookup(pathInfo, method, host === undefined ? null : matchedHost(host));
@@ -220,10 +221,14 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
  */
 export type UrlsOf<M> = M extends RouteMap<infer R, infer C> ? UrlAdapter<R, C> : never;
 
-/** `host` (`name[:port]`) as host rules match it: the name lower case without a trailing dot. */
+/**
+ * `host` (`name[:port]`) as host rules match it: the name lower case without a trailing dot,
+ * in its ASCII form when written in Unicode (`bücher.example` → `xn--bcher-kva.example`).
+ */
 function matchedHost(host: string): string {
-  const [name, port] = splitHost(host);
+  const [written, port] = splitHost(host);
+  const name = asciiHostName(written) ?? written;
   if (port !== null) return `${comparableHostName(name)}:${port}`;
   // No port, or one that is none (`host:abc`): that text stays, to match no rule.
-  return name.length === host.length ? comparableHostName(name) : host.toLowerCase();
+  return written.length === host.length ? comparableHostName(name) : host.toLowerCase();
 }
