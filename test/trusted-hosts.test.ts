@@ -79,6 +79,7 @@ describe('trustedHosts entries', () => {
       ['[::1]:8000', /without the port: write "\[::1\]"/],
       ['*.example.com', /write "\.example\.com" for example\.com and its subdomains/],
       ['*', /leave trustedHosts out/],
+      ['api.*.example.com', /a wildcard matches no Host, list each host/],
       ['https://example.com/', /a host name, not a URL: write "example\.com"/],
       ['', /not a host name/],
       ['exa mple.com', /not a host name/],

@@ -78,6 +78,7 @@ function trustedName(entry: unknown): string {
   if (entry.startsWith('*.')) {
     throw new TypeError(`trustedHosts: ${shown} is no host name: write ${JSON.stringify(entry.slice(1))} for ${entry.slice(2)} and its subdomains`);
   }
+  if (entry.includes('*')) throw new TypeError(`trustedHosts: ${shown} is no host name: a wildcard matches no Host, list each host`);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(entry)) {
     const host = URL.canParse(entry) ? new URL(entry).hostname : '';
     throw new TypeError(`trustedHosts: ${shown} is a host name, not a URL${host === '' ? '' : `: write ${JSON.stringify(host)}`}`);
