@@ -131,14 +131,12 @@ function sameHost(origin: string, host: string): boolean {
 
 /** Throws unless `origin` is a serialized origin, as an `Origin` header could carry it. */
 function checkOrigin(origin: unknown): void {
-  // eslint-disable-next-line no-control-regex
-  if (typeof origin === 'string' && /[^\x00-\x7f]/.test(origin) && !origin.includes('*')) {
-    const url = parseUrl(origin);
-    if (url !== null && url.origin !== 'null' && `${url.origin}/` === url.href) {
+  if (typeof origin !== 'string' || !ORIGIN_SHAPE.test(origin)) {
+    // A name in Unicode, which the browser sends in its ASCII form: that origin is the one to write.
+    const url = typeof origin === 'string' && !origin.includes('*') && !origin.endsWith('/') ? parseUrl(origin) : null;
+    if (url !== null && url.origin !== 'null' && url.href === `${url.origin}/`) {
       throw new TypeError(`crossOriginProtection: trusted origin ${JSON.stringify(origin)} is not as a browser sends it: ${url.origin}`);
     }
-  }
-  if (typeof origin !== 'string' || !ORIGIN_SHAPE.test(origin)) {
     throw new TypeError(`crossOriginProtection: trusted origin ${JSON.stringify(origin)} is no origin: write scheme://host[:port], without a path or a trailing slash`);
   }
   if (origin.includes('*')) {

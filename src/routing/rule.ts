@@ -251,13 +251,13 @@ function asciiHostText(text: string, placeholderBefore: boolean, placeholderAfte
   const labels = text.toLowerCase().split('.');
   return labels
     .map((label, i) => {
-      // eslint-disable-next-line no-control-regex
-      if (!/[^\x00-\x7f]/.test(label)) return label;
       const colon = label.indexOf(':');
+      const name = colon === -1 ? label : label.slice(0, colon);
+      const ascii = asciiHostName(name);
+      if (ascii === name) return label;
       if ((i === 0 && placeholderBefore) || (i === labels.length - 1 && colon === -1 && placeholderAfter)) {
         throw new TypeError(`${host}: a label in Unicode cannot hold a placeholder: write the label's ASCII form (xn--…) (${endpoint})`);
       }
-      const ascii = asciiHostName(colon === -1 ? label : label.slice(0, colon));
       if (ascii === null) throw new TypeError(`route host must be a host name: ${JSON.stringify(host)} (${endpoint})`);
       return colon === -1 ? ascii : ascii + label.slice(colon);
     })
