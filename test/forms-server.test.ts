@@ -130,6 +130,30 @@ describe('parseForm over a real socket', () => {
     expect(((await res.json()) as { fields: unknown }).fields).toEqual([['a', '€'], ['b', '2']]);
   });
 
+  it('answers 415 for a multipart text field in a charset busboy cannot decode, instead of handing the app no string', async () => {
+    // busboy decodes UTF-8, US-ASCII, ISO-8859-1 and UTF-16LE itself; any other part charset
+    // (Shift_JIS from a Japanese feature phone, windows-1251…) came out as undefined.
+    const sjis = Buffer.from([0x93, 0xfa, 0x96, 0x7b]); // 日本
+    for (const charset of ['shift_jis', 'windows-1251', 'no-such-charset']) {
+      const body = Buffer.concat([
+        Buffer.from(`--B\r\nContent-Disposition: form-data; name="city"\r\nContent-Type: text/plain; charset=${charset}\r\n\r\n`),
+        sjis,
+        Buffer.from('\r\n--B--\r\n'),
+      ]);
+      const res = await fetch(server.url, { method: 'POST', body, headers: { 'Content-Type': 'multipart/form-data; boundary=B' } });
+      expect(res.status, charset).toBe(415);
+      expect(await res.text(), charset).toContain(`field 'city' is in a charset the server cannot decode`);
+    }
+    // the charsets busboy decodes still are
+    const latin1 = Buffer.concat([
+      Buffer.from('--B\r\nContent-Disposition: form-data; name="name"\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\r\n'),
+      Buffer.from('Jos\xe9', 'latin1'),
+      Buffer.from('\r\n--B--\r\n'),
+    ]);
+    const res = await fetch(server.url, { method: 'POST', body: latin1, headers: { 'Content-Type': 'multipart/form-data; boundary=B' } });
+    expect(((await res.json()) as { fields: unknown }).fields).toEqual([['name', 'José']]);
+  });
+
   it('answers 400 for a truncated multipart body', async () => {
     const { body, contentType } = encodeMultipart({ a: '1' });
     const res = await fetch(server.url, { method: 'POST', body: body.subarray(0, body.length - 10), headers: { 'Content-Type': contentType } });

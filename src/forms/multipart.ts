@@ -6,7 +6,7 @@
  */
 import busboy from 'busboy';
 import type { Readable } from 'node:stream';
-import { HTTPBadRequest } from '../exceptions/client-errors.ts';
+import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
 import { type FormLimits, formBodyTooLarge, limitExceeded, quoteName } from './limits.ts';
@@ -228,7 +228,8 @@ export interface PartHandlers {
  * A busboy parser for a `multipart/form-data` body with the options tsgi parses with: UTF-8
  * parameters, paths kept in filenames, and busboy's own limits set just past `limits` as a
  * backstop (busboy fires when a size is *reached*; {@link MultipartGuard} enforces ours first).
- * Its errors and limit events go to `fail` (400 malformed, 413 naming the limit).
+ * Its errors and limit events go to `fail` (400 malformed, 413 naming the limit, 415 for a
+ * text part in a `charset` busboy cannot decode).
  *
  * @throws HTTPBadRequest (400) for a `Content-Type` busboy cannot read.
  */
@@ -253,8 +254,12 @@ export function openParser(contentType: string, limits: FormLimits, fail: (error
   parser.on('error', (error) => fail(malformed(error)));
   parser.on('fieldsLimit', () => fail(limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`)));
   parser.on('filesLimit', () => fail(limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`)));
-  parser.on('field', (name: string | undefined, value, info) => {
+  parser.on('field', (name: string | undefined, value: string | undefined, info) => {
     if (info.valueTruncated) fail(limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${limits.maxFieldSize} bytes`));
+    // busboy decodes a part's own `charset` only when it is UTF-8, US-ASCII, ISO-8859-1 (and
+    // windows-1252, read as it) or UTF-16LE; for any other its decoder answers undefined
+    // (mscdex/busboy#380), and the bytes are gone.
+    else if (value === undefined) fail(undecodableField(name));
     else handlers.field(name ?? '', value);
   });
   parser.on('file', (name: string | undefined, stream, info) => {
@@ -266,6 +271,13 @@ export function openParser(contentType: string, limits: FormLimits, fail: (error
     handlers.file(name ?? '', stream, info);
   });
   return parser;
+}
+
+/** The 415 for a text part whose `charset` busboy could not decode. */
+function undecodableField(name: string | undefined): HTTPUnsupportedMediaType {
+  return new HTTPUnsupportedMediaType(
+    `field ${quoteName(name)} is in a charset the server cannot decode: send text parts in UTF-8 (or US-ASCII, ISO-8859-1, UTF-16LE).`,
+  );
 }
 
 /** Writes `chunk` to the parser; settles once busboy took it (the read of a file part it fed may be awaited first). */

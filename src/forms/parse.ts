@@ -75,7 +75,8 @@ export class ParsedForm implements AsyncDisposable {
  *   (`"maxFileSize exceeded: file 'a.bin' is larger than 1048576 bytes"`); HTTPBadRequest (400)
  *   for malformed multipart (missing or invalid boundary, bad part headers, truncated body, no
  *   closing boundary) or a body that breaks off; HTTPUnsupportedMediaType (415) for a
- *   urlencoded body in another charset; TypeError for an invalid option.
+ *   urlencoded body in another charset, or a multipart text part in a charset other than
+ *   UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE (naming the field); TypeError for an invalid option.
  */
 export async function parseForm(
   input: AsyncIterable<Uint8Array>,

@@ -212,7 +212,8 @@ export abstract class RequestBody {
    * @throws HTTPContentTooLarge (413) past a limit, the detail naming it (`"maxFileSize
    *   exceeded: …"`); HTTPBadRequest (400) for malformed multipart or a body that breaks off;
    *   HTTPUnsupportedMediaType (415) for a urlencoded body declared in a charset other than
-   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard) or a form body sent with a
+   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard), a multipart text part in a
+   *   charset other than UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE, or a form body sent with a
    *   `Content-Encoding` (`gzip`…, not decoded: `Accept-Encoding: identity`); TypeError for an invalid limit,
    *   the former option name `limit`, or an option that differs from the one the request's form
    *   was already read with (the parse is not run again, so the option could not apply).
@@ -285,7 +286,9 @@ export abstract class RequestBody {
    *   body; TypeError for an invalid limit or the former option name `limit`. While iterating,
    *   from the loop or from a file body's read: HTTPContentTooLarge (413) naming the limit
    *   passed (`"maxFileSize exceeded: file 'a.iso' is larger than 1048576 bytes"`),
-   *   HTTPBadRequest (400) for a malformed or truncated body or one the client broke off.
+   *   HTTPBadRequest (400) for a malformed or truncated body or one the client broke off,
+   *   HTTPUnsupportedMediaType (415) for a text part in a charset other than UTF-8, US-ASCII,
+   *   ISO-8859-1 or UTF-16LE.
    */
   parts(options?: PartsOptions): AsyncIterableIterator<FormPart> {
     refuseFormerLimit(options);
