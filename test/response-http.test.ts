@@ -202,7 +202,7 @@ describe('representation and routing headers', () => {
     expect(res.contentDisposition).toBeNull();
     res.attachment('résumé "1".pdf');
     expect(res.headers.get('content-disposition')).toBe(
-      `attachment; filename="r?sum? \\"1\\".pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%221%22.pdf`,
+      `attachment; filename="resume \\"1\\".pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%221%22.pdf`,
     );
     expect(res.contentDisposition?.type).toBe('attachment');
     expect(res.contentDisposition?.parameters.filename).toBe('résumé "1".pdf');

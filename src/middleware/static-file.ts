@@ -7,7 +7,7 @@
 import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import path from 'node:path';
-import contentDisposition from 'content-disposition';
+import { dispositionHeader } from '../http/disposition.ts';
 import mime from 'mime-types';
 import { type App, type Body, type Environ, type StartResponse } from '../gateway/types.ts';
 import { afterBody } from '../gateway/body-watch.ts';
@@ -182,7 +182,7 @@ export interface FileVariant {
 
 /** `Content-Disposition: attachment` with the name asked for, or the file's own. */
 function disposition(download: true | string, file: string): string {
-  return contentDisposition.create(typeof download === 'string' ? download : path.basename(file));
+  return dispositionHeader(typeof download === 'string' ? download : path.basename(file));
 }
 
 /**

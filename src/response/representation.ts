@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { create as createContentDisposition } from 'content-disposition';
+import { dispositionHeader } from '../http/disposition.ts';
 import { type ContentDispositionValue, contentDisposition, contentRange, list, nonEmptyList, text, wwwAuthenticate } from '../http/converters.ts';
 import { field, fromHeaders } from '../http/descriptors.ts';
 import type { HeaderList } from '../http/header-list.ts';
@@ -90,19 +90,21 @@ export abstract class ResponseRepresentation {
    * Sets `Content-Disposition: attachment` (Express's `res.attachment`), with the filename
    * when given: the last segment of a path (after the last slash or backslash, trailing ones
    * ignored: `/srv/report.pdf` names `report.pdf`, as Express sends it; RFC 6266 §4.3), encoded by
-   * `content-disposition`: quoted, plus `filename*` (RFC 8187) with an ASCII fallback when it
-   * is not plain ASCII. `options.type` gives another disposition type
+   * `content-disposition`: quoted, plus `filename*` (RFC 8187) when it is not plain ASCII,
+   * `filename` then holding the name in ASCII for clients that read no `filename*` (accents
+   * dropped, `ß` as `ss`, any other character a `?`, as Werkzeug's `send_file` spells it).
+   * `options.type` gives another disposition type
    * (`inline` shows the file in the browser, still naming it for "save as").
    *
    * @example
    * ```ts
    * res.attachment('résumé.pdf');
-   * // Content-Disposition: attachment; filename="r?sum?.pdf"; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf
+   * // Content-Disposition: attachment; filename=resume.pdf; filename*=UTF-8''r%C3%A9sum%C3%A9.pdf
    * ```
    */
   attachment(filename?: string, options: { type?: string | undefined } = {}): this {
     const name = filename === undefined ? undefined : baseName(filename);
-    this.headers.set('Content-Disposition', createContentDisposition(name, { type: options.type ?? 'attachment' }));
+    this.headers.set('Content-Disposition', dispositionHeader(name, options.type ?? 'attachment'));
     return this;
   }
 

@@ -1,0 +1,43 @@
+/**
+ * `Content-Disposition` for a download (RFC 6266), with an ASCII `filename` fallback a client
+ * that reads no `filename*` can save.
+ *
+ * @module
+ */
+import { create } from 'content-disposition';
+
+/** A character `filename=` cannot carry as is (outside printable US-ASCII). */
+const NON_ASCII = /[^\x20-\x7e]/;
+
+/**
+ * A `Content-Disposition` header of `type` for `filename` (none: the bare type), built by
+ * `content-disposition`: a name in printable ASCII goes in `filename`; any other in
+ * `filename*` (RFC 8187, UTF-8), with `filename` its {@link asciiFallback} for the clients
+ * that read only that one (curl's `-OJ`, old browsers), as Werkzeug's `send_file` writes it.
+ *
+ * @example
+ * ```ts
+ * dispositionHeader('Übersicht März.pdf');
+ * // attachment; filename="Ubersicht Marz.pdf"; filename*=UTF-8''%C3%9Cbersicht%20M%C3%A4rz.pdf
+ * ```
+ */
+export function dispositionHeader(filename: string | undefined, type = 'attachment'): string {
+  const fallback = filename !== undefined && NON_ASCII.test(filename) ? asciiFallback(filename) : true;
+  return create(filename, { type, fallback });
+}
+
+/**
+ * `name` in printable ASCII for `filename=`: compatibility-decomposed (NFKD: `ﬁ` is `fi`, a
+ * full-width `Ａ` is `A`), combining marks dropped (`é` is `e`, `Ü` is `U`), `ß` written `ss`
+ * (DIN 5007), and each character left outside printable ASCII (`日`, `–`) a `?`, as
+ * `content-disposition` writes it. Werkzeug's `send_file` drops such characters instead,
+ * which can empty a name (`日本.pdf` would be `.pdf`).
+ */
+export function asciiFallback(name: string): string {
+  return name
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/ß/g, 'ss')
+    .replace(/ẞ/g, 'SS')
+    .replace(/[^\x20-\x7e]/gu, '?');
+}
