@@ -261,6 +261,8 @@ describe('req.parts() over a real socket', () => {
     expect([ok.status, ok.body.toString()]).toEqual([200, 'a,f']);
     const urlencoded = await post('x=1&y=2', { 'Content-Type': 'application/x-www-form-urlencoded' });
     expect([urlencoded.status, urlencoded.body.toString()]).toEqual([200, 'x,y']);
+    const shiftJis = await post('%93%8C%8B%9E=1&%91%E5%8D%E3=2', { 'Content-Type': 'application/x-www-form-urlencoded; charset=shift_jis' });
+    expect([shiftJis.status, shiftJis.body.toString()]).toEqual([200, '東京,大阪']);
     const json = await post('{}', { 'Content-Type': 'application/json' });
     expect([json.status, json.body.toString()]).toEqual([200, '']);
   });

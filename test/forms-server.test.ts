@@ -130,6 +130,22 @@ describe('parseForm over a real socket', () => {
     expect(((await res.json()) as { fields: unknown }).fields).toEqual([['a', '€'], ['b', '2']]);
   });
 
+  it('decodes a urlencoded body in the charset it declares (Shift_JIS, ISO-8859-1, windows-1252), as WebOb does', async () => {
+    const post = async (charset: string, body: string) => {
+      const headers = { 'Content-Type': `application/x-www-form-urlencoded; charset=${charset}` };
+      const res = await fetch(server.url, { method: 'POST', body, headers });
+      return [res.status, res.status === 200 ? ((await res.json()) as { fields: unknown }).fields : await res.text()];
+    };
+    expect(await post('Shift_JIS', 'city=%93%8C%8B%9E&name=%8E%52%93%63+%91%BE%98%59')).toEqual([200, [['city', '東京'], ['name', '山田 太郎']]]);
+    expect(await post('iso-8859-1', 'name=Jos%E9&price=5%80')).toEqual([200, [['name', 'José'], ['price', '5€']]]); // the WHATWG label: windows-1252
+    expect(await post('euc-jp', '%C6%FC%CB%DC=%C6%FC%CB%DC')).toEqual([200, [['日本', '日本']]]);
+    // escapes stay bytes until decoded: a malformed one is kept, a %2B is a plus, + a space
+    expect(await post('latin1', 'a=%zz%E9&b=1%2B1+2')).toEqual([200, [['a', '%zzé'], ['b', '1+1 2']]]);
+    // a label no decoder knows, and UTF-16 (no ASCII '=' or '&'), are still refused
+    expect(await post('bogus', 'a=1')).toEqual([415, expect.stringContaining('bogus')]);
+    expect(await post('utf-16le', 'a=1')).toEqual([415, expect.stringContaining('utf-16le')]);
+  });
+
   it('answers 415 for a multipart text field in a charset busboy cannot decode, instead of handing the app no string', async () => {
     // busboy decodes UTF-8, US-ASCII, ISO-8859-1 and UTF-16LE itself; any other part charset
     // (Shift_JIS from a Japanese feature phone, windows-1251…) came out as undefined.

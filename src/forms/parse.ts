@@ -61,8 +61,10 @@ export class ParsedForm implements AsyncDisposable {
  * Parses a form body as it streams: `application/x-www-form-urlencoded` (see
  * `parseUrlencoded`) or `multipart/form-data` (via busboy, see `parseMultipart`). Any other
  * content type, or none, answers an empty form without reading the input (Werkzeug). A
- * urlencoded body is UTF-8 (WHATWG URL Standard): one declared in a `charset` that is not a
- * WHATWG label of UTF-8 (`utf-8`, `utf8`, `UTF8`…) or `us-ascii` is refused before reading.
+ * urlencoded body is UTF-8 (WHATWG URL Standard) unless it declares another `charset`
+ * (`shift_jis`, `iso-8859-1`…), in which its escapes are decoded (WebOb); a charset the WHATWG
+ * Encoding Standard does not know, or UTF-16 (where `=` and `&` are no single bytes), is
+ * refused before reading.
  *
  * Every limit of {@link FormLimits} is decided while reading: the first chunk past one stops
  * the parse. On failure, temporary files already written are removed, and `input` is left
@@ -75,7 +77,7 @@ export class ParsedForm implements AsyncDisposable {
  *   (`"maxFileSize exceeded: file 'a.bin' is larger than 1048576 bytes"`); HTTPBadRequest (400)
  *   for malformed multipart (missing or invalid boundary, bad part headers, truncated body, no
  *   closing boundary) or a body that breaks off; HTTPUnsupportedMediaType (415) for a
- *   urlencoded body in another charset, or a multipart text part in a charset other than
+ *   urlencoded body in a charset it cannot decode, or a multipart text part in a charset other than
  *   UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE (naming the field); TypeError for an invalid option.
  */
 export async function parseForm(
@@ -92,6 +94,8 @@ export interface FormPlan {
   type: 'application/x-www-form-urlencoded' | 'multipart/form-data' | null;
   contentType: string;
   boundary: string | undefined;
+  /** The WHATWG encoding a urlencoded body is decoded in: `utf-8` unless it declared another. */
+  charset: string;
   limits: FormLimits;
   spoolThreshold: number;
   tmpDir: string | undefined;
@@ -105,16 +109,11 @@ export interface FormPlan {
  */
 export function planForm(contentType: string | null | undefined, contentEncoding: unknown, options: ParseFormOptions): FormPlan {
   const { type, parameters } = parseMediaType(contentType);
-  if (type === 'application/x-www-form-urlencoded') {
-    const charset = parameters.charset;
-    if (charset !== undefined && !isUtf8Label(charset)) {
-      throw new HTTPUnsupportedMediaType(`Urlencoded forms must be UTF-8, not ${charset.toLowerCase()}.`);
-    }
-  }
+  const charset = type === 'application/x-www-form-urlencoded' ? urlencodedCharset(parameters.charset) : 'utf-8';
   const limits = resolveLimits(options);
   const spoolThreshold = options.spoolThreshold ?? DEFAULT_SPOOL_THRESHOLD;
   if (!(spoolThreshold >= 0)) throw new TypeError(`spoolThreshold must be a non-negative number, got ${spoolThreshold}`);
-  const plan: FormPlan = { type: null, contentType: contentType ?? '', boundary: parameters.boundary, limits, spoolThreshold, tmpDir: options.tmpDir };
+  const plan: FormPlan = { type: null, contentType: contentType ?? '', boundary: parameters.boundary, charset, limits, spoolThreshold, tmpDir: options.tmpDir };
   if (type !== 'multipart/form-data' && type !== 'application/x-www-form-urlencoded') return plan;
   refuseContentCoding(contentEncoding);
   if (options.contentLength != null && options.contentLength > limits.maxBodySize) {
@@ -133,7 +132,7 @@ async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan, signal
   const form = new ParsedForm(new MultiDict<string>(), new MultiDict<FileUpload>(), spool);
   if (plan.type === null) return form;
   try {
-    if (plan.type === 'application/x-www-form-urlencoded') await parseUrlencoded(input, plan.limits, form.fields, signal);
+    if (plan.type === 'application/x-www-form-urlencoded') await parseUrlencoded(input, plan.limits, form.fields, signal, plan.charset);
     else await parseMultipart(input, plan.contentType, plan.boundary!, plan.limits, { fields: form.fields, files: form.files, spool, spoolThreshold: plan.spoolThreshold }, signal);
   } catch (error) {
     await spool.cleanup();
@@ -142,9 +141,20 @@ async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan, signal
   return form;
 }
 
-/** True for a charset a urlencoded body may declare: a WHATWG label of UTF-8, or US-ASCII (a subset of it). */
-function isUtf8Label(charset: string): boolean {
-  return charset.toLowerCase() === 'us-ascii' || encodingOfLabel(charset) === 'utf-8';
+/**
+ * The WHATWG encoding a urlencoded body declaring `charset` is decoded in: `utf-8` without one
+ * or for `us-ascii` (a subset), else the encoding its label names.
+ *
+ * @throws HTTPUnsupportedMediaType (415) for a label no decoder knows, or UTF-16 (whose `=` and
+ *   `&` are two bytes: a form is never sent in it, browsers submit such a page's form in UTF-8).
+ */
+function urlencodedCharset(charset: string | undefined): string {
+  if (charset === undefined || charset.toLowerCase() === 'us-ascii') return 'utf-8';
+  const encoding = encodingOfLabel(charset);
+  if (encoding === null || encoding.startsWith('utf-16')) {
+    throw new HTTPUnsupportedMediaType(`Urlencoded forms must be UTF-8 or another charset this server decodes, not ${charset.toLowerCase().slice(0, 100)}.`);
+  }
+  return encoding;
 }
 
 /** What read the body, in the error of a later reader of a body the form parse did not keep (`consumeInput`). */

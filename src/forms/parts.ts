@@ -87,7 +87,7 @@ export function partsFromEnviron(environ: Environ, options: PartsOptions = {}): 
     throw consumedBody(FORM_READER);
   }
   consumeInput(environ, input, READER);
-  if (plan.type === 'application/x-www-form-urlencoded') return urlencodedParts(input, plan.limits);
+  if (plan.type === 'application/x-www-form-urlencoded') return urlencodedParts(input, plan.limits, plan.charset);
   // A read of the body that fails (a limit, a malformed body, a client gone) is left for later
   // readers, and for the rule that answers an app error wrapping it (`bodyFailureBehind`), in
   // place of the consumed body's error; a body kept by `bytes()` stays readable.
@@ -103,9 +103,9 @@ async function* noParts(): AsyncGenerator<FormPart, void, undefined> {
 }
 
 /** A urlencoded body's pairs as field parts, read whole first (each within `maxFieldSize`). */
-async function* urlencodedParts(input: AsyncIterable<Uint8Array>, limits: FormLimits): AsyncGenerator<FormPart, void, undefined> {
+async function* urlencodedParts(input: AsyncIterable<Uint8Array>, limits: FormLimits, charset: string): AsyncGenerator<FormPart, void, undefined> {
   const fields = new MultiDict<string>();
-  await parseUrlencoded(input, limits, fields);
+  await parseUrlencoded(input, limits, fields, undefined, charset);
   for (const [name, value] of fields) yield { kind: 'field', fieldName: name, value };
 }
 

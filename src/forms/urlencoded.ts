@@ -11,6 +11,9 @@ import { type FormLimits, formBodyTooLarge, limitExceeded, quoteName } from './l
 
 const AMP = 0x26;
 const EQUALS = 0x3d;
+const PERCENT = 0x25;
+const PLUS = 0x2b;
+const SPACE = 0x20;
 
 /**
  * Parses an `application/x-www-form-urlencoded` body into `fields`, pair by pair as the bytes
@@ -18,8 +21,11 @@ const EQUALS = 0x3d;
  *
  * Decoding is the WHATWG URL Standard's (as `URLSearchParams` and `MultiDict.fromQueryString`):
  * `+` is a space, escapes are UTF-8, a malformed escape is kept as written, invalid UTF-8
- * becomes U+FFFD, empty pairs (`a&&b`) are skipped, `a` alone is `a: ''`. The body is taken
- * as UTF-8, the standard's only form encoding (`parseForm` refuses another declared charset).
+ * becomes U+FFFD, empty pairs (`a&&b`) are skipped, `a` alone is `a: ''`. With another
+ * `charset` (a WHATWG encoding name, e.g. `shift_jis`, `windows-1252`: the one the body
+ * declared, as a page in that encoding submits its form), the escapes of a name and a value
+ * are turned into bytes first and the bytes decoded in it (WebOb's transcoding), bytes it
+ * cannot decode becoming U+FFFD too.
  *
  * Limits: each pair counts as one part (`maxParts`) and one field (`maxFields`); `maxFieldSize`
  * bounds the percent-encoded bytes of a name and, separately, of a value; `maxBodySize` the
@@ -34,8 +40,9 @@ export async function parseUrlencoded(
   limits: FormLimits,
   fields: MultiDict<string>,
   signal?: AbortSignal,
+  charset = 'utf-8',
 ): Promise<void> {
-  const parser = new PairSplitter(limits, fields);
+  const parser = new PairSplitter(limits, fields, charset === 'utf-8' ? decodePair : legacyDecoder(charset));
   let received = 0;
   const { chunks, detach } = openInput(input);
   // An abort ends a waiting read (a Node stream's answers done); the check below then throws.
@@ -70,15 +77,17 @@ export async function parseUrlencoded(
 class PairSplitter {
   readonly #limits: FormLimits;
   readonly #fields: MultiDict<string>;
+  readonly #decode: (pair: Buffer) => Array<[string, string]>;
   #pieces: Buffer[] = [];
   #nameBytes = 0;
   #valueBytes = 0;
   #sawEquals = false;
   #pairs = 0;
 
-  constructor(limits: FormLimits, fields: MultiDict<string>) {
+  constructor(limits: FormLimits, fields: MultiDict<string>, decode: (pair: Buffer) => Array<[string, string]>) {
     this.#limits = limits;
     this.#fields = fields;
+    this.#decode = decode;
   }
 
   push(chunk: Uint8Array): void {
@@ -112,8 +121,8 @@ class PairSplitter {
     if (this.#nameBytes > max) throw limitExceeded('maxFieldSize', `a field name is larger than ${max} bytes`);
     this.#pieces.push(buf.subarray(start, end));
     if (this.#valueBytes > max) {
-      const text = Buffer.concat(this.#pieces).toString('utf8');
-      const name = decodePair(text.slice(0, text.indexOf('=')))[0]?.[0] ?? '';
+      const pair = Buffer.concat(this.#pieces);
+      const name = this.#decode(pair.subarray(0, pair.indexOf(EQUALS)))[0]?.[0] ?? '';
       throw limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${max} bytes`);
     }
   }
@@ -130,12 +139,53 @@ class PairSplitter {
     this.#pairs++;
     if (this.#pairs > limits.maxParts) throw limitExceeded('maxParts', `the form has more than ${limits.maxParts} parts`);
     if (this.#pairs > limits.maxFields) throw limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`);
-    const text = Buffer.concat(pieces).toString('utf8');
-    for (const [name, value] of decodePair(text)) this.#fields.add(name, value);
+    for (const [name, value] of this.#decode(Buffer.concat(pieces))) this.#fields.add(name, value);
   }
 }
 
-/** Decodes one `name=value` pair; the leading `&` stops `URLSearchParams` from eating a leading `?`. */
-function decodePair(text: string): Array<[string, string]> {
-  return [...new URLSearchParams(`&${text}`)];
+/** Decodes one UTF-8 `name=value` pair; the leading `&` stops `URLSearchParams` from eating a leading `?`. */
+function decodePair(pair: Buffer): Array<[string, string]> {
+  return [...new URLSearchParams(`&${pair.toString('utf8')}`)];
+}
+
+/**
+ * A decoder of one `name=value` pair in `charset`: split at the first `=`, then each side's
+ * bytes unescaped ({@link formBytes}) and decoded in `charset`.
+ */
+function legacyDecoder(charset: string): (pair: Buffer) => Array<[string, string]> {
+  const decoder = new TextDecoder(charset);
+  const decode = (part: Buffer): string => decoder.decode(formBytes(part));
+  return (pair) => {
+    const eq = pair.indexOf(EQUALS);
+    return eq === -1 ? [[decode(pair), '']] : [[decode(pair.subarray(0, eq)), decode(pair.subarray(eq + 1))]];
+  };
+}
+
+/**
+ * The bytes a urlencoded name or value stands for (the WHATWG URL Standard's percent-decode,
+ * on bytes): `+` is a space, `%XX` the byte XX, a `%` that starts no escape kept as written.
+ */
+function formBytes(part: Uint8Array): Uint8Array {
+  const out = new Uint8Array(part.length);
+  let n = 0;
+  for (let i = 0; i < part.length; i++) {
+    const byte = part[i]!;
+    const high = byte === PERCENT ? hexValue(part[i + 1]) : -1;
+    const low = high === -1 ? -1 : hexValue(part[i + 2]);
+    if (low !== -1) {
+      out[n++] = high * 16 + low;
+      i += 2;
+    } else {
+      out[n++] = byte === PLUS ? SPACE : byte;
+    }
+  }
+  return out.subarray(0, n);
+}
+
+/** The value of an ASCII hex digit, or -1 (also for no byte). */
+function hexValue(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
 }

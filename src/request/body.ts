@@ -211,8 +211,8 @@ export abstract class RequestBody {
    *
    * @throws HTTPContentTooLarge (413) past a limit, the detail naming it (`"maxFileSize
    *   exceeded: …"`); HTTPBadRequest (400) for malformed multipart or a body that breaks off;
-   *   HTTPUnsupportedMediaType (415) for a urlencoded body declared in a charset other than
-   *   UTF-8 (urlencoded forms are UTF-8, WHATWG URL Standard), a multipart text part in a
+   *   HTTPUnsupportedMediaType (415) for a urlencoded body declared in a charset no decoder
+   *   knows, or UTF-16 (another one, `shift_jis`, `iso-8859-1`…, is decoded in), a multipart text part in a
    *   charset other than UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE, or a form body sent with a
    *   `Content-Encoding` (`gzip`…, not decoded: `Accept-Encoding: identity`); TypeError for an invalid limit,
    *   the former option name `limit`, or an option that differs from the one the request's form
@@ -282,7 +282,7 @@ export abstract class RequestBody {
    * @throws (at once, before reading) HTTPContentTooLarge (413) for a declared `Content-Length`
    *   past `maxBodySize`; HTTPBadRequest (400) for a multipart type without a valid boundary;
    *   HTTPUnsupportedMediaType (415) for a form body with a `Content-Encoding` or a urlencoded
-   *   one in a charset other than UTF-8; the `Error` of an earlier reader that did not keep the
+   *   one in a charset no decoder knows; the `Error` of an earlier reader that did not keep the
    *   body; TypeError for an invalid limit or the former option name `limit`. While iterating,
    *   from the loop or from a file body's read: HTTPContentTooLarge (413) naming the limit
    *   passed (`"maxFileSize exceeded: file 'a.iso' is larger than 1048576 bytes"`),
