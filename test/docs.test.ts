@@ -165,6 +165,32 @@ export const seen = [login, before, (await client.get('/')).textBody, (await thi
     expect(new Accept('application/json; charset=utf-8').bestMatch(['application/json'])).toBeNull();
   });
 
+  it('negotiation.md: the multilingual site sends / to the language page, which names its language, over a socket', async () => {
+    const { app } = (await run(block('A multilingual site', 'negotiation.md'))) as { app: App };
+    const server = await start(app);
+    const home = async (headers: Record<string, string>) => {
+      const res = await request(server.url, { headers });
+      return [res.status, res.headers.location, res.headers.vary];
+    };
+    const to = (lang: string) => [302, `${server.url}/${lang}/`, 'Accept-Language, Cookie, Accept']; // Accept: the 302's own body is negotiated
+    expect(await home({ 'accept-language': 'de-CH, en;q=0.5' })).toEqual(to('de'));
+    expect(await home({ 'accept-language': 'ja-JP, ja;q=0.9' })).toEqual(to('ja'));
+    expect(await home({ 'accept-language': 'fr, *;q=0.1' })).toEqual(to('en'));
+    expect(await home({ 'accept-language': 'fr' })).toEqual(to('en'));
+    expect(await home({})).toEqual(to('en'));
+    expect(await home({ 'accept-language': 'de', cookie: 'lang=ar' })).toEqual(to('ar'));
+    expect(await home({ 'accept-language': 'de', cookie: 'lang=xx' })).toEqual(to('de'));
+    const page = await request(`${server.url}/ar/?remember`);
+    expect([page.status, page.headers['content-type'], page.headers['content-language'], page.headers['set-cookie']]).toEqual([
+      200,
+      'text/html; charset=utf-8',
+      'ar',
+      [expect.stringMatching(/^lang=ar; Max-Age=31536000; Path=\/; Expires=/)],
+    ]);
+    expect(page.body.toString('utf8')).toBe('<!doctype html><html lang="ar" dir="rtl"><p>مرحبا</p></html>');
+    expect((await request(`${server.url}/fr/`)).status).toBe(404);
+  });
+
   it('middleware-cors.md: the single-page app example logs in from the front end, refuses a sibling origin, and answers preflights', async () => {
     process.env.SPA_ORIGINS = 'http://localhost:5173';
     const { results } = await run(`${block('A single-page app with a cookie session', 'middleware-cors.md')}
