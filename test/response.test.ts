@@ -302,6 +302,14 @@ describe('Response: body', () => {
     }).toThrow(RangeError);
   });
 
+  it('sends text in a charset it cannot encode (Shift_JIS) as bytes encoded elsewhere, the charset declared (docs/response.md)', async () => {
+    const sjis = new Uint8Array([0x93, 0xfa, 0x96, 0x7b, 0x8c, 0xea]); // 日本語, as iconv.encode('日本語', 'shift_jis') gives it
+    const res = new Response(sjis, { contentType: 'text/html', charset: 'shift_jis' });
+    expect(res.headers.get('content-type')).toBe('text/html; charset=shift_jis');
+    expect(res.contentLength).toBe(6);
+    expect(await res.text()).toBe('日本語');
+  });
+
   it('takes bytes, an ArrayBuffer, another typed array, null and undefined', async () => {
     expect([...(await new Response(new Uint8Array([1, 2])).bytes())]).toEqual([1, 2]);
     expect([...(await new Response(new Uint8Array([1, 2, 3]).buffer).bytes())]).toEqual([1, 2, 3]);
