@@ -165,6 +165,17 @@ export const seen = [login, before, (await client.get('/')).textBody, (await thi
     expect(new Accept('application/json; charset=utf-8').bestMatch(['application/json'])).toBeNull();
   });
 
+  it('forms.md: a form posted from a Shift_JIS page, without a charset, is read in Shift_JIS once req.charset says so, over a socket', async () => {
+    const { app } = (await run(block('Forms from pages in another charset', 'forms.md'))) as { app: App };
+    const server = await start(app);
+    const res = await request(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'city=%93%8C%8B%9E',
+    });
+    expect([res.status, res.body.toString('utf8')]).toEqual([200, '{"city":"東京"}']);
+  });
+
   it('negotiation.md: the multilingual site sends / to the language page, which names its language, over a socket', async () => {
     const { app } = (await run(block('A multilingual site', 'negotiation.md'))) as { app: App };
     const server = await start(app);
