@@ -4,6 +4,20 @@ import { headerEnvironKey, headerName } from '../src/datastructures/environ-head
 import { start } from './node-helpers.ts';
 
 describe('MultiDict', () => {
+  it('fromQueryString(qs, charset) reads a GET form from a Shift_JIS page in Shift_JIS (WebOb url_encoding), over a socket', async () => {
+    const app = Request.application((req) => Response.json([...MultiDict.fromQueryString(req.queryString, 'shift_jis')]));
+    const server = await start(app);
+    try {
+      const res = await fetch(`${server.url}/search?q=%93%8C%8B%9E+%91%E5%8D%E3&%8C%A7=%zz%82%A0&empty`);
+      expect(await res.json()).toEqual([['q', '東京 大阪'], ['県', '%zzあ'], ['empty', '']]);
+    } finally {
+      await server.close();
+    }
+    expect([...MultiDict.fromQueryString('a=%E9%80', 'windows-1252')]).toEqual([['a', 'é€']]);
+    expect([...MultiDict.fromQueryString('a=%C3%A9&&b', 'UTF-8')]).toEqual([['a', 'é'], ['b', '']]);
+    expect(() => MultiDict.fromQueryString('a=1', 'klingon')).toThrow(RangeError);
+  });
+
   it('builds from pairs, a record with arrays, and another MultiDict', () => {
     const fromPairs = new MultiDict([
       ['a', '1'],

@@ -5,6 +5,7 @@
  * @module
  */
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
+import { charsetPairDecoder } from '../http/form-decoding.ts';
 
 /**
  * Keys with one or more values each, in the order they were added.
@@ -41,11 +42,26 @@ export class MultiDict<V = string> implements Iterable<[string, V]> {
    * `+` is a space; a malformed `%` escape is kept as written and invalid UTF-8 becomes
    * U+FFFD (WHATWG URL), so parsing never throws. `a=&b` gives `a: ''` and `b: ''`. A leading
    * `?` is part of the first key (`?a=1` is key `?a`), as it is in `/p??a=1`'s query.
+   *
+   * @param charset - the charset the escapes encode, a WHATWG encoding label; default UTF-8.
+   *   A browser submits a GET form in the encoding of its page, so a page in Shift_JIS gets
+   *   `?q=%93%8C%8B%9E`: `MultiDict.fromQueryString(req.queryString, 'shift_jis')` reads
+   *   `東京` (WebOb's `req.url_encoding`). Bytes it cannot decode become U+FFFD.
+   * @throws RangeError for a `charset` the WHATWG Encoding Standard does not know.
    */
-  static fromQueryString(qs: string): MultiDict<string> {
+  static fromQueryString(qs: string, charset?: string): MultiDict<string> {
     const out = new MultiDict<string>();
+    const encoding = charset === undefined ? 'utf-8' : new TextDecoder(charset).encoding;
     if (qs.length === 0) return out;
-    for (const [key, value] of queryPairs(qs)) out.add(key, value);
+    if (encoding === 'utf-8') {
+      for (const [key, value] of queryPairs(qs)) out.add(key, value);
+      return out;
+    }
+    const decode = charsetPairDecoder(encoding);
+    const bytes = new TextEncoder();
+    for (const pair of qs.split('&')) {
+      if (pair !== '') out.add(...decode(bytes.encode(pair)));
+    }
     return out;
   }
 

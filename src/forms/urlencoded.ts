@@ -4,6 +4,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
+import { charsetPairDecoder } from '../http/form-decoding.ts';
 import { openInput } from '../gateway/input.ts';
 import { readFailure } from './input.ts';
 import type { MultiDict } from '../datastructures/multidict.ts';
@@ -11,9 +12,6 @@ import { type FormLimits, formBodyTooLarge, limitExceeded, quoteName } from './l
 
 const AMP = 0x26;
 const EQUALS = 0x3d;
-const PERCENT = 0x25;
-const PLUS = 0x2b;
-const SPACE = 0x20;
 
 /**
  * Parses an `application/x-www-form-urlencoded` body into `fields`, pair by pair as the bytes
@@ -148,44 +146,8 @@ function decodePair(pair: Buffer): Array<[string, string]> {
   return [...new URLSearchParams(`&${pair.toString('utf8')}`)];
 }
 
-/**
- * A decoder of one `name=value` pair in `charset`: split at the first `=`, then each side's
- * bytes unescaped ({@link formBytes}) and decoded in `charset`.
- */
+/** {@link charsetPairDecoder} as the splitter calls it. */
 function legacyDecoder(charset: string): (pair: Buffer) => Array<[string, string]> {
-  const decoder = new TextDecoder(charset);
-  const decode = (part: Buffer): string => decoder.decode(formBytes(part));
-  return (pair) => {
-    const eq = pair.indexOf(EQUALS);
-    return eq === -1 ? [[decode(pair), '']] : [[decode(pair.subarray(0, eq)), decode(pair.subarray(eq + 1))]];
-  };
-}
-
-/**
- * The bytes a urlencoded name or value stands for (the WHATWG URL Standard's percent-decode,
- * on bytes): `+` is a space, `%XX` the byte XX, a `%` that starts no escape kept as written.
- */
-function formBytes(part: Uint8Array): Uint8Array {
-  const out = new Uint8Array(part.length);
-  let n = 0;
-  for (let i = 0; i < part.length; i++) {
-    const byte = part[i]!;
-    const high = byte === PERCENT ? hexValue(part[i + 1]) : -1;
-    const low = high === -1 ? -1 : hexValue(part[i + 2]);
-    if (low !== -1) {
-      out[n++] = high * 16 + low;
-      i += 2;
-    } else {
-      out[n++] = byte === PLUS ? SPACE : byte;
-    }
-  }
-  return out.subarray(0, n);
-}
-
-/** The value of an ASCII hex digit, or -1 (also for no byte). */
-function hexValue(byte: number | undefined): number {
-  if (byte === undefined) return -1;
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  const lower = byte | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x57 : -1;
+  const decode = charsetPairDecoder(charset);
+  return (pair) => [decode(pair)];
 }
