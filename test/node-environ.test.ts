@@ -402,6 +402,14 @@ describe('cookies over the wire', () => {
     expect(JSON.parse(Buffer.from(parseRaw(raw).rest, 'latin1').toString('utf8'))).toEqual({ name: 'José ☃' });
   });
 
+  it('reads a cookie a Flask or WebOb app set with octal escapes ("\\346\\227\\245") as the UTF-8 text it stands for, as Werkzeug does', async () => {
+    const server = await start(Request.application((req) => new Response(JSON.stringify(req.cookies), { contentType: 'application/json' })));
+    // werkzeug.http.dump_cookie('city', '日本') and WebOb's set_cookie write these values
+    const cookie = 'Cookie: city="\\346\\227\\245\\346\\234\\254"; name="Jos\\303\\251 x"; comma="a\\054b"; latin="caf\\351"\r\n\r\n';
+    const { raw } = await rawExchange(server.port, Buffer.concat([Buffer.from(rawGet('/').slice(0, -2)), Buffer.from(cookie)]));
+    expect(JSON.parse(Buffer.from(parseRaw(raw).rest, 'latin1').toString('utf8'))).toEqual({ city: '日本', name: 'José x', comma: 'a,b', latin: 'caf\xe9' });
+  });
+
   it('keeps reading a UTF-8 cookie as UTF-8 when another cookie carries a byte that is not UTF-8', async () => {
     const server = await start(Request.application((req) => new Response(JSON.stringify(req.cookies), { contentType: 'application/json' })));
     const head = Buffer.from(rawGet('/').slice(0, -2));

@@ -160,7 +160,9 @@ export function deletionOptions(name: string, options: Omit<CookieOptions, 'maxA
  *   sent first).
  * - A value in double quotes (`a="x y"`, RFC 6265 §4.1.1 allows them) is unquoted, and
  *   backslash escapes inside it are undone, including Python's octal ones (`\054` → `,`),
- *   as Werkzeug and `http.cookies` do.
+ *   as Werkzeug and `http.cookies` do; octal escapes past ASCII are bytes, read as UTF-8 when
+ *   valid (`"\346\227\245"`, as Werkzeug's `dump_cookie` writes `日`, is `日`), else kept one
+ *   character per byte.
  * - Values are then percent-decoded as UTF-8 where that succeeds and kept as sent where it
  *   does not (`%zz` stays `%zz`).
  * - `=` after the first one belongs to the value (`a=b=c` → `b=c`); a pair with no `=` is
@@ -205,9 +207,16 @@ function utf8OfBytes(text: string): string {
 function decodeCookieValue(raw: string): string {
   let value = raw;
   if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
-    value = value.slice(1, -1).replace(/\\([0-3][0-7]{2}|[\s\S])/g, (_, escaped: string) =>
-      escaped.length === 3 ? String.fromCharCode(parseInt(escaped, 8)) : escaped,
-    );
+    let octetPastAscii = false;
+    value = value.slice(1, -1).replace(/\\([0-3][0-7]{2}|[\s\S])/g, (_, escaped: string) => {
+      if (escaped.length !== 3) return escaped;
+      const octet = parseInt(escaped, 8);
+      if (octet > 0x7f) octetPastAscii = true;
+      return String.fromCharCode(octet);
+    });
+    // Werkzeug's dump_cookie and WebOb write a text value's UTF-8 bytes as octal escapes
+    // (`日` is "\346\227\245"): read those bytes as UTF-8, as their parse_cookie does.
+    if (octetPastAscii) value = utf8OfBytes(value);
   }
   if (!value.includes('%')) return value;
   try {
