@@ -170,6 +170,20 @@ describe('parseForm over a real socket', () => {
     expect(((await res.json()) as { fields: unknown }).fields).toEqual([['name', 'José']]);
   });
 
+  it('answers 415 for a part whose filename* is in a charset busboy cannot decode, instead of dropping the upload in silence', async () => {
+    const post = async (disposition: string) => {
+      const body = `--B\r\nContent-Disposition: form-data; ${disposition}\r\n\r\nhello\r\n--B--\r\n`;
+      const res = await fetch(server.url, { method: 'POST', body, headers: { 'Content-Type': 'multipart/form-data; boundary=B' } });
+      return [res.status, res.status === 200 ? await res.json() : await res.text()];
+    };
+    for (const disposition of [`name="doc"; filename*=shift_jis''%93%FA.txt`, `name="doc"; filename="x.txt"; filename*=EUC-JP''%C6%FC.txt`]) {
+      expect(await post(disposition), disposition).toEqual([415, expect.stringContaining(`part 'doc'`)]);
+    }
+    // the charsets busboy decodes still name the file
+    expect(await post(`name="doc"; filename*=UTF-8''%E6%97%A5.txt`)).toEqual([200, { fields: [], files: [expect.objectContaining({ key: 'doc', filename: '日.txt', size: 5 })] }]);
+    expect(await post(`name="doc"; filename*=iso-8859-1''caf%E9.txt`)).toEqual([200, { fields: [], files: [expect.objectContaining({ key: 'doc', filename: 'café.txt' })] }]);
+  });
+
   it('answers 400 for a truncated multipart body', async () => {
     const { body, contentType } = encodeMultipart({ a: '1' });
     const res = await fetch(server.url, { method: 'POST', body: body.subarray(0, body.length - 10), headers: { 'Content-Type': contentType } });

@@ -16,6 +16,7 @@
  */
 import { Buffer } from 'node:buffer';
 import contentDisposition from 'content-disposition';
+import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 
 const PREAMBLE = 0;
@@ -47,6 +48,32 @@ export interface PartHeadInfo {
   name: string | undefined;
   /** The `filename` (or decoded `filename*`) parameter, if any. */
   filename: string | undefined;
+  /**
+   * An extended parameter (`filename*=shift_jis''…`, RFC 8187) in a charset busboy cannot
+   * decode, if any: busboy then drops the whole part, so the parse refuses it instead.
+   */
+  undecodable?: { parameter: string; charset: string } | undefined;
+}
+
+/**
+ * The charsets busboy decodes a parameter or a text part in (its `getDecoder`, lower case).
+ * Its decoder for any other is broken (mscdex/busboy#380): a text part comes out `undefined`,
+ * a part with such a parameter is dropped.
+ */
+const BUSBOY_CHARSETS = new Set([
+  'utf-8', 'utf8', 'latin1', 'ascii', 'us-ascii', 'iso-8859-1', 'iso8859-1', 'iso88591', 'iso_8859-1', 'iso_8859-1:1987',
+  'windows-1252', 'cp1252', 'x-cp1252', 'utf16le', 'utf-16le', 'ucs2', 'ucs-2', 'base64',
+]);
+
+/** An extended parameter (`name*=charset'lang'value`) of a `Content-Disposition`, name and charset. */
+const EXTENDED_PARAMETER = /;\s*([^\s;=*]+)\*\s*=\s*([^';]*)'/g;
+
+/** The first extended parameter of `disposition` in a charset busboy cannot decode, if any. */
+function undecodableParameter(disposition: string): { parameter: string; charset: string } | undefined {
+  for (const [, parameter, charset] of disposition.matchAll(EXTENDED_PARAMETER)) {
+    if (!BUSBOY_CHARSETS.has(charset!.trim().toLowerCase())) return { parameter: parameter!.toLowerCase(), charset: charset!.trim() };
+  }
+  return undefined;
 }
 
 /** Tracks the structure of one multipart body; {@link MultipartGuard.push} throws 413 past a limit. */
@@ -190,6 +217,12 @@ export class MultipartGuard {
 
   #startBody(headerText: string): void {
     const part = classifyPart(headerText);
+    if (part.undecodable !== undefined) {
+      const { parameter, charset } = part.undecodable;
+      throw new HTTPUnsupportedMediaType(
+        `part ${quoteName(part.name)}: its ${parameter}* parameter is in charset ${quoteName(charset)}, which the server cannot decode: send it in UTF-8.`,
+      );
+    }
     const limits = this.#limits;
     if (part.kind === 'file' && ++this.#files > limits.maxFiles) {
       throw limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`);
@@ -251,7 +284,7 @@ export function classifyPart(headerText: string): PartHeadInfo {
   const mediaType = (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   // busboy tests the parameters for truthiness: `filename=""` alone does not make a file.
   const isFile = (filename !== undefined && filename !== '') || params.extendedFilename || mediaType === 'application/octet-stream';
-  return { kind: isFile ? 'file' : 'field', name, filename };
+  return { kind: isFile ? 'file' : 'field', name, filename, undecodable: undecodableParameter(disposition) };
 }
 
 interface DispositionParams {
