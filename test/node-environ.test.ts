@@ -395,6 +395,18 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
   });
 });
 
+describe('req.url over the wire', () => {
+  it('is a URI: the query characters Node lets through raw ("<>|^`\\{}) are percent-encoded in url and pathQs, as Werkzeug builds request.url', async () => {
+    const server = await start(Request.application((req) => Response.json([req.url, req.pathQs, req.queryString, req.query.get('q')])));
+    const { raw } = await rawExchange(server.port, rawGet('/s?q="<b>|^`\\{x}&r=100%&t=%E6%97%A5~!$\'()*+,;=:@/?'));
+    const [url, pathQs, queryString, q] = JSON.parse(parseRaw(raw).rest) as string[];
+    const quoted = 'q=%22%3Cb%3E%7C%5E%60%5C%7Bx%7D&r=100%25&t=%E6%97%A5~!$\'()*+,;=:@/?';
+    expect([url, pathQs]).toEqual([`http://127.0.0.1/s?${quoted}`, `/s?${quoted}`]);
+    expect([...new URL(url!).searchParams]).toEqual([['q', '"<b>|^`\\{x}'], ['r', '100%'], ['t', "日~!$'()* ,;=:@/?"]]); // the same values
+    expect([queryString, q]).toEqual(['q="<b>|^`\\{x}&r=100%&t=%E6%97%A5~!$\'()*+,;=:@/?', '"<b>|^`\\{x}']); // the raw query and its values are as sent
+  });
+});
+
 describe('cookies over the wire', () => {
   it('gives req.cookies a UTF-8 cookie as the browser set it (José ☃), as Werkzeug does', async () => {
     const server = await start(Request.application((req) => new Response(JSON.stringify(req.cookies), { contentType: 'application/json' })));

@@ -6,7 +6,7 @@
  */
 import type { Environ } from '../gateway/types.ts';
 import { Response } from '../response/response.ts';
-import { quotePath } from '../http/url.ts';
+import { quotePath, quoteQuery } from '../http/url.ts';
 import { hostOf } from '../http/host.ts';
 import { HTTPException, type HTTPExceptionOptions, type RequestLike, environOf } from './base.ts';
 import { HTTPBadRequest } from './client-errors.ts';
@@ -82,7 +82,7 @@ function checkTarget(location: string): string {
  *   returned relative. An absolute target (`https:…`) is kept as given, encoded as above.
  */
 export function absoluteLocation(location: string, environ: Environ | undefined): string {
-  let target = quoteQuery(punycodeHost(location.toWellFormed()).replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c)));
+  let target = quoteLocationQuery(punycodeHost(location.toWellFormed()).replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c)));
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target)) return target;
   target = target.replaceAll('\\', '%5C');
   if (target.startsWith('//')) target = `/%2F${target.slice(2)}`;
@@ -98,21 +98,19 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
   }
 }
 
-/** A character a URI's query may not hold (RFC 3986 §3.4: `pchar`, `/`, `?`), or a `%` that starts no escape. */
-const NOT_QUERY = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2})/g;
-
 /**
  * `location` with the characters of its query (from the first `?` to the `#`, if any) that no
- * URI query may hold percent-encoded (`<` → `%3C`, a lone `%` → `%25`); the rest unchanged.
+ * URI query may hold percent-encoded (`<` → `%3C`, a lone `%` → `%25`; {@link quoteQuery}); the
+ * rest unchanged.
  */
-function quoteQuery(location: string): string {
+function quoteLocationQuery(location: string): string {
   const start = location.indexOf('?');
   if (start === -1) return location;
   let end = location.indexOf('#');
   if (end !== -1 && end < start) return location; // The `?` is in the fragment.
   if (end === -1) end = location.length;
   const query = location.slice(start + 1, end);
-  return `${location.slice(0, start + 1)}${query.replace(NOT_QUERY, (c) => encodeURIComponent(c))}${location.slice(end)}`;
+  return `${location.slice(0, start + 1)}${quoteQuery(query)}${location.slice(end)}`;
 }
 
 /** An absolute URL's authority, `scheme://host[:port]`, with anything before the path. */

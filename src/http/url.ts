@@ -28,3 +28,19 @@ export function quotePath(path: string): string {
 export function unquotePath(path: string): string {
   return path.includes('%') ? decodeURIComponent(path) : path;
 }
+
+/** A character a URI's query may not hold (RFC 3986 §3.4: `pchar`, `/`, `?`), or a `%` that starts no escape. */
+const NOT_QUERY = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2})/g;
+const QUERY_SAFE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/;
+
+/**
+ * A query string (without `?`) made a valid URI query, as Werkzeug's `iri_to_uri` writes it:
+ * each character a query may not hold percent-encoded in UTF-8 (`"` → `%22`, `<` → `%3C`,
+ * `日` → `%E6%97%A5`, a `%` that starts no escape → `%25`), escapes already there and every
+ * other character kept, so it reads back as the same values. Lone surrogates become U+FFFD
+ * first, so it never throws.
+ */
+export function quoteQuery(query: string): string {
+  if (QUERY_SAFE.test(query)) return query;
+  return query.toWellFormed().replace(NOT_QUERY, (c) => encodeURIComponent(c));
+}

@@ -7,7 +7,7 @@
 import { MultiDict, queryPairs } from '../datastructures/multidict.ts';
 import { type ParsedValues, PARSED, fromEnviron, liveField } from '../http/descriptors.ts';
 import type { Environ } from '../gateway/types.ts';
-import { quotePath } from '../http/url.ts';
+import { quotePath, quoteQuery } from '../http/url.ts';
 import { DEFAULT_PORTS, hostOf, splitHost } from '../http/host.ts';
 
 /** `Request.query`: a MultiDict that reports each change, to write `QUERY_STRING` back. */
@@ -150,10 +150,14 @@ export abstract class RequestUrl {
     return quotePath(this.scriptName + this.pathInfo);
   }
 
-  /** The quoted path and the query: `/app/search?q=1` (WebOb `path_qs`). */
+  /**
+   * The quoted path and the query: `/app/search?q=1` (WebOb `path_qs`). The query is made a
+   * URI's (`quoteQuery`: `?q="<x>"`, which Node lets through, is `?q=%22%3Cx%3E%22`, as
+   * Werkzeug's `iri_to_uri` writes it); `queryString` keeps it as sent.
+   */
   get pathQs(): string {
     const qs = this.queryString;
-    return qs ? `${this.path}?${qs}` : this.path;
+    return qs ? `${this.path}?${quoteQuery(qs)}` : this.path;
   }
 
   /**
@@ -170,11 +174,12 @@ export abstract class RequestUrl {
 
   /**
    * The full URL the client asked for, reconstructed: `pathUrl` + `?query`, i.e. `hostUrl` +
-   * `pathQs` but for `OPTIONS *`, whose URL is `hostUrl` (see {@link RequestUrl.pathUrl}).
+   * `pathQs` but for `OPTIONS *`, whose URL is `hostUrl` (see {@link RequestUrl.pathUrl}). A
+   * URI: the path quoted, the query too where it holds characters no URI may (as `pathQs`).
    */
   get url(): string {
     const qs = this.queryString;
-    return qs ? `${this.pathUrl}?${qs}` : this.pathUrl;
+    return qs ? `${this.pathUrl}?${quoteQuery(qs)}` : this.pathUrl;
   }
 
   /**
