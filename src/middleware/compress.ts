@@ -1,9 +1,10 @@
 /**
  * Response compression: gzip, deflate and Brotli with node:zlib, negotiated by
- * `Accept-Encoding`, streamed with a flush after every chunk.
+ * `Accept-Encoding`, streamed with a flush whenever the app makes the client wait.
  *
  * @module
  */
+import { setImmediate, clearImmediate } from 'node:timers';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import compressible from 'compressible';
@@ -95,10 +96,12 @@ const oneShot = {
  * keeping one copy per coding).
  *
  * A body already in memory (an array, e.g. from a `Response`) is compressed in one go and
- * sent with a `Content-Length`. A streamed body is compressed chunk by chunk: each chunk the
- * app yields is flushed (`Z_SYNC_FLUSH`, `BROTLI_OPERATION_FLUSH`) and sent before the next is
- * asked for, so server-sent events and long polls arrive one by one, and the app is never
- * read faster than the client takes the output (backpressure). An error from the app's body
+ * sent with a `Content-Length`. A streamed body is compressed as it comes and flushed
+ * (`Z_SYNC_FLUSH`, `BROTLI_OPERATION_FLUSH`) and sent whenever its next chunk is not there
+ * by the event loop's next turn (`setImmediate`), and after every 16 KiB of content it had at
+ * once: server-sent events and long polls arrive one by one, while the rows of an export
+ * yielded a microtask apart share a flush instead of costing one each. The app is never read
+ * more than one chunk ahead of the client (backpressure). An error from the app's body
  * or from zlib propagates, so the server aborts the connection instead of ending the body
  * cleanly; when the client leaves, the app's body is closed (`return()`) at once, also while it
  * waits for its next event (an idle event stream).
@@ -316,16 +319,17 @@ interface Shutdown {
 }
 
 /**
- * Compresses `body` chunk by chunk: each input chunk is written, flushed, and its output
- * yielded before the next chunk is pulled. Closing this generator early closes `body` and
- * frees the compressor.
+ * Compresses `body` as it comes: the chunks it has at once (its next one settles before a
+ * `setImmediate`) are gathered, up to {@link BATCH} bytes, then written and flushed, and the
+ * output yielded; the step asked for to tell is the next one taken. Closing this generator
+ * early closes `body` and frees the compressor.
  *
  * With `shutdown` (an event stream under `tsgi.shutdown_signal`), when the signal aborts (a
  * turn of the event loop after this stream began for one begun once it had, so that an event
  * the body has at once, the one a layer took to answer the head, is sent), even
  * while the body waits for its next event: the body is closed (`return()`, not waited for: a
  * generator takes it only once its current wait ends), and the coding is finished, its last
- * bytes yielded as one chunk (with the output of a chunk in hand), so the server ends the
+ * bytes yielded as one chunk (with the output of the chunks in hand), so the server ends the
  * response at once and the client decodes a whole stream. A failure of that `return()`, or
  * of the step left pending, goes to `shutdown.log`.
  */
@@ -363,9 +367,15 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
   let throwing = false;
   /** True once a chunk went out (the head with it). */
   let sent = false;
+  /** The body's chunks not yet written to the compressor: the ones it had at once. */
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  /** The body's next step, asked for while deciding whether to flush. */
+  let ahead: ReturnType<typeof nextOrStop> | undefined;
   try {
     for (;;) {
-      const next = await nextOrStop(iterator, shutdown);
+      const next = await (ahead ?? nextOrStop(iterator, shutdown));
+      ahead = undefined;
       if (next === STOP) break;
       if (next.done) {
         ended = true;
@@ -375,13 +385,23 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
       if (chunk.byteLength === 0) {
         // The app's way to send its head before any content (an event stream waiting for its
         // first event, spec §6): passed on while nothing was sent, so the head goes now.
-        if (!sent) {
+        if (!sent && pendingBytes === 0) {
           sent = true;
           yield chunk;
         }
         continue;
       }
-      const output = await step(chunk);
+      pending.push(chunk);
+      pendingBytes += chunk.byteLength;
+      if (pendingBytes < BATCH) {
+        // A chunk the body has at once (the next row of a batch a cursor fetched) joins this
+        // flush; one it has to wait for (the next batch, the next event) does not wait for it.
+        ahead = nextOrStop(iterator, shutdown);
+        if (!isThenable(ahead) || (await settlesAtOnce(ahead))) continue;
+      }
+      const output = await step(concatBytes(pending, pendingBytes));
+      pending = [];
+      pendingBytes = 0;
       if (output === null || output.byteLength === 0) continue;
       sent = true;
       if (shutdown?.signal.aborted === true) {
@@ -394,6 +414,7 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
       ended = true;
       void closeBody(iterator, shutdown!.log);
     }
+    if (pendingBytes > 0) z.write(concatBytes(pending, pendingBytes));
     z.end();
     for await (const output of z as AsyncIterable<Buffer>) held.push(output);
     if (failure !== undefined) throw failure;
@@ -411,6 +432,29 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
       if (closeFailure !== undefined && !throwing) throw closeFailure.error;
     }
   }
+}
+
+/**
+ * Input bytes after which a flush is due even when the body has more at once: a progress bar
+ * moves every 16 KiB of content, and a body read 16 KiB or more at a time (a file) is flushed
+ * chunk by chunk, as before.
+ */
+const BATCH = 16 * 1024;
+
+/**
+ * Whether `step` settles before the event loop's next check phase (`setImmediate`): true for
+ * a chunk the body has at once (a microtask away), false for one it has to wait for (I/O, a
+ * timer). Its rejection is left to whoever awaits `step`, and never unhandled here.
+ */
+function settlesAtOnce(step: PromiseLike<unknown>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const idle = setImmediate(() => resolve(false));
+    const settled = () => {
+      clearImmediate(idle);
+      resolve(true);
+    };
+    step.then(settled, settled);
+  });
 }
 
 /**
