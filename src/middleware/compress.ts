@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { setImmediate, clearImmediate } from 'node:timers';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import compressible from 'compressible';
@@ -18,6 +17,7 @@ import { HeaderList, appendVary } from '../http/header-list.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
 import { CacheControl } from '../http/cache-control.ts';
 import { callApp } from '../gateway/call-app.ts';
+import { raceImmediate } from '../gateway/race-immediate.ts';
 import { markTransformed, weakenNotModified } from './body-filter.ts';
 
 /** A content coding {@link compress} can apply. */
@@ -441,21 +441,8 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
  */
 const BATCH = 16 * 1024;
 
-/**
- * Whether `step` settles before the event loop's next check phase (`setImmediate`): true for
- * a chunk the body has at once (a microtask away), false for one it has to wait for (I/O, a
- * timer). Its rejection is left to whoever awaits `step`, and never unhandled here.
- */
-function settlesAtOnce(step: PromiseLike<unknown>): Promise<boolean> {
-  return new Promise((resolve) => {
-    const idle = setImmediate(() => resolve(false));
-    const settled = () => {
-      clearImmediate(idle);
-      resolve(true);
-    };
-    step.then(settled, settled);
-  });
-}
+/** True when `step` settles before the event loop's next turn, rejected or not (its failure is for whoever awaits it). */
+const settlesAtOnce = (step: PromiseLike<unknown>): Promise<boolean> => raceImmediate(step).then((value) => value !== undefined, () => true);
 
 /**
  * The body's next step, or {@link STOP} once the shutdown's signal aborted (a step then left

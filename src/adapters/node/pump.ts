@@ -13,6 +13,7 @@ import { http2Stream, responseGone } from './http2-compat.ts';
 import { isAbort, unlessAbort } from '../../gateway/abort.ts';
 import { STOP, type StreamStop, streamStopOf } from '../../gateway/shutdown.ts';
 import { settleHead } from '../../gateway/server-status.ts';
+import { raceImmediate } from '../../gateway/race-immediate.ts';
 import { isBodyFailure } from '../../exceptions/body-failure.ts';
 
 type Step = IteratorResult<Uint8Array>;
@@ -216,21 +217,4 @@ function withinDeclared(allowed: number, chunk: Uint8Array, declared: number): n
 function lengthMismatch(declared: number, sent: number): Error {
   const message = `Response body of ${sent > declared ? 'at least ' : ''}${sent} bytes does not match the Content-Length of ${declared} bytes set in the header`;
   return Object.assign(new Error(message), { code: 'ERR_HTTP_CONTENT_LENGTH_MISMATCH' });
-}
-
-/** Resolves with the step if it settles before the next turn of the event loop, else `undefined`. */
-function raceImmediate<T>(promise: PromiseLike<T>): Promise<T | undefined> {
-  return new Promise<T | undefined>((resolve, reject) => {
-    const timer = setImmediate(() => resolve(undefined));
-    promise.then(
-      (value) => {
-        clearImmediate(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearImmediate(timer);
-        reject(error);
-      },
-    );
-  });
 }

@@ -1,0 +1,29 @@
+/**
+ * Whether a body's next step is there at once: what the server (a stream of one chunk gets a
+ * `Content-Length`) and `compress` (chunks there at once share a flush) ask.
+ *
+ * @module
+ */
+import { clearImmediate, setImmediate } from 'node:timers';
+
+/**
+ * Resolves with the step if it settles before the next turn of the event loop (a
+ * `setImmediate`: a microtask away, not waiting for I/O or a timer), else `undefined`.
+ *
+ * @throws (rejects with) what the step rejects with, when it does so before that turn.
+ */
+export function raceImmediate<T>(promise: PromiseLike<T>): Promise<T | undefined> {
+  return new Promise<T | undefined>((resolve, reject) => {
+    const timer = setImmediate(() => resolve(undefined));
+    promise.then(
+      (value) => {
+        clearImmediate(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearImmediate(timer);
+        reject(error);
+      },
+    );
+  });
+}
