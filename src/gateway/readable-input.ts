@@ -49,13 +49,20 @@ export function isNodeReadable(value: unknown): value is NodeReadable {
 export class ReadableInput implements AsyncIterable<Uint8Array> {
   /** The request stream. */
   readonly stream: NodeReadable;
+  /** What its iterations throw for the stream's error (see {@link readableChunks}). */
+  readonly #failure: Failure | undefined;
 
-  constructor(stream: NodeReadable) {
+  /**
+   * @param failure - what an iteration throws when the stream fails, made of the stream's
+   *   error (`req.stream()`'s 400); default the error itself.
+   */
+  constructor(stream: NodeReadable, failure?: Failure) {
     this.stream = stream;
+    this.#failure = failure;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return readableChunks(this.stream);
+    return readableChunks(this.stream, this.#failure);
   }
 
   get [Symbol.toStringTag](): string {
@@ -85,10 +92,17 @@ export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable |
  * Like Node's own iterator, it touches the stream only from the first `next()`: an iterator
  * made and never read (a fetch `Request` body nobody reads) leaves the stream untouched, so
  * the server can still drain a small unread body and keep the connection.
+ *
+ * With `failure`, the iteration throws `failure(error)` instead of the stream's error (or the
+ * premature close's), calling it once, when the stream fails; the `next()`s after it throw the
+ * same. It costs nothing per chunk, as a wrapper around the iterator would.
  */
-export function readableChunks(stream: NodeReadable): AsyncIterator<Uint8Array> {
-  return new ReadableIterator(stream);
+export function readableChunks(stream: NodeReadable, failure?: Failure): AsyncIterator<Uint8Array> {
+  return new ReadableIterator(stream, failure);
 }
+
+/** Makes what an iteration throws of its stream's error (see {@link readableChunks}). */
+export type Failure = (error: unknown) => unknown;
 
 type Step = IteratorResult<Uint8Array, undefined>;
 
@@ -97,6 +111,7 @@ const done = (): Promise<Step> => Promise.resolve({ done: true, value: undefined
 /** See {@link readableChunks}. */
 class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   readonly #stream: NodeReadable;
+  readonly #failure: Failure | undefined;
   /** `idle` until the first `next()`; `open` while listening; then `done`, or `failed` with {@link #error}. */
   #state: 'idle' | 'open' | 'done' | 'failed' = 'idle';
   #error: unknown = undefined;
@@ -105,8 +120,9 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   #resolve: ((step: Step) => void) | undefined = undefined;
   #reject: ((error: unknown) => void) | undefined = undefined;
 
-  constructor(stream: NodeReadable) {
+  constructor(stream: NodeReadable, failure: Failure | undefined) {
     this.#stream = stream;
+    this.#failure = failure;
   }
 
   /** At the first `next()`: starts listening, unless the stream is already over. */
@@ -159,7 +175,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   /** Fails before listening: the stream was already errored or closed. */
   #fail(error: unknown): void {
     this.#state = 'failed';
-    this.#error = error;
+    this.#error = this.#failure === undefined ? error : this.#failure(error);
   }
 
   /** More to read: the waiting `next()` takes it. */
@@ -192,11 +208,11 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
       stream.removeListener('close', this.#onEnd);
     }
     this.#state = state;
-    this.#error = error;
+    this.#error = state === 'failed' && this.#failure !== undefined ? this.#failure(error) : error;
     const resolve = this.#resolve;
     const reject = this.#reject;
     this.#clearWaiting();
-    if (state === 'failed') reject?.(error);
+    if (state === 'failed') reject?.(this.#error);
     else resolve?.({ done: true, value: undefined });
   }
 

@@ -7,6 +7,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { BufferedInput, FailedInput, spoilInput } from '../gateway/input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
+import { ReadableInput } from '../gateway/readable-input.ts';
 import { inputFailure, tooLarge } from './input.ts';
 
 /**
@@ -27,11 +28,15 @@ import { inputFailure, tooLarge } from './input.ts';
 export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, maxBodySize: number): AsyncIterable<Uint8Array> {
   const limited = maxBodySize === Infinity ? input : limitInput(input, maxBodySize, () => tooLarge(maxBodySize));
   if (input instanceof BufferedInput || input instanceof FailedInput) return limited;
-  return failingAs(limited, (error) => {
+  const fail = (error: unknown) => {
     const failure = inputFailure(error);
     spoilInput(environ, input, failure);
     return failure;
-  });
+  };
+  // The Node adapter's input, unlimited (the common case): its own reader makes the failure,
+  // with no promise per chunk as a wrapper's `next()` adds.
+  if (input instanceof ReadableInput && limited === input) return new ReadableInput(input.stream, fail);
+  return failingAs(limited, fail);
 }
 
 /**
