@@ -500,6 +500,39 @@ describe('serve({ upgrade })', () => {
     ]);
   });
 
+  it("leaves the handler's own wrapper of socket.write and end in place once it has read the answer's head", async () => {
+    const closed: ClosedUpgrade[] = [];
+    let metered = 0;
+    const head = 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\n';
+    handle = await serve(app, {
+      port: 0,
+      onUpgradeClosed: (c) => void closed.push(c),
+      upgrade: (_req, socket) => {
+        // A handler metering what it sends, as a byte counter or a tracing library does.
+        const { write, end } = socket;
+        socket.write = function (this: Duplex, chunk: string, ...rest: unknown[]) {
+          metered += Buffer.byteLength(chunk);
+          return Reflect.apply(write, this, [chunk, ...rest]) as boolean;
+        } as Duplex['write'];
+        socket.end = function (this: Duplex, chunk: string, ...rest: unknown[]) {
+          metered += Buffer.byteLength(chunk);
+          return Reflect.apply(end, this, [chunk, ...rest]) as Duplex;
+        } as Duplex['end'];
+        socket.write(head);
+        socket.write('12345');
+        setTimeout(() => {
+          socket.write('678');
+          socket.end('90');
+        }, 20);
+      },
+    });
+    const got = await raw('GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n');
+    expect(got).toBe(`${head}1234567890`);
+    await waitUntil(() => closed.length === 1);
+    expect(metered).toBe(got.length);
+    expect([closed[0]!.status, closed[0]!.bytes]).toEqual([101, 10]);
+  });
+
   it('logs an onUpgradeClosed that throws or rejects, and goes on serving', async () => {
     const lines: string[] = [];
     let calls = 0;

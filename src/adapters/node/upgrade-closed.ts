@@ -68,7 +68,9 @@ export function watchUpgrade(socket: Socket, environ: Environ, started: number, 
   let headBytes = -1;
   let forgotten = false;
   const { write, end } = socket;
+  let reading = true;
   const read = (chunk: unknown, encoding: unknown) => {
+    if (!reading) return;
     if (typeof chunk === 'string') head += Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8').toString('latin1');
     else if (ArrayBuffer.isView(chunk)) head += Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1');
     else return;
@@ -77,20 +79,26 @@ export function watchUpgrade(socket: Socket, environ: Environ, started: number, 
     headBytes = blank === -1 ? head.length : blank + 4;
     stop();
   };
-  const stop = () => {
-    socket.write = write;
-    socket.end = end;
-  };
   // Own properties over the prototype's, until the head is read: `ws` writes its 101 with
   // `write`, its refusals with `end`, and `end(chunk)` does not go through `write`.
-  socket.write = function (this: Socket, ...args: unknown[]) {
+  const watchedWrite = function (this: Socket, ...args: unknown[]) {
     read(args[0], args[1]);
     return Reflect.apply(write, this, args) as boolean;
   } as Socket['write'];
-  socket.end = function (this: Socket, ...args: unknown[]) {
+  const watchedEnd = function (this: Socket, ...args: unknown[]) {
     if (typeof args[0] !== 'function') read(args[0], args[1]);
     return Reflect.apply(end, this, args) as Socket;
   } as Socket['end'];
+  // Puts back what the socket had, unless the handler has put its own wrapper over ours (a
+  // byte counter): that one stays, and ours, under it, only passes the calls on. Assigned,
+  // not deleted: a `delete` turns the socket's properties into a slower dictionary for good.
+  const stop = () => {
+    reading = false;
+    if (socket.write === watchedWrite) socket.write = write;
+    if (socket.end === watchedEnd) socket.end = end;
+  };
+  socket.write = watchedWrite;
+  socket.end = watchedEnd;
   socket.once('close', () => {
     stop();
     if (forgotten) return;
