@@ -2,7 +2,7 @@
  * The `tsgi` CLI, run as a child process with the project's Node (vitest runs under it):
  * `node --conditions=tsgi-source src/cli/main.ts …`, as `npm start` does.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -462,6 +462,27 @@ describe('tsgi --help and --version', () => {
     const disabled = await finish(['--version'], { TMPDIR: off, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: '1' });
     expect(disabled.code).toBe(0);
     expect(readdirSync(off)).toEqual([]);
+  });
+
+  it('keeps no compile cache in a folder of the temporary one that another user can write: one could plant compiled code in it', async () => {
+    // A shared /tmp: whoever made node-compile-cache first owns it; world-writable here.
+    const tmp = mkdtempSync(join(fixtures, 'tmp-'));
+    const shared = join(tmp, 'node-compile-cache');
+    mkdirSync(shared);
+    chmodSync(shared, 0o777);
+    expect((await finish(['--version'], { TMPDIR: tmp, NODE_COMPILE_CACHE: undefined })).code).toBe(0);
+    expect(readdirSync(shared)).toEqual([]);
+    if (process.getuid?.() === 0) {
+      // Owned by another user (nobody), even if only its owner can write it.
+      chmodSync(shared, 0o755);
+      chownSync(shared, 65534, 65534);
+      expect((await finish(['--version'], { TMPDIR: tmp, NODE_COMPILE_CACHE: undefined })).code).toBe(0);
+      expect(readdirSync(shared)).toEqual([]);
+    }
+    // $NODE_COMPILE_CACHE is the operator's choice, taken as it is.
+    const chosen = join(tmp, 'chosen');
+    expect((await finish(['--version'], { TMPDIR: tmp, NODE_COMPILE_CACHE: chosen })).code).toBe(0);
+    expect(readdirSync(chosen)).toHaveLength(1);
   });
 });
 

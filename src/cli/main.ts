@@ -8,9 +8,9 @@
  * tsgi --help
  * ```
  *
- * It first turns on Node's module compile cache (`module.enableCompileCache()`, Node 22.8 and
- * later; as Node advises tools to, in `$NODE_COMPILE_CACHE` or else `<tmpdir>/node-compile-cache`;
- * `NODE_DISABLE_COMPILE_CACHE=1` turns it off): tsgi's modules and the app's, TypeScript
+ * It first turns on Node's module compile cache (src/cli/compile-cache.ts: in
+ * `$NODE_COMPILE_CACHE`, or else in `<tmpdir>/node-compile-cache` when no other user can write
+ * it; `NODE_DISABLE_COMPILE_CACHE=1` turns it off): tsgi's modules and the app's, TypeScript
  * included, are compiled once and read back from disk by every later process (each worker, a
  * replaced worker, each `--reload` restart). A cache that cannot be written changes nothing.
  * The rest of tsgi is imported after that, so it is cached too.
@@ -19,9 +19,9 @@
  *
  * @module
  */
-import module from 'node:module';
+import { turnOnCompileCache } from './compile-cache.ts';
 
-module.enableCompileCache?.();
+turnOnCompileCache();
 const { ignoreLogWriteErrors } = await import('./io.ts');
 const { run } = await import('./run.ts');
 
