@@ -43,12 +43,16 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-/** A raw client that declares 10 MB, sends 256 KiB, and destroys its socket once the upstream got some of it. */
-async function hangUpMidBody(port: number, upstreamGot: () => number): Promise<void> {
+/**
+ * A raw client that declares 10 MB, sends 256 KiB, and destroys its socket once the upstream
+ * got some of it; with `expect100`, it asks `Expect: 100-continue` and waits for the `100`.
+ */
+async function hangUpMidBody(port: number, upstreamGot: () => number, expect100 = false): Promise<void> {
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
   await once(socket, 'connect');
-  socket.write('POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10000000\r\n\r\n');
+  socket.write(`POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 10000000\r\n${expect100 ? 'Expect: 100-continue\r\n' : ''}\r\n`);
+  if (expect100) await once(socket, 'data');
   socket.write(Buffer.alloc(256 * 1024, 97));
   await until(() => upstreamGot() > 0);
   socket.destroy();
@@ -84,6 +88,32 @@ describe('a client gone while its body streams into fetch (no signal)', () => {
     expect(errorsLog.text).toBe('');
     expect(server.log.text).toBe('');
     // undici's `fetch failed` wraps the body reader's 400, which wraps Node's `aborted`.
+    const cause = (caught as Error).cause as { code?: unknown; cause?: { code?: unknown } };
+    expect([(caught as Error).message, cause.code, cause.cause?.code]).toEqual(['fetch failed', 400, 'ECONNRESET']);
+  });
+
+  it('serve(): the same for a request with Expect: 100-continue', async () => {
+    const upstream = await slowUpstream();
+    cleanups.push(upstream.close);
+    let caught: unknown;
+    const app = Request.application(async (req) => {
+      try {
+        const res = await fetch(upstream.url, { method: 'PUT', body: req.stream() as unknown as ReadableStream<Uint8Array>, duplex: 'half' } as RequestInit);
+        return new Response(await res.text());
+      } catch (error) {
+        caught = error;
+        throw error;
+      }
+    });
+    const access = accessLines();
+    const errorsLog = errorLog();
+    const server = await start(accessLog(errors(app, { log: errorsLog }), { log: access.log, format: access.format }));
+    await hangUpMidBody(server.port, upstream.got, true);
+    await until(() => access.lines.length > 0);
+    await sleep(50);
+    expect(access.lines).toEqual(['499 close']);
+    expect(errorsLog.text).toBe('');
+    expect(server.log.text).toBe('');
     const cause = (caught as Error).cause as { code?: unknown; cause?: { code?: unknown } };
     expect([(caught as Error).message, cause.code, cause.cause?.code]).toEqual(['fetch failed', 400, 'ECONNRESET']);
   });
@@ -164,7 +194,12 @@ describe('req.stream(): a read that breaks off', () => {
 });
 
 describe('req.stream() over a Node request: no cost per chunk', () => {
-  it('hands the chunks over without a promise of its own per chunk (no .then() per read)', async () => {
+  /**
+   * Posts 64 KiB in 32 pieces 5 ms apart (so the body arrives as many chunks), with
+   * `Expect: 100-continue` (waiting for the `100`) when `expect`, to an app that iterates
+   * `req.stream()`; answers the chunks read and the `.then()` calls made meanwhile.
+   */
+  async function streamedChunks(expect100: boolean): Promise<{ answer: string; chunks: number; thens: number }> {
     let chunks = 0;
     let thens = 0;
     const app = Request.application(async (req) => {
@@ -188,17 +223,30 @@ describe('req.stream() over a Node request: no cost per chunk', () => {
     let answer = '';
     socket.setEncoding('latin1');
     socket.on('data', (text: string) => (answer += text));
-    // Written in 32 pieces 5 ms apart, so the body arrives as many chunks.
-    socket.write(`POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.byteLength}\r\nConnection: close\r\n\r\n`);
+    const expectField = expect100 ? 'Expect: 100-continue\r\n' : '';
+    socket.write(`POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.byteLength}\r\n${expectField}Connection: close\r\n\r\n`);
+    if (expect100) await until(() => answer.startsWith('HTTP/1.1 100 Continue\r\n\r\n'));
     for (let at = 0; at < body.byteLength; at += 2048) {
       await sleep(5);
       socket.write(body.subarray(at, at + 2048));
     }
     await once(socket, 'close');
+    return { answer: answer.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, ''), chunks, thens };
+  }
+
+  it('hands the chunks over without a promise of its own per chunk (no .then() per read)', async () => {
+    const { answer, chunks, thens } = await streamedChunks(false);
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(chunks).toBeGreaterThan(16);
     // The stream's own reader answers each read; a wrapper's `.then()` per chunk would show
     // here (the few there are come from the server and the test around the loop).
+    expect(thens).toBeLessThan(chunks / 2);
+  });
+
+  it('the same for a request with Expect: 100-continue (curl uploads past 1 MiB)', async () => {
+    const { answer, chunks, thens } = await streamedChunks(true);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(chunks).toBeGreaterThan(16);
     expect(thens).toBeLessThan(chunks / 2);
   });
 });

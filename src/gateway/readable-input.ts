@@ -41,6 +41,27 @@ export function isNodeReadable(value: unknown): value is NodeReadable {
   );
 }
 
+/** Makes what an iteration throws of its stream's error (see {@link readableChunks}). */
+export type Failure = (error: unknown) => unknown;
+
+/**
+ * The method of an input read by {@link readableChunks} (the Node adapter's `tsgi.input`,
+ * `Expect: 100-continue`'s) that answers the same body read the same way, but whose
+ * iterations throw `failure(error)` for the stream's error: a reader's own failure
+ * (`req.stream()`'s 400) at no cost per chunk, where a wrapper around `next()` adds a promise.
+ */
+export const withFailure: unique symbol = Symbol('tsgi.withFailure');
+
+/** An input that has {@link withFailure}. */
+export interface FailureAware {
+  [withFailure](failure: Failure): AsyncIterable<Uint8Array>;
+}
+
+/** True when `input` has {@link withFailure}. */
+export function isFailureAware(input: AsyncIterable<Uint8Array>): input is AsyncIterable<Uint8Array> & FailureAware {
+  return typeof (input as Partial<FailureAware>)[withFailure] === 'function';
+}
+
 /**
  * The Node adapter's `tsgi.input`: the request stream as an async iterable of its body bytes.
  * Each iteration reads on from where the stream is (a live input is read once, spec §3). The
@@ -63,6 +84,10 @@ export class ReadableInput implements AsyncIterable<Uint8Array> {
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return readableChunks(this.stream, this.#failure);
+  }
+
+  [withFailure](failure: Failure): ReadableInput {
+    return new ReadableInput(this.stream, failure);
   }
 
   get [Symbol.toStringTag](): string {
@@ -100,9 +125,6 @@ export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable |
 export function readableChunks(stream: NodeReadable, failure?: Failure): AsyncIterator<Uint8Array> {
   return new ReadableIterator(stream, failure);
 }
-
-/** Makes what an iteration throws of its stream's error (see {@link readableChunks}). */
-export type Failure = (error: unknown) => unknown;
 
 type Step = IteratorResult<Uint8Array, undefined>;
 

@@ -7,7 +7,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { BufferedInput, FailedInput, spoilInput } from '../gateway/input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
-import { ReadableInput } from '../gateway/readable-input.ts';
+import { isFailureAware, withFailure } from '../gateway/readable-input.ts';
 import { inputFailure, tooLarge } from './input.ts';
 
 /**
@@ -33,9 +33,9 @@ export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, 
     spoilInput(environ, input, failure);
     return failure;
   };
-  // The Node adapter's input, unlimited (the common case): its own reader makes the failure,
-  // with no promise per chunk as a wrapper's `next()` adds.
-  if (input instanceof ReadableInput && limited === input) return new ReadableInput(input.stream, fail);
+  // The Node adapter's inputs, unlimited (the common case): their own reader makes the
+  // failure, with no promise per chunk as a wrapper's `next()` adds.
+  if (limited === input && isFailureAware(input)) return input[withFailure](fail);
   return failingAs(limited, fail);
 }
 

@@ -6,23 +6,26 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readableChunks } from '../../gateway/readable-input.ts';
+import { type Failure, type FailureAware, readableChunks, withFailure } from '../../gateway/readable-input.ts';
 
 /**
  * The request body as `tsgi.input`, sending `100 Continue` on the first read (unless the final
  * response has already started). Until then the connection is marked to close after the
- * response: a client told nothing may never send the body it announced.
+ * response: a client told nothing may never send the body it announced. It has
+ * `withFailure` (`req.stream()`'s 400 made by the reader).
  */
-export function continueOnRead(req: IncomingMessage, res: ServerResponse): AsyncIterable<Uint8Array> {
+export function continueOnRead(req: IncomingMessage, res: ServerResponse): AsyncIterable<Uint8Array> & FailureAware {
   const keepAlive = res.shouldKeepAlive;
   res.shouldKeepAlive = false;
-  return {
+  const input = (failure: Failure | undefined): AsyncIterable<Uint8Array> & FailureAware => ({
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       if (!res.headersSent && !res.writableEnded) {
         res.writeContinue();
         res.shouldKeepAlive = keepAlive;
       }
-      return readableChunks(req);
+      return readableChunks(req, failure);
     },
-  };
+    [withFailure]: input,
+  });
+  return input(undefined);
 }
