@@ -500,6 +500,29 @@ describe('serve({ upgrade })', () => {
     ]);
   });
 
+  it("counts for onUpgradeClosed the bytes after the 101's head alone: not the answers to requests pipelined ahead, a head written in corked pieces", async () => {
+    const closed: ClosedUpgrade[] = [];
+    handle = await serve(app, {
+      port: 0,
+      onUpgradeClosed: (c) => void closed.push(c),
+      upgrade: (_req, socket) => {
+        socket.cork();
+        socket.write('HTTP/1.1 101 Switching');
+        socket.write(Buffer.from(' Protocols\r\nUpgrade: x\r\n'));
+        socket.write('Connection: upgrade\r\n\r\nABCDE');
+        process.nextTick(() => socket.uncork());
+        setTimeout(() => socket.end('XYZ'), 20);
+      },
+    });
+    const get = 'GET /page HTTP/1.1\r\nHost: a\r\n\r\n';
+    const got = await raw(`${get}${get}GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n`);
+    // Two answers of the app's, then the 101 and its 8 bytes.
+    expect(got.match(/HTTP\/1\.1 200 OK/g)).toHaveLength(2);
+    expect(got).toMatch(/HTTP\/1\.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: upgrade\r\n\r\nABCDEXYZ$/);
+    await waitUntil(() => closed.length === 1);
+    expect([closed[0]!.status, closed[0]!.bytes, closed[0]!.environ.PATH_INFO]).toEqual([101, 8, '/chat']);
+  });
+
   it("leaves the handler's own wrapper of socket.write and end in place once it has read the answer's head", async () => {
     const closed: ClosedUpgrade[] = [];
     let metered = 0;
