@@ -648,10 +648,11 @@ describe('serve({ upgrade }) with a session', () => {
 
 describe('serve({ upgrade }) over TLS', () => {
   for (const http2 of [false, true]) {
-    it(`takes wss:// upgrades${http2 ? ' with http2: true (HTTP/1.1 by ALPN)' : ''}`, async () => {
+    it(`takes wss:// upgrades${http2 ? ' with http2: true (HTTP/1.1 by ALPN)' : ''}, and tells onUpgradeClosed the cleartext bytes`, async () => {
       const certificate = await makeCertificate();
       const wss = new WebSocketServer({ noServer: true });
-      handle = await serve(app, { port: 0, tls: { cert: certificate.cert, key: certificate.key }, http2, upgrade: chat(wss) });
+      const told: ClosedUpgrade[] = [];
+      handle = await serve(app, { port: 0, tls: { cert: certificate.cert, key: certificate.key }, http2, upgrade: chat(wss), onUpgradeClosed: (c) => void told.push(c) });
       const ws = new WebSocket(`wss://localhost:${handle.port}/chat`, { ca: certificate.cert, headers: { Origin: 'http://app.test', Cookie: 'user=bo' } });
       ws.on('error', () => {});
       await new Promise((resolve) => ws.once('open', resolve));
@@ -662,6 +663,9 @@ describe('serve({ upgrade }) over TLS', () => {
       await handle.close({ timeout: 5_000 });
       handle = undefined;
       expect(await closed).toBe(1001);
+      // The frames as sent, not as encrypted: `bo: hi` (2 + 6) and the close frame (2 + 2 + its reason).
+      await waitUntil(() => told.length === 1);
+      expect([told[0]!.status, told[0]!.bytes]).toEqual([101, 8 + 4 + 'server shutting down'.length]);
     });
   }
 });
