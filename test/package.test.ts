@@ -3,15 +3,17 @@
  * installs into a fresh consumer project, every entry point resolves with its types, the
  * shipped declarations type-check under `strict` without `skipLibCheck` (so no public type may
  * reference a package the consumer lacks), the README's snippets type-check as written and its
- * hello-world, middleware stack and upload answer over a socket, its links resolve, and the
- * `tsgi` bin runs.
+ * hello-world, middleware stack and upload answer over a socket, its links resolve, the
+ * `tsgi` bin runs, and a Worker bundled from it (esbuild, as wrangler) leaves the Node server out.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -226,6 +228,46 @@ describe('npm pack', () => {
       ['resolution.cts', { module: 'nodenext', moduleResolution: 'nodenext' }],
     ];
     for (const [file, options] of settings) await typeCheck([file], options);
+  });
+
+  it('bundles a Worker without the Node server: a bundler keeps only the modules the app uses (sideEffects: false)', async () => {
+    // A Worker importing Request and Response from the root, next to `serve`: esbuild (as wrangler
+    // runs it) must leave out the Node adapter and the node:http, node:net, … it imports.
+    await writeFile(
+      path.join(consumer, 'worker.ts'),
+      [
+        `import { Request, Response } from 'tsgi';`,
+        `import { toFetchHandler } from 'tsgi/fetch';`,
+        `import { RouteMap } from 'tsgi/routing';`,
+        `const routes = new RouteMap({ item: '/items/<int:id>' });`,
+        `export default { fetch: toFetchHandler(routes.app({ item: (_req: Request, { id }) => new Response(String(id + 1)) })) };`,
+        '',
+      ].join('\n'),
+    );
+    const result = await build({
+      entryPoints: ['worker.ts'],
+      absWorkingDir: consumer,
+      outfile: 'worker.bundle.mjs',
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      mainFields: ['module', 'main'],
+      external: ['node:*', ...builtinModules],
+      // busboy's require('stream') in an ES module, for the run below on Node (wrangler maps it itself).
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const imports = [...new Set(Object.values(result.metafile.outputs).flatMap((output) => output.imports.map((i) => i.path)))];
+    expect(imports.filter((name) => /^node:(http|https|http2|net|tls|async_hooks|cluster)$/.test(name))).toEqual([]);
+    const script = `
+      import worker from './worker.bundle.mjs';
+      const res = await worker.fetch(new Request('http://worker.test/items/41'));
+      console.log(res.status, await res.text());
+    `;
+    await writeFile(path.join(consumer, 'worker-run.mjs'), script);
+    const { stdout } = await run(process.execPath, ['worker-run.mjs'], { cwd: consumer, env });
+    expect(stdout.trim()).toBe('200 42');
   });
 
   it("type-checks the README's snippets as written, strictly", async () => {
