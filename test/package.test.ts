@@ -4,7 +4,8 @@
  * shipped declarations type-check under `strict` without `skipLibCheck` (so no public type may
  * reference a package the consumer lacks), the README's snippets type-check as written and its
  * hello-world, middleware stack and upload answer over a socket, its links resolve, the
- * `tsgi` bin runs, and a Worker bundled from it (esbuild, as wrangler) leaves the Node server out.
+ * `tsgi` bin runs, a Worker bundled from it (esbuild, as wrangler) leaves the Node server out, and
+ * the entry points a Worker uses check without Node's types.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -268,6 +269,52 @@ describe('npm pack', () => {
     await writeFile(path.join(consumer, 'worker-run.mjs'), script);
     const { stdout } = await run(process.execPath, ['worker-run.mjs'], { cwd: consumer, env });
     expect(stdout.trim()).toBe('200 42');
+  });
+
+  it("type-checks a Worker's entry points without Node's types; tsgi names them (docs/deployment.md, Workers)", async () => {
+    // A Worker project: web platform globals, no `types` (so @types/node, installed here, is not
+    // loaded unless a declaration asks for it), strict, no skipLibCheck.
+    // tsgi/proxy is left out: built on undici, it runs on Node only, and undici's types load Node's.
+    const nodeFree = ENTRY_SPECIFIERS.filter((spec) => !['tsgi', 'tsgi/node', 'tsgi/proxy'].includes(spec));
+    const compilerOptions = {
+      target: 'es2023',
+      lib: ['es2023', 'webworker', 'esnext.disposable'],
+      module: 'esnext',
+      moduleResolution: 'bundler',
+      types: [],
+      strict: true,
+      noEmit: true,
+      verbatimModuleSyntax: true,
+    };
+    const check = async (file: string, code: string, options: Record<string, unknown> = {}) => {
+      await writeFile(path.join(consumer, file), code);
+      await writeFile(path.join(consumer, 'tsconfig.worker.json'), JSON.stringify({ compilerOptions: { ...compilerOptions, ...options }, files: [file] }));
+      return run(tsc, ['-p', 'tsconfig.worker.json', '--listFiles'], { cwd: consumer, env }).then(
+        ({ stdout }) => ({ ok: true, stdout }),
+        (error: { stdout?: string }) => ({ ok: false, stdout: String(error.stdout) }),
+      );
+    };
+    const worker = await check(
+      'worker-types.ts',
+      [
+        ...nodeFree.map((spec, i) => `import * as entry${i} from '${spec}';`),
+        `export const entries: object[] = [${nodeFree.map((_, i) => `entry${i}`).join(', ')}];`,
+        `const app: Parameters<typeof entry${nodeFree.indexOf('tsgi/fetch')}.toFetchHandler>[0] = (_environ, start) => { start('200 OK', []); return [new TextEncoder().encode('ok')]; };`,
+        `export default { fetch: entry${nodeFree.indexOf('tsgi/fetch')}.toFetchHandler(app) };`,
+        '',
+      ].join('\n'),
+    );
+    expect(worker.stdout).not.toMatch(/error TS/);
+    expect(worker.stdout).not.toMatch(/@types\/node|undici-types/);
+    expect(worker.ok).toBe(true);
+    const root = await check('worker-root.ts', `import { Response } from 'tsgi';\nexport const res = new Response('x');\n`);
+    expect(root.ok).toBe(false);
+    // TypeScript 7's words (5.x: TS2307 `Cannot find module 'node:http'`).
+    expect(root.stdout).toContain("error TS2591: Cannot find name 'node:http'. Do you need to install type definitions for node?");
+    // The strict setting the page gives for it: Node's types next to the web worker globals.
+    const withNode = await check('worker-root.ts', `import { Response } from 'tsgi';\nexport const res = new Response('x');\n`, { types: ['node'], lib: ['es2023', 'webworker'] });
+    expect(withNode.stdout).not.toMatch(/error TS/);
+    expect(withNode.ok).toBe(true);
   });
 
   it("type-checks the README's snippets as written, strictly", async () => {
