@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as {
   exports: Record<string, string | Record<string, string>>;
+  typesVersions?: Record<string, Record<string, string[]>>;
 };
 
 /** The entry points: subpath → its `tsgi-source` file. */
@@ -40,6 +41,15 @@ describe('entry points', () => {
       if (subpath === './package.json') continue;
       expect(Object.keys(conditions as object), subpath).toEqual(['tsgi-source', 'types', 'default']);
     }
+  });
+
+  it('maps every subpath to its types in typesVersions too, for TypeScript 5\'s node10 resolution (which reads no exports)', () => {
+    // `"module": "commonjs"` without `moduleResolution` means node10 before TypeScript 7: the root
+    // resolves through `types`, each subpath only through typesVersions (as Hono ships).
+    const subpaths = Object.fromEntries(
+      ENTRIES.filter((e) => e.subpath !== '.').map((e) => [e.subpath.slice(2), [(pkg.exports[e.subpath] as Record<string, string>).types!]]),
+    );
+    expect(pkg.typesVersions).toEqual({ '*': subpaths });
   });
 
   for (const entry of ENTRIES) {

@@ -229,7 +229,7 @@ describe('npm pack', () => {
       ['resolution.cts', { module: 'nodenext', moduleResolution: 'nodenext' }],
     ];
     for (const [file, options] of settings) await typeCheck([file], options);
-  });
+  }, 60_000);
 
   it('bundles a Worker without the Node server: a bundler keeps only the modules the app uses (sideEffects: false)', async () => {
     // A Worker importing Request and Response from the root, next to `serve`: esbuild (as wrangler
@@ -269,7 +269,7 @@ describe('npm pack', () => {
     await writeFile(path.join(consumer, 'worker-run.mjs'), script);
     const { stdout } = await run(process.execPath, ['worker-run.mjs'], { cwd: consumer, env });
     expect(stdout.trim()).toBe('200 42');
-  });
+  }, 60_000);
 
   it("type-checks a Worker's entry points without Node's types; tsgi names them (docs/deployment.md, Workers)", async () => {
     // A Worker project: web platform globals, no `types` (so @types/node, installed here, is not
@@ -315,7 +315,7 @@ describe('npm pack', () => {
     const withNode = await check('worker-root.ts', `import { Response } from 'tsgi';\nexport const res = new Response('x');\n`, { types: ['node'], lib: ['es2023', 'webworker'] });
     expect(withNode.stdout).not.toMatch(/error TS/);
     expect(withNode.ok).toBe(true);
-  });
+  }, 60_000);
 
   it("type-checks the README's snippets as written, strictly", async () => {
     expect(README.match(/^```(?:ts|typescript)\s*$/gm), 'every TypeScript snippet names its file, so it is checked').toBeNull();
