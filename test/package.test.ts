@@ -28,9 +28,9 @@ const REPOSITORY = 'https://github.com/tsgi/tsgi';
 /** Every entry point of package.json's `exports`, as a consumer names it. */
 const ENTRY_SPECIFIERS = ['tsgi', 'tsgi/middleware', 'tsgi/http', 'tsgi/forms', 'tsgi/node', 'tsgi/proxy', 'tsgi/routing', 'tsgi/testing', 'tsgi/fetch'];
 
-/** The README's TypeScript snippets that name a file (```ts hello.ts), in order. */
+/** The README's TypeScript snippets that name a file (```ts hello.ts, ```ts app.cts), in order. */
 function readmeSnippets(): Array<{ file: string; code: string }> {
-  return [...README.matchAll(/^```ts ([\w.-]+\.ts)\n([\s\S]*?)^```$/gm)].map((m) => ({ file: m[1]!, code: m[2]! }));
+  return [...README.matchAll(/^```ts ([\w.-]+\.c?ts)\n([\s\S]*?)^```$/gm)].map((m) => ({ file: m[1]!, code: m[2]! }));
 }
 
 let work: string;
@@ -320,7 +320,7 @@ describe('npm pack', () => {
   it("type-checks the README's snippets as written, strictly", async () => {
     expect(README.match(/^```(?:ts|typescript)\s*$/gm), 'every TypeScript snippet names its file, so it is checked').toBeNull();
     const snippets = readmeSnippets();
-    expect(snippets.map((s) => s.file)).toEqual(expect.arrayContaining(['hello.ts', 'upload.ts', 'stack.ts', 'routes.ts', 'routes-check.ts']));
+    expect(snippets.map((s) => s.file)).toEqual(expect.arrayContaining(['hello.ts', 'upload.ts', 'stack.ts', 'routes.ts', 'routes-check.ts', 'app.cts']));
     for (const { file, code } of snippets) await writeFile(path.join(consumer, file), code);
     await typeCheck(snippets.map((s) => s.file));
   });
@@ -367,6 +367,21 @@ describe('npm pack', () => {
     for (const { file, code } of readmeSnippets()) await writeFile(path.join(consumer, file), code);
     const { stdout } = await run(process.execPath, ['routes-check.ts'], { cwd: consumer, env });
     expect(stdout.trim()).toBe('{ id: 3, next: 4 }');
+  });
+
+  it("runs the README's CommonJS app.cts as Node runs it (type stripping, require)", async () => {
+    const snippet = readmeSnippets().find((s) => s.file === 'app.cts');
+    expect(snippet, 'the README gives a ```ts app.cts block').toBeDefined();
+    // The consumer is "type": "module"; a .cts is CommonJS whatever the package says.
+    await writeFile(path.join(consumer, 'app.cts'), snippet!.code);
+    const script = `
+      const { app } = require('./app.cts');
+      const { TestClient } = require('tsgi/testing');
+      new TestClient(app).get('/x').then(async (res) => console.log(res.status, JSON.stringify(await res.text())));
+    `;
+    await writeFile(path.join(consumer, 'app-cts-run.cjs'), script);
+    const { stdout } = await run(process.execPath, ['app-cts-run.cjs'], { cwd: consumer, env });
+    expect(stdout.trim()).toBe('200 OK "Hello from CommonJS, /x\\n"');
   });
 
   it("has README links that resolve for a reader on the registry page", () => {
