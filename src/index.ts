@@ -23,7 +23,7 @@ export type { HandlerResult } from './request/application.ts';
 export type { BlankOptions } from './request/blank.ts';
 export { DEFAULT_TEXT_LIMITS, type FormOptions, type ReadOptions } from './request/body.ts';
 export { defineMiddleware } from './request/middleware.ts';
-export { HTTPException, type HTTPExceptionOptions, type RequestLike } from './exceptions/base.ts';
+export { type ExceptionClass, HTTPException, type HTTPExceptionOptions, type RequestLike } from './exceptions/base.ts';
 export { HTTPRedirection, HTTPMultipleChoices, HTTPMovedPermanently, HTTPFound, HTTPSeeOther, HTTPNotModified, HTTPUseProxy, HTTPTemporaryRedirect, HTTPPermanentRedirect } from './exceptions/redirects.ts';
 export { HTTPClientError, HTTPBadRequest, HTTPUnauthorized, HTTPPaymentRequired, HTTPForbidden, HTTPNotFound, HTTPMethodNotAllowed, HTTPNotAcceptable, HTTPProxyAuthenticationRequired, HTTPRequestTimeout, HTTPConflict, HTTPGone, HTTPLengthRequired, HTTPPreconditionFailed, HTTPContentTooLarge, HTTPURITooLong, HTTPUnsupportedMediaType, HTTPRangeNotSatisfiable, HTTPExpectationFailed, HTTPImATeapot, HTTPMisdirectedRequest, HTTPUnprocessableContent, HTTPLocked, HTTPFailedDependency, HTTPTooEarly, HTTPUpgradeRequired, HTTPPreconditionRequired, HTTPTooManyRequests, HTTPRequestHeaderFieldsTooLarge, HTTPUnavailableForLegalReasons } from './exceptions/client-errors.ts';
 export { HTTPServerError, HTTPInternalServerError, HTTPNotImplemented, HTTPBadGateway, HTTPServiceUnavailable, HTTPGatewayTimeout, HTTPVersionNotSupported, HTTPVariantAlsoNegotiates, HTTPInsufficientStorage, HTTPLoopDetected, HTTPNotExtended, HTTPNetworkAuthenticationRequired } from './exceptions/server-errors.ts';

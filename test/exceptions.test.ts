@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { type Body, type Environ, HTTPBadRequest, HTTPClientError, HTTPConflict, HTTPException, HTTPForbidden, HTTPFound, HTTPGone, HTTPImATeapot, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, HTTPNotImplemented, HTTPNotModified, HTTPPermanentRedirect, HTTPProxyAuthenticationRequired, HTTPRedirection, HTTPSeeOther, HTTPServerError, HTTPServiceUnavailable, HTTPTemporaryRedirect, HTTPUnauthorized, HTTPUpgradeRequired, Request, Response, type StartResponse, abort, redirect, statusExceptions } from 'tsgi';
+import { type Body, type Environ, type ExceptionClass, HTTPBadRequest, HTTPClientError, HTTPConflict, HTTPException, HTTPForbidden, HTTPFound, HTTPGone, HTTPImATeapot, HTTPInternalServerError, HTTPMethodNotAllowed, HTTPMovedPermanently, HTTPNotFound, HTTPNotImplemented, HTTPNotModified, HTTPPermanentRedirect, HTTPProxyAuthenticationRequired, HTTPRedirection, HTTPSeeOther, HTTPServerError, HTTPServiceUnavailable, HTTPTemporaryRedirect, HTTPUnauthorized, HTTPUpgradeRequired, Request, Response, type StartResponse, abort, redirect, statusExceptions } from 'tsgi';
 import { absoluteLocation, escapeHtml, reasonPhrase } from 'tsgi/http';
 import { lint } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
@@ -593,6 +593,13 @@ describe('statusExceptions', () => {
     421, 422, 423, 424, 425, 426, 428, 429, 431, 451,
     500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
   ];
+
+  it('has values a caller can name: ExceptionClass', () => {
+    // What a library re-exporting statusExceptions with `declaration: true` must write out.
+    const notFound: ExceptionClass<HTTPException> | undefined = statusExceptions.get(404);
+    expect(notFound).toBe(HTTPNotFound);
+    expect(new notFound!()).toBeInstanceOf(HTTPNotFound);
+  });
 
   it('covers 300-308, the registered 400-431, 451 and 500-511', () => {
     expect([...statusExceptions.keys()].sort((a, b) => a - b)).toEqual(expected);

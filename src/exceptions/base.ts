@@ -227,5 +227,14 @@ export function isHTTPException(value: unknown): value is HTTPException {
   return (value as { [HTTP_EXCEPTION_BRAND]?: unknown } | null | undefined)?.[HTTP_EXCEPTION_BRAND] === true;
 }
 
-/** An exception class and its status code (the values of `statusExceptions`). */
-export type ExceptionClass<T extends HTTPException> = { new (...args: never[]): T; readonly code: number };
+/**
+ * An `HTTPException` class and its status code: the values of `statusExceptions`
+ * (`statusExceptions.get(404)` is `HTTPNotFound`, whose `code` is `404`), as Werkzeug's
+ * `default_exceptions` maps codes to classes. Exported so that code re-exporting
+ * `statusExceptions` (a library built with `declaration: true`) can name its type.
+ */
+export type ExceptionClass<T extends HTTPException> = {
+  new (...args: never[]): T;
+  /** The status code its instances answer (`404` for `HTTPNotFound`). */
+  readonly code: number;
+};
