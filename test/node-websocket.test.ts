@@ -10,7 +10,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { type App, HTTPForbidden, HTTPNotFound, HTTPUpgradeRequired, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
+import { type App, HTTPForbidden, abort, HTTPNotFound, HTTPUpgradeRequired, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
 import { type ClosedUpgrade, type UpgradeContext, createEnviron } from 'tsgi/node';
 import { CookieSessions, proxyFix, sessionOf } from 'tsgi/middleware';
 import { makeCertificate } from './tls-helpers.ts';
@@ -448,6 +448,33 @@ describe('serve({ upgrade })', () => {
     const forwarded = 'X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: chat.example\r\n';
     expect(await raw(`GET /chat HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n${forwarded}\r\n`)).toMatch(/^HTTP\/1\.1 404 /);
     expect(seen).toEqual([['203.0.113.9', 'https', 'chat.example']]);
+  });
+
+  it("answers 400 for a forwarded host outside trustedHosts with docs/server.md's recipe, and never leaves that host in context.environ", async () => {
+    const seen: unknown[] = [];
+    handle = await serve(app, {
+      port: 0,
+      trustedHosts: ['a', 'chat.example'],
+      log: { write() {} },
+      upgrade: (_req, socket, _head, { environ }) => {
+        if (environ.PATH_INFO === '/ignored') {
+          // The recipe without its answer: the refused host is not what the handler reads.
+          proxyFix(() => [], { xFor: 1, xProto: 1, xHost: 1 })(environ, () => {});
+        } else {
+          proxyFix(() => [], { xFor: 1, xProto: 1, xHost: 1 })(environ, (status) => abort(Number.parseInt(status, 10)));
+        }
+        seen.push([environ.PATH_INFO, environ.REMOTE_ADDR, environ.HTTP_HOST, environ.SERVER_NAME]);
+        refuse(socket, '404 Not Found');
+      },
+    });
+    const upgrade = 'Connection: upgrade\r\nUpgrade: websocket\r\nX-Forwarded-For: 203.0.113.9\r\n';
+    expect(await raw(`GET /chat HTTP/1.1\r\nHost: a\r\n${upgrade}X-Forwarded-Host: chat.example\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404 /);
+    expect(await raw(`GET /chat HTTP/1.1\r\nHost: a\r\n${upgrade}X-Forwarded-Host: evil.example\r\n\r\n`)).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await raw(`GET /ignored HTTP/1.1\r\nHost: a\r\n${upgrade}X-Forwarded-Host: evil.example\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404 /);
+    expect(seen).toEqual([
+      ['/chat', '203.0.113.9', 'chat.example', 'chat.example'],
+      ['/ignored', '203.0.113.9', 'a', '127.0.0.1'],
+    ]);
   });
 
   it('tells onUpgradeClosed of each upgrade the handler took, once its connection closed: status, bytes after the head, duration', async () => {

@@ -91,7 +91,9 @@ export const proxyFixOrigKey = defineEnvironKey<ProxyFixOrig>('tsgi.proxy_fix_or
  *   Under a server given `trustedHosts` (`serve()`, `toNodeHandler`, `toFetchHandler`), a
  *   forwarded host the list does not name answers `400 Bad Request` (`untrusted Host
  *   header`) without calling the app, as the server answers such a `Host` and as Werkzeug
- *   checks `trusted_hosts` on the host `ProxyFix` set.
+ *   checks `trusted_hosts` on the host `ProxyFix` set; `HTTP_HOST`, `SERVER_NAME` and
+ *   `SERVER_PORT` are then left as they came (the client's address and scheme are rewritten,
+ *   for the access log).
  * - `X-Forwarded-Port` → replaces the port of `HTTP_HOST` and `SERVER_PORT`.
  * - `X-Forwarded-Prefix` → percent-decoded, trailing slashes dropped, prepended to
  *   `SCRIPT_NAME`, so `req.applicationUrl` and redirects include the proxy's mount path. Not
@@ -137,7 +139,8 @@ export function proxyFix(app: AppLike, options: ProxyFixOptions = {}): App {
  * Not exported from the package.
  *
  * @throws TypeError (at once) as {@link proxyFix}; the edit throws `HTTPBadRequest` (400
- *   `untrusted Host header`) for a forwarded host outside the server's `trustedHosts`.
+ *   `untrusted Host header`) for a forwarded host outside the server's `trustedHosts`, with
+ *   `HTTP_HOST`, `SERVER_NAME` and `SERVER_PORT` put back as they came.
  */
 export function proxyFixer(options: ProxyFixOptions = {}): (environ: Environ) => void {
   const hops = {
@@ -167,6 +170,11 @@ export function proxyFixer(options: ProxyFixOptions = {}): (environ: Environ) =>
       // The server's `trustedHosts` checked the Host this replaced: the forwarded one passes the same check.
       const trustedHosts = trustedHostsKey.get(environ);
       if (trustedHosts !== undefined && environ.HTTP_HOST !== orig.HTTP_HOST && !isTrustedHost(environ.HTTP_HOST as string, trustedHosts)) {
+        // Not left in the environ: a caller that drops the 400 (an upgrade handler running
+        // `proxyFix` over `context.environ`) reads the Host the server checked, not this one.
+        environ.HTTP_HOST = orig.HTTP_HOST;
+        environ.SERVER_NAME = orig.SERVER_NAME;
+        environ.SERVER_PORT = orig.SERVER_PORT;
         throw new HTTPBadRequest('untrusted Host header');
       }
     }
