@@ -416,6 +416,39 @@ describe('compress: streaming', () => {
     }
   });
 
+  it('flushes an event followed at once by an empty chunk before the body waits (the empty chunk does not hold it back)', async () => {
+    const next = deferred();
+    const sse: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
+      return (async function* () {
+        yield enc.encode('data: first\n\n');
+        yield new Uint8Array(0); // a template or encoder with nothing to add
+        await next.promise; // the client must see the first event before this one exists
+        yield enc.encode('data: second\n\n');
+      })();
+    };
+    const server = await start(compress(sse));
+    const first = new Promise<string>((resolve, reject) => {
+      const req = http.get(server.url, { agent: false, headers: { 'accept-encoding': 'gzip' } }, (res) => {
+        const decoder = zlib.createGunzip();
+        res.pipe(decoder);
+        let text = '';
+        decoder.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+          if (text.includes('\n\n')) resolve(text);
+        });
+        decoder.on('error', reject);
+      });
+      req.on('error', reject);
+    });
+    try {
+      const late = sleep(2000).then(() => 'nothing within 2 s: held back');
+      expect(await Promise.race([first, late])).toBe('data: first\n\n');
+    } finally {
+      next.resolve();
+    }
+  });
+
   it('keeps a sync streamed body working and compresses it to the same bytes', async () => {
     const app: App = (_environ, startResponse) => {
       startResponse('200 OK', [['Content-Type', 'text/plain']]);

@@ -382,16 +382,18 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
         break;
       }
       const chunk = checkChunk(next.value);
-      if (chunk.byteLength === 0) {
+      if (chunk.byteLength === 0 && pendingBytes === 0) {
         // The app's way to send its head before any content (an event stream waiting for its
         // first event, spec §6): passed on while nothing was sent, so the head goes now.
-        if (!sent && pendingBytes === 0) {
+        if (!sent) {
           sent = true;
           yield chunk;
         }
         continue;
       }
-      pending.push(chunk);
+      // An empty chunk after content held for this flush adds nothing, but the flush is still
+      // decided by whether the step after it is there at once.
+      if (chunk.byteLength > 0) pending.push(chunk);
       pendingBytes += chunk.byteLength;
       if (pendingBytes < BATCH) {
         // A chunk the body has at once (the next row of a batch a cursor fetched) joins this
