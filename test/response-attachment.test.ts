@@ -38,6 +38,10 @@ describe('res.attachment over a real socket', () => {
       expect(await disposition('تقرير.pdf')).toBe(`attachment; filename="?????.pdf"; filename*=UTF-8''%D8%AA%D9%82%D8%B1%D9%8A%D8%B1.pdf`);
       // a decomposed name (macOS) reads as the composed one
       expect(await disposition('Jose\u0301.txt')).toBe(`attachment; filename=Jose.txt; filename*=UTF-8''Jose%CC%81.txt`);
+      // compatibility forms of separators and dots spell no path in the fallback (a full-width
+      // solidus is '/' once decomposed, a two-dot leader '..'): a '?' each, as other characters
+      expect(await disposition('..\uFF0F..\uFF0Fetc\uFF3Cpasswd')).toBe(`attachment; filename="..?..?etc?passwd"; filename*=UTF-8''..%EF%BC%8F..%EF%BC%8Fetc%EF%BC%BCpasswd`);
+      expect(await disposition('\u2025')).toBe(`attachment; filename="?"; filename*=UTF-8''%E2%80%A5`);
     } finally {
       await server.close();
     }

@@ -27,17 +27,20 @@ export function dispositionHeader(filename: string | undefined, type = 'attachme
 }
 
 /**
- * `name` in printable ASCII for `filename=`: compatibility-decomposed (NFKD: `ﬁ` is `fi`, a
- * full-width `Ａ` is `A`), combining marks dropped (`é` is `e`, `Ü` is `U`), `ß` written `ss`
- * (DIN 5007), and each character left outside printable ASCII (`日`, `–`) a `?`, as
- * `content-disposition` writes it. Werkzeug's `send_file` drops such characters instead,
- * which can empty a name (`日本.pdf` would be `.pdf`).
+ * `name` in printable ASCII for `filename=`: each character outside it compatibility-decomposed
+ * (NFKD: `ﬁ` is `fi`, a full-width `Ａ` is `A`) with its combining marks dropped (`é` is `e`,
+ * `Ü` is `U`), `ß` written `ss` (DIN 5007), when that leaves letters, digits or a space; any
+ * other (`日`, `–`, and the compatibility forms of `/`, `\` and `..`, `／`, `＼`, `‥`, which must
+ * not spell a path in the name a client saves) a `?`, as `content-disposition` writes it.
+ * Werkzeug's `send_file` drops such characters instead, which can empty a name (`日本.pdf`
+ * would be `.pdf`).
  */
 export function asciiFallback(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .replace(/ß/g, 'ss')
-    .replace(/ẞ/g, 'SS')
-    .replace(/[^\x20-\x7e]/gu, '?');
+  return name.normalize('NFC').replace(NOT_PRINTABLE_ASCII, (character) => {
+    const ascii = character.normalize('NFKD').replace(/\p{M}/gu, '').replace(/ß/g, 'ss').replace(/ẞ/g, 'SS');
+    return /^[A-Za-z0-9 ]*$/.test(ascii) ? ascii : '?';
+  });
 }
+
+/** Each character outside printable US-ASCII. */
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/gu;
