@@ -156,6 +156,11 @@ describe('an internationalized host', () => {
   it('refuses a label that mixes Unicode with a placeholder, which has no ASCII form to match', () => {
     expect(() => new RouteMap({ a: { path: '/', host: 'café-<n>.example' } })).toThrow(/café-<n>\.example: a label in Unicode cannot hold a placeholder/);
   });
+
+  it('refuses a host in Unicode that the URL parser would read as another host (user info, an escape)', () => {
+    expect(() => new RouteMap({ a: { path: '/', host: 'bücher@evil.example' } })).toThrow(/route host must be a host name/);
+    expect(() => mount({ 'http://bücher.example%2Eevil/': () => [] })).toThrow(/invalid host/);
+  });
 });
 
 describe('over a socket', () => {

@@ -83,6 +83,12 @@ describe('trustedHosts entries', () => {
       ['https://example.com/', /a host name, not a URL: write "example\.com"/],
       ['', /not a host name/],
       ['exa mple.com', /not a host name/],
+      // A name in Unicode goes through the URL parser for its ASCII form: what it would read
+      // as user info, a path or an escape is no part of a host name, not another host.
+      ['bücher@evil.example', /not a host name/],
+      ['bücher.example%2Eevil.example', /not a host name/],
+      ['bücher\t.example', /not a host name/],
+      ['bücher.example\\evil', /not a host name/],
     ];
     for (const [entry, message] of cases) {
       expect(() => toFetchHandler(site, { trustedHosts: [entry] }), entry).toThrow(message);

@@ -44,13 +44,17 @@ export function comparableHostName(name: string): string {
  * @internal A host name as a `Host` field carries it: an internationalized name written in
  * Unicode (`Bücher.example`) in its ASCII form (`xn--bcher-kva.example`, IDNA through the
  * WHATWG URL parser, as browsers write it), in lower case; an ASCII name only lower-cased. A
- * trailing dot is kept. `null` when no URL can carry the name. For the names an app is
- * configured with (`trustedHosts`, `mount`'s host keys, a route's `host`), which would
+ * trailing dot is kept. `null` when no URL can carry the name, or when it holds what the URL
+ * parser would read as no part of a host (user info `bücher@evil.example`, a port, a path, an
+ * escape `%2E`, whitespace it strips), which would make it another host. For the names an
+ * app is configured with (`trustedHosts`, `mount`'s host keys, a route's `host`), which would
  * otherwise never match. Never throws.
  */
 export function asciiHostName(name: string): string | null {
   // eslint-disable-next-line no-control-regex
   if (!/[^\x00-\x7f]/.test(name)) return name.toLowerCase();
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f/\\?#@:%]/.test(name)) return null;
   const url = `http://${name}/`;
   return URL.canParse(url) ? new URL(url).hostname : null;
 }
