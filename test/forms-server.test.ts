@@ -182,6 +182,8 @@ describe('parseForm over a real socket', () => {
     // the charsets busboy decodes still name the file
     expect(await post(`name="doc"; filename*=UTF-8''%E6%97%A5.txt`)).toEqual([200, { fields: [], files: [expect.objectContaining({ key: 'doc', filename: '日.txt', size: 5 })] }]);
     expect(await post(`name="doc"; filename*=iso-8859-1''caf%E9.txt`)).toEqual([200, { fields: [], files: [expect.objectContaining({ key: 'doc', filename: 'café.txt' })] }]);
+    // what looks like such a parameter inside a quoted filename is part of the name
+    expect(await post(`name="doc"; filename="notes; v*=draft'1.txt"`)).toEqual([200, { fields: [], files: [expect.objectContaining({ key: 'doc', filename: "notes; v*=draft'1.txt" })] }]);
   });
 
   it('answers 400 for a truncated multipart body', async () => {

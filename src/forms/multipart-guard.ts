@@ -68,9 +68,12 @@ const BUSBOY_CHARSETS = new Set([
 /** An extended parameter (`name*=charset'lang'value`) of a `Content-Disposition`, name and charset. */
 const EXTENDED_PARAMETER = /;\s*([^\s;=*]+)\*\s*=\s*([^';]*)'/g;
 
+/** A plain parameter's quoted value (`filename="a; b*=x'y"`): text, where no parameter starts. */
+const QUOTED_VALUE = /(;\s*[^\s;=*"]+\s*=\s*)"(?:[^"\\]|\\.)*"/g;
+
 /** The first extended parameter of `disposition` in a charset busboy cannot decode, if any. */
 function undecodableParameter(disposition: string): { parameter: string; charset: string } | undefined {
-  for (const [, parameter, charset] of disposition.matchAll(EXTENDED_PARAMETER)) {
+  for (const [, parameter, charset] of disposition.replace(QUOTED_VALUE, '$1""').matchAll(EXTENDED_PARAMETER)) {
     if (!BUSBOY_CHARSETS.has(charset!.trim().toLowerCase())) return { parameter: parameter!.toLowerCase(), charset: charset!.trim() };
   }
   return undefined;
