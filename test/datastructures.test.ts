@@ -16,6 +16,9 @@ describe('MultiDict', () => {
     expect([...MultiDict.fromQueryString('a=%E9%80', 'windows-1252')]).toEqual([['a', 'é€']]);
     expect([...MultiDict.fromQueryString('a=%C3%A9&&b', 'UTF-8')]).toEqual([['a', 'é'], ['b', '']]);
     expect(() => MultiDict.fromQueryString('a=1', 'klingon')).toThrow(RangeError);
+    // as a urlencoded body declaring it is read: US-ASCII is a subset of UTF-8, and UTF-16 has no one-byte '=' or '&'
+    expect([...MultiDict.fromQueryString('a=%C3%A9', 'us-ascii')]).toEqual([['a', 'é']]);
+    expect(() => MultiDict.fromQueryString('a=1', 'utf-16le')).toThrow(RangeError);
   });
 
   it('builds from pairs, a record with arrays, and another MultiDict', () => {

@@ -5,7 +5,7 @@
  * @module
  */
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
-import { charsetPairDecoder } from '../http/form-decoding.ts';
+import { charsetPairDecoder, formEncoding } from '../http/form-decoding.ts';
 
 /**
  * Keys with one or more values each, in the order they were added.
@@ -46,12 +46,15 @@ export class MultiDict<V = string> implements Iterable<[string, V]> {
    * @param charset - the charset the escapes encode, a WHATWG encoding label; default UTF-8.
    *   A browser submits a GET form in the encoding of its page, so a page in Shift_JIS gets
    *   `?q=%93%8C%8B%9E`: `MultiDict.fromQueryString(req.queryString, 'shift_jis')` reads
-   *   `東京` (WebOb's `req.url_encoding`). Bytes it cannot decode become U+FFFD.
-   * @throws RangeError for a `charset` the WHATWG Encoding Standard does not know.
+   *   `東京` (WebOb's `req.url_encoding`). Bytes it cannot decode become U+FFFD. Read as a
+   *   urlencoded body declaring it is: `us-ascii` is UTF-8 (a subset), `iso-8859-1` is
+   *   `windows-1252`, as browsers read them.
+   * @throws RangeError for a `charset` the WHATWG Encoding Standard does not know, or UTF-16.
    */
   static fromQueryString(qs: string, charset?: string): MultiDict<string> {
     const out = new MultiDict<string>();
-    const encoding = charset === undefined ? 'utf-8' : new TextDecoder(charset).encoding;
+    const encoding = formEncoding(charset);
+    if (encoding === null) throw new RangeError(`MultiDict.fromQueryString: no query is in charset ${JSON.stringify(charset)}: give a WHATWG encoding label other than UTF-16`);
     if (qs.length === 0) return out;
     if (encoding === 'utf-8') {
       for (const [key, value] of queryPairs(qs)) out.add(key, value);

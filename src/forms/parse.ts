@@ -10,7 +10,7 @@ import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { refuseContentCoding } from './content-coding.ts';
-import { encodingOfLabel } from '../http/charset.ts';
+import { formEncoding } from '../http/form-decoding.ts';
 import { DEFAULT_FORM_LIMITS, type FormLimitOverrides, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
 import { consumeInput, spoilInput } from '../gateway/input.ts';
@@ -149,10 +149,9 @@ async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan, signal
  *   `&` are two bytes: a form is never sent in it, browsers submit such a page's form in UTF-8).
  */
 function urlencodedCharset(charset: string | undefined): string {
-  if (charset === undefined || charset.toLowerCase() === 'us-ascii') return 'utf-8';
-  const encoding = encodingOfLabel(charset);
-  if (encoding === null || encoding.startsWith('utf-16')) {
-    throw new HTTPUnsupportedMediaType(`Urlencoded forms must be UTF-8 or another charset this server decodes, not ${charset.toLowerCase().slice(0, 100)}.`);
+  const encoding = formEncoding(charset);
+  if (encoding === null) {
+    throw new HTTPUnsupportedMediaType(`Urlencoded forms must be UTF-8 or another charset this server decodes, not ${charset!.toLowerCase().slice(0, 100)}.`);
   }
   return encoding;
 }

@@ -5,10 +5,25 @@
  * @module
  */
 
+import { encodingOfLabel } from './charset.ts';
+
 const EQUALS = 0x3d;
 const PERCENT = 0x25;
 const PLUS = 0x2b;
 const SPACE = 0x20;
+
+/**
+ * The WHATWG encoding urlencoded text declared in `charset` is decoded in: `utf-8` without one
+ * or for `us-ascii` (a subset of it), else the encoding the label names; `null` for a label the
+ * WHATWG Encoding Standard does not know, or UTF-16 (whose `=` and `&` are two bytes: browsers
+ * submit the form of such a page in UTF-8). The rule of a urlencoded body and of
+ * `MultiDict.fromQueryString`. Never throws.
+ */
+export function formEncoding(charset: string | undefined): string | null {
+  if (charset === undefined || charset.toLowerCase() === 'us-ascii') return 'utf-8';
+  const encoding = encodingOfLabel(charset);
+  return encoding === null || encoding.startsWith('utf-16') ? null : encoding;
+}
 
 /**
  * A decoder of one `name=value` pair (its bytes, without `&`) in `charset`, a WHATWG encoding
