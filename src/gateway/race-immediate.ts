@@ -7,8 +7,10 @@
 import { clearImmediate, setImmediate } from 'node:timers';
 
 /**
- * Resolves with the step if it settles before the next turn of the event loop (a
- * `setImmediate`: a microtask away, not waiting for I/O or a timer), else `undefined`.
+ * Resolves with the step if it settles before a `setImmediate` set now runs (the check phase of
+ * this turn of the event loop: by microtasks, or by I/O already due, but not by a timer or I/O
+ * still to come), else `undefined`. Allocates a promise and an immediate: not for every chunk
+ * of a body read 16 KiB or more at a time.
  *
  * @throws (rejects with) what the step rejects with, when it does so before that turn.
  */
