@@ -1,0 +1,273 @@
+/**
+ * An API gateway in front of internal services, as nginx, Hono's `proxy()` or
+ * http-proxy-middleware would front them (docs/proxy.md, "An API gateway"):
+ *
+ * - each service is `proxy()`ed under its path prefix with `mount` (`/users/42` → the users
+ *   service's `/42`), its redirects and cookie paths mapped back under the prefix
+ *   (`rewriteLocation`);
+ * - a JWT (HS256, checked with WebCrypto: signature, `alg`, `exp` and `nbf`) lets a request in
+ *   through `bearerAuth`; the service gets the user's id in `X-User-Id`, never the token, and
+ *   never an `X-User-Id` the client sent;
+ * - requests are limited per API key (`X-Api-Key`, else the client's address) by the
+ *   token-bucket middleware of examples/rate-limit.ts;
+ * - `X-Request-Id` (`requestId`) and `traceparent` go to the services as they came;
+ * - CORS preflights are answered here, never forwarded;
+ * - WebSocket upgrades are tunnelled to the service under the same prefix by {@link websocketTunnel},
+ *   the `upgrade` handler for `serve()` (`proxy` itself answers them `501`): the same token
+ *   check, the same `X-User-Id`, a `502`/`504` when the service cannot be reached, the
+ *   tunnel ended when the server closes.
+ *
+ * ```sh
+ * node --conditions=tsgi-source examples/gateway.ts   # with the services on 127.0.0.1:9001-9003
+ * ```
+ *
+ * @module
+ */
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { HTTPBadGateway, HTTPBadRequest, HTTPGatewayTimeout, HTTPNotFound, HTTPServiceUnavailable, HTTPUnauthorized, HTTPUpgradeRequired, type App, Request, compose, serve } from 'tsgi';
+import { authUserKey, bearerAuth, cors, errors, mount, requestId } from 'tsgi/middleware';
+import type { UpgradeHandler } from 'tsgi/node';
+import { proxy, rewriteLocation } from 'tsgi/proxy';
+import { rateLimit } from './rate-limit.ts';
+
+/** The claims the gateway reads from a token. */
+export interface User {
+  /** `sub`: the user's id, passed on as `X-User-Id`. */
+  id: string;
+}
+
+/** Options of {@link createGateway}. */
+export interface GatewayOptions {
+  /** Path prefix → the service's URL: `{ '/users': 'http://127.0.0.1:9001' }`. */
+  services: Record<string, string>;
+  /** The HS256 key the tokens are signed with (its bytes, or text taken as UTF-8). */
+  secret: string | Uint8Array;
+  /** Origins whose pages may call the API (CORS). Default none. */
+  origins?: string[] | undefined;
+  /** Requests an API key may make at once, then one a second more. Default 100. */
+  burst?: number | undefined;
+}
+
+/** The gateway: its app, its WebSocket handler for `serve()`, and `close()` for its pools. */
+export interface Gateway {
+  app: App;
+  upgrade: UpgradeHandler;
+  close(): Promise<void>;
+}
+
+const utf8 = new TextEncoder();
+
+/** An HMAC key of WebCrypto ({@link hmacKey}). */
+export type HmacKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
+/** base64url (RFC 7515 §2) to bytes, or null when it is not. */
+function base64url(text: string): Uint8Array | null {
+  if (!/^[\w-]*$/.test(text)) return null;
+  return Uint8Array.from(Buffer.from(text, 'base64url'));
+}
+
+/** A JSON object from a base64url segment, or null. */
+function segment(text: string): Record<string, unknown> | null {
+  const bytes = base64url(text);
+  if (bytes === null) return null;
+  try {
+    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Checks an HS256 JWT (RFC 7519) with `key`: the header must say `HS256` (never `none` or
+ * another algorithm the client chose), the signature must match (WebCrypto compares in
+ * constant time), `exp` and `nbf` must hold at `now` (seconds). Answers the user, or null.
+ */
+export async function verifyJwt(token: string, key: HmacKey, now = Date.now() / 1000): Promise<User | null> {
+  const parts = token.split('.');
+  if (parts.length !== 3) return null;
+  const [header, payload, signature] = parts as [string, string, string];
+  const signatureBytes = base64url(signature);
+  if (segment(header)?.alg !== 'HS256' || signatureBytes === null) return null;
+  if (!(await crypto.subtle.verify('HMAC', key, signatureBytes, utf8.encode(`${header}.${payload}`)))) return null;
+  const claims = segment(payload);
+  if (claims === null || (typeof claims.sub !== 'string' && typeof claims.sub !== 'number')) return null;
+  if (typeof claims.exp === 'number' && now >= claims.exp) return null;
+  if (typeof claims.nbf === 'number' && now < claims.nbf) return null;
+  return { id: String(claims.sub) };
+}
+
+/** Signs `claims` as an HS256 JWT with `key` (for tests and tools; the gateway only verifies). */
+export async function signJwt(claims: Record<string, unknown>, key: HmacKey): Promise<string> {
+  const encode = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode(claims)}`;
+  const signature = new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8.encode(unsigned)));
+  return `${unsigned}.${Buffer.from(signature).toString('base64url')}`;
+}
+
+/** The HMAC key of `secret`, for {@link verifyJwt} and {@link signJwt}. */
+export function hmacKey(secret: string | Uint8Array): Promise<HmacKey> {
+  const bytes = typeof secret === 'string' ? utf8.encode(secret) : secret;
+  return crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+}
+
+/** The user `bearerAuth` let in (see `authUserKey`). */
+const userOf = (environ: Record<string, unknown>) => authUserKey.get(environ as never) as User | undefined;
+
+/** Builds the gateway for `options.services`. */
+export async function createGateway(options: GatewayOptions): Promise<Gateway> {
+  const key = await hmacKey(options.secret);
+  const proxies = Object.entries(options.services).map(([prefix, url]) => {
+    const upstream = proxy(url, {
+      headersTimeout: 10_000,
+      requestHeaders: (headers, environ) => {
+        // The service trusts X-User-Id: only this gateway's word reaches it, and no token.
+        headers.delete('authorization');
+        headers.delete('x-user-id');
+        const user = userOf(environ);
+        if (user !== undefined) headers.set('x-user-id', user.id);
+      },
+    });
+    return [prefix, upstream, rewriteLocation(upstream, { upstream: url })] as const;
+  });
+  const services = mount(proxies.map(([prefix, , app]) => [prefix, app] as const));
+  const app = compose(
+    requestId,
+    (inner) => cors(inner, { origin: options.origins ?? [], exposeHeaders: ['X-Request-Id'], maxAge: 600 }),
+    errors,
+    (inner) => rateLimit(inner, { capacity: options.burst ?? 100, key: (req) => req.headers.get('x-api-key') ?? req.remoteAddr }),
+  )(bearerAuth(services, { realm: 'api', verify: (token) => verifyJwt(token, key) }));
+  const upgrade = websocketTunnel(options.services, (token) => verifyJwt(token, key));
+  return { app, upgrade, close: async () => void (await Promise.all(proxies.map(([, upstream]) => upstream.close()))) };
+}
+
+/**
+ * Fields of the client's handshake not sent on: hop-by-hop ones (RFC 9110 §7.6.1; `Connection`
+ * and `Upgrade` are set anew), the token, and the claims only this gateway may make.
+ */
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'x-user-id', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-prefix', 'forwarded', 'x-real-ip']);
+
+/** Fields of a service's refusal not passed back: hop-by-hop ones, and the framing, written anew. */
+const NOT_PASSED_BACK = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
+
+/** The most of a refusal's body passed back (a service's error page is small). */
+const REFUSAL_BYTES = 64 * 1024;
+
+/**
+ * The `upgrade` handler for `serve()` that tunnels a WebSocket to the service under its path
+ * prefix, as nginx does with `proxy_set_header Upgrade $http_upgrade`: the handshake is
+ * checked here (a service under the path, `Upgrade: websocket`, a token `verify` accepts: else
+ * `404`, `426`, `401`), sent on with `X-User-Id`, the forwarded fields and the request id, and
+ * the service's `101` passed back; from there bytes flow both ways untouched, until either side
+ * closes or the server does (`close()`: both connections are ended, and the client reconnects
+ * to an instance still running). A service that refuses the handshake has its answer passed
+ * back; one that cannot be reached is answered `502`, one that does not answer in 10 s `504`.
+ */
+export function websocketTunnel(services: Record<string, string>, verify: (token: string) => Promise<User | null>): UpgradeHandler {
+  const routes = Object.entries(services).map(([prefix, url]) => [prefix.replace(/\/+$/, ''), new URL(url)] as const);
+  return async (req, socket, head, { shutdown, environ }) => {
+    const request = new Request(environ);
+    const route = routes.find(([prefix]) => request.path === prefix || request.path.startsWith(`${prefix}/`));
+    if (route === undefined) throw new HTTPNotFound();
+    if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') throw new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' });
+    // As proxy() does: a dot segment is not resolved out of sight (/users/../orders would reach the users service's /orders).
+    if (/(?:^|\/)\.\.?(?:\/|$)/.test(environ.PATH_INFO)) throw new HTTPBadRequest('The path holds a dot segment.');
+    const token = /^Bearer ([\w.~+/-]+=*)$/.exec(request.headers.get('authorization') ?? '')?.[1];
+    const user = token === undefined ? null : await verify(token);
+    if (user === null) throw new HTTPUnauthorized('A WebSocket needs a valid bearer token.', { wwwAuthenticate: { scheme: 'Bearer', params: { realm: 'api' } } });
+    if (shutdown.aborted) throw new HTTPServiceUnavailable('The gateway is shutting down.');
+    const [prefix, target] = route;
+    const headers: http.OutgoingHttpHeaders = {};
+    for (const [name, value] of Object.entries(req.headers)) if (!NOT_FORWARDED.has(name) && value !== undefined) headers[name] = value;
+    Object.assign(headers, {
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      host: target.host,
+      'x-user-id': user.id,
+      'x-forwarded-for': request.remoteAddr ?? '',
+      'x-forwarded-proto': request.scheme,
+      'x-forwarded-host': request.host,
+      'x-forwarded-prefix': prefix,
+    });
+    // requestId runs around the app only: the handshake keeps the client's id, or gets one.
+    headers['x-request-id'] ??= crypto.randomUUID();
+    const rest = request.pathQs.slice(prefix.length);
+    const path = target.pathname.replace(/\/+$/, '') + (rest.startsWith('/') ? rest : `/${rest}`);
+    const upstreamRequest = http.request({ host: target.hostname, port: target.port, path, headers, timeout: 10_000 });
+    await new Promise<void>((resolve, reject) => {
+      upstreamRequest.on('timeout', () => upstreamRequest.destroy(new HTTPGatewayTimeout('The upstream server did not answer the handshake in time.')));
+      upstreamRequest.on('error', (error) => reject(error instanceof HTTPGatewayTimeout ? error : new HTTPBadGateway('The upstream server could not be reached.', { cause: error })));
+      socket.on('close', () => upstreamRequest.destroy());
+      // The service refused the handshake (a 403, a 404): its answer goes back, then the connection closes.
+      upstreamRequest.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          if ((size += chunk.length) <= REFUSAL_BYTES) chunks.push(chunk);
+        });
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const lines = [`HTTP/1.1 ${res.statusCode} ${res.statusMessage}`];
+          for (let i = 0; i < res.rawHeaders.length; i += 2) {
+            if (!NOT_PASSED_BACK.has(res.rawHeaders[i]!.toLowerCase())) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+          }
+          lines.push(`Content-Length: ${body.length}`, 'Connection: close', '', '');
+          socket.once('finish', () => socket.destroy());
+          socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), body]));
+          resolve();
+        });
+      });
+      upstreamRequest.on('upgrade', (res, upstream, upstreamHead) => {
+        upstreamRequest.setTimeout(0);
+        const lines = [`HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}`];
+        for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
+        socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+        if (upstreamHead.length > 0) socket.write(upstreamHead);
+        if (head.length > 0) upstream.write(head);
+        tunnel(socket, upstream, shutdown);
+        resolve();
+      });
+      upstreamRequest.end();
+    });
+  };
+}
+
+/** Pipes `client` and `upstream` into each other until one closes; `shutdown` ends both. */
+function tunnel(client: Duplex, upstream: Duplex, shutdown: AbortSignal): void {
+  const end = () => {
+    client.end();
+    upstream.end();
+  };
+  shutdown.addEventListener('abort', end, { once: true });
+  upstream.on('error', () => client.destroy());
+  client.on('error', () => upstream.destroy());
+  const closed = () => {
+    shutdown.removeEventListener('abort', end);
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on('close', closed);
+  upstream.on('close', closed);
+  upstream.pipe(client);
+  client.pipe(upstream);
+}
+
+const gateway = await createGateway({
+  services: {
+    '/users': process.env.USERS_URL ?? 'http://127.0.0.1:9001',
+    '/orders': process.env.ORDERS_URL ?? 'http://127.0.0.1:9002',
+    '/files': process.env.FILES_URL ?? 'http://127.0.0.1:9003',
+  },
+  secret: process.env.JWT_SECRET ?? 'change me',
+  origins: ['http://localhost:5173'],
+});
+
+/** The gateway app, for `tsgi serve examples/gateway.ts:app --upgrade upgrade`. */
+export const { app, upgrade } = gateway;
+
+if (import.meta.main) {
+  const server = await serve(app, { port: 8000, upgrade });
+  console.log(`gateway at ${server.url}`);
+  process.once('SIGTERM', () => void server.close().then(() => gateway.close()));
+}

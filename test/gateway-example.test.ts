@@ -1,0 +1,206 @@
+/**
+ * examples/gateway.ts, an API gateway in front of three services (docs/proxy.md, "An API
+ * gateway"), over real sockets on 127.0.0.1: the JWT check (signature, alg, exp) and the
+ * user id passed on instead of the token, prefixes stripped and redirects and cookie paths
+ * mapped back, a rate limit per API key, CORS preflights answered at the gateway, the request
+ * id and trace context passed on, and WebSockets tunnelled to the service under the prefix
+ * (the token checked, refusals passed back, a service down answered 502, the tunnel ended by
+ * the server's close).
+ */
+import http from 'node:http';
+import net, { type AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { type ServerHandle, serve } from 'tsgi';
+import { type Gateway, createGateway, hmacKey, signJwt } from '../examples/gateway.ts';
+
+interface Seen {
+  url: string;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** A service that echoes what it got as JSON, redirects at /redirect, refuses WebSockets at /ws/forbidden and echoes them elsewhere. */
+async function service(name: string, seen: Seen[]): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    seen.push({ url: req.url!, headers: req.headers });
+    if (req.url === '/redirect') {
+      res.writeHead(302, { location: `http://127.0.0.1:${(server.address() as AddressInfo).port}/landing`, 'set-cookie': 'sid=1; Path=/; HttpOnly' });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ name, url: req.url, user: req.headers['x-user-id'] ?? null }));
+  });
+  const wss = new WebSocketServer({ noServer: true });
+  server.on('upgrade', (req, socket, head) => {
+    seen.push({ url: req.url!, headers: req.headers });
+    if (req.url === '/ws/forbidden') {
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nNot here\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data) => ws.send(`${name} ${String(req.headers['x-user-id'])}: ${String(data)}`)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+const SECRET = 'test secret';
+const seen: Seen[] = [];
+let services: http.Server[];
+let gateway: Gateway;
+let handle: ServerHandle;
+let token: string;
+const url = (server: http.Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+beforeAll(async () => {
+  services = [await service('users', seen), await service('orders', seen)];
+  // A port nothing listens on: the third service is down.
+  const down = http.createServer();
+  await new Promise<void>((resolve) => down.listen(0, '127.0.0.1', resolve));
+  const downUrl = url(down);
+  await new Promise((resolve) => down.close(resolve));
+  gateway = await createGateway({
+    services: { '/users': url(services[0]!), '/orders': url(services[1]!), '/files': downUrl },
+    secret: SECRET,
+    origins: ['https://app.example'],
+    burst: 3,
+  });
+  handle = await serve(gateway.app, { port: 0, host: '127.0.0.1', upgrade: gateway.upgrade });
+  token = await signJwt({ sub: 42, exp: Math.floor(Date.now() / 1000) + 600 }, await hmacKey(SECRET));
+});
+
+afterEach(() => {
+  seen.length = 0;
+});
+
+afterAll(async () => {
+  await handle.close({ timeout: 0 });
+  await gateway.close();
+  for (const server of services) server.close();
+});
+
+/** A GET through the gateway with the token, under its own API key so the rate limit does not interfere. */
+const get = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${handle.url}${path}`, { headers: { authorization: `Bearer ${token}`, 'x-api-key': crypto.randomUUID(), ...headers }, redirect: 'manual' });
+
+/** Opens a WebSocket to `path` through the gateway, resolving once open or rejecting with the status of the refusal. */
+function open(path: string, headers: Record<string, string> = { authorization: `Bearer ${token}` }): Promise<WebSocket> {
+  const ws = new WebSocket(`${handle.url.replace('http', 'ws')}${path}`, { headers });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += String(chunk)));
+      res.on('end', () => reject(new Error(`${res.statusCode} ${body.trim()}`)));
+    });
+    ws.once('error', reject);
+  });
+}
+
+const reply = (ws: WebSocket) => new Promise<string>((resolve) => ws.once('message', (data) => resolve(String(data))));
+
+describe('examples/gateway.ts', () => {
+  it('forwards under the prefix with the user id, never the token or a forged id; keeps the request id and traceparent', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const res = await get('/users/a%2Fb?q=1', { 'x-user-id': '1', 'x-request-id': 'req-1', traceparent });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ name: 'users', url: '/a%2Fb?q=1', user: '42' });
+    const { headers } = seen[0]!;
+    expect(headers.authorization).toBeUndefined();
+    expect(headers['x-request-id']).toBe('req-1');
+    expect(headers.traceparent).toBe(traceparent);
+    expect(headers['x-forwarded-prefix']).toBe('/users');
+    expect(res.headers.get('x-request-id')).toBe('req-1');
+  });
+
+  it('refuses a missing, forged, alg-swapped or expired token with 401 before any service is asked', async () => {
+    const key = await hmacKey(SECRET);
+    const expired = await signJwt({ sub: 42, exp: Math.floor(Date.now() / 1000) - 1 }, key);
+    const [header, payload] = token.split('.');
+    const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`;
+    const forged = `${header}.${Buffer.from('{"sub":1}').toString('base64url')}.${token.split('.')[2]}`;
+    const other = await signJwt({ sub: 42 }, await hmacKey('another secret'));
+    for (const bad of [undefined, expired, none, forged, other]) {
+      const auth: Record<string, string> = bad === undefined ? {} : { authorization: `Bearer ${bad}` };
+      const res = await fetch(`${handle.url}/users/x`, { headers: { 'x-api-key': crypto.randomUUID(), ...auth } });
+      expect(res.status, String(bad)).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="api"/);
+    }
+    expect(seen).toEqual([]);
+  });
+
+  it('maps the service’s redirect and cookie path under the prefix', async () => {
+    const res = await get('/orders/redirect');
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe(`${handle.url}/orders/landing`);
+    expect(res.headers.get('set-cookie')).toBe('sid=1; Path=/orders; HttpOnly');
+  });
+
+  it('limits each API key on its own: 429 with Retry-After past the burst', async () => {
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await get('/users/x', { 'x-api-key': 'key-a' })).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const refused = await get('/users/x', { 'x-api-key': 'key-a' });
+    expect(refused.headers.get('retry-after')).toBe('1');
+    expect((await get('/users/x', { 'x-api-key': 'key-b' })).status).toBe(200);
+  });
+
+  it('answers CORS preflights itself: no token needed, nothing forwarded', async () => {
+    const res = await fetch(`${handle.url}/orders/1`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization' },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(seen).toEqual([]);
+  });
+
+  it('answers 502 for a service that is down, saying so', async () => {
+    const res = await get('/files/report.csv', { accept: 'text/plain' });
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain('refused the connection');
+  });
+
+  it('tunnels a WebSocket to the service under the prefix, with the user id and without the token', async () => {
+    const ws = await open('/orders/ws/feed?since=1');
+    const answer = reply(ws);
+    ws.send('hello');
+    expect(await answer).toBe('orders 42: hello');
+    const { url: path, headers } = seen[0]!;
+    expect(path).toBe('/ws/feed?since=1');
+    expect(headers.authorization).toBeUndefined();
+    expect(headers['x-forwarded-prefix']).toBe('/orders');
+    expect(headers['x-request-id']).toMatch(/^[\w-]+$/);
+    ws.close();
+  });
+
+  it('refuses a WebSocket without a valid token (401), passes a service’s refusal back, and answers 502 for a service that is down', async () => {
+    await expect(open('/orders/ws/feed', {})).rejects.toThrow(/^401 /);
+    await expect(open('/orders/ws/forbidden')).rejects.toThrow('403 Not here');
+    await expect(open('/files/ws')).rejects.toThrow(/^502 .*could not be reached/s);
+    await expect(open('/nowhere/ws')).rejects.toThrow(/^404 /);
+    expect(seen.map((s) => s.url)).toEqual(['/ws/forbidden']);
+    // A client that sends dot segments as they are (ws and browsers resolve them first).
+    const dotted = await new Promise<string>((resolve) => {
+      const socket = net.connect(Number(new URL(handle.url).port), '127.0.0.1', () =>
+        socket.write(`GET /users/../orders/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nAuthorization: Bearer ${token}\r\n\r\n`),
+      );
+      let text = '';
+      socket.on('data', (chunk) => (text += String(chunk)));
+      socket.on('close', () => resolve(text));
+    });
+    expect(dotted).toMatch(/^HTTP\/1\.1 400 /);
+    expect(seen.map((s) => s.url)).toEqual(['/ws/forbidden']);
+  });
+
+  it('ends the tunnel when the server closes, and close() does not wait for its timeout', async () => {
+    const own = await serve(gateway.app, { port: 0, host: '127.0.0.1', upgrade: gateway.upgrade });
+    const ws = new WebSocket(`${own.url.replace('http', 'ws')}/users/ws`, { headers: { authorization: `Bearer ${token}` } });
+    await new Promise((resolve) => ws.once('open', resolve));
+    const closed = new Promise((resolve) => ws.once('close', resolve));
+    const started = Date.now();
+    await own.close({ timeout: 5000 });
+    await closed;
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
