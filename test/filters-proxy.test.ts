@@ -176,6 +176,33 @@ describe('rewriteLocation: cookie Domain with IP hosts', () => {
     }
   });
 
+  it('leaves the Path of a __Host- cookie at /, which browsers require of it (a Path under the prefix would have it dropped)', async () => {
+    const upstreamServer = http.createServer((req, res) => {
+      res.setHeader('set-cookie', decodeURIComponent(req.url!.slice(req.url!.indexOf('?') + 1)));
+      res.end('ok');
+    });
+    await new Promise<void>((done) => upstreamServer.listen(0, '127.0.0.1', done));
+    const upstreamUrl = `http://127.0.0.1:${(upstreamServer.address() as AddressInfo).port}`;
+    const app = proxy(upstreamUrl);
+    const front = await serve(mount({ '/svc': rewriteLocation(app, { upstream: upstreamUrl }) }), { port: 0, host: '127.0.0.1' });
+    try {
+      const cookie = async (setCookie: string) =>
+        (await request(`${front.url}/svc/c?${encodeURIComponent(setCookie)}`, { headers: { Host: 'www.example.com' } })).headers['set-cookie'];
+      // RFC 6265bis §4.1.3.2: a __Host- cookie must have Path=/ (and Secure, no Domain), or the browser ignores it.
+      expect(await cookie('__Host-sid=1; Path=/; Secure; HttpOnly')).toEqual(['__Host-sid=1; Path=/; Secure; HttpOnly']);
+      // The prefix is matched without regard to case, as browsers do (__Host-Http- too).
+      expect(await cookie('__host-sid=1; Secure; Path=/')).toEqual(['__host-sid=1; Secure; Path=/']);
+      expect(await cookie('__Host-Http-sid=1; Secure; Path=/')).toEqual(['__Host-Http-sid=1; Secure; Path=/']);
+      // Other cookies still move below the prefix, __Secure- ones included (they need only Secure).
+      expect(await cookie('__Secure-sid=1; Path=/; Secure')).toEqual(['__Secure-sid=1; Path=/svc; Secure']);
+      expect(await cookie('sid=1; Path=/')).toEqual(['sid=1; Path=/svc']);
+    } finally {
+      await front.close();
+      await app.close();
+      await new Promise((done) => upstreamServer.close(done));
+    }
+  });
+
   it('maps a Domain naming an IPv6 upstream, and never sends an IP literal or a broken name as Domain', async () => {
     // An upstream on [::1] that sets the cookie the query asks for.
     const ipv6 = http.createServer((req, res) => {

@@ -33,6 +33,8 @@ const REFRESH = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(.*)$/is;
  * not: `[::1]`, `::1`) becomes the public host name, or is left out when that is an IP address
  * or no domain name (a host-only cookie: never `Domain=[::1]`); its `Path` at or below the
  * upstream's base path moves below the mount prefix (`Path=/` → `Path=/legacy`). Every other attribute stays as it was sent.
+ * A `__Host-` cookie keeps its `Path=/`, which browsers require of it (RFC 6265bis §4.1.3.2), so
+ * it is sent for every path of the public host.
  *
  * Only header fields change, never the body, and the response still streams. Put it above
  * `proxy` and below anything that reads those fields (`accessLog` logs what it sends).
@@ -121,11 +123,19 @@ function rewriteLink(value: string, map: UrlMap, base: PublicBase): string | und
 }
 
 /**
+ * A cookie name with the `__Host-` prefix (RFC 6265bis §4.1.3.2; `__Host-Http-` too), matched
+ * without regard to case as browsers match it: such a cookie must have `Path=/`, or it is ignored.
+ */
+const HOST_PREFIX = /^\s*__host-/i;
+
+/**
  * A `Set-Cookie` value with its `Domain` and `Path` mapped, or undefined when neither names the
  * upstream. A `Domain` naming the upstream is left out when the public host is no domain name
- * ({@link cookieDomain}): the cookie is then the public host's alone.
+ * ({@link cookieDomain}): the cookie is then the public host's alone. A `__Host-` cookie is left
+ * as it is: browsers drop one whose `Path` is not `/` (or that has a `Domain`).
  */
 function rewriteCookie(value: string, map: UrlMap, base: PublicBase): string | undefined {
+  if (HOST_PREFIX.test(value)) return undefined;
   const parts: Array<string | null> = value.split(';');
   let changed = false;
   for (let i = 1; i < parts.length; i++) {
