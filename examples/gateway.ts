@@ -112,6 +112,16 @@ export function hmacKey(secret: string | Uint8Array): Promise<HmacKey> {
   return crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
 
+/** A service's CORS fields, dropped: the gateway's `cors` decides. */
+const CORS_FIELDS = [
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-expose-headers',
+  'access-control-max-age',
+];
+
 /** The user `bearerAuth` let in (see `authUserKey`). */
 const userOf = (environ: Record<string, unknown>) => authUserKey.get(environ as never) as User | undefined;
 
@@ -121,6 +131,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const proxies = Object.entries(options.services).map(([prefix, url]) => {
     const upstream = proxy(url, {
       headersTimeout: 10_000,
+      // CORS is the gateway's: a service's own fields would win over `cors` (its answer keeps them).
+      responseHeaders: { remove: CORS_FIELDS },
       requestHeaders: (headers, environ) => {
         // The service trusts X-User-Id: only this gateway's word reaches it, and no token.
         headers.delete('authorization');

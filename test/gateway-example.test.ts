@@ -28,7 +28,8 @@ async function service(name: string, seen: Seen[]): Promise<http.Server> {
       res.end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json' });
+    // A service with a CORS policy of its own, which the gateway's must replace.
+    res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' });
     res.end(JSON.stringify({ name, url: req.url, user: req.headers['x-user-id'] ?? null }));
   });
   const wss = new WebSocketServer({ noServer: true });
@@ -153,6 +154,14 @@ describe('examples/gateway.ts', () => {
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
     expect(seen).toEqual([]);
+  });
+
+  it('answers with its own CORS policy, not the service’s', async () => {
+    const allowed = await get('/users/x', { origin: 'https://app.example' });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const other = await get('/users/x', { origin: 'https://evil.example' });
+    expect(other.status).toBe(200);
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('answers 502 for a service that is down, saying so', async () => {
