@@ -47,6 +47,12 @@ export interface GatewayOptions {
   origins?: string[] | undefined;
   /** Requests an API key may make at once, then one a second more. Default 100. */
   burst?: number | undefined;
+  /**
+   * The largest request body forwarded, in bytes, per prefix (nginx's `client_max_body_size` in
+   * a `location`): `{ '/files': 50 * 1024 ** 2 }`. A prefix not listed has the server's
+   * `maxBodySize` alone.
+   */
+  maxBodySize?: Record<string, number> | undefined;
 }
 
 /** The gateway: its app, its WebSocket handler for `serve()`, and `close()` for its pools. */
@@ -141,7 +147,9 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
         if (user !== undefined) headers.set('x-user-id', user.id);
       },
     });
-    return [prefix, upstream, rewriteLocation(upstream, { upstream: url })] as const;
+    const limit = options.maxBodySize?.[prefix];
+    const mapped = rewriteLocation(upstream, { upstream: url });
+    return [prefix, upstream, limit === undefined ? mapped : limitBody(mapped, limit)] as const;
   });
   const services = mount(proxies.map(([prefix, , app]) => [prefix, app] as const));
   const app = compose(
@@ -152,6 +160,18 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   )(bearerAuth(services, { realm: 'api', verify: (token) => verifyJwt(token, key) }));
   const upgrade = websocketTunnel(options.services, (token) => verifyJwt(token, key));
   return { app, upgrade, close: async () => void (await Promise.all(proxies.map(([, upstream]) => upstream.close()))) };
+}
+
+/**
+ * Limits the request bodies `app` reads to `maxBodySize` bytes: a larger declared
+ * `Content-Length` is answered `413` before anything is forwarded (and before `100 Continue`),
+ * a chunked body `413` once it passes the limit, which aborts the upstream request.
+ */
+export function limitBody(app: App, maxBodySize: number): App {
+  return (environ, startResponse) => {
+    environ['tsgi.input'] = new Request(environ).stream({ maxBodySize });
+    return app(environ, startResponse);
+  };
 }
 
 /**

@@ -65,6 +65,7 @@ beforeAll(async () => {
     secret: SECRET,
     origins: ['https://app.example'],
     burst: 3,
+    maxBodySize: { '/orders': 10 },
   });
   handle = await serve(gateway.app, { port: 0, host: '127.0.0.1', upgrade: gateway.upgrade });
   token = await signJwt({ sub: 42, exp: Math.floor(Date.now() / 1000) + 600 }, await hmacKey(SECRET));
@@ -162,6 +163,22 @@ describe('examples/gateway.ts', () => {
     const other = await get('/users/x', { origin: 'https://evil.example' });
     expect(other.status).toBe(200);
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  it('limits request bodies per prefix: 413 before forwarding a declared length, and once a chunked body passes the limit', async () => {
+    const post = (path: string, body: string | ReadableStream<Uint8Array>) =>
+      fetch(`${handle.url}${path}`, { method: 'POST', body, duplex: 'half', headers: { authorization: `Bearer ${token}`, 'x-api-key': crypto.randomUUID() } } as RequestInit);
+    expect((await post('/orders/x', 'a'.repeat(11))).status).toBe(413);
+    expect(seen).toEqual([]);
+    const chunked = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('a'.repeat(11)));
+        controller.close();
+      },
+    });
+    expect((await post('/orders/x', chunked)).status).toBe(413);
+    expect((await post('/orders/x', 'a'.repeat(10))).status).toBe(200);
+    expect((await post('/users/x', 'a'.repeat(11))).status).toBe(200);
   });
 
   it('answers 502 for a service that is down, saying so', async () => {
