@@ -8,8 +8,8 @@
  * - a JWT (HS256, checked with WebCrypto: signature, `alg`, `exp` and `nbf`) lets a request in
  *   through `bearerAuth`; the service gets the user's id in `X-User-Id`, never the token, and
  *   never an `X-User-Id` the client sent;
- * - requests are limited per API key (`X-Api-Key`, else the client's address) by the
- *   token-bucket middleware of examples/rate-limit.ts;
+ * - requests are limited per caller (the token's subject, never a key the client could make up)
+ *   by the token-bucket middleware of examples/rate-limit.ts;
  * - `X-Request-Id` (`requestId`) and `traceparent` go to the services as they came;
  * - CORS preflights are answered here, never forwarded;
  * - WebSocket upgrades are tunnelled to the service under the same prefix by {@link websocketTunnel},
@@ -45,7 +45,7 @@ export interface GatewayOptions {
   secret: string | Uint8Array;
   /** Origins whose pages may call the API (CORS). Default none. */
   origins?: string[] | undefined;
-  /** Requests an API key may make at once, then one a second more. Default 100. */
+  /** Requests a caller (a token's subject) may make at once, then one a second more. Default 100. */
   burst?: number | undefined;
   /**
    * The largest request body forwarded, in bytes, per prefix (nginx's `client_max_body_size` in
@@ -152,12 +152,14 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     return [prefix, upstream, limit === undefined ? mapped : limitBody(mapped, limit)] as const;
   });
   const services = mount(proxies.map(([prefix, , app]) => [prefix, app] as const));
+  // Counted per caller once the token is checked: a key the client names unchecked (an
+  // X-Api-Key header) would give a fresh bucket for each value it makes up.
+  const limited = rateLimit(services, { capacity: options.burst ?? 100, key: (req) => userOf(req.environ)?.id ?? null });
   const app = compose(
     requestId,
     (inner) => cors(inner, { origin: options.origins ?? [], exposeHeaders: ['X-Request-Id'], maxAge: 600 }),
     errors,
-    (inner) => rateLimit(inner, { capacity: options.burst ?? 100, key: (req) => req.headers.get('x-api-key') ?? req.remoteAddr }),
-  )(bearerAuth(services, { realm: 'api', verify: (token) => verifyJwt(token, key) }));
+  )(bearerAuth(limited, { realm: 'api', verify: (token) => verifyJwt(token, key) }));
   const upgrade = websocketTunnel(options.services, (token) => verifyJwt(token, key));
   return { app, upgrade, close: async () => void (await Promise.all(proxies.map(([, upstream]) => upstream.close()))) };
 }

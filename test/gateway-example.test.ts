@@ -2,7 +2,7 @@
  * examples/gateway.ts, an API gateway in front of three services (docs/proxy.md, "An API
  * gateway"), over real sockets on 127.0.0.1: the JWT check (signature, alg, exp) and the
  * user id passed on instead of the token, prefixes stripped and redirects and cookie paths
- * mapped back, a rate limit per API key, CORS preflights answered at the gateway, the request
+ * mapped back, a rate limit per caller, CORS preflights answered at the gateway, the request
  * id and trace context passed on, and WebSockets tunnelled to the service under the prefix
  * (the token checked, refusals passed back, a service down answered 502, the tunnel ended by
  * the server's close).
@@ -81,9 +81,12 @@ afterAll(async () => {
   for (const server of services) server.close();
 });
 
-/** A GET through the gateway with the token, under its own API key so the rate limit does not interfere. */
-const get = (path: string, headers: Record<string, string> = {}) =>
-  fetch(`${handle.url}${path}`, { headers: { authorization: `Bearer ${token}`, 'x-api-key': crypto.randomUUID(), ...headers }, redirect: 'manual' });
+/** A token for a caller of its own, so the rate limit per caller does not interfere. */
+const fresh = async () => signJwt({ sub: crypto.randomUUID() }, await hmacKey(SECRET));
+
+/** A GET through the gateway with a fresh caller's token (or the headers' own). */
+const get = async (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${handle.url}${path}`, { headers: { authorization: `Bearer ${await fresh()}`, ...headers }, redirect: 'manual' });
 
 /** Opens a WebSocket to `path` through the gateway, resolving once open or rejecting with the status of the refusal. */
 function open(path: string, headers: Record<string, string> = { authorization: `Bearer ${token}` }): Promise<WebSocket> {
@@ -104,7 +107,7 @@ const reply = (ws: WebSocket) => new Promise<string>((resolve) => ws.once('messa
 describe('examples/gateway.ts', () => {
   it('forwards under the prefix with the user id, never the token or a forged id; keeps the request id and traceparent', async () => {
     const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
-    const res = await get('/users/a%2Fb?q=1', { 'x-user-id': '1', 'x-request-id': 'req-1', traceparent });
+    const res = await get('/users/a%2Fb?q=1', { authorization: `Bearer ${token}`, 'x-user-id': '1', 'x-request-id': 'req-1', traceparent });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ name: 'users', url: '/a%2Fb?q=1', user: '42' });
     const { headers } = seen[0]!;
@@ -124,7 +127,7 @@ describe('examples/gateway.ts', () => {
     const other = await signJwt({ sub: 42 }, await hmacKey('another secret'));
     for (const bad of [undefined, expired, none, forged, other]) {
       const auth: Record<string, string> = bad === undefined ? {} : { authorization: `Bearer ${bad}` };
-      const res = await fetch(`${handle.url}/users/x`, { headers: { 'x-api-key': crypto.randomUUID(), ...auth } });
+      const res = await fetch(`${handle.url}/users/x`, { headers: auth });
       expect(res.status, String(bad)).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="api"/);
     }
@@ -138,13 +141,14 @@ describe('examples/gateway.ts', () => {
     expect(res.headers.get('set-cookie')).toBe('sid=1; Path=/orders; HttpOnly');
   });
 
-  it('limits each API key on its own: 429 with Retry-After past the burst', async () => {
+  it('limits each caller on its own, whatever X-Api-Key says: 429 with Retry-After past the burst', async () => {
+    const [a, b] = [await fresh(), await fresh()];
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await get('/users/x', { 'x-api-key': 'key-a' })).status);
+    for (let i = 0; i < 4; i++) statuses.push((await get('/users/x', { authorization: `Bearer ${a}`, 'x-api-key': crypto.randomUUID() })).status);
     expect(statuses).toEqual([200, 200, 200, 429]);
-    const refused = await get('/users/x', { 'x-api-key': 'key-a' });
+    const refused = await get('/users/x', { authorization: `Bearer ${a}` });
     expect(refused.headers.get('retry-after')).toBe('1');
-    expect((await get('/users/x', { 'x-api-key': 'key-b' })).status).toBe(200);
+    expect((await get('/users/x', { authorization: `Bearer ${b}` })).status).toBe(200);
   });
 
   it('answers CORS preflights itself: no token needed, nothing forwarded', async () => {
@@ -166,8 +170,8 @@ describe('examples/gateway.ts', () => {
   });
 
   it('limits request bodies per prefix: 413 before forwarding a declared length, and once a chunked body passes the limit', async () => {
-    const post = (path: string, body: string | ReadableStream<Uint8Array>) =>
-      fetch(`${handle.url}${path}`, { method: 'POST', body, duplex: 'half', headers: { authorization: `Bearer ${token}`, 'x-api-key': crypto.randomUUID() } } as RequestInit);
+    const post = async (path: string, body: string | ReadableStream<Uint8Array>) =>
+      fetch(`${handle.url}${path}`, { method: 'POST', body, duplex: 'half', headers: { authorization: `Bearer ${await fresh()}` } } as RequestInit);
     expect((await post('/orders/x', 'a'.repeat(11))).status).toBe(413);
     expect(seen).toEqual([]);
     const chunked = new ReadableStream({
