@@ -254,6 +254,13 @@ export function websocketTunnel(services: Record<string, string>, verify: (token
       });
       upstreamRequest.on('upgrade', (res, upstream, upstreamHead) => {
         upstreamRequest.setTimeout(0);
+        // close() began while the service answered: a listener added to the aborted signal
+        // would never run, and the tunnel would wait for close()'s cut. The client retries.
+        if (shutdown.aborted) {
+          upstream.destroy();
+          reject(new HTTPServiceUnavailable('The gateway is shutting down.'));
+          return;
+        }
         const lines = [`HTTP/1.1 101 ${res.statusMessage || 'Switching Protocols'}`];
         for (let i = 0; i < res.rawHeaders.length; i += 2) lines.push(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}`);
         socket.write(`${lines.join('\r\n')}\r\n\r\n`);
@@ -273,7 +280,6 @@ function tunnel(client: Duplex, upstream: Duplex, shutdown: AbortSignal): void {
     client.end();
     upstream.end();
   };
-  shutdown.addEventListener('abort', end, { once: true });
   upstream.on('error', () => client.destroy());
   client.on('error', () => upstream.destroy());
   const closed = () => {
@@ -285,6 +291,7 @@ function tunnel(client: Duplex, upstream: Duplex, shutdown: AbortSignal): void {
   upstream.on('close', closed);
   upstream.pipe(client);
   client.pipe(upstream);
+  shutdown.addEventListener('abort', end, { once: true });
 }
 
 const gateway = await createGateway({

@@ -35,6 +35,10 @@ async function service(name: string, seen: Seen[]): Promise<http.Server> {
   const wss = new WebSocketServer({ noServer: true });
   server.on('upgrade', (req, socket, head) => {
     seen.push({ url: req.url!, headers: req.headers });
+    if (req.url === '/ws/slow') {
+      setTimeout(() => wss.handleUpgrade(req, socket, head, () => undefined), 300);
+      return;
+    }
     if (req.url === '/ws/forbidden') {
       socket.end('HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nNot here\n');
       return;
@@ -231,6 +235,18 @@ describe('examples/gateway.ts', () => {
     const started = Date.now();
     await own.close({ timeout: 5000 });
     await closed;
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('answers 503 to a handshake the service completes after close() began, instead of a tunnel close() would wait for', async () => {
+    const own = await serve(gateway.app, { port: 0, host: '127.0.0.1', upgrade: gateway.upgrade });
+    const ws = new WebSocket(`${own.url.replace('http', 'ws')}/users/ws/slow`, { headers: { authorization: `Bearer ${token}` } });
+    const refused = new Promise<number>((resolve) => ws.once('unexpected-response', (_req, res) => resolve(res.statusCode!)));
+    ws.on('error', () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = Date.now();
+    await own.close({ timeout: 5000 });
+    expect(await refused).toBe(503);
     expect(Date.now() - started).toBeLessThan(2000);
   });
 });
