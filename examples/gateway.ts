@@ -41,7 +41,11 @@ export interface User {
 export interface GatewayOptions {
   /** Path prefix → the service's URL: `{ '/users': 'http://127.0.0.1:9001' }`. */
   services: Record<string, string>;
-  /** The HS256 key the tokens are signed with (its bytes, or text taken as UTF-8). */
+  /**
+   * The HS256 key the tokens are signed with (its bytes, or text taken as UTF-8): at least 32
+   * bytes, random (`openssl rand -base64 32`), as RFC 7518 §3.2 asks; a shorter one is a
+   * `TypeError`, as a guessable key lets anyone sign tokens.
+   */
   secret: string | Uint8Array;
   /** Origins whose pages may call the API (CORS). Default none. */
   origins?: string[] | undefined;
@@ -112,10 +116,19 @@ export async function signJwt(claims: Record<string, unknown>, key: HmacKey): Pr
   return `${unsigned}.${Buffer.from(signature).toString('base64url')}`;
 }
 
-/** The HMAC key of `secret`, for {@link verifyJwt} and {@link signJwt}. */
-export function hmacKey(secret: string | Uint8Array): Promise<HmacKey> {
-  const bytes = typeof secret === 'string' ? utf8.encode(secret) : secret;
-  return crypto.subtle.importKey('raw', bytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+/** The fewest bytes of an HS256 key: the hash's size (RFC 7518 §3.2). */
+const MIN_KEY_BYTES = 32;
+
+/**
+ * The HMAC key of `secret`, for {@link verifyJwt} and {@link signJwt}; not extractable.
+ * Rejects with a `TypeError` for a secret shorter than 32 bytes (RFC 7518 §3.2).
+ */
+export async function hmacKey(secret: string | Uint8Array): Promise<HmacKey> {
+  const bytes: unknown = typeof secret === 'string' ? utf8.encode(secret) : secret;
+  // Not bytes at all: `process.env.JWT_SECRET!` with the variable unset.
+  const length = bytes instanceof Uint8Array ? bytes.length : 0;
+  if (length < MIN_KEY_BYTES) throw new TypeError(`an HS256 key needs at least ${MIN_KEY_BYTES} bytes (RFC 7518 §3.2), not ${length}`);
+  return await crypto.subtle.importKey('raw', bytes as Uint8Array, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
 }
 
 /** A service's CORS fields, dropped: the gateway's `cors` decides. */
@@ -300,7 +313,8 @@ const gateway = await createGateway({
     '/orders': process.env.ORDERS_URL ?? 'http://127.0.0.1:9002',
     '/files': process.env.FILES_URL ?? 'http://127.0.0.1:9003',
   },
-  secret: process.env.JWT_SECRET ?? 'change me',
+  // No JWT_SECRET: a random key, so no token is let in, rather than a default anyone could sign with.
+  secret: process.env.JWT_SECRET ?? crypto.getRandomValues(new Uint8Array(32)),
   origins: ['http://localhost:5173'],
 });
 
@@ -308,6 +322,7 @@ const gateway = await createGateway({
 export const { app, upgrade } = gateway;
 
 if (import.meta.main) {
+  if (process.env.JWT_SECRET === undefined) console.warn('JWT_SECRET is not set: no token will be accepted');
   const server = await serve(app, { port: 8000, upgrade });
   console.log(`gateway at ${server.url}`);
   process.once('SIGTERM', () => void server.close().then(() => gateway.close()));

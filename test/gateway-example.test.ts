@@ -12,7 +12,8 @@ import net, { type AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type ServerHandle, serve } from 'tsgi';
-import { type Gateway, createGateway, hmacKey, signJwt } from '../examples/gateway.ts';
+import { TestClient } from 'tsgi/testing';
+import { type Gateway, app as exampleApp, createGateway, hmacKey, signJwt } from '../examples/gateway.ts';
 
 interface Seen {
   url: string;
@@ -49,7 +50,8 @@ async function service(name: string, seen: Seen[]): Promise<http.Server> {
   return server;
 }
 
-const SECRET = 'test secret';
+// 32 bytes: HS256 wants a key as long as its hash (RFC 7518 §3.2).
+const SECRET = 'a test secret of thirty-two bytes';
 const seen: Seen[] = [];
 let services: http.Server[];
 let gateway: Gateway;
@@ -122,13 +124,24 @@ describe('examples/gateway.ts', () => {
     expect(res.headers.get('x-request-id')).toBe('req-1');
   });
 
+  it('refuses a key shorter than HS256 needs, and starts without JWT_SECRET on a random key no token matches', async () => {
+    await expect(createGateway({ services: {}, secret: 'change me' })).rejects.toThrow(TypeError);
+    await expect(hmacKey(new Uint8Array(31))).rejects.toThrow(/32 bytes/);
+    // docs/proxy.md's `secret: process.env.JWT_SECRET!` with the variable unset.
+    await expect(hmacKey(undefined as never)).rejects.toThrow(/32 bytes/);
+    // The module's own gateway (no JWT_SECRET here): a token signed with the old default is refused.
+    const oldDefault = await crypto.subtle.importKey('raw', new TextEncoder().encode('change me'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const guessed = await signJwt({ sub: 1, exp: Math.floor(Date.now() / 1000) + 60 }, oldDefault);
+    await new TestClient(exampleApp).get('/users/x', { headers: { authorization: `Bearer ${guessed}` }, status: 401 });
+  });
+
   it('refuses a missing, forged, alg-swapped or expired token with 401 before any service is asked', async () => {
     const key = await hmacKey(SECRET);
     const expired = await signJwt({ sub: 42, exp: Math.floor(Date.now() / 1000) - 1 }, key);
     const [header, payload] = token.split('.');
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`;
     const forged = `${header}.${Buffer.from('{"sub":1}').toString('base64url')}.${token.split('.')[2]}`;
-    const other = await signJwt({ sub: 42 }, await hmacKey('another secret'));
+    const other = await signJwt({ sub: 42 }, await hmacKey('another secret, also thirty-two bytes'));
     for (const bad of [undefined, expired, none, forged, other]) {
       const auth: Record<string, string> = bad === undefined ? {} : { authorization: `Bearer ${bad}` };
       const res = await fetch(`${handle.url}/users/x`, { headers: auth });
