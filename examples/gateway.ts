@@ -5,7 +5,7 @@
  * - each service is `proxy()`ed under its path prefix with `mount` (`/users/42` → the users
  *   service's `/42`), its redirects and cookie paths mapped back under the prefix
  *   (`rewriteLocation`);
- * - a JWT (HS256, checked with WebCrypto: signature, `alg`, `exp` and `nbf`) lets a request in
+ * - a JWT (HS256, checked with WebCrypto: signature, `alg`, `crit`, `exp` required, `nbf`) lets a request in
  *   through `bearerAuth`; the service gets the user's id in `X-User-Id`, never the token, and
  *   never an `X-User-Id` the client sent;
  * - requests are limited per caller (the token's subject, never a key the client could make up)
@@ -89,22 +89,29 @@ function segment(text: string): Record<string, unknown> | null {
   }
 }
 
+/** Seconds the issuer's clock and the gateway's may differ by, for `exp` and `nbf` (RFC 7519 §4.1.4: "some small leeway"). */
+const CLOCK_SKEW = 30;
+
 /**
- * Checks an HS256 JWT (RFC 7519) with `key`: the header must say `HS256` (never `none` or
- * another algorithm the client chose), the signature must match (WebCrypto compares in
- * constant time), `exp` and `nbf` must hold at `now` (seconds). Answers the user, or null.
+ * Checks an HS256 JWT (RFC 7519, as RFC 8725 advises) with `key`: the header must say `HS256`
+ * (never `none` or another algorithm the client chose) and mark no extension critical (`crit`,
+ * RFC 7515 §4.1.11), the signature must match (WebCrypto compares in constant time), `sub` must
+ * be a string or number, `exp` must be given (no token lives for ever) and, with `nbf` if
+ * given, be a number that holds at `now` (seconds) give or take 30 s of clock skew. Answers
+ * the user, or null.
  */
 export async function verifyJwt(token: string, key: HmacKey, now = Date.now() / 1000): Promise<User | null> {
   const parts = token.split('.');
   if (parts.length !== 3) return null;
   const [header, payload, signature] = parts as [string, string, string];
   const signatureBytes = base64url(signature);
-  if (segment(header)?.alg !== 'HS256' || signatureBytes === null) return null;
+  const head = segment(header);
+  if (head?.alg !== 'HS256' || head.crit !== undefined || signatureBytes === null) return null;
   if (!(await crypto.subtle.verify('HMAC', key, signatureBytes, utf8.encode(`${header}.${payload}`)))) return null;
   const claims = segment(payload);
   if (claims === null || (typeof claims.sub !== 'string' && typeof claims.sub !== 'number')) return null;
-  if (typeof claims.exp === 'number' && now >= claims.exp) return null;
-  if (typeof claims.nbf === 'number' && now < claims.nbf) return null;
+  if (typeof claims.exp !== 'number' || now >= claims.exp + CLOCK_SKEW) return null;
+  if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || now < claims.nbf - CLOCK_SKEW)) return null;
   return { id: String(claims.sub) };
 }
 

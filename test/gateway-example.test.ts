@@ -88,7 +88,7 @@ afterAll(async () => {
 });
 
 /** A token for a caller of its own, so the rate limit per caller does not interfere. */
-const fresh = async () => signJwt({ sub: crypto.randomUUID() }, await hmacKey(SECRET));
+const fresh = async () => signJwt({ sub: crypto.randomUUID(), exp: Math.floor(Date.now() / 1000) + 600 }, await hmacKey(SECRET));
 
 /** A GET through the gateway with a fresh caller's token (or the headers' own). */
 const get = async (path: string, headers: Record<string, string> = {}) =>
@@ -137,18 +137,42 @@ describe('examples/gateway.ts', () => {
 
   it('refuses a missing, forged, alg-swapped or expired token with 401 before any service is asked', async () => {
     const key = await hmacKey(SECRET);
-    const expired = await signJwt({ sub: 42, exp: Math.floor(Date.now() / 1000) - 1 }, key);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await signJwt({ sub: 42, exp: now - 120 }, key);
     const [header, payload] = token.split('.');
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`;
     const forged = `${header}.${Buffer.from('{"sub":1}').toString('base64url')}.${token.split('.')[2]}`;
-    const other = await signJwt({ sub: 42 }, await hmacKey('another secret, also thirty-two bytes'));
-    for (const bad of [undefined, expired, none, forged, other]) {
+    const other = await signJwt({ sub: 42, exp: now + 600 }, await hmacKey('another secret, also thirty-two bytes'));
+    // Signed with the key as it is, under a header naming something else: the header's alg is checked, not only the signature.
+    const signedAs = async (head: object, claims: object) => {
+      const unsigned = `${Buffer.from(JSON.stringify(head)).toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+      const signature = await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(unsigned));
+      return `${unsigned}.${Buffer.from(signature).toString('base64url')}`;
+    };
+    const swapped = await signedAs({ alg: 'HS512', typ: 'JWT' }, { sub: 42, exp: now + 600 });
+    // An extension the gateway does not implement, marked critical (RFC 7515 §4.1.11).
+    const critical = await signedAs({ alg: 'HS256', crit: ['b64'], b64: false }, { sub: 42, exp: now + 600 });
+    // No exp: a token that never expires; an exp or nbf that is no NumericDate (RFC 7519 §2).
+    const eternal = await signJwt({ sub: 42 }, key);
+    const textExp = await signJwt({ sub: 42, exp: String(now - 3600) }, key);
+    const textNbf = await signJwt({ sub: 42, exp: now + 600, nbf: String(now + 3600) }, key);
+    for (const bad of [undefined, expired, none, forged, other, swapped, critical, eternal, textExp, textNbf]) {
       const auth: Record<string, string> = bad === undefined ? {} : { authorization: `Bearer ${bad}` };
       const res = await fetch(`${handle.url}/users/x`, { headers: auth });
       expect(res.status, String(bad)).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="api"/);
     }
     expect(seen).toEqual([]);
+  });
+
+  it('allows 30 s of clock skew between the issuer and the gateway for exp and nbf, no more', async () => {
+    const key = await hmacKey(SECRET);
+    const now = Math.floor(Date.now() / 1000);
+    const status = async (claims: object) => (await get('/users/x', { authorization: `Bearer ${await signJwt({ sub: crypto.randomUUID(), ...claims }, key)}` })).status;
+    expect(await status({ exp: now - 10 })).toBe(200);
+    expect(await status({ exp: now + 600, nbf: now + 10 })).toBe(200);
+    expect(await status({ exp: now - 40 })).toBe(401);
+    expect(await status({ exp: now + 600, nbf: now + 40 })).toBe(401);
   });
 
   it('maps the service’s redirect and cookie path under the prefix', async () => {
