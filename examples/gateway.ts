@@ -227,7 +227,9 @@ export function websocketTunnel(services: Record<string, string>, verify: (token
     if (request.headers.get('upgrade')?.toLowerCase() !== 'websocket') throw new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' });
     // As proxy() does: a dot segment is not resolved out of sight (/users/../orders would reach the users service's /orders).
     if (/(?:^|\/)\.\.?(?:\/|$)/.test(environ.PATH_INFO)) throw new HTTPBadRequest('The path holds a dot segment.');
-    const token = /^Bearer ([\w.~+/-]+=*)$/.exec(request.headers.get('authorization') ?? '')?.[1];
+    // Read as bearerAuth reads it: the scheme in any case, one token68 (RFC 6750 §2.1).
+    const credentials = request.authorization;
+    const token = credentials?.scheme === 'bearer' ? credentials.token : undefined;
     const user = token === undefined ? null : await verify(token);
     if (user === null) throw new HTTPUnauthorized('A WebSocket needs a valid bearer token.', { wwwAuthenticate: { scheme: 'Bearer', params: { realm: 'api' } } });
     if (shutdown.aborted) throw new HTTPServiceUnavailable('The gateway is shutting down.');

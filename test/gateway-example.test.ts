@@ -245,6 +245,15 @@ describe('examples/gateway.ts', () => {
     ws.close();
   });
 
+  it('reads the WebSocket’s token as bearerAuth reads a request’s: the scheme in any case (RFC 9110 §11.1)', async () => {
+    const ws = await open('/users/ws', { authorization: `bearer ${token}` });
+    const answer = reply(ws);
+    ws.send('hi');
+    expect(await answer).toBe('users 42: hi');
+    ws.close();
+    expect((await get('/users/x', { authorization: `bearer ${token}` })).status).toBe(200);
+  });
+
   it('refuses a WebSocket without a valid token (401), passes a service’s refusal back, and answers 502 for a service that is down', async () => {
     await expect(open('/orders/ws/feed', {})).rejects.toThrow(/^401 /);
     await expect(open('/orders/ws/forbidden')).rejects.toThrow('403 Not here');
