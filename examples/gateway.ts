@@ -205,6 +205,9 @@ const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', '
 /** Fields of a service's refusal not passed back: hop-by-hop ones, and the framing, written anew. */
 const NOT_PASSED_BACK = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
 
+/** An incoming `X-Request-Id` kept, as `requestId` keeps one: 1 to 200 of A-Z a-z 0-9 -_.:=+/@. */
+const REQUEST_ID_SHAPE = /^[A-Za-z0-9_.:=+/@-]{1,200}$/;
+
 /** The most of a refusal's body passed back (a service's error page is small). */
 const REFUSAL_BYTES = 64 * 1024;
 
@@ -246,8 +249,10 @@ export function websocketTunnel(services: Record<string, string>, verify: (token
       'x-forwarded-host': request.host,
       'x-forwarded-prefix': prefix,
     });
-    // requestId runs around the app only: the handshake keeps the client's id, or gets one.
-    headers['x-request-id'] ??= crypto.randomUUID();
+    // requestId runs around the app only: the handshake keeps the client's id when requestId
+    // would (a well-formed one: nothing a service's log line could be split or forged on), or gets one.
+    const id = headers['x-request-id'];
+    if (typeof id !== 'string' || !REQUEST_ID_SHAPE.test(id)) headers['x-request-id'] = crypto.randomUUID();
     const rest = request.pathQs.slice(prefix.length);
     const path = target.pathname.replace(/\/+$/, '') + (rest.startsWith('/') ? rest : `/${rest}`);
     const upstreamRequest = http.request({ host: target.hostname, port: target.port, path, headers, timeout: 10_000 });

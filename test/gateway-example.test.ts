@@ -245,6 +245,17 @@ describe('examples/gateway.ts', () => {
     ws.close();
   });
 
+  it('gives a WebSocket handshake the request id requestId would: the client’s when well formed, else a new one', async () => {
+    const idOf = async (id: string) => {
+      seen.length = 0;
+      const ws = await open('/users/ws', { authorization: `Bearer ${token}`, 'x-request-id': id });
+      ws.close();
+      return seen[0]!.headers['x-request-id'];
+    };
+    expect(await idOf('req-2')).toBe('req-2');
+    for (const forged of ['a" level="admin', 'x'.repeat(201)]) expect(await idOf(forged)).toMatch(/^[\da-f]{8}-[\da-f]{4}-/);
+  });
+
   it('reads the WebSocket’s token as bearerAuth reads a request’s: the scheme in any case (RFC 9110 §11.1)', async () => {
     const ws = await open('/users/ws', { authorization: `bearer ${token}` });
     const answer = reply(ws);
