@@ -214,15 +214,18 @@ const REFUSAL_BYTES = 64 * 1024;
 /**
  * The `upgrade` handler for `serve()` that tunnels a WebSocket to the service under its path
  * prefix, as nginx does with `proxy_set_header Upgrade $http_upgrade`: the handshake is
- * checked here (a service under the path, `Upgrade: websocket`, a token `verify` accepts: else
- * `404`, `426`, `401`), sent on with `X-User-Id`, the forwarded fields and the request id, and
+ * checked here (a service under the path, the longest prefix winning as in `mount`,
+ * `Upgrade: websocket`, a token `verify` accepts: else `404`, `426`, `401`), sent on with `X-User-Id`, the forwarded fields and the request id, and
  * the service's `101` passed back; from there bytes flow both ways untouched, until either side
  * closes or the server does (`close()`: both connections are ended, and the client reconnects
  * to an instance still running). A service that refuses the handshake has its answer passed
  * back; one that cannot be reached is answered `502`, one that does not answer in 10 s `504`.
  */
 export function websocketTunnel(services: Record<string, string>, verify: (token: string) => Promise<User | null>): UpgradeHandler {
-  const routes = Object.entries(services).map(([prefix, url]) => [prefix.replace(/\/+$/, ''), new URL(url)] as const);
+  // The longest prefix first, as `mount` matches: `/api/admin` is not the `/api` service's `/admin`.
+  const routes = Object.entries(services)
+    .map(([prefix, url]) => [prefix.replace(/\/+$/, ''), new URL(url)] as const)
+    .sort(([a], [b]) => b.length - a.length);
   return async (req, socket, head, { shutdown, environ }) => {
     const request = new Request(environ);
     const route = routes.find(([prefix]) => request.path === prefix || request.path.startsWith(`${prefix}/`));

@@ -256,6 +256,24 @@ describe('examples/gateway.ts', () => {
     for (const forged of ['a" level="admin', 'x'.repeat(201)]) expect(await idOf(forged)).toMatch(/^[\da-f]{8}-[\da-f]{4}-/);
   });
 
+  it('routes a WebSocket to the service of the longest prefix, as mount routes a request', async () => {
+    const nested = await createGateway({ services: { '/users': url(services[0]!), '/users/orders': url(services[1]!) }, secret: SECRET });
+    const own = await serve(nested.app, { port: 0, host: '127.0.0.1', upgrade: nested.upgrade });
+    try {
+      const res = await fetch(`${own.url}/users/orders/x`, { headers: { authorization: `Bearer ${await fresh()}` } });
+      expect(((await res.json()) as { name: string }).name).toBe('orders');
+      const ws = new WebSocket(`${own.url.replace('http', 'ws')}/users/orders/ws`, { headers: { authorization: `Bearer ${token}` } });
+      await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+      const answer = reply(ws);
+      ws.send('hi');
+      expect(await answer).toBe('orders 42: hi');
+      ws.close();
+    } finally {
+      await own.close({ timeout: 0 });
+      await nested.close();
+    }
+  });
+
   it('reads the WebSocket’s token as bearerAuth reads a request’s: the scheme in any case (RFC 9110 §11.1)', async () => {
     const ws = await open('/users/ws', { authorization: `bearer ${token}` });
     const answer = reply(ws);
