@@ -198,9 +198,20 @@ export function limitBody(app: App, maxBodySize: number): App {
 
 /**
  * Fields of the client's handshake not sent on: hop-by-hop ones (RFC 9110 §7.6.1; `Connection`
- * and `Upgrade` are set anew), the token, and the claims only this gateway may make.
+ * and `Upgrade` are set anew), the token, and the claims only this gateway may make: who the
+ * user is, and where the request came from (every `X-Forwarded-*`, {@link isForwardedClaim}).
  */
-const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'x-user-id', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-prefix', 'forwarded', 'x-real-ip']);
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'x-user-id']);
+
+/**
+ * The fields a service behind a proxy reads as the proxy's word on the client's address, the
+ * scheme, host or port, which `proxy()` does not forward from a client either: `Forwarded`
+ * (RFC 7239), `Via`, any `X-Forwarded-*` (`-Port`, `-Ssl` too) and the client-address fields
+ * of CDNs and frameworks (`X-Real-IP`, `True-Client-IP`, `CF-Connecting-IP`, …).
+ */
+function isForwardedClaim(name: string): boolean {
+  return name.startsWith('x-forwarded') || /^(?:forwarded|via|x-real-ip|x-client-ip|true-client-ip|cf-connecting-ip(?:v6)?|cf-pseudo-ipv4|fastly-client-ip|x-cluster-client-ip|forwarded-for|x-original-forwarded-for|x-appengine-user-ip)$/.test(name);
+}
 
 /** Fields of a service's refusal not passed back: hop-by-hop ones, and the framing, written anew. */
 const NOT_PASSED_BACK = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
@@ -241,7 +252,7 @@ export function websocketTunnel(services: Record<string, string>, verify: (token
     if (shutdown.aborted) throw new HTTPServiceUnavailable('The gateway is shutting down.');
     const [prefix, target] = route;
     const headers: http.OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(req.headers)) if (!NOT_FORWARDED.has(name) && value !== undefined) headers[name] = value;
+    for (const [name, value] of Object.entries(req.headers)) if (!NOT_FORWARDED.has(name) && !isForwardedClaim(name) && value !== undefined) headers[name] = value;
     Object.assign(headers, {
       connection: 'Upgrade',
       upgrade: 'websocket',

@@ -256,6 +256,15 @@ describe('examples/gateway.ts', () => {
     for (const forged of ['a" level="admin', 'x'.repeat(201)]) expect(await idOf(forged)).toMatch(/^[\da-f]{8}-[\da-f]{4}-/);
   });
 
+  it('passes on no claim of the client’s about itself: no X-Forwarded-* but its own, Forwarded, Via, True-Client-IP…', async () => {
+    const claims = { 'x-forwarded-port': '1', 'x-forwarded-ssl': 'on', forwarded: 'for=10.0.0.1', 'true-client-ip': '10.0.0.1', 'cf-connecting-ip': '10.0.0.1', 'x-client-ip': '10.0.0.1', via: '1.1 trusted' };
+    const ws = await open('/users/ws', { authorization: `Bearer ${token}`, ...claims });
+    ws.close();
+    const { headers } = seen[0]!;
+    for (const name of Object.keys(claims)) expect(headers[name], name).toBeUndefined();
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+  });
+
   it('routes a WebSocket to the service of the longest prefix, as mount routes a request', async () => {
     const nested = await createGateway({ services: { '/users': url(services[0]!), '/users/orders': url(services[1]!) }, secret: SECRET });
     const own = await serve(nested.app, { port: 0, host: '127.0.0.1', upgrade: nested.upgrade });
