@@ -265,6 +265,16 @@ describe('request header fields', () => {
     }
   });
 
+  it("passes on no X-Forwarded-* of the client's but X-Forwarded-For, nor Front-End-Https or X-Url-Scheme: Rack reads X-Forwarded-Ssl: on and X-Forwarded-Scheme as https", async () => {
+    const claims = ['X-Forwarded-Ssl', 'X-Forwarded-Scheme', 'X-Forwarded-Server', 'X-Forwarded-Uri', 'Front-End-Https', 'X-Url-Scheme'];
+    const spoof = Object.fromEntries([...claims.map((name) => [name, 'on']), ['X-Kept', 'yes']]);
+    for (const server of [await start(to(upstream.url)), await start(to(upstream.url, { xForwarded: false }))]) {
+      const echo = echoed((await request(`${server.url}/echo`, { headers: spoof })).body);
+      for (const name of claims) expect(header(echo, name.toLowerCase()), name).toEqual([]);
+      expect(header(echo, 'x-kept')).toEqual(['yes']);
+    }
+  });
+
   it("passes on none of the client's own address claims (X-Real-IP, CF-Connecting-IP, True-Client-IP…), with or without xForwarded: an upstream trusting this proxy would take them for its word", async () => {
     const claims = [
       'X-Real-IP', 'X-Client-IP', 'True-Client-IP', 'CF-Connecting-IP', 'CF-Connecting-IPv6', 'CF-Pseudo-IPv4', 'Fastly-Client-IP',

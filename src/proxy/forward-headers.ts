@@ -40,8 +40,10 @@ const CLIENT_ADDRESS_FIELDS: ReadonlySet<string> = new Set([
  * it writes itself, and the client's `Forwarded` (RFC 7239) and `X-Forwarded-Port`, which an
  * upstream that trusts this proxy would read as the proxy's word on the host, port, scheme
  * and client (Spring's `ForwardedHeaderFilter` prefers them to `X-Forwarded-Host`; `proxyFix`
- * reads them with `forwarded` or `xPort`), and for the same reason its
- * {@link CLIENT_ADDRESS_FIELDS}.
+ * reads them with `forwarded` or `xPort`), for the same reason its
+ * {@link CLIENT_ADDRESS_FIELDS}, and the scheme claims `Front-End-Https` (IIS, Microsoft's
+ * proxies) and `X-Url-Scheme` (Rack). Any other `X-Forwarded-*` is dropped too
+ * ({@link FORWARDED_PREFIX}).
  */
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP,
@@ -54,8 +56,18 @@ const NOT_FORWARDED = new Set([
   'x-forwarded-port',
   'forwarded',
   'via',
+  'front-end-https',
+  'x-url-scheme',
   ...CLIENT_ADDRESS_FIELDS,
 ]);
+
+/**
+ * The prefix of the fields a proxy writes about the request it received: a client's own
+ * (`X-Forwarded-Ssl: on` and `X-Forwarded-Scheme: https`, which Rack reads as https before
+ * `X-Forwarded-Proto`; Traefik's `X-Forwarded-Server`, `-Uri`) are never forwarded, as Traefik
+ * drops those of an untrusted client.
+ */
+const FORWARDED_PREFIX = 'x-forwarded-';
 
 /** The field names listed in a `Connection` value, lower-cased (RFC 9110 §7.6.1). */
 export function connectionOptions(value: string | undefined): Set<string> | undefined {
@@ -88,9 +100,10 @@ export interface ForwardSettings {
  * every `HTTP_*` key of the environ and `CONTENT_TYPE`/`CONTENT_LENGTH`, less the hop-by-hop
  * fields, those named in `Connection`, `Expect` (the server answers `100-continue` itself when
  * the body is first read), `Host` (unless `preserveHost`: the HTTP client sends the
- * upstream's), and the client's `Forwarded`, `X-Forwarded-Port` and
- * {@link CLIENT_ADDRESS_FIELDS} (`X-Real-IP`, `CF-Connecting-IP`, `True-Client-IP`…: claims
- * about the host, port, scheme and client that the upstream would take for this proxy's).
+ * upstream's), and the client's `Forwarded`, every `X-Forwarded-*` (`-Port`, `-Ssl`,
+ * `-Scheme`…), `Front-End-Https`, `X-Url-Scheme` and {@link CLIENT_ADDRESS_FIELDS} (`X-Real-IP`,
+ * `CF-Connecting-IP`, `True-Client-IP`…: claims about the host, port, scheme and client that
+ * the upstream would take for this proxy's).
  * Added: `X-Forwarded-For` (the client's address appended to any value received,
  * never replacing it), `X-Forwarded-Proto` (`tsgi.url_scheme`), `X-Forwarded-Host` (the
  * client's `Host`), `X-Forwarded-Prefix` (the quoted `SCRIPT_NAME`, when it is stripped and not
@@ -105,7 +118,7 @@ export function forwardRequestHeaders(environ: Environ, settings: ForwardSetting
     const value = environ[key];
     if (typeof value !== 'string') continue;
     const name = fieldName(key);
-    if (NOT_FORWARDED.has(name) || dropped?.has(name)) continue;
+    if (NOT_FORWARDED.has(name) || name.startsWith(FORWARDED_PREFIX) || dropped?.has(name)) continue;
     pairs.push([name, value]);
   }
   if (environ.CONTENT_TYPE !== undefined) pairs.push(['content-type', environ.CONTENT_TYPE]);

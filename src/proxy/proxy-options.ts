@@ -26,8 +26,9 @@ export interface ProxyOptions {
    * `X-Forwarded-Prefix`; default true. Values the client sent for the last three are
    * replaced, never passed on. With false none of the four is sent, the client's own
    * included: an upstream that trusts this proxy would otherwise trust the client's claims
-   * (http-proxy's `xfwd: false` passes them on). The client's `Forwarded`,
-   * `X-Forwarded-Port`, and the fields that name a client's address (`X-Real-IP`,
+   * (http-proxy's `xfwd: false` passes them on). The client's `Forwarded`, any other
+   * `X-Forwarded-*` (`-Port`, `-Ssl`, `-Scheme`…), `Front-End-Https`, `X-Url-Scheme`, and the
+   * fields that name a client's address (`X-Real-IP`,
    * `CF-Connecting-IP`, `True-Client-IP`, `X-Client-IP`, `Fastly-Client-IP`… see
    * docs/proxy.md), which carry the same claims, are never passed on either way.
    */
