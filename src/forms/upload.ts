@@ -93,11 +93,23 @@ function fitUnits(units: Iterable<string | { segment: string }>, room: number): 
 }
 
 /**
+ * Removes the directory of a {@link SpoolDir} that was collected without its cleanup: a
+ * handler stuck on a promise nothing settles never ends its request, whose cleanup therefore
+ * never runs. Held: the `mkdtemp` promise, never the spool itself.
+ */
+const unreachableSpools = new FinalizationRegistry<Promise<string>>((dir) => {
+  dir.then((path) => rm(path, { recursive: true, force: true })).catch(() => undefined);
+});
+
+/**
  * One temporary directory per parsed form (`mkdtemp` under `os.tmpdir()` or a given folder),
- * created on the first spooled file and removed whole by {@link SpoolDir.cleanup}. Nothing
- * about the file system is asked before that first file, `os.tmpdir()` included: it reads
- * `TMPDIR`, which Deno refuses without `--allow-env`, so a form with no file to spool parses
- * under `--allow-net` alone.
+ * created on the first spooled file and removed whole by {@link SpoolDir.cleanup}; or, failing
+ * that, once nothing can reach the spool any more (the form, its `FileUpload`s, a writer) and
+ * V8 collected it, as Python's `tempfile` files go when closed: a request whose handler never
+ * settles (given up on by `timeout`, or its client gone) leaves no folder behind for long.
+ * Nothing about the file system is asked before that first file, `os.tmpdir()` included: it
+ * reads `TMPDIR`, which Deno refuses without `--allow-env`, so a form with no file to spool
+ * parses under `--allow-net` alone.
  */
 export class SpoolDir {
   readonly #parent: string | undefined;
@@ -118,7 +130,10 @@ export class SpoolDir {
   /** A fresh file path inside the directory (made on first use). */
   async newPath(): Promise<string> {
     if (this.#removed) throw new Error('the upload spool directory was already cleaned up');
-    this.#dir ??= mkdtemp(join(this.#parent ?? tmpdir(), 'tsgi-upload-'));
+    if (this.#dir === null) {
+      this.#dir = mkdtemp(join(this.#parent ?? tmpdir(), 'tsgi-upload-'));
+      unreachableSpools.register(this, this.#dir, this);
+    }
     return join(await this.#dir, `upload-${++this.#count}`);
   }
 
@@ -128,6 +143,7 @@ export class SpoolDir {
     const dir = this.#dir;
     this.#dir = null;
     if (dir === null) return;
+    unreachableSpools.unregister(this);
     let path: string;
     try {
       path = await dir;
