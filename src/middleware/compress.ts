@@ -170,11 +170,14 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     // An event stream ends at the server's shutdown (docs/spec.md §2.6): here, where its coding can be finished.
     const type = headers.get('content-type');
     const signal = type !== null && isEventStreamType(type) ? environ['tsgi.shutdown_signal'] : undefined;
-    const shutdown =
-      signal === undefined
-        ? undefined
-        : { signal, log: (error: unknown) => logError(environ['tsgi.errors'], `${requestLine(environ)} (compress, closing an event stream at shutdown)`, error) };
-    return closingSource(compressStream(started.body, coding, settings, shutdown), started.close);
+    if (signal === undefined) return closingSource(compressStream(started.body, coding, settings), started.close);
+    const closed = new AbortController();
+    const log = (error: unknown) => logError(environ['tsgi.errors'], `${requestLine(environ)} (compress, closing an event stream)`, error);
+    const close = () => {
+      closed.abort();
+      return started.close();
+    };
+    return closingSource(compressStream(started.body, coding, settings, { signal, closed: closed.signal, log }), close);
   };
 }
 
@@ -305,7 +308,7 @@ function readAll(z: zlib.Gzip | zlib.Deflate | zlib.BrotliCompress): Buffer | nu
   return Buffer.concat(parts);
 }
 
-/** What {@link nextOrStop} answers once the shutdown began. */
+/** What {@link nextOrStop} answers once the shutdown began, or the stream was closed. */
 const STOP: unique symbol = Symbol('stop');
 
 type Step = IteratorResult<Uint8Array>;
@@ -314,6 +317,12 @@ type Step = IteratorResult<Uint8Array>;
 interface Shutdown {
   /** `tsgi.shutdown_signal`. */
   signal: AbortSignal;
+  /**
+   * This stream's own signal, aborted when its reader closes it (the client left): a step left
+   * waiting then lets go of `signal`, which outlives every request (its listener would keep
+   * this one alive for as long as the app's step never settles).
+   */
+  closed: AbortSignal;
   /** Where a failure of the body's `return()`, or of the step left pending, goes. */
   log: (error: unknown) => void;
 }
@@ -331,7 +340,9 @@ interface Shutdown {
  * generator takes it only once its current wait ends), and the coding is finished, its last
  * bytes yielded as one chunk (with the output of the chunks in hand), so the server ends the
  * response at once and the client decodes a whole stream. A failure of that `return()`, or
- * of the step left pending, goes to `shutdown.log`.
+ * of the step left pending, goes to `shutdown.log`. Closed by its reader (`shutdown.closed`,
+ * the client left) while the body's step is pending, it stops waiting the same way, so the
+ * step, which may never settle, holds nothing through the shutdown's signal.
  */
 async function* compressStream(body: Body, coding: Coding, settings: Settings, shutdown?: Shutdown): AsyncGenerator<Uint8Array, void, undefined> {
   const z = createCompressor(coding, settings);
@@ -357,7 +368,7 @@ async function* compressStream(body: Body, coding: Coding, settings: Settings, s
   if (shutdown?.signal.aborted === true) {
     const late = new AbortController();
     turn = setTimeout(() => late.abort(), 0);
-    shutdown = { signal: late.signal, log: shutdown.log };
+    shutdown = { signal: late.signal, closed: shutdown.closed, log: shutdown.log };
   }
   const iterator = openBody(body);
   /** True once the body needs no closing here: it ended, or the shutdown closed it. */
@@ -447,28 +458,36 @@ const BATCH = 16 * 1024;
 const settlesAtOnce = (step: PromiseLike<unknown>): Promise<boolean> => raceImmediate(step).then((value) => value !== undefined, () => true);
 
 /**
- * The body's next step, or {@link STOP} once the shutdown's signal aborted (a step then left
- * pending that fails is logged, but for an abort: the body stopping on the signal as asked).
+ * The body's next step, or {@link STOP} once the shutdown's signal aborted or the stream was
+ * closed (a step then left pending that fails is logged, but for an abort: the body stopping
+ * on the signal as asked). Either way the listener on the shutdown's signal is removed at
+ * once, not when the step settles, which it may never do.
  */
 function nextOrStop(iterator: BodyIterator, shutdown: Shutdown | undefined): Step | typeof STOP | PromiseLike<Step | typeof STOP> {
-  if (shutdown?.signal.aborted === true) return STOP;
+  if (shutdown?.signal.aborted === true || shutdown?.closed.aborted === true) return STOP;
   const next = iterator.next() as Step | PromiseLike<Step>;
   if (shutdown === undefined || !isThenable<Step>(next)) return next;
-  const { signal, log } = shutdown;
+  const { signal, closed, log } = shutdown;
   return new Promise<Step | typeof STOP>((resolve, reject) => {
     let stopped = false;
-    const onAbort = () => {
-      stopped = true;
-      resolve(STOP);
+    const forget = () => {
+      signal.removeEventListener('abort', onAbort);
+      closed.removeEventListener('abort', onAbort);
     };
+    function onAbort() {
+      stopped = true;
+      forget();
+      resolve(STOP);
+    }
     signal.addEventListener('abort', onAbort, { once: true });
+    closed.addEventListener('abort', onAbort, { once: true });
     next.then(
       (value) => {
-        signal.removeEventListener('abort', onAbort);
+        forget();
         resolve(value);
       },
       (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        forget();
         if (stopped) unlessAbort(log)(error); // an abort: the body stopping on the signal as asked
         else reject(error);
       },
