@@ -1,0 +1,115 @@
+/**
+ * docs/server.md's WebSocket recipe as a security review reads it, over real sockets: the
+ * handshake of a page on another origin refused (Cross-Site WebSocket Hijacking: the browser
+ * sends the user's cookies with it, and no CORS applies), the login read from the app's signed
+ * session (forged, logged-out: 403 on the raw socket before any 101), and a heartbeat that
+ * cuts a peer gone without a close, which `ws` alone would keep open for ever.
+ */
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket, WebSocketServer } from 'ws';
+import { HTTPForbidden, HTTPNotFound, HTTPUpgradeRequired, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
+import { CookieSessions, sessionOf } from 'tsgi/middleware';
+
+const sessions = new CookieSessions({ secret: 's'.repeat(32), secure: false });
+const app = sessions.middleware(
+  Request.application((req) => {
+    const session = sessionOf(req);
+    if (req.path === '/login') session.set('user', 'ann');
+    if (req.path === '/logout') session.clear();
+    return new Response('ok');
+  }),
+);
+const ORIGINS = new Set(['http://app.test']);
+
+/** docs/server.md's handler, its heartbeat every `interval` ms (30 s there). */
+function chat(wss: WebSocketServer, interval: number): NonNullable<ServeOptions['upgrade']> {
+  return (req, socket, head, { shutdown, environ }) => {
+    const request = new Request(environ);
+    if (request.path !== '/chat') throw new HTTPNotFound();
+    if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') throw new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' });
+    if (!ORIGINS.has(request.headers.get('Origin') ?? '')) throw new HTTPForbidden('Not from this origin.');
+    const user = sessions.load(request)?.data.get('user');
+    if (typeof user !== 'string') throw new HTTPForbidden('Log in first.');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      let alive = true;
+      ws.on('pong', () => (alive = true));
+      const heartbeat = setInterval(() => {
+        if (!alive) return ws.terminate();
+        alive = false;
+        ws.ping();
+      }, interval);
+      const goAway = () => ws.close(1001, 'server shutting down');
+      shutdown.addEventListener('abort', goAway, { once: true });
+      ws.on('close', () => (clearInterval(heartbeat), shutdown.removeEventListener('abort', goAway)));
+      ws.on('message', (data) => ws.send(`${user}: ${String(data)}`));
+    });
+  };
+}
+
+let handle: ServerHandle | undefined;
+afterEach(async () => {
+  await handle?.close({ timeout: 0 });
+  handle = undefined;
+});
+
+const HANDSHAKE = 'Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+
+/** Sends a handshake to /chat with `fields` on a raw connection; resolves with what came back once closed, or after `wait` ms. */
+function handshake(fields: string, wait = 2_000): Promise<{ got: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(handle!.port, '127.0.0.1', () => socket.write(`GET /chat HTTP/1.1\r\nHost: app.test\r\n${HANDSHAKE}${fields}\r\n`));
+    let got = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (got += chunk));
+    const timer = setTimeout(() => (socket.destroy(), resolve({ got, closed: false })), wait);
+    socket.on('close', () => (clearTimeout(timer), resolve({ got, closed: true })));
+    socket.on('error', reject);
+  });
+}
+
+/** The session cookie of a login (`/login`) or of a logout after it (`/logout`). */
+async function cookieOf(path: string, cookie?: string): Promise<string> {
+  const answer = await fetch(`${handle!.url}${path}`, cookie ? { headers: { Cookie: cookie } } : {});
+  return answer.headers.get('set-cookie')!.split(';')[0]!;
+}
+
+describe("docs/server.md's WebSocket recipe", () => {
+  it('refuses, with 403 before any 101, a handshake from another origin or without a valid login in the signed session', async () => {
+    handle = await serve(app, { port: 0, upgrade: chat(new WebSocketServer({ noServer: true }), 30_000) });
+    const login = await cookieOf('/login');
+    const logout = await cookieOf('/logout', login);
+    for (const fields of [
+      `Origin: http://evil.test\r\nCookie: ${login}\r\n`, // a page on another site: the browser sends the user's cookie
+      `Origin: null\r\nCookie: ${login}\r\n`, // a sandboxed frame, a file: page
+      `Cookie: ${login}\r\n`, // no Origin: no browser page
+      'Origin: http://app.test\r\nCookie: user=ann\r\n', // a plain cookie is no login
+      `Origin: http://app.test\r\nCookie: ${login.slice(0, -2)}xx\r\n`, // forged
+      `Origin: http://app.test\r\nCookie: ${logout}\r\n`, // logged out
+    ]) {
+      const { got, closed } = await handshake(fields);
+      expect([got.split('\r\n')[0], closed]).toEqual(['HTTP/1.1 403 Forbidden', true]);
+    }
+    const ws = new WebSocket(`${handle.url.replace('http', 'ws')}/chat`, { headers: { Origin: 'http://app.test', Cookie: login } });
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    ws.send('hi');
+    const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
+    expect(String(message)).toBe('ann: hi');
+    ws.terminate();
+  });
+
+  it('cuts a peer that answers no ping within two heartbeats, and keeps one that does', async () => {
+    handle = await serve(app, { port: 0, upgrade: chat(new WebSocketServer({ noServer: true }), 100) });
+    const login = await cookieOf('/login');
+    const live = new WebSocket(`${handle.url.replace('http', 'ws')}/chat`, { headers: { Origin: 'http://app.test', Cookie: login } });
+    let liveClosed = false;
+    live.on('close', () => (liveClosed = true));
+    await new Promise((resolve, reject) => (live.once('open', resolve), live.once('error', reject)));
+    // A raw connection takes the 101 and then stays silent: no pong, no close, as a vanished peer.
+    const { got, closed } = await handshake(`Origin: http://app.test\r\nCookie: ${login}\r\n`, 1_500);
+    expect(got.split('\r\n')[0]).toBe('HTTP/1.1 101 Switching Protocols');
+    expect(closed).toBe(true);
+    expect(liveClosed).toBe(false);
+    live.terminate();
+  });
+});
