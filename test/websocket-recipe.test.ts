@@ -21,6 +21,8 @@ const app = sessions.middleware(
   }),
 );
 const ORIGINS = new Set(['http://app.test']);
+/** docs/server.md's `WebSocketServer`: the subprotocol it speaks chosen, never the client's first offer. */
+const server = () => new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, handleProtocols: (offered) => (offered.has('chat.v1') ? 'chat.v1' : false) });
 
 /** docs/server.md's handler, its heartbeat every `interval` ms (30 s there). */
 function chat(wss: WebSocketServer, interval: number): NonNullable<ServeOptions['upgrade']> {
@@ -76,7 +78,7 @@ async function cookieOf(path: string, cookie?: string): Promise<string> {
 
 describe("docs/server.md's WebSocket recipe", () => {
   it('refuses, with 403 before any 101, a handshake from another origin or without a valid login in the signed session', async () => {
-    handle = await serve(app, { port: 0, upgrade: chat(new WebSocketServer({ noServer: true }), 30_000) });
+    handle = await serve(app, { port: 0, upgrade: chat(server(), 30_000) });
     const login = await cookieOf('/login');
     const logout = await cookieOf('/logout', login);
     for (const fields of [
@@ -99,7 +101,7 @@ describe("docs/server.md's WebSocket recipe", () => {
   });
 
   it('cuts a peer that answers no ping within two heartbeats, and keeps one that does', async () => {
-    handle = await serve(app, { port: 0, upgrade: chat(new WebSocketServer({ noServer: true }), 100) });
+    handle = await serve(app, { port: 0, upgrade: chat(server(), 100) });
     const login = await cookieOf('/login');
     const live = new WebSocket(`${handle.url.replace('http', 'ws')}/chat`, { headers: { Origin: 'http://app.test', Cookie: login } });
     let liveClosed = false;
@@ -111,5 +113,18 @@ describe("docs/server.md's WebSocket recipe", () => {
     expect(closed).toBe(true);
     expect(liveClosed).toBe(false);
     live.terminate();
+  });
+
+  it('answers the subprotocol the server speaks, and none for a client offering only others (ws echoes the first offered by default)', async () => {
+    handle = await serve(app, { port: 0, upgrade: chat(server(), 30_000) });
+    const login = await cookieOf('/login');
+    const both = await handshake(`Origin: http://app.test\r\nCookie: ${login}\r\nSec-WebSocket-Protocol: evil, chat.v1\r\n`, 300);
+    expect(both.got).toMatch(/^HTTP\/1\.1 101 [^]*\r\nSec-WebSocket-Protocol: chat\.v1\r\n/);
+    const other = await handshake(`Origin: http://app.test\r\nCookie: ${login}\r\nSec-WebSocket-Protocol: evil\r\n`, 300);
+    expect(other.got).toMatch(/^HTTP\/1\.1 101 /);
+    expect(other.got.split('\r\n\r\n')[0]).not.toMatch(/Sec-WebSocket-Protocol/i);
+    // A client that asked for protocols and got none fails the connection (RFC 6455 §4.1).
+    const ws = new WebSocket(`${handle.url.replace('http', 'ws')}/chat`, ['evil'], { headers: { Origin: 'http://app.test', Cookie: login } });
+    await expect(new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)))).rejects.toThrow(/subprotocol/);
   });
 });
