@@ -9,7 +9,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { HTTPForbidden, HTTPNotFound, HTTPUpgradeRequired, Request, Response, type ServeOptions, type ServerHandle, serve } from 'tsgi';
-import { CookieSessions, sessionOf } from 'tsgi/middleware';
+import { AuthTickets, CookieSessions, sessionOf } from 'tsgi/middleware';
 
 const sessions = new CookieSessions({ secret: 's'.repeat(32), secure: false });
 const app = sessions.middleware(
@@ -24,14 +24,17 @@ const ORIGINS = new Set(['http://app.test']);
 /** docs/server.md's `WebSocketServer`: the subprotocol it speaks chosen, never the client's first offer. */
 const server = () => new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, handleProtocols: (offered) => (offered.has('chat.v1') ? 'chat.v1' : false) });
 
-/** docs/server.md's handler, its heartbeat every `interval` ms (30 s there). */
-function chat(wss: WebSocketServer, interval: number): NonNullable<ServeOptions['upgrade']> {
+/** The user logged in, from the app's signed session (docs/server.md), or `undefined`. */
+const fromSession = (request: Request): unknown => sessions.load(request)?.data.get('user');
+
+/** docs/server.md's handler, its heartbeat every `interval` ms (30 s there), the login read by `login`. */
+function chat(wss: WebSocketServer, interval: number, login = fromSession): NonNullable<ServeOptions['upgrade']> {
   return (req, socket, head, { shutdown, environ }) => {
     const request = new Request(environ);
     if (request.path !== '/chat') throw new HTTPNotFound();
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') throw new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' });
     if (!ORIGINS.has(request.headers.get('Origin') ?? '')) throw new HTTPForbidden('Not from this origin.');
-    const user = sessions.load(request)?.data.get('user');
+    const user = login(request);
     if (typeof user !== 'string') throw new HTTPForbidden('Log in first.');
     wss.handleUpgrade(req, socket, head, (ws) => {
       let alive = true;
@@ -126,5 +129,18 @@ describe("docs/server.md's WebSocket recipe", () => {
     // A client that asked for protocols and got none fails the connection (RFC 6455 §4.1).
     const ws = new WebSocket(`${handle.url.replace('http', 'ws')}/chat`, ['evil'], { headers: { Origin: 'http://app.test', Cookie: login } });
     await expect(new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)))).rejects.toThrow(/subprotocol/);
+  });
+
+  it('refuses with 403 an expired AuthTickets ticket read in the handler (tickets.read), and takes a valid one', async () => {
+    const tickets = new AuthTickets({ secret: 't'.repeat(32), secure: false });
+    handle = await serve(app, { port: 0, upgrade: chat(server(), 30_000, (request) => tickets.read(request)?.user) });
+    const cookie = (maxAge: number) => `${tickets.cookieName}=${tickets.sign('bo', { maxAge }).value}`;
+    const short = cookie(1);
+    const valid = await handshake(`Origin: http://app.test\r\nCookie: ${cookie(3600)}\r\n`, 300);
+    expect(valid.got).toMatch(/^HTTP\/1\.1 101 /);
+    // Issued in whole seconds: expired within two.
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const expired = await handshake(`Origin: http://app.test\r\nCookie: ${short}\r\n`);
+    expect([expired.got.split('\r\n')[0], expired.closed]).toEqual(['HTTP/1.1 403 Forbidden', true]);
   });
 });
