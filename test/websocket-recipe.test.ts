@@ -143,4 +143,16 @@ describe("docs/server.md's WebSocket recipe", () => {
     const expired = await handshake(`Origin: http://app.test\r\nCookie: ${short}\r\n`);
     expect([expired.got.split('\r\n')[0], expired.closed]).toEqual(['HTTP/1.1 403 Forbidden', true]);
   });
+
+  it("says to read the session with sessions.load when a handler asks sessionOf, which only the app's requests have", async () => {
+    const logged: string[] = [];
+    handle = await serve(app, {
+      port: 0,
+      log: { write: (line: string) => void logged.push(line) },
+      upgrade: chat(server(), 30_000, (request) => sessionOf(request).get('user')),
+    });
+    const { got } = await handshake(`Origin: http://app.test\r\nCookie: ${await cookieOf('/login')}\r\n`);
+    expect(got.split('\r\n')[0]).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(logged.join('')).toMatch(/sessions\.load\(/);
+  });
 });

@@ -49,13 +49,15 @@ export const sessionKey = defineEnvironKey<Session>('tsgi.session');
 
 /**
  * The session of the request (a `Request` or an environ), below a {@link CookieSessions}
- * middleware.
+ * middleware. Outside the app, where no middleware ran (a WebSocket upgrade handler's
+ * `context.environ`), read the cookie with {@link CookieSessions.load} instead.
  *
- * @throws Error when no `CookieSessions` middleware wraps the app.
+ * @throws Error when no `CookieSessions` middleware wraps the app, saying to use
+ *   `sessions.load(req)` where none can.
  */
 export function sessionOf(req: RequestLike): Session {
   const session = sessionKey.get(req);
-  if (session === undefined) throw new Error('no session: wrap the app with a CookieSessions middleware (sessions.middleware)');
+  if (session === undefined) throw new Error('no session: wrap the app with a CookieSessions middleware (sessions.middleware), or, outside the app (a WebSocket upgrade handler), read the cookie with sessions.load(req)');
   return session;
 }
 
