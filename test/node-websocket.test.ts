@@ -35,6 +35,7 @@ function chat(wss: WebSocketServer): NonNullable<ServeOptions['upgrade']> {
     const user = request.cookies.user;
     if (user === undefined) throw new HTTPForbidden('Log in first.');
     wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => {});
       const bye = () => ws.close(1001, 'server shutting down');
       shutdown.addEventListener('abort', bye, { once: true });
       ws.on('close', () => shutdown.removeEventListener('abort', bye));

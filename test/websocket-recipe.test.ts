@@ -37,6 +37,7 @@ function chat(wss: WebSocketServer, interval: number, login = fromSession): NonN
     const user = login(request);
     if (typeof user !== 'string') throw new HTTPForbidden('Log in first.');
     wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('error', () => {});
       let alive = true;
       ws.on('pong', () => (alive = true));
       const heartbeat = setInterval(() => {
@@ -154,5 +155,30 @@ describe("docs/server.md's WebSocket recipe", () => {
     const { got } = await handshake(`Origin: http://app.test\r\nCookie: ${await cookieOf('/login')}\r\n`);
     expect(got.split('\r\n')[0]).toBe('HTTP/1.1 500 Internal Server Error');
     expect(logged.join('')).toMatch(/sessions\.load\(/);
+  });
+
+  it('survives a message over maxPayload and a malformed frame: the client gets 1009 or 1002, the process goes on', async () => {
+    handle = await serve(app, { port: 0, upgrade: chat(server(), 30_000) });
+    const login = await cookieOf('/login');
+    const ws = new WebSocket(`${handle.url.replace('http', 'ws')}/chat`, { headers: { Origin: 'http://app.test', Cookie: login } });
+    ws.on('error', () => {});
+    await new Promise((resolve) => ws.once('open', resolve));
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send('x'.repeat(64 * 1024 + 1));
+    expect(await closed).toBe(1009);
+    // A frame with RSV2 set (no extension allows it) on a raw connection, after its 101.
+    const socket = net.connect(handle.port, '127.0.0.1', () =>
+      socket.write(`GET /chat HTTP/1.1\r\nHost: app.test\r\n${HANDSHAKE}Origin: http://app.test\r\nCookie: ${login}\r\n\r\n`),
+    );
+    socket.on('error', () => {});
+    await new Promise((resolve) => socket.once('data', resolve));
+    socket.write(Buffer.from([0xa1, 0x80, 0, 0, 0, 0]));
+    const [frame] = await new Promise<Buffer[]>((resolve) => socket.once('data', (...args) => resolve(args)));
+    // A close frame (0x88) with code 1002, "protocol error".
+    expect([frame![0], frame!.readUInt16BE(2)]).toEqual([0x88, 1002]);
+    socket.destroy();
+    const again = new WebSocket(`${handle.url.replace('http', 'ws')}/chat`, { headers: { Origin: 'http://app.test', Cookie: login } });
+    await new Promise((resolve, reject) => (again.once('open', resolve), again.once('error', reject)));
+    again.terminate();
   });
 });
