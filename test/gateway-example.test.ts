@@ -256,8 +256,8 @@ describe('examples/gateway.ts', () => {
     for (const forged of ['a" level="admin', 'x'.repeat(201)]) expect(await idOf(forged)).toMatch(/^[\da-f]{8}-[\da-f]{4}-/);
   });
 
-  it('passes on no claim of the client’s about itself: no X-Forwarded-* but its own, Forwarded, Via, True-Client-IP…', async () => {
-    const claims = { 'x-forwarded-port': '1', 'x-forwarded-ssl': 'on', forwarded: 'for=10.0.0.1', 'true-client-ip': '10.0.0.1', 'cf-connecting-ip': '10.0.0.1', 'x-client-ip': '10.0.0.1', via: '1.1 trusted' };
+  it('passes on no claim of the client’s about itself: no X-Forwarded-* but its own, Forwarded, Via, Front-End-Https, X-Url-Scheme, True-Client-IP…', async () => {
+    const claims = { 'x-forwarded-port': '1', 'x-forwarded-ssl': 'on', 'front-end-https': 'on', 'x-url-scheme': 'https', forwarded: 'for=10.0.0.1', 'true-client-ip': '10.0.0.1', 'cf-connecting-ip': '10.0.0.1', 'x-client-ip': '10.0.0.1', via: '1.1 trusted' };
     const ws = await open('/users/ws', { authorization: `Bearer ${token}`, ...claims });
     ws.close();
     const { headers } = seen[0]!;
