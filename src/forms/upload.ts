@@ -211,7 +211,14 @@ export class FileUpload {
     return this.#data !== undefined;
   }
 
-  /** The temporary file holding a spooled upload, or `undefined` for an in-memory one. */
+  /**
+   * The temporary file holding a spooled upload, or `undefined` for an in-memory one. It lasts
+   * until the request's cleanup (or {@link ParsedForm.cleanup}), or, for a form nothing can
+   * reach any more, until V8 collects it: the string alone keeps nothing, so hold this
+   * `FileUpload` (or the form) while the file is needed, or move it out (`rename`) first, as
+   * Django's `temporary_file_path()` goes with its file object (Werkzeug's spooled file has
+   * no path at all).
+   */
   get path(): string | undefined {
     return this.#path;
   }
