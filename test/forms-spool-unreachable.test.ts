@@ -8,7 +8,7 @@
  *
  * Runs with V8's `gc()` turned on for this worker.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
@@ -66,6 +66,51 @@ describe('spooled uploads nothing can reach any more', () => {
         expect(res.status).toBe(503);
       }
       expect(parsed).toBe(N);
+      expect(await foldersAfterCollection()).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keep the files of a handler that is only slow, even one holding nothing but the path: the request holds its form', async () => {
+    const slow = Request.application(async (req) => {
+      const path = (await req.files({ spoolThreshold: 1024, tmpDir: parent })).get('f')!.path!;
+      for (let i = 0; i < 10; i++) {
+        gc();
+        await sleep(50);
+      }
+      return new Response(String((await readFile(path)).byteLength));
+    });
+    const server = await start(slow);
+    try {
+      const res = await request(`${server.url}/`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body: BODY });
+      expect(res.status).toBe(200);
+      expect(res.body.toString()).toBe('4096');
+      expect(await readdir(parent)).toEqual([]); // removed at the request's end, not by V8
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keep the files of an upload that work the stuck handler started still holds (the FileUpload, not its path)', async () => {
+    const read = Promise.withResolvers<number>();
+    const stuck = Request.application(async (req) => {
+      const upload = (await req.files({ spoolThreshold: 1024, tmpDir: parent })).get('f')!;
+      // Work left running with the FileUpload itself: it keeps the folder however long the form is unreachable.
+      setTimeout(() => void upload.bytes().then((data) => read.resolve(data.byteLength), read.reject), 1500);
+      await new Promise(() => {});
+      return new Response('never');
+    });
+    const server = await start(timeout(stuck, { ms: 100 }));
+    try {
+      const res = await request(`${server.url}/`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` }, body: BODY });
+      expect(res.status).toBe(503);
+      for (let i = 0; i < 10; i++) {
+        gc();
+        await sleep(50);
+      }
+      expect(await readdir(parent)).toHaveLength(1);
+      expect(await read.promise).toBe(4096);
       expect(await foldersAfterCollection()).toEqual([]);
     } finally {
       await server.close();
