@@ -275,6 +275,20 @@ describe('request header fields', () => {
     }
   });
 
+  it('passes on an X-Forwarded-* the app sets again with requestHeaders (the user an auth proxy in front wrote), as docs/proxy.md shows', async () => {
+    const server = await start(
+      to(upstream.url, {
+        requestHeaders: (headers, environ) => {
+          const user = environ.HTTP_X_FORWARDED_USER;
+          if (typeof user === 'string') headers.set('x-forwarded-user', user);
+        },
+      }),
+    );
+    const echo = echoed((await request(`${server.url}/echo`, { headers: { 'X-Forwarded-User': 'ada', 'X-Forwarded-Email': 'ada@example.com' } })).body);
+    expect(header(echo, 'x-forwarded-user')).toEqual(['ada']);
+    expect(header(echo, 'x-forwarded-email')).toEqual([]);
+  });
+
   it("passes on none of the client's own address claims (X-Real-IP, CF-Connecting-IP, True-Client-IP…), with or without xForwarded: an upstream trusting this proxy would take them for its word", async () => {
     const claims = [
       'X-Real-IP', 'X-Client-IP', 'True-Client-IP', 'CF-Connecting-IP', 'CF-Connecting-IPv6', 'CF-Pseudo-IPv4', 'Fastly-Client-IP',
