@@ -37,23 +37,17 @@ const CLIENT_ADDRESS_FIELDS: ReadonlySet<string> = new Set([
 
 /**
  * The request fields the proxy never forwards as received besides the hop-by-hop ones: those
- * it writes itself, and the client's `Forwarded` (RFC 7239) and `X-Forwarded-Port`, which an
- * upstream that trusts this proxy would read as the proxy's word on the host, port, scheme
- * and client (Spring's `ForwardedHeaderFilter` prefers them to `X-Forwarded-Host`; `proxyFix`
- * reads them with `forwarded` or `xPort`), for the same reason its
- * {@link CLIENT_ADDRESS_FIELDS}, and the scheme claims `Front-End-Https` (IIS, Microsoft's
- * proxies) and `X-Url-Scheme` (Rack). Any other `X-Forwarded-*` is dropped too
- * ({@link FORWARDED_PREFIX}).
+ * it writes itself (`Host`, `Via`; every `X-Forwarded-*` goes by {@link FORWARDED_PREFIX}),
+ * and the client's `Forwarded` (RFC 7239), which an upstream that trusts this proxy would read
+ * as the proxy's word on the host, port, scheme and client (Spring's `ForwardedHeaderFilter`
+ * prefers it to `X-Forwarded-Host`; `proxyFix` reads it with `forwarded`), for the same reason
+ * its {@link CLIENT_ADDRESS_FIELDS}, and the scheme claims `Front-End-Https` (IIS, Microsoft's
+ * proxies) and `X-Url-Scheme` (Rack).
  */
 const NOT_FORWARDED = new Set([
   ...HOP_BY_HOP,
   'host',
   'expect',
-  'x-forwarded-for',
-  'x-forwarded-proto',
-  'x-forwarded-host',
-  'x-forwarded-prefix',
-  'x-forwarded-port',
   'forwarded',
   'via',
   'front-end-https',
@@ -64,8 +58,10 @@ const NOT_FORWARDED = new Set([
 /**
  * The prefix of the fields a proxy writes about the request it received: a client's own
  * (`X-Forwarded-Ssl: on` and `X-Forwarded-Scheme: https`, which Rack reads as https before
- * `X-Forwarded-Proto`; Traefik's `X-Forwarded-Server`, `-Uri`) are never forwarded, as Traefik
- * drops those of an untrusted client.
+ * `X-Forwarded-Proto`; Traefik's `X-Forwarded-Server`, `-Uri`, `-Tls-Client-Cert`;
+ * oauth2-proxy's `X-Forwarded-User`, `-Email`) are never forwarded. Traefik drops its own list
+ * of them from an untrusted client; this drops the whole prefix, as no list can know every
+ * field an upstream trusts.
  */
 const FORWARDED_PREFIX = 'x-forwarded-';
 
