@@ -10,15 +10,13 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { type App, type Body, type ServeOptions } from 'tsgi';
 import { accessLog } from 'tsgi/middleware';
 import { bytes, sleep, start, within } from './node-helpers.ts';
 import { makeCertificate } from './tls-helpers.ts';
+import { gc } from './gc.ts';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
 v8.setFlagsFromString('--allow-natives-syntax');
 // eslint-disable-next-line @typescript-eslint/no-implied-eval -- V8's natives syntax cannot be written in TypeScript
 const haveSameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;

@@ -9,15 +9,11 @@
  * Runs with V8's `gc()` turned on for this worker.
  */
 import net from 'node:net';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { compress } from 'tsgi/middleware';
 import { sleep, start } from './node-helpers.ts';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
+import { gc } from './gc.ts';
 
 /** Opens the event stream on a raw connection, waits for its first bytes, and leaves. */
 function openAndLeave(port: number): Promise<string> {

@@ -11,16 +11,12 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { parseForm } from 'tsgi/forms';
 import { timeout } from 'tsgi/middleware';
 import { request, sleep, start } from './node-helpers.ts';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
+import { gc } from './gc.ts';
 
 const BOUNDARY = 'spool-boundary';
 /** A multipart body with one 4 KiB file: spooled, as the handler asks for spoolThreshold 1024. */

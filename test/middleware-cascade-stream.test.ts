@@ -3,13 +3,12 @@ import { request as httpRequest } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPNotFound, Request, Response, defineMiddleware, serve } from 'tsgi';
 import { cascade, directoryApp, lint } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { start } from './node-helpers.ts';
+import { gc } from './gc.ts';
 
 
 /** `size` bytes whose every 4-byte word is its own offset, so a byte out of place shows. */
@@ -334,8 +333,6 @@ describe('cascade streams the request body', () => {
     const chunk = pattern(0, size);
     const total = 64 * size;
     const chunks = Array.from({ length: total / size }, () => chunk);
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     let growth = 0;
     const reader: App = (environ, start) => {
       start(status, [['Content-Type', 'text/plain']]);

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { deferred, parseRaw, rawGet, request, sleep, start, until, within } from './node-helpers.ts';
+import { gc } from './gc.ts';
 
 const enc = new TextEncoder();
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(200); // 9000 bytes
@@ -530,10 +531,6 @@ describe('compress: clients that hang up mid-stream', () => {
   it('keeps no compressor alive and closes every app body (a bounded version of bench/compress-soak.ts)', async () => {
     // zlib handles alive, from async_hooks: created minus destroyed (destroyed once closed and collected).
     const { createHook } = await import('node:async_hooks');
-    const v8 = await import('node:v8');
-    const { runInNewContext } = await import('node:vm');
-    v8.setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
     const handles = new Set<number>();
     const hook = createHook({
       init: (id, type) => void (type === 'ZLIB' && handles.add(id)),

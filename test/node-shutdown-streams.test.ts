@@ -4,16 +4,12 @@
  * one that has not sent its first event.
  */
 import http from 'node:http';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App } from 'tsgi';
 import { compress } from 'tsgi/middleware';
 import { deferred, encoder, sleep, start, until } from './node-helpers.ts';
-
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
+import { gc } from './gc.ts';
 
 describe('a long event stream', () => {
   it('does not keep the events it sent while it runs (memory stays flat over many events)', async () => {

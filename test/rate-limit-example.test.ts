@@ -5,8 +5,6 @@
  * request without an address refused, the typed key the app below reads, and one rule of a
  * `RouteMap` limited (docs/routing.md).
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { Request, Response, compose, serve } from 'tsgi';
 import { proxyFix, requestId } from 'tsgi/middleware';
@@ -14,6 +12,7 @@ import { RouteMap, routeArgsKey } from 'tsgi/routing';
 import { TestClient } from 'tsgi/testing';
 import { toFetchHandler } from 'tsgi/fetch';
 import { app, rateLimit, remainingKey } from '../examples/rate-limit.ts';
+import { gc } from './gc.ts';
 
 const left = Request.application((req) => new Response(`${remainingKey.get(req)} left`));
 
@@ -62,8 +61,6 @@ describe('examples/rate-limit.ts', () => {
   it('forgets a client once its bucket is full again, so a stream of new addresses holds no memory', async () => {
     // A bucket full again is the one a new client gets: dropping it changes no answer. Kept for
     // ever, one per address ever seen (an IPv6 /64 holds 2^64), they grew without bound.
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as () => void;
     let now = 0;
     let client = 0;
     const limited = rateLimit(left, { capacity: 2, refillPerSecond: 1, now: () => now, key: () => `2001:db8::${(client++).toString(16)}` });
