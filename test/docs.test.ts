@@ -174,6 +174,13 @@ export const seen = [login, before, (await client.get('/')).textBody, (await thi
       body: 'city=%93%8C%8B%9E',
     });
     expect([res.status, res.body.toString('utf8')]).toEqual([200, '{"city":"東京"}']);
+    // A client that names its charset keeps it: the recipe does not relabel it.
+    const declared = await request(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: 'city=%E6%9D%B1%E4%BA%AC',
+    });
+    expect([declared.status, declared.body.toString('utf8')]).toEqual([200, '{"city":"東京"}']);
   });
 
   it('negotiation.md: the multilingual site sends / to the language page, which names its language, over a socket', async () => {
