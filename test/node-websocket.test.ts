@@ -29,7 +29,7 @@ function refuse(socket: Duplex, status: string): void {
 function chat(wss: WebSocketServer): NonNullable<ServeOptions['upgrade']> {
   return (req: IncomingMessage, socket: Duplex, head: Buffer, { shutdown }: UpgradeContext) => {
     const request = new Request(createEnviron(req));
-    if (request.path !== '/chat') throw new HTTPNotFound();
+    if (request.pathInfo !== '/chat') throw new HTTPNotFound();
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') throw new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' });
     if (request.headers.get('Origin') !== 'http://app.test') throw new HTTPForbidden('Not from this origin.');
     const user = request.cookies.user;

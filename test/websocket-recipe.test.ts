@@ -15,8 +15,8 @@ const sessions = new CookieSessions({ secret: 's'.repeat(32), secure: false });
 const app = sessions.middleware(
   Request.application((req) => {
     const session = sessionOf(req);
-    if (req.path === '/login') session.set('user', 'ann');
-    if (req.path === '/logout') session.clear();
+    if (req.pathInfo === '/login') session.set('user', 'ann');
+    if (req.pathInfo === '/logout') session.clear();
     return new Response('ok');
   }),
 );
@@ -31,7 +31,7 @@ const fromSession = (request: Request): unknown => sessions.load(request)?.data.
 function chat(wss: WebSocketServer, interval: number, login = fromSession): NonNullable<ServeOptions['upgrade']> {
   return (req, socket, head, { shutdown, environ }) => {
     const request = new Request(environ);
-    if (request.path !== '/chat') throw new HTTPNotFound();
+    if (request.pathInfo !== '/chat') throw new HTTPNotFound();
     if (request.headers.get('Upgrade')?.toLowerCase() !== 'websocket') throw new HTTPUpgradeRequired(undefined, { upgrade: 'websocket' });
     if (!ORIGINS.has(request.headers.get('Origin') ?? '')) throw new HTTPForbidden('Not from this origin.');
     const user = login(request);
@@ -97,6 +97,17 @@ async function cookieOf(path: string, cookie?: string): Promise<string> {
 }
 
 describe("docs/server.md's WebSocket recipe", () => {
+  it("serves its path under serve()'s scriptName (a proxy's prefix): the recipe compares pathInfo, not path", async () => {
+    handle = await serve(app, { port: 0, scriptName: '/app', upgrade: chat(server(), 30_000) });
+    const login = await cookieOf('/app/login');
+    const ws = new WebSocket(`${handle.url.replace('http', 'ws')}/app/chat`, { headers: { Origin: 'http://app.test', Cookie: login } });
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    ws.send('hi');
+    const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
+    expect(String(message)).toBe('ann: hi');
+    ws.terminate();
+  });
+
   it('refuses, with 403 before any 101, a handshake from another origin or without a valid login in the signed session', async () => {
     handle = await serve(app, { port: 0, upgrade: chat(server(), 30_000) });
     const login = await cookieOf('/login');
