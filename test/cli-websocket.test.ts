@@ -34,9 +34,11 @@ export function sockets(req, socket, head, context) {
 }
 `,
   'view.mjs': `import WS from '${WS}';
+import { HTTPForbidden } from '${TSGI}';
 const wss = new WS.WebSocketServer({ noServer: true });
 export const app = (environ, start) => (start('200 OK', [['Content-Type', 'text/plain']]), [new TextEncoder().encode('page')]);
 export function sockets(req, socket, head, { environ }) {
+  if (req.url === '/private') throw new HTTPForbidden('Members only.');
   const view = { addr: environ.REMOTE_ADDR, scheme: environ['tsgi.url_scheme'], host: environ.HTTP_HOST, script: environ.SCRIPT_NAME, path: environ.PATH_INFO, peer: req.socket.remoteAddress };
   wss.handleUpgrade(req, socket, head, (ws) => ws.send(JSON.stringify(view)));
 }
@@ -138,6 +140,11 @@ describe('tsgi serve --upgrade <export>', () => {
     const status = await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode!)));
     expect(status).toBe(400);
     await waitFor(() => run.out.stdout.includes('"status":400'), () => `no line for the 400: ${run.out.stdout}`);
+    // The handler's own refusal (an HTTPException, answered by serve()): the client's address, as the 101's line.
+    expect(await rawUpgrade(url, '/private', 'X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Host: chat.example\r\n')).toMatch(/^HTTP\/1\.1 403 /);
+    await waitFor(() => run.out.stdout.includes('"status":403'), () => `no line for the 403: ${run.out.stdout}`);
+    const lines = run.out.stdout.split('\n').filter((l) => /"status":40[03]/.test(l)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => [l.status, l.remote_addr])).toEqual([[400, '203.0.113.9'], [403, '203.0.113.9']]);
     run.child.kill('SIGTERM');
     expect((await run.exited).code).toBe(0);
   });

@@ -10,6 +10,7 @@ import type { Environ, LogStream } from '../gateway/types.ts';
 import type { RefusedRequest } from '../adapters/node/refused.ts';
 import { type AccessLogEntry, formatAccessEntry, jsonAccessLine, jsonAccessRecord } from '../middleware/access-log.ts';
 import type { CliAccessLogFormat } from './values.ts';
+import { clientAddress } from './upgrade-clients.ts';
 
 /** No app ran: the entries of refused requests carry an empty environ. */
 const NO_ENVIRON = Object.freeze({}) as Environ;
@@ -29,7 +30,8 @@ function lineOf(refused: RefusedRequest, format: CliAccessLogFormat): string {
 }
 
 /**
- * The {@link AccessLogEntry} of a refused request, with an empty environ: no `requestId` ran,
+ * The {@link AccessLogEntry} of a refused request, with an empty environ, and the client's
+ * address `--proxy-headers` gave an `--upgrade` handler whose refusal this is (else the peer's): no `requestId` ran,
  * so the `json` line has no `request_id` (the request's own `X-Request-Id` is the client's
  * choice; behind a proxy, the proxy's log has its id next to this status).
  */
@@ -41,7 +43,7 @@ function entryOf(refused: RefusedRequest): AccessLogEntry {
   };
   return {
     environ: NO_ENVIRON,
-    remoteAddr: refused.remoteAddress ?? null,
+    remoteAddr: clientAddress(refused) ?? null,
     remoteUser: null,
     time: refused.time,
     method: method ?? '-',

@@ -18,6 +18,7 @@ import { accessLog } from '../middleware/access-log.ts';
 import { proxyFixer } from '../middleware/proxy-fix.ts';
 import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
+import { noteClient } from './upgrade-clients.ts';
 
 /**
  * The hop counts `--proxy-headers` trusts: one proxy (nginx, a load balancer) that sets
@@ -56,7 +57,8 @@ export function buildStack(
  * `context.environ` is edited by `--root-path`, then `--proxy-headers` (the client's address,
  * scheme and host when the peer is trusted), and with `--trusted-hosts` too the forwarded host
  * checked (`400` when not listed: an `HTTPBadRequest`, which `serve()` answers and reports to
- * `onRefused`), before `handler` runs. `handler` itself when no flag asks for an edit. The
+ * `onRefused`), before `handler` runs. The client's address it gives is noted for the access
+ * log line of a refusal `serve()` answers (src/cli/upgrade-clients.ts). `handler` itself when no flag asks for an edit. The
  * request limit of `--limit-max-requests` does not count upgrades.
  */
 export function upgradeStack(handler: UpgradeHandler, command: ServeCommand, unixSocket: () => boolean = () => command.uds !== undefined): UpgradeHandler {
@@ -64,7 +66,12 @@ export function upgradeStack(handler: UpgradeHandler, command: ServeCommand, uni
   const edits = [rootPath, forwarded, forwardedHost].filter((edit) => edit !== undefined);
   if (edits.length === 0) return handler;
   return (req, socket, head, context) => {
-    for (const edit of edits) edit(context.environ);
+    try {
+      for (const edit of edits) edit(context.environ);
+    } finally {
+      // For the access log line of a refusal serve() answers (onRefused gives the peer's address).
+      noteClient(req, context.environ);
+    }
     return handler(req, socket, head, context);
   };
 }

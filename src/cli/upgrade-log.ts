@@ -5,7 +5,8 @@
  * the `101`'s head, the time the connection lasted, and the client's address as
  * `--proxy-headers` gave it to the handler. The refusals tsgi answers (an `HTTPException` the
  * handler throws, the request rules' `400`, `503` during shutdown) are the refused requests'
- * lines, written at once (src/cli/refused-log.ts). `accessLog` cannot write them: it wraps
+ * lines, written at once (src/cli/refused-log.ts), with the client's address too once the
+ * handler had it (src/cli/upgrade-clients.ts). `accessLog` cannot write them: it wraps
  * the app, which no upgrade reaches.
  *
  * @module
