@@ -77,6 +77,9 @@ describe('trustedHosts entries', () => {
     const cases: [string, RegExp][] = [
       ['localhost:8000', /without the port: write "localhost"/],
       ['[::1]:8000', /without the port: write "\[::1\]"/],
+      // A bare IPv6 address: a Host names it in brackets (RFC 3986's IP-literal).
+      ['::1', /is an IPv6 address: write "\[::1\]"/],
+      ['2001:DB8:0::1', /is an IPv6 address: write "\[2001:db8::1\]"/],
       ['*.example.com', /write "\.example\.com" for example\.com and its subdomains/],
       ['*', /leave trustedHosts out/],
       ['api.*.example.com', /a wildcard matches no Host, list each host/],

@@ -71,7 +71,8 @@ export interface EnvironOptions {
    *
    * @throws TypeError (from the adapter, when it is made) for an entry no `Host` could match:
    *   with a port (`'localhost:8000'`: write `'localhost'`), a wildcard (`'*.example.com'`:
-   *   write `'.example.com'`; `'*'`: leave the option out), a URL, or no host name at all.
+   *   write `'.example.com'`; `'*'`: leave the option out), a URL, a bare IPv6 address (`'::1'`:
+   *   write `'[::1]'`), or no host name at all.
    */
   trustedHosts?: readonly string[] | undefined;
   /**

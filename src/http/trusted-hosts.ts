@@ -24,7 +24,8 @@ const matchers = new WeakMap<readonly string[], (host: string) => boolean>();
  *
  * @throws TypeError for a value that is no array, or an entry that is no host name: one with
  *   a port (`localhost:8000`: names are compared without it), a wildcard (`*.example.com`:
- *   write `.example.com`; `*`: leave the option out), a URL, or text no host can hold.
+ *   write `.example.com`; `*`: leave the option out), a URL, a bare IPv6 address (`::1`: write
+ *   `[::1]`, as a `Host` names it, RFC 3986 §3.2.2), or text no host can hold.
  */
 export function checkTrustedHosts(trustedHosts: readonly string[] | undefined): void {
   if (trustedHosts === undefined) return;
@@ -87,11 +88,20 @@ function trustedName(entry: unknown): string {
   const name = withoutTrailingDot(entry.slice(dot.length).toLowerCase());
   const [bare, port] = splitPort(name);
   if (port) throw new TypeError(`trustedHosts: ${shown} is compared without the port: write ${JSON.stringify(dot + bare)}`);
+  const literal = ipv6Literal(name);
+  if (dot === '' && literal !== undefined) throw new TypeError(`trustedHosts: ${shown} is an IPv6 address: write ${JSON.stringify(literal)}`);
   const ascii = withoutTrailingDot(asciiHostName(name) ?? '');
   if (ascii === '' || ascii.startsWith('.') || ascii.includes(':') !== ascii.startsWith('[') || !isValidHost(ascii)) {
     throw new TypeError(`trustedHosts: ${shown} is not a host name`);
   }
   return dot + ascii;
+}
+
+/** `name` as a `Host` names it when it is a bare IPv6 address (`::1` → `[::1]`, compressed, lower case), else `undefined`. */
+function ipv6Literal(name: string): string | undefined {
+  if (!name.includes(':') || name.startsWith('[')) return undefined;
+  const url = `http://[${name}]/`;
+  return URL.canParse(url) ? new URL(url).hostname : undefined;
 }
 
 /** `name` and whether it ended in a port (`localhost:8000` → `['localhost', true]`; `[::1]` → no port). */
