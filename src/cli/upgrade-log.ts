@@ -14,6 +14,7 @@
 import type { LogStream } from '../gateway/types.ts';
 import type { ClosedUpgrade, UpgradeCloseListener } from '../adapters/node/upgrade-closed.ts';
 import { requestLine, requestTarget } from '../gateway/log.ts';
+import { CLIENT_CLOSED } from '../gateway/status.ts';
 import { type AccessLogEntry, formatAccessEntry, stringOrNull } from '../middleware/access-log.ts';
 import type { CliAccessLogFormat } from './values.ts';
 
@@ -45,6 +46,3 @@ function entryOf(closed: ClosedUpgrade): AccessLogEntry {
     outcome: closed.status === CLIENT_CLOSED ? 'close' : 'end',
   };
 }
-
-/** The status of an upgrade that got no answer (see `ClosedUpgrade.status`). */
-const CLIENT_CLOSED = 499;

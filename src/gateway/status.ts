@@ -4,6 +4,13 @@
  * @module
  */
 
+/**
+ * @internal nginx's `499` ("client closed request"): the status the access logs (`accessLog`,
+ * the upgrades' lines of `tsgi serve`) give a request whose client went away before it was
+ * answered, and the one `proxy` starts for it. No client ever receives it.
+ */
+export const CLIENT_CLOSED = 499;
+
 /** A parsed status line. */
 export interface ParsedStatus {
   /** The status code, 100–999. */

@@ -10,7 +10,7 @@ import { wrapBody } from '../gateway/body-watch.ts';
 import { closeLogger } from '../gateway/call-app.ts';
 import { unlessAbort } from '../gateway/abort.ts';
 import { isHTTPException } from '../exceptions/base.ts';
-import { isBodilessStatus } from '../gateway/status.ts';
+import { CLIENT_CLOSED, isBodilessStatus } from '../gateway/status.ts';
 import { afterHeadSettled, afterResponseSent, headSettledKey, serverStatusKey } from '../gateway/server-status.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
 import { unwatchClientGone, watchClientGone } from '../gateway/client-gone.ts';
@@ -274,9 +274,6 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
 function stoppedAsAsked(environ: Environ, error: unknown): boolean {
   return isBrokenOff(error) || stoppedWithClient(environ['tsgi.signal'] as AbortSignal | undefined, error);
 }
-
-/** nginx's status for a request whose client went away before the answer was sent. */
-const CLIENT_CLOSED = 499;
 
 /**
  * The status the server answers for an error raised before the head: an `HTTPException`'s own

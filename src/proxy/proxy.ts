@@ -9,7 +9,7 @@ import { type Dispatcher, Pool } from './undici.ts';
 import type { App, Body, Environ, StartResponse } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { reasonPhrase } from '../response/status.ts';
-import { isReasonPhrase } from '../gateway/status.ts';
+import { CLIENT_CLOSED, isReasonPhrase } from '../gateway/status.ts';
 import { HTTPNotImplemented } from '../exceptions/server-errors.ts';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
 import { inputFailure, isBodyReadable } from '../request/input.ts';
@@ -38,7 +38,8 @@ export interface ProxyApp extends App {
   close(): Promise<void>;
 }
 
-const CLIENT_CLOSED = '499 Client Closed Request';
+/** The status line started for a client gone before the upstream's head (nginx's 499). */
+const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
 
 /**
  * A gateway app that forwards every request to `upstream` and streams the answer back.
@@ -225,7 +226,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
  */
 function failedBeforeHead(exchange: UpstreamExchange, environ: Environ, startResponse: StartResponse, origin: string, error: unknown): Body {
   if (exchange.aborted) {
-    startResponse(CLIENT_CLOSED, []);
+    startResponse(CLIENT_CLOSED_LINE, []);
     return [];
   }
   if (exchange.uploadError === undefined) return answerFailure(environ, startResponse, origin, error);

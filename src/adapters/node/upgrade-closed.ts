@@ -8,6 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Environ } from '../../gateway/types.ts';
+import { CLIENT_CLOSED } from '../../gateway/status.ts';
 
 /** An upgrade whose connection has closed: what `onUpgradeClosed` gets. */
 export interface ClosedUpgrade {
@@ -118,6 +119,3 @@ export function watchUpgrade(socket: Socket, environ: Environ, started: number, 
     },
   };
 }
-
-/** nginx's status for a request whose client got no answer: the same as `accessLog`'s. */
-const CLIENT_CLOSED = 499;
