@@ -139,6 +139,27 @@ describe('idle and abusive connections', () => {
     await server.close();
   });
 
+  it('closes, without an answer or onRefused, a head that stalls partway for firstByteTimeout, before headersTimeout would answer 408', async () => {
+    const refused: number[] = [];
+    const server = await start(() => [], { headersTimeout: 3000, firstByteTimeout: 200, onRefused: (r) => refused.push(r.status) });
+    const socket = net.connect(server.port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    await sleep(100);
+    // Bytes of the head restart the wait (it counts silence), then nothing more comes.
+    socket.write('GET / HTTP/1.1\r\nHo');
+    const t0 = Date.now();
+    await new Promise((resolve) => socket.on('close', resolve));
+    const ms = Date.now() - t0;
+    expect(answer).toBe('');
+    expect(ms).toBeGreaterThanOrEqual(150);
+    expect(ms).toBeLessThan(1500);
+    expect(refused).toEqual([]);
+    await server.close();
+  });
+
   it('answers 408 to a head trickled past headersTimeout (slowloris)', async () => {
     const server = await start(() => [], { headersTimeout: 400, firstByteTimeout: 200 });
     const socket = net.connect(server.port, '127.0.0.1');

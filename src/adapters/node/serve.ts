@@ -89,8 +89,11 @@ export interface ServeOptions extends NodeEnvironOptions {
   /** Milliseconds an idle keep-alive connection is kept between requests. Default 5 000. */
   keepAliveTimeout?: number | undefined;
   /**
-   * Milliseconds a new connection may stay silent before it is closed: a connection that sends
-   * nothing never starts the headers timeout. Default 10 000; 0 turns it off.
+   * Milliseconds a new connection may stay silent before its first request's head is in: then
+   * it is closed without an answer (nor `onRefused`), whether it sent nothing (which never
+   * starts the headers timeout) or stalled partway through that head (each byte starts the
+   * wait again; a head trickled in faster is `headersTimeout`'s `408`). Default 10 000; 0 turns
+   * it off.
    */
   firstByteTimeout?: number | undefined;
   /**
