@@ -5,7 +5,8 @@
  * - each service is `proxy()`ed under its path prefix with `mount` (`/users/42` → the users
  *   service's `/42`), its redirects and cookie paths mapped back under the prefix
  *   (`rewriteLocation`);
- * - a JWT (HS256, checked with WebCrypto: signature, `alg`, `crit`, `exp` required, `nbf`) lets a request in
+ * - a JWT (HS256, checked with WebCrypto: signature, `alg`, `crit`, `exp` required, `nbf`, and
+ *   `aud` and `iss` when `audience` and `issuer` are given) lets a request in
  *   through `bearerAuth`; the service gets the user's id in `X-User-Id`, never the token, and
  *   never an `X-User-Id` the client sent;
  * - requests are limited per caller (the token's subject, never a key the client could make up)
@@ -57,6 +58,22 @@ export interface GatewayOptions {
    * `maxBodySize` alone.
    */
   maxBodySize?: Record<string, number> | undefined;
+  /**
+   * The `aud` a token must name (RFC 7519 §4.1.3: its `aud`, a string or an array of them,
+   * holds this one), else `401`. Default none: any `aud` is taken. Set it when the secret is
+   * shared with other systems, or a token they issue for themselves gets in here.
+   */
+  audience?: string | undefined;
+  /** The `iss` a token must have (RFC 7519 §4.1.1), else `401`. Default none: any `iss` is taken. */
+  issuer?: string | undefined;
+}
+
+/** What {@link verifyJwt} requires of a token's claims besides its times: each only when given. */
+export interface JwtExpectations {
+  /** A value the token's `aud` (a string or an array of strings) must hold (RFC 7519 §4.1.3). */
+  audience?: string | undefined;
+  /** The token's `iss` exactly (RFC 7519 §4.1.1). */
+  issuer?: string | undefined;
 }
 
 /** The gateway: its app, its WebSocket handler for `serve()`, and `close()` for its pools. */
@@ -97,10 +114,11 @@ const CLOCK_SKEW = 30;
  * (never `none` or another algorithm the client chose) and mark no extension critical (`crit`,
  * RFC 7515 §4.1.11), the signature must match (WebCrypto compares in constant time), `sub` must
  * be a string or number, `exp` must be given (no token lives for ever) and, with `nbf` if
- * given, be a number that holds at `now` (seconds) give or take 30 s of clock skew. Answers
- * the user, or null.
+ * given, be a number that holds at `now` (seconds) give or take 30 s of clock skew; with
+ * `expected.audience`, `aud` must be it or an array holding it, and with `expected.issuer`,
+ * `iss` must be it (RFC 7519 §4.1.1, §4.1.3). Answers the user, or null.
  */
-export async function verifyJwt(token: string, key: HmacKey, now = Date.now() / 1000): Promise<User | null> {
+export async function verifyJwt(token: string, key: HmacKey, now = Date.now() / 1000, expected: JwtExpectations = {}): Promise<User | null> {
   const parts = token.split('.');
   if (parts.length !== 3) return null;
   const [header, payload, signature] = parts as [string, string, string];
@@ -112,6 +130,8 @@ export async function verifyJwt(token: string, key: HmacKey, now = Date.now() / 
   if (claims === null || (typeof claims.sub !== 'string' && typeof claims.sub !== 'number')) return null;
   if (typeof claims.exp !== 'number' || now >= claims.exp + CLOCK_SKEW) return null;
   if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || now < claims.nbf - CLOCK_SKEW)) return null;
+  if (expected.issuer !== undefined && claims.iss !== expected.issuer) return null;
+  if (expected.audience !== undefined && !(Array.isArray(claims.aud) ? claims.aud.includes(expected.audience) : claims.aud === expected.audience)) return null;
   return { id: String(claims.sub) };
 }
 
@@ -154,6 +174,8 @@ const userOf = (environ: Record<string, unknown>) => authUserKey.get(environ as 
 /** Builds the gateway for `options.services`. */
 export async function createGateway(options: GatewayOptions): Promise<Gateway> {
   const key = await hmacKey(options.secret);
+  const expected: JwtExpectations = { audience: options.audience, issuer: options.issuer };
+  const verify = (token: string) => verifyJwt(token, key, undefined, expected);
   const proxies = Object.entries(options.services).map(([prefix, url]) => {
     const upstream = proxy(url, {
       headersTimeout: 10_000,
@@ -179,8 +201,8 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     requestId,
     (inner) => cors(inner, { origin: options.origins ?? [], exposeHeaders: ['X-Request-Id'], maxAge: 600 }),
     errors,
-  )(bearerAuth(limited, { realm: 'api', verify: (token) => verifyJwt(token, key) }));
-  const upgrade = websocketTunnel(options.services, (token) => verifyJwt(token, key));
+  )(bearerAuth(limited, { realm: 'api', verify }));
+  const upgrade = websocketTunnel(options.services, verify);
   return { app, upgrade, close: async () => void (await Promise.all(proxies.map(([, upstream]) => upstream.close()))) };
 }
 
@@ -345,6 +367,9 @@ const gateway = await createGateway({
   // No JWT_SECRET: a random key, so no token is let in, rather than a default anyone could sign with.
   secret: process.env.JWT_SECRET ?? crypto.getRandomValues(new Uint8Array(32)),
   origins: ['http://localhost:5173'],
+  // Required of each token when set: a secret shared with other systems lets their tokens in otherwise.
+  audience: process.env.JWT_AUDIENCE,
+  issuer: process.env.JWT_ISSUER,
 });
 
 /** The gateway app, for `tsgi serve examples/gateway.ts:app --upgrade upgrade`. */

@@ -175,6 +175,29 @@ describe('examples/gateway.ts', () => {
     expect(await status({ exp: now + 600, nbf: now + 40 })).toBe(401);
   });
 
+  it('checks aud and iss when the gateway names an audience and issuer (RFC 7519 §4.1.1, §4.1.3): a token for another is 401', async () => {
+    const own = await createGateway({ services: { '/users': url(services[0]!) }, secret: SECRET, audience: 'api.example', issuer: 'https://id.example' });
+    const server = await serve(own.app, { port: 0, host: '127.0.0.1' });
+    try {
+      const key = await hmacKey(SECRET);
+      const exp = Math.floor(Date.now() / 1000) + 600;
+      const status = async (claims: object) =>
+        (await fetch(`${server.url}/users/x`, { headers: { authorization: `Bearer ${await signJwt({ sub: crypto.randomUUID(), exp, ...claims }, key)}` } })).status;
+      expect(await status({ aud: 'api.example', iss: 'https://id.example' })).toBe(200);
+      expect(await status({ aud: ['other.example', 'api.example'], iss: 'https://id.example' })).toBe(200);
+      expect(await status({ aud: 'other.example', iss: 'https://id.example' })).toBe(401);
+      expect(await status({ aud: ['other.example'], iss: 'https://id.example' })).toBe(401);
+      expect(await status({ iss: 'https://id.example' })).toBe(401);
+      expect(await status({ aud: 'api.example', iss: 'https://other.example' })).toBe(401);
+      expect(await status({ aud: 'api.example' })).toBe(401);
+      // A gateway that names neither takes a token with any aud and iss, as before.
+      expect((await get('/users/x', { authorization: `Bearer ${await signJwt({ sub: crypto.randomUUID(), exp, aud: 'x', iss: 'y' }, key)}` })).status).toBe(200);
+    } finally {
+      await server.close({ timeout: 0 });
+      await own.close();
+    }
+  });
+
   it('maps the service’s redirect and cookie path under the prefix', async () => {
     const res = await get('/orders/redirect');
     expect(res.status).toBe(302);
