@@ -220,7 +220,7 @@ export function limitBody(app: App, maxBodySize: number): App {
 
 /**
  * Fields of the client's handshake not sent on: hop-by-hop ones (RFC 9110 §7.6.1; `Connection`
- * and `Upgrade` are set anew), the token, and the claims only this gateway may make: who the
+ * and `Upgrade` are set anew; those the client's `Connection` names are dropped too), the token, and the claims only this gateway may make: who the
  * user is, and where the request came from (every `X-Forwarded-*`, {@link isForwardedClaim}).
  */
 const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'authorization', 'x-user-id']);
@@ -275,7 +275,11 @@ export function websocketTunnel(services: Record<string, string>, verify: (token
     if (shutdown.aborted) throw new HTTPServiceUnavailable('The gateway is shutting down.');
     const [prefix, target] = route;
     const headers: http.OutgoingHttpHeaders = {};
-    for (const [name, value] of Object.entries(req.headers)) if (!NOT_FORWARDED.has(name) && !isForwardedClaim(name) && value !== undefined) headers[name] = value;
+    // Fields the client's Connection names were meant for this hop alone (RFC 9110 §7.6.1), as proxy() drops them.
+    const named = new Set(String(req.headers.connection ?? '').split(',').map((name) => name.trim().toLowerCase()));
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (!NOT_FORWARDED.has(name) && !named.has(name) && !isForwardedClaim(name) && value !== undefined) headers[name] = value;
+    }
     Object.assign(headers, {
       connection: 'Upgrade',
       upgrade: 'websocket',

@@ -288,6 +288,32 @@ describe('examples/gateway.ts', () => {
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
   });
 
+  it('drops the fields the client’s Connection names, as proxy() does (RFC 9110 §7.6.1), and keeps Upgrade and Connection: upgrade', async () => {
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(Number(new URL(handle.url).port), '127.0.0.1', () =>
+        socket.write(
+          `GET /users/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade, X-Hop-Secret, Cookie\r\nUpgrade: websocket\r\n` +
+            `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nX-Hop-Secret: 1\r\nCookie: sid=1\r\nX-Kept: 2\r\nAuthorization: Bearer ${token}\r\n\r\n`,
+        ),
+      );
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += String(chunk);
+        if (text.includes('\r\n\r\n')) {
+          socket.destroy();
+          resolve(text);
+        }
+      });
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 101 /);
+    const { headers } = seen[0]!;
+    expect(headers['x-hop-secret']).toBeUndefined();
+    expect(headers.cookie).toBeUndefined();
+    expect(headers['x-kept']).toBe('2');
+    expect(headers.connection).toBe('Upgrade');
+    expect(headers.upgrade).toBe('websocket');
+  });
+
   it('routes a WebSocket to the service of the longest prefix, as mount routes a request', async () => {
     const nested = await createGateway({ services: { '/users': url(services[0]!), '/users/orders': url(services[1]!) }, secret: SECRET });
     const own = await serve(nested.app, { port: 0, host: '127.0.0.1', upgrade: nested.upgrade });
