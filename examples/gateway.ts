@@ -16,7 +16,7 @@
  * - WebSocket upgrades are tunnelled to the service under the same prefix by {@link websocketTunnel},
  *   the `upgrade` handler for `serve()` (`proxy` itself answers them `501`): the same token
  *   check, the same `X-User-Id`, a `502`/`504` when the service cannot be reached, the
- *   tunnel ended when the server closes.
+ *   tunnel ended when the server closes or after 60 s idle both ways, at most 256 open.
  *
  * ```sh
  * node --conditions=tsgi-source examples/gateway.ts   # with the services on 127.0.0.1:9001-9003
@@ -66,6 +66,25 @@ export interface GatewayOptions {
   audience?: string | undefined;
   /** The `iss` a token must have (RFC 7519 §4.1.1), else `401`. Default none: any `iss` is taken. */
   issuer?: string | undefined;
+  /** The WebSocket tunnels' idle timeout and cap ({@link TunnelOptions}). */
+  websocket?: TunnelOptions | undefined;
+}
+
+/** Options of {@link websocketTunnel}. */
+export interface TunnelOptions {
+  /**
+   * Milliseconds a tunnel may carry no byte either way before both its connections are ended,
+   * as nginx's `proxy_read_timeout` ends one: a peer gone without a word (a laptop closed, a
+   * NAT that forgot the connection) holds no socket for ever. Default 60 000 (nginx's 60 s);
+   * `0` never. A WebSocket app should ping more often than this.
+   */
+  idleTimeout?: number | undefined;
+  /**
+   * Tunnels open at once (handshakes sent to a service counted): one more is answered `503` on
+   * the raw socket before any service is asked. Each holds two sockets. Default 256, what an
+   * nginx worker with its default `worker_connections 512` holds.
+   */
+  maxTunnels?: number | undefined;
 }
 
 /** What {@link verifyJwt} requires of a token's claims besides its times: each only when given. */
@@ -202,7 +221,7 @@ export async function createGateway(options: GatewayOptions): Promise<Gateway> {
     (inner) => cors(inner, { origin: options.origins ?? [], exposeHeaders: ['X-Request-Id'], maxAge: 600 }),
     errors,
   )(bearerAuth(limited, { realm: 'api', verify }));
-  const upgrade = websocketTunnel(options.services, verify);
+  const upgrade = websocketTunnel(options.services, verify, options.websocket);
   return { app, upgrade, close: async () => void (await Promise.all(proxies.map(([, upstream]) => upstream.close()))) };
 }
 
@@ -252,10 +271,14 @@ const REFUSAL_BYTES = 64 * 1024;
  * `Upgrade: websocket`, a token `verify` accepts: else `404`, `426`, `401`), sent on with `X-User-Id`, the forwarded fields and the request id, and
  * the service's `101` passed back; from there bytes flow both ways untouched, until either side
  * closes or the server does (`close()`: both connections are ended, and the client reconnects
- * to an instance still running). A service that refuses the handshake has its answer passed
- * back; one that cannot be reached is answered `502`, one that does not answer in 10 s `504`.
+ * to an instance still running), or both have been idle for `options.idleTimeout`. A service that
+ * refuses the handshake has its answer passed back; one that cannot be reached is answered
+ * `502`, one that does not answer in 10 s `504`; past `options.maxTunnels` open, `503`.
  */
-export function websocketTunnel(services: Record<string, string>, verify: (token: string) => Promise<User | null>): UpgradeHandler {
+export function websocketTunnel(services: Record<string, string>, verify: (token: string) => Promise<User | null>, options: TunnelOptions = {}): UpgradeHandler {
+  const idleTimeout = options.idleTimeout ?? 60_000;
+  const maxTunnels = options.maxTunnels ?? 256;
+  let open = 0;
   // The longest prefix first, as `mount` matches: `/api/admin` is not the `/api` service's `/admin`.
   const routes = Object.entries(services)
     .map(([prefix, url]) => [prefix.replace(/\/+$/, ''), new URL(url)] as const)
@@ -273,6 +296,7 @@ export function websocketTunnel(services: Record<string, string>, verify: (token
     const user = token === undefined ? null : await verify(token);
     if (user === null) throw new HTTPUnauthorized('A WebSocket needs a valid bearer token.', { wwwAuthenticate: { scheme: 'Bearer', params: { realm: 'api' } } });
     if (shutdown.aborted) throw new HTTPServiceUnavailable('The gateway is shutting down.');
+    if (open >= maxTunnels) throw new HTTPServiceUnavailable('The gateway has as many WebSockets open as it may.');
     const [prefix, target] = route;
     const headers: http.OutgoingHttpHeaders = {};
     // Fields the client's Connection names were meant for this hop alone (RFC 9110 §7.6.1), as proxy() drops them.
@@ -297,6 +321,10 @@ export function websocketTunnel(services: Record<string, string>, verify: (token
     const rest = request.pathQs.slice(prefix.length);
     const path = target.pathname.replace(/\/+$/, '') + (rest.startsWith('/') ? rest : `/${rest}`);
     const upstreamRequest = http.request({ host: target.hostname, port: target.port, path, headers, timeout: 10_000 });
+    // Counted from the handshake sent, so a burst of them cannot pass the cap; given back when
+    // the handshake fails or is refused, or when the tunnel closes.
+    open += 1;
+    let tunnelled = false;
     await new Promise<void>((resolve, reject) => {
       upstreamRequest.on('timeout', () => upstreamRequest.destroy(new HTTPGatewayTimeout('The upstream server did not answer the handshake in time.')));
       upstreamRequest.on('error', (error) => reject(error instanceof HTTPGatewayTimeout ? error : new HTTPBadGateway('The upstream server could not be reached.', { cause: error })));
@@ -334,23 +362,46 @@ export function websocketTunnel(services: Record<string, string>, verify: (token
         socket.write(`${lines.join('\r\n')}\r\n\r\n`);
         if (upstreamHead.length > 0) socket.write(upstreamHead);
         if (head.length > 0) upstream.write(head);
-        tunnel(socket, upstream, shutdown);
+        tunnelled = true;
+        tunnel(socket, upstream, shutdown, idleTimeout, () => (open -= 1));
         resolve();
       });
       upstreamRequest.end();
+    }).finally(() => {
+      if (!tunnelled) open -= 1;
     });
   };
 }
 
-/** Pipes `client` and `upstream` into each other until one closes; `shutdown` ends both. */
-function tunnel(client: Duplex, upstream: Duplex, shutdown: AbortSignal): void {
+/**
+ * Pipes `client` and `upstream` into each other until one closes, then calls `onClose` once;
+ * `shutdown` ends both, and so does `idleTimeout` ms (`0`: never) without a byte either way.
+ */
+function tunnel(client: Duplex, upstream: Duplex, shutdown: AbortSignal, idleTimeout: number, onClose: () => void): void {
   const end = () => {
     client.end();
     upstream.end();
   };
+  // Ended, then cut once the FIN is written: a peer that never closes its side holds nothing.
+  const idleEnd = () => {
+    for (const side of [client, upstream]) {
+      side.once('finish', () => side.destroy());
+      side.end();
+    }
+  };
+  const idle = idleTimeout > 0 ? setTimeout(idleEnd, idleTimeout) : undefined;
+  const active = () => idle?.refresh();
+  client.on('data', active);
+  upstream.on('data', active);
+  let open = true;
   upstream.on('error', () => client.destroy());
   client.on('error', () => upstream.destroy());
   const closed = () => {
+    if (open) {
+      open = false;
+      clearTimeout(idle);
+      onClose();
+    }
     shutdown.removeEventListener('abort', end);
     client.destroy();
     upstream.destroy();

@@ -5,7 +5,8 @@
  * mapped back, a rate limit per caller, CORS preflights answered at the gateway, the request
  * id and trace context passed on, and WebSockets tunnelled to the service under the prefix
  * (the token checked, refusals passed back, a service down answered 502, the tunnel ended by
- * the server's close).
+ * the server's close, an idle timeout, a cap on open tunnels, Connection-named fields dropped;
+ * aud and iss checked when configured).
  */
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
@@ -358,6 +359,77 @@ describe('examples/gateway.ts', () => {
     });
     expect(dotted).toMatch(/^HTTP\/1\.1 400 /);
     expect(seen.map((s) => s.url)).toEqual(['/ws/forbidden']);
+  });
+
+  /** A WebSocket service that answers nothing, refuses /refuse with 403, and tells when its side of a connection closes. */
+  async function quietService() {
+    const server = http.createServer();
+    const wss = new WebSocketServer({ noServer: true });
+    const sockets: WebSocket[] = [];
+    server.on('upgrade', (req, socket, head) => {
+      if (req.url === '/refuse') return void socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+      wss.handleUpgrade(req, socket, head, (ws) => sockets.push(ws));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, sockets };
+  }
+
+  /** A gateway of its own in front of `target`, with `websocket` options, served on a port of its own. */
+  async function ownGateway(target: http.Server, websocket: { idleTimeout?: number; maxTunnels?: number }) {
+    const own = await createGateway({ services: { '/q': url(target) }, secret: SECRET, websocket });
+    const server = await serve(own.app, { port: 0, host: '127.0.0.1', upgrade: own.upgrade });
+    const connect = (path: string, headers: Record<string, string> = { authorization: `Bearer ${token}` }) => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}${path}`, { headers });
+      return new Promise<WebSocket>((resolve, reject) => {
+        ws.once('open', () => resolve(ws));
+        ws.once('unexpected-response', (_req, res) => reject(new Error(String(res.statusCode))));
+        ws.once('error', reject);
+      });
+    };
+    return { connect, close: async () => (await server.close({ timeout: 0 }), await own.close(), target.close()) };
+  }
+
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const closeOf = (ws: WebSocket) => new Promise<void>((resolve) => (ws.readyState === WebSocket.CLOSED ? resolve() : ws.once('close', () => resolve())));
+
+  it('ends a tunnel idle both ways for idleTimeout (nginx’s proxy_read_timeout): traffic either way keeps it open', async () => {
+    const { server, sockets } = await quietService();
+    const own = await ownGateway(server, { idleTimeout: 150 });
+    try {
+      const ws = await own.connect('/q/ws');
+      let closedAt = 0;
+      const closed = closeOf(ws).then(() => (closedAt = Date.now()));
+      // Client to service only, then service to client only: each alone keeps the tunnel open.
+      for (let i = 0; i < 8; i++) (ws.send('tick'), await sleep(40));
+      for (let i = 0; i < 8; i++) (sockets[0]!.send('tock'), await sleep(40));
+      expect(closedAt).toBe(0);
+      const idleFrom = Date.now();
+      await closed;
+      expect(closedAt - idleFrom).toBeGreaterThanOrEqual(100);
+      expect(closedAt - idleFrom).toBeLessThan(1000);
+      await closeOf(sockets[0]!);
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('answers 503 on the raw socket past maxTunnels open, counting neither refusals nor ended tunnels', async () => {
+    const { server } = await quietService();
+    const own = await ownGateway(server, { maxTunnels: 1 });
+    try {
+      await expect(own.connect('/q/ws', {})).rejects.toThrow('401');
+      await expect(own.connect('/q/refuse')).rejects.toThrow('403');
+      const first = await own.connect('/q/ws');
+      await expect(own.connect('/q/ws')).rejects.toThrow('503');
+      first.close();
+      await closeOf(first);
+      let again: WebSocket | undefined;
+      for (let i = 0; i < 50 && again === undefined; i++) again = await own.connect('/q/ws').catch(async () => void (await sleep(20)));
+      expect(again).toBeDefined();
+      again!.close();
+    } finally {
+      await own.close();
+    }
   });
 
   it('ends the tunnel when the server closes, and close() does not wait for its timeout', async () => {
