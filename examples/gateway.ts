@@ -408,6 +408,12 @@ function tunnel(client: Duplex, upstream: Duplex, shutdown: AbortSignal, idleTim
   };
   client.on('close', closed);
   upstream.on('close', closed);
+  // A side already gone (the client left while the service answered) sends no 'close' now:
+  // end the tunnel at once, so its place under the cap comes back.
+  if (client.destroyed || upstream.destroyed) {
+    closed();
+    return;
+  }
   upstream.pipe(client);
   client.pipe(upstream);
   shutdown.addEventListener('abort', end, { once: true });
