@@ -272,8 +272,8 @@ const REFUSAL_BYTES = 64 * 1024;
  * the service's `101` passed back; from there bytes flow both ways untouched, until either side
  * closes or the server does (`close()`: both connections are ended, and the client reconnects
  * to an instance still running), or both have been idle for `options.idleTimeout`. A service that
- * refuses the handshake has its answer passed back; one that cannot be reached is answered
- * `502`, one that does not answer in 10 s `504`; past `options.maxTunnels` open, `503`.
+ * refuses the handshake has its answer passed back (`502` when it breaks off before its body
+ * ends); one that cannot be reached is answered `502`, one that does not answer in 10 s `504`; past `options.maxTunnels` open, `503`.
  */
 export function websocketTunnel(services: Record<string, string>, verify: (token: string) => Promise<User | null>, options: TunnelOptions = {}): UpgradeHandler {
   const idleTimeout = options.idleTimeout ?? 60_000;
@@ -346,6 +346,11 @@ export function websocketTunnel(services: Record<string, string>, verify: (token
           socket.once('finish', () => socket.destroy());
           socket.end(Buffer.concat([Buffer.from(lines.join('\r\n'), 'latin1'), body]));
           resolve();
+        });
+        // Cut short (the service gone mid-answer, or the client: its close destroys the request):
+        // no 'end' comes, and the handshake would hold its place under maxTunnels for ever.
+        res.on('close', () => {
+          if (!res.complete) reject(new HTTPBadGateway('The upstream server closed before its answer was complete.'));
         });
       });
       upstreamRequest.on('upgrade', (res, upstream, upstreamHead) => {

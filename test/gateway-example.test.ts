@@ -386,7 +386,7 @@ describe('examples/gateway.ts', () => {
         ws.once('error', reject);
       });
     };
-    return { connect, close: async () => (await server.close({ timeout: 0 }), await own.close(), target.close()) };
+    return { url: server.url, connect, close: async () => (await server.close({ timeout: 0 }), await own.close(), target.close()) };
   }
 
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -429,6 +429,32 @@ describe('examples/gateway.ts', () => {
       for (let i = 0; i < 50 && again === undefined; i++) again = await own.connect('/q/ws').catch(async () => void (await sleep(20)));
       expect(again).toBeDefined();
       again!.close();
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('gives a refusal cut short back its place under maxTunnels: the service gone mid-answer is 502, the client gone mid-answer frees it too', async () => {
+    const { server, sockets } = await quietService();
+    // /cut: a refusal whose body stops half way, the service then gone; /stall: one whose body never ends.
+    const [accept] = server.listeners('upgrade') as [(...args: unknown[]) => void];
+    server.removeAllListeners('upgrade');
+    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+      if (req.url === '/cut') socket.write('HTTP/1.1 403 Forbidden\r\nContent-Length: 100\r\n\r\nhalf', () => setTimeout(() => socket.destroy(), 20));
+      else if (req.url === '/stall') socket.write('HTTP/1.1 403 Forbidden\r\nContent-Length: 100\r\n\r\nhalf');
+      else accept(req, socket, head);
+    });
+    const own = await ownGateway(server, { maxTunnels: 1 });
+    try {
+      await expect(own.connect('/q/cut')).rejects.toThrow('502');
+      const stalled = net.connect(Number(new URL(own.url).port), '127.0.0.1');
+      stalled.write(`GET /q/stall HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+      await sleep(150);
+      stalled.resetAndDestroy();
+      await sleep(50);
+      const ws = await own.connect('/q/ws');
+      ws.close();
+      expect(sockets).toHaveLength(1);
     } finally {
       await own.close();
     }
