@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type ServerHandle, serve } from 'tsgi';
 import { TestClient } from 'tsgi/testing';
-import { type Gateway, app as exampleApp, createGateway, hmacKey, signJwt } from '../examples/gateway.ts';
+import { type Gateway, app as exampleApp, createGateway, hmacKey, signJwt, websocketTunnel } from '../examples/gateway.ts';
 
 interface Seen {
   url: string;
@@ -457,6 +457,35 @@ describe('examples/gateway.ts', () => {
       expect(sockets).toHaveLength(1);
     } finally {
       await own.close();
+    }
+  });
+
+  it('ends at once a tunnel whose client left before the service’s 101 came, and gives its place under maxTunnels back', async () => {
+    const { server, sockets } = await quietService();
+    // A slow token check: the client leaves while it runs, before the handler watches its socket.
+    const slow = async () => (await sleep(150), { id: '42' });
+    const upgrade = websocketTunnel({ '/q': url(server) }, slow, { maxTunnels: 1 });
+    const own = await serve(() => [], { port: 0, host: '127.0.0.1', upgrade });
+    try {
+      const gone = net.connect(Number(new URL(own.url).port), '127.0.0.1');
+      gone.write('GET /q/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer x\r\n\r\n');
+      await sleep(50);
+      gone.resetAndDestroy();
+      // The service accepted it; its side is ended with the tunnel, not held.
+      for (let i = 0; i < 50 && sockets.length === 0; i++) await sleep(20);
+      expect(sockets).toHaveLength(1);
+      await closeOf(sockets[0]!);
+      const ws = new WebSocket(`${own.url.replace('http', 'ws')}/q/ws`, { headers: { authorization: 'Bearer x' } });
+      const status = await new Promise<number>((resolve, reject) => {
+        ws.once('upgrade', (res) => resolve(res.statusCode!));
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode!));
+        ws.once('error', reject);
+      });
+      expect(status).toBe(101);
+      ws.close();
+    } finally {
+      await own.close({ timeout: 0 });
+      server.close();
     }
   });
 
