@@ -76,13 +76,13 @@ export interface TunnelOptions {
    * Milliseconds a tunnel may carry no byte either way before both its connections are ended,
    * as nginx's `proxy_read_timeout` ends one: a peer gone without a word (a laptop closed, a
    * NAT that forgot the connection) holds no socket for ever. Default 60 000 (nginx's 60 s);
-   * `0` never. A WebSocket app should ping more often than this.
+   * `0` never; at most 2147483647 (`setTimeout`'s limit). A WebSocket app should ping more often than this.
    */
   idleTimeout?: number | undefined;
   /**
    * Tunnels open at once (handshakes sent to a service counted): one more is answered `503` on
    * the raw socket before any service is asked. Each holds two sockets. Default 256, what an
-   * nginx worker with its default `worker_connections 512` holds.
+   * nginx worker with its default `worker_connections 512` holds; a positive integer.
    */
   maxTunnels?: number | undefined;
 }
@@ -261,6 +261,9 @@ const NOT_PASSED_BACK = new Set(['connection', 'keep-alive', 'proxy-connection',
 /** An incoming `X-Request-Id` kept, as `requestId` keeps one: 1 to 200 of A-Z a-z 0-9 -_.:=+/@. */
 const REQUEST_ID_SHAPE = /^[A-Za-z0-9_.:=+/@-]{1,200}$/;
 
+/** `setTimeout`'s longest wait, in ms (about 24.8 days). */
+const MAX_DELAY = 2 ** 31 - 1;
+
 /** The most of a refusal's body passed back (a service's error page is small). */
 const REFUSAL_BYTES = 64 * 1024;
 
@@ -274,10 +277,18 @@ const REFUSAL_BYTES = 64 * 1024;
  * to an instance still running), or both have been idle for `options.idleTimeout`. A service that
  * refuses the handshake has its answer passed back (`502` when it breaks off before its body
  * ends); one that cannot be reached is answered `502`, one that does not answer in 10 s `504`; past `options.maxTunnels` open, `503`.
+ *
+ * @throws TypeError (at once) when `options.idleTimeout` is not 0 to 2147483647 ms
+ *   (`setTimeout`'s limit), or `options.maxTunnels` not a positive integer.
  */
 export function websocketTunnel(services: Record<string, string>, verify: (token: string) => Promise<User | null>, options: TunnelOptions = {}): UpgradeHandler {
   const idleTimeout = options.idleTimeout ?? 60_000;
   const maxTunnels = options.maxTunnels ?? 256;
+  // Past setTimeout's limit Node waits 1 ms instead: every tunnel would end at once.
+  if (typeof idleTimeout !== 'number' || !(idleTimeout >= 0 && idleTimeout <= MAX_DELAY)) {
+    throw new TypeError(`websocketTunnel: idleTimeout must be 0 to ${MAX_DELAY} ms, not ${String(idleTimeout)}`);
+  }
+  if (!Number.isInteger(maxTunnels) || maxTunnels < 1) throw new TypeError(`websocketTunnel: maxTunnels must be a positive integer, not ${String(maxTunnels)}`);
   let open = 0;
   // The longest prefix first, as `mount` matches: `/api/admin` is not the `/api` service's `/admin`.
   const routes = Object.entries(services)

@@ -489,6 +489,15 @@ describe('examples/gateway.ts', () => {
     }
   });
 
+  it('throws a TypeError at once for an idleTimeout setTimeout cannot wait (it would end every tunnel in 1 ms) or a maxTunnels that is no positive count', async () => {
+    const verify = async () => ({ id: '42' });
+    const services = { '/q': 'http://127.0.0.1:9' };
+    for (const idleTimeout of [2 ** 31, -1, Number.NaN, Infinity]) expect(() => websocketTunnel(services, verify, { idleTimeout })).toThrow(TypeError);
+    for (const maxTunnels of [0, -1, 1.5, Number.NaN]) expect(() => websocketTunnel(services, verify, { maxTunnels })).toThrow(TypeError);
+    expect(() => websocketTunnel(services, verify, { idleTimeout: 0, maxTunnels: 1 })).not.toThrow();
+    expect(() => websocketTunnel(services, verify, { idleTimeout: 2 ** 31 - 1 })).not.toThrow();
+  });
+
   it('ends the tunnel when the server closes, and close() does not wait for its timeout', async () => {
     const own = await serve(gateway.app, { port: 0, host: '127.0.0.1', upgrade: gateway.upgrade });
     const ws = new WebSocket(`${own.url.replace('http', 'ws')}/users/ws`, { headers: { authorization: `Bearer ${token}` } });
