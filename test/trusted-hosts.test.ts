@@ -37,6 +37,16 @@ describe('trustedHosts (Node adapter)', () => {
     await server.close();
   });
 
+  it('compares an IPv6 literal as the address it is, whichever way the entry or the Host writes it (RFC 5952)', async () => {
+    // The hint for '2001:DB8:0::1' is '[2001:db8::1]': a Host writing the address in full matches it still, and the other way round.
+    const server = await start(site, { trustedHosts: ['[2001:db8::1]', '[2001:db8:0:0::2]', '[::ffff:127.0.0.1]'] });
+    for (const host of ['[2001:db8::1]', '[2001:DB8:0:0:0:0:0:1]:8080', '[2001:db8::2]', '[2001:db8:0:0:0:0:0:2]', '[::ffff:7f00:1]', '[::ffff:127.0.0.1]']) {
+      expect(await ask(server.port, host, '/docs/'), host).toEqual({ status: 200, location: undefined });
+    }
+    expect((await ask(server.port, '[2001:db8::3]', '/docs/')).status).toBe(400);
+    await server.close();
+  });
+
   it('refuses any other host with 400 before the app, so mount never redirects to it', async () => {
     const server = await start(site, { trustedHosts });
     calls = 0;

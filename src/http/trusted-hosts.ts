@@ -36,7 +36,8 @@ export function checkTrustedHosts(trustedHosts: readonly string[] | undefined): 
 /**
  * @internal True when `host` (a valid `Host` value, `name[:port]`) names one of `trustedHosts`
  * (the adapters' option, see `EnvironOptions.trustedHosts`): its name, without port, in lower
- * case and without a trailing dot, is an entry or a subdomain of a `.`-entry.
+ * case and without a trailing dot (an IPv6 literal in its RFC 5952 form), is an entry or a
+ * subdomain of a `.`-entry.
  *
  * @throws TypeError as {@link checkTrustedHosts}, for a list not checked before.
  */
@@ -58,7 +59,7 @@ function trustedMatcher(trustedHosts: readonly string[]): (host: string) => bool
     } else exact.add(name);
   }
   matcher = (host) => {
-    const name = withoutTrailingDot(hostName(host).toLowerCase());
+    const name = ipv6Form(withoutTrailingDot(hostName(host).toLowerCase()));
     return exact.has(name) || suffixes.some((suffix) => name.endsWith(suffix));
   };
   matchers.set(trustedHosts, matcher);
@@ -68,7 +69,8 @@ function trustedMatcher(trustedHosts: readonly string[]): (host: string) => bool
 /**
  * A `trustedHosts` entry as `Host` names are compared: lower case, without a trailing dot, an
  * internationalized name in its ASCII form (`bücher.example` → `xn--bcher-kva.example`, the
- * form browsers send, as Werkzeug encodes its list to IDNA); a leading `.` kept.
+ * form browsers send, as Werkzeug encodes its list to IDNA), an IPv6 literal in its RFC 5952
+ * form (`[2001:db8::1]`); a leading `.` kept.
  *
  * @throws TypeError for an entry that is no host name, saying what to write instead.
  */
@@ -94,7 +96,17 @@ function trustedName(entry: unknown): string {
   if (ascii === '' || ascii.startsWith('.') || ascii.includes(':') !== ascii.startsWith('[') || !isValidHost(ascii)) {
     throw new TypeError(`trustedHosts: ${shown} is not a host name`);
   }
-  return dot + ascii;
+  return dot + ipv6Form(ascii);
+}
+
+/**
+ * An IPv6 literal (`[2001:DB8:0::1]`) in the one form of its address (RFC 5952: lower case,
+ * zeros compressed, `[2001:db8::1]`), as browsers send it; any other name as it is.
+ */
+function ipv6Form(name: string): string {
+  if (!name.startsWith('[')) return name;
+  const url = `http://${name}/`;
+  return URL.canParse(url) ? new URL(url).hostname : name;
 }
 
 /** `name` as a `Host` names it when it is a bare IPv6 address (`::1` → `[::1]`, compressed, lower case), else `undefined`. */
