@@ -96,16 +96,21 @@ async function cookieOf(path: string, cookie?: string): Promise<string> {
   return answer.headers.get('set-cookie')!.split(';')[0]!;
 }
 
+/** Opens a WebSocket to `path` from the app's origin with the session `cookie`, sends `hi`, answers the reply. */
+async function chatOnce(path: string, cookie: string): Promise<string> {
+  const ws = new WebSocket(`${handle!.url.replace('http', 'ws')}${path}`, { headers: { Origin: 'http://app.test', Cookie: cookie } });
+  await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+  ws.send('hi');
+  const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
+  ws.terminate();
+  return String(message);
+}
+
 describe("docs/server.md's WebSocket recipe", () => {
   it("serves its path under serve()'s scriptName (a proxy's prefix): the recipe compares pathInfo, not path", async () => {
     handle = await serve(app, { port: 0, scriptName: '/app', upgrade: chat(server(), 30_000) });
     const login = await cookieOf('/app/login');
-    const ws = new WebSocket(`${handle.url.replace('http', 'ws')}/app/chat`, { headers: { Origin: 'http://app.test', Cookie: login } });
-    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-    ws.send('hi');
-    const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
-    expect(String(message)).toBe('ann: hi');
-    ws.terminate();
+    expect(await chatOnce('/app/chat', login)).toBe('ann: hi');
   });
 
   it('refuses, with 403 before any 101, a handshake from another origin or without a valid login in the signed session', async () => {
@@ -123,12 +128,7 @@ describe("docs/server.md's WebSocket recipe", () => {
       const { got, closed } = await handshake(fields);
       expect([got.split('\r\n')[0], closed]).toEqual(['HTTP/1.1 403 Forbidden', true]);
     }
-    const ws = new WebSocket(`${handle.url.replace('http', 'ws')}/chat`, { headers: { Origin: 'http://app.test', Cookie: login } });
-    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
-    ws.send('hi');
-    const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
-    expect(String(message)).toBe('ann: hi');
-    ws.terminate();
+    expect(await chatOnce('/chat', login)).toBe('ann: hi');
   });
 
   it('cuts a peer that answers no ping within two heartbeats, and keeps one that does', async () => {
