@@ -14,7 +14,7 @@ import { expect, it } from 'vitest';
 import { type App, type AppLike, Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { errors } from 'tsgi/middleware';
-import { errorLog, rawExchange, start } from './node-helpers.ts';
+import { errorLog, rawExchange, start, startSlowStore } from './node-helpers.ts';
 
 it("answers a bug in the user's own request-body stream as an app error (logged 500), not as the client's body breaking off", async () => {
   const log = errorLog();
@@ -111,12 +111,7 @@ it('forwards, with the deployment guide’s recipe, a body a Hono middleware rea
 
 it('answers 413, not a logged 500, when an app streams a body past maxBodySize into fetch (TypeError: fetch failed, the 413 its cause): Request.application and a raw app', async () => {
   const { request: httpRequest } = await import('node:http');
-  const store = await start(
-    Request.application(async (req) => {
-      for await (const _chunk of req.stream()) await new Promise((resolve) => setTimeout(resolve, 1));
-      return new Response('stored');
-    }),
-  );
+  const store = await startSlowStore();
   const causes: unknown[] = [];
   const put = async (body: AsyncIterable<Uint8Array>) => {
     try {
@@ -160,12 +155,7 @@ it('answers 413, not a logged 500, when an app streams a body past maxBodySize i
 });
 
 it('cuts, without logging it as an app error, a body that fails after the head with the 413 of the request body past maxBodySize, bare or wrapped by fetch: serve() (bare and under errors()) and toFetchHandler', async () => {
-  const store = await start(
-    Request.application(async (req) => {
-      for await (const _chunk of req.stream()) await new Promise((resolve) => setTimeout(resolve, 1));
-      return new Response('stored');
-    }),
-  );
+  const store = await startSlowStore();
   let cause: unknown;
   const reported: unknown[] = [];
   // A raw app whose body sends its head, then streams the upload into fetch: the 413 comes

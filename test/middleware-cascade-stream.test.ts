@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, type AppLike, HTTPNotFound, Request, Response, defineMiddleware, serve } from 'tsgi';
 import { cascade, directoryApp, lint } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
-import { start } from './node-helpers.ts';
+import { start, startSlowStore } from './node-helpers.ts';
 import { gc } from './gc.ts';
 
 
@@ -260,12 +260,7 @@ describe('cascade streams the request body', () => {
 
   it('answers 413, not a logged 500, for a body past maxBodySize that the answering app streams into fetch (TypeError: fetch failed, the 413 its cause) (socket)', async () => {
     const chunks = bodyOf(64 * 1024, 4096).chunks;
-    const store = await start(
-      Request.application(async (req) => {
-        for await (const _chunk of req.stream()) await new Promise((resolve) => setTimeout(resolve, 1));
-        return new Response('stored');
-      }),
-    );
+    const store = await startSlowStore();
     const causes: unknown[] = [];
     const upload = Request.application(async (req) => {
       try {

@@ -44,6 +44,19 @@ export async function start(app: AppLike, options: ServeOptions = {}): Promise<S
   return { ...handle, close: handle.close.bind(handle), log };
 }
 
+/**
+ * Starts a slow upstream store: it drains the request body one chunk per millisecond, then
+ * answers `stored`; the sink an app streams its upload into with fetch.
+ */
+export function startSlowStore(): Promise<ServerHandle & { log: ErrorLog }> {
+  return start(
+    Request.application(async (req) => {
+      for await (const _chunk of req.stream()) await new Promise((resolve) => setTimeout(resolve, 1));
+      return new Response('stored');
+    }),
+  );
+}
+
 export const encoder = new TextEncoder();
 export const bytes = (text: string): Uint8Array => encoder.encode(text);
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type App, Request, Response, serve } from 'tsgi';
-import { bytes, deferred, errorLog, parseRaw, rawExchange, request, start, until } from './node-helpers.ts';
+import { bytes, deferred, errorLog, parseRaw, rawExchange, request, start, startSlowStore, until } from './node-helpers.ts';
 
 /** A raw app that reads the whole body and answers how many bytes it got. */
 function counting(seen: { bytes: number }): App {
@@ -64,12 +64,7 @@ describe('maxBodySize', () => {
   });
 
   it('a body streamed past it into fetch (TypeError: fetch failed, the 413 its cause) answers 413, not a logged 500', async () => {
-    const store = await start(
-      Request.application(async (req) => {
-        for await (const _chunk of req.stream()) await new Promise((resolve) => setTimeout(resolve, 1));
-        return new Response('stored');
-      }),
-    );
+    const store = await startSlowStore();
     let wrapped: unknown;
     const server = await start(
       Request.application(async (req) => {
