@@ -2,8 +2,8 @@
  * Whether a shared cache (a CDN) may store a response, read from its caching fields:
  * `Cache-Control` (RFC 9111 §5.2.2) and the fields a CDN obeys in its place,
  * `CDN-Cache-Control` and `<name>-CDN-Cache-Control` (RFC 9213) and `Surrogate-Control`
- * (Edge Architecture 1.0: Fastly, Akamai). Internal: used by `CookieSessions`, `AuthTickets`
- * and `lint`, so that each reads these fields the one way.
+ * (Edge Architecture 1.0: Fastly, Akamai). Internal: used by `CookieSessions`, `AuthTickets`,
+ * `compress` and `lint`, so that each reads these fields the one way.
  *
  * @module
  */

@@ -15,7 +15,7 @@ import { unlessAbort } from '../gateway/abort.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
-import { CacheControl } from '../http/cache-control.ts';
+import { cacheControlOf } from '../http/shared-cache.ts';
 import { callApp } from '../gateway/call-app.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
 import { markTransformed, weakenNotModified } from './body-filter.ts';
@@ -259,8 +259,7 @@ function decideNotModified(environ: Environ, headers: HeaderList, options: Choic
 
 /** True when the response has `Cache-Control: no-transform` (RFC 9111 §5.2.2.6). */
 function isNoTransform(headers: HeaderList): boolean {
-  const cacheControl = headers.getAll('cache-control');
-  return cacheControl.length > 0 && new CacheControl(cacheControl.join(', ')).noTransform;
+  return headers.has('cache-control') && cacheControlOf(headers).noTransform;
 }
 
 /** True when the response's `Vary` names `Accept-Encoding` or is `*`. */
