@@ -9,7 +9,7 @@ import { logError, requestLine, requestTarget } from '../gateway/log.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeLogger } from '../gateway/call-app.ts';
 import { unlessAbort } from '../gateway/abort.ts';
-import { isHTTPException } from '../exceptions/base.ts';
+import { answeringException } from '../exceptions/body-failure.ts';
 import { CLIENT_CLOSED, isBodilessStatus } from '../gateway/status.ts';
 import { afterHeadSettled, afterResponseSent, headSettledKey, serverStatusKey } from '../gateway/server-status.ts';
 import { shutdownEndKey } from '../gateway/shutdown.ts';
@@ -241,7 +241,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         error: (error) => {
           if (stoppedAsAsked(environ, error)) return record('close');
           // Failing before the first chunk, the server answers (a 500, or the exception's own).
-          if (chunks === 0) status = answeredStatus(error);
+          if (chunks === 0) status = answeredStatus(environ, error);
           record('error', error);
         },
         // What the body's `return()` throws (a `finally` that fails as the client leaves or the
@@ -254,7 +254,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       // Only the app can throw here (wrapBody never does), before any hook could log.
       if (stoppedAsAsked(environ, error)) record('close');
       else {
-        status = answeredStatus(error);
+        status = answeredStatus(environ, error);
         record('error', error);
       }
       throw error;
@@ -276,11 +276,12 @@ function stoppedAsAsked(environ: Environ, error: unknown): boolean {
 }
 
 /**
- * The status the server answers for an error raised before the head: an `HTTPException`'s own
- * (see `escapedAnswer`), else 0, which the entry records as the server's 500.
+ * The status the server answers for an error raised before the head: an `HTTPException`'s own,
+ * or the 4xx of a failed body read the error wraps (`answeringException`, as `escapedAnswer`
+ * answers it), else 0, which the entry records as the server's 500.
  */
-function answeredStatus(error: unknown): number {
-  return isHTTPException(error) ? error.code : 0;
+function answeredStatus(environ: Environ, error: unknown): number {
+  return answeringException(environ, error)?.code ?? 0;
 }
 
 /** `value` when it is a non-empty string, else `null`: an environ value as an entry field. */
