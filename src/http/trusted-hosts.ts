@@ -6,7 +6,7 @@
  * @module
  */
 import { defineEnvironKey } from '../gateway/environ-key.ts';
-import { asciiHostName, isValidHost } from './host.ts';
+import { asciiHostName, comparableHostName, isValidHost, splitHost } from './host.ts';
 
 /**
  * @internal The adapter's `trustedHosts` (environ key `tsgi.trusted_hosts`), set by the Node and
@@ -59,7 +59,7 @@ function trustedMatcher(trustedHosts: readonly string[]): (host: string) => bool
     } else exact.add(name);
   }
   matcher = (host) => {
-    const name = ipv6Form(withoutTrailingDot(hostName(host).toLowerCase()));
+    const name = ipv6Form(comparableHostName(splitHost(host)[0]));
     return exact.has(name) || suffixes.some((suffix) => name.endsWith(suffix));
   };
   matchers.set(trustedHosts, matcher);
@@ -87,12 +87,12 @@ function trustedName(entry: unknown): string {
     throw new TypeError(`trustedHosts: ${shown} is a host name, not a URL${host === '' ? '' : `: write ${JSON.stringify(host)}`}`);
   }
   const dot = entry.startsWith('.') ? '.' : '';
-  const name = withoutTrailingDot(entry.slice(dot.length).toLowerCase());
+  const name = comparableHostName(entry.slice(dot.length));
   const [bare, port] = splitPort(name);
   if (port) throw new TypeError(`trustedHosts: ${shown} is compared without the port: write ${JSON.stringify(dot + bare)}`);
   const literal = ipv6Literal(name);
   if (dot === '' && literal !== undefined) throw new TypeError(`trustedHosts: ${shown} is an IPv6 address: write ${JSON.stringify(literal)}`);
-  const ascii = withoutTrailingDot(asciiHostName(name) ?? '');
+  const ascii = comparableHostName(asciiHostName(name) ?? '');
   if (ascii === '' || ascii.startsWith('.') || ascii.includes(':') !== ascii.startsWith('[') || !isValidHost(ascii)) {
     throw new TypeError(`trustedHosts: ${shown} is not a host name`);
   }
@@ -121,15 +121,4 @@ function splitPort(name: string): [string, boolean] {
   const colon = name.lastIndexOf(':');
   const isPort = colon > name.lastIndexOf(']') && (name.startsWith('[') || name.indexOf(':') === colon);
   return isPort ? [name.slice(0, colon), true] : [name, false];
-}
-
-/** A fully qualified name without its trailing dot (`example.com.` → `example.com`): the same host. */
-function withoutTrailingDot(name: string): string {
-  return name.length > 1 && name.endsWith('.') ? name.slice(0, -1) : name;
-}
-
-/** A `Host` value without its port: `example.com:8080` → `example.com`, `[::1]:80` → `[::1]`. */
-function hostName(host: string): string {
-  const colon = host.lastIndexOf(':');
-  return colon > host.lastIndexOf(']') ? host.slice(0, colon) : host;
 }
