@@ -175,23 +175,25 @@ describe('serve({ upgrade })', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
-  it('gives an HTTP/1.0 request with Upgrade to the app, which ignores the field (RFC 9110 §7.8)', async () => {
-    let called = 0;
-    handle = await serve(app, { port: 0, upgrade: (_req, socket) => (called++, refuse(socket, '404 Not Found')) });
-    const answer = await raw('GET /x HTTP/1.0\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n');
-    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
-    expect(answer).toContain('app /x');
-    expect(called).toBe(0);
-  });
-
-  it('gives an Upgrade: h2c request (curl --http2 over cleartext) to the app, as without a handler', async () => {
-    let called = 0;
-    handle = await serve(app, { port: 0, upgrade: (_req, socket) => (called++, refuse(socket, '404 Not Found')) });
-    const answer = await raw('GET /x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n');
-    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
-    expect(answer).toContain('app /x');
-    expect(called).toBe(0);
-  });
+  for (const { name, request } of [
+    {
+      name: 'an HTTP/1.0 request with Upgrade to the app, which ignores the field (RFC 9110 §7.8)',
+      request: 'GET /x HTTP/1.0\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n',
+    },
+    {
+      name: 'an Upgrade: h2c request (curl --http2 over cleartext) to the app, as without a handler',
+      request: 'GET /x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n',
+    },
+  ]) {
+    it(`gives ${name}`, async () => {
+      let called = 0;
+      handle = await serve(app, { port: 0, upgrade: (_req, socket) => (called++, refuse(socket, '404 Not Found')) });
+      const answer = await raw(request);
+      expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+      expect(answer).toContain('app /x');
+      expect(called).toBe(0);
+    });
+  }
 
   it('answers the requests ahead of a pipelined upgrade first, then hands it over', async () => {
     const slow: App = (_environ, startResponse) => {
