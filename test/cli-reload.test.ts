@@ -23,7 +23,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A module answering `text` (from a file it imports, so a change there counts too). */
 function writeApp(folder: string, text: string): void {
-  writeFileSync(join(folder, 'message.ts'), `export const message: string = ${JSON.stringify(text)};\n`);
+  writeFileSync(join(folder, 'message.ts'), messageModule(text));
   writeFileSync(
     join(folder, 'app.ts'),
     `import { message } from './message.ts';
@@ -62,10 +62,23 @@ export const app = async (environ: { PATH_INFO: string }, start: (status: string
 };
 `,
   );
+  return serveReloading(folder);
+}
+
+/** Serves `folder/app.ts` with `--reload` and no access log; once it serves, its run, URL and output. */
+async function serveReloading(folder: string) {
   const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
   const url = await servingUrl(run);
   const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
   return { folder, run, url, output };
+}
+
+/** {@link writeApp} answering `text` in a new folder `dir/<name>`, served by {@link serveReloading}. */
+async function reloadingApp(name: string, text: string) {
+  const folder = join(dir, name);
+  mkdirSync(folder);
+  writeApp(folder, text);
+  return serveReloading(folder);
 }
 
 /** GETs `url` until it answers `text` (the restarted server). */
@@ -213,12 +226,7 @@ describe('tsgi serve --reload', () => {
   });
 
   it('keeps reloading after atomic saves, in-place writes, and a file deleted then created again', { timeout: 90_000 }, async () => {
-    const folder = join(dir, 'atomic');
-    mkdirSync(folder);
-    writeApp(folder, 'v1');
-    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
-    const url = await servingUrl(run);
-    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    const { folder, run, url, output } = await reloadingApp('atomic', 'v1');
     expect((await get(url)).body).toBe('v1');
 
     // Each rename over the file counts, not only the first (Node's recursive watch on Linux
@@ -252,12 +260,7 @@ export const app = (_environ: object, start: (status: string, headers: [string, 
   });
 
   it('watches a folder made after the start, and one deleted then made again', { timeout: 90_000 }, async () => {
-    const folder = join(dir, 'growing');
-    mkdirSync(folder);
-    writeApp(folder, 'root');
-    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
-    const url = await servingUrl(run);
-    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    const { folder, run, url, output } = await reloadingApp('growing', 'root');
     const lib = join(folder, 'lib');
     mkdirSync(lib);
     saveAtomically(join(lib, 'message.ts'), messageModule('lib 1'));
@@ -300,12 +303,7 @@ export const app = (_environ: object, start: (status: string, headers: [string, 
   });
 
   it('answers a request sent while the app restarts from the new code, and one sent while it cannot load once fixed, never refusing it', { timeout: 60_000 }, async () => {
-    const folder = join(dir, 'held');
-    mkdirSync(folder);
-    writeApp(folder, 'old');
-    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
-    const url = await servingUrl(run);
-    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    const { folder, run, url, output } = await reloadingApp('held', 'old');
     try {
       expect((await get(url)).body).toBe('old');
       // The new code takes a second to load: a request sent meanwhile waits for it.
@@ -373,12 +371,7 @@ export const app = (_environ: object, start: (status: string, headers: [string, 
     expect(await run.exited).toEqual({ code: 0, signal: null });
   });
   it('holds at most 511 connections while the app cannot load, as a listen backlog, closing the rest', { timeout: 60_000 }, async () => {
-    const folder = join(dir, 'flood');
-    mkdirSync(folder);
-    writeApp(folder, 'ok');
-    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log']);
-    const url = await servingUrl(run);
-    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    const { folder, run, url, output } = await reloadingApp('flood', 'ok');
     const { port } = new URL(url);
     const sockets: net.Socket[] = [];
     try {
