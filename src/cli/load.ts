@@ -41,13 +41,7 @@ export class ModuleError extends Error {
  */
 export async function loadApp(modulePath: string, exportName: string, cwd: string = process.cwd()): Promise<App> {
   const file = resolve(cwd, modulePath);
-  let isFile = false;
-  try {
-    isFile = statSync(file).isFile();
-  } catch {
-    // absent: reported below
-  }
-  if (!isFile) throw new LoadError(`cannot find module '${modulePath}' (no file ${file}${sibling(modulePath, file, exportName)})`);
+  if (!isFileAt(file)) throw new LoadError(`cannot find module '${modulePath}' (no file ${file}${sibling(modulePath, file, exportName)})`);
   let namespace: Record<string, unknown>;
   const url = pathToFileURL(file).href;
   try {
@@ -104,6 +98,15 @@ export async function loadApp(modulePath: string, exportName: string, cwd: strin
   }
 }
 
+/** @internal True when `path` is a file; false when it is absent, a folder, or cannot be read. Never throws. */
+export function isFileAt(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /** The extensions `tsgi serve` loads, in the order a name without one is looked for. */
 const MODULE_EXTENSIONS = ['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs'];
 
@@ -117,13 +120,7 @@ function sibling(modulePath: string, file: string, exportName: string): string {
   const given = modulePath.endsWith('.js') ? modulePath.slice(0, -3) : modulePath;
   for (const extension of MODULE_EXTENSIONS) {
     if (stem + extension === file) continue;
-    let found = false;
-    try {
-      found = statSync(stem + extension).isFile();
-    } catch {
-      // absent: try the next
-    }
-    if (found) return `; there is ${basename(stem + extension)}: serve '${given}${extension}:${exportName}'`;
+    if (isFileAt(stem + extension)) return `; there is ${basename(stem + extension)}: serve '${given}${extension}:${exportName}'`;
   }
   return '';
 }

@@ -8,11 +8,10 @@
  *
  * @module
  */
-import { statSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { ServeCommand } from './command.ts';
-import { LoadError } from './load.ts';
+import { LoadError, isFileAt } from './load.ts';
 import { PORT_ENV } from './messages.ts';
 import { loadTls } from './tls.ts';
 import { freeSocketPath } from './uds.ts';
@@ -45,13 +44,7 @@ function probePort(host: string, port: number): Promise<number> {
  */
 export async function prepareManaged(command: ServeCommand): Promise<Record<string, string>> {
   const file = resolve(command.module);
-  let exists = false;
-  try {
-    exists = statSync(file).isFile();
-  } catch {
-    // reported below
-  }
-  if (!exists) throw new LoadError(`cannot find module '${command.module}' (no file ${file})`);
+  if (!isFileAt(file)) throw new LoadError(`cannot find module '${command.module}' (no file ${file})`);
   if (command.ssl !== undefined) loadTls(command.ssl);
   const env: Record<string, string> = {};
   if (command.uds !== undefined) await freeSocketPath(command.uds);
