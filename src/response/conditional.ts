@@ -56,6 +56,14 @@ export interface PlannedResponse {
   readonly readRange?: ((range: ByteRange) => Body) | undefined;
 }
 
+/** True when `headers` name a content coding other than `identity` (RFC 9110 §8.4). */
+function hasContentCoding(headers: HeaderList): boolean {
+  return headers.getAll('content-encoding').some((value) => value.split(',').some((coding) => {
+    const name = coding.trim().toLowerCase();
+    return name !== '' && name !== 'identity';
+  }));
+}
+
 /** The methods whose answer is the selected representation itself, evaluated for preconditions. */
 const SELECTING_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 const PROCEED: PreconditionResult = { outcome: 'proceed', status: 200, range: false };
@@ -75,7 +83,8 @@ const PROCEED: PreconditionResult = { outcome: 'proceed', status: 200, range: fa
  *    has `Accept-Ranges` already; `Accept-Ranges: none` turns ranges off.
  * 3. For GET, when `If-Range` (if any) holds, `Range` is evaluated with `parseRange`: one range
  *    → **206** with `Content-Range` and the slice; several → **206** `multipart/byteranges`
- *    (overlapping ranges coalesced, exact `Content-Length`); none satisfiable → **416** with
+ *    (overlapping ranges coalesced, exact `Content-Length`), or the whole 200 when the plan has
+ *    a `Content-Encoding` (the multipart body would be mislabelled as coded); none satisfiable → **416** with
  *    `Content-Range: bytes *\/length` (the body of an `HTTPRangeNotSatisfiable`, negotiated,
  *    with `Vary: Accept`); an ignored header (bad syntax, another unit, over 100
  *    ranges) → the whole 200. The slices come from `plan.readRange` when given, else from the
@@ -131,7 +140,9 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
       discardBody(body);
       return serveErrorBody(416, RANGE_NOT_SATISFIABLE, [['Content-Range', formatContentRange(null, length)]], environ, startResponse);
     }
-    if (wanted.kind === 'satisfiable') {
+    // Several ranges of coded bytes would make a multipart body that the representation's
+    // `Content-Encoding` mislabels (clients decode it as gzip): the whole 200 is sent instead.
+    if (wanted.kind === 'satisfiable' && (wanted.ranges.length === 1 || !hasContentCoding(planned))) {
       const ranges = wanted.ranges;
       if (headers === planned) headers = new HeaderList(planned);
       if (readRange) discardBody(body);

@@ -1,0 +1,48 @@
+/**
+ * RFC 9110 §13–§14 edge cases of `conditionalResponse`, over a real socket: what a range
+ * request gets when the representation has a content coding of its own.
+ */
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
+
+const TEXT = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.repeat(40);
+const CODED = gzipSync(TEXT);
+
+/** A pre-gzipped representation (a blob stored compressed), served with `conditionalResponse`. */
+const coded = Request.application(() => {
+  const res = new Response(CODED, {
+    conditionalResponse: true,
+    contentType: 'text/plain',
+    headers: { 'Content-Encoding': 'gzip' },
+  });
+  res.etag = 'g1';
+  return res;
+});
+
+async function get(extra: string): Promise<ReturnType<typeof parseRaw> & { bytes: Buffer }> {
+  const server = await start(coded);
+  const { raw } = await rawExchange(server.port, rawGet('/', extra));
+  const response = parseRaw(raw);
+  return { ...response, bytes: Buffer.from(response.rest, 'latin1') };
+}
+
+describe('ranges of a representation with a content coding (RFC 9110 §14.1.1)', () => {
+  it('one range is a 206 of the coded bytes, Content-Encoding kept', async () => {
+    const res = await get('Range: bytes=0-9\r\n');
+    expect(res.status).toBe(206);
+    expect(res.header('content-encoding')).toBe('gzip');
+    expect(res.header('content-range')).toBe(`bytes 0-9/${CODED.byteLength}`);
+    expect(res.bytes.equals(CODED.subarray(0, 10))).toBe(true);
+  });
+
+  it('several ranges get the whole coded 200, never a multipart body labelled gzip', async () => {
+    const res = await get('Range: bytes=0-9,20-29\r\n');
+    expect(res.status).toBe(200);
+    expect(res.header('content-type')).toBe('text/plain; charset=utf-8');
+    expect(res.header('content-encoding')).toBe('gzip');
+    expect(res.header('content-length')).toBe(String(CODED.byteLength));
+    expect(gunzipSync(res.bytes).toString()).toBe(TEXT);
+  }, 10_000);
+});
