@@ -46,3 +46,31 @@ describe('ranges of a representation with a content coding (RFC 9110 §14.1.1)',
     expect(gunzipSync(res.bytes).toString()).toBe(TEXT);
   }, 10_000);
 });
+
+describe('If-Range with a date (RFC 9110 §13.1.5, §8.8.2.2)', () => {
+  const MODIFIED = 'Mon, 01 Jan 2024 12:00:00 GMT';
+  /** A document modified at `MODIFIED`, sent at `sent` (the response's `Date`). */
+  const dated = (sent: string) =>
+    Request.application(() => {
+      const res = new Response(TEXT, { conditionalResponse: true, contentType: 'text/plain', headers: { Date: sent } });
+      res.lastModified = new Date(MODIFIED);
+      return res;
+    });
+  const resume = async (sent: string) => {
+    const server = await start(dated(sent));
+    return parseRaw((await rawExchange(server.port, rawGet('/', `Range: bytes=10-19\r\nIf-Range: ${MODIFIED}\r\n`))).raw);
+  };
+
+  it('a Last-Modified in the second of the Date is not a strong validator: the whole 200', async () => {
+    const res = await resume(MODIFIED);
+    expect(res.status).toBe(200);
+    expect(res.header('content-length')).toBe(String(TEXT.length));
+    expect(res.rest).toBe(TEXT);
+  });
+
+  it('one at least a second before the Date is: the 206', async () => {
+    const res = await resume('Mon, 01 Jan 2024 12:00:01 GMT');
+    expect(res.status).toBe(206);
+    expect(res.rest).toBe(TEXT.slice(10, 20));
+  });
+});

@@ -205,6 +205,15 @@ describe('evaluateIfRange', () => {
     expect(evaluateIfRange('Mon, 01 Jan 2024 12:00:00 GMT', { lastModified: 'garbage' })).toBe(false);
   });
 
+  it('a date matches only a Last-Modified at least a second before the Date (a strong validator)', () => {
+    const ifRange = 'Mon, 01 Jan 2024 12:00:00 GMT';
+    expect(evaluateIfRange(ifRange, { ...current, date: new Date(Date.UTC(2024, 0, 1, 12, 0, 0, 900)) })).toBe(false);
+    expect(evaluateIfRange(ifRange, { ...current, date: 'Mon, 01 Jan 2024 12:00:00 GMT' })).toBe(false);
+    expect(evaluateIfRange(ifRange, { ...current, date: 'Mon, 01 Jan 2024 12:00:01 GMT' })).toBe(true);
+    // Default: now. A Last-Modified of this second (or ahead of the clock) is weak.
+    expect(evaluateIfRange(new Date().toUTCString(), { lastModified: new Date() })).toBe(false);
+  });
+
   it('garbage never matches', () => {
     for (const value of ['v1', '*', 'yesterday', '"v1", "v2"']) expect(evaluateIfRange(value, current)).toBe(false);
   });

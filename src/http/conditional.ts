@@ -29,7 +29,7 @@ export interface PreconditionRequest {
   ifModifiedSince?: string | null | undefined;
   /** `If-Unmodified-Since` (§13.1.4): an HTTP-date; ignored when not a valid date or when `If-Match` is sent. */
   ifUnmodifiedSince?: string | null | undefined;
-  /** `If-Range` (§13.1.5): an entity-tag (compared strongly) or an HTTP-date (must equal `Last-Modified` to the second); decides whether `Range` applies (see `evaluateIfRange`). */
+  /** `If-Range` (§13.1.5): an entity-tag (compared strongly) or an HTTP-date (must equal `Last-Modified` to the second, one at least a second before the response's `date`); decides whether `Range` applies (see `evaluateIfRange`). */
   ifRange?: string | null | undefined;
   /** `Range` (§14.2): only whether a non-blank one was sent matters here; parse it with `parseRange` when the result's `range` is true. */
   range?: string | null | undefined;
@@ -43,6 +43,12 @@ export interface PreconditionResource {
   etag?: string | null | undefined;
   /** Its `Last-Modified`, as a `Date` or a header value, if known. */
   lastModified?: Date | string | null | undefined;
+  /**
+   * When the response is sent (its `Date`), as a `Date` or a header value; default now. An
+   * `If-Range` date matches only a `Last-Modified` at least one second before it (see
+   * `evaluateIfRange`).
+   */
+  date?: Date | string | null | undefined;
   /**
    * Whether a current representation exists (what `*` matches); default true. Pass false
    * for e.g. a PUT that would create the resource.
@@ -127,7 +133,7 @@ export function evaluatePreconditions(
 
   const wantsRange = typeof request.range === 'string' && request.range.trim() !== '';
   if (method !== 'GET' || status !== 200 || !wantsRange) return proceed(false);
-  return proceed(evaluateIfRange(request.ifRange, { etag, lastModified }));
+  return proceed(evaluateIfRange(request.ifRange, { etag, lastModified, date: resource.date }));
 }
 
 function failed(decidedBy: PreconditionResult['decidedBy']): PreconditionResult {

@@ -169,15 +169,23 @@ export function formatContentRange(range: ByteRange | null, size: number | null)
  * Evaluates `If-Range` (RFC 9110 §13.1.5): answers whether the `Range` header may be
  * honoured. True when `If-Range` is absent or empty; for an entity tag, true only when it is
  * strong and strongly matches `current.etag` (a weak tag never matches); for an HTTP-date,
- * true only when it equals `current.lastModified` to the second. Anything else (garbage, a
- * missing validator) is false: send the whole representation.
+ * true only when it equals `current.lastModified` to the second and that date is a strong
+ * validator: at least one second before `current.date`, the time the response is sent
+ * (RFC 9110 §8.8.2.2; default now). A `Last-Modified` in the second of the `Date` may name
+ * two versions, the one the client has and a later one of the same second, so a range of
+ * the current one would not fit the client's bytes (Apache asks for a minute). Anything else
+ * (garbage, a missing validator) is false: send the whole representation.
  *
- * The date form assumes `lastModified` is a strong validator (RFC 9110 §8.8.2.2); pass no
- * `lastModified` when it is not (e.g. a file modified within the same second).
+ * Pass no `lastModified` when it is not a strong validator for another reason.
  */
 export function evaluateIfRange(
   ifRange: string | null | undefined,
-  current: { etag?: string | null | undefined; lastModified?: Date | string | null | undefined },
+  current: {
+    etag?: string | null | undefined;
+    lastModified?: Date | string | null | undefined;
+    /** When the response is sent (its `Date`), as a `Date` or a header value; default now. */
+    date?: Date | string | null | undefined;
+  },
 ): boolean {
   if (typeof ifRange !== 'string' || ifRange.trim() === '') return true;
   const text = ifRange.trim();
@@ -188,5 +196,7 @@ export function evaluateIfRange(
   const date = parseHttpDate(text);
   const lastModified =
     typeof current.lastModified === 'string' ? parseHttpDate(current.lastModified) : current.lastModified;
-  return date !== null && lastModified != null && httpSeconds(date) === httpSeconds(lastModified);
+  if (date === null || lastModified == null || httpSeconds(date) !== httpSeconds(lastModified)) return false;
+  const sent = typeof current.date === 'string' ? parseHttpDate(current.date) : current.date;
+  return httpSeconds(lastModified) < httpSeconds(sent ?? new Date());
 }

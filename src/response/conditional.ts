@@ -115,7 +115,8 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
       ifRange: header(environ, 'HTTP_IF_RANGE'),
       range: header(environ, 'HTTP_RANGE'),
     },
-    { status, etag: planned.get('etag'), lastModified: planned.get('last-modified') },
+    // `date`: read only for an If-Range date; the server's own Date is now.
+    { status, etag: planned.get('etag'), lastModified: planned.get('last-modified'), date: header(environ, 'HTTP_IF_RANGE') === null ? undefined : planned.get('date') },
   );
   if (result.outcome === 'not-modified') {
     discardBody(body);
