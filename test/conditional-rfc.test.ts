@@ -5,6 +5,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
+import { compress, mount } from 'tsgi/middleware';
 import { parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
 
 const TEXT = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.repeat(40);
@@ -72,5 +73,48 @@ describe('If-Range with a date (RFC 9110 §13.1.5, §8.8.2.2)', () => {
     const res = await resume('Mon, 01 Jan 2024 12:00:01 GMT');
     expect(res.status).toBe(206);
     expect(res.rest).toBe(TEXT.slice(10, 20));
+  });
+});
+
+describe('a download resumed by date under compress (RFC 9110 §13.1.5)', () => {
+  const MODIFIED = new Date(Date.UTC(2024, 0, 1, 12, 0, 0));
+  const LONG = 'The quick brown fox jumps over the lazy dog. '.repeat(200);
+  let calls: string[] = [];
+  /** Documents with a Last-Modified and no ETag: a client's If-Range can only hold the date. */
+  const documents = Request.application((req) => {
+    calls.push(`${req.scriptName}|${req.pathInfo}|${req.headers.get('Range') ?? '-'}`);
+    const type = req.pathInfo === '/image' ? 'image/png' : 'text/plain';
+    const res = new Response(LONG, { conditionalResponse: true, contentType: type });
+    res.lastModified = MODIFIED;
+    return res;
+  });
+  const app = compress(mount({ '/docs': documents }));
+  const resume = async (path: string, extra: string) => {
+    calls = [];
+    const server = await start(app);
+    const { raw } = await rawExchange(server.port, rawGet(path, `Accept-Encoding: gzip\r\nRange: bytes=100-\r\n${extra}`));
+    const res = parseRaw(raw);
+    return { ...res, bytes: Buffer.from(res.rest, 'latin1') };
+  };
+
+  it('the whole coded 200, not identity bytes to splice onto the gzip ones the client has', async () => {
+    const res = await resume('/docs/page', `If-Range: ${MODIFIED.toUTCString()}\r\n`);
+    expect(res.status).toBe(200);
+    expect(res.header('content-encoding')).toBe('gzip');
+    expect(res.header('content-range')).toBeUndefined();
+    expect(gunzipSync(res.bytes).toString()).toBe(LONG);
+    // Asked again from where the first call was routed, without Range.
+    expect(calls).toEqual(['/docs|/page|bytes=100-', '/docs|/page|-']);
+  });
+
+  it('a type compress leaves alone, or no If-Range, keeps its 206 of identity bytes', async () => {
+    const image = await resume('/docs/image', `If-Range: ${MODIFIED.toUTCString()}\r\n`);
+    expect(image.status).toBe(206);
+    expect(image.rest).toBe(LONG.slice(100));
+    expect(calls).toHaveLength(1);
+    const blind = await resume('/docs/page', '');
+    expect(blind.status).toBe(206);
+    expect(blind.header('content-encoding')).toBeUndefined();
+    expect(blind.rest).toBe(LONG.slice(100));
   });
 });

@@ -16,7 +16,9 @@ import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
 import { cacheControlOf } from '../http/shared-cache.ts';
-import { callApp } from '../gateway/call-app.ts';
+import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { parseHttpDate } from '../http/dates.ts';
+import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
 import { markTransformed, weakenNotModified } from './body-filter.ts';
 
@@ -76,7 +78,10 @@ const oneShot = {
  * Otherwise `Vary: Accept-Encoding` is added (through `vary`), even if this response ends up
  * uncompressed: a body smaller than `threshold`, a client that did not ask, or a part (206, or
  * a `Content-Range`), never compressed since its range addresses the identity bytes but
- * sent with the `Vary` of the 200 it is part of (RFC 9110 §15.3.7). A HEAD answer gets the
+ * sent with the `Vary` of the 200 it is part of (RFC 9110 §15.3.7). Except for a download
+ * resumed by date (`If-Range: <Last-Modified>`, which the coded 200 kept): a part of a
+ * whole this client would get coded is replaced by that whole, coded (the app is asked again
+ * without `Range` and `If-Range`), since the client's first bytes may be coded ones. A HEAD answer gets the
  * fields GET would get (RFC 9110 §9.3.2), without the `Content-Length` only compressing would
  * tell. When compressing, `Content-Encoding` is set; `Content-Length` and
  * `Accept-Ranges` are dropped (byte ranges would address the identity bytes, as nginx does),
@@ -139,7 +144,10 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
     // Read before the app runs: a layer below may change it while it calls its own app
     // (`decodeContent` narrows it for the upstream), and the client's field is what counts here.
     const acceptEncoding = environ.HTTP_ACCEPT_ENCODING as string | undefined;
-    const started = await callApp(inner, environ);
+    // Where the request was routed from (a `mount` below moves its prefix), for asking again.
+    const route = resumesByDate(environ) ? routeOf(environ) : null;
+    let started = await callApp(inner, environ);
+    if (route !== null && isPartOfCoded(environ, acceptEncoding, started, choice)) started = await wholeOf(inner, environ, route, started);
     const headers = new HeaderList(started.headers);
     const known = Array.isArray(started.body) ? (started.body as Uint8Array[]) : null;
     const decision = started.status.startsWith('304')
@@ -184,6 +192,60 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
 interface Settings {
   level: number;
   quality: number;
+}
+
+/** `SCRIPT_NAME` and `PATH_INFO`: where a request is routed to. */
+type Route = readonly [scriptName: string, pathInfo: string];
+
+function routeOf(environ: Environ): Route {
+  return [environ.SCRIPT_NAME, environ.PATH_INFO];
+}
+
+/**
+ * True for a GET or HEAD with `Range` whose `If-Range` is a date. The client's pieces may be
+ * of a coded 200: that 200 kept the app's `Last-Modified` (only its `ETag` is made weak, which
+ * `If-Range` never matches), so the date holds for the app, whose 206 counts identity bytes.
+ */
+function resumesByDate(environ: Environ): boolean {
+  if (typeof environ.HTTP_RANGE !== 'string' || (environ.REQUEST_METHOD !== 'GET' && environ.REQUEST_METHOD !== 'HEAD')) return false;
+  const ifRange = typeof environ.HTTP_IF_RANGE === 'string' ? environ.HTTP_IF_RANGE.trim() : '';
+  return !ifRange.startsWith('"') && !ifRange.startsWith('W/') && parseHttpDate(ifRange) !== null;
+}
+
+/**
+ * True when `started` is one part (a 206, or a `Content-Range`) of a whole that this client
+ * would get coded: its fields, as the 200's (`Content-Length` the complete length), pass
+ * {@link decide} with a coding.
+ */
+function isPartOfCoded(environ: Environ, acceptEncoding: string | undefined, started: StartedApp, options: Choice): boolean {
+  const headers = new HeaderList(started.headers);
+  const part = parseContentRange(headers.get('content-range'));
+  if (part === null || part.range === null) return false;
+  headers.delete('content-range');
+  if (part.size === null) headers.delete('content-length');
+  else headers.set('Content-Length', part.size);
+  return decide(environ, acceptEncoding, '200 OK', headers, null, options).coding !== null;
+}
+
+/**
+ * The answer to the request without `Range` and `If-Range` (a 200 is a valid answer to a range
+ * request, RFC 9110 §14.2), in place of `first`, which is closed. The app is called on
+ * `environ` itself, routed from `route`, and both fields are put back once its status is known
+ * (docs/spec.md §8), as the body filters do.
+ */
+async function wholeOf(app: App, environ: Environ, route: Route, first: StartedApp): Promise<StartedApp> {
+  [environ.SCRIPT_NAME, environ.PATH_INFO] = route;
+  const range = environ.HTTP_RANGE;
+  const ifRange = environ.HTTP_IF_RANGE;
+  delete environ.HTTP_RANGE;
+  delete environ.HTTP_IF_RANGE;
+  try {
+    return await callApp(app, environ);
+  } finally {
+    environ.HTTP_RANGE = range;
+    environ.HTTP_IF_RANGE = ifRange;
+    first.close();
+  }
 }
 
 /** What {@link decide} weighs a response against: the options of {@link compress}, checked. */
