@@ -78,11 +78,11 @@ const oneShot = {
  * Otherwise `Vary: Accept-Encoding` is added (through `vary`), even if this response ends up
  * uncompressed: a body smaller than `threshold`, a client that did not ask, or a part (206, or
  * a `Content-Range`), never compressed since its range addresses the identity bytes but
- * sent with the `Vary` of the 200 it is part of (RFC 9110 §15.3.7). Except for a download
- * resumed by date (`If-Range: <Last-Modified>`, which the coded 200 kept): a part of a
- * whole this client would get coded is replaced by that whole, coded (the app is asked again
- * without `Range` and `If-Range`), since the client's first bytes may be coded ones. A HEAD answer gets the
- * fields GET would get (RFC 9110 §9.3.2), without the `Content-Length` only compressing would
+ * sent with the `Vary` of the 200 it is part of (RFC 9110 §15.3.7); but to a download
+ * resumed by date (`If-Range: <Last-Modified>`, which the coded 200 kept), a part of a whole
+ * this client would get coded is replaced by that whole, coded (the app is asked again
+ * without `Range` and `If-Range`): the client's first bytes may be coded ones. A HEAD answer
+ * gets the fields GET would get (RFC 9110 §9.3.2), without the `Content-Length` only compressing would
  * tell. When compressing, `Content-Encoding` is set; `Content-Length` and
  * `Accept-Ranges` are dropped (byte ranges would address the identity bytes, as nginx does),
  * and so are `Content-Digest`, `Repr-Digest`, `Digest` and `Content-MD5` (RFC 9530: digests

@@ -83,11 +83,11 @@ const PROCEED: PreconditionResult = { outcome: 'proceed', status: 200, range: fa
  *    has `Accept-Ranges` already; `Accept-Ranges: none` turns ranges off.
  * 3. For GET, when `If-Range` (if any) holds, `Range` is evaluated with `parseRange`: one range
  *    → **206** with `Content-Range` and the slice; several → **206** `multipart/byteranges`
- *    (overlapping ranges coalesced, exact `Content-Length`), or the whole 200 when the plan has
- *    a `Content-Encoding` (the multipart body would be mislabelled as coded); none satisfiable → **416** with
- *    `Content-Range: bytes *\/length` (the body of an `HTTPRangeNotSatisfiable`, negotiated,
- *    with `Vary: Accept`); an ignored header (bad syntax, another unit, over 100
- *    ranges) → the whole 200. The slices come from `plan.readRange` when given, else from the
+ *    (overlapping ranges coalesced, exact `Content-Length`), or the whole 200 when the plan
+ *    has a `Content-Encoding` (the multipart body would be mislabelled as coded); none
+ *    satisfiable → **416** with `Content-Range: bytes *\/length` (the body of an
+ *    `HTTPRangeNotSatisfiable`, negotiated, with `Vary: Accept`); an ignored header (bad
+ *    syntax, another unit, over 100 ranges) → the whole 200. The slices come from `plan.readRange` when given, else from the
  *    body.
  * 4. HEAD gets the headers of what GET would get, without a body (the planned one is closed
  *    unread).
@@ -115,8 +115,13 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
       ifRange: header(environ, 'HTTP_IF_RANGE'),
       range: header(environ, 'HTTP_RANGE'),
     },
-    // `date`: read only for an If-Range date; the server's own Date is now.
-    { status, etag: planned.get('etag'), lastModified: planned.get('last-modified'), date: header(environ, 'HTTP_IF_RANGE') === null ? undefined : planned.get('date') },
+    {
+      status,
+      etag: planned.get('etag'),
+      lastModified: planned.get('last-modified'),
+      // Looked up only for an If-Range (its date must be a second older); none: now.
+      date: environ.HTTP_IF_RANGE === undefined ? undefined : planned.get('date'),
+    },
   );
   if (result.outcome === 'not-modified') {
     discardBody(body);
