@@ -165,6 +165,18 @@ describe('redirects', () => {
     expect((await c.get('/away', { followRedirects: 1, headers: { Authorization: 'Bearer u' } })).textBody).toBe('other.example Bearer t');
   });
 
+  it('drop the call’s Cookie and Proxy-Authorization when the origin changes, as fetch (undici), curl and urllib3 do', async () => {
+    const hop = Request.application((req) => {
+      if (req.pathInfo === '/away') return redirect('https://idp.example/authorize', 302);
+      if (req.pathInfo === '/near') return redirect('/seen', 302);
+      return Response.json([req.host, req.headers.get('cookie'), req.headers.get('proxy-authorization')]);
+    });
+    const c = new TestClient(hop);
+    const call = { followRedirects: 1, headers: { cookie: 'session=planted', 'proxy-authorization': 'Basic eDp5' } };
+    expect(await (await c.get('/near', call)).json()).toEqual(['localhost', 'session=planted', 'Basic eDp5']);
+    expect(await (await c.get('/away', call)).json()).toEqual(['idp.example', null, null]);
+  });
+
   it('go to the new host after a redirect to another origin; a call’s Host header names its origin', async () => {
     const hop = Request.application((req) => {
       if (req.pathInfo === '/away') return redirect('https://other.example/seen', 302);

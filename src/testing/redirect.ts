@@ -16,8 +16,12 @@ export interface Hop {
 }
 
 const FOLLOWED = new Set([301, 302, 303, 307, 308]);
-/** The call's fields not sent on to another origin: its credentials, and its `Host` (the new URL names the host). */
-const CROSS_ORIGIN_DROPPED = new Set(['authorization', 'host']);
+/**
+ * The call's fields not sent on to another origin: its credentials (`Authorization`,
+ * `Proxy-Authorization`, and a `Cookie` written by hand: the jar sends the new host's own), as
+ * fetch (undici), curl and urllib3 drop them; and its `Host` (the new URL names the host).
+ */
+const CROSS_ORIGIN_DROPPED = new Set(['authorization', 'proxy-authorization', 'cookie', 'host']);
 /** Fields that describe a request body (Fetch's request-body-header names), dropped with it. */
 const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location', 'content-length']);
 
@@ -27,8 +31,9 @@ const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-langua
  * repeat the method and body; 301, 302 and 303 ask again with GET (a HEAD stays HEAD) and
  * drop the body and its fields. The `Location` is resolved against the URL asked for (at the
  * host its `Host` field names, when it has one: the URL the app saw); the
- * query option is not sent again (the new URL has its own), and `Authorization` and `Host` are
- * dropped when the origin changes (as `fetch()` and Werkzeug's client do).
+ * query option is not sent again (the new URL has its own), and the call's `Authorization`,
+ * `Proxy-Authorization`, `Cookie` and `Host` are dropped when the origin changes (as `fetch()`
+ * and curl do: a session cookie given by hand never reaches an identity provider's host).
  */
 export function nextHop(hop: Hop, res: Response): Hop | null {
   const location = res.headers.get('location');
