@@ -177,6 +177,21 @@ describe('redirects', () => {
     expect(await (await c.get('/away', call)).json()).toEqual(['idp.example', null, null]);
   });
 
+  it('send the client’s own Host to its base URL’s origin only: a redirect to another origin goes there', async () => {
+    const hop = Request.application((req) => {
+      if (req.pathInfo === '/login') return redirect('https://idp.example/authorize', 302);
+      if (req.pathInfo === '/relative') return new Response('', { status: 302, headers: { location: '/seen' } });
+      return req.host;
+    });
+    const c = new TestClient(hop, { headers: { host: 'app.example' } });
+    expect((await c.get('/seen')).textBody).toBe('app.example');
+    expect((await c.get('/relative', { followRedirects: 1 })).textBody).toBe('app.example');
+    const away = await c.get('/login', { followRedirects: 1 });
+    expect(away.url).toBe('https://idp.example/authorize');
+    expect(away.textBody).toBe('idp.example');
+    expect((await c.get('https://idp.example/direct')).textBody).toBe('idp.example');
+  });
+
   it('go to the new host after a redirect to another origin; a call’s Host header names its origin', async () => {
     const hop = Request.application((req) => {
       if (req.pathInfo === '/away') return redirect('https://other.example/seen', 302);

@@ -60,6 +60,8 @@ export class TestClient {
   /** The watch of `options.shutdownSignal`, which ends live event streams. */
   readonly #shutdown: ShutdownWatch | undefined;
   readonly #scriptRoot: string;
+  /** The base URL's origin, where the client's own `Host` field applies. */
+  readonly #baseOrigin: string;
   readonly #remotePort = String(nextPort === 65535 ? (nextPort = 49152) : nextPort++);
 
   /**
@@ -79,6 +81,7 @@ export class TestClient {
     base.pathname = base.pathname.replace(/\/+$/, '');
     this.baseUrl = base.href.replace(/\/$/, '');
     this.#scriptRoot = unquotePath(base.pathname.replace(/\/+$/, ''));
+    this.#baseOrigin = base.origin;
     this.#options = options;
     this.#shutdown = shutdownWatchOf(options.shutdownSignal);
     this.cookies = new CookieJar(`${base.origin}/`);
@@ -182,7 +185,12 @@ export class TestClient {
     // A call's field replaces the client's of the same name (supertest's agent, fetch's
     // `Headers`): `Authorization: Bearer a, Bearer b` is no credential. Repeats within one stay.
     const own = new HeaderList(options.headers);
-    const headers: Array<[string, string]> = [...new HeaderList(this.#options.headers)].filter(([name]) => !own.has(name));
+    // The client's own `Host` says where its base URL is: a URL at another origin (a redirect
+    // to an identity provider, an absolute URL) names its own host.
+    const elsewhere = url.origin !== this.#baseOrigin;
+    const headers: Array<[string, string]> = [...new HeaderList(this.#options.headers)].filter(
+      ([name]) => !own.has(name) && !(elsewhere && name.toLowerCase() === 'host'),
+    );
     headers.push(...own);
     const useCookies = this.#options.cookies !== false;
     // Cookies are filed under the host the app sees, as Werkzeug's client and curl file them.

@@ -72,7 +72,9 @@ export interface TestClientOptions {
   baseUrl?: string | undefined;
   /**
    * Header fields sent with every request (`User-Agent`, `Accept-Language`, an `Origin`…),
-   * unless a call's `headers` name the same field: the call's replace them.
+   * unless a call's `headers` name the same field: the call's replace them. A `Host` here is
+   * sent to the base URL's origin only: a URL at another origin (a redirect to an identity
+   * provider, an absolute URL) is asked at the host it names.
    */
   headers?: HeaderListInit | undefined;
   /** Run every call under the `lint` middleware; default `true`. */
