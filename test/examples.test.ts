@@ -21,6 +21,7 @@ import * as exportService from '../examples/export.ts';
 import * as gateway from '../examples/gateway.ts';
 import * as legacyProxy from '../examples/legacy-proxy.ts';
 import * as legacySite from '../examples/legacy-site/server.ts';
+import * as oidc from '../examples/oidc.ts';
 import * as rateLimit from '../examples/rate-limit.ts';
 import * as spa from '../examples/spa.ts';
 import * as tasksApi from '../examples/tasks-api.ts';
@@ -48,6 +49,7 @@ const EXAMPLES: Record<string, { app: App }> = {
   'gateway.ts': gateway,
   'legacy-proxy.ts': legacyProxy,
   'legacy-site/server.ts': legacySite,
+  'oidc.ts': oidc,
   'rate-limit.ts': rateLimit,
   'spa.ts': spa,
   'tasks-api.ts': tasksApi,
