@@ -6,7 +6,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTPBadRequest, HTTPFound, HTTPUnauthorized, Request, Response, type ServerHandle, serve } from 'tsgi';
+import { type App, HTTPBadRequest, HTTPFound, HTTPUnauthorized, Request, Response, type ServerHandle, serve } from 'tsgi';
+import { mount } from 'tsgi/middleware';
+import { TestClient } from 'tsgi/testing';
 import { createOidcLogin, safeNext } from '../examples/oidc.ts';
 
 const CLIENT_ID = 'tsgi-app';
@@ -75,7 +77,7 @@ async function startProvider(faults: Faults) {
   });
   const server = await serve(app, { host: '127.0.0.1', port: 0 });
   issuer = server.url.replace(/\/$/, '');
-  return { server, issuer };
+  return { server, issuer, app };
 }
 
 /** A browser at https://app.example, through a proxy that ends TLS in front of `app`: a cookie jar, manual redirects. */
@@ -167,6 +169,17 @@ describe('examples/oidc.ts', () => {
     expect(replay.res.status).toBe(400);
     expect(replay.text).toContain('No sign-in is in progress');
     expect((await b.go('/', 'none')).text).toContain('Signed in as Ada');
+  });
+
+  it('follows the whole login in-process with the TestClient, the provider mounted at its host (docs/sessions.md)', async () => {
+    const login: App = createOidcLogin({ issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, sessionSecret: randomBytes(32).toString('base64url') });
+    const client = new TestClient(mount({ [`${provider.issuer}/`]: provider.app, '/': login }), { baseUrl: 'https://app.example' });
+    const home = await client.get('/login?next=/', { followRedirects: 3 });
+    expect(home.history.map((r) => new URL(r.url).host)).toEqual(['app.example', new URL(provider.issuer).host, 'app.example']);
+    expect(home.url).toBe('https://app.example/');
+    expect(home.textBody).toContain('Signed in as Ada');
+    const out = await home.form().submit({ followRedirects: 1 });
+    expect(out.textBody).toContain('Sign in');
   });
 
   it('logs out on a same-origin POST only', async () => {
