@@ -16,7 +16,6 @@
  * @module
  */
 import { type FormOptions, HTTPMethodNotAllowed, HTTPNotFound, Request, Response } from 'tsgi';
-import { type FileUpload } from 'tsgi/forms';
 import { escapeHtml, quotePath } from 'tsgi/http';
 
 /** The form limits of this example: 10 MiB per file, 10 files, 20 MiB in all. */
@@ -52,8 +51,8 @@ function form(action: string): Response {
 
 async function list(req: Request, action: string): Promise<Response> {
   const fields = await req.form(limits);
-  // A file input left empty still sends a part: no filename, no content.
-  const files = (await req.files()).getAll('files').filter((file: FileUpload) => file.filename !== '' || file.size > 0);
+  // A file input left empty (no file chosen) is not among the files.
+  const files = (await req.files()).getAll('files');
   const rows = files
     .map(
       (file) =>

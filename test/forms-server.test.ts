@@ -123,6 +123,20 @@ describe('parseForm over a real socket', () => {
     expect(json.files).toHaveLength(100);
   });
 
+  it('takes a file input left empty (filename="", no bytes, as browsers send it) for no file at all', async () => {
+    // Chrome's body for <input name="title"> and an <input type="file" name="attachment"> with no file chosen.
+    const body =
+      '--B\r\nContent-Disposition: form-data; name="title"\r\n\r\nGroceries\r\n' +
+      '--B\r\nContent-Disposition: form-data; name="attachment"; filename=""\r\nContent-Type: application/octet-stream\r\n\r\n\r\n' +
+      '--B\r\nContent-Disposition: form-data; name="scan"; filename="empty.txt"\r\nContent-Type: text/plain\r\n\r\n\r\n--B--\r\n';
+    const res = await fetch(server.url, { method: 'POST', body, headers: { 'Content-Type': 'multipart/form-data; boundary=B' } });
+    expect(res.status).toBe(200);
+    const json = (await res.json()) as { fields: unknown; files: Array<{ key: string }> };
+    expect(json.fields).toEqual([['title', 'Groceries']]);
+    // a chosen file that happens to be empty is still an upload
+    expect(json.files.map((f) => f.key)).toEqual(['scan']);
+  });
+
   it('takes a urlencoded body declared charset=UTF8 (a WHATWG label of UTF-8)', async () => {
     const headers = { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF8' };
     const res = await fetch(server.url, { method: 'POST', body: 'a=%E2%82%AC&b=2', headers });

@@ -42,6 +42,11 @@ describe('examples/upload.ts', () => {
     expect(res.textBody).toContain('<p>Note: two &lt;files&gt;</p>');
   });
 
+  it('lists no file when the file input is left empty (the form still sends its part)', async () => {
+    const res = await (await client.get('/')).form().set('note', 'none').submit();
+    expect(res.select('h1')[0]?.text).toBe('Received 0 files');
+  });
+
   it('POST lists every uploaded file: escaped name, type, size', async () => {
     const fd = new FormData();
     fd.append('note', 'holiday <pics> & more');

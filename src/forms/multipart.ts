@@ -140,7 +140,7 @@ export async function parseMultipart(
     await latch.guard(endParser(bb));
     await latch.guard(Promise.all(tasks));
     if (latch.failed) throw latch.failure;
-    for (const upload of uploads) if (upload) target.files.add(upload.fieldName, upload);
+    for (const upload of uploads) if (upload && !isNoFileChosen(upload)) target.files.add(upload.fieldName, upload);
   } catch (error) {
     fail(error);
     detach();
@@ -149,6 +149,18 @@ export async function parseMultipart(
   } finally {
     signal?.removeEventListener('abort', abort);
   }
+}
+
+/**
+ * Whether `upload` is what a browser sends for a file input left empty: a part with
+ * `filename=""` and no content (the HTML Standard's entry list for a file input with no file selected: an empty
+ * `application/octet-stream` file named `''`). It is no
+ * upload, so it is left out of the files, as multer and Rack leave it out and as WebOb does
+ * not make it a `FieldStorage` (Werkzeug keeps a `FileStorage` that is falsy). A chosen file
+ * that is empty has a name and is kept.
+ */
+function isNoFileChosen(upload: FileUpload): boolean {
+  return upload.filename === '' && upload.size === 0;
 }
 
 /**
