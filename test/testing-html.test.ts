@@ -79,6 +79,19 @@ describe('forms', () => {
     expect(new URLSearchParams(deleted.body).get('action')).toBe('delete');
   });
 
+  it('checks exactly the boxes of a list of values, and refuses a value no box of the group has', async () => {
+    const form = (await new TestClient(app).get('/')).form('#profile');
+    // red starts checked: a list is the whole choice, as for a multiple select
+    expect(form.set('tags', ['blue']).getAll('tags')).toEqual(['blue']);
+    expect(form.set('tags', ['red', 'blue']).getAll('tags')).toEqual(['red', 'blue']);
+    expect(form.set('tags', []).getAll('tags')).toEqual([]);
+    expect(() => form.set('tags', ['green'])).toThrow(/no checkbox "tags" with value "green" \(values: red, blue\)/);
+    expect(() => form.set('tags', 'green')).toThrow(/no checkbox "tags" with value "green"/);
+    expect(form.getAll('tags')).toEqual([]);
+    // a lone checkbox still takes true or false
+    expect(form.set('agree', true).getAll('agree')).toEqual(['on']);
+  });
+
   it('refuses what a user could not do: hidden, read-only, disabled fields, options not offered', async () => {
     const form = (await new TestClient(app).get('/')).form('#profile');
     expect(() => form.set('token', 'x')).toThrow(/hidden: a user cannot change it/);

@@ -119,12 +119,14 @@ export class HtmlForm<R = unknown> {
 
   /**
    * Sets a field as a user would: the text of a text field or textarea; `true`/`false`
-   * to check a checkbox, or the value of the checkbox (or radio) to check; the value (or label)
-   * of the option to select, or a list for a multiple select.
+   * to check or uncheck a checkbox (the one at `options.index`), the value of the checkbox (or
+   * radio) to check, or a list of values: exactly the checkboxes of that name to leave checked
+   * (a list is the whole choice); the value (or label) of the option to select, or a
+   * list for a multiple select.
    *
-   * @throws TestClientError for a field the form does not have, an option or radio value it
-   *   does not offer, a file input (use {@link HtmlForm.upload}), or a hidden, read-only or
-   *   disabled control without `options.force`.
+   * @throws TestClientError for a field the form does not have, an option, radio or checkbox
+   *   value it does not offer, a file input (use {@link HtmlForm.upload}), or a hidden,
+   *   read-only or disabled control without `options.force`.
    */
   set(name: string, value: string | boolean | readonly string[], options: SetOptions = {}): this {
     const controls = this.#named(name);
@@ -136,10 +138,18 @@ export class HtmlForm<R = unknown> {
       for (const control of controls) control.checked = control === target;
       return this;
     }
-    if (first.type === 'checkbox' && typeof value === 'string' && controls.some((c) => c.value === value)) {
-      const target = controls.find((c) => c.value === value)!;
-      this.#assertEditable(target, options);
-      target.checked = true;
+    if (first.type === 'checkbox' && typeof value !== 'boolean') {
+      const boxes = controls.filter((c) => c.type === 'checkbox');
+      const wanted = typeof value === 'string' ? [value] : value;
+      const targets = wanted.map((v) => {
+        const box = boxes.find((c) => c.value === v);
+        if (!box) throw new TestClientError(`no checkbox ${JSON.stringify(name)} with value ${JSON.stringify(v)} (values: ${boxes.map((c) => c.value).join(', ')})`);
+        return box;
+      });
+      // a value checks its box; a list is the whole choice, as for a multiple select
+      const next = (box: Control) => targets.includes(box) || (typeof value === 'string' && box.checked);
+      for (const box of boxes) if (box.checked !== next(box)) this.#assertEditable(box, options);
+      for (const box of boxes) box.checked = next(box);
       return this;
     }
     const control = controls[options.index ?? 0];
