@@ -121,6 +121,30 @@ export const statuses = [none.statusCode, wrong.statusCode, other.statusCode, go
     expect(statuses).toEqual([403, 403, 403, 200, 'done', 200]);
   });
 
+  it('sessions.md: the CSRF example takes the form limits of a handler that reads an upload after it', async () => {
+    const { statuses } = await run(`${block('Logins and CSRF')}
+import { CookieSessions } from 'tsgi/middleware';
+import { Request as Req, Response as Res } from 'tsgi';
+import { TestClient } from 'tsgi/testing';
+const sessions = new CookieSessions({ secret: process.env.SESSION_SECRET! });
+const limits = { maxFileSize: 10 };
+const app = sessions.middleware(Req.application(async (req) => {
+  if (req.method === 'POST') {
+    await checkCsrf(req, limits);
+    const file = (await req.files(limits)).get('doc');
+    return new Res(\`got \${file?.size}\`);
+  }
+  return new Res(\`<form method="post" enctype="multipart/form-data"><input type="hidden" name="csrf" value="\${csrfToken(req)}"><input type="file" name="doc"><button>Go</button></form>\`, { contentType: 'text/html' });
+}));
+const client = new TestClient(app, { status: '*' });
+const page = await client.get('/');
+const good = await page.form().upload('doc', { filename: 'a.txt', content: 'hello' }).submit();
+const big = await page.form().upload('doc', { filename: 'b.txt', content: 'x'.repeat(11) }).submit();
+export const statuses = [good.statusCode, good.textBody, big.statusCode];
+`);
+    expect(statuses).toEqual([200, 'got 5', 413]);
+  });
+
   it('sessions.md: the Revoking example refuses a copy of the cookie kept after the logout', async () => {
     const { seen } = await run(`${block('Revoking a login')}
 import { CookieSessions } from 'tsgi/middleware';
