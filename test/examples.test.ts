@@ -1,6 +1,6 @@
 /**
  * Runs every file in examples/: the four chapter-10 apps, the upload form (more in
- * test/upload-example.test.ts), the bookmarks app (test/bookmarks-example.test.ts), the rate
+ * test/upload-example.test.ts), the bookmarks app (test/bookmarks-example.test.ts), the notes CRUD app (test/notes-example.test.ts), the rate
  * limit (test/rate-limit-example.test.ts), the single-page app (test/spa-example.test.ts), the tasks JSON API (test/tasks-api-example.test.ts), the multi-tenant site (test/tenants-example.test.ts), the webhook receiver (test/webhooks-example.test.ts), the CSV/NDJSON export (test/export-example.test.ts), the API gateway (test/gateway-example.test.ts), the server-sent-events clock and the demo that
  * mounts them behind its middleware stack.
  * The time apps and the demo go over a real socket (their Host check wants 127.0.0.1).
@@ -21,6 +21,7 @@ import * as exportService from '../examples/export.ts';
 import * as gateway from '../examples/gateway.ts';
 import * as legacyProxy from '../examples/legacy-proxy.ts';
 import * as legacySite from '../examples/legacy-site/server.ts';
+import * as notes from '../examples/notes.ts';
 import * as oidc from '../examples/oidc.ts';
 import * as rateLimit from '../examples/rate-limit.ts';
 import * as spa from '../examples/spa.ts';
@@ -49,6 +50,7 @@ const EXAMPLES: Record<string, { app: App }> = {
   'gateway.ts': gateway,
   'legacy-proxy.ts': legacyProxy,
   'legacy-site/server.ts': legacySite,
+  'notes.ts': notes,
   'oidc.ts': oidc,
   'rate-limit.ts': rateLimit,
   'spa.ts': spa,
