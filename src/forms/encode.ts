@@ -13,7 +13,9 @@ export interface FileSpec {
   /**
    * The filename sent in `Content-Disposition`. It may be `''` (an empty file input), but such
    * a part is read back as a file only with type `application/octet-stream` (the default):
-   * busboy takes a part with neither filename nor that type for a text field.
+   * busboy takes a part with neither filename nor that type for a text field. With an empty
+   * `content` too it is what a browser sends for a file input with no file chosen, which the
+   * form readers (`form()`, `files()`, `parseForm`) leave out.
    */
   filename: string;
   /** The content; a string is encoded as UTF-8. */
