@@ -137,6 +137,37 @@ describe('parseForm over a real socket', () => {
     expect(json.files.map((f) => f.key)).toEqual(['scan']);
   });
 
+  it('does not count a file input left empty against maxFiles (form() and parts())', async () => {
+    const limited = await serve(
+      Request.application(async (req) => {
+        if (req.pathInfo === '/parts') {
+          const seen: string[] = [];
+          for await (const part of req.parts({ maxFiles: 1 })) if (part.kind === 'file') seen.push(`${part.fieldName}:${part.filename}`);
+          return Response.json(seen);
+        }
+        return Response.json([...(await req.files({ maxFiles: 1 }))].map(([key, file]) => `${key}:${file.filename}`));
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
+    try {
+      const empty = (name: string) => `--B\r\nContent-Disposition: form-data; name="${name}"; filename=""\r\nContent-Type: application/octet-stream\r\n\r\n\r\n`;
+      const chosen = (name: string) => `--B\r\nContent-Disposition: form-data; name="${name}"; filename="${name}.txt"\r\nContent-Type: text/plain\r\n\r\nx\r\n`;
+      const post = async (path: string, body: string) => {
+        const res = await fetch(new URL(path, limited.url), { method: 'POST', body, headers: { 'Content-Type': 'multipart/form-data; boundary=B' } });
+        return [res.status, res.status === 200 ? await res.json() : (await res.text()).includes('maxFiles exceeded')];
+      };
+      // a cover image chosen, the second attachment input left empty (before and after it)
+      expect(await post('/', `${empty('a')}${chosen('cover')}${empty('b')}--B--\r\n`)).toEqual([200, ['cover:cover.txt']]);
+      expect(await post('/parts', `${empty('a')}${chosen('cover')}${empty('b')}--B--\r\n`)).toEqual([200, ['a:', 'cover:cover.txt', 'b:']]);
+      // two files chosen are still one too many; so is a nameless part with content
+      expect(await post('/', `${chosen('cover')}${chosen('other')}--B--\r\n`)).toEqual([413, true]);
+      const nameless = '--B\r\nContent-Disposition: form-data; name="raw"\r\nContent-Type: application/octet-stream\r\n\r\nbytes\r\n';
+      expect(await post('/', `${chosen('cover')}${nameless}--B--\r\n`)).toEqual([413, true]);
+    } finally {
+      await limited.close({ timeout: 500 });
+    }
+  });
+
   it('takes a urlencoded body declared charset=UTF8 (a WHATWG label of UTF-8)', async () => {
     const headers = { 'Content-Type': 'application/x-www-form-urlencoded; charset=UTF8' };
     const res = await fetch(server.url, { method: 'POST', body: 'a=%E2%82%AC&b=2', headers });

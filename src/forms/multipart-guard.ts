@@ -95,6 +95,8 @@ export class MultipartGuard {
   #crlf = 2;
   #part: PartHeadInfo = { kind: 'other', name: undefined, filename: undefined };
   #bodyBytes = 0;
+  /** A file part without a filename not counted yet: a file input left empty sends one with no bytes, which is no file. */
+  #uncounted = false;
 
   /** @param boundary - the `boundary` parameter of the Content-Type. */
   constructor(boundary: string, limits: FormLimits) {
@@ -227,9 +229,10 @@ export class MultipartGuard {
       );
     }
     const limits = this.#limits;
-    if (part.kind === 'file' && ++this.#files > limits.maxFiles) {
-      throw limitExceeded('maxFiles', `the form has more than ${limits.maxFiles} files`);
-    }
+    // A file part without a filename counts against maxFiles at its first byte: with none, it is
+    // the part a browser sends for a file input left empty, which the form readers leave out.
+    this.#uncounted = part.kind === 'file' && !part.filename;
+    if (part.kind === 'file' && !this.#uncounted) this.#countFile();
     if (part.kind === 'field' && ++this.#fields > limits.maxFields) {
       throw limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`);
     }
@@ -238,10 +241,19 @@ export class MultipartGuard {
     this.#state = BODY;
   }
 
+  #countFile(): void {
+    const max = this.#limits.maxFiles;
+    if (++this.#files > max) throw limitExceeded('maxFiles', `the form has more than ${max} files`);
+  }
+
   #content(n: number): void {
     if (this.#state !== BODY || n === 0) return;
     this.#bodyBytes += n;
     const part = this.#part;
+    if (this.#uncounted) {
+      this.#uncounted = false;
+      this.#countFile();
+    }
     if (part.kind === 'file') {
       const max = this.#limits.maxFileSize;
       if (this.#bodyBytes > max) {

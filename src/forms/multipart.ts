@@ -257,7 +257,9 @@ export function openParser(contentType: string, limits: FormLimits, fail: (error
         fieldNameSize: Infinity,
         fileSize: limits.maxFileSize + 1,
         fields: limits.maxFields,
-        files: limits.maxFiles,
+        // the guard counts a file part without a filename only once it has content (an empty
+        // file input is none); busboy counts every one, and there are at most maxParts of those
+        files: limits.maxFiles + limits.maxParts,
       },
     });
   } catch (error) {
