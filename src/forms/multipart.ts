@@ -152,12 +152,12 @@ export async function parseMultipart(
 }
 
 /**
- * Whether `upload` is what a browser sends for a file input left empty: a part with
- * `filename=""` and no content (the HTML Standard's entry list for a file input with no file selected: an empty
- * `application/octet-stream` file named `''`). It is no
- * upload, so it is left out of the files, as multer and Rack leave it out and as WebOb does
- * not make it a `FieldStorage` (Werkzeug keeps a `FileStorage` that is falsy). A chosen file
- * that is empty has a name and is kept.
+ * Whether `upload` is what a browser sends for a file input left empty: no filename and no
+ * content (the HTML Standard's entry list gives a file input with no file selected an empty
+ * `application/octet-stream` file named `''`). It is no upload, so it is left out of the
+ * files, as multer and Rack leave it out and as WebOb does not make it a `FieldStorage`
+ * (Werkzeug keeps a `FileStorage` that is falsy). A chosen file that is empty has a name and
+ * is kept.
  */
 function isNoFileChosen(upload: FileUpload): boolean {
   return upload.filename === '' && upload.size === 0;
