@@ -358,3 +358,30 @@ describe('a client that ends the connection in the body of a request already ans
     expect(server.log.text).toBe('');
   });
 });
+
+describe('a TLS handshake that does not end in time', () => {
+  it.each([
+    ['sends nothing', Buffer.alloc(0)],
+    ['stops partway through its ClientHello', Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00])],
+  ])('closes a connection that %s at handshakeTimeout, without an answer or a refusal reported', async (_name, bytes) => {
+    for (const http2 of [false, true]) {
+      const refused: unknown[] = [];
+      const { app, calls } = counted();
+      const server = await start(app, { tls: { cert: certificate.cert, key: certificate.key, handshakeTimeout: 300 }, http2, onRefused: (r) => refused.push(r) });
+      const started = Date.now();
+      const result = await new Promise<{ received: number; elapsed: number }>((resolve) => {
+        const socket = net.connect(server.port, '127.0.0.1', () => socket.write(bytes));
+        let received = 0;
+        socket.on('data', (chunk: Buffer) => (received += chunk.length));
+        socket.on('error', () => {});
+        socket.on('close', () => resolve({ received, elapsed: Date.now() - started }));
+      });
+      expect(result.received).toBe(0);
+      // Closed at the timeout, not held on for a lingering close after an answer never sent.
+      expect(result.elapsed).toBeLessThan(1500);
+      expect(refused).toEqual([]);
+      expect(calls).toEqual([]);
+      expect(server.log.text).toBe('');
+    }
+  });
+});

@@ -73,6 +73,15 @@ function refusalOf(error: Error & { code?: string; reason?: unknown; bytesParsed
   return (error.code !== undefined && REFUSALS.get(error.code)) || MALFORMED;
 }
 
+/**
+ * Whether `error` is the TLS layer's rather than the HTTP parser's: Node's `ERR_TLS_*`
+ * (`ERR_TLS_HANDSHAKE_TIMEOUT`) and OpenSSL's `ERR_SSL_*` (`ERR_SSL_HTTP_REQUEST`,
+ * `ERR_SSL_WRONG_VERSION_NUMBER`), which an `https` server also passes to `clientError`.
+ */
+function isTlsFailure(error: { code?: string }): boolean {
+  return error.code !== undefined && (error.code.startsWith('ERR_TLS_') || error.code.startsWith('ERR_SSL_'));
+}
+
 /** Sockets already being refused: the parser repeats its error for every chunk after it. */
 const refusing = new WeakSet<Socket>();
 
@@ -100,15 +109,18 @@ const refusing = new WeakSet<Socket>();
  * `HPE_INVALID_EOF_STATE`: the client left mid-upload, which is no malformed body; the app's
  * read fails, as after a reset, and the access log says 499), or its FIN in the small body
  * Node drains after the request was answered: that request has its answer and its log line)
- * the socket is destroyed. The app is not called for a refused request, and
+ * the socket is destroyed, as it is when the TLS layer failed (a handshake not over by
+ * `handshakeTimeout`, a plain-HTTP request on the TLS port: nothing is answered nor reported). The app is not called for a refused request, and
  * nothing is logged as an error (the fault is the client's); a refusal answered is passed to
  * `report` (`serve()`'s `onRefused`).
  */
 export function answerClientError(error: Error & { code?: string; reason?: unknown; bytesParsed?: unknown; rawPacket?: unknown }, socket: Socket, report?: Reporter): void {
   if (refusing.has(socket)) return;
   refusing.add(socket);
-  // A client gone (a reset; its FIN in the drained body of a request already answered) reads no answer.
-  if (error.code === 'ECONNRESET' || !socket.writable || endsAnsweredBody(error, socket)) {
+  // A client gone (a reset; its FIN in the drained body of a request already answered) reads no
+  // answer, nor does one whose TLS layer failed (a handshake past `handshakeTimeout`, plain HTTP
+  // on the TLS port): no HTTP was spoken, and bytes written now would wait for a handshake.
+  if (error.code === 'ECONNRESET' || isTlsFailure(error) || !socket.writable || endsAnsweredBody(error, socket)) {
     socket.destroy();
     return;
   }
