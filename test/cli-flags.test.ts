@@ -4,6 +4,7 @@
  * HTTP/2, a Unix socket, the request limit, the terminal banner).
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
 import { existsSync, linkSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -133,6 +134,19 @@ describe('tsgi serve flag values', () => {
       expect(result.stderr, label).toMatch(/^tsgi: [^\n]+\n$/);
       expect(result.stderr.slice('tsgi: '.length), label).toMatch(message);
     });
+  });
+
+  it('an encrypted --ssl-keyfile without its passphrase, or with a wrong one: one line that says so, exit 2', async () => {
+    const encrypted = join(dir, 'encrypted.key');
+    writeFileSync(encrypted, createPrivateKey(certificate.key).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'right' }));
+    const base = ['serve', envApp, '--port', '0', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', encrypted];
+    const right = cli([...base, '--ssl-keyfile-password', 'right']);
+    const [missing, wrong] = await Promise.all([finish(base), finish([...base, '--ssl-keyfile-password', 'wrong'])]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`tsgi: --ssl-keyfile '${encrypted}' is encrypted: give its passphrase with --ssl-keyfile-password\n`);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toBe(`tsgi: --ssl-keyfile '${encrypted}' does not decrypt with --ssl-keyfile-password (a wrong passphrase)\n`);
+    expect(await servingUrl(right)).toMatch(/^https:/);
   });
 
   it('--env-file naming no readable file stops before serving, with one line naming it', async () => {

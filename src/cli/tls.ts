@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type TlsOptions, createSecureContext } from 'node:tls';
 import type { SslFiles } from './command.ts';
@@ -24,8 +25,9 @@ function read(file: string, flag: string): Buffer {
  * The `tls` option of `serve()` for `files`: `{ cert, key, passphrase }`, checked with
  * `tls.createSecureContext`.
  *
- * @throws UsageError when a file cannot be read, is not PEM, the key cannot be decrypted or
- *   does not belong to the certificate (the message gives OpenSSL's reason).
+ * @throws UsageError when a file cannot be read, is not PEM, the key is encrypted and no
+ *   passphrase was given or it does not decrypt with the one given (the message says which), or
+ *   the key does not belong to the certificate (the message gives OpenSSL's reason).
  */
 export function loadTls(files: SslFiles): TlsOptions {
   const options: TlsOptions = { cert: read(files.certfile, '--ssl-certfile'), key: read(files.keyfile, '--ssl-keyfile') };
@@ -33,8 +35,30 @@ export function loadTls(files: SslFiles): TlsOptions {
   try {
     createSecureContext(options);
   } catch (error) {
+    const encrypted = encryptedKeyProblem(options.key as Buffer, files);
+    if (encrypted !== undefined) throw new UsageError(encrypted);
     const reason = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
     throw new UsageError(`cannot use --ssl-certfile '${files.certfile}' with --ssl-keyfile '${files.keyfile}': ${reason}`);
   }
   return options;
+}
+
+/** PEM's encrypted keys: PKCS#8 (`BEGIN ENCRYPTED PRIVATE KEY`) and OpenSSL's older form (`Proc-Type: 4,ENCRYPTED`). */
+const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m;
+
+/**
+ * What is wrong with an encrypted key that failed: no passphrase given, or one it does not
+ * decrypt with (OpenSSL says `bad decrypt` for both); `undefined` when the key is not
+ * encrypted or opens with the passphrase (the failure is elsewhere: a certificate it does not
+ * match).
+ */
+function encryptedKeyProblem(key: Buffer, files: SslFiles): string | undefined {
+  if (!ENCRYPTED_PEM.test(key.toString('latin1'))) return undefined;
+  if (files.password === undefined) return `--ssl-keyfile '${files.keyfile}' is encrypted: give its passphrase with --ssl-keyfile-password`;
+  try {
+    createPrivateKey({ key, format: 'pem', passphrase: files.password });
+    return undefined;
+  } catch {
+    return `--ssl-keyfile '${files.keyfile}' does not decrypt with --ssl-keyfile-password (a wrong passphrase)`;
+  }
 }
