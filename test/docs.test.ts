@@ -2,8 +2,8 @@
  * The docs stay true to the code: every `import { … } from 'tsgi…'` in docs/*.md and the
  * README names what that entry point exports (links and `#anchors`: test/docs-links.test.ts);
  * and the examples of docs/sessions.md,
- * docs/middleware-csrf.md, docs/middleware-cors.md, docs/negotiation.md, the production stack of docs/middleware.md
- * and the single-page app of docs/middleware-static.md run as written.
+ * docs/middleware-csrf.md, docs/middleware-cors.md, docs/negotiation.md, the production stack of docs/middleware.md,
+ * the single-page app of docs/middleware-static.md and the TLS recipe of docs/deployment.md run as written.
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -470,6 +470,77 @@ export const site = new RouteMap({ item: '/items/<int:id>', boom: '/boom' }).app
       probe.destroy();
       expect((await served.exited).code).toBe(0);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('deployment.md, TLS without a proxy: HTTPS with SNI, a certificate renewed on SIGHUP (a mismatched pair keeps the old one), port 80 redirected (socket)', async () => {
+    const { makeCertificate } = await import('./tls-helpers.ts');
+    const { default: tls } = await import('node:tls');
+    const { default: http } = await import('node:http');
+    const { vi } = await import('vitest');
+    const { X509Certificate } = await import('node:crypto');
+    const certs = await Promise.all([makeCertificate(), makeCertificate(), makeCertificate()]);
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-docs-tls-'));
+    const put = (folder: string, cert: string, key: string) => {
+      mkdirSync(path.join(dir, folder), { recursive: true });
+      writeFileSync(path.join(dir, folder, 'fullchain.pem'), cert);
+      writeFileSync(path.join(dir, folder, 'privkey.pem'), key);
+    };
+    put('tls', certs[0]!.cert, certs[0]!.key);
+    put('tls-api', certs[1]!.cert, certs[1]!.key);
+    writeFileSync(path.join(dir, 'app.ts'), "import { Request, Response } from 'tsgi';\nexport const app = Request.application((req) => new Response(`${req.scheme} ${req.path}`));\n");
+    const code = block('TLS without a proxy', 'deployment.md')
+      .replaceAll("'/etc/tsgi/tls", `'${dir}/tls`)
+      .replaceAll("'0.0.0.0'", "'127.0.0.1'")
+      .replace('port: 443', 'port: 0')
+      .replace('port: 80 ', 'port: 0 ');
+    writeFileSync(path.join(dir, 'server.ts'), code);
+    const hupBefore = process.listeners('SIGHUP');
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { site, redirect } = (await import(path.join(dir, 'server.ts'))) as Record<string, { port: number; close(): Promise<void> }>;
+    const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
+    /** The certificate served to a handshake naming `servername` (none: no SNI), and the answer to GET /x on it. */
+    const served = (servername?: string) =>
+      new Promise<{ certificate: string; answer: string }>((resolve, reject) => {
+        let certificate = '';
+        const socket = tls.connect({ port: site!.port, host: '127.0.0.1', servername, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
+          certificate = socket.getPeerX509Certificate()?.fingerprint256 ?? '';
+          socket.write('GET /x HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n');
+        });
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+        socket.on('error', reject);
+        socket.on('close', () => resolve({ certificate, answer }));
+      });
+    try {
+      expect(code).not.toMatch(/port: (443|80)\b|0\.0\.0\.0|\/etc\//);
+      const first = await served();
+      expect(first.certificate).toBe(fingerprint(certs[0]!.cert));
+      expect(first.answer).toMatch(/^HTTP\/1\.1 200 [\s\S]*\r\n\r\nhttps \/x$/);
+      expect((await served('api.example.org')).certificate).toBe(fingerprint(certs[1]!.cert));
+      expect((await served('other.example')).certificate).toBe(fingerprint(certs[0]!.cert));
+      // Renewed in place, then SIGHUP: the next handshake gets the new certificate.
+      put('tls', certs[2]!.cert, certs[2]!.key);
+      process.emit('SIGHUP', 'SIGHUP');
+      expect((await served()).certificate).toBe(fingerprint(certs[2]!.cert));
+      // A pair that does not match: said on standard error, the certificate in use stays.
+      put('tls', certs[0]!.cert, certs[2]!.key);
+      process.emit('SIGHUP', 'SIGHUP');
+      expect(errors.mock.calls.map(([line]) => String(line))).toEqual([expect.stringMatching(/^tsgi: kept the certificate in use: .*key values mismatch/)]);
+      expect((await served()).certificate).toBe(fingerprint(certs[2]!.cert));
+      const moved = await new Promise<{ status: number; location: string | undefined }>((resolve, reject) => {
+        http.get({ port: redirect!.port, host: '127.0.0.1', path: '/a%20b/c?q=1&r', headers: { host: 'evil.example' }, agent: false }, (res) => {
+          res.resume();
+          resolve({ status: res.statusCode!, location: res.headers.location });
+        }).on('error', reject);
+      });
+      expect(moved).toEqual({ status: 308, location: 'https://example.com/a%20b/c?q=1&r' });
+    } finally {
+      errors.mockRestore();
+      for (const listener of process.listeners('SIGHUP')) if (!hupBefore.includes(listener)) process.off('SIGHUP', listener);
+      await Promise.all([site?.close(), redirect?.close()]);
+      for (const certificate of certs) certificate.remove();
       rmSync(dir, { recursive: true, force: true });
     }
   });
