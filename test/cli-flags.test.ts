@@ -438,6 +438,17 @@ describe('tsgi serve flags at work', () => {
     expect(warning.out.stdout).toBe('');
   });
 
+  it('SIGHUP to one process serving TLS is ignored, and the line says how a renewed certificate is taken (--workers 1)', async () => {
+    const served = cli(['serve', envApp, '--port', '0', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', certificate.keyFile]);
+    await servingUrl(served);
+    served.child.kill('SIGHUP');
+    await waitFor(() => served.out.stderr.includes('\n'), () => `no line: ${served.out.stderr}`, 5_000);
+    expect(served.out.stderr).toBe(
+      'tsgi: SIGHUP ignored: it replaces the workers of --workers, and this is one process (new workers read the TLS files again: serve with --workers 1 to renew the certificate with SIGHUP)\n',
+    );
+    expect(served.child.exitCode).toBe(null);
+  });
+
   it('serves HTTPS with --ssl-certfile/--ssl-keyfile, HTTP/2 with --http2, cleartext HTTP/2 with --h2c', async () => {
     const tlsFlags = ['--ssl-certfile', certificate.certFile, '--ssl-keyfile', certificate.keyFile];
     const tls = cli(['serve', envApp, '--port', '0', ...tlsFlags]);

@@ -66,7 +66,9 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
     });
     process.on('SIGHUP', () => {});
   } else {
-    process.on('SIGHUP', () => log.warning('SIGHUP ignored: it replaces the workers of --workers, and this is one process'));
+    // Renewing a certificate is what SIGHUP is sent for most often: the line says how it is done.
+    const renew = command.ssl === undefined ? '' : ' (new workers read the TLS files again: serve with --workers 1 to renew the certificate with SIGHUP)';
+    process.on('SIGHUP', () => log.warning(`SIGHUP ignored: it replaces the workers of --workers, and this is one process${renew}`));
   }
   // A second signal cuts what remains; a managed process leaves that to its manager (SIGKILL),
   // so a SIGTERM sent to the whole process group (systemd's default) is not taken for two.
