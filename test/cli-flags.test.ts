@@ -4,7 +4,7 @@
  * HTTP/2, a Unix socket, the request limit, the terminal banner).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { existsSync, linkSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -103,7 +103,8 @@ describe('tsgi serve flag values', () => {
       [['--ssl-certfile', certificate.certFile], /^--ssl-certfile needs --ssl-keyfile/],
       [['--h2c', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', certificate.keyFile], /^--h2c and --ssl-certfile cannot be combined/],
       [['--ssl-certfile', join(dir, 'none.pem'), '--ssl-keyfile', certificate.keyFile], /^cannot read --ssl-certfile '.*none\.pem' \(ENOENT\)/],
-      [['--ssl-certfile', envApp, '--ssl-keyfile', certificate.keyFile], /^cannot use --ssl-certfile/],
+      [['--ssl-certfile', envApp, '--ssl-keyfile', certificate.keyFile], /^--ssl-certfile '.*env\.mjs' holds no PEM certificate \(-----BEGIN CERTIFICATE-----\)\n$/],
+      [['--ssl-certfile', certificate.certFile, '--ssl-keyfile', envApp], /^--ssl-keyfile '.*env\.mjs' holds no PEM private key \(-----BEGIN PRIVATE KEY-----\)\n$/],
       [['--uds', join(dir, 's.sock'), '--port', '0'], /^--uds and --port cannot be combined/],
       [['--uds', envApp], /^--uds '.*env\.mjs' exists and is not a socket/],
       [['--reload', '--workers', '2'], /^--reload and --workers cannot be combined/],
@@ -147,6 +148,33 @@ describe('tsgi serve flag values', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toBe(`tsgi: --ssl-keyfile '${encrypted}' does not decrypt with --ssl-keyfile-password (a wrong passphrase)\n`);
     expect(await servingUrl(right)).toMatch(/^https:/);
+  });
+
+  it('TLS files swapped, a chain out of order, a DER certificate, a key of another certificate: one line that names the mistake, exit 2', async () => {
+    const other = await makeCertificate();
+    try {
+      const write = (name: string, content: string | Uint8Array) => {
+        writeFileSync(join(dir, name), content);
+        return join(dir, name);
+      };
+      const outOfOrder = write('out-of-order.pem', `${other.cert.trimEnd()}\n${certificate.cert}`);
+      const der = write('cert.der', new X509Certificate(certificate.cert).raw);
+      const { certFile, keyFile } = certificate;
+      const cases: Array<[string, string, string]> = [
+        [keyFile, certFile, `--ssl-certfile '${keyFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----) but a private key: are --ssl-certfile and --ssl-keyfile swapped?`],
+        [certFile, certFile, `--ssl-keyfile '${certFile}' holds no PEM private key (-----BEGIN PRIVATE KEY-----) but a certificate: are --ssl-certfile and --ssl-keyfile swapped?`],
+        [der, keyFile, `--ssl-certfile '${der}' holds no PEM certificate (-----BEGIN CERTIFICATE-----): convert a DER one with openssl x509 -inform der -in '${der}' -out cert.pem`],
+        [outOfOrder, keyFile, `--ssl-certfile '${outOfOrder}': the certificate of --ssl-keyfile is its certificate 2, and must come first (the server's certificate, then the intermediates)`],
+        [other.certFile, keyFile, `--ssl-keyfile '${keyFile}' is not the key of any certificate in --ssl-certfile '${other.certFile}' (OpenSSL: key values mismatch)`],
+      ];
+      const results = await Promise.all(cases.map(([cert, key]) => finish(['serve', envApp, '--port', '0', '--ssl-certfile', cert, '--ssl-keyfile', key])));
+      results.forEach((result, i) => {
+        expect(result.code, cases[i]![2]).toBe(2);
+        expect(result.stderr).toBe(`tsgi: ${cases[i]![2]}\n`);
+      });
+    } finally {
+      other.remove();
+    }
   });
 
   it('--env-file naming no readable file stops before serving, with one line naming it', async () => {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { createPrivateKey } from 'node:crypto';
+import { type KeyObject, X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type TlsOptions, createSecureContext } from 'node:tls';
 import type { SslFiles } from './command.ts';
@@ -25,9 +25,11 @@ function read(file: string, flag: string): Buffer {
  * The `tls` option of `serve()` for `files`: `{ cert, key, passphrase }`, checked with
  * `tls.createSecureContext`.
  *
- * @throws UsageError when a file cannot be read, is not PEM, the key is encrypted and no
- *   passphrase was given or it does not decrypt with the one given (the message says which), or
- *   the key does not belong to the certificate (the message gives OpenSSL's reason).
+ * @throws UsageError when a file cannot be read, or they cannot serve, with the mistake named
+ *   where it is a common one: the two files swapped, a certificate in DER rather than PEM, an
+ *   encrypted key without its passphrase or with a wrong one, a chain whose first certificate
+ *   is not the key's (the intermediates first), a key of no certificate in the file; else
+ *   OpenSSL's reason.
  */
 export function loadTls(files: SslFiles): TlsOptions {
   const options: TlsOptions = { cert: read(files.certfile, '--ssl-certfile'), key: read(files.keyfile, '--ssl-keyfile') };
@@ -35,30 +37,70 @@ export function loadTls(files: SslFiles): TlsOptions {
   try {
     createSecureContext(options);
   } catch (error) {
-    const encrypted = encryptedKeyProblem(options.key as Buffer, files);
-    if (encrypted !== undefined) throw new UsageError(encrypted);
-    const reason = error instanceof Error ? error.message.split('\n', 1)[0] : String(error);
-    throw new UsageError(`cannot use --ssl-certfile '${files.certfile}' with --ssl-keyfile '${files.keyfile}': ${reason}`);
+    const reason = error instanceof Error ? (error.message.split('\n', 1)[0] ?? '') : String(error);
+    throw new UsageError(mistakeOf(options.cert as Buffer, options.key as Buffer, files, reason));
   }
   return options;
 }
 
+const CERTIFICATE_PEM = /-----BEGIN CERTIFICATE-----/;
+/** A PEM private key: PKCS#8 (`PRIVATE KEY`, `ENCRYPTED PRIVATE KEY`), PKCS#1 (`RSA PRIVATE KEY`), SEC 1 (`EC PRIVATE KEY`). */
+const KEY_PEM = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
 /** PEM's encrypted keys: PKCS#8 (`BEGIN ENCRYPTED PRIVATE KEY`) and OpenSSL's older form (`Proc-Type: 4,ENCRYPTED`). */
 const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m;
+const CERTIFICATE_BLOCKS = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
-/**
- * What is wrong with an encrypted key that failed: no passphrase given, or one it does not
- * decrypt with (OpenSSL says `bad decrypt` for both); `undefined` when the key is not
- * encrypted or opens with the passphrase (the failure is elsewhere: a certificate it does not
- * match).
- */
-function encryptedKeyProblem(key: Buffer, files: SslFiles): string | undefined {
-  if (!ENCRYPTED_PEM.test(key.toString('latin1'))) return undefined;
-  if (files.password === undefined) return `--ssl-keyfile '${files.keyfile}' is encrypted: give its passphrase with --ssl-keyfile-password`;
-  try {
-    createPrivateKey({ key, format: 'pem', passphrase: files.password });
-    return undefined;
-  } catch {
-    return `--ssl-keyfile '${files.keyfile}' does not decrypt with --ssl-keyfile-password (a wrong passphrase)`;
+/** The message for files `createSecureContext` refused with `reason`. */
+function mistakeOf(cert: Buffer, key: Buffer, files: SslFiles, reason: string): string {
+  const certText = cert.toString('latin1');
+  const keyText = key.toString('latin1');
+  const swapped = 'are --ssl-certfile and --ssl-keyfile swapped?';
+  if (!CERTIFICATE_PEM.test(certText)) {
+    const what = `--ssl-certfile '${files.certfile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)`;
+    if (KEY_PEM.test(certText)) return `${what} but a private key: ${swapped}`;
+    // DER starts with a SEQUENCE (0x30); PEM is text.
+    if (cert[0] === 0x30) return `${what}: convert a DER one with openssl x509 -inform der -in '${files.certfile}' -out cert.pem`;
+    return what;
   }
+  if (!KEY_PEM.test(keyText)) {
+    const what = `--ssl-keyfile '${files.keyfile}' holds no PEM private key (-----BEGIN PRIVATE KEY-----)`;
+    return CERTIFICATE_PEM.test(keyText) ? `${what} but a certificate: ${swapped}` : what;
+  }
+  if (ENCRYPTED_PEM.test(keyText)) {
+    if (files.password === undefined) return `--ssl-keyfile '${files.keyfile}' is encrypted: give its passphrase with --ssl-keyfile-password`;
+    if (privateKey(key, files.password) === undefined) {
+      return `--ssl-keyfile '${files.keyfile}' does not decrypt with --ssl-keyfile-password (a wrong passphrase)`;
+    }
+  }
+  if (reason.includes('key values mismatch')) {
+    const position = keyCertificate(certText, privateKey(key, files.password));
+    if (position > 1) {
+      return `--ssl-certfile '${files.certfile}': the certificate of --ssl-keyfile is its certificate ${position}, and must come first (the server's certificate, then the intermediates)`;
+    }
+    if (position === 0) return `--ssl-keyfile '${files.keyfile}' is not the key of any certificate in --ssl-certfile '${files.certfile}' (OpenSSL: key values mismatch)`;
+  }
+  return `cannot use --ssl-certfile '${files.certfile}' with --ssl-keyfile '${files.keyfile}': ${reason}`;
+}
+
+/** The private key of `key` (PEM), decrypted with `passphrase`; `undefined` when it does not open. */
+function privateKey(key: Buffer, passphrase: string | undefined): KeyObject | undefined {
+  try {
+    return createPrivateKey({ key, format: 'pem', ...(passphrase === undefined ? {} : { passphrase }) });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Which certificate of the PEM `certText` belongs to `key`, from 1; 0 for none (or no key). */
+function keyCertificate(certText: string, key: KeyObject | undefined): number {
+  if (key === undefined) return 0;
+  const blocks = certText.match(CERTIFICATE_BLOCKS) ?? [];
+  const index = blocks.findIndex((block) => {
+    try {
+      return new X509Certificate(block).checkPrivateKey(key);
+    } catch {
+      return false;
+    }
+  });
+  return index + 1;
 }
