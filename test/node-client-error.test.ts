@@ -359,7 +359,34 @@ describe('a client that ends the connection in the body of a request already ans
   });
 });
 
-describe('a TLS handshake that does not end in time', () => {
+describe('a TLS handshake that does not end in time, or fails', () => {
+  it('closes plain HTTP sent to the TLS port, and a TLS 1.1 client, at once and without a word; then serves on', async () => {
+    const refused: unknown[] = [];
+    const { app, calls } = counted();
+    const server = await start(app, { tls: { cert: certificate.cert, key: certificate.key }, onRefused: (r) => refused.push(r) });
+    const started = Date.now();
+    const plain = await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(plain.raw).toBe('');
+    const old = await new Promise<Error | undefined>((resolve) => {
+      const socket = tls.connect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' });
+      socket.on('secureConnect', () => resolve(undefined));
+      socket.on('error', resolve);
+    });
+    expect(old?.message).toMatch(/protocol version|unsupported protocol/i);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(refused).toEqual([]);
+    expect(calls).toEqual([]);
+    expect(server.log.text).toBe('');
+    const after = await new Promise<string>((resolve, reject) => {
+      const socket = tls.connect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false }, () => socket.end('GET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'));
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('error', reject);
+      socket.on('close', () => resolve(text));
+    });
+    expect(after).toMatch(/^HTTP\/1\.1 200 [\s\S]*ok \/after$/);
+  });
+
   it.each([
     ['sends nothing', Buffer.alloc(0)],
     ['stops partway through its ClientHello', Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00])],
