@@ -522,8 +522,10 @@ export const site = new RouteMap({ item: '/items/<int:id>', boom: '/boom' }).app
       expect((await served('other.example')).certificate).toBe(fingerprint(certs[0]!.cert));
       // Renewed in place, then SIGHUP: the next handshake gets the new certificate.
       put('tls', certs[2]!.cert, certs[2]!.key);
+      put('tls-api', certs[0]!.cert, certs[0]!.key);
       process.emit('SIGHUP', 'SIGHUP');
       expect((await served()).certificate).toBe(fingerprint(certs[2]!.cert));
+      expect((await served('api.example.org')).certificate).toBe(fingerprint(certs[0]!.cert));
       // A pair that does not match: said on standard error, the certificate in use stays.
       put('tls', certs[0]!.cert, certs[2]!.key);
       process.emit('SIGHUP', 'SIGHUP');
