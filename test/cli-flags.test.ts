@@ -466,6 +466,33 @@ describe('tsgi serve flags at work', () => {
     expect(warning.out.stdout).toBe('');
   });
 
+  it('a certificate expired, or not valid yet, is served with a warning: at start, and by the primary of --workers at each SIGHUP', async () => {
+    const day = 24 * 3600 * 1000;
+    const expired = await makeCertificate({ notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2020-01-02T00:00:00Z') });
+    const early = await makeCertificate({ notBefore: new Date(Date.now() + 30 * day), notAfter: new Date(Date.now() + 60 * day) });
+    try {
+      const flags = (c: TestCertificate) => ['--ssl-certfile', c.certFile, '--ssl-keyfile', c.keyFile];
+      const expiredLine = `tsgi: the certificate of --ssl-certfile '${expired.certFile}' expired on 2020-01-02T00:00:00Z: clients refuse it\n`;
+      const one = cli(['serve', envApp, '--port', '0', ...flags(expired)]);
+      const notYet = cli(['serve', envApp, '--port', '0', ...flags(early)]);
+      const valid = cli(['serve', envApp, '--port', '0', ...flags(certificate)]);
+      await Promise.all([servingUrl(one), servingUrl(notYet), servingUrl(valid)]);
+      expect(one.out.stderr).toBe(expiredLine);
+      expect(notYet.out.stderr).toMatch(new RegExp(`^tsgi: the certificate of --ssl-certfile '${early.certFile}' is valid from \\d{4}-\\d\\d-\\d\\dT[\\d:]+Z only: clients refuse it until then \\(is this machine's clock right\\?\\)\n$`));
+      expect(valid.out.stderr).toBe('');
+      // Workers: the primary says it once, not each worker; again when a SIGHUP round starts.
+      const workers = cli(['serve', envApp, '--port', '0', '--workers', '2', ...flags(expired)]);
+      await servingUrl(workers);
+      expect(workers.out.stderr).toBe(expiredLine);
+      workers.child.kill('SIGHUP');
+      await waitFor(() => workers.out.stdout.includes('Replaced 2 workers'), () => workers.out.stdout + workers.out.stderr, 30_000);
+      expect(workers.out.stderr).toBe(expiredLine + expiredLine);
+    } finally {
+      expired.remove();
+      early.remove();
+    }
+  });
+
   it('SIGHUP to one process serving TLS is ignored, and the line says how a renewed certificate is taken (--workers 1)', async () => {
     const served = cli(['serve', envApp, '--port', '0', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', certificate.keyFile]);
     await servingUrl(served);

@@ -19,12 +19,16 @@ export interface TestCertificate {
   remove(): void;
 }
 
-/** Makes a self-signed certificate for `localhost`/127.0.0.1 in a temporary folder. */
-export async function makeCertificate(): Promise<TestCertificate> {
+/**
+ * Makes a self-signed certificate for `localhost`/127.0.0.1 in a temporary folder, valid from
+ * now for a day unless `validity` says otherwise (an expired one, one not valid yet).
+ */
+export async function makeCertificate(validity: { notBefore?: Date; notAfter?: Date } = {}): Promise<TestCertificate> {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     algorithm: 'sha256',
-    notAfterDate: new Date(Date.now() + 24 * 3600 * 1000),
+    ...(validity.notBefore === undefined ? {} : { notBeforeDate: validity.notBefore }),
+    notAfterDate: validity.notAfter ?? new Date(Date.now() + 24 * 3600 * 1000),
     extensions: [
       { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
     ],

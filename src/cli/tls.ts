@@ -104,3 +104,29 @@ function keyCertificate(certText: string, key: KeyObject | undefined): number {
   });
   return index + 1;
 }
+
+/** An instant (ms) as ISO 8601 in UTC, to the second: `2020-01-02T00:00:00Z`. */
+const isoSecond = (time: number): string => new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * The warning for the certificate of `certfile` (the first of the file, the server's) when it
+ * is not valid at `now` (ms since the epoch): expired, or not valid yet (a clock behind, or a
+ * certificate dated ahead). It is served all the same, as nginx, uvicorn and gunicorn serve one,
+ * so that a renewal late by an hour does not stop the site; the line says clients refuse it.
+ * `undefined` while it is valid, and when the file does not read as a certificate
+ * ({@link loadTls} says why).
+ */
+export function validityWarning(certfile: string, now = Date.now()): string | undefined {
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(readFileSync(certfile));
+  } catch {
+    return undefined;
+  }
+  const from = Date.parse(certificate.validFrom);
+  const to = Date.parse(certificate.validTo);
+  const what = `the certificate of --ssl-certfile '${certfile}'`;
+  if (now > to) return `${what} expired on ${isoSecond(to)}: clients refuse it`;
+  if (now < from) return `${what} is valid from ${isoSecond(from)} only: clients refuse it until then (is this machine's clock right?)`;
+  return undefined;
+}
