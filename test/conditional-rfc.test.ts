@@ -118,3 +118,52 @@ describe('a download resumed by date under compress (RFC 9110 §13.1.5)', () => 
     expect(blind.rest).toBe(LONG.slice(100));
   });
 });
+
+describe('compress asking again for a download resumed by date', () => {
+  const MODIFIED = new Date(Date.UTC(2024, 0, 1, 12, 0, 0));
+  const LONG = 'All work and no play makes Jack a dull boy. '.repeat(200);
+
+  it('closes the part before the second call: a body holding the only connection frees it first', async () => {
+    // A pool of one connection (a SQLite handle, a single upstream socket): the body holds it
+    // until it ends or is closed, and the next request waits for it.
+    let busy = false;
+    const waiting: Array<() => void> = [];
+    const acquire = async () => {
+      while (busy) await new Promise<void>((resolve) => waiting.push(resolve));
+      busy = true;
+    };
+    const release = () => {
+      busy = false;
+      waiting.shift()?.();
+    };
+    const rows = async function* () {
+      try {
+        for (let at = 0; at < LONG.length; at += 1000) yield new TextEncoder().encode(LONG.slice(at, at + 1000));
+      } finally {
+        release();
+      }
+    };
+    const app = compress(
+      Request.application(async () => {
+        await acquire();
+        const res = new Response(rows(), {
+          conditionalResponse: true,
+          contentType: 'text/plain',
+          headers: { 'Content-Length': String(LONG.length) },
+        });
+        res.lastModified = MODIFIED;
+        return res;
+      }),
+    );
+    const server = await start(app);
+    const request = rawGet('/', `Accept-Encoding: gzip\r\nRange: bytes=100-\r\nIf-Range: ${MODIFIED.toUTCString()}\r\n`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 2_000)));
+    const answer = await Promise.race([rawExchange(server.port, request), hung]).finally(() => clearTimeout(timer));
+    expect(answer).not.toBe('hung');
+    const res = parseRaw((answer as Awaited<ReturnType<typeof rawExchange>>).raw);
+    expect(res.status).toBe(200);
+    expect(res.header('content-encoding')).toBe('gzip');
+    expect(busy).toBe(false);
+  }, 10_000);
+});

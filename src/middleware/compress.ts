@@ -229,11 +229,16 @@ function isPartOfCoded(environ: Environ, acceptEncoding: string | undefined, sta
 
 /**
  * The answer to the request without `Range` and `If-Range` (a 200 is a valid answer to a range
- * request, RFC 9110 §14.2), in place of `first`, which is closed. The app is called on
- * `environ` itself, routed from `route`, and both fields are put back once its status is known
- * (docs/spec.md §8), as the body filters do.
+ * request, RFC 9110 §14.2), in place of `first`, which is closed before the app is called
+ * again: what its body holds (a file, the one connection of a pool, a lock its `finally`
+ * releases) is let go first, or a second call waiting for it would wait for itself. The app is
+ * called on `environ` itself, routed from `route`, and both fields are put back once its
+ * status is known (docs/spec.md §8), as the body filters do.
  */
 async function wholeOf(app: App, environ: Environ, route: Route, first: StartedApp): Promise<StartedApp> {
+  // Not awaited: a generator's `finally` runs at once up to its first `await`; one that never
+  // settles must not hold the request.
+  first.close();
   [environ.SCRIPT_NAME, environ.PATH_INFO] = route;
   const range = environ.HTTP_RANGE;
   const ifRange = environ.HTTP_IF_RANGE;
@@ -244,7 +249,6 @@ async function wholeOf(app: App, environ: Environ, route: Route, first: StartedA
   } finally {
     environ.HTTP_RANGE = range;
     environ.HTTP_IF_RANGE = ifRange;
-    first.close();
   }
 }
 
