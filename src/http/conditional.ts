@@ -44,9 +44,10 @@ export interface PreconditionResource {
   /** Its `Last-Modified`, as a `Date` or a header value, if known. */
   lastModified?: Date | string | null | undefined;
   /**
-   * When the response is sent (its `Date`), as a `Date` or a header value; default now. An
-   * `If-Range` date matches only a `Last-Modified` at least one second before it (see
-   * `evaluateIfRange`).
+   * When the response is sent (its `Date`), as a `Date` or an HTTP-date header value; default
+   * (and for a value that is not an HTTP-date) now. Used only for `If-Range`: a date there
+   * matches only a `Last-Modified` at least one second before this one (RFC 9110 §8.8.2.2,
+   * see `evaluateIfRange`).
    */
   date?: Date | string | null | undefined;
   /**

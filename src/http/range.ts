@@ -169,14 +169,18 @@ export function formatContentRange(range: ByteRange | null, size: number | null)
  * Evaluates `If-Range` (RFC 9110 §13.1.5): answers whether the `Range` header may be
  * honoured. True when `If-Range` is absent or empty; for an entity tag, true only when it is
  * strong and strongly matches `current.etag` (a weak tag never matches); for an HTTP-date,
- * true only when it equals `current.lastModified` to the second and that date is a strong
- * validator: at least one second before `current.date`, the time the response is sent
- * (RFC 9110 §8.8.2.2; default now). A `Last-Modified` in the second of the `Date` may name
- * two versions, the one the client has and a later one of the same second, so a range of
- * the current one would not fit the client's bytes (Apache asks for a minute). Anything else
- * (garbage, a missing validator) is false: send the whole representation.
+ * true only when it equals `current.lastModified` to the second and that second is over:
+ * `lastModified` is at least one second before `current.date`, the time the response is sent
+ * (RFC 9110 §8.8.2.2; default now, also for a `date` that is not an HTTP-date). A
+ * `Last-Modified` in the second of the `Date` may name two versions, the one the client has
+ * and a later one of the same second, so a range of the current one would not fit the
+ * client's bytes (Apache asks for a minute). Anything else (garbage, a missing validator) is
+ * false: send the whole representation.
  *
- * Pass no `lastModified` when it is not a strong validator for another reason.
+ * This is the part of §8.8.2.2 a server can check: a client whose copy was read in the second
+ * of its `Last-Modified` and that resumes later is not caught (the RFC forbids it to send that
+ * date). Pass no `lastModified` when you know it is not a strong validator (a resource that
+ * changes several times a second); prefer a strong `etag`.
  */
 export function evaluateIfRange(
   ifRange: string | null | undefined,
