@@ -6,6 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { compress, mount } from 'tsgi/middleware';
+import { rewriteHtml } from 'tsgi/proxy';
 import { parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
 
 const TEXT = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'.repeat(40);
@@ -119,22 +120,19 @@ describe('a download resumed by date under compress (RFC 9110 §13.1.5)', () => 
   });
 });
 
-describe('compress asking again for a download resumed by date', () => {
+describe('asking the app again for the whole of a part', () => {
   const MODIFIED = new Date(Date.UTC(2024, 0, 1, 12, 0, 0));
-  const LONG = 'All work and no play makes Jack a dull boy. '.repeat(200);
+  const LONG = '<p>All work and no play makes Jack a dull boy.</p>'.repeat(200);
 
-  it('closes the part before the second call: a body holding the only connection frees it first', async () => {
-    // A pool of one connection (a SQLite handle, a single upstream socket): the body holds it
-    // until it ends or is closed, and the next request waits for it.
-    let busy = false;
-    const waiting: Array<() => void> = [];
-    const acquire = async () => {
-      while (busy) await new Promise<void>((resolve) => waiting.push(resolve));
-      busy = true;
-    };
+  /**
+   * An app behind a pool of one connection (a SQLite handle, a single upstream socket): its
+   * body holds the connection until it ends or is closed, and the next call waits for it.
+   */
+  function pooled(type: string) {
+    const pool = { busy: false, waiting: [] as Array<() => void> };
     const release = () => {
-      busy = false;
-      waiting.shift()?.();
+      pool.busy = false;
+      pool.waiting.shift()?.();
     };
     const rows = async function* () {
       try {
@@ -143,28 +141,43 @@ describe('compress asking again for a download resumed by date', () => {
         release();
       }
     };
-    const app = compress(
-      Request.application(async () => {
-        await acquire();
-        const res = new Response(rows(), {
-          conditionalResponse: true,
-          contentType: 'text/plain',
-          headers: { 'Content-Length': String(LONG.length) },
-        });
-        res.lastModified = MODIFIED;
-        return res;
-      }),
-    );
+    const app = Request.application(async () => {
+      while (pool.busy) await new Promise<void>((resolve) => pool.waiting.push(resolve));
+      pool.busy = true;
+      const res = new Response(rows(), { conditionalResponse: true, contentType: type, headers: { 'Content-Length': String(LONG.length) } });
+      res.lastModified = MODIFIED;
+      return res;
+    });
+    return { app, pool };
+  }
+
+  /** The raw answer to a GET with `extra` fields, or 'hung' after 2 s. */
+  async function getOrHang(app: Parameters<typeof start>[0], extra: string) {
     const server = await start(app);
-    const request = rawGet('/', `Accept-Encoding: gzip\r\nRange: bytes=100-\r\nIf-Range: ${MODIFIED.toUTCString()}\r\n`);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 2_000)));
-    const answer = await Promise.race([rawExchange(server.port, request), hung]).finally(() => clearTimeout(timer));
-    expect(answer).not.toBe('hung');
-    const res = parseRaw((answer as Awaited<ReturnType<typeof rawExchange>>).raw);
-    expect(res.status).toBe(200);
-    expect(res.header('content-encoding')).toBe('gzip');
-    expect(busy).toBe(false);
+    const answer = await Promise.race([rawExchange(server.port, rawGet('/', extra)), hung]).finally(() => clearTimeout(timer));
+    return answer === 'hung' ? answer : parseRaw(answer.raw);
+  }
+
+  it('compress closes the part first: a body holding the only connection frees it for the second call', async () => {
+    const { app, pool } = pooled('text/plain');
+    const res = await getOrHang(compress(app), `Accept-Encoding: gzip\r\nRange: bytes=100-\r\nIf-Range: ${MODIFIED.toUTCString()}\r\n`);
+    expect(res).not.toBe('hung');
+    if (res === 'hung') return;
+    expect([res.status, res.header('content-encoding')]).toEqual([200, 'gzip']);
+    expect(pool.busy).toBe(false);
+  }, 10_000);
+
+  it('so does a body filter (rewriteHtml) replacing a part with the rewritten whole', async () => {
+    const { app, pool } = pooled('text/html');
+    const filtered = rewriteHtml(app, { elements: { p: (el) => void el.setAttribute('class', 'x') } });
+    const res = await getOrHang(filtered, 'Range: bytes=100-\r\n');
+    expect(res).not.toBe('hung');
+    if (res === 'hung') return;
+    expect([res.status, res.header('content-range')]).toEqual([200, undefined]);
+    expect(res.rest).toContain('<p class="x">All work');
+    expect(pool.busy).toBe(false);
   }, 10_000);
 });
 

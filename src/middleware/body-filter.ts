@@ -226,11 +226,14 @@ async function answerOf(app: App, environ: Environ, choose: ChooseTransform): Pr
 /**
  * `first`, or the answer to the same request without `Range` and `If-Range` when `first` is a
  * part (or a 416) of what the filter would transform ({@link partOf}); the answer not sent is
- * closed.
+ * closed. A part known to be replaced is closed before the app is called again, so what its
+ * body holds (a file, the one connection of a pool) is free for the second call.
  */
 async function wholeForPart(app: App, environ: Environ, route: Route, first: Answer, choose: ChooseTransform): Promise<Answer> {
   const part = partOf(environ, first, choose);
   if (part === null) return first;
+  // Not awaited: a generator's `finally` runs at once up to its first `await`.
+  if (part === 'yes') first.started.close();
   let whole: Answer;
   try {
     whole = await wholeOf(app, environ, route, choose);
