@@ -72,6 +72,8 @@ interface Pending {
 
 /** How long a login may take at the provider. */
 const PENDING_MS = 10 * 60_000;
+/** The longest `next` kept, in bytes of UTF-8: with the rest of the pending login, well within a 4096-byte cookie. */
+const MAX_NEXT_BYTES = 512;
 /** Seconds the provider's clock and ours may differ by, for `exp` and `iat`. */
 const SKEW = 60;
 
@@ -87,10 +89,12 @@ const random = (bytes = 32) => base64url(crypto.getRandomValues(new Uint8Array(b
  * redirects keep `//` and `/\` on this host anyway (`/%2Fevil.example`); refusing them here
  * also keeps them out of any link the app builds. Percent-encoded forms (`%2F%2Fevil.example`)
  * were decoded once by the query parser and are checked as what they decode to; what is still
- * encoded stays a path. Long values are refused: the session cookie holds it.
+ * encoded stays a path. Values over {@link MAX_NEXT_BYTES} bytes of UTF-8 are refused: the session
+ * cookie holds it, and a cookie over 4096 bytes cannot be set (`€` is 3 bytes, and 9 once
+ * the redirect percent-encodes it).
  */
 export function safeNext(next: string | null | undefined): string {
-  if (typeof next !== 'string' || next.length > 1000) return '/';
+  if (typeof next !== 'string' || next.length > MAX_NEXT_BYTES || Buffer.byteLength(next) > MAX_NEXT_BYTES) return '/';
   if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
   if (/[\x00-\x1f\x7f]/.test(next)) return '/'; // a tab or line break: browsers drop tabs (`/\t/evil.example` is `//evil.example`)
   return next;
