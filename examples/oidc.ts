@@ -13,7 +13,7 @@
  *   (one use: a replayed callback finds none), checks `state`, exchanges the code at the token
  *   endpoint with `fetch` (the same `redirect_uri`, the `code_verifier`, the client's secret),
  *   checks the `id_token` (RS256 signature against the provider's JWKS, `iss`, `aud`, `azp`,
- *   `exp`, `iat`, `nonce`), then starts a new session (`clear()`: nothing planted before the
+ *   `exp`, `iat`, `nbf`, `nonce`), then starts a new session (`clear()`: nothing planted before the
  *   login survives it) holding the user, and redirects to the page asked for;
  * - `POST /logout` (under `crossOriginProtection`: another site cannot log a user out) clears
  *   the session.
@@ -208,9 +208,12 @@ export function createOidcLogin(options: OidcOptions): App {
     if (claims.iss !== issuer) throw refuse(`iss ${String(claims.iss)}`);
     const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     if (!audiences.includes(clientId)) throw refuse(`aud ${String(claims.aud)}`);
-    if (audiences.length > 1 && claims.azp !== clientId) throw refuse(`azp ${String(claims.azp)}`);
+    // azp: required with several audiences, and when present it must be this client (OpenID Connect Core §2).
+    if ((audiences.length > 1 || claims.azp !== undefined) && claims.azp !== clientId) throw refuse(`azp ${String(claims.azp)}`);
     if (typeof claims.exp !== 'number' || now > claims.exp + SKEW) throw refuse('expired');
     if (typeof claims.iat !== 'number' || claims.iat > now + SKEW) throw refuse('issued in the future');
+    // nbf is optional; when present the token is not valid before it (RFC 7519 §4.1.5).
+    if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || claims.nbf > now + SKEW)) throw refuse('not yet valid (nbf)');
     if (typeof claims.sub !== 'string' || claims.sub === '') throw refuse('no sub');
     // The nonce ties the token to this browser's login: another one is a token injected from elsewhere.
     if (typeof claims.nonce !== 'string' || claims.nonce !== pending.nonce) throw new HTTPBadRequest('The sign-in does not belong to this browser (nonce).');

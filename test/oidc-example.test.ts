@@ -235,13 +235,16 @@ describe('examples/oidc.ts', () => {
     }
   });
 
-  it('refuses an ID token that does not check out (iss, aud, exp, nonce, alg) and a code from another login', async () => {
+  it('refuses an ID token that does not check out (iss, aud, azp, exp, nbf, nonce, alg) and a code from another login', async () => {
     const now = Math.floor(Date.now() / 1000);
     for (const [fault, status] of [
       [{ claims: { iss: 'https://evil.example' } }, 502],
       [{ claims: { aud: 'another-client' } }, 502],
       [{ claims: { aud: [CLIENT_ID, 'another'], azp: 'another' } }, 502],
+      [{ claims: { aud: CLIENT_ID, azp: 'another' } }, 502],
       [{ claims: { exp: now - 3600 } }, 502],
+      [{ claims: { nbf: now + 3600 } }, 502],
+      [{ claims: { nbf: 'later' } }, 502],
       [{ claims: { nonce: 'another-login' } }, 400],
       [{ alg: 'HS256' }, 502],
     ] as const) {
