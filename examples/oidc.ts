@@ -72,6 +72,10 @@ interface Pending {
 
 /** How long a login may take at the provider. */
 const PENDING_MS = 10 * 60_000;
+/** How long the provider's keys are used before they are fetched again, ms: a key it withdrew stops verifying within this. */
+const KEYS_MAX_AGE = 10 * 60_000;
+/** The shortest time between two fetches of the keys for a token naming a key not in the set, ms. */
+const KEYS_REFETCH_MS = 60_000;
 /** The longest `next` kept, in bytes of UTF-8: with the rest of the pending login, well within a 4096-byte cookie. */
 const MAX_NEXT_BYTES = 512;
 /** Seconds the provider's clock and ours may differ by, for `exp` and `iat`. */
@@ -155,7 +159,8 @@ export function createOidcLogin(options: OidcOptions): App {
     }
   }
 
-  // The discovery document and the keys, fetched once (again after a failure, and the keys when a token names a new one).
+  // The discovery document, fetched once (again after a failure); the keys, again after KEYS_MAX_AGE, and when a token names
+  // a key not in the set (at most once a minute: the provider's rotation, not a DoS amplifier).
   let provider: Promise<Provider> | undefined;
   const discover = () =>
     (provider ??= (async () => {
@@ -176,11 +181,21 @@ export function createOidcLogin(options: OidcOptions): App {
       if (status !== 200 || !Array.isArray(body.keys)) throw new HTTPBadGateway(`The sign-in provider's keys are unusable (${status}).`, { cause: new Error(jwks_uri) });
       return body.keys;
     };
-    const find = (list: Jwk[]) => list.find((k) => k.kty === 'RSA' && (k.use === undefined || k.use === 'sig') && (kid === undefined || k.kid === kid));
+    // A key for RS256 signatures only (RFC 7517 §4.2-4.4): an encryption key, or one for another algorithm, is never tried.
+    const find = (list: Jwk[]) =>
+      list.find(
+        (k) =>
+          k.kty === 'RSA' &&
+          (k.use === undefined || k.use === 'sig') &&
+          (k.alg === undefined || k.alg === 'RS256') &&
+          (k.key_ops === undefined || (Array.isArray(k.key_ops) && k.key_ops.includes('verify'))) &&
+          (kid === undefined || k.kid === kid),
+      );
+    if (keys !== undefined && Date.now() - keys.at > KEYS_MAX_AGE) keys = undefined;
     keys ??= { at: Date.now(), list: fetchKeys() };
     let found = find(await keys.list.catch((error: unknown) => ((keys = undefined), Promise.reject(error))));
     // A key rotated in at the provider: fetch the set again, at most once a minute.
-    if (found === undefined && Date.now() - keys.at > 60_000) {
+    if (found === undefined && Date.now() - keys.at > KEYS_REFETCH_MS) {
       keys = { at: Date.now(), list: fetchKeys() };
       found = find(await keys.list);
     }
@@ -198,7 +213,12 @@ export function createOidcLogin(options: OidcOptions): App {
     if (header?.alg !== 'RS256' || header.crit !== undefined) throw refuse(`alg ${String(header?.alg)}`);
     const jwk = await keyFor(header.kid);
     if (jwk === undefined) throw refuse(`no key ${String(header.kid)}`);
-    const key = await crypto.subtle.importKey('jwk', jwk, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);
+    let key: webcrypto.CryptoKey;
+    try {
+      key = await crypto.subtle.importKey('jwk', jwk, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);
+    } catch (cause) {
+      throw refuse(`key ${String(header.kid)} unusable: ${String(cause)}`);
+    }
     if (!/^[\w-]+$/.test(signature) || !(await crypto.subtle.verify('RSASSA-PKCS1-v1_5', key, Buffer.from(signature, 'base64url'), utf8.encode(`${head}.${payload}`)))) {
       throw refuse('bad signature');
     }

@@ -5,7 +5,7 @@
  * browser played with `fetch` (its cookie jar, `Sec-Fetch-Site` as a browser sends it).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type App, HTTPBadRequest, HTTPFound, HTTPUnauthorized, Request, Response, type ServerHandle, serve } from 'tsgi';
 import { mount } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
@@ -21,6 +21,10 @@ interface Faults {
   claims?: Record<string, unknown>;
   tokenStatus?: number;
   alg?: string;
+  /** The token's header names no `kid`. */
+  noKid?: boolean;
+  /** The JWKS served, from the signing key. */
+  keys?: (jwk: Record<string, unknown>) => unknown[];
 }
 
 /** A mock OpenID provider; `faults` is read at each request. */
@@ -34,7 +38,7 @@ async function startProvider(faults: Faults) {
   const codes = new Map<string, { redirectUri: string; challenge: string; nonce: string }>();
   let issuer = '';
   const sign = async (claims: Record<string, unknown>) => {
-    const unsigned = `${b64(JSON.stringify({ alg: faults.alg ?? 'RS256', kid: 'k1', typ: 'JWT' }))}.${b64(JSON.stringify(claims))}`;
+    const unsigned = `${b64(JSON.stringify({ alg: faults.alg ?? 'RS256', ...(faults.noKid ? {} : { kid: 'k1' }), typ: 'JWT' }))}.${b64(JSON.stringify(claims))}`;
     return `${unsigned}.${b64(await crypto.subtle.sign('RSASSA-PKCS1-v1_5', privateKey, new TextEncoder().encode(unsigned)))}`;
   };
   const app = Request.application(async (req) => {
@@ -42,7 +46,7 @@ async function startProvider(faults: Faults) {
       case '/.well-known/openid-configuration':
         return Response.json({ issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` });
       case '/jwks':
-        return Response.json({ keys: [jwk] });
+        return Response.json({ keys: faults.keys?.(jwk) ?? [jwk] });
       case '/authorize': {
         const q = req.query;
         if (q.get('client_id') !== CLIENT_ID || q.get('code_challenge_method') !== 'S256' || q.get('response_type') !== 'code') throw new HTTPBadRequest('bad request');
@@ -267,6 +271,47 @@ describe('examples/oidc.ts', () => {
     own.searchParams.set('code', stolen);
     const injected = await victim.go(`${own.pathname}${own.search}`, 'cross-site');
     expect([injected.res.status, injected.text.trim().split('\n').pop()]).toEqual([400, 'The sign-in code was refused (already used or expired); sign in again.']);
+  });
+
+  it('verifies with an RS256 signing key only, and drops keys the provider withdrew within 10 minutes', async () => {
+    // An encryption key first in the set, the token naming no kid: the signing key is the one tried (was a 500 from importKey).
+    const { publicKey } = await crypto.subtle.generateKey({ name: 'RSA-OAEP', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['encrypt', 'decrypt']);
+    const encryption = await crypto.subtle.exportKey('jwk', publicKey);
+    expect(encryption.alg).toBe('RSA-OAEP-256');
+    const fresh = async () => {
+      const login = createOidcLogin({ issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, sessionSecret: randomBytes(32).toString('base64url'), secure: false });
+      return serve(login, { host: '127.0.0.1', port: 0, log: { write: () => undefined } });
+    };
+    const signIn = async (server: ServerHandle) => {
+      const b = browser(server.url);
+      return (await b.go((await toProvider(b)).callback, 'cross-site')).res.status;
+    };
+    Object.assign(faults, { noKid: true, keys: (jwk: Record<string, unknown>) => [encryption, jwk] });
+    let server = await fresh();
+    try {
+      expect(await signIn(server)).toBe(303);
+      // A signing key for another algorithm, named by the token: refused with a 502, not a 500.
+      faults.keys = (jwk) => [{ ...jwk, alg: 'RS512' }];
+      faults.noKid = false;
+      await server.close();
+      server = await fresh();
+      expect(await signIn(server)).toBe(502);
+      // The key withdrawn from the set: still used from the cache for now, no longer 10 minutes on.
+      delete faults.keys;
+      await server.close();
+      server = await fresh();
+      expect(await signIn(server)).toBe(303);
+      faults.keys = () => [];
+      expect(await signIn(server)).toBe(303);
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 11 * 60_000);
+      expect(await signIn(server)).toBe(502);
+    } finally {
+      vi.useRealTimers();
+      delete faults.keys;
+      delete faults.noKid;
+      await server.close();
+    }
   });
 
   it('answers 502 when the token endpoint fails and 503 when the provider is down, each logged', async () => {
