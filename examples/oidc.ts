@@ -152,11 +152,15 @@ export function createOidcLogin(options: OidcOptions): App {
     } catch (cause) {
       throw new HTTPServiceUnavailable('The sign-in provider cannot be reached; try again later.', { cause, retryAfter: 30 });
     }
+    let body: unknown;
     try {
-      return { status: res.status, body: (await res.json()) as T };
+      body = await res.json();
     } catch (cause) {
       throw new HTTPBadGateway(`The sign-in provider answered ${res.status} without JSON.`, { cause });
     }
+    // Every answer used here is a JSON object: `null`, a list or a string is nonsense, not a TypeError (500) further on.
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HTTPBadGateway(`The sign-in provider answered ${res.status} without a JSON object.`);
+    return { status: res.status, body: body as T };
   }
 
   // The discovery document, fetched once (again after a failure); the keys, again after KEYS_MAX_AGE, and when a token names

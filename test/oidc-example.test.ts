@@ -20,6 +20,8 @@ interface Faults {
   deny?: boolean;
   claims?: Record<string, unknown>;
   tokenStatus?: number;
+  /** The token endpoint's 200 answer, instead of the tokens. */
+  tokenBody?: unknown;
   alg?: string;
   /** The token's header names no `kid`. */
   noKid?: boolean;
@@ -62,6 +64,7 @@ async function startProvider(faults: Faults) {
       }
       case '/token': {
         if (faults.tokenStatus) return Response.json({ error: 'server_error' }, { status: faults.tokenStatus });
+        if ('tokenBody' in faults) return Response.json(faults.tokenBody);
         const basic = req.authorization;
         const [id, secret] = basic?.scheme === 'basic' ? [decodeURIComponent(basic.username!), decodeURIComponent(basic.password!)] : [];
         if (id !== CLIENT_ID || secret !== CLIENT_SECRET) throw new HTTPUnauthorized('invalid_client', { wwwAuthenticate: 'Basic realm="token"' });
@@ -324,6 +327,16 @@ describe('examples/oidc.ts', () => {
       delete faults.tokenStatus;
     }
     expect(logged.join('')).toMatch(/GET \/callback\?.* 502: HTTPBadGateway/);
+    // JSON, but no object: a 502 too, not a TypeError's 500.
+    for (const tokenBody of [null, [], 'tokens']) {
+      faults.tokenBody = tokenBody;
+      try {
+        const b = browser(app.url);
+        expect((await b.go((await toProvider(b)).callback, 'cross-site')).res.status, JSON.stringify(tokenBody)).toBe(502);
+      } finally {
+        delete faults.tokenBody;
+      }
+    }
     const b = browser(app.url);
     const { callback } = await toProvider(b);
     await provider.server.close();
