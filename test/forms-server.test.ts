@@ -142,10 +142,10 @@ describe('parseForm over a real socket', () => {
       Request.application(async (req) => {
         if (req.pathInfo === '/parts') {
           const seen: string[] = [];
-          for await (const part of req.parts({ maxFiles: 1 })) if (part.kind === 'file') seen.push(`${part.fieldName}:${part.filename}`);
+          for await (const part of req.parts({ maxFiles: 1, maxParts: req.query.has('few') ? 5 : 1000 })) if (part.kind === 'file') seen.push(`${part.fieldName}:${part.filename}`);
           return Response.json(seen);
         }
-        return Response.json([...(await req.files({ maxFiles: 1 }))].map(([key, file]) => `${key}:${file.filename}`));
+        return Response.json([...(await req.files({ maxFiles: 1, maxParts: req.query.has('few') ? 5 : 1000 }))].map(([key, file]) => `${key}:${file.filename}`));
       }),
       { host: '127.0.0.1', port: 0 },
     );
@@ -163,6 +163,13 @@ describe('parseForm over a real socket', () => {
       expect(await post('/', `${chosen('cover')}${chosen('other')}--B--\r\n`)).toEqual([413, true]);
       const nameless = '--B\r\nContent-Disposition: form-data; name="raw"\r\nContent-Type: application/octet-stream\r\n\r\nbytes\r\n';
       expect(await post('/', `${chosen('cover')}${nameless}--B--\r\n`)).toEqual([413, true]);
+      // empty file parts are free of maxFiles, not of maxParts: a body of many is still refused
+      const many = async (path: string) => {
+        const res = await fetch(new URL(`${path}?few`, limited.url), { method: 'POST', body: `${Array.from({ length: 6 }, (_, i) => empty(`e${i}`)).join('')}--B--\r\n`, headers: { 'Content-Type': 'multipart/form-data; boundary=B' } });
+        return [res.status, (await res.text()).includes('maxParts exceeded')];
+      };
+      expect(await many('/')).toEqual([413, true]);
+      expect(await many('/parts')).toEqual([413, true]);
     } finally {
       await limited.close({ timeout: 500 });
     }
