@@ -115,6 +115,9 @@ interface Provider {
 /** An RSA public key of the provider's JWKS (RFC 7517). */
 type Jwk = webcrypto.JsonWebKey & { kid?: string };
 
+/** Whether `value` is an absolute `http:` or `https:` URL, as a discovery document's endpoints must be. */
+const isHttpUrl = (value: unknown): boolean => typeof value === 'string' && URL.canParse(value) && /^https?:$/.test(new URL(value).protocol);
+
 /** A JSON object from a base64url segment of a JWT, or null. */
 function jwtPart(text: string): Record<string, unknown> | null {
   if (!/^[\w-]+$/.test(text)) return null;
@@ -169,7 +172,8 @@ export function createOidcLogin(options: OidcOptions): App {
   const discover = () =>
     (provider ??= (async () => {
       const { status, body } = await fromProvider<Provider>(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`);
-      if (status !== 200 || body.issuer !== issuer || !body.authorization_endpoint || !body.token_endpoint || !body.jwks_uri) {
+      const endpoints = [body.authorization_endpoint, body.token_endpoint, body.jwks_uri];
+      if (status !== 200 || body.issuer !== issuer || !endpoints.every(isHttpUrl)) {
         throw new HTTPBadGateway(`The sign-in provider's discovery document is unusable (${status}).`, { cause: new Error(String(JSON.stringify(body)).slice(0, 200)) });
       }
       return body;
@@ -189,6 +193,8 @@ export function createOidcLogin(options: OidcOptions): App {
     const find = (list: Jwk[]) =>
       list.find(
         (k) =>
+          typeof k === 'object' &&
+          k !== null &&
           k.kty === 'RSA' &&
           (k.use === undefined || k.use === 'sig') &&
           (k.alg === undefined || k.alg === 'RS256') &&

@@ -23,6 +23,8 @@ interface Faults {
   /** The token endpoint's 200 answer, instead of the tokens. */
   tokenBody?: unknown;
   alg?: string;
+  /** Fields replacing the discovery document's. */
+  discovery?: Record<string, unknown>;
   /** The token's header names no `kid`. */
   noKid?: boolean;
   /** The JWKS served, from the signing key. */
@@ -46,7 +48,7 @@ async function startProvider(faults: Faults) {
   const app = Request.application(async (req) => {
     switch (req.pathInfo) {
       case '/.well-known/openid-configuration':
-        return Response.json({ issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` });
+        return Response.json({ issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`, ...faults.discovery });
       case '/jwks':
         return Response.json({ keys: faults.keys?.(jwk) ?? [jwk] });
       case '/authorize': {
@@ -289,7 +291,7 @@ describe('examples/oidc.ts', () => {
       const b = browser(server.url);
       return (await b.go((await toProvider(b)).callback, 'cross-site')).res.status;
     };
-    Object.assign(faults, { noKid: true, keys: (jwk: Record<string, unknown>) => [encryption, jwk] });
+    Object.assign(faults, { noKid: true, keys: (jwk: Record<string, unknown>) => [null, encryption, jwk] });
     let server = await fresh();
     try {
       expect(await signIn(server)).toBe(303);
@@ -313,6 +315,22 @@ describe('examples/oidc.ts', () => {
       vi.useRealTimers();
       delete faults.keys;
       delete faults.noKid;
+      await server.close();
+    }
+  });
+
+  it('answers 502 for a discovery document whose endpoints are no URLs', async () => {
+    const login = createOidcLogin({ issuer: provider.issuer, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, sessionSecret: randomBytes(32).toString('base64url'), secure: false });
+    const server = await serve(login, { host: '127.0.0.1', port: 0, log: { write: () => undefined } });
+    try {
+      for (const discovery of [{ authorization_endpoint: 'login.example/authorize' }, { token_endpoint: 42 }, { jwks_uri: 'javascript:alert(1)' }]) {
+        faults.discovery = discovery;
+        const res = await fetch(new URL('/login', server.url), { redirect: 'manual' });
+        expect(res.status, JSON.stringify(discovery)).toBe(502);
+        expect(await res.text()).toContain("The sign-in provider's discovery document is unusable (200).");
+      }
+    } finally {
+      delete faults.discovery;
       await server.close();
     }
   });
