@@ -216,8 +216,18 @@ export function createNotes(): App {
 const loginForm = (urls: Urls, error?: string) =>
   `${error ? `<p class="error">${e(error)}</p>` : ''}<form id="login" method="post" action="${e(urls.build('login'))}"><input name="user"><button>Log in</button></form>`;
 
-/** The session middleware: `$SESSION_SECRET`, or a random key (sessions end with the process). */
-export const sessions = new CookieSessions({ secret: process.env.SESSION_SECRET ?? randomBytes(32).toString('base64url') });
+/**
+ * The session middleware, signed with `$SESSION_SECRET`. Without it (trying the example out), a
+ * random key of this process alone: sessions end with it, and each of `tsgi serve --workers`
+ * would hold another (a login seen by one worker, refused by the next), so with
+ * `NODE_ENV=production` the module refuses to load.
+ */
+export const sessions = new CookieSessions({ secret: process.env.SESSION_SECRET ?? processOnlySecret() });
+
+function processOnlySecret(): string {
+  if (process.env.NODE_ENV === 'production') throw new Error('examples/notes.ts: set SESSION_SECRET (32 random bytes: openssl rand -base64 32), the same in every process');
+  return randomBytes(32).toString('base64url');
+}
 
 /** Error pages in the site's look: the 404 of a note, the 413 of a large attachment, the 403 of a forged post. */
 const errorPage = (app: App) =>

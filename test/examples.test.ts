@@ -6,6 +6,7 @@
  * The time apps and the demo go over a real socket (their Host check wants 127.0.0.1).
  */
 import { readFileSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -803,5 +804,25 @@ describe('examples/everywhere.ts middleware stack (the runtimes suite sends the 
     const spa = await client.post('/session', { form: { user: 'ada' }, headers: { 'Sec-Fetch-Site': 'cross-site', Origin: everywhere.SPA_ORIGIN }, status: 303 });
     expect(spa.headers.get('access-control-allow-origin')).toBe(everywhere.SPA_ORIGIN);
     expect(spa.headers.get('access-control-allow-credentials')).toBe('true');
+  });
+});
+
+describe('examples whose sessions fall back to a key of their own process', () => {
+  // A random key per process breaks sessions under `tsgi serve --workers` (each worker signs with
+  // another): fine for trying an example out, refused where NODE_ENV says production.
+  const load = (file: string, env: Record<string, string>) =>
+    spawnSync(process.execPath, ['--conditions=tsgi-source', '--input-type=module', '-e', `await import(${JSON.stringify(`./examples/${file}`)})`], {
+      cwd: fileURLToPath(new URL('../', import.meta.url)),
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+
+  it.each(['notes.ts', 'tenants.ts'])('%s loads without SESSION_SECRET, except under NODE_ENV=production', (file) => {
+    expect(load(file, {}).status).toBe(0);
+    expect(load(file, { NODE_ENV: 'production', SESSION_SECRET: 'x'.repeat(43) }).status).toBe(0);
+    const refused = load(file, { NODE_ENV: 'production' });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(`examples/${file}: set SESSION_SECRET`);
   });
 });
