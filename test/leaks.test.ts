@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
-import { start } from './node-helpers.ts';
+import { errors } from 'tsgi/middleware';
+import { errorLog, start } from './node-helpers.ts';
 
 describe('req.json() refusing a body', () => {
   const app = Request.application(async (req) => new Response(JSON.stringify(await req.json())));
@@ -33,5 +34,39 @@ describe('req.json() refusing a body', () => {
     const res = await fetch(`${server.url}/`, { method: 'POST', body: '{"a":1,}', headers: { 'content-type': 'application/json', accept: 'application/json' } });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { message: string }).message).toMatch(/^The body is not valid JSON: .*position 7/);
+  });
+});
+
+describe('tsgi.errors lines of an error whose message holds the request', () => {
+  // The app names the path in its error, as `new Error(`no template for ${path}`)` does: the
+  // path is percent-decoded, so a client chooses its line breaks and escape sequences.
+  const app = Request.application((req) => {
+    throw new Error(`no page for ${req.pathInfo} (agent ${req.headers.get('user-agent')})`);
+  });
+  const hostile = '/x%0a[tsgi] GET /admin HTTP/1.1 500: forged%0d[tsgi] hidden%1b[2J%c2%9b31m%e2%80%a8end';
+  const agent = 'curl\x9b2J';
+
+  const check = (text: string) => {
+    const lines = text.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^\[tsgi\] GET \/x%0a\S* HTTP\/1\.1( 500)?: Error: no page for \/x$/);
+    // The message's own line break starts an indented line, never one that passes for an entry.
+    expect(lines.slice(1).filter((line) => !/^\s/.test(line))).toEqual([]);
+    expect(text).toContain('\n  [tsgi] GET /admin HTTP/1.1 500: forged\\x0d[tsgi] hidden\\x1b[2J\\u009b31m\\u2028end (agent curl\\u009b2J)');
+    expect(text).not.toMatch(/[\r\x1b\x85\x9b\u2028\u2029]/);
+  };
+
+  it('escape its control characters and indent its line breaks, under errors() (socket)', async () => {
+    const log = errorLog();
+    const server = await start(errors(app, { log }));
+    const res = await fetch(`${server.url}${hostile}`, { headers: { 'user-agent': agent } });
+    expect(res.status).toBe(500);
+    check(log.text);
+  });
+
+  it('and as the server logs it, without errors() (socket)', async () => {
+    const server = await start(app);
+    const res = await fetch(`${server.url}${hostile}`, { headers: { 'user-agent': agent } });
+    expect(res.status).toBe(500);
+    check(server.log.text);
   });
 });

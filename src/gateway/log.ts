@@ -57,12 +57,33 @@ export function requestLine(environ: Pick<Environ, RequestLineKeys>): string {
  * {@link requestLine}, maybe followed by a status or a note), then the stack, e.g.
  * `[tsgi] GET /path HTTP/1.1: Error: boom\n    at …`, ending with a newline. Control
  * characters of the request line are written `\xNN`, so a hostile URL cannot forge a line.
+ * The error's text often holds the request too (`new Error('no page for ' + req.pathInfo)`:
+ * a percent-decoded path, a header value), so in it the characters that could forge or hide
+ * a line or drive a terminal are escaped as well (C0 but tab and line feed, DEL: `\xNN`; C1,
+ * U+2028, U+2029: `\uNNNN`), and each of its lines that a message's own line break starts is
+ * indented by two spaces, as the stack's frames are: only the first line of an entry starts
+ * with `[tsgi]` (CWE-117). A message written on several lines (a validation library's list
+ * of issues) stays readable, one indented line each.
  *
  * Never throws: a thrown value that cannot be turned into text (a null-prototype object, a
  * throwing `stack` getter) is described by its type instead.
  */
 export function formatError(requestLine: string, error: unknown): string {
-  return `[tsgi] ${escapeControls(requestLine)}: ${describeError(error)}\n`;
+  return `[tsgi] ${escapeControls(requestLine)}: ${confineText(describeError(error))}\n`;
+}
+
+/**
+ * What a terminal or a line-based reader could take for something else: C0 but tab and line
+ * feed, DEL, C1 (NEL ends a line for Unicode-aware readers, CSI starts an escape sequence),
+ * U+2028 and U+2029.
+ */
+const TEXT_UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+/** `text` with {@link TEXT_UNSAFE} escaped and every line after the first indented (see {@link formatError}). */
+function confineText(text: string): string {
+  return text
+    .replace(TEXT_UNSAFE, (c) => (c <= '\x7f' ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
+    .replace(/\n(?=\S)/g, '\n  ');
 }
 
 /** Replaces control characters with `\xNN`. */
