@@ -440,6 +440,56 @@ export const site = new RouteMap({ item: '/items/<int:id>', boom: '/boom' }).app
     }
   });
 
+  it('deployment.md, Before going live: the redaction recipe keeps query-string secrets out of the access log and the error log (socket)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-docs-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'site.ts'),
+        `import { Request, Response } from 'tsgi';
+export const site = Request.application((req) => {
+  if (req.pathInfo === '/boom') throw new Error('reset failed for ' + req.url);
+  return new Response('ok');
+});
+`,
+      );
+      writeFileSync(path.join(dir, 'app.ts'), `import { site } from './site.ts';\n${block('Before going live: what tsgi logs and shows', 'deployment.md')}`);
+      const { app, redact } = (await import(path.join(dir, 'app.ts'))) as { app: import('tsgi').App; redact: (text: string) => string };
+      expect(redact('/a?x=1&Token=abc;code=def#f "https://b/c?api_key=k&y=2"')).toBe('/a?x=1&Token=[Redacted];code=[Redacted]#f "https://b/c?api_key=[Redacted]&y=2"');
+      expect(redact('/a?mytoken=1&tokens=2')).toBe('/a?mytoken=1&tokens=2');
+      const { serve } = await import('tsgi');
+      const serverLog: string[] = [];
+      const server = await serve(app, { port: 0, log: { write: (text: string) => void serverLog.push(text) } });
+      const out: string[] = [];
+      const err: string[] = [];
+      const { stdout, stderr } = process;
+      const [writeOut, writeErr] = [stdout.write, stderr.write];
+      (stdout as { write: unknown }).write = (chunk: string) => (out.push(String(chunk)), true);
+      (stderr as { write: unknown }).write = (chunk: string) => (err.push(String(chunk)), true);
+      const statuses: number[] = [];
+      try {
+        for (const url of ['/reset?token=s3cr3t-reset&lang=en', '/callback?code=auth-code-1&state=st4te', '/boom?api_key=k3y-9&x=1']) {
+          const res = await fetch(`${server.url}${url}`, { headers: { referer: `${server.url}/login?password=hunter2` } });
+          await res.arrayBuffer();
+          statuses.push(res.status);
+        }
+      } finally {
+        (stdout as { write: unknown }).write = writeOut;
+        (stderr as { write: unknown }).write = writeErr;
+        await server.close();
+      }
+      expect(statuses).toEqual([200, 200, 500]);
+      const lines = out.join('').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(lines.map((l) => l.url)).toEqual(['/reset?token=[Redacted]&lang=en', '/callback?code=[Redacted]&state=[Redacted]', '/boom?api_key=[Redacted]&x=1']);
+      expect(lines[0]!.referer).toBe(`${server.url}/login?password=[Redacted]`);
+      const errors = err.join('');
+      expect(errors).toMatch(/^\[tsgi\] GET \/boom\?api_key=\[Redacted\]&x=1 HTTP\/1\.1 500 request_id=[\w-]+: Error: reset failed for http:\/\/127\.0\.0\.1:\d+\/boom\?api_key=\[Redacted\]&x=1\n/);
+      const everything = out.join('') + errors + serverLog.join('');
+      for (const secret of ['s3cr3t-reset', 'auth-code-1', 'st4te', 'k3y-9', 'hunter2']) expect(everything).not.toContain(secret);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('deployment.md, Kubernetes: after SIGTERM `tsgi serve` lets an idle kept-alive connection expire, and a probe sent on it meanwhile reaches readyz: 503, Connection: close (socket)', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-docs-'));
     const tsgi = path.join(ROOT, 'src/index.ts');

@@ -2,7 +2,7 @@
  * What a production app shows and logs of the client's secrets (docs/deployment.md, "Before
  * going live"): error answers that must not echo a request body, over a socket.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { errors } from 'tsgi/middleware';
 import { errorLog, start } from './node-helpers.ts';
@@ -68,5 +68,34 @@ describe('tsgi.errors lines of an error whose message holds the request', () => 
     const res = await fetch(`${server.url}${hostile}`, { headers: { 'user-agent': agent } });
     expect(res.status).toBe(500);
     check(server.log.text);
+  });
+});
+
+describe('proxy: the credentials and internals docs/proxy.md says pass, and the edits that keep them in', () => {
+  it('forwards Cookie and Authorization and passes Server, X-Powered-By and Via back, unless the edits remove them (socket)', async () => {
+    const { proxy } = await import('tsgi/proxy');
+    const upstream = await start((environ, startResponse) => {
+      const seen = { cookie: environ.HTTP_COOKIE ?? null, authorization: environ.HTTP_AUTHORIZATION ?? null };
+      startResponse('200 OK', [['Content-Type', 'application/json'], ['Server', 'internal-app/1.2'], ['X-Powered-By', 'Express'], ['Via', '1.1 lb-3.corp.internal'], ['X-Internal-Db', '10.0.0.5']]);
+      return [new TextEncoder().encode(JSON.stringify(seen))];
+    });
+    const headers = { cookie: 'session=abc', authorization: 'Basic YWRtaW46cHc=' };
+    const asIs = proxy(upstream.url);
+    const kept = proxy(upstream.url, {
+      requestHeaders: { remove: ['cookie', 'authorization'] },
+      responseHeaders: { remove: ['server', 'x-powered-by', 'via', 'x-internal-db'] },
+    });
+    onTestFinished(() => Promise.all([asIs.close(), kept.close()]).then(() => undefined));
+    const plain = await start(asIs);
+    const edited = await start(kept);
+    const through = async (url: string) => {
+      const res = await fetch(url, { headers });
+      return { seen: await res.json(), fields: ['server', 'x-powered-by', 'via', 'x-internal-db'].map((name) => res.headers.get(name)) };
+    };
+    expect(await through(plain.url)).toEqual({
+      seen: headers,
+      fields: ['internal-app/1.2', 'Express', '1.1 lb-3.corp.internal, 1.1 tsgi', '10.0.0.5'],
+    });
+    expect(await through(edited.url)).toEqual({ seen: { cookie: null, authorization: null }, fields: [null, null, null, null] });
   });
 });
