@@ -731,6 +731,35 @@ ${recipe.replace("'public/assets'", JSON.stringify(dir))}`);
     }
   });
 
+  it('proxy.md: interceptErrors answers an upstream\'s 5xx with the gateway\'s own page, its stack trace and fields left behind, and keeps the connection usable (socket)', async () => {
+    const text = texts.get('docs/proxy.md')!;
+    const at = text.indexOf("**The upstream's own error pages**");
+    expect(at).toBeGreaterThan(-1);
+    const code = /```ts\n([\s\S]*?)```/.exec(text.slice(at))![1]!;
+    const page = '<pre>TypeError: x\n    at /srv/app/db.js:12 (express 4.17.1)</pre>';
+    const upstream = await start((environ, startResponse) => {
+      const status = environ.PATH_INFO === '/ok' ? '200 OK' : environ.PATH_INFO === '/odd' ? '599 Odd' : '500 Internal Server Error';
+      startResponse(status, [['Content-Type', 'text/html'], ['X-Powered-By', 'Express']]);
+      return (async function* () {
+        yield new TextEncoder().encode(page);
+      })();
+    });
+    const { legacy, upstream: gateway } = (await run(code.replace("'http://127.0.0.1:8081'", JSON.stringify(upstream.url)))) as { legacy: App; upstream: { close(): Promise<void> } };
+    try {
+      const server = await start(legacy);
+      const answers: Array<[number, string | null, boolean]> = [];
+      for (const path of ['/boom', '/ok', '/odd', '/boom']) {
+        const res = await fetch(`${server.url}${path}`, { headers: { accept: 'text/html' } });
+        const body = await res.text();
+        answers.push([res.status, res.headers.get('x-powered-by'), body.includes('/srv/app/db.js')]);
+      }
+      expect(answers).toEqual([[500, null, false], [200, 'Express', true], [502, null, false], [500, null, false]]);
+      expect(server.log.text).toBe('');
+    } finally {
+      await gateway.close();
+    }
+  });
+
   it('proxy.md: the replaceText example drops the JSON field wherever it stands, leaving valid JSON', async () => {
     const { Request, Response } = await import('tsgi');
     const { replaceText } = await import('tsgi/proxy');
