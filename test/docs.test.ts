@@ -121,6 +121,34 @@ export const statuses = [none.statusCode, wrong.statusCode, other.statusCode, go
     expect(statuses).toEqual([403, 403, 403, 200, 'done', 200]);
   });
 
+  it('sessions.md: the CSRF example renders the token masked afresh in each page (BREACH under compress), and takes every rendering back', async () => {
+    const { shown, statuses } = await run(`${block('Logins and CSRF')}
+import { CookieSessions } from 'tsgi/middleware';
+import { Request as Req, Response as Res } from 'tsgi';
+import { TestClient } from 'tsgi/testing';
+const sessions = new CookieSessions({ secret: process.env.SESSION_SECRET! });
+const app = sessions.middleware(Req.application(async (req) => {
+  if (req.method === 'POST') {
+    await checkCsrf(req);
+    return new Res('done');
+  }
+  // Two forms on one page, as a page with a search box and a login form has.
+  return new Res(\`<form method="post"><input type="hidden" name="csrf" value="\${csrfToken(req)}"></form><form method="post"><input type="hidden" name="csrf" value="\${csrfToken(req)}"></form>\`, { contentType: 'text/html' });
+}));
+const client = new TestClient(app, { status: '*' });
+const first = await client.get('/');
+const second = await client.get('/');
+const tokens = [first.form(0).get('csrf')!, first.form(1).get('csrf')!, second.form(0).get('csrf')!];
+export const shown = new Set(tokens).size;
+const post = (csrf: string) => client.post('/', { form: { csrf } }).then((res) => res.statusCode);
+const [a, b, c] = tokens as [string, string, string];
+const flipped = a.slice(0, -2) + (a.at(-2) === 'A' ? 'B' : 'A') + a.at(-1);
+export const statuses = [await post(a), await post(b), await post(c), await post(flipped), await post(a.slice(0, 43)), await post('x'.repeat(86))];
+`);
+    expect(shown).toBe(3);
+    expect(statuses).toEqual([200, 200, 200, 403, 403, 403]);
+  });
+
   it('sessions.md: the CSRF example takes the form limits of a handler that reads an upload after it', async () => {
     const { statuses } = await run(`${block('Logins and CSRF')}
 import { CookieSessions } from 'tsgi/middleware';
