@@ -99,3 +99,22 @@ describe('proxy: the credentials and internals docs/proxy.md says pass, and the 
     expect(await through(edited.url)).toEqual({ seen: { cookie: null, authorization: null }, fields: [null, null, null, null] });
   });
 });
+
+describe('the cause behind a logged error', () => {
+  it('is logged after its stack: the database error behind an app error, and behind a 5xx the handler answers (socket)', async () => {
+    const { HTTPServiceUnavailable } = await import('tsgi');
+    const app = Request.application((req) => {
+      const down = new Error('connect ECONNREFUSED 10.0.0.5:5432');
+      if (req.pathInfo === '/wrapped') throw new Error('query failed', { cause: down });
+      throw new HTTPServiceUnavailable('Try again later.', { cause: new Error('pool exhausted', { cause: down }) });
+    });
+    const server = await start(errors(app));
+    for (const path of ['/wrapped', '/answered']) {
+      const res = await fetch(`${server.url}${path}`);
+      expect(await res.text()).not.toMatch(/ECONNREFUSED|pool exhausted|query failed/);
+    }
+    const [wrapped, answered] = server.log.text.split(/^(?=\[tsgi\])/m);
+    expect(wrapped).toMatch(/^\[tsgi\] GET \/wrapped HTTP\/1\.1 500: Error: query failed\n {4}at [^\n]*\n[\s\S]*\n {2}Caused by: Error: connect ECONNREFUSED 10\.0\.0\.5:5432\n {4}at /);
+    expect(answered).toMatch(/^\[tsgi\] GET \/answered HTTP\/1\.1 503: HTTPServiceUnavailable: Try again later\.\n[\s\S]*\n {2}Caused by: Error: pool exhausted\n[\s\S]*\n {2}Caused by: Error: connect ECONNREFUSED/);
+  });
+});

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Environ, LogStream } from './types.ts';
+import { causeChain } from './cause-chain.ts';
 
 /** The process's standard error where there is one (Node, Bun, Deno), else `undefined`. */
 const stderr = (globalThis as { process?: { stderr?: { write?: unknown } } }).process?.stderr;
@@ -55,7 +56,8 @@ export function requestLine(environ: Pick<Environ, RequestLineKeys>): string {
 /**
  * Formats an error for `tsgi.errors`: one line naming the request (its
  * {@link requestLine}, maybe followed by a status or a note), then the stack, e.g.
- * `[tsgi] GET /path HTTP/1.1: Error: boom\n    at …`, ending with a newline. Control
+ * `[tsgi] GET /path HTTP/1.1: Error: boom\n    at …`, ending with a newline; then, for each
+ * error of its `cause` chain (four at most), `Caused by: <its stack>`. Control
  * characters of the request line are written `\xNN`, so a hostile URL cannot forge a line.
  * The error's text often holds the request too (`new Error('no page for ' + req.pathInfo)`:
  * a percent-decoded path, a header value), so in it the characters that could forge or hide
@@ -91,7 +93,42 @@ function escapeControls(text: string): string {
   return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+/** How many causes {@link describeError} follows after the error itself. */
+const MAX_CAUSES = 4;
+
+/**
+ * The text of `error`: its stack, then `Caused by: <stack>` for each `cause` (ES2022) of the
+ * chain, as Java prints its causes and Node's own report of an uncaught error shows its
+ * `[cause]`: the database error behind `new Error('query failed', { cause })`, the socket error
+ * behind `fetch failed`, the failure a handler's `HTTPServiceUnavailable` with a `cause` stands
+ * for. A stack the code wrote itself (one that does not start as V8's, `Name: message`: the
+ * proxy's `upstream http://…: connection refused (ECONNREFUSED: …)`) already says what it
+ * means to, causes included, and is written alone.
+ */
 function describeError(error: unknown): string {
+  let text = describeOne(error);
+  if (!(error instanceof Error) || !isEngineStack(error)) return text;
+  let first = true;
+  for (const cause of causeChain(error, MAX_CAUSES)) {
+    if (first) first = false;
+    else text += `\nCaused by: ${describeOne(cause)}`;
+  }
+  return text;
+}
+
+/** True when `error.stack` starts as the engine writes it: `Name: message` (or `Name`). */
+function isEngineStack(error: Error): boolean {
+  try {
+    const stack = error.stack;
+    if (typeof stack !== 'string') return true;
+    const head = error.message === '' ? String(error.name) : `${error.name}: ${error.message}`;
+    return stack.startsWith(head) || stack.startsWith(String(error));
+  } catch {
+    return false;
+  }
+}
+
+function describeOne(error: unknown): string {
   try {
     if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
     return String(error);
