@@ -118,3 +118,36 @@ describe('the cause behind a logged error', () => {
     expect(answered).toMatch(/^\[tsgi\] GET \/answered HTTP\/1\.1 503: HTTPServiceUnavailable: Try again later\.\n[\s\S]*\n {2}Caused by: Error: pool exhausted\n[\s\S]*\n {2}Caused by: Error: connect ECONNREFUSED/);
   });
 });
+
+describe('a header value the server cannot send', () => {
+  // A session id with a stray line break (`'sid=' + token + '\n'`): the answer is a 500, and its
+  // log line says which field and why, but not the cookie: a session id in the log is a login.
+  const secret = 'sid=s3ss10n-1d-0f-b0b; Path=/\n';
+  const raw = (environ: unknown, startResponse: (status: string, headers: Array<[string, string]>) => void) => {
+    startResponse('200 OK', [['Content-Type', 'text/plain'], ['Set-Cookie', secret]]);
+    return [new TextEncoder().encode('hello')];
+  };
+
+  it('is logged without the value of a Set-Cookie, under errors() and by the server (socket)', async () => {
+    const log = errorLog();
+    const servers = [await start(errors(raw, { log })), await start(raw)];
+    for (const server of servers) {
+      const res = await fetch(server.url);
+      expect(res.status).toBe(500);
+      await res.arrayBuffer();
+    }
+    expect(log.text).toMatch(/^\[tsgi\] GET \/ HTTP\/1\.1 500: TypeError: invalid value for header Set-Cookie \(30 characters, not shown\): U\+000A at 29\n/);
+    expect(servers[1]!.log.text).toMatch(/Set-Cookie/);
+    expect(log.text + servers[1]!.log.text).not.toContain('s3ss10n');
+  });
+
+  it('still quotes the value of another field', async () => {
+    const log = errorLog();
+    const server = await start(errors((_environ: unknown, startResponse: (status: string, headers: Array<[string, string]>) => void) => {
+      startResponse('200 OK', [['X-Note', 'a\nb']]);
+      return [];
+    }, { log }));
+    await (await fetch(server.url)).arrayBuffer();
+    expect(log.text).toContain('invalid value for header X-Note: "a\\nb"');
+  });
+});

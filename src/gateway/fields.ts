@@ -64,15 +64,32 @@ export function isFieldChar(code: number): boolean {
  * anything above U+00FF (`€`, emoji: percent- or RFC 8187-encode those) are refused, as Node's
  * `writeHead` refuses them.
  *
- * @throws TypeError naming the field when either rule is broken.
+ * @throws TypeError naming the field when either rule is broken, with the value quoted; for
+ *   a credential (`Set-Cookie`, `Cookie`, `Authorization`, `Proxy-Authorization`), whose value
+ *   must not reach the error log, its length and the first character refused instead
+ *   (`invalid value for header Set-Cookie (30 characters, not shown): U+000A at 29`).
  */
 export function assertHeader(name: string, value: string): void {
   if (!isToken(name)) {
     throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
   }
   if (typeof value !== 'string' || !isFieldValue(value)) {
-    throw new TypeError(`invalid value for header ${name}: ${JSON.stringify(value)}`);
+    throw new TypeError(`invalid value for header ${name}${typeof value === 'string' && SECRET_FIELDS.has(name.toLowerCase()) ? ` ${withheld(value)}` : `: ${JSON.stringify(value)}`}`);
   }
+}
+
+/**
+ * Fields whose value is a credential (a session id, a password): the error of an invalid one,
+ * which goes to `tsgi.errors`, does not quote it.
+ */
+const SECRET_FIELDS: ReadonlySet<string> = new Set(['set-cookie', 'cookie', 'authorization', 'proxy-authorization']);
+
+/** What is wrong with `value` without its text: `(30 characters, not shown): U+000A at 29`. */
+function withheld(value: string): string {
+  let at = 0;
+  while (at < value.length && isFieldChar(value.charCodeAt(at))) at++;
+  const code = value.charCodeAt(at).toString(16).toUpperCase().padStart(4, '0');
+  return `(${value.length} characters, not shown): U+${code} at ${at}`;
 }
 
 /**
