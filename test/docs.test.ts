@@ -3,7 +3,8 @@
  * README names what that entry point exports (links and `#anchors`: test/docs-links.test.ts);
  * and the examples of docs/sessions.md,
  * docs/middleware-csrf.md, docs/middleware-cors.md, docs/negotiation.md, the production stack of docs/middleware.md,
- * the single-page app of docs/middleware-static.md and the TLS recipe of docs/deployment.md run as written.
+ * the single-page app of docs/middleware-static.md, the TLS and redaction recipes of docs/deployment.md
+ * and the `interceptErrors` layer of docs/proxy.md run as written.
  */
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
