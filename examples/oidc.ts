@@ -35,7 +35,7 @@
  */
 import type { webcrypto } from 'node:crypto';
 import { HTTPBadGateway, HTTPBadRequest, HTTPForbidden, HTTPSeeOther, HTTPServiceUnavailable, type App, Request, Response, compose } from 'tsgi';
-import { CookieSessions, type ProxyFixOptions, crossOriginProtection, proxyFix, sessionOf } from 'tsgi/middleware';
+import { CookieSessions, type ProxyFixOptions, crossOriginProtection, proxyFix, safeCompare, sessionOf } from 'tsgi/middleware';
 import { escapeHtml } from 'tsgi/http';
 import { RouteMap } from 'tsgi/routing';
 
@@ -304,7 +304,8 @@ export function createOidcLogin(options: OidcOptions): App {
         throw new HTTPBadRequest('No sign-in is in progress in this browser (expired, already used, or started elsewhere).');
       }
       const state = req.query.get('state');
-      if (state === undefined || state !== pending.state) throw new HTTPBadRequest('The sign-in state does not match.');
+      // Compared in constant time, as every token is (`safeCompare`), though this one is single-use.
+      if (state === undefined || !safeCompare(state, pending.state)) throw new HTTPBadRequest('The sign-in state does not match.');
       const error = req.query.get('error');
       if (error !== undefined) {
         // access_denied: the user said no at the provider. Its error_description is the provider's text, not shown.
