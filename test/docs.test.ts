@@ -577,7 +577,7 @@ export const site = Request.application((req) => {
     writeFileSync(path.join(dir, 'server.ts'), code);
     const hupBefore = process.listeners('SIGHUP');
     const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
-    const { site, redirect } = (await import(path.join(dir, 'server.ts'))) as Record<string, { port: number; close(): Promise<void> }>;
+    const { httpsServer: site, httpServer: redirect } = (await import(path.join(dir, 'server.ts'))) as Record<string, { port: number; close(): Promise<void> }>;
     const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
     /** The certificate served to a handshake naming `servername` (none: no SNI), and the answer to GET /x on it. */
     const served = (servername?: string) =>
