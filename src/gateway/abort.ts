@@ -25,6 +25,17 @@ export function serverShuttingDown(): DOMException {
 }
 
 /**
+ * The reason a web `ReadableStream` body is cancelled with when it is closed before its end
+ * (the client left, a HEAD answered with the GET's fields, a layer that drops the answer): a
+ * `DOMException` named `AbortError` with the message `response body closed before its end`,
+ * so the stream's source tells the abort from a failure ({@link isAbort}); React's
+ * `renderToReadableStream` hands it to `onError` for each boundary it abandons.
+ */
+export function bodyClosedEarly(): DOMException {
+  return new DOMException('response body closed before its end', 'AbortError');
+}
+
+/**
  * True for an error that says work stopped on an abort signal: an `AbortError` (`fetch`,
  * undici, `timers/promises`, a signal's default reason, {@link clientDisconnected}) or a
  * `TimeoutError` (`AbortSignal.timeout`, the `timeout` middleware).

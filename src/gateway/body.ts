@@ -5,6 +5,7 @@
  * @module
  */
 import type { Body } from './types.ts';
+import { bodyClosedEarly } from './abort.ts';
 
 /** True when `value` is an iterable (sync) body. */
 export function isIterable(value: unknown): value is Iterable<Uint8Array> {
@@ -38,7 +39,8 @@ export type BodyIterator = Iterator<Uint8Array> | AsyncIterator<Uint8Array>;
  * stream when it is closed early, even before its first chunk: Node's own stream iterator does
  * nothing on a `return()` that comes before the first `next()`, which would leave a file
  * descriptor open. That of a web `ReadableStream` (anything with `getReader()` and `cancel()`)
- * reads it through its reader and cancels it when closed early, also while a read waits (an
+ * reads it through its reader and cancels it when closed early (the reason an `AbortError`,
+ * `bodyClosedEarly()`), also while a read waits (an
  * idle event stream, a `fetch` body whose upstream sends nothing): the stream's own iterator
  * answers such a `return()` only after the pending read, which may never come, and cancels
  * nothing until then.
@@ -108,7 +110,9 @@ function isWebStream(value: unknown): value is WebStream {
 }
 
 /**
- * The chunks `reader` reads. Its `return()` cancels the stream through the reader, which ends
+ * The chunks `reader` reads. Its `return()` cancels the stream through the reader (with
+ * {@link bodyClosedEarly}'s `AbortError` as the reason, so the source tells the abort from a
+ * failure), which ends
  * a read still waiting (it answers done) and rejects with what the stream's `cancel` throws;
  * after the end, or a second time, it does nothing. A read that fails once the cancel is under
  * way answers done: the close was ours.
@@ -132,7 +136,7 @@ function readerIterator(reader: ReadableStreamDefaultReader<Uint8Array>): AsyncI
     async return() {
       if (!finished && !closing) {
         closing = true;
-        await reader.cancel();
+        await reader.cancel(bodyClosedEarly());
       }
       finished = true;
       return { done: true, value: undefined };
