@@ -221,6 +221,14 @@ describe('103 Early Hints over HTTP/1.1', () => {
     expect(() => req.sendEarlyHints('</a.css>; rel=preload; type=text/css')).not.toThrow();
   });
 
+  it("refuses a quoted parameter value holding a space or a ';' (Node's writeEarlyHints would), as docs/response.md says", () => {
+    const req = Request.blank('/');
+    // What React's onHeaders gives for a responsive image: fine in the 200's Link, not in a 103.
+    expect(() => req.sendEarlyHints('</hero.png>; rel=preload; as=image; imagesrcset="/a.png 1x, /b.png 2x"')).toThrow(/one link/);
+    expect(() => req.sendEarlyHints('</a.css>; rel=preload; as=style; title="Main style"')).toThrow(/one link/);
+    expect(() => req.sendEarlyHints('</a.css>; rel=preload; as=style; title="a;b"')).toThrow(/one link/);
+  });
+
   it('refuses Content-Length in early hints (RFC 9110 §8.6: never in a 1xx), and sends nothing', async () => {
     await expectRefusedOnNode([['Link', STYLE], ['Content-Length', '20']]);
   });
