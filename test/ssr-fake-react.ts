@@ -58,11 +58,14 @@ class Render {
   cancels = new Set<() => void>();
   pending = new Set<number>();
 
-  constructor(
-    readonly url: string,
-    readonly options: RenderOptions,
-    readonly onShell: (error?: unknown) => void,
-  ) {
+  readonly url: string;
+  readonly options: RenderOptions;
+  readonly onShell: (error?: unknown) => void;
+
+  constructor(url: string, options: RenderOptions, onShell: (error?: unknown) => void) {
+    this.url = url;
+    this.options = options;
+    this.onShell = onShell;
     this.later(0, () => this.renderShell());
   }
 
