@@ -152,6 +152,7 @@ describe('tsgi serve flag values', () => {
 
   it('TLS files swapped, a chain out of order, a DER certificate, a key of another certificate: one line that names the mistake, exit 2', async () => {
     const other = await makeCertificate();
+    const rsa = await makeCertificate({ keyType: 'rsa' });
     try {
       const write = (name: string, content: string | Uint8Array) => {
         writeFileSync(join(dir, name), content);
@@ -159,6 +160,7 @@ describe('tsgi serve flag values', () => {
       };
       const outOfOrder = write('out-of-order.pem', `${other.cert.trimEnd()}\n${certificate.cert}`);
       const der = write('cert.der', new X509Certificate(certificate.cert).raw);
+      const rsaFirst = write('rsa-first.pem', `${rsa.cert.trimEnd()}\n${certificate.cert}`);
       const { certFile, keyFile } = certificate;
       const cases: Array<[string, string, string]> = [
         [keyFile, certFile, `--ssl-certfile '${keyFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----) but a private key: are --ssl-certfile and --ssl-keyfile swapped?`],
@@ -166,6 +168,10 @@ describe('tsgi serve flag values', () => {
         [der, keyFile, `--ssl-certfile '${der}' holds no PEM certificate (-----BEGIN CERTIFICATE-----): convert a DER one with openssl x509 -inform der -in '${der}' -out cert.pem`],
         [outOfOrder, keyFile, `--ssl-certfile '${outOfOrder}': the certificate of --ssl-keyfile is its certificate 2, and must come first (the server's certificate, then the intermediates)`],
         [other.certFile, keyFile, `--ssl-keyfile '${keyFile}' is not the key of any certificate in --ssl-certfile '${other.certFile}' (OpenSSL: key values mismatch)`],
+        // OpenSSL checks a key only against a certificate of its own type: these were served,
+        // and every handshake failed (no_suitable_signature_algorithm), without a log line.
+        [rsa.certFile, keyFile, `--ssl-keyfile '${keyFile}' is not the key of any certificate in --ssl-certfile '${rsa.certFile}' (an EC key, for an RSA certificate)`],
+        [rsaFirst, keyFile, `--ssl-certfile '${rsaFirst}': the certificate of --ssl-keyfile is its certificate 2, and must come first (the server's certificate, then the intermediates)`],
       ];
       const results = await Promise.all(cases.map(([cert, key]) => finish(['serve', envApp, '--port', '0', '--ssl-certfile', cert, '--ssl-keyfile', key])));
       results.forEach((result, i) => {
@@ -174,6 +180,7 @@ describe('tsgi serve flag values', () => {
       });
     } finally {
       other.remove();
+      rsa.remove();
     }
   });
 

@@ -21,11 +21,13 @@ export interface TestCertificate {
 
 /**
  * Makes a self-signed certificate for `localhost`/127.0.0.1 in a temporary folder, valid from
- * now for a day unless `validity` says otherwise (an expired one, one not valid yet).
+ * now for a day unless `validity` says otherwise (an expired one, one not valid yet), with a
+ * P-256 key unless `keyType` is `'rsa'` (2048 bits).
  */
-export async function makeCertificate(validity: { notBefore?: Date; notAfter?: Date } = {}): Promise<TestCertificate> {
+export async function makeCertificate(validity: { notBefore?: Date; notAfter?: Date; keyType?: 'ec' | 'rsa' } = {}): Promise<TestCertificate> {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: 'ec',
+    keyType: validity.keyType ?? 'ec',
+    ...(validity.keyType === 'rsa' ? { keySize: 2048 } : {}),
     algorithm: 'sha256',
     ...(validity.notBefore === undefined ? {} : { notBeforeDate: validity.notBefore }),
     notAfterDate: validity.notAfter ?? new Date(Date.now() + 24 * 3600 * 1000),

@@ -40,6 +40,11 @@ export function loadTls(files: SslFiles): TlsOptions {
     const reason = error instanceof Error ? (error.message.split('\n', 1)[0] ?? '') : String(error);
     throw new UsageError(mistakeOf(options.cert as Buffer, options.key as Buffer, files, reason));
   }
+  // OpenSSL checks the key against the certificate of its own type alone: an EC key next to an
+  // RSA certificate (or a chain whose first certificate is an RSA intermediate) makes a context
+  // in which no handshake succeeds (no_suitable_signature_algorithm, closed without a log line).
+  const mismatch = keyMismatch((options.cert as Buffer).toString('latin1'), privateKey(options.key as Buffer, files.password), files);
+  if (mismatch !== undefined) throw new UsageError(mismatch);
   return options;
 }
 
@@ -73,13 +78,55 @@ function mistakeOf(cert: Buffer, key: Buffer, files: SslFiles, reason: string): 
     }
   }
   if (reason.includes('key values mismatch')) {
-    const position = keyCertificate(certText, privateKey(key, files.password));
-    if (position > 1) {
-      return `--ssl-certfile '${files.certfile}': the certificate of --ssl-keyfile is its certificate ${position}, and must come first (the server's certificate, then the intermediates)`;
-    }
-    if (position === 0) return `--ssl-keyfile '${files.keyfile}' is not the key of any certificate in --ssl-certfile '${files.certfile}' (OpenSSL: key values mismatch)`;
+    const mismatch = keyMismatch(certText, privateKey(key, files.password), files);
+    if (mismatch !== undefined) return mismatch;
   }
   return `cannot use --ssl-certfile '${files.certfile}' with --ssl-keyfile '${files.keyfile}': ${reason}`;
+}
+
+/**
+ * What is wrong when `key` is not the key of the first certificate of the PEM `certText`: the
+ * key's certificate comes later in the file (the intermediates first), or is in it nowhere.
+ * `undefined` when it is that certificate's key, and when either does not parse here (OpenSSL
+ * took them: nothing is refused on a doubt).
+ */
+function keyMismatch(certText: string, key: KeyObject | undefined, files: SslFiles): string | undefined {
+  const blocks = certText.match(CERTIFICATE_BLOCKS) ?? [];
+  const first = certificateOf(blocks[0]);
+  if (key === undefined || first === undefined || matches(first, key)) return undefined;
+  const position = blocks.findIndex((block) => {
+    const certificate = certificateOf(block);
+    return certificate !== undefined && matches(certificate, key);
+  }) + 1;
+  if (position > 1) {
+    return `--ssl-certfile '${files.certfile}': the certificate of --ssl-keyfile is its certificate ${position}, and must come first (the server's certificate, then the intermediates)`;
+  }
+  const keyType = key.asymmetricKeyType;
+  const certificateType = first.publicKey.asymmetricKeyType;
+  const why = keyType === certificateType ? 'OpenSSL: key values mismatch' : `an ${typeName(keyType)} key, for an ${typeName(certificateType)} certificate`;
+  return `--ssl-keyfile '${files.keyfile}' is not the key of any certificate in --ssl-certfile '${files.certfile}' (${why})`;
+}
+
+/** A key type as written: `EC`, `RSA`, `ED25519`. */
+const typeName = (type: string | undefined): string => (type ?? 'unknown').toUpperCase();
+
+/** The certificate of one PEM block; `undefined` when none, or it does not parse. */
+function certificateOf(block: string | undefined): X509Certificate | undefined {
+  if (block === undefined) return undefined;
+  try {
+    return new X509Certificate(block);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `key` is the private key of `certificate` (false when the check itself fails). */
+function matches(certificate: X509Certificate, key: KeyObject): boolean {
+  try {
+    return certificate.checkPrivateKey(key);
+  } catch {
+    return false;
+  }
 }
 
 /** The private key of `key` (PEM), decrypted with `passphrase`; `undefined` when it does not open. */
@@ -89,20 +136,6 @@ function privateKey(key: Buffer, passphrase: string | undefined): KeyObject | un
   } catch {
     return undefined;
   }
-}
-
-/** Which certificate of the PEM `certText` belongs to `key`, from 1; 0 for none (or no key). */
-function keyCertificate(certText: string, key: KeyObject | undefined): number {
-  if (key === undefined) return 0;
-  const blocks = certText.match(CERTIFICATE_BLOCKS) ?? [];
-  const index = blocks.findIndex((block) => {
-    try {
-      return new X509Certificate(block).checkPrivateKey(key);
-    } catch {
-      return false;
-    }
-  });
-  return index + 1;
 }
 
 /** An instant (ms) as ISO 8601 in UTC, to the second: `2020-01-02T00:00:00Z`. */
