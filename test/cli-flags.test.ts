@@ -500,6 +500,22 @@ describe('tsgi serve flags at work', () => {
     }
   });
 
+  it('a full chain whose intermediate expired seconds ago is served, with a warning naming that certificate', async () => {
+    const authority = await makeCertificate({ ca: true, notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date(Date.now() - 5_000) });
+    const leaf = await makeCertificate({ issuer: authority });
+    try {
+      const chain = join(dir, 'expired-intermediate.pem');
+      writeFileSync(chain, `${leaf.cert.trimEnd()}\n${authority.cert}`);
+      const served = cli(['serve', envApp, '--port', '0', '--ssl-certfile', chain, '--ssl-keyfile', leaf.keyFile]);
+      await servingUrl(served);
+      const expiry = new Date(new X509Certificate(authority.cert).validTo).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      expect(served.out.stderr).toBe(`tsgi: certificate 2 of --ssl-certfile '${chain}' (CN=Test CA) expired on ${expiry}: clients that build the chain through it may refuse it\n`);
+    } finally {
+      authority.remove();
+      leaf.remove();
+    }
+  });
+
   it('SIGHUP to one process serving TLS is ignored, and the line says how a renewed certificate is taken (--workers 1)', async () => {
     const served = cli(['serve', envApp, '--port', '0', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', certificate.keyFile]);
     await servingUrl(served);

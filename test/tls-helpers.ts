@@ -19,21 +19,36 @@ export interface TestCertificate {
   remove(): void;
 }
 
+/** What {@link makeCertificate} makes, when not the default. */
+export interface CertificateOptions {
+  notBefore?: Date;
+  notAfter?: Date;
+  keyType?: 'ec' | 'rsa';
+  /** A certificate authority (`{ ca: true }`'s certificate) to sign it with, instead of itself. */
+  issuer?: TestCertificate;
+  /** A certificate authority named `Test CA` (basic constraints `cA`), not a server's. */
+  ca?: boolean;
+}
+
 /**
- * Makes a self-signed certificate for `localhost`/127.0.0.1 in a temporary folder, valid from
- * now for a day unless `validity` says otherwise (an expired one, one not valid yet), with a
- * P-256 key unless `keyType` is `'rsa'` (2048 bits).
+ * Makes a certificate for `localhost`/127.0.0.1 in a temporary folder, self-signed unless
+ * signed by `issuer`, valid from now for a day unless `options` says otherwise (an expired one,
+ * one not valid yet), with a P-256 key unless `keyType` is `'rsa'` (2048 bits).
  */
-export async function makeCertificate(validity: { notBefore?: Date; notAfter?: Date; keyType?: 'ec' | 'rsa' } = {}): Promise<TestCertificate> {
-  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
-    keyType: validity.keyType ?? 'ec',
-    ...(validity.keyType === 'rsa' ? { keySize: 2048 } : {}),
+export async function makeCertificate(options: CertificateOptions = {}): Promise<TestCertificate> {
+  const pems = await generate([{ name: 'commonName', value: options.ca ? 'Test CA' : 'localhost' }], {
+    keyType: options.keyType ?? 'ec',
+    ...(options.keyType === 'rsa' ? { keySize: 2048 } : {}),
     algorithm: 'sha256',
-    ...(validity.notBefore === undefined ? {} : { notBeforeDate: validity.notBefore }),
-    notAfterDate: validity.notAfter ?? new Date(Date.now() + 24 * 3600 * 1000),
-    extensions: [
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
-    ],
+    ...(options.notBefore === undefined ? {} : { notBeforeDate: options.notBefore }),
+    notAfterDate: options.notAfter ?? new Date(Date.now() + 24 * 3600 * 1000),
+    ...(options.issuer === undefined ? {} : { ca: { key: options.issuer.key, cert: options.issuer.cert } }),
+    extensions: options.ca
+      ? [
+          { name: 'basicConstraints', cA: true, critical: true },
+          { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+        ]
+      : [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
   });
   const dir = mkdtempSync(join(tmpdir(), 'tsgi-tls-'));
   const certFile = join(dir, 'cert.pem');

@@ -142,24 +142,34 @@ function privateKey(key: Buffer, passphrase: string | undefined): KeyObject | un
 const isoSecond = (time: number): string => new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /**
- * The warning for the certificate of `certfile` (the first of the file, the server's) when it
- * is not valid at `now` (ms since the epoch): expired, or not valid yet (a clock behind, or a
- * certificate dated ahead). It is served all the same, as nginx, uvicorn and gunicorn serve one,
- * so that a renewal late by an hour does not stop the site; the line says clients refuse it.
- * `undefined` while it is valid, and when the file does not read as a certificate
- * ({@link loadTls} says why).
+ * The warnings for the certificates of `certfile` not valid at `now` (ms since the epoch),
+ * one line each: the first of the file (the server's) expired or not valid yet (a clock
+ * behind, or a certificate dated ahead), which clients refuse; an intermediate after it
+ * expired or not valid yet, which clients that build the chain through it may refuse (RFC 5280
+ * §6.1.3: every certificate of the path must be valid). It is served all the same, as nginx,
+ * uvicorn and gunicorn serve one, so that a renewal late by an hour does not stop the site.
+ * Empty while all are valid, and when the file holds no PEM certificate ({@link loadTls} says
+ * why). Read at start and at each SIGHUP only.
  */
-export function validityWarning(certfile: string, now = Date.now()): string | undefined {
-  let certificate: X509Certificate;
+export function validityWarnings(certfile: string, now = Date.now()): string[] {
+  let text: string;
   try {
-    certificate = new X509Certificate(readFileSync(certfile));
+    text = readFileSync(certfile, 'latin1');
   } catch {
-    return undefined;
+    return [];
   }
-  const from = Date.parse(certificate.validFrom);
-  const to = Date.parse(certificate.validTo);
-  const what = `the certificate of --ssl-certfile '${certfile}'`;
-  if (now > to) return `${what} expired on ${isoSecond(to)}: clients refuse it`;
-  if (now < from) return `${what} is valid from ${isoSecond(from)} only: clients refuse it until then (is this machine's clock right?)`;
-  return undefined;
+  const warnings: string[] = [];
+  (text.match(CERTIFICATE_BLOCKS) ?? []).forEach((block, index) => {
+    const certificate = certificateOf(block);
+    if (certificate === undefined) return;
+    // X.509's times are UTC (`Jan  2 00:00:00 2020 GMT`), to the second; notAfter is its last.
+    const from = Date.parse(certificate.validFrom);
+    const to = Date.parse(certificate.validTo);
+    const server = index === 0;
+    const what = server ? `the certificate of --ssl-certfile '${certfile}'` : `certificate ${index + 1} of --ssl-certfile '${certfile}' (${certificate.subject.split('\n').join(', ')})`;
+    const refused = server ? 'clients refuse it' : 'clients that build the chain through it may refuse it';
+    if (now > to) warnings.push(`${what} expired on ${isoSecond(to)}: ${refused}`);
+    else if (now < from) warnings.push(`${what} is valid from ${isoSecond(from)} only: ${refused}${server ? ' until then' : ''} (is this machine's clock right?)`);
+  });
+  return warnings;
 }
