@@ -161,6 +161,8 @@ describe('tsgi serve flag values', () => {
       const outOfOrder = write('out-of-order.pem', `${other.cert.trimEnd()}\n${certificate.cert}`);
       const der = write('cert.der', new X509Certificate(certificate.cert).raw);
       const rsaFirst = write('rsa-first.pem', `${rsa.cert.trimEnd()}\n${certificate.cert}`);
+      // `cat cert.pem chain.pem` of a cert.pem without a newline at its end.
+      const joined = write('joined.pem', `${certificate.cert.trimEnd()}${other.cert}`);
       const { certFile, keyFile } = certificate;
       const cases: Array<[string, string, string]> = [
         [keyFile, certFile, `--ssl-certfile '${keyFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----) but a private key: are --ssl-certfile and --ssl-keyfile swapped?`],
@@ -172,6 +174,7 @@ describe('tsgi serve flag values', () => {
         // and every handshake failed (no_suitable_signature_algorithm), without a log line.
         [rsa.certFile, keyFile, `--ssl-keyfile '${keyFile}' is not the key of any certificate in --ssl-certfile '${rsa.certFile}' (an EC key, for an RSA certificate)`],
         [rsaFirst, keyFile, `--ssl-certfile '${rsaFirst}': the certificate of --ssl-keyfile is its certificate 2, and must come first (the server's certificate, then the intermediates)`],
+        [joined, keyFile, `--ssl-certfile '${joined}' has an -----END CERTIFICATE----- line that runs into the next -----BEGIN (files joined by cat, one without a newline at its end): put a line break between them`],
       ];
       const results = await Promise.all(cases.map(([cert, key]) => finish(['serve', envApp, '--port', '0', '--ssl-certfile', cert, '--ssl-keyfile', key])));
       results.forEach((result, i) => {

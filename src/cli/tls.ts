@@ -27,9 +27,9 @@ function read(file: string, flag: string): Buffer {
  *
  * @throws UsageError when a file cannot be read, or they cannot serve, with the mistake named
  *   where it is a common one: the two files swapped, a certificate in DER rather than PEM, an
- *   encrypted key without its passphrase or with a wrong one, a chain whose first certificate
- *   is not the key's (the intermediates first), a key of no certificate in the file; else
- *   OpenSSL's reason.
+ *   encrypted key without its passphrase or with a wrong one, two files joined without a
+ *   newline between them, a chain whose first certificate is not the key's (the intermediates
+ *   first), a key of no certificate in the file (or of another type); else OpenSSL's reason.
  */
 export function loadTls(files: SslFiles): TlsOptions {
   const options: TlsOptions = { cert: read(files.certfile, '--ssl-certfile'), key: read(files.keyfile, '--ssl-keyfile') };
@@ -53,6 +53,8 @@ const CERTIFICATE_PEM = /-----BEGIN CERTIFICATE-----/;
 const KEY_PEM = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
 /** PEM's encrypted keys: PKCS#8 (`BEGIN ENCRYPTED PRIVATE KEY`) and OpenSSL's older form (`Proc-Type: 4,ENCRYPTED`). */
 const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m;
+/** Two PEM blocks on one line (OpenSSL: `bad end line`): `cat a.pem b.pem` of an `a.pem` without a final newline. */
+const JOINED_PEM = /-----END ([A-Z0-9 ]+)-----[ \t]*-----BEGIN /;
 const CERTIFICATE_BLOCKS = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /** The message for files `createSecureContext` refused with `reason`. */
@@ -70,6 +72,12 @@ function mistakeOf(cert: Buffer, key: Buffer, files: SslFiles, reason: string): 
   if (!KEY_PEM.test(keyText)) {
     const what = `--ssl-keyfile '${files.keyfile}' holds no PEM private key (-----BEGIN PRIVATE KEY-----)`;
     return CERTIFICATE_PEM.test(keyText) ? `${what} but a certificate: ${swapped}` : what;
+  }
+  for (const [flag, file, text] of [['--ssl-certfile', files.certfile, certText], ['--ssl-keyfile', files.keyfile, keyText]] as const) {
+    const joined = JOINED_PEM.exec(text);
+    if (joined !== null) {
+      return `${flag} '${file}' has an -----END ${joined[1]}----- line that runs into the next -----BEGIN (files joined by cat, one without a newline at its end): put a line break between them`;
+    }
   }
   if (ENCRYPTED_PEM.test(keyText)) {
     if (files.password === undefined) return `--ssl-keyfile '${files.keyfile}' is encrypted: give its passphrase with --ssl-keyfile-password`;
