@@ -12,6 +12,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, cli, finish, get, onTerminal, servingUrl, waitFor } from './cli-helpers.ts';
@@ -519,14 +520,114 @@ describe('tsgi serve flags at work', () => {
     }
   });
 
-  it('SIGHUP to one process serving TLS is ignored, and the line says how a renewed certificate is taken (--workers 1)', async () => {
-    const served = cli(['serve', envApp, '--port', '0', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', certificate.keyFile]);
+  it('SIGHUP to one process serving TLS reads the files again: new connections get the new certificate, open ones keep theirs, an unusable pair is logged and kept out', async () => {
+    const [second, expired] = await Promise.all([makeCertificate(), makeCertificate({ notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2020-01-02T00:00:00Z') })]);
+    const files = mkdtempSync(join(tmpdir(), 'tsgi-renew-'));
+    try {
+      const certFile = join(files, 'fullchain.pem');
+      const keyFile = join(files, 'privkey.pem');
+      const install = (c: TestCertificate) => {
+        writeFileSync(certFile, c.cert);
+        writeFileSync(keyFile, c.key);
+      };
+      install(certificate);
+      const fingerprint = (c: TestCertificate) => new X509Certificate(c.cert).fingerprint256;
+      /** A new connection: the certificate it got, and the protocol ALPN chose. */
+      const handshake = (port: number, alpn: string[]) =>
+        new Promise<{ certificate: string; protocol: string | false | null; socket: tls.TLSSocket }>((resolve, reject) => {
+          const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: alpn }, () =>
+            resolve({ certificate: socket.getPeerX509Certificate()?.fingerprint256 ?? '', protocol: socket.alpnProtocol, socket }),
+          );
+          socket.on('error', reject);
+        });
+      const flags = ['--ssl-certfile', certFile, '--ssl-keyfile', keyFile];
+      const runs = [cli(['serve', envApp, '--port', '0', ...flags]), cli(['serve', envApp, '--port', '0', ...flags, '--http2'])];
+      const ports = (await Promise.all(runs.map((run) => servingUrl(run)))).map((url) => Number(new URL(url).port));
+      const kept = await handshake(ports[0]!, ['http/1.1']);
+      expect(kept.certificate).toBe(fingerprint(certificate));
+      const hup = async (stream: 'stdout' | 'stderr', line: string) => {
+        const before = runs.map((run) => run.out[stream].length);
+        for (const run of runs) run.child.kill('SIGHUP');
+        await waitFor(() => runs.every((run, i) => run.out[stream].slice(before[i]).includes(line)), () => runs.map((run) => run.out.stdout + run.out.stderr).join('\n---\n'), 5_000);
+      };
+      const renewed = `SIGHUP: read --ssl-certfile '${certFile}' and --ssl-keyfile '${keyFile}' again: new connections get its certificate (CN=localhost, valid until `;
+
+      install(second);
+      await hup('stdout', renewed);
+      for (const run of runs) expect(run.out.stdout).toMatch(/ valid until \d{4}-\d\d-\d\dT[\d:]+Z\); the app's code is not reloaded \(--workers 1 reloads both\)$/m);
+      expect((await handshake(ports[0]!, ['http/1.1'])).certificate).toBe(fingerprint(second));
+      const h2 = await handshake(ports[1]!, ['h2', 'http/1.1']);
+      expect([h2.certificate, h2.protocol]).toEqual([fingerprint(second), 'h2']);
+      h2.socket.destroy();
+      // The connection open before (on the first certificate) is served on.
+      const answer = await new Promise<string>((resolve) => {
+        let text = '';
+        kept.socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        kept.socket.on('close', () => resolve(text));
+        kept.socket.end('GET /kept HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+
+      // A hook that copied one file of two: the same diagnosis as at start, and the certificate stays.
+      writeFileSync(certFile, certificate.cert);
+      await hup('stderr', 'SIGHUP: kept the certificate in use: ');
+      for (const run of runs) {
+        expect(run.out.stderr).toBe(
+          `tsgi: SIGHUP: kept the certificate in use: --ssl-keyfile '${keyFile}' is not the key of any certificate in --ssl-certfile '${certFile}' (OpenSSL: key values mismatch)\n`,
+        );
+      }
+      expect((await handshake(ports[0]!, ['http/1.1'])).certificate).toBe(fingerprint(second));
+
+      // An expired one is taken, with the warning of the start.
+      install(expired);
+      await hup('stdout', renewed);
+      for (const run of runs) expect(run.out.stderr).toMatch(new RegExp(`\ntsgi: the certificate of --ssl-certfile '${certFile}' expired on 2020-01-02T00:00:00Z: clients refuse it\n$`));
+      expect((await handshake(ports[1]!, ['h2'])).certificate).toBe(fingerprint(expired));
+      for (const run of runs) expect(run.child.exitCode).toBe(null);
+    } finally {
+      second.remove();
+      expired.remove();
+      rmSync(files, { recursive: true, force: true });
+    }
+  });
+
+  it('SIGHUP to one process serving TLS while the app loads reads the files again once it listens', async () => {
+    const second = await makeCertificate();
+    const files = mkdtempSync(join(tmpdir(), 'tsgi-renew-'));
+    try {
+      const certFile = join(files, 'fullchain.pem');
+      const keyFile = join(files, 'privkey.pem');
+      writeFileSync(certFile, certificate.cert);
+      writeFileSync(keyFile, certificate.key);
+      const slowApp = join(files, 'slow.mjs');
+      writeFileSync(slowApp, `console.log('loading');\nawait new Promise((resolve) => setTimeout(resolve, 500));\nexport { app } from ${JSON.stringify(pathToFileURL(envApp).href)};\n`);
+      const run = cli(['serve', slowApp, '--port', '0', '--ssl-certfile', certFile, '--ssl-keyfile', keyFile]);
+      await waitFor(() => run.out.stdout.includes('loading\n'), () => run.out.stdout + run.out.stderr);
+      writeFileSync(certFile, second.cert);
+      writeFileSync(keyFile, second.key);
+      run.child.kill('SIGHUP');
+      const port = Number(new URL(await servingUrl(run)).port);
+      await waitFor(() => run.out.stdout.includes('SIGHUP: read --ssl-certfile'), () => run.out.stdout + run.out.stderr, 5_000);
+      const served = await new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+          resolve(socket.getPeerX509Certificate()?.fingerprint256 ?? '');
+          socket.destroy();
+        });
+        socket.on('error', reject);
+      });
+      expect(served).toBe(new X509Certificate(second.cert).fingerprint256);
+    } finally {
+      second.remove();
+      rmSync(files, { recursive: true, force: true });
+    }
+  });
+
+  it('SIGHUP to one process without TLS is ignored, and logged', async () => {
+    const served = cli(['serve', envApp, '--port', '0']);
     await servingUrl(served);
     served.child.kill('SIGHUP');
     await waitFor(() => served.out.stderr.includes('\n'), () => `no line: ${served.out.stderr}`, 5_000);
-    expect(served.out.stderr).toBe(
-      'tsgi: SIGHUP ignored: it replaces the workers of --workers, and this is one process (new workers read the TLS files again: serve with --workers 1 to renew the certificate with SIGHUP)\n',
-    );
+    expect(served.out.stderr).toBe('tsgi: SIGHUP ignored: it replaces the workers of --workers, and this is one process\n');
     expect(served.child.exitCode).toBe(null);
   });
 

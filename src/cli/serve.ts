@@ -8,6 +8,7 @@
  */
 import cluster from 'node:cluster';
 import { type Server as NetServer, Socket } from 'node:net';
+import type { Server as TlsServer } from 'node:tls';
 import { type ServerHandle, serve } from '../adapters/node/serve.ts';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
@@ -20,6 +21,7 @@ import { type ListeningMessage, PORT_ENV, isConnectionMessage, RELOAD_CHILD_ENV,
 import { serveOptions } from './options.ts';
 import { buildStack, upgradeStack } from './stack.ts';
 import { loadTls, validityWarnings } from './tls.ts';
+import { renewTls } from './tls-renewal.ts';
 import { freeSocketPath } from './uds.ts';
 import { watchRejections } from './rejections.ts';
 import { version } from './version.ts';
@@ -57,6 +59,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // Ctrl-C reaches every process of the terminal's group, workers too.
   let interrupted = false;
   let closeStarted = false;
+  let renewLater = false;
   if (managed) {
     // The manager's SIGTERM may be handled before the terminal's SIGINT: a SIGINT that comes
     // once the close began closes the idle connections it was keeping.
@@ -65,10 +68,17 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
       if (closeStarted) void handle?.close({ timeout: command.timeoutGracefulShutdown, idle: 'close' });
     });
     process.on('SIGHUP', () => {});
+  } else if (command.ssl === undefined) {
+    process.on('SIGHUP', () => log.warning('SIGHUP ignored: it replaces the workers of --workers, and this is one process'));
   } else {
-    // Renewing a certificate is what SIGHUP is sent for most often: the line says how it is done.
-    const renew = command.ssl === undefined ? '' : ' (new workers read the TLS files again: serve with --workers 1 to renew the certificate with SIGHUP)';
-    process.on('SIGHUP', () => log.warning(`SIGHUP ignored: it replaces the workers of --workers, and this is one process${renew}`));
+    // Renewing a certificate is what SIGHUP is sent for most often: the files are read again
+    // (the code is not: one process cannot be replaced). One that comes before the server
+    // listens is done once it does, as the files may have changed since they were read.
+    const ssl = command.ssl;
+    process.on('SIGHUP', () => {
+      if (handle === undefined) renewLater = true;
+      else renewTls(handle.server as TlsServer, ssl, log);
+    });
   }
   // A second signal cuts what remains; a managed process leaves that to its manager (SIGKILL),
   // so a SIGTERM sent to the whole process group (systemd's default) is not taken for two.
@@ -113,6 +123,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   const picked = process.env[PORT_ENV];
   handle = await serve(app, { ...serveOptions(command, log, tls, picked ? Number(picked) : command.port), multiprocess: cluster.isWorker, upgrade });
   unixSocket = handle.path !== undefined;
+  if (renewLater && command.ssl !== undefined) renewTls(handle.server as TlsServer, command.ssl, log);
   // A worker or a --reload child tells its manager, which prints the one start line.
   if (managed) process.send?.({ type: 'tsgi:listening', url: handle.url } satisfies ListeningMessage);
   else announce(log, { url: handle.url, command, version: version() });

@@ -157,12 +157,12 @@ const isoSecond = (time: number): string => new Date(time).toISOString().replace
  * §6.1.3: every certificate of the path must be valid). It is served all the same, as nginx,
  * uvicorn and gunicorn serve one, so that a renewal late by an hour does not stop the site.
  * Empty while all are valid, and when the file holds no PEM certificate ({@link loadTls} says
- * why). Read at start and at each SIGHUP only.
+ * why). The file is read (at start and at each SIGHUP only) unless its content is given as `pem`.
  */
-export function validityWarnings(certfile: string, now = Date.now()): string[] {
+export function validityWarnings(certfile: string, now = Date.now(), pem?: Buffer): string[] {
   let text: string;
   try {
-    text = readFileSync(certfile, 'latin1');
+    text = (pem ?? readFileSync(certfile)).toString('latin1');
   } catch {
     return [];
   }

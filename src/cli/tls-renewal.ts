@@ -1,0 +1,55 @@
+/**
+ * SIGHUP in one process serving TLS (no `--workers`): the certificate and key files read again
+ * and put in the running server, as nginx re-reads them on `nginx -s reload`. The app's code
+ * stays the one loaded at start.
+ *
+ * @module
+ */
+import { X509Certificate } from 'node:crypto';
+import type { Server as TlsServer } from 'node:tls';
+import type { SslFiles } from './command.ts';
+import type { CliLog } from './log.ts';
+import { loadTls, validityWarnings } from './tls.ts';
+import { UsageError } from './values.ts';
+
+/**
+ * Reads `files` again, checks them as `tsgi serve` does at start ({@link loadTls}: the same
+ * one-line diagnoses) and swaps them into `server` with Node's `setSecureContext`, so that the
+ * handshakes after it get the new certificate; connections already open keep the one they
+ * shook hands with. Logged at info with the new certificate's subject and end of validity,
+ * followed by the warnings of an expired or not-yet-valid certificate ({@link validityWarnings}).
+ * Files that cannot serve leave the certificate in use, logged as an error
+ * (`SIGHUP: kept the certificate in use: <why>`); nothing is thrown.
+ *
+ * `server` is `serve()`'s TLS server (`https.Server`, or `Http2SecureServer` with `--http2`:
+ * both are `tls.Server`s, their ALPN and options untouched). Only `cert`, `key` and `passphrase`
+ * are set, which is all `tsgi serve` gives it.
+ */
+export function renewTls(server: TlsServer, files: SslFiles, log: CliLog): void {
+  let options: ReturnType<typeof loadTls>;
+  try {
+    options = loadTls(files);
+    server.setSecureContext(options);
+  } catch (error) {
+    const why = error instanceof UsageError ? error.message : error instanceof Error ? (error.message.split('\n', 1)[0] ?? '') : String(error);
+    log.error(`SIGHUP: kept the certificate in use: ${why}`);
+    return;
+  }
+  const certificate = describe(options.cert as Buffer);
+  log.info(
+    `SIGHUP: read --ssl-certfile '${files.certfile}' and --ssl-keyfile '${files.keyfile}' again: new connections get its certificate${certificate};` +
+      " the app's code is not reloaded (--workers 1 reloads both)",
+  );
+  for (const warning of validityWarnings(files.certfile, Date.now(), options.cert as Buffer)) log.warning(warning);
+}
+
+/** ` (CN=example.com, valid until 2027-03-01T00:00:00Z)` for the first certificate of `pem`; empty when it does not parse here. */
+function describe(pem: Buffer): string {
+  try {
+    const certificate = new X509Certificate(pem);
+    const until = new Date(Date.parse(certificate.validTo)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return ` (${certificate.subject.split('\n').join(', ')}, valid until ${until})`;
+  } catch {
+    return '';
+  }
+}
