@@ -38,6 +38,9 @@ import { version } from './version.ts';
  * app) is answered instead of 0. Idle keep-alive
  * connections are closed at once after Ctrl-C (SIGINT) and in the child of `--reload`;
  * otherwise (SIGTERM, `--limit-max-requests`, a worker replaced) they are left to expire (`close({ idle: 'expire' })`), so a proxy reusing one is never reset.
+ * Alone, SIGHUP reads the `--ssl-certfile`/`--ssl-keyfile` files again into the running
+ * server (`renewTls`; once listening, for one that comes while the app loads), and is only
+ * logged without TLS: the code is not reloaded.
  *
  * Managed (a cluster worker, or the child of `--reload`): the bound URL goes to the manager as
  * a {@link ListeningMessage} instead of stdout, reaching the request limit sends a
