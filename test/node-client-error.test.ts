@@ -411,4 +411,36 @@ describe('a TLS handshake that does not end in time, or fails', () => {
       expect(server.log.text).toBe('');
     }
   });
+
+  it('frees the place of a stalled handshake under maxConnections at handshakeTimeout, and close() waits no longer for it', async () => {
+    for (const http2 of [false, true]) {
+      const { app } = counted();
+      const server = await start(app, { tls: { cert: certificate.cert, key: certificate.key, handshakeTimeout: 300 }, http2, maxConnections: 1 });
+      // Two stalls in a row: each holds the one place, and gives it back when it is cut.
+      for (let i = 0; i < 2; i++) {
+        await new Promise<void>((resolve) => {
+          const socket = net.connect(server.port, '127.0.0.1');
+          socket.on('error', () => {});
+          socket.on('close', () => resolve());
+        });
+      }
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = tls.connect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () =>
+          socket.end('GET /after HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n'),
+        );
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('error', reject);
+        socket.on('close', () => resolve(text));
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 200 [\s\S]*ok \/after$/);
+      const stalled = net.connect(server.port, '127.0.0.1');
+      stalled.on('error', () => {});
+      await new Promise((resolve) => stalled.once('connect', resolve));
+      const started = Date.now();
+      await server.close({ timeout: 5_000 });
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(server.log.text).toBe('');
+    }
+  });
 });
