@@ -443,4 +443,23 @@ describe('a TLS handshake that does not end in time, or fails', () => {
       expect(server.log.text).toBe('');
     }
   });
+
+  it("logs a handshake that failed on the server's side (the app's SNICallback erred), once per 10 s, and reports no refusal", async () => {
+    for (const http2 of [false, true]) {
+      const refused: unknown[] = [];
+      const { app, calls } = counted();
+      const tlsOptions = { cert: certificate.cert, key: certificate.key, SNICallback: (_name: string, done: (error: Error | null) => void) => done(new Error('certificate store down')) };
+      const server = await start(app, { tls: tlsOptions, http2, onRefused: (r) => refused.push(r) });
+      const failed = () =>
+        new Promise<Error | undefined>((resolve) => {
+          const socket = tls.connect({ port: server.port, host: '127.0.0.1', servername: 'example.com', rejectUnauthorized: false }, () => resolve(undefined));
+          socket.on('error', resolve);
+        });
+      expect(await failed()).toBeInstanceOf(Error);
+      expect(await failed()).toBeInstanceOf(Error);
+      expect(server.log.text).toBe("tsgi: a TLS handshake failed on the server's side (tls options' SNICallback, ALPNCallback or pskCallback): certificate store down\n");
+      expect(refused).toEqual([]);
+      expect(calls).toEqual([]);
+    }
+  });
 });

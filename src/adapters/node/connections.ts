@@ -93,9 +93,10 @@ function connections(count: number): string {
 /**
  * A notice written to `log` (as `tsgi: <line>`) for something that may happen in a flood: the
  * first time at once (`first`, given what the call names), then at most once per
- * {@link DROP_LOG_INTERVAL}, as `summary` of how many happened meanwhile; nothing once it stops.
+ * {@link DROP_LOG_INTERVAL} (10 s), as `summary` of how many happened meanwhile; nothing once
+ * it stops. A `log` that throws is ignored.
  */
-function throttledNotice(log: LogStream, first: (detail: string) => string, summary: (count: number) => string): (detail: string) => void {
+export function throttledNotice(log: LogStream, first: (detail: string) => string, summary: (count: number) => string): (detail: string) => void {
   let quiet: NodeJS.Timeout | undefined;
   let count = 0;
   const write = (line: string) => {

@@ -18,6 +18,7 @@ import { DEFAULT_HEADER_BLOCK_LIMIT } from './http2-compat.ts';
 import { keepPeerAddress } from './peer.ts';
 import { connectionClosed, hearsClose, watchable } from './client-watch.ts';
 import { answerClientError } from './client-error.ts';
+import { logServerHandshakeFailures } from './handshake-failures.ts';
 import type { Reporter } from './refused.ts';
 import type { LogStream } from '../../gateway/types.ts';
 
@@ -107,6 +108,7 @@ export function createListener(options: ListenerOptions): Listener {
         : https.createServer({ ...tlsOptions, ...http1Options, ...(options.server as http.ServerOptions) });
     (server as http.Server).maxHeadersCount = options.maxHeadersCount;
     server.on('clientError', refuse);
+    logServerHandshakeFailures(server, options.log);
     // The TLS socket a request sees is not the TCP socket `trackSocket` hears.
     server.on('secureConnection', watchable);
     capConnections(server, options, options.log);

@@ -1,0 +1,43 @@
+/**
+ * TLS handshakes that failed on the server's side: an error from the app's own TLS callbacks
+ * (`SNICallback` looking up a certificate, `ALPNCallback`, `pskCallback`), which every client
+ * would meet, logged where the failures of clients (a scanner, an old TLS version, a
+ * certificate the client refused, a timeout) are not.
+ *
+ * @module
+ */
+import type { Server as TlsServer } from 'node:tls';
+import type { LogStream } from '../../gateway/types.ts';
+import { stderrLog } from '../../gateway/log.ts';
+import { throttledNotice } from './connections.ts';
+
+/**
+ * The codes of a client's failure in a handshake: the TLS layer's (Node's `ERR_TLS_*`, such as
+ * `ERR_TLS_HANDSHAKE_TIMEOUT`, and OpenSSL's `ERR_SSL_*`, such as an alert the client sent)
+ * and the connection's own end (a reset, a broken pipe).
+ */
+function isClientFailure(code: string | undefined): boolean {
+  if (code === undefined) return false;
+  return code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || CONNECTION_ENDS.has(code);
+}
+
+const CONNECTION_ENDS: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
+
+/**
+ * Writes to `log` (standard error by default) the handshakes of `server` that failed for a
+ * reason other than the client's ({@link isClientFailure}): `tsgi: a TLS handshake failed on
+ * the server's side (tls options' SNICallback, ALPNCallback or pskCallback): <the error's first
+ * line>` at once, then at most every 10 s with the count, as the connection limit's notice. The
+ * connection is closed as any failed handshake is (the `clientError` listener); nothing is
+ * reported to `onRefused`. One listener on the server, none per connection.
+ */
+export function logServerHandshakeFailures(server: TlsServer, log: LogStream = stderrLog): void {
+  const notice = throttledNotice(
+    log,
+    (why) => `a TLS handshake failed on the server's side (tls options' SNICallback, ALPNCallback or pskCallback): ${why}`,
+    (count) => `${count} more TLS handshake${count === 1 ? '' : 's'} failed on the server's side in the last 10 s`,
+  );
+  server.on('tlsClientError', (error: Error & { code?: string }) => {
+    if (!isClientFailure(error.code)) notice(String(error.message).split('\n', 1)[0] ?? '');
+  });
+}
