@@ -8,11 +8,17 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type App, type AppLike, Request, Response } from 'tsgi';
 import { accessLog, errors } from 'tsgi/middleware';
 import { toNodeHandler } from 'tsgi/node';
-import { errorLog, sleep, start, until } from './node-helpers.ts';
+import { bytes, errorLog, sleep, start, until } from './node-helpers.ts';
 
 /** An upstream that reads request bodies slowly, counting what it got. */
 async function slowUpstream(): Promise<{ url: string; got: () => number; close(): Promise<void> }> {
@@ -225,5 +231,61 @@ describe('req.stream() over a Node request: no cost per chunk', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(chunks).toBeGreaterThan(16);
     expect(thens).toBeLessThan(chunks / 2);
+  });
+});
+
+describe('a client gone while its body streams through stream.pipeline with signal: req.signal', () => {
+  // Node's pipeline, with a transform between the body and the file and `signal: req.signal`,
+  // rejects with an AggregateError of the body's 400 and its own AbortError (the signal aborts
+  // as the read fails): the client's doing still, not the app's failure to log.
+  it('serve(): the partial file removed, accessLog logs 499 close, no error logged', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tsgi-pipeline-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    let caught: unknown;
+    const app = Request.application(async (req) => {
+      const part = join(dir, 'object.part');
+      try {
+        await pipeline(req.stream(), new PassThrough(), createWriteStream(part), { signal: req.signal });
+      } catch (error) {
+        caught = error;
+        await rm(part, { force: true });
+        throw error;
+      }
+      return new Response('stored', { status: 201 });
+    });
+    const access = accessLines();
+    const server = await start(accessLog(app, { log: access.log, format: access.format }));
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.write('PUT /objects/a HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\n');
+    socket.write(Buffer.alloc(64 * 1024, 97));
+    await sleep(50);
+    socket.destroy();
+    await until(() => access.lines.length > 0 && caught !== undefined);
+    await sleep(50);
+    expect((caught as Error).name).toBe('AggregateError');
+    expect(access.lines).toEqual(['499 close']);
+    expect(server.log.text).toBe('');
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('Request.application answers the 413 of the read an AggregateError holds, not a 500', async () => {
+    // The shape without a socket race: the app wraps the failed read as Node's pipeline does.
+    const app = Request.application(async (req) => {
+      try {
+        await req.bytes({ maxBodySize: 4 });
+      } catch (error) {
+        throw new AggregateError([error, new DOMException('The operation was aborted', 'AbortError')], (error as Error).message);
+      }
+      return new Response('stored');
+    });
+    const server = await start(app);
+    // Chunked: the limit is passed while reading, which leaves the input failed with the 413.
+    const body = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(bytes('0123456789')), c.close()) });
+    const res = await fetch(`${server.url}/objects/a`, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    await res.text();
+    expect(server.log.text).toBe('');
   });
 });

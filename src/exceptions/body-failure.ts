@@ -26,7 +26,9 @@ const MAX_CAUSE_DEPTH = 8;
  * When the app then fails with an error that is no `HTTPException` but carries that very
  * exception in its `cause` chain (compared by identity, at most {@link MAX_CAUSE_DEPTH} links,
  * so a chain that loops ends), the client caused the failure: the exception is the answer, as
- * it would have been had the app let the reader's error through. Any other error, one whose
+ * it would have been had the app let the reader's error through; so it is when the error, or
+ * a cause, is an `AggregateError` that holds the exception among its `errors` (Node's
+ * `stream.pipeline` with a `signal`: see {@link holds}). Any other error, one whose
  * causes hold some other `HTTPException` included, is the app's own (a 500, logged).
  *
  * Never throws (a `cause` getter that throws ends the search).
@@ -37,8 +39,42 @@ export function bodyFailureBehind(environ: Environ, error: unknown): HTTPExcepti
   if (!(input instanceof FailedInput)) return null;
   const failure = input.error;
   if (!isHTTPException(failure) || failure.code >= 500) return null;
-  for (const link of causeChain(error, MAX_CAUSE_DEPTH)) if (link === failure) return failure;
-  return null;
+  return holds(error, failure, MAX_CAUSE_DEPTH, { left: MAX_LINKS }) ? failure : null;
+}
+
+/**
+ * How many of an `AggregateError`'s `errors` {@link holds} looks into: Node's `stream.pipeline`
+ * aggregates two (the failure and its own `AbortError`), `Promise.any` a few.
+ */
+const MAX_AGGREGATED = 8;
+
+/** How many errors {@link holds} compares in all: aggregates nested in aggregates stay cheap. */
+const MAX_LINKS = 64;
+
+/**
+ * True when `failure` is `error`, one of its causes (at most `depth` links), or, for a link
+ * that is an `AggregateError`, one of its first {@link MAX_AGGREGATED} `errors` or what they
+ * wrap (one level of `depth` less): `stream.pipeline(req.stream(), transform, file, { signal:
+ * req.signal })` rejects with `AggregateError([failure, AbortError])` when the read fails as
+ * the signal aborts (Node's `aggregateTwoErrors`). At most {@link MAX_LINKS} errors are
+ * compared in all (`budget`). Never throws.
+ */
+function holds(error: unknown, failure: unknown, depth: number, budget: { left: number }): boolean {
+  for (const link of causeChain(error, depth)) {
+    if (budget.left-- <= 0) return false;
+    if (link === failure) return true;
+    if (depth > 0 && link instanceof AggregateError) {
+      let inner: unknown;
+      try {
+        inner = link.errors;
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(inner)) continue;
+      for (const each of inner.slice(0, MAX_AGGREGATED)) if (holds(each, failure, depth - 1, budget)) return true;
+    }
+  }
+  return false;
 }
 
 /**
