@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -185,6 +186,28 @@ describe('cascade', () => {
       expect(await ok.text()).toBe('b got xxxxxxxxxx');
     });
     expect(calls).toEqual(['a:xxxxxxxxxx', 'b:xxxxxxxxxx']);
+  });
+
+  it('refuses a declared Content-Length past 2^53 with 413 before calling any app or asking for the body', async () => {
+    const calls: string[] = [];
+    // Apps that read no body of their own: the refusal is the cascade's.
+    const called = (name: string, status: number) => Request.application(() => (calls.push(name), new Response(name, { status })));
+    const app = cascade([called('a', 404), called('b', 200)], { maxBodySize: 10 });
+    await withServer(app, async (url) => {
+      const text = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(url).port), '127.0.0.1', () =>
+          socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551615\r\nExpect: 100-continue\r\n\r\n'),
+        );
+        let got = '';
+        const timer = setTimeout(() => (socket.destroy(), resolve(got)), 2000);
+        socket.setEncoding('latin1');
+        socket.on('data', (data: string) => (got += data));
+        socket.on('end', () => (clearTimeout(timer), resolve(got)));
+        socket.on('error', reject);
+      });
+      expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    });
+    expect(calls).toEqual([]);
   });
 
   it('lets errors of an app propagate (to errors())', async () => {

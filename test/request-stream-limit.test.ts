@@ -24,14 +24,24 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** Sends `head` (and `body`) on a fresh connection and answers everything read until the server closes it. */
+/**
+ * Sends `head` (and `body`) on a fresh connection and answers everything read until the server
+ * closes it, or what was read by then after 2 s (a server waiting for the body).
+ */
 function exchange(head: string, body = ''): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => socket.write(head + body));
     let text = '';
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(text);
+    }, 2000);
     socket.setEncoding('latin1');
     socket.on('data', (data: string) => (text += data));
-    socket.on('end', () => resolve(text));
+    socket.on('end', () => {
+      clearTimeout(timer);
+      resolve(text);
+    });
     socket.on('error', reject);
   });
 }
@@ -52,6 +62,14 @@ describe('req.stream({ maxBodySize })', () => {
 
   it('answers 413 for a declared Content-Length past the limit before asking for the body (Expect: 100-continue)', async () => {
     const text = await exchange('PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n');
+    expect(text).toMatch(/^HTTP\/1\.1 413 /);
+    expect(text).not.toContain('100 Continue');
+  });
+
+  // Node's parser takes a Content-Length up to 2^64 - 1; req.contentLength is null past 15
+  // digits (no safe integer), which must not read as "no length declared".
+  it.each(['9007199254740993', '18446744073709551615'])('answers 413 before asking for the body for a declared Content-Length of %s (past 2^53)', async (length) => {
+    const text = await exchange(`PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`);
     expect(text).toMatch(/^HTTP\/1\.1 413 /);
     expect(text).not.toContain('100 Continue');
   });
@@ -77,6 +95,34 @@ describe('req.stream({ maxBodySize }) after the body was read whole', () => {
       expect(await res.text()).toBe('413 100');
     } finally {
       await handle.close();
+    }
+  });
+});
+
+describe('req.json() and req.bytes({ maxBodySize }) for a declared Content-Length past 2^53', () => {
+  it('answer 413 before asking for the body (Expect: 100-continue)', async () => {
+    const reader = Request.application(async (req) => {
+      const value = req.pathInfo === '/json' ? await req.json() : await req.bytes({ maxBodySize: 1000 });
+      return new Response(typeof value);
+    });
+    const other = await serve(reader, { port: 0 });
+    try {
+      for (const path of ['/json', '/bytes']) {
+        const text = await new Promise<string>((resolve, reject) => {
+          const socket = net.connect(other.port!, '127.0.0.1', () =>
+            socket.write(`PUT ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551615\r\nExpect: 100-continue\r\n\r\n`),
+          );
+          let got = '';
+          const timer = setTimeout(() => (socket.destroy(), resolve(got)), 2000);
+          socket.setEncoding('latin1');
+          socket.on('data', (data: string) => (got += data));
+          socket.on('end', () => (clearTimeout(timer), resolve(got)));
+          socket.on('error', reject);
+        });
+        expect(text, path).toMatch(/^HTTP\/1\.1 413 /);
+      }
+    } finally {
+      await other.close();
     }
   });
 });

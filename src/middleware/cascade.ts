@@ -13,6 +13,7 @@ import { limitInput } from '../gateway/limit-input.ts';
 import { nodeReadableOf } from '../gateway/readable-input.ts';
 import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { finishSkipped } from '../request/cleanup.ts';
+import { declaredLength } from '../forms/parse.ts';
 import { logError } from '../gateway/log.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 
@@ -162,7 +163,8 @@ function stopsOnAnswer(app: App, recording: InputRecording, caught: ReadonlySet<
 function recordInput(environ: Environ, maxBodySize: number | undefined): InputRecording | HTTPContentTooLarge | undefined {
   const input = environ['tsgi.input'];
   if (maxBodySize !== undefined) {
-    const declared = new Request(environ).contentLength;
+    // As digits: `contentLength` is null past 15 of them (Node takes up to 2^64 - 1).
+    const declared = declaredLength(environ);
     if (declared !== null && declared > maxBodySize) return tooLarge(maxBodySize);
     if (input instanceof BufferedInput && input.bytes.byteLength > maxBodySize) return tooLarge(maxBodySize);
   }

@@ -12,7 +12,7 @@ import { streamInput } from './stream-input.ts';
 import { BufferedInput, spoilInput } from '../gateway/input.ts';
 import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
-import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
+import { type ParseFormOptions, type ParsedForm, declaredLength, formFromEnviron } from '../forms/parse.ts';
 import { limitExceeded, quoteName } from '../forms/limits.ts';
 import { refuseContentCoding } from '../forms/content-coding.ts';
 import { type FilePart, type FormPart, type PartsOptions, partsFromEnviron } from '../forms/parts.ts';
@@ -66,7 +66,6 @@ export abstract class RequestBody {
   declare readonly query: MultiDict<string>;
   declare method: string;
   declare charset: string;
-  declare contentLength: number | null;
 
   /**
    * The body as a stream of chunks (`tsgi.input`), not buffered. A live server input can be
@@ -94,7 +93,10 @@ export abstract class RequestBody {
     const input = this.environ['tsgi.input'] ?? EMPTY_INPUT;
     checkReadOptions(options);
     const maxBodySize = options?.maxBodySize ?? Infinity;
-    if (this.contentLength !== null && this.contentLength > maxBodySize) throw tooLarge(maxBodySize);
+    // The declared length as digits, not `contentLength` (null past 15 digits, where Node's
+    // parser takes up to 2^64 - 1): a length that large is refused before reading too.
+    const declared = declaredLength(this.environ);
+    if (declared !== null && declared > maxBodySize) throw tooLarge(maxBodySize);
     return streamInput(this.environ, input, maxBodySize);
   }
 
@@ -339,7 +341,7 @@ function readWhole(req: RequestBody, maxBodySize: number, refuse: (maxBodySize: 
   return readInput(
     input,
     maxBodySize,
-    req.contentLength,
+    declaredLength(environ),
     {
       keep: (bytes) => void (environ['tsgi.input'] = new BufferedInput(bytes)),
       spoil: (error) => spoilInput(environ, input, error),
