@@ -6,6 +6,10 @@
  * the single-page app of docs/middleware-static.md, the TLS and redaction recipes of docs/deployment.md
  * and the `interceptErrors` layer of docs/proxy.md run as written.
  */
+import { createHash } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
+import { connect } from 'node:net';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +18,7 @@ import { brotliCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { type CookieSessions, sessionOf } from 'tsgi/middleware';
-import { request, start } from './node-helpers.ts';
+import { request, sleep, start, until } from './node-helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DOCS = path.join(ROOT, 'docs');
@@ -262,6 +266,76 @@ export const seen = [login, before, (await client.get('/')).textBody, (await thi
       body: 'city=%E6%9D%B1%E4%BA%AC',
     });
     expect([declared.status, declared.body.toString('utf8')]).toEqual([200, '{"city":"東京"}']);
+  });
+
+  it('forms.md: large uploads without multipart: PUT streamed to disk, Content-Digest checked, 100-continue, create-only, over a socket', async () => {
+    const { objectStore } = (await run(block('Large uploads without multipart', 'forms.md'))) as { objectStore: (dir: string) => App };
+    const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-objects-'));
+    try {
+      const server = await start(objectStore(dir));
+      const port = server.port!;
+      /** A PUT sending `Expect: 100-continue` and its body (in 64 KiB writes) only on `100 Continue`. */
+      const put = (key: string, headers: http.OutgoingHttpHeaders, body: Buffer) =>
+        new Promise<{ continued: boolean; status: number; headers: http.IncomingHttpHeaders; text: string }>((resolve, reject) => {
+          let continued = false;
+          const req = http.request({ host: '127.0.0.1', port, method: 'PUT', path: `/objects/${key}`, agent: false, headers: { expect: '100-continue', 'content-length': body.byteLength, ...headers } });
+          req.on('continue', async () => {
+            continued = true;
+            for (let at = 0; at < body.byteLength; at += 65536) if (!req.write(body.subarray(at, at + 65536))) await once(req, 'drain');
+            req.end();
+          });
+          req.on('response', (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => {
+              resolve({ continued, status: res.statusCode!, headers: res.headers, text });
+              req.destroy();
+            });
+          });
+          req.on('error', (error) => (continued ? reject(error) : undefined));
+        });
+      const body = Buffer.alloc(3 * 1024 * 1024, 'tsgi'); // 3 MiB
+      const sha = createHash('sha256').update(body).digest();
+      const stored = await put('a.bin', { 'content-digest': `sha-256=:${sha.toString('base64')}:` }, body);
+      expect([stored.continued, stored.status, stored.headers.etag, stored.headers['repr-digest']]).toEqual([true, 201, `"${sha.toString('hex')}"`, `sha-256=:${sha.toString('base64')}:`]);
+      expect(readFileSync(path.join(dir, 'a.bin')).equals(body)).toBe(true);
+      // Create only, on a key that exists: 412 in place of 100 Continue, nothing uploaded.
+      const exists = await put('a.bin', { 'if-none-match': '*' }, body);
+      expect([exists.continued, exists.status]).toEqual([false, 412]);
+      // A digest in an algorithm the store does not take: 400 before the upload, saying which it wants.
+      const md5 = await put('b.bin', { 'content-digest': 'md5=:HUXZLQLMuI/KZ5KDcJPcOA==:' }, body);
+      expect([md5.continued, md5.status, md5.headers['want-content-digest']]).toEqual([false, 400, 'sha-256=10']);
+      // A body that is not the one announced: read, refused with its own digest, not stored.
+      const other = Buffer.alloc(body.byteLength, 'other');
+      const wrong = await put('a.bin', { 'content-digest': `sha-256=:${sha.toString('base64')}:` }, other);
+      expect([wrong.continued, wrong.status]).toEqual([true, 400]);
+      expect(wrong.text).toContain(`:${createHash('sha256').update(other).digest('base64')}:, not stored`);
+      expect(readFileSync(path.join(dir, 'a.bin')).equals(body)).toBe(true);
+      // A chunked upload without a digest replaces the object: 200.
+      const chunked = await fetch(`${server.url}/objects/a.bin`, {
+        method: 'PUT',
+        body: new ReadableStream({ start: (c) => (c.enqueue(new Uint8Array(other)), c.close()) }),
+        duplex: 'half',
+      } as RequestInit);
+      expect(chunked.status).toBe(200);
+      await chunked.arrayBuffer();
+      expect(readFileSync(path.join(dir, 'a.bin')).equals(other)).toBe(true);
+      // A client that hangs up mid-body: its partial file removed, nothing logged as an error.
+      const socket = connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      await once(socket, 'connect');
+      socket.write('PUT /objects/c.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n');
+      socket.write(Buffer.alloc(256 * 1024));
+      await until(() => readdirSync(dir).some((name) => name.endsWith('.part')));
+      socket.destroy();
+      await until(() => !readdirSync(dir).some((name) => name.endsWith('.part')));
+      await sleep(50);
+      expect(readdirSync(dir).sort()).toEqual(['a.bin']);
+      expect(server.log.text).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('negotiation.md: the multilingual site sends / to the language page, which names its language, over a socket', async () => {
