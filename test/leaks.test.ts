@@ -5,7 +5,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { errors } from 'tsgi/middleware';
-import { errorLog, start } from './node-helpers.ts';
+import { type ErrorLog, errorLog, start } from './node-helpers.ts';
 
 describe('req.json() refusing a body', () => {
   const app = Request.application(async (req) => new Response(JSON.stringify(await req.json())));
@@ -150,4 +150,50 @@ describe('a header value the server cannot send', () => {
     await (await fetch(server.url)).arrayBuffer();
     expect(log.text).toContain('invalid value for header X-Note: "a\\nb"');
   });
+});
+
+describe('a thrown value of any shape', () => {
+  // formatError runs on every logged failure: whatever was thrown, it writes one entry and the
+  // client gets its 500. An error whose `stack` is no string (a number, an object whose
+  // toString throws: an error rebuilt by hand, a library's own frames) made it throw, so the
+  // bare server's request hung on an uncaught exception and errors() logged that TypeError
+  // in place of the failure.
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  const thrown: Record<string, () => unknown> = {
+    '/number-stack': () => Object.assign(new Error('boom one'), { stack: 42 }),
+    '/object-stack': () => Object.assign(new Error('boom two'), { stack: { toString: () => { throw new Error('no text'); } } }),
+    '/revoked-proxy': () => revoked.proxy,
+    '/own-cause': () => {
+      const error = new Error('boom three');
+      error.cause = error;
+      return error;
+    },
+    '/string-cause': () => new Error('boom four', { cause: 'the pool\n[tsgi] GET /forged HTTP/1.1 500: x' }),
+  };
+  const app = Request.application((req) => {
+    throw thrown[req.pathInfo]!();
+  });
+
+  for (const [name, wrap] of [['under errors()', (log: ErrorLog) => errors(app, { log })], ['by the server', () => app]] as const) {
+    it(`is logged once and answered 500, ${name} (socket)`, async () => {
+      const log = errorLog();
+      const server = await start(wrap(log));
+      const statuses: number[] = [];
+      for (const path of Object.keys(thrown)) {
+        const res = await fetch(`${server.url}${path}`, { signal: AbortSignal.timeout(3000) });
+        await res.arrayBuffer();
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([500, 500, 500, 500, 500]);
+      const entries = (log.text + server.log.text).split(/^(?=\[tsgi\] )/m);
+      expect(entries.map((entry) => /^\[tsgi\] GET (\S+)/.exec(entry)?.[1])).toEqual(Object.keys(thrown));
+      expect(entries[0]).toMatch(/^\[tsgi\] GET \/number-stack HTTP\/1\.1( 500)?: Error: boom one\n$/);
+      expect(entries[1]).toMatch(/^\[tsgi\] GET \/object-stack HTTP\/1\.1( 500)?: Error: boom two\n$/);
+      // A revoked Proxy is read by the layers above the server before it is logged: their TypeError is.
+      expect(entries[2]).toMatch(/^\[tsgi\] GET \/revoked-proxy HTTP\/1\.1( 500)?: TypeError: /);
+      expect(entries[3]).toMatch(/^\[tsgi\] GET \/own-cause HTTP\/1\.1( 500)?: Error: boom three\n( {4}at [^\n]*\n)+$/);
+      expect(entries[4]).toMatch(/\n {2}Caused by: the pool\n {2}\[tsgi\] GET \/forged HTTP\/1\.1 500: x\n$/);
+    });
+  }
 });

@@ -107,7 +107,7 @@ const MAX_CAUSES = 4;
  */
 function describeError(error: unknown): string {
   let text = describeOne(error);
-  if (!(error instanceof Error) || !isEngineStack(error)) return text;
+  if (!isError(error) || !isEngineStack(error)) return text;
   let first = true;
   for (const cause of causeChain(error, MAX_CAUSES)) {
     if (first) first = false;
@@ -128,9 +128,25 @@ function isEngineStack(error: Error): boolean {
   }
 }
 
+/** `error instanceof Error`, false where that throws (a revoked `Proxy`). */
+function isError(error: unknown): error is Error {
+  try {
+    return error instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The text of one error: its `stack` when that is a string, else `Name: message`; a value
+ * that is no `Error`, as `String` gives it. Where that fails, `[unprintable <type>]`.
+ */
 function describeOne(error: unknown): string {
   try {
-    if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+    if (isError(error)) {
+      const stack: unknown = error.stack;
+      return typeof stack === 'string' ? stack : `${String(error.name)}: ${String(error.message)}`;
+    }
     return String(error);
   } catch {
     return `[unprintable ${error === null ? 'null' : typeof error}]`;
