@@ -29,6 +29,17 @@ describe('req.json() refusing a body', () => {
     }
   });
 
+  it('ends its detail at the failure: no ellipsis of a quote cut away (an error past the body\'s first few dozen characters)', async () => {
+    const server = await start(app);
+    const details: string[] = [];
+    for (const body of [`[${'1,'.repeat(40)}x]`, `{"card":"4111111111111111","note":"${'y'.repeat(40)}",z}`]) {
+      const res = await fetch(`${server.url}/`, { method: 'POST', body, headers: { 'content-type': 'application/json', accept: 'application/json' } });
+      expect(res.status).toBe(400);
+      details.push(((await res.json()) as { message: string }).message);
+    }
+    expect(details).toEqual(["The body is not valid JSON: Unexpected token 'x'", 'The body is not valid JSON: Expected double-quoted property name in JSON at position 77 (line 1 column 78)']);
+  });
+
   it('keeps where the parser stopped when it says so', async () => {
     const server = await start(app);
     const res = await fetch(`${server.url}/`, { method: 'POST', body: '{"a":1,}', headers: { 'content-type': 'application/json', accept: 'application/json' } });

@@ -397,12 +397,13 @@ function refuseFormerLimit(options: ReadOptions | undefined): void {
 /**
  * The detail of the 400 for a body `JSON.parse` refused: its message up to the first `"`,
  * where V8 starts quoting the body (`Unexpected token 'p', "password=h"... is not valid JSON`,
- * `"hunter2" is not valid JSON`) and JavaScriptCore the token (`JSON Parse error: Unexpected
- * identifier "hunter2"`). What stays names the failure and, for most, its position; the
+ * `"hunter2" is not valid JSON`, or `..."1,1,x]"` for a failure further in) and JavaScriptCore
+ * the token (`JSON Parse error: Unexpected identifier "hunter2"`), without the separator and
+ * ellipsis left before it. What stays names the failure and, for most, its position; the
  * client's own text is never sent back.
  */
 function jsonFailure(error: unknown): string {
   const message = error instanceof Error ? error.message : '';
-  const reason = message.split('"', 1)[0]!.replace(/[\s,:]+$/, '');
+  const reason = message.split('"', 1)[0]!.replace(/[\s,:.]+$/, '');
   return reason === '' ? 'The body is not valid JSON.' : `The body is not valid JSON: ${reason}`;
 }
