@@ -556,12 +556,20 @@ export const site = Request.application((req) => {
 `,
       );
       writeFileSync(path.join(dir, 'app.ts'), `import { site } from './site.ts';\n${block('Before going live: what tsgi logs and shows', 'deployment.md')}`);
-      const { app, redact } = (await import(path.join(dir, 'app.ts'))) as { app: import('tsgi').App; redact: (text: string) => string };
+      const { app, redact, redacting } = (await import(path.join(dir, 'app.ts'))) as {
+        app: import('tsgi').App;
+        redact: (text: string) => string;
+        redacting: (out: import('tsgi').LogStream) => import('tsgi').LogStream;
+      };
       expect(redact('/a?x=1&Token=abc;code=def#f "https://b/c?api_key=k&y=2"')).toBe('/a?x=1&Token=[Redacted];code=[Redacted]#f "https://b/c?api_key=[Redacted]&y=2"');
       expect(redact('/a?mytoken=1&tokens=2')).toBe('/a?mytoken=1&tokens=2');
       const { serve } = await import('tsgi');
       const serverLog: string[] = [];
-      const server = await serve(app, { port: 0, log: { write: (text: string) => void serverLog.push(text) } });
+      // Served from code, as the page says, with an upgrade handler that fails: the server's own line is redacted too.
+      const upgrade = () => {
+        throw new Error('no socket');
+      };
+      const server = await serve(app, { port: 0, upgrade, log: redacting({ write: (text: string) => void serverLog.push(text) }) });
       const out: string[] = [];
       const err: string[] = [];
       const { stdout, stderr } = process;
@@ -575,19 +583,22 @@ export const site = Request.application((req) => {
           await res.arrayBuffer();
           statuses.push(res.status);
         }
+        const ws = await request(`${server.url}/ws?access_token=ws-t0ken`, { headers: { connection: 'Upgrade', upgrade: 'websocket' } });
+        statuses.push(ws.status);
       } finally {
         (stdout as { write: unknown }).write = writeOut;
         (stderr as { write: unknown }).write = writeErr;
         await server.close();
       }
-      expect(statuses).toEqual([200, 200, 500]);
+      expect(statuses).toEqual([200, 200, 500, 500]);
+      expect(serverLog.join('')).toMatch(/^\[tsgi\] GET \/ws\?access_token=\[Redacted\] \(upgrade handler\): Error: no socket\n/);
       const lines = out.join('').trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(lines.map((l) => l.url)).toEqual(['/reset?token=[Redacted]&lang=en', '/callback?code=[Redacted]&state=[Redacted]', '/boom?api_key=[Redacted]&x=1']);
       expect(lines[0]!.referer).toBe(`${server.url}/login?password=[Redacted]`);
       const errors = err.join('');
       expect(errors).toMatch(/^\[tsgi\] GET \/boom\?api_key=\[Redacted\]&x=1 HTTP\/1\.1 500 request_id=[\w-]+: Error: reset failed for http:\/\/127\.0\.0\.1:\d+\/boom\?api_key=\[Redacted\]&x=1\n/);
       const everything = out.join('') + errors + serverLog.join('');
-      for (const secret of ['s3cr3t-reset', 'auth-code-1', 'st4te', 'k3y-9', 'hunter2']) expect(everything).not.toContain(secret);
+      for (const secret of ['s3cr3t-reset', 'auth-code-1', 'st4te', 'k3y-9', 'hunter2', 'ws-t0ken']) expect(everything).not.toContain(secret);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
