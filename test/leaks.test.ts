@@ -130,6 +130,27 @@ describe('the cause behind a logged error', () => {
   });
 });
 
+describe('the errors an AggregateError holds', () => {
+  it('are logged after its stack, the first four: the addresses behind a connect AggregateError, the rejections behind Promise.any (socket)', async () => {
+    const app = Request.application(async (req) => {
+      if (req.pathInfo === '/any') await Promise.any([Promise.reject(new Error('replica a down')), Promise.reject(new Error('replica b down'))]);
+      // What `net.connect` gives for a name with an IPv6 and an IPv4 address, both refused
+      // (`AggregateError [ECONNREFUSED]: ` and no address in its stack), as fetch's cause.
+      const refused = ['::1', '127.0.0.1', '10.0.0.1', '10.0.0.2', '10.0.0.3'].map((host) => new Error(`connect ECONNREFUSED ${host}:5432`));
+      throw new Error('query failed', { cause: new AggregateError(refused) });
+    });
+    const server = await start(errors(app));
+    for (const path of ['/any', '/connect']) {
+      const res = await fetch(`${server.url}${path}`, { signal: AbortSignal.timeout(3000) });
+      expect(res.status).toBe(500);
+      await res.arrayBuffer();
+    }
+    const [any, connect] = server.log.text.split(/^(?=\[tsgi\])/m);
+    expect(any).toMatch(/^\[tsgi\] GET \/any HTTP\/1\.1 500: AggregateError: All promises were rejected\n(?:[\s\S]*\n)? {2}Aggregated 1 of 2: Error: replica a down\n {4}at [\s\S]*\n {2}Aggregated 2 of 2: Error: replica b down\n {4}at /);
+    expect(connect).toMatch(/^\[tsgi\] GET \/connect HTTP\/1\.1 500: Error: query failed\n[\s\S]*\n {2}Caused by: AggregateError[^\n]*\n[\s\S]*\n {2}Aggregated 1 of 5: Error: connect ECONNREFUSED ::1:5432\n[\s\S]*\n {2}Aggregated 4 of 5: Error: connect ECONNREFUSED 10\.0\.0\.2:5432\n(?: {4}at [^\n]*\n)+ {2}\(1 more aggregated error\)\n$/);
+  });
+});
+
 describe('a header value the server cannot send', () => {
   // A session id with a stray line break (`'sid=' + token + '\n'`): the answer is a 500, and its
   // log line says which field and why, but not the cookie: a session id in the log is a login.

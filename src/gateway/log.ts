@@ -57,7 +57,8 @@ export function requestLine(environ: Pick<Environ, RequestLineKeys>): string {
  * Formats an error for `tsgi.errors`: one line naming the request (its
  * {@link requestLine}, maybe followed by a status or a note), then the stack, e.g.
  * `[tsgi] GET /path HTTP/1.1: Error: boom\n    at …`, ending with a newline; then, for each
- * error of its `cause` chain (four at most), `Caused by: <its stack>`. Control
+ * error of its `cause` chain (four at most), `Caused by: <its stack>`, and for each error an
+ * `AggregateError` among them holds (four at most), `Aggregated 1 of 2: <its stack>`. Control
  * characters of the request line are written `\xNN`, so a hostile URL cannot forge a line.
  * The error's text often holds the request too (`new Error('no page for ' + req.pathInfo)`:
  * a percent-decoded path, a header value), so in it the characters that could forge or hide
@@ -96,14 +97,21 @@ function escapeControls(text: string): string {
 /** How many causes {@link describeError} follows after the error itself. */
 const MAX_CAUSES = 4;
 
+/** How many of an `AggregateError`'s errors {@link describeError} writes. */
+const MAX_AGGREGATED = 4;
+
 /**
  * The text of `error`: its stack, then `Caused by: <stack>` for each `cause` (ES2022) of the
  * chain, as Java prints its causes and Node's own report of an uncaught error shows its
  * `[cause]`: the database error behind `new Error('query failed', { cause })`, the socket error
  * behind `fetch failed`, the failure a handler's `HTTPServiceUnavailable` with a `cause` stands
- * for. A stack the code wrote itself (one that does not start as V8's, `Name: message`: the
- * proxy's `upstream http://…: connection refused (ECONNREFUSED: …)`) already says what it
- * means to, causes included, and is written alone.
+ * for. After an `AggregateError` of the chain, `Aggregated 1 of 2: <stack>` for each of its
+ * `errors` (four at most, then `(N more aggregated errors)`), as Node's report shows its
+ * `[errors]`: the addresses refused behind `AggregateError [ECONNREFUSED]` (a host name with
+ * an IPv6 and an IPv4 address), the rejections behind `Promise.any`. A stack the code wrote
+ * itself (one that does not start as V8's, `Name: message`: the proxy's `upstream http://…:
+ * connection refused (ECONNREFUSED: …)`) already says what it means to, causes included, and
+ * is written alone.
  */
 function describeError(error: unknown): string {
   let text = describeOne(error);
@@ -112,7 +120,26 @@ function describeError(error: unknown): string {
   for (const cause of causeChain(error, MAX_CAUSES)) {
     if (first) first = false;
     else text += `\nCaused by: ${describeOne(cause)}`;
+    text += describeAggregated(cause);
   }
+  return text;
+}
+
+/** `\nAggregated 1 of N: <stack>`… for the `errors` of an `AggregateError`, else `''`. Never throws. */
+function describeAggregated(error: unknown): string {
+  let errors: unknown;
+  try {
+    if (!(error instanceof AggregateError)) return '';
+    errors = error.errors;
+    if (!Array.isArray(errors)) return '';
+  } catch {
+    return '';
+  }
+  let text = '';
+  const shown = Math.min(errors.length, MAX_AGGREGATED);
+  for (let i = 0; i < shown; i++) text += `\nAggregated ${i + 1} of ${errors.length}: ${describeOne(errors[i])}`;
+  const more = errors.length - shown;
+  if (more > 0) text += `\n(${more} more aggregated error${more === 1 ? '' : 's'})`;
   return text;
 }
 
