@@ -80,6 +80,17 @@ describe('tsgi.errors lines of an error whose message holds the request', () => 
     expect(res.status).toBe(500);
     check(server.log.text);
   });
+
+  it('escape C1, U+2028 and U+2029 in the request line too: a Request.blank of a path as received (no socket: Node refuses those bytes)', async () => {
+    // `Request.blank(path)` keeps its path as given (REQUEST_URI), as a subrequest built from
+    // a link or a queue message does; the line's first part named it unescaped.
+    const log = errorLog();
+    const res = await Request.blank('/x\u0085[tsgi] GET /admin HTTP/1.1 500: forged\u009b2J\u2028').getResponse(errors(app, { log }));
+    expect(res.statusCode).toBe(500);
+    const first = log.text.split('\n')[0]!;
+    expect(first).toMatch(/^\[tsgi\] GET \/x\\u0085\[tsgi\] GET \/admin HTTP\/1\.1 500: forged\\u009b2J\\u2028 HTTP\/1\.1 500: Error: no page for \/x/);
+    expect(log.text).not.toMatch(/[\x85\x9b\u2028\u2029]/);
+  });
 });
 
 describe('proxy: the credentials and internals docs/proxy.md says pass, and the edits that keep them in', () => {

@@ -59,7 +59,8 @@ export function requestLine(environ: Pick<Environ, RequestLineKeys>): string {
  * `[tsgi] GET /path HTTP/1.1: Error: boom\n    at …`, ending with a newline; then, for each
  * error of its `cause` chain (four at most), `Caused by: <its stack>`, and for each error an
  * `AggregateError` among them holds (four at most), `Aggregated 1 of 2: <its stack>`. Control
- * characters of the request line are written `\xNN`, so a hostile URL cannot forge a line.
+ * characters of the request line are written `\xNN` (C1, U+2028, U+2029: `\uNNNN`), so a
+ * hostile URL cannot forge a line.
  * The error's text often holds the request too (`new Error('no page for ' + req.pathInfo)`:
  * a percent-decoded path, a header value), so in it the characters that could forge or hide
  * a line or drive a terminal are escaped as well (C0 but tab and line feed, DEL: `\xNN`; C1,
@@ -82,16 +83,23 @@ export function formatError(requestLine: string, error: unknown): string {
  */
 const TEXT_UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]/g;
 
+/** As {@link TEXT_UNSAFE}, tab and line feed too: what the request line, one line, must not hold. */
+const LINE_UNSAFE = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+/** `\xNN` for C0 and DEL, `\uNNNN` for the others. */
+const escapeChar = (c: string): string => (c <= '\x7f' ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** `text` with {@link TEXT_UNSAFE} escaped and every line after the first indented (see {@link formatError}). */
 function confineText(text: string): string {
-  return text
-    .replace(TEXT_UNSAFE, (c) => (c <= '\x7f' ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))
-    .replace(/\n(?=\S)/g, '\n  ');
+  return text.replace(TEXT_UNSAFE, escapeChar).replace(/\n(?=\S)/g, '\n  ');
 }
 
-/** Replaces control characters with `\xNN`. */
+/**
+ * The request line with {@link LINE_UNSAFE} escaped as in the error's text. Node's parser
+ * refuses C1 bytes in a target, but `Request.blank(path)` keeps its path as given.
+ */
 function escapeControls(text: string): string {
-  return text.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(LINE_UNSAFE, escapeChar);
 }
 
 /** How many causes {@link describeError} follows after the error itself. */
