@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { accessLog } from 'tsgi/middleware';
-import { parseRaw, rawExchange, request, start } from './node-helpers.ts';
+import { parseRaw, rawExchange, request, start, until } from './node-helpers.ts';
 import { type TestCertificate, makeCertificate } from './tls-helpers.ts';
 
 let certificate: TestCertificate;
@@ -461,5 +461,23 @@ describe('a TLS handshake that does not end in time, or fails', () => {
       expect(refused).toEqual([]);
       expect(calls).toEqual([]);
     }
+  });
+
+  it("escapes the control characters of the server's handshake failure: the client's SNI name an SNICallback error quotes cannot forge or hide a line", async () => {
+    // OpenSSL takes any byte but NUL in a server name; a callback's message often names it.
+    const tlsOptions = {
+      cert: certificate.cert,
+      key: certificate.key,
+      SNICallback: (name: string, done: (error: Error | null) => void) => done(new Error(`no certificate for ${name}`)),
+    };
+    const server = await start(counted().app, { tls: tlsOptions });
+    await new Promise<void>((resolve) => {
+      const socket = tls.connect({ port: server.port, host: '127.0.0.1', servername: 'a\x1b[2J\rtsgi: forged\x7f.example', rejectUnauthorized: false }, () => resolve());
+      socket.on('error', () => resolve());
+    });
+    await until(() => server.log.text.includes('\n'));
+    expect(server.log.text).toBe(
+      "tsgi: a TLS handshake failed on the server's side (tls options' SNICallback, ALPNCallback or pskCallback): no certificate for a\\x1b[2J\\x0dtsgi: forged\\x7f.example\n",
+    );
   });
 });

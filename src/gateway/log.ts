@@ -91,7 +91,18 @@ const escapeChar = (c: string): string => (c <= '\x7f' ? `\\x${c.charCodeAt(0).t
 
 /** `text` with {@link TEXT_UNSAFE} escaped and every line after the first indented (see {@link formatError}). */
 function confineText(text: string): string {
-  return text.replace(TEXT_UNSAFE, escapeChar).replace(/\n(?=\S)/g, '\n  ');
+  return escapeUnsafeText(text).replace(/\n(?=\S)/g, '\n  ');
+}
+
+/**
+ * `text` with the characters that could hide a log line or drive a terminal escaped, as
+ * {@link formatError} escapes an error's text: C0 but tab and line feed, and DEL, as `\xNN`;
+ * C1, U+2028 and U+2029 as `\uNNNN` (CWE-117). For a one-line notice that quotes what a
+ * client chose (a TLS server name an app's `SNICallback` error names); line feeds are kept,
+ * so take the first line before. Never throws.
+ */
+export function escapeUnsafeText(text: string): string {
+  return text.replace(TEXT_UNSAFE, escapeChar);
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import type { Server as TlsServer } from 'node:tls';
 import type { LogStream } from '../../gateway/types.ts';
-import { stderrLog } from '../../gateway/log.ts';
+import { escapeUnsafeText, stderrLog } from '../../gateway/log.ts';
 import { throttledNotice } from './connections.ts';
 
 /**
@@ -27,7 +27,8 @@ const CONNECTION_ENDS: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ET
  * Writes to `log` (standard error by default) the handshakes of `server` that failed for a
  * reason other than the client's ({@link isClientFailure}): `tsgi: a TLS handshake failed on
  * the server's side (tls options' SNICallback, ALPNCallback or pskCallback): <the error's first
- * line>` at once, then at most every 10 s with the count, as the connection limit's notice. The
+ * line>` at once, then at most every 10 s with the count, as the connection limit's notice; the
+ * line's control characters are escaped as `formatError` escapes them (`escapeUnsafeText`). The
  * connection is closed as any failed handshake is (the `clientError` listener); nothing is
  * reported to `onRefused`. One listener on the server, none per connection.
  */
@@ -37,7 +38,24 @@ export function logServerHandshakeFailures(server: TlsServer, log: LogStream = s
     (why) => `a TLS handshake failed on the server's side (tls options' SNICallback, ALPNCallback or pskCallback): ${why}`,
     (count) => `${count} more TLS handshake${count === 1 ? '' : 's'} failed on the server's side in the last 10 s`,
   );
-  server.on('tlsClientError', (error: Error & { code?: string }) => {
-    if (!isClientFailure(error.code)) notice(String(error.message).split('\n', 1)[0] ?? '');
+  server.on('tlsClientError', (error: unknown) => {
+    const failure = serverSideFailure(error);
+    if (failure !== undefined) notice(failure);
   });
+}
+
+/**
+ * The first line of `error`'s message, its unsafe characters escaped (the message of an
+ * `SNICallback`'s error may quote the server name the client sent, any byte but NUL), when it
+ * is no client failure ({@link isClientFailure}); else `undefined`. Never throws (a callback
+ * that failed with a string, or with an object whose `code` or `message` getter throws).
+ */
+function serverSideFailure(error: unknown): string | undefined {
+  try {
+    const { code, message } = (typeof error === 'object' && error !== null ? error : { message: error }) as { code?: unknown; message?: unknown };
+    if (isClientFailure(typeof code === 'string' ? code : undefined)) return undefined;
+    return escapeUnsafeText(String(message).split('\n', 1)[0] ?? '');
+  } catch {
+    return '[unprintable error]';
+  }
 }
