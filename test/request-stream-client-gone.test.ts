@@ -288,4 +288,24 @@ describe('a client gone while its body streams through stream.pipeline with sign
     await res.text();
     expect(server.log.text).toBe('');
   });
+
+  it("Request.application answers a 500 and logs it when the AggregateError holds an app error next to the read's 413", async () => {
+    // Node's pipeline aggregates the file's or a transform's own error with the read's: that
+    // error is the app's (a full disk, a bug), not to be hidden behind the client's 413.
+    const app = Request.application(async (req) => {
+      try {
+        await req.bytes({ maxBodySize: 4 });
+      } catch (error) {
+        throw new AggregateError([error, new TypeError('transform bug')], (error as Error).message);
+      }
+      return new Response('stored');
+    });
+    const server = await start(app);
+    const body = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(bytes('0123456789')), c.close()) });
+    const res = await fetch(`${server.url}/objects/a`, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(500);
+    await res.text();
+    await until(() => server.log.text !== '');
+    expect(server.log.text).toContain('AggregateError: The request body exceeds the limit of 4 bytes.');
+  });
 });

@@ -8,6 +8,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { FailedInput } from '../gateway/input.ts';
 import { causeChain } from '../gateway/cause-chain.ts';
+import { isAbort } from '../gateway/abort.ts';
 import { type HTTPException, isHTTPException } from './base.ts';
 
 /**
@@ -27,9 +28,10 @@ const MAX_CAUSE_DEPTH = 8;
  * exception in its `cause` chain (compared by identity, at most {@link MAX_CAUSE_DEPTH} links,
  * so a chain that loops ends), the client caused the failure: the exception is the answer, as
  * it would have been had the app let the reader's error through; so it is when the error, or
- * a cause, is an `AggregateError` that holds the exception among its `errors` (Node's
- * `stream.pipeline` with a `signal`: see {@link holds}). Any other error, one whose
- * causes hold some other `HTTPException` included, is the app's own (a 500, logged).
+ * a cause, is an `AggregateError` that holds the exception among its `errors`, its other
+ * `errors` aborts (Node's `stream.pipeline` with a `signal`: see {@link holds}). Any other
+ * error, one whose causes hold some other `HTTPException` included, or an aggregate that holds
+ * an app error next to the exception, is the app's own (a 500, logged).
  *
  * Never throws (a `cause` getter that throws ends the search).
  */
@@ -43,8 +45,9 @@ export function bodyFailureBehind(environ: Environ, error: unknown): HTTPExcepti
 }
 
 /**
- * How many of an `AggregateError`'s `errors` {@link holds} looks into: Node's `stream.pipeline`
- * aggregates two (the failure and its own `AbortError`), `Promise.any` a few.
+ * How many `errors` an `AggregateError` {@link holds} looks into may have: Node's
+ * `stream.pipeline` aggregates two (the failure and its own `AbortError`), `Promise.any` over
+ * reads a few; one with more is not searched.
  */
 const MAX_AGGREGATED = 8;
 
@@ -53,28 +56,48 @@ const MAX_LINKS = 64;
 
 /**
  * True when `failure` is `error`, one of its causes (at most `depth` links), or, for a link
- * that is an `AggregateError`, one of its first {@link MAX_AGGREGATED} `errors` or what they
- * wrap (one level of `depth` less): `stream.pipeline(req.stream(), transform, file, { signal:
- * req.signal })` rejects with `AggregateError([failure, AbortError])` when the read fails as
- * the signal aborts (Node's `aggregateTwoErrors`). At most {@link MAX_LINKS} errors are
- * compared in all (`budget`). Never throws.
+ * that is an `AggregateError`, held by one of its `errors` or what they wrap (one level of
+ * `depth` less) while each of its other `errors` is an abort ({@link isAbortOf}):
+ * `stream.pipeline(req.stream(), transform, file, { signal: req.signal })` rejects with
+ * `AggregateError([failure, AbortError])` when the read fails as the signal aborts (Node's
+ * `aggregateTwoErrors`). An aggregate that also holds another error (the file's `ENOSPC`, a
+ * transform's `TypeError`, a failed `Promise.any` member) is the app's failure, and so is one
+ * of more than {@link MAX_AGGREGATED} errors: the app's error is logged, not hidden behind the
+ * client's 4xx. At most {@link MAX_LINKS} errors are compared in all (`budget`). Never throws.
  */
 function holds(error: unknown, failure: unknown, depth: number, budget: { left: number }): boolean {
   for (const link of causeChain(error, depth)) {
     if (budget.left-- <= 0) return false;
     if (link === failure) return true;
-    if (depth > 0 && link instanceof AggregateError) {
-      let inner: unknown;
-      try {
-        inner = link.errors;
-      } catch {
-        continue;
-      }
-      if (!Array.isArray(inner)) continue;
-      for (const each of inner.slice(0, MAX_AGGREGATED)) if (holds(each, failure, depth - 1, budget)) return true;
-    }
+    if (depth > 0 && aggregateHolds(link, failure, depth - 1, budget)) return true;
   }
   return false;
+}
+
+/** {@link holds} for the `errors` of `link` when it is an `AggregateError`; false for any other value. Never throws. */
+function aggregateHolds(link: unknown, failure: unknown, depth: number, budget: { left: number }): boolean {
+  try {
+    if (!(link instanceof AggregateError)) return false;
+    const inner: unknown = link.errors;
+    if (!Array.isArray(inner) || inner.length > MAX_AGGREGATED) return false;
+    let held = false;
+    for (const each of inner) {
+      if (holds(each, failure, depth, budget)) held = true;
+      else if (!isAbortOf(each)) return false;
+    }
+    return held;
+  } catch {
+    return false; // a Proxy's trap, an `errors` getter that throws
+  }
+}
+
+/**
+ * True for what a stream pipeline adds when it stops on its signal: an `AbortError` or
+ * `TimeoutError` (`isAbort`), or Node's `ERR_STREAM_PREMATURE_CLOSE` of a stream destroyed
+ * with the others.
+ */
+function isAbortOf(error: unknown): boolean {
+  return isAbort(error) || (error instanceof Error && (error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE');
 }
 
 /**
