@@ -41,7 +41,7 @@ respond() method (a Response, an HTTPException), or a promise of one.
 ${flagHelp()}
 Signals: SIGINT or SIGTERM stop gracefully (a second one cuts what remains); with --workers,
 SIGHUP replaces the workers one by one; without, it reads the --ssl-certfile and --ssl-keyfile
-files again (the code is not reloaded). Exit status: 0 after a signal; 1 on a runtime failure
+files again (the code is not reloaded); with --reload, it stops (a closed terminal). Exit status: 0 after a signal; 1 on a runtime failure
 (address in use, the module threw while loading); 2 for a bad flag value, a missing module or
 export, or an export that is not an app.
 `;
