@@ -321,6 +321,21 @@ export const seen = [login, before, (await client.get('/')).textBody, (await thi
       expect(chunked.status).toBe(200);
       await chunked.arrayBuffer();
       expect(readFileSync(path.join(dir, 'a.bin')).equals(other)).toBe(true);
+      // Keys that could leave the directory, or name an upload in progress, are no object: 404
+      // before the body (a raw request line: fetch would resolve the dots itself).
+      for (const key of ['..%2Fescape.bin', '%2E%2E', '.x.part', 'a%2Fb', '%2Ftmp%2Fabs', 'a%00b', 'a%5Cb', '..']) {
+        const text = await new Promise<string>((resolve, reject) => {
+          const raw = connect(port, '127.0.0.1', () => raw.write(`PUT /objects/${key} HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`));
+          let got = '';
+          raw.setEncoding('latin1');
+          raw.on('data', (chunk: string) => (got += chunk));
+          raw.on('end', () => resolve(got));
+          raw.on('error', reject);
+        });
+        expect(text, key).toMatch(/^HTTP\/1\.1 404 /);
+      }
+      expect(readdirSync(dir)).toEqual(['a.bin']);
+      expect(readdirSync(path.dirname(dir)).filter((name) => name.startsWith('escape') || name === 'abs')).toEqual([]);
       // A client that hangs up mid-body: its partial file removed, nothing logged as an error.
       const socket = connect(port, '127.0.0.1');
       socket.on('error', () => {});
