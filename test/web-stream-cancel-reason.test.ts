@@ -10,8 +10,12 @@ import { type App, Request, Response, compose } from 'tsgi';
 import { compress } from 'tsgi/middleware';
 import { start, until } from './node-helpers.ts';
 
-/** A page that streams its first chunk at once and its rest never; records the cancel's reason. */
-function page(): { app: App; reasons: unknown[] } {
+/**
+ * A page that streams its first chunk at once and its rest never; records the cancel's reason.
+ * `viaFetch`: the stream is the body of a fetch `Response` the app answers through
+ * `Response.fromFetch` (a Remix or Hono handler's answer).
+ */
+function page(viaFetch = false): { app: App; reasons: unknown[] } {
   const reasons: unknown[] = [];
   const app = Request.application(() => {
     const stream = new ReadableStream<Uint8Array>({
@@ -22,6 +26,7 @@ function page(): { app: App; reasons: unknown[] } {
         reasons.push(reason);
       },
     });
+    if (viaFetch) return Response.fromFetch(new globalThis.Response(stream, { headers: { 'content-type': 'text/html' } }));
     return new Response(stream, { contentType: 'text/html' });
   });
   return { app, reasons };
@@ -69,6 +74,28 @@ describe.each([
   it('is cancelled with an AbortError when a HEAD drops it unread', async () => {
     const { app, reasons } = page();
     const server = await start(wrap(app));
+    expect(await head(`${server.url}/`)).toBe(200);
+    await until(() => reasons.length > 0);
+    expect(reasons).toHaveLength(1);
+    expect(isAbortError(reasons[0])).toBe(true);
+    expect(server.log.text).toBe('');
+  });
+});
+
+describe('the body of a fetch Response answered through Response.fromFetch, closed early', () => {
+  it('is cancelled with an AbortError when the client leaves mid-stream', async () => {
+    const { app, reasons } = page(true);
+    const server = await start(app);
+    await hangUpAfterFirstChunk(`${server.url}/`);
+    await until(() => reasons.length > 0);
+    expect(reasons).toHaveLength(1);
+    expect(isAbortError(reasons[0])).toBe(true);
+    expect(server.log.text).toBe('');
+  });
+
+  it('is cancelled with an AbortError when a HEAD drops it unread', async () => {
+    const { app, reasons } = page(true);
+    const server = await start(app);
     expect(await head(`${server.url}/`)).toBe(200);
     await until(() => reasons.length > 0);
     expect(reasons).toHaveLength(1);

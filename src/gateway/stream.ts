@@ -72,18 +72,22 @@ export function dropStream(stream: ReadableStream<Uint8Array>): void {
  * @param readFailure - maps an error of the stream's `read()` to the one the iteration throws
  *   (the fetch adapter's request body: a runtime's own error for a client gone becomes an input
  *   error); without it, the stream's error is thrown as it is.
+ * @param cancelReason - makes the reason the stream is cancelled with when closed early (a
+ *   response body: `bodyClosedEarly`, an `AbortError` its source, React's
+ *   `renderToReadableStream`, tells from a failure); without it, none. Called on a close only.
  */
 export function fromReadableStream(
   stream: ReadableStream<Uint8Array>,
   readFailure?: (error: unknown) => unknown,
+  cancelReason?: () => unknown,
 ): AsyncIterableIterator<Uint8Array> {
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   // Unread, the stream is not locked yet and is cancelled here; once read, through its reader,
   // which also ends a read still waiting for data (an idle event stream), and with it the
   // generator, which could not take its `return()` before.
-  const cancel = () => (reader ?? (stream.locked ? undefined : stream))?.cancel().catch(() => undefined);
+  const cancel = () => (reader ?? (stream.locked ? undefined : stream))?.cancel(cancelReason?.()).catch(() => undefined);
   return closingSource(
-    readChunks(stream, (opened) => (reader = opened), readFailure),
+    readChunks(stream, (opened) => (reader = opened), readFailure, cancelReason),
     cancel,
   );
 }
@@ -92,6 +96,7 @@ async function* readChunks(
   stream: ReadableStream<Uint8Array>,
   opened: (reader: ReadableStreamDefaultReader<Uint8Array>) => void,
   readFailure: ((error: unknown) => unknown) | undefined,
+  cancelReason: (() => unknown) | undefined,
 ): AsyncGenerator<Uint8Array, void, undefined> {
   if (dropped.has(stream)) throw new DOMException('the request body was dropped: the answer went out before it was read', 'AbortError');
   const reader = stream.getReader();
@@ -112,7 +117,7 @@ async function* readChunks(
       yield step.value;
     }
   } finally {
-    if (!done) await reader.cancel().catch(() => undefined);
+    if (!done) await reader.cancel(cancelReason?.()).catch(() => undefined);
     reader.releaseLock();
   }
 }

@@ -7,6 +7,7 @@
 import type { Body } from '../gateway/types.ts';
 import { CONNECTION_FIELDS, HOP_BY_HOP } from '../gateway/fields.ts';
 import { fromReadableStream, toReadableStream } from '../gateway/stream.ts';
+import { bodyClosedEarly } from '../gateway/abort.ts';
 import type { HeaderList, HeaderListInit } from '../http/header-list.ts';
 import { READ_HOOK, type ResponseBody, TAKE_STREAM } from './body.ts';
 import { bodilessFields } from './serve.ts';
@@ -72,7 +73,7 @@ export function fromFetchResponse<R extends { readonly headers: HeaderList }>(Cl
   }
   for (const cookie of response.headers.getSetCookie()) fields.push(['set-cookie', cookie]);
   const status = response.statusText ? `${response.status} ${response.statusText}` : response.status;
-  const body = response.body === null ? null : fromReadableStream(response.body);
+  const body = response.body === null ? null : fromReadableStream(response.body, undefined, bodyClosedEarly);
   const res = new Class(body, { status, headers: fields, contentType: null });
   // No body but a length: the answer to a HEAD, which declares the length of the body it does not
   // carry. Kept, as `getResponse` keeps a HEAD answer's; the empty body would say 0.
