@@ -622,6 +622,30 @@ describe('tsgi serve flags at work', () => {
     }
   });
 
+  it('SIGHUP to one process serving TLS during the graceful shutdown reads nothing: the closed server takes no new connections', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', certificate.keyFile]);
+    const port = Number(new URL(await servingUrl(run)).port);
+    // A kept-alive connection holds the shutdown open (SIGTERM lets idle ones expire: 5 s).
+    const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      const opened = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => {
+        opened.once('data', () => resolve(opened));
+        opened.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      });
+      opened.on('error', reject);
+    });
+    try {
+      run.child.kill('SIGTERM');
+      await waitFor(() => run.out.stdout.includes('Stopping on SIGTERM'), () => run.out.stdout + run.out.stderr, 5_000);
+      run.child.kill('SIGHUP');
+      await waitFor(() => run.out.stderr.includes('SIGHUP'), () => run.out.stdout + run.out.stderr, 5_000);
+      expect(run.out.stderr).toBe('tsgi: SIGHUP during the graceful shutdown: ignored (the server takes no new connections)\n');
+      expect(run.out.stdout).not.toContain('SIGHUP');
+    } finally {
+      socket.destroy();
+    }
+    expect((await run.exited).code).toBe(0);
+  });
+
   it('SIGHUP to one process without TLS is ignored, and logged', async () => {
     const served = cli(['serve', envApp, '--port', '0']);
     await servingUrl(served);

@@ -39,8 +39,9 @@ import { version } from './version.ts';
  * connections are closed at once after Ctrl-C (SIGINT) and in the child of `--reload`;
  * otherwise (SIGTERM, `--limit-max-requests`, a worker replaced) they are left to expire (`close({ idle: 'expire' })`), so a proxy reusing one is never reset.
  * Alone, SIGHUP reads the `--ssl-certfile`/`--ssl-keyfile` files again into the running
- * server (`renewTls`; once listening, for one that comes while the app loads), and is only
- * logged without TLS: the code is not reloaded.
+ * server (`renewTls`; once listening, for one that comes while the app loads; not during the
+ * graceful shutdown, when it is only logged), and is only logged without TLS: the code is not
+ * reloaded.
  *
  * Managed (a cluster worker, or the child of `--reload`): the bound URL goes to the manager as
  * a {@link ListeningMessage} instead of stdout, reaching the request limit sends a
@@ -76,10 +77,12 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   } else {
     // Renewing a certificate is what SIGHUP is sent for most often: the files are read again
     // (the code is not: one process cannot be replaced). One that comes before the server
-    // listens is done once it does, as the files may have changed since they were read.
+    // listens is done once it does, as the files may have changed since they were read. One
+    // during the graceful shutdown reads nothing: the closed server takes no new connections.
     const ssl = command.ssl;
     process.on('SIGHUP', () => {
       if (handle === undefined) renewLater = true;
+      else if (closeStarted) log.warning('SIGHUP during the graceful shutdown: ignored (the server takes no new connections)');
       else renewTls(handle.server as TlsServer, ssl, log);
     });
   }
