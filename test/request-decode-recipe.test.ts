@@ -123,7 +123,7 @@ describe("docs/request.md's decodeBody recipe", () => {
   });
 
   it('passes a GET with the field and no body untouched', async () => {
-    const seenEncoding: (string | undefined)[] = [];
+    const seenEncoding: unknown[] = [];
     const app: App = (environ, startResponse) => {
       seenEncoding.push(environ.HTTP_CONTENT_ENCODING);
       startResponse('204 No Content', []);
