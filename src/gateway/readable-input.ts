@@ -151,6 +151,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   #open(): void {
     const stream = this.#stream;
     if (stream.errored) this.#fail(stream.errored);
+    else if (isDiscarded(stream)) this.#fail(discardedBody());
     else if (stream.readableEnded) this.#state = 'done';
     else if (stream.destroyed) this.#fail(brokeOff());
     else {
@@ -243,6 +244,39 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
     this.#resolve = undefined;
     this.#reject = undefined;
   }
+}
+
+/**
+ * The message of a read begun after Node discarded the body (see {@link isDiscarded}): the app's
+ * mistake, not the client's, so a plain `Error` (a logged 500 where it still has an answer).
+ */
+const DISCARDED =
+  'The request body was discarded once the response was sent, as the server does with a body nobody read: ' +
+  'read it before answering (const body = await req.bytes()) and hand the bytes to the work after the answer (res.callOnClose)';
+
+/** What a read begun after Node discarded the body throws (see {@link isDiscarded}). */
+export function discardedBody(): Error {
+  return new Error(DISCARDED);
+}
+
+/** The Node internals {@link isDiscarded} reads (an `IncomingMessage`'s), each optional. */
+interface DumpedRequest {
+  /** True once Node drains the body into the void (`_dump()`: after the response, for a body nobody read). */
+  _dumped?: boolean | undefined;
+  readonly headers?: Readonly<Record<string, string | string[] | undefined>> | undefined;
+}
+
+/**
+ * True when Node has thrown away a request body nobody had begun to read (its `_dump()`, once
+ * the response is sent, or the server's lingering close): a read begun now would find an empty
+ * or cut body and take it for the client's, so it fails with {@link discardedBody} instead. A
+ * request without a body (no `Content-Length` above 0, no `Transfer-Encoding`) is not.
+ */
+export function isDiscarded(stream: NodeReadable): boolean {
+  const request = stream as NodeReadable & DumpedRequest;
+  if (request._dumped !== true) return false;
+  const headers = request.headers;
+  return headers !== undefined && (headers['transfer-encoding'] !== undefined || Number(headers['content-length']) > 0);
 }
 
 /** The error of a stream that closed before its end, as Node's `finished()` reports it. */

@@ -1,0 +1,69 @@
+/**
+ * A request body read only after the response was sent (`res.callOnClose`, a promise left
+ * running): Node discards an untouched body once the answer is out, so such a read must fail
+ * saying so, never answer an empty body as if the client had sent none (spec §3). Over a real
+ * socket: a small body already arrived whole, one of 200 kB that Node drains, and a GET without
+ * a body, which still reads as empty.
+ */
+import { describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { request, start, until } from './node-helpers.ts';
+
+/** Answers 202 at once and reads the body in the work after the answer, recording what it got. */
+function lateReader(seen: string[]) {
+  return Request.application((req) => {
+    const res = new Response('accepted\n', { status: 202 });
+    res.callOnClose(async () => {
+      try {
+        seen.push(`bytes ${(await req.bytes()).byteLength}`);
+      } catch (error) {
+        seen.push(`${(error as Error).name}: ${(error as Error).message}`);
+      }
+    });
+    return res;
+  });
+}
+
+describe('a body read after the answer was sent', () => {
+  it.each([
+    ['a small body that arrived whole', 100],
+    ['a 200 kB body Node drains after the answer', 200_000],
+  ])('fails saying it was discarded: %s', async (_name, size) => {
+    const seen: string[] = [];
+    const server = await start(lateReader(seen));
+    const res = await request(server.url, { method: 'POST', body: new Uint8Array(size) });
+    expect(res.status).toBe(202);
+    await until(() => seen.length === 1);
+    expect(seen[0]).toMatch(/^Error: The request body was discarded once the response was sent/);
+  });
+
+  it('fails the same through req.stream()', async () => {
+    const seen: string[] = [];
+    const app = Request.application((req) => {
+      const res = new Response('accepted\n', { status: 202 });
+      res.callOnClose(async () => {
+        let size = 0;
+        try {
+          for await (const chunk of req.stream()) size += chunk.byteLength;
+          seen.push(`bytes ${size}`);
+        } catch (error) {
+          seen.push(`${(error as Error).name}: ${(error as Error).message}`);
+        }
+      });
+      return res;
+    });
+    const server = await start(app);
+    expect((await request(server.url, { method: 'POST', body: '{"events":[1,2,3]}' })).status).toBe(202);
+    await until(() => seen.length === 1);
+    expect(seen[0]).toMatch(/^Error: The request body was discarded once the response was sent/);
+  });
+
+  it('a request without a body still reads as empty', async () => {
+    const seen: string[] = [];
+    const server = await start(lateReader(seen));
+    const res = await request(server.url);
+    expect(res.status).toBe(202);
+    await until(() => seen.length === 1);
+    expect(seen).toEqual(['bytes 0']);
+  });
+});
