@@ -5,6 +5,7 @@
  * socket: a small body already arrived whole, one of 200 kB that Node drains, and a GET without
  * a body, which still reads as empty.
  */
+import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { request, start, until } from './node-helpers.ts';
@@ -33,6 +34,23 @@ describe('a body read after the answer was sent', () => {
     const server = await start(lateReader(seen));
     const res = await request(server.url, { method: 'POST', body: new Uint8Array(size) });
     expect(res.status).toBe(202);
+    await until(() => seen.length === 1);
+    expect(seen[0]).toMatch(/^Error: The request body was discarded once the response was sent/);
+  });
+
+  it('fails the same for a chunked body still arriving when the answer went out', async () => {
+    const seen: string[] = [];
+    const server = await start(lateReader(seen));
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = http.request(server.url, { method: 'POST', agent: false, headers: { 'Transfer-Encoding': 'chunked' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.write('{"events":[');
+      setTimeout(() => req.end('1]}'), 100);
+    });
+    expect(status).toBe(202);
     await until(() => seen.length === 1);
     expect(seen[0]).toMatch(/^Error: The request body was discarded once the response was sent/);
   });
