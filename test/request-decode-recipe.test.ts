@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type App, type Middleware, Request, Response } from 'tsgi';
-import { request, start } from './node-helpers.ts';
+import { request, start, until } from './node-helpers.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const text = readFileSync(path.join(ROOT, 'docs/request.md'), 'utf8');
@@ -92,8 +92,10 @@ describe("docs/request.md's decodeBody recipe", () => {
     const whole = zlib.gzipSync(batch);
     const cut = await post(server.url, whole.subarray(0, whole.length - 6), { 'Content-Encoding': 'gzip' });
     expect(cut.status).toBe(400);
-    const badBrotli = await post(server.url, batch, { 'Content-Encoding': 'br' });
-    expect(badBrotli.status).toBe(400);
+    for (const coding of ['br', 'deflate', 'zstd']) {
+      const bad = await post(server.url, batch, { 'Content-Encoding': coding });
+      expect([coding, bad.status]).toEqual([coding, 400]);
+    }
   });
 
   it('stops a decompression bomb at the decoded limit, even under a reader with no limit', async () => {
@@ -120,6 +122,21 @@ describe("docs/request.md's decodeBody recipe", () => {
     expect(declared.status).toBe(413);
     const chunked = await post(server.url, empties, { 'Content-Encoding': 'gzip', 'Transfer-Encoding': 'chunked' });
     expect(chunked.status).toBe(413);
+  });
+
+  it('lets through what is not zlib\'s: a read begun after the answer fails as discarded, not as corrupt data', async () => {
+    const seen: string[] = [];
+    const late = Request.application((req) => {
+      const res = new Response('accepted', { status: 202 });
+      res.callOnClose(async () => {
+        await req.json().catch((error: Error) => seen.push(`${error.name}: ${error.message}`));
+      });
+      return res;
+    });
+    const server = await start(decodeBody(late));
+    expect((await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip' })).status).toBe(202);
+    await until(() => seen.length === 1);
+    expect(seen[0]).toMatch(/^Error: The request body was discarded once the response was sent/);
   });
 
   it('passes a GET with the field and no body untouched', async () => {
