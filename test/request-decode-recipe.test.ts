@@ -124,6 +124,22 @@ describe("docs/request.md's decodeBody recipe", () => {
     expect(chunked.status).toBe(413);
   });
 
+  it('bounds every decoding of a list: a gzip of empty gzip members is refused, not decoded for ever', async () => {
+    const server = await start(decodeBody(raw, { maxBodySize: 16 * 1024 }));
+    const empties = Buffer.concat(Array.from({ length: 2000 }, () => zlib.gzipSync(''))); // ~40 kB, decodes to nothing
+    const nested = zlib.gzipSync(empties); // well under the coded bound
+    expect(nested.byteLength).toBeLessThan(4 * 1024);
+    const res = await post(server.url, nested, { 'Content-Encoding': 'gzip, gzip' });
+    expect([res.status, res.body.toString()]).toEqual([413, expect.stringContaining('The decoded body is larger than 16384 bytes.')]);
+  });
+
+  it('answers 415 for more than two codings, before a decoder is made', async () => {
+    const server = await start(decodeBody(raw));
+    const res = await post(server.url, zlib.gzipSync(zlib.gzipSync(zlib.gzipSync(batch))), { 'Content-Encoding': 'gzip, gzip, gzip' });
+    expect(res.status).toBe(415);
+    expect(res.body.toString()).toContain('More than 2 content codings.');
+  });
+
   it('lets through what is not zlib\'s: a read begun after the answer fails as discarded, not as corrupt data', async () => {
     const seen: string[] = [];
     const late = Request.application((req) => {
