@@ -26,6 +26,23 @@ writeFileSync(path.join(dir, 'decode.ts'), layer!);
 writeFileSync(path.join(dir, 'ndjson.ts'), `export const seen: unknown[] = [];\nconst sink = { async write(event: unknown) { seen.push(event); } };\n${ndjsonCode!}`);
 const { decodeBody } = (await import(path.join(dir, 'decode.ts'))) as { decodeBody: Middleware<{ maxBodySize?: number }> };
 const { ndjson, seen } = (await import(path.join(dir, 'ndjson.ts'))) as { ndjson: App; seen: unknown[] };
+/** zlib has zstd from Node 22.15 and 23.8; `engines` accepts any 22. */
+const hasZstd = typeof zlib.zstdCompressSync === 'function';
+/**
+ * Runs `test` with the recipe loaded again as on a Node without zstd (22.0 to 22.14): zlib's
+ * zstd functions hidden while it loads and runs.
+ */
+async function withoutZstd(test: (decode: Middleware<{ maxBodySize?: number }>) => Promise<void>): Promise<void> {
+  const zlibFunctions = zlib as unknown as Record<string, unknown>;
+  const hidden = ['createZstdDecompress', 'createZstdCompress', 'zstdCompressSync', 'zstdDecompressSync'].map((name) => [name, zlibFunctions[name]] as const);
+  for (const [name] of hidden) delete zlibFunctions[name];
+  try {
+    writeFileSync(path.join(dir, 'decode-without-zstd.ts'), layer!);
+    await test(((await import(path.join(dir, 'decode-without-zstd.ts'))) as { decodeBody: Middleware<{ maxBodySize?: number }> }).decodeBody);
+  } finally {
+    for (const [name, value] of hidden) if (value !== undefined) zlibFunctions[name] = value;
+  }
+}
 
 const MiB = 1024 * 1024;
 /** Answers the JSON batch's length; `req.json()`'s own limit is lifted, so only the layer's applies. */
@@ -53,7 +70,7 @@ describe("docs/request.md's decodeBody recipe", () => {
       ['x-gzip', zlib.gzipSync(batch)],
       ['deflate', zlib.deflateSync(batch)],
       ['br', zlib.brotliCompressSync(batch)],
-      ['zstd', zlib.zstdCompressSync(batch)],
+      ...(hasZstd ? [['zstd', zlib.zstdCompressSync(batch)] as [string, Uint8Array]] : []),
       ['identity', batch],
     ];
     for (const [coding, body] of coded) {
@@ -84,7 +101,7 @@ describe("docs/request.md's decodeBody recipe", () => {
     const server = await start(decodeBody(ingest));
     const unknown = await post(server.url, batch, { 'Content-Encoding': 'gzip, compress' });
     expect(unknown.status).toBe(415);
-    expect(unknown.headers['accept-encoding']).toBe('gzip, deflate, br, zstd');
+    expect(unknown.headers['accept-encoding']).toBe(hasZstd ? 'gzip, deflate, br, zstd' : 'gzip, deflate, br');
     expect(unknown.body.toString()).toContain('Content-Encoding compress is not supported.');
     const corrupt = await post(server.url, batch, { 'Content-Encoding': 'gzip' });
     expect(corrupt.status).toBe(400);
@@ -92,10 +109,20 @@ describe("docs/request.md's decodeBody recipe", () => {
     const whole = zlib.gzipSync(batch);
     const cut = await post(server.url, whole.subarray(0, whole.length - 6), { 'Content-Encoding': 'gzip' });
     expect(cut.status).toBe(400);
-    for (const coding of ['br', 'deflate', 'zstd']) {
+    for (const coding of hasZstd ? ['br', 'deflate', 'zstd'] : ['br', 'deflate']) {
       const bad = await post(server.url, batch, { 'Content-Encoding': coding });
       expect([coding, bad.status]).toEqual([coding, 400]);
     }
+  });
+
+  it('answers 415 for zstd on a Node without it (22.0 to 22.14), not a 500, and leaves zstd out of Accept-Encoding', async () => {
+    await withoutZstd(async (decode) => {
+      const server = await start(decode(ingest));
+      const res = await post(server.url, batch, { 'Content-Encoding': 'zstd' });
+      expect([res.status, res.headers['accept-encoding']]).toEqual([415, 'gzip, deflate, br']);
+      expect(res.body.toString()).toContain('Content-Encoding zstd is not supported.');
+      expect((await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip' })).status).toBe(202);
+    });
   });
 
   it('stops a decompression bomb at the decoded limit, even under a reader with no limit', async () => {
