@@ -76,6 +76,22 @@ describe('a body read after the answer was sent', () => {
     expect(seen[0]).toMatch(/^Error: The request body was discarded once the response was sent/);
   });
 
+  it('an empty chunked body (a stream that sent nothing) still reads as empty: nothing was discarded', async () => {
+    const seen: string[] = [];
+    const server = await start(lateReader(seen));
+    const status = await new Promise<number | undefined>((resolve, reject) => {
+      const req = http.request(server.url, { method: 'POST', agent: false, headers: { 'Transfer-Encoding': 'chunked' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      });
+      req.on('error', reject);
+      req.end(); // the last chunk only: 0\r\n\r\n
+    });
+    expect(status).toBe(202);
+    await until(() => seen.length === 1);
+    expect(seen).toEqual(['bytes 0']);
+  });
+
   it('a request without a body still reads as empty', async () => {
     const seen: string[] = [];
     const server = await start(lateReader(seen));

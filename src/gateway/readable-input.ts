@@ -264,19 +264,29 @@ interface DumpedRequest {
   /** True once Node drains the body into the void (`_dump()`: after the response, for a body nobody read). */
   _dumped?: boolean | undefined;
   readonly headers?: Readonly<Record<string, string | string[] | undefined>> | undefined;
+  /** True once the parser has the whole message (the last chunk of a chunked body). */
+  readonly complete?: boolean | undefined;
+  /** True once a byte of the body was read or emitted, by anyone (Node's drain too). */
+  readonly readableDidRead?: boolean | undefined;
+  /** The bytes buffered, not read yet. */
+  readonly readableLength?: number | undefined;
 }
 
 /**
  * True when Node has thrown away a request body nobody had begun to read (its `_dump()`, once
  * the response is sent, or the server's lingering close): a read begun now would find an empty
  * or cut body and take it for the client's, so it fails with {@link discardedBody} instead. A
- * request without a body (no `Content-Length` above 0, no `Transfer-Encoding`) is not.
+ * request without a body (no `Content-Length` above 0, no `Transfer-Encoding`) is not, nor is
+ * a chunked body that ended with no byte drained (its last chunk only: nothing was lost).
  */
 export function isDiscarded(stream: NodeReadable): boolean {
   const request = stream as NodeReadable & DumpedRequest;
   if (request._dumped !== true) return false;
   const headers = request.headers;
-  return headers !== undefined && (headers['transfer-encoding'] !== undefined || Number(headers['content-length']) > 0);
+  if (headers === undefined) return false;
+  if (Number(headers['content-length']) > 0) return true;
+  if (headers['transfer-encoding'] === undefined) return false;
+  return !(request.complete === true && request.readableDidRead === false && request.readableLength === 0);
 }
 
 /** The error of a stream that closed before its end, as Node's `finished()` reports it. */
