@@ -6,6 +6,7 @@
  * a body, which still reads as empty.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { request, start, until } from './node-helpers.ts';
@@ -90,6 +91,29 @@ describe('a body read after the answer was sent', () => {
     expect(status).toBe(202);
     await until(() => seen.length === 1);
     expect(seen).toEqual(['bytes 0']);
+  });
+
+  it.each([
+    ['with its Content-Length', true],
+    ['without a Content-Length', false],
+  ])('fails the same over HTTP/2 (h2c), not as a 400 blaming the client: %s', async (_name, declared) => {
+    const seen: string[] = [];
+    const server = await start(lateReader(seen), { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    try {
+      const body = Buffer.alloc(100);
+      const stream = session.request({ ':method': 'POST', ':path': '/', ...(declared ? { 'content-length': '100' } : {}) });
+      stream.on('error', () => {});
+      stream.end(body);
+      const status = await new Promise((resolve) => stream.on('response', (headers) => resolve(headers[':status'])));
+      stream.resume();
+      expect(status).toBe(202);
+      await until(() => seen.length === 1);
+      expect(seen[0]).toMatch(/^Error: The request body was discarded once the response was sent/);
+    } finally {
+      session.close();
+    }
   });
 
   it('a request without a body still reads as empty', async () => {

@@ -153,7 +153,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
     if (stream.errored) this.#fail(stream.errored);
     else if (isDiscarded(stream)) this.#fail(discardedBody());
     else if (stream.readableEnded) this.#state = 'done';
-    else if (stream.destroyed) this.#fail(brokeOff());
+    else if (stream.destroyed) this.#fail(discarded.has(stream) ? discardedBody() : brokeOff());
     else {
       this.#state = 'open';
       stream.on('readable', this.#onReadable);
@@ -287,6 +287,25 @@ export function isDiscarded(stream: NodeReadable): boolean {
   if (Number(headers['content-length']) > 0) return true;
   if (headers['transfer-encoding'] === undefined) return false;
   return !(request.complete === true && request.readableDidRead === false && request.readableLength === 0);
+}
+
+/** The request streams a server destroyed after the answer, their body unread (see {@link markDiscarded}). */
+const discarded = new WeakSet<object>();
+
+/**
+ * Marks `stream` as ended by the server because the response was sent while its body was not
+ * read whole (HTTP/2, where Node drains nothing: src/adapters/node/http2-compat.ts), before it
+ * destroys it. A read begun afterwards then fails with {@link discardedBody}, as on HTTP/1.1,
+ * not as the client's premature close; a read already under way still sees the close. Costs
+ * nothing to a read of a stream that is not destroyed.
+ */
+export function markDiscarded(stream: object): void {
+  discarded.add(stream);
+}
+
+/** True when `stream` was marked by {@link markDiscarded}. */
+export function wasDiscarded(stream: object): boolean {
+  return discarded.has(stream);
 }
 
 /** The error of a stream that closed before its end, as Node's `finished()` reports it. */

@@ -8,7 +8,7 @@ import { isAbort } from '../gateway/abort.ts';
 import type { Environ } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { BufferedInput, FailedInput } from '../gateway/input.ts';
-import { type NodeReadable, discardedBody, isDiscarded, nodeReadableOf, prematureClose } from '../gateway/readable-input.ts';
+import { type NodeReadable, discardedBody, isDiscarded, nodeReadableOf, prematureClose, wasDiscarded } from '../gateway/readable-input.ts';
 
 /** What {@link readInput} tells the owner of the input it reads, before its promise settles. */
 export interface InputOwner {
@@ -107,7 +107,7 @@ function readEventStream(
   if (stream.errored) return spoiled(owner, inputFailure(stream.errored));
   if (isDiscarded(stream)) return spoiled(owner, discardedBody());
   if (stream.readableEnded) return Promise.resolve(new Uint8Array(0));
-  if (stream.destroyed) return spoiled(owner, inputFailure(prematureClose()));
+  if (stream.destroyed) return spoiled(owner, wasDiscarded(stream) ? discardedBody() : inputFailure(prematureClose()));
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let total = 0;

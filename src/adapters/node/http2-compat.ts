@@ -18,6 +18,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Http2Session, type ServerHttp2Stream, constants } from 'node:http2';
+import { markDiscarded } from '../../gateway/readable-input.ts';
 
 /** The HTTP/2 stream of a request or response, `undefined` for HTTP/1. */
 export function http2Stream(message: IncomingMessage | ServerResponse): ServerHttp2Stream | undefined {
@@ -185,7 +186,11 @@ export function refuseRestOfBody(req: IncomingMessage, res: ServerResponse): voi
     if (stream.readableEnded || stream.closed) return;
     stream.close(constants.NGHTTP2_NO_ERROR);
     // Node would then end the request stream as if its body were whole: an app still reading
-    // it (one `timeout` answered for) must see it broken off instead.
-    if (!req.destroyed) req.destroy();
+    // it (one `timeout` answered for) must see it broken off instead, and a read begun after
+    // (the work of `res.callOnClose`) that it was discarded, as on HTTP/1.1.
+    if (!req.destroyed) {
+      markDiscarded(req);
+      req.destroy();
+    }
   });
 }
