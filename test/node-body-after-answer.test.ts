@@ -7,13 +7,23 @@
  */
 import http from 'node:http';
 import http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
+import { toFetchHandler } from 'tsgi/fetch';
+import { cascade } from 'tsgi/middleware';
+import { toNodeHandler } from 'tsgi/node';
+import { TestClient } from 'tsgi/testing';
 import { request, start, until } from './node-helpers.ts';
 
-/** Answers 202 at once and reads the body in the work after the answer, recording what it got. */
-function lateReader(seen: string[]) {
-  return Request.application((req) => {
+/**
+ * Answers 202 at once and reads the body in the work after the answer, recording what it got;
+ * with `readFirst`, reads it whole before answering too.
+ */
+function lateReader(seen: string[], readFirst = false) {
+  return Request.application(async (req) => {
+    if (readFirst) seen.push(`first ${(await req.bytes()).byteLength}`);
     const res = new Response('accepted\n', { status: 202 });
     res.callOnClose(async () => {
       try {
@@ -123,5 +133,62 @@ describe('a body read after the answer was sent', () => {
     expect(res.status).toBe(202);
     await until(() => seen.length === 1);
     expect(seen).toEqual(['bytes 0']);
+  });
+});
+
+describe('a body read after the answer, elsewhere', () => {
+  it('reads from the cache when the handler read it whole before answering', async () => {
+    const seen: string[] = [];
+    const server = await start(lateReader(seen, true));
+    expect((await request(server.url, { method: 'POST', body: new Uint8Array(100) })).status).toBe(202);
+    await until(() => seen.length === 2);
+    expect(seen).toEqual(['first 100', 'bytes 100']);
+  });
+
+  it("reads cascade's recording after the answer when an app before it read the body", async () => {
+    const seen: string[] = [];
+    const first = Request.application(async (req) => {
+      await req.bytes();
+      return new Response('not here', { status: 404 });
+    });
+    const server = await start(cascade([first, lateReader(seen)]));
+    expect((await request(server.url, { method: 'POST', body: new Uint8Array(100) })).status).toBe(202);
+    await until(() => seen.length === 1);
+    expect(seen).toEqual(['bytes 100']);
+  });
+
+  it('fails as discarded under toNodeHandler in Express', async () => {
+    const seen: string[] = [];
+    const web = express();
+    web.use('/t', toNodeHandler(lateReader(seen)));
+    const server = await new Promise<http.Server>((resolve) => {
+      const listening: http.Server = web.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    try {
+      const res = await request(`http://127.0.0.1:${(server.address() as AddressInfo).port}/t/x`, { method: 'POST', body: new Uint8Array(100) });
+      expect(res.status).toBe(202);
+      await until(() => seen.length === 1);
+      expect(seen[0]).toMatch(/^Error: The request body was discarded once the response was sent/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('fails as a 400 under a fetch handler, which drained the unread body before answering: never empty', async () => {
+    const seen: string[] = [];
+    const res = await toFetchHandler(lateReader(seen))(new globalThis.Request('http://localhost/', { method: 'POST', body: 'x'.repeat(100) }));
+    expect(res.status).toBe(202);
+    await res.text();
+    await until(() => seen.length === 1);
+    expect(seen[0]).toMatch(/^HTTPBadRequest: /);
+  });
+
+  it('reads the body in the TestClient, whose body is not discarded', async () => {
+    const seen: string[] = [];
+    const res = await new TestClient(lateReader(seen)).post('/', { body: 'x'.repeat(100) });
+    expect(res.statusCode).toBe(202);
+    await until(() => seen.length === 1);
+    expect(seen).toEqual(['bytes 100']);
   });
 });
