@@ -85,6 +85,9 @@ describe("docs/request.md's decodeBody recipe", () => {
     const server = await start(decodeBody(ingest));
     const listed = await post(server.url, zlib.brotliCompressSync(zlib.gzipSync(batch)), { 'Content-Encoding': 'gzip, br' });
     expect([listed.status, listed.body.toString()]).toEqual([202, '{"accepted":3}']);
+    // Names are case-insensitive, with optional whitespace; identity is no coding, an empty element nothing.
+    const spelled = await post(server.url, zlib.brotliCompressSync(zlib.gzipSync(batch)), { 'Content-Encoding': ' GZip ,identity,, BR ' });
+    expect([spelled.status, spelled.body.toString()]).toEqual([202, '{"accepted":3}']);
     const members = Buffer.concat([zlib.gzipSync('[1,2,'), zlib.gzipSync('3]')]);
     const joined = await post(server.url, members, { 'Content-Encoding': 'gzip' });
     expect([joined.status, joined.body.toString()]).toEqual([202, '{"accepted":3}']);
@@ -180,6 +183,20 @@ describe("docs/request.md's decodeBody recipe", () => {
     expect((await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip' })).status).toBe(202);
     await until(() => seen.length === 1);
     expect(seen[0]).toMatch(/^Error: The request body was discarded once the response was sent/);
+  });
+
+  it('hands the app below no Content-Encoding and no Content-Length, and a readable body', async () => {
+    const fields: unknown[] = [];
+    const app: App = async (environ, startResponse) => {
+      fields.push(environ.HTTP_CONTENT_ENCODING, environ.CONTENT_LENGTH, environ['tsgi.input_terminated']);
+      const size = (await new Request(environ).bytes()).byteLength;
+      startResponse('200 OK', []);
+      return [new TextEncoder().encode(String(size))];
+    };
+    const server = await start(decodeBody(app));
+    const res = await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip' });
+    expect([res.status, res.body.toString()]).toEqual([200, String(batch.byteLength)]);
+    expect(fields).toEqual([undefined, undefined, true]);
   });
 
   it('passes a GET with the field and no body untouched', async () => {
