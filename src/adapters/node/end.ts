@@ -5,6 +5,7 @@
  * @module
  */
 import type { ServerResponse } from 'node:http';
+import { isHttp2 } from './http2-compat.ts';
 
 /**
  * Largest body (bytes) sent as a latin1 string by {@link endWith}. Measured with the project's
@@ -56,7 +57,7 @@ function latin1(chunk: Uint8Array): string {
  */
 export function endPlain(res: ServerResponse, code: number, reason: string, body: Uint8Array, close: boolean): void {
   const headers = ['Content-Type', 'text/plain; charset=utf-8', 'Content-Length', String(body.byteLength)];
-  if (res.req?.httpVersionMajor === 2) res.writeHead(code, headers);
+  if (res.req !== undefined && isHttp2(res.req)) res.writeHead(code, headers);
   else {
     if (close) headers.push('Connection', 'close');
     res.writeHead(code, reason, headers);

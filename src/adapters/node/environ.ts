@@ -4,7 +4,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { responseGone } from './http2-compat.ts';
+import { isHttp2, responseGone } from './http2-compat.ts';
 import { exchangeOf, isNodeResponse, setExchange } from './exchange-key.ts';
 import { sendNodeEarlyHints } from './early-hints.ts';
 import type { Socket } from 'node:net';
@@ -14,6 +14,7 @@ import { clientDisconnected } from '../../gateway/abort.ts';
 import { ReadableInput } from '../../gateway/readable-input.ts';
 import type { RefusalListener, RefusedRequest } from './refused.ts';
 import { HTTPBadRequest } from '../../exceptions/client-errors.ts';
+import { HTTPVersionNotSupported } from '../../exceptions/server-errors.ts';
 import {
   DEFAULT_MAX_HEADERS,
   type EnvironOptions,
@@ -68,7 +69,8 @@ export interface NodeEnvironOptions extends EnvironOptions {
    * answer is sent: a request Node's parser refused (400, 408 for a head too slow, 431 for one
    * too large, 414 for one whose request target is too long; under `serve()` only), a bad request-target or Host (400), a path outside
    * `scriptName` (404), a declared body past `maxBodySize` (413), an `Expect` other than
-   * `100-continue` (417), `CONNECT` (501), a request past `maxConcurrentRequests` (503). It gets
+   * `100-continue` (417), `CONNECT` (501), a request past `maxConcurrentRequests` (503), an
+   * HTTP/1 request line of another version than 1.0 or 1.1 (505). It gets
    * a {@link RefusedRequest}: the status, the one-line reason, the request line and fields when
    * parsed, the client's address. An access log's lines for them, as nginx writes its own 400s
    * (`tsgi serve` writes them to its access log). An error it throws, or the rejection of the
@@ -111,6 +113,8 @@ const NON_ASCII = /[\x80-\uffff]/;
  *   included); no Host, or several, on HTTP/1.1 (RFC 9112 §3.2); on HTTP/2, a Host field that differs
  *   from `:authority` (RFC 9113 §8.3.1). `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
  *   fields than `options.maxHeaders`. `HTTPNotFound` for a path outside `options.scriptName`.
+ *   `HTTPVersionNotSupported` (505, RFC 9110 §15.6.6) for an HTTP/1 request line of another
+ *   version than 1.0 or 1.1 (`HTTP/2.0`, which is no HTTP/2 there; `GET /`, HTTP/0.9).
  *   The app must not see such a request: `toNodeHandler`
  *   and `serve` answer it with the exception's status and `detail` as plain text.
  */
@@ -126,6 +130,11 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
  * @throws as {@link createEnviron}.
  */
 export function buildEnviron(req: IncomingMessage, res: ServerResponse | undefined, options: NodeEnvironOptions, raw: string[]): Environ {
+  // llhttp takes `HTTP/2.0` in an HTTP/1 request line, and `GET /` as HTTP/0.9: neither is
+  // served on an HTTP/1 connection (nginx answers 505 too). Real HTTP/2 has a stream.
+  if (req.httpVersionMajor !== 1 && !isHttp2(req)) {
+    throw new HTTPVersionNotSupported(`unsupported version HTTP/${req.httpVersion} in the request line`);
+  }
   const method = req.method ?? 'GET';
   const url = req.url ?? '/';
   // RFC 9112 §3.2: a request-target has no fragment, yet Node's parsers pass one on (`/a#f`);

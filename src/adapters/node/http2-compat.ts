@@ -25,9 +25,13 @@ export function http2Stream(message: IncomingMessage | ServerResponse): ServerHt
   return (message as { stream?: ServerHttp2Stream }).stream;
 }
 
-/** True for a request (or its response) carried by HTTP/2. */
+/**
+ * True for a request (or its response) carried by HTTP/2: version 2 and a stream. Node's
+ * HTTP/1 parser takes `HTTP/2.0` in a request line too, which is no HTTP/2 (it has no stream):
+ * `buildEnviron` answers it 505. The stream is looked for only when the version says 2.
+ */
 export function isHttp2(req: IncomingMessage): boolean {
-  return req.httpVersionMajor === 2;
+  return req.httpVersionMajor === 2 && http2Stream(req) !== undefined;
 }
 
 /** True when nothing more can be sent on `res`: its socket (HTTP/1) or stream (HTTP/2) is gone. */

@@ -1,0 +1,51 @@
+/**
+ * HTTP/1.1 conformance of `serve()` at the edges RFC 9112 and RFC 9110 set, over raw sockets:
+ * what reaches the app and what the server answers. What Node's parser (llhttp) refuses by
+ * itself is covered in node-client-error.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import type { App } from 'tsgi';
+import { bytes, parseRaw, rawExchange, start } from './node-helpers.ts';
+
+/** An app that counts its calls and answers `SERVER_PROTOCOL HTTP_HOST`. */
+function countingApp(): { app: App; calls: () => number } {
+  let calls = 0;
+  const app: App = (environ, startResponse) => {
+    calls++;
+    startResponse('200 OK', [['Content-Type', 'text/plain']]);
+    return [bytes(`${environ.SERVER_PROTOCOL} ${String(environ.HTTP_HOST)}`)];
+  };
+  return { app, calls: () => calls };
+}
+
+describe('RFC 9112: the HTTP version of the request line', () => {
+  // llhttp takes `HTTP/2.0` in an HTTP/1 request line (and `GET /` as HTTP/0.9): the app would
+  // see `SERVER_PROTOCOL` HTTP/2.0 on a plain HTTP/1 connection, no Host required, and the
+  // server would frame the exchange as HTTP/2. nginx answers 505 (RFC 9110 §15.6.6).
+  for (const [name, head] of [
+    ['HTTP/2.0', 'GET / HTTP/2.0\r\nHost: h\r\n\r\n'],
+    ['HTTP/2.0 without Host', 'GET / HTTP/2.0\r\n\r\n'],
+    ['HTTP/2.0 with a body', 'POST / HTTP/2.0\r\nHost: h\r\nConnection: keep-alive\r\nContent-Length: 5\r\n\r\nhello'],
+    ['HTTP/0.9', 'GET /\r\n\r\n'],
+  ] as const) {
+    it(`answers a request line with ${name} 505 without calling the app, and closes`, async () => {
+      const { app, calls } = countingApp();
+      const server = await start(app);
+      const { raw, clean } = await rawExchange(server.port, head);
+      const res = parseRaw(raw);
+      expect(res.statusLine).toBe('HTTP/1.1 505 HTTP Version Not Supported');
+      expect(res.rest).toMatch(/^HTTP Version Not Supported: unsupported version HTTP\/(2\.0|0\.9) in the request line\n$/);
+      expect(res.header('connection')).toBe('close');
+      expect(res.header('date')).toBeDefined();
+      expect(clean).toBe(true);
+      expect(calls()).toBe(0);
+    });
+  }
+
+  it('still serves HTTP/1.0 and HTTP/1.1', async () => {
+    const { app } = countingApp();
+    const server = await start(app);
+    expect(parseRaw((await rawExchange(server.port, 'GET / HTTP/1.0\r\n\r\n')).raw).rest).toBe('HTTP/1.0 undefined');
+    expect(parseRaw((await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n')).raw).rest).toBe('HTTP/1.1 h');
+  });
+});
