@@ -49,3 +49,28 @@ describe('RFC 9112: the HTTP version of the request line', () => {
     expect(parseRaw((await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n')).raw).rest).toBe('HTTP/1.1 h');
   });
 });
+
+describe('RFC 9110 §6.6.1: Date on the answers written on the socket', () => {
+  // An origin server with a clock MUST send Date in its 4xx (and may in 5xx): Node's own
+  // answers to the requests its parser refuses have none; nginx sends one on every answer.
+  for (const [status, head] of [
+    [400, 'GET / HTTP/1.1\r\nHost: h\r\nX-Foo : a\r\n\r\n'],
+    [400, 'GET /a b HTTP/1.1\r\nHost: h\r\n\r\n'],
+    [414, `GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: h\r\n\r\n`],
+    [431, `GET / HTTP/1.1\r\nHost: h\r\nX-Foo: ${'a'.repeat(20_000)}\r\n\r\n`],
+    [501, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'],
+  ] as const) {
+    it(`sends Date on the ${status} to ${JSON.stringify(head.slice(0, 30))}`, async () => {
+      const { app, calls } = countingApp();
+      const server = await start(app);
+      const before = Math.floor(Date.now() / 1000) * 1000;
+      const res = parseRaw((await rawExchange(server.port, head)).raw);
+      expect(res.status).toBe(status);
+      const date = res.header('date');
+      expect(date).toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+      expect(Date.parse(date!)).toBeGreaterThanOrEqual(before);
+      expect(Date.parse(date!)).toBeLessThanOrEqual(Date.now());
+      expect(calls()).toBe(0);
+    });
+  }
+});
