@@ -332,7 +332,7 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
     expect(calls).toBe(0);
   });
 
-  it('answers an HTTP/1.1 request without Host 400 with the reason; HTTP/1.0 and absolute-form need none', async () => {
+  it('answers an HTTP/1.1 request without Host 400 with the reason, absolute-form too; HTTP/1.0 needs none', async () => {
     let calls = 0;
     const server = await start((environ, startResponse) => {
       calls++;
@@ -343,7 +343,10 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
     expect([missing.status, missing.rest]).toEqual([400, 'Bad Request: missing Host header\n']);
     expect(calls).toBe(0);
     expect(parseRaw((await rawExchange(server.port, 'GET / HTTP/1.0\r\n\r\n')).raw).status).toBe(200);
-    expect(parseRaw((await rawExchange(server.port, 'GET http://h.example/ HTTP/1.1\r\nConnection: close\r\n\r\n')).raw).rest).toBe('h.example');
+    const absolute = parseRaw((await rawExchange(server.port, 'GET http://h.example/ HTTP/1.1\r\nConnection: close\r\n\r\n')).raw);
+    expect([absolute.status, absolute.rest]).toEqual([400, 'Bad Request: missing Host header\n']);
+    expect(calls).toBe(1); // the HTTP/1.0 request's
+    expect(parseRaw((await rawExchange(server.port, 'GET http://h.example/ HTTP/1.0\r\n\r\n')).raw).rest).toBe('h.example');
   });
 
   it('createEnviron throws HTTPBadRequest, or HTTPRequestHeaderFieldsTooLarge past maxHeaders', async () => {

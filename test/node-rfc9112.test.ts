@@ -74,3 +74,36 @@ describe('RFC 9110 §6.6.1: Date on the answers written on the socket', () => {
     });
   }
 });
+
+describe('RFC 9112 §3.2: Host next to an absolute-form request-target', () => {
+  it('takes the host of the target over the Host field (§3.2.2)', async () => {
+    const { app } = countingApp();
+    const server = await start(app);
+    const { raw } = await rawExchange(server.port, 'GET http://example.com/x HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n');
+    expect(parseRaw(raw).rest).toBe('HTTP/1.1 example.com');
+  });
+
+  // "A server MUST respond with a 400 … to any HTTP/1.1 request message that lacks a Host
+  // header field … or a Host header field with an invalid field value", whatever the form of
+  // the target; nginx answers both 400 ("client sent HTTP/1.1 request without Host header").
+  for (const [name, head, reason] of [
+    ['no Host field', 'GET http://example.com/x HTTP/1.1\r\nConnection: close\r\n\r\n', 'missing Host header'],
+    ['an invalid Host field', 'GET http://example.com/x HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n', 'invalid Host header'],
+    ['a Host field with user info', 'GET http://example.com/x HTTP/1.1\r\nHost: user@example.com\r\nConnection: close\r\n\r\n', 'invalid Host header'],
+    ['two Host fields', 'GET http://example.com/x HTTP/1.1\r\nHost: example.com\r\nHost: example.com\r\nConnection: close\r\n\r\n', 'several Host headers'],
+  ] as const) {
+    it(`answers an HTTP/1.1 absolute-form request with ${name} 400`, async () => {
+      const { app, calls } = countingApp();
+      const server = await start(app);
+      const res = parseRaw((await rawExchange(server.port, head)).raw);
+      expect([res.status, res.rest]).toEqual([400, `Bad Request: ${reason}\n`]);
+      expect(calls()).toBe(0);
+    });
+  }
+
+  it('needs no Host field on HTTP/1.0, in absolute-form as in origin-form', async () => {
+    const { app } = countingApp();
+    const server = await start(app);
+    expect(parseRaw((await rawExchange(server.port, 'GET http://example.com/x HTTP/1.0\r\n\r\n')).raw).rest).toBe('HTTP/1.0 example.com');
+  });
+});

@@ -96,7 +96,8 @@ const NON_ASCII = /[\x80-\uffff]/;
  * `PATH_INFO` is the path percent-decoded as UTF-8; `QUERY_STRING` and `REQUEST_URI` are raw;
  * one `HTTP_*` key per header with repeated headers joined by `, ` (`; ` for Cookie, RFC 9110
  * §5.3, RFC 6265 §5.4) and header names containing `_` dropped (as nginx and gunicorn do).
- * An absolute-form target (`GET http://host/path`) supplies `HTTP_HOST` (RFC 9112 §3.2.2).
+ * An absolute-form target (`GET http://host/path`) supplies `HTTP_HOST` (RFC 9112 §3.2.2); the
+ * Host field it replaces must still be there on HTTP/1.1, and valid (§3.2).
  * A `#fragment`, which no request-target has (RFC 9112 §3.2) but Node's parsers let through, is
  * dropped before anything else (`REQUEST_URI` included), as gunicorn and Werkzeug drop it.
  * `tsgi.input` reads the request stream as the app asks (never buffered ahead; see
@@ -110,7 +111,8 @@ const NON_ASCII = /[\x80-\uffff]/;
  *   (RFC 9112 §3.2, RFC 9110 §4.2.1); a malformed
  *   percent-escape or invalid UTF-8 in the path; on HTTP/2, a raw byte above 0x7F in
  *   `:path` (which Node's HTTP/1 parser refuses by itself); an invalid Host (a port past 65535
- *   included); no Host, or several, on HTTP/1.1 (RFC 9112 §3.2); on HTTP/2, a Host field that differs
+ *   included); no Host, or several, on HTTP/1.1 (RFC 9112 §3.2), an absolute-form target's
+ *   included; on HTTP/2, a Host field that differs
  *   from `:authority` (RFC 9113 §8.3.1). `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
  *   fields than `options.maxHeaders`. `HTTPNotFound` for a path outside `options.scriptName`.
  *   `HTTPVersionNotSupported` (505, RFC 9110 §15.6.6) for an HTTP/1 request line of another
@@ -165,7 +167,7 @@ export function buildEnviron(req: IncomingMessage, res: ServerResponse | undefin
     const key = fieldKey(i >> 1, raw[i]!);
     if (key !== '') addField(environ, key, raw[i + 1]!);
   }
-  if (authority !== undefined) environ.HTTP_HOST = authority;
+  if (authority !== undefined) absoluteFormHost(environ, authority, req);
   else if (req.httpVersionMajor === 2) {
     // Node's HTTP/1 parser refuses such a byte itself ("invalid character in the request target").
     if (NON_ASCII.test(url)) throw new HTTPBadRequest('invalid character in the request target');
@@ -176,6 +178,22 @@ export function buildEnviron(req: IncomingMessage, res: ServerResponse | undefin
   checkHost(environ.HTTP_HOST as string | undefined, options.trustedHosts);
   if (options.scriptName) applyScriptName(environ, options.scriptName);
   return environ;
+}
+
+/**
+ * The Host of an absolute-form request: the target's `authority`, which wins over the Host
+ * field (RFC 9112 §3.2.2). The field is still required on HTTP/1.1 and must be valid (a
+ * server MUST answer 400 otherwise, §3.2, whatever the form of the target; nginx does).
+ *
+ * @throws HTTPBadRequest `missing Host header` on HTTP/1.1 without one, `invalid Host header`
+ *   for a malformed one.
+ */
+function absoluteFormHost(environ: Environ, authority: string, req: IncomingMessage): void {
+  const field = environ.HTTP_HOST as string | undefined;
+  if (field === undefined) {
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1) throw new HTTPBadRequest('missing Host header');
+  } else checkHost(field);
+  environ.HTTP_HOST = authority;
 }
 
 /**
