@@ -107,3 +107,38 @@ describe('RFC 9112 §3.2: Host next to an absolute-form request-target', () => {
     expect(parseRaw((await rawExchange(server.port, 'GET http://example.com/x HTTP/1.0\r\n\r\n')).raw).rest).toBe('HTTP/1.0 example.com');
   });
 });
+
+describe('RFC 9110 §10.1.1: Expect', () => {
+  // 417 is for a member other than 100-continue; an empty list has none (Apache ignores it).
+  for (const value of ['', ' ', ',', ' , ,']) {
+    it(`hands a request with Expect ${JSON.stringify(value)} to the app`, async () => {
+      const { app, calls } = countingApp();
+      const server = await start(app);
+      const head = `POST / HTTP/1.1\r\nHost: h\r\nExpect:${value}\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab`;
+      const res = parseRaw((await rawExchange(server.port, head)).raw);
+      expect([res.status, res.rest]).toEqual([200, 'HTTP/1.1 h']);
+      expect(calls()).toBe(1);
+    });
+  }
+
+  it('gives such a first request the time of any other: firstByteTimeout ends when it arrives', async () => {
+    const server = await start(async (_environ, startResponse) => {
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      startResponse('200 OK', []);
+      return [bytes('late')];
+    }, { firstByteTimeout: 150 });
+    const head = 'GET / HTTP/1.1\r\nHost: h\r\nExpect:\r\nConnection: close\r\n\r\n';
+    expect(parseRaw((await rawExchange(server.port, head)).raw).rest).toBe('late');
+  });
+
+  it('answers any other expectation 417 without calling the app; 100-continue on HTTP/1.0 is ignored', async () => {
+    const { app, calls } = countingApp();
+    const server = await start(app);
+    const refused = parseRaw((await rawExchange(server.port, 'POST / HTTP/1.1\r\nHost: h\r\nExpect: foo\r\nContent-Length: 2\r\n\r\nab')).raw);
+    expect(refused.status).toBe(417);
+    expect(calls()).toBe(0);
+    const old = (await rawExchange(server.port, 'POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab')).raw;
+    expect(old).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(calls()).toBe(1);
+  });
+});

@@ -129,7 +129,7 @@ export function throttledNotice(log: LogStream, first: (detail: string) => strin
  * timeouts (headers, request, keep-alive) take over. `event` is `connection` for plain TCP,
  * `secureConnection` behind TLS (the handshake has its own `handshakeTimeout`; a socket whose
  * ALPN chose `h2` is left to the HTTP/2 session timers). `requestServers` emit the first
- * request (`request`, `checkContinue`). A timeout of 0 does nothing.
+ * request (`request`, `checkContinue`, `checkExpectation`). A timeout of 0 does nothing.
  */
 export function limitFirstByte(
   server: NetServer,
@@ -152,6 +152,8 @@ export function limitFirstByte(
     };
     requests.on('request', started);
     requests.on('checkContinue', started);
+    // An `Expect` that lists nothing goes to the app from here (`expectationRefuser`).
+    requests.on('checkExpectation', started);
   }
 }
 

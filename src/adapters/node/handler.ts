@@ -44,10 +44,18 @@ function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, re
  * The `checkExpectation` listener of `serve()` (reporting to `report`): a request whose `Expect` field asks for
  * anything but `100-continue` gets `417 Expectation Failed` with a one-line reason (RFC 9110
  * §10.1.1; Node's own 417 has no body), and the connection closes. The app is not called.
+ * An `Expect` that lists nothing (empty, blanks and commas), which Node passes here too, asks
+ * for nothing to refuse: the request goes to `handle`, as Apache ignores such a field.
  */
-export function expectationRefuser(report: Reporter | undefined): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => plainAnswer(req, res, 417, 'Expectation Failed', 'the only expectation this server meets is 100-continue', report);
+export function expectationRefuser(report: Reporter | undefined, handle: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    if (EMPTY_LIST.test(String(req.headers.expect))) handle(req, res);
+    else plainAnswer(req, res, 417, 'Expectation Failed', 'the only expectation this server meets is 100-continue', report);
+  };
 }
+
+/** A field value that lists no member (RFC 9110 §5.6.1: empty elements are not members). */
+const EMPTY_LIST = /^[\t ,]*$/;
 
 /**
  * The `connect` listener of `serve()` (reporting to `report`): a CONNECT request (RFC 9110 §9.3.6: open a tunnel, as

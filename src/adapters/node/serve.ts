@@ -243,11 +243,12 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     [WAIT_UNTIL_OPTION]: waitUntilOf(state),
   };
   for (const server of listener.requestServers) {
-    server.on('request', createHandler(app, handlerOptions, state));
+    const handle = createHandler(app, handlerOptions, state);
+    server.on('request', handle);
     // With a 'checkContinue' listener Node no longer answers `100 Continue` by itself: the
     // handler sends it when the app first reads the body.
     server.on('checkContinue', createHandler(app, handlerOptions, state, true));
-    server.on('checkExpectation', expectationRefuser(report));
+    server.on('checkExpectation', expectationRefuser(report, handle));
     server.on('connect', connectRefuser(report));
   }
   const server = listener.server;

@@ -228,6 +228,7 @@ function countAnswers(server: HttpServer): { idle(socket: Socket, then: () => vo
   // First, before the handler that may answer (and close) at once.
   server.prependListener('request', begun);
   server.prependListener('checkContinue', begun);
+  server.prependListener('checkExpectation', begun);
   return {
     idle(socket, then) {
       const answering = open.get(socket);
