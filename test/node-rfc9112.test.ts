@@ -4,7 +4,7 @@
  * itself is covered in node-client-error.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import type { App } from 'tsgi';
+import { type App, Request, Response } from 'tsgi';
 import { bytes, parseRaw, rawExchange, start } from './node-helpers.ts';
 
 /** An app that counts its calls and answers `SERVER_PROTOCOL HTTP_HOST`. */
@@ -140,5 +140,58 @@ describe('RFC 9110 §10.1.1: Expect', () => {
     const old = (await rawExchange(server.port, 'POST / HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nab')).raw;
     expect(old).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(calls()).toBe(1);
+  });
+});
+
+describe('docs/server.md, HTTP/1.1 conformance: what reaches the app', () => {
+  /** An app answering the environ keys asked for as JSON, after reading the body. */
+  const echo: App = async (environ, startResponse) => {
+    let body = '';
+    for await (const chunk of environ['tsgi.input']) body += Buffer.from(chunk).toString('latin1');
+    const keys = ['HTTP_HOST', 'HTTP_CONNECTION', 'HTTP_X_FOO', 'HTTP_TE', 'HTTP_KEEP_ALIVE'];
+    const out: Record<string, unknown> = { body };
+    for (const key of keys) if (environ[key] !== undefined) out[key] = environ[key];
+    startResponse('200 OK', [['Content-Type', 'application/json']]);
+    // Two chunks: a stream that ends after its first one is sent with its Content-Length.
+    if (environ.QUERY_STRING === 'stream') {
+      return (async function* () {
+        yield bytes(JSON.stringify(out).slice(0, 5));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        yield bytes(JSON.stringify(out).slice(5));
+      })();
+    }
+    return [bytes(JSON.stringify(out))];
+  };
+
+  it('drops the trailer fields of a chunked request: a Host among them changes nothing', async () => {
+    const server = await start(echo);
+    const head = 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n2\r\nab\r\n0\r\nX-Foo: late\r\nHost: evil\r\n\r\n';
+    expect(JSON.parse(parseRaw((await rawExchange(server.port, head)).raw).rest)).toEqual({ body: 'ab', HTTP_HOST: 'h', HTTP_CONNECTION: 'close' });
+  });
+
+  it('hands the fields Connection names, TE and Keep-Alive to the app, as WSGI servers do', async () => {
+    const server = await start(echo);
+    const head = 'GET / HTTP/1.1\r\nHost: h\r\nX-Foo: 1\r\nTE: trailers\r\nKeep-Alive: timeout=9\r\nConnection: x-foo, TE, close\r\n\r\n';
+    const res = parseRaw((await rawExchange(server.port, head)).raw);
+    expect(JSON.parse(res.rest)).toEqual({ body: '', HTTP_HOST: 'h', HTTP_CONNECTION: 'x-foo, TE, close', HTTP_X_FOO: '1', HTTP_TE: 'trailers', HTTP_KEEP_ALIVE: 'timeout=9' });
+    expect(res.header('connection')).toBe('close');
+  });
+
+  it('keeps an HTTP/1.0 keep-alive connection for a body of known length, and closes it to end a stream, never chunked', async () => {
+    const server = await start(echo);
+    const { raw } = await rawExchange(server.port, 'GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /?stream HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+    const first = parseRaw(raw);
+    expect([first.header('connection'), first.header('keep-alive')]).toEqual(['keep-alive', 'timeout=5']);
+    const length = Number(first.header('content-length'));
+    const second = parseRaw(first.rest.slice(length));
+    expect(second.statusLine).toBe('HTTP/1.1 200 OK');
+    expect([second.header('connection'), second.header('transfer-encoding'), second.header('content-length')]).toEqual(['close', undefined, undefined]);
+    expect(JSON.parse(second.rest)).toEqual({ body: '', HTTP_CONNECTION: 'keep-alive' });
+  });
+
+  it('takes an empty Host: req.host is the server name then', async () => {
+    const server = await start(Request.application((req) => new Response(`${JSON.stringify(req.environ.HTTP_HOST)} ${req.host}`)));
+    const res = parseRaw((await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n')).raw);
+    expect(res.rest).toBe(`"" 127.0.0.1:${server.port}`);
   });
 });
