@@ -50,7 +50,7 @@ describe('serve({ onRefused })', () => {
   it('reports a head too large (431) and a bad Host (400) with the request line and fields', async () => {
     const { server, refused } = await refusing({ server: { maxHeaderSize: 1024 } });
     const big = await exchange(server, refused, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(2000)}\r\n\r\n`);
-    expect(big.report).toMatchObject({ status: 431, reason: 'the header section is larger than the server accepts' });
+    expect(big.report).toMatchObject({ status: 431, reason: 'the header section has more fields or bytes than the server accepts' });
     const host = await exchange(server, refused, 'GET /where?q=1 HTTP/1.1\r\nHost: bad host\r\nUser-Agent: probe\r\nConnection: close\r\n\r\n');
     expect(host.res.status).toBe(400);
     expect(host.report).toMatchObject({ status: 400, reason: 'invalid Host header', method: 'GET', target: '/where?q=1', protocol: 'HTTP/1.1', remoteAddress: '127.0.0.1' });

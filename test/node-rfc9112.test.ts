@@ -195,3 +195,21 @@ describe('docs/server.md, HTTP/1.1 conformance: what reaches the app', () => {
     expect(res.rest).toBe(`"" 127.0.0.1:${server.port}`);
   });
 });
+
+describe('the 431 past Node’s own limits names both', () => {
+  // Node's parser reports a head past maxHeadersCount (maxHeaders + 1) as it reports one past
+  // maxHeaderSize (HPE_HEADER_OVERFLOW, "Header overflow"): the reason may not send an
+  // operator to the byte limit when the field count is what passed.
+  for (const [name, fields] of [
+    ['more fields than maxHeaders + 1', Array.from({ length: 110 }, (_, i) => `X-H${i}: v\r\n`).join('')],
+    ['a field past maxHeaderSize', `X-Big: ${'a'.repeat(20_000)}\r\n`],
+  ] as const) {
+    it(`for ${name}`, async () => {
+      const { app, calls } = countingApp();
+      const server = await start(app);
+      const res = parseRaw((await rawExchange(server.port, `GET / HTTP/1.1\r\nHost: h\r\n${fields}Connection: close\r\n\r\n`)).raw);
+      expect([res.status, res.rest]).toEqual([431, 'Request Header Fields Too Large: the header section has more fields or bytes than the server accepts\n']);
+      expect(calls()).toBe(0);
+    });
+  }
+});

@@ -24,7 +24,7 @@ const badRequest = (detail: string): Refusal => ({ code: 400, reason: 'Bad Reque
 
 /** Why the parser refused a request, by the error's code (llhttp's `HPE_*`, and Node's own). */
 const REFUSALS: ReadonlyMap<string, Refusal> = new Map([
-  ['HPE_HEADER_OVERFLOW', { code: 431, reason: 'Request Header Fields Too Large', detail: 'the header section is larger than the server accepts' }],
+  ['HPE_HEADER_OVERFLOW', { code: 431, reason: 'Request Header Fields Too Large', detail: 'the header section has more fields or bytes than the server accepts' }],
   ['HPE_CHUNK_EXTENSIONS_OVERFLOW', { code: 413, reason: 'Content Too Large', detail: 'chunk extensions larger than the server accepts' }],
   ['ERR_HTTP_REQUEST_TIMEOUT', { code: 408, reason: 'Request Timeout', detail: 'the request did not arrive in time' }],
   ['HPE_INVALID_METHOD', badRequest('invalid method')],
@@ -89,7 +89,8 @@ const refusing = new WeakSet<Socket>();
  * The `clientError` listener of `serve()`'s HTTP/1 servers (RFC 9112 syntax errors and Node's
  * limits). A request Node's parser refused — a non-ASCII byte in the request target, an
  * invalid field name, `Content-Length` next to `Transfer-Encoding`, a head past Node's
- * `maxHeaderSize`, a head not in by `headersTimeout` — gets the status Node gives it (400; 431
+ * `maxHeaderSize` or with more fields than its `maxHeadersCount` (which Node reports alike), a
+ * head not in by `headersTimeout` — gets the status Node gives it (400; 431
  * for a head too large, 414 when the request target is what overflowed it, as nginx answers;
  * 408 for a timeout; 413 for chunk extensions too large) with
  * `Content-Type: text/plain; charset=utf-8`, a `Content-Length` and a one-line reason such as
