@@ -711,6 +711,41 @@ describe('tsgi serve flags at work', () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it('--uds: a live server whose accept queue is full is not taken for a stale one: its socket stays, exit 1', async () => {
+    const path = join(dir, 'busy.sock');
+    // A server under load: it listens with a queue of one and does not accept for a while.
+    const busy = spawn(
+      process.execPath,
+      ['-e', `require('net').createServer().listen({ path: ${JSON.stringify(path)}, backlog: 1 }, () => { console.log('ready'); const end = Date.now() + 6000; while (Date.now() < end); })`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise((resolve) => busy.stdout.once('data', resolve));
+      const before = statSync(path).ino;
+      // Fill its queue: connecting now fails with EAGAIN, as it does for anyone.
+      const waiting: net.Socket[] = [];
+      for (let full = false; !full && waiting.length < 8; ) {
+        full = await new Promise<boolean>((resolve) => {
+          const socket = net.connect(path);
+          waiting.push(socket);
+          socket.once('connect', () => resolve(false)).once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'EAGAIN'));
+        });
+      }
+      const run = cli(['serve', envApp, '--uds', path]);
+      const outcome = await servingUrl(run, 5_000).then(
+        () => 'serving',
+        () => 'exited',
+      );
+      for (const socket of waiting) socket.destroy();
+      expect(outcome).toBe('exited');
+      expect(await run.exited).toEqual({ code: 1, signal: null });
+      expect(run.out.stderr).toBe(`tsgi: cannot listen on ${path}: address already in use (another process listens on this socket: stop it, or choose another --uds)\n`);
+      expect(statSync(path).ino).toBe(before);
+    } finally {
+      busy.kill('SIGKILL');
+    }
+  });
+
   it('--env-file sets the variables the environment lacks, before the app loads, in every worker; they are the defaults of $PORT and $WEB_CONCURRENCY', async () => {
     const app = join(dir, 'env-file-app.mjs');
     writeFileSync(

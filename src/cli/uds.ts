@@ -6,34 +6,77 @@
  *
  * @module
  */
-import { lstatSync, unlinkSync } from 'node:fs';
+import { type Stats, lstatSync, unlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { UsageError } from './values.ts';
 
+/** The error `listen` gives for an address in use, for the CLI's one-line report. */
+function inUse(path: string): Error {
+  return Object.assign(new Error(`listen EADDRINUSE: address already in use ${path}`), { code: 'EADDRINUSE', syscall: 'listen', address: path });
+}
+
 /**
- * Makes `path` free to listen on: nothing there, or a stale socket (removed).
+ * What connecting to the socket at `path` says: `'listening'` when a process accepts (or
+ * queues) the connection, otherwise the error's code (`ECONNREFUSED` for a socket nobody
+ * listens on).
+ */
+function probe(path: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = connect(path);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve('listening');
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'EIO'));
+  });
+}
+
+/** Whether `a` and `b` describe the same file (not one put at the same path since). */
+function sameFile(a: Stats, b: Stats): boolean {
+  return a.ino === b.ino && a.dev === b.dev;
+}
+
+/**
+ * Makes `path` free to listen on: nothing there, or a stale socket (removed). Only a socket
+ * that refuses connections (`ECONNREFUSED`: no process listens on it) is stale. A live
+ * server whose accept queue is full answers `EAGAIN` instead, and one whose socket this user
+ * may not open `EACCES`: both are left alone, as is a socket replaced since it was probed
+ * (another server starting at the same moment), which is probed again.
  *
- * @throws UsageError when `path` exists and is not a socket; an `EADDRINUSE` error when a
- *   process listens on it.
+ * @throws UsageError when `path` exists and is not a socket (a file, a folder, a symbolic
+ *   link: never followed); an `EADDRINUSE` error when a process listens on it or its queue is
+ *   full; an Error naming the connect error when it cannot be told whether one does, or
+ *   naming the unlink error when the stale socket cannot be removed.
  */
 export async function freeSocketPath(path: string): Promise<void> {
-  let isSocket: boolean;
-  try {
-    isSocket = lstatSync(path).isSocket();
-  } catch {
-    return; // nothing there
+  for (;;) {
+    let probed: Stats;
+    try {
+      probed = lstatSync(path);
+    } catch {
+      return; // nothing there
+    }
+    if (!probed.isSocket()) throw new UsageError(`--uds '${path}' exists and is not a socket`);
+    const answer = await probe(path);
+    if (answer === 'ENOENT') return; // removed meanwhile
+    if (answer === 'listening' || answer === 'EAGAIN') throw inUse(path);
+    if (answer !== 'ECONNREFUSED') {
+      throw new Error(`cannot tell whether a process listens on --uds '${path}' (connect: ${answer}): remove the socket yourself if it is stale`);
+    }
+    let now: Stats;
+    try {
+      now = lstatSync(path);
+    } catch {
+      return; // removed meanwhile
+    }
+    if (!sameFile(probed, now)) continue; // replaced since the probe: probe what is there now
+    try {
+      unlinkSync(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      throw new Error(`cannot remove the stale socket --uds '${path}' (unlink: ${code ?? (error as Error).message}): remove it, or choose another --uds`);
+    }
+    return;
   }
-  if (!isSocket) throw new UsageError(`--uds '${path}' exists and is not a socket`);
-  const listening = await new Promise<boolean>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (listening) {
-    throw Object.assign(new Error(`listen EADDRINUSE: address already in use ${path}`), { code: 'EADDRINUSE', syscall: 'listen', address: path });
-  }
-  unlinkSync(path);
 }
