@@ -169,6 +169,28 @@ describe('tsgi serve', () => {
     expect(await run.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('SIGUSR1 (a logrotate habit) opens no debugger for every local user: ignored and logged, by one process, a primary and a worker', async () => {
+    const ignored = 'tsgi: SIGUSR1 ignored: Node would open its debugger on 127.0.0.1:9229, where any local user can run code as this one (start with --inspect to debug)\n';
+    for (const workers of [[], ['--workers', '1']]) {
+      const run = cli(['serve', join(fixtures, 'pid.mjs'), '--port', '0', ...workers]);
+      const url = await servingUrl(run);
+      const { pid } = JSON.parse((await get(`${url}/`)).body) as { pid: number };
+      const targets = workers.length === 0 ? [run.child.pid!] : [run.child.pid!, pid];
+      for (const target of targets) process.kill(target, 'SIGUSR1');
+      await waitFor(
+        () => run.out.stderr.split(ignored).length > targets.length,
+        () => `no line for SIGUSR1: ${run.out.stderr}`,
+        5_000,
+      );
+      expect(run.out.stderr).toBe(ignored.repeat(targets.length));
+      expect((await get(`${url}/`)).status).toBe(200);
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toEqual({ code: 0, signal: null });
+      // Node's own line would be `Debugger listening on ws://127.0.0.1:9229/…`.
+      expect(run.out.stderr).toBe(ignored.repeat(targets.length));
+    }
+  });
+
   it('stops at once on SIGINT or SIGTERM while the module is still loading', { timeout: 30_000 }, async () => {
     for (const [signal, extra] of [['SIGINT', []], ['SIGTERM', []], ['SIGTERM', ['--workers', '2']]] as const) {
       const run = cli(['serve', join(fixtures, 'hangs.mjs'), '--port', '0', ...extra]);

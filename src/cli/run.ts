@@ -11,9 +11,11 @@
  */
 import cluster from 'node:cluster';
 import { SERVE_USAGE, USAGE, UsageError, parseCommandLine } from './args.ts';
+import { ignoreDebugSignal } from './debug-signal.ts';
 import { type CliIO, processIO } from './io.ts';
 import { listenFailure } from './listen-error.ts';
 import { LoadError, ModuleError } from './load.ts';
+import { serveLog } from './log.ts';
 import { RELOAD_CHILD_ENV } from './messages.ts';
 import { takeActivatedSocket } from './socket-activation.ts';
 import { version } from './version.ts';
@@ -43,6 +45,8 @@ export async function run(argv: readonly string[], io: CliIO = processIO, env = 
       case 'serve': {
         // Loaded only now, so that --help and a bad flag answer at once.
         const { workers } = command;
+        // Every process of the command: no debugger opened to every local user.
+        ignoreDebugSignal(serveLog(command, io));
         // In the process systemd started: a worker's descriptor 3 is not the socket (shareActivatedSocket).
         if (command.fd !== undefined && cluster.isPrimary) takeActivatedSocket(command.fd, env);
         if (workers !== undefined && cluster.isPrimary) return await (await import('./workers.ts')).runPrimary({ ...command, workers }, io);
