@@ -145,10 +145,28 @@ describe('tsgi serve flag values', () => {
     const right = cli([...base, '--ssl-keyfile-password', 'right']);
     const [missing, wrong] = await Promise.all([finish(base), finish([...base, '--ssl-keyfile-password', 'wrong'])]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe(`tsgi: --ssl-keyfile '${encrypted}' is encrypted: give its passphrase with --ssl-keyfile-password\n`);
+    expect(missing.stderr).toBe(`tsgi: --ssl-keyfile '${encrypted}' is encrypted: give its passphrase with --ssl-keyfile-password, or $TSGI_SSL_KEYFILE_PASSWORD out of the command line\n`);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toBe(`tsgi: --ssl-keyfile '${encrypted}' does not decrypt with --ssl-keyfile-password (a wrong passphrase)\n`);
     expect(await servingUrl(right)).toMatch(/^https:/);
+  });
+
+  it('$TSGI_SSL_KEYFILE_PASSWORD gives the passphrase out of the command line that ps shows, to every worker', async () => {
+    const encrypted = join(dir, 'encrypted-env.key');
+    writeFileSync(encrypted, createPrivateKey(certificate.key).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'right' }));
+    const base = ['serve', envApp, '--port', '0', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', encrypted];
+    const envFile = join(dir, 'tls.env');
+    writeFileSync(envFile, 'TSGI_SSL_KEYFILE_PASSWORD=wrong\n');
+    const [wrong, fromFile] = await Promise.all([finish(base, { TSGI_SSL_KEYFILE_PASSWORD: 'wrong' }), finish([...base, '--env-file', envFile])]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toBe(`tsgi: --ssl-keyfile '${encrypted}' does not decrypt with $TSGI_SSL_KEYFILE_PASSWORD (a wrong passphrase)\n`);
+    expect(fromFile.stderr).toBe(`tsgi: --ssl-keyfile '${encrypted}' does not decrypt with $TSGI_SSL_KEYFILE_PASSWORD (set by --env-file ${envFile}) (a wrong passphrase)\n`);
+    // The flag wins over the variable; the variable alone serves, in each worker too.
+    const flag = cli([...base, '--ssl-keyfile-password', 'right'], { TSGI_SSL_KEYFILE_PASSWORD: 'wrong' });
+    const right = cli([...base, '--workers', '2'], { TSGI_SSL_KEYFILE_PASSWORD: 'right' });
+    expect(await servingUrl(flag)).toMatch(/^https:/);
+    expect(await servingUrl(right)).toMatch(/^https:/);
+    expect(right.out.stdout).toMatch(/2 workers/);
   });
 
   it('TLS files swapped, a chain out of order, a DER certificate, a key of another certificate: one line that names the mistake, exit 2', async () => {

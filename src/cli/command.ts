@@ -11,6 +11,11 @@ export interface SslFiles {
   readonly certfile: string;
   readonly keyfile: string;
   readonly password: string | undefined;
+  /**
+   * Where {@link password} came from, for error messages: `--ssl-keyfile-password`, or
+   * `$TSGI_SSL_KEYFILE_PASSWORD` (with the `--env-file` that set it, when one did).
+   */
+  readonly passwordFrom: string;
 }
 
 /**

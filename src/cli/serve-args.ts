@@ -28,6 +28,14 @@ import {
 
 /** The default port when neither `--port` nor `$PORT` is given. */
 export const DEFAULT_PORT = 8000;
+/**
+ * The environment variable that gives `--ssl-keyfile-password` out of the command line: a
+ * process's arguments are readable by every local user (`ps`, `/proc/<pid>/cmdline`), its
+ * environment by its own user alone (`/proc/<pid>/environ` is mode 0400). As uvicorn's
+ * `UVICORN_SSL_KEYFILE_PASSWORD`.
+ */
+export const PASSWORD_ENV = 'TSGI_SSL_KEYFILE_PASSWORD';
+
 /** The default address to bind. */
 export const DEFAULT_HOST = '127.0.0.1';
 
@@ -180,7 +188,12 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     ssl:
       certfile === undefined || keyfile === undefined
         ? undefined
-        : { certfile: parseNonEmpty(certfile, '--ssl-certfile'), keyfile: parseNonEmpty(keyfile, '--ssl-keyfile'), password: text('ssl-keyfile-password') },
+        : {
+            certfile: parseNonEmpty(certfile, '--ssl-certfile'),
+            keyfile: parseNonEmpty(keyfile, '--ssl-keyfile'),
+            password: text('ssl-keyfile-password') ?? fromEnv(env, PASSWORD_ENV),
+            passwordFrom: text('ssl-keyfile-password') === undefined ? variable(PASSWORD_ENV) : '--ssl-keyfile-password',
+          },
     http2: values.h2c === true ? 'h2c' : values.http2 === true,
     proxyHeaders: values['proxy-headers'] === true,
     forwardedAllowIps:

@@ -80,9 +80,9 @@ function mistakeOf(cert: Buffer, key: Buffer, files: SslFiles, reason: string): 
     }
   }
   if (ENCRYPTED_PEM.test(keyText)) {
-    if (files.password === undefined) return `--ssl-keyfile '${files.keyfile}' is encrypted: give its passphrase with --ssl-keyfile-password`;
+    if (files.password === undefined) return `--ssl-keyfile '${files.keyfile}' is encrypted: give its passphrase with --ssl-keyfile-password, or $TSGI_SSL_KEYFILE_PASSWORD out of the command line`;
     if (privateKey(key, files.password) === undefined) {
-      return `--ssl-keyfile '${files.keyfile}' does not decrypt with --ssl-keyfile-password (a wrong passphrase)`;
+      return `--ssl-keyfile '${files.keyfile}' does not decrypt with ${files.passwordFrom} (a wrong passphrase)`;
     }
   }
   if (reason.includes('key values mismatch')) {
