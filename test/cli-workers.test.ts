@@ -4,7 +4,7 @@
  * flight, and a Unix socket shared by the workers.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -612,6 +612,23 @@ export const app = (environ, start) => {
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(run.out.stdout).toMatch(/^Stopping on SIGTERM: requests in flight get 30 s$/m);
     expect(existsSync(path)).toBe(false);
+  });
+
+  it('a worker started by SIGHUP never changes the mode of a file put at the --uds path since (a symbolic link to a secret)', async () => {
+    const path = join(dir, 'swapped.sock');
+    const secret = join(dir, 'secret.env');
+    writeFileSync(secret, 'TOKEN=hunter2\n', { mode: 0o600 });
+    const run = cli(['serve', pidApp, '--uds', path, '--workers', '1']);
+    expect(await servingUrl(run)).toBe(`unix:${path}`);
+    // Whoever can write the socket's folder replaces the socket by a link to a file of this user.
+    rmSync(path);
+    symlinkSync(secret, path);
+    run.child.kill('SIGHUP');
+    await waitFor(() => /Replaced 1 worker/.test(run.out.stdout + run.out.stderr), () => run.out.stdout + run.out.stderr);
+    expect(statSync(secret).mode & 0o777).toBe(0o600);
+    expect(lstatSync(path).isSymbolicLink()).toBe(true);
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
   });
 
   it('starts the successor of a worker stopping after an unhandled rejection at once, not once its requests in flight are done', async () => {

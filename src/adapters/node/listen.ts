@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { chmodSync } from 'node:fs';
+import { chmodSync, lstatSync } from 'node:fs';
 import type { Server } from 'node:net';
 
 /** `net.Server`'s listen step, `_listen2` (kept by Node under that name for code that wraps it). */
@@ -35,7 +35,8 @@ export type ListenAddress = { readonly port: number; readonly host: string } | {
 
 /**
  * Resolves once `server` listens on `where`. A Unix socket is made read-writable by every
- * local user (0o666, like a TCP port on the machine); Node removes it when the server closes.
+ * local user (0o666, like a TCP port on the machine), when what is at its path is still a socket
+ * (never the target of a symbolic link put there since); Node removes it when the server closes.
  *
  * In a node:cluster worker, a descriptor is the primary's, as node:cluster has it (Node's
  * cluster docs: the primary listens on it and shares the handle), unless
@@ -59,5 +60,18 @@ export async function listenOn(server: Server, where: ListenAddress): Promise<vo
     } else if ('fd' in where) server.listen({ fd: where.fd }, listening);
     else server.listen(where.port, where.host, listening);
   });
-  if ('path' in where) chmodSync(where.path, 0o666);
+  // Only a socket: `chmod` follows symbolic links, and a node:cluster worker started later
+  // (a replacement) listens on its primary's socket without binding the path again, so
+  // whatever is there by then (a link to a secret, put by whoever can write the folder) would
+  // become writable by every user.
+  if ('path' in where && isSocketAt(where.path)) chmodSync(where.path, 0o666);
+}
+
+/** Whether `path` is a socket itself (not a symbolic link to anything). */
+function isSocketAt(path: string): boolean {
+  try {
+    return lstatSync(path).isSocket();
+  } catch {
+    return false; // removed since: nothing to open to others
+  }
 }
