@@ -161,7 +161,9 @@ describe('idle and abusive connections', () => {
   });
 
   it('answers 408 to a head trickled past headersTimeout (slowloris)', async () => {
-    const server = await start(() => [], { headersTimeout: 400, firstByteTimeout: 200 });
+    // firstByteTimeout well above the trickle's 100 ms gaps: on a loaded machine a gap of 200 ms
+    // closed the connection unanswered (firstByteTimeout's way) before headersTimeout's 408.
+    const server = await start(() => [], { headersTimeout: 400, firstByteTimeout: 1000 });
     const socket = net.connect(server.port, '127.0.0.1');
     let answer = '';
     socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
