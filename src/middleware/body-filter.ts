@@ -13,6 +13,7 @@ import { HeaderList } from '../http/header-list.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { EtagSet, formatEtag, parseEtag } from '../http/etag.ts';
 import { namesVersioned, unversionedIfNoneMatch, versionedEtag } from './etag-version.ts';
+import { type Route, routeOf, withoutRange } from './ask-without-range.ts';
 
 /**
  * True when a filter may change the body of this response, or for HEAD the fields of the GET
@@ -263,35 +264,12 @@ function partOf(environ: Environ, answer: Answer, choose: ChooseTransform): 'yes
   return choose(new HeaderList(answer.headers), environ) === null ? null : 'yes';
 }
 
-/** `SCRIPT_NAME` and `PATH_INFO`: where a request is routed to. */
-type Route = readonly [scriptName: string, pathInfo: string];
-
-function routeOf(environ: Environ): Route {
-  return [environ.SCRIPT_NAME, environ.PATH_INFO];
-}
-
 /**
- * The answer to the request for the whole: the app is called on `environ` itself, routed from
- * `route` (where the first call started: the app's `mount` moved its prefix since), with
- * `HTTP_RANGE` and `HTTP_IF_RANGE` removed, and both are put back once its status is known.
- * Not on a copy (docs/spec.md §8): what the call leaves for the request's end (a form it
- * parsed under `tsgi.form`, the streams `getResponse` handed it under
- * `tsgi.inner_responses`, see request/cleanup.ts) must reach the layer that ends the request,
- * or its temporary files would stay on disk and its streams open.
+ * The answer to the request for the whole: the app asked again without `Range` and `If-Range`,
+ * routed from `route` ({@link withoutRange}), and `choose` asked about it before both are put back.
  */
 async function wholeOf(app: App, environ: Environ, route: Route, choose: ChooseTransform): Promise<Answer> {
-  [environ.SCRIPT_NAME, environ.PATH_INFO] = route;
-  const range = environ.HTTP_RANGE;
-  const ifRange = environ.HTTP_IF_RANGE;
-  // `delete`, not `undefined` (an `HTTP_*` key holds a string when present); only on this rare path.
-  delete environ.HTTP_RANGE;
-  delete environ.HTTP_IF_RANGE;
-  try {
-    return await answerOf(app, environ, choose);
-  } finally {
-    environ.HTTP_RANGE = range;
-    if (ifRange !== undefined) environ.HTTP_IF_RANGE = ifRange;
-  }
+  return withoutRange(environ, route, () => answerOf(app, environ, choose));
 }
 
 /** The code of a status line (`"206 Partial Content"` → 206). */

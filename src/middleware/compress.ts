@@ -21,6 +21,7 @@ import { parseHttpDate } from '../http/dates.ts';
 import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
 import { markTransformed, weakenNotModified } from './body-filter.ts';
+import { type Route, routeOf, withoutRange } from './ask-without-range.ts';
 
 /** A content coding {@link compress} can apply. */
 export type Coding = 'br' | 'gzip' | 'deflate';
@@ -194,13 +195,6 @@ interface Settings {
   quality: number;
 }
 
-/** `SCRIPT_NAME` and `PATH_INFO`: where a request is routed to. */
-type Route = readonly [scriptName: string, pathInfo: string];
-
-function routeOf(environ: Environ): Route {
-  return [environ.SCRIPT_NAME, environ.PATH_INFO];
-}
-
 /**
  * True for a GET or HEAD with `Range` whose `If-Range` is a date. The client's pieces may be
  * of a coded 200: that 200 kept the app's `Last-Modified` (only its `ETag` is made weak, which
@@ -239,17 +233,7 @@ async function wholeOf(app: App, environ: Environ, route: Route, first: StartedA
   // Not awaited: a generator's `finally` runs at once up to its first `await`; one that never
   // settles must not hold the request.
   first.close();
-  [environ.SCRIPT_NAME, environ.PATH_INFO] = route;
-  const range = environ.HTTP_RANGE;
-  const ifRange = environ.HTTP_IF_RANGE;
-  delete environ.HTTP_RANGE;
-  delete environ.HTTP_IF_RANGE;
-  try {
-    return await callApp(app, environ);
-  } finally {
-    environ.HTTP_RANGE = range;
-    environ.HTTP_IF_RANGE = ifRange;
-  }
+  return withoutRange(environ, route, () => callApp(app, environ));
 }
 
 /** What {@link decide} weighs a response against: the options of {@link compress}, checked. */
