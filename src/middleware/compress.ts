@@ -83,8 +83,8 @@ const oneShot = {
  * resumed by date (`If-Range: <Last-Modified>`, which the coded 200 kept), a part of a whole
  * this client would get coded is replaced by that whole, coded (the app is asked again
  * without `Range` and `If-Range`): the client's first bytes may be coded ones. A HEAD answer
- * gets the fields GET would get (RFC 9110 §9.3.2), without the `Content-Length` only compressing would
- * tell. When compressing, `Content-Encoding` is set; `Content-Length` and
+ * gets the fields GET would get (RFC 9110 §9.3.2), without the `Content-Length` only
+ * compressing would tell. When compressing, `Content-Encoding` is set; `Content-Length` and
  * `Accept-Ranges` are dropped (byte ranges would address the identity bytes, as nginx does),
  * and so are `Content-Digest`, `Repr-Digest`, `Digest` and `Content-MD5` (RFC 9530: digests
  * of the bytes with their coding);
@@ -226,8 +226,8 @@ function isPartOfCoded(environ: Environ, acceptEncoding: string | undefined, sta
  * request, RFC 9110 §14.2), in place of `first`, which is closed before the app is called
  * again: what its body holds (a file, the one connection of a pool, a lock its `finally`
  * releases) is let go first, or a second call waiting for it would wait for itself. The app is
- * called on `environ` itself, routed from `route`, and both fields are put back once its
- * status is known (docs/spec.md §8), as the body filters do.
+ * called through {@link withoutRange}, as the body filters call it: on `environ` itself, routed
+ * from `route`, both fields put back once its status is known.
  */
 async function wholeOf(app: App, environ: Environ, route: Route, first: StartedApp): Promise<StartedApp> {
   // Not awaited: a generator's `finally` runs at once up to its first `await`; one that never

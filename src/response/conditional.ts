@@ -87,8 +87,8 @@ const PROCEED: PreconditionResult = { outcome: 'proceed', status: 200, range: fa
  *    has a `Content-Encoding` (the multipart body would be mislabelled as coded); none
  *    satisfiable → **416** with `Content-Range: bytes *\/length` (the body of an
  *    `HTTPRangeNotSatisfiable`, negotiated, with `Vary: Accept`); an ignored header (bad
- *    syntax, another unit, over 100 ranges) → the whole 200. The slices come from `plan.readRange` when given, else from the
- *    body.
+ *    syntax, another unit, over 100 ranges) → the whole 200. The slices come from
+ *    `plan.readRange` when given, else from the body.
  * 4. HEAD gets the headers of what GET would get, without a body (the planned one is closed
  *    unread).
  *
