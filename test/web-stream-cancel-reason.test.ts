@@ -57,49 +57,39 @@ function head(url: string): Promise<number> {
 
 const isAbortError = (reason: unknown) => reason instanceof DOMException && reason.name === 'AbortError';
 
+/** The two ways a body is closed early, each asserting the one cancel with an AbortError and a quiet log. */
+function itIsCancelledWithAnAbortError(served: () => { app: App; reasons: unknown[] }): void {
+  it('is cancelled with an AbortError when the client leaves mid-stream', async () => {
+    const { app, reasons } = served();
+    const server = await start(app);
+    await hangUpAfterFirstChunk(`${server.url}/`);
+    await until(() => reasons.length > 0);
+    expect(reasons).toHaveLength(1);
+    expect(isAbortError(reasons[0])).toBe(true);
+    expect(server.log.text).toBe('');
+  });
+
+  it('is cancelled with an AbortError when a HEAD drops it unread', async () => {
+    const { app, reasons } = served();
+    const server = await start(app);
+    expect(await head(`${server.url}/`)).toBe(200);
+    await until(() => reasons.length > 0);
+    expect(reasons).toHaveLength(1);
+    expect(isAbortError(reasons[0])).toBe(true);
+    expect(server.log.text).toBe('');
+  });
+}
+
 describe.each([
   ['served as it is', (app: App) => app],
   ['under compress', (app: App) => compose(compress)(app)],
 ])('a ReadableStream body closed early, %s', (_name, wrap) => {
-  it('is cancelled with an AbortError when the client leaves mid-stream', async () => {
+  itIsCancelledWithAnAbortError(() => {
     const { app, reasons } = page();
-    const server = await start(wrap(app));
-    await hangUpAfterFirstChunk(`${server.url}/`);
-    await until(() => reasons.length > 0);
-    expect(reasons).toHaveLength(1);
-    expect(isAbortError(reasons[0])).toBe(true);
-    expect(server.log.text).toBe('');
-  });
-
-  it('is cancelled with an AbortError when a HEAD drops it unread', async () => {
-    const { app, reasons } = page();
-    const server = await start(wrap(app));
-    expect(await head(`${server.url}/`)).toBe(200);
-    await until(() => reasons.length > 0);
-    expect(reasons).toHaveLength(1);
-    expect(isAbortError(reasons[0])).toBe(true);
-    expect(server.log.text).toBe('');
+    return { app: wrap(app), reasons };
   });
 });
 
 describe('the body of a fetch Response answered through Response.fromFetch, closed early', () => {
-  it('is cancelled with an AbortError when the client leaves mid-stream', async () => {
-    const { app, reasons } = page(true);
-    const server = await start(app);
-    await hangUpAfterFirstChunk(`${server.url}/`);
-    await until(() => reasons.length > 0);
-    expect(reasons).toHaveLength(1);
-    expect(isAbortError(reasons[0])).toBe(true);
-    expect(server.log.text).toBe('');
-  });
-
-  it('is cancelled with an AbortError when a HEAD drops it unread', async () => {
-    const { app, reasons } = page(true);
-    const server = await start(app);
-    expect(await head(`${server.url}/`)).toBe(200);
-    await until(() => reasons.length > 0);
-    expect(reasons).toHaveLength(1);
-    expect(isAbortError(reasons[0])).toBe(true);
-    expect(server.log.text).toBe('');
-  });
+  itIsCancelledWithAnAbortError(() => page(true));
 });
