@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
-import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type MockInstance, afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { App } from 'tsgi';
 import { start, until } from './node-helpers.ts';
 import { boundaryText, state } from './ssr-fake-react.ts';
@@ -77,6 +77,16 @@ function get(url: string, options: { method?: string; gzip?: boolean; leaveAfter
 
 const text = (r: Received) => r.chunks.map((c) => c.text).join('');
 
+/** Runs `check` with `console.error` (where React's `onError` logs) silenced and recorded, restored after. */
+async function withConsoleError(check: (error: MockInstance<typeof console.error>) => Promise<void>): Promise<void> {
+  const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+  try {
+    await check(error);
+  } finally {
+    error.mockRestore();
+  }
+}
+
 beforeEach(() => {
   state.aborts.length = 0;
   state.errors.length = 0;
@@ -117,9 +127,8 @@ describe.each([
     expect(state.timers).toBe(0);
   });
 
-  it('lets React recover from an error inside a boundary, and logs it once', async () => {
-    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
+  it('lets React recover from an error inside a boundary, and logs it once', () =>
+    withConsoleError(async (error) => {
       const server = await start(appOf());
       const res = await get(`${server.url}/boundary-error`);
       expect(res.status).toBe(200);
@@ -127,14 +136,10 @@ describe.each([
       expect(text(res)).toContain('$RX("B:0")');
       expect(error.mock.calls.map((call) => String(call[0]))).toEqual(['Error: the data of boundary 0 failed']);
       expect(server.log.text).toBe('');
-    } finally {
-      error.mockRestore();
-    }
-  });
+    }));
 
-  it('cuts the response on a fatal error after the shell: the client sees no clean end; logged once', async () => {
-    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
+  it('cuts the response on a fatal error after the shell: the client sees no clean end; logged once', () =>
+    withConsoleError(async (error) => {
       const server = await start(appOf());
       const res = await get(`${server.url}/fatal`, { gzip: false });
       expect(res.status).toBe(200);
@@ -144,14 +149,10 @@ describe.each([
       expect(server.log.messages.join('').match(/a fatal error after the shell/g)).toHaveLength(1);
       expect(error.mock.calls.map((call) => String(call[0]))).toEqual(['Error: a fatal error after the shell']); // onError's
       expect(state.timers).toBe(0);
-    } finally {
-      error.mockRestore();
-    }
-  });
+    }));
 
-  it('aborts the render when the client leaves mid-stream, and leaves no timer behind', async () => {
-    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
+  it('aborts the render when the client leaves mid-stream, and leaves no timer behind', () =>
+    withConsoleError(async (error) => {
       const server = await start(appOf());
       const res = await get(`${server.url}/`, { leaveAfter: 60 });
       expect(res.complete).toBe(false);
@@ -161,14 +162,10 @@ describe.each([
       expect(state.errors.length).toBeGreaterThan(0);
       expect(error).not.toHaveBeenCalled(); // the aborted boundaries are not logged as errors
       expect(server.log.text).toBe('');
-    } finally {
-      error.mockRestore();
-    }
-  });
+    }));
 
-  it('answers HEAD with the fields of the GET and no body, the render aborted', async () => {
-    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
+  it('answers HEAD with the fields of the GET and no body, the render aborted', () =>
+    withConsoleError(async (error) => {
       const server = await start(appOf());
       const res = await get(`${server.url}/`, { method: 'HEAD' });
       expect(res.status).toBe(200);
@@ -180,8 +177,5 @@ describe.each([
       expect(state.errors.length).toBeGreaterThan(0); // React told onError of each boundary it left
       expect(error).not.toHaveBeenCalled();            // and the recipe kept them out of the log
       expect(server.log.text).toBe('');
-    } finally {
-      error.mockRestore();
-    }
-  });
+    }));
 });
