@@ -44,6 +44,27 @@ async function slowUpstream(): Promise<{ url: string; got: () => number; close()
   };
 }
 
+/**
+ * An app that reads at most 4 bytes of the body and, when that read fails, throws an
+ * `AggregateError` of the read's error and `other`, as Node's pipeline aggregates them.
+ */
+function aggregatingReader(other: Error): App {
+  return Request.application(async (req) => {
+    try {
+      await req.bytes({ maxBodySize: 4 });
+    } catch (error) {
+      throw new AggregateError([error, other], (error as Error).message);
+    }
+    return new Response('stored');
+  });
+}
+
+/** PUTs 10 bytes chunked: the limit is passed while reading, which leaves the input failed with the 413. */
+function putTenBytesChunked(url: string): Promise<globalThis.Response> {
+  const body = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(bytes('0123456789')), c.close()) });
+  return fetch(url, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+}
+
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
@@ -272,18 +293,8 @@ describe('a client gone while its body streams through stream.pipeline with sign
 
   it('Request.application answers the 413 of the read an AggregateError holds, not a 500', async () => {
     // The shape without a socket race: the app wraps the failed read as Node's pipeline does.
-    const app = Request.application(async (req) => {
-      try {
-        await req.bytes({ maxBodySize: 4 });
-      } catch (error) {
-        throw new AggregateError([error, new DOMException('The operation was aborted', 'AbortError')], (error as Error).message);
-      }
-      return new Response('stored');
-    });
-    const server = await start(app);
-    // Chunked: the limit is passed while reading, which leaves the input failed with the 413.
-    const body = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(bytes('0123456789')), c.close()) });
-    const res = await fetch(`${server.url}/objects/a`, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+    const server = await start(aggregatingReader(new DOMException('The operation was aborted', 'AbortError')));
+    const res = await putTenBytesChunked(`${server.url}/objects/a`);
     expect(res.status).toBe(413);
     await res.text();
     expect(server.log.text).toBe('');
@@ -292,17 +303,8 @@ describe('a client gone while its body streams through stream.pipeline with sign
   it("Request.application answers a 500 and logs it when the AggregateError holds an app error next to the read's 413", async () => {
     // Node's pipeline aggregates the file's or a transform's own error with the read's: that
     // error is the app's (a full disk, a bug), not to be hidden behind the client's 413.
-    const app = Request.application(async (req) => {
-      try {
-        await req.bytes({ maxBodySize: 4 });
-      } catch (error) {
-        throw new AggregateError([error, new TypeError('transform bug')], (error as Error).message);
-      }
-      return new Response('stored');
-    });
-    const server = await start(app);
-    const body = new ReadableStream<Uint8Array>({ start: (c) => (c.enqueue(bytes('0123456789')), c.close()) });
-    const res = await fetch(`${server.url}/objects/a`, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+    const server = await start(aggregatingReader(new TypeError('transform bug')));
+    const res = await putTenBytesChunked(`${server.url}/objects/a`);
     expect(res.status).toBe(500);
     await res.text();
     await until(() => server.log.text !== '');
