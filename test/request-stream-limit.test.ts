@@ -25,12 +25,13 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /**
- * Sends `head` (and `body`) on a fresh connection and answers everything read until the server
- * closes it, or what was read by then after 2 s (a server waiting for the body).
+ * Sends `head` (and `body`) on a fresh connection to `to` (default: this file's server) and
+ * answers everything read until the server closes it, or what was read by then after 2 s (a
+ * server waiting for the body).
  */
-function exchange(head: string, body = ''): Promise<string> {
+function exchange(head: string, body = '', to = port): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(head + body));
+    const socket = net.connect(to, '127.0.0.1', () => socket.write(head + body));
     let text = '';
     const timer = setTimeout(() => {
       socket.destroy();
@@ -108,17 +109,7 @@ describe('req.json() and req.bytes({ maxBodySize }) for a declared Content-Lengt
     const other = await serve(reader, { port: 0 });
     try {
       for (const path of ['/json', '/bytes']) {
-        const text = await new Promise<string>((resolve, reject) => {
-          const socket = net.connect(other.port!, '127.0.0.1', () =>
-            socket.write(`PUT ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551615\r\nExpect: 100-continue\r\n\r\n`),
-          );
-          let got = '';
-          const timer = setTimeout(() => (socket.destroy(), resolve(got)), 2000);
-          socket.setEncoding('latin1');
-          socket.on('data', (data: string) => (got += data));
-          socket.on('end', () => (clearTimeout(timer), resolve(got)));
-          socket.on('error', reject);
-        });
+        const text = await exchange(`PUT ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551615\r\nExpect: 100-continue\r\n\r\n`, '', other.port!);
         expect(text, path).toMatch(/^HTTP\/1\.1 413 /);
       }
     } finally {
