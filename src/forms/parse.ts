@@ -9,6 +9,7 @@ import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { parseMediaType } from '../http/media-type.ts';
+import { declaredLength } from '../http/declared-length.ts';
 import { refuseContentCoding } from './content-coding.ts';
 import { formEncoding } from '../http/form-decoding.ts';
 import { DEFAULT_FORM_LIMITS, type FormLimitOverrides, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
@@ -158,12 +159,6 @@ function urlencodedCharset(charset: string | undefined): string {
 
 /** What read the body, in the error of a later reader of a body the form parse did not keep (`consumeInput`). */
 export const FORM_READER = 'the form parse (req.form(), files() or params())';
-
-/** The environ's `CONTENT_LENGTH` in bytes; null when absent or not a plain number. */
-export function declaredLength(environ: Environ): number | null {
-  const declared = environ.CONTENT_LENGTH;
-  return declared !== undefined && /^\d+$/.test(declared) ? Number(declared) : null;
-}
 
 /** The environ key where {@link formFromEnviron} keeps the parse (a promise of {@link ParsedForm}). */
 export const FORM_ENVIRON_KEY = 'tsgi.form';

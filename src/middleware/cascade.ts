@@ -13,7 +13,7 @@ import { limitInput } from '../gateway/limit-input.ts';
 import { nodeReadableOf } from '../gateway/readable-input.ts';
 import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { finishSkipped } from '../request/cleanup.ts';
-import { declaredLength } from '../forms/parse.ts';
+import { declaredLength } from '../http/declared-length.ts';
 import { logError } from '../gateway/log.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 
