@@ -85,16 +85,16 @@ const withTenant = defineMiddleware((req, app) => {
 });
 
 /** A random session key, for trying the example out; an error under `NODE_ENV=production`. */
-function oneProcessKey(): string {
-  if (process.env.NODE_ENV !== 'production') return randomBytes(32).toString('base64url');
-  throw new Error('examples/tenants.ts: set SESSION_SECRET (32 random bytes: openssl rand -base64 32), the same in every process');
+function processOnlySecret(): string {
+  if (process.env.NODE_ENV === 'production') throw new Error('examples/tenants.ts: set SESSION_SECRET (32 random bytes: openssl rand -base64 32), the same in every process');
+  return randomBytes(32).toString('base64url');
 }
 
 // One key signs every tenant's sessions; the tenant in the session keeps each login on its host.
 const sessions = new CookieSessions({
   // Without SESSION_SECRET (trying it out), a key of this process alone: sessions end with it and
   // are not shared by `--workers`, so it is refused under NODE_ENV=production.
-  secret: process.env.SESSION_SECRET ?? oneProcessKey(),
+  secret: process.env.SESSION_SECRET ?? processOnlySecret(),
   cookieName: '__Host-session',
   secure: true,
 });
