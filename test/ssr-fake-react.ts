@@ -2,7 +2,7 @@
  * A stand-in for `react-dom/server`'s two streaming renderers, for docs/response.md's
  * "Streaming server rendering (React)" recipe (test/ssr-recipe.test.ts), so the tests do not
  * depend on React. It streams as React 19 does: the shell once rendered, then each
- * `<Suspense>` boundary when its data resolves (150 ms and 300 ms here); `pipe()` stops
+ * `<Suspense>` boundary when its data resolves (400 ms and 600 ms here); `pipe()` stops
  * writing between boundaries while the destination's `write()` answers `false`, until
  * `drain`; a destination closed early aborts the render; `abort()` calls `onError` once per
  * pending boundary and ends the stream with them left to the client; a fatal error destroys
@@ -41,7 +41,7 @@ export const App = { name: 'App' };
 /** The page's data for boundary `i`, long enough that gzip has something to do. */
 export const boundaryText = (i: number): string => `<div hidden id="S:${i}"><p>data ${i} ${'x'.repeat(3000)}</p></div><script>$RC("B:${i}","S:${i}")</script>`;
 
-const DELAYS = [150, 300];
+const DELAYS = [400, 600];
 
 interface Sink {
   write(text: string): boolean;

@@ -106,10 +106,11 @@ describe.each([
     expect(res.complete).toBe(true);
     const shell = res.chunks.findIndex((c) => c.text.includes('<main>shell</main>'));
     const first = res.chunks.findIndex((c) => c.text.includes(boundaryText(0)));
-    // The shell decodes on its own, well before the first boundary's data (150 ms) is there.
-    expect(res.chunks[shell]!.at).toBeLessThan(120);
+    // The shell decodes on its own, well before the first boundary's data (400 ms) is there (a
+    // loaded machine took 123 ms to send it).
+    expect(res.chunks[shell]!.at).toBeLessThan(300);
     expect(res.chunks.slice(0, shell + 1).map((c) => c.text).join('')).not.toContain('data 0');
-    expect(res.chunks[first]!.at).toBeGreaterThanOrEqual(140);
+    expect(res.chunks[first]!.at).toBeGreaterThanOrEqual(390);
     expect(res.chunks[first]!.at).toBeLessThan(res.chunks.at(-1)!.at + 1);
     expect(text(res)).toContain('<link rel="preload" as="script" href="/assets/client.js"/>');
     expect(text(res).endsWith(`${boundaryText(1)}</body></html>`)).toBe(true);
