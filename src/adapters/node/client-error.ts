@@ -12,6 +12,7 @@ import { serverStatusKey } from '../../gateway/server-status.ts';
 import type { Reporter } from './refused.ts';
 import { rawAnswer } from './raw-answer.ts';
 import { LineTail, overflowsRequestLine } from './head-overflow.ts';
+import { isTlsErrorCode } from './tls-failure.ts';
 
 /** What a refused request is answered: status code, reason phrase, and why. */
 interface Refusal {
@@ -73,15 +74,6 @@ function refusalOf(error: Error & { code?: string; reason?: unknown; bytesParsed
   return (error.code !== undefined && REFUSALS.get(error.code)) || MALFORMED;
 }
 
-/**
- * Whether `error` is the TLS layer's rather than the HTTP parser's: Node's `ERR_TLS_*`
- * (`ERR_TLS_HANDSHAKE_TIMEOUT`) and OpenSSL's `ERR_SSL_*` (`ERR_SSL_HTTP_REQUEST`,
- * `ERR_SSL_WRONG_VERSION_NUMBER`), which an `https` server also passes to `clientError`.
- */
-function isTlsFailure(error: { code?: string }): boolean {
-  return error.code !== undefined && (error.code.startsWith('ERR_TLS_') || error.code.startsWith('ERR_SSL_'));
-}
-
 /** Sockets already being refused: the parser repeats its error for every chunk after it. */
 const refusing = new WeakSet<Socket>();
 
@@ -121,7 +113,7 @@ export function answerClientError(error: Error & { code?: string; reason?: unkno
   // A client gone (a reset; its FIN in the drained body of a request already answered) reads no
   // answer, nor does one whose TLS layer failed (a handshake past `handshakeTimeout`, plain HTTP
   // on the TLS port): no HTTP was spoken, and bytes written now would wait for a handshake.
-  if (error.code === 'ECONNRESET' || isTlsFailure(error) || !socket.writable || endsAnsweredBody(error, socket)) {
+  if (error.code === 'ECONNRESET' || isTlsErrorCode(error.code) || !socket.writable || endsAnsweredBody(error, socket)) {
     socket.destroy();
     return;
   }

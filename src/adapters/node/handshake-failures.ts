@@ -10,15 +10,14 @@ import type { Server as TlsServer } from 'node:tls';
 import type { LogStream } from '../../gateway/types.ts';
 import { escapeUnsafeText, stderrLog } from '../../gateway/log.ts';
 import { throttledNotice } from './connections.ts';
+import { isTlsErrorCode } from './tls-failure.ts';
 
 /**
- * The codes of a client's failure in a handshake: the TLS layer's (Node's `ERR_TLS_*`, such as
- * `ERR_TLS_HANDSHAKE_TIMEOUT`, and OpenSSL's `ERR_SSL_*`, such as an alert the client sent)
+ * The codes of a client's failure in a handshake: the TLS layer's ({@link isTlsErrorCode})
  * and the connection's own end (a reset, a broken pipe).
  */
 function isClientFailure(code: string | undefined): boolean {
-  if (code === undefined) return false;
-  return code.startsWith('ERR_TLS_') || code.startsWith('ERR_SSL_') || CONNECTION_ENDS.has(code);
+  return isTlsErrorCode(code) || (code !== undefined && CONNECTION_ENDS.has(code));
 }
 
 const CONNECTION_ENDS: ReadonlySet<string> = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED']);
