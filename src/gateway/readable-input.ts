@@ -153,7 +153,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
     if (stream.errored) this.#fail(stream.errored);
     else if (isDiscarded(stream)) this.#fail(discardedBody());
     else if (stream.readableEnded) this.#state = 'done';
-    else if (stream.destroyed) this.#fail(discarded.has(stream) ? discardedBody() : brokeOff());
+    else if (stream.destroyed) this.#fail(wasDiscarded(stream) ? discardedBody() : brokeOff());
     else {
       this.#state = 'open';
       stream.on('readable', this.#onReadable);
