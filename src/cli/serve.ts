@@ -20,7 +20,8 @@ import { type CliLog, serveLog } from './log.ts';
 import { type ListeningMessage, PORT_ENV, isConnectionMessage, RELOAD_CHILD_ENV, RELOAD_SOCKET_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
 import { buildStack, upgradeStack } from './stack.ts';
-import { loadTls, validityWarnings } from './tls.ts';
+import { loadTls } from './tls.ts';
+import { warnOfValidity } from './tls-validity.ts';
 import { renewTls } from './tls-renewal.ts';
 import { freeSocketPath } from './uds.ts';
 import { watchRejections } from './rejections.ts';
@@ -105,7 +106,7 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   };
   const tls = command.ssl === undefined ? undefined : loadTls(command.ssl);
   // The primary of --workers says it once, not each worker.
-  if (command.ssl !== undefined && !cluster.isWorker) for (const warning of validityWarnings(command.ssl.certfile)) log.warning(warning);
+  if (command.ssl !== undefined && !cluster.isWorker) warnOfValidity(log, command.ssl.certfile);
   // A signal while the module loads (an export awaiting a database that does not answer)
   // stops at once: there is nothing in flight, and the load may never end.
   const loading = loadApp(command.module, command.exportName);

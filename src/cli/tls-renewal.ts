@@ -9,7 +9,9 @@ import { X509Certificate } from 'node:crypto';
 import type { Server as TlsServer } from 'node:tls';
 import type { SslFiles } from './command.ts';
 import type { CliLog } from './log.ts';
-import { loadTls, validityWarnings } from './tls.ts';
+import { isoSecond, subjectLine } from './certificates.ts';
+import { loadTls } from './tls.ts';
+import { warnOfValidity } from './tls-validity.ts';
 import { UsageError } from './values.ts';
 
 /**
@@ -17,7 +19,7 @@ import { UsageError } from './values.ts';
  * one-line diagnoses) and swaps them into `server` with Node's `setSecureContext`, so that the
  * handshakes after it get the new certificate; connections already open keep the one they
  * shook hands with. Logged at info with the new certificate's subject and end of validity,
- * followed by the warnings of an expired or not-yet-valid certificate ({@link validityWarnings}).
+ * followed by the warnings of an expired or not-yet-valid certificate ({@link warnOfValidity}).
  * Files that cannot serve leave the certificate in use, logged as an error
  * (`SIGHUP: kept the certificate in use: <why>`); nothing is thrown.
  *
@@ -40,15 +42,14 @@ export function renewTls(server: TlsServer, files: SslFiles, log: CliLog): void 
     `SIGHUP: read --ssl-certfile '${files.certfile}' and --ssl-keyfile '${files.keyfile}' again: new connections get its certificate${certificate};` +
       " the app's code is not reloaded (--workers 1 reloads both)",
   );
-  for (const warning of validityWarnings(files.certfile, Date.now(), options.cert as Buffer)) log.warning(warning);
+  warnOfValidity(log, files.certfile, options.cert as Buffer);
 }
 
 /** ` (CN=example.com, valid until 2027-03-01T00:00:00Z)` for the first certificate of `pem`; empty when it does not parse here. */
 function describe(pem: Buffer): string {
   try {
     const certificate = new X509Certificate(pem);
-    const until = new Date(Date.parse(certificate.validTo)).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    return ` (${certificate.subject.split('\n').join(', ')}, valid until ${until})`;
+    return ` (${subjectLine(certificate)}, valid until ${isoSecond(Date.parse(certificate.validTo))})`;
   } catch {
     return '';
   }

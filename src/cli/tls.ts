@@ -5,10 +5,11 @@
  *
  * @module
  */
-import { type KeyObject, X509Certificate, createPrivateKey } from 'node:crypto';
+import { type KeyObject, type X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type TlsOptions, createSecureContext } from 'node:tls';
 import type { SslFiles } from './command.ts';
+import { certificateBlocks, certificateOf } from './certificates.ts';
 import { UsageError } from './values.ts';
 
 /** Reads one file of `flag`. */
@@ -55,7 +56,6 @@ const KEY_PEM = /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----/;
 const ENCRYPTED_PEM = /-----BEGIN ENCRYPTED PRIVATE KEY-----|^Proc-Type: 4,ENCRYPTED/m;
 /** Two PEM blocks on one line (OpenSSL: `bad end line`): `cat a.pem b.pem` of an `a.pem` without a final newline. */
 const JOINED_PEM = /-----END ([A-Z0-9 ]+)-----[ \t]*-----BEGIN /;
-const CERTIFICATE_BLOCKS = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
 
 /** The message for files `createSecureContext` refused with `reason`. */
 function mistakeOf(cert: Buffer, key: Buffer, files: SslFiles, reason: string): string {
@@ -99,7 +99,7 @@ function mistakeOf(cert: Buffer, key: Buffer, files: SslFiles, reason: string): 
  * took them: nothing is refused on a doubt).
  */
 function keyMismatch(certText: string, key: KeyObject | undefined, files: SslFiles): string | undefined {
-  const blocks = certText.match(CERTIFICATE_BLOCKS) ?? [];
+  const blocks = certificateBlocks(certText);
   const first = certificateOf(blocks[0]);
   if (key === undefined || first === undefined || matches(first, key)) return undefined;
   const position = blocks.findIndex((block) => {
@@ -118,16 +118,6 @@ function keyMismatch(certText: string, key: KeyObject | undefined, files: SslFil
 /** A key type as written: `EC`, `RSA`, `ED25519`. */
 const typeName = (type: string | undefined): string => (type ?? 'unknown').toUpperCase();
 
-/** The certificate of one PEM block; `undefined` when none, or it does not parse. */
-function certificateOf(block: string | undefined): X509Certificate | undefined {
-  if (block === undefined) return undefined;
-  try {
-    return new X509Certificate(block);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether `key` is the private key of `certificate` (false when the check itself fails). */
 function matches(certificate: X509Certificate, key: KeyObject): boolean {
   try {
@@ -144,40 +134,4 @@ function privateKey(key: Buffer, passphrase: string | undefined): KeyObject | un
   } catch {
     return undefined;
   }
-}
-
-/** An instant (ms) as ISO 8601 in UTC, to the second: `2020-01-02T00:00:00Z`. */
-const isoSecond = (time: number): string => new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
-
-/**
- * The warnings for the certificates of `certfile` not valid at `now` (ms since the epoch),
- * one line each: the first of the file (the server's) expired or not valid yet (a clock
- * behind, or a certificate dated ahead), which clients refuse; an intermediate after it
- * expired or not valid yet, which clients that build the chain through it may refuse (RFC 5280
- * §6.1.3: every certificate of the path must be valid). It is served all the same, as nginx,
- * uvicorn and gunicorn serve one, so that a renewal late by an hour does not stop the site.
- * Empty while all are valid, and when the file holds no PEM certificate ({@link loadTls} says
- * why). The file is read (at start and at each SIGHUP only) unless its content is given as `pem`.
- */
-export function validityWarnings(certfile: string, now = Date.now(), pem?: Buffer): string[] {
-  let text: string;
-  try {
-    text = (pem ?? readFileSync(certfile)).toString('latin1');
-  } catch {
-    return [];
-  }
-  const warnings: string[] = [];
-  (text.match(CERTIFICATE_BLOCKS) ?? []).forEach((block, index) => {
-    const certificate = certificateOf(block);
-    if (certificate === undefined) return;
-    // X.509's times are UTC (`Jan  2 00:00:00 2020 GMT`), to the second; notAfter is its last.
-    const from = Date.parse(certificate.validFrom);
-    const to = Date.parse(certificate.validTo);
-    const server = index === 0;
-    const what = server ? `the certificate of --ssl-certfile '${certfile}'` : `certificate ${index + 1} of --ssl-certfile '${certfile}' (${certificate.subject.split('\n').join(', ')})`;
-    const refused = server ? 'clients refuse it' : 'clients that build the chain through it may refuse it';
-    if (now > to) warnings.push(`${what} expired on ${isoSecond(to)}: ${refused}`);
-    else if (now < from) warnings.push(`${what} is valid from ${isoSecond(from)} only: ${refused}${server ? ' until then' : ''} (is this machine's clock right?)`);
-  });
-  return warnings;
 }

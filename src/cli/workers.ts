@@ -26,7 +26,7 @@ import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { type CliLog, serveLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
 import { shareActivatedSocket } from './socket-activation.ts';
-import { validityWarnings } from './tls.ts';
+import { warnOfValidity } from './tls-validity.ts';
 import { Watchdog } from './healthcheck.ts';
 import { isServingMessage } from './messages.ts';
 import { version } from './version.ts';
@@ -264,7 +264,7 @@ class Primary {
       .sort((a, b) => Number(b.listening) - Number(a.listening));
     this.log.info(`SIGHUP: replacing ${countWorkers(current.length)} one by one`);
     // The new workers read the TLS files again: a renewal that left an expired one is said once.
-    if (this.command.ssl !== undefined) for (const warning of validityWarnings(this.command.ssl.certfile)) this.log.warning(warning);
+    if (this.command.ssl !== undefined) warnOfValidity(this.log, this.command.ssl.certfile);
     let replaced = 0;
     for (const slot of current) {
       if (this.#stopping) return;
@@ -367,7 +367,7 @@ class Primary {
 export async function runPrimary(command: ServeCommand & { workers: number }, io: CliIO = processIO): Promise<number> {
   const log = serveLog(command, io);
   const env = await prepareManaged(command);
-  if (command.ssl !== undefined) for (const warning of validityWarnings(command.ssl.certfile)) log.warning(warning);
+  if (command.ssl !== undefined) warnOfValidity(log, command.ssl.certfile);
   if (command.fd !== undefined) shareActivatedSocket(command.fd);
   return new Promise<number>((done) => new Primary(command, log, env, done).start());
 }
