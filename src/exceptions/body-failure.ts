@@ -57,7 +57,7 @@ const MAX_LINKS = 64;
 /**
  * True when `failure` is `error`, one of its causes (at most `depth` links), or, for a link
  * that is an `AggregateError`, held by one of its `errors` or what they wrap (one level of
- * `depth` less) while each of its other `errors` is an abort ({@link isAbortOf}):
+ * `depth` less) while each of its other `errors` is an abort ({@link isPipelineStop}):
  * `stream.pipeline(req.stream(), transform, file, { signal: req.signal })` rejects with
  * `AggregateError([failure, AbortError])` when the read fails as the signal aborts (Node's
  * `aggregateTwoErrors`). An aggregate that also holds another error (the file's `ENOSPC`, a
@@ -83,7 +83,7 @@ function aggregateHolds(link: unknown, failure: unknown, depth: number, budget: 
     let held = false;
     for (const each of inner) {
       if (holds(each, failure, depth, budget)) held = true;
-      else if (!isAbortOf(each)) return false;
+      else if (!isPipelineStop(each)) return false;
     }
     return held;
   } catch {
@@ -96,7 +96,7 @@ function aggregateHolds(link: unknown, failure: unknown, depth: number, budget: 
  * `TimeoutError` (`isAbort`), or Node's `ERR_STREAM_PREMATURE_CLOSE` of a stream destroyed
  * with the others.
  */
-function isAbortOf(error: unknown): boolean {
+function isPipelineStop(error: unknown): boolean {
   return isAbort(error) || (error instanceof Error && (error as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE');
 }
 
