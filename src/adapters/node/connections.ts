@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Server as NetServer, Socket } from 'node:net';
 import type { LogStream } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
+import { NOTICE_INTERVAL, throttledNotice } from './throttled-notice.ts';
 
 /** Milliseconds a new connection may stay silent before it is closed (default of `firstByteTimeout`). */
 export const DEFAULT_FIRST_BYTE_TIMEOUT = 10_000;
@@ -40,9 +41,6 @@ const WAITING = Symbol('tsgi.first_byte');
 
 type WaitingSocket = Socket & { [WAITING]?: boolean };
 
-/** Milliseconds between two log lines about connections closed at the limit. */
-const DROP_LOG_INTERVAL = 10_000;
-
 /**
  * Caps the connections of the listening `server`: Node closes those past `maxConnections`
  * itself; a client address past `maxConnectionsPerClient` has its new connection closed at
@@ -57,14 +55,14 @@ export function capConnections(server: NetServer, caps: ConnectionCaps, log: Log
     () =>
       `connection limit reached (maxConnections ${caps.maxConnections}): closing new connections as they arrive` +
       ' (by default 80 % of the open-file limit: raise that, LimitNOFILE under systemd, or run more processes)',
-    (count) => `connection limit (maxConnections ${caps.maxConnections}): ${connections(count)} closed in the last ${DROP_LOG_INTERVAL / 1000} s`,
+    (count) => `connection limit (maxConnections ${caps.maxConnections}): ${connections(count)} closed in the last ${NOTICE_INTERVAL / 1000} s`,
   );
   server.on('drop', () => dropped(''));
   if (caps.maxConnectionsPerClient <= 0) return;
   const refused = throttledNotice(
     log,
     (address) => `connection limit per client reached (maxConnectionsPerClient ${caps.maxConnectionsPerClient}): closing the new connections of ${address}`,
-    (count) => `connection limit per client (maxConnectionsPerClient ${caps.maxConnectionsPerClient}): ${connections(count)} closed in the last ${DROP_LOG_INTERVAL / 1000} s`,
+    (count) => `connection limit per client (maxConnectionsPerClient ${caps.maxConnectionsPerClient}): ${connections(count)} closed in the last ${NOTICE_INTERVAL / 1000} s`,
   );
   const perClient = new Map<string, number>();
   server.on('connection', (socket: Socket) => {
@@ -88,39 +86,6 @@ export function capConnections(server: NetServer, caps: ConnectionCaps, log: Log
 /** `1 more connection`, `5 more connections`. */
 function connections(count: number): string {
   return `${count} more connection${count === 1 ? '' : 's'}`;
-}
-
-/**
- * A notice written to `log` (as `tsgi: <line>`) for something that may happen in a flood: the
- * first time at once (`first`, given what the call names), then at most once per
- * {@link DROP_LOG_INTERVAL} (10 s), as `summary` of how many happened meanwhile; nothing once
- * it stops. A `log` that throws is ignored.
- */
-export function throttledNotice(log: LogStream, first: (detail: string) => string, summary: (count: number) => string): (detail: string) => void {
-  let quiet: NodeJS.Timeout | undefined;
-  let count = 0;
-  const write = (line: string) => {
-    try {
-      log.write(`tsgi: ${line}\n`);
-    } catch {
-      // A failing log must not stop the server.
-    }
-  };
-  const summarize = () => {
-    quiet = undefined;
-    if (count === 0) return;
-    write(summary(count));
-    count = 0;
-    quiet = setTimeout(summarize, DROP_LOG_INTERVAL).unref();
-  };
-  return (detail) => {
-    if (quiet !== undefined) {
-      count++;
-      return;
-    }
-    write(first(detail));
-    quiet = setTimeout(summarize, DROP_LOG_INTERVAL).unref();
-  };
 }
 
 /**

@@ -9,7 +9,7 @@
 import type { Server as TlsServer } from 'node:tls';
 import type { LogStream } from '../../gateway/types.ts';
 import { escapeUnsafeText, stderrLog } from '../../gateway/log.ts';
-import { throttledNotice } from './connections.ts';
+import { NOTICE_INTERVAL, throttledNotice } from './throttled-notice.ts';
 import { isTlsErrorCode } from './tls-failure.ts';
 
 /**
@@ -35,7 +35,7 @@ export function logServerHandshakeFailures(server: TlsServer, log: LogStream = s
   const notice = throttledNotice(
     log,
     (why) => `a TLS handshake failed on the server's side (tls options' SNICallback, ALPNCallback or pskCallback): ${why}`,
-    (count) => `${count} more TLS handshake${count === 1 ? '' : 's'} failed on the server's side in the last 10 s`,
+    (count) => `${count} more TLS handshake${count === 1 ? '' : 's'} failed on the server's side in the last ${NOTICE_INTERVAL / 1000} s`,
   );
   server.on('tlsClientError', (error: unknown) => {
     const failure = serverSideFailure(error);
