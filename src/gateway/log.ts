@@ -73,7 +73,7 @@ export function requestLine(environ: Pick<Environ, RequestLineKeys>): string {
  * throwing `stack` getter) is described by its type instead.
  */
 export function formatError(requestLine: string, error: unknown): string {
-  return `[tsgi] ${escapeControls(requestLine)}: ${confineText(describeError(error))}\n`;
+  return `[tsgi] ${escapeRequestLine(requestLine)}: ${confineText(describeError(error))}\n`;
 }
 
 /**
@@ -109,7 +109,7 @@ export function escapeUnsafeText(text: string): string {
  * The request line with {@link LINE_UNSAFE} escaped as in the error's text. Node's parser
  * refuses C1 bytes in a target, but `Request.blank(path)` keeps its path as given.
  */
-function escapeControls(text: string): string {
+function escapeRequestLine(text: string): string {
   return text.replace(LINE_UNSAFE, escapeChar);
 }
 
