@@ -219,6 +219,30 @@ describe('serve({ upgrade })', () => {
     socket.destroy();
   });
 
+  it('answers a request with an empty Expect (which goes through checkExpectation) before a pipelined upgrade', async () => {
+    const slow: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        yield new TextEncoder().encode('slow');
+      })();
+    };
+    handle = await serve(slow, {
+      port: 0,
+      upgrade: (_req, socket) => void socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n'),
+    });
+    const socket = net.connect(handle.port, '127.0.0.1');
+    socket.on('error', () => {});
+    let got = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (got += chunk));
+    socket.write('GET /one HTTP/1.1\r\nHost: a\r\nExpect:\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n');
+    const until = Date.now() + 3_000;
+    while (!(got.includes('101 Switching') && got.includes('slow')) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*slow[\s\S]*HTTP\/1\.1 101 Switching Protocols\r\n/);
+    socket.destroy();
+  });
+
   it("refuses with 503 an upgrade that comes once close() has begun, on a connection kept by idle: 'expire'", async () => {
     let called = 0;
     const upgrade = chat(new WebSocketServer({ noServer: true }));
