@@ -133,7 +133,7 @@ export function createEnviron(req: IncomingMessage, res?: ServerResponse, option
  */
 export function buildEnviron(req: IncomingMessage, res: ServerResponse | undefined, options: NodeEnvironOptions, raw: string[]): Environ {
   // llhttp takes `HTTP/2.0` in an HTTP/1 request line, and `GET /` as HTTP/0.9: neither is
-  // served on an HTTP/1 connection (nginx answers 505 too). Real HTTP/2 has a stream.
+  // served on an HTTP/1 connection (nginx answers HTTP/2.0 505 too). Real HTTP/2 has a stream.
   if (req.httpVersionMajor !== 1 && !isHttp2(req)) {
     throw new HTTPVersionNotSupported(`unsupported version HTTP/${req.httpVersion} in the request line`);
   }
