@@ -55,6 +55,20 @@ describe('RFC 9112: the HTTP version of the request line', () => {
     });
   }
 
+  // With insecureHTTPParser llhttp lets HTTP/1.2 through: taken as HTTP/1.1 (§2.3), it needs a
+  // Host as HTTP/1.1 does (§3.2), in origin-form and absolute-form alike, as nginx has it.
+  it('requires Host of an HTTP/1.2 request that insecureHTTPParser lets through', async () => {
+    const { app, calls } = countingApp();
+    const server = await start(app, { server: { insecureHTTPParser: true } });
+    for (const target of ['/', 'http://example.com/']) {
+      const missing = parseRaw((await rawExchange(server.port, `GET ${target} HTTP/1.2\r\nConnection: close\r\n\r\n`)).raw);
+      expect([missing.status, missing.rest]).toEqual([400, 'Bad Request: missing Host header\n']);
+    }
+    expect(calls()).toBe(0);
+    const served = parseRaw((await rawExchange(server.port, 'GET / HTTP/1.2\r\nHost: h\r\nConnection: close\r\n\r\n')).raw);
+    expect([served.status, served.rest]).toEqual([200, 'HTTP/1.2 h']);
+  });
+
   it('still serves HTTP/1.0 and HTTP/1.1', async () => {
     const { app } = countingApp();
     const server = await start(app);

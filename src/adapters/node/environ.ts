@@ -111,7 +111,8 @@ const NON_ASCII = /[\x80-\uffff]/;
  *   (RFC 9112 §3.2, RFC 9110 §4.2.1); a malformed
  *   percent-escape or invalid UTF-8 in the path; on HTTP/2, a raw byte above 0x7F in
  *   `:path` (which Node's HTTP/1 parser refuses by itself); an invalid Host (a port past 65535
- *   included); no Host, or several, on HTTP/1.1 (RFC 9112 §3.2), an absolute-form target's
+ *   included); no Host, or several, on HTTP/1.1 or a higher HTTP/1 minor version (RFC 9112 §3.2,
+ *   §2.3), an absolute-form target's
  *   included; on HTTP/2, a Host field that differs
  *   from `:authority` (RFC 9113 §8.3.1). `HTTPRequestHeaderFieldsTooLarge` (431, RFC 6585 §5) for more header
  *   fields than `options.maxHeaders`. `HTTPNotFound` for a path outside `options.scriptName`.
@@ -173,8 +174,9 @@ export function buildEnviron(req: IncomingMessage, res: ServerResponse | undefin
     if (NON_ASCII.test(url)) throw new HTTPBadRequest('invalid character in the request target');
     http2Host(environ, req.headers[':authority'] as string | undefined);
   }
-  // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400.
-  else if (environ.HTTP_HOST === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) throw new HTTPBadRequest('missing Host header');
+  // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400; so is an HTTP/1.2 one, taken as
+  // HTTP/1.1 (§2.3), which llhttp lets through under `insecureHTTPParser` alone.
+  else if (environ.HTTP_HOST === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor !== 0) throw new HTTPBadRequest('missing Host header');
   checkHost(environ.HTTP_HOST as string | undefined, options.trustedHosts);
   if (options.scriptName) applyScriptName(environ, options.scriptName);
   return environ;
@@ -191,7 +193,7 @@ export function buildEnviron(req: IncomingMessage, res: ServerResponse | undefin
 function absoluteFormHost(environ: Environ, authority: string, req: IncomingMessage): void {
   const field = environ.HTTP_HOST as string | undefined;
   if (field === undefined) {
-    if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1) throw new HTTPBadRequest('missing Host header');
+    if (req.httpVersionMajor === 1 && req.httpVersionMinor !== 0) throw new HTTPBadRequest('missing Host header');
   } else checkHost(field);
   environ.HTTP_HOST = authority;
 }
