@@ -3,8 +3,11 @@
  * what reaches the app and what the server answers. What Node's parser (llhttp) refuses by
  * itself is covered in node-client-error.test.ts.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
+import { toNodeHandler } from 'tsgi/node';
 import { bytes, parseRaw, rawExchange, start } from './node-helpers.ts';
 
 /** An app that counts its calls and answers `SERVER_PROTOCOL HTTP_HOST`. */
@@ -67,6 +70,24 @@ describe('RFC 9112: the HTTP version of the request line', () => {
     expect(calls()).toBe(0);
     const served = parseRaw((await rawExchange(server.port, 'GET / HTTP/1.2\r\nHost: h\r\nConnection: close\r\n\r\n')).raw);
     expect([served.status, served.rest]).toEqual([200, 'HTTP/1.2 h']);
+  });
+
+  it('answers HTTP/2.0 505 under toNodeHandler too, through the response it was given', async () => {
+    const { app, calls } = countingApp();
+    const server = http.createServer(toNodeHandler(app));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const { raw, clean } = await rawExchange(port, 'GET / HTTP/2.0\r\nHost: h\r\n\r\n');
+      const res = parseRaw(raw);
+      expect([res.status, res.rest]).toEqual([505, 'HTTP Version Not Supported: unsupported version HTTP/2.0 in the request line\n']);
+      expect(res.header('connection')).toBe('close');
+      expect(clean).toBe(true);
+      expect(calls()).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('still serves HTTP/1.0 and HTTP/1.1', async () => {
