@@ -14,6 +14,7 @@ import { statSync } from 'node:fs';
 import { extname, relative, resolve } from 'node:path';
 import type { ServeCommand } from './command.ts';
 import { announce } from './banner.ts';
+import { childExecArgv } from './debug-signal.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { serveLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
@@ -110,7 +111,7 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
     let restart = false;
     let pending: NodeJS.Timeout | undefined;
     const start = () => {
-      const current = fork(process.argv[1]!, process.argv.slice(2), { execArgv: process.execArgv, env, stdio: [...stdio] });
+      const current = fork(process.argv[1]!, process.argv.slice(2), { execArgv: childExecArgv(), env, stdio: [...stdio] });
       child = current;
       current.on('message', (message) => {
         if (!isServingMessage(message) || message.type !== 'tsgi:listening') return;

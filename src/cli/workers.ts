@@ -22,6 +22,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { ServeCommand } from './command.ts';
 import { announce, countWorkers } from './banner.ts';
 import { Backoff } from './backoff.ts';
+import { childExecArgv } from './debug-signal.ts';
 import { type CliIO, processIO, waitForSignal } from './io.ts';
 import { type CliLog, serveLog } from './log.ts';
 import { prepareManaged } from './managed.ts';
@@ -369,5 +370,7 @@ export async function runPrimary(command: ServeCommand & { workers: number }, io
   const env = await prepareManaged(command);
   if (command.ssl !== undefined) warnOfValidity(log, command.ssl.certfile);
   if (command.fd !== undefined) shareActivatedSocket(command.fd);
+  // Workers hold SIGUSR1 back from their first instruction, before their listener exists.
+  cluster.setupPrimary({ execArgv: childExecArgv() });
   return new Promise<number>((done) => new Primary(command, log, env, done).start());
 }
