@@ -169,6 +169,37 @@ describe('tsgi serve flag values', () => {
     expect(right.out.stdout).toMatch(/2 workers/);
   });
 
+  it('$TSGI_SSL_KEYFILE_PASSWORD is out of the app\'s environment (its child processes inherit none), in one process, each worker, one started by SIGHUP, a --reload child', { timeout: 30_000 }, async () => {
+    const encrypted = join(dir, 'encrypted-hidden.key');
+    writeFileSync(encrypted, createPrivateKey(certificate.key).export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: 'right' }));
+    const app = join(dir, 'passphrase-app.mjs');
+    writeFileSync(
+      app,
+      `process.stdout.write(\`loaded: passphrase \${process.env.TSGI_SSL_KEYFILE_PASSWORD ?? 'absent'}\\n\`);
+export const app = (environ, start) => {
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode(process.env.TSGI_SSL_KEYFILE_PASSWORD ?? 'absent')];
+};
+`,
+    );
+    const base = ['serve', app, '--port', '0', '--ssl-certfile', certificate.certFile, '--ssl-keyfile', encrypted, '--no-access-log'];
+    for (const extra of [[], ['--workers', '1'], ['--reload']]) {
+      const run = cli([...base, ...extra], { TSGI_SSL_KEYFILE_PASSWORD: 'right' });
+      const url = await servingUrl(run);
+      expect(url).toMatch(/^https:/);
+      if (extra[0] === '--workers') {
+        // A worker started later reads the passphrase too: the primary keeps it.
+        run.child.kill('SIGHUP');
+        await waitFor(() => /Replaced 1 worker/.test(run.out.stdout + run.out.stderr), () => run.out.stdout + run.out.stderr, 20_000);
+      }
+      const loaded = run.out.stdout.split('\n').filter((line) => line.startsWith('loaded: '));
+      expect(loaded.length, extra.join(' ')).toBe(extra[0] === '--workers' ? 2 : 1);
+      expect(new Set(loaded), extra.join(' ')).toEqual(new Set(['loaded: passphrase absent']));
+      run.child.kill('SIGTERM');
+      expect((await run.exited).code).toBe(0);
+    }
+  });
+
   it('TLS files swapped, a chain out of order, a DER certificate, a key of another certificate: one line that names the mistake, exit 2', async () => {
     const other = await makeCertificate();
     const rsa = await makeCertificate({ keyType: 'rsa' });

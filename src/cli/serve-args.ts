@@ -32,7 +32,9 @@ export const DEFAULT_PORT = 8000;
  * The environment variable that gives `--ssl-keyfile-password` out of the command line: a
  * process's arguments are readable by every local user (`ps`, `/proc/<pid>/cmdline`), its
  * environment by its own user alone (`/proc/<pid>/environ` is mode 0400). As uvicorn's
- * `UVICORN_SSL_KEYFILE_PASSWORD`.
+ * `UVICORN_SSL_KEYFILE_PASSWORD`. The process that loads the app deletes it from `process.env`
+ * before the app loads (src/cli/serve.ts); a manager (the primary of `--workers`, the
+ * supervisor of `--reload`) keeps it for the processes it starts.
  */
 export const PASSWORD_ENV = 'TSGI_SSL_KEYFILE_PASSWORD';
 

@@ -19,6 +19,7 @@ import { loadUpgrade } from './upgrade-export.ts';
 import { type CliLog, serveLog } from './log.ts';
 import { type ListeningMessage, PORT_ENV, isConnectionMessage, RELOAD_CHILD_ENV, RELOAD_SOCKET_ENV, type RetiringMessage, type StoppingMessage } from './messages.ts';
 import { serveOptions } from './options.ts';
+import { PASSWORD_ENV } from './serve-args.ts';
 import { buildStack, upgradeStack } from './stack.ts';
 import { loadTls } from './tls.ts';
 import { warnOfValidity } from './tls-validity.ts';
@@ -58,6 +59,9 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   const log = serveLog(command, io);
   // `--env-file`: before the module loads, so its top level reads them too.
   Object.assign(process.env, command.environment);
+  // The passphrase is in `command.ssl` (SIGHUP reads the key again with it): not for the app,
+  // nor the processes it starts. A manager keeps it in its own environment for the next child.
+  delete process.env[PASSWORD_ENV];
   const managed = cluster.isWorker || process.env[RELOAD_CHILD_ENV] === '1';
   let handle: ServerHandle | undefined;
   // Listen for signals from the start, so one that comes while loading still stops cleanly.
