@@ -195,7 +195,11 @@ describe('serve({ upgrade })', () => {
     });
   }
 
-  it('answers the requests ahead of a pipelined upgrade first, then hands it over', async () => {
+  /**
+   * Serves an app answering `slow` after 200 ms, with an upgrade handler that switches, writes
+   * `pipelined` on one connection, and answers what came back once `done` says so (3 s at most).
+   */
+  async function pipelinedAheadOfUpgrade(pipelined: string, done: (got: string) => boolean): Promise<string> {
     const slow: App = (_environ, startResponse) => {
       startResponse('200 OK', [['Content-Type', 'text/plain']]);
       return (async function* () {
@@ -212,35 +216,27 @@ describe('serve({ upgrade })', () => {
     let got = '';
     socket.setEncoding('latin1');
     socket.on('data', (chunk: string) => (got += chunk));
-    socket.write('GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n');
+    socket.write(pipelined);
     const until = Date.now() + 3_000;
-    while (!got.includes('101 Switching') && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*slow[\s\S]*HTTP\/1\.1 200 OK\r\n[\s\S]*slow[\s\S]*HTTP\/1\.1 101 Switching Protocols\r\n/);
+    while (!done(got) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
     socket.destroy();
+    return got;
+  }
+
+  it('answers the requests ahead of a pipelined upgrade first, then hands it over', async () => {
+    const got = await pipelinedAheadOfUpgrade(
+      'GET /one HTTP/1.1\r\nHost: a\r\n\r\nGET /two HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n',
+      (text) => text.includes('101 Switching'),
+    );
+    expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*slow[\s\S]*HTTP\/1\.1 200 OK\r\n[\s\S]*slow[\s\S]*HTTP\/1\.1 101 Switching Protocols\r\n/);
   });
 
   it('answers a request with an empty Expect (which goes through checkExpectation) before a pipelined upgrade', async () => {
-    const slow: App = (_environ, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'text/plain']]);
-      return (async function* () {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        yield new TextEncoder().encode('slow');
-      })();
-    };
-    handle = await serve(slow, {
-      port: 0,
-      upgrade: (_req, socket) => void socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n'),
-    });
-    const socket = net.connect(handle.port, '127.0.0.1');
-    socket.on('error', () => {});
-    let got = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => (got += chunk));
-    socket.write('GET /one HTTP/1.1\r\nHost: a\r\nExpect:\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n');
-    const until = Date.now() + 3_000;
-    while (!(got.includes('101 Switching') && got.includes('slow')) && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    const got = await pipelinedAheadOfUpgrade(
+      'GET /one HTTP/1.1\r\nHost: a\r\nExpect:\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n',
+      (text) => text.includes('101 Switching') && text.includes('slow'),
+    );
     expect(got).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*slow[\s\S]*HTTP\/1\.1 101 Switching Protocols\r\n/);
-    socket.destroy();
   });
 
   it("refuses with 503 an upgrade that comes once close() has begun, on a connection kept by idle: 'expire'", async () => {
