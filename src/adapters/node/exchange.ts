@@ -119,7 +119,8 @@ export class Exchange implements ExchangeState, HeadWait {
   /**
    * `HeadWait.onSent`: runs `then` once, complete when the response's last byte was handed to
    * the connection, else cut; in the request's async context ({@link requestContext}). On
-   * HTTP/1, complete at its `finish`, cut at a `close` before it (not `writableFinished` read
+   * HTTP/1, complete at its `finish` (but for one Node 22 emits as the client resets the
+   * connection under the last write), cut at a `close` before it (not `writableFinished` read
    * at `close`: a response whose socket is no connection, `fastify.inject()`'s
    * light-my-request, finishes and closes with bytes still in that socket's buffer). On
    * HTTP/2, whose compatibility response emits `finish` when its stream closes, even reset
@@ -138,7 +139,11 @@ export class Exchange implements ExchangeState, HeadWait {
       res.off('close', closed);
       context.runInAsyncScope(then, null, complete);
     };
-    const finished = () => over(true);
+    // Node 22 also emits `finish` when the connection fails under the last write (the client
+    // reset it mid-body: the response was detached from its socket first, so Node's own check
+    // of the socket's error is skipped); Node 24 emits only `close`. The socket's error tells.
+    const socket = this.req.socket as { errored?: unknown } | null | undefined;
+    const finished = () => over(socket?.errored == null);
     const closed = () => over(res.writableFinished);
     res.once('finish', finished);
     res.once('close', closed);
