@@ -251,6 +251,40 @@ describe('requests the HTTP/1 parser refuses', () => {
       expect(calls).toEqual([]);
     }
   });
+
+  it("applies headersTimeout and keepAliveTimeout to HTTP/2's HTTP/1.1 fallback as to HTTPS", async () => {
+    /** What the server sent on a TLS connection (ALPN `http/1.1`) given `head`, and when it closed; cut at 4 s. */
+    const exchange = (port: number, head: string) =>
+      new Promise<{ raw: string; ms: number }>((resolve, reject) => {
+        const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] });
+        let text = '';
+        let begun = 0;
+        const cut = setTimeout(() => socket.destroy(), 4_000);
+        socket.on('secureConnect', () => {
+          begun = Date.now();
+          socket.write(head);
+        });
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('error', reject);
+        socket.on('close', () => {
+          clearTimeout(cut);
+          resolve({ raw: text, ms: Date.now() - begun });
+        });
+      });
+    for (const http2 of [false, true]) {
+      const { app, calls } = counted();
+      const server = await start(app, { tls: { cert: certificate.cert, key: certificate.key }, http2, headersTimeout: 300, keepAliveTimeout: 300, firstByteTimeout: 0 });
+      // A head never finished: 408 once headersTimeout is past (checked every second).
+      const slow = await exchange(server.port, 'GET /slow HTTP/1.1\r\nHost: a\r\n');
+      expectRefusal(slow.raw, '408 Request Timeout', 'Request Timeout: the request did not arrive in time\n');
+      expect(slow.ms).toBeLessThan(2_500);
+      // An answered request on a kept-alive connection: closed once idle for keepAliveTimeout.
+      const idle = await exchange(server.port, 'GET /idle HTTP/1.1\r\nHost: a\r\n\r\n');
+      expect(parseRaw(idle.raw).rest).toBe('ok /idle');
+      expect(idle.ms).toBeLessThan(2_500);
+      expect(calls).toEqual(['/idle']);
+    }
+  });
 });
 
 describe('CONNECT (authority-form): the server tunnels nowhere', () => {

@@ -14,6 +14,7 @@ import type { TlsOptions } from 'node:tls';
 import { type ConnectionCaps, capConnections, limitFirstByte, releaseFirstByte } from './connections.ts';
 import { type Sessions, trackSessions } from './h2-sessions.ts';
 import { acceptH2c } from './h2c.ts';
+import { applyHttp1Options } from './http1-fallback.ts';
 import { DEFAULT_HEADER_BLOCK_LIMIT } from './http2-compat.ts';
 import { keepPeerAddress } from './peer.ts';
 import { connectionClosed, hearsClose, watchable } from './client-watch.ts';
@@ -102,10 +103,15 @@ export function createListener(options: ListenerOptions): Listener {
   const h2Options = { settings: H2_SETTINGS, maxHeaderListPairs: options.maxHeadersCount + 8 };
   if (tls !== undefined) {
     const tlsOptions = { handshakeTimeout: options.firstByteTimeout || 120_000, ...tls };
-    const server =
-      options.http2 === true
-        ? http2.createSecureServer({ ...h2Options, ...tlsOptions, ...http1Options, allowHTTP1: true, ...(options.server as http2.SecureServerOptions) })
-        : https.createServer({ ...tlsOptions, ...http1Options, ...(options.server as http.ServerOptions) });
+    let server: https.Server | http2.Http2SecureServer;
+    if (options.http2 === true) {
+      const secureOptions = { ...h2Options, ...tlsOptions, ...http1Options, allowHTTP1: true, ...(options.server as http2.SecureServerOptions) };
+      server = http2.createSecureServer(secureOptions);
+      // Node 22 leaves them off its HTTP/1.1 fallback (Node 24 applies them).
+      applyHttp1Options(server, secureOptions);
+    } else {
+      server = https.createServer({ ...tlsOptions, ...http1Options, ...(options.server as http.ServerOptions) });
+    }
     (server as http.Server).maxHeadersCount = options.maxHeadersCount;
     server.on('clientError', refuse);
     logServerHandshakeFailures(server, options.log);
