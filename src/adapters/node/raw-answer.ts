@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { formatHttpDate } from '../../http/dates.ts';
 
 /** Fields of an exception's headers the raw answer writes itself. */
 const OWN_FIELDS = new Set(['connection', 'content-length', 'content-type', 'transfer-encoding']);
@@ -29,7 +30,6 @@ export function rawAnswer(code: number, reason: string, body: string, fields: It
     dated ||= lower === 'date';
     head += `${name}: ${value}\r\n`;
   }
-  // `toUTCString()` is the IMF-fixdate of RFC 9110 §5.6.7 (`Sat, 05 Dec 2026 16:45:43 GMT`).
-  if (!dated) head += `Date: ${new Date().toUTCString()}\r\n`;
+  if (!dated) head += `Date: ${formatHttpDate(Date.now())}\r\n`;
   return `${head}Connection: ${upgrade ? 'close, upgrade' : 'close'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 }
