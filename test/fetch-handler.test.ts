@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { type App, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request } from 'tsgi';
 import { fetchEnvKey, fetchExecutionContextKey, fetchRequestKey, toFetchHandler } from 'tsgi/fetch';
 import { errors as errorsMiddleware } from 'tsgi/middleware';
+import { deferred } from './node-helpers.ts';
 
 const enc = new TextEncoder();
 
@@ -422,12 +423,15 @@ describe('toFetchHandler: the answer', () => {
   it('errors the body stream for an app error after the head, and logs it', async () => {
     const errors = log();
     let closedAfterError = false;
+    // The failure waits for the head to be out: a timer of its own could beat the adapter's
+    // wait for a second chunk on a loaded machine, and the error would come before the head.
+    const headOut = deferred();
     const res = await toFetchHandler((_environ, start) => {
       start('200 OK', []);
       return (async function* () {
         try {
           yield enc.encode('partial');
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          await headOut.promise;
           throw new Error('late');
         } finally {
           closedAfterError = true;
@@ -435,6 +439,7 @@ describe('toFetchHandler: the answer', () => {
       })();
     }, { log: errors })(new globalThis.Request('http://h/'));
     expect(res.status).toBe(200);
+    headOut.resolve();
     await expect(res.text()).rejects.toThrow('late');
     expect(errors.lines[0]).toMatch(/^\[tsgi\] GET \/ HTTP\/1\.1: Error: late/);
     expect(closedAfterError).toBe(true);
@@ -443,15 +448,17 @@ describe('toFetchHandler: the answer', () => {
   it('does not log again a failure after the head that the errors middleware logged (an Error or a thrown string)', async () => {
     for (const thrown of [new Error('late, logged once'), 'late string, logged once']) {
       const lines = log();
+      const headOut = deferred();
       const app: App = (_environ, start) => {
         start('200 OK', [['Content-Type', 'text/plain']]);
         return (async function* () {
           yield enc.encode('partial');
-          await new Promise((resolve) => setTimeout(resolve, 5));
+          await headOut.promise;
           throw thrown;
         })();
       };
       const res = await toFetchHandler(errorsMiddleware(app), { log: lines })(new globalThis.Request('http://h/'));
+      headOut.resolve();
       await expect(res.text()).rejects.toBeDefined();
       await new Promise((resolve) => setTimeout(resolve, 20));
       expect(lines.lines).toEqual([expect.stringMatching(/^\[tsgi\] GET \/ HTTP\/1\.1 200 \(failed after the response started; the connection is aborted\): .*logged once/)]);
