@@ -90,6 +90,36 @@ export function rawExchange(port: number, request: string | Uint8Array): Promise
   });
 }
 
+/**
+ * {@link rawExchange}, telling a reset from a clean close on Node 22 too. Node 22's libuv
+ * (1.51; fixed in 1.52, Node 24) takes a hang-up that comes with data not yet read for an end
+ * of file: it reads the data and reports the end without the read that would have failed with
+ * `ECONNRESET` (libuv pull request 4997). So a client on Node 22 sometimes sees a reset that
+ * follows the last bytes closely as a clean close, and `rawExchange` reports `clean`. Here the
+ * connection is half-open, and at its end one byte is written: a reset connection refuses it
+ * (`ECONNRESET`, or `EPIPE`), one the server closed cleanly (FIN) takes it.
+ */
+export function rawExchangeStrict(port: number, request: string | Uint8Array): Promise<RawResult> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    let error: Error | undefined;
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (err) => {
+      error = err;
+    });
+    socket.on('end', () => {
+      socket.write('\n', (err) => {
+        if (!err) socket.destroy();
+      });
+    });
+    socket.on('close', () => {
+      resolve({ raw: Buffer.concat(chunks).toString('latin1'), clean: error === undefined, error });
+    });
+    socket.write(request);
+  });
+}
+
 /** A parsed raw HTTP/1.1 response (one, from the start of `raw`). */
 export interface RawResponse {
   statusLine: string;
