@@ -1,0 +1,226 @@
+/**
+ * Request bodies sent with `Content-Encoding` (gzip, deflate, br, zstd) decoded as they
+ * stream, with node:zlib, both the coded and the decoded size bounded.
+ *
+ * @module
+ */
+import zlib from 'node:zlib';
+import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
+import { HTTPBadRequest, HTTPContentTooLarge, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
+import { declaredLength } from '../http/declared-length.ts';
+import { DEFAULT_FORM_LIMITS } from '../forms/limits.ts';
+import { isBodyReadable, tooLarge } from '../request/input.ts';
+import { streamInput } from '../request/stream-input.ts';
+
+/**
+ * A content coding {@link decodeBody} can undo (RFC 9110 §8.4.1; zstd is RFC 8878). `gzip`
+ * covers its alias `x-gzip` (RFC 9110 §8.4.1.3).
+ */
+export type DecodeBodyCoding = 'gzip' | 'deflate' | 'br' | 'zstd';
+
+/** Options of {@link decodeBody}. */
+export interface DecodeBodyOptions {
+  /**
+   * The most bytes a body may have, counted on each side of every decoder: the coded bytes
+   * read from the client, and what each decoder makes of them (in `gzip, br`, the gzip data
+   * and the plain data). Default 100 MiB (104 857 600), the form readers' and `tsgi serve`'s
+   * body limit (`DEFAULT_FORM_LIMITS.maxBodySize`). A reader below keeps its own limit on the
+   * decoded bytes (`req.json()`: 1 MiB).
+   */
+  maxSize?: number | undefined;
+  /**
+   * The codings accepted, in the order a `415`'s `Accept-Encoding` lists them. Default every
+   * coding this platform's node:zlib decodes: `['gzip', 'deflate', 'br', 'zstd']`, without
+   * `zstd` where zlib lacks it (Node older than 22.15 and 23.8).
+   */
+  codings?: readonly DecodeBodyCoding[] | undefined;
+  /**
+   * The most codings one body may list (`gzip, br` is two); a longer list is a `415` before
+   * any decoder is made. Default 2: each coding is one more decoder held for the request, and
+   * one more expansion.
+   */
+  maxCodings?: number | undefined;
+}
+
+type Decoder = zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | zlib.ZstdDecompress;
+
+/** The decoder of each coding, made when a reader starts reading (`deflate` is the zlib format, RFC 1950). */
+const DECODERS: Record<DecodeBodyCoding, () => Decoder> = {
+  gzip: () => zlib.createGunzip(),
+  deflate: () => zlib.createInflate(),
+  br: () => zlib.createBrotliDecompress(),
+  zstd: () => zlib.createZstdDecompress(),
+};
+
+/** The request fields that describe the coded bytes and lose their meaning once they are decoded. */
+const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_DIGEST', 'HTTP_REPR_DIGEST', 'HTTP_DIGEST', 'HTTP_CONTENT_MD5'] as const;
+
+/**
+ * Decodes request bodies sent with `Content-Encoding` (RFC 9110 §8.4) as they stream, so the
+ * app's readers (`req.json()`, `req.text()`, `req.form()`, `req.stream()`, a `proxy`) read the
+ * decoded bytes; Express's body parsers (`inflate: true`) and `@fastify/compress` decode
+ * request bodies the same way, Werkzeug and WebOb not at all.
+ *
+ * A request without `Content-Encoding` passes untouched (one field looked up), and so does one
+ * whose codings are all `identity`, or that has no body (`req.isBodyReadable` false: a `GET`
+ * with the field). Otherwise the listed codings (names case-insensitive, `x-gzip` as `gzip`)
+ * are undone right to left, the last applied first, and the app is called with the decoded
+ * body as `tsgi.input`, `tsgi.input_terminated` set, and without `Content-Encoding`,
+ * `Content-Length` (the decoded size is unknown before reading) and the digest fields
+ * (`Content-Digest`, `Repr-Digest`, `Digest`, `Content-MD5`: digests of the coded bytes), so a
+ * `proxy` below forwards the decoded body, chunked, with no coding. Nothing is decoded until a
+ * reader starts: an app that never reads the body starts no decoder.
+ *
+ * Answers, before the app is called: `415` with `Accept-Encoding` naming the accepted codings
+ * (RFC 9110 §15.5.16) for a list longer than `maxCodings` or a coding not in `codings`; `413`
+ * for a declared `Content-Length` past `maxSize` (before `100 Continue`). While the body is
+ * read, the reading fails (so `Request.application` answers) with a `413` once the coded bytes,
+ * or any decoder's output, pass `maxSize` (the chunk that would pass it is not handed over),
+ * and a `400` naming the coding for data that is corrupt or cut off. Each decoder makes output
+ * only while its reader takes it (at most zlib's 16 KiB chunk and 16 KiB waiting), so a
+ * decompression bomb (a few kB of gzip that inflate to gigabytes, in one member or in many) is
+ * refused having decoded little more than `maxSize`, and a flood of empty gzip members, which
+ * decode to nothing, is bounded by the coded side (or, inside `gzip, gzip`, by the outer
+ * decoder's output).
+ *
+ * Check a signature over the coded bytes (a webhook's HMAC) above this layer; put `cors` and
+ * `errors` above it too, so its answers carry the CORS fields.
+ *
+ * @example
+ * ```ts
+ * import { compose } from 'tsgi';
+ * import { accessLog, decodeBody, errors } from 'tsgi/middleware';
+ *
+ * export const app = compose(accessLog, errors, decodeBody)(api);           // gzip, deflate, br, zstd; 100 MiB
+ * export const ingest = decodeBody(collector, { codings: ['gzip'], maxSize: 5 * 1024 ** 2 });
+ * ```
+ *
+ * @throws TypeError (at once) for a `maxSize` that is no non-negative integer of bytes, a
+ *   `maxCodings` that is no integer from 1, an unknown name in `codings`, or `zstd` in
+ *   `codings` where node:zlib cannot decode it.
+ */
+export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
+  const inner = toApp(app);
+  const maxSize = options.maxSize ?? DEFAULT_FORM_LIMITS.maxBodySize;
+  if (!Number.isSafeInteger(maxSize) || maxSize < 0) throw new TypeError('decodeBody: maxSize must be a non-negative integer (bytes)');
+  const maxCodings = options.maxCodings ?? 2;
+  if (!Number.isSafeInteger(maxCodings) || maxCodings < 1) throw new TypeError('decodeBody: maxCodings must be an integer >= 1');
+  const hasZstd = typeof zlib.createZstdDecompress === 'function';
+  const codings = [...(options.codings ?? (hasZstd ? ['gzip', 'deflate', 'br', 'zstd'] : ['gzip', 'deflate', 'br']))];
+  for (const coding of codings) {
+    if (!Object.hasOwn(DECODERS, coding)) throw new TypeError(`decodeBody: unknown coding ${JSON.stringify(coding)}`);
+    if (coding === 'zstd' && !hasZstd) throw new TypeError('decodeBody: this node:zlib cannot decode zstd (Node 22.15 and 23.8 can)');
+  }
+  const accepted = new Map<string, DecodeBodyCoding>(codings.map((coding) => [coding, coding]));
+  if (accepted.has('gzip')) accepted.set('x-gzip', 'gzip');
+  const acceptEncoding: [string, string][] = [['Accept-Encoding', codings.join(', ')]];
+
+  return (environ, startResponse) => {
+    const field = environ.HTTP_CONTENT_ENCODING;
+    if (typeof field !== 'string') return inner(environ, startResponse);
+    const listed = field
+      .split(',')
+      .map((coding) => coding.trim().toLowerCase())
+      .filter((coding) => coding !== '' && coding !== 'identity');
+    if (listed.length === 0 || !isBodyReadable(environ)) return inner(environ, startResponse);
+    if (listed.length > maxCodings) {
+      const refusal = new HTTPUnsupportedMediaType(`More than ${maxCodings} content codings.`, { headers: acceptEncoding });
+      return refusal.respond(environ, startResponse);
+    }
+    const unknown = listed.filter((coding) => !accepted.has(coding));
+    if (unknown.length > 0) {
+      const refusal = new HTTPUnsupportedMediaType(`Content-Encoding ${unknown.join(', ')} is not supported.`, { headers: acceptEncoding });
+      return refusal.respond(environ, startResponse);
+    }
+    const declared = declaredLength(environ);
+    if (declared !== null && declared > maxSize) return tooLarge(maxSize).respond(environ, startResponse);
+    const coded = streamInput(environ, environ['tsgi.input'] ?? [], maxSize);
+    environ['tsgi.input'] = decodedInput(coded, listed.map((coding) => accepted.get(coding)!).reverse(), maxSize);
+    environ['tsgi.input_terminated'] = true;
+    for (const name of CODED_FIELDS) delete (environ as Partial<Environ>)[name];
+    return inner(environ, startResponse);
+  };
+}
+
+/** `coded` undone by each of `codings` in turn, each decoder's output at most `maxSize` bytes; started by the first read. */
+function decodedInput(coded: AsyncIterable<Uint8Array>, codings: DecodeBodyCoding[], maxSize: number): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      let body = coded;
+      for (const coding of codings) body = decoded(body, coding, maxSize);
+      return body[Symbol.asyncIterator]();
+    },
+  };
+}
+
+/**
+ * `source` decoded from `coding`, pulled: a chunk is written to the decoder only once all the
+ * output of the one before was taken, and the decoder, which stops while 16 KiB of its output
+ * wait unread, decodes no further ahead than that. Closing the result closes `source`.
+ *
+ * @throws (the iteration rejects with) HTTPContentTooLarge (413) past `maxSize` decoded bytes;
+ *   HTTPBadRequest (400) for data the decoder refuses or that ends early; the error of
+ *   `source` unchanged.
+ */
+async function* decoded(source: AsyncIterable<Uint8Array>, coding: DecodeBodyCoding, maxSize: number): AsyncGenerator<Uint8Array, void, undefined> {
+  const z = DECODERS[coding]();
+  // Failures are read from z.errored: an 'error' event with no listener left would be uncaught.
+  z.on('error', ignore);
+  let size = 0;
+  try {
+    for await (const chunk of source) {
+      if (chunk.byteLength === 0) continue;
+      for await (const output of outputOf(z, chunk, coding)) {
+        size += output.byteLength;
+        if (size > maxSize) throw new HTTPContentTooLarge(`The decoded body is larger than ${maxSize} bytes.`);
+        yield output;
+      }
+    }
+    for await (const output of outputOf(z, null, coding)) {
+      size += output.byteLength;
+      if (size > maxSize) throw new HTTPContentTooLarge(`The decoded body is larger than ${maxSize} bytes.`);
+      yield output;
+    }
+  } finally {
+    z.destroy();
+  }
+}
+
+/**
+ * What `z` makes of `chunk` (or, for `null`, of the end of its input), as it makes it: done
+ * once the chunk was consumed (or the decoder ended).
+ */
+async function* outputOf(z: Decoder, chunk: Uint8Array | null, coding: DecodeBodyCoding): AsyncGenerator<Buffer, void, undefined> {
+  let consumed = false;
+  let wake = (): void => {};
+  const onEvent = (): void => wake();
+  z.on('readable', onEvent);
+  z.on('end', onEvent);
+  z.on('error', onEvent);
+  if (chunk === null) z.end();
+  else {
+    z.write(chunk, () => {
+      consumed = true;
+      wake();
+    });
+  }
+  try {
+    for (;;) {
+      const output = z.read() as Buffer | null;
+      if (output !== null) {
+        yield output;
+        continue;
+      }
+      // Set when the decoder fails, before its 'error' event and whatever the write callback is told.
+      if (z.errored !== null) throw new HTTPBadRequest(`The body is not valid ${coding} data.`, { cause: z.errored });
+      if (chunk === null ? z.readableEnded : consumed) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    z.off('readable', onEvent);
+    z.off('end', onEvent);
+    z.off('error', onEvent);
+  }
+}
+
+function ignore(): void {}

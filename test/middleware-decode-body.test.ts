@@ -1,0 +1,297 @@
+/**
+ * `decodeBody` (tsgi/middleware) over a real socket: each coding, lists of codings,
+ * concatenated gzip members, `identity`; its answers (415 with `Accept-Encoding`, 400 for
+ * corrupt data, 413 past the coded or the decoded size, while streaming, the decoder stopped
+ * early); the readers below (`req.json()`, `req.form()`, a multipart upload, a raw read, a
+ * `proxy`), and its options.
+ */
+import zlib from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { type App, type Environ, Request, Response } from 'tsgi';
+import { decodeBody } from 'tsgi/middleware';
+import { proxy } from 'tsgi/proxy';
+import { request, start, until } from './node-helpers.ts';
+
+/** zlib has zstd from Node 22.15 and 23.8; `engines` accepts any 22. */
+const hasZstd = typeof zlib.zstdCompressSync === 'function';
+const zlibFunctions = zlib as unknown as Record<string, unknown>;
+
+/** Runs `test` with zlib's zstd functions hidden, as on a Node without zstd (22.0 to 22.14). */
+async function withoutZstd(test: () => Promise<void>): Promise<void> {
+  const hidden = ['createZstdDecompress', 'zstdCompressSync'].map((name) => [name, zlibFunctions[name]] as const);
+  for (const [name] of hidden) delete zlibFunctions[name];
+  try {
+    await test();
+  } finally {
+    for (const [name, value] of hidden) if (value !== undefined) zlibFunctions[name] = value;
+  }
+}
+
+const MiB = 1024 * 1024;
+/** Answers the JSON batch's length; `req.json()`'s own limit is lifted, so only the layer's applies. */
+const ingest = Request.application(async (req) => {
+  const batch = await req.json<unknown[]>({ maxBodySize: Infinity });
+  return Response.json({ accepted: batch.length }, { status: 202 });
+});
+/** Reads the body raw, with no limit of its own. */
+const raw = Request.application(async (req) => new Response(`${(await req.bytes()).byteLength}`));
+const batch = Buffer.from(JSON.stringify([{ name: 'click' }, { name: 'view' }, { name: 'scroll' }]));
+
+const post = (url: string, body: Uint8Array | string, headers: Record<string, string> = {}) =>
+  request(url, { method: 'POST', body, headers: { 'Content-Type': 'application/json', ...headers } });
+
+describe('decodeBody', () => {
+  it('decodes gzip, x-gzip, deflate, br and zstd bodies for req.json(), and passes identity and uncoded bodies', async () => {
+    const server = await start(decodeBody(ingest));
+    const coded: [string, Uint8Array][] = [
+      ['gzip', zlib.gzipSync(batch)],
+      ['x-gzip', zlib.gzipSync(batch)],
+      ['deflate', zlib.deflateSync(batch)],
+      ['br', zlib.brotliCompressSync(batch)],
+      ...(hasZstd ? [['zstd', zlib.zstdCompressSync(batch)] as [string, Uint8Array]] : []),
+      ['identity', batch],
+    ];
+    for (const [coding, body] of coded) {
+      const res = await post(server.url, body, { 'Content-Encoding': coding });
+      expect([coding, res.status, res.body.toString()]).toEqual([coding, 202, '{"accepted":3}']);
+    }
+    const plain = await post(server.url, batch);
+    expect([plain.status, plain.body.toString()]).toEqual([202, '{"accepted":3}']);
+  });
+
+  it('without the layer, the same gzip body is refused by req.json() with 415', async () => {
+    const server = await start(ingest);
+    const res = await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip' });
+    expect([res.status, res.headers['accept-encoding']]).toEqual([415, 'identity']);
+  });
+
+  it('undoes a list of codings right to left, and concatenated gzip members in turn', async () => {
+    const server = await start(decodeBody(ingest));
+    const listed = await post(server.url, zlib.brotliCompressSync(zlib.gzipSync(batch)), { 'Content-Encoding': 'gzip, br' });
+    expect([listed.status, listed.body.toString()]).toEqual([202, '{"accepted":3}']);
+    // Names are case-insensitive, with optional whitespace; identity is no coding, an empty element nothing.
+    const spelled = await post(server.url, zlib.brotliCompressSync(zlib.gzipSync(batch)), { 'Content-Encoding': ' GZip ,identity,, BR ' });
+    expect([spelled.status, spelled.body.toString()]).toEqual([202, '{"accepted":3}']);
+    const twice = await post(server.url, zlib.gzipSync(zlib.gzipSync(batch)), { 'Content-Encoding': 'gzip, x-gzip' });
+    expect([twice.status, twice.body.toString()]).toEqual([202, '{"accepted":3}']);
+    const members = Buffer.concat([zlib.gzipSync('[1,2,'), zlib.gzipSync('3]')]);
+    const joined = await post(server.url, members, { 'Content-Encoding': 'gzip' });
+    expect([joined.status, joined.body.toString()]).toEqual([202, '{"accepted":3}']);
+  });
+
+  it('decodes a urlencoded form for req.form() and a multipart upload for req.files()', async () => {
+    const form = Request.application(async (req) => {
+      if (req.contentType === 'multipart/form-data') {
+        const [fields, files] = [await req.form(), await req.files()];
+        const file = files.get('data')!;
+        return new Response(`${fields.get('note')} ${file.filename} ${(await file.text()).length}`);
+      }
+      return new Response((await req.form()).get('q') ?? '-');
+    });
+    const server = await start(decodeBody(form));
+    const res = await post(server.url, zlib.gzipSync('q=coded+form'), { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Encoding': 'gzip' });
+    expect([res.status, res.body.toString()]).toEqual([200, 'coded form']);
+    const content = 'x'.repeat(200_000);
+    const multipart = [
+      '--b0undary\r\nContent-Disposition: form-data; name="note"\r\n\r\nhello\r\n',
+      '--b0undary\r\nContent-Disposition: form-data; name="data"; filename="log.txt"\r\nContent-Type: text/plain\r\n\r\n',
+      `${content}\r\n--b0undary--\r\n`,
+    ].join('');
+    const upload = await post(server.url, zlib.brotliCompressSync(multipart), { 'Content-Type': 'multipart/form-data; boundary=b0undary', 'Content-Encoding': 'br' });
+    expect([upload.status, upload.body.toString()]).toEqual([200, 'hello log.txt 200000']);
+  });
+
+  it('answers 415 with the codings it accepts for an unknown coding, 400 for corrupt or cut data', async () => {
+    const server = await start(decodeBody(ingest));
+    const unknown = await post(server.url, batch, { 'Content-Encoding': 'gzip, compress' });
+    expect(unknown.status).toBe(415);
+    expect(unknown.headers['accept-encoding']).toBe(hasZstd ? 'gzip, deflate, br, zstd' : 'gzip, deflate, br');
+    expect(unknown.body.toString()).toContain('Content-Encoding compress is not supported.');
+    const corrupt = await post(server.url, batch, { 'Content-Encoding': 'gzip' });
+    expect(corrupt.status).toBe(400);
+    expect(corrupt.body.toString()).toContain('The body is not valid gzip data.');
+    const whole = zlib.gzipSync(batch);
+    const cut = await post(server.url, whole.subarray(0, whole.length - 6), { 'Content-Encoding': 'gzip' });
+    expect([cut.status, cut.body.toString()]).toEqual([400, expect.stringContaining('The body is not valid gzip data.')]);
+    for (const coding of hasZstd ? ['br', 'deflate', 'zstd'] : ['br', 'deflate']) {
+      const bad = await post(server.url, batch, { 'Content-Encoding': coding });
+      expect([coding, bad.status, bad.body.toString()]).toEqual([coding, 400, expect.stringContaining(`The body is not valid ${coding} data.`)]);
+    }
+    // The inner coding of a list is named when it is the one that fails.
+    const inner = await post(server.url, zlib.brotliCompressSync(batch), { 'Content-Encoding': 'gzip, br' });
+    expect([inner.status, inner.body.toString()]).toEqual([400, expect.stringContaining('The body is not valid gzip data.')]);
+    expect(server.log.text).toBe('');
+  });
+
+  it('answers 415 for zstd on a Node without it (22.0 to 22.14), not a 500, and leaves zstd out of Accept-Encoding', async () => {
+    await withoutZstd(async () => {
+      const server = await start(decodeBody(ingest));
+      const res = await post(server.url, batch, { 'Content-Encoding': 'zstd' });
+      expect([res.status, res.headers['accept-encoding']]).toEqual([415, 'gzip, deflate, br']);
+      expect(res.body.toString()).toContain('Content-Encoding zstd is not supported.');
+      expect((await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip' })).status).toBe(202);
+      expect(() => decodeBody(ingest, { codings: ['gzip', 'zstd'] })).toThrow(/cannot decode zstd/);
+    });
+  });
+
+  it('stops a decompression bomb at the decoded limit while streaming, the decoder having made little more than the limit', async () => {
+    // Counts every byte a gzip decoder makes, read or not (zlib's createGunzip cannot be replaced).
+    const gunzip = zlib.Gunzip.prototype as unknown as { push(chunk: unknown, encoding?: BufferEncoding): boolean };
+    let produced = 0;
+    gunzip.push = function (this: typeof gunzip, chunk: unknown, encoding?: BufferEncoding) {
+      if (chunk instanceof Uint8Array) produced += chunk.byteLength;
+      return Object.getPrototypeOf(gunzip).push.call(this, chunk, encoding);
+    };
+    try {
+      const seen: { read: number; produced: number; status: number }[] = [];
+      const app = Request.application(async (req) => {
+        let read = 0;
+        try {
+          for await (const chunk of req.stream()) read += chunk.byteLength;
+        } catch (error) {
+          seen.push({ read, produced, status: (error as { code: number }).code });
+          throw error;
+        }
+        return new Response(String(read));
+      });
+      const server = await start(decodeBody(app, { maxSize: MiB }));
+      const member = zlib.gzipSync(Buffer.alloc(MiB));          // 1 MiB of zeros in ~1 kB
+      const bomb = Buffer.concat(Array.from({ length: 64 }, () => member)); // 64 MiB decoded
+      expect(bomb.byteLength).toBeLessThan(128 * 1024);
+      const res = await post(server.url, bomb, { 'Content-Encoding': 'gzip' });
+      expect(res.status).toBe(413);
+      expect(res.body.toString()).toContain('The decoded body is larger than 1048576 bytes.');
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.status).toBe(413);
+      expect(seen[0]!.read).toBeLessThanOrEqual(MiB);
+      expect(seen[0]!.produced).toBeGreaterThan(MiB);
+      expect(seen[0]!.produced).toBeLessThanOrEqual(MiB + 64 * 1024);
+      const fits = await post(server.url, zlib.gzipSync(Buffer.alloc(MiB)), { 'Content-Encoding': 'gzip' });
+      expect([fits.status, fits.body.toString()]).toEqual([200, String(MiB)]);
+    } finally {
+      delete (gunzip as { push?: unknown }).push;
+    }
+  });
+
+  it('stops a Brotli bomb under a reader with no limit of its own; by default, past 100 MiB', async () => {
+    const server = await start(decodeBody(raw, { maxSize: MiB }));
+    const brotli = await post(server.url, zlib.brotliCompressSync(Buffer.alloc(16 * MiB)), { 'Content-Encoding': 'br' });
+    expect([brotli.status, brotli.body.toString()]).toEqual([413, expect.stringContaining('The decoded body is larger than 1048576 bytes.')]);
+    const byDefault = await start(decodeBody(raw));
+    const declared = await post(byDefault.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip', 'Content-Length': String(100 * MiB + 1) });
+    expect([declared.status, declared.body.toString()]).toEqual([413, expect.stringContaining('The request body exceeds the limit of 104857600 bytes.')]);
+  });
+
+  it('bounds the coded side too: empty gzip members are refused, by Content-Length or while streaming', async () => {
+    const server = await start(decodeBody(raw, { maxSize: 16 * 1024 }));
+    const empties = Buffer.concat(Array.from({ length: 2000 }, () => zlib.gzipSync(''))); // ~40 kB, decodes to nothing
+    const declared = await post(server.url, empties, { 'Content-Encoding': 'gzip' });
+    expect(declared.status).toBe(413);
+    const chunked = await post(server.url, empties, { 'Content-Encoding': 'gzip', 'Transfer-Encoding': 'chunked' });
+    expect(chunked.status).toBe(413);
+  });
+
+  it('bounds every decoding of a list: a gzip of empty gzip members is refused, not decoded for ever', async () => {
+    const server = await start(decodeBody(raw, { maxSize: 16 * 1024 }));
+    const empties = Buffer.concat(Array.from({ length: 2000 }, () => zlib.gzipSync(''))); // ~40 kB, decodes to nothing
+    const nested = zlib.gzipSync(empties); // well under the coded bound
+    expect(nested.byteLength).toBeLessThan(4 * 1024);
+    const res = await post(server.url, nested, { 'Content-Encoding': 'gzip, gzip' });
+    expect([res.status, res.body.toString()]).toEqual([413, expect.stringContaining('The decoded body is larger than 16384 bytes.')]);
+  });
+
+  it('answers 415 for more codings than maxCodings (2 by default), before a decoder is made', async () => {
+    const server = await start(decodeBody(raw));
+    const res = await post(server.url, zlib.gzipSync(zlib.gzipSync(zlib.gzipSync(batch))), { 'Content-Encoding': 'gzip, gzip, gzip' });
+    expect([res.status, res.headers['accept-encoding']]).toEqual([415, hasZstd ? 'gzip, deflate, br, zstd' : 'gzip, deflate, br']);
+    expect(res.body.toString()).toContain('More than 2 content codings.');
+    const one = await start(decodeBody(raw, { maxCodings: 1 }));
+    const two = await post(one.url, zlib.gzipSync(zlib.gzipSync(batch)), { 'Content-Encoding': 'gzip, gzip' });
+    expect([two.status, two.body.toString()]).toEqual([415, expect.stringContaining('More than 1 content codings.')]);
+    expect((await post(one.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip' })).body.toString()).toBe(String(batch.byteLength));
+  });
+
+  it('accepts only the codings given, x-gzip with gzip, and lists them in a 415', async () => {
+    const server = await start(decodeBody(raw, { codings: ['gzip'] }));
+    const br = await post(server.url, zlib.brotliCompressSync(batch), { 'Content-Encoding': 'br' });
+    expect([br.status, br.headers['accept-encoding'], br.body.toString()]).toEqual([415, 'gzip', expect.stringContaining('Content-Encoding br is not supported.')]);
+    const gzip = await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'x-gzip' });
+    expect([gzip.status, gzip.body.toString()]).toEqual([200, String(batch.byteLength)]);
+  });
+
+  it('refuses bad options when built', () => {
+    expect(() => decodeBody(raw, { maxSize: -1 })).toThrow(TypeError);
+    expect(() => decodeBody(raw, { maxSize: Infinity })).toThrow(/maxSize must be a non-negative integer/);
+    expect(() => decodeBody(raw, { maxCodings: 0 })).toThrow(/maxCodings must be an integer >= 1/);
+    expect(() => decodeBody(raw, { codings: ['compress' as 'gzip'] })).toThrow(/unknown coding "compress"/);
+  });
+
+  it('lets through what is not the decoder\'s: a read begun after the answer fails as discarded, not as corrupt data', async () => {
+    const seen: string[] = [];
+    const late = Request.application((req) => {
+      const res = new Response('accepted', { status: 202 });
+      res.callOnClose(async () => {
+        await req.json().catch((error: Error) => seen.push(`${error.name}: ${error.message}`));
+      });
+      return res;
+    });
+    const server = await start(decodeBody(late));
+    expect((await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip' })).status).toBe(202);
+    await until(() => seen.length === 1);
+    expect(seen[0]).toMatch(/^Error: The request body was discarded once the response was sent/);
+  });
+
+  it('hands the app below no Content-Encoding, Content-Length or digest of the coded bytes, and a readable body', async () => {
+    const fields: unknown[] = [];
+    const app: App = async (environ, startResponse) => {
+      fields.push(environ.HTTP_CONTENT_ENCODING, environ.CONTENT_LENGTH, environ.HTTP_CONTENT_DIGEST, environ['tsgi.input_terminated']);
+      const size = (await new Request(environ).bytes()).byteLength;
+      startResponse('200 OK', []);
+      return [new TextEncoder().encode(String(size))];
+    };
+    const server = await start(decodeBody(app));
+    const res = await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip', 'Content-Digest': 'sha-256=:AAAA:' });
+    expect([res.status, res.body.toString()]).toEqual([200, String(batch.byteLength)]);
+    expect(fields).toEqual([undefined, undefined, undefined, true]);
+  });
+
+  it('passes a request without a coding, a GET with the field and no body, and identity untouched', async () => {
+    const seen: Environ[] = [];
+    const app: App = (environ, startResponse) => {
+      seen.push({ ...environ });
+      startResponse('204 No Content', []);
+      return [];
+    };
+    const server = await start(decodeBody(app));
+    expect((await request(server.url, { headers: { 'Content-Encoding': 'gzip' } })).status).toBe(204);
+    expect((await post(server.url, batch, { 'Content-Encoding': 'identity' })).status).toBe(204);
+    expect((await post(server.url, batch)).status).toBe(204);
+    expect(seen.map((environ) => [environ.HTTP_CONTENT_ENCODING, environ.CONTENT_LENGTH])).toEqual([
+      ['gzip', undefined],
+      ['identity', String(batch.byteLength)],
+      [undefined, String(batch.byteLength)],
+    ]);
+    expect(seen.every((environ) => environ['tsgi.input_terminated'] !== true)).toBe(true);
+  });
+
+  it('makes a proxy below forward the decoded body, chunked, without the coding', async () => {
+    const received: { encoding: unknown; length: unknown; chunked: unknown; body: string }[] = [];
+    const upstream = await start(
+      Request.application(async (req) => {
+        received.push({
+          encoding: req.environ.HTTP_CONTENT_ENCODING,
+          length: req.environ.CONTENT_LENGTH,
+          chunked: req.environ.HTTP_TRANSFER_ENCODING,
+          body: await req.text(),
+        });
+        return new Response('stored', { status: 201 });
+      }),
+    );
+    const server = await start(decodeBody(proxy(upstream.url)));
+    const res = await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip' });
+    expect([res.status, res.body.toString()]).toEqual([201, 'stored']);
+    expect(received).toEqual([{ encoding: undefined, length: undefined, chunked: 'chunked', body: batch.toString() }]);
+    const corrupt = await post(server.url, batch, { 'Content-Encoding': 'gzip' });
+    expect(corrupt.status).toBe(400);
+  });
+});
