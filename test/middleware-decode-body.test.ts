@@ -8,7 +8,8 @@
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, Request, Response } from 'tsgi';
-import { decodeBody } from 'tsgi/middleware';
+import { toFetchHandler } from 'tsgi/fetch';
+import { decodeBody, lint } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
 import { request, start, until } from './node-helpers.ts';
 
@@ -293,5 +294,19 @@ describe('decodeBody', () => {
     expect(received).toEqual([{ encoding: undefined, length: undefined, chunked: 'chunked', body: batch.toString() }]);
     const corrupt = await post(server.url, batch, { 'Content-Encoding': 'gzip' });
     expect(corrupt.status).toBe(400);
+  });
+
+  it('decodes under the fetch handler too (node:zlib; Bun, Deno and workerd with nodejs_compat have it), the environ below passing lint', async () => {
+    const handler = toFetchHandler(decodeBody(lint(ingest)));
+    const coded = new globalThis.Request('http://localhost/ingest', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Content-Encoding': 'br' },
+      body: new Blob([zlib.brotliCompressSync(batch)]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    const res = await handler(coded);
+    expect([res.status, await res.text()]).toEqual([202, '{"accepted":3}']);
+    const corrupt = await handler(new globalThis.Request('http://localhost/ingest', { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body: batch }));
+    expect([corrupt.status, await corrupt.text()]).toEqual([400, expect.stringContaining('The body is not valid gzip data.')]);
   });
 });
