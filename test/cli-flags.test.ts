@@ -279,7 +279,7 @@ export const app = (environ, start) => {
     expect(code).toBe(0);
     const flags = [
       'host', 'port', 'uds', 'ssl-certfile', 'ssl-keyfile', 'ssl-keyfile-password', 'http2', 'h2c', '[no-]proxy-headers',
-      'forwarded-allow-ips', 'root-path', 'trusted-hosts', 'timeout-keep-alive', 'timeout-headers', 'timeout-request',
+      'forwarded-allow-ips', 'root-path', 'trusted-hosts', 'timeout-keep-alive', 'timeout-headers', 'timeout-request', 'timeout-body',
       'timeout-graceful-shutdown', 'limit-concurrency', 'limit-max-requests', 'limit-max-requests-jitter', 'max-body-size', 'workers', 'timeout-worker-healthcheck', 'reload',
       'reload-dir', '[no-]access-log', 'access-log-format', 'log-level',
     ];
@@ -315,6 +315,27 @@ describe('tsgi serve flags at work', () => {
     expect(answer).toMatch(/^HTTP\/1\.1 408 /);
     expect((await post(`${url.origin}/body`, 'x'.repeat(2048))).status).toBe(413);
     expect(JSON.parse((await post(`${url.origin}/body`, 'x'.repeat(1024))).body).read).toBe(1024);
+  });
+
+  it('--timeout-body answers 408 to a body that stalls while the app reads it, and logs it as 408', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--timeout-body', '0.3']);
+    const url = new URL(await servingUrl(run));
+    const socket = net.connect(Number(url.port), '127.0.0.1');
+    let answer = '';
+    socket.setEncoding('latin1').on('data', (text: string) => (answer += text));
+    socket.on('error', () => {});
+    // Half the body, then nothing: the raw app's for-await over tsgi.input waits for the rest.
+    socket.write('POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello');
+    const closed = await new Promise<boolean>((resolve) => {
+      const giveUp = setTimeout(() => resolve(false), 5_000);
+      socket.once('close', () => resolve(true));
+      socket.once('close', () => clearTimeout(giveUp));
+    });
+    socket.destroy();
+    expect(closed).toBe(true);
+    expect(parseRaw(answer).status).toBe(408);
+    await waitFor(() => / 408 /.test(run.out.stdout), () => run.out.stdout, 5_000);
+    expect(run.out.stderr).not.toMatch(/Error/);
   });
 
   it('--limit-concurrency answers 503 past it; --timeout-graceful-shutdown cuts a slow request at SIGTERM', async () => {

@@ -59,6 +59,8 @@ export interface ServeCommand {
   readonly timeoutKeepAlive: number;
   readonly timeoutHeaders: number;
   readonly timeoutRequest: number;
+  /** Milliseconds a read of the request body may wait for data (`serve()`'s `bodyTimeout`); 0 turns it off. */
+  readonly timeoutBody: number;
   readonly timeoutGracefulShutdown: number;
   /** Most requests in flight per process (503 past it); `undefined` for no limit. */
   readonly limitConcurrency: number | undefined;

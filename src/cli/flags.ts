@@ -54,6 +54,7 @@ export const FLAG_GROUPS: ReadonlyArray<readonly [title: string, flags: readonly
       { name: 'timeout-keep-alive', value: '<seconds>', help: 'Close an idle keep-alive connection after this', default: '5' },
       { name: 'timeout-headers', value: '<seconds>', help: 'Time for a whole request head: else 408', default: '20' },
       { name: 'timeout-request', value: '<seconds>', help: 'Time for a whole request, body included: else 408', default: '300' },
+      { name: 'timeout-body', value: '<seconds>', help: 'Longest wait for the next bytes of a body the app reads: else 408 (0: none)', default: '60' },
       { name: 'timeout-graceful-shutdown', value: '<seconds>', help: 'On SIGTERM, wait this long for requests in flight', default: '30' },
       { name: 'limit-concurrency', value: '<n>', help: 'Answer 503 past <n> requests in flight per process', default: 'none' },
       { name: 'limit-max-requests', value: '<n>', help: 'Restart a worker after <n> requests', default: 'none' },

@@ -8,6 +8,7 @@
  * | `--ssl-certfile`, `--ssl-keyfile`, `--ssl-keyfile-password` | `tls: { cert, key, passphrase }` |
  * | `--http2`, `--h2c` | `http2: true`, `http2: 'h2c'` |
  * | `--timeout-keep-alive`, `--timeout-headers`, `--timeout-request` | `keepAliveTimeout`, `headersTimeout`, `requestTimeout` |
+ * | `--timeout-body` | `bodyTimeout` (0 turns it off) |
  * | `--timeout-graceful-shutdown` | `close({ timeout })` |
  * | `--limit-concurrency` | `maxConcurrentRequests` |
  * | `--max-body-size` | `maxBodySize` |
@@ -40,6 +41,7 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
     // Node requires the head's time to fit in the whole request's.
     headersTimeout: Math.min(command.timeoutHeaders, command.timeoutRequest),
     requestTimeout: command.timeoutRequest,
+    bodyTimeout: command.timeoutBody,
     http2: command.http2,
   };
   // The child of --reload serves on its supervisor's socket, named as it would name its own.

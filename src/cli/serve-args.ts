@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { flagHelp, parseArgsOptions } from './flags.ts';
 import { missingFrom, readEnvFile } from './env-file.ts';
 import type { ServeCommand } from './command.ts';
+import { DEFAULT_BODY_TIMEOUT } from '../adapters/node/body-timeout.ts';
 import {
   MAX_WORKERS,
   UsageError,
@@ -207,6 +208,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     timeoutKeepAlive: seconds('timeout-keep-alive', 5_000),
     timeoutHeaders: seconds('timeout-headers', 20_000),
     timeoutRequest: seconds('timeout-request', 300_000),
+    timeoutBody: seconds('timeout-body', DEFAULT_BODY_TIMEOUT, true),
     timeoutGracefulShutdown: seconds('timeout-graceful-shutdown', 30_000, true),
     timeoutWorkerHealthcheck: seconds('timeout-worker-healthcheck', DEFAULT_WORKER_HEALTHCHECK, true),
     limitConcurrency: count('limit-concurrency'),

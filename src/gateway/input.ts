@@ -6,7 +6,7 @@
  * @module
  */
 import type { Environ } from './types.ts';
-import { nodeReadableOf, readableChunks } from './readable-input.ts';
+import { nodeReadableOf, readTimeoutOf, readableChunks } from './readable-input.ts';
 
 /**
  * A request body held in memory that can be iterated any number of times. `Request.bytes()`
@@ -82,12 +82,13 @@ export function consumedBody(reader: string): Error {
  * Opens `input` for a reader that may stop before its end; `detach()` stops it. A Node.js
  * stream (the Node adapter's input, see `readable-input.ts`) is iterated without being
  * destroyed when the reader stops (the server still has to answer on its connection), and
- * `detach()` removes the listeners the iteration put on it. Any other input's iterator gets
+ * `detach()` removes the listeners the iteration put on it; its reads keep to the server's
+ * `bodyTimeout` (`readTimeoutOf`). Any other input's iterator gets
  * `return()` (not awaited: one asked while a `next()` is pending runs when that settles).
  */
 export function openInput(input: AsyncIterable<Uint8Array>): { chunks: AsyncIterator<Uint8Array>; detach(): void } {
   const stream = nodeReadableOf(input);
-  const chunks = stream === undefined ? input[Symbol.asyncIterator]() : readableChunks(stream);
+  const chunks = stream === undefined ? input[Symbol.asyncIterator]() : readableChunks(stream, undefined, readTimeoutOf(input));
   return { chunks, detach: () => void closeQuietly(chunks) };
 }
 

@@ -45,6 +45,42 @@ export function isNodeReadable(value: unknown): value is NodeReadable {
 export type Failure = (error: unknown) => unknown;
 
 /**
+ * A limit on how long a read of a request body may wait for its next chunk (the Node
+ * adapter's `bodyTimeout`, nginx's `client_body_timeout`): one object per server, shared by
+ * its requests' inputs.
+ */
+export interface ReadTimeout {
+  /** Milliseconds a read may wait for data, above 0. */
+  readonly ms: number;
+  /** Makes the error a read that waited too long fails with (the adapter's `408`). */
+  expired(): object;
+}
+
+/** The errors {@link timedOut} made: see {@link isReadTimeout}. */
+const expiredReads = new WeakSet<object>();
+
+/** The error of a read that waited past `timeout`, remembered as such (see {@link isReadTimeout}). */
+export function timedOut(timeout: ReadTimeout): object {
+  const error = timeout.expired();
+  expiredReads.add(error);
+  return error;
+}
+
+/**
+ * True for the error a read of a request body failed with because no data came within its
+ * {@link ReadTimeout}: the client's doing (a stalled upload), answered as the adapter made it
+ * (its `408`), never logged as the app's failure, even when a raw app lets it propagate.
+ */
+export function isReadTimeout(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && expiredReads.has(error);
+}
+
+/** The {@link ReadTimeout} of `input`, a {@link ReadableInput}'s; `undefined` for any other input. */
+export function readTimeoutOf(input: AsyncIterable<Uint8Array>): ReadTimeout | undefined {
+  return input instanceof ReadableInput ? input.timeout : undefined;
+}
+
+/**
  * The method of an input read by {@link readableChunks} (the Node adapter's `tsgi.input`,
  * `Expect: 100-continue`'s) that answers the same body read the same way, but whose
  * iterations throw `failure(error)` for the stream's error: a reader's own failure
@@ -70,24 +106,29 @@ export function isFailureAware(input: AsyncIterable<Uint8Array>): input is Async
 export class ReadableInput implements AsyncIterable<Uint8Array> {
   /** The request stream. */
   readonly stream: NodeReadable;
+  /** How long a read may wait for the next chunk; `undefined`: as long as it takes (see {@link readableChunks}). */
+  readonly timeout: ReadTimeout | undefined;
   /** What its iterations throw for the stream's error (see {@link readableChunks}). */
   readonly #failure: Failure | undefined;
 
   /**
    * @param failure - what an iteration throws when the stream fails, made of the stream's
    *   error (`req.stream()`'s 400); default the error itself.
+   * @param timeout - how long a read may wait for the next chunk (the server's `bodyTimeout`);
+   *   default no limit. `readInput` and `openInput` keep to it too.
    */
-  constructor(stream: NodeReadable, failure?: Failure) {
+  constructor(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout) {
     this.stream = stream;
+    this.timeout = timeout;
     this.#failure = failure;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return readableChunks(this.stream, this.#failure);
+    return readableChunks(this.stream, this.#failure, this.timeout);
   }
 
   [withFailure](failure: Failure): ReadableInput {
-    return new ReadableInput(this.stream, failure);
+    return new ReadableInput(this.stream, failure, this.timeout);
   }
 
   get [Symbol.toStringTag](): string {
@@ -121,9 +162,18 @@ export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable |
  * With `failure`, the iteration throws `failure(error)` instead of the stream's error (or the
  * premature close's), calling it once, when the stream fails; the `next()`s after it throw the
  * same. It costs nothing per chunk, as a wrapper around the iterator would.
+ *
+ * With `timeout`, a `next()` that has to wait for data (none buffered) fails when none came
+ * within `timeout.ms`: it throws `failure(timedOut(timeout))` (see {@link isReadTimeout}), the
+ * iteration stops listening and the stream is left as it is, for the server to answer and
+ * close the connection. The clock runs only while a `next()` waits: from the moment it finds
+ * nothing to read until a chunk, the end or an error arrives (nginx's `client_body_timeout`,
+ * "only for a period between two successive read operations"); not before the first `next()`,
+ * nor while the reader works on a chunk. One timer per iteration, made at its first wait and
+ * re-armed (`refresh()`) at the next ones; none for a body read without waiting.
  */
-export function readableChunks(stream: NodeReadable, failure?: Failure): AsyncIterator<Uint8Array> {
-  return new ReadableIterator(stream, failure);
+export function readableChunks(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout): AsyncIterator<Uint8Array> {
+  return new ReadableIterator(stream, failure, timeout);
 }
 
 type Step = IteratorResult<Uint8Array, undefined>;
@@ -134,6 +184,9 @@ const done = (): Promise<Step> => Promise.resolve({ done: true, value: undefined
 class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   readonly #stream: NodeReadable;
   readonly #failure: Failure | undefined;
+  readonly #timeout: ReadTimeout | undefined;
+  /** The timer of {@link #timeout}, once a `next()` had to wait; it may fire while none waits (then it does nothing). */
+  #timer: NodeJS.Timeout | undefined = undefined;
   /** `idle` until the first `next()`; `open` while listening; then `done`, or `failed` with {@link #error}. */
   #state: 'idle' | 'open' | 'done' | 'failed' = 'idle';
   #error: unknown = undefined;
@@ -142,9 +195,10 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   #resolve: ((step: Step) => void) | undefined = undefined;
   #reject: ((error: unknown) => void) | undefined = undefined;
 
-  constructor(stream: NodeReadable, failure: Failure | undefined) {
+  constructor(stream: NodeReadable, failure: Failure | undefined, timeout: ReadTimeout | undefined) {
     this.#stream = stream;
     this.#failure = failure;
+    this.#timeout = timeout;
   }
 
   /** At the first `next()`: starts listening, unless the stream is already over. */
@@ -172,10 +226,30 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
     if (this.#state === 'done') return done();
     const chunk = this.#stream.read() as Uint8Array | null;
     if (chunk !== null) return Promise.resolve({ done: false, value: chunk });
-    return (this.#waiting = new Promise<Step>((resolve, reject) => {
+    const wait = (this.#waiting = new Promise<Step>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     }));
+    if (this.#timeout !== undefined) this.#arm(this.#timeout);
+    return wait;
+  }
+
+  /** Starts the clock of a `next()` that waits for data (see {@link readableChunks}). */
+  #arm(timeout: ReadTimeout): void {
+    if (this.#timer === undefined) {
+      // One function for every iterator, given the iterator: no closure per iteration.
+      this.#timer = setTimeout(ReadableIterator.#expire, timeout.ms, this);
+      this.#timer.unref();
+    } else this.#timer.refresh();
+  }
+
+  /**
+   * The clock of `iterator` ran out: a `next()` still waiting fails; when none waits (the
+   * reader got its chunk and works on it), nothing happens.
+   */
+  static #expire(iterator: ReadableIterator): void {
+    if (iterator.#resolve === undefined || iterator.#state !== 'open') return;
+    iterator.#settle('failed', timedOut(iterator.#timeout!));
   }
 
   return(): Promise<Step> {
@@ -224,6 +298,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   /** Stops listening and answers the waiting `next()`, if any. */
   #settle(state: 'done' | 'failed', error: unknown): void {
     const stream = this.#stream;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
     if (this.#state === 'open') {
       stream.removeListener('readable', this.#onReadable);
       stream.removeListener('end', this.#onEnd);

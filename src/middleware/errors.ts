@@ -15,7 +15,7 @@ import { HTTPInternalServerError } from '../exceptions/server-errors.ts';
 import { logError, markLogged, requestLine, wasLogged } from '../gateway/log.ts';
 import { failureReportKey } from '../gateway/failure-report.ts';
 import { stoppedWithClient } from '../request/input.ts';
-import { isBrokenOff } from '../gateway/readable-input.ts';
+import { isBrokenOff, isReadTimeout } from '../gateway/readable-input.ts';
 import { Request } from '../request/request.ts';
 import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
@@ -138,7 +138,8 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       error: (error) => {
         // An errors() below (a mounted app's own) logged it already: once per failure. The
         // request body's own failure, bare or wrapped (`isBodyFailure`), is the client's doing: not logged.
-        if (wasLogged(environ, error) || isBodyFailure(environ, error)) return;
+        // So is a raw read of `tsgi.input` that waited past the server's `bodyTimeout` (`isReadTimeout`).
+        if (wasLogged(environ, error) || isBodyFailure(environ, error) || isReadTimeout(error)) return;
         report(error, status);
         markLogged(environ, error); // re-thrown so the server cuts the connection; logged here only
       },

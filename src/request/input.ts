@@ -8,7 +8,17 @@ import { isAbort } from '../gateway/abort.ts';
 import type { Environ } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { BufferedInput, FailedInput } from '../gateway/input.ts';
-import { type NodeReadable, discardedBody, isDiscarded, nodeReadableOf, prematureClose, wasDiscarded } from '../gateway/readable-input.ts';
+import {
+  type NodeReadable,
+  type ReadTimeout,
+  discardedBody,
+  isDiscarded,
+  nodeReadableOf,
+  prematureClose,
+  readTimeoutOf,
+  timedOut,
+  wasDiscarded,
+} from '../gateway/readable-input.ts';
 
 /** What {@link readInput} tells the owner of the input it reads, before its promise settles. */
 export interface InputOwner {
@@ -62,7 +72,7 @@ export function readInput(
   if (input instanceof FailedInput) return Promise.reject(input.error);
   if (declaredLength !== null && declaredLength > maxBodySize) return Promise.reject(refuse(maxBodySize));
   const stream = nodeReadableOf(input);
-  if (stream !== undefined) return readEventStream(stream, maxBodySize, owner, refuse);
+  if (stream !== undefined) return readEventStream(stream, maxBodySize, owner, refuse, readTimeoutOf(input));
   return readIterable(input, maxBodySize, owner, refuse);
 }
 
@@ -96,13 +106,17 @@ async function readIterable(
  * events (one listener for the four): the same answers as iterating it, without an async
  * iterator's promise per chunk and its set-up per stream (a small JSON body costs a few µs
  * less). Past `maxBodySize` the stream is paused, not destroyed: the server then closes the
- * connection after the 413 (src/adapters/node/linger.ts).
+ * connection after the 413 (src/adapters/node/linger.ts). With `timeout` (the server's
+ * `bodyTimeout`, see `ReadableInput`), the read fails with its error (a 408) when no chunk
+ * comes within `timeout.ms` of the read's start or of the chunk before: the whole read waits
+ * for the client, so the clock runs from its start; the stream is paused as past the limit.
  */
 function readEventStream(
   stream: NodeReadable,
   maxBodySize: number,
   owner: InputOwner | undefined,
   refuse: (maxBodySize: number) => HTTPContentTooLargeError,
+  timeout: ReadTimeout | undefined,
 ): Promise<Uint8Array> {
   if (stream.errored) return spoiled(owner, inputFailure(stream.errored));
   if (isDiscarded(stream)) return spoiled(owner, discardedBody());
@@ -111,8 +125,10 @@ function readEventStream(
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let total = 0;
+    let timer: NodeJS.Timeout | undefined;
     const fail = (error: unknown) => {
       unlisten(stream, listener);
+      if (timer !== undefined) clearTimeout(timer);
       owner?.spoil(error);
       reject(error);
     };
@@ -120,6 +136,7 @@ function readEventStream(
     // comes after the stream has ended (Node marks it ended before emitting `end`).
     const listener = (value?: unknown) => {
       if (value instanceof Uint8Array) {
+        timer?.refresh();
         total += value.byteLength;
         if (total <= maxBodySize) {
           chunks.push(value);
@@ -133,6 +150,7 @@ function readEventStream(
       else if (!stream.readableEnded) fail(inputFailure(prematureClose())); // destroyed before its end
       else {
         unlisten(stream, listener);
+        if (timer !== undefined) clearTimeout(timer);
         const bytes = concatBytes(chunks, total);
         owner?.keep(bytes);
         resolve(bytes);
@@ -142,6 +160,13 @@ function readEventStream(
     stream.on('end', listener);
     stream.on('error', listener);
     stream.on('close', listener);
+    if (timeout !== undefined) {
+      timer = setTimeout(() => {
+        stream.pause();
+        fail(timedOut(timeout));
+      }, timeout.ms);
+      timer.unref();
+    }
     stream.resume();
   });
 }

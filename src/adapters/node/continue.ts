@@ -6,15 +6,16 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Failure, type FailureAware, readableChunks, withFailure } from '../../gateway/readable-input.ts';
+import { type Failure, type FailureAware, type ReadTimeout, readableChunks, withFailure } from '../../gateway/readable-input.ts';
 
 /**
  * The request body as `tsgi.input`, sending `100 Continue` on the first read (unless the final
  * response has already started). Until then the connection is marked to close after the
  * response: a client told nothing may never send the body it announced. It has
- * `withFailure` (`req.stream()`'s 400 made by the reader).
+ * `withFailure` (`req.stream()`'s 400 made by the reader). Its reads keep to `timeout` (the
+ * server's `bodyTimeout`), whose clock starts once `100 Continue` is out and a read waits.
  */
-export function continueOnRead(req: IncomingMessage, res: ServerResponse): AsyncIterable<Uint8Array> & FailureAware {
+export function continueOnRead(req: IncomingMessage, res: ServerResponse, timeout?: ReadTimeout): AsyncIterable<Uint8Array> & FailureAware {
   const keepAlive = res.shouldKeepAlive;
   res.shouldKeepAlive = false;
   const input = (failure: Failure | undefined): AsyncIterable<Uint8Array> & FailureAware => ({
@@ -23,7 +24,7 @@ export function continueOnRead(req: IncomingMessage, res: ServerResponse): Async
         res.writeContinue();
         res.shouldKeepAlive = keepAlive;
       }
-      return readableChunks(req, failure);
+      return readableChunks(req, failure, timeout);
     },
     [withFailure]: input,
   });

@@ -11,7 +11,7 @@ import type { Socket } from 'node:net';
 import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
 import { clientDisconnected } from '../../gateway/abort.ts';
-import { ReadableInput } from '../../gateway/readable-input.ts';
+import { type ReadTimeout, ReadableInput } from '../../gateway/readable-input.ts';
 import type { RefusalListener, RefusedRequest } from './refused.ts';
 import { HTTPBadRequest } from '../../exceptions/client-errors.ts';
 import { HTTPVersionNotSupported } from '../../exceptions/server-errors.ts';
@@ -37,8 +37,18 @@ export { DEFAULT_MAX_HEADERS, decodePath };
  */
 export const WAIT_UNTIL_OPTION: unique symbol = Symbol('tsgi.wait_until_option');
 
-/** `NodeEnvironOptions` as `serve()` passes them: with its `tsgi.wait_until`. */
-export type ServerEnvironOptions = NodeEnvironOptions & { [WAIT_UNTIL_OPTION]?: ((promise: Promise<unknown>) => void) | undefined };
+/**
+ * @internal The key under which the handler (`createHandler`) hands the environ builder its
+ * `bodyTimeout`, made once per handler (`bodyTimeoutOf`), for each request's `tsgi.input`. Not
+ * exported from the package: `createEnviron` called alone sets no body timeout.
+ */
+export const READ_TIMEOUT_OPTION: unique symbol = Symbol('tsgi.read_timeout_option');
+
+/** `NodeEnvironOptions` as `serve()` and the handler pass them: with `tsgi.wait_until` and the body timeout. */
+export type ServerEnvironOptions = NodeEnvironOptions & {
+  [WAIT_UNTIL_OPTION]?: ((promise: Promise<unknown>) => void) | undefined;
+  [READ_TIMEOUT_OPTION]?: ReadTimeout | undefined;
+};
 
 /**
  * Options of {@link createEnviron} and `toNodeHandler`: the {@link EnvironOptions} every
@@ -64,6 +74,23 @@ export interface NodeEnvironOptions extends EnvironOptions {
    * slow but steady download or a quiet long poll is never cut. Default 60 000; 0 turns it off.
    */
   sendTimeout?: number | undefined;
+  /**
+   * Milliseconds a read of the request body may wait for its next bytes (nginx's
+   * `client_body_timeout`): the clock runs only while a read of `tsgi.input` (`req.bytes()`,
+   * `req.form()`, `req.stream()`, a raw `for await`) waits for data, from when it finds
+   * nothing buffered until bytes, the end or an error arrive; not before the app's first read
+   * (a request whose body is never read is not timed), nor while the app works between two
+   * reads. Past it the read fails with an `HTTPRequestTimeout` (408, `The request body stalled:
+   * …`) carrying `Connection: close`: answered `408 Request Timeout` when it reaches the server
+   * before the response head (not logged: the client's doing), a cut connection after it. The
+   * connection then closes (HTTP/2: the stream ends). Applies to HTTP/1.1 and HTTP/2 alike.
+   * Default 60 000 (nginx's); 0 turns it off. Node's `requestTimeout` still bounds the whole
+   * request.
+   *
+   * @throws TypeError (at once, when the handler is made) for a value that is not a
+   *   non-negative number.
+   */
+  bodyTimeout?: number | undefined;
   /**
    * Called for each request the server answers itself without calling the app, once the
    * answer is sent: a request Node's parser refused (400, 408 for a head too slow, 431 for one
@@ -235,7 +262,7 @@ function nodeEnvironFields(
   this.REMOTE_PORT = socket.remotePort === undefined ? undefined : String(socket.remotePort);
   this['tsgi.version'] = TSGI_VERSION;
   this['tsgi.url_scheme'] = (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  this['tsgi.input'] = new ReadableInput(req);
+  this['tsgi.input'] = new ReadableInput(req, undefined, options[READ_TIMEOUT_OPTION]);
   this['tsgi.errors'] = options.log ?? stderrLog;
   this['tsgi.multithread'] = false;
   this['tsgi.multiprocess'] = options.multiprocess ?? false;

@@ -23,7 +23,7 @@ import { escapedAnswer } from '../../exceptions/escaped.ts';
 import { bodyFailureBehind, isBodyFailure } from '../../exceptions/body-failure.ts';
 import { inputFailure, isBodyReadable } from '../../request/input.ts';
 import { type HeadWait, awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
-import { isBrokenOff } from '../../gateway/readable-input.ts';
+import { isBrokenOff, isReadTimeout } from '../../gateway/readable-input.ts';
 import { unwatchClient, watchClient } from './client-watch.ts';
 import type { Socket } from 'node:net';
 import { startedTwice } from '../../gateway/start-errors.ts';
@@ -317,7 +317,8 @@ export class Exchange implements ExchangeState, HeadWait {
    * the `errors` middleware logged already (`markLogged`), nor an
    * `AbortError` or `TimeoutError` once the client has gone (the body stopping on `tsgi.signal`,
    * as asked), nor the request stream's own error (the body broke off: answered 400 when the
-   * head is not out, as `req.bytes()` answers it), nor the 4xx a body reader left in
+   * head is not out, as `req.bytes()` answers it), nor the `408` of a read that waited past
+ * `bodyTimeout` (`isReadTimeout`), nor the 4xx a body reader left in
    * `tsgi.input` or an error that wraps it (`isBodyFailure`: answered as that 4xx before the
    * head, a cut after it). The status
    * answered instead of the app's is left in `tsgi.server_status` (`serverStatusKey`), for the
@@ -327,7 +328,8 @@ export class Exchange implements ExchangeState, HeadWait {
     // The request's own body broke off (the client left mid-upload, or the parser refused the
     // body and answered 400 itself; over HTTP/2 a stream reset mid-body), and a raw app let the stream's error propagate: the
     // client's doing, answered as the body readers answer it (400), never logged as the app's.
-    const inputBroke = error !== undefined && (error === this.req.errored || isBrokenOff(error));
+    // So is a read that waited past `bodyTimeout` (its 408, `isReadTimeout`): the client stalled.
+    const inputBroke = error !== undefined && (error === this.req.errored || isBrokenOff(error) || isReadTimeout(error));
     if (inputBroke) error = inputFailure(error);
     // An error that wraps the failure a body reader left in `tsgi.input` (a sink's `fetch
     // failed` whose cause is the part's 413 or the 400 of a client gone): the same, answered

@@ -10,7 +10,8 @@ import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
 import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { framingError } from './framing.ts';
-import { type NodeEnvironOptions, buildEnviron, decodePath } from './environ.ts';
+import { type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
+import { bodyTimeoutOf } from './body-timeout.ts';
 import { editedRawHeaders } from './edited-fields.ts';
 import { checkScriptName } from '../environ-rules.ts';
 import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
@@ -126,10 +127,13 @@ function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): 
  */
 export function createHandler(
   app: AppLike,
-  options: NodeEnvironOptions,
+  given: NodeEnvironOptions,
   state: ServerState | undefined,
   expectContinue = false,
 ): (req: IncomingMessage, res: ServerResponse) => void {
+  // The body timeout, made once here for every request's `tsgi.input` (see `READ_TIMEOUT_OPTION`).
+  const readTimeout = bodyTimeoutOf(given.bodyTimeout);
+  const options: ServerEnvironOptions = { ...given, [READ_TIMEOUT_OPTION]: readTimeout };
   // Only under toNodeHandler can another framework have handled the request first.
   const embedded = state === undefined;
   refuseNodeFramework(app, embedded ? 'toNodeHandler' : 'serve');
@@ -154,7 +158,7 @@ export function createHandler(
       if (environ.CONTENT_LENGTH === undefined && (environ.HTTP_TRANSFER_ENCODING !== undefined || (isHttp2(req) && http2HasBody(req)))) {
         environ['tsgi.input_terminated'] = true;
       }
-      if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res);
+      if (expectContinue) environ['tsgi.input'] = continueOnRead(req, res, readTimeout);
       if (maxBodySize !== undefined) limitBody(environ, maxBodySize, true);
       if (embedded) {
         if (req.readableDidRead) environ['tsgi.input'] = new FailedInput(new Error(BODY_READ_BEFORE));

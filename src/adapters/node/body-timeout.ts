@@ -1,0 +1,41 @@
+/**
+ * The body timeout: a request body that stops arriving while the app reads it is given up
+ * (nginx's `client_body_timeout`).
+ *
+ * Without it only Node's `requestTimeout` (300 s under `serve()`) bounds a client that sends
+ * its head and then stalls or trickles its body, holding a connection, a buffer and the app's
+ * work for minutes. The clock runs only while a read of `tsgi.input` waits for data (see
+ * `readableChunks`): never for a request whose body nobody reads, nor while the app works
+ * between two reads.
+ *
+ * @module
+ */
+import { HTTPRequestTimeout } from '../../exceptions/client-errors.ts';
+import type { ReadTimeout } from '../../gateway/readable-input.ts';
+
+/** The default body timeout: 60 s without a byte of the body while a read waits (nginx's default). */
+export const DEFAULT_BODY_TIMEOUT = 60_000;
+
+/**
+ * The {@link ReadTimeout} of a handler's `bodyTimeout` option (milliseconds; `undefined` for
+ * the default, {@link DEFAULT_BODY_TIMEOUT}), made once per handler and shared by its
+ * requests' inputs: a read that waits past it fails with an `HTTPRequestTimeout` (408).
+ * `undefined` for 0 (off).
+ *
+ * @throws TypeError for a value that is not a non-negative finite number of milliseconds.
+ */
+export function bodyTimeoutOf(bodyTimeout: number | undefined): ReadTimeout | undefined {
+  const ms = bodyTimeout ?? DEFAULT_BODY_TIMEOUT;
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
+    throw new TypeError('bodyTimeout must be a non-negative number of milliseconds (0 turns it off)');
+  }
+  if (ms === 0) return undefined;
+  const detail = `The request body stalled: nothing of it arrived for ${seconds(ms)} s.`;
+  // `Connection: close`, as nginx closes after it: the rest of the body is not awaited.
+  return { ms, expired: () => new HTTPRequestTimeout(detail, { headers: [['Connection', 'close']] }) };
+}
+
+/** `ms` in seconds, as short as it is exact to the millisecond (`60`, `0.2`). */
+function seconds(ms: number): string {
+  return String(Math.round(ms) / 1000);
+}
