@@ -75,6 +75,16 @@ export function isReadTimeout(error: unknown): boolean {
   return typeof error === 'object' && error !== null && expiredReads.has(error);
 }
 
+/**
+ * True when the whole body of `stream` has arrived (an `IncomingMessage`'s or an
+ * `Http2ServerRequest`'s `complete`): a read of it waits for no client, so no
+ * {@link ReadTimeout} is armed (the common small POST, whose body came with its head, sets up
+ * no timer).
+ */
+export function receivedWhole(stream: NodeReadable): boolean {
+  return (stream as { complete?: unknown }).complete === true;
+}
+
 /** The {@link ReadTimeout} of `input`, a {@link ReadableInput}'s; `undefined` for any other input. */
 export function readTimeoutOf(input: AsyncIterable<Uint8Array>): ReadTimeout | undefined {
   return input instanceof ReadableInput ? input.timeout : undefined;
@@ -170,7 +180,8 @@ export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable |
  * nothing to read until a chunk, the end or an error arrives (nginx's `client_body_timeout`,
  * "only for a period between two successive read operations"); not before the first `next()`,
  * nor while the reader works on a chunk. One timer per iteration, made at its first wait and
- * re-armed (`refresh()`) at the next ones; none for a body read without waiting.
+ * re-armed (`refresh()`) at the next ones; none for a body read without waiting, or whose
+ * every byte had arrived already ({@link receivedWhole}).
  */
 export function readableChunks(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout): AsyncIterator<Uint8Array> {
   return new ReadableIterator(stream, failure, timeout);
@@ -230,7 +241,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
       this.#resolve = resolve;
       this.#reject = reject;
     }));
-    if (this.#timeout !== undefined) this.#arm(this.#timeout);
+    if (this.#timeout !== undefined && !receivedWhole(this.#stream)) this.#arm(this.#timeout);
     return wait;
   }
 

@@ -16,6 +16,7 @@ import {
   nodeReadableOf,
   prematureClose,
   readTimeoutOf,
+  receivedWhole,
   timedOut,
   wasDiscarded,
 } from '../gateway/readable-input.ts';
@@ -160,7 +161,8 @@ function readEventStream(
     stream.on('end', listener);
     stream.on('error', listener);
     stream.on('close', listener);
-    if (timeout !== undefined) {
+    // A body that came whole already (a small POST, with its head) waits for nobody: no timer.
+    if (timeout !== undefined && !receivedWhole(stream)) {
       timer = setTimeout(() => {
         stream.pause();
         fail(timedOut(timeout));

@@ -184,7 +184,8 @@ export interface ServeOptions extends NodeEnvironOptions {
  *   (or a string of one, `process.env.PORT`), a `host` holding a port (`'localhost:3000'`), `http2: true`
  *   without `tls`, `'h2c'` with it, an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize` or
- *   `maxConcurrentRequests` that is not a non-negative integer, a `shutdownSignal` that is
+ *   `maxConcurrentRequests` that is not a non-negative integer, a `bodyTimeout` that is not a
+ *   non-negative number, a `shutdownSignal` that is
  *   not an `AbortSignal`, an `upgrade` or `onUpgradeClosed` that is not a function, a
  *   `trustedHosts` entry that is no host name (`'localhost:8000'`, `'*.example.com'`), or an
  *   Express, Connect or Koa
