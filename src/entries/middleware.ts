@@ -11,6 +11,7 @@ export { type ErrorPageRenderer, type ErrorPagesOptions, errorPages } from '../m
 export { type CascadeOptions, cascade } from '../middleware/cascade.ts';
 export { type LintedApp, LintError, lint } from '../middleware/lint.ts';
 export { type AccessLogEntry, type AccessLogFormat, type AccessLogOptions, accessLog } from '../middleware/access-log.ts';
+export { redactQuery } from '../gateway/redact-query.ts';
 export { authUserKey, safeCompare, staticUsers } from '../middleware/auth-util.ts';
 export { type BasicAuthOptions, type BasicVerify, basicAuth } from '../middleware/basic-auth.ts';
 export { type BearerAuthOptions, type BearerVerify, type InsufficientScopeOptions, bearerAuth, insufficientScope } from '../middleware/bearer-auth.ts';

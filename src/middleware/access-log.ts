@@ -5,7 +5,8 @@
  * @module
  */
 import { type App, type AppLike, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
-import { logError, requestLine, requestTarget } from '../gateway/log.ts';
+import { logError, requestTarget } from '../gateway/log.ts';
+import { checkRedactQuery, queryRedactor } from '../gateway/redact-query.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeLogger } from '../gateway/call-app.ts';
 import { unlessAbort } from '../gateway/abort.ts';
@@ -31,11 +32,14 @@ export interface AccessLogEntry {
   time: Date;
   /** `GET`, `POST`, … */
   method: string;
-  /** The request-target as received: `/path?q` (`REQUEST_URI`). */
+  /**
+   * The request-target as received: `/path?q` (`REQUEST_URI`), the values of the
+   * `redactQuery` parameters written `[Redacted]`.
+   */
   url: string;
   /** `HTTP/1.1`, … */
   protocol: string;
-  /** `GET /path?q HTTP/1.1`. */
+  /** `GET /path?q HTTP/1.1`, with {@link AccessLogEntry.url}'s target. */
   requestLine: string;
   /**
    * The status code sent; 500 when the app failed before the response started (the server
@@ -64,7 +68,7 @@ export interface AccessLogEntry {
    * failed before the head.
    */
   bytes: number;
-  /** The `Referer` header, or `null`. */
+  /** The `Referer` header (the values of the `redactQuery` parameters of its query written `[Redacted]`), or `null`. */
   referer: string | null;
   /** The `User-Agent` header, or `null`. */
   userAgent: string | null;
@@ -107,6 +111,22 @@ export interface AccessLogOptions {
    * parseable object a line, and a text line cannot be split into a forged one.
    */
   format?: AccessLogFormat | ((entry: AccessLogEntry) => string) | undefined;
+  /**
+   * Query parameters whose values never reach the log (nginx's `map` in a `log_format`, Rails'
+   * `filter_parameters`, pino's `redact`): `['token', 'code']`. In the request line, the URL
+   * and the `Referer` of every format (a format function gets them so in `entry.url`,
+   * `entry.requestLine` and `entry.referer`; `entry.environ` holds the request as received), each
+   * non-empty value of a parameter so named is written `[Redacted]`: `/cb?code=[Redacted]&state=x`.
+   * Names match without regard to case, once percent-decoded (`TOKEN=`, `%74oken=`); the name
+   * as sent, the other parameters, their order, a parameter without `=` and an empty value stay
+   * as they are; only `&` separates parameters. A malformed escape never throws: it is kept as
+   * it is, the rest of the name decoded (see `redactQuery`). Default none: nothing is done
+   * per request. It covers this middleware's lines only: `serve()`'s `redactQuery` covers the
+   * request line of the `tsgi.errors` lines (`tsgi serve --access-log-redact` sets both).
+   *
+   * @throws TypeError (at once) for a value that is no array of non-empty strings.
+   */
+  redactQuery?: readonly string[] | undefined;
 }
 
 /**
@@ -160,13 +180,17 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     throw new TypeError(`accessLog: unknown format ${JSON.stringify(format)}: ${Object.keys(FORMATS).join(', ')} or a function`);
   }
   if (typeof (out as Partial<LogStream> | null)?.write !== 'function') throw new TypeError('accessLog: log must be a stream with a write(line) method');
+  checkRedactQuery(options.redactQuery, 'accessLog');
+  // `undefined` without names: nothing is done per request.
+  const redact = queryRedactor(options.redactQuery);
 
   return async (environ, startResponse) => {
     const time = new Date();
     const started = performance.now();
     const method = String(environ.REQUEST_METHOD);
-    const url = requestTarget(environ);
-    const line = requestLine(environ);
+    const url = redact === undefined ? requestTarget(environ) : redact(requestTarget(environ));
+    // `requestLine(environ)`, with the target redacted or not as `url` is (not as the adapter's `tsgi.redact_query` asks).
+    const line = `${method} ${url} ${environ.SERVER_PROTOCOL}`;
     let status = 0;
     let bytes = 0;
     let chunks = 0;
@@ -190,7 +214,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         requestLine: line,
         status: replaced ?? (outcome === 'close' && chunks === 0 ? CLIENT_CLOSED : status || 500),
         bytes: replaced === undefined ? bytes : 0,
-        referer: stringOrNull(environ.HTTP_REFERER),
+        referer: redact === undefined ? stringOrNull(environ.HTTP_REFERER) : redactedOrNull(environ.HTTP_REFERER, redact),
         userAgent: stringOrNull(environ.HTTP_USER_AGENT),
         duration: performance.now() - started,
         outcome,
@@ -287,6 +311,12 @@ function answeredStatus(environ: Environ, error: unknown): number {
 /** `value` when it is a non-empty string, else `null`: an environ value as an entry field. */
 export function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** {@link stringOrNull} of `value`, its query redacted by `redact`. */
+export function redactedOrNull(value: unknown, redact: (url: string) => string): string | null {
+  const text = stringOrNull(value);
+  return text === null ? null : redact(text);
 }
 
 /**

@@ -1,0 +1,89 @@
+/**
+ * `redactQuery`: the values of secret query parameters written `[Redacted]` in `accessLog`'s
+ * lines (every format), over real sockets.
+ */
+import { describe, expect, it } from 'vitest';
+import { type App } from 'tsgi';
+import { type AccessLogOptions, accessLog, errors, redactQuery } from 'tsgi/middleware';
+import { rawExchange, start, until } from './node-helpers.ts';
+
+const ok: App = (_environ, start) => {
+  start('200 OK', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode('ok')];
+};
+
+/** The access log line of one raw request to an `accessLog(ok, options)` under `serve()`. */
+async function loggedLine(options: AccessLogOptions, target: string, fields = ''): Promise<string> {
+  const lines: string[] = [];
+  const server = await start(accessLog(ok, { ...options, log: { write: (line: string) => void lines.push(line) } }));
+  await rawExchange(server.port, `GET ${target} HTTP/1.1\r\nHost: x\r\n${fields}Connection: close\r\n\r\n`);
+  await until(() => lines.length > 0);
+  expect(lines).toHaveLength(1);
+  return lines[0]!;
+}
+
+describe('redactQuery', () => {
+  const names = ['token', 'code'];
+
+  it.each([
+    ['a listed value, others as sent', '/cb?code=abc&state=x', '/cb?code=[Redacted]&state=x'],
+    ['without regard to case', '/r?TOKEN=abc&Code=d', '/r?TOKEN=[Redacted]&Code=[Redacted]'],
+    ['a percent-encoded name, kept as sent', '/r?%74oken=abc&%54OKEN=d', '/r?%74oken=[Redacted]&%54OKEN=[Redacted]'],
+    ['every occurrence of a repeated name', '/r?token=a&x=1&token=b', '/r?token=[Redacted]&x=1&token=[Redacted]'],
+    ['an empty value left empty, no = left alone', '/r?token=&code&x=1', '/r?token=&code&x=1'],
+    ['a value holding = and escapes', '/r?token=a%3Db=c%zz', '/r?token=[Redacted]'],
+    ['only & separates: ; is part of a value', '/r?x=1;token=abc&y=2', '/r?x=1;token=abc&y=2'],
+    ['a malformed escape elsewhere in the name', '/r?%74oken%zz=a&%74oken=b&%E0%A4%A=c', '/r?%74oken%zz=a&%74oken=[Redacted]&%E0%A4%A=c'],
+    ['a name with bytes that are not UTF-8', '/r?%FF%74oken=a&%74oken%FF=b', '/r?%FF%74oken=a&%74oken%FF=b'],
+    ['+ as a space', '/r?to+ken=a&token+=b', '/r?to+ken=a&token+=b'],
+    ['up to a fragment', 'https://site.example/reset?token=abc#top', 'https://site.example/reset?token=[Redacted]#top'],
+    ['no query', '/path/token=abc', '/path/token=abc'],
+    ['an empty query and empty parameters', '/r?&&token=a&', '/r?&&token=[Redacted]&'],
+  ])('%s', (_name, url, expected) => {
+    expect(redactQuery(url, names)).toBe(expected);
+  });
+
+  it('with no names, answers the URL as it is', () => {
+    expect(redactQuery('/r?token=a', [])).toBe('/r?token=a');
+  });
+});
+
+describe('accessLog redactQuery', () => {
+  const target = '/reset?Token=s3cret&next=%2Fhome&%63ode=abc&flag';
+  const shown = '/reset?Token=[Redacted]&next=%2Fhome&%63ode=[Redacted]&flag';
+  const referer = 'Referer: http://site.example/login?code=xyz&lang=en\r\n';
+  const shownReferer = 'http://site.example/login?code=[Redacted]&lang=en';
+
+  it.each([
+    ['combined', `"GET ${shown} HTTP/1.1" 200 2 "${shownReferer}" "-"`],
+    ['common', `"GET ${shown} HTTP/1.1" 200 2`],
+    ['dev', `GET ${shown} 200 `],
+    ['tiny', `GET ${shown} 200 2 - `],
+  ] as const)('redacts the request line of the %s format', async (format, expected) => {
+    const line = await loggedLine({ format, redactQuery: ['token', 'CODE'] }, target, referer);
+    expect(line).toContain(expected);
+    expect(line).not.toMatch(/s3cret|abc|xyz/);
+  });
+
+  it('redacts the url and referer of the json format, and what a format function gets', async () => {
+    const json = JSON.parse(await loggedLine({ format: 'json', redactQuery: ['token', 'code'] }, target, referer)) as Record<string, unknown>;
+    expect(json).toMatchObject({ method: 'GET', url: shown, referer: shownReferer, status: 200 });
+    const own = await loggedLine(
+      { format: (e) => JSON.stringify([e.url, e.requestLine, e.referer, e.environ.REQUEST_URI]), redactQuery: ['token', 'code'] },
+      target,
+      referer,
+    );
+    // The entry's fields are redacted; the environ holds the request as received.
+    expect(JSON.parse(own)).toEqual([shown, `GET ${shown} HTTP/1.1`, shownReferer, target]);
+  });
+
+  it('logs the query as sent without redactQuery, or with an empty list', async () => {
+    expect(await loggedLine({ format: 'common' }, target)).toContain(`"GET ${target} HTTP/1.1"`);
+    expect(await loggedLine({ format: 'common', redactQuery: [] }, target)).toContain(`"GET ${target} HTTP/1.1"`);
+  });
+
+  it('refuses a list that is not one of non-empty names, when made', () => {
+    expect(() => accessLog(ok, { redactQuery: 'token' as unknown as string[] })).toThrow(/^accessLog: redactQuery must be an array/);
+    expect(() => accessLog(ok, { redactQuery: ['token', ''] })).toThrow(TypeError);
+  });
+});
