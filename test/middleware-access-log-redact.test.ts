@@ -1,10 +1,13 @@
 /**
  * `redactQuery`: the values of secret query parameters written `[Redacted]` in `accessLog`'s
- * lines (every format), over real sockets.
+ * lines (every format) and in the request line of the server's error log (`serve()`'s
+ * `redactQuery`, read through `tsgi.redact_query`), over real sockets.
  */
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App } from 'tsgi';
+import { type App, Request } from 'tsgi';
 import { type AccessLogOptions, accessLog, errors, redactQuery } from 'tsgi/middleware';
+import { toFetchHandler } from 'tsgi/fetch';
 import { rawExchange, start, until } from './node-helpers.ts';
 
 const ok: App = (_environ, start) => {
@@ -85,5 +88,54 @@ describe('accessLog redactQuery', () => {
   it('refuses a list that is not one of non-empty names, when made', () => {
     expect(() => accessLog(ok, { redactQuery: 'token' as unknown as string[] })).toThrow(/^accessLog: redactQuery must be an array/);
     expect(() => accessLog(ok, { redactQuery: ['token', ''] })).toThrow(TypeError);
+  });
+});
+
+describe('serve() redactQuery: the error log', () => {
+  const failing = Request.application(() => {
+    throw new Error('boom');
+  });
+
+  it("redacts the request line of the server's own error line and of errors()' line", async () => {
+    for (const app of [failing, errors(failing)]) {
+      const server = await start(app, { redactQuery: ['token'] });
+      const { raw } = await rawExchange(server.port, 'GET /r?a=1&TOKEN=s3cret HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      expect(raw).toMatch(/^HTTP\/1\.1 500 /);
+      await until(() => server.log.text.includes('boom'));
+      expect(server.log.text).toMatch(/^\[tsgi\] GET \/r\?a=1&TOKEN=\[Redacted\] HTTP\/1\.1( 500)?: Error: boom\n/);
+      expect(server.log.text).not.toContain('s3cret');
+    }
+  });
+
+  it("redacts the request line of a failing upgrade handler's error line", async () => {
+    const server = await start(ok, {
+      redactQuery: ['access_token'],
+      upgrade: () => {
+        throw new Error('no socket for you');
+      },
+    });
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(server.port, '127.0.0.1', () =>
+        socket.write('GET /ws?access_token=s3cret&room=1 HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n'),
+      );
+      let got = '';
+      socket.setEncoding('latin1').on('data', (chunk: string) => (got += chunk));
+      socket.on('end', () => resolve(got)).on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 500 /);
+    expect(server.log.text).toMatch(/^\[tsgi\] GET \/ws\?access_token=\[Redacted\]&room=1 \(upgrade handler\): Error: no socket for you\n/);
+  });
+
+  it('redacts under toFetchHandler too, and leaves the line as sent without the option', async () => {
+    const lines: string[] = [];
+    const log = { write: (line: string) => void lines.push(line) };
+    await toFetchHandler(failing, { log, redactQuery: ['code'] })(new globalThis.Request('http://x/cb?code=s3cret'));
+    await toFetchHandler(failing, { log })(new globalThis.Request('http://x/cb?code=plain'));
+    expect(lines.join('')).toMatch(/^\[tsgi\] GET \/cb\?code=\[Redacted\] HTTP\/1\.1: Error: boom\n/);
+    expect(lines.join('')).toMatch(/\n\[tsgi\] GET \/cb\?code=plain HTTP\/1\.1: Error: boom\n/);
+  });
+
+  it('refuses a list that is not one of non-empty names, when made', () => {
+    expect(() => toFetchHandler(ok, { redactQuery: [''] })).toThrow(/^toFetchHandler: redactQuery must be an array/);
   });
 });

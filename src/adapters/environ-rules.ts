@@ -76,6 +76,21 @@ export interface EnvironOptions {
    */
   trustedHosts?: readonly string[] | undefined;
   /**
+   * Query parameters whose values the server's error log never shows: in the request line
+   * of every `tsgi.errors` line (`[tsgi] GET /reset?token=[Redacted] HTTP/1.1 500: …`), the
+   * server's own and those of the layers in the app (`errors`, `timeout`, `proxy`…), each
+   * non-empty value of a parameter so named is written `[Redacted]`, names matched without
+   * regard to case once percent-decoded, as `accessLog`'s `redactQuery` does (see
+   * `redactQuery`). Handed to the app as `tsgi.redact_query`, which the request line reads.
+   * The error's own message is not changed: one that quotes a URL (a `fetch` failure's) is
+   * written as it is. Give `accessLog` the same list for its lines (`tsgi serve
+   * --access-log-redact` does both). Default none.
+   *
+   * @throws TypeError (from the adapter, when it is made) for a value that is no array of
+   *   non-empty strings.
+   */
+  redactQuery?: readonly string[] | undefined;
+  /**
    * A signal aborted when the server begins a graceful shutdown, given to the app as
    * `tsgi.shutdown_signal` (`req.shutdownSignal`, docs/spec.md §2.6). A `text/event-stream`
    * response being sent then ends at once, cleanly: a chunk in hand goes out, the response

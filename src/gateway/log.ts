@@ -6,6 +6,7 @@
  */
 import type { Environ, LogStream } from './types.ts';
 import { causeChain } from './cause-chain.ts';
+import { redactQuery } from './redact-query.ts';
 
 /** The process's standard error where there is one (Node, Bun, Deno), else `undefined`. */
 const stderr = (globalThis as { process?: { stderr?: { write?: unknown } } }).process?.stderr;
@@ -24,7 +25,7 @@ export const stderrLog: LogStream = Object.freeze({
   },
 });
 
-/** The environ keys {@link requestLine} reads. */
+/** The environ keys {@link requestTarget} reads. */
 type RequestLineKeys = 'REQUEST_METHOD' | 'SCRIPT_NAME' | 'PATH_INFO' | 'QUERY_STRING' | 'REQUEST_URI' | 'SERVER_PROTOCOL';
 
 /**
@@ -45,12 +46,17 @@ export function requestTarget(environ: Pick<Environ, RequestLineKeys>): string {
  * way servers and middleware name a request in log lines and error pages (the Node adapter's
  * error log, `errors`, `accessLog`, the debug page).
  *
+ * The values of the query parameters the adapter's `redactQuery` names (`tsgi.redact_query`)
+ * are written `[Redacted]` (`redactQuery`), so every `tsgi.errors` line hides them.
+ *
  * The text is as received, control characters included: {@link formatError} escapes them
  * for `tsgi.errors`, `accessLog` escapes fields as Apache does, HTML pages escape it. Never
  * throws.
  */
-export function requestLine(environ: Pick<Environ, RequestLineKeys>): string {
-  return `${environ.REQUEST_METHOD} ${requestTarget(environ)} ${environ.SERVER_PROTOCOL}`;
+export function requestLine(environ: Pick<Environ, RequestLineKeys> & { readonly 'tsgi.redact_query'?: unknown }): string {
+  const names = environ['tsgi.redact_query'];
+  const target = Array.isArray(names) ? redactQuery(requestTarget(environ), names as readonly string[]) : requestTarget(environ);
+  return `${environ.REQUEST_METHOD} ${target} ${environ.SERVER_PROTOCOL}`;
 }
 
 /**

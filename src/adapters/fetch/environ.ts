@@ -144,6 +144,8 @@ function fetchEnvironFields(
   if (options.shutdownSignal !== undefined) this['tsgi.shutdown_signal'] = options.shutdownSignal;
   // For `proxyFix`, which checks the host it forwards against them (trustedHostsKey).
   if (options.trustedHosts !== undefined) this['tsgi.trusted_hosts'] = options.trustedHosts;
+  // For the request line of the error log (requestLine reads it).
+  if (options.redactQuery !== undefined) this['tsgi.redact_query'] = options.redactQuery;
 }
 
 /** The constructor of a fetch request's environ: see `environConstructor` for why not a literal. */

@@ -13,6 +13,7 @@ import { isBodyFailure } from '../../exceptions/body-failure.ts';
 import { awaitHead, serverStatusKey, settleHead } from '../../gateway/server-status.ts';
 import { checkScriptName } from '../environ-rules.ts';
 import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
+import { checkRedactQuery, redactQuery } from '../../gateway/redact-query.ts';
 import { checkMaxBodySize } from '../body-limit.ts';
 import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
 import { fetchHead, fetchResponse } from './head.ts';
@@ -213,6 +214,7 @@ export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}):
   const callable = toApp(app);
   checkScriptName(options.scriptName);
   checkTrustedHosts(options.trustedHosts);
+  checkRedactQuery(options.redactQuery, 'toFetchHandler');
   checkMaxBodySize(options.maxBodySize);
   const shutdown = shutdownWatchOf(options.shutdownSignal);
   return (request, env, ctx) => {
@@ -221,7 +223,7 @@ export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}):
       environ = createFetchEnviron(request, env, ctx, options);
     } catch (error) {
       if (error instanceof HTTPClientError) return Promise.resolve(afterBody(request, plain(error.code, error.title, `${error.title}: ${error.message}\n`)));
-      const line = `${request.method} ${request.url} HTTP/1.1`;
+      const line = `${request.method} ${redactQuery(request.url, options.redactQuery ?? [])} HTTP/1.1`;
       logError(options.log ?? stderrLog, line, error);
       return Promise.resolve(afterBody(request, plain(500, 'Internal Server Error', 'Internal Server Error\n')));
     }

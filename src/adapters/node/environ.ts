@@ -274,6 +274,8 @@ function nodeEnvironFields(
   if (waitUntil !== undefined) this['tsgi.wait_until'] = waitUntil;
   // For `proxyFix`, which checks the host it forwards against them (trustedHostsKey).
   if (options.trustedHosts !== undefined) this['tsgi.trusted_hosts'] = options.trustedHosts;
+  // For the request line of the error log (requestLine reads it).
+  if (options.redactQuery !== undefined) this['tsgi.redact_query'] = options.redactQuery;
 }
 
 /** The constructor of a Node request's environ: see `environConstructor` for why not a literal. */

@@ -15,6 +15,7 @@ import { bodyTimeoutOf } from './body-timeout.ts';
 import { editedRawHeaders } from './edited-fields.ts';
 import { checkScriptName } from '../environ-rules.ts';
 import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
+import { checkRedactQuery } from '../../gateway/redact-query.ts';
 import { Exchange, type ExpressRequest } from './exchange.ts';
 import type { ServerState } from './state.ts';
 import { prepareUnreadBody } from './linger.ts';
@@ -141,11 +142,12 @@ export function createHandler(
   const sendTimeout = options.sendTimeout ?? DEFAULT_SEND_TIMEOUT;
   checkScriptName(options.scriptName);
   checkTrustedHosts(options.trustedHosts);
+  checkRedactQuery(options.redactQuery, embedded ? 'toNodeHandler' : 'serve');
   const maxBodySize = options.maxBodySize;
   checkMaxBodySize(maxBodySize);
   const shutdown = shutdownWatchOf(options.shutdownSignal);
   const limited = !embedded && state.maxInFlight > 0;
-  const report = refusalReporter(options.onRefused, options.log);
+  const report = refusalReporter(options.onRefused, options.log, options.redactQuery);
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     if (waitsForTurn(req, res, () => handle(req, res))) return;
     if (limited && !admit(req, res, state!, report)) return;
@@ -178,6 +180,7 @@ export function createHandler(
           SCRIPT_NAME: '',
           PATH_INFO: '',
           QUERY_STRING: '',
+          'tsgi.redact_query': options.redactQuery,
         });
         logError(options.log, line, error);
         plainAnswer(req, res, 500, 'Internal Server Error', '', report);

@@ -10,6 +10,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { LogStream } from '../../gateway/types.ts';
 import { logError } from '../../gateway/log.ts';
+import { redactQuery } from '../../gateway/redact-query.ts';
 import { callListener } from './listener-call.ts';
 
 /** A request the server answered itself, without calling the app: what `onRefused` gets. */
@@ -43,9 +44,10 @@ export type RefusalListener = (refused: RefusedRequest) => void;
 /**
  * A reporter for `listener` (undefined without one): it builds the {@link RefusedRequest} of
  * a refusal and calls the listener, whose error (thrown, or the rejection of the promise it
- * returns) is written to `log` rather than let through (the answer is out; the server goes on).
+ * returns) is written to `log` rather than let through (the answer is out; the server goes on),
+ * its request line's query redacted as `redact` (the server's `redactQuery`) asks.
  */
-export function refusalReporter(listener: RefusalListener | undefined, log: LogStream | undefined): Reporter | undefined {
+export function refusalReporter(listener: RefusalListener | undefined, log: LogStream | undefined, redact: readonly string[] = []): Reporter | undefined {
   if (listener === undefined) return undefined;
   if (typeof listener !== 'function') throw new TypeError('onRefused must be a function');
   return (status, reason, bytes, req, socket) => {
@@ -63,7 +65,7 @@ export function refusalReporter(listener: RefusalListener | undefined, log: LogS
     };
     callListener(
       () => listener(refused),
-      (error) => logError(log, `${refused.method ?? '-'} ${refused.target ?? '-'} (onRefused threw)`, error),
+      (error) => logError(log, `${refused.method ?? '-'} ${refused.target === undefined ? '-' : redactQuery(refused.target, redact)} (onRefused threw)`, error),
     );
   };
 }

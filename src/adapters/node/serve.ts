@@ -14,6 +14,7 @@ import { connectRefuser, createHandler, expectationRefuser } from './handler.ts'
 import { refusalReporter } from './refused.ts';
 import { DEFAULT_MAX_HEADERS } from './environ.ts';
 import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
+import { checkRedactQuery } from '../../gateway/redact-query.ts';
 import { DEFAULT_FIRST_BYTE_TIMEOUT, defaultMaxConnections } from './connections.ts';
 import { createListener } from './listener.ts';
 import { type ServerHandle, handleOf } from './handle.ts';
@@ -211,9 +212,10 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     throw new TypeError('serve: shutdownSignal must be an AbortSignal');
   }
   checkTrustedHosts(options.trustedHosts);
+  checkRedactQuery(options.redactQuery, 'serve');
   const requestTimeout = options.requestTimeout ?? 300_000;
   const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set(), waiting: new Set(), answering: 0, onAnswered: undefined, shutdown: new AbortController() };
-  const report = refusalReporter(options.onRefused, options.log);
+  const report = refusalReporter(options.onRefused, options.log, options.redactQuery);
   const listener = createListener({
     report,
     log: options.log,

@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Environ, LogStream } from '../../gateway/types.ts';
 import { logError, requestLine } from '../../gateway/log.ts';
+import { redactQuery } from '../../gateway/redact-query.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { releaseFirstByte } from './connections.ts';
 import { type NodeEnvironOptions, createEnviron } from './environ.ts';
@@ -185,7 +186,8 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
         report?.(error.code, error.message, bytes, req);
         return;
       }
-      logError(log, `${req.method ?? '-'} ${req.url ?? '-'} (upgrade handler)`, error);
+      const target = req.url === undefined ? '-' : redactQuery(req.url, setup.environ.redactQuery ?? []);
+      logError(log, `${req.method ?? '-'} ${target} (upgrade handler)`, error);
       if (fresh) answerRaw(socket, 500, 'Internal Server Error', 'Internal Server Error');
       else socket.destroy();
     };
