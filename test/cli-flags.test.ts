@@ -93,6 +93,8 @@ describe('tsgi serve flag values', () => {
       [['--log-level', 'loud'], /^invalid --log-level 'loud': expected critical, error/],
       [['--access-log-format', 'xml'], /^invalid --access-log-format 'xml': expected combined, common, json\n/],
       [['--access-log-format', 'json', '--no-access-log'], /^--access-log-format and --no-access-log cannot be combined\n/],
+      [['--access-log-redact', 'token,,code'], /^invalid --access-log-redact 'token,,code': expected query parameter names separated by commas, as token,code\n/],
+      [['--access-log-redact', 'code', '--access-log-redact', 'a=b'], /^invalid --access-log-redact 'a=b'/],
       [['--proxy-headers', '--forwarded-allow-ips', '300.1.1.1'], /^invalid --forwarded-allow-ips '300\.1\.1\.1'/],
       [['--forwarded-allow-ips', '10.0.0.1'], /^--forwarded-allow-ips needs --proxy-headers/],
       [['--root-path', 'api'], /^invalid --root-path 'api'/],
@@ -281,7 +283,7 @@ export const app = (environ, start) => {
       'host', 'port', 'uds', 'ssl-certfile', 'ssl-keyfile', 'ssl-keyfile-password', 'http2', 'h2c', '[no-]proxy-headers',
       'forwarded-allow-ips', 'root-path', 'trusted-hosts', 'timeout-keep-alive', 'timeout-headers', 'timeout-request', 'timeout-body',
       'timeout-graceful-shutdown', 'limit-concurrency', 'limit-max-requests', 'limit-max-requests-jitter', 'max-body-size', 'workers', 'timeout-worker-healthcheck', 'reload',
-      'reload-dir', '[no-]access-log', 'access-log-format', 'log-level',
+      'reload-dir', '[no-]access-log', 'access-log-format', 'access-log-redact', 'log-level',
     ];
     for (const flag of flags) {
       const at = stdout.indexOf(`--${flag}`);

@@ -21,11 +21,14 @@ const module = appModules('tsgi-cli-ws-', {
 import { HTTPForbidden } from '${TSGI}';
 const wss = new WS.WebSocketServer({ noServer: true });
 export const app = (environ, start) => {
+  if (environ.PATH_INFO === '/fail') throw new Error('app failed');
   start('200 OK', [['Content-Type', 'text/plain']]);
   return [new TextEncoder().encode('page')];
 };
 export function sockets(req, socket, head, context) {
-  if (req.url === '/private') throw new HTTPForbidden('Members only.');
+  if (req.url.startsWith('/private')) throw new HTTPForbidden('Members only.');
+  if (req.url.startsWith('/boom')) throw new Error('handler failed');
+  if (req.url.startsWith('/chat?')) req.url = '/chat';
   if (req.url !== '/chat') return socket.end('HTTP/1.1 404 Not Found\\r\\nConnection: close\\r\\nContent-Length: 0\\r\\n\\r\\n');
   wss.handleUpgrade(req, socket, head, (ws) => {
     context.shutdown.addEventListener('abort', () => ws.close(1001, 'bye'), { once: true });
@@ -115,6 +118,41 @@ describe('tsgi serve --upgrade <export>', () => {
     expect((await run.exited).code).toBe(0);
     expect(run.out.stdout.match(/"GET \/chat HTTP\/1\.1" 101/g)).toHaveLength(1);
     expect(run.out.stdout.match(/"GET \/private HTTP\/1\.1" 403/g)).toHaveLength(1);
+  });
+
+  it('--access-log-redact: the app\'s lines, the refused requests\', the upgrades\' and the error log\'s request lines hide the values', async () => {
+    const run = cli([
+      'serve', `${module('chat.mjs')}:app`, '--upgrade', 'sockets', '--port', '0', '--access-log-redact', 'token, access_token', '--access-log-redact', 'CODE',
+    ]);
+    const url = await servingUrl(run);
+    const { hostname, port } = new URL(url);
+    // The app's request, its failure, and a request refused before the app (a bad Host: 400).
+    expect((await get(`${url}/?Token=s3cret-1&x=1`)).body).toBe('page');
+    expect((await get(`${url}/fail?code=s3cret-2`)).status).toBe(500);
+    const refused = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(port), hostname, () => socket.write('GET /where?%63ode=s3cret-3&flag HTTP/1.1\r\nHost: bad host\r\nConnection: close\r\n\r\n'));
+      let got = '';
+      socket.setEncoding('latin1').on('data', (chunk: string) => (got += chunk));
+      socket.on('end', () => resolve(got)).on('error', reject);
+    });
+    expect(refused).toMatch(/^HTTP\/1\.1 400 /);
+    // An upgrade taken (its line once it closed), one refused by the handler, one whose handler failed.
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/chat?access_token=s3cret-4`);
+    ws.on('error', () => {});
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('unexpected-response', reject)));
+    ws.close();
+    expect(await rawUpgrade(url, '/private?token=s3cret-5')).toMatch(/^HTTP\/1\.1 403 /);
+    expect(await rawUpgrade(url, '/boom?token=s3cret-6')).toMatch(/^HTTP\/1\.1 500 /);
+    await waitFor(() => run.out.stdout.includes('" 101 ') && run.out.stderr.includes('handler failed'), () => `${run.out.stdout}\n${run.out.stderr}`);
+    const lines = run.out.stdout;
+    expect(lines).toMatch(/"GET \/\?Token=\[Redacted\]&x=1 HTTP\/1\.1" 200 /);
+    expect(lines).toMatch(/"GET \/fail\?code=\[Redacted\] HTTP\/1\.1" 500 /);
+    expect(lines).toMatch(/"GET \/where\?%63ode=\[Redacted\]&flag HTTP\/1\.1" 400 /);
+    expect(lines).toMatch(/"GET \/chat\?access_token=\[Redacted\] HTTP\/1\.1" 101 /);
+    expect(lines).toMatch(/"GET \/private\?token=\[Redacted\] HTTP\/1\.1" 403 /);
+    expect(run.out.stderr).toMatch(/^\[tsgi\] GET \/fail\?code=\[Redacted\] HTTP\/1\.1: Error: app failed$/m);
+    expect(run.out.stderr).toMatch(/^\[tsgi\] GET \/boom\?token=\[Redacted\] \(upgrade handler\): Error: handler failed$/m);
+    expect(`${run.out.stdout}${run.out.stderr}`).not.toContain('s3cret');
   });
 
   it("gives the handler the app's view under --proxy-headers and --root-path (context.environ), and logs the client's address", async () => {

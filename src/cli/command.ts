@@ -98,5 +98,11 @@ export interface ServeCommand {
   readonly accessLog: boolean;
   /** The format of the access log lines, the app's and the refused requests'; default `combined`. */
   readonly accessLogFormat: CliAccessLogFormat;
+  /**
+   * `--access-log-redact`: the query parameters whose values every line tsgi writes shows as
+   * `[Redacted]`: the access log's (the app's, the refused requests', the upgrades') and the
+   * request line of the error log's (`serve()`'s `redactQuery`); empty for none.
+   */
+  readonly accessLogRedact: readonly string[];
   readonly logLevel: LogLevel;
 }

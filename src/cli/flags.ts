@@ -77,6 +77,7 @@ export const FLAG_GROUPS: ReadonlyArray<readonly [title: string, flags: readonly
     [
       { name: 'access-log', negatable: true, help: 'One line per request on stdout', default: 'on' },
       { name: 'access-log-format', value: '<format>', help: 'Line format: combined, common or json', default: 'combined' },
+      { name: 'access-log-redact', value: '<names>', multiple: true, help: 'Log these query parameters (token,code) as [Redacted] (repeatable)', default: 'none' },
       { name: 'log-level', value: '<level>', help: 'critical, error, warning, info, debug or trace', default: 'info' },
       { name: 'help', short: 'h', help: 'Show this help', default: '' },
     ],

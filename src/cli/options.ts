@@ -15,6 +15,7 @@
  * | `--trusted-hosts` | `trustedHosts` |
  * | `--upgrade <export>` | `upgrade` (the export, loaded in src/cli/serve.ts) |
  * | `--access-log` | `onRefused`, and `onUpgradeClosed` with `--upgrade` (the app's lines: src/cli/stack.ts) |
+ * | `--access-log-redact` | `redactQuery` (the error log's request lines), and the lines of `onRefused` and `onUpgradeClosed` |
  *
  * @module
  */
@@ -60,11 +61,13 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
   if (command.limitConcurrency !== undefined) options.maxConcurrentRequests = command.limitConcurrency;
   if (command.maxBodySize > 0) options.maxBodySize = command.maxBodySize;
   if (command.trustedHosts !== undefined) options.trustedHosts = command.trustedHosts;
+  // The request lines of the error log (the server's and the app's layers'), through tsgi.redact_query.
+  if (command.accessLogRedact.length > 0) options.redactQuery = command.accessLogRedact;
   // The requests the server answers itself go to the access log too (the app's: src/cli/stack.ts),
   // and the upgrades, once their connections close.
   if (command.accessLog && log.enabled('info')) {
-    options.onRefused = refusedLogger(log.stdout, command.accessLogFormat);
-    if (command.upgrade !== undefined) options.onUpgradeClosed = upgradeLogger(log.stdout, command.accessLogFormat);
+    options.onRefused = refusedLogger(log.stdout, command.accessLogFormat, command.accessLogRedact);
+    if (command.upgrade !== undefined) options.onUpgradeClosed = upgradeLogger(log.stdout, command.accessLogFormat, command.accessLogRedact);
   }
   return options;
 }

@@ -20,6 +20,7 @@ import {
   parseHost,
   parseHostList,
   parseLogLevel,
+  parseNameList,
   parseNonEmpty,
   parsePort,
   parseRootPath,
@@ -221,6 +222,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     reloadDirs: ((values['reload-dir'] as string[] | undefined) ?? [dirname(module)]).map((dir) => parseNonEmpty(dir, '--reload-dir')),
     accessLog: values['access-log'] !== false,
     accessLogFormat: parseAccessLogFormat(text('access-log-format') ?? 'combined', '--access-log-format'),
+    accessLogRedact: parseNameList((values['access-log-redact'] as string[] | undefined) ?? [], '--access-log-redact'),
     logLevel: parseLogLevel(text('log-level') ?? 'info', '--log-level'),
   };
 }

@@ -44,7 +44,7 @@ export function buildStack(
   let stack = app;
   const { rootPath, forwarded, forwardedHost } = flagEdits(command, unixSocket);
   if (forwardedHost !== undefined) stack = answeringRefusal(stack, forwardedHost);
-  if (command.accessLog && log.enabled('info')) stack = accessLog(stack, { log: log.stdout, format: command.accessLogFormat });
+  if (command.accessLog && log.enabled('info')) stack = accessLog(stack, { log: log.stdout, format: command.accessLogFormat, redactQuery: command.accessLogRedact });
   if (forwarded !== undefined) stack = edited(stack, forwarded);
   if (rootPath !== undefined) stack = edited(stack, rootPath);
   const limit = requestLimit(command);

@@ -13,34 +13,40 @@
  */
 import type { LogStream } from '../gateway/types.ts';
 import type { ClosedUpgrade, UpgradeCloseListener } from '../adapters/node/upgrade-closed.ts';
-import { requestLine, requestTarget } from '../gateway/log.ts';
+import { requestTarget } from '../gateway/log.ts';
 import { CLIENT_CLOSED } from '../gateway/status.ts';
-import { type AccessLogEntry, formatAccessEntry, stringOrNull } from '../middleware/access-log.ts';
+import { type AccessLogEntry, formatAccessEntry, redactedOrNull, stringOrNull } from '../middleware/access-log.ts';
+import { queryRedactor } from '../gateway/redact-query.ts';
 import type { CliAccessLogFormat } from './values.ts';
 
-/** Writes a line in `format` (default `combined`) to `out` for each upgrade that closed. */
-export function upgradeLogger(out: LogStream, format: CliAccessLogFormat = 'combined'): UpgradeCloseListener {
-  return (closed) => out.write(`${formatAccessEntry(entryOf(closed), format)}\n`);
+/**
+ * Writes a line in `format` (default `combined`) to `out` for each upgrade that closed, the
+ * values of the query parameters `redact` names written `[Redacted]` (default none).
+ */
+export function upgradeLogger(out: LogStream, format: CliAccessLogFormat = 'combined', redact: readonly string[] = []): UpgradeCloseListener {
+  const redactor = queryRedactor(redact);
+  return (closed) => out.write(`${formatAccessEntry(entryOf(closed, redactor), format)}\n`);
 }
 
 /**
  * The {@link AccessLogEntry} of an upgrade whose connection closed: outcome `close` when
  * nothing was answered (`499`), else `end`.
  */
-function entryOf(closed: ClosedUpgrade): AccessLogEntry {
+function entryOf(closed: ClosedUpgrade, redact: ((url: string) => string) | undefined): AccessLogEntry {
   const { environ } = closed;
+  const url = redact === undefined ? requestTarget(environ) : redact(requestTarget(environ));
   return {
     environ,
     remoteAddr: stringOrNull(environ.REMOTE_ADDR),
     remoteUser: stringOrNull(environ.REMOTE_USER),
     time: closed.time,
     method: String(environ.REQUEST_METHOD),
-    url: requestTarget(environ),
+    url,
     protocol: String(environ.SERVER_PROTOCOL),
-    requestLine: requestLine(environ),
+    requestLine: `${environ.REQUEST_METHOD} ${url} ${environ.SERVER_PROTOCOL}`,
     status: closed.status,
     bytes: closed.bytes,
-    referer: stringOrNull(environ.HTTP_REFERER),
+    referer: redact === undefined ? stringOrNull(environ.HTTP_REFERER) : redactedOrNull(environ.HTTP_REFERER, redact),
     userAgent: stringOrNull(environ.HTTP_USER_AGENT),
     duration: closed.duration,
     outcome: closed.status === CLIENT_CLOSED ? 'close' : 'end',

@@ -147,6 +147,24 @@ export function parseHostList(value: string, flag: string): readonly string[] {
 }
 
 /**
+ * The query parameter names of `--access-log-redact`: each value a comma-separated list
+ * (`token,code`), the flag repeatable; spaces around a name are dropped, duplicates kept once.
+ * @throws UsageError for an empty name (`token,,code`, `''`) or one holding a space, `&`, `=`
+ *   or `#`, which no parameter name in a query as sent holds (write it percent-encoded, or not at all).
+ */
+export function parseNameList(values: readonly string[], flag: string): readonly string[] {
+  const names = new Set<string>();
+  for (const value of values) {
+    for (const entry of value.split(',')) {
+      const name = entry.trim();
+      if (!/^[^\s&=#]+$/.test(name)) throw invalid(flag, value, 'query parameter names separated by commas, as token,code');
+      names.add(name);
+    }
+  }
+  return [...names];
+}
+
+/**
  * An address to bind (`--host`): not empty, and without a port (`localhost:3000`, which Node
  * would look up as a host name), the flags to write named instead.
  * @throws UsageError for an empty value or one holding a port.
