@@ -28,6 +28,10 @@ export interface CertificateOptions {
   issuer?: TestCertificate;
   /** A certificate authority named `Test CA` (basic constraints `cA`), not a server's. */
   ca?: boolean;
+  /** The subject's common name (a client certificate's user); default `localhost` (`Test CA` with `ca`). */
+  commonName?: string;
+  /** The subject's organization (`O`), before the common name; default none. */
+  organization?: string;
 }
 
 /**
@@ -36,7 +40,13 @@ export interface CertificateOptions {
  * one not valid yet), with a P-256 key unless `keyType` is `'rsa'` (2048 bits).
  */
 export async function makeCertificate(options: CertificateOptions = {}): Promise<TestCertificate> {
-  const pems = await generate([{ name: 'commonName', value: options.ca ? 'Test CA' : 'localhost' }], {
+  // selfsigned joins the attributes into one `O=…, CN=…` string: a value's specials are escaped (RFC 4514).
+  const escape = (value: string) => value.replace(/[,+"\\<>;=]/g, '\\$&');
+  const subject = [
+    ...(options.organization === undefined ? [] : [{ name: 'organizationName', value: escape(options.organization) }]),
+    { name: 'commonName', value: escape(options.commonName ?? (options.ca ? 'Test CA' : 'localhost')) },
+  ];
+  const pems = await generate(subject, {
     keyType: options.keyType ?? 'ec',
     ...(options.keyType === 'rsa' ? { keySize: 2048 } : {}),
     algorithm: 'sha256',

@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isHttp2, responseGone } from './http2-compat.ts';
 import { exchangeOf, isNodeResponse, setExchange } from './exchange-key.ts';
 import { sendNodeEarlyHints } from './early-hints.ts';
+import { setClientCertificateKeys } from './client-certificate.ts';
 import type { Socket } from 'node:net';
 import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { stderrLog } from '../../gateway/log.ts';
@@ -104,6 +105,17 @@ export interface NodeEnvironOptions extends EnvironOptions {
    * promise it returns (an `async` listener, not waited for), is logged to `log`. Default none.
    */
   onRefused?: RefusalListener | undefined;
+  /**
+   * Put the client certificate of a TLS connection in the environ, under mod_ssl's names:
+   * `SSL_CLIENT_VERIFY` (`SUCCESS`, `NONE`, `FAILED:<reason>`) and, when the client sent one,
+   * `SSL_CLIENT_S_DN`, `SSL_CLIENT_I_DN`, `SSL_CLIENT_M_SERIAL`, `SSL_CLIENT_V_START`,
+   * `SSL_CLIENT_V_END`, `SSL_CLIENT_CERT` (docs/spec.md §2.1). The certificate is read once per
+   * connection; a connection without TLS gets none of the keys. Only a server that asks for a
+   * certificate (Node's `requestCert: true`) has one to give. Default: under `serve()`, whether
+   * its `tls` (or `server`) options have `requestCert: true`; under `toNodeHandler`, `false`
+   * (set it for an `https.Server` of your own created with `requestCert`).
+   */
+  clientCertificate?: boolean | undefined;
 }
 
 /** An absolute-form target's scheme and authority, which may not be empty (RFC 9110 §4.2.1). */
@@ -276,6 +288,8 @@ function nodeEnvironFields(
   if (options.trustedHosts !== undefined) this['tsgi.trusted_hosts'] = options.trustedHosts;
   // For the request line of the error log (requestLine reads it).
   if (options.redactQuery !== undefined) this['tsgi.redact_query'] = options.redactQuery;
+  // Servers that ask no client certificate (the common case) pay this test alone.
+  if (options.clientCertificate === true) setClientCertificateKeys(this, req);
 }
 
 /** The constructor of a Node request's environ: see `environConstructor` for why not a literal. */

@@ -65,7 +65,12 @@ export interface ServeOptions extends NodeEnvironOptions {
   /**
    * TLS: serve HTTPS with these `tls.createServer` options, at least `{ cert, key }` (PEM
    * strings or Buffers); `tsgi.url_scheme` is then `https`. A TLS handshake gets
-   * `firstByteTimeout` (or 120 s when that is 0) unless `handshakeTimeout` is given.
+   * `firstByteTimeout` (or 120 s when that is 0) unless `handshakeTimeout` is given. Client
+   * certificates (mutual TLS) are Node's options too: `ca` (the CAs that sign them, PEM),
+   * `requestCert: true` to ask for one, and `rejectUnauthorized` (Node's default `true` refuses
+   * a client without a certificate the `ca` verifies in the handshake; `false` lets every
+   * client in and the app decide); with `requestCert` the environ has the `SSL_CLIENT_*` keys
+   * (see `clientCertificate`).
    */
   tls?: TlsOptions | undefined;
   /**
@@ -242,6 +247,8 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     serverName: options.serverName ?? (fd !== undefined ? undefined : path === undefined ? host : 'localhost'),
     serverPort: options.serverPort ?? (path === undefined ? undefined : listener.scheme === 'https' ? 443 : 80),
     shutdownSignal: shutdownSignalOf(state, options.shutdownSignal),
+    // The SSL_CLIENT_* keys where a certificate is asked for (`server` options win, as there).
+    clientCertificate: options.clientCertificate ?? ((options.server as TlsOptions | undefined)?.requestCert ?? options.tls?.requestCert) === true,
     // Set as the environ is built, with the other `tsgi.*` keys: one shape for every request.
     [WAIT_UNTIL_OPTION]: waitUntilOf(state),
   };
