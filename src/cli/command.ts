@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { CliAccessLogFormat, LogLevel } from './values.ts';
+import type { CertReqs, CliAccessLogFormat, LogLevel } from './values.ts';
 
 /** TLS files named on the command line (read and checked before serving). */
 export interface SslFiles {
@@ -16,6 +16,10 @@ export interface SslFiles {
    * `$TSGI_SSL_KEYFILE_PASSWORD` (with the `--env-file` that set it, when one did).
    */
   readonly passwordFrom: string;
+  /** `--ssl-ca-certs`: the CAs (PEM) that verify client certificates; `undefined` for none. */
+  readonly caCerts: string | undefined;
+  /** `--ssl-cert-reqs`: whether a client certificate is asked for, and required; default `none`. */
+  readonly certReqs: CertReqs;
 }
 
 /**

@@ -34,6 +34,8 @@ export const FLAG_GROUPS: ReadonlyArray<readonly [title: string, flags: readonly
       { name: 'ssl-certfile', value: '<file>', help: 'TLS certificate chain (PEM): serve HTTPS', default: 'none' },
       { name: 'ssl-keyfile', value: '<file>', help: 'TLS private key (PEM)', default: 'none' },
       { name: 'ssl-keyfile-password', value: '<password>', help: 'Passphrase of an encrypted key file (visible in ps: prefer the variable)', default: '$TSGI_SSL_KEYFILE_PASSWORD, else none' },
+      { name: 'ssl-ca-certs', value: '<file>', help: 'CA certificates (PEM) that sign the client certificates', default: 'none' },
+      { name: 'ssl-cert-reqs', value: '<mode>', help: 'Client certificates: none, optional (the app decides) or required', default: 'none' },
       { name: 'http2', help: 'HTTP/2 over TLS, HTTP/1.1 on the same port for older clients', default: 'off' },
       { name: 'h2c', help: 'Cleartext HTTP/2 (prior knowledge) next to HTTP/1.1', default: 'off' },
       { name: 'upgrade', value: '<export>', help: 'Hand HTTP/1.1 Upgrade requests (WebSockets) to this export of the module', default: 'none: the app answers them' },

@@ -6,6 +6,7 @@
  * | --- | --- |
  * | `--host`, `--port`, `--uds`, `--fd` | `host`, `port`, `path`, `fd` |
  * | `--ssl-certfile`, `--ssl-keyfile`, `--ssl-keyfile-password` | `tls: { cert, key, passphrase }` |
+ * | `--ssl-ca-certs`, `--ssl-cert-reqs optional`/`required` | `tls: { ca, requestCert: true, rejectUnauthorized: false`/`true }` (the `SSL_CLIENT_*` keys follow) |
  * | `--http2`, `--h2c` | `http2: true`, `http2: 'h2c'` |
  * | `--timeout-keep-alive`, `--timeout-headers`, `--timeout-request` | `keepAliveTimeout`, `headersTimeout`, `requestTimeout` |
  * | `--timeout-body` | `bodyTimeout` (0 turns it off) |

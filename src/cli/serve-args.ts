@@ -11,11 +11,13 @@ import { flagHelp, parseArgsOptions } from './flags.ts';
 import { missingFrom, readEnvFile } from './env-file.ts';
 import type { ServeCommand } from './command.ts';
 import { DEFAULT_BODY_TIMEOUT } from '../adapters/node/body-timeout.ts';
+import type { CertReqs } from './values.ts';
 import {
   MAX_WORKERS,
   UsageError,
   parseAccessLogFormat,
   parseAllowIps,
+  parseCertReqs,
   parseCount,
   parseHost,
   parseHostList,
@@ -52,8 +54,8 @@ respond() method (a Response, an HTTPException), or a promise of one.
 
 ${flagHelp()}
 Signals: SIGINT or SIGTERM stop gracefully (a second one cuts what remains); with --workers,
-SIGHUP replaces the workers one by one; without, it reads the --ssl-certfile and --ssl-keyfile
-files again (the code is not reloaded); with --reload, it stops (a closed terminal). Exit status: 0 after a signal; 1 on a runtime failure
+SIGHUP replaces the workers one by one; without, it reads the --ssl-certfile, --ssl-keyfile
+and --ssl-ca-certs files again (the code is not reloaded); with --reload, it stops (a closed terminal). Exit status: 0 after a signal; 1 on a runtime failure
 (address in use, the module threw while loading); 2 for a bad flag value, a missing module or
 export, or an export that is not an app.
 `;
@@ -98,6 +100,8 @@ function checkCombinations(values: Record<string, unknown>): void {
   needs('ssl-certfile', 'ssl-keyfile');
   needs('ssl-keyfile', 'ssl-certfile');
   needs('ssl-keyfile-password', 'ssl-keyfile');
+  needs('ssl-ca-certs', 'ssl-certfile', ' and --ssl-keyfile (client certificates are asked for over TLS)');
+  needs('ssl-cert-reqs', 'ssl-certfile', ' and --ssl-keyfile (client certificates are asked for over TLS)');
   needs('http2', 'ssl-certfile', ' and --ssl-keyfile (--h2c serves HTTP/2 without TLS)');
   needs('reload-dir', 'reload');
   needs('forwarded-allow-ips', 'proxy-headers');
@@ -120,6 +124,23 @@ function checkCombinations(values: Record<string, unknown>): void {
   }
   if (values['access-log'] === false && values['access-log-format'] !== undefined) {
     throw new UsageError('--access-log-format and --no-access-log cannot be combined');
+  }
+}
+
+/**
+ * `--ssl-ca-certs` and `--ssl-cert-reqs` go together: a certificate asked for is verified
+ * against the CAs given, never against Node's public roots (its default `ca`), under which any
+ * certificate a public CA issued would pass as `SUCCESS`; and CAs given with `none` would check
+ * nothing, which the one who gave them did not mean.
+ *
+ * @throws UsageError for either without the other.
+ */
+function checkClientCertificates(caCerts: string | undefined, certReqs: CertReqs): void {
+  if (certReqs !== 'none' && caCerts === undefined) {
+    throw new UsageError(`--ssl-cert-reqs ${certReqs} needs --ssl-ca-certs, the CA certificates that sign the client certificates`);
+  }
+  if (certReqs === 'none' && caCerts !== undefined) {
+    throw new UsageError('--ssl-ca-certs needs --ssl-cert-reqs optional or required: without it no client certificate is asked for');
   }
 }
 
@@ -176,6 +197,9 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
   };
   const certfile = text('ssl-certfile');
   const keyfile = text('ssl-keyfile');
+  const caCerts = text('ssl-ca-certs') === undefined ? undefined : parseNonEmpty(text('ssl-ca-certs')!, '--ssl-ca-certs');
+  const certReqs = parseCertReqs(text('ssl-cert-reqs') ?? 'none', '--ssl-cert-reqs');
+  checkClientCertificates(caCerts, certReqs);
   const allowIps = text('forwarded-allow-ips');
   const envAllowIps = fromEnv(env, 'FORWARDED_ALLOW_IPS');
   const maxBodySize = text('max-body-size');
@@ -197,6 +221,8 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
             keyfile: parseNonEmpty(keyfile, '--ssl-keyfile'),
             password: text('ssl-keyfile-password') ?? fromEnv(env, PASSWORD_ENV),
             passwordFrom: text('ssl-keyfile-password') === undefined ? variable(PASSWORD_ENV) : '--ssl-keyfile-password',
+            caCerts,
+            certReqs,
           },
     http2: values.h2c === true ? 'h2c' : values.http2 === true,
     proxyHeaders: values['proxy-headers'] === true,

@@ -40,7 +40,7 @@ import { version } from './version.ts';
  * app) is answered instead of 0. Idle keep-alive
  * connections are closed at once after Ctrl-C (SIGINT) and in the child of `--reload`;
  * otherwise (SIGTERM, `--limit-max-requests`, a worker replaced) they are left to expire (`close({ idle: 'expire' })`), so a proxy reusing one is never reset.
- * Alone, SIGHUP reads the `--ssl-certfile`/`--ssl-keyfile` files again into the running
+ * Alone, SIGHUP reads the `--ssl-certfile`/`--ssl-keyfile` (and `--ssl-ca-certs`) files again into the running
  * server (`renewTls`; once listening, for one that comes while the app loads; not during the
  * graceful shutdown, when it is only logged), and is only logged without TLS: the code is not
  * reloaded.

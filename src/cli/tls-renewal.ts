@@ -1,6 +1,7 @@
 /**
- * SIGHUP in one process serving TLS (no `--workers`): the certificate and key files read again
- * and put in the running server, as nginx re-reads them on `nginx -s reload`. The app's code
+ * SIGHUP in one process serving TLS (no `--workers`): the certificate and key files (and the
+ * client certificates' CAs, `--ssl-ca-certs`) read again and put in the running server, as
+ * nginx re-reads them on `nginx -s reload`. The app's code
  * stays the one loaded at start.
  *
  * @module
@@ -25,7 +26,9 @@ import { UsageError } from './values.ts';
  *
  * `server` is `serve()`'s TLS server (`https.Server`, or `Http2SecureServer` with `--http2`:
  * both are `tls.Server`s, their ALPN and options untouched). Only `cert`, `key` and `passphrase`
- * are set, which is all `tsgi serve` gives it.
+ * are set, and with `--ssl-cert-reqs` `ca`: it belongs to the secure context, and a context
+ * without it would verify client certificates against Node's public root CAs from then on
+ * (`requestCert` and `rejectUnauthorized` stay the server's: `setSecureContext` ignores them).
  */
 export function renewTls(server: TlsServer, files: SslFiles, log: CliLog): void {
   let options: ReturnType<typeof loadTls>;
@@ -38,8 +41,12 @@ export function renewTls(server: TlsServer, files: SslFiles, log: CliLog): void 
     return;
   }
   const certificate = describe(options.cert as Buffer);
+  const read =
+    files.caCerts === undefined
+      ? `--ssl-certfile '${files.certfile}' and --ssl-keyfile '${files.keyfile}'`
+      : `--ssl-certfile '${files.certfile}', --ssl-keyfile '${files.keyfile}' and --ssl-ca-certs '${files.caCerts}'`;
   log.info(
-    `SIGHUP: read --ssl-certfile '${files.certfile}' and --ssl-keyfile '${files.keyfile}' again: new connections get its certificate${certificate};` +
+    `SIGHUP: read ${read} again: new connections get its certificate${certificate};` +
       " the app's code is not reloaded (--workers 1 reloads both)",
   );
   warnOfValidity(log, files.certfile, options.cert as Buffer);

@@ -1,6 +1,7 @@
 /**
- * The TLS files of `--ssl-certfile`, `--ssl-keyfile` and `--ssl-keyfile-password`: read and
- * checked (a certificate, a key that decrypts and matches it) before anything is served, so a
+ * The TLS files of `--ssl-certfile`, `--ssl-keyfile` and `--ssl-keyfile-password`, and the
+ * client certificates' CAs of `--ssl-ca-certs`: read and checked (a certificate, a key that
+ * decrypts and matches it, CA certificates that parse) before anything is served, so a
  * mistake is one line and exit status 2 rather than a failing worker.
  *
  * @module
@@ -24,13 +25,16 @@ function read(file: string, flag: string): Buffer {
 
 /**
  * The `tls` option of `serve()` for `files`: `{ cert, key, passphrase }`, checked with
- * `tls.createSecureContext`.
+ * `tls.createSecureContext`; with `--ssl-cert-reqs optional` or `required`, also
+ * `{ ca, requestCert: true, rejectUnauthorized }` (`false` for `optional`: the app decides).
  *
  * @throws UsageError when a file cannot be read, or they cannot serve, with the mistake named
  *   where it is a common one: the two files swapped, a certificate in DER rather than PEM, an
  *   encrypted key without its passphrase or with a wrong one, two files joined without a
  *   newline between them, a chain whose first certificate is not the key's (the intermediates
  *   first), a key of no certificate in the file (or of another type); else OpenSSL's reason.
+ *   For `--ssl-ca-certs`: a file that cannot be read, holds no PEM certificate (a DER one
+ *   named), or one that does not parse, or OpenSSL's reason.
  */
 export function loadTls(files: SslFiles): TlsOptions {
   const options: TlsOptions = { cert: read(files.certfile, '--ssl-certfile'), key: read(files.keyfile, '--ssl-keyfile') };
@@ -46,7 +50,36 @@ export function loadTls(files: SslFiles): TlsOptions {
   // in which no handshake succeeds (no_suitable_signature_algorithm, closed without a log line).
   const mismatch = keyMismatch((options.cert as Buffer).toString('latin1'), privateKey(options.key as Buffer, files.password), files);
   if (mismatch !== undefined) throw new UsageError(mismatch);
+  if (files.certReqs !== 'none' && files.caCerts !== undefined) {
+    options.ca = loadCaCerts(files.caCerts);
+    options.requestCert = true;
+    options.rejectUnauthorized = files.certReqs === 'required';
+  }
   return options;
+}
+
+/**
+ * The CA certificates of `--ssl-ca-certs` (`file`): a PEM bundle of one or more, checked with
+ * `tls.createSecureContext`.
+ *
+ * @throws UsageError as {@link loadTls} says.
+ */
+function loadCaCerts(file: string): Buffer {
+  const ca = read(file, '--ssl-ca-certs');
+  const blocks = certificateBlocks(ca.toString('latin1'));
+  if (blocks.length === 0) {
+    const what = `--ssl-ca-certs '${file}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)`;
+    throw new UsageError(ca[0] === 0x30 ? `${what}: convert a DER one with openssl x509 -inform der -in '${file}' -out ca.pem` : what);
+  }
+  const broken = blocks.findIndex((block) => certificateOf(block) === undefined);
+  if (broken !== -1) throw new UsageError(`--ssl-ca-certs '${file}': its certificate ${broken + 1} does not parse`);
+  try {
+    createSecureContext({ ca });
+  } catch (error) {
+    const reason = error instanceof Error ? (error.message.split('\n', 1)[0] ?? '') : String(error);
+    throw new UsageError(`cannot use --ssl-ca-certs '${file}': ${reason}`);
+  }
+  return ca;
 }
 
 const CERTIFICATE_PEM = /-----BEGIN CERTIFICATE-----/;

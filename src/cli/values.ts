@@ -76,6 +76,30 @@ function parseChoice<T extends string>(value: string, flag: string, choices: rea
   return choice as T;
 }
 
+/**
+ * What `--ssl-cert-reqs` asks of clients (uvicorn's and gunicorn's flag, Python's
+ * `ssl.CERT_NONE`, `CERT_OPTIONAL`, `CERT_REQUIRED`): `none`, no certificate asked for;
+ * `optional`, one asked for, and a client without one, or with one the CAs do not verify,
+ * served (the app reads `SSL_CLIENT_VERIFY`); `required`, refused in the handshake without a
+ * certificate that verifies.
+ */
+export const CERT_REQS = ['none', 'optional', 'required'] as const;
+/** One of {@link CERT_REQS}. */
+export type CertReqs = (typeof CERT_REQS)[number];
+
+/**
+ * A `--ssl-cert-reqs` value: a name of {@link CERT_REQS}, any case, or uvicorn's and gunicorn's
+ * number for it (`0`, `1`, `2`).
+ *
+ * @throws UsageError `invalid --ssl-cert-reqs '<value>': expected none, optional, required (or 0, 1, 2)`.
+ */
+export function parseCertReqs(value: string, flag: string): CertReqs {
+  const numbered = CERT_REQS[['0', '1', '2'].indexOf(value.trim())];
+  if (numbered !== undefined) return numbered;
+  if (!(CERT_REQS as readonly string[]).includes(value.toLowerCase())) throw invalid(flag, value, `${CERT_REQS.join(', ')} (or 0, 1, 2)`);
+  return value.toLowerCase() as CertReqs;
+}
+
 /** Log levels, most severe first (uvicorn's names). */
 export const LOG_LEVELS = ['critical', 'error', 'warning', 'info', 'debug', 'trace'] as const;
 /** One of {@link LOG_LEVELS}. */
