@@ -12,4 +12,5 @@ export { CookieJar, type StoredCookie } from '../testing/cookies.ts';
 export { TestClientError } from '../testing/error.ts';
 export type { PageElement } from '../testing/html.ts';
 export type { LinkQuery } from '../testing/links.ts';
+export type { StreamedBody } from '../testing/streamed-input.ts';
 export type { RequestOptions, StatusExpectation, TestClientOptions } from '../testing/options.ts';

@@ -25,6 +25,7 @@ import { describeExpectation, statusMatches } from './status.ts';
 import { type Hop, nextHop } from './redirect.ts';
 import { refuseNodeFramework } from '../gateway/foreign-app.ts';
 import { hintRecorder } from './early-hints.ts';
+import { StreamedInput } from './streamed-input.ts';
 
 /** Client ports handed out as `REMOTE_PORT`, one per client, from the dynamic range (RFC 6335). */
 let nextPort = 49152;
@@ -210,7 +211,16 @@ export class TestClient {
     };
     const body = { json: options.json, form: options.form, files: options.files, body: options.body };
     const { environ, pathError } = requestEnviron({ method, url, scriptRoot: this.#scriptRoot, headers, body }, extra);
-    const refusal = refusalOf(pathError, environ.HTTP_HOST as string | undefined);
+    const input = environ['tsgi.input'];
+    // A streamed body the app left unread is stopped once the exchange is over, as the
+    // connection the server closes (a generator's `finally` runs); not waited for mid-pull.
+    const streamed = input instanceof StreamedInput ? input : undefined;
+    const stopBody = async () => {
+      if (streamed === undefined) return;
+      if (streamed.pulling) void streamed.close();
+      else await streamed.close();
+    };
+    const refusal = refusalOf(pathError, environ, streamed !== undefined);
     const linted = refusal === null && this.#options.lint !== false ? lint(this.app) : undefined;
     let answer: Answer;
     // The first error the exchange logged (an app error answered 500): the failure's `cause`.
@@ -222,6 +232,7 @@ export class TestClient {
       answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ, { onError, buffered: options.buffered, onHead: hints.headOut, shutdown: this.#shutdown });
     } catch (error) {
       controller.abort(error);
+      await stopBody();
       if (!(error instanceof CutResponse)) throw error;
       throw cutError(error);
     }
@@ -237,6 +248,7 @@ export class TestClient {
     const finish = async () => {
       linted?.assertClosed();
       await settled(waiting, `${method} ${url.href}`);
+      await stopBody();
       checkErrors();
     };
     const live = answer.body instanceof Uint8Array ? null : answer.body;
@@ -252,6 +264,7 @@ export class TestClient {
           },
           error: (error) => {
             controller.abort(error);
+            void stopBody();
             throw error instanceof CutResponse ? cutError(error, res) : error;
           },
         },
@@ -261,6 +274,7 @@ export class TestClient {
     } else {
       linted?.assertClosed();
       await settled(waiting, `${method} ${url.href}`);
+      await stopBody();
     }
     const res = testResponse(answer, {
       request: new Request(environ),
@@ -333,9 +347,19 @@ function logged(messages: string[]): string {
   return messages.length === 0 ? '' : `\n${messages.join('').replace(/^/gm, '  ')}`;
 }
 
-/** Why the server would refuse a request before the app sees it (as it answers: `Bad Request: <why>`), or null. */
-function refusalOf(pathError: boolean, host: string | undefined): string | null {
+/**
+ * Why the server would refuse a request before the app sees it (as it answers: `Bad Request:
+ * <why>`), or null; for a `streamed` body, also the framing Node's parser refuses (a
+ * `Content-Length` that is not digits, or one sent with `Transfer-Encoding`).
+ */
+function refusalOf(pathError: boolean, environ: Environ, streamed: boolean): string | null {
   if (pathError) return 'malformed percent-escape or invalid UTF-8 in the path';
+  const host = environ.HTTP_HOST as string | undefined;
   if (host !== undefined && !isValidHost(host)) return 'invalid Host header';
+  const length = environ.CONTENT_LENGTH;
+  if (streamed && length !== undefined) {
+    if (!/^\d+$/.test(length)) return 'invalid Content-Length';
+    if (environ.HTTP_TRANSFER_ENCODING !== undefined) return 'Content-Length with Transfer-Encoding';
+  }
   return null;
 }

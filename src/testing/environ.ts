@@ -10,6 +10,7 @@ import { MultiDict } from '../datastructures/multidict.ts';
 import type { FormFieldsInit } from '../forms/encode.ts';
 import { BufferedInput } from '../gateway/input.ts';
 import { LiveInput } from './live-input.ts';
+import { type StreamedBody, StreamedInput, isStreamedBody } from './streamed-input.ts';
 
 /** A request as the client puts it on the wire. */
 export interface WireRequest {
@@ -21,9 +22,14 @@ export interface WireRequest {
   scriptRoot: string;
   /** Header fields in order (the `Cookie` the jar adds included). */
   headers: Array<[string, string]>;
-  /** The body options of `Request.blank`. */
-  body: Pick<BlankOptions, 'json' | 'form' | 'files' | 'body'>;
+  /** The body options of `Request.blank`, or a body streamed as the app reads it. */
+  body: Pick<BlankOptions, 'json' | 'form' | 'files'> & { body?: BlankOptions['body'] | StreamedBody };
 }
+
+/** The fields that frame a body: a streamed body given neither is sent chunked. */
+const FRAMING = new Set(['content-length', 'transfer-encoding']);
+
+const DIGITS = /^\d+$/;
 
 /** Methods `fetch()` sends `Content-Length: 0` for when they have no body (Fetch §4.5, step 8.7). */
 const ZERO_LENGTH_METHODS = new Set(['POST', 'PUT']);
@@ -49,22 +55,37 @@ function splitRoot(rawPath: string, scriptRoot: string): [string, string] {
  * `tsgi.input` that is read once, as a socket's is, and the keys in `extra` (`tsgi.errors`,
  * `tsgi.signal`, the test's own keys).
  *
+ * A streamed body ({@link StreamedBody}) is sent as `fetch()` sends one: chunked
+ * (`Transfer-Encoding: chunked`, no `CONTENT_LENGTH`, `tsgi.input_terminated`, as `serve()`
+ * gives a chunked request), unless the headers give a `Content-Length`, which its bytes must
+ * then keep to; `tsgi.input` is a {@link StreamedInput} pulling it as the app reads.
+ *
  * @throws URIError for a malformed percent-escape or invalid UTF-8 in the path (the server
- *   answers 400 then); TypeError for an invalid header.
+ *   answers 400 then); TypeError for an invalid header, or a `ReadableStream` body already locked.
  */
 export function clientEnviron(request: WireRequest, extra: Partial<Environ>): Environ {
   const { url } = request;
   const [scriptName, rest] = splitRoot(url.pathname, request.scriptRoot);
+  const streamed = isStreamedBody(request.body.body) ? request.body.body : undefined;
+  let headers = request.headers;
+  if (streamed !== undefined && !headers.some(([name]) => FRAMING.has(name.toLowerCase()))) headers = [...headers, ['Transfer-Encoding', 'chunked']];
   const options: BlankOptions = {
     method: request.method,
-    headers: request.headers,
+    headers,
     baseUrl: `${url.protocol}//${url.host}${quotePath(scriptName)}`,
     environ: extra,
     ...request.body,
+    body: streamed === undefined ? (request.body.body as BlankOptions['body']) : undefined,
   };
   const hasBody = Object.values(request.body).some((value) => value !== undefined);
   if (!hasBody && ZERO_LENGTH_METHODS.has(request.method)) options.body = new Uint8Array(0);
   const environ = blankEnviron(`${rest}${url.search}`, options);
+  if (streamed !== undefined && extra['tsgi.input'] === undefined) {
+    const declared = environ.CONTENT_LENGTH;
+    environ['tsgi.input'] = new StreamedInput(streamed, declared !== undefined && DIGITS.test(declared) ? Number(declared) : -1);
+    if (declared === undefined) environ['tsgi.input_terminated'] = true;
+    return environ;
+  }
   // The server's input is live, read once (spec §3); Request.blank's replays, which would let
   // a reader that keeps no copy pass here and fail under serve().
   const input = environ['tsgi.input'];

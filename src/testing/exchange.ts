@@ -17,6 +17,8 @@ import { logError, requestLine, wasLogged } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { isBodyFailure } from '../exceptions/body-failure.ts';
 import { awaitHead, serverStatusKey, settleHead } from '../gateway/server-status.ts';
+import { inputFailure } from '../request/input.ts';
+import { isBrokenBody } from './streamed-input.ts';
 
 /** What a client receives: the status line, the header fields, the body. */
 export interface Answer {
@@ -151,7 +153,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   const report = (error: unknown) => {
     // The failed read of the request body, bare or wrapped, is the client's doing: answered as
     // its 4xx before the head, a cut after it, never logged as the app's (as the server does).
-    if (isBodyFailure(environ, error)) return;
+    if (isBrokenBody(error) || isBodyFailure(environ, error)) return;
     options.onError?.(error);
     if (!wasLogged(environ, error)) logError(log, line, error); // `errors` logged it already
   };
@@ -160,6 +162,8 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   // The status is left for accessLog (as the Node adapter does) before `close` ends the app's
   // body, which writes its line.
   const beforeHead = async (error: unknown, close?: () => unknown): Promise<Answer> => {
+    // A streamed body's own break that a raw app let through: the 400 the readers answer (as `serve()`).
+    if (isBrokenBody(error)) error = inputFailure(error);
     const exception = answering ? null : escapedAnswer(error, report, environ);
     serverStatusKey.set(environ, exception?.code ?? 500);
     await close?.();

@@ -6,6 +6,7 @@
 import type { Environ } from '../gateway/types.ts';
 import type { FormFieldsInit, FormFilesInit } from '../forms/encode.ts';
 import type { HeaderListInit } from '../http/header-list.ts';
+import type { StreamedBody } from './streamed-input.ts';
 
 /**
  * The statuses a test expects (WebTest's `status=`): a code (`404`), a class (`'2xx'`,
@@ -30,8 +31,18 @@ export interface RequestOptions {
   form?: FormFieldsInit | undefined;
   /** Files: a `multipart/form-data` body, `form` fields first (see `Request.blank`). */
   files?: FormFilesInit | undefined;
-  /** Raw body bytes or text (UTF-8). */
-  body?: string | Uint8Array | undefined;
+  /**
+   * Raw body bytes or text (UTF-8); or a body produced as the app reads it: a `ReadableStream`
+   * of bytes (what `fetch()` takes with `duplex: 'half'`) or an `AsyncIterable<Uint8Array>`
+   * (an async generator), Werkzeug's `input_stream`. A streamed body is pulled one chunk per
+   * read of `tsgi.input` (nothing is read ahead) and sent chunked, as `serve()` receives a
+   * chunked request (`HTTP_TRANSFER_ENCODING` `chunked`, no `CONTENT_LENGTH`), unless
+   * `headers` give a `Content-Length`, which its bytes must then keep to. It fails the app's
+   * read as a broken-off body (`400` from the body readers) when the producer throws, or ends
+   * short of or goes past that length. It is read once: a 307 or 308 cannot be followed with
+   * it. A body the app left unread is stopped (`return()`, `cancel()`) once the call is over.
+   */
+  body?: string | Uint8Array | StreamedBody | undefined;
   /** The statuses expected of the final answer; default the client's (`2xx` or `3xx`). */
   status?: StatusExpectation | undefined;
   /** Redirects to follow (a count); default the client's (0). More than that fails the call. */

@@ -7,6 +7,8 @@ import type { Response } from '../response/response.ts';
 import type { RequestOptions } from './options.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { hostUrl } from './host-url.ts';
+import { isStreamedBody } from './streamed-input.ts';
+import { TestClientError } from './error.ts';
 
 /** One request of a chain: method, absolute URL, options. */
 export interface Hop {
@@ -34,6 +36,8 @@ const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-langua
  * query option is not sent again (the new URL has its own), and the call's `Authorization`,
  * `Proxy-Authorization`, `Cookie` and `Host` are dropped when the origin changes (as `fetch()`
  * and curl do: a session cookie given by hand never reaches an identity provider's host).
+ *
+ * @throws TestClientError for a 307 or 308 whose request had a streamed body (read once).
  */
 export function nextHop(hop: Hop, res: Response): Hop | null {
   const location = res.headers.get('location');
@@ -46,7 +50,13 @@ export function nextHop(hop: Hop, res: Response): Hop | null {
   url.hash = '';
   const keepBody = res.statusCode === 307 || res.statusCode === 308;
   if (url.origin !== from.origin) headers = headers.filter(([name]) => !CROSS_ORIGIN_DROPPED.has(name.toLowerCase()));
-  if (keepBody) return { method: hop.method, url, options: { ...kept, headers } };
+  if (keepBody) {
+    if (isStreamedBody(kept.body)) {
+      // Read once, it cannot be sent again: fetch() refuses such a redirect too.
+      throw new TestClientError(`${hop.method} ${from.href} answered ${res.status}, which repeats the body, but a streamed body cannot be sent again: send it as bytes to follow`, { response: res });
+    }
+    return { method: hop.method, url, options: { ...kept, headers } };
+  }
   const { json: _json, form: _form, files: _files, body: _body, ...rest } = kept;
   headers = headers.filter(([name]) => !BODY_FIELDS.has(name.toLowerCase()));
   return { method: hop.method === 'HEAD' ? 'HEAD' : 'GET', url, options: { ...rest, headers } };
