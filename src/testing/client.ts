@@ -26,6 +26,7 @@ import { type Hop, nextHop } from './redirect.ts';
 import { refuseNodeFramework } from '../gateway/foreign-app.ts';
 import { hintRecorder } from './early-hints.ts';
 import { StreamedInput } from './streamed-input.ts';
+import { navigationHeaders, sameSiteContext, startNavigation } from './navigation.ts';
 
 /** Client ports handed out as `REMOTE_PORT`, one per client, from the dynamic range (RFC 6335). */
 let nextPort = 49152;
@@ -135,9 +136,17 @@ export class TestClient {
    *   or `res.close()`.
    */
   async request(method: string, url: string, options: RequestOptions = {}): Promise<TestResponse> {
+    const target = this.#resolve(url);
+    const navigation = options.from === undefined ? undefined : startNavigation(options.from, target);
+    return this.#run({ method: method.toUpperCase(), url: target, options, navigation }, `${method.toUpperCase()} ${url}`);
+  }
+
+  /** Runs the chain that begins with `first` (`call` names it in a failure): its redirects followed as its options say. */
+  async #run(first: Hop, call: string): Promise<TestResponse> {
+    const { options } = first;
     const limit = options.followRedirects ?? this.#options.followRedirects ?? 0;
     const history: TestResponse[] = [];
-    let hop: Hop = { method: method.toUpperCase(), url: this.#resolve(url), options };
+    let hop = first;
     for (;;) {
       const res = await this.#exchange(hop, [...history]);
       const next = limit > 0 ? nextHop(hop, res) : null;
@@ -146,7 +155,7 @@ export class TestClient {
       await res.bytes();
       if (history.length >= limit) {
         const chain = [...history, res].map((r) => `${r.statusCode} ${r.url}`).join(' → ');
-        throw new TestClientError(`${method.toUpperCase()} ${url}: more than ${limit} redirect(s): ${chain}`, { response: res });
+        throw new TestClientError(`${call}: more than ${limit} redirect(s): ${chain}`, { response: res });
       }
       history.push(res);
       hop = next;
@@ -192,11 +201,18 @@ export class TestClient {
     const headers: Array<[string, string]> = [...new HeaderList(this.#options.headers)].filter(
       ([name]) => !own.has(name) && !(elsewhere && name.toLowerCase() === 'host'),
     );
+    // A browser's navigation: the fields it adds replace the client's, the call's replace them.
+    const navigation = hop.navigation;
+    if (navigation !== undefined) {
+      const added = navigationHeaders(navigation, method, hostUrl(url, [...headers, ...own])).filter(([name]) => !own.has(name));
+      const names = new Set(added.map(([name]) => name.toLowerCase()));
+      headers.splice(0, headers.length, ...headers.filter(([name]) => !names.has(name.toLowerCase())), ...added);
+    }
     headers.push(...own);
     const useCookies = this.#options.cookies !== false;
     // Cookies are filed under the host the app sees, as Werkzeug's client and curl file them.
     const jarUrl = hostUrl(url, headers).href;
-    const cookie = useCookies ? this.cookies.header(jarUrl) : '';
+    const cookie = useCookies ? this.cookies.header(jarUrl, navigation === undefined ? undefined : sameSiteContext(navigation, method)) : '';
     if (cookie) headers.push(['Cookie', cookie]);
     withQuery(url, options.query);
     const extra: Partial<Environ> = {
@@ -312,7 +328,8 @@ export class TestClient {
     const next = nextHop(hop, res);
     if (next === null) throw new TestClientError(`${hop.method} ${res.url} answered ${res.status}, not a redirect with a Location`, { response: res });
     const { status: _status, followRedirects: _followRedirects, buffered: _buffered, ...request } = next.options;
-    return this.request(next.method, next.url.href, { ...request, ...givenOptions(options) });
+    // The next hop as it is (a navigation keeps its redirect chain), with these options.
+    return this.#run({ ...next, options: { ...request, ...givenOptions(options) } }, `${next.method} ${next.url.href}`);
   }
 }
 

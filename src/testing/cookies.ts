@@ -25,7 +25,7 @@ export interface StoredCookie {
   secure: boolean;
   /** `HttpOnly`: recorded only (the test client has no scripts to hide it from); it is still sent. */
   httpOnly: boolean;
-  /** The `SameSite` attribute as set, lower case; recorded, not enforced (a test client makes same-site requests only). */
+  /** The `SameSite` attribute as set, lower case: enforced on a browser's navigations (see {@link CookieJar}). */
   sameSite: 'strict' | 'lax' | 'none' | null;
 }
 
@@ -52,8 +52,10 @@ function stored(cookie: Cookie): StoredCookie {
  * such as `testserver` is one), the default `Path` is the request path's
  * directory, `Max-Age` wins over `Expires`, and an expired cookie is dropped. A `Secure`
  * cookie is stored from and sent over https only, even for `localhost`. `SameSite` is
- * recorded but not enforced: every request of a test client is same-site. A `Set-Cookie`
- * that breaks a rule is ignored, as browsers ignore it.
+ * enforced on the requests known to be a browser's (a form submitted, a link clicked, a call
+ * with `from`, and their redirects: see {@link CookieJar.header}); the other calls send every
+ * cookie, as a client that is no browser does. A `Set-Cookie` that breaks a rule is
+ * ignored, as browsers ignore it.
  *
  * Werkzeug's `client.get_cookie`/`set_cookie`/`delete_cookie`, WebTest's `app.cookies`.
  */
@@ -104,9 +106,17 @@ export class CookieJar {
     }
   }
 
-  /** The `Cookie` field value for a request to `url` (RFC 6265 §5.4 order), or `''`. */
-  header(url: string): string {
-    return this.#jar.getCookieStringSync(url);
+  /**
+   * The `Cookie` field value for a request to `url` (RFC 6265 §5.4 order), or `''`.
+   *
+   * @param sameSite - the request's `SameSite` context (RFC 6265bis §5.8.3), for a request
+   *   known to be a browser's: `'strict'` sends every cookie (same-site), `'lax'` leaves out
+   *   `SameSite=Strict` ones (a cross-site top-level GET), `'none'` sends only `SameSite=None`
+   *   ones and those set without `SameSite` (any other cross-site request). Default: every
+   *   cookie, `SameSite` not enforced (a client that is no browser).
+   */
+  header(url: string, sameSite?: 'strict' | 'lax' | 'none'): string {
+    return this.#jar.getCookieStringSync(url, sameSite === undefined ? undefined : { sameSiteContext: sameSite });
   }
 
   /** Every unexpired cookie. */

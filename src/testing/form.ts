@@ -200,7 +200,9 @@ export class HtmlForm<R = unknown> {
    * first submit button (as pressing Enter does; `form.submit(options)` too); `options` are those of any request
    * (`status`, `headers`, `followRedirects`…). A `GET` form puts its entries in the action's
    * query (replacing it); a `POST` form sends them urlencoded or as `multipart/form-data`
-   * (fields before files), as its `enctype` says.
+   * (fields before files), as its `enctype` says. It is sent as a browser sends it, from the
+   * page's URL (`from`, see `RequestOptions.from`): `Origin` on a POST, the `Sec-Fetch-*`
+   * fields, the cookies `SameSite` lets through.
    *
    * @returns what the client answers.
    * @throws TestClientError when there is no such button.
@@ -208,7 +210,8 @@ export class HtmlForm<R = unknown> {
   submit(button?: string | RequestOptions, options: RequestOptions = {}): Promise<R> {
     if (typeof button === 'object') return this.submit(undefined, button);
     const submitter = this.#submitter(button);
-    const request = submission(this.element, submitter, entries(this.#controls, submitter), this.#pageUrl, options);
+    // A browser's navigation from this page (see RequestOptions.from), unless the call says another page.
+    const request = submission(this.element, submitter, entries(this.#controls, submitter), this.#pageUrl, { ...options, from: options.from ?? this.#pageUrl });
     return this.#send(request.method, request.url, request.options);
   }
 }

@@ -43,6 +43,20 @@ export interface RequestOptions {
    * it. A body the app left unread is stopped (`return()`, `cancel()`) once the call is over.
    */
   body?: string | Uint8Array | StreamedBody | undefined;
+  /**
+   * Sends the call as a browser's navigation from the page at this absolute URL (a form on it
+   * submitted; `form.submit()` and `res.click()` set it to their page's URL): it gets the
+   * fields a browser adds, `Origin` (the page's origin, on a method other than GET and HEAD;
+   * `null` once a 307/308 went to another origin from a URL not of the page's), and, to an
+   * https, `localhost` or loopback URL, `Sec-Fetch-Site` (`same-origin`, `same-site` or
+   * `cross-site`, over the whole redirect chain), `Sec-Fetch-Mode: navigate`,
+   * `Sec-Fetch-User: ?1` and `Sec-Fetch-Dest: document`; and its cookies are those a browser
+   * sends (`SameSite` applied: across sites, `Lax` cookies on a GET only, `Strict` never). A
+   * field the call's `headers` name is theirs. Redirects followed stay navigations. Default
+   * none: a call is no browser's (no such field, every cookie sent). A cross-site submission:
+   * `client.post('/callback', { form, from: 'https://idp.example/authorize' })`.
+   */
+  from?: string | undefined;
   /** The statuses expected of the final answer; default the client's (`2xx` or `3xx`). */
   status?: StatusExpectation | undefined;
   /** Redirects to follow (a count); default the client's (0). More than that fails the call. */

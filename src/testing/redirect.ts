@@ -9,12 +9,15 @@ import { HeaderList } from '../http/header-list.ts';
 import { hostUrl } from './host-url.ts';
 import { isStreamedBody } from './streamed-input.ts';
 import { TestClientError } from './error.ts';
+import { type Navigation, redirected } from './navigation.ts';
 
-/** One request of a chain: method, absolute URL, options. */
+/** One request of a chain: method, absolute URL, options, and the browser navigation it is part of. */
 export interface Hop {
   method: string;
   url: URL;
   options: RequestOptions;
+  /** The navigation (a call with `from`), its redirects so far counted; absent for a call that is no browser's. */
+  navigation?: Navigation | undefined;
 }
 
 const FOLLOWED = new Set([301, 302, 303, 307, 308]);
@@ -35,7 +38,8 @@ const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-langua
  * host its `Host` field names, when it has one: the URL the app saw); the
  * query option is not sent again (the new URL has its own), and the call's `Authorization`,
  * `Proxy-Authorization`, `Cookie` and `Host` are dropped when the origin changes (as `fetch()`
- * and curl do: a session cookie given by hand never reaches an identity provider's host).
+ * and curl do: a session cookie given by hand never reaches an identity provider's host). A
+ * browser navigation stays one, its redirect counted (see `redirected`).
  *
  * @throws TestClientError for a 307 or 308 whose request had a streamed body (read once).
  */
@@ -50,14 +54,15 @@ export function nextHop(hop: Hop, res: Response): Hop | null {
   url.hash = '';
   const keepBody = res.statusCode === 307 || res.statusCode === 308;
   if (url.origin !== from.origin) headers = headers.filter(([name]) => !CROSS_ORIGIN_DROPPED.has(name.toLowerCase()));
+  const navigation = hop.navigation === undefined ? undefined : redirected(hop.navigation, from, url);
   if (keepBody) {
     if (isStreamedBody(kept.body)) {
       // Read once, it cannot be sent again: fetch() refuses such a redirect too.
       throw new TestClientError(`${hop.method} ${from.href} answered ${res.status}, which repeats the body, but a streamed body cannot be sent again: send it as bytes to follow`, { response: res });
     }
-    return { method: hop.method, url, options: { ...kept, headers } };
+    return { method: hop.method, url, options: { ...kept, headers }, navigation };
   }
   const { json: _json, form: _form, files: _files, body: _body, ...rest } = kept;
   headers = headers.filter(([name]) => !BODY_FIELDS.has(name.toLowerCase()));
-  return { method: hop.method === 'HEAD' ? 'HEAD' : 'GET', url, options: { ...rest, headers } };
+  return { method: hop.method === 'HEAD' ? 'HEAD' : 'GET', url, options: { ...rest, headers }, navigation };
 }

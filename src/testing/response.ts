@@ -262,7 +262,8 @@ export class TestResponse extends Response {
   /**
    * Follows a link of the page with a GET, as a click does (WebTest's `res.click`): the link
    * whose text contains `text` (or matches a RegExp), narrowed by `query` (`href`,
-   * `selector`, `index`).
+   * `selector`, `index`). Sent as a browser's navigation from this page (`from`: the
+   * `Sec-Fetch-*` fields, the cookies `SameSite` lets through).
    *
    * @throws TestClientError when no link or several links match (see `findLink`).
    */
@@ -270,7 +271,8 @@ export class TestResponse extends Response {
     const { text: queryText, href, selector, index, ...options } = query;
     const target = findLink(this.#document(), { text: text ?? queryText, href, selector, index });
     const { send, url } = contextOf(this);
-    return send('GET', new URL(target, url).href, options);
+    // A browser's navigation from this page (see RequestOptions.from).
+    return send('GET', new URL(target, url).href, { ...options, from: options.from ?? url });
   }
 
   /**
