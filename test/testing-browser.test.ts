@@ -5,7 +5,7 @@
  * crossOriginProtection and CookieSessions.
  */
 import { describe, expect, it } from 'vitest';
-import { HTTPSeeOther, Request, Response } from 'tsgi';
+import { type App, HTTPSeeOther, Request, Response } from 'tsgi';
 import { escapeHtml } from 'tsgi/http';
 import { CookieSessions, crossOriginProtection, sessionOf } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
@@ -137,6 +137,16 @@ describe('the jar applies SameSite to a navigation', () => {
     expect((await client.post('/', { from: idp })).textBody).toBe('none=1; unset=1');
     // A plain call is no browser's: every cookie, as before.
     expect((await client.post('/')).textBody).toBe('strict=1; lax=1; none=1; unset=1');
+  });
+
+  it('refuses a SameSite=None cookie without Secure, as browsers do', async () => {
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Set-Cookie', 'a=1; SameSite=None'], ['Set-Cookie', 'b=1; SameSite=None; Secure'], ['Content-Type', 'text/plain']]);
+      return [];
+    };
+    const client = new TestClient(app, { baseUrl: 'https://app.example', lint: false });
+    await client.get('/');
+    expect(client.cookies.all().map((c) => c.name)).toEqual(['b']);
   });
 });
 

@@ -54,7 +54,8 @@ function stored(cookie: Cookie): StoredCookie {
  * cookie is stored from and sent over https only, even for `localhost`. `SameSite` is
  * enforced on the requests known to be a browser's (a form submitted, a link clicked, a call
  * with `from`, and their redirects: see {@link CookieJar.header}); the other calls send every
- * cookie, as a client that is no browser does. A `Set-Cookie` that breaks a rule is
+ * cookie, as a client that is no browser does. A `SameSite=None` cookie without `Secure` is
+ * refused (RFC 6265bis §5.7, as browsers refuse it). A `Set-Cookie` that breaks a rule is
  * ignored, as browsers ignore it.
  *
  * Werkzeug's `client.get_cookie`/`set_cookie`/`delete_cookie`, WebTest's `app.cookies`.
@@ -86,7 +87,8 @@ export class CookieJar {
    * a container's `web`) is a public suffix to it, so `Domain=testserver` set by
    * `http://testserver` is retried without its `Domain`. A cookie whose name and value come
    * to more than {@link MAX_COOKIE_SIZE} bytes is refused, as browsers ignore it (RFC 6265bis
-   * §5.7 step 3; tough-cookie keeps it).
+   * §5.7 step 3; tough-cookie keeps it), and so is a `SameSite=None` one without `Secure`
+   * (§5.7).
    *
    * @throws Error (tough-cookie's, or ours for the size) for a cookie not to store.
    */
@@ -95,6 +97,9 @@ export class CookieJar {
     // Header text is Latin-1: one character per byte, as the browser counts them.
     if (parsed !== undefined && parsed.key.length + parsed.value.length > MAX_COOKIE_SIZE) {
       throw new Error(`cookie ${JSON.stringify(parsed.key)} is over ${MAX_COOKIE_SIZE} bytes (name and value): browsers ignore it`);
+    }
+    if (parsed?.sameSite?.toLowerCase() === 'none' && !parsed.secure) {
+      throw new Error(`cookie ${JSON.stringify(parsed.key)} is SameSite=None without Secure: browsers ignore it`);
     }
     try {
       this.#jar.setCookieSync(line, url, { ignoreError: false });
