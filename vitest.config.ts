@@ -18,11 +18,19 @@ export const alias = [
  */
 export const SUPERVISION = ['test/cli-workers.test.ts', 'test/cli-reload.test.ts'];
 
+/**
+ * `tsgi serve`'s flags end to end, one CLI process per case (TLS files, Unix sockets, env
+ * files, client certificates…): the two slowest files of the suite, 60–70 s each on two
+ * CPUs, so they run in `npm run test:cli` (vitest.cli.config.ts, which .ci/run calls on Node
+ * 24 and 22) and `npm test` stays under five minutes.
+ */
+export const CLI_END_TO_END = ['test/cli.test.ts', 'test/cli-flags.test.ts', 'test/cli-client-certificates.test.ts'];
+
 export default defineConfig({
   resolve: { alias },
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/browser/**', 'test/runtimes/**', 'test/nginx/**', ...SUPERVISION, 'node_modules/**'],
+    exclude: ['test/browser/**', 'test/runtimes/**', 'test/nginx/**', ...SUPERVISION, ...CLI_END_TO_END, 'node_modules/**'],
     testTimeout: 20_000,
     // Vitest's default (CPUs − 1) runs one file at a time on a 2-CPU machine. Most files wait
     // on sockets and child processes (the CLI suites alone are 100 s of waiting), so two files
