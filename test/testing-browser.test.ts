@@ -88,6 +88,23 @@ describe('a form submission sends what a browser sends', () => {
     const github = new TestClient(site, { baseUrl: 'https://a.github.io' });
     expect(await (await github.post('/echo', { form: {}, from: 'https://b.github.io/' })).json()).toMatchObject({ 'sec-fetch-site': 'cross-site' });
   });
+
+  it('judges the site by the host the app sees: a Host field counts, the client\'s or the call\'s', async () => {
+    // The app is tested at app.example through a Host field: a page there is same-origin.
+    const client = new TestClient(site, { baseUrl: 'https://localhost', headers: { host: 'app.example' } });
+    const fromPage = await client.post('/echo', { form: {}, from: 'https://app.example/page' });
+    expect(await fromPage.json()).toMatchObject({ origin: 'https://app.example', 'sec-fetch-site': 'same-origin' });
+    const perCall = await new TestClient(site, { baseUrl: 'https://localhost' }).post('/echo', { form: {}, from: 'https://app.example/page', headers: { host: 'app.example' } });
+    expect(await perCall.json()).toMatchObject({ 'sec-fetch-site': 'same-origin' });
+    // Its redirects too: a 303 there stays same-origin.
+    const redirected = await client.post('/redirect?to=/echo', { form: {}, from: 'https://app.example/page', followRedirects: 1 });
+    expect(redirected.url).toBe('https://app.example/echo');
+    expect(await redirected.json()).toMatchObject({ 'sec-fetch-site': 'same-origin' });
+    // And a 307 from there to another origin keeps the page's Origin (the URL it left was the page's origin).
+    const hop = `/redirect?status=307&to=${encodeURIComponent('https://other.example/echo')}`;
+    const away = await client.post(hop, { form: {}, from: 'https://app.example/page', followRedirects: 1 });
+    expect(await away.json()).toMatchObject({ origin: 'https://app.example', 'sec-fetch-site': 'cross-site' });
+  });
 });
 
 describe('redirects of a navigation', () => {

@@ -26,7 +26,7 @@ import { type Hop, nextHop } from './redirect.ts';
 import { refuseNodeFramework } from '../gateway/foreign-app.ts';
 import { hintRecorder } from './early-hints.ts';
 import { StreamedInput } from './streamed-input.ts';
-import { navigationHeaders, sameSiteContext, startNavigation } from './navigation.ts';
+import { arrived, navigationHeaders, sameSiteContext, startNavigation } from './navigation.ts';
 
 /** Client ports handed out as `REMOTE_PORT`, one per client, from the dynamic range (RFC 6335). */
 let nextPort = 49152;
@@ -137,7 +137,7 @@ export class TestClient {
    */
   async request(method: string, url: string, options: RequestOptions = {}): Promise<TestResponse> {
     const target = this.#resolve(url);
-    const navigation = options.from === undefined ? undefined : startNavigation(options.from, target);
+    const navigation = options.from === undefined ? undefined : startNavigation(options.from);
     return this.#run({ method: method.toUpperCase(), url: target, options, navigation }, `${method.toUpperCase()} ${url}`);
   }
 
@@ -201,10 +201,11 @@ export class TestClient {
     const headers: Array<[string, string]> = [...new HeaderList(this.#options.headers)].filter(
       ([name]) => !own.has(name) && !(elsewhere && name.toLowerCase() === 'host'),
     );
-    // A browser's navigation: the fields it adds replace the client's, the call's replace them.
-    const navigation = hop.navigation;
-    if (navigation !== undefined) {
-      const added = navigationHeaders(navigation, method, hostUrl(url, [...headers, ...own])).filter(([name]) => !own.has(name));
+    // A browser's navigation, judged at the URL the app sees (its Host, where cookies are filed):
+    // the fields it adds replace the client's, the call's replace them. The hop keeps it so, for its redirect.
+    const navigation = hop.navigation === undefined ? undefined : (hop.navigation = arrived(hop.navigation, hostUrl(url, [...headers, ...own])));
+    if (navigation?.current !== undefined) {
+      const added = navigationHeaders(navigation, method, navigation.current).filter(([name]) => !own.has(name));
       const names = new Set(added.map(([name]) => name.toLowerCase()));
       headers.splice(0, headers.length, ...headers.filter(([name]) => !names.has(name.toLowerCase())), ...added);
     }

@@ -20,6 +20,8 @@ export interface Navigation {
    * another origin from a URL not of the page's origin. `Origin` is then `null`.
    */
   readonly tainted: boolean;
+  /** The URL its last request went to, as the app saw it (at the host a `Host` field named); none before the first. */
+  readonly current?: URL | undefined;
 }
 
 /**
@@ -48,19 +50,26 @@ const ORDER: readonly FetchSite[] = ['same-origin', 'same-site', 'cross-site'];
 const farther = (a: FetchSite, b: FetchSite): FetchSite => (ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b);
 
 /**
- * A navigation from the page at `page` (an absolute URL) to `url`.
+ * A navigation from the page at `page` (an absolute URL), before its first request (see
+ * {@link arrived}).
  *
  * @throws TypeError for a `page` that is no absolute URL.
  */
-export function startNavigation(page: string, url: URL): Navigation {
+export function startNavigation(page: string): Navigation {
   const origin = new URL(new URL(page).origin === 'null' ? 'about:blank' : page);
-  return { origin, site: relation(origin, url), tainted: false };
+  return { origin, site: 'same-origin', tainted: false };
 }
 
-/** The navigation once redirected from `from` to `to` (Fetch §4.4's steps that keep its URL list and origin). */
-export function redirected(navigation: Navigation, from: URL, to: URL): Navigation {
-  const tainted = navigation.tainted || (from.origin !== to.origin && navigation.origin.origin !== from.origin);
-  return { origin: navigation.origin, site: farther(navigation.site, relation(navigation.origin, to)), tainted };
+/**
+ * The navigation once its next request goes to `url`, the URL as the app sees it (at the host
+ * a `Host` field names, where cookies are filed): `url` joins its URL list (`site`), and a
+ * redirect from another origin than the page's to another origin again taints it (Fetch §4.4,
+ * HTTP-redirect fetch, the steps that keep the URL list and set the tainted origin flag).
+ */
+export function arrived(navigation: Navigation, url: URL): Navigation {
+  const from = navigation.current;
+  const tainted = navigation.tainted || (from !== undefined && from.origin !== url.origin && navigation.origin.origin !== from.origin);
+  return { origin: navigation.origin, site: farther(navigation.site, relation(navigation.origin, url)), tainted, current: url };
 }
 
 /**

@@ -49,7 +49,8 @@ export interface RequestOptions {
    * fields a browser adds, `Origin` (the page's origin, on a method other than GET and HEAD;
    * `null` once a 307/308 went to another origin from a URL not of the page's), and, to an
    * https, `localhost` or loopback URL, `Sec-Fetch-Site` (`same-origin`, `same-site` or
-   * `cross-site`, over the whole redirect chain), `Sec-Fetch-Mode: navigate`,
+   * `cross-site`, over the whole redirect chain, each URL at the host the app sees: a `Host`
+   * field counts), `Sec-Fetch-Mode: navigate`,
    * `Sec-Fetch-User: ?1` and `Sec-Fetch-Dest: document`; and its cookies are those a browser
    * sends (`SameSite` applied: across sites, `Lax` cookies on a GET only, `Strict` never). A
    * field the call's `headers` name is theirs. Redirects followed stay navigations. Default

@@ -9,14 +9,17 @@ import { HeaderList } from '../http/header-list.ts';
 import { hostUrl } from './host-url.ts';
 import { isStreamedBody } from './streamed-input.ts';
 import { TestClientError } from './error.ts';
-import { type Navigation, redirected } from './navigation.ts';
+import type { Navigation } from './navigation.ts';
 
 /** One request of a chain: method, absolute URL, options, and the browser navigation it is part of. */
 export interface Hop {
   method: string;
   url: URL;
   options: RequestOptions;
-  /** The navigation (a call with `from`), its redirects so far counted; absent for a call that is no browser's. */
+  /**
+   * The navigation (a call with `from`), as of the request sent last (the client counts each
+   * request it sends in, see `arrived`); absent for a call that is no browser's.
+   */
   navigation?: Navigation | undefined;
 }
 
@@ -39,7 +42,7 @@ const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-langua
  * query option is not sent again (the new URL has its own), and the call's `Authorization`,
  * `Proxy-Authorization`, `Cookie` and `Host` are dropped when the origin changes (as `fetch()`
  * and curl do: a session cookie given by hand never reaches an identity provider's host). A
- * browser navigation stays one, its redirect counted (see `redirected`).
+ * browser navigation stays one (the next request counted in when it is sent).
  *
  * @throws TestClientError for a 307 or 308 whose request had a streamed body (read once).
  */
@@ -54,7 +57,7 @@ export function nextHop(hop: Hop, res: Response): Hop | null {
   url.hash = '';
   const keepBody = res.statusCode === 307 || res.statusCode === 308;
   if (url.origin !== from.origin) headers = headers.filter(([name]) => !CROSS_ORIGIN_DROPPED.has(name.toLowerCase()));
-  const navigation = hop.navigation === undefined ? undefined : redirected(hop.navigation, from, url);
+  const { navigation } = hop;
   if (keepBody) {
     if (isStreamedBody(kept.body)) {
       // Read once, it cannot be sent again: fetch() refuses such a redirect too.
