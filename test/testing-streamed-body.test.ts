@@ -162,6 +162,24 @@ describe('a streamed request body', () => {
     expect(log).toEqual(['produce 0']);
   });
 
+  it('stops the producer of a request the server refuses before the app (a path it cannot decode, a bad Content-Length)', async () => {
+    const refused = async (path: string, headers: Record<string, string>) => {
+      let cancelled = false;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          controller.enqueue(encoder.encode('x'));
+        },
+        cancel() {
+          cancelled = true;
+        },
+      });
+      const res = await new TestClient(echo).post(path, { body: stream, headers, status: 400 });
+      return { text: res.textBody, cancelled, locked: stream.locked };
+    };
+    expect(await refused('/%zz', {})).toEqual({ text: 'Bad Request: malformed percent-escape or invalid UTF-8 in the path\n', cancelled: true, locked: true });
+    expect(await refused('/', { 'content-length': 'x' })).toEqual({ text: 'Bad Request: invalid Content-Length\n', cancelled: true, locked: true });
+  });
+
   it('with a Content-Length: sends it, not Transfer-Encoding, and a body that keeps to it reads whole', async () => {
     const res = await new TestClient(echo).post('/', { body: producer(['12', '345']), headers: { 'content-length': '5' } });
     expect(await res.json()).toEqual({ length: '5', te: null, terminated: null, body: '12345' });

@@ -113,7 +113,10 @@ export function requestEnviron(request: WireRequest, extra: Partial<Environ>): {
     return { environ: clientEnviron(request, extra), pathError: false };
   } catch (error) {
     if (!(error instanceof URIError)) throw error;
-    const environ = clientEnviron({ ...request, url: new URL('/', request.url), scriptRoot: '', body: {} }, extra);
+    // A streamed body stays, as the `tsgi.input` the client stops once the call is over (the
+    // server closes the connection under it); a body held whole is simply not sent.
+    const body = isStreamedBody(request.body.body) ? { body: request.body.body } : {};
+    const environ = clientEnviron({ ...request, url: new URL('/', request.url), scriptRoot: '', body }, extra);
     environ.REQUEST_URI = `${request.url.pathname}${request.url.search}`;
     return { environ, pathError: true };
   }
