@@ -88,7 +88,8 @@ function trustworthy(url: URL): boolean {
  *
  * - `Origin` on a method other than GET and HEAD (Fetch §3.1, "append a request `Origin`
  *   header"): the page's origin; `null` once a redirect tainted it, or from an https page to
- *   an http URL (the default referrer policy, strict-origin-when-cross-origin);
+ *   an http URL (the default referrer policy, strict-origin-when-cross-origin: the page's own
+ *   `Referrer-Policy` is not known here);
  * - to a potentially trustworthy URL only: `Sec-Fetch-Site` (`same-origin`, `same-site`,
  *   `cross-site`: the farthest over the URLs of the redirect chain), `Sec-Fetch-Mode:
  *   navigate`, `Sec-Fetch-User: ?1` (a user's click or Enter) and `Sec-Fetch-Dest: document`.
