@@ -233,6 +233,29 @@ describe('a streamed request body', () => {
     expect(res.errors).toBe('');
   });
 
+  it('cuts the answer of a raw app that reads the body as it answers, when the body breaks after the head, nothing logged', async () => {
+    const raw: App = (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return (async function* () {
+        yield encoder.encode('start\n');
+        for await (const chunk of environ['tsgi.input']) yield encoder.encode(`${chunk.byteLength}\n`);
+      })();
+    };
+    let release = () => {};
+    const headOut = new Promise<void>((resolve) => (release = resolve));
+    async function* upload() {
+      yield new Uint8Array(3);
+      await headOut;
+      throw new Error('disk gone');
+    }
+    const res = await new TestClient(raw).post('/', { body: upload(), buffered: false });
+    release();
+    const error = (await rejection(res.text())) as TestClientError;
+    expect(error).toBeInstanceOf(TestClientError);
+    expect(error.message).toBe('POST http://localhost/: the response was cut after its head: the request body broke off: its producer threw: disk gone');
+    expect(res.errors).toBe('');
+  });
+
   it('fails loudly on a chunk that is no Uint8Array (a 500 naming it)', async () => {
     async function* strings() {
       yield 'text' as unknown as Uint8Array;
