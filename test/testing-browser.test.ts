@@ -89,6 +89,13 @@ describe('a form submission sends what a browser sends', () => {
     expect(await (await github.post('/echo', { form: {}, from: 'https://b.github.io/' })).json()).toMatchObject({ 'sec-fetch-site': 'cross-site' });
   });
 
+  it('sends Origin: null from an https page to an http URL (the default referrer policy), and counts ports out of the site', async () => {
+    const plain = new TestClient(site, { baseUrl: 'http://app.example' });
+    expect(await (await plain.post('/echo', { form: {}, from: 'https://app.example/page' })).json()).toMatchObject({ origin: 'null' });
+    const local = new TestClient(site, { baseUrl: 'http://localhost:3000' });
+    expect(await (await local.post('/echo', { form: {}, from: 'http://localhost:5173/' })).json()).toMatchObject({ origin: 'http://localhost:5173', 'sec-fetch-site': 'same-site' });
+  });
+
   it('judges the site by the host the app sees: a Host field counts, the client\'s or the call\'s', async () => {
     // The app is tested at app.example through a Host field: a page there is same-origin.
     const client = new TestClient(site, { baseUrl: 'https://localhost', headers: { host: 'app.example' } });
@@ -154,6 +161,20 @@ describe('the jar applies SameSite to a navigation', () => {
     expect((await client.post('/', { from: idp })).textBody).toBe('none=1; unset=1');
     // A plain call is no browser's: every cookie, as before.
     expect((await client.post('/')).textBody).toBe('strict=1; lax=1; none=1; unset=1');
+  });
+
+  it('leaves Strict cookies out after a redirect chain that went through another site, Lax ones in', async () => {
+    // app.example → idp.example → app.example: the whole chain counts, as in a browser.
+    const chain = Request.application((req) => new Response(null, { status: 302, headers: { location: req.query.get('to')! } }));
+    const app: App = (environ, startResponse) => (environ.PATH_INFO === '/hop' ? chain : cookies)(environ, startResponse);
+    const browser = new TestClient(app, { baseUrl: 'https://app.example' });
+    await browser.get('/set');
+    const back = `https://idp.example/hop?to=${encodeURIComponent('https://app.example/')}`;
+    const res = await browser.get(`/hop?to=${encodeURIComponent(back)}`, { from: 'https://app.example/page', followRedirects: 2 });
+    expect(res.textBody).toBe('lax=1; none=1; unset=1');
+    // A chain that stays on the site sends them all.
+    const home = await browser.get(`/hop?to=${encodeURIComponent('https://app.example/')}`, { from: 'https://app.example/page', followRedirects: 1 });
+    expect(home.textBody).toBe('strict=1; lax=1; none=1; unset=1');
   });
 
   it('refuses a SameSite=None cookie without Secure, as browsers do', async () => {
