@@ -277,6 +277,11 @@ describe('a streamed request body', () => {
     const error = (await rejection(new TestClient(app).post('/old', { body: producer(['x']), followRedirects: 1 }))) as TestClientError;
     expect(error).toBeInstanceOf(TestClientError);
     expect(error.message).toContain('a streamed body cannot be sent again');
+    // By hand, res.follow() rejects (it does not throw where it is called).
+    const redirect = await new TestClient(app).post('/old', { body: producer(['x']) });
+    const followed = redirect.follow();
+    expect(followed).toBeInstanceOf(Promise);
+    await expect(followed).rejects.toThrow(/a streamed body cannot be sent again/);
     // A 303 drops the body: followed.
     const see: App = (environ, startResponse) => {
       if (environ.PATH_INFO === '/old') {

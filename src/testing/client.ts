@@ -325,7 +325,7 @@ export class TestClient {
    * `followRedirects` are the ones `options` gives, else the client's (a
    * `post(…, { status: 303 })` is followed by a page expected to be 2xx or 3xx, as in WebTest).
    */
-  #follow(hop: Hop, res: TestResponse, options: RequestOptions): Promise<TestResponse> {
+  async #follow(hop: Hop, res: TestResponse, options: RequestOptions): Promise<TestResponse> {
     const next = nextHop(hop, res);
     if (next === null) throw new TestClientError(`${hop.method} ${res.url} answered ${res.status}, not a redirect with a Location`, { response: res });
     const { status: _status, followRedirects: _followRedirects, buffered: _buffered, ...request } = next.options;

@@ -281,7 +281,8 @@ export class TestResponse extends Response {
    * the redirects followed are those of `options`, else the client's defaults, never those of
    * the call that got this answer (its `{ status: 302 }` was about the redirect).
    *
-   * @throws TestClientError when this is not a redirect with a `Location`.
+   * @throws TestClientError (rejects) when this is not a redirect with a `Location`, or is a
+   *   307 or 308 to a call whose body was streamed (it cannot be sent again).
    */
   follow(options: RequestOptions = {}): Promise<TestResponse> {
     return contextOf(this).follow(options);
