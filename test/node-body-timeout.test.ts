@@ -172,6 +172,16 @@ describe('bodyTimeout over HTTP/1.1', () => {
     await expect(serve(readsBody, { port: 0, bodyTimeout: -1 })).rejects.toThrow(TypeError);
     await expect(serve(readsBody, { port: 0, bodyTimeout: Number.NaN })).rejects.toThrow(/bodyTimeout must be a non-negative number/);
   });
+
+  it("refuses a bodyTimeout past setTimeout's limit, which Node would turn into 1 ms, and takes the limit itself", async () => {
+    // 2^31 ms (24.8 days) meant "practically never": Node's timer would fire after 1 ms and
+    // answer 408 to every body not read whole at once.
+    await expect(serve(readsBody, { port: 0, bodyTimeout: 2 ** 31 })).rejects.toThrow(/bodyTimeout must be .* at most 2147483647/);
+    await expect(serve(readsBody, { port: 0, bodyTimeout: Number.POSITIVE_INFINITY })).rejects.toThrow(TypeError);
+    const server = await start(readsBody, { bodyTimeout: 2 ** 31 - 1 });
+    const outcome = await stalling(server.port, POST(4).replace('Host: x', 'Host: x\r\nConnection: close') + 'ab', ['cd'], 50, 5_000);
+    expect(parseRaw(outcome.raw)).toMatchObject({ status: 200, rest: 'read 4' });
+  });
 });
 
 describe('bodyTimeout over HTTP/2', () => {

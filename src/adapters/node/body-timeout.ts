@@ -17,17 +17,25 @@ import type { ReadTimeout } from '../../gateway/readable-input.ts';
 export const DEFAULT_BODY_TIMEOUT = 60_000;
 
 /**
+ * The longest `bodyTimeout`: `setTimeout`'s limit, 2147483647 ms (about 24.8 days). Node runs
+ * a longer delay's timer after 1 ms (with a `TimeoutOverflowWarning`), which would answer 408
+ * to every body not read whole at once.
+ */
+export const MAX_BODY_TIMEOUT = 2_147_483_647;
+
+/**
  * The {@link ReadTimeout} of a handler's `bodyTimeout` option (milliseconds; `undefined` for
  * the default, {@link DEFAULT_BODY_TIMEOUT}), made once per handler and shared by its
  * requests' inputs: a read that waits past it fails with an `HTTPRequestTimeout` (408).
  * `undefined` for 0 (off).
  *
- * @throws TypeError for a value that is not a non-negative finite number of milliseconds.
+ * @throws TypeError for a value that is not a number of milliseconds from 0 to
+ *   {@link MAX_BODY_TIMEOUT}.
  */
 export function bodyTimeoutOf(bodyTimeout: number | undefined): ReadTimeout | undefined {
   const ms = bodyTimeout ?? DEFAULT_BODY_TIMEOUT;
-  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) {
-    throw new TypeError('bodyTimeout must be a non-negative number of milliseconds (0 turns it off)');
+  if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_BODY_TIMEOUT)) {
+    throw new TypeError(`bodyTimeout must be a non-negative number of milliseconds, at most ${MAX_BODY_TIMEOUT} (0 turns it off)`);
   }
   if (ms === 0) return undefined;
   const detail = `The request body stalled: nothing of it arrived for ${seconds(ms)} s.`;

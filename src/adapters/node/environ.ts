@@ -85,11 +85,11 @@ export interface NodeEnvironOptions extends EnvironOptions {
    * …`) carrying `Connection: close`: answered `408 Request Timeout` when it reaches the server
    * before the response head (not logged: the client's doing), a cut connection after it. The
    * connection then closes (HTTP/2: the stream ends). Applies to HTTP/1.1 and HTTP/2 alike.
-   * Default 60 000 (nginx's); 0 turns it off. Node's `requestTimeout` still bounds the whole
-   * request.
+   * Default 60 000 (nginx's); 0 turns it off; at most 2147483647 (`setTimeout`'s limit, about
+   * 24.8 days). Node's `requestTimeout` still bounds the whole request.
    *
-   * @throws TypeError (at once, when the handler is made) for a value that is not a
-   *   non-negative number.
+   * @throws TypeError (at once, when the handler is made) for a value that is not a number
+   *   from 0 to 2147483647.
    */
   bodyTimeout?: number | undefined;
   /**

@@ -222,7 +222,7 @@ export function createHandler(
  *
  * @throws TypeError (at once) for an Express, Connect or Koa app given as `app`: it is the
  *   other way round (`expressApp.use(toNodeHandler(tsgiApp))`); a `shutdownSignal` that is
- *   not an `AbortSignal`; a `bodyTimeout` that is not a non-negative number.
+ *   not an `AbortSignal`; a `bodyTimeout` that is not a number from 0 to 2147483647.
  */
 export function toNodeHandler(app: AppLike, options: NodeEnvironOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   return createHandler(app, options, undefined);

@@ -191,7 +191,7 @@ export interface ServeOptions extends NodeEnvironOptions {
  *   without `tls`, `'h2c'` with it, an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize` or
  *   `maxConcurrentRequests` that is not a non-negative integer, a `bodyTimeout` that is not a
- *   non-negative number, a `shutdownSignal` that is
+ *   number from 0 to 2147483647, a `shutdownSignal` that is
  *   not an `AbortSignal`, an `upgrade` or `onUpgradeClosed` that is not a function, a
  *   `trustedHosts` entry that is no host name (`'localhost:8000'`, `'*.example.com'`), or an
  *   Express, Connect or Koa
