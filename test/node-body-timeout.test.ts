@@ -6,7 +6,7 @@
  */
 import http2 from 'node:http2';
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { type App, Request, Response, serve } from 'tsgi';
 import { errors } from 'tsgi/middleware';
 import { parseRaw, sleep, start } from './node-helpers.ts';
@@ -104,6 +104,40 @@ describe('bodyTimeout over HTTP/1.1', () => {
     expect(expecting.raw).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 408 /);
     expect(expecting.closed).toBe(true);
     expect(server.log.text).toBe('');
+  });
+
+  it('arms no timer for a small POST whose body came with its head, read as soon as the app is called', async () => {
+    // Node calls the app as it parses the head, before the body of the same packet: a read
+    // begun at once finds the body not there yet, though it is a moment later.
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    const armed = () => timers.mock.calls.filter(([, ms]) => ms === 4321).length;
+    try {
+      const form = Request.application(async (req) => new Response(`fields ${[...(await req.form()).keys()].join(',')}`));
+      const raw: App = async (environ, startResponse) => {
+        let read = 0;
+        for await (const chunk of environ['tsgi.input']) read += chunk.byteLength;
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        return [new TextEncoder().encode(`read ${read}`)];
+      };
+      const head = POST(7).replace('Host: x', 'Host: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded');
+      for (const [app, expected] of [
+        [readsBody, 'read 7'],
+        [form, 'fields a,b'],
+        [raw, 'read 7'],
+      ] as const) {
+        const server = await start(app, { bodyTimeout: 4321 });
+        const whole = await stalling(server.port, `${head}a=1&b=2`, [], 0, 5_000);
+        expect(parseRaw(whole.raw).rest).toBe(expected);
+        expect(armed(), `${expected}: whole`).toBe(0);
+        // The same body in two packets: the read waits for the second, timed.
+        const split = await stalling(server.port, `${head}a=1`, ['&b=2'], 50, 5_000);
+        expect(parseRaw(split.raw).rest).toBe(expected);
+        expect(armed(), `${expected}: in two packets`).toBe(1);
+        timers.mockClear();
+      }
+    } finally {
+      timers.mockRestore();
+    }
   });
 
   it('lets a slow but steady body through: a chunk every 100 ms under a 300 ms timeout', async () => {
@@ -211,6 +245,33 @@ describe('bodyTimeout over HTTP/2', () => {
       });
       expect(body).toBe('read 3');
       expect(server.log.text).toBe('');
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('answers 408 to a stream that sent every byte its content-length declared but never ends', async () => {
+    // Node's HTTP/1 parser ends such a body by itself; an HTTP/2 stream waits for END_STREAM.
+    // The app reads once the bytes are in: its read waits for the end alone.
+    const late: App = async (environ, startResponse) => {
+      await sleep(100);
+      let read = 0;
+      for await (const chunk of environ['tsgi.input']) read += chunk.byteLength;
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode(`read ${read}`)];
+    };
+    const server = await start(late, { http2: 'h2c', bodyTimeout: 200 });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    try {
+      const stalled = session.request({ ':method': 'POST', ':path': '/upload', 'content-length': '5' });
+      stalled.on('error', () => {});
+      stalled.write('hello'); // all of it, and no end of stream
+      const status = await new Promise<number | undefined>((resolve) => {
+        stalled.on('response', (headers) => resolve(headers[':status']));
+        setTimeout(() => resolve(undefined), 3_000);
+      });
+      expect(status).toBe(408);
     } finally {
       session.destroy();
     }

@@ -76,13 +76,32 @@ export function isReadTimeout(error: unknown): boolean {
 }
 
 /**
- * True when the whole body of `stream` has arrived (an `IncomingMessage`'s or an
- * `Http2ServerRequest`'s `complete`): a read of it waits for no client, so no
+ * True when the whole body of `stream` has arrived: a read of it waits for no client, so no
  * {@link ReadTimeout} is armed (the common small POST, whose body came with its head, sets up
- * no timer).
+ * no timer). That is an `IncomingMessage`'s or an `Http2ServerRequest`'s `complete`, or, before
+ * Node sets it (a turn of the loop after the body is buffered), an HTTP/1 `Content-Length`
+ * whose bytes are all in: the `read` bytes the caller took from the stream and those buffered
+ * (Node's HTTP/1 parser then ends the body by itself; an HTTP/2 stream still waits for the
+ * client's end of stream). Asked a tick after a read begins to wait ({@link afterParse}), when
+ * the body of the head's packet is buffered.
  */
-export function receivedWhole(stream: NodeReadable): boolean {
-  return (stream as { complete?: unknown }).complete === true;
+export function receivedWhole(stream: NodeReadable, read: number): boolean {
+  const request = stream as NodeReadable & DumpedRequest & { readonly httpVersionMajor?: number };
+  if (request.complete === true) return true;
+  if (request.httpVersionMajor !== 1) return false;
+  const declared = request.headers?.['content-length'];
+  return declared !== undefined && read + (request.readableLength ?? 0) >= Number(declared);
+}
+
+/**
+ * Runs `then(arg)` once Node's HTTP/1 parser is done with the bytes it was given: on the next
+ * tick, which its callbacks do not run. Node calls the app as it parses a request's head,
+ * before the body that came in the same packet, so a read begun at once finds a small POST's
+ * body not there yet, and buffered a tick later ({@link receivedWhole}): a
+ * {@link ReadTimeout} is armed only if the read still waits then for a body not all there.
+ */
+export function afterParse<T>(then: (arg: T) => void, arg: T): void {
+  process.nextTick(then, arg);
 }
 
 /** The {@link ReadTimeout} of `input`, a {@link ReadableInput}'s; `undefined` for any other input. */
@@ -181,7 +200,8 @@ export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable |
  * "only for a period between two successive read operations"); not before the first `next()`,
  * nor while the reader works on a chunk. One timer per iteration, made at its first wait and
  * re-armed (`refresh()`) at the next ones; none for a body read without waiting, or whose
- * every byte had arrived already ({@link receivedWhole}).
+ * every byte had arrived a tick after the first wait began ({@link afterParse},
+ * {@link receivedWhole}: a small POST read as soon as the app is called).
  */
 export function readableChunks(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout): AsyncIterator<Uint8Array> {
   return new ReadableIterator(stream, failure, timeout);
@@ -198,6 +218,10 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   readonly #timeout: ReadTimeout | undefined;
   /** The timer of {@link #timeout}, once a `next()` had to wait; it may fire while none waits (then it does nothing). */
   #timer: NodeJS.Timeout | undefined = undefined;
+  /** True from a first wait until the tick that decides whether to make {@link #timer} (see {@link afterParse}). */
+  #arming = false;
+  /** The bytes this iteration took from the stream (see {@link receivedWhole}). */
+  #read = 0;
   /** `idle` until the first `next()`; `open` while listening; then `done`, or `failed` with {@link #error}. */
   #state: 'idle' | 'open' | 'done' | 'failed' = 'idle';
   #error: unknown = undefined;
@@ -236,22 +260,37 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
     if (this.#state === 'failed') return Promise.reject(this.#error);
     if (this.#state === 'done') return done();
     const chunk = this.#stream.read() as Uint8Array | null;
-    if (chunk !== null) return Promise.resolve({ done: false, value: chunk });
+    if (chunk !== null) {
+      this.#read += chunk.byteLength;
+      return Promise.resolve({ done: false, value: chunk });
+    }
     const wait = (this.#waiting = new Promise<Step>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     }));
-    if (this.#timeout !== undefined && !receivedWhole(this.#stream)) this.#arm(this.#timeout);
+    if (this.#timeout !== undefined && !receivedWhole(this.#stream, this.#read)) this.#arm();
     return wait;
   }
 
-  /** Starts the clock of a `next()` that waits for data (see {@link readableChunks}). */
-  #arm(timeout: ReadTimeout): void {
-    if (this.#timer === undefined) {
+  /**
+   * Starts the clock of a `next()` that waits for data (see {@link readableChunks}): the first
+   * time, a tick later, if it still waits then for a body not all there ({@link afterParse}).
+   */
+  #arm(): void {
+    if (this.#timer !== undefined) this.#timer.refresh();
+    else if (!this.#arming) {
+      this.#arming = true;
       // One function for every iterator, given the iterator: no closure per iteration.
-      this.#timer = setTimeout(ReadableIterator.#expire, timeout.ms, this);
-      this.#timer.unref();
-    } else this.#timer.refresh();
+      afterParse(ReadableIterator.#armFirst, this);
+    }
+  }
+
+  /** Makes the timer of `iterator`'s first wait, when it still waits for a body not all there. */
+  static #armFirst(iterator: ReadableIterator): void {
+    iterator.#arming = false;
+    if (iterator.#resolve === undefined || iterator.#state !== 'open' || receivedWhole(iterator.#stream, iterator.#read)) return;
+    iterator.#timer = setTimeout(ReadableIterator.#expire, iterator.#timeout!.ms, iterator);
+    iterator.#timer.unref();
   }
 
   /**
@@ -291,6 +330,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
     if (this.#resolve === undefined) return;
     const chunk = this.#stream.read() as Uint8Array | null;
     if (chunk === null) return; // the end, or a read still under way: the next event tells
+    this.#read += chunk.byteLength;
     const resolve = this.#resolve;
     this.#clearWaiting();
     resolve({ done: false, value: chunk });

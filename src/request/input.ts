@@ -11,6 +11,7 @@ import { BufferedInput, FailedInput } from '../gateway/input.ts';
 import {
   type NodeReadable,
   type ReadTimeout,
+  afterParse,
   discardedBody,
   isDiscarded,
   nodeReadableOf,
@@ -127,7 +128,9 @@ function readEventStream(
     const chunks: Uint8Array[] = [];
     let total = 0;
     let timer: NodeJS.Timeout | undefined;
+    let settled = false;
     const fail = (error: unknown) => {
+      settled = true;
       unlisten(stream, listener);
       if (timer !== undefined) clearTimeout(timer);
       owner?.spoil(error);
@@ -150,6 +153,7 @@ function readEventStream(
       if (value !== undefined) fail(inputFailure(value));
       else if (!stream.readableEnded) fail(inputFailure(prematureClose())); // destroyed before its end
       else {
+        settled = true;
         unlisten(stream, listener);
         if (timer !== undefined) clearTimeout(timer);
         const bytes = concatBytes(chunks, total);
@@ -161,13 +165,17 @@ function readEventStream(
     stream.on('end', listener);
     stream.on('error', listener);
     stream.on('close', listener);
-    // A body that came whole already (a small POST, with its head) waits for nobody: no timer.
-    if (timeout !== undefined && !receivedWhole(stream)) {
-      timer = setTimeout(() => {
-        stream.pause();
-        fail(timedOut(timeout));
-      }, timeout.ms);
-      timer.unref();
+    // A body that came whole (a small POST, with its head) waits for nobody: no timer. Asked
+    // a tick later, once the parser has read the packet of the head (see `afterParse`).
+    if (timeout !== undefined && !receivedWhole(stream, 0)) {
+      afterParse(() => {
+        if (settled || receivedWhole(stream, total)) return;
+        timer = setTimeout(() => {
+          stream.pause();
+          fail(timedOut(timeout));
+        }, timeout.ms);
+        timer.unref();
+      }, undefined);
     }
     stream.resume();
   });
