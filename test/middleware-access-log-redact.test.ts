@@ -46,6 +46,16 @@ describe('redactQuery', () => {
     expect(redactQuery(url, names)).toBe(expected);
   });
 
+  it('matches a name given percent-encoded or with + in the list as it matches one sent so (tsgi serve --access-log-redact takes no space)', () => {
+    // `my%20token` and `my+token` are both `my token`; `%74oken` is `token`.
+    expect(redactQuery('/r?my+token=a&my%20token=b&%74oken=c&token=d&x=1', ['my%20token', '%74oken'])).toBe(
+      '/r?my+token=[Redacted]&my%20token=[Redacted]&%74oken=[Redacted]&token=[Redacted]&x=1',
+    );
+    expect(redactQuery('/r?user+id=a&USER%20ID=b', ['user+id'])).toBe('/r?user+id=[Redacted]&USER%20ID=[Redacted]');
+    // A name is matched as written too: `a+b` (sent `a%2Bb`), `100%` (sent `100%25`), a malformed escape.
+    expect(redactQuery('/r?a%2Bb=a&100%25=b&%zz=c', ['a+b', '100%', '%zz'])).toBe('/r?a%2Bb=[Redacted]&100%25=[Redacted]&%zz=[Redacted]');
+  });
+
   it('with no names, answers the URL as it is', () => {
     expect(redactQuery('/r?token=a', [])).toBe('/r?token=a');
   });

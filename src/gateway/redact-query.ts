@@ -37,8 +37,22 @@ export function checkRedactQuery(names: readonly string[] | undefined, owner: st
  */
 export function queryRedactor(names: readonly string[] | undefined): ((url: string) => string) | undefined {
   if (names === undefined || names.length === 0) return undefined;
-  const secret = new Set(names.map((name) => name.toLowerCase()));
+  const secret = secretNames(names);
   return (url) => redactWith(url, secret);
+}
+
+/**
+ * The names to match, in lower case: each as written and, when that differs, percent-decoded
+ * as a sent name is (`my%20token` and `my+token` are `my token`), so a name the list gives
+ * encoded (as `tsgi serve --access-log-redact`, which takes no space, needs) matches too.
+ */
+function secretNames(names: readonly string[]): ReadonlySet<string> {
+  const secret = new Set<string>();
+  for (const name of names) {
+    secret.add(name.toLowerCase());
+    secret.add(decodeName(name).toLowerCase());
+  }
+  return secret;
 }
 
 /**
@@ -46,7 +60,9 @@ export function queryRedactor(names: readonly string[] | undefined): ((url: stri
  * query parameter named in `names` replaced by `[Redacted]`. The query is what follows the
  * first `?`, up to a `#`; parameters are separated by `&` alone (not `;`). A name matches
  * without regard to case, once percent-decoded (`+` as a space, as forms are read):
- * `%74oken=` and `TOKEN=` are `token`. Only a non-empty value is replaced: the name as sent,
+ * `%74oken=` and `TOKEN=` are `token`. A name in `names` matches as written and, decoded the
+ * same way, as it reads (`my%20token` or `my+token` match `my+token=`, `my%20token=`).
+ * Only a non-empty value is replaced: the name as sent,
  * the other parameters, their order, a parameter without `=` and an empty value (`token=`,
  * which hides nothing) stay as they are; every occurrence of a repeated name is redacted.
  * A malformed escape (`%zz`, a lone `%`, bytes that are not UTF-8) never throws: the name is
@@ -56,7 +72,7 @@ export function queryRedactor(names: readonly string[] | undefined): ((url: stri
  */
 export function redactQuery(url: string, names: readonly string[]): string {
   if (names.length === 0) return url;
-  return redactWith(url, new Set(names.map((name) => name.toLowerCase())));
+  return redactWith(url, secretNames(names));
 }
 
 /** {@link redactQuery} with the names already in lower case. */
