@@ -117,6 +117,18 @@ describe('serve() redactQuery: the error log', () => {
     }
   });
 
+  it("redacts accessLog's own error line (its log stream failed) as the server's list asks, with or without accessLog's own", async () => {
+    const broken = { write: () => { throw new Error('disk full'); } };
+    for (const own of [undefined, ['code']]) {
+      const server = await start(accessLog(ok, { log: broken, redactQuery: own }), { redactQuery: ['token'] });
+      await rawExchange(server.port, 'GET /r?token=s3cret&code=s3cret2&x=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await until(() => server.log.text.includes('disk full'));
+      expect(server.log.text).toMatch(/^\[tsgi\] GET \/r\?token=\[Redacted\]&code=(\[Redacted\]|s3cret2)&x=1 HTTP\/1\.1 \(accessLog could not write its line\): Error: disk full\n/);
+      expect(server.log.text).not.toContain('s3cret&');
+      if (own !== undefined) expect(server.log.text).not.toContain('s3cret2');
+    }
+  });
+
   it("redacts the request line of a failing upgrade handler's error line", async () => {
     const server = await start(ok, {
       redactQuery: ['access_token'],

@@ -5,7 +5,7 @@
  * @module
  */
 import { type App, type AppLike, type Environ, type LogStream, type StartResponse, toApp } from '../gateway/types.ts';
-import { logError, requestTarget } from '../gateway/log.ts';
+import { logError, requestLine, requestTarget } from '../gateway/log.ts';
 import { checkRedactQuery, queryRedactor } from '../gateway/redact-query.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeLogger } from '../gateway/call-app.ts';
@@ -223,7 +223,9 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
       try {
         out.write(`${oneLine(String(build(entry)))}\n`);
       } catch (failure) {
-        logError(environ['tsgi.errors'], `${line} (accessLog could not write its line)`, failure);
+        // A tsgi.errors line: the server's `redactQuery` (`tsgi.redact_query`) applies too.
+        const request = { REQUEST_METHOD: method, SCRIPT_NAME: '', PATH_INFO: '', QUERY_STRING: '', REQUEST_URI: url, SERVER_PROTOCOL: environ.SERVER_PROTOCOL, 'tsgi.redact_query': environ['tsgi.redact_query'] };
+        logError(environ['tsgi.errors'], `${requestLine(request)} (accessLog could not write its line)`, failure);
       }
     };
     const start: StartResponse = (s, headers, error) => {
