@@ -62,8 +62,10 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  * request bodies the same way, Werkzeug and WebOb not at all.
  *
  * A request without `Content-Encoding` passes untouched (one field looked up), and so does one
- * whose codings are all `identity`, or that has no body (`req.isBodyReadable` false: a `GET`
- * with the field). Otherwise the listed codings (names case-insensitive, `x-gzip` as `gzip`)
+ * whose codings are all `identity`. One that has no body (`req.isBodyReadable` false: a `GET`
+ * with the field, a `Content-Length: 0`) is passed on without `Content-Encoding`, whatever its
+ * codings: nothing is coded, and the readers below would refuse the field with a `415`. A body
+ * of no bytes (chunked) reads as empty, as it does uncoded. Otherwise the listed codings (names case-insensitive, `x-gzip` as `gzip`)
  * are undone right to left, the last applied first, and the app is called with the decoded
  * body as `tsgi.input`, `tsgi.input_terminated` set, and without `Content-Encoding`,
  * `Content-Length` (the decoded size is unknown before reading) and the digest fields
@@ -122,7 +124,12 @@ export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
       .split(',')
       .map((coding) => coding.trim().toLowerCase())
       .filter((coding) => coding !== '' && coding !== 'identity');
-    if (listed.length === 0 || !isBodyReadable(environ)) return inner(environ, startResponse);
+    if (listed.length === 0) return inner(environ, startResponse);
+    if (!isBodyReadable(environ)) {
+      // No content, nothing coded: the readers below would refuse the field with a 415.
+      delete (environ as Partial<Environ>).HTTP_CONTENT_ENCODING;
+      return inner(environ, startResponse);
+    }
     if (listed.length > maxCodings) {
       const refusal = new HTTPUnsupportedMediaType(`More than ${maxCodings} content codings.`, { headers: acceptEncoding });
       return refusal.respond(environ, startResponse);
@@ -163,26 +170,31 @@ function decodedInput(coded: AsyncIterable<Uint8Array>, codings: DecodeBodyCodin
  *   `source` unchanged.
  */
 async function* decoded(source: AsyncIterable<Uint8Array>, coding: DecodeBodyCoding, maxSize: number): AsyncGenerator<Uint8Array, void, undefined> {
-  const z = DECODERS[coding]();
-  // Failures are read from z.errored: an 'error' event with no listener left would be uncaught.
-  z.on('error', ignore);
+  let z: Decoder | undefined;
   let size = 0;
   try {
     for await (const chunk of source) {
       if (chunk.byteLength === 0) continue;
+      if (z === undefined) {
+        z = DECODERS[coding]();
+        // Failures are read from z.errored: an 'error' event with no listener left would be uncaught.
+        z.on('error', ignore);
+      }
       for await (const output of outputOf(z, chunk, coding)) {
         size += output.byteLength;
         if (size > maxSize) throw new HTTPContentTooLarge(`The decoded body is larger than ${maxSize} bytes.`);
         yield output;
       }
     }
+    // Not a byte: an empty body, as without a coding (zlib would call it cut off), and as decodeContent reads one.
+    if (z === undefined) return;
     for await (const output of outputOf(z, null, coding)) {
       size += output.byteLength;
       if (size > maxSize) throw new HTTPContentTooLarge(`The decoded body is larger than ${maxSize} bytes.`);
       yield output;
     }
   } finally {
-    z.destroy();
+    z?.destroy();
   }
 }
 
