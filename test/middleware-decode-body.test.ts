@@ -262,7 +262,7 @@ describe('decodeBody', () => {
       return new Response(`form ${[...(await req.form()).keys()].length}`);
     });
     const server = await start(decodeBody(read));
-    for (const framing of [{ 'Content-Length': '0' }, { 'Transfer-Encoding': 'chunked' }]) {
+    for (const framing of [{ 'Content-Length': '0' }, { 'Transfer-Encoding': 'chunked' }] as Record<string, string>[]) {
       const form = await post(server.url, '', { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Encoding': 'gzip', ...framing });
       expect([framing, form.status, form.body.toString()]).toEqual([framing, 200, 'form 0']);
       const json = await post(`${server.url}/json`, '', { 'Content-Encoding': 'br', ...framing });
