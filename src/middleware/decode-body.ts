@@ -11,6 +11,7 @@ import { declaredLength } from '../http/declared-length.ts';
 import { DEFAULT_FORM_LIMITS } from '../forms/limits.ts';
 import { isBodyReadable, tooLarge } from '../request/input.ts';
 import { streamInput } from '../request/stream-input.ts';
+import { decoderOutput } from './decoder-output.ts';
 
 /**
  * A content coding {@link decodeBody} can undo (RFC 9110 §8.4.1; zstd is RFC 8878). `gzip`
@@ -180,7 +181,7 @@ async function* decoded(source: AsyncIterable<Uint8Array>, coding: DecodeBodyCod
         // Failures are read from z.errored: an 'error' event with no listener left would be uncaught.
         z.on('error', ignore);
       }
-      for await (const output of outputOf(z, chunk, coding)) {
+      for await (const output of decoderOutput(z, chunk, corrupt(coding))) {
         size += output.byteLength;
         if (size > maxSize) throw new HTTPContentTooLarge(`The decoded body is larger than ${maxSize} bytes.`);
         yield output;
@@ -188,7 +189,7 @@ async function* decoded(source: AsyncIterable<Uint8Array>, coding: DecodeBodyCod
     }
     // Not a byte: an empty body, as without a coding (zlib would call it cut off), and as decodeContent reads one.
     if (z === undefined) return;
-    for await (const output of outputOf(z, null, coding)) {
+    for await (const output of decoderOutput(z, null, corrupt(coding))) {
       size += output.byteLength;
       if (size > maxSize) throw new HTTPContentTooLarge(`The decoded body is larger than ${maxSize} bytes.`);
       yield output;
@@ -198,41 +199,9 @@ async function* decoded(source: AsyncIterable<Uint8Array>, coding: DecodeBodyCod
   }
 }
 
-/**
- * What `z` makes of `chunk` (or, for `null`, of the end of its input), as it makes it: done
- * once the chunk was consumed (or the decoder ended).
- */
-async function* outputOf(z: Decoder, chunk: Uint8Array | null, coding: DecodeBodyCoding): AsyncGenerator<Buffer, void, undefined> {
-  let consumed = false;
-  let wake = (): void => {};
-  const onEvent = (): void => wake();
-  z.on('readable', onEvent);
-  z.on('end', onEvent);
-  z.on('error', onEvent);
-  if (chunk === null) z.end();
-  else {
-    z.write(chunk, () => {
-      consumed = true;
-      wake();
-    });
-  }
-  try {
-    for (;;) {
-      const output = z.read() as Buffer | null;
-      if (output !== null) {
-        yield output;
-        continue;
-      }
-      // Set when the decoder fails, before its 'error' event and whatever the write callback is told.
-      if (z.errored !== null) throw new HTTPBadRequest(`The body is not valid ${coding} data.`, { cause: z.errored });
-      if (chunk === null ? z.readableEnded : consumed) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-  } finally {
-    z.off('readable', onEvent);
-    z.off('end', onEvent);
-    z.off('error', onEvent);
-  }
+/** The error for data the decoder of `coding` refused (its error the `cause`): a `400`. */
+function corrupt(coding: DecodeBodyCoding): (error: unknown) => HTTPBadRequest {
+  return (error) => new HTTPBadRequest(`The body is not valid ${coding} data.`, { cause: error });
 }
 
 function ignore(): void {}

@@ -9,6 +9,7 @@ import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
+import { decoderOutput } from '../middleware/decoder-output.ts';
 import { HTTPBadGateway } from '../exceptions/server-errors.ts';
 import { narrowAcceptEncoding } from './accept-codings.ts';
 
@@ -152,10 +153,10 @@ async function* decodeStream(body: Body, coding: Decoding): AsyncGenerator<Uint8
       if (z === undefined) {
         z = decoder(coding, chunk);
         // Failures are read from z.errored (and the end's iterator): an 'error' event after the
-        // listeners of written() are gone must not become an uncaught exception.
+        // listeners of decoderOutput() are gone must not become an uncaught exception.
         z.on('error', ignore);
       }
-      yield* written(z, chunk, coding);
+      yield* decoderOutput(z, chunk, (error) => corrupt(coding, error));
     }
     if (z === undefined) return;
     z.end();
@@ -195,39 +196,6 @@ async function* leading(body: Body, size: number): AsyncGenerator<Uint8Array, vo
     if (length >= size) yield concatBytes(head.splice(0), length);
   }
   if (head.length > 0) yield concatBytes(head, length);
-}
-
-/**
- * Writes `chunk` to `z` and yields the output as the decoder produces it, until the chunk is
- * consumed. Each read hands the decoder room again; while the consumer holds a piece, the
- * decoder waits.
- */
-async function* written(z: Decoder, chunk: Uint8Array, coding: Decoding): AsyncGenerator<Uint8Array, void, undefined> {
-  let consumed = false;
-  let wake = (): void => {};
-  const onEvent = (): void => wake();
-  z.on('readable', onEvent);
-  z.on('error', onEvent);
-  z.write(chunk, () => {
-    consumed = true;
-    wake();
-  });
-  try {
-    for (;;) {
-      const output = z.read() as Buffer | null;
-      if (output !== null) {
-        yield output;
-        continue;
-      }
-      // Set when the decoder fails, before its 'error' event and whatever the write callback is told.
-      if (z.errored !== null) throw corrupt(coding, z.errored);
-      if (consumed) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-  } finally {
-    z.off('readable', onEvent);
-    z.off('error', onEvent);
-  }
 }
 
 function ignore(): void {}
