@@ -5,6 +5,7 @@
  * early); the readers below (`req.json()`, `req.form()`, a multipart upload, a raw read, a
  * `proxy`), and its options.
  */
+import net from 'node:net';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, Request, Response } from 'tsgi';
@@ -218,6 +219,29 @@ describe('decodeBody', () => {
     expect([br.status, br.headers['accept-encoding'], br.body.toString()]).toEqual([415, 'gzip', expect.stringContaining('Content-Encoding br is not supported.')]);
     const gzip = await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'x-gzip' });
     expect([gzip.status, gzip.body.toString()]).toEqual([200, String(batch.byteLength)]);
+  });
+
+  it('fails the read of a client gone mid-body as the reader does (400, not corrupt data), logging nothing', async () => {
+    const seen: string[] = [];
+    const app = Request.application(async (req) => {
+      try {
+        await req.json({ maxBodySize: Infinity });
+      } catch (error) {
+        seen.push(`${(error as { code: number }).code} ${(error as Error).message}`);
+        throw error;
+      }
+      return new Response('read');
+    });
+    const server = await start(decodeBody(app));
+    const body = zlib.gzipSync(Buffer.from(JSON.stringify(Array.from({ length: 50_000 }, (_, i) => ({ i, r: Math.random() })))));
+    const socket = net.connect(server.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: ${body.length}\r\n\r\n`);
+    socket.write(body.subarray(0, body.length >> 1), () => setTimeout(() => socket.destroy(), 50));
+    await until(() => seen.length > 0);
+    expect(seen).toEqual(['400 The request body could not be read completely.']);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.log.text).toBe('');
   });
 
   it('refuses bad options when built', () => {
