@@ -269,15 +269,16 @@ describe('decodeBody', () => {
   it('hands the app below no Content-Encoding, Content-Length or digest of the coded bytes, and a readable body', async () => {
     const fields: unknown[] = [];
     const app: App = async (environ, startResponse) => {
-      fields.push(environ.HTTP_CONTENT_ENCODING, environ.CONTENT_LENGTH, environ.HTTP_CONTENT_DIGEST, environ['tsgi.input_terminated']);
+      fields.push(environ.HTTP_CONTENT_ENCODING, environ.CONTENT_LENGTH, environ.HTTP_CONTENT_DIGEST, environ.HTTP_REPR_DIGEST, environ.HTTP_DIGEST, environ.HTTP_CONTENT_MD5, environ['tsgi.input_terminated']);
       const size = (await new Request(environ).bytes()).byteLength;
       startResponse('200 OK', []);
       return [new TextEncoder().encode(String(size))];
     };
     const server = await start(decodeBody(app));
-    const res = await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip', 'Content-Digest': 'sha-256=:AAAA:' });
+    const digests = { 'Content-Digest': 'sha-256=:AAAA:', 'Repr-Digest': 'sha-256=:AAAA:', Digest: 'SHA-256=AAAA', 'Content-MD5': 'AAAA' };
+    const res = await post(server.url, zlib.gzipSync(batch), { 'Content-Encoding': 'gzip', ...digests });
     expect([res.status, res.body.toString()]).toEqual([200, String(batch.byteLength)]);
-    expect(fields).toEqual([undefined, undefined, undefined, true]);
+    expect(fields).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, true]);
   });
 
   it('reads an empty coded body as an empty body, as without a coding: no 415 from the readers below, no 400 for zero bytes', async () => {
