@@ -12,7 +12,7 @@ import { type App, type Environ, Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { decodeBody, lint } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
-import { request, start, until } from './node-helpers.ts';
+import { rawExchange, request, start, until } from './node-helpers.ts';
 
 /** zlib has zstd from Node 22.15 and 23.8; `engines` accepts any 22. */
 const hasZstd = typeof zlib.zstdCompressSync === 'function';
@@ -242,6 +242,26 @@ describe('decodeBody', () => {
     expect(seen).toEqual(['400 The request body could not be read completely.']);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(server.log.text).toBe('');
+  });
+
+  it('under Expect: 100-continue, answers a declared size past maxSize 413 without 100 Continue, and sends 100 Continue once a reader starts', async () => {
+    const server = await start(decodeBody(ingest, { maxSize: 1024 }));
+    const head = (length: number) => `POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n`;
+    const refused = await rawExchange(server.port, head(2048));
+    expect(refused.raw).toMatch(/^HTTP\/1\.1 413 /);
+    expect(refused.raw).not.toContain('100 Continue');
+    const body = zlib.gzipSync(batch);
+    const accepted = await new Promise<string>((resolve) => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      let got = '';
+      socket.on('data', (chunk: Buffer) => {
+        got += chunk.toString('latin1');
+        if (got === 'HTTP/1.1 100 Continue\r\n\r\n') socket.write(body);
+      });
+      socket.on('close', () => resolve(got));
+      socket.write(head(body.byteLength));
+    });
+    expect(accepted).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 202 [^]*\{"accepted":3\}$/);
   });
 
   it('refuses bad options when built', () => {
