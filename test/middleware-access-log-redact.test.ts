@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, Request } from 'tsgi';
+import { type App, type Environ, Request } from 'tsgi';
 import { type AccessLogOptions, accessLog, errors, redactQuery } from 'tsgi/middleware';
 import { toFetchHandler } from 'tsgi/fetch';
 import { rawExchange, start, until } from './node-helpers.ts';
@@ -88,6 +88,18 @@ describe('accessLog redactQuery', () => {
     );
     // The entry's fields are redacted; the environ holds the request as received.
     expect(JSON.parse(own)).toEqual([shown, `GET ${shown} HTTP/1.1`, shownReferer, target]);
+  });
+
+  it("redacts the query of an environ without REQUEST_URI (another server's) whose path holds ? and #, which the line escapes", async () => {
+    const lines: string[] = [];
+    const app = accessLog(ok, { format: 'common', redactQuery: ['token'], log: { write: (line: string) => void lines.push(line) } });
+    const environ = {
+      REQUEST_METHOD: 'GET', SCRIPT_NAME: '/app', PATH_INFO: '/a?b#c d', QUERY_STRING: 'token=s3cret&x=1', SERVER_PROTOCOL: 'HTTP/1.1',
+      SERVER_NAME: 'x', SERVER_PORT: '80', 'tsgi.url_scheme': 'http', 'tsgi.input': [], 'tsgi.errors': { write: () => {} },
+    } as unknown as Environ;
+    for await (const _chunk of await app(environ, () => {})) void _chunk;
+    await until(() => lines.length > 0);
+    expect(lines[0]).toContain('"GET /app/a%3Fb%23c%20d?token=[Redacted]&x=1 HTTP/1.1" 200');
   });
 
   it('logs the query as sent without redactQuery, or with an empty list', async () => {

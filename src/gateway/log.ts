@@ -25,18 +25,23 @@ export const stderrLog: LogStream = Object.freeze({
   },
 });
 
+/** What `encodeURI` leaves in a decoded path that would end it in a request-target. */
+const PATH_DELIMITERS = /[?#]/g;
+const escapeDelimiter = (delimiter: string): string => (delimiter === '?' ? '%3F' : '%23');
+
 /** The environ keys {@link requestTarget} reads. */
 type RequestLineKeys = 'REQUEST_METHOD' | 'SCRIPT_NAME' | 'PATH_INFO' | 'QUERY_STRING' | 'REQUEST_URI' | 'SERVER_PROTOCOL';
 
 /**
  * The request-target of `environ` as the client sent it: `REQUEST_URI` when the server set
  * it (the Node adapter and `Request.blank` do), else `SCRIPT_NAME + PATH_INFO` percent-encoded
- * as UTF-8 (`encodeURI`) plus `?QUERY_STRING` when there is a query. Never throws.
+ * as UTF-8 (`encodeURI`, and `?` and `#` too, so the query starts at the first `?` as
+ * `redactQuery` reads it) plus `?QUERY_STRING` when there is a query. Never throws.
  */
 export function requestTarget(environ: Pick<Environ, RequestLineKeys>): string {
   const raw = environ.REQUEST_URI;
   if (typeof raw === 'string') return raw;
-  const path = encodeURI(`${environ.SCRIPT_NAME ?? ''}${environ.PATH_INFO ?? ''}`.toWellFormed());
+  const path = encodeURI(`${environ.SCRIPT_NAME ?? ''}${environ.PATH_INFO ?? ''}`.toWellFormed()).replace(PATH_DELIMITERS, escapeDelimiter);
   return environ.QUERY_STRING ? `${path}?${environ.QUERY_STRING}` : path;
 }
 
