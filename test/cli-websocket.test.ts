@@ -122,12 +122,14 @@ describe('tsgi serve --upgrade <export>', () => {
 
   it('--access-log-redact: the app\'s lines, the refused requests\', the upgrades\' and the error log\'s request lines hide the values', async () => {
     const run = cli([
-      'serve', `${module('chat.mjs')}:app`, '--upgrade', 'sockets', '--port', '0', '--access-log-redact', 'token, access_token', '--access-log-redact', 'CODE',
+      'serve', `${module('chat.mjs')}:app`, '--upgrade', 'sockets', '--port', '0', '--access-log-redact', 'token, access_token', '--access-log-redact', 'CODE,my%20key',
     ]);
     const url = await servingUrl(run);
     const { hostname, port } = new URL(url);
     // The app's request, its failure, and a request refused before the app (a bad Host: 400).
     expect((await get(`${url}/?Token=s3cret-1&x=1`)).body).toBe('page');
+    // A name the flag gives percent-encoded (it takes no space) matches as sent with + or %20.
+    expect((await get(`${url}/?my+key=s3cret-7&MY%20KEY=s3cret-8`)).body).toBe('page');
     expect((await get(`${url}/fail?code=s3cret-2`)).status).toBe(500);
     const refused = await new Promise<string>((resolve, reject) => {
       const socket = net.connect(Number(port), hostname, () => socket.write('GET /where?%63ode=s3cret-3&flag HTTP/1.1\r\nHost: bad host\r\nConnection: close\r\n\r\n'));
@@ -146,6 +148,7 @@ describe('tsgi serve --upgrade <export>', () => {
     await waitFor(() => run.out.stdout.includes('" 101 ') && run.out.stderr.includes('handler failed'), () => `${run.out.stdout}\n${run.out.stderr}`);
     const lines = run.out.stdout;
     expect(lines).toMatch(/"GET \/\?Token=\[Redacted\]&x=1 HTTP\/1\.1" 200 /);
+    expect(lines).toMatch(/"GET \/\?my\+key=\[Redacted\]&MY%20KEY=\[Redacted\] HTTP\/1\.1" 200 /);
     expect(lines).toMatch(/"GET \/fail\?code=\[Redacted\] HTTP\/1\.1" 500 /);
     expect(lines).toMatch(/"GET \/where\?%63ode=\[Redacted\]&flag HTTP\/1\.1" 400 /);
     expect(lines).toMatch(/"GET \/chat\?access_token=\[Redacted\] HTTP\/1\.1" 101 /);
