@@ -13,6 +13,7 @@
  *
  * @module
  */
+import { type ReadTimeout, type TimedRead, expireRead, waitNext, waitPrevious, waitSince } from './read-timeout.ts';
 
 /** The parts of a Node.js readable stream that tsgi's input readers use. */
 export interface NodeReadable {
@@ -43,66 +44,6 @@ export function isNodeReadable(value: unknown): value is NodeReadable {
 
 /** Makes what an iteration throws of its stream's error (see {@link readableChunks}). */
 export type Failure = (error: unknown) => unknown;
-
-/**
- * A limit on how long a read of a request body may wait for its next chunk (the Node
- * adapter's `bodyTimeout`, nginx's `client_body_timeout`): one object per server, shared by
- * its requests' inputs.
- */
-export interface ReadTimeout {
-  /** Milliseconds a read may wait for data, above 0. */
-  readonly ms: number;
-  /** Makes the error a read that waited too long fails with (the adapter's `408`). */
-  expired(): object;
-}
-
-/** The errors {@link timedOut} made: see {@link isReadTimeout}. */
-const expiredReads = new WeakSet<object>();
-
-/** The error of a read that waited past `timeout`, remembered as such (see {@link isReadTimeout}). */
-export function timedOut(timeout: ReadTimeout): object {
-  const error = timeout.expired();
-  expiredReads.add(error);
-  return error;
-}
-
-/**
- * True for the error a read of a request body failed with because no data came within its
- * {@link ReadTimeout}: the client's doing (a stalled upload), answered as the adapter made it
- * (its `408`), never logged as the app's failure, even when a raw app lets it propagate.
- */
-export function isReadTimeout(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && expiredReads.has(error);
-}
-
-/**
- * True when the whole body of `stream` has arrived: a read of it waits for no client, so no
- * {@link ReadTimeout} is armed (the common small POST, whose body came with its head, sets up
- * no timer). That is an `IncomingMessage`'s or an `Http2ServerRequest`'s `complete`, or, before
- * Node sets it (a turn of the loop after the body is buffered), an HTTP/1 `Content-Length`
- * whose bytes are all in: the `read` bytes the caller took from the stream and those buffered
- * (Node's HTTP/1 parser then ends the body by itself; an HTTP/2 stream still waits for the
- * client's end of stream). Asked a tick after a read begins to wait ({@link afterParse}), when
- * the body of the head's packet is buffered.
- */
-export function receivedWhole(stream: NodeReadable, read: number): boolean {
-  const request = stream as NodeReadable & DumpedRequest & { readonly httpVersionMajor?: number };
-  if (request.complete === true) return true;
-  if (request.httpVersionMajor !== 1) return false;
-  const declared = request.headers?.['content-length'];
-  return declared !== undefined && read + (request.readableLength ?? 0) >= Number(declared);
-}
-
-/**
- * Runs `then(arg)` once Node's HTTP/1 parser is done with the bytes it was given: on the next
- * tick, which its callbacks do not run. Node calls the app as it parses a request's head,
- * before the body that came in the same packet, so a read begun at once finds a small POST's
- * body not there yet, and buffered a tick later ({@link receivedWhole}): a
- * {@link ReadTimeout} is armed only if the read still waits then for a body not all there.
- */
-export function afterParse<T>(then: (arg: T) => void, arg: T): void {
-  process.nextTick(then, arg);
-}
 
 /** The {@link ReadTimeout} of `input`, a {@link ReadableInput}'s; `undefined` for any other input. */
 export function readTimeoutOf(input: AsyncIterable<Uint8Array>): ReadTimeout | undefined {
@@ -193,15 +134,13 @@ export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable |
  * same. It costs nothing per chunk, as a wrapper around the iterator would.
  *
  * With `timeout`, a `next()` that has to wait for data (none buffered) fails when none came
- * within `timeout.ms`: it throws `failure(timedOut(timeout))` (see {@link isReadTimeout}), the
+ * within `timeout.ms`: it throws `failure(error)` with the timeout's error (see `isReadTimeout`), the
  * iteration stops listening and the stream is left as it is, for the server to answer and
  * close the connection. The clock runs only while a `next()` waits: from the moment it finds
  * nothing to read until a chunk, the end or an error arrives (nginx's `client_body_timeout`,
  * "only for a period between two successive read operations"); not before the first `next()`,
- * nor while the reader works on a chunk. One timer per iteration, made at its first wait and
- * re-armed (`refresh()`) at the next ones; none for a body read without waiting, or whose
- * every byte had arrived a tick after the first wait began ({@link afterParse},
- * {@link receivedWhole}: a small POST read as soon as the app is called).
+ * nor while the reader works on a chunk. The timeout watches the wait (`ReadTimeout.wait`):
+ * no timer of its own per iteration.
  */
 export function readableChunks(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout): AsyncIterator<Uint8Array> {
   return new ReadableIterator(stream, failure, timeout);
@@ -212,16 +151,10 @@ type Step = IteratorResult<Uint8Array, undefined>;
 const done = (): Promise<Step> => Promise.resolve({ done: true, value: undefined });
 
 /** See {@link readableChunks}. */
-class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
+class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRead {
   readonly #stream: NodeReadable;
   readonly #failure: Failure | undefined;
   readonly #timeout: ReadTimeout | undefined;
-  /** The timer of {@link #timeout}, once a `next()` had to wait; it may fire while none waits (then it does nothing). */
-  #timer: NodeJS.Timeout | undefined = undefined;
-  /** True from a first wait until the tick that decides whether to make {@link #timer} (see {@link afterParse}). */
-  #arming = false;
-  /** The bytes this iteration took from the stream (see {@link receivedWhole}). */
-  #read = 0;
   /** `idle` until the first `next()`; `open` while listening; then `done`, or `failed` with {@link #error}. */
   #state: 'idle' | 'open' | 'done' | 'failed' = 'idle';
   #error: unknown = undefined;
@@ -229,6 +162,10 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   #waiting: Promise<Step> | undefined = undefined;
   #resolve: ((step: Step) => void) | undefined = undefined;
   #reject: ((error: unknown) => void) | undefined = undefined;
+  // The timeout's list of waiting reads (see `TimedRead`).
+  [waitPrevious]: TimedRead | undefined = undefined;
+  [waitNext]: TimedRead | undefined = undefined;
+  [waitSince] = -1;
 
   constructor(stream: NodeReadable, failure: Failure | undefined, timeout: ReadTimeout | undefined) {
     this.#stream = stream;
@@ -260,46 +197,18 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
     if (this.#state === 'failed') return Promise.reject(this.#error);
     if (this.#state === 'done') return done();
     const chunk = this.#stream.read() as Uint8Array | null;
-    if (chunk !== null) {
-      this.#read += chunk.byteLength;
-      return Promise.resolve({ done: false, value: chunk });
-    }
+    if (chunk !== null) return Promise.resolve({ done: false, value: chunk });
     const wait = (this.#waiting = new Promise<Step>((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
     }));
-    if (this.#timeout !== undefined && !receivedWhole(this.#stream, this.#read)) this.#arm();
+    this.#timeout?.wait(this);
     return wait;
   }
 
-  /**
-   * Starts the clock of a `next()` that waits for data (see {@link readableChunks}): the first
-   * time, a tick later, if it still waits then for a body not all there ({@link afterParse}).
-   */
-  #arm(): void {
-    if (this.#timer !== undefined) this.#timer.refresh();
-    else if (!this.#arming) {
-      this.#arming = true;
-      // One function for every iterator, given the iterator: no closure per iteration.
-      afterParse(ReadableIterator.#armFirst, this);
-    }
-  }
-
-  /** Makes the timer of `iterator`'s first wait, when it still waits for a body not all there. */
-  static #armFirst(iterator: ReadableIterator): void {
-    iterator.#arming = false;
-    if (iterator.#resolve === undefined || iterator.#state !== 'open' || receivedWhole(iterator.#stream, iterator.#read)) return;
-    iterator.#timer = setTimeout(ReadableIterator.#expire, iterator.#timeout!.ms, iterator);
-    iterator.#timer.unref();
-  }
-
-  /**
-   * The clock of `iterator` ran out: a `next()` still waiting fails; when none waits (the
-   * reader got its chunk and works on it), nothing happens.
-   */
-  static #expire(iterator: ReadableIterator): void {
-    if (iterator.#resolve === undefined || iterator.#state !== 'open') return;
-    iterator.#settle('failed', timedOut(iterator.#timeout!));
+  /** The wait of a `next()` went past the timeout: it fails with `error` (see `ReadTimeout`). */
+  [expireRead](error: object): void {
+    if (this.#resolve !== undefined && this.#state === 'open') this.#settle('failed', error);
   }
 
   return(): Promise<Step> {
@@ -330,7 +239,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
     if (this.#resolve === undefined) return;
     const chunk = this.#stream.read() as Uint8Array | null;
     if (chunk === null) return; // the end, or a read still under way: the next event tells
-    this.#read += chunk.byteLength;
+    this.#timeout?.done(this);
     const resolve = this.#resolve;
     this.#clearWaiting();
     resolve({ done: false, value: chunk });
@@ -349,7 +258,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined> {
   /** Stops listening and answers the waiting `next()`, if any. */
   #settle(state: 'done' | 'failed', error: unknown): void {
     const stream = this.#stream;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timeout?.done(this);
     if (this.#state === 'open') {
       stream.removeListener('readable', this.#onReadable);
       stream.removeListener('end', this.#onEnd);

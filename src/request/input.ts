@@ -8,19 +8,8 @@ import { isAbort } from '../gateway/abort.ts';
 import type { Environ } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { BufferedInput, FailedInput } from '../gateway/input.ts';
-import {
-  type NodeReadable,
-  type ReadTimeout,
-  afterParse,
-  discardedBody,
-  isDiscarded,
-  nodeReadableOf,
-  prematureClose,
-  readTimeoutOf,
-  receivedWhole,
-  timedOut,
-  wasDiscarded,
-} from '../gateway/readable-input.ts';
+import { type NodeReadable, discardedBody, isDiscarded, nodeReadableOf, prematureClose, readTimeoutOf, wasDiscarded } from '../gateway/readable-input.ts';
+import { type ReadTimeout, type TimedRead, expireRead, waitNext, waitPrevious, waitSince } from '../gateway/read-timeout.ts';
 
 /** What {@link readInput} tells the owner of the input it reads, before its promise settles. */
 export interface InputOwner {
@@ -127,12 +116,11 @@ function readEventStream(
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = [];
     let total = 0;
-    let timer: NodeJS.Timeout | undefined;
-    let settled = false;
+    // The whole read waits for the client: watched from its start (below), as the read it is.
+    let timed: EventRead | undefined;
     const fail = (error: unknown) => {
-      settled = true;
       unlisten(stream, listener);
-      if (timer !== undefined) clearTimeout(timer);
+      if (timed !== undefined) timeout!.done(timed);
       owner?.spoil(error);
       reject(error);
     };
@@ -140,7 +128,7 @@ function readEventStream(
     // comes after the stream has ended (Node marks it ended before emitting `end`).
     const listener = (value?: unknown) => {
       if (value instanceof Uint8Array) {
-        timer?.refresh();
+        if (timed !== undefined) timeout!.wait(timed); // the clock starts over
         total += value.byteLength;
         if (total <= maxBodySize) {
           chunks.push(value);
@@ -153,9 +141,8 @@ function readEventStream(
       if (value !== undefined) fail(inputFailure(value));
       else if (!stream.readableEnded) fail(inputFailure(prematureClose())); // destroyed before its end
       else {
-        settled = true;
         unlisten(stream, listener);
-        if (timer !== undefined) clearTimeout(timer);
+        if (timed !== undefined) timeout!.done(timed);
         const bytes = concatBytes(chunks, total);
         owner?.keep(bytes);
         resolve(bytes);
@@ -165,20 +152,28 @@ function readEventStream(
     stream.on('end', listener);
     stream.on('error', listener);
     stream.on('close', listener);
-    // A body that came whole (a small POST, with its head) waits for nobody: no timer. Asked
-    // a tick later, once the parser has read the packet of the head (see `afterParse`).
-    if (timeout !== undefined && !receivedWhole(stream, 0)) {
-      afterParse(() => {
-        if (settled || receivedWhole(stream, total)) return;
-        timer = setTimeout(() => {
-          stream.pause();
-          fail(timedOut(timeout));
-        }, timeout.ms);
-        timer.unref();
-      }, undefined);
-    }
+    if (timeout !== undefined) timeout.wait((timed = new EventRead(stream, fail)));
     stream.resume();
   });
+}
+
+/** A {@link readEventStream} as its `ReadTimeout` watches it: past the limit, the stream is paused and the read fails. */
+class EventRead implements TimedRead {
+  [waitPrevious]: TimedRead | undefined = undefined;
+  [waitNext]: TimedRead | undefined = undefined;
+  [waitSince] = -1;
+  readonly #stream: NodeReadable;
+  readonly #fail: (error: object) => void;
+
+  constructor(stream: NodeReadable, fail: (error: object) => void) {
+    this.#stream = stream;
+    this.#fail = fail;
+  }
+
+  [expireRead](error: object): void {
+    this.#stream.pause();
+    this.#fail(error);
+  }
 }
 
 /** A rejection with `error`, told to `owner` first. */

@@ -11,7 +11,7 @@
  * @module
  */
 import { HTTPRequestTimeout } from '../../exceptions/client-errors.ts';
-import type { ReadTimeout } from '../../gateway/readable-input.ts';
+import { ReadTimeout } from '../../gateway/read-timeout.ts';
 
 /** The default body timeout: 60 s without a byte of the body while a read waits (nginx's default). */
 export const DEFAULT_BODY_TIMEOUT = 60_000;
@@ -40,7 +40,7 @@ export function bodyTimeoutOf(bodyTimeout: number | undefined): ReadTimeout | un
   if (ms === 0) return undefined;
   const detail = `The request body stalled: nothing of it arrived for ${seconds(ms)} s.`;
   // `Connection: close`, as nginx closes after it: the rest of the body is not awaited.
-  return { ms, expired: () => new HTTPRequestTimeout(detail, { headers: [['Connection', 'close']] }) };
+  return new ReadTimeout(ms, () => new HTTPRequestTimeout(detail, { headers: [['Connection', 'close']] }));
 }
 
 /** `ms` in seconds, as short as it is exact to the millisecond (`60`, `0.2`). */

@@ -6,7 +6,8 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Failure, type FailureAware, type ReadTimeout, readableChunks, withFailure } from '../../gateway/readable-input.ts';
+import { type Failure, type FailureAware, readableChunks, withFailure } from '../../gateway/readable-input.ts';
+import type { ReadTimeout } from '../../gateway/read-timeout.ts';
 
 /**
  * The request body as `tsgi.input`, sending `100 Continue` on the first read (unless the final
