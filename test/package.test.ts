@@ -193,6 +193,8 @@ describe('npm pack', () => {
         `export const page = new TestClient(app, { lint: maybe.b }).get('/', { headers: undefined, status: maybe.n });`,
         `export const fetchHandler = toFetchHandler(fromFetchHandler(() => new globalThis.Response('x'), { stripPrefix: maybe.b }), { scriptName: maybe.s });`,
         `export const code: 404 = missing.code;`,
+        // The request's signal passed on to fetch, whose RequestInit takes `AbortSignal | null`.
+        `export const relayed = Request.application((req) => fetch('http://127.0.0.1:9', { signal: req.signal }).then(() => res));`,
         '',
       ].join('\n'),
     );

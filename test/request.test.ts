@@ -548,7 +548,11 @@ describe('Request: headers', () => {
     expect(bare.userAgent).toBeNull();
     expect(bare.referer).toBeNull();
     expect(bare.remoteAddr).toBeNull();
-    expect(bare.signal).toBeUndefined();
+    // No server signal (Request.blank, a hand-built environ): one that never aborts, kept.
+    expect(bare.signal).toBeInstanceOf(AbortSignal);
+    expect(bare.signal.aborted).toBe(false);
+    expect(bare.signal).toBe(bare.signal);
+    expect(new Request(bare.environ).signal).toBe(bare.signal);
   });
 
   it('keeps the environ it wraps', () => {

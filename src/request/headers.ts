@@ -105,9 +105,17 @@ export abstract class RequestHeaderFields {
     REMOTE_USER.set(this, value);
   }
 
-  /** The abort signal of the request (`tsgi.signal`): aborted when the client goes away, or when a `timeout` above gives up. */
-  get signal(): AbortSignal | undefined {
-    return this.environ['tsgi.signal'];
+  /**
+   * The abort signal of the request (`tsgi.signal`): aborted when the client goes away (its
+   * `reason` a `DOMException` named `AbortError`), or when a `timeout` above gives up (a
+   * `TimeoutError`). Always an `AbortSignal`, as fetch's `Request.signal` is, so it can be
+   * passed on as is (`fetch(url, { signal: req.signal })`, also under
+   * `exactOptionalPropertyTypes`). Where the server gives none (`Request.blank`, an environ
+   * built by hand: the key is OPTIONAL for servers, docs/spec.md), a signal that never aborts,
+   * made on first read and kept in the environ as `tsgi.signal`, so every read answers the same one.
+   */
+  get signal(): AbortSignal {
+    return this.environ['tsgi.signal'] ?? (this.environ['tsgi.signal'] = new AbortController().signal);
   }
 
   /**
@@ -121,7 +129,7 @@ export abstract class RequestHeaderFields {
    * @example
    * ```ts
    * // A long poll that answers 204 when the server stops, and stops when the client leaves.
-   * const stop = AbortSignal.any([req.signal, req.shutdownSignal].filter((s) => s !== undefined));
+   * const stop = req.shutdownSignal ? AbortSignal.any([req.signal, req.shutdownSignal]) : req.signal;
    * // null once stopped; any other failure still throws
    * const update = await nextUpdate({ signal: stop }).catch((error) => { if (stop.aborted) return null; throw error; });
    * return update === null ? new Response(null, { status: 204 }) : Response.json(update);
