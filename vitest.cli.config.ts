@@ -3,7 +3,7 @@ import base, { CLI_END_TO_END } from './vitest.config.ts';
 
 /**
  * `npm run test:cli`: `tsgi serve`'s flags end to end (test/cli.test.ts,
- * test/cli-flags.test.ts, test/cli-client-certificates.test.ts), run by .ci/run after the main
+ * test/cli-flags.test.ts, test/cli-client-certificates.test.ts, test/cli-uds-mode.test.ts), run by .ci/run after the main
  * suite, on Node 24 and on Node 22 (`npm run test:node22 -- --config vitest.cli.config.ts`).
  * Each case starts the CLI in a child process and waits for it, about two minutes of waiting in
  * all, so they have a script of their own and `npm test` stays under five minutes. Two files at

@@ -280,7 +280,7 @@ export const app = (environ, start) => {
     const { code, stdout } = await finish(['serve', '--help']);
     expect(code).toBe(0);
     const flags = [
-      'host', 'port', 'uds', 'ssl-certfile', 'ssl-keyfile', 'ssl-keyfile-password', 'ssl-ca-certs', 'ssl-cert-reqs', 'http2', 'h2c', '[no-]proxy-headers',
+      'host', 'port', 'uds', 'uds-mode', 'ssl-certfile', 'ssl-keyfile', 'ssl-keyfile-password', 'ssl-ca-certs', 'ssl-cert-reqs', 'http2', 'h2c', '[no-]proxy-headers',
       'forwarded-allow-ips', 'root-path', 'trusted-hosts', 'timeout-keep-alive', 'timeout-headers', 'timeout-request', 'timeout-body',
       'timeout-graceful-shutdown', 'limit-concurrency', 'limit-max-requests', 'limit-max-requests-jitter', 'max-body-size', 'workers', 'timeout-worker-healthcheck', 'reload',
       'reload-dir', '[no-]access-log', 'access-log-format', 'access-log-redact', 'log-level',

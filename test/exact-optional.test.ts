@@ -50,6 +50,7 @@ describe('an option given as undefined', () => {
       host: '127.0.0.1',
       log,
       path: undefined,
+      pathMode: undefined,
       fd: undefined,
       tls: undefined,
       http2: undefined,

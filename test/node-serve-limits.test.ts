@@ -168,4 +168,35 @@ describe('Unix socket (path)', () => {
     await handle.close();
     expect(existsSync(path)).toBe(false);
   });
+
+  it('pathMode sets the mode of the socket (0o660: the group may connect, as nginx in the app\'s group)', async () => {
+    const path = join(dir, 'group.sock');
+    const handle = await serve(Request.application(() => new Response('in group')), { path, pathMode: 0o660, log: errorLog() });
+    try {
+      expect(statSync(path).mode & 0o777).toBe(0o660);
+      const body = await new Promise<string>((resolve, reject) => {
+        http
+          .get({ socketPath: path, path: '/', agent: false }, (res) => {
+            let text = '';
+            res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject);
+      });
+      expect(body).toBe('in group');
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('refuses a pathMode that is no permission mode, or one without path, at once (TypeError)', async () => {
+    const path = join(dir, 'refused.sock');
+    for (const pathMode of [-1, 0o1000, 4.5, Number.NaN, '660' as unknown as number]) {
+      await expect(serve(Request.application(() => new Response('x')), { path, pathMode, log: errorLog() }), String(pathMode)).rejects.toThrow(
+        /^serve: pathMode must be a permission mode from 0 to 0o777 \(0o660: owner and group\)/,
+      );
+    }
+    await expect(serve(Request.application(() => new Response('x')), { port: 0, pathMode: 0o660, log: errorLog() })).rejects.toThrow('serve: pathMode needs path (a Unix socket)');
+    expect(existsSync(path)).toBe(false);
+  });
 });

@@ -43,6 +43,8 @@ export interface ServeCommand {
   readonly port: number;
   /** A Unix socket to listen on instead of `host` and `port`. */
   readonly uds: string | undefined;
+  /** `--uds-mode`: the permission bits of the {@link uds} socket (`serve()`'s `pathMode`); `undefined`: 0o666. */
+  readonly udsMode: number | undefined;
   /**
    * An open socket to listen on instead of `host` and `port` (`serve()`'s `fd`): systemd
    * socket activation hands the first one over as descriptor 3.

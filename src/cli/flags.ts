@@ -30,6 +30,7 @@ export const FLAG_GROUPS: ReadonlyArray<readonly [title: string, flags: readonly
       { name: 'host', value: '<address>', help: 'Address to bind; 0.0.0.0 or :: for every interface', default: '127.0.0.1' },
       { name: 'port', short: 'p', value: '<port>', help: 'Port to bind, 0 for any free port', default: '$PORT, else 8000' },
       { name: 'uds', value: '<path>', help: 'Listen on this Unix socket instead (removed at exit)', default: 'none' },
+      { name: 'uds-mode', value: '<mode>', help: "The --uds socket's permissions, in octal: 660 for its group (nginx's user) too", default: '666' },
       { name: 'fd', value: '<n>', help: 'Listen on this open socket instead: systemd socket activation (3)', default: 'none' },
       { name: 'ssl-certfile', value: '<file>', help: 'TLS certificate chain (PEM): serve HTTPS', default: 'none' },
       { name: 'ssl-keyfile', value: '<file>', help: 'TLS private key (PEM)', default: 'none' },

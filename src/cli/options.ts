@@ -4,7 +4,7 @@
  *
  * | Flag | `serve()` option |
  * | --- | --- |
- * | `--host`, `--port`, `--uds`, `--fd` | `host`, `port`, `path`, `fd` |
+ * | `--host`, `--port`, `--uds`, `--uds-mode`, `--fd` | `host`, `port`, `path`, `pathMode`, `fd` |
  * | `--ssl-certfile`, `--ssl-keyfile`, `--ssl-keyfile-password` | `tls: { cert, key, passphrase }` |
  * | `--ssl-ca-certs`, `--ssl-cert-reqs optional`/`required` | `tls: { ca, requestCert: true, rejectUnauthorized: false`/`true }` (the `SSL_CLIENT_*` keys follow) |
  * | `--http2`, `--h2c` | `http2: true`, `http2: 'h2c'` |
@@ -51,7 +51,10 @@ export function serveOptions(command: ServeCommand, log: CliLog, tls: TlsOptions
     options.fd = RELOAD_SOCKET_FD;
     options.serverName = command.uds !== undefined ? 'localhost' : command.host;
     if (command.uds !== undefined) options.serverPort = tls === undefined ? 80 : 443;
-  } else if (command.uds !== undefined) options.path = command.uds;
+  } else if (command.uds !== undefined) {
+    options.path = command.uds;
+    if (command.udsMode !== undefined) options.pathMode = command.udsMode;
+  }
   // A worker inherits the socket on a descriptor of its own (shareActivatedSocket).
   else if (command.fd !== undefined) options.fd = cluster.isWorker ? ownDescriptor(WORKER_SOCKET_FD) : command.fd;
   else {

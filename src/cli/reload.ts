@@ -94,7 +94,7 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
   const log = serveLog(command, io);
   const dirs = watchedDirs(command);
   const managed = await prepareManaged(command);
-  const socket = await bindReloadSocket(command.uds !== undefined ? { path: command.uds } : { host: command.host, port: Number(managed[PORT_ENV]) });
+  const socket = await bindReloadSocket(command.uds !== undefined ? { path: command.uds, mode: command.udsMode } : { host: command.host, port: Number(managed[PORT_ENV]) });
   // The child's own URL of a Unix socket it inherited names no path.
   const socketUrl = socket !== undefined && command.uds !== undefined ? `unix:${command.uds}` : undefined;
   const env = { ...process.env, ...managed, [RELOAD_CHILD_ENV]: '1', ...(socket !== undefined && { [RELOAD_SOCKET_ENV]: '1' }) };

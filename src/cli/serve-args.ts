@@ -23,6 +23,7 @@ import {
   parseHostList,
   parseLogLevel,
   parseNameList,
+  parseMode,
   parseNonEmpty,
   parsePort,
   parseRootPath,
@@ -106,6 +107,7 @@ function checkCombinations(values: Record<string, unknown>): void {
   needs('reload-dir', 'reload');
   needs('forwarded-allow-ips', 'proxy-headers');
   needs('limit-max-requests-jitter', 'limit-max-requests');
+  needs('uds-mode', 'uds');
   const excludes = (flag: string, other: string) => {
     if (values[flag] !== undefined && values[other] !== undefined) throw new UsageError(`--${flag} and --${other} cannot be combined`);
   };
@@ -212,6 +214,7 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     host: parseHost(text('host') ?? DEFAULT_HOST, '--host'),
     port: port === undefined ? DEFAULT_PORT : parsePort(port, text('port') === undefined ? variable('PORT') : '--port'),
     uds: text('uds') === undefined ? undefined : parseNonEmpty(text('uds')!, '--uds'),
+    udsMode: text('uds-mode') === undefined ? undefined : parseMode(text('uds-mode')!, '--uds-mode'),
     fd: count('fd', 0),
     ssl:
       certfile === undefined || keyfile === undefined

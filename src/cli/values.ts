@@ -27,6 +27,16 @@ export function parsePort(value: string, flag: string): number {
   return port;
 }
 
+/**
+ * An octal permission mode (`--uds-mode`): three digits 0–7, or four with a leading `0`
+ * (`660`, `0660`, as chmod and systemd's `SocketMode=` write it). A `0o` prefix, a symbolic
+ * mode (`rw-rw----`) or special bits (setuid, sticky) are refused: they mean nothing on a socket.
+ */
+export function parseMode(value: string, flag: string): number {
+  if (!/^0?[0-7]{3}$/.test(value)) throw invalid(flag, value, 'an octal permission mode, as 660 or 0660');
+  return Number.parseInt(value, 8);
+}
+
 /** A whole number from `min` up (workers, request counts), and at most `max` when given. */
 export function parseCount(value: string, flag: string, min = 1, max?: number): number {
   const count = /^\d{1,9}$/.test(value) ? Number(value) : NaN;

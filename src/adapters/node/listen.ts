@@ -31,12 +31,19 @@ export function ownDescriptor(fd: number): number {
  * Where to listen: a TCP port on an address, a Unix socket's path, or a socket already bound
  * and open in this process, by file descriptor.
  */
-export type ListenAddress = { readonly port: number; readonly host: string } | { readonly path: string } | { readonly fd: number };
+export type ListenAddress =
+  | { readonly port: number; readonly host: string }
+  | { readonly path: string; readonly mode?: number | undefined }
+  | { readonly fd: number };
+
+/** The mode a Unix socket gets by default: read-writable by every local user, as a TCP port on the machine is. */
+export const DEFAULT_SOCKET_MODE = 0o666;
 
 /**
- * Resolves once `server` listens on `where`. A Unix socket is made read-writable by every
- * local user (0o666, like a TCP port on the machine), when what is at its path is still a socket
- * (never the target of a symbolic link put there since); Node removes it when the server closes.
+ * Resolves once `server` listens on `where`. A Unix socket gets `where.mode`, default
+ * read-writable by every local user (0o666, like a TCP port on the machine), when what is at
+ * its path is still a socket (never the target of a symbolic link put there since); Node
+ * removes it when the server closes.
  *
  * In a node:cluster worker, a descriptor is the primary's, as node:cluster has it (Node's
  * cluster docs: the primary listens on it and shares the handle), unless
@@ -64,7 +71,7 @@ export async function listenOn(server: Server, where: ListenAddress): Promise<vo
   // (a replacement) listens on its primary's socket without binding the path again, so
   // whatever is there by then (a link to a secret, put by whoever can write the folder) would
   // become writable by every user.
-  if ('path' in where && isSocketAt(where.path)) chmodSync(where.path, 0o666);
+  if ('path' in where && isSocketAt(where.path)) chmodSync(where.path, where.mode ?? DEFAULT_SOCKET_MODE);
 }
 
 /** Whether `path` is a socket itself (not a symbolic link to anything). */

@@ -40,12 +40,25 @@ export interface ServeOptions extends NodeEnvironOptions {
   port?: number | undefined;
   /**
    * A Unix domain socket to listen on instead of `host` and `port` (nginx's
-   * `proxy_pass http://unix:/run/app.sock:`). The file is made read-writable by every local
-   * user (0o666, as a port on the machine would be: restrict its folder to restrict access) and
-   * removed when the server closes. `SERVER_NAME` is then `localhost` and `SERVER_PORT` the
-   * scheme's port (80, 443), as gunicorn does.
+   * `proxy_pass http://unix:/run/app.sock:`). The file gets `pathMode`, by default
+   * read-writable by every local user (0o666, as a port on the machine would be: restrict its
+   * folder, or `pathMode`, to restrict access), and is removed when the server closes.
+   * `SERVER_NAME` is then `localhost` and `SERVER_PORT` the scheme's port (80, 443), as
+   * gunicorn does.
    */
   path?: string | undefined;
+  /**
+   * The permission bits of the `path` socket once bound (connecting needs write permission on
+   * it): `0o660` lets the owner and the socket's group connect, as nginx's user in the app's
+   * group (`tsgi serve --uds-mode 660`; systemd's `SocketMode=` for a socket it binds); default
+   * `0o666`, every local user. Set with `chmod` after `listen`, never through a symbolic link
+   * put at the path since, rather than with a process-wide umask (gunicorn's `--umask`), which
+   * would also apply to every file the app creates meanwhile.
+   *
+   * @throws TypeError (at once) for a value that is not an integer from 0 to 0o777, or given
+   *   without `path`.
+   */
+  pathMode?: number | undefined;
   /**
    * A socket already bound and open in this process, by file descriptor, to listen on instead
    * of `host` and `port` (uvicorn's and gunicorn's `--fd`): systemd socket activation, where a
@@ -210,6 +223,13 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     if (!Number.isSafeInteger(options.fd) || options.fd < 0) throw new TypeError('serve: fd must be a non-negative integer (a file descriptor)');
     if (options.path !== undefined) throw new TypeError('serve: fd and path cannot be combined: listen on one socket');
   }
+  if (options.pathMode !== undefined) {
+    const mode: unknown = options.pathMode;
+    if (!Number.isInteger(mode) || (mode as number) < 0 || (mode as number) > 0o777) {
+      throw new TypeError(`serve: pathMode must be a permission mode from 0 to 0o777 (0o660: owner and group), got ${shownValue(mode)}`);
+    }
+    if (options.path === undefined) throw new TypeError('serve: pathMode needs path (a Unix socket)');
+  }
   if (options.onUpgradeClosed !== undefined && typeof options.onUpgradeClosed !== 'function') {
     throw new TypeError('serve: onUpgradeClosed must be a function');
   }
@@ -273,7 +293,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
       closed: options.onUpgradeClosed,
     });
   }
-  await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path });
+  await listenOn(server, fd !== undefined ? { fd } : path === undefined ? { port: options.port ?? 8000, host } : { path, mode: options.pathMode });
   return handleOf(listener, state, path);
 }
 
