@@ -489,20 +489,20 @@ describe('tsgi serve flags at work', () => {
     const common = { time, remote_addr: '127.0.0.1', remote_user: null, outcome: 'end' };
     expect(records).toEqual([
       {
-        ...common, method: 'GET', url: '/a?b=%22c', protocol: 'HTTP/1.1', status: 200, bytes: expect.any(Number),
+        ...common, method: 'GET', url: '/a?b=%22c', protocol: 'HTTP/1.1', status: 200, bytes: expect.any(Number), body_bytes_read: 0,
         duration_ms: expect.any(Number), referer: 'http://ref.example/', user_agent: 'probe "x" \\', request_id: id,
       },
       // Refused by the parser: no request line, no head, not timed.
-      { ...common, method: null, url: null, protocol: null, status: 400, bytes: expect.any(Number), duration_ms: null, referer: null, user_agent: null },
+      { ...common, method: null, url: null, protocol: null, status: 400, bytes: expect.any(Number), body_bytes_read: 0, duration_ms: null, referer: null, user_agent: null },
       // Refused for its Host: what was parsed; no request_id (requestId never ran), the client's
       // X-Request-Id is not presented as one.
       {
-        ...common, method: 'GET', url: '/where?x', protocol: 'HTTP/1.1', status: 400, bytes: expect.any(Number),
+        ...common, method: 'GET', url: '/where?x', protocol: 'HTTP/1.1', status: 400, bytes: expect.any(Number), body_bytes_read: 0,
         duration_ms: null, referer: null, user_agent: 'probe',
       },
     ]);
     expect(Object.keys(records[2]!)).toEqual(Object.keys(records[1]!));
-    expect(Object.keys(records[1]!)).toEqual(['time', 'remote_addr', 'remote_user', 'method', 'url', 'protocol', 'status', 'bytes', 'duration_ms', 'referer', 'user_agent', 'outcome']);
+    expect(Object.keys(records[1]!)).toEqual(['time', 'remote_addr', 'remote_user', 'method', 'url', 'protocol', 'status', 'bytes', 'body_bytes_read', 'duration_ms', 'referer', 'user_agent', 'outcome']);
   });
 
   it('--access-log-format json with workers: SIGHUP rounds and the stop on stderr, stdout all JSON', async () => {

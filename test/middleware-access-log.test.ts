@@ -789,7 +789,7 @@ describe('accessLog', () => {
 });
 
 describe("accessLog format 'json'", () => {
-  const KEYS = ['time', 'remote_addr', 'remote_user', 'method', 'url', 'protocol', 'status', 'bytes', 'duration_ms', 'referer', 'user_agent', 'outcome'];
+  const KEYS = ['time', 'remote_addr', 'remote_user', 'method', 'url', 'protocol', 'status', 'bytes', 'body_bytes_read', 'duration_ms', 'referer', 'user_agent', 'outcome'];
   const ISO_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
   /** Each line: one JSON object, ending with its only newline. */
@@ -823,6 +823,7 @@ describe("accessLog format 'json'", () => {
       protocol: 'HTTP/1.1',
       status: 200,
       bytes: 5,
+      body_bytes_read: 0,
       duration_ms: expect.any(Number),
       referer: 'http://ref.example/',
       user_agent: 'probe/1.0',

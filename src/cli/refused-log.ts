@@ -60,6 +60,7 @@ function entryOf(refused: RefusedRequest, redact: ((url: string) => string) | un
     requestLine: method === undefined ? '-' : `${method} ${target} ${protocol}`,
     status: refused.status,
     bytes: refused.bytes,
+    bodyBytesRead: 0,
     referer: redact === undefined ? field('referer') : redactedOrNull(field('referer'), redact),
     userAgent: field('user-agent'),
     duration: 0,

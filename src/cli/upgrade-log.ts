@@ -46,6 +46,7 @@ function entryOf(closed: ClosedUpgrade, redact: ((url: string) => string) | unde
     requestLine: `${environ.REQUEST_METHOD} ${url} ${environ.SERVER_PROTOCOL}`,
     status: closed.status,
     bytes: closed.bytes,
+    bodyBytesRead: 0,
     referer: redact === undefined ? stringOrNull(environ.HTTP_REFERER) : redactedOrNull(environ.HTTP_REFERER, redact),
     userAgent: stringOrNull(environ.HTTP_USER_AGENT),
     duration: closed.duration,

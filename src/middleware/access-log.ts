@@ -18,6 +18,7 @@ import { unwatchClientGone, watchClientGone } from '../gateway/client-gone.ts';
 import { isThenable } from '../gateway/body.ts';
 import { isBrokenOff } from '../gateway/readable-input.ts';
 import { stoppedWithClient } from '../request/input.ts';
+import { meterInput } from '../gateway/input-meter.ts';
 import { requestIdKey } from './request-id.ts';
 
 /** What is known about a request when its log line is written. */
@@ -68,6 +69,18 @@ export interface AccessLogEntry {
    * failed before the head.
    */
   bytes: number;
+  /**
+   * Request body bytes read from `tsgi.input` by the app and the layers below `accessLog`
+   * (`req.bytes()`, `req.form()`, `req.stream()`, a raw `for await`), whichever way they read
+   * it: mod_logio's `%I` and nginx's `$request_length` without the request head, which tsgi
+   * does not see as bytes. A request without a body, or whose body nobody read, counts 0: what
+   * the server drains and discards after the answer (Node's drain of a small body, the lingering
+   * close of a larger one) is not counted, nor is what a client sent past a limit that stopped
+   * the read (the chunk that crossed it is). A body read whole by a layer above `accessLog`
+   * counts whole. Counted for the `json` format and a format function only: 0 in the entries
+   * of the other built-in formats, which do not show it, so they cost nothing per request.
+   */
+  bodyBytesRead: number;
   /** The `Referer` header (the values of the `redactQuery` parameters of its query written `[Redacted]`), or `null`. */
   referer: string | null;
   /** The `User-Agent` header, or `null`. */
@@ -144,11 +157,12 @@ export interface AccessLogOptions {
  * - `tiny`: `GET /a.gif 200 2326 - 3.250 ms`
  * - `json`: one JSON object per line, for log pipelines (Loki, Elasticsearch, CloudWatch,
  *   Datadog): the entry's fields in snake_case, `time` in ISO 8601 UTC, `duration_ms`,
+ *   `body_bytes_read` (the request body bytes the app read, see {@link AccessLogEntry.bodyBytesRead}),
  *   `null` for what is unknown, `request_id` (the id `requestId` gave the request, never the
  *   client's raw `X-Request-Id`) and `error` (its message; with outcome `error`) only when known:
  *   `{"time":"2000-10-10T20:55:36.123Z","remote_addr":"127.0.0.1","remote_user":null,
  *   "method":"GET","url":"/a.gif","protocol":"HTTP/1.1","status":200,"bytes":2326,
- *   "duration_ms":3.25,"referer":null,"user_agent":"curl/8.5.0","outcome":"end",
+ *   "body_bytes_read":0,"duration_ms":3.25,"referer":null,"user_agent":"curl/8.5.0","outcome":"end",
  *   "request_id":"5f0c…"}`
  * - a function `(entry) => string` for anything else (`entry.duration` is in ms).
  *
@@ -183,6 +197,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
   checkRedactQuery(options.redactQuery, 'accessLog');
   // `undefined` without names: nothing is done per request.
   const redact = queryRedactor(options.redactQuery);
+  // Only the formats that can show the count pay for it.
+  const meters = format === 'json' || typeof format === 'function';
 
   return async (environ, startResponse) => {
     const time = new Date();
@@ -191,6 +207,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     const url = redact === undefined ? requestTarget(environ) : redact(requestTarget(environ));
     // `requestLine(environ)`, with the target redacted or not as `url` is (not as the adapter's `tsgi.redact_query` asks).
     const line = `${method} ${url} ${environ.SERVER_PROTOCOL}`;
+    const bodyBytesRead = meters ? meterInput(environ) : undefined;
     let status = 0;
     let bytes = 0;
     let chunks = 0;
@@ -214,6 +231,7 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
         requestLine: line,
         status: replaced ?? (outcome === 'close' && chunks === 0 ? CLIENT_CLOSED : status || 500),
         bytes: replaced === undefined ? bytes : 0,
+        bodyBytesRead: bodyBytesRead === undefined ? 0 : bodyBytesRead(),
         referer: redact === undefined ? stringOrNull(environ.HTTP_REFERER) : redactedOrNull(environ.HTTP_REFERER, redact),
         userAgent: stringOrNull(environ.HTTP_USER_AGENT),
         duration: performance.now() - started,
@@ -384,6 +402,8 @@ export interface JsonAccessRecord {
   status: number;
   /** Body bytes handed to the server, as {@link AccessLogEntry.bytes}. */
   bytes: number;
+  /** Request body bytes the app read, as {@link AccessLogEntry.bodyBytesRead}; 0 in `tsgi serve`'s lines of the requests it refused itself. */
+  body_bytes_read: number;
   /**
    * Milliseconds from the request reaching `accessLog` to the end of the response (its last
    * byte sent, as {@link AccessLogEntry.duration}), rounded to the microsecond (`3.25`); `null` in `tsgi serve`'s lines of refused requests (not timed).
@@ -416,6 +436,7 @@ export function jsonAccessRecord(entry: AccessLogEntry): JsonAccessRecord {
     protocol: entry.protocol,
     status: entry.status,
     bytes: entry.bytes,
+    body_bytes_read: entry.bodyBytesRead,
     duration_ms: Math.round(entry.duration * 1000) / 1000,
     referer: entry.referer,
     user_agent: entry.userAgent,
