@@ -97,14 +97,18 @@ export function rawExchange(port: number, request: string | Uint8Array): Promise
  * `ECONNRESET` (libuv pull request 4997). So a client on Node 22 sometimes sees a reset that
  * follows the last bytes closely as a clean close, and `rawExchange` reports `clean`. Here the
  * connection is half-open, and at its end one byte is written: a reset connection refuses it
- * (`ECONNRESET`, or `EPIPE`), one the server closed cleanly (FIN) takes it.
+ * (`ECONNRESET`, or `EPIPE`), one the server closed cleanly (FIN) takes it. `onData` is told
+ * everything received so far, at each chunk.
  */
-export function rawExchangeStrict(port: number, request: string | Uint8Array): Promise<RawResult> {
+export function rawExchangeStrict(port: number, request: string | Uint8Array, onData?: (raw: string) => void): Promise<RawResult> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
     let error: Error | undefined;
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      onData?.(Buffer.concat(chunks).toString('latin1'));
+    });
     socket.on('error', (err) => {
       error = err;
     });

@@ -69,7 +69,11 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  *   `tsgi.errors` gets the upstream and the cause. The upstream's head is passed on with the
  *   body's first chunk (the server sends none before it either), so a failure up to that chunk
  *   is one of these too. After it, a failure (reset, `bodyTimeout`) makes the body throw, so
- *   the server cuts the client's connection: a truncated body never looks complete.
+ *   the server cuts the client's connection: a truncated body never looks complete. That
+ *   includes a reset that ends an answer with no length (HTTP/1.0, or neither Content-Length
+ *   nor chunked: RFC 9112 §6.3), which undici takes for its end: the default pool's
+ *   connections report it (not while part of the upload is still to go: RFC 9112 §9.6's reset
+ *   of an early answer). A clean close ends such an answer.
  * - **A kept-alive connection lost** before any answer (reset, closed: the upstream closed it
  *   as the request went out) is retried once on another connection for an idempotent method
  *   (GET, HEAD, OPTIONS, PUT, DELETE; RFC 9110 §9.2.2) without a body, as nginx's
@@ -264,6 +268,7 @@ function startExchange(
     exchange.onFinish = () => signal.removeEventListener('abort', onAbort);
   }
   const head = exchange.head;
+  if (input !== null) exchange.uploading();
   dispatcher.dispatch({ ...request, body: input === null ? null : requestBody(input, exchange) }, exchange);
   return [exchange, head];
 }
@@ -325,6 +330,7 @@ function requestBody(input: AsyncIterable<Uint8Array>, exchange: UpstreamExchang
       iterator.next().then(
         (step) => {
           exchange.requestProgress();
+          if (step.done) exchange.uploaded();
           this.push(step.done ? null : step.value);
         },
         (error: unknown) => {

@@ -5,6 +5,7 @@
  * @module
  */
 import { type Dispatcher, errors } from './undici.ts';
+import { endingReset } from './upstream-socket.ts';
 
 /** The upstream's response head. */
 export interface UpstreamHead {
@@ -87,6 +88,8 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   private ended = false;
   private failure: Error | undefined = undefined;
   private uploadFailure: unknown = undefined;
+  /** True from {@link uploading} until {@link uploaded}: part of the request body is still to go. */
+  private uploadOpen = false;
   private wake: (() => void) | undefined = undefined;
 
   /**
@@ -130,6 +133,16 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
     if (this.headIn || this.controller === undefined || this.timeouts === undefined) return;
     if (this.ended || this.failure !== undefined || this.closedWith !== undefined) return;
     this.arm(this.timeouts.headers);
+  }
+
+  /** Records that the request has a body, still to be sent (see {@link uploaded}). */
+  uploading(): void {
+    this.uploadOpen = true;
+  }
+
+  /** Records that the whole request body was read from the client and handed to the upstream's connection. */
+  uploaded(): void {
+    this.uploadOpen = false;
   }
 
   /**
@@ -211,6 +224,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   }
 
   onResponseEnd(): void {
+    // undici ends an answer without a length at a reset of its connection too (see
+    // endingReset): the upstream failed in the middle of it. Unless part of the upload was
+    // still to go: the upstream answered before reading it all, and its kernel resets a
+    // connection closed with data unread (RFC 9112 §9.6), so the answer may well be whole.
+    const reset = endingReset();
+    if (reset !== undefined && !this.uploadOpen) return this.onResponseError(undefined, reset);
     this.ended = true;
     this.notify();
     this.finish();

@@ -1,6 +1,7 @@
 /**
  * The connections of the proxy's own pool: an upload the upstream stopped taking does not
- * throw away the answer it sent before it closed.
+ * throw away the answer it sent before it closed, and a reset that ends an answer without a
+ * length is seen (see {@link endingReset}).
  *
  * @module
  */
@@ -17,8 +18,15 @@ const LOST: ReadonlySet<string> = new Set(['EPIPE', 'ECONNRESET']);
 type WriteCallback = (error?: Error | null) => void;
 
 /**
+ * The error of the upstream socket whose `error` event is being emitted, while it is (see
+ * {@link endingReset}); else undefined.
+ */
+let emitting: Error | undefined;
+
+/**
  * undici's connector (`buildConnector(options)`) whose sockets keep reading after a write to a
- * lost connection (see {@link readPastLostWrites}). For the default pool of `proxy()`.
+ * lost connection (see {@link readPastLostWrites}) and tell a reset to the answer it ends (see
+ * {@link endingReset}). For the default pool of `proxy()`.
  *
  * @param options - undici's connect options (`timeout`, TLS options…), as `Pool` takes them.
  */
@@ -26,7 +34,11 @@ export function upstreamConnector(options: buildConnector.BuildOptions): buildCo
   const connect = buildConnector(options);
   return (target, callback) =>
     connect(target, (error, socket) => {
-      if (socket) readPastLostWrites(socket); // undefined with an error
+      if (socket) {
+        // (undefined with an error)
+        readPastLostWrites(socket);
+        markResets(socket);
+      }
       (callback as (error: Error | null, socket: Socket | null) => void)(error, socket);
     });
 }
@@ -63,6 +75,55 @@ function readPastLostWrites(socket: Socket): void {
       });
     };
   }
+}
+
+/**
+ * The reset (`ECONNRESET`) of the connection that undici is reading an answer from, when it
+ * ends that answer: called by a dispatch handler in its `onResponseEnd`, which undici then
+ * calls from within the socket's `error` event. Else undefined: the answer ended on its own
+ * terms (its length, its last chunk, the upstream's clean close), or the connection is not one
+ * of {@link upstreamConnector}'s.
+ *
+ * An answer without Content-Length or chunking ends where the connection does (RFC 9112 §6.3
+ * ¶8); undici (7.x) also takes a reset of that connection for that end (a workaround for
+ * macOS, which resets some connections after a whole answer) and ends the answer cleanly, with
+ * nothing for the handler to tell it from a close: an upstream whose app failed in the middle
+ * of the body, and reset the connection, looked like a whole answer. undici's dispatch API has
+ * no hook for it (`onResponseEnd` carries no error, and a handler never sees its socket), so
+ * the socket's own `error` event says it. While undici handles that event, the answer it ends
+ * is the one running on that socket: the reset is that answer's, never a later one's over the
+ * same pooled connection.
+ */
+export function endingReset(): Error | undefined {
+  return emitting;
+}
+
+/**
+ * Makes `socket` say, while undici handles its `error` event, that the error is a reset (see
+ * {@link endingReset}). Costs one closure per connection, called when it is destroyed; the
+ * `error` event of a reset connection only is wrapped.
+ */
+function markResets(socket: Socket): void {
+  const destroy = socket._destroy;
+  socket._destroy = function (this: Socket, error: Error | null, done: (error?: Error | null) => void): void {
+    if (error != null && (error as NodeJS.ErrnoException).code === 'ECONNRESET') markErrorEvent(this);
+    destroy.call(this, error, done);
+  };
+}
+
+/** Wraps `socket`'s `emit` so that {@link endingReset} answers the error while its `error` event runs. */
+function markErrorEvent(socket: Socket): void {
+  const emit = socket.emit as (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
+  socket.emit = function (this: Socket, event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'error') return emit.call(this, event, ...args);
+    const outer = emitting;
+    emitting = args[0] as Error;
+    try {
+      return emit.call(this, event, ...args);
+    } finally {
+      emitting = outer;
+    }
+  };
 }
 
 function isLost(error: Error | null | undefined): boolean {
