@@ -2,9 +2,8 @@ import { defineConfig } from 'vitest/config';
 import base, { CLI_END_TO_END } from './vitest.config.ts';
 
 /**
- * `npm run test:cli`: `tsgi serve`'s flags end to end (test/cli.test.ts,
- * test/cli-flags.test.ts, test/cli-client-certificates.test.ts, test/cli-uds-mode.test.ts), run by .ci/run after the main
- * suite, on Node 24 and on Node 22 (`npm run test:node22 -- --config vitest.cli.config.ts`).
+ * `npm run test:cli`: `tsgi serve`'s flags end to end (the files of `CLI_END_TO_END` in
+ * vitest.config.ts), run by .ci/run after the main suite, on Node 24 and on Node 22 (`npm run test:node22 -- --config vitest.cli.config.ts`).
  * Each case starts the CLI in a child process and waits for it, about two minutes of waiting in
  * all, so they have a script of their own and `npm test` stays under five minutes. Two files at
  * once, as in the main suite: they wait on child processes, not on the CPU.
