@@ -142,6 +142,35 @@ describe('accessLog: the request body bytes read', () => {
     expect(entries.map((entry) => entry.bodyBytesRead)).toEqual([12_345, 777]);
   });
 
+  it('counts the bytes, not the characters, of a body read as text after setEncoding (hex, latin1, base64, utf8) (socket)', async () => {
+    // A raw app that decodes the request stream itself: its chunks are strings of that encoding.
+    const decoding: App = async (environ, startResponse) => {
+      const encoding = environ.PATH_INFO.slice(1) as BufferEncoding;
+      (environ['tsgi.input'] as unknown as { stream: { setEncoding(encoding: BufferEncoding): void } }).stream.setEncoding(encoding);
+      let text = '';
+      for await (const chunk of environ['tsgi.input'] as AsyncIterable<unknown>) text += String(chunk);
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode(String(Buffer.from(text, encoding).byteLength))];
+    };
+    const { out, app } = logged(decoding);
+    // Every byte value, so latin1 has characters UTF-8 writes in two bytes; ASCII only for utf8.
+    const bytes = Uint8Array.from({ length: 50_000 }, (_, i) => i % 256);
+    const ascii = Uint8Array.from({ length: 50_000 }, (_, i) => 97 + (i % 26));
+    await withServer(app, async (url) => {
+      expect(await send(url, '/hex', bytes)).toBe(200);
+      expect(await send(url, '/latin1', bytes, { chunked: true })).toBe(200);
+      expect(await send(url, '/base64', bytes.subarray(0, 49_999))).toBe(200);
+      expect(await send(url, '/utf8', ascii)).toBe(200);
+      await out.waitFor(4);
+    });
+    expect(out.lines.map((line) => [line.url, line.body_bytes_read])).toEqual([
+      ['/hex', 50_000],
+      ['/latin1', 50_000],
+      ['/base64', 49_999],
+      ['/utf8', 50_000],
+    ]);
+  });
+
   it('counts an HTTP/2 request body read, and 0 for one left unread (h2c socket)', async () => {
     const { out, app } = logged(reader);
     const server = await serve(app, { port: 0, host: '127.0.0.1', http2: 'h2c', log: { write: () => {} } });

@@ -11,9 +11,10 @@ import { type FailureAware, type Failure, type NodeReadable, isFailureAware, nod
 /** A Node.js stream's `emit`, as the meter calls the one it replaced. */
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
 
-/** The Node internals the meter reads: Node's drain of a body nobody read (`_dump()`). */
+/** What the meter reads of a Node.js stream: Node's drain of a body nobody read (`_dump()`), and the encoding of `setEncoding`. */
 interface Dumped {
   _dumped?: boolean | undefined;
+  readonly readableEncoding?: BufferEncoding | null | undefined;
 }
 
 const noBytes = (): number => 0;
@@ -57,16 +58,21 @@ function meterStream(stream: NodeReadable): () => number {
   const emit = target.emit;
   let bytes = 0;
   target.emit = function (this: unknown, event: string | symbol, chunk?: unknown): boolean {
-    if (event === 'data' && target._dumped !== true) bytes += sizeOf(chunk);
+    if (event === 'data' && target._dumped !== true) bytes += sizeOf(chunk, target.readableEncoding);
     // Every argument passed on as given, without an array per event.
     return Reflect.apply(emit, this, arguments);
   } as Emit;
   return () => bytes;
 }
 
-/** The bytes of a chunk: a `Uint8Array`'s length, a string's UTF-8 length (after `setEncoding`). */
-function sizeOf(chunk: unknown): number {
-  if (typeof chunk === 'string') return Buffer.byteLength(chunk);
+/**
+ * The bytes of a chunk: a `Uint8Array`'s length; a string's (after `setEncoding`) as the bytes
+ * it was decoded from, in the stream's `encoding` (a hex character is half a byte, a latin1 one a
+ * byte whatever its value): exact but for a UTF-8 body with invalid sequences (each one decoded
+ * as U+FFFD, counted as its 3 bytes).
+ */
+function sizeOf(chunk: unknown, encoding: BufferEncoding | null | undefined): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, encoding ?? 'utf8');
   return (chunk as Uint8Array | null)?.byteLength ?? 0;
 }
 
