@@ -110,6 +110,27 @@ describe('accessLog: the request body bytes read', () => {
     expect(Object.keys(out.lines[0]!).slice(7, 10)).toEqual(['bytes', 'body_bytes_read', 'duration_ms']);
   });
 
+  it('leaves the request stream of a request without a body (a GET, Content-Length: 0) as it is: no wrapper, 0 (socket)', async () => {
+    // What the meter would add to the stream: an own `emit`, called for its every event.
+    const probe: App = async (environ, startResponse) => {
+      const stream = (environ['tsgi.input'] as unknown as { stream: object }).stream;
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode(Object.hasOwn(stream, 'emit') ? 'wrapped' : 'plain')];
+    };
+    const { out, app } = logged(probe);
+    await withServer(app, async (url) => {
+      expect(await (await fetch(`${url}/get`)).text()).toBe('plain');
+      expect(await (await fetch(`${url}/empty`, { method: 'POST', body: '' })).text()).toBe('plain');
+      expect(await (await fetch(`${url}/body`, { method: 'POST', body: 'abc' })).text()).toBe('wrapped');
+      await out.waitFor(3);
+    });
+    expect(out.lines.map((line) => [line.url, line.body_bytes_read])).toEqual([
+      ['/get', 0],
+      ['/empty', 0],
+      ['/body', 0],
+    ]);
+  });
+
   it('counts 0 for a body the app did not read, small (Node drains it, the connection kept) or large (discarded, the connection closed) (socket)', async () => {
     const { out, app } = logged(reader);
     await withServer(app, async (url) => {

@@ -6,7 +6,7 @@
  */
 import type { Environ } from './types.ts';
 import { BufferedInput, FailedInput } from './input.ts';
-import { type FailureAware, type Failure, type NodeReadable, isFailureAware, nodeReadableOf, withFailure } from './readable-input.ts';
+import { type FailureAware, type Failure, type NodeReadable, ReadableInput, isFailureAware, nodeReadableOf, withFailure } from './readable-input.ts';
 
 /** A Node.js stream's `emit`, as the meter calls the one it replaced. */
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
@@ -28,7 +28,9 @@ const noBytes = (): number => 0;
  *
  * - A Node.js stream (`serve()`, `toNodeHandler`): its `emit` is wrapped on this stream only,
  *   since every chunk handed to a reader passes through its `data` event (`read()`, flowing
- *   mode, `pipe`), whichever reader takes it; chunks Node drains itself are left out.
+ *   mode, `pipe`), whichever reader takes it; chunks Node drains itself are left out. Not the
+ *   server's input of a request that announces no body (`announced` false: a `GET`,
+ *   `Content-Length: 0`): Node gives its readers no byte, so it counts 0 without a wrapper.
  * - A body held in memory already (a `BufferedInput`: read whole by a layer above, or
  *   `Request.blank`'s) counts whole: it was read before this layer.
  * - A failed input counts 0.
@@ -36,9 +38,12 @@ const noBytes = (): number => 0;
  *   replaced in the environ by one that counts what its iterations yield (and keeps
  *   `req.stream()`'s failure hook, when the input had it).
  *
- * Per request: one function, and the wrapper or the wrapped `emit`; per chunk, one addition.
+ * Per request with a body: one function, and the wrapper or the wrapped `emit`; per chunk, one addition.
+ *
+ * @param announced - whether the environ announces a body (`isBodyReadable`: a
+ *   `CONTENT_LENGTH` other than 0, `Transfer-Encoding` or `tsgi.input_terminated`); default true.
  */
-export function meterInput(environ: Environ): () => number {
+export function meterInput(environ: Environ, announced = true): () => number {
   const input = environ['tsgi.input'] as AsyncIterable<Uint8Array> | undefined;
   if (input === undefined || input instanceof FailedInput) return noBytes;
   if (input instanceof BufferedInput) {
@@ -46,7 +51,8 @@ export function meterInput(environ: Environ): () => number {
     return () => whole;
   }
   const stream = nodeReadableOf(input);
-  if (stream !== undefined) return meterStream(stream);
+  // The server's own input frames its body as the environ says (an app's stream may not).
+  if (stream !== undefined) return announced || !(input instanceof ReadableInput) ? meterStream(stream) : noBytes;
   const count = { bytes: 0 };
   environ['tsgi.input'] = meteredInput(input, count);
   return () => count.bytes;

@@ -17,7 +17,7 @@ import { shutdownEndKey } from '../gateway/shutdown.ts';
 import { unwatchClientGone, watchClientGone } from '../gateway/client-gone.ts';
 import { isThenable } from '../gateway/body.ts';
 import { isBrokenOff } from '../gateway/readable-input.ts';
-import { stoppedWithClient } from '../request/input.ts';
+import { isBodyReadable, stoppedWithClient } from '../request/input.ts';
 import { meterInput } from '../gateway/input-meter.ts';
 import { requestIdKey } from './request-id.ts';
 
@@ -207,7 +207,8 @@ export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
     const url = redact === undefined ? requestTarget(environ) : redact(requestTarget(environ));
     // `requestLine(environ)`, with the target redacted or not as `url` is (not as the adapter's `tsgi.redact_query` asks).
     const line = `${method} ${url} ${environ.SERVER_PROTOCOL}`;
-    const bodyBytesRead = meters ? meterInput(environ) : undefined;
+    // A request without a body (a GET) leaves the server's request stream unwrapped.
+    const bodyBytesRead = meters ? meterInput(environ, isBodyReadable(environ)) : undefined;
     let status = 0;
     let bytes = 0;
     let chunks = 0;
