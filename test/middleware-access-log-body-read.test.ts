@@ -6,11 +6,12 @@
  */
 import http from 'node:http';
 import http2 from 'node:http2';
+import { gzipSync } from 'node:zlib';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike, Request, Response, serve } from 'tsgi';
-import { accessLog, type AccessLogEntry, type AccessLogOptions } from 'tsgi/middleware';
+import { accessLog, type AccessLogEntry, type AccessLogOptions, decodeBody } from 'tsgi/middleware';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
 
@@ -190,6 +191,17 @@ describe('accessLog: the request body bytes read', () => {
       ['/base64', 49_999],
       ['/utf8', 50_000],
     ]);
+  });
+
+  it('counts the coded bytes of a body decodeBody decodes below it, as they came (socket)', async () => {
+    const { out, app } = logged(decodeBody(reader));
+    const coded = gzipSync(body(200_000));
+    await withServer(app, async (url) => {
+      const res = await fetch(`${url}/bytes`, { method: 'POST', body: coded, headers: { 'Content-Encoding': 'gzip' } });
+      expect(await res.text()).toBe('200000');
+      await out.waitFor(1);
+    });
+    expect(out.lines.map((line) => line.body_bytes_read)).toEqual([coded.byteLength]);
   });
 
   it('counts an HTTP/2 request body read, and 0 for one left unread (h2c socket)', async () => {
