@@ -26,6 +26,19 @@ describe('tsgi serve --uds-mode', () => {
     expect(await run.exited).toEqual({ code: 0, signal: null });
   });
 
+  it('gives it that mode under --workers (each worker) and --reload (the supervisor binds it)', async () => {
+    await Promise.all(
+      [['--workers', '2'], ['--reload']].map(async (extra) => {
+        const path = join(dir, `${extra[0]!.slice(2)}.sock`);
+        const run = cli(['serve', 'examples/demo.ts:app', '--uds', path, '--uds-mode', '600', '--no-access-log', ...extra]);
+        expect(await servingUrl(run)).toBe(`unix:${path}`);
+        expect(statSync(path).mode & 0o777, extra[0]).toBe(0o600);
+        run.child.kill('SIGTERM');
+        expect(await run.exited, extra[0]).toEqual({ code: 0, signal: null });
+      }),
+    );
+  });
+
   it('refuses a value that is no octal mode, or the flag without --uds: one line, exit 2', async () => {
     const path = join(dir, 'refused.sock');
     const cases: Array<[string[], string]> = [
