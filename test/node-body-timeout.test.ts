@@ -134,7 +134,9 @@ describe('bodyTimeout over HTTP/1.1', () => {
         ]);
         for (const outcome of results) expect(parseRaw(outcome.raw).rest).toBe(expected);
         expect(ours(timeouts.mock.calls, 40_000), expected).toBe(0);
-        expect(ours(intervals.mock.calls, 1_000), expected).toBeLessThanOrEqual(1);
+        // One, or two on a machine so loaded that the reads' waits came more than a check
+        // apart (the interval stops when no read waits): never one per read.
+        expect(ours(intervals.mock.calls, 1_000), expected).toBeLessThanOrEqual(2);
         expect(ours(intervals.mock.calls, 1_000), expected).toBeGreaterThanOrEqual(1); // the waits were watched
         timeouts.mockClear();
         intervals.mockClear();
