@@ -26,3 +26,15 @@ export function generator(seed: number): Generator {
   };
   return { pick: (items) => items[Math.floor(next() * items.length)]!, chance: (p) => next() < p, below: (n) => Math.floor(next() * n) };
 }
+
+/**
+ * Settles two macrotasks from now (a `setTimeout` of 0 set from inside another): for a body
+ * step that must come after its head went out. The TestClient and `toFetchHandler` wait one
+ * `setTimeout(0)` for a body's second step, serve() one `setImmediate`, before the head; a
+ * body that awaits this between its first and second steps loses that race whatever the load,
+ * since its second timer is set only once its first fired, after the server's wait was set.
+ * A fixed `setTimeout(r, 5)` does not: a process stalled a few ms between the two timers
+ * (a loaded CI machine, a GC pause) lets the body's timer fire first, and the step then comes
+ * before the head (a 500 instead of a cut, a `Content-Length` on a stream).
+ */
+export const afterTheHeadWait = (): Promise<void> => new Promise((resolve) => setTimeout(() => setTimeout(resolve, 0), 0));

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type App, HTTPFound, HTTPNotFound, HTTPServiceUnavailable, Request, Response, redirect, serve } from 'tsgi';
 import { TestClient, TestClientError } from 'tsgi/testing';
-import { rejection } from './helpers.ts';
+import { afterTheHeadWait, rejection } from './helpers.ts';
 
 const encoder = new TextEncoder();
 
@@ -282,7 +282,7 @@ describe('the body, as the server reads it', () => {
       startResponse('200 OK', [['Content-Type', 'text/plain']]);
       return (async function* () {
         yield encoder.encode('a');
-        await new Promise((resolve) => setTimeout(resolve, 10)); // the head is out
+        await afterTheHeadWait(); // the head is out (a fixed sleep could lose to the client's wait on a loaded machine)
         try {
           // A file past maxFileSize: the read fails mid-body (no length declared decides it).
           for await (const part of new Request(environ).parts({ maxFileSize: 10 })) if (part.kind === 'file') await new Response(part.body).bytes();
@@ -299,7 +299,9 @@ describe('the body, as the server reads it', () => {
   });
 
   it('frames a body whose second step comes after a turn of the event loop as the server does: head out, then a cut or no Content-Length', async () => {
-    const pause = () => new Promise((resolve) => setTimeout(resolve, 10));
+    // Past the turn whatever the load: a 10 ms sleep lost to the client's one-turn wait when
+    // the process stalled between the two timers (a 500 or a Content-Length, not the cut).
+    const pause = afterTheHeadWait;
     const slow = (fail: boolean): App => (_environ, startResponse) => {
       startResponse('200 OK', [['Content-Type', 'text/plain']]);
       return (async function* () {
