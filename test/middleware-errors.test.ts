@@ -8,6 +8,7 @@ import { abort, type App, type AppLike, HTTPBadGateway, HTTPNotFound, Request, c
 import { errors, type ErrorsOptions, lint, requestId, timeout } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { parseStack, renderTraceback } from '../src/middleware/traceback.ts';
+import { afterTheHeadWait } from './helpers.ts';
 
 const enc = new TextEncoder();
 
@@ -164,7 +165,7 @@ function failingAfterHead(message: string): App {
     start('200 OK', [['Content-Type', 'text/plain']]);
     return (async function* () {
       yield enc.encode('partial ');
-      await new Promise((r) => setTimeout(r, 10));
+      await afterTheHeadWait(); // not a 10 ms sleep: under load it beat the TestClient's wait, a 500 before the head
       throw new Error(message);
     })();
   };
@@ -205,7 +206,7 @@ describe('errors: after the headers are out', () => {
       start('200 OK', [['Content-Type', 'text/plain']]);
       return (async function* () {
         yield enc.encode('partial ');
-        await new Promise((r) => setTimeout(r, 10));
+        await afterTheHeadWait();
         throw value;
       })();
     };
@@ -254,9 +255,16 @@ describe('errors: after the headers are out', () => {
     // `await fetch(upstream, { signal: req.signal })` in a handler: the client hangs up, the
     // promise rejects with the signal's AbortError; the server itself logs nothing for it.
     let stopped = false;
+    // The client leaves once the app waits on the signal: a 50 ms sleep let a loaded machine
+    // abort the fetch before the request reached the app, which then never ran (`stopped` never set).
+    let waiting!: () => void;
+    const waits = new Promise<void>((resolve) => (waiting = resolve));
     const app = Request.application(async (req) => {
       try {
-        await new Promise((_resolve, reject) => req.signal!.addEventListener('abort', () => reject(req.signal!.reason)));
+        await new Promise((_resolve, reject) => {
+          req.signal!.addEventListener('abort', () => reject(req.signal!.reason));
+          waiting();
+        });
       } finally {
         stopped = true;
       }
@@ -266,7 +274,7 @@ describe('errors: after the headers are out', () => {
     await withServer(errors(app, { onError: (e) => void seen.push(e) }), async (url, _port, log) => {
       const controller = new AbortController();
       const request = fetch(url, { signal: controller.signal }).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 50));
+      await waits;
       controller.abort();
       await request;
       await until(() => stopped);
