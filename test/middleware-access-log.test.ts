@@ -3,13 +3,13 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, type AppLike, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
+import { type App, type AppLike, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
 import { accessLog, type AccessLogEntry, type AccessLogOptions, compress, errors, lint, mount, requestId, timeout } from 'tsgi/middleware';
 import { toFetchHandler } from 'tsgi/fetch';
 import { toNodeHandler } from 'tsgi/node';
 import { TestClient } from 'tsgi/testing';
 import { escapeLogField, formatLogTime } from '../src/middleware/access-log.ts';
-import { rawExchange, within } from './node-helpers.ts';
+import { deferred, rawExchange, within } from './node-helpers.ts';
 
 const enc = new TextEncoder();
 
@@ -123,12 +123,20 @@ describe('accessLog', () => {
   ])('logs end with its status for a HEAD (or 204, 304) answered whole from a streamed body the server closes unsent, close for a HEAD client gone first (%s socket)', async (_name, h2c) => {
     const out = collector();
     let release: () => void = () => {};
+    // The HEAD client of `/slow` leaves once its body waits (not after a 50 ms timer, which a
+    // loaded machine could let run out before the request reached the server: no line then).
+    const waiting = deferred();
     const raw: App = (environ, start) => {
       const path = String(environ.PATH_INFO);
       start(path === '/204' ? '204 No Content' : path === '/304' ? '304 Not Modified' : '200 OK', [['Content-Type', 'text/plain']]);
       return (async function* () {
         // `/slow`: the first chunk waits until the client has gone.
-        if (path === '/slow') await new Promise<void>((resolve) => (release = resolve));
+        if (path === '/slow') {
+          await new Promise<void>((resolve) => {
+            release = resolve;
+            waiting.resolve();
+          });
+        }
         yield enc.encode('hello');
         await new Promise((resolve) => setTimeout(resolve, 5));
         yield enc.encode('world');
@@ -147,7 +155,7 @@ describe('accessLog', () => {
         if (session !== undefined) {
           const stream = session.request({ ':method': method, ':path': path });
           stream.on('error', () => {});
-          if (leave) setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), 50);
+          if (leave) void waiting.promise.then(() => stream.close(http2.constants.NGHTTP2_CANCEL));
           let status = 0;
           stream.on('response', (headers) => (status = Number(headers[':status'])));
           stream.on('close', () => resolve(status));
@@ -160,7 +168,7 @@ describe('accessLog', () => {
           res.on('end', () => resolve(res.statusCode!));
         });
         req.on('error', (error) => (leave ? resolve(0) : reject(error)));
-        if (leave) setTimeout(() => req.destroy(), 50);
+        if (leave) void waiting.promise.then(() => req.destroy());
         req.end();
       });
     try {
@@ -286,23 +294,35 @@ describe('accessLog', () => {
 
   it('logs 499 when the client goes away before any of the answer was sent, as nginx', async () => {
     const out = collector();
-    const slowBody: App = (_e, start) => {
+    // Each client leaves once the app is at work, and the app goes on once the client has gone
+    // (its signal): a 20 ms timer to leave and a 100 ms one to answer raced on a loaded machine,
+    // which could send the answer first, or leave before the request reached the app.
+    let working = deferred();
+    const clientGone = (environ: Environ) =>
+      new Promise<void>((resolve) => {
+        const signal = environ['tsgi.signal']!;
+        if (signal.aborted) resolve();
+        signal.addEventListener('abort', () => resolve(), { once: true });
+        working.resolve();
+      });
+    const slowBody: App = (environ, start) => {
       start('200 OK', [['Content-Type', 'text/plain']]);
       return (async function* () {
-        await new Promise((r) => setTimeout(r, 100));
+        await clientGone(environ);
         yield enc.encode('late');
       })();
     };
     const slowApp: App = async (environ, start) => {
-      await new Promise((r) => setTimeout(r, 100));
+      await clientGone(environ);
       return slowBody(environ, start);
     };
     const app = mount({ '/body': accessLog(slowBody, { log: out, format: 'tiny' }), '/app': accessLog(slowApp, { log: out, format: 'tiny' }) });
     await withServer(app, async (_url, port) => {
       for (const path of ['/body', '/app']) {
+        working = deferred();
         await new Promise<void>((resolve) => {
           const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`));
-          setTimeout(() => socket.destroy(), 20);
+          void working.promise.then(() => socket.destroy());
           socket.on('close', () => resolve());
         });
       }

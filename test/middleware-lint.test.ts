@@ -385,9 +385,16 @@ describe('lint over a real socket', () => {
 
   it('destroys a Node stream body the server closes before reading it (the client left while the app worked)', async () => {
     let stream: Readable | undefined;
+    // The client leaves once the app is at work: after a fixed 30 ms, a loaded machine could
+    // cut the connection before the request reached the app, which then never made its stream.
+    let working!: () => void;
+    const atWork = new Promise<void>((resolve) => (working = resolve));
     const app = lint(async (environ, start) => {
       const signal = environ['tsgi.signal']!;
-      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      await new Promise((resolve) => {
+        signal.addEventListener('abort', resolve, { once: true });
+        working();
+      });
       start('200 OK', [['Content-Type', 'text/plain']]);
       stream = Readable.from([enc.encode('never sent')]);
       return stream;
@@ -396,7 +403,7 @@ describe('lint over a real socket', () => {
     try {
       const socket = net.connect(server.port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
       socket.on('error', () => {});
-      await new Promise((r) => setTimeout(r, 30));
+      await atWork;
       socket.destroy();
       for (let i = 0; i < 50 && !stream?.destroyed; i++) await new Promise((r) => setTimeout(r, 10));
       expect(stream?.destroyed).toBe(true);
