@@ -16,6 +16,7 @@ import { proxy } from 'tsgi/proxy';
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { rawExchange, sleep, start } from './node-helpers.ts';
+import { afterTheHeadWait } from './helpers.ts';
 
 const STYLE = '</style.css>; rel=preload; as=style';
 const SCRIPT = '</app.js>; rel=preload; as=script';
@@ -58,7 +59,9 @@ function lateHints(results: boolean[]): App {
   return Request.application((req) => {
     async function* body() {
       yield new TextEncoder().encode('one,');
-      await sleep(5);
+      // Past the server's (and the TestClient's) wait for a second step, whatever the load: a
+      // 5 ms sleep could end first on a stalled process, the head not out yet and the hints sent.
+      await afterTheHeadWait();
       results.push(req.sendEarlyHints(STYLE));
       yield new TextEncoder().encode('two');
     }
