@@ -182,7 +182,12 @@ describe('cascade streams the request body: readers, adapters and clients', () =
     let error = '';
     let lastDone!: () => void;
     const done = new Promise<void>((r) => (lastDone = r));
+    // The client leaves once the skipped app's reads are under way: after a fixed 100 ms, a
+    // loaded machine could leave before the request reached the server (no app ran, `done` hung).
+    let reading!: () => void;
+    const skippedReads = new Promise<void>((r) => (reading = r));
     const impatient: App = (environ, start) => {
+      reading();
       const it = environ['tsgi.input'][Symbol.asyncIterator]();
       void it.next().then(() => it.next()).then(() => it.next()).catch(() => undefined);
       start('404 Not Found', []);
@@ -199,7 +204,7 @@ describe('cascade streams the request body: readers, adapters and clients', () =
       const req = httpRequest(url, { method: 'POST', headers: { 'Content-Length': '10000000' } });
       req.on('error', () => undefined);
       req.write(Buffer.alloc(200_000));
-      await new Promise((r) => setTimeout(r, 100));
+      await skippedReads;
       req.destroy();
       await done;
     });

@@ -187,8 +187,14 @@ describe('tsgi.wait_until under serve()', () => {
 describe('callOnClose at close() past a stuck app', () => {
   it('waits for the work until the timeout given, though it stopped waiting for an app that ignores the signal', async () => {
     let finished = false;
+    // The stuck client leaves once its app runs: after a fixed 50 ms a loaded machine could
+    // abort it before the request arrived, and close() had no stuck app to stop waiting for.
+    const stuckRuns = deferred();
     const app = Request.application((req) => {
-      if (req.path === '/stuck') return new Promise<Response>(() => {}); // ignores tsgi.signal
+      if (req.path === '/stuck') {
+        stuckRuns.resolve();
+        return new Promise<Response>(() => {}); // ignores tsgi.signal
+      }
       const res = new Response('ok\n');
       res.callOnClose(async () => {
         await sleep(2500);
@@ -200,7 +206,7 @@ describe('callOnClose at close() past a stuck app', () => {
     const leaving = new AbortController();
     const stuck = fetch(`${server.url}/stuck`, { signal: leaving.signal }).catch(() => undefined);
     expect(await (await fetch(`${server.url}/work`)).text()).toBe('ok\n');
-    await sleep(50);
+    await stuckRuns.promise;
     leaving.abort();
     await stuck;
     await server.close({ timeout: 6000 });
