@@ -214,6 +214,14 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
    * first, in hand already (`callApp` took it): one asked for after the shutdown began sends it.
    */
   const untilStop = (step: Step | PromiseLike<Step>) => (stop === undefined || live || steps === 0 ? step : stop.race(step));
+  /**
+   * The second step if it comes within a turn of the event loop, else `undefined`: the head
+   * goes out then, as it does when the shutdown ends an event stream within that turn.
+   */
+  const headWait = async (step: PromiseLike<Step>): Promise<Step | undefined> => {
+    const waited = await raceTimer(stop === undefined ? step : (stop.race(step) as PromiseLike<Step | typeof STOP>));
+    return waited === STOP ? undefined : waited;
+  };
   /** True once the shutdown ended a buffered event stream: its body is being closed. */
   let stopped = false;
   try {
@@ -221,7 +229,8 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     // failure up to there answers 500; a step that comes later finds the head out.
     while (!(noBody && steps === 2)) {
       const pending = iterator.next() as Step | PromiseLike<Step>;
-      let step: Step | typeof STOP | undefined = steps === 1 && !headOut && isThenable<Step>(pending) ? await raceTimer(pending) : await untilStop(pending);
+      // The shutdown may begin while the head waits: an event stream ends then too (see resumeSteps).
+      let step: Step | typeof STOP | undefined = steps === 1 && !headOut && isThenable<Step>(pending) ? await headWait(pending) : await untilStop(pending);
       if (step === undefined) {
         headOut = true;
         options.onHead?.();

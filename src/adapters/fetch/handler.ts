@@ -120,7 +120,11 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     const chunk = checkChunk(first.value);
     bodyStarted = true;
     const pending = iterator.next() as Step | Promise<Step>;
-    const second = isThenable<Step>(pending) ? await raceTimer(pending) : pending;
+    // An event stream ends at the shutdown (docs/spec.md §2.6), also one that begins while the
+    // head waits for this step: the head goes out then, and the stream ends after the first chunk.
+    if (!watched && headers !== undefined) stop = streamStopOf(shutdown, headers, environ);
+    const waited = isThenable<Step>(pending) ? await raceTimer(stop === undefined ? pending : (stop.race(pending) as PromiseLike<Step | typeof STOP>)) : pending;
+    const second = waited === STOP ? undefined : waited;
     if (second?.done) {
       // One chunk and the end: the length is known, as for an array.
       const head = fetchHead(status, headers, method, chunk.byteLength);
@@ -131,14 +135,12 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     const head = fetchHead(status, headers, method, undefined);
     committed = true;
     if (head.noBody) {
-      if (second === undefined) (pending as Promise<Step>).then(undefined, log);
+      if (second === undefined) (pending as Promise<Step>).then(undefined, stop?.due === true ? unlessAbort(log) : log);
       void closeBody(iterator, log);
       return fetchResponse(null, head);
     }
     const ctx = environ['tsgi.fetch_execution_context'] as FetchExecutionContext | undefined;
     const waitUntil = typeof ctx?.waitUntil === 'function' ? ctx.waitUntil.bind(ctx) : undefined;
-    // An event stream ends when the shutdown begins (docs/spec.md §2.6).
-    if (!watched) stop = streamStopOf(shutdown, headers!, environ);
     const stream = resumeBody(chunk, second ?? pending, iterator, head.declared, log, waitUntil, stop);
     stop = undefined; // the stream's now
     const response = fetchResponse(stream, head);

@@ -34,7 +34,8 @@ type Step = IteratorResult<Uint8Array>;
  * itself, as `compress` ends it, its coding finished), even while it waits for its next event
  * (its first one too, when its fields were given before it: it is then answered with an
  * empty body; a body that reaches the server once the shutdown began, its app having answered
- * after it, is given a turn of the event loop for an event it has at once) or for the client
+ * after it, is given a turn of the event loop for an event it has at once), while the head
+ * waits for its second step (the head then goes out with the first chunk), or for the client
  * to read: its `return()` is called and the response ends as a
  * complete one (the last chunk, or the end of the HTTP/2 stream), so an `EventSource`
  * reconnects, to another worker, where a stream cut at the shutdown's timeout would have held
@@ -136,9 +137,13 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     let chunk = checkChunk(step.value);
     exchange.bodyStarted = true;
     const pending = iterator.next() as Step | Promise<Step>;
+    // An event stream ends at the shutdown also when it begins while the head waits for this
+    // step: the head goes out then, with the first chunk, and the stream ends after it.
+    if (!watched && exchange.headers !== undefined) watchEventStream();
     let second: Step | undefined;
     if (isThenable<Step>(pending)) {
-      second = await raceImmediate(pending);
+      const waited = await raceImmediate(nextOf(pending) as PromiseLike<Step | typeof STOP>);
+      second = waited === STOP ? undefined : waited;
       if (second === undefined) untaken = pending;
     } else second = pending;
     if (closed) return;
