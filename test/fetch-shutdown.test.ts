@@ -12,7 +12,7 @@ import { serve as honoServe } from '@hono/node-server';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
-import { encoder, errorLog, getFirstChunk, sleep, tickingEvents } from './node-helpers.ts';
+import { deferred, encoder, errorLog, getFirstChunk, sleep, tickingEvents } from './node-helpers.ts';
 
 /** Serves `handler` with `@hono/node-server` on 127.0.0.1 and a free port. */
 async function listen(handler: ReturnType<typeof toFetchHandler>): Promise<{ url: string; server: http.Server }> {
@@ -85,19 +85,26 @@ describe('toFetchHandler and a graceful shutdown', () => {
     for (const firstEvent of [true, false]) {
       const controller = new AbortController();
       const log = errorLog();
+      // The signal aborts once the source waits on it: after a fixed 50 ms a loaded machine
+      // could abort before the request arrived, the source then never stopping on the signal
+      // (a listener added to an aborted signal never runs) and the case not tested.
+      const waiting = deferred();
       const app: App = (environ, startResponse) => {
         startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
         return (async function* () {
           if (firstEvent) yield encoder.encode('data: one\n\n');
           const shutdown = environ['tsgi.shutdown_signal'] as AbortSignal;
-          await new Promise((_resolve, reject) => shutdown.addEventListener('abort', () => reject(shutdown.reason), { once: true }));
+          await new Promise((_resolve, reject) => {
+            shutdown.addEventListener('abort', () => reject(shutdown.reason), { once: true });
+            waiting.resolve();
+          });
           yield encoder.encode('data: never\n\n');
         })();
       };
       const { url, server } = await listen(toFetchHandler(app, { shutdownSignal: controller.signal, log }));
       try {
         const answer = fetch(`${url}/events`).then(async (res) => ({ status: res.status, body: await res.text() }));
-        await sleep(50);
+        await waiting.promise;
         controller.abort(new DOMException('server shutting down', 'AbortError'));
         expect(await answer).toEqual({ status: 200, body: firstEvent ? 'data: one\n\n' : '' });
         await sleep(20);
