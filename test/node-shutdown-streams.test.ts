@@ -127,10 +127,15 @@ describe('a coded event stream no layer ends', () => {
   });
 });
 
-/** A raw event stream whose fields come first and whose first event never does. */
-const eventless: App = (_environ, startResponse) => {
+/**
+ * A raw event stream whose fields come first and whose first event never does; `called` is
+ * called once its first step was asked for (the shutdown must begin after that: a fixed sleep
+ * let a loaded machine begin it before the request reached the app).
+ */
+const eventless = (called: () => void): App => (_environ, startResponse) => {
   startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
   return (async function* () {
+    called(); // its first step was asked for
     for (;;) {
       await sleep(200); // no event to send yet
       if (Math.random() > 2) yield encoder.encode('data: never\n\n');
@@ -140,7 +145,8 @@ const eventless: App = (_environ, startResponse) => {
 
 describe('an event stream with no event yet', () => {
   it('under compress (a layer that waits for the first chunk before the server holds the body), ends at shutdown too', async () => {
-    const server = await start(compress(eventless));
+    const called = deferred();
+    const server = await start(compress(eventless(called.resolve)));
     const response = new Promise<{ status: number | undefined; body: string; complete: boolean }>((resolve, reject) => {
       const req = http.get(`${server.url}/events`, { agent: false, headers: { 'accept-encoding': 'gzip' } }, (res) => {
         const chunks: Buffer[] = [];
@@ -153,7 +159,7 @@ describe('an event stream with no event yet', () => {
       });
       req.on('error', reject);
     });
-    await sleep(100); // the app was called and waits
+    await called.promise;
     const begun = Date.now();
     await server.close({ timeout: 5000 });
     expect(Date.now() - begun).toBeLessThan(2500);
@@ -162,17 +168,8 @@ describe('an event stream with no event yet', () => {
   });
 
   it('ends at shutdown with an empty, complete answer, not held for the timeout', async () => {
-    const app: App = (_environ, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
-      return (async function* () {
-        for (;;) {
-          await sleep(200); // no event to send yet
-          if (Math.random() > 2) yield encoder.encode('data: never\n\n');
-        }
-      })();
-    };
-    const server = await start(app);
-    const answered = deferred();
+    const called = deferred();
+    const server = await start(eventless(called.resolve));
     const response = new Promise<{ status: number | undefined; type: string | undefined; body: string; complete: boolean }>((resolve, reject) => {
       const req = http.get(`${server.url}/events`, { agent: false }, (res) => {
         let body = '';
@@ -180,10 +177,8 @@ describe('an event stream with no event yet', () => {
         res.on('end', () => resolve({ status: res.statusCode, type: res.headers['content-type'], body, complete: res.complete }));
       });
       req.on('error', reject);
-      req.on('socket', () => answered.resolve());
     });
-    await answered.promise;
-    await sleep(100); // the app was called and waits
+    await called.promise;
     const begun = Date.now();
     await server.close({ timeout: 5000 });
     expect(Date.now() - begun).toBeLessThan(2500);
@@ -231,16 +226,21 @@ describe('an event stream whose source stops on the shutdown signal', () => {
 describe('an event stream whose first event fails at the shutdown', () => {
   for (const layered of [false, true]) {
     it(`has that failure logged, not dropped${layered ? ', behind compress (which waits for the first chunk)' : ''}`, async () => {
+      // The shutdown begins once the source waits on it: 100 ms after the client had a socket
+      // could come before the request reached the app on a loaded machine (nothing to log then).
+      const waiting = deferred();
       const app: App = (environ, startResponse) => {
         startResponse('200 OK', [['Content-Type', 'text/event-stream']]);
         return (async function* () {
           const shutdown = environ['tsgi.shutdown_signal'] as AbortSignal;
-          await new Promise((_resolve, reject) => shutdown.addEventListener('abort', () => reject(new TypeError('feed.close is not a function')), { once: true }));
+          await new Promise((_resolve, reject) => {
+            shutdown.addEventListener('abort', () => reject(new TypeError('feed.close is not a function')), { once: true });
+            waiting.resolve();
+          });
           yield encoder.encode('data: never\n\n');
         })();
       };
       const server = await start(layered ? compress(app) : app);
-      const answered = deferred();
       const response = new Promise<{ status: number | undefined; body: string }>((resolve, reject) => {
         const req = http.get(`${server.url}/events`, { agent: false, headers: { 'accept-encoding': 'gzip' } }, (res) => {
           let body = '';
@@ -248,10 +248,8 @@ describe('an event stream whose first event fails at the shutdown', () => {
           res.on('end', () => resolve({ status: res.statusCode, body }));
         });
         req.on('error', reject);
-        req.on('socket', () => answered.resolve());
       });
-      await answered.promise;
-      await sleep(100); // the app was called and waits
+      await waiting.promise;
       await server.close({ timeout: 5000 });
       expect(await response).toEqual({ status: 200, body: '' });
       for (let i = 0; i < 100 && server.log.text === ''; i++) await sleep(5);
