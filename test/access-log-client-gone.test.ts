@@ -342,9 +342,16 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
   it('is logged at once when the client reset its HTTP/2 stream before a layer began to watch it (h2c)', async () => {
     const { logged, entered, oneLine } = hanging();
     // The layer above calls accessLog only once the stream is gone (its signal aborted).
+    // The client resets its stream once that layer waits: 20 ms after the stream was ready
+    // could come before the request reached the server on a loaded machine (no app, no line).
+    let waiting!: () => void;
+    const layerWaits = new Promise<void>((resolve) => (waiting = resolve));
     const late: App = async (environ, startResponse) => {
       const signal = environ['tsgi.signal'] as AbortSignal;
-      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      await new Promise((resolve) => {
+        signal.addEventListener('abort', resolve, { once: true });
+        waiting();
+      });
       await sleep(20);
       return (logged as App)(environ, startResponse);
     };
@@ -354,8 +361,7 @@ describe('accessLog: a client gone before a never-settling app answered', () => 
     try {
       const stream = session.request({ ':path': '/stuck' });
       stream.on('error', () => {});
-      await new Promise((resolve) => stream.once('response', resolve).once('ready', resolve));
-      await sleep(20);
+      await layerWaits;
       stream.close(http2.constants.NGHTTP2_CANCEL);
       await entered;
       await oneLine();
