@@ -227,8 +227,15 @@ describe('Response.eventStream: resources over a real socket', () => {
     socket.on('error', () => {});
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     socket.pause();
-    await sleep(300);
-    const soFar = pulled;
+    // Until the source stalls (the socket buffers are full), not a fixed 300 ms: a loaded
+    // machine could still be filling them then, and pull more in the window below.
+    let soFar = -1;
+    for (let quiet = 0, i = 0; quiet < 2 && i < 100; i++) {
+      quiet = pulled === soFar ? quiet + 1 : 0;
+      soFar = pulled;
+      await sleep(100);
+    }
+    soFar = pulled;
     await sleep(200);
     socket.destroy();
     // What the socket buffers took (a few MiB on loopback), then nothing more while paused.
