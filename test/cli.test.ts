@@ -21,8 +21,9 @@ beforeAll(() => {
   if (environ.PATH_INFO === '/crash') process.exit(3);
   if (environ.PATH_INFO === '/slow') {
     process.stdout.write('received /slow\\n');
+    const ms = Number(/(?:^|&)ms=(\\d+)/.exec(environ.QUERY_STRING ?? '')?.[1] ?? 300);
     return (async function* () {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, ms));
       start('200 OK', [['Content-Type', 'text/plain']]);
       yield new TextEncoder().encode('slow done');
     })();
@@ -144,7 +145,10 @@ describe('tsgi serve', () => {
   it('cuts the requests in flight at a second signal, and says so', async () => {
     const run = cli(['serve', join(fixtures, 'pid.mjs'), '--port', '0']);
     const url = await servingUrl(run);
-    const reply = get(`${url}/slow`).then(
+    // A request no timer ends before the second signal (300 ms could run out on a loaded
+    // machine), and that signal sent once the first one was taken: SIGINT and SIGTERM both
+    // pending are delivered SIGINT first, which then reads as the first signal.
+    const reply = get(`${url}/slow?ms=60000`).then(
       (res) => `answered ${res.status}`,
       () => 'cut',
     );
@@ -154,7 +158,7 @@ describe('tsgi serve', () => {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     run.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitFor(() => run.out.stdout.includes('Stopping on SIGTERM'), () => run.out.stdout);
     run.child.kill('SIGINT');
     expect(await reply).toBe('cut');
     expect(await run.exited).toEqual({ code: 0, signal: null });
