@@ -14,7 +14,8 @@ import { freePort } from './free-port.ts';
 
 let dir: string;
 /**
- * Answers its pid; /slow?ms waits first, /hang blocks its event loop for good, /stray leaves a
+ * Answers its pid; /slow?ms waits first, /hang blocks its event loop for good (both say so on
+ * stdout first: `at /slow in <pid>`), /stray leaves a
  * promise rejected unhandled (the worker stops gracefully); while loading,
  * exits with 5 when ./broken exists and never ends when ./hang exists (once there, it writes
  * ./hanging-<pid>: {@link hangingPids}).
@@ -35,6 +36,7 @@ if (existsSync(new URL('./hang', import.meta.url))) {
 export const app = async (environ, start) => {
   if (environ.PATH_INFO === '/crash') process.exit(3);
   if (environ.PATH_INFO === '/stray') Promise.reject(new Error('stray rejection'));
+  if (environ.PATH_INFO === '/hang' || environ.PATH_INFO === '/slow') process.stdout.write('at ' + environ.PATH_INFO + ' in ' + process.pid + '\\n');
   if (environ.PATH_INFO === '/hang') for (;;);
   if (environ.PATH_INFO === '/slow') await new Promise((resolve) => setTimeout(resolve, Number(environ.QUERY_STRING)));
   start('200 OK', [['Content-Type', 'text/plain']]);
@@ -523,8 +525,11 @@ export const app = (environ, start) => {
     const stuck = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-graceful-shutdown', '1', '--timeout-worker-healthcheck', '0']);
     const url = await servingUrl(stuck);
     const pid = await pidOf(url);
+    // Each signal once the worker has the request (and the second once the first was taken):
+    // 300 ms sleeps let a loaded machine signal a worker with nothing in flight, or deliver
+    // SIGINT and SIGTERM pending together SIGINT first.
     void get(`${url}/hang`, {}, 20_000).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(() => stuck.out.stdout.includes('at /hang in '), () => stuck.out.stdout);
     stuck.child.kill('SIGTERM');
     expect((await stuck.exited).code).toBe(0);
     expect(stuck.out.stderr).toMatch(new RegExp(`^tsgi: worker ${pid} still running 6 s after SIGTERM \\(--timeout-graceful-shutdown 1 and 5 s more\\): killing it$`, 'm'));
@@ -532,9 +537,9 @@ export const app = (environ, start) => {
     const slow = cli(['serve', pidApp, '--port', '0', '--workers', '1']);
     const slowUrl = await servingUrl(slow);
     void get(`${slowUrl}/slow?20000`, {}, 30_000).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(() => slow.out.stdout.includes('at /slow in '), () => slow.out.stdout);
     slow.child.kill('SIGTERM');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitFor(() => slow.out.stdout.includes('Stopping on SIGTERM'), () => slow.out.stdout);
     slow.child.kill('SIGINT');
     expect((await slow.exited).code).toBe(0);
     expect(slow.out.stderr).toMatch(/^tsgi: SIGINT during the graceful shutdown: killing 1 worker$/m);
@@ -603,7 +608,8 @@ export const app = (environ, start) => {
     while (pids.size < 2 && Date.now() < deadline) pids.add(Number((await request('/')).body));
     expect(pids.size).toBe(2);
     const slow = Array.from({ length: 4 }, () => request('/slow?800'));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // In flight in the workers before the signal (300 ms could pass first on a loaded machine).
+    await waitFor(() => (run.out.stdout.match(/^at \/slow in /gm) ?? []).length === 4, () => run.out.stdout);
     // To the whole process group, as systemd's default KillMode does: the workers get it twice.
     process.kill(-run.child.pid!, 'SIGTERM');
     const answers = await Promise.all(slow);
