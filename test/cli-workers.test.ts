@@ -643,7 +643,8 @@ export const app = (environ, start) => {
     const first = await pidOf(url);
     let slowDone = false;
     const slow = pidOf(url, '/slow?6000').finally(() => (slowDone = true));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // In flight in the worker before it is told to stop (not 200 ms later: maybe not yet there).
+    await waitFor(() => run.out.stdout.includes('at /slow in '), () => run.out.stdout);
     expect(await pidOf(url, '/stray')).toBe(first);
     await waitFor(() => run.out.stderr.includes('stopping'), () => run.out.stderr);
     // The stopping worker finishes /slow (6 s); its successor answers meanwhile, once it listens
