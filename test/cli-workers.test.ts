@@ -285,7 +285,9 @@ export const app = (environ, start) => {
       writeFileSync(join(deployDir, 'slow'), '');
       writeFileSync(join(deployDir, 'version'), 'v2');
       run.child.kill('SIGHUP'); // deploy v2: the first successor loads v2, slowly
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Taken before v3 is written (not 300 ms later: a loaded machine may not have read it yet,
+      // and the two SIGHUPs could make one round, the case then untested).
+      await waitFor(() => run.out.stdout.includes('SIGHUP: replacing'), () => run.out.stdout);
       writeFileSync(join(deployDir, 'version'), 'v3');
       run.child.kill('SIGHUP'); // deploy v3 while the round for v2 goes on
       await waitFor(() => (run.out.stdout.match(/^Replaced 2 workers$/gm) ?? []).length === 2, () => run.out.stdout + run.out.stderr, 30_000);
