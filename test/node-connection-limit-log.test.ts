@@ -20,6 +20,11 @@ const open = (port: number) =>
     socket.on('error', () => resolve(socket));
   });
 
+/** Polls `predicate` every 10 ms until it holds (the test's timeout bounds the wait). */
+async function until(predicate: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await predicate())) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 describe('serve() at maxConnections', () => {
   it('logs the connections it closes once per burst, and serves again once they go', async () => {
     const lines: string[] = [];
@@ -27,12 +32,14 @@ describe('serve() at maxConnections', () => {
     const sockets: net.Socket[] = [];
     try {
       for (let i = 0; i < 12; i++) sockets.push(await open(server.port));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Once the server closed the ten past the limit (not after a fixed 100 ms, which a loaded
+      // machine could spend before it had them all): one line for the ten.
+      await until(() => sockets.filter((socket) => socket.destroyed).length >= 10);
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^tsgi: connection limit reached \(maxConnections 2\): closing new connections/);
       for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(await (await fetch(`${server.url}/`)).text()).toBe('ok');
+      // Served again once the server saw the two it kept go: retried until then.
+      await until(async () => (await fetch(`${server.url}/`).then((res) => res.text(), () => '')) === 'ok');
     } finally {
       for (const socket of sockets) socket.destroy();
       await server.close({ timeout: 0 });
@@ -47,7 +54,7 @@ describe('serve() at maxConnectionsPerClient', () => {
     const sockets: net.Socket[] = [];
     try {
       for (let i = 0; i < 12; i++) sockets.push(await open(server.port));
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await until(() => sockets.filter((socket) => socket.destroyed).length >= 10);
       expect(lines).toEqual(['tsgi: connection limit per client reached (maxConnectionsPerClient 2): closing the new connections of 127.0.0.1\n']);
     } finally {
       for (const socket of sockets) socket.destroy();

@@ -389,6 +389,8 @@ describe('client hang-up', () => {
 describe('the access log of an app that stops on tsgi.signal once its client left', () => {
   it('logs 499 and outcome close, not a 500 error, when the app rejects with the signal\'s reason (as fetch does)', async () => {
     const lines: string[] = [];
+    // The client leaves once the app waits (not 50 ms after asking: the request may not be there yet).
+    const waiting = deferred();
     const server = await start(
       accessLog(
         Request.application(async (req) => {
@@ -398,6 +400,7 @@ describe('the access log of an app that stops on tsgi.signal once its client lef
               clearTimeout(timer);
               reject(req.signal!.reason);
             });
+            waiting.resolve();
           });
           return new Response('late');
         }),
@@ -406,7 +409,7 @@ describe('the access log of an app that stops on tsgi.signal once its client lef
     );
     const req = http.get(`${server.url}/poll`, { agent: false });
     req.on('error', () => {});
-    await sleep(50);
+    await waiting.promise;
     req.destroy();
     await until(() => lines.length === 1);
     const entry = JSON.parse(lines[0]!) as { status: number; outcome: string; error?: string };

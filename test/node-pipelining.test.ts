@@ -11,7 +11,7 @@ import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
-import { rawExchange, sleep, start } from './node-helpers.ts';
+import { rawExchange, sleep, start, until } from './node-helpers.ts';
 import { makeCertificate } from './tls-helpers.ts';
 
 const servers: http.Server[] = [];
@@ -78,7 +78,10 @@ describe('pipelined requests', () => {
     const { app, release, calls } = holdingApp();
     const server = await start(app);
     const exchange = rawExchange(server.port, `GET /hold HTTP/1.1\r\nHost: 1\r\n\r\n${pipelined(100)}`);
-    await sleep(200);
+    // /hold reached the app (polled: a fixed 200 ms could end first on a loaded machine), and
+    // none of those behind it while it holds.
+    await until(() => calls() >= 1);
+    await sleep(100);
     expect(calls()).toBe(1);
     release();
     const { raw, clean } = await exchange;
@@ -138,7 +141,8 @@ describe('pipelined requests', () => {
       await new Promise((resolve) => socket.once('secureConnect', resolve));
       // Some 2,700 bytes over TLS records: a paused parser would refuse the rest of a record.
       socket.write(`GET /hold HTTP/1.1\r\nHost: 1\r\n\r\n${pipelined(90)}`);
-      await sleep(200);
+      await until(() => calls() >= 1);
+      await sleep(100);
       expect(calls()).toBe(1);
       release();
       await Promise.race([closed, sleep(10_000)]);

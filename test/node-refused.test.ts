@@ -78,13 +78,19 @@ describe('serve({ onRefused })', () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const refused: RefusedRequest[] = [];
+    // The second request once the first holds the only place (not 100 ms after asking for it).
+    let holdingPlace!: () => void;
+    const placeHeld = new Promise<void>((resolve) => (holdingPlace = resolve));
     const app = Request.application(async (req) => {
-      if (req.pathInfo === '/hold') await held;
+      if (req.pathInfo === '/hold') {
+        holdingPlace();
+        await held;
+      }
       return new Response('ok');
     });
     const server = await start(app, { maxConcurrentRequests: 1, onRefused: (r) => refused.push(r) });
     const holding = fetch(`${server.url}/hold`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await placeHeld;
     const busy = await fetch(`${server.url}/other`);
     expect(busy.status).toBe(503);
     await busy.text();
