@@ -324,10 +324,13 @@ describe('HTTP/2 over TLS', () => {
   it('a client that resets its stream mid-upload aborts tsgi.signal, over TLS and h2c', async () => {
     for (const options of [{ tls: tls(), http2: true }, { http2: 'h2c' }] as const) {
       const failed = deferred<AbortSignal>();
+      // The client resets its stream once the app has read some of it (not 50 ms after writing:
+      // a loaded machine could reset it before the app ran, and nothing would fail the read).
+      const reading = deferred();
       const app: App = async (environ) => {
         const signal = environ['tsgi.signal'];
         try {
-          for await (const _chunk of environ['tsgi.input']);
+          for await (const _chunk of environ['tsgi.input']) reading.resolve();
         } catch {
           failed.resolve(signal!);
         }
@@ -340,7 +343,7 @@ describe('HTTP/2 over TLS', () => {
         const stream = session.request({ ':method': 'POST', ':path': '/upload', 'content-length': '100' }, { endStream: false });
         stream.on('error', () => {});
         stream.write('a'.repeat(10));
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await reading.promise;
         stream.close(http2.constants.NGHTTP2_CANCEL);
         const signal = await failed.promise;
         await until(() => signal.aborted);
@@ -629,9 +632,11 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
 
   it('a client whose connection goes away mid-upload: the app reading the body gets an error at once', async () => {
     const failed = deferred<unknown>();
+    // The connection goes once the app has read some of the body (not 50 ms after writing it).
+    const reading = deferred();
     const server = await start(async (environ, startResponse) => {
       try {
-        for await (const _chunk of environ['tsgi.input']);
+        for await (const _chunk of environ['tsgi.input']) reading.resolve();
         failed.resolve('the body ended as if complete');
       } catch (error) {
         failed.resolve(error);
@@ -649,7 +654,7 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     const stream = session.request({ ':method': 'POST', ':path': '/', 'content-length': '100000' });
     stream.on('error', () => {});
     stream.write(new Uint8Array(1000));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await reading.promise;
     socket!.destroy();
     const outcome = await Promise.race([failed.promise, new Promise((resolve) => setTimeout(() => resolve('still waiting after 2 s'), 2_000))]);
     expect(outcome).toBeInstanceOf(Error);
