@@ -48,13 +48,23 @@ function readingApp(): { app: App; ended: Promise<void> } {
   return { app, ended: ended.promise };
 }
 
-/** Sends the head of a 100,000-byte POST and 1,000 bytes of it, then hangs up (closes, or with `reset` resets the connection). */
-async function hangUpMidBody(port: number, reset = false): Promise<void> {
+/**
+ * `app`, and `called`, resolved once a request reached it: a client hangs up mid-body then. A
+ * fixed 50 ms wait let a loaded machine hang up before the request was read, and a reset
+ * connection's unread bytes never make a request: the app never ran, the test waited for ever.
+ */
+function reaching(app: App): { app: App; called: Promise<void> } {
+  const called = deferred();
+  return { app: (environ, startResponse) => (called.resolve(), app(environ, startResponse)), called: called.promise };
+}
+
+/** Sends the head of a 100,000-byte POST and 1,000 bytes of it, then, once `called` (see {@link reaching}), hangs up (closes, or with `reset` resets the connection). */
+async function hangUpMidBody(port: number, called: Promise<void>, reset = false): Promise<void> {
   const socket = net.connect({ port, host: '127.0.0.1' });
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.write('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
   socket.write(new Uint8Array(1000));
-  await sleep(50);
+  await called;
   if (reset) socket.resetAndDestroy();
   else socket.destroy();
 }
@@ -121,7 +131,7 @@ describe('tsgi.input under serve(): for await', () => {
 
   it('a client gone mid-body: the loop throws an input error, and the server lives on', async () => {
     const failed = deferred<unknown>();
-    const server = await start(async (environ, startResponse) => {
+    const reader = reaching(async (environ, startResponse) => {
       try {
         for await (const _chunk of environ['tsgi.input']) {
           // read on
@@ -133,7 +143,8 @@ describe('tsgi.input under serve(): for await', () => {
       startResponse('200 OK', []);
       return [];
     });
-    await hangUpMidBody(server.port);
+    const server = await start(reader.app);
+    await hangUpMidBody(server.port, reader.called);
     const error = (await failed.promise) as { code?: string };
     expect(error).toBeInstanceOf(Error);
     expect(['ECONNRESET', 'ERR_STREAM_PREMATURE_CLOSE']).toContain(error.code);
@@ -146,8 +157,9 @@ describe('tsgi.input under serve(): for await', () => {
     ['under errors()', (app: App) => errors(app)],
   ])("a client gone mid-body, or a body the parser refuses, is the client's doing: the raw app's rethrown input error is not logged (%s)", async (_name, wrap) => {
     const { app, ended } = readingApp();
-    const server = await start(wrap(app));
-    await hangUpMidBody(server.port);
+    const reader = reaching(wrap(app));
+    const server = await start(reader.app);
+    await hangUpMidBody(server.port, reader.called);
     await ended;
     await sleep(50);
     expect(server.log.text).toBe('');
@@ -163,7 +175,7 @@ describe('tsgi.input under serve(): for await', () => {
     ['under errors()', (app: App) => errors(app)],
   ])("over HTTP/2, a client that resets its stream mid-body is the client's doing too: the raw app's rethrown input error is not logged (%s)", async (_name, wrap) => {
     const failed = deferred<unknown>();
-    const server = await start(wrap(async (environ, startResponse) => {
+    const reader = reaching(wrap(async (environ, startResponse) => {
       try {
         for await (const _chunk of environ['tsgi.input']) {
           // read on, as a raw app does, letting a broken body propagate
@@ -175,14 +187,15 @@ describe('tsgi.input under serve(): for await', () => {
       failed.resolve(undefined);
       startResponse('200 OK', []);
       return [];
-    }), { http2: 'h2c' });
+    }));
+    const server = await start(reader.app, { http2: 'h2c' });
     const session = http2.connect(server.url);
     session.on('error', () => {});
     try {
       const stream = session.request({ ':method': 'POST', ':path': '/upload', 'content-length': '100000' });
       stream.on('error', () => {});
       stream.write(new Uint8Array(1000));
-      await sleep(50);
+      await reader.called;
       stream.close(http2.constants.NGHTTP2_CANCEL);
       expect(await failed.promise).toMatchObject({ code: 'ERR_STREAM_PREMATURE_CLOSE' });
       await sleep(50);
@@ -210,19 +223,20 @@ describe('tsgi.input under serve(): for await', () => {
     });
     for (const [app, ended] of [[raw.app, raw.ended], [wrapped, reading.promise]] as const) {
       const before = entries.length;
-      const server = await start(accessLog(app, { log: { write: () => {} }, format: (e) => (entries.push(e), '') }), how === 'h2c' ? { http2: 'h2c' } : {});
+      const reader = reaching(app);
+      const server = await start(accessLog(reader.app, { log: { write: () => {} }, format: (e) => (entries.push(e), '') }), how === 'h2c' ? { http2: 'h2c' } : {});
       if (how === 'h2c') {
         const session = http2.connect(server.url);
         session.on('error', () => {});
         const stream = session.request({ ':method': 'POST', ':path': '/', 'content-length': '100000' });
         stream.on('error', () => {});
         stream.write(new Uint8Array(1000));
-        await sleep(50);
+        await reader.called;
         stream.close(http2.constants.NGHTTP2_CANCEL);
         await ended;
         session.destroy();
       } else {
-        await hangUpMidBody(server.port, how === 'reset');
+        await hangUpMidBody(server.port, reader.called, how === 'reset');
         await ended;
       }
       await until(() => entries.length > before);
