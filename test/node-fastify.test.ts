@@ -96,7 +96,8 @@ describe('a reply Fastify sent itself before the tsgi app answered', () => {
       const res = await fetch(`${base}${path}`);
       expect(await res.text()).toBe('');
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Logged once each app answers, 20 ms after Fastify's own reply: polled, not a fixed 100 ms.
+    await expect.poll(() => log.text.match(/the response was sent before the app answered/g)?.length ?? 0, { timeout: 5000 }).toBe(2);
     expect(log.text).toContain('[tsgi] GET /slow HTTP/1.1: Error: the response was sent before the app answered');
     expect(log.text).toContain('[tsgi] GET /streamed HTTP/1.1: Error: the response was sent before the app answered');
     expect(log.text).toContain('reply.hijack()');
@@ -127,7 +128,7 @@ describe('accessLog of a tsgi app under fastify.inject() (light-my-request, no s
       const res = await fastify.inject({ method, url });
       answers.push([res.statusCode, res.body]);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await expect.poll(() => lines.length, { timeout: 5000 }).toBe(3); // the access log's lines come at each end, polled
     expect(answers).toEqual([[204, ''], [200, 'ab'], [200, 'ab']]);
     expect(lines).toEqual(['/hook 204 end 0\n', '/memory 200 end 2\n', '/stream 200 end 2\n']);
   });
