@@ -320,13 +320,15 @@ describe('toFetchHandler: the answer', () => {
 
   it('streams a body chunk by chunk, asking for the next only when read, and learns a one-chunk length', async () => {
     let produced = 0;
+    // Every chunk at once: a reader that pulled ahead would have them all within microtasks,
+    // before the 50 ms timer below. (With a 5 ms sleep between chunks, a stalled process let
+    // that timer fire before a greedy reader got far: the check then proved nothing.)
     const app: App = (_environ, start) => {
       start('200 OK', []);
       return (async function* () {
         for (let i = 0; i < 5; i++) {
           produced++;
           yield enc.encode(`${i}`);
-          await new Promise((resolve) => setTimeout(resolve, 5));
         }
       })();
     };
