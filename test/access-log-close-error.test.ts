@@ -8,6 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { type App, serve } from 'tsgi';
 import { accessLog } from 'tsgi/middleware';
 
+/** How many times a {@link tickingWith} body's `finally` ran. */
+let finallies = 0;
+
 /** A stream of ticks whose `finally` throws (`abort`: the AbortError of a body stopping on `tsgi.signal`). */
 const tickingWith = (abort: boolean): App => (_environ, startResponse) => {
   startResponse('200 OK', [['Content-Type', 'text/plain']]);
@@ -18,6 +21,7 @@ const tickingWith = (abort: boolean): App => (_environ, startResponse) => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     } finally {
+      finallies++;
       throw abort ? new DOMException('stopped', 'AbortError') : new Error('finally boom');
     }
   })();
@@ -66,8 +70,13 @@ describe('accessLog over a body whose return() throws', () => {
       const leaving = new AbortController();
       const res = await fetch(`${server.url}/ticks`, { signal: leaving.signal });
       await res.body!.getReader().read();
+      const before = finallies;
       leaving.abort();
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Once the body's finally threw its AbortError (not after a fixed 100 ms, which a loaded
+      // machine could spend before the server saw the client go: nothing to log yet, a vacuous pass).
+      for (let i = 0; i < 400 && finallies === before; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(finallies).toBe(before + 1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
       expect(errors).toEqual([]);
     } finally {
       await server.close({ timeout: 0 });
