@@ -565,8 +565,8 @@ describe('directoryApp over a socket', () => {
         req.on('error', () => {});
       });
     });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(fds()).toBeLessThanOrEqual(before + 1);
+    // Closed once the server has seen the client go: polled, not looked at after a fixed 50 ms.
+    await expect.poll(fds, { timeout: 5000 }).toBeLessThanOrEqual(before + 1);
   });
 });
 

@@ -40,7 +40,8 @@ describe('routeArgsKey.rule', () => {
     const seen: string[] = [];
     server = await serve(metrics(site, seen), { port: 0 });
     for (const path of ['/items/3', '/items/4', '/feeds/news/', '/nowhere']) await (await fetch(`${server.url}${path}`)).text();
-    for (let i = 0; i < 50 && seen.length < 4; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+    // Polled for up to 5 s (50 polls of 2 ms, about 100 ms, could run out on a loaded machine).
+    for (const deadline = Date.now() + 5000; seen.length < 4 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 2));
     expect(seen).toEqual(['/items/<int:id> item', '/items/<int:id> item', '/feeds/<name>/ feed', '(unmatched) -']);
   });
 });
