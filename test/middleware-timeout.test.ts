@@ -235,10 +235,14 @@ describe('timeout', () => {
           throw error;
         }
       });
-      const server = await start(timeout(handler, { ms: 100 }));
+      // 500 ms for the fetch to reach the upstream before the limit aborts it: with 100 ms a
+      // loaded machine could abort it before it connected, with no upstream request to close
+      // (seen under two CPU burners).
+      const server = await start(timeout(handler, { ms: 500 }));
       const res = await request(`${server.url}/search`);
       expect(res.status).toBe(503);
-      expect(await within(() => upstream.closed() === 1, 2000)).toBe(true);
+      expect(upstream.seen()).toBe(1);
+      expect(await within(() => upstream.closed() === 1, 5000)).toBe(true);
       await until(() => caught !== undefined);
       expect((caught as Error).name).toBe('TimeoutError');
       await sleep(20);
