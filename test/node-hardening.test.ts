@@ -38,23 +38,34 @@ function openFds(file: string): number {
  * client sees nothing, so it is watched from the server.
  */
 /** The watchers of each server's new connections: one `connection` listener per server, however many clients wait. */
-const watchers = new WeakMap<ServerHandle, Set<(conn: net.Socket) => boolean>>();
+const watchers = new WeakMap<ServerHandle, Set<(conn: net.Socket) => void>>();
 
-/** Calls `then` with the server's side of the connection whose client port `port()` gives, once it arrives. */
-function onConnectionFrom(server: ServerHandle, port: () => number | undefined, then: (conn: net.Socket) => void): void {
+/**
+ * Calls `then` with the server's side of the connection whose client port `port` resolves
+ * with, once both are known. The client's port is awaited, not read when the server's
+ * `connection` comes: on a loaded machine the server may take the connection before the
+ * client's own `connect` ran, when the client socket does not tell its port yet (it is still
+ * connecting), and the connection then never matched (the test hung).
+ */
+function onConnectionFrom(server: ServerHandle, port: Promise<number>, then: (conn: net.Socket) => void): void {
   let set = watchers.get(server);
   if (set === undefined) {
-    const created = new Set<(conn: net.Socket) => boolean>();
+    const created = new Set<(conn: net.Socket) => void>();
     watchers.set(server, (set = created));
     server.server.on('connection', (conn: net.Socket) => {
-      for (const watch of created) if (watch(conn)) created.delete(watch);
+      for (const watch of created) watch(conn);
     });
   }
-  set.add((conn) => {
-    if (conn.remotePort !== port()) return false;
-    then(conn);
-    return true;
-  });
+  const watching = set;
+  const watch = (conn: net.Socket) => {
+    const remote = conn.remotePort;
+    void port.then((local) => {
+      if (remote !== local || !watching.has(watch)) return;
+      watching.delete(watch);
+      then(conn);
+    });
+  };
+  watching.add(watch);
 }
 
 function nonReader(server: ServerHandle, head: string): { closed: Promise<number>; accepted: Promise<void>; socket: net.Socket } {
@@ -64,10 +75,12 @@ function nonReader(server: ServerHandle, head: string): { closed: Promise<number
   let accept!: () => void;
   /** Resolves once the server has the connection (its own `connection` listeners, which count it, ran first). */
   const accepted = new Promise<void>((resolve) => (accept = resolve));
+  const port = new Promise<number>((resolve) => socket.once('connect', () => resolve(socket.localPort!)));
   const closed = new Promise<number>((resolve) => {
-    onConnectionFrom(server, () => socket.localPort, (conn) => {
+    onConnectionFrom(server, port, (conn) => {
       accept();
-      conn.once('close', () => resolve(Date.now() - t0));
+      if (conn.destroyed) resolve(Date.now() - t0);
+      else conn.once('close', () => resolve(Date.now() - t0));
     });
   });
   socket.on('connect', () => {
