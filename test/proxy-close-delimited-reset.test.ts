@@ -293,4 +293,40 @@ describe('an answer sent before the upload is done (RFC 9112 §9.6), then the co
     expect(reply.header('transfer-encoding') === 'chunked' ? dechunk(reply.rest) : reply.rest).toBe('too large');
     expect(server.log.text).toBe('');
   });
+
+  it('passes it on whole when the client sends the rest of the upload after the answer began', async () => {
+    // The answer comes on the request's head (undici sends it with the body's first byte); the
+    // client sends the rest of its body only once it has the answer's first bytes, so the upload
+    // ends after the answer began (as a small one can, into the socket buffers of an upstream
+    // that never reads it). The upstream then resets, as its kernel would with that upload
+    // unread: still the early answer's §9.6 reset.
+    const size = 1000;
+    const { server } = await proxied((socket) => {
+      socket.write('HTTP/1.0 401 Unauthorized\r\nContent-Type: text/plain\r\n\r\nnot you');
+      // The body's first byte may have come with the head: the rest came after the answer.
+      let received = 0;
+      socket.on('data', (chunk: Buffer) => {
+        received += chunk.byteLength;
+        if (received >= size - 1) setTimeout(() => socket.destroyed || socket.resetAndDestroy(), 50);
+      });
+    });
+    const client = net.connect(server.port, '127.0.0.1');
+    client.on('error', () => undefined);
+    let raw = '';
+    client.on('data', (chunk: Buffer) => (raw += chunk.toString('latin1')));
+    client.write(`POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: ${size}\r\n\r\nx`);
+    expect(await within(() => raw.includes('not you'), 3000)).toBe(true);
+    client.write('x'.repeat(size - 1));
+    const complete = () => {
+      const reply = parseRaw(raw);
+      return reply.header('transfer-encoding') === 'chunked' ? reply.rest.endsWith('0\r\n\r\n') : reply.rest.length >= Number(reply.header('content-length'));
+    };
+    const answered = await within(complete, 3000);
+    client.destroy();
+    expect(answered).toBe(true);
+    const reply = parseRaw(raw);
+    expect(reply.status).toBe(401);
+    expect(reply.header('transfer-encoding') === 'chunked' ? dechunk(reply.rest) : reply.rest).toBe('not you');
+    expect(server.log.text).toBe('');
+  });
 });

@@ -72,8 +72,8 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  *   the server cuts the client's connection: a truncated body never looks complete. That
  *   includes a reset that ends an answer with no length (HTTP/1.0, or neither Content-Length
  *   nor chunked: RFC 9112 §6.3), which undici takes for its end: the default pool's
- *   connections report it (not while part of the upload is still to go: RFC 9112 §9.6's reset
- *   of an early answer). A clean close ends such an answer.
+ *   connections report it (not for an answer that began while part of the upload was still to
+ *   go: RFC 9112 §9.6's reset of an early answer). A clean close ends such an answer.
  * - **A kept-alive connection lost** before any answer (reset, closed: the upstream closed it
  *   as the request went out) is retried once on another connection for an idempotent method
  *   (GET, HEAD, OPTIONS, PUT, DELETE; RFC 9110 §9.2.2) without a body, as nginx's

@@ -88,7 +88,11 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
   private ended = false;
   private failure: Error | undefined = undefined;
   private uploadFailure: unknown = undefined;
-  /** True from {@link uploading} until {@link uploaded}: part of the request body is still to go. */
+  /**
+   * True while the answer may be an early one (RFC 9112 §9.5), whose reset may be §9.6's: from
+   * {@link uploading} until {@link uploaded} (part of the request body is still to go), and for
+   * good when the head came before that.
+   */
   private uploadOpen = false;
   private wake: (() => void) | undefined = undefined;
 
@@ -140,9 +144,14 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
     this.uploadOpen = true;
   }
 
-  /** Records that the whole request body was read from the client and handed to the upstream's connection. */
+  /**
+   * Records that the whole request body was read from the client and handed to the upstream's
+   * connection. An answer whose head came before is still an early one: the upstream answered
+   * without waiting for the upload, which it may leave unread (in its socket's buffers when the
+   * upload was small, or the rest sent after the head).
+   */
   uploaded(): void {
-    this.uploadOpen = false;
+    if (!this.headIn) this.uploadOpen = false;
   }
 
   /**
@@ -225,9 +234,10 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
 
   onResponseEnd(): void {
     // undici ends an answer without a length at a reset of its connection too (see
-    // endingReset): the upstream failed in the middle of it. Unless part of the upload was
-    // still to go: the upstream answered before reading it all, and its kernel resets a
-    // connection closed with data unread (RFC 9112 §9.6), so the answer may well be whole.
+    // endingReset): the upstream failed in the middle of it. Unless the answer began, or
+    // ended, while part of the upload was still to go: the upstream answered before reading it
+    // all, and its kernel resets a connection closed with data unread (RFC 9112 §9.6), so the
+    // answer may well be whole.
     const reset = endingReset();
     if (reset !== undefined && !this.uploadOpen) return this.onResponseError(undefined, reset);
     this.ended = true;
