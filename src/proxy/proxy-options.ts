@@ -58,7 +58,9 @@ export interface ProxyOptions {
    * upstream's origin, made for this app and closed by its `close()`. `connectTimeout` applies
    * to the default pool only, and so does the reading on past an upload the upstream cut off
    * after answering early (docs/proxy.md, an answer before the upload is done): through your
-   * own dispatcher such an answer may be a 502.
+   * own dispatcher such an answer may be a 502. So does seeing the reset that ends an answer
+   * without length (HTTP/1.0, or neither Content-Length nor chunked): through your own
+   * dispatcher such an answer, cut by its upstream's failure, is passed on as whole.
    */
   dispatcher?: Dispatcher | undefined;
   /**
