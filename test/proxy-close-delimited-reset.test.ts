@@ -266,6 +266,25 @@ describe('an upstream that resets the connection after a close-delimited body', 
     expect(connections()).toBe(2);
     expect(server.log.text).toBe('');
   });
+  it('blames a reset on the answer running on a reused pooled connection, and ends one closed cleanly there', async () => {
+    // Each close-delimited answer comes over the connection a length-delimited one kept.
+    const { server, connections } = await proxied((socket, path) => {
+      if (path === '/kept') socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      else if (path === '/fin') socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nwhole');
+      else writeThenReset(socket, 'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\npartial');
+    });
+    expect(bodyOf(await exchange(server.port, rawGet('/kept')))).toBe('ok');
+    const fin = await exchange(server.port, rawGet('/fin'));
+    expect(whole(fin)).toBe(true);
+    expect(bodyOf(fin)).toBe('whole');
+    expect(connections()).toBe(1);
+    expect(server.log.text).toBe('');
+    expect(bodyOf(await exchange(server.port, rawGet('/kept')))).toBe('ok');
+    expect(whole(await exchange(server.port, rawGet('/reset')))).toBe(false);
+    expect(connections()).toBe(2);
+    expect(await within(() => / GET \/reset HTTP\/1\.1: UpstreamUnreachable 502: .* in the middle of the response body \(ECONNRESET/.test(server.log.text), 2000)).toBe(true);
+    expect(server.log.text).not.toMatch(/GET \/(?:kept|fin) /);
+  });
 });
 
 describe('an answer sent before the upload is done (RFC 9112 §9.6), then the connection reset', () => {
