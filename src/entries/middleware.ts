@@ -19,6 +19,7 @@ export { type AuthTicketOptions, AuthTickets, type CookieTarget, type RememberOp
 export { type CookieSessionOptions, CookieSessions, sessionKey, sessionOf } from '../middleware/cookie-session.ts';
 export { type Flash, type Session, type SessionState } from '../middleware/session.ts';
 export { type CrossOriginProtectionOptions, crossOriginProtection } from '../middleware/csrf.ts';
+export { type MethodOverrideOptions, methodOverride, originalMethodKey } from '../middleware/method-override.ts';
 export { type ProxyFixOptions, type ProxyFixOrig, proxyFix, proxyFixOrigKey } from '../middleware/proxy-fix.ts';
 export { type Coding, type CompressOptions, compress } from '../middleware/compress.ts';
 export { type CorsOptions, cors } from '../middleware/cors.ts';
