@@ -6,9 +6,10 @@
  * - **POST, redirect, GET**: a saved form answers `303 See Other` to the note's page, which
  *   shows the flash message once; reloading it posts nothing again.
  * - **Invalid input** re-renders the form with what was typed and `422 Unprocessable Content`.
- * - **PUT and DELETE from HTML forms**: a form can only send `GET` or `POST`, so the edit and
- *   delete forms post to `?_method=PUT` / `?_method=DELETE`, and {@link methodOverride} makes
- *   the request that method before the routes see it (docs/routing.md).
+ * - **PUT and DELETE from HTML forms**: a form can only send `GET` or `POST`, so the delete
+ *   form carries a hidden `_method` field and the edit form (multipart, for its attachment,
+ *   a body `methodOverride` does not read) posts to `?_method=PUT`; `methodOverride`
+ *   makes the request that method before the routes see it (docs/middleware-method-override.md).
  * - **Tags** from checkboxes (`getAll`: none checked sends nothing), an optional
  *   **attachment** (a file input left empty is no upload), a friendly `413` page past
  *   {@link limits}.
@@ -34,34 +35,10 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { type App, type FormOptions, HTTPBadRequest, HTTPNotFound, HTTPSeeOther, type Request, Response, compose, redirect } from 'tsgi';
+import { type App, type FormOptions, HTTPNotFound, HTTPSeeOther, type Request, Response, compose, redirect } from 'tsgi';
 import { escapeHtml } from 'tsgi/http';
-import { CookieSessions, crossOriginProtection, errorPages, errors, sessionOf } from 'tsgi/middleware';
+import { CookieSessions, crossOriginProtection, errorPages, errors, methodOverride, sessionOf } from 'tsgi/middleware';
 import { RouteMap, type UrlsOf } from 'tsgi/routing';
-
-/** The methods a form may ask for with `?_method=`: never `GET` or `HEAD`, which `crossOriginProtection` lets through. */
-const OVERRIDES = new Set(['PUT', 'PATCH', 'DELETE']);
-
-/**
- * Rails' `_method`, Express's `method-override`: a `POST` to `…?_method=DELETE` (or `PUT`,
- * `PATCH`) reaches the app as that method. Only a `POST` is changed, so a link or an `<img>`
- * (a `GET`) never deletes; any other value is a `400`. Put it inside `crossOriginProtection`,
- * which judges the `POST` as it was sent. The query, not a hidden field: reading the body here
- * would parse the form before the handler gives its limits.
- */
-export const methodOverride =
-  (app: App): App =>
-  (environ, startResponse) => {
-    if (environ.REQUEST_METHOD === 'POST' && environ.QUERY_STRING.includes('_method=')) {
-      const wanted = new URLSearchParams(environ.QUERY_STRING).get('_method');
-      if (wanted !== null) {
-        const method = wanted.toUpperCase();
-        if (!OVERRIDES.has(method)) return new HTTPBadRequest('_method must be PUT, PATCH or DELETE').respond(environ, startResponse);
-        environ.REQUEST_METHOD = method;
-      }
-    }
-    return app(environ, startResponse);
-  };
 
 /** The form limits of a note: a 1 MiB attachment, 1 MiB in all. */
 export const limits: FormOptions = Object.freeze({ maxFileSize: 1024 * 1024, maxBodySize: 1024 * 1024, maxFiles: 1 });
@@ -187,7 +164,7 @@ export function createNotes(): App {
         urls,
         note.title,
         `<p>${e(note.body)}</p>\n<p>${tags}</p>\n${attachment}\n<p><a href="${e(urls.build('edit', { id }))}">Edit</a></p>\n` +
-          `<form id="delete" method="post" action="${e(urls.build('note', { id }))}?_method=DELETE"><button>Delete</button></form>`,
+          `<form id="delete" method="post" action="${e(urls.build('note', { id }))}"><input type="hidden" name="_method" value="DELETE"><button>Delete</button></form>`,
       );
     },
     edit: (req, { id }, urls) => {

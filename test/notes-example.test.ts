@@ -2,15 +2,16 @@
  * examples/notes.ts: a server-rendered CRUD app driven as a browser would, through its forms
  * (TestClient) and over a real socket: POST-redirect-GET with 303 and a flash shown once, 422
  * with the values kept, checkboxes, an optional attachment, PUT and DELETE through
- * `?_method=` (only from a POST, only those methods, the cross-origin check still made),
+ * `methodOverride` (`?_method=PUT` on the multipart edit form, a hidden `_method` field on
+ * the delete form; only from a POST, only those methods, the cross-origin check still made),
  * the 413 page keeping the session, no-store pages, HEAD, 404, 405, trailing-slash redirects.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve } from 'tsgi';
 import { TestClient } from 'tsgi/testing';
-import { app, createNotes, limits, methodOverride, sessions } from '../examples/notes.ts';
+import { app, createNotes, limits, sessions } from '../examples/notes.ts';
 import { compose } from 'tsgi';
-import { crossOriginProtection } from 'tsgi/middleware';
+import { crossOriginProtection, methodOverride } from 'tsgi/middleware';
 
 const fresh = () => compose(crossOriginProtection, methodOverride, sessions.middleware)(createNotes());
 
@@ -48,7 +49,7 @@ describe('examples/notes.ts', () => {
     expect([again.get('body'), again.getAll('tags')]).toEqual(['kept <body>', ['home']]);
   });
 
-  it('edits with PUT and deletes with DELETE through ?_method=, keeping the attachment when no file is chosen', async () => {
+  it('edits with PUT through ?_method= and deletes with DELETE through a hidden field, keeping the attachment when no file is chosen', async () => {
     const client = await loggedIn();
     const form = (await client.get('/notes/new')).form('#note').set('title', 'With file').upload('attachment', { filename: '../report.pdf', content: 'PDF' });
     await form.submit();
@@ -58,7 +59,9 @@ describe('examples/notes.ts', () => {
     expect(saved.select('h1')[0]?.text).toBe('Renamed');
     expect(saved.select('.flash')[0]?.text).toBe('Note saved.');
     expect(saved.textBody).toContain('Attachment: report.pdf (3 bytes)');
-    const list = await saved.form('#delete').submit({ followRedirects: 1 });
+    const remove = saved.form('#delete');
+    expect([remove.action, remove.get('_method')]).toEqual(['http://localhost/notes/1', 'DELETE']);
+    const list = await remove.submit({ followRedirects: 1 });
     expect(list.request.path).toBe('/notes/');
     expect(list.select('.flash')[0]?.text).toBe('Note deleted.');
     await client.get('/notes/1', { status: 404 });
@@ -70,7 +73,7 @@ describe('examples/notes.ts', () => {
     // a link or an <img> is a GET: it shows the note, it never deletes
     expect((await client.get('/notes/1?_method=DELETE')).select('h1')[0]?.text).toBe('Keep me');
     const bad = await client.post('/notes/1?_method=GET', { status: 400, headers: { accept: 'text/plain' } });
-    expect(bad.textBody).toContain('_method must be PUT, PATCH or DELETE');
+    expect(bad.textBody).toContain('The query parameter _method must name one of PUT, PATCH, DELETE.');
     await client.post('/notes/1?_method=delete', { status: 403, headers: { 'sec-fetch-site': 'cross-site' } });
     await client.post('/notes/1?_method=PATCH', { status: 405 });
     expect((await client.get('/notes/1')).select('h1')[0]?.text).toBe('Keep me');
