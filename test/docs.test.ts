@@ -178,32 +178,43 @@ export const statuses = [good.statusCode, good.textBody, big.statusCode];
     expect(statuses).toEqual([200, 'got 5', 413]);
   });
 
-  it('routing.md: the method override turns a POST with ?_method= into PUT or DELETE, and nothing else', async () => {
+  it('routing.md: the method override turns a POST naming PUT or DELETE into it, and nothing else', async () => {
     const { answers } = await run(`${block('HTML forms: PUT, PATCH and DELETE', 'routing.md')}
-import { Response as Res } from 'tsgi';
-import { RouteMap } from 'tsgi/routing';
 import { TestClient } from 'tsgi/testing';
-const routes = new RouteMap({ note: { path: '/notes/<int:id>', methods: ['GET', 'PUT', 'DELETE'] } });
-const app = methodOverride(routes.app({ note: (req, { id }) => new Res(\`\${req.method} \${id}\`) }));
 const client = new TestClient(app, { status: '*', headers: { accept: 'text/plain' } });
 const line = (res: { statusCode: number; textBody: string }) => \`\${res.statusCode} \${res.textBody}\`;
 export const answers = [
-  line(await client.post('/notes/3?_method=delete')),
+  line(await client.post('/notes/3', { form: { _method: 'delete' } })),
   line(await client.post('/notes/3?x=1&_method=PUT')),
   line(await client.get('/notes/3?_method=DELETE')),
   line(await client.post('/notes/3?_method=GET')),
   line(await client.post('/notes/3?_method=PATCH')),
   line(await client.post('/notes/3')),
+  line(await client.post('/notes/3?_method=DELETE', { headers: { 'sec-fetch-site': 'cross-site' } })),
 ];
 `);
     expect(answers).toEqual([
       '200 DELETE 3',
       '200 PUT 3',
       '200 GET 3',
-      expect.stringMatching(/^400 [^]*_method must be PUT, PATCH or DELETE/),
+      expect.stringMatching(/^400 [^]*_method must name one of PUT, PATCH, DELETE/),
       expect.stringMatching(/^405 /),
       expect.stringMatching(/^405 /),
+      expect.stringMatching(/^403 /),
     ]);
+  });
+
+  it('middleware-method-override.md: the Use example deletes with the hidden field and saves a multipart form through ?_method=PUT', async () => {
+    const { answers } = await run(`${block('Use', 'middleware-method-override.md')}
+import { TestClient } from 'tsgi/testing';
+const client = new TestClient(app);
+const page = await client.get('/notes/3');
+export const answers = [
+  (await page.form(0).submit()).textBody,
+  (await page.form(1).set('title', 'Renamed').submit()).textBody,
+];
+`);
+    expect(answers).toEqual(['deleted 3', 'saved 3: Renamed']);
   });
 
   it('sessions.md: the Revoking example refuses a copy of the cookie kept after the logout', async () => {
