@@ -112,6 +112,18 @@ describe('methodOverride', () => {
     expect((await send(`${server.url}/?_method=PUT`, 'POST', FORM, big)).body).toBe(`PUT|POST|${big}|${big}`);
   });
 
+  it('applies no form limit but its maxBodySize: more fields, or a longer one, than the defaults are the app\'s to allow', async () => {
+    const app = Request.application(async (req) => {
+      const form = await req.form({ maxFields: 2000, maxParts: 2000, maxFieldSize: 700_000 });
+      return new Response(`${req.method} ${form.getAll('a').length} ${form.get('long')?.length ?? 0}`);
+    });
+    const server = await start(lint(methodOverride(app)));
+    const many = `${'a=1&'.repeat(1500)}_method=PUT`;
+    expect((await send(server.url, 'POST', FORM, many)).body).toBe('PUT 1500 0');
+    const long = `long=${'x'.repeat(600_000)}&_method=DELETE`;
+    expect((await send(server.url, 'POST', FORM, long)).body).toBe('DELETE 0 600000');
+  });
+
   it('never reads a multipart body: its _method field is left to the app, a large upload streams past, the query overrides it', async () => {
     const seen: string[] = [];
     const app = Request.application(async (req) => {

@@ -51,8 +51,8 @@ export interface MethodOverrideOptions {
   methods?: readonly string[] | undefined;
   /**
    * The largest urlencoded body, in bytes, read for the form field. Default 1 MiB (1 048 576).
-   * A larger one is refused with `413` naming this option; the other form limits are
-   * `DEFAULT_FORM_LIMITS`' (`maxFieldSize`, `maxFields`).
+   * A larger one is refused with `413` naming this option. No other form limit is applied
+   * here (`maxFields`, `maxFieldSize`): the app's own `req.form(limits)` decides them.
    */
   maxBodySize?: number | undefined;
 }
@@ -176,19 +176,22 @@ function isUrlencoded(environ: Environ): boolean {
  * The first value of the urlencoded field `name`: the body read whole and left in
  * `tsgi.input` for the app (`req.bytes()`), then parsed by the form parser. Refusals before
  * reading (a `Content-Encoding`, an unknown charset, a declared length past `maxBodySize`)
- * come first, as the app's `req.form()` would make them.
+ * come first, as the app's `req.form()` would make them. No limit but `maxBodySize` applies:
+ * the body is bounded by it in memory, and how many fields, or how long, are the app's to
+ * decide with its own `req.form(limits)`.
  */
 async function fromForm(environ: Environ, name: string, maxBodySize: number): Promise<string | undefined> {
-  const limits = { maxBodySize };
+  let bytes: Uint8Array;
   try {
-    planForm(environ.CONTENT_TYPE, environ.HTTP_CONTENT_ENCODING, { ...limits, contentLength: declaredLength(environ) });
-    const bytes = await new Request(environ).bytes(limits);
-    const parsed = await parseForm(new BufferedInput(bytes), environ.CONTENT_TYPE, limits);
-    return parsed.fields.get(name);
+    planForm(environ.CONTENT_TYPE, environ.HTTP_CONTENT_ENCODING, { maxBodySize, contentLength: declaredLength(environ) });
+    bytes = await new Request(environ).bytes({ maxBodySize });
   } catch (error) {
     if (error instanceof HTTPContentTooLarge) {
       throw new HTTPContentTooLarge(`The form is larger than the ${maxBodySize} bytes methodOverride reads for its method field (its maxBodySize option).`, { cause: error });
     }
     throw error;
   }
+  const limits = { maxBodySize, maxFieldSize: maxBodySize, maxParts: Infinity, maxFields: Infinity };
+  const parsed = await parseForm(new BufferedInput(bytes), environ.CONTENT_TYPE, limits);
+  return parsed.fields.get(name);
 }
