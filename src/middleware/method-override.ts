@@ -116,7 +116,8 @@ export function methodOverride(app: AppLike, options: MethodOverrideOptions = {}
 
   /** Makes the request `wanted`, or answers 400 for a method that is not allowed. */
   const apply = (environ: Environ, startResponse: StartResponse, wanted: string, source: string) => {
-    const method = wanted.toUpperCase();
+    // A token first: toUpperCase() maps some non-ASCII letters to ASCII ones (ſ to S).
+    const method = isToken(wanted) ? wanted.toUpperCase() : '';
     if (!methods.has(method)) {
       return new HTTPBadRequest(`${source} must name one of ${named}.`).respond(environ, startResponse);
     }
