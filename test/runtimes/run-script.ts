@@ -17,12 +17,14 @@ const RUNTIMES: Record<string, string[]> = {
 /** The runtimes {@link runScript} knows. */
 export const SCRIPT_RUNTIMES = Object.keys(RUNTIMES);
 
-/** Runs `test/runtimes/scripts/<name>` under `runtime`; answers what it printed. */
+/** Runs `test/runtimes/scripts/<name>` under `runtime` (killed after 25 s); answers what it printed. */
 export async function runScript(runtime: string, name: string): Promise<string> {
   const [command, ...args] = RUNTIMES[runtime]!;
   const { stdout } = await promisify(execFile)(command!, [...args, `test/runtimes/scripts/${name}`], {
     cwd: ROOT,
     env: { ...process.env, NO_COLOR: '1' },
+    // Killed before the suite's 30 s test timeout, so a hung script never outlives its test.
+    timeout: 25_000,
   });
   return stdout;
 }
