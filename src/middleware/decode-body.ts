@@ -53,6 +53,27 @@ const DECODERS: Record<DecodeBodyCoding, () => Decoder> = {
   zstd: () => zlib.createZstdDecompress(),
 };
 
+/** Per coding, why this runtime's node:zlib cannot make its decoder (the error's message), or `undefined` when it can: asked once. */
+const UNUSABLE = new Map<DecodeBodyCoding, string | undefined>();
+
+/**
+ * Why a decoder of `coding` cannot be made here, or `undefined`: one is made and destroyed the
+ * first time a `decodeBody` lists the coding. workerd's node:zlib without its `nodejs_zlib`
+ * flag (`no_nodejs_zlib`) has every function, each throwing when called.
+ */
+function unusable(coding: DecodeBodyCoding): string | undefined {
+  if (!UNUSABLE.has(coding)) {
+    let reason: string | undefined;
+    try {
+      DECODERS[coding]().destroy();
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
+    UNUSABLE.set(coding, reason);
+  }
+  return UNUSABLE.get(coding);
+}
+
 /** The request fields that describe the coded bytes and lose their meaning once they are decoded. */
 const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_DIGEST', 'HTTP_REPR_DIGEST', 'HTTP_DIGEST', 'HTTP_CONTENT_MD5'] as const;
 
@@ -100,7 +121,8 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  *
  * @throws TypeError (at once) for a `maxSize` that is no non-negative integer of bytes, a
  *   `maxCodings` that is no integer from 1, an unknown name in `codings`, or `zstd` in
- *   `codings` where node:zlib cannot decode it.
+ *   `codings` where node:zlib cannot decode it, or a coding whose decoder this runtime's
+ *   node:zlib cannot make (workerd with `no_nodejs_zlib`; the message names the reason).
  */
 export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
   const inner = toApp(app);
@@ -113,6 +135,8 @@ export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
   for (const coding of codings) {
     if (!Object.hasOwn(DECODERS, coding)) throw new TypeError(`decodeBody: unknown coding ${JSON.stringify(coding)}`);
     if (coding === 'zstd' && !hasZstd) throw new TypeError('decodeBody: this node:zlib cannot decode zstd (Node 22.15 and 23.8 can)');
+    const reason = unusable(coding);
+    if (reason !== undefined) throw new TypeError(`decodeBody: this runtime's node:zlib cannot decode ${coding} (${reason})`);
   }
   const accepted = new Map<string, DecodeBodyCoding>(codings.map((coding) => [coding, coding]));
   if (accepted.has('gzip')) accepted.set('x-gzip', 'gzip');

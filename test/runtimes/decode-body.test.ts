@@ -6,7 +6,8 @@
  * `req.json()` decoded (gzip, br, deflate, zstd), 60 000 bytes in several decoder chunks
  * (sent whole, and chunked in pieces) arrive whole, corrupt and cut-off gzip are 400s, a gzip
  * bomb a 413, an unknown coding a 415 naming the codings; the access line hides `?token=` and
- * counts the coded bytes read, the handler's error line hides it too.
+ * counts the coded bytes read, the handler's error line hides it too. On workerd without
+ * node:zlib (`no_nodejs_zlib`) the Worker stops as it loads, with decodeBody's one-line error.
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,4 +51,14 @@ describe('workerd', () => {
   it('decodes, bounds and refuses coded bodies and redacts the logs', async () => {
     expectAnswers(await probe(server.origin), `zstd 200 - ${JSON_BODY}`);
   });
+});
+
+it('stops a Worker whose node:zlib cannot decode (no_nodejs_zlib) as it loads, with one line naming the cause', async () => {
+  // workerd's node:zlib without the nodejs_zlib flag has the functions, which throw when called:
+  // every coded body was a 500. decodeBody makes each decoder once when it is built.
+  const entry = fileURLToPath(new URL('./scripts/decode-body-app.ts', import.meta.url));
+  const started = startWorkerd(entry, '/logged', ['nodejs_compat', 'no_nodejs_zlib']);
+  await expect(started.then((server) => server.stop())).rejects.toThrow(
+    /Uncaught TypeError: decodeBody: this runtime's node:zlib cannot decode gzip \(Compatibility flag "nodejs_zlib" is not enabled\)/,
+  );
 });

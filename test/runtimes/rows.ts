@@ -4,7 +4,7 @@
  * `Serving on <url>` (workerd prints nothing: its port is chosen here and polled).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,12 +174,17 @@ export const ROWS: Row[] = [
 /**
  * Bundles `entry` (default examples/worker.ts) as wrangler would and serves it on workerd with
  * examples/workerd.capnp, on a free port of 127.0.0.1. Ready once `readyPath` answers a 2xx
- * (the default is examples/everywhere.ts's `/hangup/status`).
+ * (the default is examples/everywhere.ts's `/hangup/status`). `compatibilityFlags`, when given,
+ * replace the file's (`["nodejs_compat"]`). Rejects with workerd's output when it stops first
+ * (a Worker that throws as it loads).
  */
-export async function startWorkerd(entry?: string, readyPath = '/hangup/status'): Promise<RunningServer> {
+export async function startWorkerd(entry?: string, readyPath = '/hangup/status', compatibilityFlags?: string[]): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'tsgi-workerd-'));
   await bundleWorker(path.join(dir, 'worker.js'), entry);
-  copyFileSync(path.join(ROOT, 'examples/workerd.capnp'), path.join(dir, 'workerd.capnp'));
+  const config = readFileSync(path.join(ROOT, 'examples/workerd.capnp'), 'utf8');
+  const flags = compatibilityFlags === undefined ? undefined : `compatibilityFlags = ${JSON.stringify(compatibilityFlags)},`;
+  if (flags !== undefined && !config.includes('compatibilityFlags = ["nodejs_compat"],')) throw new Error('examples/workerd.capnp: no compatibilityFlags line to replace');
+  writeFileSync(path.join(dir, 'workerd.capnp'), flags === undefined ? config : config.replace('compatibilityFlags = ["nodejs_compat"],', flags));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   return launch(bin('.bin/workerd'), ['serve', path.join(dir, 'workerd.capnp'), '--socket-addr', `http=127.0.0.1:${port}`], {
