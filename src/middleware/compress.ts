@@ -120,14 +120,17 @@ const oneShot = {
  * export const api = compress(apiApp, { encodings: ['gzip'], threshold: 256 });
  * ```
  *
- * @throws TypeError (at once) for an unknown coding in `encodings`, or a `threshold`,
- *   `level` or `brotliQuality` out of range.
+ * @throws TypeError (at once) for an unknown coding in `encodings`, a coding whose encoder
+ *   this runtime's node:zlib cannot make (workerd with `no_nodejs_zlib`; the message names the
+ *   reason), or a `threshold`, `level` or `brotliQuality` out of range.
  */
 export function compress(app: AppLike, options: CompressOptions = {}): App {
   const inner = toApp(app);
   const encodings = [...(options.encodings ?? DEFAULT_ENCODINGS)];
   for (const coding of encodings) {
     if (!Object.hasOwn(oneShot, coding)) throw new TypeError(`compress: unknown coding ${JSON.stringify(coding)}`);
+    const reason = unusable(coding);
+    if (reason !== undefined) throw new TypeError(`compress: this runtime's node:zlib cannot encode ${coding} (${reason})`);
   }
   const threshold = options.threshold ?? 1024;
   if (!(threshold >= 0)) throw new TypeError('compress: threshold must be a number of bytes >= 0');
@@ -335,6 +338,27 @@ function zlibOptions(coding: Coding, settings: Settings, size?: number): zlib.Zl
   const params: Record<number, number> = { [zlib.constants.BROTLI_PARAM_QUALITY]: settings.quality, [zlib.constants.BROTLI_PARAM_LGWIN]: BROTLI_WINDOW };
   if (size !== undefined) params[zlib.constants.BROTLI_PARAM_SIZE_HINT] = size;
   return { params };
+}
+
+/** Per coding, why this runtime's node:zlib cannot make its encoder (the error's message), or `undefined` when it can: asked once. */
+const UNUSABLE = new Map<Coding, string | undefined>();
+
+/**
+ * Why an encoder of `coding` cannot be made here, or `undefined`: one is made and destroyed the
+ * first time a `compress` lists the coding. workerd's node:zlib without its `nodejs_zlib` flag
+ * (`no_nodejs_zlib`) has every function, each throwing when called.
+ */
+function unusable(coding: Coding): string | undefined {
+  if (!UNUSABLE.has(coding)) {
+    let reason: string | undefined;
+    try {
+      createCompressor(coding, { level: 1, quality: 0 }).destroy();
+    } catch (error) {
+      reason = error instanceof Error ? error.message : String(error);
+    }
+    UNUSABLE.set(coding, reason);
+  }
+  return UNUSABLE.get(coding);
 }
 
 function createCompressor(coding: Coding, settings: Settings): zlib.Gzip | zlib.Deflate | zlib.BrotliCompress {

@@ -72,3 +72,13 @@ it('answers a HEAD to a fetch handler’s gzip answer without the coded length, 
   expect(head.headers['content-encoding']).toBeUndefined();
   expect(head.headers['content-length']).toBeUndefined();
 });
+
+it('stops a Worker whose node:zlib cannot encode (no_nodejs_zlib) as it loads, with one line naming the cause', async () => {
+  // workerd's node:zlib without the nodejs_zlib flag has the functions, which throw when called:
+  // every answer compress coded was a 500. compress makes each encoder once when it is built.
+  const entry = fileURLToPath(new URL('./scripts/workerd-compress.ts', import.meta.url));
+  const started = startWorkerd(entry, '/ready', ['nodejs_compat', 'no_nodejs_zlib']);
+  await expect(started.then((other) => other.stop())).rejects.toThrow(
+    /Uncaught TypeError: compress: this runtime's node:zlib cannot encode br \(Compatibility flag "nodejs_zlib" is not enabled\)/,
+  );
+});
