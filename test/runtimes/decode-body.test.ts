@@ -6,7 +6,8 @@
  * `req.json()` decoded (gzip, br, deflate, zstd), 60 000 bytes in several decoder chunks
  * (sent whole, and chunked in pieces) arrive whole, corrupt and cut-off gzip are 400s, a gzip
  * bomb a 413, an unknown coding a 415 naming the codings; the access line hides `?token=` and
- * counts the coded bytes read, the handler's error line hides it too. On workerd without
+ * counts the coded bytes read, the handler's error line hides it too; a client gone mid body
+ * (plain or coded) fails the read with the reader's 400, not as corrupt data nor an app error. On workerd without
  * node:zlib (`no_nodejs_zlib`) the Worker stops as it loads, with decodeBody's one-line error.
  */
 import { fileURLToPath } from 'node:url';
@@ -32,6 +33,9 @@ function expectAnswers(lines: string[], zstd: string): void {
     `unknown 415 ${zstd.startsWith('zstd 200') ? 'gzip, deflate, br, zstd' : 'gzip, deflate, br'} 415 Unsupported Media Type`,
     'boom 500',
     'access 200 /json?token=[Redacted]&x=1 coded length',
+    'gone /cut The request body could not be read completely.',
+    'gone /cut-coded The request body could not be read completely.',
+    'cut errors 0',
     'error [tsgi] GET /boom?token=[Redacted] HTTP/1.1: Error: boom',
   ]);
 }

@@ -198,8 +198,16 @@ export function createFetchEnviron(request: globalThis.Request, env: unknown, ct
 const RUNTIME_BODY_ERRORS = new Set(['BadResource', 'BrokenPipe', 'ConnectionAborted', 'ConnectionReset', 'Http', 'Interrupted', 'TimedOut', 'UnexpectedEof']);
 
 /**
+ * The message of workerd's error for a request body whose client hung up mid-upload: a plain
+ * `Error` (its `retryable` true), no name or code of its own; workerd writes every lost
+ * connection so.
+ */
+const WORKERD_CONNECTION_LOST = 'Network connection lost.';
+
+/**
  * The error a read of the request body throws when the runtime's stream fails: a runtime's own
- * error for the client's body breaking off (Deno's, {@link RUNTIME_BODY_ERRORS}), which the body
+ * error for the client's body breaking off (Deno's, {@link RUNTIME_BODY_ERRORS}; workerd's
+ * {@link WORKERD_CONNECTION_LOST}), which the body
  * readers answered as an app error, a logged 500, becomes an `ERR_STREAM_PREMATURE_CLOSE` error
  * (its `cause` the runtime's), which they answer `400`, as on Node. Any other error is kept: one
  * already read as an input error (Bun's `AbortError`, a Node stream's `ECONNRESET` under
@@ -207,7 +215,8 @@ const RUNTIME_BODY_ERRORS = new Set(['BadResource', 'BrokenPipe', 'ConnectionAbo
  * front of the handler stays an app error, logged, not a 400 that hides it).
  */
 function bodyBrokeOff(error: unknown): unknown {
-  if (!(error instanceof Error) || !RUNTIME_BODY_ERRORS.has(error.name)) return error;
+  if (!(error instanceof Error)) return error;
+  if (!RUNTIME_BODY_ERRORS.has(error.name) && !(error.name === 'Error' && error.message === WORKERD_CONNECTION_LOST)) return error;
   const brokeOff = prematureClose();
   brokeOff.message = `The request body broke off: ${error.name}: ${error.message}`;
   brokeOff.cause = error;

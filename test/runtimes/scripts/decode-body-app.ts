@@ -2,7 +2,8 @@
  * The fetch handler of test/runtimes/decode-body.test.ts, the same on Bun, Deno and workerd
  * (its default export is the Worker): `accessLog` (json, `redactQuery: ['token']`) over
  * `decodeBody` (`maxSize` 64 KiB) over an app that answers `req.json()` as JSON, under
- * `toFetchHandler(app, { redactQuery: ['token'] })`. `/size` answers the decoded size (`req.bytes()`); `/boom` throws (an error line in the
+ * `toFetchHandler(app, { redactQuery: ['token'] })`. `/size` answers the decoded size (`req.bytes()`); `/cut` and `/cut-coded` log why their read
+ * failed (`gone <path> <message>`); `/boom` throws (an error line in the
  * handler's `log`); `/logged` answers the lines logged so far (access lines and error lines),
  * one a line, without logging itself.
  */
@@ -16,6 +17,14 @@ const api = Request.application(async (req) => {
   if (req.path === '/logged') return new Response(lines.join('\n'));
   if (req.path === '/boom') throw new Error('boom');
   if (req.path === '/size') return new Response(String((await req.bytes()).byteLength));
+  if (req.path === '/cut' || req.path === '/cut-coded') {
+    try {
+      await req.bytes();
+    } catch (error) {
+      lines.push(`gone ${req.path} ${(error as Error).message}`);
+      throw error;
+    }
+  }
   return Response.json(await req.json());
 });
 

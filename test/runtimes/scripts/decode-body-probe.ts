@@ -3,6 +3,7 @@
  * Bun and Deno scripts against their own server: sends coded bodies to
  * test/runtimes/scripts/decode-body-app.ts and answers one line per exchange.
  */
+import net from 'node:net';
 import zlib from 'node:zlib';
 
 /** A line per exchange with the server at `origin`: what it answered, and what it logged. */
@@ -49,9 +50,30 @@ export async function probe(origin: string): Promise<string[]> {
     `unknown ${await post('/json', 'compress', gzipped)}`,
     `boom ${(await fetch(`${origin}/boom?token=s3cret`, { signal: AbortSignal.timeout(10_000) })).status}`,
   ];
-  const logged = (await (await fetch(`${origin}/logged`, { signal: AbortSignal.timeout(10_000) })).text()).split('\n');
+  // Clients that send part of a body (plain, then gzip) announced as 50 000 bytes and hang up.
+  const { hostname, port } = new URL(origin);
+  for (const [path, coding, bytes] of [
+    ['/cut', '', Buffer.alloc(1000, 120)],
+    ['/cut-coded', 'Content-Encoding: gzip\r\n', zlib.gzipSync(Buffer.alloc(3000, 7)).subarray(0, 20)],
+  ] as const) {
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n${coding}Content-Length: 50000\r\n\r\n`);
+      socket.write(bytes);
+      setTimeout(() => socket.destroy(), 200);
+    });
+    socket.on('error', () => undefined);
+  }
+  let logged: string[] = [];
+  for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    logged = (await (await fetch(`${origin}/logged`, { signal: AbortSignal.timeout(10_000) })).text()).split('\n');
+    if (logged.filter((line) => line.startsWith('gone ')).length === 2) break;
+  }
   const access = JSON.parse(logged[0]!) as { url: string; status: number; body_bytes_read: number };
   out.push(`access ${access.status} ${access.url} ${access.body_bytes_read === gzipped.byteLength ? 'coded length' : access.body_bytes_read}`);
-  out.push(`error ${logged.find((line) => line.startsWith('[tsgi]')) ?? 'none'}`);
+  const gone = logged.filter((line) => line.startsWith('gone ')).sort();
+  out.push(...(gone.length === 2 ? gone : ['gone: not two failed reads', ...gone]));
+  // The app's reader answered them: no error line for them (an app error would have one).
+  out.push(`cut errors ${logged.filter((line) => line.startsWith('[tsgi] POST /cut')).length}`);
+  out.push(`error ${logged.find((line) => line.startsWith('[tsgi] GET /boom')) ?? 'none'}`);
   return out;
 }
