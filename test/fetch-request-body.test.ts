@@ -1,6 +1,7 @@
 /**
  * toFetchHandler and a request body whose stream fails: a client gone mid-upload is a 400 to
- * the body readers (Deno's `BadResource` included, see test/runtimes/fetch-cut-upload.test.ts),
+ * the body readers (Deno's `BadResource` included, see test/runtimes/fetch-cut-upload.test.ts, and workerd's
+ * `Network connection lost.`),
  * but a failure that is not the client's, a bug in a stream the user put in front of the
  * handler, stays an app error: a logged 500, not a 400 that hides it. A body past
  * `maxBodySize` streamed into a sink that wraps the error (fetch's `TypeError: fetch failed`)
@@ -37,6 +38,34 @@ it("answers a bug in the user's own request-body stream as an app error (logged 
     expect(res.status).toBe(500);
     await res.text();
     expect(log.text).toMatch(/^\[tsgi\] POST \/upload HTTP\/1\.1: TypeError: checksum is not a function/);
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
+it('answers workerd’s error for a client gone mid-upload (Error: Network connection lost.) as the body breaking off: a 400, nothing logged', async () => {
+  // workerd fails the request body's stream so (test/runtimes/decode-body.test.ts runs it there).
+  const log = errorLog();
+  const handler = toFetchHandler(
+    Request.application(async (req) => new Response(`read ${(await req.bytes()).byteLength}`)),
+    { log },
+  );
+  const lost = new TransformStream<Uint8Array, Uint8Array>({
+    transform() {
+      throw Object.assign(new Error('Network connection lost.'), { retryable: true });
+    },
+  });
+  const fetchHandler = (request: globalThis.Request) =>
+    handler(new globalThis.Request(request, { body: request.body!.pipeThrough(lost), duplex: 'half' } as RequestInit));
+  const server = await new Promise<http.Server>((resolve) => {
+    const started = honoServe({ fetch: fetchHandler, hostname: '127.0.0.1', port: 0 }, () => resolve(started as http.Server));
+  });
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/upload`, { method: 'POST', body: 'payload' });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('The request body could not be read completely.');
+    expect(log.text).toBe('');
   } finally {
     server.closeAllConnections();
     server.close();
