@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, HTTPBadRequest, HTTPRequestHeaderFieldsTooLarge, Request, Response, redirect } from 'tsgi';
 import { createEnviron, toNodeHandler } from 'tsgi/node';
-import { bytes, deferred, parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
+import { bytes, deferred, parseRaw, rawExchange, rawExchangeStrict, rawGet, request, start } from './node-helpers.ts';
 
 /** An app answering the environ's string/number/boolean values as JSON, plus a few tsgi facts. */
 const dumpApp: App = (environ, startResponse) => {
@@ -391,7 +391,8 @@ describe('bad request-targets and Host answer 400 without calling the app', () =
 
   it('closes the connection after a 400 and keeps serving others', async () => {
     const server = await start(dumpApp);
-    const { raw, clean } = await rawExchange(server.port, 'GET /%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    // Strict: on Node 22 a reset here would pass for the clean close this test asserts (rawExchangeStrict).
+    const { raw, clean } = await rawExchangeStrict(server.port, 'GET /%zz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     expect(parseRaw(raw).header('connection')).toBe('close');
     expect(clean).toBe(true);
     expect((await request(`${server.url}/fine`)).status).toBe(200);
