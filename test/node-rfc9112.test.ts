@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { toNodeHandler } from 'tsgi/node';
-import { bytes, parseRaw, rawExchange, start } from './node-helpers.ts';
+import { bytes, parseRaw, rawExchange, rawExchangeStrict, start } from './node-helpers.ts';
 
 /** An app that counts its calls and answers `SERVER_PROTOCOL HTTP_HOST`. */
 function countingApp(): { app: App; calls: () => number } {
@@ -34,7 +34,8 @@ describe('RFC 9112: the HTTP version of the request line', () => {
     it(`answers a request line with ${name} 505 without calling the app, and closes`, async () => {
       const { app, calls } = countingApp();
       const server = await start(app);
-      const { raw, clean } = await rawExchange(server.port, head);
+      // Strict: on Node 22 a reset here would pass for the clean close this test asserts (rawExchangeStrict).
+      const { raw, clean } = await rawExchangeStrict(server.port, head);
       const res = parseRaw(raw);
       expect(res.statusLine).toBe('HTTP/1.1 505 HTTP Version Not Supported');
       expect(res.rest).toMatch(/^HTTP Version Not Supported: unsupported version HTTP\/(2\.0|0\.9) in the request line\n$/);
@@ -78,7 +79,7 @@ describe('RFC 9112: the HTTP version of the request line', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;
-      const { raw, clean } = await rawExchange(port, 'GET / HTTP/2.0\r\nHost: h\r\n\r\n');
+      const { raw, clean } = await rawExchangeStrict(port, 'GET / HTTP/2.0\r\nHost: h\r\n\r\n');
       const res = parseRaw(raw);
       expect([res.status, res.rest]).toEqual([505, 'HTTP Version Not Supported: unsupported version HTTP/2.0 in the request line\n']);
       expect(res.header('connection')).toBe('close');
