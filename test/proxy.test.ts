@@ -20,7 +20,7 @@ import { mount, requestId } from 'tsgi/middleware';
 import { type ProxyOptions, proxy } from 'tsgi/proxy';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
-import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
+import { parseRaw, rawExchange, rawExchangeStrict, rawGet, request, start } from './node-helpers.ts';
 import { sha256, useUpstream } from './proxy-helpers.ts';
 import { makeCertificate } from './tls-helpers.ts';
 
@@ -446,7 +446,8 @@ describe('response header fields and statuses', () => {
 
   it('passes a 304 that carries the 200\'s Content-Length (RFC 9110 §8.6) as a 304 with no body', async () => {
     const server = await start(to(upstream.raw));
-    const { raw, clean } = await rawExchange(server.port, rawGet('/304-length'));
+    // Strict: on Node 22 a reset here would pass for the clean close this test asserts (rawExchangeStrict).
+    const { raw, clean } = await rawExchangeStrict(server.port, rawGet('/304-length'));
     const reply = parseRaw(raw);
     expect(reply.status).toBe(304);
     expect(reply.header('etag')).toBe('"v1"');
