@@ -264,14 +264,15 @@ describe('upstream failures', () => {
   });
 
   it('does not count a slow client against bodyTimeout', async () => {
-    const server = await start(to(upstream.url, { bodyTimeout: 150 }));
+    // 400 ms: a loaded machine can leave the upstream's own chunks 150 ms apart (a real stall).
+    const server = await start(to(upstream.url, { bodyTimeout: 400 }));
     const size = 8 * MiB;
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
       const req = http.get(`${server.url}/download?size=${size}`, { agent: false }, resolve);
       req.on('error', reject);
     });
     res.pause();
-    await sleep(500); // the proxy's queue is full and the upstream paused, well past bodyTimeout
+    await sleep(1_200); // the proxy's queue is full and the upstream paused, well past bodyTimeout
     const chunks: Buffer[] = [];
     for await (const chunk of res) chunks.push(chunk as Buffer);
     expect(res.complete).toBe(true);
