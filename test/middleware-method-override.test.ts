@@ -154,6 +154,26 @@ describe('methodOverride', () => {
     expect(res.body).toBe('DELETE|POST|_method=DELETE|_method=DELETE');
   });
 
+  it('the order is what tells a body read from one left alone: inside crossOriginProtection the forged POST is judged as sent, outside it is still refused, as a DELETE, after its body was read', async () => {
+    const judged: string[] = [];
+    const exempt = (environ: Environ) => {
+      judged.push(`${environ.REQUEST_METHOD} ${originalMethodKey.get(environ) ?? '-'}`);
+      return false;
+    };
+    const forged = { ...FORM, 'sec-fetch-site': 'cross-site', accept: 'text/plain' };
+    const big = `_method=DELETE&a=${'x'.repeat(200)}`;
+    const inside = await start(lint(crossOriginProtection(methodOverride(echo(), { maxBodySize: 100 }), { exempt })));
+    // refused before the body is read: a 403, not methodOverride's 413 for a body past its limit
+    expect((await send(inside.url, 'POST', forged, big)).status).toBe(403);
+    expect((await send(inside.url, 'POST', forged, '_method=DELETE')).status).toBe(403);
+    expect(judged).toEqual(['POST -', 'POST -']);
+    judged.length = 0;
+    const outside = await start(lint(methodOverride(crossOriginProtection(echo(), { exempt }), { maxBodySize: 100 })));
+    expect((await send(outside.url, 'POST', forged, big)).status).toBe(413);
+    expect((await send(outside.url, 'POST', forged, '_method=DELETE')).status).toBe(403);
+    expect(judged).toEqual(['DELETE POST']);
+  });
+
   it('before the routes: the overridden method is matched, and one the path does not take is a 405 with Allow', async () => {
     const routes = new RouteMap({ note: { path: '/notes/<int:id>', methods: ['GET', 'PUT'] } });
     const site = routes.app({ note: (req, { id }) => new Response(`${req.method} note ${id}`) });
