@@ -114,6 +114,17 @@ describe('methodOverride', () => {
     expect((await send(`${server.url}/?_method=PUT`, 'POST', FORM, big)).body).toBe(`PUT|POST|${big}|${big}`);
   });
 
+  it('leaves another layer\'s 413 as it is: a chunked form past the server\'s maxBodySize names the server\'s limit, not methodOverride\'s', async () => {
+    const calls: Environ[] = [];
+    const server = await start(lint(methodOverride(echo(calls))), { maxBodySize: 50 });
+    const res = await send(server.url, 'POST', { ...FORM, 'transfer-encoding': 'chunked', accept: 'text/plain' }, `_method=PUT&a=${'x'.repeat(100)}`);
+    expect(res.status).toBe(413);
+    expect(res.body).toContain('larger than 50 bytes');
+    expect(res.body).not.toContain('methodOverride');
+    expect(calls).toEqual([]);
+    expect(server.log.text).toBe('');
+  });
+
   it('applies no form limit but its maxBodySize: more fields, or a longer one, than the defaults are the app\'s to allow', async () => {
     const app = Request.application(async (req) => {
       const form = await req.form({ maxFields: 2000, maxParts: 2000, maxFieldSize: 700_000 });

@@ -11,10 +11,10 @@ import { isToken } from '../gateway/fields.ts';
 import { HTTPException } from '../exceptions/base.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { headerEnvironKey } from '../datastructures/environ-headers.ts';
-import { declaredLength } from '../http/declared-length.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { parseForm, planForm } from '../forms/parse.ts';
 import { isBodyReadable } from '../request/input.ts';
+import { readWhole } from '../request/body.ts';
 import { Request } from '../request/request.ts';
 
 /** Options of {@link methodOverride}. Each source is a name, or `false` to turn it off. */
@@ -179,20 +179,18 @@ function isUrlencoded(environ: Environ): boolean {
  * reading (a `Content-Encoding`, an unknown charset, a declared length past `maxBodySize`)
  * come first, as the app's `req.form()` would make them. No limit but `maxBodySize` applies:
  * the body is bounded by it in memory, and how many fields, or how long, are the app's to
- * decide with its own `req.form(limits)`.
+ * decide with its own `req.form(limits)`. Only the 413 of `maxBodySize` names the option: one
+ * another layer raises (the server's `maxBodySize`, a decoder's) passes as it is.
  */
 async function fromForm(environ: Environ, name: string, maxBodySize: number): Promise<string | undefined> {
-  let bytes: Uint8Array;
-  try {
-    planForm(environ.CONTENT_TYPE, environ.HTTP_CONTENT_ENCODING, { maxBodySize, contentLength: declaredLength(environ) });
-    bytes = await new Request(environ).bytes({ maxBodySize });
-  } catch (error) {
-    if (error instanceof HTTPContentTooLarge) {
-      throw new HTTPContentTooLarge(`The form is larger than the ${maxBodySize} bytes methodOverride reads for its method field (its maxBodySize option).`, { cause: error });
-    }
-    throw error;
-  }
+  planForm(environ.CONTENT_TYPE, environ.HTTP_CONTENT_ENCODING, {});
+  const bytes = await readWhole(new Request(environ), maxBodySize, formTooLarge);
   const limits = { maxBodySize, maxFieldSize: maxBodySize, maxParts: Infinity, maxFields: Infinity };
   const parsed = await parseForm(new BufferedInput(bytes), environ.CONTENT_TYPE, limits);
   return parsed.fields.get(name);
+}
+
+/** The 413 of a form past {@link MethodOverrideOptions.maxBodySize}, declared or counted. */
+function formTooLarge(maxBodySize: number): InstanceType<typeof HTTPContentTooLarge> {
+  return new HTTPContentTooLarge(`The form is larger than the ${maxBodySize} bytes methodOverride reads for its method field (its maxBodySize option).`);
 }

@@ -335,7 +335,7 @@ export abstract class RequestBody {
  *
  * @param refuse - makes the 413 past `maxBodySize`.
  */
-function readWhole(req: RequestBody, maxBodySize: number, refuse: (maxBodySize: number) => HTTPContentTooLargeError): Promise<Uint8Array> {
+export function readWhole(req: RequestBody, maxBodySize: number, refuse: (maxBodySize: number) => HTTPContentTooLargeError): Promise<Uint8Array> {
   const environ = req.environ;
   const input = environ['tsgi.input'] ?? EMPTY_INPUT;
   if (input instanceof BufferedInput) return readInput(input, maxBodySize, null, undefined, refuse);
