@@ -4,10 +4,11 @@
  * `POST`, only to the allowed methods (400 otherwise), the body still readable by the app, a
  * multipart body never read, the order with `crossOriginProtection`, and the routes' 405.
  */
+import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, Request, Response, compose } from 'tsgi';
-import { crossOriginProtection, lint, methodOverride, originalMethodKey } from 'tsgi/middleware';
+import { accessLog, crossOriginProtection, lint, methodOverride, originalMethodKey } from 'tsgi/middleware';
 import { RouteMap } from 'tsgi/routing';
 import { request, start } from './node-helpers.ts';
 
@@ -121,6 +122,24 @@ describe('methodOverride', () => {
     expect(res.status).toBe(413);
     expect(res.body).toContain('larger than 50 bytes');
     expect(res.body).not.toContain('methodOverride');
+    expect(calls).toEqual([]);
+    expect(server.log.text).toBe('');
+  });
+
+  it('a client gone while the form is read: the app is not called, nothing is logged as an error, the access line is a 499', { timeout: 10_000 }, async () => {
+    const calls: Environ[] = [];
+    const lines: string[] = [];
+    const server = await start(accessLog(methodOverride(echo(calls)), { log: { write: (line: string) => void lines.push(line) } }));
+    const socket = net.connect(Number(new URL(server.url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    // the 100 Continue says the middleware began reading the body
+    const reading = new Promise<void>((resolve) => socket.on('data', (chunk: Buffer) => chunk.toString().includes('100 Continue') && resolve()));
+    socket.write('POST /notes/1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\nExpect: 100-continue\r\n\r\n');
+    await reading;
+    socket.write('_method=DEL');
+    socket.destroy();
+    while (lines.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(lines).toEqual([expect.stringContaining('"POST /notes/1 HTTP/1.1" 499 ')]);
     expect(calls).toEqual([]);
     expect(server.log.text).toBe('');
   });
