@@ -56,6 +56,16 @@ describe('methodOverride', () => {
     expect((await send(`${server.url}/?_method=DELETE`, 'POST', FORM, '_method=PUT')).body).toBe('DELETE|POST|_method=PUT|_method=PUT');
   });
 
+  it('decodes the query parameter\'s name as the app\'s req.args does: ?%5Fmethod=, and a renamed one that needs encoding', async () => {
+    const server = await start(lint(methodOverride(echo())));
+    expect((await send(`${server.url}/?%5Fmethod=DELETE`, 'POST')).body).toBe('DELETE|POST||');
+    expect((await send(`${server.url}/?%5fmethod=put&x=%41`, 'POST')).body).toBe('PUT|POST||');
+    const renamed = await start(lint(methodOverride(echo(), { query: 'http method' })));
+    expect((await send(`${renamed.url}/?http+method=PATCH`, 'POST')).body).toBe('PATCH|POST||');
+    expect((await send(`${renamed.url}/?http%20method=PUT`, 'POST')).body).toBe('PUT|POST||');
+    expect((await send(`${renamed.url}/?http=PUT`, 'POST')).body).toBe('POST|-||');
+  });
+
   it('reads the header only when given its name, and the sources can be renamed or turned off', async () => {
     const header = { 'x-http-method-override': 'DELETE' };
     const plain = await start(lint(methodOverride(echo())));

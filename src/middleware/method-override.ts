@@ -21,7 +21,8 @@ import { Request } from '../request/request.ts';
 export interface MethodOverrideOptions {
   /**
    * The query parameter that names the method: `POST /notes/3?_method=DELETE`. Default
-   * `'_method'`. Read without touching the body, so it is the one for `multipart/form-data`
+   * `'_method'`. The name and the value are decoded as `req.args` decodes them (`%5Fmethod`,
+   * `+` for a space). Read without touching the body, so it is the one for `multipart/form-data`
    * forms (`<form method="post" enctype="multipart/form-data" action="/notes/3?_method=PUT">`).
    */
   query?: string | false | undefined;
@@ -105,6 +106,9 @@ const DEFAULT_MAX_BODY_SIZE = 1024 * 1024;
 export function methodOverride(app: AppLike, options: MethodOverrideOptions = {}): App {
   const inner = toApp(app);
   const query = sourceName(options.query, '_method', 'query');
+  // A name of characters a query never encodes is found as it is, or percent-encoded (`%5Fmethod`):
+  // the query is parsed only when it holds one or the other. Any other name, whenever there is a query.
+  const plainQuery = query !== false && /^[\w.*-]+$/.test(query);
   const form = sourceName(options.form, '_method', 'form');
   const headerName = sourceName(options.header, false, 'header');
   if (headerName !== false && !isToken(headerName)) throw new TypeError(`methodOverride: header ${JSON.stringify(headerName)} is no field name`);
@@ -128,8 +132,9 @@ export function methodOverride(app: AppLike, options: MethodOverrideOptions = {}
 
   return (environ, startResponse) => {
     if (environ.REQUEST_METHOD !== 'POST') return inner(environ, startResponse);
-    if (query !== false && environ.QUERY_STRING.includes(query)) {
-      const wanted = new URLSearchParams(environ.QUERY_STRING).get(query);
+    const search = environ.QUERY_STRING;
+    if (query !== false && (plainQuery ? search.includes(query) || search.includes('%') : search !== '')) {
+      const wanted = new URLSearchParams(search).get(query);
       if (wanted) return apply(environ, startResponse, wanted, `The query parameter ${query}`);
     }
     if (header !== false) {
