@@ -11,6 +11,7 @@ import { isToken } from '../gateway/fields.ts';
 import { HTTPException } from '../exceptions/base.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { headerEnvironKey } from '../datastructures/environ-headers.ts';
+import { queryPairs } from '../datastructures/multidict.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { parseForm, planForm } from '../forms/parse.ts';
 import { isBodyReadable } from '../request/input.ts';
@@ -134,7 +135,7 @@ export function methodOverride(app: AppLike, options: MethodOverrideOptions = {}
     if (environ.REQUEST_METHOD !== 'POST') return inner(environ, startResponse);
     const search = environ.QUERY_STRING;
     if (query !== false && (plainQuery ? search.includes(query) || search.includes('%') : search !== '')) {
-      const wanted = new URLSearchParams(search).get(query);
+      const wanted = queryPairs(search).get(query);
       if (wanted) return apply(environ, startResponse, wanted, `The query parameter ${query}`);
     }
     if (header !== false) {
