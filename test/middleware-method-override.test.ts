@@ -8,7 +8,7 @@ import net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, type Environ, Request, Response, compose } from 'tsgi';
-import { accessLog, crossOriginProtection, lint, methodOverride, originalMethodKey } from 'tsgi/middleware';
+import { accessLog, crossOriginProtection, errors, lint, methodOverride, originalMethodKey } from 'tsgi/middleware';
 import { RouteMap } from 'tsgi/routing';
 import { request, start } from './node-helpers.ts';
 
@@ -154,6 +154,18 @@ describe('methodOverride', () => {
     expect(lines).toEqual([expect.stringContaining('"POST /notes/1 HTTP/1.1" 499 ')]);
     expect(calls).toEqual([]);
     expect(server.log.text).toBe('');
+  });
+
+  it('accessLog outside logs the request as sent, errors outside the method the app ran as', async () => {
+    const lines: string[] = [];
+    const failing = Request.application(() => {
+      throw new Error('boom');
+    });
+    const server = await start(accessLog(errors(methodOverride(failing)), { log: { write: (line: string) => void lines.push(line) } }));
+    expect((await send(`${server.url}/notes/3?_method=DELETE`, 'POST', { accept: 'text/plain' })).status).toBe(500);
+    while (lines.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(lines).toEqual([expect.stringContaining('"POST /notes/3?_method=DELETE HTTP/1.1" 500 ')]);
+    expect(server.log.text).toContain('[tsgi] DELETE /notes/3?_method=DELETE HTTP/1.1 500: Error: boom');
   });
 
   it('applies no form limit but its maxBodySize: more fields, or a longer one, than the defaults are the app\'s to allow', async () => {
