@@ -1,7 +1,8 @@
 /**
  * What `tsgi serve` prints once it listens: one plain line for logs and scripts, or a short
- * coloured banner on a terminal. Both say the address, the protocols, the processes, the Node
- * version and whether reload is on, and both contain `Serving on <url>`.
+ * coloured banner on a terminal. Both say the address, the protocols, whether client
+ * certificates are asked for (`--ssl-cert-reqs`), the processes, the Node version and whether
+ * reload is on, and both contain `Serving on <url>`.
  *
  * @module
  */
@@ -37,6 +38,15 @@ function where(info: StartInfo): string {
   return info.url === 'unix:' && info.command.fd !== undefined ? `the Unix socket of --fd ${info.command.fd}` : info.url;
 }
 
+/**
+ * `client certificates required` or `… optional` when `--ssl-cert-reqs` asks TLS clients for
+ * one (mutual TLS is on, and whether a client without one is refused); nothing otherwise.
+ */
+function clientCertificates(command: StartInfo['command']): string[] {
+  const reqs = command.ssl?.certReqs ?? 'none';
+  return reqs === 'none' ? [] : [`client certificates ${reqs}`];
+}
+
 function processes(workers: number | undefined): string {
   return workers === undefined ? '1 process' : countWorkers(workers);
 }
@@ -48,11 +58,12 @@ export function countWorkers(count: number): string {
 
 /**
  * The plain start line:
- * `Serving on http://127.0.0.1:8000 (HTTP/1.1, 2 workers, Node v24.1.0, reload off)`.
+ * `Serving on http://127.0.0.1:8000 (HTTP/1.1, 2 workers, Node v24.1.0, reload off)`; with
+ * `--ssl-cert-reqs`, `(HTTP/1.1, client certificates required, 2 workers, …)`.
  */
 export function startLine(info: StartInfo): string {
   const { command } = info;
-  const details = [protocols(command), processes(command.workers), `Node ${process.version}`, `reload ${command.reload ? 'on' : 'off'}`];
+  const details = [protocols(command), ...clientCertificates(command), processes(command.workers), `Node ${process.version}`, `reload ${command.reload ? 'on' : 'off'}`];
   return `Serving on ${where(info)} (${details.join(', ')})`;
 }
 
@@ -61,7 +72,13 @@ export function banner(info: StartInfo): string {
   const { command } = info;
   const paint = (format: Parameters<typeof styleText>[0], text: string) => styleText(format, text, { validateStream: false });
   const dot = paint('dim', ' · ');
-  const details = [protocols(command), processes(command.workers), `Node ${process.version}`, `reload ${command.reload ? paint('green', 'on') : 'off'}`];
+  const details = [
+    protocols(command),
+    ...clientCertificates(command),
+    processes(command.workers),
+    `Node ${process.version}`,
+    `reload ${command.reload ? paint('green', 'on') : 'off'}`,
+  ];
   return [
     '',
     `  ${paint(['bold', 'cyan'], 'tsgi')} ${paint('dim', info.version)}`,

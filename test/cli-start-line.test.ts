@@ -1,0 +1,51 @@
+/**
+ * `tsgi serve`'s start line and flag mistakes when an operator combines this release's flags:
+ * the line says when client certificates are asked for (one process and `--workers`), and
+ * `--uds-mode` next to `--fd` names the real conflict. Few processes, each stopped at once.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { START_LINE, cli, finish, servingUrl } from './cli-helpers.ts';
+import { type TestCertificate, makeCertificate } from './tls-helpers.ts';
+
+let dir: string;
+let app: string;
+let server: TestCertificate;
+let authority: TestCertificate;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'tsgi-cli-start-line-'));
+  [server, authority] = await Promise.all([makeCertificate(), makeCertificate({ ca: true })]);
+  app = join(dir, 'app.mjs');
+  writeFileSync(app, `export const app = (environ, start) => { start('204 No Content', []); return []; };\n`);
+});
+afterAll(() => {
+  server.remove();
+  authority.remove();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const tls = () => ['--ssl-certfile', server.certFile, '--ssl-keyfile', server.keyFile, '--ssl-ca-certs', authority.certFile];
+
+describe('tsgi serve: what the start line says is on', () => {
+  it('names client certificates, required or optional, in one process and under --workers; not without them', async () => {
+    const runs = [
+      cli(['serve', app, '--port', '0', ...tls(), '--ssl-cert-reqs', 'required']),
+      cli(['serve', app, '--port', '0', ...tls(), '--ssl-cert-reqs', 'optional', '--workers', '2']),
+      cli(['serve', app, '--port', '0', '--ssl-certfile', server.certFile, '--ssl-keyfile', server.keyFile]),
+    ];
+    await Promise.all(runs.map((run) => servingUrl(run, 20_000)));
+    const details = runs.map((run) => START_LINE.exec(run.out.stdout)![2]);
+    expect(details[0]).toMatch(/^HTTP\/1\.1, client certificates required, 1 process, /);
+    expect(details[1]).toMatch(/^HTTP\/1\.1, client certificates optional, 2 workers, /);
+    expect(details[2]).not.toMatch(/client certificates/);
+  }, 40_000);
+
+  it('refuses --uds-mode with --fd, saying who sets that socket\'s mode: exit 2', async () => {
+    const { code, stderr } = await finish(['serve', app, '--fd', '3', '--uds-mode', '660']);
+    expect(code).toBe(2);
+    expect(stderr).toBe("tsgi: --uds-mode and --fd cannot be combined: the socket of --fd keeps the mode its creator gave it (systemd's SocketMode=)\n");
+  });
+});
