@@ -107,6 +107,10 @@ function checkCombinations(values: Record<string, unknown>): void {
   needs('reload-dir', 'reload');
   needs('forwarded-allow-ips', 'proxy-headers');
   needs('limit-max-requests-jitter', 'limit-max-requests');
+  // Not 'needs --uds' then: --uds with --fd is refused too; the mode is set where the socket is made.
+  if (values['uds-mode'] !== undefined && values.fd !== undefined) {
+    throw new UsageError("--uds-mode and --fd cannot be combined: the socket of --fd keeps the mode its creator gave it (systemd's SocketMode=)");
+  }
   needs('uds-mode', 'uds');
   const excludes = (flag: string, other: string) => {
     if (values[flag] !== undefined && values[other] !== undefined) throw new UsageError(`--${flag} and --${other} cannot be combined`);
