@@ -43,6 +43,18 @@ describe('tsgi serve: what the start line says is on', () => {
     expect(details[2]).not.toMatch(/client certificates/);
   }, 40_000);
 
+  it('refuses --ssl-cert-reqs, --ssl-ca-certs with --h2c at once, saying why, not as missing --ssl-certfile: exit 2', async () => {
+    const runs = await Promise.all([
+      finish(['serve', app, '--h2c', '--ssl-cert-reqs', 'required']),
+      finish(['serve', app, '--h2c', '--ssl-ca-certs', authority.certFile, '--ssl-cert-reqs', 'optional']),
+    ]);
+    expect(runs.map(({ code }) => code)).toEqual([2, 2]);
+    expect(runs[0]!.stderr).toBe(
+      'tsgi: --ssl-cert-reqs and --h2c cannot be combined: client certificates are asked for in the TLS handshake, and h2c is cleartext (HTTP/2 over TLS is --http2 with --ssl-certfile and --ssl-keyfile)\n',
+    );
+    expect(runs[1]!.stderr).toMatch(/^tsgi: --ssl-ca-certs and --h2c cannot be combined: /);
+  });
+
   it('refuses --uds-mode with --fd, saying who sets that socket\'s mode: exit 2', async () => {
     const { code, stderr } = await finish(['serve', app, '--fd', '3', '--uds-mode', '660']);
     expect(code).toBe(2);

@@ -98,6 +98,15 @@ function checkCombinations(values: Record<string, unknown>): void {
   const needs = (flag: string, other: string, why = '') => {
     if (values[flag] !== undefined && values[other] === undefined) throw new UsageError(`--${flag} needs --${other}${why}`);
   };
+  // With --h2c (cleartext), 'needs --ssl-certfile' would only lead to '--h2c and --ssl-certfile
+  // cannot be combined': say so at once.
+  for (const flag of ['ssl-ca-certs', 'ssl-cert-reqs']) {
+    if (values[flag] !== undefined && values.h2c !== undefined) {
+      throw new UsageError(
+        `--${flag} and --h2c cannot be combined: client certificates are asked for in the TLS handshake, and h2c is cleartext (HTTP/2 over TLS is --http2 with --ssl-certfile and --ssl-keyfile)`,
+      );
+    }
+  }
   needs('ssl-certfile', 'ssl-keyfile');
   needs('ssl-keyfile', 'ssl-certfile');
   needs('ssl-keyfile-password', 'ssl-keyfile');
