@@ -43,6 +43,14 @@ describe('tsgi serve: what the start line says is on', () => {
     expect(details[2]).not.toMatch(/client certificates/);
   }, 40_000);
 
+  it('says TLS is on when the address cannot (--uds with --ssl-certfile): unix:… (HTTP/1.1 over TLS, …); http:// and https:// need not', async () => {
+    const secure = cli(['serve', app, '--uds', join(dir, 'tls.sock'), '--ssl-certfile', server.certFile, '--ssl-keyfile', server.keyFile, '--workers', '2']);
+    const plain = cli(['serve', app, '--uds', join(dir, 'plain.sock')]);
+    await Promise.all([servingUrl(secure, 20_000), servingUrl(plain, 20_000)]);
+    expect(START_LINE.exec(secure.out.stdout)!.slice(1, 3)).toEqual([`unix:${join(dir, 'tls.sock')}`, expect.stringMatching(/^HTTP\/1\.1 over TLS, 2 workers, /)]);
+    expect(START_LINE.exec(plain.out.stdout)![2]).toMatch(/^HTTP\/1\.1, 1 process, /);
+  }, 40_000);
+
   it('refuses --ssl-cert-reqs, --ssl-ca-certs with --h2c at once, saying why, not as missing --ssl-certfile: exit 2', async () => {
     const runs = await Promise.all([
       finish(['serve', app, '--h2c', '--ssl-cert-reqs', 'required']),

@@ -24,10 +24,15 @@ export interface StartInfo {
   readonly watching?: string | undefined;
 }
 
-/** `HTTP/1.1`, `HTTP/2 and HTTP/1.1`, `h2c and HTTP/1.1` (cleartext HTTP/2). */
-function protocols(command: StartInfo['command']): string {
+/**
+ * `HTTP/1.1`, `HTTP/2 and HTTP/1.1`, `h2c and HTTP/1.1` (cleartext HTTP/2); with ` over TLS`
+ * when TLS is on and the URL cannot say it (`unix:/run/app.sock`, which has no scheme).
+ */
+function protocols(info: StartInfo): string {
+  const { command } = info;
   if (command.http2 === 'h2c') return 'h2c and HTTP/1.1';
-  return command.http2 ? 'HTTP/2 and HTTP/1.1' : 'HTTP/1.1';
+  const names = command.http2 ? 'HTTP/2 and HTTP/1.1' : 'HTTP/1.1';
+  return command.ssl !== undefined && !info.url.startsWith('https:') ? `${names} over TLS` : names;
 }
 
 /**
@@ -63,7 +68,7 @@ export function countWorkers(count: number): string {
  */
 export function startLine(info: StartInfo): string {
   const { command } = info;
-  const details = [protocols(command), ...clientCertificates(command), processes(command.workers), `Node ${process.version}`, `reload ${command.reload ? 'on' : 'off'}`];
+  const details = [protocols(info), ...clientCertificates(command), processes(command.workers), `Node ${process.version}`, `reload ${command.reload ? 'on' : 'off'}`];
   return `Serving on ${where(info)} (${details.join(', ')})`;
 }
 
@@ -73,7 +78,7 @@ export function banner(info: StartInfo): string {
   const paint = (format: Parameters<typeof styleText>[0], text: string) => styleText(format, text, { validateStream: false });
   const dot = paint('dim', ' · ');
   const details = [
-    protocols(command),
+    protocols(info),
     ...clientCertificates(command),
     processes(command.workers),
     `Node ${process.version}`,
