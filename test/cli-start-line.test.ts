@@ -51,6 +51,11 @@ describe('tsgi serve: what the start line says is on', () => {
     expect(START_LINE.exec(plain.out.stdout)![2]).toMatch(/^HTTP\/1\.1, 1 process, /);
   }, 40_000);
 
+  it('--uds does not read $PORT, so a $PORT meant for something else does not stop it', async () => {
+    const run = cli(['serve', app, '--uds', join(dir, 'port.sock')], { PORT: 'http' });
+    expect(await servingUrl(run)).toBe(`unix:${join(dir, 'port.sock')}`);
+  });
+
   it('refuses --ssl-cert-reqs, --ssl-ca-certs with --h2c at once, saying why, not as missing --ssl-certfile: exit 2', async () => {
     const runs = await Promise.all([
       finish(['serve', app, '--h2c', '--ssl-cert-reqs', 'required']),

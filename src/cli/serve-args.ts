@@ -198,7 +198,8 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
   const upgrade = text('upgrade');
   if (upgrade !== undefined && !IDENTIFIER.test(upgrade)) throw new UsageError(`--upgrade names an export of the module (a name like 'upgrade'): got '${upgrade}'`);
   if (upgrade === exportName) throw new UsageError(`--upgrade ${upgrade} names the export served as the app; name the export that takes the Upgrade requests`);
-  const port = text('port') ?? fromEnv(env, 'PORT');
+  // $PORT is for a TCP listener: with --uds or --fd it names nothing, and is not read (or checked).
+  const port = text('port') ?? (text('uds') === undefined && text('fd') === undefined ? fromEnv(env, 'PORT') : undefined);
   // --reload serves one process: $WEB_CONCURRENCY (set for production) is ignored, as uvicorn
   // does; `--workers` with it is refused (checkCombinations).
   const workers = text('workers') ?? (values.reload === true ? undefined : fromEnv(env, 'WEB_CONCURRENCY'));
