@@ -296,22 +296,9 @@ describe('an answer sent before the upload is done (RFC 9112 §9.6), then the co
       socket.write('HTTP/1.1 413 Payload Too Large\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\ntoo large');
       setTimeout(() => socket.resetAndDestroy(), 30);
     });
-    const client = net.connect(server.port, '127.0.0.1');
-    client.on('error', () => undefined);
-    let raw = '';
-    client.on('data', (chunk: Buffer) => (raw += chunk.toString('latin1')));
-    client.write('POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n0123456789');
-    const complete = () => {
-      if (!raw.includes('\r\n\r\n')) return false;
-      const reply = parseRaw(raw);
-      return reply.header('transfer-encoding') === 'chunked' ? reply.rest.endsWith('0\r\n\r\n') : reply.rest.length >= Number(reply.header('content-length'));
-    };
-    const answered = await within(complete, 3000);
-    client.destroy();
-    expect(answered).toBe(true);
-    const reply = parseRaw(raw);
-    expect(reply.status).toBe(413);
-    expect(reply.header('transfer-encoding') === 'chunked' ? dechunk(reply.rest) : reply.rest).toBe('too large');
+    const client = uploader(server.port);
+    client.socket.write('POST /big HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n0123456789');
+    expect(await client.whole()).toEqual({ status: 413, body: 'too large' });
     expect(server.log.text).toBe('');
   });
 
@@ -331,23 +318,39 @@ describe('an answer sent before the upload is done (RFC 9112 §9.6), then the co
         if (received >= size - 1) setTimeout(() => socket.destroyed || socket.resetAndDestroy(), 50);
       });
     });
-    const client = net.connect(server.port, '127.0.0.1');
-    client.on('error', () => undefined);
-    let raw = '';
-    client.on('data', (chunk: Buffer) => (raw += chunk.toString('latin1')));
-    client.write(`POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: ${size}\r\n\r\nx`);
-    expect(await within(() => raw.includes('not you'), 3000)).toBe(true);
-    client.write('x'.repeat(size - 1));
-    const complete = () => {
-      const reply = parseRaw(raw);
-      return reply.header('transfer-encoding') === 'chunked' ? reply.rest.endsWith('0\r\n\r\n') : reply.rest.length >= Number(reply.header('content-length'));
-    };
-    const answered = await within(complete, 3000);
-    client.destroy();
-    expect(answered).toBe(true);
-    const reply = parseRaw(raw);
-    expect(reply.status).toBe(401);
-    expect(reply.header('transfer-encoding') === 'chunked' ? dechunk(reply.rest) : reply.rest).toBe('not you');
+    const client = uploader(server.port);
+    client.socket.write(`POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: ${size}\r\n\r\nx`);
+    expect(await within(() => client.raw().includes('not you'), 3000)).toBe(true);
+    client.socket.write('x'.repeat(size - 1));
+    expect(await client.whole()).toEqual({ status: 401, body: 'not you' });
     expect(server.log.text).toBe('');
   });
 });
+
+/**
+ * A raw client for an upload whose answer may come early: `whole()` waits (3 s at most) for an
+ * answer complete by its framing (its last chunk, or its Content-Length), closes the
+ * connection, and gives its status and body; it fails the test if none came whole.
+ */
+function uploader(port: number): { socket: net.Socket; raw: () => string; whole: () => Promise<{ status: number; body: string }> } {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  let raw = '';
+  socket.on('data', (chunk: Buffer) => (raw += chunk.toString('latin1')));
+  const complete = () => {
+    if (!raw.includes('\r\n\r\n')) return false;
+    const reply = parseRaw(raw);
+    return reply.header('transfer-encoding') === 'chunked' ? reply.rest.endsWith('0\r\n\r\n') : reply.rest.length >= Number(reply.header('content-length'));
+  };
+  return {
+    socket,
+    raw: () => raw,
+    whole: async () => {
+      const answered = await within(complete, 3000);
+      socket.destroy();
+      expect(answered).toBe(true);
+      const reply = parseRaw(raw);
+      return { status: reply.status, body: reply.header('transfer-encoding') === 'chunked' ? dechunk(reply.rest) : reply.rest };
+    },
+  };
+}
