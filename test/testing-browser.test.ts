@@ -79,6 +79,15 @@ describe('a form submission sends what a browser sends', () => {
     expect(await (await page.form().submit({ headers: { 'sec-fetch-site': 'cross-site' } })).json()).toMatchObject({ origin: 'https://app.example', 'sec-fetch-site': 'cross-site' });
   });
 
+  it('takes a page of the app named by its path, resolved as the call\'s own URL is', async () => {
+    const client = new TestClient(site, { baseUrl: 'https://app.example/shop' });
+    const res = await client.post('/echo', { form: {}, from: '/login' });
+    expect(await res.json()).toMatchObject({ origin: 'https://app.example', 'sec-fetch-site': 'same-origin' });
+    const plain = new TestClient(site, { baseUrl: 'http://app.example' });
+    // Resolved against the base URL's http origin: the same origin, where an https page's would be null.
+    expect(await (await plain.post('/echo', { form: {}, from: '/page' })).json()).toMatchObject({ origin: 'http://app.example' });
+  });
+
   it('tells same-site from cross-site by the registrable domain and the scheme', async () => {
     const client = new TestClient(site, { baseUrl: 'https://app.example.com' });
     const sibling = await client.post('/echo', { form: {}, from: 'https://www.example.com/page' });

@@ -137,7 +137,8 @@ export class TestClient {
    */
   async request(method: string, url: string, options: RequestOptions = {}): Promise<TestResponse> {
     const target = this.#resolve(url);
-    const navigation = options.from === undefined ? undefined : startNavigation(options.from);
+    // A page of the app may be named as `url` is (`from: '/login'`), resolved the same way.
+    const navigation = options.from === undefined ? undefined : startNavigation(this.#resolve(options.from).href);
     return this.#run({ method: method.toUpperCase(), url: target, options, navigation }, `${method.toUpperCase()} ${url}`);
   }
 

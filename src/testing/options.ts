@@ -44,7 +44,8 @@ export interface RequestOptions {
    */
   body?: string | Uint8Array | StreamedBody | undefined;
   /**
-   * Sends the call as a browser's navigation from the page at this absolute URL (a form on it
+   * Sends the call as a browser's navigation from the page at this URL, absolute or, as the
+   * call's own `url`, relative to the base URL (`'/login'`: a page of the app; a form on it
    * submitted; `form.submit()` and `res.click()` set it to their page's URL): it gets the
    * fields a browser adds, `Origin` (the page's origin, on a method other than GET and HEAD;
    * `null` once a 307/308 went to another origin from a URL not of the page's), and, to an
