@@ -109,5 +109,11 @@ describe('tsgi serve --ssl-ca-certs --ssl-cert-reqs', () => {
     expect(await get(requiredUrl, alice)).toMatch(/^refused \(/);
     expect(await get(requiredUrl)).toMatch(/^refused \(/);
     expect(required.out.stderr + optional.out.stderr).toBe('');
+
+    // A CA file that cannot serve: the certificate and the clients' CAs in use stay, and the line says both.
+    writeFileSync(caFile, 'not a certificate\n');
+    required.child.kill('SIGHUP');
+    await waitFor(() => required.out.stderr.includes('SIGHUP: kept the certificate and the client CAs in use: '), () => required.out.stderr, 5_000);
+    expect(await get(requiredUrl, bob)).toBe('SUCCESS CN=bob');
   });
 });

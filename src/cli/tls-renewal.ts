@@ -21,8 +21,9 @@ import { UsageError } from './values.ts';
  * handshakes after it get the new certificate; connections already open keep the one they
  * shook hands with. Logged at info with the new certificate's subject and end of validity,
  * followed by the warnings of an expired or not-yet-valid certificate ({@link warnOfValidity}).
- * Files that cannot serve leave the certificate in use, logged as an error
- * (`SIGHUP: kept the certificate in use: <why>`); nothing is thrown.
+ * Files that cannot serve leave the certificate in use, and with `--ssl-ca-certs` the client
+ * CAs, logged as an error (`SIGHUP: kept the certificate in use: <why>`, `SIGHUP: kept the
+ * certificate and the client CAs in use: <why>`); nothing is thrown.
  *
  * `server` is `serve()`'s TLS server (`https.Server`, or `Http2SecureServer` with `--http2`:
  * both are `tls.Server`s, their ALPN and options untouched). Only `cert`, `key` and `passphrase`
@@ -37,7 +38,8 @@ export function renewTls(server: TlsServer, files: SslFiles, log: CliLog): void 
     server.setSecureContext(options);
   } catch (error) {
     const why = error instanceof UsageError ? error.message : error instanceof Error ? (error.message.split('\n', 1)[0] ?? '') : String(error);
-    log.error(`SIGHUP: kept the certificate in use: ${why}`);
+    // With --ssl-ca-certs the clients' CAs stay too: the context is swapped whole or not at all.
+    log.error(`SIGHUP: kept the certificate${files.caCerts === undefined ? '' : ' and the client CAs'} in use: ${why}`);
     return;
   }
   const certificate = describe(options.cert as Buffer);
