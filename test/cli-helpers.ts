@@ -77,7 +77,7 @@ export const START_LINE = /^Serving on ((?:https?:\/\/|unix:)\S+) \((.*)\)$/m;
  * Waits for the start line on `stream` (stdout; stderr under `--access-log-format json`) and
  * answers the URL; fails if the CLI exits first.
  */
-export async function servingUrl(run: Cli, timeout = 15_000, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> {
+export async function servingUrl(run: Cli, timeout = 30_000, stream: 'stdout' | 'stderr' = 'stdout'): Promise<string> {
   const deadline = Date.now() + timeout;
   for (;;) {
     const match = START_LINE.exec(run.out[stream]);
