@@ -366,9 +366,14 @@ export class Response implements ParseCache {
    * @throws TypeError for a one-shot stream this one already handed out.
    */
   [COPY](): Response {
-    // The pairs are shared (a HeaderList replaces a pair, never changes one); the list is
-    // sliced, not pushed pair by pair: 1.3–2.5 µs less per request under 5 layers (bench/history.md).
-    const headers = adoptList(this.headers.list.slice());
+    // The pairs are shared (a HeaderList replaces a pair, never changes one). The list is
+    // pushed into an empty array, which V8 gives room for 16 at the first push, rather than
+    // sliced to its exact length: a layer adding its field then grows nothing (580 bytes less
+    // per request under 5 layers; bench/history.md, 2026-12-05 ninth stop).
+    const src = this.headers.list;
+    const list: Array<[string, string]> = [];
+    for (let i = 0; i < src.length; i++) list.push(src[i]!);
+    const headers = adoptList(list);
     const copy = new Response(UNINITIALISED as ResponseBody, headers as unknown as ResponseInit);
     copy.#code = this.#code;
     copy.#status = this.#status;
