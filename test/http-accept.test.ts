@@ -91,9 +91,10 @@ describe('Accept', () => {
     expect(accept.ranges[0]!.params).toEqual({});
   });
 
-  it('offers that are not media types match nothing when the header is present', () => {
-    expect(new Accept('*/*').quality('json')).toBe(0);
-    expect(new Accept(undefined).quality('json')).toBe(1);
+  it('offers that are neither media types nor known extensions match nothing when the header is present', () => {
+    expect(new Accept('*/*').quality('not a type')).toBe(0);
+    expect(new Accept('*/*').quality('json')).toBe(1); // an extension: application/json
+    expect(new Accept(undefined).quality('not a type')).toBe(1);
   });
 
   it('exposes ranges in header order and a canonical toString', () => {
@@ -309,6 +310,30 @@ describe('AcceptLanguage', () => {
   });
 });
 
+describe('Accept: extensions as offers (Express\'s req.accepts(\'json\'))', () => {
+  it('matches json, html, .csv as the types mime-types gives them, and answers them as given', () => {
+    const browser = new Accept('text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8');
+    expect(browser.bestMatch(['json', 'html'])).toBe('html');
+    expect(browser.quality('json')).toBe(0.8);
+    expect(browser.quality('html')).toBe(1);
+    const api = new Accept('application/json');
+    expect(api.bestMatch(['html', 'json'])).toBe('json');
+    expect(api.acceptableOffers(['html', '.json', 'text/plain'])).toEqual(['.json']);
+    expect(new Accept('text/csv;q=0.5, application/json').acceptableOffers(['csv', 'json'])).toEqual(['json', 'csv']);
+  });
+
+  it('a word mime-types does not know matches nothing, as before; without Accept every offer is acceptable', () => {
+    expect(new Accept('*/*').bestMatch(['no-such-extension'])).toBe(null);
+    expect(new Accept('*/*').quality('no-such-extension')).toBe(0);
+    expect(new Accept(null).bestMatch(['json', 'html'])).toBe('json');
+  });
+
+  it('an extension and its full type offered together keep their own places', () => {
+    const accept = new Accept('application/json');
+    expect(accept.acceptableOffers(['json', 'application/json', 'html'])).toEqual(['json', 'application/json']);
+  });
+});
+
 describe('properties', () => {
   const classes = [Accept, AcceptCharset, AcceptEncoding, AcceptLanguage];
 
@@ -343,8 +368,9 @@ describe('properties', () => {
   const header = (range: fc.Arbitrary<string>) => fc.array(element(range), { minLength: 1, maxLength: 6 }).map((l) => l.join(', '));
 
   it('acceptableOffers is sorted by quality, and holds exactly the offers with quality > 0', () => {
+    const offer = fc.oneof(mediaType, fc.constantFrom('html', 'txt', 'json', 'png', 'xml', '.json', 'no-such-extension'));
     fc.assert(
-      fc.property(header(mediaRange), fc.uniqueArray(mediaType, { maxLength: 5 }), (h, offers) => {
+      fc.property(header(mediaRange), fc.uniqueArray(offer, { maxLength: 5 }), (h, offers) => {
         const accept = new Accept(h);
         const acceptable = accept.acceptableOffers(offers);
         expect(new Set(acceptable)).toEqual(new Set(offers.filter((o) => accept.quality(o) > 0)));

@@ -26,6 +26,7 @@
 import { type AcceptRange, AcceptHeader, negotiateCanonical } from './accept-header.ts';
 import { languageRangeSpecificity } from './language-range.ts';
 import { parseMediaType } from './media-type.ts';
+import mime from 'mime-types';
 
 export { AcceptHeader, type AcceptRange } from './accept-header.ts';
 
@@ -33,6 +34,17 @@ export { AcceptHeader, type AcceptRange } from './accept-header.ts';
 function offerType(offer: string): string {
   const semi = offer.indexOf(';');
   return (semi === -1 ? offer : offer.slice(0, semi)).replace(/^[ \t]+|[ \t]+$/g, '').toLowerCase();
+}
+
+/**
+ * An offer as a media type: a shorthand without `/` (`json`, `html`, `.csv`) is the type
+ * `mime-types` gives its extension (`application/json`, `text/html`, `text/csv`), as Express's
+ * `req.accepts('json')` reads it; anything else (and a shorthand nobody knows) as given.
+ */
+function offerMediaType(offer: string): string {
+  if (offer.indexOf('/') !== -1) return offer;
+  const type = mime.lookup(offer.trim());
+  return type === false ? offer : type;
 }
 
 interface ParsedOffer {
@@ -48,8 +60,14 @@ interface ParsedOffer {
  * Specificity (`negotiator`): an exact type counts 4, an exact subtype 2, and parameters 1;
  * a range with parameters matches only offers whose parameters have the same values
  * (case-insensitively; a range parameter `*` matches any value). So `text/html;level=1` beats
- * `text/html` beats `text/*` beats `*\/*`. An offer that is not `type/subtype` matches nothing
- * (but is acceptable, like every offer, when the header is absent).
+ * `text/html` beats `text/*` beats `*\/*`.
+ *
+ * An offer may also be a file extension, as Express's `req.accepts('json')` takes one (the
+ * `accepts` package): `json`, `html`, `.csv` are matched as the type `mime-types` gives them
+ * (`application/json`, `text/html`, `text/csv`) and answered as given, so
+ * `bestMatch(['html', 'json'])` answers `'html'` or `'json'`. An offer that is neither
+ * `type/subtype` nor a known extension matches nothing (but is acceptable, like every offer,
+ * when the header is absent).
  */
 export class Accept extends AcceptHeader {
   #offer: string | null = null;
@@ -64,9 +82,10 @@ export class Accept extends AcceptHeader {
   #parse(offer: string): ParsedOffer | null {
     if (offer !== this.#offer) {
       this.#offer = offer;
-      const full = offerType(offer);
+      const type = offerMediaType(offer);
+      const full = offerType(type);
       const slash = full.indexOf('/');
-      const params = parseMediaType(offer).parameters;
+      const params = parseMediaType(type).parameters;
       delete params.q;
       this.#parsed = slash === -1 ? null : { type: full.slice(0, slash), subtype: full.slice(slash + 1), params };
     }
@@ -96,7 +115,7 @@ export class Accept extends AcceptHeader {
   }
 
   protected negotiate(offers: readonly string[]): string[] {
-    return this.negotiator.mediaTypes(offers);
+    return negotiateCanonical(offers, offerMediaType, (list) => this.negotiator.mediaTypes(list));
   }
 }
 
