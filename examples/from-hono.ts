@@ -132,6 +132,11 @@ export const responseTime = defineMiddleware({
 
 const store = (req: Request) => storeKey.get(req)!;
 const THEMES = ['light', 'dark'];
+/** The theme cookie (`getCookie(c, 'theme')`), if it names a theme: the client may send anything. */
+const themeOf = (req: Request) => {
+  const theme = req.cookies.theme;
+  return theme !== undefined && THEMES.includes(theme) ? theme : 'light';
+};
 
 /** `c.req.valid('json')` of a zod schema, by hand: the post's members, or a 422 naming the bad one. */
 function validPost(value: unknown): Omit<Post, 'id'> {
@@ -158,13 +163,12 @@ export const siteRoutes = new RouteMap({
 });
 
 const page = (theme: string, title: string, body: string) =>
-  new Response(`<!doctype html><html class="${theme}"><title>${escapeHtml(title)}</title>${body}</html>`, { contentType: 'text/html' });
+  new Response(`<!doctype html><html class="${escapeHtml(theme)}"><title>${escapeHtml(title)}</title>${body}</html>`, { contentType: 'text/html' });
 
 const site = siteRoutes.app({
   home(req, _values, urls) {
-    const theme = req.cookies.theme ?? 'light'; // getCookie(c, 'theme')
     const items = tagged(req).map((post) => `<li><a href="${urls.build('post', { id: post.id })}">${escapeHtml(post.title)}</a></li>`);
-    return page(theme, 'Blog', `<ul>${items.join('')}</ul>`);
+    return page(themeOf(req), 'Blog', `<ul>${items.join('')}</ul>`);
   },
   async theme(req, _values, urls) {
     const theme = (await req.form()).get('theme'); // (await c.req.parseBody()).theme
@@ -176,12 +180,13 @@ const site = siteRoutes.app({
   post(req, { id }) {
     const post = store(req).get(id);
     if (post === undefined) throw new HTTPNotFound(`There is no post ${id}.`); // c.notFound()
-    return page(req.cookies.theme ?? 'light', post.title, `<h1>${escapeHtml(post.title)}</h1><p>${escapeHtml(post.body)}</p>`);
+    return page(themeOf(req), post.title, `<h1>${escapeHtml(post.title)}</h1><p>${escapeHtml(post.body)}</p>`);
   },
   events(req) {
     // streamSSE(c, async (stream) => { … await stream.writeSSE({ id, event, data }) })
-    const after = Number(req.headers.get('last-event-id') ?? 0); // c.req.header('Last-Event-ID')
-    if (!Number.isSafeInteger(after) || after < 0) throw new HTTPBadRequest('Last-Event-ID: a post id.');
+    const lastId = req.headers.get('last-event-id') ?? '0'; // c.req.header('Last-Event-ID')
+    const after = Number(lastId);
+    if (!/^\d{1,15}$/.test(lastId)) throw new HTTPBadRequest('Last-Event-ID: a post id.');
     const posts = store(req).list().filter((post) => post.id > after);
     return Response.eventStream(
       (async function* () {

@@ -107,6 +107,8 @@ describe.each([
     expect(new URL(res.headers.get('location')!).pathname).toBe('/');
     expect(res.headers.get('set-cookie')).toMatch(/^theme=dark; Max-Age=31536000; Path=\/; Expires=.*; HttpOnly; SameSite=Lax$/);
     expect(await (await call('/', { headers: { cookie: 'theme=dark' } })).text()).toContain('<html class="dark">');
+    // The cookie is the client's: one naming no theme is not put in the page.
+    expect(await (await call('/', { headers: { cookie: 'theme="><script>x</script>' } })).text()).toContain('<html class="light">');
     const bad = await call('/theme', { method: 'POST', body: new URLSearchParams({ theme: 'pink' }) });
     expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('theme: one of light, dark.');
@@ -139,7 +141,7 @@ describe.each([
     expect(JSON.parse(all[0]![2])).toMatchObject({ id: 1, title: 'Hello <tsgi>' });
     const resumed = events(await (await call('/events', { headers: { 'last-event-id': '1' } })).text());
     expect(resumed.map(([event, id]) => [event, id])).toEqual([['post', '2'], ['done', '']]);
-    expect((await call('/events', { headers: { 'last-event-id': 'x' } })).status).toBe(400);
+    for (const id of ['x', '1e3', '-1']) expect((await call('/events', { headers: { 'last-event-id': id } })).status, id).toBe(400);
   });
 
   it('GET /api/posts (app.route): JSON (c.json), ?limit= (c.req.query) checked, errors as JSON (app.onError/notFound)', async () => {
