@@ -65,6 +65,16 @@ describe('Response: construction and status', () => {
     expect(res.status).toBe('200 caf\xe9');
   });
 
+  it('refuses a status given where the init goes (Hono\'s c.json(data, 201)), rather than answer 200', () => {
+    const loose = Response as unknown as { json(value: unknown, init: unknown): Response; new (body: unknown, init: unknown): Response };
+    expect(() => loose.json({ id: 1 }, 201)).toThrow(new TypeError('Response.json(value, init): init is the number 201, not an object: write { status: 201 }'));
+    expect(() => new loose('gone', 404)).toThrow(new TypeError('new Response(body, init): init is the number 404, not an object: write { status: 404 }'));
+    expect(() => new loose('x', '201 Created')).toThrow(new TypeError('new Response(body, init): init is the string "201 Created", not an object: write { status: "201 Created" }'));
+    expect(() => new loose('x', true)).toThrow(new TypeError('new Response(body, init): init is a boolean, not an object'));
+    expect(new loose('x', null).statusCode).toBe(200);
+    expect(Response.json({ id: 1 }, { status: 201 }).statusCode).toBe(201);
+  });
+
   it('defaults to 200 OK, text/plain; charset=utf-8, empty body', async () => {
     const res = new Response();
     expect(res.statusCode).toBe(200);

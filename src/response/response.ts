@@ -116,7 +116,8 @@ export class Response implements ParseCache {
    *   `Content-Length` given in `headers` (what lets a conditional response serve ranges of
    *   it), except under 1xx and 204, which never carry one; a body in memory gets its own
    *   length, except under a status that carries no content (a 304 keeps one given).
-   * @throws TypeError for an invalid status, header, content type, or a `Content-Length`
+   * @throws TypeError for an `init` that is no object (`new Response(text, 404)`: write
+   *   `{ status: 404 }`), an invalid status, header, content type, or a `Content-Length`
    *   kept for a stream that is not a decimal number; RangeError for a string body in a
    *   charset it cannot be encoded in.
    */
@@ -126,6 +127,7 @@ export class Response implements ParseCache {
       this.conditionalResponse = false;
       return;
     }
+    if (init !== undefined && typeof init !== 'object') throw initError(init, 'new Response(body, init)');
     if (init?.status !== undefined) this.#setStatus(init.status);
     const headers = (this.headers = new HeaderList(init?.headers));
     initContentType(this, headers, init, hasNoContent(this.#code));
@@ -158,10 +160,12 @@ export class Response implements ParseCache {
    * says otherwise (`application/problem+json`), as fetch's `Response.json` does.
    *
    * @throws TypeError from `JSON.stringify` (a BigInt, a cycle), for a value with no JSON
-   *   form (`undefined`, a function, a symbol), and for a promise (a forgotten `await`, whose
-   *   JSON would be `{}`).
+   *   form (`undefined`, a function, a symbol), for a promise (a forgotten `await`, whose
+   *   JSON would be `{}`), and for an `init` that is no object (`Response.json(data, 201)`,
+   *   Hono's `c.json(data, 201)`: write `{ status: 201 }`).
    */
   static json<R extends Response>(this: new (body?: ResponseBody, init?: ResponseInit) => R, value: unknown, init?: ResponseInit): R {
+    if (init !== undefined && typeof init !== 'object') throw initError(init, 'Response.json(value, init)');
     const text = jsonText(value);
     // `undefined`, a function or a symbol has no JSON form: an empty body would not be JSON (fetch's Response.json throws too).
     if (text === undefined) throw new TypeError(`Response.json: ${typeof value} has no JSON form`);
@@ -478,6 +482,17 @@ function isPlainObject(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * The error for an `init` that is no object: `Response.json(data, 201)` (Hono's
+ * `c.json(data, 201)` written as it was) or `new Response(text, 404)`, which would otherwise
+ * answer `200 OK` without a word. `call` names the call in the message.
+ */
+function initError(init: unknown, call: string): TypeError {
+  const statusLike = typeof init === 'number' || typeof init === 'string';
+  const given = statusLike ? `the ${typeof init} ${JSON.stringify(init)}` : `a ${typeof init}`;
+  return new TypeError(`${call}: init is ${given}, not an object${statusLike ? `: write { status: ${JSON.stringify(init)} }` : ''}`);
 }
 
 /**
