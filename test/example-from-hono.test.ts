@@ -128,6 +128,7 @@ describe.each([
     expect(missing.status).toBe(404);
     expect(missing.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(await missing.text()).toContain('<p>There is no post 9.</p>');
+    expect(missing.headers.get('x-response-time')).toMatch(/ms$/); // the after hook sees error pages too
     expect((await call('/posts/abc')).status).toBe(404);
     expect((await call('/nowhere')).status).toBe(404);
   });
