@@ -260,6 +260,15 @@ describe('mount', () => {
       'mount: a host key names one host, not a pattern (got "http://*.example.com/"): for every subdomain, find the tenant from req.hostname in a middleware (docs/routing.md#a-tenant-per-host)',
     );
     expect(() => mount({ 'http://exa_mple|.com/': where('a') })).toThrow(/invalid host/);
+    // Hono's app.use('/api/*', …) and app.route('/users/:id', …), Express's '/files/*': a key is a
+    // plain prefix, so '/api/*' matched only a path holding a literal '*' (every /api/x a silent 404).
+    expect(() => mount({ '/api/*': where('a') })).toThrow(
+      'mount: a key is a path prefix, not a pattern (got "/api/*"): write "/api", which takes /api and every path below it; route the rest with a RouteMap',
+    );
+    expect(() => mount({ '/users/:id/posts': where('a') })).toThrow(/\(got "\/users\/:id\/posts"\): write "\/users", which/);
+    expect(() => mount({ 'http://api.example.com/v1/*': where('a') })).toThrow(/not a pattern \(got "http:\/\/api\.example\.com\/v1\/\*"\): write "http:\/\/api\.example\.com\/v1"/);
+    expect(() => mount({ '*': where('a') })).toThrow(/must start with/);
+    expect(mount({ '/a:b/c*d': where('a') })).toBeTypeOf('function'); // a ':' or '*' inside a segment is text
     expect(() => mount({ '/a': 42 as never })).toThrow(/not an app/);
     expect(() => mount({ '//a//b//': where('a'), '/a/b': where('b') })).toThrow(/same mount point/);
   });

@@ -81,7 +81,9 @@ const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
  * ```
  * @throws TypeError for a key that is neither a path nor an `http(s)://` URL, a host key
  *   with an invalid host or port or a wildcard (`http://*.example.com/`: find tenants in a
- *   middleware instead), two keys that mean the same mount, or a value that is not an app.
+ *   middleware instead), a path with a segment `*` or `:name` (Hono's `'/api/*'`: the prefix
+ *   `'/api'` takes every path below it), two keys that mean the same mount, or a value that
+ *   is not an app.
  */
 export function mount(map: MountMap, options: MountOptions = {}): App {
   const pairs: Iterable<readonly [string, AppLike]> =
@@ -136,6 +138,9 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
   };
 }
 
+/** A path segment that is a router's pattern: `*` (Hono's `'/api/*'`) or `:name` (`'/users/:id'`). */
+const PATTERN_SEGMENT = /\/(?:\*|:[^/]*)(?=\/|$)/;
+
 function parseKey(key: string): Entry {
   if (typeof key !== 'string') throw new TypeError('mount: keys must be strings');
   let host: string | null = null;
@@ -164,6 +169,13 @@ function parseKey(key: string): Entry {
     // A bare path (`'api'`, Express's habit) is told the key to write; another scheme is not.
     const fix = match === null && !/^[a-z][a-z0-9+.-]*:/i.test(key) ? `: write ${JSON.stringify(`/${key}`)}` : '';
     throw new TypeError(`mount: keys must start with "/" or "http://" / "https://" (got ${JSON.stringify(key)}${fix})`);
+  }
+  // A segment `*` or `:name` is a pattern of Hono, Express or a router, which a prefix is not:
+  // it would match only a path holding that text, every other request a silent 404.
+  const pattern = PATTERN_SEGMENT.exec(path);
+  if (pattern !== null) {
+    const prefix = `${key.slice(0, key.length - path.length)}${path.slice(0, pattern.index) || '/'}`;
+    throw new TypeError(`mount: a key is a path prefix, not a pattern (got ${JSON.stringify(key)}): write ${JSON.stringify(prefix)}, which takes ${path.slice(0, pattern.index) || '/'} and every path below it; route the rest with a RouteMap`);
   }
   path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
   return { host, port, path, app: undefined as unknown as App };
