@@ -35,8 +35,11 @@
  * curl -N http://127.0.0.1:8000/events
  * ```
  *
- * On Bun (`bun examples/from-hono.ts`), Deno (`Deno.serve(handler.fetch)`) and Workers the default
- * export is the fetch handler, as a Hono module's `export default app` is.
+ * The default export is the fetch handler, as a Hono module's `export default app` is: Bun
+ * serves it as it is (`npx bun --conditions=tsgi-source examples/from-hono.ts`; an installed
+ * tsgi needs no flag), Deno with `Deno.serve(handler.fetch)`, a Worker as its module
+ * (docs/deployment.md). It imports examples/gateway.ts for its JWT check, which builds that
+ * example's gateway too (idle: no connection is made until a request is proxied).
  *
  * @module
  */
