@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, type ServerHandle, serve } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
+import { TestClient, TestClientError } from 'tsgi/testing';
 import handler, { type Post, type PostStore, createBlog, memoryStore } from '../examples/from-hono.ts';
 import { hmacKey, signJwt } from '../examples/gateway.ts';
 
@@ -271,6 +272,16 @@ describe('examples/from-hono.ts: compress, onError, export default', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('runs in-process under TestClient, Hono\'s app.request(): the theme form, its cookie kept by the client, a 404 expected', async () => {
+    const client = new TestClient(await createBlog({ store: memoryStore(posts()), secret: SECRET, adminPassword: 'pw', log: lines() }));
+    const home = await client.post('/theme', { form: { theme: 'dark' }, followRedirects: 1 });
+    expect(home.statusCode).toBe(200);
+    expect(home.textBody).toContain('<html class="dark">');
+    expect(client.cookies.get('theme')).toBe('dark');
+    expect((await client.get('/posts/9', { status: 404 })).statusCode).toBe(404);
+    await expect(client.get('/posts/9')).rejects.toThrow(TestClientError);
   });
 
   it('its default export is the fetch handler Bun, Deno and Workers run (export default app)', async () => {
