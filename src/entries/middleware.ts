@@ -22,6 +22,7 @@ export { type CrossOriginProtectionOptions, crossOriginProtection } from '../mid
 export { type MethodOverrideOptions, methodOverride, originalMethodKey } from '../middleware/method-override.ts';
 export { type ProxyFixOptions, type ProxyFixOrig, proxyFix, proxyFixOrigKey } from '../middleware/proxy-fix.ts';
 export { type Coding, type CompressOptions, compress } from '../middleware/compress.ts';
+export { type EtagOptions, etag } from '../middleware/etag.ts';
 export { type CorsOptions, cors } from '../middleware/cors.ts';
 export { type DecodeBodyCoding, type DecodeBodyOptions, decodeBody } from '../middleware/decode-body.ts';
 export { type RequestIdOptions, requestId, requestIdKey } from '../middleware/request-id.ts';

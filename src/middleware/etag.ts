@@ -1,0 +1,119 @@
+/**
+ * Entity tags for answers held in memory, and the 304s they allow: Express's default `etag`
+ * setting with `req.fresh`, Hono's `etag()`, Django's `ConditionalGetMiddleware`.
+ *
+ * @module
+ */
+import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
+import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { concatBytes } from '../gateway/body.ts';
+import { HeaderList } from '../http/header-list.ts';
+import { strongEtag } from '../http/etag.ts';
+import { cacheControlOf } from '../http/shared-cache.ts';
+import { servePlanned } from '../response/conditional.ts';
+
+/** Options of {@link etag}. */
+export interface EtagOptions {
+  /**
+   * Send the tag weak (`W/"…"`), as Express does by default. Default `false`: the tag is a
+   * SHA-1 of the exact bytes this layer sends (what `res.addEtag()` makes), so it is strong,
+   * and `If-Range` with it can resume a download (RFC 9110 §13.1.5 needs a strong tag).
+   * A `compress` (or a `tsgi/proxy` filter) outside this middleware weakens it on the
+   * answers whose bytes it changes.
+   */
+  weak?: boolean | undefined;
+}
+
+/** The chunks of a body already in memory: a plain array of `Uint8Array`s; null for anything else. */
+function chunksOf(body: Body): Uint8Array[] | null {
+  if (!Array.isArray(body)) return null;
+  for (const chunk of body) if (!(chunk instanceof Uint8Array)) return null;
+  return body as Uint8Array[];
+}
+
+/**
+ * Adds an `ETag` to every `200` answered to a GET or HEAD whose body is in memory, and serves
+ * it conditionally (RFC 9110 §13): a `304 Not Modified` to an `If-None-Match` that names the
+ * tag (weak comparison, §13.1.2; `*` too), a `412` to an `If-Match` that does not (strong
+ * comparison, §13.1.1), and `206` parts for `Range` (with `If-Range` naming a strong tag). The
+ * conditions are evaluated by the same code as `new Response(body, { conditionalResponse: true })`
+ * (docs/conditional.md), `Last-Modified` and `If-Modified-Since` included. A 304 keeps
+ * `ETag`, `Cache-Control`, `Expires`, `Vary`, `Last-Modified`, `Date`, `Content-Location`
+ * and drops the content fields (RFC 9110 §15.4.5).
+ *
+ * The tag is `strongEtag` of the body (SHA-1, base64url, as `res.addEtag()`), computed once
+ * per answer, synchronously; `W/"…"` with `weak`.
+ *
+ * "In memory" is a plain array of `Uint8Array` chunks: what a `Response` with a string,
+ * bytes or JSON gives, or a raw app's `[bytes]`. Passed through untouched, never read: a
+ * streamed body (a generator, an async iterable, a stream: its bytes are not known before
+ * they are sent, and buffering them would hold a whole download in memory), a status other
+ * than `200`, a method other than GET and HEAD (not even asked about: the app is called
+ * directly), and an answer with `Cache-Control: no-store` (nothing will revalidate it).
+ *
+ * An answer that has an `ETag` already keeps it, and is made conditional on it (as Express's
+ * `res.send` and Hono's `etag()` do); nothing is hashed. Give streamed answers their own tag
+ * and `conditionalResponse` (docs/conditional.md).
+ *
+ * A HEAD is asked of the app as a GET (`REQUEST_METHOD` is `'GET'` while the app is called,
+ * then put back), as Express's, Hono's and Werkzeug's routers answer HEAD with the GET
+ * handler: its answer carries the tag of the body GET sends (RFC 9110 §9.3.2), and no body.
+ * A streamed GET answer to a HEAD is closed unread, its fields sent. So do not wrap an app
+ * that answers HEAD more cheaply than GET (a `proxy`, which would then fetch the upstream's
+ * body): wrap the apps that answer from memory.
+ *
+ * Place it inside `compress`: `compress(etag(app))` hashes the identity bytes, `compress`
+ * weakens the tag on a compressed answer (`"x"` → `W/"x"`) and turns the 304 back into that
+ * weak tag, and a revalidation costs a hash, not a compression. `etag(compress(app))` is
+ * correct too (a strong tag per coding, of the coded bytes), but compresses the whole body
+ * again on every revalidation to hash it.
+ *
+ * @example
+ * ```ts
+ * import { Request, Response } from 'tsgi';
+ * import { compress, etag } from 'tsgi/middleware';
+ *
+ * const app = Request.application(() => Response.json({ hello: 'world' }));
+ * // 200 with ETag: "…"; the same GET with If-None-Match: "…" → 304, no body.
+ * export default compress(etag(app));
+ * ```
+ */
+export function etag(app: AppLike, options: EtagOptions = {}): App {
+  const inner = toApp(app);
+  const weak = options.weak === true;
+  return async (environ, startResponse) => {
+    const method = environ.REQUEST_METHOD;
+    if (method !== 'GET' && method !== 'HEAD') return inner(environ, startResponse);
+    let started: StartedApp;
+    if (method === 'HEAD') {
+      environ.REQUEST_METHOD = 'GET';
+      try {
+        started = await callApp(inner, environ);
+      } finally {
+        environ.REQUEST_METHOD = method;
+      }
+    } else {
+      started = await callApp(inner, environ);
+    }
+    const chunks = started.status.startsWith('200') ? chunksOf(started.body) : null;
+    let headers: HeaderList | null = null;
+    if (chunks !== null) {
+      headers = new HeaderList(started.headers);
+      if (headers.has('cache-control') && cacheControlOf(headers).noStore) headers = null;
+    }
+    if (headers === null) {
+      startResponse(started.status, started.headers);
+      if (method !== 'HEAD') return started.body;
+      started.close();
+      return [];
+    }
+    if (!headers.has('etag')) {
+      const tag = strongEtag(chunks!);
+      headers.set('ETag', weak ? `W/${tag}` : tag);
+    }
+    const body = concatBytes(chunks!);
+    // What the server would count for GET, declared for HEAD too (RFC 9110 §9.3.2).
+    if (!headers.has('content-length')) headers.set('Content-Length', body.byteLength);
+    return servePlanned({ statusCode: 200, status: started.status, headers, body, length: body.byteLength }, environ, startResponse);
+  };
+}
