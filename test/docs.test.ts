@@ -454,16 +454,18 @@ export const results = answers.map((res) => [
   res.headers.has('strict-transport-security'),
   /^[0-9a-f-]{36}$/.test(res.headers.get('x-request-id') ?? ''),
   res.statusCode === 200 ? res.textBody : null,
+  res.headers.has('etag'),
 ]);
 `);
+    // Only the GETs' 200s are tagged (etag): not the POST's, the preflight, nor the error pages.
     expect(results).toEqual([
-      [200, null, 'nosniff', true, true, 'note: none'],
-      [204, 'https://app.example.com', 'nosniff', true, true, null],
-      [200, 'https://app.example.com', 'nosniff', true, true, 'note: hi'],
-      [403, null, 'nosniff', true, true, null],
-      [200, 'https://app.example.com', 'nosniff', true, true, 'note: hi'],
-      [503, 'https://app.example.com', 'nosniff', true, true, null],
-      [500, 'https://app.example.com', 'nosniff', true, true, null],
+      [200, null, 'nosniff', true, true, 'note: none', true],
+      [204, 'https://app.example.com', 'nosniff', true, true, null, false],
+      [200, 'https://app.example.com', 'nosniff', true, true, 'note: hi', false],
+      [403, null, 'nosniff', true, true, null, false],
+      [200, 'https://app.example.com', 'nosniff', true, true, 'note: hi', true],
+      [503, 'https://app.example.com', 'nosniff', true, true, null, false],
+      [500, 'https://app.example.com', 'nosniff', true, true, null, false],
     ]);
     expect(log).toMatch(/^GET \/slow HTTP\/1\.1 503 [0-9a-f-]{36}$/m);
   });
