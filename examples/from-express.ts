@@ -41,6 +41,7 @@
  *
  * Every error under `/api` (the router's 404 and 405, a body's 400, 413 and 415, a 500) is
  * `{"error": "<reason>"}`, as the Express error handler made it; the rest keep tsgi's pages.
+ * Every other answer in memory has an `ETag` and answers `304` to it, as `res.send` did.
  *
  * ```sh
  * SESSION_SECRET=$(openssl rand -base64 32) npx tsgi serve examples/from-express.ts:app   # not --proxy-headers: the app has its proxyFix
@@ -80,6 +81,7 @@ import {
   directoryApp,
   errorPages,
   errors,
+  etag,
   fileApp,
   mount,
   proxyFix,
@@ -273,6 +275,7 @@ export function createApp(options: FromExpressOptions = {}): App {
     (app) => errors(app, { log: options.errorLog }), // the error handler's console.error(err) and 500
     (app) => crossOriginProtection(app, { trustedOrigins: frontEnds }), // what csurf did, without tokens
     sessions.middleware, // express-session, in a signed cookie
+    etag, // the 'etag' setting, on by default: res.send's ETag and its 304 (req.fresh)
     locals,
   )(routes);
 }

@@ -15,7 +15,7 @@
  * | `createMiddleware(async (c, next) => …)`                 | `defineMiddleware({ before, after })`                          |
  * | `app.route('/api', api)`                                 | `mount({ '/api': api, '': site })`                             |
  * | `logger()`, `cors()`, `secureHeaders()`, `compress()`    | `accessLog`, `cors`, `secureHeaders`, `compress`               |
- * | `etag()`                                                 | `conditionalResponse: true` and `res.addEtag()` (304s)         |
+ * | `etag()` on `/api/*`                                      | `etag` around the API: a tag and 304s for each answer in memory |
  * | `basicAuth({ … })` on `/admin/*`                         | `basicAuth(admin, { verify: staticUsers(…) })`, mounted        |
  * | `jwt({ secret })` on one route                           | `bearerAuth` with examples/gateway.ts's `verifyJwt`, around that route's app |
  * | `csrf()`                                                 | `crossOriginProtection`                                        |
@@ -70,6 +70,7 @@ import {
   crossOriginProtection,
   errorPages,
   errors,
+  etag,
   mount,
   secureHeaders,
   staticUsers,
@@ -249,8 +250,7 @@ export async function createBlog(options: BlogOptions): Promise<App> {
     post(req, { id }) {
       const post = store(req).get(id);
       if (post === undefined) throw new HTTPNotFound(`There is no post ${id}.`);
-      // etag(): a tag of the body, and 304 for a matching If-None-Match
-      return Response.json(post, { conditionalResponse: true }).addEtag();
+      return Response.json(post); // tagged by etag() around the API
     },
     me: () => me,
   });
@@ -260,7 +260,7 @@ export async function createBlog(options: BlogOptions): Promise<App> {
   );
   const routes = mount({
     // app.use('/api/*', cors({ origin })): outside the API's own errors, so its 500 has CORS too
-    '/api': cors(errors(api, { log: options.errorLog }), { origin: options.origins ?? [], exposeHeaders: ['ETag', 'Location'], maxAge: 600 }),
+    '/api': cors(errors(etag(api), { log: options.errorLog }), { origin: options.origins ?? [], exposeHeaders: ['ETag', 'Location'], maxAge: 600 }),
     '/admin': admin,
     '/legacy': fromFetchHandler(hono.fetch, { stripPrefix: true }),
     '': crossOriginProtection(site), // csrf()

@@ -204,6 +204,21 @@ describe('examples/from-express.ts: the API', () => {
     expect((await call('/api/items/2/photo', { method: 'POST', body: form })).status).toBe(404);
   });
 
+  it("tags each answer in memory and answers 304 to the tag, as res.send did (the 'etag' setting)", async () => {
+    const items = new Map<number, Item>([[1, { id: 1, name: 'mug', price: 9 }]]);
+    const { call } = await start({ items });
+    for (const url of ['/api/items', '/api/items/1', '/api/items.csv', '/']) {
+      const first = await call(url);
+      const tag = first.headers.get('etag');
+      expect(tag, url).toMatch(/^"[^"]+"$/);
+      const again = await call(url, { headers: { 'if-none-match': tag! } });
+      expect(again.status, url).toBe(304);
+      expect(await again.text(), url).toBe('');
+    }
+    // A write is not: its answer is made after it.
+    expect((await call('/api/items', { ...json({ name: 'cup', price: 2 }), headers: { 'content-type': 'application/json', 'if-none-match': '*' } })).headers.get('etag')).toBeNull();
+  });
+
   it('sends the items as a CSV attachment (res.attachment)', async () => {
     const items = new Map<number, Item>([[1, { id: 1, name: 'mug, "large"', price: 9 }]]);
     const { call } = await start({ items });

@@ -172,6 +172,11 @@ describe.each([
     const again = await call('/api/posts/1', { headers: { 'if-none-match': etag! } });
     expect(again.status).toBe(304);
     expect(await again.text()).toBe('');
+    // etag() is around the whole API, as app.use('/api/*', etag()): the list is tagged too.
+    const list = await call('/api/posts');
+    const listTag = list.headers.get('etag');
+    expect(listTag).toMatch(/^"[^"]+"$/);
+    expect((await call('/api/posts', { headers: { 'if-none-match': listTag! } })).status).toBe(304);
   });
 
   it('POST /api/posts needs a JWT (jwt()): none or a bad one 401, then malformed JSON 400, another type 415, a bad shape 422, else 201', async () => {
