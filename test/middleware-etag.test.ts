@@ -6,7 +6,7 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, HTTPNotFound, Request, Response } from 'tsgi';
-import { compress, etag } from 'tsgi/middleware';
+import { accessLog, compress, etag } from 'tsgi/middleware';
 import { strongEtag } from 'tsgi/http';
 import { TestClient } from 'tsgi/testing';
 import { bytes, request, start } from './node-helpers.ts';
@@ -191,6 +191,17 @@ describe('etag over a socket', () => {
     const generator = await request(`${server.url}/generator`);
     expect(generator.headers.etag).toBeUndefined();
     expect(generator.body.toString()).toBe('hello, world');
+  });
+});
+
+describe('etag and the layers that watch the body', () => {
+  it('inside accessLog it tags; outside, the body it is handed is a stream, left alone', async () => {
+    const log = { write() {} };
+    const inside = await new TestClient(accessLog(etag(site), { log })).get('/page');
+    expect(inside.headers.get('etag')).toBe(TAG);
+    const outside = await new TestClient(etag(accessLog(site, { log }))).get('/page');
+    expect(outside.headers.get('etag')).toBeNull();
+    expect(outside.textBody).toBe(PAGE);
   });
 });
 

@@ -51,6 +51,9 @@ function chunksOf(body: Body): Uint8Array[] | null {
  * than `200`, a method other than GET and HEAD (not even asked about: the app is called
  * directly), and an answer with `Cache-Control: no-store` (nothing will revalidate it).
  *
+ * A layer between this one and the app that watches the body (`accessLog`, `lint`, a
+ * `wrapBody`) hands it on as a stream: put `etag` inside such layers.
+ *
  * An answer that has an `ETag` already keeps it, and is made conditional on it (as Express's
  * `res.send` and Hono's `etag()` do); nothing is hashed. Give streamed answers their own tag
  * and `conditionalResponse` (docs/conditional.md).
@@ -58,7 +61,7 @@ function chunksOf(body: Body): Uint8Array[] | null {
  * A HEAD is asked of the app as a GET (`REQUEST_METHOD` is `'GET'` while the app is called,
  * then put back), as Express's, Hono's and Werkzeug's routers answer HEAD with the GET
  * handler: its answer carries the tag of the body GET sends (RFC 9110 §9.3.2), and no body.
- * A streamed GET answer to a HEAD is closed unread, its fields sent. So do not wrap an app
+ * A streamed GET answer to a HEAD is closed (its first chunk at most read), its fields sent. So do not wrap an app
  * that answers HEAD more cheaply than GET (a `proxy`, which would then fetch the upstream's
  * body): wrap the apps that answer from memory.
  *
