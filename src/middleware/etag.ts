@@ -61,9 +61,9 @@ function chunksOf(body: Body): Uint8Array[] | null {
  * A HEAD is asked of the app as a GET (`REQUEST_METHOD` is `'GET'` while the app is called,
  * then put back), as Express's, Hono's and Werkzeug's routers answer HEAD with the GET
  * handler: its answer carries the tag of the body GET sends (RFC 9110 §9.3.2), and no body.
- * A streamed GET answer to a HEAD is closed (its first chunk at most read), its fields sent. So do not wrap an app
- * that answers HEAD more cheaply than GET (a `proxy`, which would then fetch the upstream's
- * body): wrap the apps that answer from memory.
+ * A streamed GET answer to a HEAD is closed (its first chunk at most read), its fields sent.
+ * So do not wrap an app that answers HEAD more cheaply than GET (a `proxy`, which would then
+ * fetch the upstream's body): wrap the apps that answer from memory.
  *
  * Place it inside `compress`: `compress(etag(app))` hashes the identity bytes, `compress`
  * weakens the tag on a compressed answer (`"x"` → `W/"x"`) and turns the 304 back into that
