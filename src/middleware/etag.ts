@@ -5,7 +5,7 @@
  * @module
  */
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
-import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { callApp } from '../gateway/call-app.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { strongEtag } from '../http/etag.ts';
@@ -32,7 +32,7 @@ function chunksOf(body: Body): Uint8Array[] | null {
 }
 
 /**
- * Adds an `ETag` to every `200` answered to a GET or HEAD whose body is in memory, and serves
+ * Adds an `ETag` to every `200` answered to a GET whose body is in memory, and serves
  * it conditionally (RFC 9110 §13): a `304 Not Modified` to an `If-None-Match` that names the
  * tag (weak comparison, §13.1.2; `*` too), a `412` to an `If-Match` that does not (strong
  * comparison, §13.1.1), and `206` parts for `Range` (with `If-Range` naming a strong tag). The
@@ -48,8 +48,8 @@ function chunksOf(body: Body): Uint8Array[] | null {
  * bytes or JSON gives, or a raw app's `[bytes]`. Passed through untouched, never read: a
  * streamed body (a generator, an async iterable, a stream: its bytes are not known before
  * they are sent, and buffering them would hold a whole download in memory), a status other
- * than `200`, a method other than GET and HEAD (not even asked about: the app is called
- * directly), and an answer with `Cache-Control: no-store` (nothing will revalidate it).
+ * than `200`, a method other than GET (not even asked about: the app is called directly),
+ * and an answer with `Cache-Control: no-store` (nothing will revalidate it).
  *
  * A layer between this one and the app that watches the body (`accessLog`, `lint`, a
  * `wrapBody`) hands it on as a stream: put `etag` inside such layers.
@@ -58,12 +58,11 @@ function chunksOf(body: Body): Uint8Array[] | null {
  * `res.send` and Hono's `etag()` do); nothing is hashed. Give streamed answers their own tag
  * and `conditionalResponse` (docs/conditional.md).
  *
- * A HEAD is asked of the app as a GET (`REQUEST_METHOD` is `'GET'` while the app is called,
- * then put back), as Express's, Hono's and Werkzeug's routers answer HEAD with the GET
- * handler: its answer carries the tag of the body GET sends (RFC 9110 §9.3.2), and no body.
- * A streamed GET answer to a HEAD is closed (its first chunk at most read), its fields sent.
- * So do not wrap an app that answers HEAD more cheaply than GET (a `proxy`, which would then
- * fetch the upstream's body): wrap the apps that answer from memory.
+ * A HEAD passes through untouched, as in Django's `ConditionalGetMiddleware`: the app answers
+ * it without a body, so there is nothing to hash, and asking the app for a GET instead would
+ * make a `proxy` below fetch the upstream's whole body and a file app open the file. RFC 9110
+ * §9.3.2 lets a HEAD omit a field whose value comes from generating the content; an app that
+ * wants its HEAD tagged sets the tag itself (`res.addEtag()` with `conditionalResponse`).
  *
  * Place it inside `compress`: `compress(etag(app))` hashes the identity bytes, `compress`
  * weakens the tag on a compressed answer (`"x"` → `W/"x"`) and turns the 304 back into that
@@ -85,19 +84,8 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
   const inner = toApp(app);
   const weak = options.weak === true;
   return async (environ, startResponse) => {
-    const method = environ.REQUEST_METHOD;
-    if (method !== 'GET' && method !== 'HEAD') return inner(environ, startResponse);
-    let started: StartedApp;
-    if (method === 'HEAD') {
-      environ.REQUEST_METHOD = 'GET';
-      try {
-        started = await callApp(inner, environ);
-      } finally {
-        environ.REQUEST_METHOD = method;
-      }
-    } else {
-      started = await callApp(inner, environ);
-    }
+    if (environ.REQUEST_METHOD !== 'GET') return inner(environ, startResponse);
+    const started = await callApp(inner, environ);
     const chunks = started.status.startsWith('200') ? chunksOf(started.body) : null;
     let headers: HeaderList | null = null;
     if (chunks !== null) {
@@ -106,16 +94,13 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
     }
     if (headers === null) {
       startResponse(started.status, started.headers);
-      if (method !== 'HEAD') return started.body;
-      started.close();
-      return [];
+      return started.body;
     }
     if (!headers.has('etag')) {
       const tag = strongEtag(chunks!);
       headers.set('ETag', weak ? `W/${tag}` : tag);
     }
     const body = concatBytes(chunks!);
-    // What the server would count for GET, declared for HEAD too (RFC 9110 §9.3.2).
     if (!headers.has('content-length')) headers.set('Content-Length', body.byteLength);
     return servePlanned({ statusCode: 200, status: started.status, headers, body, length: body.byteLength }, environ, startResponse);
   };
