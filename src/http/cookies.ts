@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { parse, serialize } from 'cookie';
+import { parseCookie, stringifySetCookie } from 'cookie';
 import { decodeText } from './charset.ts';
 
 /** Attributes of a `Set-Cookie` line (RFC 6265bis §4.1). */
@@ -33,7 +33,13 @@ export interface CookieOptions {
   partitioned?: boolean | undefined;
   /** `Priority`: `'low'`, `'medium'` or `'high'` (Chromium extension). Default: no attribute (Chromium's `medium`). */
   priority?: 'low' | 'medium' | 'high' | undefined;
-  /** How the value is encoded; default `encodeURIComponent` (decoded again by `req.cookies`). */
+  /**
+   * How the value is encoded. Default: a value of RFC 6265 cookie-octets only is written as it
+   * is (`user@example.com`, `a/b`, `k=v`); any other is encoded whole with
+   * `encodeURIComponent` (`a b` is `a%20b`, `100%` is `100%25`), decoded again by
+   * `req.cookies`. Pass `encodeURIComponent` to encode every value, as tsgi 0.2 did. Called
+   * for the empty value too.
+   */
   encode?: ((value: string) => string) | undefined;
 }
 
@@ -53,7 +59,10 @@ export interface CookieOptions {
  *   `a/b`, are taken, as the `cookie` package takes them), a path or domain with characters
  *   a cookie cannot carry (`cookie`'s message, after the cookie's name), a value a custom
  *   `encode` left with such characters (the message does not show the value), a value that is
- *   not valid Unicode (a lone surrogate), a non-finite `maxAge`, or a line a browser would refuse (above);
+ *   not valid Unicode (a lone surrogate), a non-finite `maxAge`, an `expires` that is not a
+ *   valid date of the years 1601 to 9999 (`option expires is invalid`: RFC 6265 §5.1.1 has no
+ *   other; a `maxAge` reaching past 9999 writes `Expires` 9999-12-31 23:59:59 GMT instead), or a
+ *   line a browser would refuse (above);
  *   RangeError for a cookie over 4096 bytes, the message giving its size.
  */
 export function serializeSetCookie(name: string, value: string, options: CookieOptions = {}): string {
@@ -63,18 +72,23 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
   let expires = options.expires;
   if (maxAge !== undefined) {
     if (!Number.isFinite(maxAge)) throw new TypeError(`maxAge must be a finite number of seconds`);
-    expires ??= new Date(Date.now() + Math.floor(maxAge) * 1000);
+    // Past year 9999 an HTTP date has no spelling: the latest one it has stands for it.
+    expires ??= new Date(Math.min(Date.now() + Math.floor(maxAge) * 1000, LATEST_EXPIRES));
   }
   let line: string;
   try {
-    line = serialize(name, value, {
-      ...rest,
-      ...(encode ? { encode } : {}),
-      ...(maxAge !== undefined ? { maxAge: Math.floor(maxAge) } : {}),
-      ...(expires ? { expires } : {}),
-      ...(path !== null ? { path } : {}),
-      ...(sameSite ? { sameSite: sameSite.toLowerCase() as 'strict' | 'lax' | 'none' } : {}),
-    });
+    line = stringifySetCookie(
+      {
+        ...rest,
+        name,
+        value,
+        ...(maxAge !== undefined ? { maxAge: Math.floor(maxAge) } : {}),
+        ...(expires ? { expires } : {}),
+        ...(path !== null ? { path } : {}),
+        ...(sameSite ? { sameSite: sameSite.toLowerCase() as 'strict' | 'lax' | 'none' } : {}),
+      },
+      encode ? { encode } : undefined,
+    );
   } catch (error) {
     // encodeURIComponent's URIError for a lone surrogate: a bad value, like the others.
     if (error instanceof URIError) throw new TypeError(`cookie ${JSON.stringify(name)}: the value is not valid Unicode (a lone surrogate)`, { cause: error });
@@ -90,26 +104,31 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
 }
 
 /**
- * `cookie`'s error for a name, value or attribute it refuses (`argument name is invalid: user
+ * `cookie`'s error for a name, value or attribute it refuses (`cookie name is invalid: user
  * id`), naming the cookie (never the value), and for the name the rule it breaks: `cookie` refuses an empty name and one
  * holding a space, a control, `;`, `=` or a character past ASCII (RFC 6265bis §5.6), and takes
  * the rest (`a/b`, `a:b`); a token (RFC 6265 §4.1.1, RFC 9110 §5.6.2) is what to write.
  */
 function refusedByCookie(name: string, error: unknown): unknown {
   if (!(error instanceof TypeError)) return error;
-  if (error.message.startsWith('argument name is invalid')) {
+  if (error.message.startsWith('cookie name is invalid')) {
     const why = name === ''
       ? 'the name is empty'
       : `the name may hold no spaces, controls, ";", "=" or non-ASCII characters (write letters, digits and !#$%&'*+-.^_\`|~, an RFC 6265 token)`;
     return new TypeError(`cookie ${JSON.stringify(name)}: ${why}`, { cause: error });
   }
-  if (error.message.startsWith('argument val is invalid')) {
+  if (error.message.startsWith('cookie value is invalid')) {
     // Only a custom `encode` gets here. `cookie`'s message (and so a cause) holds the value,
     // which may be private (a token, an email): the error, logged, keeps it out.
     return new TypeError(`cookie ${JSON.stringify(name)}: the encoded value holds a space, a control, ";" or a non-ASCII character, which a cookie cannot carry: check the encode option`);
   }
-  return new TypeError(`cookie ${JSON.stringify(name)}: ${error.message}`, { cause: error });
+  // `cookie path is invalid: /a;b` reads `option path is invalid: /a;b` after the cookie's name.
+  const message = error.message.replace(/^cookie (\w+) is invalid/, 'option $1 is invalid');
+  return new TypeError(`cookie ${JSON.stringify(name)}: ${message}`, { cause: error });
 }
+
+/** The latest `Expires` an HTTP date can carry, 9999-12-31 23:59:59 UTC: `cookie` refuses years past 9999. */
+const LATEST_EXPIRES = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 /**
  * The most bytes a cookie's name and value may hold together, 4096: browsers ignore a
@@ -175,8 +194,8 @@ export function deletionOptions(name: string, options: Omit<CookieOptions, 'maxA
  */
 export function parseCookieHeader(header: string | null | undefined): Record<string, string> {
   if (!header) return Object.create(null);
-  if (!NON_ASCII.test(header)) return parse(header, { decode: decodeCookieValue }) as Record<string, string>;
-  const parsed = parse(header, { decode: (raw) => decodeCookieValue(NON_ASCII.test(raw) ? utf8OfBytes(raw) : raw) });
+  if (!NON_ASCII.test(header)) return parseCookie(header, { decode: decodeCookieValue }) as Record<string, string>;
+  const parsed = parseCookie(header, { decode: (raw) => decodeCookieValue(NON_ASCII.test(raw) ? utf8OfBytes(raw) : raw) });
   // Names with bytes past ASCII are read the same way. Two raw names may then read alike (the
   // UTF-8 bytes of `é` and the latin1 byte of `é`): the first one sent still wins.
   const cookies: Record<string, string> = Object.create(null);

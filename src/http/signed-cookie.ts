@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { parse as parseCookie } from 'cookie';
+import { parseCookie } from 'cookie';
 import { isToken } from '../gateway/fields.ts';
 import { deletionOptions, serializeSetCookie } from './cookies.ts';
 import { type SigningKeys, Signer } from './signed-value.ts';

@@ -14,7 +14,8 @@ export abstract class ResponseCookies {
    * Adds a `Set-Cookie` line (several calls give several lines).
    *
    * @param name - cookie name (a token).
-   * @param value - cookie value, encoded with `encodeURIComponent` unless `options.encode`.
+   * @param value - cookie value: written as it is when it holds only RFC 6265 cookie-octets, else
+   *   encoded with `encodeURIComponent`, unless `options.encode`.
    * @param options - attributes, see {@link CookieOptions}; `path` defaults to `'/'`, and
    *   `maxAge` (seconds) also sets `Expires`.
    * @throws TypeError for an invalid name or attribute (from `cookie`), and for a cookie

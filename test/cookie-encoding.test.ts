@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { serializeSetCookie } from 'tsgi/http';
+import { request, start } from './node-helpers.ts';
+
+/** What `res.setCookie` writes for a value and an expiry, and what `req.cookies` reads back. */
+describe('cookie values and expiry on the wire', () => {
+  it('writes RFC 6265 cookie-octets as they are and percent-encodes the rest, read back the same', async () => {
+    const values = ['user@example.com', 'a/b:c', 'k=v', 'a+b', '[1]', 'a b', 'a;b', '"q"', 'é', '100%', '%41'];
+    const site = Request.application((req) => {
+      if (req.path === '/set') {
+        const res = new Response('set');
+        values.forEach((value, i) => res.setCookie(`c${i}`, value));
+        return res;
+      }
+      return Response.json(values.map((_, i) => req.cookies[`c${i}`] ?? null));
+    });
+    const server = await start(site);
+    try {
+      const set = await request(`${server.url}/set`);
+      const lines = set.headers['set-cookie']!;
+      expect(lines.map((line) => line.slice(0, line.indexOf(';')))).toEqual([
+        'c0=user@example.com', 'c1=a/b:c', 'c2=k=v', 'c3=a+b', 'c4=[1]',
+        'c5=a%20b', 'c6=a%3Bb', 'c7=%22q%22', 'c8=%C3%A9', 'c9=100%25', 'c10=%2541',
+      ]);
+      const cookie = lines.map((line) => line.slice(0, line.indexOf(';'))).join('; ');
+      const read = await request(`${server.url}/read`, { headers: { cookie } });
+      expect(JSON.parse(read.body.toString())).toEqual(values);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps encodeURIComponent for the whole value when asked to', () => {
+    expect(serializeSetCookie('a', 'user@example.com', { encode: encodeURIComponent })).toBe('a=user%40example.com; Path=/');
+  });
+
+  it('takes a maxAge past year 9999, writing the latest Expires an HTTP date can carry', () => {
+    const line = serializeSetCookie('a', '1', { maxAge: 1e12 });
+    expect(line).toBe('a=1; Max-Age=1000000000000; Path=/; Expires=Fri, 31 Dec 9999 23:59:59 GMT');
+  });
+
+  it('refuses an explicit Expires outside the years 1601 to 9999, naming the cookie', () => {
+    for (const expires of [new Date(Date.UTC(1600, 11, 31)), new Date(Date.UTC(10000, 0, 1)), new Date(Number.NaN)]) {
+      expect(() => serializeSetCookie('a', '1', { expires })).toThrow(/^cookie "a": option expires is invalid/);
+    }
+    expect(serializeSetCookie('a', '1', { expires: new Date(Date.UTC(1601, 0, 1)) })).toContain('Expires=Mon, 01 Jan 1601 00:00:00 GMT');
+  });
+});
