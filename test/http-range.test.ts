@@ -38,6 +38,14 @@ describe('parseRange', () => {
         { start: 0, end: 25 },
       ],
     });
+    // A coalesced range takes the place of the first of its specs asked for (5-6 here, before 20-30).
+    expect(parseRange('bytes=5-6,20-30,0-10', 100)).toEqual({
+      kind: 'satisfiable',
+      ranges: [
+        { start: 0, end: 10 },
+        { start: 20, end: 30 },
+      ],
+    });
     expect(parseRange('bytes=0-10,5-20', 100, { combine: false })).toEqual({
       kind: 'satisfiable',
       ranges: [

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import rangeParser from 'range-parser';
+import { combineRanges, parse as parseRanges } from 'range-parser';
 import { parseHttpDate, httpSeconds } from './dates.ts';
 import { parseEtag, strongCompare } from './etag.ts';
 import { isToken } from '../gateway/fields.ts';
@@ -41,7 +41,9 @@ export type RangeResult =
 export interface RangeOptions {
   /**
    * Coalesce overlapping and adjacent ranges (RFC 9110 §14.2 allows it), keeping request
-   * order otherwise. Default `true`; a single-pass multipart stream needs it.
+   * order otherwise: a coalesced range stands where the first of its specs was asked
+   * (`bytes=5-6,20-30,0-10` gives `0-10`, then `20-30`). Default `true`; a single-pass
+   * multipart stream needs it.
    */
   combine?: boolean | undefined;
   /** More range-specs than this and the header is ignored (a cheap DoS guard). Default 100. */
@@ -97,10 +99,11 @@ export function parseRange(
   }
   if (specs.length === 0) return ignored('malformed');
   if (suffixOfEmpty) return ignored('empty');
-  const parsed = rangeParser(size, `bytes=${specs.join(',')}`, { combine: options.combine ?? true });
-  if (parsed === -2) return ignored('malformed');
-  if (parsed === -1) return { kind: 'unsatisfiable' };
-  return { kind: 'satisfiable', ranges: parsed.map(({ start, end }) => ({ start, end })) };
+  const parsed = parseRanges(size, `bytes=${specs.join(',')}`);
+  if ((parsed.code & 1) !== 0) return ignored('malformed');
+  if (parsed.ranges.length === 0) return { kind: 'unsatisfiable' };
+  const ranges = options.combine ?? true ? combineRanges(parsed.ranges) : parsed.ranges;
+  return { kind: 'satisfiable', ranges: ranges.map(({ start, end }) => ({ start, end })) };
 }
 
 function ignored(reason: RangeIgnoredReason): RangeResult {
