@@ -97,6 +97,20 @@ describe('parseForm over a real socket', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('names an oversized upload by its filename* (RFC 8187) or its raw UTF-8 filename in the 413', async () => {
+    for (const [disposition, named] of [
+      ["form-data; name=\"f\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.bin", '日本.bin'],
+      ["form-data; name=\"f\"; filename=\"x.bin\"; filename*=UTF-8''%C3%A9t%C3%A9.bin", 'été.bin'],
+      ['form-data; name="f"; filename="日本.bin"', '日本.bin'],
+    ]) {
+      const head = Buffer.from(`--b0\r\nContent-Disposition: ${disposition}\r\nContent-Type: application/octet-stream\r\n\r\n`, 'utf8');
+      const body = Buffer.concat([head, Buffer.alloc(2 * 1024 * 1024), Buffer.from('\r\n--b0--\r\n')]);
+      const res = await fetch(server.url, { method: 'POST', body, headers: { 'Content-Type': 'multipart/form-data; boundary=b0' } });
+      expect(res.status).toBe(413);
+      expect(await res.text()).toContain(`maxFileSize exceeded: file '${named}' is larger than 1048576 bytes`);
+    }
+  });
+
   it('keeps the form limits with a repeated boundary parameter: the first one splits the body, as busboy reads it', async () => {
     const part = (name: string) => `--a\r\nContent-Disposition: form-data; name="${name}"\r\nX-Pad: ${'p'.repeat(9000)}\r\n\r\nv\r\n`;
     const body = `${part('x')}${part('y')}--a--\r\n`;

@@ -206,6 +206,11 @@ describe('representation and routing headers', () => {
     );
     expect(res.contentDisposition?.type).toBe('attachment');
     expect(res.contentDisposition?.parameters.filename).toBe('résumé "1".pdf');
+    // The decoded `filename*` stands in `filename`, its raw spelling is not kept beside it (as
+    // Werkzeug's parse_options_header); an undecodable one stays as sent, `filename` beside it.
+    expect(res.contentDisposition?.parameters).toEqual({ filename: 'résumé "1".pdf' });
+    res.headers.set('Content-Disposition', `attachment; filename="x.txt"; filename*=KOI8-R''%C1`);
+    expect(res.contentDisposition?.parameters).toEqual({ filename: 'x.txt', 'filename*': `KOI8-R''%C1` });
     res.attachment('a.txt', { type: 'inline' });
     expect(res.contentDisposition).toEqual({ type: 'inline', parameters: { filename: 'a.txt' } });
     res.attachment();

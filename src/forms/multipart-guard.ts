@@ -15,7 +15,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
-import contentDisposition from 'content-disposition';
+import { parse as parseContentDisposition } from 'content-disposition';
 import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 
@@ -312,9 +312,11 @@ interface DispositionParams {
 
 function parseDisposition(value: string): { type: string; params: DispositionParams } {
   try {
-    const parsed = contentDisposition.parse(value);
+    const parsed = parseContentDisposition(value);
     const p = parsed.parameters;
-    const extended = p['filename*'] !== undefined;
+    // `filename` is a decoded `filename*` when the part has one (content-disposition 3 keeps no
+    // `filename*` key then): text already, not latin1-read bytes.
+    const extended = p['filename*'] !== undefined || (p.filename !== undefined && EXTENDED_FILENAME.test(value));
     return {
       type: parsed.type,
       params: {
@@ -332,11 +334,14 @@ function parseDisposition(value: string): { type: string; params: DispositionPar
       params: {
         name: name ? fromLatin1(name[1] ?? name[2]!) : undefined,
         filename: filename ? fromLatin1(filename[1] ?? filename[2]!) : undefined,
-        extendedFilename: /;\s*filename\*\s*=/i.test(value),
+        extendedFilename: EXTENDED_FILENAME.test(value),
       },
     };
   }
 }
+
+/** A `filename*` parameter in a `Content-Disposition` value. */
+const EXTENDED_FILENAME = /;\s*filename\*\s*=/i;
 
 /** Header text was read as latin1; parameter values are UTF-8 bytes (busboy's `defParamCharset: 'utf8'`). */
 function fromLatin1(text: string): string {

@@ -24,7 +24,10 @@ export type HttpDateInit = Date | number | string;
 export interface ContentDispositionValue {
   /** `attachment`, `inline`, …, lower-cased. */
   type: string;
-  /** Parameters such as `filename`, names lower-cased; a `filename*` (RFC 8187) is decoded into `filename`. */
+  /**
+   * Parameters such as `filename`, names lower-cased. A `filename*` (RFC 8187, UTF-8 or
+   * ISO-8859-1) is decoded into `filename` and not kept; one in another charset is kept as sent.
+   */
   parameters: Record<string, string>;
 }
 
