@@ -2,6 +2,12 @@
  * `Content-Type` parsing and formatting around the `content-type` package, made lenient:
  * a malformed header never throws here.
  *
+ * On `content-type` 1.x on purpose: 3.x's `parse` validates nothing (it takes `text/`,
+ * `garbage`, `text/html, text/plain`, a CR or LF, controls in values, and answers some type
+ * for each), and {@link parseMediaTypeStrict} (a value being set) and the "well-formed
+ * parameters only" of {@link parseMediaType} rest on 1.x refusing those; 3.x's `format` also
+ * keeps parameters in the given order where 1.x sorts them.
+ *
  * @module
  */
 import contentType from 'content-type';
