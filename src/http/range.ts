@@ -57,7 +57,7 @@ const SPEC = /^(\d*)-(\d*)$/;
  * §14.2).
  *
  * - `satisfiable`: the ranges to send, clamped to the size (`bytes=-500` on 100 bytes is the
- *   whole representation; `range-parser` alone would call it unsatisfiable).
+ *   whole representation, RFC 9110 §14.1.1).
  * - `unsatisfiable`: no range-spec overlaps the representation: answer 416 with
  *   `Content-Range: bytes *\/size`.
  * - `ignored`: serve the whole representation with 200, because the header is absent or
