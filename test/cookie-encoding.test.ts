@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { serializeSetCookie } from 'tsgi/http';
+import { AuthTickets, CookieSessions, sessionOf } from 'tsgi/middleware';
 import { request, start } from './node-helpers.ts';
 
 /** What `res.setCookie` writes for a value and an expiry, and what `req.cookies` reads back. */
@@ -38,6 +39,31 @@ describe('cookie values and expiry on the wire', () => {
   it('takes a maxAge past year 9999, writing the latest Expires an HTTP date can carry', () => {
     const line = serializeSetCookie('a', '1', { maxAge: 1e12 });
     expect(line).toBe('a=1; Max-Age=1000000000000; Path=/; Expires=Fri, 31 Dec 9999 23:59:59 GMT');
+  });
+
+  it('CookieSessions and AuthTickets with a maxAge past year 9999 set their cookie, Expires the latest HTTP date', async () => {
+    const secret = 's'.repeat(40);
+    const sessions = new CookieSessions({ secret, maxAge: 1e12 });
+    const tickets = new AuthTickets({ secret, maxAge: 1e12 });
+    const site = sessions.middleware(Request.application((req) => {
+      sessionOf(req).set('n', 1);
+      const res = new Response('ok');
+      tickets.remember(res, 'ann');
+      return res;
+    }));
+    const server = await start(site);
+    try {
+      const res = await request(server.url);
+      expect(res.status).toBe(200);
+      const lines = res.headers['set-cookie']!;
+      expect(lines).toHaveLength(2);
+      for (const line of lines) {
+        expect(line).toContain('; Max-Age=1000000000000;');
+        expect(line).toContain('; Expires=Fri, 31 Dec 9999 23:59:59 GMT');
+      }
+    } finally {
+      await server.close();
+    }
   });
 
   it('refuses an explicit Expires outside the years 1601 to 9999, naming the cookie', () => {

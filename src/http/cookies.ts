@@ -127,8 +127,11 @@ function refusedByCookie(name: string, error: unknown): unknown {
   return new TypeError(`cookie ${JSON.stringify(name)}: ${message}`, { cause: error });
 }
 
-/** The latest `Expires` an HTTP date can carry, 9999-12-31 23:59:59 UTC: `cookie` refuses years past 9999. */
-const LATEST_EXPIRES = Date.UTC(9999, 11, 31, 23, 59, 59);
+/**
+ * The latest `Expires` an HTTP date can carry, 9999-12-31 23:59:59 UTC, in milliseconds since
+ * the epoch: `cookie` refuses years past 9999 (RFC 6265 §5.1.1).
+ */
+export const LATEST_EXPIRES = Date.UTC(9999, 11, 31, 23, 59, 59);
 
 /**
  * The most bytes a cookie's name and value may hold together, 4096: browsers ignore a

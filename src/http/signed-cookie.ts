@@ -7,7 +7,7 @@
  */
 import { parseCookie } from 'cookie';
 import { isToken } from '../gateway/fields.ts';
-import { deletionOptions, serializeSetCookie } from './cookies.ts';
+import { LATEST_EXPIRES, deletionOptions, serializeSetCookie } from './cookies.ts';
 import { type SigningKeys, Signer } from './signed-value.ts';
 
 /**
@@ -112,6 +112,9 @@ export class SignedCookie {
    *   was not given (default false).
    */
   setCookie(value: string, lifetime?: { maxAge: number; expires: Date }, https = false): string {
+    // A lifetime reaching past year 9999 (`maxAge: 1e12`) has no HTTP date: the latest stands
+    // for it, as `serializeSetCookie` writes for a `maxAge` alone (browsers read `Max-Age` first).
+    if (lifetime !== undefined && lifetime.expires.getTime() > LATEST_EXPIRES) lifetime = { maxAge: lifetime.maxAge, expires: new Date(LATEST_EXPIRES) };
     return serializeSetCookie(this.name, value, { ...this.#attributesFor(https), ...lifetime });
   }
 
