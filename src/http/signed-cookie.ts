@@ -64,7 +64,8 @@ export class SignedCookie {
 
   /**
    * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
-   *   bytes, the name is not a token, `maxAge` is under 1 second (see {@link checkMaxAge}), or the cookie cannot
+   *   bytes, the name is not a token, `maxAge` is under 1 second (see {@link checkMaxAge}) or
+   *   past `Number.MAX_SAFE_INTEGER` (no `Max-Age` spells it), or the cookie cannot
    *   be put in a `Set-Cookie` or is one browsers refuse (see `serializeSetCookie`).
    */
   constructor(options: SignedCookieOptions, kind: SignedCookieKind) {
@@ -83,7 +84,7 @@ export class SignedCookie {
     };
     // A cookie a `Set-Cookie` cannot carry, or browsers refuse (`sameSite: 'none'` without
     // `secure`…), fails here, not at every response: nothing would ever stick.
-    serializeSetCookie(this.name, '', this.#attributes);
+    serializeSetCookie(this.name, '', { ...this.#attributes, maxAge: this.maxAge });
     this.now = options.now ?? Date.now;
   }
 
@@ -112,9 +113,9 @@ export class SignedCookie {
    *   was not given (default false).
    */
   setCookie(value: string, lifetime?: { maxAge: number; expires: Date }, https = false): string {
-    // A lifetime reaching past year 9999 (`maxAge: 1e12`) has no HTTP date: the latest stands
+    // A lifetime reaching past year 9999 (`maxAge: 1e12`; past 275760 the Date is invalid) has no HTTP date: the latest stands
     // for it, as `serializeSetCookie` writes for a `maxAge` alone (browsers read `Max-Age` first).
-    if (lifetime !== undefined && lifetime.expires.getTime() > LATEST_EXPIRES) lifetime = { maxAge: lifetime.maxAge, expires: new Date(LATEST_EXPIRES) };
+    if (lifetime !== undefined && !(lifetime.expires.getTime() <= LATEST_EXPIRES)) lifetime = { maxAge: lifetime.maxAge, expires: new Date(LATEST_EXPIRES) };
     return serializeSetCookie(this.name, value, { ...this.#attributesFor(https), ...lifetime });
   }
 
