@@ -115,7 +115,12 @@ export class Accept extends AcceptHeader {
   }
 
   protected negotiate(offers: readonly string[]): string[] {
-    return negotiateCanonical(offers, offerMediaType, (list) => this.negotiator.mediaTypes(list));
+    // Media types (the error bodies' negotiation, most calls) go straight to `negotiator`: the
+    // rewriting's arrays and map are for a list holding an extension.
+    for (let i = 0; i < offers.length; i++) {
+      if (offers[i]!.indexOf('/') === -1) return negotiateCanonical(offers, offerMediaType, (list) => this.negotiator.mediaTypes(list));
+    }
+    return this.negotiator.mediaTypes(offers as string[]);
   }
 }
 
