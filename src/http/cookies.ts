@@ -59,7 +59,8 @@ export interface CookieOptions {
  *   `a/b`, are taken, as the `cookie` package takes them), a path or domain with characters
  *   a cookie cannot carry (`cookie`'s message, after the cookie's name), a value a custom
  *   `encode` left with such characters (the message does not show the value), a value that is
- *   not valid Unicode (a lone surrogate), a non-finite `maxAge`, an `expires` that is not a
+ *   not valid Unicode (a lone surrogate), a non-finite `maxAge` or one past
+ *   `Number.MAX_SAFE_INTEGER` seconds (`option maxAge is invalid`), an `expires` that is not a
  *   valid date of the years 1601 to 9999 (`option expires is invalid`: RFC 6265 §5.1.1 has no
  *   other; a `maxAge` reaching past 9999 writes `Expires` 9999-12-31 23:59:59 GMT instead), or a
  *   line a browser would refuse (above);
