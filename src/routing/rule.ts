@@ -159,6 +159,36 @@ function converterFor(name: string, args: string | undefined, converters: Readon
   return { converter, key: identityKey(converter) };
 }
 
+/**
+ * A segment of static text that is another router's parameter: `:name` (Express, Hono,
+ * `:name?`, `:name(\\d+)` included), or `*` / `*name` (Express 4 and 5, Hono). Group 1 is the name.
+ */
+const FOREIGN_SEGMENT = /^(?::([A-Za-z_$][\w$]*)\??(?:\(.*\))?|\*([A-Za-z_$][\w$]*)?)$/s;
+
+/**
+ * Throws for a rule written in Express or Hono syntax (`'/posts/:id'`, `'/files/*'`): its
+ * text would be matched literally, so every request it was meant for would be a silent 404.
+ * The message names the rule and the pattern to write.
+ */
+function refuseForeignSyntax(endpoint: string, pattern: string): void {
+  // Placeholders are left out: a converter's arguments may hold any text.
+  const segments = pattern.replace(PLACEHOLDER, '<>').split('/');
+  if (!segments.some((segment) => FOREIGN_SEGMENT.test(segment))) return;
+  const fixed = segments
+    .map((segment) => {
+      const match = FOREIGN_SEGMENT.exec(segment);
+      if (match === null) return segment;
+      return segment.startsWith(':') ? `<${match[1]}>` : `<path:${match[2] ?? 'rest'}>`;
+    })
+    .join('/');
+  // The placeholders the `<>` stand for, put back in order.
+  const kept = [...pattern.matchAll(PLACEHOLDER)].map((m) => m[0]);
+  const suggestion = fixed.replace(/<>/g, () => kept.shift()!);
+  throw new TypeError(
+    `${endpoint} (${pattern}): ':name' and '*' are Express/Hono syntax, matched here as literal text (a silent 404): write ${JSON.stringify(suggestion)} (<int:id> for a number, <path:rest> for the rest of the path, slashes included)`,
+  );
+}
+
 /** Splits a pattern into parts (static text and placeholders). */
 function parseParts(pattern: string, converters: Readonly<Record<string, Converter<unknown>>>): Part[] {
   const parts: Part[] = [];
@@ -295,10 +325,11 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
  * @throws TypeError for a pattern that does not start with `/`, names an unknown converter,
  *   gives a converter arguments it does not take (see `convertedWithArgs`), repeats a placeholder name (in its path or host) or has a stray `<` or `>`; for an
  *   invalid method; for an empty `host` or one with `/`; for `defaults` that are no object or
- *   name a placeholder.
+ *   name a placeholder; for a segment in Express/Hono syntax (`:id`, `*`), naming the pattern to write.
  */
 export function compileRule(endpoint: string, pattern: string, options: RuleOptions, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): CompiledRule {
   if (!pattern.startsWith('/')) throw new TypeError(`route pattern must start with '/': ${JSON.stringify(pattern)} (${endpoint})`);
+  refuseForeignSyntax(endpoint, pattern);
   const merge = options.mergeSlashes ?? defaults.mergeSlashes;
   const parts = parseParts(merge ? mergeSlashes(pattern) : pattern, converters);
   // Split the parts into segments at each '/' of the static text.
