@@ -12,6 +12,7 @@ import { unquotePath } from '../http/url.ts';
 import { isValidHost } from '../http/host.ts';
 import { isTrustedHost } from '../http/trusted-hosts.ts';
 import { HTTPBadRequest, HTTPNotFound, HTTPRequestHeaderFieldsTooLarge } from '../exceptions/client-errors.ts';
+import type { OptionNames } from '../middleware/option-names.ts';
 
 /**
  * The environ options every adapter takes (`toNodeHandler`, `serve`, `toFetchHandler`): one
@@ -105,6 +106,9 @@ export interface EnvironOptions {
    */
   shutdownSignal?: AbortSignal | undefined;
 }
+
+/** Every option of {@link EnvironOptions}, for the option lists of the adapters (`checkOptions`); `tsc` fails when it and the type differ. */
+export const ENVIRON_OPTIONS = { serverName: true, serverPort: true, scriptName: true, log: true, multiprocess: true, maxHeaders: true, trustedHosts: true, redactQuery: true, shutdownSignal: true } as const satisfies OptionNames<EnvironOptions>;
 
 /** The default of {@link EnvironOptions.maxHeaders}. */
 export const DEFAULT_MAX_HEADERS = 100;

@@ -20,6 +20,7 @@ import { isBrokenOff } from '../gateway/readable-input.ts';
 import { isBodyReadable, stoppedWithClient } from '../request/input.ts';
 import { meterInput } from '../gateway/input-meter.ts';
 import { requestIdKey } from './request-id.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** What is known about a request when its log line is written. */
 export interface AccessLogEntry {
@@ -142,6 +143,9 @@ export interface AccessLogOptions {
   redactQuery?: readonly string[] | undefined;
 }
 
+/** Every option of {@link AccessLogOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const ACCESS_LOG_OPTIONS = { log: true, format: true, redactQuery: true } as const satisfies OptionNames<AccessLogOptions>;
+
 /**
  * Writes one line per request to `options.log`, once the response is over: when the body ends
  * (under `serve()` and `toNodeHandler`, once its last byte was handed to the connection),
@@ -187,6 +191,7 @@ export interface AccessLogOptions {
  */
 export function accessLog(app: AppLike, options: AccessLogOptions = {}): App {
   const inner = toApp(app);
+  checkOptions('accessLog', options, ACCESS_LOG_OPTIONS);
   const out = options.log ?? process.stdout;
   const format = options.format ?? 'combined';
   const build = typeof format === 'function' ? format : Object.hasOwn(FORMATS, format) ? FORMATS[format] : undefined;

@@ -11,6 +11,7 @@ import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie, checkMaxAge } from '../http/signed-cookie.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link AuthTickets}. */
 export interface AuthTicketOptions extends SignedCookieAttributes {
@@ -49,6 +50,9 @@ export interface AuthTicketOptions extends SignedCookieAttributes {
    */
   reissueTime?: number | undefined;
 }
+
+/** Every option of {@link AuthTicketOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const AUTH_TICKET_OPTIONS = { secret: true, secrets: true, cookieName: true, maxAge: true, reissueTime: true, secure: true, sameSite: true, path: true, domain: true, now: true } as const satisfies OptionNames<AuthTicketOptions>;
 
 /** What a ticket says: who logged in, when, until when, and any data the app added. */
 export interface Ticket {
@@ -151,6 +155,7 @@ export class AuthTickets {
    *   without `secure: true`; a `__Host-` name with a `domain` or a `path` other than `/`).
    */
   constructor(options: AuthTicketOptions) {
+    checkOptions('new AuthTickets', options, AUTH_TICKET_OPTIONS, 'first');
     this.#cookie = new SignedCookie(options, {
       purpose: 'tsgi.auth_ticket',
       owner: 'AuthTickets',

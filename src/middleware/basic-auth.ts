@@ -9,6 +9,7 @@ import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { Request } from '../request/request.ts';
 import { setRemoteUser } from './auth-util.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /**
  * Checks one pair of credentials. Answer `true` (the user is `username`), a non-empty string
@@ -29,6 +30,9 @@ export interface BasicAuthOptions {
   /** Checks the credentials; see {@link BasicVerify}. */
   verify: BasicVerify;
 }
+
+/** Every option of {@link BasicAuthOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const BASIC_AUTH_OPTIONS = { realm: true, verify: true } as const satisfies OptionNames<BasicAuthOptions>;
 
 /**
  * Requires HTTP Basic credentials (RFC 7617) for every request to `app`.
@@ -58,6 +62,7 @@ export interface BasicAuthOptions {
  */
 export function basicAuth(app: AppLike, options: BasicAuthOptions): App {
   const inner = toApp(app);
+  checkOptions('basicAuth', options, BASIC_AUTH_OPTIONS);
   const verify = options.verify;
   if (typeof verify !== 'function') throw new TypeError('basicAuth needs a verify(username, password, req) function');
   const challenge = formatWwwAuthenticate({

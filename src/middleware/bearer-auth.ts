@@ -10,6 +10,7 @@ import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { Request } from '../request/request.ts';
 import { setRemoteUser } from './auth-util.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Checks a token: answers the user it belongs to, or `null`/`undefined`/`false` when invalid. */
 export type BearerVerify<User> = (
@@ -44,6 +45,9 @@ export interface BearerAuthOptions<User> {
    */
   allowQuery?: boolean | undefined;
 }
+
+/** Every option of {@link BearerAuthOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const BEARER_AUTH_OPTIONS = { verify: true, realm: true, scope: true, userName: true, allowQuery: true } as const satisfies OptionNames<BearerAuthOptions<unknown>>;
 
 /**
  * Requires an OAuth 2.0 Bearer token (RFC 6750) for every request to `app`.
@@ -83,6 +87,7 @@ export interface BearerAuthOptions<User> {
  */
 export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>): App {
   const inner = toApp(app);
+  checkOptions('bearerAuth', options, BEARER_AUTH_OPTIONS);
   const { verify, userName, allowQuery = false } = options;
   if (typeof verify !== 'function') throw new TypeError('bearerAuth needs a verify(token, req) function');
   const base: Record<string, string> = { realm: options.realm ?? 'Restricted' };

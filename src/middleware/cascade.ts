@@ -16,6 +16,7 @@ import { finishSkipped } from '../request/cleanup.ts';
 import { declaredLength } from '../http/declared-length.ts';
 import { logError } from '../gateway/log.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link cascade}. */
 export interface CascadeOptions {
@@ -33,6 +34,9 @@ export interface CascadeOptions {
    */
   maxBodySize?: number | undefined;
 }
+
+/** Every option of {@link CascadeOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const CASCADE_OPTIONS = { catch: true, maxBodySize: true } as const satisfies OptionNames<CascadeOptions>;
 
 /**
  * Tries `apps` in order and answers the first answer whose status is not in `catch`; when
@@ -78,6 +82,7 @@ export interface CascadeOptions {
  */
 export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): App {
   const list = [...apps].map((app) => toApp(app));
+  checkOptions('cascade', options, CASCADE_OPTIONS);
   if (list.length === 0) throw new TypeError('cascade() needs at least one app');
   const caught = new Set(options.catch ?? [404, 405]);
   const maxBodySize = options.maxBodySize;

@@ -22,6 +22,7 @@ import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
 import { markTransformed, weakenNotModified } from './body-filter.ts';
 import { type Route, routeOf, withoutRange } from './ask-without-range.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** A content coding {@link compress} can apply. */
 export type Coding = 'br' | 'gzip' | 'deflate';
@@ -54,6 +55,9 @@ export interface CompressOptions {
    */
   filter?: ((contentType: string, environ: Environ) => boolean) | undefined;
 }
+
+/** Every option of {@link CompressOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const COMPRESS_OPTIONS = { encodings: true, threshold: true, level: true, brotliQuality: true, filter: true } as const satisfies OptionNames<CompressOptions>;
 
 const DEFAULT_ENCODINGS: readonly Coding[] = ['br', 'gzip', 'deflate'];
 /** Large enough that zlib never waits for us to read before finishing a flush. */
@@ -126,6 +130,7 @@ const oneShot = {
  */
 export function compress(app: AppLike, options: CompressOptions = {}): App {
   const inner = toApp(app);
+  checkOptions('compress', options, COMPRESS_OPTIONS);
   const encodings = [...(options.encodings ?? DEFAULT_ENCODINGS)];
   for (const coding of encodings) {
     if (!Object.hasOwn(oneShot, coding)) throw new TypeError(`compress: unknown coding ${JSON.stringify(coding)}`);

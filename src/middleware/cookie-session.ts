@@ -12,6 +12,7 @@ import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { type Flash, type SessionState, Session, sealSession } from './session.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link CookieSessions}. */
 export interface CookieSessionOptions extends SignedCookieAttributes {
@@ -40,6 +41,9 @@ export interface CookieSessionOptions extends SignedCookieAttributes {
    */
   maxAge?: number | undefined;
 }
+
+/** Every option of {@link CookieSessionOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const COOKIE_SESSION_OPTIONS = { secret: true, secrets: true, cookieName: true, maxAge: true, secure: true, sameSite: true, path: true, domain: true, now: true } as const satisfies OptionNames<CookieSessionOptions>;
 
 /**
  * The request's {@link Session}, set by a {@link CookieSessions}' middleware: environ key
@@ -111,6 +115,7 @@ export class CookieSessions {
    *   other than `/`).
    */
   constructor(options: CookieSessionOptions) {
+    checkOptions('new CookieSessions', options, COOKIE_SESSION_OPTIONS, 'first');
     this.#cookie = new SignedCookie(options, {
       purpose: 'tsgi.session',
       owner: 'CookieSessions',

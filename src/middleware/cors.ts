@@ -10,6 +10,7 @@ import { isToken } from '../gateway/fields.ts';
 import { appendVary, replaceField } from '../http/header-list.ts';
 import { callWithHeadEdit, fieldValue } from './head-edit.ts';
 import { SERIALIZED_ORIGIN, parseUrl } from '../http/origin.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** What an `origin` function of {@link CorsOptions} answers (or a promise of it). */
 type OriginAnswer = boolean | string | null | undefined;
@@ -65,6 +66,9 @@ export interface CorsOptions {
    */
   maxAge?: number | undefined;
 }
+
+/** Every option of {@link CorsOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const CORS_OPTIONS = { origin: true, allowMethods: true, allowHeaders: true, exposeHeaders: true, credentials: true, maxAge: true } as const satisfies OptionNames<CorsOptions>;
 
 const ALLOW_ORIGIN = 'Access-Control-Allow-Origin';
 const DEFAULT_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'DELETE', 'PATCH'];
@@ -133,6 +137,7 @@ interface Grant {
  */
 export function cors(app: AppLike, options: CorsOptions = {}): App {
   const inner = toApp(app);
+  checkOptions('cors', options, CORS_OPTIONS);
   const credentials = options.credentials === true;
   const origin = options.origin ?? '*';
   const wildcard = origin === '*';

@@ -8,6 +8,7 @@ import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts
 import { HTTPForbidden } from '../exceptions/client-errors.ts';
 import { DEFAULT_PORTS, comparableHostName, hostOf, splitHost } from '../http/host.ts';
 import { SERIALIZED_ORIGIN, parseUrl } from '../http/origin.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link crossOriginProtection}. */
 export interface CrossOriginProtectionOptions {
@@ -27,6 +28,9 @@ export interface CrossOriginProtectionOptions {
    */
   exempt?: ((environ: Environ) => boolean) | undefined;
 }
+
+/** Every option of {@link CrossOriginProtectionOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const CROSS_ORIGIN_PROTECTION_OPTIONS = { trustedOrigins: true, exempt: true } as const satisfies OptionNames<CrossOriginProtectionOptions>;
 
 /** The methods that never change anything (RFC 9110 §9.2.1), always let through, as Go does. */
 const isSafe = (method: string) => method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
@@ -82,6 +86,7 @@ const ORIGIN_SHAPE = new RegExp(SERIALIZED_ORIGIN.source, 'i');
  */
 export function crossOriginProtection(app: AppLike, options: CrossOriginProtectionOptions = {}): App {
   const inner = toApp(app);
+  checkOptions('crossOriginProtection', options, CROSS_ORIGIN_PROTECTION_OPTIONS);
   const list = options.trustedOrigins ?? [];
   // A lone string would be read as a list of characters.
   if (!Array.isArray(list)) throw new TypeError('crossOriginProtection: trustedOrigins must be an array of origins');

@@ -12,6 +12,7 @@ import { DEFAULT_FORM_LIMITS } from '../forms/limits.ts';
 import { isBodyReadable, tooLarge } from '../request/input.ts';
 import { streamInput } from '../request/stream-input.ts';
 import { decoderOutput } from './decoder-output.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /**
  * A content coding {@link decodeBody} can undo (RFC 9110 §8.4.1; zstd is RFC 8878). `gzip`
@@ -42,6 +43,9 @@ export interface DecodeBodyOptions {
    */
   maxCodings?: number | undefined;
 }
+
+/** Every option of {@link DecodeBodyOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const DECODE_BODY_OPTIONS = { maxSize: true, codings: true, maxCodings: true } as const satisfies OptionNames<DecodeBodyOptions>;
 
 type Decoder = zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress | zlib.ZstdDecompress;
 
@@ -126,6 +130,7 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  */
 export function decodeBody(app: AppLike, options: DecodeBodyOptions = {}): App {
   const inner = toApp(app);
+  checkOptions('decodeBody', options, DECODE_BODY_OPTIONS);
   const maxSize = options.maxSize ?? DEFAULT_FORM_LIMITS.maxBodySize;
   if (!Number.isSafeInteger(maxSize) || maxSize < 0) throw new TypeError('decodeBody: maxSize must be a non-negative integer (bytes)');
   const maxCodings = options.maxCodings ?? 2;

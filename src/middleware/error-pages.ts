@@ -12,6 +12,7 @@ import { statusExceptions } from '../exceptions/abort.ts';
 import { ERROR_PAGES_KEY, type ErrorDescription, type ErrorPageHook } from '../response/error-body.ts';
 import { COPY, Response, adoptForeignResponse, isForeignResponse } from '../response/response.ts';
 import { Request } from '../request/request.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /**
  * Renders the page of an HTTP error (a 4xx or 5xx) for a request, **synchronously**: it is
@@ -49,6 +50,9 @@ export interface ErrorPagesOptions {
   /** Makes the page of each error: see {@link ErrorPageRenderer}. Required. */
   render: ErrorPageRenderer;
 }
+
+/** Every option of {@link ErrorPagesOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const ERROR_PAGES_OPTIONS = { render: true } as const satisfies OptionNames<ErrorPagesOptions>;
 
 /**
  * Brands every error page generated for a request that goes through it: the answer of an
@@ -97,9 +101,10 @@ export interface ErrorPagesOptions {
  * ```
  */
 export function errorPages(app: AppLike, options: ErrorPagesOptions): App {
+  const inner = toApp(app);
+  checkOptions('errorPages', options, ERROR_PAGES_OPTIONS);
   const render = (options as Partial<ErrorPagesOptions> | undefined)?.render;
   if (typeof render !== 'function') throw new TypeError(`errorPages needs a render function, not ${describe(render)}`);
-  const inner = toApp(app);
   const hook = renderingHook(render);
   return (environ, startResponse) => {
     // Inside another errorPages (a mounted section with pages of its own): what this one

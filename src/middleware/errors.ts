@@ -23,6 +23,7 @@ import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { debugResponse, warnIfProduction } from './traceback.ts';
 import { requestIdLabel } from '../gateway/request-id-key.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link errors}. */
 export interface ErrorsOptions {
@@ -43,6 +44,9 @@ export interface ErrorsOptions {
    */
   debug?: boolean | undefined;
 }
+
+/** Every option of {@link ErrorsOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const ERRORS_OPTIONS = { log: true, onError: true, debug: true } as const satisfies OptionNames<ErrorsOptions>;
 
 /**
  * Catches what the app throws or rejects with, while it is called and while its body is
@@ -88,6 +92,7 @@ export interface ErrorsOptions {
  */
 export function errors(app: AppLike, options: ErrorsOptions = {}): App {
   const inner = toApp(app);
+  checkOptions('errors', options, ERRORS_OPTIONS);
   if (options.debug) warnIfProduction();
   return async (environ, startResponse) => {
     const report = (error: unknown, status: string): void => {

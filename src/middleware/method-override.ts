@@ -17,6 +17,7 @@ import { parseForm, planForm } from '../forms/parse.ts';
 import { isBodyReadable } from '../request/input.ts';
 import { readWhole } from '../request/body.ts';
 import { Request } from '../request/request.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link methodOverride}. Each source is a name, or `false` to turn it off. */
 export interface MethodOverrideOptions {
@@ -58,6 +59,9 @@ export interface MethodOverrideOptions {
    */
   maxBodySize?: number | undefined;
 }
+
+/** Every option of {@link MethodOverrideOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const METHOD_OVERRIDE_OPTIONS = { query: true, form: true, header: true, methods: true, maxBodySize: true } as const satisfies OptionNames<MethodOverrideOptions>;
 
 /**
  * The method a request was sent with (`'POST'`), stored under `tsgi.original_method` when
@@ -106,6 +110,7 @@ const DEFAULT_MAX_BODY_SIZE = 1024 * 1024;
  */
 export function methodOverride(app: AppLike, options: MethodOverrideOptions = {}): App {
   const inner = toApp(app);
+  checkOptions('methodOverride', options, METHOD_OVERRIDE_OPTIONS);
   const query = sourceName(options.query, '_method', 'query');
   // A name of characters a query never encodes is found as it is, or percent-encoded (`%5Fmethod`):
   // the query is parsed only when it holds one or the other. Any other name, whenever there is a query.

@@ -10,6 +10,7 @@ import { HTTPNotFound } from '../exceptions/client-errors.ts';
 import { asciiHostName, comparableHostName, isValidHost } from '../http/host.ts';
 import { Request, splitHost } from '../request/request.ts';
 import { redirectToCleanPath } from './clean-path.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** The apps to mount: `{ prefix: app }`, or `[prefix, app]` pairs (a `Map` works). */
 export type MountMap = Record<string, AppLike> | Iterable<readonly [string, AppLike]>;
@@ -28,6 +29,9 @@ export interface MountOptions {
    */
   cleanPaths?: boolean | undefined;
 }
+
+/** Every option of {@link MountOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const MOUNT_OPTIONS = { notFound: true, cleanPaths: true } as const satisfies OptionNames<MountOptions>;
 
 interface Entry {
   /** Lower-cased host name without a trailing dot, or `null` for any host. */
@@ -86,6 +90,7 @@ const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
  *   is not an app.
  */
 export function mount(map: MountMap, options: MountOptions = {}): App {
+  checkOptions('mount', options, MOUNT_OPTIONS);
   const pairs: Iterable<readonly [string, AppLike]> =
     typeof (map as Iterable<unknown>)[Symbol.iterator] === 'function'
       ? (map as Iterable<readonly [string, AppLike]>)

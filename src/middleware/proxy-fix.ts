@@ -15,6 +15,7 @@ import { splitHost } from '../request/request.ts';
 import { isValidHost } from '../http/host.ts';
 import { isTrustedHost, trustedHostsKey } from '../http/trusted-hosts.ts';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link proxyFix}: how many proxies to trust for each header (default 0 = none). */
 export interface ProxyFixOptions {
@@ -37,6 +38,9 @@ export interface ProxyFixOptions {
    */
   trust?: string | readonly string[] | ((addr: string, i: number) => boolean) | undefined;
 }
+
+/** Every option of {@link ProxyFixOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const PROXY_FIX_OPTIONS = { xFor: true, xProto: true, xHost: true, xPort: true, xPrefix: true, forwarded: true, trust: true } as const satisfies OptionNames<ProxyFixOptions>;
 
 /** The values {@link proxyFix} may replace, as they were (`undefined` when absent). */
 export interface ProxyFixOrig {
@@ -119,6 +123,7 @@ export const proxyFixOrigKey = defineEnvironKey<ProxyFixOrig>('tsgi.proxy_fix_or
  */
 export function proxyFix(app: AppLike, options: ProxyFixOptions = {}): App {
   const inner = toApp(app);
+  checkOptions('proxyFix', options, PROXY_FIX_OPTIONS);
   const fix = proxyFixer(options);
   return (environ, startResponse) => {
     try {

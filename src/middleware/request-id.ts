@@ -10,6 +10,7 @@ import { requestIdKey } from '../gateway/request-id-key.ts';
 import { HOP_BY_HOP, isToken } from '../gateway/fields.ts';
 import { headerEnvironKey } from '../datastructures/environ-headers.ts';
 import { callWithHeadEdit, hasField } from './head-edit.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link requestId}. */
 export interface RequestIdOptions {
@@ -32,6 +33,9 @@ export interface RequestIdOptions {
    */
   generate?: ((environ: Environ) => string) | undefined;
 }
+
+/** Every option of {@link RequestIdOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const REQUEST_ID_OPTIONS = { header: true, trustIncoming: true, generate: true } as const satisfies OptionNames<RequestIdOptions>;
 
 export { requestIdKey };
 
@@ -84,6 +88,7 @@ const ID_SHAPE = /^[A-Za-z0-9_.:=+/@-]{1,200}$/;
  */
 export function requestId(app: AppLike, options: RequestIdOptions = {}): App {
   const inner = toApp(app);
+  checkOptions('requestId', options, REQUEST_ID_OPTIONS);
   const header = options.header ?? 'X-Request-Id';
   if (typeof header !== 'string' || !isToken(header)) throw new TypeError(`requestId: header must be a field name, not ${JSON.stringify(header)}`);
   if (REFUSED_HEADERS.has(header.toLowerCase())) throw new TypeError(`requestId: header cannot be ${header}: the id would replace the request's own value`);

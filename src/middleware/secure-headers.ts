@@ -11,6 +11,7 @@ import { callWithHeadEdit, hasField } from './head-edit.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { type RequestLike } from '../exceptions/base.ts';
 import { type CspDirectives, checkedDirectives, serializeCsp } from '../http/csp.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /**
  * One header's setting: `true` (or left out, for a header on by default) sends the default
@@ -96,10 +97,23 @@ const HEADERS: ReadonlyArray<readonly [keyof SecureHeadersOptions, string, strin
   ['xXssProtection', 'X-XSS-Protection', '0', true],
 ];
 
-/** Every option of {@link SecureHeadersOptions}. */
-const OPTION_NAMES = new Set<string>([...HEADERS.map(([option]) => option), 'strictTransportSecurity', 'contentSecurityPolicy']);
+/** Every option of {@link SecureHeadersOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const SECURE_HEADERS_OPTIONS = {
+  contentSecurityPolicy: true,
+  strictTransportSecurity: true,
+  xContentTypeOptions: true,
+  referrerPolicy: true,
+  xFrameOptions: true,
+  crossOriginOpenerPolicy: true,
+  crossOriginResourcePolicy: true,
+  crossOriginEmbedderPolicy: true,
+  originAgentCluster: true,
+  xDnsPrefetchControl: true,
+  xPermittedCrossDomainPolicies: true,
+  xXssProtection: true,
+} as const satisfies OptionNames<SecureHeadersOptions>;
 /** Every option of {@link ContentSecurityPolicyOptions}. */
-const CSP_OPTION_NAMES = new Set(['directives', 'reportOnly', 'nonce']);
+const CSP_OPTIONS = { directives: true, reportOnly: true, nonce: true } as const satisfies OptionNames<ContentSecurityPolicyOptions>;
 
 const HSTS = 'Strict-Transport-Security';
 const HSTS_DEFAULT = 'max-age=31536000; includeSubDomains';
@@ -180,8 +194,7 @@ export function cspNonce(req: RequestLike): string {
  */
 export function secureHeaders(app: AppLike, options: SecureHeadersOptions = {}): App {
   const inner = toApp(app);
-  if (typeof options !== 'object' || options === null) throw new TypeError('secureHeaders: options must be an object');
-  checkKeys(options, OPTION_NAMES, 'secureHeaders');
+  checkOptions('secureHeaders', options, SECURE_HEADERS_OPTIONS);
   const fields: Array<[string, string]> = [];
   for (const [option, name, value, onByDefault] of HEADERS) {
     const chosen = setting(option, name, options[option] as unknown, value, onByDefault);
@@ -221,13 +234,6 @@ export function secureHeaders(app: AppLike, options: SecureHeadersOptions = {}):
   };
 }
 
-/** Throws for a key of `options` not in `known`: a misspelled header option would be silently left out. */
-function checkKeys(options: object, known: ReadonlySet<string>, where: string): void {
-  for (const key of Object.keys(options)) {
-    if (!known.has(key)) throw new TypeError(`${where}: unknown option ${JSON.stringify(key)} (known: ${[...known].join(', ')})`);
-  }
-}
-
 /** The value to send for one header option, or `null` for none; throws for a bad setting. */
 function setting(option: string, name: string, given: unknown, value: string, onByDefault: boolean): string | null {
   if (given === undefined) return onByDefault ? value : null;
@@ -259,7 +265,7 @@ function policy(option: SecureHeadersOptions['contentSecurityPolicy'] | undefine
   if (typeof option !== 'object' || option === null) {
     throw new TypeError('secureHeaders: contentSecurityPolicy must be false, a string or { directives, reportOnly?, nonce? }');
   }
-  checkKeys(option, CSP_OPTION_NAMES, 'secureHeaders: contentSecurityPolicy');
+  checkOptions('secureHeaders: contentSecurityPolicy', option, CSP_OPTIONS);
   const directives = checkedDirectives(option.directives, 'secureHeaders: contentSecurityPolicy.directives');
   const field = option.reportOnly === true ? `${name}-Report-Only` : name;
   if (option.nonce !== true) return { name: field, value: serializeCsp(directives), nonce: null };

@@ -16,6 +16,7 @@ import { isBelow, joinBelow, realBelow, safeSegments } from './safe-path.ts';
 import { redirectToCleanPath } from './clean-path.ts';
 import { ALLOW, type FileOptions, contentTypeOf, fixedHeaders, sendFile } from './static-file.ts';
 import { choosePrecompressed } from './static-precompressed.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link directoryApp}. */
 export interface DirectoryOptions extends FileOptions {
@@ -50,6 +51,9 @@ export interface DirectoryOptions extends FileOptions {
    */
   precompressed?: boolean | undefined;
 }
+
+/** Every option of {@link DirectoryOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const DIRECTORY_OPTIONS = { index: true, listing: true, followSymlinks: true, dotfiles: true, precompressed: true, maxAge: true, contentType: true, headers: true, download: true } as const satisfies OptionNames<DirectoryOptions>;
 
 /**
  * An app serving the files under `root`: the request's `PATH_INFO` names a file below it
@@ -100,6 +104,7 @@ export interface DirectoryOptions extends FileOptions {
  *   request).
  */
 export function directoryApp(root: string, options: DirectoryOptions = {}): App {
+  checkOptions('directoryApp', options, DIRECTORY_OPTIONS);
   const base = path.resolve(root);
   const indexes = options.index === false ? [] : typeof options.index === 'string' ? [options.index] : [...(options.index ?? ['index.html'])];
   const dotfiles = options.dotfiles ?? 'ignore';

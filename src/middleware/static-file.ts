@@ -17,6 +17,7 @@ import { MAX_DELTA_SECONDS, formatHttpDate } from '../http/dates.ts';
 import { statEtag } from '../http/etag.ts';
 import { servePlanned } from '../response/conditional.ts';
 import { originDates } from '../http/origin-dates.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link fileApp} (and of each file `directoryApp` serves). */
 export interface FileOptions {
@@ -40,6 +41,9 @@ export interface FileOptions {
    */
   download?: boolean | string | undefined;
 }
+
+/** Every option of {@link FileOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const FILE_OPTIONS = { maxAge: true, contentType: true, headers: true, download: true } as const satisfies OptionNames<FileOptions>;
 
 /** Read size per chunk, in bytes. */
 const CHUNK_SIZE = 64 * 1024;
@@ -90,6 +94,7 @@ const EMPTY = new Uint8Array(0);
  *   request).
  */
 export function fileApp(file: string, options: FileOptions = {}): App {
+  checkOptions('fileApp', options, FILE_OPTIONS);
   const resolved = path.resolve(file);
   const fixed = fixedHeaders(options, resolved);
   return (environ, startResponse) => sendFile(environ, startResponse, resolved, fixed);

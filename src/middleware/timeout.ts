@@ -10,6 +10,7 @@ import { logError, requestLine } from '../gateway/log.ts';
 import { isAbort } from '../gateway/abort.ts';
 import { requestIdLabel } from '../gateway/request-id-key.ts';
 import { HTTPGatewayTimeout, HTTPServiceUnavailable } from '../exceptions/server-errors.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link timeout}. */
 export interface TimeoutOptions {
@@ -29,6 +30,9 @@ export interface TimeoutOptions {
    */
   status?: 503 | 504 | undefined;
 }
+
+/** Every option of {@link TimeoutOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const TIMEOUT_OPTIONS = { ms: true, status: true } as const satisfies OptionNames<TimeoutOptions>;
 
 /** The largest delay `setTimeout` keeps (2^31 - 1 ms); a longer one fires at once. */
 const MAX_DELAY = 2_147_483_647;
@@ -79,6 +83,7 @@ const MAX_DELAY = 2_147_483_647;
  */
 export function timeout(app: AppLike, options: TimeoutOptions): App {
   const inner = toApp(app);
+  checkOptions('timeout', options, TIMEOUT_OPTIONS);
   const ms = options?.ms;
   if (typeof ms !== 'number' || !(ms > 0) || ms > MAX_DELAY) throw new TypeError(`timeout: ms must be a positive number of milliseconds up to ${MAX_DELAY}, not ${String(ms)}`);
   const status = options.status ?? 503;

@@ -6,6 +6,7 @@
 import { type ConnectionOptions, createSecureContext } from 'node:tls';
 import type { Dispatcher } from './undici.ts';
 import { type HeaderEdits, checkEdits } from './header-edits.ts';
+import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
 
 /** Options of `proxy`. Times are in milliseconds. */
 export interface ProxyOptions {
@@ -83,6 +84,9 @@ export interface ProxyOptions {
   tls?: ProxyTlsOptions | undefined;
 }
 
+/** Every option of {@link ProxyOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const PROXY_OPTIONS = { preserveHost: true, stripScriptName: true, xForwarded: true, requestHeaders: true, responseHeaders: true, connectTimeout: true, headersTimeout: true, bodyTimeout: true, dispatcher: true, tls: true } as const satisfies OptionNames<ProxyOptions>;
+
 /**
  * The TLS settings of {@link ProxyOptions.tls}: these node:tls `connect` options, typed and
  * documented as Node's (`ca`, `cert`, `key`, `pfx`, `passphrase`, `servername`, `minVersion`,
@@ -115,9 +119,11 @@ export interface ProxySettings {
  *
  * @throws TypeError for an upstream that is not an http(s) URL, has credentials, a query or a
  *   fragment; a timeout that is not a positive number; header edits with an invalid name or
- *   value; `tls` options Node cannot use.
+ *   value; `tls` options Node cannot use; options that are not a plain object or hold an
+ *   unknown key (`checkOptions`).
  */
 export function proxySettings(upstream: string | URL, options: ProxyOptions): ProxySettings {
+  checkOptions('proxy', options, PROXY_OPTIONS);
   checkEdits(options.requestHeaders, 'requestHeaders');
   checkEdits(options.responseHeaders, 'responseHeaders');
   const url = parseUpstream(upstream);

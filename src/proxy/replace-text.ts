@@ -12,6 +12,7 @@ import { type EventPieces, EventSplitter } from './event-stream.ts';
 import { isJsonLinesType, jsonLinesSplitter } from './json-lines.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
 import { type TextCodec, textCodec } from './text-codec.ts';
+import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
 
 /** Options of {@link replaceText}. */
 export interface ReplaceTextOptions {
@@ -47,6 +48,9 @@ export interface ReplaceTextOptions {
    */
   version?: string | undefined;
 }
+
+/** Every option of {@link ReplaceTextOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const REPLACE_TEXT_OPTIONS = { replacements: true, maxMatchLength: true, filter: true, version: true } as const satisfies OptionNames<ReplaceTextOptions>;
 
 function isText(type: string): boolean {
   return (
@@ -106,6 +110,7 @@ function isText(type: string): boolean {
  *   be part of an entity tag.
  */
 export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
+  checkOptions('replaceText', options, REPLACE_TEXT_OPTIONS);
   const maxMatchLength = options.maxMatchLength ?? 1024;
   if (!Number.isInteger(maxMatchLength) || maxMatchLength < 1) throw new TypeError('replaceText: maxMatchLength must be a whole number of characters >= 1');
   const pairs = [...options.replacements];

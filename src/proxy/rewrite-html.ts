@@ -18,6 +18,7 @@ import { HtmlRewrite, MAX_TOKEN_BYTES, type Rule } from './html-stream.ts';
 import { UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
 import { rewriteRefresh } from './rewrite-location.ts';
 import { mapSrcset } from './srcset.ts';
+import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
 
 /** A handler of {@link rewriteHtml}: called with each matching element, and the request. */
 export type ElementHandler = (element: HtmlElement, req: Request) => void;
@@ -60,6 +61,9 @@ export interface RewriteHtmlOptions {
    */
   version?: string | undefined;
 }
+
+/** Every option of {@link RewriteHtmlOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const REWRITE_HTML_OPTIONS = { elements: true, upstream: true, maxTokenBytes: true, version: true } as const satisfies OptionNames<RewriteHtmlOptions>;
 
 /** Link attributes that hold a list of image candidates (`url 2x, url 480w`), not one URL. */
 const SRCSET_ATTRIBUTES = new Set(['srcset', 'imagesrcset']);
@@ -117,6 +121,7 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  *   be part of an entity tag.
  */
 export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App {
+  checkOptions('rewriteHtml', options, REWRITE_HTML_OPTIONS);
   const maxTokenBytes = options.maxTokenBytes ?? MAX_TOKEN_BYTES;
   const version = checkVersion('rewriteHtml', options.version);
   if (typeof maxTokenBytes !== 'number' || !(maxTokenBytes >= 1)) throw new TypeError('rewriteHtml: maxTokenBytes must be a number of bytes, at least 1');

@@ -7,6 +7,7 @@
  */
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
 import { type PublicBase, UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
+import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
 
 /** Options of {@link rewriteLocation}. */
 export interface RewriteLocationOptions {
@@ -17,6 +18,9 @@ export interface RewriteLocationOptions {
    */
   upstream: UpstreamUrls;
 }
+
+/** Every option of {@link RewriteLocationOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const REWRITE_LOCATION_OPTIONS = { upstream: true } as const satisfies OptionNames<RewriteLocationOptions>;
 
 const URL_FIELDS = new Set(['location', 'content-location']);
 /** A `Refresh` value's delay and separator (`5; url=`), then its URL part, quoted or not, to the end. */
@@ -51,6 +55,7 @@ const REFRESH = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(.*)$/is;
  */
 export function rewriteLocation(app: AppLike, options: RewriteLocationOptions): App {
   const inner = toApp(app);
+  checkOptions('rewriteLocation', options, REWRITE_LOCATION_OPTIONS);
   const map = new UrlMap(options.upstream);
   return (environ, startResponse) =>
     inner(environ, (status, headers, error) => {

@@ -17,6 +17,7 @@ import { type BuildArgs, type RouteTable, UrlAdapter, allowHeader } from './adap
 import { fragment } from './build.ts';
 import { buildFor, compileEndpoint } from './endpoint.ts';
 import type { BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, RouteSpec, RuleSpec, ValuesOf } from './types.ts';
+import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
 
 /** Options of `new RouteMap(routes, options)`. */
 export interface RouteMapOptions<C extends ConverterMap> {
@@ -31,6 +32,9 @@ export interface RouteMapOptions<C extends ConverterMap> {
    */
   mergeSlashes?: boolean | undefined;
 }
+
+/** Every option of {@link RouteMapOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const ROUTE_MAP_OPTIONS = { converters: true, strictSlashes: true, mergeSlashes: true } as const satisfies OptionNames<RouteMapOptions<ConverterMap>>;
 
 /**
  * The match, under `tsgi.route_args` (`routeArgsKey`) from the moment the handler is called:
@@ -103,7 +107,9 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in HandledEndpo
  *   keyword, a wrong type: `<int(min='1'):n>`, any for `path`, `uuid` or a custom converter),
  *   a placeholder named twice, an invalid method, an endpoint with an empty array of rules,
  *   `defaults` that name one of the rule's placeholders, a `redirectTo` template that does not
- *   start with `/` or names no placeholder of the rule.
+ *   start with `/` or names no placeholder of the rule; a segment in Express/Hono syntax
+ *   (`'/posts/:id'`, `'/files/*'`: write `'/posts/<id>'`, `'/files/<path:rest>'`), which would
+ *   be matched as literal text; options that are not a plain object or hold an unknown key.
  */
 export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const C extends ConverterMap = {}> {
   /** The route table as given. */
@@ -111,6 +117,7 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
   readonly #table: RouteTable;
 
   constructor(routes: R, options: RouteMapOptions<C> = {}) {
+    checkOptions('new RouteMap', options, ROUTE_MAP_OPTIONS);
     this.routes = routes;
     const converters = { ...BUILTIN_CONVERTERS, ...(options.converters as Record<string, Converter<unknown>> | undefined) };
     const matcher = new Matcher();

@@ -10,7 +10,8 @@ import { HeaderList } from '../http/header-list.ts';
 import { unquotePath } from '../http/url.ts';
 import { Request } from '../request/request.ts';
 import { lint } from '../middleware/lint.ts';
-import type { RequestOptions, TestClientOptions } from './options.ts';
+import { type RequestOptions, TEST_CLIENT_OPTIONS, type TestClientOptions } from './options.ts';
+import { checkOptions } from '../middleware/option-names.ts';
 import { requestEnviron, withQuery } from './environ.ts';
 import { type Answer, CutResponse, badRequest, runApp } from './exchange.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
@@ -77,6 +78,7 @@ export class TestClient {
   constructor(app: AppLike, options: TestClientOptions = {}) {
     refuseNodeFramework(app, 'TestClient');
     this.app = toApp(app);
+    checkOptions('new TestClient', options, TEST_CLIENT_OPTIONS);
     const base = new URL(options.baseUrl ?? 'http://localhost');
     base.search = '';
     base.hash = '';

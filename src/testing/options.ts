@@ -7,6 +7,7 @@ import type { Environ } from '../gateway/types.ts';
 import type { FormFieldsInit, FormFilesInit } from '../forms/encode.ts';
 import type { HeaderListInit } from '../http/header-list.ts';
 import type { StreamedBody } from './streamed-input.ts';
+import { type OptionNames } from '../middleware/option-names.ts';
 
 /**
  * The statuses a test expects (WebTest's `status=`): a code (`404`), a class (`'2xx'`,
@@ -126,3 +127,6 @@ export interface TestClientOptions {
    */
   shutdownSignal?: AbortSignal | undefined;
 }
+
+/** Every option of {@link TestClientOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+export const TEST_CLIENT_OPTIONS = { baseUrl: true, headers: true, lint: true, allowErrors: true, followRedirects: true, status: true, cookies: true, shutdownSignal: true } as const satisfies OptionNames<TestClientOptions>;

@@ -22,6 +22,8 @@ import {
   fieldKey,
   lazyEnvironKey,
 } from '../environ-rules.ts';
+import { ENVIRON_OPTIONS } from '../environ-rules.ts';
+import type { OptionNames } from '../../middleware/option-names.ts';
 import { setClientAddress } from './client.ts';
 import { limitBody } from '../body-limit.ts';
 
@@ -45,6 +47,9 @@ export interface FetchHandlerOptions extends EnvironOptions {
    */
   maxBodySize?: number | undefined;
 }
+
+/** Every option of {@link FetchHandlerOptions} (`toFetchHandler`), checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+export const FETCH_HANDLER_OPTIONS = { ...ENVIRON_OPTIONS, maxBodySize: true } as const satisfies OptionNames<FetchHandlerOptions>;
 
 /**
  * `tsgi.fetch_request`: the fetch `Request` the runtime handed to `toFetchHandler`. Its body

@@ -15,6 +15,7 @@ import { Request } from '../../request/request.ts';
 import { isBodyReadable } from '../../request/input.ts';
 import { type HTTPException, isHTTPException } from '../../exceptions/base.ts';
 import { inWorkers } from './workers.ts';
+import { type OptionNames, checkOptions } from '../../middleware/option-names.ts';
 
 /** Options of {@link fromFetchHandler}. */
 export interface FromFetchOptions {
@@ -26,6 +27,9 @@ export interface FromFetchOptions {
    */
   stripPrefix?: boolean | undefined;
 }
+
+/** Every option of {@link FromFetchOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const FROM_FETCH_OPTIONS = { stripPrefix: true } as const satisfies OptionNames<FromFetchOptions>;
 
 /**
  * A fetch-style handler: `(request, env?, ctx?) => Response`, sync or async. `env` and `ctx` are
@@ -103,6 +107,7 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  *   `errorPages` and the servers all answer an `HTTPException`).
  */
 export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchOptions = {}): App {
+  checkOptions('fromFetchHandler', options, FROM_FETCH_OPTIONS);
   if (typeof handler !== 'function') {
     const hasFetch = typeof (handler as { fetch?: unknown } | null)?.fetch === 'function';
     throw new TypeError(

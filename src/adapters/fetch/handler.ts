@@ -15,7 +15,8 @@ import { checkScriptName } from '../environ-rules.ts';
 import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
 import { checkRedactQuery, redactQuery } from '../../gateway/redact-query.ts';
 import { checkMaxBodySize } from '../body-limit.ts';
-import { type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
+import { FETCH_HANDLER_OPTIONS, type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
+import { checkOptions } from '../../middleware/option-names.ts';
 import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
 import { raceTimer } from '../../gateway/resume.ts';
@@ -214,6 +215,7 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  */
 export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}): FetchHandler {
   const callable = toApp(app);
+  checkOptions('toFetchHandler', options, FETCH_HANDLER_OPTIONS);
   checkScriptName(options.scriptName);
   checkTrustedHosts(options.trustedHosts);
   checkRedactQuery(options.redactQuery, 'toFetchHandler');

@@ -29,6 +29,8 @@ import {
   fieldKey,
   lazyEnvironKey,
 } from '../environ-rules.ts';
+import { ENVIRON_OPTIONS } from '../environ-rules.ts';
+import type { OptionNames } from '../../middleware/option-names.ts';
 
 export { DEFAULT_MAX_HEADERS, decodePath };
 
@@ -118,6 +120,9 @@ export interface NodeEnvironOptions extends EnvironOptions {
    */
   clientCertificate?: boolean | undefined;
 }
+
+/** Every option of {@link NodeEnvironOptions} (`toNodeHandler`), checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+export const NODE_ENVIRON_OPTIONS = { ...ENVIRON_OPTIONS, maxBodySize: true, sendTimeout: true, bodyTimeout: true, onRefused: true, clientCertificate: true } as const satisfies OptionNames<NodeEnvironOptions>;
 
 /** An absolute-form target's scheme and authority, which may not be empty (RFC 9110 §4.2.1). */
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]+)/;

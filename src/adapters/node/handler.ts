@@ -10,7 +10,7 @@ import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
 import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { framingError } from './framing.ts';
-import { type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
+import { NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
 import { bodyTimeoutOf } from './body-timeout.ts';
 import { editedRawHeaders } from './edited-fields.ts';
 import { checkScriptName } from '../environ-rules.ts';
@@ -30,6 +30,7 @@ import { FailedInput } from '../../gateway/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 import { type Reporter, refusalReporter } from './refused.ts';
 import { shutdownWatchOf } from '../../gateway/shutdown.ts';
+import { checkOptions } from '../../middleware/option-names.ts';
 
 /**
  * A short plain-text answer that closes the connection (for requests the app never sees):
@@ -225,5 +226,6 @@ export function createHandler(
  *   not an `AbortSignal`; a `bodyTimeout` that is not a number from 0 to 2147483647.
  */
 export function toNodeHandler(app: AppLike, options: NodeEnvironOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  checkOptions('toNodeHandler', options, NODE_ENVIRON_OPTIONS);
   return createHandler(app, options, undefined);
 }

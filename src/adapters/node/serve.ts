@@ -8,7 +8,8 @@ import type http from 'node:http';
 import type http2 from 'node:http2';
 import type { TlsOptions } from 'node:tls';
 import type { AppLike } from '../../gateway/types.ts';
-import { type NodeEnvironOptions, type ServerEnvironOptions, WAIT_UNTIL_OPTION } from './environ.ts';
+import { NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, type ServerEnvironOptions, WAIT_UNTIL_OPTION } from './environ.ts';
+import { type OptionNames, checkOptions } from '../../middleware/option-names.ts';
 import { type ServerState, waitUntilOf } from './state.ts';
 import { connectRefuser, createHandler, expectationRefuser } from './handler.ts';
 import { refusalReporter } from './refused.ts';
@@ -173,6 +174,9 @@ export interface ServeOptions extends NodeEnvironOptions {
   onUpgradeClosed?: UpgradeCloseListener | undefined;
 }
 
+/** Every option of {@link ServeOptions}, checked when `serve` is called (`checkOptions`); `tsc` fails when it and the type differ. */
+const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: true, path: true, pathMode: true, fd: true, tls: true, headersTimeout: true, requestTimeout: true, keepAliveTimeout: true, firstByteTimeout: true, maxConnections: true, maxConnectionsPerClient: true, maxConcurrentRequests: true, server: true, upgrade: true, onUpgradeClosed: true } as const satisfies OptionNames<ServeOptions>;
+
 /**
  * Serves a gateway app with `node:http`; with `tls`, `node:https`; with `http2`, `node:http2`
  * (HTTP/1.1 still served on the same port); with `path`, on a Unix socket; with `fd`, on a socket
@@ -213,6 +217,7 @@ export interface ServeOptions extends NodeEnvironOptions {
  */
 export async function serve(app: AppLike, options: ServeOptions = {}): Promise<ServerHandle> {
   checkAddress(options);
+  checkOptions('serve', options, SERVE_OPTIONS);
   const host = options.host ?? '127.0.0.1';
   const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
   const maxConcurrentRequests = options.maxConcurrentRequests ?? 0;
