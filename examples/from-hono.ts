@@ -45,7 +45,6 @@
  */
 import {
   type App,
-  type EnvironKey,
   HTTPBadRequest,
   HTTPNotFound,
   HTTPUnprocessableContent,
@@ -62,7 +61,6 @@ import { fromFetchHandler, toFetchHandler } from 'tsgi/fetch';
 import { escapeHtml } from 'tsgi/http';
 import {
   accessLog,
-  authUserKey,
   basicAuth,
   bearerAuth,
   compress,
@@ -113,8 +111,8 @@ export function memoryStore(posts: Post[] = []): PostStore {
 export const storeKey = defineEnvironKey<PostStore>('blog.store');
 /** When the request came in (`performance.now()`), for `X-Response-Time`. */
 export const startedKey = defineEnvironKey<number>('blog.started');
-/** The JWT's user that `bearerAuth` let in: Hono's `c.get('jwtPayload')`. */
-const userKey = authUserKey as EnvironKey<User>;
+/** The JWT's user that `bearerAuth` let in (its `userKey`): Hono's `c.get('jwtPayload')`. */
+const userKey = defineEnvironKey<User>('blog.user');
 
 /** Hono's `app.use(async (c, next) => { c.set('store', store); await next() })`. */
 const withStore = defineMiddleware<{ store: PostStore }>({
@@ -229,7 +227,7 @@ export interface BlogOptions {
 export async function createBlog(options: BlogOptions): Promise<App> {
   const key = await hmacKey(options.secret);
   // jwt({ secret }) on the writes only: one middleware around one route's app, built once.
-  const guard = (app: App) => bearerAuth(app, { realm: 'blog', verify: (token) => verifyJwt(token, key), userName: (user: User) => user.id });
+  const guard = (app: App) => bearerAuth(app, { realm: 'blog', verify: (token) => verifyJwt(token, key), userName: (user) => user.id, userKey });
   const createPost = guard(
     Request.application(async (req) => {
       if (req.contentType !== 'application/json') throw new HTTPUnsupportedMediaType('Send application/json.');

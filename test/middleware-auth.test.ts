@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { type App, type Environ, type EnvironKey, HTTPForbidden, Request, Response } from 'tsgi';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { type App, type Environ, type EnvironKey, HTTPForbidden, Request, Response, defineEnvironKey } from 'tsgi';
 import { AuthTickets, authUserKey, basicAuth, bearerAuth, insufficientScope, lint, safeCompare, staticUsers } from 'tsgi/middleware';
 import { parseRaw, rawExchange, rawGet, request, start } from './node-helpers.ts';
 
@@ -185,6 +185,25 @@ describe('bearerAuth', () => {
     expect(both.status).toBe(400);
     expect((await request(`${lax.url}/?access_token=tok-alice&access_token=tok-alice`)).status).toBe(400);
     expect((await request(`${lax.url}/?access_token=`)).status).toBe(400);
+  });
+
+  it('stores the user under a userKey of the app, typed as verify answers it (no cast)', async () => {
+    interface ApiUser { id: number; login: string }
+    const apiUserKey = defineEnvironKey<ApiUser>('myapp.api_user');
+    const seen: Array<ApiUser | undefined> = [];
+    const app = Request.application((req) => {
+      const user = apiUserKey.get(req);
+      expectTypeOf(user).toEqualTypeOf<ApiUser | undefined>();
+      seen.push(user);
+      return new Response(user?.login ?? 'nobody');
+    });
+    const server = await start(bearerAuth(app, { verify, userKey: apiUserKey }));
+    const res = await request(server.url, { headers: { authorization: 'Bearer tok-alice' } });
+    expect([res.status, res.body.toString()]).toEqual([200, 'alice']);
+    expect(seen).toEqual([{ id: 7, login: 'alice' }]);
+    expect(() => bearerAuth(app, { verify, userKey: 'myapp.user' as never })).toThrow(/^bearerAuth: userKey must be an environ key/);
+    // @ts-expect-error: verify answers { id, login }, which the key's type must match
+    bearerAuth(app, { verify, userKey: defineEnvironKey<{ name: string }>('myapp.other') });
   });
 });
 

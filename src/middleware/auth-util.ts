@@ -56,17 +56,19 @@ export function staticUsers(users: Readonly<Record<string, string>>): (username:
 /**
  * The user value an auth middleware's `verify` answered, whole (`bearerAuth` sets it; the
  * name alone is `REMOTE_USER`): environ key `tsgi.auth_user`. Its type is the app's, so it is
- * `unknown` here: give it yours once, at module scope, and read it typed everywhere.
+ * `unknown` here (one key shared by every app cannot carry each app's type): to read the user
+ * typed, give `bearerAuth` a key of your own as `userKey`, which it stores the user under too.
  *
  * @example
  * ```ts
- * import { type EnvironKey } from 'tsgi';
- * import { authUserKey } from 'tsgi/middleware';
+ * import { Request, Response, defineEnvironKey } from 'tsgi';
+ * import { bearerAuth } from 'tsgi/middleware';
  *
  * interface ApiUser { login: string; scopes: string[] }
- * const apiUser = authUserKey as EnvironKey<ApiUser>;
+ * const apiUser = defineEnvironKey<ApiUser>('myapp.api_user');
  *
  * const app = Request.application((req) => Response.json({ hello: apiUser.get(req)?.login }));
+ * export const api = bearerAuth(app, { verify: (token) => db.tokens.userFor(token), userKey: apiUser });
  * ```
  */
 export const authUserKey = defineEnvironKey<unknown>('tsgi.auth_user');

@@ -10,6 +10,7 @@ import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { Request } from '../request/request.ts';
 import { setRemoteUser } from './auth-util.ts';
+import type { EnvironKey } from '../gateway/environ-key.ts';
 import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Checks a token: answers the user it belongs to, or `null`/`undefined`/`false` when invalid. */
@@ -44,10 +45,16 @@ export interface BearerAuthOptions<User> {
    * false: the RFC advises against it, as URLs end up in logs and `Referer` headers.
    */
   allowQuery?: boolean | undefined;
+  /**
+   * A key of your own (`defineEnvironKey<User>('myapp.user')`) to store the user under too,
+   * typed: `verify` must answer that type, and `userKey.get(req)` reads it without a cast.
+   * Default none: the user is at `authUserKey` alone, typed `unknown`.
+   */
+  userKey?: EnvironKey<User> | undefined;
 }
 
 /** Every option of {@link BearerAuthOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
-const BEARER_AUTH_OPTIONS = { verify: true, realm: true, scope: true, userName: true, allowQuery: true } as const satisfies OptionNames<BearerAuthOptions<unknown>>;
+const BEARER_AUTH_OPTIONS = { verify: true, realm: true, scope: true, userName: true, allowQuery: true, userKey: true } as const satisfies OptionNames<BearerAuthOptions<unknown>>;
 
 /**
  * Requires an OAuth 2.0 Bearer token (RFC 6750) for every request to `app`.
@@ -81,15 +88,29 @@ const BEARER_AUTH_OPTIONS = { verify: true, realm: true, scope: true, userName: 
  * });
  * ```
  *
+ * With `userKey`, the app reads the user typed, without a cast:
+ * ```ts
+ * import { defineEnvironKey } from 'tsgi';
+ *
+ * interface ApiUser { login: string; scopes: string[] }
+ * export const apiUserKey = defineEnvironKey<ApiUser>('myapp.user');
+ * const api = bearerAuth(apiApp, { verify: (token) => db.users.byToken(token), userKey: apiUserKey });
+ * // in apiApp: apiUserKey.get(req)?.login
+ * ```
+ *
  * @throws TypeError (at once) when `verify` is missing, `realm` cannot be put in a
- *   challenge (a control character or a character above U+00FF), or `scope` is not a valid
- *   RFC 6750 scope (see {@link insufficientScope}).
+ *   challenge (a control character or a character above U+00FF), `scope` is not a valid
+ *   RFC 6750 scope (see {@link insufficientScope}), `userKey` is not an environ key, or
+ *   the options are not a plain object or hold an unknown key (`checkOptions`).
  */
 export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>): App {
   const inner = toApp(app);
   checkOptions('bearerAuth', options, BEARER_AUTH_OPTIONS);
-  const { verify, userName, allowQuery = false } = options;
+  const { verify, userName, allowQuery = false, userKey } = options;
   if (typeof verify !== 'function') throw new TypeError('bearerAuth needs a verify(token, req) function');
+  if (userKey !== undefined && (typeof userKey !== 'object' || userKey === null || typeof userKey.set !== 'function')) {
+    throw new TypeError("bearerAuth: userKey must be an environ key: defineEnvironKey<User>('myapp.user')");
+  }
   const base: Record<string, string> = { realm: options.realm ?? 'Restricted' };
   if (options.scope !== undefined) base.scope = formatScope(options.scope);
   const plain = formatWwwAuthenticate({ scheme: 'Bearer', params: base });
@@ -113,6 +134,7 @@ export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>)
       const user = await verify(found.token, req);
       if (user !== null && user !== undefined && user !== false) {
         setRemoteUser(environ, nameOf(user, userName), 'Bearer', user);
+        if (userKey !== undefined) userKey.set(environ, user);
         return inner(environ, startResponse);
       }
       const description = 'The access token is invalid, expired or revoked.';
@@ -150,10 +172,10 @@ const ERROR_DESCRIPTION = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
  *   scope-tokens (`['read', 'write']`).
  * @example
  * ```ts
- * import { type EnvironKey, Request, Response } from 'tsgi';
- * import { authUserKey, bearerAuth, insufficientScope } from 'tsgi/middleware';
+ * import { Request, Response, defineEnvironKey } from 'tsgi';
+ * import { bearerAuth, insufficientScope } from 'tsgi/middleware';
  *
- * const apiUser = authUserKey as EnvironKey<{ login: string; scopes: string[] }>;
+ * const apiUser = defineEnvironKey<{ login: string; scopes: string[] }>('myapp.api_user');
  * const app = Request.application((req) => {
  *   const user = apiUser.get(req)!; // bearerAuth let the request in
  *   if (req.method !== 'GET' && !user.scopes.includes('write')) {
@@ -161,7 +183,7 @@ const ERROR_DESCRIPTION = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
  *   }
  *   return Response.json({ hello: user.login });
  * });
- * export const api = bearerAuth(app, { realm: 'api', verify: (token) => db.tokens.userFor(token) });
+ * export const api = bearerAuth(app, { realm: 'api', verify: (token) => db.tokens.userFor(token), userKey: apiUser });
  * ```
  *
  * @throws TypeError (when called) for an empty scope, a scope-token with characters outside
