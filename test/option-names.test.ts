@@ -3,6 +3,7 @@
  * refuses options that are not a plain object, and an option it does not know (a misspelled
  * `origins`, `x_for`, `maxage`), naming the key and the option it likely meant.
  */
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { type App, serve } from 'tsgi';
 import {
@@ -19,6 +20,7 @@ import {
   directoryApp,
   errorPages,
   errors,
+  etag,
   fileApp,
   methodOverride,
   mount,
@@ -55,6 +57,7 @@ const cases: Array<[name: string, build: (options: never) => unknown, misspelled
   ['decodeBody', (o) => decodeBody(hello, o), { maxsize: 10 }, 'maxSize'],
   ['errorPages', (o) => errorPages(hello, o), { renderer: () => null }, 'render', { render: () => null }],
   ['errors', (o) => errors(hello, o), { debugg: true }, 'debug'],
+  ['etag', (o) => etag(hello, o), { weak_: true }, 'weak'],
   ['methodOverride', (o) => methodOverride(hello, o), { headers: 'X-HTTP-Method' }, 'header'],
   ['mount', (o) => mount({ '/a': hello }, o), { notfound: hello }, 'notFound'],
   ['proxyFix', (o) => proxyFix(hello, o), { x_for: 1 }, 'xFor'],
@@ -121,6 +124,9 @@ describe('options are checked at construction', () => {
     expect(() => cors(hello, undefined)).not.toThrow();
     expect(() => cors(hello, { origin: undefined, maxAge: undefined })).not.toThrow();
     expect(() => proxyFix(hello, Object.assign(Object.create(null) as object, { xFor: 1 }))).not.toThrow();
+    // A config object made in another realm (a vm context, an iframe) is a plain object too.
+    expect(() => cors(hello, runInNewContext('({ origin: "https://a.example" })') as object)).not.toThrow();
+    expect(() => cors(hello, runInNewContext('({ origins: "https://a.example" })') as object)).toThrow(/did you mean "origin"/);
     const client = new TestClient(cors(hello, { origin: 'https://a.example' }));
     const res = await client.get('/', { headers: { Origin: 'https://a.example' } });
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe('https://a.example');

@@ -11,6 +11,7 @@ import { HeaderList } from '../http/header-list.ts';
 import { strongEtag } from '../http/etag.ts';
 import { cacheControlOf } from '../http/shared-cache.ts';
 import { servePlanned } from '../response/conditional.ts';
+import { type OptionNames, checkOptions } from './option-names.ts';
 
 /** Options of {@link etag}. */
 export interface EtagOptions {
@@ -23,6 +24,9 @@ export interface EtagOptions {
    */
   weak?: boolean | undefined;
 }
+
+/** Every option of {@link EtagOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
+const ETAG_OPTIONS = { weak: true } as const satisfies OptionNames<EtagOptions>;
 
 /** The chunks of a body already in memory: a plain array of `Uint8Array`s; null for anything else. */
 function chunksOf(body: Body): Uint8Array[] | null {
@@ -82,6 +86,7 @@ function chunksOf(body: Body): Uint8Array[] | null {
  */
 export function etag(app: AppLike, options: EtagOptions = {}): App {
   const inner = toApp(app);
+  checkOptions('etag', options, ETAG_OPTIONS);
   const weak = options.weak === true;
   return async (environ, startResponse) => {
     if (environ.REQUEST_METHOD !== 'GET') return inner(environ, startResponse);

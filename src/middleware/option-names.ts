@@ -18,8 +18,8 @@ export type OptionNames<T> = { readonly [K in keyof Required<T>]-?: true };
 export type OptionsArgument = 'first' | 'second' | 'third';
 
 /**
- * Throws unless `options` is `undefined` or a plain object (prototype `Object.prototype` or
- * `null`) whose own enumerable string keys are all in `known`. Call it once, where the
+ * Throws unless `options` is `undefined` or a plain object (prototype `null` or an
+ * `Object.prototype`, another realm's included) whose own enumerable string keys are all in `known`. Call it once, where the
  * middleware is built, never per request. A known key holding `undefined` passes.
  *
  * @param where - what is being built, as the message names it (`'cors'`, `'new CookieSessions'`).
@@ -45,12 +45,14 @@ export function checkOptions(where: string, options: unknown, known: Readonly<Re
   }
 }
 
+/** An object literal's kind: its prototype is `null` or an `Object.prototype` (this realm's, or a `vm` context's or iframe's). */
 function isPlainObject(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
+/** What `value` is, for the message: `a function`, `a string`, `an array`, `a Map object`. */
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
