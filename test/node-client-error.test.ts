@@ -304,6 +304,34 @@ describe('CONNECT (authority-form): the server tunnels nowhere', () => {
     expect((await request(`${server.url}/after`)).body.toString()).toBe('ok /after');
   });
 
+  it('takes a client that resets the connection after the 501 as gone: no uncaught ECONNRESET, and the server serves on', async () => {
+    const { app, calls } = counted();
+    const server = await start(app);
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      // Node hands the socket of a CONNECT over without its error listener: a reset read then
+      // emitted an 'error' nobody listened to, an uncaught exception that ended the process.
+      for (let i = 0; i < 3; i++) {
+        await new Promise<void>((resolve) => {
+          const socket = net.connect(server.port, '127.0.0.1');
+          socket.on('error', () => undefined);
+          socket.once('data', () => socket.resetAndDestroy());
+          socket.on('close', () => resolve());
+          socket.write('CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n');
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+    expect(calls).toEqual([]);
+    expect(server.log.text).toBe('');
+    expect((await request(`${server.url}/after`)).body.toString()).toBe('ok /after');
+  });
+
   it('answers 501 with a reason over h2c, and the session serves on (Node would answer a bare 405)', async () => {
     const { app, calls } = counted();
     const server = await start(app, { http2: 'h2c' });

@@ -205,6 +205,9 @@ function whenAnswered(socket: Socket, then: () => void): void {
   else answering.once('finish', () => whenAnswered(socket, then));
 }
 
+/** The 'error' listener of a socket Node handed over and {@link answerOnSocket} refused. */
+function ignoreClientGone(): void {}
+
 /**
  * Answers a request whose socket Node has handed over (a CONNECT, which the HTTP/1 parser
  * leaves to the `connect` event) with `code reason` and the one-line `detail`, then closes the
@@ -213,6 +216,11 @@ function whenAnswered(socket: Socket, then: () => void): void {
  * was gone and nothing was sent).
  */
 export function answerOnSocket(socket: Socket, code: number, reason: string, detail: string): number {
+  // Node's HTTP server takes its own 'error' listener off a socket it hands over: a client that
+  // resets the connection (ECONNRESET while the rest of its tunnel is read and dropped) would
+  // end the process with an uncaught error. The socket is destroyed with the error; the client
+  // is gone, nothing to say.
+  socket.on('error', ignoreClientGone);
   if (!socket.writable) {
     socket.destroy();
     return 0;
