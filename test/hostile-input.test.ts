@@ -7,6 +7,7 @@
  * answers the next request, nothing reaches the error log, no unhandled rejection or
  * uncaught exception.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -186,11 +187,20 @@ beforeAll(async () => {
   mkdirSync(join(root, 'sub dir'));
   writeFileSync(join(root, 'sub dir', 'a.txt'), 'hello '.repeat(500));
   writeFileSync(join(root, 'ünï.txt'), 'unicode name');
+  // Base64 of random bytes: compressed, it stays large enough to be cut off mid-answer.
+  writeFileSync(join(root, 'big.txt'), randomBytes(3 * 1024 * 1024).toString('base64'));
   upstream = await serve(
     async (environ, startResponse) => {
       // Drains the body and echoes the request line.
       const input = environ['tsgi.input'] as AsyncIterable<Uint8Array> | undefined;
       if (input) for await (const _ of input);
+      if (environ.PATH_INFO === '/big') {
+        startResponse('200 OK', [['Content-Type', 'text/plain']]);
+        const chunk = new TextEncoder().encode(randomBytes(48 * 1024).toString('base64'));
+        return (function* () {
+          for (let i = 0; i < 64; i++) yield chunk;
+        })();
+      }
       startResponse('200 OK', [['Content-Type', 'text/plain']]);
       return [new TextEncoder().encode(`${String(environ.REQUEST_METHOD)} ${String(environ.PATH_INFO)}?${String(environ.QUERY_STRING ?? '')}`)];
     },
@@ -213,7 +223,7 @@ afterAll(async () => {
  * bytes, for a body cut short: Node's server then aborts the request (a client gone), where a
  * complete request is answered before its connection closes.
  */
-function exchange(port: number, request: Uint8Array, halfClose = false, timeout = 4000): Promise<{ raw: string; timedOut: boolean }> {
+function exchange(port: number, request: Uint8Array, halfClose = false, timeout = 4000, resetAfter = Infinity): Promise<{ raw: string; timedOut: boolean }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
@@ -222,7 +232,12 @@ function exchange(port: number, request: Uint8Array, halfClose = false, timeout 
       timedOut = true;
       socket.destroy();
     }, timeout);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      received += chunk.length;
+      if (received >= resetAfter) socket.resetAndDestroy();
+    });
     socket.on('error', () => {});
     socket.on('end', () => socket.destroy());
     socket.on('close', () => {
@@ -434,7 +449,7 @@ const query = fc.option(
 
 /** GETs of the pages, files and proxy with conditional, range and negotiation headers. */
 const readScenario = fc.record({
-  path: fc.constantFrom('/inspect', '/private/inspect', '/api/items/7', '/items/7', '/ratio/2.5', '/s/slug', '/pick/green', '/tree/a/b.txt', '/session', '/file', '/static/', '/static/sub%20dir/', '/static/sub%20dir', '/static/sub%20dir/a.txt', '/static/%C3%BC%C3%AF.txt', '/proxy/page', '/proxy/a%2Fb'),
+  path: fc.constantFrom('/inspect', '/static/big.txt', '/proxy/big', '/private/inspect', '/api/items/7', '/items/7', '/ratio/2.5', '/s/slug', '/pick/green', '/tree/a/b.txt', '/session', '/file', '/static/', '/static/sub%20dir/', '/static/sub%20dir', '/static/sub%20dir/a.txt', '/static/%C3%BC%C3%AF.txt', '/proxy/page', '/proxy/a%2Fb'),
   method: fc.constantFrom('GET', 'GET', 'GET', 'HEAD', 'OPTIONS'),
   headers: fc.array(
     fc.oneof(
@@ -505,19 +520,21 @@ const health = latin1('GET /inspect HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: c
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
 
 /** The checks every exchange must pass. */
-async function check(request: Uint8Array, halfClose = false): Promise<void> {
+async function check(request: Uint8Array, halfClose = false, resetAfter = Infinity): Promise<void> {
   const requestLine = Buffer.from(request.subarray(0, Math.max(0, Buffer.from(request).indexOf('\r\n')))).toString('latin1').split(' ');
   const method = requestLine[0]!;
   const version = requestLine.at(-1)!;
   const before = errorLines.lines.length;
-  const { raw, timedOut } = await exchange(server.port, request, halfClose);
+  const { raw, timedOut } = await exchange(server.port, request, halfClose, 4000, resetAfter);
   const shown = Buffer.from(request).toString('latin1').slice(0, 1500);
   const codes = statuses(raw);
 
   // The proxy's upstream is never made to fail: no 5xx at all.
   expect(timedOut, `no answer within the timeout:\n${shown}`).toBe(false);
   // A complete request is answered (a body cut short is a client gone: no answer is due).
-  if (!halfClose) expect(codes.length, `no answer to a complete request:\n${shown}`).toBeGreaterThan(0);
+  if (!halfClose && resetAfter === Infinity) expect(codes.length, `no answer to a complete request:\n${shown}`).toBeGreaterThan(0);
+  // What the server does with a connection the client reset shows after a moment.
+  if (resetAfter !== Infinity) await new Promise((resolve) => setTimeout(resolve, 20));
   // 501 is the answer to a method the server does not implement (RFC 9110 §15.6.2), 505 to a
   // major version it does not speak (§15.6.6), 501 again to a transfer coding it does not
   // know (RFC 9112 §6.1) and to an Upgrade the proxy cannot tunnel (docs/proxy.md).
@@ -543,8 +560,8 @@ describe('the whole stack under hostile input, over a socket', () => {
 
   it('never answers a 5xx, logs no failure and keeps serving (fast-check, fixed seed)', async () => {
     await fc.assert(
-      fc.asyncProperty(hostileRequest, async (r) => {
-        await check(serialize(r), CUT_SHORT.has(r.framing));
+      fc.asyncProperty(hostileRequest, fc.oneof({ weight: 9, arbitrary: fc.constant(Infinity) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3000 }) }), async (r, resetAfter) => {
+        await check(serialize(r), CUT_SHORT.has(r.framing), resetAfter);
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
@@ -641,6 +658,33 @@ function withLength(request: string): string {
   if (at < 0 || /transfer-encoding/i.test(request.slice(0, at))) return request;
   return request.slice(0, at).replace(/\r\nContent-Length: \d+/, `\r\nContent-Length: ${request.length - at - 4}`) + request.slice(at);
 }
+
+/** Requests of long answers whose client resets the connection once `bytes` arrived. */
+const RESETS: Array<[string, string, number]> = [
+  ['a big static file, gzipped', 'GET /static/big.txt HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n', 1],
+  ['a big static file, brotli, after some body', 'GET /static/big.txt HTTP/1.1\r\nHost: a\r\nAccept-Encoding: br\r\n\r\n', 20_000],
+  ['a big static file, identity', 'GET /static/big.txt HTTP/1.1\r\nHost: a\r\nAccept-Encoding: identity\r\n\r\n', 100_000],
+  ['many ranges of a big file', `GET /static/big.txt HTTP/1.1\r\nHost: a\r\nRange: bytes=${Array.from({ length: 50 }, (_, i) => `${i * 60_000}-${i * 60_000 + 50_000}`).join(',')}\r\n\r\n`, 30_000],
+  ['a big proxied answer, gzipped', 'GET /proxy/big HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n', 1],
+  ['a big proxied answer', 'GET /proxy/big HTTP/1.1\r\nHost: a\r\nAccept-Encoding: identity\r\n\r\n', 200_000],
+  ['a session page with a reset after the head', 'GET /session HTTP/1.1\r\nHost: a\r\n\r\n', 1],
+  ['a CONNECT refused with 501', 'CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n', 1],
+  ['an upgrade the proxy refuses', 'GET /proxy/ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', 1],
+  ['a request the parser refuses', 'GET /a b HTTP/1.1\r\nHost: a\r\n\r\n', 1],
+];
+
+describe('clients that reset the connection mid-answer', () => {
+  for (const [name, request, bytes] of RESETS) {
+    it(name, async () => {
+      const before = errorLines.lines.length;
+      await exchange(server.port, latin1(request), false, 4000, bytes);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(errorLines.lines.slice(before)).toEqual([]);
+      expect(processFailures).toEqual([]);
+      expect(statuses((await exchange(server.port, health)).raw)).toEqual([200]);
+    });
+  }
+});
 
 describe('classic hostile requests', () => {
   for (const [name, request, halfClose] of CLASSICS) {
