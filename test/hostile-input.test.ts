@@ -544,7 +544,7 @@ async function check(request: Uint8Array, halfClose = false, resetAfter = Infini
     code < 500 || (code === 501 && (!KNOWN_METHODS.has(method) || unknownCoding || /\r\nupgrade:/i.test(head))) || (code === 505 && !/^HTTP\/1\.\d$/.test(version));
   expect(codes.filter((c) => !allowed(c)), `5xx for:\n${shown}\n---\n${raw.slice(0, 1500)}`).toEqual([]);
   expect(errorLines.lines.slice(before), `error log for:\n${shown}`).toEqual([]);
-  expect(processFailures).toEqual([]);
+  expect(processFailures.splice(0)).toEqual([]);
   const next = await exchange(server.port, health);
   expect(statuses(next.raw), 'the server answers the next request').toEqual([200]);
 }
@@ -680,7 +680,7 @@ describe('clients that reset the connection mid-answer', () => {
       await exchange(server.port, latin1(request), false, 4000, bytes);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(errorLines.lines.slice(before)).toEqual([]);
-      expect(processFailures).toEqual([]);
+      expect(processFailures.splice(0)).toEqual([]);
       expect(statuses((await exchange(server.port, health)).raw)).toEqual([200]);
     });
   }
