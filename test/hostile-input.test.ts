@@ -671,6 +671,10 @@ const RESETS: Array<[string, string, number]> = [
   ['a CONNECT refused with 501', 'CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n', 1],
   ['an upgrade the proxy refuses', 'GET /proxy/ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n', 1],
   ['a request the parser refuses', 'GET /a b HTTP/1.1\r\nHost: a\r\n\r\n', 1],
+  ['a head past maxHeaderSize', `GET /inspect HTTP/1.1\r\nHost: a\r\nX-A: ${'a'.repeat(20_000)}\r\n\r\n`, 1],
+  ['an expectation the server refuses', 'POST /json HTTP/1.1\r\nHost: a\r\nExpect: bogus\r\nContent-Length: 5\r\n\r\n', 1],
+  ['an upload after its 100 Continue', 'POST /json HTTP/1.1\r\nHost: a\r\nSec-Fetch-Site: same-origin\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n', 1],
+  ['a proxied upload after its 100 Continue', 'POST /proxy/up HTTP/1.1\r\nHost: a\r\nSec-Fetch-Site: same-origin\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n', 1],
 ];
 
 describe('clients that reset the connection mid-answer', () => {
@@ -678,6 +682,35 @@ describe('clients that reset the connection mid-answer', () => {
     it(name, async () => {
       const before = errorLines.lines.length;
       await exchange(server.port, latin1(request), false, 4000, bytes);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(errorLines.lines.slice(before)).toEqual([]);
+      expect(processFailures.splice(0)).toEqual([]);
+      expect(statuses((await exchange(server.port, health)).raw)).toEqual([200]);
+    });
+  }
+});
+
+/** Uploads the client resets part way: the head and the start of the body, then a reset. */
+const CUT_UPLOADS: Array<[string, string]> = [
+  ['a JSON body', 'POST /json HTTP/1.1\r\nHost: a\r\nSec-Fetch-Site: same-origin\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a": [1, 2,'],
+  ['a urlencoded body methodOverride reads', 'POST /items/1 HTTP/1.1\r\nHost: a\r\nSec-Fetch-Site: same-origin\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n_method=PU'],
+  ['a multipart file', 'POST /files HTTP/1.1\r\nHost: a\r\nSec-Fetch-Site: same-origin\r\nContent-Type: multipart/form-data; boundary=B\r\nTransfer-Encoding: chunked\r\n\r\n40\r\n--B\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\nabcd\r\n'],
+  ['a part streamed by req.parts()', 'POST /parts HTTP/1.1\r\nHost: a\r\nSec-Fetch-Site: same-origin\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: 1000\r\n\r\n--B\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\nabcd'],
+  ['a proxied upload', 'POST /proxy/up HTTP/1.1\r\nHost: a\r\nSec-Fetch-Site: same-origin\r\nContent-Length: 100000\r\n\r\n' + 'x'.repeat(30_000)],
+  ['a proxied chunked upload', 'PUT /proxy/up HTTP/1.1\r\nHost: a\r\nSec-Fetch-Site: same-origin\r\nTransfer-Encoding: chunked\r\n\r\n1000\r\n' + 'y'.repeat(2000)],
+  ['a gzip body decodeBody decodes', 'POST /text HTTP/1.1\r\nHost: a\r\nSec-Fetch-Site: same-origin\r\nContent-Encoding: gzip\r\nContent-Length: 500\r\n\r\n\u001f\u008b\u0008\u0000\u0000\u0000\u0000\u0000\u0000\u0003'],
+];
+
+describe('clients that reset the connection part way through their upload', () => {
+  for (const [name, request] of CUT_UPLOADS) {
+    it(name, async () => {
+      const before = errorLines.lines.length;
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(server.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve());
+        socket.write(latin1(request), () => setTimeout(() => socket.resetAndDestroy(), 30));
+      });
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(errorLines.lines.slice(before)).toEqual([]);
       expect(processFailures.splice(0)).toEqual([]);
