@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -747,6 +748,77 @@ describe('classic hostile requests', () => {
   for (const [name, request, halfClose] of CLASSICS) {
     it(name, async () => {
       await check(typeof request === 'string' ? latin1(withLength(request)) : request, halfClose);
+    });
+  }
+});
+
+describe('the same stack over h2c, with hostile pseudo-headers and fields', () => {
+  let h2: ServerHandle;
+  beforeAll(async () => {
+    h2 = await serve(buildApp(upstream.url), { port: 0, host: '127.0.0.1', log: errorLines, http2: 'h2c' });
+  });
+  afterAll(async () => {
+    await h2?.close({ timeout: 200 });
+  });
+
+  /** One request on a session of its own: the status, or the stream's error code. */
+  function h2Request(headers: http2.OutgoingHttpHeaders, body?: Uint8Array): Promise<number | string> {
+    return new Promise((resolve) => {
+      const session = http2.connect(h2.url);
+      session.on('error', (error) => resolve(`session ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+      let stream: http2.ClientHttp2Stream;
+      try {
+        stream = session.request(headers, { endStream: body === undefined });
+      } catch (error) {
+        session.close();
+        return resolve(`refused by the client: ${(error as NodeJS.ErrnoException).code}`);
+      }
+      let status = 0;
+      stream.on('response', (h) => (status = Number(h[':status'])));
+      stream.on('error', (error) => resolve(`stream ${(error as NodeJS.ErrnoException).code ?? error.message}`));
+      stream.on('close', () => {
+        session.close();
+        resolve(status || `reset ${stream.rstCode}`);
+      });
+      stream.resume();
+      if (body !== undefined) stream.end(body);
+    });
+  }
+
+  const CASES: Array<[string, http2.OutgoingHttpHeaders, string?]> = [
+    ['a path with broken escapes', { ':path': '/inspect/%zz%?%&%ED%A0%80=%' }],
+    ['an asterisk path for GET', { ':path': '*' }],
+    ['a path without its slash', { ':path': 'inspect' }],
+    ['an authority with a bad port', { ':path': '/inspect', ':authority': 'a:99999' }],
+    ['an authority with userinfo', { ':path': '/inspect', ':authority': 'u@a' }],
+    ['an authority of IPv6 unclosed', { ':path': '/inspect', ':authority': '[::1' }],
+    ['a scheme of its own', { ':path': '/inspect', ':scheme': 'javascript' }],
+    ['obs-text in fields', { ':path': '/inspect', cookie: ['a=\u00ff%', 'b=%E0%80', '__proto__=1'], 'accept-language': '\u00ff;q=2', range: 'bytes=\u00ff-' }],
+    ['a cookie split over fields', { ':path': '/session', cookie: ['session=x', 'session=y', ''] }],
+    ['a static traversal', { ':path': '/static/..%2f..%2fetc%2fpasswd' }],
+    ['a directory redirect under a hostile prefix', { ':path': '/static/sub%20dir', 'x-forwarded-prefix': '/p\u00ff', 'x-forwarded-host': 'a\u00ff' }],
+    ['a proxied path with escapes', { ':path': '/proxy/%2e%2e/%00%ff?%zz' }],
+    ['te other than trailers', { ':path': '/inspect', te: 'gzip' }],
+    ['a connection-specific field', { ':path': '/inspect', 'keep-alive': 'x' }],
+    ['a CONNECT with a protocol', { ':method': 'CONNECT', ':authority': 'a:443', ':protocol': 'websocket' } as http2.OutgoingHttpHeaders],
+    ['an unknown method', { ':method': 'BREW', ':path': '/inspect' }],
+    ['a form whose length lies', { ':method': 'POST', ':path': '/form', 'content-type': 'application/x-www-form-urlencoded', 'content-length': '100', 'sec-fetch-site': 'same-origin' }, 'a=1'],
+    ['a JSON body with a bad charset', { ':method': 'POST', ':path': '/json', 'content-type': 'application/json; charset=bogus', 'sec-fetch-site': 'same-origin' }, '{}'],
+    ['a multipart body with a broken boundary', { ':method': 'POST', ':path': '/parts', 'content-type': 'multipart/form-data; boundary="', 'sec-fetch-site': 'same-origin' }, '--\r\n'],
+    ['gzip garbage', { ':method': 'POST', ':path': '/text', 'content-encoding': 'gzip', 'sec-fetch-site': 'same-origin' }, 'not gzip'],
+  ];
+
+  for (const [name, headers, body] of CASES) {
+    it(name, async () => {
+      const before = errorLines.lines.length;
+      const outcome = await h2Request(headers, body === undefined ? undefined : latin1(body));
+      if (typeof outcome === 'number') {
+        const allowed = outcome < 500 || (outcome === 501 && (!KNOWN_METHODS.has(String(headers[':method'] ?? 'GET')) || headers[':method'] === 'CONNECT'));
+        expect(allowed, `status ${outcome}`).toBe(true);
+      }
+      expect(errorLines.lines.slice(before)).toEqual([]);
+      expect(processFailures.splice(0)).toEqual([]);
+      expect(await h2Request({ ':path': '/inspect' })).toBe(200);
     });
   }
 });
