@@ -661,6 +661,35 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     expect((outcome as { code?: string }).code).toBe('ERR_STREAM_PREMATURE_CLOSE');
   });
 
+  it('a client that resets its connection before it said which protocol it speaks is gone, nothing more: no uncaught ECONNRESET', async () => {
+    const server = await start(Request.application(() => new Response('ok')), { http2: 'h2c' });
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      // While the server reads the first bytes to tell HTTP/2's preface from an HTTP/1.1 request,
+      // the socket had no 'error' listener: a reset then was an uncaught error ending the process.
+      for (const first of ['', 'PRI * HTTP/2.0\r\n', 'G']) {
+        await new Promise<void>((resolve) => {
+          const socket = net.connect(server.port, '127.0.0.1');
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve());
+          socket.on('connect', () => {
+            if (first === '') socket.resetAndDestroy();
+            else socket.write(first, () => setTimeout(() => socket.resetAndDestroy(), 20));
+          });
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    expect(uncaught).toEqual([]);
+    expect(server.log.text).toBe('');
+    const res = await fetch(`${server.url}/`);
+    expect(await res.text()).toBe('ok');
+  });
+
   it('close({ timeout }) cuts an h2c connection whose client holds a stream unread, and resolves', async () => {
     const app = Request.application(() => new Response('x'.repeat(100)));
     const handle = await serve(app, { port: 0, http2: 'h2c', log: errorLog() });

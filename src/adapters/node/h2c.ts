@@ -27,12 +27,17 @@ export function acceptH2c(server: HttpServer, h2: Http2Server, onHttp2: (socket:
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
     let head: Buffer = Buffer.alloc(0);
+    // Until the socket is handed to the HTTP/1 parser or the HTTP/2 session, which listen for
+    // its errors, nothing else does: a client that resets it now (ECONNRESET) is only gone,
+    // where an 'error' without a listener would end the process.
+    socket.on('error', ignoreClientGone);
     const onData = (chunk: Buffer) => {
       head = head.byteLength === 0 ? chunk : Buffer.concat([head, chunk]);
       const n = Math.min(head.byteLength, PREFACE.byteLength);
       const http2 = head.subarray(0, n).equals(PREFACE.subarray(0, n));
       if (http2 && head.byteLength < PREFACE.byteLength) return; // a prefix of the preface so far
       socket.off('data', onData);
+      socket.off('error', ignoreClientGone);
       socket.pause();
       socket.unshift(head);
       if (http2) {
@@ -51,3 +56,6 @@ export function acceptH2c(server: HttpServer, h2: Http2Server, onHttp2: (socket:
     socket.on('data', onData);
   });
 }
+
+/** The 'error' listener of a socket whose protocol is not known yet: its client is gone. */
+function ignoreClientGone(): void {}
