@@ -808,6 +808,20 @@ describe('the same stack over h2c, with hostile pseudo-headers and fields', () =
     ['gzip garbage', { ':method': 'POST', ':path': '/text', 'content-encoding': 'gzip', 'sec-fetch-site': 'same-origin' }, 'not gzip'],
   ];
 
+  it('a connection reset in the first bytes, before the server knows its protocol', async () => {
+    for (const first of ['PRI * HTTP/2.0\r\n', 'GET /inspect HTTP/1.1\r\nHost: a\r\n']) {
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(h2.port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve());
+        socket.write(latin1(first), () => setTimeout(() => socket.resetAndDestroy(), 20));
+      });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(processFailures.splice(0)).toEqual([]);
+    expect(await h2Request({ ':path': '/inspect' })).toBe(200);
+  });
+
   for (const [name, headers, body] of CASES) {
     it(name, async () => {
       const before = errorLines.lines.length;
