@@ -809,7 +809,16 @@ describe('the same stack over h2c, with hostile pseudo-headers and fields', () =
   ];
 
   it('a connection reset in the first bytes, before the server knows its protocol', async () => {
-    for (const first of ['PRI * HTTP/2.0\r\n', 'GET /inspect HTTP/1.1\r\nHost: a\r\n']) {
+    const preface = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+    const settings = '\u0000\u0000\u0000\u0004\u0000\u0000\u0000\u0000\u0000';
+    for (const first of [
+      'PRI * HTTP/2.0\r\n',
+      'GET /inspect HTTP/1.1\r\nHost: a\r\n',
+      preface,
+      preface + settings,
+      preface + 'garbage frames \u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff',
+      preface + settings + '\u0000\u0000\u0010\u0001\u0005\u0000\u0000\u0000\u0001' + '\u00ff'.repeat(16),
+    ]) {
       await new Promise<void>((resolve) => {
         const socket = net.connect(h2.port, '127.0.0.1');
         socket.on('error', () => undefined);
