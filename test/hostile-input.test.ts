@@ -3,9 +3,13 @@
  * errorPages, accessLog, proxyFix, decodeBody, methodOverride, compress, cors,
  * crossOriginProtection, CookieSessions, secureHeaders, a RouteMap, static files, a proxy)
  * whose handlers read everything a Request offers, driven by seeded fast-check generators
- * aimed at the parsers through a raw TCP client. Properties: no answer is a 5xx, the server
- * answers the next request, nothing reaches the error log, no unhandled rejection or
- * uncaught exception.
+ * aimed at the parsers through a raw TCP client, and by tables of classic hostile requests,
+ * resets mid-answer and mid-upload, and the same stack over h2c. Properties: no answer is a
+ * 5xx (but the 501 of a method, transfer coding or proxied upgrade not implemented and the 505
+ * of another major version, RFC 9110 §15.6), a complete request is answered, the server
+ * answers the next request, nothing reaches the error log, no unhandled rejection or uncaught
+ * exception. The suite runs a fixed seed; hunt wider with `HOSTILE_SEED=7 HOSTILE_RUNS=5000
+ * npx vitest run test/hostile-input.test.ts --testTimeout 400000`.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
