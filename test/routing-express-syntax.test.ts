@@ -15,6 +15,9 @@ describe('RouteMap refuses Express and Hono route syntax', () => {
     ['/files/*', '"/files/<path:rest>"'],
     ['/files/*path', '"/files/<path:path>"'],
     ['/<int:year>/:slug', '"/<int:year>/<slug>"'],
+    // Hono's regular-expression parameter, as docs/hono.md shows it.
+    ['/posts/:id{[0-9]+}', '"/posts/<id>"'],
+    ['/post/:date{[0-9]+}/:title{[a-z]+}', '"/post/<date>/<title>"'],
   ])('%s, naming the rule and the pattern to write', (pattern, written) => {
     expect(() => new RouteMap({ post: pattern })).toThrow(TypeError);
     expect(() => new RouteMap({ post: pattern })).toThrow(`post (${pattern}): ':name' and '*' are Express/Hono syntax, matched here as literal text (a silent 404): write ${written}`);
