@@ -158,6 +158,27 @@ const accessLines = sink();
 const processFailures: unknown[] = [];
 const onProcessFailure = (error: unknown): void => void processFailures.push(error);
 
+/**
+ * The server side of every connection `handle` accepts, so a test waits for the one its client
+ * reset to close instead of sleeping: a socket emits 'error' (uncaught when nothing listens)
+ * before 'close', so once it is closed, whatever the reset did has been done.
+ */
+function serverSockets(handle: ServerHandle): { mark(): number; closed(since: number): Promise<void> } {
+  const accepted: net.Socket[] = [];
+  const open = new Set<net.Socket>();
+  handle.server.on('connection', (socket: net.Socket) => {
+    accepted.push(socket);
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+  });
+  return {
+    mark: () => accepted.length,
+    closed: (since) =>
+      Promise.all(accepted.slice(since).map((socket) => (open.has(socket) ? new Promise((resolve) => socket.once('close', resolve)) : undefined))).then(() => undefined),
+  };
+}
+let serverSide: ReturnType<typeof serverSockets>;
+
 function buildApp(upstreamUrl: string): App {
   const sessions = new CookieSessions({ secret: 'hostile-input-secret-0123456789abcdef' });
   const inner = mount({
@@ -212,6 +233,7 @@ beforeAll(async () => {
     { port: 0, host: '127.0.0.1', log: errorLines },
   );
   server = await serve(buildApp(upstream.url), { port: 0, host: '127.0.0.1', log: errorLines, requestTimeout: 3000, headersTimeout: 3000 });
+  serverSide = serverSockets(server);
 });
 
 afterAll(async () => {
@@ -530,6 +552,7 @@ async function check(request: Uint8Array, halfClose = false, resetAfter = Infini
   const method = requestLine[0]!;
   const version = requestLine.at(-1)!;
   const before = errorLines.lines.length;
+  const mark = serverSide.mark();
   const { raw, timedOut } = await exchange(server.port, request, halfClose, 4000, resetAfter);
   const shown = Buffer.from(request).toString('latin1').slice(0, 1500);
   const codes = statuses(raw);
@@ -538,8 +561,8 @@ async function check(request: Uint8Array, halfClose = false, resetAfter = Infini
   expect(timedOut, `no answer within the timeout:\n${shown}`).toBe(false);
   // A complete request is answered (a body cut short is a client gone: no answer is due).
   if (!halfClose && resetAfter === Infinity) expect(codes.length, `no answer to a complete request:\n${shown}`).toBeGreaterThan(0);
-  // What the server does with a connection the client reset shows after a moment.
-  if (resetAfter !== Infinity) await new Promise((resolve) => setTimeout(resolve, 20));
+  // What the server does with a connection the client reset shows once its side is closed.
+  if (resetAfter !== Infinity) await serverSide.closed(mark);
   // 501 is the answer to a method the server does not implement (RFC 9110 §15.6.2), 505 to a
   // major version it does not speak (§15.6.6), 501 again to a transfer coding it does not
   // know (RFC 9112 §6.1) and to an Upgrade the proxy cannot tunnel (docs/proxy.md).
@@ -710,8 +733,9 @@ describe('clients that reset the connection mid-answer', () => {
   for (const [name, request, bytes] of RESETS) {
     it(name, async () => {
       const before = errorLines.lines.length;
+      const mark = serverSide.mark();
       await exchange(server.port, latin1(request), false, 4000, bytes);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await serverSide.closed(mark);
       expect(errorLines.lines.slice(before)).toEqual([]);
       expect(processFailures.splice(0)).toEqual([]);
       expect(statuses((await exchange(server.port, health)).raw)).toEqual([200]);
@@ -734,13 +758,14 @@ describe('clients that reset the connection part way through their upload', () =
   for (const [name, request] of CUT_UPLOADS) {
     it(name, async () => {
       const before = errorLines.lines.length;
+      const mark = serverSide.mark();
       await new Promise<void>((resolve) => {
         const socket = net.connect(server.port, '127.0.0.1');
         socket.on('error', () => undefined);
         socket.on('close', () => resolve());
         socket.write(latin1(request), () => setTimeout(() => socket.resetAndDestroy(), 30));
       });
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await serverSide.closed(mark);
       expect(errorLines.lines.slice(before)).toEqual([]);
       expect(processFailures.splice(0)).toEqual([]);
       expect(statuses((await exchange(server.port, health)).raw)).toEqual([200]);
@@ -758,8 +783,10 @@ describe('classic hostile requests', () => {
 
 describe('the same stack over h2c, with hostile pseudo-headers and fields', () => {
   let h2: ServerHandle;
+  let h2Side: ReturnType<typeof serverSockets>;
   beforeAll(async () => {
     h2 = await serve(buildApp(upstream.url), { port: 0, host: '127.0.0.1', log: errorLines, http2: 'h2c' });
+    h2Side = serverSockets(h2);
   });
   afterAll(async () => {
     await h2?.close({ timeout: 200 });
@@ -815,6 +842,7 @@ describe('the same stack over h2c, with hostile pseudo-headers and fields', () =
   it('a connection reset in the first bytes, before the server knows its protocol', async () => {
     const preface = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
     const settings = '\u0000\u0000\u0000\u0004\u0000\u0000\u0000\u0000\u0000';
+    const mark = h2Side.mark();
     for (const first of [
       'PRI * HTTP/2.0\r\n',
       'GET /inspect HTTP/1.1\r\nHost: a\r\n',
@@ -830,7 +858,7 @@ describe('the same stack over h2c, with hostile pseudo-headers and fields', () =
         socket.write(latin1(first), () => setTimeout(() => socket.resetAndDestroy(), 20));
       });
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await h2Side.closed(mark);
     expect(processFailures.splice(0)).toEqual([]);
     expect(await h2Request({ ':path': '/inspect' })).toBe(200);
   });
