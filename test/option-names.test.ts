@@ -132,6 +132,18 @@ describe('options are checked at construction', () => {
     expect(res.headers.get('Access-Control-Allow-Origin')).toBe('https://a.example');
   });
 
+  it("refuses a RouteMap rule object's unknown key, which tsc lets through a const type parameter", async () => {
+    // `method` for `methods`: the rule would answer GET and HEAD only, a POST a silent 405.
+    expect(() => new RouteMap({ create: { path: '/items', method: ['POST'] } })).toThrow(/^new RouteMap: the rule of "create": unknown option "method": did you mean "methods"\?/);
+    expect(() => new RouteMap({ old: [{ path: '/a', default: { page: 1 } }] })).toThrow(/^new RouteMap: the rule of "old": unknown option "default": did you mean "defaults"\?/);
+    expect(() => new RouteMap({ home: { pattern: '/' } as never })).toThrow(/^new RouteMap: the rule of "home": unknown option "pattern"/);
+    expect(() => new RouteMap({ home: 3 as never })).toThrow(/^new RouteMap: the rule of "home" is a pattern string or an object \{ path, methods, … \}, not a number$/);
+    expect(() => new RouteMap({ home: {} as never })).toThrow(/^new RouteMap: the rule of "home" has no path$/);
+    const routes = new RouteMap({ create: { path: '/items', methods: ['POST'], strictSlashes: undefined } });
+    const client = new TestClient(routes.app({ create: () => 'made' }));
+    expect(await (await client.post('/items')).text()).toBe('made');
+  });
+
   it('says no "did you mean" when nothing is close, and lists the options', () => {
     expect(() => cors(hello, { allowOrigin: '*' } as never)).toThrow(
       /^cors: unknown option "allowOrigin" \(options: origin, allowMethods, allowHeaders, exposeHeaders, credentials, maxAge\)$/,

@@ -10,7 +10,26 @@ import type { Converter } from './converters.ts';
 import { type CompiledRule, type RuleDefaults, compileRule } from './rule.ts';
 import { buildPath, pathOf } from './build.ts';
 import { compileRedirectTo, redirectTarget } from './redirect-to.ts';
-import type { RouteSpec } from './types.ts';
+import type { RouteSpec, RuleSpec } from './types.ts';
+import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
+
+/** The keys of a rule object. */
+const RULE_KEYS = { path: true, methods: true, strictSlashes: true, mergeSlashes: true, host: true, defaults: true, redirectTo: true } as const satisfies OptionNames<Exclude<RuleSpec, string>>;
+
+/**
+ * Throws unless `one` is a pattern string or a plain rule object with a string `path` and no
+ * key other than a rule's: TypeScript lets an extra key (`method` for `methods`) through
+ * `RouteMap`'s const type parameter, and the rule would silently answer GET only.
+ */
+function checkRule(endpoint: string, one: unknown): void {
+  if (typeof one === 'string') return;
+  const where = `new RouteMap: the rule of ${JSON.stringify(endpoint)}`;
+  if (typeof one !== 'object' || one === null || Array.isArray(one)) {
+    throw new TypeError(`${where} is a pattern string or an object { path, methods, … }, not ${one === null ? 'null' : Array.isArray(one) ? 'an array' : `a ${typeof one}`}`);
+  }
+  checkOptions(where, one, RULE_KEYS);
+  if (typeof (one as { path?: unknown }).path !== 'string') throw new TypeError(`${where} has no path`);
+}
 
 /**
  * The rules of `endpoint` from its spec (one rule, or an array of them): as written (the order
@@ -20,12 +39,14 @@ import type { RouteSpec } from './types.ts';
  * defaults) first, then more defaults first, else as written (Werkzeug's `build_compare_key`). Each knows the rules
  * before it in that order whose defaults stand for its values.
  *
- * @throws TypeError for an empty array, and as `compileRule` and `compileRedirectTo`.
+ * @throws TypeError for an empty array; a rule neither a string nor a plain object, a rule object
+ *   without a string `path` or with a key a rule does not have (`method`, naming `methods`); and as `compileRule` and `compileRedirectTo`.
  */
 export function compileEndpoint(endpoint: string, spec: RouteSpec, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): { written: CompiledRule[]; build: CompiledRule[] } {
   const specs = Array.isArray(spec) ? (spec as readonly unknown[]) : [spec];
   if (specs.length === 0) throw new TypeError(`the route ${JSON.stringify(endpoint)} has no rule`);
   const compiled = specs.map((one) => {
+    checkRule(endpoint, one);
     const { path, redirectTo, ...options } = (typeof one === 'string' ? { path: one } : one) as { path: string; redirectTo?: unknown } & Parameters<typeof compileRule>[2];
     const rule = compileRule(endpoint, path, options, converters, defaults);
     return redirectTo === undefined ? rule : { ...rule, redirectTo: compileRedirectTo(rule, redirectTo), redirects: true };
