@@ -204,6 +204,10 @@ describe('bearerAuth', () => {
     expect(() => bearerAuth(app, { verify, userKey: 'myapp.user' as never })).toThrow(/^bearerAuth: userKey must be an environ key/);
     // @ts-expect-error: verify answers { id, login }, which the key's type must match
     bearerAuth(app, { verify, userKey: defineEnvironKey<{ name: string }>('myapp.other') });
+    // @ts-expect-error: a user without `id` stored under a key whose readers count on one
+    bearerAuth(app, { verify: (token: string) => (token === 'tok-alice' ? { login: 'alice' } : null), userKey: apiUserKey });
+    // A verify answering the key's type, or a subtype of it, is taken.
+    bearerAuth(app, { verify: async (token: string) => (token === 'tok-alice' ? { id: 7, login: 'alice', admin: true } : false), userKey: apiUserKey });
   });
 });
 

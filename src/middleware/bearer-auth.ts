@@ -48,9 +48,11 @@ export interface BearerAuthOptions<User> {
   /**
    * A key of your own (`defineEnvironKey<User>('myapp.user')`) to store the user under too,
    * typed: `verify` must answer that type, and `userKey.get(req)` reads it without a cast.
-   * Default none: the user is at `authUserKey` alone, typed `unknown`.
+   * Default none: the user is at `authUserKey` alone, typed `unknown`. (The `set` member
+   * restated as a property makes `tsc` check it strictly: `EnvironKey`'s methods are
+   * bivariant, so a key of `{ id, login }` would otherwise take a `verify` answering `{ login }`.)
    */
-  userKey?: EnvironKey<User> | undefined;
+  userKey?: (EnvironKey<User> & { readonly set: (on: never, value: User) => void }) | undefined;
 }
 
 /** Every option of {@link BearerAuthOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
