@@ -561,8 +561,9 @@ async function check(request: Uint8Array, halfClose = false, resetAfter = Infini
   expect(timedOut, `no answer within the timeout:\n${shown}`).toBe(false);
   // A complete request is answered (a body cut short is a client gone: no answer is due).
   if (!halfClose && resetAfter === Infinity) expect(codes.length, `no answer to a complete request:\n${shown}`).toBeGreaterThan(0);
-  // What the server does with a connection the client reset shows once its side is closed.
-  if (resetAfter !== Infinity) await serverSide.closed(mark);
+  // What the server does with the connection (a reset, a body cut short) shows once its side
+  // is closed: an error it raises or logs then belongs to this request, not the next.
+  await serverSide.closed(mark);
   // 501 is the answer to a method the server does not implement (RFC 9110 §15.6.2), 505 to a
   // major version it does not speak (§15.6.6), 501 again to a transfer coding it does not
   // know (RFC 9112 §6.1) and to an Upgrade the proxy cannot tunnel (docs/proxy.md).
