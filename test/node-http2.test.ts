@@ -690,6 +690,31 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     expect(await res.text()).toBe('ok');
   });
 
+  it('lets a client go at once that hangs up before it said which protocol it speaks (a TCP health check), as HTTP/1.1 does', async () => {
+    const server = await start(Request.application(() => new Response('ok')), { http2: 'h2c' });
+    // Connect and FIN (a load balancer's TCP check, a port scan), or FIN inside the preface:
+    // the server's side was held half-open until firstByteTimeout (10 s), counting against
+    // maxConnections and maxConnectionsPerClient all along.
+    for (const first of ['', 'PRI * HTTP/2.0\r\n']) {
+      const outcome = await new Promise<string>((resolve) => {
+        const socket = net.connect(server.port, '127.0.0.1');
+        const held = setTimeout(() => {
+          socket.destroy();
+          resolve('held for 2 s');
+        }, 2_000);
+        socket.on('error', () => undefined);
+        socket.on('close', () => {
+          clearTimeout(held);
+          resolve('let go');
+        });
+        socket.on('connect', () => socket.end(first));
+      });
+      expect(outcome, JSON.stringify(first)).toBe('let go');
+    }
+    expect(server.log.text).toBe('');
+    expect(await (await fetch(`${server.url}/`)).text()).toBe('ok');
+  });
+
   it('close({ timeout }) cuts an h2c connection whose client holds a stream unread, and resolves', async () => {
     const app = Request.application(() => new Response('x'.repeat(100)));
     const handle = await serve(app, { port: 0, http2: 'h2c', log: errorLog() });

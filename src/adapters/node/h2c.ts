@@ -31,6 +31,10 @@ export function acceptH2c(server: HttpServer, h2: Http2Server, onHttp2: (socket:
     // its errors, nothing else does: a client that resets it now (ECONNRESET) is only gone,
     // where an 'error' without a listener would end the process.
     socket.on('error', ignoreClientGone);
+    // A client that hangs up now (a load balancer's TCP check, or a FIN inside the preface) is
+    // owed nothing: the HTTP/1 server ends such a connection at once, and nothing else here
+    // looks at the FIN, so the socket would stay half-open until firstByteTimeout.
+    socket.once('end', hungUp);
     const onData = (chunk: Buffer) => {
       head = head.byteLength === 0 ? chunk : Buffer.concat([head, chunk]);
       const n = Math.min(head.byteLength, PREFACE.byteLength);
@@ -38,6 +42,7 @@ export function acceptH2c(server: HttpServer, h2: Http2Server, onHttp2: (socket:
       if (http2 && head.byteLength < PREFACE.byteLength) return; // a prefix of the preface so far
       socket.off('data', onData);
       socket.off('error', ignoreClientGone);
+      socket.off('end', hungUp);
       socket.pause();
       socket.unshift(head);
       if (http2) {
@@ -59,3 +64,8 @@ export function acceptH2c(server: HttpServer, h2: Http2Server, onHttp2: (socket:
 
 /** The 'error' listener of a socket whose protocol is not known yet: its client is gone. */
 function ignoreClientGone(): void {}
+
+/** The 'end' listener of a socket whose protocol is not known yet: the client hung up first. */
+function hungUp(this: Socket): void {
+  this.destroy();
+}
