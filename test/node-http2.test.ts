@@ -665,6 +665,10 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
     const server = await start(Request.application(() => new Response('ok')), { http2: 'h2c' });
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown) => void uncaught.push(error);
+    // The server's side of each connection: once it is closed, its 'error' (uncaught without a
+    // listener) has been emitted, so the test waits for that, not a timer a loaded machine outruns.
+    const accepted: Array<Promise<unknown>> = [];
+    server.server.on('connection', (socket: net.Socket) => accepted.push(new Promise((resolve) => socket.once('close', resolve))));
     process.on('uncaughtException', onUncaught);
     try {
       // While the server reads the first bytes to tell HTTP/2's preface from an HTTP/1.1 request,
@@ -680,7 +684,8 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
           });
         });
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(accepted).toHaveLength(3);
+      await Promise.all(accepted);
     } finally {
       process.off('uncaughtException', onUncaught);
     }
