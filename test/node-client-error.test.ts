@@ -309,6 +309,10 @@ describe('CONNECT (authority-form): the server tunnels nowhere', () => {
     const server = await start(app);
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown) => void uncaught.push(error);
+    // The server's side of each connection: once it is closed, its 'error' (uncaught without a
+    // listener) has been emitted, so the test waits for that, not a timer a loaded machine outruns.
+    const accepted: Array<Promise<unknown>> = [];
+    server.server.on('connection', (socket: net.Socket) => accepted.push(new Promise((resolve) => socket.once('close', resolve))));
     process.on('uncaughtException', onUncaught);
     try {
       // Node hands the socket of a CONNECT over without its error listener: a reset read then
@@ -322,7 +326,8 @@ describe('CONNECT (authority-form): the server tunnels nowhere', () => {
           socket.write('CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n');
         });
       }
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(accepted).toHaveLength(3);
+      await Promise.all(accepted);
     } finally {
       process.off('uncaughtException', onUncaught);
     }
