@@ -23,6 +23,14 @@ describe('RouteMap refuses Express and Hono route syntax', () => {
     expect(() => new RouteMap({ post: pattern })).toThrow(`post (${pattern}): ':name' and '*' are Express/Hono syntax, matched here as literal text (a silent 404): write ${written}`);
   });
 
+  it("refuses a redirectTo template in that syntax, which redirected every request to the literal '/posts/:id'", () => {
+    expect(() => new RouteMap({ old: { path: '/p/<int:id>', redirectTo: '/posts/:id' }, post: '/posts/<int:id>' })).toThrow(
+      `/p/<int:id> (old): redirectTo: ":id" is Express/Hono syntax, written here as literal text (every match would redirect to it): name the rule's placeholder as <name> (id)`,
+    );
+    expect(() => new RouteMap({ old: { path: '/f/<path:rest>', redirectTo: '/files/*' } })).toThrow(/redirectTo: "\*" is Express\/Hono syntax/);
+    expect(() => new RouteMap({ old: { path: '/p/<int:id>', redirectTo: '/posts/<id>' }, post: '/posts/<int:id>' })).not.toThrow();
+  });
+
   it('still takes a colon or a star inside a segment', async () => {
     const routes = new RouteMap({ isbn: '/books/urn:isbn:<isbn>', glob: '/search/a*b' });
     const client = new TestClient(routes.app({ isbn: (_req, { isbn }) => `book ${isbn}`, glob: () => 'glob' }));

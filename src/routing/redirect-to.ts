@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type CompiledRule, type Part, type RedirectTo, malformedPlaceholder } from './rule.ts';
+import { type CompiledRule, FOREIGN_SEGMENT, type Part, type RedirectTo, malformedPlaceholder } from './rule.ts';
 import { pathOf } from './build.ts';
 import { shownText } from './shown.ts';
 
@@ -19,7 +19,7 @@ const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
  * into its static text and the rule's placeholders by name.
  *
  * @throws TypeError for a template that does not start with `/`, holds `?` or `#`, a stray `<`
- *   or `>`, or a `<name>` that is not one of the rule's placeholders (`<int:id>` included:
+ *   or `>`, a segment in Express/Hono syntax (`/posts/:id`, `*`), or a `<name>` that is not one of the rule's placeholders (`<int:id>` included:
  *   the converter is the rule's), or for a `redirectTo` that is neither a string nor a function.
  */
 export function compileRedirectTo(rule: CompiledRule, target: unknown): RedirectTo {
@@ -27,6 +27,11 @@ export function compileRedirectTo(rule: CompiledRule, target: unknown): Redirect
   const where = `${rule.pattern} (${rule.endpoint}): redirectTo`;
   if (typeof target !== 'string') throw new TypeError(`${where} must be a path template or a function`);
   if (!target.startsWith('/') || /[?#]/.test(target)) throw new TypeError(`${where} must be a path starting with '/', without query or fragment: ${JSON.stringify(target)}`);
+  const foreign = target.replace(NAME, '<>').split('/').find((segment) => FOREIGN_SEGMENT.test(segment));
+  if (foreign !== undefined) {
+    const names = rule.placeholders.map((p) => p.name).join(', ') || 'it has none';
+    throw new TypeError(`${where}: ${JSON.stringify(foreign)} is Express/Hono syntax, written here as literal text (every match would redirect to it): name the rule's placeholder as <name> (${names})`);
+  }
   const parts: Part[] = [];
   let at = 0;
   for (const match of target.matchAll(NAME)) {

@@ -164,7 +164,7 @@ function converterFor(name: string, args: string | undefined, converters: Readon
  * `:name?`, Express's `:name(\\d+)` and Hono's `:name{[0-9]+}` included; a `{…}` holding a `/`
  * is cut at it, so its start is enough), or `*` / `*name` (Express 4 and 5, Hono). Group 1 is the name.
  */
-const FOREIGN_SEGMENT = /^(?::([A-Za-z_$][\w$]*)\??(?:\(.*\)|\{.*)?|\*([A-Za-z_$][\w$]*)?)$/s;
+export const FOREIGN_SEGMENT = /^(?::([A-Za-z_$][\w$]*)\??(?:\(.*\)|\{.*)?|\*([A-Za-z_$][\w$]*)?)$/s;
 
 /**
  * Throws for a rule written in Express or Hono syntax (`'/posts/:id'`, `'/files/*'`): its
