@@ -52,12 +52,18 @@ function isPlainObject(value: unknown): value is object {
   return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
-/** What `value` is, for the message: `a function`, `a string`, `an array`, `a Map object`. */
+/**
+ * What `value` is, for the message: `a function`, `a string`, `an array`, `a Map object`, or
+ * for `Object.create(base)` (whose inherited keys would go unchecked) what to write instead.
+ */
 function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'function') return 'a function';
-  if (typeof value === 'object') return `a ${(value as object).constructor?.name ?? 'non-plain'} object`;
+  if (typeof value === 'object') {
+    const name = Object.hasOwn(Object.getPrototypeOf(value) as object, 'constructor') ? ((value as object).constructor?.name ?? '') : '';
+    return name === '' ? 'an object inheriting from another (Object.create(base)): spread it, { ...base }' : `a ${name} object`;
+  }
   return `a ${typeof value}`;
 }
 
