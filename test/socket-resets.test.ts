@@ -1,0 +1,364 @@
+/**
+ * No client can end the server's process by resetting (or destroying) its connection at any
+ * moment the server holds the socket: during and right after a TLS handshake, in an HTTP/2
+ * session (over TLS and h2c) at each stage, on an upgraded socket before and after the handler
+ * takes it, after the answers the server writes itself (408, 413, 431) and while it lingers.
+ * Each case listens for `uncaughtException` (an 'error' nobody listened to ends the process)
+ * and then asks the same server for one more answer.
+ */
+import http2 from 'node:http2';
+import net from 'node:net';
+import tls from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { sleep, start } from './node-helpers.ts';
+import { type TestCertificate, makeCertificate } from './tls-helpers.ts';
+
+let certificate: TestCertificate;
+beforeAll(async () => {
+  certificate = await makeCertificate();
+});
+afterAll(() => certificate.remove());
+
+/** An app that answers `ok <path>`, after a pause for `/slow`, streamed for `/stream`, reading the body for POST. */
+const app = Request.application(async (req) => {
+  if (req.method === 'POST') return new Response(`read ${(await req.body()).byteLength}`);
+  if (req.path === '/slow') await sleep(150);
+  if (req.path === '/stream') {
+    let n = 0;
+    return new Response(
+      new ReadableStream({
+        async pull(controller) {
+          await sleep(5);
+          if (n++ > 200) controller.close();
+          else controller.enqueue(new Uint8Array(16 * 1024));
+        },
+      }),
+    );
+  }
+  return new Response(`ok ${req.path}`);
+});
+
+/** Runs `cases`, each to its end, and answers the uncaught exceptions seen meanwhile. */
+async function uncaughtDuring(cases: Array<() => Promise<void>>): Promise<unknown[]> {
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown) => void uncaught.push(error);
+  process.on('uncaughtException', onUncaught);
+  try {
+    for (const run of cases) await run();
+    await sleep(150);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+  }
+  // Every case reached its moment (a case whose event never came proves nothing).
+  expect(missed.splice(0)).toEqual([]);
+  return uncaught;
+}
+
+/** The cases whose moment never came (their socket closed by {@link closed}'s timer). */
+const missed: string[] = [];
+
+/** Resolves once `socket` closed, or after 2 s (destroying it, and counting the case missed). */
+function closed(socket: net.Socket, where = new Error().stack?.split('\n')[2]?.trim() ?? '?'): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      missed.push(where);
+      socket.destroy();
+      resolve();
+    }, 2_000);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** A TCP connection to 127.0.0.1:`port`, its errors taken. */
+function tcp(port: number): net.Socket {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  return socket;
+}
+
+/** Resets `socket` (an RST) if it is still open. */
+function reset(socket: net.Socket): void {
+  if (!socket.destroyed) socket.resetAndDestroy();
+}
+
+/** A TLS client over `raw`, its errors taken. */
+function tlsOver(raw: net.Socket, alpn: string[] = ['http/1.1']): tls.TLSSocket {
+  const secure = tls.connect({ socket: raw, rejectUnauthorized: false, servername: 'localhost', ALPNProtocols: alpn });
+  secure.on('error', () => undefined);
+  return secure;
+}
+
+/** The app's answer to GET /after over HTTPS (or h2c/HTTP), to show the server still serves. */
+async function answersAfter(url: string): Promise<string> {
+  if (url.startsWith('https:')) {
+    return new Promise((resolve, reject) => {
+      const secure = tls.connect({ port: Number(new URL(url).port), host: '127.0.0.1', rejectUnauthorized: false, servername: 'localhost' }, () => {
+        secure.write('GET /after HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
+      });
+      let text = '';
+      secure.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      secure.on('end', () => resolve(text.slice(text.indexOf('\r\n\r\n') + 4)));
+      secure.on('error', reject);
+    });
+  }
+  return (await fetch(`${url}/after`)).text();
+}
+
+describe('TLS: a client that resets its connection during or after the handshake is only gone', () => {
+  for (const http2Option of [false, true] as const) {
+    it(`HTTPS${http2Option ? ' with HTTP/2 (ALPN)' : ''}: resets before, during and right after the handshake, with a plain-HTTP request and mid-request`, async () => {
+      const server = await start(app, {
+        tls: { cert: certificate.cert, key: certificate.key, requestCert: true, rejectUnauthorized: false },
+        http2: http2Option,
+      });
+      const uncaught = await uncaughtDuring([
+        // Nothing sent.
+        async () => {
+          const raw = tcp(server.port);
+          raw.once('connect', () => reset(raw));
+          await closed(raw);
+        },
+        // A ClientHello cut short, then a reset (mid-handshake).
+        async () => {
+          const raw = tcp(server.port);
+          const hello = Buffer.concat([Buffer.from([0x16, 3, 1, 0, 200, 1, 0, 0, 196, 3, 3]), Buffer.alloc(32, 7)]);
+          raw.once('connect', () => raw.write(hello, () => setTimeout(() => reset(raw), 10)));
+          await closed(raw);
+        },
+        // A ClientHello, reset while the handshake goes on.
+        async () => {
+          const raw = tcp(server.port);
+          tlsOver(raw);
+          raw.once('connect', () => setTimeout(() => reset(raw), 2));
+          await closed(raw);
+        },
+        // Reset at once after the handshake.
+        async () => {
+          const raw = tcp(server.port);
+          tlsOver(raw).once('secureConnect', () => reset(raw));
+          await closed(raw);
+        },
+        // A plain-HTTP request to the TLS port, then a reset.
+        async () => {
+          const raw = tcp(server.port);
+          raw.once('connect', () => raw.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n', () => setTimeout(() => reset(raw), 20)));
+          await closed(raw);
+        },
+        // A plain-HTTP request to the TLS port, reset as the server answers.
+        async () => {
+          const raw = tcp(server.port);
+          raw.once('connect', () => raw.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+          raw.once('data', () => reset(raw));
+          await closed(raw);
+        },
+        // A request whose app awaits (reading the client certificate), reset meanwhile.
+        async () => {
+          const raw = tcp(server.port);
+          const secure = tlsOver(raw);
+          secure.once('secureConnect', () => secure.write('GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n', () => setTimeout(() => reset(raw), 30)));
+          await closed(raw);
+        },
+        // Mid-body.
+        async () => {
+          const raw = tcp(server.port);
+          const secure = tlsOver(raw);
+          secure.once('secureConnect', () =>
+            secure.write('POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\nabc', () => setTimeout(() => reset(raw), 30)),
+          );
+          await closed(raw);
+        },
+        // Mid-answer.
+        async () => {
+          const raw = tcp(server.port);
+          const secure = tlsOver(raw);
+          secure.once('secureConnect', () => secure.write('GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+          secure.once('data', () => reset(raw));
+          await closed(raw);
+        },
+      ]);
+      expect(uncaught).toEqual([]);
+      expect(await answersAfter(server.url)).toBe('ok /after');
+    });
+  }
+});
+
+/** An HTTP/2 session over `raw` (TLS with ALPN h2 when `secure`, else h2c), its errors taken. */
+function h2Over(raw: net.Socket, secure: boolean, url: string): http2.ClientHttp2Session {
+  const session = http2.connect(url, { createConnection: () => (secure ? tlsOver(raw, ['h2']) : raw) });
+  session.on('error', () => undefined);
+  return session;
+}
+
+describe('HTTP/2: a client that resets its connection at any stage of a session is only gone', () => {
+  for (const secure of [true, false]) {
+    it(`${secure ? 'over TLS (ALPN h2)' : 'h2c'}: after the preface, after SETTINGS, mid-headers, mid-body, awaiting, mid-answer, after the answer, after GOAWAY`, async () => {
+      const server = await start(app, secure ? { tls: { cert: certificate.cert, key: certificate.key }, http2: true } : { http2: 'h2c' });
+      const url = server.url;
+      const stage = (name: string, act: (raw: net.Socket, session: http2.ClientHttp2Session) => void) => async () => {
+        const raw = tcp(server.port);
+        const session = h2Over(raw, secure, url);
+        act(raw, session);
+        await closed(raw, name);
+        session.destroy();
+      };
+      const request = (session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, endStream = true) => {
+        const stream = session.request(headers, { endStream });
+        stream.on('error', () => undefined);
+        return stream;
+      };
+      const uncaught = await uncaughtDuring([
+        // h2c: while the server reads the first bytes to tell HTTP/2 from HTTP/1.1 (a prefix of the preface).
+        ...(secure
+          ? []
+          : [
+              async () => {
+                const raw = tcp(server.port);
+                raw.once('connect', () => raw.write('PRI * HTTP/2.0\r\n', () => setTimeout(() => reset(raw), 10)));
+                await closed(raw, 'h2c-first-bytes');
+              },
+            ]),
+        stage('preface', (raw) => raw.once('connect', () => setTimeout(() => reset(raw), 10))),
+        stage('settings', (raw, session) => session.once('remoteSettings', () => reset(raw))),
+        stage('mid-headers', (raw, session) =>
+          session.once('remoteSettings', () => {
+            // Headers cut short: the first bytes of a HEADERS frame only.
+            raw.write(Buffer.from([0, 0, 40, 1, 4, 0, 0, 0, 1, 0x82]), () => reset(raw));
+          }),
+        ),
+        stage('mid-body', (raw, session) =>
+          session.once('remoteSettings', () => {
+            const stream = request(session, { ':method': 'POST', ':path': '/' }, false);
+            stream.write('x'.repeat(1000), () => setTimeout(() => reset(raw), 20));
+          }),
+        ),
+        stage('awaiting', (raw, session) =>
+          session.once('remoteSettings', () => {
+            request(session, { ':path': '/slow' });
+            setTimeout(() => reset(raw), 30);
+          }),
+        ),
+        stage('mid-answer', (raw, session) => session.once('remoteSettings', () => void request(session, { ':path': '/stream' }).once('data', () => reset(raw)))),
+        stage('after-answer', (raw, session) => session.once('remoteSettings', () => void request(session, { ':path': '/' }).resume().once('end', () => reset(raw)))),
+        stage('after-goaway', (raw, session) =>
+          session.once('remoteSettings', () =>
+            request(session, { ':path': '/' })
+              .resume()
+              .once('end', () => {
+                session.goaway(0);
+                setTimeout(() => reset(raw), 10);
+              }),
+          ),
+        ),
+        stage('goaway-in-flight', (raw, session) =>
+          session.once('remoteSettings', () => {
+            request(session, { ':path': '/' }).resume();
+            session.goaway(0);
+            setTimeout(() => reset(raw), 10);
+          }),
+        ),
+      ]);
+      expect(uncaught).toEqual([]);
+      expect(await answersAfter(url)).toBe('ok /after');
+    });
+  }
+});
+
+describe('upgrades: a client that resets an upgraded socket is only gone', () => {
+  it('before the handler takes it (head bytes sent), while an async handler awaits, and after the 101', async () => {
+    const server = await start(app, {
+      upgrade: async (req, socket, head) => {
+        await sleep(60);
+        if (socket.destroyed) return;
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+        if (head.length > 0) socket.write(head);
+        socket.pipe(socket);
+      },
+    });
+    const upgradeRequest = 'GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n';
+    const uncaught = await uncaughtDuring([
+      // Head bytes after the request, then a reset while the handler awaits.
+      async () => {
+        const raw = tcp(server.port);
+        raw.once('connect', () => raw.write(`${upgradeRequest}early bytes`, () => setTimeout(() => reset(raw), 10)));
+        await closed(raw);
+      },
+      // Reset as soon as the request is written.
+      async () => {
+        const raw = tcp(server.port);
+        raw.once('connect', () => raw.write(upgradeRequest, () => reset(raw)));
+        await closed(raw);
+      },
+      // Pipelined behind a request still being answered, reset before the handler's turn.
+      async () => {
+        const raw = tcp(server.port);
+        raw.once('connect', () => raw.write(`GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n${upgradeRequest}`, () => setTimeout(() => reset(raw), 30)));
+        await closed(raw);
+      },
+      // After the 101, echoing.
+      async () => {
+        const raw = tcp(server.port);
+        raw.once('connect', () => raw.write(upgradeRequest));
+        raw.once('data', () => raw.write('ping', () => reset(raw)));
+        await closed(raw);
+      },
+    ]);
+    expect(uncaught).toEqual([]);
+    expect(await answersAfter(server.url)).toBe('ok /after');
+  });
+});
+
+describe("the answers the server writes itself: a client that resets after them (or while the server lingers) is only gone", () => {
+  it('408, 413 (while the server reads the rest), 431, 400, and keep-alive connections cut by close()', async () => {
+    const server = await start(app, { headersTimeout: 200, requestTimeout: 300 });
+    const after = (request: string, wait = 0) => async () => {
+      const raw = tcp(server.port);
+      raw.once('connect', () => raw.write(request));
+      raw.once('data', () => setTimeout(() => reset(raw), wait));
+      await closed(raw);
+    };
+    const uncaught = await uncaughtDuring([
+      // 408: a head never finished.
+      after('GET / HTTP/1.1\r\nHost: localhost\r\n'),
+      // 431.
+      after(`GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`),
+      after(`GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 20),
+      // 400, then lingering.
+      after('GET / HTTP/1.1\r\nHost: localhost\r\nContent-Length: x\r\n\r\n', 20),
+      // Answered without reading the body: the server lingers reading the rest.
+      async () => {
+        const raw = tcp(server.port);
+        raw.once('connect', () => raw.write('PUT /no-read HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000000\r\n\r\nabc'));
+        raw.once('data', () => raw.write('x'.repeat(10_000), () => setTimeout(() => reset(raw), 20)));
+        await closed(raw);
+      },
+    ]);
+    expect(uncaught).toEqual([]);
+    expect(await answersAfter(server.url)).toBe('ok /after');
+  });
+
+  it('keep-alive connections reset while close() ends them', async () => {
+    const server = await start(app);
+    const sockets = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<net.Socket>((resolve) => {
+            const raw = tcp(server.port);
+            raw.once('connect', () => raw.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+            raw.once('data', () => resolve(raw));
+          }),
+      ),
+    );
+    const uncaught = await uncaughtDuring([
+      async () => {
+        const closing = server.close({ timeout: 500 });
+        for (const raw of sockets) reset(raw);
+        await closing;
+      },
+    ]);
+    expect(uncaught).toEqual([]);
+  });
+});
