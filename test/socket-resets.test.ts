@@ -184,6 +184,39 @@ describe('TLS: a client that resets its connection during or after the handshake
       expect(await answersAfter(server.url)).toBe('ok /after');
     });
   }
+
+  it('a handshake past its timeout, and an async SNICallback still choosing a certificate when the client resets', async () => {
+    let chosen = 0;
+    const server = await start(app, {
+      firstByteTimeout: 200,
+      tls: {
+        cert: certificate.cert,
+        key: certificate.key,
+        // As a certificate store would: the answer comes later, the client may be gone by then.
+        SNICallback: (_name, callback) => void setTimeout(() => (chosen++, callback(null, tls.createSecureContext({ cert: certificate.cert, key: certificate.key }))), 80),
+      },
+    });
+    const uncaught = await uncaughtDuring([
+      // A ClientHello cut short, left there past the handshake timeout, then a reset.
+      async () => {
+        const raw = tcp(server.port);
+        raw.once('connect', () => raw.write(Buffer.from([0x16, 3, 1, 0, 200, 1, 0]), () => setTimeout(() => reset(raw), 400)));
+        await closed(raw);
+      },
+      // A reset while SNICallback works.
+      async () => {
+        const raw = tcp(server.port);
+        tlsOver(raw);
+        raw.once('connect', () => setTimeout(() => reset(raw), 30));
+        await closed(raw);
+        await sleep(100);
+      },
+    ]);
+    expect(uncaught).toEqual([]);
+    expect(chosen).toBe(1);
+    expect(server.log.text).toBe('');
+    expect(await answersAfter(server.url)).toBe('ok /after');
+  });
 });
 
 /** An HTTP/2 session over `raw` (TLS with ALPN h2 when `secure`, else h2c), its errors taken. */
@@ -360,5 +393,98 @@ describe("the answers the server writes itself: a client that resets after them 
       },
     ]);
     expect(uncaught).toEqual([]);
+  });
+});
+
+describe('proxy(): a client that resets while the upstream connects or answers, and an upstream that resets, leave the server up', () => {
+  it('the client resets while the upstream accepted and has not answered, mid-answer, and with its upload in flight; the upstream resets after the head', async () => {
+    // An upstream that waits 100 ms before answering /wait, streams /big, and resets /cut after its head.
+    const upstream = net.createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', (chunk: Buffer) => {
+        const line = chunk.toString('latin1').split('\r\n', 1)[0]!;
+        if (line.includes('/cut')) {
+          socket.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nhalf', () => setTimeout(() => reset(socket), 10));
+        } else if (line.includes('/big')) {
+          socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${4 * 1024 * 1024}\r\n\r\n`);
+          const chunkOf = Buffer.alloc(64 * 1024, 'x');
+          const pump = () => {
+            while (!socket.destroyed && socket.write(chunkOf));
+          };
+          socket.on('drain', pump);
+          pump();
+        } else {
+          setTimeout(() => socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok'), 100);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { proxy } = await import('tsgi/proxy');
+    const origin = `http://127.0.0.1:${(upstream.address() as net.AddressInfo).port}`;
+    const server = await start(proxy(origin));
+    const resetAfter = (request: string, when: (raw: net.Socket) => void) => async () => {
+      const raw = tcp(server.port);
+      raw.once('connect', () => raw.write(request));
+      when(raw);
+      await closed(raw);
+    };
+    try {
+      const uncaught = await uncaughtDuring([
+        resetAfter('GET /wait HTTP/1.1\r\nHost: localhost\r\n\r\n', (raw) => raw.once('connect', () => setTimeout(() => reset(raw), 30))),
+        resetAfter('GET /big HTTP/1.1\r\nHost: localhost\r\n\r\n', (raw) => raw.once('data', () => reset(raw))),
+        resetAfter('POST /wait HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\nabc', (raw) => raw.once('connect', () => setTimeout(() => reset(raw), 30))),
+        resetAfter('GET /cut HTTP/1.1\r\nHost: localhost\r\n\r\n', (raw) => raw.once('data', () => setTimeout(() => reset(raw), 50))),
+      ]);
+      expect(uncaught).toEqual([]);
+      const res = await fetch(`${server.url}/wait`);
+      expect(await res.text()).toBe('ok');
+    } finally {
+      upstream.close();
+    }
+  });
+});
+
+describe('a Unix socket: a client that leaves an upgraded or answered connection is only gone', () => {
+  it('destroys mid-answer and while the upgrade handler awaits', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const folder = mkdtempSync(join(tmpdir(), 'tsgi-socket-resets-'));
+    const path = join(folder, 's.sock');
+    const server = await start(app, {
+      port: undefined,
+      path,
+      upgrade: async (_req, socket) => {
+        await sleep(60);
+        socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n');
+        socket.pipe(socket);
+      },
+    });
+    const unix = (request: string, when: (socket: net.Socket) => void) => async () => {
+      const socket = net.connect(path);
+      socket.on('error', () => undefined);
+      socket.once('connect', () => socket.write(request));
+      when(socket);
+      await closed(socket);
+    };
+    try {
+      const uncaught = await uncaughtDuring([
+        unix('GET /stream HTTP/1.1\r\nHost: localhost\r\n\r\n', (socket) => socket.once('data', () => socket.destroy())),
+        unix('GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\nearly', (socket) => socket.once('connect', () => setTimeout(() => socket.destroy(), 10))),
+        unix('GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n', (socket) => socket.once('data', () => socket.write('x'.repeat(100_000), () => socket.destroy()))),
+      ]);
+      expect(uncaught).toEqual([]);
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(path, () => socket.write('GET /after HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        socket.on('end', () => resolve(text.slice(text.indexOf('\r\n\r\n') + 4)));
+        socket.on('error', reject);
+      });
+      expect(answer).toBe('ok /after');
+    } finally {
+      await server.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
