@@ -417,6 +417,39 @@ describe('examples/gateway.ts', () => {
     }
   });
 
+  it('a tunnel reset at either end, mid-traffic, is only over: no uncaught error, and the next tunnel opens', async () => {
+    const { server, sockets } = await quietService();
+    const own = await ownGateway(server, {});
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => void uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      // The client's end: its TCP connection reset while the service sends.
+      const client = await own.connect('/q/ws');
+      client.on('error', () => undefined);
+      for (let i = 0; i < 100 && sockets.length < 1; i++) await sleep(10);
+      expect(sockets).toHaveLength(1);
+      sockets[0]!.send('x'.repeat(100_000));
+      (client as unknown as { _socket: net.Socket })._socket.resetAndDestroy();
+      await closeOf(sockets[0]!);
+      // The service's end: reset while the client sends.
+      const other = await own.connect('/q/ws');
+      other.on('error', () => undefined);
+      for (let i = 0; i < 100 && sockets.length < 2; i++) await sleep(10);
+      expect(sockets).toHaveLength(2);
+      other.send('y'.repeat(100_000));
+      (sockets[1]! as unknown as { _socket: net.Socket })._socket.resetAndDestroy();
+      await closeOf(other);
+      await sleep(100);
+      const next = await own.connect('/q/ws');
+      next.close();
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await own.close();
+    }
+    expect(uncaught).toEqual([]);
+  });
+
   it('answers 503 on the raw socket past maxTunnels open, counting neither refusals nor ended tunnels', async () => {
     const { server } = await quietService();
     const own = await ownGateway(server, { maxTunnels: 1 });
