@@ -375,6 +375,34 @@ export const app = (_environ: object, start: (status: string, headers: [string, 
     }
     expect(await run.exited).toEqual({ code: 0, signal: null });
   });
+  it('a client that resets a connection the supervisor holds (the app cannot load) or hands over is only gone: the supervisor serves on', { timeout: 60_000 }, async () => {
+    const { folder, run, url, output } = await reloadingApp('reset-held', 'ok');
+    const { port } = new URL(url);
+    const resetAfter = (request: string, wait: number) =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect(Number(port), '127.0.0.1');
+        socket.on('error', () => {});
+        socket.on('close', () => resolve());
+        socket.once('connect', () => socket.write(request, () => setTimeout(() => socket.resetAndDestroy(), wait)));
+      });
+    try {
+      writeFileSync(join(folder, 'message.ts'), 'export const message: string = ;\n');
+      await waitFor(() => /waiting for a change/.test(run.out.stderr), output, 10_000);
+      // Held by the supervisor, unread, then reset; and reset once handed to the fixed app.
+      await Promise.all([0, 1, 2].map(() => resetAfter('GET / HTTP/1.1\r\nHost: h\r\n\r\n', 10)));
+      await Promise.all([0, 1, 2].map(() => resetAfter('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999\r\n\r\nabc', 10)));
+      const resetLater = [0, 1, 2].map(() => resetAfter('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 99999\r\n\r\nabc', 600));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      writeFileSync(join(folder, 'message.ts'), messageModule('fixed'));
+      await Promise.all(resetLater);
+      await until(url, 'fixed', output);
+      expect(run.out.stderr, output()).not.toMatch(/ECONNRESET|Uncaught|uncaught/);
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('holds at most 511 connections while the app cannot load, as a listen backlog, closing the rest', { timeout: 60_000 }, async () => {
     const { folder, run, url, output } = await reloadingApp('flood', 'ok');
     const { port } = new URL(url);
