@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -427,6 +428,40 @@ export const app = (environ, start) => {
     await waitFor(() => !alive(first), () => `worker ${first} still runs`);
     // The new worker answers where nginx (or the .socket unit) sends the requests.
     expect(await pidOf(url)).not.toBe(first);
+  });
+
+  it('clients that reset their connections at once, mid-request and mid-answer, and a worker killed meanwhile, leave the primary serving', { timeout: 60_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '2', '--no-access-log']);
+    const url = await servingUrl(run);
+    const { port } = new URL(url);
+    // Both workers listen (two pids answer), so the primary's socket stays open when one dies.
+    const pids = new Set<number>();
+    const deadline = Date.now() + 15_000;
+    while (pids.size < 2 && Date.now() < deadline) pids.add(await pidOf(url));
+    expect(pids.size).toBe(2);
+    const victim = [...pids][0]!;
+    const resetAfter = (request: string, wait: number) =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect(Number(port), '127.0.0.1');
+        socket.on('error', () => {});
+        socket.on('close', () => resolve());
+        socket.once('connect', () => (request === '' ? socket.resetAndDestroy() : socket.write(request, () => setTimeout(() => socket.resetAndDestroy(), wait))));
+      });
+    try {
+      const resets: Array<Promise<void>> = [];
+      for (let i = 0; i < 10; i++) {
+        resets.push(resetAfter('', 0), resetAfter('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 9999\r\n\r\nab', 5), resetAfter('GET /slow?50 HTTP/1.1\r\nHost: h\r\n\r\n', 20));
+        if (i === 5) process.kill(victim, 'SIGKILL');
+      }
+      await Promise.all(resets);
+      await waitFor(() => /starting a new one/.test(run.out.stderr + run.out.stdout), () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`);
+      expect(await pidOf(url)).not.toBe(victim);
+      expect(alive(run.child.pid!)).toBe(true);
+      expect(run.out.stderr).not.toMatch(/ECONNRESET|EPIPE|Uncaught/);
+    } finally {
+      run.child.kill('SIGINT');
+    }
+    expect(await run.exited).toEqual({ code: 0, signal: null });
   });
 
   it('replaces a worker after --limit-max-requests, without failing a request', async () => {
