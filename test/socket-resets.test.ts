@@ -22,7 +22,7 @@ afterAll(() => certificate.remove());
 
 /** An app that answers `ok <path>`, after a pause for `/slow`, streamed for `/stream`, reading the body for POST. */
 const app = Request.application(async (req) => {
-  if (req.method === 'POST') return new Response(`read ${(await req.body()).byteLength}`);
+  if (req.method === 'POST') return new Response(`read ${(await req.bytes()).byteLength}`);
   if (req.path === '/slow') await sleep(150);
   if (req.path === '/stream') {
     let n = 0;
@@ -39,16 +39,19 @@ const app = Request.application(async (req) => {
   return new Response(`ok ${req.path}`);
 });
 
-/** Runs `cases`, each to its end, and answers the uncaught exceptions seen meanwhile. */
+/** Runs `cases`, each to its end, and answers the uncaught exceptions and unhandled rejections seen meanwhile. */
 async function uncaughtDuring(cases: Array<() => Promise<void>>): Promise<unknown[]> {
   const uncaught: unknown[] = [];
   const onUncaught = (error: unknown) => void uncaught.push(error);
+  // An unhandled rejection too: under `tsgi serve` it stops the server.
   process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
   try {
     for (const run of cases) await run();
     await sleep(150);
   } finally {
     process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUncaught);
   }
   // Every case reached its moment (a case whose event never came proves nothing).
   expect(missed.splice(0)).toEqual([]);
@@ -482,6 +485,74 @@ describe('a Unix socket: a client that leaves an upgraded or answered connection
         socket.on('error', reject);
       });
       expect(answer).toBe('ok /after');
+    } finally {
+      await server.close();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a close-delimited answer (HTTP/1.0) whose body fails after its head is cut, whatever the connection', () => {
+  /** An app whose body fails after two chunks, its head sent without a length (but at /after). */
+  const failing = Request.application((req) => {
+    if (req.path === '/after') return new Response('ok /after');
+    let n = 0;
+    return new Response(
+      new ReadableStream({
+        async pull(controller) {
+          await sleep(5);
+          if (n++ === 2) controller.error(new Error('the body failed'));
+          else controller.enqueue(new TextEncoder().encode('chunk'));
+        },
+      }),
+    );
+  });
+
+  /** What an HTTP/1.0 client of `connect()` read, and how its connection ended. */
+  const http10 = (connect: () => net.Socket, secure: boolean) =>
+    new Promise<{ text: string; error?: string }>((resolve) => {
+      const socket = connect();
+      let text = '';
+      let error: string | undefined;
+      const timer = setTimeout(() => (socket.destroy(), resolve({ text, error: 'hung' })), 2_000);
+      socket.once(secure ? 'secureConnect' : 'connect', () => socket.write('GET / HTTP/1.0\r\nHost: localhost\r\n\r\n'));
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+      socket.on('close', () => (clearTimeout(timer), resolve({ text, ...(error === undefined ? {} : { error }) })));
+    });
+
+  it('over TLS it is reset under the TLS layer (the client reads ECONNRESET, not a clean end)', async () => {
+    const server = await start(failing, { tls: { cert: certificate.cert, key: certificate.key } });
+    let outcome: { text: string; error?: string } | undefined;
+    const uncaught = await uncaughtDuring([
+      async () => {
+        outcome = await http10(() => tls.connect({ port: server.port, host: '127.0.0.1', rejectUnauthorized: false, servername: 'localhost' }), true);
+      },
+    ]);
+    expect(uncaught).toEqual([]);
+    expect(outcome!.text).toMatch(/^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\nchunkchunk$/);
+    expect(outcome!.error).toBe('ECONNRESET');
+    expect(server.log.text).toContain('the body failed');
+    expect(await answersAfter(server.url)).toBe('ok /after');
+  });
+
+  it('over a Unix socket it is closed (no reset there)', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const folder = mkdtempSync(join(tmpdir(), 'tsgi-socket-resets-'));
+    const path = join(folder, 's.sock');
+    const server = await start(failing, { port: undefined, path });
+    try {
+      let outcome: { text: string; error?: string } | undefined;
+      const uncaught = await uncaughtDuring([
+        async () => {
+          outcome = await http10(() => net.connect(path), false);
+        },
+      ]);
+      expect(uncaught).toEqual([]);
+      expect(outcome!.text).toMatch(/\r\n\r\nchunkchunk$/);
+      expect(outcome!.error).toBeUndefined();
     } finally {
       await server.close();
       rmSync(folder, { recursive: true, force: true });

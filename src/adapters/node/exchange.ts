@@ -26,6 +26,7 @@ import { type HeadWait, awaitHead, serverStatusKey, settleHead } from '../../gat
 import { isBrokenOff } from '../../gateway/readable-input.ts';
 import { isReadTimeout } from '../../gateway/read-timeout.ts';
 import { unwatchClient, watchClient } from './client-watch.ts';
+import { resetConnection } from './reset.ts';
 import type { Socket } from 'node:net';
 import { startedTwice } from '../../gateway/start-errors.ts';
 
@@ -369,7 +370,7 @@ export class Exchange implements ExchangeState, HeadWait {
     if (res.headersSent) {
       // A close-delimited body would end cleanly on FIN: reset, so the cut shows as an error.
       const socket = res.socket;
-      if (this.closeDelimited && socket) socket.resetAndDestroy();
+      if (this.closeDelimited && socket) resetConnection(socket);
       else cutResponse(res);
       return;
     }
