@@ -114,6 +114,10 @@ class Primary {
 
   #fork(replacing?: Slot): Slot {
     const worker = cluster.fork(this.env);
+    // A worker re-emits its process's 'error' (a message that could not be sent to it as it
+    // died, a kill that failed): without a listener that would end the primary, and every
+    // worker with it. Logged; its 'exit' replaces it as for any death.
+    worker.on('error', (error: Error) => this.log.error(`worker ${worker.process.pid ?? '?'}: ${error.message}`));
     let settle!: (ready: boolean) => void;
     const ready = new Promise<boolean>((resolve) => (settle = resolve));
     const slot: Slot = { worker, started: Date.now(), listening: false, leaving: false, stopped: false, replacing, handover: undefined, ready, settle };
