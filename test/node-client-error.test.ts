@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { accessLog } from 'tsgi/middleware';
-import { parseRaw, rawExchange, rawExchangeStrict, request, start, until } from './node-helpers.ts';
+import { parseRaw, rawExchange, rawExchangeStrict, request, start, uncaughtWhile, until } from './node-helpers.ts';
 import { type TestCertificate, makeCertificate } from './tls-helpers.ts';
 
 let certificate: TestCertificate;
@@ -307,16 +307,9 @@ describe('CONNECT (authority-form): the server tunnels nowhere', () => {
   it('takes a client that resets the connection after the 501 as gone: no uncaught ECONNRESET, and the server serves on', async () => {
     const { app, calls } = counted();
     const server = await start(app);
-    const uncaught: unknown[] = [];
-    const onUncaught = (error: unknown) => void uncaught.push(error);
-    // The server's side of each connection: once it is closed, its 'error' (uncaught without a
-    // listener) has been emitted, so the test waits for that, not a timer a loaded machine outruns.
-    const accepted: Array<Promise<unknown>> = [];
-    server.server.on('connection', (socket: net.Socket) => accepted.push(new Promise((resolve) => socket.once('close', resolve))));
-    process.on('uncaughtException', onUncaught);
-    try {
-      // Node hands the socket of a CONNECT over without its error listener: a reset read then
-      // emitted an 'error' nobody listened to, an uncaught exception that ended the process.
+    // Node hands the socket of a CONNECT over without its error listener: a reset read then
+    // emitted an 'error' nobody listened to, an uncaught exception that ended the process.
+    const { uncaught, connections } = await uncaughtWhile(server, async () => {
       for (let i = 0; i < 3; i++) {
         await new Promise<void>((resolve) => {
           const socket = net.connect(server.port, '127.0.0.1');
@@ -326,11 +319,8 @@ describe('CONNECT (authority-form): the server tunnels nowhere', () => {
           socket.write('CONNECT a.example:443 HTTP/1.1\r\nHost: a.example:443\r\n\r\n');
         });
       }
-      expect(accepted).toHaveLength(3);
-      await Promise.all(accepted);
-    } finally {
-      process.off('uncaughtException', onUncaught);
-    }
+    });
+    expect(connections).toBe(3);
     expect(uncaught).toEqual([]);
     expect(calls).toEqual([]);
     expect(server.log.text).toBe('');

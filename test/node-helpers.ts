@@ -379,3 +379,26 @@ export function h2cGet(url: string, path: string) {
   const ended = new Promise<void>((resolve) => stream.on('end', resolve));
   return { session, stream, text: () => text, status, ended };
 }
+
+/**
+ * Runs `run` against `server` and answers the uncaught exceptions seen meanwhile and how many
+ * connections the server took. It returns once the server's side of every connection taken has
+ * closed: by then any 'error' one of them emitted (uncaught without a listener) has been seen,
+ * so the check waits on that event, not on a timer a loaded machine outruns.
+ */
+export async function uncaughtWhile(server: { server: net.Server }, run: () => Promise<void>): Promise<{ uncaught: unknown[]; connections: number }> {
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown) => void uncaught.push(error);
+  const closed: Array<Promise<unknown>> = [];
+  const onConnection = (socket: net.Socket) => closed.push(new Promise((resolve) => socket.once('close', resolve)));
+  server.server.on('connection', onConnection);
+  process.on('uncaughtException', onUncaught);
+  try {
+    await run();
+    await Promise.all(closed);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    server.server.off('connection', onConnection);
+  }
+  return { uncaught, connections: closed.length };
+}

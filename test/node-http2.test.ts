@@ -10,7 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPServiceUnavailable, Request, Response, type ServerHandle, serve } from 'tsgi';
 import { accessLog, timeout } from 'tsgi/middleware';
-import { type ErrorLog, bytes, deferred, errorLog, start, until } from './node-helpers.ts';
+import { type ErrorLog, bytes, deferred, errorLog, start, uncaughtWhile, until } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
 /** `'closed'` when `handle.close({ timeout: 200 })` resolves within 3 s, else `'still open after 3 s'`. */
@@ -663,16 +663,9 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
 
   it('a client that resets its connection before it said which protocol it speaks is gone, nothing more: no uncaught ECONNRESET', async () => {
     const server = await start(Request.application(() => new Response('ok')), { http2: 'h2c' });
-    const uncaught: unknown[] = [];
-    const onUncaught = (error: unknown) => void uncaught.push(error);
-    // The server's side of each connection: once it is closed, its 'error' (uncaught without a
-    // listener) has been emitted, so the test waits for that, not a timer a loaded machine outruns.
-    const accepted: Array<Promise<unknown>> = [];
-    server.server.on('connection', (socket: net.Socket) => accepted.push(new Promise((resolve) => socket.once('close', resolve))));
-    process.on('uncaughtException', onUncaught);
-    try {
-      // While the server reads the first bytes to tell HTTP/2's preface from an HTTP/1.1 request,
-      // the socket had no 'error' listener: a reset then was an uncaught error ending the process.
+    // While the server reads the first bytes to tell HTTP/2's preface from an HTTP/1.1 request,
+    // the socket had no 'error' listener: a reset then was an uncaught error ending the process.
+    const { uncaught, connections } = await uncaughtWhile(server, async () => {
       for (const first of ['', 'PRI * HTTP/2.0\r\n', 'G']) {
         await new Promise<void>((resolve) => {
           const socket = net.connect(server.port, '127.0.0.1');
@@ -684,11 +677,8 @@ describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {
           });
         });
       }
-      expect(accepted).toHaveLength(3);
-      await Promise.all(accepted);
-    } finally {
-      process.off('uncaughtException', onUncaught);
-    }
+    });
+    expect(connections).toBe(3);
     expect(uncaught).toEqual([]);
     expect(server.log.text).toBe('');
     const res = await fetch(`${server.url}/`);
