@@ -11,6 +11,7 @@ import { asciiHostName, comparableHostName, isValidHost } from '../http/host.ts'
 import { Request, splitHost } from '../request/request.ts';
 import { redirectToCleanPath } from './clean-path.ts';
 import { type OptionNames, checkOptions } from './option-names.ts';
+import { FOREIGN_SEGMENT } from '../http/router-syntax.ts';
 
 /** The apps to mount: `{ prefix: app }`, or `[prefix, app]` pairs (a `Map` works). */
 export type MountMap = Record<string, AppLike> | Iterable<readonly [string, AppLike]>;
@@ -143,9 +144,6 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
   };
 }
 
-/** A path segment that is a router's pattern: `*` (Hono's `'/api/*'`) or `:name` (`'/users/:id'`). */
-const PATTERN_SEGMENT = /\/(?:\*|:[^/]*)(?=\/|$)/;
-
 function parseKey(key: string): Entry {
   if (typeof key !== 'string') throw new TypeError('mount: keys must be strings');
   let host: string | null = null;
@@ -177,10 +175,12 @@ function parseKey(key: string): Entry {
   }
   // A segment `*` or `:name` is a pattern of Hono, Express or a router, which a prefix is not:
   // it would match only a path holding that text, every other request a silent 404.
-  const pattern = PATTERN_SEGMENT.exec(path);
-  if (pattern !== null) {
-    const prefix = `${key.slice(0, key.length - path.length)}${path.slice(0, pattern.index) || '/'}`;
-    throw new TypeError(`mount: a key is a path prefix, not a pattern (got ${JSON.stringify(key)}): write ${JSON.stringify(prefix)}, which takes ${path.slice(0, pattern.index) || '/'} and every path below it; route the rest with a RouteMap`);
+  const segments = path.split('/');
+  const at = segments.findIndex((segment) => FOREIGN_SEGMENT.test(segment));
+  if (at !== -1) {
+    const before = segments.slice(0, at).join('/') || '/';
+    const prefix = `${key.slice(0, key.length - path.length)}${before}`;
+    throw new TypeError(`mount: a key is a path prefix, not a pattern (got ${JSON.stringify(key)}): write ${JSON.stringify(prefix)}, which takes ${before} and every path below it; route the rest with a RouteMap`);
   }
   path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
   return { host, port, path, app: undefined as unknown as App };

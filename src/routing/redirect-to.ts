@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { type CompiledRule, FOREIGN_SEGMENT, type Part, type RedirectTo, malformedPlaceholder } from './rule.ts';
+import { type CompiledRule, type Part, type RedirectTo, malformedPlaceholder } from './rule.ts';
+import { FOREIGN_SEGMENT } from '../http/router-syntax.ts';
 import { pathOf } from './build.ts';
 import { shownText } from './shown.ts';
 

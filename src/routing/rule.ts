@@ -8,6 +8,7 @@ import { type Converter, BUILTIN_CONVERTERS, anyConverter, stringConverter } fro
 import { anyWords, convertedWithArgs } from './converter-args.ts';
 import { shownText } from './shown.ts';
 import { asciiHostName } from '../http/host.ts';
+import { FOREIGN_SEGMENT } from '../http/router-syntax.ts';
 
 /** A `<converter:name>` placeholder of a pattern. */
 export interface Placeholder {
@@ -158,13 +159,6 @@ function converterFor(name: string, args: string | undefined, converters: Readon
   if (groups > 0) throw new TypeError(`${pattern}: the converter ${name}'s regex has capture groups: use (?:…)`);
   return { converter, key: identityKey(converter) };
 }
-
-/**
- * A segment of static text that is another router's parameter: `:name` (Express, Hono,
- * `:name?`, Express's `:name(\\d+)` and Hono's `:name{[0-9]+}` included; a `{…}` holding a `/`
- * is cut at it, so its start is enough), or `*` / `*name` (Express 4 and 5, Hono). Group 1 is the name.
- */
-export const FOREIGN_SEGMENT = /^(?::([A-Za-z_$][\w$]*)\??(?:\(.*\)|\{.*)?|\*([A-Za-z_$][\w$]*)?)$/s;
 
 /**
  * Throws for a rule written in Express or Hono syntax (`'/posts/:id'`, `'/files/*'`): its
