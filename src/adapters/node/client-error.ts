@@ -205,8 +205,12 @@ function whenAnswered(socket: Socket, then: () => void): void {
   else answering.once('finish', () => whenAnswered(socket, then));
 }
 
-/** The 'error' listener of a socket Node handed over and {@link answerOnSocket} refused. */
-function ignoreClientGone(): void {}
+/**
+ * The 'error' listener of a socket no parser or session listens on yet or any more (one Node
+ * handed over, an h2c socket before its protocol is known, an upgraded one): a peer's reset
+ * destroys it, which is all; without a listener the error would end the process.
+ */
+export function ignoreClientGone(): void {}
 
 /**
  * Answers a request whose socket Node has handed over (a CONNECT, which the HTTP/1 parser

@@ -11,6 +11,7 @@
 import type { Server as HttpServer } from 'node:http';
 import type { Http2Server } from 'node:http2';
 import type { Socket } from 'node:net';
+import { ignoreClientGone } from './client-error.ts';
 
 /** The client connection preface (RFC 9113 §3.4). */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -61,9 +62,6 @@ export function acceptH2c(server: HttpServer, h2: Http2Server, onHttp2: (socket:
     socket.on('data', onData);
   });
 }
-
-/** The 'error' listener of a socket whose protocol is not known yet: its client is gone. */
-function ignoreClientGone(): void {}
 
 /** The 'end' listener of a socket whose protocol is not known yet: the client hung up first. */
 function hungUp(this: Socket): void {

@@ -18,6 +18,7 @@ import { releaseFirstByte } from './connections.ts';
 import { type NodeEnvironOptions, createEnviron } from './environ.ts';
 import type { Reporter } from './refused.ts';
 import { rawAnswer } from './raw-answer.ts';
+import { ignoreClientGone } from './client-error.ts';
 import { callListener } from './listener-call.ts';
 import { type ClosedUpgrade, type UpgradeCloseListener, type UpgradeWatch, watchUpgrade } from './upgrade-closed.ts';
 
@@ -76,9 +77,6 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
 function offersOnlyH2c(upgrade: string | undefined): boolean {
   return upgrade !== undefined && upgrade.split(',').every((protocol) => protocol.trim().toLowerCase().startsWith('h2c'));
 }
-
-/** The 'error' listener of an upgraded socket: a peer's reset destroys it, which is all. */
-function ignoreSocketError(): void {}
 
 /**
  * Writes a short plain-text HTTP/1.1 answer on `socket` ({@link rawAnswer}, with `fields`, an
@@ -148,7 +146,7 @@ export function acceptUpgrades(server: HttpServer, setup: UpgradeSetup): void {
     // Node's HTTP server removes its own 'error' listener from an upgraded socket: a client
     // that resets it (ECONNRESET) while the handler awaits, or before its turn, would end the
     // process with an uncaught error. The socket is destroyed with the error; nothing to say.
-    socket.on('error', ignoreSocketError);
+    socket.on('error', ignoreClientGone);
     releaseFirstByte(socket as Socket);
     // An upgrade pipelined behind requests still being answered waits for their answers,
     // which go out first, on the same socket.
