@@ -268,7 +268,13 @@ describe('mount', () => {
     expect(() => mount({ '/users/:id/posts': where('a') })).toThrow(/\(got "\/users\/:id\/posts"\): write "\/users", which/);
     expect(() => mount({ 'http://api.example.com/v1/*': where('a') })).toThrow(/not a pattern \(got "http:\/\/api\.example\.com\/v1\/\*"\): write "http:\/\/api\.example\.com\/v1"/);
     expect(() => mount({ '*': where('a') })).toThrow(/must start with/);
+    // Express 4's '/flights/:from-:to' and '/:id?', Express 5's '/posts{/:id}' and '/files/*path'.
+    expect(() => mount({ '/flights/:from-:to': where('a') })).toThrow(/\(got "\/flights\/:from-:to"\): write "\/flights", which/);
+    expect(() => mount({ '/posts{/:id}': where('a') })).toThrow(/\(got "\/posts\{\/:id\}"\): write "\/posts", which/);
+    expect(() => mount({ '/files/*path': where('a') })).toThrow(/\(got "\/files\/\*path"\): write "\/files", which/);
+    expect(() => mount({ '/:id?': where('a') })).toThrow(/\(got "\/:id\?"\): write "\/", which/);
     expect(mount({ '/a:b/c*d': where('a') })).toBeTypeOf('function'); // a ':' or '*' inside a segment is text
+    expect(mount({ '/a{b}': where('a') })).toBeTypeOf('function'); // so is a '{' holding no parameter
     expect(() => mount({ '/a': 42 as never })).toThrow(/not an app/);
     expect(() => mount({ '//a//b//': where('a'), '/a/b': where('b') })).toThrow(/same mount point/);
   });

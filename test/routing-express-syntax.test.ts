@@ -11,7 +11,6 @@ describe('RouteMap refuses Express and Hono route syntax', () => {
   it.each([
     ['/posts/:id', '"/posts/<id>"'],
     ['/users/:id(\\d+)/edit', '"/users/<id>/edit"'],
-    ['/:lang?/about', '"/<lang>/about"'],
     ['/files/*', '"/files/<path:rest>"'],
     ['/files/*path', '"/files/<path:path>"'],
     ['/<int:year>/:slug', '"/<int:year>/<slug>"'],
@@ -23,18 +22,58 @@ describe('RouteMap refuses Express and Hono route syntax', () => {
     expect(() => new RouteMap({ post: pattern })).toThrow(`post (${pattern}): ':name' and '*' are Express/Hono syntax, matched here as literal text (a silent 404): write ${written}`);
   });
 
+  // Express 4's two parameters in a segment and `:name+`, Express 5's named wildcard: they passed
+  // as literal text (every request a silent 404) but for `*name`.
+  it.each([
+    ['/flights/:from-:to', '"/flights/<from>-<to>"'],
+    ['/plantae/:genus.:species', '"/plantae/<genus>.<species>"'],
+    ['/reports/r<int:year>-:month', '"/reports/r<int:year>-<month>"'],
+    ['/files/:rest+', '"/files/<path:rest>"'],
+    ['/files/*path', '"/files/<path:path>"'],
+  ])('%s, several parameters or a wildcard, naming the pattern to write', (pattern, written) => {
+    expect(() => new RouteMap({ post: pattern })).toThrow(`post (${pattern}): ':name' and '*' are Express/Hono syntax, matched here as literal text (a silent 404): write ${written}`);
+  });
+
+  // Express 5's `{…}` groups, Express 4's and Hono's `:name?`, Express 4's `:name*`: one tsgi rule
+  // cannot leave a part out, two rules for one endpoint do.
+  it.each([
+    ['/posts{/:id}', '"{/:id}"', '["/posts", "/posts/<id>"]'],
+    ['/:lang?/about', '":lang?"', '["/about", "/<lang>/about"]'],
+    ['/:id?', '":id?"', '["/", "/<id>"]'],
+    ['/file{.:ext}', '"{.:ext}"', '["/file", "/file.<ext>"]'],
+    ['/:file{.:ext}', '"{.:ext}"', '["/<file>", "/<file>.<ext>"]'],
+    ['/files{/*path}', '"{/*path}"', '["/files", "/files/<path:path>"]'],
+    ['/files/:rest*', '":rest*"', '["/files", "/files/<path:rest>"]'],
+    ['/<int:year>{/:slug}', '"{/:slug}"', '["/<int:year>", "/<int:year>/<slug>"]'],
+  ])('%s, an optional part, naming the two rules to write', (pattern, text, rules) => {
+    expect(() => new RouteMap({ post: pattern })).toThrow(
+      `post (${pattern}): ${text} is an optional part in Express/Hono syntax, matched here as literal text (a silent 404): write two rules for the endpoint, post: ${rules} (a value the shorter rule lacks is undefined, or give it by that rule's defaults)`,
+    );
+  });
+
+  it('takes the two rules it names', async () => {
+    const routes = new RouteMap({ post: ['/posts', '/posts/<id>'] });
+    const client = new TestClient(routes.app({ post: (_req, { id }) => `post ${id ?? 'list'}` }));
+    expect(await (await client.get('/posts')).text()).toBe('post list');
+    expect(await (await client.get('/posts/7')).text()).toBe('post 7');
+  });
+
   it("refuses a redirectTo template in that syntax, which redirected every request to the literal '/posts/:id'", () => {
     expect(() => new RouteMap({ old: { path: '/p/<int:id>', redirectTo: '/posts/:id' }, post: '/posts/<int:id>' })).toThrow(
       `/p/<int:id> (old): redirectTo: ":id" is Express/Hono syntax, written here as literal text (every match would redirect to it): name the rule's placeholder as <name> (id)`,
     );
     expect(() => new RouteMap({ old: { path: '/f/<path:rest>', redirectTo: '/files/*' } })).toThrow(/redirectTo: "\*" is Express\/Hono syntax/);
+    expect(() => new RouteMap({ old: { path: '/f/<a>/<b>', redirectTo: '/flights/:a-:b' } })).toThrow(/redirectTo: ":a" is Express\/Hono syntax/);
+    expect(() => new RouteMap({ old: { path: '/p/<int:id>', redirectTo: '/posts{/:id}' } })).toThrow(/redirectTo: "\{\/:id\}" is Express\/Hono syntax/);
     expect(() => new RouteMap({ old: { path: '/p/<int:id>', redirectTo: '/posts/<id>' }, post: '/posts/<int:id>' })).not.toThrow();
   });
 
-  it('still takes a colon or a star inside a segment', async () => {
-    const routes = new RouteMap({ isbn: '/books/urn:isbn:<isbn>', glob: '/search/a*b' });
-    const client = new TestClient(routes.app({ isbn: (_req, { isbn }) => `book ${isbn}`, glob: () => 'glob' }));
+  it('still takes a colon or a star inside a segment, and braces holding no parameter', async () => {
+    const routes = new RouteMap({ isbn: '/books/urn:isbn:<isbn>', glob: '/search/a*b', colon: '/a:b', brace: '/t/{x}/a{b}' });
+    const client = new TestClient(routes.app({ isbn: (_req, { isbn }) => `book ${isbn}`, glob: () => 'glob', colon: () => 'colon', brace: () => 'brace' }));
     expect(await (await client.get('/books/urn:isbn:123')).text()).toBe('book 123');
     expect(await (await client.get('/search/a*b')).text()).toBe('glob');
+    expect(await (await client.get('/a:b')).text()).toBe('colon');
+    expect(await (await client.get('/t/%7Bx%7D/a%7Bb%7D')).text()).toBe('brace');
   });
 });

@@ -1,15 +1,104 @@
 /**
- * Other routers' path syntax, which tsgi's own paths do not read: a key of `mount` and a rule of
- * `RouteMap` holding it would match its text literally, every request it was meant for a
- * silent 404, so both refuse it by this one definition.
+ * Other routers' path syntax, which tsgi's own paths do not read: a key of `mount`, a rule of
+ * `RouteMap` or a `redirectTo` holding it would match (or redirect to) its text literally, every
+ * request it was meant for a silent 404, so all three refuse it by this one definition.
  *
  * @module
  */
 
+/** A parameter's name in Express (path-to-regexp) and Hono. */
+const NAME = String.raw`[A-Za-z_$][\w$]*`;
+
 /**
- * A path segment that is another router's parameter: `:name` (Express, Hono; `:name?`,
- * Express's `:name(\\d+)` and Hono's `:name{[0-9]+}` included: a `{…}` holding a `/` is cut at
- * it, so its start is enough), or `*` / `*name` (Express 4 and 5, Hono). Tested on one segment
- * (no `/`); group 1 is a `:name`'s name, group 2 a `*name`'s.
+ * A parameter or wildcard of Express 4/5 (path-to-regexp) or Hono: `:name` at a segment's start
+ * or after `-`, `.` or `{` (Express's `/flights/:from-:to`, `/plantae/:genus.:species`), with
+ * Express 4's `(regex)` or Hono's `{regex}` and a modifier (`?` optional, `*` zero or more, `+`
+ * one or more) after it; or `*` / `*name` as a whole segment (Express 4 and 5, Hono). A `:` after
+ * other text (`urn:isbn:<isbn>`, `/a:b`) and a `*` inside a segment (`a*b`) are not. Groups:
+ * 1 the `:name`'s name, 2 its modifier, 3 the `*name`'s name.
  */
-export const FOREIGN_SEGMENT = /^(?::([A-Za-z_$][\w$]*)\??(?:\(.*\)|\{.*)?|\*([A-Za-z_$][\w$]*)?)$/s;
+const TOKEN = new RegExp(String.raw`(?<=^|[/.\-{])(?::(${NAME})(?:\((?:[^()]|\([^()]*\))*\)|\{[^{}]*\})?([?*+])?|\*(${NAME})?(?=$|[/}]))`, 'gs');
+
+/**
+ * A `{…}` group: Express 5's optional part (`/posts{/:id}`, `/file{.:ext}`) when it holds a
+ * parameter or wildcard; other braces (`/a{b}`, Hono's `:id{[0-9]+}`) are not. Group 1 is its content.
+ */
+const GROUP = /\{([^{}]*)\}/gs;
+
+const holdsToken = (text: string): boolean => {
+  TOKEN.lastIndex = 0;
+  const found = TOKEN.test(text);
+  TOKEN.lastIndex = 0;
+  return found;
+};
+
+/** Another router's syntax found in a path (see `foreignSyntax`). */
+export interface ForeignSyntax {
+  /**
+   * The first piece of that syntax as written (`:id`, `*`, `:from`), or the first optional part
+   * (`{/:id}`, `:id?`) when there is one.
+   */
+  readonly text: string;
+  /** Where the first piece of that syntax starts in the path. */
+  readonly index: number;
+  /**
+   * The path before it, as a prefix ending at a segment's end (`/users` for `/users/:id/posts`,
+   * `/posts` for `/posts{/:id}`), `'/'` when nothing is left.
+   */
+  readonly prefix: string;
+  /** True when part of the path is optional (`{…}`, `:name?`, `:name*`): it takes two tsgi rules. */
+  readonly optional: boolean;
+  /**
+   * The path written as tsgi patterns: one (`/flights/<from>-<to>`, `/files/<path:path>`), or for
+   * an optional part two, without it and with it (`/posts`, `/posts/<id>`).
+   */
+  readonly patterns: readonly string[];
+}
+
+/** `path` with the syntax written in Werkzeug's, the optional parts kept (`keep`) or left out. */
+function rewrite(path: string, keep: boolean): string {
+  const DROPPED = '\0';
+  const written = path
+    .replace(GROUP, (whole, content: string) => (holdsToken(content) ? (keep ? content : DROPPED) : whole))
+    .replace(TOKEN, (_whole, name: string | undefined, modifier: string | undefined, star: string | undefined) => {
+      if (name === undefined) return `<path:${star ?? 'rest'}>`;
+      if (!keep && (modifier === '?' || modifier === '*')) return DROPPED;
+      return modifier === '*' || modifier === '+' ? `<path:${name}>` : `<${name}>`;
+    });
+  // A dropped segment takes its slash with it (`/:lang?/about` → `/about`).
+  return written.replace(/\/\0(?=\/|$)/g, '').replace(/\0/g, '') || '/';
+}
+
+/**
+ * The first piece of Express 4/5 (path-to-regexp) or Hono syntax in `path`, with the tsgi
+ * patterns to write instead (Werkzeug's rule syntax: `<name>`, `<path:name>`), or `null` for a
+ * path in tsgi's own syntax. Read: `:name` (with `?`, `*`, `+`, `(regex)` or Hono's `{regex}`),
+ * several in a segment (`:from-:to`), `*` and `*name`, Express 5's `{…}` optional groups.
+ *
+ * @param path a path, tsgi placeholders (`<int:id>`, whose converter arguments may hold any
+ *   text) replaced by the caller with a mark such as `<>`.
+ */
+export function foreignSyntax(path: string): ForeignSyntax | null {
+  TOKEN.lastIndex = 0;
+  const token = TOKEN.exec(path);
+  TOKEN.lastIndex = 0;
+  let group: RegExpExecArray | null = null;
+  for (const match of path.matchAll(GROUP)) {
+    if (holdsToken(match[1]!)) {
+      group = match;
+      break;
+    }
+  }
+  if (token === null && group === null) return null;
+  const first = token === null || (group !== null && group.index < token.index) ? group! : token;
+  const index = first.index;
+  // A group opening a segment (`{/:id}`) leaves the text before it whole.
+  const cut = path.startsWith('{/', index) ? index : Math.max(path.lastIndexOf('/', index), 0);
+  const prefix = path.slice(0, cut).replace(/\/+$/, '') || '/';
+  const optionalToken = [...path.matchAll(TOKEN)].find((m) => m[2] === '?' || m[2] === '*');
+  const optional = group !== null || optionalToken !== undefined;
+  // An optional part is shown as the part (`{.:ext}` of `/:file{.:ext}`), the first one written.
+  const shown = !optional ? first : optionalToken === undefined || (group !== null && group.index < optionalToken.index) ? group! : optionalToken;
+  const patterns = optional ? [rewrite(path, false), rewrite(path, true)] : [rewrite(path, true)];
+  return { text: shown[0], index, prefix, optional, patterns };
+}

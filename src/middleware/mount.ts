@@ -11,7 +11,7 @@ import { asciiHostName, comparableHostName, isValidHost } from '../http/host.ts'
 import { Request, splitHost } from '../request/request.ts';
 import { redirectToCleanPath } from './clean-path.ts';
 import { type OptionNames, checkOptions } from './option-names.ts';
-import { FOREIGN_SEGMENT } from '../http/router-syntax.ts';
+import { foreignSyntax } from '../http/router-syntax.ts';
 
 /** The apps to mount: `{ prefix: app }`, or `[prefix, app]` pairs (a `Map` works). */
 export type MountMap = Record<string, AppLike> | Iterable<readonly [string, AppLike]>;
@@ -173,14 +173,12 @@ function parseKey(key: string): Entry {
     const fix = match === null && !/^[a-z][a-z0-9+.-]*:/i.test(key) ? `: write ${JSON.stringify(`/${key}`)}` : '';
     throw new TypeError(`mount: keys must start with "/" or "http://" / "https://" (got ${JSON.stringify(key)}${fix})`);
   }
-  // A segment `*` or `:name` is a pattern of Hono, Express or a router, which a prefix is not:
-  // it would match only a path holding that text, every other request a silent 404.
-  const segments = path.split('/');
-  const at = segments.findIndex((segment) => FOREIGN_SEGMENT.test(segment));
-  if (at !== -1) {
-    const before = segments.slice(0, at).join('/') || '/';
-    const prefix = `${key.slice(0, key.length - path.length)}${before}`;
-    throw new TypeError(`mount: a key is a path prefix, not a pattern (got ${JSON.stringify(key)}): write ${JSON.stringify(prefix)}, which takes ${before} and every path below it; route the rest with a RouteMap`);
+  // `*`, `:name`, `:from-:to` or `{/:id}` is a pattern of Hono, Express or a router, which a
+  // prefix is not: it would match only a path holding that text, every other request a silent 404.
+  const foreign = foreignSyntax(path);
+  if (foreign !== null) {
+    const prefix = `${key.slice(0, key.length - path.length)}${foreign.prefix}`;
+    throw new TypeError(`mount: a key is a path prefix, not a pattern (got ${JSON.stringify(key)}): write ${JSON.stringify(prefix)}, which takes ${foreign.prefix} and every path below it; route the rest with a RouteMap`);
   }
   path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
   return { host, port, path, app: undefined as unknown as App };

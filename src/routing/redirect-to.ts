@@ -5,7 +5,7 @@
  * @module
  */
 import { type CompiledRule, type Part, type RedirectTo, malformedPlaceholder } from './rule.ts';
-import { FOREIGN_SEGMENT } from '../http/router-syntax.ts';
+import { foreignSyntax } from '../http/router-syntax.ts';
 import { pathOf } from './build.ts';
 import { shownText } from './shown.ts';
 
@@ -20,7 +20,7 @@ const ABSOLUTE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
  * into its static text and the rule's placeholders by name.
  *
  * @throws TypeError for a template that does not start with `/`, holds `?` or `#`, a stray `<`
- *   or `>`, a segment in Express/Hono syntax (`/posts/:id`, `*`), or a `<name>` that is not one of the rule's placeholders (`<int:id>` included:
+ *   or `>`, Express/Hono syntax (`/posts/:id`, `*`, `/posts{/:id}`), or a `<name>` that is not one of the rule's placeholders (`<int:id>` included:
  *   the converter is the rule's), or for a `redirectTo` that is neither a string nor a function.
  */
 export function compileRedirectTo(rule: CompiledRule, target: unknown): RedirectTo {
@@ -28,7 +28,7 @@ export function compileRedirectTo(rule: CompiledRule, target: unknown): Redirect
   const where = `${rule.pattern} (${rule.endpoint}): redirectTo`;
   if (typeof target !== 'string') throw new TypeError(`${where} must be a path template or a function`);
   if (!target.startsWith('/') || /[?#]/.test(target)) throw new TypeError(`${where} must be a path starting with '/', without query or fragment: ${JSON.stringify(target)}`);
-  const foreign = target.replace(NAME, '<>').split('/').find((segment) => FOREIGN_SEGMENT.test(segment));
+  const foreign = foreignSyntax(target.replace(NAME, '<>'))?.text;
   if (foreign !== undefined) {
     const names = rule.placeholders.map((p) => p.name).join(', ') || 'it has none';
     throw new TypeError(`${where}: ${JSON.stringify(foreign)} is Express/Hono syntax, written here as literal text (every match would redirect to it): name the rule's placeholder as <name> (${names})`);

@@ -8,7 +8,7 @@ import { type Converter, BUILTIN_CONVERTERS, anyConverter, stringConverter } fro
 import { anyWords, convertedWithArgs } from './converter-args.ts';
 import { shownText } from './shown.ts';
 import { asciiHostName } from '../http/host.ts';
-import { FOREIGN_SEGMENT } from '../http/router-syntax.ts';
+import { foreignSyntax } from '../http/router-syntax.ts';
 
 /** A `<converter:name>` placeholder of a pattern. */
 export interface Placeholder {
@@ -161,26 +161,27 @@ function converterFor(name: string, args: string | undefined, converters: Readon
 }
 
 /**
- * Throws for a rule written in Express or Hono syntax (`'/posts/:id'`, `'/files/*'`): its
- * text would be matched literally, so every request it was meant for would be a silent 404.
- * The message names the rule and the pattern to write.
+ * Throws for a rule written in Express or Hono syntax (`'/posts/:id'`, `'/files/*'`,
+ * `'/flights/:from-:to'`, `'/posts{/:id}'`): its text would be matched literally, so every
+ * request it was meant for would be a silent 404. The message names the rule and the pattern to
+ * write, or for an optional part the two rules.
  */
 function refuseForeignSyntax(endpoint: string, pattern: string): void {
   // Placeholders are left out: a converter's arguments may hold any text.
-  const segments = pattern.replace(PLACEHOLDER, '<>').split('/');
-  if (!segments.some((segment) => FOREIGN_SEGMENT.test(segment))) return;
-  const fixed = segments
-    .map((segment) => {
-      const match = FOREIGN_SEGMENT.exec(segment);
-      if (match === null) return segment;
-      return segment.startsWith(':') ? `<${match[1]}>` : `<path:${match[2] ?? 'rest'}>`;
-    })
-    .join('/');
+  const foreign = foreignSyntax(pattern.replace(PLACEHOLDER, '<>'));
+  if (foreign === null) return;
   // The placeholders the `<>` stand for, put back in order.
-  const kept = [...pattern.matchAll(PLACEHOLDER)].map((m) => m[0]);
-  const suggestion = fixed.replace(/<>/g, () => kept.shift()!);
+  const written = foreign.patterns.map((fixed) => {
+    const kept = [...pattern.matchAll(PLACEHOLDER)].map((m) => m[0]);
+    return JSON.stringify(fixed.replace(/<>/g, () => kept.shift()!));
+  });
+  if (foreign.optional) {
+    throw new TypeError(
+      `${endpoint} (${pattern}): ${JSON.stringify(foreign.text)} is an optional part in Express/Hono syntax, matched here as literal text (a silent 404): write two rules for the endpoint, ${endpoint}: [${written.join(', ')}] (a value the shorter rule lacks is undefined, or give it by that rule's defaults)`,
+    );
+  }
   throw new TypeError(
-    `${endpoint} (${pattern}): ':name' and '*' are Express/Hono syntax, matched here as literal text (a silent 404): write ${JSON.stringify(suggestion)} (<int:id> for a number, <path:rest> for the rest of the path, slashes included)`,
+    `${endpoint} (${pattern}): ':name' and '*' are Express/Hono syntax, matched here as literal text (a silent 404): write ${written[0]} (<int:id> for a number, <path:rest> for the rest of the path, slashes included)`,
   );
 }
 
@@ -320,7 +321,7 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
  * @throws TypeError for a pattern that does not start with `/`, names an unknown converter,
  *   gives a converter arguments it does not take (see `convertedWithArgs`), repeats a placeholder name (in its path or host) or has a stray `<` or `>`; for an
  *   invalid method; for an empty `host` or one with `/`; for `defaults` that are no object or
- *   name a placeholder; for a segment in Express/Hono syntax (`:id`, `*`), naming the pattern to write.
+ *   name a placeholder; for Express/Hono syntax (`:id`, `:from-:to`, `*`, `{/:id}`), naming the pattern (or two) to write.
  */
 export function compileRule(endpoint: string, pattern: string, options: RuleOptions, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): CompiledRule {
   if (!pattern.startsWith('/')) throw new TypeError(`route pattern must start with '/': ${JSON.stringify(pattern)} (${endpoint})`);
