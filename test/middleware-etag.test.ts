@@ -6,7 +6,7 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { type App, HTTPNotFound, Request, Response } from 'tsgi';
-import { accessLog, compress, etag } from 'tsgi/middleware';
+import { accessLog, compress, etag, mount } from 'tsgi/middleware';
 import { strongEtag } from 'tsgi/http';
 import { TestClient } from 'tsgi/testing';
 import { bytes, request, start } from './node-helpers.ts';
@@ -32,6 +32,9 @@ const site = Request.application((req) => {
       res.etag = 'v7';
       return res;
     }
+    case '/conditional':
+      // conditionalResponse without an ETag of its own: it serves Range itself, before etag tags.
+      return new Response(PAGE, { contentType: 'text/plain', conditionalResponse: true });
     case '/no-store': {
       const res = new Response(PAGE, { contentType: 'text/plain' });
       res.cacheControl.noStore = true;
@@ -141,6 +144,42 @@ describe('etag over a socket', () => {
     const stale = await request(`${server.url}/page`, { headers: { Range: 'bytes=0-4', 'If-Range': '"stale"' } });
     expect(stale.status).toBe(200);
     expect(stale.body.toString()).toBe(PAGE);
+  });
+
+  it('over a conditionalResponse without an ETag: a Range gets a 206 carrying the tag of the whole, and the conditions are judged on it', async () => {
+    const server = await start(etag(site));
+    const url = `${server.url}/conditional`;
+    const whole = await request(url);
+    expect(whole.headers.etag).toBe(TAG);
+    const part = await request(url, { headers: { Range: 'bytes=0-4' } });
+    expect(part.status).toBe(206);
+    expect(part.body.toString()).toBe('hello');
+    expect(part.headers['content-range']).toBe(`bytes 0-4/${PAGE.length}`);
+    // The tag a client resumes with (If-Range, RFC 9110 §13.1.5) is the one the 200 carries.
+    expect(part.headers.etag).toBe(TAG);
+    const resumed = await request(url, { headers: { Range: 'bytes=5-6', 'If-Range': TAG } });
+    expect([resumed.status, resumed.body.toString(), resumed.headers.etag]).toEqual([206, ', ', TAG]);
+    const stale = await request(url, { headers: { Range: 'bytes=0-4', 'If-Range': '"stale"' } });
+    expect([stale.status, stale.body.toString()]).toEqual([200, PAGE]);
+    // If-None-Match and If-Match come before Range (RFC 9110 §13.2.2).
+    expect((await request(url, { headers: { Range: 'bytes=0-4', 'If-None-Match': TAG } })).status).toBe(304);
+    expect((await request(url, { headers: { Range: 'bytes=0-4', 'If-Match': '"other"' } })).status).toBe(412);
+    const unsatisfiable = await request(url, { headers: { Range: 'bytes=9000-' } });
+    expect([unsatisfiable.status, unsatisfiable.headers['content-range']]).toEqual([416, `bytes */${PAGE.length}`]);
+  });
+
+  it('over a conditionalResponse without an ETag: If-Match naming the tag etag sends gets the 200', async () => {
+    const server = await start(etag(site));
+    const url = `${server.url}/conditional`;
+    const matched = await request(url, { headers: { 'If-Match': TAG } });
+    expect([matched.status, matched.headers.etag]).toEqual([200, TAG]);
+    expect((await request(url, { headers: { 'If-Match': TAG, Range: 'bytes=0-4' } })).status).toBe(206);
+  });
+
+  it('over a conditionalResponse without an ETag under a mount: asked again at the same path', async () => {
+    const server = await start(etag(mount({ '/m': site })));
+    const part = await request(`${server.url}/m/conditional`, { headers: { Range: 'bytes=0-4' } });
+    expect([part.status, part.body.toString(), part.headers.etag]).toEqual([206, 'hello', TAG]);
   });
 
   it('keeps the app’s own ETag, and makes it conditional', async () => {

@@ -31,17 +31,28 @@ export function routeOf(environ: Environ): Route {
  * @param call - the second call of the app, e.g. `() => callApp(app, environ)`.
  * @returns what `call` answers; rejects as it does.
  */
-export async function withoutRange<T>(environ: Environ, route: Route, call: () => Promise<T>): Promise<T> {
+export function withoutRange<T>(environ: Environ, route: Route, call: () => Promise<T>): Promise<T> {
+  return withoutFields(environ, route, RANGE_FIELDS, call);
+}
+
+/** The fields {@link withoutRange} removes. */
+const RANGE_FIELDS = ['HTTP_RANGE', 'HTTP_IF_RANGE'] as const;
+
+/**
+ * As {@link withoutRange}, with the environ keys `keys` removed (`HTTP_IF_MATCH` too, for
+ * `etag`, whose app judged the request without the tag `etag` adds); each is put back once
+ * `call` settles, a key absent before staying absent.
+ */
+export async function withoutFields<T>(environ: Environ, route: Route, keys: readonly string[], call: () => Promise<T>): Promise<T> {
   [environ.SCRIPT_NAME, environ.PATH_INFO] = route;
-  const range = environ.HTTP_RANGE;
-  const ifRange = environ.HTTP_IF_RANGE;
+  const saved = keys.map((key) => environ[key] as unknown);
   // `delete`, not `undefined` (an `HTTP_*` key holds a string when present); only on this rare path.
-  delete environ.HTTP_RANGE;
-  delete environ.HTTP_IF_RANGE;
+  for (const key of keys) delete environ[key];
   try {
     return await call();
   } finally {
-    if (range !== undefined) environ.HTTP_RANGE = range;
-    if (ifRange !== undefined) environ.HTTP_IF_RANGE = ifRange;
+    keys.forEach((key, i) => {
+      if (saved[i] !== undefined) environ[key] = saved[i];
+    });
   }
 }

@@ -5,13 +5,30 @@
  * @module
  */
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
-import { callApp } from '../gateway/call-app.ts';
+import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { strongEtag } from '../http/etag.ts';
 import { cacheControlOf } from '../http/shared-cache.ts';
 import { servePlanned } from '../response/conditional.ts';
 import { type OptionNames, checkOptions } from './option-names.ts';
+import { type Route, routeOf, withoutFields } from './ask-without-range.ts';
+
+/** What an app without a tag of its own judged wrongly: it served `Range` and `If-Match` before this layer tagged. */
+const JUDGED_WITHOUT_TAG = ['HTTP_RANGE', 'HTTP_IF_RANGE', 'HTTP_IF_MATCH'] as const;
+
+/**
+ * The answer to ask again for, without `Range`, `If-Range` and `If-Match`: a `206`, `416` or
+ * `412` in memory with no `ETag`, as a `conditionalResponse` without a tag of its own gives
+ * (served before this layer could tag the whole, so the `206` lacked the tag the `200` carries,
+ * RFC 9110 §15.3.7, and an `If-Match` naming that tag was a `412`). A streamed one is kept: its
+ * body may hold what a second call would wait for.
+ */
+function judgedWithoutTag(started: StartedApp): boolean {
+  const status = started.status;
+  if (!(status.startsWith('206') || status.startsWith('416') || status.startsWith('412'))) return false;
+  return chunksOf(started.body) !== null && !new HeaderList(started.headers).has('etag');
+}
 
 /** Options of {@link etag}. */
 export interface EtagOptions {
@@ -59,7 +76,13 @@ function chunksOf(body: Body): Uint8Array[] | null {
  * `wrapBody`) hands it on as a stream: put `etag` inside such layers.
  *
  * An answer that has an `ETag` already keeps it, and is made conditional on it (as Express's
- * `res.send` and Hono's `etag()` do); nothing is hashed. Give streamed answers their own tag
+ * `res.send` and Hono's `etag()` do); nothing is hashed. An app that serves `Range` itself
+ * without a tag (`conditionalResponse` and no `ETag`) answers a `206`, `416` or `412` before
+ * this layer could tag the whole: such an answer, in memory and without an `ETag`, is asked for
+ * again without `Range`, `If-Range` and `If-Match`, and this layer tags the whole and serves the
+ * part, so the `206` carries the tag the `200` does (RFC 9110 §15.3.7) that `If-Range` resumes
+ * with (§13.1.5), and an `If-Match` naming it is a `200`. The app is called twice then; a GET
+ * without `Range` or `If-Match` never is. Give streamed answers their own tag
  * and `conditionalResponse` (docs/conditional.md).
  *
  * A HEAD passes through untouched, as in Django's `ConditionalGetMiddleware`: the app answers
@@ -90,7 +113,14 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
   const weak = options.weak === true;
   return async (environ, startResponse) => {
     if (environ.REQUEST_METHOD !== 'GET') return inner(environ, startResponse);
-    const started = await callApp(inner, environ);
+    // Where the request was routed from (a `mount` below moves its prefix), read only for a
+    // request the app may judge without the tag: a plain GET allocates nothing more.
+    const route: Route | null = environ.HTTP_RANGE !== undefined || environ.HTTP_IF_MATCH !== undefined ? routeOf(environ) : null;
+    let started = await callApp(inner, environ);
+    if (route !== null && judgedWithoutTag(started)) {
+      started.close();
+      started = await withoutFields(environ, route, JUDGED_WITHOUT_TAG, () => callApp(inner, environ));
+    }
     const chunks = started.status.startsWith('200') ? chunksOf(started.body) : null;
     let headers: HeaderList | null = null;
     if (chunks !== null) {
