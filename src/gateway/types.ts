@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { notAnAppKind } from './not-an-app.ts';
+import { notAnAppKind, notAnAppMark } from './not-an-app.ts';
 
 /**
  * The response body an app returns: any sync or async iterable of byte chunks.
@@ -199,11 +199,14 @@ export type AppLike = App | { respond: App };
 
 /**
  * Turns an {@link AppLike} into an {@link App} (binding `respond` when given an object).
- * @throws TypeError for anything else, naming what it got (`undefined`, a `RouteMap`…).
+ * @throws TypeError for anything else, naming what it got (`undefined`, a `RouteMap`, a response
+ *   filter such as `rewriteHtml` given unapplied…).
  */
 export function toApp(app: AppLike): App {
-  if (typeof app === 'function') return app;
-  if (app !== null && typeof app === 'object' && typeof app.respond === 'function') {
+  if (typeof app === 'function') {
+    // A middleware marked as no app (`serve(rewriteHtml)`): refused here, where the app is built.
+    if (notAnAppMark(app) === undefined) return app;
+  } else if (app !== null && typeof app === 'object' && typeof app.respond === 'function') {
     return app.respond.bind(app);
   }
   throw new TypeError(`expected a gateway app: a function or an object with respond() (got ${notAnAppKind(app)})`);

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { App, AppLike, Body, Environ } from '../gateway/types.ts';
+import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
+import { markNotAnApp } from '../gateway/not-an-app.ts';
 import { sendsHeadEarly } from '../gateway/body.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
@@ -107,9 +108,12 @@ function isText(type: string): boolean {
  * ```
  * @throws TypeError (at once) for an empty or non-string, non-RegExp pattern, a replacement that
  *   is neither a string nor a function, a `maxMatchLength` below 1, or a `version` that cannot
- *   be part of an entity tag.
+ *   be part of an entity tag; given itself where an app goes (`serve(replaceText)`,
+ *   `mount({ '/x': replaceText })`), a TypeError from there, when built, naming it a filter.
  */
 export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
+  // The app first: called as an app all the same (past `toApp`), the environ is named, not taken for options.
+  const inner = toApp(app);
   checkOptions('replaceText', options, REPLACE_TEXT_OPTIONS);
   const maxMatchLength = options.maxMatchLength ?? 1024;
   if (!Number.isInteger(maxMatchLength) || maxMatchLength < 1) throw new TypeError('replaceText: maxMatchLength must be a whole number of characters >= 1');
@@ -117,7 +121,7 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
   for (const [pattern, replacement] of pairs) new TextReplacer(pattern, replacement, maxMatchLength);
   const filter = options.filter ?? isText;
   const version = checkVersion('replaceText', options.version);
-  return bodyFilter(app, (headers, environ) => {
+  return bodyFilter(inner, (headers, environ) => {
     const type = parseMediaType(headers.get('content-type'));
     if (type.type === '' || !filter(type.type, environ) || pairs.length === 0) return null;
     const coding = headers.get('content-encoding');
@@ -129,6 +133,9 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     return (body) => replaceStream(body, codec, replacers, newSplitter?.() ?? null);
   }, { dropsLastModified: true, etagVersion: version });
 }
+
+// Given where an app goes (`serve(replaceText)`, `mount({ '/x': replaceText })`), it is named when built.
+markNotAnApp(replaceText, 'replaceText, a response filter, not an app: give it the app whose text it replaces, replaceText(app, { replacements: [[from, to]] }), as replaceText(proxy(upstream), { … })');
 
 /** Cuts a stream into the units replaced as if each were a whole body (events, records). */
 interface UnitSplitter {

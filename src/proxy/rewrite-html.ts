@@ -5,7 +5,8 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
-import type { App, AppLike, Body } from '../gateway/types.ts';
+import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
+import { markNotAnApp } from '../gateway/not-an-app.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { Request } from '../request/request.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
@@ -118,9 +119,12 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * ```
  * @throws TypeError (at once) for an unsupported selector, a handler that is not a function, an
  *   `upstream` that is not an http(s) URL, a `maxTokenBytes` below 1, or a `version` that cannot
- *   be part of an entity tag.
+ *   be part of an entity tag; given itself where an app goes (`serve(rewriteHtml)`,
+ *   `mount({ '/x': rewriteHtml })`), a TypeError from there, when built, naming it a filter.
  */
 export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App {
+  // The app first: called as an app all the same (past `toApp`), the environ is named, not taken for options.
+  const inner = toApp(app);
   checkOptions('rewriteHtml', options, REWRITE_HTML_OPTIONS);
   const maxTokenBytes = options.maxTokenBytes ?? MAX_TOKEN_BYTES;
   const version = checkVersion('rewriteHtml', options.version);
@@ -134,7 +138,7 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     if (typeof handler !== 'function') throw new TypeError(`rewriteHtml: the handler for ${JSON.stringify(selector)} is not a function`);
     rules.push({ selector: parseSelector(selector), handler });
   }
-  return bodyFilter(app, (headers, environ) => {
+  return bodyFilter(inner, (headers, environ) => {
     const type = parseMediaType(headers.get('content-type'));
     if (type.type !== 'text/html' && type.type !== 'application/xhtml+xml') return null;
     const coding = headers.get('content-encoding');
@@ -147,6 +151,9 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     return (body) => rewriteBody(body, bound, text, charset === undefined ? sniffMeta : undefined, maxTokenBytes);
   }, { dropsLastModified: true, etagVersion: version });
 }
+
+// Given where an app goes (`serve(rewriteHtml)`, `mount({ '/x': rewriteHtml })`), it is named when built.
+markNotAnApp(rewriteHtml, 'rewriteHtml, a response filter, not an app: give it the app whose HTML it rewrites, rewriteHtml(app, { elements: { … } }), as rewriteHtml(proxy(upstream), { … })');
 
 /** The conversions of the charset a `<meta>` tag declares, or null. */
 function sniffMeta(tag: StartTag): ByteText | null {
