@@ -93,6 +93,11 @@ export function createListener(options: ListenerOptions): Listener {
     // An HTTP/1.1 request without Host is answered by createEnviron, with a reason (Node's own
     // answer is a bare 400).
     requireHostHeader: false,
+    // A request without `Content-Length` or `Transfer-Encoding` has no body (RFC 9112 §6.3):
+    // Node then skips the request stream's `end` and `close` events and their ticks (Node
+    // 24.12 and later; Node 22 ignores the option). tsgi reads such a body as empty and
+    // watches the response and the connection, never that stream, for the client's leaving.
+    optimizeEmptyRequests: true,
   };
   const sessionLimits = {
     firstByteTimeout: options.firstByteTimeout,
