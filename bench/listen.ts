@@ -17,10 +17,11 @@ export interface Running {
 
 /**
  * Serves a Node `(req, res)` handler with `node:http` on 127.0.0.1 and a free port; the
- * helper for every framework that can give such a handler.
+ * helper for every framework that can give such a handler. `options` go to
+ * `http.createServer` (default none).
  */
-export function listen(handler: http.RequestListener): Promise<Running> {
-  const server = http.createServer(handler);
+export function listen(handler: http.RequestListener, options: http.ServerOptions = {}): Promise<Running> {
+  const server = http.createServer(options, handler);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {

@@ -1,6 +1,7 @@
 /**
  * The baseline and tsgi's own targets of the benchmark, each answering the four routes of
  * bench/routes.ts: `node` (a raw `node:http` handler, the baseline every ratio is against),
+ * `node-empty` (the same with Node's `optimizeEmptyRequests`, which `serve()` sets; opt-in),
  * `node-chunked` (the same without `Content-Length`, opt-in), `node-await` (the same answering
  * `/stack` after five nested awaited calls: what any five async middleware cost at least;
  * opt-in), `tsgi-raw`, `tsgi-app` and `tsgi-hooks` (the apps of bench/tsgi-apps.ts, imported when they
@@ -95,6 +96,12 @@ export const TSGI_TARGETS = [
     name: 'node',
     label: 'raw node:http handler answering with Content-Length (baseline)',
     start: () => listen(nodeHandler(true)),
+  },
+  {
+    name: 'node-empty',
+    label: "the baseline with Node's optimizeEmptyRequests (what serve() sets: no request stream events without a body)",
+    default: false,
+    start: () => listen(nodeHandler(true), { optimizeEmptyRequests: true }),
   },
   {
     name: 'node-chunked',

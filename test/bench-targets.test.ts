@@ -165,7 +165,7 @@ describe('target selection', () => {
     expect(TARGET_GROUPS.frameworks).toEqual(['node', 'tsgi-raw', 'tsgi-app', 'tsgi-hooks', ...FRAMEWORKS]);
     expect(selectTargets(['frameworks']).map((t) => t.name)).toEqual(['node', 'tsgi-raw', 'tsgi-app', 'tsgi-hooks', ...FRAMEWORKS]);
     expect(selectTargets(['frameworks']).every((t) => t.routes)).toBe(true);
-    expect(TARGETS.filter((t) => t.routes).map((t) => t.name)).toEqual(['node', 'node-chunked', 'node-await', 'tsgi-raw', 'tsgi-app', 'tsgi-hooks', ...FRAMEWORKS]);
+    expect(TARGETS.filter((t) => t.routes).map((t) => t.name)).toEqual(['node', 'node-empty', 'node-chunked', 'node-await', 'tsgi-raw', 'tsgi-app', 'tsgi-hooks', ...FRAMEWORKS]);
   });
 
   it('expands the proxy group to each proxy for / and /1mib, compared with tsgi’s on the same route', () => {
