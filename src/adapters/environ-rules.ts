@@ -12,7 +12,7 @@ import { unquotePath } from '../http/url.ts';
 import { isValidHost } from '../http/host.ts';
 import { isTrustedHost } from '../http/trusted-hosts.ts';
 import { HTTPBadRequest, HTTPNotFound, HTTPRequestHeaderFieldsTooLarge } from '../exceptions/client-errors.ts';
-import type { OptionNames } from '../middleware/option-names.ts';
+import type { OptionNames } from '../gateway/option-names.ts';
 
 /**
  * The environ options every adapter takes (`toNodeHandler`, `serve`, `toFetchHandler`): one

@@ -20,7 +20,7 @@ import { isBrokenOff } from '../gateway/readable-input.ts';
 import { isBodyReadable, stoppedWithClient } from '../request/input.ts';
 import { meterInput } from '../gateway/input-meter.ts';
 import { requestIdKey } from './request-id.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** What is known about a request when its log line is written. */
 export interface AccessLogEntry {

@@ -11,7 +11,7 @@ import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie, checkMaxAge } from '../http/signed-cookie.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link AuthTickets}. */
 export interface AuthTicketOptions extends SignedCookieAttributes {

@@ -9,7 +9,7 @@ import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { Request } from '../request/request.ts';
 import { setRemoteUser } from './auth-util.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
  * Checks one pair of credentials. Answer `true` (the user is `username`), a non-empty string

@@ -11,7 +11,7 @@ import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { Request } from '../request/request.ts';
 import { setRemoteUser } from './auth-util.ts';
 import type { EnvironKey } from '../gateway/environ-key.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Checks a token: answers the user it belongs to, or `null`/`undefined`/`false` when invalid. */
 export type BearerVerify<User> = (

@@ -16,7 +16,7 @@ import { finishSkipped } from '../request/cleanup.ts';
 import { declaredLength } from '../http/declared-length.ts';
 import { logError } from '../gateway/log.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link cascade}. */
 export interface CascadeOptions {

@@ -22,7 +22,7 @@ import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
 import { markTransformed, weakenNotModified } from './body-filter.ts';
 import { type Route, routeOf, withoutRange } from './ask-without-range.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** A content coding {@link compress} can apply. */
 export type Coding = 'br' | 'gzip' | 'deflate';

@@ -12,7 +12,7 @@ import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
 import { type Flash, type SessionState, Session, sealSession } from './session.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link CookieSessions}. */
 export interface CookieSessionOptions extends SignedCookieAttributes {

@@ -10,7 +10,7 @@ import { isToken } from '../gateway/fields.ts';
 import { appendVary, replaceField } from '../http/header-list.ts';
 import { callWithHeadEdit, fieldValue } from './head-edit.ts';
 import { SERIALIZED_ORIGIN, parseUrl } from '../http/origin.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** What an `origin` function of {@link CorsOptions} answers (or a promise of it). */
 type OriginAnswer = boolean | string | null | undefined;

@@ -8,7 +8,7 @@ import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts
 import { HTTPForbidden } from '../exceptions/client-errors.ts';
 import { DEFAULT_PORTS, comparableHostName, hostOf, splitHost } from '../http/host.ts';
 import { SERIALIZED_ORIGIN, parseUrl } from '../http/origin.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link crossOriginProtection}. */
 export interface CrossOriginProtectionOptions {

@@ -12,7 +12,7 @@ import { DEFAULT_FORM_LIMITS } from '../forms/limits.ts';
 import { isBodyReadable, tooLarge } from '../request/input.ts';
 import { streamInput } from '../request/stream-input.ts';
 import { decoderOutput } from './decoder-output.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
  * A content coding {@link decodeBody} can undo (RFC 9110 §8.4.1; zstd is RFC 8878). `gzip`

@@ -12,7 +12,7 @@ import { statusExceptions } from '../exceptions/abort.ts';
 import { ERROR_PAGES_KEY, type ErrorDescription, type ErrorPageHook } from '../response/error-body.ts';
 import { COPY, Response, adoptForeignResponse, isForeignResponse } from '../response/response.ts';
 import { Request } from '../request/request.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
  * Renders the page of an HTTP error (a 4xx or 5xx) for a request, **synchronously**: it is

@@ -23,7 +23,7 @@ import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { debugResponse, warnIfProduction } from './traceback.ts';
 import { requestIdLabel } from '../gateway/request-id-key.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link errors}. */
 export interface ErrorsOptions {

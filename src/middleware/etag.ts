@@ -11,7 +11,7 @@ import { HeaderList } from '../http/header-list.ts';
 import { strongEtag } from '../http/etag.ts';
 import { cacheControlOf } from '../http/shared-cache.ts';
 import { servePlanned } from '../response/conditional.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { type Route, routeOf, withoutFields } from './ask-without-range.ts';
 
 /** What an app without a tag of its own judged wrongly: it served `Range` and `If-Match` before this layer tagged. */

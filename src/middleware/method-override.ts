@@ -17,7 +17,7 @@ import { parseForm, planForm } from '../forms/parse.ts';
 import { isBodyReadable } from '../request/input.ts';
 import { readWhole } from '../request/body.ts';
 import { Request } from '../request/request.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link methodOverride}. Each source is a name, or `false` to turn it off. */
 export interface MethodOverrideOptions {

@@ -10,7 +10,7 @@ import { HTTPNotFound } from '../exceptions/client-errors.ts';
 import { asciiHostName, comparableHostName, isValidHost } from '../http/host.ts';
 import { Request, splitHost } from '../request/request.ts';
 import { redirectToCleanPath } from './clean-path.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { foreignSyntax } from '../http/router-syntax.ts';
 
 /** The apps to mount: `{ prefix: app }`, or `[prefix, app]` pairs (a `Map` works). */

@@ -15,7 +15,7 @@ import { splitHost } from '../request/request.ts';
 import { isValidHost } from '../http/host.ts';
 import { isTrustedHost, trustedHostsKey } from '../http/trusted-hosts.ts';
 import { HTTPBadRequest } from '../exceptions/client-errors.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link proxyFix}: how many proxies to trust for each header (default 0 = none). */
 export interface ProxyFixOptions {

@@ -10,7 +10,7 @@ import { requestIdKey } from '../gateway/request-id-key.ts';
 import { HOP_BY_HOP, isToken } from '../gateway/fields.ts';
 import { headerEnvironKey } from '../datastructures/environ-headers.ts';
 import { callWithHeadEdit, hasField } from './head-edit.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link requestId}. */
 export interface RequestIdOptions {

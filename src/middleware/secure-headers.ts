@@ -11,7 +11,7 @@ import { callWithHeadEdit, hasField } from './head-edit.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { type RequestLike } from '../exceptions/base.ts';
 import { type CspDirectives, checkedDirectives, serializeCsp } from '../http/csp.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
  * One header's setting: `true` (or left out, for a header on by default) sends the default

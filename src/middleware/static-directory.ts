@@ -16,7 +16,7 @@ import { isBelow, joinBelow, realBelow, safeSegments } from './safe-path.ts';
 import { redirectToCleanPath } from './clean-path.ts';
 import { ALLOW, type FileOptions, contentTypeOf, fixedHeaders, sendFile } from './static-file.ts';
 import { choosePrecompressed } from './static-precompressed.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link directoryApp}. */
 export interface DirectoryOptions extends FileOptions {

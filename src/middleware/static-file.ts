@@ -17,7 +17,7 @@ import { MAX_DELTA_SECONDS, formatHttpDate } from '../http/dates.ts';
 import { statEtag } from '../http/etag.ts';
 import { servePlanned } from '../response/conditional.ts';
 import { originDates } from '../http/origin-dates.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link fileApp} (and of each file `directoryApp` serves). */
 export interface FileOptions {

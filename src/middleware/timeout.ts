@@ -10,7 +10,7 @@ import { logError, requestLine } from '../gateway/log.ts';
 import { isAbort } from '../gateway/abort.ts';
 import { requestIdLabel } from '../gateway/request-id-key.ts';
 import { HTTPGatewayTimeout, HTTPServiceUnavailable } from '../exceptions/server-errors.ts';
-import { type OptionNames, checkOptions } from './option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link timeout}. */
 export interface TimeoutOptions {

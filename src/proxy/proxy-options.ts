@@ -6,7 +6,7 @@
 import { type ConnectionOptions, createSecureContext } from 'node:tls';
 import type { Dispatcher } from './undici.ts';
 import { type HeaderEdits, checkEdits } from './header-edits.ts';
-import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of `proxy`. Times are in milliseconds. */
 export interface ProxyOptions {

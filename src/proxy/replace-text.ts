@@ -13,7 +13,7 @@ import { type EventPieces, EventSplitter } from './event-stream.ts';
 import { isJsonLinesType, jsonLinesSplitter } from './json-lines.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
 import { type TextCodec, textCodec } from './text-codec.ts';
-import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link replaceText}. */
 export interface ReplaceTextOptions {

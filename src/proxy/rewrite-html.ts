@@ -19,7 +19,7 @@ import { HtmlRewrite, MAX_TOKEN_BYTES, type Rule } from './html-stream.ts';
 import { UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
 import { rewriteRefresh } from './rewrite-location.ts';
 import { mapSrcset } from './srcset.ts';
-import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** A handler of {@link rewriteHtml}: called with each matching element, and the request. */
 export type ElementHandler = (element: HtmlElement, req: Request) => void;

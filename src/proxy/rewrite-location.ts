@@ -7,7 +7,7 @@
  */
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
 import { type PublicBase, UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
-import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link rewriteLocation}. */
 export interface RewriteLocationOptions {

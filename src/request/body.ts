@@ -18,6 +18,7 @@ import { limitExceeded, quoteName } from '../forms/limits.ts';
 import { refuseContentCoding } from '../forms/content-coding.ts';
 import { type FilePart, type FormPart, type PartsOptions, partsFromEnviron } from '../forms/parts.ts';
 import { cleanupEnviron } from './cleanup.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of the body readers `stream()`, `bytes()`, `text()` and `json()`. */
 export interface ReadOptions {
@@ -31,6 +32,9 @@ export interface ReadOptions {
    */
   maxBodySize?: number | undefined;
 }
+
+/** Every option of {@link ReadOptions}, checked per call (`checkOptions`); `tsc` fails when it and the type differ. */
+const READ_OPTIONS = { maxBodySize: true } as const satisfies OptionNames<ReadOptions>;
 
 /**
  * The default {@link ReadOptions} of `req.text()` and `req.json()`: `maxBodySize` 1 MiB
@@ -53,6 +57,30 @@ export const DEFAULT_TEXT_LIMITS: Readonly<{ maxBodySize: number }> = Object.fre
  * `TypeError` rather than run without its limit.
  */
 export type FormOptions = Omit<ParseFormOptions, 'contentLength'>;
+
+/** Every option of {@link FormOptions}, checked per call (`checkOptions`); `tsc` fails when it and the type differ. */
+const FORM_OPTIONS = {
+  maxBodySize: true,
+  maxFieldSize: true,
+  maxFileSize: true,
+  maxParts: true,
+  maxFields: true,
+  maxFiles: true,
+  maxPartHeaderSize: true,
+  spoolThreshold: true,
+  tmpDir: true,
+} as const satisfies OptionNames<FormOptions>;
+
+/** Every option of `PartsOptions` (the form limits), checked per call; `tsc` fails when it and the type differ. */
+const PARTS_OPTIONS = {
+  maxBodySize: true,
+  maxFieldSize: true,
+  maxFileSize: true,
+  maxParts: true,
+  maxFields: true,
+  maxFiles: true,
+  maxPartHeaderSize: true,
+} as const satisfies OptionNames<PartsOptions>;
 
 /** The input of a request whose environ has none: an empty body. */
 const EMPTY_INPUT = new BufferedInput(new Uint8Array(0));
@@ -86,13 +114,15 @@ export abstract class RequestBody {
    *
    * @throws HTTPContentTooLarge (413) at once for a declared `Content-Length` past
    *   `maxBodySize`, before a byte is read (so `Expect: 100-continue` gets the 413, not
-   *   `100 Continue`); TypeError for the former option name `limit` or a `maxBodySize` that is
-   *   no non-negative number (`'10mb'`, `NaN`). While iterating: the 413 past `maxBodySize`,
+   *   `100 Continue`); TypeError, thrown at the call (not while iterating), for options that
+   *   are not a plain object or hold an unknown key (`req.stream: unknown option "maxsize"`),
+   *   the former option name `limit`, or a `maxBodySize` that is no non-negative number
+   *   (`'10mb'`, `NaN`). While iterating: the 413 past `maxBodySize`,
    *   the 400 of a body that broke off, the error of an input a reader left failed.
    */
   stream(options?: ReadOptions): AsyncIterable<Uint8Array> {
     const input = this.environ['tsgi.input'] ?? EMPTY_INPUT;
-    checkReadOptions(options);
+    checkReadOptions(options, 'stream');
     const maxBodySize = options?.maxBodySize ?? Infinity;
     // The declared length as digits, not `contentLength` (null past 15 digits, where Node's
     // parser takes up to 2^64 - 1): a length that large is refused before reading too.
@@ -117,13 +147,17 @@ export abstract class RequestBody {
    * instead: every later read fails at once with the same error.
    *
    * @throws HTTPContentTooLarge (413) past `options.maxBodySize`, decided while streaming;
-   *   HTTPBadRequest (400) when the body breaks off; TypeError for the former option name
-   *   `limit` or a `maxBodySize` that is no non-negative number (`'10mb'`, `NaN`).
+   *   HTTPBadRequest (400) when the body breaks off; TypeError, as the promise's rejection
+   *   (every promise reader's option errors reject, none throws at the call), for options that
+   *   are not a plain object or hold an unknown key (`req.bytes: unknown option "maxsize"`,
+   *   naming the option meant when one is close), the former option name `limit`, or a
+   *   `maxBodySize` that is no non-negative number (`'10mb'`, `NaN`). Such a `TypeError` is a
+   *   programmer error: answered 500, as any other the app throws.
    */
   bytes(options?: ReadOptions): Promise<Uint8Array> {
     // Not an `async` function: a rejection, not a throw, for a refused option.
     try {
-      checkReadOptions(options);
+      checkReadOptions(options, 'bytes');
       return readWhole(this, options?.maxBodySize ?? Infinity, tooLarge);
     } catch (error) {
       return Promise.reject(error);
@@ -222,11 +256,12 @@ export abstract class RequestBody {
    *   knows, or UTF-16 (another one, `shift_jis`, `iso-8859-1`…, is decoded in), a multipart text part in a
    *   charset other than UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE, or a form body sent with a
    *   `Content-Encoding` (`gzip`…, not decoded: `Accept-Encoding: identity`); TypeError for an invalid limit,
-   *   the former option name `limit`, or an option that differs from the one the request's form
+   *   the former option name `limit`, an unknown option (`req.form: unknown option
+   *   "maxFieldsize": did you mean "maxFieldSize"?`; rejected, as `bytes()`), or an option that differs from the one the request's form
    *   was already read with (the parse is not run again, so the option could not apply).
    */
-  async parseForm(options: FormOptions = {}): Promise<ParsedForm> {
-    refuseFormerLimit(options);
+  async parseForm(options?: FormOptions): Promise<ParsedForm> {
+    checkFormOptions(options, 'parseForm');
     return formFromEnviron(this.environ, options);
   }
 
@@ -243,6 +278,7 @@ export abstract class RequestBody {
    * ```
    */
   async form(options?: FormOptions): Promise<MultiDict<string>> {
+    checkFormOptions(options, 'form');
     return (await this.parseForm(options)).fields;
   }
 
@@ -252,6 +288,7 @@ export abstract class RequestBody {
    * empty for other bodies. See {@link RequestBody.parseForm}.
    */
   async files(options?: FormOptions): Promise<MultiDict<FileUpload>> {
+    checkFormOptions(options, 'files');
     return (await this.parseForm(options)).files;
   }
 
@@ -290,7 +327,8 @@ export abstract class RequestBody {
    *   past `maxBodySize`; HTTPBadRequest (400) for a multipart type without a valid boundary;
    *   HTTPUnsupportedMediaType (415) for a form body with a `Content-Encoding` or a urlencoded
    *   one in a charset no decoder knows; the `Error` of an earlier reader that did not keep the
-   *   body; TypeError for an invalid limit or the former option name `limit`. While iterating,
+   *   body; TypeError for an invalid limit, an unknown option (`req.parts: unknown option
+   *   "maxpart": did you mean "maxParts"?`) or the former option name `limit`. While iterating,
    *   from the loop or from a file body's read: HTTPContentTooLarge (413) naming the limit
    *   passed (`"maxFileSize exceeded: file 'a.iso' is larger than 1048576 bytes"`),
    *   HTTPBadRequest (400) for a malformed or truncated body or one the client broke off,
@@ -299,6 +337,7 @@ export abstract class RequestBody {
    */
   parts(options?: PartsOptions): AsyncIterableIterator<FormPart> {
     refuseFormerLimit(options);
+    checkOptions('req.parts', options, PARTS_OPTIONS, 'first');
     return partsFromEnviron(this.environ, options);
   }
 
@@ -311,6 +350,7 @@ export abstract class RequestBody {
    * @throws as {@link RequestBody.parseForm}.
    */
   async params(options?: FormOptions): Promise<MultiDict<string>> {
+    checkFormOptions(options, 'params');
     const params = new MultiDict<string>(this.query);
     const method = this.method;
     if (method !== 'GET' && method !== 'HEAD') {
@@ -356,7 +396,7 @@ export function readWhole(req: RequestBody, maxBodySize: number, refuse: (maxBod
  * {@link DEFAULT_TEXT_LIMITS} when none is given, whose 413 names the reader and how to raise it.
  */
 function readText(req: RequestBody, options: ReadOptions | undefined, reader: 'text' | 'json'): Promise<Uint8Array> {
-  checkReadOptions(options);
+  checkReadOptions(options, reader);
   const given = options?.maxBodySize;
   if (given !== undefined) return readWhole(req, given, tooLarge);
   return readWhole(req, DEFAULT_TEXT_LIMITS.maxBodySize, (maxBodySize) =>
@@ -369,14 +409,18 @@ function readText(req: RequestBody, options: ReadOptions | undefined, reader: 't
 
 /**
  * Checks the {@link ReadOptions} of `stream()`, `bytes()`, `text()` and `json()`: the former
- * name `limit`, and a `maxBodySize` that is no size (`'10mb'`, `NaN`, `null`, a negative
- * number), which every comparison with a length would take for no limit at all (or refuse
- * every body) rather than fail, as the form limits are checked (`resolveLimits`).
+ * name `limit`, another unknown key (`maxsize`: `checkOptions`, naming `req.${reader}`), and a
+ * `maxBodySize` that is no size (`'10mb'`, `NaN`, `null`, a negative number), which every
+ * comparison with a length would take for no limit at all (or refuse every body) rather than
+ * fail, as the form limits are checked (`resolveLimits`). Nothing but a comparison when no
+ * options are given.
  *
  * @throws TypeError naming what to write.
  */
-function checkReadOptions(options: ReadOptions | undefined): void {
+function checkReadOptions(options: ReadOptions | undefined, reader: 'stream' | 'bytes' | 'text' | 'json'): void {
+  if (options === undefined) return;
   refuseFormerLimit(options);
+  checkOptions(`req.${reader}`, options, READ_OPTIONS, 'first');
   const size = options?.maxBodySize;
   if (size !== undefined && (typeof size !== 'number' || Number.isNaN(size) || size < 0)) {
     throw new TypeError(`maxBodySize must be a non-negative number of bytes (Infinity for no limit), got ${String(size)}`);
@@ -384,13 +428,27 @@ function checkReadOptions(options: ReadOptions | undefined): void {
 }
 
 /**
- * Refuses the former name of `maxBodySize`, `limit`, rather than ignore it: ignored, it would
- * lift the limit in silence (a JavaScript caller gets no type error).
+ * Checks the {@link FormOptions} of `form()`, `files()`, `params()` and `parseForm()`: the
+ * former name `limit`, and another unknown key (`checkOptions`, naming `req.${reader}`). The
+ * values are checked by the parse (`resolveLimits`).
+ *
+ * @throws TypeError naming what to write.
+ */
+function checkFormOptions(options: FormOptions | undefined, reader: 'form' | 'files' | 'params' | 'parseForm'): void {
+  if (options === undefined) return;
+  refuseFormerLimit(options);
+  checkOptions(`req.${reader}`, options, FORM_OPTIONS, 'first');
+}
+
+/**
+ * Refuses the former name of `maxBodySize`, `limit`, with its own message rather than as an
+ * unknown option: ignored, it would lift the limit in silence (a JavaScript caller gets no
+ * type error).
  *
  * @throws TypeError when `options` has a `limit`.
  */
 function refuseFormerLimit(options: ReadOptions | undefined): void {
-  if (options !== undefined && 'limit' in options) {
+  if (typeof options === 'object' && options !== null && 'limit' in options) {
     throw new TypeError('the body size option is `maxBodySize` (bytes); `limit` is no longer read');
   }
 }

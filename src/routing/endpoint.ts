@@ -11,7 +11,7 @@ import { type CompiledRule, type RuleDefaults, compileRule } from './rule.ts';
 import { buildPath, pathOf } from './build.ts';
 import { compileRedirectTo, redirectTarget } from './redirect-to.ts';
 import type { RouteSpec, RuleSpec } from './types.ts';
-import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** The keys of a rule object. */
 const RULE_KEYS = { path: true, methods: true, strictSlashes: true, mergeSlashes: true, host: true, defaults: true, redirectTo: true } as const satisfies OptionNames<Exclude<RuleSpec, string>>;

@@ -17,7 +17,7 @@ import { type BuildArgs, type RouteTable, UrlAdapter, allowHeader } from './adap
 import { fragment } from './build.ts';
 import { buildFor, compileEndpoint } from './endpoint.ts';
 import type { BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, RouteSpec, RuleSpec, ValuesOf } from './types.ts';
-import { type OptionNames, checkOptions } from '../middleware/option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of `new RouteMap(routes, options)`. */
 export interface RouteMapOptions<C extends ConverterMap> {

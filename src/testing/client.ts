@@ -11,7 +11,7 @@ import { unquotePath } from '../http/url.ts';
 import { Request } from '../request/request.ts';
 import { lint } from '../middleware/lint.ts';
 import { type RequestOptions, TEST_CLIENT_OPTIONS, type TestClientOptions } from './options.ts';
-import { checkOptions } from '../middleware/option-names.ts';
+import { checkOptions } from '../gateway/option-names.ts';
 import { requestEnviron, withQuery } from './environ.ts';
 import { type Answer, CutResponse, badRequest, runApp } from './exchange.ts';
 import { wrapBody } from '../gateway/body-watch.ts';

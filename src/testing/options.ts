@@ -7,7 +7,7 @@ import type { Environ } from '../gateway/types.ts';
 import type { FormFieldsInit, FormFilesInit } from '../forms/encode.ts';
 import type { HeaderListInit } from '../http/header-list.ts';
 import type { StreamedBody } from './streamed-input.ts';
-import { type OptionNames } from '../middleware/option-names.ts';
+import { type OptionNames } from '../gateway/option-names.ts';
 
 /**
  * The statuses a test expects (WebTest's `status=`): a code (`404`), a class (`'2xx'`,

@@ -23,7 +23,7 @@ import {
   lazyEnvironKey,
 } from '../environ-rules.ts';
 import { ENVIRON_OPTIONS } from '../environ-rules.ts';
-import type { OptionNames } from '../../middleware/option-names.ts';
+import type { OptionNames } from '../../gateway/option-names.ts';
 import { setClientAddress } from './client.ts';
 import { limitBody } from '../body-limit.ts';
 

@@ -15,7 +15,7 @@ import { Request } from '../../request/request.ts';
 import { isBodyReadable } from '../../request/input.ts';
 import { type HTTPException, isHTTPException } from '../../exceptions/base.ts';
 import { inWorkers } from './workers.ts';
-import { type OptionNames, checkOptions } from '../../middleware/option-names.ts';
+import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
 
 /** Options of {@link fromFetchHandler}. */
 export interface FromFetchOptions {

@@ -16,7 +16,7 @@ import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
 import { checkRedactQuery, redactQuery } from '../../gateway/redact-query.ts';
 import { checkMaxBodySize } from '../body-limit.ts';
 import { FETCH_HANDLER_OPTIONS, type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
-import { checkOptions } from '../../middleware/option-names.ts';
+import { checkOptions } from '../../gateway/option-names.ts';
 import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
 import { raceTimer } from '../../gateway/resume.ts';

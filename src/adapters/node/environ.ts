@@ -30,7 +30,7 @@ import {
   lazyEnvironKey,
 } from '../environ-rules.ts';
 import { ENVIRON_OPTIONS } from '../environ-rules.ts';
-import type { OptionNames } from '../../middleware/option-names.ts';
+import type { OptionNames } from '../../gateway/option-names.ts';
 
 export { DEFAULT_MAX_HEADERS, decodePath };
 

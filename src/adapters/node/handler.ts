@@ -30,7 +30,7 @@ import { FailedInput } from '../../gateway/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 import { type Reporter, refusalReporter } from './refused.ts';
 import { shutdownWatchOf } from '../../gateway/shutdown.ts';
-import { checkOptions } from '../../middleware/option-names.ts';
+import { checkOptions } from '../../gateway/option-names.ts';
 
 /**
  * A short plain-text answer that closes the connection (for requests the app never sees):

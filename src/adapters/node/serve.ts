@@ -9,7 +9,7 @@ import type http2 from 'node:http2';
 import type { TlsOptions } from 'node:tls';
 import type { AppLike } from '../../gateway/types.ts';
 import { NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, type ServerEnvironOptions, WAIT_UNTIL_OPTION } from './environ.ts';
-import { type OptionNames, checkOptions } from '../../middleware/option-names.ts';
+import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
 import { type ServerState, waitUntilOf } from './state.ts';
 import { connectRefuser, createHandler, expectationRefuser } from './handler.ts';
 import { refusalReporter } from './refused.ts';

@@ -1,0 +1,95 @@
+/**
+ * Options given per call (the body readers, `Request.blank`, the test client's requests) and
+ * options nested in options (`proxy`'s and `serve`'s `tls`, `serve`'s `server`) are checked as
+ * a middleware's are at construction: an unknown key is a `TypeError` naming it (with its path
+ * when nested) and the option it likely meant, not a silent default.
+ */
+import { describe, expect, it } from 'vitest';
+import { type AppLike, Request, Response, redirect, serve } from 'tsgi';
+import { errors, secureHeaders } from 'tsgi/middleware';
+import { proxy } from 'tsgi/proxy';
+import { TestClient } from 'tsgi/testing';
+
+const quiet = { write() {} };
+
+async function withServer(app: AppLike, fn: (url: string) => Promise<void>): Promise<void> {
+  const server = await serve(app, { host: '127.0.0.1', port: 0, log: quiet });
+  try {
+    await fn(server.url);
+  } finally {
+    await server.close();
+  }
+}
+
+/** The readers and a misspelled option of each, with the name the message should suggest (`null`: none close). */
+const readers: Array<[reader: string, call: (req: Request, options: never) => unknown, misspelled: object, meant: string | null]> = [
+  ['json', (req, o) => req.json(o), { maxsize: 1 }, null],
+  ['text', (req, o) => req.text(o), { maxBodysize: 1 }, 'maxBodySize'],
+  ['bytes', (req, o) => req.bytes(o), { max_body_size: 1 }, 'maxBodySize'],
+  ['stream', (req, o) => req.stream(o), { maxBodySise: 1 }, 'maxBodySize'],
+  ['form', (req, o) => req.form(o), { maxFieldsize: 1 }, 'maxFieldSize'],
+  ['files', (req, o) => req.files(o), { maxFilesSize: 1 }, 'maxFileSize'],
+  ['params', (req, o) => req.params(o), { spoolTreshold: 1 }, 'spoolThreshold'],
+  ['parseForm', (req, o) => req.parseForm(o), { tmpdir: '/tmp' }, 'tmpDir'],
+  ['parts', (req, o) => req.parts(o), { maxpart: 1 }, 'maxParts'],
+];
+
+describe('the body readers check their options per call', () => {
+  it('answers 500 for req.json({ maxsize }) over a socket, the error naming the option; the right name keeps working', async () => {
+    const failures: unknown[] = [];
+    const app = errors(
+      Request.application(async (req) => {
+        const size = req.query.get('size');
+        const value = await req.json(size === 'wrong' ? ({ maxsize: 1 } as never) : { maxBodySize: 1000 });
+        return Response.json({ got: value });
+      }),
+      { log: quiet, onError: (error) => void failures.push(error) },
+    );
+    await withServer(app, async (url) => {
+      const wrong = await fetch(`${url}?size=wrong`, { method: 'POST', body: '{"a":1}', headers: { 'Content-Type': 'application/json' } });
+      expect(wrong.status).toBe(500);
+      await wrong.body?.cancel();
+      expect(failures).toHaveLength(1);
+      expect(failures[0]).toBeInstanceOf(TypeError);
+      expect((failures[0] as Error).message).toBe('req.json: unknown option "maxsize" (options: maxBodySize)');
+      const right = await fetch(`${url}?size=right`, { method: 'POST', body: '{"a":1}', headers: { 'Content-Type': 'application/json' } });
+      expect(right.status).toBe(200);
+      expect(await right.json()).toEqual({ got: { a: 1 } });
+    });
+  });
+
+  it.each(readers)('req.%s refuses a misspelled option, naming it and the one meant', async (reader, call, misspelled, meant) => {
+    const req = Request.blank('/', { method: 'POST', form: { a: '1' } });
+    let error: unknown;
+    try {
+      await call(req, misspelled as never);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(TypeError);
+    const key = Object.keys(misspelled)[0]!;
+    expect((error as Error).message).toMatch(new RegExp(`^req\\.${reader}: unknown option ${JSON.stringify(key)}`));
+    if (meant !== null) expect((error as Error).message).toContain(`did you mean ${JSON.stringify(meant)}?`);
+  });
+
+  it('rejects the promise of a promise reader, and throws from stream() and parts(), which answer no promise', async () => {
+    const req = Request.blank('/', { method: 'POST', body: 'x' });
+    let promise: Promise<unknown> | undefined;
+    expect(() => void (promise = req.json({ maxsize: 1 } as never))).not.toThrow();
+    const rejected = expect(promise).rejects.toThrow(/^req\.json: unknown option "maxsize"/);
+    expect(() => req.stream({ maxsize: 1 } as never)).toThrow(/^req\.stream: unknown option "maxsize"/);
+    expect(() => req.parts({ maxsize: 1 } as never)).toThrow(/^req\.parts: unknown option "maxsize"/);
+    await rejected;
+    await expect(req.text('1mb' as never)).rejects.toThrow(/^req\.text: the first argument is the options object \(\{ maxBodySize \}\), not a string$/);
+  });
+
+  it('takes no options, known options, and known options holding undefined', async () => {
+    const req = Request.blank('/', { method: 'POST', json: { a: 1 } });
+    expect(await req.json()).toEqual({ a: 1 });
+    expect(await req.json({ maxBodySize: undefined })).toEqual({ a: 1 });
+    expect(await req.text({ maxBodySize: 100 })).toBe('{"a":1}');
+    const form = Request.blank('/', { method: 'POST', form: { a: '1' } });
+    expect((await form.form({ maxFields: 10, spoolThreshold: undefined, tmpDir: undefined })).get('a')).toBe('1');
+  });
+});
+
