@@ -93,3 +93,54 @@ describe('the body readers check their options per call', () => {
   });
 });
 
+describe('Request.blank and the test client check their options per call', () => {
+  it('Request.blank refuses a misspelled option', () => {
+    expect(() => Request.blank('/', { metod: 'POST' } as never)).toThrow(/^Request\.blank: unknown option "metod": did you mean "method"\?/);
+    expect(() => Request.blank('/', { method: 'POST', jsn: {} } as never)).toThrow(/^Request\.blank: unknown option "jsn": did you mean "json"\?/);
+    expect(Request.blank('/', { method: 'PUT', baseUrl: undefined }).method).toBe('PUT');
+  });
+
+  it('client.post(url, { jsonn }) rejects rather than send no body; each method names itself', async () => {
+    const seen: string[] = [];
+    const client = new TestClient(
+      Request.application(async (req) => {
+        seen.push(req.method);
+        return `${req.method} ${await req.text()}`;
+      }),
+    );
+    await expect(client.post('/', { jsonn: { a: 1 } } as never)).rejects.toThrow(/^client\.post: unknown option "jsonn": did you mean "json"\?/);
+    await expect(client.get('/', { header: { A: 'b' } } as never)).rejects.toThrow(/^client\.get: unknown option "header": did you mean "headers"\?/);
+    await expect(client.request('PATCH', '/', { stauts: 200 } as never)).rejects.toThrow(/^client\.request: unknown option "stauts": did you mean "status"\?/);
+    await expect(client.put('/', 'body' as never)).rejects.toThrow(/^client\.put: the second argument is the options object .*, not a string$/);
+    expect(seen).toEqual([]);
+    expect(await (await client.post('/', { json: { a: 1 } })).text()).toBe('POST {"a":1}');
+  });
+
+  it('res.follow(options) checks its options too', async () => {
+    const client = new TestClient(
+      Request.application((req) => (req.path === '/from' ? redirect('/to', 302) : 'arrived')),
+    );
+    const res = await client.get('/from');
+    await expect(res.follow({ allowerrors: true } as never)).rejects.toThrow(/^res\.follow: unknown option "allowerrors": did you mean "allowErrors"\?/);
+    expect(await (await res.follow()).text()).toBe('arrived');
+  });
+});
+
+describe("the test client's page helpers check their options per call", () => {
+  const page = `<a href="/next">Next</a><form method="post" action="/sent"><input name="q" value="a"><button>Go</button></form>`;
+  const client = new TestClient(
+    Request.application(async (req) => (req.path === '/' ? new Response(page, { contentType: 'text/html' }) : `${req.path} ${(await req.form()).get('q') ?? ''}`)),
+  );
+
+  it('res.click, form.set and form.submit refuse a misspelled option', async () => {
+    const res = await client.get('/');
+    expect(() => res.click('Next', { hrf: '/next' } as never)).toThrow(/^res\.click: unknown option "hrf": did you mean "href"\?/);
+    expect(await (await res.click('Next', { href: '/next', status: 200 })).text()).toBe('/next ');
+    const form = res.form();
+    expect(() => form.set('q', 'b', { forse: true } as never)).toThrow(/^form\.set: unknown option "forse": did you mean "force"\?/);
+    await expect(form.submit({ stauts: 200 } as never)).rejects.toThrow(/^form\.submit: unknown option "stauts": did you mean "status"\?/);
+    await expect(form.submit('Go', { header: {} } as never)).rejects.toThrow(/^form\.submit: unknown option "header": did you mean "headers"\?/);
+    expect(await (await form.set('q', 'b', { index: 0 }).submit({ status: 200 })).text()).toBe('/sent b');
+  });
+});
+

@@ -13,6 +13,7 @@ import { quotePath, unquotePath } from '../http/url.ts';
 import { type FormFieldsInit, type FormFilesInit, encodeMultipart, encodeUrlencoded } from '../forms/encode.ts';
 import { stderrLog } from '../gateway/log.ts';
 import { DEFAULT_PORTS } from '../http/host.ts';
+import { type OptionNames } from '../gateway/option-names.ts';
 
 /** Options of {@link Request.blank}. */
 export interface BlankOptions {
@@ -55,6 +56,9 @@ export interface BlankOptions {
   /** Extra environ keys, applied last. */
   environ?: Partial<Environ> | undefined;
 }
+
+/** Every option of {@link BlankOptions}, checked by `Request.blank` (`checkOptions`); `tsc` fails when it and the type differ. */
+export const BLANK_OPTIONS = { method: true, headers: true, body: true, json: true, form: true, files: true, baseUrl: true, environ: true } as const satisfies OptionNames<BlankOptions>;
 
 /**
  * Builds the environ of `Request.blank` (see there for the rules).

@@ -15,7 +15,8 @@ import { RequestHeaderFields } from './headers.ts';
 import { RequestConditions } from './conditional.ts';
 import { RequestBody } from './body.ts';
 import { type HandlerResult, RequestApplication, handlerApp, handlerMiddleware } from './application.ts';
-import { type BlankOptions, blankEnviron } from './blank.ts';
+import { BLANK_OPTIONS, type BlankOptions, blankEnviron } from './blank.ts';
+import { checkOptions } from '../gateway/option-names.ts';
 import { type LayerHooks, hooksMiddleware } from './hooks.ts';
 import { sendLinkHints } from '../gateway/early-hints.ts';
 
@@ -179,9 +180,11 @@ export class Request implements ParseCache {
    * (await req.files()).get('doc')?.size; // 5
    * ```
    * @throws URIError for a path with a malformed percent-escape; TypeError for an invalid
-   *   URL, header name or header value (CR/LF).
+   *   URL, header name or header value (CR/LF), or options that are not a plain object or hold
+   *   an unknown key (`Request.blank: unknown option "metod": did you mean "method"?`).
    */
   static blank<R extends Request>(this: new (environ: Environ) => R, pathOrUrl: string, options: BlankOptions = {}): R {
+    checkOptions('Request.blank', options, BLANK_OPTIONS);
     return new this(blankEnviron(pathOrUrl, options));
   }
 

@@ -10,7 +10,7 @@ import { HeaderList } from '../http/header-list.ts';
 import { unquotePath } from '../http/url.ts';
 import { Request } from '../request/request.ts';
 import { lint } from '../middleware/lint.ts';
-import { type RequestOptions, TEST_CLIENT_OPTIONS, type TestClientOptions } from './options.ts';
+import { REQUEST_OPTIONS, type RequestOptions, TEST_CLIENT_OPTIONS, type TestClientOptions } from './options.ts';
 import { checkOptions } from '../gateway/option-names.ts';
 import { requestEnviron, withQuery } from './environ.ts';
 import { type Answer, CutResponse, badRequest, runApp } from './exchange.ts';
@@ -93,37 +93,37 @@ export class TestClient {
 
   /** A GET request (see {@link TestClient.request}). */
   get(url: string, options?: RequestOptions): Promise<TestResponse> {
-    return this.request('GET', url, options);
+    return this.#call('client.get', 'GET', url, options);
   }
 
   /** A POST request. */
   post(url: string, options?: RequestOptions): Promise<TestResponse> {
-    return this.request('POST', url, options);
+    return this.#call('client.post', 'POST', url, options);
   }
 
   /** A PUT request. */
   put(url: string, options?: RequestOptions): Promise<TestResponse> {
-    return this.request('PUT', url, options);
+    return this.#call('client.put', 'PUT', url, options);
   }
 
   /** A PATCH request. */
   patch(url: string, options?: RequestOptions): Promise<TestResponse> {
-    return this.request('PATCH', url, options);
+    return this.#call('client.patch', 'PATCH', url, options);
   }
 
   /** A DELETE request. */
   delete(url: string, options?: RequestOptions): Promise<TestResponse> {
-    return this.request('DELETE', url, options);
+    return this.#call('client.delete', 'DELETE', url, options);
   }
 
   /** A HEAD request: the answer has the GET's head and no body. */
   head(url: string, options?: RequestOptions): Promise<TestResponse> {
-    return this.request('HEAD', url, options);
+    return this.#call('client.head', 'HEAD', url, options);
   }
 
   /** An OPTIONS request. */
   options(url: string, options?: RequestOptions): Promise<TestResponse> {
-    return this.request('OPTIONS', url, options);
+    return this.#call('client.options', 'OPTIONS', url, options);
   }
 
   /**
@@ -133,15 +133,28 @@ export class TestClient {
    * @throws TestClientError (rejects) when the status does not meet `options.status`, the app
    *   wrote to `tsgi.errors` without `allowErrors`, more redirects came than
    *   `followRedirects` allows, or the response was cut after its head (an error while
-   *   streaming); TypeError for an invalid URL or header. With `buffered: false`, what comes
-   *   after the head (a cut, output on `tsgi.errors`) rejects the read of the body instead,
-   *   or `res.close()`.
+   *   streaming); TypeError (rejects; `get`, `post`… too) for an invalid URL or header, or
+   *   options that are not a plain object or hold an unknown key, before the app is called
+   *   (`client.post: unknown option "jsonn": did you mean "json"?`, where a misspelled `json`
+   *   would send no body). With `buffered: false`, what comes after the head (a cut, output on
+   *   `tsgi.errors`) rejects the read of the body instead, or `res.close()`.
    */
   async request(method: string, url: string, options: RequestOptions = {}): Promise<TestResponse> {
+    checkOptions('client.request', options, REQUEST_OPTIONS, 'third');
     const target = this.#resolve(url);
     // A page of the app may be named as `url` is (`from: '/login'`), resolved the same way.
     const navigation = options.from === undefined ? undefined : startNavigation(this.#resolve(options.from).href);
     return this.#run({ method: method.toUpperCase(), url: target, options, navigation }, `${method.toUpperCase()} ${url}`);
+  }
+
+  /** `request(method, url, options)` for the method `get`, `post`… named `where`, its options checked under that name (a rejection, as `request`'s). */
+  #call(where: string, method: string, url: string, options: RequestOptions | undefined): Promise<TestResponse> {
+    try {
+      checkOptions(where, options, REQUEST_OPTIONS);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.request(method, url, options);
   }
 
   /** Runs the chain that begins with `first` (`call` names it in a failure): its redirects followed as its options say. */

@@ -4,7 +4,8 @@
  * @module
  */
 import type { FileSpec } from '../forms/encode.ts';
-import type { RequestOptions } from './options.ts';
+import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { type Control, entries, formControls, isSubmitter, selectOptions } from './form-controls.ts';
 import { normaliseEnctype, submission } from './form-submit.ts';
 import { type Document, type Element, attribute, visibleText } from './html.ts';
@@ -23,6 +24,9 @@ export interface SetOptions {
    */
   force?: boolean | undefined;
 }
+
+/** Every option of {@link SetOptions}, checked by `form.set` (`checkOptions`); `tsc` fails when it and the type differ. */
+const SET_OPTIONS = { index: true, force: true } as const satisfies OptionNames<SetOptions>;
 
 /**
  * A `<form>` of an HTML page, its controls' values held here (WebTest's `Form`): read them
@@ -126,9 +130,11 @@ export class HtmlForm<R = unknown> {
    *
    * @throws TestClientError for a field the form does not have, an option, radio or checkbox
    *   value it does not offer, a file input (use {@link HtmlForm.upload}), or a hidden,
-   *   read-only or disabled control without `options.force`.
+   *   read-only or disabled control without `options.force`; TypeError for options that are
+   *   not a plain object or hold an unknown key (`form.set: unknown option "forse"`).
    */
   set(name: string, value: string | boolean | readonly string[], options: SetOptions = {}): this {
+    checkOptions('form.set', options, SET_OPTIONS, 'third');
     const controls = this.#named(name);
     const first = controls[0]!;
     if (first.type === 'radio') {
@@ -205,10 +211,17 @@ export class HtmlForm<R = unknown> {
    * fields, the cookies `SameSite` lets through.
    *
    * @returns what the client answers.
-   * @throws TestClientError when there is no such button.
+   * @throws TestClientError when there is no such button; TypeError (rejects) for options
+   *   that are not a plain object or hold an unknown key (`form.submit: unknown option
+   *   "stauts": did you mean "status"?`).
    */
   submit(button?: string | RequestOptions, options: RequestOptions = {}): Promise<R> {
     if (typeof button === 'object') return this.submit(undefined, button);
+    try {
+      checkOptions('form.submit', options, REQUEST_OPTIONS);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     const submitter = this.#submitter(button);
     // A browser's navigation from this page (see RequestOptions.from), unless the call says another page.
     const request = submission(this.element, submitter, entries(this.#controls, submitter), this.#pageUrl, { ...options, from: options.from ?? this.#pageUrl });

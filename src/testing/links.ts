@@ -5,6 +5,7 @@
  */
 import { type Document, type Element, attribute, select, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
+import { type OptionNames } from '../gateway/option-names.ts';
 
 /** Which link {@link TestResponse.click} follows. */
 export interface LinkQuery {
@@ -17,6 +18,9 @@ export interface LinkQuery {
   /** Which of several matching links, counting from 0; without it, several matches fail. */
   index?: number | undefined;
 }
+
+/** Every key of {@link LinkQuery}; `tsc` fails when it and the type differ. */
+export const LINK_QUERY = { text: true, href: true, selector: true, index: true } as const satisfies OptionNames<LinkQuery>;
 
 const matches = (value: string, wanted: string | RegExp | undefined) =>
   wanted === undefined || (typeof wanted === 'string' ? value.includes(wanted) : wanted.test(value));

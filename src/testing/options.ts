@@ -128,5 +128,21 @@ export interface TestClientOptions {
   shutdownSignal?: AbortSignal | undefined;
 }
 
+/** Every option of {@link RequestOptions}, checked per call (`client.get(url, options)`…, `checkOptions`); `tsc` fails when it and the type differ. */
+export const REQUEST_OPTIONS = {
+  query: true,
+  headers: true,
+  json: true,
+  form: true,
+  files: true,
+  body: true,
+  from: true,
+  status: true,
+  followRedirects: true,
+  allowErrors: true,
+  environ: true,
+  buffered: true,
+} as const satisfies OptionNames<RequestOptions>;
+
 /** Every option of {@link TestClientOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
 export const TEST_CLIENT_OPTIONS = { baseUrl: true, headers: true, lint: true, allowErrors: true, followRedirects: true, status: true, cookies: true, shutdownSignal: true } as const satisfies OptionNames<TestClientOptions>;

@@ -6,15 +6,19 @@
  */
 import { Response } from '../response/response.ts';
 import type { Request } from '../request/request.ts';
-import type { RequestOptions } from './options.ts';
+import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import type { Answer } from './exchange.ts';
 import { type Document, type PageElement, elementView, parseHtml, select, visibleText } from './html.ts';
 import { HtmlForm, type Send } from './form.ts';
-import { type LinkQuery, findLink } from './links.ts';
+import { LINK_QUERY, type LinkQuery, findLink } from './links.ts';
 import { TestClientError } from './error.ts';
 import { openBody } from '../gateway/body.ts';
 import { type ReceivedEvent, parseEventStream } from './event-stream.ts';
 import { decodedBody } from '../proxy/decode-content.ts';
+
+/** The keys of `res.click`'s query: a {@link LinkQuery}'s and a request's options. */
+const CLICK_OPTIONS = { ...LINK_QUERY, ...REQUEST_OPTIONS } as const satisfies OptionNames<LinkQuery & RequestOptions>;
 
 /** What a {@link TestResponse} knows of its exchange (set by the client). */
 export interface ExchangeContext {
@@ -265,9 +269,12 @@ export class TestResponse extends Response {
    * `selector`, `index`). Sent as a browser's navigation from this page (`from`: the
    * `Sec-Fetch-*` fields, the cookies `SameSite` lets through).
    *
-   * @throws TestClientError when no link or several links match (see `findLink`).
+   * @throws TestClientError when no link or several links match (see `findLink`); TypeError
+   *   for a `query` key that is neither a {@link LinkQuery}'s nor a request option's
+   *   (`res.click: unknown option "hrf": did you mean "href"?`).
    */
   click(text?: string | RegExp, query: LinkQuery & RequestOptions = {}): Promise<TestResponse> {
+    checkOptions('res.click', query, CLICK_OPTIONS);
     const { text: queryText, href, selector, index, ...options } = query;
     const target = findLink(this.#document(), { text: text ?? queryText, href, selector, index });
     const { send, url } = contextOf(this);
@@ -282,9 +289,15 @@ export class TestResponse extends Response {
    * the call that got this answer (its `{ status: 302 }` was about the redirect).
    *
    * @throws TestClientError (rejects) when this is not a redirect with a `Location`, or is a
-   *   307 or 308 to a call whose body was streamed (it cannot be sent again).
+   *   307 or 308 to a call whose body was streamed (it cannot be sent again); TypeError
+   *   (rejects) for options that are not a plain object or hold an unknown key.
    */
   follow(options: RequestOptions = {}): Promise<TestResponse> {
+    try {
+      checkOptions('res.follow', options, REQUEST_OPTIONS, 'first');
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return contextOf(this).follow(options);
   }
 }
