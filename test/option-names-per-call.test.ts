@@ -144,3 +144,35 @@ describe("the test client's page helpers check their options per call", () => {
   });
 });
 
+describe('options nested in options are checked, naming their path', () => {
+  it("proxy's tls: a misspelled key is refused; the keys Node's tls.connect takes pass", () => {
+    expect(() => proxy('https://127.0.0.1:9/', { tls: { rejectUnauthorised: true } as never })).toThrow(
+      /^proxy: unknown option "tls\.rejectUnauthorised": did you mean "rejectUnauthorized"\?/,
+    );
+    expect(() => proxy('https://127.0.0.1:9/', { tls: { serverName: 'a.example' } as never })).toThrow(/^proxy: unknown option "tls\.serverName": did you mean "servername"\?/);
+    expect(() => proxy('https://127.0.0.1:9/', { tls: { cipher: 'x' } as never })).toThrow(/did you mean "ciphers"\?/);
+    expect(() => proxy('https://127.0.0.1:9/', { tls: 'pem' as never })).toThrow(/^proxy: the tls option is an options object \(\{ ca, cert, key, … \}\), not a string$/);
+    // Node's other connect options (an object spread from another client's) pass, not read.
+    expect(() => proxy('https://127.0.0.1:9/', { tls: { rejectUnauthorized: true, timeout: 5000, session: undefined, family: 4, minVersion: 'TLSv1.2' } as never })).not.toThrow();
+  });
+
+  it("serve's tls and server: a misspelling of a Node option is refused; another key Node may take passes", async () => {
+    const hello = Request.application(() => 'hi');
+    await expect(serve(hello, { port: 0, log: quiet, tls: { requestcert: true } as never })).rejects.toThrow(/^serve: unknown option "tls\.requestcert": did you mean "requestCert"\?$/);
+    await expect(serve(hello, { port: 0, log: quiet, server: { maxHeadersize: 100 } as never })).rejects.toThrow(/^serve: unknown option "server\.maxHeadersize": did you mean "maxHeaderSize"\?$/);
+    await expect(serve(hello, { port: 0, log: quiet, server: [] as never })).rejects.toThrow(/^serve: the server option is an options object .*, not an array$/);
+    // A name far from every listed one may be an option of a newer Node: it goes to Node.
+    const server = await serve(hello, { host: '127.0.0.1', port: 0, log: quiet, server: { keepAliveTimeout: 1000, aFutureNodeOption: 1 } as never });
+    try {
+      expect(await (await fetch(server.url)).text()).toBe('hi');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("secureHeaders' contentSecurityPolicy names its path as the others do", () => {
+    expect(() => secureHeaders(Request.application(() => 'x'), { contentSecurityPolicy: { directives: {}, reportonly: true } as never })).toThrow(
+      /^secureHeaders: unknown option "contentSecurityPolicy\.reportonly": did you mean "reportOnly"\? \(options of contentSecurityPolicy: directives, reportOnly, nonce\)$/,
+    );
+  });
+});

@@ -155,7 +155,7 @@ describe('options are checked at construction', () => {
 
   it('checks the content security policy object of secureHeaders too', () => {
     expect(() => secureHeaders(hello, { contentSecurityPolicy: { directives: { 'default-src': ["'self'"] }, reportonly: true } as never })).toThrow(
-      /^secureHeaders: contentSecurityPolicy: unknown option "reportonly": did you mean "reportOnly"\?/,
+      /^secureHeaders: unknown option "contentSecurityPolicy\.reportonly": did you mean "reportOnly"\?/,
     );
   });
 });

@@ -11,7 +11,7 @@ import { callWithHeadEdit, hasField } from './head-edit.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { type RequestLike } from '../exceptions/base.ts';
 import { type CspDirectives, checkedDirectives, serializeCsp } from '../http/csp.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type NestedOptions, type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
  * One header's setting: `true` (or left out, for a header on by default) sends the default
@@ -114,6 +114,8 @@ const SECURE_HEADERS_OPTIONS = {
 } as const satisfies OptionNames<SecureHeadersOptions>;
 /** Every option of {@link ContentSecurityPolicyOptions}. */
 const CSP_OPTIONS = { directives: true, reportOnly: true, nonce: true } as const satisfies OptionNames<ContentSecurityPolicyOptions>;
+/** Where the `contentSecurityPolicy` object is, for `checkOptions`' messages (`unknown option "contentSecurityPolicy.reportonly"`). */
+const CSP_NESTED: NestedOptions = { option: 'contentSecurityPolicy' };
 
 const HSTS = 'Strict-Transport-Security';
 const HSTS_DEFAULT = 'max-age=31536000; includeSubDomains';
@@ -265,7 +267,7 @@ function policy(option: SecureHeadersOptions['contentSecurityPolicy'] | undefine
   if (typeof option !== 'object' || option === null) {
     throw new TypeError('secureHeaders: contentSecurityPolicy must be false, a string or { directives, reportOnly?, nonce? }');
   }
-  checkOptions('secureHeaders: contentSecurityPolicy', option, CSP_OPTIONS);
+  checkOptions('secureHeaders', option, CSP_OPTIONS, CSP_NESTED);
   const directives = checkedDirectives(option.directives, 'secureHeaders: contentSecurityPolicy.directives');
   const field = option.reportOnly === true ? `${name}-Report-Only` : name;
   if (option.nonce !== true) return { name: field, value: serializeCsp(directives), nonce: null };

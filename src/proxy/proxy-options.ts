@@ -3,10 +3,11 @@
  *
  * @module
  */
+import type { TcpSocketConnectOpts } from 'node:net';
 import { type ConnectionOptions, createSecureContext } from 'node:tls';
 import type { Dispatcher } from './undici.ts';
 import { type HeaderEdits, checkEdits } from './header-edits.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type NestedOptions, type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of `proxy`. Times are in milliseconds. */
 export interface ProxyOptions {
@@ -73,10 +74,13 @@ export interface ProxyOptions {
    * against the certificate (default the upstream URL's host), `minVersion`, `ciphers`.
    * Certificates and the name on them are always checked: there is no option to turn that
    * off, and only the keys of {@link ProxyTlsOptions} are read (a `rejectUnauthorized` or
-   * `checkServerIdentity` in an untyped object is ignored). Not with
+   * `checkServerIdentity` in an untyped object is ignored; a key Node's `tls.connect` does not
+   * take either, such as a misspelled `rejectUnauthorised`, is refused). Not with
    * `dispatcher` (give yours its own TLS options).
    *
-   * @throws TypeError (from `proxy`) with `dispatcher` too, for an `http:` upstream, or for
+   * @throws TypeError (from `proxy`) with `dispatcher` too, for an `http:` upstream, for a
+   *   `tls` that is not a plain object or holds a key neither listed here nor taken by Node's
+   *   `tls.connect` (`proxy: unknown option "tls.serverName": did you mean "servername"?`), or for
    *   options Node cannot use (a `key` that is not PEM or does not match `cert`, a `pfx` that
    *   is not PKCS#12 or a wrong `passphrase`, an unknown `minVersion`, `ciphers` that name no
    *   cipher): at once, not a 502 for every request.
@@ -96,6 +100,28 @@ export type ProxyTlsOptions = Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'p
 
 /** The keys of {@link ProxyTlsOptions}: the only ones taken from a `tls` object. */
 const TLS_KEYS: ReadonlyArray<keyof ProxyTlsOptions> = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'servername', 'minVersion', 'ciphers'];
+
+/** {@link TLS_KEYS} as `checkOptions` takes them; `tsc` fails when it and {@link ProxyTlsOptions} differ. */
+const TLS_OPTIONS = { ca: true, cert: true, key: true, pfx: true, passphrase: true, servername: true, minVersion: true, ciphers: true } as const satisfies OptionNames<ProxyTlsOptions>;
+
+/**
+ * The other keys Node's `tls.connect` takes (its `ConnectionOptions` and `net.connect`'s, as
+ * the installed `@types/node` lists them; `tsc` fails when the list and the types differ): a
+ * `tls` object holding them (spread from another client's options) is not refused, though
+ * they are not read (see {@link ProxyOptions.tls}).
+ */
+const NODE_CONNECT_OPTIONS = {
+  allowPartialTrustChain: true, ALPNCallback: true, ALPNProtocols: true, autoSelectFamily: true, autoSelectFamilyAttemptTimeout: true, ca: true,
+  cert: true, certificateCompression: true, checkServerIdentity: true, ciphers: true, clientCertEngine: true, crl: true, dhparam: true,
+  ecdhCurve: true, enableTrace: true, family: true, hints: true, honorCipherOrder: true, host: true, key: true, localAddress: true,
+  localPort: true, lookup: true, maxVersion: true, minDHSize: true, minVersion: true, passphrase: true, path: true, pfx: true, port: true,
+  privateKeyEngine: true, privateKeyIdentifier: true, pskCallback: true, rejectUnauthorized: true, requestCert: true, requestOCSP: true,
+  secureContext: true, secureOptions: true, secureProtocol: true, servername: true, session: true, sessionIdContext: true,
+  sessionTimeout: true, sigalgs: true, SNICallback: true, socket: true, ticketKeys: true, timeout: true,
+} as const satisfies OptionNames<ConnectionOptions & TcpSocketConnectOpts>;
+
+/** Where `tls` is, for `checkOptions`. */
+const TLS_NESTED: NestedOptions = { option: 'tls', alsoAccepted: NODE_CONNECT_OPTIONS };
 
 /** The options of `proxy`, checked, with their defaults. */
 export interface ProxySettings {
@@ -124,6 +150,7 @@ export interface ProxySettings {
  */
 export function proxySettings(upstream: string | URL, options: ProxyOptions): ProxySettings {
   checkOptions('proxy', options, PROXY_OPTIONS);
+  checkOptions('proxy', options.tls, TLS_OPTIONS, TLS_NESTED);
   checkEdits(options.requestHeaders, 'requestHeaders');
   checkEdits(options.responseHeaders, 'responseHeaders');
   const url = parseUpstream(upstream);

@@ -10,6 +10,7 @@ import type { TlsOptions } from 'node:tls';
 import type { AppLike } from '../../gateway/types.ts';
 import { NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, type ServerEnvironOptions, WAIT_UNTIL_OPTION } from './environ.ts';
 import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
+import { NODE_SERVER_OPTIONS, NODE_TLS_SERVER_OPTIONS, SERVE_SERVER_NESTED, SERVE_TLS_NESTED } from './server-option-names.ts';
 import { type ServerState, waitUntilOf } from './state.ts';
 import { connectRefuser, createHandler, expectationRefuser } from './handler.ts';
 import { refusalReporter } from './refused.ts';
@@ -84,7 +85,8 @@ export interface ServeOptions extends NodeEnvironOptions {
    * `requestCert: true` to ask for one, and `rejectUnauthorized` (Node's default `true` refuses
    * a client without a certificate the `ca` verifies in the handshake; `false` lets every
    * client in and the app decide); with `requestCert` the environ has the `SSL_CLIENT_*` keys
-   * (see `clientCertificate`).
+   * (see `clientCertificate`). A key a few letters off one of Node's (`requestcert`) is
+   * refused, naming the one meant; any other goes to Node as given.
    */
   tls?: TlsOptions | undefined;
   /**
@@ -139,7 +141,9 @@ export interface ServeOptions extends NodeEnvironOptions {
   /**
    * Options passed to `http.createServer`, `https.createServer` or `http2.createSecureServer`
    * (with `'h2c'`, to both `http.createServer` and `http2.createServer`) (`maxHeaderSize`,
-   * HTTP/2 `settings`…); they win over the above.
+   * HTTP/2 `settings`…); they win over the above. A key a few letters off one of Node's
+   * (`maxHeadersize`) is refused, naming the one meant; any other goes to Node as given (the
+   * keys of `settings` are not checked).
    */
   server?: http.ServerOptions | http2.SecureServerOptions | http2.ServerOptions | undefined;
   /**
@@ -210,7 +214,10 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
  *   `maxConcurrentRequests` that is not a non-negative integer, a `bodyTimeout` that is not a
  *   number from 0 to 2147483647, a `shutdownSignal` that is
  *   not an `AbortSignal`, an `upgrade` or `onUpgradeClosed` that is not a function, a
- *   `trustedHosts` entry that is no host name (`'localhost:8000'`, `'*.example.com'`), or an
+ *   `trustedHosts` entry that is no host name (`'localhost:8000'`, `'*.example.com'`), an
+ *   unknown option (`checkOptions`), a `tls` or `server` that is not a plain object or holds a
+ *   misspelling of one of Node's options (`serve: unknown option "tls.requestcert": did you
+ *   mean "requestCert"?`), or an
  *   Express, Connect or Koa
  *   app given as `app` (mount tsgi inside it with `toNodeHandler` instead); TLS errors for a
  *   bad certificate or key.
@@ -218,6 +225,8 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
 export async function serve(app: AppLike, options: ServeOptions = {}): Promise<ServerHandle> {
   checkAddress(options);
   checkOptions('serve', options, SERVE_OPTIONS);
+  checkOptions('serve', options.tls, NODE_TLS_SERVER_OPTIONS, SERVE_TLS_NESTED);
+  checkOptions('serve', options.server, NODE_SERVER_OPTIONS, SERVE_SERVER_NESTED);
   const host = options.host ?? '127.0.0.1';
   const maxHeaders = options.maxHeaders ?? DEFAULT_MAX_HEADERS;
   const maxConcurrentRequests = options.maxConcurrentRequests ?? 0;
