@@ -5,9 +5,10 @@
  * when nested) and the option it likely meant, not a silent default.
  */
 import { describe, expect, it } from 'vitest';
-import { type AppLike, Request, Response, redirect, serve } from 'tsgi';
+import { type AppLike, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, abort, redirect, serve } from 'tsgi';
 import { errors, secureHeaders } from 'tsgi/middleware';
-import { proxy } from 'tsgi/proxy';
+import { proxy, rewriteHtml } from 'tsgi/proxy';
+import { RouteMap } from 'tsgi/routing';
 import { TestClient } from 'tsgi/testing';
 
 const quiet = { write() {} };
@@ -174,5 +175,75 @@ describe('options nested in options are checked, naming their path', () => {
     expect(() => secureHeaders(Request.application(() => 'x'), { contentSecurityPolicy: { directives: {}, reportonly: true } as never })).toThrow(
       /^secureHeaders: unknown option "contentSecurityPolicy\.reportonly": did you mean "reportOnly"\? \(options of contentSecurityPolicy: directives, reportOnly, nonce\)$/,
     );
+  });
+});
+
+describe("the other methods taking options per call check them", () => {
+  it("a response's cookies, attachment, ETag and event stream", () => {
+    const res = new Response('body');
+    // A misspelled httpOnly would set a cookie scripts can read.
+    expect(() => res.setCookie('sid', 'x', { httponly: true } as never)).toThrow(/^res\.setCookie: unknown option "httponly": did you mean "httpOnly"\?/);
+    expect(() => res.deleteCookie('sid', { paths: '/' } as never)).toThrow(/^res\.deleteCookie: unknown option "paths": did you mean "path"\?/);
+    expect(() => res.deleteCookie('sid', { maxAge: 0 } as never)).toThrow(/^res\.deleteCookie: unknown option "maxAge"/);
+    expect(() => res.attachment('a.txt', { typ: 'inline' } as never)).toThrow(/^res\.attachment: unknown option "typ": did you mean "type"\?/);
+    expect(() => res.addEtag({ overwite: true } as never)).toThrow(/^res\.addEtag: unknown option "overwite": did you mean "overwrite"\?/);
+    expect(() => Response.eventStream([], { heartbeats: 1000 } as never)).toThrow(/^Response\.eventStream: unknown option "heartbeats": did you mean "heartbeat"\?/);
+    expect(res.setCookie('sid', 'x', { httpOnly: true, path: undefined }).deleteCookie('old', { path: '/' }).attachment('a.txt', { type: 'inline' }).addEtag({ weak: true }).headers.get('ETag')).toMatch(/^W\//);
+    expect(res.headers.getAll('Set-Cookie')[0]).toMatch(/HttpOnly/);
+  });
+
+  it("req.rangeFor, urls.build and RouteMap.build", async () => {
+    const req = Request.blank('/', { headers: { Range: 'bytes=0-1' } });
+    expect(() => req.rangeFor(10, { maxrange: 1 } as never)).toThrow(/^req\.rangeFor: unknown option "maxrange": did you mean "maxRanges"\?/);
+    expect(req.rangeFor(10, { maxRanges: 1 }).kind).toBe('satisfiable');
+    const routes = new RouteMap({ item: '/items/<int:id>' });
+    expect(() => routes.build('item', { id: 1 }, { externl: true } as never)).toThrow(/^RouteMap\.build: unknown option "externl": did you mean "external"\?/);
+    expect(routes.build('item', { id: 1 }, { anchor: 'top' })).toBe('/items/1#top');
+    const client = new TestClient(
+      routes.app({
+        item: (_req, { id }, urls) => {
+          try {
+            return urls.build('item', { id }, { anchors: 'top' } as never);
+          } catch (error) {
+            return `${(error as Error).message.split(' (')[0]} | ${urls.build('item', { id }, { anchor: 'top' })}`;
+          }
+        },
+      }),
+    );
+    expect(await (await client.get('/items/2')).text()).toBe('urls.build: unknown option "anchors": did you mean "anchor"? | /items/2#top');
+  });
+
+  it("an HTML element's content options (rewriteHtml)", async () => {
+    const caught: string[] = [];
+    const app = rewriteHtml(Request.application(() => new Response('<p>a</p>', { contentType: 'text/html' })), {
+      elements: {
+        p: (element) => {
+          try {
+            element.append('<b>x</b>', { HTML: true } as never);
+          } catch (error) {
+            caught.push((error as Error).message);
+          }
+          element.append('<b>y</b>', { html: true });
+        },
+      },
+    });
+    expect(await (await new TestClient(app).get('/')).text()).toBe('<p>a<b>y</b></p>');
+    expect(caught).toEqual([expect.stringMatching(/^element\.append: unknown option "HTML": did you mean "html"\?/)]);
+  });
+
+  it("the test client's cookie jar", () => {
+    const client = new TestClient(Request.application(() => 'x'));
+    expect(() => client.cookies.set('a', 'b', { secur: true } as never)).toThrow(/^client\.cookies\.set: unknown option "secur": did you mean "secure"\?/);
+    expect(() => client.cookies.delete('a', { domian: 'localhost' } as never)).toThrow(/^client\.cookies\.delete: unknown option "domian": did you mean "domain"\?/);
+    expect(() => client.cookies.get('a', { paths: '/' } as never)).toThrow(/^client\.cookies\.get: unknown option "paths": did you mean "path"\?/);
+    expect(client.cookies.set('a', 'b', { path: '/' }).get('a', { path: '/' })).toBe('b');
+  });
+
+  it('the options of an HTTP exception, and abort', () => {
+    expect(() => new HTTPNotFound('gone', { header: [['X-A', 'b']] } as never)).toThrow(/^new HTTPNotFound: unknown option "header": did you mean "headers"\?/);
+    expect(() => abort(404, 'gone', { contenttype: 'text/plain' } as never)).toThrow(/^new HTTPNotFound: unknown option "contenttype": did you mean "contentType"\?/);
+    expect(() => new HTTPMethodNotAllowed(['GET'], 'no', { casue: 1 } as never)).toThrow(/^new HTTPMethodNotAllowed: unknown option "casue": did you mean "cause"\?/);
+    expect(() => new HTTPMethodNotAllowed(['GET'], 'no', 'x' as never)).toThrow(/^new HTTPMethodNotAllowed: the third argument is the options object .*, not a string$/);
+    expect(new HTTPNotFound('gone', { headers: [['X-A', 'b']] }).getResponse().headers.get('X-A')).toBe('b');
   });
 });

@@ -11,6 +11,7 @@ import { reasonPhrase } from '../response/status.ts';
 import { contentRange, retryAfter, wwwAuthenticate } from '../http/converters.ts';
 import type { Challenge } from '../http/www-authenticate.ts';
 import { customErrorPage, errorBody, negotiateBodyType } from '../response/error-body.ts';
+import { type OptionNames, type OptionsArgument, checkOptions } from '../gateway/option-names.ts';
 
 /** Options shared by every HTTP exception. */
 export interface HTTPExceptionOptions {
@@ -59,6 +60,31 @@ export interface HTTPExceptionOptions {
    * fractional number.
    */
   length?: number | undefined;
+}
+
+/** Every option of {@link HTTPExceptionOptions}; `tsc` fails when it and the type differ. */
+const HTTP_EXCEPTION_OPTIONS = {
+  headers: true,
+  body: true,
+  contentType: true,
+  cause: true,
+  wwwAuthenticate: true,
+  proxyAuthenticate: true,
+  retryAfter: true,
+  upgrade: true,
+  length: true,
+} as const satisfies OptionNames<HTTPExceptionOptions>;
+
+/**
+ * `options` once checked (`checkOptions`) as the `argument` of `new ctor(…)`: for a subclass
+ * whose options are not its second argument (`new HTTPMethodNotAllowed(allow, detail,
+ * options)`), to check them in its `super(…)` call with the right message.
+ *
+ * @throws TypeError for options that are not a plain object or hold an unknown key.
+ */
+export function checkedExceptionOptions(ctor: { readonly name: string }, options: HTTPExceptionOptions | undefined, argument: OptionsArgument): HTTPExceptionOptions | undefined {
+  checkOptions(`new ${ctor.name}`, options, HTTP_EXCEPTION_OPTIONS, argument);
+  return options;
 }
 
 /**
@@ -148,7 +174,9 @@ export class HTTPException extends Error {
    *   status line).
    * @throws TypeError for a `detail` that is not a string (options given first, from
    *   JavaScript), or RangeError/TypeError for an option that cannot be sent (see
-   *   {@link HTTPExceptionOptions}).
+   *   {@link HTTPExceptionOptions}); TypeError for options that are not a plain object or
+   *   hold an unknown key (`new HTTPNotFound: unknown option "header": did you mean
+   *   "headers"?`, which would send the answer without them).
    */
   constructor(detail?: string, options: HTTPExceptionOptions = {}) {
     const ctor = new.target as typeof HTTPException;
@@ -156,6 +184,7 @@ export class HTTPException extends Error {
     if (detail !== undefined && typeof detail !== 'string') {
       throw new TypeError(`${ctor.name}: the detail must be a string; options go second (new ${ctor.name}(undefined, { … }))`);
     }
+    checkOptions(`new ${ctor.name}`, options, HTTP_EXCEPTION_OPTIONS);
     super(detail ?? `${ctor.code} ${reasonPhrase(ctor.code)}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = ctor.name;
     this.code = ctor.code;

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { HTTPException, type HTTPExceptionOptions } from './base.ts';
+import { HTTPException, type HTTPExceptionOptions, checkedExceptionOptions } from './base.ts';
 import { PRECONDITION_FAILED, RANGE_NOT_SATISFIABLE } from '../response/conditional.ts';
 
 /** Base of 4xx errors. */
@@ -64,7 +64,7 @@ export class HTTPMethodNotAllowed extends HTTPClientError {
    * @throws TypeError for a method that is not a token (`'GE T'`).
    */
   constructor(allow?: Iterable<string> | string, detail?: string, options?: HTTPExceptionOptions) {
-    super(detail, options);
+    super(detail, checkedExceptionOptions(new.target, options, 'third'));
     const given = allow ?? this.headers.getAll('Allow').join(',');
     const methods = typeof given === 'string' ? given.split(',').map((m) => m.trim()).filter((m) => m !== '') : [...given];
     for (const method of methods) {

@@ -8,7 +8,7 @@ import type { Environ } from '../gateway/types.ts';
 import { Response } from '../response/response.ts';
 import { quotePath, quoteQuery } from '../http/url.ts';
 import { hostOf } from '../http/host.ts';
-import { HTTPException, type HTTPExceptionOptions, type RequestLike, environOf } from './base.ts';
+import { HTTPException, type HTTPExceptionOptions, type RequestLike, checkedExceptionOptions, environOf } from './base.ts';
 import { HTTPBadRequest } from './client-errors.ts';
 
 /** Base of 3xx redirects: `Location` is required. */
@@ -28,7 +28,7 @@ export class HTTPRedirection extends HTTPException {
    *   client's error, never a 500 or an open door.
    */
   constructor(location: string, detail?: string, options?: HTTPExceptionOptions) {
-    super(detail, options);
+    super(detail, checkedExceptionOptions(new.target, options, 'third'));
     if (typeof location !== 'string') throw new TypeError(`invalid redirect location: ${typeof location}`);
     this.location = checkTarget(location);
   }

@@ -5,6 +5,7 @@
  */
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { decodeText } from './charset.ts';
+import type { OptionNames } from '../gateway/option-names.ts';
 
 /** Attributes of a `Set-Cookie` line (RFC 6265bis §4.1). */
 export interface CookieOptions {
@@ -42,6 +43,12 @@ export interface CookieOptions {
    */
   encode?: ((value: string) => string) | undefined;
 }
+
+/** Every option of {@link CookieOptions}, checked per call (`res.setCookie`, `checkOptions`); `tsc` fails when it and the type differ. */
+export const COOKIE_OPTIONS = { maxAge: true, expires: true, path: true, domain: true, secure: true, httpOnly: true, sameSite: true, partitioned: true, priority: true, encode: true } as const satisfies OptionNames<CookieOptions>;
+
+/** The options of a deletion (`res.deleteCookie`): {@link COOKIE_OPTIONS} but `maxAge` and `expires`, which it sets itself. */
+export const DELETE_COOKIE_OPTIONS = { path: true, domain: true, secure: true, httpOnly: true, sameSite: true, partitioned: true, priority: true, encode: true } as const satisfies OptionNames<Omit<CookieOptions, 'maxAge' | 'expires'>>;
 
 /**
  * Builds one `Set-Cookie` value.

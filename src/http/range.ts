@@ -14,6 +14,7 @@ import { combineRanges, parse as parseRanges } from 'range-parser';
 import { parseHttpDate, httpSeconds } from './dates.ts';
 import { parseEtag, strongCompare } from './etag.ts';
 import { isToken } from '../gateway/fields.ts';
+import type { OptionNames } from '../gateway/option-names.ts';
 
 /** An inclusive byte range: `end` is the last byte's offset, as in `Content-Range`. */
 export interface ByteRange {
@@ -49,6 +50,9 @@ export interface RangeOptions {
   /** More range-specs than this and the header is ignored (a cheap DoS guard). Default 100. */
   maxRanges?: number | undefined;
 }
+
+/** Every option of {@link RangeOptions}, checked by `req.rangeFor` (`checkOptions`); `tsc` fails when it and the type differ. */
+export const RANGE_OPTIONS = { combine: true, maxRanges: true } as const satisfies OptionNames<RangeOptions>;
 
 const SPEC = /^(\d*)-(\d*)$/;
 

@@ -5,12 +5,16 @@
  * @module
  */
 import { type ByteText, escapeAttribute, escapeText } from './html-text.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** How inserted content is read: as text (escaped, the default) or as HTML markup. */
 export interface ContentOptions {
   /** True to insert `content` as HTML; default false: it is text, and `<`, `>`, `&` are escaped. */
   html?: boolean | undefined;
 }
+
+/** Every option of {@link ContentOptions}; `tsc` fails when it and the type differ. */
+const CONTENT_OPTIONS = { html: true } as const satisfies OptionNames<ContentOptions>;
 
 /** The changes asked for on one element, as byte strings ready to send. */
 export interface ElementEdits {
@@ -126,32 +130,32 @@ export class HtmlElement {
 
   /** Inserts content just before the element. */
   before(content: string, options?: ContentOptions): this {
-    return this.edit((e) => (e.before += this.encode(content, options)));
+    return this.edit((e) => (e.before += this.encode(content, options, 'before')));
   }
 
   /** Inserts content just after the element (after its end tag). */
   after(content: string, options?: ContentOptions): this {
-    return this.edit((e) => (e.after = this.encode(content, options) + e.after));
+    return this.edit((e) => (e.after = this.encode(content, options, 'after') + e.after));
   }
 
   /** Inserts content at the start of the element's content (right after the start tag). */
   prepend(content: string, options?: ContentOptions): this {
-    return this.edit((e) => (e.prepend = this.encode(content, options) + e.prepend));
+    return this.edit((e) => (e.prepend = this.encode(content, options, 'prepend') + e.prepend));
   }
 
   /** Inserts content at the end of the element's content (right before the end tag). */
   append(content: string, options?: ContentOptions): this {
-    return this.edit((e) => (e.append += this.encode(content, options)));
+    return this.edit((e) => (e.append += this.encode(content, options, 'append')));
   }
 
   /** Replaces the element's content, keeping its tags. */
   setInnerContent(content: string, options?: ContentOptions): this {
-    return this.edit((e) => (e.inner = this.encode(content, options)));
+    return this.edit((e) => (e.inner = this.encode(content, options, 'setInnerContent')));
   }
 
   /** Replaces the whole element, tags and content, with `content`. */
   replace(content: string, options?: ContentOptions): this {
-    return this.edit((e) => (e.replacement = this.encode(content, options)));
+    return this.edit((e) => (e.replacement = this.encode(content, options, 'replace')));
   }
 
   /** Removes the element with its content. */
@@ -166,7 +170,9 @@ export class HtmlElement {
     return this;
   }
 
-  private encode(content: string, options: ContentOptions | undefined): string {
+  /** `content` as bytes to send: escaped unless `options.html`; `method` names the caller when `options` hold an unknown key. */
+  private encode(content: string, options: ContentOptions | undefined, method: string): string {
+    checkOptions(`element.${method}`, options, CONTENT_OPTIONS);
     const text = String(content);
     return sourceOf(this).text.toBytes(options?.html ? text : escapeText(text));
   }

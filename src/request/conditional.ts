@@ -13,7 +13,8 @@ import { type Authorization, parseAuthorization } from '../http/authorization.ts
 import type { CacheControl } from '../http/cache-control.ts';
 import { parseHttpDate } from '../http/dates.ts';
 import { type EntityTag, EtagSet, parseEtag } from '../http/etag.ts';
-import { type RangeOptions, type RangeResult, parseRange } from '../http/range.ts';
+import { RANGE_OPTIONS, type RangeOptions, type RangeResult, parseRange } from '../http/range.ts';
+import { checkOptions } from '../gateway/option-names.ts';
 
 /** A request header parsed by `parse`, cached while unchanged, set as raw text. */
 const header = <T>(key: string, parse: (raw: string | null) => T) => cachedField(fromEnviron(key), parsed(parse));
@@ -157,9 +158,12 @@ export abstract class RequestConditions {
    * ranges (coalesced), `unsatisfiable` (answer 416), or `ignored` with the reason (serve the
    * whole). `If-Range` is not considered here; conditional responses do it for you.
    *
-   * @throws RangeError when `length` is not a non-negative integer.
+   * @throws RangeError when `length` is not a non-negative integer; TypeError for options
+   *   that are not a plain object or hold an unknown key (`req.rangeFor: unknown option
+   *   "maxrange": did you mean "maxRanges"?`).
    */
   rangeFor(length: number, options?: RangeOptions): RangeResult {
+    checkOptions('req.rangeFor', options, RANGE_OPTIONS);
     return parseRange(this.range, length, options);
   }
 

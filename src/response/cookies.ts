@@ -4,7 +4,8 @@
  * @module
  */
 import type { HeaderList } from '../http/header-list.ts';
-import { type CookieOptions, deletionOptions, serializeSetCookie } from '../http/cookies.ts';
+import { COOKIE_OPTIONS, type CookieOptions, DELETE_COOKIE_OPTIONS, deletionOptions, serializeSetCookie } from '../http/cookies.ts';
+import { checkOptions } from '../gateway/option-names.ts';
 
 /** `Set-Cookie` lines of a `Response` (installed on it; see `descriptors.ts`). */
 export abstract class ResponseCookies {
@@ -22,9 +23,12 @@ export abstract class ResponseCookies {
    *   browsers refuse to store: `sameSite: 'none'` or `partitioned` without `secure`, a
    *   `__Secure-` name without `secure`, a `__Host-` name without `secure`, with a `domain`
    *   or with a `path` other than `'/'` (RFC 6265bis §4.1.3); RangeError when the name and
-   *   encoded value come to more than 4096 bytes, which browsers ignore (§5.7).
+   *   encoded value come to more than 4096 bytes, which browsers ignore (§5.7); TypeError for
+   *   options that are not a plain object or hold an unknown key (`res.setCookie: unknown
+   *   option "httponly": did you mean "httpOnly"?`, which would set a cookie scripts can read).
    */
   setCookie(name: string, value: string, options?: CookieOptions): this {
+    checkOptions('res.setCookie', options, COOKIE_OPTIONS, 'third');
     this.headers.add('Set-Cookie', serializeSetCookie(name, value, options));
     return this;
   }
@@ -36,9 +40,11 @@ export abstract class ResponseCookies {
    * (a `__Secure-` or `__Host-` name, `sameSite: 'none'`, `partitioned`), unless `secure`
    * is given.
    *
-   * @throws TypeError as {@link ResponseCookies.setCookie}.
+   * @throws TypeError as {@link ResponseCookies.setCookie}, `maxAge` and `expires` included
+   *   among the unknown options (the deletion sets them).
    */
   deleteCookie(name: string, options: Omit<CookieOptions, 'maxAge' | 'expires'> = {}): this {
+    checkOptions('res.deleteCookie', options, DELETE_COOKIE_OPTIONS);
     return this.setCookie(name, '', deletionOptions(name, options));
   }
 }

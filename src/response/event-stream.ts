@@ -5,6 +5,7 @@
  * @module
  */
 import { isAsyncIterable, isIterable, isThenable } from '../gateway/body.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
  * One server-sent event (HTML Living Standard §9.2.6, "Interpreting an event stream"). Every
@@ -117,15 +118,20 @@ function singleLine(field: string, value: unknown): string {
   return text;
 }
 
+/** Every option of {@link EventStreamOptions}; `tsc` fails when it and the type differ. */
+const EVENT_STREAM_OPTIONS = { heartbeat: true } as const satisfies OptionNames<EventStreamOptions>;
+
 /**
  * Checks `Response.eventStream`'s arguments.
  * @returns the heartbeat in milliseconds (0: none).
  * @throws TypeError for a source that is not iterable or is a string (iterable, but one event
  *   per character), or a heartbeat that is not a number of
  *   seconds from 0 to 2147483.647 (`setTimeout`'s limit, about 24.8 days, past which Node would
- *   fire the timer after 1 ms and ping without pause).
+ *   fire the timer after 1 ms and ping without pause); options that are not a plain object
+ *   or hold an unknown key (`heartbeats`).
  */
 export function eventStreamHeartbeat(source: unknown, options: EventStreamOptions | undefined): number {
+  checkOptions('Response.eventStream', options, EVENT_STREAM_OPTIONS);
   if (typeof source === 'string') {
     throw new TypeError('Response.eventStream: the source must be an iterable or async iterable of events, not a string (one event per character): give [text] for one event');
   }

@@ -6,11 +6,15 @@
  * @module
  */
 import { dispositionHeader } from '../http/disposition.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { type ContentDispositionValue, contentDisposition, contentRange, list, nonEmptyList, text, wwwAuthenticate } from '../http/converters.ts';
 import { field, fromHeaders } from '../http/descriptors.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import type { ByteRange, ContentRange } from '../http/range.ts';
 import type { Challenge } from '../http/www-authenticate.ts';
+
+/** The options of `res.attachment` (`checkOptions`). */
+const ATTACHMENT_OPTIONS = { type: true } as const satisfies OptionNames<NonNullable<Parameters<ResponseRepresentation['attachment']>[1]>>;
 
 const ALLOW = field(fromHeaders('Allow', { all: true }), list);
 const CONTENT_LANGUAGE = field(fromHeaders('Content-Language', { all: true }), nonEmptyList);
@@ -94,7 +98,8 @@ export abstract class ResponseRepresentation {
    * `filename` then holding the name in ASCII for clients that read no `filename*` (accents
    * dropped, `ß` as `ss`, any other character a `?`, as Werkzeug's `send_file` spells it).
    * `options.type` gives another disposition type
-   * (`inline` shows the file in the browser, still naming it for "save as").
+   * (`inline` shows the file in the browser, still naming it for "save as"); another key in
+   * `options` throws a `TypeError` (`res.attachment: unknown option "typ"`).
    *
    * @example
    * ```ts
@@ -103,6 +108,7 @@ export abstract class ResponseRepresentation {
    * ```
    */
   attachment(filename?: string, options: { type?: string | undefined } = {}): this {
+    checkOptions('res.attachment', options, ATTACHMENT_OPTIONS);
     const name = filename === undefined ? undefined : baseName(filename);
     this.headers.set('Content-Disposition', dispositionHeader(name, options.type ?? 'attachment'));
     return this;

@@ -9,6 +9,10 @@ import { field, fromHeaders } from '../http/descriptors.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import type { RetryAfter } from '../http/dates.ts';
 import { type EntityTag, strongEtag } from '../http/etag.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+
+/** The options of `res.addEtag` (`checkOptions`). */
+const ADD_ETAG_OPTIONS = { overwrite: true, weak: true } as const satisfies OptionNames<NonNullable<Parameters<ResponseValidators['addEtag']>[0]>>;
 
 const ETAG = field(fromHeaders('ETag'), etag);
 const LAST_MODIFIED = field(fromHeaders('Last-Modified'), httpDate);
@@ -44,9 +48,11 @@ export abstract class ResponseValidators {
    * as Werkzeug's `add_etag`. Keeps an existing `ETag` unless `overwrite`; `weak` marks it weak.
    *
    * @throws TypeError when the body is streamed: `await res.bytes()` first, or set `etag`
-   *   from something cheaper (a version, `statEtag`).
+   *   from something cheaper (a version, `statEtag`); for options that are not a plain
+   *   object or hold an unknown key (`overwite`).
    */
   addEtag(options: { overwrite?: boolean | undefined; weak?: boolean | undefined } = {}): this {
+    checkOptions('res.addEtag', options, ADD_ETAG_OPTIONS, 'first');
     if (this.isStreamed()) throw new TypeError('cannot hash a streamed body: await res.bytes() first, or set res.etag');
     if (!options.overwrite && this.headers.has('etag')) return this;
     const tag = strongEtag(this.body as Uint8Array);

@@ -16,6 +16,7 @@ import { buildHost, fragment } from './build.ts';
 import { buildFor } from './endpoint.ts';
 import { isFullUrl } from './redirect-to.ts';
 import type { BuildValues, BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, ValuesOf } from './types.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** The rules of a map, as its adapters use them. */
 export interface RouteTable {
@@ -31,6 +32,9 @@ export interface BuildOptions {
   /** A fragment, appended as `#anchor` (percent-encoded). */
   anchor?: string | undefined;
 }
+
+/** Every option of {@link BuildOptions}, checked by `urls.build` and `RouteMap.build` (`checkOptions`); `tsc` fails when it and the type differ. */
+export const BUILD_OPTIONS = { external: true, anchor: true } as const satisfies OptionNames<BuildOptions>;
 
 /**
  * What {@link UrlAdapter.match} found: the endpoint and its typed values (a union over the
@@ -99,10 +103,12 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    *
    * @throws TypeError for an unknown endpoint, a missing value, a value its converter refuses
    *   (with several rules, when no other rule taking that name builds it: a refused value is
-   *   never put in another rule's query), a host value that makes no valid host, or values no
-   *   rule of the endpoint takes.
+   *   never put in another rule's query), a host value that makes no valid host, values no
+   *   rule of the endpoint takes, or options that are not a plain object or hold an unknown key
+   *   (`urls.build: unknown option "anchors": did you mean "anchor"?`).
    */
   build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<BuildValuesOf<R, E, C>>): string {
+    checkOptions('urls.build', options, BUILD_OPTIONS, 'third');
     const rules = this.#table.byEndpoint.get(endpoint);
     if (!rules) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
     const given = (values ?? {}) as Record<string, unknown>;

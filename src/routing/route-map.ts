@@ -13,7 +13,7 @@ import type { HandlerResult } from '../request/application.ts';
 import { type Converter, BUILTIN_CONVERTERS } from './converters.ts';
 import type { CompiledRule } from './rule.ts';
 import { type Lookup, Matcher } from './matcher.ts';
-import { type BuildArgs, type RouteTable, UrlAdapter, allowHeader } from './adapter.ts';
+import { BUILD_OPTIONS, type BuildArgs, type RouteTable, UrlAdapter, allowHeader } from './adapter.ts';
 import { fragment } from './build.ts';
 import { buildFor, compileEndpoint } from './endpoint.ts';
 import type { BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, RouteSpec, RuleSpec, ValuesOf } from './types.ts';
@@ -163,9 +163,11 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    *
    * @throws TypeError for an unknown endpoint, a missing value, or one its converter refuses;
    *   for `external: true` or a rule with a `host`, which need a request's scheme and host
-   *   (`routes.bind(req).build`).
+   *   (`routes.bind(req).build`); for options that are not a plain object or hold an unknown
+   *   key (`RouteMap.build: unknown option "externl": did you mean "external"?`).
    */
   build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<BuildValuesOf<R, E, C>>): string {
+    checkOptions('RouteMap.build', options, BUILD_OPTIONS, 'third');
     const rules = this.#table.byEndpoint.get(endpoint);
     if (!rules) throw new TypeError(`no route named ${JSON.stringify(endpoint)}`);
     const built = options?.external ? undefined : buildFor(endpoint, rules, (values ?? {}) as Record<string, unknown>, (rule) => rule.host === null);

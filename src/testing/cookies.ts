@@ -5,7 +5,11 @@
  * @module
  */
 import { Cookie, CookieJar as ToughJar } from 'tough-cookie';
-import { type CookieOptions, MAX_COOKIE_SIZE, serializeSetCookie } from '../http/cookies.ts';
+import { COOKIE_OPTIONS, type CookieOptions, MAX_COOKIE_SIZE, serializeSetCookie } from '../http/cookies.ts';
+import { checkOptions } from '../gateway/option-names.ts';
+
+/** Which cookie of a name `get` and `delete` mean (`checkOptions`). */
+const COOKIE_PLACE = { domain: true, path: true } as const;
 
 /** One stored cookie, as {@link CookieJar.all} lists it. */
 export interface StoredCookie {
@@ -137,16 +141,24 @@ export class CookieJar {
   /**
    * The value of the cookie `name`, or `undefined`; `domain` and `path` pick one when several
    * share the name.
+   *
+   * @throws TypeError for a `where` that is not a plain object or holds another key than
+   *   `domain` and `path` (`client.cookies.get: unknown option "paths"`).
    */
   get(name: string, where: { domain?: string; path?: string } = {}): string | undefined {
+    checkOptions('client.cookies.get', where, COOKIE_PLACE);
     return this.all().find((c) => c.name === name && (where.domain === undefined || c.domain === where.domain) && (where.path === undefined || c.path === where.path))?.value;
   }
 
   /**
    * Stores a cookie as if the app had set it in an answer to the client's base URL (or to
    * `https://`/`http://` + `options.domain`): the same attributes as `res.setCookie`.
+   *
+   * @throws TypeError as `res.setCookie`, an unknown option included (`client.cookies.set:
+   *   unknown option "secur": did you mean "secure"?`).
    */
   set(name: string, value: string, options: CookieOptions = {}): this {
+    checkOptions('client.cookies.set', options, COOKIE_OPTIONS, 'third');
     const base = new URL(this.#defaultUrl);
     const url = options.domain ? `${options.secure ? 'https' : base.protocol.slice(0, -1)}://${options.domain.replace(/^\./, '')}/` : base.href;
     const secureUrl = options.secure ? url.replace(/^http:/, 'https:') : url;
@@ -154,8 +166,14 @@ export class CookieJar {
     return this;
   }
 
-  /** Removes the cookie `name` set with these `path` and `domain` (Werkzeug's `delete_cookie`). */
+  /**
+   * Removes the cookie `name` set with these `path` and `domain` (Werkzeug's `delete_cookie`).
+   *
+   * @throws TypeError for options that are not a plain object or hold another key than `path`
+   *   and `domain`.
+   */
   delete(name: string, options: { path?: string; domain?: string } = {}): this {
+    checkOptions('client.cookies.delete', options, COOKIE_PLACE);
     const base = new URL(this.#defaultUrl);
     const domain = options.domain?.replace(/^\./, '') ?? base.hostname;
     for (const cookie of this.#jar.serializeSync()?.cookies ?? []) {
