@@ -157,6 +157,14 @@ describe('options nested in options are checked, naming their path', () => {
     expect(() => proxy('https://127.0.0.1:9/', { tls: { rejectUnauthorized: true, timeout: 5000, session: undefined, family: 4, minVersion: 'TLSv1.2' } as never })).not.toThrow();
   });
 
+  it("proxy's requestHeaders and responseHeaders objects: a misspelled remove would forward the Cookie it meant to drop", () => {
+    expect(() => proxy('http://127.0.0.1:9/', { requestHeaders: { delete: ['Cookie'] } as never })).toThrow(
+      /^proxy: unknown option "requestHeaders\.delete" \(options of requestHeaders: set, add, remove\)$/,
+    );
+    expect(() => proxy('http://127.0.0.1:9/', { responseHeaders: { sets: { 'X-A': 'b' } } as never })).toThrow(/^proxy: unknown option "responseHeaders\.sets": did you mean "set"\?/);
+    expect(() => proxy('http://127.0.0.1:9/', { requestHeaders: { remove: ['Cookie'], set: undefined }, responseHeaders: (headers) => headers.delete('Server') })).not.toThrow();
+  });
+
   it("serve's tls and server: a misspelling of a Node option is refused; another key Node may take passes", async () => {
     const hello = Request.application(() => 'hi');
     await expect(serve(hello, { port: 0, log: quiet, tls: { requestcert: true } as never })).rejects.toThrow(/^serve: unknown option "tls\.requestcert": did you mean "requestCert"\?$/);

@@ -5,6 +5,7 @@
  */
 import type { Environ } from '../gateway/types.ts';
 import { HeaderList } from '../http/header-list.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
  * Changes to a set of header fields: declarative, or a function that edits the list itself.
@@ -29,6 +30,9 @@ export type HeaderEdits =
     }
   | ((headers: HeaderList, environ: Environ) => void);
 
+/** Every key of a {@link HeaderEdits} object; `tsc` fails when it and the type differ. */
+const HEADER_EDITS = { set: true, add: true, remove: true } as const satisfies OptionNames<Exclude<HeaderEdits, (...args: never[]) => unknown>>;
+
 /**
  * Applies `edits` to `pairs` and answers the edited pairs (`pairs` itself when there are no
  * edits).
@@ -49,10 +53,17 @@ export function applyEdits(pairs: Array<[string, string]>, edits: HeaderEdits | 
   return headers.list;
 }
 
-/** Checks `edits` when the proxy is built, so a mistake shows at start-up. */
+/**
+ * Checks `edits` when the proxy is built, so a mistake shows at start-up.
+ *
+ * @throws TypeError for edits that are neither a function nor an object, an object holding a
+ *   key other than `set`, `add` and `remove` (`proxy: unknown option "requestHeaders.delete"`:
+ *   ignored, it would forward the fields it meant to drop), or an invalid field name or value.
+ */
 export function checkEdits(edits: HeaderEdits | undefined, option: string): void {
   if (edits === undefined || typeof edits === 'function') return;
   if (typeof edits !== 'object' || edits === null) throw new TypeError(`proxy: ${option} must be an object or a function`);
+  checkOptions('proxy', edits, HEADER_EDITS, { option });
   const probe = new HeaderList();
   for (const [name, value] of [...Object.entries(edits.set ?? {}), ...Object.entries(edits.add ?? {})]) probe.add(name, value);
   for (const name of edits.remove ?? []) probe.delete(name);
