@@ -9,6 +9,7 @@ import { type AppLike, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, ab
 import { errors, secureHeaders } from 'tsgi/middleware';
 import { proxy, rewriteHtml } from 'tsgi/proxy';
 import { RouteMap } from 'tsgi/routing';
+import { encodeMultipart, parseForm } from 'tsgi/forms';
 import { TestClient } from 'tsgi/testing';
 
 const quiet = { write() {} };
@@ -253,5 +254,28 @@ describe("the other methods taking options per call check them", () => {
     expect(() => new HTTPMethodNotAllowed(['GET'], 'no', { casue: 1 } as never)).toThrow(/^new HTTPMethodNotAllowed: unknown option "casue": did you mean "cause"\?/);
     expect(() => new HTTPMethodNotAllowed(['GET'], 'no', 'x' as never)).toThrow(/^new HTTPMethodNotAllowed: the third argument is the options object .*, not a string$/);
     expect(new HTTPNotFound('gone', { headers: [['X-A', 'b']] }).getResponse().headers.get('X-A')).toBe('b');
+  });
+});
+
+describe('tsgi/forms checks its options per call, and each file of a multipart body', () => {
+  it('parseForm and encodeMultipart refuse a misspelled option', async () => {
+    const { body, contentType } = encodeMultipart({ a: '1' });
+    const input = async function* () {
+      yield body;
+    };
+    await expect(parseForm(input(), contentType, { maxFileSise: 10 } as never)).rejects.toThrow(/^parseForm: unknown option "maxFileSise": did you mean "maxFileSize"\?/);
+    expect(() => encodeMultipart({}, {}, { boundry: 'x' } as never)).toThrow(/^encodeMultipart: unknown option "boundry": did you mean "boundary"\?/);
+    expect((await parseForm(input(), contentType, { maxFileSize: 10, contentLength: undefined })).fields.get('a')).toBe('1');
+  });
+
+  it('a file spec with a misspelled key is refused (contents: the file went empty), through Request.blank and the client too', async () => {
+    const file = { filename: 'a.txt', contents: 'hello' };
+    expect(() => encodeMultipart({}, { doc: file } as never)).toThrow(/^encodeMultipart: unknown option "files\.doc\.contents": did you mean "content"\?/);
+    expect(() => encodeMultipart({}, [['doc', { filename: 'a.txt', content: 'x', type: 'text/plain' }]] as never)).toThrow(/^encodeMultipart: unknown option "files\.doc\.type"/);
+    expect(() => encodeMultipart({}, { doc: 'hello' } as never)).toThrow(/^encodeMultipart: the files\.doc option is an options object \(\{ filename, content, contentType \}\), not a string$/);
+    expect(() => Request.blank('/', { method: 'POST', files: { doc: file } } as never)).toThrow(/unknown option "files\.doc\.contents"/);
+    const client = new TestClient(Request.application(async (req) => `${(await req.files()).get('doc')?.size}`));
+    await expect(client.post('/', { files: { doc: [file] } } as never)).rejects.toThrow(/unknown option "files\.doc\.contents"/);
+    expect(await (await client.post('/', { files: { doc: { filename: 'a.txt', content: 'hello', contentType: undefined } } })).text()).toBe('5');
   });
 });

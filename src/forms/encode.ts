@@ -7,6 +7,7 @@ import { Buffer } from 'node:buffer';
 import mime from 'mime-types';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { concatBytes } from '../gateway/body.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** A file to put in a multipart body. */
 export interface FileSpec {
@@ -23,6 +24,9 @@ export interface FileSpec {
   /** The part's `Content-Type`; default from the filename's extension, else `application/octet-stream`. */
   contentType?: string | undefined;
 }
+
+/** Every key of a {@link FileSpec}; `tsc` fails when it and the type differ. */
+const FILE_SPEC = { filename: true, content: true, contentType: true } as const satisfies OptionNames<FileSpec>;
 
 /** Text fields: a record (an array value repeats the name) or ordered pairs. */
 export type FormFieldsInit = Record<string, string | readonly string[]> | Iterable<readonly [string, string]>;
@@ -63,6 +67,9 @@ export interface EncodeMultipartOptions {
   boundary?: string | undefined;
 }
 
+/** Every option of {@link EncodeMultipartOptions}; `tsc` fails when it and the type differ. */
+const ENCODE_MULTIPART_OPTIONS = { boundary: true } as const satisfies OptionNames<EncodeMultipartOptions>;
+
 /**
  * Encodes fields, then files, as `multipart/form-data` (RFC 7578) the way browsers do, with a
  * random boundary that occurs in no value.
@@ -79,18 +86,24 @@ export interface EncodeMultipartOptions {
  *   { upload: { filename: 'a.txt', content: 'hi' } },
  * );
  * ```
- * @throws TypeError when a given `boundary` occurs in the content.
+ * @throws TypeError when a given `boundary` occurs in the content; for options that are not a
+ *   plain object or hold an unknown key (`boundry`), and for a file that is no {@link FileSpec}
+ *   object or holds another key (`encodeMultipart: unknown option "files.doc.contents": did you
+ *   mean "content"?`: the file would go empty). `Request.blank` and the test client's `files`
+ *   come here too.
  */
 export function encodeMultipart(
   fields: FormFieldsInit = {},
   files: FormFilesInit = {},
   options: EncodeMultipartOptions = {},
 ): EncodedForm {
+  checkOptions('encodeMultipart', options, ENCODE_MULTIPART_OPTIONS, 'third');
   const parts: Array<{ head: string; content: Uint8Array }> = [];
   for (const [name, value] of new MultiDict<string>(fields as Record<string, string | string[]>)) {
     parts.push({ head: `Content-Disposition: form-data; name="${quote(name)}"`, content: encoder.encode(value) });
   }
   for (const [name, file] of new MultiDict<FileSpec>(files as Record<string, FileSpec | FileSpec[]>)) {
+    checkOptions('encodeMultipart', file, FILE_SPEC, { option: `files.${name}` });
     const type = file.contentType ?? (mime.lookup(file.filename) || 'application/octet-stream');
     parts.push({
       head: `Content-Disposition: form-data; name="${quote(name)}"; filename="${quote(file.filename)}"\r\nContent-Type: ${type}`,

@@ -17,6 +17,7 @@ import { checkBoundary, parseMultipart } from './multipart.ts';
 import { consumeInput, spoilInput } from '../gateway/input.ts';
 import { parseUrlencoded } from './urlencoded.ts';
 import { DEFAULT_SPOOL_THRESHOLD, type FileUpload, SpoolDir } from './upload.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link parseForm}: any {@link FormLimits} to override, and storage settings. */
 export interface ParseFormOptions extends FormLimitOverrides {
@@ -27,6 +28,20 @@ export interface ParseFormOptions extends FormLimitOverrides {
   /** The declared `Content-Length` in bytes, if any: a body declared past `maxBodySize` is refused before reading. */
   contentLength?: number | null | undefined;
 }
+
+/** Every option of {@link ParseFormOptions}, checked by {@link parseForm} (`checkOptions`); `tsc` fails when it and the type differ. */
+const PARSE_FORM_OPTIONS = {
+  maxBodySize: true,
+  maxFieldSize: true,
+  maxFileSize: true,
+  maxParts: true,
+  maxFields: true,
+  maxFiles: true,
+  maxPartHeaderSize: true,
+  spoolThreshold: true,
+  tmpDir: true,
+  contentLength: true,
+} as const satisfies OptionNames<ParseFormOptions>;
 
 /**
  * A parsed form: text fields and uploaded files, each in a {@link MultiDict} in body order
@@ -79,13 +94,16 @@ export class ParsedForm implements AsyncDisposable {
  *   for malformed multipart (missing or invalid boundary, bad part headers, truncated body, no
  *   closing boundary) or a body that breaks off; HTTPUnsupportedMediaType (415) for a
  *   urlencoded body in a charset it cannot decode, or a multipart text part in a charset other than
- *   UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE (naming the field); TypeError for an invalid option.
+ *   UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE (naming the field); TypeError (rejects) for an
+ *   invalid option, options that are not a plain object or an unknown one (`parseForm: unknown
+ *   option "maxFileSise": did you mean "maxFileSize"?`).
  */
 export async function parseForm(
   input: AsyncIterable<Uint8Array>,
   contentType: string | null | undefined,
   options: ParseFormOptions = {},
 ): Promise<ParsedForm> {
+  checkOptions('parseForm', options, PARSE_FORM_OPTIONS, 'third');
   return readForm(input, planForm(contentType, undefined, options));
 }
 
