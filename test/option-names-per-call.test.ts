@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type AppLike, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, abort, redirect, serve } from 'tsgi';
-import { errors, secureHeaders } from 'tsgi/middleware';
+import { AuthTickets, errors, secureHeaders } from 'tsgi/middleware';
 import { proxy, rewriteHtml } from 'tsgi/proxy';
 import { RouteMap } from 'tsgi/routing';
 import { encodeMultipart, parseForm } from 'tsgi/forms';
@@ -277,5 +277,26 @@ describe('tsgi/forms checks its options per call, and each file of a multipart b
     const client = new TestClient(Request.application(async (req) => `${(await req.files()).get('doc')?.size}`));
     await expect(client.post('/', { files: { doc: [file] } } as never)).rejects.toThrow(/unknown option "files\.doc\.contents"/);
     expect(await (await client.post('/', { files: { doc: { filename: 'a.txt', content: 'hello', contentType: undefined } } })).text()).toBe('5');
+  });
+});
+
+describe("a login's and a server's close options are checked per call", () => {
+  it('AuthTickets.remember and sign refuse a misspelled option (persistant: a remember-me login would stay persistent)', () => {
+    const tickets = new AuthTickets({ secret: 'a secret of at least thirty-two characters, for tests' });
+    const res = new Response('in');
+    expect(() => tickets.remember(res, 'ann', { persistant: false } as never)).toThrow(/^tickets\.remember: unknown option "persistant": did you mean "persistent"\?/);
+    expect(() => tickets.sign('ann', { maxage: 60 } as never)).toThrow(/^tickets\.sign: unknown option "maxage": did you mean "maxAge"\?/);
+    expect(res.headers.has('Set-Cookie')).toBe(false);
+    expect(tickets.remember(res, 'ann', { persistent: false, data: undefined }).session).toBe(true);
+  });
+
+  it("serve()'s close({ idle }) refuses a misspelled option, and closes with the right one", async () => {
+    const server = await serve(Request.application(() => 'hi'), { host: '127.0.0.1', port: 0, log: quiet });
+    try {
+      await expect(server.close({ idel: 'expire' } as never)).rejects.toThrow(/^server\.close: unknown option "idel": did you mean "idle"\?/);
+      expect(await (await fetch(server.url)).text()).toBe('hi');
+    } finally {
+      await server.close({ timeout: 1000 });
+    }
   });
 });

@@ -96,6 +96,9 @@ export interface RememberOptions {
   persistent?: boolean | undefined;
 }
 
+/** Every option of {@link RememberOptions}, checked per call (`checkOptions`); `tsc` fails when it and the type differ. */
+const REMEMBER_OPTIONS = { data: true, maxAge: true, persistent: true } as const satisfies OptionNames<RememberOptions>;
+
 /** Where `remember`/`forget` add their `Set-Cookie`: a `Response`, an `HTTPException`, or `HeaderList`. */
 export type CookieTarget = HeaderList | { readonly headers: HeaderList };
 
@@ -253,9 +256,11 @@ export class AuthTickets {
    *
    * @throws TypeError for an empty user name, `data` that JSON cannot carry or a `maxAge`
    *   under 1 second; RangeError when the cookie (name, `=` and ticket) would be over 4096
-   *   bytes, which browsers drop.
+   *   bytes, which browsers drop; TypeError for options that are not a plain object or hold
+   *   an unknown key (`tickets.sign: unknown option "maxage": did you mean "maxAge"?`).
    */
   sign(user: string, options: RememberOptions = {}): { value: string; ticket: Ticket } {
+    checkOptions('tickets.sign', options, REMEMBER_OPTIONS);
     if (typeof user !== 'string' || user === '') throw new TypeError('a ticket needs a non-empty user name');
     const lifetime = options.maxAge ?? this.maxAge;
     checkMaxAge(lifetime);
@@ -292,9 +297,10 @@ export class AuthTickets {
    * {@link AuthTicketOptions.secure}).
    *
    * @returns the new ticket.
-   * @throws as {@link sign} does.
+   * @throws as {@link sign} does (the unknown option named `tickets.remember`).
    */
   remember(target: CookieTarget, user: string, options: RememberOptions = {}): Ticket {
+    checkOptions('tickets.remember', options, REMEMBER_OPTIONS, 'third');
     const { value, ticket } = this.sign(user, options);
     headersOf(target).add('Set-Cookie', this.#setCookie(value, ticket));
     return ticket;

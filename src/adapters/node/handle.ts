@@ -7,6 +7,7 @@ import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Listener } from './listener.ts';
 import type { ServerState } from './state.ts';
 import { serverShuttingDown } from '../../gateway/abort.ts';
+import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
 
 /** How long `close()` waits at most, after the server closed, for the cut bodies' `return()`, ms. */
 const BODY_CLOSE_GRACE = 2000;
@@ -49,6 +50,9 @@ export interface ServerHandle {
    * `idle` says what becomes of idle HTTP/1 keep-alive connections (see {@link CloseOptions}):
    * closed at once (`'close'`, the default, as Node's `server.close()`, uvicorn and gunicorn
    * do), or left open until their keep-alive timeout ends them (`'expire'`).
+   *
+   * Rejects, closing nothing, with a `TypeError` for options that are not a plain object or
+   * hold an unknown key (`server.close: unknown option "idel": did you mean "idle"?`).
    */
   close(options?: CloseOptions): Promise<void>;
 }
@@ -73,6 +77,9 @@ export interface CloseOptions {
    */
   idle?: 'close' | 'expire' | undefined;
 }
+
+/** Every option of {@link CloseOptions}, checked per call (`checkOptions`); `tsc` fails when it and the type differ. */
+const CLOSE_OPTIONS = { timeout: true, idle: true } as const satisfies OptionNames<CloseOptions>;
 
 /**
  * The {@link ServerHandle} of `listener`, listening: on the Unix socket `path` when given,
@@ -117,6 +124,11 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
     path,
     url,
     close(options = {}) {
+      try {
+        checkOptions('server.close', options, CLOSE_OPTIONS, 'first');
+      } catch (error) {
+        return Promise.reject(error);
+      }
       const { timeout = 10_000, idle = 'close' } = options;
       if (closing !== undefined) {
         // A later call may close now what an earlier `idle: 'expire'` kept (Ctrl-C after SIGTERM).
