@@ -1,7 +1,7 @@
 /**
  * Runs every file in examples/: the four chapter-10 apps, the upload form (more in
  * test/upload-example.test.ts), the bookmarks app (test/bookmarks-example.test.ts), the notes CRUD app (test/notes-example.test.ts), the rate
- * limit (test/rate-limit-example.test.ts), the single-page app (test/spa-example.test.ts), the tasks JSON API (test/tasks-api-example.test.ts), the multi-tenant site (test/tenants-example.test.ts), the webhook receiver (test/webhooks-example.test.ts), the CSV/NDJSON export (test/export-example.test.ts), the API gateway (test/gateway-example.test.ts), the Express port (test/example-from-express.test.ts), the Hono port (test/example-from-hono.test.ts), the server-sent-events clock and the demo that
+ * limit (test/rate-limit-example.test.ts), the single-page app (test/spa-example.test.ts), the tasks JSON API (test/tasks-api-example.test.ts), the multi-tenant site (test/tenants-example.test.ts), the webhook receiver (test/webhooks-example.test.ts), the CSV/NDJSON export (test/export-example.test.ts), the API gateway (test/gateway-example.test.ts), the Express port (test/example-from-express.test.ts), the Fastify port (test/example-from-fastify.test.ts), the Hono port (test/example-from-hono.test.ts), the server-sent-events clock and the demo that
  * mounts them behind its middleware stack.
  * The time apps and the demo go over a real socket (their Host check wants 127.0.0.1).
  */
@@ -20,6 +20,7 @@ import * as environ from '../examples/environ.ts';
 import * as events from '../examples/events.ts';
 import * as exportService from '../examples/export.ts';
 import * as fromExpress from '../examples/from-express.ts';
+import * as fromFastify from '../examples/from-fastify.ts';
 import * as fromHono from '../examples/from-hono.ts';
 import * as gateway from '../examples/gateway.ts';
 import * as legacyProxy from '../examples/legacy-proxy.ts';
@@ -51,6 +52,7 @@ const EXAMPLES: Record<string, { app: App }> = {
   'events.ts': events,
   'export.ts': exportService,
   'from-express.ts': fromExpress,
+  'from-fastify.ts': fromFastify,
   'from-hono.ts': fromHono,
   'gateway.ts': gateway,
   'legacy-proxy.ts': legacyProxy,
