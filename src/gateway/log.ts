@@ -80,11 +80,37 @@ export function requestLine(environ: Pick<Environ, RequestLineKeys> & { readonly
  * with `[tsgi]` (CWE-117). A message written on several lines (a validation library's list
  * of issues) stays readable, one indented line each.
  *
+ * An error carrying an HTTP status of its own (`statusCode`, `status`: `http-errors`, Fastify's
+ * errors) gets a last line saying tsgi does not read it, and what to throw instead.
+ *
  * Never throws: a thrown value that cannot be turned into text (a null-prototype object, a
  * throwing `stack` getter) is described by its type instead.
  */
 export function formatError(requestLine: string, error: unknown): string {
-  return `[tsgi] ${escapeRequestLine(requestLine)}: ${confineText(describeError(error))}\n`;
+  return `[tsgi] ${escapeRequestLine(requestLine)}: ${confineText(describeError(error) + statusNote(error))}\n`;
+}
+
+/**
+ * A note for an error that carries an HTTP status of its own, an integer `statusCode` or
+ * `status` from 400 to 599, as `http-errors`, Fastify's `@fastify/error` and
+ * `@fastify/sensible` make them (Express, Koa and Fastify answer that status): tsgi answers an
+ * `HTTPException`'s status only, so such an error was a 500, and the note says what to throw.
+ * `''` for any other value (an `HTTPException`'s `status` is its status line, a string).
+ * Never throws.
+ */
+function statusNote(error: unknown): string {
+  try {
+    if (!isError(error)) return '';
+    for (const key of ['statusCode', 'status'] as const) {
+      const value: unknown = (error as unknown as Record<string, unknown>)[key];
+      if (typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599) {
+        return `\n(the error's ${key} ${value} is not read: only an HTTPException sets the status; throw one, as abort(${value}) does)`;
+      }
+    }
+  } catch {
+    // A throwing getter: no note.
+  }
+  return '';
 }
 
 /**
