@@ -117,7 +117,8 @@ export class Response implements ParseCache {
    *   it), except under 1xx and 204, which never carry one; a body in memory gets its own
    *   length, except under a status that carries no content (a 304 keeps one given).
    * @throws TypeError for an `init` that is no object (`new Response(text, 404)`: write
-   *   `{ status: 404 }`), an invalid status, header, content type, or a `Content-Length`
+   *   `{ status: 404 }`) or that names the status or type as other frameworks do (`statusCode`,
+   *   `code`, `type`), an invalid status, header, content type, or a `Content-Length`
    *   kept for a stream that is not a decimal number; RangeError for a string body in a
    *   charset it cannot be encoded in.
    */
@@ -128,6 +129,8 @@ export class Response implements ParseCache {
       return;
     }
     if (init !== undefined && typeof init !== 'object') throw initError(init, 'new Response(body, init)');
+    // Three lookups on the init, no allocation: other frameworks' names would answer 200 OK, text/plain.
+    if (init != null && ('statusCode' in init || 'code' in init || 'type' in init)) refuseOtherNames(init);
     if (init?.status !== undefined) this.#setStatus(init.status);
     const headers = (this.headers = new HeaderList(init?.headers));
     initContentType(this, headers, init, hasNoContent(this.#code));
@@ -493,6 +496,25 @@ function initError(init: unknown, call: string): TypeError {
   const statusLike = typeof init === 'number' || typeof init === 'string';
   const given = statusLike ? `the ${typeof init} ${JSON.stringify(init)}` : `a ${typeof init}`;
   return new TypeError(`${call}: init is ${given}, not an object${statusLike ? `: write { status: ${JSON.stringify(init)} }` : ''}`);
+}
+
+/**
+ * Throws for an `init` holding the status or the content type under another framework's
+ * name, given a value: `statusCode` (Fastify's `reply.statusCode`, Node's `res.statusCode`),
+ * `code` (Fastify's `reply.code()`), `type` (`reply.type()`, Express's `res.type()`). The
+ * response would otherwise be sent `200 OK`, `text/plain`, without a word; tsc refuses them
+ * only in an object literal, not in an init built elsewhere that shares a key with
+ * {@link ResponseInit}.
+ *
+ * @throws TypeError naming the key and what to write.
+ */
+function refuseOtherNames(init: object): void {
+  for (const key of ['statusCode', 'code'] as const) {
+    const value: unknown = (init as Record<string, unknown>)[key];
+    if (value !== undefined) throw new TypeError(`Response init: unknown option "${key}": the status goes in status, { status: ${JSON.stringify(value)} }`);
+  }
+  const type: unknown = (init as Record<string, unknown>).type;
+  if (type !== undefined) throw new TypeError(`Response init: unknown option "type": the content type goes in contentType, { contentType: ${JSON.stringify(type)} }`);
 }
 
 /**
