@@ -74,3 +74,11 @@ describe('cookie values and expiry on the wire', () => {
     expect(serializeSetCookie('a', '1', { expires: new Date(Date.UTC(1601, 0, 1)) })).toContain('Expires=Mon, 01 Jan 1601 00:00:00 GMT');
   });
 });
+
+describe('serializeSetCookie options', () => {
+  it('refuses an option it does not know, naming the one meant (signed: true would go out unsigned)', () => {
+    expect(() => serializeSetCookie('a', '1', { httponly: true } as never)).toThrow(/serializeSetCookie: unknown option "httponly": did you mean "httpOnly"\?/);
+    expect(() => serializeSetCookie('a', '1', { signed: true } as never)).toThrow(/unknown option "signed"/);
+    expect(serializeSetCookie('a', '1', { httpOnly: true })).toBe('a=1; Path=/; HttpOnly');
+  });
+});

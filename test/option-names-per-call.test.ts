@@ -300,3 +300,21 @@ describe("a login's and a server's close options are checked per call", () => {
     }
   });
 });
+
+describe("another framework's name for an option is told what to write", () => {
+  const post = () =>
+    Request.blank('/', { method: 'POST', body: 'a=1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+
+  it("takes Fastify's bodyLimit and busboy's limits by their tsgi names", async () => {
+    await expect(post().json({ bodyLimit: 1 } as never)).rejects.toThrow('req.json: unknown option "bodyLimit": did you mean "maxBodySize"?');
+    await expect(post().files({ fileSize: 1 } as never)).rejects.toThrow('unknown option "fileSize": did you mean "maxFileSize"?');
+    await expect(post().files({ files: 1 } as never)).rejects.toThrow('unknown option "files": did you mean "maxFiles"?');
+    await expect(post().files({ limits: { fileSize: 1 } } as never)).rejects.toThrow('unknown option "limits": give the limits themselves, { maxFileSize, maxFiles, … }');
+  });
+
+  it("answers Express's signed cookies with where a signed value goes", () => {
+    expect(() => new Response('x').setCookie('sid', '1', { signed: true } as never)).toThrow(
+      'res.setCookie: unknown option "signed": tsgi signs no single cookie: keep a signed value in a CookieSessions session, or a login in AuthTickets',
+    );
+  });
+});

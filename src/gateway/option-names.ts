@@ -58,7 +58,9 @@ export interface NestedOptions {
  * @throws TypeError for a function, string, array, `null` or other non-plain-object options
  *   (`accessLog(app, fn)`), saying what that argument (or option) is; and for an unknown key,
  *   naming it (with its path, `"tls.rejectUnauthorised"`, in a nested object) and, when one is
- *   close (edit distance, case, `_` or `-`), the option it likely meant.
+ *   close (edit distance, case, `_` or `-`), the option it likely meant; another framework's
+ *   name for an option (`bodyLimit`, `fileSize`, `limits`, a cookie's `signed`) is told
+ *   what to write instead.
  */
 export function checkOptions(where: string, options: unknown, known: Readonly<Record<string, true>>, at: OptionsArgument | NestedOptions = 'second'): void {
   if (options === undefined) return;
@@ -85,12 +87,30 @@ function unknownOption(where: string, key: string, known: Readonly<Record<string
   const nested = typeof at === 'string' ? undefined : at;
   if (nested?.alsoAccepted !== undefined && Object.hasOwn(nested.alsoAccepted, key)) return null;
   const names = Object.keys(known);
-  const close = closest(key, nested?.alsoAccepted === undefined ? names : [...names, ...Object.keys(nested.alsoAccepted)]);
-  if (close === null && nested?.handedToNode === true) return null;
-  const hint = close === null ? '' : `: did you mean ${JSON.stringify(close)}?`;
+  const other = otherName(key, known);
+  const close = other === null ? closest(key, nested?.alsoAccepted === undefined ? names : [...names, ...Object.keys(nested.alsoAccepted)]) : null;
+  if (close === null && other === null && nested?.handedToNode === true) return null;
+  const hint = other !== null ? `: ${other}` : close === null ? '' : `: did you mean ${JSON.stringify(close)}?`;
   const path = nested === undefined ? key : `${nested.option}.${key}`;
   const list = nested?.handedToNode === true ? '' : ` (${nested === undefined ? 'options' : `options of ${nested.option}`}: ${names.join(', ')})`;
   return new TypeError(`${where}: unknown option ${JSON.stringify(path)}${hint}${list}`);
+}
+
+/**
+ * What to write for `key` when it is another framework's name for one of `known` (Fastify's
+ * `bodyLimit`, busboy's and multer's `fileSize` and `limits`, Express's `signed` cookies), or
+ * `null`: said only where the option it stands for is among `known`.
+ */
+function otherName(key: string, known: Readonly<Record<string, true>>): string | null {
+  // busboy's limits by their own names: `fileSize`, `files`, `fields`, `parts`, `fieldSize`.
+  const max = `max${key.charAt(0).toUpperCase()}${key.slice(1)}`;
+  if (key.length > 0 && Object.hasOwn(known, max)) return `did you mean ${JSON.stringify(max)}?`;
+  if (key === 'bodyLimit' && Object.hasOwn(known, 'maxBodySize')) return 'did you mean "maxBodySize"?';
+  if (key === 'limits' && Object.hasOwn(known, 'maxFileSize')) return 'give the limits themselves, { maxFileSize, maxFiles, … }';
+  if (key === 'signed' && Object.hasOwn(known, 'httpOnly')) {
+    return 'tsgi signs no single cookie: keep a signed value in a CookieSessions session, or a login in AuthTickets';
+  }
+  return null;
 }
 
 /** An object literal's kind: its prototype is `null` or an `Object.prototype` (this realm's, or a `vm` context's or iframe's). */

@@ -5,7 +5,7 @@
  */
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { decodeText } from './charset.ts';
-import type { OptionNames } from '../gateway/option-names.ts';
+import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Attributes of a `Set-Cookie` line (RFC 6265bis §4.1). */
 export interface CookieOptions {
@@ -67,13 +67,16 @@ export const DELETE_COOKIE_OPTIONS = { path: true, domain: true, secure: true, h
  *   a cookie cannot carry (`cookie`'s message, after the cookie's name), a value a custom
  *   `encode` left with such characters (the message does not show the value), a value that is
  *   not valid Unicode (a lone surrogate), a non-finite `maxAge` or one past
- *   `Number.MAX_SAFE_INTEGER` seconds (`option maxAge is invalid`), an `expires` that is not a
+ *   `Number.MAX_SAFE_INTEGER` seconds (`option maxAge is invalid`), an unknown option or options
+ *   that are not a plain object (`serializeSetCookie: unknown option "httponly": did you mean
+ *   "httpOnly"?`), an `expires` that is not a
  *   valid date of the years 1601 to 9999 (`option expires is invalid`: RFC 6265 §5.1.1 has no
  *   other; a `maxAge` reaching past 9999 writes `Expires` 9999-12-31 23:59:59 GMT instead), or a
  *   line a browser would refuse (above);
  *   RangeError for a cookie over 4096 bytes, the message giving its size.
  */
 export function serializeSetCookie(name: string, value: string, options: CookieOptions = {}): string {
+  checkOptions('serializeSetCookie', options, COOKIE_OPTIONS, 'third');
   const { maxAge, path = '/', sameSite, encode, ...rest } = options;
   const refused = refusedByBrowsers(name, options, path);
   if (refused !== null) throw new TypeError(`cookie ${JSON.stringify(name)}: ${refused}; browsers would not store it`);
