@@ -168,6 +168,18 @@ describe('etag over a socket', () => {
     expect([unsatisfiable.status, unsatisfiable.headers['content-range']]).toEqual([416, `bytes */${PAGE.length}`]);
   });
 
+  it('over a conditionalResponse without an ETag: several ranges get the multipart 206 carrying the tag, and If-None-Match a 304', async () => {
+    const server = await start(etag(site));
+    const url = `${server.url}/conditional`;
+    const parts = await request(url, { headers: { Range: 'bytes=0-4,7-11' } });
+    expect([parts.status, parts.headers['content-type']?.split(';')[0], parts.headers.etag]).toEqual([206, 'multipart/byteranges', TAG]);
+    expect(parts.body.toString()).toContain('Content-Range: bytes 7-11/');
+    expect(parts.body.byteLength).toBe(Number(parts.headers['content-length']));
+    expect((await request(url, { headers: { Range: 'bytes=0-4,7-11', 'If-None-Match': TAG } })).status).toBe(304);
+    const resumed = await request(url, { headers: { Range: 'bytes=0-4,7-11', 'If-Range': TAG } });
+    expect([resumed.status, resumed.headers.etag]).toEqual([206, TAG]);
+  });
+
   it('over a conditionalResponse without an ETag: If-Match naming the tag etag sends gets the 200', async () => {
     const server = await start(etag(site));
     const url = `${server.url}/conditional`;

@@ -130,15 +130,15 @@ export class MultipartByteranges {
    *   the ranges need.
    */
   async *stream(source: ByterangesSource): AsyncGenerator<Uint8Array, void, undefined> {
-    if (typeof source === 'function' || source instanceof Uint8Array) {
+    if (source instanceof Uint8Array) {
+      yield* this.chunks(source);
+      return;
+    }
+    if (typeof source === 'function') {
       let first = true;
       for (const range of this.ranges) {
         yield this.#head(range, first);
         first = false;
-        if (source instanceof Uint8Array) {
-          yield source.subarray(range.start, range.end + 1);
-          continue;
-        }
         let count = 0;
         for await (const chunk of source(range) as AsyncIterable<Uint8Array>) {
           checkChunk(chunk);
@@ -152,6 +152,21 @@ export class MultipartByteranges {
       return;
     }
     yield* this.#singlePass(source);
+  }
+
+  /**
+   * The body cut from `bytes` in memory, the parts in the order of `ranges`: a plain array of
+   * chunks (views of `bytes`, no copies, and the part heads), `length` bytes in all. What
+   * `stream(bytes)` yields, without a generator, so a layer above sees an answer in memory.
+   * `bytes` is the whole representation, `size` bytes long.
+   */
+  chunks(bytes: Uint8Array): Uint8Array[] {
+    const chunks: Uint8Array[] = [];
+    this.ranges.forEach((range, i) => {
+      chunks.push(this.#head(range, i === 0), bytes.subarray(range.start, range.end + 1));
+    });
+    chunks.push(this.#closing());
+    return chunks;
   }
 
   async *#singlePass(body: Body): AsyncGenerator<Uint8Array, void, undefined> {

@@ -93,7 +93,8 @@ const PROCEED: PreconditionResult = { outcome: 'proceed', status: 200, range: fa
  *    unread).
  *
  * Every answer that sends none of the planned bytes (304, 412, 416, HEAD, an empty body in
- * memory) is an array, so a caller knows nothing will read its source.
+ * memory) is an array, so a caller knows nothing will read its source; so is a 206 cut from
+ * bytes in memory, one range or several, without `readRange`.
  * A streamed body shorter than its length makes the sliced body throw, so the server aborts
  * the connection instead of ending it cleanly.
  *
@@ -164,7 +165,8 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
         headers.set('Content-Type', parts.contentType);
         headers.set('Content-Length', parts.length);
         if (readRange) partial = parts.stream(readRange);
-        else partial = streamed ? closing(parts.stream(body), body) : parts.stream(body);
+        // Bytes in memory give their parts in memory: a layer above (`etag`) can tell it so.
+        else partial = streamed ? closing(parts.stream(body), body) : parts.chunks(body);
       }
       startResponse('206 Partial Content', headers.list);
       return partial;
