@@ -17,6 +17,10 @@ describe('RouteMap refuses Express and Hono route syntax', () => {
     // Hono's regular-expression parameter, as docs/hono.md shows it.
     ['/posts/:id{[0-9]+}', '"/posts/<id>"'],
     ['/post/:date{[0-9]+}/:title{[a-z]+}', '"/post/<date>/<title>"'],
+    // A regular expression with a `*` (or `/*`) is the parameter's, not an optional `{…}` part.
+    ['/files/:path{.*}', '"/files/<path>"'],
+    ['/assets/:file{.*\\.png}', '"/assets/<file>"'],
+    ['/a/:rest{b/*}', '"/a/<rest>"'],
   ])('%s, naming the rule and the pattern to write', (pattern, written) => {
     expect(() => new RouteMap({ post: pattern })).toThrow(TypeError);
     expect(() => new RouteMap({ post: pattern })).toThrow(`post (${pattern}): ':name' and '*' are Express/Hono syntax, matched here as literal text (a silent 404): write ${written}`);

@@ -21,16 +21,35 @@ const TOKEN = new RegExp(String.raw`(?<=^|[/.\-{])(?::(${NAME})(?:\((?:[^()]|\([
 
 /**
  * A `{…}` group: Express 5's optional part (`/posts{/:id}`, `/file{.:ext}`) when it holds a
- * parameter or wildcard; other braces (`/a{b}`, Hono's `:id{[0-9]+}`) are not. Group 1 is its content.
+ * parameter or wildcard (see {@link isOptionalGroup}); other braces (`/a{b}`, Hono's
+ * `:id{[0-9]+}`) are not. Group 1 is its content.
  */
 const GROUP = /\{([^{}]*)\}/gs;
 
-const holdsToken = (text: string): boolean => {
+/** A `:name` parameter ending the text before a `{…}` (as `TOKEN` reads one). */
+const PARAM_BEFORE = new RegExp(String.raw`(?:^|[/.\-{]):${NAME}$`, 's');
+
+const holdsToken = (text: string, named = false): boolean => {
   TOKEN.lastIndex = 0;
-  const found = TOKEN.test(text);
+  let found = false;
+  for (const match of text.matchAll(TOKEN)) {
+    if (!named || match[1] !== undefined || match[3] !== undefined) {
+      found = true;
+      break;
+    }
+  }
   TOKEN.lastIndex = 0;
   return found;
 };
+
+/**
+ * True when the `{content}` at `index` of `path` is an optional part. Right after a `:name` it
+ * is that parameter's Hono expression (`:path{.*}`, `:rest{a/*}`, a `*` of which is no
+ * wildcard) unless it holds a named parameter or wildcard (Express 5's `/:file{.:ext}`).
+ */
+function isOptionalGroup(path: string, index: number, content: string): boolean {
+  return holdsToken(content, PARAM_BEFORE.test(path.slice(0, index)));
+}
 
 /** Another router's syntax found in a path (see `foreignSyntax`). */
 export interface ForeignSyntax {
@@ -59,7 +78,7 @@ export interface ForeignSyntax {
 function rewrite(path: string, keep: boolean): string {
   const DROPPED = '\0';
   const written = path
-    .replace(GROUP, (whole, content: string) => (holdsToken(content) ? (keep ? content : DROPPED) : whole))
+    .replace(GROUP, (whole, content: string, index: number) => (isOptionalGroup(path, index, content) ? (keep ? content : DROPPED) : whole))
     .replace(TOKEN, (_whole, name: string | undefined, modifier: string | undefined, star: string | undefined) => {
       if (name === undefined) return `<path:${star ?? 'rest'}>`;
       if (!keep && (modifier === '?' || modifier === '*')) return DROPPED;
@@ -84,7 +103,7 @@ export function foreignSyntax(path: string): ForeignSyntax | null {
   TOKEN.lastIndex = 0;
   let group: RegExpExecArray | null = null;
   for (const match of path.matchAll(GROUP)) {
-    if (holdsToken(match[1]!)) {
+    if (isOptionalGroup(path, match.index, match[1]!)) {
       group = match;
       break;
     }
