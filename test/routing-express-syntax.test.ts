@@ -55,6 +55,28 @@ describe('RouteMap refuses Express and Hono route syntax', () => {
     );
   });
 
+  // Several optional parts: every combination Express matches is a rule (`/x/1` is `a`, as the
+  // left part is filled first); two rules would leave `/x/1` or `/about/2` a silent 404.
+  it.each([
+    ['/x/:a?/:b?', '":a?"', 'three', '["/x", "/x/<a>", "/x/<a>/<b>"]'],
+    ['/:lang?/about/:page?', '":lang?"', 'four', '["/about", "/<lang>/about", "/about/<page>", "/<lang>/about/<page>"]'],
+    ['/posts{/:year}{/:slug}', '"{/:year}"', 'three', '["/posts", "/posts/<year>", "/posts/<year>/<slug>"]'],
+    // A placeholder of tsgi inside a dropped part leaves with it; the others stay where they are.
+    ['/a{/<int:y>/:s}/<int:z>', '"{/<int:y>/:s}"', 'two', '["/a/<int:z>", "/a/<int:y>/<s>/<int:z>"]'],
+  ])('%s, several optional parts or placeholders in one, naming every rule to write', (pattern, text, count, rules) => {
+    expect(() => new RouteMap({ post: pattern })).toThrow(
+      `post (${pattern}): ${text} is an optional part in Express/Hono syntax, matched here as literal text (a silent 404): write ${count} rules for the endpoint, post: ${rules} (`,
+    );
+  });
+
+  it('takes the three rules it names for /x/:a?/:b?', async () => {
+    const routes = new RouteMap({ x: ['/x', '/x/<a>', '/x/<a>/<b>'] });
+    const client = new TestClient(routes.app({ x: (_req, { a, b }) => `${a ?? '-'} ${b ?? '-'}` }));
+    expect(await (await client.get('/x')).text()).toBe('- -');
+    expect(await (await client.get('/x/1')).text()).toBe('1 -');
+    expect(await (await client.get('/x/1/2')).text()).toBe('1 2');
+  });
+
   it('takes the two rules it names', async () => {
     const routes = new RouteMap({ post: ['/posts', '/posts/<id>'] });
     const client = new TestClient(routes.app({ post: (_req, { id }) => `post ${id ?? 'list'}` }));

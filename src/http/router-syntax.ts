@@ -65,27 +65,65 @@ export interface ForeignSyntax {
    * `/posts` for `/posts{/:id}`), `'/'` when nothing is left.
    */
   readonly prefix: string;
-  /** True when part of the path is optional (`{…}`, `:name?`, `:name*`): it takes two tsgi rules. */
+  /** True when part of the path is optional (`{…}`, `:name?`, `:name*`): it takes two tsgi rules or more. */
   readonly optional: boolean;
   /**
    * The path written as tsgi patterns: one (`/flights/<from>-<to>`, `/files/<path:path>`), or for
-   * an optional part two, without it and with it (`/posts`, `/posts/<id>`).
+   * an optional part two, without it and with it (`/posts`, `/posts/<id>`); for several, one per
+   * combination of them that matches differently (`/x`, `/x/<a>`, `/x/<a>/<b>` for
+   * `/x/:a?/:b?`), past four parts only the ones keeping the first parts.
    */
   readonly patterns: readonly string[];
 }
 
-/** `path` with the syntax written in Werkzeug's, the optional parts kept (`keep`) or left out. */
-function rewrite(path: string, keep: boolean): string {
+/**
+ * `path` with the syntax written in Werkzeug's, each optional part kept or left out as `keep`
+ * says of its number (the `{…}` groups first, left to right, then `:name?` and `:name*`).
+ * Answers the number of optional parts too.
+ */
+function rewrite(path: string, keep: (part: number) => boolean): { pattern: string; parts: number } {
   const DROPPED = '\0';
+  let parts = 0;
   const written = path
-    .replace(GROUP, (whole, content: string, index: number) => (isOptionalGroup(path, index, content) ? (keep ? content : DROPPED) : whole))
+    .replace(GROUP, (whole, content: string, index: number) => (isOptionalGroup(path, index, content) ? (keep(parts++) ? content : DROPPED) : whole))
     .replace(TOKEN, (_whole, name: string | undefined, modifier: string | undefined, star: string | undefined) => {
       if (name === undefined) return `<path:${star ?? 'rest'}>`;
-      if (!keep && (modifier === '?' || modifier === '*')) return DROPPED;
+      if ((modifier === '?' || modifier === '*') && !keep(parts++)) return DROPPED;
       return modifier === '*' || modifier === '+' ? `<path:${name}>` : `<${name}>`;
     });
   // A dropped segment takes its slash with it (`/:lang?/about` → `/about`).
-  return written.replace(/\/\0(?=\/|$)/g, '').replace(/\0/g, '') || '/';
+  return { pattern: written.replace(/\/\0(?=\/|$)/g, '').replace(/\0/g, '') || '/', parts };
+}
+
+/** Past this many optional parts, only the rules keeping the first ones are listed (not every combination). */
+const MAX_COMBINED_PARTS = 4;
+
+/**
+ * The tsgi patterns for a path with optional parts: every combination of them, fewer parts
+ * first and the earlier parts kept first (path-to-regexp fills the left one first: `/x/1` of
+ * `/x/:a?/:b?` is `a`), one per shape (`/x/<b>` is `/x/<a>` again).
+ */
+function combinations(path: string): string[] {
+  const parts = rewrite(path, () => true).parts;
+  let keeps: Array<(part: number) => boolean>;
+  if (parts <= MAX_COMBINED_PARTS) {
+    const masks = Array.from({ length: 2 ** parts }, (_, mask) => mask);
+    const count = (mask: number) => mask.toString(2).replace(/0/g, '').length;
+    masks.sort((a, b) => count(a) - count(b) || a - b);
+    keeps = masks.map((mask) => (part: number) => (mask & (1 << part)) !== 0);
+  } else {
+    keeps = Array.from({ length: parts + 1 }, (_, kept) => (part: number) => part < kept);
+  }
+  const shapes = new Set<string>();
+  const patterns: string[] = [];
+  for (const keep of keeps) {
+    const { pattern } = rewrite(path, keep);
+    const shape = pattern.replace(/<(path:)?[^<>]*>/g, '<$1>');
+    if (shapes.has(shape)) continue;
+    shapes.add(shape);
+    patterns.push(pattern);
+  }
+  return patterns;
 }
 
 /**
@@ -118,6 +156,6 @@ export function foreignSyntax(path: string): ForeignSyntax | null {
   const optional = group !== null || optionalToken !== undefined;
   // An optional part is shown as the part (`{.:ext}` of `/:file{.:ext}`), the first one written.
   const shown = !optional ? first : optionalToken === undefined || (group !== null && group.index < optionalToken.index) ? group! : optionalToken;
-  const patterns = optional ? [rewrite(path, false), rewrite(path, true)] : [rewrite(path, true)];
+  const patterns = optional ? combinations(path) : [rewrite(path, () => true).pattern];
   return { text: shown[0], index, prefix, optional, patterns };
 }

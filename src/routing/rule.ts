@@ -160,24 +160,27 @@ function converterFor(name: string, args: string | undefined, converters: Readon
   return { converter, key: identityKey(converter) };
 }
 
+/** The number of rules named for an optional part, in words. */
+const COUNTS: Readonly<Record<number, string>> = { 2: 'two', 3: 'three', 4: 'four' };
+
 /**
  * Throws for a rule written in Express or Hono syntax (`'/posts/:id'`, `'/files/*'`,
  * `'/flights/:from-:to'`, `'/posts{/:id}'`): its text would be matched literally, so every
  * request it was meant for would be a silent 404. The message names the rule and the pattern to
- * write, or for an optional part the two rules.
+ * write, or for an optional part the rules (two, or one per combination of several parts).
  */
 function refuseForeignSyntax(endpoint: string, pattern: string): void {
-  // Placeholders are left out: a converter's arguments may hold any text.
-  const foreign = foreignSyntax(pattern.replace(PLACEHOLDER, '<>'));
+  // Placeholders are left out (a converter's arguments may hold any text), each marked `<i>`
+  // by its number: a rule for an optional part may drop one with the part.
+  const kept = [...pattern.matchAll(PLACEHOLDER)].map((m) => m[0]);
+  let marks = 0;
+  const foreign = foreignSyntax(pattern.replace(PLACEHOLDER, () => `<${marks++}>`));
   if (foreign === null) return;
-  // The placeholders the `<>` stand for, put back in order.
-  const written = foreign.patterns.map((fixed) => {
-    const kept = [...pattern.matchAll(PLACEHOLDER)].map((m) => m[0]);
-    return JSON.stringify(fixed.replace(/<>/g, () => kept.shift()!));
-  });
+  const putBack = (text: string) => text.replace(/<(\d+)>/g, (_mark, i: string) => kept[Number(i)]!);
+  const written = foreign.patterns.map((fixed) => JSON.stringify(putBack(fixed)));
   if (foreign.optional) {
     throw new TypeError(
-      `${endpoint} (${pattern}): ${JSON.stringify(foreign.text)} is an optional part in Express/Hono syntax, matched here as literal text (a silent 404): write two rules for the endpoint, ${endpoint}: [${written.join(', ')}] (a value the shorter rule lacks is undefined, or give it by that rule's defaults)`,
+      `${endpoint} (${pattern}): ${JSON.stringify(putBack(foreign.text))} is an optional part in Express/Hono syntax, matched here as literal text (a silent 404): write ${COUNTS[written.length] ?? written.length} rules for the endpoint, ${endpoint}: [${written.join(', ')}] (a value the shorter rule lacks is undefined, or give it by that rule's defaults)`,
     );
   }
   throw new TypeError(
