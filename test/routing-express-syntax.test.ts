@@ -34,6 +34,9 @@ describe('RouteMap refuses Express and Hono route syntax', () => {
     ['/reports/r<int:year>-:month', '"/reports/r<int:year>-<month>"'],
     ['/files/:rest+', '"/files/<path:rest>"'],
     ['/files/*path', '"/files/<path:path>"'],
+    // A profile page as Mastodon writes it; `@:` is no literal text a path holds.
+    ['/@:user', '"/@<user>"'],
+    ['/@:user/:status', '"/@<user>/<status>"'],
   ])('%s, several parameters or a wildcard, naming the pattern to write', (pattern, written) => {
     expect(() => new RouteMap({ post: pattern })).toThrow(`post (${pattern}): ':name' and '*' are Express/Hono syntax, matched here as literal text (a silent 404): write ${written}`);
   });
@@ -95,11 +98,12 @@ describe('RouteMap refuses Express and Hono route syntax', () => {
   });
 
   it('still takes a colon or a star inside a segment, and braces holding no parameter', async () => {
-    const routes = new RouteMap({ isbn: '/books/urn:isbn:<isbn>', glob: '/search/a*b', colon: '/a:b', brace: '/t/{x}/a{b}' });
-    const client = new TestClient(routes.app({ isbn: (_req, { isbn }) => `book ${isbn}`, glob: () => 'glob', colon: () => 'colon', brace: () => 'brace' }));
+    const routes = new RouteMap({ isbn: '/books/urn:isbn:<isbn>', glob: '/search/a*b', colon: '/a:b', brace: '/t/{x}/a{b}', matrix: '/@alice:example.org' });
+    const client = new TestClient(routes.app({ isbn: (_req, { isbn }) => `book ${isbn}`, glob: () => 'glob', colon: () => 'colon', brace: () => 'brace', matrix: () => 'matrix' }));
     expect(await (await client.get('/books/urn:isbn:123')).text()).toBe('book 123');
     expect(await (await client.get('/search/a*b')).text()).toBe('glob');
     expect(await (await client.get('/a:b')).text()).toBe('colon');
     expect(await (await client.get('/t/%7Bx%7D/a%7Bb%7D')).text()).toBe('brace');
+    expect(await (await client.get('/@alice:example.org')).text()).toBe('matrix');
   });
 });

@@ -11,13 +11,14 @@ const NAME = String.raw`[A-Za-z_$][\w$]*`;
 
 /**
  * A parameter or wildcard of Express 4/5 (path-to-regexp) or Hono: `:name` at a segment's start
- * or after `-`, `.` or `{` (Express's `/flights/:from-:to`, `/plantae/:genus.:species`), with
+ * or after `-`, `.` or `{` (Express's `/flights/:from-:to`, `/plantae/:genus.:species`), or after
+ * an `@` opening a segment (a profile page, `/@:user`: no literal path holds `/@:`), with
  * Express 4's `(regex)` or Hono's `{regex}` and a modifier (`?` optional, `*` zero or more, `+`
  * one or more) after it; or `*` / `*name` as a whole segment (Express 4 and 5, Hono). A `:` after
  * other text (`urn:isbn:<isbn>`, `/a:b`) and a `*` inside a segment (`a*b`) are not. Groups:
  * 1 the `:name`'s name, 2 its modifier, 3 the `*name`'s name.
  */
-const TOKEN = new RegExp(String.raw`(?<=^|[/.\-{])(?::(${NAME})(?:\((?:[^()]|\([^()]*\))*\)|\{[^{}]*\})?([?*+])?|\*(${NAME})?(?=$|[/}]))`, 'gs');
+const TOKEN = new RegExp(String.raw`(?<=^|[/.\-{]|\/@)(?::(${NAME})(?:\((?:[^()]|\([^()]*\))*\)|\{[^{}]*\})?([?*+])?|\*(${NAME})?(?=$|[/}]))`, 'gs');
 
 /**
  * A `{…}` group: Express 5's optional part (`/posts{/:id}`, `/file{.:ext}`) when it holds a
@@ -27,7 +28,7 @@ const TOKEN = new RegExp(String.raw`(?<=^|[/.\-{])(?::(${NAME})(?:\((?:[^()]|\([
 const GROUP = /\{([^{}]*)\}/gs;
 
 /** A `:name` parameter ending the text before a `{…}` (as `TOKEN` reads one). */
-const PARAM_BEFORE = new RegExp(String.raw`(?:^|[/.\-{]):${NAME}$`, 's');
+const PARAM_BEFORE = new RegExp(String.raw`(?:^|[/.\-{]|\/@):${NAME}$`, 's');
 
 const holdsToken = (text: string, named = false): boolean => {
   TOKEN.lastIndex = 0;
