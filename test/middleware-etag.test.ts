@@ -35,6 +35,12 @@ const site = Request.application((req) => {
     case '/conditional':
       // conditionalResponse without an ETag of its own: it serves Range itself, before etag tags.
       return new Response(PAGE, { contentType: 'text/plain', conditionalResponse: true });
+    case '/conditional-no-store': {
+      // conditionalResponse without an ETag, never tagged by etag (no-store): it serves Range itself.
+      const res = new Response(PAGE, { contentType: 'text/plain', conditionalResponse: true });
+      res.cacheControl.noStore = true;
+      return res;
+    }
     case '/no-store': {
       const res = new Response(PAGE, { contentType: 'text/plain' });
       res.cacheControl.noStore = true;
@@ -186,6 +192,21 @@ describe('etag over a socket', () => {
     const matched = await request(url, { headers: { 'If-Match': TAG } });
     expect([matched.status, matched.headers.etag]).toEqual([200, TAG]);
     expect((await request(url, { headers: { 'If-Match': TAG, Range: 'bytes=0-4' } })).status).toBe(206);
+  });
+
+  it('over a conditionalResponse without an ETag with no-store (never tagged): its own 206, 416 and 412 are kept', async () => {
+    const server = await start(etag(site));
+    const url = `${server.url}/conditional-no-store`;
+    calls.length = 0;
+    const part = await request(url, { headers: { Range: 'bytes=0-4' } });
+    expect([part.status, part.body.toString(), part.headers.etag]).toEqual([206, 'hello', undefined]);
+    // The 206 shows its no-store: the app is asked once.
+    expect(calls).toEqual(['GET']);
+    const unsatisfiable = await request(url, { headers: { Range: 'bytes=9000-' } });
+    expect([unsatisfiable.status, unsatisfiable.headers['content-range']]).toEqual([416, `bytes */${PAGE.length}`]);
+    // No tag is current: If-Match is false (RFC 9110 §13.1.1), whatever it names.
+    expect((await request(url, { headers: { 'If-Match': '"x"' } })).status).toBe(412);
+    expect((await request(url, { headers: { 'If-Match': '"x"', Range: 'bytes=0-4' } })).status).toBe(412);
   });
 
   it('over a conditionalResponse without an ETag under a mount: asked again at the same path', async () => {

@@ -22,12 +22,18 @@ const JUDGED_WITHOUT_TAG = ['HTTP_RANGE', 'HTTP_IF_RANGE', 'HTTP_IF_MATCH'] as c
  * `412` in memory with no `ETag`, as a `conditionalResponse` without a tag of its own gives
  * (served before this layer could tag the whole, so the `206` lacked the tag the `200` carries,
  * RFC 9110 §15.3.7, and an `If-Match` naming that tag was a `412`). A streamed one is kept: its
- * body may hold what a second call would wait for.
+ * body may hold what a second call would wait for; so is a `206` with `Cache-Control: no-store`,
+ * which this layer does not tag (a `416` or `412` does not show it: it is kept once the whole
+ * asked again proves untagged).
  */
 function judgedWithoutTag(started: StartedApp): boolean {
   const status = started.status;
   if (!(status.startsWith('206') || status.startsWith('416') || status.startsWith('412'))) return false;
-  return chunksOf(started.body) !== null && !new HeaderList(started.headers).has('etag');
+  if (chunksOf(started.body) === null) return false;
+  const headers = new HeaderList(started.headers);
+  // A `no-store` answer is never tagged here: its whole would be sent as it is, the app's part,
+  // 416 or 412 (no tag is current, If-Match is false) dropped for a 200.
+  return !headers.has('etag') && !(headers.has('cache-control') && cacheControlOf(headers).noStore);
 }
 
 /** Options of {@link etag}. */
@@ -81,8 +87,9 @@ function chunksOf(body: Body): Uint8Array[] | null {
  * this layer could tag the whole: such an answer, in memory and without an `ETag`, is asked for
  * again without `Range`, `If-Range` and `If-Match`, and this layer tags the whole and serves the
  * part, so the `206` carries the tag the `200` does (RFC 9110 §15.3.7) that `If-Range` resumes
- * with (§13.1.5), and an `If-Match` naming it is a `200`. The app is called twice then; a GET
- * without `Range` or `If-Match` never is. Give streamed answers their own tag
+ * with (§13.1.5), and an `If-Match` naming it is a `200`; a whole this layer does not tag
+ * (`no-store`, streamed, not a `200`) leaves the app's own answer sent. The app is called twice
+ * then; a GET without `Range` or `If-Match` never is. Give streamed answers their own tag
  * and `conditionalResponse` (docs/conditional.md).
  *
  * A HEAD passes through untouched, as in Django's `ConditionalGetMiddleware`: the app answers
@@ -117,8 +124,11 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
     // request the app may judge without the tag: a plain GET allocates nothing more.
     const route: Route | null = environ.HTTP_RANGE !== undefined || environ.HTTP_IF_MATCH !== undefined ? routeOf(environ) : null;
     let started = await callApp(inner, environ);
+    // The app's own part, 416 or 412 (in memory: nothing to close), kept until the whole asked
+    // again turns out to be one this layer tags; else it is what is sent.
+    let judged: StartedApp | null = null;
     if (route !== null && judgedWithoutTag(started)) {
-      started.close();
+      judged = started;
       started = await withoutFields(environ, route, JUDGED_WITHOUT_TAG, () => callApp(inner, environ));
     }
     const chunks = started.status.startsWith('200') ? chunksOf(started.body) : null;
@@ -128,9 +138,14 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
       if (headers.has('cache-control') && cacheControlOf(headers).noStore) headers = null;
     }
     if (headers === null) {
+      if (judged !== null) {
+        started.close();
+        started = judged;
+      }
       startResponse(started.status, started.headers);
       return started.body;
     }
+    judged?.close();
     if (!headers.has('etag')) {
       const tag = strongEtag(chunks!);
       headers.set('ETag', weak ? `W/${tag}` : tag);
