@@ -94,6 +94,8 @@ describe('RouteMap refuses Express and Hono route syntax', () => {
     expect(() => new RouteMap({ old: { path: '/f/<path:rest>', redirectTo: '/files/*' } })).toThrow(/redirectTo: "\*" is Express\/Hono syntax/);
     expect(() => new RouteMap({ old: { path: '/f/<a>/<b>', redirectTo: '/flights/:a-:b' } })).toThrow(/redirectTo: ":a" is Express\/Hono syntax/);
     expect(() => new RouteMap({ old: { path: '/p/<int:id>', redirectTo: '/posts{/:id}' } })).toThrow(/redirectTo: "\{\/:id\}" is Express\/Hono syntax/);
+    // The part is shown as written, a placeholder of the template in it too.
+    expect(() => new RouteMap({ old: { path: '/p/<int:id>/<s>', redirectTo: '/posts{/<id>/:s}' } })).toThrow('redirectTo: "{/<id>/:s}" is Express/Hono syntax');
     expect(() => new RouteMap({ old: { path: '/p/<int:id>', redirectTo: '/posts/<id>' }, post: '/posts/<int:id>' })).not.toThrow();
   });
 

@@ -160,3 +160,19 @@ export function foreignSyntax(path: string): ForeignSyntax | null {
   const patterns = optional ? combinations(path) : [rewrite(path, () => true).pattern];
   return { text: shown[0], index, prefix, optional, patterns };
 }
+
+/**
+ * {@link foreignSyntax} of a path holding placeholders of tsgi's own (`<int:id>`, whose
+ * converter arguments may hold any text): each match of `placeholder` (a global RegExp) is left
+ * out, marked `<i>` by its number, and put back where it stands in `text`, `prefix` and
+ * `patterns` (an optional part's rule without it loses it with the part, the others stay in
+ * place); `index` is in the path so marked.
+ */
+export function foreignSyntaxAround(path: string, placeholder: RegExp): ForeignSyntax | null {
+  const kept = [...path.matchAll(placeholder)].map((m) => m[0]);
+  let marks = 0;
+  const foreign = foreignSyntax(path.replace(placeholder, () => `<${marks++}>`));
+  if (foreign === null || kept.length === 0) return foreign;
+  const putBack = (text: string) => text.replace(/<(\d+)>/g, (_mark, i: string) => kept[Number(i)]!);
+  return { ...foreign, text: putBack(foreign.text), prefix: putBack(foreign.prefix), patterns: foreign.patterns.map(putBack) };
+}

@@ -5,7 +5,7 @@
  * @module
  */
 import { type CompiledRule, type Part, type RedirectTo, malformedPlaceholder } from './rule.ts';
-import { foreignSyntax } from '../http/router-syntax.ts';
+import { foreignSyntaxAround } from '../http/router-syntax.ts';
 import { pathOf } from './build.ts';
 import { shownText } from './shown.ts';
 
@@ -28,7 +28,7 @@ export function compileRedirectTo(rule: CompiledRule, target: unknown): Redirect
   const where = `${rule.pattern} (${rule.endpoint}): redirectTo`;
   if (typeof target !== 'string') throw new TypeError(`${where} must be a path template or a function`);
   if (!target.startsWith('/') || /[?#]/.test(target)) throw new TypeError(`${where} must be a path starting with '/', without query or fragment: ${JSON.stringify(target)}`);
-  const foreign = foreignSyntax(target.replace(NAME, '<>'))?.text;
+  const foreign = foreignSyntaxAround(target, NAME)?.text;
   if (foreign !== undefined) {
     const names = rule.placeholders.map((p) => p.name).join(', ') || 'it has none';
     throw new TypeError(`${where}: ${JSON.stringify(foreign)} is Express/Hono syntax, written here as literal text (every match would redirect to it): name the rule's placeholder as <name> (${names})`);

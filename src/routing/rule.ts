@@ -8,7 +8,7 @@ import { type Converter, BUILTIN_CONVERTERS, anyConverter, stringConverter } fro
 import { anyWords, convertedWithArgs } from './converter-args.ts';
 import { shownText } from './shown.ts';
 import { asciiHostName } from '../http/host.ts';
-import { foreignSyntax } from '../http/router-syntax.ts';
+import { foreignSyntaxAround } from '../http/router-syntax.ts';
 
 /** A `<converter:name>` placeholder of a pattern. */
 export interface Placeholder {
@@ -170,17 +170,13 @@ const COUNTS: Readonly<Record<number, string>> = { 2: 'two', 3: 'three', 4: 'fou
  * write, or for an optional part the rules (two, or one per combination of several parts).
  */
 function refuseForeignSyntax(endpoint: string, pattern: string): void {
-  // Placeholders are left out (a converter's arguments may hold any text), each marked `<i>`
-  // by its number: a rule for an optional part may drop one with the part.
-  const kept = [...pattern.matchAll(PLACEHOLDER)].map((m) => m[0]);
-  let marks = 0;
-  const foreign = foreignSyntax(pattern.replace(PLACEHOLDER, () => `<${marks++}>`));
+  // Placeholders are left out: a converter's arguments may hold any text.
+  const foreign = foreignSyntaxAround(pattern, PLACEHOLDER);
   if (foreign === null) return;
-  const putBack = (text: string) => text.replace(/<(\d+)>/g, (_mark, i: string) => kept[Number(i)]!);
-  const written = foreign.patterns.map((fixed) => JSON.stringify(putBack(fixed)));
+  const written = foreign.patterns.map((fixed) => JSON.stringify(fixed));
   if (foreign.optional) {
     throw new TypeError(
-      `${endpoint} (${pattern}): ${JSON.stringify(putBack(foreign.text))} is an optional part in Express/Hono syntax, matched here as literal text (a silent 404): write ${COUNTS[written.length] ?? written.length} rules for the endpoint, ${endpoint}: [${written.join(', ')}] (a value the shorter rule lacks is undefined, or give it by that rule's defaults)`,
+      `${endpoint} (${pattern}): ${JSON.stringify(foreign.text)} is an optional part in Express/Hono syntax, matched here as literal text (a silent 404): write ${COUNTS[written.length] ?? written.length} rules for the endpoint, ${endpoint}: [${written.join(', ')}] (a value the shorter rule lacks is undefined, or give it by that rule's defaults)`,
     );
   }
   throw new TypeError(
