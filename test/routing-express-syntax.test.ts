@@ -46,6 +46,8 @@ describe('RouteMap refuses Express and Hono route syntax', () => {
   it.each([
     ['/posts{/:id}', '"{/:id}"', '["/posts", "/posts/<id>"]'],
     ['/:lang?/about', '":lang?"', '["/about", "/<lang>/about"]'],
+    // Express 5's form of it, which opens with its group, not with '/' (docs/routing.md's table).
+    ['{/:lang}/about', '"{/:lang}"', '["/about", "/<lang>/about"]'],
     ['/:id?', '":id?"', '["/", "/<id>"]'],
     ['/file{.:ext}', '"{.:ext}"', '["/file", "/file.<ext>"]'],
     ['/:file{.:ext}', '"{.:ext}"', '["/<file>", "/<file>.<ext>"]'],

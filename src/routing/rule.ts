@@ -323,6 +323,8 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
  *   name a placeholder; for Express/Hono syntax (`:id`, `:from-:to`, `*`, `{/:id}`), naming the pattern (or two) to write.
  */
 export function compileRule(endpoint: string, pattern: string, options: RuleOptions, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): CompiledRule {
+  // Express 5's `'{/:lang}/about'` opens with its optional group: told the rules to write, not to add a '/'.
+  if (pattern.startsWith('{/')) refuseForeignSyntax(endpoint, pattern);
   if (!pattern.startsWith('/')) throw new TypeError(`route pattern must start with '/': ${JSON.stringify(pattern)} (${endpoint})`);
   refuseForeignSyntax(endpoint, pattern);
   const merge = options.mergeSlashes ?? defaults.mergeSlashes;
