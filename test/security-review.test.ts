@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { encodeMultipart } from 'tsgi/forms';
-import { basicAuth, directoryApp, staticUsers } from 'tsgi/middleware';
+import { basicAuth, directoryApp, mount, staticUsers } from 'tsgi/middleware';
 import { type ProxyApp, type ProxyOptions, proxy } from 'tsgi/proxy';
 import { parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
 
@@ -69,6 +69,28 @@ describe('a proxy guarded by PATH_INFO, served without mount', () => {
     // Nothing else changes: the rest is forwarded as sent, repeated slashes included.
     const plain = parseRaw((await rawExchange(port, rawGet('/a//b/.well-known/%2e%2ex'))).raw);
     expect(plain.rest).toBe('upstream saw /a//b/.well-known/%2e%2ex');
+  });
+});
+
+describe('a proxy guarded by PATH_INFO in front of a Java upstream', () => {
+  it('does not forward a dot segment hidden behind a path parameter (..;/), which Tomcat, Jetty and Spring resolve', async () => {
+    const legacy = proxyTo(await echoUpstream());
+    const admin = basicAuth(legacy, { realm: 'Admin', verify: staticUsers({ admin: 'a password long enough for the test' }) });
+    const guarded: App = (environ, startResponse) => (/^\/admin(?:[/;]|$)/i.test(environ.PATH_INFO) ? admin : legacy)(environ, startResponse);
+    const { port } = await start(mount({ '/legacy': guarded }));
+    expect(parseRaw((await rawExchange(port, rawGet('/legacy/admin/secret'))).raw).status).toBe(401);
+    // The guard reads `/x/..;/admin/secret` and lets it by; a servlet container strips the
+    // path parameter (`;`) before it resolves dots, and serves `/admin/secret`.
+    for (const target of ['/legacy/x/..;/admin/secret', '/legacy/x/%2e%2e;jsessionid=1/admin/secret', '/legacy/x/..%3B/admin/secret', '/legacy/x/.;/..;/admin']) {
+      const reply = parseRaw((await rawExchange(port, rawGet(target))).raw);
+      expect(reply.rest, target).not.toMatch(/upstream saw/);
+      expect(reply.status, target).toBe(400);
+      expect(reply.rest, target).toMatch(/dot segment/);
+    }
+    // A segment that merely starts with dots, or holds a `;` elsewhere, is forwarded as sent.
+    for (const target of ['/legacy/..x;v=1/a', '/legacy/a;b/..c', '/legacy/...;/a']) {
+      expect(parseRaw((await rawExchange(port, rawGet(target))).raw).rest, target).toBe(`upstream saw ${target.slice('/legacy'.length)}`);
+    }
   });
 });
 

@@ -109,7 +109,8 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  *   `/x/../admin` by): a request with one is answered `308 Permanent Redirect` to the URL with
  *   them resolved (`/x/../admin?q` → `/admin?q`), as `mount` answers it, so the clean path
  *   comes through those layers again. One hidden behind an escaped slash (`..%2F..%2Fadmin`)
- *   is answered `400 Bad Request`. `OPTIONS *` is
+ *   or a path parameter (`..;/admin`, which a Java upstream resolves) is answered
+ *   `400 Bad Request`. `OPTIONS *` is
  *   answered `501` (the HTTP client sends only paths) unless the upstream URL has a base path.
  *
  * @example
@@ -141,7 +142,7 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     }
     if (environ.REQUEST_METHOD === 'TRACE') return new HTTPNotImplemented(TRACE_REFUSED).respond(environ, startResponse);
     const path = upstreamTarget(environ, basePath, stripScriptName);
-    if (path === null) return new HTTPBadRequest('The path hides a dot segment behind an escaped slash.').respond(environ, startResponse);
+    if (path === null) return new HTTPBadRequest('The path hides a dot segment behind an escaped slash or a path parameter (;).').respond(environ, startResponse);
     // Dot segments are not resolved out of sight of the layers above, which read PATH_INFO
     // with them; repeated slashes are forwarded as those layers read them.
     const redirect = redirectToCleanPath(environ, startResponse, false);

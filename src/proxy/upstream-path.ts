@@ -90,7 +90,10 @@ const SUSPECT = /(?:^|\/)(?:\.|%2e)|%2f|%5c|\\/i;
  * `%2E`, as nginx does before it proxies: `..` never climbs above the start of the path, so a
  * request cannot leave the upstream's base path (`/../admin` → `/admin`). Escapes stay as sent.
  * Null when a segment hides a dot segment behind an escaped slash or a backslash
- * (`..%2F..%2Fadmin`, `..%5Cadmin`): an upstream that decodes before it resolves would climb.
+ * (`..%2F..%2Fadmin`, `..%5Cadmin`): an upstream that decodes before it resolves would climb;
+ * or behind a path parameter (`..;/admin`, `%2E%2E;jsessionid=1`, `..%3B`): Tomcat, Jetty and
+ * Spring drop what follows `;` in a segment before they resolve, so `/x/..;/admin` is their
+ * `/admin` (Orange Tsai's "Breaking Parser Logic"; nginx forwards it as sent).
  */
 export function resolveDots(raw: string): string | null {
   if (raw.charCodeAt(0) !== 47 /* / */ || !SUSPECT.test(raw)) return raw;
@@ -111,11 +114,17 @@ export function resolveDots(raw: string): string | null {
   return `/${out.join('/')}`;
 }
 
-/** True for a segment that, its escaped slashes and backslashes taken as separators, holds a `.` or `..` part. */
+/**
+ * True for a segment that, its escaped slashes and backslashes taken as separators, holds a
+ * `.` or `..` part, or one with path parameters (`..;x`, `..%3Bx`: the part before the `;`).
+ */
 function hidesDots(segment: string): boolean {
-  if (!/%2f|%5c|\\/i.test(segment)) return false;
+  if (!/%2f|%5c|\\|;|%3b/i.test(segment)) return false;
   return segment
     .replace(/%2e/gi, '.')
     .split(/%2f|%5c|\\/i)
-    .some((part) => part === '.' || part === '..');
+    .some((part) => {
+      const name = part.split(/;|%3b/i, 1)[0];
+      return name === '.' || name === '..';
+    });
 }
