@@ -187,6 +187,27 @@ describe('bearerAuth', () => {
     expect((await request(`${lax.url}/?access_token=`)).status).toBe(400);
   });
 
+  it('keeps the answer to a token sent in the query out of shared caches (RFC 6750 §2.3)', async () => {
+    // The URL holds the token: a CDN would key the user's data on it and serve it on, to
+    // whoever finds the URL in a log or a Referer, after the token is revoked too.
+    const cached = (fields: Record<string, string>): App => (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/plain'], ...Object.entries(fields)]);
+      return [new TextEncoder().encode(`hello ${String(environ.REMOTE_USER)}`)];
+    };
+    const lax = await start(bearerAuth(cached({ 'Cache-Control': 'public, max-age=60, s-maxage=600', 'CDN-Cache-Control': 'max-age=600' }), { verify, allowQuery: true }));
+    const viaQuery = parseRaw((await rawExchange(lax.port, rawGet('/?access_token=tok-alice'))).raw);
+    expect(viaQuery.status).toBe(200);
+    expect(viaQuery.header('cache-control')).toBe('max-age=60, private');
+    expect(viaQuery.header('cdn-cache-control')).toBeUndefined();
+    const bare = await start(bearerAuth(cached({}), { verify, allowQuery: true }));
+    expect(parseRaw((await rawExchange(bare.port, rawGet('/?access_token=tok-alice'))).raw).header('cache-control')).toBe('private');
+    const stored = await start(bearerAuth(cached({ 'Cache-Control': 'no-store' }), { verify, allowQuery: true }));
+    expect(parseRaw((await rawExchange(stored.port, rawGet('/?access_token=tok-alice'))).raw).header('cache-control')).toBe('no-store');
+    // A token in Authorization: shared caches keep such answers only when told (RFC 9111 §3.5), as the app told.
+    const viaHeader = parseRaw((await rawExchange(lax.port, rawGet('/', 'Authorization: Bearer tok-alice\r\n'))).raw);
+    expect(viaHeader.header('cache-control')).toBe('public, max-age=60, s-maxage=600');
+  });
+
   it('stores the user under a userKey of the app, typed as verify answers it (no cast)', async () => {
     interface ApiUser { id: number; login: string }
     const apiUserKey = defineEnvironKey<ApiUser>('myapp.api_user');

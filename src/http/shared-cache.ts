@@ -3,7 +3,7 @@
  * `Cache-Control` (RFC 9111 §5.2.2) and the fields a CDN obeys in its place,
  * `CDN-Cache-Control` and `<name>-CDN-Cache-Control` (RFC 9213) and `Surrogate-Control`
  * (Edge Architecture 1.0: Fastly, Akamai). Internal: used by `CookieSessions`, `AuthTickets`,
- * `compress` and `lint`, so that each reads these fields the one way.
+ * `bearerAuth`, `compress` and `lint`, so that each reads these fields the one way.
  *
  * @module
  */
@@ -113,4 +113,23 @@ export function sharedFreshness(headers: HeaderList, field: string): 'fresh' | '
   const cc = cacheControlOf(headers);
   if (cc.has('private') || cc.has('no-store')) return 'private';
   return cc.has('public') || cc.has('s-maxage') || cc.has('max-age') || headers.has('expires') ? 'fresh' : 'heuristic';
+}
+
+/**
+ * Makes `list`'s response unstorable by shared caches (RFC 9111 §5.2.2.7), unless it is
+ * already (bare `private`, or `no-store`): `public` and `s-maxage` dropped, `private` added
+ * (over a `private` naming fields), and the CDN-targeted fields that
+ * would override it at a CDN removed (a `Surrogate-Control` ESI request kept). For an answer
+ * that is one visitor's alone: a session's page (`CookieSessions`), one let in by a token in
+ * the URL (`bearerAuth`'s `allowQuery`, RFC 6750 §2.3).
+ */
+export function keepPrivate(list: HeaderList): void {
+  dropCdnCaching(list);
+  const cache = cacheControlOf(list);
+  // `private="Set-Cookie"` keeps only that field from shared caches, not the page: bare `private` only.
+  if (cache.private === true || cache.noStore) return;
+  cache.delete('public');
+  cache.delete('s-maxage');
+  cache.set('private', true);
+  list.set('Cache-Control', cache.toString());
 }

@@ -3,11 +3,13 @@
  *
  * @module
  */
-import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
+import { type App, type AppLike, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
 import { HTTPBadRequest, HTTPForbidden, HTTPUnauthorized } from '../exceptions/client-errors.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { parseAuthorization } from '../http/authorization.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
+import { HeaderList } from '../http/header-list.ts';
+import { keepPrivate } from '../http/shared-cache.ts';
 import { Request } from '../request/request.ts';
 import { setRemoteUser } from './auth-util.ts';
 import type { EnvironKey } from '../gateway/environ-key.ts';
@@ -42,7 +44,11 @@ export interface BearerAuthOptions<User> {
   userName?: ((user: User) => string) | undefined;
   /**
    * Also accept the token as an `access_token` query parameter (RFC 6750 §2.3). Default
-   * false: the RFC advises against it, as URLs end up in logs and `Referer` headers.
+   * false: the RFC advises against it, as URLs end up in logs and `Referer` headers. The
+   * answer to a request let in that way is kept out of shared caches, as §2.3 asks:
+   * `Cache-Control: private` (its `public` and `s-maxage` dropped, unless it says `private` or
+   * `no-store`) and no `CDN-Cache-Control` or `Surrogate-Control`, so a CDN does not serve the
+   * user's data to whoever has the URL, after the token is revoked too.
    */
   allowQuery?: boolean | undefined;
   /**
@@ -137,7 +143,8 @@ export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>)
       if (user !== null && user !== undefined && user !== false) {
         setRemoteUser(environ, nameOf(user, userName), 'Bearer', user);
         if (userKey !== undefined) userKey.set(environ, user);
-        return inner(environ, startResponse);
+        // RFC 6750 §2.3: the URL holds the token, and a shared cache keys its copy on the URL.
+        return inner(environ, found.fromQuery ? privateAnswer(startResponse) : startResponse);
       }
       const description = 'The access token is invalid, expired or revoked.';
       refusal = new HTTPUnauthorized(description, { wwwAuthenticate: challenge('invalid_token', description) });
@@ -225,7 +232,7 @@ function formatScope(scope: string | readonly string[]): string {
   return tokens.join(' ');
 }
 
-type Found = { kind: 'none' } | { kind: 'malformed'; reason: string } | { kind: 'invalid' } | { kind: 'token'; token: string };
+type Found = { kind: 'none' } | { kind: 'malformed'; reason: string } | { kind: 'invalid' } | { kind: 'token'; token: string; fromQuery: boolean };
 
 /**
  * Whether an `Authorization` value holds a second credential after a comma (`auth-scheme`
@@ -267,7 +274,7 @@ function findToken(environ: Environ, allowQuery: boolean): Found {
   const token = fromHeader ?? fromQuery;
   if (token === null) return { kind: 'none' };
   if (token === '') return { kind: 'malformed', reason: 'The access token is empty.' };
-  return { kind: 'token', token };
+  return { kind: 'token', token, fromQuery: fromHeader === null };
 }
 
 function nameOf<User>(user: User, userName: ((user: User) => string) | undefined): string | null {
@@ -280,4 +287,14 @@ function nameOf<User>(user: User, userName: ((user: User) => string) | undefined
     }
   }
   return null;
+}
+
+/** `startResponse` with the response's caching fields made private (`keepPrivate`). */
+function privateAnswer(startResponse: StartResponse): StartResponse {
+  return (status, headers, error) => {
+    if (!Array.isArray(headers)) return startResponse(status, headers, error); // the server refuses it
+    const list = new HeaderList(headers);
+    keepPrivate(list);
+    return startResponse(status, list.list, error);
+  };
 }

@@ -7,7 +7,7 @@
 import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
-import { cacheControlOf, dropCdnCaching, sharedCacheMayStore } from '../http/shared-cache.ts';
+import { keepPrivate, sharedCacheMayStore } from '../http/shared-cache.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
@@ -214,21 +214,4 @@ export class CookieSessions {
     keepPrivate(list);
     return list.list;
   }
-}
-
-/**
- * Makes `list`'s response unstorable by shared caches (RFC 9111 §5.2.2.7), unless it is
- * already (bare `private`, or `no-store`): `public` and `s-maxage` dropped, `private` added
- * (over a `private` naming fields), and the CDN-targeted fields that
- * would override it at a CDN removed (a `Surrogate-Control` ESI request kept).
- */
-function keepPrivate(list: HeaderList): void {
-  dropCdnCaching(list);
-  const cache = cacheControlOf(list);
-  // `private="Set-Cookie"` keeps only that field from shared caches, not the page: bare `private` only.
-  if (cache.private === true || cache.noStore) return;
-  cache.delete('public');
-  cache.delete('s-maxage');
-  cache.set('private', true);
-  list.set('Cache-Control', cache.toString());
 }
