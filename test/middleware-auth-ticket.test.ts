@@ -257,6 +257,37 @@ describe('AuthTickets over a socket: a login flow', () => {
   });
 });
 
+describe('AuthTickets and shared caches', () => {
+  it("adds Cookie to the Vary of a logged-in user's page a shared cache could keep for a heuristic time, as for a reissue (socket)", async () => {
+    // A CDN that stores 200s without caching fields (Fastly's default TTL of an hour) and does
+    // not key on Cookie would hand bob's page to every visitor of the URL.
+    const tickets = new AuthTickets({ secret: SECRET });
+    const site = Request.application((req) => {
+      const res = new Response(`Hello ${req.remoteUser ?? 'stranger'}`, { headers: { 'Last-Modified': new Date(Date.UTC(2030, 0, 1)).toUTCString() } });
+      if (req.pathInfo === '/gzip') res.headers.set('Vary', 'Accept-Encoding');
+      if (req.pathInfo === '/public') res.headers.set('Cache-Control', 'public, max-age=60');
+      if (req.pathInfo === '/private') res.headers.set('Cache-Control', 'private');
+      if (req.pathInfo === '/logout') tickets.forget(res);
+      return res;
+    });
+    const server = await start(lint(tickets.middleware(site)));
+    const bob = `auth_tkt=${tickets.sign('bob').value}`;
+    const vary = async (path: string, cookie?: string) => {
+      const res = await request(`${server.url}${path}`, { headers: cookie === undefined ? {} : { cookie } });
+      return res.headers.vary;
+    };
+    expect(await vary('/', bob)).toBe('Cookie');
+    expect(await vary('/gzip', bob)).toBe('Accept-Encoding, Cookie');
+    expect(await vary('/logout', bob)).toBe('Cookie');
+    // The app said how shared caches keep it: as it said.
+    expect(await vary('/public', bob)).toBeUndefined();
+    expect(await vary('/private', bob)).toBeUndefined();
+    // Not logged in (no ticket, or one that does not verify): the page is the anonymous one.
+    expect(await vary('/')).toBeUndefined();
+    expect(await vary('/', 'auth_tkt=forged.x')).toBeUndefined();
+  });
+});
+
 describe('AuthTickets reissueTime: sliding expiry', () => {
   const T0 = Date.UTC(2030, 0, 1);
 

@@ -187,6 +187,12 @@ export class AuthTickets {
    * or the reissue) is `Secure` unless the `secure` option is `false`
    * ({@link AuthTicketOptions.secure}).
    *
+   * The answer to a request with a valid ticket (a page made for its user) gets `Cookie` in its
+   * `Vary` when a shared cache may keep it for a heuristic time (RFC 9111 §4.2.2: no
+   * `Cache-Control` lifetime nor `Expires`, neither `private` nor `no-store`; a CDN such as
+   * Fastly stores such a 200 an hour by default), so the cache serves it only to requests with
+   * the same cookie; one whose caching fields say how shared caches keep it is left as it is.
+   *
    * With `reissueTime`, a valid ticket older than that gets a fresh ticket cookie added to
    * the response, as its headers pass (the body is not touched), except on a response
    * that sets or deletes the ticket cookie itself (the app logged someone in or out), and
@@ -215,7 +221,7 @@ export class AuthTickets {
       setRemoteUser(environ, ticket.user, 'cookie');
       authTicketKey.set(environ, ticket);
       if (this.reissueTime === undefined || this.#cookie.seconds() - ticket.issued <= this.reissueTime) {
-        return call(respond);
+        return call((status, headers, error) => respond(status, varyWhenHeuristic(headers), error));
       }
       return call((status, headers, error) => respond(status, this.#reissue(ticket, headers, https), error));
     };
@@ -353,7 +359,7 @@ export class AuthTickets {
    * the ticket cookie themselves or allow a shared cache to store the response.
    */
   #reissue(ticket: Ticket, headers: Array<[string, string]>, https: boolean): Array<[string, string]> {
-    if (headers.some(([name, value]) => this.#cookie.isSetBy(name, value))) return headers;
+    if (headers.some(([name, value]) => this.#cookie.isSetBy(name, value))) return varyWhenHeuristic(headers);
     // Served fresh to others by a shared cache or a CDN: the cookie would go to them too.
     const storage = sharedFreshness(new HeaderList(headers), 'set-cookie');
     if (storage === 'fresh') return headers;
@@ -372,6 +378,20 @@ export class AuthTickets {
 /** `headers` with `Cookie` added to their `Vary` (through `vary`, as `compress` adds `Accept-Encoding`; `*` stays). */
 function varyOnCookie(headers: Array<[string, string]>): Array<[string, string]> {
   const list = new HeaderList(headers);
+  appendVary(list.list, 'Cookie');
+  return list.list;
+}
+
+/**
+ * `headers` of an answer made for a logged-in user with `Cookie` added to their `Vary` when a
+ * shared cache may keep it for a heuristic time (`sharedFreshness`), else as they are: a CDN
+ * storing 200s without caching fields, and not keying them on `Cookie`, would hand the user's
+ * page to every visitor of the URL.
+ */
+function varyWhenHeuristic(headers: Array<[string, string]>): Array<[string, string]> {
+  if (!Array.isArray(headers)) return headers; // the server refuses it
+  const list = new HeaderList(headers);
+  if (sharedFreshness(list, '') !== 'heuristic') return headers;
   appendVary(list.list, 'Cookie');
   return list.list;
 }
