@@ -97,6 +97,10 @@ describe('tsgi serve flag values', () => {
       [['--access-log-redact', 'code', '--access-log-redact', 'a=b'], /^invalid --access-log-redact 'a=b'/],
       [['--proxy-headers', '--forwarded-allow-ips', '300.1.1.1'], /^invalid --forwarded-allow-ips '300\.1\.1\.1'/],
       [['--forwarded-allow-ips', '10.0.0.1'], /^--forwarded-allow-ips needs --proxy-headers/],
+      [['--forwarded-host'], /^--forwarded-host needs --proxy-headers\n/],
+      [['--forwarded-prefix'], /^--forwarded-prefix needs --proxy-headers\n/],
+      [['--no-proxy-headers', '--forwarded-host'], /^--forwarded-host needs --proxy-headers\n/],
+      [['--no-proxy-headers', '--forwarded-prefix'], /^--forwarded-prefix needs --proxy-headers\n/],
       [['--root-path', 'api'], /^invalid --root-path 'api'/],
       [['--root-path', '/a/../b'], /^invalid --root-path/],
       [['--trusted-hosts', 'example.com:80'], /^invalid --trusted-hosts 'example\.com:80'/],
@@ -281,7 +285,7 @@ export const app = (environ, start) => {
     expect(code).toBe(0);
     const flags = [
       'host', 'port', 'uds', 'uds-mode', 'ssl-certfile', 'ssl-keyfile', 'ssl-keyfile-password', 'ssl-ca-certs', 'ssl-cert-reqs', 'http2', 'h2c', '[no-]proxy-headers',
-      'forwarded-allow-ips', 'root-path', 'trusted-hosts', 'timeout-keep-alive', 'timeout-headers', 'timeout-request', 'timeout-body',
+      'forwarded-allow-ips', 'forwarded-host', 'forwarded-prefix', 'root-path', 'trusted-hosts', 'timeout-keep-alive', 'timeout-headers', 'timeout-request', 'timeout-body',
       'timeout-graceful-shutdown', 'limit-concurrency', 'limit-max-requests', 'limit-max-requests-jitter', 'max-body-size', 'workers', 'timeout-worker-healthcheck', 'reload',
       'reload-dir', '[no-]access-log', 'access-log-format', 'access-log-redact', 'log-level',
     ];
@@ -369,8 +373,8 @@ describe('tsgi serve flags at work', () => {
   });
 
   it('--proxy-headers trusts X-Forwarded-* from --forwarded-allow-ips only; --root-path sets SCRIPT_NAME', async () => {
-    const trusted = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--root-path', '/api/']);
-    const untrusted = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--forwarded-allow-ips', '10.0.0.1,192.168.0.0/16']);
+    const trusted = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--forwarded-host', '--forwarded-prefix', '--root-path', '/api/']);
+    const untrusted = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--forwarded-host', '--forwarded-prefix', '--forwarded-allow-ips', '10.0.0.1,192.168.0.0/16']);
     const off = cli(['serve', envApp, '--port', '0']);
     const forwarded = {
       'X-Forwarded-For': '6.6.6.6, 203.0.113.9',
@@ -389,6 +393,53 @@ describe('tsgi serve flags at work', () => {
     // The access log shows the client, not the proxy.
     await waitFor(() => trusted.out.stdout.includes('"GET /x HTTP/1.1"'), () => trusted.out.stdout);
     expect(trusted.out.stdout).toMatch(/^203\.0\.113\.9 - - \[/m);
+  });
+
+  it('--proxy-headers alone takes X-Forwarded-For and -Proto, not a client\'s own X-Forwarded-Host or -Prefix; --forwarded-host and --forwarded-prefix take them', async () => {
+    // A Request app, as a password-reset link is built: req.url and req.host from the environ.
+    const urlApp = join(dir, 'url.mjs');
+    const index = pathToFileURL(join(ROOT, 'src/index.ts')).href;
+    writeFileSync(
+      urlApp,
+      `import { Request } from ${JSON.stringify(index)};\n` +
+        `export const app = (environ, start) => {\n  const req = new Request(environ);\n` +
+        `  start('200 OK', [['Content-Type', 'application/json']]);\n` +
+        `  return [new TextEncoder().encode(JSON.stringify({ url: req.url, host: req.host, remoteAddr: req.remoteAddr, pid: process.pid }))];\n};\n`,
+    );
+    const plain = cli(['serve', urlApp, '--port', '0', '--proxy-headers']);
+    const host = cli(['serve', urlApp, '--port', '0', '--proxy-headers', '--forwarded-host']);
+    const prefix = cli(['serve', urlApp, '--port', '0', '--proxy-headers', '--forwarded-prefix']);
+    // Behind nginx's usual Host $host, X-Forwarded-For and -Proto lines, a client's own
+    // X-Forwarded-Host and -Prefix reach tsgi untouched.
+    const sent = { 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Prefix': '/evil' };
+    const [seenPlain, seenHost, seenPrefix] = await Promise.all(
+      [plain, host, prefix].map(async (run) => {
+        const url = await servingUrl(run);
+        const answer = await get(`${url}/reset?token=1`, sent);
+        expect(answer.status).toBe(200);
+        return { port: new URL(url).port, seen: JSON.parse(answer.body) as Record<string, string> };
+      }),
+    );
+    expect(seenPlain!.seen).toMatchObject({ url: `https://127.0.0.1:${seenPlain!.port}/reset?token=1`, host: `127.0.0.1:${seenPlain!.port}`, remoteAddr: '203.0.113.9' });
+    expect(seenHost!.seen).toMatchObject({ url: 'https://evil.example/reset?token=1', host: 'evil.example', remoteAddr: '203.0.113.9' });
+    expect(seenPrefix!.seen).toMatchObject({ url: `https://127.0.0.1:${seenPrefix!.port}/evil/reset?token=1`, remoteAddr: '203.0.113.9' });
+  });
+
+  it('--forwarded-prefix reaches every worker of --workers 2, which parse the command line again (X-Forwarded-Host still unread there)', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--workers', '2', '--no-access-log', '--log-level', 'debug', '--proxy-headers', '--forwarded-prefix']);
+    const url = await servingUrl(run);
+    const listening = () => (`${run.out.stdout}${run.out.stderr}`.match(/^tsgi: worker \d+ listening$/gm) ?? []).length;
+    await waitFor(() => listening() === 2, () => `${run.out.stdout}${run.out.stderr}`);
+    const seen = new Map<number, Record<string, unknown>>();
+    // Linux hands connections to the workers in turn.
+    for (let i = 0; i < 100 && seen.size < 2; i++) {
+      const environ = JSON.parse((await get(`${url}/`, { 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Prefix': '/shop' })).body) as Record<string, unknown>;
+      seen.set(environ.pid as number, environ);
+    }
+    expect(seen.size).toBe(2);
+    for (const environ of seen.values()) {
+      expect(environ).toMatchObject({ SCRIPT_NAME: '/shop', HTTP_HOST: new URL(url).host });
+    }
   });
 
   it('--proxy-headers: a TCP client that resets its connection right after its request is still not trusted', async () => {
@@ -411,7 +462,7 @@ describe('tsgi serve flags at work', () => {
   });
 
   it('--root-path and --proxy-headers put no prefix in front of OPTIONS *, which names the server, not a path', async () => {
-    const run = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--root-path', '/api']);
+    const run = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--forwarded-prefix', '--root-path', '/api']);
     const port = Number(new URL(await servingUrl(run)).port);
     const ask = async (target: string) => {
       const head = `OPTIONS ${target} HTTP/1.1\r\nHost: h\r\nX-Forwarded-Prefix: /shop\r\nConnection: close\r\n\r\n`;
@@ -435,8 +486,13 @@ describe('tsgi serve flags at work', () => {
     expect(refused.body).toContain('untrusted Host');
   });
 
-  it('--trusted-hosts with --proxy-headers: a forwarded X-Forwarded-Host is checked too, and its 400 logged', async () => {
-    const run = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--trusted-hosts', 'example.com, .example.org']);
+  it('--trusted-hosts with --proxy-headers --forwarded-host: a forwarded X-Forwarded-Host is checked too, and its 400 logged', async () => {
+    const run = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--forwarded-host', '--trusted-hosts', 'example.com, .example.org']);
+    // Without --forwarded-host the header is not read: the Host the server checked stays.
+    const unread = cli(['serve', envApp, '--port', '0', '--proxy-headers', '--trusted-hosts', 'example.com']);
+    const ignored = await get(`${await servingUrl(unread)}/`, { Host: 'example.com', 'X-Forwarded-Host': 'evil.com' });
+    expect(ignored.status).toBe(200);
+    expect(JSON.parse(ignored.body)).toMatchObject({ HTTP_HOST: 'example.com' });
     const url = await servingUrl(run);
     const forwarded = await get(`${url}/`, { Host: 'example.com', 'X-Forwarded-Host': 'shop.example.org' });
     expect(forwarded.status).toBe(200);

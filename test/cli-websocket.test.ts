@@ -161,7 +161,7 @@ describe('tsgi serve --upgrade <export>', () => {
   it("gives the handler the app's view under --proxy-headers and --root-path (context.environ), and logs the client's address", async () => {
     const run = cli([
       'serve', `${module('view.mjs')}:app`, '--upgrade', 'sockets', '--port', '0',
-      '--proxy-headers', '--root-path', '/app', '--trusted-hosts', 'chat.example,127.0.0.1', '--access-log-format', 'json',
+      '--proxy-headers', '--forwarded-host', '--root-path', '/app', '--trusted-hosts', 'chat.example,127.0.0.1', '--access-log-format', 'json',
     ]);
     const url = await servingUrl(run, 15_000, 'stderr');
     const forwarded = { 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'chat.example' };
@@ -186,6 +186,19 @@ describe('tsgi serve --upgrade <export>', () => {
     await waitFor(() => run.out.stdout.includes('"status":403'), () => `no line for the 403: ${run.out.stdout}`);
     const lines = run.out.stdout.split('\n').filter((l) => /"status":40[03]/.test(l)).map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.map((l) => [l.status, l.remote_addr])).toEqual([[400, '203.0.113.9'], [403, '203.0.113.9']]);
+    run.child.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
+  });
+
+  it('gives the handler no X-Forwarded-Host without --forwarded-host, and X-Forwarded-Prefix only with --forwarded-prefix', async () => {
+    const run = cli(['serve', `${module('view.mjs')}:app`, '--upgrade', 'sockets', '--port', '0', '--no-access-log', '--proxy-headers', '--forwarded-prefix']);
+    const url = await servingUrl(run);
+    const sent = { 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'evil.example', 'X-Forwarded-Prefix': '/shop' };
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/chat`, { headers: sent });
+    ws.on('error', () => {});
+    const [message] = await new Promise<unknown[]>((resolve) => ws.once('message', (...args) => resolve(args)));
+    ws.close();
+    expect(JSON.parse(String(message))).toEqual({ addr: '203.0.113.9', scheme: 'https', host: new URL(url).host, script: '/shop', path: '/chat', peer: '127.0.0.1' });
     run.child.kill('SIGTERM');
     expect((await run.exited).code).toBe(0);
   });

@@ -54,10 +54,22 @@ export interface ServeCommand {
   readonly ssl: SslFiles | undefined;
   /** `true`: HTTP/2 over TLS; `'h2c'`: cleartext HTTP/2; `false`: HTTP/1.1 only. */
   readonly http2: boolean | 'h2c';
-  /** Apply `proxyFix` (one proxy) to requests from {@link forwardedAllowIps}. */
+  /**
+   * `--proxy-headers`: apply `proxyFix` (one proxy) to requests from {@link forwardedAllowIps}:
+   * `X-Forwarded-For` and `-Proto` (`xFor: 1, xProto: 1`, Werkzeug's `ProxyFix` defaults and
+   * uvicorn's `--proxy-headers`), plus those {@link forwardedHost} and {@link forwardedPrefix} add.
+   */
   readonly proxyHeaders: boolean;
   /** Peers trusted with forwarding headers; `['*']` for any. */
   readonly forwardedAllowIps: readonly string[];
+  /**
+   * `--forwarded-host` (only with {@link proxyHeaders}): trust `X-Forwarded-Host` too
+   * (`xHost: 1`), checked against {@link trustedHosts} when given; default `false`, since a
+   * proxy that does not set it passes the client's own on.
+   */
+  readonly forwardedHost: boolean;
+  /** `--forwarded-prefix` (only with {@link proxyHeaders}): trust `X-Forwarded-Prefix` too (`xPrefix: 1`); default `false`. */
+  readonly forwardedPrefix: boolean;
   /** The prefix a proxy strips, prepended to `SCRIPT_NAME`; `''` for none. */
   readonly rootPath: string;
   /** The host names answered (`serve()`'s `trustedHosts`); `undefined` for any. */

@@ -45,8 +45,10 @@ export const FLAG_GROUPS: ReadonlyArray<readonly [title: string, flags: readonly
   [
     'Behind a proxy',
     [
-      { name: 'proxy-headers', negatable: true, help: 'Trust X-Forwarded-For, -Proto, -Host, -Prefix (one proxy)', default: 'off' },
+      { name: 'proxy-headers', negatable: true, help: 'Trust X-Forwarded-For and -Proto (one proxy)', default: 'off' },
       { name: 'forwarded-allow-ips', value: '<list>', help: "Peers trusted with them: addresses, CIDRs or '*'", default: '$FORWARDED_ALLOW_IPS, else 127.0.0.1' },
+      { name: 'forwarded-host', help: 'Trust X-Forwarded-Host too: only if the proxy sets it on every request', default: 'off' },
+      { name: 'forwarded-prefix', help: 'Trust X-Forwarded-Prefix too: only if the proxy sets it on every request', default: 'off' },
       { name: 'root-path', value: '<path>', help: 'Mount prefix the proxy strips, set as SCRIPT_NAME', default: 'none' },
       { name: 'trusted-hosts', value: '<list>', help: "Hosts answered ('.example.com' for subdomains too): other Host headers get 400", default: 'any' },
     ],

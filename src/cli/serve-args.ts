@@ -115,6 +115,8 @@ function checkCombinations(values: Record<string, unknown>): void {
   needs('http2', 'ssl-certfile', ' and --ssl-keyfile (--h2c serves HTTP/2 without TLS)');
   needs('reload-dir', 'reload');
   needs('forwarded-allow-ips', 'proxy-headers');
+  needs('forwarded-host', 'proxy-headers');
+  needs('forwarded-prefix', 'proxy-headers');
   needs('limit-max-requests-jitter', 'limit-max-requests');
   // Not 'needs --uds' then: --uds with --fd is refused too; the mode is set where the socket is made.
   if (values['uds-mode'] !== undefined && values.fd !== undefined) {
@@ -134,8 +136,8 @@ function checkCombinations(values: Record<string, unknown>): void {
   excludes('fd', 'uds');
   // The child of --reload gets its standard streams, its supervisor's socket (3) and the IPC channel only.
   excludes('fd', 'reload');
-  if (values['proxy-headers'] === false && values['forwarded-allow-ips'] !== undefined) {
-    throw new UsageError('--forwarded-allow-ips needs --proxy-headers');
+  for (const flag of ['forwarded-allow-ips', 'forwarded-host', 'forwarded-prefix']) {
+    if (values['proxy-headers'] === false && values[flag] !== undefined) throw new UsageError(`--${flag} needs --proxy-headers`);
   }
   if (values['access-log'] === false && values['access-log-format'] !== undefined) {
     throw new UsageError('--access-log-format and --no-access-log cannot be combined');
@@ -247,6 +249,8 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
       allowIps !== undefined
         ? parseAllowIps(allowIps, '--forwarded-allow-ips')
         : parseAllowIps(envAllowIps ?? '127.0.0.1', variable('FORWARDED_ALLOW_IPS')),
+    forwardedHost: values['forwarded-host'] === true,
+    forwardedPrefix: values['forwarded-prefix'] === true,
     rootPath: parseRootPath(text('root-path') ?? '', '--root-path'),
     trustedHosts: trustedHosts === undefined ? undefined : parseHostList(trustedHosts, '--trusted-hosts'),
     timeoutKeepAlive: seconds('timeout-keep-alive', 5_000),

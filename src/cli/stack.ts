@@ -1,8 +1,9 @@
 /**
  * The middleware `tsgi serve` puts around the app its flags ask for, outermost first:
  * the request count of `--limit-max-requests`, `--root-path`, `--proxy-headers` (`proxyFix`
- * for one proxy), then the access log, so that its lines show the client's address, and, with
- * `--trusted-hosts` too, the check of the host the proxy forwarded. The same edits of the
+ * for one proxy, with `--forwarded-host` and `--forwarded-prefix`), then the access log, so
+ * that its lines show the client's address, and, with `--forwarded-host` and
+ * `--trusted-hosts`, the check of the host the proxy forwarded. The same edits of the
  * environ, in the same order, come before the `--upgrade` handler ({@link upgradeStack}), so it
  * sees a request as the app would.
  *
@@ -15,16 +16,23 @@ import { trustedHostsKey } from '../http/trusted-hosts.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { prependScriptName } from '../gateway/script-name.ts';
 import { accessLog } from '../middleware/access-log.ts';
-import { proxyFixer } from '../middleware/proxy-fix.ts';
+import { type ProxyFixOptions, proxyFixer } from '../middleware/proxy-fix.ts';
 import type { ServeCommand } from './command.ts';
 import type { CliLog } from './log.ts';
 import { noteClient } from './upgrade-clients.ts';
 
 /**
  * The hop counts `--proxy-headers` trusts: one proxy (nginx, a load balancer) that sets
- * `X-Forwarded-For`, `-Proto`, `-Host` and `-Prefix`.
+ * `X-Forwarded-For` and `-Proto` (`xFor: 1, xProto: 1`: Werkzeug's `ProxyFix` defaults, and
+ * the headers uvicorn's `--proxy-headers` reads), and `X-Forwarded-Host` with
+ * `--forwarded-host`, `X-Forwarded-Prefix` with `--forwarded-prefix` (`xHost: 1`,
+ * `xPrefix: 1`). Not those two by default: a proxy that does not set them (nginx's usual
+ * `Host $host` lines) passes the client's own on, and a host or prefix the client chose would
+ * name the app's URLs (password-reset links, absolute redirects).
  */
-export const PROXY_HOPS = { xFor: 1, xProto: 1, xHost: 1, xPrefix: 1 } as const;
+export function proxyHops(command: Pick<ServeCommand, 'forwardedHost' | 'forwardedPrefix'>): ProxyFixOptions {
+  return { xFor: 1, xProto: 1, xHost: command.forwardedHost ? 1 : 0, xPrefix: command.forwardedPrefix ? 1 : 0 };
+}
 
 /**
  * `app` wrapped as `command` says. `onLimit(served)` is called when the request that reaches
@@ -54,8 +62,9 @@ export function buildStack(
 
 /**
  * `handler`, the export of `--upgrade`, with the view of the request the flags give the app:
- * `context.environ` is edited by `--root-path`, then `--proxy-headers` (the client's address,
- * scheme and host when the peer is trusted), and with `--trusted-hosts` too the forwarded host
+ * `context.environ` is edited by `--root-path`, then `--proxy-headers` (the client's address
+ * and scheme when the peer is trusted; the host with `--forwarded-host`, the prefix with
+ * `--forwarded-prefix`), and with `--forwarded-host` and `--trusted-hosts` the forwarded host
  * checked (`400` when not listed: an `HTTPBadRequest`, which `serve()` answers and reports to
  * `onRefused`), before `handler` runs. The client's address it gives is noted for the access
  * log line of a refusal `serve()` answers (src/cli/upgrade-clients.ts). `handler` itself when no flag asks for an edit. The
@@ -85,10 +94,12 @@ function flagEdits(
   unixSocket: () => boolean,
 ): { rootPath: EnvironEdit | undefined; forwarded: EnvironEdit | undefined; forwardedHost: EnvironEdit | undefined } {
   const { rootPath, trustedHosts } = command;
+  // Without --forwarded-host the Host stays the one the server checked: nothing more to check.
+  const hostChecked = command.proxyHeaders && command.forwardedHost && trustedHosts !== undefined;
   return {
     rootPath: rootPath === '' ? undefined : withRootPath(rootPath),
-    forwarded: command.proxyHeaders ? forwardedFrom(command.forwardedAllowIps, unixSocket, trustedHosts !== undefined) : undefined,
-    forwardedHost: command.proxyHeaders && trustedHosts !== undefined ? forwardedHostChecked(trustedHosts) : undefined,
+    forwarded: command.proxyHeaders ? forwardedFrom(proxyHops(command), command.forwardedAllowIps, unixSocket, hostChecked) : undefined,
+    forwardedHost: hostChecked ? forwardedHostChecked(trustedHosts) : undefined,
   };
 }
 
@@ -125,16 +136,16 @@ export function requestLimit(command: ServeCommand): number | undefined {
 }
 
 /**
- * `proxyFix` for one proxy, trusted when the peer is in `allowIps` (`'*'`: any), or the server
+ * `proxyFix` for one proxy (`hops`, from {@link proxyHops}), trusted when the peer is in `allowIps` (`'*'`: any), or the server
  * listens on a Unix socket (`unixSocket()`: `--uds`, or one `--fd` handed over), where whoever
  * can open the socket is the proxy. Not whenever the peer has no address: behind TLS, a TCP
  * client that resets its connection right after sending its request has none either (Node's
  * `remoteAddress` is `undefined` once `getpeername` fails; `serve()` reads a cleartext
  * connection's as it is accepted), and `proxyFix` leaves such a request as it came.
  */
-function forwardedFrom(allowIps: readonly string[], unixSocket: () => boolean, hostChecked: boolean): EnvironEdit {
-  const anyPeer = proxyFixer(PROXY_HOPS);
-  const listed = allowIps.includes('*') ? anyPeer : proxyFixer({ ...PROXY_HOPS, trust: allowIps });
+function forwardedFrom(hops: ProxyFixOptions, allowIps: readonly string[], unixSocket: () => boolean, hostChecked: boolean): EnvironEdit {
+  const anyPeer = proxyFixer(hops);
+  const listed = allowIps.includes('*') ? anyPeer : proxyFixer({ ...hops, trust: allowIps });
   return (environ) => {
     // The forwarded host is checked inside the access log (forwardedHostChecked), which logs
     // its 400: not by proxyFix, outside it, which checks it against the server's trustedHosts.
@@ -145,7 +156,7 @@ function forwardedFrom(allowIps: readonly string[], unixSocket: () => boolean, h
 
 /**
  * Refuses with `400 Bad Request` (`untrusted Host header`, the server's answer to a `Host` outside
- * `trustedHosts`) a request whose host `--proxy-headers` took from `X-Forwarded-Host` and
+ * `trustedHosts`) a request whose host `--forwarded-host` took from `X-Forwarded-Host` and
  * is not one of `trustedHosts`: the server checked the `Host` of the connection (the proxy's),
  * before `proxyFix` replaced it. As Werkzeug checks `trusted_hosts` on the host `ProxyFix` set,
  * and Django `ALLOWED_HOSTS` on `X-Forwarded-Host`. Around the app, inside the access log,

@@ -2,7 +2,7 @@
  * tsgi behind nginx, end to end (`npm run test:nginx`, called by .ci/run; needs the `nginx`
  * binary, which .ci/run installs from Debian when it is missing).
  *
- * Two `tsgi serve --workers 2 --proxy-headers` instances on two ports behind one nginx that
+ * Two `tsgi serve --workers 2 --proxy-headers --forwarded-host --forwarded-prefix` instances on two ports behind one nginx that
  * terminates TLS, balances between them and forwards `X-Forwarded-*`, with the configuration
  * of docs/deployment.md taken word for word (only ports, certificate and folders replaced).
  * The client connects from 127.0.0.2, so its address differs from nginx's (127.0.0.1).
@@ -57,7 +57,7 @@ const processes: ChildProcess[] = [];
 async function startInstance(name: string, port: number, env: Record<string, string>, extra: string[] = ['--no-access-log']): Promise<Instance> {
   const child = spawn(
     process.execPath,
-    ['--conditions=tsgi-source', 'src/cli/main.ts', 'serve', 'test/nginx/app.ts', '--port', String(port), '--workers', '2', '--proxy-headers', '--max-body-size', '2gb', '--log-level', 'debug', ...extra],
+    ['--conditions=tsgi-source', 'src/cli/main.ts', 'serve', 'test/nginx/app.ts', '--port', String(port), '--workers', '2', '--proxy-headers', '--forwarded-host', '--forwarded-prefix', '--max-body-size', '2gb', '--log-level', 'debug', ...extra],
     { cwd: ROOT, env: { ...process.env, ...env, TSGI_TEST_INSTANCE: name }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   processes.push(child);
