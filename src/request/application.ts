@@ -152,6 +152,25 @@ interface HandlerInfo {
 /** Where a {@link handlerApp} keeps its {@link HandlerInfo}. */
 const HANDLER: unique symbol = Symbol('tsgi.handler');
 
+/** Where {@link requestFor} keeps the request the layers over an environ share. */
+const SHARED_REQUEST: unique symbol = Symbol('tsgi.request');
+
+/**
+ * The request a `Request.application` or `defineMiddleware` layer hands its handler for
+ * `environ`: the one an outer layer made over the same environ when it is a `RequestClass`
+ * (the same class or a subclass of it), else a new one, kept on the environ for the layers
+ * below. So a property a layer sets on `req` (`req.user = user`, Express's and Fastify's habit)
+ * is there for the handler below, as WebOb keeps a request's ad-hoc attributes in its environ
+ * (`webob.adhoc_attrs`). A copy of the environ (`{ ...environ }`) gets a request of its own.
+ */
+function requestFor<R extends EnvironView>(RequestClass: RequestClass<R>, environ: Environ): R {
+  const shared = (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST];
+  if (shared instanceof RequestClass && shared.environ === environ) return shared;
+  const req = new RequestClass(environ);
+  (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST] = req;
+  return req;
+}
+
 /**
  * The answer of `app` on `environ` as a `Response`. An app made by `Request.application` or
  * `Request.middleware` is asked for its handler's result directly: a `Response` it answers is
@@ -169,7 +188,7 @@ const HANDLER: unique symbol = Symbol('tsgi.handler');
 export function responseOf(environ: Environ, app: App, keep: boolean): Response | Promise<Response> {
   const info = (app as App & { [HANDLER]?: HandlerInfo })[HANDLER];
   if (info === undefined) return callApplication(environ, app, keep);
-  const req = new info.RequestClass(environ);
+  const req = requestFor(info.RequestClass, environ);
   let result: HandlerResult | PromiseLike<HandlerResult>;
   try {
     result = info.handler(req);
@@ -287,7 +306,7 @@ export function handlerApp<R extends EnvironView>(
   source: AnswerSource = 'handler',
 ): App {
   const app: App & { [HANDLER]?: HandlerInfo } = (environ, startResponse) => {
-    const req = new RequestClass(environ);
+    const req = requestFor(RequestClass, environ);
     const owner = claimCleanup(environ);
     let result: HandlerResult | PromiseLike<HandlerResult>;
     try {
