@@ -157,15 +157,15 @@ const SHARED_REQUEST: unique symbol = Symbol('tsgi.request');
 
 /**
  * The request a `Request.application` or `defineMiddleware` layer hands its handler for
- * `environ`: the one an outer layer made over the same environ when it is a `RequestClass`
- * (the same class or a subclass of it), else a new one, kept on the environ for the layers
- * below. So a property a layer sets on `req` (`req.user = user`, Express's and Fastify's habit)
+ * `environ`: the one an outer layer of the same class made over the same environ, else a new
+ * one, kept on the environ for the layers below. Only the same class: a subclass's overrides
+ * (a `pathInfo` of its own) must not reach a layer written for `Request`. So a property a layer sets on `req` (`req.user = user`, Express's and Fastify's habit)
  * is there for the handler below, as WebOb keeps a request's ad-hoc attributes in its environ
  * (`webob.adhoc_attrs`). A copy of the environ (`{ ...environ }`) gets a request of its own.
  */
 function requestFor<R extends EnvironView>(RequestClass: RequestClass<R>, environ: Environ): R {
   const shared = (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST];
-  if (shared instanceof RequestClass && shared.environ === environ) return shared;
+  if (shared !== undefined && shared.constructor === RequestClass && shared.environ === environ) return shared as R;
   const req = new RequestClass(environ);
   (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST] = req;
   return req;
