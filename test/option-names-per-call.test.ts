@@ -193,12 +193,19 @@ describe("the other methods taking options per call check them", () => {
     // A misspelled httpOnly would set a cookie scripts can read.
     expect(() => res.setCookie('sid', 'x', { httponly: true } as never)).toThrow(/^res\.setCookie: unknown option "httponly": did you mean "httpOnly"\?/);
     expect(() => res.deleteCookie('sid', { paths: '/' } as never)).toThrow(/^res\.deleteCookie: unknown option "paths": did you mean "path"\?/);
-    expect(() => res.deleteCookie('sid', { maxAge: 0 } as never)).toThrow(/^res\.deleteCookie: unknown option "maxAge"/);
+    expect(() => res.deleteCookie('sid', { maxage: 0 } as never)).toThrow(/^res\.deleteCookie: unknown option "maxage": did you mean "maxAge"\?/);
     expect(() => res.attachment('a.txt', { typ: 'inline' } as never)).toThrow(/^res\.attachment: unknown option "typ": did you mean "type"\?/);
     expect(() => res.addEtag({ overwite: true } as never)).toThrow(/^res\.addEtag: unknown option "overwite": did you mean "overwrite"\?/);
     expect(() => Response.eventStream([], { heartbeats: 1000 } as never)).toThrow(/^Response\.eventStream: unknown option "heartbeats": did you mean "heartbeat"\?/);
     expect(res.setCookie('sid', 'x', { httpOnly: true, path: undefined }).deleteCookie('old', { path: '/' }).attachment('a.txt', { type: 'inline' }).addEtag({ weak: true }).headers.get('ETag')).toMatch(/^W\//);
     expect(res.headers.getAll('Set-Cookie')[0]).toMatch(/HttpOnly/);
+  });
+
+  it("res.deleteCookie takes the options the cookie was set with, its maxAge and expires ignored (Express 5's clearCookie)", () => {
+    // One options object for both calls, as Express's docs ask of res.clearCookie: the logout must not be a 500.
+    const cookie = { path: '/app', httpOnly: true, sameSite: 'lax', maxAge: 3600, expires: new Date(Date.UTC(2030, 0, 1)) } as const;
+    const res = new Response('bye').setCookie('sid', 'x', cookie).deleteCookie('sid', cookie);
+    expect(res.headers.getAll('Set-Cookie')[1]).toBe('sid=; Max-Age=0; Path=/app; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax');
   });
 
   it("req.rangeFor, urls.build and RouteMap.build", async () => {

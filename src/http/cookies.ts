@@ -47,8 +47,6 @@ export interface CookieOptions {
 /** Every option of {@link CookieOptions}, checked per call (`res.setCookie`, `checkOptions`); `tsc` fails when it and the type differ. */
 export const COOKIE_OPTIONS = { maxAge: true, expires: true, path: true, domain: true, secure: true, httpOnly: true, sameSite: true, partitioned: true, priority: true, encode: true } as const satisfies OptionNames<CookieOptions>;
 
-/** The options of a deletion (`res.deleteCookie`): {@link COOKIE_OPTIONS} but `maxAge` and `expires`, which it sets itself. */
-export const DELETE_COOKIE_OPTIONS = { path: true, domain: true, secure: true, httpOnly: true, sameSite: true, partitioned: true, priority: true, encode: true } as const satisfies OptionNames<Omit<CookieOptions, 'maxAge' | 'expires'>>;
 
 /**
  * Builds one `Set-Cookie` value.

@@ -4,7 +4,7 @@
  * @module
  */
 import type { HeaderList } from '../http/header-list.ts';
-import { COOKIE_OPTIONS, type CookieOptions, DELETE_COOKIE_OPTIONS, deletionOptions, serializeSetCookie } from '../http/cookies.ts';
+import { COOKIE_OPTIONS, type CookieOptions, deletionOptions, serializeSetCookie } from '../http/cookies.ts';
 import { checkOptions } from '../gateway/option-names.ts';
 
 /** `Set-Cookie` lines of a `Response` (installed on it; see `descriptors.ts`). */
@@ -40,11 +40,13 @@ export abstract class ResponseCookies {
    * (a `__Secure-` or `__Host-` name, `sameSite: 'none'`, `partitioned`), unless `secure`
    * is given.
    *
-   * @throws TypeError as {@link ResponseCookies.setCookie}, `maxAge` and `expires` included
-   *   among the unknown options (the deletion sets them).
+   * The options the cookie was set with may be given as they are: their `maxAge` and
+   * `expires` are ignored, the deletion setting its own (as Express 5's `res.clearCookie`).
+   *
+   * @throws TypeError as {@link ResponseCookies.setCookie}.
    */
   deleteCookie(name: string, options: Omit<CookieOptions, 'maxAge' | 'expires'> = {}): this {
-    checkOptions('res.deleteCookie', options, DELETE_COOKIE_OPTIONS);
+    checkOptions('res.deleteCookie', options, COOKIE_OPTIONS);
     return this.setCookie(name, '', deletionOptions(name, options));
   }
 }
