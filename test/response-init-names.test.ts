@@ -24,6 +24,14 @@ describe('Response init names', () => {
     expect(res.errors).toContain('unknown option "statusCode"');
   });
 
+  it("takes an init whose type or code is no key of its own: a fetch Response (new Response(body, upstream), the web's idiom)", () => {
+    const upstream = new globalThis.Response('x', { status: 201, headers: { 'x-request-id': 'a' } }); // its type ('default') is a getter
+    const res = new Response('copied', upstream as never);
+    expect([res.statusCode, res.headers.get('x-request-id')]).toEqual([201, 'a']);
+    class Init { status = 202; get code(): number { return 1; } }
+    expect(new Response('made', new Init() as never).statusCode).toBe(202);
+  });
+
   it('takes status with them left undefined, and the usual inits', () => {
     expect(Response.json({ id: 1 }, { status: 201, statusCode: undefined } as object).statusCode).toBe(201);
     expect(new Response('x', { contentType: 'text/html', headers: { 'x-a': '1' } }).contentType).toBe('text/html');

@@ -130,7 +130,8 @@ export class Response implements ParseCache {
     }
     if (init !== undefined && typeof init !== 'object') throw initError(init, 'new Response(body, init)');
     // Three lookups on the init, no allocation: other frameworks' names would answer 200 OK, text/plain.
-    if (init != null && ('statusCode' in init || 'code' in init || 'type' in init)) refuseOtherNames(init);
+    // Own keys only: a fetch Response given as the init (`new Response(body, upstream)`) has a `type` getter.
+    if (init != null && (Object.hasOwn(init, 'statusCode') || Object.hasOwn(init, 'code') || Object.hasOwn(init, 'type'))) refuseOtherNames(init);
     if (init?.status !== undefined) this.#setStatus(init.status);
     const headers = (this.headers = new HeaderList(init?.headers));
     initContentType(this, headers, init, hasNoContent(this.#code));
@@ -500,8 +501,10 @@ function initError(init: unknown, call: string): TypeError {
 
 /**
  * Throws for an `init` holding the status or the content type under another framework's
- * name, given a value: `statusCode` (Fastify's `reply.statusCode`, Node's `res.statusCode`),
- * `code` (Fastify's `reply.code()`), `type` (`reply.type()`, Express's `res.type()`). The
+ * name as a key of its own, given a value: `statusCode` (Fastify's `reply.statusCode`, Node's `res.statusCode`),
+ * `code` (Fastify's `reply.code()`), `type` (`reply.type()`, Express's `res.type()`); an
+ * inherited one is no init's key (a fetch `Response`'s `type` getter: `new Response(body,
+ * upstream)` copies its status and headers, as fetch's does). The
  * response would otherwise be sent `200 OK`, `text/plain`, without a word; tsc refuses them
  * only in an object literal, not in an init built elsewhere that shares a key with
  * {@link ResponseInit}.
@@ -510,10 +513,10 @@ function initError(init: unknown, call: string): TypeError {
  */
 function refuseOtherNames(init: object): void {
   for (const key of ['statusCode', 'code'] as const) {
-    const value: unknown = (init as Record<string, unknown>)[key];
+    const value: unknown = Object.hasOwn(init, key) ? (init as Record<string, unknown>)[key] : undefined;
     if (value !== undefined) throw new TypeError(`Response init: unknown option "${key}": the status goes in status, { status: ${JSON.stringify(value)} }`);
   }
-  const type: unknown = (init as Record<string, unknown>).type;
+  const type: unknown = Object.hasOwn(init, 'type') ? (init as Record<string, unknown>).type : undefined;
   if (type !== undefined) throw new TypeError(`Response init: unknown option "type": the content type goes in contentType, { contentType: ${JSON.stringify(type)} }`);
 }
 
