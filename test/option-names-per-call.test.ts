@@ -257,7 +257,11 @@ describe("the other methods taking options per call check them", () => {
 
   it('the options of an HTTP exception, and abort', () => {
     expect(() => new HTTPNotFound('gone', { header: [['X-A', 'b']] } as never)).toThrow(/^new HTTPNotFound: unknown option "header": did you mean "headers"\?/);
-    expect(() => abort(404, 'gone', { contenttype: 'text/plain' } as never)).toThrow(/^new HTTPNotFound: unknown option "contenttype": did you mean "contentType"\?/);
+    // abort names itself and its own argument: its options are the third, not the second.
+    expect(() => abort(404, 'gone', { contenttype: 'text/plain' } as never)).toThrow(/^abort\(404\): unknown option "contenttype": did you mean "contentType"\?/);
+    expect(() => abort(404, 'gone', 'text/plain' as never)).toThrow(/^abort\(404\): the third argument is the options object .*, not a string$/);
+    expect(() => abort(302, '/login', { header: [] } as never)).toThrow(/^abort\(302\): unknown option "header": did you mean "headers"\?/);
+    expect(() => abort(404, 'gone', { headers: [['X-A', 'b']] })).toThrow(HTTPNotFound);
     expect(() => new HTTPMethodNotAllowed(['GET'], 'no', { casue: 1 } as never)).toThrow(/^new HTTPMethodNotAllowed: unknown option "casue": did you mean "cause"\?/);
     expect(() => new HTTPMethodNotAllowed(['GET'], 'no', 'x' as never)).toThrow(/^new HTTPMethodNotAllowed: the third argument is the options object .*, not a string$/);
     expect(new HTTPNotFound('gone', { headers: [['X-A', 'b']] }).getResponse().headers.get('X-A')).toBe('b');

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { type ExceptionClass, HTTPException, type HTTPExceptionOptions } from './base.ts';
+import { type ExceptionClass, HTTPException, type HTTPExceptionOptions, HTTP_EXCEPTION_OPTIONS } from './base.ts';
+import { checkOptions } from '../gateway/option-names.ts';
 import * as redirects from './redirects.ts';
 import * as clientErrors from './client-errors.ts';
 import * as serverErrors from './server-errors.ts';
@@ -33,11 +34,15 @@ export const statusExceptions: ReadonlyMap<number, ExceptionClass<HTTPException>
  * the second argument is the `Location`; for 405 it is the detail, and `Allow` is the one in the
  * `headers` option (empty without one).
  *
- * @throws the exception; a `TypeError` for a status with no class (use `new Response` for 2xx).
+ * @throws the exception; a `TypeError` for a status with no class (use `new Response` for 2xx),
+ *   or for options that are not a plain object or hold an unknown key, named as abort's third
+ *   argument (`abort(404): unknown option "header": did you mean "headers"?`).
  */
 export function abort(status: number, detail?: string, options?: HTTPExceptionOptions): never {
   const cls = statusExceptions.get(status);
   if (!cls) throw new TypeError(`no HTTP exception for status ${status}`);
+  // Checked here, not only by the class: the message names abort and its third argument.
+  if (options !== undefined) checkOptions(`abort(${status})`, options, HTTP_EXCEPTION_OPTIONS, 'third');
   if (cls.prototype instanceof HTTPRedirection) {
     if (detail === undefined) throw new TypeError(`abort(${status}) needs the redirect target as its second argument`);
     throw new (cls as unknown as typeof HTTPRedirection)(detail, undefined, options);

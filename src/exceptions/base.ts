@@ -62,8 +62,8 @@ export interface HTTPExceptionOptions {
   length?: number | undefined;
 }
 
-/** Every option of {@link HTTPExceptionOptions}; `tsc` fails when it and the type differ. */
-const HTTP_EXCEPTION_OPTIONS = {
+/** Every option of {@link HTTPExceptionOptions} (`checkOptions`; `abort` checks them too); `tsc` fails when it and the type differ. */
+export const HTTP_EXCEPTION_OPTIONS = {
   headers: true,
   body: true,
   contentType: true,
