@@ -158,6 +158,20 @@ describe('options nested in options are checked, naming their path', () => {
     expect(() => proxy('https://127.0.0.1:9/', { tls: { rejectUnauthorized: true, timeout: 5000, session: undefined, family: 4, minVersion: 'TLSv1.2' } as never })).not.toThrow();
   });
 
+  it("proxy's tls: the checks it does not turn off are refused with the reason, not suggested and then ignored", async () => {
+    const { checkServerIdentity } = await import('node:tls');
+    // The misspelling's hint leads here: a rejectUnauthorized that is not read must not pass in silence (502s, the cause unsaid).
+    expect(() => proxy('https://127.0.0.1:9/', { tls: { rejectUnauthorized: false } as never })).toThrow(
+      /^proxy: tls\.rejectUnauthorized: false is not read: the upstream's certificate is always checked; for a private or self-signed one, give its certificate authority as tls\.ca$/,
+    );
+    // A function that pins a certificate, ignored, would have let any certificate of a trusted authority through.
+    expect(() => proxy('https://127.0.0.1:9/', { tls: { checkServerIdentity: () => undefined } as never })).toThrow(
+      /^proxy: tls\.checkServerIdentity is not read: the name on the certificate is always checked against tls\.servername \(default the upstream's host\); to pin, trust only its authority with tls\.ca$/,
+    );
+    // What other clients' options hold by default still passes: Node's own check, rejectUnauthorized: true.
+    expect(() => proxy('https://127.0.0.1:9/', { tls: { rejectUnauthorized: true, checkServerIdentity } as never })).not.toThrow();
+  });
+
   it("proxy's requestHeaders and responseHeaders objects: a misspelled remove would forward the Cookie it meant to drop", () => {
     expect(() => proxy('http://127.0.0.1:9/', { requestHeaders: { delete: ['Cookie'] } as never })).toThrow(
       /^proxy: unknown option "requestHeaders\.delete" \(options of requestHeaders: set, add, remove\)$/,

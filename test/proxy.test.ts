@@ -13,6 +13,7 @@ import http2 from 'node:http2';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import tls from 'node:tls';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
@@ -169,9 +170,14 @@ describe('an https: upstream', () => {
     const upstream = https.createServer({ cert: upstreamCert.cert, key: upstreamCert.key }, (_req, res) => res.end('reached'));
     await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
     const origin = `https://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-    // A JavaScript config (or one spread from another client's options) is not held to the type.
+    // A JavaScript config (or one spread from another client's options) is not held to the type:
+    // one turning the checks off is refused, saying they are not read…
     const loose = { ca: upstreamCert.cert, servername: 'bank.example', checkServerIdentity: () => undefined, rejectUnauthorized: false };
-    const app = proxy(origin, { tls: loose as ProxyOptions['tls'] });
+    expect(() => proxy(origin, { tls: loose as ProxyOptions['tls'] })).toThrow(/^proxy: tls\.rejectUnauthorized: false is not read/);
+    expect(() => proxy(origin, { tls: { ...loose, rejectUnauthorized: true } as ProxyOptions['tls'] })).toThrow(/^proxy: tls\.checkServerIdentity is not read/);
+    // …and one holding what other clients' options hold by default passes, not passed on either.
+    const spread = { ca: upstreamCert.cert, servername: 'bank.example', checkServerIdentity: tls.checkServerIdentity, rejectUnauthorized: true, timeout: 5000 };
+    const app = proxy(origin, { tls: spread as ProxyOptions['tls'] });
     const server = await start(app);
     try {
       const res = await request(`${server.url}/page`);

@@ -4,7 +4,7 @@
  * @module
  */
 import type { TcpSocketConnectOpts } from 'node:net';
-import { type ConnectionOptions, createSecureContext } from 'node:tls';
+import { type ConnectionOptions, checkServerIdentity, createSecureContext } from 'node:tls';
 import type { Dispatcher } from './undici.ts';
 import { type HeaderEdits, checkEdits } from './header-edits.ts';
 import { type NestedOptions, type OptionNames, checkOptions } from '../gateway/option-names.ts';
@@ -73,14 +73,18 @@ export interface ProxyOptions {
    * (a `.p12`/`.pfx` file's bytes, its key encrypted with `passphrase`), `servername` for SNI and the name checked
    * against the certificate (default the upstream URL's host), `minVersion`, `ciphers`.
    * Certificates and the name on them are always checked: there is no option to turn that
-   * off, and only the keys of {@link ProxyTlsOptions} are read (a `rejectUnauthorized` or
-   * `checkServerIdentity` in an untyped object is ignored; a key Node's `tls.connect` does not
-   * take either, such as a misspelled `rejectUnauthorised`, is refused). Not with
+   * off, and only the keys of {@link ProxyTlsOptions} are read: a `rejectUnauthorized` other
+   * than `true` or a `checkServerIdentity` other than Node's own in an untyped object is
+   * refused, saying so (`true` and Node's function, which other clients' options hold, pass
+   * unread), and so is a key Node's `tls.connect` does not take either, such as a misspelled
+   * `rejectUnauthorised`; Node's other keys pass, unread. Not with
    * `dispatcher` (give yours its own TLS options).
    *
    * @throws TypeError (from `proxy`) with `dispatcher` too, for an `http:` upstream, for a
    *   `tls` that is not a plain object or holds a key neither listed here nor taken by Node's
-   *   `tls.connect` (`proxy: unknown option "tls.serverName": did you mean "servername"?`), or for
+   *   `tls.connect` (`proxy: unknown option "tls.serverName": did you mean "servername"?`), for
+   *   `rejectUnauthorized: false` or a `checkServerIdentity` of your own (`proxy:
+   *   tls.rejectUnauthorized: false is not read: …`), or for
    *   options Node cannot use (a `key` that is not PEM or does not match `cert`, a `pfx` that
    *   is not PKCS#12 or a wrong `passphrase`, an unknown `minVersion`, `ciphers` that name no
    *   cipher): at once, not a 502 for every request.
@@ -151,6 +155,7 @@ export interface ProxySettings {
 export function proxySettings(upstream: string | URL, options: ProxyOptions): ProxySettings {
   checkOptions('proxy', options, PROXY_OPTIONS);
   checkOptions('proxy', options.tls, TLS_OPTIONS, TLS_NESTED);
+  refuseUnreadChecks(options.tls);
   checkEdits(options.requestHeaders, 'requestHeaders');
   checkEdits(options.responseHeaders, 'responseHeaders');
   const url = parseUpstream(upstream);
@@ -168,6 +173,28 @@ export function proxySettings(upstream: string | URL, options: ProxyOptions): Pr
     stripScriptName: options.stripScriptName !== false,
     tls: tlsOptions(options.tls),
   };
+}
+
+/**
+ * Refuses, with the reason, the two keys of a `tls` object (checked by `checkOptions`) that
+ * would change the checks of the upstream's certificate and are not read: a
+ * `rejectUnauthorized` other than `true` (the certificate is always checked: the proxy would
+ * answer 502s, the cause unsaid) and a `checkServerIdentity` other than Node's own (a pinning
+ * function, ignored, would let any certificate of a trusted authority through). What other
+ * clients' options hold by default (`true`, `tls.checkServerIdentity`) passes, as the other
+ * keys Node takes.
+ *
+ * @throws TypeError naming the key and what to write instead.
+ */
+function refuseUnreadChecks(tls: ProxyTlsOptions | undefined): void {
+  if (tls === undefined) return;
+  const given = tls as { rejectUnauthorized?: unknown; checkServerIdentity?: unknown };
+  if (given.rejectUnauthorized !== undefined && given.rejectUnauthorized !== true) {
+    throw new TypeError(`proxy: tls.rejectUnauthorized: ${String(given.rejectUnauthorized)} is not read: the upstream's certificate is always checked; for a private or self-signed one, give its certificate authority as tls.ca`);
+  }
+  if (given.checkServerIdentity !== undefined && given.checkServerIdentity !== checkServerIdentity) {
+    throw new TypeError("proxy: tls.checkServerIdentity is not read: the name on the certificate is always checked against tls.servername (default the upstream's host); to pin, trust only its authority with tls.ca");
+  }
 }
 
 /**
