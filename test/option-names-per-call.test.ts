@@ -343,3 +343,22 @@ describe("another framework's name for an option is told what to write", () => {
     );
   });
 });
+
+describe('a key inherited from a polluted Object.prototype', () => {
+  it('is no option of a plain object: every call still passes (for…in sees it, Object.hasOwn skips it)', () => {
+    // An old polyfill, or a prototype pollution elsewhere, must not turn every call taking options into a TypeError.
+    Object.defineProperty(Object.prototype, 'polluted', { value: true, enumerable: true, configurable: true, writable: true });
+    Object.defineProperty(Object.prototype, 'type', { value: 'text/html', enumerable: true, configurable: true, writable: true });
+    try {
+      const res = new Response('x', { status: 200 }).setCookie('sid', 'x', { path: '/' });
+      expect(res.contentType).toBe('text/plain');
+      expect(res.headers.get('Set-Cookie')).toBe('sid=x; Path=/');
+      expect(Request.blank('/', { method: 'POST' }).method).toBe('POST');
+      expect(() => new HTTPNotFound('gone', { headers: [] })).not.toThrow();
+      expect(() => secureHeaders(() => [], { contentSecurityPolicy: { directives: { 'default-src': ["'self'"] } } })).not.toThrow();
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).polluted;
+      delete (Object.prototype as Record<string, unknown>).type;
+    }
+  });
+});
