@@ -326,6 +326,32 @@ describe("a login's and a server's close options are checked per call", () => {
   });
 });
 
+describe("serve()'s close given as a listener", () => {
+  it("closes when Node calls it with a signal's name (process.once('SIGTERM', server.close)) or an EventTarget's event", async () => {
+    for (const given of [['SIGTERM', 15], [new Event('abort')]] as const) {
+      const server = await serve(Request.application(() => 'hi'), { host: '127.0.0.1', port: 0, log: quiet });
+      const close = server.close as (...args: unknown[]) => Promise<void>; // as a listener is called, unbound
+      try {
+        await close(...given);
+        expect(server.server.listening).toBe(false);
+      } finally {
+        await server.close({ timeout: 0 });
+      }
+    }
+  });
+
+  it('still refuses another value where the options go (a timeout given alone)', async () => {
+    const server = await serve(Request.application(() => 'hi'), { host: '127.0.0.1', port: 0, log: quiet });
+    try {
+      await expect(server.close(5000 as never)).rejects.toThrow(/^server\.close: the first argument is the options object \(\{ timeout, idle \}\), not a number$/);
+      await expect(server.close('SIGN' as never)).rejects.toThrow(/not a string$/);
+      expect(server.server.listening).toBe(true);
+    } finally {
+      await server.close({ timeout: 0 });
+    }
+  });
+});
+
 describe("another framework's name for an option is told what to write", () => {
   const post = () =>
     Request.blank('/', { method: 'POST', body: 'a=1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });

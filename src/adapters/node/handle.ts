@@ -4,6 +4,7 @@
  * @module
  */
 import type { AddressInfo, Server as NetServer } from 'node:net';
+import { constants } from 'node:os';
 import type { Listener } from './listener.ts';
 import type { ServerState } from './state.ts';
 import { serverShuttingDown } from '../../gateway/abort.ts';
@@ -51,8 +52,11 @@ export interface ServerHandle {
    * closed at once (`'close'`, the default, as Node's `server.close()`, uvicorn and gunicorn
    * do), or left open until their keep-alive timeout ends them (`'expire'`).
    *
-   * Rejects, closing nothing, with a `TypeError` for options that are not a plain object or
-   * hold an unknown key (`server.close: unknown option "idel": did you mean "idle"?`).
+   * Given as a listener, it takes what Node hands a listener for no options: a signal's name
+   * (`process.once('SIGTERM', server.close)`) or an event (`signal.addEventListener('abort',
+   * server.close)`). Rejects, closing nothing, with a `TypeError` for other options that are
+   * not a plain object (`close(5000)`: write `{ timeout: 5000 }`) or hold an unknown key
+   * (`server.close: unknown option "idel": did you mean "idle"?`).
    */
   close(options?: CloseOptions): Promise<void>;
 }
@@ -80,6 +84,15 @@ export interface CloseOptions {
 
 /** Every option of {@link CloseOptions}, checked per call (`checkOptions`); `tsc` fails when it and the type differ. */
 const CLOSE_OPTIONS = { timeout: true, idle: true } as const satisfies OptionNames<CloseOptions>;
+
+/**
+ * Whether `close`'s argument is what Node hands a listener rather than options: a signal's
+ * name (`process.once('SIGTERM', server.close)` calls it with `'SIGTERM'`) or an `Event`
+ * (`signal.addEventListener('abort', server.close)`).
+ */
+function isListenerArgument(value: unknown): boolean {
+  return typeof value === 'string' ? Object.hasOwn(constants.signals, value) : value instanceof Event;
+}
 
 /**
  * The {@link ServerHandle} of `listener`, listening: on the Unix socket `path` when given,
@@ -123,7 +136,9 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
     port,
     path,
     url,
-    close(options = {}) {
+    close(given = {}) {
+      // Called as a listener: Node passes the signal's name, an EventTarget the event; no options.
+      const options: CloseOptions = isListenerArgument(given) ? {} : given;
       try {
         checkOptions('server.close', options, CLOSE_OPTIONS, 'first');
       } catch (error) {
