@@ -363,6 +363,15 @@ describe("another framework's name for an option is told what to write", () => {
     await expect(post().files({ limits: { fileSize: 1 } } as never)).rejects.toThrow('unknown option "limits": give the limits themselves, { maxFileSize, maxFiles, … }');
   });
 
+  it("says it only for busboy's names: serve's headers is not its maxHeaders, a version in server not its maxVersion", async () => {
+    const app = Request.application(() => 'x');
+    // Default response headers, as other servers take them, are no cap on the number of request headers.
+    await expect(serve(app, { host: '127.0.0.1', port: 0, headers: { 'X-Frame-Options': 'DENY' } } as never)).rejects.toThrow(/^serve: unknown option "headers"(?!: did you mean "maxHeaders")/);
+    // A key handed to Node that is no near miss of Node's names goes to Node, not refused as maxVersion (minVersion is as near).
+    const server = await serve(app, { host: '127.0.0.1', port: 0, log: quiet, server: { version: 1 } as never });
+    await server.close();
+  });
+
   it("answers Express's signed cookies with where a signed value goes", () => {
     expect(() => new Response('x').setCookie('sid', '1', { signed: true } as never)).toThrow(
       'res.setCookie: unknown option "signed": tsgi signs no single cookie: keep a signed value in a CookieSessions session, or a login in AuthTickets',

@@ -96,15 +96,18 @@ function unknownOption(where: string, key: string, known: Readonly<Record<string
   return new TypeError(`${where}: unknown option ${JSON.stringify(path)}${hint}${list}`);
 }
 
+/** busboy's (and multer's) limits, each with the tsgi form limit it is. */
+const BUSBOY_LIMITS: Readonly<Record<string, string>> = { fileSize: 'maxFileSize', files: 'maxFiles', fields: 'maxFields', parts: 'maxParts', fieldSize: 'maxFieldSize' };
+
 /**
  * What to write for `key` when it is another framework's name for one of `known` (Fastify's
  * `bodyLimit`, busboy's and multer's `fileSize` and `limits`, Express's `signed` cookies), or
  * `null`: said only where the option it stands for is among `known`.
  */
 function otherName(key: string, known: Readonly<Record<string, true>>): string | null {
-  // busboy's limits by their own names: `fileSize`, `files`, `fields`, `parts`, `fieldSize`.
-  const max = `max${key.charAt(0).toUpperCase()}${key.slice(1)}`;
-  if (key.length > 0 && Object.hasOwn(known, max)) return `did you mean ${JSON.stringify(max)}?`;
+  // busboy's limits by their own names, and no other name: `serve`'s `headers` is no `maxHeaders`.
+  const max = Object.hasOwn(BUSBOY_LIMITS, key) ? BUSBOY_LIMITS[key]! : null;
+  if (max !== null && Object.hasOwn(known, max)) return `did you mean ${JSON.stringify(max)}?`;
   if (key === 'bodyLimit' && Object.hasOwn(known, 'maxBodySize')) return 'did you mean "maxBodySize"?';
   if (key === 'limits' && Object.hasOwn(known, 'maxFileSize')) return 'give the limits themselves, { maxFileSize, maxFiles, … }';
   if (key === 'signed' && Object.hasOwn(known, 'httpOnly')) {
