@@ -94,8 +94,10 @@ export function formatError(requestLine: string, error: unknown): string {
  * A note for an error that carries an HTTP status of its own, an integer `statusCode` or
  * `status` from 400 to 599, as `http-errors`, Fastify's `@fastify/error` and
  * `@fastify/sensible` make them (Express, Koa and Fastify answer that status): tsgi answers an
- * `HTTPException`'s status only, so such an error was a 500, and the note says what to throw.
- * `''` for any other value (an `HTTPException`'s `status` is its status line, a string).
+ * `HTTPException`'s status only, so such an error was a 500, and the note says what to throw
+ * to answer that status (an API client's error carries its upstream's, which may not be one to
+ * answer). `''` for any other value (an `HTTPException`'s `status` is its status line, a
+ * string) and for 500, the status answered.
  * Never throws.
  */
 function statusNote(error: unknown): string {
@@ -103,8 +105,10 @@ function statusNote(error: unknown): string {
     if (!isError(error)) return '';
     for (const key of ['statusCode', 'status'] as const) {
       const value: unknown = (error as unknown as Record<string, unknown>)[key];
-      if (typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599) {
-        return `\n(the error's ${key} ${value} is not read: only an HTTPException sets the status; throw one, as abort(${value}) does)`;
+      // 500 is what was answered: nothing to say. The advice is conditional: an API client's error
+      // (OpenAI's, Octokit's, axios's) carries the upstream's status, which the app may not mean to answer.
+      if (typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599 && value !== 500) {
+        return `\n(the error's ${key} ${value} is not read: only an HTTPException sets the status; to answer ${value}, throw one, as abort(${value}) does)`;
       }
     }
   } catch {
