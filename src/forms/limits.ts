@@ -4,6 +4,7 @@
  * @module
  */
 import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
+import type { OptionNames } from '../gateway/option-names.ts';
 
 /**
  * Limits on a form body, every one decided while the body streams: the first byte or part
@@ -55,6 +56,20 @@ export type FormLimitName = keyof FormLimits;
 
 /** Any {@link FormLimits} to override, each optional; one given as `undefined` keeps its default. */
 export type FormLimitOverrides = { [K in FormLimitName]?: FormLimits[K] | undefined };
+
+/**
+ * Every limit's name, for the option lists of the calls taking {@link FormLimitOverrides}
+ * (`checkOptions`: `parseForm`, `req.form`, `req.parts`…); `tsc` fails when it and the type differ.
+ */
+export const FORM_LIMIT_OPTIONS = {
+  maxBodySize: true,
+  maxFieldSize: true,
+  maxFileSize: true,
+  maxParts: true,
+  maxFields: true,
+  maxFiles: true,
+  maxPartHeaderSize: true,
+} as const satisfies OptionNames<FormLimitOverrides>;
 
 /**
  * Merges per-call overrides over the defaults. An `undefined` override keeps the default.

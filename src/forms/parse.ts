@@ -12,7 +12,7 @@ import { parseMediaType } from '../http/media-type.ts';
 import { declaredLength } from '../http/declared-length.ts';
 import { refuseContentCoding } from './content-coding.ts';
 import { formEncoding } from '../http/form-decoding.ts';
-import { DEFAULT_FORM_LIMITS, type FormLimitOverrides, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
+import { DEFAULT_FORM_LIMITS, FORM_LIMIT_OPTIONS, type FormLimitOverrides, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
 import { consumeInput, spoilInput } from '../gateway/input.ts';
 import { parseUrlencoded } from './urlencoded.ts';
@@ -31,13 +31,7 @@ export interface ParseFormOptions extends FormLimitOverrides {
 
 /** Every option of {@link ParseFormOptions}, checked by {@link parseForm} (`checkOptions`); `tsc` fails when it and the type differ. */
 const PARSE_FORM_OPTIONS = {
-  maxBodySize: true,
-  maxFieldSize: true,
-  maxFileSize: true,
-  maxParts: true,
-  maxFields: true,
-  maxFiles: true,
-  maxPartHeaderSize: true,
+  ...FORM_LIMIT_OPTIONS,
   spoolThreshold: true,
   tmpDir: true,
   contentLength: true,

@@ -14,7 +14,7 @@ import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
 import { declaredLength } from '../http/declared-length.ts';
-import { limitExceeded, quoteName } from '../forms/limits.ts';
+import { FORM_LIMIT_OPTIONS, limitExceeded, quoteName } from '../forms/limits.ts';
 import { refuseContentCoding } from '../forms/content-coding.ts';
 import { type FilePart, type FormPart, type PartsOptions, partsFromEnviron } from '../forms/parts.ts';
 import { cleanupEnviron } from './cleanup.ts';
@@ -59,28 +59,10 @@ export const DEFAULT_TEXT_LIMITS: Readonly<{ maxBodySize: number }> = Object.fre
 export type FormOptions = Omit<ParseFormOptions, 'contentLength'>;
 
 /** Every option of {@link FormOptions}, checked per call (`checkOptions`); `tsc` fails when it and the type differ. */
-const FORM_OPTIONS = {
-  maxBodySize: true,
-  maxFieldSize: true,
-  maxFileSize: true,
-  maxParts: true,
-  maxFields: true,
-  maxFiles: true,
-  maxPartHeaderSize: true,
-  spoolThreshold: true,
-  tmpDir: true,
-} as const satisfies OptionNames<FormOptions>;
+const FORM_OPTIONS = { ...FORM_LIMIT_OPTIONS, spoolThreshold: true, tmpDir: true } as const satisfies OptionNames<FormOptions>;
 
 /** Every option of `PartsOptions` (the form limits), checked per call; `tsc` fails when it and the type differ. */
-const PARTS_OPTIONS = {
-  maxBodySize: true,
-  maxFieldSize: true,
-  maxFileSize: true,
-  maxParts: true,
-  maxFields: true,
-  maxFiles: true,
-  maxPartHeaderSize: true,
-} as const satisfies OptionNames<PartsOptions>;
+const PARTS_OPTIONS = FORM_LIMIT_OPTIONS satisfies OptionNames<PartsOptions>;
 
 /** The input of a request whose environ has none: an empty body. */
 const EMPTY_INPUT = new BufferedInput(new Uint8Array(0));
