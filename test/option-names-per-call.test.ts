@@ -5,7 +5,7 @@
  * when nested) and the option it likely meant, not a silent default.
  */
 import { describe, expect, it } from 'vitest';
-import { type AppLike, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, abort, redirect, serve } from 'tsgi';
+import { type AppLike, HTTPFound, HTTPMethodNotAllowed, HTTPNotFound, Request, Response, abort, redirect, serve } from 'tsgi';
 import { AuthTickets, errors, secureHeaders } from 'tsgi/middleware';
 import { proxy, rewriteHtml } from 'tsgi/proxy';
 import { RouteMap } from 'tsgi/routing';
@@ -279,6 +279,29 @@ describe("the other methods taking options per call check them", () => {
     expect(() => new HTTPMethodNotAllowed(['GET'], 'no', { casue: 1 } as never)).toThrow(/^new HTTPMethodNotAllowed: unknown option "casue": did you mean "cause"\?/);
     expect(() => new HTTPMethodNotAllowed(['GET'], 'no', 'x' as never)).toThrow(/^new HTTPMethodNotAllowed: the third argument is the options object .*, not a string$/);
     expect(new HTTPNotFound('gone', { headers: [['X-A', 'b']] }).getResponse().headers.get('X-A')).toBe('b');
+  });
+});
+
+describe('the check costs an exception nothing without options', () => {
+  it('builds no message (no read of the class name) for a 404 or a redirect made without options', () => {
+    let reads = 0;
+    // The message names the class: it must be built only to throw, not on every 404 and redirect.
+    class Gone extends HTTPNotFound {
+      static override get name(): string {
+        reads++;
+        return 'Gone';
+      }
+    }
+    class ToLogin extends HTTPFound {
+      static override get name(): string {
+        reads++;
+        return 'ToLogin';
+      }
+    }
+    expect(new Gone().name).toBe('Gone'); // the one read: the error's name
+    expect(new ToLogin('/login').name).toBe('ToLogin');
+    expect(reads).toBe(2);
+    expect(() => new Gone('x', { header: [] } as never)).toThrow(/^new Gone: unknown option "header"/);
   });
 });
 

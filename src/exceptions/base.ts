@@ -75,6 +75,9 @@ export const HTTP_EXCEPTION_OPTIONS = {
   length: true,
 } as const satisfies OptionNames<HTTPExceptionOptions>;
 
+/** The options of an exception made without any, shared. */
+const NO_OPTIONS: HTTPExceptionOptions = Object.freeze({});
+
 /**
  * `options` once checked (`checkOptions`) as the `argument` of `new ctor(…)`: for a subclass
  * whose options are not its second argument (`new HTTPMethodNotAllowed(allow, detail,
@@ -83,7 +86,8 @@ export const HTTP_EXCEPTION_OPTIONS = {
  * @throws TypeError for options that are not a plain object or hold an unknown key.
  */
 export function checkedExceptionOptions(ctor: { readonly name: string }, options: HTTPExceptionOptions | undefined, argument: OptionsArgument): HTTPExceptionOptions | undefined {
-  checkOptions(`new ${ctor.name}`, options, HTTP_EXCEPTION_OPTIONS, argument);
+  // Without options, not even the message's name is built: a redirect is made per request.
+  if (options !== undefined) checkOptions(`new ${ctor.name}`, options, HTTP_EXCEPTION_OPTIONS, argument);
   return options;
 }
 
@@ -178,13 +182,15 @@ export class HTTPException extends Error {
    *   hold an unknown key (`new HTTPNotFound: unknown option "header": did you mean
    *   "headers"?`, which would send the answer without them).
    */
-  constructor(detail?: string, options: HTTPExceptionOptions = {}) {
+  constructor(detail?: string, options?: HTTPExceptionOptions) {
     const ctor = new.target as typeof HTTPException;
     // From plain JavaScript, options given first would become the body's `[object Object]`.
     if (detail !== undefined && typeof detail !== 'string') {
       throw new TypeError(`${ctor.name}: the detail must be a string; options go second (new ${ctor.name}(undefined, { … }))`);
     }
-    checkOptions(`new ${ctor.name}`, options, HTTP_EXCEPTION_OPTIONS);
+    // Checked only when given: a 404 or a redirect made without options builds no message's name.
+    if (options !== undefined) checkOptions(`new ${ctor.name}`, options, HTTP_EXCEPTION_OPTIONS);
+    else options = NO_OPTIONS;
     super(detail ?? `${ctor.code} ${reasonPhrase(ctor.code)}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = ctor.name;
     this.code = ctor.code;

@@ -172,7 +172,8 @@ export class HtmlElement {
 
   /** `content` as bytes to send: escaped unless `options.html`; `method` names the caller when `options` hold an unknown key. */
   private encode(content: string, options: ContentOptions | undefined, method: string): string {
-    checkOptions(`element.${method}`, options, CONTENT_OPTIONS);
+    // The message's name is built only when there are options to check: this runs per element edited.
+    if (options !== undefined) checkOptions(`element.${method}`, options, CONTENT_OPTIONS);
     const text = String(content);
     return sourceOf(this).text.toBytes(options?.html ? text : escapeText(text));
   }
