@@ -118,6 +118,8 @@ describe('options are checked at construction', () => {
     expect(() => new CookieSessions([secret] as never)).toThrow(/^new CookieSessions: the first argument is the options object .*, not an array$/);
     expect(() => cors(hello, null as never)).toThrow(/^cors: .*not null$/);
     expect(() => cors(hello, new Map([['origin', '*']]) as never)).toThrow(/^cors: .*not a Map object$/);
+    class Options {}
+    expect(() => cors(hello, new Options() as never)).toThrow(/^cors: .*not an Options object$/);
     // Options inheriting from a base object: its keys would go unchecked, so spread it instead.
     expect(() => cors(hello, Object.create({ origin: '*' }) as never)).toThrow(/^cors: .*not an object inheriting from another \(Object\.create\(base\)\): spread it, \{ \.\.\.base \}$/);
     expect(() => cors(hello, new URL('https://a.example') as never)).toThrow(/^cors: .*not a URL object$/);
