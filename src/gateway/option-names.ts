@@ -133,7 +133,7 @@ function kindOf(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') {
     const name = Object.hasOwn(Object.getPrototypeOf(value) as object, 'constructor') ? ((value as object).constructor?.name ?? '') : '';
-    return name === '' ? 'an object inheriting from another (Object.create(base)): spread it, { ...base }' : `${/^[AEIOU]/i.test(name) ? 'an' : 'a'} ${name} object`;
+    return name === '' ? 'an object inheriting from another (Object.create(base)): spread it, { ...base }' : `${/^[AEIOU][a-z]/.test(name) ? 'an' : 'a'} ${name} object`;
   }
   return `a ${typeof value}`;
 }
