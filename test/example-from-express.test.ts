@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerHandle, serve } from 'tsgi';
 import { TestClient } from 'tsgi/testing';
 import { type FromExpressOptions, type Item, createApp } from '../examples/from-express.ts';
+import { errorLog } from './node-helpers.ts';
 
 const SECRET = 'a test secret of more than thirty-two bytes';
 const FRONT_END = 'http://localhost:5173';
@@ -27,15 +28,9 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(uploads, { recursive: true, force: true }));
 
-/** A string sink for the access and error logs. */
-function sink() {
-  const lines: string[] = [];
-  return { lines, write: (line: string) => void lines.push(line), get text() { return lines.join(''); } };
-}
-
 /** Serves a fresh app; answers a `fetch` that keeps the session's cookies, as a browser would. */
 async function start(options: FromExpressOptions = {}) {
-  const server = await serve(createApp({ secret: SECRET, uploads, ...options }), { host: '127.0.0.1', port: 0, log: sink() });
+  const server = await serve(createApp({ secret: SECRET, uploads, ...options }), { host: '127.0.0.1', port: 0, log: errorLog() });
   servers.push(server);
   const jar = new Map<string, string>();
   const call = async (url: string, init: RequestInit & { keepCookies?: boolean } = {}) => {
@@ -113,7 +108,7 @@ describe('examples/from-express.ts: the site', () => {
   });
 
   it('logs each request in the combined format when given a log (morgan)', async () => {
-    const log = sink();
+    const log = errorLog();
     const { call } = await start({ accessLog: log });
     await (await call('/static/style.css', { headers: { 'user-agent': 'test-agent' } })).text();
     await expect.poll(() => log.text).toMatch(/^127\.0\.0\.1 - - \[[^\]]+\] "GET \/static\/style\.css HTTP\/1\.1" 200 \d+ "-" "test-agent"\n$/);
@@ -249,14 +244,14 @@ describe('examples/from-express.ts: the API', () => {
   });
 
   it('logs a crash with its stack and answers {"error": "Internal Server Error"} (the error-handling middleware)', async () => {
-    const errorLog = sink();
+    const captured = errorLog();
     const broken = new Map<number, Item>();
     broken.values = () => { throw new Error('the database is down'); };
-    const { call } = await start({ items: broken, errorLog });
+    const { call } = await start({ items: broken, errorLog: captured });
     const res = await call('/api/items');
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ error: 'Internal Server Error' });
-    expect(errorLog.text).toContain('Error: the database is down');
+    expect(captured.text).toContain('Error: the database is down');
   });
 });
 

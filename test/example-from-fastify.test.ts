@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerHandle, serve } from 'tsgi';
 import { TestClient } from 'tsgi/testing';
 import { API_VERSION, type FromFastifyOptions, type Note, createApp } from '../examples/from-fastify.ts';
+import { errorLog } from './node-helpers.ts';
 
 const KEY = 'test-key';
 const FRONT_END = 'http://localhost:5173';
@@ -27,15 +28,9 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(uploads, { recursive: true, force: true }));
 
-/** A string sink for the logs. */
-function sink() {
-  const lines: string[] = [];
-  return { lines, write: (line: string) => void lines.push(line), get text() { return lines.join(''); } };
-}
-
 /** Serves a fresh app; `call` sends the API key unless told otherwise. */
 async function start(options: FromFastifyOptions = {}) {
-  const server = await serve(createApp({ apiKeys: [KEY, 'other-key'], uploads, ...options }), { host: '127.0.0.1', port: 0, log: sink() });
+  const server = await serve(createApp({ apiKeys: [KEY, 'other-key'], uploads, ...options }), { host: '127.0.0.1', port: 0, log: errorLog() });
   servers.push(server);
   const call = (url: string, init: RequestInit & { key?: string | null } = {}) => {
     const headers = new Headers(init.headers);
@@ -100,7 +95,7 @@ describe('examples/from-fastify.ts: outside the API', () => {
 
 describe('examples/from-fastify.ts: the API', () => {
   it('creates, lists, shows and deletes notes: 201 with a Location under /api, the onSend header on each', async () => {
-    const log = sink();
+    const log = errorLog();
     const { call, base } = await start({ log });
     const created = await call('/api/notes', json({ title: ' buy milk ', tags: ['home'] }));
     expect(created.status).toBe(201);
@@ -119,9 +114,9 @@ describe('examples/from-fastify.ts: the API', () => {
     expect(gone.headers.get('x-api-version')).toBe(API_VERSION);
     expect(await gone.json()).toEqual(fastifyError(404, 'Not Found', 'Note 1 not found'));
     // request.log.info({ noteId }, 'note created'), with the id of the access log's line.
-    const created1 = log.lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'note created');
+    const created1 = log.messages.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'note created');
     expect(created1).toMatchObject({ level: 'info', noteId: 1, request_id: created.headers.get('x-request-id') });
-    const access = log.lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.url === '/api/notes' && line.method === 'POST');
+    const access = log.messages.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.url === '/api/notes' && line.method === 'POST');
     expect(access[0]).toMatchObject({ status: 201, request_id: created.headers.get('x-request-id') });
   });
 
@@ -244,14 +239,14 @@ describe('examples/from-fastify.ts: the API', () => {
   });
 
   it('logs a crash with its stack and answers "Something went wrong" (the custom error handler)', async () => {
-    const errorLog = sink();
+    const captured = errorLog();
     const broken = new Map<number, Note>();
     broken.values = () => { throw new Error('the database is down'); };
-    const { call } = await start({ notes: broken, errorLog });
+    const { call } = await start({ notes: broken, errorLog: captured });
     const res = await call('/api/notes');
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual(fastifyError(500, 'Internal Server Error', 'Something went wrong'));
-    expect(errorLog.text).toContain('Error: the database is down');
+    expect(captured.text).toContain('Error: the database is down');
   });
 });
 
