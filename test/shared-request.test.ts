@@ -85,4 +85,25 @@ describe('the layers over one environ share one Request', () => {
     expect(mine).not.toBe(handlers);
     expect((mine as WithUser).user).toBeUndefined();
   });
+
+  it("does not hand cascade's next app the request a skipped app made, nor what it set on it", async () => {
+    const missing: App = (_environ, startResponse) => {
+      startResponse('404 Not Found', []);
+      return [];
+    };
+    const seen: Request[] = [];
+    const skipped = defineMiddleware({
+      before(req) {
+        seen.push(req);
+        (req as WithUser).user = 'from the skipped app';
+      },
+    })(missing);
+    const next = Request.application((req) => {
+      seen.push(req);
+      return `Hello, ${(req as WithUser).user}`;
+    });
+    const res = await new TestClient(cascade([skipped, next])).get('/');
+    expect(await res.text()).toBe('Hello, undefined');
+    expect(seen[1]).not.toBe(seen[0]);
+  });
 });

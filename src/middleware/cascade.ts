@@ -13,6 +13,7 @@ import { limitInput } from '../gateway/limit-input.ts';
 import { nodeReadableOf } from '../gateway/readable-input.ts';
 import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import { finishSkipped } from '../request/cleanup.ts';
+import { forgetSharedRequest } from '../request/application.ts';
 import { declaredLength } from '../http/declared-length.ts';
 import { logError } from '../gateway/log.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
@@ -185,12 +186,14 @@ function recordInput(environ: Environ, maxBodySize: number | undefined): InputRe
 }
 
 /**
- * Puts the environ back as it was before an app changed it (keys added are removed), once
+ * Puts the environ back as it was before an app changed it (keys added are removed, the
+ * request its layers shared too: `forgetSharedRequest`), once
  * what the skipped app left for the request's end is settled (its form's files removed, the
  * responses it was handed kept for the owner: see `finishSkipped`).
  */
 async function restore(environ: Environ, saved: Environ): Promise<void> {
   await finishSkipped(environ, saved);
   for (const key of Object.keys(environ)) if (!Object.hasOwn(saved, key)) delete environ[key];
+  forgetSharedRequest(environ, saved);
   Object.assign(environ, saved);
 }

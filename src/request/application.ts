@@ -156,6 +156,16 @@ const HANDLER: unique symbol = Symbol('tsgi.handler');
 const SHARED_REQUEST: unique symbol = Symbol('tsgi.request');
 
 /**
+ * Takes back the request {@link requestFor} kept on `environ` when `saved`, the same environ
+ * as it was before an app ran, had none: `cascade` putting the environ back for its next app,
+ * which must not get the skipped app's request nor what its layers set on it. (`saved`'s own
+ * request, when it had one, is put back with the rest of `saved`.)
+ */
+export function forgetSharedRequest(environ: Environ, saved: Environ): void {
+  if (!Object.hasOwn(saved, SHARED_REQUEST)) delete (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST];
+}
+
+/**
  * The request a `Request.application` or `defineMiddleware` layer hands its handler for
  * `environ`: the one an outer layer of the same class made over the same environ, else a new
  * one, kept on the environ for the layers below. Only the same class: a subclass's overrides
