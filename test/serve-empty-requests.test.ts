@@ -95,7 +95,7 @@ describe.each(MODES)('a request without a body, %s', (_name, mode) => {
         });
       });
       startResponse('200 OK', [['Content-Type', 'text/plain']]);
-      return ['late'];
+      return [new TextEncoder().encode('late')];
     };
     const server = await start(accessLog(app, { format: 'json', log: { write: (line: string) => void lines.push(JSON.parse(line) as { status: number }) } }), mode);
     const socket = open(server.port, 'GET /slow HTTP/1.1\r\nHost: a\r\n\r\n');
