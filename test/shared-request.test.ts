@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response, compose, defineMiddleware } from 'tsgi';
-import { cascade, mount } from 'tsgi/middleware';
+import { cascade, errors, mount } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { request, start } from './node-helpers.ts';
 
@@ -105,5 +105,16 @@ describe('the layers over one environ share one Request', () => {
     const res = await new TestClient(cascade([skipped, next])).get('/');
     expect(await res.text()).toBe('Hello, undefined');
     expect(seen[1]).not.toBe(seen[0]);
+  });
+
+  it("gives errors' onError hook the request the layers shared, with what they set on it", async () => {
+    const hooked: unknown[] = [];
+    const failing = Request.application(() => {
+      throw new Error('boom');
+    });
+    const app = errors(login(failing), { log: { write() {} }, onError: (_error, req) => void hooked.push((req as WithUser).user) });
+    const res = await new TestClient(app).get('/', { headers: { 'X-User': 'ada' }, status: 500 });
+    expect(res.status).toBe('500 Internal Server Error');
+    expect(hooked).toEqual(['ada']);
   });
 });

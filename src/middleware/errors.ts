@@ -18,6 +18,7 @@ import { stoppedWithClient } from '../request/input.ts';
 import { isBrokenOff } from '../gateway/readable-input.ts';
 import { isReadTimeout } from '../gateway/read-timeout.ts';
 import { Request } from '../request/request.ts';
+import { sharedRequestOf } from '../request/application.ts';
 import type { Response } from '../response/response.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
@@ -34,6 +35,8 @@ export interface ErrorsOptions {
   log?: LogStream | undefined;
   /**
    * Called with each error and the request, after logging (e.g. to notify an error tracker).
+   * `req` is the `Request` the `Request.application` and `defineMiddleware` layers inside
+   * shared, so what they set on it (`req.user`) is there; a new one when they made none.
    * Not awaited; what it throws or rejects with is logged and goes no further.
    */
   onError?: ((error: unknown, req: Request) => unknown) | undefined;
@@ -103,7 +106,7 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       if (!hook) return;
       const hookFailed = (failure: unknown) => logError(log, `${line} (onError hook failed)`, failure);
       try {
-        const result = hook(error, new Request(environ));
+        const result = hook(error, sharedRequestOf(Request, environ));
         if (result instanceof Promise) result.catch(hookFailed);
       } catch (failure) {
         hookFailed(failure);

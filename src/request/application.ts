@@ -162,7 +162,20 @@ const SHARED_REQUEST: unique symbol = Symbol('tsgi.request');
  * request, when it had one, is put back with the rest of `saved`.)
  */
 export function forgetSharedRequest(environ: Environ, saved: Environ): void {
-  if (!Object.hasOwn(saved, SHARED_REQUEST)) delete (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST];
+  // Set, not deleted: a `delete` would turn the environ into a slow dictionary object.
+  if (!Object.hasOwn(saved, SHARED_REQUEST) && Object.hasOwn(environ, SHARED_REQUEST)) {
+    (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST] = undefined;
+  }
+}
+
+/**
+ * The request of class `RequestClass` the layers over `environ` shared ({@link requestFor}),
+ * with what they set on it (`req.user`), for a hook outside them (`errors`' `onError`); a new
+ * one, not kept, when they made none or theirs is of another class.
+ */
+export function sharedRequestOf<R extends EnvironView>(RequestClass: RequestClass<R>, environ: Environ): R {
+  const shared = (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST];
+  return shared !== undefined && shared.constructor === RequestClass && shared.environ === environ ? (shared as R) : new RequestClass(environ);
 }
 
 /**
