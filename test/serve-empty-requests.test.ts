@@ -156,6 +156,32 @@ describe.each(MODES)('a request without a body, %s', (_name, mode) => {
     expect(parseRaw(after.raw).status).toBe(200);
   });
 
+  it('frees the maxConcurrentRequests place of a GET whose client hung up, once its app stops on tsgi.signal', async () => {
+    const entered = deferred();
+    const app: App = async (environ, startResponse) => {
+      if (environ.PATH_INFO === '/hold') {
+        entered.resolve();
+        const signal = environ['tsgi.signal'] as AbortSignal;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5000);
+          signal.addEventListener('abort', () => (clearTimeout(timer), resolve()));
+        });
+      }
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [new TextEncoder().encode('ok')];
+    };
+    const server = await start(app, { ...mode, maxConcurrentRequests: 1 });
+    const socket = open(server.port, 'GET /hold HTTP/1.1\r\nHost: a\r\n\r\n');
+    await entered.promise;
+    socket.destroy();
+    let status = 0;
+    for (let i = 0; i < 40 && status !== 200; i++) {
+      status = parseRaw((await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n')).raw).status;
+      if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(status).toBe(200);
+  });
+
   it('hands an Upgrade request to the app without an upgrade handler, and to the handler with one', async () => {
     const upgrade = 'GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n';
     const plain = await start(reader, mode);
