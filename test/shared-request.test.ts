@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response, compose, defineMiddleware } from 'tsgi';
-import { cascade, errors, mount } from 'tsgi/middleware';
+import { cascade, errorPages, errors, mount } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { request, start } from './node-helpers.ts';
 
@@ -116,5 +116,21 @@ describe('the layers over one environ share one Request', () => {
     const res = await new TestClient(app).get('/', { headers: { 'X-User': 'ada' }, status: 500 });
     expect(res.status).toBe('500 Internal Server Error');
     expect(hooked).toEqual(['ada']);
+  });
+
+  it("gives errorPages' render the request the layers shared for errors()' 500 too", async () => {
+    const rendered: unknown[] = [];
+    const failing = Request.application(() => {
+      throw new Error('boom');
+    });
+    const app = errorPages(errors(login(failing), { log: { write() {} } }), {
+      render(error, req) {
+        rendered.push((req as WithUser).user);
+        return new Response(`${error.code} for ${(req as WithUser).user}`, { status: error.code });
+      },
+    });
+    const res = await new TestClient(app).get('/', { headers: { 'X-User': 'ada' }, status: 500 });
+    expect(await res.text()).toBe('500 for ada');
+    expect(rendered).toEqual(['ada']);
   });
 });

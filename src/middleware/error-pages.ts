@@ -12,6 +12,7 @@ import { statusExceptions } from '../exceptions/abort.ts';
 import { ERROR_PAGES_KEY, type ErrorDescription, type ErrorPageHook } from '../response/error-body.ts';
 import { COPY, Response, adoptForeignResponse, isForeignResponse } from '../response/response.ts';
 import { Request } from '../request/request.ts';
+import { sharedRequestOf } from '../request/application.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
@@ -41,7 +42,8 @@ import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
  *   The 500 of `errors()` is an `HTTPInternalServerError` whose `cause` is what was thrown:
  *   it is logged already, never show it to clients.
  * @param req - the request (the handler's own `Request` when the error came from
- *   `Request.application`).
+ *   `Request.application`; else the one the `Request.application` and `defineMiddleware`
+ *   layers shared, so a `req.user` they set is there, or a new one when they made none).
  */
 export type ErrorPageRenderer = (error: HTTPException, req: Request) => Response | string | null | undefined;
 
@@ -130,7 +132,7 @@ function renderingHook(render: ErrorPageRenderer): ErrorPageHook {
     const error = isHTTPException(description) ? description : exceptionOf(description, fields);
     rendering = true;
     try {
-      return pageOf(render(error, req instanceof Request ? req : new Request(environ)), error);
+      return pageOf(render(error, req instanceof Request ? req : sharedRequestOf(Request, environ)), error);
     } catch (failure) {
       logFailure(environ, error, failure);
       return undefined;
