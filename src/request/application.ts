@@ -174,24 +174,30 @@ export function forgetSharedRequest(environ: Environ, saved: Environ): void {
  * one, not kept, when they made none or theirs is of another class.
  */
 export function sharedRequestOf<R extends EnvironView>(RequestClass: RequestClass<R>, environ: Environ): R {
-  const shared = (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST];
-  return shared !== undefined && shared.constructor === RequestClass && shared.environ === environ ? (shared as R) : new RequestClass(environ);
+  return keptRequest(RequestClass, environ) ?? new RequestClass(environ);
 }
 
 /**
  * The request a `Request.application` or `defineMiddleware` layer hands its handler for
  * `environ`: the one an outer layer of the same class made over the same environ, else a new
- * one, kept on the environ for the layers below. Only the same class: a subclass's overrides
- * (a `pathInfo` of its own) must not reach a layer written for `Request`. So a property a layer sets on `req` (`req.user = user`, Express's and Fastify's habit)
- * is there for the handler below, as WebOb keeps a request's ad-hoc attributes in its environ
- * (`webob.adhoc_attrs`). A copy of the environ (`{ ...environ }`) gets a request of its own.
+ * one, kept on the environ for the layers below. So a property a layer sets on `req`
+ * (`req.user = user`, Express's and Fastify's habit) is there for the handler below, as WebOb
+ * keeps a request's ad-hoc attributes in its environ (`webob.adhoc_attrs`). Only the same
+ * class: a subclass's overrides (a `pathInfo` of its own) must not reach a layer written for
+ * `Request`. A copy of the environ (`{ ...environ }`) gets a request of its own.
  */
 function requestFor<R extends EnvironView>(RequestClass: RequestClass<R>, environ: Environ): R {
-  const shared = (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST];
-  if (shared !== undefined && shared.constructor === RequestClass && shared.environ === environ) return shared as R;
+  const kept = keptRequest(RequestClass, environ);
+  if (kept !== undefined) return kept;
   const req = new RequestClass(environ);
   (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST] = req;
   return req;
+}
+
+/** The request of exactly `RequestClass` kept on `environ` itself (not on the environ it was copied from), if any. */
+function keptRequest<R extends EnvironView>(RequestClass: RequestClass<R>, environ: Environ): R | undefined {
+  const shared = (environ as { [SHARED_REQUEST]?: EnvironView })[SHARED_REQUEST];
+  return shared !== undefined && shared.constructor === RequestClass && shared.environ === environ ? (shared as R) : undefined;
 }
 
 /**
