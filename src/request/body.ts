@@ -243,8 +243,7 @@ export abstract class RequestBody {
    *   was already read with (the parse is not run again, so the option could not apply).
    */
   async parseForm(options?: FormOptions): Promise<ParsedForm> {
-    checkFormOptions(options, 'parseForm');
-    return formFromEnviron(this.environ, options);
+    return checkedForm(this, options, 'parseForm');
   }
 
   /**
@@ -260,8 +259,7 @@ export abstract class RequestBody {
    * ```
    */
   async form(options?: FormOptions): Promise<MultiDict<string>> {
-    checkFormOptions(options, 'form');
-    return (await this.parseForm(options)).fields;
+    return (await checkedForm(this, options, 'form')).fields;
   }
 
   /**
@@ -270,8 +268,7 @@ export abstract class RequestBody {
    * empty for other bodies. See {@link RequestBody.parseForm}.
    */
   async files(options?: FormOptions): Promise<MultiDict<FileUpload>> {
-    checkFormOptions(options, 'files');
-    return (await this.parseForm(options)).files;
+    return (await checkedForm(this, options, 'files')).files;
   }
 
   /**
@@ -336,7 +333,7 @@ export abstract class RequestBody {
     const params = new MultiDict<string>(this.query);
     const method = this.method;
     if (method !== 'GET' && method !== 'HEAD') {
-      for (const [key, value] of await this.form(options)) params.add(key, value);
+      for (const [key, value] of (await formFromEnviron(this.environ, options)).fields) params.add(key, value);
     }
     return params;
   }
@@ -420,6 +417,15 @@ function checkFormOptions(options: FormOptions | undefined, reader: 'form' | 'fi
   if (options === undefined) return;
   refuseFormerLimit(options);
   checkOptions(`req.${reader}`, options, FORM_OPTIONS, 'first');
+}
+
+/**
+ * The form of `req`'s body (see `RequestBody.parseForm`), its options checked once, named
+ * after the reader called (`req.form: unknown option …`).
+ */
+function checkedForm(req: RequestBody, options: FormOptions | undefined, reader: 'form' | 'files' | 'parseForm'): Promise<ParsedForm> {
+  checkFormOptions(options, reader);
+  return formFromEnviron(req.environ, options);
 }
 
 /**
