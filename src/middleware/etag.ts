@@ -33,7 +33,12 @@ function judgedWithoutTag(started: StartedApp): boolean {
   const headers = new HeaderList(started.headers);
   // A `no-store` answer is never tagged here: its whole would be sent as it is, the app's part,
   // 416 or 412 (no tag is current, If-Match is false) dropped for a 200.
-  return !headers.has('etag') && !(headers.has('cache-control') && cacheControlOf(headers).noStore);
+  return !headers.has('etag') && !noStore(headers);
+}
+
+/** True for an answer marked `Cache-Control: no-store`, which this layer never tags. */
+function noStore(headers: HeaderList): boolean {
+  return headers.has('cache-control') && cacheControlOf(headers).noStore;
 }
 
 /** Options of {@link etag}. */
@@ -135,7 +140,7 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
     let headers: HeaderList | null = null;
     if (chunks !== null) {
       headers = new HeaderList(started.headers);
-      if (headers.has('cache-control') && cacheControlOf(headers).noStore) headers = null;
+      if (noStore(headers)) headers = null;
     }
     if (headers === null) {
       if (judged !== null) {
