@@ -405,6 +405,36 @@ describe('npm pack', () => {
     const bin = path.join(consumer, 'node_modules', '.bin', 'tsgi');
     const { stdout } = await run(bin, ['--help'], { cwd: consumer, env });
     expect(stdout).toMatch(/tsgi serve/);
+    // The version is read from package.json beside dist/, wherever the bundle put that code.
+    const version = await run(bin, ['--version'], { cwd: consumer, env });
+    expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it('loads each entry point from a few bundled files, its exports named as the source names them', async () => {
+    // scripts/build.ts bundles dist/: the root once reached 149 files of the package, each
+    // resolved, read and compiled on its own. A bundler may rename a class (`class _Response`):
+    // a user's `res.constructor.name`, and tsgi's own messages, read the name.
+    const script = `
+      import { registerHooks } from 'node:module';
+      const loaded = new Set();
+      registerHooks({ load(url, context, next) { if (url.includes('/node_modules/tsgi/')) loaded.add(url); return next(url, context); } });
+      const counts = {};
+      const renamed = [];
+      for (const spec of ${JSON.stringify(ENTRY_SPECIFIERS)}) {
+        loaded.clear();
+        const module = await import(spec);
+        counts[spec] = loaded.size;
+        for (const [name, value] of Object.entries(module)) if (typeof value === 'function' && value.name !== name) renamed.push(spec + ': ' + name + ' is named ' + value.name);
+      }
+      console.log(JSON.stringify({ counts, renamed }));
+    `;
+    await writeFile(path.join(consumer, 'bundled.mjs'), script);
+    const { stdout } = await run(process.execPath, ['bundled.mjs'], { cwd: consumer, env });
+    const { counts, renamed } = JSON.parse(stdout) as { counts: Record<string, number>; renamed: string[] };
+    expect(renamed).toEqual([]);
+    expect(counts.tsgi).toBeGreaterThan(0);
+    expect(counts.tsgi).toBeLessThanOrEqual(40);
+    expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(120);
   });
 
   // The machine's own Node, when older than 22.6 (no type stripping at all): the hint must not
@@ -443,6 +473,34 @@ describe('npm pack', () => {
         child.once('exit', (code) => reject(new Error(`exited ${code} before serving`)));
       });
       expect(await (await fetch(`${url}/`)).text()).toBe('served');
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('the tsgi bin serves with worker processes (code the bundle loads on demand)', async () => {
+    const bin = path.join(consumer, 'node_modules', '.bin', 'tsgi');
+    await writeFile(
+      path.join(consumer, 'pid.mjs'),
+      "export const app = (environ, start) => { start('200 OK', [['Content-Type', 'text/plain']]); return [new TextEncoder().encode(String(process.pid))]; };\n",
+    );
+    const child = spawn(bin, ['serve', 'pid.mjs', '--port', '0', '--workers', '2', '--no-access-log'], { cwd: consumer, env });
+    try {
+      let out = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (text: string) => {
+          out += text;
+          const match = /^Serving on (http:\/\/\S+) /m.exec(out);
+          if (match) resolve(match[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code} before serving`)));
+      });
+      const pid = Number(await (await fetch(`${url}/`)).text());
+      expect(pid).toBeGreaterThan(0);
+      expect(pid).not.toBe(child.pid);
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
