@@ -7,7 +7,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
-import { type HTTPContentTooLargeError, isBodyReadable, readInput, tooLarge } from './input.ts';
+import { type HTTPContentTooLargeError, type InputOwner, isBodyReadable, readInput, tooLarge } from './input.ts';
 import { streamInput } from './stream-input.ts';
 import { BufferedInput, spoilInput } from '../gateway/input.ts';
 import { decodeBody, decodeText } from '../http/charset.ts';
@@ -358,15 +358,38 @@ export function readWhole(req: RequestBody, maxBodySize: number, refuse: (maxBod
   const environ = req.environ;
   const input = environ['tsgi.input'] ?? EMPTY_INPUT;
   if (input instanceof BufferedInput) return readInput(input, maxBodySize, null, undefined, refuse);
-  return readInput(
-    input,
-    maxBodySize,
-    declaredLength(environ),
-    {
-      keep: (bytes) => void (environ['tsgi.input'] = new BufferedInput(bytes)),
-      spoil: (error) => spoilInput(environ, input, error),
-    },
-    refuse,
+  return readInput(input, maxBodySize, declaredLength(environ), new EnvironInput(environ, input), refuse);
+}
+
+/** {@link readWhole}'s owner of the input it reads: the environ keeps the bytes, or the failure, for the next reader. */
+class EnvironInput implements InputOwner {
+  readonly #environ: Environ;
+  readonly #input: AsyncIterable<Uint8Array>;
+
+  constructor(environ: Environ, input: AsyncIterable<Uint8Array>) {
+    this.#environ = environ;
+    this.#input = input;
+  }
+
+  keep(bytes: Uint8Array): void {
+    this.#environ['tsgi.input'] = new BufferedInput(bytes);
+  }
+
+  spoil(error: unknown): void {
+    spoilInput(this.#environ, this.#input, error);
+  }
+}
+
+/** The 413 of `req.text()` and `req.json()` past their default limit: it names the reader and how to raise it. */
+const DEFAULT_LIMIT_EXCEEDED = {
+  text: (maxBodySize: number) => defaultLimitExceeded(maxBodySize, 'text'),
+  json: (maxBodySize: number) => defaultLimitExceeded(maxBodySize, 'json'),
+};
+
+function defaultLimitExceeded(maxBodySize: number, reader: 'text' | 'json'): HTTPContentTooLargeError {
+  return limitExceeded(
+    'maxBodySize',
+    `the request body is larger than ${maxBodySize} bytes (the default of req.${reader}()): pass req.${reader}({ maxBodySize }) to raise it`,
   );
 }
 
@@ -378,12 +401,7 @@ function readText(req: RequestBody, options: ReadOptions | undefined, reader: 't
   checkReadOptions(options, reader);
   const given = options?.maxBodySize;
   if (given !== undefined) return readWhole(req, given, tooLarge);
-  return readWhole(req, DEFAULT_TEXT_LIMITS.maxBodySize, (maxBodySize) =>
-    limitExceeded(
-      'maxBodySize',
-      `the request body is larger than ${maxBodySize} bytes (the default of req.${reader}()): pass req.${reader}({ maxBodySize }) to raise it`,
-    ),
-  );
+  return readWhole(req, DEFAULT_TEXT_LIMITS.maxBodySize, DEFAULT_LIMIT_EXCEEDED[reader]);
 }
 
 /**
