@@ -233,7 +233,7 @@ describe('npm pack', () => {
     for (const [file, options] of settings) await typeCheck([file], options);
   }, 60_000);
 
-  it('bundles a Worker without the Node server: a bundler keeps only the modules the app uses (sideEffects: false)', async () => {
+  it('bundles a Worker without the Node server: a bundler keeps only the code the app uses (sideEffects: false)', async () => {
     // A Worker importing Request and Response from the root, next to `serve`: esbuild (as wrangler
     // runs it) must leave out the Node adapter and the node:http, node:net, … it imports.
     await writeFile(
