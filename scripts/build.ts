@@ -51,9 +51,16 @@ function entryPoints(): Record<string, string> {
 }
 
 const dependencies = Object.keys(pkg.dependencies);
-/** Node's modules and the package's dependencies stay imports: the consumer installs them. */
+/**
+ * Node's modules and the package's dependencies stay imports: the consumer installs them (and
+ * their fixes). Any other package src/ imports is refused, not bundled in unseen: a devDependency
+ * a module of src/ started to use belongs in `dependencies`.
+ */
 function external(id: string): boolean {
-  return id.startsWith('node:') || dependencies.some((name) => id === name || id.startsWith(`${name}/`));
+  if (id.startsWith('node:')) return true;
+  if (id.startsWith('.') || path.isAbsolute(id) || id.startsWith('\0')) return false;
+  if (dependencies.some((name) => id === name || id.startsWith(`${name}/`))) return true;
+  throw new Error(`src/ imports ${JSON.stringify(id)}, which package.json's dependencies do not list`);
 }
 
 rmSync(dist, { recursive: true, force: true });
