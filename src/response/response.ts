@@ -76,6 +76,9 @@ export interface Response
     ResponseServing,
     ResponseFetch {}
 
+/** `Response.json(value)`'s init: the type alone, one object for every call. */
+const JSON_INIT: ResponseInit = Object.freeze({ contentType: 'application/json' });
+
 /**
  * An HTTP response: a status, ordered multi-valued headers, and a body held in memory or
  * streamed. Modelled on WebOb's `Response`; a response is itself a gateway app through
@@ -181,7 +184,8 @@ export class Response implements ParseCache {
       if (headers.has('content-type')) return new this(text, { ...init, headers });
       return new this(text, { ...init, headers, contentType: 'application/json' });
     }
-    return new this(text, { ...init, contentType: init?.contentType ?? 'application/json' });
+    if (init === undefined) return new this(text, JSON_INIT);
+    return new this(text, { ...init, contentType: init.contentType ?? 'application/json' });
   }
 
   /**
