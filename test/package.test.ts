@@ -455,57 +455,48 @@ describe('npm pack', () => {
     expect(result.stderr).not.toContain('--experimental-strip-types');
   });
 
-  it('the tsgi bin serves a module (its serving code loads from dist/)', async () => {
+  /**
+   * Runs the installed `tsgi` bin with `serve <file> ... --port 0 --no-access-log`, the file an
+   * app answering `text` (a JavaScript expression); hands `check` the URL and the process, then
+   * stops it with SIGTERM, which must exit 0.
+   */
+  async function serveWithBin(file: string, text: string, flags: string[], check: (url: string, pid: number) => Promise<void>): Promise<void> {
     const bin = path.join(consumer, 'node_modules', '.bin', 'tsgi');
     await writeFile(
-      path.join(consumer, 'served.mjs'),
-      "export const app = (environ, start) => { start('200 OK', [['Content-Type', 'text/plain']]); return [new TextEncoder().encode('served')]; };\n",
+      path.join(consumer, file),
+      `export const app = (environ, start) => { start('200 OK', [['Content-Type', 'text/plain']]); return [new TextEncoder().encode(${text})]; };\n`,
     );
-    const child = spawn(bin, ['serve', 'served.mjs', '--port', '0', '--no-access-log'], { cwd: consumer, env });
+    const child = spawn(bin, ['serve', file, '--port', '0', '--no-access-log', ...flags], { cwd: consumer, env });
     try {
       let out = '';
       const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.setEncoding('utf8').on('data', (text: string) => {
-          out += text;
+        child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+          out += chunk;
           const match = /^Serving on (http:\/\/\S+) /m.exec(out);
           if (match) resolve(match[1]!);
         });
         child.once('exit', (code) => reject(new Error(`exited ${code} before serving`)));
       });
-      expect(await (await fetch(`${url}/`)).text()).toBe('served');
+      await check(url, child.pid!);
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     } finally {
       child.kill('SIGKILL');
     }
+  }
+
+  it('the tsgi bin serves a module (its serving code loads from dist/)', async () => {
+    await serveWithBin('served.mjs', "'served'", [], async (url) => {
+      expect(await (await fetch(`${url}/`)).text()).toBe('served');
+    });
   });
 
   it('the tsgi bin serves with worker processes (code the bundle loads on demand)', async () => {
-    const bin = path.join(consumer, 'node_modules', '.bin', 'tsgi');
-    await writeFile(
-      path.join(consumer, 'pid.mjs'),
-      "export const app = (environ, start) => { start('200 OK', [['Content-Type', 'text/plain']]); return [new TextEncoder().encode(String(process.pid))]; };\n",
-    );
-    const child = spawn(bin, ['serve', 'pid.mjs', '--port', '0', '--workers', '2', '--no-access-log'], { cwd: consumer, env });
-    try {
-      let out = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stdout.setEncoding('utf8').on('data', (text: string) => {
-          out += text;
-          const match = /^Serving on (http:\/\/\S+) /m.exec(out);
-          if (match) resolve(match[1]!);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code} before serving`)));
-      });
+    await serveWithBin('pid.mjs', 'String(process.pid)', ['--workers', '2'], async (url, primary) => {
       const pid = Number(await (await fetch(`${url}/`)).text());
       expect(pid).toBeGreaterThan(0);
-      expect(pid).not.toBe(child.pid);
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-    } finally {
-      child.kill('SIGKILL');
-    }
+      expect(pid).not.toBe(primary);
+    });
   });
 });
