@@ -176,6 +176,23 @@ describe('compress: what it leaves alone', () => {
     }
   });
 
+  it('sends no content in a 205 (RFC 9110 §15.3.6), not even the gzip of an empty stream', async () => {
+    // A streamed 205 whose body yields only an empty chunk: compressing it made 20 bytes of
+    // content (a gzip header and trailer) in an answer that must have none.
+    const app: App = (_environ, startResponse) => {
+      startResponse('205 Reset Content', [['Content-Type', 'text/html']]);
+      return (async function* () {
+        yield new Uint8Array(0);
+      })();
+    };
+    const server = await start(compress(app));
+    const res = await request(server.url, { headers: gzip });
+    expect(res.status).toBe(205);
+    expect(res.headers['content-encoding']).toBeUndefined();
+    expect(res.headers.vary).toBeUndefined();
+    expect(res.body.byteLength).toBe(0);
+  });
+
   it('answers HEAD with the fields GET has (RFC 9110 §9.3.2), without a length it cannot know', async () => {
     const server = await start(compress(answer(TEXT, { ETag: '"v1"' })));
     const get = await request(server.url, { headers: gzip });

@@ -12,7 +12,7 @@ import { type BodyIterator, checkChunk, closeBody, closingSource, concatBytes, i
 import { isEventStreamType } from '../gateway/shutdown.ts';
 import { logError, requestLine } from '../gateway/log.ts';
 import { unlessAbort } from '../gateway/abort.ts';
-import { isBodilessStatus } from '../gateway/status.ts';
+import { hasNoContent } from '../gateway/status.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
 import { cacheControlOf } from '../http/shared-cache.ts';
@@ -77,7 +77,8 @@ const oneShot = {
  * compressed when the header is absent or malformed (curl and old clients), when
  * `identity` is weighed higher, or when no offered coding is acceptable.
  *
- * A response passes through untouched when it is informational or 204; when it has a
+ * A response passes through untouched when it is informational, 204 or 205 (RFC 9110
+ * §15.3.6: no content, not even the 20 bytes of an empty gzip); when it has a
  * `Content-Encoding` already (other than `identity`); when its `Cache-Control` has
  * `no-transform` (RFC 9111 §5.2.2.6); or when it has no `Content-Type` or `filter` refuses it.
  * Otherwise `Vary: Accept-Encoding` is added (through `vary`), even if this response ends up
@@ -273,7 +274,8 @@ function decide(
   options: Choice,
 ): Decision {
   const code = Number(status.slice(0, 3));
-  if (!(code >= 200) || isBodilessStatus(code)) return NONE;
+  // 205 too: it must carry no content (RFC 9110 §15.3.6), not even the coding of an empty one.
+  if (!(code >= 200) || hasNoContent(code)) return NONE;
   // A part (206, or a `Content-Range`) is sent as it is: its range addresses the identity bytes.
   const partial = code === 206 || headers.has('content-range');
   const encoding = headers.getAll('content-encoding').join(',').trim().toLowerCase();
