@@ -8,8 +8,8 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { type App, type AppLike } from 'tsgi';
-import { compress, cors, requestId, secureHeaders } from 'tsgi/middleware';
-import { deferred, encoder, start } from './node-helpers.ts';
+import { compress, cors, errors, requestId, secureHeaders, timeout } from 'tsgi/middleware';
+import { deferred, encoder, request, sleep, start } from './node-helpers.ts';
 
 /** A lazy app whose first `next()` starts the response and then waits for ever; `returned` resolves at its `return()`. */
 function waitingLazyApp(): { app: App; pulled: Promise<void>; returned: Promise<void> } {
@@ -65,4 +65,56 @@ describe('a lazy app whose first chunk is pending when the client leaves', () =>
     expect(await res.text()).toBe('one');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
+});
+
+describe('a lazy app given up on before it calls startResponse', () => {
+  /** A lazy app that waits before it starts (a query, then the head and the page); `closed` resolves when its `finally` runs. */
+  function slowLazyApp(): { app: App; closed: Promise<void> } {
+    const closed = deferred();
+    const app: App = (_environ, startResponse) =>
+      (async function* () {
+        try {
+          await sleep(150);
+          startResponse('200 OK', [['Content-Type', 'text/plain']]);
+          yield encoder.encode('late');
+        } finally {
+          closed.resolve();
+        }
+      })();
+    return { app, closed: closed.promise };
+  }
+
+  // The app did nothing wrong: it was stopped before its head. Reading its abandoned body as one
+  // that "produced a body without calling startResponse" logged a TypeError blaming it.
+  for (const [name, wrap] of [
+    ['compress', (app: App) => compress(app)],
+    ['errors', (app: App) => errors(app)],
+    ['timeout', (app: App) => timeout(app, { ms: 5000 })],
+  ] as const) {
+    it(`logs nothing when the client leaves, under ${name}`, async () => {
+      const { app, closed } = slowLazyApp();
+      const server = await start(wrap(app));
+      const req = http.get(`${server.url}/`, { agent: false, headers: { 'accept-encoding': 'gzip' } });
+      req.on('error', () => {});
+      await sleep(30);
+      req.destroy();
+      await closed;
+      await sleep(50);
+      expect(server.log.text).toBe('');
+    });
+  }
+
+  for (const [name, wrap] of [
+    ['timeout', (app: App) => timeout(app, { ms: 30 })],
+    ['timeout over compress', (app: App) => timeout(compress(app), { ms: 30 })],
+  ] as const) {
+    it(`answers 503 and logs nothing when the time is up, under ${name}`, async () => {
+      const { app, closed } = slowLazyApp();
+      const server = await start(wrap(app));
+      expect((await request(`${server.url}/`, { headers: { 'accept-encoding': 'gzip' } })).status).toBe(503);
+      await closed;
+      await sleep(50);
+      expect(server.log.text).toBe('');
+    });
+  }
 });

@@ -7,7 +7,7 @@
 import { type App, type Body, type Environ, type StartResponse } from './types.ts';
 import { type BodyIterator, closeBody, isAsyncIterable, isThenable, openBody } from './body.ts';
 import { logError, requestLine } from './log.ts';
-import { unlessAbort } from './abort.ts';
+import { isAbort, unlessAbort } from './abort.ts';
 import { eventStreamKind, shutdownEndKey } from './shutdown.ts';
 import { neverStarted, startedTwice } from './start-errors.ts';
 
@@ -44,7 +44,10 @@ export interface StartedApp {
  *   the error is logged to `environ['tsgi.errors']` as `[tsgi] GET /path HTTP/1.1 (closing the
  *   app's body): <stack>` (PEP 3333 has the server log what `close()` raises), never dropped.
  * @throws (rejects with) what the app throws before its first chunk, and `TypeError` when
- *   the body is not an iterable or the app never called `startResponse`.
+ *   the body is not an iterable or the app never called `startResponse`; given up on before
+ *   it called `startResponse` (`tsgi.signal` aborted while its first chunk was pending), the
+ *   signal's reason when it is an `AbortError` or `TimeoutError` (else an `AbortError`): the
+ *   app was stopped, not wrong, so `timeout`, `errors()` and the server do not log it.
  */
 export async function callApp(app: App, environ: Environ, onCloseError?: (error: unknown) => void): Promise<StartedApp> {
   let status: string | undefined;
@@ -70,6 +73,8 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
   const pulled = await pullFirstChunk(body, environ, onCloseError, shutdown);
   if (status === undefined) {
     void pulled.close();
+    // Given up on before its head (the client left, a `timeout` above gave up): stopped, not wrong.
+    if (pulled.abandoned === true) throw abortReason(environ['tsgi.signal']);
     throw neverStarted();
   }
   committed = true;
@@ -92,6 +97,8 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
  * @param shutdown - a second signal that abandons the pull as `tsgi.signal` does (an event
  *   stream's `tsgi.shutdown_signal`); aborted already, it abandons a pull still pending after a
  *   turn of the event loop.
+ * @returns the body and its `close()`; `abandoned: true` when the pull was given up (the
+ *   body is then empty).
  * @throws (rejects with) what pulling the first chunk throws, the app's iterator closed first;
  *   TypeError when `body` is not an iterable.
  */
@@ -100,7 +107,7 @@ export async function pullFirstChunk(
   environ: Environ,
   onCloseError?: (error: unknown) => void,
   shutdown?: AbortSignal,
-): Promise<{ body: Body; close(): Promise<void> }> {
+): Promise<{ body: Body; close(): Promise<void>; abandoned?: true }> {
   const iterator = openBody(body);
   let first: IteratorResult<Uint8Array>;
   let abandoned: Promise<void> | undefined;
@@ -146,7 +153,7 @@ export async function pullFirstChunk(
     }
     if (abandoned === undefined) first ??= await pending;
   } catch (error) {
-    if (abandoned !== undefined) return { body: [], close: () => abandoned! };
+    if (abandoned !== undefined) return { body: [], close: () => abandoned!, abandoned: true };
     closeBody(iterator, onCloseError ?? closeLogger(environ));
     throw error;
   } finally {
@@ -154,10 +161,16 @@ export async function pullFirstChunk(
     shutdown?.removeEventListener('abort', endAtShutdown);
     if (late !== undefined) clearTimeout(late);
   }
-  if (abandoned !== undefined) return { body: [], close: () => abandoned! };
+  if (abandoned !== undefined) return { body: [], close: () => abandoned!, abandoned: true };
   first = first!;
   if (first.done) return { body: [], close: () => closeBody(iterator, onCloseError ?? closeLogger(environ)) };
   return replayFirst(first.value, iterator, !isAsyncIterable(body), environ, onCloseError);
+}
+
+/** What `signal` aborted with when it is an abort ({@link isAbort}), else an `AbortError`: what a given-up pull throws. */
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return isAbort(reason) ? (reason as Error) : new DOMException('the app was given up on before its head', 'AbortError');
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
