@@ -193,6 +193,23 @@ describe('compress: what it leaves alone', () => {
     expect(res.body.byteLength).toBe(0);
   });
 
+  it('refuses a body in memory holding a string as the server does, whatever the client asks', async () => {
+    // A raw app's `[text]` (a string, not bytes): the server answers 500 and logs why; compressed,
+    // it was gzipped as text and worked in a browser, failing only for curl and health checks.
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'text/html']]);
+      return ['<p>hello</p>'.repeat(200)] as unknown as Uint8Array[];
+    };
+    const server = await start(compress(app));
+    for (const accept of ['gzip', 'br', undefined]) {
+      const res = await request(server.url, { headers: accept === undefined ? {} : { 'accept-encoding': accept } });
+      expect(res.status, accept).toBe(500);
+      expect(res.headers['content-encoding'], accept).toBeUndefined();
+    }
+    expect(server.log.messages).toHaveLength(3);
+    for (const message of server.log.messages) expect(message).toContain('body chunk is not a Uint8Array (string)');
+  });
+
   it('answers HEAD with the fields GET has (RFC 9110 §9.3.2), without a length it cannot know', async () => {
     const server = await start(compress(answer(TEXT, { ETag: '"v1"' })));
     const get = await request(server.url, { headers: gzip });

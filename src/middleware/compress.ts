@@ -107,7 +107,8 @@ const oneShot = {
  * keeping one copy per coding).
  *
  * A body already in memory (an array, e.g. from a `Response`) is compressed in one go and
- * sent with a `Content-Length`. A streamed body is compressed as it comes and flushed
+ * sent with a `Content-Length`; its chunks are checked as the server checks them (a string
+ * in it is the server's `TypeError`, a 500, whatever the client asked). A streamed body is compressed as it comes and flushed
  * (`Z_SYNC_FLUSH`, `BROTLI_OPERATION_FLUSH`) and sent whenever its next chunk is not there
  * by the event loop's next turn (`setImmediate`), and after every 16 KiB of content it had at
  * once: server-sent events and long polls arrive one by one, while the rows of an export
@@ -179,6 +180,8 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
       return [];
     }
     if (known !== null) {
+      // Checked as the server checks them: zlib would take a string too, and a gzip client only would get the page.
+      for (const chunk of known) checkChunk(chunk);
       const input = concatBytes(known, decision.knownSize);
       const output = await oneShot[coding](input, zlibOptions(coding, settings, input.byteLength));
       startResponse(started.status, headers.list);
