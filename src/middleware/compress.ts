@@ -108,10 +108,10 @@ const oneShot = {
  *
  * A body already in memory (an array, e.g. from a `Response`) is compressed in one go and
  * sent with a `Content-Length`; its chunks are checked as the server checks them (a string
- * in it is the server's `TypeError`, a 500, whatever the client asked). A streamed body is compressed as it comes and flushed
- * (`Z_SYNC_FLUSH`, `BROTLI_OPERATION_FLUSH`) and sent whenever its next chunk is not there
- * by the event loop's next turn (`setImmediate`), and after every 16 KiB of content it had at
- * once: server-sent events and long polls arrive one by one, while the rows of an export
+ * in it is the server's `TypeError`, a 500, whatever the client asked). A streamed body is
+ * compressed as it comes and flushed (`Z_SYNC_FLUSH`, `BROTLI_OPERATION_FLUSH`) and sent
+ * whenever its next chunk is not there by the event loop's next turn (`setImmediate`), and
+ * after every 16 KiB of content it had at once: server-sent events and long polls arrive one by one, while the rows of an export
  * yielded a microtask apart share a flush instead of costing one each. The app is never read
  * more than one chunk ahead of the client (backpressure). An error from the app's body
  * or from zlib propagates, so the server aborts the connection instead of ending the body
