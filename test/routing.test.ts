@@ -114,6 +114,12 @@ describe('building URLs', () => {
     expect(routes.build('report', { year: 2024, ext: 'pdf' })).toBe('/reports/r2024.pdf');
   });
 
+  it('leaves null and undefined out of a query array too, as Werkzeug’s url_for does', () => {
+    // `[req.query.get('tag')]` without a tag is [undefined]: no `tag=undefined` in the link.
+    expect(routes.build('item', { id: 3, tag: ['a', null, undefined, 'b'] })).toBe('/items/3?tag=a&tag=b');
+    expect(routes.build('item', { id: 3, tag: [null] })).toBe('/items/3');
+  });
+
   it('refuses an unknown endpoint, a missing value, or a value the converter refuses', () => {
     const urls = routes.bind(Request.blank('/'));
     // @ts-expect-error: not an endpoint

@@ -54,7 +54,7 @@ function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<s
 /**
  * The path of `rule` with `values` (percent-encoded, not yet under `SCRIPT_NAME`) and the
  * query of the values the rule does not take (its placeholders' and defaults' names;
- * `?a=1&b=2`, or `''`): an array repeats its name, `null` and `undefined` are left out. Only `values`' own properties count: a
+ * `?a=1&b=2`, or `''`): an array repeats its name, `null` and `undefined` are left out (in an array too, as Werkzeug's `url_for`). Only `values`' own properties count: a
  * placeholder named `constructor` or `toString` needs its own value, not the prototype's (a
  * `__proto__` value is given as `{ ['__proto__']: v }`, not `{ __proto__: v }`, which sets the prototype).
  *
@@ -93,7 +93,7 @@ function queryOf(taken: ReadonlySet<string>, values: Readonly<Record<string, unk
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(values)) {
     if (taken.has(name) || value === undefined || value === null) continue;
-    for (const one of Array.isArray(value) ? value : [value]) query.append(name, String(one));
+    for (const one of Array.isArray(value) ? value : [value]) if (one !== undefined && one !== null) query.append(name, String(one));
   }
   const text = query.toString();
   return text ? `?${text}` : '';
