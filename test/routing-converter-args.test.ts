@@ -104,6 +104,10 @@ describe('string arguments', () => {
     expect(routes.lookup('GET', '/short/abc')).toMatchObject({ kind: 'match', values: { s: 'abc' } });
     expect(routes.lookup('GET', '/short/a')).toEqual({ kind: 'none' });
     expect(routes.lookup('GET', '/short/abcd')).toEqual({ kind: 'none' });
+    // A surrogate pair is never split into two characters to reach a length.
+    expect(routes.lookup('GET', '/lang/😀')).toEqual({ kind: 'none' });
+    expect(routes.lookup('GET', '/short/😀')).toEqual({ kind: 'none' });
+    expect(routes.lookup('GET', '/short/😀a')).toMatchObject({ kind: 'match', values: { s: '😀a' } });
     expect(routes.lookup('GET', '/plain/de')).toMatchObject({ kind: 'match', values: { d: 'de' } });
     expect(routes.lookup('GET', '/plain/deu')).toEqual({ kind: 'none' });
   });
@@ -321,6 +325,9 @@ describe('over a socket', () => {
     const one = await get('/lang/%C3%A9');
     expect(one.status).toBe(404);
     await one.arrayBuffer();
+    // One emoji is one character (two UTF-16 units), not a length-2 code.
+    const emoji = await get('/lang/%F0%9F%98%80');
+    expect([emoji.status, await emoji.text()]).toEqual([404, expect.not.stringContaining('lang')]);
     expect(server.log.text).toBe('');
   });
 });

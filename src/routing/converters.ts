@@ -238,8 +238,12 @@ function characters(text: string): number {
   return count;
 }
 
-/** One character (code point) other than `/`: a surrogate pair, else one UTF-16 unit. */
-const CHARACTER = '(?:[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]|[^/])';
+/**
+ * One character (code point) other than `/`: a surrogate pair, else one UTF-16 unit that is
+ * not the first half of a pair (without the `u` flag, backtracking would otherwise split a
+ * pair into two characters: `length=2` matching one emoji).
+ */
+const CHARACTER = '(?:[\\uD800-\\uDBFF][\\uDC00-\\uDFFF]|[\\uD800-\\uDBFF](?![\\uDC00-\\uDFFF])|[^/\\uD800-\\uDBFF])';
 
 /**
  * `<string(minlength=2, maxlength=8):s>`, `<string(length=2):s>` (Werkzeug's
