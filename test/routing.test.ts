@@ -152,6 +152,12 @@ describe('routes.build() outside a request', () => {
 });
 
 describe('anchors', () => {
+  it('keeps the characters a fragment may hold (RFC 3986 §3.5), as Flask’s url_for(_anchor=…): a hash router’s #/users/3', () => {
+    expect(routes.build('index', undefined, { anchor: '/users/3?tab=a&b=c:d@e' })).toBe('/#/users/3?tab=a&b=c:d@e');
+    // What a fragment may not hold is still encoded: a space, `#`, `%`, non-ASCII.
+    expect(routes.build('index', undefined, { anchor: 'a b#c%d/é' })).toBe('/#a%20b%23c%25d/%C3%A9');
+  });
+
   it('writes an anchor with a lone surrogate (from a JSON body) as U+FFFD, not a URIError', async () => {
     const docs = new RouteMap({ doc: { path: '/doc', methods: ['POST'] } });
     const c = new TestClient(docs.app({ doc: async (req, _values, urls) => urls.build('doc', {}, { anchor: ((await req.json()) as { section: string }).section }) }));

@@ -29,7 +29,11 @@ export interface RouteTable {
 export interface BuildOptions {
   /** A full URL (scheme and host of the request) instead of a path; default false (Werkzeug's `force_external`). */
   external?: boolean | undefined;
-  /** A fragment, appended as `#anchor` (percent-encoded). */
+  /**
+   * A fragment, appended as `#anchor`: percent-encoded as UTF-8 but for the characters a
+   * fragment may hold (RFC 3986 §3.5, `/` and `?` included, as Flask's `_anchor`): `/users/3`
+   * gives `#/users/3`, `a b#c` `#a%20b%23c`.
+   */
   anchor?: string | undefined;
 }
 

@@ -114,9 +114,12 @@ export function buildHost(rule: CompiledRule, values: Readonly<Record<string, un
 }
 
 /**
- * The `#fragment` of a built URL for `anchor` (percent-encoded as UTF-8; a lone surrogate
- * becomes U+FFFD first, as in `quotePath`, so it never throws), or `''` without one.
+ * The `#fragment` of a built URL for `anchor`, or `''` without one: percent-encoded as UTF-8
+ * but for the characters a fragment may hold (RFC 3986 §3.5: a path's, `/` included, and
+ * `?`), as Flask's `url_for(_anchor=…)`, so a hash router's `/users/3` stays `#/users/3`; a
+ * space, `#`, `%` and non-ASCII are encoded; a lone surrogate becomes U+FFFD first, as in
+ * `quotePath`, so it never throws.
  */
 export function fragment(anchor: string | undefined): string {
-  return anchor === undefined ? '' : `#${encodeURIComponent(anchor.toWellFormed())}`;
+  return anchor === undefined ? '' : `#${quotePath(anchor).replaceAll('%3F', '?')}`;
 }
