@@ -94,3 +94,26 @@ describe('a build whose path would have a dot segment', () => {
     expect(files.build('item', { slug: '%2E%2E' })).toBe('/items/%252E%252E');
   });
 });
+
+describe('placeholders sharing a segment', () => {
+  const shared = new RouteMap({
+    file: '/files/<name>.<ext>',
+    flight: '/flights/<from>-<to>',
+    doc: '/docs/<path:page>/v<version>/<path:rest>',
+    id: '/p/<slug>-<int:id>',
+  });
+  it('refuses values the URL would read back split otherwise (it would lead to other values), and builds those it reads back', () => {
+    // /files/a.tar.gz is read as name "a.tar", ext "gz": a link to another file.
+    expect(() => shared.build('file', { name: 'a', ext: 'tar.gz' })).toThrow(
+      new TypeError('file (/files/<name>.<ext>): "a.tar.gz" would be read back as <name> "a.tar", <ext> "gz": the URL would not lead back to these values'),
+    );
+    expect(shared.build('file', { name: 'a.tar', ext: 'gz' })).toBe('/files/a.tar.gz');
+    expect(shared.lookup('GET', '/files/a.tar.gz')).toMatchObject({ kind: 'match', values: { name: 'a.tar', ext: 'gz' } });
+    expect(() => shared.build('flight', { from: 'ber', to: 'a-b' })).toThrow(/would be read back as <from> "ber-a", <to> "b"/);
+    expect(shared.build('flight', { from: 'a-b', to: 'c' })).toBe('/flights/a-b-c');
+    expect(shared.build('id', { slug: 'a-1', id: 2 })).toBe('/p/a-1-2');
+    // Across slashes too (the tail after a path placeholder).
+    expect(() => shared.build('doc', { page: 'a/v1/b', version: '2', rest: 'c' })).toThrow(/would be read back as <page> "a", <version> "1", <rest> "b\/v2\/c"/);
+    expect(shared.build('doc', { page: 'a/b', version: '1', rest: 'x/v2/y' })).toBe('/docs/a/b/v1/x/v2/y');
+  });
+});

@@ -60,11 +60,57 @@ function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<s
  *
  * @throws TypeError when a placeholder has no value (or `null`), its converter refuses it, the
  *   text does not match the converter's regex, or the path has a `.` or `..` segment (`..` as a
- *   `string` value, `a/../b` as a `path` one), which clients resolve away (RFC 3986 §5.2.4):
- *   each URL would not lead back to the rule.
+ *   `string` value, `a/../b` as a `path` one), which clients resolve away (RFC 3986 §5.2.4),
+ *   or placeholders sharing a segment would be read back as other texts (`/files/<name>.<ext>`
+ *   with `ext` = `tar.gz`: `a.tar` and `gz`): each URL would not lead back to the rule and values.
  */
 export function buildPath(rule: CompiledRule, values: Readonly<Record<string, unknown>>): { path: string; query: string } {
-  return { path: pathOf(rule, values), query: queryOf(rule.arguments, values) };
+  const path = pathOf(rule, values);
+  if (sharesSegments(rule)) checkReadBack(rule, values);
+  return { path, query: queryOf(rule.arguments, values) };
+}
+
+const SHARED = new WeakMap<CompiledRule, boolean>();
+
+/** True when placeholders of `rule` share a segment (or the tail after a `path` one), so that their texts could be split otherwise. */
+function sharesSegments(rule: CompiledRule): boolean {
+  let shared = SHARED.get(rule);
+  if (shared === undefined) {
+    shared = rule.segments.some((s) => s.placeholders.length > 1) || (rule.tail?.placeholders.length ?? 0) > 1;
+    SHARED.set(rule, shared);
+  }
+  return shared;
+}
+
+/**
+ * Checks that the path built for `rule` is read back, by the regexes the matcher runs on each
+ * segment and on the tail, into the texts its values were written as (`/files/<name>.<ext>`
+ * with `ext` = `tar.gz` would be read as `a.tar` and `gz`).
+ *
+ * @throws TypeError when a segment or the tail would be split into other texts.
+ */
+function checkReadBack(rule: CompiledRule, values: Readonly<Record<string, unknown>>): void {
+  const texts = new Map<string, string>();
+  let raw = '';
+  for (const part of rule.parts) {
+    if (typeof part === 'string') raw += part;
+    else {
+      const text = valueText(rule, part, values);
+      texts.set(part.name, text);
+      raw += text;
+    }
+  }
+  // The text before the tail has no `/` in its values: its segments are the matcher's.
+  const segments = raw.slice(1).split('/');
+  const check = (regex: RegExp, placeholders: readonly Placeholder[], text: string) => {
+    if (placeholders.length < 2) return;
+    const match = regex.exec(text);
+    if (match && placeholders.every((p, i) => match[i + 1] === texts.get(p.name))) return;
+    const read = match ? placeholders.map((p, i) => `<${p.name}> ${shownText(match[i + 1]!)}`).join(', ') : 'nothing';
+    throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${shownText(text)} would be read back as ${read}: the URL would not lead back to these values`);
+  };
+  rule.segments.forEach((segment, i) => segment.regex && check(segment.regex, segment.placeholders, segments[i]!));
+  if (rule.tail) check(rule.tail.regex, rule.tail.placeholders, segments.slice(rule.segments.length).join('/'));
 }
 
 /**
