@@ -3,6 +3,7 @@
  * refused which value (Werkzeug's `BuildError` names the endpoint), a string shown as one.
  */
 import { describe, expect, it } from 'vitest';
+import { Request } from 'tsgi';
 import { type Converter, RouteMap } from 'tsgi/routing';
 
 const even: Converter<number> = {
@@ -115,5 +116,12 @@ describe('placeholders sharing a segment', () => {
     // Across slashes too (the tail after a path placeholder).
     expect(() => shared.build('doc', { page: 'a/v1/b', version: '2', rest: 'c' })).toThrow(/would be read back as <page> "a", <version> "1", <rest> "b\/v2\/c"/);
     expect(shared.build('doc', { page: 'a/b', version: '1', rest: 'x/v2/y' })).toBe('/docs/a/b/v1/x/v2/y');
+  });
+
+  it('refuses the same in a host (a full URL to another host)', () => {
+    const hosts = new RouteMap({ shop: { path: '/', host: '<shop>-<region>.example.com' } });
+    const urls = hosts.bind(Request.blank('/', { baseUrl: 'https://www.example.com' }));
+    expect(() => urls.build('shop', { shop: 'acme', region: 'eu-west' })).toThrow(/"acme-eu-west\.example\.com" would be read back as <shop> "acme-eu", <region> "west"/);
+    expect(urls.build('shop', { shop: 'Acme-EU', region: 'west' })).toBe('https://acme-eu-west.example.com/');
   });
 });

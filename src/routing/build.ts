@@ -102,15 +102,22 @@ function checkReadBack(rule: CompiledRule, values: Readonly<Record<string, unkno
   }
   // The text before the tail has no `/` in its values: its segments are the matcher's.
   const segments = raw.slice(1).split('/');
-  const check = (regex: RegExp, placeholders: readonly Placeholder[], text: string) => {
-    if (placeholders.length < 2) return;
-    const match = regex.exec(text);
-    if (match && placeholders.every((p, i) => match[i + 1] === texts.get(p.name))) return;
-    const read = match ? placeholders.map((p, i) => `<${p.name}> ${shownText(match[i + 1]!)}`).join(', ') : 'nothing';
-    throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${shownText(text)} would be read back as ${read}: the URL would not lead back to these values`);
-  };
-  rule.segments.forEach((segment, i) => segment.regex && check(segment.regex, segment.placeholders, segments[i]!));
-  if (rule.tail) check(rule.tail.regex, rule.tail.placeholders, segments.slice(rule.segments.length).join('/'));
+  rule.segments.forEach((segment, i) => segment.regex && readBack(rule, segment.regex, segment.placeholders, segments[i]!, texts));
+  if (rule.tail) readBack(rule, rule.tail.regex, rule.tail.placeholders, segments.slice(rule.segments.length).join('/'), texts);
+}
+
+/**
+ * Checks that `regex` (of two placeholders or more) reads `text` back into `texts`, the texts
+ * each placeholder was written as.
+ *
+ * @throws TypeError showing the split it reads otherwise.
+ */
+function readBack(rule: CompiledRule, regex: RegExp, placeholders: readonly Placeholder[], text: string, texts: ReadonlyMap<string, string>): void {
+  if (placeholders.length < 2) return;
+  const match = regex.exec(text);
+  if (match && placeholders.every((p, i) => match[i + 1] === texts.get(p.name))) return;
+  const read = match ? placeholders.map((p, i) => `<${p.name}> ${shownText(match[i + 1]!)}`).join(', ') : 'nothing';
+  throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${shownText(text)} would be read back as ${read}: the URL would not lead back to these values`);
 }
 
 /**
@@ -149,13 +156,24 @@ function queryOf(taken: ReadonlySet<string>, values: Readonly<Record<string, unk
  * The host of `rule` (it has one) with `values`, in lower case (Werkzeug's `Rule.build` of
  * the domain part): `alice.example.com` for `<user>.example.com` and `{ user: 'Alice' }`.
  *
- * @throws TypeError as {@link buildPath}, and when the text is no valid host
- *   (`uri-host [":" port]`, RFC 9112 §3.2: a space, `%`, `@`…).
+ * @throws TypeError as {@link buildPath} (`<a>-<b>.example.com` with `b` = `c-d` is read back
+ *   as `a-c` and `d`), and when the text is no valid host (`uri-host [":" port]`, RFC 9112
+ *   §3.2: a space, `%`, `@`…).
  */
 export function buildHost(rule: CompiledRule, values: Readonly<Record<string, unknown>>): string {
+  const pattern = rule.host!;
+  const texts = new Map<string, string>();
   let host = '';
-  for (const part of rule.host!.parts) host += typeof part === 'string' ? part : valueText(rule, part, values).toLowerCase();
+  for (const part of pattern.parts) {
+    if (typeof part === 'string') host += part;
+    else {
+      const text = valueText(rule, part, values).toLowerCase();
+      texts.set(part.name, text);
+      host += text;
+    }
+  }
   if (!isValidHost(host)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${JSON.stringify(host)} is not a valid host`);
+  readBack(rule, pattern.regex, pattern.placeholders, host, texts);
   return host;
 }
 
