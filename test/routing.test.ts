@@ -225,6 +225,9 @@ describe('custom converters and bad rules', () => {
     expect(() => new RouteMap({ a: { path: '/', methods: ['G ET'] } })).toThrow(/invalid method/);
     // @ts-expect-error: a handler is missing
     expect(() => new RouteMap({ a: '/', b: '/b' }).app({ a: () => 'a' })).toThrow(/no handler for the route "b"/);
+    // An endpoint named as an Object.prototype method needs its own handler, not the prototype's
+    // (Object.prototype.toString answered `[object Object]` with a 200).
+    expect(() => new RouteMap({ a: '/', toString: '/t' }).app({ a: () => 'a' } as never)).toThrow(/no handler for the route "toString"/);
   });
 });
 

@@ -206,7 +206,11 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
   app(handlers: RouteHandlers<R, C>): App {
     for (const [endpoint, rules] of this.#table.byEndpoint) {
       if (rules.every((rule) => rule.redirectTo !== null)) continue;
-      if (typeof (handlers as Record<string, unknown>)[endpoint] !== 'function') throw new TypeError(`no handler for the route ${JSON.stringify(endpoint)}`);
+      const handler = (handlers as Record<string, unknown>)[endpoint];
+      // An endpoint `toString` is not handled by Object.prototype's (a class's methods still are handlers).
+      if (typeof handler !== 'function' || handler === (Object.prototype as unknown as Record<string, unknown>)[endpoint]) {
+        throw new TypeError(`no handler for the route ${JSON.stringify(endpoint)}`);
+      }
     }
     const byName = handlers as unknown as Record<string, RouteHandler<unknown, R, C>>;
     return Request.application((req) => {
