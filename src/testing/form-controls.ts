@@ -62,11 +62,17 @@ function inDisabledGroup(option: Element): boolean {
   return parent?.name === 'optgroup' && attribute(parent, 'disabled') !== null;
 }
 
-/** True when an ancestor `<fieldset disabled>` disables `element` (outside its first legend). */
+/**
+ * True when an ancestor `<fieldset disabled>` disables `element`: one it is not inside the first
+ * `<legend>` child of (HTML §4.10.18.2, "actually disabled"; that legend's controls stay enabled).
+ */
 function inDisabledFieldset(element: Element): boolean {
-  for (let node = element.parent; node && node.type !== 'root'; node = node.parent) {
+  let child: Element = element;
+  for (let node = element.parent; node && node.type !== 'root'; child = node as Element, node = node.parent) {
     const parent = node as Element;
-    if (parent.name === 'fieldset' && attribute(parent, 'disabled') !== null) return true;
+    if (parent.name !== 'fieldset' || attribute(parent, 'disabled') === null) continue;
+    const legend = parent.children.find((c) => c.type === 'tag' && (c as Element).name === 'legend');
+    if (child !== legend) return true;
   }
   return false;
 }

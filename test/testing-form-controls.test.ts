@@ -1,0 +1,30 @@
+/**
+ * tsgi/testing's forms against the HTML standard's rules for which controls are disabled, which
+ * buttons submit and which options a select starts with (§4.10.18.2, §4.10.6, §4.10.7).
+ */
+import { describe, expect, it } from 'vitest';
+import { Request, Response } from 'tsgi';
+import { TestClient } from 'tsgi/testing';
+
+/** Serves `body` at `/` and echoes what a form sends anywhere else. */
+const appWith = (body: string) =>
+  Request.application(async (req) => {
+    if (req.pathInfo === '/') return new Response(`<!doctype html><title>t</title>${body}`, { contentType: 'text/html' });
+    return Response.json({ method: req.method, query: req.queryString, body: await req.text() });
+  });
+
+async function sent(body: string, button?: string): Promise<Array<[string, string]>> {
+  const page = await new TestClient(appWith(body)).get('/');
+  const res = await page.form().submit(button);
+  const { method, query, body: text } = (await res.json()) as { method: string; query: string; body: string };
+  return [...new URLSearchParams(method === 'GET' ? query : text)];
+}
+
+describe('forms by the HTML standard', () => {
+  it('sends the controls in the first legend of a disabled fieldset, which it does not disable (§4.10.18.2)', async () => {
+    const form = `<form method="post" action="/save"><fieldset disabled>
+      <legend><input name="inLegend" value="l"></legend><input name="inFieldset" value="f">
+      <legend><input name="inSecondLegend" value="s"></legend></fieldset></form>`;
+    expect(await sent(form)).toEqual([['inLegend', 'l']]);
+  });
+});
