@@ -27,4 +27,11 @@ describe('forms by the HTML standard', () => {
       <legend><input name="inSecondLegend" value="s"></legend></fieldset></form>`;
     expect(await sent(form)).toEqual([['inLegend', 'l']]);
   });
+
+  it('takes a <button> with a type it does not know, or an empty one, for a submit button (§4.10.6: the invalid value default)', async () => {
+    const form = `<form method="post" action="/save"><input name="q" value="z">
+      <button type="" name="first" value="1">First</button><button type="sumbit" name="second" value="2">Second</button></form>`;
+    expect(await sent(form)).toEqual([['q', 'z'], ['first', '1']]);
+    expect(await sent(form, 'Second')).toEqual([['q', 'z'], ['second', '2']]);
+  });
 });

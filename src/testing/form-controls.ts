@@ -77,9 +77,18 @@ function inDisabledFieldset(element: Element): boolean {
   return false;
 }
 
+/**
+ * The kind of a `<button>`: `button-reset`, `button-button`, else `button-submit`: the missing
+ * and the invalid value default of its `type` (HTML §4.10.6), so `type=""` submits.
+ */
+function buttonType(element: Element): string {
+  const type = (attribute(element, 'type') ?? '').toLowerCase();
+  return type === 'reset' || type === 'button' ? `button-${type}` : 'button-submit';
+}
+
 function controlOf(element: Element): Control {
   const tag = element.name;
-  const type = tag === 'input' ? inputType(element) : tag === 'button' ? `button-${(attribute(element, 'type') ?? 'submit').toLowerCase()}` : tag;
+  const type = tag === 'input' ? inputType(element) : tag === 'button' ? buttonType(element) : tag;
   const isCheckable = type === 'checkbox' || type === 'radio';
   const value = tag === 'textarea' ? rawText(element) : (attribute(element, 'value') ?? (isCheckable ? 'on' : ''));
   return {
