@@ -34,4 +34,15 @@ describe('forms by the HTML standard', () => {
     expect(await sent(form)).toEqual([['q', 'z'], ['first', '1']]);
     expect(await sent(form, 'Second')).toEqual([['q', 'z'], ['second', '2']]);
   });
+
+  it('sends one option of a single select: the last marked selected, and none by default in a list box (§4.10.7)', async () => {
+    const form = `<form method="post" action="/save">
+      <select name="two"><option selected>a</option><option selected>b</option></select>
+      <select name="box" size="3"><option>x</option><option>y</option></select>
+      <select name="one" size="1"><option>p</option><option>q</option></select></form>`;
+    expect(await sent(form)).toEqual([['two', 'b'], ['one', 'p']]);
+    const page = await new TestClient(appWith(form)).get('/');
+    expect(page.form().get('two')).toBe('b');
+    expect(page.form().get('box')).toBeNull();
+  });
 });

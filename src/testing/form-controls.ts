@@ -48,12 +48,22 @@ function optionsOf(element: Element): OptionState[] {
     selected: attribute(option, 'selected') !== null,
     disabled: attribute(option, 'disabled') !== null || inDisabledGroup(option),
   }));
-  // A single select shows its first enabled option when none is selected (§4.10.7 selectedness).
-  if (attribute(element, 'multiple') === null && !options.some((o) => o.selected)) {
+  // A single select has one option selected at most, the last one marked (§4.10.7 selectedness)…
+  if (attribute(element, 'multiple') !== null) return options;
+  const marked = options.filter((o) => o.selected);
+  for (const option of marked.slice(0, -1)) option.selected = false;
+  // …and a drop-down (display size 1) shows its first enabled option when none is; a list box none.
+  if (marked.length === 0 && displaySize(element) === 1) {
     const first = options.find((o) => !o.disabled);
     if (first) first.selected = true;
   }
   return options;
+}
+
+/** A single select's display size (§4.10.7): its `size` when a valid integer above 0, else 1. */
+function displaySize(element: Element): number {
+  const size = /^[\t\n\f\r ]*\+?(\d+)/.exec(attribute(element, 'size') ?? '');
+  return size && Number(size[1]) > 0 ? Number(size[1]) : 1;
 }
 
 /** True when the option is in an `<optgroup disabled>`. */
