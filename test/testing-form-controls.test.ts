@@ -6,10 +6,10 @@ import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
 import { TestClient } from 'tsgi/testing';
 
-/** Serves `body` at `/` and echoes what a form sends anywhere else. */
+/** Serves `body` at `/` and under `/catalogue/`, and echoes what a form sends anywhere else. */
 const appWith = (body: string) =>
   Request.application(async (req) => {
-    if (req.pathInfo === '/') return new Response(`<!doctype html><title>t</title>${body}`, { contentType: 'text/html' });
+    if (req.pathInfo === '/' || req.pathInfo.startsWith('/catalogue/')) return new Response(`<!doctype html><title>t</title>${body}`, { contentType: 'text/html' });
     return Response.json({ method: req.method, query: req.queryString, body: await req.text() });
   });
 
@@ -44,5 +44,17 @@ describe('forms by the HTML standard', () => {
     const page = await new TestClient(appWith(form)).get('/');
     expect(page.form().get('two')).toBe('b');
     expect(page.form().get('box')).toBeNull();
+  });
+
+  it('resolves links and form actions against the page’s <base href>, an empty action at the page itself (§2.4.1, §4.10.21.3)', async () => {
+    const page = `<base href="/shop/"><a href="cart">Cart</a>
+      <form id="add" method="post" action="items"><button>Add</button></form>
+      <form id="self" method="post"><button>Again</button></form>`;
+    const client = new TestClient(appWith(page));
+    const res = await client.get('/catalogue/list?p=1');
+    expect(res.form('#add').action).toBe('http://localhost/shop/items');
+    expect((await res.form('#add').submit()).url).toBe('http://localhost/shop/items');
+    expect((await res.form('#self').submit()).url).toBe('http://localhost/catalogue/list?p=1');
+    expect((await res.click('Cart')).url).toBe('http://localhost/shop/cart');
   });
 });

@@ -24,18 +24,21 @@ const crlf = (text: string) => text.replace(/\r\n|\r|\n/g, '\r\n');
  * The request that submits `list` (the form's entries) from `form` with `submitter`: a GET puts
  * them in the action's query (replacing it); a POST sends them urlencoded, as
  * `multipart/form-data` (fields, then files) or as `text/plain`. A file sent by a form that
- * is not multipart sends its name. `options` go along (status, headers…).
+ * is not multipart sends its name. `options` go along (status, headers…). The action resolves
+ * against `at.base`, the page's base URL (its `<base href>`); an empty one is `at.page`, the
+ * page's own URL (HTML §4.10.21.3).
  */
 export function submission(
   form: Element,
   submitter: Control | null,
   list: Array<[string, string | FileSpec]>,
-  pageUrl: string,
+  at: { page: string; base: string },
   options: RequestOptions,
 ): { method: string; url: string; options: RequestOptions } {
   const override = (name: string) => (submitter ? attribute(submitter.element, name) : null);
   const method = (override('formmethod') ?? attribute(form, 'method') ?? 'get').toLowerCase() === 'post' ? 'POST' : 'GET';
-  const action = new URL(override('formaction') || attribute(form, 'action') || pageUrl, pageUrl);
+  const given = override('formaction') || attribute(form, 'action');
+  const action = new URL(given || at.page, at.base);
   const enctype = normaliseEnctype(override('formenctype') ?? attribute(form, 'enctype'));
   const multipart = enctype === 'multipart/form-data' && method === 'POST';
   const fields: Array<[string, string]> = [];

@@ -8,7 +8,7 @@ import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { type Control, entries, formControls, isSubmitter, selectOptions } from './form-controls.ts';
 import { normaliseEnctype, submission } from './form-submit.ts';
-import { type Document, type Element, attribute, visibleText } from './html.ts';
+import { type Document, type Element, attribute, documentBaseUrl, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
 
 /** How a form sends a request: the client's `request(method, url, options)`. */
@@ -47,6 +47,8 @@ export class HtmlForm<R = unknown> {
   readonly element: Element;
   readonly #controls: Control[];
   readonly #pageUrl: string;
+  /** The page's base URL (its `<base href>`), which a non-empty action resolves against. */
+  readonly #baseUrl: string;
   readonly #send: Send<R>;
 
   /** Made by `res.forms` and `res.form()`, from the page's parsed document. */
@@ -54,6 +56,7 @@ export class HtmlForm<R = unknown> {
     this.element = element;
     this.#controls = formControls(document, element);
     this.#pageUrl = pageUrl;
+    this.#baseUrl = documentBaseUrl(document, pageUrl);
     this.#send = send;
   }
 
@@ -67,9 +70,10 @@ export class HtmlForm<R = unknown> {
     return (attribute(this.element, 'method') ?? 'get').toLowerCase() === 'post' ? 'POST' : 'GET';
   }
 
-  /** The `action` resolved against the page's URL (the page itself when empty or absent). */
+  /** The `action` resolved against the page's base URL (its `<base href>`, else its URL); the page itself when empty or absent. */
   get action(): string {
-    return new URL(attribute(this.element, 'action') || this.#pageUrl, this.#pageUrl).href;
+    const action = attribute(this.element, 'action');
+    return action ? new URL(action, this.#baseUrl).href : this.#pageUrl;
   }
 
   /** The `enctype`: `application/x-www-form-urlencoded` (default), `multipart/form-data` or `text/plain`. */
@@ -224,7 +228,7 @@ export class HtmlForm<R = unknown> {
     }
     const submitter = this.#submitter(button);
     // A browser's navigation from this page (see RequestOptions.from), unless the call says another page.
-    const request = submission(this.element, submitter, entries(this.#controls, submitter), this.#pageUrl, { ...options, from: options.from ?? this.#pageUrl });
+    const request = submission(this.element, submitter, entries(this.#controls, submitter), { page: this.#pageUrl, base: this.#baseUrl }, { ...options, from: options.from ?? this.#pageUrl });
     return this.#send(request.method, request.url, request.options);
   }
 }

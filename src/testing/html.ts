@@ -36,6 +36,16 @@ export function visibleText(element: Element): string {
   return textContent(element).replace(/\s+/g, ' ').trim();
 }
 
+/**
+ * The document base URL of the page fetched from `pageUrl` (HTML §2.4.1): the `href` of its
+ * first `<base>` that has one, resolved against `pageUrl`; `pageUrl` itself without one, or
+ * when that `href` is no URL. Links and form actions resolve against it.
+ */
+export function documentBaseUrl(document: Document, pageUrl: string): string {
+  const base = select(document, 'base[href]')[0];
+  return base === undefined ? pageUrl : (URL.parse(base.attribs.href!, pageUrl)?.href ?? pageUrl);
+}
+
 /** An element's attribute, or `null` when it has none. */
 export function attribute(element: Element, name: string): string | null {
   return element.attribs[name] ?? null;

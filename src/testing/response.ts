@@ -9,7 +9,7 @@ import type { Request } from '../request/request.ts';
 import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import type { Answer } from './exchange.ts';
-import { type Document, type PageElement, elementView, parseHtml, select, visibleText } from './html.ts';
+import { type Document, type PageElement, documentBaseUrl, elementView, parseHtml, select, visibleText } from './html.ts';
 import { HtmlForm, type Send } from './form.ts';
 import { LINK_QUERY, type LinkQuery, findLink } from './links.ts';
 import { TestClientError } from './error.ts';
@@ -266,7 +266,8 @@ export class TestResponse extends Response {
   /**
    * Follows a link of the page with a GET, as a click does (WebTest's `res.click`): the link
    * whose text contains `text` (or matches a RegExp), narrowed by `query` (`href`,
-   * `selector`, `index`). Sent as a browser's navigation from this page (`from`: the
+   * `selector`, `index`), its `href` resolved against the page's `<base href>` if any (HTML
+   * §2.4.1). Sent as a browser's navigation from this page (`from`: the
    * `Sec-Fetch-*` fields, the cookies `SameSite` lets through).
    *
    * @throws TestClientError when no link or several links match (see `findLink`); TypeError
@@ -279,7 +280,8 @@ export class TestResponse extends Response {
     const target = findLink(this.#document(), { text: text ?? queryText, href, selector, index });
     const { send, url } = contextOf(this);
     // A browser's navigation from this page (see RequestOptions.from).
-    return send('GET', new URL(target, url).href, { ...options, from: options.from ?? url });
+    // Resolved against the page's base URL (its `<base href>`, HTML §2.4.1), as a browser resolves it.
+    return send('GET', new URL(target, documentBaseUrl(this.#document(), url)).href, { ...options, from: options.from ?? url });
   }
 
   /**
