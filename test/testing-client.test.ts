@@ -154,6 +154,19 @@ describe('redirects', () => {
     );
   });
 
+  it('fail with a TestClientError naming a Location that is no URL, which a browser cannot follow either', async () => {
+    const broken: App = (_environ, startResponse) => {
+      startResponse('302 Found', [['Location', 'http://[::1/next'], ['Content-Length', '0']]);
+      return [];
+    };
+    const error = (await rejection(new TestClient(broken).get('/', { followRedirects: 1 }))) as TestClientError;
+    expect(error).toBeInstanceOf(TestClientError);
+    expect(error.message).toBe('GET http://localhost/ answered 302 Found with a Location that is no URL: "http://[::1/next"');
+    expect(error.response?.statusCode).toBe(302);
+    const res = await new TestClient(broken).get('/');
+    await expect(res.follow()).rejects.toThrow(TestClientError);
+  });
+
   it('drop the call’s Authorization when the origin changes (the client’s own headers go to every origin)', async () => {
     const hop = Request.application((req) => {
       if (req.pathInfo === '/away') return redirect('https://other.example/seen', 302);

@@ -44,7 +44,8 @@ const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-langua
  * and curl do: a session cookie given by hand never reaches an identity provider's host). A
  * browser navigation stays one (the next request counted in when it is sent).
  *
- * @throws TestClientError for a 307 or 308 whose request had a streamed body (read once).
+ * @throws TestClientError for a 307 or 308 whose request had a streamed body (read once), and
+ *   for a `Location` that is no URL (Fetch fails the request then: there is nowhere to go).
  */
 export function nextHop(hop: Hop, res: Response): Hop | null {
   const location = res.headers.get('location');
@@ -53,7 +54,11 @@ export function nextHop(hop: Hop, res: Response): Hop | null {
   let headers = [...new HeaderList(kept.headers)];
   // The URL the request went to, as the app saw it: at the host its Host field named.
   const from = hostUrl(hop.url, headers);
-  const url = new URL(location, from);
+  const url = URL.parse(location, from.href);
+  if (url === null) {
+    // Fetch's redirect step fails such a fetch too (a network error): there is nowhere to go.
+    throw new TestClientError(`${hop.method} ${from.href} answered ${res.status} with a Location that is no URL: ${JSON.stringify(location)}`, { response: res });
+  }
   url.hash = '';
   const keepBody = res.statusCode === 307 || res.statusCode === 308;
   if (url.origin !== from.origin) headers = headers.filter(([name]) => !CROSS_ORIGIN_DROPPED.has(name.toLowerCase()));
