@@ -167,6 +167,19 @@ describe('redirects', () => {
     await expect(res.follow()).rejects.toThrow(TestClientError);
   });
 
+  it('fail with a TestClientError on a Location to another scheme than http(s), where fetch() stops: the app is not asked for it', async () => {
+    const asked: string[] = [];
+    const toFtp: App = (environ, startResponse) => {
+      asked.push(String(environ.REQUEST_URI));
+      startResponse('302 Found', [['Location', 'ftp://files.example/report.csv'], ['Content-Length', '0']]);
+      return [];
+    };
+    const error = (await rejection(new TestClient(toFtp).get('/', { followRedirects: 1 }))) as TestClientError;
+    expect(error).toBeInstanceOf(TestClientError);
+    expect(error.message).toBe('GET http://localhost/ answered 302 Found with a Location that is no http(s) URL: "ftp://files.example/report.csv"');
+    expect(asked).toHaveLength(1);
+  });
+
   it('drop the call’s Authorization when the origin changes (the client’s own headers go to every origin)', async () => {
     const hop = Request.application((req) => {
       if (req.pathInfo === '/away') return redirect('https://other.example/seen', 302);

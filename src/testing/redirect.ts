@@ -45,7 +45,8 @@ const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-langua
  * browser navigation stays one (the next request counted in when it is sent).
  *
  * @throws TestClientError for a 307 or 308 whose request had a streamed body (read once), and
- *   for a `Location` that is no URL (Fetch fails the request then: there is nowhere to go).
+ *   for a `Location` that is no URL or not an http(s) one (`ftp:`, `mailto:`): Fetch fails the
+ *   request then (HTTP-redirect fetch, steps 3 and 5), and the app serves neither.
  */
 export function nextHop(hop: Hop, res: Response): Hop | null {
   const location = res.headers.get('location');
@@ -55,9 +56,12 @@ export function nextHop(hop: Hop, res: Response): Hop | null {
   // The URL the request went to, as the app saw it: at the host its Host field named.
   const from = hostUrl(hop.url, headers);
   const url = URL.parse(location, from.href);
+  // Fetch's redirect step fails such a fetch too (a network error): there is nowhere to go.
   if (url === null) {
-    // Fetch's redirect step fails such a fetch too (a network error): there is nowhere to go.
     throw new TestClientError(`${hop.method} ${from.href} answered ${res.status} with a Location that is no URL: ${JSON.stringify(location)}`, { response: res });
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new TestClientError(`${hop.method} ${from.href} answered ${res.status} with a Location that is no http(s) URL: ${JSON.stringify(location)}`, { response: res });
   }
   url.hash = '';
   const keepBody = res.statusCode === 307 || res.statusCode === 308;
