@@ -1,6 +1,7 @@
 /**
- * tsgi/testing's forms against the HTML standard's rules for which controls are disabled, which
- * buttons submit and which options a select starts with (§4.10.18.2, §4.10.6, §4.10.7).
+ * tsgi/testing's forms and links against the HTML standard's rules: which controls are disabled,
+ * which buttons submit, which options a select starts with (§4.10.18.2, §4.10.6, §4.10.7), the
+ * base URL links and actions resolve against (§2.4.1), the schemes followed.
  */
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
@@ -56,5 +57,20 @@ describe('forms by the HTML standard', () => {
     expect((await res.form('#add').submit()).url).toBe('http://localhost/shop/items');
     expect((await res.form('#self').submit()).url).toBe('http://localhost/catalogue/list?p=1');
     expect((await res.click('Cart')).url).toBe('http://localhost/shop/cart');
+  });
+
+});
+
+describe('links', () => {
+  it('refuses a link or URL of another scheme than http(s) (mailto:, javascript:) with a TypeError, without asking the app for it', async () => {
+    let asked = 0;
+    const app = Request.application(() => {
+      asked++;
+      return new Response('<a href="mailto:ada@example.com">Write</a>', { contentType: 'text/html' });
+    });
+    const page = await new TestClient(app).get('/');
+    await expect(page.click('Write')).rejects.toThrow(new TypeError('GET mailto:ada@example.com: the test client sends http(s) URLs only'));
+    await expect(new TestClient(app).get('javascript:void(0)')).rejects.toThrow(TypeError);
+    expect(asked).toBe(1);
   });
 });

@@ -133,7 +133,8 @@ export class TestClient {
    * @throws TestClientError (rejects) when the status does not meet `options.status`, the app
    *   wrote to `tsgi.errors` without `allowErrors`, more redirects came than
    *   `followRedirects` allows, or the response was cut after its head (an error while
-   *   streaming); TypeError (rejects; `get`, `post`… too) for an invalid URL or header, or
+   *   streaming); TypeError (rejects; `get`, `post`… too) for an invalid URL, one of another
+   *   scheme than http(s) (`mailto:`, which `res.click()` may meet), or an invalid header, or
    *   options that are not a plain object or hold an unknown key, before the app is called
    *   (`client.post: unknown option "jsonn": did you mean "json"?`, where a misspelled `json`
    *   would send no body). With `buffered: false`, what comes after the head (a cut, output on
@@ -142,6 +143,8 @@ export class TestClient {
   async request(method: string, url: string, options: RequestOptions = {}): Promise<TestResponse> {
     checkOptions('client.request', options, REQUEST_OPTIONS, 'third');
     const target = this.#resolve(url);
+    // A `mailto:` link, a `javascript:` one: nothing a server is asked for (the app's lint would fail it, naming the wrong culprit).
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`${method.toUpperCase()} ${url}: the test client sends http(s) URLs only`);
     // A page of the app may be named as `url` is (`from: '/login'`), resolved the same way.
     const navigation = options.from === undefined ? undefined : startNavigation(this.#resolve(options.from).href);
     return this.#run({ method: method.toUpperCase(), url: target, options, navigation }, `${method.toUpperCase()} ${url}`);
