@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
-import { TestClient } from 'tsgi/testing';
+import { TestClient, TestClientError } from 'tsgi/testing';
 
 /** Serves `body` at `/` and under `/catalogue/`, and echoes what a form sends anywhere else. */
 const appWith = (body: string) =>
@@ -59,6 +59,16 @@ describe('forms by the HTML standard', () => {
     expect((await res.click('Cart')).url).toBe('http://localhost/shop/cart');
   });
 
+
+  it('does not submit with the next button when the default (first) button is disabled, as Enter does not (§4.10.21.2)', async () => {
+    const form = `<form method="post" action="/save"><input name="q" value="z">
+      <button name="save" value="1" disabled>Save</button><button name="delete" value="1">Delete</button></form>`;
+    const page = await new TestClient(appWith(form)).get('/');
+    await expect(async () => page.form().submit()).rejects.toThrow(
+      new TestClientError('the form\'s default button "Save" is disabled: Enter does not submit the form (HTML §4.10.21.2); name the button to press'),
+    );
+    expect(await sent(form, 'Delete')).toEqual([['q', 'z'], ['delete', '1']]);
+  });
 });
 
 describe('links', () => {

@@ -188,8 +188,16 @@ export class HtmlForm<R = unknown> {
   }
 
   #submitter(button: string | undefined): Control | null {
+    if (button === undefined) {
+      // Implicit submission (Enter): the default button, the first submit button; a disabled one submits nothing.
+      const first = this.#controls.find(isSubmitter);
+      if (first?.disabled) {
+        const label = first.element.name === 'button' ? visibleText(first.element) : first.value;
+        throw new TestClientError(`the form's default button ${JSON.stringify(label || first.name)} is disabled: Enter does not submit the form (HTML §4.10.21.2); name the button to press`);
+      }
+      return first ?? null;
+    }
     const submitters = this.#controls.filter((c) => isSubmitter(c) && !c.disabled);
-    if (button === undefined) return submitters[0] ?? null; // implicit submission: the default button
     const found =
       submitters.find((c) => c.name === button) ??
       submitters.find((c) => (c.element.name === 'button' ? visibleText(c.element) : c.value) === button);
@@ -215,7 +223,8 @@ export class HtmlForm<R = unknown> {
    * fields, the cookies `SameSite` lets through.
    *
    * @returns what the client answers.
-   * @throws TestClientError when there is no such button; TypeError (rejects) for options
+   * @throws TestClientError when there is no such button, or, without one named, when the
+   *   first submit button is disabled (Enter does not submit then, HTML §4.10.21.2); TypeError (rejects) for options
    *   that are not a plain object or hold an unknown key (`form.submit: unknown option
    *   "stauts": did you mean "status"?`).
    */
