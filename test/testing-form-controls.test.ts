@@ -69,6 +69,12 @@ describe('forms by the HTML standard', () => {
     );
     expect(await sent(form, 'Delete')).toEqual([['q', 'z'], ['delete', '1']]);
   });
+
+  it('sends an option without a value attribute as its text with ASCII whitespace collapsed only: a no-break space stays (§4.10.10)', async () => {
+    const form = `<form method="post" action="/save"><select name="category">
+      <option>Books</option><option selected>&nbsp;&nbsp;Poetry\u3000and  verse </option></select></form>`;
+    expect(await sent(form)).toEqual([['category', '\u00a0\u00a0Poetry\u3000and verse']]);
+  });
 });
 
 describe('links', () => {

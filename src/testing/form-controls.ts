@@ -5,7 +5,7 @@
  * @module
  */
 import type { FileSpec } from '../forms/encode.ts';
-import { type Document, type Element, attribute, select, visibleText } from './html.ts';
+import { type Document, type Element, asciiCollapsedText, attribute, select, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
 
 /** One `<option>` of a select control. */
@@ -43,7 +43,7 @@ function inputType(element: Element): string {
 
 function optionsOf(element: Element): OptionState[] {
   const options = select(element, 'option').map((option) => ({
-    value: attribute(option, 'value') ?? visibleText(option),
+    value: attribute(option, 'value') ?? asciiCollapsedText(option), // §4.10.10: the text, ASCII whitespace collapsed
     label: visibleText(option),
     selected: attribute(option, 'selected') !== null,
     disabled: attribute(option, 'disabled') !== null || inDisabledGroup(option),

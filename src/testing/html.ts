@@ -46,6 +46,14 @@ export function documentBaseUrl(document: Document, pageUrl: string): string {
   return base === undefined ? pageUrl : (URL.parse(base.attribs.href!, pageUrl)?.href ?? pageUrl);
 }
 
+/**
+ * An element's text with ASCII whitespace stripped and collapsed (HTML's "strip and collapse
+ * ASCII whitespace", what an `<option>` without a `value` submits): a no-break space stays.
+ */
+export function asciiCollapsedText(element: Element): string {
+  return textContent(element).replace(/[\t\n\f\r ]+/g, ' ').replace(/^ | $/g, '');
+}
+
 /** An element's attribute, or `null` when it has none. */
 export function attribute(element: Element, name: string): string | null {
   return element.attribs[name] ?? null;
