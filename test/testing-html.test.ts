@@ -180,6 +180,20 @@ describe('the cookie jar (RFC 6265)', () => {
     expect(await (await client.get('/')).json()).toEqual({});
   });
 
+  it('finds a domain cookie by the Domain the app set, a leading dot included, as delete() does', async () => {
+    const app = Request.application(() => {
+      const res = new Response('ok');
+      res.headers.append('set-cookie', 'sid=s1; Domain=.example.com; Path=/');
+      return res;
+    });
+    const client = new TestClient(app, { baseUrl: 'http://www.example.com' });
+    await client.get('/');
+    expect(client.cookies.get('sid', { domain: '.example.com' })).toBe('s1');
+    expect(client.cookies.get('sid', { domain: 'example.com' })).toBe('s1');
+    client.cookies.delete('sid', { domain: '.example.com' });
+    expect(client.cookies.all()).toEqual([]);
+  });
+
   it('keeps the cookies of a request with a Host header under that host, as Werkzeug and curl do', async () => {
     const byHost = Request.application((req) => {
       const res = new Response(JSON.stringify(req.cookies), { contentType: 'application/json' });

@@ -140,14 +140,16 @@ export class CookieJar {
 
   /**
    * The value of the cookie `name`, or `undefined`; `domain` and `path` pick one when several
-   * share the name.
+   * share the name. A leading dot of `domain` is ignored, as in the `Domain` attribute (RFC 6265
+   * §5.2.3) and {@link CookieJar.delete}: `.example.com` finds the cookie of `example.com`.
    *
    * @throws TypeError for a `where` that is not a plain object or holds another key than
    *   `domain` and `path` (`client.cookies.get: unknown option "paths"`).
    */
   get(name: string, where: { domain?: string; path?: string } = {}): string | undefined {
     checkOptions('client.cookies.get', where, COOKIE_PLACE);
-    return this.all().find((c) => c.name === name && (where.domain === undefined || c.domain === where.domain) && (where.path === undefined || c.path === where.path))?.value;
+    const domain = where.domain?.replace(/^\./, '');
+    return this.all().find((c) => c.name === name && (domain === undefined || c.domain === domain) && (where.path === undefined || c.path === where.path))?.value;
   }
 
   /**
