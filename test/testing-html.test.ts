@@ -194,6 +194,21 @@ describe('the cookie jar (RFC 6265)', () => {
     expect(client.cookies.all()).toEqual([]);
   });
 
+  it('enforces the __Host- and __Secure- prefixes in any case, as RFC 6265bis and browsers do', async () => {
+    const app = Request.application(() => {
+      const res = new Response('ok');
+      res.headers.append('set-cookie', '__host-sid=tossed; Secure; Path=/; Domain=example.com');
+      res.headers.append('set-cookie', '__HOST-deep=1; Secure; Path=/admin');
+      res.headers.append('set-cookie', '__SECURE-plain=1; Path=/');
+      res.headers.append('set-cookie', '__Host-ok=1; Secure; Path=/');
+      res.headers.append('set-cookie', '__secure-ok=1; Secure; Path=/');
+      return res;
+    });
+    const client = new TestClient(app, { baseUrl: 'https://www.example.com' });
+    await client.get('/');
+    expect(client.cookies.all().map((c) => c.name)).toEqual(['__Host-ok', '__secure-ok']);
+  });
+
   it('keeps the cookies of a request with a Host header under that host, as Werkzeug and curl do', async () => {
     const byHost = Request.application((req) => {
       const res = new Response(JSON.stringify(req.cookies), { contentType: 'application/json' });

@@ -92,7 +92,8 @@ export class CookieJar {
    * `http://testserver` is retried without its `Domain`. A cookie whose name and value come
    * to more than {@link MAX_COOKIE_SIZE} bytes is refused, as browsers ignore it (RFC 6265bis
    * §5.7 step 3; tough-cookie keeps it), and so is a `SameSite=None` one without `Secure`
-   * (§5.7).
+   * (§5.7), and one whose name starts with `__Host-` or `__Secure-` in any case (`__host-`)
+   * without the attributes the prefix asks for (§5.7; tough-cookie matches the exact case only).
    *
    * @throws Error (tough-cookie's, or ours for the size) for a cookie not to store.
    */
@@ -104,6 +105,12 @@ export class CookieJar {
     }
     if (parsed?.sameSite?.toLowerCase() === 'none' && !parsed.secure) {
       throw new Error(`cookie ${JSON.stringify(parsed.key)} is SameSite=None without Secure: browsers ignore it`);
+    }
+    // The name prefixes, matched in any case (RFC 6265bis §5.7; tough-cookie matches `__Host-` and `__Secure-` only).
+    const name = parsed?.key.toLowerCase() ?? '';
+    const host = name.startsWith('__host-');
+    if ((host || name.startsWith('__secure-')) && (!parsed!.secure || (host && (parsed!.domain != null || parsed!.path !== '/')))) {
+      throw new Error(`cookie ${JSON.stringify(parsed!.key)} breaks the rules of its name prefix: browsers ignore it`);
     }
     try {
       this.#jar.setCookieSync(line, url, { ignoreError: false });
