@@ -75,6 +75,17 @@ describe('forms by the HTML standard', () => {
       <option>Books</option><option selected>&nbsp;&nbsp;Poetry\u3000and  verse </option></select></form>`;
     expect(await sent(form)).toEqual([['category', '\u00a0\u00a0Poetry\u3000and verse']]);
   });
+
+  it('lets a user change a checkbox, radio or select that says readonly, which HTML ignores there (§4.10.5.3.1)', async () => {
+    const form = `<form method="post" action="/save"><input type="checkbox" name="agree" readonly>
+      <input type="radio" name="size" value="s" readonly checked><input type="radio" name="size" value="m" readonly>
+      <select name="lang" readonly><option>en</option><option>fr</option></select><input name="code" value="c" readonly></form>`;
+    const page = await new TestClient(appWith(form)).get('/');
+    const filled = page.form().set('agree', true).set('size', 'm').set('lang', 'fr');
+    expect(() => filled.set('code', 'x')).toThrow(/read-only/);
+    const res = await filled.submit();
+    expect([...new URLSearchParams(((await res.json()) as { body: string }).body)]).toEqual([['agree', 'on'], ['size', 'm'], ['lang', 'fr'], ['code', 'c']]);
+  });
 });
 
 describe('links', () => {

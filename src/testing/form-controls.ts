@@ -33,6 +33,8 @@ export interface Control {
 }
 
 const LISTED = 'input, select, textarea, button';
+/** The `input` types `readonly` does not apply to (HTML §4.10.5.3.1): a user still changes them. */
+const NOT_READONLY = new Set(['hidden', 'range', 'color', 'checkbox', 'radio', 'file', 'submit', 'image', 'reset', 'button']);
 const BUTTON_INPUTS = new Set(['submit', 'image', 'reset', 'button']);
 
 /** The kind of an `input` (unknown types are `text`, as browsers treat them). */
@@ -106,7 +108,8 @@ function controlOf(element: Element): Control {
     type,
     name: attribute(element, 'name') ?? '',
     disabled: attribute(element, 'disabled') !== null || inDisabledFieldset(element),
-    readOnly: attribute(element, 'readonly') !== null,
+    // Only text-like inputs and textareas can be read-only (§4.10.5.3.1); elsewhere the attribute does nothing.
+    readOnly: attribute(element, 'readonly') !== null && (tag === 'textarea' || (tag === 'input' && !NOT_READONLY.has(type))),
     value: type === 'select' ? '' : value,
     checked: isCheckable && attribute(element, 'checked') !== null,
     multiple: attribute(element, 'multiple') !== null,
