@@ -209,6 +209,25 @@ describe('the cookie jar (RFC 6265)', () => {
     expect(client.cookies.all().map((c) => c.name)).toEqual(['__Host-ok', '__secure-ok']);
   });
 
+  it('leaves a Secure cookie alone: an http answer cannot replace or shadow it (RFC 6265bis §5.7, as browsers)', async () => {
+    const app = Request.application((req) => {
+      const res = new Response(req.headers.get('cookie') ?? '');
+      if (req.pathInfo === '/login') res.headers.append('set-cookie', 'sid=good; Secure; Path=/');
+      if (req.pathInfo === '/toss') {
+        res.headers.append('set-cookie', 'sid=evil; Path=/');
+        res.headers.append('set-cookie', 'sid=shadow; Path=/admin');
+        res.headers.append('set-cookie', 'sid=wide; Domain=example.com; Path=/');
+        res.headers.append('set-cookie', 'other=fine; Path=/');
+      }
+      return res;
+    });
+    const client = new TestClient(app, { baseUrl: 'https://www.example.com' });
+    await client.get('/login');
+    await client.get('http://www.example.com/toss');
+    expect((await client.get('/admin/x')).textBody).toBe('sid=good; other=fine');
+    expect(client.cookies.all().map((c) => [c.name, c.value, c.secure])).toEqual([['sid', 'good', true], ['other', 'fine', false]]);
+  });
+
   it('keeps the cookies of a request with a Host header under that host, as Werkzeug and curl do', async () => {
     const byHost = Request.application((req) => {
       const res = new Response(JSON.stringify(req.cookies), { contentType: 'application/json' });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Cookie, CookieJar as ToughJar } from 'tough-cookie';
+import { Cookie, CookieJar as ToughJar, canonicalDomain, defaultPath, domainMatch, pathMatch } from 'tough-cookie';
 import { COOKIE_OPTIONS, type CookieOptions, MAX_COOKIE_SIZE, serializeSetCookie } from '../http/cookies.ts';
 import { checkOptions } from '../gateway/option-names.ts';
 
@@ -93,7 +93,9 @@ export class CookieJar {
    * to more than {@link MAX_COOKIE_SIZE} bytes is refused, as browsers ignore it (RFC 6265bis
    * §5.7 step 3; tough-cookie keeps it), and so is a `SameSite=None` one without `Secure`
    * (§5.7), and one whose name starts with `__Host-` or `__Secure-` in any case (`__host-`)
-   * without the attributes the prefix asks for (§5.7; tough-cookie matches the exact case only).
+   * without the attributes the prefix asks for (§5.7; tough-cookie matches the exact case only),
+   * and one without `Secure` from a URL that is not https that would replace or shadow a
+   * `Secure` one kept (§5.7 step 16, "leave Secure cookies alone"; tough-cookie lets it).
    *
    * @throws Error (tough-cookie's, or ours for the size) for a cookie not to store.
    */
@@ -112,6 +114,9 @@ export class CookieJar {
     if ((host || name.startsWith('__secure-')) && (!parsed!.secure || (host && (parsed!.domain != null || parsed!.path !== '/')))) {
       throw new Error(`cookie ${JSON.stringify(parsed!.key)} breaks the rules of its name prefix: browsers ignore it`);
     }
+    if (parsed !== undefined && !parsed.secure && new URL(url).protocol !== 'https:' && this.#shadowsSecure(parsed, url)) {
+      throw new Error(`cookie ${JSON.stringify(parsed.key)} set over http would replace or shadow a Secure one: browsers ignore it`);
+    }
     try {
       this.#jar.setCookieSync(line, url, { ignoreError: false });
     } catch (error) {
@@ -120,6 +125,26 @@ export class CookieJar {
       cookie.domain = null;
       this.#jar.setCookieSync(cookie, url, { ignoreError: false });
     }
+  }
+
+  /**
+   * True when `cookie`, set by an answer to `url`, would replace or shadow a `Secure` cookie
+   * kept: one of its name whose domain domain-matches its domain (or the other way) and whose
+   * path its path path-matches (RFC 6265bis §5.7, "leave Secure cookies alone", step 16).
+   */
+  #shadowsSecure(cookie: Cookie, url: string): boolean {
+    const request = new URL(url);
+    const domain = canonicalDomain(cookie.domain ?? request.hostname) ?? '';
+    const path = cookie.path?.startsWith('/') ? cookie.path : defaultPath(request.pathname);
+    return (this.#jar.serializeSync()?.cookies ?? []).some(
+      (kept) =>
+        kept.key === cookie.key &&
+        kept.secure === true &&
+        typeof kept.domain === 'string' &&
+        typeof kept.path === 'string' &&
+        (domainMatch(kept.domain, domain) === true || domainMatch(domain, kept.domain) === true) &&
+        pathMatch(path, kept.path),
+    );
   }
 
   /**
