@@ -86,6 +86,21 @@ describe('forms by the HTML standard', () => {
     const res = await filled.submit();
     expect([...new URLSearchParams(((await res.json()) as { body: string }).body)]).toEqual([['agree', 'on'], ['size', 'm'], ['lang', 'fr'], ['code', 'c']]);
   });
+
+  it('sends an input’s value as a browser sanitises it: a range’s midpoint, a colour’s #000000, no bad number (§4.10.5.1)', async () => {
+    const form = `<form method="post" action="/save">
+      <input type="range" name="volume"><input type="range" name="stars" min="1" max="4"><input type="range" name="loud" value="150">
+      <input type="color" name="ink"><input type="color" name="pen" value="#FF0000">
+      <input type="number" name="qty" value="many"><input type="number" name="price" value="2.50">
+      <input type="email" name="mail" value=" ada@example.com "><input name="line" value="a&#10;b"></form>`;
+    expect(await sent(form)).toEqual([
+      ['volume', '50'], ['stars', '3'], ['loud', '100'], ['ink', '#000000'], ['pen', '#ff0000'],
+      ['qty', ''], ['price', '2.50'], ['mail', 'ada@example.com'], ['line', 'ab'],
+    ]);
+    const page = await new TestClient(appWith(form)).get('/');
+    const filled = page.form().set('stars', '9').set('line', 'x\ny').set('qty', '2e1');
+    expect([filled.get('stars'), filled.get('line'), filled.get('qty')]).toEqual(['4', 'xy', '2e1']);
+  });
 });
 
 describe('links', () => {

@@ -98,6 +98,59 @@ function buttonType(element: Element): string {
   return type === 'reset' || type === 'button' ? `button-${type}` : 'button-submit';
 }
 
+/** HTML's valid floating-point number (§2.3.4.3). */
+const FLOAT = /^-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?$/;
+/** ASCII whitespace at either end (HTML's "strip leading and trailing ASCII whitespace"). */
+const ENDS = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
+
+/** A range's value (§4.10.5.1.13): a number within `min`..`max` (0..100) on its `step` (1), else the midpoint. */
+function rangeValue(element: Element, value: string): string {
+  const number = (name: string, fallback: number) => {
+    const given = attribute(element, name);
+    return given !== null && FLOAT.test(given) ? Number(given) : fallback;
+  };
+  const min = number('min', 0);
+  const max = Math.max(number('max', 100), min);
+  let result = FLOAT.test(value) ? Number(value) : min + (max - min) / 2;
+  result = Math.min(Math.max(result, min), max);
+  const stepText = attribute(element, 'step')?.toLowerCase();
+  const step = stepText === 'any' ? 0 : number('step', 1) > 0 ? number('step', 1) : 1;
+  if (step > 0) {
+    // The nearest value on the step from `min`, the greater of two as near, within the range.
+    let onStep = min + Math.round((result - min) / step) * step;
+    if (onStep > max) onStep -= step;
+    result = Number(onStep.toPrecision(15)); // 0.3, not 0.30000000000000004
+  }
+  return String(result);
+}
+
+/**
+ * An input's value after its type's value sanitization algorithm (HTML §4.10.5.1), as a
+ * browser holds and submits it: line breaks dropped from text fields, an e-mail or URL trimmed,
+ * a number that is none emptied, a range on its scale (the midpoint by default), a colour in
+ * lower case (`#000000` by default).
+ */
+export function sanitized(type: string, value: string, element: Element): string {
+  switch (type) {
+    case 'text':
+    case 'search':
+    case 'tel':
+    case 'password':
+      return value.replace(/[\r\n]/g, '');
+    case 'url':
+    case 'email':
+      return value.replace(/[\r\n]/g, '').replace(ENDS, '');
+    case 'number':
+      return FLOAT.test(value) ? value : '';
+    case 'range':
+      return rangeValue(element, value);
+    case 'color':
+      return /^#[0-9a-f]{6}$/i.test(value) ? value.toLowerCase() : '#000000';
+    default:
+      return value;
+  }
+}
+
 function controlOf(element: Element): Control {
   const tag = element.name;
   const type = tag === 'input' ? inputType(element) : tag === 'button' ? buttonType(element) : tag;
@@ -110,7 +163,7 @@ function controlOf(element: Element): Control {
     disabled: attribute(element, 'disabled') !== null || inDisabledFieldset(element),
     // Only text-like inputs and textareas can be read-only (§4.10.5.3.1); elsewhere the attribute does nothing.
     readOnly: attribute(element, 'readonly') !== null && (tag === 'textarea' || (tag === 'input' && !NOT_READONLY.has(type))),
-    value: type === 'select' ? '' : value,
+    value: type === 'select' ? '' : tag === 'input' ? sanitized(type, value, element) : value,
     checked: isCheckable && attribute(element, 'checked') !== null,
     multiple: attribute(element, 'multiple') !== null,
     options: tag === 'select' ? optionsOf(element) : [],

@@ -6,7 +6,7 @@
 import type { FileSpec } from '../forms/encode.ts';
 import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
-import { type Control, entries, formControls, isSubmitter, selectOptions } from './form-controls.ts';
+import { type Control, entries, formControls, isSubmitter, sanitized, selectOptions } from './form-controls.ts';
 import { normaliseEnctype, submission } from './form-submit.ts';
 import { type Document, type Element, attribute, documentBaseUrl, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
@@ -126,7 +126,9 @@ export class HtmlForm<R = unknown> {
   }
 
   /**
-   * Sets a field as a user would: the text of a text field or textarea; `true`/`false`
+   * Sets a field as a user would: the text of a text field or textarea (an input's as its type
+   * sanitises it, as a browser does: no line breaks in a text field, a range kept on its
+   * scale, an invalid number emptied); `true`/`false`
    * to check or uncheck a checkbox (the one at `options.index`), the value of the checkbox (or
    * radio) to check, or a list of values: exactly the checkboxes of that name to leave checked
    * (a list is the whole choice); the value (or label) of the option to select, or a
@@ -168,7 +170,7 @@ export class HtmlForm<R = unknown> {
     if (control.type === 'checkbox') control.checked = Boolean(value);
     else if (control.type === 'select') selectOptions(control, value);
     else if (control.type === 'file') throw new TestClientError(`${JSON.stringify(name)} is a file input: use upload()`);
-    else control.value = String(value);
+    else control.value = control.element.name === 'input' ? sanitized(control.type, String(value), control.element) : String(value);
     return this;
   }
 
