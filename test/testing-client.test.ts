@@ -120,6 +120,18 @@ describe('status expectations', () => {
   });
 });
 
+describe('request bodies', () => {
+  it('refuse two bodies at once (json and form, form and body…) with a TypeError, as Werkzeug does, where one was dropped unsaid', async () => {
+    const client = new TestClient(echo);
+    await expect(client.post('/', { json: { a: 1 }, form: { b: '2' } })).rejects.toThrow(
+      new TypeError('POST /: give one body: json, form (with files) or body, not json and form'),
+    );
+    await expect(client.put('/', { files: { f: { filename: 'a.txt', content: 'x' } }, body: 'raw' })).rejects.toThrow(TypeError);
+    const both = await client.post('/', { form: { b: '2' }, files: { f: { filename: 'a.txt', content: 'x' } } });
+    expect(((await both.json()) as { contentType: string }).contentType).toBe('multipart/form-data');
+  });
+});
+
 describe('redirects', () => {
   const app = Request.application(async (req) => {
     if (req.pathInfo === '/found') return new HTTPFound('/echo');

@@ -134,7 +134,8 @@ export class TestClient {
    *   wrote to `tsgi.errors` without `allowErrors`, more redirects came than
    *   `followRedirects` allows, or the response was cut after its head (an error while
    *   streaming); TypeError (rejects; `get`, `post`… too) for an invalid URL, one of another
-   *   scheme than http(s) (`mailto:`, which `res.click()` may meet), or an invalid header, or
+   *   scheme than http(s) (`mailto:`, which `res.click()` may meet), two bodies (`json` with
+   *   `form`, `files` or `body`; `form` or `files` with `body`), or an invalid header, or
    *   options that are not a plain object or hold an unknown key, before the app is called
    *   (`client.post: unknown option "jsonn": did you mean "json"?`, where a misspelled `json`
    *   would send no body). With `buffered: false`, what comes after the head (a cut, output on
@@ -142,6 +143,11 @@ export class TestClient {
    */
   async request(method: string, url: string, options: RequestOptions = {}): Promise<TestResponse> {
     checkOptions('client.request', options, REQUEST_OPTIONS, 'third');
+    // One body: Request.blank would send the first of json, files, form and body and drop the rest unsaid (Werkzeug refuses too).
+    const bodies = (['json', 'form', 'files', 'body'] as const).filter((key) => options[key] !== undefined);
+    if (bodies.length > 1 && bodies.join() !== 'form,files') {
+      throw new TypeError(`${method.toUpperCase()} ${url}: give one body: json, form (with files) or body, not ${bodies.join(' and ')}`);
+    }
     const target = this.#resolve(url);
     // A `mailto:` link, a `javascript:` one: nothing a server is asked for (the app's lint would fail it, naming the wrong culprit).
     if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`${method.toUpperCase()} ${url}: the test client sends http(s) URLs only`);
