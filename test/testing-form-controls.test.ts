@@ -101,6 +101,13 @@ describe('forms by the HTML standard', () => {
     const filled = page.form().set('stars', '9').set('line', 'x\ny').set('qty', '2e1');
     expect([filled.get('stars'), filled.get('line'), filled.get('qty')]).toEqual(['4', 'xy', '2e1']);
   });
+
+  it('sends a button’s empty formaction to the page itself, not to the form’s action (§4.10.21.3)', async () => {
+    const page = `<form method="post" action="/save"><button>Save</button><button formaction="">Preview</button></form>`;
+    const res = await new TestClient(appWith(page)).get('/catalogue/item?id=7');
+    expect((await res.form().submit('Save')).url).toBe('http://localhost/save');
+    expect((await res.form().submit('Preview')).url).toBe('http://localhost/catalogue/item?id=7');
+  });
 });
 
 describe('links', () => {

@@ -37,7 +37,8 @@ export function submission(
 ): { method: string; url: string; options: RequestOptions } {
   const override = (name: string) => (submitter ? attribute(submitter.element, name) : null);
   const method = (override('formmethod') ?? attribute(form, 'method') ?? 'get').toLowerCase() === 'post' ? 'POST' : 'GET';
-  const given = override('formaction') || attribute(form, 'action');
+  // A submitter's `formaction` replaces the form's `action`, even empty (then the page itself).
+  const given = override('formaction') ?? attribute(form, 'action');
   const action = new URL(given || at.page, at.base);
   const enctype = normaliseEnctype(override('formenctype') ?? attribute(form, 'enctype'));
   const multipart = enctype === 'multipart/form-data' && method === 'POST';
