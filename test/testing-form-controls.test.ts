@@ -68,6 +68,7 @@ describe('forms by the HTML standard', () => {
       new TestClientError('the form\'s default button "Save" is disabled: Enter does not submit the form (HTML §4.10.21.2); name the button to press'),
     );
     expect(await sent(form, 'Delete')).toEqual([['q', 'z'], ['delete', '1']]);
+    expect(page.form().values()).toEqual([['q', 'z']]);
   });
 
   it('sends an option without a value attribute as its text with ASCII whitespace collapsed only: a no-break space stays (§4.10.10)', async () => {

@@ -189,11 +189,13 @@ export class HtmlForm<R = unknown> {
     if (why) throw new TestClientError(`the field ${JSON.stringify(control.name)} is ${why}: a user cannot change it (pass { force: true })`);
   }
 
-  #submitter(button: string | undefined): Control | null {
+  /** The button `button` names, else the default button; a disabled default one throws (`submit`) or is none (`values`, with `implicit` false). */
+  #submitter(button: string | undefined, implicit = true): Control | null {
     if (button === undefined) {
       // Implicit submission (Enter): the default button, the first submit button; a disabled one submits nothing.
       const first = this.#controls.find(isSubmitter);
       if (first?.disabled) {
+        if (!implicit) return null;
         const label = first.element.name === 'button' ? visibleText(first.element) : first.value;
         throw new TestClientError(`the form's default button ${JSON.stringify(label || first.name)} is disabled: Enter does not submit the form (HTML §4.10.21.2); name the button to press`);
       }
@@ -210,9 +212,9 @@ export class HtmlForm<R = unknown> {
     return found;
   }
 
-  /** The entries the form would send, in order, with `button` (a name or label) as the button used. */
+  /** The entries the form would send, in order, with `button` (a name or label) as the button used; without one, the default button (none when it is disabled). */
   values(button?: string): Array<[string, string | FileSpec]> {
-    return entries(this.#controls, this.#submitter(button));
+    return entries(this.#controls, this.#submitter(button, false));
   }
 
   /**
