@@ -9,6 +9,7 @@ import { anyWords, convertedWithArgs } from './converter-args.ts';
 import { shownText } from './shown.ts';
 import { asciiHostName } from '../http/host.ts';
 import { foreignSyntaxAround } from '../http/router-syntax.ts';
+import { GuardedRegExp } from './guarded-regex.ts';
 
 /** A `<converter:name>` placeholder of a pattern. */
 export interface Placeholder {
@@ -221,7 +222,9 @@ const source = (parts: readonly Part[]) => parts.map((p) => (typeof p === 'strin
  * `PATH_INFO` may hold any character (`%0A` is a line feed), and `.` in a converter's regex
  * (the `path` converter's `[^/].*?`) must match it too.
  */
-const wholeRegex = (parts: readonly Part[]) => new RegExp(`^${source(parts)}$`, 's');
+const wholeRegex = (parts: readonly Part[]) =>
+  // Two placeholders or more backtrack on a text they do not match: a check runs first (see GuardedRegExp).
+  parts.filter((p) => typeof p !== 'string').length > 1 ? new GuardedRegExp(`^${source(parts)}$`, 's', parts) : new RegExp(`^${source(parts)}$`, 's');
 
 /**
  * The order of parts that could match the same text, lower first: 0 for static text only, else

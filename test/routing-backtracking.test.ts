@@ -1,0 +1,76 @@
+/**
+ * A segment or host holding several placeholders is matched by a regex that backtracks on a
+ * text it does not match: without the check in front of it (src/routing/guarded-regex.ts), one
+ * crafted request held the server for seconds (three placeholders, 4,000 dashes: 13 s).
+ * Driven over a socket: the server answers the crafted request at once and keeps serving, and
+ * what matched before matches the same way.
+ */
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServerHandle, serve } from 'tsgi';
+import { RouteMap } from 'tsgi/routing';
+
+const routes = new RouteMap({
+  file: '/r/<a>-<b>-<c>.txt',
+  four: '/q/<a>-<b>-<c>-<int:d>.txt',
+  doc: '/docs/<path:page>/v<version>/<path:rest>',
+  shop: { path: '/', host: '<shop>-<region>-<zone>.example.com' },
+});
+let server: ServerHandle;
+
+beforeAll(async () => {
+  server = await serve(
+    routes.app({
+      file: (_req, { a, b, c }) => `file ${a}|${b}|${c}`,
+      four: (_req, { a, b, c, d }) => `four ${a}|${b}|${c}|${d}`,
+      shop: (_req, { shop, region, zone }) => `shop ${shop}|${region}|${zone}`,
+      doc: (_req, { page, version, rest }) => `doc ${page}|${version}|${rest}`,
+    }),
+    { host: '127.0.0.1', port: 0 },
+  );
+});
+afterAll(() => server.close());
+
+/** GET `path` with `Host: host`; the status, the body and the milliseconds it took. */
+function get(path: string, host = 'example.com'): Promise<{ status: number; text: string; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${server.url}${path}`, { headers: { host } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, text, ms: performance.now() - started }));
+    });
+    req.on('error', reject);
+  });
+}
+
+describe('placeholders sharing a segment or a host', () => {
+  it('answers a crafted segment of 4,000 characters at once (three placeholders: 13 s before)', async () => {
+    const crafted = await get(`/r/${'-'.repeat(4000)}`);
+    expect(crafted.status).toBe(404);
+    expect(crafted.ms).toBeLessThan(1000);
+    const four = await get(`/q/${'-'.repeat(4000)}1.txx`);
+    expect(four.status).toBe(404);
+    expect(four.ms).toBeLessThan(1000);
+    expect((await get('/r/a-b-c.txt')).text).toBe('file a|b|c');
+  });
+
+  it('answers a crafted host at once', async () => {
+    const crafted = await get('/', `${'-'.repeat(4000)}.example.org`);
+    expect(crafted.status).toBe(404);
+    expect(crafted.ms).toBeLessThan(1000);
+    expect((await get('/', 'books-eu-west.example.com')).text).toBe('shop books|eu|west');
+  });
+
+  it('splits a matching text as before: each placeholder as much as the ones after it leave (greedy)', async () => {
+    expect((await get('/r/a-b-c-d.txt')).text).toBe('file a-b|c|d');
+    expect((await get('/r/---.txt')).status).toBe(404);
+    expect((await get('/r/a--b-c.txt')).text).toBe('file a-|b|c');
+    expect((await get('/r/a-b-c.txt.txt')).text).toBe('file a|b|c.txt');
+    expect((await get('/q/x-y-z-w-42.txt')).text).toBe('four x-y|z|w|42');
+    expect((await get('/q/x-y-z-4a.txt')).status).toBe(404);
+    expect((await get('/r/a-b.txt')).status).toBe(404);
+    // A tail after a path placeholder: its `/` and the static text after it read as one.
+    expect((await get('/docs/a/b/v1/x/v2/y')).text).toBe('doc a/b|1|x/v2/y');
+  });
+});
