@@ -43,7 +43,8 @@ export function visibleText(element: Element): string {
  */
 export function documentBaseUrl(document: Document, pageUrl: string): string {
   const base = select(document, 'base[href]')[0];
-  return base === undefined ? pageUrl : (URL.parse(base.attribs.href!, pageUrl)?.href ?? pageUrl);
+  // Not `URL.parse`: Node 22.1 on, and `engines` says 22.
+  return base === undefined || !URL.canParse(base.attribs.href!, pageUrl) ? pageUrl : new URL(base.attribs.href!, pageUrl).href;
 }
 
 /**
