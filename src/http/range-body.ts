@@ -19,8 +19,7 @@ import { type Body } from '../gateway/types.ts';
 import { checkChunk } from '../gateway/body.ts';
 import { type ByteRange, formatContentRange } from './range.ts';
 import { tokenOrQuoted } from './syntax.ts';
-
-const encoder = new TextEncoder();
+import { encodeText } from './charset.ts';
 
 /**
  * Streams the bytes `range.start` to `range.end` (inclusive) of `body`: chunks before the
@@ -69,7 +68,9 @@ const BOUNDARY = /^[0-9A-Za-z'()+_,\-./:=?]{1,70}$/;
  * `Content-Length`, and `stream(source)` to produce it.
  *
  * Each part is `--boundary`, `Content-Type` (when given), `Content-Range`, a blank line and
- * the bytes; parts are separated by CRLF and the body ends with `CRLF--boundary--CRLF`.
+ * the bytes; parts are separated by CRLF and the body ends with `CRLF--boundary--CRLF`. The
+ * part heads are written one byte per character (ISO-8859-1), as the server writes header
+ * fields (RFC 9110 §5.5), so a `Content-Type` holding `é` reads in each part as in a 200.
  */
 export class MultipartByteranges {
   /** The boundary between parts. */
@@ -85,13 +86,14 @@ export class MultipartByteranges {
 
   /**
    * @throws RangeError when a range is outside `size` or has `end < start`.
-   * @throws TypeError for an invalid boundary, or a `contentType` with CR, LF or NUL.
+   * @throws TypeError for an invalid boundary, or a `contentType` with CR, LF, NUL or a
+   *   character above U+00FF (which no header field can carry).
    */
   constructor(ranges: readonly ByteRange[], options: ByterangesOptions) {
     this.#size = options.size;
     for (const range of ranges) formatContentRange(range, options.size); // validates
     const partType = options.contentType ?? null;
-    if (partType !== null && /[\r\n\0]/.test(partType)) {
+    if (partType !== null && /[\r\n\0\u0100-\uffff]/.test(partType)) {
       throw new TypeError(`invalid Content-Type for a part: ${JSON.stringify(partType)}`);
     }
     this.#partType = partType;
@@ -111,11 +113,12 @@ export class MultipartByteranges {
   #head(range: ByteRange, first: boolean): Uint8Array {
     const type = this.#partType === null ? '' : `Content-Type: ${this.#partType}\r\n`;
     const contentRange = formatContentRange(range, this.#size);
-    return encoder.encode(`${first ? '' : '\r\n'}--${this.boundary}\r\n${type}Content-Range: ${contentRange}\r\n\r\n`);
+    // One byte per character, as the server writes the response's own fields (RFC 9110 §5.5).
+    return encodeText(`${first ? '' : '\r\n'}--${this.boundary}\r\n${type}Content-Range: ${contentRange}\r\n\r\n`, 'iso-8859-1');
   }
 
   #closing(): Uint8Array {
-    return encoder.encode(`\r\n--${this.boundary}--\r\n`);
+    return encodeText(`\r\n--${this.boundary}--\r\n`, 'iso-8859-1');
   }
 
   /**
