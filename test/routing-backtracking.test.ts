@@ -14,6 +14,7 @@ const routes = new RouteMap({
   file: '/r/<a>-<b>-<c>.txt',
   four: '/q/<a>-<b>-<c>-<int:d>.txt',
   doc: '/docs/<path:page>/v<version>/<path:rest>',
+  tail: '/t/<path:page>-<a>-<b>',
   shop: { path: '/', host: '<shop>-<region>-<zone>.example.com' },
 });
 let server: ServerHandle;
@@ -25,6 +26,7 @@ beforeAll(async () => {
       four: (_req, { a, b, c, d }) => `four ${a}|${b}|${c}|${d}`,
       shop: (_req, { shop, region, zone }) => `shop ${shop}|${region}|${zone}`,
       doc: (_req, { page, version, rest }) => `doc ${page}|${version}|${rest}`,
+      tail: (_req, { page, a, b }) => `tail ${page}|${a}|${b}`,
     }),
     { host: '127.0.0.1', port: 0 },
   );
@@ -53,6 +55,14 @@ describe('placeholders sharing a segment or a host', () => {
     expect(four.status).toBe(404);
     expect(four.ms).toBeLessThan(1000);
     expect((await get('/r/a-b-c.txt')).text).toBe('file a|b|c');
+  });
+
+  it('answers a crafted tail after a path placeholder at once (slashes where the others may have none)', async () => {
+    const crafted = await get(`/t/${'-'.repeat(4000)}/`);
+    expect(crafted.status).toBe(404);
+    expect(crafted.ms).toBeLessThan(1000);
+    expect((await get('/t/a/b-c-d')).text).toBe('tail a/b|c|d');
+    expect((await get('/t/a-b/c-d')).status).toBe(404);
   });
 
   it('answers a crafted host at once', async () => {

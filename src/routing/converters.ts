@@ -185,6 +185,10 @@ function checkNumber(value: unknown, what: string, kind: string, isNumber: (valu
   if ((min !== null && (value as number) < min) || (max !== null && (value as number) > max)) throw new TypeError(`${what} takes no ${value}`);
 }
 
+/** The regexes of `int` and `float` with `signed=True`. */
+const SIGNED_INT = '-?\\d+';
+const SIGNED_FLOAT = '-?\\d+\\.\\d+';
+
 /**
  * `<int(fixed_digits=4, min=1, max=9999, signed=False):n>` (Werkzeug's `IntegerConverter`
  * arguments): `fixedDigits` (0: any number of digits) is the exact length of the text, a `-`
@@ -196,7 +200,7 @@ export function boundedIntConverter(fixedDigits: number, bounds: NumberBounds): 
   const what = `an int placeholder${fixedDigits ? ` of ${fixedDigits} digits` : ''}${boundsText(bounds)}`;
   const read = bounded((text) => (fixedDigits && text.length !== fixedDigits ? undefined : readInt(text)), bounds);
   return {
-    regex: bounds.signed ? '-?\\d+' : '\\d+',
+    regex: bounds.signed ? SIGNED_INT : intConverter.regex,
     // `-0` reads as 0, as Python's int('-0').
     toValue: (text) => {
       const value = read(text);
@@ -221,7 +225,7 @@ export function boundedIntConverter(fixedDigits: number, bounds: NumberBounds): 
 export function boundedFloatConverter(bounds: NumberBounds): Converter<number> {
   const what = `a float placeholder${boundsText(bounds)}`;
   return {
-    regex: bounds.signed ? '-?\\d+\\.\\d+' : '\\d+\\.\\d+',
+    regex: bounds.signed ? SIGNED_FLOAT : floatConverter.regex,
     toValue: bounded(readFloat, bounds),
     toUrl: (value) => {
       checkNumber(value, what, 'finite number', Number.isFinite, bounds);
@@ -280,3 +284,21 @@ export const BUILTIN_CONVERTERS: Readonly<Record<string, Converter<unknown>>> = 
   path: pathConverter,
   uuid: uuidConverter,
 } as Record<string, Converter<unknown>>;
+
+/**
+ * True when a converter regex is one of the built-in converters' that never matches a `/`
+ * (`string` and its lengths, `int`, `float`, `uuid`, signed or not; not `path`, nor `any`,
+ * whose words may hold one): what routing's backtracking check may rely on
+ * (src/routing/guarded-regex.ts). A custom converter's regex counts when it is one of these.
+ */
+export function matchesNoSlash(regex: string): boolean {
+  return (
+    regex === stringConverter.regex ||
+    regex === intConverter.regex ||
+    regex === floatConverter.regex ||
+    regex === uuidConverter.regex ||
+    regex === SIGNED_INT ||
+    regex === SIGNED_FLOAT ||
+    /^\{\d+,\d*\}$/.test(regex.startsWith(CHARACTER) ? regex.slice(CHARACTER.length) : '')
+  );
+}
