@@ -184,6 +184,19 @@ describe('fromFetchHandler', () => {
     expect((await request(`${server.url}/hono/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' })).body.toString()).toBe('{"a":1}');
   });
 
+  it('answers 501, not a logged 500, to a TRACE, TRACK or CONNECT a fetch Request cannot carry, over a socket', async () => {
+    let calls = 0;
+    const app = mount({ '/api': fromFetchHandler((request) => (calls++, echo(request))) });
+    const server = await start(app);
+    const res = parseRaw((await rawExchange(server.port, 'TRACE /api/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n')).raw);
+    expect(res.status).toBe(501);
+    expect(res.rest).toContain('TRACE');
+    expect(server.log.text).toBe('');
+    // TRACK and CONNECT, which Node's parser does not hand to an app, in-process.
+    for (const method of ['TRACK', 'CONNECT']) expect((await Request.blank('/api/x', { method }).getResponse(app)).statusCode).toBe(501);
+    expect(calls).toBe(0);
+  });
+
   it('lets a handler error reach the caller (the server or errors() answers 500)', async () => {
     const app = fromFetchHandler(() => {
       throw new Error('handler failed');

@@ -14,6 +14,7 @@ import { EnvironHeaders } from '../../datastructures/environ-headers.ts';
 import { Request } from '../../request/request.ts';
 import { isBodyReadable } from '../../request/input.ts';
 import { type HTTPException, isHTTPException } from '../../exceptions/base.ts';
+import { HTTPNotImplemented } from '../../exceptions/server-errors.ts';
 import { inWorkers } from './workers.ts';
 import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
 
@@ -36,6 +37,12 @@ const FROM_FETCH_OPTIONS = { stripPrefix: true } as const satisfies OptionNames<
  * typed `any` so that every framework's own types for them fit (Hono's `ExecutionContext`, …).
  */
 export type FetchStyleHandler = (request: globalThis.Request, env?: any, ctx?: any) => globalThis.Response | PromiseLike<globalThis.Response>;
+
+/**
+ * The methods a fetch `Request` refuses to carry (the Fetch Standard's forbidden methods; the
+ * constructor throws a `TypeError` for them, in any case).
+ */
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 
 /** A raw path made of `pchar`s, `/` and escapes only: the URL parser takes it as it is. */
 const PLAIN_RAW_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
@@ -98,6 +105,9 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  * service bindings receive, and codes its own answers when it sends them); other codings
  * (`deflate`) and uncoded answers keep both.
  *
+ * A `CONNECT`, `TRACE` or `TRACK` request, which a fetch `Request` cannot carry, is answered
+ * `501 Not Implemented` without calling the handler (as `proxy` answers a `TRACE`).
+ *
  * @throws TypeError (at once) when `handler` is not a function; for an object with a `fetch`
  *   method (a Hono or h3 app, a Worker module) the message says to pass its `.fetch`.
  * @throws (rejects with) what the handler throws: the server or an `errors` middleware answers
@@ -118,6 +128,10 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
   }
   const strip = options.stripPrefix === true;
   return async (environ, startResponse) => {
+    const method = environ.REQUEST_METHOD;
+    if (FORBIDDEN_METHODS.has(method.toUpperCase())) {
+      return new HTTPNotImplemented(`a fetch handler cannot be sent a ${method} request`).respond(environ, startResponse);
+    }
     // A request body refused while the handler read it (a 413 past maxBodySize, a 400) is the
     // answer, whatever the handler made of the failure: frameworks answer a read error with a
     // 500 (Hono), or fail on tsgi's exception itself (Hono's error handler calls its
