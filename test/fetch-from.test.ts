@@ -184,6 +184,16 @@ describe('fromFetchHandler', () => {
     expect((await request(`${server.url}/hono/echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' })).body.toString()).toBe('{"a":1}');
   });
 
+  it('hands the handler OPTIONS * as its target URI, the host with an empty path (never a host ending in *), over a socket', async () => {
+    const server = await start(fromFetchHandler(echo));
+    for (const host of ['example.com', '127.0.0.1:8080']) {
+      const res = parseRaw((await rawExchange(server.port, `OPTIONS * HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).raw);
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.rest)).toMatchObject({ url: `http://${host}/`, method: 'OPTIONS' });
+    }
+    expect(server.log.text).toBe('');
+  });
+
   it('answers 501, not a logged 500, to a TRACE, TRACK or CONNECT a fetch Request cannot carry, over a socket', async () => {
     let calls = 0;
     const app = mount({ '/api': fromFetchHandler((request) => (calls++, echo(request))) });

@@ -52,9 +52,13 @@ const PLAIN_RAW_PATH = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
  * encoded them, from `REQUEST_URI` (`rawPathParts`), so an escape that decoding loses (`%2F`:
  * `/files/a%2Fb` is one segment to the handler's router, not two) reaches the handler as sent;
  * quoted from their decoded form when the raw path does not decode to them (a middleware
- * rewrote `PATH_INFO`) or holds characters the URL parser would change (`\`, `#`).
+ * rewrote `PATH_INFO`) or holds characters the URL parser would change (`\`, `#`). For
+ * `OPTIONS *`, the mount point only (the handler's URL is then the host's, path `/`).
  */
 function fetchPath(environ: Environ, strip: boolean): string {
+  // `OPTIONS *` names the server, not a path: its target URI has an empty path (RFC 9112 §3.3),
+  // as `req.pathUrl` has it; a `*` after the host would make another host of it.
+  if (environ.PATH_INFO === '*') return strip ? '' : quotePath(environ.SCRIPT_NAME);
   const [script, rest] = rawPathParts(environ);
   const raw = strip ? rest : script + rest;
   return PLAIN_RAW_PATH.test(raw) ? raw : quotePath(strip ? environ.PATH_INFO : environ.SCRIPT_NAME + environ.PATH_INFO);
