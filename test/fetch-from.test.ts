@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { Request } from 'tsgi';
 import { fromFetchHandler } from 'tsgi/fetch';
-import { mount } from 'tsgi/middleware';
+import { mount, proxyFix } from 'tsgi/middleware';
 import { parseRaw, rawExchange, rawGet, request, start, until, within } from './node-helpers.ts';
 
 /** A handler that answers what it was given. */
@@ -46,6 +46,14 @@ describe('fromFetchHandler', () => {
     // A PATH_INFO a middleware rewrote is quoted from its decoded form.
     const rewritten = await Request.blank('/old%2Fpath', { environ: { PATH_INFO: '/new path' } }).getResponse(fromFetchHandler(echo));
     expect(await rewritten.json()).toMatchObject({ url: 'http://localhost/new%20path' });
+  });
+
+  it('keeps %2F as the client sent it behind a proxy that strips the prefix and sends X-Forwarded-Prefix (proxyFix), with or without stripPrefix', async () => {
+    for (const [stripPrefix, expected] of [[false, 'http://localhost/pre/api/files/a%2Fb?q=1'], [true, 'http://localhost/files/a%2Fb?q=1']] as const) {
+      const app = proxyFix(mount({ '/api': fromFetchHandler(echo, { stripPrefix }) }), { xPrefix: 1 });
+      const res = await Request.blank('/api/files/a%2Fb?q=1', { headers: { 'X-Forwarded-Prefix': '/pre' }, environ: { REMOTE_ADDR: '127.0.0.1' } }).getResponse(app);
+      expect(await res.json()).toMatchObject({ url: expected });
+    }
   });
 
   it('never hands the handler a #fragment the client put in its request-target, over a socket', async () => {

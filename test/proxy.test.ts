@@ -17,7 +17,7 @@ import tls from 'node:tls';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
-import { mount, requestId } from 'tsgi/middleware';
+import { mount, proxyFix, requestId } from 'tsgi/middleware';
 import { type ProxyOptions, proxy } from 'tsgi/proxy';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
@@ -57,6 +57,12 @@ describe('the upstream path', () => {
     expect(echoed((await request(`${server.url}/l%65gacy/a%2Fb`)).body).url).toBe('/echo/a%2Fb');
     expect(echoed((await request(`${server.url}/legacy`)).body).url).toBe('/echo');
     expect(echoed((await request(`${server.url}/legacy/`)).body).url).toBe('/echo/');
+  });
+
+  it('keeps the raw encoding behind proxyFix: a prefix a proxy stripped (X-Forwarded-Prefix) is not in the raw path', async () => {
+    const server = await start(proxyFix(mount({ '/legacy': to(`${upstream.url}/echo`, { stripScriptName: false }) }), { xPrefix: 1 }));
+    const reply = await request(`${server.url}/legacy/a%2Fb?q=1`, { headers: { 'X-Forwarded-Prefix': '/pre' } });
+    expect(echoed(reply.body).url).toBe('/echo/pre/legacy/a%2Fb?q=1');
   });
 
   it('keeps the prefix with stripScriptName: false, and sends no X-Forwarded-Prefix then', async () => {

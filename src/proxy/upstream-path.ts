@@ -26,12 +26,17 @@ function rawRequestPath(environ: Environ): string | undefined {
   return query === -1 ? path : path.slice(0, query);
 }
 
-function decodesTo(raw: string, decoded: string): boolean {
-  if (!raw.includes('%')) return raw === decoded;
+function decodesTo(raw: string, expected: string): boolean {
+  return decoded(raw) === expected;
+}
+
+/** `raw` percent-decoded as a path, or undefined for a malformed escape or invalid UTF-8. */
+function decoded(raw: string): string | undefined {
+  if (!raw.includes('%')) return raw;
   try {
-    return unquotePath(raw) === decoded;
+    return unquotePath(raw);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -39,9 +44,11 @@ function decodesTo(raw: string, decoded: string): boolean {
  * `SCRIPT_NAME` and `PATH_INFO` in their raw form: the split of the raw request path whose two
  * parts decode to them. `mount` moved the prefix into `SCRIPT_NAME` decoded, so the split is
  * searched at each `/` of the raw path (the common case, a prefix sent without escapes, is
- * checked first). When no split matches (a middleware rewrote the path, the server gave no
- * `REQUEST_URI`, or the prefix ended inside an escaped `%2F`), both are quoted from their
- * decoded form with `quotePath`. Never throws.
+ * checked first). A `SCRIPT_NAME` whose start is not in the raw path (a proxy stripped it and
+ * sent it as `X-Forwarded-Prefix`, which `proxyFix` put in front) has that start quoted, the
+ * rest of the path kept raw. When no split matches (a middleware rewrote the path, the server
+ * gave no `REQUEST_URI`, or the prefix ended inside an escaped `%2F`), both are quoted from
+ * their decoded form with `quotePath`. Never throws.
  */
 export function rawPathParts(environ: Environ): [script: string, rest: string] {
   const script = environ.SCRIPT_NAME ?? '';
@@ -54,8 +61,13 @@ export function rawPathParts(environ: Environ): [script: string, rest: string] {
     }
     for (let i = 0; i <= raw.length; i++) {
       if (i < raw.length && raw.charCodeAt(i) !== 47) continue;
+      const rest = raw.slice(i);
+      if (!decodesTo(rest, info)) continue;
+      // The raw path may hold only the end of SCRIPT_NAME: a prefix a proxy stripped and
+      // announced (`proxyFix`'s `X-Forwarded-Prefix`) was never in it, and is quoted.
       const head = raw.slice(0, i);
-      if (decodesTo(head, script) && decodesTo(raw.slice(i), info)) return [head, raw.slice(i)];
+      const shown = decoded(head);
+      if (shown !== undefined && script.endsWith(shown)) return [quotePath(script.slice(0, script.length - shown.length)) + head, rest];
     }
   }
   return [quotePath(script), info === '*' ? info : quotePath(info)];
