@@ -202,6 +202,25 @@ describe('fromFetchHandler', () => {
     expect(server.log.text).toBe('');
   });
 
+  it("does not pass on Expect: 100-continue, which the server answered, so a handler can forward the request with fetch(), over a socket", async () => {
+    const upstream = http.createServer((req, res) => {
+      let length = 0;
+      req.on('data', (chunk: Buffer) => (length += chunk.length));
+      req.on('end', () => res.end(`${req.headers.expect ?? 'none'} ${length}`));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = upstream.address() as import('node:net').AddressInfo;
+      const server = await start(mount({ '/api': fromFetchHandler((request) => fetch(`http://127.0.0.1:${port}/`, request)) }));
+      const reply = await request(`${server.url}/api/upload`, { method: 'POST', headers: { Expect: '100-continue' }, body: 'x'.repeat(2000) });
+      expect(reply.status).toBe(200);
+      expect(reply.body.toString()).toBe('none 2000');
+      expect(server.log.text).toBe('');
+    } finally {
+      upstream.close();
+    }
+  });
+
   it('answers 501, not a logged 500, to a TRACE, TRACK or CONNECT a fetch Request cannot carry, over a socket', async () => {
     let calls = 0;
     const app = mount({ '/api': fromFetchHandler((request) => (calls++, echo(request))) });

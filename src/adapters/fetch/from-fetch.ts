@@ -67,7 +67,9 @@ function fetchPath(environ: Environ, strip: boolean): string {
 /**
  * The fetch `Request` of an environ: its URL rebuilt from the environ (spec §10; without
  * `SCRIPT_NAME` when `strip`) with the path's escapes as sent ({@link fetchPath}), its method,
- * its `HTTP_*` fields (hop-by-hop ones left out), its body streamed from `tsgi.input` when it
+ * its `HTTP_*` fields (hop-by-hop ones and `Expect` left out: the server answers
+ * `100-continue` itself when the body is first read, as for `proxy`, and undici's `fetch()`
+ * refuses a request with that field), its body streamed from `tsgi.input` when it
  * has one (RFC 9112 §6.3), its `tsgi.signal`. `onInputError` is told when reading that body
  * fails (a `413` past `maxBodySize`, …).
  */
@@ -76,7 +78,8 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
   const url = req.hostUrl + fetchPath(environ, strip) + (req.queryString ? `?${req.queryString}` : '');
   const headers = new globalThis.Headers();
   for (const [name, value] of new EnvironHeaders(environ)) {
-    if (!HOP_BY_HOP.has(name.toLowerCase())) headers.append(name, value);
+    const lower = name.toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && lower !== 'expect') headers.append(name, value);
   }
   if (strip) {
     headers.delete('X-Forwarded-Prefix');
@@ -98,7 +101,7 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  *
  * The handler gets a fetch `Request` made from the environ: the URL the client asked for
  * (prefix included; with `stripPrefix`, relative to `SCRIPT_NAME`, the prefix in
- * `X-Forwarded-Prefix`; the path's escapes as the client sent them, `%2F` included), the method, the request fields (hop-by-hop ones left out), the body
+ * `X-Forwarded-Prefix`; the path's escapes as the client sent them, `%2F` included), the method, the request fields (hop-by-hop ones and `Expect` left out), the body
  * streamed from `tsgi.input`, and `tsgi.signal`. Its second and third arguments are those the
  * runtime gave `toFetchHandler` (`tsgi.fetch_env`, `tsgi.fetch_execution_context`: a Worker's
  * bindings reach a Hono app as `c.env`), `undefined` on Node. Its `Response` is answered as
