@@ -221,6 +221,14 @@ describe('fromFetchHandler', () => {
     }
   });
 
+  it('leaves out the fields the client named in Connection, hop-by-hop too (RFC 9110 §7.6.1), over a socket', async () => {
+    const server = await start(fromFetchHandler((request) => Response.json([...request.headers.keys()])));
+    const res = parseRaw(
+      (await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close, X-Hop\r\nX-Hop: 1\r\nX-Kept: 2\r\n\r\n')).raw,
+    );
+    expect(JSON.parse(res.rest)).toEqual(['host', 'x-kept']);
+  });
+
   it('answers 501, not a logged 500, to a TRACE, TRACK or CONNECT a fetch Request cannot carry, over a socket', async () => {
     let calls = 0;
     const app = mount({ '/api': fromFetchHandler((request) => (calls++, echo(request))) });

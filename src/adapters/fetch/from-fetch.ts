@@ -9,6 +9,7 @@ import { HOP_BY_HOP } from '../../gateway/fields.ts';
 import { toReadableStream } from '../../gateway/stream.ts';
 import { quotePath } from '../../http/url.ts';
 import { rawPathParts } from '../../proxy/upstream-path.ts';
+import { connectionOptions } from '../../proxy/forward-headers.ts';
 import { Response } from '../../response/response.ts';
 import { EnvironHeaders } from '../../datastructures/environ-headers.ts';
 import { Request } from '../../request/request.ts';
@@ -67,7 +68,7 @@ function fetchPath(environ: Environ, strip: boolean): string {
 /**
  * The fetch `Request` of an environ: its URL rebuilt from the environ (spec §10; without
  * `SCRIPT_NAME` when `strip`) with the path's escapes as sent ({@link fetchPath}), its method,
- * its `HTTP_*` fields (hop-by-hop ones and `Expect` left out: the server answers
+ * its `HTTP_*` fields (hop-by-hop ones, those `Connection` names, and `Expect` left out: the server answers
  * `100-continue` itself when the body is first read, as for `proxy`, and undici's `fetch()`
  * refuses a request with that field), its body streamed from `tsgi.input` when it
  * has one (RFC 9112 §6.3), its `tsgi.signal`. `onInputError` is told when reading that body
@@ -77,9 +78,11 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
   const req = new Request(environ);
   const url = req.hostUrl + fetchPath(environ, strip) + (req.queryString ? `?${req.queryString}` : '');
   const headers = new globalThis.Headers();
+  // The fields the client's Connection names are hop-by-hop too (RFC 9110 §7.6.1).
+  const named = connectionOptions(environ.HTTP_CONNECTION as string | undefined);
   for (const [name, value] of new EnvironHeaders(environ)) {
     const lower = name.toLowerCase();
-    if (!HOP_BY_HOP.has(lower) && lower !== 'expect') headers.append(name, value);
+    if (!HOP_BY_HOP.has(lower) && lower !== 'expect' && named?.has(lower) !== true) headers.append(name, value);
   }
   if (strip) {
     headers.delete('X-Forwarded-Prefix');
@@ -101,7 +104,7 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  *
  * The handler gets a fetch `Request` made from the environ: the URL the client asked for
  * (prefix included; with `stripPrefix`, relative to `SCRIPT_NAME`, the prefix in
- * `X-Forwarded-Prefix`; the path's escapes as the client sent them, `%2F` included), the method, the request fields (hop-by-hop ones and `Expect` left out), the body
+ * `X-Forwarded-Prefix`; the path's escapes as the client sent them, `%2F` included), the method, the request fields (hop-by-hop ones, those the client's `Connection` names, and `Expect` left out), the body
  * streamed from `tsgi.input`, and `tsgi.signal`. Its second and third arguments are those the
  * runtime gave `toFetchHandler` (`tsgi.fetch_env`, `tsgi.fetch_execution_context`: a Worker's
  * bindings reach a Hono app as `c.env`), `undefined` on Node. Its `Response` is answered as
