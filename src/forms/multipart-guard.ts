@@ -15,8 +15,9 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
+import { getDecoder, parseDisposition as busboyDisposition } from 'busboy/lib/utils.js';
 import { parse as parseContentDisposition } from 'content-disposition';
-import { HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
+import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 
 const PREAMBLE = 0;
@@ -53,6 +54,12 @@ export interface PartHeadInfo {
    * decode, if any: busboy then drops the whole part, so the parse refuses it instead.
    */
   undecodable?: { parameter: string; charset: string } | undefined;
+  /**
+   * True for a `Content-Disposition: form-data` that busboy's parser cannot read (a trailing
+   * `;`, an unquoted value with a space, spaces around `=`, a bad or empty `filename*`): busboy
+   * then drops the whole part, so the parse refuses it instead (400).
+   */
+  unreadable?: boolean | undefined;
 }
 
 /**
@@ -228,6 +235,11 @@ export class MultipartGuard {
         `part ${quoteName(part.name)}: its ${parameter}* parameter is in charset ${quoteName(charset)}, which the server cannot decode: send it in UTF-8.`,
       );
     }
+    if (part.unreadable) {
+      throw new HTTPBadRequest(
+        `Malformed multipart body: part ${this.#parts} (${quoteName(part.name)}) has a Content-Disposition the parser cannot read; send form-data; name="…" with quoted values and no trailing ";".`,
+      );
+    }
     const limits = this.#limits;
     // A file part without a filename counts against maxFiles at its first byte: with none, it is
     // the part a browser sends for a file input left empty, which the form readers leave out.
@@ -299,8 +311,14 @@ export function classifyPart(headerText: string): PartHeadInfo {
   const mediaType = (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   // busboy tests the parameters for truthiness: `filename=""` alone does not make a file.
   const isFile = (filename !== undefined && filename !== '') || params.extendedFilename || mediaType === 'application/octet-stream';
-  return { kind: isFile ? 'file' : 'field', name, filename, undecodable: undecodableParameter(disposition) };
+  const undecodable = undecodableParameter(disposition);
+  // busboy reads the disposition with its own parser and skips the part when it fails.
+  const unreadable = undecodable === undefined && busboyDisposition(disposition, PARAMETER_DECODER) === undefined;
+  return { kind: isFile ? 'file' : 'field', name, filename, undecodable, unreadable };
 }
+
+/** busboy's decoder of parameter values, as `openParser` configures it (`defParamCharset: 'utf8'`). */
+const PARAMETER_DECODER = getDecoder('utf8');
 
 interface DispositionParams {
   name?: string | undefined;
