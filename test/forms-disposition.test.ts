@@ -62,3 +62,30 @@ describe('a part with a Content-Disposition busboy cannot read', () => {
     expect(await other.json()).toEqual({ fields: [['keep', 'k']], files: [] });
   });
 });
+
+describe('a boundary delimiter followed by neither CRLF nor "--"', () => {
+  const postBody = (body: string, query = '') =>
+    fetch(new URL(`/${query}`, server.url), { method: 'POST', headers: { 'Content-Type': 'multipart/form-data; boundary=XX' }, body });
+  const cases: Record<string, string> = {
+    // transport padding (RFC 2046 §5.1.1), which busboy does not read: every part was dropped
+    'padding after the first delimiter': `--XX  \r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--XX--\r\n`,
+    // a boundary that also starts a line of the content: the parts after it were dropped
+    'the boundary as a prefix in the content': `--XX\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--XXabc\r\nContent-Disposition: form-data; name="b"\r\n\r\n2\r\n--XX--\r\n`,
+    'a single dash after the delimiter': `--XX\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--XX-\r\nContent-Disposition: form-data; name="b"\r\n\r\n2\r\n--XX--\r\n`,
+  };
+  for (const [name, body] of Object.entries(cases)) {
+    it(`answers 400, not a form with the parts after it missing: ${name}`, async () => {
+      for (const query of ['', '?parts']) {
+        const res = await postBody(body, query);
+        expect(res.status).toBe(400);
+        expect(await res.text()).toContain('boundary');
+      }
+    });
+  }
+
+  it('still reads a preamble, an epilogue and the closing delimiter', async () => {
+    const res = await postBody(`preamble\r\n--XX\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n--XX--\r\nepilogue --XX junk`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ fields: [['a', '1']], files: [] });
+  });
+});

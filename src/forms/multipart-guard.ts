@@ -24,15 +24,14 @@ const PREAMBLE = 0;
 const AFTER_DELIMITER = 1;
 const HEADER = 2;
 const BODY = 3;
-const DISCARD = 4;
-const END = 5;
+const END = 4;
 
 /** No bytes held back. */
 const EMPTY = Buffer.alloc(0);
 
-/** True in the states that scan for the next delimiter: before the first part, in a part's content, in ignored data. */
+/** True in the states that scan for the next delimiter: before the first part, in a part's content. */
 function inContent(state: number): boolean {
-  return state === PREAMBLE || state === BODY || state === DISCARD;
+  return state === PREAMBLE || state === BODY;
 }
 
 const CR = 13;
@@ -185,7 +184,11 @@ export class MultipartGuard {
     }
   }
 
-  /** After `CRLF--boundary`: `--` closes the body, CRLF opens a part, anything else is ignored data (as busboy does). */
+  /**
+   * After `CRLF--boundary`: `--` closes the body, CRLF opens a part. Anything else (transport
+   * padding, RFC 2046 §5.1.1, or the boundary starting a line of the content) is a 400: busboy
+   * would ignore the bytes up to the next delimiter, dropping the parts in them without a word.
+   */
   #afterDelimiter(b0: number, b1: number, pos: number): number {
     if (b0 === DASH && b1 === DASH) {
       this.#state = END;
@@ -202,8 +205,9 @@ export class MultipartGuard {
       this.#crlf = 2;
       return pos + 2;
     }
-    this.#state = DISCARD;
-    return b0 === DASH || b0 === CR ? pos + 1 : pos;
+    throw new HTTPBadRequest(
+      'Malformed multipart body: a boundary delimiter is followed by neither CRLF nor "--" (transport padding, or the boundary inside a part\'s content)',
+    );
   }
 
   #header(buf: Buffer, start: number): number {
