@@ -55,6 +55,8 @@ export class GuardedRegExp extends RegExp {
  * place it occurs).
  */
 function couldMatch(steps: readonly Step[], text: string): boolean {
+  // A segment or a host holds no `/`: each step's earliest end decides, nothing allocated.
+  if (!text.includes('/')) return fitsEarliest(steps, text);
   const n = text.length;
   let reach = new Uint8Array(n + 1);
   let next = new Uint8Array(n + 1);
@@ -85,4 +87,34 @@ function couldMatch(steps: readonly Step[], text: string): boolean {
     [reach, next] = [next, reach];
   }
   return reach[n] === 1;
+}
+
+/**
+ * {@link couldMatch} for a text without `/`, where every placeholder may take any characters:
+ * the parts so far end anywhere from their earliest end on after a placeholder, so the earliest
+ * place of each static text leaves the most room to the parts after it, and the last static
+ * text must end the text.
+ */
+function fitsEarliest(steps: readonly Step[], text: string): boolean {
+  let at = 0;
+  let afterPlaceholder = false;
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i]!;
+    if (typeof step !== 'string') {
+      at += step.min;
+      if (at > text.length) return false;
+      afterPlaceholder = true;
+    } else if (!afterPlaceholder) {
+      if (!text.startsWith(step, at)) return false;
+      at += step.length;
+    } else if (i === steps.length - 1) {
+      return text.length - step.length >= at && text.endsWith(step);
+    } else {
+      const found = text.indexOf(step, at);
+      if (found === -1) return false;
+      at = found + step.length;
+      afterPlaceholder = false;
+    }
+  }
+  return afterPlaceholder || at === text.length;
 }
