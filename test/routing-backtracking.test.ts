@@ -6,6 +6,7 @@
  * what matched before matches the same way.
  */
 import http from 'node:http';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ServerHandle, serve } from 'tsgi';
 import { RouteMap } from 'tsgi/routing';
@@ -84,3 +85,34 @@ describe('placeholders sharing a segment or a host', () => {
     expect((await get('/docs/a/b/v1/x/v2/y')).text).toBe('doc a/b|1|x/v2/y');
   });
 });
+
+describe('the check never refuses what the regex matches (property)', () => {
+  // Each rule with the regex its segment or tail is matched by, written out by hand.
+  const cases = [
+    { prefix: '/r/', rule: '/r/<a>-<b>-<c>.txt', regex: /^([^/]+)-([^/]+)-([^/]+)\.txt$/s, int: -1 },
+    { prefix: '/s/', rule: '/s/<a><int:b>.<c>', regex: /^([^/]+)(\d+)\.([^/]+)$/s, int: 1 },
+    { prefix: '/t/', rule: '/t/<path:p>-<a>-<b>', regex: /^([^/].*?)-([^/]+)-([^/]+)$/s, int: -1 },
+    { prefix: '/u/', rule: '/u/<path:p>/v<int:n>/<path:rest>', regex: /^([^/].*?)\/v(\d+)\/([^/].*?)$/s, int: 1 },
+  ];
+  const maps = cases.map(({ rule }) => new RouteMap({ x: rule }));
+  // Texts of the characters the patterns care about; no empty, `.` or `..` segment (the router normalises those first).
+  const text = fc
+    .array(fc.constantFrom('a', '1', '-', '.', '/', 'v', 't', 'x'), { minLength: 1, maxLength: 24 })
+    .map((chars) => chars.join(''))
+    .filter((t) => t.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..'));
+
+  it('matches, and splits, every text as the plain regex does', () => {
+    fc.assert(
+      fc.property(fc.nat(cases.length - 1), text, (i, t) => {
+        const expected = cases[i]!.regex.exec(t);
+        const found = maps[i]!.lookup('GET', cases[i]!.prefix + t);
+        if (expected === null) return found.kind !== 'match';
+        if (found.kind !== 'match') return false;
+        // The int placeholder's value is the number its digits read as.
+        return Object.values(found.values).map(String).join('|') === expected.slice(1).map((v, at) => (at === cases[i]!.int ? String(Number(v)) : v)).join('|');
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
