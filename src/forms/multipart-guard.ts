@@ -15,9 +15,9 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
-import { getDecoder, parseDisposition as busboyDisposition } from 'busboy/lib/utils.js';
 import { parse as parseContentDisposition } from 'content-disposition';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
+import { busboyReadsDisposition } from './busboy-disposition.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 
 const PREAMBLE = 0;
@@ -317,12 +317,9 @@ export function classifyPart(headerText: string): PartHeadInfo {
   const isFile = (filename !== undefined && filename !== '') || params.extendedFilename || mediaType === 'application/octet-stream';
   const undecodable = undecodableParameter(disposition);
   // busboy reads the disposition with its own parser and skips the part when it fails.
-  const unreadable = undecodable === undefined && busboyDisposition(disposition, PARAMETER_DECODER) === undefined;
+  const unreadable = undecodable === undefined && !busboyReadsDisposition(disposition);
   return { kind: isFile ? 'file' : 'field', name, filename, undecodable, unreadable };
 }
-
-/** busboy's decoder of parameter values, as `openParser` configures it (`defParamCharset: 'utf8'`). */
-const PARAMETER_DECODER = getDecoder('utf8');
 
 interface DispositionParams {
   name?: string | undefined;
