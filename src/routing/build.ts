@@ -65,41 +65,23 @@ function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<s
  *   with `ext` = `tar.gz`: `a.tar` and `gz`): each URL would not lead back to the rule and values.
  */
 export function buildPath(rule: CompiledRule, values: Readonly<Record<string, unknown>>): { path: string; query: string } {
-  const path = pathOf(rule, values);
-  if (sharesSegments(rule)) checkReadBack(rule, values);
+  if (!rule.sharesSegments) return { path: pathOf(rule, values), query: queryOf(rule.arguments, values) };
+  const texts = new Map<string, string>();
+  const path = pathOf(rule, values, texts);
+  checkReadBack(rule, texts);
   return { path, query: queryOf(rule.arguments, values) };
-}
-
-const SHARED = new WeakMap<CompiledRule, boolean>();
-
-/** True when placeholders of `rule` share a segment (or the tail after a `path` one), so that their texts could be split otherwise. */
-function sharesSegments(rule: CompiledRule): boolean {
-  let shared = SHARED.get(rule);
-  if (shared === undefined) {
-    shared = rule.segments.some((s) => s.placeholders.length > 1) || (rule.tail?.placeholders.length ?? 0) > 1;
-    SHARED.set(rule, shared);
-  }
-  return shared;
 }
 
 /**
  * Checks that the path built for `rule` is read back, by the regexes the matcher runs on each
- * segment and on the tail, into the texts its values were written as (`/files/<name>.<ext>`
- * with `ext` = `tar.gz` would be read as `a.tar` and `gz`).
+ * segment and on the tail, into `texts`, the texts its values were written as
+ * (`/files/<name>.<ext>` with `ext` = `tar.gz` would be read as `a.tar` and `gz`).
  *
  * @throws TypeError when a segment or the tail would be split into other texts.
  */
-function checkReadBack(rule: CompiledRule, values: Readonly<Record<string, unknown>>): void {
-  const texts = new Map<string, string>();
+function checkReadBack(rule: CompiledRule, texts: ReadonlyMap<string, string>): void {
   let raw = '';
-  for (const part of rule.parts) {
-    if (typeof part === 'string') raw += part;
-    else {
-      const text = valueText(rule, part, values);
-      texts.set(part.name, text);
-      raw += text;
-    }
-  }
+  for (const part of rule.parts) raw += typeof part === 'string' ? part : texts.get(part.name)!;
   // The text before the tail has no `/` in its values: its segments are the matcher's.
   const segments = raw.slice(1).split('/');
   rule.segments.forEach((segment, i) => segment.regex && readBack(rule, segment.regex, segment.placeholders, segments[i]!, texts));
@@ -122,18 +104,20 @@ function readBack(rule: CompiledRule, regex: RegExp, placeholders: readonly Plac
 
 /**
  * The path of `rule` (or of a `redirectTo` template) with `values`, percent-encoded, not yet
- * under `SCRIPT_NAME`.
+ * under `SCRIPT_NAME`; `texts`, when given, gets each placeholder's text before encoding.
  *
  * @throws TypeError as {@link buildPath}.
  */
-export function pathOf(rule: Buildable, values: Readonly<Record<string, unknown>>): string {
+export function pathOf(rule: Buildable, values: Readonly<Record<string, unknown>>, texts?: Map<string, string>): string {
   let path = '';
   for (const part of rule.parts) {
     if (typeof part === 'string') {
       path += quotePath(part);
       continue;
     }
-    const text = quotePath(valueText(rule, part, values));
+    const raw = valueText(rule, part, values);
+    texts?.set(part.name, raw);
+    const text = quotePath(raw);
     path += part.converter.crossesSlashes ? text : text.replaceAll('/', '%2F');
   }
   // A client removes `.` and `..` segments before sending (RFC 3986 §5.2.4): `/items/..` would reach `/`.

@@ -85,6 +85,11 @@ export interface CompiledRule {
    * property of the values, where an assignment would set their prototype (and be lost).
    */
   readonly protoName: boolean;
+  /**
+   * True when placeholders share a segment or the tail (`/files/<name>.<ext>`): their texts
+   * could be read back split otherwise, which `build` checks.
+   */
+  readonly sharesSegments: boolean;
   /** The rule's `defaults` (a copy), added to its matched values; `null` without. */
   readonly defaults: Readonly<Record<string, unknown>> | null;
   /** The names the rule takes: its placeholders' and its defaults' (Werkzeug's `Rule.arguments`). */
@@ -361,6 +366,8 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
   const values = defaultsOf(options.defaults, placeholders, pattern, endpoint);
   const names = placeholders.map((p) => p.name);
   if (values) names.push(...Object.keys(values));
+  const segments = matched.map(segmentOf);
+  const tail = crossing === -1 ? null : { regex: wholeRegex(tailParts), placeholders: tailParts.filter((p): p is Placeholder => typeof p !== 'string') };
   return {
     endpoint,
     pattern,
@@ -369,10 +376,11 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
     mergeSlashes: merge,
     host,
     parts,
-    segments: matched.map(segmentOf),
-    tail: crossing === -1 ? null : { regex: wholeRegex(tailParts), placeholders: tailParts.filter((p): p is Placeholder => typeof p !== 'string') },
+    segments,
+    tail,
     placeholders,
     protoName: names.includes('__proto__'),
+    sharesSegments: segments.some((s) => s.placeholders.length > 1) || (tail?.placeholders.length ?? 0) > 1,
     defaults: values,
     arguments: new Set(names),
     redirectTo: null,
