@@ -83,7 +83,7 @@ export class HtmlForm<R = unknown> {
 
   /** The labels of the submit buttons (a button's text, an input's value), in order. */
   get buttonLabels(): string[] {
-    return this.#controls.filter(isSubmitter).map((c) => (c.element.name === 'button' ? visibleText(c.element) : c.value));
+    return this.#controls.filter(isSubmitter).map(buttonLabel);
   }
 
   /** The names of the controls, each once, in page order. */
@@ -196,7 +196,7 @@ export class HtmlForm<R = unknown> {
       const first = this.#controls.find(isSubmitter);
       if (first?.disabled) {
         if (!implicit) return null;
-        const label = first.element.name === 'button' ? visibleText(first.element) : first.value;
+        const label = buttonLabel(first);
         throw new TestClientError(`the form's default button ${JSON.stringify(label || first.name)} is disabled: Enter does not submit the form (HTML §4.10.21.2); name the button to press`);
       }
       return first ?? null;
@@ -204,9 +204,9 @@ export class HtmlForm<R = unknown> {
     const submitters = this.#controls.filter((c) => isSubmitter(c) && !c.disabled);
     const found =
       submitters.find((c) => c.name === button) ??
-      submitters.find((c) => (c.element.name === 'button' ? visibleText(c.element) : c.value) === button);
+      submitters.find((c) => buttonLabel(c) === button);
     if (!found) {
-      const names = submitters.map((c) => c.name || (c.element.name === 'button' ? visibleText(c.element) : c.value));
+      const names = submitters.map((c) => c.name || buttonLabel(c));
       throw new TestClientError(`the form has no submit button ${JSON.stringify(button)} (buttons: ${names.join(', ') || 'none'})`);
     }
     return found;
@@ -244,4 +244,9 @@ export class HtmlForm<R = unknown> {
     const request = submission(this.element, submitter, entries(this.#controls, submitter), { page: this.#pageUrl, base: this.#baseUrl }, { ...options, from: options.from ?? this.#pageUrl });
     return this.#send(request.method, request.url, request.options);
   }
+}
+
+/** What a submit button shows: a `<button>`'s text, an input's `value`. */
+function buttonLabel(control: Control): string {
+  return control.element.name === 'button' ? visibleText(control.element) : control.value;
 }
