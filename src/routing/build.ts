@@ -7,7 +7,7 @@
 import { quotePath } from '../http/url.ts';
 import { isValidHost } from '../http/host.ts';
 import type { CompiledRule, Placeholder } from './rule.ts';
-import type { Converter } from './converters.ts';
+import { wholeMatch } from './converters.ts';
 import { shownText } from './shown.ts';
 
 /** What a path is built from: a rule, or a `redirectTo` template (its text as `pattern`). */
@@ -15,15 +15,6 @@ export type Buildable = Pick<CompiledRule, 'endpoint' | 'pattern' | 'parts'>;
 
 /** A `.` or `..` segment of a path. */
 const DOT_SEGMENT = /\/\.\.?(?=\/|$)/;
-
-const WHOLE = new WeakMap<Converter<unknown>, RegExp>();
-
-/** The converter's regex anchored at both ends (`s` flag: a path may hold any character). */
-function wholeMatch(converter: Converter<unknown>): RegExp {
-  let regex = WHOLE.get(converter);
-  if (!regex) WHOLE.set(converter, (regex = new RegExp(`^(?:${converter.regex})$`, 's')));
-  return regex;
-}
 
 /**
  * The text of `part`'s value in `values`, as its converter writes it (not yet encoded). Only

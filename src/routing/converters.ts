@@ -302,3 +302,12 @@ export function matchesNoSlash(regex: string): boolean {
     /^\{\d+,\d*\}$/.test(regex.startsWith(CHARACTER) ? regex.slice(CHARACTER.length) : '')
   );
 }
+
+const WHOLE = new WeakMap<Converter<unknown>, RegExp>();
+
+/** The converter's regex anchored at both ends (`s` flag: a path may hold any character), made once per converter. */
+export function wholeMatch(converter: Converter<unknown>): RegExp {
+  let regex = WHOLE.get(converter);
+  if (!regex) WHOLE.set(converter, (regex = new RegExp(`^(?:${converter.regex})$`, 's')));
+  return regex;
+}

@@ -15,13 +15,13 @@
  *
  * @module
  */
-import { matchesNoSlash } from './converters.ts';
+import { type Converter, matchesNoSlash, wholeMatch } from './converters.ts';
 
 /** A step of the check: a static text, or a placeholder's fewest characters and whether it may hold a `/`. */
 type Step = string | { readonly min: number; readonly slash: boolean };
 
 /** A pattern's parts as the check reads them: static texts, and placeholders with their converter's regex. */
-export type GuardedParts = readonly (string | { readonly converter: { readonly regex: string } })[];
+export type GuardedParts = readonly (string | { readonly converter: Converter<unknown> })[];
 
 /** A regex whose `exec` runs only on texts that pass the check above: same matches, same captures. */
 export class GuardedRegExp extends RegExp {
@@ -32,8 +32,7 @@ export class GuardedRegExp extends RegExp {
     const steps: Step[] = [];
     for (const part of parts) {
       if (typeof part !== 'string') {
-        const regex = part.converter.regex;
-        steps.push({ min: new RegExp(`^(?:${regex})$`, 's').test('') ? 0 : 1, slash: !matchesNoSlash(regex) });
+        steps.push({ min: wholeMatch(part.converter).test('') ? 0 : 1, slash: !matchesNoSlash(part.converter.regex) });
       } else if (typeof steps.at(-1) === 'string') {
         // Static texts next to each other (a tail's `/` and the text after it) are one.
         steps[steps.length - 1] += part;
