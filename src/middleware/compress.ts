@@ -111,9 +111,10 @@ const oneShot = {
  * in it is the server's `TypeError`, a 500, whatever the client asked). A streamed body is
  * compressed as it comes and flushed (`Z_SYNC_FLUSH`, `BROTLI_OPERATION_FLUSH`) and sent
  * whenever its next chunk is not there by the event loop's next turn (`setImmediate`), and
- * after every 16 KiB of content it had at once: server-sent events and long polls arrive one by one, while the rows of an export
- * yielded a microtask apart share a flush instead of costing one each. The app is never read
- * more than one chunk ahead of the client (backpressure). An error from the app's body
+ * after every 16 KiB of content it had at once: server-sent events and long polls arrive one
+ * by one, while the rows of an export yielded a microtask apart share a flush instead of
+ * costing one each. The app is never read more than one chunk ahead of the client
+ * (backpressure). An error from the app's body
  * or from zlib propagates, so the server aborts the connection instead of ending the body
  * cleanly; when the client leaves, the app's body is closed (`return()`) at once, also while it
  * waits for its next event (an idle event stream).
