@@ -213,6 +213,34 @@ describe('secureHeaders: Content-Security-Policy', () => {
     expect(alone.headers['content-security-policy']).toBe(`default-src 'self'; script-src-elem 'self' 'nonce-${nonce}'`);
   });
 
+  it('sends no nonced policy on a 304: the browser keeps the stored one, whose nonce its cached page carries', async () => {
+    // A page with a validator of its own (a version, a Last-Modified), revalidated by a
+    // browser that stored it: the 304's fields replace the stored ones (RFC 9111 §3.2), so a
+    // policy with a fresh nonce would block every script of the cached page (Rails drops CSP
+    // from 304s for this, rails/rails#45859).
+    const page = Request.application(
+      (req) => new Response(`<script nonce="${cspNonce(req)}">go()</script>`, { contentType: 'text/html', headers: { ETag: '"v1"' }, conditionalResponse: true }),
+    );
+    const policy = { directives: { 'script-src': ["'self'"] }, nonce: true };
+    const server = await start(lint(secureHeaders(lint(page), { contentSecurityPolicy: policy })));
+    const first = await request(server.url);
+    expect(first.status).toBe(200);
+    const nonce = /nonce="([^"]+)"/.exec(first.body.toString())![1];
+    expect(first.headers['content-security-policy']).toBe(`script-src 'self' 'nonce-${nonce}'`);
+    const revalidated = await request(server.url, { headers: { 'if-none-match': '"v1"' } });
+    expect(revalidated.status).toBe(304);
+    expect(revalidated.headers['content-security-policy']).toBeUndefined();
+    expect(fields(revalidated).slice(-DEFAULTS.length)).toEqual(DEFAULTS);
+    // Report-only too; a policy without a nonce, the same on every answer, still goes on the 304.
+    const reportOnly = await start(secureHeaders(page, { contentSecurityPolicy: { ...policy, reportOnly: true } }));
+    expect((await request(reportOnly.url, { headers: { 'if-none-match': '"v1"' } })).headers['content-security-policy-report-only']).toBeUndefined();
+    const versioned = Request.application(() => new Response('versioned', { headers: { ETag: '"v1"' }, conditionalResponse: true }));
+    const fixed = await start(secureHeaders(versioned, { contentSecurityPolicy: { directives: { 'script-src': ["'self'"] } } }));
+    const fixedAnswer = await request(fixed.url, { headers: { 'if-none-match': '"v1"' } });
+    expect(fixedAnswer.status).toBe(304);
+    expect(fixedAnswer.headers['content-security-policy']).toBe("script-src 'self'");
+  });
+
   it('cspNonce throws without a secureHeaders nonce above', async () => {
     const page = Request.application((req) => new Response(cspNonce(req)));
     const server = await start(errors(secureHeaders(page), { log: { write() {} } }));

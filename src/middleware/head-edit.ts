@@ -21,19 +21,20 @@ import { sameFieldName } from '../gateway/fields.ts';
  * other error propagates. When the app had started a response before throwing, the
  * exception's replaces it (PEP 3333's `exc_info`).
  *
- * `edit` gets the app's header list as given (maybe not an array: the server refuses that) and
- * answers the list to send; it must not change the app's array in place.
+ * `edit` gets the app's header list as given (maybe not an array: the server refuses that),
+ * and its status line (`'304 Not Modified'`), and answers the list to send; it must not change
+ * the app's array in place.
  */
 export function callWithHeadEdit(
   app: App,
   environ: Environ,
   startResponse: StartResponse,
-  edit: (headers: Array<[string, string]>) => Array<[string, string]>,
+  edit: (headers: Array<[string, string]>, status: string) => Array<[string, string]>,
 ): Body | Promise<Body> {
   let started = false;
   const start: StartResponse = (status, headers, error) => {
     started = true;
-    startResponse(status, edit(headers), error);
+    startResponse(status, edit(headers, status), error);
   };
   const rescue = (error: unknown): Body => {
     const exception = escapedAnswer(error, (e) => logError(environ['tsgi.errors'], requestLine(environ), e), environ);

@@ -33,7 +33,8 @@ export interface ContentSecurityPolicyOptions {
    * and to `script-src-elem` when the policy has it (it replaces `script-src` for `<script>`
    * elements, CSP Level 3), read with {@link cspNonce} to mark the page's own inline scripts
    * (`<script nonce="…">`). Needs a `script-src` or `script-src-elem` directive. Not added to
-   * `style-src`. Default `false`.
+   * `style-src`. The policy is then left off `304` answers, so the browser keeps the one stored
+   * with the cached page (RFC 9111 §3.2). Default `false`.
    */
   nonce?: boolean | undefined;
 }
@@ -167,7 +168,10 @@ export function cspNonce(req: RequestLike): string {
  *   ignore it over `http` (RFC 6797 §8.1), and it is useless on `http://localhost`. Behind a
  *   proxy that ends TLS, put `proxyFix` outside, so the scheme is the client's.
  * - With `contentSecurityPolicy: { nonce: true, … }`, each request gets a fresh nonce, added to
- *   `script-src` and `script-src-elem` (those present) and read with {@link cspNonce}.
+ *   `script-src` and `script-src-elem` (those present) and read with {@link cspNonce}. A `304`
+ *   gets no policy then: its fields replace those the browser stored with the page (RFC 9111
+ *   §3.2), and a new nonce would block the scripts of that page, which carry the old one (as
+ *   Rails, which leaves CSP off 304s).
  *
  * The fields are computed once, here; a request costs a `startResponse` wrapper and a copy of
  * the header list (and 16 random bytes with a nonce). Put it outside `errors`, so the 500
@@ -223,12 +227,15 @@ export function secureHeaders(app: AppLike, options: SecureHeadersOptions = {}):
       nonce = randomBytes(16).toString('base64');
       nonceKey.set(environ, nonce);
     }
-    return callWithHeadEdit(inner, environ, startResponse, (headers) => {
+    return callWithHeadEdit(inner, environ, startResponse, (headers, status) => {
       if (!Array.isArray(headers) || added.length === 0) return headers; // not an array: the server refuses it
       const out = headers.slice();
+      // A 304's fields replace the stored response's (RFC 9111 §3.2): a fresh nonce there would
+      // block the scripts of the cached page, which carry the stored one. Left off, as Rails does.
+      const skip = nonceAt !== -1 && typeof status === 'string' && status.startsWith('304') ? nonceAt : -1;
       for (let i = 0; i < added.length; i++) {
         const [name, value] = added[i]!;
-        if (hasField(headers, name)) continue;
+        if (i === skip || hasField(headers, name)) continue;
         out.push([name, i === nonceAt ? nonceParts!.join(nonce!) : value]);
       }
       return out;
