@@ -14,6 +14,7 @@ import { bytes, request, start } from './node-helpers.ts';
 const PAGE = 'hello, world! '.repeat(200); // 2800 bytes: over compress's threshold
 const TAG = strongEtag(bytes(PAGE));
 
+const MODIFIED = new Date('2024-03-01T12:00:00Z');
 const streamed = { pulled: 0, closed: false };
 const calls: string[] = [];
 
@@ -35,6 +36,12 @@ const site = Request.application((req) => {
     case '/conditional':
       // conditionalResponse without an ETag of its own: it serves Range itself, before etag tags.
       return new Response(PAGE, { contentType: 'text/plain', conditionalResponse: true });
+    case '/conditional-dated': {
+      // conditionalResponse without an ETag, with a Last-Modified: it judges the dates itself.
+      const res = new Response(PAGE, { contentType: 'text/plain', conditionalResponse: true });
+      res.lastModified = MODIFIED;
+      return res;
+    }
     case '/conditional-no-store': {
       // conditionalResponse without an ETag, never tagged by etag (no-store): it serves Range itself.
       const res = new Response(PAGE, { contentType: 'text/plain', conditionalResponse: true });
@@ -192,6 +199,24 @@ describe('etag over a socket', () => {
     const matched = await request(url, { headers: { 'If-Match': TAG } });
     expect([matched.status, matched.headers.etag]).toEqual([200, TAG]);
     expect((await request(url, { headers: { 'If-Match': TAG, Range: 'bytes=0-4' } })).status).toBe(206);
+  });
+
+  it('over a conditionalResponse with a Last-Modified but no ETag: If-Match naming the tag sets aside If-Unmodified-Since, and If-None-Match and If-Modified-Since still give the 304', async () => {
+    const server = await start(etag(site));
+    const url = `${server.url}/conditional-dated`;
+    const before = 'Thu, 01 Feb 2024 00:00:00 GMT';
+    const after = 'Fri, 01 Mar 2024 13:00:00 GMT';
+    // RFC 9110 §13.2.2: If-Unmodified-Since is not evaluated when If-Match is sent, and this one holds.
+    const matched = await request(url, { headers: { 'If-Match': TAG, 'If-Unmodified-Since': before } });
+    expect([matched.status, matched.headers.etag]).toEqual([200, TAG]);
+    expect((await request(url, { headers: { 'If-Match': TAG, 'If-Unmodified-Since': before, Range: 'bytes=0-4' } })).status).toBe(206);
+    // If-Match holds, then If-None-Match or If-Modified-Since say the client's copy is current.
+    expect((await request(url, { headers: { 'If-Match': TAG, 'If-Modified-Since': after } })).status).toBe(304);
+    expect((await request(url, { headers: { 'If-Match': TAG, 'If-None-Match': '*' } })).status).toBe(304);
+    // Judged as before where If-Match does not hold, or is not sent.
+    expect((await request(url, { headers: { 'If-Match': '"other"', 'If-Modified-Since': after } })).status).toBe(412);
+    expect((await request(url, { headers: { 'If-Unmodified-Since': before, Range: 'bytes=0-4' } })).status).toBe(412);
+    expect((await request(url, { headers: { 'If-Modified-Since': after, Range: 'bytes=0-4' } })).status).toBe(304);
   });
 
   it('over a conditionalResponse without an ETag with no-store (never tagged): its own 206, 416 and 412 are kept', async () => {

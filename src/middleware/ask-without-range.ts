@@ -39,7 +39,7 @@ export function withoutRange<T>(environ: Environ, route: Route, call: () => Prom
 const RANGE_FIELDS = ['HTTP_RANGE', 'HTTP_IF_RANGE'] as const;
 
 /**
- * As {@link withoutRange}, with the environ keys `keys` removed (`HTTP_IF_MATCH` too, for
+ * As {@link withoutRange}, with the environ keys `keys` removed (the preconditions too, for
  * `etag`, whose app judged the request without the tag `etag` adds); each is put back once
  * `call` settles, a key absent before staying absent.
  */

@@ -14,11 +14,16 @@ import { servePlanned } from '../response/conditional.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { type Route, routeOf, withoutFields } from './ask-without-range.ts';
 
-/** What an app without a tag of its own judged wrongly: it served `Range` and `If-Match` before this layer tagged. */
-const JUDGED_WITHOUT_TAG = ['HTTP_RANGE', 'HTTP_IF_RANGE', 'HTTP_IF_MATCH'] as const;
+/**
+ * What an app without a tag of its own judged wrongly: it served `Range` and `If-Match` before
+ * this layer tagged. The other preconditions go too: without `If-Match` the app would judge
+ * `If-Unmodified-Since`, which a holding `If-Match` sets aside (RFC 9110 §13.2.2), and a 304 it
+ * then gave would hide the whole; this layer judges them all on the tagged whole.
+ */
+const JUDGED_WITHOUT_TAG = ['HTTP_RANGE', 'HTTP_IF_RANGE', 'HTTP_IF_MATCH', 'HTTP_IF_UNMODIFIED_SINCE', 'HTTP_IF_NONE_MATCH', 'HTTP_IF_MODIFIED_SINCE'] as const;
 
 /**
- * The answer to ask again for, without `Range`, `If-Range` and `If-Match`: a `206`, `416` or
+ * The answer to ask again for, without `Range` and the preconditions: a `206`, `416` or
  * `412` in memory with no `ETag`, as a `conditionalResponse` without a tag of its own gives
  * (served before this layer could tag the whole, so the `206` lacked the tag the `200` carries,
  * RFC 9110 §15.3.7, and an `If-Match` naming that tag was a `412`). A streamed one is kept: its
@@ -90,9 +95,11 @@ function chunksOf(body: Body): Uint8Array[] | null {
  * `res.send` and Hono's `etag()` do); nothing is hashed. An app that serves `Range` itself
  * without a tag (`conditionalResponse` and no `ETag`) answers a `206`, `416` or `412` before
  * this layer could tag the whole: such an answer, in memory and without an `ETag`, is asked for
- * again without `Range`, `If-Range` and `If-Match`, and this layer tags the whole and serves the
- * part, so the `206` carries the tag the `200` does (RFC 9110 §15.3.7) that `If-Range` resumes
- * with (§13.1.5), and an `If-Match` naming it is a `200`; a whole this layer does not tag
+ * again without `Range`, `If-Range` and the preconditions (`If-Match`, `If-Unmodified-Since`,
+ * `If-None-Match`, `If-Modified-Since`), and this layer tags the whole, judges them on it and
+ * serves the part, so the `206` carries the tag the `200` does (RFC 9110 §15.3.7) that
+ * `If-Range` resumes with (§13.1.5), and an `If-Match` naming it is a `200` (its
+ * `If-Unmodified-Since` set aside, §13.2.2); a whole this layer does not tag
  * (`no-store`, streamed, not a `200`) leaves the app's own answer sent. The app is called twice
  * then; a GET without `Range` or `If-Match` never is. Give streamed answers their own tag
  * and `conditionalResponse` (docs/conditional.md).
