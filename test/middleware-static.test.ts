@@ -516,6 +516,22 @@ describe('directoryApp over a socket', () => {
     }
   });
 
+  it('refuses a Unix socket as not a regular file (open fails with ENXIO): 404, not a 500', async () => {
+    const { createServer } = await import('node:net');
+    const socketPath = path.join(root, 'app.sock');
+    const listener = createServer();
+    await new Promise<void>((resolve) => listener.listen(socketPath, resolve));
+    try {
+      const direct = await start(fileApp(socketPath));
+      expect((await raw(direct.port, '/')).status).toBe(404);
+      expect(direct.log.text).toBe('');
+      const server = await start(directoryApp(root));
+      expect((await raw(server.port, '/app.sock')).status).toBe(404);
+    } finally {
+      await new Promise((resolve) => listener.close(resolve));
+    }
+  });
+
   it('answers 404 when the root does not exist', async () => {
     const server = await start(directoryApp(path.join(dir, 'nope')));
     expect((await raw(server.port, '/hello.txt')).status).toBe(404);

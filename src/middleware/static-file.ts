@@ -55,8 +55,11 @@ export const ALLOW: readonly string[] = ['GET', 'HEAD'];
  * the flag. Windows has no `O_NONBLOCK` (nor FIFOs in the file system).
  */
 const OPEN_FLAGS = constants.O_NONBLOCK === undefined ? 'r' : constants.O_RDONLY | constants.O_NONBLOCK;
-/** Errors of `open` meaning "no such file here" (answered 404). */
-const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP', 'ERR_INVALID_ARG_VALUE']);
+/**
+ * Errors of `open` meaning "no such file here" (answered 404); `ENXIO` is a Unix socket (or a
+ * device without its driver), which is no regular file either.
+ */
+const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ENAMETOOLONG', 'ELOOP', 'ENXIO', 'ERR_INVALID_ARG_VALUE']);
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -77,7 +80,7 @@ const EMPTY = new Uint8Array(0);
  *   body ends or the client goes away. A file that shrinks while being sent makes the body
  *   fail, so the server aborts the connection rather than send a short body.
  * - A missing file, a directory or anything else that is not a regular file (a FIFO, a
- *   device) → 404; a file the process may not read → 403.
+ *   device, a Unix socket) → 404; a file the process may not read → 403.
  *
  * @example
  * ```ts
