@@ -314,6 +314,20 @@ describe('redirects', () => {
     expect(ok.headers.get('location')).toBe('http://evil.com/');
   });
 
+  it('refuses with a 400 an absolute target that is no URL, as it refuses http:[ (no Location a client could follow)', async () => {
+    const server = await start(Request.application((req) => redirect(req.query.get('next') ?? '/')));
+    for (const bad of ['http://[', 'https://example.com:99999/', 'http://exa mple.com/', 'http://', 'http://%zz/', 'http:[']) {
+      const res = await request(`http://127.0.0.1:${server.port}/?next=${encodeURIComponent(bad)}`);
+      expect(res.status, bad).toBe(400);
+      expect(res.headers.location, bad).toBeUndefined();
+      expect(res.body.toString(), bad).toContain('not a URL');
+      expect(() => new HTTPFound(bad), bad).toThrow(HTTPBadRequest);
+    }
+    const ok = await request(`http://127.0.0.1:${server.port}/?next=${encodeURIComponent('https://example.com:8443/a b')}`);
+    expect(ok.status).toBe(303);
+    expect(ok.headers.location).toBe('https://example.com:8443/a%20b');
+  });
+
   it('makes a relative Location absolute against the request URL (SCRIPT_NAME included)', () => {
     const req = Request.blank('/dir/page?x=1', { baseUrl: 'https://example.com:8443/app' });
     const loc = (target: string) => new HTTPFound(target).getResponse(req).headers.get('location');

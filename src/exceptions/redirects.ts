@@ -23,7 +23,9 @@ export class HTTPRedirection extends HTTPException {
    *   request URL. A target with a scheme but no `//` (`http:evil.com`) is absolute, as a
    *   browser reads it from a page of another scheme, and is sent as `http://evil.com/`.
    * @throws TypeError when `location` is not a string. HTTPBadRequest (400) when it is empty,
-   *   contains CR, LF or NUL, or names another scheme (`javascript:`, `data:`, `mailto:`…):
+   *   contains CR, LF or NUL, names another scheme (`javascript:`, `data:`, `mailto:`…), or is
+   *   absolute but no URL (`http://[`, `https://example.com:99999/`: the WHATWG URL parser
+   *   refuses it):
    *   a redirect target usually comes from the request (`?next=`), so a bad one is the
    *   client's error, never a 500 or an open door.
    */
@@ -52,12 +54,9 @@ function checkTarget(location: string): string {
   if (scheme !== 'http' && scheme !== 'https') {
     throw new HTTPBadRequest(`Refused redirect target: the ${JSON.stringify(scheme)} scheme is not http or https.`);
   }
-  if (/^[a-zA-Z]+:\/\//.test(location)) return location;
-  try {
-    return new URL(location).href; // `http:evil.com` → `http://evil.com/`
-  } catch {
-    throw new HTTPBadRequest(`Refused redirect target ${JSON.stringify(location.slice(0, 100))}: not a URL.`);
-  }
+  // `http://[`, a port above 65535, a space in the host: a Location no client could follow.
+  if (!URL.canParse(location)) throw new HTTPBadRequest(`Refused redirect target ${JSON.stringify(location.slice(0, 100))}: not a URL.`);
+  return /^[a-zA-Z]+:\/\//.test(location) ? location : new URL(location).href; // `http:evil.com` → `http://evil.com/`
 }
 
 /**
