@@ -328,6 +328,38 @@ describe('redirects', () => {
     expect(ok.headers.location).toBe('https://example.com:8443/a%20b');
   });
 
+  it('names the target in the generated page, as the Location sends it (a link in HTML, as WebOb and Werkzeug write it)', async () => {
+    const server = await start(Request.application((req) => redirect(req.query.get('next') ?? '/', 302)));
+    const get = (next: string, accept?: string) =>
+      request(`http://127.0.0.1:${server.port}/app/page?next=${encodeURIComponent(next)}`, { headers: accept ? { Accept: accept } : {} });
+    const base = `http://127.0.0.1:${server.port}`;
+
+    const html = await get('done?q="<x>"', 'text/html');
+    expect(html.status).toBe(302);
+    const location = `${base}/app/done?q=%22%3Cx%3E%22`;
+    expect(html.headers.location).toBe(location);
+    expect(html.body.toString()).toContain(`<a href="${location}">${location}</a>`);
+
+    const json = await get('/done', 'application/json');
+    expect(JSON.parse(json.body.toString())).toEqual({ code: 302, title: 'Found', message: 'The resource was found elsewhere.', location: `${base}/done` });
+
+    const text = await get('/done');
+    expect(text.body.toString()).toBe(`302 Found\n\nThe resource was found elsewhere.\n\n${base}/done\n`);
+    expect(Number(text.headers['content-length'])).toBe(text.body.byteLength);
+
+    // The link is the target made safe, never the one given: `//evil.com` stays on this host.
+    const evil = await get('//evil.com/x', 'text/html');
+    expect(evil.headers.location).toBe(`${base}/%2Fevil.com/x`);
+    expect(evil.body.toString()).toContain(`<a href="${base}/%2Fevil.com/x">`);
+    expect(evil.body.toString()).not.toContain('"//evil.com');
+
+    // A body of the exception's own is sent as it is; HEAD gets none.
+    const own = new HTTPFound('/x', undefined, { body: 'moved' }).getResponse(Request.blank('/'));
+    expect(await own.text()).toBe('moved');
+    const head = await request(`http://127.0.0.1:${server.port}/?next=%2Fdone`, { method: 'HEAD' });
+    expect(head.body.byteLength).toBe(0);
+  });
+
   it('makes a relative Location absolute against the request URL (SCRIPT_NAME included)', () => {
     const req = Request.blank('/dir/page?x=1', { baseUrl: 'https://example.com:8443/app' });
     const loc = (target: string) => new HTTPFound(target).getResponse(req).headers.get('location');

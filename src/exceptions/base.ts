@@ -230,8 +230,7 @@ export class HTTPException extends Error {
     if (page instanceof Response) return page;
     // The page of another copy of tsgi's `errorPages` (npm link, two versions): made this copy's.
     if (isForeignResponse(page)) return adoptForeignResponse(page);
-    const type = negotiateBodyType(environ);
-    return new Response(errorBody(this, type), { status: this.status, headers: this.headers, contentType: type }).addVary('Accept');
+    return generatedPage(this, environ);
   }
 
   /** Serves the error as a gateway app. */
@@ -243,6 +242,15 @@ export class HTTPException extends Error {
   toApp(): (environ: Environ, startResponse: StartResponse) => Body {
     return (environ, startResponse) => this.respond(environ, startResponse);
   }
+}
+
+/**
+ * @internal The page generated for `error`: its body in the type `Accept` chooses (see
+ * `errorBody`, which names a redirect's `location`), with `Vary: Accept` added to its headers.
+ */
+export function generatedPage(error: HTTPException, environ: Environ | undefined, location?: string): Response {
+  const type = negotiateBodyType(environ);
+  return new Response(errorBody(error, type, location), { status: error.status, headers: error.headers, contentType: type }).addVary('Accept');
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Environ } from '../gateway/types.ts';
 import { Response } from '../response/response.ts';
 import { quotePath, quoteQuery } from '../http/url.ts';
 import { hostOf } from '../http/host.ts';
-import { HTTPException, type HTTPExceptionOptions, type RequestLike, checkedExceptionOptions, environOf } from './base.ts';
+import { HTTPException, type HTTPExceptionOptions, type RequestLike, checkedExceptionOptions, environOf, generatedPage } from './base.ts';
 import { HTTPBadRequest } from './client-errors.ts';
 
 /** Base of 3xx redirects: `Location` is required. */
@@ -35,9 +35,17 @@ export class HTTPRedirection extends HTTPException {
     this.location = checkTarget(location);
   }
 
+  /**
+   * The redirect response: `Location` made absolute and safe (see {@link absoluteLocation}), and
+   * a generated page that names that same target (a link in HTML, `location` in JSON, a line
+   * of plain text, as WebOb's and Werkzeug's redirect pages do), or the `body` option as given.
+   */
   override getResponse(req?: RequestLike): Response {
-    const res = super.getResponse(req);
-    res.headers.set('Location', absoluteLocation(this.location, environOf(req)));
+    const environ = environOf(req);
+    const location = absoluteLocation(this.location, environ);
+    // No `errorPages` renderer is asked: it renders 4xx and 5xx only.
+    const res = this.body === undefined ? generatedPage(this, environ, location) : super.getResponse(req);
+    res.headers.set('Location', location);
     return res;
   }
 }

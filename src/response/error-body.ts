@@ -48,22 +48,27 @@ export interface ErrorDescription {
 /**
  * The body text of `error` in `type` (one of `text/plain`, `text/html`, `application/json`):
  * JSON `{ code, title, message }` (the message defaults to the description), an HTML page with
- * every string escaped, or plain text.
+ * every string escaped, or plain text. A redirect's `location` (the absolute `Location` sent,
+ * already made safe) is named too, as WebOb's and Werkzeug's redirect pages and RFC 9110 §15.4
+ * have it: a link in HTML, a `location` member in JSON, a line in plain text.
  */
-export function errorBody(error: ErrorDescription, type: string): string {
+export function errorBody(error: ErrorDescription, type: string, location?: string): string {
   const message = error.detail ?? '';
   if (type === 'application/json') {
-    return JSON.stringify({ code: error.code, title: error.title, message: message || error.description });
+    const body = { code: error.code, title: error.title, message: message || error.description };
+    return JSON.stringify(location === undefined ? body : { ...body, location });
   }
   if (type === 'text/html') {
     const title = escapeHtml(error.status);
+    const link = location === undefined ? '' : `\n<p><a href="${escapeHtml(location)}">${escapeHtml(location)}</a></p>`;
     const detail = message ? `\n<p>${escapeHtml(message)}</p>` : '';
     return (
       `<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8"><title>${title}</title></head>\n` +
-      `<body>\n<h1>${escapeHtml(error.title)}</h1>\n<p>${escapeHtml(error.description)}</p>${detail}\n</body>\n</html>\n`
+      `<body>\n<h1>${escapeHtml(error.title)}</h1>\n<p>${escapeHtml(error.description)}</p>${link}${detail}\n</body>\n</html>\n`
     );
   }
-  return `${error.status}\n\n${error.description}\n${message ? `\n${message}\n` : ''}`;
+  const link = location === undefined ? '' : `\n${location}\n`;
+  return `${error.status}\n\n${error.description}\n${link}${message ? `\n${message}\n` : ''}`;
 }
 
 /**
