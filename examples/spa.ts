@@ -38,15 +38,15 @@ export function historyFallback(index: App): App {
 export function spaApp(dist: string, api: App): App {
   // Hashed names change with their content: cached for a year, never revalidated.
   const immutable = { headers: { 'Cache-Control': 'public, max-age=31536000, immutable' } };
-  // The other files keep their name across deploys: revalidated on every use.
-  const noCache = { headers: { 'Cache-Control': 'no-cache' } };
+  // The other files keep their name across deploys: revalidated on every use (the default
+  // without `maxAge`: `Cache-Control: no-cache`).
   return mount({
     '/api': api,
     // `precompressed: true`: the `.br`/`.gz` copies the build left are sent in their file's place.
     '/assets': directoryApp(`${dist}/assets`, { ...immutable, precompressed: true }),
     // Files first, then the page for any other GET; neither reads a request body, so a POST's
     // is never read (cascade records only what an app it skips reads) before its 405.
-    '/': cascade([directoryApp(dist, { ...noCache, precompressed: true }), historyFallback(fileApp(`${dist}/index.html`, noCache))]),
+    '/': cascade([directoryApp(dist, { precompressed: true }), historyFallback(fileApp(`${dist}/index.html`))]),
   });
 }
 

@@ -80,7 +80,8 @@ describe('directoryApp over a socket', () => {
     expect(res.headers.etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
     expect(res.headers['last-modified']).toBe(MTIME.toUTCString());
     expect(res.headers['accept-ranges']).toBe('bytes');
-    expect(res.headers['cache-control']).toBeUndefined();
+    // No maxAge: revalidated at each use, never reused on a browser's own heuristic (Werkzeug's send_file).
+    expect(res.headers['cache-control']).toBe('no-cache');
     const css = await request(`${server.url}/style.css`);
     expect(css.headers['content-type']).toBe('text/css; charset=utf-8');
     const unknown = await request(`${server.url}/data.unknownext`);
@@ -620,6 +621,10 @@ describe('fileApp', () => {
     expect(await cacheControl(1e12)).toBe('public, max-age=2147483648');
     expect(await cacheControl(59.9)).toBe('public, max-age=59');
     expect(await cacheControl(-5)).toBe('public, max-age=0');
+    const byDefault = await raw((await start(fileApp(path.join(root, 'hello.txt')))).port, '/');
+    expect(byDefault.header('cache-control')).toBe('no-cache');
+    const own = await raw((await start(fileApp(path.join(root, 'hello.txt'), { headers: { 'cache-control': 'private, max-age=5' } }))).port, '/');
+    expect(own.header('cache-control')).toBe('private, max-age=5');
     expect(() => fileApp(path.join(root, 'hello.txt'), { maxAge: Number(undefined) })).toThrow(TypeError);
     expect(() => directoryApp(root, { maxAge: NaN })).toThrow(/maxAge must be a number of seconds/);
   });

@@ -23,7 +23,10 @@ import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 export interface FileOptions {
   /**
    * `Cache-Control: public, max-age=<maxAge>` (seconds, rounded down; below 0 sends 0, above
-   * 2^31 or `Infinity` sends 2147483648, RFC 9111 §1.2.2); default none (the client revalidates).
+   * 2^31 or `Infinity` sends 2147483648, RFC 9111 §1.2.2). Default: `Cache-Control: no-cache`,
+   * so a client revalidates the file at each use (a cheap 304 by its `ETag`) instead of reusing
+   * it for a time of its own choosing after a deploy (RFC 9111 §4.2.2 heuristic freshness);
+   * Werkzeug's `send_file` default. A `Cache-Control` in `headers` replaces either.
    */
   maxAge?: number | undefined;
   /** The `Content-Type`; default from the file name by `mime-types` (with `charset=utf-8` for text), else `application/octet-stream`. */
@@ -142,7 +145,7 @@ export function fixedHeaders(options: FileOptions, file?: string): FixedHeaders 
   const typeByName = !fixedType && !extra?.has('content-type');
   if (fixedType) headers.set('Content-Type', options.contentType ?? typeOf(file!));
   headers.set('Accept-Ranges', 'bytes');
-  if (options.maxAge !== undefined) headers.set('Cache-Control', `public, max-age=${maxAgeSeconds(options.maxAge)}`);
+  headers.set('Cache-Control', options.maxAge === undefined ? 'no-cache' : `public, max-age=${maxAgeSeconds(options.maxAge)}`);
   const fixedDisposition = typeof options.download === 'string' || (options.download === true && file !== undefined);
   const dispositionByName = options.download === true && file === undefined && !extra?.has('content-disposition');
   if (fixedDisposition) headers.set('Content-Disposition', disposition(options.download as true | string, file ?? ''));
