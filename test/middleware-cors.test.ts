@@ -415,6 +415,8 @@ describe('cors: options checked at once', () => {
     expect(() => cors(app, { origin: [SITE], credentials: true, allowMethods: ['*'] })).toThrow(TypeError);
     expect(() => cors(app, { exposeHeaders: ['*'], allowHeaders: ['*'] })).not.toThrow();
     expect(() => cors(app, { origin: () => true, credentials: true })).not.toThrow();
+    // A string from an environment variable is no boolean: refused, not read as false.
+    expect(() => cors(app, { origin: [SITE], credentials: 'true' as unknown as boolean })).toThrow(/credentials must be true or false, got "true"/);
   });
 
   it('refuses an origin written as browsers never send it, saying what to write', () => {

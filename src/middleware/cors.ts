@@ -131,13 +131,18 @@ interface Grant {
  * @throws TypeError (at once) for an `origin` that is not `'*'`, a serialized origin (or
  *   `'null'`), a list of them or a function (a wildcard, `'https://*.example.com'`, is
  *   refused with the function to write); for a method or field name that is not a token
- *   (RFC 9110 §5.6.2); a `maxAge` that is not a whole number of seconds >= 0; and, with
+ *   (RFC 9110 §5.6.2); a `maxAge` that is not a whole number of seconds >= 0; a `credentials`
+ *   that is not a boolean (`'true'` from an environment variable); and, with
  *   `credentials`, for `origin: '*'` or a `'*'` in `allowMethods`, `allowHeaders` or
  *   `exposeHeaders` (browsers take it literally then).
  */
 export function cors(app: AppLike, options: CorsOptions = {}): App {
   const inner = toApp(app);
   checkOptions('cors', options, CORS_OPTIONS);
+  if (options.credentials !== undefined && typeof options.credentials !== 'boolean') {
+    // `'true'` from an environment variable would otherwise mean no credentials, unsaid.
+    throw new TypeError(`cors: credentials must be true or false, got ${JSON.stringify(options.credentials)}`);
+  }
   const credentials = options.credentials === true;
   const origin = options.origin ?? '*';
   const wildcard = origin === '*';
