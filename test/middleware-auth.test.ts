@@ -146,6 +146,20 @@ describe('bearerAuth', () => {
     expect(tokens).toEqual([]); // verify never sees a token that cannot be one
   });
 
+  it('tells a malformed token from two credentials in time linear in the header (socket)', { timeout: 10_000 }, async () => {
+    // An unclosed quoted-string of escaped quotes: the check for a second credential retried
+    // its quoted-string expression from each quote, quadratic (0.4 s of blocked event loop for
+    // Node's default 16 KB head, half a minute for this one).
+    const server = await start(bearerAuth(whoami(), { verify }), { server: { maxHeaderSize: 1 << 20 } });
+    const hostile = await request(server.url, { headers: { authorization: `Bearer "${'\\"'.repeat(100_000)}` } });
+    expect(hostile.status).toBe(401);
+    expect(hostile.headers['www-authenticate']).toContain('error="invalid_token"');
+    // A comma inside a closed quoted-string is no second credential; one after it, or after an unclosed one, is.
+    for (const [authorization, status] of [['Bearer a="x, Basic y"', 401], ['Bearer a="x", Basic y', 400], ['Bearer "a\\"b, Basic y', 400]] as const) {
+      expect((await request(server.url, { headers: { authorization } })).status, authorization).toBe(status);
+    }
+  });
+
   it('answers 400 for two Authorization lines (raw socket)', async () => {
     const server = await start(bearerAuth(whoami(), { verify }));
     const result = await rawExchange(server.port, rawGet('/', 'Authorization: Bearer tok-alice\r\nAuthorization: Bearer other\r\n'));

@@ -7,6 +7,7 @@ import { type App, type AppLike, type Environ, type StartResponse, toApp } from 
 import { HTTPBadRequest, HTTPForbidden, HTTPUnauthorized } from '../exceptions/client-errors.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { parseAuthorization } from '../http/authorization.ts';
+import { Cursor } from '../http/syntax.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { keepPrivate } from '../http/shared-cache.ts';
@@ -240,7 +241,26 @@ type Found = { kind: 'none' } | { kind: 'malformed'; reason: string } | { kind: 
  * auth-param (`, c=d`) is not one.
  */
 function hasSecondCredential(value: string): boolean {
-  return /,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s|,|$)/.test(value.replace(/"(?:[^"\\]|\\.)*"/g, '""'));
+  return /,\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s|,|$)/.test(withoutQuotedStrings(value));
+}
+
+/**
+ * `value` with each quoted-string emptied (`""`), in one pass. From an unclosed one on, the
+ * rest is kept as it is: every later quote is unclosed too (the scan from the first one met
+ * each of them escaped), and a regex retried from each of them took time quadratic in the
+ * length of a hostile header.
+ */
+function withoutQuotedStrings(value: string): string {
+  const c = new Cursor(value);
+  let out = '';
+  for (;;) {
+    const quote = value.indexOf('"', c.pos);
+    if (quote === -1) return out + value.slice(c.pos);
+    out += value.slice(c.pos, quote);
+    c.pos = quote;
+    if (c.quoted() === null) return out + value.slice(quote);
+    out += '""';
+  }
 }
 
 /** Where the request carries its token (RFC 6750 §2.1, §2.3), or why it is malformed. */
