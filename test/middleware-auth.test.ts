@@ -201,6 +201,22 @@ describe('bearerAuth', () => {
     expect((await request(`${lax.url}/?access_token=`)).status).toBe(400);
   });
 
+  it('with allowQuery, takes a query token beside credentials of another scheme (a staging site behind basicAuth)', async () => {
+    // The browser sends the site's Basic login with every request, an EventSource's URL
+    // included: the Authorization header holds no bearer token, the query does.
+    const staging = basicAuth(bearerAuth(whoami(), { verify, allowQuery: true }), { verify: staticUsers({ staging: 'pw' }) });
+    const server = await start(lint(staging));
+    const res = await request(`${server.url}/events?access_token=tok-alice`, { headers: { authorization: basic('staging', 'pw') } });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body.toString())).toEqual({ user: '7', type: 'Bearer', full: { id: 7, login: 'alice' } });
+    const lax = await start(bearerAuth(whoami(), { verify, allowQuery: true }));
+    for (const authorization of ['Digest username="a"', 'Basic !!!']) {
+      expect((await request(`${lax.url}/?access_token=tok-alice`, { headers: { authorization } })).status, authorization).toBe(200);
+      const none = await request(lax.url, { headers: { authorization } });
+      expect([none.status, none.headers['www-authenticate']], authorization).toEqual([401, 'Bearer realm="Restricted"']);
+    }
+  });
+
   it('keeps the answer to a token sent in the query out of shared caches (RFC 6750 §2.3)', async () => {
     // The URL holds the token: a CDN would key the user's data on it and serve it on, to
     // whoever finds the URL in a log or a Referer, after the token is revoked too.

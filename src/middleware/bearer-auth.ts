@@ -72,7 +72,8 @@ const BEARER_AUTH_OPTIONS = { verify: true, realm: true, scope: true, userName: 
  *   `authUserKey` (`environ['tsgi.auth_user']`) the user, `REMOTE_USER` its name (see
  *   `userName`); `app` is called.
  * - No credentials, or another scheme (`Basic …`): 401 with `WWW-Authenticate: Bearer
- *   realm="…"` and no error code (RFC 6750 §3.1).
+ *   realm="…"` and no error code (RFC 6750 §3.1). With `allowQuery`, an `access_token` in the
+ *   query is taken beside another scheme's `Authorization` (a Basic login in front of the site).
  * - A malformed request: `Bearer` without a token, two credentials (two `Authorization`
  *   lines, which arrive joined with `, `), a token sent both in the header and the query, or
  *   two `access_token` parameters: 400 with `error="invalid_request"`.
@@ -269,9 +270,9 @@ function findToken(environ: Environ, allowQuery: boolean): Found {
   let fromHeader: string | null = null;
   if (typeof header === 'string' && header.trim() !== '') {
     const parsed = parseAuthorization(header);
-    if (parsed === null) {
-      // Any other scheme, even garbled, is "no Bearer credentials"; a garbled Bearer is not.
-      if (!/(^|[\s,])bearer(\s|,|$)/i.test(header)) return { kind: 'none' };
+    // Any other scheme, even garbled, is "no Bearer credentials" (a Basic login in front of
+    // the site: the token may still be in the query); a garbled Bearer is not.
+    if (parsed === null && /(^|[\s,])bearer(\s|,|$)/i.test(header)) {
       const value = header.trim();
       // One Bearer credential whose token is not a b64token: the access token is malformed
       // (RFC 6750 §3.1 invalid_token), so that the client gets a new one. No token, or
@@ -279,8 +280,7 @@ function findToken(environ: Environ, allowQuery: boolean): Found {
       if (/^bearer\s+\S/i.test(value) && !hasSecondCredential(value)) return { kind: 'invalid' };
       return { kind: 'malformed', reason: 'The Authorization header is not Bearer followed by one token.' };
     }
-    if (parsed.scheme !== 'bearer') return { kind: 'none' };
-    fromHeader = parsed.token ?? null;
+    if (parsed?.scheme === 'bearer') fromHeader = parsed.token ?? null;
   }
   let fromQuery: string | null = null;
   if (allowQuery && environ.QUERY_STRING.includes('access_token')) {
