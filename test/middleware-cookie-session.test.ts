@@ -252,6 +252,21 @@ describe('CookieSessions', () => {
     expect(new CookieSessions({ secret: SECRET, cookieName: '__Host-session', secure: true }).cookieName).toBe('__Host-session');
   });
 
+  it('refuses secret and secrets together, which signed with the old key and never took the new one (socket)', async () => {
+    // Flask's SECRET_KEY + SECRET_KEY_FALLBACKS, written as secret + secrets: `secret` was
+    // dropped without a word, so every session was signed with the key being retired.
+    const mixed = { secret: SECRET, secrets: [OLD_SECRET] };
+    expect(() => new CookieSessions(mixed)).toThrow(/takes secret or secrets, not both/);
+    expect(() => new AuthTickets(mixed)).toThrow(/takes secret or secrets, not both/);
+    // What the rotation meant, given as documented: signed with the new key, the old one still read.
+    const rotated = new CookieSessions({ secrets: [SECRET, OLD_SECRET] });
+    const server = await start(rotated.middleware(site));
+    const login = await request(`${server.url}/login?user=ann`);
+    const cookie = cookieOf(login.headers['set-cookie']);
+    expect(new CookieSessions({ secret: SECRET }).load(Request.blank('/', { headers: { cookie } }))?.data.get('user')).toBe('ann');
+    expect(new CookieSessions({ secret: OLD_SECRET }).load(Request.blank('/', { headers: { cookie } }))).toBeNull();
+  });
+
   it('stores JSON copies and refuses what JSON cannot carry', async () => {
     const client = new TestClient(
       new CookieSessions({ secret: SECRET }).middleware(

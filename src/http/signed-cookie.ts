@@ -63,8 +63,8 @@ export class SignedCookie {
   readonly #attributes: { path: string; domain?: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none'; httpOnly: true };
 
   /**
-   * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
-   *   bytes, the name is not a token, `maxAge` is under 1 second (see {@link checkMaxAge}) or
+   * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
+   *   shorter than 32 bytes, the name is not a token, `maxAge` is under 1 second (see {@link checkMaxAge}) or
    *   past `Number.MAX_SAFE_INTEGER` (no `Max-Age` spells it), or the cookie cannot
    *   be put in a `Set-Cookie` or is one browsers refuse (see `serializeSetCookie`).
    */

@@ -7,7 +7,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** The key options of a signing middleware: `secret` or, for rotation, `secrets` (newest first). */
+/** The key options of a signing middleware: `secret` or, for rotation, `secrets` (newest first); not both. */
 export interface SigningKeys {
   secret?: string | Uint8Array | undefined;
   secrets?: ReadonlyArray<string | Uint8Array> | undefined;
@@ -29,9 +29,14 @@ export class Signer {
   /**
    * @param owner names the middleware in the errors (`AuthTickets`).
    * @param what names its key in the errors (`an auth ticket secret`).
-   * @throws TypeError when neither `secret` nor `secrets` is given or a key is shorter than 32 bytes.
+   * @throws TypeError when neither `secret` nor `secrets` is given, or both (Flask's
+   *   `SECRET_KEY` and `SECRET_KEY_FALLBACKS` written as `secret` and `secrets` would sign with
+   *   a fallback and never accept `secret`), or a key is shorter than 32 bytes.
    */
   constructor(keys: SigningKeys, purpose: string, owner: string, what: string) {
+    if (keys.secret !== undefined && keys.secrets !== undefined) {
+      throw new TypeError(`${owner} takes secret or secrets, not both: list every key in secrets, the one to sign with first`);
+    }
     const secrets = keys.secrets ?? (keys.secret !== undefined ? [keys.secret] : []);
     if (secrets.length === 0) throw new TypeError(`${owner} needs a secret (or a list of secrets)`);
     this.#keys = secrets.map((secret) => {

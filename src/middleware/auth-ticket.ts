@@ -32,7 +32,7 @@ export interface AuthTicketOptions extends SignedCookieAttributes {
   /**
    * Several keys, for rotation: tickets are signed with the first and accepted when signed
    * with any. To rotate, put the new key first and drop the old one after `maxAge`.
-   * Give `secret` or `secrets`.
+   * Give `secret` or `secrets`, not both (a `TypeError`).
    */
   secrets?: ReadonlyArray<string | Uint8Array> | undefined;
   /** The cookie's name; default `'auth_tkt'`. */
@@ -150,8 +150,8 @@ export class AuthTickets {
   readonly #cookie: SignedCookie;
 
   /**
-   * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
-   *   bytes, the cookie name is not a token, `maxAge` is under 1 second,
+   * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
+   *   shorter than 32 bytes, the cookie name is not a token, `maxAge` is under 1 second,
    *   `reissueTime` is not a number from 0 to below `maxAge`, `path`, `domain` or `sameSite`
    *   cannot be put in a `Set-Cookie`, or the cookie is one browsers refuse to store
    *   (RFC 6265bis §4.1.3, §5.7: `sameSite: 'none'`, or a `__Secure-` or `__Host-` name,

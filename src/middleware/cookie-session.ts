@@ -29,7 +29,7 @@ export interface CookieSessionOptions extends SignedCookieAttributes {
   /**
    * Several keys, for rotation: sessions are signed with the first and accepted when signed
    * with any. To rotate, put the new key first and drop the old one after `maxAge`.
-   * Give `secret` or `secrets`.
+   * Give `secret` or `secrets`, not both (a `TypeError`).
    */
   secrets?: ReadonlyArray<string | Uint8Array> | undefined;
   /** The cookie's name; default `'session'` (Flask's). */
@@ -107,8 +107,8 @@ export class CookieSessions {
   readonly #cookie: SignedCookie;
 
   /**
-   * @throws TypeError when neither `secret` nor `secrets` is given, a key is shorter than 32
-   *   bytes, the cookie name is not a token, `maxAge` is under 1 second, `path`,
+   * @throws TypeError when neither `secret` nor `secrets` is given or both are, a key is
+   *   shorter than 32 bytes, the cookie name is not a token, `maxAge` is under 1 second, `path`,
    *   `domain` or `sameSite` cannot be put in a `Set-Cookie`, or the cookie is one browsers
    *   refuse to store (RFC 6265bis §4.1.3, §5.7: `sameSite: 'none'`, or a `__Secure-` or
    *   `__Host-` name, without `secure: true`; a `__Host-` name with a `domain` or a `path`
