@@ -257,6 +257,33 @@ describe('AuthTickets over a socket: a login flow', () => {
   });
 });
 
+describe('AuthTickets that never expire', () => {
+  it('keeps a login made with the maxAge: Number.MAX_SAFE_INTEGER the constructor takes, reissued too (socket)', async () => {
+    // Its expiry, issue time plus maxAge, was past the safe integers: every remember() threw
+    // (`option maxAge is invalid`, a 500 at each login), and sign()'s tickets never verified.
+    let now = Date.UTC(2030, 0, 1);
+    const tickets = new AuthTickets({ secret: SECRET, maxAge: Number.MAX_SAFE_INTEGER, reissueTime: 60, now: () => now });
+    const site = Request.application((req) => {
+      if (req.pathInfo !== '/login') return new Response(req.remoteUser ?? 'stranger');
+      const res = new HTTPSeeOther('/');
+      tickets.remember(res, 'bob');
+      return res;
+    });
+    const server = await start(lint(tickets.middleware(site)));
+    const login = (await request(`${server.url}/login`)).headers['set-cookie']![0]!;
+    expect(login).toContain('Expires=Fri, 31 Dec 9999 23:59:59 GMT');
+    const cookie = `auth_tkt=${cookieValue(login)}`;
+    expect(tickets.read(Request.blank('/', { headers: { cookie } }))?.expires).toBe(Number.MAX_SAFE_INTEGER);
+    expect(tickets.verify(tickets.sign('ann').value)?.user).toBe('ann');
+    now += 3600_000; // an hour on: the ticket is reissued, and the new one holds too
+    const page = await request(server.url, { headers: { cookie } });
+    expect(page.body.toString()).toBe('bob');
+    const reissued = `auth_tkt=${cookieValue(page.headers['set-cookie']![0]!)}`;
+    expect(reissued).not.toBe(cookie);
+    expect((await request(server.url, { headers: { cookie: reissued } })).body.toString()).toBe('bob');
+  });
+});
+
 describe('AuthTickets and shared caches', () => {
   it("adds Cookie to the Vary of a logged-in user's page a shared cache could keep for a heuristic time, as for a reissue (socket)", async () => {
     // A CDN that stores 200s without caching fields (Fastly's default TTL of an hour) and does

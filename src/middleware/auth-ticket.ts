@@ -60,7 +60,7 @@ export interface Ticket {
   readonly user: string;
   /** When the ticket was issued, in seconds since the epoch. */
   readonly issued: number;
-  /** When it stops being valid, in seconds since the epoch. */
+  /** When it stops being valid, in seconds since the epoch (at most `Number.MAX_SAFE_INTEGER`). */
   readonly expires: number;
   /** The JSON value given to `remember` (roles, a session id…); absent when none. */
   readonly data?: unknown;
@@ -275,7 +275,9 @@ export class AuthTickets {
     const ticket: Ticket = {
       user,
       issued,
-      expires: issued + Math.floor(lifetime),
+      // A lifetime reaching past the safe integers (`maxAge: Number.MAX_SAFE_INTEGER`, "never")
+      // ends at the last one: an unsafe expiry is refused as malformed, and no `Max-Age` spells it.
+      expires: Math.min(issued + Math.floor(lifetime), Number.MAX_SAFE_INTEGER),
       ...(options.data !== undefined ? { data: options.data } : {}),
       ...(session ? { session } : {}),
     };
