@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type App, HTTPSeeOther, Request, Response } from 'tsgi';
+import { type App, type Environ, HTTPSeeOther, HTTPServiceUnavailable, Request, Response } from 'tsgi';
 import { AuthTickets, CookieSessions, lint, mount, sessionKey, sessionOf } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { request, start } from './node-helpers.ts';
@@ -193,6 +193,42 @@ describe('CookieSessions', () => {
     expect((late as Error).message).toMatch(/saved when the response head was sent/);
     const check = await start(sessions.middleware(Request.application((req) => new Response(String(sessionOf(req).get('step'))))));
     expect((await request(check.url, { headers: { cookie: cookieOf(res.headers['set-cookie']) } })).body.toString()).toBe('1');
+  });
+
+  it('saves the session on an HTTPException a raw app throws (the redirect after a login), sync or async (socket)', async () => {
+    // serve() answers the escaped exception itself, past the middleware's startResponse: the
+    // login and its flash were lost, the redirect going out without the cookie.
+    const sessions = new CookieSessions({ secret: SECRET });
+    const login = (environ: Environ) => {
+      if (environ.PATH_INFO === '/login') {
+        sessionOf(environ).set('user', 'ann');
+        sessionOf(environ).flash('Welcome back', 'info');
+        throw new HTTPSeeOther('/');
+      }
+      if (environ.PATH_INFO === '/broken') {
+        sessionOf(environ).set('user', 'eve');
+        throw new HTTPServiceUnavailable(); // a 5xx still escapes, to be logged: nothing saved
+      }
+    };
+    const raw: App = (environ, startResponse) => {
+      login(environ);
+      return site(environ, startResponse);
+    };
+    const rawAsync: App = async (environ, startResponse) => {
+      await Promise.resolve();
+      login(environ);
+      return site(environ, startResponse);
+    };
+    for (const app of [raw, rawAsync]) {
+      const server = await start(lint(sessions.middleware(app)));
+      const redirect = await request(`${server.url}/login`);
+      expect(redirect.status).toBe(303);
+      expect(redirect.headers.vary).toBe('Accept, Cookie');
+      const { body } = await page(server.url, cookieOf(redirect.headers['set-cookie']));
+      expect(body).toEqual({ user: 'ann', flashes: [{ message: 'Welcome back', category: 'info' }], again: 1 });
+      const broken = await request(`${server.url}/broken`);
+      expect([broken.status, broken.headers['set-cookie']]).toEqual([503, undefined]);
+    }
   });
 
   it('works under mount, and says when the middleware is missing', async () => {

@@ -9,6 +9,7 @@ import { type RequestLike, environOf, isHTTPException } from '../exceptions/base
 import { sharedFreshness } from '../http/shared-cache.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { setRemoteUser } from './auth-util.ts';
+import { onThrown } from './on-thrown.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie, checkMaxAge } from '../http/signed-cookie.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
@@ -342,12 +343,7 @@ export class AuthTickets {
       }
       throw error;
     };
-    try {
-      const body = run();
-      return body instanceof Promise ? body.catch(secure) : body;
-    } catch (error) {
-      return secure(error);
-    }
+    return onThrown(run, secure);
   }
 
   /** The `Set-Cookie` value carrying `value`: `Max-Age`/`Expires` unless a session ticket. */

@@ -4,13 +4,15 @@
  *
  * @module
  */
-import { type AppLike, type Middleware, toApp } from '../gateway/types.ts';
+import { type AppLike, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { keepPrivate, sharedCacheMayStore } from '../http/shared-cache.ts';
 import { MAX_SIGNED_LENGTH } from '../http/signed-value.ts';
 import { type SignedCookieAttributes, SignedCookie } from '../http/signed-cookie.ts';
 import { type RequestLike, environOf } from '../exceptions/base.ts';
+import { answeringException } from '../exceptions/body-failure.ts';
+import { onThrown } from './on-thrown.ts';
 import { type Flash, type SessionState, Session, sealSession } from './session.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
@@ -133,7 +135,9 @@ export class CookieSessions {
    * {@link sessionKey} (read with {@link sessionOf}), read from the cookie on first use, and
    * saves it when the app sends the response head (`startResponse`: a `Response`, an
    * `HTTPException` such as the redirect after a login, a raw gateway response, or the head
-   * of a streamed body):
+   * of a streamed body; a redirect or 4xx `HTTPException` that an app throws before its head,
+   * having used the session, is answered by the middleware, where `serve()` or `errors` would
+   * have answered it without the session's fields; a 5xx goes on, the session unsaved):
    *
    * - a session read or changed adds `Cookie` to the response's `Vary` (as Flask);
    * - a changed session adds a `Set-Cookie` with the new signed value, issued now (so the
@@ -157,7 +161,19 @@ export class CookieSessions {
     return (environ, startResponse) => {
       const session = new Session(() => this.load(environ));
       sessionKey.set(environ, session);
-      return inner(environ, (status, headers, error) => startResponse(status, this.#save(session, headers, environ['tsgi.url_scheme'] === 'https'), error));
+      let started = false;
+      const start: StartResponse = (status, headers, error) => {
+        started = true;
+        return startResponse(status, this.#save(session, headers, environ['tsgi.url_scheme'] === 'https'), error);
+      };
+      // An HTTPException a raw app throws before its head (`abort(303)` after a login) would be
+      // answered outside (`serve()`, `errors`), past `start`, and the session's changes lost:
+      // a used session's redirect or 4xx is answered here. A 5xx escapes on, to be logged.
+      return onThrown(() => inner(environ, start), (error) => {
+        const exception = started || !session.accessed ? null : answeringException(environ, error);
+        if (exception === null || exception.code >= 500) throw error;
+        return exception.respond(environ, start);
+      });
     };
   };
 
