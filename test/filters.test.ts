@@ -113,6 +113,12 @@ describe('rewriteHtml', () => {
     expect((await chunksOf(app)).text).toBe('<em>new</em><ul><li>only</li></ul>[<span>s</span>]<img src=x loading="lazy">end');
   });
 
+  it('ends each of two nested elements of the same name, both matched, at its own end tag', async () => {
+    const page = '<div id=a><div id=b>x</div>y</div>z<ul><li><ul><li>i</li></ul></li><li>o</li></ul>end';
+    const app = rewriteHtml(chunked([page]), { elements: { div: (el) => el.append('!'), ul: (el) => el.after('|') } });
+    expect((await chunksOf(app)).text).toBe('<div id=a><div id=b>x!</div>y!</div>z<ul><li><ul><li>i</li></ul>|</li><li>o</li></ul>|end');
+  });
+
   it('keeps a non-UTF-8 page byte for byte and writes inserted text in its charset', async () => {
     const latin = Buffer.from('<html><head><title>Caf\xe9</title></head><body><p>na\xefve \x80</p></body></html>', 'latin1');
     const app = rewriteHtml(chunked([latin.subarray(0, 20), latin.subarray(20)], [['Content-Type', 'text/html; charset=windows-1252']]), {

@@ -24,7 +24,7 @@ export interface Rule {
 /** An element whose end tag is waited for. */
 interface Watch {
   name: string;
-  /** Open elements of the same name inside it. */
+  /** Open elements of the same name inside it (but for those inside a watch of that name within it). */
   depth: number;
   append: string;
   after: string;
@@ -154,7 +154,17 @@ export class HtmlRewrite {
     if (name === 'body') this.closeImplied('head');
     // Void elements, and self-closing ones in SVG and MathML, have no content and no end tag.
     const isVoid = VOID.has(name) || (tag.selfClosing && this.stream.foreign);
-    if (!isVoid) for (const watch of this.watches) if (watch.name === name) watch.depth++;
+    // An element of a watched name is counted by the innermost watch of that name, whose end tag
+    // it would otherwise take, unless it gets a watch of its own (its end tag then ends that one).
+    const outer = isVoid ? undefined : this.watches.findLast((watch) => watch.name === name);
+    const watched = this.watches.length;
+    this.rewriteStartTag(tag, raw, isVoid);
+    if (outer !== undefined && this.watches.length === watched) outer.depth++;
+  }
+
+  /** Runs the handlers on a start tag and sends it as they changed it (nothing inside a dropped element). */
+  private rewriteStartTag(tag: StartTag, raw: string, isVoid: boolean): void {
+    const name = tag.tagName;
     if (this.dropping > 0) return;
     let element: HtmlElement | undefined;
     for (const rule of this.rules) {
