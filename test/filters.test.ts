@@ -269,6 +269,20 @@ describe('rewriteHtml', () => {
     expect(seen).toEqual(cases.map(([, value]) => value));
   });
 
+  it('reads and writes a page that starts with a UTF-8 byte order mark in UTF-8, whatever the Content-Type or <meta> say', async () => {
+    // WHATWG Encoding "decode" and HTML's encoding sniffing: the BOM wins over both.
+    const page = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<meta charset=iso-8859-1><a title="café">x</a><body>b</body>', 'utf8')]);
+    for (const type of ['text/html; charset=windows-1252', 'text/html']) {
+      const titles: string[] = [];
+      const app = rewriteHtml(chunked([page.subarray(0, 1), page.subarray(1, 2), page.subarray(2)], [['Content-Type', type]]), {
+        elements: { a: (el) => void titles.push(el.getAttribute('title')!), body: (el) => el.prepend('é') },
+      });
+      const { text } = await chunksOf(app);
+      expect(titles, type).toEqual(['café']);
+      expect(Buffer.from(text, 'latin1').toString('utf8'), type).toBe('\uFEFF<meta charset=iso-8859-1><a title="café">x</a><body>éb</body>');
+    }
+  });
+
   it('reads and writes a page in the charset its <meta> declares when the Content-Type has none', async () => {
     const latin = Buffer.from('<html><head><meta charset="windows-1252"></head><body><a href="/caf\xE9.html">caf\xE9</a></body></html>', 'latin1');
     const app = rewriteHtml(chunked([latin.subarray(0, 30), latin.subarray(30)], [['Content-Type', 'text/html']]), {

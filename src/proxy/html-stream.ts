@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import type { EndTag, StartTag } from 'parse5-sax-parser';
 import { HtmlElement, editsOf, startTagOf } from './html-element.ts';
-import type { ByteText } from './html-text.ts';
+import { type ByteText, bomText } from './html-text.ts';
 import type { Selector } from './html-selector.ts';
 import { TokenStream, VOID } from './html-tokens.ts';
 
@@ -64,6 +64,8 @@ export class HtmlRewrite {
   private source = '';
   private sent = 0;
   private out = '';
+  /** The document's first bytes while fewer than 3 have come (a byte order mark's length); null once read. */
+  private leading: string | null = '';
 
   /**
    * @param sniff Called with each start tag in the first 1024 bytes while the charset is not
@@ -88,12 +90,29 @@ export class HtmlRewrite {
 
   write(bytes: string): string {
     if (this.through) return bytes;
+    if (this.leading !== null) this.readBom(this.leading + bytes.slice(0, 3 - this.leading.length));
     this.source += bytes;
     this.stream.write(bytes);
     this.pass(this.stream.settled());
     this.stream.relieve();
     if (this.source.length > this.maxTokenBytes) this.giveUp();
     return this.take();
+  }
+
+  /**
+   * Reads the first 3 bytes (`leading`, as many as came): a UTF-8 byte order mark makes the
+   * document UTF-8, whatever the `Content-Type` or a `<meta>` declare ({@link bomText}). Decided
+   * before the chunk that completes them is parsed: no tag ends in fewer bytes, so none was read
+   * in another charset.
+   */
+  private readBom(leading: string): void {
+    if (leading.length < 3) {
+      this.leading = leading;
+      return;
+    }
+    const text = bomText(leading);
+    if (text !== null) [this.text, this.sniff] = [text, undefined];
+    this.leading = null;
   }
 
   /** Stops rewriting: closes what waits for an end tag, and lets what is held back through. */

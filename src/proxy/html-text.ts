@@ -54,6 +54,19 @@ export function byteText(charset: string | undefined): ByteText | null {
   };
 }
 
+/** The UTF-8 byte order mark, as a byte string. */
+const UTF8_BOM = '\xEF\xBB\xBF';
+
+/**
+ * The conversions of UTF-8 when `leading`, the first 3 bytes of a document (a byte string), are
+ * its byte order mark, else null. A BOM decides the charset before the `Content-Type` parameter
+ * and any `<meta>` (WHATWG Encoding, "decode"; HTML's encoding sniffing algorithm), as browsers
+ * read it: a UTF-8 page served as `charset=iso-8859-1` by a server's default is read as UTF-8.
+ */
+export function bomText(leading: string): ByteText | null {
+  return leading === UTF8_BOM ? byteText('utf-8') : null;
+}
+
 /**
  * The charset a `<meta>` start tag declares, as the HTML encoding sniffing prescan reads it:
  * its `charset` attribute, or the `charset` parameter of its `content` when `http-equiv` is

@@ -90,10 +90,11 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  *
  * Applies to `text/html` and `application/xhtml+xml` responses without a `Content-Encoding`
  * (put {@link decodeContent} below it for compressed upstreams) in any ASCII-compatible charset
- * (UTF-16 is left alone): the `Content-Type` parameter, or else the one a `<meta charset>` (or
- * `<meta http-equiv=content-type>`) in the first 1024 bytes declares; attribute values are read
- * and written in it. Like every body filter, it drops `Content-Length` and `Accept-Ranges`,
- * weakens a strong `ETag` (of a HEAD answer too: it gets the fields GET gets), drops
+ * (UTF-16 is left alone): UTF-8 when the body starts with its byte order mark (as browsers
+ * read it, whatever is declared), else the `Content-Type` parameter, or else the one a
+ * `<meta charset>` (or `<meta http-equiv=content-type>`) in the first 1024 bytes declares;
+ * attribute values are read and written in it. Like every body filter, it drops
+ * `Content-Length` and `Accept-Ranges`, weakens a strong `ETag` (of a HEAD answer too: it gets the fields GET gets), drops
  * `Last-Modified` (the upstream's date, not the rewritten page's, which changes with the rules:
  * nginx's `sub_filter_last_modified off`; also from the 304 answering for a rewritten page), and leaves
  * 204 and 304 answers and other types untouched; a
