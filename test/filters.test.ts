@@ -175,6 +175,18 @@ describe('rewriteHtml', () => {
     expect((await chunksOf(script)).text).toBe('<svg/><script>a("<a>")</script><a>x!</a>');
   });
 
+  it('ends a self-closing element of an application/xhtml+xml page at its tag, and reads the markup after it, as XML does', async () => {
+    const xhtml: Array<[string, string]> = [['Content-Type', 'application/xhtml+xml']];
+    const page = '<html xmlns="http://www.w3.org/1999/xhtml"><head><script src="/a.js"/><title/></head><body><div class="ad"/><p><a href="/x">x</a></p></body></html>';
+    const app = rewriteHtml(chunked([page], xhtml), {
+      upstream: 'http://old.example.com',
+      elements: { head: (el) => el.append('<link rel="icon" href="/i.png"/>', { html: true }), 'div[class=ad]': (el) => el.remove() },
+    });
+    expect((await chunksOf(app, '/', { baseUrl: 'http://pub.example/legacy' })).text).toBe(
+      '<html xmlns="http://www.w3.org/1999/xhtml"><head><script src="/legacy/a.js"/><title/><link rel="icon" href="/i.png"/></head><body><p><a href="/legacy/x">x</a></p></body></html>',
+    );
+  });
+
   it('reads mglyph and malignmark directly in a MathML text integration point as MathML (self-closing counts)', async () => {
     const page = '<math><mi><mglyph/>x</mi><mo><malignmark/>y</mo></math><p>after</p>';
     const removed = rewriteHtml(chunked([page]), { elements: { 'mglyph, malignmark': (el) => el.remove() } });

@@ -73,8 +73,11 @@ export class HtmlRewrite {
    *   or null.
    * @param maxTokenBytes The most input held back after a chunk (an unfinished tag or doctype)
    *   before the rewrite gives up and passes the rest through (see the class).
+   * @param xml True for an XHTML document (`application/xhtml+xml`), read as XML reads it: a
+   *   self-closing tag of any element is the whole element.
    */
-  constructor(rules: readonly Rule[], text: ByteText, sniff?: (tag: StartTag) => ByteText | null, maxTokenBytes = MAX_TOKEN_BYTES) {
+  constructor(rules: readonly Rule[], text: ByteText, sniff?: (tag: StartTag) => ByteText | null, maxTokenBytes = MAX_TOKEN_BYTES, xml = false) {
+    this.stream.xml = xml;
     this.rules = rules;
     this.maxTokenBytes = maxTokenBytes;
     this.text = text;
@@ -171,8 +174,8 @@ export class HtmlRewrite {
       if (declared !== null) [this.text, this.sniff] = [declared, undefined];
     }
     if (name === 'body') this.closeImplied('head');
-    // Void elements, and self-closing ones in SVG and MathML, have no content and no end tag.
-    const isVoid = VOID.has(name) || (tag.selfClosing && this.stream.foreign);
+    // Void elements, and self-closing ones in SVG and MathML (in XHTML, all), have no content and no end tag.
+    const isVoid = VOID.has(name) || (tag.selfClosing && (this.stream.foreign || this.stream.xml));
     // An element of a watched name is counted by the innermost watch of that name, whose end tag
     // it would otherwise take, unless it gets a watch of its own (its end tag then ends that one).
     const outer = isVoid ? undefined : this.watches.findLast((watch) => watch.name === name);

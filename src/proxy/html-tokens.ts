@@ -11,12 +11,14 @@
  *
  * @module
  */
-import { Token, html } from 'parse5';
+import { Token, TokenizerMode, html } from 'parse5';
 import { RewritingStream } from 'parse5-html-rewriting-stream';
 
 /** The parts of parse5's `Tokenizer` and `ParserFeedbackSimulator` the rewriter relies on. */
 interface TokenizerInternals {
   tokenizer: {
+    /** The state it reads the next character in: set to script data, RAWTEXT or RCDATA by the simulator after such a start tag. */
+    state: number;
     /** The token being built (a tag, comment or doctype), or null in text. */
     currentToken: { type: Token.TokenType; data?: string } | null;
     /** The input offset before any unfinished token or delimiter (what `flushCharacters` emits up to). */
@@ -52,6 +54,12 @@ interface TextPoint {
 export class TokenStream extends RewritingStream {
   /** True when the last start tag was read in foreign content (SVG, MathML). */
   foreign = false;
+  /**
+   * True for an XHTML document (`application/xhtml+xml`), which browsers read as XML: a
+   * self-closing tag (`<script src="a.js"/>`, `<div/>`) is then a whole element, so what follows
+   * it is markup, not the script, raw text or RCDATA content HTML would read after that tag.
+   */
+  xml = false;
   /** The simulator's namespace stack depth after the last tag. */
   private level = 1;
   /** MathML text integration points entered, innermost last. */
@@ -118,6 +126,8 @@ export class TokenStream extends RewritingStream {
       if (!(mathml && token.selfClosing) && !VOID.has(token.tagName)) point.open++;
     }
     this.level = level;
+    // XML: no content follows a self-closing tag (the simulator set the tokenizer to read some).
+    if (this.xml && token.selfClosing) this.internals.tokenizer.state = TokenizerMode.DATA;
     super.onStartTag(token);
   }
 

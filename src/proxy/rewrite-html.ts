@@ -84,9 +84,10 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * two chunks is held back until complete, so output follows input chunk by chunk (a tag cut off
  * by the end of the body goes out as it was). A tag or doctype held back past `maxTokenBytes`
  * (1 MiB) stops the rewriting: the rest of the body passes through untouched. In SVG and
- * MathML a self-closing tag (`<path/>`) is a whole element. Typical uses: a stylesheet link
- * appended to `head`, a banner prepended to `body`, links to the upstream made public
- * (`upstream`).
+ * MathML a self-closing tag (`<path/>`) is a whole element, and in an `application/xhtml+xml`
+ * page any self-closing tag (`<div/>`, `<script src="a.js"/>`), as browsers read XHTML (XML).
+ * Typical uses: a stylesheet link appended to `head`, a banner prepended to `body`, links to
+ * the upstream made public (`upstream`).
  *
  * Applies to `text/html` and `application/xhtml+xml` responses without a `Content-Encoding`
  * (put {@link decodeContent} below it for compressed upstreams) in any ASCII-compatible charset
@@ -149,7 +150,8 @@ export function rewriteHtml(app: AppLike, options: RewriteHtmlOptions = {}): App
     if (text === null || rules.length === 0) return null;
     const req = new Request(environ);
     const bound: Rule[] = rules.map(({ selector, handler }) => ({ selector, handle: (element) => handler(element, req) }));
-    return (body) => rewriteBody(body, bound, text, charset === undefined ? sniffMeta : undefined, maxTokenBytes);
+    const xml = type.type === 'application/xhtml+xml';
+    return (body) => rewriteBody(body, bound, text, charset === undefined ? sniffMeta : undefined, maxTokenBytes, xml);
   }, { dropsLastModified: true, etagVersion: version });
 }
 
@@ -162,8 +164,8 @@ function sniffMeta(tag: StartTag): ByteText | null {
   return declared === undefined ? null : byteText(declared);
 }
 
-async function* rewriteBody(body: Body, rules: Rule[], text: ByteText, sniff: typeof sniffMeta | undefined, maxTokenBytes: number): AsyncGenerator<Uint8Array, void, undefined> {
-  const rewrite = new HtmlRewrite(rules, text, sniff, maxTokenBytes);
+async function* rewriteBody(body: Body, rules: Rule[], text: ByteText, sniff: typeof sniffMeta | undefined, maxTokenBytes: number, xml: boolean): AsyncGenerator<Uint8Array, void, undefined> {
+  const rewrite = new HtmlRewrite(rules, text, sniff, maxTokenBytes, xml);
   for await (const chunk of body) {
     const out = rewrite.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
     if (out !== '') yield Buffer.from(out, 'latin1');
