@@ -187,6 +187,21 @@ describe('rewriteHtml', () => {
     );
   });
 
+  it('selects and reads SVG elements and attributes by their names in any case, as written (clipPath, viewBox, xlink:href)', async () => {
+    const seen: unknown[] = [];
+    const page = '<svg viewBox="0 0 9 9"><clipPath id=c><rect/></clipPath><use xlink:href="#i"/></svg>end';
+    const app = rewriteHtml(chunked([page]), {
+      elements: {
+        'svg[viewBox]': (el) => void seen.push(el.tagName, el.getAttribute('viewBox'), el.getAttribute('viewbox')),
+        clipPath: (el) => void seen.push(el.tagName, el.attributes),
+        use: (el) => void seen.push(el.getAttribute('xlink:href'), el.attributes),
+        clippath: (el) => el.append('!'),
+      },
+    });
+    expect((await chunksOf(app)).text).toBe('<svg viewBox="0 0 9 9"><clipPath id=c><rect/>!</clipPath><use xlink:href="#i"/></svg>end');
+    expect(seen).toEqual(['svg', '0 0 9 9', '0 0 9 9', 'clippath', [['id', 'c']], '#i', [['xlink:href', '#i']]]);
+  });
+
   it('reads mglyph and malignmark directly in a MathML text integration point as MathML (self-closing counts)', async () => {
     const page = '<math><mi><mglyph/>x</mi><mo><malignmark/>y</mo></math><p>after</p>';
     const removed = rewriteHtml(chunked([page]), { elements: { 'mglyph, malignmark': (el) => el.remove() } });

@@ -34,9 +34,25 @@ export interface ElementEdits {
 /** A start tag as the tokenizer gives it (parse5's `TagSource`, with source locations). */
 export interface TagSource {
   tagName: string;
-  attrs: ReadonlyArray<{ name: string; value: string }>;
+  /** parse5's: in SVG and MathML, names camel-cased (`viewBox`) and `xlink:href` split into `prefix` and `name`. */
+  attrs: ReadonlyArray<Attribute>;
   selfClosing: boolean;
   sourceCodeLocation?: { startOffset: number; attrs?: Record<string, { startOffset: number; endOffset: number }> } | null | undefined;
+}
+
+/** An attribute of a {@link TagSource}. */
+interface Attribute {
+  name: string;
+  prefix?: string | undefined;
+  value: string;
+}
+
+/**
+ * The attribute's name as written, lower-case (`viewbox`, `xlink:href`): the key of its source
+ * location, and the name handlers read it by, whatever parse5 made of it in SVG or MathML.
+ */
+function nameOf(attr: Attribute): string {
+  return (attr.prefix ? `${attr.prefix}:${attr.name}` : attr.name).toLowerCase();
 }
 
 /** Where an element came from: its start tag, the tag's source text, the document's charset. */
@@ -70,7 +86,7 @@ export function editsOf(element: HtmlElement): ElementEdits {
  * end tag the source leaves out is closed at the end of the document (`head` also at `<body>`).
  */
 export class HtmlElement {
-  /** The tag name, lower-case: `a`, `head`. */
+  /** The tag name, lower-case: `a`, `head`, `clippath`. */
   readonly tagName: string;
 
   readonly #source: ElementSource;
@@ -83,7 +99,7 @@ export class HtmlElement {
 
   /** @internal Made by the rewriter for each matching start tag. */
   constructor(tag: TagSource, raw: string, text: ByteText) {
-    this.tagName = tag.tagName;
+    this.tagName = tag.tagName.toLowerCase();
     this.#source = { tag, raw, text };
   }
 
@@ -95,7 +111,7 @@ export class HtmlElement {
     const lower = name.toLowerCase();
     const changed = editsOf(this).attributes;
     if (changed.has(lower)) return changed.get(lower)!;
-    const attr = sourceOf(this).tag.attrs.find((a) => a.name === lower);
+    const attr = sourceOf(this).tag.attrs.find((a) => nameOf(a) === lower);
     return attr === undefined ? null : valueOf(this, attr);
   }
 
@@ -104,16 +120,17 @@ export class HtmlElement {
     return this.getAttribute(name) !== null;
   }
 
-  /** Every attribute as `[name, value]`, in source order (changes included, added ones last). */
+  /** Every attribute as `[name, value]`, names lower-case, in source order (changes included, added ones last). */
   get attributes(): Array<[string, string]> {
     const { tag } = sourceOf(this);
     const changed = editsOf(this).attributes;
     const out: Array<[string, string]> = [];
     for (const attr of tag.attrs) {
-      const value = changed.has(attr.name) ? changed.get(attr.name)! : valueOf(this, attr);
-      if (value !== null) out.push([attr.name, value]);
+      const name = nameOf(attr);
+      const value = changed.has(name) ? changed.get(name)! : valueOf(this, attr);
+      if (value !== null) out.push([name, value]);
     }
-    for (const [name, value] of changed) if (value !== null && !tag.attrs.some((a) => a.name === name)) out.push([name, value]);
+    for (const [name, value] of changed) if (value !== null && !tag.attrs.some((a) => nameOf(a) === name)) out.push([name, value]);
     return out;
   }
 
@@ -183,13 +200,14 @@ export class HtmlElement {
  * The value of one of the element's attributes as the browser reads it, from its source (the
  * tokenizer's value mixes decoded references with undecoded bytes, which cannot be told apart).
  */
-function valueOf(element: HtmlElement, attr: { name: string; value: string }): string {
+function valueOf(element: HtmlElement, attr: Attribute): string {
   const { tag, raw, text } = sourceOf(element);
-  const at = tag.sourceCodeLocation?.attrs?.[attr.name];
+  const name = nameOf(attr);
+  const at = tag.sourceCodeLocation?.attrs?.[name];
   if (at === undefined) return attr.value;
   const tagStart = tag.sourceCodeLocation!.startOffset;
   // `name`, `name=v`, `name = "v"`, `name='v'`: the source past the name, `=` and quotes.
-  const written = raw.slice(at.startOffset - tagStart + attr.name.length, at.endOffset - tagStart);
+  const written = raw.slice(at.startOffset - tagStart + name.length, at.endOffset - tagStart);
   const value = /^[\t\n\f\r ]*(?:=[\t\n\f\r ]*)?([^]*)$/.exec(written)![1]!;
   const quote = value[0];
   const unquoted = (quote === '"' || quote === "'") ? value.slice(1, value.endsWith(quote) && value.length > 1 ? -1 : undefined) : value;

@@ -168,7 +168,8 @@ export class HtmlRewrite {
 
   private onStartTag(tag: StartTag): void {
     const raw = this.takeTag(tag);
-    const name = tag.tagName;
+    // Lower-case as selectors are: parse5 gives SVG's camel-cased names (`clipPath`).
+    const name = tag.tagName.toLowerCase();
     if (this.sniff !== undefined && tag.sourceCodeLocation!.startOffset < 1024) {
       const declared = this.sniff(tag);
       if (declared !== null) [this.text, this.sniff] = [declared, undefined];
@@ -180,13 +181,12 @@ export class HtmlRewrite {
     // it would otherwise take, unless it gets a watch of its own (its end tag then ends that one).
     const outer = isVoid ? undefined : this.watches.findLast((watch) => watch.name === name);
     const watched = this.watches.length;
-    this.rewriteStartTag(tag, raw, isVoid);
+    this.rewriteStartTag(tag, name, raw, isVoid);
     if (outer !== undefined && this.watches.length === watched) outer.depth++;
   }
 
   /** Runs the handlers on a start tag and sends it as they changed it (nothing inside a dropped element). */
-  private rewriteStartTag(tag: StartTag, raw: string, isVoid: boolean): void {
-    const name = tag.tagName;
+  private rewriteStartTag(tag: StartTag, name: string, raw: string, isVoid: boolean): void {
     if (this.dropping > 0) return;
     let element: HtmlElement | undefined;
     for (const rule of this.rules) {
@@ -218,7 +218,8 @@ export class HtmlRewrite {
 
   private onEndTag(tag: EndTag): void {
     const raw = this.takeTag(tag);
-    const index = this.watches.findLastIndex((watch) => watch.name === tag.tagName);
+    const name = tag.tagName.toLowerCase();
+    const index = this.watches.findLastIndex((watch) => watch.name === name);
     const watch = this.watches[index];
     if (watch === undefined || watch.depth > 0) {
       if (watch) watch.depth--;
