@@ -252,6 +252,19 @@ describe('rewriteHtml', () => {
     }
   });
 
+  it('removes an attribute written twice whole: the browser, which reads the first, would read the second', async () => {
+    const page = '<a onclick="a()" href=x onclick=\'b()\' ONCLICK=c()>t</a><img src=i title=1 title="2"/>';
+    const seen: boolean[] = [];
+    const app = rewriteHtml(chunked([page]), {
+      elements: {
+        a: (el) => void seen.push(el.removeAttribute('onclick').hasAttribute('onclick')),
+        img: (el) => el.setAttribute('title', 't'),
+      },
+    });
+    expect((await chunksOf(app)).text).toBe('<a href=x>t</a><img src=i title="t"/>');
+    expect(seen).toEqual([false]);
+  });
+
   it('reads attribute values as the browser does: references to U+0080–U+00FF, bytes in the charset', async () => {
     const seen: string[] = [];
     const read = { 'img[alt="café"]': (el: HtmlElement) => void seen.push(el.getAttribute('alt')!, el.attributes.map(([, v]) => v).join('|')) };

@@ -77,7 +77,8 @@ export function editsOf(element: HtmlElement): ElementEdits {
  * An element of the document being rewritten, given to the handlers whose selector it matches
  * as its start tag streams past. Handlers read and change its attributes and insert or remove
  * content around and inside it; the rewriter sends the start tag as it was, byte for byte,
- * unless an attribute changed (then only the changed attributes are rewritten).
+ * unless an attribute changed (then only the changed attributes are rewritten, and the repeats of
+ * an attribute, which browsers ignore, are dropped: removing the first would expose the next).
  *
  * Content inserted is text unless `{ html: true }` is given. Text and attribute values are
  * written in the document's charset; a character it cannot hold becomes a character reference.
@@ -217,7 +218,7 @@ function valueOf(element: HtmlElement, attr: Attribute): string {
 /**
  * The start tag of `element` for the output: the source as it was when no attribute changed;
  * otherwise the source with each changed attribute written anew (`name="value"`), removed ones
- * cut out and new ones added before the end of the tag.
+ * and repeated ones ({@link duplicatesOf}) cut out and new ones added before the end of the tag.
  */
 export function startTagOf(element: HtmlElement): string {
   const { tag, raw, text } = sourceOf(element);
@@ -241,8 +242,27 @@ export function startTagOf(element: HtmlElement): string {
     if (value === null) while (start > 0 && /\s/.test(raw[start - 1]!)) start--;
     splices.push([start, at.endOffset - tagStart, written]);
   }
+  for (const [start, end] of duplicatesOf(raw, tagStart, attrLocations)) splices.push([start, end, '']);
   let out = raw;
   for (const [start, end, replacement] of splices.sort((a, b) => b[0] - a[0])) out = out.slice(0, start) + replacement + out.slice(end);
   const close = tag.selfClosing && out.endsWith('/>') ? out.length - 2 : out.length - 1;
   return out.slice(0, close) + added.join('') + out.slice(close);
+}
+
+/**
+ * Where the tag `raw` repeats an attribute (`<a onclick=x href=y onclick=z>`): each run of
+ * source after a located attribute, up to the next one or the end of the tag, that is more than
+ * white space and `/`, without the white space and `/` that end it. parse5 locates only the first
+ * of a name, which is the one browsers read (HTML's tokenizer drops the others); the others are
+ * cut out of a tag written anew, since a removed or renamed first one would let the browser read
+ * the next.
+ */
+function duplicatesOf(raw: string, tagStart: number, locations: Record<string, { startOffset: number; endOffset: number }>): Array<[start: number, end: number]> {
+  const spans = Object.values(locations).map((at) => [at.startOffset - tagStart, at.endOffset - tagStart] as const).sort((a, b) => a[0] - b[0]);
+  const out: Array<[number, number]> = [];
+  spans.forEach(([, from], i) => {
+    const gap = raw.slice(from, spans[i + 1]?.[0] ?? raw.length - 1).replace(/[\t\n\f\r /]+$/, '');
+    if (gap !== '') out.push([from, from + gap.length]);
+  });
+  return out;
 }
