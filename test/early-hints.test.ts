@@ -12,7 +12,7 @@ import { mount, proxyFix } from 'tsgi/middleware';
 import { TestClient } from 'tsgi/testing';
 import { toFetchHandler } from 'tsgi/fetch';
 import { toNodeHandler } from 'tsgi/node';
-import { proxy } from 'tsgi/proxy';
+import { proxy, rewriteLocation } from 'tsgi/proxy';
 import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
 import { rawExchange, sleep, start } from './node-helpers.ts';
@@ -419,6 +419,21 @@ describe('the upstream proxy', () => {
       expect(received.informational.map((i) => i.link)).toEqual([`${STYLE}, ${SCRIPT}`, '</font.woff2>; rel=preload; as=font; crossorigin']);
       expect(received.informational[1]!.headers['x-other']).toBeUndefined();
       expect(received.status).toBe(200);
+      expect(received.body).toBe('upstream page');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("has rewriteLocation map the 103's links to the public URL, as it maps the answer's Link", async () => {
+    const url = await upstream([{ link: ['</style.css>; rel=preload; as=style', '<http://old.example.com/app.js>; rel=preload; as=script', '<https://cdn.example/x.js>; rel=preload; as=script'] }]);
+    const app = proxy(url);
+    try {
+      const server = await start(mount({ '/legacy': rewriteLocation(app, { upstream: [url, 'http://old.example.com'] }) }));
+      const received = await get(server.port, '/legacy/page', { headers: { Host: 'www.example.com' } });
+      expect(received.informational.map((i) => i.link)).toEqual([
+        '</legacy/style.css>; rel=preload; as=style, <http://www.example.com/legacy/app.js>; rel=preload; as=script, <https://cdn.example/x.js>; rel=preload; as=script',
+      ]);
       expect(received.body).toBe('upstream page');
     } finally {
       await app.close();

@@ -5,7 +5,9 @@
  *
  * @module
  */
-import { type App, type AppLike, toApp } from '../gateway/types.ts';
+import { type App, type AppLike, type Body, type EarlyHints, type Environ, type StartResponse, toApp } from '../gateway/types.ts';
+import { isThenable } from '../gateway/body.ts';
+import { sameFieldName } from '../gateway/fields.ts';
 import { type PublicBase, UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
@@ -40,6 +42,10 @@ const REFRESH = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(.*)$/is;
  * A `__Host-` cookie keeps its `Path=/`, which browsers require of it (RFC 6265bis §4.1.3.2), so
  * it is sent for every path of the public host.
  *
+ * The `Link` fields of the `103 Early Hints` the app sends before its answer (those `proxy`
+ * passes on from the upstream) are mapped as well: the app is called with a `tsgi.early_hints`
+ * that maps them, and the server's is put back once the app's head is out.
+ *
  * Only header fields change, never the body, and the response still streams. Put it above
  * `proxy` and below anything that reads those fields (`accessLog` logs what it sends).
  *
@@ -57,8 +63,12 @@ export function rewriteLocation(app: AppLike, options: RewriteLocationOptions): 
   const inner = toApp(app);
   checkOptions('rewriteLocation', options, REWRITE_LOCATION_OPTIONS);
   const map = new UrlMap(options.upstream);
-  return (environ, startResponse) =>
-    inner(environ, (status, headers, error) => {
+  return (environ, startResponse) => {
+    // The 103s the app sends while it works (`proxy` passes the upstream's on) point at the
+    // upstream too; once its head goes out, the layers above send theirs unmapped.
+    const restore = mapEarlyHints(environ, map);
+    const answer: StartResponse = (status, headers, error) => {
+      restore();
       let base: PublicBase | undefined;
       let out: Array<[string, string]> | undefined;
       for (let i = 0; i < headers.length; i++) {
@@ -74,7 +84,37 @@ export function rewriteLocation(app: AppLike, options: RewriteLocationOptions): 
         out[i] = [name, mapped];
       }
       startResponse(status, out ?? headers, error);
-    });
+    };
+    let body: Body | Promise<Body>;
+    try {
+      body = inner(environ, answer);
+    } catch (error) {
+      restore();
+      throw error;
+    }
+    return isThenable<Body>(body) ? Promise.resolve(body).catch((error: unknown) => {
+      restore();
+      throw error;
+    }) : body;
+  };
+}
+
+/**
+ * Gives the app below an environ whose `tsgi.early_hints` maps the targets of the `Link` fields
+ * of each `103` it sends as {@link rewriteLocation} maps the final answer's (a `rel=preload` of
+ * the upstream's `/style.css` is the public `/legacy/style.css`, and never names the upstream's
+ * address); answers the function that puts the server's back. Nothing to do where the server
+ * sends no early hints.
+ */
+function mapEarlyHints(environ: Environ, map: UrlMap): () => void {
+  const send = environ['tsgi.early_hints'];
+  if (typeof send !== 'function') return () => {};
+  const mapped: EarlyHints = (env, fields) =>
+    send(env, fields.map(([name, value]) => [name, sameFieldName(name, 'link') ? (rewriteLink(value, map, publicBase(env)) ?? value) : value]));
+  environ['tsgi.early_hints'] = mapped;
+  return () => {
+    if (environ['tsgi.early_hints'] === mapped) environ['tsgi.early_hints'] = send;
+  };
 }
 
 /** The URL of a `Refresh` value (`5; url=http://…`) mapped, or undefined. */
