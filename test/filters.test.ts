@@ -200,6 +200,9 @@ describe('rewriteHtml', () => {
     });
     expect((await chunksOf(app)).text).toBe('<svg viewBox="0 0 9 9"><clipPath id=c><rect/>!</clipPath><use xlink:href="#i"/></svg>end');
     expect(seen).toEqual(['svg', '0 0 9 9', '0 0 9 9', 'clippath', [['id', 'c']], '#i', [['xlink:href', '#i']]]);
+    // An SVG link's xlink:href is mapped in place with upstream, as href is.
+    const link = rewriteHtml(chunked(['<svg><a xlink:href="/x"><text>x</text></a></svg>']), { upstream: 'http://old.example.com' });
+    expect((await chunksOf(link, '/', { baseUrl: 'http://pub.example/legacy' })).text).toBe('<svg><a xlink:href="/legacy/x"><text>x</text></a></svg>');
   });
 
   it('reads mglyph and malignmark directly in a MathML text integration point as MathML (self-closing counts)', async () => {

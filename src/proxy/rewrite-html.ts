@@ -33,7 +33,8 @@ export interface RewriteHtmlOptions {
    */
   elements?: Record<string, ElementHandler> | undefined;
   /**
-   * The upstream's URL(s), as for `rewriteLocation`: links pointing at them (`href`, `src`,
+   * The upstream's URL(s), as for `rewriteLocation`: links pointing at them (`href`, an SVG
+   * link's `xlink:href`, `src`,
    * each URL of `srcset` and `imagesrcset`, `action`, `formaction`, `poster`, `data`, and the
    * URL of `<meta http-equiv=refresh>`),
    * absolute or as absolute paths, are rewritten to the public URL before your handlers run.
@@ -70,7 +71,7 @@ const REWRITE_HTML_OPTIONS = { elements: true, upstream: true, maxTokenBytes: tr
 const SRCSET_ATTRIBUTES = new Set(['srcset', 'imagesrcset']);
 
 const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
-  a: ['href'], area: ['href'], link: ['href', 'imagesrcset'], base: ['href'], img: ['src', 'srcset'], script: ['src'], iframe: ['src'], frame: ['src'],
+  a: ['href', 'xlink:href'], area: ['href'], link: ['href', 'imagesrcset'], base: ['href'], img: ['src', 'srcset'], script: ['src'], iframe: ['src'], frame: ['src'],
   embed: ['src'], source: ['src', 'srcset'], track: ['src'], audio: ['src'], video: ['src', 'poster'], input: ['src', 'formaction'],
   button: ['formaction'], form: ['action'], object: ['data'],
 };
