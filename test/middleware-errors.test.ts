@@ -104,6 +104,34 @@ describe('errors: before the headers are out', () => {
     }
   });
 
+  it('treats an invalid first chunk of a streamed body as its error too: its negotiated 500, logged once, sent to onError', async () => {
+    const seen: unknown[] = [];
+    const streams: Record<string, App> = {
+      async: (_e, start) =>
+        (async function* () {
+          start('200 OK', [['Content-Type', 'text/plain']]);
+          yield 'text' as unknown as Uint8Array;
+        })(),
+      sync: (_e, start) =>
+        (function* () {
+          start('200 OK', [['Content-Type', 'text/plain']]);
+          yield 'text' as unknown as Uint8Array;
+        })(),
+    };
+    for (const [what, app] of Object.entries(streams)) {
+      seen.length = 0;
+      await withServer(errors(app, { onError: (error) => void seen.push(error) }), async (url, _port, log) => {
+        const res = await fetch(url, { headers: { accept: 'application/json' } });
+        expect(res.status, what).toBe(500);
+        expect(res.headers.get('vary'), what).toBe('Accept');
+        expect(await res.json(), what).toMatchObject({ code: 500, title: 'Internal Server Error' });
+        expect(log.join('').match(/^\[tsgi\]/gm), what).toHaveLength(1);
+        expect(log.join(''), what).toContain('[tsgi] GET / HTTP/1.1 500: TypeError: body chunk is not a Uint8Array (string)');
+        expect(seen, what).toHaveLength(1);
+      });
+    }
+  });
+
   it('answers an HTTPException thrown by a raw app with its own response, unlogged', async () => {
     const app: App = (environ) => {
       if (environ.PATH_INFO === '/abort') abort(409, 'conflict here');

@@ -21,6 +21,12 @@ export interface StartedApp {
   body: Body;
   /** Closes the body unread (calls the app's iterator `return()`); safe to call twice. */
   close(): void;
+  /**
+   * The step that produced the first chunk of a body that is no array, its value as produced
+   * (not validated: a caller that vouches for the answer checks it, as it checks an array's
+   * chunks); absent for an array and an empty body.
+   */
+  first?: IteratorYieldResult<Uint8Array> | undefined;
 }
 
 /**
@@ -78,7 +84,7 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
     throw neverStarted();
   }
   committed = true;
-  return { status, headers, body: pulled.body, close: pulled.close };
+  return { status, headers, body: pulled.body, close: pulled.close, first: pulled.first };
 }
 
 /**
@@ -97,8 +103,8 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
  * @param shutdown - a second signal that abandons the pull as `tsgi.signal` does (an event
  *   stream's `tsgi.shutdown_signal`); aborted already, it abandons a pull still pending after a
  *   turn of the event loop.
- * @returns the body and its `close()`; `abandoned: true` when the pull was given up (the
- *   body is then empty).
+ * @returns the body and its `close()`, and the step of its first chunk (`first`) when there is
+ *   one; `abandoned: true` when the pull was given up (the body is then empty).
  * @throws (rejects with) what pulling the first chunk throws, the app's iterator closed first;
  *   TypeError when `body` is not an iterable.
  */
@@ -107,7 +113,7 @@ export async function pullFirstChunk(
   environ: Environ,
   onCloseError?: (error: unknown) => void,
   shutdown?: AbortSignal,
-): Promise<{ body: Body; close(): Promise<void>; abandoned?: true }> {
+): Promise<{ body: Body; close(): Promise<void>; abandoned?: true; first?: IteratorYieldResult<Uint8Array> }> {
   const iterator = openBody(body);
   let first: IteratorResult<Uint8Array>;
   let abandoned: Promise<void> | undefined;
@@ -164,7 +170,7 @@ export async function pullFirstChunk(
   if (abandoned !== undefined) return { body: [], close: () => abandoned!, abandoned: true };
   first = first!;
   if (first.done) return { body: [], close: () => closeBody(iterator, onCloseError ?? closeLogger(environ)) };
-  return replayFirst(first.value, iterator, !isAsyncIterable(body), environ, onCloseError);
+  return { ...replayFirst(first.value, iterator, !isAsyncIterable(body), environ, onCloseError), first };
 }
 
 /** What `signal` aborted with when it is an abort ({@link isAbort}), else an `AbortError`: what a given-up pull throws. */

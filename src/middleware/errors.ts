@@ -176,7 +176,10 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
   };
 }
 
-/** Validates what the app gave `startResponse`, so the server never has to refuse it. */
+/**
+ * Validates what the app gave `startResponse` and the chunks pulled before the head (an array's,
+ * a stream's first), so the server never has to refuse them.
+ */
 function checkStart(started: StartedApp): void {
   parseStatus(started.status);
   if (!Array.isArray(started.headers)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
@@ -186,5 +189,8 @@ function checkStart(started: StartedApp): void {
   }
   if (Array.isArray(started.body)) {
     for (const chunk of started.body as unknown[]) checkChunk(chunk);
+  } else if (started.first !== undefined) {
+    // A stream's first chunk, pulled already: the head still waits for it.
+    checkChunk(started.first.value);
   }
 }
