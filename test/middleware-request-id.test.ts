@@ -4,8 +4,8 @@
  */
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { type App, HTTPNotFound, Request, Response } from 'tsgi';
-import { accessLog, requestId, requestIdKey } from 'tsgi/middleware';
+import { type App, HTTPBadGateway, HTTPNotFound, Request, Response } from 'tsgi';
+import { accessLog, errors, requestId, requestIdKey } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
 import { bytes, deferred, request, start } from './node-helpers.ts';
 
@@ -93,6 +93,27 @@ describe('requestId', () => {
     const server = await start(requestId(lazy, { generate: () => 'id-8' }));
     const missing = await request(server.url);
     expect([missing.status, missing.headers['x-request-id']]).toEqual([404, 'id-8']);
+  });
+
+  it('logs a 5xx HTTPException it answers with its status and id, and reports it to an errors() above (its onError)', async () => {
+    const failing: App = () => {
+      throw new HTTPBadGateway('The upstream did not answer.');
+    };
+    const alone = await start(requestId(failing, { generate: () => 'id-9' }));
+    const res = await request(`${alone.url}/p`);
+    expect([res.status, res.headers['x-request-id']]).toEqual([502, 'id-9']);
+    expect(alone.log.text).toMatch(/^\[tsgi\] GET \/p HTTP\/1\.1 502 request_id=id-9: HTTPBadGateway: The upstream did not answer\./);
+
+    // errors() outermost, as Paste's ErrorMiddleware sits: the 502 is its failure to log and report.
+    const reported: unknown[] = [];
+    const log: string[] = [];
+    const wrapped = await start(errors(requestId(failing, { generate: () => 'id-10' }), { log: { write: (m) => void log.push(m) }, onError: (error) => void reported.push(error) }));
+    const page = await request(`${wrapped.url}/q`);
+    expect([page.status, page.headers['x-request-id']]).toEqual([502, 'id-10']);
+    expect(reported).toHaveLength(1);
+    expect(reported[0]).toBeInstanceOf(HTTPBadGateway);
+    expect(log.join('')).toMatch(/^\[tsgi\] GET \/q HTTP\/1\.1 502 request_id=id-10: HTTPBadGateway: The upstream did not answer\./);
+    expect(wrapped.log.text).toBe('');
   });
 
   it('passes the id on to the service behind proxy, and accessLog above it can print it', async () => {

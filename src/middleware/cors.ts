@@ -98,7 +98,8 @@ interface Grant {
  *   `Access-Control-Allow-Origin` itself keeps its CORS fields as they are, and gets only
  *   `Vary: Origin` (below). An
  *   `HTTPException` the app throws (or rejects with) is answered here with the fields, so
- *   scripts can read its status; a 5xx one is logged to `tsgi.errors` as the server would.
+ *   scripts can read its status; a 5xx one is logged with its status (by an `errors`
+ *   above, which tells its `onError`, else to `tsgi.errors`).
  * - **Caches** (Fetch §3.2.5): with `origin: '*'`, every response carries
  *   `Access-Control-Allow-Origin: *`, requests without `Origin` too, and no `Vary`; with any
  *   other `origin`, every response, requests without `Origin` and refused ones included,

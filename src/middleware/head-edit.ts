@@ -6,7 +6,8 @@
  */
 import { type App, type Body, type Environ, type StartResponse } from '../gateway/types.ts';
 import { isThenable } from '../gateway/body.ts';
-import { logError, requestLine } from '../gateway/log.ts';
+import { reportFailure } from '../gateway/failure-report.ts';
+import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { pullFirstChunk } from '../gateway/call-app.ts';
 import { sameFieldName } from '../gateway/fields.ts';
@@ -16,7 +17,8 @@ import { sameFieldName } from '../gateway/fields.ts';
  * before passing them on; the body is returned as it is (never wrapped, never buffered), so
  * streams, HEAD and 304 answers pass untouched. An `HTTPException` the app throws or rejects
  * with is answered here, through the same `edit`, so its page carries the fields too (a 5xx one
- * is logged to `tsgi.errors`, as the server would), and so is one its body raises before it
+ * is reported as a failure answered here, `reportFailure`: to the `errors` above, its log line
+ * and `onError`, else to `tsgi.errors` with its status and request id), and so is one its body raises before it
  * called `startResponse` (a generator starting lazily: its first chunk is pulled here); any
  * other error propagates. When the app had started a response before throwing, the
  * exception's replaces it (PEP 3333's `exc_info`).
@@ -37,7 +39,8 @@ export function callWithHeadEdit(
     startResponse(status, edit(headers, status), error);
   };
   const rescue = (error: unknown): Body => {
-    const exception = escapedAnswer(error, (e) => logError(environ['tsgi.errors'], requestLine(environ), e), environ);
+    // A 5xx is a failure this layer answers: the nearest `errors` above logs it and tells its `onError`.
+    const exception = escapedAnswer(error, (e) => reportFailure(environ, e, String((e as HTTPException).code)), environ);
     if (exception === null) throw error;
     return exception.respond(environ, started ? (status, headers) => start(status, headers, error) : start);
   };

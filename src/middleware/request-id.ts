@@ -66,8 +66,9 @@ const ID_SHAPE = /^[A-Za-z0-9_.:=+/@-]{1,200}$/;
  * - put in the request's own `X-Request-Id` field (`HTTP_X_REQUEST_ID`), so `proxy` passes it
  *   to the services behind (as nginx's `proxy_set_header X-Request-Id $request_id`);
  * - added to the response's `X-Request-Id`, unless the app set that field itself, on every
- *   answer: streamed bodies untouched, `HTTPException` pages (which it answers, a 5xx logged)
- *   included, so a user reporting an error can quote it.
+ *   answer: streamed bodies untouched, `HTTPException` pages (which it answers, a 5xx logged
+ *   with its status and the id, by an `errors` above, which tells its `onError`) included, so
+ *   a user reporting an error can quote it.
  *
  * An incoming id longer than 200 characters or holding other characters than letters, digits
  * and `-_.:=+/@` is never used (it could forge log lines): a new one replaces it.

@@ -162,8 +162,8 @@ export function cspNonce(req: RequestLike): string {
  * - A field the app set itself (any case) is left as the app set it: not replaced, not doubled.
  * - The fields are added as the app starts its response: the body is not wrapped or buffered,
  *   so streams, HEAD and 304 answers pass as they are. An `HTTPException` the app throws or
- *   rejects with is answered here with the fields (a 5xx one is logged to `tsgi.errors`, as
- *   the server would).
+ *   rejects with is answered here with the fields (a 5xx one is logged with its status, by an
+ *   `errors` above, which tells its `onError`, else to `tsgi.errors`).
  * - `Strict-Transport-Security` goes on `https` requests only (`tsgi.url_scheme`): browsers
  *   ignore it over `http` (RFC 6797 §8.1), and it is useless on `http://localhost`. Behind a
  *   proxy that ends TLS, put `proxyFix` outside, so the scheme is the client's.
