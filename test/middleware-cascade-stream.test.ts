@@ -258,6 +258,16 @@ describe('cascade streams the request body', () => {
     });
   });
 
+  it('keeps maxBodySize for a cascade of one app (a list built at startup), declared or not (socket)', async () => {
+    const chunks = bodyOf(64 * 1024, 4096).chunks;
+    const only = Request.application(async (req) => `${(await req.bytes()).byteLength}`);
+    await withServer(cascade([only], { maxBodySize: 10_000 }), async (url) => {
+      expect((await post(url, chunks)).status).toBe(413);
+      expect((await post(url, chunks, { chunked: true })).status).toBe(413);
+      expect(await post(url, chunks.slice(0, 2))).toEqual({ status: 200, text: '8192' });
+    });
+  });
+
   it('answers 413, not a logged 500, for a body past maxBodySize that the answering app streams into fetch (TypeError: fetch failed, the 413 its cause) (socket)', async () => {
     const chunks = bodyOf(64 * 1024, 4096).chunks;
     const store = await startSlowStore();

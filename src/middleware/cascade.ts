@@ -88,7 +88,8 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
   const caught = new Set(options.catch ?? [404, 405]);
   const maxBodySize = options.maxBodySize;
   const last = list[list.length - 1]!;
-  if (list.length === 1) return last;
+  // One app, nothing to try before it: the app itself, unless a body limit is to be kept.
+  if (list.length === 1 && maxBodySize === undefined) return last;
   return async (environ, startResponse) => {
     const recording = recordInput(environ, maxBodySize);
     if (recording instanceof HTTPContentTooLarge) return recording.getResponse(environ).respond(environ, startResponse);
