@@ -228,6 +228,18 @@ describe('cascade', () => {
     expect(() => cascade([])).toThrow(/at least one app/);
     expect(() => cascade([42 as never])).toThrow(TypeError);
   });
+
+  it('refuses at once a maxBodySize or catch that could never work (a string from the environment, a negative size)', () => {
+    const apps = [new HTTPNotFound(), new HTTPNotFound()];
+    for (const maxBodySize of ['10mb', '1000', -1, Number.NaN, null]) {
+      expect(() => cascade(apps, { maxBodySize: maxBodySize as never }), String(maxBodySize)).toThrow(/cascade: maxBodySize must be a non-negative number of bytes/);
+    }
+    for (const caught of [['404'], [404.5], [42], 404]) {
+      expect(() => cascade(apps, { catch: caught as never }), String(caught)).toThrow(/cascade: catch must list status codes/);
+    }
+    expect(() => cascade(apps, { maxBodySize: Infinity, catch: new Set([404, 405, 501]) })).not.toThrow();
+    expect(() => cascade(apps, { maxBodySize: 0, catch: [] })).not.toThrow();
+  });
   it('removes the uploads of a skipped app, and closes what it was handed, under an outer Request.application (socket)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tsgi-cascade-'));
     const closed: string[] = [];

@@ -18,6 +18,7 @@ import { declaredLength } from '../http/declared-length.ts';
 import { logError } from '../gateway/log.ts';
 import { type StartedApp, callApp } from '../gateway/call-app.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { describe } from '../gateway/body.ts';
 
 /** Options of {@link cascade}. */
 export interface CascadeOptions {
@@ -79,14 +80,20 @@ const CASCADE_OPTIONS = { catch: true, maxBodySize: true } as const satisfies Op
  * // Static files first, the application when no file matches.
  * export const app = cascade([directoryApp('public'), site], { catch: [404, 405] });
  * ```
- * @throws TypeError when `apps` is empty or holds something that is not an app.
+ * @throws TypeError when `apps` is empty or holds something that is not an app, for a
+ *   `maxBodySize` that is no non-negative number (a string read from the environment would
+ *   compare with no size), and for a `catch` that is not a list of integer status codes (100
+ *   to 999: a `'404'` would never match).
  */
 export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): App {
   const list = [...apps].map((app) => toApp(app));
   checkOptions('cascade', options, CASCADE_OPTIONS);
   if (list.length === 0) throw new TypeError('cascade() needs at least one app');
-  const caught = new Set(options.catch ?? [404, 405]);
+  const caught = caughtCodes(options.catch);
   const maxBodySize = options.maxBodySize;
+  if (maxBodySize !== undefined && (typeof maxBodySize !== 'number' || !(maxBodySize >= 0))) {
+    throw new TypeError(`cascade: maxBodySize must be a non-negative number of bytes (Infinity for no limit), got ${String(maxBodySize)}`);
+  }
   const last = list[list.length - 1]!;
   // One app, nothing to try before it: the app itself, unless a body limit is to be kept.
   if (list.length === 1 && maxBodySize === undefined) return last;
@@ -139,6 +146,17 @@ export function cascade(apps: Iterable<AppLike>, options: CascadeOptions = {}): 
 function framed(environ: Environ): boolean {
   const input = environ['tsgi.input'];
   return input !== undefined && nodeReadableOf(input) !== undefined;
+}
+
+/** The set of `codes` (default 404 and 405), each checked to be an integer status code. */
+function caughtCodes(codes: Iterable<number> | undefined): Set<number> {
+  if (codes === undefined) return new Set([404, 405]);
+  const set = typeof (codes as Partial<Iterable<number>> | null)?.[Symbol.iterator] === 'function' ? new Set<unknown>(codes) : undefined;
+  if (set === undefined || ![...set].every((code) => Number.isInteger(code) && (code as number) >= 100 && (code as number) <= 999)) {
+    const shown = set === undefined ? describe(codes) : `[${[...set].map((code) => (typeof code === 'number' ? String(code) : typeof code === 'string' ? JSON.stringify(code) : describe(code))).join(', ')}]`;
+    throw new TypeError(`cascade: catch must list status codes, integers from 100 to 999 ([404, 405]), got ${shown}`);
+  }
+  return set as Set<number>;
 }
 
 /** The code of a status line (`'404 Not Found'` → 404). */
