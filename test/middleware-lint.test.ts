@@ -317,6 +317,28 @@ describe('lint: the body', () => {
     expect(app.openBodies).toBe(0);
   });
 
+  it('names the request in its warnings and reports on one line: a decoded path cannot forge a line or drive the terminal (raw socket)', async () => {
+    const app = lint((_e, start) => {
+      start('200 OK', [['Content-Length', '5']]);
+      return [enc.encode('hello')];
+    });
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => void warnings.push(warning);
+    process.on('warning', onWarning);
+    const server = await serve(app, { port: 0, log: { write: () => {} } });
+    try {
+      const res = parseRaw((await rawExchange(server.port, 'HEAD /a%0A(node:1)%20LintWarning:%20forged%1B[31m HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).raw);
+      expect(res.status).toBe(200);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      await server.close();
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.message).toMatch(/\(HEAD \/a\\x0a\(node:1\) LintWarning: forged\\x1b\[31m\)$/);
+    expect(warnings[0]!.message).not.toMatch(/[\n\x1b]/);
+  });
+
   it('allows a HEAD answer with the Content-Length of the GET and no body', async () => {
     const res = await run(starting('200 OK', [['Content-Length', '5']]), Request.blank('/', { method: 'HEAD' }));
     expect(res.statusCode).toBe(200);

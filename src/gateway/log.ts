@@ -147,10 +147,12 @@ export function escapeUnsafeText(text: string): string {
 }
 
 /**
- * The request line with {@link LINE_UNSAFE} escaped as in the error's text. Node's parser
- * refuses C1 bytes in a target, but `Request.blank(path)` keeps its path as given.
+ * The request line with {@link LINE_UNSAFE} escaped as in the error's text (C0, DEL: `\xNN`;
+ * C1, U+2028, U+2029: `\uNNNN`; tab and line feed included): one line whatever it holds. Node's
+ * parser refuses C1 bytes in a target, but `Request.blank(path)` keeps its path as given, and a
+ * decoded `PATH_INFO` holds what `%0A` or `%1B` stood for. Never throws.
  */
-function escapeRequestLine(text: string): string {
+export function escapeRequestLine(text: string): string {
   return text.replace(LINE_UNSAFE, escapeChar);
 }
 

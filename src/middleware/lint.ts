@@ -9,6 +9,7 @@ import { type App, type AppLike, type Body, type Environ, type LogStream, type S
 import { type LintWarn, checkEnviron, emitLintWarning, fail, wrapInput } from './lint-environ.ts';
 import { type ResponseState, checkBodyType, checkStart, keepHeaders, wrapChecked } from './lint-response.ts';
 import { checkCookieDomains } from './lint-cookie-domain.ts';
+import { escapeRequestLine } from '../gateway/log.ts';
 
 export { LintError, checkEnviron } from './lint-environ.ts';
 
@@ -116,7 +117,9 @@ export function lint(app: AppLike): LintedApp {
     if (typeof startResponse !== 'function') fail('the server must pass startResponse as a function');
     wrapInput(environ);
     const method = environ.REQUEST_METHOD;
-    const what = `${method} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`;
+    // The decoded path may hold a line feed or an escape sequence (`%0A`, `%1B`): the warnings
+    // and the report of an abandoned body name the request on one line.
+    const what = escapeRequestLine(`${method} ${environ.SCRIPT_NAME}${environ.PATH_INFO}`);
     const state: ResponseState = { status: 0, length: null, started: false, chunked: false };
     const start: StartResponse = (status, headers, error) => {
       if (state.chunked && error === undefined) fail('startResponse must not be called again once the body started');
