@@ -132,6 +132,42 @@ describe('errors: before the headers are out', () => {
     }
   });
 
+  it('treats a head the server would refuse as its error too (a 1xx final status, a Content-Length it cannot send or that the body belies): its negotiated 500, sent to onError', async () => {
+    const bad: Record<string, App> = {
+      informational: (_e, start) => (start('103 Early Hints', []), [enc.encode('abc')]),
+      noHeaders: (_e, start) => ((start as (status: string) => void)('200 OK'), [enc.encode('abc')]),
+      letters: (_e, start) => (start('200 OK', [['Content-Length', '3x']]), [enc.encode('abc')]),
+      twice: (_e, start) => (start('200 OK', [['Content-Length', '3'], ['content-length', '3']]), [enc.encode('abc')]),
+      longer: (_e, start) => (start('200 OK', [['Content-Length', '10']]), [enc.encode('abc')]),
+      shorter: (_e, start) => (start('200 OK', [['Content-Length', '1']]), [enc.encode('a'), enc.encode('bc')]),
+    };
+    for (const [what, app] of Object.entries(bad)) {
+      const seen: unknown[] = [];
+      await withServer(errors(app, { onError: (error) => void seen.push(error) }), async (url, _port, log) => {
+        const res = await fetch(url, { headers: { accept: 'application/json' } });
+        expect(res.status, what).toBe(500);
+        expect(res.headers.get('vary'), what).toBe('Accept');
+        expect(await res.json(), what).toMatchObject({ code: 500, title: 'Internal Server Error' });
+        expect(log.join('').match(/^\[tsgi\]/gm), what).toHaveLength(1);
+        expect(log.join(''), what).toContain('[tsgi] GET / HTTP/1.1 500: TypeError');
+        expect(log.join(''), what).not.toContain('without calling startResponse');
+        expect(seen, what).toHaveLength(1);
+      });
+    }
+    // A HEAD answer's Content-Length is the GET body's; a 304's, the stored one's: neither is checked.
+    const head: App = (_e, start) => (start('200 OK', [['Content-Length', '10']]), []);
+    const notModified: App = (_e, start) => (start('304 Not Modified', [['Content-Length', '10']]), []);
+    await withServer(errors(head), async (url, _port, log) => {
+      const res = await fetch(url, { method: 'HEAD' });
+      expect([res.status, res.headers.get('content-length')]).toEqual([200, '10']);
+      expect(log).toEqual([]);
+    });
+    await withServer(errors(notModified), async (url, _port, log) => {
+      expect((await fetch(url)).status).toBe(304);
+      expect(log).toEqual([]);
+    });
+  });
+
   it('answers an HTTPException thrown by a raw app with its own response, unlogged', async () => {
     const app: App = (environ) => {
       if (environ.PATH_INFO === '/abort') abort(409, 'conflict here');

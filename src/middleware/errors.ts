@@ -7,7 +7,8 @@
 import { type App, type AppLike, type LogStream, toApp } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
 import { checkChunk, describe } from '../gateway/body.ts';
-import { parseStatus } from '../gateway/status.ts';
+import { isBodilessStatus } from '../gateway/status.ts';
+import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../adapters/head-rules.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { isBodyFailure } from '../exceptions/body-failure.ts';
@@ -60,7 +61,8 @@ const ERRORS_OPTIONS = { log: true, onError: true, debug: true } as const satisf
  *   can still change into a 500 whose body is negotiated on `Accept` (plain text, HTML or
  *   JSON, never the error's text; sent with `Vary: Accept`), or, under `errorPages`, the page
  *   its renderer makes of an `HTTPInternalServerError` whose `cause` is the error. An invalid
- *   status line, header or first chunk from the app counts as an error too.
+ *   status line (a 1xx too), header (a `Content-Length` that is not one decimal number, or
+ *   that an array body belies) or first chunk from the app counts as an error too.
  * - **After the headers are out**: the error is logged and re-thrown from the body, so the
  *   server aborts the connection: a truncated body never looks complete.
  *
@@ -125,7 +127,7 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
     failureReportKey.set(environ, report);
     try {
       started = await callApp(inner, environ, onCloseError);
-      checkStart(started);
+      checkStart(started, environ.REQUEST_METHOD === 'HEAD');
     } catch (error) {
       restore();
       started?.close();
@@ -178,17 +180,25 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
 
 /**
  * Validates what the app gave `startResponse` and the chunks pulled before the head (an array's,
- * a stream's first), so the server never has to refuse them.
+ * a stream's first), so the server never has to refuse them: by the rules the adapters apply
+ * (`head-rules`: a final status, one decimal `Content-Length`, and for an array body in a
+ * response with content, the length it declares).
  */
-function checkStart(started: StartedApp): void {
-  parseStatus(started.status);
+function checkStart(started: StartedApp, head: boolean): void {
   if (!Array.isArray(started.headers)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
-  for (const pair of started.headers) {
+  const { code } = finalStatus(started.status, started.headers);
+  let declared = -1;
+  for (let i = 0; i < started.headers.length; i++) {
+    const pair = started.headers[i];
     if (!Array.isArray(pair)) throw new TypeError(`invalid header pair (${describe(pair)})`);
     assertHeader(pair[0], pair[1]);
+    if (fieldRole(pair, i) === 'content-length') declared = declaredLength(pair[1], declared);
   }
   if (Array.isArray(started.body)) {
-    for (const chunk of started.body as unknown[]) checkChunk(chunk);
+    let length = 0;
+    for (const chunk of started.body as unknown[]) length += checkChunk(chunk).byteLength;
+    // A 304's Content-Length is the stored answer's, a HEAD answer's the GET body's.
+    if (!isBodilessStatus(code)) checkDeclaredLength(declared, length, head);
   } else if (started.first !== undefined) {
     // A stream's first chunk, pulled already: the head still waits for it.
     checkChunk(started.first.value);
