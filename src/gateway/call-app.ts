@@ -88,6 +88,21 @@ export async function callApp(app: App, environ: Environ, onCloseError?: (error:
 }
 
 /**
+ * @internal Passes the head of `started` on through `startResponse` (the headers given, by
+ * default the app's). When that throws (a layer above refuses the head: a `lint` outside the
+ * middleware), the app's body, which nobody will get, is closed (`started.close()`, so its
+ * `finally` blocks run and a file stream is let go) and the error is re-thrown.
+ */
+export function passHead(started: StartedApp, startResponse: StartResponse, headers: Array<[string, string]> = started.headers): void {
+  try {
+    startResponse(started.status, headers);
+  } catch (error) {
+    started.close();
+    throw error;
+  }
+}
+
+/**
  * @internal Opens `body` and pulls its first chunk, so that an app calling `startResponse`
  * lazily (from its generator) has called it; answers a body that yields that chunk and then
  * the rest (sync when `body` was), and a `close()` that closes the app's iterator unread. An
