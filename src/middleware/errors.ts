@@ -8,7 +8,7 @@ import { type App, type AppLike, type LogStream, toApp } from '../gateway/types.
 import { assertHeader } from '../gateway/fields.ts';
 import { checkChunk, describe } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
-import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../adapters/head-rules.ts';
+import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../gateway/head-rules.ts';
 import type { HTTPException } from '../exceptions/base.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { isBodyFailure } from '../exceptions/body-failure.ts';

@@ -12,7 +12,8 @@ import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } fr
 import { wrapBody } from '../gateway/body-watch.ts';
 import { raceTimer, resumeSteps } from '../gateway/resume.ts';
 import { CONNECTION_FIELDS, assertHeader, isRequiredUpgrade } from '../gateway/fields.ts';
-import { isBodilessStatus, parseStatus } from '../gateway/status.ts';
+import { isBodilessStatus } from '../gateway/status.ts';
+import { declaredLength, finalStatus } from '../gateway/head-rules.ts';
 import { logError, requestLine, wasLogged } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
 import { isBodyFailure } from '../exceptions/body-failure.ts';
@@ -56,7 +57,6 @@ function cut(error: unknown): CutResponse {
   return new CutResponse(`the response was cut after its head: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
 }
 
-const DIGITS = /^\d+$/;
 const INTERNAL_ERROR = new TextEncoder().encode('Internal Server Error\n');
 
 /** The server's own 500 for an app that failed before its head (see the Node adapter). */
@@ -90,8 +90,7 @@ export function badRequest(detail: string): Answer {
  * @throws TypeError for anything the app got wrong, as the server's `sendHead` does.
  */
 function checkHead(started: StartedApp): { status: string; code: number; headers: Array<[string, string]>; declared: number } {
-  const { code } = parseStatus(started.status);
-  if (code < 200) throw new TypeError(`invalid final status: ${JSON.stringify(started.status)}`);
+  const { code } = finalStatus(started.status, started.headers);
   if (!Array.isArray(started.headers)) throw new TypeError('startResponse headers must be an array of [name, value] pairs');
   const headers: Array<[string, string]> = [];
   let declared = -1;
@@ -101,8 +100,7 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
     assertHeader(name, value);
     const lower = name.toLowerCase();
     if (lower === 'content-length') {
-      if (declared !== -1 || !DIGITS.test(value)) throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
-      declared = Number(value);
+      declared = declaredLength(value, declared);
       if (code === 204) continue;
     } else if (CONNECTION_FIELDS.has(lower) && !isRequiredUpgrade(lower, code)) continue;
     headers.push([name, value]);

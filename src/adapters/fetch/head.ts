@@ -5,7 +5,7 @@
  * @module
  */
 import { hasNoContent } from '../../gateway/status.ts';
-import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../head-rules.ts';
+import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../../gateway/head-rules.ts';
 import { inWorkers } from './workers.ts';
 
 /** What a fetch `Response` is built from. */

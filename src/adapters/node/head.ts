@@ -6,7 +6,7 @@
  * @module
  */
 import { isBodilessStatus } from '../../gateway/status.ts';
-import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../head-rules.ts';
+import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../../gateway/head-rules.ts';
 import type { ExchangeState } from './state.ts';
 import { assertHeader, isRequiredUpgrade } from '../../gateway/fields.ts';
 import { http2FieldValue, writeHttp2Head } from './http2-compat.ts';

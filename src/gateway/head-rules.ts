@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { CONNECTION_FIELDS } from '../gateway/fields.ts';
-import { describe } from '../gateway/body.ts';
-import { neverStarted } from '../gateway/start-errors.ts';
-import { type ParsedStatus, parseStatus } from '../gateway/status.ts';
+import { CONNECTION_FIELDS } from './fields.ts';
+import { describe } from './body.ts';
+import { neverStarted } from './start-errors.ts';
+import { type ParsedStatus, parseStatus } from './status.ts';
 
 const DIGITS = /^\d+$/;
 
