@@ -6,7 +6,7 @@
  * @module
  */
 import { type App, type AppLike, type Body, type Environ, toApp } from '../gateway/types.ts';
-import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { closingSource, isAsyncIterable } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
@@ -190,14 +190,14 @@ export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyF
       // of a rewritten page: that 304 is left as it is.
       const dropDate = dropsLastModified && notModified && headers.has('last-modified') && (variant || parseEtag(headers.get('etag'))?.weak === true);
       if (dropDate) headers.delete('last-modified');
-      startResponse(started.status, variant || dropDate ? headers.list : started.headers);
+      passHead(started, startResponse, variant || dropDate ? headers.list : started.headers);
       return started.body;
     }
     markTransformed(headers);
     if (dropsLastModified) headers.delete('last-modified');
     const etag = version === undefined ? null : parseEtag(headers.get('etag'));
     if (etag !== null) headers.set('ETag', versionedEtag(etag, version!));
-    startResponse(started.status, headers.list);
+    passHead(started, startResponse, headers.list);
     // HEAD: the fields a GET would get, and the app's (empty) body as it is; nothing to transform.
     if (environ.REQUEST_METHOD === 'HEAD') return started.body;
     const body = transform(started.body);

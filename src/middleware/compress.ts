@@ -16,7 +16,7 @@ import { hasNoContent } from '../gateway/status.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
 import { cacheControlOf } from '../http/shared-cache.ts';
-import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { parseHttpDate } from '../http/dates.ts';
 import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
@@ -167,7 +167,7 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
       : decide(environ, acceptEncoding, started.status, headers, known, choice);
     if (decision.vary) appendVary(headers.list, 'Accept-Encoding');
     if (decision.coding === null) {
-      startResponse(started.status, decision.vary ? headers.list : started.headers);
+      passHead(started, startResponse, decision.vary ? headers.list : started.headers);
       return started.body;
     }
     const coding = decision.coding;
@@ -185,10 +185,10 @@ export function compress(app: AppLike, options: CompressOptions = {}): App {
       for (const chunk of known) checkChunk(chunk);
       const input = concatBytes(known, decision.knownSize);
       const output = await oneShot[coding](input, zlibOptions(coding, settings, input.byteLength));
-      startResponse(started.status, headers.list);
+      passHead(started, startResponse, headers.list);
       return [output];
     }
-    startResponse(started.status, headers.list);
+    passHead(started, startResponse, headers.list);
     // An event stream ends at the server's shutdown (docs/spec.md §2.6): here, where its coding can be finished.
     const type = headers.get('content-type');
     const signal = type !== null && isEventStreamType(type) ? environ['tsgi.shutdown_signal'] : undefined;

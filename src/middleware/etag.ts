@@ -5,7 +5,7 @@
  * @module
  */
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
-import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { concatBytes } from '../gateway/body.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { strongEtag } from '../http/etag.ts';
@@ -154,7 +154,7 @@ export function etag(app: AppLike, options: EtagOptions = {}): App {
         started.close();
         started = judged;
       }
-      startResponse(started.status, started.headers);
+      passHead(started, startResponse);
       return started.body;
     }
     judged?.close();

@@ -7,7 +7,7 @@
 import zlib from 'node:zlib';
 import { type App, type AppLike, type Body, toApp } from '../gateway/types.ts';
 import { concatBytes } from '../gateway/body.ts';
-import { type StartedApp, callApp } from '../gateway/call-app.ts';
+import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { decoderOutput } from '../middleware/decoder-output.ts';
 import { HTTPBadGateway } from '../exceptions/server-errors.ts';
@@ -109,7 +109,7 @@ function askingDecodable(app: App): App {
       if (client === undefined) delete environ.HTTP_ACCEPT_ENCODING;
       else environ.HTTP_ACCEPT_ENCODING = client;
     }
-    startResponse(started.status, started.headers);
+    passHead(started, startResponse);
     return started.body;
   };
 }

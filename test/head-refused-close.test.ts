@@ -1,0 +1,51 @@
+/**
+ * A middleware that holds the app's answer and passes its head on closes the app's body when the
+ * layer above refuses that head (`lint` outside it: a 401 without a challenge), so the body's
+ * `finally` runs and a file or upstream is let go; the client gets the server's 500.
+ */
+import { describe, expect, it } from 'vitest';
+import type { App, Middleware } from 'tsgi';
+import { compress, etag, lint } from 'tsgi/middleware';
+import { decodeContent, replaceText, rewriteHtml } from 'tsgi/proxy';
+import { start, within } from './node-helpers.ts';
+
+const enc = new TextEncoder();
+
+/** A 401 without `WWW-Authenticate` (lint refuses it), whose streamed body records its close. */
+function unchallenged(type: string, closed: string[]): App {
+  return (_environ, startResponse) => {
+    startResponse('401 Unauthorized', [['Content-Type', type]]);
+    return (async function* () {
+      try {
+        yield enc.encode('x'.repeat(2000));
+        yield enc.encode(' sign in first');
+      } finally {
+        closed.push('body');
+      }
+    })();
+  };
+}
+
+const layers: Array<[string, Middleware<object> | ((app: App) => App), string]> = [
+  ['compress', (app: App) => compress(app), 'text/plain'],
+  ['etag', (app: App) => etag(app), 'text/plain'],
+  ['replaceText', (app: App) => replaceText(app, { replacements: [['x', 'y']] }), 'text/plain'],
+  ['rewriteHtml', (app: App) => rewriteHtml(app, { elements: { p: () => {} } }), 'text/html'],
+  ['decodeContent', (app: App) => decodeContent(app), 'text/plain'],
+];
+
+describe('the app body is closed when the layer above refuses the head', () => {
+  it.each(layers)('%s', async (_name, layer, type) => {
+    const closed: string[] = [];
+    const server = await start(lint((layer as (app: App) => App)(unchallenged(type, closed))));
+    try {
+      const res = await fetch(`${server.url}/`, { headers: { 'accept-encoding': 'gzip' } });
+      expect(res.status).toBe(500);
+      await res.arrayBuffer();
+      expect(await within(() => closed.length > 0, 2000)).toBe(true);
+      expect(closed).toEqual(['body']);
+    } finally {
+      await server.close();
+    }
+  });
+});
