@@ -142,6 +142,21 @@ describe('status classes', () => {
     expect(caught(() => abort(404))).not.toBeInstanceOf(UserNotFound);
   });
 
+  it('answers JSON to an Accept naming JSON with a charset (Java clients send application/json;charset=UTF-8), over a socket', async () => {
+    const server = await start(() => {
+      throw new HTTPNotFound('No user 7');
+    });
+    const ask = (accept: string) => request(`${server.url}/`, { headers: { accept } });
+    for (const accept of ['application/json;charset=UTF-8', 'application/json; charset=utf-8, */*;q=0.1']) {
+      const res = await ask(accept);
+      expect([res.status, res.headers['content-type'], JSON.parse(res.body.toString())]).toEqual([404, 'application/json', { code: 404, title: 'Not Found', message: 'No user 7' }]);
+    }
+    // A charset JSON is not sent in is no match: plain text, as without any acceptable type.
+    expect((await ask('application/json; charset=iso-8859-1')).headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect((await ask('text/html; charset=UTF-8')).headers['content-type']).toBe('text/html; charset=utf-8');
+    await server.close();
+  });
+
   it('a subclass may give its own description', async () => {
     class Teapot extends HTTPImATeapot {
       static override readonly description = 'Short and stout.';

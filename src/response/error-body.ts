@@ -25,15 +25,23 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
-const BODY_TYPES = ['text/plain', 'text/html', 'application/json'];
+/**
+ * The error bodies' types as offered to `Accept`: with the charset they are written in (UTF-8),
+ * so a range naming it (`application/json;charset=UTF-8`, what Java clients send) matches, as
+ * a range without parameters does; a range naming another charset does not.
+ */
+const BODY_OFFERS = ['text/plain; charset=utf-8', 'text/html; charset=utf-8', 'application/json; charset=utf-8'];
 
 /**
- * Picks the error body type from `Accept` (see {@link Accept}): plain text, HTML or JSON;
- * plain text without a header, with a malformed one, or when none of the three is acceptable.
+ * Picks the error body type from `Accept` (see {@link Accept}): `text/plain`, `text/html` or
+ * `application/json` (without parameters); plain text without a header, with a malformed one,
+ * or when none of the three is acceptable. A range may name the charset `utf-8` (Werkzeug
+ * ignores a range's parameters; `negotiator` matches them, so the offers carry it).
  */
 export function negotiateBodyType(environ: Environ | undefined): string {
   const accept = environ?.HTTP_ACCEPT;
-  return new Accept(typeof accept === 'string' ? accept : null).bestMatch(BODY_TYPES, 'text/plain');
+  const best = new Accept(typeof accept === 'string' ? accept : null).bestMatch(BODY_OFFERS, BODY_OFFERS[0]!);
+  return best.slice(0, best.indexOf(';'));
 }
 
 /** What an error body shows: the status line, its parts, and the message of this occurrence. */
