@@ -203,6 +203,12 @@ describe('mount', () => {
         expect(await seen(port, '/', { host: 'x.example.com:9090' }), order).toMatchObject({ name: 'any-port' });
       });
     }
+    // The port's key goes first even against a longer prefix for any port (nginx: server, then location).
+    const app = mount({ 'http://x.example.com/api': where('any-port-api'), 'http://x.example.com:8080/': where('8080') });
+    await withServer(app, async (_url, port) => {
+      expect(await seen(port, '/api/1', { host: 'x.example.com:8080' })).toMatchObject({ name: '8080', path: '/api/1' });
+      expect(await seen(port, '/api/1', { host: 'x.example.com:9090' })).toMatchObject({ name: 'any-port-api', path: '/1' });
+    });
   });
 
   it('nests: the inner mount sees the path below the outer prefix', async () => {

@@ -61,8 +61,9 @@ const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
  *   scheme of a key is not compared (as in URLMap). A host in Unicode (`'http://bücher.example/'`)
  *   matches the ASCII form browsers send (`xn--bcher-kva.example`).
  *
- * Matching: host keys are tried before plain ones, and the longest prefix wins within each
- * group. A prefix matches only whole segments: `/blog` matches `/blog` and `/blog/x`, never
+ * Matching: host keys naming a port are tried first, then host keys for any port, then plain
+ * ones, and the longest prefix wins within each group (nginx's `server`, then `location`). A
+ * prefix matches only whole segments: `/blog` matches `/blog` and `/blog/x`, never
  * `/blogger`. A path with repeated slashes or `.`/`..` segments is answered with a 308
  * redirect to its clean form (RFC 3986 §5.2.4, as Go's `ServeMux` does), query kept, so
  * `/public/../admin` can never reach the app at `/public` (nor `//admin` the root app)
