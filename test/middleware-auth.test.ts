@@ -126,6 +126,17 @@ describe('bearerAuth', () => {
     expect(calls).toHaveLength(0);
   });
 
+  it('refuses a token verify answers an empty name for, as basicAuth does (401 invalid_token)', async () => {
+    const calls: Environ[] = [];
+    // `db.names.get(token) ?? ''`: the empty string is no user.
+    const server = await start(bearerAuth(whoami(calls), { realm: 'api', verify: (token) => (token === 'tok-alice' ? 'alice' : '') }));
+    const res = await request(server.url, { headers: { authorization: 'Bearer tok-mallory' } });
+    expect([res.status, res.headers['www-authenticate']]).toEqual([401, 'Bearer realm="api", error="invalid_token", error_description="The access token is invalid, expired or revoked."']);
+    expect(calls).toHaveLength(0);
+    expect(JSON.parse((await request(server.url, { headers: { authorization: 'Bearer tok-alice' } })).body.toString())).toMatchObject({ user: 'alice' });
+    await server.close();
+  });
+
   it('answers 400 invalid_request for a malformed Bearer value', async () => {
     const server = await start(bearerAuth(whoami(), { realm: 'api', verify }));
     for (const authorization of ['Bearer', 'Bearer ', 'Bearer tok-alice, Bearer tok-alice', 'Bearer tok-alice, Basic eA==', 'Basic x, Bearer y', 'Bearer a$b, Bearer c']) {

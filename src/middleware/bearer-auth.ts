@@ -81,7 +81,8 @@ const BEARER_AUTH_OPTIONS = { verify: true, realm: true, scope: true, userName: 
  *   `Bearer a b`, `Bearer "x"`): 401 with `error="invalid_token"` (RFC 6750 §3.1 lists
  *   malformed tokens there; Spring Security answers the same), so that the client gets a new
  *   token rather than giving up; `verify` is not called.
- * - A token `verify` refuses: 401 with `error="invalid_token"`.
+ * - A token `verify` refuses (`null`, `undefined`, `false`, or `''`, as `basicAuth` takes it):
+ *   401 with `error="invalid_token"`.
  *
  * Every refusal carries the `WWW-Authenticate` challenge (with `error_description`) and a
  * body negotiated like every `HTTPException`; `app` is not called. A token that is valid but
@@ -142,7 +143,8 @@ export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>)
     } else {
       const req = new Request(environ);
       const user = await verify(found.token, req);
-      if (user !== null && user !== undefined && user !== false) {
+      // An empty name is no user, as for basicAuth (`db.names.get(token) ?? ''` refuses).
+      if (user !== null && user !== undefined && user !== false && (user as unknown) !== '') {
         setRemoteUser(environ, nameOf(user, userName), 'Bearer', user);
         if (userKey !== undefined) userKey.set(environ, user);
         // RFC 6750 §2.3: the URL holds the token, and a shared cache keys its copy on the URL.
