@@ -4,8 +4,8 @@
  * `finally` runs and a file or upstream is let go; the client gets the server's 500.
  */
 import { describe, expect, it } from 'vitest';
-import type { App, Middleware } from 'tsgi';
-import { compress, etag, lint } from 'tsgi/middleware';
+import { type App, type Middleware, Response } from 'tsgi';
+import { cascade, compress, errors, etag, lint } from 'tsgi/middleware';
 import { decodeContent, replaceText, rewriteHtml } from 'tsgi/proxy';
 import { start, within } from './node-helpers.ts';
 
@@ -27,6 +27,9 @@ function unchallenged(type: string, closed: string[]): App {
 }
 
 const layers: Array<[string, Middleware<object> | ((app: App) => App), string]> = [
+  ['errors', (app: App) => errors(app), 'text/plain'],
+  // A 401 is not caught: the answer.
+  ['cascade', (app: App) => cascade([app, new Response('never')]), 'text/plain'],
   ['compress', (app: App) => compress(app), 'text/plain'],
   ['etag', (app: App) => etag(app), 'text/plain'],
   ['replaceText', (app: App) => replaceText(app, { replacements: [['x', 'y']] }), 'text/plain'],
