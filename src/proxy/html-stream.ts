@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import type { EndTag, StartTag } from 'parse5-sax-parser';
 import { HtmlElement, editsOf, startTagOf } from './html-element.ts';
 import { type ByteText, bomText } from './html-text.ts';
+import { PRESCAN_BYTES } from './charset-sniff.ts';
 import type { Selector } from './html-selector.ts';
 import { TokenStream, VOID } from './html-tokens.ts';
 
@@ -170,7 +171,7 @@ export class HtmlRewrite {
     const raw = this.takeTag(tag);
     // Lower-case as selectors are: parse5 gives SVG's camel-cased names (`clipPath`).
     const name = tag.tagName.toLowerCase();
-    if (this.sniff !== undefined && tag.sourceCodeLocation!.startOffset < 1024) {
+    if (this.sniff !== undefined && tag.sourceCodeLocation!.startOffset < PRESCAN_BYTES) {
       const declared = this.sniff(tag);
       if (declared !== null) [this.text, this.sniff] = [declared, undefined];
     }

@@ -8,8 +8,8 @@
  */
 import { Buffer } from 'node:buffer';
 import { decodeHTMLAttribute } from 'entities/decode';
-import { parseMediaType } from '../http/media-type.ts';
 import { type TextCodec, encodingName, textCodec } from './text-codec.ts';
+import { bomEncoding } from './charset-sniff.ts';
 
 /** Conversions between text and the byte form of one document. */
 export interface ByteText {
@@ -54,35 +54,15 @@ export function byteText(charset: string | undefined): ByteText | null {
   };
 }
 
-/** The UTF-8 byte order mark, as a byte string. */
-const UTF8_BOM = '\xEF\xBB\xBF';
-
 /**
  * The conversions of UTF-8 when `leading`, the first 3 bytes of a document (a byte string), are
- * its byte order mark, else null. A BOM decides the charset before the `Content-Type` parameter
- * and any `<meta>` (WHATWG Encoding, "decode"; HTML's encoding sniffing algorithm), as browsers
- * read it: a UTF-8 page served as `charset=iso-8859-1` by a server's default is read as UTF-8.
+ * its byte order mark ({@link bomEncoding}), else null. A BOM decides the charset before the
+ * `Content-Type` parameter and any `<meta>` (WHATWG Encoding, "decode"; HTML's encoding sniffing
+ * algorithm), as browsers read it: a UTF-8 page served as `charset=iso-8859-1` by a server's
+ * default is read as UTF-8.
  */
 export function bomText(leading: string): ByteText | null {
-  return leading === UTF8_BOM ? byteText('utf-8') : null;
-}
-
-/**
- * The charset a `<meta>` start tag declares, as the HTML encoding sniffing prescan reads it:
- * its `charset` attribute, or the `charset` parameter of its `content` when `http-equiv` is
- * `content-type`, as its WHATWG name; undefined for any other tag or a label the platform does not
- * know. (UTF-16 declared in a byte stream means UTF-8, `x-user-defined` windows-1252.)
- *
- * @param getAttribute Reads an attribute of the tag (null when absent).
- */
-export function declaredCharset(tagName: string, getAttribute: (name: string) => string | null): string | undefined {
-  if (tagName !== 'meta') return undefined;
-  const charset = getAttribute('charset')?.trim() || undefined;
-  const content = getAttribute('content');
-  const declared = charset ?? (getAttribute('http-equiv')?.trim().toLowerCase() === 'content-type' && content !== null ? parseMediaType(content).parameters.charset : undefined);
-  const name = declared === undefined ? null : encodingName(declared);
-  if (name === null) return undefined;
-  return name.startsWith('utf-16') ? 'utf-8' : name === 'x-user-defined' ? 'windows-1252' : name;
+  return bomEncoding(Buffer.from(leading, 'latin1')) === 'utf-8' ? byteText('utf-8') : null;
 }
 
 /** `&`, `<`, `>` escaped, for text content. */

@@ -12,7 +12,8 @@ import { checkVersion } from '../middleware/etag-version.ts';
 import { type EventPieces, EventSplitter } from './event-stream.ts';
 import { isJsonLinesType, jsonLinesSplitter } from './json-lines.ts';
 import { type Replacement, TextReplacer } from './text-replacer.ts';
-import { type TextCodec, textCodec } from './text-codec.ts';
+import { textCodec } from './text-codec.ts';
+import { CharsetSniffer } from './charset-sniff.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link replaceText}. */
@@ -67,11 +68,18 @@ function isText(type: string): boolean {
  * Replaces strings or RegExp matches in text responses as they stream, matching across chunk
  * boundaries (see {@link ReplaceTextOptions.maxMatchLength}), with the results of
  * `String.prototype.replace` over the whole text. The body is decoded in its
- * charset (the `Content-Type` parameter; UTF-8 when absent, as for JSON and JavaScript),
- * replaced, and encoded back in the same charset: UTF-8 and the single-byte charsets
- * (`iso-8859-1`, `windows-1252`, …) are rewritten; other charsets, and compressed bodies
- * (put `decodeContent` below), pass through untouched. A replacement character the charset
- * cannot hold is sent as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
+ * charset, replaced, and encoded back in the same charset. The charset is found as browsers
+ * find it: UTF-8 (or UTF-16) when the body starts with that byte order mark, whatever is
+ * declared (WHATWG Encoding, "decode"; the BOM is kept); else the `Content-Type` parameter;
+ * else, for `text/html` and `application/xhtml+xml`, the one a `<meta charset>` or
+ * `<meta http-equiv="Content-Type" content="…; charset=…">` ending within the first 1024 bytes
+ * declares (WHATWG HTML §13.2.3.2, "prescan a byte stream"; as `rewriteHtml` reads it); else
+ * UTF-8 (JSON and JavaScript are UTF-8; a `<meta>` past byte 1024 is not read). UTF-8 and the
+ * single-byte charsets (`iso-8859-1`, `windows-1252`, …) are rewritten; other charsets
+ * (UTF-16, Shift_JIS, unknown labels: named by a BOM or a `<meta>`, or declared, even when a
+ * UTF-8 BOM follows: the fields are settled before the body), and compressed bodies (put
+ * `decodeContent` below), pass through untouched. A replacement character the
+ * charset cannot hold is sent as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
  *
  * Like every body filter, it drops `Content-Length` and `Accept-Ranges`, weakens a strong
  * `ETag` (of a HEAD answer too: it gets the fields GET gets), drops `Last-Modified` (the
@@ -81,7 +89,10 @@ function isText(type: string): boolean {
  * for a type it rewrites is replaced by the whole, rewritten (the app is asked again without
  * `Range`).
  *
- * Each chunk of output is sent as soon as it is final, so streams still flow. A string pattern
+ * Each chunk of output is sent as soon as it is final, so streams still flow. To find the
+ * charset, the first bytes are held back until it is known: up to 2 (a beginning of a BOM),
+ * and for an HTML page without a `charset` parameter fewer than 1024, until a `<meta>`
+ * declares one (never the whole body). A string pattern
  * holds back only the end of the text that could begin a match (`sec` for `secret`). A RegExp
  * cannot be asked whether text is the start of a match, so it holds back `maxMatchLength - 1`
  * characters until more text comes or the body ends; in a `text/event-stream` (server-sent
@@ -126,16 +137,20 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     if (type.type === '' || !filter(type.type, environ) || pairs.length === 0) return null;
     const coding = headers.get('content-encoding');
     if (coding !== null && coding.trim().toLowerCase() !== 'identity') return null;
-    const codec = textCodec(type.parameters.charset ?? 'utf-8');
-    if (codec === null) return null;
+    const declared = type.parameters.charset;
+    // A declared charset it cannot write is left alone, BOM or not: the head is decided before the body.
+    if (declared !== undefined && textCodec(declared) === null) return null;
+    const html = type.type === 'text/html' || type.type === 'application/xhtml+xml';
     const replacers = pairs.map(([p, r]) => new TextReplacer(p, r, maxMatchLength));
     const newSplitter = type.type === 'text/event-stream' ? () => new EventSplitter() : isJsonLinesType(type.type) ? () => jsonLinesSplitter(type.type) : null;
-    return (body) => replaceStream(body, codec, replacers, newSplitter?.() ?? null);
+    return (body) => replaceStream(body, new CharsetSniffer(declared ?? 'utf-8', html && declared === undefined), replacers, newSplitter?.() ?? null);
   }, { dropsLastModified: true, etagVersion: version });
 }
 
 // Given where an app goes (`serve(replaceText)`, `mount({ '/x': replaceText })`), it is named when built.
 markNotAnApp(replaceText, 'replaceText, a response filter, not an app: give it the app whose text it replaces, replaceText(app, { replacements: [[from, to]] }), as replaceText(proxy(upstream), { … })');
+
+const EMPTY = new Uint8Array(0);
 
 /** Cuts a stream into the units replaced as if each were a whole body (events, records). */
 interface UnitSplitter {
@@ -143,14 +158,15 @@ interface UnitSplitter {
 }
 
 /**
- * The body, decoded, replaced and encoded back. With a `splitter`, each unit it cuts (an event
- * of an event stream, a record of line-delimited JSON) is replaced and sent once complete, as
- * if the body ended there.
+ * The body, decoded, replaced and encoded back, in the charset `sniffer` finds (the bytes it
+ * holds back meanwhile are replaced with the rest); a charset it cannot write passes the body
+ * through untouched. With a `splitter`, each unit it cuts (an event of an event stream, a
+ * record of line-delimited JSON) is replaced and sent once complete, as if the body ended there.
  */
-async function* replaceStream(body: Body, codec: TextCodec, replacers: TextReplacer[], splitter: UnitSplitter | null): AsyncGenerator<Uint8Array, void, undefined> {
-  const decoder = codec.decoder();
+async function* replaceStream(body: Body, sniffer: CharsetSniffer, replacers: TextReplacer[], splitter: UnitSplitter | null): AsyncGenerator<Uint8Array, void, undefined> {
   const early = sendsHeadEarly(body);
-  const run = (text: string, flush: boolean) => replacers.reduce((out, replacer) => replacer.push(out, flush), text);
+  /** Decodes, replaces and encodes back; null for a charset it cannot write. Made once the sniffer decided. */
+  let replace: ((bytes: Uint8Array, flush: boolean) => Uint8Array) | null | undefined;
   /** True once a chunk went out (the head with it). */
   let sent = false;
   for await (const chunk of body) {
@@ -161,16 +177,36 @@ async function* replaceStream(body: Body, codec: TextCodec, replacers: TextRepla
       yield chunk;
       continue;
     }
-    const text = decoder.decode(chunk, { stream: true });
+    const bytes = replace === undefined ? sniffer.push(chunk) : chunk;
+    if (bytes === undefined) continue;
+    replace ??= replacing(sniffer.charset!, replacers, splitter);
+    const out = replace === null ? bytes : replace(bytes, false);
+    if (out.byteLength > 0) {
+      sent = true;
+      yield out;
+    }
+  }
+  const rest = replace === undefined ? sniffer.end() : EMPTY;
+  replace ??= replacing(sniffer.charset!, replacers, splitter);
+  const out = replace === null ? rest : replace(rest, true);
+  if (out.byteLength > 0) yield out;
+}
+
+/**
+ * The body's bytes in `charset` decoded, replaced and encoded back, piece by piece (all that is
+ * held back answered with `flush`, at the end of the body); null for a charset it cannot write.
+ */
+function replacing(charset: string, replacers: TextReplacer[], splitter: UnitSplitter | null): ((bytes: Uint8Array, flush: boolean) => Uint8Array) | null {
+  const codec = textCodec(charset);
+  if (codec === null) return null;
+  const decoder = codec.decoder();
+  const run = (text: string, flush: boolean) => replacers.reduce((out, replacer) => replacer.push(out, flush), text);
+  return (bytes, flush) => {
+    const text = decoder.decode(bytes, { stream: !flush });
     const pieces = splitter === null ? { ends: [], rest: text } : splitter.split(text);
     let out = '';
     for (const end of pieces.ends) out += run(end, true);
-    out += run(pieces.rest, false);
-    if (out !== '') {
-      sent = true;
-      yield codec.encode(out);
-    }
-  }
-  const rest = run(decoder.decode(), true);
-  if (rest !== '') yield codec.encode(rest);
+    out += run(pieces.rest, flush);
+    return out === '' ? EMPTY : codec.encode(out);
+  };
 }

@@ -13,7 +13,8 @@ import { bodyFilter } from '../middleware/body-filter.ts';
 import { checkVersion } from '../middleware/etag-version.ts';
 import type { StartTag } from 'parse5-sax-parser';
 import type { HtmlElement } from './html-element.ts';
-import { type ByteText, byteText, declaredCharset } from './html-text.ts';
+import { type ByteText, byteText } from './html-text.ts';
+import { metaCharset } from './charset-sniff.ts';
 import { parseSelector } from './html-selector.ts';
 import { HtmlRewrite, MAX_TOKEN_BYTES, type Rule } from './html-stream.ts';
 import { UrlMap, type UpstreamUrls, publicBase } from './url-map.ts';
@@ -161,7 +162,7 @@ markNotAnApp(rewriteHtml, 'rewriteHtml, a response filter, not an app: give it t
 
 /** The conversions of the charset a `<meta>` tag declares, or null. */
 function sniffMeta(tag: StartTag): ByteText | null {
-  const declared = declaredCharset(tag.tagName, (name) => tag.attrs.find((attr) => attr.name === name)?.value ?? null);
+  const declared = metaCharset(tag);
   return declared === undefined ? null : byteText(declared);
 }
 

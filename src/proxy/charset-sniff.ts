@@ -1,0 +1,136 @@
+/**
+ * A document's charset from its first bytes, as browsers find it when the `Content-Type`
+ * does not settle it: a byte order mark (WHATWG Encoding, "BOM sniff"), and in HTML a
+ * `<meta charset>` in the first 1024 bytes (WHATWG HTML §13.2.3.2, "prescan a byte stream to
+ * determine its encoding"). Shared by `rewriteHtml` (which reads the `<meta>` off its own
+ * tokenizer) and `replaceText` ({@link CharsetSniffer}, which must know the charset before it
+ * decodes a byte).
+ *
+ * @module
+ */
+import { Buffer } from 'node:buffer';
+import type { StartTag } from 'parse5-sax-parser';
+import { parseMediaType } from '../http/media-type.ts';
+import { encodingName } from './text-codec.ts';
+import { TokenStream } from './html-tokens.ts';
+
+/** How many bytes at the start of an HTML document a `<meta>` declaring its charset is looked for in (HTML §13.2.3.2: "only the first 1024 bytes"). */
+export const PRESCAN_BYTES = 1024;
+
+/** The byte order marks, by the encoding each names (WHATWG Encoding, "BOM sniff"). */
+const BOMS = [
+  ['utf-8', [0xef, 0xbb, 0xbf]],
+  ['utf-16be', [0xfe, 0xff]],
+  ['utf-16le', [0xff, 0xfe]],
+] as const;
+
+/**
+ * The encoding a byte order mark at the start of `bytes` names (WHATWG Encoding, "BOM sniff"):
+ * `utf-8`, `utf-16be` or `utf-16le`; null when they start with none; undefined while they are
+ * too few to tell (empty, or a beginning of a BOM such as `EF BB`).
+ */
+export function bomEncoding(bytes: Uint8Array): string | null | undefined {
+  let partial = false;
+  for (const [encoding, bom] of BOMS) {
+    const length = Math.min(bom.length, bytes.length);
+    if (!bom.slice(0, length).every((byte, i) => bytes[i] === byte)) continue;
+    if (length === bom.length) return encoding;
+    partial = true;
+  }
+  return partial ? undefined : null;
+}
+
+/**
+ * The charset a `<meta>` start tag declares, as the HTML encoding sniffing prescan reads it:
+ * its `charset` attribute, or the `charset` parameter of its `content` when `http-equiv` is
+ * `content-type`, as its WHATWG name; undefined for any other tag or a label the platform does not
+ * know. (UTF-16 declared in a byte stream means UTF-8, `x-user-defined` windows-1252.)
+ *
+ * @param getAttribute Reads an attribute of the tag (null when absent).
+ */
+export function declaredCharset(tagName: string, getAttribute: (name: string) => string | null): string | undefined {
+  if (tagName !== 'meta') return undefined;
+  const charset = getAttribute('charset')?.trim() || undefined;
+  const content = getAttribute('content');
+  const declared = charset ?? (getAttribute('http-equiv')?.trim().toLowerCase() === 'content-type' && content !== null ? parseMediaType(content).parameters.charset : undefined);
+  const name = declared === undefined ? null : encodingName(declared);
+  if (name === null) return undefined;
+  return name.startsWith('utf-16') ? 'utf-8' : name === 'x-user-defined' ? 'windows-1252' : name;
+}
+
+/** {@link declaredCharset} of a start tag as parse5's tokenizer gives it. */
+export function metaCharset(tag: StartTag): string | undefined {
+  return declaredCharset(tag.tagName, (name) => tag.attrs.find((attr) => attr.name === name)?.value ?? null);
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+/**
+ * Finds a body's charset from its first bytes, holding them back until it knows: a byte order
+ * mark (any text: it wins over the declared charset, as WHATWG Encoding's "decode" has it),
+ * else, with `prescan` (an HTML page whose `Content-Type` names no charset), the charset a
+ * `<meta>` that ends within the first {@link PRESCAN_BYTES} bytes declares (read with
+ * `rewriteHtml`'s tokenizer, so a `<meta>` in a comment or a script does not count), else
+ * `fallback`. Holds back at most 2 bytes (a beginning of a BOM) without `prescan`, and fewer
+ * than 1024 with it.
+ */
+export class CharsetSniffer {
+  /** The WHATWG name of the charset, once decided (by {@link push} answering bytes, or {@link end}). */
+  charset: string | undefined;
+  /** The bytes held back (fewer than {@link PRESCAN_BYTES}). */
+  private held = EMPTY;
+  /** The prescan's tokenizer, once no BOM was found (null before that, and without `prescan`). */
+  private meta: TokenStream | null = null;
+  private found: string | undefined;
+  /** The bytes the prescan has been given, at most {@link PRESCAN_BYTES}. */
+  private scanned = 0;
+  private readonly prescan: boolean;
+  private readonly fallback: string;
+
+  /** @param fallback The charset when the bytes decide none (the declared one, or UTF-8). */
+  constructor(fallback: string, prescan: boolean) {
+    this.fallback = fallback;
+    this.prescan = prescan;
+  }
+
+  /**
+   * Takes the next chunk; answers every byte held so far, this chunk's included, once the
+   * charset is decided ({@link charset}), else undefined (they are held, copied: the app may
+   * reuse its chunk). Not called again after it answered.
+   */
+  push(chunk: Uint8Array): Uint8Array | undefined {
+    // A view of the chunk when nothing is held (copied only if it is held in turn), else a new buffer.
+    const view = this.held.length === 0;
+    const bytes = view ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.held, chunk]);
+    if (this.meta === null) {
+      const bom = bomEncoding(bytes);
+      if (bom === undefined) return this.hold(bytes, view);
+      if (bom !== null || !this.prescan) return this.decide(bom ?? this.fallback, bytes);
+      this.meta = new TokenStream();
+      this.meta.on('startTag', (tag: StartTag) => (this.found ??= metaCharset(tag)));
+    }
+    const end = Math.min(bytes.length, PRESCAN_BYTES);
+    this.meta.write(bytes.toString('latin1', this.scanned, end));
+    this.scanned = end;
+    if (this.found !== undefined) return this.decide(this.found, bytes);
+    return end === PRESCAN_BYTES ? this.decide(this.fallback, bytes) : this.hold(bytes, view);
+  }
+
+  /** The body ended: decides with what came (no BOM in fewer bytes than one, no `<meta>` found), and answers the bytes held. */
+  end(): Uint8Array {
+    return this.decide(this.found ?? this.fallback, this.held);
+  }
+
+  private hold(bytes: Buffer, view: boolean): undefined {
+    this.held = view ? Buffer.from(bytes) : bytes;
+    return undefined;
+  }
+
+  private decide(charset: string, bytes: Buffer): Buffer {
+    this.charset = charset;
+    this.meta?.destroy();
+    this.meta = null;
+    this.held = EMPTY;
+    return bytes;
+  }
+}

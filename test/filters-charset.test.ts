@@ -1,0 +1,164 @@
+/**
+ * `replaceText`'s charset when the `Content-Type` does not say it all, over real sockets: an
+ * HTML page whose charset only a `<meta>` in its first 1024 bytes declares (WHATWG HTML
+ * §13.2.3.2, "prescan a byte stream"), a byte order mark that overrides the declared charset
+ * (WHATWG Encoding, "decode"), and the bound on what is held back to find out.
+ */
+import http from 'node:http';
+import { describe, expect, it } from 'vitest';
+import type { App } from 'tsgi';
+import { replaceText } from 'tsgi/proxy';
+import { request, start } from './node-helpers.ts';
+
+/** An app answering `type` with `chunks` (latin1 strings: one character per byte), each its own body chunk. */
+function source(type: string, chunks: string[]): App {
+  return (_environ, startResponse) => {
+    startResponse('200 OK', [['Content-Type', type]]);
+    return (async function* () {
+      for (const chunk of chunks) yield Buffer.from(chunk, 'latin1');
+    })();
+  };
+}
+
+/** The body bytes `app` answers a GET with, over a socket on 127.0.0.1, as a latin1 string. */
+async function served(app: App): Promise<string> {
+  const server = await start(app, { host: '127.0.0.1' });
+  const reply = await request(`${server.url}/`);
+  expect(reply.status).toBe(200);
+  return reply.body.toString('latin1');
+}
+
+const cafe = (chunks: string[], type = 'text/html') => source(type, chunks);
+const toBistro = { replacements: [['café', 'bistró ✓']] as Array<[string, string]> };
+const noMatch = { replacements: [['nowhere', 'x']] as Array<[string, string]> };
+
+describe('replaceText: an HTML page that declares its charset in a <meta>', () => {
+  const page = '<!DOCTYPE html><html><head><meta charset="windows-1252"><title>Caf\xE9</title></head><body><p>caf\xE9 \x80 \xE0 bient\xF4t</p></body></html>';
+
+  it('reads a windows-1252 <meta charset> page in windows-1252: untouched byte for byte without a match, rewritten in it with one', async () => {
+    for (const type of ['text/html', 'application/xhtml+xml']) {
+      expect(await served(replaceText(cafe([page], type), noMatch)), type).toBe(page);
+      // `✓` has no windows-1252 byte: `?`, as for a declared charset.
+      expect(await served(replaceText(cafe([page], type), toBistro)), type).toBe(page.replace('caf\xE9 ', 'bistr\xF3 ? '));
+    }
+  });
+
+  it('reads <meta http-equiv="Content-Type" content="…; charset=iso-8859-1"> (WHATWG windows-1252)', async () => {
+    const equiv = '<html><head><meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1"></head><body>caf\xE9</body></html>';
+    expect(await served(replaceText(cafe([equiv]), toBistro))).toBe(equiv.replace('caf\xE9', 'bistr\xF3 ?'));
+  });
+
+  it('finds the <meta> whatever the chunk boundaries, text before it included', async () => {
+    // é before the <meta>: the prescan decides before any of the first 1024 bytes is decoded.
+    const early = '<html><head><title>Caf\xE9</title><meta http-equiv=content-type content="text/html;charset=windows-1252"></head><body>caf\xE9</body></html>';
+    const expected = early.replace('>caf\xE9<', '>bistr\xF3 ?<');
+    const [from, to] = [early.indexOf('<meta'), early.indexOf('</head>')];
+    for (let cut = from; cut <= to; cut++) {
+      expect(await served(replaceText(cafe([early.slice(0, cut), early.slice(cut)]), toBistro)), `cut at ${cut}`).toBe(expected);
+    }
+    expect(await served(replaceText(cafe([...early]), toBistro)), 'one byte per chunk').toBe(expected);
+  });
+
+  it('passes a page whose <meta> names a charset it cannot write (Shift_JIS) through untouched', async () => {
+    const sjis = '<meta charset=shift_jis><p>\x93\xFA\x96\x7B caf\xE9</p>';
+    expect(await served(replaceText(cafe([sjis]), { replacements: [['p>', 'div>']] }))).toBe(sjis);
+  });
+
+  it('reads a page as UTF-8 when its <meta> ends past the first 1024 bytes, as documented', async () => {
+    const late = (padding: number) => `<!--${'-'.repeat(padding)}--><meta charset=windows-1252><p>caf\xE9</p>`;
+    const ending = 1024 - '<meta charset=windows-1252>'.length - '<!---->'.length;
+    // Ends at byte 1024: read. One byte later (it starts before 1024 but ends after): not read.
+    expect(await served(replaceText(cafe([late(ending)]), toBistro))).toBe(late(ending).replace('caf\xE9', 'bistr\xF3 ?'));
+    expect(await served(replaceText(cafe([late(ending + 1)]), noMatch))).toBe(late(ending + 1).replace('\xE9', '\xEF\xBF\xBD'));
+    expect(await served(replaceText(cafe([late(2000)]), noMatch))).toBe(late(2000).replace('\xE9', '\xEF\xBF\xBD'));
+  });
+
+  it('leaves the <meta> unread when the Content-Type has a charset, and in types other than HTML', async () => {
+    const body = '<meta charset=windows-1252><p>caf\xC3\xA9</p>';
+    expect(await served(replaceText(cafe([body], 'text/html; charset=utf-8'), toBistro))).toBe('<meta charset=windows-1252><p>bistr\xC3\xB3 \xE2\x9C\x93</p>');
+    expect(await served(replaceText(cafe([body], 'text/plain'), toBistro))).toBe('<meta charset=windows-1252><p>bistr\xC3\xB3 \xE2\x9C\x93</p>');
+  });
+});
+
+describe('replaceText: a byte order mark', () => {
+  const bom = '\xEF\xBB\xBF';
+  const utf8 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');
+
+  it('reads a body that starts with a UTF-8 BOM as UTF-8, whatever the charset declared, BOM kept', async () => {
+    const body = bom + utf8('café €');
+    for (const type of ['text/plain; charset=iso-8859-1', 'text/html; charset=windows-1252', 'text/css; charset=iso-8859-1']) {
+      expect(await served(replaceText(cafe([body], type), toBistro)), type).toBe(bom + utf8('bistró ✓ €'));
+      expect(await served(replaceText(cafe([bom.slice(0, 1), bom.slice(1, 2), bom.slice(2) + body.slice(3)], type), toBistro)), `${type}, BOM in pieces`).toBe(bom + utf8('bistró ✓ €'));
+    }
+    // A BOM before a contradicting <meta>: the BOM wins.
+    const page = bom + utf8('<meta charset=windows-1252><p>café</p>');
+    expect(await served(replaceText(cafe([page]), toBistro))).toBe(bom + utf8('<meta charset=windows-1252><p>bistró ✓</p>'));
+  });
+
+  it('passes a body with a UTF-16 BOM through untouched (a charset it cannot write), even labelled UTF-8', async () => {
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('café', 'utf16le')]).toString('latin1');
+    const be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('café', 'utf16le').swap16()]).toString('latin1');
+    for (const [body, type] of [[le, 'text/plain; charset=utf-8'], [be, 'text/plain'], [le, 'text/html']] as const) {
+      expect(await served(replaceText(cafe([body], type), toBistro)), type).toBe(body);
+    }
+  });
+});
+
+describe('replaceText: what the charset sniffing holds back', () => {
+  /**
+   * GET over a socket; answers the bytes that reached the client before the app was let past
+   * its gate (waiting for them to stop coming), and the whole body.
+   */
+  async function beforeGate(type: string, first: string, rest: string) {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const app: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', type]]);
+      return (async function* () {
+        yield Buffer.from(first, 'latin1');
+        await gate;
+        yield Buffer.from(rest, 'latin1');
+      })();
+    };
+    const server = await start(replaceText(app, noMatch), { host: '127.0.0.1' });
+    let received = '';
+    const ended = new Promise<string>((resolve, reject) => {
+      http.get(`${server.url}/`, { agent: false }, (res) => {
+        res.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+        res.on('end', () => resolve(received));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    const settle = async () => {
+      for (let quiet = 0, seen = -1; quiet < 5; quiet = received.length === seen ? quiet + 1 : 0) {
+        seen = received.length;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    await settle();
+    const early = received;
+    open();
+    return { early, whole: await ended };
+  }
+
+  it('sends an HTML page without a <meta> charset once 1024 bytes have come, not the whole body', async () => {
+    const head = `<p>${'x'.repeat(1100)}</p>`;
+    const { early, whole } = await beforeGate('text/html', head, '<p>caf\xE9</p>');
+    expect(early).toBe(head);
+    expect(whole).toBe(`${head}<p>caf\xEF\xBF\xBD</p>`);
+  });
+
+  it('holds back less than 1024 bytes only while a <meta> may still come, and sends them once it has', async () => {
+    const short = '<html><head><title>x</title>';
+    expect((await beforeGate('text/html', short, '<meta charset=windows-1252></head>caf\xE9')).early).toBe('');
+    const declared = '<html><head><meta charset=windows-1252><title>caf\xE9</title>';
+    const { early, whole } = await beforeGate('text/html', declared, '</head>');
+    expect(early).toBe(declared);
+    expect(whole).toBe(`${declared}</head>`);
+  });
+
+  it('holds back nothing of a type without a prescan once the first byte cannot begin a BOM', async () => {
+    expect((await beforeGate('text/plain', 'ab', 'c')).early).toBe('ab');
+    expect((await beforeGate('text/plain; charset=windows-1252', 'caf\xE9', '!')).early).toBe('caf\xE9');
+  });
+});
