@@ -80,6 +80,36 @@ describe('replaceText: an HTML page that declares its charset in a <meta>', () =
   });
 });
 
+describe('replaceText: an XML document that declares its encoding in its XML declaration', () => {
+  const feed = '<?xml version="1.0" encoding="ISO-8859-1"?>\n<rss version="2.0"><channel><title>Caf\xE9 \x80</title></channel></rss>';
+
+  it('reads an ISO-8859-1 feed (RFC 7303 §4.3: BOM, then the declaration), whatever the chunk boundaries', async () => {
+    const expected = feed.replace('Caf\xE9', 'bistr\xF3 ?');
+    const lower = { replacements: [['Café', 'bistró ✓']] as Array<[string, string]> };
+    for (const type of ['application/rss+xml', 'application/xml', 'text/xml', 'application/atom+xml', 'application/xhtml+xml']) {
+      expect(await served(replaceText(cafe([feed], type), noMatch)), type).toBe(feed);
+      expect(await served(replaceText(cafe([feed], type), lower)), type).toBe(expected);
+    }
+    expect(await served(replaceText(cafe([feed], 'application/rss+xml'), lower))).toBe(expected);
+    for (let cut = 1; cut < feed.indexOf('?>') + 3; cut++) {
+      expect(await served(replaceText(cafe([feed.slice(0, cut), feed.slice(cut)], 'application/rss+xml'), lower)), `cut at ${cut}`).toBe(expected);
+    }
+    expect(await served(replaceText(cafe([...feed], 'application/rss+xml'), lower)), 'one byte per chunk').toBe(expected);
+  });
+
+  it('reads UTF-8 without an encoding, and the charset parameter over the declaration', async () => {
+    const utf8 = '<?xml version="1.0"?><t>Caf\xC3\xA9</t>';
+    expect(await served(replaceText(cafe([utf8], 'application/xml'), { replacements: [['Café', 'X']] }))).toBe('<?xml version="1.0"?><t>X</t>');
+    const declared = '<?xml version="1.0" encoding="windows-1252"?><t>Caf\xC3\xA9</t>';
+    expect(await served(replaceText(cafe([declared], 'application/xml; charset=utf-8'), { replacements: [['Café', 'X']] }))).toBe('<?xml version="1.0" encoding="windows-1252"?><t>X</t>');
+  });
+
+  it('passes a document declared in an encoding it cannot write (Shift_JIS) through untouched', async () => {
+    const sjis = "<?xml version='1.0' encoding='Shift_JIS'?><t>\x93\xFA\x96\x7B</t>";
+    expect(await served(replaceText(cafe([sjis], 'application/xml'), { replacements: [['t>', 'u>']] }))).toBe(sjis);
+  });
+});
+
 describe('replaceText: a byte order mark', () => {
   const bom = '\xEF\xBB\xBF';
   const utf8 = (text: string) => Buffer.from(text, 'utf8').toString('latin1');

@@ -1,8 +1,9 @@
 /**
  * A document's charset from its first bytes, as browsers find it when the `Content-Type`
- * does not settle it: a byte order mark (WHATWG Encoding, "BOM sniff"), and in HTML a
- * `<meta charset>` in the first 1024 bytes (WHATWG HTML §13.2.3.2, "prescan a byte stream to
- * determine its encoding"). Shared by `rewriteHtml` (which reads the `<meta>` off its own
+ * does not settle it: a byte order mark (WHATWG Encoding, "BOM sniff"), in XML the
+ * `encoding` of its XML declaration (RFC 7303 §4.3), and in HTML a `<meta charset>` in the
+ * first 1024 bytes (WHATWG HTML §13.2.3.2, "prescan a byte stream to determine its
+ * encoding"). Shared by `rewriteHtml` (which reads the `<meta>` off its own
  * tokenizer) and `replaceText` ({@link CharsetSniffer}, which must know the charset before it
  * decodes a byte).
  *
@@ -53,9 +54,39 @@ export function declaredCharset(tagName: string, getAttribute: (name: string) =>
   const charset = getAttribute('charset')?.trim() || undefined;
   const content = getAttribute('content');
   const declared = charset ?? (getAttribute('http-equiv')?.trim().toLowerCase() === 'content-type' && content !== null ? parseMediaType(content).parameters.charset : undefined);
-  const name = declared === undefined ? null : encodingName(declared);
+  return declared === undefined ? undefined : inByteStream(declared);
+}
+
+/**
+ * The WHATWG name of a label a document declares in its own bytes, or undefined for a label the
+ * platform does not know. Bytes that declare UTF-16 in ASCII are not UTF-16: UTF-8 (HTML's
+ * prescan, "get an encoding" then UTF-16 → UTF-8); `x-user-defined` is windows-1252.
+ */
+function inByteStream(label: string): string | undefined {
+  const name = encodingName(label);
   if (name === null) return undefined;
   return name.startsWith('utf-16') ? 'utf-8' : name === 'x-user-defined' ? 'windows-1252' : name;
+}
+
+const XML_DECLARATION = '<?xml';
+/** The `encoding` pseudo-attribute of an XML declaration (XML 1.0 §4.3.3, `EncodingDecl`). */
+const ENCODING_DECL = /[\x20\t\r\n]encoding[\x20\t\r\n]*=[\x20\t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\1/;
+
+/**
+ * The encoding the XML declaration at the very start of `head` (bytes as a latin1 string)
+ * names in its `encoding` (`<?xml version="1.0" encoding="ISO-8859-1"?>`; XML 1.0 §4.3.3, read
+ * when no BOM or `charset` parameter says otherwise: RFC 7303 §4.3), as its WHATWG name. Null
+ * when `head` starts with no declaration, or with one without `encoding` or with a label the
+ * platform does not know; undefined while `head` may still be the start of one (no `?>` yet).
+ */
+export function xmlDeclarationCharset(head: string): string | null | undefined {
+  if (!XML_DECLARATION.startsWith(head.slice(0, XML_DECLARATION.length))) return null;
+  if (head.length <= XML_DECLARATION.length) return undefined;
+  if (!/[\x20\t\r\n]/.test(head[XML_DECLARATION.length]!)) return null;
+  const end = head.indexOf('?>', XML_DECLARATION.length);
+  if (end === -1) return undefined;
+  const label = ENCODING_DECL.exec(head.slice(0, end))?.[2];
+  return (label === undefined ? undefined : inByteStream(label)) ?? null;
 }
 
 /** {@link declaredCharset} of a start tag as parse5's tokenizer gives it. */
@@ -65,32 +96,45 @@ export function metaCharset(tag: StartTag): string | undefined {
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
+/** What {@link CharsetSniffer} reads after a byte order mark, for a body whose `Content-Type` names no charset. */
+export interface SniffedDeclarations {
+  /** The `encoding` of an XML declaration at the start ({@link xmlDeclarationCharset}): XML types. */
+  xml: boolean;
+  /** A `<meta>` ending within the first {@link PRESCAN_BYTES} bytes ({@link metaCharset}): HTML. */
+  meta: boolean;
+}
+
 /**
  * Finds a body's charset from its first bytes, holding them back until it knows: a byte order
- * mark (any text: it wins over the declared charset, as WHATWG Encoding's "decode" has it),
- * else, with `prescan` (an HTML page whose `Content-Type` names no charset), the charset a
- * `<meta>` that ends within the first {@link PRESCAN_BYTES} bytes declares (read with
- * `rewriteHtml`'s tokenizer, so a `<meta>` in a comment or a script does not count), else
- * `fallback`. Holds back at most 2 bytes (a beginning of a BOM) without `prescan`, and fewer
- * than 1024 with it.
+ * mark (any text: it wins over the declared charset, as WHATWG Encoding's "decode" has it);
+ * else, with `declarations.xml`, the `encoding` of an XML declaration that ends within the
+ * first {@link PRESCAN_BYTES} bytes; else, with `declarations.meta`, the charset a `<meta>`
+ * that ends within them declares (read with `rewriteHtml`'s tokenizer, so a `<meta>` in a
+ * comment or a script does not count); else `fallback`. Holds back at most 2 bytes (a
+ * beginning of a BOM) without declarations to read, and fewer than 1024 with them.
  */
 export class CharsetSniffer {
   /** The WHATWG name of the charset, once decided (by {@link push} answering bytes, or {@link end}). */
   charset: string | undefined;
   /** The bytes held back (fewer than {@link PRESCAN_BYTES}). */
   private held = EMPTY;
-  /** The prescan's tokenizer, once no BOM was found (null before that, and without `prescan`). */
+  /** What is looked for next: a BOM, then an XML declaration, then a `<meta>`. */
+  private stage: 'bom' | 'xml' | 'meta' = 'bom';
+  /** The prescan's tokenizer, once it looks for a `<meta>`. */
   private meta: TokenStream | null = null;
   private found: string | undefined;
   /** The bytes the prescan has been given, at most {@link PRESCAN_BYTES}. */
   private scanned = 0;
-  private readonly prescan: boolean;
+  private readonly declarations: SniffedDeclarations;
   private readonly fallback: string;
 
-  /** @param fallback The charset when the bytes decide none (the declared one, or UTF-8). */
-  constructor(fallback: string, prescan: boolean) {
+  /**
+   * @param fallback The charset when the bytes decide none (the declared one, or UTF-8).
+   * @param declarations What is read after a BOM (nothing when the `Content-Type` names a charset).
+   */
+  constructor(fallback: string, declarations: SniffedDeclarations) {
     this.fallback = fallback;
-    this.prescan = prescan;
+    this.declarations = declarations;
   }
 
   /**
@@ -102,21 +146,34 @@ export class CharsetSniffer {
     // A view of the chunk when nothing is held (copied only if it is held in turn), else a new buffer.
     const view = this.held.length === 0;
     const bytes = view ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.held, chunk]);
-    if (this.meta === null) {
+    const head = Math.min(bytes.length, PRESCAN_BYTES);
+    if (this.stage === 'bom') {
       const bom = bomEncoding(bytes);
       if (bom === undefined) return this.hold(bytes, view);
-      if (bom !== null || !this.prescan) return this.decide(bom ?? this.fallback, bytes);
+      if (bom !== null) return this.decide(bom, bytes);
+      this.stage = 'xml';
+    }
+    if (this.stage === 'xml') {
+      const declared = this.declarations.xml ? xmlDeclarationCharset(bytes.toString('latin1', 0, head)) : null;
+      if (declared === undefined && head < PRESCAN_BYTES) return this.hold(bytes, view);
+      if (typeof declared === 'string') return this.decide(declared, bytes);
+      this.stage = 'meta';
+    }
+    if (!this.declarations.meta) return this.decide(this.fallback, bytes);
+    if (this.meta === null) {
       this.meta = new TokenStream();
       this.meta.on('startTag', (tag: StartTag) => (this.found ??= metaCharset(tag)));
     }
-    const end = Math.min(bytes.length, PRESCAN_BYTES);
-    this.meta.write(bytes.toString('latin1', this.scanned, end));
-    this.scanned = end;
+    this.meta.write(bytes.toString('latin1', this.scanned, head));
+    this.scanned = head;
     if (this.found !== undefined) return this.decide(this.found, bytes);
-    return end === PRESCAN_BYTES ? this.decide(this.fallback, bytes) : this.hold(bytes, view);
+    return head === PRESCAN_BYTES ? this.decide(this.fallback, bytes) : this.hold(bytes, view);
   }
 
-  /** The body ended: decides with what came (no BOM in fewer bytes than one, no `<meta>` found), and answers the bytes held. */
+  /**
+   * The body ended: decides with what came (no BOM in fewer bytes than one, no XML declaration
+   * without its `?>`, no `<meta>` found), and answers the bytes held.
+   */
   end(): Uint8Array {
     return this.decide(this.found ?? this.fallback, this.held);
   }

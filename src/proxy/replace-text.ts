@@ -71,12 +71,14 @@ function isText(type: string): boolean {
  * charset, replaced, and encoded back in the same charset. The charset is found as browsers
  * find it: UTF-8 (or UTF-16) when the body starts with that byte order mark, whatever is
  * declared (WHATWG Encoding, "decode"; the BOM is kept); else the `Content-Type` parameter;
+ * else, for XML (`application/xml`, `text/xml`, `+xml`), the `encoding` of the XML declaration
+ * it starts with (`<?xml version="1.0" encoding="ISO-8859-1"?>`, RFC 7303 §4.3);
  * else, for `text/html` and `application/xhtml+xml`, the one a `<meta charset>` or
  * `<meta http-equiv="Content-Type" content="…; charset=…">` ending within the first 1024 bytes
  * declares (WHATWG HTML §13.2.3.2, "prescan a byte stream"; as `rewriteHtml` reads it); else
  * UTF-8 (JSON and JavaScript are UTF-8; a `<meta>` past byte 1024 is not read). UTF-8 and the
  * single-byte charsets (`iso-8859-1`, `windows-1252`, …) are rewritten; other charsets
- * (UTF-16, Shift_JIS, unknown labels: named by a BOM or a `<meta>`, or declared, even when a
+ * (UTF-16, Shift_JIS, unknown labels: named by a BOM, an XML declaration or a `<meta>`, or declared, even when a
  * UTF-8 BOM follows: the fields are settled before the body), and compressed bodies (put
  * `decodeContent` below), pass through untouched. A replacement character the
  * charset cannot hold is sent as `?`. Invalid UTF-8 in the source comes out as U+FFFD.
@@ -91,8 +93,9 @@ function isText(type: string): boolean {
  *
  * Each chunk of output is sent as soon as it is final, so streams still flow. To find the
  * charset, the first bytes are held back until it is known: up to 2 (a beginning of a BOM),
- * and for an HTML page without a `charset` parameter fewer than 1024, until a `<meta>`
- * declares one (never the whole body). A string pattern
+ * in XML without a `charset` parameter up to the end of an XML declaration, and for an HTML
+ * page without one fewer than 1024, until a `<meta>` declares one (never the whole body). A
+ * string pattern
  * holds back only the end of the text that could begin a match (`sec` for `secret`). A RegExp
  * cannot be asked whether text is the start of a match, so it holds back `maxMatchLength - 1`
  * characters until more text comes or the body ends; in a `text/event-stream` (server-sent
@@ -141,9 +144,10 @@ export function replaceText(app: AppLike, options: ReplaceTextOptions): App {
     // A declared charset it cannot write is left alone, BOM or not: the head is decided before the body.
     if (declared !== undefined && textCodec(declared) === null) return null;
     const html = type.type === 'text/html' || type.type === 'application/xhtml+xml';
+    const xml = type.type === 'application/xml' || type.type === 'text/xml' || type.type.endsWith('+xml');
     const replacers = pairs.map(([p, r]) => new TextReplacer(p, r, maxMatchLength));
     const newSplitter = type.type === 'text/event-stream' ? () => new EventSplitter() : isJsonLinesType(type.type) ? () => jsonLinesSplitter(type.type) : null;
-    return (body) => replaceStream(body, new CharsetSniffer(declared ?? 'utf-8', html && declared === undefined), replacers, newSplitter?.() ?? null);
+    return (body) => replaceStream(body, new CharsetSniffer(declared ?? 'utf-8', { xml: xml && declared === undefined, meta: html && declared === undefined }), replacers, newSplitter?.() ?? null);
   }, { dropsLastModified: true, etagVersion: version });
 }
 
