@@ -6,7 +6,6 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
-import { parseMediaType } from '../http/media-type.ts';
 
 /** A charset the filters can decode and encode. */
 export interface TextCodec {
@@ -78,9 +77,4 @@ function byteTable(encoding: string): Map<number, number> {
     tables.set(encoding, table);
   }
   return table;
-}
-
-/** The `charset` parameter of a `Content-Type` value, or undefined. */
-export function charsetOf(contentType: string | null): string | undefined {
-  return parseMediaType(contentType).parameters.charset;
 }
