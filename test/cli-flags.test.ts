@@ -1068,6 +1068,20 @@ export const app = (environ, start) => {
     expect(result.stderr).toBe('tsgi: cannot listen on --fd 97: no socket open as descriptor 97 in this process (EINVAL; systemd passes its first socket as 3)\n');
   });
 
+  it("--fd naming one of Node's own descriptors (no socket handed over): the same line, exit 1, never a crash", async () => {
+    // Without a socket handed over, Node's own descriptors (its event loop's, its pipes) are
+    // where a socket would be: libuv must never be handed one (one of them aborted the process).
+    const fds = [3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    const results = await Promise.all(fds.map((fd) => finish(['serve', envApp, '--fd', String(fd)])));
+    results.forEach((result, i) => {
+      const fd = fds[i]!;
+      expect(result.code, `--fd ${fd}`).toBe(1);
+      expect(result.stderr, `--fd ${fd}`).toMatch(
+        new RegExp(`^tsgi: cannot listen on --fd ${fd}: no socket open as descriptor ${fd} in this process \\((EINVAL|ENOTSOCK); systemd passes its first socket as 3\\)\\n$`),
+      );
+    });
+  });
+
   it('--limit-max-requests in one process: stops gracefully after that many requests', async () => {
     const run = cli(['serve', envApp, '--port', '0', '--limit-max-requests', '3']);
     const url = await servingUrl(run);

@@ -45,6 +45,14 @@ function rows(file: string): string[][] {
 }
 
 /**
+ * The error of a descriptor `fd` that is no socket to listen on, as `listen` gives it (`code`,
+ * `syscall` `listen`), which the CLI reports on one line naming `--fd` (src/cli/listen-error.ts).
+ */
+function noSocket(fd: number, code: 'EINVAL' | 'ENOTSOCK', why: string): Error {
+  return Object.assign(new Error(`listen ${code}: descriptor ${fd} ${why}`), { code, syscall: 'listen' });
+}
+
+/**
  * Takes descriptor `fd` as the socket to listen on, in the process systemd started (one
  * process, or the primary of `--workers`, which hands it to its workers:
  * {@link shareActivatedSocket}): removes
@@ -53,20 +61,22 @@ function rows(file: string): string[][] {
  *
  * @throws Error with a one-line message when `fd` is a connection (a `.socket` unit with
  *   `Accept=yes` starts one service per connection, handing it over): `tsgi serve` serves a
- *   listening socket (`Accept=no`, the default). A descriptor that is no socket is left to
- *   `listen`, which fails with its own error.
+ *   listening socket (`Accept=no`, the default). An Error as `listen` gives one ({@link noSocket}:
+ *   `code` `EINVAL` for a descriptor that is not open, `ENOTSOCK` for one that is no socket)
+ *   when no socket is open as `fd`: where none was handed over, the descriptor may be one of
+ *   Node's own (its event loop's, its pipes), which libuv would take over, close on failing,
+ *   and even abort the process on.
  */
 export function takeActivatedSocket(fd: number, env: NodeJS.ProcessEnv): void {
   for (const name of LISTEN_VARIABLES) delete env[name];
-  let inode: number;
+  let stats;
   try {
-    const stats = fstatSync(fd);
-    if (!stats.isSocket()) return;
-    inode = stats.ino;
+    stats = fstatSync(fd);
   } catch {
-    return;
+    throw noSocket(fd, 'EINVAL', 'is not open');
   }
-  if (isConnection(inode)) {
+  if (!stats.isSocket()) throw noSocket(fd, 'ENOTSOCK', 'is no socket');
+  if (isConnection(stats.ino)) {
     throw new Error(`cannot listen on --fd ${fd}: descriptor ${fd} is a connection, not a listening socket (systemd's Accept=yes is not supported: use Accept=no)`);
   }
 }
@@ -93,7 +103,7 @@ export function shareActivatedSocket(fd: number): void {
   try {
     fstatSync(fd);
   } catch {
-    throw Object.assign(new Error(`listen EINVAL: descriptor ${fd} is not open`), { code: 'EINVAL', syscall: 'listen' });
+    throw noSocket(fd, 'EINVAL', 'is not open');
   }
   cluster.setupPrimary({ stdio: ['inherit', 'inherit', 'inherit', 'ipc', fd] });
 }
