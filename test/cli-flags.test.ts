@@ -118,6 +118,11 @@ describe('tsgi serve flag values', () => {
       [['--reload-dir', dir], /^--reload-dir needs --reload/],
       [['--reload', '--reload-dir', join(dir, 'nope')], /^invalid --reload-dir '.*nope': expected a folder/],
       [['--no-such-flag'], /^unknown option '--no-such-flag' \(tsgi serve --help lists them\)\n/],
+      // Only --[no-]proxy-headers and --[no-]access-log have a --no- form: another is no flag,
+      // not one taken as given (refused as conflicting with --workers, or needing --ssl-certfile).
+      [['--no-reload', '--workers', '2'], /^unknown option '--no-reload' \(tsgi serve --help lists them\)\n/],
+      [['--no-http2'], /^unknown option '--no-http2' \(tsgi serve --help lists them\)\n/],
+      [['--no-forwarded-host'], /^unknown option '--no-forwarded-host' \(tsgi serve --help lists them\)\n/],
       [['--workers', '-2'], /^--workers needs a value; one starting with '-' is written --workers=<value>\n/],
       // The last flag without its value: named as the one before, not in parseArgs' words.
       [['--uds'], /^--uds needs a value\n/],

@@ -7,7 +7,7 @@
  */
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { flagHelp, parseArgsOptions } from './flags.ts';
+import { FLAGS, flagHelp, parseArgsOptions } from './flags.ts';
 import { missingFrom, readEnvFile } from './env-file.ts';
 import type { ServeCommand } from './command.ts';
 import { DEFAULT_BODY_TIMEOUT } from '../adapters/node/body-timeout.ts';
@@ -62,6 +62,9 @@ export, or an export that is not an app.
 `;
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** The flags with a `--no-` form (`--[no-]access-log`). */
+const NEGATABLE: ReadonlySet<string> = new Set(FLAGS.filter((flag) => flag.negatable).map((flag) => flag.name));
 
 /**
  * Splits `path/to/module.ts:name` at its last colon when what follows is an identifier (or
@@ -170,7 +173,7 @@ function checkClientCertificates(caCerts: string | undefined, certReqs: CertReqs
 export function parseServe(args: readonly string[], env: Env): ServeCommand | { readonly command: 'help'; readonly topic: 'serve' } {
   let parsed;
   try {
-    parsed = parseArgs({ args: [...args], allowPositionals: true, allowNegative: true, strict: true, options: parseArgsOptions() });
+    parsed = parseArgs({ args: [...args], allowPositionals: true, allowNegative: true, strict: true, tokens: true, options: parseArgsOptions() });
   } catch (error) {
     const message = (error as Error).message;
     const unknown = /^Unknown option '([^']+)'/.exec(message);
@@ -183,6 +186,10 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
     if (missing) throw new UsageError(`${missing[1]} needs a value`);
     throw new UsageError(message.split('\n', 1)[0]!);
   }
+  // parseArgs' allowNegative takes `--no-` in front of every boolean flag: only those with a
+  // `--no-` form in --help are flags (`--no-reload` would be taken as given, `values.reload` set).
+  const negated = parsed.tokens.find((token) => token.kind === 'option' && token.rawName === `--no-${token.name}` && !NEGATABLE.has(token.name));
+  if (negated?.kind === 'option') throw new UsageError(`unknown option '${negated.rawName}' (tsgi serve --help lists them)`);
   const { positionals } = parsed;
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help) return { command: 'help', topic: 'serve' };
