@@ -56,6 +56,12 @@ describe('tsgi serve: what the start line says is on', () => {
     expect(await servingUrl(run)).toBe(`unix:${join(dir, 'port.sock')}`);
   });
 
+  it('without --proxy-headers $FORWARDED_ALLOW_IPS is not read, so one meant for something else does not stop it', async () => {
+    // Space-separated, as a config of another server may write it: no list --forwarded-allow-ips takes.
+    const run = cli(['serve', app, '--port', '0'], { FORWARDED_ALLOW_IPS: '10.0.0.1 10.0.0.2' });
+    expect(await servingUrl(run)).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
   it('refuses --ssl-cert-reqs, --ssl-ca-certs with --h2c at once, saying why, not as missing --ssl-certfile: exit 2', async () => {
     const runs = await Promise.all([
       finish(['serve', app, '--h2c', '--ssl-cert-reqs', 'required']),

@@ -226,7 +226,9 @@ export function parseServe(args: readonly string[], env: Env): ServeCommand | { 
   const certReqs = parseCertReqs(text('ssl-cert-reqs') ?? 'none', '--ssl-cert-reqs');
   checkClientCertificates(caCerts, certReqs);
   const allowIps = text('forwarded-allow-ips');
-  const envAllowIps = fromEnv(env, 'FORWARDED_ALLOW_IPS');
+  // $FORWARDED_ALLOW_IPS is for --proxy-headers: without it the list names nothing, and is not
+  // read (or checked), as $PORT with --uds.
+  const envAllowIps = values['proxy-headers'] === true ? fromEnv(env, 'FORWARDED_ALLOW_IPS') : undefined;
   const maxBodySize = text('max-body-size');
   const trustedHosts = text('trusted-hosts');
   return {
