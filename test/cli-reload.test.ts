@@ -5,13 +5,13 @@
  * supervisor waits for the next change; SIGINT stops everything.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, cli, get, onTerminal, servingUrl, waitFor } from './cli-helpers.ts';
+import { ROOT, alive, cli, get, onTerminal, servingUrl, waitFor } from './cli-helpers.ts';
 
 let dir: string;
 
@@ -226,6 +226,36 @@ describe('tsgi serve --reload', () => {
       if (!refused) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(refused).toBe(true);
+  });
+
+  it('a child still loading the app (a top-level await that waits on and on) ends with its supervisor killed outright', { timeout: 60_000 }, async () => {
+    const folder = join(dir, 'loading-orphan');
+    mkdirSync(folder);
+    const pidFile = join(folder, 'child.pid');
+    // As a module retrying a database that is down: the load never ends, yet the event loop has work.
+    writeFileSync(
+      join(folder, 'app.ts'),
+      `import { writeFileSync } from 'node:fs';
+writeFileSync(${JSON.stringify(pidFile)}, String(process.pid));
+await new Promise(() => setInterval(() => {}, 1_000));
+export const app = () => [];
+`,
+    );
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload']);
+    let pid = 0;
+    await waitFor(() => {
+      try {
+        pid = Number(readFileSync(pidFile, 'utf8'));
+      } catch {
+        // not written yet
+      }
+      return pid > 0;
+    }, () => `the child did not start: ${run.out.stderr}`, 20_000);
+    run.child.kill('SIGKILL');
+    // Not run.exited: that waits for the output pipes, which the child holds too.
+    await waitFor(() => run.child.signalCode !== null, () => 'the supervisor did not die');
+    // It would hold the supervisor's socket, and the port with it, for ever.
+    await waitFor(() => !alive(pid), () => `the child ${pid} outlived its supervisor`, 10_000);
   });
 
   it('keeps reloading after atomic saves, in-place writes, and a file deleted then created again', { timeout: 90_000 }, async () => {

@@ -112,12 +112,14 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // The primary of --workers says it once, not each worker.
   if (command.ssl !== undefined && !cluster.isWorker) warnOfValidity(log, command.ssl.certfile);
   // A signal while the module loads (an export awaiting a database that does not answer)
-  // stops at once: there is nothing in flight, and the load may never end.
+  // stops at once: there is nothing in flight, and the load may never end. So does the child of
+  // --reload whose supervisor is gone (`retired`), which would otherwise hold the supervisor's
+  // socket, and its port, for as long as the load lasts.
   const loading = loadApp(command.module, command.exportName);
   // An exported promise that waits on nothing would end the process with Node's status 13.
   const stalled = stalledLoad(loading, command.module, command.exportName);
   stalled.catch(() => {}); // only the race below reports it
-  const early = await Promise.race([loading.then(() => undefined), stopped, stalled]);
+  const early = await Promise.race([loading.then(() => undefined), stopped, stalled, retired]);
   if (early !== undefined) {
     loading.catch(() => {}); // its outcome no longer matters
     if (!managed) log.info(`Stopping on ${early} while loading the app`);
