@@ -891,6 +891,25 @@ describe('tsgi serve flags at work', () => {
     }
   });
 
+  it('--uds naming a socket in the working folder (no slash) in use: the --uds hint, not the --port one', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(join(dir, 'relative.sock'), resolve));
+    try {
+      // Run from the socket's folder, so the path given has no slash in it.
+      const run = spawn(process.execPath, ['--conditions=tsgi-source', join(ROOT, 'src/cli/main.ts'), 'serve', envApp, '--uds', 'relative.sock'], {
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      run.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+      const code = await new Promise((resolve) => run.once('close', resolve));
+      expect(code).toBe(1);
+      expect(stderr).toBe('tsgi: cannot listen on relative.sock: address already in use (another process listens on this socket: stop it, or choose another --uds)\n');
+    } finally {
+      taken.close();
+    }
+  });
+
   it('--env-file sets the variables the environment lacks, before the app loads, in every worker; they are the defaults of $PORT and $WEB_CONCURRENCY', async () => {
     const app = join(dir, 'env-file-app.mjs');
     writeFileSync(

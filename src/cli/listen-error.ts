@@ -43,8 +43,11 @@ const REASONS: Readonly<Record<string, { why: string; tcp: string; uds: string }
  * `cannot listen on 127.0.0.1:8000: address already in use (another process listens there:
  * stop it, or choose another --port)`, or `cannot resolve --host 'web.invalid' (ENOTFOUND)`;
  * `undefined` for any other error. With `fd` (`--fd`), a failure to listen on it names the flag.
+ * `uds` is the `--uds` path, if any: an error about it gets the `--uds` hints, though it names
+ * a socket in the working folder without a slash (`app.sock`); another address with a slash is
+ * taken for a socket path too.
  */
-export function listenFailure(error: unknown, fd?: number): string | undefined {
+export function listenFailure(error: unknown, fd?: number, uds?: string): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { code, syscall, address, port, hostname } = error as ListenErrorFields;
   if (typeof code !== 'string') return undefined;
@@ -56,13 +59,13 @@ export function listenFailure(error: unknown, fd?: number): string | undefined {
   if (syscall === 'getaddrinfo') return `cannot resolve --host '${String(hostname)}' (${code})`;
   if (typeof address !== 'string') return undefined;
   // Node sets `port` -1 for a socket path, and leaves it out for port 0.
-  const uds = /[/\\]/.test(address);
+  const isUds = address === uds || /[/\\]/.test(address);
   // libuv reports a socket path in a folder that does not exist as EACCES, not ENOENT.
-  const reason = REASONS[uds && code === 'EACCES' && !existsSync(dirname(address)) ? 'ENOENT' : code];
+  const reason = REASONS[isUds && code === 'EACCES' && !existsSync(dirname(address)) ? 'ENOENT' : code];
   if (reason === undefined) return undefined;
   const tcpPort = typeof port === 'number' && port > 0 ? port : undefined;
   const host = address.includes(':') ? `[${address}]` : address;
-  const where = uds ? address : tcpPort === undefined ? host : `${host}:${tcpPort}`;
-  const hint = uds ? reason.uds : code === 'EACCES' && (tcpPort ?? 0) >= 1024 ? 'check --host and --port' : reason.tcp;
+  const where = isUds ? address : tcpPort === undefined ? host : `${host}:${tcpPort}`;
+  const hint = isUds ? reason.uds : code === 'EACCES' && (tcpPort ?? 0) >= 1024 ? 'check --host and --port' : reason.tcp;
   return `cannot listen on ${where}: ${reason.why} (${hint})`;
 }

@@ -32,9 +32,10 @@ function firstLine(error: unknown): string {
  */
 export async function run(argv: readonly string[], io: CliIO = processIO, env = process.env): Promise<number> {
   let fd: number | undefined;
+  let uds: string | undefined;
   try {
     const command = parseCommandLine(argv, env);
-    if (command.command === 'serve') fd = command.fd;
+    if (command.command === 'serve') ({ fd, uds } = command);
     switch (command.command) {
       case 'help':
         io.stdout.write(command.topic === 'serve' ? SERVE_USAGE : USAGE);
@@ -64,7 +65,7 @@ export async function run(argv: readonly string[], io: CliIO = processIO, env = 
       io.stderr.write(`tsgi: ${error.message}:\n${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}\n`);
       return 1;
     }
-    io.stderr.write(`tsgi: ${listenFailure(error, fd) ?? firstLine(error)}\n`);
+    io.stderr.write(`tsgi: ${listenFailure(error, fd, uds) ?? firstLine(error)}\n`);
     return 1;
   }
 }
