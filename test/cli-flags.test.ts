@@ -910,6 +910,15 @@ describe('tsgi serve flags at work', () => {
     }
   });
 
+  it('--uds with a path longer than a Unix socket takes: one line saying so, naming the flag, exit 1', async () => {
+    const path = join(dir, `${'s'.repeat(120)}.sock`);
+    const [alone, workers] = await Promise.all([finish(['serve', envApp, '--uds', path]), finish(['serve', envApp, '--uds', path, '--workers', '2'])]);
+    for (const result of [alone, workers]) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`tsgi: cannot listen on ${path}: invalid argument (a Unix socket's path is at most 107 bytes, 103 on macOS: choose a shorter --uds)\n`);
+    }
+  });
+
   it('--env-file sets the variables the environment lacks, before the app loads, in every worker; they are the defaults of $PORT and $WEB_CONCURRENCY', async () => {
     const app = join(dir, 'env-file-app.mjs');
     writeFileSync(

@@ -36,6 +36,12 @@ const REASONS: Readonly<Record<string, { why: string; tcp: string; uds: string }
     uds: 'check --uds',
   },
   ENOENT: { why: 'no such folder', tcp: 'check --host', uds: "create the socket's folder first, as systemd's RuntimeDirectory does" },
+  // What libuv says of a socket path longer than `sockaddr_un` holds (108 bytes on Linux, 104 on macOS, with its NUL).
+  EINVAL: {
+    why: 'invalid argument',
+    tcp: 'check --host and --port',
+    uds: "a Unix socket's path is at most 107 bytes, 103 on macOS: choose a shorter --uds",
+  },
 };
 
 /**
