@@ -582,6 +582,19 @@ export const app = (environ, start) => {
     expect(slow.out.stderr).toMatch(/^tsgi: SIGINT during the graceful shutdown: killing 1 worker$/m);
   });
 
+  it('--timeout-graceful-shutdown at its most (2147483 s): SIGTERM lets a request in flight finish, its worker not killed at once', { timeout: 60_000 }, async () => {
+    // The kill comes that long and its margin after SIGTERM: more than Node's longest timer.
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--timeout-graceful-shutdown', '2147483']);
+    const url = await servingUrl(run);
+    const pid = await pidOf(url);
+    const answer = get(`${url}/slow?2000`, {}, 20_000);
+    await waitFor(() => run.out.stdout.includes('at /slow in '), () => run.out.stdout);
+    run.child.kill('SIGTERM');
+    expect(await answer).toEqual({ status: 200, body: String(pid) });
+    expect((await run.exited).code).toBe(0);
+    expect(run.out.stderr).not.toMatch(/killing it/);
+  });
+
   it('prints one start line, the primary\'s, with or without --timeout-worker-healthcheck', { timeout: 60_000 }, async () => {
     for (const healthcheck of ['0', '30']) {
       const run = cli(['serve', pidApp, '--port', '0', '--workers', '2', '--timeout-worker-healthcheck', healthcheck]);

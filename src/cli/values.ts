@@ -55,10 +55,13 @@ export function parseCount(value: string, flag: string, min = 1, max?: number): 
 export const MAX_WORKERS = 512;
 
 /**
- * The longest time a flag takes, in seconds: Node's timers hold at most 2³¹−1 ms (about 24.8
- * days) and fire after 1 ms for anything longer, which would turn a long timeout into none.
+ * The longest delay of a Node timer, in milliseconds: 2³¹−1 (about 24.8 days). One longer fires
+ * after 1 ms, which would turn a long timeout into none.
  */
-export const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+export const MAX_TIMER = 2 ** 31 - 1;
+
+/** The longest time a flag takes, in seconds: {@link MAX_TIMER}'s. */
+export const MAX_SECONDS = Math.floor(MAX_TIMER / 1000);
 
 /**
  * Seconds (`5`, `2.5`), answered in milliseconds; more than 0 unless `zero` is allowed, at most

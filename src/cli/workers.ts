@@ -30,6 +30,7 @@ import { shareActivatedSocket } from './socket-activation.ts';
 import { warnOfValidity } from './tls-validity.ts';
 import { Watchdog } from './healthcheck.ts';
 import { isServingMessage } from './messages.ts';
+import { MAX_TIMER } from './values.ts';
 import { version } from './version.ts';
 
 /** Time a stopped worker gets beyond the graceful shutdown before SIGKILL (milliseconds). */
@@ -314,19 +315,23 @@ class Primary {
     return this.#slots.has(slot.worker) ? slot : undefined;
   }
 
-  /** SIGTERM, then SIGKILL once the graceful shutdown and a margin have passed. */
+  /**
+   * SIGTERM, then SIGKILL once the graceful shutdown and a margin have passed (at most
+   * {@link MAX_TIMER}: a longer timer would fire at once, killing it with its requests).
+   */
   #terminate(slot: Slot): void {
     const { worker } = slot;
     slot.stopped = true;
     worker.process.kill('SIGTERM');
     const graceful = this.command.timeoutGracefulShutdown;
+    const delay = Math.min(graceful + KILL_MARGIN, MAX_TIMER);
     const timer = setTimeout(() => {
       // Its requests in flight are lost: the log says why, or a stop looks clean.
       this.log.warning(
-        `worker ${worker.process.pid} still running ${(graceful + KILL_MARGIN) / 1000} s after SIGTERM (--timeout-graceful-shutdown ${graceful / 1000} and ${KILL_MARGIN / 1000} s more): killing it`,
+        `worker ${worker.process.pid} still running ${delay / 1000} s after SIGTERM (--timeout-graceful-shutdown ${graceful / 1000} and ${(delay - graceful) / 1000} s more): killing it`,
       );
       worker.process.kill('SIGKILL');
-    }, graceful + KILL_MARGIN);
+    }, delay);
     timer.unref();
     worker.process.once('exit', () => clearTimeout(timer));
   }
