@@ -430,6 +430,23 @@ export const app = (environ, start) => {
     expect(await pidOf(url)).not.toBe(first);
   });
 
+  it('a SIGHUP after $PORT and $WEB_CONCURRENCY in --env-file became values no worker takes still deploys: they are the primary\'s, read at start', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const envFile = join(dir, 'start-only.env');
+    writeFileSync(envFile, `PORT=${port}\nWEB_CONCURRENCY=1\nSECRET=a\n`);
+    const run = cli(['serve', pidApp, '--env-file', envFile, '--no-access-log']);
+    const url = await servingUrl(run);
+    expect(url).toBe(`http://127.0.0.1:${port}`);
+    const first = await pidOf(url);
+    // A deploy that edits the file, its start-only values among the rest (as for another server).
+    writeFileSync(envFile, 'PORT=web\nWEB_CONCURRENCY=auto\nSECRET=b\n');
+    run.child.kill('SIGHUP');
+    await waitFor(() => /Replaced 1 worker\n|failed to start/.test(run.out.stdout + run.out.stderr), () => run.out.stdout + run.out.stderr, 30_000);
+    expect(run.out.stderr).toBe('');
+    await waitFor(() => !alive(first), () => `worker ${first} still runs`);
+    expect(await pidOf(url)).not.toBe(first);
+  });
+
   it('clients that reset their connections at once, mid-request and mid-answer, and a worker killed meanwhile, leave the primary serving', { timeout: 60_000 }, async () => {
     const run = cli(['serve', pidApp, '--port', '0', '--workers', '2', '--no-access-log']);
     const url = await servingUrl(run);

@@ -34,8 +34,18 @@ function probePort(host: string, port: number): Promise<number> {
 }
 
 /**
+ * The variables of `--env-file` that only a manager uses, read once at its start: `$PORT` (the
+ * port it announced) and `$WEB_CONCURRENCY` (how many workers it keeps).
+ */
+const START_ONLY = ['PORT', 'WEB_CONCURRENCY'] as const;
+
+/**
  * Checks `command` before forking and answers the environment for the serving processes
- * (`TSGI_BOUND_PORT`: the port every serving process binds, unless on `--uds` or `--fd`).
+ * (`TSGI_BOUND_PORT`: the port every serving process binds, unless on `--uds` or `--fd`), with
+ * the `$PORT` and `$WEB_CONCURRENCY` that `--env-file` gave at the start, if it gave them: a
+ * serving process reads the file again, and the environment wins over the file, so a value
+ * edited there since (one no process would take, `WEB_CONCURRENCY=auto`) does not stop the
+ * workers of a SIGHUP, or the restarts of `--reload`, from starting.
  *
  * @throws LoadError when the module file does not exist; UsageError for unusable TLS files
  *   or a `--uds` path that is not a socket; rejects with the `listen` error when the port
@@ -47,6 +57,7 @@ export async function prepareManaged(command: ServeCommand): Promise<Record<stri
   if (!isFileAt(file)) throw new LoadError(`cannot find module '${command.module}' (no file ${file})`);
   if (command.ssl !== undefined) loadTls(command.ssl);
   const env: Record<string, string> = {};
+  for (const name of START_ONLY) if (command.environment[name] !== undefined) env[name] = command.environment[name];
   if (command.uds !== undefined) await freeSocketPath(command.uds);
   // The port is the manager's, for good: a worker started later (SIGHUP, a replacement) reads
   // --env-file again, and a $PORT edited there since would move it off the announced port.

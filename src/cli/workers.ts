@@ -76,7 +76,7 @@ class Primary {
 
   readonly command: ServeCommand & { workers: number };
   readonly log: CliLog;
-  /** The environment of the workers (a port picked for `--port 0`). */
+  /** The environment of the workers (a port picked for `--port 0`, the start's `$PORT` and `$WEB_CONCURRENCY` of `--env-file`: `prepareManaged`). */
   readonly env: Record<string, string>;
   readonly done: (code: number) => void;
 
