@@ -259,6 +259,18 @@ export const app = (environ, start) => {
     expect(result.stdout).toBe('');
   });
 
+  it('--env-file with an escaped quote in a double-quoted value stops with one line, never a value cut short', async () => {
+    // Node's parser ends `"s3cr\\"3t"` at the backslash (`s3cr\\`): a password silently cut.
+    const envFile = join(dir, 'escaped-quote.env');
+    writeFileSync(envFile, 'OK=1\nexport DB_PASSWORD="s3cr\\"3t"\n');
+    const result = await finish(['serve', envApp, '--port', '0', '--env-file', envFile]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`tsgi: --env-file '${envFile}': DB_PASSWORD holds \\" in double quotes, where Node's parser cuts the value short: write the value in single quotes, where " needs no escape\n`);
+    // The value, a secret maybe, is not printed.
+    expect(result.stderr).not.toContain('s3cr');
+    expect(result.stdout).toBe('');
+  });
+
   it('an invalid value from --env-file: the line names the file, not the environment alone', async () => {
     const envFile = join(dir, 'bad-values.env');
     writeFileSync(envFile, 'PORT=abc\n');

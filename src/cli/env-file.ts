@@ -16,7 +16,9 @@ import { UsageError } from './values.ts';
  * otherwise become part of the first variable's name (as with Node's own `--env-file`). Lines
  * that are none of these are skipped, as Node and dotenv skip them.
  *
- * @throws UsageError (`--env-file: cannot read '.env': no such file`) when the file cannot be read.
+ * @throws UsageError (`--env-file: cannot read '.env': no such file`) when the file cannot be read,
+ *   and for a double-quoted value holding `\"`, which Node's parser cuts short (the value is
+ *   not printed: it may be a secret).
  */
 export function readEnvFile(path: string): Record<string, string> {
   let text: string;
@@ -27,7 +29,23 @@ export function readEnvFile(path: string): Record<string, string> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new UsageError(`--env-file: cannot read '${path}': ${why}`);
   }
-  return parseEnv(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as Record<string, string>;
+  const vars = parseEnv(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as Record<string, string>;
+  for (const name of Object.keys(vars)) {
+    if (vars[name]!.endsWith('\\') && escapedQuoteIn(text, name)) {
+      throw new UsageError(`--env-file '${path}': ${name} holds \\" in double quotes, where Node's parser cuts the value short: write the value in single quotes, where " needs no escape`);
+    }
+  }
+  return vars;
+}
+
+/**
+ * True when the line setting `name` in `text` opens a double-quoted value holding `\"`: Node's
+ * `parseEnv` ends the value at that backslash (`"pa\"ss"` reads `pa\`), where dotenv keeps the
+ * rest, so a password would be cut unsaid. Only asked for a value ending in a backslash.
+ */
+function escapedQuoteIn(text: string, name: string): boolean {
+  const line = new RegExp(`^[ \\t]*(?:export[ \\t]+)?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*=[ \\t]*"([^\\n]*)`, 'm').exec(text);
+  return line !== null && /\\"/.test(line[1]!);
 }
 
 /**
