@@ -124,14 +124,17 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
       date: environ.HTTP_IF_RANGE === undefined ? undefined : planned.get('date'),
     },
   );
+  // The body is closed once the head is accepted: a `startResponse` that throws (a layer above
+  // refusing it) leaves it to the caller, which closes it then (see `serveWithoutCalls`).
   if (result.outcome === 'not-modified') {
-    discardBody(body);
     startResponse('304 Not Modified', notModifiedHeaders(planned.list));
+    discardBody(body);
     return [];
   }
   if (result.outcome === 'precondition-failed') {
+    const answer = serveErrorBody(412, PRECONDITION_FAILED, [], environ, startResponse);
     discardBody(body);
-    return serveErrorBody(412, PRECONDITION_FAILED, [], environ, startResponse);
+    return answer;
   }
 
   const head = method === 'HEAD';
@@ -144,8 +147,9 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
   if (rangeable && result.range) {
     const wanted = parseRange(header(environ, 'HTTP_RANGE'), length);
     if (wanted.kind === 'unsatisfiable') {
+      const answer = serveErrorBody(416, RANGE_NOT_SATISFIABLE, [['Content-Range', formatContentRange(null, length)]], environ, startResponse);
       discardBody(body);
-      return serveErrorBody(416, RANGE_NOT_SATISFIABLE, [['Content-Range', formatContentRange(null, length)]], environ, startResponse);
+      return answer;
     }
     // Several ranges of coded bytes would make a multipart body that the representation's
     // `Content-Encoding` mislabels (clients decode it as gzip): the whole 200 is sent instead.

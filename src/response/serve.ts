@@ -10,7 +10,7 @@ import type { HeaderList } from '../http/header-list.ts';
 import { originDates } from '../http/origin-dates.ts';
 import { servePlanned } from './conditional.ts';
 import { TAKE_STREAM } from './body.ts';
-import { type CloseCalls, withCloseCalls } from '../gateway/close-calls.ts';
+import { type CloseCalls, runCloseCalls, withCloseCalls } from '../gateway/close-calls.ts';
 
 /**
  * @internal Where a response keeps the functions given to `callOnClose` (moved to the copy
@@ -38,7 +38,8 @@ export abstract class ResponseServing {
    * PEP 3333's `close()` does after the last byte): answer a webhook `202` at once and do the
    * work after. Functions run in the order given, each awaited before the next, on a later
    * turn of the event loop than the one the server wrote the body's end in; also when the
-   * body failed, the client left before the end, or nothing was sent (HEAD, 204, 304). They run
+   * body failed, the client left before the end, or nothing was sent (HEAD, 204, 304, a head
+   * the layer above refused). They run
    * each time the response is served, and only when it is (through `respond()`, `toApp()`, or
    * returned from a `Request.application` handler, alone or under middleware), not when it is
    * read or converted (`text()`, `toFetch()`); a response a layer got from `req.getResponse()`
@@ -87,14 +88,21 @@ export abstract class ResponseServing {
    * or while it is being served, throws instead of sending it empty or in pieces.
    *
    * Functions given to {@link ResponseServing.callOnClose} run once the body returned is done.
+   * When `startResponse` throws (the layer above refuses the head: a `lint` outside), a
+   * streamed body is closed unread (PEP 3333's `close()`: nobody will get it) and those
+   * functions run, then the error propagates.
    *
    * @throws TypeError for a one-shot stream already handed out (sent, read, or converted by
    *   `toFetch`); what `startResponse` throws.
    */
   respond(environ: Environ, startResponse: StartResponse): Body {
     const calls = this[CLOSE_CALLS];
-    const body = serveWithoutCalls(this, environ, startResponse);
-    if (calls === undefined) return body;
+    if (calls === undefined) return serveWithoutCalls(this, environ, startResponse);
+    const body = serveWithoutCalls(this, environ, startResponse, () => {
+      // Refused: nothing is sent, and the work runs now, as for an answer without a body.
+      calls.served = true;
+      void runCloseCalls(calls.fns.slice(), environ);
+    });
     calls.served = true;
     return withCloseCalls(body, calls.fns, environ);
   }
@@ -115,10 +123,28 @@ export abstract class ResponseServing {
  * @internal What {@link ResponseServing.respond} does but for the close calls: for a layer that
  * serves a response to read it back, and hands the calls on to what it read. Not exported from
  * the package.
+ *
+ * When the layer above refuses the head (its `startResponse` throws: a `lint` outside), nobody
+ * will get the body: a stream is closed (its `finally` runs, a file is let go), `refused` is
+ * called, and the error is re-thrown.
  */
-export function serveWithoutCalls(res: ResponseServing, environ: Environ, startResponse: StartResponse): Body {
+export function serveWithoutCalls(res: ResponseServing, environ: Environ, startResponse: StartResponse, refused?: () => void): Body {
   const streamed = res.isStreamed();
   const body = streamed ? res[TAKE_STREAM]() : res.body;
+  try {
+    return serveTaken(res, body, streamed, environ, startResponse);
+  } catch (error) {
+    if (streamed) discardBody(body);
+    refused?.();
+    throw error;
+  }
+}
+
+/**
+ * {@link serveWithoutCalls} once the body is taken. A streamed body is closed only once the head
+ * is accepted (after `startResponse` returns), so a refusal closes it exactly once.
+ */
+function serveTaken(res: ResponseServing, body: Uint8Array | Body, streamed: boolean, environ: Environ, startResponse: StartResponse): Body {
   const code = res.statusCode;
   // A future Last-Modified sent as now, with a Date from this clock (RFC 9110 §8.8.2.1); the response keeps its own.
   const headers = originDates(res.headers);
