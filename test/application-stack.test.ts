@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response, defineMiddleware } from 'tsgi';
 import { ANSWER_CASES, answeringApp, opaque, served } from './handler-answers.ts';
+import { start } from './node-helpers.ts';
 
 /** One layer that reads what it got and adds a header saying so. */
 const stamp = defineMiddleware<{ n: number }>(async (req, app, { n }) => {
@@ -67,6 +68,26 @@ describe('a stack of Request.application layers', () => {
       ['Content-Length', '9'],
     ]);
     expect(await kept.text()).toBe('kept body');
+  });
+
+  it('hands a layer no body for a 205 or a HEAD answered with a string, as the gateway interface does (socket)', async () => {
+    // A layer that reads the body it got and says what it saw (an etag, a size log would).
+    const seen = defineMiddleware({
+      async after(_req, res) {
+        res.headers.set('X-Seen', `${res.statusCode} ${JSON.stringify(await res.text())} ${res.headers.get('content-type') ?? '-'}`);
+      },
+    });
+    const app = Request.application((req) => (req.pathInfo === '/205' ? new Response('form reset', { status: 205 }) : 'plain'));
+    for (const layered of [seen(app), seen(opaque(app))]) {
+      const server = await start(layered);
+      const reset = await fetch(`${server.url}/205`);
+      expect(reset.headers.get('x-seen')).toBe('205 "" -');
+      expect(reset.headers.get('content-length')).toBe('0');
+      const head = await fetch(`${server.url}/`, { method: 'HEAD' });
+      expect(head.headers.get('x-seen')).toBe('200 "" text/plain; charset=utf-8');
+      expect(head.headers.get('content-length')).toBe('5');
+      await server.close();
+    }
   });
 
   it('builds the inner layer its own Request subclass', async () => {

@@ -10,7 +10,7 @@
  */
 import { type App, type AppLike, type Body, type Environ, type Middleware, type StartResponse, toApp } from '../gateway/types.ts';
 import { describe, isThenable } from '../gateway/body.ts';
-import { isBodilessStatus } from '../gateway/status.ts';
+import { hasNoContent } from '../gateway/status.ts';
 import { HTTPException, isHTTPException } from '../exceptions/base.ts';
 import { answeringException } from '../exceptions/body-failure.ts';
 import { COPY, Response } from '../response/response.ts';
@@ -246,7 +246,7 @@ export function answerOf(
   source: AnswerSource = 'handler',
 ): Response | Promise<Response> {
   if (result instanceof Response) return handedUp(environ, result, true, keep);
-  if (typeof result === 'string') return new Response(result);
+  if (typeof result === 'string') return handedUp(environ, new Response(result), false, keep);
   if (result instanceof HTTPException) {
     logFailureAnswered(environ, result);
     return handedUp(environ, result.getResponse(req), false, keep);
@@ -275,11 +275,12 @@ export function answerError(environ: Environ, req: EnvironView, error: unknown, 
  * A handler's `Response` as the layer above sees it: as it is (a copy when the handler may
  * keep it: `shared`) when serving it would not change it, else served and read back, as any
  * app's answer: a HEAD request (the body dropped), a conditional response (304, 206… decided
- * now), a status that carries no content (its `Content-Type` dropped). The copy takes the
+ * now), a status that carries no content (1xx, 204, 304, 205: its body and `Content-Type`
+ * dropped). The copy takes the
  * stream (`res` counts as sent); with `keep`, a streamed answer is kept (see {@link responseOf}).
  */
 function handedUp(environ: Environ, res: Response, shared: boolean, keep: boolean): Response | Promise<Response> {
-  if (environ.REQUEST_METHOD === 'HEAD' || res.conditionalResponse || isBodilessStatus(res.statusCode)) {
+  if (environ.REQUEST_METHOD === 'HEAD' || res.conditionalResponse || hasNoContent(res.statusCode)) {
     // Served now and read back: its `callOnClose` work goes with what is read back, to run
     // once that is sent, not as it is read here.
     const calls = res[CLOSE_CALLS];
