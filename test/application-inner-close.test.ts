@@ -107,6 +107,51 @@ describe('an inner response nobody sends is closed at the end of the request', (
     }
   });
 
+  it('over a socket: a middleware or an after hook sets a body of its own on the response it got (res.body = …)', async () => {
+    const redacting = defineMiddleware(async (req, app) => {
+      const res = await req.getResponse(app);
+      res.body = 'redacted';
+      return res;
+    });
+    const redactingHooks = defineMiddleware({
+      after(_req, res) {
+        res.body = 'redacted';
+      },
+    });
+    for (const layer of [redacting, redactingHooks]) {
+      const raw = streaming();
+      const web = readableApp();
+      const server = await serve(
+        (environ, startResponse) => layer(environ.PATH_INFO === '/web' ? web.app : raw.app)(environ, startResponse),
+        { port: 0 },
+      );
+      try {
+        expect((await request(`${server.url}/raw`)).body.toString()).toBe('redacted');
+        expect((await request(`${server.url}/web`)).body.toString()).toBe('redacted');
+        expect(await within(() => raw.log.length === 2 && web.log.length === 1, 2000)).toBe(true);
+        expect(raw.log).toEqual(['chunk 0', 'finally']);
+        expect(web.log).toEqual(['cancel']);
+      } finally {
+        await server.close({ timeout: 100 });
+      }
+    }
+  });
+
+  it('leaves alone a stream a middleware wrapped in the body it set, read to its end through it', async () => {
+    const inner = streaming(['a', 'b']);
+    const upper = defineMiddleware(async (req, app) => {
+      const res = await req.getResponse(app);
+      const body = res.body as AsyncIterable<Uint8Array>;
+      res.body = (async function* () {
+        for await (const chunk of body) yield enc.encode(new TextDecoder().decode(chunk).toUpperCase());
+      })();
+      return res;
+    });
+    const res = await Request.blank('/').getResponse(upper(inner.app));
+    expect(await res.text()).toBe('AB');
+    expect(inner.log).toEqual(['chunk 0', 'chunk 1', 'finally']);
+  });
+
   it('closes the copy a middleware got from the layer below when it drops it', async () => {
     const inner = streaming();
     const res = await Request.blank('/').getResponse(replacing(passing(passing(inner.app))));

@@ -61,9 +61,11 @@ export abstract class RequestApplication {
    * its handler failed, the stream is closed (`return()` of an iterator, `cancel()` of a web
    * `ReadableStream`, PEP 3333's `close()`) unless it was taken: returned up the chain (the
    * response, or a copy of it the layer above got), sent (`respond`, `toApp`), read
-   * (`bytes()`, `text()`, `json()`) or converted (`toFetch()`). So a middleware may throw or
-   * answer something else after `getResponse` without leaking the app's file, socket or
-   * cursor. Its errors are logged to `tsgi.errors`.
+   * (`bytes()`, `text()`, `json()`) or converted (`toFetch()`); so is a stream a new body set
+   * on the response replaced (`res.body = 'redacted'`), a no-op for one read to its end through
+   * the new body. So a middleware may throw, answer something else or replace the body after
+   * `getResponse` without leaking the app's file, socket or cursor. Its errors are logged to
+   * `tsgi.errors`.
    */
   getResponse(app: AppLike): Promise<Response> {
     const environ = this.environ;

@@ -12,7 +12,8 @@
  * request's end, see cleanup.ts), keeps each streamed `Response` it hands out under
  * `environ['tsgi.inner_responses']`: a list made at the first one, so a request that streams
  * nothing through `getResponse` pays nothing. When the request ends, each one whose stream
- * was never taken (sent, read, copied up the chain or converted: see `TAKE_STREAM`) is closed.
+ * was never taken (sent, read, copied up the chain or converted: see `TAKE_STREAM`) is closed,
+ * as is each stream a new body set on it replaced before it was taken (`DROPPED_STREAMS`).
  *
  * A response holding `res.callOnClose` work is kept too, streamed or not: when the request
  * ends without it being served (a layer read it to rewrite it, or answered something else),
@@ -23,7 +24,7 @@
 import { type Environ } from '../gateway/types.ts';
 import { discardBody } from '../gateway/body.ts';
 import { logError, requestLine } from '../gateway/log.ts';
-import { type Response, UNSENT_STREAM } from '../response/response.ts';
+import { DROPPED_STREAMS, type Response, UNSENT_STREAM } from '../response/response.ts';
 import { TAKE_STREAM } from '../response/body.ts';
 import { CLOSE_CALLS } from '../response/serve.ts';
 import { runCloseCalls } from '../gateway/close-calls.ts';
@@ -66,7 +67,7 @@ export function hasInnerResponses(environ: Environ): boolean {
   const kept = environ[INNER_KEY] as Response[] | undefined;
   if (kept === undefined) return false;
   let open = 0;
-  for (const res of kept) if (res[UNSENT_STREAM]() !== null || unservedCalls(res)) kept[open++] = res;
+  for (const res of kept) if (res[UNSENT_STREAM]() !== null || res[DROPPED_STREAMS](false) !== undefined || unservedCalls(res)) kept[open++] = res;
   kept.length = open;
   // Not `delete`: deleting a key turns the environ into a slow dictionary-mode object.
   if (open === 0) environ[INNER_KEY] = undefined;
@@ -92,6 +93,9 @@ export function closeInnerResponses(environ: Environ): Promise<void> {
   for (const res of kept) {
     const calls = unservedCalls(res) ? res[CLOSE_CALLS] : undefined;
     if (calls !== undefined) calls.served = true;
+    // The streams a body set on it replaced before anyone took them (`res.body = 'redacted'`).
+    const dropped = res[DROPPED_STREAMS](true);
+    if (dropped !== undefined) for (const stream of dropped) (closing ??= []).push(discardBody(stream, (error) => logCloseError(environ, error)));
     if (res[UNSENT_STREAM]() === null) {
       if (calls !== undefined) runCloseCalls([...calls.fns], environ);
       continue;

@@ -60,6 +60,20 @@ export const COPY: unique symbol = Symbol('tsgi.response_copy');
 export const UNSENT_STREAM: unique symbol = Symbol('tsgi.response_unsent_stream');
 
 /**
+ * @internal The key of `Response`'s method that answers the streams a new body replaced before
+ * they were handed out (see {@link Response}`[DROPPED_STREAMS]`): used at the end of a request
+ * to close them, as the stream nobody took. Not exported from the package.
+ */
+export const DROPPED_STREAMS: unique symbol = Symbol('tsgi.response_dropped_streams');
+
+/**
+ * The one-shot streams each `Response` held, never handed out, that setting `body` replaced
+ * (`res.body = 'redacted'` on an answer `getResponse` gave): a map, not a field, so a response
+ * whose body is never replaced pays nothing.
+ */
+const dropped = new WeakMap<Response, Body[]>();
+
+/**
  * The body `[COPY]()` builds its copy with: the constructor then does no work of its own and
  * takes its second argument as the copy's `HeaderList`.
  */
@@ -311,7 +325,10 @@ export class Response implements ParseCache {
    * charset; setting bytes sets Content-Length (none under 1xx, 204 and 304, whose body is not
    * sent: a 304 keeps a length it was given; `0` under 205); setting an iterable removes
    * Content-Length (sets `0` under 205) and streams it. To read it whatever it is,
-   * `await res.bytes()`, `text()` or `json()`.
+   * `await res.bytes()`, `text()` or `json()`. A stream that can be read once, replaced before
+   * it was sent or read, is closed when the request ends if `req.getResponse()` gave this
+   * response inside a `Request.application` (docs/request.md, "Running apps"); a no-op when
+   * the new body read it to its end.
    *
    * @throws RangeError when set to a string the charset cannot encode (`€` in ISO-8859-1);
    *   TypeError for a value that is none of {@link ResponseBody}.
@@ -320,6 +337,14 @@ export class Response implements ParseCache {
     return this.#stream ?? this.#bytes;
   }
   set body(value: ResponseBody) {
+    const old = this.#stream;
+    if (old !== null && old !== value && handedOut.get(this) !== old && isOneShot(old)) {
+      // Replaced unread (or wrapped in the new body): the end of the request closes it if it was
+      // given by `getResponse` (see `DROPPED_STREAMS`); a no-op for one read to its end.
+      const list = dropped.get(this);
+      if (list === undefined) dropped.set(this, [old]);
+      else list.push(old);
+    }
     this.#stream = null;
     if (value === null || value === undefined) this.#setBytes(EMPTY);
     else if (typeof value === 'string') this.#setBytes(encodeText(value, this.charset));
@@ -413,6 +438,17 @@ export class Response implements ParseCache {
     const stream = this.#stream;
     if (stream === null || handedOut.get(this) === stream || !isOneShot(stream)) return null;
     return stream;
+  }
+
+  /**
+   * @internal The one-shot streams this response held and never handed out (not sent, read,
+   * copied or converted) that a new `body` replaced, oldest first; with `take`, forgotten, for
+   * the caller to close. Undefined when there are none.
+   */
+  [DROPPED_STREAMS](take: boolean): readonly Body[] | undefined {
+    const list = dropped.get(this);
+    if (take) dropped.delete(this);
+    return list;
   }
 
   /** @internal The parsed headers (`cacheControl`) by raw value (see `liveField`). */
