@@ -239,6 +239,19 @@ describe('upstream failures', () => {
     expect(server.log.text).toMatch(/504: upstream .*response headers timeout \(UND_ERR_HEADERS_TIMEOUT/);
   });
 
+  it("takes timeouts up to setTimeout's limit (2147483647 ms) and refuses longer ones at once, which Node would run out after 1 ms", async () => {
+    const longest = 2_147_483_647;
+    const server = await start(to(upstream.url, { connectTimeout: longest, headersTimeout: longest, bodyTimeout: longest }));
+    const reply = await request(`${server.url}/slow-head?ms=50`);
+    expect(reply.status).toBe(200);
+    expect(server.log.text).toBe('');
+    // 2^31 ms made every request a 504 at once (headersTimeout) or cut each body paused for 1 ms (bodyTimeout).
+    for (const name of ['connectTimeout', 'headersTimeout', 'bodyTimeout'] as const) {
+      expect(() => proxy(upstream.url, { [name]: longest + 1 })).toThrow(new RegExp(`${name} must be a positive number of milliseconds up to 2147483647`));
+      expect(() => proxy(upstream.url, { [name]: Infinity })).toThrow(TypeError);
+    }
+  });
+
   it('answers 504 within bodyTimeout when the upstream sends its head and then nothing', async () => {
     const server = await start(to(upstream.raw, { bodyTimeout: 300 }));
     const started = Date.now();

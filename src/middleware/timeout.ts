@@ -11,6 +11,7 @@ import { isAbort } from '../gateway/abort.ts';
 import { requestIdLabel } from '../gateway/request-id-key.ts';
 import { HTTPGatewayTimeout, HTTPServiceUnavailable } from '../exceptions/server-errors.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { MAX_DELAY } from '../gateway/max-delay.ts';
 
 /** Options of {@link timeout}. */
 export interface TimeoutOptions {
@@ -33,9 +34,6 @@ export interface TimeoutOptions {
 
 /** Every option of {@link TimeoutOptions}, checked at construction (`checkOptions`); `tsc` fails when it and the type differ. */
 const TIMEOUT_OPTIONS = { ms: true, status: true } as const satisfies OptionNames<TimeoutOptions>;
-
-/** The largest delay `setTimeout` keeps (2^31 - 1 ms); a longer one fires at once. */
-const MAX_DELAY = 2_147_483_647;
 
 /**
  * Answers the client itself when `app` has not started its response within `options.ms`:

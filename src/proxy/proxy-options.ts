@@ -8,6 +8,7 @@ import { type ConnectionOptions, checkServerIdentity, createSecureContext } from
 import type { Dispatcher } from './undici.ts';
 import { type HeaderEdits, checkEdits } from './header-edits.ts';
 import { type NestedOptions, type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { MAX_DELAY } from '../gateway/max-delay.ts';
 
 /** Options of `proxy`. Times are in milliseconds. */
 export interface ProxyOptions {
@@ -39,19 +40,23 @@ export interface ProxyOptions {
   requestHeaders?: HeaderEdits | undefined;
   /** Changes to the response fields sent to the client, applied last (see `HeaderEdits`). */
   responseHeaders?: HeaderEdits | undefined;
-  /** Time to open a connection to the upstream, ms; default 10 000. Past it: 504. */
+  /**
+   * Time to open a connection to the upstream, ms; default 10 000, at most 2147483647 (about
+   * 24.8 days, `setTimeout`'s limit), as for the other two. Past it: 504.
+   */
   connectTimeout?: number | undefined;
   /**
    * Time the upstream may take to send its response head, ms, counted from when the request
    * starts going out; while the request body streams, only the time spent waiting on the
-   * upstream counts (each chunk sent restarts it, a slow client stops it); default 60 000.
-   * Past it: 504.
+   * upstream counts (each chunk sent restarts it, a slow client stops it); default 60 000, at
+   * most 2147483647 (a longer timer would run out after 1 ms: every request a 504). Past it: 504.
    */
   headersTimeout?: number | undefined;
   /**
    * Longest pause between two chunks of the upstream's body, ms, not counting the time the
-   * proxy waits for a slow client; default 60 000. Past it: 504 if nothing of the body came
-   * yet, else the client's connection is cut (the head is already sent).
+   * proxy waits for a slow client; default 60 000, at most 2147483647 (there is no "off": a
+   * stream's heartbeats keep it alive). Past it: 504 if nothing of the body came yet, else the
+   * client's connection is cut (the head is already sent).
    */
   bodyTimeout?: number | undefined;
   /**
@@ -148,7 +153,7 @@ export interface ProxySettings {
  * Checks the upstream URL and the options.
  *
  * @throws TypeError for an upstream that is not an http(s) URL, has credentials, a query or a
- *   fragment; a timeout that is not a positive number; header edits with an invalid name or
+ *   fragment; a timeout that is not a positive number up to 2147483647 ms; header edits with an invalid name or
  *   value; `tls` options Node cannot use; options that are not a plain object or hold an
  *   unknown key (`checkOptions`).
  */
@@ -239,6 +244,9 @@ function parseUpstream(upstream: string | URL): URL {
 
 function timeout(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) throw new TypeError(`proxy: ${name} must be a positive number of milliseconds`);
+  // A longer delay would make Node run the timer after 1 ms: every request a 504.
+  if (typeof value !== 'number' || !(value > 0) || value > MAX_DELAY) {
+    throw new TypeError(`proxy: ${name} must be a positive number of milliseconds up to ${MAX_DELAY} (about 24.8 days), not ${String(value)}`);
+  }
   return value;
 }

@@ -123,7 +123,7 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  * ```
  * @param upstream - an `http:` or `https:` URL, optionally with a base path.
  * @throws TypeError (at once) for an upstream that is not an http(s) URL, has credentials, a
- *   query or a fragment; a timeout that is not a positive number; header edits with an
+ *   query or a fragment; a timeout that is not a positive number up to 2147483647 ms; header edits with an
  *   invalid name or value; `tls` given with `dispatcher` or for an `http:` upstream, or `tls`
  *   options Node cannot use (a key that is not PEM, an unknown `minVersion`…).
  */

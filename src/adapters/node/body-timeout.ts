@@ -12,6 +12,7 @@
  */
 import { HTTPRequestTimeout } from '../../exceptions/client-errors.ts';
 import { ReadTimeout } from '../../gateway/read-timeout.ts';
+import { MAX_DELAY } from '../../gateway/max-delay.ts';
 
 /** The default body timeout: 60 s without a byte of the body while a read waits (nginx's default). */
 export const DEFAULT_BODY_TIMEOUT = 60_000;
@@ -21,7 +22,7 @@ export const DEFAULT_BODY_TIMEOUT = 60_000;
  * a longer delay's timer after 1 ms (with a `TimeoutOverflowWarning`), which would answer 408
  * to every body not read whole at once.
  */
-export const MAX_BODY_TIMEOUT = 2_147_483_647;
+export const MAX_BODY_TIMEOUT = MAX_DELAY;
 
 /**
  * The {@link ReadTimeout} of a handler's `bodyTimeout` option (milliseconds; `undefined` for
