@@ -176,6 +176,41 @@ describe('rewriteLocation: cookie Domain with IP hosts', () => {
     }
   });
 
+  it('never maps a path of the upstream to a reference to another host: /site//evil.example stays on the public host', async () => {
+    // Served at the root (no prefix), the upstream's `/site//evil.example/x` (its base path, then
+    // a path that starts with an empty segment) and `/.//evil.example/x` are paths of its own
+    // host for a browser; written `//evil.example/x` (or `/\evil.example`, which browsers read
+    // the same) they named evil.example: an open redirect the upstream never made.
+    const old = http.createServer((req, res) => {
+      const query = decodeURIComponent(req.url!.slice(req.url!.indexOf('?') + 1));
+      if (req.url!.includes('/loc')) res.writeHead(302, { location: query }).end();
+      else res.writeHead(200, { 'content-type': 'text/html' }).end(query);
+    });
+    await new Promise<void>((done) => old.listen(0, '127.0.0.1', done));
+    const origin = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
+    const based = proxy(`${origin}/site/`);
+    const names = [`${origin}/site/`];
+    const front = await serve(rewriteLocation(rewriteHtml(based, { upstream: names }), { upstream: names }), { port: 0, host: '127.0.0.1' });
+    try {
+      const get = (path: string, target: string) => request(`${front.url}${path}?${encodeURIComponent(target)}`, { headers: { Host: 'www.example.com' } });
+      const location = async (target: string) => (await get('/loc', target)).headers.location!;
+      const onHost = (reference: string) => new URL(reference, 'http://www.example.com/').host;
+      for (const target of ['/site//evil.example/x', '/site/.//evil.example/x', '/site/\\evil.example/x', `${origin}/site//evil.example/x`]) {
+        expect(onHost(await location(target))).toBe('www.example.com');
+      }
+      expect(await location('/site//evil.example/x')).toBe('/.//evil.example/x');
+      expect(await location('/site/a/../\\evil.example/x')).toBe('/./\\evil.example/x');
+      // The upstream's own reference to another host is left as it is.
+      expect(await location('/\\evil.example/x')).toBe('/\\evil.example/x');
+      const page = (await get('/page', '<a href="/site//evil.example/">x</a>')).body.toString();
+      expect(page).toBe('<a href="/.//evil.example/">x</a>');
+    } finally {
+      await front.close();
+      await based.close();
+      await new Promise((done) => old.close(done));
+    }
+  });
+
   it('leaves the Path of a __Host- cookie at /, which browsers require of it (a Path under the prefix would have it dropped)', async () => {
     const upstreamServer = http.createServer((req, res) => {
       res.setHeader('set-cookie', decodeURIComponent(req.url!.slice(req.url!.indexOf('?') + 1)));

@@ -87,14 +87,20 @@ export class UrlMap {
    * `<public origin><prefix>/x?q` (an absolute path stays a path: `<prefix>/x?q`). The path's
    * dot segments are resolved first, as a browser resolves them (`/a/../x` and `/%2e%2e/x` are
    * the upstream's `/x`), so a mapped URL never climbs out of the prefix (`<prefix>/../x`
-   * would name the public `/x`), and one that leaves the base path is not mapped. Relative
-   * references (`x`, `../x`) and other hosts are left alone.
+   * would name the public `/x`), and one that leaves the base path is not mapped. A mapped path
+   * that would start with `//` (or `/\`), which a browser reads as another host's URL
+   * (`/site//evil.example` below the base `/site`, at the root), is written `/.//evil.example`,
+   * as the WHATWG URL serializer writes such a path: the same path of the public host. Relative
+   * references (`x`, `../x`) and other hosts (`//host/x`, or `/\host/x`, which browsers read
+   * the same) are left alone.
    */
   toPublic(url: string, base: PublicBase): string | undefined {
     const trimmed = url.trim();
-    if (trimmed.charCodeAt(0) === 47 && trimmed.charCodeAt(1) !== 47) {
+    if (trimmed.charCodeAt(0) === 47 && !isSlash(trimmed.charCodeAt(1))) {
       const rest = this.below(withoutDots(trimmed));
-      return rest === undefined ? undefined : joinPath(base.prefix, rest);
+      if (rest === undefined) return undefined;
+      const path = joinPath(base.prefix, rest);
+      return isSlash(path.charCodeAt(1)) ? `/.${path}` : path;
     }
     const lower = trimmed.slice(0, 300).toLowerCase();
     for (const name of this.names) {
@@ -144,6 +150,11 @@ function withoutDots(ref: string): string {
   const path = end === -1 ? ref : ref.slice(0, end);
   const resolved = resolveDots(path);
   return resolved === null || resolved === path ? ref : resolved + (end === -1 ? '' : ref.slice(end));
+}
+
+/** `/`, or `\\`, which browsers read as `/` in an http(s) URL (the WHATWG URL Standard). */
+function isSlash(code: number): boolean {
+  return code === 47 || code === 92;
 }
 
 /** End of string, `/`, `?` or `#`: where an origin or a base path may end. */
