@@ -361,6 +361,23 @@ describe('request header fields', () => {
   });
 });
 
+describe('header edits of the wrong shape', () => {
+  it("are refused when the proxy is built: remove: 'cookie' (no array) removed nothing, and the cookie went upstream", async () => {
+    const url = 'http://127.0.0.1:9';
+    const build = (edits: unknown) => () => proxy(url, { requestHeaders: edits as ProxyOptions['requestHeaders'] });
+    // A string's letters were the names removed; a RegExp or a name with a space matched no field.
+    expect(build({ remove: 'cookie' })).toThrow(/proxy: requestHeaders\.remove must be an array of field names, not a string/);
+    expect(build({ remove: [/^x-internal-/] })).toThrow(/requestHeaders\.remove must be an array of field names/);
+    expect(build({ remove: ['cookie '] })).toThrow(/requestHeaders\.remove.*"cookie "/);
+    // An array's indexes were the names set (`0: a`), a string's too.
+    expect(build({ add: ['x-a', 'b'] })).toThrow(/proxy: requestHeaders\.add must be an object of field names and values, not an array/);
+    expect(build({ set: 'x-a: b' })).toThrow(/requestHeaders\.set must be an object/);
+    expect(() => proxy(url, { responseHeaders: { set: null } as never })).toThrow(/responseHeaders\.set must be an object/);
+    // What the types allow still passes.
+    await build({ set: { 'X-A': 'b' }, add: { 'x-b': 'c' }, remove: ['cookie', 'Authorization'] })().close();
+  });
+});
+
 describe('response header fields and statuses', () => {
   it('drops hop-by-hop and Connection-named response fields, keeps the rest, appends to Via', async () => {
     const server = await start(to(upstream.raw));

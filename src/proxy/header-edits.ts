@@ -6,6 +6,8 @@
 import type { Environ } from '../gateway/types.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { isToken } from '../gateway/fields.ts';
+import { describe } from '../gateway/body.ts';
 
 /**
  * Changes to a set of header fields: declarative, or a function that edits the list itself.
@@ -17,7 +19,8 @@ import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
  *   environ is the request's.
  *
  * Edits run last, after the proxy's own changes (hop-by-hop fields dropped, `X-Forwarded-*`
- * and `Via` added), so they can change or remove those too.
+ * and `Via` added), so they can change or remove those too. Another shape (`remove: 'cookie'`,
+ * an array as `set`) is a `TypeError` when the proxy is built (see `checkEdits`).
  */
 export type HeaderEdits =
   | {
@@ -58,13 +61,40 @@ export function applyEdits(pairs: Array<[string, string]>, edits: HeaderEdits | 
  *
  * @throws TypeError for edits that are neither a function nor an object, an object holding a
  *   key other than `set`, `add` and `remove` (`proxy: unknown option "requestHeaders.delete"`:
- *   ignored, it would forward the fields it meant to drop), or an invalid field name or value.
+ *   ignored, it would forward the fields it meant to drop), a `set` or `add` that is no object
+ *   of names and values (an array's indexes, a string's, were the names set), a `remove` that
+ *   is no array of field names (`remove: 'cookie'` removed the fields named by its letters,
+ *   and forwarded the cookie; a `RegExp`, or a name with a space, matched none), or an invalid
+ *   field name or value.
  */
 export function checkEdits(edits: HeaderEdits | undefined, option: string): void {
   if (edits === undefined || typeof edits === 'function') return;
   if (typeof edits !== 'object' || edits === null) throw new TypeError(`proxy: ${option} must be an object or a function`);
   checkOptions('proxy', edits, HEADER_EDITS, { option });
   const probe = new HeaderList();
-  for (const [name, value] of [...Object.entries(edits.set ?? {}), ...Object.entries(edits.add ?? {})]) probe.add(name, value);
-  for (const name of edits.remove ?? []) probe.delete(name);
+  for (const key of ['set', 'add'] as const) {
+    const fields: unknown = edits[key];
+    if (fields === undefined) continue;
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+      throw new TypeError(`proxy: ${option}.${key} must be an object of field names and values, not ${kind(fields)}`);
+    }
+    for (const [name, value] of Object.entries(fields)) probe.add(name, value as string);
+  }
+  const names: unknown = edits.remove;
+  if (names === undefined) return;
+  // Any iterable of names is read (a Set too), but a string, whose letters it would iterate.
+  if (typeof names !== 'object' || names === null || typeof (names as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new TypeError(`proxy: ${option}.remove must be an array of field names, not ${kind(names)}`);
+  }
+  for (const name of names as Iterable<unknown>) {
+    if (typeof name !== 'string' || !isToken(name)) {
+      throw new TypeError(`proxy: ${option}.remove must be an array of field names: ${typeof name === 'string' ? JSON.stringify(name) : kind(name)} is none`);
+    }
+  }
+}
+
+/** What `value` is, for a message: `null`, `an array`, `a string`, `a RegExp`. */
+function kind(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'an array' : `a ${describe(value)}`;
 }
