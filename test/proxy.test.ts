@@ -682,6 +682,17 @@ describe('close()', () => {
     expect((await request(`${server.url}/echo`)).status).toBe(502);
     expect(app.upstream).toBe(upstream.url);
   });
+
+  it('can be called again, as serve()\'s close(): the same promise, not "The client is destroyed"', async () => {
+    const app = proxy(upstream.url);
+    const server = await start(app);
+    expect((await request(`${server.url}/echo`)).status).toBe(200);
+    const first = app.close();
+    expect(app.close()).toBe(first); // a second signal handler, a test's afterAll
+    await first;
+    await expect(app.close()).resolves.toBeUndefined();
+    expect((await request(`${server.url}/echo`)).status).toBe(502);
+  });
 });
 
 describe('TRACE and Max-Forwards (RFC 9110 §9.3.8, §7.6.2)', () => {

@@ -34,7 +34,11 @@ export interface ProxyApp extends App {
   (environ: Environ, startResponse: StartResponse): Promise<Body>;
   /** The upstream's URL, normalised: `http://127.0.0.1:8080/base`. */
   readonly upstream: string;
-  /** Closes the default connection pool (not a `dispatcher` you passed); resolves when closed. */
+  /**
+   * Closes the default connection pool (not a `dispatcher` you passed) once the requests in
+   * flight are done; resolves when closed. Calling it again returns the same promise, as
+   * `serve()`'s `close()` does (undici's own `close()` rejects the second time).
+   */
   close(): Promise<void>;
 }
 
@@ -215,11 +219,10 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     startResponse(statusLine(head), responseHeaders);
     return first.done ? [] : failLoudly(exchange, origin, first.value);
   };
+  let closing: Promise<void> | undefined;
   return Object.assign(app, {
     upstream: origin + basePath,
-    close: async () => {
-      if (ownPool) await dispatcher.close();
-    },
+    close: () => (closing ??= ownPool ? dispatcher.close().then(() => undefined) : Promise.resolve()),
   });
 }
 
