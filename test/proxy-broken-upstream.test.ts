@@ -9,6 +9,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { proxy } from 'tsgi/proxy';
+import { toFetchHandler } from 'tsgi/fetch';
 import { parseRaw, rawExchange, rawGet, start } from './node-helpers.ts';
 
 /** What the upstream answers for `/<name>`; `socket.end(text)` unless it is a function. */
@@ -35,6 +36,9 @@ const ANSWERS: Record<string, string | ((socket: net.Socket) => void)> = {
   '304-with-length': 'HTTP/1.1 304 Not Modified\r\nContent-Length: 50\r\n\r\n',
   '204-with-body': 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello',
   'odd-status': 'HTTP/1.1 299 Odd\r\nContent-Length: 0\r\n\r\n',
+  // RFC 9110 §15: a status past 599 is invalid, which a client takes for a 5xx (llhttp reads 100–999).
+  'status-600': 'HTTP/1.1 600 Odd\r\nContent-Length: 2\r\n\r\nok',
+  'status-999': 'HTTP/1.1 999 Odd\r\nContent-Length: 0\r\n\r\n',
   // undici reads the reason phrase as UTF-8: either way it holds characters past U+00FF.
   'utf8-reason': `HTTP/1.1 200 ${Buffer.from('Ça va ✓', 'utf8').toString('latin1')}\r\nContent-Length: 0\r\n\r\n`,
   'latin1-reason': 'HTTP/1.1 200 \xc7a va\r\nContent-Length: 0\r\n\r\n',
@@ -107,6 +111,8 @@ describe('proxy() in front of a broken upstream', () => {
       '304-with-length': '304',
       '204-with-body': '204',
       'odd-status': '299',
+      'status-600': '502',
+      'status-999': '502',
       'utf8-reason': '200',
       'latin1-reason': '200',
       'gzip-not-gzip': '200',
@@ -117,6 +123,22 @@ describe('proxy() in front of a broken upstream', () => {
     expect(parseRaw((await rawExchange(server.port, rawGet('/utf8-reason'))).raw).statusLine).toBe('HTTP/1.1 200 OK');
     // Each 502 was logged with the upstream and the cause; every cut too.
     expect(server.log.text).not.toMatch(/ 500/);
+    await app.close();
+  });
+
+  it('answers a status past 599 with a 502 that says so, where the fetch adapter (Bun, Deno) answered 500 (Response refuses it)', async () => {
+    const app = proxy(origin);
+    const server = await start(app);
+    const reply = parseRaw((await rawExchange(server.port, rawGet('/status-999'))).raw);
+    expect(reply.status).toBe(502);
+    expect(reply.rest).toMatch(/malformed response/);
+    expect(server.log.text).toMatch(/502: upstream .*: malformed response \(HPE_INVALID_STATUS: invalid status code 999/);
+    const log: string[] = [];
+    const handler = toFetchHandler(app, { log: { write: (line: string) => void log.push(line) } });
+    const res = await handler(new Request('http://gateway.example/status-600'));
+    expect(res.status).toBe(502);
+    expect(await res.text()).toMatch(/malformed response/);
+    expect(log.join('')).not.toMatch(/RangeError/);
     await app.close();
   });
 

@@ -69,7 +69,7 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  * - **Redirects** are passed to the client, not followed (use `rewriteLocation` to map
  *   `Location` to the public URL).
  * - **Failures before the head**: refused, reset, unresolvable host, TLS or a malformed answer
- *   → 502; connect or response-head timeout → 504; the page says which, and
+ *   (a status past 599 too: RFC 9110 §15) → 502; connect or response-head timeout → 504; the page says which, and
  *   `tsgi.errors` gets the upstream and the cause. The upstream's head is passed on with the
  *   body's first chunk (the server sends none before it either), so a failure up to that chunk
  *   is one of these too. After it, a failure (reset, `bodyTimeout`) makes the body throw, so

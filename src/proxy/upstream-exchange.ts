@@ -55,7 +55,8 @@ function expire(exchange: UpstreamExchange): void {
 /**
  * A dispatch handler (undici's controller API) that exposes the upstream's final answer as
  * {@link UpstreamExchange.head} (interim 1xx answers are dropped, a 103's fields told to
- * {@link UpstreamExchange.onEarlyHints}) and, once the head is in,
+ * {@link UpstreamExchange.onEarlyHints}; a status past 599 fails it with an error of code
+ * `HPE_INVALID_STATUS`) and, once the head is in,
  * as an async iterator of body chunks (none for a 204 or 304, whatever follows them).
  * Chunks queue up to 64 KiB; past that the socket is paused until the consumer catches up, so
  * a slow client slows the upstream down instead of filling memory. Closing the iterator early
@@ -208,6 +209,16 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler, AsyncIterab
     // proxy passes its links on); the others (RFC 9110 §15.2) are the server's, and dropped.
     if (statusCode < 200) {
       if (statusCode === 103 && this.onEarlyHints !== undefined && !this.headIn && this.closedWith === undefined) this.onEarlyHints(headers);
+      return;
+    }
+    // RFC 9110 §15: a code past 599 is invalid, and a client takes it for a 5xx; undici (llhttp)
+    // reads 100–999. Passed on, `new Response()` refuses it (the fetch adapter's 500) and a
+    // browser may too: a malformed answer, as one undici refuses.
+    if (statusCode > 599) {
+      // llhttp's code for a status line it refuses: `classify` takes it for a malformed answer.
+      const error = Object.assign(new Error(`invalid status code ${statusCode}: a status is 100 to 599 (RFC 9110 §15)`), { code: 'HPE_INVALID_STATUS' });
+      if (this.controller && !this.controller.aborted) this.controller.abort(error);
+      else this.onResponseError(undefined, error);
       return;
     }
     this.headIn = true;
