@@ -83,8 +83,12 @@ export function editsOf(element: HtmlElement): ElementEdits {
  * Content inserted is text unless `{ html: true }` is given. Text and attribute values are
  * written in the document's charset; a character it cannot hold becomes a character reference.
  * `prepend`, `append` and `setInnerContent` do nothing on void elements (`link`, `img`, `meta`,
- * …), which have no content. The end of the element is where its end tag is: an element whose
- * end tag the source leaves out is closed at the end of the document (`head` also at `<body>`).
+ * …), which have no content. The end of the element is where the browser ends it: its end tag,
+ * or, when the source leaves that out, where HTML implies it (WHATWG HTML §13.1.2.4, "Optional
+ * tags"): an `li` at the next `<li>` or `</ul>`, a `p` at a block (`<div>`) or its parent's end
+ * tag, a `td` at the next cell or row, an `option` at the next `<option>`, `head` at `<body>`,
+ * anything at its parent's end tag or the end of the document (docs/proxy.md, "Where an element
+ * ends"). In an XHTML page (XML) nothing is implied.
  */
 export class HtmlElement {
   /** The tag name, lower-case: `a`, `head`, `clippath`. */
@@ -151,7 +155,11 @@ export class HtmlElement {
     return this.edit((e) => (e.before += this.encode(content, options, 'before')));
   }
 
-  /** Inserts content just after the element (after its end tag). */
+  /**
+   * Inserts content just after the element: after its end tag, which is written out when the
+   * source leaves it out (`<li>one</li>[content]<li>two`), as the browser would otherwise read the
+   * content as part of the element.
+   */
   after(content: string, options?: ContentOptions): this {
     return this.edit((e) => (e.after = this.encode(content, options, 'after') + e.after));
   }
@@ -161,7 +169,10 @@ export class HtmlElement {
     return this.edit((e) => (e.prepend = this.encode(content, options, 'prepend') + e.prepend));
   }
 
-  /** Inserts content at the end of the element's content (right before the end tag). */
+  /**
+   * Inserts content at the end of the element's content: right before its end tag, or, when the
+   * source leaves that out, before the tag that implies its end (`<li>one[content]<li>two`).
+   */
   append(content: string, options?: ContentOptions): this {
     return this.edit((e) => (e.append += this.encode(content, options, 'append')));
   }

@@ -12,6 +12,7 @@ import { type ByteText, bomText } from './html-text.ts';
 import { PRESCAN_BYTES } from './charset-sniff.ts';
 import type { Selector } from './html-selector.ts';
 import { TokenStream, VOID } from './html-tokens.ts';
+import { OpenElements } from './html-open-elements.ts';
 
 /** The default bound on the input {@link HtmlRewrite} holds back: 1 MiB. */
 export const MAX_TOKEN_BYTES = 1024 * 1024;
@@ -22,11 +23,10 @@ export interface Rule {
   handle(element: HtmlElement): void;
 }
 
-/** An element whose end tag is waited for. */
+/** An element whose end a handler waits for. */
 interface Watch {
+  /** The element's name as parse5 reads it (`li`, SVG's `clipPath`): its end tag is written before `after` when the source leaves it out. */
   name: string;
-  /** Open elements of the same name inside it (but for those inside a watch of that name within it). */
-  depth: number;
   append: string;
   after: string;
   /** `all`: drop everything up to and with the end tag; `content`: up to it. */
@@ -56,7 +56,8 @@ export class HtmlRewrite {
   /** Past {@link maxTokenBytes} held back: no longer parsing, everything passes through. */
   private through = false;
   private readonly maxTokenBytes: number;
-  private readonly watches: Watch[] = [];
+  /** The open elements, those a handler waits for the end of with their {@link Watch}. */
+  private readonly open: OpenElements<Watch>;
   private dropping = 0;
   private readonly rules: readonly Rule[];
   private text: ByteText;
@@ -79,6 +80,7 @@ export class HtmlRewrite {
    */
   constructor(rules: readonly Rule[], text: ByteText, sniff?: (tag: StartTag) => ByteText | null, maxTokenBytes = MAX_TOKEN_BYTES, xml = false) {
     this.stream.xml = xml;
+    this.open = new OpenElements((watch) => this.close(watch, ''), xml);
     this.rules = rules;
     this.maxTokenBytes = maxTokenBytes;
     this.text = text;
@@ -89,7 +91,11 @@ export class HtmlRewrite {
     const pass = (token: Located) => this.pass(token.sourceCodeLocation?.endOffset ?? this.sent);
     stream.on('text', pass);
     stream.on('comment', pass);
-    stream.on('doctype', pass);
+    stream.on('doctype', (token: Located) => {
+      const at = token.sourceCodeLocation;
+      if (at) this.open.doctype(this.source.slice(at.startOffset - this.sent, at.endOffset - this.sent));
+      pass(token);
+    });
   }
 
   write(bytes: string): string {
@@ -122,7 +128,7 @@ export class HtmlRewrite {
   /** Stops rewriting: closes what waits for an end tag, and lets what is held back through. */
   private giveUp(): void {
     this.through = true;
-    while (this.watches.length > 0) this.close(this.watches.pop()!, '');
+    this.open.clear();
     this.out += this.source;
     this.sent += this.source.length;
     this.source = '';
@@ -135,7 +141,7 @@ export class HtmlRewrite {
     await finished;
     // A tag cut off by the end of the body: its source as it was.
     this.pass(this.sent + this.source.length);
-    while (this.watches.length > 0) this.close(this.watches.pop()!, '');
+    this.open.clear();
     return this.take();
   }
 
@@ -175,19 +181,19 @@ export class HtmlRewrite {
       const declared = this.sniff(tag);
       if (declared !== null) [this.text, this.sniff] = [declared, undefined];
     }
-    if (name === 'body') this.closeImplied('head');
     // Void elements, and self-closing ones in SVG and MathML (in XHTML, all), have no content and no end tag.
     const isVoid = VOID.has(name) || (tag.selfClosing && (this.stream.foreign || this.stream.xml));
-    // An element of a watched name is counted by the innermost watch of that name, whose end tag
-    // it would otherwise take, unless it gets a watch of its own (its end tag then ends that one).
-    const outer = isVoid ? undefined : this.watches.findLast((watch) => watch.name === name);
-    const watched = this.watches.length;
-    this.rewriteStartTag(tag, name, raw, isVoid);
-    if (outer !== undefined && this.watches.length === watched) outer.depth++;
+    // What the tag implies ends (an open `<p>` at `<div>`) ends before it.
+    const foreign = this.open.start(name, this.stream.foreign);
+    const watch = this.rewriteStartTag(tag, name, raw, isVoid);
+    if (!isVoid) this.open.push(name, foreign, watch);
   }
 
-  /** Runs the handlers on a start tag and sends it as they changed it (nothing inside a dropped element). */
-  private rewriteStartTag(tag: StartTag, name: string, raw: string, isVoid: boolean): void {
+  /**
+   * Runs the handlers on a start tag and sends it as they changed it (nothing inside a dropped
+   * element); answers the watch on its end, when a handler waits for it.
+   */
+  private rewriteStartTag(tag: StartTag, name: string, raw: string, isVoid: boolean): Watch | undefined {
     if (this.dropping > 0) return;
     let element: HtmlElement | undefined;
     for (const rule of this.rules) {
@@ -198,51 +204,48 @@ export class HtmlRewrite {
     const edits = element && editsOf(element);
     if (!edits?.touched) {
       this.emit(raw);
-      return;
+      return undefined;
     }
     this.emit(edits.before);
     if (edits.replacement !== undefined) {
       this.emit(edits.replacement);
-      if (isVoid) this.emit(edits.after);
-      else this.watch({ name, depth: 0, append: '', after: edits.after, drop: 'all' });
-      return;
+      if (!isVoid) return this.watch({ name: tag.tagName, append: '', after: edits.after, drop: 'all' });
+      this.emit(edits.after);
+      return undefined;
     }
     this.emit(startTagOf(element!));
     if (isVoid) {
       this.emit(edits.after);
-      return;
+      return undefined;
     }
     this.emit(edits.inner ?? edits.prepend);
-    if (edits.inner !== undefined) this.watch({ name, depth: 0, append: edits.append, after: edits.after, drop: 'content' });
-    else if (edits.append !== '' || edits.after !== '') this.watch({ name, depth: 0, append: edits.append, after: edits.after, drop: 'none' });
+    if (edits.inner !== undefined) return this.watch({ name: tag.tagName, append: edits.append, after: edits.after, drop: 'content' });
+    if (edits.append !== '' || edits.after !== '') return this.watch({ name: tag.tagName, append: edits.append, after: edits.after, drop: 'none' });
+    return undefined;
   }
 
   private onEndTag(tag: EndTag): void {
     const raw = this.takeTag(tag);
-    const name = tag.tagName.toLowerCase();
-    const index = this.watches.findLastIndex((watch) => watch.name === name);
-    const watch = this.watches[index];
-    if (watch === undefined || watch.depth > 0) {
-      if (watch) watch.depth--;
-      this.emit(raw);
-      return;
-    }
-    while (this.watches.length - 1 > index) this.close(this.watches.pop()!, '');
-    this.close(this.watches.pop()!, raw);
+    // What is inside its element ends first (their appended content before the tag), then its element.
+    const watch = this.open.end(tag.tagName.toLowerCase());
+    if (watch === undefined) this.emit(raw);
+    else this.close(watch, raw);
   }
 
-  /** Closes the innermost watch of `name` (and those inside it) when a tag implies its end. */
-  private closeImplied(name: string): void {
-    const index = this.watches.findLastIndex((watch) => watch.name === name);
-    if (index === -1) return;
-    while (this.watches.length > index) this.close(this.watches.pop()!, '');
-  }
-
-  private watch(watch: Watch): void {
+  /** Starts dropping what follows when the watch drops content. */
+  private watch(watch: Watch): Watch {
     if (watch.drop !== 'none') this.dropping++;
-    this.watches.push(watch);
+    return watch;
   }
 
+  /**
+   * Ends a watched element: at its end tag (`endTag`, its source), or where the source implies
+   * its end (`''`). Content inserted after an element whose end is implied goes after its end
+   * tag, written out (`<li>one</li>[after]<li>two`): without it, the browser would read that
+   * content as the end of the element's content, the element ending only at the next tag. Not
+   * when the rewrite gives up ({@link giveUp}): the element has not ended, the rest of the body
+   * follows unparsed.
+   */
   private close(watch: Watch, endTag: string): void {
     if (watch.drop === 'all') {
       this.dropping--;
@@ -251,7 +254,7 @@ export class HtmlRewrite {
     }
     if (watch.drop === 'content') this.dropping--;
     this.emit(watch.append);
-    this.emit(endTag);
+    this.emit(endTag === '' && watch.after !== '' && !this.through ? `</${watch.name}>` : endTag);
     this.emit(watch.after);
   }
 }

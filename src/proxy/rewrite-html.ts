@@ -88,6 +88,9 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * (1 MiB) stops the rewriting: the rest of the body passes through untouched. In SVG and
  * MathML a self-closing tag (`<path/>`) is a whole element, and in an `application/xhtml+xml`
  * page any self-closing tag (`<div/>`, `<script src="a.js"/>`), as browsers read XHTML (XML).
+ * An element ends where browsers end it: at its end tag, or, left out (`<li>`, `<p>`, `<td>`,
+ * `<option>` on legacy pages), where HTML implies it, at the next `<li>` or the parent's end tag
+ * ({@link HtmlElement}; docs/proxy.md, "Where an element ends").
  * Typical uses: a stylesheet link appended to `head`, a banner prepended to `body`, links to
  * the upstream made public (`upstream`).
  *
