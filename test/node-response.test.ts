@@ -575,6 +575,50 @@ describe('HEAD and bodiless statuses', () => {
     expect(res.header('content-length')).toBeUndefined();
   });
 
+  it('sends no content in a raw app\'s 205 (RFC 9110 §15.3.6): Content-Length 0, its body dropped and closed, the connection in sync', async () => {
+    let closed = 0;
+    const bodies: Record<string, () => Body> = {
+      '/array': () => [bytes('reset the form')],
+      '/one': function* () {
+        yield bytes('one chunk');
+      },
+      '/stream': async function* () {
+        try {
+          yield bytes('streamed');
+          await sleep(5);
+          yield bytes(' more');
+        } finally {
+          closed++;
+        }
+      },
+    };
+    const server = await start((environ, startResponse) => {
+      const path = environ.PATH_INFO;
+      if (path === '/next') {
+        startResponse('200 OK', []);
+        return [bytes('next')];
+      }
+      startResponse('205 Reset Content', [['Content-Length', path === '/array' ? '14' : '3']]);
+      return bodies[path]!();
+    });
+    for (const path of Object.keys(bodies)) {
+      const socket = net.connect(server.port, '127.0.0.1');
+      const received: Buffer[] = [];
+      socket.on('data', (c: Buffer) => received.push(c));
+      const ended = new Promise((r) => socket.once('close', r));
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      await ended;
+      const raw = Buffer.concat(received).toString('latin1');
+      const res = parseRaw(raw);
+      expect(res.statusLine, path).toBe('HTTP/1.1 205 Reset Content');
+      expect(res.header('content-length'), path).toBe('0');
+      expect(res.rest.startsWith('HTTP/1.1 200 OK\r\n'), raw).toBe(true);
+      expect(raw.endsWith('\r\n\r\nnext'), raw).toBe(true);
+    }
+    await until(() => closed === 1);
+    expect(server.log.text).toBe('');
+  });
+
   it('treats an informational status as an app error', async () => {
     const server = await start(rawApp(() => [], '100 Continue'));
     const res = parseRaw((await rawExchange(server.port, rawGet('/'))).raw);

@@ -281,7 +281,9 @@ export class Exchange implements ExchangeState, HeadWait {
     if (this.headGone()) return;
     const res = this.res;
     sendHead(this, length);
-    if (chunks.length === 1) endWith(res, chunks[0] as Uint8Array);
+    // Node drops the bytes of a HEAD, 204 or 304 answer itself, not those of a 205.
+    if (this.noBody) res.end();
+    else if (chunks.length === 1) endWith(res, chunks[0] as Uint8Array);
     else {
       for (let i = 0; i < chunks.length; i++) res.write(chunks[i] as Uint8Array);
       res.end();

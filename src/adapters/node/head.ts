@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { isBodilessStatus } from '../../gateway/status.ts';
+import { hasNoContent, isBodilessStatus } from '../../gateway/status.ts';
 import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../../gateway/head-rules.ts';
 import type { ExchangeState } from './state.ts';
 import { assertHeader, isRequiredUpgrade } from '../../gateway/fields.ts';
@@ -95,9 +95,11 @@ function writeHttp1Head(res: ExchangeState['res'], code: number, reason: string,
 /**
  * Sends the status line and headers of `exchange`. `length` is the body length when known (the
  * whole body is in hand): it becomes `Content-Length` unless the app gave one, which must then
- * match. An app `Content-Length` on a 204 is dropped (RFC 9110 §8.6); hop-by-hop fields are
- * dropped, `Connection: close` honoured, but a 426's `Upgrade` on HTTP/1.1, sent with
- * `Connection: upgrade` (`isRequiredUpgrade`); HEAD, 204 and 304 are marked bodiless.
+ * match. An app `Content-Length` on a 204 is dropped (RFC 9110 §8.6); a 205 gets
+ * `Content-Length: 0` in place of the app's, as it carries no content (§15.3.6); hop-by-hop
+ * fields are dropped, `Connection: close` honoured, but a 426's `Upgrade` on HTTP/1.1, sent
+ * with `Connection: upgrade` (`isRequiredUpgrade`); HEAD, 204, 205 and 304 are marked
+ * bodiless (`noBody`: the caller writes none of the app's bytes).
  *
  * @throws TypeError for anything the app got wrong (no startResponse, invalid status or
  *   header, bad or mismatched Content-Length); nothing has been written then. Field names and
@@ -121,7 +123,8 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
     if (role !== '') {
       if (role === 'content-length') {
         declared = declaredLength(pair[1], declared);
-        if (code === 204) continue; // RFC 9110 §8.6: never on a 204
+        // RFC 9110 §8.6: never on a 204; a 205's is replaced by 0 below (§15.3.6).
+        if (code === 204 || code === 205) continue;
       } else if (upgrades && isRequiredUpgrade(role, code)) {
         upgrade = true;
       } else {
@@ -139,8 +142,10 @@ export function sendHead(exchange: ExchangeState, length: number | undefined): v
   }
   const head = exchange.environ.REQUEST_METHOD === 'HEAD';
   const bodiless = isBodilessStatus(code);
-  exchange.noBody = head || bodiless;
-  if (length !== undefined && !bodiless) {
+  exchange.noBody = head || hasNoContent(code);
+  // A 205 still frames its empty content (§15.3.6), whatever body the app gave.
+  if (code === 205) flat.push('Content-Length', '0');
+  else if (length !== undefined && !bodiless) {
     if (declared === -1) {
       // A HEAD answered with an empty body says nothing about the GET body's length.
       if (!head || length !== 0) flat.push('Content-Length', String(length));

@@ -150,7 +150,9 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     if (second !== undefined) {
       if (second.done) {
         sendHead(exchange, chunk.byteLength);
-        endWith(res, chunk);
+        // Node drops the bytes of a HEAD, 204 or 304 answer itself, not those of a 205.
+        if (exchange.noBody) res.end();
+        else endWith(res, chunk);
         finished = true;
         return;
       }
