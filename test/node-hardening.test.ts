@@ -121,6 +121,20 @@ describe('slow readers: the send timeout', () => {
     await server.close();
   });
 
+  it('cuts a client that stops reading a stream of one large chunk (sent whole, with its length)', async () => {
+    const big = new Uint8Array(16 * 1024 * 1024);
+    const oneChunk: App = (_environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+      return (async function* () {
+        yield big;
+      })();
+    };
+    const server = await start(oneChunk, { sendTimeout: 300 });
+    const { closed } = nonReader(server, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    expect(await Promise.race([closed, sleep(5000).then(() => 'still open')])).toBeLessThan(5000);
+    await server.close({ timeout: 100 });
+  });
+
   it('keeps a slow but steady reader, and a long poll that sends nothing for a while', async () => {
     let finished = false;
     const stream: App = (_environ, startResponse) => {

@@ -153,6 +153,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
         // Node drops the bytes of a HEAD, 204 or 304 answer itself, not those of a 205.
         if (exchange.noBody) res.end();
         else endWith(res, chunk);
+        // As an array body's: a client that stops reading a large chunk is cut (sendTimeout).
+        guardSend(res, exchange.sendTimeout);
         finished = true;
         return;
       }
