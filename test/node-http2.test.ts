@@ -561,6 +561,31 @@ describe('HTTP/2 over TLS', () => {
       session.destroy();
     }
   });
+
+  it('cuts a stream whose client stops reading a body sent whole (an array, one large chunk) after sendTimeout', async () => {
+    const big = new Uint8Array(16 * 1024 * 1024);
+    const app: App = (environ, startResponse) => {
+      startResponse('200 OK', [['Content-Type', 'application/octet-stream']]);
+      if (environ.PATH_INFO === '/array') return [big];
+      return (async function* () {
+        yield big;
+      })();
+    };
+    const server = await start(app, { tls: tls(), http2: true, sendTimeout: 300 });
+    for (const path of ['/array', '/one']) {
+      const session = connect(server.url);
+      try {
+        const stream = session.request({ ':path': path });
+        stream.on('error', () => {});
+        stream.pause(); // never read
+        const closed = new Promise<number | undefined>((resolve) => stream.on('close', () => resolve(stream.rstCode)));
+        const rst = await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5000, 'still open'))]);
+        expect(rst, path).toBe(http2.constants.NGHTTP2_CANCEL);
+      } finally {
+        session.destroy();
+      }
+    }
+  });
 });
 
 describe('h2c: cleartext HTTP/2 next to HTTP/1.1', () => {

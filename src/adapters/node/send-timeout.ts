@@ -18,15 +18,26 @@ import { http2Stream } from './http2-compat.ts';
 export const DEFAULT_SEND_TIMEOUT = 60_000;
 
 /**
+ * True when an HTTP/2 stream was ended (`end()`) with more than its buffer's worth still
+ * queued: Node's `writableNeedDrain` is false once a stream is ending, and no `drain` comes
+ * after `end()`; its `finish` says the client took the rest.
+ */
+function endedFull(stream: Duplex | undefined): boolean {
+  return stream !== undefined && stream.writableEnded && !stream.writableFinished && stream.writableLength > stream.writableHighWaterMark;
+}
+
+/**
  * Watches the socket of `res` (on HTTP/2, its stream) while its write buffer is full: when
- * `timeout` milliseconds pass without a `drain`, the socket (or stream) is destroyed (its
- * `close` then closes the app's body). Does nothing when the buffer is not full, or `timeout`
- * is 0 (off). Call it after a write that returned `false`, or after `end()` with a large body.
+ * `timeout` milliseconds pass without a `drain` (on an HTTP/2 stream ended with a large body
+ * queued, without its `finish`), the socket (or stream) is destroyed (its `close` then closes
+ * the app's body). Does nothing when the buffer is not full, or `timeout` is 0 (off). Call it
+ * after a write that returned `false`, or after `end()` with a large body.
  */
 export function guardSend(res: ServerResponse, timeout: number): void {
   const stream = http2Stream(res);
   const socket: Duplex | null = stream ?? res.socket;
-  if (timeout <= 0 || socket === null || socket.destroyed || !(socket.writableNeedDrain || res.writableNeedDrain)) return;
+  if (timeout <= 0 || socket === null || socket.destroyed) return;
+  if (!(socket.writableNeedDrain || res.writableNeedDrain || endedFull(stream))) return;
   const cut = () => {
     stop();
     if (stream === undefined) socket.destroy();
@@ -38,11 +49,13 @@ export function guardSend(res: ServerResponse, timeout: number): void {
     clearTimeout(timer);
     res.off('drain', stop);
     socket!.off('drain', stop);
+    socket!.off('finish', stop);
     socket!.off('close', stop);
   }
   // The response's own `drain` (after a write that returned false) or the socket's (after
   // `end()` left data buffered): either means the client took what was waiting.
   res.once('drain', stop);
   socket.once('drain', stop);
+  if (stream !== undefined) stream.once('finish', stop);
   socket.once('close', stop);
 }
