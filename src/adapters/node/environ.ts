@@ -75,7 +75,10 @@ export interface NodeEnvironOptions extends EnvironOptions {
   /**
    * Milliseconds a response write may wait for a client that does not read before the
    * connection is cut (nginx's `send_timeout`); re-armed whenever the client takes data, so a
-   * slow but steady download or a quiet long poll is never cut. Default 60 000; 0 turns it off.
+   * slow but steady streamed download or a quiet long poll is never cut. A body in memory (an
+   * array, or one large chunk) is one write, taken only once all of it is out: a client that
+   * needs longer than this for all of it is cut (stream large bodies, as `fileApp` does).
+   * Default 60 000; 0 turns it off.
    */
   sendTimeout?: number | undefined;
   /**
