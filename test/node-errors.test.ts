@@ -263,6 +263,11 @@ describe('startResponse protocol', () => {
     expect(log).toContain('late failure');
   });
 
+  it('a Content-Length the app gives twice → 500, the log saying it is repeated (not that its value is invalid)', async () => {
+    await expect500((_e, start) => (start('200 OK', [['Content-Length', '3'], ['content-length', '3']]), [bytes('abc')]), /TypeError: Content-Length given twice by the app: "3"/);
+    await expect500((_e, start) => (start('200 OK', [['Content-Length', '3x']]), [bytes('abc')]), /TypeError: invalid Content-Length from the app: "3x"/);
+  });
+
   it('headers that are not an array → 500', async () => {
     await expect500((_e, startResponse) => {
       startResponse('200 OK', { 'X-A': '1' } as never);

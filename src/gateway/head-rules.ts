@@ -52,7 +52,8 @@ export function fieldRole(pair: unknown, index: number): string {
  * @throws TypeError for a second one or a value that is not decimal digits.
  */
 export function declaredLength(value: string, previous: number): number {
-  if (previous !== -1 || !DIGITS.test(value)) throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
+  if (previous !== -1) throw new TypeError(`Content-Length given twice by the app: ${JSON.stringify(value)}`);
+  if (!DIGITS.test(value)) throw new TypeError(`invalid Content-Length from the app: ${JSON.stringify(value)}`);
   return Number(value);
 }
 
