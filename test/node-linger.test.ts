@@ -7,7 +7,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, serve } from 'tsgi';
+import { type App, type Environ, Request, serve } from 'tsgi';
 import { bytes, parseRaw, sleep, start, upload } from './node-helpers.ts';
 
 const MiB = 1024 * 1024;
@@ -262,5 +262,31 @@ describe('connections that stay open', () => {
       agent.destroy();
     }
     expect(new Set(ports).size).toBe(1);
+  });
+});
+
+describe('a form limit refusing a spooled upload', () => {
+  it('reads and drops the rest of the body after the 413, so close() does not wait out the linger time', async () => {
+    const app = Request.application(async (req) => {
+      await req.files({ maxFileSize: MiB }); // past the 500 KiB spool threshold: written to disk
+      return 'stored';
+    });
+    const handle = await serve(app, { port: 0, ...LONG_IDLE });
+    const boundary = 'tsgi-linger';
+    const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
+    const body = Buffer.concat([Buffer.from(head), Buffer.alloc(3 * MiB, 97), Buffer.from(`\r\n--${boundary}--\r\n`)]);
+    const socket = net.connect({ port: handle.port, host: '127.0.0.1', allowHalfOpen: true });
+    socket.on('error', () => {});
+    let raw = '';
+    socket.setEncoding('latin1');
+    const answered = new Promise<void>((resolve) => socket.on('data', (c: string) => (raw += c).includes('\r\n\r\n') && resolve()));
+    socket.write(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=${boundary}\r\nContent-Length: ${body.byteLength}\r\n\r\n`);
+    socket.end(body); // the whole upload, then the client's FIN
+    await answered;
+    expect(parseRaw(raw).status).toBe(413);
+    // The server drains the rest of the upload (within the 4 MiB budget) and closes at once,
+    // not when the 2 s lingering timer runs out.
+    expect(await within(handle.close({ timeout: 60_000 }), 1000)).toBe('closed');
+    socket.destroy();
   });
 });

@@ -38,6 +38,12 @@ interface RequestInternals {
   _dump?: (() => void) | undefined;
 }
 
+/** The socket internals used to restart its reads; optional, as in {@link RequestInternals}. */
+interface SocketInternals {
+  /** The libuv handle: `reading` tells whether it reads, `readStart()` makes it read again. */
+  _handle?: { reading?: boolean; readStart?: () => number } | null | undefined;
+}
+
 /**
  * Called before the head of a response goes out while the request body is still arriving
  * (`!req.complete`). Marks the response `Connection: close` unless Node will drain the body
@@ -122,6 +128,15 @@ export function discardThenClose(socket: Socket, done: () => boolean): void {
     if (done() || left < 0) socket.destroy();
   });
   socket.resume();
+  // A request stream paused for backpressure (a form parser spooling a file to disk) stopped the
+  // handle's reads while the stream still counts a read as under way, so `resume()` alone reads
+  // nothing: the rest of the body stayed unread and the connection waited for the timer. Start
+  // the handle again, as Node's own server does when it resumes a socket.
+  const handle = (socket as SocketInternals)._handle;
+  if (handle && handle.reading === false && typeof handle.readStart === 'function') {
+    handle.reading = true;
+    handle.readStart();
+  }
 }
 
 /**
