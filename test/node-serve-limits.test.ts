@@ -169,6 +169,13 @@ describe('Unix socket (path)', () => {
     expect(existsSync(path)).toBe(false);
   });
 
+  it('refuses a path longer than a Unix socket takes (EINVAL) on every Node, never listening on a path cut short', async () => {
+    const path = join(dir, `${'s'.repeat(120)}.sock`);
+    // libuv before 1.52 (Node 22) bound the path cut at 107 bytes and served there unsaid.
+    await expect(serve(Request.application(() => new Response('x')), { path, log: errorLog() })).rejects.toMatchObject({ code: 'EINVAL', syscall: 'listen', address: path });
+    expect(existsSync(path) || existsSync(path.slice(0, 107))).toBe(false);
+  });
+
   it('pathMode sets the mode of the socket (0o660: the group may connect, as nginx in the app\'s group)', async () => {
     const path = join(dir, 'group.sock');
     const handle = await serve(Request.application(() => new Response('in group')), { path, pathMode: 0o660, log: errorLog() });

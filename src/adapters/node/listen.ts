@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { Buffer } from 'node:buffer';
 import { chmodSync, lstatSync } from 'node:fs';
 import type { Server } from 'node:net';
 
@@ -51,9 +52,11 @@ export const DEFAULT_SOCKET_MODE = 0o666;
  * workers inherit the socket): the worker then listens on it itself.
  *
  * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`, a path in use
- *   or in a missing folder), or the descriptor is no socket (`ENOTSOCK`) or not open (`EBADF`).
+ *   or in a missing folder, `EINVAL` for a path longer than a Unix socket takes), or the
+ *   descriptor is no socket (`ENOTSOCK`) or not open (`EBADF`).
  */
 export async function listenOn(server: Server, where: ListenAddress): Promise<void> {
+  if ('path' in where) checkSocketPath(where.path);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     const listening = () => {
@@ -72,6 +75,22 @@ export async function listenOn(server: Server, where: ListenAddress): Promise<vo
   // whatever is there by then (a link to a secret, put by whoever can write the folder) would
   // become writable by every user.
   if ('path' in where && isSocketAt(where.path)) chmodSync(where.path, where.mode ?? DEFAULT_SOCKET_MODE);
+}
+
+/** The longest path a Unix socket takes, in bytes: `sockaddr_un`'s 108 on Linux, 104 on macOS and the BSDs, less its NUL. */
+const MAX_SOCKET_PATH = process.platform === 'linux' ? 107 : 103;
+
+/**
+ * Refuses a Unix socket path longer than {@link MAX_SOCKET_PATH} bytes with the error Node 24
+ * gives (`listen EINVAL`): libuv before 1.52 (Node 22) cut such a path short without a word,
+ * and the server listened on a socket of another name than the one asked for. Windows' named
+ * pipes (`\\.\pipe\…`) have no such limit.
+ *
+ * @throws Error with `code` `EINVAL`, `syscall` `listen` and `address` the path.
+ */
+function checkSocketPath(path: string): void {
+  if (process.platform === 'win32' || Buffer.byteLength(path) <= MAX_SOCKET_PATH) return;
+  throw Object.assign(new Error(`listen EINVAL: invalid argument ${path}`), { code: 'EINVAL', errno: -22, syscall: 'listen', address: path, port: -1 });
 }
 
 /** Whether `path` is a socket itself (not a symbolic link to anything). */
