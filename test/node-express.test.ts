@@ -262,4 +262,17 @@ describe('a request for the Express mount path itself', () => {
     expect(await answer('/env#f')).toBe('[/env] [] /env');
     expect(await answer('/env/x?q#f')).toBe('[/env] [/x] /env/x?q');
   });
+
+  it('reaches the app with an empty PATH_INFO in absolute-form too (RFC 9112 §3.2.2), not as the slash it lacks', async () => {
+    const web = express();
+    web.use('/env', toNodeHandler(Request.application((req) => new Response(`[${req.scriptName}] [${req.pathInfo}] ${req.url}`))));
+    const port = Number(new URL(await listen(web)).port);
+    const answer = async (target: string) => {
+      const { raw } = await rawExchange(port, `GET ${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+      return raw.slice(raw.indexOf('\r\n\r\n') + 4);
+    };
+    expect(await answer('http://a/env')).toBe('[/env] [] http://a/env');
+    expect(await answer('HTTP://a/env?q')).toBe('[/env] [] http://a/env?q');
+    expect(await answer('http://a/env/')).toBe('[/env] [/] http://a/env/');
+  });
 });

@@ -128,7 +128,7 @@ export interface NodeEnvironOptions extends EnvironOptions {
 export const NODE_ENVIRON_OPTIONS = { ...ENVIRON_OPTIONS, maxBodySize: true, sendTimeout: true, bodyTimeout: true, onRefused: true, clientCertificate: true } as const satisfies OptionNames<NodeEnvironOptions>;
 
 /** An absolute-form target's scheme and authority, which may not be empty (RFC 9110 §4.2.1). */
-const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]+)/;
+export const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/([^/?#]+)/;
 
 /**
  * A raw byte above 0x7F, which no request-target may hold (RFC 3986 §2: such bytes travel

@@ -10,7 +10,7 @@ import { type AppLike, type Environ, toApp } from '../../gateway/types.ts';
 import { logError, requestLine } from '../../gateway/log.ts';
 import { HTTPException } from '../../exceptions/base.ts';
 import { framingError } from './framing.ts';
-import { NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
+import { ABSOLUTE_FORM, NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, READ_TIMEOUT_OPTION, type ServerEnvironOptions, buildEnviron, decodePath } from './environ.ts';
 import { bodyTimeoutOf } from './body-timeout.ts';
 import { editedRawHeaders } from './edited-fields.ts';
 import { checkScriptName } from '../environ-rules.ts';
@@ -105,7 +105,7 @@ const BODY_READ_BEFORE =
 
 /**
  * Express's mount path goes in front of SCRIPT_NAME; its original URL is the raw REQUEST_URI.
- * Express turns a request for the mount path itself (`/v2`, `/v2?x`) into `/`; it gets the
+ * Express turns a request for the mount path itself (`/v2`, `/v2?x`, `http://host/v2`) into `/`; it gets the
  * empty `PATH_INFO` it has under `mount()` (spec §9), so an app can tell it from `/v2/` and
  * redirect to the slash that relative links need.
  */
@@ -118,7 +118,10 @@ function mountExpress(req: IncomingMessage, environ: Environ, baseUrl: string): 
   if (hash !== -1) original = original.slice(0, hash);
   environ.REQUEST_URI = original;
   const q = original.indexOf('?');
-  if (environ.PATH_INFO === '/' && (q === -1 ? original : original.slice(0, q)) === baseUrl) environ.PATH_INFO = '';
+  let path = q === -1 ? original : original.slice(0, q);
+  // An absolute-form target names the same path after its scheme and authority (RFC 9112 §3.2.2).
+  if (path.charCodeAt(0) !== 47 /* / */) path = path.slice(ABSOLUTE_FORM.exec(path)?.[0].length ?? 0);
+  if (environ.PATH_INFO === '/' && path === baseUrl) environ.PATH_INFO = '';
 }
 
 /**
