@@ -41,6 +41,22 @@ describe('cookie values and expiry on the wire', () => {
     expect(line).toBe('a=1; Max-Age=1000000000000; Path=/; Expires=Fri, 31 Dec 9999 23:59:59 GMT');
   });
 
+  it('takes a negative maxAge of any size (an expired cookie), its Expires the epoch at the earliest', async () => {
+    // -2e10 seconds is 634 years back: year 1393, which cookie refuses as an Expires.
+    for (const maxAge of [-2e10, -1e12, Number.MIN_SAFE_INTEGER]) {
+      expect(serializeSetCookie('a', '1', { maxAge })).toBe(`a=1; Max-Age=${maxAge}; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT`);
+    }
+    expect(serializeSetCookie('a', '1', { maxAge: -1e9 })).toMatch(/; Expires=\w{3}, \d\d \w{3} 1995 /);
+    const server = await start(Request.application(() => new Response('gone').setCookie('a', '1', { maxAge: -1e12 })));
+    try {
+      const res = await request(server.url);
+      expect(res.status).toBe(200);
+      expect(res.headers['set-cookie']).toEqual(['a=1; Max-Age=-1000000000000; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT']);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('CookieSessions and AuthTickets with a maxAge past year 9999 set their cookie, Expires the latest HTTP date', async () => {
     const secret = 's'.repeat(40);
     // 1e14 seconds: past the last valid Date too (year 275760).

@@ -69,7 +69,8 @@ export const COOKIE_OPTIONS = { maxAge: true, expires: true, path: true, domain:
  *   that are not a plain object (`serializeSetCookie: unknown option "httponly": did you mean
  *   "httpOnly"?`), an `expires` that is not a
  *   valid date of the years 1601 to 9999 (`option expires is invalid`: RFC 6265 §5.1.1 has no
- *   other; a `maxAge` reaching past 9999 writes `Expires` 9999-12-31 23:59:59 GMT instead), or a
+ *   other; a `maxAge` reaching past 9999 writes `Expires` 9999-12-31 23:59:59 GMT instead, one
+ *   reaching before 1970 `Expires` 1970-01-01 00:00:00 GMT), or a
  *   line a browser would refuse (above);
  *   RangeError for a cookie over 4096 bytes, the message giving its size.
  */
@@ -81,8 +82,9 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
   let expires = options.expires;
   if (maxAge !== undefined) {
     if (!Number.isFinite(maxAge)) throw new TypeError(`maxAge must be a finite number of seconds`);
-    // Past year 9999 an HTTP date has no spelling: the latest one it has stands for it.
-    expires ??= new Date(Math.min(Date.now() + Math.floor(maxAge) * 1000, LATEST_EXPIRES));
+    // Past year 9999 an HTTP date has no spelling: the latest one it has stands for it; before
+    // 1970 (a cookie long expired) the epoch, as `deletionOptions` writes it.
+    expires ??= new Date(Math.max(0, Math.min(Date.now() + Math.floor(maxAge) * 1000, LATEST_EXPIRES)));
   }
   let line: string;
   try {
