@@ -412,6 +412,25 @@ describe('redirects', () => {
     expect(res.headers.get('location')).toMatch(/^[\x21-\x7e]+$/);
   });
 
+  it('percent-encodes in the path the characters no URI path may hold (" < > ^ ` { | }), as in the query', async () => {
+    const server = await start(Request.application((req) => redirect(req.query.get('next') ?? '/')));
+    try {
+      for (const [target, location] of [
+        ['https://example.com/a"b<c>^d`e{f|g}?q="x"#h', 'https://example.com/a%22b%3Cc%3E%5Ed%60e%7Bf%7Cg%7D?q=%22x%22#h'],
+        ['https://[::1]:8443/a|b', 'https://[::1]:8443/a%7Cb'],
+        ['/a^b|c', `http://127.0.0.1:${server.port}/a%5Eb%7Cc`],
+        ['/ok/%41;x=1', `http://127.0.0.1:${server.port}/ok/%41;x=1`],
+      ]) {
+        const res = await request(`http://127.0.0.1:${server.port}/?next=${encodeURIComponent(target!)}`);
+        expect(res.status, target).toBe(303);
+        expect(res.headers.location, target).toBe(location);
+      }
+    } finally {
+      await server.close();
+    }
+    expect(absoluteLocation('/a"b<c>|d', undefined)).toBe('/a%22b%3Cc%3E%7Cd');
+  });
+
   it('writes a non-ASCII host name in punycode, not percent-encoded (Werkzeug iri_to_uri)', () => {
     expect(absoluteLocation('HTTP://évil.com/ü', undefined)).toBe('HTTP://xn--vil-9la.com/%C3%BC');
     expect(absoluteLocation('https://bücher.example:8443/a?q=é', undefined)).toBe('https://xn--bcher-kva.example:8443/a?q=%C3%A9');

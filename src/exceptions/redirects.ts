@@ -74,11 +74,12 @@ function checkTarget(location: string): string {
  * - Spaces, control characters and non-ASCII are percent-encoded (UTF-8), so the header is
  *   plain ASCII (Werkzeug's `iri_to_uri`) and no URL parser can silently drop them; a
  *   non-ASCII host name of an absolute target is written in punycode instead.
- * - In the query, any other character a URI's query may not hold (RFC 3986 §3.4: `"`, `<`,
- *   `>`, `[`, `]`, `\`, `^`, `` ` ``, `{`, `|`, `}`) and a `%` that starts no escape are
- *   percent-encoded too, escapes already there kept, so a query copied from the request
- *   (`?q="<x>"`, which Node accepts) makes a valid URI reference (RFC 9110 §10.2.2), as
- *   Werkzeug's `iri_to_uri` writes it.
+ * - In the path, the characters no URI path may hold (RFC 3986 §3.3: `"`, `<`, `>`, `^`,
+ *   `` ` ``, `{`, `|`, `}`) are percent-encoded too; in the query, those a URI's query may not
+ *   hold (RFC 3986 §3.4: the same and `[`, `]`, `\`) and a `%` that starts no escape. Escapes
+ *   already there are kept, so a query copied from the request (`?q="<x>"`, which Node
+ *   accepts) makes a valid URI reference (RFC 9110 §10.2.2), as Werkzeug's `iri_to_uri`
+ *   writes it.
  * - In a relative target, `\` becomes `%5C` and a leading `//` becomes `/%2F`, so
  *   `//evil.com`, `\\evil.com`, `/\evil.com` or `/<TAB>/evil.com` stay paths on this host
  *   instead of becoming another host (WebOb's fix for CVE-2024-42353, extended to the
@@ -89,7 +90,7 @@ function checkTarget(location: string): string {
  *   returned relative. An absolute target (`https:…`) is kept as given, encoded as above.
  */
 export function absoluteLocation(location: string, environ: Environ | undefined): string {
-  let target = quoteLocationQuery(punycodeHost(location.toWellFormed()).replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c)));
+  let target = quoteLocationPath(quoteLocationQuery(punycodeHost(location.toWellFormed()).replace(/[\x00-\x20\x7f-\u{10ffff}]/gu, (c) => encodeURIComponent(c))));
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(target)) return target;
   target = target.replaceAll('\\', '%5C');
   if (target.startsWith('//')) target = `/%2F${target.slice(2)}`;
@@ -103,6 +104,23 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
   } catch {
     return target;
   }
+}
+
+/** A character RFC 3986 lets no path hold and that has no other role in a URI reference. */
+const NOT_PATH = /["<>^`{|}]/g;
+
+/**
+ * `location` with the characters of its path (after the scheme and authority, up to the first
+ * `?` or `#`) that no URI path may hold (RFC 3986 §3.3: `"`, `<`, `>`, `^`, `` ` ``, `{`, `|`,
+ * `}`) percent-encoded, as Werkzeug's `iri_to_uri` writes them; the rest unchanged (an IPv6
+ * host's brackets, `\` and escapes already there).
+ */
+function quoteLocationPath(location: string): string {
+  const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:(\/\/[^/?#]*)?/.exec(location);
+  const start = scheme === null ? 0 : scheme[0].length;
+  const delimiter = location.slice(start).search(/[?#]/);
+  const end = delimiter === -1 ? location.length : start + delimiter;
+  return `${location.slice(0, start)}${location.slice(start, end).replace(NOT_PATH, (c) => encodeURIComponent(c))}${location.slice(end)}`;
 }
 
 /**
