@@ -165,6 +165,25 @@ describe('building Authorization', () => {
     expect(() => bearerAuthorization('')).toThrow(TypeError);
   });
 
+  it('formatAuthorization writes Digest qop and nc as tokens, formatChallenge qop quoted (RFC 7616 §3.3, §3.4)', () => {
+    // RFC 7616 §3.9.1's credentials, in its own spelling: a sender MUST NOT quote algorithm, qop or nc.
+    const params = {
+      username: 'Mufasa', realm: 'http-auth@example.org', uri: '/dir/index.html', algorithm: 'MD5',
+      nonce: '7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v', nc: '00000001', cnonce: 'f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ',
+      qop: 'auth', response: '8ca523f5e9506fed4657c9700eebdbec', opaque: 'FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS',
+    };
+    expect(formatAuthorization({ scheme: 'Digest', params })).toBe(
+      'Digest username="Mufasa", realm="http-auth@example.org", uri="/dir/index.html", algorithm=MD5, ' +
+        'nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", nc=00000001, cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", ' +
+        'qop=auth, response="8ca523f5e9506fed4657c9700eebdbec", opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"',
+    );
+    expect(parseAuthorization(formatAuthorization({ scheme: 'Digest', params }))?.params).toEqual(params);
+    // In a challenge qop is a quoted list (a sender MUST quote it there), stale and algorithm tokens.
+    expect(formatChallenge({ scheme: 'Digest', params: { realm: 'r', qop: 'auth', algorithm: 'SHA-256', stale: 'true' } })).toBe(
+      'Digest realm="r", qop="auth", algorithm=SHA-256, stale=true',
+    );
+  });
+
   it('formatAuthorization with params round-trips', () => {
     expect(formatAuthorization({ scheme: 'Digest', params: { username: 'Mufasa', algorithm: 'MD5', stale: 'false' } })).toBe(
       'Digest username="Mufasa", algorithm=MD5, stale=false',

@@ -55,20 +55,30 @@ export function readAuthParam(c: Cursor, params: Record<string, string>): boolea
   return true;
 }
 
-/** Parameter names always sent as tokens when they are one (RFC 7616 §3.3, Digest). */
-const TOKEN_FORM = new Set(['algorithm', 'stale']);
+/**
+ * Parameter names a challenge sends as tokens when they are one: Digest's `algorithm` and
+ * `stale` (RFC 7616 §3.3: a sender MUST NOT quote them; `qop`, a list there, it MUST quote).
+ */
+export const CHALLENGE_TOKEN_FORM: ReadonlySet<string> = new Set(['algorithm', 'stale']);
 
 /**
- * Formats auth-params as `name="value", …`: values are quoted-strings, except `algorithm`
- * and `stale` when they are tokens (Digest requires it).
+ * Parameter names credentials send as tokens when they are one: Digest's `algorithm`, `qop`
+ * and `nc` (RFC 7616 §3.4: a sender MUST NOT quote them), and `stale` as in a challenge.
+ */
+export const CREDENTIALS_TOKEN_FORM: ReadonlySet<string> = new Set([...CHALLENGE_TOKEN_FORM, 'qop', 'nc']);
+
+/**
+ * Formats auth-params as `name="value", …`: values are quoted-strings, except those named in
+ * `tokenForm` (lower case) when they are tokens (Digest requires it: {@link CHALLENGE_TOKEN_FORM},
+ * {@link CREDENTIALS_TOKEN_FORM}).
  *
  * @throws TypeError for a name that is not a token or a value with control characters.
  */
-export function formatAuthParams(params: Readonly<Record<string, string>>): string {
+export function formatAuthParams(params: Readonly<Record<string, string>>, tokenForm: ReadonlySet<string>): string {
   return Object.entries(params)
     .map(([name, value]) => {
       if (!isToken(name)) throw new TypeError(`invalid auth-param name ${JSON.stringify(name)}`);
-      const token = TOKEN_FORM.has(name.toLowerCase()) && isToken(value);
+      const token = tokenForm.has(name.toLowerCase()) && isToken(value);
       return `${name}=${token ? value : quoteString(value)}`;
     })
     .join(', ');
@@ -76,7 +86,8 @@ export function formatAuthParams(params: Readonly<Record<string, string>>): stri
 
 /**
  * Formats `scheme`, `scheme token68` or `scheme name="value", …` (the shape both
- * `Authorization` credentials and `WWW-Authenticate` challenges have).
+ * `Authorization` credentials and `WWW-Authenticate` challenges have), the params written
+ * by {@link formatAuthParams} with `tokenForm`.
  *
  * @throws TypeError for a scheme that is not a token, an invalid token68, both token68 and
  *   params, or params {@link formatAuthParams} refuses.
@@ -85,6 +96,7 @@ export function formatAuthValue(
   scheme: string,
   token68: string | null,
   params: Readonly<Record<string, string>>,
+  tokenForm: ReadonlySet<string>,
 ): string {
   if (!isToken(scheme)) throw new TypeError(`invalid auth-scheme ${JSON.stringify(scheme)}`);
   const hasParams = Object.keys(params).length > 0;
@@ -93,7 +105,7 @@ export function formatAuthValue(
     if (!TOKEN68.test(token68)) throw new TypeError(`invalid token68 ${JSON.stringify(token68)}`);
     return `${scheme} ${token68}`;
   }
-  return hasParams ? `${scheme} ${formatAuthParams(params)}` : scheme;
+  return hasParams ? `${scheme} ${formatAuthParams(params, tokenForm)}` : scheme;
 }
 
 /** A fresh parameter record without a prototype, so `__proto__` is an ordinary name. */

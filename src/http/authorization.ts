@@ -18,7 +18,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
-import { formatAuthValue, paramRecord, readAuthParam, readToken68 } from './auth-params.ts';
+import { CREDENTIALS_TOKEN_FORM, formatAuthValue, paramRecord, readAuthParam, readToken68 } from './auth-params.ts';
 import { Cursor } from './syntax.ts';
 import { decodeText } from './charset.ts';
 
@@ -92,7 +92,8 @@ function special(auth: Authorization): Authorization | null {
 
 /**
  * Formats an `Authorization` value from a scheme and either a token68 or auth-params
- * (values quoted as in `formatChallenge`), or neither.
+ * (values quoted as in `formatChallenge`, except Digest's `qop` and `nc`, which stay tokens as
+ * RFC 7616 §3.4 asks), or neither.
  *
  * @throws TypeError for a scheme that is not a token, an invalid token68, both token68 and
  *   params, or params that cannot be formatted.
@@ -102,7 +103,7 @@ export function formatAuthorization(credentials: {
   token68?: string | null | undefined;
   params?: Readonly<Record<string, string>> | undefined;
 }): string {
-  return formatAuthValue(credentials.scheme, credentials.token68 ?? null, credentials.params ?? {});
+  return formatAuthValue(credentials.scheme, credentials.token68 ?? null, credentials.params ?? {}, CREDENTIALS_TOKEN_FORM);
 }
 
 /**

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import { atAuthParam, formatAuthValue, paramRecord, readAuthParam, readToken68 } from './auth-params.ts';
+import { CHALLENGE_TOKEN_FORM, atAuthParam, formatAuthValue, paramRecord, readAuthParam, readToken68 } from './auth-params.ts';
 import { Cursor } from './syntax.ts';
 
 /** One authentication challenge. */
@@ -34,7 +34,7 @@ export interface Challenge {
  *   both token68 and params, or a value with a control character or a character above U+00FF.
  */
 export function formatChallenge(challenge: Challenge): string {
-  return formatAuthValue(challenge.scheme, challenge.token68 ?? null, challenge.params ?? {});
+  return formatAuthValue(challenge.scheme, challenge.token68 ?? null, challenge.params ?? {}, CHALLENGE_TOKEN_FORM);
 }
 
 /**
