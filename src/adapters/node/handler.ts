@@ -199,8 +199,9 @@ export function createHandler(
 
 /**
  * A `(req, res)` handler that runs a gateway app: for `http.createServer`, `https`, or
- * Express/Connect (`app.use('/tsgi', toNodeHandler(tsgiApp))`, where Express's mount path
- * `req.baseUrl` becomes `SCRIPT_NAME` and `req.originalUrl` the `REQUEST_URI`), or a Fastify
+ * Express (`app.use('/tsgi', toNodeHandler(tsgiApp))`, where Express's mount path
+ * `req.baseUrl` becomes `SCRIPT_NAME` and `req.originalUrl` the `REQUEST_URI`), Connect (at
+ * its root, with the prefix as `options.scriptName`: it sets no `req.baseUrl`), or a Fastify
  * route that hijacks its reply (Fastify tells the handler no prefix: under a plugin's `prefix`,
  * pass the same one as `options.scriptName`).
  *
