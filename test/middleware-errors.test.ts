@@ -22,6 +22,25 @@ async function withServer(app: AppLike, fn: (url: string, port: number, log: str
   }
 }
 
+/**
+ * Expects `errors(app)` to answer its own 500 to a JSON client (negotiated, `Vary: Accept`), to
+ * log one line holding `logged`, and to tell `onError` once: what the server would have answered
+ * bare.
+ */
+async function expectErrorsAnswer(app: App, what: string, logged: string): Promise<void> {
+  const seen: unknown[] = [];
+  await withServer(errors(app, { onError: (error) => void seen.push(error) }), async (url, _port, log) => {
+    const res = await fetch(url, { headers: { accept: 'application/json' } });
+    expect(res.status, what).toBe(500);
+    expect(res.headers.get('vary'), what).toBe('Accept');
+    expect(await res.json(), what).toMatchObject({ code: 500, title: 'Internal Server Error' });
+    expect(log.join('').match(/^\[tsgi\]/gm), what).toHaveLength(1);
+    expect(log.join(''), what).toContain(logged);
+    expect(log.join(''), what).not.toContain('without calling startResponse');
+    expect(seen, what).toHaveLength(1);
+  });
+}
+
 /** The app wrapped the way the project tests it: lint on both sides of errors(). */
 function guarded(app: App, options?: ErrorsOptions): App {
   return lint(errors(lint(app), options));
@@ -105,7 +124,6 @@ describe('errors: before the headers are out', () => {
   });
 
   it('treats an invalid first chunk of a streamed body as its error too: its negotiated 500, logged once, sent to onError', async () => {
-    const seen: unknown[] = [];
     const streams: Record<string, App> = {
       async: (_e, start) =>
         (async function* () {
@@ -119,16 +137,7 @@ describe('errors: before the headers are out', () => {
         })(),
     };
     for (const [what, app] of Object.entries(streams)) {
-      seen.length = 0;
-      await withServer(errors(app, { onError: (error) => void seen.push(error) }), async (url, _port, log) => {
-        const res = await fetch(url, { headers: { accept: 'application/json' } });
-        expect(res.status, what).toBe(500);
-        expect(res.headers.get('vary'), what).toBe('Accept');
-        expect(await res.json(), what).toMatchObject({ code: 500, title: 'Internal Server Error' });
-        expect(log.join('').match(/^\[tsgi\]/gm), what).toHaveLength(1);
-        expect(log.join(''), what).toContain('[tsgi] GET / HTTP/1.1 500: TypeError: body chunk is not a Uint8Array (string)');
-        expect(seen, what).toHaveLength(1);
-      });
+      await expectErrorsAnswer(app, what, '[tsgi] GET / HTTP/1.1 500: TypeError: body chunk is not a Uint8Array (string)');
     }
   });
 
@@ -142,17 +151,7 @@ describe('errors: before the headers are out', () => {
       shorter: (_e, start) => (start('200 OK', [['Content-Length', '1']]), [enc.encode('a'), enc.encode('bc')]),
     };
     for (const [what, app] of Object.entries(bad)) {
-      const seen: unknown[] = [];
-      await withServer(errors(app, { onError: (error) => void seen.push(error) }), async (url, _port, log) => {
-        const res = await fetch(url, { headers: { accept: 'application/json' } });
-        expect(res.status, what).toBe(500);
-        expect(res.headers.get('vary'), what).toBe('Accept');
-        expect(await res.json(), what).toMatchObject({ code: 500, title: 'Internal Server Error' });
-        expect(log.join('').match(/^\[tsgi\]/gm), what).toHaveLength(1);
-        expect(log.join(''), what).toContain('[tsgi] GET / HTTP/1.1 500: TypeError');
-        expect(log.join(''), what).not.toContain('without calling startResponse');
-        expect(seen, what).toHaveLength(1);
-      });
+      await expectErrorsAnswer(app, what, '[tsgi] GET / HTTP/1.1 500: TypeError');
     }
     // A HEAD answer's Content-Length is the GET body's; a 304's, the stored one's: neither is checked.
     const head: App = (_e, start) => (start('200 OK', [['Content-Length', '10']]), []);
