@@ -12,33 +12,24 @@
 import { Buffer } from 'node:buffer';
 import type { StartTag } from 'parse5-sax-parser';
 import { parseMediaType } from '../http/media-type.ts';
+import { bomEncoding } from '../http/charset.ts';
 import { encodingName } from './text-codec.ts';
 import { TokenStream } from './html-tokens.ts';
 
 /** How many bytes at the start of an HTML document a `<meta>` declaring its charset is looked for in (HTML §13.2.3.2: "only the first 1024 bytes"). */
 export const PRESCAN_BYTES = 1024;
 
-/** The byte order marks, by the encoding each names (WHATWG Encoding, "BOM sniff"). */
-const BOMS = [
-  ['utf-8', [0xef, 0xbb, 0xbf]],
-  ['utf-16be', [0xfe, 0xff]],
-  ['utf-16le', [0xff, 0xfe]],
-] as const;
-
 /**
- * The encoding a byte order mark at the start of `bytes` names (WHATWG Encoding, "BOM sniff"):
- * `utf-8`, `utf-16be` or `utf-16le`; null when they start with none; undefined while they are
- * too few to tell (empty, or a beginning of a BOM such as `EF BB`).
+ * {@link bomEncoding} of the first bytes of a body that may not all have come: undefined while
+ * they are too few to tell (none yet, or the beginning of a BOM: `EF`, `EF BB`, `FE`, `FF`).
  */
-export function bomEncoding(bytes: Uint8Array): string | null | undefined {
-  let partial = false;
-  for (const [encoding, bom] of BOMS) {
-    const length = Math.min(bom.length, bytes.length);
-    if (!bom.slice(0, length).every((byte, i) => bytes[i] === byte)) continue;
-    if (length === bom.length) return encoding;
-    partial = true;
-  }
-  return partial ? undefined : null;
+function sniffBom(bytes: Uint8Array): string | null | undefined {
+  const bom = bomEncoding(bytes);
+  if (bom !== null || bytes.length >= 3) return bom;
+  const [b0, b1] = bytes;
+  if (b0 === undefined) return undefined;
+  if (b1 === undefined) return b0 === 0xef || b0 === 0xfe || b0 === 0xff ? undefined : null;
+  return b0 === 0xef && b1 === 0xbb ? undefined : null;
 }
 
 /**
@@ -148,7 +139,7 @@ export class CharsetSniffer {
     const bytes = view ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : Buffer.concat([this.held, chunk]);
     const head = Math.min(bytes.length, PRESCAN_BYTES);
     if (this.stage === 'bom') {
-      const bom = bomEncoding(bytes);
+      const bom = sniffBom(bytes);
       if (bom === undefined) return this.hold(bytes, view);
       if (bom !== null) return this.decide(bom, bytes);
       this.stage = 'xml';

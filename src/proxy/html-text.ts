@@ -9,7 +9,7 @@
 import { Buffer } from 'node:buffer';
 import { decodeHTMLAttribute } from 'entities/decode';
 import { type TextCodec, encodingName, textCodec } from './text-codec.ts';
-import { bomEncoding } from './charset-sniff.ts';
+import { bomEncoding } from '../http/charset.ts';
 
 /** Conversions between text and the byte form of one document. */
 export interface ByteText {
