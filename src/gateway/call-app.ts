@@ -185,7 +185,7 @@ export async function pullFirstChunk(
   if (abandoned !== undefined) return { body: [], close: () => abandoned!, abandoned: true };
   first = first!;
   if (first.done) return { body: [], close: () => closeBody(iterator, onCloseError ?? closeLogger(environ)) };
-  return { ...replayFirst(first.value, iterator, !isAsyncIterable(body), environ, onCloseError), first };
+  return replayFirst(first, iterator, !isAsyncIterable(body), environ, onCloseError);
 }
 
 /** What `signal` aborted with when it is an abort ({@link isAbort}), else an `AbortError`: what a given-up pull throws. */
@@ -206,14 +206,14 @@ export function closeLogger(environ: Environ): (error: unknown) => void {
   return (error) => logError(environ['tsgi.errors'], `${requestLine(environ)} (closing the app's body)`, error);
 }
 
-/** A body that yields `first`, then the rest of `iterator`; sync when the app's body was. */
+/** A body that yields the chunk of `first` (the step that pulled it), then the rest of `iterator`; sync when the app's body was. */
 function replayFirst(
-  first: Uint8Array,
+  first: IteratorYieldResult<Uint8Array>,
   iterator: BodyIterator,
   sync: boolean,
   environ: Environ,
   onCloseError?: (error: unknown) => void,
-): { body: Body; close(): Promise<void> } {
+): { body: Body; close(): Promise<void>; first: IteratorYieldResult<Uint8Array> } {
   let pendingFirst = true;
   let closed: Promise<void> | undefined;
   // The promise settles when the app's own `return()` has: a server that waits for it (a
@@ -223,12 +223,12 @@ function replayFirst(
     if (closed !== undefined) return DONE;
     if (pendingFirst) {
       pendingFirst = false;
-      return { done: false, value: first };
+      return first;
     }
     return iterator.next();
   };
   const it = sync
     ? { next: step as () => IteratorResult<Uint8Array>, return: () => (close(), DONE), [Symbol.iterator]() { return this; } }
     : { next: async () => step(), return: async () => (await close(), DONE), [Symbol.asyncIterator]() { return this; } };
-  return { body: it as Body, close };
+  return { body: it as Body, close, first };
 }
