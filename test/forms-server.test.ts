@@ -538,3 +538,68 @@ describe('Request.application over a real socket: safeFilename cut at a grapheme
     }
   });
 });
+
+describe('Request.application over a real socket: a layer below the owner passing a copy of the environ', () => {
+  // Outer layer (owns the request's end) → raw layer spreading the environ → inner handler.
+  const copying =
+    (inner: App): App =>
+    (environ, startResponse) =>
+      inner({ ...environ, PATH_INFO: '/inner' }, startResponse);
+
+  it("removes the uploads the inner handler parsed on the copy once the answer is sent", async () => {
+    const spool = await mkdtemp(join(tmpdir(), 'tsgi-forms-copy-'));
+    let path: string | undefined;
+    const inner = Request.application(async (req) => {
+      const file = (await req.files({ tmpDir: spool, spoolThreshold: 10 })).get('f') as { path?: string; size: number };
+      path = file.path;
+      return new Response(`${req.pathInfo}:${file.size}`);
+    });
+    const outer = Request.application(async (req) => {
+      const res = await req.getResponse(copying(inner));
+      res.headers.set('X-Outer', '1');
+      return res;
+    });
+    const copied = await serve(outer, { port: 0 });
+    try {
+      const fd = new FormData();
+      fd.set('f', new Blob(['x'.repeat(4096)]), 'a.bin');
+      const res = await fetch(copied.url, { method: 'POST', body: fd });
+      expect(await res.text()).toBe('/inner:4096');
+      expect(res.headers.get('x-outer')).toBe('1');
+      expect(path).toBeDefined();
+      // The server has answered; the owner's end runs as its body ends.
+      for (let i = 0; i < 50 && (await readdir(spool)).length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(await readdir(spool)).toEqual([]);
+    } finally {
+      await copied.close();
+      await rm(spool, { recursive: true, force: true });
+    }
+  });
+
+  it('closes a streamed answer the inner handler got on the copy and nobody sent', async () => {
+    let closed = false;
+    const streaming = Request.application(
+      () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            pull: (controller) => controller.enqueue(new TextEncoder().encode('never sent')),
+            cancel: () => void (closed = true),
+          }),
+        ),
+    );
+    const dropping = Request.application(async (req) => {
+      const res = await req.getResponse(streaming);
+      return new Response(`dropped ${res.statusCode}`);
+    });
+    const outer = Request.application(async (req) => req.getResponse(copying(dropping)));
+    const copied = await serve(outer, { port: 0 });
+    try {
+      const res = await fetch(copied.url);
+      expect(await res.text()).toBe('dropped 200');
+      for (let i = 0; i < 50 && !closed; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(closed).toBe(true);
+    } finally {
+      await copied.close();
+    }
+  });
+});

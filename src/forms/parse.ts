@@ -15,6 +15,7 @@ import { formEncoding } from '../http/form-decoding.ts';
 import { DEFAULT_FORM_LIMITS, FORM_LIMIT_OPTIONS, type FormLimitOverrides, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
 import { consumeInput, spoilInput } from '../gateway/input.ts';
+import { noteCopy } from '../gateway/cleanup-owner.ts';
 import { parseUrlencoded } from './urlencoded.ts';
 import { DEFAULT_SPOOL_THRESHOLD, type FileUpload, SpoolDir } from './upload.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
@@ -283,6 +284,7 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
     parsed = Promise.reject(error); // refused before reading: the input is left as it was
   }
   environ[FORM_ENVIRON_KEY] = parsed;
+  noteCopy(environ);
   firstOptions.set(parsed, options);
   pendingForms.set(parsed, controller);
   const settled = () => void pendingForms.delete(parsed);

@@ -16,10 +16,8 @@ import { type Body, type Environ } from '../gateway/types.ts';
 import { afterBody } from '../gateway/body-watch.ts';
 import { closeCallsRunning, handOver } from '../gateway/close-calls.ts';
 import { FORM_ENVIRON_KEY, type ParsedForm, abortPendingForm } from '../forms/parse.ts';
+import { OWNER_KEY, hasCopies, takeCopies } from '../gateway/cleanup-owner.ts';
 import { carryInnerResponses, closeInnerResponses, hasInnerResponses } from './inner-responses.ts';
-
-/** The environ key marking that someone takes charge of the cleanup. */
-const OWNER_KEY = 'tsgi.cleanup_owner';
 
 /**
  * Takes charge of the cleanup of `environ` when nobody has: answers true for the first caller,
@@ -27,7 +25,8 @@ const OWNER_KEY = 'tsgi.cleanup_owner';
  */
 export function claimCleanup(environ: Environ): boolean {
   if (environ[OWNER_KEY]) return false;
-  environ[OWNER_KEY] = true;
+  // The environ itself, not `true`: a copy of it then names the owner (gateway/cleanup-owner.ts).
+  environ[OWNER_KEY] = environ;
   return true;
 }
 
@@ -43,13 +42,13 @@ export function hasForm(environ: Environ): boolean {
 }
 
 /**
- * True when the end of the request on `environ` has work to do: a form to clean up, or inner
- * responses whose stream nobody took (see inner-responses.ts). On a request that parsed no
- * form and streamed nothing through `getResponse`, two property reads: the check every
- * request pays.
+ * True when the end of the request on `environ` has work to do: a form to clean up, inner
+ * responses whose stream nobody took (see inner-responses.ts), or copies of the environ that
+ * left some (see gateway/cleanup-owner.ts). On a request that parsed no form and streamed
+ * nothing through `getResponse`, three property reads: the check every request pays.
  */
 export function hasRequestEnd(environ: Environ): boolean {
-  return hasForm(environ) || hasInnerResponses(environ);
+  return hasForm(environ) || hasInnerResponses(environ) || hasCopies(environ);
 }
 
 /**
@@ -73,24 +72,39 @@ export async function cleanupEnviron(environ: Environ): Promise<void> {
  * not waited for, which would hold the answer back until the client had sent its whole
  * upload: it is stopped, and removes its files as it fails; the answer goes out at once.
  * While work given to `res.callOnClose` runs, the files stay: they are removed once it is done
- * (and the server's `tsgi.wait_until` is handed that removal).
+ * (and the server's `tsgi.wait_until` is handed that removal). The copies of the environ that
+ * layers below passed on (see gateway/cleanup-owner.ts) are finished with it: their inner
+ * responses closed, their forms stopped and removed.
  */
 export async function finishRequest(environ: Environ): Promise<void> {
+  const copies = takeCopies(environ);
   await closeInnerResponses(environ);
-  const aborted = abortPendingForm(environ[FORM_ENVIRON_KEY]);
+  for (const copy of copies) await closeInnerResponses(copy);
+  let aborted = abortPendingForm(environ[FORM_ENVIRON_KEY]);
+  for (const copy of copies) aborted = abortPendingForm(copy[FORM_ENVIRON_KEY]) || aborted;
+  const cleanup = () => cleanupAll(environ, copies);
   // Work run after the answer (`res.callOnClose`) may still read the uploads: they stay until it
   // is done, and the server's shutdown waits for their removal too.
   const working = closeCallsRunning(environ);
   if (working !== undefined) {
-    handOver(environ, working.then(() => cleanupEnviron(environ)).then(() => releaseCleanup(environ)));
+    handOver(environ, working.then(cleanup).then(() => releaseCleanup(environ)));
     return;
   }
   if (aborted) {
-    void cleanupEnviron(environ).then(() => releaseCleanup(environ));
+    void cleanup().then(() => releaseCleanup(environ));
     return;
   }
-  await cleanupEnviron(environ);
+  await cleanup();
   releaseCleanup(environ);
+}
+
+/**
+ * Removes the uploads of `environ`'s form and of each copy's own (see {@link cleanupEnviron}):
+ * a copy made after the parse began holds `environ`'s form, removed once.
+ */
+async function cleanupAll(environ: Environ, copies: Environ[]): Promise<void> {
+  for (const copy of copies) if (copy[FORM_ENVIRON_KEY] !== environ[FORM_ENVIRON_KEY]) await cleanupEnviron(copy);
+  await cleanupEnviron(environ);
 }
 
 /**

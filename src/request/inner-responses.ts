@@ -28,6 +28,7 @@ import { DROPPED_STREAMS, type Response, UNSENT_STREAM } from '../response/respo
 import { TAKE_STREAM } from '../response/body.ts';
 import { CLOSE_CALLS } from '../response/serve.ts';
 import { runCloseCalls } from '../gateway/close-calls.ts';
+import { noteCopy } from '../gateway/cleanup-owner.ts';
 
 /** The environ key of the list of responses {@link keepInnerResponse} keeps. */
 const INNER_KEY = 'tsgi.inner_responses';
@@ -42,8 +43,10 @@ const CLOSED: Promise<void> = Promise.resolve();
 export function keepInnerResponse(environ: Environ, res: Response): Response {
   if (!res.isStreamed() && res[CLOSE_CALLS] === undefined) return res;
   const kept = environ[INNER_KEY] as Response[] | undefined;
-  if (kept === undefined) environ[INNER_KEY] = [res];
-  else kept.push(res);
+  if (kept === undefined) {
+    environ[INNER_KEY] = [res];
+    noteCopy(environ);
+  } else kept.push(res);
   return res;
 }
 
