@@ -284,6 +284,32 @@ describe('AuthTickets that never expire', () => {
   });
 });
 
+describe('AuthTickets after maxAge is lowered', () => {
+  it("refuses at once a ticket older than the new maxAge, issued under the old one, and bounds its reissue (socket)", async () => {
+    // WebOb's AuthTktCookieHelper checks `timeout` against the issue time when it reads a
+    // ticket: an operator who lowers it during an incident cuts every older ticket.
+    const T0 = Date.UTC(2030, 0, 1);
+    let now = T0;
+    const before = new AuthTickets({ secret: SECRET, maxAge: 86400, now: () => now });
+    const old = before.sign('bob').value;
+    const older = before.sign('carol').value;
+    const lowered = new AuthTickets({ secret: SECRET, maxAge: 3600, reissueTime: 60, now: () => now });
+    const server = await start(lint(lowered.middleware(whoami)));
+    now = T0 + 3_599_000;
+    const kept = await request(server.url, { headers: { cookie: `auth_tkt=${old}` } });
+    expect(JSON.parse(kept.body.toString()).ticket).toEqual({ user: 'bob', issued: T0 / 1000, expires: T0 / 1000 + 3600 });
+    // Its reissue lives the new maxAge, not the 86400 s it was issued with.
+    expect(kept.headers['set-cookie']![0]).toMatch(/; Max-Age=3600;/);
+    now = T0 + 3_600_000;
+    expect(await whoIs(server.url, `auth_tkt=${older}`)).toEqual({ user: null, type: null, ticket: null });
+    expect(lowered.verify(older)).toBeNull();
+    // A lifetime asked for past maxAge is cut to it, cookie and ticket alike.
+    const long = new Response('');
+    expect(lowered.remember(long, 'dave', { maxAge: 30 * 86400 }).expires).toBe(T0 / 1000 + 3600 + 3600);
+    expect(long.headers.get('set-cookie')).toMatch(/; Max-Age=3600;/);
+  });
+});
+
 describe('AuthTickets and shared caches', () => {
   it("adds Cookie to the Vary of a logged-in user's page a shared cache could keep for a heuristic time, as for a reissue (socket)", async () => {
     // A CDN that stores 200s without caching fields (Fastly's default TTL of an hour) and does

@@ -38,7 +38,13 @@ export interface AuthTicketOptions extends SignedCookieAttributes {
   secrets?: ReadonlyArray<string | Uint8Array> | undefined;
   /** The cookie's name; default `'auth_tkt'`. */
   cookieName?: string | undefined;
-  /** How long a ticket is valid, in seconds; default 86400 (one day). */
+  /**
+   * How long a ticket is valid, in seconds; default 86400 (one day). Checked against the
+   * issue time signed into the ticket whenever one is read, as WebOb's `AuthTktCookieHelper`
+   * checks its `timeout`: lowering it refuses at once every ticket older than the new value,
+   * those issued before with a longer lifetime included. It also bounds the lifetime
+   * `remember`/`sign` give a ticket.
+   */
   maxAge?: number | undefined;
   /**
    * Sliding expiry, in seconds; default none (off): a ticket then expires `maxAge` after the
@@ -61,7 +67,11 @@ export interface Ticket {
   readonly user: string;
   /** When the ticket was issued, in seconds since the epoch. */
   readonly issued: number;
-  /** When it stops being valid, in seconds since the epoch (at most `Number.MAX_SAFE_INTEGER`). */
+  /**
+   * When it stops being valid, in seconds since the epoch (at most `Number.MAX_SAFE_INTEGER`):
+   * the expiry signed into it, or `issued` plus the current `maxAge` option when that comes
+   * first (a ticket issued before `maxAge` was lowered).
+   */
   readonly expires: number;
   /** The JSON value given to `remember` (roles, a session id…); absent when none. */
   readonly data?: unknown;
@@ -87,7 +97,10 @@ export const authTicketKey = defineEnvironKey<Ticket>('tsgi.auth_ticket');
 export interface RememberOptions {
   /** A JSON-serialisable value stored (signed, not encrypted: readable by the client). */
   data?: unknown;
-  /** This ticket's lifetime in seconds; default the `maxAge` option. */
+  /**
+   * This ticket's lifetime in seconds: default, and at most, the `maxAge` option (a longer
+   * one is cut to it: the ticket would be refused after `maxAge` anyway).
+   */
   maxAge?: number | undefined;
   /**
    * True (the default): the cookie lives as long as the ticket (`Max-Age`). False: a
@@ -240,7 +253,8 @@ export class AuthTickets {
 
   /**
    * Checks a cookie value: signed with one of the keys, well-formed, issued no later than a
-   * minute from now and not yet expired. Never throws.
+   * minute from now and not yet expired (neither past its expiry nor older than `maxAge`).
+   * Never throws.
    *
    * @returns the ticket, or `null` for anything else.
    */
@@ -248,18 +262,23 @@ export class AuthTickets {
     return this.#check(this.#cookie.verify(value));
   }
 
-  /** The ticket in a verified payload, unless malformed, expired or issued too far ahead. */
+  /**
+   * The ticket in a verified payload, unless malformed, expired (past its own expiry, or older
+   * than `maxAge`) or issued too far ahead.
+   */
   #check(signed: { json: unknown } | null): Ticket | null {
     const ticket = signed === null ? null : toTicket(signed.json);
     if (ticket === null) return null;
     const now = this.#cookie.now() / 1000;
-    if (now >= ticket.expires || ticket.issued > now + ALLOWED_SKEW) return null;
-    return ticket;
+    // The current `maxAge` bounds every ticket, one issued while it was longer too.
+    const expires = Math.min(ticket.expires, expiry(ticket.issued, this.maxAge));
+    if (now >= expires || ticket.issued > now + ALLOWED_SKEW) return null;
+    return expires === ticket.expires ? ticket : { ...ticket, expires };
   }
 
   /**
-   * Makes a signed cookie value for `user`, valid `options.maxAge` seconds from now
-   * (`persistent: false` is recorded in the ticket, see {@link Ticket.session}).
+   * Makes a signed cookie value for `user`, valid `options.maxAge` seconds from now (at most
+   * the `maxAge` option; `persistent: false` is recorded in the ticket, see {@link Ticket.session}).
    *
    * @throws TypeError for an empty user name, `data` that JSON cannot carry or a `maxAge`
    *   under 1 second; RangeError when the cookie (name, `=` and ticket) would be over 4096
@@ -269,16 +288,15 @@ export class AuthTickets {
   sign(user: string, options: RememberOptions = {}): { value: string; ticket: Ticket } {
     checkOptions('tickets.sign', options, REMEMBER_OPTIONS);
     if (typeof user !== 'string' || user === '') throw new TypeError('a ticket needs a non-empty user name');
-    const lifetime = options.maxAge ?? this.maxAge;
-    checkMaxAge(lifetime);
+    const asked = options.maxAge ?? this.maxAge;
+    checkMaxAge(asked);
+    const lifetime = Math.min(asked, this.maxAge);
     const issued = this.#cookie.seconds();
     const session = options.persistent === false;
     const ticket: Ticket = {
       user,
       issued,
-      // A lifetime reaching past the safe integers (`maxAge: Number.MAX_SAFE_INTEGER`, "never")
-      // ends at the last one: an unsafe expiry is refused as malformed, and no `Max-Age` spells it.
-      expires: Math.min(issued + Math.floor(lifetime), Number.MAX_SAFE_INTEGER),
+      expires: expiry(issued, lifetime),
       ...(options.data !== undefined ? { data: options.data } : {}),
       ...(session ? { session } : {}),
     };
@@ -392,6 +410,15 @@ function varyWhenHeuristic(headers: Array<[string, string]>): Array<[string, str
   if (sharedFreshness(list, '') !== 'heuristic') return headers;
   appendVary(list.list, 'Cookie');
   return list.list;
+}
+
+/**
+ * The end of a ticket issued at `issued` (seconds since the epoch) for `lifetime` seconds.
+ * A lifetime reaching past the safe integers (`maxAge: Number.MAX_SAFE_INTEGER`, "never")
+ * ends at the last one: an unsafe expiry is refused as malformed, and no `Max-Age` spells it.
+ */
+function expiry(issued: number, lifetime: number): number {
+  return Math.min(issued + Math.floor(lifetime), Number.MAX_SAFE_INTEGER);
 }
 
 function headersOf(target: CookieTarget): HeaderList {
