@@ -157,6 +157,21 @@ describe('bearerAuth', () => {
     expect(tokens).toEqual([]); // verify never sees a token that cannot be one
   });
 
+  it('checks a ?access_token= as it checks the header: not a b64token is the same 401 invalid_token (RFC 6750 §2.1, §3.1)', async () => {
+    const tokens: string[] = [];
+    const server = await start(lint(bearerAuth(whoami(), { realm: 'api', allowQuery: true, verify: (token) => (tokens.push(token), verify(token)) })));
+    // Decoded: `a$b`, `"quoted"`, `a b` (a `+` is a space in a query), `a b`, a NUL, `été`, `a=b`, a line break.
+    for (const query of ['a%24b', '%22quoted%22', 'a+b', 'a%20b', 'a%00b', '%C3%A9t%C3%A9', 'a%3Db', 'tok-alice%0D%0A']) {
+      const res = await request(`${server.url}/?access_token=${query}`);
+      expect(res.status, query).toBe(401);
+      expect(res.headers['www-authenticate'], query).toBe('Bearer realm="api", error="invalid_token", error_description="The access token is malformed."');
+    }
+    expect(tokens).toEqual([]); // verify sees from the query only what the header could carry
+    const padded = await request(`${server.url}/?access_token=ab%2Bc%2F-._~%3D%3D`);
+    expect([padded.status, tokens]).toEqual([401, ['ab+c/-._~==']]);
+    expect((await request(`${server.url}/?access_token=tok-alice`)).status).toBe(200);
+  });
+
   it('tells a malformed token from two credentials in time linear in the header (socket)', { timeout: 10_000 }, async () => {
     // An unclosed quoted-string of escaped quotes: the check for a second credential retried
     // its quoted-string expression from each quote, quadratic (0.4 s of blocked event loop for

@@ -7,6 +7,7 @@ import { type App, type AppLike, type Environ, type StartResponse, toApp } from 
 import { HTTPBadRequest, HTTPForbidden, HTTPUnauthorized } from '../exceptions/client-errors.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { parseAuthorization } from '../http/authorization.ts';
+import { TOKEN68 } from '../http/auth-params.ts';
 import { Cursor } from '../http/syntax.ts';
 import { formatWwwAuthenticate } from '../http/www-authenticate.ts';
 import { HeaderList } from '../http/header-list.ts';
@@ -44,7 +45,9 @@ export interface BearerAuthOptions<User> {
    */
   userName?: ((user: User) => string) | undefined;
   /**
-   * Also accept the token as an `access_token` query parameter (RFC 6750 §2.3). Default
+   * Also accept the token as an `access_token` query parameter (RFC 6750 §2.3), percent-decoded
+   * (a `+` is a space: a token's `+` is sent `%2B`) and held to the header's b64token syntax
+   * (RFC 6750 §2.1; anything else is the header's 401 `invalid_token`). Default
    * false: the RFC advises against it, as URLs end up in logs and `Referer` headers. The
    * answer to a request let in that way is kept out of shared caches, as §2.3 asks:
    * `Cache-Control: private` (its `public` and `s-maxage` dropped, unless it says `private` or
@@ -78,9 +81,11 @@ const BEARER_AUTH_OPTIONS = { verify: true, realm: true, scope: true, userName: 
  *   lines, which arrive joined with `, `), a token sent both in the header and the query, or
  *   two `access_token` parameters: 400 with `error="invalid_request"`.
  * - A malformed token, i.e. one `Bearer` credential that is not one b64token (`Bearer a$b`,
- *   `Bearer a b`, `Bearer "x"`): 401 with `error="invalid_token"` (RFC 6750 §3.1 lists
- *   malformed tokens there; Spring Security answers the same), so that the client gets a new
- *   token rather than giving up; `verify` is not called.
+ *   `Bearer a b`, `Bearer "x"`), or with `allowQuery` an `access_token` that is not one once
+ *   percent-decoded (`a%24b`, `a+b`, `%C3%A9`: RFC 6750 §2.3 carries the same token as
+ *   §2.1): 401 with `error="invalid_token"` (RFC 6750 §3.1 lists malformed tokens there;
+ *   Spring Security answers the same), so that the client gets a new token rather than
+ *   giving up; `verify` is not called.
  * - A token `verify` refuses (`null`, `undefined`, `false`, or `''`, as `basicAuth` takes it):
  *   401 with `error="invalid_token"`.
  *
@@ -296,6 +301,9 @@ function findToken(environ: Environ, allowQuery: boolean): Found {
   const token = fromHeader ?? fromQuery;
   if (token === null) return { kind: 'none' };
   if (token === '') return { kind: 'malformed', reason: 'The access token is empty.' };
+  // RFC 6750 §2.1's b64token is token68: the header's parse checked it, the query's
+  // (percent-decoded: spaces, controls, non-ASCII) is checked here, for the same 401.
+  if (!TOKEN68.test(token)) return { kind: 'invalid' };
   return { kind: 'token', token, fromQuery: fromHeader === null };
 }
 
