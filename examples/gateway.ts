@@ -258,8 +258,11 @@ function isForwardedClaim(name: string): boolean {
 /** Fields of a service's refusal not passed back: hop-by-hop ones, and the framing, written anew. */
 const NOT_PASSED_BACK = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
 
-/** An incoming `X-Request-Id` kept, as `requestId` keeps one: 1 to 200 of A-Z a-z 0-9 -_.:=+/@. */
-const REQUEST_ID_SHAPE = /^[A-Za-z0-9_.:=+/@-]{1,200}$/;
+/**
+ * An incoming `X-Request-Id` kept, as `requestId` keeps one: 1 to 200 visible ASCII characters
+ * but quotes, `\`, `<` and `>` (no space or control character to split a log line).
+ */
+const REQUEST_ID_SHAPE = /^[A-Za-z0-9!#$%&()*+,\-./:;=?@[\]^_{|}~]{1,200}$/;
 
 /** `setTimeout`'s longest wait, in ms (about 24.8 days). */
 const MAX_DELAY = 2 ** 31 - 1;

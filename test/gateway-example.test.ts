@@ -277,7 +277,8 @@ describe('examples/gateway.ts', () => {
       return seen[0]!.headers['x-request-id'];
     };
     expect(await idOf('req-2')).toBe('req-2');
-    for (const forged of ['a" level="admin', 'x'.repeat(201)]) expect(await idOf(forged)).toMatch(/^[\da-f]{8}-[\da-f]{4}-/);
+    expect(await idOf('Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1')).toBe('Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1');
+    for (const forged of ['a" level="admin', 'a b', 'x'.repeat(201)]) expect(await idOf(forged)).toMatch(/^[\da-f]{8}-[\da-f]{4}-/);
   });
 
   it('passes on no claim of the client’s about itself: no X-Forwarded-* but its own, Forwarded, Via, Front-End-Https, X-Url-Scheme, True-Client-IP…', async () => {

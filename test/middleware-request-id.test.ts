@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { type App, HTTPBadGateway, HTTPNotFound, Request, Response } from 'tsgi';
 import { accessLog, errors, requestId, requestIdKey } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
-import { bytes, deferred, request, start } from './node-helpers.ts';
+import { bytes, deferred, parseRaw, rawExchange, rawGet, request, start, until } from './node-helpers.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -37,6 +37,47 @@ describe('requestId', () => {
       const id = res.headers['x-request-id'] as string;
       expect(id, bad).toMatch(UUID);
       expect(JSON.parse(res.body.toString()), bad).toEqual({ key: id, field: id });
+    }
+  });
+
+  it('keeps the common trace-id formats whole, one field in the json access log and the errors() line', async () => {
+    const kept: Array<[string, string]> = [
+      ['X-Amzn-Trace-Id', 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1'],
+      ['X-Amzn-Trace-Id', 'Self=1-67891234-12456789abcdef012345678;Root=1-67891233-abcdef012345678912345678;Lineage=a87bd80c:1|68fd508a:5'],
+      ['X-Cloud-Trace-Context', '105445aa7843bc8bf206b120001000/1;o=1'],
+      ['traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'],
+      ['b3', '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90'],
+      ['uber-trace-id', '7f9d4b0c1e2a3f45%3A1e2a3f457f9d4b0c%3A0%3A1'],
+      ['Request-Id', '|4bf92f3577b34da6a3ce929d0e0e4736.00f067aa0ba902b7.'],
+      ['cf-ray', '230b030023ae2822-SJC'],
+      ['X-Request-Id', '6f0c3a5e-1b2d-4c3e-9f4a-5b6c7d8e9f01'],
+    ];
+    const site = Request.application((req) => {
+      if (req.path === '/boom') throw new Error('boom');
+      return Response.json({ key: requestIdKey.get(req) ?? null });
+    });
+    for (const [header, value] of kept) {
+      const lines: string[] = [];
+      const errorLines: string[] = [];
+      const logged = accessLog(errors(site, { log: { write: (m) => void errorLines.push(m) } }), { format: 'json', log: { write: (line: string) => void lines.push(line) } });
+      const server = await start(requestId(logged, { header }));
+      const res = await request(`${server.url}/`, { headers: { [header]: value } });
+      expect([res.headers[header.toLowerCase()], JSON.parse(res.body.toString()).key], value).toEqual([value, value]);
+      expect((await request(`${server.url}/boom`, { headers: { [header]: value } })).status).toBe(500);
+      await until(() => lines.length === 2);
+      expect(lines.map((line) => JSON.parse(line).request_id), value).toEqual([value, value]);
+      // `[tsgi] GET /boom HTTP/1.1 500 request_id=<id>: Error: boom`: the id ends at the first space.
+      expect(errorLines.join('').split(' ')[5], value).toBe(`request_id=${value}:`);
+      await server.close();
+    }
+  });
+
+  it('still replaces an id with a space, a tab, a quote, a backslash, angle brackets or a non-ASCII byte (raw socket)', async () => {
+    const server = await start(requestId(seen));
+    for (const bad of ['a b', 'a\tb', 'a"b', "a'b", 'a\\b', 'a`b', '<script>', 'caf\u00e9']) {
+      const answer = parseRaw((await rawExchange(server.port, Buffer.from(rawGet('/', `X-Request-Id: ${bad}\r\n`), 'latin1'))).raw);
+      expect(answer.status, bad).toBe(200);
+      expect(answer.header('x-request-id'), bad).toMatch(UUID);
     }
   });
 

@@ -22,9 +22,10 @@ export interface RequestIdOptions {
   header?: string | undefined;
   /**
    * Keep an id the request brings in `header` (a proxy's: nginx's `$request_id`, Heroku's,
-   * a load balancer's), when it is 1 to 200 characters of letters, digits and `-_.:=+/@`;
-   * another value is replaced by a new id. Default `true`. Set `false` when clients reach
-   * the app directly and their ids must not mix with yours.
+   * a load balancer's, a tracer's), when it is well formed: 1 to 200 visible ASCII
+   * characters (no space), none of them a quote (`"`, `'`, `` ` ``), `\`, `<` or `>` (see
+   * {@link requestId}); another value is replaced by a new id. Default `true`. Set `false`
+   * when clients reach the app directly and their ids must not mix with yours.
    */
   trustIncoming?: boolean | undefined;
   /**
@@ -53,8 +54,16 @@ const REFUSED_HEADERS: ReadonlySet<string> = new Set([
   ...HOP_BY_HOP,
 ]);
 
-/** The characters (and length) an id may have: nothing a log line or a field could be split on. */
-const ID_SHAPE = /^[A-Za-z0-9_.:=+/@-]{1,200}$/;
+/**
+ * The characters (and length) an id may have: visible ASCII (RFC 9110 §5.5 VCHAR), so no
+ * control character, space or tab to split a log line or a space-separated log field, and
+ * none of `"`, `'`, `` ` ``, `\` (quotes and the escape of a quoted log field, Apache's and
+ * `accessLog`'s) or `<`, `>` (an id quoted in an HTML error page). That still holds the
+ * common trace ids whole: AWS `X-Amzn-Trace-Id` (`Root=…;Parent=…;Sampled=1`, `Lineage=…:1|…`),
+ * Google's `X-Cloud-Trace-Context` (`…/1;o=1`), W3C `traceparent`, B3, Jaeger's `uber-trace-id`
+ * (`%3A`), the Application Insights `Request-Id` (`|….`), Cloudflare's `cf-ray`, and UUIDs.
+ */
+const ID_SHAPE = /^[A-Za-z0-9!#$%&()*+,\-./:;=?@[\]^_{|}~]{1,200}$/;
 
 /**
  * Gives every request an id, and sends it back: the id an upstream proxy put in `X-Request-Id`
@@ -70,8 +79,11 @@ const ID_SHAPE = /^[A-Za-z0-9_.:=+/@-]{1,200}$/;
  *   with its status and the id, by an `errors` above, which tells its `onError`) included, so
  *   a user reporting an error can quote it.
  *
- * An incoming id longer than 200 characters or holding other characters than letters, digits
- * and `-_.:=+/@` is never used (it could forge log lines): a new one replaces it.
+ * An incoming id longer than 200 characters, or holding anything but visible ASCII (a
+ * control character, a space or tab, non-ASCII) or one of `"`, `'`, `` ` ``, `\`, `<`, `>`,
+ * is never used (it could forge log lines or split their fields): a new one replaces it. AWS's
+ * `X-Amzn-Trace-Id` (`Root=…;Parent=…;Sampled=1`), `traceparent`, B3, `cf-ray` and UUIDs
+ * are kept whole (`header: 'X-Amzn-Trace-Id'`).
  *
  * @example
  * ```ts
@@ -103,7 +115,7 @@ export function requestId(app: AppLike, options: RequestIdOptions = {}): App {
       id = incoming;
     } else {
       id = generate(environ);
-      if (typeof id !== 'string' || !ID_SHAPE.test(id)) throw new TypeError(`requestId: generate() answered ${JSON.stringify(id)}: 1 to 200 of A-Z a-z 0-9 -_.:=+/@`);
+      if (typeof id !== 'string' || !ID_SHAPE.test(id)) throw new TypeError(`requestId: generate() answered ${JSON.stringify(id)}: 1 to 200 visible ASCII characters, none of "'\`\\<>`);
       environ[key] = id;
     }
     requestIdKey.set(environ, id);
