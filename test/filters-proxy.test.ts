@@ -271,3 +271,40 @@ describe('rewriteLocation: cookie Domain with IP hosts', () => {
     }
   });
 });
+
+describe('rewriteLocation and rewriteHtml over proxy(…, { stripScriptName: false })', () => {
+  it('leaves the public paths such an upstream writes as they are, never adding the mount prefix again', async () => {
+    // The upstream is asked for `/app/x` (the prefix kept), so it already speaks the public
+    // paths: its `/app/y` is the public `/app/y`, not `/app/app/y`.
+    const old = http.createServer((req, res) => {
+      const path = req.url!.slice(0, req.url!.indexOf('?') === -1 ? undefined : req.url!.indexOf('?'));
+      const query = decodeURIComponent(req.url!.slice(path.length + 1));
+      if (path.endsWith('/loc')) res.writeHead(302, { location: query.replaceAll('UP', origin), 'set-cookie': 'sid=1; Path=/app' }).end();
+      else res.writeHead(200, { 'content-type': 'text/html', 'x-path': path }).end(query.replaceAll('UP', origin));
+    });
+    await new Promise<void>((done) => old.listen(0, '127.0.0.1', done));
+    const origin = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
+    const kept = proxy(origin, { stripScriptName: false });
+    const based = proxy(`${origin}/site/`, { stripScriptName: false });
+    const filters = (app: ProxyApp, names: string[]) => rewriteLocation(rewriteHtml(app, { upstream: names }), { upstream: names });
+    const front = await serve(mount({ '/app': filters(kept, [origin]), '/based': filters(based, [`${origin}/site/`]) }), { port: 0, host: '127.0.0.1' });
+    try {
+      const get = (path: string, target: string) => request(`${front.url}${path}?${encodeURIComponent(target)}`, { headers: { Host: 'www.example.com' } });
+      const redirect = await get('/app/loc', '/app/y');
+      expect(redirect.headers.location).toBe('/app/y');
+      expect(redirect.headers['set-cookie']).toEqual(['sid=1; Path=/app']);
+      expect((await get('/app/loc', 'UP/app/y?q=1')).headers.location).toBe('http://www.example.com/app/y?q=1');
+      const page = await get('/app/page', '<a href="/app/y">y</a><img src="UP/app/i.png" srcset="/app/w 2x">');
+      expect(page.headers['x-path']).toBe('/app/page');
+      expect(page.body.toString()).toBe('<a href="/app/y">y</a><img src="http://www.example.com/app/i.png" srcset="/app/w 2x">');
+      // Below an upstream base path, that path is taken off and nothing put in its place.
+      expect((await get('/based/loc', '/site/based/y')).headers.location).toBe('/based/y');
+      expect((await get('/based/page', '<a href="UP/site/based/y">y</a>')).body.toString()).toBe('<a href="http://www.example.com/based/y">y</a>');
+    } finally {
+      await front.close();
+      await kept.close();
+      await based.close();
+      await new Promise((done) => old.close(done));
+    }
+  });
+});

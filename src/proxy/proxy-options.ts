@@ -21,7 +21,9 @@ export interface ProxyOptions {
    * Leave the mount prefix (`SCRIPT_NAME`) out of the upstream path; default true, as
    * WSGIProxy2's `strip_script_name`: mounted at `/legacy`, `/legacy/a` is asked for as `/a`
    * (below the upstream URL's own path, if it has one). With false it is asked for as
-   * `/legacy/a`.
+   * `/legacy/a`: the upstream then writes the public paths itself (`Location: /legacy/b`),
+   * which `rewriteLocation` and `rewriteHtml`'s `upstream` map without putting the prefix in
+   * front again (its base path stands for the public root, not for `/legacy`).
    */
   stripScriptName?: boolean | undefined;
   /**

@@ -25,6 +25,7 @@ import { PROXY_AUTHENTICATION_CODE, answerFailure, failedMidBody, isConnectionLo
 import { upstreamConnector } from './upstream-socket.ts';
 import { earlyHintsForwarder } from './early-hints.ts';
 import { eventStreamKind } from '../gateway/shutdown.ts';
+import { keptPrefixKey } from './kept-prefix.ts';
 
 /** The empty first chunk that sends an event stream's head before its first event. */
 const EMPTY = new Uint8Array(0);
@@ -146,6 +147,8 @@ export function proxy(upstream: string | URL, options: ProxyOptions = {}): Proxy
     }
     if (environ.REQUEST_METHOD === 'TRACE') return new HTTPNotImplemented(TRACE_REFUSED).respond(environ, startResponse);
     const path = upstreamTarget(environ, basePath, stripScriptName);
+    // The filters above map the upstream's URLs back: below SCRIPT_NAME only when it was left out.
+    keptPrefixKey.set(environ, !stripScriptName);
     if (path === null) return new HTTPBadRequest('The path hides a dot segment behind an escaped slash or a path parameter (;).').respond(environ, startResponse);
     // Dot segments are not resolved out of sight of the layers above, which read PATH_INFO
     // with them; repeated slashes are forwarded as those layers read them.

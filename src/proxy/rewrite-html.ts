@@ -38,7 +38,9 @@ export interface RewriteHtmlOptions {
    * link's `xlink:href`, `src`,
    * each URL of `srcset` and `imagesrcset`, `action`, `formaction`, `poster`, `data`, and the
    * URL of `<meta http-equiv=refresh>`),
-   * absolute or as absolute paths, are rewritten to the public URL before your handlers run.
+   * absolute or as absolute paths, are rewritten to the public URL before your handlers run,
+   * as `rewriteLocation` maps them (below the mount prefix, unless `proxy` sent the prefix
+   * upstream: `stripScriptName: false`).
    */
   upstream?: UpstreamUrls | undefined;
   /**

@@ -34,7 +34,10 @@ const REFRESH = /^(\s*\d+(?:\.\d*)?\s*[;,]\s*(?:url\s*=\s*)?)(.*)$/is;
  * (`<…>; rel=next`, RFC 8288), and the `Domain` and `Path` of `Set-Cookie`. The public URL is the request's: `tsgi.url_scheme`, its `Host` and
  * its mount prefix (`SCRIPT_NAME`), so `Location: http://127.0.0.1:8081/about?x` becomes
  * `https://www.example.com/legacy/about?x` when the proxy is mounted at `/legacy`; an absolute
- * path (`Location: /about`) becomes `/legacy/about`. A URL with another host, or a relative
+ * path (`Location: /about`) becomes `/legacy/about`. Under a `proxy` built with
+ * `stripScriptName: false`, which asks the upstream for `/legacy/about` itself, the upstream's
+ * base path stands for the public root instead (its `/legacy/about` stays `/legacy/about`,
+ * never `/legacy/legacy/about`): `proxy` says which on each request. A URL with another host, or a relative
  * one, is left alone. A cookie's `Domain` naming an upstream host (an IPv6 one bracketed or
  * not: `[::1]`, `::1`) becomes the public host name, or is left out when that is an IP address
  * or no domain name (a host-only cookie: never `Domain=[::1]`); its `Path` at or below the

@@ -9,6 +9,7 @@ import type { Environ } from '../gateway/types.ts';
 import { hostOf } from '../http/host.ts';
 import { quotePath } from '../http/url.ts';
 import { resolveDots } from './upstream-path.ts';
+import { keptPrefixKey } from './kept-prefix.ts';
 
 /** The URL(s) the upstream calls itself by: its URL as given to `proxy`, and any other names its pages use. */
 export type UpstreamUrls = string | URL | ReadonlyArray<string | URL>;
@@ -30,17 +31,25 @@ interface Name {
 export interface PublicBase {
   /** `https://example.com` (the scheme and Host the client used). */
   origin: string;
-  /** The quoted `SCRIPT_NAME`: `/legacy`, or `''`. */
+  /**
+   * The public path the upstream's base path stands for: the quoted `SCRIPT_NAME` (`/legacy`,
+   * or `''`), or `''` when `proxy` kept it in the upstream path (`stripScriptName: false`).
+   */
   prefix: string;
   /** The host name the client used, without port. */
   hostname: string;
 }
 
-/** The public base of a request: `tsgi.url_scheme` and Host, and the mount prefix. */
+/**
+ * The public base of a request: `tsgi.url_scheme` and Host, and the mount prefix, which is
+ * left out when `proxy` sent it upstream (`stripScriptName: false`, {@link keptPrefixKey}):
+ * that upstream's paths are the public ones already.
+ */
 export function publicBase(environ: Environ): PublicBase {
   const host = hostOf(environ);
   const hostname = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d*$/, '');
-  return { origin: `${environ['tsgi.url_scheme']}://${host}`, prefix: quotePath(environ.SCRIPT_NAME ?? ''), hostname };
+  const prefix = keptPrefixKey.get(environ) === true ? '' : quotePath(environ.SCRIPT_NAME ?? '');
+  return { origin: `${environ['tsgi.url_scheme']}://${host}`, prefix, hostname };
 }
 
 /**
