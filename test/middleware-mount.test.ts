@@ -191,6 +191,36 @@ describe('mount', () => {
     });
   });
 
+  it('matches an IPv6 host key in any of its written forms, on a Host in any of its forms', async () => {
+    // RFC 5952 gives each address one text form (lower case, zeros compressed); RFC 4291 §2.2
+    // lets it be written in many, and each names the same host.
+    const ipv6 = mount({
+      '/': where('root'),
+      'http://[0:0::2]/': where('two'),
+      'http://[2001:DB8:0000:0:0:0:0:00AB]:8080/': where('ab-8080'),
+      'http://127.0.0.1/': where('v4'),
+      'http://Name.Example/': where('name'),
+    });
+    await withServer(ipv6, async (_url, port) => {
+      for (const host of ['[::2]', '[0:0::2]:9999', '[0000:0000:0000:0000:0000:0000:0000:0002]', '[::0.0.0.2]']) {
+        expect([host, (await seen(port, '/', { host })).name]).toEqual([host, 'two']);
+      }
+      for (const host of ['[2001:db8::ab]:8080', '[2001:DB8::AB]:8080', '[2001:db8:0:0::00ab]:8080']) {
+        expect([host, (await seen(port, '/', { host })).name]).toEqual([host, 'ab-8080']);
+      }
+      expect(await seen(port, '/', { host: '[2001:db8::ab]:8081' })).toMatchObject({ name: 'root' });
+      expect(await seen(port, '/', { host: '[::3]' })).toMatchObject({ name: 'root' });
+      // IPv4 addresses and names are compared as before: names in any case.
+      expect(await seen(port, '/', { host: '127.0.0.1:8000' })).toMatchObject({ name: 'v4' });
+      expect(await seen(port, '/', { host: 'NAME.example' })).toMatchObject({ name: 'name' });
+    });
+    // Two forms of one address are one mount point; an address that is none is refused.
+    expect(() => mount({ 'http://[::2]/': where('a'), 'http://[0:0::2]/': where('b') })).toThrow(/same mount point/);
+    for (const key of ['http://[::1::2]/', 'http://[12345::1]/', 'http://[::g]/', 'http://[::1/', 'http://[]/', 'http://::1/']) {
+      expect(() => mount({ [key]: where('a') }), key).toThrow(/invalid host/);
+    }
+  });
+
   it('prefers a key with a port to the same host without one, whatever their order', async () => {
     for (const order of ['port last', 'port first'] as const) {
       const keys: Array<[string, App]> = [

@@ -41,6 +41,19 @@ export function comparableHostName(name: string): string {
 }
 
 /**
+ * @internal An IPv6 literal (`[2001:DB8:0::1]`, `[::0.0.0.2]`) in the one form of its address
+ * (RFC 5952 §4: lower case, leading zeros and the longest run of zero groups compressed,
+ * `[2001:db8::1]`, `[::2]`), as the WHATWG URL parser writes it and browsers send it; any other
+ * name, or a bracketed text that is no IPv6 address, as it is. `mount`'s host keys and
+ * `trustedHosts` compare so. Never throws.
+ */
+export function ipv6Form(name: string): string {
+  if (!name.startsWith('[')) return name;
+  const url = `http://${name}/`;
+  return URL.canParse(url) ? new URL(url).hostname : name;
+}
+
+/**
  * @internal A host name as a `Host` field carries it: an internationalized name written in
  * Unicode (`Bücher.example`) in its ASCII form (`xn--bcher-kva.example`, IDNA through the
  * WHATWG URL parser, as browsers write it), in lower case; an ASCII name only lower-cased. A

@@ -6,7 +6,7 @@
  * @module
  */
 import { defineEnvironKey } from '../gateway/environ-key.ts';
-import { asciiHostName, comparableHostName, isValidHost, splitHost } from './host.ts';
+import { asciiHostName, comparableHostName, ipv6Form, isValidHost, splitHost } from './host.ts';
 
 /**
  * @internal The adapter's `trustedHosts` (environ key `tsgi.trusted_hosts`), set by the Node and
@@ -97,16 +97,6 @@ function trustedName(entry: unknown): string {
     throw new TypeError(`trustedHosts: ${shown} is not a host name`);
   }
   return dot + ipv6Form(ascii);
-}
-
-/**
- * An IPv6 literal (`[2001:DB8:0::1]`) in the one form of its address (RFC 5952: lower case,
- * zeros compressed, `[2001:db8::1]`), as browsers send it; any other name as it is.
- */
-function ipv6Form(name: string): string {
-  if (!name.startsWith('[')) return name;
-  const url = `http://${name}/`;
-  return URL.canParse(url) ? new URL(url).hostname : name;
 }
 
 /** `name` as a `Host` names it when it is a bare IPv6 address (`::1` → `[::1]`, compressed, lower case), else `undefined`. */

@@ -7,7 +7,7 @@
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
 import { notAnAppKind } from '../gateway/not-an-app.ts';
 import { HTTPNotFound } from '../exceptions/client-errors.ts';
-import { asciiHostName, comparableHostName, isValidHost } from '../http/host.ts';
+import { asciiHostName, comparableHostName, ipv6Form, isValidHost } from '../http/host.ts';
 import { Request, splitHost } from '../request/request.ts';
 import { redirectToCleanPath } from './clean-path.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
@@ -35,7 +35,10 @@ export interface MountOptions {
 const MOUNT_OPTIONS = { notFound: true, cleanPaths: true } as const satisfies OptionNames<MountOptions>;
 
 interface Entry {
-  /** Lower-cased host name without a trailing dot, or `null` for any host. */
+  /**
+   * Lower-cased host name without a trailing dot, an IPv6 literal in its RFC 5952 form
+   * (`[::2]`), or `null` for any host.
+   */
   host: string | null;
   /** The port the host key names, or `null` for any port. */
   port: number | null;
@@ -59,7 +62,10 @@ const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
  *   port; `'http://api.example.com:8080/v1'` only port 8080, where a request without a port
  *   is on its scheme's default (80 or 443), so `'http://x:80/'` matches `Host: x`. The
  *   scheme of a key is not compared (as in URLMap). A host in Unicode (`'http://bücher.example/'`)
- *   matches the ASCII form browsers send (`xn--bcher-kva.example`).
+ *   matches the ASCII form browsers send (`xn--bcher-kva.example`). An IPv6 address matches in
+ *   any form it is written in, in the key and in the Host: `'http://[0:0::2]/'` matches
+ *   `Host: [::2]` and `[0000::0002]` (both are compared in their RFC 5952 form, as the WHATWG
+ *   URL parser writes it); IPv4 addresses and names are compared as written, names in any case.
  *
  * Matching: host keys naming a port are tried first, then host keys for any port, then plain
  * ones, and the longest prefix wins within each group (nginx's `server`, then `location`). A
@@ -86,7 +92,7 @@ const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
  * });
  * ```
  * @throws TypeError for a key that is neither a path nor an `http(s)://` URL, a host key
- *   with an invalid host or port or a wildcard (`http://*.example.com/`: find tenants in a
+ *   with an invalid host (an IPv6 literal that is no address: `http://[::1::2]/`) or port or a wildcard (`http://*.example.com/`: find tenants in a
  *   middleware instead), a path with a segment `*` or `:name` (Hono's `'/api/*'`: the prefix
  *   `'/api'` takes every path below it), two keys that mean the same mount, or a value that
  *   is not an app.
@@ -128,7 +134,7 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
     let port = 0;
     if (hasHosts) {
       const req = new Request(environ);
-      hostname = comparableHostName(req.hostname);
+      hostname = ipv6Form(comparableHostName(req.hostname));
       port = req.port;
     }
     for (const entry of entries) {
@@ -165,7 +171,7 @@ function parseKey(key: string): Entry {
     }
     const ascii = asciiHostName(name);
     if (ascii === null || !isValidHost(ascii)) throw new TypeError(`mount: invalid host in key ${JSON.stringify(key)}`);
-    host = comparableHostName(ascii);
+    host = ipv6Form(comparableHostName(ascii));
     port = hasPort ? parsedPort : null;
     path = match[3]!;
   }

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Environ } from '../gateway/types.ts';
-import { hostOf } from '../http/host.ts';
+import { hostOf, ipv6Form } from '../http/host.ts';
 import { quotePath } from '../http/url.ts';
 import { resolveDots } from './upstream-path.ts';
 import { keptPrefixKey } from './kept-prefix.ts';
@@ -128,7 +128,7 @@ export class UrlMap {
    */
   isUpstreamDomain(domain: string): boolean {
     let name = domain.trim().replace(/^\./, '').toLowerCase();
-    if (name.includes(':')) name = ipv6Literal(name);
+    if (name.includes(':')) name = ipv6Form(name.startsWith('[') ? name : `[${name}]`);
     return this.names.some((n) => n.hostname === name);
   }
 
@@ -139,13 +139,6 @@ export class UrlMap {
     if (!path.startsWith(base) || !isBoundary(path.charCodeAt(base.length))) return undefined;
     return path.slice(base.length);
   }
-}
-
-/** An IPv6 address as a URL's host name writes it (`[::1]`), or `address` when it is none. */
-function ipv6Literal(address: string): string {
-  const bracketed = address.startsWith('[') ? address : `[${address}]`;
-  // `URL.parse` is Node 22.1 on; `engines` says 22.
-  return URL.canParse(`http://${bracketed}/`) ? new URL(`http://${bracketed}/`).hostname : address;
 }
 
 /**
