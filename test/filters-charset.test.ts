@@ -1,5 +1,5 @@
 /**
- * `replaceText`'s charset when the `Content-Type` does not say it all, over real sockets: an
+ * `replaceText`'s (and `rewriteHtml`'s) charset when the `Content-Type` does not say it all, over real sockets: an
  * HTML page whose charset only a `<meta>` in its first 1024 bytes declares (WHATWG HTML
  * §13.2.3.2, "prescan a byte stream"), a byte order mark that overrides the declared charset
  * (WHATWG Encoding, "decode"), and the bound on what is held back to find out.
@@ -7,7 +7,7 @@
 import http from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { App } from 'tsgi';
-import { replaceText } from 'tsgi/proxy';
+import { replaceText, rewriteHtml } from 'tsgi/proxy';
 import { request, start } from './node-helpers.ts';
 
 /** An app answering `type` with `chunks` (latin1 strings: one character per byte), each its own body chunk. */
@@ -77,6 +77,32 @@ describe('replaceText: an HTML page that declares its charset in a <meta>', () =
     const body = '<meta charset=windows-1252><p>caf\xC3\xA9</p>';
     expect(await served(replaceText(cafe([body], 'text/html; charset=utf-8'), toBistro))).toBe('<meta charset=windows-1252><p>bistr\xC3\xB3 \xE2\x9C\x93</p>');
     expect(await served(replaceText(cafe([body], 'text/plain'), toBistro))).toBe('<meta charset=windows-1252><p>bistr\xC3\xB3 \xE2\x9C\x93</p>');
+  });
+});
+
+describe('replaceText and rewriteHtml: a <meta> across the 1024th byte', () => {
+  // WHATWG HTML §13.2.3.2, "prescan a byte stream to determine its encoding": the prescan is
+  // aborted, and declares nothing, when it reaches its end condition (the first 1024 bytes) at
+  // any point, "including during instances of the get an attribute algorithm": a <meta> counts
+  // only when it ends (its `>`) within them, wherever it starts.
+  const page = (padding: number) => `<!--${'-'.repeat(padding)}--><meta charset=windows-1252><p title="caf\xE9">caf\xE9</p>`;
+  const ending = 1024 - '<meta charset=windows-1252>'.length - '<!---->'.length;
+
+  /** The charset each filter read `body` in: whether the byte E9 was `é` (windows-1252) or no character (UTF-8). */
+  async function charsets(body: string): Promise<{ replaceText: string; rewriteHtml: string }> {
+    const replaced = await served(replaceText(cafe([body]), { replacements: [['>café<', '>cafe!<']] as Array<[string, string]> }));
+    const rewritten = await served(
+      rewriteHtml(cafe([body]), { elements: { p: (el) => el.setAttribute('data-read', el.getAttribute('title') === 'café' ? 'windows-1252' : 'utf-8') } }),
+    );
+    return { replaceText: replaced.includes('>cafe!<') ? 'windows-1252' : 'utf-8', rewriteHtml: /data-read="([^"]*)"/.exec(rewritten)?.[1] ?? rewritten.slice(-60) };
+  }
+
+  it('is read by both when it ends at byte 1024, and by neither when it starts before and ends after', async () => {
+    expect(await charsets(page(ending))).toEqual({ replaceText: 'windows-1252', rewriteHtml: 'windows-1252' });
+    // One byte later, so its `>` is byte 1025; then one whose `<` is byte 1024, the last one read.
+    expect(await charsets(page(ending + 1))).toEqual({ replaceText: 'utf-8', rewriteHtml: 'utf-8' });
+    expect(await charsets(page(1023 - '<!---->'.length))).toEqual({ replaceText: 'utf-8', rewriteHtml: 'utf-8' });
+    expect(await charsets(page(2000))).toEqual({ replaceText: 'utf-8', rewriteHtml: 'utf-8' });
   });
 });
 

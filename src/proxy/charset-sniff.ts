@@ -80,8 +80,19 @@ export function xmlDeclarationCharset(head: string): string | null | undefined {
   return (label === undefined ? undefined : inByteStream(label)) ?? null;
 }
 
-/** {@link declaredCharset} of a start tag as parse5's tokenizer gives it. */
+/**
+ * {@link declaredCharset} of a start tag as parse5's tokenizer gives it (with its source
+ * location: byte offsets of a body read as latin1), when the HTML prescan reads it: the tag
+ * ends, its `>` included, within the first {@link PRESCAN_BYTES} bytes. WHATWG HTML
+ * §13.2.3.2 aborts the prescan, which then declares nothing, when it reaches its end condition
+ * (those bytes) at any point, "including during instances of the get an attribute algorithm":
+ * a `<meta>` that starts before byte 1024 and ends after it is not read. Undefined for any
+ * other tag, one ending later, or a label the platform does not know. The one test of both
+ * `replaceText` ({@link CharsetSniffer}) and `rewriteHtml`, so that they read a page alike.
+ */
 export function metaCharset(tag: StartTag): string | undefined {
+  const end = tag.sourceCodeLocation?.endOffset;
+  if (end === undefined || end > PRESCAN_BYTES) return undefined;
   return declaredCharset(tag.tagName, (name) => tag.attrs.find((attr) => attr.name === name)?.value ?? null);
 }
 

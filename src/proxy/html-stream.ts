@@ -9,7 +9,6 @@ import { once } from 'node:events';
 import type { EndTag, StartTag } from 'parse5-sax-parser';
 import { HtmlElement, editsOf, startTagOf } from './html-element.ts';
 import { type ByteText, bomText } from './html-text.ts';
-import { PRESCAN_BYTES } from './charset-sniff.ts';
 import type { Selector } from './html-selector.ts';
 import { TokenStream, VOID } from './html-tokens.ts';
 import { OpenElements } from './html-open-elements.ts';
@@ -70,9 +69,9 @@ export class HtmlRewrite {
   private leading: string | null = '';
 
   /**
-   * @param sniff Called with each start tag in the first 1024 bytes while the charset is not
-   *   known, until one answers: the conversions of the charset it declares (`<meta charset>`),
-   *   or null.
+   * @param sniff Called with each start tag while the charset is not known, until one answers:
+   *   the conversions of the charset it declares (`<meta charset>` ending within the first
+   *   1024 bytes: `metaCharset`), or null.
    * @param maxTokenBytes The most input held back after a chunk (an unfinished tag or doctype)
    *   before the rewrite gives up and passes the rest through (see the class).
    * @param xml True for an XHTML document (`application/xhtml+xml`), read as XML reads it: a
@@ -177,7 +176,7 @@ export class HtmlRewrite {
     const raw = this.takeTag(tag);
     // Lower-case as selectors are: parse5 gives SVG's camel-cased names (`clipPath`).
     const name = tag.tagName.toLowerCase();
-    if (this.sniff !== undefined && tag.sourceCodeLocation!.startOffset < PRESCAN_BYTES) {
+    if (this.sniff !== undefined) {
       const declared = this.sniff(tag);
       if (declared !== null) [this.text, this.sniff] = [declared, undefined];
     }

@@ -100,7 +100,9 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * (put {@link decodeContent} below it for compressed upstreams) in any ASCII-compatible charset
  * (UTF-16 is left alone): UTF-8 when the body starts with its byte order mark (as browsers
  * read it, whatever is declared), else the `Content-Type` parameter, or else the one a
- * `<meta charset>` (or `<meta http-equiv=content-type>`) in the first 1024 bytes declares;
+ * `<meta charset>` (or `<meta http-equiv=content-type>`) ending within the first 1024 bytes
+ * declares (one that starts before byte 1024 and ends after it declares nothing, as HTML's
+ * prescan reads it, and as `replaceText` does);
  * attribute values are read and written in it. Like every body filter, it drops
  * `Content-Length` and `Accept-Ranges`, weakens a strong `ETag` (of a HEAD answer too: it gets the fields GET gets), drops
  * `Last-Modified` (the upstream's date, not the rewritten page's, which changes with the rules:
