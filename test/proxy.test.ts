@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MockAgent } from 'undici';
 import { mount, proxyFix, requestId } from 'tsgi/middleware';
+import { Request } from 'tsgi';
 import { type ProxyOptions, proxy } from 'tsgi/proxy';
 import { toFetchHandler } from 'tsgi/fetch';
 import { TestClient } from 'tsgi/testing';
@@ -358,6 +359,26 @@ describe('request header fields', () => {
     expect(() => proxy('http://example.com', { headersTimeout: -1 })).toThrow(/headersTimeout/);
     expect(() => proxy('http://example.com', { requestHeaders: { set: { 'bad name': 'x' } } })).toThrow(TypeError);
     expect(() => proxy('http://example.com', { responseHeaders: { set: { 'X-A': 'a\nb' } } })).toThrow(TypeError);
+  });
+});
+
+describe('a request field set by a typed setter', () => {
+  it('refuses a line break where it is set, not as a 502 that blames the upstream (socket)', async () => {
+    const proxied = to(upstream.url);
+    // A layer passing a value on through req.accept, as it would through req.headers.set.
+    const server = await start((environ, startResponse) => {
+      const req = new Request(environ);
+      req.accept = `text/html${req.query.get('extra') ?? ''}`;
+      return proxied(environ, startResponse);
+    });
+    const good = await fetch(`${server.url}/echo?extra=,text/plain`);
+    expect(good.status).toBe(200);
+    expect(header((await good.json()) as Echo, 'accept')).toEqual(['text/html,text/plain']);
+    const bad = await fetch(`${server.url}/echo?extra=%0D%0AX-Injected:%201`);
+    expect(bad.status).toBe(500);
+    await bad.arrayBuffer();
+    expect(server.log.text).toContain(': TypeError: invalid value for header Accept: "text/html\\r\\nX-Injected: 1"');
+    expect(server.log.text).not.toContain('upstream');
   });
 });
 

@@ -441,6 +441,44 @@ describe('Request: headers', () => {
     }).toThrow(TypeError);
   });
 
+  it('typed setters of a request field refuse what headers.set refuses, with its error', () => {
+    type Settable = 'host' | 'accept' | 'acceptLanguage' | 'acceptEncoding' | 'acceptCharset' | 'ifMatch' | 'ifNoneMatch' | 'ifRange' | 'range' | 'authorization';
+    const fields: Array<[Settable, string]> = [
+      ['host', 'Host'], ['accept', 'Accept'], ['acceptLanguage', 'Accept-Language'], ['acceptEncoding', 'Accept-Encoding'],
+      ['acceptCharset', 'Accept-Charset'], ['ifMatch', 'If-Match'], ['ifNoneMatch', 'If-None-Match'], ['ifRange', 'If-Range'], ['range', 'Range'],
+    ];
+    for (const bad of ['a\r\nX-Injected: 1', 'a\nb', 'a\0b', 'a\x7fb', '\u20ac']) {
+      for (const [setter, name] of fields) {
+        const req = Request.blank('/', { headers: { [name]: 'before' } });
+        expect(() => req.headers.set(name, bad), name).toThrow(new TypeError(`invalid value for header ${name}: ${JSON.stringify(bad)}`));
+        expect(() => {
+          req[setter] = bad;
+        }, setter).toThrow(new TypeError(`invalid value for header ${name}: ${JSON.stringify(bad)}`));
+        expect(req.headers.get(name), setter).toBe('before');
+      }
+      // A credential is not quoted in the message, as headers.set words it.
+      const req = Request.blank('/');
+      expect(() => {
+        req.authorization = `Bearer ${bad}`;
+      }).toThrow(new TypeError(`invalid value for header Authorization (${7 + bad.length} characters, not shown): U+${bad.charCodeAt(bad.search(/[^\t\x20-\x7e\x80-\xff]/)).toString(16).toUpperCase().padStart(4, '0')} at ${7 + bad.search(/[^\t\x20-\x7e\x80-\xff]/)}`));
+      expect(req.environ.HTTP_AUTHORIZATION).toBeUndefined();
+    }
+    // What a field may hold is still taken: HTAB, obs-text, and null removes the field.
+    const req = Request.blank('/');
+    req.accept = 'text/html,\tcaf\xe9/x';
+    expect(req.environ.HTTP_ACCEPT).toBe('text/html,\tcaf\xe9/x');
+    req.accept = null;
+    expect(req.environ.HTTP_ACCEPT).toBeUndefined();
+    req.host = 'example.com:8080';
+    expect(req.host).toBe('example.com:8080');
+    // The live Cache-Control writes through the same check (its own setters refuse first).
+    req.cacheControl.maxAge = 5;
+    expect(req.environ.HTTP_CACHE_CONTROL).toBe('max-age=5');
+    // REMOTE_USER is no header field: written as given.
+    req.remoteUser = 'ann';
+    expect(req.remoteUser).toBe('ann');
+  });
+
   describe('cookies', () => {
     const cookies = (header: string) => Request.blank('/', { headers: { Cookie: header } }).cookies;
 

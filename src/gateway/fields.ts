@@ -73,6 +73,19 @@ export function assertHeader(name: string, value: string): void {
   if (!isToken(name)) {
     throw new TypeError(`invalid header name: ${JSON.stringify(name)}`);
   }
+  assertFieldValue(name, value);
+}
+
+/**
+ * The value half of {@link assertHeader}, for a setter whose field name is known to be a token
+ * (`req.host`, `req.accept`, the typed setters writing an environ's `HTTP_*` key): throws the
+ * same `TypeError` for a value made of anything but field-value characters (RFC 9110 §5.5).
+ * Cheap on the hot path: a loop for a short value, a regular expression for a long one.
+ *
+ * @param name - the field name, as the message names it (`Host`, `If-None-Match`).
+ * @throws TypeError as {@link assertHeader} (`invalid value for header Host: "a\r\nb"`).
+ */
+export function assertFieldValue(name: string, value: string): void {
   if (typeof value !== 'string' || !isFieldValue(value)) {
     throw new TypeError(`invalid value for header ${name}${typeof value === 'string' && SECRET_FIELDS.has(name.toLowerCase()) ? ` ${withheld(value)}` : `: ${JSON.stringify(value)}`}`);
   }

@@ -28,6 +28,8 @@
  */
 import type { Environ } from '../gateway/types.ts';
 import type { HeaderList } from './header-list.ts';
+import { assertFieldValue } from '../gateway/fields.ts';
+import { headerName } from '../datastructures/environ-headers.ts';
 
 /**
  * A wrapper attribute's behaviour, declared once in a table line and called from the class
@@ -108,8 +110,15 @@ export interface Source<Self> {
   write(self: Self, raw: string | null): void;
 }
 
-/** An environ key (a request header's `HTTP_*` key, `CONTENT_LENGTH`, `REMOTE_USER`…): non-strings read as absent. */
+/**
+ * An environ key (a request header's `HTTP_*` key, `CONTENT_LENGTH`, `REMOTE_USER`…): non-strings
+ * read as absent. Writing a request header's key refuses what `req.headers.set` refuses (CR, LF,
+ * NUL, another control character but HTAB, a character above U+00FF: RFC 9110 §5.5), with the
+ * same `TypeError` naming the field (`invalid value for header If-None-Match: …`); another key
+ * (`REMOTE_USER`) is no field and is written as given.
+ */
 export function fromEnviron(key: string): Source<{ readonly environ: Environ }> {
+  const field = headerName(key);
   return {
     read(self) {
       const value = self.environ[key];
@@ -117,7 +126,10 @@ export function fromEnviron(key: string): Source<{ readonly environ: Environ }> 
     },
     write(self, raw) {
       if (raw === null) delete self.environ[key];
-      else self.environ[key] = raw;
+      else {
+        if (field !== null) assertFieldValue(field, raw);
+        self.environ[key] = raw;
+      }
     },
   };
 }

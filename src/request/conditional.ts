@@ -1,7 +1,8 @@
 /**
  * The negotiation, conditional, caching and credential headers of a `Request`, parsed into
  * header objects and cached while the raw header is unchanged. Each never throws on a
- * malformed header, and each is settable with the raw header value (or `null` to remove it).
+ * malformed header, and each is settable with the raw header value (or `null` to remove it);
+ * a value a header field cannot carry throws, as `req.headers.set` does.
  *
  * @module
  */
@@ -34,7 +35,10 @@ const AUTHORIZATION = header('HTTP_AUTHORIZATION', parseAuthorization);
 
 /**
  * Negotiation, conditional, caching and credential headers of a `Request` (installed on it;
- * see `descriptors.ts`).
+ * see `descriptors.ts`). Each setter taking raw text throws a `TypeError` for a value a header
+ * field cannot carry (CR, LF, NUL, another control character but HTAB, a character above
+ * U+00FF: RFC 9110 §5.5), as `req.headers.set` refuses it (`invalid value for header Accept: …`;
+ * `Authorization`'s value is not quoted).
  */
 export abstract class RequestConditions {
   declare readonly environ: Environ;
@@ -49,6 +53,8 @@ export abstract class RequestConditions {
    * ```ts
    * const type = req.accept.bestMatch(['text/html', 'application/json'], 'text/html');
    * ```
+   *
+   * @throws TypeError when set to a value a header field cannot carry (see {@link RequestConditions}).
    */
   get accept(): Accept {
     return ACCEPT.get(this);
@@ -57,7 +63,11 @@ export abstract class RequestConditions {
     ACCEPT.set(this, value);
   }
 
-  /** `Accept-Language` (RFC 9110 §12.5.4) as an {@link AcceptLanguage}; as {@link RequestConditions.accept}. */
+  /**
+   * `Accept-Language` (RFC 9110 §12.5.4) as an {@link AcceptLanguage}; as {@link RequestConditions.accept}.
+   *
+   * @throws TypeError when set to a value a header field cannot carry (see {@link RequestConditions}).
+   */
   get acceptLanguage(): AcceptLanguage {
     return ACCEPT_LANGUAGE.get(this);
   }
@@ -77,7 +87,11 @@ export abstract class RequestConditions {
     ACCEPT_ENCODING.set(this, value);
   }
 
-  /** `Accept-Charset` (RFC 9110 §12.5.2) as an {@link AcceptCharset}; as {@link RequestConditions.accept}. */
+  /**
+   * `Accept-Charset` (RFC 9110 §12.5.2) as an {@link AcceptCharset}; as {@link RequestConditions.accept}.
+   *
+   * @throws TypeError when set to a value a header field cannot carry (see {@link RequestConditions}).
+   */
   get acceptCharset(): AcceptCharset {
     return ACCEPT_CHARSET.get(this);
   }
@@ -89,6 +103,8 @@ export abstract class RequestConditions {
    * `If-Match` (RFC 9110 §13.1.1) as an {@link EtagSet}: `present`, `any` (`*`), `tags`,
    * `contains(etag)` (strong comparison). Never throws; unusable members are dropped. Set the
    * raw header or `null`.
+   *
+   * @throws TypeError when set to a value a header field cannot carry (see {@link RequestConditions}).
    */
   get ifMatch(): EtagSet {
     return IF_MATCH.get(this);
@@ -100,6 +116,8 @@ export abstract class RequestConditions {
   /**
    * `If-None-Match` (RFC 9110 §13.1.2) as an {@link EtagSet}; compare with
    * `contains(etag, { weak: true })`, as the RFC asks for this header.
+   *
+   * @throws TypeError when set to a value a header field cannot carry (see {@link RequestConditions}).
    */
   get ifNoneMatch(): EtagSet {
     return IF_NONE_MATCH.get(this);
@@ -133,6 +151,8 @@ export abstract class RequestConditions {
    * `If-Range` (RFC 9110 §13.1.5): an entity tag (`{ tag, weak }`), a `Date`, or `null` when
    * absent or neither. A present but unusable `If-Range` makes a conditional response send the
    * whole representation (see `evaluateIfRange`). Set the raw header or `null`.
+   *
+   * @throws TypeError when set to a value a header field cannot carry (see {@link RequestConditions}).
    */
   get ifRange(): EntityTag | Date | null {
     return IF_RANGE.get(this);
@@ -144,6 +164,8 @@ export abstract class RequestConditions {
   /**
    * The raw `Range` header (RFC 9110 §14.2), or `null`. Its meaning depends on the length of
    * what is served: see {@link RequestConditions.rangeFor}. Set the raw header or `null`.
+   *
+   * @throws TypeError when set to a value a header field cannot carry (see {@link RequestConditions}).
    */
   get range(): string | null {
     return RANGE.get(this);
@@ -180,6 +202,8 @@ export abstract class RequestConditions {
    * `Authorization` (RFC 9110 §11.6.2) parsed: `scheme` (lower-cased), `token68` or `params`;
    * Basic decoded to `username` and `password`, Bearer to `token`. `null` when absent or
    * malformed, never a throw. Set the raw header (`basicAuthorization(user, password)`) or `null`.
+   *
+   * @throws TypeError when set to a value a header field cannot carry (see {@link RequestConditions}).
    */
   get authorization(): Authorization | null {
     return AUTHORIZATION.get(this);

@@ -9,6 +9,7 @@ import { type ParsedValues, PARSED, fromEnviron, liveField } from '../http/descr
 import type { Environ } from '../gateway/types.ts';
 import { quotePath, quoteQuery } from '../http/url.ts';
 import { DEFAULT_PORTS, hostOf, splitHost } from '../http/host.ts';
+import { assertFieldValue } from '../gateway/fields.ts';
 
 /** `Request.query`: a MultiDict that reports each change, to write `QUERY_STRING` back. */
 class EnvironQuery extends MultiDict<string> {
@@ -73,11 +74,16 @@ export abstract class RequestUrl {
    * else `SERVER_NAME` (an IPv6 address put in brackets, as Werkzeug does, without the `%zone`
    * of a server bound to `fe80::1%eth0`), with `:SERVER_PORT` unless it is the scheme's
    * default. Setting it sets the `Host` header.
+   *
+   * @throws TypeError when set to a value a header field cannot carry (CR, LF, NUL, another
+   *   control character but HTAB, a character above U+00FF: RFC 9110 §5.5), as
+   *   `req.headers.set('Host', …)` refuses it.
    */
   get host(): string {
     return hostOf(this.environ);
   }
   set host(value: string) {
+    assertFieldValue('Host', value);
     this.environ.HTTP_HOST = value;
   }
 
