@@ -238,6 +238,36 @@ describe('rewriteLocation: cookie Domain with IP hosts', () => {
     }
   });
 
+  it('judges a Location as a browser reads it: a tab in the path never turns a path of this host into another host (socket)', async () => {
+    // An upstream whose app lives under /site, answering a redirect to the Location the query names.
+    const upstreamServer = http.createServer((req, res) => {
+      res.writeHead(302, { location: decodeURIComponent(req.url!.slice(req.url!.indexOf('?') + 1)) });
+      res.end();
+    });
+    await new Promise<void>((done) => upstreamServer.listen(0, '127.0.0.1', done));
+    const upstreamUrl = `http://127.0.0.1:${(upstreamServer.address() as AddressInfo).port}/site`;
+    const app = proxy(upstreamUrl);
+    const front = await serve(rewriteLocation(app, { upstream: upstreamUrl }), { port: 0, host: '127.0.0.1' });
+    try {
+      const followed = async (location: string) => {
+        const res = await fetch(`${front.url}/go?${encodeURIComponent(location)}`, { redirect: 'manual' });
+        await res.arrayBuffer();
+        // Where a browser goes: the URL parser drops tabs and reads `\\` as `/` first.
+        return new URL(res.headers.get('location')!, `${front.url}/go`);
+      };
+      // Each names a path below /site on the upstream (a browser there reads `/site//evil.example/x`).
+      for (const location of ['/site/\t/evil.example/x', '/site/\t\\evil.example/x', ' /site/\t/evil.example/x', `${upstreamUrl}/\t/evil.example/x`]) {
+        const url = await followed(location);
+        expect([location, url.host]).toEqual([location, new URL(front.url).host]);
+        expect(url.pathname).toBe('//evil.example/x');
+      }
+    } finally {
+      await front.close();
+      await app.close();
+      await new Promise((done) => upstreamServer.close(done));
+    }
+  });
+
   it('maps a Domain naming an IPv6 upstream, and never sends an IP literal or a broken name as Domain', async () => {
     // An upstream on [::1] that sets the cookie the query asks for.
     const ipv6 = http.createServer((req, res) => {

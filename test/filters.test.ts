@@ -80,6 +80,16 @@ describe('rewriteHtml', () => {
     );
   });
 
+  it('judges a link as a browser reads it: a tab never turns a path of this host into another host', async () => {
+    // `&#9;` is a tab in the value, which the URL parser drops: `/site/&#9;/evil.example/x` is the upstream's `/site//evil.example/x`.
+    const page = '<a href="/site/&#9;/evil.example/x">1</a><a href="/site/&#9;\\evil.example/x">2</a><a href="&nbsp;/site/a">3</a>';
+    const app = rewriteHtml(chunked([page]), { upstream: 'http://127.0.0.1:8081/site' });
+    const { text } = await chunksOf(app, '/', { baseUrl: 'https://www.example.com' });
+    // The same path of the public host, never `/\t/evil.example/x` (https://evil.example/x); a
+    // no-break space is no white space to the URL parser: a relative reference, left alone.
+    expect(text).toBe('<a href="/.//evil.example/x">1</a><a href="/./\\evil.example/x">2</a><a href="&nbsp;/site/a">3</a>');
+  });
+
   it('maps each URL of srcset and imagesrcset, keeping descriptors and commas inside URLs', async () => {
     const page = '<img src="/a.png" srcset="http://old.example.com/a.png 1x,/b.png?w=1,2 2x, other.png 3x">' +
       '<picture><source srcset=" http://127.0.0.1:8081/c.webp 480w , http://other.example/d.webp 800w"></picture>' +

@@ -101,10 +101,11 @@ export class UrlMap {
    * (`/site//evil.example` below the base `/site`, at the root), is written `/.//evil.example`,
    * as the WHATWG URL serializer writes such a path: the same path of the public host. Relative
    * references (`x`, `../x`) and other hosts (`//host/x`, or `/\host/x`, which browsers read
-   * the same) are left alone.
+   * the same) are left alone. `url` is judged as the URL parser reads it (see
+   * {@link parserInput}): `/site/<TAB>/evil.example` is `/site//evil.example`.
    */
   toPublic(url: string, base: PublicBase): string | undefined {
-    const trimmed = url.trim();
+    const trimmed = parserInput(url);
     if (trimmed.charCodeAt(0) === 47 && !isSlash(trimmed.charCodeAt(1))) {
       const rest = this.below(withoutDots(trimmed));
       if (rest === undefined) return undefined;
@@ -152,6 +153,23 @@ function withoutDots(ref: string): string {
   const path = end === -1 ? ref : ref.slice(0, end);
   const resolved = resolveDots(path);
   return resolved === null || resolved === path ? ref : resolved + (end === -1 ? '' : ref.slice(end));
+}
+
+/**
+ * `url` as the WHATWG URL parser reads it before anything else (the URL Standard's basic URL
+ * parser, first steps): without leading and trailing C0 controls and spaces, and without any
+ * tab or line break inside. A reference is judged on that text, so `/\t/evil.example` (a tab may
+ * be in a field value) is the `//evil.example` of another host that a browser follows, never a
+ * path of this one. Answers `url` itself when it holds no character at or below U+0020.
+ */
+function parserInput(url: string): string {
+  // The ends found by hand: `[\x00-\x20]+$` would backtrack over every space of a long run.
+  let start = 0;
+  let end = url.length;
+  while (start < end && url.charCodeAt(start) <= 0x20) start++;
+  while (end > start && url.charCodeAt(end - 1) <= 0x20) end--;
+  const text = start === 0 && end === url.length ? url : url.slice(start, end);
+  return /[\t\n\r]/.test(text) ? text.replace(/[\t\n\r]/g, '') : text;
 }
 
 /** `/`, or `\\`, which browsers read as `/` in an http(s) URL (the WHATWG URL Standard). */
