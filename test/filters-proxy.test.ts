@@ -238,8 +238,12 @@ describe('rewriteLocation: cookie Domain with IP hosts', () => {
     }
   });
 
-  it('judges a Location as a browser reads it: a tab in the path never turns a path of this host into another host (socket)', async () => {
-    // An upstream whose app lives under /site, answering a redirect to the Location the query names.
+  /**
+   * Runs `check` with an upstream whose app lives under `/site` and answers a redirect to the
+   * Location its query names, behind `rewriteLocation` at the root; `followed(location)` answers
+   * the URL a browser goes to from the public `/go`.
+   */
+  async function redirects(check: (followed: (location: string) => Promise<URL>, upstreamUrl: string) => Promise<void>): Promise<void> {
     const upstreamServer = http.createServer((req, res) => {
       res.writeHead(302, { location: decodeURIComponent(req.url!.slice(req.url!.indexOf('?') + 1)) });
       res.end();
@@ -249,23 +253,52 @@ describe('rewriteLocation: cookie Domain with IP hosts', () => {
     const app = proxy(upstreamUrl);
     const front = await serve(rewriteLocation(app, { upstream: upstreamUrl }), { port: 0, host: '127.0.0.1' });
     try {
-      const followed = async (location: string) => {
+      await check(async (location) => {
         const res = await fetch(`${front.url}/go?${encodeURIComponent(location)}`, { redirect: 'manual' });
         await res.arrayBuffer();
         // Where a browser goes: the URL parser drops tabs and reads `\\` as `/` first.
         return new URL(res.headers.get('location')!, `${front.url}/go`);
-      };
-      // Each names a path below /site on the upstream (a browser there reads `/site//evil.example/x`).
-      for (const location of ['/site/\t/evil.example/x', '/site/\t\\evil.example/x', ' /site/\t/evil.example/x', `${upstreamUrl}/\t/evil.example/x`]) {
-        const url = await followed(location);
-        expect([location, url.host]).toEqual([location, new URL(front.url).host]);
-        expect(url.pathname).toBe('//evil.example/x');
-      }
+      }, upstreamUrl);
     } finally {
       await front.close();
       await app.close();
       await new Promise((done) => upstreamServer.close(done));
     }
+  }
+
+  it('judges a Location as a browser reads it: a tab in the path never turns a path of this host into another host (socket)', async () => {
+    await redirects(async (followed, upstreamUrl) => {
+      const front = (await followed('/site/x')).host;
+      // Each names a path below /site on the upstream (a browser there reads `/site//evil.example/x`).
+      for (const location of ['/site/\t/evil.example/x', '/site/\t\\evil.example/x', ' /site/\t/evil.example/x', `${upstreamUrl}/\t/evil.example/x`]) {
+        const url = await followed(location);
+        expect([location, url.host]).toEqual([location, front]);
+        expect(url.pathname).toBe('//evil.example/x');
+      }
+    });
+  });
+
+  it("maps the upstream's address in every spelling a browser reads as it (http:///, backslashes), and only it (socket)", async () => {
+    await redirects(async (followed, upstreamUrl) => {
+      const authority = new URL(upstreamUrl).host;
+      const front = (await followed('/site/x')).origin;
+      // Mapped as `http://127.0.0.1:…/site/x` is, never sent on for the browser to follow to the upstream.
+      for (const location of [
+        `http:///${authority}/site/x?q#f`,
+        `http:\\\\${authority}\\site\\x?q#f`,
+        `http://${authority}\\site/x?q#f`,
+        `HTTP:/\\${authority}/site/./x?q#f`,
+        `\\\\${authority}/site/x?q#f`,
+        `/\\${authority}/site/x?q#f`,
+        `http://${authority}/site/x?q#f`,
+      ]) {
+        expect([location, (await followed(location)).href]).toEqual([location, `${front}/x?q#f`]);
+      }
+      // Another host in such a form, or the upstream's URL outside its base path, is left alone.
+      for (const location of ['http:///evil.example/site/x', 'http:\\\\evil.example\\site', `http://${authority}@evil.example/site/x`, `http:\\\\${authority}\\other`]) {
+        expect([location, (await followed(location)).href]).toEqual([location, new URL(location).href]);
+      }
+    });
   });
 
   it('maps a Domain naming an IPv6 upstream, and never sends an IP literal or a broken name as Domain', async () => {

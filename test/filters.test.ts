@@ -804,6 +804,16 @@ describe('rewriteLocation', () => {
     expect(kept.headers.get('Content-Location')).toBe('//elsewhere.example:80/x');
   });
 
+  it('reads http:host/x as a browser does: the host on a page of another scheme, a relative path on an http: one', async () => {
+    const app = rewriteLocation(answer([['Location', 'http:127.0.0.1:8081/x'], ['Content-Location', 'http:/\\old.example.com/y']]), { upstream: ['http://127.0.0.1:8081', 'http://old.example.com'] });
+    const secure = await Request.blank('/', { baseUrl: 'https://www.example.com/legacy' }).getResponse(app);
+    expect(secure.headers.get('Location')).toBe('https://www.example.com/legacy/x');
+    expect(secure.headers.get('Content-Location')).toBe('https://www.example.com/legacy/y');
+    const plain = await Request.blank('/', { baseUrl: 'http://www.example.com/legacy' }).getResponse(app);
+    expect(plain.headers.get('Location')).toBe('http:127.0.0.1:8081/x'); // a path relative to the page there
+    expect(plain.headers.get('Content-Location')).toBe('http://www.example.com/legacy/y');
+  });
+
   it('leaves other hosts and relative references alone', async () => {
     const app = rewriteLocation(answer([['Location', 'http://elsewhere.example/x'], ['Content-Location', 'rel/x']]), { upstream: 'http://127.0.0.1:8081' });
     const res = await Request.blank('/', { baseUrl: 'http://pub/legacy' }).getResponse(app);

@@ -40,6 +40,9 @@ export interface PublicBase {
   hostname: string;
 }
 
+/** A URL's scheme (RFC 3986 §3.1), before its `:`. */
+const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]*):/;
+
 /**
  * The public base of a request: `tsgi.url_scheme` and Host, and the mount prefix, which is
  * left out when `proxy` sent it upstream (`stripScriptName: false`, {@link keptPrefixKey}):
@@ -120,7 +123,33 @@ export class UrlMap {
         if (rest !== undefined) return base.origin + joinPath(base.prefix, rest);
       }
     }
-    return undefined;
+    return this.#parsedToPublic(trimmed, base);
+  }
+
+  /**
+   * The public form of `ref` when a browser reads it as a URL of the upstream although it is not
+   * written `scheme://host/…` or `//host/…` as {@link UrlMap.toPublic} matches the names:
+   * `http:///host/x`, `http:\\host\x`, `http://host\x`, `\\host/x`, `/\host/x`, or `http:host/x`
+   * on a page of another scheme. The WHATWG URL parser reads it against the public origin, as
+   * the browser does (the host a reference names is the same against any page of that origin);
+   * undefined when it names no upstream, or no host of its own (`http:x` on an `http:` page is
+   * a relative path).
+   */
+  #parsedToPublic(ref: string, base: PublicBase): string | undefined {
+    const scheme = SCHEME.exec(ref)?.[1]?.toLowerCase();
+    let namesHost: boolean;
+    if (scheme === undefined) namesHost = isSlash(ref.charCodeAt(0)) && isSlash(ref.charCodeAt(1));
+    else if (scheme !== 'http' && scheme !== 'https') return undefined;
+    // The page's own scheme: a host only after two slashes (either kind); another scheme: always.
+    else namesHost = !base.origin.startsWith(`${scheme}:`) || (isSlash(ref.charCodeAt(scheme.length + 1)) && isSlash(ref.charCodeAt(scheme.length + 2)));
+    const page = `${base.origin}/`;
+    if (!namesHost || !URL.canParse(ref, page)) return undefined;
+    const url = new URL(ref, page);
+    const relative = `//${url.host}`;
+    const upstream = this.names.some((name) => (scheme === undefined ? name.relative === relative || name.relativeWithPort === relative : name.origin === url.origin));
+    if (!upstream) return undefined;
+    const rest = this.below(url.pathname + url.search + url.hash);
+    return rest === undefined ? undefined : base.origin + joinPath(base.prefix, rest);
   }
 
   /**
