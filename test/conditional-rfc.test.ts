@@ -2,6 +2,7 @@
  * RFC 9110 §13–§14 edge cases of `conditionalResponse`, over a real socket: what a range
  * request gets when the representation has a content coding of its own.
  */
+import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { Request, Response } from 'tsgi';
@@ -190,5 +191,34 @@ describe('ranges that add up to more than the representation (RFC 9110 §14.2)',
     expect([copies.status, copies.header('content-range'), copies.rest.length]).toEqual([206, `bytes 0-${TEXT.length - 1}/${TEXT.length}`, TEXT.length]);
     const overlapping = await ask('bytes=0-599,500-1039,10-20');
     expect([overlapping.status, overlapping.header('content-range'), overlapping.rest]).toEqual([206, `bytes 0-1039/${TEXT.length}`, TEXT.slice(0, 1040)]);
+  });
+});
+
+describe('digests of a part (RFC 9530 §2, §3)', () => {
+  it("a 206 drops the whole content's Content-Digest and Content-MD5, and keeps Repr-Digest", async () => {
+    const content = `sha-256=:${createHash('sha256').update(TEXT).digest('base64')}:`;
+    const md5 = createHash('md5').update(TEXT).digest('base64');
+    const server = await start(
+      Request.application(
+        () =>
+          new Response(TEXT, {
+            conditionalResponse: true,
+            contentType: 'text/plain',
+            headers: { 'Content-Digest': content, 'Repr-Digest': content, 'Content-MD5': md5 },
+          }),
+      ),
+    );
+    const ask = async (range: string) => parseRaw((await rawExchange(server.port, rawGet('/', range === '' ? '' : `Range: ${range}\r\n`))).raw);
+    const whole = await ask('');
+    expect([whole.status, whole.header('content-digest'), whole.header('content-md5')]).toEqual([200, content, md5]);
+    for (const range of ['bytes=0-9', 'bytes=0-9,20-29']) {
+      const part = await ask(range);
+      expect(part.status, range).toBe(206);
+      // Of the content sent, which a part's is not: a client checking it would refuse the part.
+      expect(part.header('content-digest'), range).toBeUndefined();
+      expect(part.header('content-md5'), range).toBeUndefined();
+      // Of the representation, which the part is a range of (RFC 9530 Appendix B.3).
+      expect(part.header('repr-digest'), range).toBe(content);
+    }
   });
 });

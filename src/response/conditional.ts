@@ -64,6 +64,15 @@ function hasContentCoding(headers: HeaderList): boolean {
   }));
 }
 
+/**
+ * The digests of the content as sent, which a part of it does not match: `Content-Digest`
+ * (RFC 9530 §2: of the message content; a 206's is the part's, Appendix B.3) and `Content-MD5`
+ * (RFC 1864: of the body sent). Dropped from a 206 rather than computed again over the part.
+ * `Repr-Digest` (RFC 9530 §3) and `Digest` (RFC 3230 §4.3.2) are of the whole representation,
+ * which the part is a range of: they stay.
+ */
+const CONTENT_DIGEST_FIELDS = ['content-digest', 'content-md5'];
+
 /** The methods whose answer is the selected representation itself, evaluated for preconditions. */
 const SELECTING_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 const PROCEED: PreconditionResult = { outcome: 'proceed', status: 200, range: false };
@@ -82,7 +91,8 @@ const PROCEED: PreconditionResult = { outcome: 'proceed', status: 200, range: fa
  * 2. A 200 to GET or HEAD whose length is known gets `Accept-Ranges: bytes`, unless the plan
  *    has `Accept-Ranges` already; `Accept-Ranges: none` turns ranges off.
  * 3. For GET, when `If-Range` (if any) holds, `Range` is evaluated with `parseRange`: one range
- *    → **206** with `Content-Range` and the slice; several → **206** `multipart/byteranges`
+ *    → **206** with `Content-Range` and the slice (without the whole content's
+ *    `Content-Digest` and `Content-MD5`, which the part does not match; RFC 9530 §2); several → **206** `multipart/byteranges`
  *    (overlapping ranges coalesced, exact `Content-Length`), or the whole 200 when the plan
  *    has a `Content-Encoding` (the multipart body would be mislabelled as coded); none
  *    satisfiable → **416** with `Content-Range: bytes *\/length` (the body of an
@@ -156,6 +166,7 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
     if (wanted.kind === 'satisfiable' && (wanted.ranges.length === 1 || !hasContentCoding(planned))) {
       const ranges = wanted.ranges;
       if (headers === planned) headers = new HeaderList(planned);
+      for (const name of CONTENT_DIGEST_FIELDS) headers.delete(name);
       if (readRange) discardBody(body);
       let partial: Body;
       if (ranges.length === 1) {
