@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { type BlankOptions, HTTPException, HTTPMethodNotAllowed, HTTPNotFound, HTTPPreconditionFailed, HTTPProxyAuthenticationRequired, HTTPRangeNotSatisfiable, HTTPServiceUnavailable, HTTPTooManyRequests, HTTPUnauthorized, Request, Response, abort } from 'tsgi';
 import { CacheControl, strongEtag } from 'tsgi/http';
 import { readBody } from '../src/gateway/body.ts';
+import { request, start } from './node-helpers.ts';
 
 const dec = new TextDecoder();
 
@@ -153,6 +154,27 @@ describe('caching headers', () => {
     res.cacheExpires(10);
     expect(res.headers.get('cache-control')).toBe('must-revalidate, max-age=10');
     expect(res.headers.has('pragma')).toBe(false);
+  });
+
+  it('cacheExpires(seconds) keeps a no-cache naming fields: no-cache="Set-Cookie" still keeps the cookie from a shared cache', async () => {
+    // The fix lint suggests for a cookie on a public page (RFC 9111 §5.2.2.4, §7.3), then a lifetime.
+    const server = await start(
+      Request.application(() => {
+        const res = new Response('page');
+        res.setCookie('ab', 'b');
+        res.cacheControl.public = true;
+        res.cacheControl.noCache = ['Set-Cookie'];
+        return res.cacheExpires(300);
+      }),
+    );
+    const answer = await request(server.url);
+    expect(answer.headers['set-cookie']).toEqual(['ab=b; Path=/']);
+    expect(answer.headers['cache-control']).toBe('public, no-cache="Set-Cookie", max-age=300');
+    // A bare no-cache (revalidate every time) is what a lifetime replaces, with no-store.
+    const bare = new Response();
+    bare.cacheControl.noCache = true;
+    bare.cacheControl.noStore = true;
+    expect(bare.cacheExpires(300).headers.get('cache-control')).toBe('max-age=300');
   });
 
   it('vary as a list; addVary via the vary package (once, case-insensitive, * absorbs)', () => {

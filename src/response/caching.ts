@@ -30,7 +30,8 @@ export abstract class ResponseCaching implements ParseCache {
 
   /**
    * Makes the response cacheable for `seconds` (WebOb's `cache_expires`): `max-age=seconds`
-   * (dropping `no-cache` and `no-store`; other directives stay) and `Expires` that many seconds
+   * (dropping a bare `no-cache` and `no-store`; other directives stay, a `no-cache` naming fields,
+   * `no-cache="Set-Cookie"`, among them) and `Expires` that many seconds
    * from now. `0` means do not cache: `Cache-Control: no-cache, no-store, must-revalidate,
    * max-age=0` (other directives stay), `Expires` in the past (1970) and `Pragma: no-cache` for
    * HTTP/1.0 caches. More than 2^31 seconds (68 years) counts as 2^31, in `max-age` (RFC 9111
@@ -51,7 +52,10 @@ export abstract class ResponseCaching implements ParseCache {
       this.headers.set('Expires', EXPIRED);
       this.headers.set('Pragma', 'no-cache');
     } else {
-      cc.noCache = false;
+      // A bare `no-cache` (revalidate each time) is what a lifetime replaces; one naming fields
+      // (`no-cache="Set-Cookie"`) lets the rest be stored and still keeps those fields from a
+      // shared cache (RFC 9111 §5.2.2.4, §7.3): it stays, as `private="Set-Cookie"` does.
+      if (cc.noCache === true) cc.noCache = false;
       cc.noStore = false;
       cc.maxAge = seconds;
       // Beyond 2^31 seconds (68 years) `max-age` says 2^31 (RFC 9111 §1.2.2), and so does `Expires`.
