@@ -4,9 +4,9 @@
 import http from 'node:http';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { Request } from 'tsgi';
+import { Request, Response as TsgiResponse } from 'tsgi';
 import { fromFetchHandler } from 'tsgi/fetch';
-import { mount, proxyFix } from 'tsgi/middleware';
+import { lint, mount, proxyFix } from 'tsgi/middleware';
 import { parseRaw, rawExchange, rawGet, request, start, until, within } from './node-helpers.ts';
 
 /** A handler that answers what it was given. */
@@ -82,6 +82,24 @@ describe('fromFetchHandler', () => {
     expect(await res.text()).toBe('made');
     const head = await Request.blank('/', { method: 'HEAD' }).getResponse(fromFetchHandler(handler));
     expect(await head.text()).toBe('');
+  });
+
+  it("keeps the handler's Proxy-Authenticate, which its 407 must carry (RFC 9110 §15.5.8), over a socket", async () => {
+    // A proxy's login written as a fetch handler (fetch() itself never yields a 407: the Fetch
+    // Standard makes it a network error, so no upstream's challenge comes this way).
+    const app = new Hono().all('*', (c) => c.text('Log in to the proxy.', 407, { 'Proxy-Authenticate': 'Basic realm="proxy"', Connection: 'keep-alive' }));
+    const server = await start(lint(fromFetchHandler(app.fetch)));
+    const res = await request(server.url);
+    expect(res.status).toBe(407);
+    expect(res.headers['proxy-authenticate']).toBe('Basic realm="proxy"');
+    expect(res.body.toString()).toBe('Log in to the proxy.');
+    expect(server.log.text).toBe('');
+    // Its other connection fields stay the handler's own (the server's, not sent on).
+    const kept = TsgiResponse.fromFetch(await app.fetch(new globalThis.Request('http://localhost/')));
+    expect([kept.headers.get('proxy-authenticate'), kept.headers.get('connection')]).toEqual(['Basic realm="proxy"', null]);
+    // As the Upgrade a 426 must carry (RFC 9110 §15.5.22); on another status it is the server's.
+    const upgrade = (status: number) => TsgiResponse.fromFetch(new Response(null, { status, headers: { Upgrade: 'websocket' } })).headers.get('upgrade');
+    expect([upgrade(426), upgrade(200)]).toEqual(['websocket', null]);
   });
 
   it('answers a HEAD without a length when the handler gave none, not Content-Length: 0, over a socket', async () => {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Body } from '../gateway/types.ts';
-import { CONNECTION_FIELDS, HOP_BY_HOP } from '../gateway/fields.ts';
+import { CONNECTION_FIELDS, isRequiredUpgrade } from '../gateway/fields.ts';
 import { fromReadableStream, toReadableStream } from '../gateway/stream.ts';
 import { bodyClosedEarly } from '../gateway/abort.ts';
 import type { HeaderList, HeaderListInit } from '../http/header-list.ts';
@@ -68,7 +68,10 @@ export function fromFetchResponse<R extends { readonly headers: HeaderList }>(Cl
   if (response.bodyUsed) throw new TypeError('the fetch response body was already read');
   const fields: Array<[string, string]> = [];
   for (const [name, value] of response.headers) {
-    if (name === 'set-cookie' || HOP_BY_HOP.has(name)) continue;
+    // The fields the server drops from an app's answer, no more: `Proxy-Authenticate` stays (a
+    // 407 must carry it; `fetch()` never yields one, a handler's own does), and so does a 426's
+    // `Upgrade` (see `isRequiredUpgrade`).
+    if (name === 'set-cookie' || (CONNECTION_FIELDS.has(name) && !isRequiredUpgrade(name, response.status))) continue;
     fields.push([name, value]);
   }
   for (const cookie of response.headers.getSetCookie()) fields.push(['set-cookie', cookie]);

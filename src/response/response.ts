@@ -256,7 +256,9 @@ export class Response implements ParseCache {
 
   /**
    * A response from a fetch `Response` (WHATWG Fetch, as `fetch()`, Hono or a worker answer):
-   * its status and reason, every header field (several `Set-Cookie` lines stay several), and
+   * its status and reason, every header field (several `Set-Cookie` lines stay several) but
+   * those of the connection the server drops from any answer (`Connection`, `Keep-Alive`,
+   * `Transfer-Encoding`…; a 407's `Proxy-Authenticate` and a 426's `Upgrade` stay), and
    * its body streamed, not buffered (its `Content-Length` kept). A fetch response without a
    * body (the answer to a HEAD) keeps its `Content-Length` too, the length of the body it does
    * not carry: serve it to a HEAD. A body already read (`bodyUsed`) throws. Note that `fetch()` decodes a compressed body while keeping the
