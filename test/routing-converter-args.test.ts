@@ -184,6 +184,28 @@ describe('the argument list', () => {
     }
   });
 
+  it('refuses bounds no text the converter matches can meet: a rule that would match nothing', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['/x/<int(max=-1):n>', /int\(\): max -1 is under 0 without signed=True: the rule would match nothing/],
+      ['/x/<float(max=-0.5):x>', /float\(\): max -0\.5 is under 0 without signed=True: the rule would match nothing/],
+      ['/x/<int(fixed_digits=2, min=100):n>', /int\(\): 2 digits hold 0 to 99, outside min 100: the rule would match nothing/],
+      ['/x/<int(fixed_digits=3, max=-100, signed=True):n>', /int\(\): 3 digits hold -99 to 999, outside max -100: the rule would match nothing/],
+      ['/x/<int(fixed_digits=1, max=-1, signed=True):n>', /int\(\): 1 digits hold 0 to 9, outside max -1/],
+    ];
+    for (const [pattern, message] of cases) {
+      expect(rule(pattern), pattern).toThrow(TypeError);
+      expect(rule(pattern), pattern).toThrow(message);
+      expect(rule(pattern), pattern).toThrow(pattern);
+    }
+    // Bounds a text can meet stay: the edges, and a negative max with signed.
+    const m = new RouteMap({ a: '/a/<int(fixed_digits=2, min=99):n>', b: '/b/<int(max=-1, signed=True):n>', c: '/c/<int(fixed_digits=3, max=-99, signed=True):n>', d: '/d/<float(max=0.0):x>', e: '/e/<int(max=0):n>' });
+    expect(m.lookup('GET', '/a/99')).toMatchObject({ values: { n: 99 } });
+    expect(m.lookup('GET', '/b/-3')).toMatchObject({ values: { n: -3 } });
+    expect(m.lookup('GET', '/c/-99')).toMatchObject({ values: { n: -99 } });
+    expect(m.lookup('GET', '/d/0.0')).toMatchObject({ values: { x: 0 } });
+    expect(m.lookup('GET', '/e/0')).toMatchObject({ values: { n: 0 } });
+  });
+
   it('reads a 100 KB argument list in linear time (no regex backtracking), quoting at most 100 characters of it', () => {
     const digits = '1'.repeat(100_000);
     const start = performance.now();

@@ -136,12 +136,32 @@ class Args {
   }
 }
 
-/** The `min`, `max` and `signed` of a number converter. */
+/**
+ * The `min`, `max` and `signed` of a number converter.
+ *
+ * @throws TypeError for `min` over `max`, or a `max` under 0 without `signed` (its regex takes
+ *   no `-`): a rule that would match nothing.
+ */
 function boundsOf(args: Args, integer: boolean): NumberBounds {
   const min = integer ? args.integer('min', null, -Infinity, true) : args.number('min');
   const max = integer ? args.integer('max', null, -Infinity, true) : args.number('max');
   args.ordered('min', min, 'max', max);
-  return { min, max, signed: args.boolean('signed') };
+  const signed = args.boolean('signed');
+  if (!signed && max !== null && max < 0) throw new TypeError(`${args.converter}(): max ${max} is under 0 without signed=True: the rule would match nothing`);
+  return { min, max, signed };
+}
+
+/**
+ * Refuses `fixed_digits` whose texts hold no number within the bounds: `digits` digits hold 0
+ * to 10^digits − 1, and with `signed` down to −(10^(digits−1) − 1), the `-` counting as one
+ * (`fixed_digits=2, min=100`: a rule that would match nothing).
+ */
+function checkFixedDigits(digits: number, { min, max, signed }: NumberBounds): void {
+  if (digits === 0) return;
+  const highest = 10 ** digits - 1;
+  const lowest = signed && digits > 1 ? -(10 ** (digits - 1) - 1) : 0;
+  const outside = min !== null && min > highest ? `min ${min}` : max !== null && max < lowest ? `max ${max}` : null;
+  if (outside !== null) throw new TypeError(`int(): ${digits} digits hold ${lowest} to ${highest}, outside ${outside}: the rule would match nothing`);
 }
 
 /** A converter made from arguments, with its key (the same arguments, the same key), or `null` for the defaults. */
@@ -158,6 +178,7 @@ const intMaker: Maker = {
   make(args) {
     const fixedDigits = args.integer('fixed_digits', 0, 0, false)!;
     const bounds = boundsOf(args, true);
+    checkFixedDigits(fixedDigits, bounds);
     if (fixedDigits === 0 && bounds.min === null && bounds.max === null && !bounds.signed) return null;
     return { converter: boundedIntConverter(fixedDigits, bounds) as Converter<unknown>, key: `int${JSON.stringify([fixedDigits, bounds.min, bounds.max, bounds.signed])}` };
   },
@@ -195,7 +216,9 @@ const MAKERS: Readonly<Record<string, Maker>> = { int: intMaker, float: floatMak
  *
  * @throws TypeError (without the pattern, which the caller adds) for arguments that cannot be
  *   read, too many, an unknown keyword, one given twice, a wrong type or an impossible value
- *   (`fixed_digits=-1`, `length=0`, `min` over `max`), and for any argument to `path`, `uuid`
+ *   (`fixed_digits=-1`, `length=0`, `min` over `max`; bounds no matched text can meet, which
+ *   would make a rule that matches nothing: `max=-1` without `signed`, `fixed_digits=2` with
+ *   `min=100`), and for any argument to `path`, `uuid`
  *   or a custom converter.
  */
 export function convertedWithArgs(name: string, text: string, custom: boolean): Made {
