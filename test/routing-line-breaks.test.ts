@@ -30,6 +30,15 @@ describe('line breaks in a placeholder', () => {
     expect(server.log.text).toBe('');
   });
 
+  it('refuses a "/" in the value of a converter that does not cross slashes: %2F decodes to "/", so the URL led elsewhere', () => {
+    const notes = new RouteMap({ note: '/notes/<line:text>', edit: '/notes/<text>/edit' }, { converters: { line } });
+    // It wrote /notes/a%2Fedit, whose PATH_INFO /notes/a/edit is the edit rule's.
+    expect(() => notes.build('note', { text: 'a/edit' })).toThrow(new TypeError('note (/notes/<line:text>): <text>: "a/edit" holds a "/", which its converter does not cross (PATH_INFO decodes %2F to "/")'));
+    expect(() => notes.bind({ PATH_INFO: '/', REQUEST_METHOD: 'GET' } as never).build('note', { text: '/' })).toThrow(TypeError);
+    expect(notes.build('note', { text: 'a b\nc' })).toBe('/notes/a%20b%0Ac');
+    expect(routes.build('file', { rest: 'a/b' })).toBe('/files/a/b');
+  });
+
   it('matches back every URL build writes', () => {
     for (const rest of ['a\nb', '\r\n', 'x/\u2028/y']) {
       expect(routes.lookup('GET', decodeURIComponent(routes.build('file', { rest })))).toMatchObject({ kind: 'match', values: { rest } });

@@ -22,8 +22,10 @@ const DOT_SEGMENT = /\/\.\.?(?=\/|$)/;
  *
  * @throws TypeError when the value is missing (or `null`), its converter refuses it (its
  *   `toUrl` throws a `TypeError`: thrown again as `endpoint (pattern): <name>: message`, the
- *   original as `cause`; other errors pass unchanged), or the text does not match the
- *   converter's regex (the URL would not lead back to the rule).
+ *   original as `cause`; other errors pass unchanged), the text does not match the
+ *   converter's regex, or it holds a `/` and the converter does not cross slashes (a custom
+ *   one's regex `.+`: `PATH_INFO` decodes `%2F` to `/`, so the text would be read as more
+ *   segments, another rule's): each URL would not lead back to the rule.
  */
 function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<string, unknown>>): string {
   // Own values only: a missing `constructor` or `toString` is not Object.prototype's.
@@ -39,6 +41,9 @@ function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<s
   }
   // A URL that would not match its own rule again is refused (an empty string, a word any() lacks…).
   if (!wholeMatch(part.converter).test(raw)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${shownText(raw)} does not match <${part.name}>`);
+  if (!part.converter.crossesSlashes && raw.includes('/')) {
+    throw new TypeError(`${rule.endpoint} (${rule.pattern}): <${part.name}>: ${shownText(raw)} holds a "/", which its converter does not cross (PATH_INFO decodes %2F to "/")`);
+  }
   return raw;
 }
 
@@ -50,7 +55,7 @@ function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<s
  * `__proto__` value is given as `{ ['__proto__']: v }`, not `{ __proto__: v }`, which sets the prototype).
  *
  * @throws TypeError when a placeholder has no value (or `null`), its converter refuses it, the
- *   text does not match the converter's regex, or the path has a `.` or `..` segment (`..` as a
+ *   text does not match the converter's regex or holds a `/` its converter does not cross, or the path has a `.` or `..` segment (`..` as a
  *   `string` value, `a/../b` as a `path` one), which clients resolve away (RFC 3986 §5.2.4),
  *   or placeholders sharing a segment would be read back as other texts (`/files/<name>.<ext>`
  *   with `ext` = `tar.gz`: `a.tar` and `gz`): each URL would not lead back to the rule and values.
@@ -108,8 +113,7 @@ export function pathOf(rule: Buildable, values: Readonly<Record<string, unknown>
     }
     const raw = valueText(rule, part, values);
     texts?.set(part.name, raw);
-    const text = quotePath(raw);
-    path += part.converter.crossesSlashes ? text : text.replaceAll('/', '%2F');
+    path += quotePath(raw);
   }
   // A client removes `.` and `..` segments before sending (RFC 3986 §5.2.4): `/items/..` would reach `/`.
   if (DOT_SEGMENT.test(path)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): the path ${shownText(path)} has a "." or ".." segment, which a client resolves away (RFC 3986 §5.2.4)`);

@@ -32,7 +32,12 @@ export interface Converter<T> {
    * next rule is tried (Werkzeug's `ValidationError`).
    */
   toValue(text: string): T | undefined;
-  /** The URL text of a value (before percent-encoding), for `build`. */
+  /**
+   * The URL text of a value (before percent-encoding), for `build`, which refuses (a
+   * `TypeError`) a text the regex does not match, or one holding a `/` unless
+   * {@link Converter.crossesSlashes} is set (`PATH_INFO` decodes `%2F` to `/`: the URL would
+   * lead to other segments).
+   */
   toUrl(value: T): string;
   /** True for a converter that matches across `/` (the `path` converter); default false. */
   readonly crossesSlashes?: boolean | undefined;
