@@ -153,6 +153,15 @@ describe('an internationalized host', () => {
     expect(idn.lookup('GET', '/shop', 'Ann.Bücher.example.')).toMatchObject({ kind: 'match', values: { user: 'ann' } });
   });
 
+  it('refuses any() words in upper case in a host, which is matched in lower case: a rule that matched no request', () => {
+    expect(() => new RouteMap({ a: { path: '/', host: '<any(EU,us):region>.example.com' } })).toThrow(
+      new TypeError('<any(EU,us):region>.example.com: a host is matched in lower case, so any() never matches "EU": write <any(eu,us):region>'),
+    );
+    expect(() => new RouteMap({ a: { path: '/', host: 'api.<any(v1,V2):v>.Example.com' } })).toThrow(/never matches "V2": write <any\(v1,v2\):v>/);
+    // In a path, words keep their case.
+    expect(new RouteMap({ a: '/<any(EU,us):region>' }).lookup('GET', '/EU')).toMatchObject({ kind: 'match', values: { region: 'EU' } });
+  });
+
   it('refuses a label that mixes Unicode with a placeholder, which has no ASCII form to match', () => {
     expect(() => new RouteMap({ a: { path: '/', host: 'café-<n>.example' } })).toThrow(/café-<n>\.example: a label in Unicode cannot hold a placeholder/);
   });

@@ -138,10 +138,19 @@ function identityKey(converter: Converter<unknown>): string {
   return `#${id}`;
 }
 
-/** The converter a placeholder names, built-in or the map's own, with its key (see {@link Placeholder.key}). */
-function converterFor(name: string, args: string | undefined, converters: Readonly<Record<string, Converter<unknown>>>, pattern: string): Pick<Placeholder, 'converter' | 'key'> {
+/**
+ * The converter a placeholder names, built-in or the map's own, with its key (see {@link Placeholder.key}).
+ *
+ * @param inHost true in a host pattern, matched against the request's host in lower case: an
+ *   `any` word in upper case, which could never match, is a `TypeError`.
+ */
+function converterFor(name: string, args: string | undefined, converters: Readonly<Record<string, Converter<unknown>>>, pattern: string, inHost: boolean, placeholder: string): Pick<Placeholder, 'converter' | 'key'> {
   if (name === 'any' && args !== undefined && !Object.hasOwn(converters, 'any')) {
     const words = anyWords(args);
+    const upper = inHost ? words.find((word) => word !== word.toLowerCase()) : undefined;
+    if (upper !== undefined) {
+      throw new TypeError(`${pattern}: a host is matched in lower case, so any() never matches ${shownText(upper)}: write <any(${words.map((w) => w.toLowerCase()).join(',')}):${placeholder}>`);
+    }
     return { converter: anyConverter(words), key: `any${JSON.stringify(words)}` };
   }
   const converter = Object.hasOwn(converters, name) ? converters[name] : undefined;
@@ -190,8 +199,8 @@ function refuseForeignSyntax(endpoint: string, pattern: string): void {
   );
 }
 
-/** Splits a pattern into parts (static text and placeholders). */
-function parseParts(pattern: string, converters: Readonly<Record<string, Converter<unknown>>>): Part[] {
+/** Splits a pattern into parts (static text and placeholders); `inHost` for a host pattern (see `converterFor`). */
+function parseParts(pattern: string, converters: Readonly<Record<string, Converter<unknown>>>, inHost = false): Part[] {
   const parts: Part[] = [];
   const names = new Set<string>();
   let at = 0;
@@ -200,7 +209,7 @@ function parseParts(pattern: string, converters: Readonly<Record<string, Convert
     const name = match[3]!;
     if (names.has(name)) throw new TypeError(`${pattern}: the placeholder ${name} appears twice`);
     names.add(name);
-    parts.push({ name, ...converterFor(match[1] ?? 'default', match[2], converters, pattern) });
+    parts.push({ name, ...converterFor(match[1] ?? 'default', match[2], converters, pattern, inHost, name) });
     at = match.index + match[0].length;
   }
   if (at < pattern.length) parts.push(pattern.slice(at));
@@ -304,15 +313,16 @@ function asciiHostText(text: string, placeholderBefore: boolean, placeholderAfte
  * builds `xn--bcher-kva.example`, the form browsers send).
  *
  * @throws TypeError for an empty host or one with `/` or a `*` (`*.example.com`: write
- *   `<sub>.example.com`), a label in Unicode that holds a placeholder (`café-<n>.example`),
- *   and as for a path pattern.
+ *   `<sub>.example.com`), a label in Unicode that holds a placeholder (`café-<n>.example`), an
+ *   `any` word in upper case (`<any(EU,US):r>`, which no host in lower case matches), and as
+ *   for a path pattern.
  */
 function compileHost(host: string, converters: Readonly<Record<string, Converter<unknown>>>, endpoint: string): HostPattern {
   if (host === '' || host.includes('/')) throw new TypeError(`route host must be a host name, without '/': ${JSON.stringify(host)} (${endpoint})`);
   if (host.includes('*') && !/<[^>]*\*[^>]*>/.test(host)) {
     throw new TypeError(`route host ${JSON.stringify(host)} (${endpoint}): a wildcard matches no host: write a placeholder, as ${JSON.stringify(host.replace(/\*/g, '<sub>'))}`);
   }
-  const parts = parseParts(host, converters).map((p, i, all) =>
+  const parts = parseParts(host, converters, true).map((p, i, all) =>
     typeof p === 'string' ? asciiHostText(p, i > 0 && typeof all[i - 1] !== 'string', i < all.length - 1 && typeof all[i + 1] !== 'string', host, endpoint) : p,
   );
   const last = parts.at(-1);

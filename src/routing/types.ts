@@ -25,7 +25,8 @@ import type { Converter } from './converters.ts';
  *   `Rule(host=…)` under `host_matching`). It is matched whole, in lower case, against the
  *   request's `Host` (else `SERVER_NAME`) without a trailing dot, with its port unless the
  *   scheme's default; its values join the path's (`user`). A `string` placeholder matches
- *   dots too, as in Werkzeug (`a.b.example.com` gives `user` = `a.b`). Without `host`, a rule
+ *   dots too, as in Werkzeug (`a.b.example.com` gives `user` = `a.b`); placeholders see the host
+ *   in lower case (`any` words in upper case are a `TypeError`). Without `host`, a rule
  *   answers on any host; at the same path, a rule with a host that matches is tried first,
  *   a host without placeholders before one with them (`api.example.com` before
  *   `<user>.example.com`, whatever the order of the rules), as Werkzeug does.
