@@ -48,6 +48,10 @@ export type Lookup =
   | { readonly kind: 'none' };
 
 const NONE: Lookup = Object.freeze({ kind: 'none' });
+/** The dynamic edges a `.` or `..` segment tries: none (see `walk`). */
+const NO_EDGES: Node['dynamic'] = [];
+/** True for `.` and `..`, the texts no placeholder in one segment takes (see `walk`). */
+const isDotSegment = (text: string): boolean => text === '.' || text === '..';
 const SLASH: Lookup = Object.freeze({ kind: 'slash' });
 
 /**
@@ -183,6 +187,8 @@ export class Matcher {
    * When none of that answers and the path has `//`, the path with its slashes merged is
    * looked up the same way: a rule there with `mergeSlashes` gives `merge` (Werkzeug's
    * `merge_slashes`; a `path` placeholder's value keeps its `//`, as it matched first).
+   * A `.` or `..` segment is no value of a placeholder in one segment (`build` refuses it):
+   * only static segments and slash-crossing tails (`path`) take it.
    * A rule with a `host` takes part only when it matches `host` (the request's, lower case,
    * without a trailing dot, with its port unless the scheme's default: `urls.host`;
    * `null`: never), and is tried before the rules
@@ -331,7 +337,11 @@ function walk(node: Node, i: number, search: Search): Lookup | undefined {
       const found = walk(child, i + 1, search);
       if (found) return found;
     }
-    for (const { segment, node: next } of node.dynamic) {
+    // A `.` or `..` segment is no placeholder's value: `build` refuses it (a client resolves it
+    // away), so a handler building its own URL from it would fail. Static rules and `path`
+    // values still take it (not a tail's placeholder in one segment, below).
+    const dynamic = isDotSegment(text) ? NO_EDGES : node.dynamic;
+    for (const { segment, node: next } of dynamic) {
       const depth = converted.length;
       if (segment.anything) {
         if (text === '') continue;
@@ -357,7 +367,7 @@ function walk(node: Node, i: number, search: Search): Lookup | undefined {
       // A tail that needs a trailing slash the path lacks (/docs/<path:page>/ for /docs/a/b), as above.
       const slash = !match && !search.looseOnly && rule.pattern.endsWith('/') && !rest.endsWith('/');
       if (slash) match = rule.tail!.regex.exec(`${rest}/`);
-      if (!match) continue;
+      if (!match || rule.tail!.wholeSegment.some((whole, k) => whole && isDotSegment(match[k + 1]!))) continue;
       const depth = converted.length;
       if (convert(match, rule.tail!.placeholders, converted)) {
         const found = pick([rule], search, converted, !slash);

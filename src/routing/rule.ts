@@ -77,7 +77,16 @@ export interface CompiledRule {
   /** The segments matched one by one. */
   readonly segments: readonly Segment[];
   /** The rest of the path from the first slash-crossing placeholder on, matched whole. */
-  readonly tail: { readonly regex: RegExp; readonly placeholders: readonly Placeholder[] } | null;
+  readonly tail: {
+    readonly regex: RegExp;
+    readonly placeholders: readonly Placeholder[];
+    /**
+     * For each placeholder, true when it is a whole segment and does not cross slashes
+     * (`<name>` in `/<path:dir>/<name>`): its text is then the segment, which may not be `.`
+     * or `..` (see the matcher's `walk`).
+     */
+    readonly wholeSegment: readonly boolean[];
+  } | null;
   /** Every placeholder, in order: the host's first, then the path's. */
   readonly placeholders: readonly Placeholder[];
   /**
@@ -263,6 +272,13 @@ function segmentOf(parts: Part[]): Segment {
   return { text: null, regex: wholeRegex(parts), anything, placeholders, key, weight };
 }
 
+/** The tail of a rule: `segments` from the first slash-crossing placeholder on, and their `parts` joined by `/`. */
+function tailOf(segments: readonly Part[][], parts: readonly Part[]): NonNullable<CompiledRule['tail']> {
+  const placeholders = parts.filter((p): p is Placeholder => typeof p !== 'string');
+  const alone = new Set(segments.flatMap(([only, ...more]) => (more.length === 0 && typeof only === 'object' && !only.converter.crossesSlashes ? [only] : [])));
+  return { regex: wholeRegex(parts), placeholders, wholeSegment: placeholders.map((p) => alone.has(p)) };
+}
+
 /** Options of one rule (see `RouteSpec`). */
 export interface RuleOptions {
   methods?: readonly string[] | undefined;
@@ -377,7 +393,7 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
   const names = placeholders.map((p) => p.name);
   if (values) names.push(...Object.keys(values));
   const segments = matched.map(segmentOf);
-  const tail = crossing === -1 ? null : { regex: wholeRegex(tailParts), placeholders: tailParts.filter((p): p is Placeholder => typeof p !== 'string') };
+  const tail = crossing === -1 ? null : tailOf(segmentParts.slice(crossing), tailParts);
   return {
     endpoint,
     pattern,
