@@ -52,3 +52,17 @@ describe('custom converters with the string regex', () => {
     expect(m.lookup('PUT', '/x/blue')).toMatchObject({ kind: 'method', allowed: new Set(['GET', 'HEAD', 'POST']) });
   });
 });
+
+describe('a custom converter regex with a Unicode property escape', () => {
+  it('is a TypeError from new RouteMap: regexes run without the u flag, where \\p{L} is the text "p{L}" (a silent 404 for café)', () => {
+    const word: Converter<string> = { regex: '[\\p{L}\\p{N}-]+', toValue: (text) => text, toUrl: (value) => value };
+    expect(() => new RouteMap({ w: '/w/<word:x>' }, { converters: { word } })).toThrow(
+      new TypeError('/w/<word:x>: the converter word\'s regex uses "\\p{…}", a Unicode property escape, which needs the u flag converter regexes run without (there it is the text "p{…}"): match more (as [^/]+) and check the property in toValue'),
+    );
+    const notLetter: Converter<string> = { regex: '\\P{L}+', toValue: (text) => text, toUrl: (value) => value };
+    expect(() => new RouteMap({ w: '/w/<x:x>' }, { converters: { x: notLetter } })).toThrow(TypeError);
+    // An escaped backslash before p{ is a backslash and the text p{, as meant.
+    const literal: Converter<string> = { regex: '\\\\p\\{x\\}', toValue: (text) => text, toUrl: (value) => value };
+    expect(new RouteMap({ w: '/w/<x:x>' }, { converters: { x: literal } }).lookup('GET', '/w/\\p{x}')).toMatchObject({ kind: 'match' });
+  });
+});

@@ -23,7 +23,9 @@ import { shownText, shownValue } from './shown.ts';
 export interface Converter<T> {
   /**
    * The text it matches, as a regular expression source without anchors and without capture
-   * groups (use `(?:…)`), run with the `s` flag (`.` matches a line break too). It cannot
+   * groups (use `(?:…)`), run with the `s` flag (`.` matches a line break too) and without
+   * `u`, so a Unicode property escape (`\p{L}`) is refused by `new RouteMap` (there it would be
+   * the text `p{L}`): match more and check the property in {@link Converter.toValue}. It cannot
    * match `/` unless {@link Converter.crossesSlashes} is set.
    */
   readonly regex: string;

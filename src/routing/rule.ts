@@ -140,6 +140,12 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'
 const converterIds = new WeakMap<Converter<unknown>, number>();
 let lastConverterId = 0;
 
+/**
+ * A Unicode property escape (`\p{L}`, `\P{N}`) not after an escaped backslash: without the `u`
+ * flag, which routing's regexes run without (see `Converter.regex`), it is the text `p{L}`.
+ */
+const PROPERTY_ESCAPE = /(?<!\\)(?:\\\\)*\\[pP]\{/;
+
 /** A key for `converter` itself: the same object always gets the same key, another object another. */
 function identityKey(converter: Converter<unknown>): string {
   let id = converterIds.get(converter);
@@ -181,6 +187,11 @@ function converterFor(name: string, args: string | undefined, converters: Readon
     throw new TypeError(`${pattern}: the converter ${name} has an invalid regex: ${(error as Error).message}`);
   }
   if (groups > 0) throw new TypeError(`${pattern}: the converter ${name}'s regex has capture groups: use (?:…)`);
+  if (PROPERTY_ESCAPE.test(converter.regex)) {
+    throw new TypeError(
+      `${pattern}: the converter ${name}'s regex uses "\\p{…}", a Unicode property escape, which needs the u flag converter regexes run without (there it is the text "p{…}"): match more (as [^/]+) and check the property in toValue`,
+    );
+  }
   return { converter, key: identityKey(converter) };
 }
 
