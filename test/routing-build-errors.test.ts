@@ -52,6 +52,14 @@ describe('a build its converter refuses', () => {
     expect(build('key', { key: 5 })).toThrow(new TypeError('key (/keys/<uuid:key>): <key>: a uuid placeholder takes a UUID string, not 5'));
   });
 
+  it('refuses a string or path value that is no string, and a toUrl answering no string, saying where (it crashed: "raw.includes is not a function")', () => {
+    const texts = new RouteMap({ item: '/items/<slug>', files: '/files/<path:rest>', pair: '/pairs/<raw:n>' }, { converters: { raw: { regex: '\\d+', toValue: Number, toUrl: (value: number) => value as unknown as string } } });
+    const built = (endpoint: string, values: Record<string, unknown>) => () => (texts.build as (endpoint: string, values: Record<string, unknown>) => string)(endpoint, values);
+    expect(built('item', { slug: 5 })).toThrow(new TypeError('item (/items/<slug>): <slug>: a string placeholder takes a string, not 5'));
+    expect(built('files', { rest: true })).toThrow(new TypeError('files (/files/<path:rest>): <rest>: a path placeholder takes a string, not true'));
+    expect(built('pair', { n: 4 })).toThrow(new TypeError('pair (/pairs/<raw:n>): <n>: toUrl answered 4, not a string'));
+  });
+
   it('shows no more of a refused value than it needs: 100 characters of a string, the type of an object', () => {
     // A value may come from the request or a record: the message reaches logs.
     const long = `${'x'.repeat(5000)}/`;

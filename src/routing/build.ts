@@ -8,7 +8,7 @@ import { quotePath } from '../http/url.ts';
 import { isValidHost } from '../http/host.ts';
 import type { CompiledRule, Placeholder } from './rule.ts';
 import { wholeMatch } from './converters.ts';
-import { shownText } from './shown.ts';
+import { shownText, shownValue } from './shown.ts';
 
 /** What a path is built from: a rule, or a `redirectTo` template (its text as `pattern`). */
 export type Buildable = Pick<CompiledRule, 'endpoint' | 'pattern' | 'parts'>;
@@ -22,7 +22,7 @@ const DOT_SEGMENT = /\/\.\.?(?=\/|$)/;
  *
  * @throws TypeError when the value is missing (or `null`), its converter refuses it (its
  *   `toUrl` throws a `TypeError`: thrown again as `endpoint (pattern): <name>: message`, the
- *   original as `cause`; other errors pass unchanged), the text does not match the
+ *   original as `cause`; other errors pass unchanged), `toUrl` answers no string, the text does not match the
  *   converter's regex, or it holds a `/` and the converter does not cross slashes (a custom
  *   one's regex `.+`: `PATH_INFO` decodes `%2F` to `/`, so the text would be read as more
  *   segments, another rule's): each URL would not lead back to the rule.
@@ -39,6 +39,7 @@ function valueText(rule: Buildable, part: Placeholder, values: Readonly<Record<s
     if (error instanceof TypeError) throw new TypeError(`${rule.endpoint} (${rule.pattern}): <${part.name}>: ${error.message}`, { cause: error });
     throw error;
   }
+  if (typeof raw !== 'string') throw new TypeError(`${rule.endpoint} (${rule.pattern}): <${part.name}>: toUrl answered ${shownValue(raw)}, not a string`);
   // A URL that would not match its own rule again is refused (an empty string, a word any() lacks…).
   if (!wholeMatch(part.converter).test(raw)) throw new TypeError(`${rule.endpoint} (${rule.pattern}): ${shownText(raw)} does not match <${part.name}>`);
   if (!part.converter.crossesSlashes && raw.includes('/')) {

@@ -66,9 +66,20 @@ function readFloat(text: string): number | undefined {
 /**
  * `<string:name>` (the default, `<name>`): any non-empty text without `/`. In a pattern it
  * takes Werkzeug's arguments `length`, `minlength`, `maxlength` (`<string(length=2):lang>`,
- * docs/routing.md#converter-arguments).
+ * docs/routing.md#converter-arguments). `toUrl` throws a `TypeError` for a value that is no
+ * string (a number included: convert it first, as the types say).
  */
-export const stringConverter: Converter<string> = { regex: '[^/]+', toValue: (text) => text, toUrl: (value) => value, weight: 100 };
+export const stringConverter: Converter<string> = { regex: '[^/]+', toValue: (text) => text, toUrl: (value) => stringOf(value, 'a string placeholder'), weight: 100 };
+
+/**
+ * `value` when it is a string, for a converter's `toUrl`.
+ *
+ * @throws TypeError naming `what` (`a string placeholder takes a string, not 5`) otherwise.
+ */
+function stringOf(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new TypeError(`${what} takes a string, not ${shownValue(value)}`);
+  return value;
+}
 
 /**
  * `<int:id>`: decimal digits, as a safe integer (`007` reads 7; too large a number does not match).
@@ -117,11 +128,11 @@ export const floatConverter: Converter<number> = {
   weight: 50,
 };
 
-/** `<path:rest>`: the rest of the path, slashes included (not starting with one). */
+/** `<path:rest>`: the rest of the path, slashes included (not starting with one); `toUrl` throws a `TypeError` for a value that is no string. */
 export const pathConverter: Converter<string> = {
   regex: '[^/].*?',
   toValue: (text) => text,
-  toUrl: (value) => value,
+  toUrl: (value) => stringOf(value, 'a path placeholder'),
   crossesSlashes: true,
   weight: 200,
 };
@@ -274,8 +285,7 @@ export function lengthConverter(min: number, max: number | null): Converter<stri
     regex: `${CHARACTER}{${min},${max ?? ''}}`,
     toValue: (text) => text,
     toUrl: (value) => {
-      if (typeof value !== 'string') throw new TypeError(`${what} takes a string, not ${shownValue(value)}`);
-      if (!fits(value)) throw new TypeError(`${what} takes no ${shownText(value)}`);
+      if (!fits(stringOf(value, what))) throw new TypeError(`${what} takes no ${shownText(value)}`);
       return value;
     },
     weight: 100,
