@@ -3,10 +3,11 @@
  * status, headers and body, errors before and after the head, cancel → return().
  */
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request } from 'tsgi';
+import { type App, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request, serve } from 'tsgi';
 import { fetchEnvKey, fetchExecutionContextKey, fetchRequestKey, toFetchHandler } from 'tsgi/fetch';
 import { errors as errorsMiddleware } from 'tsgi/middleware';
-import { deferred } from './node-helpers.ts';
+import { deferred, request } from './node-helpers.ts';
+import { serveFetch } from './fetch-helpers.ts';
 
 const enc = new TextEncoder();
 
@@ -419,6 +420,35 @@ describe('toFetchHandler: the answer', () => {
       const res = await toFetchHandler(app, { log: errors })(new globalThis.Request('http://h/'));
       expect(res.status, name).toBe(500);
       expect(errors.lines, name).toHaveLength(1);
+    }
+  });
+
+  it('answers a logged plain 500 for a header field name or value the gateway rules refuse, over a socket as serve() does', async () => {
+    // A name that is no token, and values with a control character (which fetch's Headers
+    // take and would send) or a character past U+00FF (refused by @hono/node-server's writeHead
+    // only: its own 500 carried the error message to the client, and tsgi.errors saw nothing).
+    const fields: Array<[string, string]> = [['X Bad', 'v'], ['X-Bad', 'a\x01b'], ['X-Bad', 'a\x7fb'], ['X-Bad', 'a\u0100b']];
+    const errors = log();
+    const app: App = (environ, start) => {
+      start('200 OK', [fields[Number(environ.QUERY_STRING)]!]);
+      return [enc.encode('body')];
+    };
+    const handler = toFetchHandler(app, { log: errors });
+    const served = await serveFetch(handler);
+    const node = await serve(app, { port: 0, log: errors });
+    try {
+      for (let i = 0; i < fields.length; i++) {
+        const inProcess = await handler(new globalThis.Request(`http://h/?${i}`));
+        expect([inProcess.status, await inProcess.text()], JSON.stringify(fields[i])).toEqual([500, 'Internal Server Error\n']);
+        const [viaFetch, viaServe] = await Promise.all([request(`${served.url}/?${i}`), request(`http://127.0.0.1:${node.port}/?${i}`)]);
+        expect([viaFetch.status, viaFetch.body.toString()], JSON.stringify(fields[i])).toEqual([500, 'Internal Server Error\n']);
+        expect(viaServe.status).toBe(500);
+      }
+      // Each logged by both adapters, with the request line: the in-process call, the socket, serve().
+      expect(errors.lines.filter((line) => line.startsWith('[tsgi] GET /?'))).toHaveLength(3 * fields.length);
+    } finally {
+      await served.close();
+      await node.close();
     }
   });
 

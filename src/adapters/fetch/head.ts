@@ -7,6 +7,7 @@
 import { hasNoContent } from '../../gateway/status.ts';
 import { checkDeclaredLength, declaredLength, fieldRole, finalStatus } from '../../gateway/head-rules.ts';
 import { inWorkers } from './workers.ts';
+import { assertHeader } from '../../gateway/fields.ts';
 
 /** What a fetch `Response` is built from. */
 export interface FetchHead {
@@ -37,10 +38,13 @@ const dropsContentLength = (code: number): boolean => code === 204 || code === 2
  * `Content-Length` (the runtime computes it for the other answers). A 204 or 205 carries no
  * body and no app `Content-Length` (RFC 9110 §8.6, §15.3.6): whatever body the app gives it is
  * dropped; hop-by-hop fields are dropped (the runtime owns the connection, so
- * `Connection: close` is dropped too).
+ * `Connection: close` is dropped too). The fields sent are checked against the gateway rules
+ * (`assertHeader`, docs/spec.md §5: a token name, a value of HTAB, SP, VCHAR and U+0080–U+00FF
+ * only), as Node's `writeHead` checks them under `serve()`.
  *
  * @throws TypeError for anything the app got wrong: no `startResponse`, an invalid or 1xx
- *   status, a header that is not a pair of strings, a bad or mismatched `Content-Length`.
+ *   status, a header that is not a pair of strings or breaks those rules, a bad or mismatched
+ *   `Content-Length`.
  */
 export function fetchHead(
   status: string | undefined,
@@ -62,7 +66,13 @@ export function fetchHead(
     }
     if (drop) {
       if (fields === pairs) fields = pairs.slice(0, i);
-    } else if (fields !== pairs) fields.push(pair);
+    } else {
+      // Checked here, as Node's writeHead checks them under serve(): fetch's `Headers` take a
+      // control character and send it, and @hono/node-server's `Response` checks nothing until
+      // its writeHead throws, answered by its own 500 that shows the client the error message.
+      assertHeader(pair[0], pair[1]);
+      if (fields !== pairs) fields.push(pair);
+    }
   }
   const head = method === 'HEAD';
   const bodiless = hasNoContent(code);
