@@ -4,7 +4,7 @@
 import http from 'node:http';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { Request, Response as TsgiResponse } from 'tsgi';
+import { type App, HTTPForbidden, Request, Response as TsgiResponse } from 'tsgi';
 import { fromFetchHandler } from 'tsgi/fetch';
 import { lint, mount, proxyFix } from 'tsgi/middleware';
 import { parseRaw, rawExchange, rawGet, request, start, until, within } from './node-helpers.ts';
@@ -258,6 +258,38 @@ describe('fromFetchHandler', () => {
     // TRACK and CONNECT, which Node's parser does not hand to an app, in-process.
     for (const method of ['TRACK', 'CONNECT']) expect((await Request.blank('/api/x', { method }).getResponse(app)).statusCode).toBe(501);
     expect(calls).toBe(0);
+  });
+
+  it('redirects a path with dot segments to the resolved one instead of resolving them out of sight of the layers above, over a socket', async () => {
+    // A guard above reads PATH_INFO with its dot segments; the fetch URL resolves them (WHATWG),
+    // so /x/../admin reached the handler as /admin past a guard that refuses /admin.
+    let calls = 0;
+    const handler = fromFetchHandler((request) => (calls++, echo(request)));
+    const guarded: App = (environ, startResponse) => {
+      if (environ.PATH_INFO.startsWith('/admin')) return new HTTPForbidden().respond(environ, startResponse);
+      return handler(environ, startResponse);
+    };
+    const server = await start(guarded);
+    try {
+      for (const [target, location] of [
+        ['/x/../admin/users?q=1', '/admin/users?q=1'],
+        ['/x/%2e%2E/admin/users', '/admin/users'],
+        ['/x/.%2e/admin', '/admin'],
+        ['/x/./admin/', '/x/admin/'],
+      ]) {
+        const res = parseRaw((await rawExchange(server.port, rawGet(target!))).raw);
+        expect([res.status, res.header('location')], target).toEqual([308, `http://127.0.0.1${location}`]);
+      }
+      expect(calls).toBe(0);
+      // Followed, the clean URL comes back through the guard.
+      expect(parseRaw((await rawExchange(server.port, rawGet('/admin/users'))).raw).status).toBe(403);
+      // Escapes that hide no dot segment still reach the handler as sent.
+      const kept = parseRaw((await rawExchange(server.port, rawGet('/files/a%2Fb/..c/.d'))).raw);
+      expect(JSON.parse(kept.rest)).toMatchObject({ url: 'http://127.0.0.1/files/a%2Fb/..c/.d' });
+      expect(server.log.text).toBe('');
+    } finally {
+      await server.close();
+    }
   });
 
   it('lets a handler error reach the caller (the server or errors() answers 500)', async () => {

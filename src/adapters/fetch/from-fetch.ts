@@ -17,6 +17,7 @@ import { isBodyReadable } from '../../request/input.ts';
 import { type HTTPException, isHTTPException } from '../../exceptions/base.ts';
 import { HTTPNotImplemented } from '../../exceptions/server-errors.ts';
 import { inWorkers } from './workers.ts';
+import { redirectToCleanPath } from '../../middleware/clean-path.ts';
 import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
 
 /** Options of {@link fromFetchHandler}. */
@@ -116,7 +117,11 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  * (`deflate`) and uncoded answers keep both.
  *
  * A `CONNECT`, `TRACE` or `TRACK` request, which a fetch `Request` cannot carry, is answered
- * `501 Not Implemented` without calling the handler (as `proxy` answers a `TRACE`).
+ * `501 Not Implemented` without calling the handler (as `proxy` answers a `TRACE`). A path with
+ * dot segments (`/x/../admin`, `/x/%2E%2E/admin`), which the fetch URL would resolve out of sight
+ * of the layers above (they read `PATH_INFO` with them: a guard testing for `/admin` lets
+ * `/x/../admin` by), is answered `308 Permanent Redirect` to the path with them resolved, query
+ * kept, without calling the handler, as `mount` and `proxy` answer it.
  *
  * @throws TypeError (at once) when `handler` is not a function; for an object with a `fetch`
  *   method (a Hono or h3 app, a Worker module) the message says to pass its `.fetch`.
@@ -142,6 +147,11 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
     if (FORBIDDEN_METHODS.has(method.toUpperCase())) {
       return new HTTPNotImplemented(`a fetch handler cannot be sent a ${method} request`).respond(environ, startResponse);
     }
+    // The fetch URL resolves dot segments (`/x/../admin`, `%2E%2E`: the WHATWG URL parser), which
+    // the layers above read in PATH_INFO: redirected to the resolved path, as `mount` and `proxy`
+    // do, so that it comes through them again.
+    const redirect = redirectToCleanPath(environ, startResponse, false);
+    if (redirect !== null) return redirect;
     // A request body refused while the handler read it (a 413 past maxBodySize, a 400) is the
     // answer, whatever the handler made of the failure: frameworks answer a read error with a
     // 500 (Hono), or fail on tsgi's exception itself (Hono's error handler calls its
