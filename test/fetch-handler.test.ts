@@ -278,6 +278,31 @@ describe('toFetchHandler: the answer', () => {
     expect(res.body).toBeNull();
   });
 
+  it('sends an empty body with Content-Length: 0, as serve() does, not chunked, over a socket', async () => {
+    // An empty array, an empty stream, an event stream ended by the shutdown before its first event.
+    const shutdown = new AbortController();
+    shutdown.abort();
+    const app: App = (environ, start) => {
+      if (environ.PATH_INFO === '/array') return (start('201 Created', []), []);
+      start('200 OK', [['Content-Type', 'text/event-stream']]);
+      return (async function* () {
+        if (environ.PATH_INFO === '/events') await new Promise(() => {});
+      })();
+    };
+    const served = await serveFetch(toFetchHandler(app, { shutdownSignal: shutdown.signal }));
+    const node = await serve(app, { port: 0, shutdownSignal: shutdown.signal });
+    try {
+      for (const path of ['/array', '/stream', '/events']) {
+        const [viaFetch, viaServe] = await Promise.all([request(`${served.url}${path}`), request(`http://127.0.0.1:${node.port}${path}`)]);
+        expect([viaServe.headers['content-length'], viaServe.headers['transfer-encoding']], path).toEqual(['0', undefined]);
+        expect([viaFetch.status, viaFetch.headers['content-length'], viaFetch.headers['transfer-encoding']], path).toEqual([viaServe.status, '0', undefined]);
+      }
+    } finally {
+      await served.close();
+      await node.close({ timeout: 100 });
+    }
+  });
+
   it('gives 204 and 304 no body and drops Content-Length from a 204', async () => {
     const res = await toFetchHandler((_environ, start) => {
       start('204 No Content', [['Content-Length', '0']]);

@@ -35,6 +35,14 @@ export type FetchHandler = (request: globalThis.Request, env?: unknown, ctx?: un
 
 type Step = IteratorResult<Uint8Array>;
 
+/**
+ * The body of an empty answer that has content (a `200` with no bytes): bytes, not `null`, so
+ * that it goes out with `Content-Length: 0` as under `serve()` (docs/spec.md §7.1), where
+ * `@hono/node-server` sent a `null` body chunked. A fetch `Response` copies the bytes it is
+ * given, so one array serves every answer.
+ */
+const EMPTY = new Uint8Array(0);
+
 /** The answers whose body streams from the app's: their app may still read the request body. */
 const streamed = new WeakSet<globalThis.Response>();
 
@@ -95,7 +103,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       for (let i = 0; i < chunks.length; i++) length += checkChunk(chunks[i]).byteLength;
       const head = fetchHead(status, headers, method, length);
       committed = true;
-      const payload = head.noBody || length === 0 ? null : chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks as Uint8Array[], length);
+      const payload = head.noBody ? null : length === 0 ? EMPTY : chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks as Uint8Array[], length);
       return fetchResponse(payload, head);
     }
     iterator = openBody(body);
@@ -111,12 +119,12 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       void closeBody(iterator, log);
       const head = fetchHead(status, headers, method, 0);
       committed = true;
-      return fetchResponse(null, head);
+      return fetchResponse(head.noBody ? null : EMPTY, head);
     }
     if (first.done) {
       const head = fetchHead(status, headers, method, 0);
       committed = true;
-      return fetchResponse(null, head);
+      return fetchResponse(head.noBody ? null : EMPTY, head);
     }
     const chunk = checkChunk(first.value);
     bodyStarted = true;
