@@ -247,6 +247,24 @@ describe('fromFetchHandler', () => {
     expect(JSON.parse(res.rest)).toEqual(['host', 'x-kept']);
   });
 
+  it("leaves out of the answer the fields the handler's Response names in Connection (an upstream's, through fetch()), as proxy does, over a socket", async () => {
+    const upstream = http.createServer((_req, res) => {
+      res.writeHead(200, { Connection: 'keep-alive, X-Hop', 'X-Hop': '1', 'X-Kept': '2', 'Content-Type': 'text/plain' });
+      res.end('upstream');
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = upstream.address() as import('node:net').AddressInfo;
+      const server = await start(fromFetchHandler(() => fetch(`http://127.0.0.1:${port}/`)));
+      const reply = await request(`${server.url}/`);
+      expect([reply.status, reply.body.toString(), reply.headers['x-kept']]).toEqual([200, 'upstream', '2']);
+      expect(reply.headers['x-hop']).toBeUndefined();
+      expect(server.log.text).toBe('');
+    } finally {
+      upstream.close();
+    }
+  });
+
   it('answers 501, not a logged 500, to a TRACE, TRACK or CONNECT a fetch Request cannot carry, over a socket', async () => {
     let calls = 0;
     const app = mount({ '/api': fromFetchHandler((request) => (calls++, echo(request))) });

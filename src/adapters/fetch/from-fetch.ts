@@ -109,8 +109,8 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  * streamed from `tsgi.input`, and `tsgi.signal`. Its second and third arguments are those the
  * runtime gave `toFetchHandler` (`tsgi.fetch_env`, `tsgi.fetch_execution_context`: a Worker's
  * bindings reach a Hono app as `c.env`), `undefined` on Node. Its `Response` is answered as
- * it is (`Response.fromFetch`): status, fields (several `Set-Cookie` stay several), the body
- * streamed; a HEAD request gets no body, and no `Content-Length` unless the handler gave one.
+ * it is (`Response.fromFetch`): status, fields (several `Set-Cookie` stay several; hop-by-hop
+ * ones, and those its `Connection` names, left out), the body streamed; a HEAD request gets no body, and no `Content-Length` unless the handler gave one.
  * On Cloudflare Workers an answer with `Content-Encoding: gzip` or `br` loses that field and
  * its `Content-Length`: such a body is not coded there (workerd decodes what `fetch()` and
  * service bindings receive, and codes its own answers when it sends them); other codings
@@ -172,6 +172,10 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
     }
     const fetched = inWorkers ? uncodedOnWorkers(response) : response;
     const answer = Response.fromFetch(fetched);
+    // The fields its Connection names are hop-by-hop too (RFC 9110 §7.6.1): an upstream's, when
+    // the handler answers what `fetch()` gave it, as `proxy` drops them.
+    const named = connectionOptions(fetched.headers.get('connection') ?? undefined);
+    if (named !== undefined) for (const name of named) answer.headers.delete(name);
     // A HEAD answer without a length (a streamed GET's, or one whose coded length workerd's went
     // with its coding): none, rather than the empty body's 0 (RFC 9110 §8.6: the GET's or none).
     if (fetched.body === null && environ.REQUEST_METHOD === 'HEAD' && !fetched.headers.has('content-length')) answer.headers.delete('Content-Length');
