@@ -406,6 +406,28 @@ describe('toFetchHandler: the answer', () => {
     expect(errors.lines[0]).toMatch(/^\[tsgi\] POST \/x\?y=1 HTTP\/1\.1: Error: boom\n {4}at /);
   });
 
+  it("answers a HEAD with no body when the adapter answers for the app (a 400 before it, a 500), the GET answer's length kept", async () => {
+    const errors = log();
+    const handler = toFetchHandler(() => {
+      throw new Error('boom');
+    }, { log: errors, scriptName: '/café' });
+    for (const [url, status, text] of [
+      ['http://h/caf%C3%A9/%zz', 400, 'Bad Request: malformed percent-escape or invalid UTF-8 in the path\n'],
+      ['http://h/other', 404, 'Not Found: the app is mounted at /café\n'],
+      ['http://h/caf%C3%A9/x', 500, 'Internal Server Error\n'],
+    ] as const) {
+      const get = await handler(new globalThis.Request(url));
+      expect([get.status, await get.text()], url).toEqual([status, text]);
+      const head = await handler(new globalThis.Request(url, { method: 'HEAD' }));
+      expect([head.status, head.body, head.headers.get('content-length'), head.headers.get('content-type')], url).toEqual([
+        status,
+        null,
+        String(enc.encode(text).byteLength),
+        'text/plain; charset=utf-8',
+      ]);
+    }
+  });
+
   it('answers an HTTPException that escapes the app before the head as itself, logging a 5xx only', async () => {
     const errors = log();
     const missing = await toFetchHandler(() => {

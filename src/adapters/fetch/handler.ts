@@ -46,9 +46,18 @@ const EMPTY = new Uint8Array(0);
 /** The answers whose body streams from the app's: their app may still read the request body. */
 const streamed = new WeakSet<globalThis.Response>();
 
-/** A short plain-text answer the adapter makes itself (a 400 before the app, a 500). */
-function plain(code: number, statusText: string, text: string): globalThis.Response {
-  return new globalThis.Response(text, { status: code, statusText, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
+const encoder = new TextEncoder();
+
+/**
+ * A short plain-text answer the adapter makes itself (a 400 before the app, a 500). To a HEAD
+ * (`method`) it carries no body, only the length the GET answer's has (RFC 9110 §9.3.2), as
+ * the app's answers and `serve()`'s own.
+ */
+function plain(code: number, statusText: string, text: string, method: string): globalThis.Response {
+  const headers = { 'Content-Type': 'text/plain; charset=utf-8' };
+  if (method !== 'HEAD') return new globalThis.Response(text, { status: code, statusText, headers });
+  const length = String(encoder.encode(text).byteLength);
+  return new globalThis.Response(null, { status: code, statusText, headers: { ...headers, 'Content-Length': length } });
 }
 
 /**
@@ -163,7 +172,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     if (iterator !== undefined) void closeBody(iterator, log);
     if (exception !== null) return respond(exception.toApp(), environ, undefined, true);
     log(error);
-    return plain(500, 'Internal Server Error', 'Internal Server Error\n');
+    return plain(500, 'Internal Server Error', 'Internal Server Error\n', method);
   } finally {
     stop?.dispose();
     // The head is settled (or the adapter's own answer replaced it): a line waiting for that goes.
@@ -234,10 +243,10 @@ export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}):
     try {
       environ = createFetchEnviron(request, env, ctx, options);
     } catch (error) {
-      if (error instanceof HTTPClientError) return Promise.resolve(afterBody(request, plain(error.code, error.title, `${error.title}: ${error.message}\n`)));
+      if (error instanceof HTTPClientError) return Promise.resolve(afterBody(request, plain(error.code, error.title, `${error.title}: ${error.message}\n`, request.method)));
       const line = `${request.method} ${redactQuery(request.url, options.redactQuery ?? [])} HTTP/1.1`;
       logError(options.log ?? stderrLog, line, error);
-      return Promise.resolve(afterBody(request, plain(500, 'Internal Server Error', 'Internal Server Error\n')));
+      return Promise.resolve(afterBody(request, plain(500, 'Internal Server Error', 'Internal Server Error\n', request.method)));
     }
     const answer = respond(callable, environ, shutdown);
     // A request without a body (GET, HEAD) has nothing to drain: no step added to its answer.
