@@ -2,11 +2,12 @@
  * toFetchHandler (tsgi/fetch): the environ of a fetch Request, the answer built from the app's
  * status, headers and body, errors before and after the head, cancel → return().
  */
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { type App, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request, serve } from 'tsgi';
+import { type App, type Environ, HTTPNotFound, HTTPServiceUnavailable, Request, Response, serve } from 'tsgi';
 import { fetchEnvKey, fetchExecutionContextKey, fetchRequestKey, toFetchHandler } from 'tsgi/fetch';
 import { errors as errorsMiddleware } from 'tsgi/middleware';
-import { deferred, request } from './node-helpers.ts';
+import { deferred, request, within } from './node-helpers.ts';
 import { serveFetch } from './fetch-helpers.ts';
 
 const enc = new TextEncoder();
@@ -394,6 +395,37 @@ describe('toFetchHandler: the answer', () => {
     await reader.read();
     await reader.cancel();
     await expect.poll(() => closed).toBe(true);
+  });
+
+  it('closes a body whose first chunk has not come when the client leaves, as serve() does, over a socket', async () => {
+    // A stream with nothing to send yet (an upstream body, a subscription): serve() closes it
+    // at once; under toFetchHandler it stayed open until its first chunk, which may never come.
+    let cancels = 0;
+    const app = Request.application(() => new Response(new ReadableStream<Uint8Array>({ cancel: () => void cancels++ }), { contentType: 'text/plain' }));
+    const errors = log();
+    const served = await serveFetch(toFetchHandler(app, { log: errors }));
+    const node = await serve(app, { port: 0, log: errors });
+    try {
+      for (const port of [node.port, served.port]) {
+        const before = cancels;
+        const socket = net.connect(port, '127.0.0.1', () => socket.write('GET /wait HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+        socket.on('error', () => undefined);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        socket.destroy();
+        expect(await within(() => cancels > before, 2000), port === node.port ? 'serve()' : 'toFetchHandler').toBe(true);
+      }
+      // The in-process caller that aborts its request is answered too (499: nobody reads it).
+      const leaving = new AbortController();
+      const answer = toFetchHandler(app)(new globalThis.Request('http://h/wait', { signal: leaving.signal }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      leaving.abort();
+      expect((await answer).status).toBe(499);
+      await expect.poll(() => cancels).toBe(3);
+      expect(errors.lines).toEqual([]);
+    } finally {
+      await served.close();
+      await node.close({ timeout: 100 });
+    }
   });
 
   it('answers an app error before the head with a plain 500 and logs it with the request line', async () => {

@@ -1,7 +1,8 @@
 /**
  * Noticing, under `toFetchHandler`, a client that goes away while the app has not answered,
- * for the layers that watch for it (`watchClientGone`: `accessLog` logs its 499 then), through
- * the request's `signal`, which Bun, Deno and `@hono/node-server` abort when the client
+ * for the layers that watch for it (`watchClientGone`: `accessLog` logs its 499 then), or
+ * while the first chunk of its body is awaited (the body is then closed, {@link untilClientLeaves}),
+ * through the request's `signal`, which Bun, Deno and `@hono/node-server` abort when the client
  * disconnects (as the Node adapter does through the connection's `close`).
  *
  * @module
@@ -9,6 +10,40 @@
 import type { Environ } from '../../gateway/types.ts';
 import type { HeadWait } from '../../gateway/server-status.ts';
 import { tellClientGone } from '../../gateway/client-gone.ts';
+import { isThenable } from '../../gateway/body.ts';
+
+/** What {@link untilClientLeaves} answers when the client left first. */
+export const LEFT: unique symbol = Symbol('left');
+
+/**
+ * `step` (a body's `next()`), or {@link LEFT} when `request.signal` aborts before it settles
+ * (at once when it has aborted already): the client left before the answer's head, as the
+ * Node adapter learns from the connection's `close`, and the body is to be closed then rather
+ * than when it next yields, which may be never (an upstream stream, a subscription with nothing
+ * to send). A step in hand is answered as it is, without reading the signal; so is any step of
+ * a request without one.
+ */
+export function untilClientLeaves<T>(request: globalThis.Request, step: T | PromiseLike<T>): T | PromiseLike<T | typeof LEFT> {
+  if (!isThenable<T>(step)) return step;
+  const signal = request.signal as AbortSignal | null | undefined;
+  // A request-like object without a signal (a polyfill's) tells nothing: the step as it is.
+  if (signal == null) return step;
+  if (signal.aborted) return Promise.resolve(LEFT);
+  return new Promise<T | typeof LEFT>((resolve, reject) => {
+    const left = () => resolve(LEFT);
+    signal.addEventListener('abort', left, { once: true });
+    step.then(
+      (value) => {
+        signal.removeEventListener('abort', left);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', left);
+        reject(error);
+      },
+    );
+  });
+}
 
 /**
  * The {@link HeadWait} `toFetchHandler` lends a request (`tsgi.head_settled`), with a `gone`

@@ -22,7 +22,8 @@ import { resumeBody } from './body.ts';
 import { raceTimer } from '../../gateway/resume.ts';
 import { drainUnread } from './unread.ts';
 import { unlessAbort } from '../../gateway/abort.ts';
-import { FetchHeadWait } from './client-gone.ts';
+import { FetchHeadWait, LEFT, untilClientLeaves } from './client-gone.ts';
+import { CLIENT_CLOSED } from '../../gateway/status.ts';
 import { STOP, type ShutdownWatch, type StreamStop, shutdownWatchOf, streamStopOf } from '../../gateway/shutdown.ts';
 import { startedTwice } from '../../gateway/start-errors.ts';
 
@@ -121,7 +122,16 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     const watched = status !== undefined;
     if (watched) stop = streamStopOf(shutdown, headers!, environ);
     const asked = iterator.next() as Step | PromiseLike<Step>;
-    const first = await (stop === undefined ? asked : stop.race(asked));
+    // A client that leaves now has its body closed at once, not at its first chunk (spec §7.5).
+    const staying = untilClientLeaves(environ['tsgi.fetch_request'] as globalThis.Request, asked) as Step | PromiseLike<Step>;
+    const first = (await (stop === undefined ? staying : stop.race(staying))) as Step | typeof STOP | typeof LEFT;
+    if (first === LEFT) {
+      // Nobody reads the answer: an empty one, with nginx's status for a client gone.
+      if (isThenable<Step>(asked)) asked.then(undefined, unlessAbort(log));
+      void closeBody(iterator, log);
+      serverStatusKey.set(environ, CLIENT_CLOSED);
+      return new globalThis.Response(null, { status: CLIENT_CLOSED });
+    }
     if (first === STOP) {
       // No event yet: an empty answer, which `EventSource` reconnects after, as after any end.
       if (isThenable<Step>(asked)) asked.then(undefined, unlessAbort(log));
@@ -208,7 +218,10 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  *
  * The answer: a body in memory (an array, or a stream that ends right after its first chunk)
  * goes out whole with its length; any other stream as a pull-based `ReadableStream`, one chunk
- * per read (backpressure), whose cancel (the client left) runs the body iterator's `return()`.
+ * per read (backpressure), whose cancel (the client left) runs the body iterator's `return()`;
+ * a client that leaves before the body's first chunk (the request's signal aborts) has it run
+ * then, not at that chunk, which may never come, and the answer nobody reads is an empty
+ * `499`.
  * HEAD, 204, 205 and 304 carry no body (one the app gives is dropped, its iterator closed);
  * hop-by-hop fields are dropped. An answer that does not stream, given while the app never
  * touched the request body (a 413, a 401, a 403 to an upload), is handed over once the rest of
