@@ -14,7 +14,7 @@ import { refuseContentCoding } from './content-coding.ts';
 import { formEncoding } from '../http/form-decoding.ts';
 import { DEFAULT_FORM_LIMITS, FORM_LIMIT_OPTIONS, type FormLimitOverrides, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
-import { consumeInput, spoilInput } from '../gateway/input.ts';
+import { claimInput, consumeInput, spoilInput } from '../gateway/input.ts';
 import { noteCopy } from '../gateway/cleanup-owner.ts';
 import { parseUrlencoded } from './urlencoded.ts';
 import { DEFAULT_SPOOL_THRESHOLD, type FileUpload, SpoolDir } from './upload.ts';
@@ -247,10 +247,13 @@ function defaultOption(name: (typeof LATER_OPTIONS)[number]): number | undefined
  * `req.bytes()` first, rather than an empty body (Werkzeug's `b''`); an input already in
  * memory (`req.bytes()` came first) stays and replays. When the parse fails after it began
  * reading, `tsgi.input` becomes a `FailedInput` of the same error, so any later read of the
- * body fails at once with it (a refusal before reading leaves the input whole). Call
+ * body fails at once with it (a refusal before reading leaves the input whole). A live body
+ * is claimed while the parse reads it (`claimInput`): `req.bytes()` or `req.parts()` started
+ * meanwhile is refused, rather than each reader taking some of its chunks. Call
  * `cleanup()` on the form when the request ends.
  *
- * @throws as {@link parseForm}.
+ * @throws as {@link parseForm}; an `Error` (rejects) when another reader is reading the live
+ *   body now (`claimInput`: `req.bytes()` not awaited yet).
  */
 export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}): Promise<ParsedForm> {
   const existing = environ[FORM_ENVIRON_KEY];
@@ -268,8 +271,10 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
   const input = environ['tsgi.input'];
   const controller = new AbortController();
   let parsed: Promise<ParsedForm>;
+  let release = (): void => {};
   try {
     const plan = planForm(environ.CONTENT_TYPE, environ.HTTP_CONTENT_ENCODING, { contentLength, ...options });
+    if (plan.type !== null) release = claimInput(input, FORM_READER);
     parsed = readForm(input, plan, controller.signal).then(
       (form) => {
         if (plan.type !== null) consumeInput(environ, input, FORM_READER);
@@ -287,7 +292,10 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
   noteCopy(environ);
   firstOptions.set(parsed, options);
   pendingForms.set(parsed, controller);
-  const settled = () => void pendingForms.delete(parsed);
+  const settled = () => {
+    pendingForms.delete(parsed);
+    release();
+  };
   parsed.then(settled, settled);
   return parsed;
 }

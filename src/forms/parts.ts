@@ -9,7 +9,7 @@ import type busboy from 'busboy';
 import type { Readable } from 'node:stream';
 import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
-import { BufferedInput, FailedInput, consumeInput, consumedBody, openInput, spoilInput } from '../gateway/input.ts';
+import { BufferedInput, FailedInput, claimInput, consumeInput, consumedBody, openInput, spoilInput } from '../gateway/input.ts';
 import { isHTTPException } from '../exceptions/base.ts';
 import { readableChunks } from '../gateway/readable-input.ts';
 import { type FormLimitOverrides, type FormLimits, formBodyTooLarge } from './limits.ts';
@@ -87,6 +87,8 @@ export function partsFromEnviron(environ: Environ, options: PartsOptions = {}): 
   if (environ[FORM_ENVIRON_KEY] instanceof Promise && !(input instanceof BufferedInput)) {
     throw consumedBody(FORM_READER);
   }
+  // Never released: the body is the loop's (and gone from the environ) from here on.
+  claimInput(input, READER);
   consumeInput(environ, input, READER);
   if (plan.type === 'application/x-www-form-urlencoded') return urlencodedParts(input, plan.limits, plan.charset);
   // A read of the body that fails (a limit, a malformed body, a client gone) is left for later

@@ -78,6 +78,39 @@ export function consumedBody(reader: string): Error {
   return new Error(`the request body was read by ${reader} and not kept: read it with await req.bytes() first to keep it`);
 }
 
+/** The reader reading each live input now, by name (see {@link claimInput}). */
+const readers = new WeakMap<AsyncIterable<Uint8Array>, string>();
+
+/**
+ * Claims a live `input` for `reader` while it reads it. Two readers of one live body at once
+ * (`Promise.all([req.form(), req.bytes()])`: a signature check reading the body while the form
+ * parse runs) would each take some of its chunks, and one would answer an empty or partial
+ * body in silence; the second is refused instead. A {@link BufferedInput} (it replays) and a
+ * {@link FailedInput} (it fails alike for every reader) are never claimed.
+ *
+ * @param reader - what reads it, for the message of the reader refused: `'the form parse (req.form(), files() or params())'`.
+ * @returns the release, to call once the read has settled; calling it again does nothing.
+ * @throws Error when another reader has claimed `input` and not released it: `the request body
+ *   is being read by <reader>: await that read before reading the body again (await req.bytes()
+ *   first to keep the body for every reader after it)`.
+ */
+export function claimInput(input: AsyncIterable<Uint8Array>, reader: string): () => void {
+  if (input instanceof BufferedInput || input instanceof FailedInput) return () => {};
+  const other = readers.get(input);
+  if (other !== undefined) {
+    throw new Error(
+      `the request body is being read by ${other}: await that read before reading the body again (await req.bytes() first to keep the body for every reader after it)`,
+    );
+  }
+  readers.set(input, reader);
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    readers.delete(input);
+  };
+}
+
 /**
  * Opens `input` for a reader that may stop before its end; `detach()` stops it. A Node.js
  * stream (the Node adapter's input, see `readable-input.ts`) is iterated without being

@@ -9,7 +9,7 @@ import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { type HTTPContentTooLargeError, type InputOwner, isBodyReadable, readInput, tooLarge } from './input.ts';
 import { streamInput } from './stream-input.ts';
-import { BufferedInput, spoilInput } from '../gateway/input.ts';
+import { BufferedInput, claimInput, spoilInput } from '../gateway/input.ts';
 import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
@@ -350,16 +350,25 @@ export abstract class RequestBody {
 
 /**
  * Reads `req`'s body whole (see `RequestBody.bytes`), keeping a replayable copy in its environ,
- * or leaving a failed input there when the read fails after it began.
+ * or leaving a failed input there when the read fails after it began. A live body is claimed
+ * while it is read (`claimInput`): a form parse or `req.parts()` started meanwhile is refused.
  *
  * @param refuse - makes the 413 past `maxBodySize`.
+ * @throws Error (synchronously) when another reader is reading the live body now (`claimInput`).
  */
 export function readWhole(req: RequestBody, maxBodySize: number, refuse: (maxBodySize: number) => HTTPContentTooLargeError): Promise<Uint8Array> {
   const environ = req.environ;
   const input = environ['tsgi.input'] ?? EMPTY_INPUT;
   if (input instanceof BufferedInput) return readInput(input, maxBodySize, null, undefined, refuse);
-  return readInput(input, maxBodySize, declaredLength(environ), new EnvironInput(environ, input), refuse);
+  const declared = declaredLength(environ);
+  const release = claimInput(input, WHOLE_READER);
+  const read = readInput(input, maxBodySize, declared, new EnvironInput(environ, input), refuse);
+  read.then(release, release);
+  return read;
 }
+
+/** What {@link readWhole} reads for, in the error of a reader started while it reads (`claimInput`). */
+const WHOLE_READER = 'req.bytes(), text() or json()';
 
 /** {@link readWhole}'s owner of the input it reads: the environ keeps the bytes, or the failure, for the next reader. */
 class EnvironInput implements InputOwner {
