@@ -363,6 +363,16 @@ describe('Request.application over a real socket: the body after a form parse', 
     expect(answer.error).toMatch(/read by the form parse .* and not kept: read it with await req\.bytes\(\) first to keep it/);
   });
 
+  it('RequestBody.parseForm TSDoc says what a read of the body after the parse does, for either form type', async () => {
+    const source = await readFile(new URL('../src/request/body.ts', import.meta.url), 'utf8');
+    const doc = /\/\*\*((?:(?!\*\/)[\s\S])*)\*\/\s*async parseForm\(/.exec(source)![1]!.replace(/\s*\n\s*\*\s?/g, ' ');
+    // What the server does: a urlencoded body is not kept either (the test above).
+    const answer = await bodyAfterForm((url) => fetch(url, { method: 'POST', body: 'a=1', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }));
+    expect(answer.error).toMatch(/not kept/);
+    expect(doc).not.toMatch(/urlencoded body stays readable/);
+    expect(doc).toMatch(/The body is not kept \(a urlencoded body's pairs are split as it streams, a multipart body's files are spooled\)/);
+  });
+
   it('keeps a multipart body read whole first', async () => {
     const server = await serve(
       Request.application(async (req) => {

@@ -221,10 +221,10 @@ export abstract class RequestBody {
    * Parses the form body once, as it streams (see `formFromEnviron`): fields and uploaded
    * files of `application/x-www-form-urlencoded` or `multipart/form-data`; an empty form for
    * other content types, without reading the body (Werkzeug). Later calls, here or in an app
-   * below sharing the environ, get the same form. A urlencoded body stays readable afterwards
-   * (`req.bytes()` answers the same bytes, as in WebOb); a multipart body is not kept (its
-   * files are spooled): reading it afterwards (`bytes()`, `text()`, `stream()`) throws an
-   * `Error` saying to call `await req.bytes()` first, which keeps it.
+   * below sharing the environ, get the same form. The body is not kept (a urlencoded body's
+   * pairs are split as it streams, a multipart body's files are spooled): reading it
+   * afterwards (`bytes()`, `text()`, `json()`, `stream()`) throws an `Error` saying to call
+   * `await req.bytes()` first, which keeps it (WebOb keeps the body; Werkzeug answers `b''`).
    *
    * Uploads larger than `spoolThreshold` live in temporary files, removed when the request
    * ends: when the response body of the outermost `Request.application` (or
