@@ -89,6 +89,31 @@ describe('parseForm over a real socket', () => {
     expect(json.files).toMatchObject([{ key: 'f', filename: 'notes.md', contentType: 'text/markdown', size: 4 }]);
   });
 
+  it('takes a Content-Type whose parameters end in ";" (an empty parameter, RFC 9110 §5.6.6), with form() and parts()', async () => {
+    const { body, contentType } = encodeMultipart({ a: '1' }, { f: { filename: 'a.txt', content: 'hi' } });
+    for (const type of [`${contentType};`, `${contentType} ; `, `${contentType};; charset=utf-8`]) {
+      const res = await fetch(server.url, { method: 'POST', body, headers: { 'Content-Type': type } });
+      expect([type, res.status]).toEqual([type, 200]);
+      const json = (await res.json()) as { fields: unknown; files: unknown };
+      expect(json.fields).toEqual([['a', '1']]);
+      expect(json.files).toMatchObject([{ key: 'f', filename: 'a.txt', size: 2 }]);
+    }
+    const parts = await serve(
+      Request.application(async (req) => {
+        const seen: string[] = [];
+        for await (const part of req.parts()) seen.push(part.kind === 'field' ? `${part.fieldName}=${part.value}` : `${part.filename}:${await new Response(part.body).text()}`);
+        return Response.json(seen);
+      }),
+      { port: 0, host: '127.0.0.1' },
+    );
+    try {
+      const res = await fetch(parts.url, { method: 'POST', body, headers: { 'Content-Type': `${contentType};` } });
+      expect([res.status, await res.json()]).toEqual([200, ['a=1', 'a.txt:hi']]);
+    } finally {
+      await parts.close();
+    }
+  });
+
   it('answers 413 naming the limit for an oversized upload, and removes its temporary file', async () => {
     const { body, contentType } = encodeMultipart({}, { f: { filename: 'huge.bin', content: new Uint8Array(3 * 1024 * 1024) } });
     const res = await fetch(server.url, { method: 'POST', body, headers: { 'Content-Type': contentType } });

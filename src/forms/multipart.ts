@@ -43,9 +43,9 @@ export function checkBoundary(boundary: string | undefined): asserts boundary is
  * slows the reading). Fields and files are keyed by their `name` (`''` when a part has none).
  * A completely empty body is an empty form.
  *
- * @param contentType - the `Content-Type` header, given to busboy as is.
- * @param boundary - its `boundary` parameter, as the caller parsed it (`parseMediaType`) and
- *   checked it ({@link checkBoundary}).
+ * @param boundary - the `boundary` parameter of the `Content-Type`, as the caller parsed it
+ *   (`parseMediaType`) and checked it ({@link checkBoundary}); busboy is given it alone (see
+ *   {@link openParser}).
  *
  * An abort of `signal` fails the parse at once with the signal's reason.
  *
@@ -59,7 +59,6 @@ export function checkBoundary(boundary: string | undefined): asserts boundary is
  */
 export async function parseMultipart(
   input: AsyncIterable<Uint8Array>,
-  contentType: string,
   boundary: string,
   limits: FormLimits,
   target: MultipartTarget,
@@ -74,7 +73,7 @@ export async function parseMultipart(
   const fail = (error: unknown): void => latch.fail(error);
 
   const open = (): busboy.Busboy =>
-    openParser(contentType, limits, fail, {
+    openParser(boundary, limits, fail, {
       field: (name, value) => {
         if (!latch.failed) target.fields.add(name, value);
       },
@@ -243,13 +242,20 @@ export interface PartHandlers {
  * Its errors and limit events go to `fail` (400 malformed, 413 naming the limit, 415 for a
  * text part in a `charset` busboy cannot decode).
  *
- * @throws HTTPBadRequest (400) for a `Content-Type` busboy cannot read.
+ * busboy reads nothing of the request's `Content-Type` but its boundary, so it is given a
+ * `Content-Type` made of `boundary` alone (the one {@link MultipartGuard} splits the body at),
+ * not the client's field: its stricter parser refused what RFC 9110 §5.6.6 allows, such as
+ * empty parameters (`boundary=XX;`, a trailing `;`).
+ *
+ * @param boundary - the `boundary` parameter, checked by {@link checkBoundary}.
+ * @throws HTTPBadRequest (400) for a boundary busboy cannot read.
  */
-export function openParser(contentType: string, limits: FormLimits, fail: (error: unknown) => void, handlers: PartHandlers): busboy.Busboy {
+export function openParser(boundary: string, limits: FormLimits, fail: (error: unknown) => void, handlers: PartHandlers): busboy.Busboy {
   let parser: busboy.Busboy;
   try {
     parser = busboy({
-      headers: { 'content-type': contentType },
+      // A checked boundary holds no quote nor backslash: quoted as it is.
+      headers: { 'content-type': `multipart/form-data; boundary="${boundary}"` },
       defParamCharset: 'utf8',
       preservePath: true,
       limits: {

@@ -107,7 +107,7 @@ export async function parseForm(
 export interface FormPlan {
   /** The form's media type; null for any other body (an empty form, the input unread). */
   type: 'application/x-www-form-urlencoded' | 'multipart/form-data' | null;
-  contentType: string;
+  /** The `boundary` parameter, checked for a multipart body (`checkBoundary`). */
   boundary: string | undefined;
   /** The WHATWG encoding a urlencoded body is decoded in: `utf-8` unless it declared another. */
   charset: string;
@@ -128,7 +128,7 @@ export function planForm(contentType: string | null | undefined, contentEncoding
   const limits = resolveLimits(options);
   const spoolThreshold = options.spoolThreshold ?? DEFAULT_SPOOL_THRESHOLD;
   if (!(spoolThreshold >= 0)) throw new TypeError(`spoolThreshold must be a non-negative number, got ${spoolThreshold}`);
-  const plan: FormPlan = { type: null, contentType: contentType ?? '', boundary: parameters.boundary, charset, limits, spoolThreshold, tmpDir: options.tmpDir };
+  const plan: FormPlan = { type: null, boundary: parameters.boundary, charset, limits, spoolThreshold, tmpDir: options.tmpDir };
   if (type !== 'multipart/form-data' && type !== 'application/x-www-form-urlencoded') return plan;
   refuseContentCoding(contentEncoding);
   if (options.contentLength != null && options.contentLength > limits.maxBodySize) {
@@ -148,7 +148,7 @@ async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan, signal
   if (plan.type === null) return form;
   try {
     if (plan.type === 'application/x-www-form-urlencoded') await parseUrlencoded(input, plan.limits, form.fields, signal, plan.charset);
-    else await parseMultipart(input, plan.contentType, plan.boundary!, plan.limits, { fields: form.fields, files: form.files, spool, spoolThreshold: plan.spoolThreshold }, signal);
+    else await parseMultipart(input, plan.boundary!, plan.limits, { fields: form.fields, files: form.files, spool, spoolThreshold: plan.spoolThreshold }, signal);
   } catch (error) {
     await spool.cleanup();
     throw error;

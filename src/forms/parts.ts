@@ -98,7 +98,7 @@ export function partsFromEnviron(environ: Environ, options: PartsOptions = {}): 
   const spoil = (failure: unknown): void => {
     if (consumed !== input && isHTTPException(failure)) spoilInput(environ, consumed, failure);
   };
-  return multipartParts(input, plan.contentType, plan.boundary!, plan.limits, spoil);
+  return multipartParts(input, plan.boundary!, plan.limits, spoil);
 }
 
 async function* noParts(): AsyncGenerator<FormPart, void, undefined> {
@@ -137,7 +137,6 @@ interface OpenFile {
  */
 async function* multipartParts(
   input: AsyncIterable<Uint8Array>,
-  contentType: string,
   boundary: string,
   limits: FormLimits,
   spoil: (failure: unknown) => void,
@@ -225,7 +224,7 @@ async function* multipartParts(
         received += chunk.byteLength;
         if (received > limits.maxBodySize) throw formBodyTooLarge(limits);
         guard.push(chunk);
-        bb ??= openParser(contentType, limits, fail, {
+        bb ??= openParser(boundary, limits, fail, {
           field: (name, value) => {
             queue.push({ kind: 'field', fieldName: name, value });
             notify();
