@@ -653,6 +653,17 @@ describe('Request: body', () => {
     expect(await req.text()).toBe('');
   });
 
+  it('an environ without tsgi.input reads as an empty form too, urlencoded or multipart', async () => {
+    for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=XX']) {
+      const environ = makeEnviron({ REQUEST_METHOD: 'POST', CONTENT_TYPE: type });
+      delete (environ as Partial<Environ>)['tsgi.input'];
+      const req = new Request(environ);
+      expect([type, [...(await req.form())], [...(await req.files())]]).toEqual([type, [], []]);
+      expect([...(await req.params())]).toEqual([]);
+      expect((await req.bytes()).byteLength).toBe(0);
+    }
+  });
+
   it('maxBodySize: a declared Content-Length over it is refused (413) before reading', async () => {
     const { input, state } = liveInput(['x'.repeat(10)]);
     const req = new Request(makeEnviron({ 'tsgi.input': input, CONTENT_LENGTH: '10' }));

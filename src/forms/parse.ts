@@ -14,7 +14,7 @@ import { refuseContentCoding } from './content-coding.ts';
 import { formEncoding } from '../http/form-decoding.ts';
 import { DEFAULT_FORM_LIMITS, FORM_LIMIT_OPTIONS, type FormLimitOverrides, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
-import { claimInput, consumeInput, spoilInput } from '../gateway/input.ts';
+import { EMPTY_INPUT, claimInput, consumeInput, spoilInput } from '../gateway/input.ts';
 import { noteCopy } from '../gateway/cleanup-owner.ts';
 import { parseUrlencoded } from './urlencoded.ts';
 import { DEFAULT_SPOOL_THRESHOLD, type FileUpload, SpoolDir } from './upload.ts';
@@ -268,7 +268,8 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
     );
   }
   const contentLength = declaredLength(environ);
-  const input = environ['tsgi.input'];
+  // An environ without `tsgi.input` has an empty body, as the other readers read it.
+  const input: AsyncIterable<Uint8Array> = environ['tsgi.input'] ?? EMPTY_INPUT;
   const controller = new AbortController();
   let parsed: Promise<ParsedForm>;
   let release = (): void => {};

@@ -27,6 +27,12 @@ export class BufferedInput implements AsyncIterable<Uint8Array> {
 }
 
 /**
+ * The input the body readers read for an environ without `tsgi.input`: an empty body
+ * (Werkzeug's rule). Zero bytes, so nothing can change it.
+ */
+export const EMPTY_INPUT: BufferedInput = new BufferedInput(new Uint8Array(0));
+
+/**
  * The input of a request whose body a reader failed to read whole (see {@link spoilInput}),
  * or read without keeping it (see {@link consumeInput}): iterating it throws that error at
  * once. A later reader (`bytes()`, `form()`, the app iterating `tsgi.input`) so gets the same

@@ -9,7 +9,7 @@ import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { type HTTPContentTooLargeError, type InputOwner, isBodyReadable, readInput, tooLarge } from './input.ts';
 import { streamInput } from './stream-input.ts';
-import { BufferedInput, claimInput, spoilInput } from '../gateway/input.ts';
+import { BufferedInput, EMPTY_INPUT, claimInput, spoilInput } from '../gateway/input.ts';
 import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
@@ -63,9 +63,6 @@ const FORM_OPTIONS = { ...FORM_LIMIT_OPTIONS, spoolThreshold: true, tmpDir: true
 
 /** Every option of `PartsOptions` (the form limits), checked per call; `tsc` fails when it and the type differ. */
 const PARTS_OPTIONS = FORM_LIMIT_OPTIONS satisfies OptionNames<PartsOptions>;
-
-/** The input of a request whose environ has none: an empty body. */
-const EMPTY_INPUT = new BufferedInput(new Uint8Array(0));
 
 /**
  * The body readers of a `Request` (installed on it; see `descriptors.ts`). The model of body
