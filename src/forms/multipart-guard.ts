@@ -115,6 +115,11 @@ export class MultipartGuard {
     return this.#state === END;
   }
 
+  /** True while the bytes pushed last end inside a text field's content (its end not seen yet). */
+  get inField(): boolean {
+    return this.#state === BODY && this.#part.kind === 'field';
+  }
+
   /**
    * Accounts for the next chunk of the body.
    *

@@ -13,7 +13,7 @@ import { BufferedInput, FailedInput, claimInput, consumeInput, consumedBody, ope
 import { isHTTPException } from '../exceptions/base.ts';
 import { readableChunks } from '../gateway/readable-input.ts';
 import { type FormLimitOverrides, type FormLimits, formBodyTooLarge } from './limits.ts';
-import { FailureLatch, endParser, malformed, openParser, writeParser } from './multipart.ts';
+import { FailureLatch, ParserFeed, endParser, malformed, openParser, writeParser } from './multipart.ts';
 import { MultipartGuard } from './multipart-guard.ts';
 import { FORM_ENVIRON_KEY, FORM_READER, planForm } from './parse.ts';
 import { declaredLength } from '../http/declared-length.ts';
@@ -142,6 +142,7 @@ async function* multipartParts(
   spoil: (failure: unknown) => void,
 ): AsyncGenerator<FormPart, void, undefined> {
   const guard = new MultipartGuard(boundary, limits);
+  const feed = new ParserFeed(guard);
   let bb: busboy.Busboy | undefined;
   /** Parts parsed but not yet handed over, in body order. */
   const queue: Array<FieldPart | OpenFile> = [];
@@ -205,6 +206,18 @@ async function* multipartParts(
     return { kind: 'open-file', part, skip };
   };
 
+  const open = (): busboy.Busboy =>
+    openParser(boundary, limits, fail, {
+      field: (name, value) => {
+        queue.push({ kind: 'field', fieldName: name, value });
+        notify();
+      },
+      file: (name, stream, info) => {
+        queue.push(fileOf(name, stream, info));
+        notify();
+      },
+    });
+
   const pump = async (): Promise<void> => {
     const { chunks, detach } = openInput(input);
     let received = 0;
@@ -224,18 +237,12 @@ async function* multipartParts(
         received += chunk.byteLength;
         if (received > limits.maxBodySize) throw formBodyTooLarge(limits);
         guard.push(chunk);
-        bb ??= openParser(boundary, limits, fail, {
-          field: (name, value) => {
-            queue.push({ kind: 'field', fieldName: name, value });
-            notify();
-          },
-          file: (name, stream, info) => {
-            queue.push(fileOf(name, stream, info));
-            notify();
-          },
-        });
-        await latch.guard(writeParser(bb, chunk));
+        const bytes = feed.take(chunk);
+        if (bytes === undefined) continue;
+        await latch.guard(writeParser((bb ??= open()), bytes));
       }
+      const rest = feed.rest();
+      if (rest !== undefined) await latch.guard(writeParser((bb ??= open()), rest));
       if (bb !== undefined) await latch.guard(endParser(bb)); // after the last file's stream ended
       if (latch.failed) throw latch.failure;
       finished = true;

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { concatBytes } from '../gateway/body.ts';
+import { ByteList } from '../gateway/byte-list.ts';
 import { decodeBody } from '../http/charset.ts';
 
 /**
@@ -295,7 +295,8 @@ export class FileUpload {
 export class UploadWriter {
   readonly #threshold: number;
   readonly #spool: SpoolDir;
-  #chunks: Uint8Array[] = [];
+  /** The content held in memory until the threshold (tiny chunks copied together: see `ByteList`). */
+  #chunks = new ByteList();
   #size = 0;
   #handle: FileHandle | null = null;
   #path: string | undefined;
@@ -319,9 +320,9 @@ export class UploadWriter {
     if (this.#handle === null) {
       this.#path = await this.#spool.newPath();
       this.#handle = await open(this.#path, 'wx', 0o600);
-      const buffered = this.#chunks;
-      this.#chunks = [];
-      for (const piece of buffered) await this.#handle.write(piece);
+      const buffered = this.#chunks.bytes();
+      this.#chunks = new ByteList();
+      if (buffered.byteLength > 0) await this.#handle.write(buffered);
     }
     await this.#handle.write(chunk);
   }
@@ -333,14 +334,14 @@ export class UploadWriter {
       this.#handle = null;
       return new FileUpload({ ...info, size: this.#size, path: this.#path!, spool: this.#spool });
     }
-    const data = concatBytes(this.#chunks, this.#size);
-    this.#chunks = [];
+    const data = this.#chunks.bytes();
+    this.#chunks = new ByteList();
     return new FileUpload({ ...info, size: this.#size, data });
   }
 
   /** Releases the memory and closes the temporary file; the spool's cleanup removes it. */
   async abort(): Promise<void> {
-    this.#chunks = [];
+    this.#chunks = new ByteList();
     const handle = this.#handle;
     this.#handle = null;
     if (handle !== null) await handle.close().catch(() => {});

@@ -4,6 +4,7 @@
  * @module
  */
 import { Buffer } from 'node:buffer';
+import { ByteList } from '../gateway/byte-list.ts';
 import { charsetPairDecoder } from '../http/form-decoding.ts';
 import { openInput } from '../gateway/input.ts';
 import { readFailure } from './input.ts';
@@ -76,7 +77,8 @@ class PairSplitter {
   readonly #limits: FormLimits;
   readonly #fields: MultiDict<string>;
   readonly #decode: (pair: Buffer) => Array<[string, string]>;
-  #pieces: Buffer[] = [];
+  /** The current pair's bytes (tiny chunks copied together: see `ByteList`). */
+  #pieces = new ByteList();
   #nameBytes = 0;
   #valueBytes = 0;
   #sawEquals = false;
@@ -119,7 +121,7 @@ class PairSplitter {
     if (this.#nameBytes > max) throw limitExceeded('maxFieldSize', `a field name is larger than ${max} bytes`);
     this.#pieces.push(buf.subarray(start, end));
     if (this.#valueBytes > max) {
-      const pair = Buffer.concat(this.#pieces);
+      const pair = asBuffer(this.#pieces.bytes());
       const name = this.#decode(pair.subarray(0, pair.indexOf(EQUALS)))[0]?.[0] ?? '';
       throw limitExceeded('maxFieldSize', `field ${quoteName(name)} is larger than ${max} bytes`);
     }
@@ -128,17 +130,22 @@ class PairSplitter {
   /** Ends the current pair (at `&` or the end of the body) and adds it to the fields. */
   endPair(): void {
     const pieces = this.#pieces;
-    this.#pieces = [];
+    this.#pieces = new ByteList();
     this.#nameBytes = 0;
     this.#valueBytes = 0;
     this.#sawEquals = false;
-    if (pieces.length === 0) return;
+    if (pieces.size === 0) return;
     const limits = this.#limits;
     this.#pairs++;
     if (this.#pairs > limits.maxParts) throw limitExceeded('maxParts', `the form has more than ${limits.maxParts} parts`);
     if (this.#pairs > limits.maxFields) throw limitExceeded('maxFields', `the form has more than ${limits.maxFields} fields`);
-    for (const [name, value] of this.#decode(Buffer.concat(pieces))) this.#fields.add(name, value);
+    for (const [name, value] of this.#decode(asBuffer(pieces.bytes()))) this.#fields.add(name, value);
   }
+}
+
+/** `bytes` as a `Buffer` over the same memory. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Decodes one UTF-8 `name=value` pair; the leading `&` stops `URLSearchParams` from eating a leading `?`. */
