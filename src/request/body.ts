@@ -131,7 +131,9 @@ export abstract class RequestBody {
    *   are not a plain object or hold an unknown key (`req.bytes: unknown option "maxsize"`,
    *   naming the option meant when one is close), the former option name `limit`, or a
    *   `maxBodySize` that is no non-negative number (`'10mb'`, `NaN`). Such a `TypeError` is a
-   *   programmer error: answered 500, as any other the app throws.
+   *   programmer error: answered 500, as any other the app throws. An `Error` (rejects) when
+   *   another reader is reading the live body now (`req.form()` or `req.parts()` not done yet:
+   *   `the request body is being read by …`), rather than a share of its chunks.
    */
   bytes(options?: ReadOptions): Promise<Uint8Array> {
     // Not an `async` function: a rejection, not a throw, for a refused option.
@@ -303,7 +305,7 @@ export abstract class RequestBody {
    *   past `maxBodySize`; HTTPBadRequest (400) for a multipart type without a valid boundary;
    *   HTTPUnsupportedMediaType (415) for a form body with a `Content-Encoding` or a urlencoded
    *   one in a charset no decoder knows; the `Error` of an earlier reader that did not keep the
-   *   body; TypeError for an invalid limit, an unknown option (`req.parts: unknown option
+   *   body, or of one still reading it (`the request body is being read by …`); TypeError for an invalid limit, an unknown option (`req.parts: unknown option
    *   "maxpart": did you mean "maxParts"?`) or the former option name `limit`. While iterating,
    *   from the loop or from a file body's read: HTTPContentTooLarge (413) naming the limit
    *   passed (`"maxFileSize exceeded: file 'a.iso' is larger than 1048576 bytes"`),
