@@ -94,6 +94,28 @@ describe('crossOriginProtection', () => {
     }
   });
 
+  it('matches an IPv6 Host in any written form with the Origin browsers send (RFC 5952)', async () => {
+    const server = await start(lint(crossOriginProtection(recorder())));
+    const cases: Array<[host: string, origin: string, status: number]> = [
+      ['[0:0::1]:8080', 'http://[::1]:8080', 200],
+      ['[0000:0000:0000:0000:0000:0000:0000:0001]:8080', 'http://[::1]:8080', 200],
+      ['[::0.0.0.1]:8080', 'http://[::1]:8080', 200],
+      ['[2001:DB8:0:0::AB]', 'https://[2001:db8::ab]', 200],
+      ['[0:0::1]:8080', 'http://[::2]:8080', 403],
+      ['[0:0::1]:8081', 'http://[::1]:8080', 403],
+      // An Origin no browser sends (its address not in the form the URL serializer writes), as
+      // an upper-case one: refused.
+      ['[::1]:8080', 'http://[0:0::1]:8080', 403],
+    ];
+    for (const [host, origin, status] of cases) {
+      expect((await send(server.url, 'POST', { host, origin })).status, `${host} ← ${origin}`).toBe(status);
+    }
+    // A trusted origin in another form is told the one browsers send.
+    expect(() => crossOriginProtection(recorder(), { trustedOrigins: ['http://[0:0::1]:8080'] })).toThrow(
+      'crossOriginProtection: trusted origin "http://[0:0::1]:8080" is not as a browser sends it: http://[::1]:8080',
+    );
+  });
+
   it('refuses a null or malformed Origin with a 403, never a crash', async () => {
     const server = await start(lint(crossOriginProtection(recorder())));
     const here = `http://127.0.0.1:${server.port}`;

@@ -172,6 +172,46 @@ describe('an internationalized host', () => {
   });
 });
 
+describe('an IPv6 host', () => {
+  // RFC 4291 §2.2 lets an address be written in many forms; RFC 5952 gives it one, the form
+  // the WHATWG URL parser writes and browsers send.
+  const v6 = new RouteMap({
+    index: '/',
+    two: { path: '/', host: '[0:0::2]' },
+    ab: { path: '/ab', host: '[2001:DB8:0000:0:0:0:0:00AB]:8080' },
+    anyPort: { path: '/p', host: '[0::3]:<int:port>' },
+  });
+  const v6app = v6.app({
+    index: (_req, _v, urls) => `index on ${urls.host}: ${urls.build('two')} ${urls.build('ab')}`,
+    two: (_req, _v, urls) => `two on ${urls.host}: ${urls.build('two')} ${urls.build('anyPort', { port: 81 })}`,
+    ab: () => 'ab',
+    anyPort: (_req, { port }) => `port ${port}`,
+  });
+
+  it('matches a Host naming the address in any written form, and builds the RFC 5952 form', async () => {
+    const server = await start(v6app);
+    const get = async (host: string, path: string) =>
+      parseRaw((await rawExchange(server.port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`)).raw);
+    for (const host of ['[::2]', '[0:0::2]', '[0000:0000:0000:0000:0000:0000:0000:0002]', '[::0.0.0.2]', '[::2]:80']) {
+      expect([host, (await get(host, '/')).rest]).toEqual([host, 'two on [::2]: / http://[::3]:81/p']);
+    }
+    for (const host of ['[2001:db8::ab]:8080', '[2001:DB8::AB]:8080', '[2001:db8:0:0::00ab]:8080']) {
+      expect([host, (await get(host, '/ab')).rest]).toEqual([host, 'ab']);
+    }
+    expect((await get('[2001:db8::ab]:8081', '/ab')).status).toBe(404);
+    expect((await get('[0:0:0::3]:9000', '/p')).rest).toBe('port 9000');
+    expect((await get('[::4]', '/')).rest).toBe('index on [::4]: http://[::2]/ http://[2001:db8::ab]:8080/ab');
+    expect(v6.lookup('GET', '/', '[0:0::2]')).toMatchObject({ kind: 'match', rule: { endpoint: 'two' } });
+    expect(v6.lookup('GET', '/ab', '[2001:DB8::AB]:8080')).toMatchObject({ kind: 'match', rule: { endpoint: 'ab' } });
+  });
+
+  it('refuses a bracketed host that is no IPv6 address, which no Host could match', () => {
+    for (const host of ['[::1::2]', '[12345::1]', '[::g]', '[]']) {
+      expect(() => new RouteMap({ a: { path: '/', host } }), host).toThrow(/no IPv6 address/);
+    }
+  });
+});
+
 describe('over a socket', () => {
   it('routes by the Host header a client sends', async () => {
     const server = await start(app);

@@ -32,23 +32,26 @@ export function hostOf(environ: Environ): string {
 /**
  * @internal A host name as hosts are compared: in lower case (RFC 3986 §3.2.2) and without a
  * trailing dot, so the fully qualified `Example.com.` is `example.com` (the root label names
- * the same host, RFC 1034 §3.1). `mount`'s host keys and the route map's `host` rules compare
- * so. IPv6 literals keep their brackets. Never throws.
+ * the same host, RFC 1034 §3.1); an IPv6 literal in the one form of its address, brackets kept
+ * (`[0:0::2]` is `[::2]`, see {@link ipv6Form}). `mount`'s host keys, `trustedHosts`, the
+ * route map's `host` rules and `crossOriginProtection`'s `Origin` check compare so. Never throws.
  */
 export function comparableHostName(name: string): string {
   const lower = name.toLowerCase();
-  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+  return ipv6Form(lower.endsWith('.') ? lower.slice(0, -1) : lower);
 }
 
 /**
  * @internal An IPv6 literal (`[2001:DB8:0::1]`, `[::0.0.0.2]`) in the one form of its address
  * (RFC 5952 §4: lower case, leading zeros and the longest run of zero groups compressed,
  * `[2001:db8::1]`, `[::2]`), as the WHATWG URL parser writes it and browsers send it; any other
- * name, or a bracketed text that is no IPv6 address, as it is. `mount`'s host keys and
- * `trustedHosts` compare so. Never throws.
+ * name, a bracketed text that is no IPv6 address, or one followed by more (a port), as it is.
+ * Host names compare so (see {@link comparableHostName}), and a route's `host` writes its
+ * literals so. Never throws.
  */
 export function ipv6Form(name: string): string {
-  if (!name.startsWith('[')) return name;
+  // A port after the literal (`[::1]:8000`) is no part of a name: the URL parser would drop it.
+  if (!name.startsWith('[') || !name.endsWith(']')) return name;
   const url = `http://${name}/`;
   return URL.canParse(url) ? new URL(url).hostname : name;
 }

@@ -6,7 +6,7 @@
  * @module
  */
 import { defineEnvironKey } from '../gateway/environ-key.ts';
-import { asciiHostName, comparableHostName, ipv6Form, isValidHost, splitHost } from './host.ts';
+import { asciiHostName, comparableHostName, isValidHost, splitHost } from './host.ts';
 
 /**
  * @internal The adapter's `trustedHosts` (environ key `tsgi.trusted_hosts`), set by the Node and
@@ -59,7 +59,7 @@ function trustedMatcher(trustedHosts: readonly string[]): (host: string) => bool
     } else exact.add(name);
   }
   matcher = (host) => {
-    const name = ipv6Form(comparableHostName(splitHost(host)[0]));
+    const name = comparableHostName(splitHost(host)[0]);
     return exact.has(name) || suffixes.some((suffix) => name.endsWith(suffix));
   };
   matchers.set(trustedHosts, matcher);
@@ -96,7 +96,7 @@ function trustedName(entry: unknown): string {
   if (ascii === '' || ascii.startsWith('.') || ascii.includes(':') !== ascii.startsWith('[') || !isValidHost(ascii)) {
     throw new TypeError(`trustedHosts: ${shown} is not a host name`);
   }
-  return dot + ipv6Form(ascii);
+  return dot + ascii;
 }
 
 /** `name` as a `Host` names it when it is a bare IPv6 address (`::1` → `[::1]`, compressed, lower case), else `undefined`. */

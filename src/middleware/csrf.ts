@@ -49,7 +49,8 @@ const ORIGIN_SHAPE = new RegExp(SERIALIZED_ORIGIN.source, 'i');
  *   are refused.
  * - Without it, `Origin` (older browsers, plain HTTP): it passes when its host and port are the request's
  *   host (`Host`, or `X-Forwarded-Host` under `proxyFix`: `req.host`), compared in lower case
- *   and with the scheme's default port implied (`https://example.com` is `example.com:443`).
+ *   and with the scheme's default port implied (`https://example.com` is `example.com:443`),
+ *   an IPv6 address in the RFC 5952 form browsers send (`http://[::1]` is `Host: [0:0::1]`).
  *   The scheme is not compared, as in Go: behind a proxy the app may not know it. Another host,
  *   `null` (a sandboxed frame, a `file:` page, a redirect from another origin) or a malformed
  *   value are refused.
@@ -120,7 +121,7 @@ function refusal(environ: Environ): string | null {
 
 /**
  * True when the serialized origin `origin` names `host` (`name[:port]`): the same name in
- * lower case, without a trailing dot, and the same port, the origin's default port standing for
+ * lower case, without a trailing dot, an IPv6 literal in its RFC 5952 form, and the same port, the origin's default port standing for
  * a host without one. False for anything that is no serialized origin (`null`, a path, upper
  * case, an explicit default port). Never throws.
  */

@@ -7,7 +7,7 @@
 import { type App, type AppLike, toApp } from '../gateway/types.ts';
 import { notAnAppKind } from '../gateway/not-an-app.ts';
 import { HTTPNotFound } from '../exceptions/client-errors.ts';
-import { asciiHostName, comparableHostName, ipv6Form, isValidHost } from '../http/host.ts';
+import { asciiHostName, comparableHostName, isValidHost } from '../http/host.ts';
 import { Request, splitHost } from '../request/request.ts';
 import { redirectToCleanPath } from './clean-path.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
@@ -134,7 +134,7 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
     let port = 0;
     if (hasHosts) {
       const req = new Request(environ);
-      hostname = ipv6Form(comparableHostName(req.hostname));
+      hostname = comparableHostName(req.hostname);
       port = req.port;
     }
     for (const entry of entries) {
@@ -171,7 +171,7 @@ function parseKey(key: string): Entry {
     }
     const ascii = asciiHostName(name);
     if (ascii === null || !isValidHost(ascii)) throw new TypeError(`mount: invalid host in key ${JSON.stringify(key)}`);
-    host = ipv6Form(comparableHostName(ascii));
+    host = comparableHostName(ascii);
     port = hasPort ? parsedPort : null;
     path = match[3]!;
   }

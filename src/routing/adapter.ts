@@ -78,8 +78,9 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
   /**
    * The request's host as rules with a `host` match it (Werkzeug's `MapAdapter.server_name`
    * under `host_matching`, from `get_host`): the `Host` header (else `SERVER_NAME`), in lower
-   * case and without a trailing dot (as `mount` compares hosts), with its port unless the
-   * scheme's default (`example.com`, `example.com:8080`; `Example.com.:80` is `example.com`).
+   * case and without a trailing dot (as `mount` compares hosts), an IPv6 literal in its RFC
+   * 5952 form (`[0:0::2]` is `[::2]`), with its port unless the scheme's default
+   * (`example.com`, `example.com:8080`; `Example.com.:80` is `example.com`).
    */
   get host(): string {
     if (this.#host === undefined) {

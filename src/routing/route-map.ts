@@ -149,7 +149,8 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
    * `defaults` equal to its values; see {@link RuleSpec}), `none`.
    * Rules with a `host` take part only when `host` is given and matches it, read as a
    * request's `Host` is (any case, a trailing dot dropped: `Alice.Example.com.` is
-   * `alice.example.com`; a name in Unicode in its ASCII form); give its port unless the
+   * `alice.example.com`; a name in Unicode in its ASCII form; an IPv6 address in its RFC 5952
+   * form, `[0:0::2]` is `[::2]`); give its port unless the
    * scheme's default (`localhost:8000`).
    */
   lookup(method: string, pathInfo: string, host?: string): Lookup {
@@ -236,7 +237,8 @@ export type UrlsOf<M> = M extends RouteMap<infer R, infer C> ? UrlAdapter<R, C> 
 
 /**
  * `host` (`name[:port]`) as host rules match it: the name lower case without a trailing dot,
- * in its ASCII form when written in Unicode (`bücher.example` → `xn--bcher-kva.example`).
+ * in its ASCII form when written in Unicode (`bücher.example` → `xn--bcher-kva.example`), an
+ * IPv6 literal in its RFC 5952 form (`[0:0::2]` → `[::2]`; see `comparableHostName`).
  */
 function matchedHost(host: string): string {
   const [written, port] = splitHost(host);

@@ -7,7 +7,7 @@
 import { type Converter, BUILTIN_CONVERTERS, anyConverter, stringConverter } from './converters.ts';
 import { anyWords, convertedWithArgs } from './converter-args.ts';
 import { shownText } from './shown.ts';
-import { asciiHostName } from '../http/host.ts';
+import { asciiHostName, ipv6Form, isValidHost } from '../http/host.ts';
 import { foreignSyntaxAround } from '../http/router-syntax.ts';
 import { GuardedRegExp } from './guarded-regex.ts';
 
@@ -68,7 +68,8 @@ export interface CompiledRule {
    */
   readonly mergeSlashes: boolean;
   /**
-   * The host the rule answers on (its `host` pattern, static text in lower case), matched
+   * The host the rule answers on (its `host` pattern, static text in lower case, IPv6
+   * literals in their RFC 5952 form), matched
    * whole against the request's host; `null` for a rule that answers on any host.
    */
   readonly host: HostPattern | null;
@@ -334,15 +335,30 @@ function asciiHostText(text: string, placeholderBefore: boolean, placeholderAfte
 }
 
 /**
- * The host pattern `host` (`<user>.example.com`, `api.example.com:8080`), its static text in
- * lower case and without a trailing dot, as hosts are compared (RFC 3986 §3.2.2; see
- * `comparableHostName`), a name in Unicode in its ASCII form (`bücher.example` matches and
- * builds `xn--bcher-kva.example`, the form browsers send).
+ * Static text of a host pattern with each IPv6 literal in the one form of its address
+ * (`[0:0::2]` → `[::2]`, RFC 5952; see `ipv6Form`), the form the request's host is compared in.
+ *
+ * @throws TypeError for a bracketed text that is no IPv6 address (`[::1::2]`), which no
+ *   `Host` could match (the adapters answer 400 to it).
+ */
+function ipv6HostText(text: string, host: string, endpoint: string): string {
+  return text.replace(/\[[^\]]*\]/g, (literal) => {
+    if (!isValidHost(literal)) throw new TypeError(`route host ${JSON.stringify(host)} (${endpoint}): ${literal} is no IPv6 address, which no Host could name`);
+    return ipv6Form(literal);
+  });
+}
+
+/**
+ * The host pattern `host` (`<user>.example.com`, `api.example.com:8080`, `[::1]:8000`), its
+ * static text in lower case and without a trailing dot, as hosts are compared (RFC 3986
+ * §3.2.2; see `comparableHostName`), a name in Unicode in its ASCII form (`bücher.example`
+ * matches and builds `xn--bcher-kva.example`, the form browsers send), an IPv6 literal in its
+ * RFC 5952 form (`[0:0::2]` matches and builds `[::2]`).
  *
  * @throws TypeError for an empty host or one with `/` or a `*` (`*.example.com`: write
  *   `<sub>.example.com`), a label in Unicode that holds a placeholder (`café-<n>.example`), an
- *   `any` word in upper case (`<any(EU,US):r>`, which no host in lower case matches), and as
- *   for a path pattern.
+ *   `any` word in upper case (`<any(EU,US):r>`, which no host in lower case matches), a
+ *   bracketed text that is no IPv6 address (`[::1::2]`), and as for a path pattern.
  */
 function compileHost(host: string, converters: Readonly<Record<string, Converter<unknown>>>, endpoint: string): HostPattern {
   if (host === '' || host.includes('/')) throw new TypeError(`route host must be a host name, without '/': ${JSON.stringify(host)} (${endpoint})`);
@@ -350,7 +366,7 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
     throw new TypeError(`route host ${JSON.stringify(host)} (${endpoint}): a wildcard matches no host: write a placeholder, as ${JSON.stringify(host.replace(/\*/g, '<sub>'))}`);
   }
   const parts = parseParts(host, converters, true).map((p, i, all) =>
-    typeof p === 'string' ? asciiHostText(p, i > 0 && typeof all[i - 1] !== 'string', i < all.length - 1 && typeof all[i + 1] !== 'string', host, endpoint) : p,
+    typeof p === 'string' ? ipv6HostText(asciiHostText(p, i > 0 && typeof all[i - 1] !== 'string', i < all.length - 1 && typeof all[i + 1] !== 'string', host, endpoint), host, endpoint) : p,
   );
   const last = parts.at(-1);
   // `example.com.` or `example.com.:8000`: the request's host is compared without the dot.

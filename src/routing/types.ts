@@ -24,7 +24,10 @@ import type { Converter } from './converters.ts';
  *   (`'<user>.example.com'`, `'api.example.com'`, `'localhost:8000'`; Werkzeug's
  *   `Rule(host=…)` under `host_matching`). It is matched whole, in lower case, against the
  *   request's `Host` (else `SERVER_NAME`) without a trailing dot, with its port unless the
- *   scheme's default; its values join the path's (`user`). A `string` placeholder matches
+ *   scheme's default; an IPv6 address in any written form, in the rule and in `Host`, as the
+ *   one form RFC 5952 gives it (`'[0:0::2]'` matches `Host: [::2]` and builds `[::2]`; a
+ *   bracketed host that is no address, `'[::1::2]'`, is a `TypeError`). Its values join the
+ *   path's (`user`). A `string` placeholder matches
  *   dots too, as in Werkzeug (`a.b.example.com` gives `user` = `a.b`); placeholders see the host
  *   in lower case (`any` words in upper case are a `TypeError`). Without `host`, a rule
  *   answers on any host; at the same path, a rule with a host that matches is tried first,
