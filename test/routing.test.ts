@@ -7,6 +7,7 @@ import { Request, Response, redirect } from 'tsgi';
 import { mount } from 'tsgi/middleware';
 import { type Converter, RouteMap, type RouteValues, routeArgsKey } from 'tsgi/routing';
 import { TestClient } from 'tsgi/testing';
+import { request, start } from './node-helpers.ts';
 
 const routes = new RouteMap({
   index: '/',
@@ -228,6 +229,31 @@ describe('custom converters and bad rules', () => {
     // An endpoint named as an Object.prototype method needs its own handler, not the prototype's
     // (Object.prototype.toString answered `[object Object]` with a 200).
     expect(() => new RouteMap({ a: '/', toString: '/t' }).app({ a: () => 'a' } as never)).toThrow(/no handler for the route "toString"/);
+  });
+});
+
+describe('a pattern with a query or fragment', () => {
+  it('is refused: the path it is matched against holds neither (Werkzeug takes it, and it never matches)', async () => {
+    expect(() => new RouteMap({ search: '/search?q=<q>' })).toThrow(
+      new TypeError(
+        `search (/search?q=<q>): a pattern is matched against the path alone, which holds no query: the '?' would match only an encoded %3F in the path: write "/search", read the query in the handler with req.query (Werkzeug's request.args), and build it with values the pattern does not use (urls.build('search', { q }) gives /search?q=…)`,
+      ),
+    );
+    expect(() => new RouteMap({ top: { path: '/page#top', methods: ['GET'] } })).toThrow(
+      new TypeError(
+        `top (/page#top): a pattern is matched against the path alone, and browsers send no fragment: the '#' would match only an encoded %23 in the path: write "/page", and build the fragment with urls.build('top', values, { anchor: "top" })`,
+      ),
+    );
+    expect(() => new RouteMap({ a: '/items/<int:id>?', b: '/x' })).toThrow(/^a \(\/items\/<int:id>\?\): .*write "\/items\/<int:id>"/);
+    expect(() => new RouteMap({ old: { path: '/old?page=<int:n>', redirectTo: '/new/<n>' } })).toThrow(/write "\/old"/);
+    // A '?' or '#' inside a placeholder's arguments is a word of it, not the pattern's text.
+    const words = new RouteMap({ w: "/w/<any('why?', 'c#'):word>" });
+    expect(words.lookup('GET', '/w/why?')).toMatchObject({ kind: 'match', values: { word: 'why?' } });
+    expect(words.build('w', { word: 'c#' })).toBe('/w/c%23');
+    // What to write instead, over a socket: the path alone, the query read and built.
+    const search = new RouteMap({ search: '/search' });
+    const server = await start(search.app({ search: (req, _values, urls) => `${req.query.get('q')} ${urls.build('search', { q: 'b c' })}` }));
+    expect((await request(`${server.url}/search?q=a`)).body.toString()).toBe('a /search?q=b+c');
   });
 });
 

@@ -109,7 +109,9 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in HandledEndpo
  *   `defaults` that name one of the rule's placeholders, a `redirectTo` template that does not
  *   start with `/` or names no placeholder of the rule; a segment in Express/Hono syntax
  *   (`'/posts/:id'`, `'/files/*'`: write `'/posts/<id>'`, `'/files/<path:rest>'`), which would
- *   be matched as literal text; options that are not a plain object or hold an unknown key.
+ *   be matched as literal text; a `?` or `#` in a pattern (`'/search?q=<q>'`), which the path
+ *   it is matched against never holds (read the query with `req.query`; `build` puts values
+ *   the pattern does not use in it); options that are not a plain object or hold an unknown key.
  */
 export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const C extends ConverterMap = {}> {
   /** The route table as given. */

@@ -220,6 +220,34 @@ function refuseForeignSyntax(endpoint: string, pattern: string): void {
   );
 }
 
+/**
+ * Throws for a pattern whose static text holds a `?` or `#` (`'/search?q=<q>'`, `'/page#top'`):
+ * a rule is matched against `PATH_INFO`, the path without the query and fragment (a browser
+ * sends no fragment), so it could match only a path holding an encoded `%3F` or `%23`, never
+ * the request meant; Werkzeug takes such a rule without a word. A `?` or `#` inside a
+ * placeholder's arguments (`<any('why?', 'c#'):w>`) is a word of it and stays. The message
+ * names the path to write, and where the query (`req.query`) or the fragment (`anchor`) goes.
+ */
+function refuseQueryOrFragment(endpoint: string, pattern: string): void {
+  // Placeholders blanked out, each keeping its length, so that `at` is a position in `pattern`.
+  const at = pattern.replace(PLACEHOLDER, (placeholder) => ' '.repeat(placeholder.length)).search(/[?#]/);
+  if (at === -1) return;
+  const path = JSON.stringify(pattern.slice(0, at));
+  const rest = pattern.slice(at + 1);
+  const why = `${endpoint} (${pattern}): a pattern is matched against the path alone`;
+  if (pattern[at] === '?') {
+    const names = [...rest.matchAll(PLACEHOLDER)].map((match) => match[3]!);
+    const example = names.length === 0 ? '' : ` (urls.build('${endpoint}', { ${names.join(', ')} }) gives ${pattern.slice(0, at)}?${names[0]}=…)`;
+    throw new TypeError(
+      `${why}, which holds no query: the '?' would match only an encoded %3F in the path: write ${path}, read the query in the handler with req.query (Werkzeug's request.args), and build it with values the pattern does not use${example}`,
+    );
+  }
+  const anchor = rest.search(PLACEHOLDER) === -1 ? `anchor: ${shownText(rest)}` : 'anchor';
+  throw new TypeError(
+    `${why}, and browsers send no fragment: the '#' would match only an encoded %23 in the path: write ${path}, and build the fragment with urls.build('${endpoint}', values, { ${anchor} })`,
+  );
+}
+
 /** Splits a pattern into parts (static text and placeholders); `inHost` for a host pattern (see `converterFor`). */
 function parseParts(pattern: string, converters: Readonly<Record<string, Converter<unknown>>>, inHost = false): Part[] {
   const parts: Part[] = [];
@@ -381,7 +409,8 @@ function compileHost(host: string, converters: Readonly<Record<string, Converter
  * @throws TypeError for a pattern that does not start with `/`, names an unknown converter,
  *   gives a converter arguments it does not take (see `convertedWithArgs`), repeats a placeholder name (in its path or host) or has a stray `<` or `>`; for an
  *   invalid method; for an empty `host` or one with `/`; for `defaults` that are no object or
- *   name a placeholder; for Express/Hono syntax (`:id`, `:from-:to`, `*`, `{/:id}`), naming the pattern (or two) to write.
+ *   name a placeholder; for Express/Hono syntax (`:id`, `:from-:to`, `*`, `{/:id}`), naming the pattern (or two) to write;
+ *   for a `?` or `#` in the pattern's text (`/search?q=<q>`), which the path never holds.
  */
 export function compileRule(endpoint: string, pattern: string, options: RuleOptions, converters: Readonly<Record<string, Converter<unknown>>>, defaults: RuleDefaults): CompiledRule {
   // Express 5's `'{/:lang}/about'` opens with its optional group: told the rules to write, not to add a '/'.
@@ -390,6 +419,7 @@ export function compileRule(endpoint: string, pattern: string, options: RuleOpti
   refuseForeignSyntax(endpoint, pattern);
   const merge = options.mergeSlashes ?? defaults.mergeSlashes;
   const parts = parseParts(merge ? mergeSlashes(pattern) : pattern, converters);
+  refuseQueryOrFragment(endpoint, pattern);
   // Split the parts into segments at each '/' of the static text.
   const segmentParts: Part[][] = [[]];
   for (const part of parts) {
