@@ -32,6 +32,8 @@ function comparable(environ: Environ): Record<string, unknown> {
     // The server's shutdown (spec §2.6): the client has none, a test gives one in `environ`.
     else if (key === 'tsgi.shutdown_signal') continue;
     else if (key === 'REMOTE_PORT') out[key] = /^\d+$/.test(String(value));
+    // The layer that ends the request (its environ, so a copy names it): the one the app runs in.
+    else if (key === 'tsgi.cleanup_owner') out[key] = typeof value === 'object' && value !== null ? 'an environ' : value;
     else out[key] = value;
   }
   return out;
