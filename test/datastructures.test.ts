@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EnvironHeaders, HTTPBadRequest, HeaderList, MultiDict, Request, Response } from 'tsgi';
-import { headerEnvironKey, headerName } from '../src/datastructures/environ-headers.ts';
+import { headerEnvironKey, headerName } from '../src/gateway/header-keys.ts';
 import { start } from './node-helpers.ts';
 
 describe('MultiDict', () => {

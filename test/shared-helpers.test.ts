@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type Environ, Request } from 'tsgi';
-import { joinFieldValues } from '../src/datastructures/environ-headers.ts';
+import { joinFieldValues } from '../src/gateway/header-keys.ts';
 import { checkChunk, closeBody } from '../src/gateway/body.ts';
 import { logError, requestLine } from '../src/gateway/log.ts';
 

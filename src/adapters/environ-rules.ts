@@ -7,7 +7,7 @@
  * @module
  */
 import type { Environ, LogStream } from '../gateway/types.ts';
-import { headerEnvironKey, joinFieldValues } from '../datastructures/environ-headers.ts';
+import { headerEnvironKey, joinFieldValues } from '../gateway/header-keys.ts';
 import { unquotePath } from '../http/url.ts';
 import { isValidHost } from '../http/host.ts';
 import { isTrustedHost } from '../http/trusted-hosts.ts';

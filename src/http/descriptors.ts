@@ -29,7 +29,7 @@
 import type { Environ } from '../gateway/types.ts';
 import type { HeaderList } from './header-list.ts';
 import { assertFieldValue } from '../gateway/fields.ts';
-import { headerName } from '../datastructures/environ-headers.ts';
+import { headerName } from '../gateway/header-keys.ts';
 
 /**
  * A wrapper attribute's behaviour, declared once in a table line and called from the class

@@ -10,7 +10,7 @@ import { BufferedInput } from '../gateway/input.ts';
 import { isToken } from '../gateway/fields.ts';
 import { HTTPException } from '../exceptions/base.ts';
 import { HTTPBadRequest, HTTPContentTooLarge } from '../exceptions/client-errors.ts';
-import { headerEnvironKey } from '../datastructures/environ-headers.ts';
+import { headerEnvironKey } from '../gateway/header-keys.ts';
 import { queryPairs } from '../datastructures/multidict.ts';
 import { parseMediaType } from '../http/media-type.ts';
 import { parseForm, planForm } from '../forms/parse.ts';

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { type App, type AppLike, type Environ, toApp } from '../gateway/types.ts';
 import { requestIdKey } from '../gateway/request-id-key.ts';
 import { HOP_BY_HOP, isToken } from '../gateway/fields.ts';
-import { headerEnvironKey } from '../datastructures/environ-headers.ts';
+import { headerEnvironKey } from '../gateway/header-keys.ts';
 import { callWithHeadEdit, hasField } from './head-edit.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 

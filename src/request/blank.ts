@@ -6,7 +6,7 @@
  */
 import { type Environ, TSGI_VERSION } from '../gateway/types.ts';
 import { assertHeader } from '../gateway/fields.ts';
-import { headerEnvironKey, joinFieldValues } from '../datastructures/environ-headers.ts';
+import { headerEnvironKey, joinFieldValues } from '../gateway/header-keys.ts';
 import { BufferedInput } from '../gateway/input.ts';
 import { encodeText } from '../http/charset.ts';
 import { quotePath, unquotePath } from '../http/url.ts';
