@@ -7,6 +7,7 @@
  */
 import { parse as parseContentDisposition } from 'content-disposition';
 import type { Converter } from './descriptors.ts';
+import { isToken } from '../gateway/fields.ts';
 import { CacheControl } from './cache-control.ts';
 import { type MediaType, parseMediaType } from './media-type.ts';
 import { type RetryAfter, formatDeltaSeconds, formatHttpDate, formatRetryAfter, parseDeltaSeconds, parseHttpDate, parseRetryAfter } from './dates.ts';
@@ -124,6 +125,32 @@ export const nonEmptyList: Converter<string[], string | Iterable<string> | null>
     return raw === null || list.parse(raw).length === 0 ? null : raw;
   },
 };
+
+/**
+ * `converter` for a field that is a list of tokens (RFC 9110 §5.6.1, §5.6.2: `Allow`, `Vary`,
+ * `Content-Language`, `Accept-Ranges`), its setter refusing what is no such list: a header
+ * value whose comma-separated members, trimmed, are not all tokens, or a list with a member
+ * that is not one token (`'Accept Encoding'`, `''`, `'GET, POST'`), as `addVary` refuses a
+ * name (the `vary` package). A list is read once (a generator may be given) and handed on as
+ * its header value, the members joined with `, `. Reading is `converter`'s.
+ *
+ * @param name - the field, named in the error.
+ * @throws TypeError, naming the field and the member: `invalid Vary: "Accept Encoding" is not
+ *   a token`.
+ */
+export function tokenListOf<T>(name: string, converter: Converter<T, string | Iterable<string> | null>): Converter<T, string | Iterable<string> | null> {
+  return {
+    parse: (raw) => converter.parse(raw),
+    format(value) {
+      if (value === null) return converter.format(null);
+      const members = typeof value === 'string' ? list.parse(value) : [...value];
+      for (const member of members) {
+        if (!isToken(member)) throw new TypeError(`invalid ${name}: ${JSON.stringify(member)} is not a token`);
+      }
+      return converter.format(typeof value === 'string' ? value : members.join(', '));
+    },
+  };
+}
 
 /** `Content-Range` (RFC 9110 §14.4); set a header value or `{ range, size }`. */
 export const contentRange: Converter<ContentRange | null, string | { range: ByteRange | null; size: number | null } | null> = {

@@ -3,14 +3,14 @@
  *
  * @module
  */
-import { liveCacheControl, nonEmptyList } from '../http/converters.ts';
+import { liveCacheControl, nonEmptyList, tokenListOf } from '../http/converters.ts';
 import { PARSED, type ParseCache, type ParsedValues, field, fromHeaders, liveField } from '../http/descriptors.ts';
 import { type HeaderList, appendVary } from '../http/header-list.ts';
 import type { CacheControl } from '../http/cache-control.ts';
 import { MAX_DELTA_SECONDS, formatHttpDate } from '../http/dates.ts';
 
 const CACHE_CONTROL = liveField(fromHeaders('Cache-Control', { all: true }), liveCacheControl);
-const VARY = field(fromHeaders('Vary', { all: true }), nonEmptyList);
+const VARY = field(fromHeaders('Vary', { all: true }), tokenListOf('Vary', nonEmptyList));
 const EXPIRED = 'Thu, 01 Jan 1970 00:00:00 GMT';
 
 /** Caching headers of a `Response` (installed on it; see `descriptors.ts`). */
@@ -67,7 +67,11 @@ export abstract class ResponseCaching implements ParseCache {
 
   /**
    * `Vary` (RFC 9110 §12.5.5) as a list of field names (`*` included as is); set a list, or
-   * `null` or an empty list to remove it.
+   * `null` or an empty list to remove it. A header value is taken as a comma-separated list.
+   *
+   * @throws TypeError for a name that is not a token (RFC 9110 §5.1: `res.vary = ['Accept
+   *   Encoding']`, `invalid Vary: "Accept Encoding" is not a token`), as `addVary` throws; a
+   *   member of a list is one name.
    */
   get vary(): string[] {
     return VARY.get(this);

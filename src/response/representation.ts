@@ -7,7 +7,7 @@
  */
 import { dispositionHeader } from '../http/disposition.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
-import { type ContentDispositionValue, contentDisposition, contentRange, list, nonEmptyList, text, wwwAuthenticate } from '../http/converters.ts';
+import { type ContentDispositionValue, contentDisposition, contentRange, list, nonEmptyList, text, tokenListOf, wwwAuthenticate } from '../http/converters.ts';
 import { field, fromHeaders } from '../http/descriptors.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import type { ByteRange, ContentRange } from '../http/range.ts';
@@ -16,10 +16,11 @@ import type { Challenge } from '../http/www-authenticate.ts';
 /** The options of `res.attachment` (`checkOptions`). */
 const ATTACHMENT_OPTIONS = { type: true } as const satisfies OptionNames<NonNullable<Parameters<ResponseRepresentation['attachment']>[1]>>;
 
-const ALLOW = field(fromHeaders('Allow', { all: true }), list);
-const CONTENT_LANGUAGE = field(fromHeaders('Content-Language', { all: true }), nonEmptyList);
+const ALLOW = field(fromHeaders('Allow', { all: true }), tokenListOf('Allow', list));
+// A language-tag (RFC 5646) is letters, digits and hyphens: a token, checked as one.
+const CONTENT_LANGUAGE = field(fromHeaders('Content-Language', { all: true }), tokenListOf('Content-Language', nonEmptyList));
 const CONTENT_RANGE = field(fromHeaders('Content-Range'), contentRange);
-const ACCEPT_RANGES = field(fromHeaders('Accept-Ranges'), text);
+const ACCEPT_RANGES = field(fromHeaders('Accept-Ranges'), tokenListOf('Accept-Ranges', text));
 const CONTENT_DISPOSITION = field(fromHeaders('Content-Disposition'), contentDisposition);
 const LOCATION = field(fromHeaders('Location'), text);
 const WWW_AUTHENTICATE = field(fromHeaders('WWW-Authenticate', { all: true }), wwwAuthenticate);
@@ -32,7 +33,11 @@ export abstract class ResponseRepresentation {
 
   /**
    * `Allow` (RFC 9110 §10.2.1) as a list of methods; set a list or `null`. An empty list is
-   * sent as an empty `Allow`: no method is allowed (§10.2.1).
+   * sent as an empty `Allow`: no method is allowed (§10.2.1). A header value is taken as a
+   * comma-separated list.
+   *
+   * @throws TypeError for a method that is not a token (RFC 9110 §9.1: `res.allow = ['P OST']`,
+   *   `invalid Allow: "P OST" is not a token`); a member of a list is one method.
    */
   get allow(): string[] {
     return ALLOW.get(this);
@@ -44,6 +49,8 @@ export abstract class ResponseRepresentation {
   /**
    * `Content-Language` (RFC 9110 §8.5) as a list of language tags; set a tag, a list, or
    * `null` or an empty list to remove it (the field names at least one tag).
+   *
+   * @throws TypeError for a tag that is not a token (`'en;q=1'`, `'en GB'`), naming it.
    */
   get contentLanguage(): string[] {
     return CONTENT_LANGUAGE.get(this);
@@ -69,6 +76,9 @@ export abstract class ResponseRepresentation {
   /**
    * `Accept-Ranges` (RFC 9110 §14.3), e.g. `bytes` or `none`, or `null`. A conditional
    * response sends `bytes` by itself when it can serve ranges; `none` turns that off.
+   *
+   * @throws TypeError for a value that is not a comma-separated list of range units, which are
+   *   tokens (RFC 9110 §14.3: `'by tes'`), naming the unit.
    */
   get acceptRanges(): string | null {
     return ACCEPT_RANGES.get(this);
