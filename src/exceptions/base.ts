@@ -41,10 +41,11 @@ export interface HTTPExceptionOptions {
   proxyAuthenticate?: Challenge | readonly Challenge[] | string | undefined;
   /**
    * `Retry-After` (RFC 9110 §10.2.3), for a 429 or 503 (or a 3xx): a delay in whole
-   * **seconds**, or the `Date` to retry at. Throws `RangeError` for a negative or fractional
-   * number.
+   * **seconds**, or the `Date` to retry at; or a string, digits for seconds or an HTTP-date
+   * (as `res.retryAfter` takes it). Throws `RangeError` for a negative or fractional number,
+   * `TypeError` for a string that is neither.
    */
-  retryAfter?: number | Date | undefined;
+  retryAfter?: number | Date | string | undefined;
   /**
    * The protocols sent as `Upgrade` (RFC 9110 §7.8), for a 426, which must carry them
    * (§15.5.22): a list, most preferred first, or one string (`'websocket'`,

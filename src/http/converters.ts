@@ -67,8 +67,11 @@ export const deltaSeconds: Converter<number | null> = {
   format: (value) => (value === null ? null : formatDeltaSeconds(value)),
 };
 
-/** `Retry-After` (RFC 9110 §10.2.3): `{ seconds }` or `{ date }`; set seconds or a Date. */
-export const retryAfter: Converter<RetryAfter | null, number | Date | null> = {
+/**
+ * `Retry-After` (RFC 9110 §10.2.3): `{ seconds }` or `{ date }`; set seconds, a Date, or a
+ * string of digits (seconds) or an HTTP-date (see `formatRetryAfter`).
+ */
+export const retryAfter: Converter<RetryAfter | null, number | Date | string | null> = {
   parse: (raw) => parseRetryAfter(raw),
   format: (value) => (value === null ? null : formatRetryAfter(value)),
 };

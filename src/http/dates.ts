@@ -148,12 +148,23 @@ export function parseRetryAfter(value: string | null | undefined): RetryAfter | 
 }
 
 /**
- * Formats `Retry-After`: a number of seconds as delta-seconds, a `Date` as an HTTP-date.
+ * Formats `Retry-After` (RFC 9110 §10.2.3): a number of seconds as delay-seconds, a `Date` as
+ * an HTTP-date. A string is read as the field's value, as Werkzeug's `retry_after` setter takes
+ * one: digits are seconds (`'120'`, as {@link parseDeltaSeconds} reads them), an HTTP-date
+ * (any of the three forms {@link parseHttpDate} reads) is sent as an IMF-fixdate.
  *
- * @throws RangeError for a negative or fractional number, or an unformattable date.
+ * @throws RangeError for a negative or fractional number, or an unformattable date; TypeError
+ *   for a string that is neither (`'soon'`, `'1.5'`, an ISO date):
+ *   `invalid Retry-After: "soon" is neither seconds nor an HTTP-date`.
  */
-export function formatRetryAfter(value: number | Date): string {
-  return typeof value === 'number' ? formatDeltaSeconds(value) : formatHttpDate(value);
+export function formatRetryAfter(value: number | Date | string): string {
+  if (typeof value === 'number') return formatDeltaSeconds(value);
+  if (typeof value !== 'string') return formatHttpDate(value);
+  const seconds = parseDeltaSeconds(value);
+  if (seconds !== null) return String(seconds);
+  const date = parseHttpDate(value);
+  if (date === null) throw new TypeError(`invalid Retry-After: ${JSON.stringify(value)} is neither seconds nor an HTTP-date`);
+  return formatHttpDate(date);
 }
 
 /**

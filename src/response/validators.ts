@@ -108,14 +108,16 @@ export abstract class ResponseValidators {
 
   /**
    * `Retry-After` (RFC 9110 §10.2.3): `{ seconds }` or `{ date }`, or `null`. Set a number of
-   * **seconds** or a `Date`; `null` removes it.
+   * **seconds**, a `Date`, or a string: digits are seconds (`'120'`, as Werkzeug's
+   * `retry_after` setter reads them), an HTTP-date a date; `null` removes it.
    *
-   * @throws RangeError for a negative or fractional number, or an invalid date.
+   * @throws RangeError for a negative or fractional number, or an invalid date; TypeError for
+   *   a string that is neither seconds nor an HTTP-date (`'soon'`, `'1.5'`, an ISO date).
    */
   get retryAfter(): RetryAfter | null {
     return RETRY_AFTER.get(this);
   }
-  set retryAfter(value: number | Date | null) {
+  set retryAfter(value: number | Date | string | null) {
     RETRY_AFTER.set(this, value);
   }
 }
