@@ -24,6 +24,22 @@ describe('res.attachment over a real socket', () => {
     }
   });
 
+  it('sends a bare attachment when the name has no last segment, as Express does for no name', async () => {
+    const app = Request.application((req) => new Response('x').attachment(req.query.get('name') ?? undefined));
+    const server = await serve(app, { port: 0 });
+    try {
+      const disposition = async (name: string) =>
+        (await fetch(`http://127.0.0.1:${server.port}/?name=${encodeURIComponent(name)}`)).headers.get('content-disposition');
+      // filename="" names no file a client can save (RFC 6266 §4.3): the bare type, as attachment() without a name
+      expect(await disposition('')).toBe('attachment');
+      expect(await disposition('/')).toBe('attachment');
+      expect(await disposition('\\')).toBe('attachment');
+      expect(new Response('x').attachment('/', { type: 'inline' }).headers.get('content-disposition')).toBe('inline');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('gives clients that read only filename= (curl -OJ, old browsers) the name spelled in ASCII, accents dropped, as Werkzeug does', async () => {
     const app = Request.application((req) => new Response('x').attachment(req.query.get('name') ?? undefined));
     const server = await serve(app, { port: 0 });
