@@ -98,7 +98,13 @@ export interface ContentTypeInit {
    * (default `utf-8`). `null` sends no Content-Type at all.
    */
   contentType?: string | null | undefined;
-  /** Charset for text types; default `utf-8`. */
+  /**
+   * Charset of a string body: it encodes the body (in UTF-8, US-ASCII, ISO-8859-1 or
+   * UTF-16LE), and is added to `Content-Type` as its `charset` parameter for text types only
+   * (`text/*`, XML, JavaScript, form: see `isTextType`); JSON, which has none (RFC 8259 §11),
+   * and binary types are sent without it, as WebOb's `Response(content_type=…, charset=…)`
+   * sends them. Default `utf-8`. A charset written in `contentType` itself is kept.
+   */
   charset?: string | undefined;
 }
 
@@ -108,8 +114,9 @@ const DEFAULT_CONTENT_TYPE = 'text/plain; charset=utf-8';
 /**
  * Sets the `Content-Type` of a new response from `init` (see `ResponseInit`): `contentType`
  * (default `text/plain` unless `headers` has one or the status carries no content; `null` for
- * none) with `charset`, a text type getting `utf-8` by default. With `contentType: null` the
- * charset sets no header.
+ * none) with `charset` when it is a text type (`utf-8` by default); a media type of another
+ * kind (`application/json`, `image/png`), in `contentType` or in `headers`, takes no charset
+ * parameter (WebOb). With `contentType: null` the charset sets no header.
  *
  * @param bodiless - the status carries no content, 1xx, 204, 205 or 304 (RFC 9110 §6.4.1,
  *   §15.3.6: `hasNoContent`): no default type.
@@ -120,7 +127,9 @@ export function initContentType(res: ResponseContentType, headers: HeaderList, i
   const charset = init?.charset;
   if (type === null || (type === undefined && bodiless)) return;
   if (type === undefined && headers.has('content-type')) {
-    if (charset) res.charset = charset;
+    // A well-formed type that is not text takes none; a malformed one throws, saying so.
+    const given = mediaTypeOf(headers.get('content-type')).type;
+    if (charset && (isTextType(given) || !isMediaType(given))) res.charset = charset;
   } else if (type === undefined && charset === undefined) {
     replaceField(headers.list, 'Content-Type', DEFAULT_CONTENT_TYPE);
   } else {
@@ -136,14 +145,17 @@ export function initContentType(res: ResponseContentType, headers: HeaderList, i
 const initialTypes = new Map<string, Map<string | undefined, string>>();
 let initialCount = 0;
 
-/** The Content-Type of `type` with `charset` (text types default to `utf-8`), checked. */
+/**
+ * The Content-Type of `type` with `charset` when it is a text type (default `utf-8`), checked;
+ * another type keeps only a charset written in it.
+ */
 function initialContentType(type: string, charset: string | undefined): string {
   let byCharset = initialTypes.get(type);
   const known = byCharset?.get(charset);
   if (known !== undefined) return known;
   const media = parseMediaTypeStrict(type);
   const parameters = { ...media.parameters };
-  const value = charset ?? parameters.charset ?? (isTextType(media.type) ? 'utf-8' : undefined);
+  const value = isTextType(media.type) ? (charset ?? parameters.charset ?? 'utf-8') : parameters.charset;
   if (value !== undefined) parameters.charset = value;
   const header = formatMediaType(media.type, parameters);
   assertHeader('Content-Type', header);

@@ -128,7 +128,8 @@ export class Response implements ParseCache {
   #parsed: ParsedValues | undefined;
 
   /**
-   * @param body - see {@link ResponseBody}; strings are encoded with the charset.
+   * @param body - see {@link ResponseBody}; strings are encoded with `init.charset`, else the
+   *   charset of the `Content-Type` (UTF-8 when none).
    * @param init - status, headers, content type and charset. A streamed body keeps a
    *   `Content-Length` given in `headers` (what lets a conditional response serve ranges of
    *   it), except under 1xx and 204, which never carry one; a body in memory gets its own
@@ -153,7 +154,9 @@ export class Response implements ParseCache {
     const headers = (this.headers = new HeaderList(init?.headers));
     initContentType(this, headers, init, hasNoContent(this.#code));
     const declared = init?.headers === undefined ? null : headers.get('content-length');
-    this.body = body;
+    // The init's charset encodes a string body also where the type takes no charset parameter
+    // (`application/json`: `initContentType`), as WebOb's `Response(body, charset=…)` does.
+    this.body = typeof body === 'string' && init?.charset ? encodeText(body, init.charset) : body;
     const code = this.#code;
     if (declared !== null && (this.#stream !== null ? !hasNoContent(code) || code === 304 : code === 304)) {
       // Kept as given: it must be one a server can send (RFC 9110 §8.6), checked now, not at serving.
