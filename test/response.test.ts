@@ -65,6 +65,15 @@ describe('Response: construction and status', () => {
     expect(res.status).toBe('200 caf\xe9');
   });
 
+  it('Response.json refuses a charset other than UTF-8, which no application/json could declare (RFC 8259 §8.1)', async () => {
+    expect(() => Response.json({ a: 'é' }, { charset: 'utf-16le' })).toThrow(new TypeError('Response.json writes UTF-8 (RFC 8259 §8.1), not "utf-16le": leave charset out'));
+    expect(() => Response.json([1], { charset: 'latin1' })).toThrow(TypeError);
+    const res = Response.json({ a: 'é' }, { charset: 'UTF-8' });
+    expect(await res.text()).toBe('{"a":"é"}');
+    expect(res.body).toEqual(enc.encode('{"a":"é"}'));
+    expect(Response.json(1, { charset: 'utf8' }).contentType).toBe('application/json');
+  });
+
   it('refuses a status given where the init goes (Hono\'s c.json(data, 201)), rather than answer 200', () => {
     const loose = Response as unknown as { json(value: unknown, init: unknown): Response; new (body: unknown, init: unknown): Response };
     expect(() => loose.json({ id: 1 }, 201)).toThrow(new TypeError('Response.json(value, init): init is the number 201, not an object: write { status: 201 }'));

@@ -186,7 +186,9 @@ export class Response implements ParseCache {
    * @throws TypeError from `JSON.stringify` (a BigInt, a cycle), for a value with no JSON
    *   form (`undefined`, a function, a symbol), for a promise (a forgotten `await`, whose
    *   JSON would be `{}`), and for an `init` that is no object (`Response.json(data, 201)`,
-   *   Hono's `c.json(data, 201)`: write `{ status: 201 }`).
+   *   Hono's `c.json(data, 201)`: write `{ status: 201 }`), and for an `init.charset` other
+   *   than UTF-8 (JSON exchanged between systems is UTF-8, RFC 8259 §8.1; `application/json`
+   *   has no charset parameter to declare another).
    */
   static json<R extends Response>(this: new (body?: ResponseBody, init?: ResponseInit) => R, value: unknown, init?: ResponseInit): R {
     if (init !== undefined && typeof init !== 'object') throw initError(init, 'Response.json(value, init)');
@@ -195,6 +197,9 @@ export class Response implements ParseCache {
     if (text === undefined) throw new TypeError(`Response.json: ${typeof value} has no JSON form`);
     // A forgotten `await` (`Response.json(db.find())`) would send `{}`: checked only for that text.
     if (text === '{}' && isThenable(value)) throw new TypeError(`Response.json got a ${describe(value)}, whose JSON is {}: await it first, Response.json(await value)`);
+    if (init?.charset !== undefined && !/^utf-?8$/i.test(init.charset)) {
+      throw new TypeError(`Response.json writes UTF-8 (RFC 8259 §8.1), not ${JSON.stringify(init.charset)}: leave charset out`);
+    }
     if (init?.contentType === undefined && init?.headers !== undefined) {
       // A Content-Type among the headers is the type (the constructor keeps it); the list is built once.
       const headers = new HeaderList(init.headers);
