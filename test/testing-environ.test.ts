@@ -81,6 +81,19 @@ const CASES: Case[] = [
     path: '//double//slash?x=1',
     headers: [['Connection', 'close']],
   },
+  {
+    // RFC 9112 §5.1: the whitespace around a field value is no part of it; the server strips it.
+    name: 'GET with field values padded with spaces and tabs',
+    method: 'GET',
+    path: '/padded',
+    headers: [
+      ['Authorization', ' Bearer t0k3n\t'],
+      ['Accept', '\t text/html'],
+      ['Accept', 'application/json  '],
+      ['Cookie', ' a=1 '],
+      ['Connection', 'close'],
+    ],
+  },
   { name: 'HEAD of the root', method: 'HEAD', path: '/', headers: [['Connection', 'close']] },
   { name: 'DELETE with a query only', method: 'DELETE', path: '/items/3?force=1', headers: [['Connection', 'close']] },
 ];
@@ -109,6 +122,22 @@ describe('the test client builds the environ serve() builds', () => {
       expect(fromClient).toMatchObject({ PATH_INFO: '/some/päth/a/b', HTTP_ACCEPT: 'text/html, application/json', HTTP_COOKIE: 'a=1; b=2' });
       expect(fromClient).not.toHaveProperty('HTTP_X_FORWARDED_FOR');
     }
+  });
+
+  it('reads a Host padded with whitespace as the server does: the app is called at that host, and its cookies are filed there', async () => {
+    const app = Request.application((req) => {
+      const res = new Response(`${req.host} ${req.cookies.seen ?? '-'}`);
+      res.setCookie('seen', 'yes');
+      return res;
+    });
+    const server = await start(app, { host: '127.0.0.1' });
+    const wire = await request(`${server.url}/`, { headers: { host: ' shop.example\t', connection: 'close' } });
+    expect([wire.status, wire.body.toString()]).toEqual([200, 'shop.example -']);
+    const client = new TestClient(app);
+    const first = await client.get('/', { headers: { host: ' shop.example\t' } });
+    expect([first.statusCode, first.textBody, first.url]).toEqual([200, 'shop.example -', 'http://shop.example/']);
+    expect(client.cookies.all().map(({ name, domain }) => [name, domain])).toEqual([['seen', 'shop.example']]);
+    expect((await client.get('/', { headers: { host: 'shop.example' } })).textBody).toBe('shop.example yes');
   });
 
   it('gives the app a live body, read once, as serve() does: a reader that keeps no copy leaves the next one nothing', async () => {

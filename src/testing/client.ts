@@ -12,7 +12,7 @@ import { Request } from '../request/request.ts';
 import { lint } from '../middleware/lint.ts';
 import { REQUEST_OPTIONS, type RequestOptions, TEST_CLIENT_OPTIONS, type TestClientOptions } from './options.ts';
 import { checkOptions } from '../gateway/option-names.ts';
-import { requestEnviron, withQuery } from './environ.ts';
+import { fieldsAsRead, requestEnviron, withQuery } from './environ.ts';
 import { type Answer, CutResponse, badRequest, runApp } from './exchange.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { closeBody } from '../gateway/body.ts';
@@ -219,11 +219,12 @@ export class TestClient {
     const hints = hintRecorder();
     // A call's field replaces the client's of the same name (supertest's agent, fetch's
     // `Headers`): `Authorization: Bearer a, Bearer b` is no credential. Repeats within one stay.
-    const own = new HeaderList(options.headers);
+    // Values as the server reads them (padding stripped), so the app, the jar and the Host check see what they would.
+    const own = new HeaderList(fieldsAsRead(options.headers));
     // The client's own `Host` says where its base URL is: a URL at another origin (a redirect
     // to an identity provider, an absolute URL) names its own host.
     const elsewhere = url.origin !== this.#baseOrigin;
-    const headers: Array<[string, string]> = [...new HeaderList(this.#options.headers)].filter(
+    const headers: Array<[string, string]> = fieldsAsRead(this.#options.headers).filter(
       ([name]) => !own.has(name) && !(elsewhere && name.toLowerCase() === 'host'),
     );
     // A browser's navigation, judged at the URL the app sees (its Host, where cookies are filed):

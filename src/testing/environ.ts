@@ -7,6 +7,7 @@ import type { Environ } from '../gateway/types.ts';
 import { type BlankOptions, blankEnviron } from '../request/blank.ts';
 import { quotePath } from '../http/url.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
+import { HeaderList, type HeaderListInit } from '../http/header-list.ts';
 import type { FormFieldsInit } from '../forms/encode.ts';
 import { BufferedInput } from '../gateway/input.ts';
 import { LiveInput } from './live-input.ts';
@@ -91,6 +92,21 @@ export function clientEnviron(request: WireRequest, extra: Partial<Environ>): En
   const input = environ['tsgi.input'];
   if (input instanceof BufferedInput && extra['tsgi.input'] === undefined) environ['tsgi.input'] = new LiveInput(input.bytes);
   return environ;
+}
+
+/** Spaces and tabs around a field value: optional whitespace, no part of the value (RFC 9112 §5.1). */
+const PADDING = /^[\t ]+|[\t ]+$/g;
+
+/**
+ * The fields of `init` (a record or pairs, as `headers` options take them) as the server
+ * reads them: in order, each value without the spaces and tabs around it, which Node's parser
+ * strips (RFC 9112 §5.1) and `fetch()`'s `Headers` strips before sending. The client files
+ * cookies under, and resolves a redirect against, the `Host` so read.
+ *
+ * @throws TypeError for an invalid field name or value (`HeaderList`'s).
+ */
+export function fieldsAsRead(init: HeaderListInit | undefined): Array<[string, string]> {
+  return [...new HeaderList(init)].map(([name, value]) => [name, value.replace(PADDING, '')]);
 }
 
 /** `url` with `query` (a record, an array repeating a name, or pairs) appended to its own query. */

@@ -5,8 +5,8 @@
  */
 import type { Response } from '../response/response.ts';
 import type { RequestOptions } from './options.ts';
-import { HeaderList } from '../http/header-list.ts';
 import { hostUrl } from './host-url.ts';
+import { fieldsAsRead } from './environ.ts';
 import { isStreamedBody } from './streamed-input.ts';
 import { TestClientError } from './error.ts';
 import type { Navigation } from './navigation.ts';
@@ -52,7 +52,7 @@ export function nextHop(hop: Hop, res: Response): Hop | null {
   const location = res.headers.get('location');
   if (!FOLLOWED.has(res.statusCode) || location === null) return null;
   const { query: _query, ...kept } = hop.options;
-  let headers = [...new HeaderList(kept.headers)];
+  let headers = fieldsAsRead(kept.headers);
   // The URL the request went to, as the app saw it: at the host its Host field named.
   const from = hostUrl(hop.url, headers);
   // Not `URL.parse`: Node 22.1 on, and `engines` says 22.
