@@ -47,6 +47,15 @@ describe('forms by the HTML standard', () => {
     expect(page.form().get('box')).toBeNull();
   });
 
+  it('keeps one radio of a group checked, the last the page marks, as the parser leaves it (§4.10.5.1.16)', async () => {
+    const form = `<form method="post" action="/save">
+      <input type="radio" name="size" value="s" checked><input type="radio" name="size" value="m" checked>
+      <input type="radio" name="Size" value="l" checked><input type="radio" name="" value="x" checked><input type="radio" value="y" checked></form>`;
+    expect(await sent(form)).toEqual([['size', 'm'], ['Size', 'l']]);
+    const page = await new TestClient(appWith(form)).get('/');
+    expect([page.form().get('size'), page.form().getAll('size')]).toEqual(['m', ['m']]);
+  });
+
   it('resolves links and form actions against the page’s <base href>, an empty action at the page itself (§2.4.1, §4.10.21.3)', async () => {
     const page = `<base href="/shop/"><a href="cart">Cart</a>
       <form id="add" method="post" action="items"><button>Add</button></form>

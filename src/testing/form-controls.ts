@@ -181,10 +181,11 @@ function rawText(element: Element): string {
 /**
  * The controls of `form` in tree order: its descendants, and elements elsewhere in the page
  * that name it with a `form` attribute; a descendant that names another form belongs there.
+ * Each radio group has one radio checked at most, as the parser leaves it (see {@link oneCheckedPerGroup}).
  */
 export function formControls(document: Document, form: Element): Control[] {
   const id = attribute(form, 'id');
-  return select(document, LISTED)
+  const controls = select(document, LISTED)
     .filter((element) => {
       const owner = attribute(element, 'form');
       if (owner !== null) return id !== null && owner === id;
@@ -192,6 +193,24 @@ export function formControls(document: Document, form: Element): Control[] {
       return false;
     })
     .map(controlOf);
+  return oneCheckedPerGroup(controls);
+}
+
+/**
+ * `controls` (one form's, in tree order) with the radios of a group (the same non-empty `name`,
+ * case-sensitively) checked as the parser leaves them: a radio checked as it joins its form
+ * unchecks the others of its group (HTML §4.10.5.1.16), so of several marked `checked` only
+ * the last stays checked, as in a browser.
+ */
+function oneCheckedPerGroup(controls: Control[]): Control[] {
+  const checked = new Map<string, Control>();
+  for (const control of controls) {
+    if (control.type !== 'radio' || !control.checked || control.name === '') continue;
+    const before = checked.get(control.name);
+    if (before !== undefined) before.checked = false;
+    checked.set(control.name, control);
+  }
+  return controls;
 }
 
 /** True for a control that can submit its form: a submit button, or an image input. */
