@@ -56,6 +56,12 @@ describe('forms by the HTML standard', () => {
     expect([page.form().get('size'), page.form().getAll('size')]).toEqual(['m', ['m']]);
   });
 
+  it('sends a hidden _charset_ field as the encoding the form is sent in, UTF-8, whatever its value (§4.10.21.4)', async () => {
+    const form = `<form method="post" action="/save"><input type="hidden" name="_charset_">
+      <input type="hidden" name="_Charset_" value="ISO-8859-1"><input name="_charset_" value="typed"></form>`;
+    expect(await sent(form)).toEqual([['_charset_', 'UTF-8'], ['_Charset_', 'UTF-8'], ['_charset_', 'typed']]);
+  });
+
   it('resolves links and form actions against the page’s <base href>, an empty action at the page itself (§2.4.1, §4.10.21.3)', async () => {
     const page = `<base href="/shop/"><a href="cart">Cart</a>
       <form id="add" method="post" action="items"><button>Add</button></form>

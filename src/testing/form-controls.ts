@@ -227,7 +227,8 @@ function isButton(control: Control): boolean {
  * The entries `controls` submit with `submitter` as the button used (HTML §4.10.21.4):
  * disabled and nameless controls skipped, checkboxes and radios only when checked, every
  * selected option, the submitter's own name and value (an image button's `.x` and `.y`), a
- * file input's files (an empty file when none was chosen).
+ * file input's files (an empty file when none was chosen), a hidden `_charset_` field (any
+ * case) as `UTF-8`, the encoding the client sends.
  */
 export function entries(controls: Control[], submitter: Control | null): Array<[string, string | FileSpec]> {
   const list: Array<[string, string | FileSpec]> = [];
@@ -243,6 +244,9 @@ export function entries(controls: Control[], submitter: Control | null): Array<[
     if ((control.type === 'checkbox' || control.type === 'radio') && !control.checked) continue;
     if (control.type === 'select') {
       for (const option of control.options) if (option.selected && !option.disabled) list.push([control.name, option.value]);
+    } else if (control.type === 'hidden' && control.name.toLowerCase() === '_charset_') {
+      // The encoding the form is sent in, whatever the value says (§4.10.21.4): the client sends UTF-8.
+      list.push([control.name, 'UTF-8']);
     } else if (control.type === 'file') {
       if (control.files.length === 0) list.push([control.name, { filename: '', content: new Uint8Array(0), contentType: 'application/octet-stream' }]);
       for (const file of control.files) list.push([control.name, file]);
