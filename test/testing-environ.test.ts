@@ -168,12 +168,25 @@ describe('the test client builds the environ serve() builds', () => {
     expect(linted.errors).toContain('lint: tsgi.input was read to its end, then read again');
   });
 
-  it('answers the same head and body as serve() for an array body, a stream and a 204', async () => {
+  it('answers the same head and body as serve() for an array body, a stream, a 204 and a 205', async () => {
     const encoder = new TextEncoder();
     const app: App = (environ, startResponse) => {
       if (environ.PATH_INFO === '/empty') {
         startResponse('204 No Content', [['X-Kind', 'empty']]);
         return [];
+      }
+      // RFC 9110 §15.3.6: a 205 carries no content; the server sends `Content-Length: 0` and none of the app's bytes.
+      if (environ.PATH_INFO === '/reset') {
+        startResponse('205 Reset Content', [['Content-Type', 'text/plain'], ['Content-Length', '4'], ['X-Kind', 'reset']]);
+        return [encoder.encode('gone')];
+      }
+      if (environ.PATH_INFO === '/reset-stream') {
+        startResponse('205 Reset Content', [['X-Kind', 'reset']]);
+        return (async function* () {
+          yield encoder.encode('one ');
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          yield encoder.encode('two');
+        })();
       }
       if (environ.PATH_INFO === '/array') {
         startResponse('200 OK', [['Content-Type', 'text/plain'], ['X-Kind', 'array']]);
@@ -188,9 +201,9 @@ describe('the test client builds the environ serve() builds', () => {
     const server = await start(app, { host: '127.0.0.1' });
     // lint would refuse the app's Keep-Alive field: here the server's dropping of it is compared.
     const client = new TestClient(app, { baseUrl: server.url, lint: false });
-    for (const path of ['/array', '/stream', '/empty']) {
-      const wire = await request(`${server.url}${path}`);
-      const res = await client.get(path);
+    for (const [method, path] of ['/array', '/stream', '/empty', '/reset', '/reset-stream'].flatMap((p) => [['GET', p], ['HEAD', p]])) {
+      const wire = await request(`${server.url}${path}`, { method });
+      const res = await client.request(method!, path!);
       expect(res.status).toBe(`${wire.status} ${wire.statusMessage}`);
       expect(res.textBody).toBe(wire.body.toString());
       // Framing and connection fields are Node's; everything else is the app's, hop-by-hop dropped.

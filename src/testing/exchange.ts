@@ -12,7 +12,7 @@ import { checkChunk, closeBody, concatBytes, describe, isThenable, openBody } fr
 import { wrapBody } from '../gateway/body-watch.ts';
 import { raceTimer, resumeSteps } from '../gateway/resume.ts';
 import { CONNECTION_FIELDS, assertHeader, isRequiredUpgrade } from '../gateway/fields.ts';
-import { isBodilessStatus } from '../gateway/status.ts';
+import { hasNoContent, isBodilessStatus } from '../gateway/status.ts';
 import { declaredLength, finalStatus } from '../gateway/head-rules.ts';
 import { logError, requestLine, wasLogged } from '../gateway/log.ts';
 import { escapedAnswer } from '../exceptions/escaped.ts';
@@ -84,7 +84,8 @@ export function badRequest(detail: string): Answer {
 /**
  * The head as the server sends it: the status and header pairs checked (a final status, token
  * names, field-value characters, one Content-Length of digits), hop-by-hop fields dropped, a
- * Content-Length dropped on a 204 (RFC 9110 §8.6).
+ * Content-Length dropped on a 204 (RFC 9110 §8.6) and on a 205, which the caller frames with
+ * `Content-Length: 0` (§15.3.6), as the server does.
  *
  * @returns the head and the declared length (`-1` when none).
  * @throws TypeError for anything the app got wrong, as the server's `sendHead` does.
@@ -101,7 +102,7 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
     const lower = name.toLowerCase();
     if (lower === 'content-length') {
       declared = declaredLength(value, declared);
-      if (code === 204) continue;
+      if (code === 204 || code === 205) continue;
     } else if (CONNECTION_FIELDS.has(lower) && !isRequiredUpgrade(lower, code)) continue;
     headers.push([name, value]);
   }
@@ -112,7 +113,7 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * Runs `app` on `environ` the way `serve()` does and reads the answer whole, as a client
  * would: the app is called, its status waited for (a lazy `startResponse` included), the head
  * checked, the body iterated to its end, or closed with `return()` when the answer carries no
- * body (HEAD, 204, 304: at most two steps are taken first, as the server takes them to frame
+ * body (HEAD, 204, 205, 304: at most two steps are taken first, as the server takes them to frame
  * the answer). As in the server, the head goes out once the body's second step is known: an
  * app error up to there (the app call, the first step and a second one that comes within one
  * turn of the event loop, as the server waits for it, an invalid head or chunk, an array
@@ -131,6 +132,7 @@ function checkHead(started: StartedApp): { status: string; code: number; headers
  * closed; its `return()` closes the app's iterator and settles when that has. An array body,
  * and the answers without a body, are read as with `buffered`.
  *
+ * A 205 gets `Content-Length: 0` in place of the app's (RFC 9110 §15.3.6), as the server sends it.
  * `Content-Length` is added, when the app gave none, to an answer whose body was an array or
  * ended after its first chunk within that turn, as the server frames those; longer streams get none (the
  * server sends them chunked). Framing fields the server adds (`Date`, `Connection`,
@@ -185,7 +187,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     if (inMemory !== null) {
       let length = 0;
       for (const chunk of inMemory) length += checkChunk(chunk).byteLength;
-      if (head.declared !== -1 && head.declared !== length && environ.REQUEST_METHOD !== 'HEAD' && !isBodilessStatus(head.code)) {
+      if (head.declared !== -1 && head.declared !== length && environ.REQUEST_METHOD !== 'HEAD' && !hasNoContent(head.code)) {
         throw new TypeError(`the app declared Content-Length: ${head.declared} but its body has ${length} bytes`);
       }
     }
@@ -193,7 +195,8 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     return beforeHead(error, () => started.close());
   }
   const headers = head.headers;
-  const noBody = environ.REQUEST_METHOD === 'HEAD' || isBodilessStatus(head.code);
+  // A 205 carries no content (RFC 9110 §15.3.6): the server sends none of the app's bytes.
+  const noBody = environ.REQUEST_METHOD === 'HEAD' || hasNoContent(head.code);
   // Unbuffered, a stream is answered at its head: its second step is waited for a turn of the event loop only.
   const live = options.buffered === false && !noBody && inMemory === null;
   const chunks: Uint8Array[] = [];
@@ -278,7 +281,9 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
   if (!ended && !stopped) await closeBody(iterator, report);
   const body = concatBytes(chunks);
   const known = inMemory !== null || (ended && chunks.length <= 1 && !headOut);
-  if (head.declared === -1) {
+  // A 205 frames its empty content, whatever the app gave, as the server frames it.
+  if (head.code === 205) headers.push(['Content-Length', '0']);
+  else if (head.declared === -1) {
     if (known && !isBodilessStatus(head.code) && (!noBody || body.byteLength !== 0)) headers.push(['Content-Length', String(body.byteLength)]);
   } else if (!noBody && head.declared !== body.byteLength) {
     const error = new TypeError(`the app declared Content-Length: ${head.declared} but its body has ${body.byteLength} bytes`);
