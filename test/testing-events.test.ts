@@ -61,6 +61,11 @@ describe('TestResponse.events()', () => {
     }
   });
 
+  it('keeps a CR LF split by an empty chunk (a flush) one line end, as over the wire, where no empty chunk is seen', async () => {
+    const res = await new TestClient(rawStream(['data: a\r', '', '\ndata: b\r\n\r\n'])).get('/', { buffered: false });
+    expect(await all(res.events())).toEqual([{ type: 'message', data: 'a\nb', lastEventId: '' }]);
+  });
+
   it('with buffered: false, gives each event as it comes, and closes the source when the test stops reading', async () => {
     const steps: string[] = [];
     const app = Request.application((req) =>

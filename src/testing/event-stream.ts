@@ -20,9 +20,10 @@ export interface ReceivedEvent {
 
 /**
  * The events of a stream of chunks, as they are completed (a blank line ends each). Lines end
- * at CR LF, LF or CR, even across chunks; a leading BOM is skipped; comments, unknown fields,
- * `retry:` and events without data dispatch nothing; an `id` with NUL is ignored; an event the
- * stream ends in the middle of is dropped, as the standard says.
+ * at CR LF, LF or CR, even across chunks (empty ones between a CR and its LF included); a
+ * leading BOM is skipped; comments, unknown fields, `retry:` and events without data dispatch
+ * nothing; an `id` with NUL is ignored; an event the stream ends in the middle of is dropped,
+ * as the standard says.
  */
 export async function* parseEventStream(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<ReceivedEvent, void, undefined> {
   const decoder = new TextDecoder('utf-8', { ignoreBOM: false });
@@ -67,6 +68,8 @@ export async function* parseEventStream(chunks: AsyncIterable<Uint8Array>): Asyn
   };
   for await (const chunk of chunks) {
     let text = decoder.decode(chunk, { stream: true });
+    // An empty chunk (a flush; or bytes that end mid-character) leaves a CR that ended the last one waiting for its LF.
+    if (text === '') continue;
     if (afterCR && text.startsWith('\n')) text = text.slice(1);
     afterCR = text.endsWith('\r');
     for (const line of lines(text)) {
