@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type http from 'node:http';
 import { type App, type Environ, Request, Response } from 'tsgi';
 import { TestClient } from 'tsgi/testing';
-import { request, start } from './node-helpers.ts';
+import { rawExchange, request, start } from './node-helpers.ts';
 
 /** An app that keeps each environ it is given, and answers 200. */
 function recorder(): { app: App; seen: Environ[] } {
@@ -138,6 +138,24 @@ describe('the test client builds the environ serve() builds', () => {
     expect([first.statusCode, first.textBody, first.url]).toEqual([200, 'shop.example -', 'http://shop.example/']);
     expect(client.cookies.all().map(({ name, domain }) => [name, domain])).toEqual([['seen', 'shop.example']]);
     expect((await client.get('/', { headers: { host: 'shop.example' } })).textBody).toBe('shop.example yes');
+  });
+
+  it('answers 400 to two Host fields without calling the app, as the server does (RFC 9112 §3.2)', async () => {
+    let called = 0;
+    const app = Request.application((req) => {
+      called++;
+      return new Response(req.host);
+    });
+    const server = await start(app, { host: '127.0.0.1' });
+    const wire = await rawExchange(server.port, 'GET / HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\nConnection: close\r\n\r\n');
+    expect(wire.raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n[\s\S]*\r\n\r\nBad Request: several Host headers\n$/);
+    const client = new TestClient(app, { headers: { host: 'a.example' } });
+    const res = await client.get('/', { headers: [['Host', 'a.example'], ['host', 'b.example']], status: '*' });
+    expect([res.statusCode, res.textBody]).toEqual([400, 'Bad Request: several Host headers\n']);
+    expect(called).toBe(0);
+    // The client's own Host is replaced by the call's, not sent besides it.
+    expect((await client.get('/', { headers: { host: 'b.example' } })).textBody).toBe('b.example');
+    expect((await client.get('/')).textBody).toBe('a.example');
   });
 
   it('gives the app a live body, read once, as serve() does: a reader that keeps no copy leaves the next one nothing', async () => {

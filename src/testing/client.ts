@@ -263,7 +263,7 @@ export class TestClient {
       if (streamed.pulling) void streamed.close();
       else await streamed.close();
     };
-    const refusal = refusalOf(pathError, environ, streamed !== undefined);
+    const refusal = refusalOf(pathError, environ, streamed !== undefined, headers);
     const linted = refusal === null && this.#options.lint !== false ? lint(this.app) : undefined;
     let answer: Answer;
     // The first error the exchange logged (an app error answered 500): the failure's `cause`.
@@ -393,11 +393,13 @@ function logged(messages: string[]): string {
 
 /**
  * Why the server would refuse a request before the app sees it (as it answers: `Bad Request:
- * <why>`), or null; for a `streamed` body, also the framing Node's parser refuses (a
- * `Content-Length` that is not digits, or one sent with `Transfer-Encoding`).
+ * <why>`), or null: a path it cannot decode, several Host fields among `headers` (RFC 9112
+ * §3.2; the environ keeps the last), an invalid Host; for a `streamed` body, also the framing
+ * Node's parser refuses (a `Content-Length` that is not digits, or one sent with `Transfer-Encoding`).
  */
-function refusalOf(pathError: boolean, environ: Environ, streamed: boolean): string | null {
+function refusalOf(pathError: boolean, environ: Environ, streamed: boolean, headers: ReadonlyArray<readonly [string, string]>): string | null {
   if (pathError) return 'malformed percent-escape or invalid UTF-8 in the path';
+  if (headers.filter(([name]) => name.toLowerCase() === 'host').length > 1) return 'several Host headers';
   const host = environ.HTTP_HOST as string | undefined;
   if (host !== undefined && !isValidHost(host)) return 'invalid Host header';
   const length = environ.CONTENT_LENGTH;
