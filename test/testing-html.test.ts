@@ -194,6 +194,25 @@ describe('the cookie jar (RFC 6265)', () => {
     expect(client.cookies.all()).toEqual([]);
   });
 
+  it('finds and deletes a cookie by its domain as the jar files it: in any case, and at an IPv6 base URL by default', async () => {
+    const app = Request.application(() => {
+      const res = new Response('ok');
+      res.headers.append('set-cookie', 'sid=s1; Path=/');
+      return res;
+    });
+    const v6 = new TestClient(app, { baseUrl: 'http://[::1]:3000' });
+    await v6.get('/');
+    expect(v6.cookies.all().map(({ name, domain }) => [name, domain])).toEqual([['sid', '::1']]);
+    expect(v6.cookies.get('sid', { domain: '[::1]' })).toBe('s1');
+    v6.cookies.delete('sid');
+    expect(v6.cookies.all()).toEqual([]);
+    const named = new TestClient(app, { baseUrl: 'http://www.example.com' });
+    await named.get('/');
+    expect(named.cookies.get('sid', { domain: 'WWW.Example.com' })).toBe('s1');
+    named.cookies.delete('sid', { domain: 'WWW.Example.com' });
+    expect(named.cookies.all()).toEqual([]);
+  });
+
   it('enforces the __Host- and __Secure- prefixes in any case, as RFC 6265bis and browsers do', async () => {
     const app = Request.application(() => {
       const res = new Response('ok');

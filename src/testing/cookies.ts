@@ -172,15 +172,16 @@ export class CookieJar {
 
   /**
    * The value of the cookie `name`, or `undefined`; `domain` and `path` pick one when several
-   * share the name. A leading dot of `domain` is ignored, as in the `Domain` attribute (RFC 6265
-   * §5.2.3) and {@link CookieJar.delete}: `.example.com` finds the cookie of `example.com`.
+   * share the name. `domain` is read as the `Domain` attribute is (RFC 6265 §5.2.3) and as
+   * {@link CookieJar.delete} reads it: a leading dot ignored, any case (`.Example.com` finds
+   * the cookie of `example.com`), an IPv6 address with or without its brackets.
    *
    * @throws TypeError for a `where` that is not a plain object or holds another key than
    *   `domain` and `path` (`client.cookies.get: unknown option "paths"`).
    */
   get(name: string, where: { domain?: string; path?: string } = {}): string | undefined {
     checkOptions('client.cookies.get', where, COOKIE_PLACE);
-    const domain = where.domain?.replace(/^\./, '');
+    const domain = where.domain === undefined ? undefined : canonicalDomain(where.domain);
     return this.all().find((c) => c.name === name && (domain === undefined || c.domain === domain) && (where.path === undefined || c.path === where.path))?.value;
   }
 
@@ -201,7 +202,8 @@ export class CookieJar {
   }
 
   /**
-   * Removes the cookie `name` set with these `path` and `domain` (Werkzeug's `delete_cookie`).
+   * Removes the cookie `name` set with these `path` and `domain` (Werkzeug's `delete_cookie`):
+   * `domain` read as {@link CookieJar.get} reads it, default the base URL's host.
    *
    * @throws TypeError for options that are not a plain object or hold another key than `path`
    *   and `domain`.
@@ -209,7 +211,7 @@ export class CookieJar {
   delete(name: string, options: { path?: string; domain?: string } = {}): this {
     checkOptions('client.cookies.delete', options, COOKIE_PLACE);
     const base = new URL(this.#defaultUrl);
-    const domain = options.domain?.replace(/^\./, '') ?? base.hostname;
+    const domain = canonicalDomain(options.domain ?? base.hostname);
     for (const cookie of this.#jar.serializeSync()?.cookies ?? []) {
       const c = Cookie.fromJSON(cookie);
       if (c && c.key === name && c.domain === domain && (options.path === undefined || c.path === options.path)) {
