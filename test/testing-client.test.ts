@@ -369,6 +369,19 @@ describe('the body, as the server reads it', () => {
     expect(res.headers.get('content-length')).toBeNull();
   });
 
+  it.each(['GE T', '', 'GET\r\n', 'caf\u00e9'])('refuses the method %j, no token, with a TypeError before the app is called, as fetch() does', async (method) => {
+    await expect(fetch('http://127.0.0.1:9/', { method })).rejects.toThrow(TypeError);
+    let called = false;
+    const app: App = (...args) => {
+      called = true;
+      return echo(...args);
+    };
+    await expect(new TestClient(app, { lint: false }).request(method, '/')).rejects.toThrow(
+      new TypeError(`${JSON.stringify(method)} /: a method is a token (RFC 9110 §9.1), as GET or PROPFIND`),
+    );
+    expect(called).toBe(false);
+  });
+
   it('answers 400 without calling the app for a path that is not UTF-8, as the server does', async () => {
     let called = false;
     const app: App = (...args) => {

@@ -18,6 +18,7 @@ import { wrapBody } from '../gateway/body-watch.ts';
 import { closeBody } from '../gateway/body.ts';
 import { clientDisconnected } from '../gateway/abort.ts';
 import { isValidHost } from '../http/host.ts';
+import { isToken } from '../gateway/fields.ts';
 import { CookieJar } from './cookies.ts';
 import { hostUrl } from './host-url.ts';
 import { type TestResponse, testResponse } from './response.ts';
@@ -133,7 +134,8 @@ export class TestClient {
    * @throws TestClientError (rejects) when the status does not meet `options.status`, the app
    *   wrote to `tsgi.errors` without `allowErrors`, more redirects came than
    *   `followRedirects` allows, or the response was cut after its head (an error while
-   *   streaming); TypeError (rejects; `get`, `post`… too) for an invalid URL, one of another
+   *   streaming); TypeError (rejects; `get`, `post`… too) for a `method` that is no token
+   *   (`'GE T'`, `''`: RFC 9110 §9.1), an invalid URL, one of another
    *   scheme than http(s) (`mailto:`, which `res.click()` may meet), two bodies (`json` with
    *   `form`, `files` or `body`; `form` or `files` with `body`), or an invalid header, or
    *   options that are not a plain object or hold an unknown key, before the app is called
@@ -143,6 +145,8 @@ export class TestClient {
    */
   async request(method: string, url: string, options: RequestOptions = {}): Promise<TestResponse> {
     checkOptions('client.request', options, REQUEST_OPTIONS, 'third');
+    // `fetch()` and `http.request` refuse such a method too; the app (or its lint) would take the blame.
+    if (!isToken(method)) throw new TypeError(`${JSON.stringify(method)} ${url}: a method is a token (RFC 9110 §9.1), as GET or PROPFIND`);
     // One body: Request.blank would send the first of json, files, form and body and drop the rest unsaid (Werkzeug refuses too).
     const bodies = (['json', 'form', 'files', 'body'] as const).filter((key) => options[key] !== undefined);
     if (bodies.length > 1 && bodies.join() !== 'form,files') {
