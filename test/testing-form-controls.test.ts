@@ -118,6 +118,25 @@ describe('forms by the HTML standard', () => {
     expect([filled.get('stars'), filled.get('line'), filled.get('qty')]).toEqual(['4', 'xy', '2e1']);
   });
 
+  it('sends a date or time input’s value as a browser holds it: empty when it is none of its type, a local date and time normalized (§4.10.5.1.7–11)', async () => {
+    // The values Chromium sends for these inputs.
+    const inputs: Array<[string, string, string]> = [
+      ['date', '2024-02-29', '2024-02-29'], ['date', '2023-02-29', ''], ['date', '2024-13-45', ''], ['date', '06/12/2026', ''],
+      ['date', '0000-01-01', ''], ['date', '10000-01-01', '10000-01-01'], ['date', ' 2024-01-01', ''], ['date', '2024-1-01', ''],
+      ['time', '09:05:00.500', '09:05:00.500'], ['time', '09:05:07', '09:05:07'], ['time', '25:00', ''], ['time', '24:00', ''],
+      ['time', '23:59:60', ''], ['time', '09:05:00.1234', ''], ['time', '9:05', ''],
+      ['month', '2024-12', '2024-12'], ['month', '2024-1', ''], ['month', '2024-00', ''],
+      ['week', '2020-W53', '2020-W53'], ['week', '2026-W53', '2026-W53'], ['week', '2024-W53', ''], ['week', '2024-W00', ''], ['week', '2024-w01', ''],
+      ['datetime-local', '2024-01-02 10:00:00.000', '2024-01-02T10:00'], ['datetime-local', '2024-01-02T10:00:30.120', '2024-01-02T10:00:30.12'],
+      ['datetime-local', '2024-01-02T10:00:00.100', '2024-01-02T10:00:00.1'], ['datetime-local', '2024-01-02t10:00', ''], ['datetime-local', '2024-01-02T10', ''],
+    ];
+    const form = `<form method="post" action="/save">${inputs.map(([type, value], i) => `<input type="${type}" name="f${i}" value="${value}">`).join('')}</form>`;
+    expect(await sent(form)).toEqual(inputs.map(([, , held], i) => [`f${i}`, held]));
+    const page = await new TestClient(appWith(form)).get('/');
+    expect(page.form().set('f0', '12/31/2024').get('f0')).toBe('');
+    expect(page.form().set('f0', '2024-12-31').get('f0')).toBe('2024-12-31');
+  });
+
   it('sends a button’s empty formaction to the page itself, not to the form’s action (§4.10.21.3)', async () => {
     const page = `<form method="post" action="/save"><button>Save</button><button formaction="">Preview</button></form>`;
     const res = await new TestClient(appWith(page)).get('/catalogue/item?id=7');

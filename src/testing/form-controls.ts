@@ -7,6 +7,7 @@
 import type { FileSpec } from '../forms/encode.ts';
 import { type Document, type Element, asciiCollapsedText, attribute, select, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
+import { DATE_TIME_TYPES, dateTimeValue } from './date-values.ts';
 
 /** One `<option>` of a select control. */
 export interface OptionState {
@@ -128,7 +129,8 @@ function rangeValue(element: Element, value: string): string {
  * An input's value after its type's value sanitization algorithm (HTML §4.10.5.1), as a
  * browser holds and submits it: line breaks dropped from text fields, an e-mail or URL trimmed,
  * a number that is none emptied, a range on its scale (the midpoint by default), a colour in
- * lower case (`#000000` by default).
+ * lower case (`#000000` by default), a date or time that is none of its type's emptied (see
+ * {@link dateTimeValue}).
  */
 export function sanitized(type: string, value: string, element: Element): string {
   switch (type) {
@@ -147,7 +149,7 @@ export function sanitized(type: string, value: string, element: Element): string
     case 'color':
       return /^#[0-9a-f]{6}$/i.test(value) ? value.toLowerCase() : '#000000';
     default:
-      return value;
+      return DATE_TIME_TYPES.has(type) ? dateTimeValue(type, value) : value;
   }
 }
 
