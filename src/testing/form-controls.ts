@@ -104,7 +104,11 @@ const FLOAT = /^-?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 /** ASCII whitespace at either end (HTML's "strip leading and trailing ASCII whitespace"). */
 const ENDS = /^[\t\n\f\r ]+|[\t\n\f\r ]+$/g;
 
-/** A range's value (§4.10.5.1.13): a number within `min`..`max` (0..100) on its `step` (1), else the midpoint. */
+/**
+ * A range's value (§4.10.5.1.13): a number within `min`..`max` (0..100) on its `step` (1), else
+ * the midpoint. The steps count from the step base (§4.10.5.3.8): the `min` attribute, else the
+ * `value` attribute the page gave, else 0; so `<input type="range" value="50.5">` holds 50.5.
+ */
 function rangeValue(element: Element, value: string): string {
   const number = (name: string, fallback: number) => {
     const given = attribute(element, name);
@@ -117,9 +121,11 @@ function rangeValue(element: Element, value: string): string {
   const stepText = attribute(element, 'step')?.toLowerCase();
   const step = stepText === 'any' ? 0 : number('step', 1) > 0 ? number('step', 1) : 1;
   if (step > 0) {
-    // The nearest value on the step from `min`, the greater of two as near, within the range.
-    let onStep = min + Math.round((result - min) / step) * step;
+    const base = number('min', number('value', 0));
+    // The nearest value on the step from the base, the greater of two as near, within the range.
+    let onStep = base + Math.round((result - base) / step) * step;
     if (onStep > max) onStep -= step;
+    if (onStep < min && onStep + step <= max) onStep += step;
     result = Number(onStep.toPrecision(15)); // 0.3, not 0.30000000000000004
   }
   return String(result);
