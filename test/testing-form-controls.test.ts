@@ -148,6 +148,15 @@ describe('forms by the HTML standard', () => {
     expect([page.form().set('a', '30').get('a'), page.form().set('c', '40').get('c')]).toEqual(['30.5', '42']);
   });
 
+  it('sends the addresses of a multiple e-mail field each trimmed, joined with commas, as a browser does (§4.10.5.1.5)', async () => {
+    // The values Chromium sends for these inputs.
+    const form = `<form method="post" action="/save"><input type="email" multiple name="to" value=" ada@example.com , bob@example.com ,">
+      <input type="email" name="one" value=" ada@example.com , bob@example.com "></form>`;
+    expect(await sent(form)).toEqual([['to', 'ada@example.com,bob@example.com,'], ['one', 'ada@example.com , bob@example.com']]);
+    const page = await new TestClient(appWith(form)).get('/');
+    expect(page.form().set('to', 'c@example.com,\td@example.com ').get('to')).toBe('c@example.com,d@example.com');
+  });
+
   it('sends a button’s empty formaction to the page itself, not to the form’s action (§4.10.21.3)', async () => {
     const page = `<form method="post" action="/save"><button>Save</button><button formaction="">Preview</button></form>`;
     const res = await new TestClient(appWith(page)).get('/catalogue/item?id=7');

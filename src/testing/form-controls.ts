@@ -133,7 +133,8 @@ function rangeValue(element: Element, value: string): string {
 
 /**
  * An input's value after its type's value sanitization algorithm (HTML §4.10.5.1), as a
- * browser holds and submits it: line breaks dropped from text fields, an e-mail or URL trimmed,
+ * browser holds and submits it: line breaks dropped from text fields, an e-mail or URL trimmed
+ * (each address of a `multiple` e-mail field, joined with commas),
  * a number that is none emptied, a range on its scale (the midpoint by default), a colour in
  * lower case (`#000000` by default), a date or time that is none of its type's emptied (see
  * {@link dateTimeValue}).
@@ -145,8 +146,11 @@ export function sanitized(type: string, value: string, element: Element): string
     case 'tel':
     case 'password':
       return value.replace(/[\r\n]/g, '');
-    case 'url':
     case 'email':
+      // With `multiple`, a list: each address trimmed, joined with commas (§4.10.5.1.5).
+      if (attribute(element, 'multiple') !== null) return value.split(',').map((address) => address.replace(ENDS, '')).join(',');
+      return value.replace(/[\r\n]/g, '').replace(ENDS, '');
+    case 'url':
       return value.replace(/[\r\n]/g, '').replace(ENDS, '');
     case 'number':
       return FLOAT.test(value) ? value : '';
