@@ -157,6 +157,21 @@ describe('forms by the HTML standard', () => {
     expect(page.form().set('to', 'c@example.com,\td@example.com ').get('to')).toBe('c@example.com,d@example.com');
   });
 
+  it('sends a text control’s directionality under its dirname, as a browser does (§4.10.21.4)', async () => {
+    // What Chromium sends for this form.
+    const form = `<form method="post" action="/save"><input name="a" dirname="a.dir" value="x">
+      <textarea name="b" dirname="b.dir" dir="auto">שלום world</textarea><input name="c" dirname="c.dir" dir="auto" value="123 שלום">
+      <div dir="rtl"><input name="d" dirname="d.dir" value="abc"><input type="tel" name="e" dirname="e.dir" value="1"></div>
+      <div dir="auto">مرحبا <input name="f" dirname="f.dir" value="abc"></div><input type="hidden" name="g" dirname="g.dir" value="1">
+      <input type="checkbox" name="h" dirname="h.dir" checked><input type="number" name="j" dirname="j.dir" value="1"></form>`;
+    expect(await sent(form)).toEqual([
+      ['a', 'x'], ['a.dir', 'ltr'], ['b', 'שלום world'], ['b.dir', 'rtl'], ['c', '123 שלום'], ['c.dir', 'rtl'], ['d', 'abc'], ['d.dir', 'rtl'],
+      ['e', '1'], ['e.dir', 'ltr'], ['f', 'abc'], ['f.dir', 'rtl'], ['g', '1'], ['g.dir', 'ltr'], ['h', 'on'], ['j', '1'],
+    ]);
+    const page = await new TestClient(appWith(form)).get('/');
+    expect(page.form().set('c', 'hello').values().slice(4, 6)).toEqual([['c', 'hello'], ['c.dir', 'ltr']]);
+  });
+
   it('sends a button’s empty formaction to the page itself, not to the form’s action (§4.10.21.3)', async () => {
     const page = `<form method="post" action="/save"><button>Save</button><button formaction="">Preview</button></form>`;
     const res = await new TestClient(appWith(page)).get('/catalogue/item?id=7');

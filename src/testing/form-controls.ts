@@ -8,6 +8,7 @@ import type { FileSpec } from '../forms/encode.ts';
 import { type Document, type Element, asciiCollapsedText, attribute, select, visibleText } from './html.ts';
 import { TestClientError } from './error.ts';
 import { DATE_TIME_TYPES, dateTimeValue } from './date-values.ts';
+import { directionality } from './directionality.ts';
 
 /** One `<option>` of a select control. */
 export interface OptionState {
@@ -37,6 +38,8 @@ const LISTED = 'input, select, textarea, button';
 /** The `input` types `readonly` does not apply to (HTML §4.10.5.3.1): a user still changes them. */
 const NOT_READONLY = new Set(['hidden', 'range', 'color', 'checkbox', 'radio', 'file', 'submit', 'image', 'reset', 'button']);
 const BUTTON_INPUTS = new Set(['submit', 'image', 'reset', 'button']);
+/** The controls whose `dirname` sends their directionality: HTML's auto-directionality form-associated elements (§4.10.18.5). */
+const DIRNAME_TYPES = new Set(['hidden', 'text', 'search', 'tel', 'url', 'email', 'password', 'submit', 'reset', 'button', 'textarea']);
 
 /** The kind of an `input` (unknown types are `text`, as browsers treat them). */
 function inputType(element: Element): string {
@@ -240,7 +243,8 @@ function isButton(control: Control): boolean {
  * disabled and nameless controls skipped, checkboxes and radios only when checked, every
  * selected option, the submitter's own name and value (an image button's `.x` and `.y`), a
  * file input's files (an empty file when none was chosen), a hidden `_charset_` field (any
- * case) as `UTF-8`, the encoding the client sends.
+ * case) as `UTF-8`, the encoding the client sends, and after a text control with a `dirname`,
+ * that name with the control's directionality (`ltr` or `rtl`, see {@link directionality}).
  */
 export function entries(controls: Control[], submitter: Control | null): Array<[string, string | FileSpec]> {
   const list: Array<[string, string | FileSpec]> = [];
@@ -265,6 +269,8 @@ export function entries(controls: Control[], submitter: Control | null): Array<[
     } else {
       list.push([control.name, control.value]);
     }
+    const dirname = attribute(control.element, 'dirname');
+    if (dirname && DIRNAME_TYPES.has(control.type)) list.push([dirname, directionality(control.element, control.type, control.value)]);
   }
   return list;
 }
