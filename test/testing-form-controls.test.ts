@@ -172,6 +172,16 @@ describe('forms by the HTML standard', () => {
     expect(page.form().set('c', 'hello').values().slice(4, 6)).toEqual([['c', 'hello'], ['c.dir', 'ltr']]);
   });
 
+  it('sends a text/plain form with the Content-Type a browser sends, text/plain without a charset (§4.10.21.3)', async () => {
+    const app = Request.application(async (req) => {
+      if (req.pathInfo === '/') return new Response('<form method="post" action="/save" enctype="text/plain"><input name="q" value="café"></form>', { contentType: 'text/html' });
+      return Response.json({ contentType: req.environ.CONTENT_TYPE, body: await req.text() });
+    });
+    const res = await (await new TestClient(app).get('/')).form().submit();
+    // What Chromium sends for this form.
+    expect(await res.json()).toEqual({ contentType: 'text/plain', body: 'q=café\r\n' });
+  });
+
   it('sends a button’s empty formaction to the page itself, not to the form’s action (§4.10.21.3)', async () => {
     const page = `<form method="post" action="/save"><button>Save</button><button formaction="">Preview</button></form>`;
     const res = await new TestClient(appWith(page)).get('/catalogue/item?id=7');

@@ -23,7 +23,7 @@ const crlf = (text: string) => text.replace(/\r\n|\r|\n/g, '\r\n');
 /**
  * The request that submits `list` (the form's entries) from `form` with `submitter`: a GET puts
  * them in the action's query (replacing it); a POST sends them urlencoded, as
- * `multipart/form-data` (fields, then files) or as `text/plain`. A file sent by a form that
+ * `multipart/form-data` (fields, then files) or as `text/plain` (that type, no charset, as browsers send it). A file sent by a form that
  * is not multipart sends its name. `options` go along (status, headers…). The action resolves
  * against `at.base`, the page's base URL (its `<base href>`); an empty one is `at.page`, the
  * page's own URL (HTML §4.10.21.3).
@@ -56,7 +56,8 @@ export function submission(
   if (multipart) return { method, url: action.href, options: { ...options, form: fields, files } };
   if (enctype === 'text/plain') {
     const body = fields.map(([name, value]) => `${name}=${value}\r\n`).join('');
-    return { method, url: action.href, options: { ...options, body, headers: [...new HeaderList(options.headers), ['Content-Type', 'text/plain;charset=UTF-8']] } };
+    // `text/plain`, no charset, as browsers send it (HTML §4.10.21.3, "post to data"); the body is UTF-8.
+    return { method, url: action.href, options: { ...options, body, headers: [...new HeaderList(options.headers), ['Content-Type', 'text/plain']] } };
   }
   return { method, url: action.href, options: { ...options, form: fields } };
 }
