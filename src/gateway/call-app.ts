@@ -19,7 +19,11 @@ export interface StartedApp {
   headers: Array<[string, string]>;
   /** The whole body, the already-produced first chunk included; iterate it once. */
   body: Body;
-  /** Closes the body unread (calls the app's iterator `return()`); safe to call twice. */
+  /**
+   * Closes the body unread (calls the app's iterator `return()`); safe to call twice. A body that
+   * ended (answered done, at its first step or while `body` was read) is not closed: it released
+   * what it held itself (docs/spec.md §6: `return()` is for an early stop only).
+   */
   close(): void;
   /**
    * The step that produced the first chunk of a body that is no array, its value as produced
@@ -184,7 +188,8 @@ export async function pullFirstChunk(
   }
   if (abandoned !== undefined) return { body: [], close: () => abandoned!, abandoned: true };
   first = first!;
-  if (first.done) return { body: [], close: () => closeBody(iterator, onCloseError ?? closeLogger(environ)) };
+  // Ended, not stopped early: its `return()` is not called (spec §6; it released what it held).
+  if (first.done) return { body: [], close: () => ENDED };
   return replayFirst(first, iterator, !isAsyncIterable(body), environ, onCloseError);
 }
 
@@ -195,6 +200,8 @@ function abortReason(signal: AbortSignal | undefined): Error {
 }
 
 const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+/** What closing a body that ended answers: there is nothing to close. */
+const ENDED: Promise<void> = Promise.resolve();
 
 /**
  * The default `onCloseError` of {@link callApp}, and accessLog's: logs what the app's body's
@@ -216,19 +223,31 @@ function replayFirst(
 ): { body: Body; close(): Promise<void>; first: IteratorYieldResult<Uint8Array> } {
   let pendingFirst = true;
   let closed: Promise<void> | undefined;
+  /** True once the app's body answered done: it ended, and is not closed (spec §6). */
+  let ended = false;
   // The promise settles when the app's own `return()` has: a server that waits for it (a
   // Worker's `waitUntil`) waits for the app's `finally`, not just for this wrapper.
-  const close = (): Promise<void> => (closed ??= closeBody(iterator, onCloseError ?? closeLogger(environ)));
+  const close = (): Promise<void> => (closed ??= ended ? ENDED : closeBody(iterator, onCloseError ?? closeLogger(environ)));
   const step = (): IteratorResult<Uint8Array> | Promise<IteratorResult<Uint8Array>> => {
-    if (closed !== undefined) return DONE;
+    if (closed !== undefined || ended) return DONE;
     if (pendingFirst) {
       pendingFirst = false;
       return first;
     }
     return iterator.next();
   };
+  const syncStep = (): IteratorResult<Uint8Array> => {
+    const next = step() as IteratorResult<Uint8Array>;
+    if (next.done === true) ended = true;
+    return next;
+  };
+  const asyncStep = async (): Promise<IteratorResult<Uint8Array>> => {
+    const next = await step();
+    if (next.done === true) ended = true;
+    return next;
+  };
   const it = sync
-    ? { next: step as () => IteratorResult<Uint8Array>, return: () => (close(), DONE), [Symbol.iterator]() { return this; } }
-    : { next: async () => step(), return: async () => (await close(), DONE), [Symbol.asyncIterator]() { return this; } };
+    ? { next: syncStep, return: () => (close(), DONE), [Symbol.iterator]() { return this; } }
+    : { next: asyncStep, return: async () => (await close(), DONE), [Symbol.asyncIterator]() { return this; } };
   return { body: it as Body, close, first };
 }
