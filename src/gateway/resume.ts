@@ -58,7 +58,7 @@ export function resumeSteps(
 ): AsyncIterableIterator<Uint8Array> {
   let sent = 0;
   let started = false;
-  /** True once the shutdown ended the stream: the body is closed, nothing more is asked of it. */
+  /** True once the body ended, or the shutdown ended the stream (the body closed): nothing more is asked of it. */
   let ended = false;
   let queued: Step | PromiseLike<Step> | undefined = next;
   const close = (): Promise<void> => {
@@ -93,6 +93,7 @@ export function resumeSteps(
         return { done: true, value: undefined };
       }
       if (step.done) {
+        ended = true; // over, not stopped early: `return()` closes nothing now (spec §6)
         stop?.dispose();
         if (declared !== -1 && sent !== declared) throw new TypeError(`the app declared Content-Length: ${declared} but its body has ${sent} bytes`);
         return step;

@@ -141,6 +141,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
       return fetchResponse(head.noBody ? null : EMPTY, head);
     }
     if (first.done) {
+      iterator = undefined; // ended, not stopped early: nothing to close (spec §6), even when the head is refused
       const head = fetchHead(status, headers, method, 0);
       committed = true;
       return fetchResponse(head.noBody ? null : EMPTY, head);
@@ -155,6 +156,7 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
     const second = waited === STOP ? undefined : waited;
     if (second?.done) {
       // One chunk and the end: the length is known, as for an array.
+      iterator = undefined; // ended: nothing to close, as above
       const head = fetchHead(status, headers, method, chunk.byteLength);
       committed = true;
       return fetchResponse(head.noBody ? null : chunk, head);

@@ -63,6 +63,8 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
   let closed = false;
   /** True once this pump ended the response itself (`res.end()`): a `close` then is no client leaving. */
   let finished = false;
+  /** True once the body answered done: it is over, not closed (spec §6), even when its head is refused. */
+  let ended = false;
   let wake: (() => void) | undefined;
   const onDrain = () => {
     const resolve = wake;
@@ -129,6 +131,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     }
     let step = first;
     if (step.done) {
+      ended = true;
       sendHead(exchange, 0);
       res.end();
       finished = true;
@@ -149,6 +152,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     if (closed) return;
     if (second !== undefined) {
       if (second.done) {
+        ended = true;
         sendHead(exchange, chunk.byteLength);
         // Node drops the bytes of a HEAD, 204 or 304 answer itself, not those of a 205.
         if (exchange.noBody) res.end();
@@ -179,6 +183,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       if (next === STOP) return await endNow();
       const step = next;
       if (step.done) {
+        ended = true;
         if (allowed > 0) throw lengthMismatch(exchange.declaredStreamLength, exchange.declaredStreamLength - allowed);
         res.end();
         finished = true;
@@ -208,7 +213,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
     stop?.dispose();
     // Left untaken by the shutdown's end: an abort is the body stopping on the signal as asked.
     untaken?.then(undefined, stop?.due === true ? unlessAbort(onError) : onError);
-    if (!finished) await release(); // settles once the body's finally has run (see ServerState.pumping)
+    if (!finished && !ended) await release(); // settles once the body's finally has run (see ServerState.pumping)
   }
 }
 
