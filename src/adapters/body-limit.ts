@@ -53,10 +53,16 @@ export function limitBody(environ: Environ, maxBodySize: number, framed: boolean
   if (declared !== undefined && Number(declared) > maxBodySize) throw bodyTooLarge(maxBodySize);
   const unknownLength = declared === undefined && environ['tsgi.input_terminated'] === true;
   if (!unknownLength && framed) return;
-  const limited = limitInput(environ['tsgi.input'], maxBodySize, () => {
-    const error = bodyTooLarge(maxBodySize);
-    spoilInput(environ, limited, error);
-    return error;
-  });
+  // The server's input is live: the limit holds for all the app's reads of it together.
+  const limited = limitInput(
+    environ['tsgi.input'],
+    maxBodySize,
+    () => {
+      const error = bodyTooLarge(maxBodySize);
+      spoilInput(environ, limited, error);
+      return error;
+    },
+    { live: true },
+  );
   environ['tsgi.input'] = limited;
 }
