@@ -14,7 +14,7 @@ import { refuseContentCoding } from './content-coding.ts';
 import { formEncoding } from '../http/form-decoding.ts';
 import { DEFAULT_FORM_LIMITS, FORM_LIMIT_OPTIONS, type FormLimitOverrides, type FormLimits, formBodyTooLarge, resolveLimits } from './limits.ts';
 import { checkBoundary, parseMultipart } from './multipart.ts';
-import { EMPTY_INPUT, claimInput, consumeInput, spoilInput } from '../gateway/input.ts';
+import { EMPTY_INPUT, claimInput, consumeInput, releaseInput, spoilInput } from '../gateway/input.ts';
 import { noteCopy } from '../gateway/cleanup-owner.ts';
 import { parseUrlencoded } from './urlencoded.ts';
 import { DEFAULT_SPOOL_THRESHOLD, type FileUpload, SpoolDir } from './upload.ts';
@@ -272,10 +272,13 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
   const input: AsyncIterable<Uint8Array> = environ['tsgi.input'] ?? EMPTY_INPUT;
   const controller = new AbortController();
   let parsed: Promise<ParsedForm>;
-  let release = (): void => {};
+  let claimed = false;
   try {
     const plan = planForm(environ.CONTENT_TYPE, environ.HTTP_CONTENT_ENCODING, { contentLength, ...options });
-    if (plan.type !== null) release = claimInput(input, FORM_READER);
+    if (plan.type !== null) {
+      claimInput(input, FORM_READER);
+      claimed = true;
+    }
     parsed = readForm(input, plan, controller.signal).then(
       (form) => {
         if (plan.type !== null) consumeInput(environ, input, FORM_READER);
@@ -295,7 +298,7 @@ export function formFromEnviron(environ: Environ, options: ParseFormOptions = {}
   pendingForms.set(parsed, controller);
   const settled = () => {
     pendingForms.delete(parsed);
-    release();
+    if (claimed) releaseInput(input);
   };
   parsed.then(settled, settled);
   return parsed;

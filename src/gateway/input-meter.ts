@@ -6,7 +6,7 @@
  */
 import type { Environ } from './types.ts';
 import { BufferedInput, FailedInput } from './input.ts';
-import { type FailureAware, type Failure, type NodeReadable, ReadableInput, isFailureAware, nodeReadableOf, withFailure } from './readable-input.ts';
+import { type FailureAware, type Failure, type IterationClaim, type NodeReadable, ReadableInput, isFailureAware, nodeReadableOf, withFailure } from './readable-input.ts';
 
 /** A Node.js stream's `emit`, as the meter calls the one it replaced. */
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
@@ -36,7 +36,7 @@ const noBytes = (): number => 0;
  * - A failed input counts 0.
  * - Any other input (the fetch adapters', the test client's, `Expect: 100-continue`'s) is
  *   replaced in the environ by one that counts what its iterations yield (and keeps
- *   `req.stream()`'s failure hook, when the input had it).
+ *   `req.stream()`'s failure and claim hook, when the input had it).
  *
  * Per request with a body: one function, and the wrapper or the wrapped `emit`; per chunk, one addition.
  *
@@ -87,7 +87,9 @@ function meteredInput(input: AsyncIterable<Uint8Array>, count: { bytes: number }
   const metered: AsyncIterable<Uint8Array> & Partial<FailureAware> = {
     [Symbol.asyncIterator]: () => meteredIterator(input[Symbol.asyncIterator](), count),
   };
-  if (isFailureAware(input)) metered[withFailure] = (failure: Failure) => meteredInput(input[withFailure](failure), count);
+  if (isFailureAware(input)) {
+    metered[withFailure] = (failure: Failure, claim?: IterationClaim) => meteredInput(input[withFailure](failure, claim), count);
+  }
   return metered;
 }
 

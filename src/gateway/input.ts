@@ -6,7 +6,7 @@
  * @module
  */
 import type { Environ } from './types.ts';
-import { nodeReadableOf, readTimeoutOf, readableChunks } from './readable-input.ts';
+import { type IterationClaim, nodeReadableOf, readTimeoutOf, readableChunks } from './readable-input.ts';
 
 /**
  * A request body held in memory that can be iterated any number of times. `Request.bytes()`
@@ -90,18 +90,20 @@ const readers = new WeakMap<AsyncIterable<Uint8Array>, string>();
 /**
  * Claims a live `input` for `reader` while it reads it. Two readers of one live body at once
  * (`Promise.all([req.form(), req.bytes()])`: a signature check reading the body while the form
- * parse runs) would each take some of its chunks, and one would answer an empty or partial
- * body in silence; the second is refused instead. A {@link BufferedInput} (it replays) and a
- * {@link FailedInput} (it fails alike for every reader) are never claimed.
+ * parse runs; a `req.stream()` iterated meanwhile) would each take some of its chunks, and one
+ * would answer an empty or partial body in silence; the second is refused instead. A
+ * {@link BufferedInput} (it replays) and a {@link FailedInput} (it fails alike for every
+ * reader) are never claimed. A reader whose claim succeeded gives it back once, with
+ * {@link releaseInput}, when its read has settled (a `req.parts()` loop never does: the body is
+ * the loop's). A `WeakMap` look-up and store, nothing allocated.
  *
  * @param reader - what reads it, for the message of the reader refused: `'the form parse (req.form(), files() or params())'`.
- * @returns the release, to call once the read has settled; calling it again does nothing.
  * @throws Error when another reader has claimed `input` and not released it: `the request body
  *   is being read by <reader>: await that read before reading the body again (await req.bytes()
  *   first to keep the body for every reader after it)`.
  */
-export function claimInput(input: AsyncIterable<Uint8Array>, reader: string): () => void {
-  if (input instanceof BufferedInput || input instanceof FailedInput) return () => {};
+export function claimInput(input: AsyncIterable<Uint8Array>, reader: string): void {
+  if (input instanceof BufferedInput || input instanceof FailedInput) return;
   const other = readers.get(input);
   if (other !== undefined) {
     throw new Error(
@@ -109,12 +111,44 @@ export function claimInput(input: AsyncIterable<Uint8Array>, reader: string): ()
     );
   }
   readers.set(input, reader);
-  let released = false;
-  return () => {
-    if (released) return;
-    released = true;
-    readers.delete(input);
-  };
+}
+
+/**
+ * Gives back the claim a reader made on `input` with {@link claimInput}. Call it once per
+ * claim that succeeded: a second call would give back the claim of a reader that came after.
+ */
+export function releaseInput(input: AsyncIterable<Uint8Array>): void {
+  readers.delete(input);
+}
+
+/**
+ * The claim of one `input` for one `reader` (see {@link claimInput}) that an iteration takes
+ * at its first `next()` and gives back once it ends, fails or is returned: `req.stream()`'s.
+ * One per `req.stream()` call, shared by its iterations; which holds the claim is the
+ * iteration's to know.
+ */
+export class InputClaim implements IterationClaim {
+  readonly #input: AsyncIterable<Uint8Array>;
+  readonly #reader: string;
+
+  constructor(input: AsyncIterable<Uint8Array>, reader: string) {
+    this.#input = input;
+    this.#reader = reader;
+  }
+
+  /**
+   * Claims the input for the reader.
+   *
+   * @throws as {@link claimInput}.
+   */
+  take(): void {
+    claimInput(this.#input, this.#reader);
+  }
+
+  /** Gives the claim back ({@link releaseInput}): once, by the iteration that took it. */
+  release(): void {
+    releaseInput(this.#input);
+  }
 }
 
 /**

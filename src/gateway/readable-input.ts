@@ -51,16 +51,33 @@ export function readTimeoutOf(input: AsyncIterable<Uint8Array>): ReadTimeout | u
 }
 
 /**
+ * A claim on the body an iteration reads (`InputClaim`, `claimInput`: one reader of a live
+ * body at a time): `take()` at the iteration's first `next()`, which rejects with what it
+ * throws; `release()` once the iteration that took it ends, fails or is returned.
+ */
+export interface IterationClaim {
+  /**
+   * Claims the body for the iteration.
+   *
+   * @throws the `Error` of a body another reader is reading now.
+   */
+  take(): void;
+  /** Gives the claim back: called once, by the iteration that took it. */
+  release(): void;
+}
+
+/**
  * The method of an input read by {@link readableChunks} (the Node adapter's `tsgi.input`,
  * `Expect: 100-continue`'s) that answers the same body read the same way, but whose
- * iterations throw `failure(error)` for the stream's error: a reader's own failure
- * (`req.stream()`'s 400) at no cost per chunk, where a wrapper around `next()` adds a promise.
+ * iterations throw `failure(error)` for the stream's error and, given a `claim`, hold it
+ * while they read: a reader's own failure (`req.stream()`'s 400) and claim at no cost per
+ * chunk, where a wrapper around `next()` adds a promise.
  */
 export const withFailure: unique symbol = Symbol('tsgi.withFailure');
 
 /** An input that has {@link withFailure}. */
 export interface FailureAware {
-  [withFailure](failure: Failure): AsyncIterable<Uint8Array>;
+  [withFailure](failure: Failure, claim?: IterationClaim): AsyncIterable<Uint8Array>;
 }
 
 /** True when `input` has {@link withFailure}. */
@@ -80,25 +97,29 @@ export class ReadableInput implements AsyncIterable<Uint8Array> {
   readonly timeout: ReadTimeout | undefined;
   /** What its iterations throw for the stream's error (see {@link readableChunks}). */
   readonly #failure: Failure | undefined;
+  /** What its iterations hold while they read (see {@link readableChunks}). */
+  readonly #claim: IterationClaim | undefined;
 
   /**
    * @param failure - what an iteration throws when the stream fails, made of the stream's
    *   error (`req.stream()`'s 400); default the error itself.
    * @param timeout - how long a read may wait for the next chunk (the server's `bodyTimeout`);
    *   default no limit. `readInput` and `openInput` keep to it too.
+   * @param claim - what an iteration holds while it reads (`req.stream()`'s); default none.
    */
-  constructor(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout) {
+  constructor(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout, claim?: IterationClaim) {
     this.stream = stream;
     this.timeout = timeout;
     this.#failure = failure;
+    this.#claim = claim;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    return readableChunks(this.stream, this.#failure, this.timeout);
+    return readableChunks(this.stream, this.#failure, this.timeout, this.#claim);
   }
 
-  [withFailure](failure: Failure): ReadableInput {
-    return new ReadableInput(this.stream, failure, this.timeout);
+  [withFailure](failure: Failure, claim?: IterationClaim): ReadableInput {
+    return new ReadableInput(this.stream, failure, this.timeout, claim);
   }
 
   get [Symbol.toStringTag](): string {
@@ -141,9 +162,14 @@ export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable |
  * "only for a period between two successive read operations"); not before the first `next()`,
  * nor while the reader works on a chunk. The timeout watches the wait (`ReadTimeout.wait`):
  * no timer of its own per iteration.
+ *
+ * With `claim`, the first `next()` that finds the stream still to be read takes it first
+ * (`claim.take()`): when that throws (another reader is reading the body), the iteration
+ * fails with its error, without listening to the stream or calling `failure`. The iteration
+ * that took it releases it once it ends, fails, times out or is returned.
  */
-export function readableChunks(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout): AsyncIterator<Uint8Array> {
-  return new ReadableIterator(stream, failure, timeout);
+export function readableChunks(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout, claim?: IterationClaim): AsyncIterator<Uint8Array> {
+  return new ReadableIterator(stream, failure, timeout, claim);
 }
 
 type Step = IteratorResult<Uint8Array, undefined>;
@@ -155,6 +181,8 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
   readonly #stream: NodeReadable;
   readonly #failure: Failure | undefined;
   readonly #timeout: ReadTimeout | undefined;
+  /** Held while `open` (see {@link readableChunks}). */
+  readonly #claim: IterationClaim | undefined;
   /** `idle` until the first `next()`; `open` while listening; then `done`, or `failed` with {@link #error}. */
   #state: 'idle' | 'open' | 'done' | 'failed' = 'idle';
   #error: unknown = undefined;
@@ -167,10 +195,11 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
   [waitNext]: TimedRead | undefined = undefined;
   [waitSince] = -1;
 
-  constructor(stream: NodeReadable, failure: Failure | undefined, timeout: ReadTimeout | undefined) {
+  constructor(stream: NodeReadable, failure: Failure | undefined, timeout: ReadTimeout | undefined, claim: IterationClaim | undefined) {
     this.#stream = stream;
     this.#failure = failure;
     this.#timeout = timeout;
+    this.#claim = claim;
   }
 
   /** At the first `next()`: starts listening, unless the stream is already over. */
@@ -181,6 +210,16 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
     else if (stream.readableEnded) this.#state = 'done';
     else if (stream.destroyed) this.#fail(wasDiscarded(stream) ? discardedBody() : brokeOff());
     else {
+      if (this.#claim !== undefined) {
+        try {
+          this.#claim.take();
+        } catch (error) {
+          // Refused, not failed: the body is another reader's, and its input stays as it is.
+          this.#state = 'failed';
+          this.#error = error;
+          return;
+        }
+      }
       this.#state = 'open';
       stream.on('readable', this.#onReadable);
       stream.on('end', this.#onEnd);
@@ -264,6 +303,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
       stream.removeListener('end', this.#onEnd);
       stream.removeListener('error', this.#onEnd);
       stream.removeListener('close', this.#onEnd);
+      this.#claim?.release();
     }
     this.#state = state;
     this.#error = state === 'failed' && this.#failure !== undefined ? this.#failure(error) : error;

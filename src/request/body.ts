@@ -9,7 +9,7 @@ import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { type HTTPContentTooLargeError, type InputOwner, isBodyReadable, readInput, tooLarge } from './input.ts';
 import { streamInput } from './stream-input.ts';
-import { BufferedInput, EMPTY_INPUT, claimInput, spoilInput } from '../gateway/input.ts';
+import { BufferedInput, EMPTY_INPUT, claimInput, releaseInput, spoilInput } from '../gateway/input.ts';
 import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
 import { type ParseFormOptions, type ParsedForm, formFromEnviron } from '../forms/parse.ts';
@@ -91,13 +91,21 @@ export abstract class RequestBody {
    * it (`fetch(url, { body: req.stream(), duplex: 'half' })`'s `TypeError: fetch failed`) is
    * answered as that 400 and not logged as an app failure (`bodyFailureBehind`).
    *
+   * An iteration of a live body is its one reader from its first `next()` until it ends,
+   * fails or is returned (a `break`): `bytes()`, `text()`, `json()`, a form read or `parts()`
+   * started meanwhile throws `the request body is being read by req.stream(): …`, and an
+   * iteration started while one of them (or another iteration) reads the body throws theirs
+   * from its first `next()`, leaving the body to them.
+   *
    * @throws HTTPContentTooLarge (413) at once for a declared `Content-Length` past
    *   `maxBodySize`, before a byte is read (so `Expect: 100-continue` gets the 413, not
    *   `100 Continue`); TypeError, thrown at the call (not while iterating), for options that
    *   are not a plain object or hold an unknown key (`req.stream: unknown option "maxsize"`),
    *   the former option name `limit`, or a `maxBodySize` that is no non-negative number
    *   (`'10mb'`, `NaN`). While iterating: the 413 past `maxBodySize`,
-   *   the 400 of a body that broke off, the error of an input a reader left failed.
+   *   the 400 of a body that broke off, the error of an input a reader left failed; from the
+   *   first `next()`, the `Error` of a body another reader is reading now (`the request body is
+   *   being read by …: await that read before reading the body again (…)`).
    */
   stream(options?: ReadOptions): AsyncIterable<Uint8Array> {
     const input = this.environ['tsgi.input'] ?? EMPTY_INPUT;
@@ -132,8 +140,9 @@ export abstract class RequestBody {
    *   naming the option meant when one is close), the former option name `limit`, or a
    *   `maxBodySize` that is no non-negative number (`'10mb'`, `NaN`). Such a `TypeError` is a
    *   programmer error: answered 500, as any other the app throws. An `Error` (rejects) when
-   *   another reader is reading the live body now (`req.form()` or `req.parts()` not done yet:
-   *   `the request body is being read by …`), rather than a share of its chunks.
+   *   another reader is reading the live body now (`req.form()` or `req.parts()` not done yet,
+   *   a `req.stream()` being iterated: `the request body is being read by …`), rather than a
+   *   share of its chunks.
    */
   bytes(options?: ReadOptions): Promise<Uint8Array> {
     // Not an `async` function: a rejection, not a throw, for a refused option.
@@ -350,7 +359,8 @@ export abstract class RequestBody {
 /**
  * Reads `req`'s body whole (see `RequestBody.bytes`), keeping a replayable copy in its environ,
  * or leaving a failed input there when the read fails after it began. A live body is claimed
- * while it is read (`claimInput`): a form parse or `req.parts()` started meanwhile is refused.
+ * while it is read (`claimInput`, by its {@link EnvironInput}): a form parse, `req.parts()` or
+ * a `req.stream()` iteration started meanwhile is refused.
  *
  * @param refuse - makes the 413 past `maxBodySize`.
  * @throws Error (synchronously) when another reader is reading the live body now (`claimInput`).
@@ -359,17 +369,18 @@ export function readWhole(req: RequestBody, maxBodySize: number, refuse: (maxBod
   const environ = req.environ;
   const input = environ['tsgi.input'] ?? EMPTY_INPUT;
   if (input instanceof BufferedInput) return readInput(input, maxBodySize, null, undefined, refuse);
-  const declared = declaredLength(environ);
-  const release = claimInput(input, WHOLE_READER);
-  const read = readInput(input, maxBodySize, declared, new EnvironInput(environ, input), refuse);
-  read.then(release, release);
-  return read;
+  return readInput(input, maxBodySize, declaredLength(environ), new EnvironInput(environ, input), refuse);
 }
 
 /** What {@link readWhole} reads for, in the error of a reader started while it reads (`claimInput`). */
 const WHOLE_READER = 'req.bytes(), text() or json()';
 
-/** {@link readWhole}'s owner of the input it reads: the environ keeps the bytes, or the failure, for the next reader. */
+/**
+ * {@link readWhole}'s owner of the input it reads: it claims the input while it is read
+ * (`claimInput`), and the environ keeps the bytes, or the failure, for the next reader.
+ * `readInput` tells it `keep()` or `spoil()` once after `begin()`, so the claim needs no
+ * release of its own.
+ */
 class EnvironInput implements InputOwner {
   readonly #environ: Environ;
   readonly #input: AsyncIterable<Uint8Array>;
@@ -379,11 +390,17 @@ class EnvironInput implements InputOwner {
     this.#input = input;
   }
 
+  begin(): void {
+    claimInput(this.#input, WHOLE_READER);
+  }
+
   keep(bytes: Uint8Array): void {
+    releaseInput(this.#input);
     this.#environ['tsgi.input'] = new BufferedInput(bytes);
   }
 
   spoil(error: unknown): void {
+    releaseInput(this.#input);
     spoilInput(this.#environ, this.#input, error);
   }
 }

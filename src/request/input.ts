@@ -11,8 +11,18 @@ import { BufferedInput, FailedInput } from '../gateway/input.ts';
 import { type NodeReadable, discardedBody, isDiscarded, nodeReadableOf, prematureClose, readTimeoutOf, wasDiscarded } from '../gateway/readable-input.ts';
 import { type ReadTimeout, type TimedRead, expireRead, waitNext, waitPrevious, waitSince } from '../gateway/read-timeout.ts';
 
-/** What {@link readInput} tells the owner of the input it reads, before its promise settles. */
+/**
+ * What {@link readInput} tells the owner of the live input it reads: `begin()` before the
+ * first byte, then, before its promise settles, exactly one of `keep()` and `spoil()`.
+ */
 export interface InputOwner {
+  /**
+   * Told as the read begins: after a declared length past the limit was refused (when it
+   * is not told), before a byte is read. The request claims the input here (`claimInput`).
+   *
+   * @throws to refuse the read: {@link readInput} throws it, synchronously.
+   */
+  begin(): void;
   /** Takes the bytes once read whole (the request keeps them for the next reader). */
   keep(bytes: Uint8Array): void;
   /** Takes the error of a read that failed after it began (the request leaves it for the next reader). */
@@ -37,15 +47,16 @@ export function isBodyReadable(environ: Environ): boolean {
  * @param maxBodySize - maximum body size in bytes (default unlimited); checked against
  *   `declaredLength` first, then chunk by chunk while reading, so an oversized body is refused
  *   without being buffered.
- * @param owner - when given, told of the outcome before the promise settles: the bytes once
- *   read, or the error of a read that failed after it began (not of one refused by
- *   `declaredLength` before reading).
+ * @param owner - when given, told as a live input's read begins (not when refused by
+ *   `declaredLength` before reading), then of the outcome before the promise settles: the
+ *   bytes once read, or the error of a read that failed after it began.
  * @param refuse - makes the 413 of a body past `maxBodySize`; default {@link tooLarge}.
  * @throws (rejects with) HTTPContentTooLarge (413) past the limit; HTTPBadRequest (400) when the client goes
  *   away or the stream breaks off mid-body (see {@link isInputError}), the stream error as its
  *   `cause`; an HTTPException the input itself throws, unchanged; the error of a
  *   {@link FailedInput}, unchanged; any other error (a bug in an input wrapper, a TypeError)
- *   unchanged, so it is logged and answered 500.
+ *   unchanged, so it is logged and answered 500. Throws (synchronously) what `owner.begin()`
+ *   throws.
  */
 export function readInput(
   input: AsyncIterable<Uint8Array>,
@@ -62,6 +73,7 @@ export function readInput(
   }
   if (input instanceof FailedInput) return Promise.reject(input.error);
   if (declaredLength !== null && declaredLength > maxBodySize) return Promise.reject(refuse(maxBodySize));
+  owner?.begin();
   const stream = nodeReadableOf(input);
   if (stream !== undefined) return readEventStream(stream, maxBodySize, owner, refuse, readTimeoutOf(input));
   return readIterable(input, maxBodySize, owner, refuse);
@@ -111,7 +123,7 @@ function readEventStream(
 ): Promise<Uint8Array> {
   if (stream.errored) return spoiled(owner, inputFailure(stream.errored));
   if (isDiscarded(stream)) return spoiled(owner, discardedBody());
-  if (stream.readableEnded) return Promise.resolve(new Uint8Array(0));
+  if (stream.readableEnded) return kept(owner, new Uint8Array(0));
   if (stream.destroyed) return spoiled(owner, wasDiscarded(stream) ? discardedBody() : inputFailure(prematureClose()));
   return new Promise((resolve, reject) => {
     // Tiny chunks copied together (`ByteList`): a body of 1-byte chunks would cost ~200 bytes a byte.
@@ -175,6 +187,12 @@ class EventRead implements TimedRead {
     this.#stream.pause();
     this.#fail(error);
   }
+}
+
+/** A resolution with `bytes`, told to `owner` first. */
+function kept(owner: InputOwner | undefined, bytes: Uint8Array): Promise<Uint8Array> {
+  owner?.keep(bytes);
+  return Promise.resolve(bytes);
 }
 
 /** A rejection with `error`, told to `owner` first. */

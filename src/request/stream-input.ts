@@ -5,9 +5,9 @@
  * @module
  */
 import type { Environ } from '../gateway/types.ts';
-import { BufferedInput, FailedInput, spoilInput } from '../gateway/input.ts';
+import { BufferedInput, FailedInput, InputClaim, spoilInput } from '../gateway/input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
-import { isFailureAware, withFailure } from '../gateway/readable-input.ts';
+import { type IterationClaim, isFailureAware, withFailure } from '../gateway/readable-input.ts';
 import { inputFailure, tooLarge } from './input.ts';
 
 /**
@@ -24,6 +24,14 @@ import { inputFailure, tooLarge } from './input.ts';
  * logged as the app's failure (`bodyFailureBehind`). Later reads of this stream throw the same
  * error again. A body already read whole (a `BufferedInput`) replays and is never left failed;
  * a failed input throws its own error.
+ *
+ * A live input is claimed (`claimInput`, as `req.stream()`) by an iteration from its first
+ * `next()` until it ends, fails or is returned (a `break`): a `req.bytes()`, form parse or
+ * `req.parts()` started meanwhile is refused, and this iteration's first `next()` is refused
+ * (rejects with the `Error` `the request body is being read by …`, leaving the input as it
+ * is) while one of them, or another iteration, reads the body. A stream made and never
+ * iterated claims nothing; one dropped part-way without `return()` keeps its claim, since the
+ * rest of its body is no whole body for another reader.
  */
 export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, maxBodySize: number): AsyncIterable<Uint8Array> {
   const limited = maxBodySize === Infinity ? input : limitInput(input, maxBodySize, () => tooLarge(maxBodySize));
@@ -33,35 +41,62 @@ export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, 
     spoilInput(environ, input, failure);
     return failure;
   };
+  const claim = new InputClaim(input, READER);
   // The Node adapter's inputs, unlimited (the common case): their own reader makes the
-  // failure, with no promise per chunk as a wrapper's `next()` adds.
-  if (limited === input && isFailureAware(input)) return input[withFailure](fail);
-  return failingAs(limited, fail);
+  // failure and holds the claim, with no promise per chunk as a wrapper's `next()` adds.
+  if (limited === input && isFailureAware(input)) return input[withFailure](fail, claim);
+  return failingAs(limited, fail, claim);
 }
+
+/** What {@link streamInput} reads for, in the error of a reader started while it reads. */
+const READER = 'req.stream()';
 
 /**
  * `input` with each failed `next()` rejecting with what `fail` makes of its error, called
  * once: a `next()` after a failure rejects with the same error. `return()` is passed on.
+ * An iteration takes `claim` at its first `next()` (a refusal is its error from then on, not
+ * passed to `fail`) and releases it once it ends, fails or is returned.
  */
-function failingAs(input: AsyncIterable<Uint8Array>, fail: (error: unknown) => unknown): AsyncIterable<Uint8Array> {
+function failingAs(input: AsyncIterable<Uint8Array>, fail: (error: unknown) => unknown, claim: IterationClaim): AsyncIterable<Uint8Array> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       const source = input[Symbol.asyncIterator]();
       let failure: { error: unknown } | undefined;
+      let state: 'idle' | 'open' | 'over' = 'idle';
+      const release = (): void => {
+        if (state === 'open') claim.release();
+        state = 'over';
+      };
+      const step = (result: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> => {
+        if (result.done === true) release();
+        return result;
+      };
       const failed = (error: unknown): never => {
+        release();
         failure ??= { error: fail(error) };
         throw failure.error;
       };
       return {
         next() {
           if (failure !== undefined) return Promise.reject(failure.error);
+          if (state === 'idle') {
+            try {
+              claim.take();
+            } catch (error) {
+              state = 'over';
+              failure = { error };
+              return Promise.reject(error);
+            }
+            state = 'open';
+          }
           try {
-            return source.next().then(undefined, failed);
+            return source.next().then(step, failed);
           } catch (error) {
             return Promise.reject(failed(error));
           }
         },
         async return(value?: unknown) {
+          release();
           return (await source.return?.(value)) ?? { done: true, value: undefined };
         },
       };

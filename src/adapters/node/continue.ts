@@ -6,26 +6,27 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Failure, type FailureAware, readableChunks, withFailure } from '../../gateway/readable-input.ts';
+import { type Failure, type FailureAware, type IterationClaim, readableChunks, withFailure } from '../../gateway/readable-input.ts';
 import type { ReadTimeout } from '../../gateway/read-timeout.ts';
 
 /**
  * The request body as `tsgi.input`, sending `100 Continue` on the first read (unless the final
  * response has already started). Until then the connection is marked to close after the
  * response: a client told nothing may never send the body it announced. It has
- * `withFailure` (`req.stream()`'s 400 made by the reader). Its reads keep to `timeout` (the
- * server's `bodyTimeout`), whose clock starts once `100 Continue` is out and a read waits.
+ * `withFailure` (`req.stream()`'s 400 made by the reader, and its claim on the body). Its
+ * reads keep to `timeout` (the server's `bodyTimeout`), whose clock starts once
+ * `100 Continue` is out and a read waits.
  */
 export function continueOnRead(req: IncomingMessage, res: ServerResponse, timeout?: ReadTimeout): AsyncIterable<Uint8Array> & FailureAware {
   const keepAlive = res.shouldKeepAlive;
   res.shouldKeepAlive = false;
-  const input = (failure: Failure | undefined): AsyncIterable<Uint8Array> & FailureAware => ({
+  const input = (failure: Failure | undefined, claim?: IterationClaim): AsyncIterable<Uint8Array> & FailureAware => ({
     [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
       if (!res.headersSent && !res.writableEnded) {
         res.writeContinue();
         res.shouldKeepAlive = keepAlive;
       }
-      return readableChunks(req, failure, timeout);
+      return readableChunks(req, failure, timeout, claim);
     },
     [withFailure]: input,
   });
