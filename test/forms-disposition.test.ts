@@ -63,6 +63,31 @@ describe('a part with a Content-Disposition busboy cannot read', () => {
   });
 });
 
+describe('a part without a Content-Disposition', () => {
+  // RFC 7578 §4.2: each part MUST have one; Werkzeug's MultipartDecoder raises
+  // "Missing Content-Disposition header". busboy dropped the part without a word.
+  const postPart = (headers: string, query = '') =>
+    fetch(new URL(`/${query}`, server.url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=XX' },
+      body: `--XX\r\nContent-Disposition: form-data; name="keep"\r\n\r\nk\r\n--XX\r\n${headers}\r\nhello\r\n--XX--\r\n`,
+    });
+  const cases: Record<string, string> = {
+    'a part with other fields only': 'Content-Type: text/plain\r\n',
+    'a part with no header at all': '',
+  };
+  for (const [name, headers] of Object.entries(cases)) {
+    it(`answers 400 naming the part, not a form without it: ${name}`, async () => {
+      for (const query of ['', '?parts']) {
+        const res = await postPart(headers, query);
+        expect(res.status).toBe(400);
+        const text = await res.text();
+        expect(text).toContain('part 2 has no Content-Disposition');
+      }
+    });
+  }
+});
+
 describe('a boundary delimiter followed by neither CRLF nor "--"', () => {
   const postBody = (body: string, query = '') =>
     fetch(new URL(`/${query}`, server.url), { method: 'POST', headers: { 'Content-Type': 'multipart/form-data; boundary=XX' }, body });

@@ -38,7 +38,10 @@ const CR = 13;
 const LF = 10;
 const DASH = 45;
 
-/** How busboy will treat a part. `other` parts (no usable Content-Disposition) are skipped by busboy. */
+/**
+ * How busboy will treat a part. `other` parts (a Content-Disposition other than `form-data`,
+ * or none, which the guard refuses first) are skipped by busboy.
+ */
 export type PartKind = 'field' | 'file' | 'other';
 
 /** What the watcher learnt from a part's headers. */
@@ -53,6 +56,11 @@ export interface PartHeadInfo {
    * decode, if any: busboy then drops the whole part, so the parse refuses it instead.
    */
   undecodable?: { parameter: string; charset: string } | undefined;
+  /**
+   * True for a part without a `Content-Disposition` field, which RFC 7578 §4.2 requires:
+   * busboy drops the part, Werkzeug's decoder refuses it, so the parse refuses it (400).
+   */
+  undisposed?: boolean | undefined;
   /**
    * True for a `Content-Disposition: form-data` that busboy's parser cannot read (a trailing
    * `;`, an unquoted value with a space, spaces around `=`, a bad or empty `filename*`): busboy
@@ -238,6 +246,11 @@ export class MultipartGuard {
 
   #startBody(headerText: string): void {
     const part = classifyPart(headerText);
+    if (part.undisposed) {
+      throw new HTTPBadRequest(
+        `Malformed multipart body: part ${this.#parts} has no Content-Disposition; send Content-Disposition: form-data; name="…" with each part (RFC 7578 §4.2).`,
+      );
+    }
     if (part.undecodable !== undefined) {
       const { parameter, charset } = part.undecodable;
       throw new HTTPUnsupportedMediaType(
@@ -295,11 +308,14 @@ export class MultipartGuard {
  * busboy will: a part is a file when its `Content-Disposition: form-data` has a non-empty
  * `filename` or `filename*` parameter or its type is `application/octet-stream` (a part with
  * `filename=""` and another type is a text field to busboy, so it is one here too); `other`
- * when the disposition is missing or not `form-data`. Parameter values are decoded as UTF-8.
+ * when the disposition is missing (`undisposed`) or not `form-data`. Parameter values are
+ * decoded as UTF-8.
  */
 export function classifyPart(headerText: string): PartHeadInfo {
   const headers = new Map<string, string>();
   let last = '';
+  /** A line that is no field (no `:`): busboy refuses the block itself, as `Malformed part header`. */
+  let malformed = false;
   for (const line of headerText.split('\r\n')) {
     if (line === '') continue;
     if ((line[0] === ' ' || line[0] === '\t') && last) {
@@ -307,12 +323,15 @@ export function classifyPart(headerText: string): PartHeadInfo {
       continue;
     }
     const colon = line.indexOf(':');
-    if (colon <= 0) continue;
+    if (colon <= 0) {
+      malformed = true;
+      continue;
+    }
     last = line.slice(0, colon).trim().toLowerCase();
     if (!headers.has(last)) headers.set(last, line.slice(colon + 1).trim());
   }
   const disposition = headers.get('content-disposition');
-  if (disposition === undefined) return { kind: 'other', name: undefined, filename: undefined };
+  if (disposition === undefined) return { kind: 'other', name: undefined, filename: undefined, undisposed: !malformed };
   const { type, params } = parseDisposition(disposition);
   if (type !== 'form-data') return { kind: 'other', name: undefined, filename: undefined };
   const name = params.name;
