@@ -69,6 +69,22 @@ function lateHints(results: boolean[]): App {
   });
 }
 
+/**
+ * A page whose body asks for hints at once in its second step, right after its first `yield`:
+ * the body has started (its first chunk was taken), so the call answers `false` and sends
+ * nothing, though the head may still wait for that step (spec §2.5).
+ */
+function secondStepHints(results: boolean[]): App {
+  return Request.application((req) => {
+    async function* body() {
+      yield new TextEncoder().encode('one,');
+      results.push(req.sendEarlyHints(STYLE));
+      yield new TextEncoder().encode('two');
+    }
+    return new Response(body());
+  });
+}
+
 /** Calls the Node server's `tsgi.early_hints` with `fields`: it must throw a TypeError and send no 103. */
 async function expectRefusedOnNode(fields: Array<[string, string]>): Promise<void> {
   const errors: unknown[] = [];
@@ -182,6 +198,17 @@ describe('103 Early Hints over HTTP/1.1', () => {
     expect(results).toEqual([false]);
   });
 
+  it('ignores hints asked for right after the first chunk, while the head still waits for the second step (answers false)', async () => {
+    const results: boolean[] = [];
+    const server = await start(secondStepHints(results));
+    for (let i = 0; i < 3; i++) {
+      const received = await get(server.port);
+      expect(received.informational).toEqual([]);
+      expect(received.body).toBe('one,two');
+    }
+    expect(results).toEqual([false, false, false]);
+  });
+
   it('refuses a field that would inject a line, with a TypeError, and sends nothing', async () => {
     const errors: unknown[] = [];
     const app = Request.application((req) => {
@@ -283,6 +310,13 @@ describe('103 Early Hints under toNodeHandler (a server of your own, Express)', 
       expect(received.informational.map((i) => i.link)).toEqual([STYLE]);
       expect(received.body).toBe('page');
       expect(results).toEqual([true]);
+      const late: boolean[] = [];
+      server.removeAllListeners('request');
+      server.on('request', toNodeHandler(secondStepHints(late)));
+      const afterFirst = await get((server.address() as AddressInfo).port);
+      expect(afterFirst.informational).toEqual([]);
+      expect(afterFirst.body).toBe('one,two');
+      expect(late).toEqual([false]);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -324,6 +358,19 @@ describe('103 Early Hints over HTTP/2', () => {
       session.close();
     }
   });
+
+  it('sends nothing for hints asked for right after the first chunk (answers false)', async () => {
+    const results: boolean[] = [];
+    const server = await start(secondStepHints(results), { http2: 'h2c' });
+    const session = http2.connect(`http://127.0.0.1:${server.port}`);
+    try {
+      const { hints, status, body } = await h2Get(session, '/');
+      expect([hints.length, status, body]).toEqual([0, 200, 'one,two']);
+      expect(results).toEqual([false]);
+    } finally {
+      session.close();
+    }
+  });
 });
 
 describe('the test client', () => {
@@ -351,6 +398,14 @@ describe('the test client', () => {
     expect(res.earlyHints).toEqual([]);
     expect(await res.text()).toBe('one,two');
     expect(results).toEqual([false]);
+
+    for (const buffered of [true, false]) {
+      const afterFirst = await new TestClient(secondStepHints(results)).get('/', { buffered });
+      expect(afterFirst.earlyHints).toEqual([]);
+      expect(await afterFirst.text()).toBe('one,two');
+    }
+    expect(results).toEqual([false, false, false]);
+    results.length = 1;
 
     const old = await new TestClient(hinting(STYLE, results)).get('/', { environ: { SERVER_PROTOCOL: 'HTTP/1.0' } });
     expect(old.earlyHints).toEqual([]);

@@ -141,8 +141,9 @@ export class Request implements ParseCache {
    * @param links - one link-value (`'</style.css>; rel=preload; as=style'`), or several: each
    *   `<uri>` then `; name=value` parameters (a quoted value without spaces or `;`).
    * @returns `true` when the 103 went out; `false` when nothing was sent: the server cannot send
-   *   one, the client speaks HTTP/1.0 (RFC 8297 §3), or the final head is already out (a call
-   *   from a streamed body after its first chunk: harmless, ignored).
+   *   one, the client speaks HTTP/1.0 (RFC 8297 §3), or the final head is committed (a call
+   *   from a streamed body after its first chunk, even just after its first `yield`: harmless,
+   *   ignored).
    * @throws TypeError for an empty list, a value with CR, LF or other control characters, or
    *   one that is not a single link-value (several links joined with `,`), whatever the server.
    *

@@ -276,7 +276,7 @@ export class TestClient {
     const cutError = (error: CutResponse, response?: TestResponse) =>
       new TestClientError(`${method} ${url.href}: ${error.message}${logged(messages)}`, { response, cause: error.cause });
     try {
-      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ, { onError, buffered: options.buffered, onHead: hints.headOut, shutdown: this.#shutdown });
+      answer = refusal !== null ? badRequest(refusal) : await runApp(linted ?? this.app, environ, { onError, buffered: options.buffered, onCommitted: hints.committed, shutdown: this.#shutdown });
     } catch (error) {
       controller.abort(error);
       await stopBody();

@@ -13,14 +13,18 @@ export interface HintRecorder {
   readonly send: EarlyHints;
   /** One list of fields per 103 sent, in order. */
   readonly sent: Array<Array<[string, string]>>;
-  /** Marks the final head as sent: later hints are refused, as the server refuses them. */
-  headOut(): void;
+  /**
+   * Marks the final head as committed (the body's first chunk taken, or the head sent): later
+   * hints are refused, as the server refuses them.
+   */
+  committed(): void;
 }
 
 /**
  * A recorder: fields checked as the server checks them (a `TypeError` for a bad one), then
  * kept unless the server would send nothing: no `Link` field, an `SERVER_PROTOCOL` of
- * `HTTP/1.0` (RFC 8297 §3), or the final head out.
+ * `HTTP/1.0` (RFC 8297 §3), or the final head committed: the body started (a call from it
+ * after its first `yield` answers `false`, as on the server, whatever the timing) or the head out.
  */
 export function hintRecorder(): HintRecorder {
   const sent: Array<Array<[string, string]>> = [];
@@ -33,7 +37,7 @@ export function hintRecorder(): HintRecorder {
   return {
     send,
     sent,
-    headOut: () => {
+    committed: () => {
       out = true;
     },
   };

@@ -41,8 +41,12 @@ export interface RunOptions {
   onError?: ((error: unknown) => void) | undefined;
   /** Read the body whole before answering (default `true`); `false` answers at the head. */
   buffered?: boolean | undefined;
-  /** Told when the head goes out, as the server would send it (early hints are refused after). */
-  onHead?: (() => void) | undefined;
+  /**
+   * Told when the head is committed, as the server commits it: the body's first chunk was
+   * taken (the head may still wait for the second step), or the head went out without one.
+   * Early hints are refused after (docs/spec.md §2.5). May be told more than once.
+   */
+  onCommitted?: (() => void) | undefined;
   /** The server's shutdown: a `text/event-stream` body ends when it begins, read live or whole. */
   shutdown?: ShutdownWatch | undefined;
 }
@@ -234,7 +238,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
       let step: Step | typeof STOP | undefined = steps === 1 && !headOut && isThenable<Step>(pending) ? await headWait(pending) : await untilStop(pending);
       if (step === undefined) {
         headOut = true;
-        options.onHead?.();
+        options.onCommitted?.();
         if (live) {
           rest = pending;
           break;
@@ -260,6 +264,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
         break;
       }
       chunks.push(checkChunk(step.value));
+      if (steps === 1) options.onCommitted?.(); // the body started: its second step runs after
       if (live && steps === 2) {
         rest = step;
         break;
@@ -272,7 +277,7 @@ async function answerOf(app: App, environ: Environ, options: RunOptions, answeri
     report(error);
     throw cut(error);
   }
-  options.onHead?.();
+  options.onCommitted?.();
   if (rest !== undefined) {
     const body = liveBody(resumeSteps(chunks[0]!, rest, iterator, head.declared, report, undefined, stop), report);
     return { status: head.status, headers, body };

@@ -13,6 +13,7 @@ import { isAbort } from '../../gateway/abort.ts';
 import { sendHead } from './head.ts';
 import { prepareUnreadBody } from './linger.ts';
 import { pump } from './pump.ts';
+import { hasBodyStarted } from './body-started.ts';
 import { guardSend } from './send-timeout.ts';
 import { endPlain, endWith } from './end.ts';
 import type { ExchangeState, ServerState } from './state.ts';
@@ -66,8 +67,6 @@ export class Exchange implements ExchangeState, HeadWait {
   closeDelimited = false;
   /** On HTTP/2, the length a streamed body must add up to (see `ExchangeState`); -1: none. */
   declaredStreamLength = -1;
-  /** True once `pump` took the body's first chunk: the head is committed. */
-  bodyStarted = false;
   /** True while the request declared a body whose reading has not been checked at head time. */
   bodyPending: boolean;
   readonly sendTimeout: number;
@@ -161,7 +160,7 @@ export class Exchange implements ExchangeState, HeadWait {
   /** PEP 3333 `start_response`: records the status and headers; they are checked at sending. */
   startResponse: StartResponse = (status, headers, error) => {
     if (error !== undefined) {
-      if (this.bodyStarted || this.res.headersSent) throw error;
+      if (hasBodyStarted(this.res) || this.res.headersSent) throw error;
     } else if (this.status !== undefined) {
       throw startedTwice();
     }

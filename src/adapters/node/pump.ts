@@ -7,6 +7,7 @@ import { type Body } from '../../gateway/types.ts';
 import { type BodyIterator, checkChunk, closeBody, isThenable, openBody } from '../../gateway/body.ts';
 import type { ExchangeState } from './state.ts';
 import { sendHead } from './head.ts';
+import { markBodyStarted } from './body-started.ts';
 import { endWith } from './end.ts';
 import { guardSend } from './send-timeout.ts';
 import { http2Stream, responseGone } from './http2-compat.ts';
@@ -138,7 +139,7 @@ export async function pump(exchange: ExchangeState, body: Body): Promise<void> {
       return;
     }
     let chunk = checkChunk(step.value);
-    exchange.bodyStarted = true;
+    markBodyStarted(res);
     const pending = iterator.next() as Step | Promise<Step>;
     // An event stream ends at the shutdown also when it begins while the head waits for this
     // step: the head goes out then, with the first chunk, and the stream ends after it.

@@ -68,11 +68,6 @@ export interface ExchangeState {
    * it must add up to (Node checks a declared length on HTTP/1.1 only); -1 otherwise.
    */
   declaredStreamLength: number;
-  /**
-   * Set by `pump` once it has taken the body's first chunk: the head is then committed (PEP
-   * 3333), so a `startResponse` with an error re-raises it, as once the head is out.
-   */
-  bodyStarted: boolean;
   /** Milliseconds a write may wait for the client before the connection is cut (0: never). */
   readonly sendTimeout: number;
   /** Deals with a request body still arriving, once, before the head goes out. */
