@@ -602,7 +602,9 @@ describe('405 Method Not Allowed', () => {
   it('takes one string as a list of methods, and refuses a name that is not a token', () => {
     expect(new HTTPMethodNotAllowed('GET').headers.get('allow')).toBe('GET');
     expect(new HTTPMethodNotAllowed('get, head').allow).toEqual(['GET', 'HEAD']);
-    expect(() => new HTTPMethodNotAllowed(['GE T'])).toThrow(TypeError);
+    expect(() => new HTTPMethodNotAllowed(['GE T'])).toThrow(new TypeError('invalid Allow of HTTPMethodNotAllowed: "GE T" is not a token'));
+    expect(() => new HTTPMethodNotAllowed('GET, P OST')).toThrow(new TypeError('invalid Allow of HTTPMethodNotAllowed: "P OST" is not a token'));
+    expect(() => new HTTPMethodNotAllowed(['GET', 42 as unknown as string])).toThrow(new TypeError('invalid Allow of HTTPMethodNotAllowed: 42 is not a token'));
     expect(() => new HTTPMethodNotAllowed(['GET\r\nX: y'])).toThrow(TypeError);
   });
 

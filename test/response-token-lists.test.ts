@@ -5,7 +5,7 @@
  * Encoding`, `Allow: P OST`; §12.5.5, §10.2.1, §8.5, §14.3).
  */
 import { describe, expect, it } from 'vitest';
-import { Request, Response } from 'tsgi';
+import { HTTPMethodNotAllowed, Request, Response } from 'tsgi';
 import { parseRaw, rawExchange, start } from './node-helpers.ts';
 
 type Setter = (res: Response, value: string[]) => void;
@@ -54,6 +54,15 @@ describe('token-list setters over a real socket', () => {
     expect(await sent('accept-ranges', 'by tes')).toEqual({ status: 500, value: undefined });
     expect(server.log.text).toContain('TypeError: invalid Vary: "Accept Encoding" is not a token');
     expect(server.log.text).toContain('TypeError: invalid Allow: "P OST" is not a token');
+  });
+
+  it('HTTPMethodNotAllowed refuses a method that is not a token by the same check as res.allow: the app answers 500', async () => {
+    const server = await start(Request.application(() => {
+      throw new HTTPMethodNotAllowed(['GET', 'P OST']);
+    }));
+    const res = parseRaw((await rawExchange(server.port, 'DELETE / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).raw);
+    expect({ status: res.status, allow: res.header('allow') }).toEqual({ status: 500, allow: undefined });
+    expect(server.log.text).toContain('TypeError: invalid Allow of HTTPMethodNotAllowed: "P OST" is not a token');
   });
 });
 

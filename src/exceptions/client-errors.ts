@@ -4,6 +4,7 @@
  * @module
  */
 import { HTTPException, type HTTPExceptionOptions, checkedExceptionOptions } from './base.ts';
+import { assertTokens, list } from '../http/converters.ts';
 import { PRECONDITION_FAILED, RANGE_NOT_SATISFIABLE } from '../response/conditional.ts';
 
 /** Base of 4xx errors. */
@@ -61,22 +62,18 @@ export class HTTPMethodNotAllowed extends HTTPClientError {
    *   or one string (`'GET'`, `'GET, HEAD'`). When omitted, the `Allow` field of the `headers`
    *   option, if any (as `abort(405, detail, { headers: { Allow: 'GET' } })` gives it), else
    *   an empty `Allow` (the resource allows no method, RFC 9110 §10.2.1): a 405 always has one.
-   * @throws TypeError for a method that is not a token (`'GE T'`).
+   * @throws TypeError for a method that is not a token (RFC 9110 §9.1; `'GE T'`), checked as
+   *   `res.allow` checks it: `invalid Allow of HTTPMethodNotAllowed: "GE T" is not a token`.
    */
   constructor(allow?: Iterable<string> | string, detail?: string, options?: HTTPExceptionOptions) {
     super(detail, checkedExceptionOptions(new.target, options, 'third'));
     const given = allow ?? this.headers.getAll('Allow').join(',');
-    const methods = typeof given === 'string' ? given.split(',').map((m) => m.trim()).filter((m) => m !== '') : [...given];
-    for (const method of methods) {
-      if (typeof method !== 'string' || !METHOD_TOKEN.test(method)) throw new TypeError(`HTTPMethodNotAllowed: ${JSON.stringify(method)} is not a method name`);
-    }
+    const methods = typeof given === 'string' ? list.parse(given) : [...given];
+    assertTokens('Allow of HTTPMethodNotAllowed', methods);
     this.allow = methods.map((m) => m.toUpperCase());
     this.headers.set('Allow', this.allow.join(', '));
   }
 }
-
-/** A method name (RFC 9110 §9.1: a token). */
-const METHOD_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** 406 Not Acceptable (RFC 9110 §15.5.7). */
 export class HTTPNotAcceptable extends HTTPClientError {

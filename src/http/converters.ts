@@ -130,6 +130,22 @@ export const nonEmptyList: Converter<string[], string | Iterable<string> | null>
 };
 
 /**
+ * Checks that each of `members` is one token (RFC 9110 §5.6.2), as a field that is a list of
+ * tokens needs (`Allow`, `Vary`, `Content-Language`, `Accept-Ranges`): what {@link tokenListOf}
+ * and `HTTPMethodNotAllowed` refuse.
+ *
+ * @param name - the field, named in the error.
+ * @throws TypeError, naming the field and the first member that is not a token (an empty
+ *   string, a space, a comma, a member that is no string): `invalid Vary: "Accept Encoding" is
+ *   not a token`.
+ */
+export function assertTokens(name: string, members: readonly unknown[]): void {
+  for (const member of members) {
+    if (!isToken(member as string)) throw new TypeError(`invalid ${name}: ${JSON.stringify(member)} is not a token`);
+  }
+}
+
+/**
  * `converter` for a field that is a list of tokens (RFC 9110 §5.6.1, §5.6.2: `Allow`, `Vary`,
  * `Content-Language`, `Accept-Ranges`), its setter refusing what is no such list: a header
  * value whose comma-separated members, trimmed, are not all tokens, or a list with a member
@@ -147,9 +163,7 @@ export function tokenListOf<T>(name: string, converter: Converter<T, string | It
     format(value) {
       if (value === null) return converter.format(null);
       const members = typeof value === 'string' ? list.parse(value) : [...value];
-      for (const member of members) {
-        if (!isToken(member)) throw new TypeError(`invalid ${name}: ${JSON.stringify(member)} is not a token`);
-      }
+      assertTokens(name, members);
       return converter.format(typeof value === 'string' ? value : members.join(', '));
     },
   };
