@@ -56,6 +56,15 @@ describe('token-list setters over a real socket', () => {
     expect(server.log.text).toContain('TypeError: invalid Allow: "P OST" is not a token');
   });
 
+  it('never send an empty Accept-Ranges (RFC 9110 §14.3: 1#range-unit): the setter throws, the app answers 500', async () => {
+    const server = await start(app());
+    for (const target of ['/?field=accept-ranges', '/?field=accept-ranges&v=', '/?field=accept-ranges&v=%20,%20']) {
+      const res = parseRaw((await rawExchange(server.port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`)).raw);
+      expect({ status: res.status, value: res.header('accept-ranges') }).toEqual({ status: 500, value: undefined });
+    }
+    expect(server.log.text).toContain('TypeError: invalid Accept-Ranges: no range unit given ("none" when no range is served, RFC 9110 §14.3)');
+  });
+
   it('HTTPMethodNotAllowed refuses a method that is not a token by the same check as res.allow: the app answers 500', async () => {
     const server = await start(Request.application(() => {
       throw new HTTPMethodNotAllowed(['GET', 'P OST']);
@@ -74,6 +83,11 @@ describe('token-list setters', () => {
     expect(() => (res.allow = ['GET', 'P OST'])).toThrow(new TypeError('invalid Allow: "P OST" is not a token'));
     expect(() => (res.contentLanguage = ['en', 'fr\r\nX-Evil: 1'])).toThrow(new TypeError('invalid Content-Language: "fr\\r\\nX-Evil: 1" is not a token'));
     expect(() => (res.acceptRanges = 'by tes')).toThrow(new TypeError('invalid Accept-Ranges: "by tes" is not a token'));
+    // Accept-Ranges names at least one range unit (RFC 9110 §14.3), `none` for none
+    const noUnit = new TypeError('invalid Accept-Ranges: no range unit given ("none" when no range is served, RFC 9110 §14.3)');
+    expect(() => (res.acceptRanges = '')).toThrow(noUnit);
+    expect(() => (res.acceptRanges = ' , ')).toThrow(noUnit);
+    expect(() => (res.acceptRanges = [] as unknown as string)).toThrow(noUnit);
     // a member of a list is one token: a comma in it is refused, as addVary refuses it
     expect(() => (res.vary = ['Accept, Cookie'])).toThrow(TypeError);
     expect(() => (res.allow = ['GET', ''])).toThrow(new TypeError('invalid Allow: "" is not a token'));

@@ -154,16 +154,24 @@ export function assertTokens(name: string, members: readonly unknown[]): void {
  * its header value, the members joined with `, `. Reading is `converter`'s.
  *
  * @param name - the field, named in the error.
+ * @param options.refuseEmpty - for a field of at least one member that has no empty form
+ *   (`1#`, as `Accept-Ranges`, RFC 9110 §14.3): a value without a member (`''`, `' , '`, `[]`)
+ *   is refused too, this the reason given. Default: such a value is `converter`'s to format.
  * @throws TypeError, naming the field and the member: `invalid Vary: "Accept Encoding" is not
- *   a token`.
+ *   a token`; with `refuseEmpty`, naming the field and that reason for a value without one.
  */
-export function tokenListOf<T>(name: string, converter: Converter<T, string | Iterable<string> | null>): Converter<T, string | Iterable<string> | null> {
+export function tokenListOf<T>(
+  name: string,
+  converter: Converter<T, string | Iterable<string> | null>,
+  options: { refuseEmpty?: string | undefined } = {},
+): Converter<T, string | Iterable<string> | null> {
   return {
     parse: (raw) => converter.parse(raw),
     format(value) {
       if (value === null) return converter.format(null);
       const members = typeof value === 'string' ? list.parse(value) : [...value];
       assertTokens(name, members);
+      if (members.length === 0 && options.refuseEmpty !== undefined) throw new TypeError(`invalid ${name}: ${options.refuseEmpty}`);
       return converter.format(typeof value === 'string' ? value : members.join(', '));
     },
   };

@@ -20,7 +20,8 @@ const ALLOW = field(fromHeaders('Allow', { all: true }), tokenListOf('Allow', li
 // A language-tag (RFC 5646) is letters, digits and hyphens: a token, checked as one.
 const CONTENT_LANGUAGE = field(fromHeaders('Content-Language', { all: true }), tokenListOf('Content-Language', nonEmptyList));
 const CONTENT_RANGE = field(fromHeaders('Content-Range'), contentRange);
-const ACCEPT_RANGES = field(fromHeaders('Accept-Ranges'), tokenListOf('Accept-Ranges', text));
+// `acceptable-ranges = 1#range-unit`: no empty form, `none` says none (RFC 9110 §14.3).
+const ACCEPT_RANGES = field(fromHeaders('Accept-Ranges'), tokenListOf('Accept-Ranges', text, { refuseEmpty: 'no range unit given ("none" when no range is served, RFC 9110 §14.3)' }));
 const CONTENT_DISPOSITION = field(fromHeaders('Content-Disposition'), contentDisposition);
 const LOCATION = field(fromHeaders('Location'), text);
 const WWW_AUTHENTICATE = field(fromHeaders('WWW-Authenticate', { all: true }), wwwAuthenticate);
@@ -78,7 +79,8 @@ export abstract class ResponseRepresentation {
    * response sends `bytes` by itself when it can serve ranges; `none` turns that off.
    *
    * @throws TypeError for a value that is not a comma-separated list of range units, which are
-   *   tokens (RFC 9110 §14.3: `'by tes'`), naming the unit.
+   *   tokens (RFC 9110 §14.3: `'by tes'`), naming the unit; and for one without a unit (`''`,
+   *   `[]` from JavaScript): the field names at least one, `none` when no range is served.
    */
   get acceptRanges(): string | null {
     return ACCEPT_RANGES.get(this);
