@@ -122,18 +122,28 @@ export function releaseInput(input: AsyncIterable<Uint8Array>): void {
 }
 
 /**
- * The claim of one `input` for one `reader` (see {@link claimInput}) that an iteration takes
- * at its first `next()` and gives back once it ends, fails or is returned: `req.stream()`'s.
- * One per `req.stream()` call, shared by its iterations; which holds the claim is the
- * iteration's to know.
+ * The claim of one `input` of `environ` for one `reader` (see {@link claimInput}) that an
+ * iteration takes at its first `next()` and gives back once it ends, fails or is returned:
+ * `req.stream()`'s. One per `req.stream()` call, shared by its iterations; which holds the
+ * claim is the iteration's to know. An iteration returned part-way (a `break`) leaves the
+ * input consumed ({@link consumeInput}, as read by `left`): a later `req.bytes()` fails
+ * loudly instead of answering the rest of the body as if it were the whole.
  */
 export class InputClaim implements IterationClaim {
+  readonly #environ: Environ;
   readonly #input: AsyncIterable<Uint8Array>;
   readonly #reader: string;
+  readonly #left: string;
 
-  constructor(input: AsyncIterable<Uint8Array>, reader: string) {
+  /**
+   * @param reader - what reads it, for the message of a reader refused meanwhile (`'req.stream()'`).
+   * @param left - what left it part-way, for the message of a later reader (`'req.stream() left part-way'`).
+   */
+  constructor(environ: Environ, input: AsyncIterable<Uint8Array>, reader: string, left: string) {
+    this.#environ = environ;
     this.#input = input;
     this.#reader = reader;
+    this.#left = left;
   }
 
   /**
@@ -145,9 +155,15 @@ export class InputClaim implements IterationClaim {
     claimInput(this.#input, this.#reader);
   }
 
-  /** Gives the claim back ({@link releaseInput}): once, by the iteration that took it. */
-  release(): void {
+  /**
+   * Gives the claim back ({@link releaseInput}): once, by the iteration that took it.
+   *
+   * @param left - true when the iteration was returned before the body's end: the input is
+   *   then left consumed ({@link consumeInput}).
+   */
+  release(left: boolean): void {
     releaseInput(this.#input);
+    if (left) consumeInput(this.#environ, this.#input, this.#left);
   }
 }
 

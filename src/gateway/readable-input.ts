@@ -62,8 +62,13 @@ export interface IterationClaim {
    * @throws the `Error` of a body another reader is reading now.
    */
   take(): void;
-  /** Gives the claim back: called once, by the iteration that took it. */
-  release(): void;
+  /**
+   * Gives the claim back: called once, by the iteration that took it.
+   *
+   * @param left - true when the iteration was returned (a `break`) before the body's end or
+   *   a failure: the rest of the body is no whole body for a later reader.
+   */
+  release(left: boolean): void;
 }
 
 /**
@@ -166,7 +171,8 @@ export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable |
  * With `claim`, the first `next()` that finds the stream still to be read takes it first
  * (`claim.take()`): when that throws (another reader is reading the body), the iteration
  * fails with its error, without listening to the stream or calling `failure`. The iteration
- * that took it releases it once it ends, fails, times out or is returned.
+ * that took it releases it once it ends, fails, times out or is returned (telling the claim
+ * it was left part-way when returned before the end).
  */
 export function readableChunks(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout, claim?: IterationClaim): AsyncIterator<Uint8Array> {
   return new ReadableIterator(stream, failure, timeout, claim);
@@ -252,7 +258,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
 
   return(): Promise<Step> {
     if (this.#state === 'idle') this.#state = 'done';
-    else if (this.#state === 'open') this.#settle('done', undefined);
+    else if (this.#state === 'open') this.#settle('done', undefined, true);
     return done();
   }
 
@@ -294,8 +300,8 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
     else this.#settle('failed', brokeOff());
   };
 
-  /** Stops listening and answers the waiting `next()`, if any. */
-  #settle(state: 'done' | 'failed', error: unknown): void {
+  /** Stops listening and answers the waiting `next()`, if any; `left`: returned before the end. */
+  #settle(state: 'done' | 'failed', error: unknown, left = false): void {
     const stream = this.#stream;
     this.#timeout?.done(this);
     if (this.#state === 'open') {
@@ -303,7 +309,7 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
       stream.removeListener('end', this.#onEnd);
       stream.removeListener('error', this.#onEnd);
       stream.removeListener('close', this.#onEnd);
-      this.#claim?.release();
+      this.#claim?.release(left);
     }
     this.#state = state;
     this.#error = state === 'failed' && this.#failure !== undefined ? this.#failure(error) : error;

@@ -95,7 +95,9 @@ export abstract class RequestBody {
    * fails or is returned (a `break`): `bytes()`, `text()`, `json()`, a form read or `parts()`
    * started meanwhile throws `the request body is being read by req.stream(): …`, and an
    * iteration started while one of them (or another iteration) reads the body throws theirs
-   * from its first `next()`, leaving the body to them.
+   * from its first `next()`, leaving the body to them. An iteration left part-way (a `break`)
+   * leaves a live body consumed: a later `bytes()` or form read throws `the request body was
+   * read by req.stream(), left part-way …` rather than answer the rest of it as the whole.
    *
    * @throws HTTPContentTooLarge (413) at once for a declared `Content-Length` past
    *   `maxBodySize`, before a byte is read (so `Expect: 100-continue` gets the 413, not

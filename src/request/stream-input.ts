@@ -31,7 +31,10 @@ import { inputFailure, tooLarge } from './input.ts';
  * (rejects with the `Error` `the request body is being read by …`, leaving the input as it
  * is) while one of them, or another iteration, reads the body. A stream made and never
  * iterated claims nothing; one dropped part-way without `return()` keeps its claim, since the
- * rest of its body is no whole body for another reader.
+ * rest of its body is no whole body for another reader. One returned part-way (a `break`)
+ * leaves the input consumed for the same reason (`consumeInput`): a later `req.bytes()` or
+ * form read rejects with `the request body was read by req.stream(), left part-way … and not
+ * kept` rather than answer the rest of the body as if it were whole.
  */
 export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, maxBodySize: number): AsyncIterable<Uint8Array> {
   const limited = maxBodySize === Infinity ? input : limitInput(input, maxBodySize, () => tooLarge(maxBodySize));
@@ -41,7 +44,7 @@ export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, 
     spoilInput(environ, input, failure);
     return failure;
   };
-  const claim = new InputClaim(input, READER);
+  const claim = new InputClaim(environ, input, READER, LEFT);
   // The Node adapter's inputs, unlimited (the common case): their own reader makes the
   // failure and holds the claim, with no promise per chunk as a wrapper's `next()` adds.
   if (limited === input && isFailureAware(input)) return input[withFailure](fail, claim);
@@ -50,6 +53,9 @@ export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, 
 
 /** What {@link streamInput} reads for, in the error of a reader started while it reads. */
 const READER = 'req.stream()';
+
+/** What read the body when an iteration of {@link streamInput} is left part-way, in the error of a later reader. */
+const LEFT = 'req.stream(), left part-way (a break or return()),';
 
 /**
  * `input` with each failed `next()` rejecting with what `fail` makes of its error, called
@@ -63,16 +69,16 @@ function failingAs(input: AsyncIterable<Uint8Array>, fail: (error: unknown) => u
       const source = input[Symbol.asyncIterator]();
       let failure: { error: unknown } | undefined;
       let state: 'idle' | 'open' | 'over' = 'idle';
-      const release = (): void => {
-        if (state === 'open') claim.release();
+      const release = (left: boolean): void => {
+        if (state === 'open') claim.release(left);
         state = 'over';
       };
       const step = (result: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> => {
-        if (result.done === true) release();
+        if (result.done === true) release(false);
         return result;
       };
       const failed = (error: unknown): never => {
-        release();
+        release(false);
         failure ??= { error: fail(error) };
         throw failure.error;
       };
@@ -96,7 +102,7 @@ function failingAs(input: AsyncIterable<Uint8Array>, fail: (error: unknown) => u
           }
         },
         async return(value?: unknown) {
-          release();
+          release(true);
           return (await source.return?.(value)) ?? { done: true, value: undefined };
         },
       };
