@@ -6,7 +6,7 @@ import { Request, Response, serve } from 'tsgi';
 const BIG = 'x'.repeat(2 * 1024 * 1024);
 
 /** Serves `app`, POSTs `body` to it over 127.0.0.1, and answers the JSON it answered. */
-async function post(app: (req: Request) => Promise<unknown>, body: string): Promise<unknown> {
+async function post(app: (req: Request) => Promise<unknown>, body: string | URLSearchParams): Promise<unknown> {
   const server = await serve(
     Request.application(async (req) => {
       try {
@@ -34,6 +34,33 @@ async function count(body: AsyncIterable<Uint8Array>): Promise<number> {
 }
 
 describe('req.stream() and the readers around it, over a real socket', () => {
+  it('a stream made before bytes() and iterated after it replays the kept body (Werkzeug)', async () => {
+    const got = await post(async (req) => {
+      const stream = req.stream();
+      const bytes = await req.bytes();
+      return { bytes: bytes.byteLength, streamed: await count(stream) };
+    }, BIG);
+    expect(got).toEqual({ bytes: BIG.length, streamed: BIG.length });
+  });
+
+  it('a limited stream made before bytes() replays the kept body too', async () => {
+    const got = await post(async (req) => {
+      const stream = req.stream({ maxBodySize: 10 * 1024 ** 2 });
+      await req.bytes();
+      return { streamed: await count(stream) };
+    }, BIG);
+    expect(got).toEqual({ streamed: BIG.length });
+  });
+
+  it('a stream made before form() and iterated after it fails saying the form parse read the body', async () => {
+    const got = await post(async (req) => {
+      const stream = req.stream();
+      await req.form();
+      return { streamed: await count(stream) };
+    }, new URLSearchParams('a=1&b=2'));
+    expect((got as { error: string }).error).toMatch(/^the request body was read by the form parse/);
+  });
+
   it('bytes() after a break out of req.stream() part-way fails instead of answering the rest', async () => {
     const got = await post(async (req) => {
       for await (const chunk of req.stream()) if (chunk.byteLength > 0) break;

@@ -8,7 +8,7 @@ import type { Environ } from '../gateway/types.ts';
 import { MultiDict } from '../datastructures/multidict.ts';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { type HTTPContentTooLargeError, type InputOwner, isBodyReadable, readInput, tooLarge } from './input.ts';
-import { streamInput } from './stream-input.ts';
+import { environStream } from './stream-input.ts';
 import { BufferedInput, EMPTY_INPUT, claimInput, releaseInput, spoilInput } from '../gateway/input.ts';
 import { decodeBody, decodeText } from '../http/charset.ts';
 import { type FileUpload } from '../forms/upload.ts';
@@ -77,8 +77,12 @@ export abstract class RequestBody {
 
   /**
    * The body as a stream of chunks (`tsgi.input`), not buffered. A live server input can be
-   * read once; after `bytes()` (or `text()`, `json()`, `form()`) it is replayable. An environ
-   * without `tsgi.input` reads as an empty body (Werkzeug's rule).
+   * read once; after `bytes()` (or `text()`, `json()`) it is replayable. An environ
+   * without `tsgi.input` reads as an empty body (Werkzeug's rule). The input read is the
+   * environ's at the iteration's first `next()`, not at the call: a stream made before
+   * `await req.bytes()` and iterated after it replays the kept body (Werkzeug's
+   * `request.stream` after `get_data()`), one made before `form()` throws its "read by the
+   * form parse and not kept" error.
    *
    * With `options.maxBodySize` (bytes; Werkzeug's `request.stream` under
    * `max_content_length`) the body is counted as it streams: the read that would pass the
@@ -110,14 +114,13 @@ export abstract class RequestBody {
    *   being read by …: await that read before reading the body again (…)`).
    */
   stream(options?: ReadOptions): AsyncIterable<Uint8Array> {
-    const input = this.environ['tsgi.input'] ?? EMPTY_INPUT;
     checkReadOptions(options, 'stream');
     const maxBodySize = options?.maxBodySize ?? Infinity;
     // The declared length as digits, not `contentLength` (null past 15 digits, where Node's
     // parser takes up to 2^64 - 1): a length that large is refused before reading too.
     const declared = declaredLength(this.environ);
     if (declared !== null && declared > maxBodySize) throw tooLarge(maxBodySize);
-    return streamInput(this.environ, input, maxBodySize);
+    return environStream(this.environ, maxBodySize);
   }
 
   /**

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Environ } from '../gateway/types.ts';
-import { BufferedInput, FailedInput, InputClaim, spoilInput } from '../gateway/input.ts';
+import { BufferedInput, EMPTY_INPUT, FailedInput, InputClaim, spoilInput } from '../gateway/input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
 import { type IterationClaim, isFailureAware, withFailure } from '../gateway/readable-input.ts';
 import { inputFailure, tooLarge } from './input.ts';
@@ -49,6 +49,49 @@ export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, 
   // failure and holds the claim, with no promise per chunk as a wrapper's `next()` adds.
   if (limited === input && isFailureAware(input)) return input[withFailure](fail, claim);
   return failingAs(limited, fail, claim);
+}
+
+/**
+ * {@link streamInput} of `environ`'s `tsgi.input` as `req.stream()` reads it: a live input is
+ * taken as the environ holds it at an iteration's first `next()`, not at the call, so a
+ * stream made before `await req.bytes()` and iterated after it replays the body kept
+ * (Werkzeug's `request.stream` after `get_data()`), and one made before a form parse fails
+ * with the parse's `consumedBody` error rather than end as an empty body. An environ without
+ * `tsgi.input` reads as an empty body.
+ */
+export function environStream(environ: Environ, maxBodySize: number): AsyncIterable<Uint8Array> {
+  const input = environ['tsgi.input'] ?? EMPTY_INPUT;
+  if (input instanceof BufferedInput || input instanceof FailedInput) return streamInput(environ, input, maxBodySize);
+  return {
+    [Symbol.asyncIterator]: () => atFirstNext(() => streamInput(environ, environ['tsgi.input'] ?? EMPTY_INPUT, maxBodySize)[Symbol.asyncIterator]()),
+  };
+}
+
+/**
+ * An iterator that opens its source (`open()`) at its first `next()`, then passes each call
+ * on: a function call more per chunk, no promise. `return()` before the first `next()` opens
+ * nothing and ends the iteration.
+ */
+function atFirstNext(open: () => AsyncIterator<Uint8Array>): AsyncIterator<Uint8Array> {
+  let source: AsyncIterator<Uint8Array> | undefined;
+  let over = false;
+  const done = (): Promise<IteratorResult<Uint8Array>> => Promise.resolve({ done: true, value: undefined });
+  return {
+    next() {
+      if (source === undefined) {
+        if (over) return done();
+        source = open();
+      }
+      return source.next();
+    },
+    return(value?: unknown) {
+      if (source === undefined) {
+        over = true;
+        return done();
+      }
+      return source.return?.(value) ?? done();
+    },
+  };
 }
 
 /** What {@link streamInput} reads for, in the error of a reader started while it reads. */
