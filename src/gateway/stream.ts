@@ -64,6 +64,14 @@ export function dropStream(stream: ReadableStream<Uint8Array>): void {
 }
 
 /**
+ * Throws when `stream` was taken over by the server ({@link dropStream}): an `AbortError`
+ * saying the request body was dropped because the answer went out before it was read.
+ */
+export function refuseDropped(stream: ReadableStream<Uint8Array>): void {
+  if (dropped.has(stream)) throw new DOMException('the request body was dropped: the answer went out before it was read', 'AbortError');
+}
+
+/**
  * A `ReadableStream` (a fetch body) as a gateway body: an async iterable reading it chunk by
  * chunk. Closing the iteration early (`return()`) cancels the stream, also before the first
  * chunk (a HEAD answer, a client gone: a server-sent-events source stops) and while a read
@@ -98,7 +106,7 @@ async function* readChunks(
   readFailure: ((error: unknown) => unknown) | undefined,
   cancelReason: (() => unknown) | undefined,
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  if (dropped.has(stream)) throw new DOMException('the request body was dropped: the answer went out before it was read', 'AbortError');
+  refuseDropped(stream);
   const reader = stream.getReader();
   opened(reader);
   let done = false;

@@ -6,7 +6,7 @@
  */
 import { type Environ, TSGI_VERSION } from '../../gateway/types.ts';
 import { type EnvironKey, defineEnvironKey } from '../../gateway/environ-key.ts';
-import { fromReadableStream } from '../../gateway/stream.ts';
+import { FetchInput } from './input.ts';
 import { prematureClose } from '../../gateway/readable-input.ts';
 import { FailedInput } from '../../gateway/input.ts';
 import { stderrLog } from '../../gateway/log.ts';
@@ -135,7 +135,7 @@ function fetchEnvironFields(
   // data property into an accessor leaves the object in V8's slow dictionary mode.
   this['tsgi.version'] = TSGI_VERSION;
   this['tsgi.url_scheme'] = scheme;
-  this['tsgi.input'] = body === null ? EMPTY_INPUT : request.bodyUsed || body.locked ? new FailedInput(new Error(BODY_READ_BEFORE)) : fromReadableStream(body, bodyBrokeOff);
+  this['tsgi.input'] = body === null ? EMPTY_INPUT : request.bodyUsed || body.locked ? new FailedInput(new Error(BODY_READ_BEFORE)) : new FetchInput(body, bodyBrokeOff);
   this['tsgi.errors'] = options.log ?? stderrLog;
   this['tsgi.multithread'] = false;
   this['tsgi.multiprocess'] = options.multiprocess ?? false;

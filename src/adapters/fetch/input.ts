@@ -1,0 +1,73 @@
+/**
+ * A fetch `Request`'s body as `toFetchHandler`'s `tsgi.input`.
+ *
+ * @module
+ */
+import { refuseDropped } from '../../gateway/stream.ts';
+
+type Step = IteratorResult<Uint8Array, undefined>;
+
+/**
+ * The body stream of a fetch `Request` as `tsgi.input`: each iteration reads on from where the
+ * stream is, as the Node adapter's `ReadableInput` does (docs/spec.md §3), so a loop left with
+ * `break` and a second loop over it give the rest of the body, never an end that looks like a
+ * complete body. An iteration takes the stream's reader at its first `next()` and releases it,
+ * without cancelling the stream, once it ends, fails or is returned; one over a stream that
+ * ended ends at once, one over a stream that failed throws its error again.
+ *
+ * @param readFailure - maps an error of the stream's `read()` to the one the iteration throws
+ *   (a runtime's own error for a client gone becomes an input error).
+ */
+export class FetchInput implements AsyncIterable<Uint8Array> {
+  readonly #stream: ReadableStream<Uint8Array>;
+  readonly #readFailure: (error: unknown) => unknown;
+
+  constructor(stream: ReadableStream<Uint8Array>, readFailure: (error: unknown) => unknown) {
+    this.#stream = stream;
+    this.#readFailure = readFailure;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array, undefined> {
+    return readOn(this.#stream, this.#readFailure);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'FetchInput';
+  }
+}
+
+/** One iteration of a {@link FetchInput}: see there. */
+function readOn(stream: ReadableStream<Uint8Array>, readFailure: (error: unknown) => unknown): AsyncIterator<Uint8Array, undefined> {
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  let over = false;
+  const finish = (): void => {
+    over = true;
+    reader?.releaseLock();
+    reader = undefined;
+  };
+  return {
+    async next(): Promise<Step> {
+      if (over) return { done: true, value: undefined };
+      if (reader === undefined) {
+        refuseDropped(stream);
+        reader = stream.getReader();
+      }
+      let step: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        step = await reader.read();
+      } catch (error) {
+        finish();
+        throw readFailure(error);
+      }
+      if (step.done) {
+        finish();
+        return { done: true, value: undefined };
+      }
+      return step;
+    },
+    async return(): Promise<Step> {
+      finish();
+      return { done: true, value: undefined };
+    },
+  };
+}
