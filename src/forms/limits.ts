@@ -5,6 +5,7 @@
  */
 import { HTTPContentTooLarge } from '../exceptions/client-errors.ts';
 import type { OptionNames } from '../gateway/option-names.ts';
+import { BUSBOY_HEADER_CAP } from './busboy-header-count.ts';
 
 /**
  * Limits on a form body, every one decided while the body streams: the first byte or part
@@ -34,8 +35,10 @@ export interface FormLimits {
   /** Uploaded files. Default 100. */
   maxFiles: number;
   /**
-   * The header block of one multipart part, CRLFs included. Default 8192. busboy refuses
-   * headers over 16 KiB on its own (answered as 400 malformed), so larger values act as 16 KiB.
+   * The header block of one multipart part, CRLFs included. Default 8192; at most 16 384
+   * (busboy's own cap, `BUSBOY_HEADER_CAP`): a larger value, `Infinity` too, is a TypeError.
+   * busboy counts the first byte of each line and of each value twice, so a block of fewer
+   * bytes than 16 384 can pass its cap: that block is refused with the same 413.
    */
   maxPartHeaderSize: number;
 }
@@ -74,7 +77,8 @@ export const FORM_LIMIT_OPTIONS = {
 /**
  * Merges per-call overrides over the defaults. An `undefined` override keeps the default.
  *
- * @throws TypeError when a limit is not a non-negative number (NaN, negative, a string).
+ * @throws TypeError when a limit is not a non-negative number (NaN, negative, a string), or
+ *   when `maxPartHeaderSize` is over busboy's cap of 16 384 bytes (`Infinity` included).
  */
 export function resolveLimits(overrides: FormLimitOverrides = {}): FormLimits {
   const limits: FormLimits = { ...DEFAULT_FORM_LIMITS };
@@ -83,6 +87,9 @@ export function resolveLimits(overrides: FormLimitOverrides = {}): FormLimits {
     if (value === undefined) continue;
     if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
       throw new TypeError(`${key} must be a non-negative number of bytes or items, got ${String(value)}`);
+    }
+    if (key === 'maxPartHeaderSize' && value > BUSBOY_HEADER_CAP) {
+      throw new TypeError(`maxPartHeaderSize must be at most ${BUSBOY_HEADER_CAP} bytes (the multipart parser's own cap), got ${value}`);
     }
     limits[key] = value;
   }

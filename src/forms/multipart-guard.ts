@@ -18,6 +18,7 @@ import { Buffer } from 'node:buffer';
 import { parse as parseContentDisposition } from 'content-disposition';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
 import { busboyReadsDisposition } from './busboy-disposition.ts';
+import { BUSBOY_HEADER_CAP, BusboyHeaderCount } from './busboy-header-count.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
 
 const PREAMBLE = 0;
@@ -105,6 +106,8 @@ export class MultipartGuard {
   #files = 0;
   #headerBytes = 0;
   #headerChunks: Buffer[] = [];
+  /** The header block counted as busboy counts it against its own cap. */
+  #busboyCount = new BusboyHeaderCount();
   /** Progress through CRLF CRLF; starts at 2 as the delimiter's own CRLF ends the "previous line". */
   #crlf = 2;
   #part: PartHeadInfo = { kind: 'other', name: undefined, filename: undefined };
@@ -214,6 +217,7 @@ export class MultipartGuard {
       }
       this.#state = HEADER;
       this.#headerBytes = 0;
+      this.#busboyCount = new BusboyHeaderCount();
       this.#headerChunks = [];
       this.#crlf = 2;
       return pos + 2;
@@ -230,6 +234,12 @@ export class MultipartGuard {
         throw limitExceeded('maxPartHeaderSize', `the headers of part ${this.#parts} are larger than ${max} bytes`);
       }
       const byte = buf[pos]!;
+      if (this.#busboyCount.add(byte) > BUSBOY_HEADER_CAP) {
+        throw limitExceeded(
+          'maxPartHeaderSize',
+          `the headers of part ${this.#parts} are past the parser's cap of ${BUSBOY_HEADER_CAP} bytes (it counts the first byte of each line and value twice)`,
+        );
+      }
       if (byte === CR) this.#crlf = this.#crlf === 2 ? 3 : 1;
       else if (byte === LF && (this.#crlf === 1 || this.#crlf === 3)) this.#crlf++;
       else this.#crlf = 0;
