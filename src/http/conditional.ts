@@ -169,6 +169,38 @@ export const NOT_MODIFIED_DROPPED_HEADERS: ReadonlySet<string> = new Set([
   'transfer-encoding',
 ]);
 
+/**
+ * Fields of a planned response that describe its representation (the content a 412 or 416
+ * does not send), lower-case: those a 304 drops, plus the validators (`ETag`,
+ * `Last-Modified`), `Content-Location` and the digests (`Content-Digest`, `Repr-Digest`,
+ * `Digest`; RFC 9530). An error body with them would claim to be that content.
+ */
+export const ERROR_DROPPED_HEADERS: ReadonlySet<string> = new Set([
+  ...NOT_MODIFIED_DROPPED_HEADERS,
+  'content-location',
+  'content-digest',
+  'digest',
+  'etag',
+  'last-modified',
+  'repr-digest',
+]);
+
+/**
+ * The fields of a planned response a 412 or 416 made in its place keeps (order kept): those
+ * describing the response rather than the representation (`Set-Cookie`, `Vary`,
+ * `Cache-Control`, `Access-Control-*`, the app's own), without {@link ERROR_DROPPED_HEADERS}.
+ * Werkzeug's 412 and WebOb's 416 keep the response's headers likewise; RFC 9110 §15.5.13 asks
+ * nothing more of a 412, §15.5.17 a `Content-Range: bytes *\/length` of a 416 (added by the
+ * caller).
+ */
+export function failedConditionHeaders(headers: Iterable<readonly [string, string]>): Array<[string, string]> {
+  const kept: Array<[string, string]> = [];
+  for (const [name, value] of headers) {
+    if (!ERROR_DROPPED_HEADERS.has(name.toLowerCase())) kept.push([name, value]);
+  }
+  return kept;
+}
+
 /** The headers of a 304 made from a planned response's headers (order kept). */
 export function notModifiedHeaders(headers: Iterable<readonly [string, string]>): Array<[string, string]> {
   const kept: Array<[string, string]> = [];

@@ -9,7 +9,7 @@
 import { type Body, type Environ, type StartResponse } from '../gateway/types.ts';
 import { closingSource, discardBody } from '../gateway/body.ts';
 import { HeaderList } from '../http/header-list.ts';
-import { type PreconditionResult, evaluatePreconditions, notModifiedHeaders } from '../http/conditional.ts';
+import { type PreconditionResult, evaluatePreconditions, failedConditionHeaders, notModifiedHeaders } from '../http/conditional.ts';
 import { type ByteRange, formatContentRange, parseRange } from '../http/range.ts';
 import { MultipartByteranges, sliceBody } from '../http/range-body.ts';
 import { serveErrorBody } from './error-body.ts';
@@ -83,7 +83,8 @@ const PROCEED: PreconditionResult = { outcome: 'proceed', status: 200, range: fa
  * 1. For GET and HEAD, `evaluatePreconditions` (If-Match, If-Unmodified-Since, If-None-Match,
  *    If-Modified-Since) against the planned `ETag` and `Last-Modified`, for a 2xx status:
  *    **304** with the headers `notModifiedHeaders` keeps and no body, or **412** (the body of
- *    an `HTTPPreconditionFailed`, negotiated by `Accept`, with `Vary: Accept`). The planned
+ *    an `HTTPPreconditionFailed`, negotiated by `Accept`, with `Vary: Accept`, after the
+ *    planned fields `failedConditionHeaders` keeps: `Set-Cookie`, `Vary`, `Cache-Control`…). The planned
  *    body is closed unread. Another method's answer (PUT, POST, DELETE, PATCH…) is made
  *    after the method was performed, with the new state's validators: its preconditions are
  *    not evaluated (a 412 then would hide a write that happened, RFC 9110 §13.1.1); the
@@ -96,7 +97,8 @@ const PROCEED: PreconditionResult = { outcome: 'proceed', status: 200, range: fa
  *    (overlapping ranges coalesced, exact `Content-Length`), or the whole 200 when the plan
  *    has a `Content-Encoding` (the multipart body would be mislabelled as coded); none
  *    satisfiable → **416** with `Content-Range: bytes *\/length` (the body of an
- *    `HTTPRangeNotSatisfiable`, negotiated, with `Vary: Accept`); an ignored header (bad
+ *    `HTTPRangeNotSatisfiable`, negotiated, with `Vary: Accept` and the fields
+ *    `failedConditionHeaders` keeps); an ignored header (bad
  *    syntax, another unit, over 100 ranges) → the whole 200. The slices come from
  *    `plan.readRange` when given, else from the body.
  * 4. HEAD gets the headers of what GET would get, without a body (the planned one is closed
@@ -142,7 +144,7 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
     return [];
   }
   if (result.outcome === 'precondition-failed') {
-    const answer = serveErrorBody(412, PRECONDITION_FAILED, [], environ, startResponse);
+    const answer = serveErrorBody(412, PRECONDITION_FAILED, failedConditionHeaders(planned.list), environ, startResponse);
     discardBody(body);
     return answer;
   }
@@ -157,7 +159,9 @@ export function servePlanned(plan: PlannedResponse, environ: Environ, startRespo
   if (rangeable && result.range) {
     const wanted = parseRange(header(environ, 'HTTP_RANGE'), length);
     if (wanted.kind === 'unsatisfiable') {
-      const answer = serveErrorBody(416, RANGE_NOT_SATISFIABLE, [['Content-Range', formatContentRange(null, length)]], environ, startResponse);
+      const fields = failedConditionHeaders(planned.list);
+      fields.unshift(['Content-Range', formatContentRange(null, length)]);
+      const answer = serveErrorBody(416, RANGE_NOT_SATISFIABLE, fields, environ, startResponse);
       discardBody(body);
       return answer;
     }
