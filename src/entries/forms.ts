@@ -15,7 +15,9 @@ export {
   type EncodedForm,
   type FileSpec,
   type FormFieldsInit,
+  type FormEntriesInit,
   type FormFilesInit,
   encodeMultipart,
+  encodeMultipartEntries,
   encodeUrlencoded,
 } from '../forms/encode.ts';

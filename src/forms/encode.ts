@@ -70,9 +70,14 @@ export interface EncodeMultipartOptions {
 /** Every option of {@link EncodeMultipartOptions}; `tsc` fails when it and the type differ. */
 const ENCODE_MULTIPART_OPTIONS = { boundary: true } as const satisfies OptionNames<EncodeMultipartOptions>;
 
+/** Form entries in order, a text field's value or a file each: what a form submits (HTML "constructing the entry list"). */
+export type FormEntriesInit = Iterable<readonly [string, string | FileSpec]>;
+
 /**
  * Encodes fields, then files, as `multipart/form-data` (RFC 7578) the way browsers do, with a
- * random boundary that occurs in no value.
+ * random boundary that occurs in no value. To send fields and files in another order (a
+ * browser sends them in the order of the controls on the page), see
+ * {@link encodeMultipartEntries}.
  *
  * Names and filenames go in quoted strings as UTF-8; `"` and `\` are backslash-escaped (busboy
  * reads them back exactly) and control characters are percent-encoded (`%0D`, `%0A`, as the
@@ -98,16 +103,45 @@ export function encodeMultipart(
   options: EncodeMultipartOptions = {},
 ): EncodedForm {
   checkOptions('encodeMultipart', options, ENCODE_MULTIPART_OPTIONS, 'third');
-  const parts: Array<{ head: string; content: Uint8Array }> = [];
-  for (const [name, value] of new MultiDict<string>(fields as Record<string, string | string[]>)) {
-    parts.push({ head: `Content-Disposition: form-data; name="${quote(name)}"`, content: encoder.encode(value) });
-  }
+  const entries: Array<[string, string | FileSpec]> = [...new MultiDict<string>(fields as Record<string, string | string[]>)];
   for (const [name, file] of new MultiDict<FileSpec>(files as Record<string, FileSpec | FileSpec[]>)) {
     checkOptions('encodeMultipart', file, FILE_SPEC, { option: `files.${name}` });
-    const type = file.contentType ?? (mime.lookup(file.filename) || 'application/octet-stream');
+    entries.push([name, file]);
+  }
+  return encodeMultipartEntries(entries, options);
+}
+
+/**
+ * Encodes `entries` as `multipart/form-data` (RFC 7578) in their order, text fields and files
+ * mixed, as a browser submits a form: one part per entry, in the order of the controls on the
+ * page (HTML Living Standard §4.10.21.4, "constructing the entry list"). Parts are written as
+ * {@link encodeMultipart} writes them (same quoting, same random boundary, a file's type from
+ * its extension by default).
+ *
+ * @example
+ * ```ts
+ * const { body, contentType } = encodeMultipartEntries([
+ *   ['csrf', 'token'],
+ *   ['upload', { filename: 'a.txt', content: 'hi' }],
+ *   ['note', 'after the file'],
+ * ]);
+ * ```
+ * @throws TypeError as {@link encodeMultipart} does: a given `boundary` in the content, an
+ *   unknown option, a file value that is no {@link FileSpec}.
+ */
+export function encodeMultipartEntries(entries: FormEntriesInit, options: EncodeMultipartOptions = {}): EncodedForm {
+  checkOptions('encodeMultipartEntries', options, ENCODE_MULTIPART_OPTIONS, 'second');
+  const parts: Array<{ head: string; content: Uint8Array }> = [];
+  for (const [name, value] of entries) {
+    if (typeof value === 'string') {
+      parts.push({ head: `Content-Disposition: form-data; name="${quote(name)}"`, content: encoder.encode(value) });
+      continue;
+    }
+    checkOptions('encodeMultipartEntries', value, FILE_SPEC, { option: `files.${name}` });
+    const type = value.contentType ?? (mime.lookup(value.filename) || 'application/octet-stream');
     parts.push({
-      head: `Content-Disposition: form-data; name="${quote(name)}"; filename="${quote(file.filename)}"\r\nContent-Type: ${type}`,
-      content: typeof file.content === 'string' ? encoder.encode(file.content) : file.content,
+      head: `Content-Disposition: form-data; name="${quote(name)}"; filename="${quote(value.filename)}"\r\nContent-Type: ${type}`,
+      content: typeof value.content === 'string' ? encoder.encode(value.content) : value.content,
     });
   }
   let boundary = options.boundary ?? randomBoundary();

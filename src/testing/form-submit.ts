@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { FileSpec } from '../forms/encode.ts';
+import { type FileSpec, encodeMultipartEntries } from '../forms/encode.ts';
 import { HeaderList } from '../http/header-list.ts';
 import type { RequestOptions } from './options.ts';
 import type { Control } from './form-controls.ts';
@@ -23,7 +23,8 @@ const crlf = (text: string) => text.replace(/\r\n|\r|\n/g, '\r\n');
 /**
  * The request that submits `list` (the form's entries) from `form` with `submitter`: a GET puts
  * them in the action's query (replacing it); a POST sends them urlencoded, as
- * `multipart/form-data` (fields, then files) or as `text/plain` (that type, no charset, as browsers send it). A file sent by a form that
+ * `multipart/form-data` (fields and files in the order of `list`, the controls' order on the
+ * page, as browsers send them: HTML §4.10.21.4) or as `text/plain` (that type, no charset, as browsers send it). A file sent by a form that
  * is not multipart sends its name. `options` go along (status, headers…). The action resolves
  * against `at.base`, the page's base URL (its `<base href>`); an empty one is `at.page`, the
  * page's own URL (HTML §4.10.21.3).
@@ -42,18 +43,16 @@ export function submission(
   const action = new URL(given || at.page, at.base);
   const enctype = normaliseEnctype(override('formenctype') ?? attribute(form, 'enctype'));
   const multipart = enctype === 'multipart/form-data' && method === 'POST';
-  const fields: Array<[string, string]> = [];
-  const files: Array<[string, FileSpec]> = [];
-  for (const [name, value] of list) {
-    if (typeof value === 'string') fields.push([crlf(name), crlf(value)]);
-    else if (multipart) files.push([crlf(name), value]);
-    else fields.push([crlf(name), value.filename]);
+  if (multipart) {
+    const entries = list.map(([name, value]): [string, string | FileSpec] => [crlf(name), typeof value === 'string' ? crlf(value) : value]);
+    const { body, contentType } = encodeMultipartEntries(entries);
+    return { method, url: action.href, options: { ...options, body, headers: [...new HeaderList(options.headers), ['Content-Type', contentType]] } };
   }
+  const fields = list.map(([name, value]): [string, string] => [crlf(name), crlf(typeof value === 'string' ? value : value.filename)]);
   if (method === 'GET') {
     action.search = new URLSearchParams(fields).toString();
     return { method, url: action.href, options };
   }
-  if (multipart) return { method, url: action.href, options: { ...options, form: fields, files } };
   if (enctype === 'text/plain') {
     const body = fields.map(([name, value]) => `${name}=${value}\r\n`).join('');
     // `text/plain`, no charset, as browsers send it (HTML §4.10.21.3, "post to data"); the body is UTF-8.
