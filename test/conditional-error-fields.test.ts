@@ -1,7 +1,7 @@
 /**
  * A 412 or 416 decided by `conditionalResponse` keeps the response's own fields (Set-Cookie,
- * Vary, Cache-Control, Access-Control-*, others), as WebOb's 416 and Werkzeug's 412 do, and
- * drops the representation's: over a real socket.
+ * Vary, Access-Control-*, others), as WebOb's 416 and Werkzeug's 412 do, and drops the
+ * representation's and its freshness (a stored error would answer for the page): over a real socket.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Request, Response, serve } from 'tsgi';
@@ -12,7 +12,9 @@ beforeAll(async () => {
     const res = new Response('ABCDEFGHIJ', { conditionalResponse: true, contentType: 'text/plain', charset: 'utf-8' });
     res.etag = 'v1';
     res.lastModified = new Date(Date.UTC(2024, 0, 1));
-    res.cacheControl.private = true;
+    res.cacheControl.public = true;
+    res.cacheControl.maxAge = 600;
+    res.expires = new Date(Date.now() + 600_000);
     res.vary = ['Cookie'];
     res.setCookie('session', 'refreshed');
     res.headers.set('Access-Control-Allow-Origin', 'https://app.example');
@@ -30,12 +32,11 @@ afterAll(async () => {
 
 function expectResponseFields(res: globalThis.Response): void {
   expect(res.headers.get('set-cookie')).toMatch(/^session=refreshed/);
-  expect(res.headers.get('cache-control')).toBe('private');
   expect(res.headers.get('vary')).toMatch(/Cookie/);
   expect(res.headers.get('vary')).toMatch(/Accept/);
   expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
   expect(res.headers.get('x-request-id')).toBe('r1');
-  for (const name of ['etag', 'last-modified', 'content-language', 'content-location', 'content-disposition', 'content-digest']) {
+  for (const name of ['etag', 'last-modified', 'content-language', 'content-location', 'content-disposition', 'content-digest', 'cache-control', 'expires']) {
     expect(res.headers.get(name), name).toBeNull();
   }
 }

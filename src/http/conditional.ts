@@ -170,42 +170,50 @@ export const NOT_MODIFIED_DROPPED_HEADERS: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Fields of a planned response that describe its representation (the content a 412 or 416
- * does not send), lower-case: those a 304 drops, plus the validators (`ETag`,
- * `Last-Modified`), `Content-Location` and the digests (`Content-Digest`, `Repr-Digest`,
- * `Digest`; RFC 9530). An error body with them would claim to be that content.
+ * Fields of a planned response a 412 or 416 made in its place drops, lower-case: those that
+ * describe its representation (the content the error does not send): those a 304 drops, plus
+ * the validators (`ETag`, `Last-Modified`), `Content-Location` and the digests
+ * (`Content-Digest`, `Repr-Digest`, `Digest`; RFC 9530), which an error body would claim to be
+ * that content's; and its freshness (`Cache-Control`, `Expires`, `Pragma`), which would make
+ * the error storable (RFC 9111 §3): a shared cache keys on the URL, not on `If-Match` or
+ * `Range`, and would serve the 412 or 416 to requests that asked for the page itself. Neither
+ * status is cacheable by heuristics (RFC 9110 §15.1), so without them the error is not stored.
  */
 export const ERROR_DROPPED_HEADERS: ReadonlySet<string> = new Set([
   ...NOT_MODIFIED_DROPPED_HEADERS,
+  'cache-control',
   'content-location',
   'content-digest',
   'digest',
   'etag',
+  'expires',
   'last-modified',
+  'pragma',
   'repr-digest',
 ]);
 
 /**
  * The fields of a planned response a 412 or 416 made in its place keeps (order kept): those
  * describing the response rather than the representation (`Set-Cookie`, `Vary`,
- * `Cache-Control`, `Access-Control-*`, the app's own), without {@link ERROR_DROPPED_HEADERS}.
+ * `Access-Control-*`, the app's own), without {@link ERROR_DROPPED_HEADERS}.
  * Werkzeug's 412 and WebOb's 416 keep the response's headers likewise; RFC 9110 §15.5.13 asks
  * nothing more of a 412, §15.5.17 a `Content-Range: bytes *\/length` of a 416 (added by the
  * caller).
  */
 export function failedConditionHeaders(headers: Iterable<readonly [string, string]>): Array<[string, string]> {
-  const kept: Array<[string, string]> = [];
-  for (const [name, value] of headers) {
-    if (!ERROR_DROPPED_HEADERS.has(name.toLowerCase())) kept.push([name, value]);
-  }
-  return kept;
+  return headersWithout(headers, ERROR_DROPPED_HEADERS);
 }
 
 /** The headers of a 304 made from a planned response's headers (order kept). */
 export function notModifiedHeaders(headers: Iterable<readonly [string, string]>): Array<[string, string]> {
+  return headersWithout(headers, NOT_MODIFIED_DROPPED_HEADERS);
+}
+
+/** `headers` without the fields named in `dropped` (lower-case), order kept. */
+function headersWithout(headers: Iterable<readonly [string, string]>, dropped: ReadonlySet<string>): Array<[string, string]> {
   const kept: Array<[string, string]> = [];
   for (const [name, value] of headers) {
-    if (!NOT_MODIFIED_DROPPED_HEADERS.has(name.toLowerCase())) kept.push([name, value]);
+    if (!dropped.has(name.toLowerCase())) kept.push([name, value]);
   }
   return kept;
 }
