@@ -86,3 +86,19 @@ describe('req.stream() and the readers around it, over a real socket', () => {
     expect(got).toEqual({ bytes: BIG.length });
   });
 });
+
+describe('a req.stream() put in tsgi.input itself (a per-prefix body limit), over a real socket', () => {
+  it('reads the input it was made over, not itself: the app below reads the body, or a 413 past the limit', async () => {
+    const got = await post(async (req) => {
+      // What examples/gateway.ts's limitBody does for the app below it.
+      req.environ['tsgi.input'] = new Request(req.environ).stream({ maxBodySize: 3 * 1024 * 1024 });
+      return { read: (await req.bytes()).byteLength };
+    }, BIG);
+    expect(got).toEqual({ read: BIG.length });
+    const limited = await post(async (req) => {
+      req.environ['tsgi.input'] = new Request(req.environ).stream({ maxBodySize: 1024 });
+      return { read: (await req.bytes()).byteLength };
+    }, BIG);
+    expect(limited).toEqual({ error: expect.stringMatching(/1024/) });
+  });
+});

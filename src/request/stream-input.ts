@@ -57,14 +57,26 @@ export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, 
  * stream made before `await req.bytes()` and iterated after it replays the body kept
  * (Werkzeug's `request.stream` after `get_data()`), and one made before a form parse fails
  * with the parse's `consumedBody` error rather than end as an empty body. An environ without
- * `tsgi.input` reads as an empty body.
+ * `tsgi.input` reads as an empty body. A stream put in `tsgi.input` itself reads the input it
+ * was made over (see `laterInput`).
  */
 export function environStream(environ: Environ, maxBodySize: number): AsyncIterable<Uint8Array> {
   const input = environ['tsgi.input'] ?? EMPTY_INPUT;
   if (input instanceof BufferedInput || input instanceof FailedInput) return streamInput(environ, input, maxBodySize);
   return {
-    [Symbol.asyncIterator]: () => atFirstNext(() => streamInput(environ, environ['tsgi.input'] ?? EMPTY_INPUT, maxBodySize)[Symbol.asyncIterator]()),
+    [Symbol.asyncIterator]: () => atFirstNext(() => streamInput(environ, laterInput(environ, input), maxBodySize)[Symbol.asyncIterator]()),
   };
+}
+
+/**
+ * What a stream made over the live `input` reads at its first `next()`: the replayable copy or
+ * the failure a reader left in `environ` since (`BufferedInput`, `FailedInput`), else `input`
+ * itself, also when `tsgi.input` now holds the stream (a layer that put
+ * `req.stream({ maxBodySize })` in `tsgi.input`, which must not read itself).
+ */
+function laterInput(environ: Environ, input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const now = environ['tsgi.input'];
+  return now instanceof BufferedInput || now instanceof FailedInput ? now : input;
 }
 
 /**
