@@ -64,7 +64,7 @@ describe('Response.eventStream: the framing', () => {
     await expect(framed([{ id: 'a\0b' }])).rejects.toThrow(/id must not contain NUL/);
     await expect(framed([{ retry: -1 }])).rejects.toThrow(/retry must be a non-negative integer/);
     await expect(framed([{ retry: 1.5 }])).rejects.toThrow(/retry must be a non-negative integer/);
-    await expect(framed([42 as unknown as string])).rejects.toThrow(/must be a string or an object, not number/);
+    await expect(framed([42 as unknown as string])).rejects.toThrow(/the 1st event must be a string or an object \{ data, event, id, retry, comment \}, not a number/);
     // A field that is not text is refused, not sent as `[object Object]`; numbers and booleans are text enough.
     await expect(framed([{ data: { n: 1 } as never }])).rejects.toThrow(/data must be a string, not an object \(JSON.stringify it\)/);
     await expect(framed([{ data: [1, 2] as never }])).rejects.toThrow(/data must be a string, not an array/);
@@ -76,7 +76,7 @@ describe('Response.eventStream: the framing', () => {
     expect(() => Response.eventStream(42 as never)).toThrow(/the source must be an iterable/);
     // A string is iterable (and typed Iterable<string>), but one event per character is never meant.
     expect(() => Response.eventStream('hello')).toThrow(/the source must be an iterable or async iterable of events, not a string/);
-    await expect(framed([['a', 'b'] as never])).rejects.toThrow(/an event must be a string or an object, not an array/);
+    await expect(framed([['a', 'b'] as never])).rejects.toThrow(/the 1st event must be a string or an object .*, not an array/);
     expect(() => Response.eventStream([], { heartbeat: -1 })).toThrow(/heartbeat must be a number of seconds/);
     expect(() => Response.eventStream([], { heartbeat: Number.NaN })).toThrow(/heartbeat must be a number of seconds/);
     // Past setTimeout's limit (2147483647 ms, about 24.8 days) Node would ping every millisecond.
@@ -209,6 +209,56 @@ describe('Response.eventStream over a real socket', () => {
     expect(text).toBe(':\n\ndata: ok\n\n');
     expect(res.complete).toBe(false);
     expect(await within(() => server.log.text.includes('event must not contain CR or LF'), 2000)).toBe(true);
+  });
+});
+
+describe('Response.eventStream: an event with an unknown field, or no event at all', () => {
+  // What each is sent as without the check: `type` as a `message` event, the others as a blank one.
+  const bad: Array<[string, unknown, RegExp]> = [
+    ['type', { type: 'price', data: '1' }, /event stream: the 2nd event has no field "type": did you mean "event"\? \(fields: data, event, id, retry, comment\)/],
+    ['message', { message: 'x' }, /the 2nd event has no field "message": did you mean "data"\?/],
+    ['bytes', new TextEncoder().encode('data: x'), /the 2nd event must be a string or an object \{ data, event, id, retry, comment \}, not a Uint8Array object \(data is text: decode it\)/],
+    ['number', 42, /the 2nd event must be a string or an object .*, not a number/],
+    ['array', ['a'], /the 2nd event must be a string or an object .*, not an array/],
+  ];
+
+  it('cuts the stream at that event and logs the field it meant, the events before it sent', async () => {
+    const app = Request.application((req) =>
+      Response.eventStream(
+        (async function* () {
+          yield { data: 'ok' };
+          await sleep(20);
+          yield bad.find(([name]) => `/${name}` === req.path)![1] as ServerSentEvent;
+          yield { data: 'never' };
+        })(),
+        { heartbeat: 0 },
+      ),
+    );
+    const server = await start(app);
+    for (const [name, , message] of bad) {
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get(`${server.url}/${name}`, { agent: false }, resolve).on('error', reject));
+      expect(res.statusCode).toBe(200);
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('error', () => undefined);
+      await new Promise((resolve) => res.on('close', resolve));
+      expect(text, name).toBe(':\n\ndata: ok\n\n');
+      expect(res.complete, name).toBe(false);
+      expect(await within(() => message.test(server.log.text), 2000), `${name}: ${server.log.text}`).toBe(true);
+    }
+  });
+
+  it('names a misspelt field, and another API\'s name for one', async () => {
+    await expect(framed([{ evnet: 'tick', data: '1' } as never])).rejects.toThrow(/the 1st event has no field "evnet": did you mean "event"\?/);
+    await expect(framed(['a', 'b', { data: '1', lastEventId: '7' } as never])).rejects.toThrow(/the 3rd event has no field "lastEventId": did you mean "id"\?/);
+    await expect(framed([{ data: '1', extra: true } as never])).rejects.toThrow(/no field "extra" \(fields: data, event, id, retry, comment\)$/);
+    await expect(framed([new Map([['data', '1']]) as never])).rejects.toThrow(/must be a string or an object .*, not a Map/);
+    await expect(framed([new (class Tick { data = '1'; })() as never])).rejects.toThrow(/must be a string or an object .*, not a Tick object$/);
+  });
+
+  it('takes an object without Object\'s prototype, a field holding undefined, and an empty object (a blank line)', async () => {
+    const bare = Object.assign(Object.create(null) as ServerSentEvent, { data: 'bare' });
+    expect(await framed([bare, { data: 'x', event: undefined }, {}])).toBe(':\n\ndata: bare\n\ndata: x\n\n\n');
   });
 });
 

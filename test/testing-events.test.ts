@@ -121,6 +121,21 @@ describe('TestResponse.events()', () => {
     }
   }, 5000);
 
+  it('gives the events sent before one with an unknown field, then fails naming the field it meant', async () => {
+    const app = Request.application(() => Response.eventStream([{ data: 'ok' }, {}, { type: 'price', data: '1' } as never, 'never'], { heartbeat: 0 }));
+    const cut = /the response was cut after its head: event stream: the 3rd event has no field "type": did you mean "event"\?/;
+    await expect(new TestClient(app).get('/')).rejects.toThrow(cut);
+    const res = await new TestClient(app).get('/', { buffered: false });
+    const seen: unknown[] = [];
+    await expect(
+      (async () => {
+        for await (const event of res.events()) seen.push(event);
+      })(),
+    ).rejects.toThrow(cut);
+    // `{}` is a blank line, which dispatches nothing.
+    expect(seen).toEqual([{ type: 'message', data: 'ok', lastEventId: '' }]);
+  });
+
   it('refuses a stream in a coding a browser cannot decode', async () => {
     const app: App = (_environ, startResponse) => {
       startResponse('200 OK', [['Content-Type', 'text/event-stream'], ['Content-Encoding', 'compress']]);

@@ -117,23 +117,24 @@ function otherName(key: string, known: Readonly<Record<string, true>>): string |
 }
 
 /** An object literal's kind: its prototype is `null` or an `Object.prototype` (this realm's, or a `vm` context's or iframe's). */
-function isPlainObject(value: unknown): value is object {
+export function isPlainObject(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;
   const proto = Object.getPrototypeOf(value) as object | null;
   return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /**
- * What `value` is, for the message: `a function`, `a string`, `an array`, `a Map object`, or
- * for `Object.create(base)` (whose inherited keys would go unchecked) what to write instead.
+ * What `value` is, for the message: `a function`, `a string`, `an array`, `a Map object`,
+ * `a Uint8Array object`, or for `Object.create(base)` (whose inherited keys would go unchecked)
+ * what to write instead.
  */
-function kindOf(value: unknown): string {
+export function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'object') {
     const name = Object.hasOwn(Object.getPrototypeOf(value) as object, 'constructor') ? ((value as object).constructor?.name ?? '') : '';
-    return name === '' ? 'an object inheriting from another (Object.create(base)): spread it, { ...base }' : `${/^[AEIOU][a-z]/.test(name) ? 'an' : 'a'} ${name} object`;
+    return name === '' ? 'an object inheriting from another (Object.create(base)): spread it, { ...base }' : `${/^(?!Uint)[AEIOU][a-z]/.test(name) ? 'an' : 'a'} ${name} object`;
   }
   return `a ${typeof value}`;
 }
@@ -143,7 +144,7 @@ function kindOf(value: unknown): string {
  * and `-` (`maxage`, `x_for`), the start of a name (`maxMatchLen`), or a few letters off
  * (`origins`, `stauts`: about one edit in four letters, a swap of two counting one).
  */
-function closest(key: string, names: readonly string[]): string | null {
+export function closest(key: string, names: readonly string[]): string | null {
   const loose = (s: string): string => s.toLowerCase().replace(/[_-]/g, '');
   const wanted = loose(key);
   let best: string | null = null;

@@ -5,11 +5,15 @@
  * @module
  */
 import { isAsyncIterable, isIterable, isThenable } from '../gateway/body.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, checkOptions, closest, isPlainObject, kindOf } from '../gateway/option-names.ts';
 
 /**
- * One server-sent event (HTML Living Standard §9.2.6, "Interpreting an event stream"). Every
- * field is optional; a plain string given in its place is `{ data: string }`.
+ * One server-sent event (HTML Living Standard §9.2.6, "Interpreting an event stream"): a plain
+ * object (an object literal, or of no prototype) of these fields. Every field is optional; a
+ * plain string given in its place is `{ data: string }`. Any other key (`type`, which is
+ * `event` here; `message`, which is `data`) or any other kind of event (a number, an array, a
+ * `Uint8Array`, a class's instance) fails the stream with a `TypeError` when it comes, rather
+ * than go out as another event.
  */
 export interface ServerSentEvent {
   /**
@@ -62,18 +66,17 @@ const MAX_HEARTBEAT = 2_147_483.647;
 /**
  * The `text/event-stream` form of one event: its fields, one per line, then a blank line.
  *
- * @throws TypeError for an `event` or `id` holding CR or LF (it would start another field), an
- *   `id` holding NUL (browsers ignore it), a `retry` that is not a non-negative integer, a
- *   `data`, `event`, `id` or `comment` that is not text (a number, bigint or boolean is sent as
- *   `String()` gives it; an object would be sent as `[object Object]`), or an event that is
- *   neither a string nor an object (an array is neither).
+ * @param nth - where the event is in its stream, from 1, for the messages (`the 2nd event`).
+ * @throws TypeError for an event that is neither a string nor a plain object (a number, an
+ *   array, a `Uint8Array`, a `Map`, a class's instance) or that has a key no field is named
+ *   (see {@link checkEvent}); an `event` or `id` holding CR or LF (it would start another
+ *   field), an `id` holding NUL (browsers ignore it), a `retry` that is not a non-negative
+ *   integer, a `data`, `event`, `id` or `comment` that is not text (a number, bigint or boolean
+ *   is sent as `String()` gives it; an object would be sent as `[object Object]`).
  */
-export function formatEvent(event: ServerSentEvent | string): string {
+export function formatEvent(event: ServerSentEvent | string, nth: number): string {
   if (typeof event === 'string') return dataLines(event) + '\n';
-  if (event === null || typeof event !== 'object' || Array.isArray(event)) {
-    const kind = event === null ? 'null' : Array.isArray(event) ? 'an array' : typeof event;
-    throw new TypeError(`event stream: an event must be a string or an object, not ${kind}`);
-  }
+  checkEvent(event, nth);
   const { data, event: type, id, retry, comment } = event;
   let text = '';
   if (comment !== undefined) for (const line of fieldText('comment', comment).split(LINE_BREAK)) text += line === '' ? ':\n' : `: ${line}\n`;
@@ -89,6 +92,48 @@ export function formatEvent(event: ServerSentEvent | string): string {
   if (data !== undefined) text += dataLines(fieldText('data', data));
   else if (type !== undefined || id !== undefined) text += 'data:\n';
   return text + '\n';
+}
+
+/** Every field of {@link ServerSentEvent}; `tsc` fails when it and the type differ. */
+const FIELDS = { data: true, event: true, id: true, retry: true, comment: true } as const satisfies OptionNames<ServerSentEvent>;
+/** The fields, as the messages list them. */
+const FIELD_LIST = Object.keys(FIELDS).join(', ');
+
+/**
+ * The field meant by another name for it: `MessageEvent`'s (what the page's listener reads:
+ * `type`, `lastEventId`) and the default event type's (`message`).
+ */
+const OTHER_NAMES: Readonly<Record<string, keyof ServerSentEvent>> = { type: 'event', lastEventId: 'id', message: 'data' };
+
+/**
+ * Checks that `event` is an event object: a plain object (prototype `null` or an
+ * `Object.prototype`) whose own enumerable keys are all fields of {@link ServerSentEvent}. A
+ * field holding `undefined` passes. Else the event would be sent wrong without a word:
+ * `{ type: 'price', data }` as a `message` event, `{ message }` or bytes as a blank line.
+ * Walks the keys with `for…in`, allocating nothing; the message is built only to throw.
+ *
+ * @throws TypeError naming the event (`the 2nd event`) and, for an unknown key, the field it
+ *   likely meant (`type` → `event`, `message` → `data`, a misspelling), as `checkOptions` does
+ *   for options.
+ */
+function checkEvent(event: unknown, nth: number): asserts event is ServerSentEvent {
+  if (!isPlainObject(event)) {
+    const binary = ArrayBuffer.isView(event) || event instanceof ArrayBuffer ? ' (data is text: decode it)' : '';
+    throw new TypeError(`event stream: the ${ordinal(nth)} event must be a string or an object { ${FIELD_LIST} }, not ${kindOf(event)}${binary}`);
+  }
+  for (const key in event) {
+    if (Object.hasOwn(FIELDS, key) || !Object.hasOwn(event, key)) continue;
+    const meant = Object.hasOwn(OTHER_NAMES, key) ? OTHER_NAMES[key]! : closest(key, Object.keys(FIELDS));
+    const hint = meant === null ? '' : `: did you mean ${JSON.stringify(meant)}?`;
+    throw new TypeError(`event stream: the ${ordinal(nth)} event has no field ${JSON.stringify(key)}${hint} (fields: ${FIELD_LIST})`);
+  }
+}
+
+const ORDINAL_SUFFIXES: Readonly<Record<string, string>> = { one: 'st', two: 'nd', few: 'rd', other: 'th' };
+
+/** `n` as an English ordinal: `1st`, `2nd`, `11th`, `23rd` (`Intl.PluralRules`' ordinal categories). */
+function ordinal(n: number): string {
+  return `${n}${ORDINAL_SUFFIXES[new Intl.PluralRules('en', { type: 'ordinal' }).select(n)] ?? 'th'}`;
 }
 
 /** `data:` lines for `text`, one per line of it. */
@@ -163,6 +208,8 @@ export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIt
     : (source as Iterable<ServerSentEvent | string>)[Symbol.iterator]();
   let opened = false;
   let closed = false;
+  /** Events taken from `source` so far, for the messages of `formatEvent`. */
+  let taken = 0;
   let pending: Promise<IteratorResult<ServerSentEvent | string>> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -192,7 +239,7 @@ export function eventStreamBody(source: EventFeed, heartbeatMs: number): AsyncIt
       closed = true;
       return DONE;
     }
-    return { done: false, value: encoder.encode(formatEvent(result.value)) };
+    return { done: false, value: encoder.encode(formatEvent(result.value, ++taken)) };
   };
 
   // A next() made before the last settled waits for it, as an async generator's would: racing

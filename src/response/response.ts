@@ -230,8 +230,10 @@ export class Response implements ParseCache {
    * @param options - `heartbeat`, seconds (default 15; 0 for none; at most 2147483.647).
    * @throws TypeError for `events` that is not iterable or is a string (one event per
    *   character), or a bad `heartbeat`; an event that cannot be framed (an `event` or `id`
-   *   holding a line break, a bad `retry`, an object as `data`, an array as the event) makes
-   *   the body fail when it comes, which cuts the stream and is logged.
+   *   holding a line break, a bad `retry`, an object as `data`; an event that is no string or
+   *   plain object, such as a number, an array or a `Uint8Array`; a key that is no field,
+   *   `{ type }` for `{ event }`, named with the field it likely meant) makes the body fail
+   *   when it comes, which cuts the stream and is logged.
    *
    * @example
    * ```ts
