@@ -27,7 +27,7 @@ describe('an option given as undefined', () => {
           cors(
             compress(
               errors(accessLog(page, all ? { log, format: undefined } : { log }), all ? { log, debug: undefined, onError: undefined } : { log }),
-              all ? { encodings: undefined, threshold: undefined, level: undefined, brotliQuality: undefined, filter: undefined } : {},
+              all ? { encodings: undefined, threshold: undefined, level: undefined, brotliQuality: undefined, zstdLevel: undefined, filter: undefined } : {},
             ),
             all ? { origin: undefined, allowMethods: undefined, allowHeaders: undefined, exposeHeaders: undefined, credentials: undefined, maxAge: undefined } : {},
           ),

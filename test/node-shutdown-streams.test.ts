@@ -47,7 +47,8 @@ describe('a long event stream', () => {
 });
 
 describe('a compressed event stream at shutdown', () => {
-  for (const coding of ['gzip', 'br', 'deflate'] as const) {
+  // zstd where node:zlib has it (Node 22.15, 23.8 and later).
+  for (const coding of ['gzip', 'br', 'deflate', ...(typeof zlib.zstdDecompressSync === 'function' ? ['zstd' as const] : [])] as const) {
     it(`ends as a whole ${coding} stream, which a strict decoder takes`, async () => {
       const cleaned = deferred();
       const app: App = (_environ, startResponse) => {
@@ -86,7 +87,7 @@ describe('a compressed event stream at shutdown', () => {
       expect(complete).toBe(true);
       expect(encoding).toBe(coding);
       const body = Buffer.concat(chunks);
-      const decode = coding === 'gzip' ? zlib.gunzipSync : coding === 'br' ? zlib.brotliDecompressSync : zlib.inflateSync;
+      const decode = { gzip: zlib.gunzipSync, br: zlib.brotliDecompressSync, deflate: zlib.inflateSync, zstd: zlib.zstdDecompressSync }[coding];
       const text = decode(body).toString();
       expect(text.startsWith('data: one\n\n')).toBe(true);
       expect(text.endsWith('\n\n')).toBe(true);
