@@ -14,6 +14,7 @@ import { toFetchHandler } from 'tsgi/fetch';
 import { decodeBody, lint } from 'tsgi/middleware';
 import { proxy } from 'tsgi/proxy';
 import { rawExchange, request, start, until } from './node-helpers.ts';
+import { rleFrame } from './fixtures/zstd-frames.ts';
 
 /** zlib has zstd from Node 22.15 and 23.8; `engines` accepts any 22. */
 const hasZstd = typeof zlib.zstdCompressSync === 'function';
@@ -395,5 +396,40 @@ describe('decodeBody', () => {
     expect([res.status, await res.text()]).toEqual([202, '{"accepted":3}']);
     const corrupt = await handler(new globalThis.Request('http://localhost/ingest', { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body: batch }));
     expect([corrupt.status, await corrupt.text()]).toEqual([400, expect.stringContaining('The body is not valid gzip data.')]);
+  });
+});
+
+describe.skipIf(!hasZstd)('decodeBody: zstd', () => {
+  it('stops a zstd bomb (32 kB making 1 GiB) at the decoded limit while streaming, the decoder having made little more than the limit', async () => {
+    // Counts every byte a zstd decoder makes, read or not.
+    const unzstd = zlib.ZstdDecompress.prototype as unknown as { push(chunk: unknown, encoding?: BufferEncoding): boolean };
+    let produced = 0;
+    unzstd.push = function (this: typeof unzstd, chunk: unknown, encoding?: BufferEncoding) {
+      if (chunk instanceof Uint8Array) produced += chunk.byteLength;
+      return Object.getPrototypeOf(unzstd).push.call(this, chunk, encoding);
+    };
+    try {
+      const server = await start(decodeBody(raw, { maxSize: MiB }));
+      const bomb = rleFrame(17, 2 ** 30);
+      expect(bomb.byteLength).toBeLessThan(33 * 1024);
+      const res = await post(server.url, bomb, { 'Content-Encoding': 'zstd' });
+      expect([res.status, res.body.toString()]).toEqual([413, expect.stringContaining('The decoded body is larger than 1048576 bytes.')]);
+      expect(produced).toBeLessThanOrEqual(MiB + 256 * 1024);
+      const chunked = await post(server.url, bomb, { 'Content-Encoding': 'zstd', 'Transfer-Encoding': 'chunked' });
+      expect(chunked.status).toBe(413);
+    } finally {
+      delete (unzstd as { push?: unknown }).push;
+    }
+  });
+
+  it('refuses a zstd window past 8 MiB with a 400 naming it (RFC 9659 §3), and decodes one of 8 MiB', async () => {
+    const server = await start(decodeBody(raw, { maxSize: 32 * MiB }));
+    for (const windowLog of [24, 27, 31]) {
+      // A few bytes whose decoder would hold up to 2^windowLog bytes (128 MiB at 27) for this request.
+      const res = await post(server.url, rleFrame(windowLog, 16 * MiB), { 'Content-Encoding': 'zstd' });
+      expect([res.status, res.body.toString()], String(windowLog)).toEqual([400, expect.stringContaining('zstd window is larger than 8 MiB')]);
+    }
+    const fits = await post(server.url, rleFrame(23, 16 * MiB), { 'Content-Encoding': 'zstd' });
+    expect([fits.status, fits.body.toString()]).toEqual([200, String(16 * MiB)]);
   });
 });

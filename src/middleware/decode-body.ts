@@ -12,6 +12,7 @@ import { DEFAULT_FORM_LIMITS } from '../forms/limits.ts';
 import { isBodyReadable, tooLarge } from '../request/input.ts';
 import { streamInput } from '../request/stream-input.ts';
 import { decoderOutput } from './decoder-output.ts';
+import { WINDOW_TOO_LARGE, createZstdDecoder, isWindowTooLarge } from './zstd-decoder.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
 /**
@@ -54,7 +55,7 @@ const DECODERS: Record<DecodeBodyCoding, () => Decoder> = {
   gzip: () => zlib.createGunzip(),
   deflate: () => zlib.createInflate(),
   br: () => zlib.createBrotliDecompress(),
-  zstd: () => zlib.createZstdDecompress(),
+  zstd: createZstdDecoder,
 };
 
 /** Per coding, why this runtime's node:zlib cannot make its decoder (the error's message), or `undefined` when it can: asked once. */
@@ -104,7 +105,8 @@ const CODED_FIELDS = ['HTTP_CONTENT_ENCODING', 'CONTENT_LENGTH', 'HTTP_CONTENT_D
  * for a declared `Content-Length` past `maxSize` (before `100 Continue`). While the body is
  * read, the reading fails (so `Request.application` answers) with a `413` once the coded bytes,
  * or any decoder's output, pass `maxSize` (the chunk that would pass it is not handed over),
- * and a `400` naming the coding for data that is corrupt or cut off. Each decoder makes output
+ * and a `400` naming the coding for data that is corrupt or cut off, or for a zstd frame whose
+ * window is past 8 MiB (RFC 9659 §3; zstd's own bound is 128 MiB). Each decoder makes output
  * only while its reader takes it (at most zlib's 16 KiB chunk and 16 KiB waiting), so a
  * decompression bomb (a few kB of gzip that inflate to gigabytes, in one member or in many) is
  * refused having decoded little more than `maxSize`, and a flood of empty gzip members, which
@@ -230,7 +232,7 @@ async function* decoded(source: AsyncIterable<Uint8Array>, coding: DecodeBodyCod
 
 /** The error for data the decoder of `coding` refused (its error the `cause`): a `400`. */
 function corrupt(coding: DecodeBodyCoding): (error: unknown) => HTTPBadRequest {
-  return (error) => new HTTPBadRequest(`The body is not valid ${coding} data.`, { cause: error });
+  return (error) => new HTTPBadRequest(isWindowTooLarge(error) ? `The body's ${WINDOW_TOO_LARGE}.` : `The body is not valid ${coding} data.`, { cause: error });
 }
 
 function ignore(): void {}

@@ -10,6 +10,7 @@ import { concatBytes } from '../gateway/body.ts';
 import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { bodyFilter } from '../middleware/body-filter.ts';
 import { decoderOutput } from '../middleware/decoder-output.ts';
+import { WINDOW_TOO_LARGE, createZstdDecoder, isWindowTooLarge } from '../middleware/zstd-decoder.ts';
 import { HTTPBadGateway } from '../exceptions/server-errors.ts';
 import { narrowAcceptEncoding } from './accept-codings.ts';
 
@@ -52,7 +53,9 @@ const DECODABLE = Object.keys(CODINGS);
  * The body is decoded as it streams, in pieces of zlib's size (16 KiB, never much more than
  * 64 KiB however far a chunk inflates): the output of each chunk the app yields is sent before
  * the next is asked for, and the decoder pauses while the client has not taken what it made,
- * so a small body that inflates to gigabytes costs no more memory than a small one. Corrupt
+ * so a small body that inflates to gigabytes costs no more memory than a small one; a zstd
+ * frame whose window is past 8 MiB (the most RFC 9659 §3 lets the coding use; zstd's own bound,
+ * 128 MiB, held per response) is refused as corrupt data is. Corrupt
  * data makes the body throw an `HTTPBadGateway` (502) whose logged line names the coding and
  * the decoder's reason (`decodeContent: the response body is not valid gzip (incorrect header
  * check)`), so the server cuts the connection, or answers 502 if the head is not out yet.
@@ -128,7 +131,7 @@ type Decoder = zlib.Gunzip | zlib.Inflate | zlib.InflateRaw | zlib.BrotliDecompr
  */
 function decoder(coding: Decoding, first: Uint8Array): Decoder {
   if (coding === 'br') return zlib.createBrotliDecompress();
-  if (coding === 'zstd') return zlib.createZstdDecompress();
+  if (coding === 'zstd') return createZstdDecoder();
   if (coding === 'gzip') return zlib.createGunzip();
   return isZlibHeader(first) ? zlib.createInflate() : zlib.createInflateRaw();
 }
@@ -207,7 +210,8 @@ function ignore(): void {}
  */
 function corrupt(coding: Decoding, error: unknown): HTTPBadGateway {
   const reason = error instanceof Error ? error.message : String(error);
-  const exception = new HTTPBadGateway(`The response body is not valid ${coding}.`, { cause: error });
+  const page = isWindowTooLarge(error) ? `The response body's ${WINDOW_TOO_LARGE}.` : `The response body is not valid ${coding}.`;
+  const exception = new HTTPBadGateway(page, { cause: error });
   exception.stack = `${exception.name} ${exception.code}: decodeContent: the response body is not valid ${coding} (${reason})`;
   return exception;
 }
