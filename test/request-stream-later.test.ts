@@ -1,6 +1,8 @@
 // A req.stream() made before another reader, or left part-way: what a later read gets.
 import { describe, expect, it } from 'vitest';
 import { Request, Response, serve } from 'tsgi';
+import { toFetchHandler } from 'tsgi/fetch';
+import { serveFetch } from './fetch-helpers.ts';
 
 /** 2 MB: many chunks on the socket. */
 const BIG = 'x'.repeat(2 * 1024 * 1024);
@@ -100,5 +102,69 @@ describe('a req.stream() put in tsgi.input itself (a per-prefix body limit), ove
       return { read: (await req.bytes()).byteLength };
     }, BIG);
     expect(limited).toEqual({ error: expect.stringMatching(/1024/) });
+  });
+});
+
+describe('req.stream() read to its end, over a real socket', () => {
+  it('bytes(), text(), json() and form() after it fail naming req.stream() instead of answering an empty body', async () => {
+    for (const read of ['bytes', 'text', 'json', 'form'] as const) {
+      const got = await post(async (req) => {
+        const streamed = await count(req.stream());
+        if (read === 'bytes') return { streamed, later: (await req.bytes()).byteLength };
+        if (read === 'form') return { streamed, later: [...(await req.form())] };
+        return { streamed, later: await req[read]({ maxBodySize: Infinity }) };
+      }, read === 'form' ? new URLSearchParams('a=1&b=2') : BIG);
+      expect((got as { error: string }).error, read).toMatch(/^the request body was read by req\.stream\(\) and not kept/);
+    }
+  });
+
+  it('a limited stream read to its end leaves the body consumed too', async () => {
+    const got = await post(async (req) => {
+      const streamed = await count(req.stream({ maxBodySize: 10 * 1024 ** 2 }));
+      return { streamed, later: (await req.bytes()).byteLength };
+    }, BIG);
+    expect((got as { error: string }).error).toMatch(/^the request body was read by req\.stream\(\) and not kept/);
+  });
+
+  it('a second req.stream() after it fails the same way, rather than yield nothing', async () => {
+    const got = await post(async (req) => ({ first: await count(req.stream()), second: await count(req.stream()) }), BIG);
+    expect((got as { error: string }).error).toMatch(/^the request body was read by req\.stream\(\) and not kept/);
+  });
+
+  it('under toFetchHandler (@hono/node-server) too', async () => {
+    const served = await serveFetch(
+      toFetchHandler(
+        Request.application(async (req) => {
+          const streamed = await count(req.stream());
+          try {
+            return Response.json({ streamed, later: (await req.bytes()).byteLength });
+          } catch (error) {
+            return Response.json({ streamed, error: (error as Error).message });
+          }
+        }),
+      ),
+    );
+    try {
+      const res = await fetch(served.url, { method: 'POST', body: BIG });
+      const got = (await res.json()) as { streamed: number; error?: string };
+      expect(got.streamed).toBe(BIG.length);
+      expect(got.error).toMatch(/^the request body was read by req\.stream\(\) and not kept/);
+    } finally {
+      await served.close();
+    }
+  });
+
+  it('a kept body streamed to its end stays kept', async () => {
+    const got = await post(async (req) => {
+      await req.bytes();
+      const streamed = await count(req.stream());
+      return { streamed, later: (await req.bytes()).byteLength };
+    }, BIG);
+    expect(got).toEqual({ streamed: BIG.length, later: BIG.length });
+  });
+
+  it('an empty body streamed to its end still reads as empty: nothing was taken from it', async () => {
+    const got = await post(async (req) => ({ streamed: await count(req.stream()), later: (await req.bytes()).byteLength }), '');
+    expect(got).toEqual({ streamed: 0, later: 0 });
   });
 });

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Environ } from './types.ts';
-import { type IterationClaim, nodeReadableOf, readTimeoutOf, readableChunks } from './readable-input.ts';
+import { type ClaimEnd, type IterationClaim, nodeReadableOf, readTimeoutOf, readableChunks } from './readable-input.ts';
 
 /**
  * A request body held in memory that can be iterated any number of times. `Request.bytes()`
@@ -125,9 +125,10 @@ export function releaseInput(input: AsyncIterable<Uint8Array>): void {
  * The claim of one `input` of `environ` for one `reader` (see {@link claimInput}) that an
  * iteration takes at its first `next()` and gives back once it ends, fails or is returned:
  * `req.stream()`'s. One per `req.stream()` call, shared by its iterations; which holds the
- * claim is the iteration's to know. An iteration returned part-way (a `break`) leaves the
- * input consumed ({@link consumeInput}, as read by `left`): a later `req.bytes()` fails
- * loudly instead of answering the rest of the body as if it were the whole.
+ * claim is the iteration's to know. An iteration that read the body to its end, or was
+ * returned part-way (a `break`), leaves the input consumed ({@link consumeInput}, as read by
+ * `reader` or by `left`): a later `req.bytes()` fails loudly instead of answering an empty
+ * body, or the rest of the body as if it were the whole.
  */
 export class InputClaim implements IterationClaim {
   readonly #environ: Environ;
@@ -136,7 +137,8 @@ export class InputClaim implements IterationClaim {
   readonly #left: string;
 
   /**
-   * @param reader - what reads it, for the message of a reader refused meanwhile (`'req.stream()'`).
+   * @param reader - what reads it, for the message of a reader refused meanwhile and of a
+   *   later reader once it was read to its end (`'req.stream()'`).
    * @param left - what left it part-way, for the message of a later reader (`'req.stream() left part-way'`).
    */
   constructor(environ: Environ, input: AsyncIterable<Uint8Array>, reader: string, left: string) {
@@ -158,12 +160,13 @@ export class InputClaim implements IterationClaim {
   /**
    * Gives the claim back ({@link releaseInput}): once, by the iteration that took it.
    *
-   * @param left - true when the iteration was returned before the body's end: the input is
-   *   then left consumed ({@link consumeInput}).
+   * @param end - how the iteration stopped: `'ended'` (the body read to its end) and `'left'`
+   *   (returned before it) leave the input consumed ({@link consumeInput}); `'untouched'` (a
+   *   failure, which the reader leaves itself, or an empty body) leaves it as it is.
    */
-  release(left: boolean): void {
+  release(end: ClaimEnd): void {
     releaseInput(this.#input);
-    if (left) consumeInput(this.#environ, this.#input, this.#left);
+    if (end !== 'untouched') consumeInput(this.#environ, this.#input, end === 'left' ? this.#left : this.#reader);
   }
 }
 

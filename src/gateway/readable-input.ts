@@ -25,6 +25,8 @@ export interface NodeReadable {
   readonly readableEnded: boolean;
   readonly destroyed: boolean;
   readonly errored?: unknown;
+  /** True once a byte of the stream was read (Node's `readableDidRead`); absent on older streams. */
+  readonly readableDidRead?: boolean;
 }
 
 /** True for a Node.js readable stream, by the members {@link NodeReadable} lists. */
@@ -51,6 +53,15 @@ export function readTimeoutOf(input: AsyncIterable<Uint8Array>): ReadTimeout | u
 }
 
 /**
+ * How an iteration that held an {@link IterationClaim} stopped, as far as a later reader of the
+ * body is concerned: `'ended'`, at the body's end, having taken bytes of it (the body is gone,
+ * not kept); `'left'`, returned (a `break`) before the end or a failure (the rest of the body
+ * is no whole body); `'untouched'`, failed (the failure is left for later readers by other
+ * means) or ended without a byte (an empty body: nothing was taken from it).
+ */
+export type ClaimEnd = 'ended' | 'left' | 'untouched';
+
+/**
  * A claim on the body an iteration reads (`InputClaim`, `claimInput`: one reader of a live
  * body at a time): `take()` at the iteration's first `next()`, which rejects with what it
  * throws; `release()` once the iteration that took it ends, fails or is returned.
@@ -65,10 +76,9 @@ export interface IterationClaim {
   /**
    * Gives the claim back: called once, by the iteration that took it.
    *
-   * @param left - true when the iteration was returned (a `break`) before the body's end or
-   *   a failure: the rest of the body is no whole body for a later reader.
+   * @param end - how the iteration stopped (see {@link ClaimEnd}).
    */
-  release(left: boolean): void;
+  release(end: ClaimEnd): void;
 }
 
 /**
@@ -172,7 +182,7 @@ export function nodeReadableOf(input: AsyncIterable<Uint8Array>): NodeReadable |
  * (`claim.take()`): when that throws (another reader is reading the body), the iteration
  * fails with its error, without listening to the stream or calling `failure`. The iteration
  * that took it releases it once it ends, fails, times out or is returned (telling the claim
- * it was left part-way when returned before the end).
+ * how: see {@link ClaimEnd}).
  */
 export function readableChunks(stream: NodeReadable, failure?: Failure, timeout?: ReadTimeout, claim?: IterationClaim): AsyncIterator<Uint8Array> {
   return new ReadableIterator(stream, failure, timeout, claim);
@@ -309,7 +319,8 @@ class ReadableIterator implements AsyncIterator<Uint8Array, undefined>, TimedRea
       stream.removeListener('end', this.#onEnd);
       stream.removeListener('error', this.#onEnd);
       stream.removeListener('close', this.#onEnd);
-      this.#claim?.release(left);
+      // The stream's own record of a byte read: nothing to count per chunk.
+      this.#claim?.release(left ? 'left' : state === 'failed' || stream.readableDidRead === false ? 'untouched' : 'ended');
     }
     this.#state = state;
     this.#error = state === 'failed' && this.#failure !== undefined ? this.#failure(error) : error;

@@ -101,7 +101,10 @@ export abstract class RequestBody {
    * iteration started while one of them (or another iteration) reads the body throws theirs
    * from its first `next()`, leaving the body to them. An iteration left part-way (a `break`)
    * leaves a live body consumed: a later `bytes()` or form read throws `the request body was
-   * read by req.stream(), left part-way …` rather than answer the rest of it as the whole.
+   * read by req.stream(), left part-way …` rather than answer the rest of it as the whole. One
+   * read to its end leaves it consumed too (`the request body was read by req.stream() and not
+   * kept: …`, another `stream()` included) rather than let a later read answer an empty body;
+   * a body of no bytes still reads as empty.
    *
    * @throws HTTPContentTooLarge (413) at once for a declared `Content-Length` past
    *   `maxBodySize`, before a byte is read (so `Expect: 100-continue` gets the 413, not

@@ -7,7 +7,7 @@
 import type { Environ } from '../gateway/types.ts';
 import { BufferedInput, EMPTY_INPUT, FailedInput, InputClaim, spoilInput } from '../gateway/input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
-import { type IterationClaim, isFailureAware, withFailure } from '../gateway/readable-input.ts';
+import { type ClaimEnd, type IterationClaim, isFailureAware, withFailure } from '../gateway/readable-input.ts';
 import { inputFailure, tooLarge } from './input.ts';
 
 /**
@@ -34,7 +34,10 @@ import { inputFailure, tooLarge } from './input.ts';
  * rest of its body is no whole body for another reader. One returned part-way (a `break`)
  * leaves the input consumed for the same reason (`consumeInput`): a later `req.bytes()` or
  * form read rejects with `the request body was read by req.stream(), left part-way … and not
- * kept` rather than answer the rest of the body as if it were whole.
+ * kept` rather than answer the rest of the body as if it were whole. One that read the body to
+ * its end leaves it consumed too (`the request body was read by req.stream() and not kept`)
+ * rather than let a later reader answer an empty body; unless it took no byte (an empty body,
+ * nothing lost). Neither adds a promise per chunk.
  */
 export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, maxBodySize: number): AsyncIterable<Uint8Array> {
   const limited = maxBodySize === Infinity ? input : limitInput(input, maxBodySize, () => tooLarge(maxBodySize));
@@ -116,7 +119,8 @@ const LEFT = 'req.stream(), left part-way (a break or return()),';
  * `input` with each failed `next()` rejecting with what `fail` makes of its error, called
  * once: a `next()` after a failure rejects with the same error. `return()` is passed on.
  * An iteration takes `claim` at its first `next()` (a refusal is its error from then on, not
- * passed to `fail`) and releases it once it ends, fails or is returned.
+ * passed to `fail`) and releases it once it ends (`'ended'` after a chunk, else
+ * `'untouched'`), fails (`'untouched'`: `fail` leaves the failure) or is returned (`'left'`).
  */
 function failingAs(input: AsyncIterable<Uint8Array>, fail: (error: unknown) => unknown, claim: IterationClaim): AsyncIterable<Uint8Array> {
   return {
@@ -124,16 +128,19 @@ function failingAs(input: AsyncIterable<Uint8Array>, fail: (error: unknown) => u
       const source = input[Symbol.asyncIterator]();
       let failure: { error: unknown } | undefined;
       let state: 'idle' | 'open' | 'over' = 'idle';
-      const release = (left: boolean): void => {
-        if (state === 'open') claim.release(left);
+      /** True once a chunk was handed over: an end after it leaves the body consumed. */
+      let read = false;
+      const release = (end: ClaimEnd): void => {
+        if (state === 'open') claim.release(end);
         state = 'over';
       };
       const step = (result: IteratorResult<Uint8Array>): IteratorResult<Uint8Array> => {
-        if (result.done === true) release(false);
+        if (result.done === true) release(read ? 'ended' : 'untouched');
+        else read = true;
         return result;
       };
       const failed = (error: unknown): never => {
-        release(false);
+        release('untouched');
         failure ??= { error: fail(error) };
         throw failure.error;
       };
@@ -157,7 +164,7 @@ function failingAs(input: AsyncIterable<Uint8Array>, fail: (error: unknown) => u
           }
         },
         async return(value?: unknown) {
-          release(true);
+          release('left');
           return (await source.return?.(value)) ?? { done: true, value: undefined };
         },
       };
