@@ -1,13 +1,16 @@
 /**
- * toFetchHandler and a request body the app left unread: read and dropped (up to 4 MiB or 2 s)
- * before the answer is handed to the runtime, which otherwise resets the connection under it
- * (Bun, @hono/node-server: the conformance suite's crossOriginProtection case sends a 4 MiB
- * forged upload over a raw socket). A body the app read, or may still read, is left alone.
+ * toFetchHandler and a request body the app left unread, wholly or after a loop left with
+ * `break`: read and dropped (up to 4 MiB or 2 s) before the answer is handed to the runtime,
+ * which otherwise resets the connection under it (Bun, @hono/node-server: the conformance
+ * suite's crossOriginProtection case sends a 4 MiB forged upload over a raw socket). A body the
+ * app read to its end, or may still read, is left alone.
  */
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { type App, HTTPForbidden, Request } from 'tsgi';
 import { toFetchHandler } from 'tsgi/fetch';
 import { timeout } from 'tsgi/middleware';
+import { serveFetch } from './fetch-helpers.ts';
 
 const MiB = 1024 * 1024;
 
@@ -90,5 +93,59 @@ describe('toFetchHandler: a request body the app did not read', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(String((late as Error)?.cause ?? late)).toMatch(/request body was dropped/);
     expect(lines.join('')).toBe('');
+  });
+});
+
+/** An app that reads the first chunk of a POST body, leaves its loop with `break`, and answers 403. */
+const readsFirstChunk: App = async (environ, start) => {
+  let first = 0;
+  for await (const chunk of environ['tsgi.input']) {
+    first = chunk.byteLength;
+    break;
+  }
+  start('403 Forbidden', [['Content-Type', 'text/plain']]);
+  return [new TextEncoder().encode(`${environ.REQUEST_METHOD} ${first}\n`)];
+};
+
+describe('toFetchHandler: a request body the app left part-way (a break out of its loop)', () => {
+  it('has its rest read and dropped before the answer is handed over', async () => {
+    const { request, pulled } = upload(32); // 2 MiB
+    const res = await toFetchHandler(readsFirstChunk)(request);
+    expect(res.status).toBe(403);
+    expect(pulled()).toBe(32);
+  });
+
+  it('is read up to 4 MiB only, then cancelled', async () => {
+    const { request, pulled } = upload(1000); // 62.5 MiB
+    const res = await toFetchHandler(readsFirstChunk)(request);
+    expect(res.status).toBe(403);
+    expect(pulled() * 64 * 1024).toBeGreaterThan(4 * MiB);
+    expect(pulled() * 64 * 1024).toBeLessThan(5 * MiB);
+  });
+
+  it('over @hono/node-server on 127.0.0.1: the upload completes and the next request on the connection is answered', async () => {
+    const served = await serveFetch(toFetchHandler(readsFirstChunk));
+    const socket = net.connect(served.port, '127.0.0.1');
+    try {
+      let text = '';
+      let closed = false;
+      socket.on('data', (data: Buffer) => void (text += data.toString('latin1')));
+      socket.on('close', () => void (closed = true));
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const size = 2 * MiB;
+      socket.write(`POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${size}\r\n\r\n`);
+      await new Promise<void>((resolve) => socket.write(Buffer.alloc(size, 120), () => resolve()));
+      socket.write('GET /next HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      const deadline = Date.now() + 3000;
+      while (!/GET 0\n$/.test(text) && !closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      const answers = text.match(/HTTP\/1\.1 \d+/g);
+      expect(answers).toEqual(['HTTP/1.1 403', 'HTTP/1.1 403']);
+      expect(text).toMatch(/\r\n\r\nPOST \d+\n[^]*\r\n\r\nGET 0\n$/);
+      expect(closed).toBe(false);
+    } finally {
+      socket.destroy();
+      await served.close();
+    }
   });
 });

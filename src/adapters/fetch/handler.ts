@@ -193,8 +193,9 @@ async function respond(app: App, environ: Environ, shutdown: ShutdownWatch | und
 }
 
 /**
- * `response`, once the request body the app left unread has been read and dropped (bounded:
- * see `drainUnread`), so that the runtime does not reset the connection under the answer.
+ * `response`, once the request body the app left unread, wholly or part-way, has been read and
+ * dropped (bounded: see `drainUnread`), so that the runtime does not reset the connection under
+ * the answer.
  */
 function afterBody(request: globalThis.Request, response: globalThis.Response): globalThis.Response | Promise<globalThis.Response> {
   const drained = drainUnread(request);
@@ -226,9 +227,10 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * `499`.
  * HEAD, 204, 205 and 304 carry no body (one the app gives is dropped, its iterator closed);
  * hop-by-hop fields are dropped. An answer that does not stream, given while the app never
- * touched the request body (a 413, a 401, a 403 to an upload), is handed over once the rest of
- * that body has been read and dropped, up to 4 MiB or 2 s: Bun and `@hono/node-server` would
- * otherwise reset the connection under it (see docs/deployment.md).
+ * touched the request body (a 413, a 401, a 403 to an upload) or left its loop over it
+ * part-way (a `break`), is handed over once the rest of that body has been read and dropped,
+ * up to 4 MiB or 2 s: Bun and `@hono/node-server` would otherwise reset the connection under
+ * it, or close it before the next request (see docs/deployment.md).
  *
  * Errors: a malformed path escape, invalid UTF-8 or an invalid Host answers `400`, more than
  * `maxHeaders` fields `431`, a declared `Content-Length` past `maxBodySize` `413`, a path

@@ -13,7 +13,10 @@ type Step = IteratorResult<Uint8Array, undefined>;
  * `break` and a second loop over it give the rest of the body, never an end that looks like a
  * complete body. An iteration takes the stream's reader at its first `next()` and releases it,
  * without cancelling the stream, once it ends, fails or is returned; one over a stream that
- * ended ends at once, one over a stream that failed throws its error again.
+ * ended ends at once, one over a stream that failed throws its error again. A stream an
+ * iteration returned part-way (a `break`) and none read on to its end since is
+ * {@link wasLeftPartWay}: the adapter drains its rest after the app, as a body never read
+ * (`drainUnread`).
  *
  * @param readFailure - maps an error of the stream's `read()` to the one the iteration throws
  *   (a runtime's own error for a client gone becomes an input error).
@@ -36,11 +39,28 @@ export class FetchInput implements AsyncIterable<Uint8Array> {
   }
 }
 
+/** The request body streams an iteration of a {@link FetchInput} left part-way, not read on to their end or failure since. */
+const leftPartWay = new WeakSet<ReadableStream<Uint8Array>>();
+
+/**
+ * True when an iteration of a {@link FetchInput} over `stream` was returned (a `break`) after
+ * it began reading and before the stream's end, and no iteration read it on to its end or a
+ * failure since: the rest of the body is still unread.
+ */
+export function wasLeftPartWay(stream: ReadableStream<Uint8Array>): boolean {
+  return leftPartWay.has(stream);
+}
+
 /** One iteration of a {@link FetchInput}: see there. */
 function readOn(stream: ReadableStream<Uint8Array>, readFailure: (error: unknown) => unknown): AsyncIterator<Uint8Array, undefined> {
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   let over = false;
-  const finish = (): void => {
+  /** Stops the iteration; `left`: returned before the stream's end (see {@link wasLeftPartWay}). */
+  const finish = (left = false): void => {
+    if (reader !== undefined) {
+      if (left) leftPartWay.add(stream);
+      else leftPartWay.delete(stream);
+    }
     over = true;
     reader?.releaseLock();
     reader = undefined;
@@ -66,7 +86,7 @@ function readOn(stream: ReadableStream<Uint8Array>, readFailure: (error: unknown
       return step;
     },
     async return(): Promise<Step> {
-      finish();
+      finish(true);
       return { done: true, value: undefined };
     },
   };

@@ -1,5 +1,5 @@
 /**
- * Request bodies the app left unread, on the fetch runtimes: Bun and `@hono/node-server` close
+ * Request bodies the app left unread (wholly, or after a loop left with `break`), on the fetch runtimes: Bun and `@hono/node-server` close
  * a connection whose request body is still arriving as soon as the answer is written, and the
  * reset that unread input causes destroys the answer before the client reads it (a `413`, a
  * `403`, a `401` to an upload is never seen: `EPIPE`, "connection reset"). Node's `serve()`
@@ -9,6 +9,7 @@
  * @module
  */
 import { dropStream } from '../../gateway/stream.ts';
+import { wasLeftPartWay } from './input.ts';
 
 /** How many bytes of an unread request body are read and dropped before the answer, at most. */
 export const DRAIN_BYTES = 4 * 1024 * 1024;
@@ -17,17 +18,18 @@ export const DRAIN_TIME = 2000;
 
 /**
  * Reads and drops what is left of `request`'s body when the app never touched it (not locked,
- * not disturbed): up to {@link DRAIN_BYTES} or {@link DRAIN_TIME}, whichever comes first; past
- * either the body is cancelled, and the runtime resets the connection as before. A body the
- * app read (whole or in part), or one whose `Content-Length` is past {@link DRAIN_BYTES}, is
- * left alone. Answers `undefined` at once when there is nothing
- * to drain (no body, or one the app read), else a promise that never rejects. The app reading
- * `tsgi.input` afterwards (still running after `timeout` answered) fails with an `AbortError`
- * (see `dropStream`).
+ * not disturbed) or left its loop over `tsgi.input` part-way (a `break`: `wasLeftPartWay`),
+ * as Node's lingering close does for `serve()`: up to {@link DRAIN_BYTES} or
+ * {@link DRAIN_TIME}, whichever comes first; past either the body is cancelled, and the
+ * runtime resets the connection as before. A body the app read to its end, one it is still
+ * reading (locked), or one whose `Content-Length` is past {@link DRAIN_BYTES}, is left alone.
+ * Answers `undefined` at once when there is nothing to drain (no body, or one the app read or
+ * is reading), else a promise that never rejects. The app reading `tsgi.input` afterwards
+ * (still running after `timeout` answered) fails with an `AbortError` (see `dropStream`).
  */
 export function drainUnread(request: globalThis.Request): Promise<void> | undefined {
   const body = request.body;
-  if (body === null || body.locked || request.bodyUsed) return undefined;
+  if (body === null || body.locked || (request.bodyUsed && !wasLeftPartWay(body))) return undefined;
   // A body declared past the bound cannot be drained: reading part of it would only delay the answer.
   if (Number(request.headers.get('content-length')) > DRAIN_BYTES) return undefined;
   dropStream(body);
