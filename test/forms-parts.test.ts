@@ -644,3 +644,39 @@ describe('req.parts() TSDoc', () => {
     expect(asked.maxBodySize ?? DEFAULT_FORM_LIMITS.maxBodySize).toBeGreaterThanOrEqual(asked.maxFileSize ?? DEFAULT_FORM_LIMITS.maxFileSize);
   });
 });
+
+describe('req.parts() gives its claim on the body back, over a real socket', () => {
+  // A raw layer may hand its app a spread copy of the environ (`{ ...environ, PATH_INFO }`): the
+  // app's parts() loop reads the body the layer's environ still holds.
+  it('a reader of the same body after the loop (ended, left with break, or failed) gets the consumed-body error, not "being read by"', async () => {
+    const { body, contentType } = encodeMultipart({ a: '1', b: '2', c: '3' }, { f: { filename: 'f.txt', content: 'F' } });
+    const server = await start(
+      Request.application(async (req) => {
+        const how = req.query.get('how');
+        const names: string[] = [];
+        let failure = '';
+        try {
+          for await (const part of new Request({ ...req.environ }).parts(how === 'fail' ? { maxFields: 1 } : {})) {
+            names.push(part.fieldName);
+            if (how === 'break') break;
+          }
+        } catch (error) {
+          failure = (error as Error).message;
+        }
+        const later = await req.bytes().then(
+          (bytes) => `${bytes.byteLength} bytes`,
+          (error: Error) => error.message,
+        );
+        return Response.json({ names, failure, later });
+      }),
+    );
+    const consumed = 'the request body was read by req.parts() and not kept: read it with await req.bytes() first to keep it';
+    for (const how of ['end', 'break', 'fail']) {
+      const res = await request(`${server.url}/?how=${how}`, { method: 'POST', body, headers: { 'Content-Type': contentType } });
+      const got = JSON.parse(res.body.toString()) as { names: string[]; failure: string; later: string };
+      if (how !== 'fail') expect(got.names, how).toEqual(how === 'end' ? ['a', 'b', 'c', 'f'] : ['a']);
+      if (how === 'fail') expect(got.failure).toMatch(/maxFields/);
+      expect(got.later, how).toBe(consumed);
+    }
+  });
+});

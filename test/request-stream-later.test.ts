@@ -168,3 +168,20 @@ describe('req.stream() read to its end, over a real socket', () => {
     expect(got).toEqual({ streamed: 0, later: 0 });
   });
 });
+
+describe('a body read and not kept through a spread copy of the environ, over a real socket', () => {
+  // A raw layer may hand its app `{ ...environ, PATH_INFO }`: the body it reads is the one the
+  // layer's environ still holds.
+  it('a read by the layer after the copy was read by req.stream() or form() fails naming that reader, not with an empty body', async () => {
+    for (const reader of ['stream', 'form'] as const) {
+      const got = await post(async (req) => {
+        const copy = new Request({ ...req.environ });
+        if (reader === 'stream') await count(copy.stream());
+        else await copy.form();
+        return { later: (await req.bytes()).byteLength };
+      }, new URLSearchParams('a=1&b=2'));
+      const name = reader === 'stream' ? 'req\\.stream\\(\\)' : 'the form parse';
+      expect((got as { error: string }).error, reader).toMatch(new RegExp(`^the request body was read by ${name}`));
+    }
+  });
+});

@@ -87,7 +87,10 @@ export function partsFromEnviron(environ: Environ, options: PartsOptions = {}): 
   if (environ[FORM_ENVIRON_KEY] instanceof Promise && !(input instanceof BufferedInput)) {
     throw consumedBody(FORM_READER);
   }
-  // Never released: the body is the loop's (and gone from the environ) from here on.
+  // The body is the loop's (and gone from the environ) from here on. The claim is never given
+  // back, nor needs to be: the input is marked consumed, which every later claim of it meets
+  // first (`claimInput`), so a reader of another environ holding it gets the consumed-body
+  // error, during the loop or after it, never "being read by".
   claimInput(input, READER);
   consumeInput(environ, input, READER);
   if (plan.type === 'application/x-www-form-urlencoded') return urlencodedParts(input, plan.limits, plan.charset);

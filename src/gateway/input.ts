@@ -61,18 +61,26 @@ export function spoilInput(environ: Environ, input: AsyncIterable<Uint8Array>, e
   if (environ['tsgi.input'] === input) environ['tsgi.input'] = new FailedInput(error);
 }
 
+/** The live inputs a reader read without keeping them, with the error of a later reader (see {@link consumeInput}). */
+const consumed = new WeakMap<AsyncIterable<Uint8Array>, Error>();
+
 /**
  * Records that a reader read `input` without keeping the bytes (a multipart form parse, whose
  * files are spooled rather than held): `environ['tsgi.input']` becomes a {@link FailedInput}
  * of an `Error` that says so and how to keep the body, so a later `req.bytes()` (a webhook's
- * signature check) fails loudly instead of answering an empty body. Nothing changes when the
- * environ holds another input or `input` is a {@link BufferedInput}, which replays.
+ * signature check) fails loudly instead of answering an empty body. The input itself is marked
+ * too: a reader that claims it from another environ holding it (the layer above an app given
+ * a spread copy, `{ ...environ, PATH_INFO }`) gets the same error from {@link claimInput}.
+ * Nothing changes when `input` is a {@link BufferedInput}, which replays, or a
+ * {@link FailedInput}; the environ is left as it is when it holds another input.
  *
  * @param reader - what read it, for the message: `'the form parse (req.form(), files() or params())'`.
  */
 export function consumeInput(environ: Environ, input: AsyncIterable<Uint8Array>, reader: string): void {
-  if (environ['tsgi.input'] !== input || input instanceof BufferedInput) return;
-  environ['tsgi.input'] = new FailedInput(consumedBody(reader));
+  if (input instanceof BufferedInput || input instanceof FailedInput) return;
+  const error = consumedBody(reader);
+  consumed.set(input, error);
+  if (environ['tsgi.input'] === input) environ['tsgi.input'] = new FailedInput(error);
 }
 
 /**
@@ -94,16 +102,21 @@ const readers = new WeakMap<AsyncIterable<Uint8Array>, string>();
  * would answer an empty or partial body in silence; the second is refused instead. A
  * {@link BufferedInput} (it replays) and a {@link FailedInput} (it fails alike for every
  * reader) are never claimed. A reader whose claim succeeded gives it back once, with
- * {@link releaseInput}, when its read has settled (a `req.parts()` loop never does: the body is
- * the loop's). A `WeakMap` look-up and store, nothing allocated.
+ * {@link releaseInput}, when its read has settled (`req.parts()` never does: it marks the
+ * input consumed at once, which every later claim meets first). Two `WeakMap` look-ups and a
+ * store, nothing allocated.
  *
  * @param reader - what reads it, for the message of the reader refused: `'the form parse (req.form(), files() or params())'`.
- * @throws Error when another reader has claimed `input` and not released it: `the request body
- *   is being read by <reader>: await that read before reading the body again (await req.bytes()
- *   first to keep the body for every reader after it)`.
+ * @throws Error when a reader read `input` and did not keep it ({@link consumeInput}: `the
+ *   request body was read by <reader> and not kept: …`); when another reader has claimed
+ *   `input` and not released it: `the request body is being read by <reader>: await that read
+ *   before reading the body again (await req.bytes() first to keep the body for every reader
+ *   after it)`.
  */
 export function claimInput(input: AsyncIterable<Uint8Array>, reader: string): void {
   if (input instanceof BufferedInput || input instanceof FailedInput) return;
+  const spent = consumed.get(input);
+  if (spent !== undefined) throw spent;
   const other = readers.get(input);
   if (other !== undefined) {
     throw new Error(
