@@ -680,3 +680,24 @@ describe('req.parts() gives its claim on the body back, over a real socket', () 
     }
   });
 });
+
+describe('req.parts() over a req.stream({ maxBodySize }) put in tsgi.input (a per-prefix body limit), over a real socket', () => {
+  it('reads the parts through the limited stream, instead of failing with a 400 at once', async () => {
+    const { body, contentType } = encodeMultipart({ a: '1' }, { f: { filename: 'f.txt', content: 'F'.repeat(10_000) } });
+    const server = await start(
+      Request.application(async (req) => {
+        // What examples/gateway.ts's limitBody does for the app below it.
+        req.environ['tsgi.input'] = new Request(req.environ).stream({ maxBodySize: Number(req.query.get('limit')) });
+        const names: string[] = [];
+        try {
+          for await (const part of req.parts()) names.push(part.kind === 'file' ? `${part.fieldName}=${(await new Response(part.body).bytes()).byteLength}` : part.fieldName);
+        } catch (error) {
+          return Response.json({ names, error: `${(error as HTTPException).code ?? ''} ${(error as Error).message}` });
+        }
+        return Response.json({ names });
+      }),
+    );
+    const res = await request(`${server.url}/?limit=${1024 * 1024}`, { method: 'POST', body, headers: { 'Content-Type': contentType } });
+    expect(JSON.parse(res.body.toString())).toEqual({ names: ['a', 'f=10000'] });
+  });
+});

@@ -83,6 +83,11 @@ export function consumeInput(environ: Environ, input: AsyncIterable<Uint8Array>,
   if (environ['tsgi.input'] === input) environ['tsgi.input'] = new FailedInput(error);
 }
 
+/** The error {@link consumeInput} left for the readers of `input` after the one that consumed it; `undefined` when none did. */
+export function consumedError(input: AsyncIterable<Uint8Array>): Error | undefined {
+  return consumed.get(input);
+}
+
 /**
  * The `Error` of a body that `reader` read without keeping it, as {@link consumeInput} leaves
  * it for later readers: `the request body was read by <reader> and not kept: read it with

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Environ } from '../gateway/types.ts';
-import { BufferedInput, EMPTY_INPUT, FailedInput, InputClaim, spoilInput } from '../gateway/input.ts';
+import { BufferedInput, EMPTY_INPUT, FailedInput, InputClaim, consumedError, spoilInput } from '../gateway/input.ts';
 import { limitInput } from '../gateway/limit-input.ts';
 import { type ClaimEnd, type IterationClaim, isFailureAware, withFailure } from '../gateway/readable-input.ts';
 import { inputFailure, tooLarge } from './input.ts';
@@ -66,20 +66,24 @@ export function streamInput(environ: Environ, input: AsyncIterable<Uint8Array>, 
 export function environStream(environ: Environ, maxBodySize: number): AsyncIterable<Uint8Array> {
   const input = environ['tsgi.input'] ?? EMPTY_INPUT;
   if (input instanceof BufferedInput || input instanceof FailedInput) return streamInput(environ, input, maxBodySize);
-  return {
-    [Symbol.asyncIterator]: () => atFirstNext(() => streamInput(environ, laterInput(environ, input), maxBodySize)[Symbol.asyncIterator]()),
+  const stream: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]: () => atFirstNext(() => streamInput(environ, laterInput(environ, input, stream), maxBodySize)[Symbol.asyncIterator]()),
   };
+  return stream;
 }
 
 /**
- * What a stream made over the live `input` reads at its first `next()`: the replayable copy or
- * the failure a reader left in `environ` since (`BufferedInput`, `FailedInput`), else `input`
- * itself, also when `tsgi.input` now holds the stream (a layer that put
- * `req.stream({ maxBodySize })` in `tsgi.input`, which must not read itself).
+ * What `stream`, made over the live `input`, reads at its first `next()`: the replayable copy
+ * or the failure a reader left in `environ` since (`BufferedInput`, `FailedInput`), else
+ * `input` itself, also when `tsgi.input` now holds the stream (a layer that put
+ * `req.stream({ maxBodySize })` in `tsgi.input`, which must not read itself), or the consumed
+ * body's error of the stream itself (`req.parts()` over that stream, which marks its input
+ * consumed before it reads it: `consumeInput`).
  */
-function laterInput(environ: Environ, input: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+function laterInput(environ: Environ, input: AsyncIterable<Uint8Array>, stream: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
   const now = environ['tsgi.input'];
-  return now instanceof BufferedInput || now instanceof FailedInput ? now : input;
+  if (now instanceof BufferedInput) return now;
+  return now instanceof FailedInput && now.error !== consumedError(stream) ? now : input;
 }
 
 /**
