@@ -120,45 +120,6 @@ describe.skipIf(!hasZstd)('compress: zstd', () => {
     expect(text).toBe(expected);
   });
 
-  it('delivers server-sent events one by one (ZSTD_e_flush per event)', async () => {
-    const next = deferred();
-    let produced = 0;
-    const sse: App = (_environ, startResponse) => {
-      startResponse('200 OK', [['Content-Type', 'text/event-stream'], ['Cache-Control', 'no-cache']]);
-      return (async function* () {
-        produced = 1;
-        yield enc.encode('data: first\n\n');
-        await next.promise; // the client must see the first event before this one exists
-        produced = 2;
-        yield enc.encode('data: second\n\n');
-      })();
-    };
-    const server = await start(compress(sse, { encodings: ['zstd'] }));
-    const events = await new Promise<string[]>((resolve, reject) => {
-      http.get(server.url, { agent: false, headers: { 'accept-encoding': 'gzip, zstd' } }, (res) => {
-        expect(res.headers['content-encoding']).toBe('zstd');
-        const d = decoder();
-        res.pipe(d);
-        const seen: string[] = [];
-        let text = '';
-        d.on('data', (part: Buffer) => {
-          text += part.toString();
-          for (let end = text.indexOf('\n\n'); end !== -1; end = text.indexOf('\n\n')) {
-            seen.push(text.slice(0, end));
-            text = text.slice(end + 2);
-            if (seen.length === 1) {
-              expect(produced).toBe(1);
-              next.resolve();
-            }
-          }
-        });
-        d.on('end', () => resolve(seen));
-        d.on('error', reject);
-      }).on('error', reject);
-    });
-    expect(events).toEqual(['data: first', 'data: second']);
-  });
-
   it('answers HEAD with the fields GET has, and a resumed download by date with the whole, coded', async () => {
     const file = path.join(dir, 'page.txt');
     writeFileSync(file, TEXT);
