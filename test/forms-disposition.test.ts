@@ -6,6 +6,8 @@ import { Request, Response, serve } from 'tsgi';
  * part without a word): the form readers answer 400 instead of a form with a field missing.
  */
 const app = Request.application(async (req) => {
+  if (req.query.has('form')) return Response.json({ fields: [...(await req.form())] });
+  if (req.query.has('files')) return Response.json({ files: [...(await req.files())].map(([k, f]) => [k, f.filename]) });
   if (req.query.has('parts')) {
     const names: string[] = [];
     for await (const part of req.parts()) {
@@ -40,6 +42,8 @@ describe('a part with a Content-Disposition busboy cannot read', () => {
     'form-data; name = "a"', // spaces around "="
     `form-data; name="a"; filename*=UTF-8''100%.txt`, // a bad escape in filename*
     `form-data; name="a"; filename*=UTF-8''`, // an empty filename*
+    'form-data name="a"', // no ";": no type busboy reads, nor one to name
+    'form-data,name="a"',
   ];
   for (const disposition of unreadable) {
     it(`answers 400 naming the part, not a form without it: ${disposition}`, async () => {
@@ -49,6 +53,7 @@ describe('a part with a Content-Disposition busboy cannot read', () => {
         const text = await res.text();
         expect(text).toContain('Content-Disposition');
         expect(text).toContain('part 2');
+        expect(text).toContain('cannot read');
       }
     });
   }
@@ -57,10 +62,25 @@ describe('a part with a Content-Disposition busboy cannot read', () => {
     const res = await post('form-data;name="a" ; filename="b.txt"');
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ fields: [['keep', 'k']], files: [['a', 'b.txt']] });
-    const other = await post('attachment; name="a"');
-    expect(other.status).toBe(200);
-    expect(await other.json()).toEqual({ fields: [['keep', 'k']], files: [] });
   });
+});
+
+describe('a part whose Content-Disposition is not form-data', () => {
+  // RFC 7578 §4.2: each part MUST have a form-data disposition. busboy skipped such a part,
+  // so the app got a form without it in silence.
+  const cases = ['attachment; name="a"', 'inline; name="a"; filename="a.txt"', 'Attachment'];
+  for (const disposition of cases) {
+    it(`answers 400 naming the part and the type, from form(), files() and parts(): ${disposition}`, async () => {
+      const type = disposition.split(';')[0]!.toLowerCase();
+      for (const query of ['?form', '?files', '?parts', '']) {
+        const res = await post(disposition, query);
+        expect(res.status).toBe(400);
+        const text = await res.text();
+        expect(text).toContain(`part 2 has Content-Disposition type '${type}'`);
+        expect(text).toContain('RFC 7578 §4.2');
+      }
+    });
+  }
 });
 
 describe('a part without a Content-Disposition', () => {

@@ -17,6 +17,7 @@
 import { Buffer } from 'node:buffer';
 import { parse as parseContentDisposition } from 'content-disposition';
 import { HTTPBadRequest, HTTPUnsupportedMediaType } from '../exceptions/client-errors.ts';
+import { isToken } from '../gateway/fields.ts';
 import { busboyReadsDisposition } from './busboy-disposition.ts';
 import { BUSBOY_HEADER_CAP, BusboyHeaderCount } from './busboy-header-count.ts';
 import { type FormLimits, limitExceeded, quoteName } from './limits.ts';
@@ -41,7 +42,7 @@ const DASH = 45;
 
 /**
  * How busboy will treat a part. `other` parts (a Content-Disposition other than `form-data`,
- * or none, which the guard refuses first) are skipped by busboy.
+ * or none) are skipped by busboy, so the guard refuses them first (400, RFC 7578 §4.2).
  */
 export type PartKind = 'field' | 'file' | 'other';
 
@@ -63,7 +64,14 @@ export interface PartHeadInfo {
    */
   undisposed?: boolean | undefined;
   /**
-   * True for a `Content-Disposition: form-data` that busboy's parser cannot read (a trailing
+   * The disposition type (lower case) of a part whose `Content-Disposition` is not
+   * `form-data` (`attachment`, `inline`), which RFC 7578 §4.2 forbids: busboy skips the part,
+   * so the parse refuses it (400).
+   */
+  otherType?: string | undefined;
+  /**
+   * True for a `Content-Disposition` whose type is no token (`form-data name="a"`), or a
+   * `form-data` one that busboy's parser cannot read (a trailing
    * `;`, an unquoted value with a space, spaces around `=`, a bad or empty `filename*`): busboy
    * then drops the whole part, so the parse refuses it instead (400).
    */
@@ -256,11 +264,8 @@ export class MultipartGuard {
 
   #startBody(headerText: string): void {
     const part = classifyPart(headerText);
-    if (part.undisposed) {
-      throw new HTTPBadRequest(
-        `Malformed multipart body: part ${this.#parts} has no Content-Disposition; send Content-Disposition: form-data; name="…" with each part (RFC 7578 §4.2).`,
-      );
-    }
+    if (part.undisposed) throw this.#notFormData('has no Content-Disposition');
+    if (part.otherType !== undefined) throw this.#notFormData(`has Content-Disposition type ${quoteName(part.otherType)}`);
     if (part.undecodable !== undefined) {
       const { parameter, charset } = part.undecodable;
       throw new HTTPUnsupportedMediaType(
@@ -283,6 +288,13 @@ export class MultipartGuard {
     this.#part = part;
     this.#bodyBytes = 0;
     this.#state = BODY;
+  }
+
+  /** The 400 for the current part, whose disposition (`what`, after "part N") is not RFC 7578 §4.2's `form-data`. */
+  #notFormData(what: string): HTTPBadRequest {
+    return new HTTPBadRequest(
+      `Malformed multipart body: part ${this.#parts} ${what}; send Content-Disposition: form-data; name="…" with each part (RFC 7578 §4.2).`,
+    );
   }
 
   #countFile(): void {
@@ -318,7 +330,7 @@ export class MultipartGuard {
  * busboy will: a part is a file when its `Content-Disposition: form-data` has a non-empty
  * `filename` or `filename*` parameter or its type is `application/octet-stream` (a part with
  * `filename=""` and another type is a text field to busboy, so it is one here too); `other`
- * when the disposition is missing (`undisposed`) or not `form-data`. Parameter values are
+ * when the disposition is missing (`undisposed`) or not `form-data` (`otherType`). Parameter values are
  * decoded as UTF-8.
  */
 export function classifyPart(headerText: string): PartHeadInfo {
@@ -343,7 +355,10 @@ export function classifyPart(headerText: string): PartHeadInfo {
   const disposition = headers.get('content-disposition');
   if (disposition === undefined) return { kind: 'other', name: undefined, filename: undefined, undisposed: !malformed };
   const { type, params } = parseDisposition(disposition);
-  if (type !== 'form-data') return { kind: 'other', name: undefined, filename: undefined };
+  if (type !== 'form-data') {
+    // No token (`form-data name="a"`, an empty value): no type to name, a value no parser reads.
+    return isToken(type) ? { kind: 'other', name: undefined, filename: undefined, otherType: type } : { kind: 'other', name: undefined, filename: undefined, unreadable: true };
+  }
   const name = params.name;
   const filename = params.filename;
   const mediaType = (headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();

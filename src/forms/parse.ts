@@ -86,8 +86,9 @@ export class ParsedForm implements AsyncDisposable {
  * @param contentType - the `Content-Type` header, e.g. `environ.CONTENT_TYPE`.
  * @throws HTTPContentTooLarge (413) past a limit, the detail naming it
  *   (`"maxFileSize exceeded: file 'a.bin' is larger than 1048576 bytes"`); HTTPBadRequest (400)
- *   for malformed multipart (missing or invalid boundary, bad part headers, a `form-data`
- *   `Content-Disposition` busboy cannot read, a delimiter followed by neither CRLF nor `--`,
+ *   for malformed multipart (missing or invalid boundary, bad part headers, a part without a
+ *   `form-data` `Content-Disposition` (none, another type such as `attachment`: RFC 7578 §4.2)
+ *   or with one busboy cannot read, a delimiter followed by neither CRLF nor `--`,
  *   truncated body, no closing boundary) or a body that breaks off; HTTPUnsupportedMediaType (415) for a
  *   urlencoded body in a charset it cannot decode, or a multipart text part in a charset other than
  *   UTF-8, US-ASCII, ISO-8859-1 or UTF-16LE (naming the field); TypeError (rejects) for an
