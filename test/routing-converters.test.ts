@@ -66,3 +66,24 @@ describe('a custom converter regex with a Unicode property escape', () => {
     expect(new RouteMap({ w: '/w/<x:x>' }, { converters: { x: literal } }).lookup('GET', '/w/\\p{x}')).toMatchObject({ kind: 'match' });
   });
 });
+
+describe('a custom converter regex with a code point escape', () => {
+  const converter = (regex: string): Converter<string> => ({ regex, toValue: (text) => text, toUrl: (value) => value });
+  it('is a TypeError from new RouteMap naming what to write: without the u flag \\u{41} is "u" 41 times (a silent 404 for A)', () => {
+    expect(() => new RouteMap({ w: '/w/<letter:x>' }, { converters: { letter: converter('\\u{41}') } })).toThrow(
+      new TypeError('/w/<letter:x>: the converter letter\'s regex uses "\\u{41}", a code point escape, which needs the u flag converter regexes run without (there it is "u" 41 times): write \\u0041'),
+    );
+    expect(() => new RouteMap({ w: '/w/<x:x>' }, { converters: { x: converter('[\\u{E0}-\\u{FF}]+') } })).toThrow(
+      new TypeError('/w/<x:x>: the converter x\'s regex uses "\\u{E0}", a code point escape, which needs the u flag converter regexes run without (there it is the text "u{E0}"): write \\u00E0'),
+    );
+    expect(() => new RouteMap({ w: '/w/<x:x>' }, { converters: { x: converter('\\u{1F600}') } })).toThrow(
+      new TypeError('/w/<x:x>: the converter x\'s regex uses "\\u{1F600}", a code point escape, which needs the u flag converter regexes run without (there it is the text "u{1F600}"): write \\uD83D\\uDE00, its UTF-16 pair (not inside [ ])'),
+    );
+  });
+
+  it('still takes \\uXXXX and an escaped backslash before u{', () => {
+    const m = new RouteMap({ a: '/a/<x:x>', b: '/b/<y:y>' }, { converters: { x: converter('\\u0041+'), y: converter('\\\\u\\{41\\}') } });
+    expect(m.lookup('GET', '/a/AA')).toMatchObject({ kind: 'match', values: { x: 'AA' } });
+    expect(m.lookup('GET', '/b/\\u{41}')).toMatchObject({ kind: 'match', values: { y: '\\u{41}' } });
+  });
+});

@@ -25,7 +25,8 @@ export interface Converter<T> {
    * The text it matches, as a regular expression source without anchors and without capture
    * groups (use `(?:…)`), run with the `s` flag (`.` matches a line break too) and without
    * `u`, so a Unicode property escape (`\p{L}`) is refused by `new RouteMap` (there it would be
-   * the text `p{L}`): match more and check the property in {@link Converter.toValue}. It cannot
+   * the text `p{L}`): match more and check the property in {@link Converter.toValue}; so is a
+   * code point escape (`\u{41}`, there `u` 41 times): write `\u0041`. It cannot
    * match `/` unless {@link Converter.crossesSlashes} is set.
    */
   readonly regex: string;

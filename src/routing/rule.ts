@@ -7,6 +7,7 @@
 import { type Converter, BUILTIN_CONVERTERS, anyConverter, stringConverter } from './converters.ts';
 import { anyWords, convertedWithArgs } from './converter-args.ts';
 import { shownText } from './shown.ts';
+import { uFlagEscapeReason } from './unicode-escape.ts';
 import { asciiHostName, ipv6Form, isValidHost } from '../http/host.ts';
 import { foreignSyntaxAround } from '../http/router-syntax.ts';
 import { GuardedRegExp } from './guarded-regex.ts';
@@ -141,12 +142,6 @@ const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'
 const converterIds = new WeakMap<Converter<unknown>, number>();
 let lastConverterId = 0;
 
-/**
- * A Unicode property escape (`\p{L}`, `\P{N}`) not after an escaped backslash: without the `u`
- * flag, which routing's regexes run without (see `Converter.regex`), it is the text `p{L}`.
- */
-const PROPERTY_ESCAPE = /(?<!\\)(?:\\\\)*\\[pP]\{/;
-
 /** A key for `converter` itself: the same object always gets the same key, another object another. */
 function identityKey(converter: Converter<unknown>): string {
   let id = converterIds.get(converter);
@@ -181,6 +176,9 @@ function converterFor(name: string, args: string | undefined, converters: Readon
     // Arguments that are the defaults (`int()`) leave the converter itself, sharing its trie nodes and fast path.
     if (made) return made;
   }
+  // Before compiling: without the u flag `[\u{E0}-\u{FF}]` is no valid class, a vaguer refusal.
+  const unflagged = uFlagEscapeReason(converter.regex);
+  if (unflagged !== undefined) throw new TypeError(`${pattern}: the converter ${name}'s regex ${unflagged}`);
   let groups: number;
   try {
     groups = new RegExp(`${converter.regex}|`).exec('')!.length - 1;
@@ -188,11 +186,6 @@ function converterFor(name: string, args: string | undefined, converters: Readon
     throw new TypeError(`${pattern}: the converter ${name} has an invalid regex: ${(error as Error).message}`);
   }
   if (groups > 0) throw new TypeError(`${pattern}: the converter ${name}'s regex has capture groups: use (?:…)`);
-  if (PROPERTY_ESCAPE.test(converter.regex)) {
-    throw new TypeError(
-      `${pattern}: the converter ${name}'s regex uses "\\p{…}", a Unicode property escape, which needs the u flag converter regexes run without (there it is the text "p{…}"): match more (as [^/]+) and check the property in toValue`,
-    );
-  }
   return { converter, key: identityKey(converter) };
 }
 
