@@ -316,6 +316,21 @@ describe('mount', () => {
   });
 });
 
+describe('a mount key with a query or a fragment', () => {
+  // PATH_INFO holds neither: such a key matched only a path with an encoded %3F or %23, every
+  // request it was meant for a silent 404. RouteMap refuses such a rule with the same words.
+  it('is a TypeError at mount(...), naming the key and the prefix to write', () => {
+    expect(() => mount({ '/search?q=1': where('a') })).toThrow(
+      new TypeError(`mount: a key is matched against the path alone (got "/search?q=1"), which holds no query: the '?' would match only an encoded %3F in the path: write "/search", and read the query in the app with req.query`),
+    );
+    expect(() => mount({ '/docs#intro': where('a') })).toThrow(
+      new TypeError(`mount: a key is matched against the path alone (got "/docs#intro"), and browsers send no fragment: the '#' would match only an encoded %23 in the path: write "/docs"`),
+    );
+    expect(() => mount({ 'http://api.example.com/v1?x': where('a') })).toThrow(/\(got "http:\/\/api\.example\.com\/v1\?x"\), which holds no query.*: write "http:\/\/api\.example\.com\/v1"/);
+    expect(() => mount([['/', where('a')], ['/?', where('b')]])).toThrow(/\(got "\/\?"\).*: write "\/"/);
+  });
+});
+
 describe('mount and OPTIONS *', () => {
   const options = (port: number) => rawExchange(port, 'OPTIONS * HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n').then(({ raw }) => parseRaw(raw));
 

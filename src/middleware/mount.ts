@@ -12,6 +12,7 @@ import { Request, splitHost } from '../request/request.ts';
 import { redirectToCleanPath } from './clean-path.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 import { foreignSyntax } from '../http/router-syntax.ts';
+import { queryOrFragmentIn } from '../http/query-in-path.ts';
 
 /** The apps to mount: `{ prefix: app }`, or `[prefix, app]` pairs (a `Map` works). */
 export type MountMap = Record<string, AppLike> | Iterable<readonly [string, AppLike]>;
@@ -94,8 +95,9 @@ const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
  * @throws TypeError for a key that is neither a path nor an `http(s)://` URL, a host key
  *   with an invalid host (an IPv6 literal that is no address: `http://[::1::2]/`) or port or a wildcard (`http://*.example.com/`: find tenants in a
  *   middleware instead), a path with a segment `*` or `:name` (Hono's `'/api/*'`: the prefix
- *   `'/api'` takes every path below it), two keys that mean the same mount, or a value that
- *   is not an app.
+ *   `'/api'` takes every path below it), a path with a `?` or `#` (`'/search?q'`: `PATH_INFO`
+ *   holds neither, so the key would match only an encoded `%3F` or `%23`), two keys that mean
+ *   the same mount, or a value that is not an app.
  */
 export function mount(map: MountMap, options: MountOptions = {}): App {
   checkOptions('mount', options, MOUNT_OPTIONS);
@@ -186,6 +188,13 @@ function parseKey(key: string): Entry {
   if (foreign !== null) {
     const prefix = `${key.slice(0, key.length - path.length)}${foreign.prefix}`;
     throw new TypeError(`mount: a key is a path prefix, not a pattern (got ${JSON.stringify(key)}): write ${JSON.stringify(prefix)}, which takes ${foreign.prefix} and every path below it; route the rest with a RouteMap`);
+  }
+  // `/search?q` or `/docs#intro` would match only a path holding an encoded %3F or %23.
+  const delimiter = queryOrFragmentIn(path);
+  if (delimiter !== null) {
+    const prefix = `${key.slice(0, key.length - path.length)}${path.slice(0, delimiter.at)}`;
+    const query = delimiter.char === '?' ? ', and read the query in the app with req.query' : '';
+    throw new TypeError(`mount: a key is matched against the path alone (got ${JSON.stringify(key)}), ${delimiter.reason}: write ${JSON.stringify(prefix)}${query}`);
   }
   path = path.replace(/\/{2,}/g, '/').replace(/\/+$/, '');
   return { host, port, path, app: undefined as unknown as App };

@@ -10,6 +10,7 @@ import { shownText } from './shown.ts';
 import { uFlagEscapeReason } from './unicode-escape.ts';
 import { asciiHostName, ipv6Form, isValidHost } from '../http/host.ts';
 import { foreignSyntaxAround } from '../http/router-syntax.ts';
+import { queryOrFragmentIn } from '../http/query-in-path.ts';
 import { GuardedRegExp } from './guarded-regex.ts';
 
 /** A `<converter:name>` placeholder of a pattern. */
@@ -223,21 +224,22 @@ function refuseForeignSyntax(endpoint: string, pattern: string): void {
  */
 function refuseQueryOrFragment(endpoint: string, pattern: string): void {
   // Placeholders blanked out, each keeping its length, so that `at` is a position in `pattern`.
-  const at = pattern.replace(PLACEHOLDER, (placeholder) => ' '.repeat(placeholder.length)).search(/[?#]/);
-  if (at === -1) return;
+  const found = queryOrFragmentIn(pattern.replace(PLACEHOLDER, (placeholder) => ' '.repeat(placeholder.length)));
+  if (found === null) return;
+  const { at, reason } = found;
   const path = JSON.stringify(pattern.slice(0, at));
   const rest = pattern.slice(at + 1);
-  const why = `${endpoint} (${pattern}): a pattern is matched against the path alone`;
-  if (pattern[at] === '?') {
+  const why = `${endpoint} (${pattern}): a pattern is matched against the path alone, ${reason}`;
+  if (found.char === '?') {
     const names = [...rest.matchAll(PLACEHOLDER)].map((match) => match[3]!);
     const example = names.length === 0 ? '' : ` (urls.build('${endpoint}', { ${names.join(', ')} }) gives ${pattern.slice(0, at)}?${names[0]}=…)`;
     throw new TypeError(
-      `${why}, which holds no query: the '?' would match only an encoded %3F in the path: write ${path}, read the query in the handler with req.query (Werkzeug's request.args), and build it with values the pattern does not use${example}`,
+      `${why}: write ${path}, read the query in the handler with req.query (Werkzeug's request.args), and build it with values the pattern does not use${example}`,
     );
   }
   const anchor = rest.search(PLACEHOLDER) === -1 ? `anchor: ${shownText(rest)}` : 'anchor';
   throw new TypeError(
-    `${why}, and browsers send no fragment: the '#' would match only an encoded %23 in the path: write ${path}, and build the fragment with urls.build('${endpoint}', values, { ${anchor} })`,
+    `${why}: write ${path}, and build the fragment with urls.build('${endpoint}', values, { ${anchor} })`,
   );
 }
 
