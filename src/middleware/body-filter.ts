@@ -11,6 +11,7 @@ import { closingSource, isAsyncIterable } from '../gateway/body.ts';
 import { isBodilessStatus } from '../gateway/status.ts';
 import { HeaderList } from '../http/header-list.ts';
 import { parseMediaType } from '../http/media-type.ts';
+import { cacheControlOf } from '../http/shared-cache.ts';
 import { EtagSet, formatEtag, parseEtag } from '../http/etag.ts';
 import { namesVersioned, unversionedIfNoneMatch, versionedEtag } from './etag-version.ts';
 import { type Route, routeOf, withoutRange } from './ask-without-range.ts';
@@ -25,6 +26,15 @@ import { type Route, routeOf, withoutRange } from './ask-without-range.ts';
  */
 export function isTransformable(code: number, headers: HeaderList): boolean {
   return code >= 200 && !isBodilessStatus(code) && code !== 206 && !headers.has('content-range');
+}
+
+/**
+ * True when the response's `Cache-Control` has `no-transform` (RFC 9111 §5.2.2.6; its lines
+ * taken together, any case): an intermediary must not transform its content (RFC 9110 §7.7),
+ * so no filter changes its body, coding included, nor the fields that describe it.
+ */
+export function isNoTransform(headers: HeaderList): boolean {
+  return headers.has('cache-control') && cacheControlOf(headers).noTransform;
 }
 
 /**
@@ -147,15 +157,18 @@ export interface BodyFilterOptions {
 
 /**
  * A body-filter middleware: calls `app`, and for a transformable response ({@link
- * isTransformable}) for which `choose` answers a transformation, marks the fields
+ * isTransformable}) without `Cache-Control: no-transform` ({@link isNoTransform}) for which
+ * `transformation` answers a transformation, marks the fields
  * ({@link markTransformed}) and sends the transformed body (to HEAD: the marked fields, and no
  * body). Anything else passes through with
  * its fields and body untouched, still streamed. With `changesContent` (the default), a part
  * of a response it would transform is replaced by the transformed whole (see
  * {@link BodyFilterOptions.changesContent}), which costs the app a second call.
  */
-export function bodyFilter(app: AppLike, choose: ChooseTransform, options: BodyFilterOptions = {}): App {
+export function bodyFilter(app: AppLike, transformation: ChooseTransform, options: BodyFilterOptions = {}): App {
   const inner = toApp(app);
+  // RFC 9110 §7.7: a response with `no-transform` (a part too: its whole has it) passes as it came.
+  const choose: ChooseTransform = (headers, environ) => (isNoTransform(headers) ? null : transformation(headers, environ));
   const changesContent = options.changesContent ?? true;
   const dropsLastModified = options.dropsLastModified ?? false;
   const version = options.etagVersion;

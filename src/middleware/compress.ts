@@ -15,12 +15,11 @@ import { unlessAbort } from '../gateway/abort.ts';
 import { hasNoContent } from '../gateway/status.ts';
 import { HeaderList, appendVary } from '../http/header-list.ts';
 import { chooseCoding } from '../http/coding-choice.ts';
-import { cacheControlOf } from '../http/shared-cache.ts';
 import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { parseHttpDate } from '../http/dates.ts';
 import { parseContentRange } from '../http/range.ts';
 import { raceImmediate } from '../gateway/race-immediate.ts';
-import { markTransformed, weakenNotModified } from './body-filter.ts';
+import { isNoTransform, markTransformed, weakenNotModified } from './body-filter.ts';
 import { type Route, routeOf, withoutRange } from './ask-without-range.ts';
 import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
 
@@ -340,11 +339,6 @@ function decideNotModified(environ: Environ, headers: HeaderList, options: Choic
   if ((method !== 'GET' && method !== 'HEAD') || variesByCoding(headers) || isNoTransform(headers)) return NONE;
   const type = headers.get('content-type');
   return type !== null && !options.filter(type, environ) ? NONE : VARY_ONLY;
-}
-
-/** True when the response has `Cache-Control: no-transform` (RFC 9111 §5.2.2.6). */
-function isNoTransform(headers: HeaderList): boolean {
-  return headers.has('cache-control') && cacheControlOf(headers).noTransform;
 }
 
 /** True when the response's `Vary` names `Accept-Encoding` or is `*`. */

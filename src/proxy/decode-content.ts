@@ -33,7 +33,9 @@ const DECODABLE = Object.keys(CODINGS);
  * again for clients that ask. Like every body filter, it drops `Content-Length`,
  * `Accept-Ranges` and the digest fields, makes a strong `ETag` weak (a HEAD answer gets those
  * fields and loses its `Content-Encoding` too, as GET would), and leaves 204 and 304 answers
- * alone; a 206 of an encoded body (or a 416) to a range request is replaced by the
+ * alone, and so a response whose `Cache-Control` has `no-transform` (RFC 9110 §7.7: a proxy
+ * must not transform its content, coding included; it passes encoded, fields and bytes as they
+ * came); a 206 of an encoded body (or a 416) to a range request is replaced by the
  * whole, decoded (the app is asked again without `Range`), so a client never gets encoded
  * bytes where the whole would be decoded. A body with another coding, or several, passes
  * through untouched.

@@ -87,7 +87,9 @@ function isText(type: string): boolean {
  * `ETag` (of a HEAD answer too: it gets the fields GET gets), drops `Last-Modified` (the
  * upstream's date, not the replaced text's, which changes with the rules: nginx's
  * `sub_filter_last_modified off`; also from the 304 answering for a replaced response), and
- * leaves 204 and 304 answers untouched; a 206 (or 416) to a range request
+ * leaves 204 and 304 answers untouched, and so any response whose `Cache-Control` has
+ * `no-transform` (RFC 9110 §7.7: a proxy must not transform its content; its fields and bytes
+ * pass as they came); a 206 (or 416) to a range request
  * for a type it rewrites is replaced by the whole, rewritten (the app is asked again without
  * `Range`).
  *

@@ -107,7 +107,9 @@ const LINK_ATTRIBUTES: Record<string, readonly string[]> = {
  * `Content-Length` and `Accept-Ranges`, weakens a strong `ETag` (of a HEAD answer too: it gets the fields GET gets), drops
  * `Last-Modified` (the upstream's date, not the rewritten page's, which changes with the rules:
  * nginx's `sub_filter_last_modified off`; also from the 304 answering for a rewritten page), and leaves
- * 204 and 304 answers and other types untouched; a
+ * 204 and 304 answers, other types, and any response whose `Cache-Control` has `no-transform`
+ * untouched (RFC 9110 §7.7: a proxy must not transform its content; its fields and bytes pass
+ * as they came); a
  * 206 (or 416) to a range request for an HTML page is replaced by the whole page, rewritten
  * (the app is asked again without `Range`; docs/proxy.md, "Range requests").
  *
