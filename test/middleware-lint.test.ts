@@ -137,6 +137,8 @@ describe('lint: startResponse', () => {
     ['status four digits', starting('2000 OK', []), /status must be/],
     ['status zero', starting('099 Odd', []), /status must be/],
     ['1xx status', starting('103 Early Hints', []), /apps must not send 1xx statuses/],
+    ['status past 599', starting('600 Odd', []), /status codes are 100-599 \(RFC 9110 §15: 600-999 are invalid, a client takes them for a 5xx\) \(600 Odd\)/],
+    ['status 999', starting('999 Library Error', []), /status codes are 100-599/],
     ['status number', starting(200 as never, []), /status must be/],
     ['status with LF', starting('200 OK\nX: y', []), /status must be/],
     ['headers object', starting('200 OK', { 'content-type': 'x' } as never), /headers must be an array/],

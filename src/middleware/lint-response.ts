@@ -73,6 +73,7 @@ export function checkStart(status: unknown, headers: unknown, state: ResponseSta
   }
   const code = Number(status.slice(0, 3));
   if (code < 200) fail('apps must not send 1xx statuses: informational responses are not part of TSGI 1.0', status);
+  if (code > 599) fail('status codes are 100-599 (RFC 9110 §15: 600-999 are invalid, a client takes them for a 5xx)', status);
   if (!Array.isArray(headers)) fail('headers must be an array of [name, value] pairs', `got ${describe(headers)}`);
   let length: number | null = null;
   let types = 0;
