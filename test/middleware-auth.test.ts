@@ -227,6 +227,18 @@ describe('bearerAuth', () => {
     expect((await request(`${lax.url}/?access_token=`)).status).toBe(400);
   });
 
+  it('refuses at once an allowQuery that is not a boolean: "false" from an environment variable let query tokens in', async () => {
+    for (const allowQuery of ['false', 'true', '', 0, 1, null]) {
+      expect(() => bearerAuth(whoami(), { verify, allowQuery: allowQuery as unknown as boolean }), JSON.stringify(allowQuery)).toThrow(
+        `bearerAuth: allowQuery must be true or false, got ${JSON.stringify(allowQuery)}`,
+      );
+    }
+    const off = await start(bearerAuth(whoami(), { verify, allowQuery: false }));
+    expect((await request(`${off.url}/?access_token=tok-alice`)).status).toBe(401);
+    const unset = await start(bearerAuth(whoami(), { verify, allowQuery: undefined }));
+    expect((await request(`${unset.url}/?access_token=tok-alice`)).status).toBe(401);
+  });
+
   it('with allowQuery, takes a query token beside credentials of another scheme (a staging site behind basicAuth)', async () => {
     // The browser sends the site's Basic login with every request, an EventSource's URL
     // included: the Authorization header holds no bearer token, the query does.

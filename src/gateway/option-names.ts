@@ -116,6 +116,21 @@ function otherName(key: string, known: Readonly<Record<string, true>>): string |
   return null;
 }
 
+/**
+ * A boolean option, checked: `true` or `false` as given, `undefined` (left out) as `fallback`.
+ * A value of another type throws rather than being read by its truthiness: `'false'` from an
+ * environment variable is truthy, and `'true'` read as `false` turns a feature off unsaid.
+ *
+ * @param where - the middleware or call, for the message (`'cors'`).
+ * @param option - the option's path, for the message (`'credentials'`, `'contentSecurityPolicy.nonce'`).
+ * @throws TypeError `cors: credentials must be true or false, got "true"`.
+ */
+export function booleanOption(where: string, option: string, value: unknown, fallback = false): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`${where}: ${option} must be true or false, got ${JSON.stringify(value) ?? String(value)}`);
+  return value;
+}
+
 /** An object literal's kind: its prototype is `null` or an `Object.prototype` (this realm's, or a `vm` context's or iframe's). */
 export function isPlainObject(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;

@@ -15,7 +15,7 @@ import { keepPrivate } from '../http/shared-cache.ts';
 import { Request } from '../request/request.ts';
 import { setRemoteUser } from './auth-util.ts';
 import type { EnvironKey } from '../gateway/environ-key.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** Checks a token: answers the user it belongs to, or `null`/`undefined`/`false` when invalid. */
 export type BearerVerify<User> = (
@@ -116,14 +116,17 @@ const BEARER_AUTH_OPTIONS = { verify: true, realm: true, scope: true, userName: 
  *
  * @throws TypeError (at once) when `verify` is missing, `realm` cannot be put in a
  *   challenge (a control character or a character above U+00FF), `scope` is not a valid
- *   RFC 6750 scope (see {@link insufficientScope}), `userKey` is not an environ key, or
- *   the options are not a plain object or hold an unknown key (`checkOptions`).
+ *   RFC 6750 scope (see {@link insufficientScope}), `allowQuery` is not a boolean (`'false'`
+ *   from an environment variable), `userKey` is not an environ key, or the options are not a
+ *   plain object or hold an unknown key (`checkOptions`).
  */
 export function bearerAuth<User>(app: AppLike, options: BearerAuthOptions<User>): App {
   const inner = toApp(app);
   checkOptions('bearerAuth', options, BEARER_AUTH_OPTIONS);
-  const { verify, userName, allowQuery = false, userKey } = options;
+  const { verify, userName, userKey } = options;
   if (typeof verify !== 'function') throw new TypeError('bearerAuth needs a verify(token, req) function');
+  // `'false'` from an environment variable would otherwise let tokens in by the URL, unsaid.
+  const allowQuery = booleanOption('bearerAuth', 'allowQuery', options.allowQuery);
   if (userKey !== undefined && (typeof userKey !== 'object' || userKey === null || typeof userKey.set !== 'function')) {
     throw new TypeError("bearerAuth: userKey must be an environ key: defineEnvironKey<User>('myapp.user')");
   }

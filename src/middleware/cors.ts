@@ -10,7 +10,7 @@ import { isToken } from '../gateway/fields.ts';
 import { appendVary, replaceField } from '../http/header-list.ts';
 import { callWithHeadEdit, fieldValue } from './head-edit.ts';
 import { SERIALIZED_ORIGIN, parseUrl } from '../http/origin.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** What an `origin` function of {@link CorsOptions} answers (or a promise of it). */
 type OriginAnswer = boolean | string | null | undefined;
@@ -140,11 +140,8 @@ interface Grant {
 export function cors(app: AppLike, options: CorsOptions = {}): App {
   const inner = toApp(app);
   checkOptions('cors', options, CORS_OPTIONS);
-  if (options.credentials !== undefined && typeof options.credentials !== 'boolean') {
-    // `'true'` from an environment variable would otherwise mean no credentials, unsaid.
-    throw new TypeError(`cors: credentials must be true or false, got ${JSON.stringify(options.credentials)}`);
-  }
-  const credentials = options.credentials === true;
+  // `'true'` from an environment variable would otherwise mean no credentials, unsaid.
+  const credentials = booleanOption('cors', 'credentials', options.credentials);
   const origin = options.origin ?? '*';
   const wildcard = origin === '*';
   if (wildcard && credentials) {
