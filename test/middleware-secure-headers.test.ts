@@ -366,6 +366,21 @@ describe('secureHeaders: refused at construction', () => {
     expect(() => secureHeaders(hello, { contentSecurityPolicy: true as never })).toThrow(TypeError);
   });
 
+  it('throws a TypeError for a reportOnly or nonce that is not a boolean: "true" from an environment variable enforced the policy', async () => {
+    const directives = { 'default-src': ["'self'"], 'script-src': ["'self'"] };
+    for (const option of ['reportOnly', 'nonce'] as const) {
+      for (const value of ['true', 'false', 1, 0, null]) {
+        expect(() => secureHeaders(hello, { contentSecurityPolicy: { directives, [option]: value as unknown as boolean } }), `${option} ${JSON.stringify(value)}`).toThrow(
+          `secureHeaders: contentSecurityPolicy.${option} must be true or false, got ${JSON.stringify(value)}`,
+        );
+      }
+    }
+    const server = await start(secureHeaders(hello, { contentSecurityPolicy: { directives, reportOnly: true, nonce: undefined } }));
+    const res = await request(server.url);
+    expect(res.headers['content-security-policy']).toBeUndefined();
+    expect(res.headers['content-security-policy-report-only']).toBe("default-src 'self'; script-src 'self'");
+  });
+
   it('throws a TypeError for an option it does not know, so a misspelled header is not silently left out', () => {
     expect(() => secureHeaders(hello, { xFrameOption: 'DENY' } as never)).toThrow(/secureHeaders: unknown option "xFrameOption"/);
     expect(() => secureHeaders(hello, { contentSecurityPolicy: { directives: { 'default-src': ["'self'"] }, useDefaults: true } as never })).toThrow(

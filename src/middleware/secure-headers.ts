@@ -11,7 +11,7 @@ import { callWithHeadEdit, hasField } from './head-edit.ts';
 import { defineEnvironKey } from '../gateway/environ-key.ts';
 import { type RequestLike } from '../exceptions/base.ts';
 import { type CspDirectives, checkedDirectives, serializeCsp } from '../http/csp.ts';
-import { type NestedOptions, type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type NestedOptions, type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /**
  * One header's setting: `true` (or left out, for a header on by default) sends the default
@@ -195,7 +195,8 @@ export function cspNonce(req: RequestLike): string {
  *   header out silently), or one that is not `true`, `false` or a string; a value
  *   that is empty or holds CR, LF or NUL; a `strictTransportSecurity` without `max-age`; and a
  *   `contentSecurityPolicy` whose directives are malformed (see `CspDirectives`: a `;`, `,` or
- *   whitespace in a source, an unquoted keyword), or with `nonce` but neither `script-src`
+ *   whitespace in a source, an unquoted keyword), a `reportOnly` or `nonce` that is not a
+ *   boolean (`'true'` from an environment variable), or with `nonce` but neither `script-src`
  *   nor `script-src-elem`.
  */
 export function secureHeaders(app: AppLike, options: SecureHeadersOptions = {}): App {
@@ -276,8 +277,9 @@ function policy(option: SecureHeadersOptions['contentSecurityPolicy'] | undefine
   }
   checkOptions('secureHeaders', option, CSP_OPTIONS, CSP_NESTED);
   const directives = checkedDirectives(option.directives, 'secureHeaders: contentSecurityPolicy.directives');
-  const field = option.reportOnly === true ? `${name}-Report-Only` : name;
-  if (option.nonce !== true) return { name: field, value: serializeCsp(directives), nonce: null };
+  // `'true'` from an environment variable would otherwise enforce a policy meant to report only.
+  const field = booleanOption('secureHeaders', 'contentSecurityPolicy.reportOnly', option.reportOnly) ? `${name}-Report-Only` : name;
+  if (!booleanOption('secureHeaders', 'contentSecurityPolicy.nonce', option.nonce)) return { name: field, value: serializeCsp(directives), nonce: null };
   const scripts = directives.filter(([directive]) => NONCE_DIRECTIVES.has(directive));
   if (scripts.length === 0) {
     throw new TypeError("secureHeaders: contentSecurityPolicy.nonce needs a script-src (or script-src-elem) directive to add the nonce to (e.g. 'script-src': [\"'self'\"])");
