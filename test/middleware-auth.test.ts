@@ -239,6 +239,21 @@ describe('bearerAuth', () => {
     expect((await request(`${unset.url}/?access_token=tok-alice`)).status).toBe(401);
   });
 
+  it('with allowQuery, finds access_token however its name is encoded, as req.query reads it', async () => {
+    const lax = await start(bearerAuth(whoami(), { verify, allowQuery: true }));
+    // access%5Ftoken is access_token to req.query: the same parameter, the same rules.
+    const encoded = await request(`${lax.url}/?access%5Ftoken=tok-alice`);
+    expect(encoded.status).toBe(200);
+    expect(encoded.headers['cache-control']).toBe('private');
+    const both = await request(`${lax.url}/?access%5Ftoken=other`, { headers: { authorization: 'Bearer tok-alice' } });
+    expect([both.status, both.headers['www-authenticate']]).toEqual([
+      400,
+      'Bearer realm="Restricted", error="invalid_request", error_description="The access token was sent in more than one way."',
+    ]);
+    expect((await request(`${lax.url}/?access_token=tok-alice&access%5Ftoken=tok-alice`)).status).toBe(400);
+    expect((await request(`${lax.url}/?access%5Ftoken=nope`)).status).toBe(401);
+  });
+
   it('with allowQuery, takes a query token beside credentials of another scheme (a staging site behind basicAuth)', async () => {
     // The browser sends the site's Basic login with every request, an EventSource's URL
     // included: the Authorization header holds no bearer token, the query does.

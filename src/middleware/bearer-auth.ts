@@ -45,8 +45,9 @@ export interface BearerAuthOptions<User> {
    */
   userName?: ((user: User) => string) | undefined;
   /**
-   * Also accept the token as an `access_token` query parameter (RFC 6750 §2.3), percent-decoded
-   * (a `+` is a space: a token's `+` is sent `%2B`) and held to the header's b64token syntax
+   * Also accept the token as an `access_token` query parameter (RFC 6750 §2.3), its name and
+   * value percent-decoded as `req.query` decodes them (`access%5Ftoken` is the same parameter;
+   * a `+` is a space: a token's `+` is sent `%2B`) and held to the header's b64token syntax
    * (RFC 6750 §2.1; anything else is the header's 401 `invalid_token`). Default
    * false: the RFC advises against it, as URLs end up in logs and `Referer` headers. The
    * answer to a request let in that way is kept out of shared caches, as §2.3 asks:
@@ -293,8 +294,11 @@ function findToken(environ: Environ, allowQuery: boolean): Found {
     if (parsed?.scheme === 'bearer') fromHeader = parsed.token ?? null;
   }
   let fromQuery: string | null = null;
-  if (allowQuery && environ.QUERY_STRING.includes('access_token')) {
-    const values = MultiDict.fromQueryString(environ.QUERY_STRING).getAll('access_token');
+  // The query is parsed only when it may hold the name, plain or percent-encoded (`access%5Ftoken`,
+  // which `req.query` reads as `access_token`).
+  const search = environ.QUERY_STRING;
+  if (allowQuery && (search.includes('access_token') || search.includes('%'))) {
+    const values = MultiDict.fromQueryString(search).getAll('access_token');
     if (values.length > 1) return { kind: 'malformed', reason: 'The access_token parameter is repeated.' };
     fromQuery = values[0] ?? null;
   }
