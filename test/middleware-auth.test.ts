@@ -351,6 +351,17 @@ describe('insufficientScope (RFC 6750 §3.1)', () => {
     expect(insufficientScope('!#[]~ a').headers.get('www-authenticate')).toContain('scope="!#[]~ a"');
   });
 
+  it('refuses an option it does not know, when called: a misspelled description was left out of the challenge', () => {
+    expect(() => insufficientScope('write', { descripton: 'Writing needs the write scope.' } as never)).toThrow(
+      /^insufficientScope: unknown option "descripton": did you mean "description"\?/,
+    );
+    expect(() => insufficientScope('write', { relm: 'api' } as never)).toThrow(/^insufficientScope: unknown option "relm": did you mean "realm"\?/);
+    expect(() => insufficientScope('write', 'api' as never)).toThrow(TypeError);
+    expect(insufficientScope('write', { realm: undefined, description: undefined }).headers.get('www-authenticate')).toBe(
+      'Bearer realm="Restricted", error="insufficient_scope", scope="write"',
+    );
+  });
+
   it('refuses scopes and descriptions RFC 6750 does not allow, when called', () => {
     const badScopes: Array<string | string[]> = ['', ' ', 'a  b', ' a', 'a ', 'a"b', 'a\\b', 'a\tb', 'café', 'a\u007f', [], ['a b'], ['a', ''], ['"']];
     for (const scope of badScopes) expect(() => insufficientScope(scope), JSON.stringify(scope)).toThrow(TypeError);

@@ -177,6 +177,9 @@ export interface InsufficientScopeOptions {
   description?: string | undefined;
 }
 
+/** Every option of {@link InsufficientScopeOptions}, checked per call (`checkOptions`); `tsc` fails when it and the type differ. */
+const INSUFFICIENT_SCOPE_OPTIONS = { realm: true, description: true } as const satisfies OptionNames<InsufficientScopeOptions>;
+
 /** scope-token (RFC 6750 §3): `%x21 / %x23-5B / %x5D-7E`, i.e. printable ASCII but `"` and `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** error-description characters (RFC 6750 §3): `%x20-21 / %x23-5B / %x5D-7E`. */
@@ -208,7 +211,8 @@ const ERROR_DESCRIPTION = /^[\x20\x21\x23-\x5B\x5D-\x7E]*$/;
  * export const api = bearerAuth(app, { realm: 'api', verify: (token) => db.tokens.userFor(token), userKey: apiUser });
  * ```
  *
- * @throws TypeError (when called) for an empty scope, a scope-token with characters outside
+ * @throws TypeError (when called) for options that are not a plain object or hold an unknown
+ *   key (`descripton`: `checkOptions`), an empty scope, a scope-token with characters outside
  *   `%x21 / %x23-5B / %x5D-7E` (space, `"`, `\`, control or non-ASCII characters; in a string,
  *   tokens are separated by single spaces), a description outside printable ASCII or with
  *   `"` or `\`, or a realm that cannot be put in a challenge.
@@ -217,6 +221,7 @@ export function insufficientScope(
   scope: string | readonly string[],
   options: InsufficientScopeOptions = {},
 ): InstanceType<typeof HTTPForbidden> {
+  checkOptions('insufficientScope', options, INSUFFICIENT_SCOPE_OPTIONS);
   const { description } = options;
   const params: Record<string, string> = { realm: options.realm ?? 'Restricted', error: 'insufficient_scope', scope: formatScope(scope) };
   if (description !== undefined) {
