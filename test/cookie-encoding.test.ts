@@ -97,4 +97,19 @@ describe('serializeSetCookie options', () => {
     expect(() => serializeSetCookie('a', '1', { signed: true } as never)).toThrow(/unknown option "signed"/);
     expect(serializeSetCookie('a', '1', { httpOnly: true })).toBe('a=1; Path=/; HttpOnly');
   });
+
+  it("refuses a sameSite other than 'strict', 'lax' or 'none' with the value as given, and tells Express's true and false", () => {
+    expect(() => serializeSetCookie('a', '1', { sameSite: true } as never)).toThrow(
+      /^cookie "a": option sameSite is invalid: true \(write 'strict', 'lax' or 'none'; Express's sameSite: true is 'strict'\)$/,
+    );
+    expect(() => serializeSetCookie('a', '1', { sameSite: false } as never)).toThrow(
+      /^cookie "a": option sameSite is invalid: false \(write 'strict', 'lax' or 'none'; Express's sameSite: false is no sameSite\)$/,
+    );
+    for (const sameSite of [5, null, 'Strict ', 'sometimes']) {
+      expect(() => serializeSetCookie('a', '1', { sameSite } as never)).toThrow(`cookie "a": option sameSite is invalid: ${JSON.stringify(sameSite)} (write 'strict', 'lax' or 'none')`);
+    }
+    // The deletion of such a cookie is refused the same way, not with a TypeError about toLowerCase.
+    expect(() => new Response().deleteCookie('a', { sameSite: true } as never)).toThrow(/^cookie "a": option sameSite is invalid: true/);
+    expect(serializeSetCookie('a', '1', { sameSite: 'STRICT' as 'strict' })).toBe('a=1; Path=/; SameSite=Strict');
+  });
 });

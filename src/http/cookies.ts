@@ -27,7 +27,8 @@ export interface CookieOptions {
   /**
    * `SameSite`: `'strict'`, `'lax'` or `'none'`, any case (written `SameSite=Strict`…;
    * RFC 6265bis §4.1.2.7). Default: no attribute (Chromium then treats it as `Lax`). `'none'`
-   * without `secure: true` throws a `TypeError`.
+   * without `secure: true` throws a `TypeError`, and so does any other value (Express's
+   * `true` is `'strict'` here, its `false` no `sameSite`).
    */
   sameSite?: 'strict' | 'lax' | 'none' | 'Strict' | 'Lax' | 'None' | undefined;
   /** `Partitioned` (CHIPS): keyed to the top-level site; needs `secure`. Default false. */
@@ -65,7 +66,9 @@ export const COOKIE_OPTIONS = { maxAge: true, expires: true, path: true, domain:
  *   a cookie cannot carry (`cookie`'s message, after the cookie's name), a value a custom
  *   `encode` left with such characters (the message does not show the value), a value that is
  *   not valid Unicode (a lone surrogate), a non-finite `maxAge` or one past
- *   `Number.MAX_SAFE_INTEGER` seconds (`option maxAge is invalid`), an unknown option or options
+ *   `Number.MAX_SAFE_INTEGER` seconds (`option maxAge is invalid`), a `sameSite` other than
+ *   `'strict'`, `'lax'` or `'none'` in any case (`option sameSite is invalid: true (write
+ *   'strict', 'lax' or 'none'; Express's sameSite: true is 'strict')`), an unknown option or options
  *   that are not a plain object (`serializeSetCookie: unknown option "httponly": did you mean
  *   "httpOnly"?`), an `expires` that is not a
  *   valid date of the years 1601 to 9999 (`option expires is invalid`: RFC 6265 §5.1.1 has no
@@ -76,8 +79,9 @@ export const COOKIE_OPTIONS = { maxAge: true, expires: true, path: true, domain:
  */
 export function serializeSetCookie(name: string, value: string, options: CookieOptions = {}): string {
   checkOptions('serializeSetCookie', options, COOKIE_OPTIONS, 'third');
-  const { maxAge, path = '/', sameSite, encode, ...rest } = options;
-  const refused = refusedByBrowsers(name, options, path);
+  const { maxAge, path = '/', sameSite: givenSameSite, encode, ...rest } = options;
+  const sameSite = sameSiteOf(name, givenSameSite);
+  const refused = refusedByBrowsers(name, options, path, sameSite);
   if (refused !== null) throw new TypeError(`cookie ${JSON.stringify(name)}: ${refused}; browsers would not store it`);
   let expires = options.expires;
   if (maxAge !== undefined) {
@@ -96,7 +100,7 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
         ...(maxAge !== undefined ? { maxAge: Math.floor(maxAge) } : {}),
         ...(expires ? { expires } : {}),
         ...(path !== null ? { path } : {}),
-        ...(sameSite ? { sameSite: sameSite.toLowerCase() as 'strict' | 'lax' | 'none' } : {}),
+        ...(sameSite ? { sameSite } : {}),
       },
       encode ? { encode } : undefined,
     );
@@ -161,10 +165,27 @@ function prefixOf(name: string): CookiePrefix {
   return lower.startsWith('__host-') ? '__host-' : null;
 }
 
+/** The `SameSite` values (RFC 6265bis §4.1.2.7), lower-cased. */
+const SAME_SITE: ReadonlySet<string> = new Set(['strict', 'lax', 'none']);
+
+/**
+ * The `sameSite` option lower-cased, `undefined` when not given.
+ *
+ * @throws TypeError for anything but `'strict'`, `'lax'` or `'none'` in any case, naming the
+ *   value as given and, for a boolean, what Express's `sameSite: true` / `false` means.
+ */
+function sameSiteOf(name: string, sameSite: unknown): 'strict' | 'lax' | 'none' | undefined {
+  if (sameSite === undefined) return undefined;
+  const lower = typeof sameSite === 'string' ? sameSite.toLowerCase() : '';
+  if (SAME_SITE.has(lower)) return lower as 'strict' | 'lax' | 'none';
+  const express = typeof sameSite === 'boolean' ? `; Express's sameSite: ${sameSite} is ${sameSite ? "'strict'" : 'no sameSite'}` : '';
+  throw new TypeError(`cookie ${JSON.stringify(name)}: option sameSite is invalid: ${JSON.stringify(sameSite)} (write 'strict', 'lax' or 'none'${express})`);
+}
+
 /** Why a browser would refuse to store a cookie with these attributes, or `null` when it would not. */
-function refusedByBrowsers(name: string, options: CookieOptions, path: string | null): string | null {
+function refusedByBrowsers(name: string, options: CookieOptions, path: string | null, sameSite: string | undefined): string | null {
   const secure = options.secure === true;
-  if (!secure && options.sameSite !== undefined && options.sameSite.toLowerCase() === 'none') return 'SameSite=None needs secure: true';
+  if (!secure && sameSite === 'none') return 'SameSite=None needs secure: true';
   if (!secure && options.partitioned === true) return 'Partitioned needs secure: true';
   const prefix = prefixOf(name);
   if (prefix === null) return null;
@@ -181,7 +202,8 @@ function refusedByBrowsers(name: string, options: CookieOptions, path: string | 
  * `Partitioned`): the deletion of such a cookie must carry it, or the cookie stays.
  */
 export function deletionOptions(name: string, options: Omit<CookieOptions, 'maxAge' | 'expires'>): CookieOptions {
-  const needsSecure = prefixOf(name) !== null || options.partitioned === true || options.sameSite?.toLowerCase() === 'none';
+  // A `sameSite` that is no string is left for `serializeSetCookie` to refuse by name.
+  const needsSecure = prefixOf(name) !== null || options.partitioned === true || (typeof options.sameSite === 'string' && options.sameSite.toLowerCase() === 'none');
   const secure = options.secure ?? (needsSecure || undefined);
   return { ...options, ...(secure !== undefined ? { secure } : {}), maxAge: 0, expires: new Date(0) };
 }
