@@ -89,6 +89,16 @@ describe('cookie values and expiry on the wire', () => {
     }
     expect(serializeSetCookie('a', '1', { expires: new Date(Date.UTC(1601, 0, 1)) })).toContain('Expires=Mon, 01 Jan 1601 00:00:00 GMT');
   });
+
+  it('refuses an expires that is no Date and a maxAge that is no finite number as option … is invalid, naming the cookie', () => {
+    for (const expires of [Date.UTC(2030, 0, 1), '2030-01-01', 'Tue, 01 Jan 2030 00:00:00 GMT', {}]) {
+      expect(() => serializeSetCookie('a', '1', { expires } as never)).toThrow(`cookie "a": option expires is invalid: ${JSON.stringify(expires)} (a Date)`);
+    }
+    for (const maxAge of [Number.POSITIVE_INFINITY, Number.NaN, '60']) {
+      expect(() => serializeSetCookie('a', '1', { maxAge } as never)).toThrow(`cookie "a": option maxAge is invalid: ${String(maxAge === '60' ? '"60"' : maxAge)} (a finite number of seconds)`);
+    }
+    expect(serializeSetCookie('a', '1', { expires: new Date(Date.UTC(2030, 0, 1)) })).toBe('a=1; Path=/; Expires=Tue, 01 Jan 2030 00:00:00 GMT');
+  });
 });
 
 describe('serializeSetCookie options', () => {

@@ -65,12 +65,12 @@ export const COOKIE_OPTIONS = { maxAge: true, expires: true, path: true, domain:
  *   `a/b`, are taken, as the `cookie` package takes them), a path or domain with characters
  *   a cookie cannot carry (`cookie`'s message, after the cookie's name), a value a custom
  *   `encode` left with such characters (the message does not show the value), a value that is
- *   not valid Unicode (a lone surrogate), a non-finite `maxAge` or one past
+ *   not valid Unicode (a lone surrogate), a `maxAge` that is not a finite number or is past
  *   `Number.MAX_SAFE_INTEGER` seconds (`option maxAge is invalid`), a `sameSite` other than
  *   `'strict'`, `'lax'` or `'none'` in any case (`option sameSite is invalid: true (write
  *   'strict', 'lax' or 'none'; Express's sameSite: true is 'strict')`), an unknown option or options
  *   that are not a plain object (`serializeSetCookie: unknown option "httponly": did you mean
- *   "httpOnly"?`), an `expires` that is not a
+ *   "httpOnly"?`), an `expires` that is not a `Date`, or not a
  *   valid date of the years 1601 to 9999 (`option expires is invalid`: RFC 6265 §5.1.1 has no
  *   other; a `maxAge` reaching past 9999 writes `Expires` 9999-12-31 23:59:59 GMT instead, one
  *   reaching before 1970 `Expires` 1970-01-01 00:00:00 GMT), or a
@@ -84,8 +84,12 @@ export function serializeSetCookie(name: string, value: string, options: CookieO
   const refused = refusedByBrowsers(name, options, path, sameSite);
   if (refused !== null) throw new TypeError(`cookie ${JSON.stringify(name)}: ${refused}; browsers would not store it`);
   let expires = options.expires;
+  // `cookie` would call a Date's methods on them (`cookie.expires.getUTCFullYear is not a function`).
+  if (expires != null && Object.prototype.toString.call(expires) !== '[object Date]') {
+    throw new TypeError(`cookie ${JSON.stringify(name)}: option expires is invalid: ${JSON.stringify(expires)} (a Date)`);
+  }
   if (maxAge !== undefined) {
-    if (!Number.isFinite(maxAge)) throw new TypeError(`maxAge must be a finite number of seconds`);
+    if (!Number.isFinite(maxAge)) throw new TypeError(`cookie ${JSON.stringify(name)}: option maxAge is invalid: ${typeof maxAge === 'string' ? JSON.stringify(maxAge) : String(maxAge)} (a finite number of seconds)`);
     // Past year 9999 an HTTP date has no spelling: the latest one it has stands for it; before
     // 1970 (a cookie long expired) the epoch, as `deletionOptions` writes it.
     expires ??= new Date(Math.max(0, Math.min(Date.now() + Math.floor(maxAge) * 1000, LATEST_EXPIRES)));
