@@ -18,6 +18,8 @@ describe('MultiDict', () => {
     expect(() => MultiDict.fromQueryString('a=1', 'klingon')).toThrow(RangeError);
     // as a urlencoded body declaring it is read: US-ASCII is a subset of UTF-8, and UTF-16 has no one-byte '=' or '&'
     expect([...MultiDict.fromQueryString('a=%C3%A9', 'us-ascii')]).toEqual([['a', 'é']]);
+    expect([...MultiDict.fromQueryString('a=%C3%A9', 'ascii')]).toEqual([['a', 'é']]);
+    expect([...MultiDict.fromQueryString('a=%C3%A9', 'ANSI_X3.4-1968')]).toEqual([['a', 'é']]);
     expect(() => MultiDict.fromQueryString('a=1', 'utf-16le')).toThrow(RangeError);
   });
 

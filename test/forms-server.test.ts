@@ -221,6 +221,15 @@ describe('parseForm over a real socket', () => {
     expect(((await res.json()) as { fields: unknown }).fields).toEqual([['a', '€'], ['b', '2']]);
   });
 
+  it('reads a urlencoded body declared in any WHATWG name of US-ASCII (us-ascii, ascii, ANSI_X3.4-1968) as UTF-8, its superset', async () => {
+    for (const charset of ['us-ascii', 'ascii', 'ASCII', 'ANSI_X3.4-1968']) {
+      const headers = { 'Content-Type': `application/x-www-form-urlencoded; charset=${charset}` };
+      const res = await fetch(server.url, { method: 'POST', body: 'name=h%C3%A9llo', headers });
+      expect(res.status, charset).toBe(200);
+      expect(((await res.json()) as { fields: unknown }).fields, charset).toEqual([['name', 'héllo']]);
+    }
+  });
+
   it('decodes a urlencoded body in the charset it declares (Shift_JIS, ISO-8859-1, windows-1252), as WebOb does', async () => {
     const post = async (charset: string, body: string) => {
       const headers = { 'Content-Type': `application/x-www-form-urlencoded; charset=${charset}` };

@@ -47,7 +47,8 @@ export class MultiDict<V = string> implements Iterable<[string, V]> {
    *   A browser submits a GET form in the encoding of its page, so a page in Shift_JIS gets
    *   `?q=%93%8C%8B%9E`: `MultiDict.fromQueryString(req.queryString, 'shift_jis')` reads
    *   `東京` (WebOb's `req.url_encoding`). Bytes it cannot decode become U+FFFD. Read as a
-   *   urlencoded body declaring it is: `us-ascii` is UTF-8 (a subset), `iso-8859-1` is
+   *   urlencoded body declaring it is: US-ASCII (`us-ascii`, `ascii`, `ANSI_X3.4-1968`) is
+   *   UTF-8 (a subset), `iso-8859-1` is
    *   `windows-1252`, as browsers read them.
    * @throws RangeError for a `charset` the WHATWG Encoding Standard does not know, or UTF-16.
    */

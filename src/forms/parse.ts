@@ -159,7 +159,8 @@ async function readForm(input: AsyncIterable<Uint8Array>, plan: FormPlan, signal
 
 /**
  * The WHATWG encoding a urlencoded body declaring `charset` is decoded in: `utf-8` without one
- * or for `us-ascii` (a subset), else the encoding its label names.
+ * or for US-ASCII (`us-ascii`, `ascii`, `ANSI_X3.4-1968`: a subset), else the encoding its label
+ * names (see `formEncoding`).
  *
  * @throws HTTPUnsupportedMediaType (415) for a label no decoder knows, or UTF-16 (whose `=` and
  *   `&` are two bytes: a form is never sent in it, browsers submit such a page's form in UTF-8).

@@ -13,14 +13,21 @@ const PLUS = 0x2b;
 const SPACE = 0x20;
 
 /**
+ * The WHATWG Encoding Standard's labels of US-ASCII (`us-ascii`, `ascii`, and IANA's primary
+ * name `ANSI_X3.4-1968`), lower-case, which it maps to windows-1252: urlencoded text declared in
+ * one is read as UTF-8 instead, of which ASCII is a subset.
+ */
+const US_ASCII_LABELS: ReadonlySet<string> = new Set(['us-ascii', 'ascii', 'ansi_x3.4-1968']);
+
+/**
  * The WHATWG encoding urlencoded text declared in `charset` is decoded in: `utf-8` without one
- * or for `us-ascii` (a subset of it), else the encoding the label names; `null` for a label the
- * WHATWG Encoding Standard does not know, or UTF-16 (whose `=` and `&` are two bytes: browsers
- * submit the form of such a page in UTF-8). The rule of a urlencoded body and of
- * `MultiDict.fromQueryString`. Never throws.
+ * or for US-ASCII under any of its labels (`us-ascii`, `ascii`, `ANSI_X3.4-1968`: a subset of
+ * UTF-8), else the encoding the label names; `null` for a label the WHATWG Encoding Standard
+ * does not know, or UTF-16 (whose `=` and `&` are two bytes: browsers submit the form of such a
+ * page in UTF-8). The rule of a urlencoded body and of `MultiDict.fromQueryString`. Never throws.
  */
 export function formEncoding(charset: string | undefined): string | null {
-  if (charset === undefined || charset.toLowerCase() === 'us-ascii') return 'utf-8';
+  if (charset === undefined || US_ASCII_LABELS.has(charset.trim().toLowerCase())) return 'utf-8';
   const encoding = encodingOfLabel(charset);
   return encoding === null || encoding.startsWith('utf-16') ? null : encoding;
 }
