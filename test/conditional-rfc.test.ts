@@ -221,4 +221,21 @@ describe('digests of a part (RFC 9530 §2, §3)', () => {
       expect(part.header('repr-digest'), range).toBe(content);
     }
   });
+
+  it('a 304 drops Content-Digest with Content-MD5 (no content to be the digest of), and keeps Repr-Digest', async () => {
+    const content = `sha-256=:${createHash('sha256').update(TEXT).digest('base64')}:`;
+    const server = await start(
+      Request.application(() => {
+        const res = new Response(TEXT, { conditionalResponse: true, contentType: 'text/plain', headers: { 'Content-Digest': content, 'Repr-Digest': content, 'Content-MD5': 'x' } });
+        res.etag = 'v1';
+        return res;
+      }),
+    );
+    const notModified = parseRaw((await rawExchange(server.port, rawGet('/', 'If-None-Match: "v1"\r\n'))).raw);
+    expect(notModified.status).toBe(304);
+    expect(notModified.header('content-digest')).toBeUndefined();
+    expect(notModified.header('content-md5')).toBeUndefined();
+    // Of the representation the cache holds, which it may check its copy against.
+    expect(notModified.header('repr-digest')).toBe(content);
+  });
 });

@@ -155,10 +155,14 @@ function toDate(value: Date | string | null | undefined): Date | null {
  * Representation headers a 304 does not carry (RFC 9110 §15.4.5: it sends only what helps a
  * cache update; `ETag`, `Last-Modified`, `Cache-Control`, `Expires`, `Vary`,
  * `Content-Location` and `Date` stay). Werkzeug's list (minus `Last-Modified`, which RFC 9110
- * finds useful to caches) plus `Content-Disposition` and `Transfer-Encoding`, lower-case.
+ * finds useful to caches) plus `Content-Disposition`, `Transfer-Encoding` and `Content-Digest`
+ * (RFC 9530 §2: the digest of the message's content, which a 304 has none of; like
+ * `Content-MD5`, RFC 1864), lower-case. `Repr-Digest` and `Digest`, of the representation the
+ * cache holds, stay.
  */
 export const NOT_MODIFIED_DROPPED_HEADERS: ReadonlySet<string> = new Set([
   'allow',
+  'content-digest',
   'content-disposition',
   'content-encoding',
   'content-language',
