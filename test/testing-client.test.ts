@@ -160,6 +160,27 @@ describe('redirects', () => {
     expect(await res.json()).toMatchObject({ method: 'PUT', query: 'kept', body: '{"a":1}', contentType: 'application/json' });
   });
 
+  it('change the method as fetch does: a 301 or 302 turns a POST only into a GET, a 303 any method but GET and HEAD', async () => {
+    const moved = Request.application((req) => (req.pathInfo === '/moved' ? redirect('/echo', Number(req.queryString) as 301 | 302 | 303 | 307 | 308) : echo));
+    const c = new TestClient(moved, { followRedirects: 1 });
+    const asked = async (method: string, code: number) => {
+      const res = await c.request(method, `/moved?${code}`, { json: { a: 1 }, headers: { 'content-language': 'en' } });
+      const seen = (await res.json()) as { method: string; body: string; contentType: string };
+      return `${seen.method} ${seen.body} ${seen.contentType} ${res.request.headers.get('content-language')}`;
+    };
+    const kept = (method: string) => `${method} {"a":1} application/json en`;
+    for (const code of [301, 302]) {
+      expect(await asked('POST', code)).toBe('GET   null');
+      for (const method of ['PUT', 'DELETE', 'PATCH', 'OPTIONS']) expect(await asked(method, code)).toBe(kept(method));
+    }
+    for (const method of ['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']) expect(await asked(method, 303)).toBe('GET   null');
+    for (const code of [307, 308]) {
+      for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) expect(await asked(method, code)).toBe(kept(method));
+    }
+    const head = await c.head('/moved?303');
+    expect(head.request.method).toBe('HEAD');
+  });
+
   it('fails past the count, listing the chain', async () => {
     await expect(client.get('/loop', { followRedirects: 3 })).rejects.toThrow(
       /more than 3 redirect\(s\): 302 http:\/\/localhost\/loop → 302 .* → 302 .* → 302 http:\/\/localhost\/loop$/,

@@ -294,6 +294,23 @@ describe('a streamed request body', () => {
     expect(await res.json()).toMatchObject({ body: '' });
   });
 
+  it('refuses to follow a 301 or 302 with it, as fetch() does (HTTP-redirect fetch: only a 303 goes on without a body it can send again)', async () => {
+    const moved = (status: string): App => (environ, startResponse) => {
+      if (environ.PATH_INFO === '/old') {
+        startResponse(status, [['Location', '/new']]);
+        return [];
+      }
+      return echo(environ, startResponse);
+    };
+    for (const status of ['301 Moved Permanently', '302 Found']) {
+      for (const method of ['POST', 'PUT']) {
+        const error = (await rejection(new TestClient(moved(status)).request(method, '/old', { body: producer(['x']), followRedirects: 1 }))) as TestClientError;
+        expect(error).toBeInstanceOf(TestClientError);
+        expect(error.message).toContain('a streamed body cannot be sent again');
+      }
+    }
+  });
+
   it('answers 400 without calling the app for a Content-Length Node refuses', async () => {
     let called = false;
     const app = Request.application(() => {

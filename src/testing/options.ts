@@ -40,8 +40,8 @@ export interface RequestOptions {
    * chunked request (`HTTP_TRANSFER_ENCODING` `chunked`, no `CONTENT_LENGTH`), unless
    * `headers` give a `Content-Length`, which its bytes must then keep to. It fails the app's
    * read as a broken-off body (`400` from the body readers) when the producer throws, or ends
-   * short of or goes past that length. It is read once: a 307 or 308 cannot be followed with
-   * it. A body the app left unread is stopped (`return()`, `cancel()`) once the call is over.
+   * short of or goes past that length. It is read once: a redirect other than a 303 cannot be
+   * followed with it (`fetch()` fails one too). A body the app left unread is stopped (`return()`, `cancel()`) once the call is over.
    */
   body?: string | Uint8Array | StreamedBody | undefined;
   /**

@@ -34,17 +34,31 @@ const CROSS_ORIGIN_DROPPED = new Set(['authorization', 'proxy-authorization', 'c
 const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location', 'content-length']);
 
 /**
+ * True when a redirect answered `status` to `method` asks again with GET (a HEAD stays HEAD),
+ * without the body: a 303 after any method (a GET or HEAD keeps its method), a 301 or 302
+ * after a POST only (Fetch, HTTP-redirect fetch, the step that sets the method to GET, as
+ * browsers do; a PUT, DELETE or PATCH keeps its method and body across a 301 or 302, where
+ * Werkzeug's client turns them into a GET).
+ */
+function asksWithGet(status: number, method: string): boolean {
+  return status === 303 || ((status === 301 || status === 302) && method === 'POST');
+}
+
+/**
  * The next request after `res`, or `null` when `res` is not a redirect to follow (a status
- * other than 301, 302, 303, 307 or 308, or no `Location`). As Werkzeug's client: 307 and 308
- * repeat the method and body; 301, 302 and 303 ask again with GET (a HEAD stays HEAD) and
- * drop the body and its fields. The `Location` is resolved against the URL asked for (at the
+ * other than 301, 302, 303, 307 or 308, or no `Location`). As `fetch()` (HTTP-redirect fetch):
+ * a 303 asks again with GET (a HEAD stays HEAD), and so does a 301 or 302 after a POST, the
+ * body and its fields dropped; any other redirect repeats the method and body (a PUT, DELETE
+ * or PATCH across a 301 or 302 too). The `Location` is resolved against the URL asked for (at the
  * host its `Host` field names, when it has one: the URL the app saw); the
  * query option is not sent again (the new URL has its own), and the call's `Authorization`,
  * `Proxy-Authorization`, `Cookie` and `Host` are dropped when the origin changes (as `fetch()`
  * and curl do: a session cookie given by hand never reaches an identity provider's host). A
  * browser navigation stays one (the next request counted in when it is sent).
  *
- * @throws TestClientError for a 307 or 308 whose request had a streamed body (read once), and
+ * @throws TestClientError for a redirect other than a 303 whose request had a streamed body
+ *   (read once: `fetch()` fails such a redirect, HTTP-redirect fetch's step on a body whose
+ *   source is null, even a POST's across a 301 or 302), and
  *   for a `Location` that is no URL or not an http(s) one (`ftp:`, `mailto:`): Fetch fails the
  *   request then (HTTP-redirect fetch, steps 3 and 5), and the app serves neither.
  */
@@ -65,16 +79,13 @@ export function nextHop(hop: Hop, res: Response): Hop | null {
     throw new TestClientError(`${hop.method} ${from.href} answered ${res.status} with a Location that is no http(s) URL: ${JSON.stringify(location)}`, { response: res });
   }
   url.hash = '';
-  const keepBody = res.statusCode === 307 || res.statusCode === 308;
   if (url.origin !== from.origin) headers = headers.filter(([name]) => !CROSS_ORIGIN_DROPPED.has(name.toLowerCase()));
   const { navigation } = hop;
-  if (keepBody) {
-    if (isStreamedBody(kept.body)) {
-      // Read once, it cannot be sent again: fetch() refuses such a redirect too.
-      throw new TestClientError(`${hop.method} ${from.href} answered ${res.status}, which repeats the body, but a streamed body cannot be sent again: send it as bytes to follow`, { response: res });
-    }
-    return { method: hop.method, url, options: { ...kept, headers }, navigation };
+  if (res.statusCode !== 303 && isStreamedBody(kept.body)) {
+    // Read once, it cannot be sent again: fetch() fails any redirect but a 303 then, before it looks at the method.
+    throw new TestClientError(`${hop.method} ${from.href} answered ${res.status}, which fetch() follows only with a body it can send again, but a streamed body cannot be sent again: send it as bytes to follow`, { response: res });
   }
+  if (!asksWithGet(res.statusCode, hop.method)) return { method: hop.method, url, options: { ...kept, headers }, navigation };
   const { json: _json, form: _form, files: _files, body: _body, ...rest } = kept;
   headers = headers.filter(([name]) => !BODY_FIELDS.has(name.toLowerCase()));
   return { method: hop.method === 'HEAD' ? 'HEAD' : 'GET', url, options: { ...rest, headers }, navigation };

@@ -285,13 +285,15 @@ export class TestResponse extends Response {
   }
 
   /**
-   * Follows this answer's redirect (WebTest's `res.follow()`): 301, 302 and 303 with a GET
-   * (a HEAD stays HEAD), 307 and 308 with the same method and body. The status expected and
+   * Follows this answer's redirect (WebTest's `res.follow()`) as `fetch()` does: a 303, and a
+   * 301 or 302 after a POST, with a GET (a HEAD stays HEAD) and no body; any other with the same
+   * method and body (a PUT, DELETE or PATCH across a 301 or 302 too). The status expected and
    * the redirects followed are those of `options`, else the client's defaults, never those of
    * the call that got this answer (its `{ status: 302 }` was about the redirect).
    *
    * @throws TestClientError (rejects) when this is not a redirect with a `Location`, or is a
-   *   307 or 308 to a call whose body was streamed (it cannot be sent again); TypeError
+   *   redirect other than a 303 to a call whose body was streamed (it cannot be sent again,
+   *   and `fetch()` fails such a redirect); TypeError
    *   (rejects) for options that are not a plain object or hold an unknown key.
    */
   follow(options: RequestOptions = {}): Promise<TestResponse> {
