@@ -213,15 +213,24 @@ describe('redirects', () => {
     expect(asked).toHaveLength(1);
   });
 
-  it('drop the call’s Authorization when the origin changes (the client’s own headers go to every origin)', async () => {
+  it('drop Authorization when the origin changes, the client’s own too, for the rest of the chain, as fetch() does', async () => {
     const hop = Request.application((req) => {
       if (req.pathInfo === '/away') return redirect('https://other.example/seen', 302);
+      if (req.pathInfo === '/round') return redirect('https://other.example/back', 302);
+      if (req.pathInfo === '/back') return redirect('http://localhost/seen', 302);
       if (req.pathInfo === '/near') return redirect('/seen', 302);
-      return `${req.host} ${req.headers.get('authorization')}`;
+      return Response.json([req.host, req.headers.get('authorization'), req.headers.get('proxy-authorization'), req.headers.get('cookie')]);
     });
-    const c = new TestClient(hop, { headers: { Authorization: 'Bearer t' } });
-    expect((await c.get('/near', { followRedirects: 1 })).textBody).toBe('localhost Bearer t');
-    expect((await c.get('/away', { followRedirects: 1, headers: { Authorization: 'Bearer u' } })).textBody).toBe('other.example Bearer t');
+    const c = new TestClient(hop, { headers: { Authorization: 'Bearer t', 'Proxy-Authorization': 'Basic eDp5', Cookie: 'planted=1' } });
+    const sent = ['Bearer t', 'Basic eDp5', 'planted=1'];
+    expect(await (await c.get('/near', { followRedirects: 1 })).json()).toEqual(['localhost', ...sent]);
+    expect(await (await c.get('/away', { followRedirects: 1 })).json()).toEqual(['other.example', null, null, null]);
+    expect(await (await c.get('/away', { followRedirects: 1, headers: { Authorization: 'Bearer u' } })).json()).toEqual(['other.example', null, null, null]);
+    // Back at the app's origin, it stays dropped (Fetch deletes it from the request).
+    expect(await (await c.get('/round', { followRedirects: 2 })).json()).toEqual(['localhost', null, null, null]);
+    expect(await (await (await c.get('/away')).follow()).json()).toEqual(['other.example', null, null, null]);
+    // A URL asked for directly is no redirect: the client's headers go there.
+    expect(await (await c.get('https://other.example/seen')).json()).toEqual(['other.example', ...sent]);
   });
 
   it('drop the call’s Cookie and Proxy-Authorization when the origin changes, as fetch (undici), curl and urllib3 do', async () => {

@@ -24,7 +24,7 @@ import { hostUrl } from './host-url.ts';
 import { type TestResponse, testResponse } from './response.ts';
 import { TestClientError, preview } from './error.ts';
 import { describeExpectation, statusMatches } from './status.ts';
-import { type Hop, nextHop } from './redirect.ts';
+import { type Hop, isCredential, nextHop } from './redirect.ts';
 import { refuseNodeFramework } from '../gateway/foreign-app.ts';
 import { hintRecorder } from './early-hints.ts';
 import { StreamedInput } from './streamed-input.ts';
@@ -226,10 +226,11 @@ export class TestClient {
     // Values as the server reads them (padding stripped), so the app, the jar and the Host check see what they would.
     const own = new HeaderList(fieldsAsRead(options.headers));
     // The client's own `Host` says where its base URL is: a URL at another origin (a redirect
-    // to an identity provider, an absolute URL) names its own host.
+    // to an identity provider, an absolute URL) names its own host. Its credentials stay
+    // behind once a redirect went to another origin, as fetch() deletes `Authorization` then.
     const elsewhere = url.origin !== this.#baseOrigin;
     const headers: Array<[string, string]> = fieldsAsRead(this.#options.headers).filter(
-      ([name]) => !own.has(name) && !(elsewhere && name.toLowerCase() === 'host'),
+      ([name]) => !own.has(name) && !(elsewhere && name.toLowerCase() === 'host') && !(hop.leftOrigin === true && isCredential(name)),
     );
     // A browser's navigation, judged at the URL the app sees (its Host, where cookies are filed):
     // the fields it adds replace the client's, the call's replace them. The hop keeps it so, for its redirect.

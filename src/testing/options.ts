@@ -102,7 +102,9 @@ export interface TestClientOptions {
    * Header fields sent with every request (`User-Agent`, `Accept-Language`, an `Origin`…),
    * unless a call's `headers` name the same field: the call's replace them. A `Host` here is
    * sent to the base URL's origin only: a URL at another origin (a redirect to an identity
-   * provider, an absolute URL) is asked at the host it names.
+   * provider, an absolute URL) is asked at the host it names. An `Authorization`,
+   * `Proxy-Authorization` or `Cookie` here is not sent once a followed redirect went to another
+   * origin, for the rest of that chain (Fetch, HTTP-redirect fetch, deletes `Authorization`).
    */
   headers?: HeaderListInit | undefined;
   /** Run every call under the `lint` middleware; default `true`. */

@@ -21,15 +21,30 @@ export interface Hop {
    * request it sends in, see `arrived`); absent for a call that is no browser's.
    */
   navigation?: Navigation | undefined;
+  /**
+   * True once a redirect of the chain went to another origin: the client's own credentials
+   * (its `headers`' {@link isCredential} fields) are not sent from then on, back at its origin
+   * included, as `fetch()` deletes `Authorization` from the request then. Absent: false.
+   */
+  leftOrigin?: boolean | undefined;
 }
 
 const FOLLOWED = new Set([301, 302, 303, 307, 308]);
 /**
- * The call's fields not sent on to another origin: its credentials (`Authorization`,
- * `Proxy-Authorization`, and a `Cookie` written by hand: the jar sends the new host's own), as
- * fetch (undici), curl and urllib3 drop them; and its `Host` (the new URL names the host).
+ * The credentials not sent on after a redirect to another origin: `Authorization` (Fetch,
+ * HTTP-redirect fetch: "delete `Authorization`" when the origin changes), and, as fetch
+ * (undici), curl and urllib3 drop them too, `Proxy-Authorization` and a `Cookie` written by
+ * hand (the jar sends the new host's own).
  */
-const CROSS_ORIGIN_DROPPED = new Set(['authorization', 'proxy-authorization', 'cookie', 'host']);
+const CREDENTIALS = new Set(['authorization', 'proxy-authorization', 'cookie']);
+
+/** True for a field name (any case) among the credentials a redirect to another origin drops: `Authorization`, `Proxy-Authorization`, `Cookie`. */
+export function isCredential(name: string): boolean {
+  return CREDENTIALS.has(name.toLowerCase());
+}
+
+/** The call's fields not sent on to another origin: its credentials, and its `Host` (the new URL names the host). */
+const crossOriginDropped = (name: string) => isCredential(name) || name.toLowerCase() === 'host';
 /** Fields that describe a request body (Fetch's request-body-header names), dropped with it. */
 const BODY_FIELDS = new Set(['content-type', 'content-encoding', 'content-language', 'content-location', 'content-length']);
 
@@ -53,7 +68,8 @@ function asksWithGet(status: number, method: string): boolean {
  * host its `Host` field names, when it has one: the URL the app saw); the
  * query option is not sent again (the new URL has its own), and the call's `Authorization`,
  * `Proxy-Authorization`, `Cookie` and `Host` are dropped when the origin changes (as `fetch()`
- * and curl do: a session cookie given by hand never reaches an identity provider's host). A
+ * and curl do: a session cookie given by hand never reaches an identity provider's host), and
+ * the client's own credentials for the rest of the chain ({@link Hop.leftOrigin}). A
  * browser navigation stays one (the next request counted in when it is sent).
  *
  * @throws TestClientError for a redirect other than a 303 whose request had a streamed body
@@ -79,14 +95,16 @@ export function nextHop(hop: Hop, res: Response): Hop | null {
     throw new TestClientError(`${hop.method} ${from.href} answered ${res.status} with a Location that is no http(s) URL: ${JSON.stringify(location)}`, { response: res });
   }
   url.hash = '';
-  if (url.origin !== from.origin) headers = headers.filter(([name]) => !CROSS_ORIGIN_DROPPED.has(name.toLowerCase()));
+  const elsewhere = url.origin !== from.origin;
+  if (elsewhere) headers = headers.filter(([name]) => !crossOriginDropped(name));
   const { navigation } = hop;
+  const leftOrigin = hop.leftOrigin === true || elsewhere;
   if (res.statusCode !== 303 && isStreamedBody(kept.body)) {
     // Read once, it cannot be sent again: fetch() fails any redirect but a 303 then, before it looks at the method.
     throw new TestClientError(`${hop.method} ${from.href} answered ${res.status}, which fetch() follows only with a body it can send again, but a streamed body cannot be sent again: send it as bytes to follow`, { response: res });
   }
-  if (!asksWithGet(res.statusCode, hop.method)) return { method: hop.method, url, options: { ...kept, headers }, navigation };
+  if (!asksWithGet(res.statusCode, hop.method)) return { method: hop.method, url, options: { ...kept, headers }, navigation, leftOrigin };
   const { json: _json, form: _form, files: _files, body: _body, ...rest } = kept;
   headers = headers.filter(([name]) => !BODY_FIELDS.has(name.toLowerCase()));
-  return { method: hop.method === 'HEAD' ? 'HEAD' : 'GET', url, options: { ...rest, headers }, navigation };
+  return { method: hop.method === 'HEAD' ? 'HEAD' : 'GET', url, options: { ...rest, headers }, navigation, leftOrigin };
 }
