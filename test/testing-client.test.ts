@@ -132,6 +132,57 @@ describe('request bodies', () => {
   });
 });
 
+describe('request bodies, as fetch() sends them', () => {
+  const seen = Request.application(async (req) => Response.json([req.headers.get('content-type'), await req.text()]));
+  /** The bodies fetch() takes whole: text, URLSearchParams, FormData, Blobs, bytes. */
+  const bodies = () => {
+    const form = new FormData();
+    form.append('a', '1');
+    form.append('f', new Blob(['x,y'], { type: 'text/csv' }), 'f.csv');
+    return ['héllo', '', new URLSearchParams({ a: '1', b: 'é' }), form, new Blob(['x,y'], { type: 'text/csv' }), new Blob(['raw']), encoder.encode('bytes'), encoder.encode('ab').buffer];
+  };
+  /** `[type, body]` with a multipart boundary (fetch's own, random) written `B`. */
+  const normalised = ([type, body]: [string | null, string]) => {
+    const boundary = type?.match(/boundary=(.+)$/)?.[1];
+    return boundary === undefined ? [type, body] : [type!.replaceAll(boundary, 'B'), body.replaceAll(boundary, 'B')];
+  };
+
+  it('get the Content-Type fetch() gives them over a socket: text/plain;charset=UTF-8 for a string, none for bytes', async () => {
+    const server = await serve(seen, { host: '127.0.0.1', port: 0 });
+    const wire: unknown[] = [];
+    try {
+      for (const body of bodies()) wire.push(normalised((await (await fetch(server.url, { method: 'POST', body })).json()) as [string | null, string]));
+    } finally {
+      await server.close();
+    }
+    const client = new TestClient(seen);
+    const here: unknown[] = [];
+    for (const body of bodies()) here.push(normalised((await (await client.post('/', { body })).json()) as [string | null, string]));
+    expect(here).toEqual(wire);
+    expect(here.map((pair) => (pair as unknown[])[0])).toEqual([
+      'text/plain;charset=UTF-8',
+      'text/plain;charset=UTF-8',
+      'application/x-www-form-urlencoded;charset=UTF-8',
+      'multipart/form-data; boundary=B',
+      'text/csv',
+      null,
+      null,
+      null,
+    ]);
+  });
+
+  it('keep a Content-Type the call or the client gives, and keep the body’s across a 307', async () => {
+    const client = new TestClient(seen);
+    expect(await (await client.post('/', { body: 'x', headers: { 'content-type': 'text/csv' } })).json()).toEqual(['text/csv', 'x']);
+    expect(await (await new TestClient(seen, { headers: { 'Content-Type': 'application/json' } }).post('/', { body: '{}' })).json()).toEqual(['application/json', '{}']);
+    const moved = Request.application((req) => (req.pathInfo === '/old' ? redirect('/new', 307) : seen));
+    expect(await (await new TestClient(moved).put('/old', { body: new URLSearchParams({ a: '1' }), followRedirects: 1 })).json()).toEqual([
+      'application/x-www-form-urlencoded;charset=UTF-8',
+      'a=1',
+    ]);
+  });
+});
+
 describe('redirects', () => {
   const app = Request.application(async (req) => {
     if (req.pathInfo === '/found') return new HTTPFound('/echo');

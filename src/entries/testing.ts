@@ -13,4 +13,5 @@ export { TestClientError } from '../testing/error.ts';
 export type { PageElement } from '../testing/html.ts';
 export type { LinkQuery } from '../testing/links.ts';
 export type { StreamedBody } from '../testing/streamed-input.ts';
+export type { HeldBody } from '../testing/held-body.ts';
 export type { RequestOptions, StatusExpectation, TestClientOptions } from '../testing/options.ts';

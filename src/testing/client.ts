@@ -27,7 +27,8 @@ import { describeExpectation, statusMatches } from './status.ts';
 import { type Hop, isCredential, nextHop } from './redirect.ts';
 import { refuseNodeFramework } from '../gateway/foreign-app.ts';
 import { hintRecorder } from './early-hints.ts';
-import { StreamedInput } from './streamed-input.ts';
+import { StreamedInput, isStreamedBody } from './streamed-input.ts';
+import { extractBody } from './held-body.ts';
 import { arrived, navigationHeaders, sameSiteContext, startNavigation } from './navigation.ts';
 
 /** Client ports handed out as `REMOTE_PORT`, one per client, from the dynamic range (RFC 6335). */
@@ -241,6 +242,9 @@ export class TestClient {
       headers.splice(0, headers.length, ...headers.filter(([name]) => !names.has(name.toLowerCase())), ...added);
     }
     headers.push(...own);
+    // A body held whole goes as fetch() sends it: its bytes, and the Content-Type it implies unless one is given.
+    const held = options.body === undefined || isStreamedBody(options.body) ? undefined : await extractBody(options.body);
+    if (held?.type != null && !headers.some(([name]) => name.toLowerCase() === 'content-type')) headers.push(['Content-Type', held.type]);
     const useCookies = this.#options.cookies !== false;
     // Cookies are filed under the host the app sees, as Werkzeug's client and curl file them.
     const jarUrl = hostUrl(url, headers).href;
@@ -257,7 +261,7 @@ export class TestClient {
       ...(this.#shutdown === undefined ? {} : { 'tsgi.shutdown_signal': this.#shutdown.signal }),
       ...options.environ,
     };
-    const body = { json: options.json, form: options.form, files: options.files, body: options.body };
+    const body = { json: options.json, form: options.form, files: options.files, body: held?.bytes ?? (isStreamedBody(options.body) ? options.body : undefined) };
     const { environ, pathError } = requestEnviron({ method, url, scriptRoot: this.#scriptRoot, headers, body }, extra);
     const input = environ['tsgi.input'];
     // A streamed body the app left unread is stopped once the exchange is over, as the

@@ -7,6 +7,7 @@ import type { Environ } from '../gateway/types.ts';
 import type { FormFieldsInit, FormFilesInit } from '../forms/encode.ts';
 import type { HeaderListInit } from '../http/header-list.ts';
 import type { StreamedBody } from './streamed-input.ts';
+import type { HeldBody } from './held-body.ts';
 import { type OptionNames } from '../gateway/option-names.ts';
 
 /**
@@ -33,7 +34,12 @@ export interface RequestOptions {
   /** Files: a `multipart/form-data` body, `form` fields first (see `Request.blank`). */
   files?: FormFilesInit | undefined;
   /**
-   * Raw body bytes or text (UTF-8); or a body produced as the app reads it: a `ReadableStream`
+   * A body as `fetch()` takes one, with the `Content-Type` it gives it unless `headers` (the
+   * call's or the client's) name one (Fetch's "extract a body"): text, sent as UTF-8 with
+   * `text/plain;charset=UTF-8`; `URLSearchParams`, with
+   * `application/x-www-form-urlencoded;charset=UTF-8`; `FormData`, as `multipart/form-data`
+   * with its boundary; a `Blob` (a `File`), with its `type` if it has one; bytes (a
+   * `Uint8Array`, an `ArrayBuffer`), with none. Or a body produced as the app reads it: a `ReadableStream`
    * of bytes (what `fetch()` takes with `duplex: 'half'`) or an `AsyncIterable<Uint8Array>`
    * (an async generator), Werkzeug's `input_stream`. A streamed body is pulled one chunk per
    * read of `tsgi.input` (nothing is read ahead) and sent chunked, as `serve()` receives a
@@ -43,7 +49,7 @@ export interface RequestOptions {
    * short of or goes past that length. It is read once: a redirect other than a 303 cannot be
    * followed with it (`fetch()` fails one too). A body the app left unread is stopped (`return()`, `cancel()`) once the call is over.
    */
-  body?: string | Uint8Array | StreamedBody | undefined;
+  body?: HeldBody | StreamedBody | undefined;
   /**
    * Sends the call as a browser's navigation from the page at this URL, absolute or, as the
    * call's own `url`, relative to the base URL (`'/login'`: a page of the app; a form on it
