@@ -183,6 +183,38 @@ describe('request bodies, as fetch() sends them', () => {
   });
 });
 
+describe('Secure cookies, as browsers keep them', () => {
+  const app = Request.application((req) => {
+    if (req.pathInfo === '/login') return new Response('in', { headers: [['Set-Cookie', 'sid=1; Path=/; Secure; HttpOnly']] });
+    if (req.pathInfo === '/logout') return new Response('out', { headers: [['Set-Cookie', 'sid=; Path=/; Max-Age=0']] });
+    return req.headers.get('cookie') ?? 'none';
+  });
+
+  it('are kept from and sent back to http://localhost, 127.0.0.1 and [::1] (potentially trustworthy origins, as in Chrome and Firefox)', async () => {
+    for (const baseUrl of ['http://localhost', 'http://127.0.0.1:8000', 'http://[::1]:3000', 'http://app.localhost']) {
+      const client = new TestClient(app, { baseUrl });
+      await client.get('/login');
+      expect([baseUrl, client.cookies.get('sid')]).toEqual([baseUrl, '1']);
+      expect((await client.get('/page')).textBody).toBe('sid=1');
+      // A logout answered over http there replaces it, as it does in a browser.
+      await client.get('/logout');
+      expect([baseUrl, (await client.get('/page')).textBody]).toEqual([baseUrl, 'none']);
+    }
+  });
+
+  it('are still refused over plain http at any other host, and not sent there', async () => {
+    for (const baseUrl of ['http://testserver', 'http://app.example', 'http://10.0.0.1']) {
+      const client = new TestClient(app, { baseUrl });
+      await client.get('/login');
+      expect([baseUrl, client.cookies.get('sid')]).toEqual([baseUrl, undefined]);
+    }
+    const client = new TestClient(app, { baseUrl: 'https://app.example' });
+    await client.get('/login');
+    expect((await client.get('https://app.example/page')).textBody).toBe('sid=1');
+    expect((await client.get('http://app.example/page')).textBody).toBe('none');
+  });
+});
+
 describe('redirects', () => {
   const app = Request.application(async (req) => {
     if (req.pathInfo === '/found') return new HTTPFound('/echo');

@@ -7,6 +7,7 @@
 import { Cookie, CookieJar as ToughJar, canonicalDomain, defaultPath, domainMatch, pathMatch } from 'tough-cookie';
 import { COOKIE_OPTIONS, type CookieOptions, MAX_COOKIE_SIZE, serializeSetCookie } from '../http/cookies.ts';
 import { checkOptions } from '../gateway/option-names.ts';
+import { isTrustworthy } from './trustworthy.ts';
 
 /** Which cookie of a name `get` and `delete` mean (`checkOptions`). */
 const COOKIE_PLACE = { domain: true, path: true } as const;
@@ -25,7 +26,7 @@ export interface StoredCookie {
   path: string;
   /** When it expires; `null` for a session cookie. */
   expires: Date | null;
-  /** `Secure`: sent over https only. */
+  /** `Secure`: sent to potentially trustworthy URLs only: https, and plain http at `localhost` or a loopback address. */
   secure: boolean;
   /** `HttpOnly`: recorded only (the test client has no scripts to hide it from); it is still sent. */
   httpOnly: boolean;
@@ -55,7 +56,9 @@ function stored(cookie: Cookie): StoredCookie {
  * the request host and may not be a public suffix unless it is that host (a single-label host
  * such as `testserver` is one), the default `Path` is the request path's
  * directory, `Max-Age` wins over `Expires`, and an expired cookie is dropped. A `Secure`
- * cookie is stored from and sent over https only, even for `localhost`. `SameSite` is
+ * cookie is stored from and sent to a potentially trustworthy URL only (Secure Contexts §3.1):
+ * https, or plain http at `localhost` (and its subdomains), `127.0.0.1` (any `127.x.y.z`) or
+ * `[::1]`, as Chrome and Firefox keep it there (tough-cookie's `allowSecureOnLocal`). `SameSite` is
  * enforced on the requests known to be a browser's (a form submitted, a link clicked, a call
  * with `from`, and their redirects: see {@link CookieJar.header}); the other calls send every
  * cookie, as a client that is no browser does. A `SameSite=None` cookie without `Secure` is
@@ -65,7 +68,7 @@ function stored(cookie: Cookie): StoredCookie {
  * Werkzeug's `client.get_cookie`/`set_cookie`/`delete_cookie`, WebTest's `app.cookies`.
  */
 export class CookieJar {
-  readonly #jar = new ToughJar(undefined, { allowSecureOnLocal: false, enforceSecureOriginOnStorage: true, rejectPublicSuffixes: true });
+  readonly #jar = new ToughJar(undefined, { allowSecureOnLocal: true, enforceSecureOriginOnStorage: true, rejectPublicSuffixes: true });
   readonly #defaultUrl: string;
 
   /** @param defaultUrl - the URL `set` and `delete` default to (the client's base URL). */
@@ -94,8 +97,9 @@ export class CookieJar {
    * §5.7 step 3; tough-cookie keeps it), and so is a `SameSite=None` one without `Secure`
    * (§5.7), and one whose name starts with `__Host-` or `__Secure-` in any case (`__host-`)
    * without the attributes the prefix asks for (§5.7; tough-cookie matches the exact case only),
-   * and one without `Secure` from a URL that is not https that would replace or shadow a
-   * `Secure` one kept (§5.7 step 16, "leave Secure cookies alone"; tough-cookie lets it).
+   * and one without `Secure` from a URL that is not potentially trustworthy (plain http but at
+   * `localhost` or a loopback address, where browsers treat it as secure) that would replace or
+   * shadow a `Secure` one kept (§5.7 step 16, "leave Secure cookies alone"; tough-cookie lets it).
    *
    * @throws Error (tough-cookie's, or ours for the size) for a cookie not to store.
    */
@@ -114,7 +118,7 @@ export class CookieJar {
     if ((host || name.startsWith('__secure-')) && (!parsed!.secure || (host && (parsed!.domain != null || parsed!.path !== '/')))) {
       throw new Error(`cookie ${JSON.stringify(parsed!.key)} breaks the rules of its name prefix: browsers ignore it`);
     }
-    if (parsed !== undefined && !parsed.secure && new URL(url).protocol !== 'https:' && this.#shadowsSecure(parsed, url)) {
+    if (parsed !== undefined && !parsed.secure && !isTrustworthy(new URL(url)) && this.#shadowsSecure(parsed, url)) {
       throw new Error(`cookie ${JSON.stringify(parsed.key)} set over http would replace or shadow a Secure one: browsers ignore it`);
     }
     try {

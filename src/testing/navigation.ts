@@ -5,6 +5,7 @@
  * @module
  */
 import { getPublicSuffix } from 'tough-cookie';
+import { isTrustworthy } from './trustworthy.ts';
 
 /** `Sec-Fetch-Site` (Fetch Metadata §2.4): how the page that started a request relates to where it went. */
 export type FetchSite = 'same-origin' | 'same-site' | 'cross-site';
@@ -73,17 +74,6 @@ export function arrived(navigation: Navigation, url: URL): Navigation {
 }
 
 /**
- * True for a "potentially trustworthy" URL (Secure Contexts §3.1): `https:`, `wss:`, a
- * loopback address, `localhost` and its subdomains. Browsers send the `Sec-Fetch-*` fields to
- * those only.
- */
-function trustworthy(url: URL): boolean {
-  if (url.protocol === 'https:' || url.protocol === 'wss:') return true;
-  const host = url.hostname.toLowerCase().replace(/\.$/, '');
-  return host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '[::1]';
-}
-
-/**
  * The fields a browser adds to a navigation request with `method` to `url` (as the app sees it):
  *
  * - `Origin` on a method other than GET and HEAD (Fetch §3.1, "append a request `Origin`
@@ -100,7 +90,7 @@ export function navigationHeaders(navigation: Navigation, method: string, url: U
     const downgraded = navigation.origin.protocol === 'https:' && url.protocol !== 'https:';
     headers.push(['Origin', navigation.tainted || downgraded || navigation.origin.origin === 'null' ? 'null' : navigation.origin.origin]);
   }
-  if (trustworthy(url)) {
+  if (isTrustworthy(url)) {
     headers.push(['Sec-Fetch-Site', navigation.site], ['Sec-Fetch-Mode', 'navigate'], ['Sec-Fetch-User', '?1'], ['Sec-Fetch-Dest', 'document']);
   }
   return headers;
