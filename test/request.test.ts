@@ -223,6 +223,13 @@ describe('Request: method and URL parts', () => {
     expect(req.path).toBe('/x%EF%BF%BD');
   });
 
+  it('quotes a query character outside the BMP (an emoji) in url and pathQs instead of throwing URIError', () => {
+    const req = Request.blank('/s?q=😀&r=日&s=\uD800');
+    expect(req.url).toBe('http://localhost/s?q=%F0%9F%98%80&r=%E6%97%A5&s=%EF%BF%BD');
+    expect(req.pathQs).toBe('/s?q=%F0%9F%98%80&r=%E6%97%A5&s=%EF%BF%BD');
+    expect(new URL(req.url).searchParams.get('q')).toBe('😀');
+  });
+
   it('query parses empty and repeated keys: a=&b&a=2', () => {
     const req = Request.blank('/?a=&b&a=2');
     expect(req.query).toBeInstanceOf(MultiDict);

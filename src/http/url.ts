@@ -29,8 +29,12 @@ export function unquotePath(path: string): string {
   return path.includes('%') ? decodeURIComponent(path) : path;
 }
 
-/** A character a URI's query may not hold (RFC 3986 §3.4: `pchar`, `/`, `?`), or a `%` that starts no escape. */
-const NOT_QUERY = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2})/g;
+/**
+ * A character a URI's query may not hold (RFC 3986 §3.4: `pchar`, `/`, `?`), or a `%` that
+ * starts no escape. A whole code point (`u`): the two halves of an emoji's surrogate pair are
+ * one character to encode, each alone a `URIError` of `encodeURIComponent`.
+ */
+const NOT_QUERY = /[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]|%(?![0-9A-Fa-f]{2})/gu;
 const QUERY_SAFE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/;
 
 /**
