@@ -431,6 +431,26 @@ describe('redirects', () => {
     expect(absoluteLocation('/a"b<c>|d', undefined)).toBe('/a%22b%3Cc%3E%7Cd');
   });
 
+  it('percent-encodes in the path a % that starts no escape, so following the Location reaches the path, not a 400', async () => {
+    const server = await start(Request.application((req) => (req.pathInfo === '/go' ? redirect(req.query.get('next') ?? '/') : `at ${req.pathInfo}`)));
+    try {
+      const base = `http://127.0.0.1:${server.port}`;
+      for (const [target, location, pathInfo] of [
+        ['/files/100%.txt', `${base}/files/100%25.txt`, '/files/100%.txt'],
+        ['/a%zz/%41%', `${base}/a%25zz/%41%25`, '/a%zz/A%'],
+        ['https://example.com/50%?q=%', 'https://example.com/50%25?q=%25', null],
+      ] as const) {
+        const res = await request(`${base}/go?next=${encodeURIComponent(target)}`);
+        expect([res.status, res.headers.location], target).toEqual([303, location]);
+        if (pathInfo === null) continue;
+        const followed = await request(location);
+        expect([followed.status, followed.body.toString()], target).toEqual([200, `at ${pathInfo}`]);
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
   it('writes a non-ASCII host name in punycode, not percent-encoded (Werkzeug iri_to_uri)', () => {
     expect(absoluteLocation('HTTP://évil.com/ü', undefined)).toBe('HTTP://xn--vil-9la.com/%C3%BC');
     expect(absoluteLocation('https://bücher.example:8443/a?q=é', undefined)).toBe('https://xn--bcher-kva.example:8443/a?q=%C3%A9');

@@ -75,7 +75,8 @@ function checkTarget(location: string): string {
  *   plain ASCII (Werkzeug's `iri_to_uri`) and no URL parser can silently drop them; a
  *   non-ASCII host name of an absolute target is written in punycode instead.
  * - In the path, the characters no URI path may hold (RFC 3986 §3.3: `"`, `<`, `>`, `^`,
- *   `` ` ``, `{`, `|`, `}`) are percent-encoded too; in the query, those a URI's query may not
+ *   `` ` ``, `{`, `|`, `}`, and a `%` that starts no escape, `/100%` → `/100%25`) are
+ *   percent-encoded too; in the query, those a URI's query may not
  *   hold (RFC 3986 §3.4: the same and `[`, `]`, `\`) and a `%` that starts no escape. Escapes
  *   already there are kept, so a query copied from the request (`?q="<x>"`, which Node
  *   accepts) makes a valid URI reference (RFC 9110 §10.2.2), as Werkzeug's `iri_to_uri`
@@ -106,14 +107,19 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
   }
 }
 
-/** A character RFC 3986 lets no path hold and that has no other role in a URI reference. */
-const NOT_PATH = /["<>^`{|}]/g;
+/**
+ * A character RFC 3986 lets no path hold and that has no other role in a URI reference, or a
+ * `%` that starts no escape (RFC 3986 §2.1: `100%`, `%zz` can only be the character itself).
+ */
+const NOT_PATH = /["<>^`{|}]|%(?![0-9A-Fa-f]{2})/g;
 
 /**
  * `location` with the characters of its path (after the scheme and authority, up to the first
  * `?` or `#`) that no URI path may hold (RFC 3986 §3.3: `"`, `<`, `>`, `^`, `` ` ``, `{`, `|`,
- * `}`) percent-encoded, as Werkzeug's `iri_to_uri` writes them; the rest unchanged (an IPv6
- * host's brackets, `\` and escapes already there).
+ * `}`, and a `%` that starts no escape) percent-encoded, as Werkzeug's `iri_to_uri` writes the
+ * others, so a client following it asks for that path (`/100%` would be a 400 from any server
+ * that decodes its path, this one included); the rest unchanged (an IPv6 host's brackets, `\`
+ * and escapes already there).
  */
 function quoteLocationPath(location: string): string {
   const scheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:(\/\/[^/?#]*)?/.exec(location);
