@@ -382,7 +382,8 @@ describe('redirects', () => {
     expect(loc('../up')).toBe('https://example.com:8443/app/up');
     expect(loc('/root')).toBe('https://example.com:8443/root');
     expect(loc('?page=2')).toBe('https://example.com:8443/app/dir/page?page=2');
-    expect(loc('#top')).toBe('https://example.com:8443/app/dir/page#top');
+    // A fragment alone keeps the request's query (RFC 3986 §5.2.2), as a browser resolves it.
+    expect(loc('#top')).toBe('https://example.com:8443/app/dir/page?x=1#top');
     expect(loc('http://other.test/x')).toBe('http://other.test/x');
   });
 

@@ -87,7 +87,10 @@ function checkTarget(location: string): string {
  *   WHATWG URL parser's backslash and tab rules).
  * - With an environ, a relative target is resolved against `scheme://host` (the host as
  *   `Request.host` reads it; scheme `http` when unset) + the quoted `SCRIPT_NAME` +
- *   `PATH_INFO` (without the `*` of `OPTIONS *`); without one (or when that URL cannot be built) it is
+ *   `PATH_INFO` (without the `*` of `OPTIONS *`) + `?QUERY_STRING`, so a fragment alone
+ *   (`#comment-42`) keeps the request's query, as RFC 3986 §5.2.2 and the
+ *   browsers resolve it (WebOb's base leaves the query out); any other relative target drops
+ *   it; without one (or when that URL cannot be built) it is
  *   returned relative. An absolute target (`https:…`) is kept as given, encoded as above.
  */
 export function absoluteLocation(location: string, environ: Environ | undefined): string {
@@ -100,7 +103,8 @@ export function absoluteLocation(location: string, environ: Environ | undefined)
   try {
     // `OPTIONS *` names no path (RFC 9112 §3.3): resolved against the mount point, as `req.pathUrl` is.
     const pathInfo = environ.PATH_INFO === '*' ? '' : (environ.PATH_INFO ?? '');
-    const base = new URL(`${scheme}://${hostOf(environ)}${quotePath(`${environ.SCRIPT_NAME ?? ''}${pathInfo}`)}`);
+    const query = environ.QUERY_STRING ? `?${environ.QUERY_STRING}` : '';
+    const base = new URL(`${scheme}://${hostOf(environ)}${quotePath(`${environ.SCRIPT_NAME ?? ''}${pathInfo}`)}${query}`);
     return new URL(target, base).href;
   } catch {
     return target;
