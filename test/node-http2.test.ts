@@ -353,6 +353,43 @@ describe('HTTP/2 over TLS', () => {
     }
   });
 
+  it('a client that resets a HEAD stream before its answer aborts tsgi.signal and frees its maxConcurrentRequests place (Node emits no close for it)', async () => {
+    const aborted = deferred<boolean>();
+    const working = deferred();
+    const app: App = async (environ, startResponse) => {
+      const signal = environ['tsgi.signal']!;
+      if (environ.REQUEST_METHOD === 'HEAD') {
+        working.resolve();
+        // The answer waits for the client's leaving (at most 3 s: then it was not told).
+        await new Promise<void>((resolve) => {
+          signal.addEventListener('abort', () => resolve());
+          setTimeout(resolve, 3_000);
+        });
+        aborted.resolve(signal.aborted);
+      }
+      startResponse('200 OK', [['Content-Type', 'text/plain']]);
+      return [bytes('ok')];
+    };
+    const server = await start(app, { http2: 'h2c', maxConcurrentRequests: 1 });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    try {
+      const head = session.request({ ':method': 'HEAD', ':path': '/' });
+      head.on('error', () => {});
+      await working.promise;
+      head.close(http2.constants.NGHTTP2_CANCEL);
+      expect(await aborted.promise).toBe(true);
+      const next = session.request({ ':path': '/' });
+      let text = '';
+      next.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      const status = await new Promise<unknown>((resolve) => next.on('response', (headers) => resolve(headers[':status'])));
+      await new Promise((resolve) => next.on('end', resolve));
+      expect({ status, text }).toEqual({ status: 200, text: 'ok' });
+    } finally {
+      session.close();
+    }
+  });
+
   it('a client that resets its stream closes an idle body at once (an event stream waiting for its next event), over TLS and h2c', async () => {
     for (const options of [{ tls: tls(), http2: true }, { http2: 'h2c' }] as const) {
       const returned = deferred();

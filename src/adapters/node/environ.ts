@@ -4,7 +4,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isHttp2, responseGone } from './http2-compat.ts';
+import { closeEmitter, isHttp2, responseGone } from './http2-compat.ts';
 import { exchangeOf, isNodeResponse, setExchange } from './exchange-key.ts';
 import { sendNodeEarlyHints } from './early-hints.ts';
 import { setClientCertificateKeys } from './client-certificate.ts';
@@ -320,7 +320,8 @@ const SIGNAL_PROPERTY = lazyEnvironKey('tsgi.signal', (environ) => {
 /** The signal of `tsgi.signal`: aborted when the exchange ends before the response finished. */
 function abortSignalFor(req: IncomingMessage, res: ServerResponse | undefined): AbortSignal {
   const controller = new AbortController();
-  const target = res ?? req;
+  // On HTTP/2 the stream: a HEAD reset before its answer closes no response (see closeEmitter).
+  const target = res === undefined ? req : closeEmitter(res);
   // `writableEnded` too: Node's HTTP/2 response reports itself finished when its stream is
   // reset, though the answer never ended (an upload the client cancelled).
   const gone = () => !(res ? res.writableEnded && res.writableFinished : req.complete);

@@ -24,7 +24,7 @@ import { answerOnSocket } from './client-error.ts';
 import { endPlain } from './end.ts';
 import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
-import { http2HasBody, isHttp2 } from './http2-compat.ts';
+import { closeEmitter, http2HasBody, isHttp2 } from './http2-compat.ts';
 import { closeAfterUpgradeRequest, waitsForTurn } from './pipelining.ts';
 import { FailedInput } from '../../gateway/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
@@ -89,7 +89,8 @@ function admit(req: IncomingMessage, res: ServerResponse, state: ServerState, re
     return false;
   }
   state.inFlight++;
-  res.once('close', () => state.inFlight--);
+  // On HTTP/2 the stream's: a HEAD reset before its answer closes no response (see closeEmitter).
+  closeEmitter(res).once('close', () => state.inFlight--);
   return true;
 }
 

@@ -42,6 +42,16 @@ export function responseGone(res: ServerResponse): boolean {
 }
 
 /**
+ * What emits `close` when the exchange of `res` ends, however it ends: on HTTP/2 its stream,
+ * on HTTP/1 `res` itself. Node's `Http2ServerResponse` of a `HEAD` request emits neither
+ * `close` nor `finish` when its client resets the stream before the answer (Node 24):
+ * a listener on the response would wait for ever there. A property read: nothing is allocated.
+ */
+export function closeEmitter(res: ServerResponse): ServerResponse | ServerHttp2Stream {
+  return http2Stream(res) ?? res;
+}
+
+/**
  * True when `res` was handed whole to its connection: finished, and on HTTP/2 its stream not
  * reset by the client. Node's `Http2ServerResponse` reads as finished once its stream closed,
  * reset or not; and for a HEAD request, whose stream Node ends at once, it emits no `close` at
