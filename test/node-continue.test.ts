@@ -3,6 +3,7 @@
  * starts reading the body, so a request refused at once is answered before any upload.
  */
 import http from 'node:http';
+import http2 from 'node:http2';
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { parseRaw, rawExchange, rawExchangeStrict, start } from './node-helpers.ts';
@@ -87,5 +88,30 @@ describe('Expect: 100-continue', () => {
     expect(res.rest).toBe('Expectation Failed: the only expectation this server meets is 100-continue\n');
     expect(clean).toBe(true);
     expect(calls).toBe(0);
+  });
+
+  it('over HTTP/2 takes 100-continue in any case (RFC 9110 §10.1.1), as over HTTP/1.1: 100 Continue once the app reads, not a 417', async () => {
+    const echo = Request.application(async (req) => new Response(`got ${await req.text()}`));
+    const server = await start(echo, { http2: 'h2c' });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    try {
+      for (const expectation of ['100-continue', '100-Continue', '100-CONTINUE']) {
+        const stream = session.request({ ':method': 'POST', ':path': '/', expect: expectation, 'content-length': '5' }, { endStream: false });
+        stream.on('error', () => {});
+        let continued = false;
+        stream.on('continue', () => {
+          continued = true;
+          stream.end('hello');
+        });
+        let text = '';
+        stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        const status = await new Promise<unknown>((resolve) => stream.on('response', (headers) => resolve(headers[':status'])));
+        await new Promise((resolve) => stream.on('close', resolve));
+        expect({ expectation, continued, status, text }).toEqual({ expectation, continued: true, status: 200, text: 'got hello' });
+      }
+    } finally {
+      session.close();
+    }
   });
 });

@@ -48,17 +48,29 @@ function plainAnswer(req: IncomingMessage, res: ServerResponse, code: number, re
  * anything but `100-continue` gets `417 Expectation Failed` with a one-line reason (RFC 9110
  * §10.1.1; Node's own 417 has no body), and the connection closes. The app is not called.
  * An `Expect` that lists nothing (empty, blanks and commas), which Node passes here too, asks
- * for nothing to refuse: the request goes to `handle`, as Apache ignores such a field.
+ * for nothing to refuse: the request goes to `handle`, as Apache ignores such a field. One
+ * that names `100-continue` in another case (`100-Continue`: the value is case-insensitive),
+ * which Node's HTTP/2 server passes here (its HTTP/1 parser takes it for `checkContinue`),
+ * goes to `handleContinue`, as over HTTP/1.1.
  */
-export function expectationRefuser(report: Reporter | undefined, handle: (req: IncomingMessage, res: ServerResponse) => void): (req: IncomingMessage, res: ServerResponse) => void {
+export function expectationRefuser(
+  report: Reporter | undefined,
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+  handleContinue: (req: IncomingMessage, res: ServerResponse) => void,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    if (EMPTY_LIST.test(String(req.headers.expect))) handle(req, res);
+    const expectation = String(req.headers.expect);
+    if (EMPTY_LIST.test(expectation)) handle(req, res);
+    else if (CONTINUE.test(expectation)) handleContinue(req, res);
     else plainAnswer(req, res, 417, 'Expectation Failed', 'the only expectation this server meets is 100-continue', report);
   };
 }
 
 /** A field value that lists no member (RFC 9110 §5.6.1: empty elements are not members). */
 const EMPTY_LIST = /^[\t ,]*$/;
+
+/** An `Expect` that names `100-continue`, in any case: the test of Node's HTTP/1 server (`continueExpression`). */
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
 
 /**
  * The `connect` listener of `serve()` (reporting to `report`): a CONNECT request (RFC 9110 §9.3.6: open a tunnel, as

@@ -291,8 +291,9 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     server.on('request', handle);
     // With a 'checkContinue' listener Node no longer answers `100 Continue` by itself: the
     // handler sends it when the app first reads the body.
-    server.on('checkContinue', createHandler(app, handlerOptions, state, true));
-    server.on('checkExpectation', expectationRefuser(report, handle));
+    const handleContinue = createHandler(app, handlerOptions, state, true);
+    server.on('checkContinue', handleContinue);
+    server.on('checkExpectation', expectationRefuser(report, handle, handleContinue));
     server.on('connect', connectRefuser(report));
   }
   const server = listener.server;
