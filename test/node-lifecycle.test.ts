@@ -745,6 +745,29 @@ describe('graceful close()', () => {
     await again.cancel().catch(() => {});
   });
 
+  it('refuses a timeout past 2147483647 ms, or no number, closing nothing: Node would cut every connection after 1 ms', async () => {
+    const gate = deferred();
+    const entered = deferred();
+    const handle = await start(async (_environ, startResponse) => {
+      entered.resolve();
+      await gate.promise;
+      startResponse('200 OK', []);
+      return [bytes('finished')];
+    });
+    const inFlight = request(handle.url);
+    await entered.promise;
+    for (const timeout of [2 ** 31, 1e10, Number.NaN, '5000']) {
+      await expect(handle.close({ timeout } as never)).rejects.toThrow(
+        /^server\.close: timeout must be a number of milliseconds from 0 to 2147483647, or Infinity/,
+      );
+    }
+    await sleep(50);
+    expect(handle.server.listening).toBe(true);
+    gate.resolve();
+    const res = await inFlight;
+    expect([res.status, res.body.toString()]).toEqual([200, 'finished']);
+  });
+
   it('is idempotent', async () => {
     const handle = await serve(() => [], { port: 0 });
     const a = handle.close();

@@ -9,6 +9,8 @@ import type { Listener } from './listener.ts';
 import type { ServerState } from './state.ts';
 import { serverShuttingDown } from '../../gateway/abort.ts';
 import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
+import { MAX_DELAY } from '../../gateway/max-delay.ts';
+import { shownValue } from '../../routing/shown.ts';
 
 /** How long `close()` waits at most, after the server closed, for the cut bodies' `return()`, ms. */
 const BODY_CLOSE_GRACE = 2000;
@@ -55,15 +57,21 @@ export interface ServerHandle {
    * Given as a listener, it takes what Node hands a listener for no options: a signal's name
    * (`process.once('SIGTERM', server.close)`) or an event (`signal.addEventListener('abort',
    * server.close)`). Rejects, closing nothing, with a `TypeError` for other options that are
-   * not a plain object (`close(5000)`: write `{ timeout: 5000 }`) or hold an unknown key
-   * (`server.close: unknown option "idel": did you mean "idle"?`).
+   * not a plain object (`close(5000)`: write `{ timeout: 5000 }`), hold an unknown key
+   * (`server.close: unknown option "idel": did you mean "idle"?`) or a `timeout` past
+   * 2147483647 ms or no number (see {@link CloseOptions.timeout}).
    */
   close(options?: CloseOptions): Promise<void>;
 }
 
 /** The options of {@link ServerHandle.close}. */
 export interface CloseOptions {
-  /** Milliseconds before the connections still open are cut. Default 10 000. */
+  /**
+   * Milliseconds before the connections still open are cut. Default 10 000; at most 2147483647
+   * (`setTimeout`'s limit, 24.8 days), or `Infinity` to wait for them however long they take.
+   * Past that limit, or `NaN` or no number, `close()` rejects with a `TypeError`, closing
+   * nothing (Node would run such a timer after 1 ms, cutting every connection at once).
+   */
   timeout?: number | undefined;
   /**
    * Idle HTTP/1 keep-alive connections: `'close'` (default) closes them at once; `'expire'`
@@ -141,6 +149,7 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
       const options: CloseOptions = isListenerArgument(given) ? {} : given;
       try {
         checkOptions('server.close', options, CLOSE_OPTIONS, 'first');
+        checkCloseTimeout(options.timeout);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -192,6 +201,20 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
       return closing;
     },
   };
+}
+
+/**
+ * Refuses a `close()` timeout a timer cannot keep: no number (`NaN`, `'5000'`), or a finite one
+ * past {@link MAX_DELAY}, which Node would run after 1 ms, cutting every connection at once.
+ * `Infinity` never cuts (no timer is set); `undefined` is the default.
+ *
+ * @throws TypeError naming the value.
+ */
+function checkCloseTimeout(timeout: unknown): void {
+  if (timeout === undefined || timeout === Infinity) return;
+  if (typeof timeout !== 'number' || Number.isNaN(timeout) || timeout > MAX_DELAY) {
+    throw new TypeError(`server.close: timeout must be a number of milliseconds from 0 to ${MAX_DELAY}, or Infinity (never cut), got ${shownValue(timeout)}`);
+  }
 }
 
 /** Settles once no app of `state` is still working on an answer and every body it pumps has closed. */
