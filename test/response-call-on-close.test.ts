@@ -105,6 +105,38 @@ describe('callOnClose over a socket', () => {
   });
 });
 
+describe('callOnClose and close({ timeout: Infinity })', () => {
+  it('waits for the work however long it takes, as for a finite timeout (it gave up at once)', async () => {
+    let finished = false;
+    const app = Request.application(() => {
+      const res = new Response('ok\n');
+      res.callOnClose(async () => {
+        await sleep(300);
+        finished = true;
+      });
+      return res;
+    });
+    const server = await start(app);
+    expect((await fetch(server.url)).status).toBe(200);
+    await server.close({ timeout: Infinity });
+    expect(finished).toBe(true);
+
+    // A shorter timeout given then ends the wait, as it moves the cut forward.
+    const stuck = await start(Request.application(() => {
+      const res = new Response('ok\n');
+      res.callOnClose(() => new Promise(() => {}));
+      return res;
+    }));
+    expect((await fetch(stuck.url)).status).toBe(200);
+    const closing = stuck.close({ timeout: Infinity });
+    await sleep(100);
+    const begun = Date.now();
+    await stuck.close({ timeout: 200 });
+    await closing;
+    expect(Date.now() - begun).toBeLessThan(2000);
+  });
+});
+
 describe('callOnClose under a middleware that does not send the response it got', () => {
   it('runs once the answer is sent when the layer reads the response to rewrite it, or answers something else', async () => {
     const events: string[] = [];

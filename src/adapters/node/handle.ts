@@ -131,12 +131,21 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
   let closeHttp1 = true;
   let deadline = Infinity;
   let timer: NodeJS.Timeout | undefined;
+  // The end of the wait for the work after the answers, at the deadline, once that wait began
+  // (none for `timeout: Infinity`: Node would run the timer after 1 ms).
+  let workWait = false;
+  let workDue: NodeJS.Timeout | undefined;
+  const armWorkDue = () => {
+    clearTimeout(workDue);
+    if (deadline !== Infinity) workDue = setTimeout(giveUp!, Math.max(0, deadline - Date.now()));
+  };
   const cutAt = (timeout: number) => {
     if (Date.now() + timeout >= deadline) return;
     deadline = Date.now() + timeout;
     clearTimeout(timer);
     timer = setTimeout(() => listener.closeAll(), timeout);
     timer.unref();
+    if (workWait) armWorkDue();
   };
   return {
     server,
@@ -188,9 +197,11 @@ export function handleOf(listener: Listener, state: ServerState, path: string | 
             clearTimeout(grace);
             // Then the work run after the answers (`res.callOnClose`), until the deadline.
             if (state.waiting.size > 0) {
-              const due = setTimeout(giveUp!, Math.max(0, deadline - Date.now()));
+              workWait = true;
+              armWorkDue();
               await Promise.race([settledAll(state.waiting), givenUp]);
-              clearTimeout(due);
+              workWait = false;
+              clearTimeout(workDue);
             }
             resolve();
           });
