@@ -10,7 +10,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type App, Request, Response, type ServerHandle } from 'tsgi';
+import { type App, Request, Response, type ServerHandle, serve } from 'tsgi';
+import { toNodeHandler } from 'tsgi/node';
 import { fileApp } from 'tsgi/middleware';
 import { parseRaw, rawExchange, request, sleep, start, within } from './node-helpers.ts';
 
@@ -159,6 +160,19 @@ describe('slow readers: the send timeout', () => {
     expect(finished).toBe(true);
     expect(received).toBeGreaterThan(20 * 256 * 1024);
     await server.close();
+  });
+
+  it("refuses a sendTimeout past setTimeout's limit, or no number, which Node would turn into 1 ms (a cut at every full write)", async () => {
+    const app = Request.application(() => new Response('ok'));
+    for (const sendTimeout of [2 ** 31, Number.POSITIVE_INFINITY, Number.NaN, -1, '60000']) {
+      await expect(serve(app, { port: 0, sendTimeout } as never)).rejects.toThrow(
+        /^sendTimeout must be a non-negative number of milliseconds, at most 2147483647 \(0 turns it off\)/,
+      );
+      expect(() => toNodeHandler(app, { sendTimeout } as never)).toThrow(TypeError);
+    }
+    // The limit itself is taken.
+    const server = await start(app, { sendTimeout: 2 ** 31 - 1 });
+    expect((await request(server.url)).status).toBe(200);
   });
 });
 

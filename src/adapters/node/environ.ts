@@ -78,7 +78,8 @@ export interface NodeEnvironOptions extends EnvironOptions {
    * slow but steady streamed download or a quiet long poll is never cut. A body in memory (an
    * array, or one large chunk) is one write, taken only once all of it is out: a client that
    * needs longer than this for all of it is cut (stream large bodies, as `fileApp` does).
-   * Default 60 000; 0 turns it off.
+   * Default 60 000; 0 turns it off; at most 2147483647 (`setTimeout`'s limit, 24.8 days: a
+   * `TypeError` past it, or for no number, when the server or handler is made).
    */
   sendTimeout?: number | undefined;
   /**

@@ -22,7 +22,7 @@ import { prepareUnreadBody } from './linger.ts';
 import { continueOnRead } from './continue.ts';
 import { answerOnSocket } from './client-error.ts';
 import { endPlain } from './end.ts';
-import { DEFAULT_SEND_TIMEOUT } from './send-timeout.ts';
+import { sendTimeoutOf } from './send-timeout.ts';
 import { checkMaxBodySize, limitBody } from '../body-limit.ts';
 import { closeEmitter, http2HasBody, isHttp2 } from './http2-compat.ts';
 import { closeAfterUpgradeRequest, waitsForTurn } from './pipelining.ts';
@@ -156,7 +156,7 @@ export function createHandler(
   const embedded = state === undefined;
   refuseNodeFramework(app, embedded ? 'toNodeHandler' : 'serve');
   const callable = toApp(app);
-  const sendTimeout = options.sendTimeout ?? DEFAULT_SEND_TIMEOUT;
+  const sendTimeout = sendTimeoutOf(options.sendTimeout);
   checkScriptName(options.scriptName);
   checkTrustedHosts(options.trustedHosts);
   checkRedactQuery(options.redactQuery, embedded ? 'toNodeHandler' : 'serve');
@@ -240,7 +240,8 @@ export function createHandler(
  *
  * @throws TypeError (at once) for an Express, Connect or Koa app given as `app`: it is the
  *   other way round (`expressApp.use(toNodeHandler(tsgiApp))`); a `shutdownSignal` that is
- *   not an `AbortSignal`; a `bodyTimeout` that is not a number from 0 to 2147483647.
+ *   not an `AbortSignal`; a `bodyTimeout` or `sendTimeout` that is not a number from 0 to
+ *   2147483647.
  */
 export function toNodeHandler(app: AppLike, options: NodeEnvironOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   checkOptions('toNodeHandler', options, NODE_ENVIRON_OPTIONS);

@@ -13,9 +13,27 @@ import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { constants } from 'node:http2';
 import { http2Stream } from './http2-compat.ts';
+import { MAX_DELAY } from '../../gateway/max-delay.ts';
+import { shownValue } from '../../routing/shown.ts';
 
 /** The default send timeout: 60 s without the client taking a buffered write (nginx's default). */
 export const DEFAULT_SEND_TIMEOUT = 60_000;
+
+/**
+ * The milliseconds of a handler's `sendTimeout` option (`undefined` for the default,
+ * {@link DEFAULT_SEND_TIMEOUT}; 0 turns it off), checked once per handler: Node runs a timer
+ * whose delay is past {@link MAX_DELAY}, or no number, after 1 ms, which would cut every
+ * response whose write waits for the client (a large download paused for a moment).
+ *
+ * @throws TypeError for a value that is not a number of milliseconds from 0 to {@link MAX_DELAY}.
+ */
+export function sendTimeoutOf(sendTimeout: number | undefined): number {
+  const ms = sendTimeout ?? DEFAULT_SEND_TIMEOUT;
+  if (typeof ms !== 'number' || !(ms >= 0 && ms <= MAX_DELAY)) {
+    throw new TypeError(`sendTimeout must be a non-negative number of milliseconds, at most ${MAX_DELAY} (0 turns it off), got ${shownValue(ms)}`);
+  }
+  return ms;
+}
 
 /**
  * True when an HTTP/2 stream was ended (`end()`) with more than its buffer's worth still

@@ -211,8 +211,8 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
  *   (or a string of one, `process.env.PORT`), a `host` holding a port (`'localhost:3000'`), `http2: true`
  *   without `tls`, `'h2c'` with it, an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize` or
- *   `maxConcurrentRequests` that is not a non-negative integer, a `bodyTimeout` that is not a
- *   number from 0 to 2147483647, a `shutdownSignal` that is
+ *   `maxConcurrentRequests` that is not a non-negative integer, a `bodyTimeout` or `sendTimeout`
+ *   that is not a number from 0 to 2147483647, a `shutdownSignal` that is
  *   not an `AbortSignal`, an `upgrade` or `onUpgradeClosed` that is not a function, a
  *   `trustedHosts` entry that is no host name (`'localhost:8000'`, `'*.example.com'`), an
  *   unknown option (`checkOptions`), a `tls` or `server` that is not a plain object or holds a
