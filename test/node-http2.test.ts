@@ -10,7 +10,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type App, HTTPServiceUnavailable, Request, Response, type ServerHandle, serve } from 'tsgi';
 import { accessLog, timeout } from 'tsgi/middleware';
-import { type ErrorLog, bytes, deferred, errorLog, start, uncaughtWhile, until } from './node-helpers.ts';
+import { type ErrorLog, bytes, deferred, errorLog, sleep, start, uncaughtWhile, until } from './node-helpers.ts';
 import { type TestCertificate, h2request, makeCertificate } from './tls-helpers.ts';
 
 /** `'closed'` when `handle.close({ timeout: 200 })` resolves within 3 s, else `'still open after 3 s'`. */
@@ -543,6 +543,34 @@ describe('HTTP/2 over TLS', () => {
       expect(status).toBe(408);
       await until(() => lines.length === 1);
       expect(lines[0]).toMatch(/"POST \/upload HTTP\/2\.0" 408 /);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it("takes requestTimeout and keepAliveTimeout past setTimeout's limit as that limit, as HTTP/1.1 does: no 408 or GOAWAY after 1 ms", async () => {
+    const app = Request.application(async (req) => new Response(`got ${await req.text()}`));
+    const server = await start(app, { http2: 'h2c', requestTimeout: 2 ** 31, keepAliveTimeout: 2 ** 31 });
+    const session = http2.connect(server.url);
+    session.on('error', () => {});
+    let goaway = false;
+    session.on('goaway', () => (goaway = true));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const stream = session.request({ ':path': '/upload', ':method': 'POST' }, { endStream: false });
+        stream.on('error', () => {});
+        let text = '';
+        stream.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+        const status = new Promise<unknown>((resolve) => stream.once('response', (h) => resolve(h[':status'])));
+        const closed = new Promise((resolve) => stream.on('close', resolve));
+        stream.write('part of ');
+        await sleep(100);
+        if (!stream.closed) stream.end('a body');
+        await closed;
+        expect({ status: await status, text }).toEqual({ status: 200, text: 'got part of a body' });
+        await sleep(100); // idle, between two streams
+      }
+      expect(goaway).toBe(false);
     } finally {
       session.destroy();
     }

@@ -11,6 +11,7 @@ import { serverStatusKey } from '../../gateway/server-status.ts';
 import { environOfExchange, exchangeOf } from './exchange-key.ts';
 import { tellClientGone } from '../../gateway/client-gone.ts';
 import { setHeaderBlockLimit } from './http2-compat.ts';
+import { MAX_DELAY } from '../../gateway/max-delay.ts';
 
 /** The limits {@link trackSessions} applies, in milliseconds (0 turns one off). */
 export interface SessionLimits {
@@ -35,6 +36,16 @@ export interface Sessions {
 const TIMEOUT_BODY = 'Request Timeout\n';
 
 /**
+ * `timeout` as a timer can keep it: at most {@link MAX_DELAY} (24.8 days). Node runs a longer
+ * timer after 1 ms, and these limits, which Node's HTTP/1 server takes past it (its socket
+ * timeouts are clamped there, `requestTimeout` is compared with the clock), would close every
+ * HTTP/2 session or answer every upload `408` at once.
+ */
+function within(timeout: number): number {
+  return timeout > MAX_DELAY ? MAX_DELAY : timeout;
+}
+
+/**
  * Tracks the sessions of an HTTP/2 server: a session is closed with `GOAWAY` after
  * `firstByteTimeout` without a first stream, or `keepAliveTimeout` without an open stream; a
  * stream whose request body has not arrived whole after `requestTimeout` is answered `408`
@@ -49,7 +60,7 @@ export function trackSessions(server: Http2Server | Http2SecureServer, limits: S
     let idle: NodeJS.Timeout | undefined;
     const arm = (timeout: number) => {
       if (timeout <= 0) return;
-      idle = setTimeout(() => session.close(), timeout);
+      idle = setTimeout(() => session.close(), within(timeout));
       idle.unref();
     };
     arm(limits.firstByteTimeout || limits.keepAliveTimeout);
@@ -100,7 +111,7 @@ function limitRequest(stream: ServerHttp2Stream, timeout: number): void {
       if (!stream.closed) stream.close(constants.NGHTTP2_NO_ERROR);
       breakOffRequest(stream);
     });
-  }, timeout);
+  }, within(timeout));
   timer.unref();
   const stop = () => clearTimeout(timer);
   stream.once('end', stop);
