@@ -9,6 +9,7 @@ import { parseCookie } from 'cookie';
 import { isToken } from '../gateway/fields.ts';
 import { LATEST_EXPIRES, deletionOptions, serializeSetCookie } from './cookies.ts';
 import { type SigningKeys, Signer } from './signed-value.ts';
+import { booleanOption } from '../gateway/option-names.ts';
 
 /**
  * The cookie attributes and clock of a signed-cookie middleware's options (`AuthTicketOptions`,
@@ -74,11 +75,12 @@ export class SignedCookie {
     if (!isToken(this.name)) throw new TypeError(`invalid cookie name: ${JSON.stringify(this.name)}`);
     this.maxAge = options.maxAge ?? kind.maxAge;
     checkMaxAge(this.maxAge);
-    this.#secure = options.secure;
+    // `'false'` from an environment variable would otherwise be read as `Secure` by `cookie`.
+    this.#secure = options.secure === undefined ? undefined : booleanOption(`new ${kind.owner}`, 'secure', options.secure);
     this.#attributes = {
       path: options.path ?? '/',
       ...(options.domain !== undefined ? { domain: options.domain } : {}),
-      secure: options.secure ?? false,
+      secure: this.#secure ?? false,
       sameSite: options.sameSite ?? 'lax',
       httpOnly: true,
     };

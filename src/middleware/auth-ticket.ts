@@ -169,7 +169,8 @@ export class AuthTickets {
    *   `reissueTime` is not a number from 0 to below `maxAge`, `path`, `domain` or `sameSite`
    *   cannot be put in a `Set-Cookie`, or the cookie is one browsers refuse to store
    *   (RFC 6265bis §4.1.3, §5.7: `sameSite: 'none'`, or a `__Secure-` or `__Host-` name,
-   *   without `secure: true`; a `__Host-` name with a `domain` or a `path` other than `/`).
+   *   without `secure: true`; a `__Host-` name with a `domain` or a `path` other than `/`),
+   *   or a `secure` that is not a boolean.
    */
   constructor(options: AuthTicketOptions) {
     checkOptions('new AuthTickets', options, AUTH_TICKET_OPTIONS, 'first');

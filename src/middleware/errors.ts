@@ -25,7 +25,7 @@ import { type StartedApp, callApp, passHead } from '../gateway/call-app.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
 import { debugResponse, warnIfProduction } from './traceback.ts';
 import { requestIdLabel } from '../gateway/request-id-key.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link errors}. */
 export interface ErrorsOptions {
@@ -94,11 +94,16 @@ const ERRORS_OPTIONS = { log: true, onError: true, debug: true } as const satisf
  *   debug: process.env.NODE_ENV === 'development',
  * });
  * ```
+ *
+ * @throws TypeError (at once) when `debug` is not a boolean (`'false'` from an environment
+ *   variable would show tracebacks to everyone).
  */
 export function errors(app: AppLike, options: ErrorsOptions = {}): App {
   const inner = toApp(app);
   checkOptions('errors', options, ERRORS_OPTIONS);
-  if (options.debug) warnIfProduction();
+  // `'false'` from an environment variable would otherwise show tracebacks to every visitor.
+  const debug = booleanOption('errors', 'debug', options.debug);
+  if (debug) warnIfProduction();
   return async (environ, startResponse) => {
     const report = (error: unknown, status: string): void => {
       const line = `${requestLine(environ)} ${status}${requestIdLabel(environ)}`;
@@ -165,7 +170,7 @@ export function errors(app: AppLike, options: ErrorsOptions = {}): App {
       // logs neither (spec §7.5).
       if (!isBrokenOff(error) && !stoppedWithClient(environ['tsgi.signal'], error)) report(error, '500');
       let res: Response | undefined;
-      if (options.debug) {
+      if (debug) {
         try {
           res = await debugResponse(error, environ);
         } catch (failure) {

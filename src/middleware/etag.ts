@@ -11,7 +11,7 @@ import { HeaderList } from '../http/header-list.ts';
 import { strongEtag } from '../http/etag.ts';
 import { cacheControlOf } from '../http/shared-cache.ts';
 import { servePlanned } from '../response/conditional.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { type Route, routeOf, withoutFields } from './ask-without-range.ts';
 
 /**
@@ -125,11 +125,13 @@ function chunksOf(body: Body): Uint8Array[] | null {
  * // 200 with ETag: "…"; the same GET with If-None-Match: "…" → 304, no body.
  * export default compress(etag(app));
  * ```
+ *
+ * @throws TypeError (at once) when `weak` is not a boolean (`'true'` from an environment variable).
  */
 export function etag(app: AppLike, options: EtagOptions = {}): App {
   const inner = toApp(app);
   checkOptions('etag', options, ETAG_OPTIONS);
-  const weak = options.weak === true;
+  const weak = booleanOption('etag', 'weak', options.weak);
   return async (environ, startResponse) => {
     if (environ.REQUEST_METHOD !== 'GET') return inner(environ, startResponse);
     // Where the request was routed from (a `mount` below moves its prefix), read only for a

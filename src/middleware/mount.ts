@@ -10,7 +10,7 @@ import { HTTPNotFound } from '../exceptions/client-errors.ts';
 import { asciiHostName, comparableHostName, isValidHost } from '../http/host.ts';
 import { Request, splitHost } from '../request/request.ts';
 import { redirectToCleanPath } from './clean-path.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { foreignSyntax } from '../http/router-syntax.ts';
 import { queryOrFragmentIn } from '../http/query-in-path.ts';
 
@@ -97,7 +97,7 @@ const HOST_KEY = /^(https?):\/\/([^/]*)(.*)$/i;
  *   middleware instead), a path with a segment `*` or `:name` (Hono's `'/api/*'`: the prefix
  *   `'/api'` takes every path below it), a path with a `?` or `#` (`'/search?q'`: `PATH_INFO`
  *   holds neither, so the key would match only an encoded `%3F` or `%23`), two keys that mean
- *   the same mount, or a value that is not an app.
+ *   the same mount, a value that is not an app, or a `cleanPaths` that is not a boolean.
  */
 export function mount(map: MountMap, options: MountOptions = {}): App {
   checkOptions('mount', options, MOUNT_OPTIONS);
@@ -124,7 +124,7 @@ export function mount(map: MountMap, options: MountOptions = {}): App {
   entries.sort((a, b) => (a.host === null ? 1 : 0) - (b.host === null ? 1 : 0) || (a.port === null ? 1 : 0) - (b.port === null ? 1 : 0) || b.path.length - a.path.length);
   const hasHosts = entries.some((entry) => entry.host !== null);
   const notFound = options.notFound === undefined ? undefined : toApp(options.notFound);
-  const clean = options.cleanPaths !== false;
+  const clean = booleanOption('mount', 'cleanPaths', options.cleanPaths, true);
 
   return (environ, startResponse) => {
     const path = environ.PATH_INFO ?? '';

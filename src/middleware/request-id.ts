@@ -10,7 +10,7 @@ import { requestIdKey } from '../gateway/request-id-key.ts';
 import { HOP_BY_HOP, isToken } from '../gateway/fields.ts';
 import { headerEnvironKey } from '../gateway/header-keys.ts';
 import { callWithHeadEdit, hasField } from './head-edit.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link requestId}. */
 export interface RequestIdOptions {
@@ -96,7 +96,8 @@ const ID_SHAPE = /^[A-Za-z0-9!#$%&()*+,\-./:;=?@[\]^_{|}~]{1,200}$/;
  * ```
  *
  * @throws TypeError at once when `header` is not a field name, or names a field the request
- *   depends on (`Content-Type`, `Content-Length`, `Host`, …: see `header`); from a request, when
+ *   depends on (`Content-Type`, `Content-Length`, `Host`, …: see `header`), or `trustIncoming`
+ *   is not a boolean; from a request, when
  *   `generate` answers an id that is not well formed (a 500).
  */
 export function requestId(app: AppLike, options: RequestIdOptions = {}): App {
@@ -106,7 +107,7 @@ export function requestId(app: AppLike, options: RequestIdOptions = {}): App {
   if (typeof header !== 'string' || !isToken(header)) throw new TypeError(`requestId: header must be a field name, not ${JSON.stringify(header)}`);
   if (REFUSED_HEADERS.has(header.toLowerCase())) throw new TypeError(`requestId: header cannot be ${header}: the id would replace the request's own value`);
   const key = headerEnvironKey(header);
-  const trustIncoming = options.trustIncoming ?? true;
+  const trustIncoming = booleanOption('requestId', 'trustIncoming', options.trustIncoming, true);
   const generate = options.generate ?? (() => randomUUID());
   return (environ, startResponse) => {
     const incoming = environ[key];

@@ -14,9 +14,9 @@ import { Request } from '../request/request.ts';
 import { Response } from '../response/response.ts';
 import { isBelow, joinBelow, realBelow, safeSegments } from './safe-path.ts';
 import { redirectToCleanPath } from './clean-path.ts';
-import { ALLOW, type FileOptions, contentTypeOf, fixedHeaders, sendFile } from './static-file.ts';
+import { ALLOW, type FileOptions, checkDownload, contentTypeOf, fixedHeaders, sendFile } from './static-file.ts';
 import { choosePrecompressed } from './static-precompressed.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link directoryApp}. */
 export interface DirectoryOptions extends FileOptions {
@@ -100,18 +100,21 @@ const DIRECTORY_OPTIONS = { index: true, listing: true, followSymlinks: true, do
  * ```
  *
  * @throws TypeError (at once) when `options` hold a header, content type or download name
- *   that cannot be sent, or a `maxAge` that is not a number (they are validated once, not per
- *   request).
+ *   that cannot be sent, a `download` neither a name nor a boolean, a `listing`, `followSymlinks` or
+ *   `precompressed` that is not a boolean, or a `maxAge` that is not a number (they are
+ *   validated once, not per request).
  */
 export function directoryApp(root: string, options: DirectoryOptions = {}): App {
   checkOptions('directoryApp', options, DIRECTORY_OPTIONS);
   const base = path.resolve(root);
   const indexes = options.index === false ? [] : typeof options.index === 'string' ? [options.index] : [...(options.index ?? ['index.html'])];
   const dotfiles = options.dotfiles ?? 'ignore';
-  const precompressed = options.precompressed ?? false;
+  const precompressed = booleanOption('directoryApp', 'precompressed', options.precompressed);
+  const listing = booleanOption('directoryApp', 'listing', options.listing);
+  checkDownload('directoryApp', options.download);
   const fixed = fixedHeaders(options);
   // With `dotfiles: 'allow'`, a followed link's real path is not needed: no realpath is paid for it.
-  const follow: Follow = { symlinks: options.followSymlinks ?? false, real: dotfiles !== 'allow' };
+  const follow: Follow = { symlinks: booleanOption('directoryApp', 'followSymlinks', options.followSymlinks), real: dotfiles !== 'allow' };
   let realRoot: string | null = null;
   /**
    * The root's real path, kept between requests and looked up again when `fresh` (or not
@@ -176,7 +179,7 @@ export function directoryApp(root: string, options: DirectoryOptions = {}): App 
       const index = await locate(realBase, path.join(located.path, name), follow);
       if (servable(index)) return send(index, path.join(target, name));
     }
-    if (!options.listing) return notFound();
+    if (!listing) return notFound();
     let html: string;
     try {
       html = await renderListing(located.path, segments, realBase, environ, { dotfiles, follow });

@@ -17,7 +17,7 @@ import { MAX_DELTA_SECONDS, formatHttpDate } from '../http/dates.ts';
 import { statEtag } from '../http/etag.ts';
 import { servePlanned } from '../response/conditional.ts';
 import { originDates } from '../http/origin-dates.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of {@link fileApp} (and of each file `directoryApp` serves). */
 export interface FileOptions {
@@ -96,11 +96,12 @@ const EMPTY = new Uint8Array(0);
  * ```
  *
  * @throws TypeError (at once) when `options` hold a header, content type or download name
- *   that cannot be sent, or a `maxAge` that is not a number (they are validated once, not per
- *   request).
+ *   that cannot be sent, a `download` neither a name nor a boolean, or a `maxAge` that is not a number (they are
+ *   validated once, not per request).
  */
 export function fileApp(file: string, options: FileOptions = {}): App {
   checkOptions('fileApp', options, FILE_OPTIONS);
+  checkDownload('fileApp', options.download);
   const resolved = path.resolve(file);
   const fixed = fixedHeaders(options, resolved);
   return (environ, startResponse) => sendFile(environ, startResponse, resolved, fixed);
@@ -116,6 +117,16 @@ export function fileApp(file: string, options: FileOptions = {}): App {
  */
 export async function serveFile(environ: Environ, startResponse: StartResponse, file: string, options: FileOptions = {}): Promise<Body> {
   return sendFile(environ, startResponse, file, fixedHeaders(options, file));
+}
+
+/**
+ * @internal Checks a `download` option at construction: a string (the name) passes, anything
+ * else must be a boolean (`1` or `null` would otherwise send no `Content-Disposition`, unsaid).
+ *
+ * @throws TypeError `fileApp: download must be true or false, got 1`.
+ */
+export function checkDownload(where: string, download: unknown): void {
+  if (typeof download !== 'string') booleanOption(where, 'download', download);
 }
 
 /**

@@ -1,0 +1,54 @@
+/**
+ * Every boolean option of the public API, given as another type (`'false'` from an environment
+ * variable, `1`), is a TypeError at construction naming the middleware and the option: read by
+ * its truthiness, `'false'` turned a feature on; read by `=== true`, `'true'` turned it off.
+ */
+import { describe, expect, it } from 'vitest';
+import { type App, Request, Response } from 'tsgi';
+import { AuthTickets, CookieSessions, directoryApp, errors, etag, fileApp, mount, requestId } from 'tsgi/middleware';
+import { request, start } from './node-helpers.ts';
+
+const SECRET = 'x'.repeat(32);
+/** A value no boolean option takes: what an environment variable gives. */
+const bad = 'false' as unknown as boolean;
+
+const hello: App = Request.application(() => new Response('hello', { contentType: 'text/plain' }));
+
+/** Each row: what is built, and the message it throws with `bad` (or `1`) as the option. */
+const ROWS: ReadonlyArray<readonly [string, () => unknown, string]> = [
+  ['etag weak', () => etag(hello, { weak: bad }), 'etag: weak must be true or false, got "false"'],
+  ['mount cleanPaths', () => mount({ '/a': hello }, { cleanPaths: bad }), 'mount: cleanPaths must be true or false, got "false"'],
+  ['requestId trustIncoming', () => requestId(hello, { trustIncoming: bad }), 'requestId: trustIncoming must be true or false, got "false"'],
+  ['errors debug', () => errors(hello, { debug: bad }), 'errors: debug must be true or false, got "false"'],
+  ['directoryApp listing', () => directoryApp('.', { listing: bad }), 'directoryApp: listing must be true or false, got "false"'],
+  ['directoryApp followSymlinks', () => directoryApp('.', { followSymlinks: bad }), 'directoryApp: followSymlinks must be true or false, got "false"'],
+  ['directoryApp precompressed', () => directoryApp('.', { precompressed: bad }), 'directoryApp: precompressed must be true or false, got "false"'],
+  ['directoryApp download', () => directoryApp('.', { download: 1 as unknown as boolean }), 'directoryApp: download must be true or false, got 1'],
+  ['fileApp download', () => fileApp('package.json', { download: 1 as unknown as boolean }), 'fileApp: download must be true or false, got 1'],
+  ['CookieSessions secure', () => new CookieSessions({ secret: SECRET, secure: bad }), 'new CookieSessions: secure must be true or false, got "false"'],
+  ['AuthTickets secure', () => new AuthTickets({ secret: SECRET, secure: bad }), 'new AuthTickets: secure must be true or false, got "false"'],
+];
+
+describe('boolean options', () => {
+  it.each(ROWS)('%s: a non-boolean is a TypeError naming it', (_name, build, message) => {
+    expect(build).toThrow(TypeError);
+    expect(build).toThrow(message);
+  });
+
+  it('etag weak: true, false and left out still work', async () => {
+    const tag = async (weak: boolean | undefined) => (await request((await start(etag(hello, { weak }))).url)).headers.etag;
+    expect(await tag(true)).toMatch(/^W\//);
+    expect(await tag(false)).toMatch(/^"/);
+    expect(await tag(undefined)).toMatch(/^"/);
+  });
+
+  it('requestId trustIncoming: true, false and left out (true) still work', async () => {
+    const id = async (trustIncoming: boolean | undefined) => {
+      const server = await start(requestId(hello, { trustIncoming }));
+      return (await request(server.url, { headers: { 'x-request-id': 'abc-123' } })).headers['x-request-id'];
+    };
+    expect(await id(true)).toBe('abc-123');
+    expect(await id(false)).not.toBe('abc-123');
+    expect(await id(undefined)).toBe('abc-123');
+  });
+});
