@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { AuthTickets, CookieSessions, directoryApp, errors, etag, fileApp, mount, requestId } from 'tsgi/middleware';
+import { proxy, rewriteHtml } from 'tsgi/proxy';
 import { request, start } from './node-helpers.ts';
 
 const SECRET = 'x'.repeat(32);
@@ -27,12 +28,36 @@ const ROWS: ReadonlyArray<readonly [string, () => unknown, string]> = [
   ['fileApp download', () => fileApp('package.json', { download: 1 as unknown as boolean }), 'fileApp: download must be true or false, got 1'],
   ['CookieSessions secure', () => new CookieSessions({ secret: SECRET, secure: bad }), 'new CookieSessions: secure must be true or false, got "false"'],
   ['AuthTickets secure', () => new AuthTickets({ secret: SECRET, secure: bad }), 'new AuthTickets: secure must be true or false, got "false"'],
+  ['proxy preserveHost', () => proxy('http://127.0.0.1:1', { preserveHost: 'true' as unknown as boolean }), 'proxy: preserveHost must be true or false, got "true"'],
+  ['proxy xForwarded', () => proxy('http://127.0.0.1:1', { xForwarded: bad }), 'proxy: xForwarded must be true or false, got "false"'],
+  ['proxy stripScriptName', () => proxy('http://127.0.0.1:1', { stripScriptName: bad }), 'proxy: stripScriptName must be true or false, got "false"'],
 ];
 
 describe('boolean options', () => {
   it.each(ROWS)('%s: a non-boolean is a TypeError naming it', (_name, build, message) => {
     expect(build).toThrow(TypeError);
     expect(build).toThrow(message);
+  });
+
+  it("rewriteHtml's element.append html: a non-boolean is a TypeError, true and false still work", async () => {
+    const caught: string[] = [];
+    const page: App = Request.application(() => new Response('<p>a</p>', { contentType: 'text/html' }));
+    const server = await start(
+      rewriteHtml(page, {
+        elements: {
+          p: (element) => {
+            try {
+              element.append('<i>x</i>', { html: bad });
+            } catch (error) {
+              caught.push((error as Error).message);
+            }
+            element.append('<b>y</b>', { html: true }).append('<b>z</b>', { html: false }).append('<b>w</b>', {});
+          },
+        },
+      }),
+    );
+    expect((await request(server.url)).body.toString()).toBe('<p>a<b>y</b>&lt;b&gt;z&lt;/b&gt;&lt;b&gt;w&lt;/b&gt;</p>');
+    expect(caught).toEqual(['element.append: html must be true or false, got "false"']);
   });
 
   it('etag weak: true, false and left out still work', async () => {

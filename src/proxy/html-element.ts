@@ -5,7 +5,7 @@
  * @module
  */
 import { type ByteText, escapeAttribute, escapeText } from './html-text.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** How inserted content is read: as text (escaped, the default) or as HTML markup. */
 export interface ContentOptions {
@@ -199,12 +199,21 @@ export class HtmlElement {
     return this;
   }
 
-  /** `content` as bytes to send: escaped unless `options.html`; `method` names the caller when `options` hold an unknown key. */
+  /**
+   * `content` as bytes to send: escaped unless `options.html`; `method` names the caller when
+   * `options` hold an unknown key or an `html` that is not a boolean (`'false'` would insert
+   * markup unescaped).
+   */
   private encode(content: string, options: ContentOptions | undefined, method: string): string {
+    let html = false;
     // The message's name is built only when there are options to check: this runs per element edited.
-    if (options !== undefined) checkOptions(`element.${method}`, options, CONTENT_OPTIONS);
+    if (options !== undefined) {
+      const where = `element.${method}`;
+      checkOptions(where, options, CONTENT_OPTIONS);
+      html = booleanOption(where, 'html', options.html);
+    }
     const text = String(content);
-    return sourceOf(this).text.toBytes(options?.html ? text : escapeText(text));
+    return sourceOf(this).text.toBytes(html ? text : escapeText(text));
   }
 }
 

@@ -7,7 +7,7 @@ import type { TcpSocketConnectOpts } from 'node:net';
 import { type ConnectionOptions, checkServerIdentity, createSecureContext } from 'node:tls';
 import type { Dispatcher } from './undici.ts';
 import { type HeaderEdits, checkEdits } from './header-edits.ts';
-import { type NestedOptions, type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type NestedOptions, type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { MAX_DELAY } from '../gateway/max-delay.ts';
 
 /** Options of `proxy`. Times are in milliseconds. */
@@ -156,8 +156,9 @@ export interface ProxySettings {
  *
  * @throws TypeError for an upstream that is not an http(s) URL, has credentials, a query or a
  *   fragment; a timeout that is not a positive number up to 2147483647 ms; header edits with an invalid name or
- *   value; `tls` options Node cannot use; options that are not a plain object or hold an
- *   unknown key (`checkOptions`).
+ *   value; `tls` options Node cannot use; a `preserveHost`, `xForwarded` or `stripScriptName`
+ *   that is not a boolean; options that are not a plain object or hold an unknown key
+ *   (`checkOptions`).
  */
 export function proxySettings(upstream: string | URL, options: ProxyOptions): ProxySettings {
   checkOptions('proxy', options, PROXY_OPTIONS);
@@ -175,9 +176,9 @@ export function proxySettings(upstream: string | URL, options: ProxyOptions): Pr
     connectTimeout: timeout(options.connectTimeout, 10_000, 'connectTimeout'),
     headersTimeout: timeout(options.headersTimeout, 60_000, 'headersTimeout'),
     bodyTimeout: timeout(options.bodyTimeout, 60_000, 'bodyTimeout'),
-    preserveHost: options.preserveHost === true,
-    xForwarded: options.xForwarded !== false,
-    stripScriptName: options.stripScriptName !== false,
+    preserveHost: booleanOption('proxy', 'preserveHost', options.preserveHost),
+    xForwarded: booleanOption('proxy', 'xForwarded', options.xForwarded, true),
+    stripScriptName: booleanOption('proxy', 'stripScriptName', options.stripScriptName, true),
     tls: tlsOptions(options.tls),
   };
 }

@@ -130,7 +130,8 @@ const CLIENT_CLOSED_LINE = `${CLIENT_CLOSED} Client Closed Request`;
  * @throws TypeError (at once) for an upstream that is not an http(s) URL, has credentials, a
  *   query or a fragment; a timeout that is not a positive number up to 2147483647 ms; header edits with an
  *   invalid name or value; `tls` given with `dispatcher` or for an `http:` upstream, or `tls`
- *   options Node cannot use (a key that is not PEM, an unknown `minVersion`…).
+ *   options Node cannot use (a key that is not PEM, an unknown `minVersion`…); a `preserveHost`,
+ *   `xForwarded` or `stripScriptName` that is not a boolean (`'false'` from an environment variable).
  */
 export function proxy(upstream: string | URL, options: ProxyOptions = {}): ProxyApp {
   const settings = proxySettings(upstream, options);
