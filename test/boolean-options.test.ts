@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { type App, Request, Response } from 'tsgi';
 import { AuthTickets, CookieSessions, directoryApp, errors, etag, fileApp, mount, requestId } from 'tsgi/middleware';
 import { proxy, rewriteHtml } from 'tsgi/proxy';
+import { fromFetchHandler, toFetchHandler } from 'tsgi/fetch';
+import { toNodeHandler } from 'tsgi/node';
 import { request, start } from './node-helpers.ts';
 
 const SECRET = 'x'.repeat(32);
@@ -15,7 +17,10 @@ const bad = 'false' as unknown as boolean;
 
 const hello: App = Request.application(() => new Response('hello', { contentType: 'text/plain' }));
 
-/** Each row: what is built, and the message it throws with `bad` (or `1`) as the option. */
+/**
+ * Each row: what is built (or served: a promise, which must reject), and the message it throws
+ * with `bad` (or `1`) as the option.
+ */
 const ROWS: ReadonlyArray<readonly [string, () => unknown, string]> = [
   ['etag weak', () => etag(hello, { weak: bad }), 'etag: weak must be true or false, got "false"'],
   ['mount cleanPaths', () => mount({ '/a': hello }, { cleanPaths: bad }), 'mount: cleanPaths must be true or false, got "false"'],
@@ -31,12 +36,28 @@ const ROWS: ReadonlyArray<readonly [string, () => unknown, string]> = [
   ['proxy preserveHost', () => proxy('http://127.0.0.1:1', { preserveHost: 'true' as unknown as boolean }), 'proxy: preserveHost must be true or false, got "true"'],
   ['proxy xForwarded', () => proxy('http://127.0.0.1:1', { xForwarded: bad }), 'proxy: xForwarded must be true or false, got "false"'],
   ['proxy stripScriptName', () => proxy('http://127.0.0.1:1', { stripScriptName: bad }), 'proxy: stripScriptName must be true or false, got "false"'],
+  ['serve http2', () => start(hello, { http2: 'true' as unknown as boolean }), 'serve: http2 must be true or false, got "true"'],
+  ['serve clientCertificate', () => start(hello, { clientCertificate: 'true' as unknown as boolean }), 'serve: clientCertificate must be true or false, got "true"'],
+  ['serve multiprocess', () => start(hello, { multiprocess: bad }), 'serve: multiprocess must be true or false, got "false"'],
+  ['toNodeHandler multiprocess', () => toNodeHandler(hello, { multiprocess: bad }), 'toNodeHandler: multiprocess must be true or false, got "false"'],
+  ['toNodeHandler clientCertificate', () => toNodeHandler(hello, { clientCertificate: 1 as unknown as boolean }), 'toNodeHandler: clientCertificate must be true or false, got 1'],
+  ['toFetchHandler multiprocess', () => toFetchHandler(hello, { multiprocess: bad }), 'toFetchHandler: multiprocess must be true or false, got "false"'],
+  ['fromFetchHandler stripPrefix', () => fromFetchHandler(() => new globalThis.Response('x'), { stripPrefix: 'true' as unknown as boolean }), 'fromFetchHandler: stripPrefix must be true or false, got "true"'],
 ];
 
 describe('boolean options', () => {
-  it.each(ROWS)('%s: a non-boolean is a TypeError naming it', (_name, build, message) => {
-    expect(build).toThrow(TypeError);
-    expect(build).toThrow(message);
+  it.each(ROWS)('%s: a non-boolean is a TypeError naming it', async (_name, build, message) => {
+    const built = Promise.resolve().then(build);
+    await expect(built).rejects.toThrow(TypeError);
+    await expect(built).rejects.toThrow(message);
+  });
+
+  it('serve multiprocess: true, false and left out (false) still work', async () => {
+    const flag: App = Request.application((req) => new Response(String(req.environ['tsgi.multiprocess']), { contentType: 'text/plain' }));
+    const read = async (multiprocess: boolean | undefined) => (await request((await start(flag, { multiprocess })).url)).body.toString();
+    expect(await read(true)).toBe('true');
+    expect(await read(false)).toBe('false');
+    expect(await read(undefined)).toBe('false');
   });
 
   it("rewriteHtml's element.append html: a non-boolean is a TypeError, true and false still work", async () => {

@@ -18,7 +18,7 @@ import { type HTTPException, isHTTPException } from '../../exceptions/base.ts';
 import { HTTPNotImplemented } from '../../exceptions/server-errors.ts';
 import { inWorkers } from './workers.ts';
 import { redirectToCleanPath } from '../../middleware/clean-path.ts';
-import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../../gateway/option-names.ts';
 
 /** Options of {@link fromFetchHandler}. */
 export interface FromFetchOptions {
@@ -123,8 +123,9 @@ function toFetchRequest(environ: Environ, strip: boolean, onInputError: (error: 
  * `/x/../admin` by), is answered `308 Permanent Redirect` to the path with them resolved, query
  * kept, without calling the handler, as `mount` and `proxy` answer it.
  *
- * @throws TypeError (at once) when `handler` is not a function; for an object with a `fetch`
- *   method (a Hono or h3 app, a Worker module) the message says to pass its `.fetch`.
+ * @throws TypeError (at once) when `handler` is not a function, or `stripPrefix` is not a
+ *   boolean; for an object with a `fetch` method (a Hono or h3 app, a Worker module) the
+ *   message says to pass its `.fetch`.
  * @throws (rejects with) what the handler throws: the server or an `errors` middleware answers
  *   500. When reading the request body failed with an `HTTPClientError` (the `413` of a body
  *   past `maxBodySize`, a `400`) and the handler then threw or answered a 5xx, it rejects with
@@ -141,7 +142,7 @@ export function fromFetchHandler(handler: FetchStyleHandler, options: FromFetchO
         : 'fromFetchHandler expects a fetch handler function: (request, env?, ctx?) => Response',
     );
   }
-  const strip = options.stripPrefix === true;
+  const strip = booleanOption('fromFetchHandler', 'stripPrefix', options.stripPrefix);
   return async (environ, startResponse) => {
     const method = environ.REQUEST_METHOD;
     if (FORBIDDEN_METHODS.has(method.toUpperCase())) {

@@ -16,7 +16,7 @@ import { checkTrustedHosts } from '../../http/trusted-hosts.ts';
 import { checkRedactQuery, redactQuery } from '../../gateway/redact-query.ts';
 import { checkMaxBodySize } from '../body-limit.ts';
 import { FETCH_HANDLER_OPTIONS, type FetchExecutionContext, type FetchHandlerOptions, createFetchEnviron } from './environ.ts';
-import { checkOptions } from '../../gateway/option-names.ts';
+import { booleanOption, checkOptions } from '../../gateway/option-names.ts';
 import { fetchHead, fetchResponse } from './head.ts';
 import { resumeBody } from './body.ts';
 import { raceTimer } from '../../gateway/resume.ts';
@@ -244,12 +244,14 @@ function afterBody(request: globalThis.Request, response: globalThis.Response): 
  * cleanly, instead of holding the shutdown for ever; the app sees it as `req.shutdownSignal`.
  *
  * @throws TypeError (at once) when `app` is not an app, `options.scriptName` is malformed,
- *   `options.maxBodySize` is not a non-negative integer, or `options.shutdownSignal` is not an
- *   `AbortSignal`.
+ *   `options.maxBodySize` is not a non-negative integer, `options.shutdownSignal` is not an
+ *   `AbortSignal`, or `options.multiprocess` is not a boolean.
  */
-export function toFetchHandler(app: AppLike, options: FetchHandlerOptions = {}): FetchHandler {
+export function toFetchHandler(app: AppLike, given: FetchHandlerOptions = {}): FetchHandler {
   const callable = toApp(app);
-  checkOptions('toFetchHandler', options, FETCH_HANDLER_OPTIONS);
+  checkOptions('toFetchHandler', given, FETCH_HANDLER_OPTIONS);
+  // Checked once here, so each request's environ reads a boolean (`'false'` is truthy).
+  const options: FetchHandlerOptions = { ...given, multiprocess: booleanOption('toFetchHandler', 'multiprocess', given.multiprocess) };
   checkScriptName(options.scriptName);
   checkTrustedHosts(options.trustedHosts);
   checkRedactQuery(options.redactQuery, 'toFetchHandler');

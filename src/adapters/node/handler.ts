@@ -30,7 +30,7 @@ import { FailedInput } from '../../gateway/input.ts';
 import { refuseNodeFramework } from '../../gateway/foreign-app.ts';
 import { type Reporter, refusalReporter } from './refused.ts';
 import { shutdownWatchOf } from '../../gateway/shutdown.ts';
-import { checkOptions } from '../../gateway/option-names.ts';
+import { booleanOption, checkOptions } from '../../gateway/option-names.ts';
 
 /**
  * A short plain-text answer that closes the connection (for requests the app never sees):
@@ -151,15 +151,22 @@ export function createHandler(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   // The body timeout, made once here for every request's `tsgi.input` (see `READ_TIMEOUT_OPTION`).
   const readTimeout = bodyTimeoutOf(given.bodyTimeout);
-  const options: ServerEnvironOptions = { ...given, [READ_TIMEOUT_OPTION]: readTimeout };
   // Only under toNodeHandler can another framework have handled the request first.
   const embedded = state === undefined;
-  refuseNodeFramework(app, embedded ? 'toNodeHandler' : 'serve');
+  const where = embedded ? 'toNodeHandler' : 'serve';
+  const options: ServerEnvironOptions = {
+    ...given,
+    // Checked once here, so each request's environ reads a boolean (`'false'` is truthy).
+    multiprocess: booleanOption(where, 'multiprocess', given.multiprocess),
+    clientCertificate: booleanOption(where, 'clientCertificate', given.clientCertificate),
+    [READ_TIMEOUT_OPTION]: readTimeout,
+  };
+  refuseNodeFramework(app, where);
   const callable = toApp(app);
   const sendTimeout = sendTimeoutOf(options.sendTimeout);
   checkScriptName(options.scriptName);
   checkTrustedHosts(options.trustedHosts);
-  checkRedactQuery(options.redactQuery, embedded ? 'toNodeHandler' : 'serve');
+  checkRedactQuery(options.redactQuery, where);
   const maxBodySize = options.maxBodySize;
   checkMaxBodySize(maxBodySize);
   const shutdown = shutdownWatchOf(options.shutdownSignal);
@@ -241,7 +248,7 @@ export function createHandler(
  * @throws TypeError (at once) for an Express, Connect or Koa app given as `app`: it is the
  *   other way round (`expressApp.use(toNodeHandler(tsgiApp))`); a `shutdownSignal` that is
  *   not an `AbortSignal`; a `bodyTimeout` or `sendTimeout` that is not a number from 0 to
- *   2147483647.
+ *   2147483647; a `multiprocess` or `clientCertificate` that is not a boolean.
  */
 export function toNodeHandler(app: AppLike, options: NodeEnvironOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   checkOptions('toNodeHandler', options, NODE_ENVIRON_OPTIONS);

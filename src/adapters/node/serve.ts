@@ -9,7 +9,7 @@ import type http2 from 'node:http2';
 import type { TlsOptions } from 'node:tls';
 import type { AppLike } from '../../gateway/types.ts';
 import { NODE_ENVIRON_OPTIONS, type NodeEnvironOptions, type ServerEnvironOptions, WAIT_UNTIL_OPTION } from './environ.ts';
-import { type OptionNames, checkOptions } from '../../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../../gateway/option-names.ts';
 import { NODE_SERVER_OPTIONS, NODE_TLS_SERVER_OPTIONS, SERVE_SERVER_NESTED, SERVE_TLS_NESTED } from './server-option-names.ts';
 import { type ServerState, waitUntilOf } from './state.ts';
 import { connectRefuser, createHandler, expectationRefuser } from './handler.ts';
@@ -209,7 +209,8 @@ const SERVE_OPTIONS = { ...NODE_ENVIRON_OPTIONS, host: true, http2: true, port: 
  * @throws (rejects) when the address cannot be bound (`EADDRINUSE`, `EACCES`); a TypeError
  *   for `options` that are not an object (`serve(app, 3000)`), a `port` that is not a number
  *   (or a string of one, `process.env.PORT`), a `host` holding a port (`'localhost:3000'`), `http2: true`
- *   without `tls`, `'h2c'` with it, an `fd` that is not a descriptor number
+ *   without `tls`, `'h2c'` with it, an `http2` or `clientCertificate` or `multiprocess` that is
+ *   not a boolean (`'true'` from an environment variable; `http2` also takes `'h2c'`), an `fd` that is not a descriptor number
  *   or comes with `path`, a `maxBodySize` or
  *   `maxConcurrentRequests` that is not a non-negative integer, a `bodyTimeout` or `sendTimeout`
  *   that is not a number from 0 to 2147483647, a `shutdownSignal` that is
@@ -252,6 +253,10 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
   }
   checkTrustedHosts(options.trustedHosts);
   checkRedactQuery(options.redactQuery, 'serve');
+  // `'true'` from an environment variable would otherwise serve HTTP/1.1, unsaid.
+  const http2 = options.http2 === 'h2c' ? 'h2c' : booleanOption('serve', 'http2', options.http2);
+  // The SSL_CLIENT_* keys where a certificate is asked for (`server` options win, as there).
+  const clientCertificate = booleanOption('serve', 'clientCertificate', options.clientCertificate, ((options.server as TlsOptions | undefined)?.requestCert ?? options.tls?.requestCert) === true);
   const requestTimeout = options.requestTimeout ?? 300_000;
   const state: ServerState = { closing: false, inFlight: 0, maxInFlight: maxConcurrentRequests, pumping: new Set(), waiting: new Set(), answering: 0, onAnswered: undefined, shutdown: new AbortController() };
   const report = refusalReporter(options.onRefused, options.log, options.redactQuery);
@@ -259,7 +264,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     report,
     log: options.log,
     tls: options.tls,
-    http2: options.http2 ?? false,
+    http2,
     // Node wants the head's timeout within the whole request's.
     headersTimeout: options.headersTimeout ?? Math.min(20_000, requestTimeout || 20_000),
     requestTimeout,
@@ -281,8 +286,7 @@ export async function serve(app: AppLike, options: ServeOptions = {}): Promise<S
     serverName: options.serverName ?? (fd !== undefined ? undefined : path === undefined ? host : 'localhost'),
     serverPort: options.serverPort ?? (path === undefined ? undefined : listener.scheme === 'https' ? 443 : 80),
     shutdownSignal: shutdownSignalOf(state, options.shutdownSignal),
-    // The SSL_CLIENT_* keys where a certificate is asked for (`server` options win, as there).
-    clientCertificate: options.clientCertificate ?? ((options.server as TlsOptions | undefined)?.requestCert ?? options.tls?.requestCert) === true,
+    clientCertificate,
     // Set as the environ is built, with the other `tsgi.*` keys: one shape for every request.
     [WAIT_UNTIL_OPTION]: waitUntilOf(state),
   };
