@@ -9,6 +9,7 @@ import { AuthTickets, CookieSessions, directoryApp, errors, etag, fileApp, mount
 import { proxy, rewriteHtml } from 'tsgi/proxy';
 import { fromFetchHandler, toFetchHandler } from 'tsgi/fetch';
 import { toNodeHandler } from 'tsgi/node';
+import { RouteMap } from 'tsgi/routing';
 import { request, start } from './node-helpers.ts';
 
 const SECRET = 'x'.repeat(32);
@@ -43,6 +44,10 @@ const ROWS: ReadonlyArray<readonly [string, () => unknown, string]> = [
   ['toNodeHandler clientCertificate', () => toNodeHandler(hello, { clientCertificate: 1 as unknown as boolean }), 'toNodeHandler: clientCertificate must be true or false, got 1'],
   ['toFetchHandler multiprocess', () => toFetchHandler(hello, { multiprocess: bad }), 'toFetchHandler: multiprocess must be true or false, got "false"'],
   ['fromFetchHandler stripPrefix', () => fromFetchHandler(() => new globalThis.Response('x'), { stripPrefix: 'true' as unknown as boolean }), 'fromFetchHandler: stripPrefix must be true or false, got "true"'],
+  ['RouteMap strictSlashes', () => new RouteMap({ a: '/a/' }, { strictSlashes: bad }), 'new RouteMap: strictSlashes must be true or false, got "false"'],
+  ['RouteMap mergeSlashes', () => new RouteMap({ a: '/a/' }, { mergeSlashes: bad }), 'new RouteMap: mergeSlashes must be true or false, got "false"'],
+  ['Rule strictSlashes', () => new RouteMap({ a: { path: '/a/', strictSlashes: bad } }), 'new RouteMap: the rule of "a": strictSlashes must be true or false, got "false"'],
+  ['Rule mergeSlashes', () => new RouteMap({ a: { path: '/a/', mergeSlashes: 1 as unknown as boolean } }), 'new RouteMap: the rule of "a": mergeSlashes must be true or false, got 1'],
 ];
 
 describe('boolean options', () => {
@@ -79,6 +84,35 @@ describe('boolean options', () => {
     );
     expect((await request(server.url)).body.toString()).toBe('<p>a<b>y</b>&lt;b&gt;z&lt;/b&gt;&lt;b&gt;w&lt;/b&gt;</p>');
     expect(caught).toEqual(['element.append: html must be true or false, got "false"']);
+  });
+
+  it('urls.build external: a truthy non-boolean is a TypeError, true and false still work', async () => {
+    const routes = new RouteMap({ item: '/items/<int:id>' });
+    const server = await start(
+      routes.app({
+        item: (_req, { id }, urls) => {
+          let refused = '';
+          try {
+            urls.build('item', { id }, { external: bad });
+          } catch (error) {
+            refused = (error as Error).message;
+          }
+          return [refused, urls.build('item', { id }, { external: true }), urls.build('item', { id }, { external: false }), urls.build('item', { id })].join(' | ');
+        },
+      }),
+    );
+    const host = new URL(server.url).host;
+    expect((await request(`${server.url}/items/2`)).body.toString()).toBe(`urls.build: external must be true or false, got "false" | http://${host}/items/2 | /items/2 | /items/2`);
+  });
+
+  it('RouteMap strictSlashes: true, false and left out (true) still work', async () => {
+    const status = async (strictSlashes: boolean | undefined) => {
+      const server = await start(new RouteMap({ a: { path: '/a/', strictSlashes } }).app({ a: () => 'a' }));
+      return (await request(`${server.url}/a`)).status;
+    };
+    expect(await status(true)).toBe(308);
+    expect(await status(false)).toBe(200);
+    expect(await status(undefined)).toBe(308);
   });
 
   it('etag weak: true, false and left out still work', async () => {

@@ -16,7 +16,7 @@ import { buildHost, fragment } from './build.ts';
 import { buildFor } from './endpoint.ts';
 import { isFullUrl } from './redirect-to.ts';
 import type { BuildValues, BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, ValuesOf } from './types.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** The rules of a map, as its adapters use them. */
 export interface RouteTable {
@@ -109,7 +109,8 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
    * @throws TypeError for an unknown endpoint, a missing value, a value its converter refuses
    *   (with several rules, when no other rule taking that name builds it: a refused value is
    *   never put in another rule's query), a host value that makes no valid host, values no
-   *   rule of the endpoint takes, or options that are not a plain object or hold an unknown key
+   *   rule of the endpoint takes, an `external` that is truthy but not `true` (`'false'`), or
+   *   options that are not a plain object or hold an unknown key
    *   (`urls.build: unknown option "anchors": did you mean "anchor"?`).
    */
   build<E extends EndpointOf<R>>(endpoint: E, ...[values, options]: BuildArgs<BuildValuesOf<R, E, C>>): string {
@@ -120,11 +121,13 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
     const built = buildFor(endpoint, rules, given, (r) => r.host === null || buildHost(r, given) === this.host);
     const rule = built.rule;
     const path = `${quotePath(this.#req.scriptName)}${built.path}${built.query}${fragment(options?.anchor)}`;
+    // `'false'` is truthy: checked with one comparison, on the branch a truthy value takes anyway.
+    const external = options?.external ? options.external === true || booleanOption('urls.build', 'external', options.external) : false;
     if (rule.host !== null) {
       const host = buildHost(rule, given);
-      return options?.external || host !== this.host ? `${this.#req.scheme}://${host}${path}` : path;
+      return external || host !== this.host ? `${this.#req.scheme}://${host}${path}` : path;
     }
-    return options?.external ? `${this.#req.hostUrl}${path}` : path;
+    return external ? `${this.#req.hostUrl}${path}` : path;
   }
 
   /**

@@ -11,14 +11,14 @@ import { type CompiledRule, type RuleDefaults, compileRule } from './rule.ts';
 import { buildPath, pathOf } from './build.ts';
 import { compileRedirectTo, redirectTarget } from './redirect-to.ts';
 import type { RouteSpec, RuleSpec } from './types.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** The keys of a rule object. */
 const RULE_KEYS = { path: true, methods: true, strictSlashes: true, mergeSlashes: true, host: true, defaults: true, redirectTo: true } as const satisfies OptionNames<Exclude<RuleSpec, string>>;
 
 /**
- * Throws unless `one` is a pattern string or a plain rule object with a string `path` and no
- * key other than a rule's: TypeScript lets an extra key (`method` for `methods`) through
+ * Throws unless `one` is a pattern string or a plain rule object with a string `path`, a
+ * `strictSlashes` and `mergeSlashes` that are booleans when given, and no key other than a rule's: TypeScript lets an extra key (`method` for `methods`) through
  * `RouteMap`'s const type parameter, and the rule would silently answer GET only.
  */
 function checkRule(endpoint: string, one: unknown): void {
@@ -29,6 +29,9 @@ function checkRule(endpoint: string, one: unknown): void {
   }
   checkOptions(where, one, RULE_KEYS);
   if (typeof (one as { path?: unknown }).path !== 'string') throw new TypeError(`${where} has no path`);
+  // `'false'` from a config file would otherwise be read as on by `compileRule`.
+  booleanOption(where, 'strictSlashes', (one as { strictSlashes?: unknown }).strictSlashes);
+  booleanOption(where, 'mergeSlashes', (one as { mergeSlashes?: unknown }).mergeSlashes);
 }
 
 /**

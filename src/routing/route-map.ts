@@ -17,7 +17,7 @@ import { BUILD_OPTIONS, type BuildArgs, type RouteTable, UrlAdapter, allowHeader
 import { fragment } from './build.ts';
 import { buildFor, compileEndpoint } from './endpoint.ts';
 import type { BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, RouteSpec, RuleSpec, ValuesOf } from './types.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 
 /** Options of `new RouteMap(routes, options)`. */
 export interface RouteMapOptions<C extends ConverterMap> {
@@ -111,7 +111,8 @@ export type RouteHandlers<R, C extends ConverterMap = {}> = { [E in HandledEndpo
  *   (`'/posts/:id'`, `'/files/*'`: write `'/posts/<id>'`, `'/files/<path:rest>'`), which would
  *   be matched as literal text; a `?` or `#` in a pattern (`'/search?q=<q>'`), which the path
  *   it is matched against never holds (read the query with `req.query`; `build` puts values
- *   the pattern does not use in it); options that are not a plain object or hold an unknown key.
+ *   the pattern does not use in it); a `strictSlashes` or `mergeSlashes` (of the map or of a rule)
+ *   that is not a boolean; options that are not a plain object or hold an unknown key.
  */
 export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const C extends ConverterMap = {}> {
   /** The route table as given. */
@@ -124,7 +125,10 @@ export class RouteMap<const R extends Readonly<Record<string, RouteSpec>>, const
     const converters = { ...BUILTIN_CONVERTERS, ...(options.converters as Record<string, Converter<unknown>> | undefined) };
     const matcher = new Matcher();
     const byEndpoint = new Map<string, readonly CompiledRule[]>();
-    const defaults = { strictSlashes: options.strictSlashes ?? true, mergeSlashes: options.mergeSlashes ?? true };
+    const defaults = {
+      strictSlashes: booleanOption('new RouteMap', 'strictSlashes', options.strictSlashes, true),
+      mergeSlashes: booleanOption('new RouteMap', 'mergeSlashes', options.mergeSlashes, true),
+    };
     for (const [endpoint, spec] of Object.entries(routes)) {
       const { written, build } = compileEndpoint(endpoint, spec, converters, defaults);
       for (const rule of written) matcher.add(rule);
