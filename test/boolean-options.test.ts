@@ -10,6 +10,7 @@ import { proxy, rewriteHtml } from 'tsgi/proxy';
 import { fromFetchHandler, toFetchHandler } from 'tsgi/fetch';
 import { toNodeHandler } from 'tsgi/node';
 import { RouteMap } from 'tsgi/routing';
+import { TestClient } from 'tsgi/testing';
 import { request, start } from './node-helpers.ts';
 
 const SECRET = 'x'.repeat(32);
@@ -48,7 +49,16 @@ const ROWS: ReadonlyArray<readonly [string, () => unknown, string]> = [
   ['RouteMap mergeSlashes', () => new RouteMap({ a: '/a/' }, { mergeSlashes: bad }), 'new RouteMap: mergeSlashes must be true or false, got "false"'],
   ['Rule strictSlashes', () => new RouteMap({ a: { path: '/a/', strictSlashes: bad } }), 'new RouteMap: the rule of "a": strictSlashes must be true or false, got "false"'],
   ['Rule mergeSlashes', () => new RouteMap({ a: { path: '/a/', mergeSlashes: 1 as unknown as boolean } }), 'new RouteMap: the rule of "a": mergeSlashes must be true or false, got 1'],
+  ['TestClient lint', () => new TestClient(hello, { lint: 'true' as unknown as boolean }), 'new TestClient: lint must be true or false, got "true"'],
+  ['TestClient allowErrors', () => new TestClient(hello, { allowErrors: bad }), 'new TestClient: allowErrors must be true or false, got "false"'],
+  ['TestClient cookies', () => new TestClient(hello, { cookies: 'true' as unknown as boolean }), 'new TestClient: cookies must be true or false, got "true"'],
 ];
+
+/** An app that writes to `tsgi.errors`, and a page with a read-only field. */
+const logging: App = Request.application((req) => {
+  req.environ['tsgi.errors'].write('oops\n');
+  return new Response('<form><input name="a" value="1" readonly></form>', { contentType: 'text/html' });
+});
 
 describe('boolean options', () => {
   it.each(ROWS)('%s: a non-boolean is a TypeError naming it', async (_name, build, message) => {
@@ -113,6 +123,19 @@ describe('boolean options', () => {
     expect(await status(true)).toBe(308);
     expect(await status(false)).toBe(200);
     expect(await status(undefined)).toBe(308);
+  });
+
+  it("the test client's allowErrors and form.set force per call: a non-boolean is a TypeError where it counts, true and false still work", async () => {
+    const client = new TestClient(logging);
+    await expect(client.get('/', { allowErrors: bad })).rejects.toThrow('client: allowErrors must be true or false, got "false"');
+    await expect(client.get('/', { allowErrors: false })).rejects.toThrow('wrote to tsgi.errors');
+    await expect(client.get('/')).rejects.toThrow('wrote to tsgi.errors');
+    const page = await client.get('/', { allowErrors: true });
+    expect(page.errors).toContain('oops');
+    expect(() => page.form().set('a', '2', { force: bad })).toThrow('form.set: force must be true or false, got "false"');
+    expect(() => page.form().set('a', '2', { force: false })).toThrow('read-only');
+    expect(page.form().set('a', '2', { force: true }).get('a')).toBe('2');
+    expect((await new TestClient(logging, { allowErrors: true }).get('/')).errors).toContain('oops');
   });
 
   it('etag weak: true, false and left out still work', async () => {

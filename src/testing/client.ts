@@ -11,7 +11,7 @@ import { unquotePath } from '../http/url.ts';
 import { Request } from '../request/request.ts';
 import { lint } from '../middleware/lint.ts';
 import { REQUEST_OPTIONS, type RequestOptions, TEST_CLIENT_OPTIONS, type TestClientOptions } from './options.ts';
-import { checkOptions } from '../gateway/option-names.ts';
+import { booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { fieldsAsRead, requestEnviron, withQuery } from './environ.ts';
 import { type Answer, CutResponse, badRequest, runApp } from './exchange.ts';
 import { wrapBody } from '../gateway/body-watch.ts';
@@ -73,7 +73,7 @@ export class TestClient {
    * @param app - the app (a function, or an object with `respond`).
    * @param options - see {@link TestClientOptions}.
    * @throws TypeError for an invalid `baseUrl`, a `shutdownSignal` that is not an
-   *   `AbortSignal`, or an Express, Connect or Koa app given as
+   *   `AbortSignal`, a `lint`, `allowErrors` or `cookies` that is not a boolean, or an Express, Connect or Koa app given as
    *   `app` (test those with supertest; a tsgi app mounted in one with `toNodeHandler` is
    *   tested here on its own).
    */
@@ -88,7 +88,13 @@ export class TestClient {
     this.baseUrl = base.href.replace(/\/$/, '');
     this.#scriptRoot = unquotePath(base.pathname.replace(/\/+$/, ''));
     this.#baseOrigin = base.origin;
-    this.#options = options;
+    // Checked once here: `'false'` is truthy, and would let errors pass (or `lint: 'true'` be off).
+    this.#options = {
+      ...options,
+      lint: booleanOption('new TestClient', 'lint', options.lint, true),
+      allowErrors: booleanOption('new TestClient', 'allowErrors', options.allowErrors),
+      cookies: booleanOption('new TestClient', 'cookies', options.cookies, true),
+    };
     this.#shutdown = shutdownWatchOf(options.shutdownSignal);
     this.cookies = new CookieJar(`${base.origin}/`);
   }
@@ -290,7 +296,9 @@ export class TestClient {
     }
     /** Fails on what the exchange logged, unless allowed. */
     const checkErrors = () => {
-      if (messages.length === 0 || (options.allowErrors ?? this.#options.allowErrors)) return;
+      if (messages.length === 0) return;
+      // Checked only here, where the app logged: a call's `allowErrors: 'false'` would let it pass.
+      if (booleanOption('client', 'allowErrors', options.allowErrors, this.#options.allowErrors)) return;
       throw new TestClientError(`${method} ${url.href} wrote to tsgi.errors (pass allowErrors to permit it):${logged(messages)}`, {
         response: res,
         cause: failure?.error,

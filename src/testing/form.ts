@@ -5,7 +5,7 @@
  */
 import type { FileSpec } from '../forms/encode.ts';
 import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
 import { type Control, entries, formControls, isSubmitter, sanitized, selectOptions } from './form-controls.ts';
 import { normaliseEnctype, submission } from './form-submit.ts';
 import { type Document, type Element, attribute, documentBaseUrl, visibleText } from './html.ts';
@@ -137,7 +137,8 @@ export class HtmlForm<R = unknown> {
    * @throws TestClientError for a field the form does not have, an option, radio or checkbox
    *   value it does not offer, a file input (use {@link HtmlForm.upload}), or a hidden,
    *   read-only or disabled control without `options.force`; TypeError for options that are
-   *   not a plain object or hold an unknown key (`form.set: unknown option "forse"`).
+   *   not a plain object or hold an unknown key (`form.set: unknown option "forse"`), or for a
+   *   `force` that is truthy but not `true` (`'false'`).
    */
   set(name: string, value: string | boolean | readonly string[], options: SetOptions = {}): this {
     checkOptions('form.set', options, SET_OPTIONS, 'third');
@@ -184,7 +185,8 @@ export class HtmlForm<R = unknown> {
   }
 
   #assertEditable(control: Control, options: SetOptions): void {
-    if (options.force) return;
+    // `'false'` is truthy: checked with one comparison, on the branch a truthy value takes anyway.
+    if (options.force && (options.force === true || booleanOption('form.set', 'force', options.force))) return;
     const why = control.disabled ? 'disabled' : control.readOnly ? 'read-only' : control.type === 'hidden' ? 'hidden' : null;
     if (why) throw new TestClientError(`the field ${JSON.stringify(control.name)} is ${why}: a user cannot change it (pass { force: true })`);
   }
