@@ -52,6 +52,9 @@ const ROWS: ReadonlyArray<readonly [string, () => unknown, string]> = [
   ['TestClient lint', () => new TestClient(hello, { lint: 'true' as unknown as boolean }), 'new TestClient: lint must be true or false, got "true"'],
   ['TestClient allowErrors', () => new TestClient(hello, { allowErrors: bad }), 'new TestClient: allowErrors must be true or false, got "false"'],
   ['TestClient cookies', () => new TestClient(hello, { cookies: 'true' as unknown as boolean }), 'new TestClient: cookies must be true or false, got "true"'],
+  ['new Response conditionalResponse', () => new Response('x', { conditionalResponse: bad }), 'new Response: conditionalResponse must be true or false, got "false"'],
+  ['res.addEtag weak', () => new Response('x').addEtag({ weak: bad }), 'res.addEtag: weak must be true or false, got "false"'],
+  ['res.addEtag overwrite', () => new Response('x').addEtag({ overwrite: 1 as unknown as boolean }), 'res.addEtag: overwrite must be true or false, got 1'],
 ];
 
 /** An app that writes to `tsgi.errors`, and a page with a read-only field. */
@@ -136,6 +139,16 @@ describe('boolean options', () => {
     expect(() => page.form().set('a', '2', { force: false })).toThrow('read-only');
     expect(page.form().set('a', '2', { force: true }).get('a')).toBe('2');
     expect((await new TestClient(logging, { allowErrors: true }).get('/')).errors).toContain('oops');
+  });
+
+  it('new Response conditionalResponse: true, false and left out (false) still work, over a socket', async () => {
+    const status = async (conditionalResponse: boolean | undefined) => {
+      const page: App = Request.application(() => new Response('x', { contentType: 'text/plain', headers: { ETag: '"v1"' }, conditionalResponse }));
+      return (await request((await start(page)).url, { headers: { 'if-none-match': '"v1"' } })).status;
+    };
+    expect(await status(true)).toBe(304);
+    expect(await status(false)).toBe(200);
+    expect(await status(undefined)).toBe(200);
   });
 
   it('etag weak: true, false and left out still work', async () => {

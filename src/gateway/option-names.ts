@@ -131,6 +131,21 @@ export function booleanOption(where: string, option: string, value: unknown, fal
   return value;
 }
 
+/**
+ * A boolean option of a per-call options object (`urls.build`, `res.addEtag`, `form.set`,
+ * `new Response`), checked at the cost of one comparison, on the branch a truthy value takes
+ * anyway: `true` is `true`, a falsy value (`undefined`, left out) `false`, and a truthy value of
+ * another type (`'false'` from an environment variable, `1`) throws as {@link booleanOption}
+ * does. A falsy non-boolean (`0`, `''`, `null`) passes as `false`: it turns nothing on.
+ *
+ * @param where - the call, for the message (`'urls.build'`).
+ * @param option - the option's name, for the message (`'external'`).
+ * @throws TypeError `urls.build: external must be true or false, got "false"`.
+ */
+export function truthyOption(where: string, option: string, value: unknown): boolean {
+  return value ? value === true || booleanOption(where, option, value) : false;
+}
+
 /** An object literal's kind: its prototype is `null` or an `Object.prototype` (this realm's, or a `vm` context's or iframe's). */
 export function isPlainObject(value: unknown): value is object {
   if (typeof value !== 'object' || value === null) return false;

@@ -25,6 +25,7 @@ import { ResponseCookies } from './cookies.ts';
 import { CLOSE_CALLS, ResponseServing } from './serve.ts';
 import { ResponseFetch, fromFetchResponse } from './fetch.ts';
 import { type EventStreamOptions, type ServerSentEvent, eventStreamBody, eventStreamHeartbeat } from './event-stream.ts';
+import { truthyOption } from '../gateway/option-names.ts';
 
 /** Options of `new Response(body, init)`. */
 export interface ResponseInit extends ContentTypeInit {
@@ -137,7 +138,8 @@ export class Response implements ParseCache {
    * @throws TypeError for an `init` that is no object (`new Response(text, 404)`: write
    *   `{ status: 404 }`) or that names the status or type as other frameworks do (`statusCode`,
    *   `code`, `type`), an invalid status, header, content type, or a `Content-Length`
-   *   kept for a stream that is not a decimal number; RangeError for a string body in a
+   *   kept for a stream that is not a decimal number, a `conditionalResponse` that is truthy but
+   *   not `true` (`'false'`); RangeError for a string body in a
    *   charset it cannot be encoded in.
    */
   constructor(body?: ResponseBody, init?: ResponseInit) {
@@ -163,7 +165,8 @@ export class Response implements ParseCache {
       if (!/^\d+$/.test(declared.trim())) throw new TypeError(`invalid Content-Length: ${JSON.stringify(declared)}`);
       headers.set('Content-Length', declared.trim());
     }
-    this.conditionalResponse = init?.conditionalResponse ?? false;
+    // `'false'` is truthy, and would turn it on when served: one comparison, on that branch.
+    this.conditionalResponse = truthyOption('new Response', 'conditionalResponse', init?.conditionalResponse);
   }
 
   /**

@@ -9,7 +9,7 @@ import { field, fromHeaders } from '../http/descriptors.ts';
 import type { HeaderList } from '../http/header-list.ts';
 import type { RetryAfter } from '../http/dates.ts';
 import { type EntityTag, strongEtag } from '../http/etag.ts';
-import { type OptionNames, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, checkOptions, truthyOption } from '../gateway/option-names.ts';
 
 /** The options of `res.addEtag` (`checkOptions`). */
 const ADD_ETAG_OPTIONS = { overwrite: true, weak: true } as const satisfies OptionNames<NonNullable<Parameters<ResponseValidators['addEtag']>[0]>>;
@@ -49,14 +49,16 @@ export abstract class ResponseValidators {
    *
    * @throws TypeError when the body is streamed: `await res.bytes()` first, or set `etag`
    *   from something cheaper (a version, `statEtag`); for options that are not a plain
-   *   object or hold an unknown key (`overwite`).
+   *   object or hold an unknown key (`overwite`), or an `overwrite` or `weak` that is truthy but
+   *   not `true` (`'false'`).
    */
   addEtag(options: { overwrite?: boolean | undefined; weak?: boolean | undefined } = {}): this {
     checkOptions('res.addEtag', options, ADD_ETAG_OPTIONS, 'first');
     if (this.isStreamed()) throw new TypeError('cannot hash a streamed body: await res.bytes() first, or set res.etag');
-    if (!options.overwrite && this.headers.has('etag')) return this;
+    // `'false'` is truthy: each checked with one comparison, on the branch a truthy value takes.
+    if (!truthyOption('res.addEtag', 'overwrite', options.overwrite) && this.headers.has('etag')) return this;
     const tag = strongEtag(this.body as Uint8Array);
-    this.headers.set('ETag', options.weak ? `W/${tag}` : tag);
+    this.headers.set('ETag', truthyOption('res.addEtag', 'weak', options.weak) ? `W/${tag}` : tag);
     return this;
   }
 

@@ -16,7 +16,7 @@ import { buildHost, fragment } from './build.ts';
 import { buildFor } from './endpoint.ts';
 import { isFullUrl } from './redirect-to.ts';
 import type { BuildValues, BuildValuesOf, ConverterMap, EndpointOf, HandledEndpointOf, ValuesOf } from './types.ts';
-import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, checkOptions, truthyOption } from '../gateway/option-names.ts';
 
 /** The rules of a map, as its adapters use them. */
 export interface RouteTable {
@@ -122,7 +122,7 @@ export class UrlAdapter<R, C extends ConverterMap = {}> {
     const rule = built.rule;
     const path = `${quotePath(this.#req.scriptName)}${built.path}${built.query}${fragment(options?.anchor)}`;
     // `'false'` is truthy: checked with one comparison, on the branch a truthy value takes anyway.
-    const external = options?.external ? options.external === true || booleanOption('urls.build', 'external', options.external) : false;
+    const external = truthyOption('urls.build', 'external', options?.external);
     if (rule.host !== null) {
       const host = buildHost(rule, given);
       return external || host !== this.host ? `${this.#req.scheme}://${host}${path}` : path;

@@ -5,7 +5,7 @@
  */
 import type { FileSpec } from '../forms/encode.ts';
 import { REQUEST_OPTIONS, type RequestOptions } from './options.ts';
-import { type OptionNames, booleanOption, checkOptions } from '../gateway/option-names.ts';
+import { type OptionNames, checkOptions, truthyOption } from '../gateway/option-names.ts';
 import { type Control, entries, formControls, isSubmitter, sanitized, selectOptions } from './form-controls.ts';
 import { normaliseEnctype, submission } from './form-submit.ts';
 import { type Document, type Element, attribute, documentBaseUrl, visibleText } from './html.ts';
@@ -186,7 +186,7 @@ export class HtmlForm<R = unknown> {
 
   #assertEditable(control: Control, options: SetOptions): void {
     // `'false'` is truthy: checked with one comparison, on the branch a truthy value takes anyway.
-    if (options.force && (options.force === true || booleanOption('form.set', 'force', options.force))) return;
+    if (truthyOption('form.set', 'force', options.force)) return;
     const why = control.disabled ? 'disabled' : control.readOnly ? 'read-only' : control.type === 'hidden' ? 'hidden' : null;
     if (why) throw new TestClientError(`the field ${JSON.stringify(control.name)} is ${why}: a user cannot change it (pass { force: true })`);
   }
