@@ -114,6 +114,23 @@ describe('proxyFix', () => {
     }
   });
 
+  it('reads a prefix of many slashes in linear time (the trailing slashes trimmed without backtracking)', async () => {
+    const server = await start(proxyFix(report, { xPrefix: 1 }));
+    const time = async (n: number) => {
+      const started = performance.now();
+      const result = await rawExchange(server.port, `GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nX-Forwarded-Prefix: ${'/'.repeat(n)}a\r\n\r\n`);
+      expect(parseRaw(result.raw).status).toBe(200);
+      return performance.now() - started;
+    };
+    // The quickest of three each, so that one pause of a loaded machine cannot decide.
+    const quickest = async (n: number) => Math.min(await time(n), await time(n), await time(n));
+    await time(1000);
+    const small = await quickest(2000);
+    const large = await quickest(16_000);
+    // Quadratic would be 64 times (about 0.3 s of one CPU for 16 KB of slashes); linear, 8 at most.
+    expect(large / small).toBeLessThan(20);
+  });
+
   it('ignores a forwarded host with a percent sign, as the server refuses one in Host', async () => {
     for (const line of ['X-Forwarded-Host: a%', 'X-Forwarded-Host: evil.example%2F..', 'X-Forwarded-Host: a%20b', 'Forwarded: host="a%"']) {
       const seen = await through({ xHost: 1, forwarded: 1 }, `${line}\r\n`);

@@ -336,7 +336,11 @@ function parsePrefix(value: string | null): string | null {
   } catch {
     return null;
   }
-  decoded = decoded.replace(/\/+$/, '');
+  // A loop, not `/\/+$/`: that regex backtracks over every run of slashes (quadratic: 0.3 s of
+  // CPU for a 16 KB value of slashes).
+  let end = decoded.length;
+  while (end > 0 && decoded.charCodeAt(end - 1) === 47) end--;
+  decoded = decoded.slice(0, end);
   if (decoded === '' || /[\x00-\x1f\x7f"<>\\^`{|}]/.test(decoded)) return null;
   const segments = decoded.split('/').slice(1);
   if (segments.some((segment) => segment === '' || segment === '.' || segment === '..')) return null;
