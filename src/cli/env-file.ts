@@ -29,7 +29,9 @@ export function readEnvFile(path: string): Record<string, string> {
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new UsageError(`--env-file: cannot read '${path}': ${why}`);
   }
-  const vars = parseEnv(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text) as Record<string, string>;
+  // Without the mark, the first line is found by escapedQuoteIn too.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const vars = parseEnv(text) as Record<string, string>;
   for (const name of Object.keys(vars)) {
     if (vars[name]!.endsWith('\\') && escapedQuoteIn(text, name)) {
       throw new UsageError(`--env-file '${path}': ${name} holds \\" in double quotes, where Node's parser cuts the value short: write the value in single quotes, where " needs no escape`);
