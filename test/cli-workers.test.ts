@@ -309,6 +309,20 @@ export const app = (environ, start) => {
       expect(run.out.stdout.match(new RegExp(`^Worker ${first} served \\d+ requests`, 'gm'))).toEqual([`Worker ${first} served 2 requests`]);
     });
 
+    it('a worker that dies while its SIGHUP successor loads is not said to be killed, still running, once the successor listens', { timeout: 60_000 }, async () => {
+      writeFileSync(join(deployDir, 'slow'), '');
+      const run = cli(['serve', deployApp, '--port', '0', '--workers', '1', '--no-access-log', '--timeout-graceful-shutdown', '1']);
+      const url = await servingUrl(run, 20_000);
+      const first = Number((await get(`${url}/`)).body.split(' ')[1]);
+      run.child.kill('SIGHUP');
+      await waitFor(() => run.out.stdout.includes('SIGHUP: replacing 1 worker'), () => run.out.stdout);
+      process.kill(first, 'SIGKILL'); // the successor is still loading (1.5 s)
+      await waitFor(() => /^Replaced 1 worker$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 30_000);
+      // Past the graceful time (1 s) and the kill margin (5 s) the primary would have sent SIGKILL.
+      await new Promise((resolve) => setTimeout(resolve, 7_000));
+      expect(run.out.stderr).toBe(`tsgi: worker ${first} died (signal SIGKILL) while its replacement starts\n`);
+    });
+
     it('SIGTERM during a round of replacements stops cleanly, without blaming the new worker', { timeout: 60_000 }, async () => {
       writeFileSync(join(deployDir, 'slow'), '');
       const run = cli(['serve', deployApp, '--port', '0', '--workers', '2', '--no-access-log']);

@@ -231,7 +231,9 @@ class Primary {
       old.handover = undefined;
       return false;
     }
-    this.#terminate(old);
+    // One that died meanwhile (#onExit logged it) has nothing left to stop: its SIGKILL timer
+    // would report it still running, its requests cut, once the graceful time is over.
+    if (this.#slots.has(old.worker)) this.#terminate(old);
     return true;
   }
 
