@@ -151,6 +151,22 @@ describe('tsgi serve --reload', () => {
     expect(run.out.stdout.match(/^Stopping on SIGINT/gm), output()).toEqual(['Stopping on SIGINT']);
   });
 
+  it('--limit-max-requests restarts the app after n requests, as a change does, instead of leaving the next ones waiting', { timeout: 60_000 }, async () => {
+    const folder = join(dir, 'limit-site');
+    mkdirSync(folder);
+    writeApp(folder, 'served');
+    const run = cli(['serve', join(folder, 'app.ts'), '--port', '0', '--reload', '--no-access-log', '--limit-max-requests', '2']);
+    const url = await servingUrl(run);
+    const output = () => `stdout: ${run.out.stdout}\nstderr: ${run.out.stderr}`;
+    // The 2nd request reaches the limit (it is served); the 3rd waits for the next child.
+    for (let i = 0; i < 3; i++) expect((await get(url, {}, 15_000)).body, output()).toBe('served');
+    expect(run.out.stdout).toMatch(/^The app served 2 requests \(--limit-max-requests\): restarting$/m);
+    await waitFor(() => run.out.stdout.includes('Reloaded: serving on'), output);
+    expect(run.out.stderr, output()).toBe('');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
+  });
+
   it('on a Unix socket, serves again after the app crashed (its socket file left behind)', { timeout: 60_000 }, async () => {
     const folder = join(dir, 'uds-site');
     mkdirSync(folder);

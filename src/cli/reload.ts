@@ -4,6 +4,7 @@
  * `.ts`, `.js` or `.json` file changes (`.mts`, `.cts`, `.mjs`, `.cjs` too; `node_modules`,
  * `.git` and dot-files are ignored). A child that fails (a syntax error, a missing export, a
  * crash) has printed why; the supervisor then waits for the next change instead of exiting.
+ * A child that stops after `--limit-max-requests` is restarted as at a change.
  * The supervisor binds the address itself and each child serves on that socket
  * (src/cli/reload-socket.ts), so a request sent meanwhile waits for the next child.
  *
@@ -114,7 +115,16 @@ export async function runReloader(command: ServeCommand, io: CliIO = processIO):
       const current = fork(process.argv[1]!, process.argv.slice(2), { execArgv: childExecArgv(), env, stdio: [...stdio] });
       child = current;
       current.on('message', (message) => {
-        if (!isServingMessage(message) || message.type !== 'tsgi:listening') return;
+        if (!isServingMessage(message)) return;
+        if (message.type === 'tsgi:retiring') {
+          // It stops by itself (--limit-max-requests): the next child takes over, as at a change.
+          if (child !== current || restart || stopping) return;
+          log.info(`The app served ${message.served} requests (--limit-max-requests): restarting`);
+          restart = true;
+          stop(current, 'its --limit-max-requests');
+          return;
+        }
+        if (message.type !== 'tsgi:listening') return;
         if (child === current && !restart && !stopping) socket?.serveWith(current);
         const url = socketUrl ?? message.url;
         if (announced) log.info(`Reloaded: serving on ${url}`);

@@ -47,7 +47,7 @@ import { version } from './version.ts';
  *
  * Managed (a cluster worker, or the child of `--reload`): the bound URL goes to the manager as
  * a {@link ListeningMessage} instead of stdout, reaching the request limit sends a
- * {@link RetiringMessage}, stopping after an unhandled rejection sends a {@link StoppingMessage}, SIGINT (only noted: Ctrl-C) and SIGHUP are ignored and a repeated SIGTERM too (the
+ * {@link RetiringMessage} (the child of `--reload` then stops, and its supervisor starts the next), stopping after an unhandled rejection sends a {@link StoppingMessage}, SIGINT (only noted: Ctrl-C) and SIGHUP are ignored and a repeated SIGTERM too (the
  * manager, which gets the terminal's and the service manager's signals too, stops it with
  * SIGTERM and kills it when it must). In a worker `tsgi.multiprocess` is true, and once it
  * listens it sends heartbeats (`--timeout-worker-healthcheck`, src/cli/healthcheck.ts).
@@ -105,8 +105,9 @@ export async function serveInProcess(command: ServeCommand, io: CliIO = processI
   // The child of --reload stops when its supervisor is gone (cluster workers do by themselves).
   if (managed && !cluster.isWorker) process.once('disconnect', () => retire('as its supervisor is gone'));
   const onLimit = (served: number) => {
-    if (cluster.isWorker) process.send?.({ type: 'tsgi:retiring', served } satisfies RetiringMessage);
-    else retire(`after ${served} requests (--limit-max-requests)`);
+    // A worker's primary replaces it; the supervisor of --reload starts a new child once this one stopped.
+    if (managed) process.send?.({ type: 'tsgi:retiring', served } satisfies RetiringMessage);
+    if (!cluster.isWorker) retire(`after ${served} requests (--limit-max-requests)`);
   };
   const tls = command.ssl === undefined ? undefined : loadTls(command.ssl);
   // The primary of --workers says it once, not each worker.
