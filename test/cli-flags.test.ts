@@ -281,6 +281,17 @@ export const app = (environ, start) => {
     expect(result.stdout).toBe('');
   });
 
+  it('--env-file with an escaped quote in a single-quoted value stops with one line too, never a value cut short', async () => {
+    // Node's parser ends `'s3cr\'3t'` at the backslash (`s3cr\`), as it does `\"` in double quotes.
+    const envFile = join(dir, 'escaped-single-quote.env');
+    writeFileSync(envFile, "OK=1\nDB_PASSWORD='s3cr\\'3t'\n");
+    const result = await finish(['serve', envApp, '--port', '0', '--env-file', envFile]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(`tsgi: --env-file '${envFile}': DB_PASSWORD holds \\' in single quotes, where Node's parser cuts the value short: write the value in double quotes, where ' needs no escape\n`);
+    expect(result.stderr).not.toContain('s3cr');
+    expect(result.stdout).toBe('');
+  });
+
   it('an invalid value from --env-file: the line names the file, not the environment alone', async () => {
     const envFile = join(dir, 'bad-values.env');
     writeFileSync(envFile, 'PORT=abc\n');

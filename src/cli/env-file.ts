@@ -17,8 +17,8 @@ import { UsageError } from './values.ts';
  * that are none of these are skipped, as Node and dotenv skip them.
  *
  * @throws UsageError (`--env-file: cannot read '.env': no such file`) when the file cannot be read,
- *   and for a double-quoted value holding `\"`, which Node's parser cuts short (the value is
- *   not printed: it may be a secret).
+ *   and for a quoted value holding its quote escaped (`"pa\"ss"`, `'it\'s'`), which Node's
+ *   parser cuts short (the value is not printed: it may be a secret).
  */
 export function readEnvFile(path: string): Record<string, string> {
   let text: string;
@@ -33,21 +33,31 @@ export function readEnvFile(path: string): Record<string, string> {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const vars = parseEnv(text) as Record<string, string>;
   for (const name of Object.keys(vars)) {
-    if (vars[name]!.endsWith('\\') && escapedQuoteIn(text, name)) {
-      throw new UsageError(`--env-file '${path}': ${name} holds \\" in double quotes, where Node's parser cuts the value short: write the value in single quotes, where " needs no escape`);
+    const quote = vars[name]!.endsWith('\\') ? escapedQuoteIn(text, name) : undefined;
+    if (quote !== undefined) {
+      const [kind, other] = QUOTES[quote];
+      throw new UsageError(
+        `--env-file '${path}': ${name} holds \\${quote} in ${kind} quotes, where Node's parser cuts the value short: write the value in ${other} quotes, where ${quote} needs no escape`,
+      );
     }
   }
   return vars;
 }
 
+/** Each quote of a value: its name, and the quotes to write a value holding it in instead. */
+const QUOTES = { '"': ['double', 'single'], "'": ['single', 'double'], '`': ['back', 'single'] } as const;
+
 /**
- * True when the line setting `name` in `text` opens a double-quoted value holding `\"`: Node's
- * `parseEnv` ends the value at that backslash (`"pa\"ss"` reads `pa\`), where dotenv keeps the
- * rest, so a password would be cut unsaid. Only asked for a value ending in a backslash.
+ * The quote that the line setting `name` in `text` opens its value with, when that value holds
+ * it escaped (`"pa\"ss"`, `'it\'s'`): Node's `parseEnv` ends the value at that backslash
+ * (`pa\`, `it\`), where dotenv keeps the rest, so a password would be cut unsaid. `undefined`
+ * otherwise. Only asked for a value ending in a backslash.
  */
-function escapedQuoteIn(text: string, name: string): boolean {
-  const line = new RegExp(`^[ \\t]*(?:export[ \\t]+)?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*=[ \\t]*"([^\\n]*)`, 'm').exec(text);
-  return line !== null && /\\"/.test(line[1]!);
+function escapedQuoteIn(text: string, name: string): keyof typeof QUOTES | undefined {
+  const line = new RegExp(`^[ \\t]*(?:export[ \\t]+)?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[ \\t]*=[ \\t]*(["'\`])([^\\n]*)`, 'm').exec(text);
+  if (line === null) return undefined;
+  const quote = line[1] as keyof typeof QUOTES;
+  return line[2]!.includes(`\\${quote}`) ? quote : undefined;
 }
 
 /**
