@@ -670,6 +670,27 @@ export const app = (environ, start) => {
     expect(lines[2]).toMatch(/^tsgi: worker \d+ failed to start \(exit code 5\); starting a new one in 2 s$/);
   });
 
+  it('a quick death long after the last one starts a new back-off streak at 0.5 s, not where a past crash loop left it', { timeout: 90_000 }, async () => {
+    const run = cli(['serve', pidApp, '--port', '0', '--workers', '1', '--no-access-log']);
+    const url = await servingUrl(run);
+    const deaths = () => (run.out.stderr.match(/ died \(exit code 3\)/g) ?? []).length;
+    // Two quick deaths: the second replacement waits 1 s.
+    for (let i = 1; i <= 2; i++) {
+      await pidOnceUp(url);
+      await get(`${url}/crash`).catch(() => undefined);
+      await waitFor(() => deaths() === i, () => run.out.stderr, 20_000);
+    }
+    await pidOnceUp(url);
+    // No worker dies for the last pause and 10 s more: the streak is over.
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    run.child.kill('SIGHUP'); // a deploy: a fresh worker, which dies at once
+    await waitFor(() => /^Replaced 1 worker$/m.test(run.out.stdout), () => run.out.stdout + run.out.stderr, 30_000);
+    const fresh = await pidOf(url);
+    await get(`${url}/crash`).catch(() => undefined);
+    await waitFor(() => deaths() === 3, () => run.out.stderr, 20_000);
+    expect(run.out.stderr.trimEnd().split('\n').at(-1)).toBe(`tsgi: worker ${fresh} died (exit code 3); starting a new one in 0.5 s`);
+  });
+
   it('shares a Unix socket between the workers; SIGTERM to the process group lets the requests in flight finish and removes the socket', async () => {
     const path = join(dir, 'workers.sock');
     const run = cli(['serve', pidApp, '--uds', path, '--workers', '2']);

@@ -17,18 +17,27 @@ export const MAX_DELAY = 30_000;
 /** The back-off of one primary: a streak of quick deaths and the pause it calls for. */
 export class Backoff {
   #streak = 0;
+  /** When the last quick death came (ms since the epoch), and the pause it was given. */
+  #last = -Infinity;
+  #lastDelay = 0;
 
   /**
-   * The pause before replacing a worker that died after `lifetime` milliseconds: 0 when it
-   * lived {@link STABLE_TIME} or more (the streak starts over), else 0.5 s, 1 s, 2 s, … up to
-   * {@link MAX_DELAY}.
+   * The pause before replacing a worker that died after `lifetime` milliseconds, at `now`: 0
+   * when it lived {@link STABLE_TIME} or more (the streak starts over), else 0.5 s, 1 s, 2 s, …
+   * up to {@link MAX_DELAY}. A streak also ends when no worker died for {@link STABLE_TIME}
+   * past the last pause (the replacement it made lived that long): a quick death after a
+   * quiet spell (a fresh worker of a deploy, days after a crash loop) starts again at 0.5 s.
    */
-  next(lifetime: number): number {
+  next(lifetime: number, now: number = Date.now()): number {
     if (lifetime >= STABLE_TIME) {
       this.#streak = 0;
       return 0;
     }
+    if (now - this.#last >= this.#lastDelay + STABLE_TIME) this.#streak = 0;
     this.#streak++;
-    return Math.min(FIRST_DELAY * 2 ** (this.#streak - 1), MAX_DELAY);
+    const delay = Math.min(FIRST_DELAY * 2 ** (this.#streak - 1), MAX_DELAY);
+    this.#last = now;
+    this.#lastDelay = delay;
+    return delay;
   }
 }
